@@ -3,13 +3,35 @@
  * inputs on AWS Batch, or on this machine, with one `map()` call.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { Knot } from "@cloudknot/cloudknot";
  *
- * const knot = await Knot.create({ name: "squares", func: (x: number) => x * x, target: "local" });
- * console.log(await knot.map([1, 2, 3]).results()); // [1, 4, 9]
+ * const dir = await Deno.makeTempDir();
+ * const knot = await Knot.create({ name: "squares", func: (x: number) => x * x, dir });
+ * const run = await knot.map([1, 2, 3], { progress: false });
+ * console.log(await run.results()); // [ 1, 4, 9 ]
+ * await knot.clobber();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
  */
 export * from "./src/errors.ts";
+export * from "./src/validate.ts";
+export * from "./src/knot.ts";
+export * from "./src/run/map_run.ts";
+export * from "./src/ui/progress.ts";
+export * from "./src/ui/run_view.ts";
+export * from "./src/job/codec.ts";
+export * from "./src/job/codec_error.ts";
+export * from "./src/job/error_record.ts";
+export * from "./src/job/item_error.ts";
+export * from "./src/job/record.ts";
+export * from "./src/job/payload.ts";
+export * from "./src/job/runtime.ts";
+export * from "./src/job/main.ts";
+export * from "./src/job/function_artifact.ts";
+export * from "./src/store/store.ts";
+export * from "./src/store/local.ts";
+export * from "./src/store/open.ts";
+export * from "./src/util/lines.ts";

@@ -1,0 +1,226 @@
+/**
+ * Function shipping: turns the user's function into one self-contained
+ * ES module (the artifact) whose default export is the function. The artifact
+ * is what a worker process or a container imports; it needs no network.
+ *
+ * - `func`: the function's own source text is shipped. Imports must go inside
+ *   the function as `await import(...)`, and names from the scope it was
+ *   written in are not available (the runtime says so per item).
+ * - `module` + `exportName`: the module's whole graph, npm packages included,
+ *   is bundled on this machine with `deno bundle` into one file.
+ *
+ * @module
+ */
+import { CloudknotError, CloudknotInputError } from "../errors.ts";
+
+/** How the function was shipped. */
+export type FunctionKind = "func" | "module";
+
+/** A function packaged as one self-contained ES module. */
+export interface FunctionArtifact {
+  /** How the function was shipped. */
+  kind: FunctionKind;
+  /** The ES module's source; its default export is the function. */
+  source: string;
+  /** The SHA-256 of `source`, in hex: the artifact's identity. */
+  hash: string;
+  /** The function's name, for messages and default names. */
+  name: string;
+}
+
+/**
+ * A module could not be bundled into an artifact.
+ *
+ * @example Usage
+ * ```ts
+ * import { ArtifactError } from "@cloudknot/cloudknot";
+ *
+ * const e = new ArtifactError("Cannot bundle ./job.ts: ...", { module: "./job.ts" });
+ * console.log(e.module); // "./job.ts"
+ * ```
+ */
+export class ArtifactError extends CloudknotError {
+  /** The module that could not be captured. */
+  readonly module: string;
+
+  /**
+   * Makes an artifact error.
+   *
+   * @param message What failed and what to do.
+   * @param options `module` names the module; `cause` chains an error.
+   */
+  constructor(message: string, options: ErrorOptions & { module: string }) {
+    super(message, options);
+    this.module = options.module;
+  }
+}
+
+/**
+ * Packages a self-contained function by its source text.
+ *
+ * @example Usage
+ * ```ts
+ * import { artifactFromFunc } from "@cloudknot/cloudknot";
+ *
+ * const artifact = await artifactFromFunc((x: number) => x * 2);
+ * console.log(artifact.kind, artifact.hash.length); // "func" 64
+ * ```
+ *
+ * @param func The function; it must not use names from its enclosing scope.
+ * @returns The artifact.
+ */
+export async function artifactFromFunc(
+  // deno-lint-ignore no-explicit-any
+  func: (...args: any[]) => unknown,
+): Promise<FunctionArtifact> {
+  if (typeof func !== "function") {
+    throw new CloudknotInputError(
+      `func must be a function, not ${describe(func)}`,
+      { field: "func" },
+    );
+  }
+  const text = Function.prototype.toString.call(func);
+  if (/^class[\s{]/.test(text)) {
+    throw new CloudknotInputError(
+      "func must be a function, not a class: wrap the work in a function that creates the instance",
+      { field: "func" },
+    );
+  }
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(text)) {
+    throw new CloudknotInputError(
+      `func has no source text to ship (it is a built-in or bound function${
+        func.name ? ` named "${func.name}"` : ""
+      }): pass a function written in your code, or use module and exportName`,
+      { field: "func" },
+    );
+  }
+  if (/^(async\s+)?function\s*\*|^async\s*\*/.test(text)) {
+    throw new CloudknotInputError(
+      "func must not be a generator function: return an array instead",
+      { field: "func" },
+    );
+  }
+  const expression = asExpression(text);
+  const source = `// cloudknot function artifact: the source of func "${func.name}"\n` +
+    `export const kind = "func";\nexport default ${expression};\n`;
+  return { kind: "func", source, hash: await sha256(source), name: func.name || "anonymous" };
+}
+
+/**
+ * Packages a module's export with its whole module graph, npm packages
+ * included, by running `deno bundle` on this machine.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { artifactFromModule } from "@cloudknot/cloudknot";
+ *
+ * const artifact = await artifactFromModule("./jobs.ts", "simulate");
+ * console.log(artifact.kind); // "module"
+ * ```
+ *
+ * @param module A path (relative to `cwd`) or URL of the module.
+ * @param exportName The export to call; `"default"` for the default export.
+ * @param options `deno` is the deno binary (default: this one); `cwd` resolves
+ *   relative paths and finds the project's deno.json (default: `Deno.cwd()`).
+ * @returns The artifact.
+ */
+export async function artifactFromModule(
+  module: string | URL,
+  exportName: string,
+  options: { deno?: string; cwd?: string } = {},
+): Promise<FunctionArtifact> {
+  const cwd = options.cwd ?? Deno.cwd();
+  const name = String(module);
+  if (!/^[A-Za-z_$][\w$]*$/.test(exportName)) {
+    throw new CloudknotInputError(
+      `exportName "${exportName}" is not a valid export name: pass the name the module exports the function under, or "default"`,
+      { field: "exportName" },
+    );
+  }
+  let url: URL;
+  try {
+    url = module instanceof URL ? module : new URL(module, `file://${cwd.replace(/\/?$/, "/")}`);
+  } catch (cause) {
+    throw new ArtifactError(`Cannot resolve module ${name}: pass a path or a URL`, {
+      module: name,
+      cause,
+    });
+  }
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-bundle-" });
+  try {
+    const entry = `${dir}/entry.ts`;
+    const out = `${dir}/artifact.js`;
+    const target = JSON.stringify(url.href);
+    await Deno.writeTextFile(
+      entry,
+      (exportName === "default"
+        ? `export { default } from ${target};\n`
+        : `export { ${exportName} as default } from ${target};\n`) +
+        `export const kind = "module";\n`,
+    );
+    const result = await new Deno.Command(options.deno ?? Deno.execPath(), {
+      args: ["bundle", "--quiet", "--platform", "deno", "--output", out, entry],
+      cwd,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+    if (!result.success) {
+      const detail = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-15)
+        .join("\n");
+      throw new ArtifactError(
+        `Cannot capture module ${name} with deno bundle (exit code ${result.code}); ` +
+          `fix the module or its imports so that \`deno bundle ${name}\` works:\n${detail}`,
+        { module: name },
+      );
+    }
+    // The bundle names the temporary entry in a comment; drop the random part so
+    // the same graph always gives the same artifact (and the same image layer).
+    const source = (await Deno.readTextFile(out)).replaceAll(dir.slice(dir.lastIndexOf("/") + 1), "cloudknot-bundle");
+    if (!/\bas default\b|\bdefault\b\s*[,}]/.test(source.slice(source.lastIndexOf("export {")))) {
+      throw new ArtifactError(
+        `Module ${name} has no export named "${exportName}": pass one of its exported function names as exportName`,
+        { module: name },
+      );
+    }
+    return {
+      kind: "module",
+      source,
+      hash: await sha256(source),
+      name: exportName === "default" ? basename(url.pathname) : exportName,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function asExpression(text: string): string {
+  if (compiles(`return (${text});`)) return `(${text})`;
+  // A method written with shorthand syntax, such as `square(x) { … }`.
+  if (compiles(`return ({ ${text} });`)) return `Object.values({ ${text} })[0]`;
+  throw new CloudknotInputError(
+    "func's source text cannot be shipped as a standalone function: pass a function expression, arrow function or function declaration",
+    { field: "func" },
+  );
+}
+
+function compiles(body: string): boolean {
+  try {
+    new Function(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1).replace(/\.[^.]*$/, "") || "module";
+}
+
+function describe(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,144 @@
+/**
+ * The errors a map run hands back: {@linkcode ItemError} for one item and
+ * {@linkcode MapError} for a run where some items failed.
+ *
+ * @module
+ */
+import { CloudknotError } from "../errors.ts";
+import { recordToError, type SerializedError } from "./error_record.ts";
+import type { ErrorRecord, FailureKind } from "./record.ts";
+
+/**
+ * One item failed: its function threw, its process died, it timed out or the
+ * run was cancelled. The remote error, with its remote stack, is the `cause`.
+ *
+ * @example Usage
+ * ```ts
+ * import { ItemError } from "@cloudknot/cloudknot";
+ *
+ * const e = ItemError.fromRecord({
+ *   version: 1, status: "error", kind: "threw", index: 3, attempt: 1, jobId: "j", endedAt: 0,
+ *   error: { name: "TypeError", message: "boom" },
+ * }, { attempts: 1 });
+ * console.log(e.message); // "Item 3 threw TypeError: boom"
+ * ```
+ */
+export class ItemError extends CloudknotError {
+  /** The item's position in the inputs. */
+  readonly index: number;
+  /** The attempt that failed last, counted from 1. */
+  readonly attempt: number;
+  /** Why it failed. */
+  readonly kind: FailureKind;
+  /** The job (or array child) that ran the last attempt. */
+  readonly jobId: string;
+  /** The remote error's name, message and stack. */
+  readonly remote: SerializedError;
+  /** The exit code of the process, when it died. */
+  readonly exitCode?: number;
+  /** The signal that killed the process, when one did. */
+  readonly signal?: string;
+  /** The scheduler's reason, such as AWS Batch's `statusReason`. */
+  readonly statusReason?: string;
+  /** Where the attempt's output went (a log stream name or a store key). */
+  readonly logStream?: string;
+
+  /**
+   * Makes an item error from the fields of an error record.
+   *
+   * @param message The message.
+   * @param record The error record of the last attempt.
+   */
+  constructor(message: string, record: ErrorRecord) {
+    super(message, { cause: recordToError(record.error) });
+    this.index = record.index;
+    this.attempt = record.attempt;
+    this.kind = record.kind;
+    this.jobId = record.jobId;
+    this.remote = record.error;
+    if (record.exitCode !== undefined) this.exitCode = record.exitCode;
+    if (record.signal !== undefined) this.signal = record.signal;
+    if (record.statusReason !== undefined) this.statusReason = record.statusReason;
+    if (record.logStream !== undefined) this.logStream = record.logStream;
+  }
+
+  /**
+   * Makes the error an item's final error record stands for.
+   *
+   * @param record The error record of the item's last attempt.
+   * @param options `attempts` is how many attempts the item had.
+   * @returns The item error.
+   */
+  static fromRecord(record: ErrorRecord, options: { attempts: number }): ItemError {
+    const { index, error } = record;
+    const tries = options.attempts > 1 ? ` (attempt ${record.attempt} of ${options.attempts})` : "";
+    const reason = record.statusReason ? `; ${record.statusReason}` : "";
+    let message: string;
+    switch (record.kind) {
+      case "threw":
+        message = `Item ${index} threw ${error.name}: ${error.message}${tries}`;
+        break;
+      case "crashed": {
+        const how = record.signal !== undefined
+          ? `was killed by ${record.signal}`
+          : record.exitCode !== undefined
+          ? `exited with code ${record.exitCode}`
+          : "stopped";
+        message = `Item ${index} crashed: its process ${how}${reason}${tries}`;
+        break;
+      }
+      case "timeout":
+        message = `Item ${index} timed out: ${error.message}${tries}`;
+        break;
+      case "cancelled":
+        message = `Item ${index} was cancelled: ${error.message}`;
+        break;
+      case "unencodable":
+        message = `Item ${index} returned a value that cannot be sent back: ${error.message}`;
+        break;
+      default:
+        message = `Item ${index} failed: ${error.message}${reason}${tries}`;
+    }
+    return new ItemError(message, record);
+  }
+}
+
+/**
+ * Some items of a run failed. `errors` holds every item's error, in input
+ * order; `results` holds the values of the items that succeeded (and
+ * `undefined` at the failed positions); `failed` lists the failed indices.
+ *
+ * @example Usage
+ * ```ts
+ * import { MapError } from "@cloudknot/cloudknot";
+ *
+ * const e = new MapError([], [1, 2]);
+ * console.log(e.results); // [ 1, 2 ]
+ * ```
+ */
+export class MapError<T = unknown> extends CloudknotError {
+  /** Each failed item's error, in input order. */
+  readonly errors: ItemError[];
+  /** The successful values, with `undefined` where an item failed. */
+  readonly results: (T | undefined)[];
+  /** The positions of the failed items, in input order. */
+  readonly failed: number[];
+
+  /**
+   * Makes a map error.
+   *
+   * @param errors Each failed item's error.
+   * @param results The partial results, in input order.
+   */
+  constructor(errors: ItemError[], results: (T | undefined)[]) {
+    const shown = errors.slice(0, 5).map((e) => `  ${e.message}`).join("\n");
+    const more = errors.length > 5 ? `\n  … and ${errors.length - 5} more` : "";
+    super(
+      `${errors.length} of ${results.length} items failed; the error's \`errors\` has each ` +
+        `failure and \`results\` has the partial results:\n${shown}${more}`,
+    );
+    this.errors = errors;
+    this.results = results;
+    this.failed = errors.map((e) => e.index);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The records a job attempt leaves in the store, at `out/<index>/<attempt>`:
+ * a result record when the function returned, an error record when it threw
+ * or its process died. Every item of a run ends with exactly one of them as
+ * its final record. Records are encoded with the job codec, so any value the
+ * codec carries (including `undefined`) can be a result.
+ *
+ * @module
+ */
+import { decode, encode } from "./codec.ts";
+import { errorToRecord, type SerializedError } from "./error_record.ts";
+
+/** Why an attempt failed. */
+export type FailureKind =
+  /** The function threw (or its promise rejected). */
+  | "threw"
+  /** The process running the attempt died: a crash, out of memory, `Deno.exit`. */
+  | "crashed"
+  /** The attempt ran past its time limit and was killed. */
+  | "timeout"
+  /** The run was cancelled before the item finished. */
+  | "cancelled"
+  /** The function returned a value the codec cannot carry. */
+  | "unencodable"
+  /** The item could not be read or the record could not be written. */
+  | "infrastructure";
+
+/** Fields every record has. */
+export interface RecordBase {
+  /** The layout version. */
+  version: 1;
+  /** The item's position in the inputs. */
+  index: number;
+  /** The attempt, counted from 1. */
+  attempt: number;
+  /** The id of the job (or array child) that ran the attempt. */
+  jobId: string;
+  /** When the attempt started, in epoch milliseconds. */
+  startedAt?: number;
+  /** When the attempt ended, in epoch milliseconds. */
+  endedAt: number;
+}
+
+/** The function returned `value`. */
+export interface ResultRecord extends RecordBase {
+  /** Marks a result. */
+  status: "ok";
+  /** What the function returned (after awaiting it). */
+  value: unknown;
+}
+
+/** The attempt failed. */
+export interface ErrorRecord extends RecordBase {
+  /** Marks a failure. */
+  status: "error";
+  /** Why it failed. */
+  kind: FailureKind;
+  /** The error, with its remote stack where there is one. */
+  error: SerializedError;
+  /** The process's exit code, when it died. */
+  exitCode?: number;
+  /** The signal that killed the process, when one did. */
+  signal?: string;
+  /** The scheduler's reason, such as AWS Batch's `statusReason`. */
+  statusReason?: string;
+  /** Where the attempt's output went (a log stream name or a store key). */
+  logStream?: string;
+}
+
+/** A result record or an error record. */
+export type JobRecord = ResultRecord | ErrorRecord;
+
+/** A record and its encoded bytes. */
+export interface EncodedRecord {
+  /** The record that was encoded; an unencodable result becomes an error record. */
+  record: JobRecord;
+  /** The bytes to store. */
+  bytes: Uint8Array;
+}
+
+/**
+ * Encodes a record for the store. A result whose value the codec cannot carry
+ * becomes an error record of kind `"unencodable"` that says why.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeRecord, encodeRecord } from "@cloudknot/cloudknot";
+ *
+ * const { bytes } = encodeRecord({ version: 1, status: "ok", index: 0, attempt: 1, jobId: "j", endedAt: 0, value: new Map([[1, 2]]) });
+ * console.log(decodeRecord(bytes).status); // "ok"
+ * ```
+ *
+ * @param record The record.
+ * @returns The record that was encoded and its bytes.
+ */
+export function encodeRecord(record: JobRecord): EncodedRecord {
+  try {
+    return { record, bytes: encode(record) };
+  } catch (cause) {
+    if (record.status !== "ok") throw cause;
+    const failed: ErrorRecord = {
+      version: 1,
+      status: "error",
+      kind: "unencodable",
+      index: record.index,
+      attempt: record.attempt,
+      jobId: record.jobId,
+      endedAt: record.endedAt,
+      error: errorToRecord(cause),
+    };
+    if (record.startedAt !== undefined) failed.startedAt = record.startedAt;
+    return { record: failed, bytes: encode(failed) };
+  }
+}
+
+/**
+ * Decodes a record read from the store.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeRecord, encodeRecord } from "@cloudknot/cloudknot";
+ *
+ * const record = decodeRecord(encodeRecord({ version: 1, status: "ok", index: 2, attempt: 1, jobId: "j", endedAt: 0, value: undefined }).bytes);
+ * console.log(record.index); // 2
+ * ```
+ *
+ * @param bytes The bytes from the store.
+ * @returns The record.
+ */
+export function decodeRecord(bytes: Uint8Array): JobRecord {
+  const record = decode(bytes) as JobRecord;
+  if (
+    record === null || typeof record !== "object" ||
+    (record.status !== "ok" && record.status !== "error") ||
+    typeof record.index !== "number" || typeof record.attempt !== "number"
+  ) {
+    throw new TypeError("The bytes are not a cloudknot job record");
+  }
+  return record;
+}

@@ -1,0 +1,158 @@
+/**
+ * The runtime that runs one job attempt where the work runs: inside a
+ * container on AWS Batch or in a local worker process. It reads its item with
+ * two ranged reads, calls the function, and writes a result or error record.
+ * Nothing here assumes a target.
+ *
+ * @module
+ */
+import type { ObjectStore } from "../store/store.ts";
+import { decode } from "./codec.ts";
+import { errorToRecord } from "./error_record.ts";
+import type { FunctionKind } from "./function_artifact.ts";
+import { readItem, RUN_KEYS } from "./payload.ts";
+import { encodeRecord, type JobRecord } from "./record.ts";
+
+/** A function loaded from an artifact. */
+export interface LoadedFunction {
+  /** The function. */
+  // deno-lint-ignore no-explicit-any
+  fn: (...args: any[]) => unknown;
+  /** How it was shipped. */
+  kind: FunctionKind;
+}
+
+/** Which attempt of which item to run. */
+export interface AttemptSpec {
+  /** The item's position in the inputs. */
+  index: number;
+  /** The attempt, counted from 1. */
+  attempt: number;
+  /** The job (or array child) id. */
+  jobId: string;
+  /** Spread the item (an array) into the function's arguments. */
+  starmap: boolean;
+}
+
+/**
+ * Imports a function artifact and checks that its default export is a
+ * function.
+ *
+ * @example Usage
+ * ```ts
+ * import { loadFunction } from "@cloudknot/cloudknot";
+ *
+ * const url = `data:text/javascript,export default (x) => x + 1; export const kind = "func";`;
+ * const { fn } = await loadFunction(url);
+ * console.log(fn(1)); // 2
+ * ```
+ *
+ * @param url The artifact's URL or path.
+ * @returns The function and how it was shipped.
+ */
+export async function loadFunction(url: string | URL): Promise<LoadedFunction> {
+  const module = await import(String(url));
+  if (typeof module.default !== "function") {
+    throw new TypeError(
+      `The artifact ${url} does not export a function as its default export; rebuild it from func or module + exportName`,
+    );
+  }
+  return { fn: module.default, kind: module.kind === "module" ? "module" : "func" };
+}
+
+/**
+ * Runs one attempt of one item and writes its record to the run's store.
+ * Resolves to the record it wrote. It rejects only when the store cannot be
+ * written.
+ *
+ * @example Usage
+ * ```ts
+ * import { encode, LocalStore, runAttempt, writePayload } from "@cloudknot/cloudknot";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const run = new LocalStore(dir);
+ * await writePayload(run, [encode(20)], { version: 1, runId: "r", knot: "k", count: 1, starmap: false, createdAt: 0, attempts: 1 });
+ * const record = await runAttempt(run, { fn: (x: number) => x + 1, kind: "func" }, { index: 0, attempt: 1, jobId: "j", starmap: false });
+ * console.log(record.status === "ok" && record.value); // 21
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param run The store rooted at the run.
+ * @param func The loaded function.
+ * @param spec Which attempt of which item.
+ * @returns The record written.
+ */
+export async function runAttempt(
+  run: ObjectStore,
+  func: LoadedFunction,
+  spec: AttemptSpec,
+): Promise<JobRecord> {
+  const startedAt = Date.now();
+  const base = {
+    version: 1 as const,
+    index: spec.index,
+    attempt: spec.attempt,
+    jobId: spec.jobId,
+    startedAt,
+  };
+  let record: JobRecord;
+  try {
+    const args = await readArguments(run, spec);
+    try {
+      const value = await func.fn(...args);
+      record = { ...base, status: "ok", endedAt: Date.now(), value };
+    } catch (e) {
+      const error = func.kind === "func" ? explainScope(e) : e;
+      record = {
+        ...base,
+        status: "error",
+        kind: "threw",
+        endedAt: Date.now(),
+        error: errorToRecord(error),
+      };
+    }
+  } catch (e) {
+    record = {
+      ...base,
+      status: "error",
+      kind: "infrastructure",
+      endedAt: Date.now(),
+      error: errorToRecord(e),
+    };
+  }
+  const encoded = encodeRecord(record);
+  await run.put(RUN_KEYS.record(spec.index, spec.attempt), encoded.bytes);
+  return encoded.record;
+}
+
+async function readArguments(run: ObjectStore, spec: AttemptSpec): Promise<unknown[]> {
+  const item = decode(await readItem(run, spec.index));
+  if (!spec.starmap) return [item];
+  if (!Array.isArray(item)) {
+    throw new TypeError(
+      `Item ${spec.index} is not an array, so it cannot be spread into the function's arguments (starmap)`,
+    );
+  }
+  return item;
+}
+
+/**
+ * A `func` is shipped as source text, so a name from the scope it was written
+ * in is undefined where it runs. Say so, keeping the remote stack.
+ */
+function explainScope(error: unknown): unknown {
+  if (!(error instanceof ReferenceError)) return error;
+  const match = /^(\S+) is not defined$/.exec(error.message);
+  if (match === null) return error;
+  const name = match[1];
+  const explained = new ReferenceError(
+    `${name} is not defined: the function refers to "${name}" from the scope it was written in, ` +
+      `but only the function's own source is shipped. Define ${name} inside the function, pass it ` +
+      `in the input, or import it inside the function with await import(...); or ship a module ` +
+      `with module and exportName`,
+  );
+  explained.stack = `ReferenceError: ${explained.message}\n${
+    (error.stack ?? "").split("\n").slice(1).join("\n")
+  }`;
+  return explained;
+}

@@ -1,0 +1,389 @@
+/**
+ * `Knot`: a function, and the place its items run. `Knot.create()` packages
+ * the function; `knot.map(inputs)` runs it over the inputs and returns a
+ * {@linkcode MapRun} handle.
+ *
+ * @module
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { CloudknotInputError } from "./errors.ts";
+import { encodeItems } from "./job/codec.ts";
+import {
+  artifactFromFunc,
+  artifactFromModule,
+  type FunctionArtifact,
+} from "./job/function_artifact.ts";
+import type { RunManifest } from "./job/payload.ts";
+import type { MapRun } from "./run/map_run.ts";
+import { LocalStore } from "./store/local.ts";
+import { LocalTarget } from "./targets/local/local_target.ts";
+import type { Target } from "./targets/target.ts";
+import { type ProgressOptions, showProgress } from "./ui/progress.ts";
+import { validateKnotName } from "./validate.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => unknown;
+
+/** Options for {@linkcode Knot.create}. */
+export interface KnotOptions<F extends AnyFunction = AnyFunction> {
+  /**
+   * The knot's name: a letter, then letters, digits and hyphens, at most 55
+   * characters. Creating a knot with the name of an existing one adopts it.
+   */
+  name: string;
+  /**
+   * A self-contained function. Its source is shipped, so it must import what
+   * it needs inside itself with `await import(...)`.
+   */
+  func?: F;
+  /** A module path or URL whose export is the function; its whole graph is shipped. */
+  module?: string | URL;
+  /** The export of `module` to call. @default {"default"} */
+  exportName?: string;
+  /** Where the items run. @default {"local"} */
+  target?: "local" | "aws";
+  /** Worker processes on the local target. @default {navigator.hardwareConcurrency} */
+  concurrency?: number;
+  /** Attempts per item, 1 to 10 (AWS Batch's `retryStrategy.attempts`). @default {3} */
+  retries?: number;
+  /** Seconds one attempt may run before it is stopped. */
+  timeout?: number;
+  /** Memory per job in MiB; on the local target, each worker's V8 heap limit. */
+  memory?: number;
+  /** The directory of the local target's knots. @default {"$CLOUDKNOT_LOCAL_DIR or ~/.cloudknot/local"} */
+  dir?: string;
+}
+
+/** Options for {@linkcode Knot.map}. */
+export interface MapOptions {
+  /** Spread each item, an array, into the function's arguments. @default {false} */
+  starmap?: boolean;
+  /** Environment variables for every job. */
+  env?: Record<string, string>;
+  /** Cancels the run. */
+  signal?: AbortSignal;
+  /** `"array"` submits array jobs; `"independent"` one job per item (AWS). @default {"array"} */
+  jobType?: "array" | "independent";
+  /** Show progress on stderr; `false` silences it. @default {true} */
+  progress?: boolean | ProgressOptions;
+}
+
+/** The first argument of a function. */
+export type Arg<F> = F extends (arg: infer A, ...rest: never[]) => unknown ? A : unknown;
+/** What a function's promise resolves to. */
+export type Result<F> = F extends (...args: never[]) => infer R ? Awaited<R> : unknown;
+
+interface KnotRecord {
+  name: string;
+  target: "local";
+  artifact: string;
+  hash: string;
+  kind: FunctionArtifact["kind"];
+  functionName: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * A function and the place its items run.
+ *
+ * @example Usage
+ * ```ts
+ * import { Knot } from "@cloudknot/cloudknot";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const knot = await Knot.create({ name: "squares", func: (x: number) => x * x, dir, concurrency: 1 });
+ * const run = await knot.map([1, 2, 3], { progress: false });
+ * console.log(await run.results()); // [ 1, 4, 9 ]
+ * await knot.clobber();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class Knot<F extends AnyFunction = AnyFunction> {
+  /** The knot's name. */
+  readonly name: string;
+  /** Where its items run. */
+  readonly target: "local" | "aws";
+  /** The packaged function. */
+  readonly artifact: FunctionArtifact;
+  #target: Target;
+  #root: string;
+  #clobbered = false;
+
+  private constructor(
+    name: string,
+    artifact: FunctionArtifact,
+    target: Target,
+    root: string,
+  ) {
+    this.name = name;
+    this.target = target.kind;
+    this.artifact = artifact;
+    this.#target = target;
+    this.#root = root;
+  }
+
+  /**
+   * Creates a knot, or adopts the knot of that name. Every option is checked
+   * before anything is created.
+   *
+   * @param options The name, the function and where to run it.
+   * @returns The knot.
+   */
+  static async create<F extends AnyFunction = AnyFunction>(
+    options: KnotOptions<F>,
+  ): Promise<Knot<F>> {
+    const o = validateKnotOptions(options);
+    if (o.target === "aws") {
+      throw new CloudknotInputError(
+        'The "aws" target is not available in this version: use target "local"',
+        { field: "target" },
+      );
+    }
+    const root = join(
+      options.dir ?? Deno.env.get("CLOUDKNOT_LOCAL_DIR") ?? join(homedir(), ".cloudknot", "local"),
+      o.name,
+    );
+    const store = new LocalStore(root);
+    const saved = await readKnotRecord(store);
+    let artifact: FunctionArtifact;
+    if (options.func !== undefined) artifact = await artifactFromFunc(options.func);
+    else if (options.module !== undefined) {
+      artifact = await artifactFromModule(options.module, options.exportName ?? "default");
+    } else if (saved !== undefined) {
+      const source = await Deno.readTextFile(join(root, saved.artifact));
+      artifact = { kind: saved.kind, source, hash: saved.hash, name: saved.functionName };
+    } else {
+      throw new CloudknotInputError(
+        `There is no local knot named "${o.name}" to adopt: pass func, or module and exportName, to create it`,
+        { field: "func" },
+      );
+    }
+    const artifactKey = `artifacts/${artifact.hash}.js`;
+    if ((await store.get(artifactKey)) === undefined) await store.put(artifactKey, artifact.source);
+    const now = Date.now();
+    const record: KnotRecord = {
+      name: o.name,
+      target: "local",
+      artifact: artifactKey,
+      hash: artifact.hash,
+      kind: artifact.kind,
+      functionName: artifact.name,
+      createdAt: saved?.createdAt ?? now,
+      updatedAt: now,
+    };
+    await store.put("knot.json", JSON.stringify(record, null, 2));
+    const target = new LocalTarget({
+      knot: o.name,
+      store,
+      functionUrl: pathToFileURL(join(root, artifactKey)).href,
+      concurrency: o.concurrency,
+      attempts: o.retries,
+      ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+      ...(o.memory !== undefined ? { memory: o.memory } : {}),
+    });
+    return new Knot<F>(o.name, artifact, target, root);
+  }
+
+  /**
+   * Runs the function over the inputs. Every item is checked and encoded
+   * first: a bad item rejects here, naming its index, before anything runs.
+   * Resolves to the run's handle once the run is recorded.
+   *
+   * @param inputs The items; with `starmap`, each item is an array of arguments.
+   * @param options Starmap, environment, cancellation and progress.
+   * @returns The run's handle.
+   */
+  async map(
+    inputs: Iterable<Arg<F>> | AsyncIterable<Arg<F>>,
+    options?: MapOptions & { starmap?: false },
+  ): Promise<MapRun<Result<F>>>;
+  /**
+   * Runs the function over argument lists, spreading each into its arguments.
+   *
+   * @param inputs The argument lists.
+   * @param options `starmap: true`, plus environment, cancellation and progress.
+   * @returns The run's handle.
+   */
+  async map(
+    inputs: Iterable<Parameters<F>> | AsyncIterable<Parameters<F>>,
+    options: MapOptions & { starmap: true },
+  ): Promise<MapRun<Result<F>>>;
+  async map(
+    inputs: Iterable<unknown> | AsyncIterable<unknown>,
+    options: MapOptions = {},
+  ): Promise<MapRun<Result<F>>> {
+    this.#checkLive();
+    const { starmap = false, env = {}, jobType } = options;
+    validateEnv(env);
+    if (jobType !== undefined && jobType !== "array" && jobType !== "independent") {
+      throw new CloudknotInputError(
+        `jobType must be "array" or "independent", not ${JSON.stringify(jobType)}`,
+        { field: "jobType" },
+      );
+    }
+    if (inputs === null || typeof inputs !== "object" && typeof inputs !== "string") {
+      throw new CloudknotInputError("inputs must be an array or another iterable of items", {
+        field: "inputs",
+      });
+    }
+    const items = Symbol.asyncIterator in inputs
+      ? await Array.fromAsync(inputs as AsyncIterable<unknown>)
+      : Array.from(inputs as Iterable<unknown>);
+    if (starmap) {
+      const bad = items.findIndex((item) => !Array.isArray(item));
+      if (bad >= 0) {
+        throw new CloudknotInputError(
+          `Item ${bad} is not an array: with starmap, each item is the array of arguments for one call`,
+          { field: "inputs" },
+        );
+      }
+    }
+    const encoded = encodeItems(items);
+    const run = await this.#target.map<Result<F>>({
+      items: encoded,
+      starmap,
+      env,
+      ...(jobType !== undefined ? { jobType } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    });
+    if (options.progress !== false && run.total > 0) {
+      showProgress(run, typeof options.progress === "object" ? options.progress : {});
+    }
+    return run;
+  }
+
+  /**
+   * Re-opens an earlier run of this knot to collect its results, from any
+   * process.
+   *
+   * @param runId The run's id, from {@linkcode Knot.runs} or `run.runId`.
+   * @param options `signal` stops waiting.
+   * @returns The run's handle.
+   */
+  collect(runId: string, options: { signal?: AbortSignal } = {}): Promise<MapRun<Result<F>>> {
+    this.#checkLive();
+    return this.#target.collect<Result<F>>(runId, options);
+  }
+
+  /**
+   * The knot's runs, oldest first.
+   *
+   * @returns Each run's manifest.
+   */
+  runs(): Promise<RunManifest[]> {
+    this.#checkLive();
+    return this.#target.runs();
+  }
+
+  /** Deletes everything the knot made: its runs, its function and its record. */
+  async clobber(): Promise<void> {
+    if (this.#clobbered) return;
+    await Deno.remove(this.#root, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    this.#clobbered = true;
+  }
+
+  #checkLive(): void {
+    if (this.#clobbered) {
+      throw new CloudknotInputError(
+        `Knot ${this.name} was clobbered: create it again with Knot.create()`,
+      );
+    }
+  }
+}
+
+async function readKnotRecord(store: LocalStore): Promise<KnotRecord | undefined> {
+  const bytes = await store.get("knot.json");
+  return bytes === undefined ? undefined : JSON.parse(new TextDecoder().decode(bytes));
+}
+
+interface ValidKnotOptions {
+  name: string;
+  target: "local" | "aws";
+  concurrency: number;
+  retries: number;
+  timeout?: number;
+  memory?: number;
+}
+
+function validateKnotOptions(options: KnotOptions): ValidKnotOptions {
+  if (options === null || typeof options !== "object") {
+    throw new CloudknotInputError("Knot.create() takes an options object with at least a name");
+  }
+  const name = validateKnotName(options.name);
+  if (options.func !== undefined && options.module !== undefined) {
+    throw new CloudknotInputError("Pass either func or module, not both", { field: "func" });
+  }
+  if (options.exportName !== undefined && options.module === undefined) {
+    throw new CloudknotInputError("exportName needs module: pass the module that exports it", {
+      field: "exportName",
+    });
+  }
+  const target = options.target ?? "local";
+  if (target !== "local" && target !== "aws") {
+    throw new CloudknotInputError(`target must be "local" or "aws", not ${JSON.stringify(target)}`, {
+      field: "target",
+    });
+  }
+  const concurrency = options.concurrency ?? navigator.hardwareConcurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new CloudknotInputError(`concurrency must be a positive integer, not ${concurrency}`, {
+      field: "concurrency",
+    });
+  }
+  const retries = options.retries ?? 3;
+  if (!Number.isInteger(retries) || retries < 1 || retries > 10) {
+    throw new CloudknotInputError(
+      `retries must be an integer from 1 to 10 (the attempts each item gets), not ${retries}`,
+      { field: "retries" },
+    );
+  }
+  const valid: ValidKnotOptions = { name, target, concurrency, retries };
+  if (options.timeout !== undefined) {
+    if (typeof options.timeout !== "number" || !(options.timeout > 0) || !isFinite(options.timeout)) {
+      throw new CloudknotInputError(
+        `timeout must be a positive number of seconds, not ${options.timeout}`,
+        { field: "timeout" },
+      );
+    }
+    valid.timeout = options.timeout;
+  }
+  if (options.memory !== undefined) {
+    if (!Number.isInteger(options.memory) || options.memory < 1) {
+      throw new CloudknotInputError(
+        `memory must be a positive integer of MiB, not ${options.memory}`,
+        { field: "memory" },
+      );
+    }
+    valid.memory = options.memory;
+  }
+  return valid;
+}
+
+function validateEnv(env: Record<string, string>): void {
+  if (env === null || typeof env !== "object" || Array.isArray(env)) {
+    throw new CloudknotInputError("env must be an object of variable names to string values", {
+      field: "env",
+    });
+  }
+  for (const [key, value] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new CloudknotInputError(`env has an invalid variable name "${key}"`, { field: "env" });
+    }
+    if (key.startsWith("AWS_BATCH_")) {
+      throw new CloudknotInputError(
+        `env must not set ${key}: AWS Batch sets the AWS_BATCH_ variables itself`,
+        { field: "env" },
+      );
+    }
+    if (typeof value !== "string") {
+      throw new CloudknotInputError(`env.${key} must be a string, not a ${typeof value}`, {
+        field: "env",
+      });
+    }
+  }
+}

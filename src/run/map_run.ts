@@ -1,0 +1,412 @@
+/**
+ * The handle `knot.map()` returns, the same for every target: all results in
+ * input order, per-item promises, completion-order iteration, live counts,
+ * cancellation and a job view.
+ *
+ * @module
+ */
+import { ItemError, MapError } from "../job/item_error.ts";
+import type { ErrorRecord, JobRecord } from "../job/record.ts";
+import { renderRunHtml, renderRunText } from "../ui/run_view.ts";
+
+/** Where an item is. */
+export type ItemStatus = "pending" | "running" | "succeeded" | "failed";
+
+/** How one item ended, like one entry of `Promise.allSettled`. */
+export type ItemSettled<T> =
+  | { index: number; status: "fulfilled"; value: T }
+  | { index: number; status: "rejected"; reason: ItemError };
+
+/** Live counts of a run's items. */
+export interface RunCounts {
+  /** Items in the run. */
+  total: number;
+  /** Items not started yet (including those waiting for a retry). */
+  pending: number;
+  /** Items running now. */
+  running: number;
+  /** Items that returned a value. */
+  succeeded: number;
+  /** Items that failed for good. */
+  failed: number;
+  /** Attempts that failed and were retried. */
+  retried: number;
+}
+
+/** What the job view shows of one item. */
+export interface ItemView {
+  /** The item's position in the inputs. */
+  index: number;
+  /** Where the item is. */
+  status: ItemStatus;
+  /** Attempts started so far. */
+  attempts: number;
+  /** The job (or array child) of the latest attempt. */
+  jobId?: string;
+  /** When the latest attempt started, in epoch milliseconds. */
+  startedAt?: number;
+  /** When the item ended, in epoch milliseconds. */
+  endedAt?: number;
+  /** The final error's message, when it failed. */
+  error?: string;
+}
+
+/** Fixed facts about a run. */
+export interface RunInfo {
+  /** The knot's name. */
+  knot: string;
+  /** The run's id. */
+  runId: string;
+  /** Where it runs. */
+  target: "local" | "aws";
+  /** How many items it has. */
+  total: number;
+  /** The attempts each item gets. */
+  attempts: number;
+}
+
+/**
+ * The side of a run that a target drives: it reports attempts starting,
+ * failing and items settling. Every item must be settled exactly once.
+ */
+export interface RunControl {
+  /** An attempt of an item started. */
+  started(index: number, attempt: number, jobId?: string): void;
+  /** An attempt failed and the item will be tried again. */
+  retrying(record: ErrorRecord): void;
+  /** The item's final record arrived. Later calls for the same item are ignored. */
+  settle(record: JobRecord): void;
+  /** Settles every unsettled item with the same error (for example, a cancellation). */
+  settleAll(make: (index: number) => ErrorRecord): void;
+  /** Whether the item has settled. */
+  isSettled(index: number): boolean;
+  /** The run is `done` only once this work (such as stopping workers) has ended too. */
+  track(work: Promise<unknown>): void;
+}
+
+/** Options for {@linkcode MapRun.create}. */
+export interface MapRunOptions {
+  /** Called by `cancel()`; the target stops its work and settles what is left. */
+  onCancel?: (reason: string) => void | Promise<void>;
+  /** When the run started (default: now). */
+  startedAt?: number;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(reason: unknown): void;
+}
+
+/**
+ * A map run in progress or done.
+ *
+ * @example Usage
+ * ```ts
+ * import { MapRun } from "@cloudknot/cloudknot";
+ *
+ * const { run, control } = MapRun.create<number>({ knot: "k", runId: "r", target: "local", total: 1, attempts: 1 });
+ * control.started(0, 1);
+ * control.settle({ version: 1, status: "ok", index: 0, attempt: 1, jobId: "j", endedAt: Date.now(), value: 42 });
+ * console.log(await run.results()); // [ 42 ]
+ * ```
+ */
+export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
+  /** The knot's name. */
+  readonly knot: string;
+  /** The run's id. */
+  readonly runId: string;
+  /** Where it runs. */
+  readonly target: "local" | "aws";
+  /** How many items the run has. */
+  readonly total: number;
+  /** The attempts each item gets. */
+  readonly attempts: number;
+  /** When the run started, in epoch milliseconds. */
+  readonly startedAt: number;
+
+  #items: ItemView[];
+  #deferreds: Deferred<T>[];
+  #settled: (ItemSettled<T> | undefined)[];
+  #order: number[] = [];
+  #counts: RunCounts;
+  #listeners = new Set<() => void>();
+  #waiters: (() => void)[] = [];
+  #done: Deferred<void>;
+  #endedAt?: number;
+  #onCancel?: (reason: string) => void | Promise<void>;
+  #cancelling?: Promise<void>;
+  #work: Promise<unknown>[] = [];
+
+  private constructor(info: RunInfo, options: MapRunOptions) {
+    this.knot = info.knot;
+    this.runId = info.runId;
+    this.target = info.target;
+    this.total = info.total;
+    this.attempts = info.attempts;
+    this.startedAt = options.startedAt ?? Date.now();
+    if (options.onCancel) this.#onCancel = options.onCancel;
+    this.#items = Array.from({ length: info.total }, (_, index) => ({
+      index,
+      status: "pending",
+      attempts: 0,
+    }));
+    this.#settled = new Array(info.total);
+    this.#deferreds = Array.from({ length: info.total }, () => {
+      const d = Promise.withResolvers<T>();
+      d.promise.catch(() => {}); // rejections are handed out, never left unhandled
+      return d;
+    });
+    this.#counts = {
+      total: info.total,
+      pending: info.total,
+      running: 0,
+      succeeded: 0,
+      failed: 0,
+      retried: 0,
+    };
+    this.#done = Promise.withResolvers<void>();
+    if (info.total === 0) this.#finish();
+  }
+
+  /**
+   * Makes a run handle and the control a target drives it with.
+   *
+   * @param info The run's fixed facts.
+   * @param options A cancel hook and the start time.
+   * @returns The handle and its control.
+   */
+  static create<T>(
+    info: RunInfo,
+    options: MapRunOptions = {},
+  ): { run: MapRun<T>; control: RunControl } {
+    const run = new MapRun<T>(info, options);
+    return { run, control: run.#control() };
+  }
+
+  /** Live counts of the run's items. */
+  get counts(): RunCounts {
+    return { ...this.#counts };
+  }
+
+  /** Whether every item has settled. */
+  get finished(): boolean {
+    return this.#counts.succeeded + this.#counts.failed === this.total;
+  }
+
+  /** When the last item settled, in epoch milliseconds. */
+  get endedAt(): number | undefined {
+    return this.#endedAt;
+  }
+
+  /** A snapshot of every item, for views. */
+  get items(): readonly ItemView[] {
+    return this.#items.map((item) => ({ ...item }));
+  }
+
+  /**
+   * Resolves when every item has settled and the target has stopped its work
+   * (for example, its worker processes have exited); it never rejects.
+   */
+  get done(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /**
+   * One promise per item, in input order. Rejections are {@linkcode ItemError}s.
+   */
+  get promises(): Promise<T>[] {
+    return this.#deferreds.map((d) => d.promise);
+  }
+
+  /**
+   * The promise for one item's value.
+   *
+   * @param index The item's position in the inputs.
+   * @returns Its value, or a rejection with its {@linkcode ItemError}.
+   */
+  item(index: number): Promise<T> {
+    const d = this.#deferreds[index];
+    if (d === undefined) {
+      return Promise.reject(
+        new RangeError(`Item ${index} is out of range: the run has ${this.total} items`),
+      );
+    }
+    return d.promise;
+  }
+
+  /**
+   * All values in input order. If any item failed, it rejects with one
+   * {@linkcode MapError} that carries every item's error and the partial
+   * results.
+   *
+   * @returns The values.
+   */
+  async results(): Promise<T[]> {
+    await this.done;
+    const errors: ItemError[] = [];
+    const values: (T | undefined)[] = [];
+    for (const s of this.#settled) {
+      if (s!.status === "fulfilled") values.push(s!.value);
+      else {
+        values.push(undefined);
+        errors.push(s!.reason);
+      }
+    }
+    if (errors.length > 0) throw new MapError<T>(errors, values);
+    return values as T[];
+  }
+
+  /**
+   * How every item ended, in input order, like `Promise.allSettled`.
+   *
+   * @returns One entry per item.
+   */
+  async settled(): Promise<ItemSettled<T>[]> {
+    await this.done;
+    return this.#settled as ItemSettled<T>[];
+  }
+
+  /** Yields each item as it settles, in completion order. */
+  async *[Symbol.asyncIterator](): AsyncIterator<ItemSettled<T>> {
+    let next = 0;
+    while (true) {
+      while (next < this.#order.length) yield this.#settled[this.#order[next++]!]!;
+      if (this.finished) return;
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  /**
+   * Calls `listener` whenever the counts change.
+   *
+   * @param listener The callback.
+   * @returns A function that removes the listener.
+   */
+  onUpdate(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Cancels the run: work still running is stopped and every unsettled item
+   * ends with a cancellation error. Resolves when every item has settled.
+   *
+   * @param reason Why, for the items' errors.
+   */
+  cancel(reason = "The run was cancelled"): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    this.#cancelling ??= (async () => {
+      try {
+        await this.#onCancel?.(reason);
+      } finally {
+        this.#control().settleAll((index) => ({
+          version: 1,
+          status: "error",
+          kind: "cancelled",
+          index,
+          attempt: this.#items[index]!.attempts,
+          jobId: this.#items[index]!.jobId ?? "",
+          endedAt: Date.now(),
+          error: { name: "CancelledError", message: reason },
+        }));
+      }
+    })();
+    return this.#cancelling;
+  }
+
+  /** The job view as plain text: a summary line and a table of items. */
+  override toString(): string {
+    return renderRunText(this);
+  }
+
+  /** Shows the job view as a table in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return { "text/html": renderRunHtml(this), "text/plain": renderRunText(this) };
+  }
+
+  /** Shows the job view in `console.log`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return renderRunText(this);
+  }
+
+  #control(): RunControl {
+    return {
+      started: (index, attempt, jobId) => {
+        const item = this.#items[index];
+        if (item === undefined || this.#settled[index] !== undefined) return;
+        if (item.status !== "running") {
+          this.#counts.pending--;
+          this.#counts.running++;
+        }
+        item.status = "running";
+        item.attempts = Math.max(item.attempts, attempt);
+        item.startedAt = Date.now();
+        if (jobId !== undefined) item.jobId = jobId;
+        this.#emit();
+      },
+      retrying: (record) => {
+        const item = this.#items[record.index];
+        if (item === undefined || this.#settled[record.index] !== undefined) return;
+        if (item.status === "running") {
+          this.#counts.running--;
+          this.#counts.pending++;
+        }
+        item.status = "pending";
+        this.#counts.retried++;
+        this.#emit();
+      },
+      settle: (record) => this.#settle(record),
+      settleAll: (make) => {
+        for (let i = 0; i < this.total; i++) {
+          if (this.#settled[i] === undefined) this.#settle(make(i), false);
+        }
+        this.#emit();
+      },
+      isSettled: (index) => this.#settled[index] !== undefined,
+      track: (work) => {
+        this.#work.push(work);
+      },
+    };
+  }
+
+  #settle(record: JobRecord, emit = true): void {
+    const { index } = record;
+    const item = this.#items[index];
+    if (item === undefined || this.#settled[index] !== undefined) return;
+    if (item.status === "running") this.#counts.running--;
+    else this.#counts.pending--;
+    item.attempts = Math.max(item.attempts, record.attempt);
+    item.endedAt = record.endedAt;
+    if (record.jobId) item.jobId = record.jobId;
+    if (record.status === "ok") {
+      item.status = "succeeded";
+      this.#counts.succeeded++;
+      this.#settled[index] = { index, status: "fulfilled", value: record.value as T };
+      this.#deferreds[index]!.resolve(record.value as T);
+    } else {
+      const error = ItemError.fromRecord(record, { attempts: this.attempts });
+      item.status = "failed";
+      item.error = error.message;
+      this.#counts.failed++;
+      this.#settled[index] = { index, status: "rejected", reason: error };
+      this.#deferreds[index]!.reject(error);
+    }
+    this.#order.push(index);
+    if (this.finished) this.#finish();
+    if (emit) this.#emit();
+  }
+
+  #finish(): void {
+    this.#endedAt = Date.now();
+    Promise.allSettled(this.#work).then(() => this.#done.resolve());
+  }
+
+  #emit(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+    for (const listener of this.#listeners) listener();
+  }
+}
+

@@ -1,0 +1,68 @@
+/**
+ * Opens a store from its URL, as found in a job's command line.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { CloudknotInputError } from "../errors.ts";
+import { LocalStore } from "./local.ts";
+import type { ObjectStore } from "./store.ts";
+
+/** Opens the store of one URL scheme. */
+export type StoreOpener = (url: URL) => ObjectStore | Promise<ObjectStore>;
+
+const openers = new Map<string, StoreOpener>([
+  ["file:", (url) => new LocalStore(fileURLToPath(url))],
+]);
+
+/**
+ * Registers how to open the stores of a URL scheme, such as `s3:`.
+ *
+ * @example Usage
+ * ```ts
+ * import { LocalStore, registerStore } from "@cloudknot/cloudknot";
+ *
+ * registerStore("mem:", () => new LocalStore(Deno.makeTempDirSync()));
+ * ```
+ *
+ * @param scheme The scheme, with its colon.
+ * @param opener Opens a store for a URL of that scheme.
+ */
+export function registerStore(scheme: string, opener: StoreOpener): void {
+  openers.set(scheme, opener);
+}
+
+/**
+ * Opens the store a URL names: `file:///dir` or, once the AWS layer is
+ * loaded, `s3://bucket/prefix`.
+ *
+ * @example Usage
+ * ```ts
+ * import { openStore } from "@cloudknot/cloudknot";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const store = await openStore(`file://${dir}`);
+ * await store.put("k", "v");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param url The store's URL.
+ * @returns The store.
+ */
+export async function openStore(url: string | URL): Promise<ObjectStore> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CloudknotInputError(
+      `Invalid store URL "${url}": use file:///path or s3://bucket/prefix`,
+    );
+  }
+  const opener = openers.get(parsed.protocol);
+  if (opener === undefined) {
+    throw new CloudknotInputError(
+      `Unsupported store URL "${url}": use ${[...openers.keys()].join(" or ")} URLs`,
+    );
+  }
+  return await opener(parsed);
+}

@@ -1,0 +1,223 @@
+/**
+ * The local target: runs a knot's items on this machine, on a pool of
+ * long-lived Deno worker processes, with a local directory as the store. It
+ * follows the same job contract as AWS Batch.
+ *
+ * @module
+ */
+import { CloudknotInputError } from "../../errors.ts";
+import { errorToRecord } from "../../job/error_record.ts";
+import { readManifest, RUN_KEYS, type RunManifest, writePayload } from "../../job/payload.ts";
+import { decodeRecord, type JobRecord } from "../../job/record.ts";
+import { MapRun } from "../../run/map_run.ts";
+import type { ObjectStore } from "../../store/store.ts";
+import { type MapRequest, newRunId, type Target } from "../target.ts";
+import { WorkerPool } from "./pool.ts";
+
+/** How often a running local run proves it is alive. */
+const HEARTBEAT_MS = 2000;
+/** A run whose heartbeat is older than this is no longer running. */
+const STALE_MS = 10_000;
+
+/** Options for a {@linkcode LocalTarget}. */
+export interface LocalTargetOptions {
+  /** The knot's name. */
+  knot: string;
+  /** The knot's store; runs go under `runs/<runId>`. */
+  store: ObjectStore;
+  /** The URL of the function artifact. */
+  functionUrl: string;
+  /** How many worker processes at most. */
+  concurrency: number;
+  /** Attempts per item. */
+  attempts: number;
+  /** Seconds an attempt may run. */
+  timeout?: number;
+  /** The V8 heap limit of each worker, in MiB. */
+  memory?: number;
+  /** The deno binary (default: this one). */
+  deno?: string;
+}
+
+/**
+ * Runs a knot's items on this machine.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { LocalTarget } from "@cloudknot/cloudknot";
+ *
+ * const target = new LocalTarget({ knot: "k", store, functionUrl, concurrency: 2, attempts: 1 });
+ * const run = await target.map({ items, starmap: false, env: {} });
+ * ```
+ */
+export class LocalTarget implements Target {
+  /** Which target this is. */
+  readonly kind = "local" as const;
+  #options: LocalTargetOptions;
+
+  /**
+   * Makes a local target.
+   *
+   * @param options The knot's store, function and limits.
+   */
+  constructor(options: LocalTargetOptions) {
+    this.#options = options;
+  }
+
+  /** Writes the run's payload, then runs its items on worker processes. */
+  async map<T>(request: MapRequest): Promise<MapRun<T>> {
+    const o = this.#options;
+    const runId = newRunId();
+    const store = o.store.at(`runs/${runId}`);
+    const manifest: RunManifest = {
+      version: 1,
+      runId,
+      knot: o.knot,
+      count: request.items.length,
+      starmap: request.starmap,
+      createdAt: Date.now(),
+      attempts: o.attempts,
+    };
+    if (request.items.length > 0) await writePayload(store, request.items, manifest);
+    let pool: WorkerPool | undefined;
+    const { run, control } = MapRun.create<T>(
+      { knot: o.knot, runId, target: "local", total: request.items.length, attempts: o.attempts },
+      { onCancel: (reason) => pool?.cancel(reason), startedAt: manifest.createdAt },
+    );
+    if (request.items.length === 0) return run;
+    const reason = () => String(request.signal?.reason ?? "The run was cancelled");
+    if (request.signal?.aborted) {
+      await run.cancel(reason());
+      return run;
+    }
+    pool = new WorkerPool({
+      run: store,
+      runId,
+      functionUrl: o.functionUrl,
+      starmap: request.starmap,
+      concurrency: o.concurrency,
+      attempts: o.attempts,
+      env: { ...request.env },
+      ...(o.timeout !== undefined ? { timeoutMs: o.timeout * 1000 } : {}),
+      ...(o.memory !== undefined ? { memoryMiB: o.memory } : {}),
+      ...(o.deno !== undefined ? { deno: o.deno } : {}),
+      control,
+    });
+    const abort = () => run.cancel(reason());
+    request.signal?.addEventListener("abort", abort, { once: true });
+    const heartbeat = setInterval(() => store.put(RUN_KEYS.heartbeat, String(Date.now())), HEARTBEAT_MS);
+    const indices = Array.from({ length: request.items.length }, (_, i) => i);
+    const work = store.put(RUN_KEYS.heartbeat, String(Date.now()))
+      .then(() => pool.run(indices))
+      .catch((e) =>
+        control.settleAll((index) => ({
+          version: 1,
+          status: "error",
+          kind: "infrastructure",
+          index,
+          attempt: 1,
+          jobId: `${runId}:${index}`,
+          endedAt: Date.now(),
+          error: errorToRecord(e),
+        }))
+      )
+      .finally(() => {
+        clearInterval(heartbeat);
+        request.signal?.removeEventListener("abort", abort);
+        return store.put(RUN_KEYS.heartbeat, "finished");
+      });
+    control.track(work);
+    return run;
+  }
+
+  /** Re-opens an earlier run from its records. */
+  collect<T>(runId: string, options: { signal?: AbortSignal } = {}): Promise<MapRun<T>> {
+    return collectLocal<T>(this.#options, runId, options.signal);
+  }
+
+  /** The knot's runs, oldest first. */
+  async runs(): Promise<RunManifest[]> {
+    const manifests: RunManifest[] = [];
+    for await (const { key } of this.#options.store.list("runs/")) {
+      if (!key.endsWith(`/${RUN_KEYS.manifest}`)) continue;
+      const manifest = await readManifest(this.#options.store.at(key.slice(0, key.lastIndexOf("/"))));
+      if (manifest !== undefined) manifests.push(manifest);
+    }
+    return manifests.sort((a, b) => a.createdAt - b.createdAt);
+  }
+}
+
+/**
+ * Re-opens a local run from its records. Items still running in another
+ * process are waited for while that process's heartbeat is fresh; items left
+ * without a final record by a process that stopped end with an error.
+ */
+async function collectLocal<T>(
+  options: LocalTargetOptions,
+  runId: string,
+  signal?: AbortSignal,
+): Promise<MapRun<T>> {
+  const store = options.store.at(`runs/${runId}`);
+  const manifest = await readManifest(store);
+  if (manifest === undefined) {
+    throw new CloudknotInputError(
+      `Knot ${options.knot} has no local run ${runId}: list its runs with knot.runs()`,
+      { field: "runId" },
+    );
+  }
+  const { run, control } = MapRun.create<T>({
+    knot: options.knot,
+    runId,
+    target: "local",
+    total: manifest.count,
+    attempts: manifest.attempts,
+  }, { startedAt: manifest.createdAt });
+  const poll = async () => {
+    while (!run.finished && !signal?.aborted) {
+      for (const record of await latestRecords(store)) {
+        const final = record.status === "ok" || record.attempt >= manifest.attempts ||
+          record.kind === "unencodable" || record.kind === "cancelled";
+        if (final) control.settle(record);
+        else control.started(record.index, record.attempt + 1);
+      }
+      if (run.finished) return;
+      const beat = new TextDecoder().decode(await store.get(RUN_KEYS.heartbeat) ?? new Uint8Array());
+      if (beat === "finished" || !(Date.now() - Number(beat) < STALE_MS)) {
+        control.settleAll((index) => ({
+          version: 1,
+          status: "error",
+          kind: "infrastructure",
+          index,
+          attempt: 1,
+          jobId: `${runId}:${index}`,
+          endedAt: Date.now(),
+          error: {
+            name: "LostItemError",
+            message: `Item ${index} has no final record: the process running this local run ` +
+              `stopped before it finished; map the item again`,
+          },
+        }));
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
+  control.track(poll());
+  return run;
+}
+
+/** The highest attempt's record of each item that has one. */
+async function latestRecords(store: ObjectStore): Promise<JobRecord[]> {
+  const latest = new Map<number, number>();
+  for await (const { key } of store.list("out/")) {
+    const [, index, attempt] = key.split("/").map(Number);
+    if (index === undefined || attempt === undefined) continue;
+    if ((latest.get(index) ?? 0) < attempt) latest.set(index, attempt);
+  }
+  const records: JobRecord[] = [];
+  for (const [index, attempt] of latest) {
+    const bytes = await store.get(RUN_KEYS.record(index, attempt));
+    if (bytes !== undefined) records.push(decodeRecord(bytes));
+  }
+  return records;
+}

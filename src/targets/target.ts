@@ -1,0 +1,52 @@
+/**
+ * The internal interface both targets implement: where a knot's items run.
+ *
+ * @module
+ */
+import type { RunManifest } from "../job/payload.ts";
+import type { MapRun } from "../run/map_run.ts";
+
+/** One map call, validated and encoded. */
+export interface MapRequest {
+  /** Each item's encoded bytes, in input order. */
+  items: Uint8Array[];
+  /** Spread each item into the function's arguments. */
+  starmap: boolean;
+  /** Extra environment variables for every job. */
+  env: Record<string, string>;
+  /** `"array"` (default) or one job per item. */
+  jobType?: "array" | "independent";
+  /** Cancels the run. */
+  signal?: AbortSignal;
+}
+
+/** Where a knot's jobs run. */
+export interface Target {
+  /** Which target this is. */
+  readonly kind: "local" | "aws";
+  /** Starts a run and returns its handle once the run is recorded. */
+  map<T>(request: MapRequest): Promise<MapRun<T>>;
+  /** Re-opens an earlier run to collect its results, from any process. */
+  collect<T>(runId: string, options?: { signal?: AbortSignal }): Promise<MapRun<T>>;
+  /** The knot's runs, oldest first. */
+  runs(): Promise<RunManifest[]>;
+}
+
+/**
+ * Makes a run id that sorts by creation time, such as `20261126T120102Z-3f9a1c`.
+ *
+ * @example Usage
+ * ```ts
+ * import { newRunId } from "./target.ts";
+ *
+ * console.log(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/.test(newRunId())); // true
+ * ```
+ *
+ * @param now The time, in epoch milliseconds (default: now).
+ * @returns The id.
+ */
+export function newRunId(now: number = Date.now()): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const random = crypto.getRandomValues(new Uint8Array(3));
+  return `${stamp}-${Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import {
+  encode,
+  INDEX_ENTRY_BYTES,
+  layoutPayload,
+  LocalStore,
+  PayloadError,
+  readItem,
+  readManifest,
+  writePayload,
+} from "../../mod.ts";
+
+const manifest = {
+  version: 1 as const,
+  runId: "r",
+  knot: "k",
+  count: 0,
+  starmap: false,
+  createdAt: 0,
+  attempts: 1,
+};
+
+Deno.test("each item is read with two ranged reads: its index entry and its bytes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = new LocalStore(dir);
+    const items = ["a", { b: [1, 2, 3] }, "", new Map([[1, "x".repeat(1000)]])].map((v) => encode(v));
+    await writePayload(store, items, { ...manifest, count: items.length });
+    assert.equal((await readManifest(store))?.count, 4);
+    const reader = new LocalStore(dir);
+    let expected = 0;
+    for (let i = 0; i < items.length; i++) {
+      assert.deepEqual(await readItem(reader, i), items[i]);
+      expected += INDEX_ENTRY_BYTES + items[i]!.byteLength;
+      assert.equal(reader.bytesRead, expected, `bytes read after item ${i}`);
+    }
+    await assert.rejects(() => readItem(reader, 4), PayloadError);
+    await assert.rejects(() => readItem(reader, -1), PayloadError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the layout is the items back to back and a 16-byte entry per item", () => {
+  const { inputs, index } = layoutPayload([new Uint8Array([9, 9]), new Uint8Array([8])]);
+  assert.deepEqual(inputs, new Uint8Array([9, 9, 8]));
+  const view = new DataView(index.buffer);
+  assert.deepEqual(
+    [0, 8, 16, 24].map((o) => Number(view.getBigUint64(o, true))),
+    [0, 2, 2, 1],
+  );
+});
+
+Deno.test("a run whose payload is gone is a PayloadError", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(() => readItem(new LocalStore(dir), 0), /has no index object/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
