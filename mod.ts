@@ -13,3 +13,4 @@
  * @module
  */
 export * from "./src/errors.ts";
+export * from "./src/docker/mod.ts";
