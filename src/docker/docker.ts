@@ -17,6 +17,8 @@ import type {
   DockerBuildOptions,
   DockerBuildResult,
   DockerCallOptions,
+  DockerCommandOptions,
+  DockerCommandResult,
   DockerContainerInfo,
   DockerImageInfo,
   DockerImageSummary,
@@ -28,6 +30,7 @@ import type {
   DockerOptions,
   DockerProgressCallback,
   DockerProgressEvent,
+  DockerPullOptions,
   DockerRemoveOptions,
   DockerRunOptions,
   DockerRunResult,
@@ -36,37 +39,11 @@ import type {
   DockerVersion,
 } from "./types.ts";
 
-/** Options of {@linkcode Docker.prototype.pull}. */
-export interface DockerPullOptions extends DockerStreamOptions {
-  /** The platform to pull, such as `linux/amd64`. */
-  platform?: string;
-}
-
-/** Options of {@linkcode Docker.prototype.command}. */
-export interface DockerCommandOptions extends DockerStreamOptions {
-  /** Text for the command's standard input. */
-  stdin?: string;
-  /** Environment added to the driver's for this command only. */
-  env?: Record<string, string>;
-  /**
-   * The operation its output is logged as; without it the output is not
-   * logged, only kept for errors and the result.
-   */
-  operation?: DockerOperation;
-}
-
-/** The result of {@linkcode Docker.prototype.command}. */
-export interface DockerCommandResult {
-  /** Everything the command wrote to stdout. */
-  stdout: string;
-  /** Everything the command wrote to stderr. */
-  stderr: string;
-}
-
 const DAEMON_DOWN =
   /Cannot connect to the Docker daemon|Is the docker daemon running|permission denied while trying to connect to the Docker daemon/i;
 const AUTH_FAILED =
   /unauthorized|authentication required|no basic auth credentials|incorrect username or password|authorization token has expired|denied: /i;
+const BUILDX_MISSING = /buildx component is missing/i;
 const NO_SUCH_IMAGE = /no such image|no such object/i;
 const NO_SUCH_CONTAINER = /no such container|no such object/i;
 /** Names docker reads itself: a run's or build's values for these go inline. */
@@ -724,6 +701,14 @@ export class Docker {
     const options = { command, code: result.code, tail: [...result.tail], summary };
     if (kind.auth && result.stderrTail.some((line) => AUTH_FAILED.test(line))) {
       throw new DockerAuthError(options);
+    }
+    if (kind.build && result.stderrTail.some((line) => BUILDX_MISSING.test(line))) {
+      throw new DockerCommandError(
+        options,
+        "BuildKit is enabled but the docker buildx plugin is missing. Install it " +
+          "(`apt-get install docker-buildx`, or see https://docs.docker.com/go/buildx/), or " +
+          "build with the legacy builder: `new Docker({ buildkit: false })` or DOCKER_BUILDKIT=0",
+      );
     }
     if (kind.build) throw new DockerBuildError({ ...options, ...kind.build });
     throw new DockerCommandError(options);

@@ -147,7 +147,7 @@ export class DockerCommandError extends DockerError {
     super(
       message ??
         `The command \`${options.command.join(" ")}\` failed with exit code ${options.code}` +
-          (summary ? `: ${summary.trim()}` : "") +
+          (summary ? `: ${clean(summary)}` : "") +
           ". Read the output above or the error's `tail`, fix the cause and run it again",
       options,
     );
@@ -184,7 +184,7 @@ export class DockerAuthError extends DockerCommandError {
     super(
       options,
       `The registry refused the credentials for \`${options.command.join(" ")}\`` +
-        (summary ? `: ${summary.trim()}` : "") +
+        (summary ? `: ${clean(summary)}` : "") +
         ". Check the user name and password (or get a fresh token) and log in again",
     );
   }
@@ -237,7 +237,7 @@ export class DockerBuildError extends DockerCommandError {
       options,
       `The docker build failed with exit code ${options.code}` +
         (options.step ? ` at ${options.step.trim()}` : "") +
-        (summary ? `: ${summary.trim()}` : "") +
+        (summary ? `: ${clean(summary)}` : "") +
         (stepOutput.length > 0
           ? `\nOutput of the failing step:\n${stepOutput.slice(-15).join("\n")}\n`
           : ". ") +
@@ -246,4 +246,9 @@ export class DockerBuildError extends DockerCommandError {
     this.step = options.step;
     this.stepOutput = stepOutput;
   }
+}
+
+/** Trims a line and drops its final period, so messages do not end in "..". */
+function clean(line: string): string {
+  return line.trim().replace(/\.+$/, "");
 }

@@ -149,6 +149,33 @@ export interface DockerBuildResult {
   tags: string[];
 }
 
+/** Options of {@linkcode Docker.prototype.pull}. */
+export interface DockerPullOptions extends DockerStreamOptions {
+  /** The platform to pull, such as `linux/amd64`. */
+  platform?: string;
+}
+
+/** Options of {@linkcode Docker.prototype.command}. */
+export interface DockerCommandOptions extends DockerStreamOptions {
+  /** Text for the command's standard input. */
+  stdin?: string;
+  /** Environment added to the driver's for this command only. */
+  env?: Record<string, string>;
+  /**
+   * The operation its output is logged as; without it the output is not
+   * logged, only kept for errors and the result.
+   */
+  operation?: DockerOperation;
+}
+
+/** The result of {@linkcode Docker.prototype.command}. */
+export interface DockerCommandResult {
+  /** Everything the command wrote to stdout. */
+  stdout: string;
+  /** Everything the command wrote to stderr. */
+  stderr: string;
+}
+
 /** Options of {@linkcode Docker.prototype.login}. */
 export interface DockerLoginOptions extends DockerStreamOptions {
   /** The user name (`AWS` for ECR). */
