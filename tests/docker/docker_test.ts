@@ -74,6 +74,7 @@ dockerTest("build streams lines and steps, then run, inspect, tag, list and remo
   const progress: DockerProgressEvent[] = [];
   const docker = new Docker({ logger: log.logger, onProgress: (e) => progress.push(e) });
   const label = `org.cloudknot.test.run-${crypto.randomUUID().slice(0, 8)}`;
+  const container = `cloudknot-test-${crypto.randomUUID().slice(0, 8)}`;
   try {
     const built = await docker.build(context, {
       tags: [`${name}:a`, `${name}:b`],
@@ -104,7 +105,6 @@ dockerTest("build streams lines and steps, then run, inspect, tag, list and remo
 
     // Run: exit code, stdout and stderr, env, user, mounts, limits, labels.
     log.lines.length = 0;
-    const container = `cloudknot-test-${crypto.randomUUID().slice(0, 8)}`;
     const run = await docker.run(`${name}:a`, {
       command: ["deno", "run", "-A", "/app/hello.ts", "3"],
       env: { FOO: "bar baz" },
@@ -171,6 +171,7 @@ dockerTest("build streams lines and steps, then run, inspect, tag, list and remo
     await docker.removeImage(`${name}:a`, { missingOk: true });
     await assert.rejects(docker.removeImage(`${name}:a`), DockerCommandError);
   } finally {
+    await docker.removeContainer(container, { force: true, missingOk: true });
     await docker.removeImage([`${name}:a`, `${name}:b`, `${name}:c`], {
       force: true,
       missingOk: true,
