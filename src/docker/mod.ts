@@ -1,0 +1,18 @@
+/**
+ * The docker layer: a driver for the `docker` client over `Deno.Command`,
+ * with output streamed as lines and typed errors.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Docker } from "@cloudknot/cloudknot";
+ *
+ * const docker = new Docker();
+ * await docker.ping();
+ * ```
+ *
+ * @module
+ */
+export * from "./docker.ts";
+export * from "./errors.ts";
+export * from "./logger.ts";
+export * from "./types.ts";

@@ -1,0 +1,340 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  CancelledError,
+  CloudknotError,
+  CloudknotInputError,
+  Docker,
+  DockerBuildError,
+  DockerCommandError,
+  DockerDaemonNotRunningError,
+  DockerNotInstalledError,
+} from "../../mod.ts";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { dockerTest } from "../support/docker_available.ts";
+
+/** Writes an executable shell script named `docker` into a fresh directory. */
+async function fakeDocker(script: string): Promise<{ dir: string; binary: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-fake-docker-" });
+  const binary = join(dir, "docker");
+  await Deno.writeTextFile(binary, `#!/bin/sh\n${script}\n`);
+  await Deno.chmod(binary, 0o755);
+  return { dir, binary };
+}
+
+Deno.test("a missing docker binary is a DockerNotInstalledError", async () => {
+  for (const binary of ["/nonexistent/docker", "cloudknot-no-such-docker"]) {
+    const error = await new Docker({ binary }).version().catch((e) => e);
+    assert.ok(error instanceof DockerNotInstalledError, String(error));
+    assert.ok(error instanceof CloudknotError);
+    assert.equal(error.binary, binary);
+    assert.match(error.message, /Install Docker/);
+    assert.ok(error.cause instanceof Deno.errors.NotFound);
+  }
+});
+
+Deno.test("a daemon that is not running is a DockerDaemonNotRunningError", async () => {
+  const fake = await fakeDocker(
+    'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2\nexit 1',
+  );
+  try {
+    // Found on PATH through the driver's env, as a real install would be.
+    const docker = new Docker({ env: { PATH: `${fake.dir}:${Deno.env.get("PATH")}` } });
+    const error = await docker.ping().catch((e) => e);
+    assert.ok(error instanceof DockerDaemonNotRunningError, String(error));
+    assert.equal(error.problem, "not-running");
+    assert.match(error.message, /^The Docker daemon is not running/);
+    assert.match(error.message, /dockerd/);
+    // Any command, not just ping.
+    await assert.rejects(
+      new Docker({ binary: fake.binary }).push("x/y:1", { logger: () => {} }),
+      DockerDaemonNotRunningError,
+    );
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
+
+Deno.test("a socket without permission is a DockerDaemonNotRunningError that says so", async () => {
+  const fake = await fakeDocker(
+    'echo "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get \\"http://%2Fvar%2Frun%2Fdocker.sock/v1.24/version\\": dial unix /var/run/docker.sock: connect: permission denied" >&2\nexit 1',
+  );
+  try {
+    const error = await new Docker({ binary: fake.binary }).version().catch((e) => e);
+    assert.ok(error instanceof DockerDaemonNotRunningError, String(error));
+    assert.equal(error.problem, "permission-denied");
+    assert.match(error.message, /\/var\/run\/docker\.sock/);
+    assert.match(error.message, /docker group/);
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
+
+dockerTest("the real client against a socket that does not exist", async () => {
+  const docker = new Docker({ env: { DOCKER_HOST: "unix:///nonexistent/docker.sock" } });
+  const error = await docker.version().catch((e) => e);
+  assert.ok(error instanceof DockerDaemonNotRunningError, String(error));
+  assert.match(error.detail, /nonexistent\/docker\.sock/);
+});
+
+Deno.test("a failing command keeps the last 40 lines of a large output and its exit code", async () => {
+  // 200k lines on stdout and on stderr: only concurrent reading avoids a deadlock.
+  const fake = await fakeDocker(
+    'i=0; while [ $i -lt 200000 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done\nexit 3',
+  );
+  try {
+    let count = 0;
+    const docker = new Docker({ binary: fake.binary, logger: () => count++ });
+    const error = await docker.push("example.com/x:1").catch((e) => e);
+    assert.ok(error instanceof DockerCommandError, String(error));
+    assert.equal(error.code, 3);
+    assert.deepEqual(error.command, [fake.binary, "push", "example.com/x:1"]);
+    assert.equal(error.tail.length, 40);
+    assert.ok(error.tail.includes("out 199999") && error.tail.includes("err 199999"));
+    assert.equal(count, 400000);
+    assert.match(error.message, /exit code 3: err 199999/);
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
+
+Deno.test("the default logger forwards stdout to console.log and stderr to console.error", async () => {
+  const fake = await fakeDocker('echo "to out"\necho "to err" >&2\nexit 0');
+  try {
+    const script = `
+      import { Docker } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};
+      await new Docker({ binary: ${JSON.stringify(fake.binary)} }).logout("example.com");
+    `;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--no-check", script],
+      stdin: "null",
+    }).output();
+    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+    assert.equal(out.code, 0, decode(out.stderr));
+    assert.equal(decode(out.stdout), "to out\n");
+    assert.equal(decode(out.stderr), "to err\n");
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
+
+Deno.test("a logger that throws does not block the command, and its error is rethrown", async () => {
+  const fake = await fakeDocker('i=0; while [ $i -lt 50000 ]; do echo "line $i"; i=$((i+1)); done');
+  try {
+    const docker = new Docker({
+      binary: fake.binary,
+      logger: () => {
+        throw new Error("logger broke");
+      },
+    });
+    await assert.rejects(docker.logout("example.com"), /logger broke/);
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
+
+Deno.test("an abort kills a command that ignores stdin, and rejects with CancelledError", async () => {
+  const fake = await fakeDocker('echo "Pushing"\nexec sleep 60');
+  try {
+    const controller = new AbortController();
+    const docker = new Docker({
+      binary: fake.binary,
+      logger: (line) => {
+        if (line.text === "Pushing") controller.abort();
+      },
+    });
+    const error = await docker.push("example.com/x:1", { signal: controller.signal }).catch((e) =>
+      e
+    );
+    assert.ok(error instanceof CancelledError, String(error));
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
+
+Deno.test("an abort falls back to SIGKILL when SIGTERM is ignored", async () => {
+  const fake = await fakeDocker("trap '' TERM\necho ready\nwhile :; do sleep 0.05; done");
+  try {
+    const controller = new AbortController();
+    const docker = new Docker({
+      binary: fake.binary,
+      killGraceMs: 200,
+      logger: (line) => {
+        if (line.text === "ready") controller.abort();
+      },
+    });
+    await assert.rejects(
+      docker.pull("example.com/x:1", { signal: controller.signal }),
+      CancelledError,
+    );
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
+
+Deno.test("bad input is a CloudknotInputError before anything runs", async () => {
+  const docker = new Docker({ binary: "/nonexistent/docker" });
+  await assert.rejects(docker.run("x", { env: { "A=B": "1" } }), CloudknotInputError);
+  await assert.rejects(docker.run("x", { memory: -1 }), CloudknotInputError);
+  await assert.rejects(
+    docker.run("x", { mounts: [{ source: "/a,b", target: "/c" }] }),
+    CloudknotInputError,
+  );
+  await assert.rejects(docker.build(".", { tags: ["bad tag"] }), CloudknotInputError);
+  await assert.rejects(
+    docker.login("example.com", { username: "", password: "x" }),
+    CloudknotInputError,
+  );
+});
+
+Deno.test("run and build values travel in the environment, not on the command line", async () => {
+  // The fake client prints its arguments and the variables it was given.
+  const fake = await fakeDocker(
+    'echo "args: $*"\necho "SECRET=$SECRET TOKEN=$TOKEN"\necho "docker: failed on purpose" >&2\nexit 125',
+  );
+  try {
+    const lines: string[] = [];
+    const docker = new Docker({
+      binary: fake.binary,
+      logger: (l) => l.stream === "stdout" && lines.push(l.text),
+    });
+    const error = await docker.run("img", {
+      env: { SECRET: "s3cret", HOME: "/h0me" },
+      command: ["true"],
+    }).catch((e) => e);
+    assert.ok(error instanceof DockerCommandError, String(error));
+    assert.equal(error.code, 125);
+    assert.deepEqual(lines, [
+      "args: run --rm --env SECRET --env HOME=/h0me img true",
+      "SECRET=s3cret TOKEN=",
+    ]);
+    // HOME is inline (docker reads its own HOME) but hidden in the error.
+    assert.deepEqual(error.command, [
+      fake.binary,
+      "run",
+      "--rm",
+      "--env",
+      "SECRET",
+      "--env",
+      "HOME=***",
+      "img",
+      "true",
+    ]);
+    assert.match(error.message, /exit code 125: docker: failed on purpose/);
+    assert.ok(!error.message.includes("s3cret") && !error.message.includes("/h0me"));
+
+    lines.length = 0;
+    const build = await docker.build("ctx", { buildArgs: { TOKEN: "t0ken" } }).catch((e) => e);
+    assert.ok(build instanceof DockerBuildError, String(build));
+    assert.match(lines[0]!, /--build-arg TOKEN /);
+    assert.equal(lines[1], "SECRET= TOKEN=t0ken");
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
+
+dockerTest("a failing RUN names the step and keeps its output (legacy builder)", async () => {
+  const base = await ensureBaseImage({ docker: new Docker({ logger: () => {} }) });
+  const context = await Deno.makeTempDir({ prefix: "cloudknot-docker-fail-" });
+  const tag = `cloudknot-test/fail-${crypto.randomUUID().slice(0, 8)}:1`;
+  const docker = new Docker({ logger: () => {}, buildkit: false });
+  try {
+    // The base image has no shell, so RUN cannot start.
+    await Deno.writeTextFile(join(context, "Dockerfile"), `FROM ${base}\nRUN echo hi\n`);
+    const error = await docker.build(context, { tags: [tag] }).catch((e) => e);
+    assert.ok(error instanceof DockerBuildError, String(error));
+    assert.equal(error.step, "Step 2/2 : RUN echo hi");
+    assert.ok(
+      error.stepOutput.some((l: string) => l.includes("/bin/sh")),
+      error.stepOutput.join("\n"),
+    );
+    assert.ok(error.tail.some((l: string) => l.includes("/bin/sh")));
+    assert.match(error.message, /at Step 2\/2 : RUN echo hi/);
+    assert.equal(await docker.inspectImage(tag), undefined);
+
+    // A COPY of a missing file.
+    await Deno.writeTextFile(join(context, "Dockerfile"), `FROM ${base}\nCOPY missing.txt /x\n`);
+    const copy = await docker.build(context, { tags: [tag] }).catch((e) => e);
+    assert.ok(copy instanceof DockerBuildError, String(copy));
+    assert.equal(copy.step, "Step 2/2 : COPY missing.txt /x");
+    assert.match(copy.message, /missing\.txt/);
+  } finally {
+    await docker.removeImage(tag, { force: true, missingOk: true });
+    await Deno.remove(context, { recursive: true });
+  }
+});
+
+/** A docker client that can build with BuildKit: buildx, or a client before 23 (built-in). */
+async function buildkitClient(): Promise<string | undefined> {
+  for (const binary of ["docker", "/usr/bin/docker"]) {
+    const docker = new Docker({ binary, logger: () => {} });
+    try {
+      const { client } = await docker.version();
+      if (Number(client.version.split(".")[0]) < 23) return binary;
+      await docker.command(["buildx", "version"]);
+      return binary;
+    } catch {
+      // Not this one.
+    }
+  }
+  return undefined;
+}
+
+const bkBinary = await buildkitClient();
+
+dockerTest("with BuildKit: plain progress, steps, and a failing step's output", async (t) => {
+  if (bkBinary === undefined) {
+    // Neither buildx nor a pre-23 client here; say so rather than pass silently.
+    console.warn("No docker client with BuildKit support was found; the BuildKit test is skipped");
+    await t.step({ name: "BuildKit build", ignore: true, fn: () => {} });
+    return;
+  }
+  const base = await ensureBaseImage({ docker: new Docker({ logger: () => {} }) });
+  const context = await Deno.makeTempDir({ prefix: "cloudknot-docker-bk-" });
+  const tag = `cloudknot-test/bk-${crypto.randomUUID().slice(0, 8)}:1`;
+  const lines: string[] = [];
+  const steps: string[] = [];
+  const docker = new Docker({
+    binary: bkBinary,
+    buildkit: true,
+    logger: (l) => lines.push(l.text),
+    onProgress: (e) =>
+      e.step && steps.push(`${e.step.current}/${e.step.total} ${e.step.instruction}`),
+  });
+  try {
+    assert.equal(await docker.builder(), "buildkit");
+    await Deno.writeTextFile(join(context, "a.txt"), "a\n");
+    await Deno.writeTextFile(join(context, "Dockerfile"), `FROM ${base}\nCOPY a.txt /a.txt\n`);
+    const built = await docker.build(context, { tags: [tag] });
+    assert.match(built.imageId, /^sha256:[0-9a-f]{64}$/);
+    assert.ok(lines.some((l) => /^#\d+ /.test(l)), "plain progress lines");
+    assert.deepEqual(steps, [`1/2 FROM docker.io/${base}`, "2/2 COPY a.txt /a.txt"]);
+
+    await Deno.writeTextFile(join(context, "Dockerfile"), `FROM ${base}\nRUN echo hi\n`);
+    const error = await docker.build(context, { tags: [tag] }).catch((e) => e);
+    assert.ok(error instanceof DockerBuildError, String(error));
+    assert.equal(error.step, "[2/2] RUN echo hi");
+    assert.ok(
+      error.stepOutput.some((l: string) => l.includes("/bin/sh")),
+      error.stepOutput.join("\n"),
+    );
+  } finally {
+    await docker.removeImage(tag, { force: true, missingOk: true });
+    await Deno.remove(context, { recursive: true });
+  }
+});
+
+Deno.test("BuildKit without the buildx plugin says how to fix it", async () => {
+  const fake = await fakeDocker(
+    'echo "ERROR: BuildKit is enabled but the buildx component is missing or broken." >&2\nexit 1',
+  );
+  try {
+    const docker = new Docker({ binary: fake.binary, buildkit: true, logger: () => {} });
+    const error = await docker.build("ctx").catch((e) => e);
+    assert.ok(error instanceof DockerCommandError, String(error));
+    assert.match(error.message, /buildx plugin is missing/);
+    assert.match(error.message, /buildkit: false/);
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
