@@ -34,5 +34,4 @@ export * from "./src/job/function_artifact.ts";
 export * from "./src/store/store.ts";
 export * from "./src/store/local.ts";
 export * from "./src/store/open.ts";
-export * from "./src/util/lines.ts";
 export * from "./src/docker/mod.ts";

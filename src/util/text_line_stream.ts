@@ -90,3 +90,21 @@ export class TextLineStream extends TransformStream<string, string> {
     this.#buffer = this.#buffer.slice(start);
   }
 }
+
+/**
+ * Reads a byte stream as UTF-8 lines.
+ *
+ * @example Usage
+ * ```ts
+ * import { readLines } from "./text_line_stream.ts";
+ *
+ * const bytes = ReadableStream.from([new TextEncoder().encode("x\ny\n")]);
+ * for await (const line of readLines(bytes)) console.log(line);
+ * ```
+ *
+ * @param stream The bytes.
+ * @returns The lines.
+ */
+export function readLines(stream: ReadableStream<Uint8Array>): ReadableStream<string> {
+  return stream.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());
+}

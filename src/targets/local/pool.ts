@@ -10,7 +10,7 @@ import { RUN_KEYS } from "../../job/payload.ts";
 import { decodeRecord, encodeRecord, type ErrorRecord, type JobRecord } from "../../job/record.ts";
 import type { RunControl } from "../../run/map_run.ts";
 import type { ObjectStore } from "../../store/store.ts";
-import { readLines } from "../../util/lines.ts";
+import { readLines } from "../../util/text_line_stream.ts";
 import { encodeMessage, END_MARKER, type FromWorker, type ToWorker } from "./protocol.ts";
 
 /** Options for a {@linkcode WorkerPool}. */

@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { type LoadedFunction, loadFunction, runAttempt } from "../../job/runtime.ts";
 import { openStore } from "../../store/open.ts";
-import { readLines } from "../../util/lines.ts";
+import { readLines } from "../../util/text_line_stream.ts";
 import { encodeMessage, END_MARKER, type FromWorker, type ToWorker } from "./protocol.ts";
 
 async function main(args: string[]): Promise<number> {
