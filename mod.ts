@@ -13,3 +13,6 @@
  * @module
  */
 export * from "./src/errors.ts";
+export * from "./src/job/codec.ts";
+export * from "./src/job/codec_error.ts";
+export * from "./src/job/error_record.ts";
