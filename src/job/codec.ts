@@ -9,8 +9,8 @@
  *
  * ## What can be carried
  *
- * Everything `structuredClone` can copy, with the same result, plus a little
- * more for errors:
+ * What `structuredClone` can copy comes back as `structuredClone` would
+ * return it (the differences are listed below):
  *
  * - `string`, finite numbers, `boolean`, `null`, `undefined` (also inside
  *   objects, arrays and Maps), `NaN`, `Infinity`, `-Infinity`, `-0`, `bigint`;
@@ -27,7 +27,8 @@
  *   (`Int8Array` … `BigUint64Array`, `Float16Array` where the runtime has it,
  *   `Uint8ClampedArray`) and `DataView`, with their offsets and lengths. Views
  *   that share one buffer still share one buffer after decoding; a view always
- *   carries its whole buffer;
+ *   carries its whole buffer. A view that tracks the length of a resizable
+ *   buffer comes back with a fixed length;
  * - boxed primitives (`new Number(1)`, `new String("a")`, `new Boolean(false)`,
  *   `Object(1n)`);
  * - errors: `name`, `message`, `stack` (the remote stack), `cause`, `errors`
@@ -36,7 +37,7 @@
  *   `TypeError`, `RangeError`, `SyntaxError`, `ReferenceError`, `EvalError`,
  *   `URIError`, `AggregateError`, `DOMException`) with its own `name` kept, so
  *   `class HttpError extends Error` arrives as an `Error` whose `name` is
- *   `"HttpError"`. (`structuredClone` keeps less: no `code`, no `errors`.)
+ *   `"HttpError"`;
  * - shared references and cycles among objects, arrays, Maps, Sets, errors,
  *   buffers and every other object kind above: what was one object is one
  *   object after decoding.
@@ -47,7 +48,15 @@
  * throws fails the encoding with a {@linkcode CodecError}. Non-enumerable
  * properties are dropped, and so are extra properties put on a Map, Set,
  * Date, RegExp, boxed primitive, buffer or view. Values nested deeper than
- * `maxDepth` (2,000 by default) are rejected.
+ * `maxDepth` (1,000 by default) are rejected.
+ *
+ * Where the codec differs from `structuredClone`: errors keep more (own
+ * properties such as `code`, an `AggregateError`'s `errors`, custom names and
+ * the nearest built-in class; `structuredClone` makes them plain `Error`s);
+ * instances of subclasses of built-ins (`class MyMap extends Map`) are
+ * rejected instead of quietly losing their prototype; a Proxy is read like
+ * the object it presents instead of being refused; and the runtime's own
+ * symbol-keyed fields of a `DOMException` are left out.
  *
  * ## What is rejected
  *
@@ -141,6 +150,7 @@
  * @module
  */
 
+import { CloudknotInputError } from "../errors.ts";
 import { CodecError, formatPath, type PathSegment } from "./codec_error.ts";
 
 /**
@@ -171,7 +181,7 @@ export const CODEC_VERSION = 1;
 export const CODEC_CONTENT_TYPE = "application/vnd.cloudknot.value.v1+json";
 
 /** The default of {@linkcode EncodeOptions.maxDepth}. */
-const DEFAULT_MAX_DEPTH = 2000;
+const DEFAULT_MAX_DEPTH = 1000;
 
 /** Options for {@linkcode encode} and {@linkcode encodeToString}. */
 export interface EncodeOptions {
@@ -179,7 +189,7 @@ export interface EncodeOptions {
    * How deeply objects may nest before the value is rejected, which keeps a
    * very deep value (a long linked list) from overflowing the stack.
    *
-   * @default {2000}
+   * @default {1000}
    */
   maxDepth?: number;
 }
@@ -228,7 +238,16 @@ function step(e: unknown, segment: PathSegment, mode: "read" | "encode" | "decod
 
 function fromThrown(e: unknown, operation: "encode" | "decode" = "encode"): Failure {
   if (e instanceof Failure) return e;
-  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+  if (e instanceof RangeError && e.message === "Invalid string length") {
+    return new Failure(
+      "large value",
+      (at) =>
+        `Cannot encode the value at ${at}: it is too large for one JSON text; split it into smaller items`,
+      e,
+    );
+  }
+  // Near the stack limit even a regular expression fails, so compare plainly.
+  if (e instanceof RangeError && e.message === "Maximum call stack size exceeded") {
     return new Failure(
       "deep value",
       (at) => `Cannot handle the value at ${at}: it is nested too deeply for the stack; flatten it`,
@@ -257,7 +276,7 @@ function fromThrown(e: unknown, operation: "encode" | "decode" = "encode"): Fail
 
 function toCodecError(failure: Failure, operation: "encode" | "decode"): CodecError {
   const path = failure.steps.slice().reverse();
-  return new CodecError(failure.explain(formatPath(path)), {
+  return new CodecError(failure.explain(formatPath(path, { maxSteps: 40 })), {
     operation,
     path,
     kind: failure.kind,
@@ -307,6 +326,7 @@ for (
 }
 
 const Kind = {
+  Plain: 0,
   Array: 1,
   Map: 2,
   Set: 3,
@@ -350,6 +370,7 @@ const REFUSED: [string, string][] = [
   ["WeakRef", "it cannot cross to the worker; pass the referenced value itself"],
   ["FinalizationRegistry", "it cannot cross to the worker; remove it from the input"],
   ["Promise", "its value is not known yet; await it and pass the result"],
+  ["Symbol", "a symbol is unique to one process; use a string instead"],
   [
     "SharedArrayBuffer",
     "shared memory cannot cross to the worker; copy it with new Uint8Array(shared).slice()",
@@ -470,17 +491,10 @@ function numberText(value: number): string {
   return value !== value ? '{"$":"NaN"}' : value > 0 ? '{"$":"Infinity"}' : '{"$":"-Infinity"}';
 }
 
-/** Quoted (and escaped) keys, since the same keys recur in every item. */
+/** Quoted (and escaped) ASCII keys, since the same keys recur in every item. */
 const keyTexts = new Map<string, string>();
 
-function keyText(key: string): string {
-  let text = keyTexts.get(key);
-  if (text === undefined) {
-    text = JSON.stringify(key.charCodeAt(0) === 36 ? "$" + key : key) + ":";
-    if (keyTexts.size < 10_000) keyTexts.set(key, text);
-  }
-  return text;
-}
+const NON_ASCII = /[\u0080-\uffff]/;
 
 const FUNCTION_FAILURE = (at: string) =>
   `Cannot encode a function at ${at}: functions cannot cross to the worker; pass data and do the work inside the job function`;
@@ -499,6 +513,8 @@ const EMPTY = {};
 class Encoder {
   maxDepth = DEFAULT_MAX_DEPTH;
   #out = "";
+  /** Whether #out is ASCII only, so its UTF-8 length is its length. */
+  ascii = true;
   #depth = 0;
   /**
    * Each object seen so far, in the order seen. Small values are searched
@@ -516,6 +532,7 @@ class Encoder {
 
   reset(): void {
     this.#out = "";
+    this.ascii = true;
     this.#depth = 0;
     if (this.#count > SMALL) {
       // Forget large values, to hold on to no memory; small ones are overwritten.
@@ -570,6 +587,23 @@ class Encoder {
     return result + text.slice(from);
   }
 
+  /** A string as JSON text. */
+  #quote(text: string): string {
+    if (this.ascii && NON_ASCII.test(text)) this.ascii = false;
+    return JSON.stringify(text);
+  }
+
+  /** A property name as JSON text with its colon, escaped if it starts with `$`. */
+  #key(key: string): string {
+    let text = keyTexts.get(key);
+    if (text === undefined) {
+      text = JSON.stringify(key.charCodeAt(0) === 36 ? "$" + key : key) + ":";
+      if (NON_ASCII.test(key)) this.ascii = false;
+      else if (keyTexts.size < 10_000) keyTexts.set(key, text);
+    }
+    return text;
+  }
+
   #begin(object: object, array: boolean): number {
     const index = this.#count++;
     this.#objects[index] = object;
@@ -591,7 +625,7 @@ class Encoder {
   #value(value: unknown): void {
     switch (typeof value) {
       case "string":
-        this.#out += JSON.stringify(value);
+        this.#out += this.#quote(value);
         return;
       case "number":
         this.#out += numberText(value);
@@ -614,7 +648,15 @@ class Encoder {
       this.#out += "null";
       return;
     }
-    const object = value as object;
+    this.#object(value as object);
+  }
+
+  /**
+   * Writes an object. Plain objects and arrays, the kinds that nest deeply,
+   * are written here without further calls, so a deep value uses two stack
+   * frames per level.
+   */
+  #object(object: object): void {
     const seen = this.#find(object);
     if (seen >= 0) {
       let id = this.#ids.get(seen);
@@ -630,34 +672,73 @@ class Encoder {
           `Cannot encode the value at ${at}: it nests deeper than ${max} levels; flatten it or raise maxDepth`,
       );
     }
-    this.#object(object);
-    this.#depth--;
-  }
-
-  #object(object: object): void {
     const proto = Object.getPrototypeOf(object);
-    if (proto === Object.prototype || proto === null) return this.#plain(object as Slot);
-    switch (KINDS.get(proto)) {
-      case Kind.Array:
-        if (Array.isArray(object)) return this.#array(object);
-        break;
+    const kind = proto === Object.prototype || proto === null ? Kind.Plain : KINDS.get(proto);
+    if (kind === Kind.Plain || kind === Kind.Array) {
+      let keys: string[];
+      let index: number;
+      let close: string;
+      if (kind === Kind.Plain) {
+        index = this.#begin(object, false);
+        this.#checkSymbols(object);
+        keys = Object.keys(object);
+        this.#out += "{";
+        close = "}";
+      } else {
+        if (!Array.isArray(object)) throw this.#refusal(object, proto);
+        this.#checkSymbols(object);
+        keys = Object.keys(object);
+        const length = object.length;
+        if (keys.length !== length || (length > 0 && keys[length - 1] !== String(length - 1))) {
+          this.#array(object, keys);
+          this.#depth--;
+          return;
+        }
+        // Dense, no extra properties: a plain JSON array.
+        index = this.#begin(object, true);
+        this.#out += "[";
+        close = "]";
+      }
+      const target = object as Slot;
+      const plain = kind === Kind.Plain;
+      for (let i = 0; i < keys.length; i++) {
+        const key = plain ? keys[i]! : i;
+        if (i > 0) this.#out += ",";
+        if (plain) this.#out += this.#key(key as string);
+        let read = true;
+        try {
+          const value = target[key];
+          read = false;
+          if (typeof value === "string") this.#out += this.#quote(value);
+          else this.#value(value);
+        } catch (e) {
+          throw step(e, key, read ? "read" : "encode");
+        }
+      }
+      this.#end(index, close);
+      this.#depth--;
+      return;
+    }
+    switch (kind) {
       case Kind.Map:
-        return this.#map(object as Map<unknown, unknown>);
+        this.#map(object as Map<unknown, unknown>);
+        break;
       case Kind.Set:
-        return this.#set(object as Set<unknown>);
+        this.#set(object as Set<unknown>);
+        break;
       case Kind.Date: {
         const time = Date.prototype.getTime.call(object);
         const index = this.#begin(object, false);
         this.#end(index, `{"$":"Date","v":${time === time ? time : "null"}}`);
-        return;
+        break;
       }
       case Kind.RegExp: {
         const re = object as RegExp;
-        const text = `{"$":"RegExp","source":${JSON.stringify(re.source)},"flags":${
-          JSON.stringify(re.flags)
+        const text = `{"$":"RegExp","source":${this.#quote(re.source)},"flags":${
+          this.#quote(re.flags)
         }}`;
         this.#end(this.#begin(object, false), text);
-        return;
+        break;
       }
       case Kind.Boxed: {
         const primitive = (object as { valueOf(): unknown }).valueOf();
@@ -665,16 +746,20 @@ class Encoder {
         this.#out += '{"$":"Boxed","v":';
         this.#value(primitive);
         this.#end(index, "}");
-        return;
+        break;
       }
       case Kind.ArrayBuffer:
-        return this.#arrayBuffer(object as ArrayBuffer);
+        this.#arrayBuffer(object as ArrayBuffer);
+        break;
       case Kind.TypedArray:
       case Kind.DataView:
-        return this.#view(object as ArrayBufferView);
+        this.#view(object as ArrayBufferView);
+        break;
+      default:
+        if (!isError(object)) throw this.#refusal(object, proto);
+        this.#error(object);
     }
-    if (isError(object)) return this.#error(object);
-    throw this.#refusal(object, proto);
+    this.#depth--;
   }
 
   #refusal(object: object, proto: object): Failure {
@@ -713,12 +798,12 @@ class Encoder {
     for (let i = from; i < keys.length; i++) {
       const key = keys[i]!;
       if (i > from) this.#out += ",";
-      this.#out += keyText(key);
+      this.#out += this.#key(key);
       let read = true;
       try {
         const value = object[key];
         read = false;
-        if (typeof value === "string") this.#out += JSON.stringify(value);
+        if (typeof value === "string") this.#out += this.#quote(value);
         else this.#value(value);
       } catch (e) {
         throw step(e, key, read ? "read" : "encode");
@@ -726,32 +811,25 @@ class Encoder {
     }
   }
 
-  #plain(object: Slot): void {
-    const index = this.#begin(object, false);
-    this.#checkSymbols(object);
-    this.#out += "{";
-    this.#properties(object, Object.keys(object), 0);
-    this.#end(index, "}");
-  }
-
-  #array(array: unknown[]): void {
-    this.#checkSymbols(array);
-    const keys = Object.keys(array);
+  /** Writes an array with holes or extra properties as an `Array` node. */
+  #array(array: unknown[], keys: string[]): void {
     const length = array.length;
-    if (keys.length === length && (length === 0 || keys[length - 1] === String(length - 1))) {
-      // Dense, no extra properties: a plain JSON array.
-      const index = this.#begin(array, true);
-      this.#out += "[";
-      this.#items(array);
-      this.#end(index, "]");
-      return;
-    }
     let indices = 0;
     while (indices < keys.length && isIndex(keys[indices]!, length)) indices++;
     const index = this.#begin(array, false);
     if (indices === length) {
       this.#out += '{"$":"Array","items":[';
-      this.#items(array);
+      for (let i = 0; i < length; i++) {
+        if (i > 0) this.#out += ",";
+        let read = true;
+        try {
+          const value = array[i];
+          read = false;
+          this.#value(value);
+        } catch (e) {
+          throw step(e, i, read ? "read" : "encode");
+        }
+      }
       this.#out += "]";
     } else {
       this.#out += `{"$":"Array","length":${length},"entries":[`;
@@ -776,21 +854,6 @@ class Encoder {
       this.#out += "}";
     }
     this.#end(index, "}");
-  }
-
-  #items(array: unknown[]): void {
-    for (let i = 0; i < array.length; i++) {
-      if (i > 0) this.#out += ",";
-      let read = true;
-      try {
-        const value = array[i];
-        read = false;
-        if (typeof value === "string") this.#out += JSON.stringify(value);
-        else this.#value(value);
-      } catch (e) {
-        throw step(e, i, read ? "read" : "encode");
-      }
-    }
   }
 
   #map(map: Map<unknown, unknown>): void {
@@ -859,7 +922,7 @@ class Encoder {
       ? `"byteLength":${view.byteLength}`
       : `"length":${(view as Uint8Array).length}`;
     const index = this.#begin(view, false);
-    this.#out += `{"$":${JSON.stringify(name)},"buffer":`;
+    this.#out += `{"$":${this.#quote(name)},"buffer":`;
     try {
       this.#value(buffer);
     } catch (e) {
@@ -872,16 +935,18 @@ class Encoder {
     const type = errorType(error);
     const e = error as unknown as Slot;
     const name = String(read(e, "name"));
-    let head = `{"$":"Error","name":${JSON.stringify(name)}`;
-    if (type !== defaultErrorType(name)) head += `,"type":${JSON.stringify(type)}`;
+    let head = `{"$":"Error","name":${this.#quote(name)}`;
+    if (type !== defaultErrorType(name)) head += `,"type":${this.#quote(type)}`;
     const message = read(e, "message");
-    if (message !== undefined) head += `,"message":${JSON.stringify(String(message))}`;
+    if (message !== undefined) head += `,"message":${this.#quote(String(message))}`;
     const stack = read(e, "stack");
-    if (typeof stack === "string") head += `,"stack":${JSON.stringify(stack)}`;
+    if (typeof stack === "string") head += `,"stack":${this.#quote(stack)}`;
     const index = this.#begin(error, false);
     this.#out += head;
     for (const field of type === "AggregateError" ? ["cause", "errors"] : ["cause"]) {
-      if (!Object.hasOwn(error, field)) continue;
+      // An enumerable cause (made by assignment) travels with the other properties.
+      const own = Object.getOwnPropertyDescriptor(error, field);
+      if (own === undefined || own.enumerable) continue;
       const value = read(e, field);
       this.#out += `,"${field}":`;
       try {
@@ -890,8 +955,9 @@ class Encoder {
         throw step(err, field, "encode");
       }
     }
-    this.#checkSymbols(error);
-    const keys = Object.keys(error).filter((k) => !ERROR_FIELDS.has(k));
+    // A DOMException keeps its fields under symbols of the runtime's own.
+    if (type !== "DOMException") this.#checkSymbols(error);
+    const keys = Object.keys(error);
     if (keys.length > 0) {
       this.#out += ',"props":{';
       this.#properties(e, keys, 0);
@@ -909,8 +975,6 @@ function read(object: Slot, key: string): unknown {
   }
 }
 
-const ERROR_FIELDS = new Set(["name", "message", "stack", "cause", "errors"]);
-
 function isIndex(key: string, length: number): boolean {
   const n = Number(key);
   return n < length && String(n) === key;
@@ -921,8 +985,11 @@ let idleEncoder: Encoder | undefined = new Encoder();
 function withEncoder<T>(options: EncodeOptions | undefined, use: (encoder: Encoder) => T): T {
   const maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth < 1) {
-    throw new CodecError(
-      `maxDepth must be a positive integer, not ${String(maxDepth)}; pass a number such as 2000`,
+    throw new CloudknotInputError(
+      `The maxDepth option must be a positive integer, not ${
+        String(maxDepth)
+      }; pass a number such as 1000`,
+      { field: "maxDepth" },
     );
   }
   // A getter may call encode() while an encoding runs: it gets its own encoder.
@@ -997,6 +1064,11 @@ export function encode(value: unknown, options?: EncodeOptions): Uint8Array {
  * checked and all bad ones are listed in `failures`. Objects shared between
  * items become copies, one per item.
  *
+ * The chunks are consecutive views of a few large buffers (text is encoded
+ * in batches of about a million characters), so laying them out one after
+ * another copies no more than needed; copy a chunk (`chunk.slice()`) before
+ * transferring it.
+ *
  * @example Usage
  * ```ts
  * import { CodecError, decode, encodeItems } from "@cloudknot/cloudknot";
@@ -1031,7 +1103,7 @@ function encodeEach(items: Iterable<unknown>, encoder: Encoder, allErrors: boole
   let index = 0;
   const add = (item: unknown) => {
     try {
-      chunks.add(encodeText(item, encoder));
+      chunks.add(encodeText(item, encoder), encoder.ascii);
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
       const itemError = new CodecError(`Item ${index}: ${e.message}`, {
@@ -1077,8 +1149,12 @@ function encodeEach(items: Iterable<unknown>, encoder: Encoder, allErrors: boole
   if (failures.length > 1) {
     const shown = failures.slice(0, 3).map((f) => f.message).join("; ");
     const more = failures.length > 3 ? `; and ${failures.length - 3} more` : "";
+    const indices = failures.slice(0, 10).map((f) => f.index);
+    const list = failures.length > 10
+      ? `${indices.join(", ")}, …`
+      : `${indices.slice(0, -1).join(", ")} and ${indices.at(-1)}`;
     throw new CodecError(
-      `${failures.length} of ${index} items cannot be encoded: ${shown}${more}`,
+      `Items ${list} cannot be encoded (${failures.length} of ${index}): ${shown}${more}`,
       {
         path: failures[0]!.path,
         kind: failures[0]!.kind,
@@ -1090,11 +1166,8 @@ function encodeEach(items: Iterable<unknown>, encoder: Encoder, allErrors: boole
   return chunks.finish();
 }
 
-const NON_ASCII = /[\u0080-\uffff]/;
-
 /** The UTF-8 length of a string without lone surrogates (as JSON.stringify writes them). */
 function utf8Length(text: string): number {
-  if (!NON_ASCII.test(text)) return text.length;
   let length = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -1119,11 +1192,14 @@ const BATCH_CHARS = 1 << 20;
 class Chunker {
   #out: Uint8Array[] = [];
   #texts: string[] = [];
+  /** The UTF-8 length of each text. */
+  #lengths: number[] = [];
   #chars = 0;
 
-  add(text: string): void {
+  add(text: string, ascii: boolean): void {
     if (this.#chars + text.length > BATCH_CHARS) this.#flush();
     this.#texts.push(text);
+    this.#lengths.push(ascii ? text.length : utf8Length(text));
     this.#chars += text.length;
   }
 
@@ -1136,12 +1212,12 @@ class Chunker {
     if (this.#texts.length === 0) return;
     const bytes = utf8.encode(this.#texts.join(""));
     let offset = 0;
-    for (const text of this.#texts) {
-      const length = utf8Length(text);
+    for (const length of this.#lengths) {
       this.#out.push(bytes.subarray(offset, offset + length));
       offset += length;
     }
     this.#texts = [];
+    this.#lengths = [];
     this.#chars = 0;
   }
 }
@@ -1533,7 +1609,9 @@ class Decoder {
         enumerable: false,
         configurable: true,
       });
-    if (error.name !== name) hidden("name", name);
+    // An own enumerable name (set by assignment) comes back with the props, in its place.
+    const nameInProps = isObject(node.props) && Object.hasOwn(node.props, "name");
+    if (error.name !== name && !nameInProps) hidden("name", name);
     if (node.stack === undefined) delete (error as Slot).stack;
     else hidden("stack", checkString(node.stack, "an Error's stack"));
     if ("cause" in node) hidden("cause", this.#child(node.cause, "cause"));

@@ -45,6 +45,17 @@ export type PathSegment = string | number | CollectionPathSegment;
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
+/** Options for {@linkcode formatPath}. */
+export interface FormatPathOptions {
+  /**
+   * Show at most this many steps: the first and last halves, with the number
+   * left out in between.
+   *
+   * @default {Infinity}
+   */
+  maxSteps?: number;
+}
+
 /**
  * Renders a path inside a value the way error messages show it: `$` is the
  * value itself, `.name` or `["odd key"]` a property, `[3]` an array index,
@@ -59,12 +70,21 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
  * assert.deepEqual(formatPath(["a", 3, "b"]), "$.a[3].b");
  * assert.deepEqual(formatPath(["m", { collection: "Map", part: "key", entry: 2 }]), "$.m<map key 2>");
  * assert.deepEqual(formatPath(["odd key"]), '$["odd key"]');
+ * assert.deepEqual(formatPath([0, 1, 2, 3, 4, 5], { maxSteps: 4 }), "$[0][1]…(2 more)…[4][5]");
  * ```
  *
  * @param path The steps from the value's root.
+ * @param options How many steps to show at most.
  * @returns The path as text, starting with `$`.
  */
-export function formatPath(path: readonly PathSegment[]): string {
+export function formatPath(path: readonly PathSegment[], options?: FormatPathOptions): string {
+  const max = options?.maxSteps ?? Infinity;
+  if (path.length > max) {
+    const head = Math.ceil(max / 2);
+    const tail = Math.floor(max / 2);
+    return formatPath(path.slice(0, head)) + `…(${path.length - head - tail} more)…` +
+      formatPath(path.slice(path.length - tail)).slice(1);
+  }
   let out = "$";
   for (const step of path) {
     if (typeof step === "number") out += `[${step}]`;
