@@ -472,15 +472,6 @@ function base64ToBytes(text: string): Uint8Array {
 // ---------------------------------------------------------------------------
 // Encoding.
 
-interface Shared {
-  /** Index of the object's first character in the output. */
-  open: number;
-  /** Index of the object's last character, once written. */
-  close: number;
-  id: number;
-  array: boolean;
-}
-
 function failure(kind: string, explain: (at: string) => string): Failure {
   return new Failure(kind, explain);
 }
