@@ -7,7 +7,12 @@ const n = Number(items);
 const dir = await Deno.makeTempDir({ prefix: "cloudknot-bench-" });
 const t0 = performance.now();
 const knot = scenario === "noop"
-  ? await Knot.create({ name: "bench-noop", dir, concurrency: Number(concurrency), func: (x: number) => x })
+  ? await Knot.create({
+    name: "bench-noop",
+    dir,
+    concurrency: Number(concurrency),
+    func: (x: number) => x,
+  })
   : await Knot.create({
     name: "bench-monte-carlo",
     dir,
@@ -36,4 +41,12 @@ const t3 = performance.now();
 const itemMs = scenario === "noop"
   ? 0
   : (results as { ms: number }[]).reduce((s, r) => s + r.ms, 0);
-console.log(JSON.stringify({ setupMs: t1 - t0, callsMs: t2 - t1, cleanupMs: t3 - t2, itemMs, count: results.length }));
+console.log(
+  JSON.stringify({
+    setupMs: t1 - t0,
+    callsMs: t2 - t1,
+    cleanupMs: t3 - t2,
+    itemMs,
+    count: results.length,
+  }),
+);

@@ -111,7 +111,9 @@ console.log("\n(b) 64 Monte Carlo items\n" + table(b));
 for (const r of b) {
   const ideal = r.itemMs / cores;
   console.log(
-    `${r.tool}: calls ${(r.callsMs / 1000).toFixed(2)} s, item CPU ${(r.itemMs / 1000).toFixed(2)} s, ` +
+    `${r.tool}: calls ${(r.callsMs / 1000).toFixed(2)} s, item CPU ${
+      (r.itemMs / 1000).toFixed(2)
+    } s, ` +
       `ratio to CPU/cores ${(r.callsMs / ideal).toFixed(3)} (target ≤ 1.18 for cloudknot)`,
   );
 }

@@ -31,5 +31,9 @@ const inside = (await run.results()).reduce((sum, n) => sum + n, 0);
 const pi = (4 * inside) / (items * samples);
 
 console.log(run.toString().split("\n")[0]);
-console.log(`π ≈ ${pi.toFixed(6)} (error ${Math.abs(pi - Math.PI).toExponential(2)}) from ${items * samples} samples`);
+console.log(
+  `π ≈ ${pi.toFixed(6)} (error ${Math.abs(pi - Math.PI).toExponential(2)}) from ${
+    items * samples
+  } samples`,
+);
 await knot.clobber();

@@ -7,7 +7,7 @@ async function main() {
   const [scenario, items, samples, concurrency] = process.argv.slice(2);
   const n = Number(items);
   const t0 = performance.now();
-  const m = await faast("local", functions, { concurrency: Number(concurrency)});
+  const m = await faast("local", functions, { concurrency: Number(concurrency) });
   const t1 = performance.now();
   const calls = scenario === "noop"
     ? Array.from({ length: n }, (_, i) => m.functions.noop(i))
@@ -17,7 +17,15 @@ async function main() {
   await m.cleanup();
   const t3 = performance.now();
   const itemMs = scenario === "noop" ? 0 : results.reduce((s, r) => s + r.ms, 0);
-  console.log(JSON.stringify({ setupMs: t1 - t0, callsMs: t2 - t1, cleanupMs: t3 - t2, itemMs, count: results.length }));
+  console.log(
+    JSON.stringify({
+      setupMs: t1 - t0,
+      callsMs: t2 - t1,
+      cleanupMs: t3 - t2,
+      itemMs,
+      count: results.length,
+    }),
+  );
 }
 main().catch((e) => {
   console.error(e);

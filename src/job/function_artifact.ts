@@ -175,7 +175,10 @@ export async function artifactFromModule(
     }
     // The bundle names the temporary entry in a comment; drop the random part so
     // the same graph always gives the same artifact (and the same image layer).
-    const source = (await Deno.readTextFile(out)).replaceAll(dir.slice(dir.lastIndexOf("/") + 1), "cloudknot-bundle");
+    const source = (await Deno.readTextFile(out)).replaceAll(
+      dir.slice(dir.lastIndexOf("/") + 1),
+      "cloudknot-bundle",
+    );
     if (!/\bas default\b|\bdefault\b\s*[,}]/.test(source.slice(source.lastIndexOf("export {")))) {
       throw new ArtifactError(
         `Module ${name} has no export named "${exportName}": pass one of its exported function names as exportName`,

@@ -9,8 +9,12 @@
  * - `index`: for item `i`, bytes `16 i` to `16 i + 16` hold its offset and
  *   length in `inputs`, each an unsigned 64-bit little-endian integer.
  * - `run.json`: the {@linkcode RunManifest}.
- * - `out/<index>/<attempt>`: the {@linkcode JobRecord} of one attempt.
- * - `logs/<index>/<attempt>`: the output of one attempt (local target).
+ * - `out/<index>-<attempt>`: the {@linkcode JobRecord} of one attempt; the
+ *   prefix `out/<index>-` lists every attempt of one item.
+ * - `logs/<index>-<attempt>`: the output of one attempt (local target).
+ *
+ * Records sit side by side under `out/` rather than in a folder per item, so a
+ * local run writes one file per attempt and no directory.
  *
  * @module
  */
@@ -28,9 +32,14 @@ export const RUN_KEYS = {
   /** The local target's proof that the process running the run is alive. */
   heartbeat: "heartbeat",
   /** The record of one attempt of one item. */
-  record: (index: number, attempt: number): string => `out/${index}/${attempt}`,
+  record: (index: number, attempt: number): string => `out/${index}-${attempt}`,
+  /** Reads the item and attempt back from a record's key; `undefined` for other keys. */
+  parseRecord: (key: string): { index: number; attempt: number } | undefined => {
+    const match = /^(?:.*\/)?out\/(\d+)-(\d+)$/.exec(key);
+    return match ? { index: Number(match[1]), attempt: Number(match[2]) } : undefined;
+  },
   /** The output of one attempt of one item. */
-  log: (index: number, attempt: number): string => `logs/${index}/${attempt}`,
+  log: (index: number, attempt: number): string => `logs/${index}-${attempt}`,
 } as const;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The records a job attempt leaves in the store, at `out/<index>/<attempt>`:
+ * The records a job attempt leaves in the store, at `out/<index>-<attempt>`:
  * a result record when the function returned, an error record when it threw
  * or its process died. Every item of a run ends with exactly one of them as
  * its final record. Records are encoded with the job codec, so any value the
@@ -124,10 +124,10 @@ export function encodeRecord(record: JobRecord): EncodedRecord {
  * console.log(record.index); // 2
  * ```
  *
- * @param bytes The bytes from the store.
+ * @param bytes The bytes from the store, or their text.
  * @returns The record.
  */
-export function decodeRecord(bytes: Uint8Array): JobRecord {
+export function decodeRecord(bytes: Uint8Array | string): JobRecord {
   const record = decode(bytes) as JobRecord;
   if (
     record === null || typeof record !== "object" ||

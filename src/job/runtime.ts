@@ -11,7 +11,7 @@ import { decode } from "./codec.ts";
 import { errorToRecord } from "./error_record.ts";
 import type { FunctionKind } from "./function_artifact.ts";
 import { readItem, RUN_KEYS } from "./payload.ts";
-import { encodeRecord, type JobRecord } from "./record.ts";
+import { type EncodedRecord, encodeRecord, type JobRecord } from "./record.ts";
 
 /** A function loaded from an artifact. */
 export interface LoadedFunction {
@@ -62,8 +62,8 @@ export async function loadFunction(url: string | URL): Promise<LoadedFunction> {
 
 /**
  * Runs one attempt of one item and writes its record to the run's store.
- * Resolves to the record it wrote. It rejects only when the store cannot be
- * written.
+ * Resolves to the record it wrote and its bytes. It rejects only when the
+ * store cannot be written.
  *
  * @example Usage
  * ```ts
@@ -72,7 +72,7 @@ export async function loadFunction(url: string | URL): Promise<LoadedFunction> {
  * const dir = await Deno.makeTempDir();
  * const run = new LocalStore(dir);
  * await writePayload(run, [encode(20)], { version: 1, runId: "r", knot: "k", count: 1, starmap: false, createdAt: 0, attempts: 1 });
- * const record = await runAttempt(run, { fn: (x: number) => x + 1, kind: "func" }, { index: 0, attempt: 1, jobId: "j", starmap: false });
+ * const { record } = await runAttempt(run, { fn: (x: number) => x + 1, kind: "func" }, { index: 0, attempt: 1, jobId: "j", starmap: false });
  * console.log(record.status === "ok" && record.value); // 21
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -80,13 +80,13 @@ export async function loadFunction(url: string | URL): Promise<LoadedFunction> {
  * @param run The store rooted at the run.
  * @param func The loaded function.
  * @param spec Which attempt of which item.
- * @returns The record written.
+ * @returns The record written and its bytes.
  */
 export async function runAttempt(
   run: ObjectStore,
   func: LoadedFunction,
   spec: AttemptSpec,
-): Promise<JobRecord> {
+): Promise<EncodedRecord> {
   const startedAt = Date.now();
   const base = {
     version: 1 as const,
@@ -122,7 +122,7 @@ export async function runAttempt(
   }
   const encoded = encodeRecord(record);
   await run.put(RUN_KEYS.record(spec.index, spec.attempt), encoded.bytes);
-  return encoded.record;
+  return encoded;
 }
 
 async function readArguments(run: ObjectStore, spec: AttemptSpec): Promise<unknown[]> {

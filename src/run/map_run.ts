@@ -90,6 +90,8 @@ export interface MapRunOptions {
   onCancel?: (reason: string) => void | Promise<void>;
   /** When the run started (default: now). */
   startedAt?: number;
+  /** Reads the output of one attempt of one item. */
+  logs?: (index: number, attempt: number) => AsyncIterable<string>;
 }
 
 interface Deferred<T> {
@@ -135,6 +137,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #done: Deferred<void>;
   #endedAt?: number;
   #onCancel?: (reason: string) => void | Promise<void>;
+  #logs?: (index: number, attempt: number) => AsyncIterable<string>;
   #cancelling?: Promise<void>;
   #work: Promise<unknown>[] = [];
 
@@ -146,6 +149,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     this.attempts = info.attempts;
     this.startedAt = options.startedAt ?? Date.now();
     if (options.onCancel) this.#onCancel = options.onCancel;
+    if (options.logs) this.#logs = options.logs;
     this.#items = Array.from({ length: info.total }, (_, index) => ({
       index,
       status: "pending",
@@ -278,6 +282,23 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   }
 
   /**
+   * The output (stdout and stderr) of one attempt of one item, line by line.
+   *
+   * @param index The item's position in the inputs.
+   * @param options `attempt` picks an attempt (default: the latest).
+   * @returns The lines; none when the attempt printed nothing.
+   */
+  async *logs(index: number, options: { attempt?: number } = {}): AsyncGenerator<string> {
+    const item = this.#items[index];
+    if (item === undefined) {
+      throw new RangeError(`Item ${index} is out of range: the run has ${this.total} items`);
+    }
+    const attempt = options.attempt ?? item.attempts;
+    if (attempt < 1 || this.#logs === undefined) return;
+    yield* this.#logs(index, attempt);
+  }
+
+  /**
    * Calls `listener` whenever the counts change.
    *
    * @param listener The callback.
@@ -290,12 +311,12 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
 
   /**
    * Cancels the run: work still running is stopped and every unsettled item
-   * ends with a cancellation error. Resolves when every item has settled.
+   * ends with a cancellation error. Resolves once the run is `done`.
    *
    * @param reason Why, for the items' errors.
    */
   cancel(reason = "The run was cancelled"): Promise<void> {
-    if (this.finished) return Promise.resolve();
+    if (this.finished) return this.done;
     this.#cancelling ??= (async () => {
       try {
         await this.#onCancel?.(reason);
@@ -311,12 +332,13 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
           error: { name: "CancelledError", message: reason },
         }));
       }
+      await this.done;
     })();
     return this.#cancelling;
   }
 
   /** The job view as plain text: a summary line and a table of items. */
-  override toString(): string {
+  toString(): string {
     return renderRunText(this);
   }
 
@@ -409,4 +431,3 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     for (const listener of this.#listeners) listener();
   }
 }
-

@@ -87,12 +87,14 @@ export function showProgress(run: MapRun<unknown>, options: ProgressOptions = {}
   });
   const log = options.log ?? ((line: string) => console.error(line));
   let stopped = false;
-  let timer: number | undefined;
   const tick = () => {
     const line = formatProgress(run, Date.now());
     if (tty) write(`\r\u001b[K${line}`);
     else log(line);
   };
+  const timer = run.finished
+    ? undefined
+    : setInterval(tick, tty ? options.redrawMs ?? 100 : options.intervalMs ?? 5000);
   const stop = () => {
     if (stopped) return;
     stopped = true;
@@ -100,11 +102,10 @@ export function showProgress(run: MapRun<unknown>, options: ProgressOptions = {}
     tick();
     if (tty) write("\n");
   };
-  if (run.finished) {
+  if (timer === undefined) {
     stop();
     return stop;
   }
-  timer = setInterval(tick, tty ? options.redrawMs ?? 100 : options.intervalMs ?? 5000);
   if (tty) tick();
   run.done.then(stop);
   return stop;

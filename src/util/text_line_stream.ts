@@ -92,7 +92,9 @@ export class TextLineStream extends TransformStream<string, string> {
 }
 
 /**
- * Reads a byte stream as UTF-8 lines.
+ * Reads a byte stream as UTF-8 lines, without their `\n` or `\r\n`. It
+ * splits text itself rather than piping through transform streams, which
+ * matters on hot paths such as a worker's message channel.
  *
  * @example Usage
  * ```ts
@@ -105,6 +107,28 @@ export class TextLineStream extends TransformStream<string, string> {
  * @param stream The bytes.
  * @returns The lines.
  */
-export function readLines(stream: ReadableStream<Uint8Array>): ReadableStream<string> {
-  return stream.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());
+export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  const reader = stream.getReader();
+  let rest = "";
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const text = rest + decoder.decode(value, { stream: true });
+      let start = 0;
+      let end: number;
+      while ((end = text.indexOf("\n", start)) >= 0) {
+        yield text.charCodeAt(end - 1) === 13 && end > start
+          ? text.slice(start, end - 1)
+          : text.slice(start, end);
+        start = end + 1;
+      }
+      rest = text.slice(start);
+    }
+    rest += decoder.decode();
+    if (rest !== "") yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
+  } finally {
+    reader.releaseLock();
+  }
 }

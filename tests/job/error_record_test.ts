@@ -3,10 +3,10 @@ import {
   CodecError,
   decode,
   encode,
-  type SerializedError,
   errorToRecord,
   isSerializedError,
   recordToError,
+  type SerializedError,
 } from "../../mod.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -52,7 +52,11 @@ Deno.test("an array child reads its own item and writes its result record", asyn
     const record = decodeRecord((await run.get(RUN_KEYS.record(3, 2)))!);
     assert.equal(record.status, "ok");
     assert.deepEqual(
-      { value: record.status === "ok" && record.value, jobId: record.jobId, attempt: record.attempt },
+      {
+        value: record.status === "ok" && record.value,
+        jobId: record.jobId,
+        attempt: record.attempt,
+      },
       { value: 12, jobId: "abc:1", attempt: 2 },
     );
   } finally {
@@ -65,7 +69,14 @@ Deno.test("a throwing function exits 1 with an error record holding the remote s
     throw new TypeError(`no ${x}`);
   }, [7]);
   try {
-    const { code, stderr } = await job(["--run", run.url, "--function", functionUrl, "--index", "0"], {});
+    const { code, stderr } = await job([
+      "--run",
+      run.url,
+      "--function",
+      functionUrl,
+      "--index",
+      "0",
+    ], {});
     assert.equal(code, 1);
     assert.match(stderr, /TypeError: no 7/);
     const record = decodeRecord((await run.get(RUN_KEYS.record(0, 1)))!);

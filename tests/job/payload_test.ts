@@ -24,7 +24,9 @@ Deno.test("each item is read with two ranged reads: its index entry and its byte
   const dir = await Deno.makeTempDir();
   try {
     const store = new LocalStore(dir);
-    const items = ["a", { b: [1, 2, 3] }, "", new Map([[1, "x".repeat(1000)]])].map((v) => encode(v));
+    const items = ["a", { b: [1, 2, 3] }, "", new Map([[1, "x".repeat(1000)]])].map((v) =>
+      encode(v)
+    );
     await writePayload(store, items, { ...manifest, count: items.length });
     assert.equal((await readManifest(store))?.count, 4);
     const reader = new LocalStore(dir);

@@ -1,11 +1,8 @@
 // Shared helpers for the local-target tests.
-import { Knot, type KnotOptions } from "../../mod.ts";
-
-// deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
+import { type JobFunction, Knot, type KnotOptions } from "../../mod.ts";
 
 /** Creates a knot in a fresh temporary directory and removes both afterwards. */
-export async function withKnot<F extends AnyFunction>(
+export async function withKnot<F extends JobFunction>(
   options: Omit<KnotOptions<F>, "dir">,
   body: (knot: Knot<F>, dir: string) => Promise<void>,
 ): Promise<void> {

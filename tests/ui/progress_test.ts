@@ -2,11 +2,25 @@ import assert from "node:assert/strict";
 import { formatProgress, MapRun, showProgress } from "../../mod.ts";
 
 function ok(index: number) {
-  return { version: 1 as const, status: "ok" as const, index, attempt: 1, jobId: "j", endedAt: Date.now(), value: index };
+  return {
+    version: 1 as const,
+    status: "ok" as const,
+    index,
+    attempt: 1,
+    jobId: "j",
+    endedAt: Date.now(),
+    value: index,
+  };
 }
 
 Deno.test("on a terminal the progress line is redrawn in place and ends with a newline", async () => {
-  const { run, control } = MapRun.create({ knot: "pi", runId: "r", target: "local", total: 3, attempts: 1 });
+  const { run, control } = MapRun.create({
+    knot: "pi",
+    runId: "r",
+    target: "local",
+    total: 3,
+    attempts: 1,
+  });
   const writes: string[] = [];
   showProgress(run, { isTerminal: true, write: (t) => writes.push(t), redrawMs: 5 });
   control.started(0, 1);
@@ -23,7 +37,13 @@ Deno.test("on a terminal the progress line is redrawn in place and ends with a n
 });
 
 Deno.test("off a terminal progress is plain lines at an interval, then a last line", async () => {
-  const { run, control } = MapRun.create({ knot: "pi", runId: "r", target: "local", total: 2, attempts: 1 });
+  const { run, control } = MapRun.create({
+    knot: "pi",
+    runId: "r",
+    target: "local",
+    total: 2,
+    attempts: 1,
+  });
   const lines: string[] = [];
   showProgress(run, { isTerminal: false, log: (l) => lines.push(l), intervalMs: 10 });
   control.started(0, 1);
@@ -37,7 +57,13 @@ Deno.test("off a terminal progress is plain lines at an interval, then a last li
 });
 
 Deno.test("the progress line has the rate and an ETA while running", () => {
-  const { run, control } = MapRun.create({ knot: "k", runId: "r", target: "local", total: 4, attempts: 1, }, {
+  const { run, control } = MapRun.create({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 4,
+    attempts: 1,
+  }, {
     startedAt: Date.now() - 2000,
   });
   control.started(0, 1);

@@ -79,18 +79,7 @@ export class LocalTarget implements Target {
       attempts: o.attempts,
     };
     if (request.items.length > 0) await writePayload(store, request.items, manifest);
-    let pool: WorkerPool | undefined;
-    const { run, control } = MapRun.create<T>(
-      { knot: o.knot, runId, target: "local", total: request.items.length, attempts: o.attempts },
-      { onCancel: (reason) => pool?.cancel(reason), startedAt: manifest.createdAt },
-    );
-    if (request.items.length === 0) return run;
-    const reason = () => String(request.signal?.reason ?? "The run was cancelled");
-    if (request.signal?.aborted) {
-      await run.cancel(reason());
-      return run;
-    }
-    pool = new WorkerPool({
+    const pool = new WorkerPool({
       run: store,
       runId,
       functionUrl: o.functionUrl,
@@ -101,14 +90,30 @@ export class LocalTarget implements Target {
       ...(o.timeout !== undefined ? { timeoutMs: o.timeout * 1000 } : {}),
       ...(o.memory !== undefined ? { memoryMiB: o.memory } : {}),
       ...(o.deno !== undefined ? { deno: o.deno } : {}),
-      control,
     });
+    const { run, control } = MapRun.create<T>(
+      { knot: o.knot, runId, target: "local", total: request.items.length, attempts: o.attempts },
+      {
+        onCancel: (reason) => pool.cancel(reason),
+        startedAt: manifest.createdAt,
+        logs: (index, attempt) => readLog(store, index, attempt),
+      },
+    );
+    if (request.items.length === 0) return run;
+    const reason = () => String(request.signal?.reason ?? "The run was cancelled");
+    if (request.signal?.aborted) {
+      await run.cancel(reason());
+      return run;
+    }
     const abort = () => run.cancel(reason());
     request.signal?.addEventListener("abort", abort, { once: true });
-    const heartbeat = setInterval(() => store.put(RUN_KEYS.heartbeat, String(Date.now())), HEARTBEAT_MS);
+    const heartbeat = setInterval(
+      () => store.put(RUN_KEYS.heartbeat, String(Date.now())),
+      HEARTBEAT_MS,
+    );
     const indices = Array.from({ length: request.items.length }, (_, i) => i);
     const work = store.put(RUN_KEYS.heartbeat, String(Date.now()))
-      .then(() => pool.run(indices))
+      .then(() => pool.run(indices, control))
       .catch((e) =>
         control.settleAll((index) => ({
           version: 1,
@@ -140,7 +145,9 @@ export class LocalTarget implements Target {
     const manifests: RunManifest[] = [];
     for await (const { key } of this.#options.store.list("runs/")) {
       if (!key.endsWith(`/${RUN_KEYS.manifest}`)) continue;
-      const manifest = await readManifest(this.#options.store.at(key.slice(0, key.lastIndexOf("/"))));
+      const manifest = await readManifest(
+        this.#options.store.at(key.slice(0, key.lastIndexOf("/"))),
+      );
       if (manifest !== undefined) manifests.push(manifest);
     }
     return manifests.sort((a, b) => a.createdAt - b.createdAt);
@@ -171,7 +178,7 @@ async function collectLocal<T>(
     target: "local",
     total: manifest.count,
     attempts: manifest.attempts,
-  }, { startedAt: manifest.createdAt });
+  }, { startedAt: manifest.createdAt, logs: (index, attempt) => readLog(store, index, attempt) });
   const poll = async () => {
     while (!run.finished && !signal?.aborted) {
       for (const record of await latestRecords(store)) {
@@ -181,7 +188,9 @@ async function collectLocal<T>(
         else control.started(record.index, record.attempt + 1);
       }
       if (run.finished) return;
-      const beat = new TextDecoder().decode(await store.get(RUN_KEYS.heartbeat) ?? new Uint8Array());
+      const beat = new TextDecoder().decode(
+        await store.get(RUN_KEYS.heartbeat) ?? new Uint8Array(),
+      );
       if (beat === "finished" || !(Date.now() - Number(beat) < STALE_MS)) {
         control.settleAll((index) => ({
           version: 1,
@@ -210,9 +219,9 @@ async function collectLocal<T>(
 async function latestRecords(store: ObjectStore): Promise<JobRecord[]> {
   const latest = new Map<number, number>();
   for await (const { key } of store.list("out/")) {
-    const [, index, attempt] = key.split("/").map(Number);
-    if (index === undefined || attempt === undefined) continue;
-    if ((latest.get(index) ?? 0) < attempt) latest.set(index, attempt);
+    const parsed = RUN_KEYS.parseRecord(key);
+    if (parsed === undefined) continue;
+    if ((latest.get(parsed.index) ?? 0) < parsed.attempt) latest.set(parsed.index, parsed.attempt);
   }
   const records: JobRecord[] = [];
   for (const [index, attempt] of latest) {
@@ -220,4 +229,11 @@ async function latestRecords(store: ObjectStore): Promise<JobRecord[]> {
     if (bytes !== undefined) records.push(decodeRecord(bytes));
   }
   return records;
+}
+
+async function* readLog(run: ObjectStore, index: number, attempt: number): AsyncGenerator<string> {
+  const bytes = await run.get(RUN_KEYS.log(index, attempt));
+  if (bytes === undefined) return;
+  const text = new TextDecoder().decode(bytes);
+  yield* (text.endsWith("\n") ? text.slice(0, -1) : text).split("\n");
 }

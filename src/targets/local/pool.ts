@@ -11,7 +11,13 @@ import { decodeRecord, encodeRecord, type ErrorRecord, type JobRecord } from "..
 import type { RunControl } from "../../run/map_run.ts";
 import type { ObjectStore } from "../../store/store.ts";
 import { readLines } from "../../util/text_line_stream.ts";
-import { encodeMessage, END_MARKER, type FromWorker, type ToWorker } from "./protocol.ts";
+import {
+  type DoneMessage,
+  encodeMessage,
+  END_MARKER,
+  type FromWorker,
+  type ToWorker,
+} from "./protocol.ts";
 
 /** Options for a {@linkcode WorkerPool}. */
 export interface PoolOptions {
@@ -37,8 +43,6 @@ export interface PoolOptions {
   deno?: string;
   /** The worker's main module (default: `worker_main.ts` next to this file). */
   workerUrl?: string;
-  /** The run to report to. */
-  control: RunControl;
 }
 
 interface AttemptLog {
@@ -52,7 +56,10 @@ interface Slot {
   child: Deno.ChildProcess;
   token: string;
   writer?: WritableStreamDefaultWriter<Uint8Array>;
-  current?: { index: number; attempt: number; timer?: number };
+  /** Attempts sent to the worker, in order; the first is running. */
+  sent: { index: number; attempt: number }[];
+  /** When the running attempt started, and its timeout. */
+  head?: { started: number; timer?: ReturnType<typeof setTimeout> };
   killedFor?: "timeout" | "cancel";
   logs: [AttemptLog[], AttemptLog[]];
   fatal?: string;
@@ -62,6 +69,11 @@ interface Slot {
 
 /** Workers that die before greeting their pool, in a row, before the run gives up. */
 const MAX_EARLY_DEATHS = 3;
+/**
+ * Attempts shorter than this on average are sent to a worker two at a time,
+ * so it starts the next one without waiting for the pool to answer.
+ */
+const PIPELINE_BELOW_MS = 20;
 
 /**
  * Runs a map run's items on worker processes.
@@ -70,19 +82,22 @@ const MAX_EARLY_DEATHS = 3;
  * ```ts ignore
  * import { WorkerPool } from "@cloudknot/cloudknot";
  *
- * const pool = new WorkerPool({ run, runId, functionUrl, starmap: false, concurrency: 4, attempts: 1, control });
- * await pool.run([0, 1, 2]);
+ * const pool = new WorkerPool({ run, runId, functionUrl, starmap: false, concurrency: 4, attempts: 1 });
+ * await pool.run([0, 1, 2], control);
  * ```
  */
 export class WorkerPool {
   #options: PoolOptions;
+  #control!: RunControl;
   #queue: { index: number; attempt: number }[] = [];
   #slots = new Set<Slot>();
-  #listener?: Deno.Listener;
+  #listener?: Deno.TcpListener;
   #outstanding = 0;
   #earlyDeaths = 0;
   #cancelled?: string;
   #finished = Promise.withResolvers<void>();
+  /** A moving average of attempt durations, in milliseconds. */
+  #meanMs = Infinity;
   #pending: Promise<unknown>[] = [];
 
   /**
@@ -99,8 +114,10 @@ export class WorkerPool {
    * exited.
    *
    * @param indices The items to run.
+   * @param control The run to report to.
    */
-  async run(indices: readonly number[]): Promise<void> {
+  async run(indices: readonly number[], control: RunControl): Promise<void> {
+    this.#control = control;
     this.#outstanding = indices.length;
     if (indices.length === 0) return;
     for (const index of indices) this.#queue.push({ index, attempt: 1 });
@@ -135,20 +152,32 @@ export class WorkerPool {
 
   #fill(): void {
     while (
-      this.#cancelled === undefined && this.#queue.length > this.#idleOrStarting() &&
+      this.#cancelled === undefined && this.#queue.length > this.#idle() &&
       this.#slots.size < this.#options.concurrency
     ) {
       this.#spawn();
     }
     for (const slot of this.#slots) {
-      if (slot.writer !== undefined && slot.current === undefined) this.#dispatch(slot);
+      while (slot.writer !== undefined && this.#queue.length > 0 && this.#wantsMore(slot)) {
+        this.#dispatch(slot);
+      }
     }
   }
 
-  #idleOrStarting(): number {
+  /** Workers starting or with nothing to do. */
+  #idle(): number {
     let n = 0;
-    for (const slot of this.#slots) if (slot.current === undefined) n++;
+    for (const slot of this.#slots) if (slot.sent.length === 0) n++;
     return n;
+  }
+
+  /** Whether to send a worker another attempt now. */
+  #wantsMore(slot: Slot): boolean {
+    if (slot.sent.length === 0) return true;
+    // A second attempt waits behind the running one, so only for short attempts,
+    // and only while there is enough work for every worker.
+    return slot.sent.length < 2 && this.#meanMs < PIPELINE_BELOW_MS &&
+      this.#queue.length >= this.#slots.size;
   }
 
   #spawn(): void {
@@ -178,6 +207,7 @@ export class WorkerPool {
     const slot: Slot = {
       child,
       token,
+      sent: [],
       logs: [[], []],
       greeted: false,
       done: Promise.resolve(),
@@ -190,7 +220,7 @@ export class WorkerPool {
     this.#slots.add(slot);
   }
 
-  async #accept(listener: Deno.Listener): Promise<void> {
+  async #accept(listener: Deno.TcpListener): Promise<void> {
     try {
       for await (const conn of listener) this.#pending.push(this.#serve(conn));
     } catch (e) {
@@ -198,7 +228,8 @@ export class WorkerPool {
     }
   }
 
-  async #serve(conn: Deno.Conn): Promise<void> {
+  async #serve(conn: Deno.TcpConn): Promise<void> {
+    conn.setNoDelay(true);
     let slot: Slot | undefined;
     try {
       for await (const line of readLines(conn.readable)) {
@@ -214,7 +245,7 @@ export class WorkerPool {
           // The worker could not load the function: every item fails the same way.
           this.#failEverything(message.message);
         } else if (message.type === "done" && slot !== undefined) {
-          await this.#attemptDone(slot, message.index, message.attempt);
+          await this.#attemptDone(slot, message);
         }
       }
     } catch {
@@ -232,32 +263,49 @@ export class WorkerPool {
   #dispatch(slot: Slot): void {
     const next = this.#queue.shift();
     if (next === undefined || slot.writer === undefined) return;
-    const o = this.#options;
-    const jobId = `${o.runId}:${next.index}`;
-    slot.current = { ...next };
-    if (o.timeoutMs !== undefined) {
-      slot.current.timer = setTimeout(() => {
-        slot.killedFor = "timeout";
-        kill(slot.child);
-      }, o.timeoutMs);
-    }
+    slot.sent.push(next);
     const log: AttemptLog = { ...next, lines: [], streamsDone: 0 };
     slot.logs[0].push(log);
     slot.logs[1].push(log);
-    o.control.started(next.index, next.attempt, jobId);
-    const message: ToWorker = { type: "run", ...next, jobId };
+    const message: ToWorker = { type: "run", ...next, jobId: this.#jobId(next.index) };
     slot.writer.write(encodeMessage(message)).catch(() => {});
+    if (slot.sent.length === 1) this.#startHead(slot);
   }
 
-  async #attemptDone(slot: Slot, index: number, attempt: number): Promise<void> {
-    if (slot.current?.index !== index || slot.current.attempt !== attempt) return;
-    clearTimeout(slot.current.timer);
-    slot.current = undefined;
-    const bytes = await this.#options.run.get(RUN_KEYS.record(index, attempt));
+  /** The first attempt sent to a worker is the one it runs now. */
+  #startHead(slot: Slot): void {
+    const head = slot.sent[0]!;
+    slot.head = { started: performance.now() };
+    const { timeoutMs } = this.#options;
+    if (timeoutMs !== undefined) {
+      slot.head.timer = setTimeout(() => {
+        slot.killedFor = "timeout";
+        kill(slot.child);
+      }, timeoutMs);
+    }
+    this.#control.started(head.index, head.attempt, this.#jobId(head.index));
+  }
+
+  #jobId(index: number): string {
+    return `${this.#options.runId}:${index}`;
+  }
+
+  async #attemptDone(slot: Slot, done: DoneMessage): Promise<void> {
+    const { index, attempt } = done;
+    const head = slot.sent[0];
+    if (head?.index !== index || head.attempt !== attempt) return;
+    slot.sent.shift();
+    clearTimeout(slot.head?.timer);
+    const ms = performance.now() - (slot.head?.started ?? 0);
+    this.#meanMs = this.#meanMs === Infinity ? ms : 0.9 * this.#meanMs + 0.1 * ms;
+    slot.head = undefined;
+    if (slot.sent.length > 0) this.#startHead(slot);
+    const bytes = done.record ?? await this.#options.run.get(RUN_KEYS.record(index, attempt));
     const record = bytes === undefined
       ? this.#failure(index, attempt, "infrastructure", {
         name: "MissingRecordError",
-        message: `The worker finished item ${index} but its record is not in ${this.#options.run.url}`,
+        message:
+          `The worker finished item ${index} but its record is not in ${this.#options.run.url}`,
       })
       : decodeRecord(bytes);
     await this.#conclude(record);
@@ -266,10 +314,12 @@ export class WorkerPool {
 
   async #exited(slot: Slot, status: Deno.CommandStatus): Promise<void> {
     this.#slots.delete(slot);
-    if (slot.current !== undefined) {
-      const { index, attempt, timer } = slot.current;
-      clearTimeout(timer);
-      slot.current = undefined;
+    const [running, ...waiting] = slot.sent.splice(0);
+    clearTimeout(slot.head?.timer);
+    // Attempts sent but not started go back to the front of the queue, unchanged.
+    if (this.#cancelled === undefined) this.#queue.unshift(...waiting);
+    if (running !== undefined) {
+      const { index, attempt } = running;
       if (slot.killedFor === "timeout") {
         const seconds = this.#options.timeoutMs! / 1000;
         await this.#conclude(this.#failure(index, attempt, "timeout", {
@@ -277,7 +327,9 @@ export class WorkerPool {
           message: `The attempt ran longer than the knot's timeout of ${seconds}s and was killed`,
         }));
       } else if (slot.killedFor !== "cancel") {
-        const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+        const how = status.signal
+          ? `was killed by ${status.signal}`
+          : `exited with code ${status.code}`;
         const record = this.#failure(index, attempt, "crashed", {
           name: "WorkerCrashedError",
           message: `The worker process running the item ${how}, for example by Deno.exit(), ` +
@@ -335,7 +387,7 @@ export class WorkerPool {
       kind,
       index,
       attempt,
-      jobId: `${this.#options.runId}:${index}`,
+      jobId: this.#jobId(index),
       endedAt: Date.now(),
       error: { ...errorToRecord(e), stack: undefined },
       logStream: RUN_KEYS.log(index, attempt),
@@ -344,7 +396,8 @@ export class WorkerPool {
 
   /** Retries a failed attempt or settles the item, writing records the worker could not. */
   async #conclude(record: JobRecord): Promise<void> {
-    const { control, attempts, run } = this.#options;
+    const { attempts, run } = this.#options;
+    const control = this.#control;
     if (record.status === "error" && record.kind !== "threw" && record.kind !== "unencodable") {
       await run.put(RUN_KEYS.record(record.index, record.attempt), encodeRecord(record).bytes)
         .catch(() => {});
@@ -361,11 +414,13 @@ export class WorkerPool {
   }
 
   #failEverything(message: string): void {
-    const { control } = this.#options;
-    control.settleAll((index) => this.#failure(index, 1, "infrastructure", {
-      name: "WorkerStartError",
-      message,
-    }));
+    const control = this.#control;
+    control.settleAll((index) =>
+      this.#failure(index, 1, "infrastructure", {
+        name: "WorkerStartError",
+        message,
+      })
+    );
     this.#queue.length = 0;
     this.#outstanding = 0;
     for (const slot of this.#slots) {

@@ -40,7 +40,12 @@ export interface DoneMessage {
   index: number;
   /** The attempt, counted from 1. */
   attempt: number;
+  /** The record's encoded text, when it is small; otherwise it is read from the store. */
+  record?: string;
 }
+
+/** Largest record sent inline in a {@linkcode DoneMessage}, in bytes. */
+export const INLINE_RECORD_BYTES = 64 * 1024;
 
 /** Worker to pool: the worker cannot run anything (its function did not load). */
 export interface FatalMessage {

@@ -14,7 +14,13 @@ import { parseArgs } from "node:util";
 import { type LoadedFunction, loadFunction, runAttempt } from "../../job/runtime.ts";
 import { openStore } from "../../store/open.ts";
 import { readLines } from "../../util/text_line_stream.ts";
-import { encodeMessage, END_MARKER, type FromWorker, type ToWorker } from "./protocol.ts";
+import {
+  encodeMessage,
+  END_MARKER,
+  type FromWorker,
+  INLINE_RECORD_BYTES,
+  type ToWorker,
+} from "./protocol.ts";
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -28,6 +34,7 @@ async function main(args: string[]): Promise<number> {
     },
   });
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(values.port) });
+  conn.setNoDelay(true);
   const writer = conn.writable.getWriter();
   const send = (message: FromWorker) => writer.write(encodeMessage(message));
   let func: LoadedFunction;
@@ -40,6 +47,7 @@ async function main(args: string[]): Promise<number> {
   }
   const run = await openStore(values.run!);
   const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
   await send({ type: "hello", token: values.token! });
   for await (const line of readLines(conn.readable)) {
     const message = JSON.parse(line) as ToWorker;
@@ -47,7 +55,7 @@ async function main(args: string[]): Promise<number> {
     Deno.env.set("AWS_BATCH_JOB_ID", message.jobId);
     Deno.env.set("AWS_BATCH_JOB_ARRAY_INDEX", String(message.index));
     Deno.env.set("AWS_BATCH_JOB_ATTEMPT", String(message.attempt));
-    await runAttempt(run, func, {
+    const { bytes } = await runAttempt(run, func, {
       index: message.index,
       attempt: message.attempt,
       jobId: message.jobId,
@@ -56,7 +64,9 @@ async function main(args: string[]): Promise<number> {
     const marker = encoder.encode(`\n${END_MARKER}\n`);
     Deno.stdout.writeSync(marker);
     Deno.stderr.writeSync(marker);
-    await send({ type: "done", index: message.index, attempt: message.attempt });
+    const done: FromWorker = { type: "done", index: message.index, attempt: message.attempt };
+    if (bytes.byteLength <= INLINE_RECORD_BYTES) done.record = decoder.decode(bytes);
+    await send(done);
   }
   await writer.close().catch(() => {});
   return 0;
