@@ -13,3 +13,12 @@
  * @module
  */
 export * from "./src/errors.ts";
+export * from "./src/aws/mod.ts";
+export {
+  type IniDocument,
+  type IniMode,
+  IniSyntaxError,
+  parseIni,
+  type ParseIniOptions,
+  stringifyIni,
+} from "./src/util/ini.ts";

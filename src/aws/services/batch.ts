@@ -696,28 +696,89 @@ export interface BatchListTagsForResourceResponse {
   tags?: BatchTags;
 }
 
-function post(name: string, idempotent: boolean): RestJsonOperation {
-  return { name, idempotent, method: "POST", path: `/v1/${name.toLowerCase()}` };
-}
-
 /** The Batch operations as data. */
 export const BATCH_OPERATIONS = {
-  CreateComputeEnvironment: post("CreateComputeEnvironment", false),
-  DescribeComputeEnvironments: post("DescribeComputeEnvironments", true),
-  UpdateComputeEnvironment: post("UpdateComputeEnvironment", true),
-  DeleteComputeEnvironment: post("DeleteComputeEnvironment", true),
-  CreateJobQueue: post("CreateJobQueue", false),
-  DescribeJobQueues: post("DescribeJobQueues", true),
-  UpdateJobQueue: post("UpdateJobQueue", true),
-  DeleteJobQueue: post("DeleteJobQueue", true),
-  RegisterJobDefinition: post("RegisterJobDefinition", false),
-  DescribeJobDefinitions: post("DescribeJobDefinitions", true),
-  DeregisterJobDefinition: post("DeregisterJobDefinition", true),
-  SubmitJob: post("SubmitJob", false),
-  DescribeJobs: post("DescribeJobs", true),
-  ListJobs: post("ListJobs", true),
-  TerminateJob: post("TerminateJob", true),
-  CancelJob: post("CancelJob", true),
+  CreateComputeEnvironment: {
+    name: "CreateComputeEnvironment",
+    idempotent: false,
+    method: "POST",
+    path: "/v1/createcomputeenvironment",
+  },
+  DescribeComputeEnvironments: {
+    name: "DescribeComputeEnvironments",
+    idempotent: true,
+    method: "POST",
+    path: "/v1/describecomputeenvironments",
+  },
+  UpdateComputeEnvironment: {
+    name: "UpdateComputeEnvironment",
+    idempotent: true,
+    method: "POST",
+    path: "/v1/updatecomputeenvironment",
+  },
+  DeleteComputeEnvironment: {
+    name: "DeleteComputeEnvironment",
+    idempotent: true,
+    method: "POST",
+    path: "/v1/deletecomputeenvironment",
+  },
+  CreateJobQueue: {
+    name: "CreateJobQueue",
+    idempotent: false,
+    method: "POST",
+    path: "/v1/createjobqueue",
+  },
+  DescribeJobQueues: {
+    name: "DescribeJobQueues",
+    idempotent: true,
+    method: "POST",
+    path: "/v1/describejobqueues",
+  },
+  UpdateJobQueue: {
+    name: "UpdateJobQueue",
+    idempotent: true,
+    method: "POST",
+    path: "/v1/updatejobqueue",
+  },
+  DeleteJobQueue: {
+    name: "DeleteJobQueue",
+    idempotent: true,
+    method: "POST",
+    path: "/v1/deletejobqueue",
+  },
+  RegisterJobDefinition: {
+    name: "RegisterJobDefinition",
+    idempotent: false,
+    method: "POST",
+    path: "/v1/registerjobdefinition",
+  },
+  DescribeJobDefinitions: {
+    name: "DescribeJobDefinitions",
+    idempotent: true,
+    method: "POST",
+    path: "/v1/describejobdefinitions",
+  },
+  DeregisterJobDefinition: {
+    name: "DeregisterJobDefinition",
+    idempotent: true,
+    method: "POST",
+    path: "/v1/deregisterjobdefinition",
+  },
+  SubmitJob: { name: "SubmitJob", idempotent: false, method: "POST", path: "/v1/submitjob" },
+  DescribeJobs: {
+    name: "DescribeJobs",
+    idempotent: true,
+    method: "POST",
+    path: "/v1/describejobs",
+  },
+  ListJobs: { name: "ListJobs", idempotent: true, method: "POST", path: "/v1/listjobs" },
+  TerminateJob: {
+    name: "TerminateJob",
+    idempotent: true,
+    method: "POST",
+    path: "/v1/terminatejob",
+  },
+  CancelJob: { name: "CancelJob", idempotent: true, method: "POST", path: "/v1/canceljob" },
   TagResource: {
     name: "TagResource",
     idempotent: true,

@@ -275,22 +275,18 @@ export const ECR_JSON: JsonServiceInfo = {
   ]),
 };
 
-function op(name: string, idempotent: boolean): OperationInfo {
-  return { name, idempotent };
-}
-
 /** The ECR operations as data. */
 export const ECR_OPERATIONS = {
-  CreateRepository: op("CreateRepository", false),
-  DescribeRepositories: op("DescribeRepositories", true),
-  DeleteRepository: op("DeleteRepository", true),
-  GetAuthorizationToken: op("GetAuthorizationToken", true),
-  DescribeImages: op("DescribeImages", true),
-  ListImages: op("ListImages", true),
-  BatchDeleteImage: op("BatchDeleteImage", true),
-  TagResource: op("TagResource", true),
-  ListTagsForResource: op("ListTagsForResource", true),
-  PutImageScanningConfiguration: op("PutImageScanningConfiguration", true),
+  CreateRepository: { name: "CreateRepository", idempotent: false },
+  DescribeRepositories: { name: "DescribeRepositories", idempotent: true },
+  DeleteRepository: { name: "DeleteRepository", idempotent: true },
+  GetAuthorizationToken: { name: "GetAuthorizationToken", idempotent: true },
+  DescribeImages: { name: "DescribeImages", idempotent: true },
+  ListImages: { name: "ListImages", idempotent: true },
+  BatchDeleteImage: { name: "BatchDeleteImage", idempotent: true },
+  TagResource: { name: "TagResource", idempotent: true },
+  ListTagsForResource: { name: "ListTagsForResource", idempotent: true },
+  PutImageScanningConfiguration: { name: "PutImageScanningConfiguration", idempotent: true },
 } as const satisfies Record<string, OperationInfo>;
 
 /** The ECR paginators as data. */
