@@ -467,6 +467,8 @@ export interface DescribeInternetGatewaysResponse {
 export interface CreateRouteTableRequest {
   /** The VPC. */
   VpcId: string;
+  /** An idempotency token; generated when absent. */
+  ClientToken?: string;
   /** Tags. */
   TagSpecifications?: TagSpecification[];
   /** Check permissions only. */
@@ -937,7 +939,7 @@ export const EC2_OPERATIONS = {
   DetachInternetGateway: { name: "DetachInternetGateway", idempotent: true },
   DeleteInternetGateway: { name: "DeleteInternetGateway", idempotent: true },
   DescribeInternetGateways: { name: "DescribeInternetGateways", idempotent: true },
-  CreateRouteTable: { name: "CreateRouteTable", idempotent: false },
+  CreateRouteTable: { name: "CreateRouteTable", idempotent: true },
   DescribeRouteTables: { name: "DescribeRouteTables", idempotent: true },
   CreateRoute: { name: "CreateRoute", idempotent: true },
   AssociateRouteTable: { name: "AssociateRouteTable", idempotent: false },
@@ -1340,7 +1342,7 @@ export class Ec2 {
   }
 
   /**
-   * CreateRouteTable (not idempotent).
+   * CreateRouteTable (a `ClientToken` is generated when absent, which makes it safe to retry).
    *
    * @param input The request.
    * @param options Per-call options.
@@ -1350,7 +1352,10 @@ export class Ec2 {
     input: CreateRouteTableRequest,
     options?: CallOptions,
   ): Promise<CreateRouteTableResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.CreateRouteTable, input, options);
+    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.CreateRouteTable, {
+      ...input,
+      ClientToken: input.ClientToken ?? crypto.randomUUID(),
+    }, options);
   }
 
   /**

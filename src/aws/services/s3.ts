@@ -985,6 +985,7 @@ export class S3 {
       path: keyPath(input.Key),
       bucket: input.Bucket,
       query: [["partNumber", String(input.PartNumber)], ["uploadId", input.UploadId]],
+      headers: { "content-type": "application/octet-stream" },
       body: input.Body,
     }, options);
     await res.body?.cancel();
