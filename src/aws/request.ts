@@ -260,7 +260,7 @@ export class AwsHttpClient {
       if (response.ok) return response;
       const text = await response.text().catch(() => "");
       const info = parseError(response.status, response.headers, text);
-      const requestId = info.requestId ?? requestIdOf(response.headers);
+      const requestId = requestIdOf(response.headers) ?? info.requestId;
       const error = new AwsError(info.message, {
         service,
         operation: operation.name,

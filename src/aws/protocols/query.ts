@@ -20,6 +20,8 @@ export interface QueryServiceInfo {
   requestRenames?: Readonly<Record<string, string>>;
   /** Request members that are maps (`Name.entry.N.key` / `.value`). */
   maps?: ReadonlySet<string>;
+  /** Response members the wire carries but an operation's output does not model, by operation. */
+  unmodeled?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -137,6 +139,7 @@ export function parseQueryResponse(
   if (service.ec2) {
     const out = decodeXml(root, service.hints);
     delete out.RequestId;
+    for (const member of service.unmodeled?.[operation] ?? []) delete out[member];
     return out;
   }
   return decodeXml(child(root, `${operation}Result`), service.hints);

@@ -788,6 +788,7 @@ export interface DeleteLaunchTemplateResponse {
 export const EC2_QUERY: QueryServiceInfo = {
   version: "2016-11-15",
   ec2: true,
+  unmodeled: { CreateSecurityGroup: ["Return"] },
   requestRenames: {
     Filters: "Filter",
     Values: "Value",
