@@ -13,3 +13,4 @@ export * as stsSdk from "npm:@aws-sdk/client-sts@3.1174.0";
 export * as logsSdk from "npm:@aws-sdk/client-cloudwatch-logs@3.1169.0";
 export { HttpResponse } from "npm:@smithy/protocol-http@5.6.2";
 export type { HttpRequest } from "npm:@smithy/protocol-http@5.6.2";
+export * as sigv4Suite from "npm:@aws-sdk/signature-v4@3.310.0/dist-cjs/suite.fixture.js";
