@@ -444,6 +444,7 @@ async function resolveProfileCredentials(
 ): Promise<CredentialsInput | undefined> {
   const settings = profileSettings(options.files, name);
   if (!settings) {
+    if (visited.length === 0) return undefined;
     throw configError(
       `Profile ${
         visited.at(-1)

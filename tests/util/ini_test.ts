@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadSharedConfigFiles as smithyLoad } from "npm:@smithy/core@3.41.1/config";
+import { smithyLoadSharedConfigFiles as smithyLoad } from "../aws/deps.ts";
 import { type IniDocument, IniSyntaxError, parseIni, stringifyIni } from "../../src/util/ini.ts";
 import { loadSharedConfigFiles } from "../../src/aws/profile.ts";
 
