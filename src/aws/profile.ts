@@ -50,8 +50,8 @@ function expandHome(path: string, home: string): string {
  * empty.
  *
  * @example Usage
- * ```ts
- * import { loadSharedConfigFiles } from "@cloudknot/cloudknot";
+ * ```ts ignore
+ * import { loadSharedConfigFiles } from "./profile.ts";
  *
  * const files = await loadSharedConfigFiles({
  *   env: () => undefined,
@@ -185,8 +185,8 @@ export function resolveProfile(
  * Whether a setting string means true, as the AWS SDKs read booleans.
  *
  * @example Usage
- * ```ts
- * import { isTrueSetting } from "@cloudknot/cloudknot";
+ * ```ts ignore
+ * import { isTrueSetting } from "./profile.ts";
  *
  * console.log(isTrueSetting("TRUE")); // true
  * ```
