@@ -293,12 +293,24 @@ export class AwsHttpClient {
         cache: this.#cache,
       });
       let response: Response;
+      // The attempt timeout covers sending the request and receiving the
+      // response headers; a streaming body may take longer.
+      const timeout = new AbortController();
+      const timeoutMs = o.retry?.attemptTimeoutMs ?? 120_000;
+      const timer = setTimeout(
+        () => timeout.abort(new DOMException(`No response within ${timeoutMs} ms`, "TimeoutError")),
+        timeoutMs,
+      );
+      const signal = options.signal
+        ? AbortSignal.any([options.signal, timeout.signal])
+        : timeout.signal;
       try {
         response = await o.fetch(signed.url, {
           method: signed.method,
           headers: signed.headers,
           body: spec.body ?? null,
-          ...(options.signal ? { signal: options.signal } : {}),
+          redirect: "manual",
+          signal,
         });
       } catch (error) {
         if (options.signal?.aborted) throw error;
@@ -315,6 +327,8 @@ export class AwsHttpClient {
           retryable: decision === "retry",
           cause: error,
         });
+      } finally {
+        clearTimeout(timer);
       }
       if (response.ok) return response;
       const text = await response.text().catch(() => "");

@@ -62,6 +62,14 @@ export interface RetryOptions {
    * @default {20000}
    */
   maxDelayMs?: number;
+  /**
+   * How long one attempt may wait for the response headers, in milliseconds.
+   * A timed-out attempt counts as a network error: retried when the
+   * operation is idempotent, `OutcomeUnknown` otherwise.
+   *
+   * @default {120000}
+   */
+  attemptTimeoutMs?: number;
 }
 
 /** What one attempt ended with, as the policy sees it. */

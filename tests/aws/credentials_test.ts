@@ -502,3 +502,19 @@ Deno.test("secrets never show in inspect or JSON output", async () => {
   assert.equal(c.secretAccessKey, "TOPSECRETVALUE");
   assert.equal(c.sessionToken, "TOKENVALUE");
 });
+
+Deno.test("a profile chosen explicitly wins over environment keys; AWS_PROFILE does not", async () => {
+  await withHome(async (home) => {
+    Object.assign(home.env, { AWS_ACCESS_KEY_ID: "AKIDENV", AWS_SECRET_ACCESS_KEY: "envsecret" });
+    await home.write(
+      ".aws/credentials",
+      "[p]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s\n",
+    );
+    const { session: explicit } = await session(home, { profile: "p" });
+    assert.equal((await explicit.credentials()).accessKeyId, "AKIDFILE");
+    home.env.AWS_PROFILE = "p";
+    const { session: fromEnv } = await session(home);
+    assert.equal(fromEnv.profile, "p");
+    assert.equal((await fromEnv.credentials()).accessKeyId, "AKIDENV");
+  });
+});

@@ -17,3 +17,4 @@ export * as sigv4Suite from "npm:@aws-sdk/signature-v4@3.310.0/dist-cjs/suite.fi
 export { SignatureV4 } from "npm:@smithy/signature-v4@5.7.5";
 export { Sha256Js } from "npm:@smithy/core@3.41.1/checksum";
 export { loadSharedConfigFiles as smithyLoadSharedConfigFiles } from "npm:@smithy/core@3.41.1/config";
+export { XMLParser } from "npm:fast-xml-parser@^5.2.5";

@@ -297,3 +297,69 @@ Deno.test("a refused connection (nothing was sent) is retried even for a non-ide
   assert.equal(attempts, 4);
   assert.equal(delays.length, 3);
 });
+
+Deno.test("an attempt that gets no answer in time: retried when idempotent, OutcomeUnknown otherwise", async () => {
+  let release!: () => void;
+  const hang = new Promise<void>((r) => release = r);
+  let received = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    received++;
+    await req.text();
+    await hang;
+    return new Response("late");
+  });
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}`;
+    const { session: s } = await session(url, {
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, attemptTimeoutMs: 50 },
+    });
+    const idempotent = await rejects(s.batch.describeJobs({ jobs: ["a"] }));
+    assert.equal(idempotent.code, "NetworkError");
+    assert.equal((idempotent.cause as Error).name, "TimeoutError");
+    assert.equal(received, 2);
+    const once = await rejects(
+      s.batch.submitJob({ jobName: "j", jobQueue: "q", jobDefinition: "d" }),
+    );
+    assert.equal(once.code, "OutcomeUnknown");
+    assert.equal(received, 3);
+  } finally {
+    release();
+    await server.shutdown();
+  }
+});
+
+Deno.test("operations that create things are marked non-idempotent, as data", async () => {
+  const modules = await Promise.all(
+    ["batch", "ecr", "iam", "ec2", "s3", "sts", "logs"].map((m) =>
+      import(`../../src/aws/services/${m}.ts`)
+    ),
+  );
+  const nonIdempotent: string[] = [];
+  for (const mod of modules) {
+    for (const [key, value] of Object.entries(mod)) {
+      if (!key.endsWith("_OPERATIONS")) continue;
+      for (
+        const op of Object.values(value as Record<string, { name: string; idempotent: boolean }>)
+      ) {
+        assert.equal(typeof op.idempotent, "boolean", op.name);
+        if (!op.idempotent) nonIdempotent.push(`${key.split("_")[0]}.${op.name}`);
+      }
+    }
+  }
+  assert.deepEqual(nonIdempotent.sort(), [
+    "BATCH.CreateComputeEnvironment",
+    "BATCH.CreateJobQueue",
+    "BATCH.RegisterJobDefinition",
+    "BATCH.SubmitJob",
+    "EC2.AssociateRouteTable",
+    "EC2.CreateInternetGateway",
+    "EC2.CreateSecurityGroup",
+    "EC2.CreateSubnet",
+    "EC2.CreateVpc",
+    "ECR.CreateRepository",
+    "IAM.AddRoleToInstanceProfile",
+    "IAM.CreateInstanceProfile",
+    "IAM.CreateRole",
+    "S3.CreateBucket",
+  ]);
+});

@@ -6,7 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { XMLParser } from "npm:fast-xml-parser@^5.2.5";
+import { XMLParser } from "./deps.ts";
 import { HttpResponse } from "./deps.ts";
 import type { HttpRequest } from "./deps.ts";
 import { AwsSession, type AwsSessionOptions } from "../../mod.ts";
