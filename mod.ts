@@ -35,3 +35,12 @@ export * from "./src/store/store.ts";
 export * from "./src/store/local.ts";
 export * from "./src/store/open.ts";
 export * from "./src/docker/mod.ts";
+export * from "./src/aws/mod.ts";
+export {
+  type IniDocument,
+  type IniMode,
+  IniSyntaxError,
+  parseIni,
+  type ParseIniOptions,
+  stringifyIni,
+} from "./src/util/ini.ts";

@@ -1,0 +1,678 @@
+/**
+ * The credential chain: explicit credentials, the environment, the shared
+ * files (static keys, `credential_process`, `role_arn` through STS
+ * AssumeRole), ECS container credentials, then EC2 IMDSv2. Resolved lazily
+ * and cached until five minutes before they expire.
+ *
+ * @module
+ */
+import { AwsConfigError } from "./error.ts";
+import {
+  isTrueSetting,
+  type ProfileSettings,
+  profileSettings,
+  type SharedConfigFiles,
+} from "./profile.ts";
+import {
+  type CredentialProvider,
+  type Credentials,
+  type CredentialsInput,
+  type EnvLookup,
+  makeCredentials,
+  type ReadTextFile,
+  type RunProcess,
+} from "./types.ts";
+
+/** Refresh credentials this long before they expire. */
+export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+
+/** Assumes a role with the given source credentials (an STS AssumeRole call). */
+export type AssumeRoleFn = (
+  source: Credentials,
+  params: {
+    RoleArn: string;
+    RoleSessionName: string;
+    ExternalId?: string;
+    DurationSeconds?: number;
+  },
+) => Promise<CredentialsInput>;
+
+/** Options of {@linkcode defaultCredentialChain}. */
+export interface CredentialChainOptions {
+  /** Explicit credentials or a provider; when given, nothing else is tried. */
+  credentials?: CredentialsInput | CredentialProvider;
+  /** Whether the profile was chosen explicitly (then environment keys are skipped). */
+  explicitProfile?: boolean;
+  /** The selected profile's name. */
+  profile: string;
+  /** The parsed shared files. */
+  files: SharedConfigFiles;
+  /** Environment lookup. */
+  env: EnvLookup;
+  /** File reader (for the container token file). */
+  readTextFile: ReadTextFile;
+  /** The fetch used for container and instance metadata. */
+  fetch: typeof fetch;
+  /** Runs `credential_process` commands. */
+  runProcess: RunProcess;
+  /** The clock. */
+  now: () => number;
+  /** Performs STS AssumeRole for `role_arn` profiles. */
+  assumeRole: AssumeRoleFn;
+}
+
+function configError(message: string, cause?: unknown): AwsConfigError {
+  return new AwsConfigError(message, { setting: "credentials", ...(cause ? { cause } : {}) });
+}
+
+/**
+ * Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * fromEnv((n) => ({ AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" })[n]); // { accessKeyId: "a", ... }
+ * ```
+ *
+ * @param env Environment lookup.
+ * @returns The credentials, or `undefined` when neither key is set.
+ * @throws {AwsConfigError} When only one of the two keys is set.
+ */
+export function fromEnv(env: EnvLookup): CredentialsInput | undefined {
+  const id = env("AWS_ACCESS_KEY_ID");
+  const secret = env("AWS_SECRET_ACCESS_KEY");
+  if (!id && !secret) return undefined;
+  if (!id || !secret) {
+    const [set, unset] = id
+      ? ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+      : ["AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"];
+    throw configError(`${set} is set but ${unset} is not; set both or neither`);
+  }
+  const token = env("AWS_SESSION_TOKEN");
+  const expiration = env("AWS_CREDENTIAL_EXPIRATION");
+  return {
+    accessKeyId: id,
+    secretAccessKey: secret,
+    ...(token ? { sessionToken: token } : {}),
+    ...(expiration ? { expiration: new Date(expiration) } : {}),
+  };
+}
+
+/** Options of {@linkcode fromProcess}. */
+export interface FromProcessOptions {
+  /** Runs the command. */
+  runProcess: RunProcess;
+  /** The child's environment. */
+  env: Record<string, string>;
+  /** The clock. */
+  now: () => number;
+}
+
+/**
+ * Runs a profile's `credential_process` with `sh -c` and validates its JSON
+ * (`Version: 1`, `AccessKeyId`, `SecretAccessKey`, optional `SessionToken`
+ * and `Expiration`), with the AWS SDK's wording for bad output.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await fromProcess("dev", "aws configure export-credentials --format process", { runProcess, env: {}, now: Date.now });
+ * ```
+ *
+ * @param profile The profile's name, for messages.
+ * @param command The command line.
+ * @param options How to run it.
+ * @returns The credentials.
+ * @throws {AwsConfigError} When the command fails or prints something unusable.
+ */
+export async function fromProcess(
+  profile: string,
+  command: string,
+  options: FromProcessOptions,
+): Promise<CredentialsInput> {
+  let result;
+  try {
+    result = await options.runProcess(command, { env: options.env });
+  } catch (cause) {
+    throw configError(
+      `Profile ${profile} credential_process could not be run (${
+        String(cause)
+      }); check the command and allow running sh`,
+      cause,
+    );
+  }
+  if (result.code !== 0) {
+    const tail = result.stderr.trim().split("\n").slice(-5).join("\n");
+    throw configError(
+      `Profile ${profile} credential_process exited with code ${result.code}${
+        tail ? `: ${tail}` : ""
+      }; run it by hand to see why`,
+    );
+  }
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(result.stdout.trim());
+  } catch (cause) {
+    throw configError(
+      `Profile ${profile} credential_process returned invalid JSON; make it print the JSON document the AWS CLI documents`,
+      cause,
+    );
+  }
+  if (data === null || typeof data !== "object" || data.Version !== 1) {
+    throw configError(
+      `Profile ${profile} credential_process did not return Version 1; make it print {"Version": 1, "AccessKeyId": ..., "SecretAccessKey": ...}`,
+    );
+  }
+  if (typeof data.AccessKeyId !== "string" || typeof data.SecretAccessKey !== "string") {
+    throw configError(
+      `Profile ${profile} credential_process returned invalid credentials; it must print AccessKeyId and SecretAccessKey`,
+    );
+  }
+  let expiration: Date | undefined;
+  if (data.Expiration) {
+    expiration = new Date(String(data.Expiration));
+    if (Number.isNaN(expiration.getTime()) || expiration.getTime() < options.now()) {
+      throw configError(
+        `Profile ${profile} credential_process returned expired credentials; refresh the session the helper uses (for example aws sso login)`,
+      );
+    }
+  }
+  return {
+    accessKeyId: data.AccessKeyId,
+    secretAccessKey: data.SecretAccessKey,
+    ...(typeof data.SessionToken === "string" && data.SessionToken
+      ? { sessionToken: data.SessionToken }
+      : {}),
+    ...(expiration ? { expiration } : {}),
+  };
+}
+
+/** Options of {@linkcode fromContainer}. */
+export interface FromContainerOptions {
+  /** Environment lookup. */
+  env: EnvLookup;
+  /** File reader for `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`. */
+  readTextFile: ReadTextFile;
+  /** The fetch to use. */
+  fetch: typeof fetch;
+  /**
+   * The timeout of one request, in milliseconds.
+   *
+   * @default {2000}
+   */
+  timeoutMs?: number;
+}
+
+const ECS_HOST = "169.254.170.2";
+const ALLOWED_HTTP_HOSTS = new Set([
+  ECS_HOST,
+  "169.254.170.23",
+  "[fd00:ec2::23]",
+  "localhost",
+  "[::1]",
+]);
+
+function isLoopback(hostname: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * Fetches ECS/Batch container credentials from
+ * `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (on 169.254.170.2) or
+ * `AWS_CONTAINER_CREDENTIALS_FULL_URI`, sending the authorization token from
+ * `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await fromContainer({ env: Deno.env.get, readTextFile, fetch });
+ * ```
+ *
+ * @param options Environment, file reader and fetch.
+ * @returns The credentials, or `undefined` when neither URI variable is set.
+ * @throws {AwsConfigError} When the URI is not allowed or the endpoint fails.
+ */
+export async function fromContainer(
+  options: FromContainerOptions,
+): Promise<CredentialsInput | undefined> {
+  const { env } = options;
+  const relative = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+  const full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  let url: URL;
+  if (relative) {
+    url = new URL(relative, `http://${ECS_HOST}`);
+  } else if (full) {
+    try {
+      url = new URL(full);
+    } catch (cause) {
+      throw configError(
+        `AWS_CONTAINER_CREDENTIALS_FULL_URI "${full}" is not a URL; fix or unset it`,
+        cause,
+      );
+    }
+    const allowed = url.protocol === "https:" ||
+      (url.protocol === "http:" &&
+        (isLoopback(url.hostname) || ALLOWED_HTTP_HOSTS.has(url.hostname)));
+    if (!allowed) {
+      throw configError(
+        `AWS_CONTAINER_CREDENTIALS_FULL_URI "${full}" must use https, or http on a loopback or ECS/EKS address; fix or unset it`,
+      );
+    }
+  } else {
+    return undefined;
+  }
+  const headers: Record<string, string> = {};
+  const tokenFile = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+  if (tokenFile) {
+    const token = await options.readTextFile(tokenFile);
+    if (token === undefined) {
+      throw configError(
+        `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE names ${tokenFile}, which does not exist; fix or unset it`,
+      );
+    }
+    headers.Authorization = token.trim();
+  } else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
+    headers.Authorization = env("AWS_CONTAINER_AUTHORIZATION_TOKEN")!;
+  }
+  const body = await getJson(
+    options.fetch,
+    url,
+    { headers },
+    options.timeoutMs ?? 2000,
+    "container",
+  );
+  return parseMetadataCredentials(body, "container credentials endpoint");
+}
+
+async function getJson(
+  fetchFn: typeof fetch,
+  url: URL,
+  init: RequestInit,
+  timeoutMs: number,
+  what: string,
+): Promise<unknown> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const res = await fetchFn(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      const text = await res.text();
+      if (!res.ok) {
+        lastError = new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+        if (res.status < 500) break;
+        continue;
+      }
+      return JSON.parse(text);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw configError(
+    `Could not get ${what} credentials from ${url.origin}${url.pathname} (${
+      String(lastError)
+    }); check the endpoint or unset its variables`,
+    lastError,
+  );
+}
+
+function parseMetadataCredentials(body: unknown, what: string): CredentialsInput {
+  const data = body as Record<string, unknown> | null;
+  if (
+    !data || typeof data.AccessKeyId !== "string" || typeof data.SecretAccessKey !== "string"
+  ) {
+    throw configError(
+      `The ${what} returned no AccessKeyId and SecretAccessKey; check the endpoint`,
+    );
+  }
+  return {
+    accessKeyId: data.AccessKeyId,
+    secretAccessKey: data.SecretAccessKey,
+    ...(typeof data.Token === "string" && data.Token ? { sessionToken: data.Token } : {}),
+    ...(data.Expiration ? { expiration: new Date(String(data.Expiration)) } : {}),
+  };
+}
+
+/** Options of {@linkcode fromInstanceMetadata}. */
+export interface FromInstanceMetadataOptions {
+  /** Environment lookup (`AWS_EC2_METADATA_DISABLED`, `AWS_EC2_METADATA_SERVICE_ENDPOINT`). */
+  env: EnvLookup;
+  /** The fetch to use. */
+  fetch: typeof fetch;
+  /**
+   * The timeout of each request, in milliseconds.
+   *
+   * @default {1000}
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * Fetches EC2 instance-role credentials with IMDSv2, unless
+ * `AWS_EC2_METADATA_DISABLED=true`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await fromInstanceMetadata({ env: Deno.env.get, fetch });
+ * ```
+ *
+ * @param options Environment and fetch.
+ * @returns The credentials, or `undefined` when disabled or unreachable.
+ */
+export async function fromInstanceMetadata(
+  options: FromInstanceMetadataOptions,
+): Promise<CredentialsInput | undefined> {
+  if (isTrueSetting(options.env("AWS_EC2_METADATA_DISABLED"))) return undefined;
+  const base = (options.env("AWS_EC2_METADATA_SERVICE_ENDPOINT") || "http://169.254.169.254")
+    .replace(/\/+$/, "");
+  const timeout = () => AbortSignal.timeout(options.timeoutMs ?? 1000);
+  let token: string;
+  try {
+    const res = await options.fetch(`${base}/latest/api/token`, {
+      method: "PUT",
+      headers: { "x-aws-ec2-metadata-token-ttl-seconds": "21600" },
+      signal: timeout(),
+    });
+    token = await res.text();
+    if (!res.ok) return undefined;
+  } catch {
+    return undefined;
+  }
+  const headers = { "x-aws-ec2-metadata-token": token };
+  const path = `${base}/latest/meta-data/iam/security-credentials/`;
+  try {
+    const list = await options.fetch(path, { headers, signal: timeout() });
+    const names = await list.text();
+    if (!list.ok) return undefined;
+    const role = names.split("\n").map((s) => s.trim()).find((s) => s);
+    if (!role) return undefined;
+    const res = await options.fetch(path + encodeURIComponent(role), {
+      headers,
+      signal: timeout(),
+    });
+    const text = await res.text();
+    if (!res.ok) return undefined;
+    return parseMetadataCredentials(JSON.parse(text), "instance metadata service");
+  } catch (error) {
+    if (error instanceof AwsConfigError) throw error;
+    return undefined;
+  }
+}
+
+/** Options of {@linkcode fromProfile}. */
+export type FromProfileOptions = Omit<CredentialChainOptions, "credentials" | "explicitProfile">;
+
+const SSO_KEYS = ["sso_session", "sso_start_url", "sso_account_id", "sso_role_name"];
+
+/**
+ * Resolves credentials from a profile of the shared files: static keys,
+ * `role_arn` with `source_profile` or `credential_source`,
+ * `credential_process`. SSO and web-identity profiles get an error that says
+ * what to use instead.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await fromProfile("dev", options);
+ * ```
+ *
+ * @param name The profile's name.
+ * @param options Files and side effects.
+ * @returns The credentials, or `undefined` when the profile has no credential settings.
+ * @throws {AwsConfigError} When the profile's settings are unusable.
+ */
+export async function fromProfile(
+  name: string,
+  options: FromProfileOptions,
+): Promise<CredentialsInput | undefined> {
+  return await resolveProfileCredentials(name, options, []);
+}
+
+function staticKeys(name: string, settings: ProfileSettings): CredentialsInput | undefined {
+  const id = settings.get("aws_access_key_id");
+  const secret = settings.get("aws_secret_access_key");
+  if (!id && !secret) return undefined;
+  if (!id || !secret) {
+    throw configError(
+      `Profile ${name} has ${id ? "aws_access_key_id" : "aws_secret_access_key"} but not ${
+        id ? "aws_secret_access_key" : "aws_access_key_id"
+      }; set both`,
+    );
+  }
+  const token = settings.get("aws_session_token");
+  return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) };
+}
+
+async function resolveProfileCredentials(
+  name: string,
+  options: FromProfileOptions,
+  visited: string[],
+): Promise<CredentialsInput | undefined> {
+  const settings = profileSettings(options.files, name);
+  if (!settings) {
+    if (visited.length === 0) return undefined;
+    throw configError(
+      `Profile ${
+        visited.at(-1)
+      } names source_profile ${name}, which is not in ${options.files.paths.config} or ${options.files.paths.credentials}; add it or fix source_profile`,
+    );
+  }
+  if (visited.length > 0) {
+    const keys = staticKeys(name, settings);
+    if (keys) return keys;
+  }
+  const roleArn = settings.get("role_arn");
+  if (roleArn) {
+    if (settings.get("mfa_serial")) {
+      throw configError(
+        `Profile ${name} needs an MFA code (mfa_serial), which cloudknot cannot prompt for; use credential_process or export credentials with aws configure export-credentials`,
+      );
+    }
+    const source = await roleSourceCredentials(name, settings, options, visited);
+    const sessionName = settings.get("role_session_name") || `cloudknot-${options.now()}`;
+    const externalId = settings.get("external_id");
+    const duration = settings.get("duration_seconds");
+    const assumed = await options.assumeRole(makeCredentials(source, `profile ${name} source`), {
+      RoleArn: roleArn,
+      RoleSessionName: sessionName,
+      ...(externalId ? { ExternalId: externalId } : {}),
+      ...(duration ? { DurationSeconds: Number(duration) } : {}),
+    });
+    return assumed;
+  }
+  const keys = staticKeys(name, settings);
+  if (keys) return keys;
+  if (settings.get("web_identity_token_file")) {
+    throw configError(
+      `Profile ${name} uses web_identity_token_file, which cloudknot does not support; use credential_process or aws configure export-credentials`,
+    );
+  }
+  const command = settings.get("credential_process");
+  if (command) {
+    return await fromProcess(name, command, {
+      runProcess: options.runProcess,
+      env: processEnv(options.env),
+      now: options.now,
+    });
+  }
+  if (SSO_KEYS.some((k) => settings.has(k))) {
+    throw configError(
+      `Profile ${name} is an SSO profile, which cloudknot does not read directly; add credential_process = aws configure export-credentials --profile ${name} --format process to a profile, or export the credentials with aws configure export-credentials`,
+    );
+  }
+  return undefined;
+}
+
+async function roleSourceCredentials(
+  name: string,
+  settings: ProfileSettings,
+  options: FromProfileOptions,
+  visited: string[],
+): Promise<CredentialsInput> {
+  const sourceProfile = settings.get("source_profile");
+  const credentialSource = settings.get("credential_source");
+  if (sourceProfile && credentialSource) {
+    throw configError(`Profile ${name} has both source_profile and credential_source; keep one`);
+  }
+  if (sourceProfile) {
+    const chain = [...visited, name];
+    if (chain.includes(sourceProfile) && sourceProfile !== name) {
+      throw configError(
+        `Profiles ${
+          [...chain, sourceProfile].join(" -> ")
+        } form a source_profile loop; break the loop`,
+      );
+    }
+    const found = sourceProfile === name
+      ? staticKeys(name, settings)
+      : await resolveProfileCredentials(sourceProfile, options, chain);
+    if (!found) {
+      throw configError(
+        `Profile ${sourceProfile} (the source_profile of ${name}) has no credentials; add keys or credential_process to it`,
+      );
+    }
+    return found;
+  }
+  let found: CredentialsInput | undefined;
+  switch (credentialSource) {
+    case "Environment":
+      found = fromEnv(options.env);
+      break;
+    case "EcsContainer":
+      found = await fromContainer(options);
+      break;
+    case "Ec2InstanceMetadata":
+      found = await fromInstanceMetadata(options);
+      break;
+    default:
+      throw configError(
+        credentialSource
+          ? `Profile ${name} has credential_source ${credentialSource}; use Environment, EcsContainer or Ec2InstanceMetadata`
+          : `Profile ${name} has role_arn but neither source_profile nor credential_source; add one`,
+      );
+  }
+  if (!found) {
+    throw configError(
+      `Profile ${name}'s credential_source ${credentialSource} found no credentials; set them up`,
+    );
+  }
+  return found;
+}
+
+function processEnv(env: EnvLookup): Record<string, string> {
+  // The child sees the real environment when the lookup is Deno.env.get;
+  // with an injected lookup only the variables a helper commonly needs.
+  const out: Record<string, string> = {};
+  for (
+    const name of [
+      "PATH",
+      "HOME",
+      "USER",
+      "AWS_PROFILE",
+      "AWS_CONFIG_FILE",
+      "AWS_SHARED_CREDENTIALS_FILE",
+      "TMPDIR",
+      "LANG",
+    ]
+  ) {
+    const value = env(name);
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Builds the default chain: explicit credentials; the environment (skipped
+ * when the profile was chosen explicitly); the profile; container
+ * credentials; instance metadata.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const provider = defaultCredentialChain(options);
+ * const creds = await provider();
+ * ```
+ *
+ * @param options Where to look and the side effects to use.
+ * @returns A provider that runs the chain once per call (wrap it in {@linkcode cachedProvider}).
+ */
+export function defaultCredentialChain(
+  options: CredentialChainOptions,
+): () => Promise<Credentials> {
+  return async () => {
+    const explicit = options.credentials;
+    if (explicit !== undefined) {
+      const value = typeof explicit === "function" ? await explicit() : explicit;
+      if (!value?.accessKeyId || !value.secretAccessKey) {
+        throw configError(
+          "The credentials option has no accessKeyId or secretAccessKey; pass both",
+        );
+      }
+      return makeCredentials(value, "explicit");
+    }
+    if (!options.explicitProfile) {
+      const env = fromEnv(options.env);
+      if (env) return makeCredentials(env, "env");
+    }
+    const profile = await fromProfile(options.profile, options);
+    if (profile) return makeCredentials(profile, `profile ${options.profile}`);
+    const container = await fromContainer(options);
+    if (container) return makeCredentials(container, "container");
+    const imds = await fromInstanceMetadata(options);
+    if (imds) return makeCredentials(imds, "instance metadata");
+    throw configError(
+      `No AWS credentials found: not in the environment (AWS_ACCESS_KEY_ID), not in profile "${options.profile}" ` +
+        `of ${options.files.paths.credentials} or ${options.files.paths.config}, no container credentials, ` +
+        `and ${
+          isTrueSetting(options.env("AWS_EC2_METADATA_DISABLED"))
+            ? "instance metadata is disabled"
+            : "no instance metadata"
+        }; run aws configure or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+    );
+  };
+}
+
+/** Options of {@linkcode cachedProvider}. */
+export interface CachedProviderOptions {
+  /** The clock. */
+  now: () => number;
+  /**
+   * Refresh this long before expiry.
+   *
+   * @default {300000}
+   */
+  marginMs?: number;
+}
+
+/**
+ * Caches a provider's credentials until `marginMs` before they expire;
+ * concurrent callers share one in-flight resolution, and a failure is not
+ * cached.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const get = cachedProvider(defaultCredentialChain(options), { now: Date.now });
+ * ```
+ *
+ * @param provider The provider to cache.
+ * @param options The clock and margin.
+ * @returns The caching provider.
+ */
+export function cachedProvider(
+  provider: () => Promise<Credentials>,
+  options: CachedProviderOptions,
+): () => Promise<Credentials> {
+  let current: Credentials | undefined;
+  let pending: Promise<Credentials> | undefined;
+  const margin = options.marginMs ?? REFRESH_MARGIN_MS;
+  const fresh = (c: Credentials) =>
+    c.expiration === undefined || c.expiration.getTime() - margin > options.now();
+  return () => {
+    if (current && fresh(current)) return Promise.resolve(current);
+    pending ??= provider().then(
+      (c) => {
+        current = c;
+        pending = undefined;
+        return c;
+      },
+      (e) => {
+        pending = undefined;
+        throw e;
+      },
+    );
+    return pending;
+  };
+}

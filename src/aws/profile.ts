@@ -1,0 +1,199 @@
+/**
+ * The AWS shared `config` and `credentials` files and profile selection, as
+ * the AWS SDKs do it.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { parseIni } from "../util/ini.ts";
+import { AwsConfigError } from "./error.ts";
+import type { EnvLookup, ReadTextFile } from "./types.ts";
+
+/** A profile's settings: key to value, sub-section keys as `section.key`. */
+export type ProfileSettings = Map<string, string>;
+
+/** The two shared files, parsed. */
+export interface SharedConfigFiles {
+  /** Profiles from the config file (`[default]`, `[profile x]`), without the prefix. */
+  configProfiles: Map<string, ProfileSettings>;
+  /** Profiles from the credentials file (`[x]`). */
+  credentialProfiles: Map<string, ProfileSettings>;
+  /** `[sso-session x]` sections of the config file, by name. */
+  ssoSessions: Map<string, ProfileSettings>;
+  /** `[services x]` sections of the config file, by name. */
+  services: Map<string, ProfileSettings>;
+  /** The paths of the config and credentials files that were looked at. */
+  paths: { config: string; credentials: string };
+}
+
+/** Options of {@linkcode loadSharedConfigFiles}. */
+export interface LoadSharedConfigOptions {
+  /** Environment lookup. */
+  env: EnvLookup;
+  /** File reader that returns `undefined` for a missing file. */
+  readTextFile: ReadTextFile;
+  /** The home directory; defaults to `HOME`, then `USERPROFILE`. */
+  homeDir?: string;
+}
+
+function homeOf(options: LoadSharedConfigOptions): string {
+  return options.homeDir ?? options.env("HOME") ?? options.env("USERPROFILE") ?? "";
+}
+
+function expandHome(path: string, home: string): string {
+  return path.startsWith("~/") ? join(home, path.slice(2)) : path;
+}
+
+/**
+ * Reads and parses the shared config and credentials files, honouring
+ * `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`. Missing files read as
+ * empty.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { loadSharedConfigFiles } from "./profile.ts";
+ *
+ * const files = await loadSharedConfigFiles({
+ *   env: () => undefined,
+ *   readTextFile: () => Promise.resolve("[profile dev]\nregion = eu-west-1\n"),
+ *   homeDir: "/home/me",
+ * });
+ * console.log(files.configProfiles.get("dev")?.get("region")); // "eu-west-1"
+ * ```
+ *
+ * @param options Injected environment, file reader and home directory.
+ * @returns The parsed files.
+ */
+export async function loadSharedConfigFiles(
+  options: LoadSharedConfigOptions,
+): Promise<SharedConfigFiles> {
+  const home = homeOf(options);
+  const configPath = expandHome(
+    options.env("AWS_CONFIG_FILE") || join(home, ".aws", "config"),
+    home,
+  );
+  const credentialsPath = expandHome(
+    options.env("AWS_SHARED_CREDENTIALS_FILE") || join(home, ".aws", "credentials"),
+    home,
+  );
+  const [configText, credentialsText] = await Promise.all([
+    options.readTextFile(configPath),
+    options.readTextFile(credentialsPath),
+  ]);
+  const config = parseIni(configText ?? "", { fileName: configPath });
+  const credentials = parseIni(credentialsText ?? "", { fileName: credentialsPath });
+  const configProfiles = new Map<string, ProfileSettings>();
+  const ssoSessions = new Map<string, ProfileSettings>();
+  const services = new Map<string, ProfileSettings>();
+  const plainDefault = config.get("default");
+  if (plainDefault) configProfiles.set("default", plainDefault);
+  for (const [name, settings] of config) {
+    const dot = name.indexOf(".");
+    if (dot < 0) continue;
+    const kind = name.slice(0, dot);
+    const rest = name.slice(dot + 1);
+    if (kind === "profile") configProfiles.set(rest, settings);
+    else if (kind === "sso-session") ssoSessions.set(rest, settings);
+    else if (kind === "services") services.set(rest, settings);
+  }
+  return {
+    configProfiles,
+    credentialProfiles: credentials,
+    ssoSessions,
+    services,
+    paths: { config: configPath, credentials: credentialsPath },
+  };
+}
+
+/**
+ * The profile's settings from both files, merged key by key with the
+ * credentials file winning, or `undefined` when neither file has it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { loadSharedConfigFiles, profileSettings } from "@cloudknot/cloudknot";
+ *
+ * const files = await loadSharedConfigFiles({ env: Deno.env.get, readTextFile: (p) => Deno.readTextFile(p) });
+ * console.log(profileSettings(files, "default")?.get("region"));
+ * ```
+ *
+ * @param files The parsed shared files.
+ * @param name The profile name.
+ * @returns The merged settings, or `undefined`.
+ */
+export function profileSettings(
+  files: SharedConfigFiles,
+  name: string,
+): ProfileSettings | undefined {
+  const fromConfig = files.configProfiles.get(name);
+  const fromCredentials = files.credentialProfiles.get(name);
+  if (!fromConfig && !fromCredentials) return undefined;
+  return new Map([...(fromConfig ?? []), ...(fromCredentials ?? [])]);
+}
+
+/** Options of {@linkcode resolveProfile}. */
+export interface ResolveProfileOptions {
+  /** A profile name given explicitly; wins over `AWS_PROFILE`. */
+  profile?: string;
+  /** Environment lookup. */
+  env: EnvLookup;
+}
+
+/** The selected profile and its settings. */
+export interface ResolvedProfile {
+  /** The profile name. */
+  name: string;
+  /** Its merged settings; empty for a `default` that does not exist. */
+  settings: ProfileSettings;
+}
+
+/**
+ * Selects the profile: the explicit name, then `AWS_PROFILE`, then `default`.
+ * A named profile that neither file has is an error; a missing `default` is
+ * an empty profile.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { loadSharedConfigFiles, resolveProfile } from "@cloudknot/cloudknot";
+ *
+ * const files = await loadSharedConfigFiles({ env: Deno.env.get, readTextFile: (p) => Deno.readTextFile(p) });
+ * console.log(resolveProfile(files, { env: Deno.env.get }).name);
+ * ```
+ *
+ * @param files The parsed shared files.
+ * @param options The explicit name and the environment.
+ * @returns The selected profile.
+ * @throws {AwsConfigError} When a named profile does not exist.
+ */
+export function resolveProfile(
+  files: SharedConfigFiles,
+  options: ResolveProfileOptions,
+): ResolvedProfile {
+  const name = options.profile || options.env("AWS_PROFILE") || "default";
+  const settings = profileSettings(files, name);
+  if (settings) return { name, settings };
+  if (name === "default") return { name, settings: new Map() };
+  const how = options.profile ? "was asked for" : "is named by AWS_PROFILE";
+  throw new AwsConfigError(
+    `AWS profile "${name}" ${how} but is not in ${files.paths.config} or ${files.paths.credentials}; ` +
+      `add it (aws configure --profile ${name}) or choose another profile`,
+    { setting: "profile" },
+  );
+}
+
+/**
+ * Whether a setting string means true, as the AWS SDKs read booleans.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { isTrueSetting } from "./profile.ts";
+ *
+ * console.log(isTrueSetting("TRUE")); // true
+ * ```
+ *
+ * @param value The raw setting.
+ * @returns `true` for `true` in any case.
+ */
+export function isTrueSetting(value: string | undefined): boolean {
+  return value?.trim().toLowerCase() === "true";
+}

@@ -1,0 +1,191 @@
+/**
+ * The JSON protocols: awsJson1_1 (ECR, CloudWatch Logs) and restJson1
+ * (Batch), with their error decoding.
+ *
+ * @module
+ */
+import type { CallOptions, ErrorInfo, HttpRequestSpec, OperationInfo } from "../request.ts";
+import type { AwsHttpClient } from "../request.ts";
+
+/**
+ * The error code of a JSON error: the `x-amzn-ErrorType` header, then the
+ * body's `__type`, then `code`, with any `namespace#` prefix and `:suffix`
+ * removed.
+ *
+ * @example Usage
+ * ```ts ignore
+ * parseJsonError(400, new Headers(), '{"__type":"com.amazonaws.ecr#RepositoryNotFoundException","message":"m"}');
+ * // { code: "RepositoryNotFoundException", message: "m" }
+ * ```
+ *
+ * @param status The HTTP status.
+ * @param headers The response headers.
+ * @param body The response body.
+ * @returns The decoded error.
+ */
+export function parseJsonError(status: number, headers: Headers, body: string): ErrorInfo {
+  let data: Record<string, unknown> = {};
+  try {
+    const parsed = body.trim() ? JSON.parse(body) : {};
+    if (parsed && typeof parsed === "object") data = parsed;
+  } catch {
+    // not JSON: fall back to the status
+  }
+  const raw = headers.get("x-amzn-errortype") ??
+    (typeof data.__type === "string" ? data.__type : undefined) ??
+    (typeof data.code === "string" ? data.code : undefined) ??
+    (typeof data.Code === "string" ? data.Code : undefined);
+  const code = raw ? sanitizeCode(raw) : `Http${status}`;
+  const message = typeof data.message === "string"
+    ? data.message
+    : typeof data.Message === "string"
+    ? data.Message
+    : typeof data.errorMessage === "string"
+    ? data.errorMessage
+    : body.slice(0, 200);
+  const requestId = headers.get("x-amzn-requestid") ?? undefined;
+  return { code, message, ...(requestId ? { requestId } : {}) };
+}
+
+function sanitizeCode(raw: string): string {
+  let code = raw;
+  if (code.includes(":")) code = code.split(":")[0]!;
+  if (code.includes("#")) code = code.slice(code.lastIndexOf("#") + 1);
+  return code.trim();
+}
+
+/** An awsJson1_1 service's constants. */
+export interface JsonServiceInfo {
+  /** The `X-Amz-Target` prefix, e.g. `AmazonEC2ContainerRegistry_V20150921`. */
+  targetPrefix: string;
+  /** Response member names whose numbers are epoch seconds (turned into `Date`s). */
+  timestamps?: ReadonlySet<string>;
+}
+
+function reviveTimestamps(value: unknown, keys: ReadonlySet<string> | undefined): unknown {
+  if (!keys || keys.size === 0) return value;
+  if (Array.isArray(value)) return value.map((v) => reviveTimestamps(v, keys));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = keys.has(k) && typeof v === "number"
+        ? new Date(Math.round(v * 1000))
+        : reviveTimestamps(v, keys);
+    }
+    return out;
+  }
+  return value;
+}
+
+async function readJson(res: Response): Promise<unknown> {
+  const text = await res.text();
+  return text.trim() ? JSON.parse(text) : {};
+}
+
+/**
+ * Calls an awsJson1_1 operation: `POST /` with `X-Amz-Target` and a JSON body.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const out = await callJson(client, ECR_JSON, { name: "DescribeRepositories", idempotent: true }, {});
+ * ```
+ *
+ * @param client The service's HTTP client.
+ * @param service The protocol constants.
+ * @param operation The operation.
+ * @param input The request members.
+ * @param options Per-call options.
+ * @returns The decoded response.
+ */
+export async function callJson<T>(
+  client: AwsHttpClient,
+  service: JsonServiceInfo,
+  operation: OperationInfo,
+  input: unknown,
+  options?: CallOptions,
+): Promise<T> {
+  const spec: HttpRequestSpec = {
+    method: "POST",
+    path: "/",
+    headers: {
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": `${service.targetPrefix}.${operation.name}`,
+    },
+    body: JSON.stringify(input ?? {}),
+  };
+  const res = await client.send(operation, spec, parseJsonError, options);
+  return reviveTimestamps(await readJson(res), service.timestamps) as T;
+}
+
+/** A restJson1 operation as data. */
+export interface RestJsonOperation extends OperationInfo {
+  /** The HTTP method. */
+  method: "GET" | "POST" | "DELETE" | "PUT";
+  /** The path template, e.g. `/v1/tags/{resourceArn}`. */
+  path: string;
+  /** Input members sent as query parameters (lists repeat the key). */
+  query?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Builds a restJson1 request: path labels and query members are taken out of
+ * the input, the rest is the JSON body (none for GET and DELETE).
+ *
+ * @example Usage
+ * ```ts ignore
+ * restJsonRequest({ name: "ListTagsForResource", idempotent: true, method: "GET", path: "/v1/tags/{resourceArn}" }, { resourceArn: "arn" });
+ * ```
+ *
+ * @param operation The operation.
+ * @param input The request members.
+ * @returns The request spec.
+ */
+export function restJsonRequest(
+  operation: RestJsonOperation,
+  input: Record<string, unknown>,
+): HttpRequestSpec {
+  const rest: Record<string, unknown> = { ...input };
+  const path = operation.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = rest[name];
+    delete rest[name];
+    return encodeURIComponent(String(value ?? ""));
+  });
+  const query: [string, string][] = [];
+  for (const [member, key] of Object.entries(operation.query ?? {})) {
+    const value = rest[member];
+    delete rest[member];
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) query.push([key, String(v)]);
+  }
+  const spec: HttpRequestSpec = { method: operation.method, path, query };
+  if (operation.method === "POST" || operation.method === "PUT") {
+    spec.headers = { "content-type": "application/json" };
+    spec.body = JSON.stringify(rest);
+  }
+  return spec;
+}
+
+/**
+ * Calls a restJson1 operation.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await callRestJson(client, SUBMIT_JOB, { jobName: "j", jobQueue: "q", jobDefinition: "d" });
+ * ```
+ *
+ * @param client The service's HTTP client.
+ * @param operation The operation.
+ * @param input The request members.
+ * @param options Per-call options.
+ * @returns The decoded response.
+ */
+export async function callRestJson<T>(
+  client: AwsHttpClient,
+  operation: RestJsonOperation,
+  input: object,
+  options?: CallOptions,
+): Promise<T> {
+  const spec = restJsonRequest(operation, input as Record<string, unknown>);
+  const res = await client.send(operation, spec, parseJsonError, options);
+  return await readJson(res) as T;
+}

@@ -1,0 +1,175 @@
+/**
+ * XML reading and writing for the query, EC2 and S3 protocols, on
+ * `fast-xml-parser` configured as the AWS SDK configures it (no tag value
+ * coercion, whitespace kept), plus a decoder driven by per-service shape hints.
+ *
+ * @module
+ */
+import { XMLParser } from "fast-xml-parser";
+
+/** A parsed XML element: text, or child name to element(s). */
+export type XmlNode = string | { [name: string]: XmlNode | XmlNode[] };
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  ignoreDeclaration: true,
+  parseTagValue: false,
+  trimValues: false,
+  htmlEntities: true,
+  removeNSPrefix: false,
+  tagValueProcessor: (_name: string, value: string) =>
+    value.trim() === "" && value.includes("\n") ? "" : undefined,
+  isArray: () => true,
+});
+
+/**
+ * Parses XML into nested objects in which every child is an array, so lists
+ * with one element stay lists.
+ *
+ * @example Usage
+ * ```ts ignore
+ * parseXml("<a><b>1</b></a>"); // { a: [{ b: ["1"] }] }
+ * ```
+ *
+ * @param text The XML text.
+ * @returns The document.
+ */
+export function parseXml(text: string): Record<string, XmlNode[]> {
+  return parser.parse(text) as Record<string, XmlNode[]>;
+}
+
+/**
+ * The first child element of a parsed node with the given name.
+ *
+ * @example Usage
+ * ```ts ignore
+ * child(parseXml("<a><b>1</b></a>"), "a"); // { b: ["1"] }
+ * ```
+ *
+ * @param node A parsed node.
+ * @param name The child's name.
+ * @returns The child, or `undefined`.
+ */
+export function child(node: XmlNode | undefined, name: string): XmlNode | undefined {
+  if (node === undefined || typeof node === "string") return undefined;
+  const value = node[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The text of a child element.
+ *
+ * @example Usage
+ * ```ts ignore
+ * text(parseXml("<a><b>1</b></a>").a?.[0], "b"); // "1"
+ * ```
+ *
+ * @param node A parsed node.
+ * @param name The child's name.
+ * @returns The text, `""` for an empty element, or `undefined` when absent.
+ */
+export function text(node: XmlNode | undefined, name: string): string | undefined {
+  const value = child(node, name);
+  if (value === undefined) return undefined;
+  return typeof value === "string" ? value : "";
+}
+
+/** How to turn XML elements into typed values, by element name. */
+export interface ShapeHints {
+  /** Elements that are lists (their children are list members). */
+  lists?: ReadonlySet<string>;
+  /** Elements whose text is a number. */
+  numbers?: ReadonlySet<string>;
+  /** Elements whose text is `true`/`false`. */
+  booleans?: ReadonlySet<string>;
+  /** Elements whose text is an ISO-8601 timestamp. */
+  timestamps?: ReadonlySet<string>;
+  /** Elements whose text is URL-encoded (IAM policy documents). */
+  urlEncoded?: ReadonlySet<string>;
+  /** Wire element name to API member name, where they differ (EC2). */
+  renames?: Readonly<Record<string, string>>;
+  /** The name of list member elements: `member` (query) or `item` (EC2). */
+  memberName: string;
+  /** Capitalise element names that are not renamed (EC2 wire names are lowerCamel). */
+  capitalize?: boolean;
+}
+
+/**
+ * Decodes a parsed element into plain values using the hints: lists become
+ * arrays (also with one or no member), scalars are converted, and EC2 names
+ * are mapped to API member names.
+ *
+ * @example Usage
+ * ```ts ignore
+ * decodeXml(parseXml("<r><Roles><member><RoleName>a</RoleName></member></Roles></r>").r?.[0], { memberName: "member" });
+ * // { Roles: [{ RoleName: "a" }] }
+ * ```
+ *
+ * @param node The parsed element.
+ * @param hints The service's shape hints.
+ * @returns The decoded value.
+ */
+export function decodeXml(node: XmlNode | undefined, hints: ShapeHints): Record<string, unknown> {
+  if (node === undefined || typeof node === "string") return {};
+  const out: Record<string, unknown> = {};
+  for (const [wire, values] of Object.entries(node)) {
+    const name = hints.renames?.[wire] ??
+      (hints.capitalize ? wire[0]!.toUpperCase() + wire.slice(1) : wire);
+    const first = Array.isArray(values) ? values[0] : values;
+    out[name] = decodeValue(wire, first, hints);
+  }
+  return out;
+}
+
+function decodeValue(wire: string, value: XmlNode | undefined, hints: ShapeHints): unknown {
+  if (hints.lists?.has(wire)) {
+    if (value === undefined || typeof value === "string") return [];
+    const members = value[hints.memberName];
+    const list = Array.isArray(members) ? members : members === undefined ? [] : [members];
+    return list.map((m) => decodeMember(wire, m, hints));
+  }
+  if (typeof value === "string" || value === undefined) return scalar(wire, value ?? "", hints);
+  const keys = Object.keys(value);
+  if (keys.length === 1 && keys[0] === hints.memberName) {
+    const members = value[hints.memberName] as XmlNode[];
+    return members.map((m) => decodeMember(wire, m, hints));
+  }
+  return decodeXml(value, hints);
+}
+
+function decodeMember(wire: string, value: XmlNode, hints: ShapeHints): unknown {
+  if (typeof value === "string") return scalar(wire, value, hints);
+  return decodeXml(value, hints);
+}
+
+function scalar(wire: string, value: string, hints: ShapeHints): unknown {
+  if (hints.numbers?.has(wire)) return Number(value);
+  if (hints.booleans?.has(wire)) return value === "true";
+  if (hints.timestamps?.has(wire)) return new Date(value);
+  if (hints.urlEncoded?.has(wire)) return decodeURIComponent(value);
+  return value;
+}
+
+/**
+ * Escapes text for an XML element.
+ *
+ * @example Usage
+ * ```ts ignore
+ * escapeXml("a<b&c"); // "a&lt;b&amp;c"
+ * ```
+ *
+ * @param value The raw text.
+ * @returns The escaped text.
+ */
+export function escapeXml(value: string): string {
+  return value.replace(/[&<>"'\r\n]/g, (c) =>
+    ({
+      "&": "&amp;",
+      "<": "&lt;",
+      ">": "&gt;",
+      '"': "&quot;",
+      "'": "&apos;",
+      "\r": "&#x0D;",
+      "\n": "&#x0A;",
+    })[c]!);
+}

@@ -1,0 +1,287 @@
+/**
+ * {@linkcode AwsSession}: the profile, region, endpoints and credentials of
+ * one AWS identity, and a client per service built on them.
+ *
+ * @module
+ */
+import { cachedProvider, defaultCredentialChain } from "./credentials.ts";
+import { type ResolvedEndpoint, resolveEndpoint, SERVICES } from "./endpoints.ts";
+import { AwsConfigError } from "./error.ts";
+import { isTrueSetting, loadSharedConfigFiles, resolveProfile } from "./profile.ts";
+import { resolveRegion } from "./region.ts";
+import { AwsHttpClient, type ClockState } from "./request.ts";
+import type { RetryOptions } from "./retry.ts";
+import { Batch } from "./services/batch.ts";
+import { Ec2 } from "./services/ec2.ts";
+import { Ecr } from "./services/ecr.ts";
+import { Iam } from "./services/iam.ts";
+import { Logs } from "./services/logs.ts";
+import { S3 } from "./services/s3.ts";
+import { Sts } from "./services/sts.ts";
+import type {
+  CredentialProvider,
+  Credentials,
+  CredentialsInput,
+  EnvLookup,
+  ProcessResult,
+  ReadTextFile,
+  RunProcess,
+  RunProcessOptions,
+  ServiceId,
+} from "./types.ts";
+
+/** Options of {@linkcode AwsSession.create}. */
+export interface AwsSessionOptions {
+  /** The profile; else `AWS_PROFILE`, else `default`. */
+  profile?: string;
+  /** The region; else `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's, then `fallbackRegion`. */
+  region?: string;
+  /** The region to use when nothing else names one (the cloudknot config file's `[aws] region`). */
+  fallbackRegion?: string;
+  /** Explicit credentials or a provider; when given, the chain is not consulted. */
+  credentials?: CredentialsInput | CredentialProvider;
+  /** One endpoint URL for every service (e.g. an emulator). */
+  endpoint?: string;
+  /** Endpoint URLs per service; win over `endpoint`. */
+  endpoints?: Partial<Record<ServiceId, string>>;
+  /** Always address S3 buckets path-style. */
+  s3ForcePathStyle?: boolean;
+  /** The retry policy. */
+  retry?: RetryOptions;
+  /** Environment lookup. Defaults to `Deno.env.get`. */
+  env?: EnvLookup;
+  /** Reads a text file, `undefined` when missing. Defaults to `Deno.readTextFile`. */
+  readTextFile?: ReadTextFile;
+  /** The fetch to use. Defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Runs `credential_process` command lines. Defaults to `sh -c` through `Deno.Command`. */
+  runProcess?: RunProcess;
+  /** The home directory. Defaults to `HOME`, then `USERPROFILE`. */
+  homeDir?: string;
+  /** The clock in epoch milliseconds. Defaults to `Date.now`. */
+  now?: () => number;
+  /** Waits between retries; injectable so tests do not sleep. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+async function defaultReadTextFile(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+async function defaultRunProcess(
+  command: string,
+  options: RunProcessOptions,
+): Promise<ProcessResult> {
+  const out = await new Deno.Command("sh", {
+    args: ["-c", command],
+    env: options.env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+function defaultEnv(name: string): string | undefined {
+  return Deno.env.get(name);
+}
+
+const SERVICE_IDS: ServiceId[] = ["batch", "ecr", "iam", "ec2", "s3", "sts", "logs"];
+
+/**
+ * One AWS identity and place: profile, region, endpoints, lazily resolved
+ * and cached credentials, and a client per service.
+ *
+ * @example Usage
+ * ```ts
+ * import { AwsSession } from "@cloudknot/cloudknot";
+ * import assert from "node:assert/strict";
+ *
+ * const aws = await AwsSession.create({
+ *   region: "eu-west-1",
+ *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+ *   env: () => undefined,
+ *   readTextFile: () => Promise.resolve(undefined),
+ * });
+ * assert.equal(aws.region, "eu-west-1");
+ * assert.equal(aws.endpointFor("iam").url.host, "iam.amazonaws.com");
+ * assert.equal(aws.endpointFor("iam").signingRegion, "us-east-1");
+ * ```
+ */
+export class AwsSession {
+  /** The region. */
+  readonly region: string;
+  /** The profile's name. */
+  readonly profile: string;
+  /** AWS Batch. */
+  readonly batch: Batch;
+  /** Amazon ECR. */
+  readonly ecr: Ecr;
+  /** AWS IAM. */
+  readonly iam: Iam;
+  /** Amazon EC2. */
+  readonly ec2: Ec2;
+  /** Amazon S3. */
+  readonly s3: S3;
+  /** AWS STS. */
+  readonly sts: Sts;
+  /** CloudWatch Logs. */
+  readonly logs: Logs;
+  #credentials: () => Promise<Credentials>;
+  #endpoints: Record<ServiceId, ResolvedEndpoint>;
+
+  private constructor(
+    region: string,
+    profile: string,
+    credentials: () => Promise<Credentials>,
+    endpoints: Record<ServiceId, ResolvedEndpoint>,
+    makeClient: (id: ServiceId) => AwsHttpClient,
+  ) {
+    this.region = region;
+    this.profile = profile;
+    this.#credentials = credentials;
+    this.#endpoints = endpoints;
+    this.batch = new Batch(makeClient("batch"));
+    this.ecr = new Ecr(makeClient("ecr"));
+    this.iam = new Iam(makeClient("iam"));
+    this.ec2 = new Ec2(makeClient("ec2"));
+    this.s3 = new S3(makeClient("s3"), region);
+    this.sts = new Sts(makeClient("sts"));
+    this.logs = new Logs(makeClient("logs"));
+  }
+
+  /**
+   * Resolves the profile, region and endpoints now, and the credentials on
+   * first use.
+   *
+   * @param options Overrides and injectable side effects.
+   * @returns The session.
+   * @throws {AwsConfigError} For an unknown profile, no region, or an endpoint that is not a URL.
+   */
+  static async create(options: AwsSessionOptions = {}): Promise<AwsSession> {
+    const env = options.env ?? defaultEnv;
+    const readTextFile = options.readTextFile ?? defaultReadTextFile;
+    const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+    const now = options.now ?? Date.now;
+    const files = await loadSharedConfigFiles({
+      env,
+      readTextFile,
+      ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
+    });
+    const profile = resolveProfile(files, {
+      ...(options.profile !== undefined ? { profile: options.profile } : {}),
+      env,
+    });
+    const region = resolveRegion({
+      ...(options.region !== undefined ? { region: options.region } : {}),
+      ...(options.fallbackRegion !== undefined ? { fallbackRegion: options.fallbackRegion } : {}),
+      env,
+      profile,
+    });
+    for (const id of Object.keys(options.endpoints ?? {})) {
+      if (!SERVICE_IDS.includes(id as ServiceId)) {
+        throw new AwsConfigError(
+          `The endpoints option names an unknown service "${id}"; use one of ${
+            SERVICE_IDS.join(", ")
+          }`,
+          { setting: "endpoint" },
+        );
+      }
+    }
+    const endpoints = Object.fromEntries(SERVICE_IDS.map((id) => {
+      const endpoint = options.endpoints?.[id];
+      return [
+        id,
+        resolveEndpoint(SERVICES[id], {
+          region,
+          env,
+          profile: profile.settings,
+          files,
+          ...(endpoint !== undefined ? { endpoint } : {}),
+          ...(options.endpoint !== undefined ? { allEndpoint: options.endpoint } : {}),
+        }),
+      ];
+    })) as Record<ServiceId, ResolvedEndpoint>;
+    const s3ForcePathStyle = options.s3ForcePathStyle ??
+      (profile.settings.get("s3.addressing_style") === "path" ||
+        isTrueSetting(profile.settings.get("s3.use_path_style")));
+    const clock: ClockState = { offsetMs: 0 };
+    const clientFor = (id: ServiceId, credentials: () => Promise<Credentials>) =>
+      new AwsHttpClient({
+        service: SERVICES[id],
+        endpoint: endpoints[id],
+        credentials,
+        fetch: fetchFn,
+        now,
+        clock,
+        ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+        s3ForcePathStyle,
+      });
+    const credentials = cachedProvider(
+      defaultCredentialChain({
+        ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+        explicitProfile: options.profile !== undefined,
+        profile: profile.name,
+        files,
+        env,
+        readTextFile,
+        fetch: fetchFn,
+        runProcess: options.runProcess ?? defaultRunProcess,
+        now,
+        assumeRole: async (source, params) => {
+          const sts = new Sts(clientFor("sts", () => Promise.resolve(source)));
+          const out = await sts.assumeRole(params);
+          const c = out.Credentials;
+          if (!c?.AccessKeyId || !c.SecretAccessKey) {
+            throw new AwsConfigError(
+              `STS AssumeRole for ${params.RoleArn} returned no credentials; check the role and its trust policy`,
+              { setting: "credentials" },
+            );
+          }
+          return {
+            accessKeyId: c.AccessKeyId,
+            secretAccessKey: c.SecretAccessKey,
+            sessionToken: c.SessionToken,
+            expiration: c.Expiration,
+          };
+        },
+      }),
+      { now },
+    );
+    return new AwsSession(
+      region,
+      profile.name,
+      credentials,
+      endpoints,
+      (id) => clientFor(id, credentials),
+    );
+  }
+
+  /**
+   * The current credentials, resolved through the chain on first use and
+   * refreshed five minutes before they expire.
+   *
+   * @returns The credentials (secrets redacted in debug output).
+   * @throws {AwsConfigError} When no source has usable credentials.
+   */
+  credentials(): Promise<Credentials> {
+    return this.#credentials();
+  }
+
+  /**
+   * Where a service's requests go and how they are signed.
+   *
+   * @param service The service.
+   * @returns The endpoint.
+   */
+  endpointFor(service: ServiceId): ResolvedEndpoint {
+    return this.#endpoints[service];
+  }
+}
