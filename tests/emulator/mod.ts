@@ -19,3 +19,4 @@ export { ProcessRunner, type ProcessRunnerOptions } from "./runners/process_runn
 export { DockerRunner, type DockerRunnerOptions, OOM_REASON } from "./runners/docker_runner.ts";
 export type { ContainerFault, Job, JobStatus } from "./services/batch.ts";
 export { LocalRegistry } from "./registry.ts";
+export { abortableSleep, type InlineJob, InlineRunner } from "./runners/inline_runner.ts";
