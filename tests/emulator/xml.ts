@@ -6,7 +6,7 @@
 import { XMLParser } from "./deps.ts";
 
 /**
- * Escapes text for an XML element or attribute.
+ * Escapes text for an XML element (AWS leaves quotes unescaped in text).
  *
  * @example Usage
  * ```ts ignore
@@ -14,8 +14,7 @@ import { XMLParser } from "./deps.ts";
  * ```
  */
 export function xmlEscape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) =>
-    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&apos;");
+  return text.replace(/[&<>]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;"));
 }
 
 /** A JSON-like value rendered as nested XML elements. */
