@@ -665,7 +665,7 @@ export class S3Service implements RoutedService {
       "x-amz-server-side-encryption": "AES256",
     };
     for (const [k, v] of Object.entries(o.metadata)) headers[`x-amz-meta-${k}`] = v;
-    if (h.get("x-amz-checksum-mode") === "ENABLED") {
+    if (h.get("x-amz-checksum-mode") === "ENABLED" && !h.has("range")) {
       for (const [a, v] of Object.entries(o.checksums)) headers[`x-amz-checksum-${a}`] = v;
     }
     const inm = h.get("if-none-match");
