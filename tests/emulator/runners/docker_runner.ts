@@ -64,6 +64,11 @@ export class DockerRunner implements JobRunner {
     return new DockerRunner(options, dir);
   }
 
+  /** The label value on this runner's containers (`cloudknot-emulator=<label>`). */
+  get label(): string {
+    return this.#o.label;
+  }
+
   /** The `DOCKER_CONFIG` directory this runner logs in with. */
   get dockerConfig(): string {
     return this.#config;
