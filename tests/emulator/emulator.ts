@@ -235,7 +235,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       const t = tokens.get(headers.get("authorization") ?? "");
       if (!t) {
-        return Response.json({ code: "AccessDenied", message: "Invalid authorization token" }, { status: 403 });
+        return Response.json({ code: "AccessDenied", message: "Invalid authorization token" }, {
+          status: 403,
+        });
       }
       if (!t.creds || t.creds.expiration!.getTime() - Date.now() < 5 * 60_000) {
         t.creds = store.issueForRole(t.roleArn, t.sessionName, 6 * 3600);
@@ -273,7 +275,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let closed = false;
   return {
     endpoint,
-    credentials: { accessKeyId: store.root.accessKeyId, secretAccessKey: store.root.secretAccessKey },
+    credentials: {
+      accessKeyId: store.root.accessKeyId,
+      secretAccessKey: store.root.secretAccessKey,
+    },
     env,
     accountId,
     region,
@@ -288,13 +293,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     registry,
     runner,
     count: (service, operation) =>
-      log.entries.filter((e) => e.service === service && (operation === undefined || e.operation === operation)).length,
+      log.entries.filter((e) =>
+        e.service === service && (operation === undefined || e.operation === operation)
+      ).length,
     mutatingRequests: () => log.filter({ mutating: true }),
     listResources: () => {
       const out: EmulatorResource[] = [];
-      for (const r of iam.roles.values()) out.push({ service: "iam", type: "role", id: r.RoleName, arn: r.Arn });
+      for (const r of iam.roles.values()) {
+        out.push({ service: "iam", type: "role", id: r.RoleName, arn: r.Arn });
+      }
       for (const p of iam.instanceProfiles.values()) {
-        out.push({ service: "iam", type: "instance-profile", id: p.InstanceProfileName, arn: p.Arn });
+        out.push({
+          service: "iam",
+          type: "instance-profile",
+          id: p.InstanceProfileName,
+          arn: p.Arn,
+        });
       }
       for (const p of iam.policies.values()) {
         if (!p.builtin) out.push({ service: "iam", type: "policy", id: p.PolicyName, arn: p.Arn });
@@ -308,10 +322,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         [ec2.launchTemplates, "launch-template"],
       ];
       for (const [m, type] of ec2Kinds) {
-        for (const id of m.keys()) if (!ec2.builtinIds.has(id)) out.push({ service: "ec2", type, id });
+        for (const id of m.keys()) {
+          if (!ec2.builtinIds.has(id)) out.push({ service: "ec2", type, id });
+        }
       }
       for (const c of batch.computeEnvironments.values()) {
-        out.push({ service: "batch", type: "compute-environment", id: c.computeEnvironmentName, arn: c.computeEnvironmentArn });
+        out.push({
+          service: "batch",
+          type: "compute-environment",
+          id: c.computeEnvironmentName,
+          arn: c.computeEnvironmentArn,
+        });
       }
       for (const q of batch.jobQueues.values()) {
         out.push({ service: "batch", type: "job-queue", id: q.jobQueueName, arn: q.jobQueueArn });
@@ -319,16 +340,35 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       for (const list of batch.jobDefinitions.values()) {
         for (const d of list) {
           if (d.status === "ACTIVE") {
-            out.push({ service: "batch", type: "job-definition", id: `${d.jobDefinitionName}:${d.revision}`, arn: d.jobDefinitionArn });
+            out.push({
+              service: "batch",
+              type: "job-definition",
+              id: `${d.jobDefinitionName}:${d.revision}`,
+              arn: d.jobDefinitionArn,
+            });
           }
         }
       }
       for (const r of ecr.repositories.values()) {
-        out.push({ service: "ecr", type: "repository", id: r.repositoryName, arn: r.repositoryArn });
+        out.push({
+          service: "ecr",
+          type: "repository",
+          id: r.repositoryName,
+          arn: r.repositoryArn,
+        });
       }
-      for (const b of s3.buckets.values()) out.push({ service: "s3", type: "bucket", id: b.name, arn: `arn:aws:s3:::${b.name}` });
+      for (const b of s3.buckets.values()) {
+        out.push({ service: "s3", type: "bucket", id: b.name, arn: `arn:aws:s3:::${b.name}` });
+      }
       for (const g of logs.groups.values()) {
-        if (!g.builtin) out.push({ service: "logs", type: "log-group", id: g.logGroupName, arn: logs.groupArn(g.logGroupName) });
+        if (!g.builtin) {
+          out.push({
+            service: "logs",
+            type: "log-group",
+            id: g.logGroupName,
+            arn: logs.groupArn(g.logGroupName),
+          });
+        }
       }
       return out;
     },

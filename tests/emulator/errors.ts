@@ -80,7 +80,10 @@ export function renderError(
     case "rest-json":
       headers.set("content-type", "application/json");
       headers.set("x-amzn-RequestId", requestId);
-      headers.set("x-amzn-ErrorType", `${err.code}:http://internal.amazon.com/coral/com.amazonaws.batch/`);
+      headers.set(
+        "x-amzn-ErrorType",
+        `${err.code}:http://internal.amazon.com/coral/com.amazonaws.batch/`,
+      );
       return new Response(JSON.stringify({ message: err.message, ...err.extra }), {
         status: err.status,
         headers,
@@ -88,10 +91,13 @@ export function renderError(
     case "json":
       headers.set("content-type", "application/x-amz-json-1.1");
       headers.set("x-amzn-RequestId", requestId);
-      return new Response(JSON.stringify({ __type: err.code, message: err.message, ...err.extra }), {
-        status: err.status,
-        headers,
-      });
+      return new Response(
+        JSON.stringify({ __type: err.code, message: err.message, ...err.extra }),
+        {
+          status: err.status,
+          headers,
+        },
+      );
     case "query": {
       headers.set("content-type", "text/xml");
       headers.set("x-amzn-RequestId", requestId);

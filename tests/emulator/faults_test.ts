@@ -18,12 +18,32 @@ Deno.test("faults: throttling is each service's own error", async () => {
   try {
     emu.faults.add({ kind: "throttle", times: 7 });
     const cases: [string, () => Promise<unknown>, string, number][] = [
-      ["batch", () => clients.batch.send(new sdk.batch.DescribeJobQueuesCommand({})), "TooManyRequestsException", 429],
-      ["ecr", () => clients.ecr.send(new sdk.ecr.DescribeRepositoriesCommand({})), "ThrottlingException", 400],
-      ["logs", () => clients.logs.send(new sdk.logs.DescribeLogGroupsCommand({})), "ThrottlingException", 400],
+      [
+        "batch",
+        () => clients.batch.send(new sdk.batch.DescribeJobQueuesCommand({})),
+        "TooManyRequestsException",
+        429,
+      ],
+      [
+        "ecr",
+        () => clients.ecr.send(new sdk.ecr.DescribeRepositoriesCommand({})),
+        "ThrottlingException",
+        400,
+      ],
+      [
+        "logs",
+        () => clients.logs.send(new sdk.logs.DescribeLogGroupsCommand({})),
+        "ThrottlingException",
+        400,
+      ],
       ["iam", () => clients.iam.send(new sdk.iam.ListRolesCommand({})), "Throttling", 400],
       ["sts", () => clients.sts.send(new sdk.sts.GetCallerIdentityCommand({})), "Throttling", 400],
-      ["ec2", () => clients.ec2.send(new sdk.ec2.DescribeVpcsCommand({})), "RequestLimitExceeded", 503],
+      [
+        "ec2",
+        () => clients.ec2.send(new sdk.ec2.DescribeVpcsCommand({})),
+        "RequestLimitExceeded",
+        503,
+      ],
       ["s3", () => clients.s3.send(new sdk.s3.ListBucketsCommand({})), "SlowDown", 503],
     ];
     for (const [service, send, code, status] of cases) {
@@ -49,7 +69,12 @@ Deno.test("faults: 500/503 per operation, latency, probability 0", async () => {
   try {
     emu.faults.add({ service: "batch", operation: "DescribeJobQueues", kind: "500", times: 1 });
     emu.faults.add({ service: "iam", operation: "ListRoles", kind: "503", times: 1 });
-    emu.faults.add({ service: "batch", operation: "DescribeComputeEnvironments", kind: "throttle", probability: 0 });
+    emu.faults.add({
+      service: "batch",
+      operation: "DescribeComputeEnvironments",
+      kind: "throttle",
+      probability: 0,
+    });
     const e500 = await rejects(batch.send(new sdk.batch.DescribeJobQueuesCommand({})));
     assert.equal(e500.name, "ServerException");
     assert.equal((e500.$metadata as { httpStatusCode: number }).httpStatusCode, 500);
@@ -94,11 +119,14 @@ Deno.test("faults: reset refuses before processing, lost-response processes then
     await ok.body?.cancel();
 
     assert.equal(emu.count("iam", "CreateRole"), 3);
-    assert.deepEqual(emu.requests.filter({ operation: "CreateRole" }).map((e) => [e.fault, e.status]), [
-      ["reset", 0],
-      ["lost-response", 0],
-      [undefined, 200],
-    ]);
+    assert.deepEqual(
+      emu.requests.filter({ operation: "CreateRole" }).map((e) => [e.fault, e.status]),
+      [
+        ["reset", 0],
+        ["lost-response", 0],
+        [undefined, 200],
+      ],
+    );
     assert.equal(emu.mutatingRequests().length, 3);
     assert.deepEqual(emu.listResources().map((r) => r.id).sort(), ["fine-role", "lost-role"]);
   } finally {
@@ -111,12 +139,21 @@ Deno.test("request log: read-only calls are not mutating; params are recorded", 
   const ec2 = new sdk.ec2.EC2Client(sdkConfig(emu));
   const s3 = new sdk.s3.S3Client(sdkConfig(emu));
   try {
-    await ec2.send(new sdk.ec2.DescribeSubnetsCommand({ Filters: [{ Name: "vpc-id", Values: [emu.ec2.defaultVpcId] }] }));
+    await ec2.send(
+      new sdk.ec2.DescribeSubnetsCommand({
+        Filters: [{ Name: "vpc-id", Values: [emu.ec2.defaultVpcId] }],
+      }),
+    );
     await s3.send(new sdk.s3.ListBucketsCommand({}));
     assert.equal(emu.mutatingRequests().length, 0);
-    assert.deepEqual(emu.requests.entries[0]!.params.Filters, [{ Name: "vpc-id", Values: [emu.ec2.defaultVpcId] }]);
+    assert.deepEqual(emu.requests.entries[0]!.params.Filters, [{
+      Name: "vpc-id",
+      Values: [emu.ec2.defaultVpcId],
+    }]);
     await s3.send(new sdk.s3.CreateBucketCommand({ Bucket: "logged" }));
-    assert.deepEqual(emu.mutatingRequests().map((e) => [e.service, e.operation, e.params.Bucket]), [["s3", "CreateBucket", "logged"]]);
+    assert.deepEqual(emu.mutatingRequests().map((e) => [e.service, e.operation, e.params.Bucket]), [
+      ["s3", "CreateBucket", "logged"],
+    ]);
     assert.equal(emu.count("s3"), 2);
     assert.equal(emu.count("ec2", "DescribeSubnets"), 1);
   } finally {

@@ -227,7 +227,9 @@ export class LocalRegistry {
       headers: { "content-type": m.mediaType },
       body: m.bytes as Uint8Array<ArrayBuffer>,
     });
-    if (r.status !== 201) throw new Error(`registry put manifest ${repo}:${tag}: ${r.status} ${await r.text()}`);
+    if (r.status !== 201) {
+      throw new Error(`registry put manifest ${repo}:${tag}: ${r.status} ${await r.text()}`);
+    }
     await r.body?.cancel();
   }
 
@@ -239,7 +241,8 @@ export class LocalRegistry {
    */
   async revisions(repo: string): Promise<Map<string, Date>> {
     const out = new Map<string, Date>();
-    const base = `${this.storageDir}/docker/registry/v2/repositories/${repo}/_manifests/revisions/sha256`;
+    const base =
+      `${this.storageDir}/docker/registry/v2/repositories/${repo}/_manifests/revisions/sha256`;
     try {
       for await (const e of Deno.readDir(base)) {
         try {

@@ -14,20 +14,24 @@ Deno.test("scale: a 10,000-child array job runs through an in-process runner wit
   try {
     const s = await setupBatch(emu, { maxvCpus: 10000 });
     const started = performance.now();
-    const sub = await batch.send(new sdk.batch.SubmitJobCommand({
-      jobName: "big",
-      jobQueue: s.queue,
-      jobDefinition: s.jobDefinition,
-      arrayProperties: { size: 10000 },
-    }));
+    const sub = await batch.send(
+      new sdk.batch.SubmitJobCommand({
+        jobName: "big",
+        jobQueue: s.queue,
+        jobDefinition: s.jobDefinition,
+        arrayProperties: { size: 10000 },
+      }),
+    );
     // Poll the way a client does: the parent's summary, and 100 children per DescribeJobs.
-    let parent = (await batch.send(new sdk.batch.DescribeJobsCommand({ jobs: [sub.jobId!] }))).jobs![0]!;
+    let parent = (await batch.send(new sdk.batch.DescribeJobsCommand({ jobs: [sub.jobId!] })))
+      .jobs![0]!;
     while (parent.status !== "SUCCEEDED" && parent.status !== "FAILED") {
       const ids = Array.from({ length: 100 }, (_, i) => `${sub.jobId}:${i * 100}`);
       const page = await batch.send(new sdk.batch.DescribeJobsCommand({ jobs: ids }));
       assert.equal(page.jobs!.length, 100);
       await new Promise((r) => setTimeout(r, 50));
-      parent = (await batch.send(new sdk.batch.DescribeJobsCommand({ jobs: [sub.jobId!] }))).jobs![0]!;
+      parent = (await batch.send(new sdk.batch.DescribeJobsCommand({ jobs: [sub.jobId!] })))
+        .jobs![0]!;
     }
     console.log(`10,000 children terminal after ${Math.round(performance.now() - started)} ms`);
     assert.equal(parent.status, "FAILED");
@@ -40,7 +44,14 @@ Deno.test("scale: a 10,000-child array job runs through an in-process runner wit
     let failed = 0;
     let token: string | undefined;
     do {
-      const page = await batch.send(new sdk.batch.ListJobsCommand({ arrayJobId: sub.jobId, jobStatus: "FAILED", nextToken: token, maxResults: 1000 }));
+      const page = await batch.send(
+        new sdk.batch.ListJobsCommand({
+          arrayJobId: sub.jobId,
+          jobStatus: "FAILED",
+          nextToken: token,
+          maxResults: 1000,
+        }),
+      );
       failed += page.jobSummaryList!.length;
       token = page.nextToken;
     } while (token);

@@ -8,7 +8,7 @@
 import type { CredentialStore, KnownCredentials } from "./credentials.ts";
 import { renderError, ServiceError } from "./errors.ts";
 import type { Faults } from "./faults.ts";
-import { type ModelOperation, modelOperation, validateParams, strictJsonTypes } from "./models.ts";
+import { type ModelOperation, modelOperation, strictJsonTypes, validateParams } from "./models.ts";
 import { parseForm, parseFormBody, renderXmlMembers } from "./query.ts";
 import { isMutating, type LoggedRequest, type RequestLog } from "./request_log.ts";
 import {
@@ -36,7 +36,11 @@ export interface RoutedService {
    * @param url The URL.
    * @param headers The headers.
    */
-  route(method: string, url: URL, headers: Headers): { operation: string; params: Record<string, unknown> };
+  route(
+    method: string,
+    url: URL,
+    headers: Headers,
+  ): { operation: string; params: Record<string, unknown> };
   /**
    * Executes a routed request.
    *
@@ -118,7 +122,15 @@ function rawParts(requestUrl: string): { path: string; rawQuery: string } {
 /** Auth-layer errors by protocol family. */
 function authError(
   spec: ServiceSpec,
-  kind: "missing" | "unknownKey" | "badToken" | "expiredToken" | "signature" | "scope" | "skew" | "malformed",
+  kind:
+    | "missing"
+    | "unknownKey"
+    | "badToken"
+    | "expiredToken"
+    | "signature"
+    | "scope"
+    | "skew"
+    | "malformed",
   message: string,
 ): ServiceError {
   const p = spec.protocol;
@@ -126,30 +138,100 @@ function authError(
   switch (kind) {
     case "missing":
       if (p === "rest-xml") return new ServiceError("AccessDenied", "Access Denied", 403);
-      if (json) return new ServiceError("MissingAuthenticationTokenException", "Missing Authentication Token", 403);
-      if (p === "ec2") return new ServiceError("AuthFailure", "AWS was not able to validate the provided access credentials", 401);
-      return new ServiceError("MissingAuthenticationToken", "Request is missing Authentication Token", 403);
+      if (json) {
+        return new ServiceError(
+          "MissingAuthenticationTokenException",
+          "Missing Authentication Token",
+          403,
+        );
+      }
+      if (p === "ec2") {
+        return new ServiceError(
+          "AuthFailure",
+          "AWS was not able to validate the provided access credentials",
+          401,
+        );
+      }
+      return new ServiceError(
+        "MissingAuthenticationToken",
+        "Request is missing Authentication Token",
+        403,
+      );
     case "malformed":
       if (p === "rest-xml") return new ServiceError("AuthorizationHeaderMalformed", message, 400);
       if (json) return new ServiceError("IncompleteSignatureException", message, 403);
       return new ServiceError("IncompleteSignature", message, 403);
     case "unknownKey":
       if (p === "rest-xml") {
-        return new ServiceError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", 403);
+        return new ServiceError(
+          "InvalidAccessKeyId",
+          "The AWS Access Key Id you provided does not exist in our records.",
+          403,
+        );
       }
-      if (json) return new ServiceError("UnrecognizedClientException", "The security token included in the request is invalid.", 403);
-      if (p === "ec2") return new ServiceError("AuthFailure", "AWS was not able to validate the provided access credentials", 401);
-      return new ServiceError("InvalidClientTokenId", "The security token included in the request is invalid.", 403);
+      if (json) {
+        return new ServiceError(
+          "UnrecognizedClientException",
+          "The security token included in the request is invalid.",
+          403,
+        );
+      }
+      if (p === "ec2") {
+        return new ServiceError(
+          "AuthFailure",
+          "AWS was not able to validate the provided access credentials",
+          401,
+        );
+      }
+      return new ServiceError(
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+        403,
+      );
     case "badToken":
-      if (p === "rest-xml") return new ServiceError("InvalidToken", "The provided token is malformed or otherwise invalid.", 400);
-      if (json) return new ServiceError("UnrecognizedClientException", "The security token included in the request is invalid.", 403);
-      if (p === "ec2") return new ServiceError("AuthFailure", "AWS was not able to validate the provided access credentials", 401);
-      return new ServiceError("InvalidClientTokenId", "The security token included in the request is invalid.", 403);
+      if (p === "rest-xml") {
+        return new ServiceError(
+          "InvalidToken",
+          "The provided token is malformed or otherwise invalid.",
+          400,
+        );
+      }
+      if (json) {
+        return new ServiceError(
+          "UnrecognizedClientException",
+          "The security token included in the request is invalid.",
+          403,
+        );
+      }
+      if (p === "ec2") {
+        return new ServiceError(
+          "AuthFailure",
+          "AWS was not able to validate the provided access credentials",
+          401,
+        );
+      }
+      return new ServiceError(
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+        403,
+      );
     case "expiredToken":
-      if (p === "rest-xml") return new ServiceError("ExpiredToken", "The provided token has expired.", 400);
-      if (json) return new ServiceError("ExpiredTokenException", "The security token included in the request is expired", 403);
+      if (p === "rest-xml") {
+        return new ServiceError("ExpiredToken", "The provided token has expired.", 400);
+      }
+      if (json) {
+        return new ServiceError(
+          "ExpiredTokenException",
+          "The security token included in the request is expired",
+          403,
+        );
+      }
       if (p === "ec2") return new ServiceError("RequestExpired", "Request has expired.", 400);
-      return new ServiceError("ExpiredToken", "The security token included in the request is expired", 403);
+      return new ServiceError(
+        "ExpiredToken",
+        "The security token included in the request is expired",
+        403,
+      );
     case "signature":
       if (p === "rest-xml") {
         return new ServiceError(
@@ -204,23 +286,35 @@ function validationError(
   if (spec.protocol === "ec2") {
     if (missing.length > 0) {
       const name = missing[0]!.message.match(/'([^']+)'/)?.[1] ?? "?";
-      return new ServiceError("MissingParameter", `The request must contain the parameter ${name}`, 400);
+      return new ServiceError(
+        "MissingParameter",
+        `The request must contain the parameter ${name}`,
+        400,
+      );
     }
     if (unknown.length > 0) {
       const name = unknown[0]!.message.match(/'([^']+)'/)?.[1] ?? "?";
       return new ServiceError("UnknownParameter", `The parameter ${name} is not recognized`, 400);
     }
-    return new ServiceError("InvalidParameterValue", problems.map((p) => p.message).join("; "), 400);
+    return new ServiceError(
+      "InvalidParameterValue",
+      problems.map((p) => p.message).join("; "),
+      400,
+    );
   }
   const parts = problems.map((p) => {
     if (p.code === "MissingRequiredParameter") {
       const m = p.message.match(/Missing required key '([^']+)' in (.*)$/);
-      const path = m ? (m[2] === "params" ? m[1]! : `${m[2]!.replace(/^params\./, "")}.${m[1]}`) : "?";
+      const path = m
+        ? (m[2] === "params" ? m[1]! : `${m[2]!.replace(/^params\./, "")}.${m[1]}`)
+        : "?";
       return `Value null at '${path}' failed to satisfy constraint: Member must not be null`;
     }
     return p.message;
   });
-  const msg = `${parts.length} validation error${parts.length > 1 ? "s" : ""} detected: ${parts.join("; ")}`;
+  const msg = `${parts.length} validation error${parts.length > 1 ? "s" : ""} detected: ${
+    parts.join("; ")
+  }`;
   return new ServiceError(spec.validationCode, msg, 400);
 }
 
@@ -370,7 +464,11 @@ export class Pipeline {
     if (!authz) throw authError(spec, "missing", "");
     const auth = parseAuthorization(authz);
     if (!auth) {
-      throw authError(spec, "malformed", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters of AWS4-HMAC-SHA256");
+      throw authError(
+        spec,
+        "malformed",
+        "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters of AWS4-HMAC-SHA256",
+      );
     }
     entry.accessKeyId = auth.accessKeyId;
     const creds = this.#o.credentials.lookup(auth.accessKeyId);
@@ -387,14 +485,26 @@ export class Pipeline {
     }
     if (auth.service !== spec.name) {
       if (spec.protocol === "rest-xml") {
-        throw authError(spec, "scope", `The authorization header is malformed; incorrect service '${auth.service}'. This endpoint belongs to 's3'.`);
+        throw authError(
+          spec,
+          "scope",
+          `The authorization header is malformed; incorrect service '${auth.service}'. This endpoint belongs to 's3'.`,
+        );
       }
-      throw authError(spec, "scope", `Credential should be scoped to correct service: '${spec.name}'. `);
+      throw authError(
+        spec,
+        "scope",
+        `Credential should be scoped to correct service: '${spec.name}'. `,
+      );
     }
     const expectedRegion = spec.fixedRegion ?? this.#o.region;
     if (auth.region !== expectedRegion) {
       if (spec.protocol === "rest-xml") {
-        throw authError(spec, "scope", `The authorization header is malformed; the region '${auth.region}' is wrong; expecting '${expectedRegion}'`);
+        throw authError(
+          spec,
+          "scope",
+          `The authorization header is malformed; the region '${auth.region}' is wrong; expecting '${expectedRegion}'`,
+        );
       }
       throw authError(
         spec,
@@ -406,22 +516,48 @@ export class Pipeline {
     }
     const date = parseAmzDate(wire.headers.get("x-amz-date"));
     if (!date) {
-      throw authError(spec, "malformed", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+      throw authError(
+        spec,
+        "malformed",
+        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+      );
     }
     if (amzDateString(date).slice(0, 8) !== auth.scopeDate) {
-      throw authError(spec, "scope", `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.scopeDate}' != '${amzDateString(date).slice(0, 8)}', from '${amzDateString(date)}'.`);
+      throw authError(
+        spec,
+        "scope",
+        `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.scopeDate}' != '${
+          amzDateString(date).slice(0, 8)
+        }', from '${amzDateString(date)}'.`,
+      );
     }
     const skew = this.#o.maxSkewMs ?? 15 * 60_000;
     const now = Date.now();
     if (date.getTime() < now - skew) {
-      throw authError(spec, "skew", `Signature expired: ${amzDateString(date)} is now earlier than ${amzDateString(new Date(now - skew))} (${amzDateString(new Date(now))} - 15 min.)`);
+      throw authError(
+        spec,
+        "skew",
+        `Signature expired: ${amzDateString(date)} is now earlier than ${
+          amzDateString(new Date(now - skew))
+        } (${amzDateString(new Date(now))} - 15 min.)`,
+      );
     }
     if (date.getTime() > now + skew) {
-      throw authError(spec, "skew", `Signature not yet current: ${amzDateString(date)} is still later than ${amzDateString(new Date(now + skew))} (${amzDateString(new Date(now))} + 15 min.)`);
+      throw authError(
+        spec,
+        "skew",
+        `Signature not yet current: ${amzDateString(date)} is still later than ${
+          amzDateString(new Date(now + skew))
+        } (${amzDateString(new Date(now))} + 15 min.)`,
+      );
     }
     const contentSha = wire.headers.get("x-amz-content-sha256");
     if (spec.protocol === "rest-xml" && !contentSha) {
-      throw new ServiceError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256", 400);
+      throw new ServiceError(
+        "InvalidRequest",
+        "Missing required header for this request: x-amz-content-sha256",
+        400,
+      );
     }
     if (contentSha && contentSha !== "UNSIGNED-PAYLOAD" && !contentSha.startsWith("STREAMING-")) {
       const actual = await sha256Hex(wire.body);
@@ -452,7 +588,11 @@ export class Pipeline {
       };
     }
     const service = this.#o.services[spec.name]!;
-    const fail = (operation: string, error: ServiceError, params: Record<string, unknown> = {}) => ({
+    const fail = (
+      operation: string,
+      error: ServiceError,
+      params: Record<string, unknown> = {},
+    ) => ({
       operation,
       params,
       error,
@@ -463,17 +603,31 @@ export class Pipeline {
       if (!op || !service.operations[op.name]) {
         return fail(id.operation, new ServiceError("UnknownOperationException", "", 400));
       }
-      if (method !== "POST") return fail(op.name, new ServiceError("UnknownOperationException", "", 400));
+      if (method !== "POST") {
+        return fail(op.name, new ServiceError("UnknownOperationException", "", 400));
+      }
       const ct = headers.get("content-type") ?? "";
       if (!ct.startsWith("application/x-amz-json-1.1")) {
-        return fail(op.name, new ServiceError("SerializationException", `Unexpected content type '${ct}'`, 400));
+        return fail(
+          op.name,
+          new ServiceError("SerializationException", `Unexpected content type '${ct}'`, 400),
+        );
       }
       let params: Record<string, unknown>;
       try {
         params = JSON.parse(new TextDecoder().decode(body) || "null");
-        if (params === null || typeof params !== "object" || Array.isArray(params)) throw new Error();
+        if (params === null || typeof params !== "object" || Array.isArray(params)) {
+          throw new Error();
+        }
       } catch {
-        return fail(op.name, new ServiceError("SerializationException", "Start of structure or map found where not expected.", 400));
+        return fail(
+          op.name,
+          new ServiceError(
+            "SerializationException",
+            "Start of structure or map found where not expected.",
+            400,
+          ),
+        );
       }
       return this.#modeled(spec, op, service, params, (out) =>
         new Response(jsonBody(out, true), {
@@ -481,7 +635,9 @@ export class Pipeline {
           headers: { "content-type": "application/x-amz-json-1.1" },
         }), true);
     }
-    if (spec.protocol === "rest-json") return this.#restJson(spec, method, url, body, service, fail);
+    if (spec.protocol === "rest-json") {
+      return this.#restJson(spec, method, url, body, service, fail);
+    }
     // query and ec2
     const form = id.form!;
     const op = modelOperation(spec.name, id.operation);
@@ -489,24 +645,40 @@ export class Pipeline {
     if (!op || !service.operations[op.name]) {
       return fail(
         id.operation,
-        new ServiceError("InvalidAction", `Could not find operation ${id.operation} for version ${form.get("Version")}`, 400),
+        new ServiceError(
+          "InvalidAction",
+          `Could not find operation ${id.operation} for version ${form.get("Version")}`,
+          400,
+        ),
       );
     }
     const { params, unknownKeys } = parseForm(form, op.input, ec2);
     if (unknownKeys.length > 0) {
       const error = ec2
-        ? new ServiceError("UnknownParameter", `The parameter ${unknownKeys[0]} is not recognized`, 400)
-        : new ServiceError("ValidationError", `Unexpected key '${unknownKeys[0]}' found in params`, 400);
+        ? new ServiceError(
+          "UnknownParameter",
+          `The parameter ${unknownKeys[0]} is not recognized`,
+          400,
+        )
+        : new ServiceError(
+          "ValidationError",
+          `Unexpected key '${unknownKeys[0]}' found in params`,
+          400,
+        );
       return fail(op.name, error, params);
     }
     return this.#modeled(spec, op, service, params, (out, requestId) => {
-      const result = renderXmlMembers(op.output ?? { type: "structure" }, (out ?? {}) as Record<string, unknown>);
+      const result = renderXmlMembers(
+        op.output ?? { type: "structure" },
+        (out ?? {}) as Record<string, unknown>,
+      );
       let xml: string;
       if (ec2) {
         const members = op.output?.members && Object.keys(op.output.members).length > 0
           ? result
           : "<return>true</return>";
-        xml = `<?xml version="1.0" encoding="UTF-8"?>\n<${op.name}Response xmlns="${spec.xmlNamespace}"><requestId>${requestId}</requestId>${members}</${op.name}Response>`;
+        xml =
+          `<?xml version="1.0" encoding="UTF-8"?>\n<${op.name}Response xmlns="${spec.xmlNamespace}"><requestId>${requestId}</requestId>${members}</${op.name}Response>`;
       } else {
         const wrapper = op.output?.resultWrapper;
         xml = `<${op.name}Response xmlns="${spec.xmlNamespace}">${
@@ -579,7 +751,14 @@ export class Pipeline {
       break;
     }
     if (!found) {
-      return fail("unknown", new ServiceError("UnknownOperationException", `No operation matches ${method} ${path}`, 404));
+      return fail(
+        "unknown",
+        new ServiceError(
+          "UnknownOperationException",
+          `No operation matches ${method} ${path}`,
+          404,
+        ),
+      );
     }
     const { op, uri } = found;
     let params: Record<string, unknown> = {};
@@ -587,9 +766,14 @@ export class Pipeline {
     if (text.trim() !== "") {
       try {
         params = JSON.parse(text);
-        if (params === null || typeof params !== "object" || Array.isArray(params)) throw new Error();
+        if (params === null || typeof params !== "object" || Array.isArray(params)) {
+          throw new Error();
+        }
       } catch {
-        return fail(op.name, new ServiceError("ClientException", "Unable to parse the request body as JSON", 400));
+        return fail(
+          op.name,
+          new ServiceError("ClientException", "Unable to parse the request body as JSON", 400),
+        );
       }
     } else if (method === "POST" && Object.keys(uri).length === 0) {
       return fail(op.name, new ServiceError("ClientException", "Request body is required", 400));

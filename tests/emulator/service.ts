@@ -157,7 +157,8 @@ export function paginate<T>(
   token: string | undefined,
   max: number | undefined,
   defaultMax: number,
-  invalid: () => ServiceError = () => new ServiceError("InvalidParameterException", "Invalid token"),
+  invalid: () => ServiceError = () =>
+    new ServiceError("InvalidParameterException", "Invalid token"),
 ): { items: T[]; next?: string } {
   let start = 0;
   if (token) {

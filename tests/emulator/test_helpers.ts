@@ -97,67 +97,100 @@ export async function setupBatch(
   const ec2 = new sdk.ec2.EC2Client(sdkConfig(emu));
   const batch = new sdk.batch.BatchClient(sdkConfig(emu));
   try {
-    await iam.send(new sdk.iam.CreateRoleCommand({
-      RoleName: `${p}-ecs-instance`,
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    await iam.send(
+      new sdk.iam.CreateRoleCommand({
+        RoleName: `${p}-ecs-instance`,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{
+            Effect: "Allow",
+            Principal: { Service: "ec2.amazonaws.com" },
+            Action: "sts:AssumeRole",
+          }],
+        }),
       }),
-    }));
-    await iam.send(new sdk.iam.CreateInstanceProfileCommand({ InstanceProfileName: `${p}-ecs-instance` }));
-    await iam.send(new sdk.iam.AddRoleToInstanceProfileCommand({
-      InstanceProfileName: `${p}-ecs-instance`,
-      RoleName: `${p}-ecs-instance`,
-    }));
-    const subnets = await ec2.send(new sdk.ec2.DescribeSubnetsCommand({
-      Filters: [{ Name: "default-for-az", Values: ["true"] }],
-    }));
-    const sgs = await ec2.send(new sdk.ec2.DescribeSecurityGroupsCommand({
-      Filters: [{ Name: "group-name", Values: ["default"] }],
-    }));
-    await batch.send(new sdk.batch.CreateComputeEnvironmentCommand({
-      computeEnvironmentName: `${p}-ce`,
-      type: "MANAGED",
-      computeResources: {
-        type: "EC2",
-        minvCpus: 0,
-        maxvCpus: options.maxvCpus ?? 16,
-        instanceTypes: ["optimal"],
-        instanceRole: `${p}-ecs-instance`,
-        subnets: subnets.Subnets!.map((s) => s.SubnetId!),
-        securityGroupIds: [sgs.SecurityGroups![0]!.GroupId!],
-      },
-    }));
+    );
+    await iam.send(
+      new sdk.iam.CreateInstanceProfileCommand({ InstanceProfileName: `${p}-ecs-instance` }),
+    );
+    await iam.send(
+      new sdk.iam.AddRoleToInstanceProfileCommand({
+        InstanceProfileName: `${p}-ecs-instance`,
+        RoleName: `${p}-ecs-instance`,
+      }),
+    );
+    const subnets = await ec2.send(
+      new sdk.ec2.DescribeSubnetsCommand({
+        Filters: [{ Name: "default-for-az", Values: ["true"] }],
+      }),
+    );
+    const sgs = await ec2.send(
+      new sdk.ec2.DescribeSecurityGroupsCommand({
+        Filters: [{ Name: "group-name", Values: ["default"] }],
+      }),
+    );
+    await batch.send(
+      new sdk.batch.CreateComputeEnvironmentCommand({
+        computeEnvironmentName: `${p}-ce`,
+        type: "MANAGED",
+        computeResources: {
+          type: "EC2",
+          minvCpus: 0,
+          maxvCpus: options.maxvCpus ?? 16,
+          instanceTypes: ["optimal"],
+          instanceRole: `${p}-ecs-instance`,
+          subnets: subnets.Subnets!.map((s) => s.SubnetId!),
+          securityGroupIds: [sgs.SecurityGroups![0]!.GroupId!],
+        },
+      }),
+    );
     await waitFor(async () => {
-      const d = await batch.send(new sdk.batch.DescribeComputeEnvironmentsCommand({ computeEnvironments: [`${p}-ce`] }));
+      const d = await batch.send(
+        new sdk.batch.DescribeComputeEnvironmentsCommand({ computeEnvironments: [`${p}-ce`] }),
+      );
       const s = d.computeEnvironments?.[0]?.status;
-      if (s === "INVALID") throw new Error(`CE invalid: ${d.computeEnvironments?.[0]?.statusReason}`);
+      if (s === "INVALID") {
+        throw new Error(`CE invalid: ${d.computeEnvironments?.[0]?.statusReason}`);
+      }
       return s === "VALID";
     });
-    await batch.send(new sdk.batch.CreateJobQueueCommand({
-      jobQueueName: `${p}-queue`,
-      priority: 1,
-      computeEnvironmentOrder: [{ order: 1, computeEnvironment: `${p}-ce` }],
-    }));
+    await batch.send(
+      new sdk.batch.CreateJobQueueCommand({
+        jobQueueName: `${p}-queue`,
+        priority: 1,
+        computeEnvironmentOrder: [{ order: 1, computeEnvironment: `${p}-ce` }],
+      }),
+    );
     await waitFor(async () => {
-      const d = await batch.send(new sdk.batch.DescribeJobQueuesCommand({ jobQueues: [`${p}-queue`] }));
+      const d = await batch.send(
+        new sdk.batch.DescribeJobQueuesCommand({ jobQueues: [`${p}-queue`] }),
+      );
       return d.jobQueues?.[0]?.status === "VALID";
     });
-    const def = await batch.send(new sdk.batch.RegisterJobDefinitionCommand({
-      jobDefinitionName: `${p}-def`,
-      type: "container",
-      containerProperties: {
-        image: options.image ?? "emulator/inline:latest",
-        command: options.command ?? ["true"],
-        jobRoleArn: options.jobRoleArn,
-        resourceRequirements: [
-          { type: "VCPU", value: String(options.vcpus ?? 1) },
-          { type: "MEMORY", value: String(options.memory ?? 512) },
-        ],
-      },
-      timeout: options.timeoutSeconds ? { attemptDurationSeconds: options.timeoutSeconds } : undefined,
-    }));
-    return { ce: `${p}-ce`, queue: `${p}-queue`, jobDefinition: `${p}-def`, jobDefinitionArn: def.jobDefinitionArn! };
+    const def = await batch.send(
+      new sdk.batch.RegisterJobDefinitionCommand({
+        jobDefinitionName: `${p}-def`,
+        type: "container",
+        containerProperties: {
+          image: options.image ?? "emulator/inline:latest",
+          command: options.command ?? ["true"],
+          jobRoleArn: options.jobRoleArn,
+          resourceRequirements: [
+            { type: "VCPU", value: String(options.vcpus ?? 1) },
+            { type: "MEMORY", value: String(options.memory ?? 512) },
+          ],
+        },
+        timeout: options.timeoutSeconds
+          ? { attemptDurationSeconds: options.timeoutSeconds }
+          : undefined,
+      }),
+    );
+    return {
+      ce: `${p}-ce`,
+      queue: `${p}-queue`,
+      jobDefinition: `${p}-def`,
+      jobDefinitionArn: def.jobDefinitionArn!,
+    };
   } finally {
     iam.destroy();
     ec2.destroy();

@@ -59,10 +59,17 @@ export async function buildTestImage(tag: string): Promise<string> {
     }
     await Deno.mkdir(`${root}/tmp`, { mode: 0o777 });
     const tar = new Deno.Command("tar", { args: ["-C", root, "-c", "."], stdout: "piped" }).spawn();
-    const imp = new Deno.Command("docker", { args: ["import", "-", tag], stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
+    const imp = new Deno.Command("docker", {
+      args: ["import", "-", tag],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
     await tar.stdout.pipeTo(imp.stdin);
     const [t, i] = await Promise.all([tar.status, imp.output()]);
-    if (!t.success || !i.success) throw new Error(`docker import failed: ${new TextDecoder().decode(i.stderr)}`);
+    if (!t.success || !i.success) {
+      throw new Error(`docker import failed: ${new TextDecoder().decode(i.stderr)}`);
+    }
     return tag;
   } finally {
     await Deno.remove(root, { recursive: true });

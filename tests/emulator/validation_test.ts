@@ -56,18 +56,41 @@ Deno.test("validation: Batch (restJson1) refuses missing, unknown and mistyped m
     let r = await batch(emu, "submitjob", { jobName: "j", jobQueue: "q" });
     assert.equal(r.status, 400);
     assert.match(r.headers.get("x-amzn-errortype")!, /^ClientException/);
-    assert.match(JSON.parse(r.text).message, /Value null at 'jobDefinition' failed to satisfy constraint/);
-    r = await batch(emu, "submitjob", { jobName: "j", jobQueue: "q", jobDefinition: "d", retries: 2 });
+    assert.match(
+      JSON.parse(r.text).message,
+      /Value null at 'jobDefinition' failed to satisfy constraint/,
+    );
+    r = await batch(emu, "submitjob", {
+      jobName: "j",
+      jobQueue: "q",
+      jobDefinition: "d",
+      retries: 2,
+    });
     assert.equal(r.status, 400);
     assert.match(JSON.parse(r.text).message, /Unexpected key 'retries'/);
-    r = await batch(emu, "submitjob", { jobName: "j", jobQueue: "q", jobDefinition: "d", arrayProperties: { size: "3" } });
+    r = await batch(emu, "submitjob", {
+      jobName: "j",
+      jobQueue: "q",
+      jobDefinition: "d",
+      arrayProperties: { size: "3" },
+    });
     assert.equal(r.status, 400);
     assert.match(JSON.parse(r.text).message, /Expected integer at 'arrayProperties.size'/);
     r = await batch(emu, "describejobs", { jobs: "abc" });
     assert.equal(r.status, 400);
-    r = await call(emu, { service: "batch", path: "/v1/nosuchop", body: "{}", headers: { "content-type": "application/json" } });
+    r = await call(emu, {
+      service: "batch",
+      path: "/v1/nosuchop",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
     assert.equal(r.status, 404);
-    r = await call(emu, { service: "batch", path: "/v1/submitjob", body: "{not json", headers: { "content-type": "application/json" } });
+    r = await call(emu, {
+      service: "batch",
+      path: "/v1/submitjob",
+      body: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     assert.equal(r.status, 400);
     assert.equal(emu.batch.jobs.size, 0);
     assert.equal(emu.mutatingRequests().filter((e) => e.status === 200).length, 0);
@@ -79,15 +102,24 @@ Deno.test("validation: Batch (restJson1) refuses missing, unknown and mistyped m
 Deno.test("validation: JSON 1.1 services (ECR, Logs) refuse bad shapes and unknown operations", async () => {
   const emu = await startEmulator();
   try {
-    let r = await json(emu, "ecr", "AmazonEC2ContainerRegistry_V20150921.CreateRepository", { repositoryName: "r1", color: "red" });
+    let r = await json(emu, "ecr", "AmazonEC2ContainerRegistry_V20150921.CreateRepository", {
+      repositoryName: "r1",
+      color: "red",
+    });
     assert.equal(r.status, 400);
     assert.equal(JSON.parse(r.text).__type, "InvalidParameterException");
     r = await json(emu, "ecr", "AmazonEC2ContainerRegistry_V20150921.CreateRepository", {});
     assert.equal(JSON.parse(r.text).__type, "InvalidParameterException");
     assert.match(JSON.parse(r.text).message, /repositoryName/);
-    r = await json(emu, "ecr", "AmazonEC2ContainerRegistry_V20150921.CreateRepository", { repositoryName: "Bad Name" });
+    r = await json(emu, "ecr", "AmazonEC2ContainerRegistry_V20150921.CreateRepository", {
+      repositoryName: "Bad Name",
+    });
     assert.equal(JSON.parse(r.text).__type, "InvalidParameterException");
-    r = await json(emu, "logs", "Logs_20140328.GetLogEvents", { logGroupName: "g", logStreamName: "s", limit: "10" });
+    r = await json(emu, "logs", "Logs_20140328.GetLogEvents", {
+      logGroupName: "g",
+      logStreamName: "s",
+      limit: "10",
+    });
     assert.equal(JSON.parse(r.text).__type, "InvalidParameterException");
     r = await json(emu, "logs", "Logs_20140328.Frobnicate", {});
     assert.equal(JSON.parse(r.text).__type, "UnknownOperationException");
@@ -111,7 +143,11 @@ Deno.test("validation: query services (IAM, STS) parse the form with the model a
     assert.match(r.text, /<Code>ValidationError<\/Code>/);
     r = await form(emu, "iam", "Action=DoSomething&Version=2010-05-08");
     assert.match(r.text, /<Code>InvalidAction<\/Code>/);
-    r = await form(emu, "sts", "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/x");
+    r = await form(
+      emu,
+      "sts",
+      "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/x",
+    );
     assert.match(r.text, /<Code>ValidationError<\/Code>/);
     // Lists and maps parse back into the model's shape: a tagged role.
     r = await form(
@@ -140,9 +176,17 @@ Deno.test("validation: EC2 answers MissingParameter, UnknownParameter and Invali
     assert.match(r.text, /<Code>MissingParameter<\/Code>/);
     r = await form(emu, "ec2", "Action=DescribeVpcs&Version=2016-11-15&MaxResults=abc");
     assert.match(r.text, /<Code>InvalidParameterValue<\/Code>/);
-    r = await form(emu, "ec2", "Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=nonsense&Filter.1.Value.1=x");
+    r = await form(
+      emu,
+      "ec2",
+      "Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=nonsense&Filter.1.Value.1=x",
+    );
     assert.match(r.text, /The filter 'nonsense' is invalid/);
-    r = await form(emu, "ec2", "Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=is-default&Filter.1.Value.1=true");
+    r = await form(
+      emu,
+      "ec2",
+      "Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=is-default&Filter.1.Value.1=true",
+    );
     assert.equal(r.status, 200);
     assert.match(r.text, /<vpcSet><item>.*<isDefault>true<\/isDefault>.*<\/item><\/vpcSet>/s);
     assert.match(r.text, /<requestId>[0-9a-f-]+<\/requestId>/);
@@ -159,12 +203,27 @@ Deno.test("validation: S3 refuses malformed XML and bad names", async () => {
     assert.match(r.text, /<Code>InvalidBucketName<\/Code>/);
     r = await call(emu, { service: "s3", method: "PUT", path: "/good-bucket" });
     assert.equal(r.status, 200);
-    r = await call(emu, { service: "s3", method: "PUT", path: "/good-bucket?encryption", body: "<nope" });
+    r = await call(emu, {
+      service: "s3",
+      method: "PUT",
+      path: "/good-bucket?encryption",
+      body: "<nope",
+    });
     assert.equal(r.status, 400);
     assert.match(r.text, /<Code>MalformedXML<\/Code>/);
-    r = await call(emu, { service: "s3", method: "PUT", path: "/good-bucket?policy", body: "not json" });
+    r = await call(emu, {
+      service: "s3",
+      method: "PUT",
+      path: "/good-bucket?policy",
+      body: "not json",
+    });
     assert.match(r.text, /<Code>MalformedPolicy<\/Code>/);
-    r = await call(emu, { service: "s3", method: "POST", path: "/good-bucket?delete", body: "<Delete><Object><Key>a</Key></Object></Delete>" });
+    r = await call(emu, {
+      service: "s3",
+      method: "POST",
+      path: "/good-bucket?delete",
+      body: "<Delete><Object><Key>a</Key></Object></Delete>",
+    });
     assert.match(r.text, /Content-MD5/);
     r = await call(emu, { service: "s3", method: "GET", path: "/missing-bucket/key" });
     assert.equal(r.status, 404);

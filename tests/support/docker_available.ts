@@ -18,7 +18,8 @@ export interface DockerAvailability {
 
 async function runs(cmd: string, args: string[]): Promise<boolean> {
   try {
-    const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null", stdin: "null" }).output();
+    const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null", stdin: "null" })
+      .output();
     return out.success;
   } catch {
     return false;
@@ -35,7 +36,9 @@ async function runs(cmd: string, args: string[]): Promise<boolean> {
  * Deno.test({ name: "needs docker", ignore: docker.ignore, fn() {} });
  * ```
  */
-export async function dockerAvailability(extraBinaries: string[] = []): Promise<DockerAvailability> {
+export async function dockerAvailability(
+  extraBinaries: string[] = [],
+): Promise<DockerAvailability> {
   let reason: string | undefined;
   if (!(await runs("docker", ["version", "--format", "{{.Server.Version}}"]))) {
     reason = "the Docker engine does not answer `docker version`";
@@ -49,6 +52,8 @@ export async function dockerAvailability(extraBinaries: string[] = []): Promise<
   }
   const ci = Deno.env.get("CI") === "true";
   const available = reason === undefined;
-  if (!available && !ci) console.log(`Skipping Docker tests: ${reason} (under CI=true they fail instead)`);
+  if (!available && !ci) {
+    console.log(`Skipping Docker tests: ${reason} (under CI=true they fail instead)`);
+  }
   return { available, reason, ignore: !available && !ci };
 }

@@ -114,7 +114,9 @@ export class DockerRunner implements JobRunner {
       pull = this.#docker(["pull", "--quiet", req.image]).then((o) => {
         if (o.code !== 0) {
           throw new Error(
-            `Error response from daemon: pull ${req.image}: ${o.stderr.trim().split("\n").slice(-2).join(" ")}`,
+            `Error response from daemon: pull ${req.image}: ${
+              o.stderr.trim().split("\n").slice(-2).join(" ")
+            }`,
           );
         }
       }).finally(() => this.#pulls.delete(req.image));
@@ -184,7 +186,11 @@ export class DockerRunner implements JobRunner {
       return { reason: `CannotStartContainerError: ${stderrTail.join(" ").trim()}` };
     }
     if (oom === "true") return { exitCode: 137, reason: OOM_REASON };
-    if (started?.startsWith("0001-") || (status.code >= 125 && status.code <= 127 && Number(exit) === status.code && stderrTail.some((l) => l.includes("Error response from daemon")))) {
+    if (
+      started?.startsWith("0001-") ||
+      (status.code >= 125 && status.code <= 127 && Number(exit) === status.code &&
+        stderrTail.some((l) => l.includes("Error response from daemon")))
+    ) {
       return { reason: `CannotStartContainerError: ${stderrTail.join(" ").trim()}` };
     }
     return { exitCode: Number(exit) };
@@ -192,7 +198,12 @@ export class DockerRunner implements JobRunner {
 
   /** Removes this runner's containers, the images it pulled from the registry, and its config. */
   async close(): Promise<void> {
-    const ps = await this.#docker(["ps", "-aq", "--filter", `label=cloudknot-emulator=${this.#o.label}`]);
+    const ps = await this.#docker([
+      "ps",
+      "-aq",
+      "--filter",
+      `label=cloudknot-emulator=${this.#o.label}`,
+    ]);
     const ids = ps.stdout.split("\n").filter((s) => s.trim());
     if (ids.length > 0) await this.#docker(["rm", "-f", ...ids]);
     const reg = this.#o.registry;

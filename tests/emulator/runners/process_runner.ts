@@ -21,7 +21,13 @@ export interface ProcessRunnerOptions {
   killGraceMs?: number;
 }
 
-const SIGNALS: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGSEGV: 11, SIGABRT: 6 };
+const SIGNALS: Record<string, number> = {
+  SIGKILL: 9,
+  SIGTERM: 15,
+  SIGINT: 2,
+  SIGSEGV: 11,
+  SIGABRT: 6,
+};
 
 /**
  * Runs job attempts as local processes.

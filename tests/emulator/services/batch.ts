@@ -282,13 +282,18 @@ function isFargateType(t: unknown): boolean {
 }
 
 function resourceValue(reqs: unknown, type: string): string | undefined {
-  return (reqs as { type: string; value: string }[] | undefined)?.find((r) => r.type === type)?.value;
+  return (reqs as { type: string; value: string }[] | undefined)?.find((r) => r.type === type)
+    ?.value;
 }
 
 function mergeRequirements(base: unknown, over: unknown): { type: string; value: string }[] {
   const m = new Map<string, string>();
-  for (const r of (base as { type: string; value: string }[] | undefined) ?? []) m.set(r.type, r.value);
-  for (const r of (over as { type: string; value: string }[] | undefined) ?? []) m.set(r.type, r.value);
+  for (const r of (base as { type: string; value: string }[] | undefined) ?? []) {
+    m.set(r.type, r.value);
+  }
+  for (const r of (over as { type: string; value: string }[] | undefined) ?? []) {
+    m.set(r.type, r.value);
+  }
   return [...m].map(([type, value]) => ({ type, value }));
 }
 
@@ -350,10 +355,14 @@ export class BatchService implements ModeledService {
       UpdateComputeEnvironment: (p) => this.#updateCe(p),
       DeleteComputeEnvironment: (p) => this.#deleteCe(p),
       DescribeComputeEnvironments: (p) => {
-        const all = this.#select([...this.computeEnvironments.values()], p.computeEnvironments, (c) => [
-          c.computeEnvironmentName,
-          c.computeEnvironmentArn,
-        ]);
+        const all = this.#select(
+          [...this.computeEnvironments.values()],
+          p.computeEnvironments,
+          (c) => [
+            c.computeEnvironmentName,
+            c.computeEnvironmentArn,
+          ],
+        );
         const { items, next } = this.#page(all, p, !!p.computeEnvironments?.length);
         return { computeEnvironments: items.map((c) => this.#ceOut(c)), nextToken: next };
       },
@@ -361,7 +370,11 @@ export class BatchService implements ModeledService {
       UpdateJobQueue: (p) => this.#updateJq(p),
       DeleteJobQueue: (p) => this.#deleteJq(p),
       DescribeJobQueues: (p) => {
-        const all = this.#select([...this.jobQueues.values()], p.jobQueues, (q) => [q.jobQueueName, q.jobQueueArn]);
+        const all = this.#select(
+          [...this.jobQueues.values()],
+          p.jobQueues,
+          (q) => [q.jobQueueName, q.jobQueueArn],
+        );
         const { items, next } = this.#page(all, p, !!p.jobQueues?.length);
         return { jobQueues: items.map((q) => this.#jqOut(q)), nextToken: next };
       },
@@ -381,15 +394,23 @@ export class BatchService implements ModeledService {
             )
           );
         }
-        if (p.jobDefinitionName) all = all.filter((d) => d.jobDefinitionName === p.jobDefinitionName);
+        if (p.jobDefinitionName) {
+          all = all.filter((d) => d.jobDefinitionName === p.jobDefinitionName);
+        }
         if (p.status) all = all.filter((d) => d.status === p.status);
         const { items, next } = this.#page(all, p, !!p.jobDefinitions?.length);
         return { jobDefinitions: items.map((d) => this.#defOut(d)), nextToken: next };
       },
       SubmitJob: (p) => this.#submit(p),
       DescribeJobs: (p) => {
-        if (p.jobs.length > 100) throw client("Too many jobs specified: at most 100 job ids are allowed");
-        return { jobs: p.jobs.map((id: string) => this.jobs.get(id)).filter((j: Job | undefined) => j).map((j: Job) => this.#jobOut(j)) };
+        if (p.jobs.length > 100) {
+          throw client("Too many jobs specified: at most 100 job ids are allowed");
+        }
+        return {
+          jobs: p.jobs.map((id: string) => this.jobs.get(id)).filter((j: Job | undefined) => j).map(
+            (j: Job) => this.#jobOut(j),
+          ),
+        };
       },
       ListJobs: (p) => this.#listJobs(p),
       CancelJob: (p) => {
@@ -448,7 +469,9 @@ export class BatchService implements ModeledService {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== done);
-        reject(new Error(`Jobs still not terminal after ${timeoutMs} ms: ${this.#active.size} active`));
+        reject(
+          new Error(`Jobs still not terminal after ${timeoutMs} ms: ${this.#active.size} active`),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(t);
@@ -531,36 +554,63 @@ export class BatchService implements ModeledService {
     if (isFargateType(type)) {
       for (const k of FARGATE_FORBIDDEN) {
         if (cr[k] !== undefined) {
-          throw client(`Error executing request, Exception : ${k} is not applicable for Fargate compute resources.`);
+          throw client(
+            `Error executing request, Exception : ${k} is not applicable for Fargate compute resources.`,
+          );
         }
       }
     } else if (type === "EC2" || type === "SPOT") {
       if (!existing) {
-        if (!cr.instanceRole) throw client("Error executing request, Exception : instanceRole is required for EC2 compute resources.");
+        if (!cr.instanceRole) {
+          throw client(
+            "Error executing request, Exception : instanceRole is required for EC2 compute resources.",
+          );
+        }
         if (!Array.isArray(cr.instanceTypes) || cr.instanceTypes.length === 0) {
-          throw client("Error executing request, Exception : instanceTypes is required for EC2 compute resources.");
+          throw client(
+            "Error executing request, Exception : instanceTypes is required for EC2 compute resources.",
+          );
         }
         const strategy = cr.allocationStrategy ?? "BEST_FIT";
         if (type === "SPOT" && strategy === "BEST_FIT" && !cr.spotIamFleetRole) {
-          throw client("Error executing request, Exception : spotIamFleetRole is required for SPOT compute resources with BEST_FIT allocation strategy.");
+          throw client(
+            "Error executing request, Exception : spotIamFleetRole is required for SPOT compute resources with BEST_FIT allocation strategy.",
+          );
         }
       }
       const min = (cr.minvCpus ?? existing?.minvCpus ?? 0) as number;
       const max = (cr.maxvCpus ?? existing?.maxvCpus) as number;
       const desired = (cr.desiredvCpus ?? existing?.desiredvCpus ?? min) as number;
-      if (min < 0 || min > max) throw client("Error executing request, Exception : minvCpus must be between 0 and maxvCpus.");
-      if (desired < min || desired > max) {
-        throw client("Error executing request, Exception : desiredvCpus must be between minvCpus and maxvCpus.");
+      if (min < 0 || min > max) {
+        throw client(
+          "Error executing request, Exception : minvCpus must be between 0 and maxvCpus.",
+        );
       }
-      if (cr.allocationStrategy !== undefined &&
-        !["BEST_FIT", "BEST_FIT_PROGRESSIVE", "SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED"].includes(cr.allocationStrategy as string)) {
-        throw client(`Error executing request, Exception : Invalid allocationStrategy ${cr.allocationStrategy}.`);
+      if (desired < min || desired > max) {
+        throw client(
+          "Error executing request, Exception : desiredvCpus must be between minvCpus and maxvCpus.",
+        );
+      }
+      if (
+        cr.allocationStrategy !== undefined &&
+        ![
+          "BEST_FIT",
+          "BEST_FIT_PROGRESSIVE",
+          "SPOT_CAPACITY_OPTIMIZED",
+          "SPOT_PRICE_CAPACITY_OPTIMIZED",
+        ].includes(cr.allocationStrategy as string)
+      ) {
+        throw client(
+          `Error executing request, Exception : Invalid allocationStrategy ${cr.allocationStrategy}.`,
+        );
       }
     } else if (type !== undefined) {
       throw client(`Error executing request, Exception : Invalid compute resource type ${type}.`);
     }
     const max = cr.maxvCpus as number | undefined;
-    if (max !== undefined && max < 0) throw client("Error executing request, Exception : maxvCpus must be a non-negative integer.");
+    if (max !== undefined && max < 0) {
+      throw client("Error executing request, Exception : maxvCpus must be a non-negative integer.");
+    }
   }
 
   /** Checks the references a CE holds; returns a reason when invalid. */
@@ -571,7 +621,9 @@ export class BatchService implements ModeledService {
       if (!this.#o.ec2.subnets.has(s)) return `CLIENT_ERROR - The subnet ID '${s}' does not exist`;
     }
     for (const g of (cr.securityGroupIds as string[] | undefined) ?? []) {
-      if (!this.#o.ec2.securityGroups.has(g)) return `CLIENT_ERROR - The security group '${g}' does not exist`;
+      if (!this.#o.ec2.securityGroups.has(g)) {
+        return `CLIENT_ERROR - The security group '${g}' does not exist`;
+      }
     }
     if (cr.instanceRole && !this.#o.iam.findInstanceProfile(cr.instanceRole as string)) {
       return `CLIENT_ERROR - Invalid IamInstanceProfile: ${cr.instanceRole}`;
@@ -588,21 +640,33 @@ export class BatchService implements ModeledService {
   // deno-lint-ignore no-explicit-any
   #createCe(p: any): unknown {
     if (!NAME.test(p.computeEnvironmentName)) {
-      throw client("Error executing request, Exception : computeEnvironmentName must match [a-zA-Z0-9_-]{1,128}.");
+      throw client(
+        "Error executing request, Exception : computeEnvironmentName must match [a-zA-Z0-9_-]{1,128}.",
+      );
     }
-    if (this.computeEnvironments.has(p.computeEnvironmentName)) throw client("Object already exists");
+    if (this.computeEnvironments.has(p.computeEnvironmentName)) {
+      throw client("Object already exists");
+    }
     if (p.type !== "MANAGED" && p.type !== "UNMANAGED") throw client(`Invalid type ${p.type}`);
     if (p.type === "MANAGED" && !p.computeResources) {
-      throw client("Error executing request, Exception : computeResources is required for MANAGED compute environments.");
+      throw client(
+        "Error executing request, Exception : computeResources is required for MANAGED compute environments.",
+      );
     }
     if (p.type === "UNMANAGED" && p.computeResources) {
-      throw client("Error executing request, Exception : computeResources is not applicable for UNMANAGED compute environments.");
+      throw client(
+        "Error executing request, Exception : computeResources is not applicable for UNMANAGED compute environments.",
+      );
     }
-    if (p.state !== undefined && p.state !== "ENABLED" && p.state !== "DISABLED") throw client(`Invalid state ${p.state}`);
+    if (p.state !== undefined && p.state !== "ENABLED" && p.state !== "DISABLED") {
+      throw client(`Invalid state ${p.state}`);
+    }
     if (p.computeResources) this.#checkCompute(p.computeResources);
     let serviceRole = p.serviceRole ??
       `arn:aws:iam::${this.#o.accountId}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch`;
-    if (!serviceRole.startsWith("arn:")) serviceRole = `arn:aws:iam::${this.#o.accountId}:role/${serviceRole}`;
+    if (!serviceRole.startsWith("arn:")) {
+      serviceRole = `arn:aws:iam::${this.#o.accountId}:role/${serviceRole}`;
+    }
     const name = p.computeEnvironmentName as string;
     const ce: ComputeEnvironment = {
       computeEnvironmentName: name,
@@ -611,11 +675,16 @@ export class BatchService implements ModeledService {
       state: p.state ?? "ENABLED",
       status: "CREATING",
       computeResources: p.computeResources
-        ? { minvCpus: isFargateType(p.computeResources.type) ? undefined : 0, ...p.computeResources }
+        ? {
+          minvCpus: isFargateType(p.computeResources.type) ? undefined : 0,
+          ...p.computeResources,
+        }
         : undefined,
       serviceRole,
       tags: { ...(p.tags ?? {}) },
-      ecsClusterArn: `arn:aws:ecs:${this.#o.region}:${this.#o.accountId}:cluster/${name}_Batch_${randomHex(8)}`,
+      ecsClusterArn: `arn:aws:ecs:${this.#o.region}:${this.#o.accountId}:cluster/${name}_Batch_${
+        randomHex(8)
+      }`,
       uuid: crypto.randomUUID(),
     };
     this.computeEnvironments.set(name, ce);
@@ -636,29 +705,44 @@ export class BatchService implements ModeledService {
     if (ce.status === "CREATING" || ce.status === "UPDATING" || ce.status === "DELETING") {
       throw client("Cannot update, resource is being modified.");
     }
-    if (p.state !== undefined && p.state !== "ENABLED" && p.state !== "DISABLED") throw client(`Invalid state ${p.state}`);
+    if (p.state !== undefined && p.state !== "ENABLED" && p.state !== "DISABLED") {
+      throw client(`Invalid state ${p.state}`);
+    }
     if (p.computeResources) {
-      if (!ce.computeResources) throw client("Cannot update computeResources of an UNMANAGED compute environment.");
+      if (!ce.computeResources) {
+        throw client("Cannot update computeResources of an UNMANAGED compute environment.");
+      }
       this.#checkCompute(p.computeResources, ce.computeResources);
       ce.computeResources = { ...ce.computeResources, ...p.computeResources };
     }
     if (p.serviceRole) {
-      ce.serviceRole = p.serviceRole.startsWith("arn:") ? p.serviceRole : `arn:aws:iam::${this.#o.accountId}:role/${p.serviceRole}`;
+      ce.serviceRole = p.serviceRole.startsWith("arn:")
+        ? p.serviceRole
+        : `arn:aws:iam::${this.#o.accountId}:role/${p.serviceRole}`;
     }
     if (p.state) ce.state = p.state;
     ce.status = "UPDATING";
     this.#later(() => this.#settleCe(ce));
-    return { computeEnvironmentName: ce.computeEnvironmentName, computeEnvironmentArn: ce.computeEnvironmentArn };
+    return {
+      computeEnvironmentName: ce.computeEnvironmentName,
+      computeEnvironmentArn: ce.computeEnvironmentArn,
+    };
   }
 
   // deno-lint-ignore no-explicit-any
   #deleteCe(p: any): unknown {
     const ce = this.#ce(p.computeEnvironment);
     if (ce.status === "DELETING" || ce.status === "DELETED") return {};
-    if (ce.status === "CREATING" || ce.status === "UPDATING") throw client("Cannot delete, resource is being modified.");
-    if (ce.state !== "DISABLED") throw client("Cannot delete, compute environment must be DISABLED first.");
+    if (ce.status === "CREATING" || ce.status === "UPDATING") {
+      throw client("Cannot delete, resource is being modified.");
+    }
+    if (ce.state !== "DISABLED") {
+      throw client("Cannot delete, compute environment must be DISABLED first.");
+    }
     for (const q of this.jobQueues.values()) {
-      if (q.computeEnvironmentOrder.some((o) => o.computeEnvironment === ce.computeEnvironmentArn)) {
+      if (
+        q.computeEnvironmentOrder.some((o) => o.computeEnvironment === ce.computeEnvironmentArn)
+      ) {
         throw client("Cannot delete, found existing JobQueue relationship");
       }
     }
@@ -689,18 +773,31 @@ export class BatchService implements ModeledService {
 
   // ----------------------------------------------------------------- queues
 
-  #checkOrder(order: { order: number; computeEnvironment: string }[]): { order: number; computeEnvironment: string }[] {
-    if (order.length < 1 || order.length > 3) throw client("computeEnvironmentOrder must have between 1 and 3 entries");
-    if (new Set(order.map((o) => o.order)).size !== order.length) throw client("computeEnvironmentOrder has duplicate order values");
+  #checkOrder(
+    order: { order: number; computeEnvironment: string }[],
+  ): { order: number; computeEnvironment: string }[] {
+    if (order.length < 1 || order.length > 3) {
+      throw client("computeEnvironmentOrder must have between 1 and 3 entries");
+    }
+    if (new Set(order.map((o) => o.order)).size !== order.length) {
+      throw client("computeEnvironmentOrder has duplicate order values");
+    }
     const ces = order.map((o) => this.#ce(o.computeEnvironment));
     for (const ce of ces) {
       if (ce.status !== "VALID") throw client(`${ce.computeEnvironmentArn} is not in VALID state`);
     }
-    const kinds = new Set(ces.map((c) => isFargateType(c.computeResources?.type) ? "FARGATE" : "EC2"));
+    const kinds = new Set(
+      ces.map((c) => isFargateType(c.computeResources?.type) ? "FARGATE" : "EC2"),
+    );
     if (kinds.size > 1) {
-      throw client("Error executing request, Exception : Compute environments of a job queue must be all EC2 (or SPOT) or all FARGATE (or FARGATE_SPOT).");
+      throw client(
+        "Error executing request, Exception : Compute environments of a job queue must be all EC2 (or SPOT) or all FARGATE (or FARGATE_SPOT).",
+      );
     }
-    return order.map((o, i) => ({ order: o.order, computeEnvironment: ces[i]!.computeEnvironmentArn }));
+    return order.map((o, i) => ({
+      order: o.order,
+      computeEnvironment: ces[i]!.computeEnvironmentArn,
+    }));
   }
 
   // deno-lint-ignore no-explicit-any
@@ -708,7 +805,9 @@ export class BatchService implements ModeledService {
     if (!NAME.test(p.jobQueueName)) throw client("jobQueueName must match [a-zA-Z0-9_-]{1,128}");
     if (this.jobQueues.has(p.jobQueueName)) throw client("Object already exists");
     if (p.priority < 0 || p.priority > 1000) throw client("priority must be between 0 and 1000");
-    if (p.state !== undefined && p.state !== "ENABLED" && p.state !== "DISABLED") throw client(`Invalid state ${p.state}`);
+    if (p.state !== undefined && p.state !== "ENABLED" && p.state !== "DISABLED") {
+      throw client(`Invalid state ${p.state}`);
+    }
     const order = this.#checkOrder(p.computeEnvironmentOrder);
     const q: JobQueue = {
       jobQueueName: p.jobQueueName,
@@ -735,8 +834,12 @@ export class BatchService implements ModeledService {
     if (q.status === "DELETING" || q.status === "CREATING" || q.status === "UPDATING") {
       throw client("Cannot update, resource is being modified.");
     }
-    if (p.state !== undefined && p.state !== "ENABLED" && p.state !== "DISABLED") throw client(`Invalid state ${p.state}`);
-    if (p.computeEnvironmentOrder) q.computeEnvironmentOrder = this.#checkOrder(p.computeEnvironmentOrder);
+    if (p.state !== undefined && p.state !== "ENABLED" && p.state !== "DISABLED") {
+      throw client(`Invalid state ${p.state}`);
+    }
+    if (p.computeEnvironmentOrder) {
+      q.computeEnvironmentOrder = this.#checkOrder(p.computeEnvironmentOrder);
+    }
     if (p.priority !== undefined) q.priority = p.priority;
     if (p.state) q.state = p.state;
     q.status = "UPDATING";
@@ -751,7 +854,9 @@ export class BatchService implements ModeledService {
     const q = this.#queue(p.jobQueue);
     if (q.status === "DELETING") return {};
     if (q.state !== "DISABLED") throw client("Cannot delete, job queue must be DISABLED first.");
-    if (q.status === "CREATING" || q.status === "UPDATING") throw client("Cannot delete, resource is being modified.");
+    if (q.status === "CREATING" || q.status === "UPDATING") {
+      throw client("Cannot delete, resource is being modified.");
+    }
     q.status = "DELETING";
     for (const j of this.jobs.values()) {
       if (j.queue === q && !j.parent && !TERMINAL.has(j.status)) {
@@ -785,16 +890,28 @@ export class BatchService implements ModeledService {
     if (!r) return;
     const attempts = r.attempts as number | undefined;
     if (attempts !== undefined && (attempts < 1 || attempts > 10)) {
-      throw client("Error executing request, Exception : Number of attempts must be between 1 and 10.");
+      throw client(
+        "Error executing request, Exception : Number of attempts must be between 1 and 10.",
+      );
     }
     const rules = (r.evaluateOnExit as Json[] | undefined) ?? [];
-    if (rules.length > 5) throw client("Error executing request, Exception : evaluateOnExit can have at most 5 entries.");
+    if (rules.length > 5) {
+      throw client(
+        "Error executing request, Exception : evaluateOnExit can have at most 5 entries.",
+      );
+    }
     for (const e of rules) {
       if (!["RETRY", "EXIT"].includes(String(e.action).toUpperCase())) {
-        throw client(`Error executing request, Exception : Invalid action ${e.action}; valid values are RETRY and EXIT.`);
+        throw client(
+          `Error executing request, Exception : Invalid action ${e.action}; valid values are RETRY and EXIT.`,
+        );
       }
-      if (e.onExitCode === undefined && e.onReason === undefined && e.onStatusReason === undefined) {
-        throw client("Error executing request, Exception : evaluateOnExit requires onStatusReason, onReason or onExitCode.");
+      if (
+        e.onExitCode === undefined && e.onReason === undefined && e.onStatusReason === undefined
+      ) {
+        throw client(
+          "Error executing request, Exception : evaluateOnExit requires onStatusReason, onReason or onExitCode.",
+        );
       }
       for (const k of ["onExitCode", "onReason", "onStatusReason"]) {
         const v = e[k] as string | undefined;
@@ -808,65 +925,110 @@ export class BatchService implements ModeledService {
   #checkTimeout(t: Json | undefined): void {
     const s = t?.attemptDurationSeconds as number | undefined;
     if (s !== undefined && s < this.#o.minTimeoutSeconds) {
-      throw client(`Error executing request, Exception : attemptDurationSeconds must be at least ${this.#o.minTimeoutSeconds} seconds.`);
+      throw client(
+        `Error executing request, Exception : attemptDurationSeconds must be at least ${this.#o.minTimeoutSeconds} seconds.`,
+      );
     }
   }
 
-  #checkResources(reqs: unknown, fargate: boolean, legacy: { vcpus?: unknown; memory?: unknown }): void {
+  #checkResources(
+    reqs: unknown,
+    fargate: boolean,
+    legacy: { vcpus?: unknown; memory?: unknown },
+  ): void {
     for (const r of (reqs as { type: string; value: string }[] | undefined) ?? []) {
-      if (!["VCPU", "MEMORY", "GPU"].includes(r.type)) throw client(`Invalid resource requirement type ${r.type}`);
+      if (!["VCPU", "MEMORY", "GPU"].includes(r.type)) {
+        throw client(`Invalid resource requirement type ${r.type}`);
+      }
       if (!/^[0-9]+(\.[0-9]+)?$/.test(r.value)) throw client(`Invalid ${r.type} value ${r.value}`);
     }
     const vcpu = resourceValue(reqs, "VCPU");
     const mem = resourceValue(reqs, "MEMORY");
     if (fargate) {
       if (legacy.vcpus !== undefined || legacy.memory !== undefined) {
-        throw client("Error executing request, Exception : Fargate resource requirements must be given as resourceRequirements, not vcpus or memory.");
+        throw client(
+          "Error executing request, Exception : Fargate resource requirements must be given as resourceRequirements, not vcpus or memory.",
+        );
       }
       if (vcpu !== undefined && mem !== undefined) {
         const combo = FARGATE_COMBOS.find(([v]) => v === Number(vcpu));
         if (!combo || !combo[1].includes(Number(mem))) {
-          throw client(`Error executing request, Exception : Fargate resource requirements (VCPU ${vcpu}, MEMORY ${mem}) are not a supported combination.`);
+          throw client(
+            `Error executing request, Exception : Fargate resource requirements (VCPU ${vcpu}, MEMORY ${mem}) are not a supported combination.`,
+          );
         }
       }
     } else {
       if (vcpu !== undefined && !(Number.isInteger(Number(vcpu)) && Number(vcpu) >= 1)) {
-        throw client(`Error executing request, Exception : VCPU must be a whole number of at least 1 for EC2 jobs, got ${vcpu}.`);
+        throw client(
+          `Error executing request, Exception : VCPU must be a whole number of at least 1 for EC2 jobs, got ${vcpu}.`,
+        );
       }
-      if (mem !== undefined && Number(mem) < 4) throw client("Error executing request, Exception : MEMORY must be at least 4 MiB.");
+      if (mem !== undefined && Number(mem) < 4) {
+        throw client("Error executing request, Exception : MEMORY must be at least 4 MiB.");
+      }
     }
   }
 
   // deno-lint-ignore no-explicit-any
   #register(p: any): unknown {
-    if (!NAME.test(p.jobDefinitionName)) throw client("jobDefinitionName must match [a-zA-Z0-9_-]{1,128}");
+    if (!NAME.test(p.jobDefinitionName)) {
+      throw client("jobDefinitionName must match [a-zA-Z0-9_-]{1,128}");
+    }
     if (p.type !== "container") {
-      throw client(`Error executing request, Exception : The emulator supports only type container, got ${p.type}.`);
+      throw client(
+        `Error executing request, Exception : The emulator supports only type container, got ${p.type}.`,
+      );
     }
     const cp = p.containerProperties as Json | undefined;
-    if (!cp) throw client("Error executing request, Exception : containerProperties is required for container job definitions.");
+    if (!cp) {
+      throw client(
+        "Error executing request, Exception : containerProperties is required for container job definitions.",
+      );
+    }
     const caps: string[] = p.platformCapabilities ?? ["EC2"];
-    if (caps.length !== 1 || !["EC2", "FARGATE"].includes(caps[0]!)) throw client("platformCapabilities must be [EC2] or [FARGATE]");
+    if (caps.length !== 1 || !["EC2", "FARGATE"].includes(caps[0]!)) {
+      throw client("platformCapabilities must be [EC2] or [FARGATE]");
+    }
     const fargate = caps[0] === "FARGATE";
-    if (!cp.image) throw client("Error executing request, Exception : Container properties should contain image.");
+    if (!cp.image) {
+      throw client(
+        "Error executing request, Exception : Container properties should contain image.",
+      );
+    }
     this.#checkResources(cp.resourceRequirements, fargate, { vcpus: cp.vcpus, memory: cp.memory });
     if (fargate) {
       if (!cp.executionRoleArn) {
-        throw client("Error executing request, Exception : Fargate job definitions require executionRoleArn.");
+        throw client(
+          "Error executing request, Exception : Fargate job definitions require executionRoleArn.",
+        );
       }
-      if (!resourceValue(cp.resourceRequirements, "VCPU") || !resourceValue(cp.resourceRequirements, "MEMORY")) {
-        throw client("Error executing request, Exception : Fargate job definitions require VCPU and MEMORY resourceRequirements.");
+      if (
+        !resourceValue(cp.resourceRequirements, "VCPU") ||
+        !resourceValue(cp.resourceRequirements, "MEMORY")
+      ) {
+        throw client(
+          "Error executing request, Exception : Fargate job definitions require VCPU and MEMORY resourceRequirements.",
+        );
       }
     } else {
       if (resourceValue(cp.resourceRequirements, "VCPU") === undefined && cp.vcpus === undefined) {
-        throw client("Error executing request, Exception : Container properties should contain vcpus.");
+        throw client(
+          "Error executing request, Exception : Container properties should contain vcpus.",
+        );
       }
-      if (resourceValue(cp.resourceRequirements, "MEMORY") === undefined && cp.memory === undefined) {
-        throw client("Error executing request, Exception : Container properties should contain memory.");
+      if (
+        resourceValue(cp.resourceRequirements, "MEMORY") === undefined && cp.memory === undefined
+      ) {
+        throw client(
+          "Error executing request, Exception : Container properties should contain memory.",
+        );
       }
     }
     for (const e of (cp.environment as { name: string }[] | undefined) ?? []) {
-      if (e.name?.startsWith("AWS_BATCH")) throw client("Environment variable names starting with AWS_BATCH are reserved.");
+      if (e.name?.startsWith("AWS_BATCH")) {
+        throw client("Environment variable names starting with AWS_BATCH are reserved.");
+      }
     }
     this.#checkRetry(p.retryStrategy);
     this.#checkTimeout(p.timeout);
@@ -896,7 +1058,11 @@ export class BatchService implements ModeledService {
     };
     list.push(d);
     this.jobDefinitions.set(d.jobDefinitionName, list);
-    return { jobDefinitionName: d.jobDefinitionName, jobDefinitionArn: d.jobDefinitionArn, revision };
+    return {
+      jobDefinitionName: d.jobDefinitionName,
+      jobDefinitionArn: d.jobDefinitionArn,
+      revision,
+    };
   }
 
   #resolveDef(ref: string, anyStatus = false): JobDefinition {
@@ -915,7 +1081,9 @@ export class BatchService implements ModeledService {
     const d = rev !== undefined
       ? list[rev - 1]
       : [...list].reverse().find((x) => x.status === "ACTIVE");
-    if (!d || (arn && d.jobDefinitionArn !== ref)) throw client(`Job definition ${ref} does not exist`);
+    if (!d || (arn && d.jobDefinitionArn !== ref)) {
+      throw client(`Job definition ${ref} does not exist`);
+    }
     if (!anyStatus && d.status !== "ACTIVE") throw client(`Job definition ${ref} is INACTIVE`);
     return d;
   }
@@ -949,22 +1117,40 @@ export class BatchService implements ModeledService {
   // deno-lint-ignore no-explicit-any
   #submit(p: any): unknown {
     if (!NAME.test(p.jobName)) {
-      throw client("Error executing request, Exception : jobName must be 1-128 letters, numbers, hyphens and underscores, starting with a letter or number.");
+      throw client(
+        "Error executing request, Exception : jobName must be 1-128 letters, numbers, hyphens and underscores, starting with a letter or number.",
+      );
     }
     const q = this.#queue(p.jobQueue);
-    if (q.state !== "ENABLED") throw client(`Job queue ${q.jobQueueArn} is not ENABLED; jobs cannot be submitted to it`);
-    if (q.status === "DELETING" || q.status === "DELETED") throw client(`Job queue ${q.jobQueueArn} is being deleted`);
+    if (q.state !== "ENABLED") {
+      throw client(`Job queue ${q.jobQueueArn} is not ENABLED; jobs cannot be submitted to it`);
+    }
+    if (q.status === "DELETING" || q.status === "DELETED") {
+      throw client(`Job queue ${q.jobQueueArn} is being deleted`);
+    }
     const def = this.#resolveDef(p.jobDefinition);
     const fargateQueue = q.computeEnvironmentOrder.some((o) =>
-      isFargateType(this.computeEnvironments.get(o.computeEnvironment.split("/").pop()!)?.computeResources?.type)
+      isFargateType(
+        this.computeEnvironments.get(o.computeEnvironment.split("/").pop()!)?.computeResources
+          ?.type,
+      )
     );
     const fargateDef = def.platformCapabilities[0] === "FARGATE";
     if (fargateQueue !== fargateDef) {
-      throw client(`Job definition platform capabilities [${def.platformCapabilities[0]}] are not compatible with the compute environments of job queue ${q.jobQueueName}`);
+      throw client(
+        `Job definition platform capabilities [${
+          def.platformCapabilities[0]
+        }] are not compatible with the compute environments of job queue ${q.jobQueueName}`,
+      );
     }
     const size = p.arrayProperties?.size as number | undefined;
-    if (p.arrayProperties && (size === undefined || !Number.isInteger(size) || size < 2 || size > 10000)) {
-      throw client("Error executing request, Exception : Array job size must be between 2 and 10000.");
+    if (
+      p.arrayProperties &&
+      (size === undefined || !Number.isInteger(size) || size < 2 || size > 10000)
+    ) {
+      throw client(
+        "Error executing request, Exception : Array job size must be between 2 and 10000.",
+      );
     }
     const dependsOn = (p.dependsOn ?? []) as { jobId?: string; type?: string }[];
     if (dependsOn.length > 20) throw client("A job can depend on at most 20 jobs");
@@ -992,15 +1178,24 @@ export class BatchService implements ModeledService {
     this.#checkTimeout(p.timeout);
     const ov = (p.containerOverrides ?? {}) as Json;
     for (const e of (ov.environment as { name: string }[] | undefined) ?? []) {
-      if (e.name?.startsWith("AWS_BATCH")) throw client("Environment variable names starting with AWS_BATCH are reserved.");
+      if (e.name?.startsWith("AWS_BATCH")) {
+        throw client("Environment variable names starting with AWS_BATCH are reserved.");
+      }
     }
-    this.#checkResources(ov.resourceRequirements, fargateDef, { vcpus: ov.vcpus, memory: ov.memory });
+    this.#checkResources(ov.resourceRequirements, fargateDef, {
+      vcpus: ov.vcpus,
+      memory: ov.memory,
+    });
     const tags = { ...(p.tags ?? {}) };
     if (Object.keys(tags).length > 50) throw client("Too many tags: at most 50 are allowed");
     const cp = def.containerProperties;
     const env = new Map<string, string>();
-    for (const e of (cp.environment as { name: string; value: string }[]) ?? []) env.set(e.name, e.value);
-    for (const e of (ov.environment as { name: string; value: string }[] | undefined) ?? []) env.set(e.name, e.value);
+    for (const e of (cp.environment as { name: string; value: string }[]) ?? []) {
+      env.set(e.name, e.value);
+    }
+    for (const e of (ov.environment as { name: string; value: string }[] | undefined) ?? []) {
+      env.set(e.name, e.value);
+    }
     const reqs = mergeRequirements(cp.resourceRequirements, ov.resourceRequirements);
     const vcpus = Number(resourceValue(reqs, "VCPU") ?? ov.vcpus ?? cp.vcpus ?? 1);
     const memoryMiB = Number(resourceValue(reqs, "MEMORY") ?? ov.memory ?? cp.memory ?? 2048);
@@ -1038,7 +1233,10 @@ export class BatchService implements ModeledService {
     this.jobs.set(jobId, job);
     if (size) {
       job.arraySize = size;
-      job.statusSummary = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+      job.statusSummary = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<
+        JobStatus,
+        number
+      >;
       job.statusSummary.SUBMITTED = size;
       job.statusSummaryLastUpdatedAt = now;
       job.children = [];
@@ -1088,10 +1286,16 @@ export class BatchService implements ModeledService {
       parent.statusSummary[s]++;
       parent.statusSummaryLastUpdatedAt = Date.now();
       const sum = parent.statusSummary;
-      if (parent.status === "SUBMITTED" && (s === "RUNNABLE" || s === "PENDING" || s === "STARTING" || s === "RUNNING" || TERMINAL.has(s))) {
+      if (
+        parent.status === "SUBMITTED" &&
+        (s === "RUNNABLE" || s === "PENDING" || s === "STARTING" || s === "RUNNING" ||
+          TERMINAL.has(s))
+      ) {
         parent.status = "PENDING";
       }
-      if ((s === "RUNNING" || s === "STARTING") && parent.startedAt === undefined) parent.startedAt = Date.now();
+      if ((s === "RUNNING" || s === "STARTING") && parent.startedAt === undefined) {
+        parent.startedAt = Date.now();
+      }
       if (sum.SUCCEEDED + sum.FAILED === parent.arraySize && !TERMINAL.has(parent.status)) {
         parent.status = sum.FAILED === 0 ? "SUCCEEDED" : "FAILED";
         parent.stoppedAt = Date.now();
@@ -1135,8 +1339,11 @@ export class BatchService implements ModeledService {
 
   // deno-lint-ignore no-explicit-any
   #listJobs(p: any): unknown {
-    const given = [p.jobQueue, p.arrayJobId, p.multiNodeJobId].filter((x) => x !== undefined).length;
-    if (given !== 1) throw client("Exactly one of jobQueue, arrayJobId and multiNodeJobId must be specified");
+    const given =
+      [p.jobQueue, p.arrayJobId, p.multiNodeJobId].filter((x) => x !== undefined).length;
+    if (given !== 1) {
+      throw client("Exactly one of jobQueue, arrayJobId and multiNodeJobId must be specified");
+    }
     if (p.multiNodeJobId) throw client(`Job ${p.multiNodeJobId} is not a multi-node parallel job`);
     let list: Job[];
     if (p.jobQueue) {
@@ -1163,7 +1370,9 @@ export class BatchService implements ModeledService {
             break;
           case "JOB_DEFINITION":
             list = list.filter((j) =>
-              v.startsWith("arn:") ? globMatch(v, j.def.jobDefinitionArn) : v.includes(":")
+              v.startsWith("arn:")
+                ? globMatch(v, j.def.jobDefinitionArn)
+                : v.includes(":")
                 ? `${j.def.jobDefinitionName}:${j.def.revision}` === v
                 : globMatch(v, j.def.jobDefinitionName)
             );
@@ -1194,9 +1403,16 @@ export class BatchService implements ModeledService {
         startedAt: j.startedAt,
         stoppedAt: j.stoppedAt,
         container: j.attempts.length || j.current
-          ? { exitCode: (j.container.exitCode as number | undefined), reason: j.container.reason as string | undefined }
+          ? {
+            exitCode: j.container.exitCode as number | undefined,
+            reason: j.container.reason as string | undefined,
+          }
           : undefined,
-        arrayProperties: j.arraySize ? { size: j.arraySize } : j.arrayIndex !== undefined ? { index: j.arrayIndex } : undefined,
+        arrayProperties: j.arraySize
+          ? { size: j.arraySize }
+          : j.arrayIndex !== undefined
+          ? { index: j.arrayIndex }
+          : undefined,
         jobDefinition: j.def.jobDefinitionArn,
       })),
       nextToken: next,
@@ -1240,9 +1456,13 @@ export class BatchService implements ModeledService {
   }
 
   #taggable(arn: string): { tags: Record<string, string> } {
-    for (const c of this.computeEnvironments.values()) if (c.computeEnvironmentArn === arn) return c;
+    for (const c of this.computeEnvironments.values()) {
+      if (c.computeEnvironmentArn === arn) return c;
+    }
     for (const q of this.jobQueues.values()) if (q.jobQueueArn === arn) return q;
-    for (const list of this.jobDefinitions.values()) for (const d of list) if (d.jobDefinitionArn === arn) return d;
+    for (const list of this.jobDefinitions.values()) {
+      for (const d of list) if (d.jobDefinitionArn === arn) return d;
+    }
     const m = arn.match(/:job\/(.+)$/);
     if (m && this.jobs.get(m[1]!)) return this.jobs.get(m[1]!)!;
     throw client(`Resource ${arn} does not exist`);
@@ -1265,7 +1485,10 @@ export class BatchService implements ModeledService {
       start = Number(m[1]);
     }
     const n = p.maxResults ?? 100;
-    return { items: all.slice(start, start + n), next: start + n < all.length ? `emu-${start + n}` : undefined };
+    return {
+      items: all.slice(start, start + n),
+      next: start + n < all.length ? `emu-${start + n}` : undefined,
+    };
   }
 
   // -------------------------------------------------------------- scheduler
@@ -1326,7 +1549,9 @@ export class BatchService implements ModeledService {
       const order = [...q.computeEnvironmentOrder].sort((a, b) => a.order - b.order);
       for (const o of order) {
         const ce = this.computeEnvironments.get(o.computeEnvironment.split("/").pop()!);
-        if (!ce || ce.state !== "ENABLED" || (ce.status !== "VALID" && ce.status !== "UPDATING")) continue;
+        if (!ce || ce.state !== "ENABLED" || (ce.status !== "VALID" && ce.status !== "UPDATING")) {
+          continue;
+        }
         const max = (ce.computeResources?.maxvCpus as number | undefined) ?? Infinity;
         const u = used.get(ce) ?? 0;
         if (u + j.vcpus > max) continue;
@@ -1377,19 +1602,26 @@ export class BatchService implements ModeledService {
         taskArn: `arn:aws:ecs:${this.#o.region}:${this.#o.accountId}:task/${cluster}/${taskId}`,
         containerInstanceArn: isFargateType(ce.computeResources?.type)
           ? undefined
-          : `arn:aws:ecs:${this.#o.region}:${this.#o.accountId}:container-instance/${cluster}/${randomHex(32)}`,
+          : `arn:aws:ecs:${this.#o.region}:${this.#o.accountId}:container-instance/${cluster}/${
+            randomHex(32)
+          }`,
         networkInterfaces: [],
       },
     };
     j.current = attempt;
     const fault = this.#takeFault(j, attemptNo);
-    const logConf = j.container.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined;
+    const logConf = j.container.logConfiguration as {
+      logDriver?: string;
+      options?: Record<string, string>;
+    } | undefined;
     const group = logConf?.logDriver === "awslogs" && logConf.options?.["awslogs-group"]
       ? logConf.options["awslogs-group"]
       : "/aws/batch/job";
     const streamName = `${j.def.jobDefinitionName}/default/${taskId}`;
     const env: Record<string, string> = {};
-    for (const e of j.container.environment as { name: string; value: string }[]) env[e.name] = e.value;
+    for (const e of j.container.environment as { name: string; value: string }[]) {
+      env[e.name] = e.value;
+    }
     Object.assign(env, this.#o.baseEnvironment());
     env.AWS_BATCH_JOB_ID = j.jobId;
     env.AWS_BATCH_JOB_ATTEMPT = String(attemptNo);
@@ -1470,7 +1702,9 @@ export class BatchService implements ModeledService {
         result = await this.#o.runner.run(req);
       }
     } catch (e) {
-      const reason = e instanceof StartError ? e.message : `CannotStartContainerError: ${e instanceof Error ? e.message : String(e)}`;
+      const reason = e instanceof StartError
+        ? e.message
+        : `CannotStartContainerError: ${e instanceof Error ? e.message : String(e)}`;
       result = { reason, statusReason: "Task failed to start" };
     } finally {
       if (timer !== undefined) clearTimeout(timer);
@@ -1482,7 +1716,9 @@ export class BatchService implements ModeledService {
     attempt.container.reason = result.reason;
     const stop = j.stopReason;
     attempt.statusReason = stop?.reason ?? result.statusReason ??
-      (result.exitCode !== undefined ? "Essential container in task exited" : "Task failed to start");
+      (result.exitCode !== undefined
+        ? "Essential container in task exited"
+        : "Task failed to start");
     j.attempts.push(attempt);
     j.current = undefined;
     j.ce = undefined;
@@ -1515,9 +1751,12 @@ export class BatchService implements ModeledService {
     if (j.attempts.length >= max) return false;
     for (const rule of (j.retryStrategy?.evaluateOnExit ?? []) as Record<string, string>[]) {
       const codeOk = rule.onExitCode === undefined ||
-        (a.container.exitCode !== undefined && globMatch(rule.onExitCode, String(a.container.exitCode)));
-      const reasonOk = rule.onReason === undefined || globMatch(rule.onReason, a.container.reason ?? "");
-      const statusOk = rule.onStatusReason === undefined || globMatch(rule.onStatusReason, a.statusReason ?? "");
+        (a.container.exitCode !== undefined &&
+          globMatch(rule.onExitCode, String(a.container.exitCode)));
+      const reasonOk = rule.onReason === undefined ||
+        globMatch(rule.onReason, a.container.reason ?? "");
+      const statusOk = rule.onStatusReason === undefined ||
+        globMatch(rule.onStatusReason, a.statusReason ?? "");
       if (codeOk && reasonOk && statusOk) return String(rule.action).toUpperCase() === "RETRY";
     }
     return true;

@@ -136,7 +136,15 @@ export class Ec2Service implements ModeledService {
       s.DefaultForAz = true;
       s.MapPublicIpOnLaunch = true;
     });
-    for (const m of [this.vpcs, this.subnets, this.securityGroups, this.internetGateways, this.routeTables]) {
+    for (
+      const m of [
+        this.vpcs,
+        this.subnets,
+        this.securityGroups,
+        this.internetGateways,
+        this.routeTables,
+      ]
+    ) {
       for (const id of m.keys()) this.builtinIds.add(id);
     }
     this.operations = this.#ops();
@@ -150,7 +158,11 @@ export class Ec2Service implements ModeledService {
     const out: Tag[] = [];
     for (const s of specs ?? []) {
       if (s.ResourceType !== type) {
-        throw new ServiceError("InvalidParameterValue", `'${s.ResourceType}' is not a valid taggable resource type for this operation.`, 400);
+        throw new ServiceError(
+          "InvalidParameterValue",
+          `'${s.ResourceType}' is not a valid taggable resource type for this operation.`,
+          400,
+        );
       }
       out.push(...(s.Tags ?? []));
     }
@@ -196,7 +208,12 @@ export class Ec2Service implements ModeledService {
       RouteTableId: rtId,
       VpcId: vpc.VpcId,
       OwnerId: this.#account,
-      Routes: [{ DestinationCidrBlock: cidr, GatewayId: "local", Origin: "CreateRouteTable", State: "active" }],
+      Routes: [{
+        DestinationCidrBlock: cidr,
+        GatewayId: "local",
+        Origin: "CreateRouteTable",
+        State: "active",
+      }],
       Associations: [{
         Main: true,
         RouteTableAssociationId: this.#id("rtbassoc"),
@@ -231,13 +248,19 @@ export class Ec2Service implements ModeledService {
       if (s.VpcId !== vpcId) continue;
       const sr = cidrRange(s.CidrBlock as string)!;
       if (range[0] <= sr[1] && sr[0] <= range[1]) {
-        throw new ServiceError("InvalidSubnet.Conflict", `The CIDR '${cidr}' conflicts with another subnet`, 400);
+        throw new ServiceError(
+          "InvalidSubnet.Conflict",
+          `The CIDR '${cidr}' conflicts with another subnet`,
+          400,
+        );
       }
     }
     if (!this.zones.includes(az)) {
       throw new ServiceError(
         "InvalidParameterValue",
-        `Value (${az}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: ${this.zones.join(", ")}.`,
+        `Value (${az}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: ${
+          this.zones.join(", ")
+        }.`,
         400,
       );
     }
@@ -277,7 +300,11 @@ export class Ec2Service implements ModeledService {
     out: (r: Ec2Resource) => Record<string, unknown> = (r) => r,
   ): { items: Record<string, unknown>[]; next?: string } {
     if (p.DryRun) {
-      throw new ServiceError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
+      throw new ServiceError(
+        "DryRunOperation",
+        "Request would have succeeded, but DryRun flag is set.",
+        412,
+      );
     }
     let items = all;
     if (ids && ids.length > 0) {
@@ -307,7 +334,16 @@ export class Ec2Service implements ModeledService {
    * @param id A resource id.
    */
   findById(id: string): Ec2Resource | undefined {
-    for (const m of [this.vpcs, this.subnets, this.securityGroups, this.internetGateways, this.routeTables, this.launchTemplates]) {
+    for (
+      const m of [
+        this.vpcs,
+        this.subnets,
+        this.securityGroups,
+        this.internetGateways,
+        this.routeTables,
+        this.launchTemplates,
+      ]
+    ) {
       const r = m.get(id);
       if (r) return r;
     }
@@ -318,7 +354,16 @@ export class Ec2Service implements ModeledService {
     const region = this.#region;
     return {
       DescribeRegions: (p) => {
-        const regions = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1", "ap-southeast-2"];
+        const regions = [
+          "us-east-1",
+          "us-east-2",
+          "us-west-1",
+          "us-west-2",
+          "eu-west-1",
+          "eu-central-1",
+          "ap-northeast-1",
+          "ap-southeast-2",
+        ];
         if (!regions.includes(region)) regions.push(region);
         let items: Ec2Resource[] = regions.map((r) => ({
           RegionName: r,
@@ -326,9 +371,13 @@ export class Ec2Service implements ModeledService {
           OptInStatus: "opt-in-not-required",
           Tags: [],
         }));
-        if (p.RegionNames?.length) items = items.filter((r) => p.RegionNames.includes(r.RegionName));
+        if (p.RegionNames?.length) {
+          items = items.filter((r) => p.RegionNames.includes(r.RegionName));
+        }
         for (const f of p.Filters ?? []) {
-          items = items.filter((r) => matchFilter(r, f, { "region-name": (x) => x.RegionName, endpoint: (x) => x.Endpoint }));
+          items = items.filter((r) =>
+            matchFilter(r, f, { "region-name": (x) => x.RegionName, endpoint: (x) => x.Endpoint })
+          );
         }
         return { Regions: items.map(({ Tags: _t, ...r }) => r) };
       },
@@ -366,29 +415,52 @@ export class Ec2Service implements ModeledService {
           FreeTierEligible: t === "t3.micro",
           SupportedUsageClasses: ["on-demand", "spot"],
           ProcessorInfo: { SupportedArchitectures: ["x86_64"] },
-          VCpuInfo: { DefaultVCpus: v, DefaultCores: Math.max(1, v / 2), DefaultThreadsPerCore: v > 1 ? 2 : 1 },
+          VCpuInfo: {
+            DefaultVCpus: v,
+            DefaultCores: Math.max(1, v / 2),
+            DefaultThreadsPerCore: v > 1 ? 2 : 1,
+          },
           MemoryInfo: { SizeInMiB: m },
           GpuInfo: gpu
-            ? { Gpus: [{ Name: t.startsWith("p3") ? "V100" : "T4", Manufacturer: "NVIDIA", Count: gpu, MemoryInfo: { SizeInMiB: 16384 } }], TotalGpuMemoryInMiB: 16384 }
+            ? {
+              Gpus: [{
+                Name: t.startsWith("p3") ? "V100" : "T4",
+                Manufacturer: "NVIDIA",
+                Count: gpu,
+                MemoryInfo: { SizeInMiB: 16384 },
+              }],
+              TotalGpuMemoryInMiB: 16384,
+            }
             : undefined,
           Tags: [],
         }));
         if (p.InstanceTypes?.length) {
           for (const t of p.InstanceTypes) {
             if (!all.some((x) => x.InstanceType === t)) {
-              throw new ServiceError("InvalidInstanceType", `The following supplied instance types do not exist: [${t}]`, 400);
+              throw new ServiceError(
+                "InvalidInstanceType",
+                `The following supplied instance types do not exist: [${t}]`,
+                400,
+              );
             }
           }
         }
-        const r = this.#describe(p, all, p.InstanceTypes, "InstanceType", ["InvalidInstanceType", "instance type"], {
+        const r = this.#describe(p, all, p.InstanceTypes, "InstanceType", [
+          "InvalidInstanceType",
+          "instance type",
+        ], {
           "instance-type": (x) => x.InstanceType,
-          "vcpu-info.default-vcpus": (x) => String((x.VCpuInfo as { DefaultVCpus: number }).DefaultVCpus),
+          "vcpu-info.default-vcpus": (x) =>
+            String((x.VCpuInfo as { DefaultVCpus: number }).DefaultVCpus),
           "current-generation": (x) => String(x.CurrentGeneration),
         }, ({ Tags: _t, ...x }) => x);
         return { InstanceTypes: r.items, NextToken: r.next };
       },
       DescribeVpcs: (p) => {
-        const r = this.#describe(p, [...this.vpcs.values()], p.VpcIds, "VpcId", ["InvalidVpcID.NotFound", "vpc"], {
+        const r = this.#describe(p, [...this.vpcs.values()], p.VpcIds, "VpcId", [
+          "InvalidVpcID.NotFound",
+          "vpc",
+        ], {
           "vpc-id": (x) => x.VpcId,
           "cidr": (x) => x.CidrBlock,
           "cidr-block": (x) => x.CidrBlock,
@@ -414,11 +486,19 @@ export class Ec2Service implements ModeledService {
         const vpc = this.#get(this.vpcs, p.VpcId, "InvalidVpcID.NotFound", "vpc");
         const id = vpc.VpcId as string;
         const deps = [...this.subnets.values()].some((s) => s.VpcId === id) ||
-          [...this.internetGateways.values()].some((g) => (g.Attachments as { VpcId: string }[]).some((a) => a.VpcId === id)) ||
-          [...this.securityGroups.values()].some((g) => g.VpcId === id && g.GroupName !== "default") ||
+          [...this.internetGateways.values()].some((g) =>
+            (g.Attachments as { VpcId: string }[]).some((a) => a.VpcId === id)
+          ) ||
+          [...this.securityGroups.values()].some((g) =>
+            g.VpcId === id && g.GroupName !== "default"
+          ) ||
           [...this.routeTables.values()].some((t) => t.VpcId === id && !isMain(t));
         if (deps) {
-          throw new ServiceError("DependencyViolation", `The vpc '${id}' has dependencies and cannot be deleted.`, 400);
+          throw new ServiceError(
+            "DependencyViolation",
+            `The vpc '${id}' has dependencies and cannot be deleted.`,
+            400,
+          );
         }
         for (const [k, g] of this.securityGroups) if (g.VpcId === id) this.securityGroups.delete(k);
         for (const [k, t] of this.routeTables) if (t.VpcId === id) this.routeTables.delete(k);
@@ -427,9 +507,14 @@ export class Ec2Service implements ModeledService {
       },
       ModifyVpcAttribute: (p) => {
         const vpc = this.#get(this.vpcs, p.VpcId, "InvalidVpcID.NotFound", "vpc");
-        const set = [p.EnableDnsHostnames, p.EnableDnsSupport, p.EnableNetworkAddressUsageMetrics].filter((x) => x !== undefined);
+        const set = [p.EnableDnsHostnames, p.EnableDnsSupport, p.EnableNetworkAddressUsageMetrics]
+          .filter((x) => x !== undefined);
         if (set.length !== 1) {
-          throw new ServiceError("InvalidParameterCombination", "Fields for multiple attribute types specified: enableDnsHostnames, enableDnsSupport", 400);
+          throw new ServiceError(
+            "InvalidParameterCombination",
+            "Fields for multiple attribute types specified: enableDnsHostnames, enableDnsSupport",
+            400,
+          );
         }
         if (p.EnableDnsHostnames) vpc.EnableDnsHostnames = p.EnableDnsHostnames.Value;
         if (p.EnableDnsSupport) vpc.EnableDnsSupport = p.EnableDnsSupport.Value;
@@ -439,12 +524,19 @@ export class Ec2Service implements ModeledService {
         const vpc = this.#get(this.vpcs, p.VpcId, "InvalidVpcID.NotFound", "vpc");
         return {
           VpcId: vpc.VpcId,
-          EnableDnsHostnames: p.Attribute === "enableDnsHostnames" ? { Value: vpc.EnableDnsHostnames } : undefined,
-          EnableDnsSupport: p.Attribute === "enableDnsSupport" ? { Value: vpc.EnableDnsSupport } : undefined,
+          EnableDnsHostnames: p.Attribute === "enableDnsHostnames"
+            ? { Value: vpc.EnableDnsHostnames }
+            : undefined,
+          EnableDnsSupport: p.Attribute === "enableDnsSupport"
+            ? { Value: vpc.EnableDnsSupport }
+            : undefined,
         };
       },
       DescribeSubnets: (p) => {
-        const r = this.#describe(p, [...this.subnets.values()], p.SubnetIds, "SubnetId", ["InvalidSubnetID.NotFound", "subnet"], {
+        const r = this.#describe(p, [...this.subnets.values()], p.SubnetIds, "SubnetId", [
+          "InvalidSubnetID.NotFound",
+          "subnet",
+        ], {
           "subnet-id": (x) => x.SubnetId,
           "vpc-id": (x) => x.VpcId,
           "availability-zone": (x) => x.AvailabilityZone,
@@ -460,15 +552,29 @@ export class Ec2Service implements ModeledService {
         return { Subnets: r.items, NextToken: r.next };
       },
       CreateSubnet: (p) => {
-        const az = p.AvailabilityZone ?? this.zones[[...this.subnets.values()].filter((s) => s.VpcId === p.VpcId).length % 3]!;
-        if (!p.CidrBlock) throw new ServiceError("MissingParameter", "The request must contain the parameter cidrBlock", 400);
-        const s = this.#createSubnet(p.VpcId, p.CidrBlock, az, this.#tags(p.TagSpecifications, "subnet"));
+        const az = p.AvailabilityZone ??
+          this.zones[[...this.subnets.values()].filter((s) => s.VpcId === p.VpcId).length % 3]!;
+        if (!p.CidrBlock) {
+          throw new ServiceError(
+            "MissingParameter",
+            "The request must contain the parameter cidrBlock",
+            400,
+          );
+        }
+        const s = this.#createSubnet(
+          p.VpcId,
+          p.CidrBlock,
+          az,
+          this.#tags(p.TagSpecifications, "subnet"),
+        );
         return { Subnet: s };
       },
       DeleteSubnet: (p) => {
         this.#get(this.subnets, p.SubnetId, "InvalidSubnetID.NotFound", "subnet");
         for (const t of this.routeTables.values()) {
-          t.Associations = (t.Associations as { SubnetId?: string }[]).filter((a) => a.SubnetId !== p.SubnetId);
+          t.Associations = (t.Associations as { SubnetId?: string }[]).filter((a) =>
+            a.SubnetId !== p.SubnetId
+          );
         }
         this.subnets.delete(p.SubnetId);
         return {};
@@ -482,10 +588,22 @@ export class Ec2Service implements ModeledService {
         const vpcId = p.VpcId ?? this.defaultVpcId;
         this.#get(this.vpcs, vpcId, "InvalidVpcID.NotFound", "vpc");
         if (p.GroupName === "default" || p.GroupName.startsWith("sg-")) {
-          throw new ServiceError("InvalidParameterValue", `Invalid value '${p.GroupName}' for groupName.`, 400);
+          throw new ServiceError(
+            "InvalidParameterValue",
+            `Invalid value '${p.GroupName}' for groupName.`,
+            400,
+          );
         }
-        if ([...this.securityGroups.values()].some((g) => g.VpcId === vpcId && g.GroupName === p.GroupName)) {
-          throw new ServiceError("InvalidGroup.Duplicate", `The security group '${p.GroupName}' already exists for VPC '${vpcId}'`, 400);
+        if (
+          [...this.securityGroups.values()].some((g) =>
+            g.VpcId === vpcId && g.GroupName === p.GroupName
+          )
+        ) {
+          throw new ServiceError(
+            "InvalidGroup.Duplicate",
+            `The security group '${p.GroupName}' already exists for VPC '${vpcId}'`,
+            400,
+          );
         }
         const sg: Ec2Resource = {
           GroupId: this.#id("sg"),
@@ -501,21 +619,37 @@ export class Ec2Service implements ModeledService {
         return { GroupId: sg.GroupId, Tags: sg.Tags.length ? sg.Tags : undefined };
       },
       AuthorizeSecurityGroupIngress: (p) => {
-        const sg = this.#get(this.securityGroups, p.GroupId, "InvalidGroup.NotFound", "security group");
+        const sg = this.#get(
+          this.securityGroups,
+          p.GroupId,
+          "InvalidGroup.NotFound",
+          "security group",
+        );
         (sg.IpPermissions as unknown[]).push(...(p.IpPermissions ?? []));
         return { Return: true };
       },
       DescribeSecurityGroups: (p) => {
         if (p.GroupNames?.length) {
           for (const n of p.GroupNames) {
-            if (![...this.securityGroups.values()].some((g) => g.GroupName === n && g.VpcId === this.defaultVpcId)) {
-              throw new ServiceError("InvalidGroup.NotFound", `The security group '${n}' does not exist in default VPC '${this.defaultVpcId}'`, 400);
+            if (
+              ![...this.securityGroups.values()].some((g) =>
+                g.GroupName === n && g.VpcId === this.defaultVpcId
+              )
+            ) {
+              throw new ServiceError(
+                "InvalidGroup.NotFound",
+                `The security group '${n}' does not exist in default VPC '${this.defaultVpcId}'`,
+                400,
+              );
             }
           }
         }
         let all = [...this.securityGroups.values()];
         if (p.GroupNames?.length) all = all.filter((g) => p.GroupNames.includes(g.GroupName));
-        const r = this.#describe(p, all, p.GroupIds, "GroupId", ["InvalidGroup.NotFound", "security group"], {
+        const r = this.#describe(p, all, p.GroupIds, "GroupId", [
+          "InvalidGroup.NotFound",
+          "security group",
+        ], {
           "group-id": (x) => x.GroupId,
           "group-name": (x) => x.GroupName,
           "vpc-id": (x) => x.VpcId,
@@ -526,13 +660,26 @@ export class Ec2Service implements ModeledService {
       },
       DeleteSecurityGroup: (p) => {
         let sg: Ec2Resource | undefined;
-        if (p.GroupId) sg = this.#get(this.securityGroups, p.GroupId, "InvalidGroup.NotFound", "security group");
-        else {
-          sg = [...this.securityGroups.values()].find((g) => g.GroupName === p.GroupName && g.VpcId === this.defaultVpcId);
-          if (!sg) throw new ServiceError("InvalidGroup.NotFound", `The security group '${p.GroupName}' does not exist in default VPC '${this.defaultVpcId}'`, 400);
+        if (p.GroupId) {
+          sg = this.#get(this.securityGroups, p.GroupId, "InvalidGroup.NotFound", "security group");
+        } else {
+          sg = [...this.securityGroups.values()].find((g) =>
+            g.GroupName === p.GroupName && g.VpcId === this.defaultVpcId
+          );
+          if (!sg) {
+            throw new ServiceError(
+              "InvalidGroup.NotFound",
+              `The security group '${p.GroupName}' does not exist in default VPC '${this.defaultVpcId}'`,
+              400,
+            );
+          }
         }
         if (sg.GroupName === "default") {
-          throw new ServiceError("CannotDelete", `the specified group: "${sg.GroupId}" name: "default" cannot be deleted by a user`, 400);
+          throw new ServiceError(
+            "CannotDelete",
+            `the specified group: "${sg.GroupId}" name: "default" cannot be deleted by a user`,
+            400,
+          );
         }
         const referenced = [...this.securityGroups.values()].some((g) =>
           g !== sg &&
@@ -541,7 +688,11 @@ export class Ec2Service implements ModeledService {
           )
         );
         if (referenced) {
-          throw new ServiceError("DependencyViolation", `resource ${sg.GroupId} has a dependent object`, 400);
+          throw new ServiceError(
+            "DependencyViolation",
+            `resource ${sg.GroupId} has a dependent object`,
+            400,
+          );
         }
         this.securityGroups.delete(sg.GroupId as string);
         return {};
@@ -550,42 +701,84 @@ export class Ec2Service implements ModeledService {
         InternetGateway: this.#newIgw(this.#tags(p.TagSpecifications, "internet-gateway")),
       }),
       AttachInternetGateway: (p) => {
-        const igw = this.#get(this.internetGateways, p.InternetGatewayId, "InvalidInternetGatewayID.NotFound", "internetGateway");
+        const igw = this.#get(
+          this.internetGateways,
+          p.InternetGatewayId,
+          "InvalidInternetGatewayID.NotFound",
+          "internetGateway",
+        );
         this.#get(this.vpcs, p.VpcId, "InvalidVpcID.NotFound", "vpc");
         const att = igw.Attachments as { VpcId: string }[];
         if (att.length > 0) {
-          throw new ServiceError("Resource.AlreadyAssociated", `resource ${p.InternetGatewayId} is already attached to network ${att[0]!.VpcId}`, 400);
+          throw new ServiceError(
+            "Resource.AlreadyAssociated",
+            `resource ${p.InternetGatewayId} is already attached to network ${att[0]!.VpcId}`,
+            400,
+          );
         }
-        if ([...this.internetGateways.values()].some((g) => (g.Attachments as { VpcId: string }[]).some((a) => a.VpcId === p.VpcId))) {
-          throw new ServiceError("InvalidParameterValue", `Network ${p.VpcId} already has an internet gateway attached`, 400);
+        if (
+          [...this.internetGateways.values()].some((g) =>
+            (g.Attachments as { VpcId: string }[]).some((a) => a.VpcId === p.VpcId)
+          )
+        ) {
+          throw new ServiceError(
+            "InvalidParameterValue",
+            `Network ${p.VpcId} already has an internet gateway attached`,
+            400,
+          );
         }
         att.push({ VpcId: p.VpcId, State: "available" } as { VpcId: string });
         return {};
       },
       DetachInternetGateway: (p) => {
-        const igw = this.#get(this.internetGateways, p.InternetGatewayId, "InvalidInternetGatewayID.NotFound", "internetGateway");
+        const igw = this.#get(
+          this.internetGateways,
+          p.InternetGatewayId,
+          "InvalidInternetGatewayID.NotFound",
+          "internetGateway",
+        );
         const att = igw.Attachments as { VpcId: string }[];
         if (!att.some((a) => a.VpcId === p.VpcId)) {
-          throw new ServiceError("Gateway.NotAttached", `resource ${p.InternetGatewayId} is not attached to network ${p.VpcId}`, 400);
+          throw new ServiceError(
+            "Gateway.NotAttached",
+            `resource ${p.InternetGatewayId} is not attached to network ${p.VpcId}`,
+            400,
+          );
         }
         igw.Attachments = att.filter((a) => a.VpcId !== p.VpcId);
         return {};
       },
       DeleteInternetGateway: (p) => {
-        const igw = this.#get(this.internetGateways, p.InternetGatewayId, "InvalidInternetGatewayID.NotFound", "internetGateway");
+        const igw = this.#get(
+          this.internetGateways,
+          p.InternetGatewayId,
+          "InvalidInternetGatewayID.NotFound",
+          "internetGateway",
+        );
         if ((igw.Attachments as unknown[]).length > 0) {
-          throw new ServiceError("DependencyViolation", `The internetGateway '${p.InternetGatewayId}' has dependencies and cannot be deleted.`, 400);
+          throw new ServiceError(
+            "DependencyViolation",
+            `The internetGateway '${p.InternetGatewayId}' has dependencies and cannot be deleted.`,
+            400,
+          );
         }
         this.internetGateways.delete(p.InternetGatewayId);
         return {};
       },
       DescribeInternetGateways: (p) => {
-        const r = this.#describe(p, [...this.internetGateways.values()], p.InternetGatewayIds, "InternetGatewayId", ["InvalidInternetGatewayID.NotFound", "internetGateway"], {
-          "internet-gateway-id": (x) => x.InternetGatewayId,
-          "attachment.vpc-id": (x) => (x.Attachments as { VpcId: string }[]).map((a) => a.VpcId),
-          "attachment.state": (x) => (x.Attachments as { State: string }[]).map((a) => a.State),
-          "owner-id": (x) => x.OwnerId,
-        });
+        const r = this.#describe(
+          p,
+          [...this.internetGateways.values()],
+          p.InternetGatewayIds,
+          "InternetGatewayId",
+          ["InvalidInternetGatewayID.NotFound", "internetGateway"],
+          {
+            "internet-gateway-id": (x) => x.InternetGatewayId,
+            "attachment.vpc-id": (x) => (x.Attachments as { VpcId: string }[]).map((a) => a.VpcId),
+            "attachment.state": (x) => (x.Attachments as { State: string }[]).map((a) => a.State),
+            "owner-id": (x) => x.OwnerId,
+          },
+        );
         return { InternetGateways: r.items, NextToken: r.next };
       },
       CreateRouteTable: (p) => {
@@ -596,7 +789,12 @@ export class Ec2Service implements ModeledService {
           RouteTableId: id,
           VpcId: p.VpcId,
           OwnerId: this.#account,
-          Routes: [{ DestinationCidrBlock: vpc.CidrBlock, GatewayId: "local", Origin: "CreateRouteTable", State: "active" }],
+          Routes: [{
+            DestinationCidrBlock: vpc.CidrBlock,
+            GatewayId: "local",
+            Origin: "CreateRouteTable",
+            State: "active",
+          }],
           Associations: [],
           PropagatingVgws: [],
           Tags: this.#tags(p.TagSpecifications, "route-table"),
@@ -605,56 +803,129 @@ export class Ec2Service implements ModeledService {
         return { RouteTable: rt };
       },
       DescribeRouteTables: (p) => {
-        const r = this.#describe(p, [...this.routeTables.values()], p.RouteTableIds, "RouteTableId", ["InvalidRouteTableID.NotFound", "routeTable"], {
-          "route-table-id": (x) => x.RouteTableId,
-          "vpc-id": (x) => x.VpcId,
-          "association.subnet-id": (x) => (x.Associations as { SubnetId?: string }[]).map((a) => a.SubnetId).filter((s) => s),
-          "association.main": (x) => String(isMain(x)),
-          "association.route-table-association-id": (x) => (x.Associations as { RouteTableAssociationId: string }[]).map((a) => a.RouteTableAssociationId),
-          "route.gateway-id": (x) => (x.Routes as { GatewayId?: string }[]).map((a) => a.GatewayId).filter((s) => s),
-          "owner-id": (x) => x.OwnerId,
-        });
+        const r = this.#describe(
+          p,
+          [...this.routeTables.values()],
+          p.RouteTableIds,
+          "RouteTableId",
+          ["InvalidRouteTableID.NotFound", "routeTable"],
+          {
+            "route-table-id": (x) => x.RouteTableId,
+            "vpc-id": (x) => x.VpcId,
+            "association.subnet-id": (x) =>
+              (x.Associations as { SubnetId?: string }[]).map((a) => a.SubnetId).filter((s) => s),
+            "association.main": (x) => String(isMain(x)),
+            "association.route-table-association-id": (x) =>
+              (x.Associations as { RouteTableAssociationId: string }[]).map((a) =>
+                a.RouteTableAssociationId
+              ),
+            "route.gateway-id": (x) =>
+              (x.Routes as { GatewayId?: string }[]).map((a) => a.GatewayId).filter((s) => s),
+            "owner-id": (x) => x.OwnerId,
+          },
+        );
         return { RouteTables: r.items, NextToken: r.next };
       },
       CreateRoute: (p) => {
-        const rt = this.#get(this.routeTables, p.RouteTableId, "InvalidRouteTableID.NotFound", "routeTable");
+        const rt = this.#get(
+          this.routeTables,
+          p.RouteTableId,
+          "InvalidRouteTableID.NotFound",
+          "routeTable",
+        );
         if (!p.DestinationCidrBlock || !cidrRange(p.DestinationCidrBlock)) {
-          throw new ServiceError("InvalidParameterValue", `Value (${p.DestinationCidrBlock}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.`, 400);
+          throw new ServiceError(
+            "InvalidParameterValue",
+            `Value (${p.DestinationCidrBlock}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.`,
+            400,
+          );
         }
         if (p.GatewayId) {
-          const igw = this.#get(this.internetGateways, p.GatewayId, "InvalidInternetGatewayID.NotFound", "internetGateway");
+          const igw = this.#get(
+            this.internetGateways,
+            p.GatewayId,
+            "InvalidInternetGatewayID.NotFound",
+            "internetGateway",
+          );
           if (!(igw.Attachments as { VpcId: string }[]).some((a) => a.VpcId === rt.VpcId)) {
-            throw new ServiceError("InvalidParameterValue", `route table ${rt.RouteTableId} and network gateway ${p.GatewayId} belong to different networks`, 400);
+            throw new ServiceError(
+              "InvalidParameterValue",
+              `route table ${rt.RouteTableId} and network gateway ${p.GatewayId} belong to different networks`,
+              400,
+            );
           }
         } else {
           throw new ServiceError("InvalidParameterCombination", "No route target specified", 400);
         }
         const routes = rt.Routes as { DestinationCidrBlock: string }[];
         if (routes.some((r) => r.DestinationCidrBlock === p.DestinationCidrBlock)) {
-          throw new ServiceError("RouteAlreadyExists", `The route identified by ${p.DestinationCidrBlock} already exists.`, 400);
+          throw new ServiceError(
+            "RouteAlreadyExists",
+            `The route identified by ${p.DestinationCidrBlock} already exists.`,
+            400,
+          );
         }
-        routes.push({ DestinationCidrBlock: p.DestinationCidrBlock, GatewayId: p.GatewayId, Origin: "CreateRoute", State: "active" } as { DestinationCidrBlock: string });
+        routes.push(
+          {
+            DestinationCidrBlock: p.DestinationCidrBlock,
+            GatewayId: p.GatewayId,
+            Origin: "CreateRoute",
+            State: "active",
+          } as { DestinationCidrBlock: string },
+        );
         return { Return: true };
       },
       DeleteRoute: (p) => {
-        const rt = this.#get(this.routeTables, p.RouteTableId, "InvalidRouteTableID.NotFound", "routeTable");
+        const rt = this.#get(
+          this.routeTables,
+          p.RouteTableId,
+          "InvalidRouteTableID.NotFound",
+          "routeTable",
+        );
         const routes = rt.Routes as { DestinationCidrBlock: string; GatewayId?: string }[];
-        if (!routes.some((r) => r.DestinationCidrBlock === p.DestinationCidrBlock && r.GatewayId !== "local")) {
-          throw new ServiceError("InvalidRoute.NotFound", `no route with destination-cidr-block ${p.DestinationCidrBlock} in route table ${p.RouteTableId}`, 400);
+        if (
+          !routes.some((r) =>
+            r.DestinationCidrBlock === p.DestinationCidrBlock && r.GatewayId !== "local"
+          )
+        ) {
+          throw new ServiceError(
+            "InvalidRoute.NotFound",
+            `no route with destination-cidr-block ${p.DestinationCidrBlock} in route table ${p.RouteTableId}`,
+            400,
+          );
         }
         rt.Routes = routes.filter((r) => r.DestinationCidrBlock !== p.DestinationCidrBlock);
         return {};
       },
       AssociateRouteTable: (p) => {
-        const rt = this.#get(this.routeTables, p.RouteTableId, "InvalidRouteTableID.NotFound", "routeTable");
-        if (!p.SubnetId) throw new ServiceError("MissingParameter", "The request must contain the parameter subnetId", 400);
+        const rt = this.#get(
+          this.routeTables,
+          p.RouteTableId,
+          "InvalidRouteTableID.NotFound",
+          "routeTable",
+        );
+        if (!p.SubnetId) {
+          throw new ServiceError(
+            "MissingParameter",
+            "The request must contain the parameter subnetId",
+            400,
+          );
+        }
         const s = this.#get(this.subnets, p.SubnetId, "InvalidSubnetID.NotFound", "subnet");
         if (s.VpcId !== rt.VpcId) {
-          throw new ServiceError("InvalidParameterValue", `Route table ${rt.RouteTableId} and subnet ${s.SubnetId} belong to different networks`, 400);
+          throw new ServiceError(
+            "InvalidParameterValue",
+            `Route table ${rt.RouteTableId} and subnet ${s.SubnetId} belong to different networks`,
+            400,
+          );
         }
         for (const t of this.routeTables.values()) {
           if ((t.Associations as { SubnetId?: string }[]).some((a) => a.SubnetId === p.SubnetId)) {
-            throw new ServiceError("Resource.AlreadyAssociated", `the specified association for route table ${t.RouteTableId} conflicts with an existing association`, 400);
+            throw new ServiceError(
+              "Resource.AlreadyAssociated",
+              `the specified association for route table ${t.RouteTableId} conflicts with an existing association`,
+              400,
+            );
           }
         }
         const assoc = {
@@ -665,7 +936,10 @@ export class Ec2Service implements ModeledService {
           AssociationState: { State: "associated" },
         };
         (rt.Associations as unknown[]).push(assoc);
-        return { AssociationId: assoc.RouteTableAssociationId, AssociationState: assoc.AssociationState };
+        return {
+          AssociationId: assoc.RouteTableAssociationId,
+          AssociationState: assoc.AssociationState,
+        };
       },
       DisassociateRouteTable: (p) => {
         for (const t of this.routeTables.values()) {
@@ -673,18 +947,35 @@ export class Ec2Service implements ModeledService {
           const a = list.find((x) => x.RouteTableAssociationId === p.AssociationId);
           if (a) {
             if (a.Main) {
-              throw new ServiceError("InvalidParameterValue", "cannot disassociate the main route table association", 400);
+              throw new ServiceError(
+                "InvalidParameterValue",
+                "cannot disassociate the main route table association",
+                400,
+              );
             }
             t.Associations = list.filter((x) => x !== a);
             return {};
           }
         }
-        throw new ServiceError("InvalidAssociationID.NotFound", `The association ID '${p.AssociationId}' does not exist`, 400);
+        throw new ServiceError(
+          "InvalidAssociationID.NotFound",
+          `The association ID '${p.AssociationId}' does not exist`,
+          400,
+        );
       },
       DeleteRouteTable: (p) => {
-        const rt = this.#get(this.routeTables, p.RouteTableId, "InvalidRouteTableID.NotFound", "routeTable");
+        const rt = this.#get(
+          this.routeTables,
+          p.RouteTableId,
+          "InvalidRouteTableID.NotFound",
+          "routeTable",
+        );
         if ((rt.Associations as unknown[]).length > 0) {
-          throw new ServiceError("DependencyViolation", `The routeTable '${p.RouteTableId}' has dependencies and cannot be deleted.`, 400);
+          throw new ServiceError(
+            "DependencyViolation",
+            `The routeTable '${p.RouteTableId}' has dependencies and cannot be deleted.`,
+            400,
+          );
         }
         this.routeTables.delete(p.RouteTableId);
         return {};
@@ -715,22 +1006,38 @@ export class Ec2Service implements ModeledService {
         if (p.Owners?.length) {
           all = all.filter((i) => p.Owners.includes("amazon") || p.Owners.includes(i.OwnerId));
         }
-        const r = this.#describe(p, all, p.ImageIds, "ImageId", ["InvalidAMIID.NotFound", "image"], {
-          "image-id": (x) => x.ImageId,
-          name: (x) => x.Name,
-          "owner-alias": (x) => x.ImageOwnerAlias,
-          "owner-id": (x) => x.OwnerId,
-          architecture: (x) => x.Architecture,
-          state: (x) => x.State,
-          "image-type": (x) => x.ImageType,
-          "virtualization-type": (x) => x.VirtualizationType,
-          "root-device-type": (x) => x.RootDeviceType,
-        }, (x) => ({ ...x, Tags: x.Tags.length ? x.Tags : undefined }));
+        const r = this.#describe(
+          p,
+          all,
+          p.ImageIds,
+          "ImageId",
+          ["InvalidAMIID.NotFound", "image"],
+          {
+            "image-id": (x) => x.ImageId,
+            name: (x) => x.Name,
+            "owner-alias": (x) => x.ImageOwnerAlias,
+            "owner-id": (x) => x.OwnerId,
+            architecture: (x) => x.Architecture,
+            state: (x) => x.State,
+            "image-type": (x) => x.ImageType,
+            "virtualization-type": (x) => x.VirtualizationType,
+            "root-device-type": (x) => x.RootDeviceType,
+          },
+          (x) => ({ ...x, Tags: x.Tags.length ? x.Tags : undefined }),
+        );
         return { Images: r.items, NextToken: r.next };
       },
       CreateLaunchTemplate: (p) => {
-        if ([...this.launchTemplates.values()].some((t) => t.LaunchTemplateName === p.LaunchTemplateName)) {
-          throw new ServiceError("InvalidLaunchTemplateName.AlreadyExistsException", `Launch template name already in use.`, 400);
+        if (
+          [...this.launchTemplates.values()].some((t) =>
+            t.LaunchTemplateName === p.LaunchTemplateName
+          )
+        ) {
+          throw new ServiceError(
+            "InvalidLaunchTemplateName.AlreadyExistsException",
+            `Launch template name already in use.`,
+            400,
+          );
         }
         const lt: Ec2Resource = {
           LaunchTemplateId: this.#id("lt"),
@@ -750,12 +1057,19 @@ export class Ec2Service implements ModeledService {
         if (p.LaunchTemplateNames?.length) {
           for (const n of p.LaunchTemplateNames) {
             if (!all.some((t) => t.LaunchTemplateName === n)) {
-              throw new ServiceError("InvalidLaunchTemplateName.NotFoundException", "At least one of the launch templates specified in the request does not exist.", 400);
+              throw new ServiceError(
+                "InvalidLaunchTemplateName.NotFoundException",
+                "At least one of the launch templates specified in the request does not exist.",
+                400,
+              );
             }
           }
           all = all.filter((t) => p.LaunchTemplateNames.includes(t.LaunchTemplateName));
         }
-        const r = this.#describe(p, all, p.LaunchTemplateIds, "LaunchTemplateId", ["InvalidLaunchTemplateId.NotFound", "launch template"], {
+        const r = this.#describe(p, all, p.LaunchTemplateIds, "LaunchTemplateId", [
+          "InvalidLaunchTemplateId.NotFound",
+          "launch template",
+        ], {
           "launch-template-name": (x) => x.LaunchTemplateName,
           "launch-template-id": (x) => x.LaunchTemplateId,
         }, ltOut);
@@ -768,9 +1082,12 @@ export class Ec2Service implements ModeledService {
         );
         if (!lt) {
           throw new ServiceError(
-            p.LaunchTemplateId ? "InvalidLaunchTemplateId.NotFound" : "InvalidLaunchTemplateName.NotFoundException",
+            p.LaunchTemplateId
+              ? "InvalidLaunchTemplateId.NotFound"
+              : "InvalidLaunchTemplateName.NotFoundException",
             "The specified launch template, with template " +
-              (p.LaunchTemplateId ? `ID ${p.LaunchTemplateId}` : `name ${p.LaunchTemplateName}`) + ", does not exist.",
+              (p.LaunchTemplateId ? `ID ${p.LaunchTemplateId}` : `name ${p.LaunchTemplateName}`) +
+              ", does not exist.",
             400,
           );
         }
@@ -811,7 +1128,9 @@ function matchFilter(
     got = (r.Tags ?? []).map((t) => t.Value);
   } else {
     const ex = extractors[f.Name];
-    if (!ex) throw new ServiceError("InvalidParameterValue", `The filter '${f.Name}' is invalid`, 400);
+    if (!ex) {
+      throw new ServiceError("InvalidParameterValue", `The filter '${f.Name}' is invalid`, 400);
+    }
     got = ex(r);
   }
   const list = (Array.isArray(got) ? got : [got]).filter((x) => x !== undefined).map(String);

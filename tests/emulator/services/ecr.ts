@@ -91,7 +91,9 @@ export class EcrService implements ModeledService {
             400,
           );
         }
-        for (const img of images) await this.#registry!.deleteManifest(r.repositoryName, img.digest);
+        for (const img of images) {
+          await this.#registry!.deleteManifest(r.repositoryName, img.digest);
+        }
         this.repositories.delete(r.repositoryName);
         return { repository: this.#repoOut(r) };
       },
@@ -119,7 +121,9 @@ export class EcrService implements ModeledService {
             if (!img) {
               throw new ServiceError(
                 "ImageNotFoundException",
-                `The image with imageId {imageDigest:'${id.imageDigest ?? "null"}', imageTag:'${id.imageTag ?? "null"}'} does not exist within the repository with name '${r.repositoryName}' in the registry with id '${this.#account}'`,
+                `The image with imageId {imageDigest:'${id.imageDigest ?? "null"}', imageTag:'${
+                  id.imageTag ?? "null"
+                }'} does not exist within the repository with name '${r.repositoryName}' in the registry with id '${this.#account}'`,
                 400,
               );
             }
@@ -148,7 +152,9 @@ export class EcrService implements ModeledService {
         this.#need();
         const images = filterStatus(await this.#images(r.repositoryName), p.filter?.tagStatus);
         const ids = images.flatMap((i) =>
-          i.tags.length ? i.tags.map((t) => ({ imageDigest: i.digest, imageTag: t })) : [{ imageDigest: i.digest }]
+          i.tags.length
+            ? i.tags.map((t) => ({ imageDigest: i.digest, imageTag: t }))
+            : [{ imageDigest: i.digest }]
         );
         const { items, next } = page(ids, p.nextToken, p.maxResults, 100);
         return { imageIds: items, nextToken: next };
@@ -159,13 +165,20 @@ export class EcrService implements ModeledService {
         const deleted: { imageDigest: string; imageTag?: string }[] = [];
         const failures: unknown[] = [];
         for (const id of p.imageIds as { imageTag?: string; imageDigest?: string }[]) {
-          const fail = (failureCode: string, failureReason: string) => failures.push({ imageId: id, failureCode, failureReason });
+          const fail = (failureCode: string, failureReason: string) =>
+            failures.push({ imageId: id, failureCode, failureReason });
           if (!id.imageTag && !id.imageDigest) {
-            fail("MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null");
+            fail(
+              "MissingDigestAndTag",
+              "Invalid request parameters: both tag and digest cannot be null",
+            );
             continue;
           }
           if (id.imageDigest && !/^sha256:[0-9a-f]{64}$/.test(id.imageDigest)) {
-            fail("InvalidImageDigest", "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
+            fail(
+              "InvalidImageDigest",
+              "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
+            );
             continue;
           }
           const images = await this.#images(r.repositoryName);
@@ -176,12 +189,17 @@ export class EcrService implements ModeledService {
               continue;
             }
             if (id.imageDigest && id.imageDigest !== img.digest) {
-              fail("ImageTagDoesNotMatchDigest", "Invalid request parameters: given tag does not map to the given digest");
+              fail(
+                "ImageTagDoesNotMatchDigest",
+                "Invalid request parameters: given tag does not map to the given digest",
+              );
               continue;
             }
             const m = await reg.manifest(r.repositoryName, img.digest);
             await reg.deleteManifest(r.repositoryName, img.digest);
-            for (const t of img.tags) if (t !== id.imageTag && m) await reg.putManifest(r.repositoryName, t, m);
+            for (const t of img.tags) {
+              if (t !== id.imageTag && m) await reg.putManifest(r.repositoryName, t, m);
+            }
             deleted.push({ imageDigest: img.digest, imageTag: id.imageTag });
           } else {
             const img = images.find((i) => i.digest === id.imageDigest);
@@ -208,7 +226,11 @@ export class EcrService implements ModeledService {
       PutImageTagMutability: (p) => {
         const r = this.repo(p.repositoryName);
         r.imageTagMutability = p.imageTagMutability;
-        return { registryId: this.#account, repositoryName: r.repositoryName, imageTagMutability: r.imageTagMutability };
+        return {
+          registryId: this.#account,
+          repositoryName: r.repositoryName,
+          imageTagMutability: r.imageTagMutability,
+        };
       },
       TagResource: (p) => {
         const r = this.#byArn(p.resourceArn);
@@ -257,7 +279,11 @@ export class EcrService implements ModeledService {
   #byArn(arn: string): EcrRepository {
     const r = [...this.repositories.values()].find((x) => x.repositoryArn === arn);
     if (!r) {
-      throw new ServiceError("InvalidParameterException", `Invalid parameter at 'resourceArn' failed to satisfy constraint: 'ARN ${arn} does not exist'`, 400);
+      throw new ServiceError(
+        "InvalidParameterException",
+        `Invalid parameter at 'resourceArn' failed to satisfy constraint: 'ARN ${arn} does not exist'`,
+        400,
+      );
     }
     return r;
   }
@@ -281,7 +307,11 @@ export class EcrService implements ModeledService {
     }
     const enc = p.encryptionConfiguration ?? { encryptionType: "AES256" };
     if (!["AES256", "KMS", "KMS_DSSE"].includes(enc.encryptionType)) {
-      throw new ServiceError("InvalidParameterException", `Invalid encryptionType ${enc.encryptionType}`, 400);
+      throw new ServiceError(
+        "InvalidParameterException",
+        `Invalid encryptionType ${enc.encryptionType}`,
+        400,
+      );
     }
     const mut = p.imageTagMutability ?? "MUTABLE";
     if (!["MUTABLE", "IMMUTABLE"].includes(mut)) {
@@ -358,9 +388,14 @@ function page<T>(all: T[], token: string | undefined, max: number | undefined, d
   let start = 0;
   if (token) {
     const m = token.match(/^emu-([0-9]+)$/);
-    if (!m) throw new ServiceError("InvalidParameterException", "Invalid parameter at 'nextToken'", 400);
+    if (!m) {
+      throw new ServiceError("InvalidParameterException", "Invalid parameter at 'nextToken'", 400);
+    }
     start = Number(m[1]);
   }
   const n = max ?? def;
-  return { items: all.slice(start, start + n), next: start + n < all.length ? `emu-${start + n}` : undefined };
+  return {
+    items: all.slice(start, start + n),
+    next: start + n < all.length ? `emu-${start + n}` : undefined,
+  };
 }

@@ -224,7 +224,11 @@ export class IamService implements ModeledService {
         const r = this.role(p.RoleName);
         const pol = this.policies.get(p.PolicyArn);
         if (!pol) {
-          throw new ServiceError("NoSuchEntity", `Policy ${p.PolicyArn} does not exist or is not attachable.`, 404);
+          throw new ServiceError(
+            "NoSuchEntity",
+            `Policy ${p.PolicyArn} does not exist or is not attachable.`,
+            404,
+          );
         }
         r.attached.add(p.PolicyArn);
         return {};
@@ -241,7 +245,9 @@ export class IamService implements ModeledService {
         const all = [...r.attached].map((arn) => ({
           PolicyName: this.policies.get(arn)?.PolicyName ?? arn.split("/").pop(),
           PolicyArn: arn,
-        })).filter((x) => this.policies.get(x.PolicyArn)?.Path.startsWith(p.PathPrefix ?? "/") ?? true);
+        })).filter((x) =>
+          this.policies.get(x.PolicyArn)?.Path.startsWith(p.PathPrefix ?? "/") ?? true
+        );
         const { slice, IsTruncated, Marker } = page(all, p.Marker, p.MaxItems);
         return { AttachedPolicies: slice, IsTruncated, Marker };
       },
@@ -256,14 +262,26 @@ export class IamService implements ModeledService {
         const r = this.role(p.RoleName);
         const doc = r.inline.get(p.PolicyName);
         if (doc === undefined) {
-          throw new ServiceError("NoSuchEntity", `The role policy with name ${p.PolicyName} cannot be found.`, 404);
+          throw new ServiceError(
+            "NoSuchEntity",
+            `The role policy with name ${p.PolicyName} cannot be found.`,
+            404,
+          );
         }
-        return { RoleName: r.RoleName, PolicyName: p.PolicyName, PolicyDocument: encodePolicy(doc) };
+        return {
+          RoleName: r.RoleName,
+          PolicyName: p.PolicyName,
+          PolicyDocument: encodePolicy(doc),
+        };
       },
       DeleteRolePolicy: (p) => {
         const r = this.role(p.RoleName);
         if (!r.inline.delete(p.PolicyName)) {
-          throw new ServiceError("NoSuchEntity", `The role policy with name ${p.PolicyName} cannot be found.`, 404);
+          throw new ServiceError(
+            "NoSuchEntity",
+            `The role policy with name ${p.PolicyName} cannot be found.`,
+            404,
+          );
         }
         return {};
       },
@@ -273,11 +291,17 @@ export class IamService implements ModeledService {
         return { PolicyNames: slice, IsTruncated, Marker };
       },
       CreateInstanceProfile: (p) => this.#createInstanceProfile(p),
-      GetInstanceProfile: (p) => ({ InstanceProfile: this.#profileOut(this.profile(p.InstanceProfileName)) }),
+      GetInstanceProfile: (p) => ({
+        InstanceProfile: this.#profileOut(this.profile(p.InstanceProfileName)),
+      }),
       DeleteInstanceProfile: (p) => {
         const ip = this.profile(p.InstanceProfileName);
         if (ip.roles.length > 0) {
-          throw new ServiceError("DeleteConflict", "Cannot delete entity, must remove roles from instance profile first.", 409);
+          throw new ServiceError(
+            "DeleteConflict",
+            "Cannot delete entity, must remove roles from instance profile first.",
+            409,
+          );
         }
         this.instanceProfiles.delete(ip.InstanceProfileName);
         return {};
@@ -286,7 +310,11 @@ export class IamService implements ModeledService {
         const ip = this.profile(p.InstanceProfileName);
         const r = this.role(p.RoleName);
         if (ip.roles.includes(r.RoleName) || ip.roles.length >= 1) {
-          throw new ServiceError("LimitExceeded", "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1", 409);
+          throw new ServiceError(
+            "LimitExceeded",
+            "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1",
+            409,
+          );
         }
         ip.roles.push(r.RoleName);
         return {};
@@ -295,13 +323,19 @@ export class IamService implements ModeledService {
         const ip = this.profile(p.InstanceProfileName);
         this.role(p.RoleName);
         if (!ip.roles.includes(p.RoleName)) {
-          throw new ServiceError("NoSuchEntity", `The role with name ${p.RoleName} cannot be found in instance profile ${ip.InstanceProfileName}.`, 404);
+          throw new ServiceError(
+            "NoSuchEntity",
+            `The role with name ${p.RoleName} cannot be found in instance profile ${ip.InstanceProfileName}.`,
+            404,
+          );
         }
         ip.roles = ip.roles.filter((n) => n !== p.RoleName);
         return {};
       },
       ListInstanceProfiles: (p) => {
-        const all = [...this.instanceProfiles.values()].filter((i) => i.Path.startsWith(p.PathPrefix ?? "/"));
+        const all = [...this.instanceProfiles.values()].filter((i) =>
+          i.Path.startsWith(p.PathPrefix ?? "/")
+        );
         const { slice, IsTruncated, Marker } = page(all, p.Marker, p.MaxItems);
         return { InstanceProfiles: slice.map((i) => this.#profileOut(i)), IsTruncated, Marker };
       },
@@ -325,7 +359,11 @@ export class IamService implements ModeledService {
       GetPolicyVersion: (p) => {
         const pol = this.policy(p.PolicyArn);
         if (p.VersionId !== pol.DefaultVersionId) {
-          throw new ServiceError("NoSuchEntity", `Policy ${p.PolicyArn} version ${p.VersionId} does not exist or is not attachable.`, 404);
+          throw new ServiceError(
+            "NoSuchEntity",
+            `Policy ${p.PolicyArn} version ${p.VersionId} does not exist or is not attachable.`,
+            404,
+          );
         }
         return {
           PolicyVersion: {
@@ -342,7 +380,11 @@ export class IamService implements ModeledService {
           throw new ServiceError("AccessDenied", "Cannot delete an AWS managed policy", 403);
         }
         if (this.#attachmentCount(pol.Arn) > 0) {
-          throw new ServiceError("DeleteConflict", "Cannot delete a policy attached to entities.", 409);
+          throw new ServiceError(
+            "DeleteConflict",
+            "Cannot delete a policy attached to entities.",
+            409,
+          );
         }
         this.policies.delete(pol.Arn);
         return {};
@@ -359,11 +401,19 @@ export class IamService implements ModeledService {
       },
       GetUser: (p, ctx: CallContext) => {
         if (p.UserName === undefined && ctx.principal.kind !== "user") {
-          throw new ServiceError("ValidationError", "Must specify userName when calling with non-User credentials", 400);
+          throw new ServiceError(
+            "ValidationError",
+            "Must specify userName when calling with non-User credentials",
+            400,
+          );
         }
         const name = p.UserName ?? ctx.principal.arn.split("/").pop();
         if (name !== "emulator") {
-          throw new ServiceError("NoSuchEntity", `The user with name ${name} cannot be found.`, 404);
+          throw new ServiceError(
+            "NoSuchEntity",
+            `The user with name ${name} cannot be found.`,
+            404,
+          );
         }
         return {
           User: {
@@ -385,7 +435,9 @@ export class IamService implements ModeledService {
    */
   role(name: string): IamRole {
     const r = this.roles.get(name);
-    if (!r) throw new ServiceError("NoSuchEntity", `The role with name ${name} cannot be found.`, 404);
+    if (!r) {
+      throw new ServiceError("NoSuchEntity", `The role with name ${name} cannot be found.`, 404);
+    }
     return r;
   }
 
@@ -448,11 +500,19 @@ export class IamService implements ModeledService {
     checkPath(path);
     checkPolicyJson(p.AssumeRolePolicyDocument);
     if (this.roles.has(p.RoleName)) {
-      throw new ServiceError("EntityAlreadyExists", `Role with name ${p.RoleName} already exists.`, 409);
+      throw new ServiceError(
+        "EntityAlreadyExists",
+        `Role with name ${p.RoleName} already exists.`,
+        409,
+      );
     }
     const max = p.MaxSessionDuration ?? 3600;
     if (max < 3600 || max > 43200) {
-      throw new ServiceError("ValidationError", `1 validation error detected: Value '${max}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value between 3600 and 43200`, 400);
+      throw new ServiceError(
+        "ValidationError",
+        `1 validation error detected: Value '${max}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value between 3600 and 43200`,
+        400,
+      );
     }
     const role: IamRole = {
       Path: path,
@@ -475,13 +535,25 @@ export class IamService implements ModeledService {
   #deleteRole(p: any): unknown {
     const r = this.role(p.RoleName);
     if (r.attached.size > 0) {
-      throw new ServiceError("DeleteConflict", "Cannot delete entity, must detach all policies first.", 409);
+      throw new ServiceError(
+        "DeleteConflict",
+        "Cannot delete entity, must detach all policies first.",
+        409,
+      );
     }
     if (r.inline.size > 0) {
-      throw new ServiceError("DeleteConflict", "Cannot delete entity, must delete policies first.", 409);
+      throw new ServiceError(
+        "DeleteConflict",
+        "Cannot delete entity, must delete policies first.",
+        409,
+      );
     }
     if ([...this.instanceProfiles.values()].some((i) => i.roles.includes(r.RoleName))) {
-      throw new ServiceError("DeleteConflict", "Cannot delete entity, must remove roles from instance profile first.", 409);
+      throw new ServiceError(
+        "DeleteConflict",
+        "Cannot delete entity, must remove roles from instance profile first.",
+        409,
+      );
     }
     this.roles.delete(r.RoleName);
     return {};
@@ -493,7 +565,11 @@ export class IamService implements ModeledService {
     const path = p.Path ?? "/";
     checkPath(path);
     if (this.instanceProfiles.has(p.InstanceProfileName)) {
-      throw new ServiceError("EntityAlreadyExists", `Instance Profile ${p.InstanceProfileName} already exists.`, 409);
+      throw new ServiceError(
+        "EntityAlreadyExists",
+        `Instance Profile ${p.InstanceProfileName} already exists.`,
+        409,
+      );
     }
     const ip: IamInstanceProfile = {
       Path: path,
@@ -516,7 +592,11 @@ export class IamService implements ModeledService {
     checkPolicyJson(p.PolicyDocument);
     const arn = `arn:aws:iam::${this.#account}:policy${path}${p.PolicyName}`;
     if (this.policies.has(arn)) {
-      throw new ServiceError("EntityAlreadyExists", `A policy called ${p.PolicyName} already exists. Duplicate names are not allowed.`, 409);
+      throw new ServiceError(
+        "EntityAlreadyExists",
+        `A policy called ${p.PolicyName} already exists. Duplicate names are not allowed.`,
+        409,
+      );
     }
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
     const pol: IamPolicy = {
@@ -557,7 +637,9 @@ export class IamService implements ModeledService {
       InstanceProfileId: ip.InstanceProfileId,
       Arn: ip.Arn,
       CreateDate: ip.CreateDate,
-      Roles: ip.roles.map((n) => this.roles.get(n)).filter((r) => r).map((r) => this.#roleOut(r!, false)),
+      Roles: ip.roles.map((n) => this.roles.get(n)).filter((r) => r).map((r) =>
+        this.#roleOut(r!, false)
+      ),
       Tags: ip.Tags.length > 0 ? ip.Tags : undefined,
     };
   }

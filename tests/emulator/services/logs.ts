@@ -44,7 +44,11 @@ export interface LogGroup {
 }
 
 function notFound(what: string): ServiceError {
-  return new ServiceError("ResourceNotFoundException", `The specified ${what} does not exist.`, 400);
+  return new ServiceError(
+    "ResourceNotFoundException",
+    `The specified ${what} does not exist.`,
+    400,
+  );
 }
 
 function token(dir: "f" | "b", index: number): string {
@@ -53,7 +57,9 @@ function token(dir: "f" | "b", index: number): string {
 
 function parseToken(t: string): { dir: string; index: number } {
   const m = t.match(/^([fb])\/([0-9]+)\/s$/);
-  if (!m) throw new ServiceError("InvalidParameterException", "The specified nextToken is invalid.", 400);
+  if (!m) {
+    throw new ServiceError("InvalidParameterException", "The specified nextToken is invalid.", 400);
+  }
   return { dir: m[1]!, index: Number(m[2]) };
 }
 
@@ -92,7 +98,11 @@ export class LogsService implements ModeledService {
     this.operations = {
       CreateLogGroup: (p) => {
         if (this.groups.has(p.logGroupName)) {
-          throw new ServiceError("ResourceAlreadyExistsException", "The specified log group already exists", 400);
+          throw new ServiceError(
+            "ResourceAlreadyExistsException",
+            "The specified log group already exists",
+            400,
+          );
         }
         this.groups.set(p.logGroupName, {
           logGroupName: p.logGroupName,
@@ -130,7 +140,11 @@ export class LogsService implements ModeledService {
       CreateLogStream: (p) => {
         const g = this.group(p.logGroupName);
         if (g.streams.has(p.logStreamName)) {
-          throw new ServiceError("ResourceAlreadyExistsException", "The specified log stream already exists", 400);
+          throw new ServiceError(
+            "ResourceAlreadyExistsException",
+            "The specified log stream already exists",
+            400,
+          );
         }
         this.createStream(p.logGroupName, p.logStreamName);
         return {};
@@ -138,7 +152,11 @@ export class LogsService implements ModeledService {
       DescribeLogStreams: (p) => {
         const g = this.group(p.logGroupName);
         if (p.logStreamNamePrefix && p.orderBy === "LastEventTime") {
-          throw new ServiceError("InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix.", 400);
+          throw new ServiceError(
+            "InvalidParameterException",
+            "Cannot order by LastEventTime with a logStreamNamePrefix.",
+            400,
+          );
         }
         let all = [...g.streams.values()].filter((s) =>
           !p.logStreamNamePrefix || s.logStreamName.startsWith(p.logStreamNamePrefix)
@@ -164,7 +182,9 @@ export class LogsService implements ModeledService {
       PutLogEvents: (p) => {
         const s = this.stream(p.logGroupName, p.logStreamName);
         const now = Date.now();
-        for (const e of p.logEvents) s.events.push({ timestamp: e.timestamp, message: e.message, ingestionTime: now });
+        for (const e of p.logEvents) {
+          s.events.push({ timestamp: e.timestamp, message: e.message, ingestionTime: now });
+        }
         return { nextSequenceToken: undefined };
       },
       GetLogEvents: (p) => {
@@ -181,7 +201,8 @@ export class LogsService implements ModeledService {
           else slice = all.filter(({ i }) => i < t.index).slice(-limit);
         } else if (p.startFromHead) slice = all.slice(0, limit);
         else slice = all.slice(-limit);
-        const first = slice[0]?.i ?? (p.nextToken ? parseToken(p.nextToken).index : (p.startFromHead ? 0 : s.events.length));
+        const first = slice[0]?.i ??
+          (p.nextToken ? parseToken(p.nextToken).index : (p.startFromHead ? 0 : s.events.length));
         const end = slice.length > 0 ? slice.at(-1)!.i + 1 : first;
         return {
           events: slice.map(({ e }) => e),
@@ -192,7 +213,11 @@ export class LogsService implements ModeledService {
       FilterLogEvents: (p) => {
         const g = this.group(p.logGroupName);
         if (p.logStreamNames && p.logStreamNamePrefix) {
-          throw new ServiceError("InvalidParameterException", "logStreamNames and logStreamNamePrefix are mutually exclusive", 400);
+          throw new ServiceError(
+            "InvalidParameterException",
+            "logStreamNames and logStreamNamePrefix are mutually exclusive",
+            400,
+          );
         }
         const streams = [...g.streams.values()].filter((s) =>
           (!p.logStreamNames || p.logStreamNames.includes(s.logStreamName)) &&
@@ -216,7 +241,10 @@ export class LogsService implements ModeledService {
         return {
           events: items,
           nextToken: next,
-          searchedLogStreams: streams.map((s) => ({ logStreamName: s.logStreamName, searchedCompletely: true })),
+          searchedLogStreams: streams.map((s) => ({
+            logStreamName: s.logStreamName,
+            searchedCompletely: true,
+          })),
         };
       },
       ListTagsLogGroup: (p) => ({ tags: this.group(p.logGroupName).tags }),
@@ -268,7 +296,13 @@ export class LogsService implements ModeledService {
   createStream(group: string, name: string): LogStream {
     let g = this.groups.get(group);
     if (!g) {
-      g = { logGroupName: group, creationTime: Date.now(), streams: new Map(), tags: {}, builtin: false };
+      g = {
+        logGroupName: group,
+        creationTime: Date.now(),
+        streams: new Map(),
+        tags: {},
+        builtin: false,
+      };
       this.groups.set(group, g);
     }
     const s: LogStream = { logStreamName: name, creationTime: Date.now(), events: [] };
@@ -293,11 +327,20 @@ export class LogsService implements ModeledService {
     let start = 0;
     if (nextToken) {
       const m = nextToken.match(/^emu-([0-9]+)$/);
-      if (!m) throw new ServiceError("InvalidParameterException", "The specified nextToken is invalid.", 400);
+      if (!m) {
+        throw new ServiceError(
+          "InvalidParameterException",
+          "The specified nextToken is invalid.",
+          400,
+        );
+      }
       start = Number(m[1]);
     }
     const n = limit ?? def;
-    return { items: all.slice(start, start + n), next: start + n < all.length ? `emu-${start + n}` : undefined };
+    return {
+      items: all.slice(start, start + n),
+      next: start + n < all.length ? `emu-${start + n}` : undefined,
+    };
   }
 }
 

@@ -70,10 +70,17 @@ const MIN_PART = 5 * 1024 * 1024;
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 function noBucket(name: string): ServiceError {
-  return new ServiceError("NoSuchBucket", "The specified bucket does not exist", 404, { extra: { BucketName: name } });
+  return new ServiceError("NoSuchBucket", "The specified bucket does not exist", 404, {
+    extra: { BucketName: name },
+  });
 }
 
-function xmlResponse(root: string, body: XmlNode, status = 200, headers: Record<string, string> = {}): Response {
+function xmlResponse(
+  root: string,
+  body: XmlNode,
+  status = 200,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(`${XML_DECL}<${root} xmlns="${NS}">${xmlElements(body)}</${root}>`, {
     status,
     headers: { "content-type": "application/xml", ...headers },
@@ -84,7 +91,9 @@ function httpDate(d: Date): string {
   return d.toUTCString();
 }
 
-function decodeAwsChunked(body: Uint8Array): { data: Uint8Array; trailers: Record<string, string> } {
+function decodeAwsChunked(
+  body: Uint8Array,
+): { data: Uint8Array; trailers: Record<string, string> } {
   const out: Uint8Array[] = [];
   const trailers: Record<string, string> = {};
   let i = 0;
@@ -92,7 +101,9 @@ function decodeAwsChunked(body: Uint8Array): { data: Uint8Array; trailers: Recor
   const line = (): string => {
     const start = i;
     while (i < body.length - 1 && !(body[i] === 13 && body[i + 1] === 10)) i++;
-    if (i >= body.length - 1) throw new ServiceError("IncompleteBody", "The request body terminated unexpectedly", 400);
+    if (i >= body.length - 1) {
+      throw new ServiceError("IncompleteBody", "The request body terminated unexpectedly", 400);
+    }
     const s = dec.decode(body.subarray(start, i));
     i += 2;
     return s;
@@ -100,7 +111,9 @@ function decodeAwsChunked(body: Uint8Array): { data: Uint8Array; trailers: Recor
   while (true) {
     const header = line();
     const size = parseInt(header.split(";")[0]!, 16);
-    if (Number.isNaN(size)) throw new ServiceError("InvalidRequest", "Invalid chunk header in aws-chunked body", 400);
+    if (Number.isNaN(size)) {
+      throw new ServiceError("InvalidRequest", "Invalid chunk header in aws-chunked body", 400);
+    }
     if (size === 0) break;
     out.push(body.subarray(i, i + size));
     i += size + 2;
@@ -126,7 +139,9 @@ function checkBucketName(name: string): void {
     name.length < 3 || name.length > 63 || !/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name) ||
     /\.\./.test(name) || /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/.test(name)
   ) {
-    throw new ServiceError("InvalidBucketName", "The specified bucket is not valid.", 400, { extra: { BucketName: name } });
+    throw new ServiceError("InvalidBucketName", "The specified bucket is not valid.", 400, {
+      extra: { BucketName: name },
+    });
   }
 }
 
@@ -208,7 +223,11 @@ export class S3Service implements RoutedService {
    * @param url The URL.
    * @param headers The headers.
    */
-  route(method: string, url: URL, headers: Headers): { operation: string; params: Record<string, unknown> } {
+  route(
+    method: string,
+    url: URL,
+    headers: Headers,
+  ): { operation: string; params: Record<string, unknown> } {
     const segs = url.pathname.split("/");
     const bucket = segs[1] ? decodeURIComponent(segs[1]) : "";
     const rawKey = segs.slice(2).join("/");
@@ -218,11 +237,46 @@ export class S3Service implements RoutedService {
     let op = "unknown";
     if (!bucket) op = method === "GET" ? "ListBuckets" : "unknown";
     else if (!key) {
-      const sub = ["encryption", "publicAccessBlock", "policy", "lifecycle", "tagging", "versioning", "location", "uploads", "delete"].find(has);
+      const sub = [
+        "encryption",
+        "publicAccessBlock",
+        "policy",
+        "lifecycle",
+        "tagging",
+        "versioning",
+        "location",
+        "uploads",
+        "delete",
+      ].find(has);
       const names: Record<string, Record<string, string>> = {
-        PUT: { encryption: "PutBucketEncryption", publicAccessBlock: "PutPublicAccessBlock", policy: "PutBucketPolicy", lifecycle: "PutBucketLifecycleConfiguration", tagging: "PutBucketTagging", versioning: "PutBucketVersioning", "": "CreateBucket" },
-        GET: { encryption: "GetBucketEncryption", publicAccessBlock: "GetPublicAccessBlock", policy: "GetBucketPolicy", lifecycle: "GetBucketLifecycleConfiguration", tagging: "GetBucketTagging", versioning: "GetBucketVersioning", location: "GetBucketLocation", uploads: "ListMultipartUploads", "": q.get("list-type") === "2" ? "ListObjectsV2" : "ListObjects" },
-        DELETE: { encryption: "DeleteBucketEncryption", publicAccessBlock: "DeletePublicAccessBlock", policy: "DeleteBucketPolicy", lifecycle: "DeleteBucketLifecycle", tagging: "DeleteBucketTagging", "": "DeleteBucket" },
+        PUT: {
+          encryption: "PutBucketEncryption",
+          publicAccessBlock: "PutPublicAccessBlock",
+          policy: "PutBucketPolicy",
+          lifecycle: "PutBucketLifecycleConfiguration",
+          tagging: "PutBucketTagging",
+          versioning: "PutBucketVersioning",
+          "": "CreateBucket",
+        },
+        GET: {
+          encryption: "GetBucketEncryption",
+          publicAccessBlock: "GetPublicAccessBlock",
+          policy: "GetBucketPolicy",
+          lifecycle: "GetBucketLifecycleConfiguration",
+          tagging: "GetBucketTagging",
+          versioning: "GetBucketVersioning",
+          location: "GetBucketLocation",
+          uploads: "ListMultipartUploads",
+          "": q.get("list-type") === "2" ? "ListObjectsV2" : "ListObjects",
+        },
+        DELETE: {
+          encryption: "DeleteBucketEncryption",
+          publicAccessBlock: "DeletePublicAccessBlock",
+          policy: "DeleteBucketPolicy",
+          lifecycle: "DeleteBucketLifecycle",
+          tagging: "DeleteBucketTagging",
+          "": "DeleteBucket",
+        },
         HEAD: { "": "HeadBucket" },
         POST: { delete: "DeleteObjects" },
       };
@@ -230,7 +284,13 @@ export class S3Service implements RoutedService {
     } else {
       switch (method) {
         case "PUT":
-          op = has("uploadId") ? "UploadPart" : headers.has("x-amz-copy-source") ? "CopyObject" : has("tagging") ? "PutObjectTagging" : "PutObject";
+          op = has("uploadId")
+            ? "UploadPart"
+            : headers.has("x-amz-copy-source")
+            ? "CopyObject"
+            : has("tagging")
+            ? "PutObjectTagging"
+            : "PutObject";
           break;
         case "GET":
           op = has("uploadId") ? "ListParts" : has("tagging") ? "GetObjectTagging" : "GetObject";
@@ -239,17 +299,36 @@ export class S3Service implements RoutedService {
           op = "HeadObject";
           break;
         case "DELETE":
-          op = has("uploadId") ? "AbortMultipartUpload" : has("tagging") ? "DeleteObjectTagging" : "DeleteObject";
+          op = has("uploadId")
+            ? "AbortMultipartUpload"
+            : has("tagging")
+            ? "DeleteObjectTagging"
+            : "DeleteObject";
           break;
         case "POST":
-          op = has("uploads") ? "CreateMultipartUpload" : has("uploadId") ? "CompleteMultipartUpload" : "unknown";
+          op = has("uploads")
+            ? "CreateMultipartUpload"
+            : has("uploadId")
+            ? "CompleteMultipartUpload"
+            : "unknown";
           break;
       }
     }
     const params: Record<string, unknown> = {};
     if (bucket) params.Bucket = bucket;
     if (key) params.Key = key;
-    for (const k of ["prefix", "delimiter", "max-keys", "continuation-token", "start-after", "uploadId", "partNumber", "marker"]) {
+    for (
+      const k of [
+        "prefix",
+        "delimiter",
+        "max-keys",
+        "continuation-token",
+        "start-after",
+        "uploadId",
+        "partNumber",
+        "marker",
+      ]
+    ) {
       if (q.has(k)) params[k] = q.get(k);
     }
     if (headers.has("range")) params.Range = headers.get("range");
@@ -286,12 +365,20 @@ export class S3Service implements RoutedService {
     let trailers: Record<string, string> = {};
     if (sha.startsWith("STREAMING-")) {
       if (sha !== "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
-        throw new ServiceError("NotImplemented", `The emulator does not implement x-amz-content-sha256 ${sha}`, 501);
+        throw new ServiceError(
+          "NotImplemented",
+          `The emulator does not implement x-amz-content-sha256 ${sha}`,
+          501,
+        );
       }
       ({ data, trailers } = decodeAwsChunked(body));
       const declared = h.get("x-amz-decoded-content-length");
       if (declared !== null && Number(declared) !== data.length) {
-        throw new ServiceError("IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header", 400);
+        throw new ServiceError(
+          "IncompleteBody",
+          "You did not provide the number of bytes specified by the Content-Length HTTP header",
+          400,
+        );
       }
     }
     const md = h.get("content-md5");
@@ -302,16 +389,26 @@ export class S3Service implements RoutedService {
       } catch {
         raw = "";
       }
-      if (raw.length !== 16) throw new ServiceError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400);
+      if (raw.length !== 16) {
+        throw new ServiceError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400);
+      }
       if (base64(md5(data)) !== md) {
-        throw new ServiceError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400);
+        throw new ServiceError(
+          "BadDigest",
+          "The Content-MD5 you specified did not match what we received.",
+          400,
+        );
       }
     }
     for (const algo of ["crc32", "crc32c", "sha1", "sha256"]) {
       const given = h.get(`x-amz-checksum-${algo}`) ?? trailers[`x-amz-checksum-${algo}`];
       if (given === undefined || given === null) continue;
       if (checksum(algo, data) !== given) {
-        throw new ServiceError("BadDigest", `The ${algo.toUpperCase()} you specified did not match the calculated checksum.`, 400);
+        throw new ServiceError(
+          "BadDigest",
+          `The ${algo.toUpperCase()} you specified did not match the calculated checksum.`,
+          400,
+        );
       }
     }
     return data;
@@ -327,12 +424,24 @@ export class S3Service implements RoutedService {
     return out;
   }
 
-  #execute(op: string, bucket: string, key: string, q: URLSearchParams, h: Headers, ctx: CallContext): Response {
+  #execute(
+    op: string,
+    bucket: string,
+    key: string,
+    q: URLSearchParams,
+    h: Headers,
+    ctx: CallContext,
+  ): Response {
     switch (op) {
       case "ListBuckets":
         return xmlResponse("ListAllMyBucketsResult", {
           Owner: { ID: ctx.accountId, DisplayName: "emulator" },
-          Buckets: { Bucket: [...this.buckets.values()].map((b) => ({ Name: b.name, CreationDate: b.created })) },
+          Buckets: {
+            Bucket: [...this.buckets.values()].map((b) => ({
+              Name: b.name,
+              CreationDate: b.created,
+            })),
+          },
         });
       case "CreateBucket":
         return this.#createBucket(bucket, ctx);
@@ -343,7 +452,12 @@ export class S3Service implements RoutedService {
       case "DeleteBucket": {
         const b = this.#bucket(bucket);
         if (b.objects.size > 0) {
-          throw new ServiceError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409, { extra: { BucketName: bucket } });
+          throw new ServiceError(
+            "BucketNotEmpty",
+            "The bucket you tried to delete is not empty",
+            409,
+            { extra: { BucketName: bucket } },
+          );
         }
         this.buckets.delete(bucket);
         for (const [id, u] of this.#uploads) if (u.bucket === bucket) this.#uploads.delete(id);
@@ -352,9 +466,12 @@ export class S3Service implements RoutedService {
       case "GetBucketLocation": {
         const b = this.#bucket(bucket);
         const loc = b.region === "us-east-1" ? "" : b.region;
-        return new Response(`${XML_DECL}<LocationConstraint xmlns="${NS}">${loc}</LocationConstraint>`, {
-          headers: { "content-type": "application/xml" },
-        });
+        return new Response(
+          `${XML_DECL}<LocationConstraint xmlns="${NS}">${loc}</LocationConstraint>`,
+          {
+            headers: { "content-type": "application/xml" },
+          },
+        );
       }
       case "PutBucketEncryption": {
         const b = this.#bucket(bucket);
@@ -363,7 +480,8 @@ export class S3Service implements RoutedService {
         const rules = asList(root.Rule as Record<string, unknown> | Record<string, unknown>[]);
         if (rules.length === 0) throw malformed();
         for (const r of rules) {
-          const algo = (r.ApplyServerSideEncryptionByDefault as Record<string, string> | undefined)?.SSEAlgorithm;
+          const algo = (r.ApplyServerSideEncryptionByDefault as Record<string, string> | undefined)
+            ?.SSEAlgorithm;
           if (!["AES256", "aws:kms", "aws:kms:dsse"].includes(algo ?? "")) throw malformed();
         }
         b.config.encryption = new TextDecoder().decode(data);
@@ -383,7 +501,10 @@ export class S3Service implements RoutedService {
         const data = this.#payload(h, ctx.body);
         const root = parseRoot(data, "PublicAccessBlockConfiguration");
         for (const k of Object.keys(root)) {
-          if (!["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"].includes(k)) throw malformed();
+          if (
+            !["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"]
+              .includes(k)
+          ) throw malformed();
         }
         b.config.publicAccessBlock = new TextDecoder().decode(data);
         return new Response(null, { status: 200 });
@@ -391,7 +512,12 @@ export class S3Service implements RoutedService {
       case "GetPublicAccessBlock": {
         const b = this.#bucket(bucket);
         if (!b.config.publicAccessBlock) {
-          throw new ServiceError("NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found", 404, { extra: { BucketName: bucket } });
+          throw new ServiceError(
+            "NoSuchPublicAccessBlockConfiguration",
+            "The public access block configuration was not found",
+            404,
+            { extra: { BucketName: bucket } },
+          );
         }
         return this.#stored(b.config.publicAccessBlock);
       }
@@ -403,9 +529,15 @@ export class S3Service implements RoutedService {
         const text = new TextDecoder().decode(this.#payload(h, ctx.body));
         try {
           const v = JSON.parse(text);
-          if (typeof v !== "object" || v === null || !text.trim().startsWith("{")) throw new Error();
+          if (typeof v !== "object" || v === null || !text.trim().startsWith("{")) {
+            throw new Error();
+          }
         } catch {
-          throw new ServiceError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400);
+          throw new ServiceError(
+            "MalformedPolicy",
+            "Policies must be valid JSON and the first byte must be '{'",
+            400,
+          );
         }
         b.config.policy = text;
         return new Response(null, { status: 204 });
@@ -413,7 +545,9 @@ export class S3Service implements RoutedService {
       case "GetBucketPolicy": {
         const b = this.#bucket(bucket);
         if (!b.config.policy) {
-          throw new ServiceError("NoSuchBucketPolicy", "The bucket policy does not exist", 404, { extra: { BucketName: bucket } });
+          throw new ServiceError("NoSuchBucketPolicy", "The bucket policy does not exist", 404, {
+            extra: { BucketName: bucket },
+          });
         }
         return new Response(b.config.policy, { headers: { "content-type": "application/json" } });
       }
@@ -426,14 +560,21 @@ export class S3Service implements RoutedService {
         const root = parseRoot(data, "LifecycleConfiguration");
         const rules = asList(root.Rule as Record<string, unknown> | Record<string, unknown>[]);
         if (rules.length === 0) throw malformed();
-        for (const r of rules) if (r.Status !== "Enabled" && r.Status !== "Disabled") throw malformed();
+        for (const r of rules) {
+          if (r.Status !== "Enabled" && r.Status !== "Disabled") throw malformed();
+        }
         b.config.lifecycle = new TextDecoder().decode(data);
         return new Response(null, { status: 200 });
       }
       case "GetBucketLifecycleConfiguration": {
         const b = this.#bucket(bucket);
         if (!b.config.lifecycle) {
-          throw new ServiceError("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist", 404, { extra: { BucketName: bucket } });
+          throw new ServiceError(
+            "NoSuchLifecycleConfiguration",
+            "The lifecycle configuration does not exist",
+            404,
+            { extra: { BucketName: bucket } },
+          );
         }
         return this.#stored(b.config.lifecycle);
       }
@@ -458,8 +599,14 @@ export class S3Service implements RoutedService {
       }
       case "GetBucketTagging": {
         const b = this.#bucket(bucket);
-        if (!b.tags) throw new ServiceError("NoSuchTagSet", "The TagSet does not exist", 404, { extra: { BucketName: bucket } });
-        return xmlResponse("Tagging", { TagSet: { Tag: Object.entries(b.tags).map(([Key, Value]) => ({ Key, Value })) } });
+        if (!b.tags) {
+          throw new ServiceError("NoSuchTagSet", "The TagSet does not exist", 404, {
+            extra: { BucketName: bucket },
+          });
+        }
+        return xmlResponse("Tagging", {
+          TagSet: { Tag: Object.entries(b.tags).map(([Key, Value]) => ({ Key, Value })) },
+        });
       }
       case "DeleteBucketTagging":
         this.#bucket(bucket).tags = undefined;
@@ -487,7 +634,9 @@ export class S3Service implements RoutedService {
       }
       case "GetObjectTagging": {
         const o = this.#object(bucket, key);
-        return xmlResponse("Tagging", { TagSet: { Tag: Object.entries(o.tags).map(([Key, Value]) => ({ Key, Value })) } });
+        return xmlResponse("Tagging", {
+          TagSet: { Tag: Object.entries(o.tags).map(([Key, Value]) => ({ Key, Value })) },
+        });
       }
       case "DeleteObjectTagging":
         this.#object(bucket, key).tags = {};
@@ -503,13 +652,21 @@ export class S3Service implements RoutedService {
           metadata: this.#meta(h),
           initiated: new Date(),
         });
-        return xmlResponse("InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: id });
+        return xmlResponse("InitiateMultipartUploadResult", {
+          Bucket: bucket,
+          Key: key,
+          UploadId: id,
+        });
       }
       case "UploadPart": {
         const u = this.#upload(bucket, key, q.get("uploadId")!);
         const n = Number(q.get("partNumber"));
         if (!Number.isInteger(n) || n < 1 || n > 10000) {
-          throw new ServiceError("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", 400);
+          throw new ServiceError(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            400,
+          );
         }
         const data = this.#payload(h, ctx.body);
         const digest = md5(data);
@@ -524,7 +681,11 @@ export class S3Service implements RoutedService {
           Key: key,
           UploadId: q.get("uploadId")!,
           IsTruncated: false,
-          Part: [...u.parts].sort((a, b) => a[0] - b[0]).map(([n, p]) => ({ PartNumber: n, ETag: p.etag, Size: p.body.length })),
+          Part: [...u.parts].sort((a, b) => a[0] - b[0]).map(([n, p]) => ({
+            PartNumber: n,
+            ETag: p.etag,
+            Size: p.body.length,
+          })),
         });
       }
       case "AbortMultipartUpload": {
@@ -539,11 +700,19 @@ export class S3Service implements RoutedService {
         return xmlResponse("ListMultipartUploadsResult", {
           Bucket: bucket,
           IsTruncated: false,
-          Upload: [...this.#uploads].filter(([, u]) => u.bucket === bucket).map(([id, u]) => ({ Key: u.key, UploadId: id, Initiated: u.initiated })),
+          Upload: [...this.#uploads].filter(([, u]) => u.bucket === bucket).map(([id, u]) => ({
+            Key: u.key,
+            UploadId: id,
+            Initiated: u.initiated,
+          })),
         });
       }
       default:
-        throw new ServiceError("NotImplemented", "A header or query you provided implies functionality that is not implemented", 501);
+        throw new ServiceError(
+          "NotImplemented",
+          "A header or query you provided implies functionality that is not implemented",
+          501,
+        );
     }
   }
 
@@ -555,14 +724,20 @@ export class S3Service implements RoutedService {
   #parseTagging(data: Uint8Array): Record<string, string> {
     const root = parseRoot(data, "Tagging");
     const set = root.TagSet as Record<string, unknown> | undefined;
-    const tags = asList(set?.Tag as { Key: string; Value: string } | { Key: string; Value: string }[] | undefined);
+    const tags = asList(
+      set?.Tag as { Key: string; Value: string } | { Key: string; Value: string }[] | undefined,
+    );
     const out: Record<string, string> = {};
     for (const t of tags) {
       if (typeof t.Key !== "string" || t.Key === "") throw malformed();
-      if (t.Key in out) throw new ServiceError("InvalidTag", "Cannot provide multiple Tags with the same key", 400);
+      if (t.Key in out) {
+        throw new ServiceError("InvalidTag", "Cannot provide multiple Tags with the same key", 400);
+      }
       out[t.Key] = typeof t.Value === "string" ? t.Value : "";
     }
-    if (Object.keys(out).length > 50) throw new ServiceError("InvalidTag", "Object tags cannot be greater than 50", 400);
+    if (Object.keys(out).length > 50) {
+      throw new ServiceError("InvalidTag", "Object tags cannot be greater than 50", 400);
+    }
     return out;
   }
 
@@ -576,31 +751,57 @@ export class S3Service implements RoutedService {
     }
     if (this.#region === "us-east-1") {
       if (constraint === "us-east-1") {
-        throw new ServiceError("InvalidLocationConstraint", "The specified location-constraint is not valid", 400, { extra: { LocationConstraint: constraint } });
+        throw new ServiceError(
+          "InvalidLocationConstraint",
+          "The specified location-constraint is not valid",
+          400,
+          { extra: { LocationConstraint: constraint } },
+        );
       }
       if (constraint) {
-        throw new ServiceError("IllegalLocationConstraintException", `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`, 400);
+        throw new ServiceError(
+          "IllegalLocationConstraintException",
+          `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+          400,
+        );
       }
     } else if (constraint !== this.#region) {
       throw new ServiceError(
         "IllegalLocationConstraintException",
-        `The ${constraint || "unspecified"} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+        `The ${
+          constraint || "unspecified"
+        } location constraint is incompatible for the region specific endpoint this request was sent to.`,
         400,
       );
     }
     if (this.buckets.has(name)) {
       if (this.#region !== "us-east-1") {
-        throw new ServiceError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.", 409, { extra: { BucketName: name } });
+        throw new ServiceError(
+          "BucketAlreadyOwnedByYou",
+          "Your previous request to create the named bucket succeeded and you already own it.",
+          409,
+          { extra: { BucketName: name } },
+        );
       }
       return new Response(null, { status: 200, headers: { location: `/${name}` } });
     }
-    this.buckets.set(name, { name, created: new Date(), region: this.#region, objects: new Map(), config: {} });
+    this.buckets.set(name, {
+      name,
+      created: new Date(),
+      region: this.#region,
+      objects: new Map(),
+      config: {},
+    });
     return new Response(null, { status: 200, headers: { location: `/${name}` } });
   }
 
   #object(bucket: string, key: string): S3Object {
     const o = this.#bucket(bucket).objects.get(key);
-    if (!o) throw new ServiceError("NoSuchKey", "The specified key does not exist.", 404, { extra: { Key: key } });
+    if (!o) {
+      throw new ServiceError("NoSuchKey", "The specified key does not exist.", 404, {
+        extra: { Key: key },
+      });
+    }
     return o;
   }
 
@@ -615,11 +816,21 @@ export class S3Service implements RoutedService {
     if (key.length > 1024) throw new ServiceError("KeyTooLongError", "Your key is too long", 400);
     const data = this.#payload(h, ctx.body);
     if (h.get("if-none-match") === "*" && b.objects.has(key)) {
-      throw new ServiceError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412, { extra: { Condition: "If-None-Match" } });
+      throw new ServiceError(
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+        412,
+        { extra: { Condition: "If-None-Match" } },
+      );
     }
     const ifMatch = h.get("if-match");
     if (ifMatch !== null && b.objects.get(key)?.etag !== ifMatch) {
-      throw new ServiceError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412, { extra: { Condition: "If-Match" } });
+      throw new ServiceError(
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+        412,
+        { extra: { Condition: "If-Match" } },
+      );
     }
     const etag = `"${hex(md5(data))}"`;
     const checksums = this.#checksumsOf(h, data);
@@ -645,7 +856,14 @@ export class S3Service implements RoutedService {
     const src = decodeURIComponent(h.get("x-amz-copy-source")!.replace(/^\//, ""));
     const i = src.indexOf("/");
     const o = this.#object(src.slice(0, i), src.slice(i + 1).split("?")[0]!);
-    const copy: S3Object = { ...o, key, lastModified: new Date(), bytesServed: 0, gets: 0, tags: { ...o.tags } };
+    const copy: S3Object = {
+      ...o,
+      key,
+      lastModified: new Date(),
+      bytesServed: 0,
+      gets: 0,
+      tags: { ...o.tags },
+    };
     if (h.get("x-amz-metadata-directive") === "REPLACE") {
       copy.metadata = this.#meta(h);
       copy.contentType = h.get("content-type") ?? copy.contentType;
@@ -672,7 +890,12 @@ export class S3Service implements RoutedService {
     if (inm !== null && inm === o.etag) return new Response(null, { status: 304, headers });
     const im = h.get("if-match");
     if (im !== null && im !== o.etag) {
-      throw new ServiceError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412, { extra: { Condition: "If-Match" } });
+      throw new ServiceError(
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+        412,
+        { extra: { Condition: "If-Match" } },
+      );
     }
     const range = h.get("range");
     let start = 0;
@@ -711,10 +934,20 @@ export class S3Service implements RoutedService {
     const maxKeysRaw = q.get("max-keys");
     const maxKeys = maxKeysRaw === null ? 1000 : Number(maxKeysRaw);
     if (!Number.isInteger(maxKeys) || maxKeys < 0) {
-      throw new ServiceError("InvalidArgument", "Provided max-keys not an integer or within integer range", 400);
+      throw new ServiceError(
+        "InvalidArgument",
+        "Provided max-keys not an integer or within integer range",
+        400,
+      );
     }
     const url = q.get("encoding-type") === "url";
-    if (q.has("encoding-type") && !url) throw new ServiceError("InvalidArgument", "Invalid Encoding Method specified in Request", 400);
+    if (q.has("encoding-type") && !url) {
+      throw new ServiceError(
+        "InvalidArgument",
+        "Invalid Encoding Method specified in Request",
+        400,
+      );
+    }
     const enc = (s: string) => (url ? encodeURIComponent(s).replace(/%2F/g, "/") : s);
     let after = "";
     const token = q.get("continuation-token");
@@ -722,7 +955,11 @@ export class S3Service implements RoutedService {
       try {
         after = new TextDecoder().decode(Uint8Array.from(atob(token), (c) => c.charCodeAt(0)));
       } catch {
-        throw new ServiceError("InvalidArgument", "The continuation token provided is incorrect", 400);
+        throw new ServiceError(
+          "InvalidArgument",
+          "The continuation token provided is incorrect",
+          400,
+        );
       }
     } else if (v2) after = q.get("start-after") ?? "";
     else after = q.get("marker") ?? "";
@@ -767,8 +1004,9 @@ export class S3Service implements RoutedService {
     if (url) node.EncodingType = "url";
     node.IsTruncated = truncated;
     if (truncated) {
-      if (v2) node.NextContinuationToken = btoa(String.fromCharCode(...new TextEncoder().encode(last)));
-      else if (delimiter) node.NextMarker = enc(last);
+      if (v2) {
+        node.NextContinuationToken = btoa(String.fromCharCode(...new TextEncoder().encode(last)));
+      } else if (delimiter) node.NextMarker = enc(last);
     }
     node.Contents = contents.map((o) => ({
       Key: enc(o.key),
@@ -783,8 +1021,15 @@ export class S3Service implements RoutedService {
 
   #deleteMany(bucket: string, h: Headers, ctx: CallContext): Response {
     const b = this.#bucket(bucket);
-    if (!h.has("content-md5") && ![...h.keys()].some((k) => k.startsWith("x-amz-checksum-")) && !h.has("x-amz-trailer")) {
-      throw new ServiceError("InvalidRequest", "Missing required header for this request: Content-MD5", 400);
+    if (
+      !h.has("content-md5") && ![...h.keys()].some((k) => k.startsWith("x-amz-checksum-")) &&
+      !h.has("x-amz-trailer")
+    ) {
+      throw new ServiceError(
+        "InvalidRequest",
+        "Missing required header for this request: Content-MD5",
+        400,
+      );
     }
     const data = this.#payload(h, ctx.body);
     const root = parseRoot(data, "Delete");
@@ -818,23 +1063,40 @@ export class S3Service implements RoutedService {
     const u = this.#upload(bucket, key, id);
     const data = this.#payload(h, ctx.body);
     const root = parseRoot(data, "CompleteMultipartUpload");
-    const parts = asList(root.Part as { PartNumber: string; ETag: string } | { PartNumber: string; ETag: string }[] | undefined);
+    const parts = asList(
+      root.Part as
+        | { PartNumber: string; ETag: string }
+        | { PartNumber: string; ETag: string }[]
+        | undefined,
+    );
     if (parts.length === 0) throw malformed();
     let prev = 0;
     const chosen: { body: Uint8Array; md5: Uint8Array }[] = [];
     for (const [i, p] of parts.entries()) {
       const n = Number(p.PartNumber);
       if (n <= prev) {
-        throw new ServiceError("InvalidPartOrder", "The list of parts was not in ascending order. The parts list must be specified in order by part number.", 400);
+        throw new ServiceError(
+          "InvalidPartOrder",
+          "The list of parts was not in ascending order. The parts list must be specified in order by part number.",
+          400,
+        );
       }
       prev = n;
       const stored = u.parts.get(n);
       const etag = String(p.ETag).startsWith('"') ? p.ETag : `"${p.ETag}"`;
       if (!stored || stored.etag !== etag) {
-        throw new ServiceError("InvalidPart", "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.", 400);
+        throw new ServiceError(
+          "InvalidPart",
+          "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+          400,
+        );
       }
       if (i < parts.length - 1 && stored.body.length < MIN_PART) {
-        throw new ServiceError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.", 400);
+        throw new ServiceError(
+          "EntityTooSmall",
+          "Your proposed upload is smaller than the minimum allowed object size.",
+          400,
+        );
       }
       chosen.push(stored);
     }

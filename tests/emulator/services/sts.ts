@@ -44,11 +44,19 @@ export class StsService implements ModeledService {
           );
         }
         if (!/^[\w+=,.@-]{2,64}$/.test(p.RoleSessionName)) {
-          throw new ServiceError("ValidationError", `1 validation error detected: Value '${p.RoleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`, 400);
+          throw new ServiceError(
+            "ValidationError",
+            `1 validation error detected: Value '${p.RoleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+            400,
+          );
         }
         const duration = p.DurationSeconds ?? 3600;
         if (duration < 900 || duration > role.MaxSessionDuration) {
-          throw new ServiceError("ValidationError", `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`, 400);
+          throw new ServiceError(
+            "ValidationError",
+            `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
+            400,
+          );
         }
         const creds = store.issueForRole(role.Arn, p.RoleSessionName, duration);
         return {
