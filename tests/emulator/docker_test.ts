@@ -51,10 +51,6 @@ Deno.test({
     const label = (emu.runner as DockerRunner).label;
     try {
       // Push the way a client does: GetAuthorizationToken, docker login, tag, push.
-      const repo = await ecr.send(
-        new sdk.ecr.CreateRepositoryCommand({ repositoryName: "ck-test" }),
-      );
-      const uri = repo.repository!.repositoryUri!;
       const auth = (await ecr.send(new sdk.ecr.GetAuthorizationTokenCommand({})))
         .authorizationData![0]!;
       assert.ok(auth.expiresAt instanceof Date && auth.expiresAt.getTime() > Date.now());
@@ -66,6 +62,18 @@ Deno.test({
         env,
         password,
       );
+      // As on ECR, pushing to a repository that was never created fails.
+      const host = auth.proxyEndpoint!.replace(/^http:\/\//, "");
+      await sh("docker", ["tag", localTag, `${host}/not-created:v1`], env);
+      const refused = await sh("docker", ["push", `${host}/not-created:v1`], env)
+        .then(() => "pushed", (e) => String(e));
+      assert.match(refused, /name unknown|does not exist/);
+      await sh("docker", ["rmi", `${host}/not-created:v1`], env);
+      const repo = await ecr.send(
+        new sdk.ecr.CreateRepositoryCommand({ repositoryName: "ck-test" }),
+      );
+      const uri = repo.repository!.repositoryUri!;
+      assert.equal(uri, `${host}/ck-test`);
       for (const t of ["v1", "v2"]) {
         await sh("docker", ["tag", localTag, `${uri}:${t}`], env);
         await sh("docker", ["push", `${uri}:${t}`], env);

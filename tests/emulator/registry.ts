@@ -23,6 +23,18 @@ export interface RegistryOptions {
   startTimeoutMs?: number;
 }
 
+/**
+ * Decides whether a client request to a repository may reach the registry;
+ * returns an error response to refuse it (ECR refuses pushes to repositories
+ * that do not exist).
+ */
+export type RegistryGate = (
+  repo: string,
+  method: string,
+  kind: "blobs" | "manifests" | "tags",
+  reference: string,
+) => Response | undefined | Promise<Response | undefined>;
+
 /** A manifest fetched from the registry. */
 export interface FetchedManifest {
   /** The raw bytes. */
@@ -51,8 +63,12 @@ function freePort(): number {
  * ```
  */
 export class LocalRegistry {
-  /** `127.0.0.1:PORT`. */
+  /** `127.0.0.1:PORT`: the address clients (docker) use; a gate in front of the registry. */
   readonly host: string;
+  /** The registry's own address behind the gate. */
+  readonly internalHost: string;
+  /** Decides which client requests reach the registry (set by ECR). */
+  gate?: RegistryGate;
   /** The login user (`AWS`). */
   readonly username = "AWS";
   /** The login password. */
@@ -63,9 +79,18 @@ export class LocalRegistry {
   #child: Deno.ChildProcess;
   #output: Promise<void>;
   #lines: string[] = [];
+  #front: Deno.HttpServer<Deno.NetAddr>;
 
-  private constructor(host: string, password: string, dir: string, child: Deno.ChildProcess) {
-    this.host = host;
+  private constructor(
+    front: Deno.HttpServer<Deno.NetAddr>,
+    internalHost: string,
+    password: string,
+    dir: string,
+    child: Deno.ChildProcess,
+  ) {
+    this.#front = front;
+    this.host = `127.0.0.1:${front.addr.port}`;
+    this.internalHost = internalHost;
     this.password = password;
     this.#dir = dir;
     this.storageDir = `${dir}/data`;
@@ -92,6 +117,11 @@ export class LocalRegistry {
     const hash = bcrypt.hashSync(password, 10);
     await Deno.writeTextFile(`${dir}/htpasswd`, `AWS:${hash}\n`);
     await Deno.mkdir(`${dir}/data`);
+    const holder: { reg?: LocalRegistry } = {};
+    const front = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      (req) => holder.reg ? holder.reg.#forward(req) : new Response("starting", { status: 503 }),
+    );
     let lastError: unknown;
     for (let tries = 0; tries < 3; tries++) {
       const port = freePort();
@@ -108,6 +138,7 @@ export class LocalRegistry {
         "    enabled: true",
         "http:",
         `  addr: 127.0.0.1:${port}`,
+        `  host: http://127.0.0.1:${front.addr.port}`,
         `  secret: ${crypto.randomUUID()}`,
         "auth:",
         "  htpasswd:",
@@ -122,7 +153,7 @@ export class LocalRegistry {
         stderr: "piped",
         stdin: "null",
       }).spawn();
-      const reg = new LocalRegistry(`127.0.0.1:${port}`, password, dir, child);
+      const reg = new LocalRegistry(front, `127.0.0.1:${port}`, password, dir, child);
       const deadline = Date.now() + (options.startTimeoutMs ?? 15000);
       let up = false;
       let exited = false;
@@ -140,10 +171,14 @@ export class LocalRegistry {
         }
         await new Promise((r) => setTimeout(r, 50));
       }
-      if (up) return reg;
+      if (up) {
+        holder.reg = reg;
+        return reg;
+      }
       lastError = new Error(`docker-registry did not start: ${reg.#lines.join("\n")}`);
       await reg.#kill();
     }
+    await front.shutdown();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw lastError;
   }
@@ -162,7 +197,7 @@ export class LocalRegistry {
   async api(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     headers.set("authorization", this.authorization);
-    return await fetch(`http://${this.host}/v2/${path}`, { ...init, headers });
+    return await fetch(`http://${this.internalHost}/v2/${path}`, { ...init, headers });
   }
 
   /**
@@ -258,6 +293,35 @@ export class LocalRegistry {
     return out;
   }
 
+  async #forward(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const m = url.pathname.match(/^\/v2\/(.+?)\/(blobs|manifests|tags)\/(.*)$/);
+    if (m && this.gate) {
+      const refused = await this.gate(
+        m[1]!,
+        req.method,
+        m[2] as "blobs" | "manifests" | "tags",
+        m[3]!,
+      );
+      if (refused) {
+        await req.body?.cancel();
+        return refused;
+      }
+    }
+    const headers = new Headers(req.headers);
+    headers.delete("host");
+    const res = await fetch(`http://${this.internalHost}${url.pathname}${url.search}`, {
+      method: req.method,
+      headers,
+      body: req.body,
+      redirect: "manual",
+    });
+    return new Response(req.method === "HEAD" ? null : res.body, {
+      status: res.status,
+      headers: res.headers,
+    });
+  }
+
   async #kill(): Promise<void> {
     try {
       this.#child.kill("SIGTERM");
@@ -271,6 +335,7 @@ export class LocalRegistry {
   /** Stops the registry and removes its storage. */
   async stop(): Promise<void> {
     await this.#kill();
+    await this.#front.shutdown();
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
 }

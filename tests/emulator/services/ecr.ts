@@ -70,6 +70,7 @@ export class EcrService implements ModeledService {
     this.#account = account;
     this.#region = region;
     this.#registry = registry;
+    if (registry) registry.gate = (repo, method, kind, ref) => this.#gate(repo, method, kind, ref);
     this.operations = {
       CreateRepository: (p) => this.#create(p),
       DescribeRepositories: (p) => {
@@ -263,6 +264,35 @@ export class EcrService implements ModeledService {
       );
     }
     return r;
+  }
+
+  async #gate(
+    repo: string,
+    method: string,
+    kind: string,
+    ref: string,
+  ): Promise<Response | undefined> {
+    const r = this.repositories.get(repo);
+    const error = (status: number, code: string, message: string) =>
+      Response.json({ errors: [{ code, message, detail: {} }] }, { status });
+    if (!r) {
+      return error(
+        404,
+        "NAME_UNKNOWN",
+        `The repository with name '${repo}' does not exist in the registry with id '${this.#account}'`,
+      );
+    }
+    if (
+      kind === "manifests" && method === "PUT" && r.imageTagMutability === "IMMUTABLE" &&
+      !ref.startsWith("sha256:") && (await this.#registry!.tags(repo)).includes(ref)
+    ) {
+      return error(
+        400,
+        "TAG_INVALID",
+        `The image tag '${ref}' already exists in the '${repo}' repository and cannot be overwritten because the repository is immutable.`,
+      );
+    }
+    return undefined;
   }
 
   #need(): LocalRegistry {
