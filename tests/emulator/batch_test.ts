@@ -308,10 +308,16 @@ Deno.test("batch: a job goes SUBMITTED to SUCCEEDED with attempts, exit code, lo
       );
       assert.equal((await describe(client, sub.jobId!)).status, "SUBMITTED");
       const running = await waitStatus(client, sub.jobId!, ["RUNNING"]);
-      assert.ok(
-        running.container!.logStreamName === undefined ||
-          typeof running.container!.logStreamName === "string",
+      // The stream is assigned when the attempt is RUNNING and already readable.
+      assert.match(running.container!.logStreamName!, new RegExp(`^${s.jobDefinition}/default/`));
+      const early = await logs.send(
+        new sdk.logs.GetLogEventsCommand({
+          logGroupName: "/aws/batch/job",
+          logStreamName: running.container!.logStreamName!,
+        }),
       );
+      assert.ok(Array.isArray(early.events));
+      assert.equal(running.container!.exitCode, undefined);
       const listed = await client.send(new B.ListJobsCommand({ jobQueue: s.queue }));
       assert.deepEqual(listed.jobSummaryList!.map((j) => j.jobId), [sub.jobId]);
       const done = await waitStatus(client, sub.jobId!, ["SUCCEEDED", "FAILED"]);
@@ -386,6 +392,8 @@ Deno.test("batch: array jobs keep a status summary and give children their index
     const parent = await describe(client, sub.jobId!);
     assert.equal(parent.arrayProperties!.size, 5);
     assert.equal(parent.arrayProperties!.statusSummary!.SUBMITTED, 5);
+    assert.equal(parent.container!.image, "emulator/inline:latest");
+    assert.equal(parent.container!.exitCode, undefined);
     const done = await waitStatus(client, sub.jobId!, ["SUCCEEDED", "FAILED"]);
     assert.equal(done.status, "FAILED");
     assert.equal(done.arrayProperties!.statusSummary!.SUCCEEDED, 4);

@@ -559,6 +559,12 @@ export class Pipeline {
         400,
       );
     }
+    if (
+      contentSha && spec.protocol !== "rest-xml" &&
+      (contentSha === "UNSIGNED-PAYLOAD" || contentSha.startsWith("STREAMING-"))
+    ) {
+      throw authError(spec, "signature", "");
+    }
     if (contentSha && contentSha !== "UNSIGNED-PAYLOAD" && !contentSha.startsWith("STREAMING-")) {
       const actual = await sha256Hex(wire.body);
       if (actual !== contentSha) {

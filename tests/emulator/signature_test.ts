@@ -246,6 +246,15 @@ Deno.test("signatures: tampered bodies are refused", async () => {
     assert.equal(swapped.status, 400);
     assert.match(await swapped.text(), /<Code>XAmzContentSHA256Mismatch<\/Code>/);
     assert.equal(emu.s3.buckets.get("bk1")!.objects.size, 0);
+    // Outside S3 an unsigned payload is not a thing: the body must be signed.
+    const unsignedPayload = await c.fetch(`${emu.endpoint}/v1/describejobqueues`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+      body: "{}",
+      aws: { service: "batch", region: emu.region },
+    });
+    assert.equal(unsignedPayload.status, 403);
+    await unsignedPayload.body?.cancel();
     const honest = await fetch(put.url, { method: "PUT", headers: put.headers, body });
     assert.equal(honest.status, 200);
     await honest.body?.cancel();

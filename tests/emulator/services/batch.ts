@@ -1128,6 +1128,14 @@ export class BatchService implements ModeledService {
     if (q.status === "DELETING" || q.status === "DELETED") {
       throw client(`Job queue ${q.jobQueueArn} is being deleted`);
     }
+    if (p.shareIdentifier !== undefined || p.schedulingPriorityOverride !== undefined) {
+      throw client(
+        "Error executing request, Exception : shareIdentifier and schedulingPriorityOverride need a job queue with a fair-share scheduling policy.",
+      );
+    }
+    for (const k of ["nodeOverrides", "eksPropertiesOverride", "ecsPropertiesOverride"]) {
+      if (p[k] !== undefined) throw client(`The emulator does not support ${k}.`);
+    }
     const def = this.#resolveDef(p.jobDefinition);
     const fargateQueue = q.computeEnvironmentOrder.some((o) =>
       isFargateType(
@@ -1443,6 +1451,17 @@ export class BatchService implements ModeledService {
       isTerminated: j.isTerminated,
     };
     if (!j.children) out.container = { ...j.container };
+    else {
+      const {
+        exitCode: _e,
+        reason: _r,
+        logStreamName: _l,
+        taskArn: _t,
+        containerInstanceArn: _c,
+        ...props
+      } = j.container;
+      out.container = props;
+    }
     if (j.children) {
       out.arrayProperties = {
         size: j.arraySize,
@@ -1692,6 +1711,14 @@ export class BatchService implements ModeledService {
         attempt.container.logStreamName = streamName;
         attempt.startedAt = Date.now();
         j.startedAt = attempt.startedAt;
+        j.container = {
+          ...j.container,
+          exitCode: undefined,
+          reason: undefined,
+          logStreamName: streamName,
+          taskArn: attempt.container.taskArn,
+          containerInstanceArn: attempt.container.containerInstanceArn,
+        };
         this.#setStatus(j, "RUNNING");
         if (timeoutSec !== undefined) {
           timer = setTimeout(() => {
