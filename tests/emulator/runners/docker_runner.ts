@@ -157,8 +157,9 @@ export class DockerRunner implements JobRunner {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    let killing: Promise<unknown> | undefined;
     const kill = () => {
-      this.#docker(["kill", name]).catch(() => {});
+      killing = this.#docker(["kill", name]).catch(() => {});
     };
     if (req.signal.aborted) kill();
     else req.signal.addEventListener("abort", kill, { once: true });
@@ -173,6 +174,7 @@ export class DockerRunner implements JobRunner {
       }),
     ]);
     req.signal.removeEventListener("abort", kill);
+    await killing;
     const inspect = await this.#docker([
       "inspect",
       "--format",
