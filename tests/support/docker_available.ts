@@ -28,7 +28,8 @@ async function runs(cmd: string, args: string[]): Promise<boolean> {
 
 /**
  * Checks `docker version` (the server must answer) and that each extra binary
- * runs with `--version`; prints the reason when tests will be ignored.
+ * runs with `--version`; prints the reason when tests will be ignored. The
+ * environment lookup and the docker binary can be injected.
  *
  * @example Usage
  * ```ts ignore
@@ -40,7 +41,7 @@ export async function dockerAvailability(
   extraBinaries: string[] = [],
 ): Promise<DockerAvailability> {
   let reason: string | undefined;
-  if (!(await runs("docker", ["version", "--format", "{{.Server.Version}}"]))) {
+  if (!(await runs(options.docker ?? "docker", ["version", "--format", "{{.Server.Version}}"]))) {
     reason = "the Docker engine does not answer `docker version`";
   } else {
     for (const b of extraBinaries) {
@@ -50,7 +51,7 @@ export async function dockerAvailability(
       }
     }
   }
-  const ci = Deno.env.get("CI") === "true";
+  const ci = (options.env ?? ((k) => Deno.env.get(k)))("CI") === "true";
   const available = reason === undefined;
   if (!available && !ci) {
     console.log(`Skipping Docker tests: ${reason} (under CI=true they fail instead)`);
