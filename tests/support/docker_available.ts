@@ -16,6 +16,14 @@ export interface DockerAvailability {
   ignore: boolean;
 }
 
+/** Injectable side effects of {@linkcode dockerAvailability}. */
+export interface DockerAvailabilityOptions {
+  /** Reads an environment variable (default `Deno.env.get`). */
+  env?: (name: string) => string | undefined;
+  /** The docker binary (default `docker`). */
+  docker?: string;
+}
+
 async function runs(cmd: string, args: string[]): Promise<boolean> {
   try {
     const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null", stdin: "null" })
@@ -39,6 +47,7 @@ async function runs(cmd: string, args: string[]): Promise<boolean> {
  */
 export async function dockerAvailability(
   extraBinaries: string[] = [],
+  options: DockerAvailabilityOptions = {},
 ): Promise<DockerAvailability> {
   let reason: string | undefined;
   if (!(await runs(options.docker ?? "docker", ["version", "--format", "{{.Server.Version}}"]))) {
@@ -51,7 +60,7 @@ export async function dockerAvailability(
       }
     }
   }
-  const ci = (options.env ?? ((k) => Deno.env.get(k)))("CI") === "true";
+  const ci = (options.env ?? ((k: string) => Deno.env.get(k)))("CI") === "true";
   const available = reason === undefined;
   if (!available && !ci) {
     console.log(`Skipping Docker tests: ${reason} (under CI=true they fail instead)`);
