@@ -1,0 +1,232 @@
+import assert from "node:assert/strict";
+import { dockerTest } from "../support/docker_available.ts";
+import { type DockerRunner, OOM_REASON, startEmulator } from "./mod.ts";
+import * as sdk from "./sdk_deps.ts";
+import { rejects, sdkConfig, setupBatch } from "./test_helpers.ts";
+import { buildTestImage } from "./test_image.ts";
+
+async function sh(cmd: string, args: string[], env: Record<string, string> = {}, stdin?: string) {
+  const child = new Deno.Command(cmd, {
+    args,
+    env,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const text = {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+  if (out.code !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${text.stderr}`);
+  return text;
+}
+
+dockerTest(
+  "docker: an image pushed through emulated ECR runs as a real container; logs, exit codes, OOM and timeouts",
+  async () => {
+    const localTag = `ckemu-test:${crypto.randomUUID().slice(0, 8)}`;
+    await buildTestImage(localTag);
+    const emu = await startEmulator({
+      runner: "docker",
+      ceValidDelayMs: 20,
+      tickMs: 10,
+      minTimeoutSeconds: 1,
+    });
+    const dockerConfig = await Deno.makeTempDir({ prefix: "ckemu-test-docker-" });
+    const ecr = new sdk.ecr.ECRClient(sdkConfig(emu));
+    const batch = new sdk.batch.BatchClient(sdkConfig(emu));
+    const logs = new sdk.logs.CloudWatchLogsClient(sdkConfig(emu));
+    const iam = new sdk.iam.IAMClient(sdkConfig(emu));
+    const label = (emu.runner as DockerRunner).label;
+    try {
+      // Push the way a client does: GetAuthorizationToken, docker login, tag, push.
+      const auth = (await ecr.send(new sdk.ecr.GetAuthorizationTokenCommand({})))
+        .authorizationData![0]!;
+      assert.ok(auth.expiresAt instanceof Date && auth.expiresAt.getTime() > Date.now());
+      const [user, password] = atob(auth.authorizationToken!).split(":");
+      const env = { DOCKER_CONFIG: dockerConfig };
+      await sh(
+        "docker",
+        ["login", "--username", user!, "--password-stdin", auth.proxyEndpoint!],
+        env,
+        password,
+      );
+      // As on ECR, pushing to a repository that was never created fails.
+      const host = auth.proxyEndpoint!.replace(/^http:\/\//, "");
+      await sh("docker", ["tag", localTag, `${host}/not-created:v1`], env);
+      const refused = await sh("docker", ["push", `${host}/not-created:v1`], env)
+        .then(() => "pushed", (e) => String(e));
+      assert.match(refused, /name unknown|does not exist/);
+      await sh("docker", ["rmi", `${host}/not-created:v1`], env);
+      const repo = await ecr.send(
+        new sdk.ecr.CreateRepositoryCommand({ repositoryName: "ck-test" }),
+      );
+      const uri = repo.repository!.repositoryUri!;
+      assert.equal(uri, `${host}/ck-test`);
+      for (const t of ["v1", "v2"]) {
+        await sh("docker", ["tag", localTag, `${uri}:${t}`], env);
+        await sh("docker", ["push", `${uri}:${t}`], env);
+      }
+      let images = await ecr.send(new sdk.ecr.DescribeImagesCommand({ repositoryName: "ck-test" }));
+      assert.equal(images.imageDetails!.length, 1);
+      assert.deepEqual(images.imageDetails![0]!.imageTags!.sort(), ["v1", "v2"]);
+      assert.ok(images.imageDetails![0]!.imageSizeInBytes! > 0);
+      assert.ok(images.imageDetails![0]!.imagePushedAt instanceof Date);
+      // ECR removes only the tag; the image stays while another tag points to it.
+      const del = await ecr.send(
+        new sdk.ecr.BatchDeleteImageCommand({
+          repositoryName: "ck-test",
+          imageIds: [{ imageTag: "v2" }, { imageTag: "nope" }],
+        }),
+      );
+      assert.deepEqual(del.imageIds!.map((i) => i.imageTag), ["v2"]);
+      assert.equal(del.failures![0]!.failureCode, "ImageNotFound");
+      images = await ecr.send(new sdk.ecr.DescribeImagesCommand({ repositoryName: "ck-test" }));
+      assert.deepEqual(images.imageDetails!.map((i) => i.imageTags), [["v1"]]);
+      const listed = await ecr.send(new sdk.ecr.ListImagesCommand({ repositoryName: "ck-test" }));
+      assert.deepEqual(listed.imageIds!.map((i) => i.imageTag), ["v1"]);
+
+      const role = await iam.send(
+        new sdk.iam.CreateRoleCommand({
+          RoleName: "job-role",
+          AssumeRolePolicyDocument: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{
+              Effect: "Allow",
+              Principal: { Service: "ecs-tasks.amazonaws.com" },
+              Action: "sts:AssumeRole",
+            }],
+          }),
+        }),
+      );
+      const s = await setupBatch(emu, {
+        image: `${uri}:v1`,
+        jobRoleArn: role.Role!.Arn,
+        memory: 64,
+        command: ["/bin/sh", "-c", "echo hello from a container; env; exit 3"],
+      });
+      const job = await batch.send(
+        new sdk.batch.SubmitJobCommand({
+          jobName: "real",
+          jobQueue: s.queue,
+          jobDefinition: s.jobDefinition,
+        }),
+      );
+      const oom = await batch.send(
+        new sdk.batch.SubmitJobCommand({
+          jobName: "oom",
+          jobQueue: s.queue,
+          jobDefinition: s.jobDefinition,
+          containerOverrides: {
+            command: ["/bin/sh", "-c", "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done"],
+            resourceRequirements: [{ type: "MEMORY", value: "16" }],
+          },
+        }),
+      );
+      const slow = await batch.send(
+        new sdk.batch.SubmitJobCommand({
+          jobName: "slow",
+          jobQueue: s.queue,
+          jobDefinition: s.jobDefinition,
+          timeout: { attemptDurationSeconds: 1 },
+          containerOverrides: { command: ["/bin/sleep", "60"] },
+        }),
+      );
+      const missing = await batch.send(
+        new sdk.batch.SubmitJobCommand({
+          jobName: "missing",
+          jobQueue: s.queue,
+          jobDefinition: s.jobDefinition,
+          containerOverrides: { command: ["/bin/sh", "-c", "true"] },
+        }),
+      );
+      // The last job points at a tag nobody pushed.
+      emu.batch.jobs.get(missing.jobId!)!.container.image = `${uri}:not-pushed`;
+      await emu.waitForJobs(180_000);
+      const [j, o, t, m] = (await batch.send(
+        new sdk.batch.DescribeJobsCommand({
+          jobs: [job.jobId!, oom.jobId!, slow.jobId!, missing.jobId!],
+        }),
+      )).jobs!;
+
+      assert.equal(j!.status, "FAILED");
+      assert.equal(j!.container!.exitCode, 3);
+      const ev = await logs.send(
+        new sdk.logs.GetLogEventsCommand({
+          logGroupName: "/aws/batch/job",
+          logStreamName: j!.container!.logStreamName!,
+          startFromHead: true,
+        }),
+      );
+      const lines = ev.events!.map((e) => e.message!);
+      assert.equal(lines[0], "hello from a container");
+      assert.ok(lines.includes(`AWS_BATCH_JOB_ID=${job.jobId}`));
+      assert.ok(lines.includes("AWS_BATCH_JOB_ATTEMPT=1"));
+      assert.ok(lines.includes(`AWS_ENDPOINT_URL=${emu.endpoint}`));
+      assert.ok(lines.includes("AWS_EC2_METADATA_DISABLED=true"));
+      assert.ok(
+        lines.some((l) => l.startsWith(`AWS_CONTAINER_CREDENTIALS_FULL_URI=${emu.endpoint}/`)),
+      );
+      assert.ok(
+        !lines.some((l) =>
+          l.startsWith("AWS_ACCESS_KEY_ID=") || l.startsWith("AWS_SECRET_ACCESS_KEY=")
+        ),
+      );
+      const token = lines.find((l) => l.startsWith("AWS_CONTAINER_AUTHORIZATION_TOKEN="))!.split(
+        "=",
+      )[1]!;
+      const creds = await (await fetch(`${emu.endpoint}/_emulator/container-credentials`, {
+        headers: { authorization: token },
+      })).json();
+      const asJob = new sdk.sts.STSClient(sdkConfig(emu, {
+        credentials: {
+          accessKeyId: creds.AccessKeyId,
+          secretAccessKey: creds.SecretAccessKey,
+          sessionToken: creds.Token,
+        },
+      }));
+      try {
+        assert.match(
+          (await asJob.send(new sdk.sts.GetCallerIdentityCommand({}))).Arn!,
+          /:assumed-role\/job-role\//,
+        );
+      } finally {
+        asJob.destroy();
+      }
+
+      assert.equal(o!.status, "FAILED");
+      assert.equal(o!.container!.exitCode, 137);
+      assert.equal(o!.container!.reason, OOM_REASON);
+      assert.equal(t!.status, "FAILED");
+      assert.equal(t!.statusReason, "Job attempt duration exceeded timeout");
+      assert.equal(m!.status, "FAILED");
+      assert.match(m!.attempts![0]!.container!.reason!, /^CannotPullContainerError/);
+      assert.equal(m!.attempts![0]!.container!.exitCode, undefined);
+
+      const notEmpty = await rejects(
+        ecr.send(new sdk.ecr.DeleteRepositoryCommand({ repositoryName: "ck-test" })),
+      );
+      assert.equal(notEmpty.name, "RepositoryNotEmptyException");
+      await ecr.send(
+        new sdk.ecr.DeleteRepositoryCommand({ repositoryName: "ck-test", force: true }),
+      );
+    } finally {
+      ecr.destroy();
+      batch.destroy();
+      logs.destroy();
+      iam.destroy();
+      await emu.close();
+      await Deno.remove(dockerConfig, { recursive: true });
+      await sh("docker", ["rmi", "--force", localTag]).catch(() => {});
+    }
+    const left = await sh("docker", ["ps", "-aq", "--filter", `label=cloudknot-emulator=${label}`]);
+    assert.equal(left.stdout.trim(), "");
+  },
+);

@@ -1,0 +1,386 @@
+/**
+ * `startEmulator`: one loopback endpoint that speaks Batch, ECR, IAM, STS,
+ * S3, EC2 and CloudWatch Logs, verifies every SigV4 signature, validates
+ * requests against the official models, runs Batch jobs for real, and offers
+ * fault injection, a request log and state inspection to tests.
+ *
+ * @module
+ */
+import { CredentialStore, type KnownCredentials } from "./credentials.ts";
+import { Faults } from "./faults.ts";
+import { FrontProxy } from "./front_proxy.ts";
+import { LocalRegistry } from "./registry.ts";
+import { type LoggedRequest, RequestLog } from "./request_log.ts";
+import type { JobRunner } from "./runner.ts";
+import { DockerRunner } from "./runners/docker_runner.ts";
+import { ProcessRunner } from "./runners/process_runner.ts";
+import { Pipeline } from "./server.ts";
+import { BatchService } from "./services/batch.ts";
+import { Ec2Service } from "./services/ec2.ts";
+import { EcrService } from "./services/ecr.ts";
+import { IamService } from "./services/iam.ts";
+import { LogsService } from "./services/logs.ts";
+import { S3Service } from "./services/s3.ts";
+import { StsService } from "./services/sts.ts";
+
+/** Options of {@linkcode startEmulator}. */
+export interface EmulatorOptions {
+  /** The region every regional service answers for (default `us-east-1`). */
+  region?: string;
+  /** The account id (default `123456789012`). */
+  accountId?: string;
+  /**
+   * How Batch jobs run: `"process"` (default; needs `entrypoint`), `"docker"`
+   * (pulls from the emulated ECR registry), or a custom {@linkcode JobRunner}.
+   */
+  runner?: "process" | "docker" | JobRunner;
+  /** For the process runner: maps an image URI to the command that stands for it. */
+  entrypoint?: (image: string) => string[];
+  /** For the built-in runners: the most attempts at once (default: CPUs). */
+  concurrency?: number;
+  /** For the process runner: the working directory. */
+  cwd?: string;
+  /** Start a real `docker-registry` behind ECR (default: true with the docker runner). */
+  registry?: boolean;
+  /** Delay of CREATING/UPDATING → VALID and DELETING → gone for CEs and queues, ms (default 100). */
+  ceValidDelayMs?: number;
+  /** The Batch scheduler tick, ms (default 20). */
+  tickMs?: number;
+  /** The smallest job timeout accepted, seconds (AWS: 60; default 60). */
+  minTimeoutSeconds?: number;
+  /** Allowed clock skew of signatures, ms (default 15 minutes). */
+  maxSkewMs?: number;
+}
+
+/** The environment a client process needs to talk to the emulator. */
+export interface EmulatorEnv {
+  /** The endpoint for every service. */
+  AWS_ENDPOINT_URL: string;
+  /** The region. */
+  AWS_REGION: string;
+  /** The region, again (older tools). */
+  AWS_DEFAULT_REGION: string;
+  /** The access key id. */
+  AWS_ACCESS_KEY_ID: string;
+  /** The secret. */
+  AWS_SECRET_ACCESS_KEY: string;
+  /** Always `"true"`: nothing may reach 169.254.169.254. */
+  AWS_EC2_METADATA_DISABLED: string;
+  /** Further variables. */
+  [name: string]: string;
+}
+
+/** One resource the emulator holds, for "nothing left behind" assertions. */
+export interface EmulatorResource {
+  /** The service. */
+  service: string;
+  /** The kind, e.g. `role`, `compute-environment`, `bucket`. */
+  type: string;
+  /** The id or name. */
+  id: string;
+  /** The ARN when there is one. */
+  arn?: string;
+}
+
+/** A running emulator. */
+export interface Emulator {
+  /** `http://127.0.0.1:PORT`. */
+  readonly endpoint: string;
+  /** The long-term key pair it accepts. */
+  readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  /** The environment for client processes. */
+  readonly env: EmulatorEnv;
+  /** The account id. */
+  readonly accountId: string;
+  /** The region. */
+  readonly region: string;
+  /** The request log. */
+  readonly requests: RequestLog;
+  /** The fault table. */
+  readonly faults: Faults;
+  /** Batch state and container faults. */
+  readonly batch: BatchService;
+  /** ECR state. */
+  readonly ecr: EcrService;
+  /** IAM state. */
+  readonly iam: IamService;
+  /** EC2 state. */
+  readonly ec2: Ec2Service;
+  /** S3 state and byte counters. */
+  readonly s3: S3Service;
+  /** Logs state. */
+  readonly logs: LogsService;
+  /** The registry behind ECR, when started. */
+  readonly registry?: LocalRegistry;
+  /** The runner jobs use. */
+  readonly runner: JobRunner;
+  /**
+   * How many requests a service (and operation) received.
+   *
+   * @param service The service.
+   * @param operation The operation.
+   */
+  count(service: string, operation?: string): number;
+  /** Every request that would have changed state (answered or not). */
+  mutatingRequests(): LoggedRequest[];
+  /**
+   * Every resource the emulator holds beyond its built-in ones (default VPC,
+   * AWS managed policies, `/aws/batch/job`); jobs are not resources.
+   */
+  listResources(): EmulatorResource[];
+  /**
+   * Resolves when every Batch job is terminal.
+   *
+   * @param timeoutMs Reject after this long (default 60 s).
+   */
+  waitForJobs(timeoutMs?: number): Promise<void>;
+  /** Stops everything: server, registry, containers, processes. */
+  close(): Promise<void>;
+}
+
+interface ContainerToken {
+  roleArn: string;
+  sessionName: string;
+  creds?: KnownCredentials;
+}
+
+/**
+ * Starts an emulator on an ephemeral loopback port.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const emu = await startEmulator({ runner: "process", entrypoint: () => ["/bin/sh", "-c"] });
+ * try {
+ *   // point a client at emu.endpoint with emu.credentials
+ * } finally {
+ *   await emu.close();
+ * }
+ * ```
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const region = options.region ?? "us-east-1";
+  const accountId = options.accountId ?? "123456789012";
+  const label = crypto.randomUUID().slice(0, 8);
+  const store = new CredentialStore(accountId);
+  const faults = new Faults();
+  const log = new RequestLog();
+  const wantRegistry = options.registry ?? options.runner === "docker";
+  const registry = wantRegistry ? await LocalRegistry.start() : undefined;
+  let runner: JobRunner;
+  try {
+    if (options.runner === "docker") {
+      runner = await DockerRunner.create({ registry, label, concurrency: options.concurrency });
+    } else if (options.runner === undefined || options.runner === "process") {
+      const entrypoint = options.entrypoint;
+      runner = new ProcessRunner({
+        entrypoint: entrypoint ?? (() => []),
+        concurrency: options.concurrency,
+        cwd: options.cwd,
+      });
+    } else runner = options.runner;
+  } catch (e) {
+    await registry?.stop();
+    throw e;
+  }
+
+  const iam = new IamService(accountId);
+  const ec2 = new Ec2Service(accountId, region);
+  const logs = new LogsService(accountId, region);
+  const s3 = new S3Service(region);
+  const ecr = new EcrService(accountId, region, registry);
+  const sts = new StsService(store, iam);
+  const tokens = new Map<string, ContainerToken>();
+  let endpoint = "";
+  const baseEnvironment = () => ({
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EC2_METADATA_DISABLED: "true",
+  });
+  const batch = new BatchService({
+    accountId,
+    region,
+    transitionDelayMs: options.ceValidDelayMs ?? 100,
+    tickMs: options.tickMs ?? 20,
+    minTimeoutSeconds: options.minTimeoutSeconds ?? 60,
+    runner,
+    iam,
+    ec2,
+    logs,
+    baseEnvironment,
+    containerCredentials: (roleArn, sessionName) => {
+      const token = crypto.randomUUID();
+      tokens.set(token, { roleArn, sessionName });
+      return {
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: `${endpoint}/_emulator/container-credentials`,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
+      };
+    },
+  });
+
+  const front: { proxy?: FrontProxy } = {};
+  const pipeline = new Pipeline({
+    region,
+    accountId,
+    credentials: store,
+    faults,
+    log,
+    services: { batch, ecr, logs, iam, sts, ec2 },
+    s3,
+    maxSkewMs: options.maxSkewMs,
+    drop: (port) => front.proxy?.drop(port),
+    internal: (url, headers) => {
+      if (url.pathname !== "/_emulator/container-credentials") {
+        return new Response("not found", { status: 404 });
+      }
+      const t = tokens.get(headers.get("authorization") ?? "");
+      if (!t) {
+        return Response.json({ code: "AccessDenied", message: "Invalid authorization token" }, {
+          status: 403,
+        });
+      }
+      if (!t.creds || t.creds.expiration!.getTime() - Date.now() < 5 * 60_000) {
+        t.creds = store.issueForRole(t.roleArn, t.sessionName, 6 * 3600);
+      }
+      return Response.json({
+        AccessKeyId: t.creds.accessKeyId,
+        SecretAccessKey: t.creds.secretAccessKey,
+        Token: t.creds.sessionToken,
+        Expiration: t.creds.expiration!.toISOString(),
+        RoleArn: t.roleArn,
+      });
+    },
+  });
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+    onError: (e) => {
+      console.error("emulator: unhandled error", e);
+      return new Response("internal error", { status: 500 });
+    },
+  }, (req, info) => pipeline.handle(req, info));
+  const proxy = new FrontProxy(server.addr.port);
+  front.proxy = proxy;
+  endpoint = `http://127.0.0.1:${proxy.port}`;
+
+  const env: EmulatorEnv = {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: store.root.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: store.root.secretAccessKey,
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+  let closed = false;
+  return {
+    endpoint,
+    credentials: {
+      accessKeyId: store.root.accessKeyId,
+      secretAccessKey: store.root.secretAccessKey,
+    },
+    env,
+    accountId,
+    region,
+    requests: log,
+    faults,
+    batch,
+    ecr,
+    iam,
+    ec2,
+    s3,
+    logs,
+    registry,
+    runner,
+    count: (service, operation) =>
+      log.entries.filter((e) =>
+        e.service === service && (operation === undefined || e.operation === operation)
+      ).length,
+    mutatingRequests: () => log.filter({ mutating: true }),
+    listResources: () => {
+      const out: EmulatorResource[] = [];
+      for (const r of iam.roles.values()) {
+        out.push({ service: "iam", type: "role", id: r.RoleName, arn: r.Arn });
+      }
+      for (const p of iam.instanceProfiles.values()) {
+        out.push({
+          service: "iam",
+          type: "instance-profile",
+          id: p.InstanceProfileName,
+          arn: p.Arn,
+        });
+      }
+      for (const p of iam.policies.values()) {
+        if (!p.builtin) out.push({ service: "iam", type: "policy", id: p.PolicyName, arn: p.Arn });
+      }
+      const ec2Kinds: [Map<string, { Tags: unknown }>, string][] = [
+        [ec2.vpcs, "vpc"],
+        [ec2.subnets, "subnet"],
+        [ec2.securityGroups, "security-group"],
+        [ec2.internetGateways, "internet-gateway"],
+        [ec2.routeTables, "route-table"],
+        [ec2.launchTemplates, "launch-template"],
+      ];
+      for (const [m, type] of ec2Kinds) {
+        for (const id of m.keys()) {
+          if (!ec2.builtinIds.has(id)) out.push({ service: "ec2", type, id });
+        }
+      }
+      for (const c of batch.computeEnvironments.values()) {
+        out.push({
+          service: "batch",
+          type: "compute-environment",
+          id: c.computeEnvironmentName,
+          arn: c.computeEnvironmentArn,
+        });
+      }
+      for (const q of batch.jobQueues.values()) {
+        out.push({ service: "batch", type: "job-queue", id: q.jobQueueName, arn: q.jobQueueArn });
+      }
+      for (const list of batch.jobDefinitions.values()) {
+        for (const d of list) {
+          if (d.status === "ACTIVE") {
+            out.push({
+              service: "batch",
+              type: "job-definition",
+              id: `${d.jobDefinitionName}:${d.revision}`,
+              arn: d.jobDefinitionArn,
+            });
+          }
+        }
+      }
+      for (const r of ecr.repositories.values()) {
+        out.push({
+          service: "ecr",
+          type: "repository",
+          id: r.repositoryName,
+          arn: r.repositoryArn,
+        });
+      }
+      for (const b of s3.buckets.values()) {
+        out.push({ service: "s3", type: "bucket", id: b.name, arn: `arn:aws:s3:::${b.name}` });
+      }
+      for (const g of logs.groups.values()) {
+        if (!g.builtin) {
+          out.push({
+            service: "logs",
+            type: "log-group",
+            id: g.logGroupName,
+            arn: logs.groupArn(g.logGroupName),
+          });
+        }
+      }
+      return out;
+    },
+    waitForJobs: (timeoutMs) => batch.waitForJobs(timeoutMs),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await batch.close();
+      await runner.close?.();
+      await proxy.close();
+      await server.shutdown();
+      await registry?.stop();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The interface through which the emulated Batch runs a job attempt for real.
+ *
+ * @module
+ */
+
+/** One job attempt to run. */
+export interface JobRunRequest {
+  /** The job id (`<parent>:<index>` for array children). */
+  jobId: string;
+  /** The job name. */
+  jobName: string;
+  /** The attempt number, from 1. */
+  attempt: number;
+  /** The array index of a child. */
+  arrayIndex?: number;
+  /** The array size of a child's parent. */
+  arraySize?: number;
+  /** The image URI (e.g. `127.0.0.1:5000/repo:tag`). */
+  image: string;
+  /** The command, after `Ref::` parameter substitution. */
+  command: string[];
+  /**
+   * The complete environment of the container: the job's variables, the
+   * `AWS_BATCH_*` variables, the endpoint variables and, when the job has a
+   * role, `AWS_CONTAINER_CREDENTIALS_FULL_URI` + `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
+   */
+  environment: Record<string, string>;
+  /** vCPUs from the resource requirements. */
+  vcpus: number;
+  /** Memory in MiB from the resource requirements. */
+  memoryMiB: number;
+  /** The attempt timeout in seconds, if any (the emulator enforces it via `signal`). */
+  timeoutSec?: number;
+  /** The compute environment's name. */
+  computeEnvironment: string;
+  /** The job queue's name. */
+  jobQueue: string;
+  /** Aborted when the attempt must stop (terminate or timeout); kill the work then. */
+  signal: AbortSignal;
+  /**
+   * Appends one line of the container's output (stdout and stderr) to the
+   * attempt's log stream.
+   */
+  log: (line: string) => void;
+}
+
+/** How an attempt ended. */
+export interface JobRunResult {
+  /** The exit code; absent when the container never ran or the host was lost. */
+  exitCode?: number;
+  /** The container's reason (e.g. `OutOfMemoryError: Container killed due to memory usage`). */
+  reason?: string;
+  /** An attempt-level status reason overriding the default. */
+  statusReason?: string;
+}
+
+/**
+ * Runs job attempts. `prepare` (optional) runs while the job is STARTING
+ * (e.g. pulling the image); a throw there fails the attempt with a
+ * `CannotPullContainerError`-style reason. `run` runs while it is RUNNING.
+ */
+export interface JobRunner {
+  /**
+   * Prepares an attempt (e.g. pulls the image).
+   *
+   * @param req The attempt.
+   */
+  prepare?(req: JobRunRequest): Promise<void>;
+  /**
+   * Runs an attempt to its end.
+   *
+   * @param req The attempt.
+   */
+  run(req: JobRunRequest): Promise<JobRunResult>;
+  /** The most attempts it runs at once; unlimited when absent. */
+  readonly capacity?: number;
+  /** Releases what the runner holds (containers, processes). */
+  close?(): Promise<void>;
+}
+
+/**
+ * Splits a byte stream into lines and calls `onLine` for each (the trailing
+ * partial line included).
+ *
+ * @example Usage
+ * ```ts ignore
+ * await forEachLine(child.stdout, (l) => console.log(l));
+ * ```
+ */
+export async function forEachLine(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value;
+      let i: number;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        onLine(buf.slice(0, i).replace(/\r$/, ""));
+        buf = buf.slice(i + 1);
+      }
+    }
+    if (buf.length > 0) onLine(buf);
+  } finally {
+    reader.releaseLock();
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * A {@linkcode JobRunner} that runs each job attempt as a Docker container on
+ * the local engine, pulling the image from the registry behind emulated ECR
+ * with its own isolated `DOCKER_CONFIG`.
+ *
+ * @module
+ */
+import type { LocalRegistry } from "../registry.ts";
+import { forEachLine, type JobRunner, type JobRunRequest, type JobRunResult } from "../runner.ts";
+
+/** Options of {@linkcode DockerRunner}. */
+export interface DockerRunnerOptions {
+  /** The registry behind ECR (for `docker login`); pulls from elsewhere are attempted as is. */
+  registry?: LocalRegistry;
+  /** A label value naming this emulator's containers (`cloudknot-emulator=<label>`). */
+  label: string;
+  /** The docker binary (default `docker`). */
+  docker?: string;
+  /** The most containers at once (default: the number of CPUs). */
+  concurrency?: number;
+}
+
+/** The reason Batch gives for an out-of-memory kill. */
+export const OOM_REASON = "OutOfMemoryError: Container killed due to memory usage";
+
+interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs job attempts as Docker containers with host networking.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const runner = await DockerRunner.create({ registry, label: "emu1" });
+ * ```
+ */
+export class DockerRunner implements JobRunner {
+  /** The most attempts at once. */
+  readonly capacity: number;
+  #o: DockerRunnerOptions;
+  #config: string;
+  #login?: Promise<void>;
+  #pulls = new Map<string, Promise<void>>();
+  #n = 0;
+  #live = new Set<string>();
+
+  private constructor(options: DockerRunnerOptions, configDir: string) {
+    this.#o = options;
+    this.#config = configDir;
+    this.capacity = options.concurrency ?? navigator.hardwareConcurrency ?? 2;
+  }
+
+  /**
+   * Makes a docker runner with a fresh `DOCKER_CONFIG`.
+   *
+   * @param options The registry and label.
+   */
+  static async create(options: DockerRunnerOptions): Promise<DockerRunner> {
+    const dir = await Deno.makeTempDir({ prefix: "ckemu-docker-config-" });
+    await Deno.writeTextFile(`${dir}/config.json`, "{}");
+    return new DockerRunner(options, dir);
+  }
+
+  /** The label value on this runner's containers (`cloudknot-emulator=<label>`). */
+  get label(): string {
+    return this.#o.label;
+  }
+
+  /** The `DOCKER_CONFIG` directory this runner logs in with. */
+  get dockerConfig(): string {
+    return this.#config;
+  }
+
+  async #docker(args: string[], stdin?: string): Promise<Output> {
+    const child = new Deno.Command(this.#o.docker ?? "docker", {
+      args,
+      env: { DOCKER_CONFIG: this.#config },
+      stdin: stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    if (stdin !== undefined) {
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode(stdin));
+      await w.close();
+    }
+    const out = await child.output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  }
+
+  /**
+   * Logs in to the registry once, then pulls the image (concurrent pulls of one
+   * image share a single `docker pull`).
+   *
+   * @param req The attempt.
+   */
+  async prepare(req: JobRunRequest): Promise<void> {
+    const reg = this.#o.registry;
+    if (reg && req.image.startsWith(`${reg.host}/`)) {
+      this.#login ??= this.#docker(
+        ["login", "--username", reg.username, "--password-stdin", `http://${reg.host}`],
+        reg.password,
+      ).then((o) => {
+        if (o.code !== 0) throw new Error(`docker login failed: ${o.stderr.trim()}`);
+      });
+      await this.#login;
+    }
+    let pull = this.#pulls.get(req.image);
+    if (!pull) {
+      pull = this.#docker(["pull", "--quiet", req.image]).then((o) => {
+        if (o.code !== 0) {
+          throw new Error(
+            `Error response from daemon: pull ${req.image}: ${
+              o.stderr.trim().split("\n").slice(-2).join(" ")
+            }`,
+          );
+        }
+      }).finally(() => this.#pulls.delete(req.image));
+      this.#pulls.set(req.image, pull);
+    }
+    await pull;
+  }
+
+  /**
+   * Runs the attempt as `docker run --network host` with the job's limits.
+   *
+   * @param req The attempt.
+   */
+  async run(req: JobRunRequest): Promise<JobRunResult> {
+    const name = `ckemu-${this.#o.label}-${++this.#n}`;
+    const args = [
+      "run",
+      "--name",
+      name,
+      "--label",
+      `cloudknot-emulator=${this.#o.label}`,
+      "--network",
+      "host",
+      "--cpus",
+      String(req.vcpus),
+      "--memory",
+      `${Math.max(6, Math.round(req.memoryMiB))}m`,
+      "--memory-swap",
+      `${Math.max(6, Math.round(req.memoryMiB))}m`,
+    ];
+    for (const [k, v] of Object.entries(req.environment)) args.push("--env", `${k}=${v}`);
+    args.push(req.image, ...req.command);
+    this.#live.add(name);
+    const child = new Deno.Command(this.#o.docker ?? "docker", {
+      args,
+      env: { DOCKER_CONFIG: this.#config },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let killing: Promise<unknown> | undefined;
+    const kill = () => {
+      killing = this.#docker(["kill", name]).catch(() => {});
+    };
+    if (req.signal.aborted) kill();
+    else req.signal.addEventListener("abort", kill, { once: true });
+    const stderrTail: string[] = [];
+    const [status] = await Promise.all([
+      child.status,
+      forEachLine(child.stdout, req.log),
+      forEachLine(child.stderr, (l) => {
+        stderrTail.push(l);
+        if (stderrTail.length > 5) stderrTail.shift();
+        req.log(l);
+      }),
+    ]);
+    req.signal.removeEventListener("abort", kill);
+    await killing;
+    const inspect = await this.#docker([
+      "inspect",
+      "--format",
+      "{{.State.OOMKilled}} {{.State.ExitCode}} {{.State.StartedAt}}",
+      name,
+    ]);
+    await this.#docker(["rm", "-f", name]);
+    this.#live.delete(name);
+    const [oom, exit, started] = inspect.stdout.trim().split(" ");
+    if (inspect.code !== 0) {
+      return { reason: `CannotStartContainerError: ${stderrTail.join(" ").trim()}` };
+    }
+    if (oom === "true") return { exitCode: 137, reason: OOM_REASON };
+    if (
+      started?.startsWith("0001-") ||
+      (status.code >= 125 && status.code <= 127 && Number(exit) === status.code &&
+        stderrTail.some((l) => l.includes("Error response from daemon")))
+    ) {
+      return { reason: `CannotStartContainerError: ${stderrTail.join(" ").trim()}` };
+    }
+    return { exitCode: Number(exit) };
+  }
+
+  /** Removes this runner's containers, the images it pulled from the registry, and its config. */
+  async close(): Promise<void> {
+    const ps = await this.#docker([
+      "ps",
+      "-aq",
+      "--filter",
+      `label=cloudknot-emulator=${this.#o.label}`,
+    ]);
+    const ids = ps.stdout.split("\n").filter((s) => s.trim());
+    if (ids.length > 0) await this.#docker(["rm", "-f", ...ids]);
+    const reg = this.#o.registry;
+    if (reg) {
+      const imgs = await this.#docker(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+      const mine = imgs.stdout.split("\n").filter((s) => s.startsWith(`${reg.host}/`));
+      if (mine.length > 0) await this.#docker(["rmi", "--force", ...mine]);
+    }
+    await Deno.remove(this.#config, { recursive: true }).catch(() => {});
+  }
+}

@@ -1,0 +1,1798 @@
+/**
+ * Emulated AWS Batch: compute environments and job queues with their status
+ * transitions and deletion rules, job definitions with revisions, and jobs
+ * that run for real through a {@linkcode JobRunner}, with array jobs,
+ * dependencies, retries, timeouts, logs and injected container faults.
+ *
+ * @module
+ */
+import { randomHex } from "../credentials.ts";
+import { ServiceError } from "../errors.ts";
+import type { JobRunner, JobRunRequest, JobRunResult } from "../runner.ts";
+import { globMatch, type ModeledService, type OperationHandler } from "../service.ts";
+import type { Ec2Service } from "./ec2.ts";
+import type { IamService } from "./iam.ts";
+import type { LogsService } from "./logs.ts";
+
+/** The job statuses. */
+export const JOB_STATUSES = [
+  "SUBMITTED",
+  "PENDING",
+  "RUNNABLE",
+  "STARTING",
+  "RUNNING",
+  "SUCCEEDED",
+  "FAILED",
+] as const;
+/** A job status. */
+export type JobStatus = typeof JOB_STATUSES[number];
+
+type Json = Record<string, unknown>;
+
+/** A compute environment. */
+export interface ComputeEnvironment {
+  /** The name. */
+  computeEnvironmentName: string;
+  /** The ARN. */
+  computeEnvironmentArn: string;
+  /** MANAGED or UNMANAGED. */
+  type: string;
+  /** ENABLED or DISABLED. */
+  state: string;
+  /** CREATING, UPDATING, DELETING, DELETED, VALID, INVALID. */
+  status: string;
+  /** Why it has its status. */
+  statusReason?: string;
+  /** The compute resources. */
+  computeResources?: Json;
+  /** The service role ARN. */
+  serviceRole: string;
+  /** Tags. */
+  tags: Record<string, string>;
+  /** The ECS cluster ARN. */
+  ecsClusterArn: string;
+  /** The UUID. */
+  uuid: string;
+}
+
+/** A job queue. */
+export interface JobQueue {
+  /** The name. */
+  jobQueueName: string;
+  /** The ARN. */
+  jobQueueArn: string;
+  /** ENABLED or DISABLED. */
+  state: string;
+  /** CREATING, UPDATING, DELETING, DELETED, VALID, INVALID. */
+  status: string;
+  /** Why it has its status. */
+  statusReason?: string;
+  /** The priority. */
+  priority: number;
+  /** The compute environments, by ARN, with their order. */
+  computeEnvironmentOrder: { order: number; computeEnvironment: string }[];
+  /** Tags. */
+  tags: Record<string, string>;
+}
+
+/** A job definition revision. */
+export interface JobDefinition {
+  /** The name. */
+  jobDefinitionName: string;
+  /** The ARN with revision. */
+  jobDefinitionArn: string;
+  /** The revision. */
+  revision: number;
+  /** ACTIVE or INACTIVE. */
+  status: string;
+  /** `container`. */
+  type: string;
+  /** Default parameters. */
+  parameters: Record<string, string>;
+  /** The container properties. */
+  containerProperties: Json;
+  /** The retry strategy. */
+  retryStrategy?: Json;
+  /** The timeout. */
+  timeout?: { attemptDurationSeconds?: number };
+  /** Tags. */
+  tags: Record<string, string>;
+  /** Whether tags propagate to tasks. */
+  propagateTags?: boolean;
+  /** EC2 or FARGATE. */
+  platformCapabilities: string[];
+  /** The container orchestration type. */
+  containerOrchestrationType: string;
+}
+
+/** One finished (or running) attempt. */
+export interface JobAttempt {
+  /** The container part. */
+  container: {
+    exitCode?: number;
+    reason?: string;
+    logStreamName?: string;
+    taskArn?: string;
+    containerInstanceArn?: string;
+    networkInterfaces: unknown[];
+  };
+  /** Start (epoch ms). */
+  startedAt?: number;
+  /** Stop (epoch ms). */
+  stoppedAt?: number;
+  /** Why it stopped. */
+  statusReason?: string;
+}
+
+/** A job (a parent, a child or a plain job). */
+export interface Job {
+  /** The id. */
+  jobId: string;
+  /** The ARN. */
+  jobArn: string;
+  /** The name. */
+  jobName: string;
+  /** The queue. */
+  queue: JobQueue;
+  /** The definition. */
+  def: JobDefinition;
+  /** The status. */
+  status: JobStatus;
+  /** Why it has its status. */
+  statusReason?: string;
+  /** Created (epoch ms). */
+  createdAt: number;
+  /** Started (epoch ms). */
+  startedAt?: number;
+  /** Stopped (epoch ms). */
+  stoppedAt?: number;
+  /** Finished attempts. */
+  attempts: JobAttempt[];
+  /** Dependencies as submitted. */
+  dependsOn: { jobId?: string; type?: string }[];
+  /** Resolved dependency jobs (and whether N_TO_N applies). */
+  deps: { job: Job; type?: string }[];
+  /** Parameters (definition merged with submission). */
+  parameters: Record<string, string>;
+  /** The resolved container (definition merged with overrides). */
+  container: Json;
+  /** The retry strategy. */
+  retryStrategy?: { attempts?: number; evaluateOnExit?: Json[] };
+  /** The timeout. */
+  timeout?: { attemptDurationSeconds?: number };
+  /** Tags. */
+  tags: Record<string, string>;
+  /** Whether tags propagate. */
+  propagateTags?: boolean;
+  /** Array parent: size and counts. */
+  arraySize?: number;
+  /** Array parent: counts by status. */
+  statusSummary?: Record<JobStatus, number>;
+  /** Array parent: when the summary last changed. */
+  statusSummaryLastUpdatedAt?: number;
+  /** Array parent: the children. */
+  children?: Job[];
+  /** Array child: the index. */
+  arrayIndex?: number;
+  /** Array child: the parent. */
+  parent?: Job;
+  /** Cancelled by CancelJob. */
+  isCancelled?: boolean;
+  /** Terminated by TerminateJob. */
+  isTerminated?: boolean;
+  /** Runtime: vCPUs. */
+  vcpus: number;
+  /** Runtime: memory MiB. */
+  memoryMiB: number;
+  /** Runtime: the compute environment it runs on. */
+  ce?: ComputeEnvironment;
+  /** Runtime: stop request. */
+  abort?: AbortController;
+  /** Runtime: the attempt in progress. */
+  current?: JobAttempt;
+  /** Runtime: the terminate reason while stopping. */
+  stopReason?: { kind: "terminate" | "timeout"; reason: string };
+}
+
+/** A container fault to inject into matching attempts. */
+export interface ContainerFault {
+  /** Match the job id (a child's full id, or a parent id for all its children). */
+  jobId?: string;
+  /** Match the job name. */
+  jobName?: string;
+  /** Match a child's array index. */
+  arrayIndex?: number;
+  /** Match the attempt number (from 1). */
+  attempt?: number;
+  /** How many attempts it hits (default 1). */
+  times?: number;
+  /** `exit`: the container exits with `exitCode` without running; `spot`: the host is reclaimed. */
+  kind: "exit" | "spot";
+  /** For `exit`: the exit code. */
+  exitCode?: number;
+  /** For `exit`: the container reason. */
+  reason?: string;
+}
+
+/** Batch options. */
+export interface BatchOptions {
+  /** The account id. */
+  accountId: string;
+  /** The region. */
+  region: string;
+  /** Delay of CREATING/UPDATING → VALID and DELETING → gone, ms. */
+  transitionDelayMs: number;
+  /** The scheduler tick, ms. */
+  tickMs: number;
+  /** The smallest `attemptDurationSeconds` accepted (AWS: 60). */
+  minTimeoutSeconds: number;
+  /** The runner. */
+  runner: JobRunner;
+  /** IAM, to check roles and instance profiles. */
+  iam: IamService;
+  /** EC2, to check subnets and security groups. */
+  ec2: Ec2Service;
+  /** Logs, for job output. */
+  logs: LogsService;
+  /** The environment every container gets (endpoint variables). */
+  baseEnvironment: () => Record<string, string>;
+  /** Issues container credentials for a role; returns the URI variables. */
+  containerCredentials: (roleArn: string, sessionName: string) => Record<string, string>;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const FARGATE_FORBIDDEN = [
+  "allocationStrategy",
+  "bidPercentage",
+  "desiredvCpus",
+  "imageId",
+  "instanceTypes",
+  "ec2Configuration",
+  "ec2KeyPair",
+  "instanceRole",
+  "launchTemplate",
+  "minvCpus",
+  "placementGroup",
+  "spotIamFleetRole",
+  "tags",
+];
+const FARGATE_COMBOS: [number, number[]][] = [
+  [0.25, [512, 1024, 2048]],
+  [0.5, [1024, 2048, 3072, 4096]],
+  [1, range(2048, 8192, 1024)],
+  [2, range(4096, 16384, 1024)],
+  [4, range(8192, 30720, 1024)],
+  [8, range(16384, 61440, 4096)],
+  [16, range(32768, 122880, 8192)],
+];
+const TERMINAL = new Set<JobStatus>(["SUCCEEDED", "FAILED"]);
+
+function range(a: number, b: number, step: number): number[] {
+  const out: number[] = [];
+  for (let x = a; x <= b; x += step) out.push(x);
+  return out;
+}
+
+function client(message: string): ServiceError {
+  return new ServiceError("ClientException", message, 400);
+}
+
+function isFargateType(t: unknown): boolean {
+  return t === "FARGATE" || t === "FARGATE_SPOT";
+}
+
+function resourceValue(reqs: unknown, type: string): string | undefined {
+  return (reqs as { type: string; value: string }[] | undefined)?.find((r) => r.type === type)
+    ?.value;
+}
+
+function mergeRequirements(base: unknown, over: unknown): { type: string; value: string }[] {
+  const m = new Map<string, string>();
+  for (const r of (base as { type: string; value: string }[] | undefined) ?? []) {
+    m.set(r.type, r.value);
+  }
+  for (const r of (over as { type: string; value: string }[] | undefined) ?? []) {
+    m.set(r.type, r.value);
+  }
+  return [...m].map(([type, value]) => ({ type, value }));
+}
+
+function trustsEcsTasks(doc: string): boolean {
+  try {
+    const p = JSON.parse(doc);
+    const stmts = Array.isArray(p.Statement) ? p.Statement : [p.Statement];
+    return stmts.some((s: Json) => {
+      if (s?.Effect !== "Allow") return false;
+      const actions = ([] as unknown[]).concat(s.Action ?? []);
+      if (!actions.some((a) => a === "sts:AssumeRole" || a === "sts:*" || a === "*")) return false;
+      const svc = ([] as unknown[]).concat((s.Principal as Json | undefined)?.Service ?? []);
+      return svc.includes("ecs-tasks.amazonaws.com");
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The Batch state and scheduler of one emulator.
+ *
+ * @example Usage
+ * ```ts ignore
+ * emu.batch.injectExit({ jobName: "j", arrayIndex: 3, exitCode: 2 });
+ * await emu.batch.waitForJobs();
+ * ```
+ */
+export class BatchService implements ModeledService {
+  /** Compute environments by name. */
+  readonly computeEnvironments: Map<string, ComputeEnvironment> = new Map();
+  /** Job queues by name. */
+  readonly jobQueues: Map<string, JobQueue> = new Map();
+  /** Job definition revisions by name (index = revision - 1). */
+  readonly jobDefinitions: Map<string, JobDefinition[]> = new Map();
+  /** Every job by id (children included). */
+  readonly jobs: Map<string, Job> = new Map();
+  /** Handlers by operation. */
+  readonly operations: Record<string, OperationHandler>;
+  #o: BatchOptions;
+  #active = new Set<Job>();
+  #running = 0;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #tick?: ReturnType<typeof setTimeout>;
+  #faults: ContainerFault[] = [];
+  #waiters: (() => void)[] = [];
+  #runs = new Set<Promise<void>>();
+  #closed = false;
+
+  /**
+   * Makes Batch.
+   *
+   * @param options Its dependencies and timings.
+   */
+  constructor(options: BatchOptions) {
+    this.#o = options;
+    this.operations = {
+      CreateComputeEnvironment: (p) => this.#createCe(p),
+      UpdateComputeEnvironment: (p) => this.#updateCe(p),
+      DeleteComputeEnvironment: (p) => this.#deleteCe(p),
+      DescribeComputeEnvironments: (p) => {
+        const all = this.#select(
+          [...this.computeEnvironments.values()],
+          p.computeEnvironments,
+          (c) => [
+            c.computeEnvironmentName,
+            c.computeEnvironmentArn,
+          ],
+        );
+        const { items, next } = this.#page(all, p, !!p.computeEnvironments?.length);
+        return { computeEnvironments: items.map((c) => this.#ceOut(c)), nextToken: next };
+      },
+      CreateJobQueue: (p) => this.#createJq(p),
+      UpdateJobQueue: (p) => this.#updateJq(p),
+      DeleteJobQueue: (p) => this.#deleteJq(p),
+      DescribeJobQueues: (p) => {
+        const all = this.#select(
+          [...this.jobQueues.values()],
+          p.jobQueues,
+          (q) => [q.jobQueueName, q.jobQueueArn],
+        );
+        const { items, next } = this.#page(all, p, !!p.jobQueues?.length);
+        return { jobQueues: items.map((q) => this.#jqOut(q)), nextToken: next };
+      },
+      RegisterJobDefinition: (p) => this.#register(p),
+      DeregisterJobDefinition: (p) => {
+        const d = this.#resolveDef(p.jobDefinition, true);
+        d.status = "INACTIVE";
+        return {};
+      },
+      DescribeJobDefinitions: (p) => {
+        let all = [...this.jobDefinitions.values()].flat();
+        if (p.jobDefinitions?.length) {
+          all = all.filter((d) =>
+            p.jobDefinitions.some((ref: string) =>
+              ref === d.jobDefinitionArn || ref === `${d.jobDefinitionName}:${d.revision}` ||
+              ref === d.jobDefinitionName
+            )
+          );
+        }
+        if (p.jobDefinitionName) {
+          all = all.filter((d) => d.jobDefinitionName === p.jobDefinitionName);
+        }
+        if (p.status) all = all.filter((d) => d.status === p.status);
+        const { items, next } = this.#page(all, p, !!p.jobDefinitions?.length);
+        return { jobDefinitions: items.map((d) => this.#defOut(d)), nextToken: next };
+      },
+      SubmitJob: (p) => this.#submit(p),
+      DescribeJobs: (p) => {
+        if (p.jobs.length > 100) {
+          throw client("Too many jobs specified: at most 100 job ids are allowed");
+        }
+        return {
+          jobs: p.jobs.map((id: string) => this.jobs.get(id)).filter((j: Job | undefined) => j).map(
+            (j: Job) => this.#jobOut(j),
+          ),
+        };
+      },
+      ListJobs: (p) => this.#listJobs(p),
+      CancelJob: (p) => {
+        const j = this.#job(p.jobId);
+        this.#cancel(j, p.reason);
+        return {};
+      },
+      TerminateJob: (p) => {
+        const j = this.#job(p.jobId);
+        this.#terminate(j, p.reason);
+        return {};
+      },
+      TagResource: (p) => {
+        const r = this.#taggable(p.resourceArn);
+        Object.assign(r.tags, p.tags);
+        if (Object.keys(r.tags).length > 50) throw client("Too many tags: at most 50 are allowed");
+        return {};
+      },
+      UntagResource: (p) => {
+        const r = this.#taggable(p.resourceArn);
+        for (const k of p.tagKeys) delete r.tags[k];
+        return {};
+      },
+      ListTagsForResource: (p) => ({ tags: { ...this.#taggable(p.resourceArn).tags } }),
+    };
+  }
+
+  // ---------------------------------------------------------------- test API
+
+  /**
+   * Makes matching attempts exit with a chosen code without running.
+   *
+   * @param fault What to match and the exit code.
+   */
+  injectExit(fault: Omit<ContainerFault, "kind"> & { exitCode: number }): void {
+    this.#faults.push({ ...fault, kind: "exit" });
+  }
+
+  /**
+   * Makes matching attempts fail as a reclaimed Spot host does: status reason
+   * `Host EC2 (instance i-0123456789abcdef0) terminated.` and no exit code.
+   *
+   * @param fault What to match.
+   */
+  injectSpotReclaim(fault: Omit<ContainerFault, "kind" | "exitCode" | "reason"> = {}): void {
+    this.#faults.push({ ...fault, kind: "spot" });
+  }
+
+  /**
+   * Resolves when every job is SUCCEEDED or FAILED.
+   *
+   * @param timeoutMs Reject after this long (default 60 s).
+   */
+  waitForJobs(timeoutMs = 60_000): Promise<void> {
+    if (this.#active.size === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== done);
+        reject(
+          new Error(`Jobs still not terminal after ${timeoutMs} ms: ${this.#active.size} active`),
+        );
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.#waiters.push(done);
+    });
+  }
+
+  /**
+   * Resolves when the given job reaches a status (or any terminal one).
+   *
+   * @param jobId The job id.
+   * @param statuses The statuses to wait for (default: terminal).
+   * @param timeoutMs Reject after this long (default 60 s).
+   */
+  async waitForJob(
+    jobId: string,
+    statuses: JobStatus[] = ["SUCCEEDED", "FAILED"],
+    timeoutMs = 60_000,
+  ): Promise<Job> {
+    const end = Date.now() + timeoutMs;
+    while (true) {
+      const j = this.jobs.get(jobId);
+      if (j && statuses.includes(j.status)) return j;
+      if (Date.now() > end) throw new Error(`Job ${jobId} did not reach ${statuses.join("/")}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Stops the scheduler, kills running attempts and clears timers. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#tick !== undefined) clearTimeout(this.#tick);
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    for (const j of this.#active) j.abort?.abort();
+    await Promise.allSettled([...this.#runs]);
+    for (const w of this.#waiters) w();
+    this.#waiters = [];
+  }
+
+  // ------------------------------------------------------- compute environments
+
+  #later(fn: () => void, ms = this.#o.transitionDelayMs): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      if (!this.#closed) {
+        fn();
+        this.#kick();
+      }
+    }, ms);
+    this.#timers.add(t);
+  }
+
+  #arn(kind: string, name: string): string {
+    return `arn:aws:batch:${this.#o.region}:${this.#o.accountId}:${kind}/${name}`;
+  }
+
+  #ce(ref: string): ComputeEnvironment {
+    const name = ref.startsWith("arn:") ? ref.split("/").pop()! : ref;
+    const ce = this.computeEnvironments.get(name);
+    if (!ce || (ref.startsWith("arn:") && ce.computeEnvironmentArn !== ref)) {
+      throw client(`Compute environment ${ref} does not exist`);
+    }
+    return ce;
+  }
+
+  #queue(ref: string): JobQueue {
+    const name = ref.startsWith("arn:") ? ref.split("/").pop()! : ref;
+    const q = this.jobQueues.get(name);
+    if (!q || (ref.startsWith("arn:") && q.jobQueueArn !== ref)) {
+      throw client(`Job queue ${ref} does not exist`);
+    }
+    return q;
+  }
+
+  #checkCompute(cr: Json, existing?: Json): void {
+    const type = cr.type ?? existing?.type;
+    if (isFargateType(type)) {
+      for (const k of FARGATE_FORBIDDEN) {
+        if (cr[k] !== undefined) {
+          throw client(
+            `Error executing request, Exception : ${k} is not applicable for Fargate compute resources.`,
+          );
+        }
+      }
+    } else if (type === "EC2" || type === "SPOT") {
+      if (!existing) {
+        if (!cr.instanceRole) {
+          throw client(
+            "Error executing request, Exception : instanceRole is required for EC2 compute resources.",
+          );
+        }
+        if (!Array.isArray(cr.instanceTypes) || cr.instanceTypes.length === 0) {
+          throw client(
+            "Error executing request, Exception : instanceTypes is required for EC2 compute resources.",
+          );
+        }
+        const strategy = cr.allocationStrategy ?? "BEST_FIT";
+        if (type === "SPOT" && strategy === "BEST_FIT" && !cr.spotIamFleetRole) {
+          throw client(
+            "Error executing request, Exception : spotIamFleetRole is required for SPOT compute resources with BEST_FIT allocation strategy.",
+          );
+        }
+      }
+      const min = (cr.minvCpus ?? existing?.minvCpus ?? 0) as number;
+      const max = (cr.maxvCpus ?? existing?.maxvCpus) as number;
+      const desired = (cr.desiredvCpus ?? existing?.desiredvCpus ?? min) as number;
+      if (min < 0 || min > max) {
+        throw client(
+          "Error executing request, Exception : minvCpus must be between 0 and maxvCpus.",
+        );
+      }
+      if (desired < min || desired > max) {
+        throw client(
+          "Error executing request, Exception : desiredvCpus must be between minvCpus and maxvCpus.",
+        );
+      }
+      if (
+        cr.allocationStrategy !== undefined &&
+        ![
+          "BEST_FIT",
+          "BEST_FIT_PROGRESSIVE",
+          "SPOT_CAPACITY_OPTIMIZED",
+          "SPOT_PRICE_CAPACITY_OPTIMIZED",
+        ].includes(cr.allocationStrategy as string)
+      ) {
+        throw client(
+          `Error executing request, Exception : Invalid allocationStrategy ${cr.allocationStrategy}.`,
+        );
+      }
+    } else if (type !== undefined) {
+      throw client(`Error executing request, Exception : Invalid compute resource type ${type}.`);
+    }
+    const max = cr.maxvCpus as number | undefined;
+    if (max !== undefined && max < 0) {
+      throw client("Error executing request, Exception : maxvCpus must be a non-negative integer.");
+    }
+  }
+
+  /** Checks the references a CE holds; returns a reason when invalid. */
+  #validateCeRefs(ce: ComputeEnvironment): string | undefined {
+    const cr = ce.computeResources;
+    if (!cr) return undefined;
+    for (const s of (cr.subnets as string[] | undefined) ?? []) {
+      if (!this.#o.ec2.subnets.has(s)) return `CLIENT_ERROR - The subnet ID '${s}' does not exist`;
+    }
+    for (const g of (cr.securityGroupIds as string[] | undefined) ?? []) {
+      if (!this.#o.ec2.securityGroups.has(g)) {
+        return `CLIENT_ERROR - The security group '${g}' does not exist`;
+      }
+    }
+    if (cr.instanceRole && !this.#o.iam.findInstanceProfile(cr.instanceRole as string)) {
+      return `CLIENT_ERROR - Invalid IamInstanceProfile: ${cr.instanceRole}`;
+    }
+    if (cr.spotIamFleetRole && !this.#o.iam.findRole(cr.spotIamFleetRole as string)) {
+      return `CLIENT_ERROR - Invalid spotIamFleetRole: ${cr.spotIamFleetRole}`;
+    }
+    if (!ce.serviceRole.includes("aws-service-role") && !this.#o.iam.findRole(ce.serviceRole)) {
+      return `CLIENT_ERROR - The service role ${ce.serviceRole} does not exist`;
+    }
+    return undefined;
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #createCe(p: any): unknown {
+    if (!NAME.test(p.computeEnvironmentName)) {
+      throw client(
+        "Error executing request, Exception : computeEnvironmentName must match [a-zA-Z0-9_-]{1,128}.",
+      );
+    }
+    if (this.computeEnvironments.has(p.computeEnvironmentName)) {
+      throw client("Object already exists");
+    }
+    if (p.type !== "MANAGED" && p.type !== "UNMANAGED") throw client(`Invalid type ${p.type}`);
+    if (p.type === "MANAGED" && !p.computeResources) {
+      throw client(
+        "Error executing request, Exception : computeResources is required for MANAGED compute environments.",
+      );
+    }
+    if (p.type === "UNMANAGED" && p.computeResources) {
+      throw client(
+        "Error executing request, Exception : computeResources is not applicable for UNMANAGED compute environments.",
+      );
+    }
+    if (p.state !== undefined && p.state !== "ENABLED" && p.state !== "DISABLED") {
+      throw client(`Invalid state ${p.state}`);
+    }
+    if (p.computeResources) this.#checkCompute(p.computeResources);
+    let serviceRole = p.serviceRole ??
+      `arn:aws:iam::${this.#o.accountId}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch`;
+    if (!serviceRole.startsWith("arn:")) {
+      serviceRole = `arn:aws:iam::${this.#o.accountId}:role/${serviceRole}`;
+    }
+    const name = p.computeEnvironmentName as string;
+    const ce: ComputeEnvironment = {
+      computeEnvironmentName: name,
+      computeEnvironmentArn: this.#arn("compute-environment", name),
+      type: p.type,
+      state: p.state ?? "ENABLED",
+      status: "CREATING",
+      computeResources: p.computeResources
+        ? {
+          minvCpus: isFargateType(p.computeResources.type) ? undefined : 0,
+          ...p.computeResources,
+        }
+        : undefined,
+      serviceRole,
+      tags: { ...(p.tags ?? {}) },
+      ecsClusterArn: `arn:aws:ecs:${this.#o.region}:${this.#o.accountId}:cluster/${name}_Batch_${
+        randomHex(8)
+      }`,
+      uuid: crypto.randomUUID(),
+    };
+    this.computeEnvironments.set(name, ce);
+    this.#later(() => this.#settleCe(ce));
+    return { computeEnvironmentName: name, computeEnvironmentArn: ce.computeEnvironmentArn };
+  }
+
+  #settleCe(ce: ComputeEnvironment): void {
+    if (ce.status !== "CREATING" && ce.status !== "UPDATING") return;
+    const why = this.#validateCeRefs(ce);
+    ce.status = why ? "INVALID" : "VALID";
+    ce.statusReason = why ?? "ComputeEnvironment Healthy";
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #updateCe(p: any): unknown {
+    const ce = this.#ce(p.computeEnvironment);
+    if (ce.status === "CREATING" || ce.status === "UPDATING" || ce.status === "DELETING") {
+      throw client("Cannot update, resource is being modified.");
+    }
+    if (p.state !== undefined && p.state !== "ENABLED" && p.state !== "DISABLED") {
+      throw client(`Invalid state ${p.state}`);
+    }
+    if (p.computeResources) {
+      if (!ce.computeResources) {
+        throw client("Cannot update computeResources of an UNMANAGED compute environment.");
+      }
+      this.#checkCompute(p.computeResources, ce.computeResources);
+      ce.computeResources = { ...ce.computeResources, ...p.computeResources };
+    }
+    if (p.serviceRole) {
+      ce.serviceRole = p.serviceRole.startsWith("arn:")
+        ? p.serviceRole
+        : `arn:aws:iam::${this.#o.accountId}:role/${p.serviceRole}`;
+    }
+    if (p.state) ce.state = p.state;
+    ce.status = "UPDATING";
+    this.#later(() => this.#settleCe(ce));
+    return {
+      computeEnvironmentName: ce.computeEnvironmentName,
+      computeEnvironmentArn: ce.computeEnvironmentArn,
+    };
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #deleteCe(p: any): unknown {
+    const ce = this.#ce(p.computeEnvironment);
+    if (ce.status === "DELETING" || ce.status === "DELETED") return {};
+    if (ce.status === "CREATING" || ce.status === "UPDATING") {
+      throw client("Cannot delete, resource is being modified.");
+    }
+    if (ce.state !== "DISABLED") {
+      throw client("Cannot delete, compute environment must be DISABLED first.");
+    }
+    for (const q of this.jobQueues.values()) {
+      if (
+        q.computeEnvironmentOrder.some((o) => o.computeEnvironment === ce.computeEnvironmentArn)
+      ) {
+        throw client("Cannot delete, found existing JobQueue relationship");
+      }
+    }
+    ce.status = "DELETING";
+    this.#later(() => {
+      ce.status = "DELETED";
+      this.computeEnvironments.delete(ce.computeEnvironmentName);
+    });
+    return {};
+  }
+
+  #ceOut(c: ComputeEnvironment): Json {
+    return {
+      computeEnvironmentName: c.computeEnvironmentName,
+      computeEnvironmentArn: c.computeEnvironmentArn,
+      ecsClusterArn: c.ecsClusterArn,
+      tags: c.tags,
+      type: c.type,
+      state: c.state,
+      status: c.status,
+      statusReason: c.statusReason,
+      computeResources: c.computeResources,
+      serviceRole: c.serviceRole,
+      containerOrchestrationType: "ECS",
+      uuid: c.uuid,
+    };
+  }
+
+  // ----------------------------------------------------------------- queues
+
+  #checkOrder(
+    order: { order: number; computeEnvironment: string }[],
+  ): { order: number; computeEnvironment: string }[] {
+    if (order.length < 1 || order.length > 3) {
+      throw client("computeEnvironmentOrder must have between 1 and 3 entries");
+    }
+    if (new Set(order.map((o) => o.order)).size !== order.length) {
+      throw client("computeEnvironmentOrder has duplicate order values");
+    }
+    const ces = order.map((o) => this.#ce(o.computeEnvironment));
+    for (const ce of ces) {
+      if (ce.status !== "VALID") throw client(`${ce.computeEnvironmentArn} is not in VALID state`);
+    }
+    const kinds = new Set(
+      ces.map((c) => isFargateType(c.computeResources?.type) ? "FARGATE" : "EC2"),
+    );
+    if (kinds.size > 1) {
+      throw client(
+        "Error executing request, Exception : Compute environments of a job queue must be all EC2 (or SPOT) or all FARGATE (or FARGATE_SPOT).",
+      );
+    }
+    return order.map((o, i) => ({
+      order: o.order,
+      computeEnvironment: ces[i]!.computeEnvironmentArn,
+    }));
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #createJq(p: any): unknown {
+    if (!NAME.test(p.jobQueueName)) throw client("jobQueueName must match [a-zA-Z0-9_-]{1,128}");
+    if (this.jobQueues.has(p.jobQueueName)) throw client("Object already exists");
+    if (p.priority < 0 || p.priority > 1000) throw client("priority must be between 0 and 1000");
+    if (p.state !== undefined && p.state !== "ENABLED" && p.state !== "DISABLED") {
+      throw client(`Invalid state ${p.state}`);
+    }
+    const order = this.#checkOrder(p.computeEnvironmentOrder);
+    const q: JobQueue = {
+      jobQueueName: p.jobQueueName,
+      jobQueueArn: this.#arn("job-queue", p.jobQueueName),
+      state: p.state ?? "ENABLED",
+      status: "CREATING",
+      priority: p.priority,
+      computeEnvironmentOrder: order,
+      tags: { ...(p.tags ?? {}) },
+    };
+    this.jobQueues.set(q.jobQueueName, q);
+    this.#later(() => {
+      if (q.status === "CREATING") {
+        q.status = "VALID";
+        q.statusReason = "JobQueue Healthy";
+      }
+    });
+    return { jobQueueName: q.jobQueueName, jobQueueArn: q.jobQueueArn };
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #updateJq(p: any): unknown {
+    const q = this.#queue(p.jobQueue);
+    if (q.status === "DELETING" || q.status === "CREATING" || q.status === "UPDATING") {
+      throw client("Cannot update, resource is being modified.");
+    }
+    if (p.state !== undefined && p.state !== "ENABLED" && p.state !== "DISABLED") {
+      throw client(`Invalid state ${p.state}`);
+    }
+    if (p.computeEnvironmentOrder) {
+      q.computeEnvironmentOrder = this.#checkOrder(p.computeEnvironmentOrder);
+    }
+    if (p.priority !== undefined) q.priority = p.priority;
+    if (p.state) q.state = p.state;
+    q.status = "UPDATING";
+    this.#later(() => {
+      if (q.status === "UPDATING") q.status = "VALID";
+    });
+    return { jobQueueName: q.jobQueueName, jobQueueArn: q.jobQueueArn };
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #deleteJq(p: any): unknown {
+    const q = this.#queue(p.jobQueue);
+    if (q.status === "DELETING") return {};
+    if (q.state !== "DISABLED") throw client("Cannot delete, job queue must be DISABLED first.");
+    if (q.status === "CREATING" || q.status === "UPDATING") {
+      throw client("Cannot delete, resource is being modified.");
+    }
+    q.status = "DELETING";
+    for (const j of this.jobs.values()) {
+      if (j.queue === q && !j.parent && !TERMINAL.has(j.status)) {
+        this.#terminate(j, "ClientException: Job queue was deleted");
+      }
+    }
+    this.#later(() => {
+      q.status = "DELETED";
+      this.jobQueues.delete(q.jobQueueName);
+    });
+    return {};
+  }
+
+  #jqOut(q: JobQueue): Json {
+    return {
+      jobQueueName: q.jobQueueName,
+      jobQueueArn: q.jobQueueArn,
+      state: q.state,
+      status: q.status,
+      statusReason: q.statusReason,
+      priority: q.priority,
+      computeEnvironmentOrder: q.computeEnvironmentOrder,
+      tags: q.tags,
+      jobQueueType: "ECS",
+    };
+  }
+
+  // -------------------------------------------------------- job definitions
+
+  #checkRetry(r: Json | undefined): void {
+    if (!r) return;
+    const attempts = r.attempts as number | undefined;
+    if (attempts !== undefined && (attempts < 1 || attempts > 10)) {
+      throw client(
+        "Error executing request, Exception : Number of attempts must be between 1 and 10.",
+      );
+    }
+    const rules = (r.evaluateOnExit as Json[] | undefined) ?? [];
+    if (rules.length > 5) {
+      throw client(
+        "Error executing request, Exception : evaluateOnExit can have at most 5 entries.",
+      );
+    }
+    for (const e of rules) {
+      if (!["RETRY", "EXIT"].includes(String(e.action).toUpperCase())) {
+        throw client(
+          `Error executing request, Exception : Invalid action ${e.action}; valid values are RETRY and EXIT.`,
+        );
+      }
+      if (
+        e.onExitCode === undefined && e.onReason === undefined && e.onStatusReason === undefined
+      ) {
+        throw client(
+          "Error executing request, Exception : evaluateOnExit requires onStatusReason, onReason or onExitCode.",
+        );
+      }
+      for (const k of ["onExitCode", "onReason", "onStatusReason"]) {
+        const v = e[k] as string | undefined;
+        if (v !== undefined && (v.length > 512 || (k === "onExitCode" && !/^[0-9]*\*?$/.test(v)))) {
+          throw client(`Error executing request, Exception : Invalid ${k} pattern ${v}.`);
+        }
+      }
+    }
+  }
+
+  #checkTimeout(t: Json | undefined): void {
+    const s = t?.attemptDurationSeconds as number | undefined;
+    if (s !== undefined && s < this.#o.minTimeoutSeconds) {
+      throw client(
+        `Error executing request, Exception : attemptDurationSeconds must be at least ${this.#o.minTimeoutSeconds} seconds.`,
+      );
+    }
+  }
+
+  #checkResources(
+    reqs: unknown,
+    fargate: boolean,
+    legacy: { vcpus?: unknown; memory?: unknown },
+  ): void {
+    for (const r of (reqs as { type: string; value: string }[] | undefined) ?? []) {
+      if (!["VCPU", "MEMORY", "GPU"].includes(r.type)) {
+        throw client(`Invalid resource requirement type ${r.type}`);
+      }
+      if (!/^[0-9]+(\.[0-9]+)?$/.test(r.value)) throw client(`Invalid ${r.type} value ${r.value}`);
+    }
+    const vcpu = resourceValue(reqs, "VCPU");
+    const mem = resourceValue(reqs, "MEMORY");
+    if (fargate) {
+      if (legacy.vcpus !== undefined || legacy.memory !== undefined) {
+        throw client(
+          "Error executing request, Exception : Fargate resource requirements must be given as resourceRequirements, not vcpus or memory.",
+        );
+      }
+      if (vcpu !== undefined && mem !== undefined) {
+        const combo = FARGATE_COMBOS.find(([v]) => v === Number(vcpu));
+        if (!combo || !combo[1].includes(Number(mem))) {
+          throw client(
+            `Error executing request, Exception : Fargate resource requirements (VCPU ${vcpu}, MEMORY ${mem}) are not a supported combination.`,
+          );
+        }
+      }
+    } else {
+      if (vcpu !== undefined && !(Number.isInteger(Number(vcpu)) && Number(vcpu) >= 1)) {
+        throw client(
+          `Error executing request, Exception : VCPU must be a whole number of at least 1 for EC2 jobs, got ${vcpu}.`,
+        );
+      }
+      if (mem !== undefined && Number(mem) < 4) {
+        throw client("Error executing request, Exception : MEMORY must be at least 4 MiB.");
+      }
+    }
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #register(p: any): unknown {
+    if (!NAME.test(p.jobDefinitionName)) {
+      throw client("jobDefinitionName must match [a-zA-Z0-9_-]{1,128}");
+    }
+    if (p.type !== "container") {
+      throw client(
+        `Error executing request, Exception : The emulator supports only type container, got ${p.type}.`,
+      );
+    }
+    const cp = p.containerProperties as Json | undefined;
+    if (!cp) {
+      throw client(
+        "Error executing request, Exception : containerProperties is required for container job definitions.",
+      );
+    }
+    const caps: string[] = p.platformCapabilities ?? ["EC2"];
+    if (caps.length !== 1 || !["EC2", "FARGATE"].includes(caps[0]!)) {
+      throw client("platformCapabilities must be [EC2] or [FARGATE]");
+    }
+    const fargate = caps[0] === "FARGATE";
+    if (!cp.image) {
+      throw client(
+        "Error executing request, Exception : Container properties should contain image.",
+      );
+    }
+    this.#checkResources(cp.resourceRequirements, fargate, { vcpus: cp.vcpus, memory: cp.memory });
+    if (fargate) {
+      if (!cp.executionRoleArn) {
+        throw client(
+          "Error executing request, Exception : Fargate job definitions require executionRoleArn.",
+        );
+      }
+      if (
+        !resourceValue(cp.resourceRequirements, "VCPU") ||
+        !resourceValue(cp.resourceRequirements, "MEMORY")
+      ) {
+        throw client(
+          "Error executing request, Exception : Fargate job definitions require VCPU and MEMORY resourceRequirements.",
+        );
+      }
+    } else {
+      if (resourceValue(cp.resourceRequirements, "VCPU") === undefined && cp.vcpus === undefined) {
+        throw client(
+          "Error executing request, Exception : Container properties should contain vcpus.",
+        );
+      }
+      if (
+        resourceValue(cp.resourceRequirements, "MEMORY") === undefined && cp.memory === undefined
+      ) {
+        throw client(
+          "Error executing request, Exception : Container properties should contain memory.",
+        );
+      }
+    }
+    for (const e of (cp.environment as { name: string }[] | undefined) ?? []) {
+      if (e.name?.startsWith("AWS_BATCH")) {
+        throw client("Environment variable names starting with AWS_BATCH are reserved.");
+      }
+    }
+    this.#checkRetry(p.retryStrategy);
+    this.#checkTimeout(p.timeout);
+    const list = this.jobDefinitions.get(p.jobDefinitionName) ?? [];
+    const revision = list.length + 1;
+    const d: JobDefinition = {
+      jobDefinitionName: p.jobDefinitionName,
+      jobDefinitionArn: this.#arn("job-definition", `${p.jobDefinitionName}:${revision}`),
+      revision,
+      status: "ACTIVE",
+      type: "container",
+      parameters: p.parameters ?? {},
+      containerProperties: {
+        volumes: [],
+        environment: [],
+        mountPoints: [],
+        ulimits: [],
+        secrets: [],
+        ...cp,
+      },
+      retryStrategy: p.retryStrategy,
+      timeout: p.timeout,
+      tags: { ...(p.tags ?? {}) },
+      propagateTags: p.propagateTags,
+      platformCapabilities: caps,
+      containerOrchestrationType: "ECS",
+    };
+    list.push(d);
+    this.jobDefinitions.set(d.jobDefinitionName, list);
+    return {
+      jobDefinitionName: d.jobDefinitionName,
+      jobDefinitionArn: d.jobDefinitionArn,
+      revision,
+    };
+  }
+
+  #resolveDef(ref: string, anyStatus = false): JobDefinition {
+    let name = ref;
+    let rev: number | undefined;
+    const arn = ref.match(/^arn:aws:batch:[^:]*:[^:]*:job-definition\/([^:]+):([0-9]+)$/);
+    if (arn) {
+      name = arn[1]!;
+      rev = Number(arn[2]);
+    } else if (ref.includes(":")) {
+      const [n, r] = ref.split(":");
+      name = n!;
+      rev = Number(r);
+    }
+    const list = this.jobDefinitions.get(name) ?? [];
+    const d = rev !== undefined
+      ? list[rev - 1]
+      : [...list].reverse().find((x) => x.status === "ACTIVE");
+    if (!d || (arn && d.jobDefinitionArn !== ref)) {
+      throw client(`Job definition ${ref} does not exist`);
+    }
+    if (!anyStatus && d.status !== "ACTIVE") throw client(`Job definition ${ref} is INACTIVE`);
+    return d;
+  }
+
+  #defOut(d: JobDefinition): Json {
+    return {
+      jobDefinitionName: d.jobDefinitionName,
+      jobDefinitionArn: d.jobDefinitionArn,
+      revision: d.revision,
+      status: d.status,
+      type: d.type,
+      parameters: d.parameters,
+      containerProperties: d.containerProperties,
+      retryStrategy: d.retryStrategy,
+      timeout: d.timeout,
+      tags: d.tags,
+      propagateTags: d.propagateTags,
+      platformCapabilities: d.platformCapabilities,
+      containerOrchestrationType: d.containerOrchestrationType,
+    };
+  }
+
+  // ------------------------------------------------------------------- jobs
+
+  #job(id: string): Job {
+    const j = this.jobs.get(id);
+    if (!j) throw client(`Job ${id} does not exist`);
+    return j;
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #submit(p: any): unknown {
+    if (!NAME.test(p.jobName)) {
+      throw client(
+        "Error executing request, Exception : jobName must be 1-128 letters, numbers, hyphens and underscores, starting with a letter or number.",
+      );
+    }
+    const q = this.#queue(p.jobQueue);
+    if (q.state !== "ENABLED") {
+      throw client(`Job queue ${q.jobQueueArn} is not ENABLED; jobs cannot be submitted to it`);
+    }
+    if (q.status === "DELETING" || q.status === "DELETED") {
+      throw client(`Job queue ${q.jobQueueArn} is being deleted`);
+    }
+    if (p.shareIdentifier !== undefined || p.schedulingPriorityOverride !== undefined) {
+      throw client(
+        "Error executing request, Exception : shareIdentifier and schedulingPriorityOverride need a job queue with a fair-share scheduling policy.",
+      );
+    }
+    for (const k of ["nodeOverrides", "eksPropertiesOverride", "ecsPropertiesOverride"]) {
+      if (p[k] !== undefined) throw client(`The emulator does not support ${k}.`);
+    }
+    const def = this.#resolveDef(p.jobDefinition);
+    const fargateQueue = q.computeEnvironmentOrder.some((o) =>
+      isFargateType(
+        this.computeEnvironments.get(o.computeEnvironment.split("/").pop()!)?.computeResources
+          ?.type,
+      )
+    );
+    const fargateDef = def.platformCapabilities[0] === "FARGATE";
+    if (fargateQueue !== fargateDef) {
+      throw client(
+        `Job definition platform capabilities [${
+          def.platformCapabilities[0]
+        }] are not compatible with the compute environments of job queue ${q.jobQueueName}`,
+      );
+    }
+    const size = p.arrayProperties?.size as number | undefined;
+    if (
+      p.arrayProperties &&
+      (size === undefined || !Number.isInteger(size) || size < 2 || size > 10000)
+    ) {
+      throw client(
+        "Error executing request, Exception : Array job size must be between 2 and 10000.",
+      );
+    }
+    const dependsOn = (p.dependsOn ?? []) as { jobId?: string; type?: string }[];
+    if (dependsOn.length > 20) throw client("A job can depend on at most 20 jobs");
+    const deps: { job: Job; type?: string }[] = [];
+    for (const d of dependsOn) {
+      if (d.type !== undefined && d.type !== "N_TO_N" && d.type !== "SEQUENTIAL") {
+        throw client(`Invalid dependency type ${d.type}`);
+      }
+      if (d.type === "SEQUENTIAL") {
+        if (!size) throw client("SEQUENTIAL dependencies apply only to array jobs");
+        if (d.jobId) throw client("A SEQUENTIAL dependency must not name a jobId");
+        continue;
+      }
+      if (!d.jobId) throw client("A dependency must name a jobId");
+      const dep = this.jobs.get(d.jobId);
+      if (!dep) throw client(`Dependent job ${d.jobId} does not exist`);
+      if (d.type === "N_TO_N" && (!size || dep.arraySize !== size)) {
+        throw client("N_TO_N dependencies require two array jobs of the same size");
+      }
+      deps.push({ job: dep, type: d.type });
+    }
+    const retryStrategy = p.retryStrategy ?? def.retryStrategy;
+    this.#checkRetry(retryStrategy);
+    const timeout = p.timeout ?? def.timeout;
+    this.#checkTimeout(p.timeout);
+    const ov = (p.containerOverrides ?? {}) as Json;
+    for (const e of (ov.environment as { name: string }[] | undefined) ?? []) {
+      if (e.name?.startsWith("AWS_BATCH")) {
+        throw client("Environment variable names starting with AWS_BATCH are reserved.");
+      }
+    }
+    this.#checkResources(ov.resourceRequirements, fargateDef, {
+      vcpus: ov.vcpus,
+      memory: ov.memory,
+    });
+    const tags = { ...(p.tags ?? {}) };
+    if (Object.keys(tags).length > 50) throw client("Too many tags: at most 50 are allowed");
+    const cp = def.containerProperties;
+    const env = new Map<string, string>();
+    for (const e of (cp.environment as { name: string; value: string }[]) ?? []) {
+      env.set(e.name, e.value);
+    }
+    for (const e of (ov.environment as { name: string; value: string }[] | undefined) ?? []) {
+      env.set(e.name, e.value);
+    }
+    const reqs = mergeRequirements(cp.resourceRequirements, ov.resourceRequirements);
+    const vcpus = Number(resourceValue(reqs, "VCPU") ?? ov.vcpus ?? cp.vcpus ?? 1);
+    const memoryMiB = Number(resourceValue(reqs, "MEMORY") ?? ov.memory ?? cp.memory ?? 2048);
+    const parameters = { ...def.parameters, ...(p.parameters ?? {}) };
+    const container: Json = {
+      ...cp,
+      command: (ov.command as string[] | undefined) ?? cp.command ?? [],
+      environment: [...env].map(([name, value]) => ({ name, value })),
+      resourceRequirements: reqs.length ? reqs : undefined,
+      instanceType: ov.instanceType,
+      networkInterfaces: [],
+    };
+    const jobId = crypto.randomUUID();
+    const now = Date.now();
+    const job: Job = {
+      jobId,
+      jobArn: this.#arn("job", jobId),
+      jobName: p.jobName,
+      queue: q,
+      def,
+      status: "SUBMITTED",
+      createdAt: now,
+      attempts: [],
+      dependsOn,
+      deps,
+      parameters,
+      container,
+      retryStrategy,
+      timeout,
+      tags,
+      propagateTags: p.propagateTags ?? def.propagateTags,
+      vcpus,
+      memoryMiB,
+    };
+    this.jobs.set(jobId, job);
+    if (size) {
+      job.arraySize = size;
+      job.statusSummary = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<
+        JobStatus,
+        number
+      >;
+      job.statusSummary.SUBMITTED = size;
+      job.statusSummaryLastUpdatedAt = now;
+      job.children = [];
+      const sequential = dependsOn.some((d) => d.type === "SEQUENTIAL");
+      for (let i = 0; i < size; i++) {
+        const childDeps: { job: Job; type?: string }[] = [];
+        for (const d of deps) {
+          childDeps.push(d.type === "N_TO_N" ? { job: d.job.children![i]! } : d);
+        }
+        if (sequential && i > 0) childDeps.push({ job: job.children[i - 1]! });
+        const child: Job = {
+          ...job,
+          jobId: `${jobId}:${i}`,
+          jobArn: this.#arn("job", `${jobId}:${i}`),
+          attempts: [],
+          deps: childDeps,
+          arraySize: undefined,
+          statusSummary: undefined,
+          statusSummaryLastUpdatedAt: undefined,
+          children: undefined,
+          arrayIndex: i,
+          parent: job,
+        };
+        job.children.push(child);
+        this.jobs.set(child.jobId, child);
+        this.#active.add(child);
+      }
+    } else {
+      this.#active.add(job);
+    }
+    this.#kick();
+    return { jobArn: job.jobArn, jobName: job.jobName, jobId };
+  }
+
+  #setStatus(j: Job, s: JobStatus, reason?: string): void {
+    const old = j.status;
+    if (old === s) return;
+    j.status = s;
+    if (reason !== undefined) j.statusReason = reason;
+    if (TERMINAL.has(s)) {
+      j.stoppedAt = Date.now();
+      this.#active.delete(j);
+    }
+    const parent = j.parent;
+    if (parent?.statusSummary) {
+      parent.statusSummary[old]--;
+      parent.statusSummary[s]++;
+      parent.statusSummaryLastUpdatedAt = Date.now();
+      const sum = parent.statusSummary;
+      if (
+        parent.status === "SUBMITTED" &&
+        (s === "RUNNABLE" || s === "PENDING" || s === "STARTING" || s === "RUNNING" ||
+          TERMINAL.has(s))
+      ) {
+        parent.status = "PENDING";
+      }
+      if ((s === "RUNNING" || s === "STARTING") && parent.startedAt === undefined) {
+        parent.startedAt = Date.now();
+      }
+      if (sum.SUCCEEDED + sum.FAILED === parent.arraySize && !TERMINAL.has(parent.status)) {
+        parent.status = sum.FAILED === 0 ? "SUCCEEDED" : "FAILED";
+        parent.stoppedAt = Date.now();
+        if (sum.FAILED > 0) parent.statusReason = `Array Child Job failed`;
+      }
+    }
+    if (this.#active.size === 0) {
+      const ws = this.#waiters;
+      this.#waiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  #cancel(j: Job, reason: string): void {
+    if (j.children) {
+      for (const c of j.children) this.#cancel(c, reason);
+      j.isCancelled = true;
+      return;
+    }
+    if (j.status === "SUBMITTED" || j.status === "PENDING" || j.status === "RUNNABLE") {
+      j.isCancelled = true;
+      this.#setStatus(j, "FAILED", reason);
+    }
+  }
+
+  #terminate(j: Job, reason: string): void {
+    if (j.children) {
+      for (const c of j.children) this.#terminate(c, reason);
+      j.isTerminated = true;
+      return;
+    }
+    if (TERMINAL.has(j.status)) return;
+    j.isTerminated = true;
+    if (j.status === "STARTING" || j.status === "RUNNING") {
+      j.stopReason = { kind: "terminate", reason };
+      j.abort?.abort();
+      return;
+    }
+    this.#setStatus(j, "FAILED", reason);
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #listJobs(p: any): unknown {
+    const given =
+      [p.jobQueue, p.arrayJobId, p.multiNodeJobId].filter((x) => x !== undefined).length;
+    if (given !== 1) {
+      throw client("Exactly one of jobQueue, arrayJobId and multiNodeJobId must be specified");
+    }
+    if (p.multiNodeJobId) throw client(`Job ${p.multiNodeJobId} is not a multi-node parallel job`);
+    let list: Job[];
+    if (p.jobQueue) {
+      const q = this.#queue(p.jobQueue);
+      list = [...this.jobs.values()].filter((j) => j.queue === q && !j.parent);
+    } else {
+      const parent = this.jobs.get(p.arrayJobId);
+      if (!parent?.children) throw client(`Job ${p.arrayJobId} is not an array job`);
+      list = parent.children;
+    }
+    if (p.jobStatus !== undefined && !JOB_STATUSES.includes(p.jobStatus)) {
+      throw client(`Invalid jobStatus ${p.jobStatus}; valid values are ${JOB_STATUSES.join(", ")}`);
+    }
+    if (p.maxResults !== undefined && (p.maxResults < 1 || p.maxResults > 1000)) {
+      throw client("maxResults must be between 1 and 1000");
+    }
+    const filters = (p.filters ?? []) as { name: string; values: string[] }[];
+    if (filters.length > 0) {
+      for (const f of filters) {
+        const v = f.values?.[0] ?? "";
+        switch (f.name) {
+          case "JOB_NAME":
+            list = list.filter((j) => globMatch(v, j.jobName));
+            break;
+          case "JOB_DEFINITION":
+            list = list.filter((j) =>
+              v.startsWith("arn:")
+                ? globMatch(v, j.def.jobDefinitionArn)
+                : v.includes(":")
+                ? `${j.def.jobDefinitionName}:${j.def.revision}` === v
+                : globMatch(v, j.def.jobDefinitionName)
+            );
+            break;
+          case "BEFORE_CREATED_AT":
+            list = list.filter((j) => j.createdAt < Number(v));
+            break;
+          case "AFTER_CREATED_AT":
+            list = list.filter((j) => j.createdAt > Number(v));
+            break;
+          default:
+            throw client(`Invalid filter name ${f.name}`);
+        }
+      }
+    } else {
+      const status = p.jobStatus ?? "RUNNING";
+      list = list.filter((j) => j.status === status);
+    }
+    const { items, next } = this.#page(list, p, false);
+    return {
+      jobSummaryList: items.map((j) => ({
+        jobArn: j.jobArn,
+        jobId: j.jobId,
+        jobName: j.jobName,
+        createdAt: j.createdAt,
+        status: j.status,
+        statusReason: j.statusReason,
+        startedAt: j.startedAt,
+        stoppedAt: j.stoppedAt,
+        container: j.attempts.length || j.current
+          ? {
+            exitCode: j.container.exitCode as number | undefined,
+            reason: j.container.reason as string | undefined,
+          }
+          : undefined,
+        arrayProperties: j.arraySize
+          ? { size: j.arraySize }
+          : j.arrayIndex !== undefined
+          ? { index: j.arrayIndex }
+          : undefined,
+        jobDefinition: j.def.jobDefinitionArn,
+      })),
+      nextToken: next,
+    };
+  }
+
+  #jobOut(j: Job): Json {
+    const out: Json = {
+      jobArn: j.jobArn,
+      jobName: j.jobName,
+      jobId: j.jobId,
+      jobQueue: j.queue.jobQueueArn,
+      status: j.status,
+      attempts: j.attempts.map((a) => ({ ...a, container: { ...a.container } })),
+      statusReason: j.statusReason,
+      createdAt: j.createdAt,
+      retryStrategy: j.retryStrategy,
+      startedAt: j.startedAt,
+      stoppedAt: j.stoppedAt,
+      dependsOn: j.dependsOn,
+      jobDefinition: j.def.jobDefinitionArn,
+      parameters: j.parameters,
+      timeout: j.timeout,
+      tags: j.tags,
+      propagateTags: j.propagateTags,
+      platformCapabilities: j.def.platformCapabilities,
+      isCancelled: j.isCancelled,
+      isTerminated: j.isTerminated,
+    };
+    if (!j.children) out.container = { ...j.container };
+    else {
+      const {
+        exitCode: _e,
+        reason: _r,
+        logStreamName: _l,
+        taskArn: _t,
+        containerInstanceArn: _c,
+        ...props
+      } = j.container;
+      out.container = props;
+    }
+    if (j.children) {
+      out.arrayProperties = {
+        size: j.arraySize,
+        statusSummary: { ...j.statusSummary },
+        statusSummaryLastUpdatedAt: j.statusSummaryLastUpdatedAt,
+      };
+    } else if (j.arrayIndex !== undefined) {
+      out.arrayProperties = { index: j.arrayIndex };
+    }
+    return out;
+  }
+
+  #taggable(arn: string): { tags: Record<string, string> } {
+    for (const c of this.computeEnvironments.values()) {
+      if (c.computeEnvironmentArn === arn) return c;
+    }
+    for (const q of this.jobQueues.values()) if (q.jobQueueArn === arn) return q;
+    for (const list of this.jobDefinitions.values()) {
+      for (const d of list) if (d.jobDefinitionArn === arn) return d;
+    }
+    const m = arn.match(/:job\/(.+)$/);
+    if (m && this.jobs.get(m[1]!)) return this.jobs.get(m[1]!)!;
+    throw client(`Resource ${arn} does not exist`);
+  }
+
+  #select<T>(all: T[], refs: string[] | undefined, keys: (x: T) => string[]): T[] {
+    if (!refs?.length) return all;
+    return all.filter((x) => keys(x).some((k) => refs.includes(k)));
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #page<T>(all: T[], p: any, explicit: boolean): { items: T[]; next?: string } {
+    if (explicit && (p.maxResults !== undefined || p.nextToken !== undefined)) {
+      throw client("maxResults and nextToken cannot be combined with an explicit list of names");
+    }
+    let start = 0;
+    if (p.nextToken) {
+      const m = String(p.nextToken).match(/^emu-([0-9]+)$/);
+      if (!m) throw client("Invalid nextToken");
+      start = Number(m[1]);
+    }
+    const n = p.maxResults ?? 100;
+    return {
+      items: all.slice(start, start + n),
+      next: start + n < all.length ? `emu-${start + n}` : undefined,
+    };
+  }
+
+  // -------------------------------------------------------------- scheduler
+
+  #kick(): void {
+    if (this.#closed || this.#tick !== undefined) return;
+    if (this.#active.size === 0) return;
+    this.#tick = setTimeout(() => {
+      this.#tick = undefined;
+      this.#step();
+      this.#kick();
+    }, this.#o.tickMs);
+  }
+
+  #depState(j: Job): "ok" | "wait" | "failed" {
+    let wait = false;
+    for (const d of j.deps) {
+      if (d.job.status === "FAILED") return "failed";
+      if (d.job.status !== "SUCCEEDED") wait = true;
+    }
+    return wait ? "wait" : "ok";
+  }
+
+  #step(): void {
+    const runnable: Job[] = [];
+    for (const j of this.#active) {
+      switch (j.status) {
+        case "SUBMITTED": {
+          const s = this.#depState(j);
+          if (s === "failed") this.#setStatus(j, "FAILED", "Dependent Job failed");
+          else this.#setStatus(j, s === "ok" ? "RUNNABLE" : "PENDING");
+          break;
+        }
+        case "PENDING": {
+          const s = this.#depState(j);
+          if (s === "failed") this.#setStatus(j, "FAILED", "Dependent Job failed");
+          else if (s === "ok") this.#setStatus(j, "RUNNABLE");
+          break;
+        }
+        case "RUNNABLE":
+          runnable.push(j);
+          break;
+      }
+    }
+    if (runnable.length === 0) return;
+    runnable.sort((a, b) => b.queue.priority - a.queue.priority);
+    const used = new Map<ComputeEnvironment, number>();
+    for (const j of this.#active) {
+      if (j.ce && (j.status === "STARTING" || j.status === "RUNNING")) {
+        used.set(j.ce, (used.get(j.ce) ?? 0) + j.vcpus);
+      }
+    }
+    const capacity = this.#o.runner.capacity ?? Infinity;
+    for (const j of runnable) {
+      if (this.#running >= capacity) break;
+      const q = j.queue;
+      if (q.state !== "ENABLED" || (q.status !== "VALID" && q.status !== "UPDATING")) continue;
+      const order = [...q.computeEnvironmentOrder].sort((a, b) => a.order - b.order);
+      for (const o of order) {
+        const ce = this.computeEnvironments.get(o.computeEnvironment.split("/").pop()!);
+        if (!ce || ce.state !== "ENABLED" || (ce.status !== "VALID" && ce.status !== "UPDATING")) {
+          continue;
+        }
+        const max = (ce.computeResources?.maxvCpus as number | undefined) ?? Infinity;
+        const u = used.get(ce) ?? 0;
+        if (u + j.vcpus > max) continue;
+        used.set(ce, u + j.vcpus);
+        this.#start(j, ce);
+        break;
+      }
+    }
+  }
+
+  #takeFault(j: Job, attempt: number): ContainerFault | undefined {
+    const i = this.#faults.findIndex((f) =>
+      (f.jobId === undefined || f.jobId === j.jobId || f.jobId === j.parent?.jobId) &&
+      (f.jobName === undefined || f.jobName === j.jobName) &&
+      (f.arrayIndex === undefined || f.arrayIndex === j.arrayIndex) &&
+      (f.attempt === undefined || f.attempt === attempt)
+    );
+    if (i < 0) return undefined;
+    const f = this.#faults[i]!;
+    const left = (f.times ?? 1) - 1;
+    if (left <= 0) this.#faults.splice(i, 1);
+    else f.times = left;
+    return f;
+  }
+
+  #start(j: Job, ce: ComputeEnvironment): void {
+    j.ce = ce;
+    j.abort = new AbortController();
+    j.stopReason = undefined;
+    this.#running++;
+    this.#setStatus(j, "STARTING");
+    const run = this.#runAttempt(j, ce).catch((e) => {
+      console.error("emulator: attempt failed unexpectedly", e);
+    }).finally(() => {
+      this.#running--;
+      this.#runs.delete(run);
+      this.#kick();
+    });
+    this.#runs.add(run);
+  }
+
+  async #runAttempt(j: Job, ce: ComputeEnvironment): Promise<void> {
+    const attemptNo = j.attempts.length + 1;
+    const taskId = randomHex(32);
+    const cluster = ce.ecsClusterArn.split("/").pop();
+    const attempt: JobAttempt = {
+      container: {
+        taskArn: `arn:aws:ecs:${this.#o.region}:${this.#o.accountId}:task/${cluster}/${taskId}`,
+        containerInstanceArn: isFargateType(ce.computeResources?.type)
+          ? undefined
+          : `arn:aws:ecs:${this.#o.region}:${this.#o.accountId}:container-instance/${cluster}/${
+            randomHex(32)
+          }`,
+        networkInterfaces: [],
+      },
+    };
+    j.current = attempt;
+    const fault = this.#takeFault(j, attemptNo);
+    const logConf = j.container.logConfiguration as {
+      logDriver?: string;
+      options?: Record<string, string>;
+    } | undefined;
+    const group = logConf?.logDriver === "awslogs" && logConf.options?.["awslogs-group"]
+      ? logConf.options["awslogs-group"]
+      : "/aws/batch/job";
+    const streamName = `${j.def.jobDefinitionName}/default/${taskId}`;
+    const env: Record<string, string> = {};
+    for (const e of j.container.environment as { name: string; value: string }[]) {
+      env[e.name] = e.value;
+    }
+    Object.assign(env, this.#o.baseEnvironment());
+    env.AWS_BATCH_JOB_ID = j.jobId;
+    env.AWS_BATCH_JOB_ATTEMPT = String(attemptNo);
+    env.AWS_BATCH_CE_NAME = ce.computeEnvironmentName;
+    env.AWS_BATCH_JQ_NAME = j.queue.jobQueueName;
+    if (j.arrayIndex !== undefined) {
+      env.AWS_BATCH_JOB_ARRAY_INDEX = String(j.arrayIndex);
+      env.AWS_BATCH_JOB_ARRAY_SIZE = String(j.parent!.arraySize);
+    }
+    const command = (j.container.command as string[]).map((c) =>
+      c.replace(/Ref::([A-Za-z0-9_]+)/g, (m, name) => j.parameters[name] ?? m)
+    );
+    const timeoutSec = j.timeout?.attemptDurationSeconds;
+    const req: JobRunRequest = {
+      jobId: j.jobId,
+      jobName: j.jobName,
+      attempt: attemptNo,
+      arrayIndex: j.arrayIndex,
+      arraySize: j.parent?.arraySize,
+      image: String(j.container.image),
+      command,
+      environment: env,
+      vcpus: j.vcpus,
+      memoryMiB: j.memoryMiB,
+      timeoutSec,
+      computeEnvironment: ce.computeEnvironmentName,
+      jobQueue: j.queue.jobQueueName,
+      signal: j.abort!.signal,
+      log: (line) => this.#o.logs.append(group, streamName, line),
+    };
+    let result: JobRunResult;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const roleArn = j.container.jobRoleArn as string | undefined;
+      if (roleArn) {
+        const role = this.#o.iam.findRole(roleArn);
+        if (!role || !trustsEcsTasks(role.AssumeRolePolicyDocument)) {
+          throw new StartError(
+            `ECS was unable to assume the role '${roleArn}' that was provided for this task. Please verify that the role being passed has the proper trust relationship and IAM PassRole permissions.`,
+          );
+        }
+        Object.assign(env, this.#o.containerCredentials(roleArn, taskId));
+      }
+      if (fault?.kind === "spot") {
+        attempt.startedAt = Date.now();
+        this.#setStatus(j, "RUNNING");
+        j.startedAt = attempt.startedAt;
+        result = { statusReason: "Host EC2 (instance i-0123456789abcdef0) terminated." };
+      } else if (fault?.kind === "exit") {
+        this.#o.logs.createStream(group, streamName);
+        attempt.container.logStreamName = streamName;
+        attempt.startedAt = Date.now();
+        this.#setStatus(j, "RUNNING");
+        j.startedAt = attempt.startedAt;
+        result = { exitCode: fault.exitCode, reason: fault.reason };
+      } else {
+        if (this.#o.runner.prepare) {
+          try {
+            await this.#o.runner.prepare(req);
+          } catch (e) {
+            throw new StartError(
+              `CannotPullContainerError: ${e instanceof Error ? e.message : String(e)}`,
+            );
+          }
+        }
+        if (j.abort!.signal.aborted) throw new StartError("Job terminated before start");
+        this.#o.logs.createStream(group, streamName);
+        attempt.container.logStreamName = streamName;
+        attempt.startedAt = Date.now();
+        j.startedAt = attempt.startedAt;
+        j.container = {
+          ...j.container,
+          exitCode: undefined,
+          reason: undefined,
+          logStreamName: streamName,
+          taskArn: attempt.container.taskArn,
+          containerInstanceArn: attempt.container.containerInstanceArn,
+        };
+        this.#setStatus(j, "RUNNING");
+        if (timeoutSec !== undefined) {
+          timer = setTimeout(() => {
+            j.stopReason = { kind: "timeout", reason: "Job attempt duration exceeded timeout" };
+            j.abort?.abort();
+          }, timeoutSec * 1000);
+        }
+        result = await this.#o.runner.run(req);
+      }
+    } catch (e) {
+      const reason = e instanceof StartError
+        ? e.message
+        : `CannotStartContainerError: ${e instanceof Error ? e.message : String(e)}`;
+      result = { reason, statusReason: "Task failed to start" };
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+    if (this.#closed) return;
+    attempt.stoppedAt = Date.now();
+    attempt.startedAt ??= attempt.stoppedAt;
+    attempt.container.exitCode = result.exitCode;
+    attempt.container.reason = result.reason;
+    const stop = j.stopReason;
+    attempt.statusReason = stop?.reason ?? result.statusReason ??
+      (result.exitCode !== undefined
+        ? "Essential container in task exited"
+        : "Task failed to start");
+    j.attempts.push(attempt);
+    j.current = undefined;
+    j.ce = undefined;
+    j.abort = undefined;
+    j.container = {
+      ...j.container,
+      exitCode: attempt.container.exitCode,
+      reason: attempt.container.reason,
+      logStreamName: attempt.container.logStreamName,
+      taskArn: attempt.container.taskArn,
+      containerInstanceArn: attempt.container.containerInstanceArn,
+    };
+    if (result.exitCode === 0 && !stop) {
+      this.#setStatus(j, "SUCCEEDED", attempt.statusReason);
+      return;
+    }
+    if (stop) {
+      this.#setStatus(j, "FAILED", stop.reason);
+      return;
+    }
+    if (this.#shouldRetry(j, attempt)) {
+      this.#setStatus(j, "RUNNABLE", attempt.statusReason);
+    } else {
+      this.#setStatus(j, "FAILED", attempt.statusReason);
+    }
+  }
+
+  #shouldRetry(j: Job, a: JobAttempt): boolean {
+    const max = j.retryStrategy?.attempts ?? 1;
+    if (j.attempts.length >= max) return false;
+    for (const rule of (j.retryStrategy?.evaluateOnExit ?? []) as Record<string, string>[]) {
+      const codeOk = rule.onExitCode === undefined ||
+        (a.container.exitCode !== undefined &&
+          globMatch(rule.onExitCode, String(a.container.exitCode)));
+      const reasonOk = rule.onReason === undefined ||
+        globMatch(rule.onReason, a.container.reason ?? "");
+      const statusOk = rule.onStatusReason === undefined ||
+        globMatch(rule.onStatusReason, a.statusReason ?? "");
+      if (codeOk && reasonOk && statusOk) return String(rule.action).toUpperCase() === "RETRY";
+    }
+    return true;
+  }
+
+  /** Whether any job is not terminal. */
+  get busy(): boolean {
+    return this.#active.size > 0;
+  }
+}
+
+class StartError extends Error {}

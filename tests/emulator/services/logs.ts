@@ -1,0 +1,354 @@
+/**
+ * Emulated CloudWatch Logs: log groups and streams, with the events that
+ * Batch job attempts write.
+ *
+ * @module
+ */
+import { ServiceError } from "../errors.ts";
+import type { ModeledService, OperationHandler } from "../service.ts";
+
+/** One log event. */
+export interface LogEvent {
+  /** Event time (epoch ms). */
+  timestamp: number;
+  /** The line. */
+  message: string;
+  /** When it was stored (epoch ms). */
+  ingestionTime: number;
+}
+
+/** One log stream. */
+export interface LogStream {
+  /** The name. */
+  logStreamName: string;
+  /** When it was created (epoch ms). */
+  creationTime: number;
+  /** The events, in order. */
+  events: LogEvent[];
+}
+
+/** One log group. */
+export interface LogGroup {
+  /** The name. */
+  logGroupName: string;
+  /** When it was created (epoch ms). */
+  creationTime: number;
+  /** Retention in days. */
+  retentionInDays?: number;
+  /** Streams by name. */
+  streams: Map<string, LogStream>;
+  /** Tags. */
+  tags: Record<string, string>;
+  /** Exists from the start. */
+  builtin: boolean;
+}
+
+function notFound(what: string): ServiceError {
+  return new ServiceError(
+    "ResourceNotFoundException",
+    `The specified ${what} does not exist.`,
+    400,
+  );
+}
+
+function token(dir: "f" | "b", index: number): string {
+  return `${dir}/${String(index).padStart(56, "0")}/s`;
+}
+
+function parseToken(t: string): { dir: string; index: number } {
+  const m = t.match(/^([fb])\/([0-9]+)\/s$/);
+  if (!m) {
+    throw new ServiceError("InvalidParameterException", "The specified nextToken is invalid.", 400);
+  }
+  return { dir: m[1]!, index: Number(m[2]) };
+}
+
+/**
+ * The Logs state of one emulator; `/aws/batch/job` exists from the start.
+ *
+ * @example Usage
+ * ```ts ignore
+ * emu.logs.append("/aws/batch/job", "def/default/abc", "hello");
+ * ```
+ */
+export class LogsService implements ModeledService {
+  /** Groups by name. */
+  readonly groups: Map<string, LogGroup> = new Map();
+  /** Handlers by operation. */
+  readonly operations: Record<string, OperationHandler>;
+  #account: string;
+  #region: string;
+
+  /**
+   * Makes Logs with the Batch job group.
+   *
+   * @param account The account id.
+   * @param region The region.
+   */
+  constructor(account: string, region: string) {
+    this.#account = account;
+    this.#region = region;
+    this.groups.set("/aws/batch/job", {
+      logGroupName: "/aws/batch/job",
+      creationTime: Date.now(),
+      streams: new Map(),
+      tags: {},
+      builtin: true,
+    });
+    this.operations = {
+      CreateLogGroup: (p) => {
+        if (this.groups.has(p.logGroupName)) {
+          throw new ServiceError(
+            "ResourceAlreadyExistsException",
+            "The specified log group already exists",
+            400,
+          );
+        }
+        this.groups.set(p.logGroupName, {
+          logGroupName: p.logGroupName,
+          creationTime: Date.now(),
+          streams: new Map(),
+          tags: p.tags ?? {},
+          builtin: false,
+        });
+        return {};
+      },
+      DeleteLogGroup: (p) => {
+        if (!this.groups.delete(p.logGroupName)) throw notFound("log group");
+        return {};
+      },
+      PutRetentionPolicy: (p) => {
+        this.group(p.logGroupName).retentionInDays = p.retentionInDays;
+        return {};
+      },
+      DescribeLogGroups: (p) => {
+        const all = [...this.groups.values()].filter((g) =>
+          !p.logGroupNamePrefix || g.logGroupName.startsWith(p.logGroupNamePrefix)
+        ).sort((a, b) => a.logGroupName.localeCompare(b.logGroupName));
+        const { items, next } = this.#page(all, p.nextToken, p.limit, 50);
+        return {
+          logGroups: items.map((g) => ({
+            logGroupName: g.logGroupName,
+            creationTime: g.creationTime,
+            retentionInDays: g.retentionInDays,
+            arn: `${this.groupArn(g.logGroupName)}:*`,
+            storedBytes: 0,
+          })),
+          nextToken: next,
+        };
+      },
+      CreateLogStream: (p) => {
+        const g = this.group(p.logGroupName);
+        if (g.streams.has(p.logStreamName)) {
+          throw new ServiceError(
+            "ResourceAlreadyExistsException",
+            "The specified log stream already exists",
+            400,
+          );
+        }
+        this.createStream(p.logGroupName, p.logStreamName);
+        return {};
+      },
+      DescribeLogStreams: (p) => {
+        const g = this.group(p.logGroupName);
+        if (p.logStreamNamePrefix && p.orderBy === "LastEventTime") {
+          throw new ServiceError(
+            "InvalidParameterException",
+            "Cannot order by LastEventTime with a logStreamNamePrefix.",
+            400,
+          );
+        }
+        let all = [...g.streams.values()].filter((s) =>
+          !p.logStreamNamePrefix || s.logStreamName.startsWith(p.logStreamNamePrefix)
+        );
+        if (p.orderBy === "LastEventTime") {
+          all.sort((a, b) => (a.events.at(-1)?.timestamp ?? 0) - (b.events.at(-1)?.timestamp ?? 0));
+        } else all.sort((a, b) => (a.logStreamName < b.logStreamName ? -1 : 1));
+        if (p.descending) all = all.reverse();
+        const { items, next } = this.#page(all, p.nextToken, p.limit, 50);
+        return {
+          logStreams: items.map((s) => ({
+            logStreamName: s.logStreamName,
+            creationTime: s.creationTime,
+            firstEventTimestamp: s.events[0]?.timestamp,
+            lastEventTimestamp: s.events.at(-1)?.timestamp,
+            lastIngestionTime: s.events.at(-1)?.ingestionTime,
+            arn: `${this.groupArn(g.logGroupName)}:log-stream:${s.logStreamName}`,
+            storedBytes: 0,
+          })),
+          nextToken: next,
+        };
+      },
+      PutLogEvents: (p) => {
+        const s = this.stream(p.logGroupName, p.logStreamName);
+        const now = Date.now();
+        for (const e of p.logEvents) {
+          s.events.push({ timestamp: e.timestamp, message: e.message, ingestionTime: now });
+        }
+        return { nextSequenceToken: undefined };
+      },
+      GetLogEvents: (p) => {
+        const s = this.stream(p.logGroupName, p.logStreamName);
+        const limit = Math.min(p.limit ?? 10000, 10000);
+        const inRange = (e: LogEvent) =>
+          (p.startTime === undefined || e.timestamp >= p.startTime) &&
+          (p.endTime === undefined || e.timestamp < p.endTime);
+        const all = s.events.map((e, i) => ({ e, i })).filter(({ e }) => inRange(e));
+        let slice: typeof all;
+        if (p.nextToken) {
+          const t = parseToken(p.nextToken);
+          if (t.dir === "f") slice = all.filter(({ i }) => i >= t.index).slice(0, limit);
+          else slice = all.filter(({ i }) => i < t.index).slice(-limit);
+        } else if (p.startFromHead) slice = all.slice(0, limit);
+        else slice = all.slice(-limit);
+        const first = slice[0]?.i ??
+          (p.nextToken ? parseToken(p.nextToken).index : (p.startFromHead ? 0 : s.events.length));
+        const end = slice.length > 0 ? slice.at(-1)!.i + 1 : first;
+        return {
+          events: slice.map(({ e }) => e),
+          nextForwardToken: token("f", end),
+          nextBackwardToken: token("b", first),
+        };
+      },
+      FilterLogEvents: (p) => {
+        const g = this.group(p.logGroupName);
+        if (p.logStreamNames && p.logStreamNamePrefix) {
+          throw new ServiceError(
+            "InvalidParameterException",
+            "logStreamNames and logStreamNamePrefix are mutually exclusive",
+            400,
+          );
+        }
+        const streams = [...g.streams.values()].filter((s) =>
+          (!p.logStreamNames || p.logStreamNames.includes(s.logStreamName)) &&
+          (!p.logStreamNamePrefix || s.logStreamName.startsWith(p.logStreamNamePrefix))
+        ).sort((a, b) => (a.logStreamName < b.logStreamName ? -1 : 1));
+        const terms = parsePattern(p.filterPattern);
+        const events = streams.flatMap((s) =>
+          s.events.map((e, i) => ({
+            logStreamName: s.logStreamName,
+            timestamp: e.timestamp,
+            message: e.message,
+            ingestionTime: e.ingestionTime,
+            eventId: `${s.logStreamName}/${i}`,
+          }))
+        ).filter((e) =>
+          (p.startTime === undefined || e.timestamp >= p.startTime) &&
+          (p.endTime === undefined || e.timestamp <= p.endTime) &&
+          terms.every((t) => e.message.includes(t))
+        ).sort((a, b) => a.timestamp - b.timestamp);
+        const { items, next } = this.#page(events, p.nextToken, p.limit, 10000);
+        return {
+          events: items,
+          nextToken: next,
+          searchedLogStreams: streams.map((s) => ({
+            logStreamName: s.logStreamName,
+            searchedCompletely: true,
+          })),
+        };
+      },
+      ListTagsLogGroup: (p) => ({ tags: this.group(p.logGroupName).tags }),
+      TagLogGroup: (p) => {
+        Object.assign(this.group(p.logGroupName).tags, p.tags);
+        return {};
+      },
+    };
+  }
+
+  /**
+   * The ARN of a log group.
+   *
+   * @param name The group name.
+   */
+  groupArn(name: string): string {
+    return `arn:aws:logs:${this.#region}:${this.#account}:log-group:${name}`;
+  }
+
+  /**
+   * A group by name, or ResourceNotFoundException.
+   *
+   * @param name The group name.
+   */
+  group(name: string): LogGroup {
+    const g = this.groups.get(name);
+    if (!g) throw notFound("log group");
+    return g;
+  }
+
+  /**
+   * A stream, or ResourceNotFoundException.
+   *
+   * @param group The group name.
+   * @param name The stream name.
+   */
+  stream(group: string, name: string): LogStream {
+    const s = this.group(group).streams.get(name);
+    if (!s) throw notFound("log stream");
+    return s;
+  }
+
+  /**
+   * Creates a stream (the group is created when missing, as Batch does).
+   *
+   * @param group The group name.
+   * @param name The stream name.
+   */
+  createStream(group: string, name: string): LogStream {
+    let g = this.groups.get(group);
+    if (!g) {
+      g = {
+        logGroupName: group,
+        creationTime: Date.now(),
+        streams: new Map(),
+        tags: {},
+        builtin: false,
+      };
+      this.groups.set(group, g);
+    }
+    const s: LogStream = { logStreamName: name, creationTime: Date.now(), events: [] };
+    g.streams.set(name, s);
+    return s;
+  }
+
+  /**
+   * Appends one line to a stream.
+   *
+   * @param group The group name.
+   * @param name The stream name.
+   * @param message The line.
+   */
+  append(group: string, name: string, message: string): void {
+    const s = this.groups.get(group)?.streams.get(name) ?? this.createStream(group, name);
+    const now = Date.now();
+    s.events.push({ timestamp: now, message, ingestionTime: now });
+  }
+
+  #page<T>(all: T[], nextToken: string | undefined, limit: number | undefined, def: number) {
+    let start = 0;
+    if (nextToken) {
+      const m = nextToken.match(/^emu-([0-9]+)$/);
+      if (!m) {
+        throw new ServiceError(
+          "InvalidParameterException",
+          "The specified nextToken is invalid.",
+          400,
+        );
+      }
+      start = Number(m[1]);
+    }
+    const n = limit ?? def;
+    return {
+      items: all.slice(start, start + n),
+      next: start + n < all.length ? `emu-${start + n}` : undefined,
+    };
+  }
+}
+
+function parsePattern(pattern: string | undefined): string[] {
+  if (!pattern || pattern.trim() === "") return [];
+  const terms: string[] = [];
+  const re = /"([^"]*)"|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(pattern)) !== null) terms.push(m[1] ?? m[2]!);
+  return terms;
+}
