@@ -44,3 +44,4 @@ export {
   type ParseIniOptions,
   stringifyIni,
 } from "./src/util/ini.ts";
+export * from "./src/state/state_file.ts";
