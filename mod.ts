@@ -45,3 +45,4 @@ export {
   stringifyIni,
 } from "./src/util/ini.ts";
 export * from "./src/state/state_file.ts";
+export * from "./src/resources/compute_options.ts";
