@@ -211,7 +211,7 @@ Deno.test("an attempt past the timeout is killed and retried", async () => {
   await withKnot({
     name: "slow",
     retries: 2,
-    timeout: 0.5,
+    timeout: 1,
     func: async (_x: number) => {
       if (Deno.env.get("AWS_BATCH_JOB_ATTEMPT") === "1") {
         await new Promise((r) => setTimeout(r, 60_000));
@@ -299,25 +299,43 @@ Deno.test("an AbortSignal cancels the run and kills its workers", async () => {
 });
 
 Deno.test("cancel() ends a run, and a run is iterable in completion order", async () => {
+  // Completion order is forced without timing: "late" waits for the flag file
+  // that "early" writes, and "forever" never ends until cancelled.
+  const flag = join(await Deno.makeTempDir(), "early-done");
   await withKnot({
     name: "cancel-handle",
     concurrency: 2,
-    func: async (x: number) => {
-      await new Promise((r) => setTimeout(r, x * 300));
-      return x;
+    func: async (job: { name: string; flag: string }) => {
+      if (job.name === "early") await Deno.writeTextFile(job.flag, "");
+      if (job.name === "late") {
+        while (!(await Deno.stat(job.flag).then(() => true, () => false))) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      if (job.name === "forever") await new Promise((r) => setTimeout(r, 600_000));
+      return job.name;
     },
   }, async (knot) => {
-    const run = await knot.map([2, 0, 1, 200], { progress: false });
-    const order: number[] = [];
+    const jobs = ["late", "early", "forever"].map((name) => ({ name, flag }));
+    const run = await knot.map(jobs, { progress: false });
+    const order: string[] = [];
     for await (const s of run) {
       if (s.status === "fulfilled") order.push(s.value);
-      if (order.length === 3) break;
+      if (order.length === 2) break;
     }
-    assert.deepEqual(order, [0, 1, 2]);
+    assert.deepEqual(order, ["early", "late"]);
     await run.cancel();
-    assert.equal(run.counts.failed, 1);
-    assert.match(run.toString(), /3\/4 done|4\/4 done/);
+    assert.deepEqual(run.counts, {
+      total: 3,
+      pending: 0,
+      running: 0,
+      succeeded: 2,
+      failed: 1,
+      retried: 0,
+    });
+    assert.match(run.toString(), /3\/3 done, 1 failed/);
   });
+  await Deno.remove(join(flag, ".."), { recursive: true });
 });
 
 Deno.test("a module export is captured with its npm imports and runs without network", async () => {
