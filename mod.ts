@@ -46,3 +46,4 @@ export {
 } from "./src/util/ini.ts";
 export * from "./src/state/state_file.ts";
 export * from "./src/resources/compute_options.ts";
+export * from "./src/resources/batch_environment.ts";
