@@ -374,6 +374,45 @@ export async function jobDefinitionRevisions(
   );
 }
 
+/**
+ * Creates (or adopts) the launch template that gives a knot's instances a
+ * bigger root volume (`volumeSize`, GiB, gp3).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { ensureLaunchTemplate } from "@cloudknot/cloudknot";
+ *
+ * await ensureLaunchTemplate(session, { name: "my-knot-ck-lt", volumeSize: 100, tags: {} });
+ * ```
+ *
+ * @param session The AWS session.
+ * @param spec The template's name, volume size and tags.
+ * @returns The template's name.
+ */
+export async function ensureLaunchTemplate(
+  session: AwsSession,
+  spec: { name: string; volumeSize: number; tags: Record<string, string> },
+): Promise<string> {
+  const found = await session.ec2.describeLaunchTemplates({ LaunchTemplateNames: [spec.name] })
+    .then((r) => r.LaunchTemplates ?? [], (e) => {
+      if (e instanceof AwsError && /NotFound/.test(e.code)) return [];
+      throw e;
+    });
+  if (found.length > 0) return spec.name;
+  const tags = Object.entries(spec.tags).map(([Key, Value]) => ({ Key, Value }));
+  await session.ec2.createLaunchTemplate({
+    LaunchTemplateName: spec.name,
+    LaunchTemplateData: {
+      BlockDeviceMappings: [{
+        DeviceName: "/dev/xvda",
+        Ebs: { VolumeSize: spec.volumeSize, VolumeType: "gp3", DeleteOnTermination: true },
+      }],
+    },
+    TagSpecifications: [{ ResourceType: "launch-template", Tags: tags }],
+  });
+  return spec.name;
+}
+
 /** What {@linkcode deleteBatchEnvironment} deletes; each part is optional. */
 export interface BatchEnvironmentRefs {
   /** The job queue's name or ARN. */
@@ -382,6 +421,8 @@ export interface BatchEnvironmentRefs {
   computeEnvironment?: string;
   /** Job definition names whose ACTIVE revisions are deregistered. */
   jobDefinitions?: string[];
+  /** A launch template's name, deleted after the environment. */
+  launchTemplate?: string;
 }
 
 function missing(e: unknown): boolean {
@@ -392,7 +433,8 @@ function missing(e: unknown): boolean {
 /**
  * Deletes a knot's Batch resources in the order Batch requires: disable the
  * queue, delete it and wait until it is gone; disable the environment,
- * delete it and wait; deregister the job definitions. Pieces already gone are
+ * delete it and wait; delete the launch template; deregister the job
+ * definitions. Pieces already gone are
  * skipped.
  *
  * @example Usage
@@ -460,6 +502,13 @@ export async function deleteBatchEnvironment(
       () => describeEnvironment(session, name),
       (c) => c === undefined || c.status === "DELETED",
       options,
+    );
+  }
+  if (refs.launchTemplate !== undefined) {
+    await session.ec2.deleteLaunchTemplate({ LaunchTemplateName: refs.launchTemplate }).catch(
+      (e) => {
+        if (!(e instanceof AwsError && /NotFound/.test(e.code))) throw e;
+      },
     );
   }
   for (const name of refs.jobDefinitions ?? []) {

@@ -4,6 +4,7 @@ import {
   deleteBatchEnvironment,
   ensureComputeEnvironment,
   ensureJobQueue,
+  ensureLaunchTemplate,
   registerJobDefinition,
   validateComputeOptions,
 } from "../../mod.ts";
@@ -140,6 +141,45 @@ Deno.test("a knot's compute environment, queue and job definition are created, a
         "DeregisterJobDefinition",
       ],
     );
+  } finally {
+    await emu.close();
+  }
+});
+
+Deno.test("volumeSize makes a launch template that the environment uses and deletion removes", async () => {
+  const emu = await startEmulator({ ceValidDelayMs: 10 });
+  try {
+    const session = await sessionFor(emu);
+    const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 1));
+    const compute = validateComputeOptions({ volumeSize: 200 });
+    const template = await ensureLaunchTemplate(session, {
+      name: "lt-ck-lt",
+      volumeSize: 200,
+      tags: { a: "b" },
+    });
+    assert.equal(
+      await ensureLaunchTemplate(session, { name: "lt-ck-lt", volumeSize: 200, tags: {} }),
+      template,
+    );
+    assert.equal(emu.count("ec2", "CreateLaunchTemplate"), 1);
+    const ce = await ensureComputeEnvironment(session, {
+      name: "lt-ce",
+      compute,
+      placement: p,
+      launchTemplate: template,
+      tags: {},
+    }, FAST);
+    const [detail] =
+      (await session.batch.describeComputeEnvironments({ computeEnvironments: [ce] }))
+        .computeEnvironments!;
+    assert.equal(detail!.computeResources?.launchTemplate?.launchTemplateName, "lt-ck-lt");
+    await deleteBatchEnvironment(
+      session,
+      { computeEnvironment: ce, launchTemplate: template },
+      FAST,
+    );
+    const left = await session.ec2.describeLaunchTemplates({}).then((r) => r.LaunchTemplates ?? []);
+    assert.deepEqual(left, []);
   } finally {
     await emu.close();
   }
