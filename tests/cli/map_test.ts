@@ -52,6 +52,11 @@ Deno.test("map reads inputs from a file, as NDJSON, and with --starmap (alias ru
     assert.equal(dash.code, 0, dash.stderr);
     assert.deepEqual(ndjson(dash.stdout).map((l) => l.value), [25, 36]);
     assert.equal(dash.stderr, "", "--quiet prints nothing on stderr");
+
+    const none = await cli(home, ["map", JOBS, "square", "--json"], { stdin: "[]" });
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(JSON.parse(none.stdout).total, 0);
+    assert.match(none.stderr, /^No inputs: knot jobs-square ran nothing$/m);
   });
 });
 

@@ -11,7 +11,7 @@ import { resolveTarget } from "../target.ts";
 /** `jobs <knot> [run]`. */
 export const jobs = defineCommand({
   name: "jobs",
-  summary: "Show a run's jobs: a summary line and each item's status, attempts and error",
+  summary: "Show a run's jobs: each item's status, attempts and error",
   description:
     "Shows the run as it stands now (the latest run by default); failed items come first. " +
     'With --json, {"knot","runId","target","total","attempts","startedAt","endedAt","counts",' +

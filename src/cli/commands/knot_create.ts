@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { CloudknotInputError } from "../../errors.ts";
 import { Knot } from "../../knot.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { defineCommand } from "../command.ts";
 import { functionLabel, knotJson } from "../knot_view.ts";
+import { checkModulePath } from "../module_path.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
 import { resolveTarget } from "../target.ts";
 
@@ -15,7 +15,7 @@ import { resolveTarget } from "../target.ts";
 export const knotCreate = defineCommand({
   group: "knot",
   name: "create",
-  summary: "Package a module's exported function as a knot (or update the knot of that name)",
+  summary: "Package a module's function as a knot (or update that knot)",
   description:
     "Bundles the module with everything it imports, npm packages included, so the function " +
     "runs with no network. Run it later with `map --name KNOT`.",
@@ -37,15 +37,7 @@ export const knotCreate = defineCommand({
     resolveTarget(ctx);
     const name = ctx.arg("knot")!;
     const module = ctx.arg("module")!;
-    if (!/^[a-z][a-z0-9+.-]*:/i.test(module)) {
-      const found = await Deno.stat(module).catch(() => undefined);
-      if (!found?.isFile) {
-        throw new CloudknotInputError(
-          `Module ${module} does not exist: pass the path of a TypeScript or JavaScript module`,
-          { field: "module" },
-        );
-      }
-    }
+    await checkModulePath(module);
     const dir = localKnotsDir({ env: ctx.io.env });
     const existed = await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false);
     await Knot.create({ name, module, exportName: ctx.arg("export") ?? "default", dir });

@@ -12,7 +12,7 @@ import { resolveTarget } from "../target.ts";
 /** `logs <knot> [run]`. */
 export const logs = defineCommand({
   name: "logs",
-  summary: "Print what items printed (stdout and stderr) in their latest or a given attempt",
+  summary: "Print what items printed (stdout and stderr) in an attempt",
   description:
     "With --item, that item's output, line by line; without it, every item that printed " +
     'something, each under a "--- item N (attempt A) ---" line. An attempt\'s output is kept ' +

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { CloudknotInputError } from "../../errors.ts";
 import { Knot } from "../../knot.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { localKnotsDir } from "../../targets/local/catalog.ts";
@@ -13,6 +12,7 @@ import { defineCommand } from "../command.ts";
 import { readInputs } from "../inputs.ts";
 import { failureSummary, writeItems } from "../item_output.ts";
 import { knotNameFor } from "../knot_name.ts";
+import { checkModulePath } from "../module_path.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
 import { resolveTarget } from "../target.ts";
 
@@ -23,7 +23,7 @@ const INTERRUPTED = 130;
 export const map = defineCommand({
   name: "map",
   aliases: ["run"],
-  summary: "Run a module's exported function over inputs; print each result as a JSON line",
+  summary: "Run a module's function over inputs; one JSON line per result",
   description:
     "Bundles the module with everything it imports into the knot (named after the module and " +
     "the export unless --name says otherwise; an existing knot of that name is updated), runs " +
@@ -122,15 +122,7 @@ export const map = defineCommand({
         "map needs inputs: pass --inputs FILE, or pipe a JSON array or NDJSON on stdin",
       );
     }
-    if (module !== undefined && !/^[a-z][a-z0-9+.-]*:/i.test(module)) {
-      const found = await Deno.stat(module).catch(() => undefined);
-      if (!found?.isFile) {
-        throw new CloudknotInputError(
-          `Module ${module} does not exist: pass the path of a TypeScript or JavaScript module`,
-          { field: "module" },
-        );
-      }
-    }
+    if (module !== undefined) await checkModulePath(module);
     const knot = await Knot.create({
       name: name ?? knotNameFor(module!, exportName),
       dir: localKnotsDir({ env: ctx.io.env }),
@@ -143,6 +135,11 @@ export const map = defineCommand({
     const run: MapRun<unknown> = ctx.flag("starmap")
       ? await knot.map(items as unknown[][], { starmap: true, env, progress: false })
       : await knot.map(items, { env, progress: false });
+    if (run.total === 0) {
+      if (!ctx.flag("quiet")) await ctx.log(`No inputs: knot ${knot.name} ran nothing`);
+      if (ctx.flag("json")) await writeItems(run, ctx.io.stdout, { json: true });
+      return 0;
+    }
     let interrupted = false;
     const onInterrupt = () => {
       if (interrupted) return;
@@ -157,13 +154,11 @@ export const map = defineCommand({
         await ctx.log(
           ctx.err("dim", `knot ${knot.name} · run ${run.runId} · ${run.total} items (local)`),
         );
-        if (run.total > 0) {
-          showProgress(run, {
-            isTerminal: ctx.io.stderr.isTerminal(),
-            write: (text) => void ctx.io.stderr.write(text).catch(() => {}),
-            log: (line) => void ctx.io.stderr.write(`${line}\n`).catch(() => {}),
-          });
-        }
+        showProgress(run, {
+          isTerminal: ctx.io.stderr.isTerminal(),
+          write: (text) => void ctx.io.stderr.write(text).catch(() => {}),
+          log: (line) => void ctx.io.stderr.write(`${line}\n`).catch(() => {}),
+        });
       }
       failed = await writeItems(run, ctx.io.stdout, {
         unordered: ctx.flag("unordered"),

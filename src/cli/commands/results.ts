@@ -14,7 +14,7 @@ import { resolveTarget } from "../target.ts";
 /** `results <knot> [run]`. */
 export const results = defineCommand({
   name: "results",
-  summary: "Print a run's results (the latest run by default), waiting for it to finish",
+  summary: "Print a run's results, from any process (default: the latest run)",
   description: "Prints one JSON line per item, exactly as map does, or with --json one document " +
     '{"knot","runId","target","total","succeeded","failed","items":[...]}. A run still ' +
     "going in another process is waited for, with its progress on stderr. Exits with 1 when any item failed.",
