@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CloudknotInputError } from "./errors.ts";
@@ -18,6 +17,12 @@ import {
 import type { RunManifest } from "./job/payload.ts";
 import type { MapRun } from "./run/map_run.ts";
 import { LocalStore } from "./store/local.ts";
+import {
+  type LocalKnotRecord,
+  localKnotsDir,
+  localRunsRoot,
+  readLocalKnotRecord,
+} from "./targets/local/catalog.ts";
 import { LocalTarget } from "./targets/local/local_target.ts";
 import type { Target } from "./targets/target.ts";
 import { type ProgressOptions, showProgress } from "./ui/progress.ts";
@@ -76,17 +81,6 @@ export type Arg<F> = F extends (arg: infer A, ...rest: never[]) => unknown ? A :
 /** What a function's promise resolves to. */
 export type Result<F> = F extends (...args: never[]) => infer R ? Awaited<R> : unknown;
 
-interface KnotRecord {
-  name: string;
-  target: "local";
-  artifact: string;
-  hash: string;
-  kind: FunctionArtifact["kind"];
-  functionName: string;
-  createdAt: number;
-  updatedAt: number;
-}
-
 /**
  * A function and the place its items run.
  *
@@ -144,11 +138,11 @@ export class Knot<F extends JobFunction = JobFunction> {
       );
     }
     const root = join(
-      options.dir ?? Deno.env.get("CLOUDKNOT_LOCAL_DIR") ?? join(homedir(), ".cloudknot", "local"),
+      localKnotsDir({ dir: options.dir }),
       o.name,
     );
     const store = new LocalStore(root);
-    const saved = await readKnotRecord(store);
+    const saved = await readLocalKnotRecord(store);
     let artifact: FunctionArtifact;
     if (options.func !== undefined) artifact = await artifactFromFunc(options.func);
     else if (options.module !== undefined) {
@@ -165,7 +159,7 @@ export class Knot<F extends JobFunction = JobFunction> {
     const artifactKey = `artifacts/${artifact.hash}.js`;
     if ((await store.get(artifactKey)) === undefined) await store.put(artifactKey, artifact.source);
     const now = Date.now();
-    const record: KnotRecord = {
+    const record: LocalKnotRecord = {
       name: o.name,
       target: "local",
       artifact: artifactKey,
@@ -298,37 +292,6 @@ export class Knot<F extends JobFunction = JobFunction> {
       );
     }
   }
-}
-
-/**
- * Where a local knot keeps its runs. Runs write a small file per item, so on
- * Linux they go to shared memory (`/dev/shm`), where creating a file costs a
- * few microseconds instead of up to hundreds on a disk; a run's data lasts
- * until the knot is clobbered or the machine restarts. `CLOUDKNOT_LOCAL_RUNS`
- * chooses another directory; elsewhere, runs stay in the knot's directory.
- */
-async function localRunsRoot(root: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(root)),
-  );
-  const id = Array.from(digest.slice(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
-  const chosen = Deno.env.get("CLOUDKNOT_LOCAL_RUNS");
-  if (chosen) return join(chosen, id);
-  if (Deno.build.os !== "linux") return root;
-  try {
-    const shm = await Deno.stat("/dev/shm");
-    if (!shm.isDirectory) return root;
-    const base = join("/dev/shm", `cloudknot-${Deno.uid() ?? "user"}`);
-    await Deno.mkdir(base, { recursive: true, mode: 0o700 });
-    return join(base, id);
-  } catch {
-    return root;
-  }
-}
-
-async function readKnotRecord(store: LocalStore): Promise<KnotRecord | undefined> {
-  const bytes = await store.get("knot.json");
-  return bytes === undefined ? undefined : JSON.parse(new TextDecoder().decode(bytes));
 }
 
 interface ValidKnotOptions {

@@ -399,6 +399,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     if (item.status === "running") this.#counts.running--;
     else this.#counts.pending--;
     item.attempts = Math.max(item.attempts, record.attempt);
+    if (record.startedAt !== undefined) item.startedAt = record.startedAt;
     item.endedAt = record.endedAt;
     if (record.jobId) item.jobId = record.jobId;
     if (record.status === "ok") {
@@ -420,7 +421,11 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   }
 
   #finish(): void {
-    this.#endedAt = Date.now();
+    // The last item's end, from its record: right also for a run re-opened
+    // long after it ended.
+    let last = 0;
+    for (const item of this.#items) last = Math.max(last, item.endedAt ?? 0);
+    this.#endedAt = last > 0 ? last : Date.now();
     Promise.allSettled(this.#work).then(() => this.#done.resolve());
   }
 

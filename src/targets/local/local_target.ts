@@ -155,9 +155,11 @@ export class LocalTarget implements Target {
 }
 
 /**
- * Re-opens a local run from its records. Items still running in another
- * process are waited for while that process's heartbeat is fresh; items left
- * without a final record by a process that stopped end with an error.
+ * Re-opens a local run from its records. The records already written are
+ * loaded before it resolves. Items still running in another process are
+ * waited for while that process's heartbeat is fresh; items left without a
+ * final record by a process that stopped end with an error. `signal` stops
+ * the waiting (the handle then stays unfinished).
  */
 async function collectLocal<T>(
   options: LocalTargetOptions,
@@ -179,36 +181,58 @@ async function collectLocal<T>(
     total: manifest.count,
     attempts: manifest.attempts,
   }, { startedAt: manifest.createdAt, logs: (index, attempt) => readLog(store, index, attempt) });
+  /** Settles the items whose final record is there; marks the others' retries. */
+  const read = async () => {
+    for (const record of await latestRecords(store)) {
+      const final = record.status === "ok" || record.attempt >= manifest.attempts ||
+        record.kind === "unencodable" || record.kind === "cancelled";
+      if (final) control.settle(record);
+      else control.started(record.index, record.attempt + 1);
+    }
+  };
+  /** One look at the run; true when it needs no more looks. */
+  const look = async (): Promise<boolean> => {
+    await read();
+    if (run.finished) return true;
+    const beat = new TextDecoder().decode(
+      await store.get(RUN_KEYS.heartbeat) ?? new Uint8Array(),
+    );
+    if (beat === "finished" || !(Date.now() - Number(beat) < STALE_MS)) {
+      // The last records may have landed between the read and the heartbeat.
+      await read();
+      control.settleAll((index) => ({
+        version: 1,
+        status: "error",
+        kind: "infrastructure",
+        index,
+        attempt: 1,
+        jobId: `${runId}:${index}`,
+        endedAt: Date.now(),
+        error: {
+          name: "LostItemError",
+          message: `Item ${index} has no final record: the process running this local run ` +
+            `stopped before it finished; map the item again`,
+        },
+      }));
+      return true;
+    }
+    return false;
+  };
+  // The records there are now are loaded before the handle is returned, so
+  // its counts and job view show the run as it stands.
+  if (signal?.aborted || await look()) return run;
   const poll = async () => {
-    while (!run.finished && !signal?.aborted) {
-      for (const record of await latestRecords(store)) {
-        const final = record.status === "ok" || record.attempt >= manifest.attempts ||
-          record.kind === "unencodable" || record.kind === "cancelled";
-        if (final) control.settle(record);
-        else control.started(record.index, record.attempt + 1);
-      }
-      if (run.finished) return;
-      const beat = new TextDecoder().decode(
-        await store.get(RUN_KEYS.heartbeat) ?? new Uint8Array(),
-      );
-      if (beat === "finished" || !(Date.now() - Number(beat) < STALE_MS)) {
-        control.settleAll((index) => ({
-          version: 1,
-          status: "error",
-          kind: "infrastructure",
-          index,
-          attempt: 1,
-          jobId: `${runId}:${index}`,
-          endedAt: Date.now(),
-          error: {
-            name: "LostItemError",
-            message: `Item ${index} has no final record: the process running this local run ` +
-              `stopped before it finished; map the item again`,
-          },
-        }));
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
+    while (!signal?.aborted) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, 250);
+        signal?.addEventListener("abort", wake, { once: true });
+      });
+      if (signal?.aborted || await look()) return;
     }
   };
   control.track(poll());

@@ -1,0 +1,64 @@
+/**
+ * `jobs <knot> [run]`: the job view of a run, as it stands.
+ *
+ * @module
+ */
+import { defineCommand } from "../command.ts";
+import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
+import { openRun } from "../run_reader.ts";
+import { resolveTarget } from "../target.ts";
+
+/** `jobs <knot> [run]`. */
+export const jobs = defineCommand({
+  name: "jobs",
+  summary: "Show a run's jobs: each item's status, attempts and error",
+  description:
+    "Shows the run as it stands now (the latest run by default); failed items come first. " +
+    'With --json, {"knot","runId","target","total","attempts","startedAt","endedAt","counts",' +
+    '"items":[{"index","status","attempts","jobId","startedAt","endedAt","error"}]} with every item.',
+  args: [
+    { name: "knot", required: true, description: "The knot's name" },
+    {
+      name: "run",
+      required: false,
+      description: "The run's id, or a unique prefix of it (default: the latest run)",
+    },
+  ],
+  options: { ...JSON_OPTION, ...TARGET_OPTION },
+  examples: [{
+    description: "The jobs of the latest run of the knot squares",
+    command: "cloudknot jobs squares",
+  }],
+  async run(ctx) {
+    resolveTarget(ctx);
+    const { run, close } = await openRun(ctx);
+    try {
+      if (ctx.flag("json")) {
+        await ctx.print(JSON.stringify({
+          knot: run.knot,
+          runId: run.runId,
+          target: run.target,
+          total: run.total,
+          attempts: run.attempts,
+          startedAt: new Date(run.startedAt).toISOString(),
+          endedAt: run.finished && run.endedAt !== undefined
+            ? new Date(run.endedAt).toISOString()
+            : null,
+          counts: run.counts,
+          items: run.items.map((item) => ({
+            ...item,
+            ...(item.startedAt !== undefined
+              ? { startedAt: new Date(item.startedAt).toISOString() }
+              : {}),
+            ...(item.endedAt !== undefined
+              ? { endedAt: new Date(item.endedAt).toISOString() }
+              : {}),
+          })),
+        }));
+      } else await ctx.print(run.toString());
+    } finally {
+      close();
+    }
+    return 0;
+  },
+});

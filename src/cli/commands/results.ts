@@ -1,0 +1,71 @@
+/**
+ * `results <knot> [run]`: prints a run's results, from any process, in the
+ * same format as `map`.
+ *
+ * @module
+ */
+import { findLocalKnot, localRuns, pickRun } from "../../targets/local/catalog.ts";
+import { showProgress } from "../../ui/progress.ts";
+import { defineCommand } from "../command.ts";
+import { failureSummary, writeItems } from "../item_output.ts";
+import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
+import { resolveTarget } from "../target.ts";
+
+/** `results <knot> [run]`. */
+export const results = defineCommand({
+  name: "results",
+  summary: "Print a run's results, from any process (default: the latest run)",
+  description: "Prints one JSON line per item, exactly as map does, or with --json one document " +
+    '{"knot","runId","target","total","succeeded","failed","items":[...]}. A run still ' +
+    "going in another process is waited for, with its progress on stderr. Exits with 1 when any item failed.",
+  args: [
+    { name: "knot", required: true, description: "The knot's name" },
+    {
+      name: "run",
+      required: false,
+      description: "The run's id, or a unique prefix of it (default: the latest run)",
+    },
+  ],
+  options: {
+    unordered: { type: "boolean", description: "Print results as they finish, not in input order" },
+    quiet: {
+      type: "boolean",
+      short: "q",
+      description: "Do not show progress on stderr while waiting for a run",
+    },
+    ...JSON_OPTION,
+    ...TARGET_OPTION,
+  },
+  examples: [{
+    description: "The results of the knot's latest run, one JSON line per item",
+    command: "cloudknot results squares",
+  }],
+  async run(ctx) {
+    resolveTarget(ctx);
+    const knot = await findLocalKnot(ctx.arg("knot")!, { env: ctx.io.env });
+    const runs = localRuns(knot);
+    const manifest = pickRun(knot.record.name, await runs.runs(), ctx.arg("run"));
+    const run = await runs.collect(manifest.runId);
+    if (!run.finished && !ctx.flag("quiet")) {
+      const c = run.counts;
+      await ctx.log(ctx.err(
+        "dim",
+        `Waiting for run ${run.runId} of knot ${run.knot}: ${
+          c.succeeded + c.failed
+        }/${c.total} done`,
+      ));
+      showProgress(run, {
+        isTerminal: ctx.io.stderr.isTerminal(),
+        write: (text) => void ctx.io.stderr.write(text).catch(() => {}),
+        log: (line) => void ctx.io.stderr.write(`${line}\n`).catch(() => {}),
+      });
+    }
+    const failed = await writeItems(run, ctx.io.stdout, {
+      unordered: ctx.flag("unordered"),
+      json: ctx.flag("json"),
+    });
+    if (failed.length === 0) return 0;
+    await ctx.log(ctx.err("red", failureSummary(failed, run.total)));
+    return 1;
+  },
+});

@@ -1,0 +1,118 @@
+/**
+ * The command line's side effects, injectable: its output streams, its input,
+ * its environment, and the colours it may use.
+ *
+ * @module
+ */
+import { styleText } from "node:util";
+
+/** A stream the command line writes text to. */
+export interface CliOutput {
+  /** Writes text; writes happen in the order they were asked for. */
+  write(text: string): Promise<void>;
+  /** Whether the stream is a terminal. */
+  isTerminal(): boolean;
+}
+
+/** The stream the command line reads from. */
+export interface CliInput {
+  /** The bytes of the input; called at most once. */
+  readable(): ReadableStream<Uint8Array>;
+  /** Whether the input is a terminal. */
+  isTerminal(): boolean;
+}
+
+/** Everything the command line touches outside itself (besides the files of its knots). */
+export interface CliIo {
+  /** Results. */
+  stdout: CliOutput;
+  /** Progress, logs, questions and errors. */
+  stderr: CliOutput;
+  /** Inputs and answers. */
+  stdin: CliInput;
+  /** Reads an environment variable. */
+  env: (name: string) => string | undefined;
+  /** Colour is off whatever the streams are (`Deno.noColor`); `NO_COLOR` is also read through `env`. */
+  noColor?: boolean;
+}
+
+/**
+ * An output that writes to a Deno stream, one write at a time, in order.
+ *
+ * @param stream `Deno.stdout` or `Deno.stderr`.
+ * @returns The output.
+ */
+function denoOutput(stream: typeof Deno.stdout | typeof Deno.stderr): CliOutput {
+  const encoder = new TextEncoder();
+  let chain: Promise<void> = Promise.resolve();
+  return {
+    write(text: string): Promise<void> {
+      const bytes = encoder.encode(text);
+      const next = chain.then(async () => {
+        let written = 0;
+        while (written < bytes.length) written += await stream.write(bytes.subarray(written));
+      });
+      chain = next.catch(() => {});
+      return next;
+    },
+    isTerminal: () => stream.isTerminal(),
+  };
+}
+
+/**
+ * The real streams and environment of this process.
+ *
+ * @example Usage
+ * ```ts
+ * import { denoIo } from "./io.ts";
+ *
+ * await denoIo().stderr.write("hello\n");
+ * ```
+ *
+ * @returns The process's io.
+ */
+export function denoIo(): CliIo {
+  return {
+    stdout: denoOutput(Deno.stdout),
+    stderr: denoOutput(Deno.stderr),
+    stdin: { readable: () => Deno.stdin.readable, isTerminal: () => Deno.stdin.isTerminal() },
+    env: (name) => Deno.env.get(name),
+    noColor: Deno.noColor,
+  };
+}
+
+/** The styles the command line uses. */
+export type StyleName = "bold" | "dim" | "red" | "green" | "yellow" | "cyan";
+
+/** Applies styles when colour is on, and nothing when it is off. */
+export interface Style {
+  /** Whether colour is on. */
+  readonly enabled: boolean;
+  /** Styles the text. */
+  (name: StyleName | StyleName[], text: string): string;
+}
+
+/**
+ * Makes the styler for an output: colour is on only when the output is a
+ * terminal and `NO_COLOR` is unset or empty (https://no-color.org).
+ *
+ * @example Usage
+ * ```ts
+ * import { denoIo, styleFor } from "./io.ts";
+ *
+ * const io = denoIo();
+ * const style = styleFor(io.stderr, io);
+ * await io.stderr.write(`${style("bold", "note")}: hello\n`);
+ * ```
+ *
+ * @param output The output the text goes to.
+ * @param io `env` reads `NO_COLOR`; `noColor` turns colour off.
+ * @returns The styler.
+ */
+export function styleFor(output: CliOutput, io: Pick<CliIo, "env" | "noColor">): Style {
+  const noColor = io.noColor === true || (io.env("NO_COLOR") ?? "") !== "";
+  const enabled = !noColor && output.isTerminal();
+  const style = (name: StyleName | StyleName[], text: string) =>
+    enabled ? styleText(name, text, { validateStream: false }) : text;
+  return Object.assign(style, { enabled }) as Style;
+}

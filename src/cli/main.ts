@@ -1,0 +1,339 @@
+/**
+ * The command line's dispatcher: finds the command, parses its options,
+ * runs it, and turns what went wrong into one message and an exit code.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import denoJson from "../../deno.json" with { type: "json" };
+import { CloudknotError } from "../errors.ts";
+import { type Command, CommandContext, commandName, PROGRAM } from "./command.ts";
+import { UsageError } from "./errors.ts";
+import { renderCommandHelp, renderGroupHelp, renderTopHelp, usageLine } from "./help.ts";
+import { type CliIo, denoIo, styleFor } from "./io.ts";
+import { COMMON_OPTIONS } from "./options.ts";
+import { COMMANDS, GROUPS } from "./registry.ts";
+
+/** The package's version. */
+export const VERSION: string = denoJson.version;
+
+/** The exit code when stdout was closed early (128 + SIGPIPE), as other tools do. */
+const BROKEN_PIPE = 141;
+
+/** Options for {@linkcode runCommandLine}. */
+export interface RunCommandLineOptions {
+  /** The io (default: this process's). */
+  io?: Partial<CliIo>;
+  /** The commands (default: every command of the registry). */
+  commands?: Command[];
+  /** What each group is for (default: the registry's groups). */
+  groups?: Record<string, string>;
+}
+
+/** What the arguments name: a command, a group, or the help of either. */
+type Target =
+  | { kind: "command"; command: Command; rest: string[] }
+  | { kind: "group"; group: string; rest: string[] };
+
+/**
+ * Runs the command line and resolves to its exit code: 0 on success, 1 for an
+ * error (a bad value, a missing knot, a failed item), 2 for bad usage.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { runCommandLine } from "./main.ts";
+ *
+ * Deno.exit(await runCommandLine(["knot", "list", "--json"]));
+ * ```
+ *
+ * @param args The arguments after the program's name.
+ * @param options The io and the commands.
+ * @returns The exit code.
+ */
+export async function runCommandLine(
+  args: string[],
+  options: RunCommandLineOptions = {},
+): Promise<number> {
+  const io: CliIo = { ...denoIo(), ...options.io };
+  const commands = options.commands ?? COMMANDS;
+  const groups = options.groups ?? GROUPS;
+  const state = { debug: false };
+  try {
+    return await dispatch(args, { io, commands, groups, state });
+  } catch (e) {
+    return await report(e, { io, commands, groups, debug: state.debug });
+  } finally {
+    // Let writes nobody waited for (such as the last progress line) finish.
+    await Promise.all([io.stdout.write(""), io.stderr.write("")]).catch(() => {});
+  }
+}
+
+interface Setup {
+  io: CliIo;
+  commands: Command[];
+  groups: Record<string, string>;
+  state: { debug: boolean };
+}
+
+async function dispatch(args: string[], setup: Setup): Promise<number> {
+  const { io, commands, groups, state } = setup;
+  const rest = [...args];
+  let help = false;
+  while (rest[0]?.startsWith("-")) {
+    const flag = rest.shift()!;
+    if (flag === "--help" || flag === "-h") help = true;
+    else if (flag === "--version" || flag === "-V") {
+      await io.stdout.write(`${PROGRAM} ${VERSION}\n`);
+      return 0;
+    } else if (flag === "--debug") state.debug = true;
+    else {
+      throw new UsageError(
+        `Unknown option ${flag}: put a command first, as in "${PROGRAM} map --help"`,
+      );
+    }
+  }
+  const style = styleFor(io.stdout, io);
+  if (rest.length === 0) {
+    if (!help) throw new UsageError("Which command? Pass one of the commands below");
+    await io.stdout.write(renderTopHelp({ commands, version: VERSION, style }));
+    return 0;
+  }
+  if (rest[0] === "help") {
+    rest.shift();
+    const words = rest.filter((w) => !w.startsWith("-"));
+    if (words.length === 0) {
+      await io.stdout.write(renderTopHelp({ commands, version: VERSION, style }));
+      return 0;
+    }
+    const found = find(words, commands, groups);
+    if (found.kind === "group" && found.rest.length > 0) {
+      throw new UsageError(
+        `Unknown command "${words.join(" ")}"${suggest(words.join(" "), commands)}`,
+        {
+          command: found.group,
+        },
+      );
+    }
+    await io.stdout.write(helpFor(found, commands, groups, style));
+    return 0;
+  }
+  const found = find(rest, commands, groups);
+  if (found.kind === "group") {
+    if (help || found.rest.includes("--help") || found.rest.includes("-h")) {
+      await io.stdout.write(helpFor(found, commands, groups, style));
+      return 0;
+    }
+    const members = commands.filter((c) => c.group === found.group).map((c) => c.name);
+    throw new UsageError(
+      found.rest.length === 0 || found.rest[0]!.startsWith("-")
+        ? `${found.group} needs a command: ${members.join(", ")}`
+        : `Unknown command "${found.group} ${found.rest[0]}"${
+          suggest(`${found.group} ${found.rest[0]}`, commands)
+        }`,
+      { command: found.group },
+    );
+  }
+  const { command } = found;
+  if (help) {
+    await io.stdout.write(renderCommandHelp(command, style));
+    return 0;
+  }
+  const name = commandName(command);
+  const specs = { ...command.options, ...COMMON_OPTIONS };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: found.rest,
+      options: Object.fromEntries(
+        Object.entries(specs).map(([long, spec]) => [long, {
+          type: spec.type,
+          ...(spec.short !== undefined ? { short: spec.short } : {}),
+          ...(spec.multiple ? { multiple: true } : {}),
+        }]),
+      ),
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (e) {
+    throw new UsageError(parseErrorMessage(e, Object.keys(specs)), { command: name });
+  }
+  if (parsed.values.debug === true) state.debug = true;
+  if (parsed.values.help === true) {
+    await io.stdout.write(renderCommandHelp(command, style));
+    return 0;
+  }
+  const positionals = parsed.positionals;
+  const named: Record<string, string> = {};
+  command.args.forEach((arg, i) => {
+    const value = positionals[i];
+    if (value !== undefined) named[arg.name] = value;
+    else if (arg.required) {
+      throw new UsageError(`${name} needs the <${arg.name}> argument: ${arg.description}`, {
+        command: name,
+      });
+    }
+  });
+  if (positionals.length > command.args.length) {
+    throw new UsageError(`Unexpected argument "${positionals[command.args.length]}"`, {
+      command: name,
+    });
+  }
+  const ctx = new CommandContext(command, {
+    io,
+    values: parsed.values as Record<string, string | boolean | string[] | undefined>,
+    args: named,
+    debug: state.debug,
+  });
+  return await command.run(ctx);
+}
+
+function find(words: string[], commands: Command[], groups: Record<string, string>): Target {
+  const [word, ...rest] = words as [string, ...string[]];
+  const top = commands.find((c) =>
+    c.group === undefined && (c.name === word || c.aliases?.includes(word))
+  );
+  if (top !== undefined) return { kind: "command", command: top, rest };
+  const inGroup = commands.filter((c) => c.group === word);
+  if (inGroup.length > 0 || word in groups) {
+    const sub = rest[0];
+    const member = inGroup.find((c) => c.name === sub || c.aliases?.includes(sub ?? ""));
+    if (member !== undefined) return { kind: "command", command: member, rest: rest.slice(1) };
+    return { kind: "group", group: word, rest };
+  }
+  throw new UsageError(`Unknown command "${word}"${suggest(word, commands)}`);
+}
+
+function helpFor(
+  found: Target,
+  commands: Command[],
+  groups: Record<string, string>,
+  style: ReturnType<typeof styleFor>,
+): string {
+  if (found.kind === "command") return renderCommandHelp(found.command, style);
+  return renderGroupHelp(
+    found.group,
+    groups[found.group] ?? "",
+    commands.filter((c) => c.group === found.group),
+    style,
+  );
+}
+
+/** The edit distance between two words, for "did you mean". */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d = distance(word, candidate);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+function suggest(word: string, commands: Command[]): string {
+  const names = commands.flatMap((c) => [
+    commandName(c),
+    ...(c.aliases ?? []).map((a) => commandName({ ...c, name: a })),
+  ]);
+  const best = closest(word, names);
+  return best === undefined
+    ? `: run "${PROGRAM} --help" for the list of commands`
+    : `: did you mean "${best}"?`;
+}
+
+function parseErrorMessage(error: unknown, options: string[]): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /'(-[^' ]+)/.exec(message)?.[1] ?? "";
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const best = closest(option.replace(/^-+/, ""), options);
+    return `Unknown option ${option}${best === undefined ? "" : `: did you mean --${best}?`}`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    return /argument missing/.test(message)
+      ? `Option ${option} needs a value`
+      : `Option ${option} takes no value`;
+  }
+  return message;
+}
+
+interface ReportSetup {
+  io: CliIo;
+  commands: Command[];
+  groups: Record<string, string>;
+  debug: boolean;
+}
+
+async function report(error: unknown, setup: ReportSetup): Promise<number> {
+  const { io, commands, groups, debug } = setup;
+  const style = styleFor(io.stderr, io);
+  const prefix = style(["bold", "red"], "error:");
+  const write = (text: string) => io.stderr.write(text).catch(() => {});
+  if (error instanceof Deno.errors.BrokenPipe) return BROKEN_PIPE;
+  if (error instanceof UsageError) {
+    let usage = `${PROGRAM} <command> [arguments] [options]`;
+    let more = `${PROGRAM} --help`;
+    const command = commands.find((c) => commandName(c) === error.command);
+    if (command !== undefined) {
+      usage = usageLine(command);
+      more = `${PROGRAM} ${commandName(command)} --help`;
+    } else if (error.command !== undefined && (error.command in groups)) {
+      const members = commands.filter((c) => c.group === error.command).map((c) => c.name);
+      usage = `${PROGRAM} ${error.command} <${members.join("|")}> [options]`;
+      more = `${PROGRAM} ${error.command} --help`;
+    }
+    await write(
+      `${prefix} ${error.message}\n${style("bold", "Usage:")} ${usage}\n` +
+        `Run "${more}" for the options and an example.\n`,
+    );
+    return 2;
+  }
+  if (debug) {
+    await write(`${prefix} ${describeWithCauses(error)}\n`);
+    return 1;
+  }
+  if (error instanceof CloudknotError || error instanceof Deno.errors.NotCapable) {
+    // One line: the message's first line, and the first line of any detail.
+    const [first, ...more] = error.message.split("\n").map((line) => line.trim());
+    const detail = more.find((line) => line !== "")?.replace(/^error:\s*/i, "");
+    const hint = detail === undefined ? "" : ` ${detail} (run with --debug for the details)`;
+    await write(`${prefix} ${first}${hint}\n`);
+    return 1;
+  }
+  const name = error instanceof Error ? error.name : "Error";
+  const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  await write(
+    `${prefix} ${name}: ${message} (an unexpected error; run with --debug for its stack)\n`,
+  );
+  return 1;
+}
+
+function describeWithCauses(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 8; depth++) {
+    if (current instanceof Error) {
+      parts.push(current.stack ?? `${current.name}: ${current.message}`);
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      current = undefined;
+    }
+  }
+  return parts.join("\nCaused by: ");
+}

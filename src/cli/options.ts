@@ -1,0 +1,26 @@
+/**
+ * Options shared by several commands, declared once.
+ *
+ * @module
+ */
+import type { OptionSpec } from "./command.ts";
+
+/** `--json`: one JSON document on stdout instead of text. */
+export const JSON_OPTION: Record<string, OptionSpec> = {
+  json: { type: "boolean", description: "Print one JSON document instead of text" },
+};
+
+/** `--target local|aws`: where the knot's items run. */
+export const TARGET_OPTION: Record<string, OptionSpec> = {
+  target: {
+    type: "string",
+    value: "local|aws",
+    description: "Where the knot's items run (default: local)",
+  },
+};
+
+/** Options every command has; the command line handles them itself. */
+export const COMMON_OPTIONS: Record<string, OptionSpec> = {
+  help: { type: "boolean", short: "h", description: "Show this help" },
+  debug: { type: "boolean", description: "Show the whole error, with its stack, when one happens" },
+};

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { cli, cliInTerminal, hasScript, JOBS, ndjson, withHome } from "./helpers.ts";
+
+Deno.test("knot create, list, show and clobber a local knot", async () => {
+  await withHome(async (home) => {
+    const empty = await cli(home, ["knot", "list", "--json"]);
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.deepEqual(JSON.parse(empty.stdout), []);
+    assert.match((await cli(home, ["knot", "list"])).stderr, /No knots yet/);
+
+    const created = await cli(home, ["knot", "create", "sq", JOBS, "square"]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^Created knot sq: square \(module, [0-9a-f]{8}\)$/m);
+    const again = await cli(home, ["knot", "create", "sq", JOBS, "square", "--json"]);
+    assert.equal(again.code, 0, again.stderr);
+    const info = JSON.parse(again.stdout);
+    assert.equal(info.name, "sq");
+    assert.deepEqual(info.function.name, "square");
+    assert.equal(info.function.kind, "module");
+    assert.match(info.function.hash, /^[0-9a-f]{64}$/);
+
+    // map --name runs an existing knot without a module.
+    const mapped = await cli(home, ["map", "--name", "sq", "-q"], { stdin: "[2, 3]" });
+    assert.equal(mapped.code, 0, mapped.stderr);
+    assert.deepEqual(ndjson(mapped.stdout).map((l) => l.value), [4, 9]);
+    const failing = await cli(home, ["map", JOBS, "failOdd", "--name", "odd", "-q"], {
+      stdin: "[1, 2]",
+    });
+    assert.equal(failing.code, 1);
+
+    const list = await cli(home, ["knot", "list", "--json"]);
+    assert.equal(list.code, 0, list.stderr);
+    const knots = JSON.parse(list.stdout);
+    assert.deepEqual(knots.map((k: { name: string }) => k.name), ["odd", "sq"]);
+    assert.equal(knots[1].runs, 1);
+    assert.equal(knots[1].lastRun.items, 2);
+    assert.match(knots[1].lastRun.runId, /^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    const table = await cli(home, ["knot", "list"]);
+    assert.match(table.stdout, /^NAME +FUNCTION +RUNS +LAST RUN$/m);
+    assert.match(
+      table.stdout,
+      new RegExp(`^sq +square \\(module, [0-9a-f]{8}\\) +1 +${knots[1].lastRun.runId}$`, "m"),
+    );
+
+    const show = await cli(home, ["knot", "show", "odd", "--json"]);
+    assert.equal(show.code, 0, show.stderr);
+    const odd = JSON.parse(show.stdout);
+    assert.equal(odd.runs.length, 1);
+    assert.deepEqual(
+      { ...odd.runs[0], runId: undefined, createdAt: undefined },
+      {
+        runId: undefined,
+        createdAt: undefined,
+        items: 2,
+        attempts: 3,
+        starmap: false,
+        status: "finished",
+        succeeded: 1,
+        failed: 1,
+        running: 0,
+        pending: 0,
+      },
+    );
+    const text = await cli(home, ["knot", "show", "odd"]);
+    assert.match(text.stdout, /^function +failOdd \(module, [0-9a-f]{8}\)$/m);
+    assert.match(text.stdout, /^RUN +CREATED +ITEMS +SUCCEEDED +FAILED +STATUS$/m);
+    assert.match(text.stdout, /^\d{8}T\d{6}Z-[0-9a-f]{6} +\S+ \S+ +2 +1 +1 +finished$/m);
+
+    // Destructive: needs --yes when stdin is not a terminal.
+    const refused = await cli(home, ["knot", "clobber", "sq"]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^error: Clobbering deletes knot sq and its 1 run: pass --yes/m);
+    assert.equal((await cli(home, ["knot", "show", "sq"])).code, 0);
+    const clobbered = await cli(home, ["knot", "clobber", "sq", "--yes"]);
+    assert.equal(clobbered.code, 0, clobbered.stderr);
+    assert.match(clobbered.stdout, /^Clobbered knot sq and its 1 run$/m);
+    const gone = await cli(home, ["knot", "show", "sq"]);
+    assert.equal(gone.code, 1);
+    assert.match(
+      gone.stderr,
+      /^error: There is no local knot named "sq" in .*: list the knots with `knot list`$/m,
+    );
+    assert.deepEqual(JSON.parse((await cli(home, ["knot", "list", "--json"])).stdout).length, 1);
+    assert.equal((await cli(home, ["knot", "clobber", "sq", "-y"])).code, 1);
+  });
+});
+
+Deno.test({
+  name: "knot clobber asks on a terminal",
+  ignore: !hasScript,
+  async fn() {
+    await withHome(async (home) => {
+      assert.equal((await cli(home, ["knot", "create", "asked", JOBS, "square"])).code, 0);
+      const no = await cliInTerminal(home, ["knot", "clobber", "asked"], { input: "n\n" });
+      assert.equal(no.code, 1, no.stdout);
+      assert.match(no.stdout, /Delete knot asked and its 0 runs\? \[y\/N\]/);
+      assert.match(no.stdout, /Nothing was deleted/);
+      assert.equal((await cli(home, ["knot", "show", "asked"])).code, 0);
+      const yes = await cliInTerminal(home, ["knot", "clobber", "asked"], { input: "y\n" });
+      assert.equal(yes.code, 0, yes.stdout);
+      assert.match(yes.stdout, /Clobbered knot asked and its 0 runs/);
+      assert.equal((await cli(home, ["knot", "show", "asked"])).code, 1);
+    });
+  },
+});
+
+Deno.test("knot commands report bad usage with exit code 2", async () => {
+  await withHome(async (home) => {
+    const cases: [string[], RegExp][] = [
+      [["knot"], /^error: knot needs a command: create, list, show, clobber$/m],
+      [["knot", "lst"], /^error: Unknown command "knot lst": did you mean "knot list"\?$/m],
+      [["knot", "show"], /^error: knot show needs the <knot> argument/m],
+      [["knot", "create", "x"], /^error: knot create needs the <module> argument/m],
+      [["knot", "list", "--target", "moon"], /^error: --target must be "local" or "aws"/m],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(home, args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /^Usage: cloudknot knot /m);
+    }
+    const aws = await cli(home, ["knot", "list", "--target", "aws"]);
+    assert.equal(aws.code, 1);
+    assert.match(aws.stderr, /^error: The "aws" target is not available in this version/);
+  });
+});

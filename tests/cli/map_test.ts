@@ -1,0 +1,311 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { decode } from "../../mod.ts";
+import { cli, JOBS, lines, NARROW_FLAGS, ndjson, spawnCli, withHome } from "./helpers.ts";
+
+Deno.test("map reads a JSON array from stdin and prints NDJSON results in input order", async () => {
+  await withHome(async (home) => {
+    const inputs = Array.from({ length: 12 }, (_, i) => i);
+    const r = await cli(home, ["map", JOBS, "square", "--concurrency", "2"], {
+      stdin: JSON.stringify(inputs),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(ndjson(r.stdout), inputs.map((x) => ({ index: x, value: x * x })));
+    // The run's id and progress go to stderr, never to stdout.
+    assert.match(r.stderr, /knot jobs-square · run \d{8}T\d{6}Z-[0-9a-f]{6} · 12 items/);
+    assert.match(r.stderr, /12\/12 done/);
+  });
+});
+
+Deno.test("map reads inputs from a file, as NDJSON, and with --starmap (alias run)", async () => {
+  await withHome(async (home) => {
+    const file = join(home.dir, "pairs.ndjson");
+    await Deno.writeTextFile(file, "[1, 2]\n\n[3, 4]\n");
+    const r = await cli(home, [
+      "run",
+      JOBS,
+      "add",
+      "--inputs",
+      file,
+      "--starmap",
+      "--name",
+      "adder",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(ndjson(r.stdout), [{ index: 0, value: 3 }, { index: 1, value: 7 }]);
+
+    const json = join(home.dir, "pairs.json");
+    await Deno.writeTextFile(json, "[1, 2]\n[3, 4]\n");
+    const asArray = await cli(home, ["map", JOBS, "add", "--inputs", json, "--starmap"]);
+    assert.equal(asArray.code, 1);
+    assert.match(
+      asArray.stderr,
+      /^error: The inputs \(.*pairs\.json\) are not valid JSON: .*pass --ndjson/m,
+    );
+    const forced = await cli(home, ["map", JOBS, "add", "--inputs", json, "--starmap", "--ndjson"]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.deepEqual(ndjson(forced.stdout).map((l) => l.value), [3, 7]);
+
+    const dash = await cli(home, ["map", JOBS, "square", "--inputs", "-", "--ndjson", "-q"], {
+      stdin: "5\n6\n",
+    });
+    assert.equal(dash.code, 0, dash.stderr);
+    assert.deepEqual(ndjson(dash.stdout).map((l) => l.value), [25, 36]);
+    assert.equal(dash.stderr, "", "--quiet prints nothing on stderr");
+
+    const none = await cli(home, ["map", JOBS, "square", "--json"], { stdin: "[]" });
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(JSON.parse(none.stdout).total, 0);
+    assert.match(none.stderr, /^No inputs: knot jobs-square ran nothing$/m);
+  });
+});
+
+Deno.test("map prints values JSON cannot carry in the codec's JSON form", async () => {
+  await withHome(async (home) => {
+    const kinds = ["undefined", "bigint", "nan", "map", "date", "dollar", "plain"];
+    const r = await cli(home, ["map", JOBS, "values"], { stdin: JSON.stringify(kinds) });
+    assert.equal(r.code, 0, r.stderr);
+    const values = ndjson(r.stdout).map((l) => l.value);
+    assert.deepEqual(values, [
+      { $: "undefined" },
+      { $: "bigint", v: "12" },
+      { $: "NaN" },
+      { $: "Map", entries: [["a", 1]] },
+      { $: "Date", v: 0 },
+      { $$x: 1 },
+      { a: [1, "b", null, true] },
+    ]);
+    // Each printed value decodes back to the value exactly.
+    assert.deepEqual(values.map((v) => decode(JSON.stringify({ ck: 1, v }))), [
+      undefined,
+      12n,
+      NaN,
+      new Map([["a", 1]]),
+      new Date(0),
+      { $x: 1 },
+      { a: [1, "b", null, true] },
+    ]);
+  });
+});
+
+Deno.test("a failing item gives exit code 1 after every line is printed", async () => {
+  await withHome(async (home) => {
+    const r = await cli(home, ["map", JOBS, "failOdd", "--retries", "2"], {
+      stdin: "[0, 1, 2, 3, 4]",
+    });
+    assert.equal(r.code, 1);
+    const out = ndjson(r.stdout);
+    assert.deepEqual(out.map((l) => l.index), [0, 1, 2, 3, 4]);
+    assert.deepEqual(out.filter((l) => "value" in l).map((l) => l.value), [0, 2, 4]);
+    const error = out[1]!.error as Record<string, unknown>;
+    assert.equal(error.name, "RangeError");
+    assert.equal(error.message, "odd: 1");
+    assert.equal(error.kind, "threw");
+    assert.equal(error.attempt, 2);
+    assert.match(String(error.stack), /RangeError: odd: 1/);
+    assert.equal(error.summary, "Item 1 threw RangeError: odd: 1 (attempt 2 of 2)");
+    assert.match(r.stderr, /^2 of 5 items failed: 1, 3$/m);
+  });
+});
+
+Deno.test("map --json prints one document; --env reaches the jobs", async () => {
+  await withHome(async (home) => {
+    const r = await cli(home, ["map", JOBS, "env", "--json", "--env", "GREETING=hi=there"], {
+      stdin: '["GREETING", "NOT_SET"]',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.knot, "jobs-env");
+    assert.equal(doc.total, 2);
+    assert.equal(doc.succeeded, 2);
+    assert.deepEqual(doc.items, [{ index: 0, value: "hi=there" }, { index: 1, value: null }]);
+  });
+});
+
+Deno.test("map streams each result as soon as every earlier one is out", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "release-1");
+    const child = spawnCli(home, ["map", JOBS, "gate", "--concurrency", "2", "--name", "gated"], {
+      stdin: true,
+    });
+    const writer = child.stdin.getWriter();
+    await writer.write(
+      new TextEncoder().encode(JSON.stringify([{ id: 0 }, { id: 1, waitFor: marker }])),
+    );
+    await writer.close();
+    const stderr = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(new WritableStream());
+    const out = lines(child.stdout);
+    // Item 1 cannot finish until the line of item 0 has been read.
+    const first = JSON.parse((await out.read()).value!);
+    assert.deepEqual(first, { index: 0, value: { id: 0, released: true } });
+    await Deno.writeTextFile(marker, "");
+    const second = JSON.parse((await out.read()).value!);
+    assert.deepEqual(second, { index: 1, value: { id: 1, released: true } });
+    assert.equal((await out.read()).done, true);
+    await stderr;
+    assert.equal((await child.status).code, 0);
+  });
+});
+
+Deno.test("map --unordered prints results as they finish", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "release-0");
+    const child = spawnCli(home, ["map", JOBS, "gate", "--concurrency", "2", "--unordered"], {
+      stdin: true,
+    });
+    const writer = child.stdin.getWriter();
+    await writer.write(
+      new TextEncoder().encode(JSON.stringify([{ id: 0, waitFor: marker }, { id: 1 }])),
+    );
+    await writer.close();
+    const stderr = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(new WritableStream());
+    const out = lines(child.stdout);
+    // Item 0 cannot finish until the line of item 1 has been read.
+    assert.deepEqual(JSON.parse((await out.read()).value!), {
+      index: 1,
+      value: { id: 1, released: true },
+    });
+    await Deno.writeTextFile(marker, "");
+    assert.deepEqual(JSON.parse((await out.read()).value!), {
+      index: 0,
+      value: { id: 0, released: true },
+    });
+    assert.equal((await out.read()).done, true);
+    await stderr;
+    assert.equal((await child.status).code, 0);
+  });
+});
+
+Deno.test("an interrupt cancels the run: every item is printed, exit code 130", async () => {
+  await withHome(async (home) => {
+    const never = join(home.dir, "never");
+    const child = spawnCli(home, ["map", JOBS, "gate", "--concurrency", "2"], { stdin: true });
+    const writer = child.stdin.getWriter();
+    const inputs = [0, 1, 2].map((id) => ({ id, waitFor: never }));
+    await writer.write(new TextEncoder().encode(JSON.stringify(inputs)));
+    await writer.close();
+    const err = lines(child.stderr);
+    const stdout = new Response(child.stdout).text();
+    // The run has started (and its interrupt handler is in place) once its id is printed.
+    while (true) {
+      const { value, done } = await err.read();
+      assert.ok(!done, "the command line ended before its run started");
+      if (/ · run /.test(value)) break;
+    }
+    child.kill("SIGINT");
+    let rest = "";
+    for (let r = await err.read(); !r.done; r = await err.read()) rest += `${r.value}\n`;
+    assert.equal((await child.status).code, 130);
+    const out = ndjson(await stdout);
+    assert.deepEqual(out.map((l) => l.index), [0, 1, 2]);
+    for (const line of out) {
+      assert.equal((line.error as Record<string, unknown>).kind, "cancelled");
+    }
+    assert.match(rest, /Cancelling the run \(interrupted\)/);
+    assert.match(rest, /3 of 3 items failed/);
+  });
+});
+
+Deno.test("map works with the README's narrower permission flags", async () => {
+  await withHome(async (home) => {
+    const r = await cli(home, ["map", JOBS, "square", "--concurrency", "2"], {
+      stdin: "[1, 2, 3]",
+      flags: NARROW_FLAGS,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(ndjson(r.stdout).map((l) => l.value), [1, 4, 9]);
+    // Each flag is needed: without loopback networking the workers cannot connect back.
+    const noNet = await cli(home, ["map", JOBS, "square"], {
+      stdin: "[1]",
+      flags: NARROW_FLAGS.filter((f) => !f.startsWith("--allow-net")),
+    });
+    assert.equal(noNet.code, 1);
+    assert.match(noNet.stdout, /net access/);
+    // Without CLOUDKNOT_LOCAL_RUNS, runs go to /dev/shm, which Deno opens only with -A.
+    if (Deno.build.os === "linux") {
+      const shm = await cli(home, ["map", JOBS, "square"], {
+        stdin: "[1]",
+        flags: NARROW_FLAGS,
+        env: { CLOUDKNOT_LOCAL_RUNS: undefined },
+      });
+      assert.equal(shm.code, 1);
+      assert.match(shm.stderr, /^error: Local runs go to \/dev\/shm.*set CLOUDKNOT_LOCAL_RUNS/m);
+    }
+  });
+});
+
+Deno.test("map reports user errors with exit code 1 and bad usage with exit code 2", async () => {
+  await withHome(async (home) => {
+    const cases: [string[], string | undefined, number, RegExp][] = [
+      [["map", "nope.ts"], "[1]", 1, /^error: Module nope\.ts does not exist: pass the path/],
+      [["map", JOBS, "square"], '{"a": 1}', 1, /must be a JSON array of items, not an object/],
+      [["map", JOBS, "square"], "", 1, /^error: The inputs \(stdin\) are empty/],
+      [
+        ["map", JOBS, "square", "--retries", "11"],
+        "[1]",
+        1,
+        /^error: retries must be an integer from 1 to 10/,
+      ],
+      [
+        ["map", JOBS, "noSuchExport"],
+        "[1]",
+        1,
+        /^error: Module .* has no export named "noSuchExport"/,
+      ],
+      [
+        ["map", JOBS, "square", "--name", "bad_name"],
+        "[1]",
+        1,
+        /^error: Invalid knot name "bad_name"/,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws"],
+        "[1]",
+        1,
+        /^error: The "aws" target is not available in this version/,
+      ],
+      [
+        ["map", JOBS, "square", "--inputs", "missing.json"],
+        undefined,
+        1,
+        /^error: Cannot read the inputs file missing\.json/,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "mars"],
+        "[1]",
+        2,
+        /^error: --target must be "local" or "aws", not "mars"/,
+      ],
+      [
+        ["map", JOBS, "square", "--concurrency", "two"],
+        "[1]",
+        2,
+        /^error: --concurrency takes a positive integer, not "two"/,
+      ],
+      [["map", JOBS, "square", "--env", "NOEQUALS"], "[1]", 2, /^error: --env takes NAME=VALUE/],
+      [["map", JOBS, "square", "--colour"], "[1]", 2, /^error: Unknown option --colour/],
+      [["map", JOBS, "square", "extra"], "[1]", 2, /^error: Unexpected argument "extra"/],
+      [["map"], "[1]", 2, /^error: map needs a module, or --name of an existing knot/],
+    ];
+    const broken = join(home.dir, "broken.ts");
+    await Deno.writeTextFile(broken, "export function f(x: number) { return x +; }\n");
+    cases.push([
+      ["map", broken, "f"],
+      "[1]",
+      1,
+      /^error: Cannot capture module .*broken\.ts with deno bundle .* works: SyntaxError: Expression expected \(run with --debug for the details\)$/m,
+    ]);
+    for (const [args, stdin, code, message] of cases) {
+      const r = await cli(home, args, stdin === undefined ? {} : { stdin });
+      assert.equal(r.code, code, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message, args.join(" "));
+      assert.equal(r.stdout, "", args.join(" "));
+      // One line for an error; a usage error adds the usage line and a pointer to --help.
+      const expected = code === 1 ? 1 : 3;
+      assert.equal(r.stderr.trimEnd().split("\n").length, expected, r.stderr);
+      if (code === 2) {
+        assert.match(r.stderr, /^Usage: cloudknot map \[module\] \[export\] \[options\]$/m);
+      }
+    }
+  });
+});

@@ -1,0 +1,197 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, JOBS, lines, ndjson, spawnCli, withHome } from "./helpers.ts";
+
+Deno.test("results collects a run later, from another process", async () => {
+  await withHome(async (home) => {
+    const first = await cli(home, ["map", JOBS, "square", "--name", "sq", "-q"], {
+      stdin: "[1, 2, 3]",
+    });
+    assert.equal(first.code, 0, first.stderr);
+    const second = await cli(home, ["map", "--name", "sq"], { stdin: "[4]" });
+    assert.equal(second.code, 0, second.stderr);
+    const secondId = /run (\S+)/.exec(second.stderr)![1]!;
+
+    const latest = await cli(home, ["results", "sq"]);
+    assert.equal(latest.code, 0, latest.stderr);
+    assert.deepEqual(ndjson(latest.stdout), [{ index: 0, value: 16 }]);
+
+    const runs = JSON.parse((await cli(home, ["knot", "show", "sq", "--json"])).stdout).runs;
+    const firstId = runs[0].runId;
+    assert.notEqual(firstId, secondId);
+    const older = await cli(home, ["results", "sq", firstId]);
+    assert.equal(older.code, 0, older.stderr);
+    assert.deepEqual(ndjson(older.stdout), [1, 4, 9].map((value, index) => ({ index, value })));
+    const unordered = await cli(home, ["results", "sq", firstId, "--unordered"]);
+    assert.deepEqual(
+      ndjson(unordered.stdout).sort((a, b) => Number(a.index) - Number(b.index)),
+      ndjson(older.stdout),
+    );
+
+    const doc = await cli(home, ["results", "sq", secondId, "--json"]);
+    assert.equal(doc.code, 0, doc.stderr);
+    assert.deepEqual(JSON.parse(doc.stdout), {
+      knot: "sq",
+      runId: secondId,
+      target: "local",
+      total: 1,
+      succeeded: 1,
+      failed: 0,
+      items: [{ index: 0, value: 16 }],
+    });
+
+    const missing = await cli(home, ["results", "sq", "20000101T000000Z-000000"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^error: Knot sq has no run "20000101T000000Z-000000"/);
+    const ambiguous = await cli(home, ["results", "sq", "2"]);
+    assert.equal(ambiguous.code, 1);
+    assert.match(
+      ambiguous.stderr,
+      /^error: Run id "2" matches 2 runs of knot sq: give more of the id/,
+    );
+    assert.equal((await cli(home, ["knot", "create", "idle", JOBS, "square"])).code, 0);
+    const none = await cli(home, ["results", "idle"]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /^error: Knot idle has no runs yet: map some inputs first$/m);
+  });
+});
+
+Deno.test("results exits with 1 when an item failed and prints every line", async () => {
+  await withHome(async (home) => {
+    const r = await cli(home, ["map", JOBS, "failOdd", "--name", "odd", "--retries", "1", "-q"], {
+      stdin: "[1, 2]",
+    });
+    assert.equal(r.code, 1);
+    const later = await cli(home, ["results", "odd"]);
+    assert.equal(later.code, 1);
+    assert.deepEqual(ndjson(later.stdout), ndjson(r.stdout));
+    assert.match(later.stderr, /^1 of 2 items failed: 0$/m);
+  });
+});
+
+Deno.test("results waits for a run still going in another process", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "release");
+    const mapping = spawnCli(home, ["map", JOBS, "gate", "--name", "slow", "--concurrency", "2"], {
+      stdin: true,
+    });
+    const writer = mapping.stdin.getWriter();
+    await writer.write(
+      new TextEncoder().encode(JSON.stringify([{ id: 0, waitFor: marker }, { id: 1 }])),
+    );
+    await writer.close();
+    const err = lines(mapping.stderr);
+    const mapped = new Response(mapping.stdout).text();
+    for (let line = await err.read(); !/ · run /.test(line.value ?? ""); line = await err.read()) {
+      assert.ok(!line.done, "map ended before its run started");
+    }
+    const collecting = spawnCli(home, ["results", "slow"]);
+    const out = lines(collecting.stdout);
+    const progress = lines(collecting.stderr);
+    const waiting = await progress.read();
+    assert.match(waiting.value!, /^Waiting for run \S+ of knot slow: [01]\/2 done$/);
+    // Item 0 is held until now, so results must have been waiting for it.
+    await Deno.writeTextFile(marker, "");
+    const got = [];
+    for (let line = await out.read(); !line.done; line = await out.read()) {
+      got.push(JSON.parse(line.value));
+    }
+    assert.deepEqual(got, [
+      { index: 0, value: { id: 0, released: true } },
+      { index: 1, value: { id: 1, released: true } },
+    ]);
+    let rest = "";
+    for (let line = await progress.read(); !line.done; line = await progress.read()) {
+      rest += `${line.value}\n`;
+    }
+    assert.match(rest, /slow: 2\/2 done/);
+    assert.equal((await collecting.status).code, 0, rest);
+    while (!(await err.read()).done) { /* drain */ }
+    assert.equal((await mapping.status).code, 0);
+    assert.equal(ndjson(await mapped).length, 2);
+  });
+});
+
+Deno.test("jobs shows a run's job view, and its items with --json", async () => {
+  await withHome(async (home) => {
+    const r = await cli(home, ["map", JOBS, "failOdd", "--name", "odd", "--retries", "2", "-q"], {
+      stdin: "[0, 1, 2]",
+    });
+    assert.equal(r.code, 1);
+    const view = await cli(home, ["jobs", "odd"]);
+    assert.equal(view.code, 0, view.stderr);
+    const [summary, header, firstRow] = view.stdout.split("\n");
+    assert.match(
+      summary!,
+      /^odd run \d{8}T\d{6}Z-[0-9a-f]{6} \(local\): 3\/3 done, 1 failed · \d+\.\ds$/,
+    );
+    assert.match(header!, /^item +status +attempts +time +error$/);
+    assert.match(
+      firstRow!,
+      /^1 +failed +2 +\d+\.\ds +Item 1 threw RangeError: odd: 1 \(attempt 2 of 2\)$/,
+    );
+
+    const json = await cli(home, ["jobs", "odd", "--json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout);
+    assert.equal(doc.knot, "odd");
+    assert.equal(doc.total, 3);
+    assert.equal(doc.attempts, 2);
+    assert.deepEqual(doc.counts, {
+      total: 3,
+      pending: 0,
+      running: 0,
+      succeeded: 2,
+      failed: 1,
+      retried: 0,
+    });
+    assert.deepEqual(
+      doc.items.map((i: Record<string, unknown>) => [i.index, i.status, i.attempts]),
+      [[0, "succeeded", 1], [1, "failed", 2], [2, "succeeded", 1]],
+    );
+    assert.match(doc.items[1].error, /^Item 1 threw RangeError: odd: 1/);
+    for (const item of doc.items) {
+      assert.ok(Date.parse(item.startedAt) <= Date.parse(item.endedAt));
+      assert.match(item.jobId, /:\d$/);
+    }
+    assert.ok(Date.parse(doc.startedAt) <= Date.parse(doc.endedAt));
+  });
+});
+
+Deno.test("logs prints what items printed, per attempt", async () => {
+  await withHome(async (home) => {
+    assert.equal(
+      (await cli(home, ["map", JOBS, "chatty", "--name", "chat", "-q"], { stdin: "[2, 0]" })).code,
+      0,
+    );
+    const one = await cli(home, ["logs", "chat", "--item", "0"]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.deepEqual(one.stdout.split("\n").sort(), ["", "line 0", "line 1", "on stderr"]);
+    const all = await cli(home, ["logs", "chat"]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^--- item 0 \(attempt 1\) ---$/m);
+    assert.match(all.stdout, /^--- item 1 \(attempt 1\) ---\non stderr$/m);
+
+    assert.equal(
+      (await cli(home, ["map", JOBS, "flaky", "--name", "flaky", "--retries", "2", "-q"], {
+        stdin: "[7]",
+      })).code,
+      0,
+    );
+    const latest = await cli(home, ["logs", "flaky", "--item", "0", "--json"]);
+    assert.equal(latest.code, 0, latest.stderr);
+    assert.deepEqual(JSON.parse(latest.stdout), [{ index: 0, attempt: 2, lines: ["attempt 2"] }]);
+    const firstAttempt = await cli(home, ["logs", "flaky", "--item", "0", "--attempt", "1"]);
+    assert.equal(firstAttempt.stdout, "attempt 1\n");
+
+    const outOfRange = await cli(home, ["logs", "flaky", "--item", "5"]);
+    assert.equal(outOfRange.code, 1);
+    assert.match(
+      outOfRange.stderr,
+      /^error: Item 5 is out of range: run \S+ has 1 items \(0 to 0\)$/m,
+    );
+    const attemptAlone = await cli(home, ["logs", "flaky", "--attempt", "1"]);
+    assert.equal(attemptAlone.code, 2);
+    assert.match(attemptAlone.stderr, /^error: --attempt needs --item$/m);
+  });
+});

@@ -1,0 +1,200 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type CliIo, main } from "../../cli.ts";
+import { Knot } from "../../mod.ts";
+import { commandName } from "../../src/cli/command.ts";
+import { COMMANDS } from "../../src/cli/registry.ts";
+import { cli, cliInTerminal, hasScript, withHome } from "./helpers.ts";
+
+const ESC = "\u001b[";
+
+Deno.test("every command's help has its usage line and its example", async () => {
+  await withHome(async (home) => {
+    const top = await cli(home, ["--help"]);
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /^Usage: cloudknot <command> \[arguments\] \[options\]$/m);
+    assert.match(top.stdout, /echo '\[1, 2, 3\]' \| cloudknot map examples\/jobs\.ts square/);
+    for (const command of COMMANDS) {
+      const name = commandName(command);
+      assert.ok(command.examples.length > 0, `${name} has no example`);
+      assert.match(top.stdout, new RegExp(`^  ${name}[ ,]`, "m"), `${name} is not listed`);
+      for (const args of [[...name.split(" "), "--help"], ["help", ...name.split(" ")]]) {
+        const r = await cli(home, args);
+        assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+        assert.equal(r.stderr, "");
+        assert.ok(r.stdout.startsWith(`Usage: cloudknot ${name} `), r.stdout);
+        for (const example of command.examples) {
+          assert.ok(r.stdout.includes(example.command), `${name} --help lacks ${example.command}`);
+        }
+        assert.match(r.stdout, /^ {2}-h, --help +Show this help$/m);
+      }
+    }
+    const group = await cli(home, ["knot", "--help"]);
+    assert.equal(group.code, 0);
+    assert.match(
+      group.stdout,
+      /^Usage: cloudknot knot <create\|list\|show\|clobber> \[options\]$/m,
+    );
+    assert.equal((await cli(home, ["help", "knot"])).stdout, group.stdout);
+  });
+});
+
+Deno.test("bad usage exits with 2 and prints the usage line", async () => {
+  await withHome(async (home) => {
+    const cases: [string[], RegExp, RegExp][] = [
+      [[], /^error: Which command\?/, /^Usage: cloudknot <command>/m],
+      [
+        ["mpa"],
+        /^error: Unknown command "mpa": did you mean "map"\?$/m,
+        /^Usage: cloudknot <command>/m,
+      ],
+      [
+        ["frobnicate"],
+        /^error: Unknown command "frobnicate": run "cloudknot --help"/m,
+        /^Usage: cloudknot <command>/m,
+      ],
+      [
+        ["--frob"],
+        /^error: Unknown option --frob: put a command first/m,
+        /^Usage: cloudknot <command>/m,
+      ],
+      [["help", "nope"], /^error: Unknown command "nope"/m, /^Usage: cloudknot <command>/m],
+      [
+        ["results"],
+        /^error: results needs the <knot> argument/m,
+        /^Usage: cloudknot results <knot> \[run\] \[options\]$/m,
+      ],
+      [
+        ["jobs", "k", "--jsn"],
+        /^error: Unknown option --jsn: did you mean --json\?$/m,
+        /^Usage: cloudknot jobs /m,
+      ],
+      [
+        ["logs", "k", "--item"],
+        /^error: Option --item needs a value$/m,
+        /^Usage: cloudknot logs /m,
+      ],
+      [
+        ["logs", "k", "--item", "x"],
+        /^error: --item takes a whole number, not "x"$/m,
+        /^Usage: cloudknot logs /m,
+      ],
+      [
+        ["knot", "list", "--json=yes"],
+        /^error: Option --json takes no value$/m,
+        /^Usage: cloudknot knot list/m,
+      ],
+    ];
+    for (const [args, message, usage] of cases) {
+      const r = await cli(home, args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message, args.join(" "));
+      assert.match(r.stderr, usage, args.join(" "));
+      assert.match(r.stderr, /^Run "cloudknot .*--help" for the options and an example\.$/m);
+      assert.equal(r.stdout, "");
+    }
+  });
+});
+
+Deno.test("--version, and --debug shows the stack of an error", async () => {
+  await withHome(async (home) => {
+    const version = await cli(home, ["--version"]);
+    assert.equal(version.code, 0);
+    const { default: config } = await import("../../deno.json", { with: { type: "json" } });
+    assert.equal(version.stdout, `cloudknot ${config.version}\n`);
+
+    const plain = await cli(home, ["jobs", "nope"]);
+    assert.equal(plain.code, 1);
+    assert.equal(plain.stderr.trimEnd().split("\n").length, 1);
+    assert.doesNotMatch(plain.stderr, /\bat /);
+    const debug = await cli(home, ["jobs", "nope", "--debug"]);
+    assert.equal(debug.code, 1);
+    assert.match(debug.stderr, /^error: CloudknotInputError: There is no local knot named "nope"/);
+    assert.match(debug.stderr, /^ +at .*catalog\.ts/m);
+    assert.equal((await cli(home, ["--debug", "jobs", "nope"])).stderr, debug.stderr);
+  });
+});
+
+Deno.test("NO_COLOR: no escape codes in help, tables and errors", async () => {
+  await withHome(async (home) => {
+    assert.equal((await cli(home, ["knot", "create", "k", "examples/jobs.ts", "square"])).code, 0);
+    for (
+      const args of [["--help"], ["map", "--help"], ["knot", "list"], ["knot", "show", "k"], [
+        "jobs",
+        "none",
+      ]]
+    ) {
+      const r = await cli(home, args);
+      assert.ok(!r.stdout.includes(ESC) && !r.stderr.includes(ESC), args.join(" "));
+    }
+  });
+});
+
+Deno.test({
+  name: "colour on a terminal, none with NO_COLOR",
+  ignore: !hasScript,
+  async fn() {
+    await withHome(async (home) => {
+      for (const args of [["--help"], ["knot", "show", "none"]]) {
+        const coloured = await cliInTerminal(home, args, { env: { NO_COLOR: undefined } });
+        assert.ok(coloured.stdout.includes(ESC), `${args.join(" ")} has no colour on a terminal`);
+        const plain = await cliInTerminal(home, args, { env: { NO_COLOR: "1" } });
+        assert.ok(!plain.stdout.includes(ESC), `${args.join(" ")} has colour with NO_COLOR`);
+        assert.equal(coloured.code, plain.code);
+      }
+    });
+  },
+});
+
+/** An io whose output is captured and whose environment is given. */
+function captureIo(env: Record<string, string>, stdin = "") {
+  const out = { stdout: "", stderr: "" };
+  const io: CliIo = {
+    stdout: { write: (t) => Promise.resolve(void (out.stdout += t)), isTerminal: () => false },
+    stderr: { write: (t) => Promise.resolve(void (out.stderr += t)), isTerminal: () => false },
+    stdin: {
+      readable: () => ReadableStream.from([new TextEncoder().encode(stdin)]),
+      isTerminal: () => false,
+    },
+    env: (name) => env[name],
+  };
+  return { io, out };
+}
+
+Deno.test("main runs in process with an injected io and environment", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-cli-inprocess-" });
+  try {
+    const env = {
+      CLOUDKNOT_LOCAL_DIR: join(dir, "knots"),
+      CLOUDKNOT_LOCAL_RUNS: join(dir, "runs"),
+    };
+    const knot = await Knot.create({
+      name: "injected",
+      func: (x: number) => x + 1,
+      dir: env.CLOUDKNOT_LOCAL_DIR,
+    });
+    const list = captureIo(env);
+    assert.equal(await main(["knot", "list", "--json"], list.io), 0, list.out.stderr);
+    assert.deepEqual(JSON.parse(list.out.stdout).map((k: { name: string }) => k.name), [
+      "injected",
+    ]);
+    assert.equal(JSON.parse(list.out.stdout)[0].function.kind, "func");
+
+    const usage = captureIo(env);
+    assert.equal(await main(["knot", "show"], usage.io), 2);
+    assert.equal(usage.out.stdout, "");
+    assert.match(usage.out.stderr, /^error: knot show needs the <knot> argument/);
+
+    const mapped = captureIo(env, "[1, 2]");
+    assert.equal(
+      await main(["map", "--name", "injected", "--concurrency", "1"], mapped.io),
+      0,
+      mapped.out.stderr,
+    );
+    assert.equal(mapped.out.stdout, '{"index":0,"value":2}\n{"index":1,"value":3}\n');
+    assert.match(mapped.out.stderr, /^knot injected · run \S+ · 2 items \(local\)$/m);
+    await knot.clobber();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
