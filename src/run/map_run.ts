@@ -92,6 +92,8 @@ export interface MapRunOptions {
   startedAt?: number;
   /** Reads the output of one attempt of one item. */
   logs?: (index: number, attempt: number) => AsyncIterable<string>;
+  /** Keeps the cancellation records `cancel()` made, so a later `collect` sees them. */
+  saveCancelled?: (records: ErrorRecord[]) => Promise<void>;
 }
 
 interface Deferred<T> {
@@ -138,6 +140,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #endedAt?: number;
   #onCancel?: (reason: string) => void | Promise<void>;
   #logs?: (index: number, attempt: number) => AsyncIterable<string>;
+  #saveCancelled?: (records: ErrorRecord[]) => Promise<void>;
   #cancelling?: Promise<void>;
   #work: Promise<unknown>[] = [];
 
@@ -150,6 +153,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     this.startedAt = options.startedAt ?? Date.now();
     if (options.onCancel) this.#onCancel = options.onCancel;
     if (options.logs) this.#logs = options.logs;
+    if (options.saveCancelled) this.#saveCancelled = options.saveCancelled;
     this.#items = Array.from({ length: info.total }, (_, index) => ({
       index,
       status: "pending",
@@ -318,20 +322,26 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   cancel(reason = "The run was cancelled"): Promise<void> {
     if (this.finished) return this.done;
     this.#cancelling ??= (async () => {
+      const cancelled: ErrorRecord[] = [];
       try {
         await this.#onCancel?.(reason);
       } finally {
-        this.#control().settleAll((index) => ({
-          version: 1,
-          status: "error",
-          kind: "cancelled",
-          index,
-          attempt: this.#items[index]!.attempts,
-          jobId: this.#items[index]!.jobId ?? "",
-          endedAt: Date.now(),
-          error: { name: "CancelledError", message: reason },
-        }));
+        this.#control().settleAll((index) => {
+          const record: ErrorRecord = {
+            version: 1,
+            status: "error",
+            kind: "cancelled",
+            index,
+            attempt: Math.max(1, this.#items[index]!.attempts),
+            jobId: this.#items[index]!.jobId ?? "",
+            endedAt: Date.now(),
+            error: { name: "CancelledError", message: reason },
+          };
+          cancelled.push(record);
+          return record;
+        });
       }
+      await this.#saveCancelled?.(cancelled).catch(() => {});
       await this.done;
     })();
     return this.#cancelling;

@@ -334,6 +334,10 @@ Deno.test("cancel() ends a run, and a run is iterable in completion order", asyn
       retried: 0,
     });
     assert.match(run.toString(), /3\/3 done, 1 failed/);
+    const later = await knot.collect(run.runId);
+    const [, , forever] = await later.settled();
+    assert.equal(forever!.status, "rejected");
+    assert.equal((forever as { reason: ItemError }).reason.kind, "cancelled");
   });
   await Deno.remove(join(flag, ".."), { recursive: true });
 });

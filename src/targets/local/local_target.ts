@@ -8,7 +8,7 @@
 import { CloudknotInputError } from "../../errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { readManifest, RUN_KEYS, type RunManifest, writePayload } from "../../job/payload.ts";
-import { decodeRecord, type JobRecord } from "../../job/record.ts";
+import { decodeRecord, encodeRecord, type ErrorRecord, type JobRecord } from "../../job/record.ts";
 import { MapRun } from "../../run/map_run.ts";
 import type { ObjectStore } from "../../store/store.ts";
 import { type MapRequest, newRunId, type Target } from "../target.ts";
@@ -95,6 +95,7 @@ export class LocalTarget implements Target {
       { knot: o.knot, runId, target: "local", total: request.items.length, attempts: o.attempts },
       {
         onCancel: (reason) => pool.cancel(reason),
+        saveCancelled: (records) => saveCancelled(store, records),
         startedAt: manifest.createdAt,
         logs: (index, attempt) => readLog(store, index, attempt),
       },
@@ -260,4 +261,12 @@ async function* readLog(run: ObjectStore, index: number, attempt: number): Async
   if (bytes === undefined) return;
   const text = new TextDecoder().decode(bytes);
   yield* (text.endsWith("\n") ? text.slice(0, -1) : text).split("\n");
+}
+
+/** Writes cancellation records where no record of that attempt exists yet. */
+async function saveCancelled(run: ObjectStore, records: ErrorRecord[]): Promise<void> {
+  for (const record of records) {
+    const key = RUN_KEYS.record(record.index, record.attempt);
+    if ((await run.get(key)) === undefined) await run.put(key, encodeRecord(record).bytes);
+  }
 }
