@@ -19,6 +19,17 @@ import {
 } from "./retry.ts";
 import type { Credentials } from "./types.ts";
 
+/**
+ * The HTTP client for requests that must not be sent twice. Deno's fetch
+ * re-sends a request on its own when a reused keep-alive connection turns out
+ * to be closed, even after the server handled it; a request on a fresh
+ * connection is never re-sent, so a lost answer surfaces as `OutcomeUnknown`.
+ * Made once, when this module loads.
+ */
+const FRESH_CONNECTIONS: Deno.HttpClient | undefined = typeof Deno?.createHttpClient === "function"
+  ? Deno.createHttpClient({ poolMaxIdlePerHost: 0 })
+  : undefined;
+
 /** An operation as data: its name and whether repeating it is harmless. */
 export interface OperationInfo {
   /** The API's operation name, e.g. `SubmitJob`. */
@@ -305,13 +316,17 @@ export class AwsHttpClient {
         ? AbortSignal.any([options.signal, timeout.signal])
         : timeout.signal;
       try {
-        response = await o.fetch(signed.url, {
+        const init: RequestInit & { client?: Deno.HttpClient } = {
           method: signed.method,
           headers: signed.headers,
           body: spec.body ?? null,
           redirect: "manual",
           signal,
-        });
+        };
+        if (!operation.idempotent && FRESH_CONNECTIONS !== undefined) {
+          init.client = FRESH_CONNECTIONS;
+        }
+        response = await o.fetch(signed.url, init);
       } catch (error) {
         if (options.signal?.aborted) throw error;
         const decision = classifyAttempt({ kind: "network", error }, operation.idempotent);
