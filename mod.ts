@@ -45,3 +45,8 @@ export {
   stringifyIni,
 } from "./src/util/ini.ts";
 export * from "./src/state/state_file.ts";
+export * from "./src/settings.ts";
+export * from "./src/resources/errors.ts";
+export * from "./src/resources/bucket.ts";
+export * from "./src/resources/pars.ts";
+export * from "./src/resources/prune.ts";
