@@ -8,6 +8,7 @@
  * @module
  */
 import type { AwsSession } from "../aws/session.ts";
+import { AwsConfigError } from "../aws/error.ts";
 import type { IamTag, InstanceProfile, Role } from "../aws/services/iam.ts";
 import type { SecurityGroup, Vpc } from "../aws/services/ec2.ts";
 import { CloudknotInputError } from "../errors.ts";
@@ -389,8 +390,17 @@ export class Pars {
     const stored = await state.section(section(name));
     if (stored) return await Pars.#adopt(fromSection(name, stored), input, session, state);
     caller ??= await session.sts.getCallerIdentity();
-    const bucket = input.bucket ?? (await getS3Params(settings)).bucket ??
-      defaultBucketName(caller.Account ?? "", session.region);
+    let bucket = input.bucket ?? (await getS3Params(settings)).bucket;
+    if (bucket === undefined) {
+      if (!caller.Account) {
+        throw new AwsConfigError(
+          `STS GetCallerIdentity returned no account id, so the default bucket name cannot be ` +
+            `made; pass bucket, or set one with setS3Params({ bucket: "..." })`,
+          { setting: "credentials" },
+        );
+      }
+      bucket = defaultBucketName(caller.Account, session.region);
+    }
     return await Pars.#make(name, input, { bucket, callerArn: caller.Arn }, session, state);
   }
 
@@ -430,21 +440,29 @@ export class Pars {
       missing.push(record.ecsInstanceProfile || "the instance profile");
     }
     const ec2 = session.ec2;
-    const { Vpcs } = await ec2.describeVpcs({
-      Filters: [{ Name: "vpc-id", Values: [record.vpc] }],
-    });
-    if (!Vpcs?.length) missing.push(record.vpc || "the VPC");
-    const { Subnets } = await ec2.describeSubnets({
-      Filters: [{ Name: "subnet-id", Values: record.subnets }],
-    });
-    for (const id of record.subnets) {
-      if (!Subnets?.some((s) => s.SubnetId === id)) missing.push(id);
+    if (!record.vpc) missing.push("the VPC");
+    else {
+      const { Vpcs } = await ec2.describeVpcs({
+        Filters: [{ Name: "vpc-id", Values: [record.vpc] }],
+      });
+      if (!Vpcs?.length) missing.push(record.vpc);
     }
     if (record.subnets.length === 0) missing.push("the subnets");
-    const { SecurityGroups } = await ec2.describeSecurityGroups({
-      Filters: [{ Name: "group-id", Values: [record.securityGroup] }],
-    });
-    if (!SecurityGroups?.length) missing.push(record.securityGroup || "the security group");
+    else {
+      const { Subnets } = await ec2.describeSubnets({
+        Filters: [{ Name: "subnet-id", Values: record.subnets }],
+      });
+      for (const id of record.subnets) {
+        if (!Subnets?.some((s) => s.SubnetId === id)) missing.push(id);
+      }
+    }
+    if (!record.securityGroup) missing.push("the security group");
+    else {
+      const { SecurityGroups } = await ec2.describeSecurityGroups({
+        Filters: [{ Name: "group-id", Values: [record.securityGroup] }],
+      });
+      if (!SecurityGroups?.length) missing.push(record.securityGroup);
+    }
     if (missing.length > 0) {
       await state.remove(section(name));
       throw new ResourceDoesNotExistError(

@@ -24,6 +24,8 @@ export interface PruneOptions extends SettingsOptions {
    * tell" when Docker is not there.
    */
   imageExists?: (ref: string) => Promise<boolean | undefined>;
+  /** The Docker driver the default `imageExists` asks (default: `docker` on the PATH, quiet). */
+  docker?: Docker;
   /** Whether a local path exists (default: `Deno.stat`). */
   pathExists?: (path: string) => Promise<boolean>;
 }
@@ -56,8 +58,9 @@ async function defaultPathExists(path: string): Promise<boolean> {
   }
 }
 
-function defaultImageExists(): (ref: string) => Promise<boolean | undefined> {
-  const docker = new Docker({ logger: () => {} });
+function defaultImageExists(
+  docker: Docker = new Docker({ logger: () => {} }),
+): (ref: string) => Promise<boolean | undefined> {
   return async (ref) => {
     try {
       return (await docker.inspectImage(ref)) !== undefined;
@@ -120,7 +123,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
   const region = session.region;
   const profiles = new Set([session.profile, await getProfile(settings)]);
   const pathExists = options.pathExists ?? defaultPathExists;
-  const imageExists = options.imageExists ?? defaultImageExists();
+  const imageExists = options.imageExists ?? defaultImageExists(options.docker);
   const dropped: PruneEntry[] = [];
   const skipped: PruneEntry[] = [];
   const here = (keys: Map<string, string>) =>
