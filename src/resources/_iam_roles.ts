@@ -253,7 +253,7 @@ export async function resolvePolicies(iam: Iam, policies: string[]): Promise<str
   }
   for (const scope of ["Local", "AWS"]) {
     if ([...names].every((n) => resolved.has(n))) break;
-    for await (const policy of iam.listPoliciesAll({ Scope: scope })) {
+    for await (const policy of iam.listPoliciesAll({ Scope: scope, MaxItems: 1000 })) {
       const name = policy.PolicyName;
       if (name && names.has(name) && !resolved.has(name) && policy.Arn) {
         resolved.set(name, policy.Arn);

@@ -201,3 +201,18 @@ Deno.test("ensureBucket: a bucket in another region is a RegionMismatchError", a
     assert.deepEqual(emu.mutatingRequests(), []);
   });
 });
+
+Deno.test("ensureBucket: a CreateBucket whose answer was lost counts as made", async () => {
+  await withEmulator(async ({ emu }) => {
+    emu.faults.add({ service: "s3", operation: "CreateBucket", kind: "lost-response", times: 1 });
+    // No pooled connections: Deno's fetch re-sends a request whose reused connection closes.
+    const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+    const session = await sessionFor(emu, { fetch: (i, init) => fetch(i, { ...init, client }) });
+    const result = await ensureBucket(session, { bucket: "lossy-data" }).finally(() =>
+      client.close()
+    );
+    assert.equal(emu.requests.filter({ operation: "CreateBucket" }).length, 1);
+    assert.deepEqual(result, { bucket: "lossy-data", created: true, configured: true });
+    assert.ok(config(emu, "lossy-data").config.policy);
+  });
+});

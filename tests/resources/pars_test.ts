@@ -541,3 +541,62 @@ Deno.test("Pars in another region: subnets in that region's zones", async () => 
     await pars.clobber();
   }, { region: "eu-west-1" });
 });
+
+Deno.test("Pars: a create whose answer was lost is looked up, not made twice", async () => {
+  await withEmulator(async ({ emu, state }) => {
+    const before = resources(emu);
+    for (
+      const operation of [
+        "CreateRole",
+        "CreateInstanceProfile",
+        "AddRoleToInstanceProfile",
+        "CreateVpc",
+        "CreateInternetGateway",
+        "CreateSubnet",
+        "AssociateRouteTable",
+        "CreateSecurityGroup",
+      ]
+    ) {
+      emu.faults.add({ operation, kind: "lost-response", times: 1 });
+    }
+    // Without pooled connections: on a reused keep-alive connection that closes after the
+    // request, Deno's fetch sends the request again by itself, so the loss never shows.
+    const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+    const fresh = await sessionFor(emu, { fetch: (i, init) => fetch(i, { ...init, client }) });
+    const pars = await Pars.create({ name: "lossy", session: fresh, state, useDefaultVpc: false })
+      .catch((e) => {
+        client.close();
+        throw e;
+      });
+    assert.deepEqual(
+      emu.requests.entries.filter((r) => r.fault).map((r) => r.operation).sort(),
+      [
+        "AddRoleToInstanceProfile",
+        "AssociateRouteTable",
+        "CreateInstanceProfile",
+        "CreateInternetGateway",
+        "CreateRole",
+        "CreateSecurityGroup",
+        "CreateSubnet",
+        "CreateVpc",
+      ],
+    );
+    assert.ok(emu.faults.list().every((f) => f.hits === 1), "every fault hit once");
+    assert.equal(emu.iam.roles.size, 5);
+    assert.equal(emu.iam.instanceProfiles.size, 1);
+    const ours = [...emu.ec2.vpcs.values()].filter((v) => tagsOf(v.Tags)["cloudknot:pars"]);
+    assert.equal(ours.length, 1);
+    assert.equal(
+      [...emu.ec2.subnets.values()].filter((s) => s.VpcId === pars.vpc).length,
+      2,
+    );
+    assert.equal(
+      [...emu.ec2.internetGateways.values()].filter((g) => tagsOf(g.Tags)["cloudknot:pars"])
+        .length,
+      1,
+    );
+    await pars.clobber();
+    client.close();
+    assert.deepEqual(resources(emu), before);
+  });
+});
