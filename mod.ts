@@ -47,3 +47,8 @@ export {
 export * from "./src/state/state_file.ts";
 export * from "./src/resources/compute_options.ts";
 export * from "./src/resources/batch_environment.ts";
+export * from "./src/settings.ts";
+export * from "./src/resources/errors.ts";
+export * from "./src/resources/bucket.ts";
+export * from "./src/resources/pars.ts";
+export * from "./src/resources/prune.ts";

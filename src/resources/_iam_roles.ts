@@ -1,0 +1,466 @@
+/**
+ * Internal: the IAM roles and instance profile of a Pars, as data, and the
+ * calls that make, adopt and delete them.
+ *
+ * @module
+ */
+import type { Iam, IamTag, InstanceProfile, Role } from "../aws/services/iam.ts";
+import { JOB_DATA_PREFIX } from "./bucket.ts";
+import { ResourceConflictError, UnknownPolicyError } from "./errors.ts";
+import { createOrFind, type Found, ignoreGone, isAwsCode, type Ledger } from "./_ledger.ts";
+
+/** The tag every resource cloudknot makes carries. */
+export const MANAGED_BY_TAG = { Key: "ManagedBy", Value: "cloudknot" } as const;
+/** The tag key that names the Pars a resource belongs to. */
+export const PARS_TAG_KEY = "cloudknot:pars";
+
+/** The state key of each role, and how the role is made. */
+export interface RoleSpec {
+  /** The key in `[pars <name>]`, e.g. `batch-service-role`. */
+  key: string;
+  /** Appended to the Pars name to make the role name. */
+  suffix: string;
+  /** The service principal the role trusts. */
+  service: string;
+  /** AWS managed policies, as paths under `arn:<partition>:iam::aws:policy/`. */
+  managed: string[];
+  /** What the role is for. */
+  description: string;
+}
+
+/** The roles of a Pars. Role names are at most 64 characters, so `suffix` is at most 19. */
+export const ROLE_SPECS: readonly RoleSpec[] = [
+  {
+    key: "batch-service-role",
+    suffix: "-batch-service-role",
+    service: "batch.amazonaws.com",
+    managed: ["service-role/AWSBatchServiceRole"],
+    description: "AWS Batch service role",
+  },
+  {
+    key: "ecs-instance-role",
+    suffix: "-ecs-instance-role",
+    service: "ec2.amazonaws.com",
+    managed: ["service-role/AmazonEC2ContainerServiceforEC2Role"],
+    description: "ECS container instance role of EC2 compute environments",
+  },
+  {
+    key: "spot-fleet-role",
+    suffix: "-spot-fleet-role",
+    service: "spotfleet.amazonaws.com",
+    managed: ["service-role/AmazonEC2SpotFleetTaggingRole"],
+    description: "Spot Fleet role of SPOT compute environments",
+  },
+  {
+    key: "task-execution-role",
+    suffix: "-task-exec-role",
+    service: "ecs-tasks.amazonaws.com",
+    managed: ["service-role/AmazonECSTaskExecutionRolePolicy"],
+    description: "Task execution role of Fargate jobs (image pulls, logs)",
+  },
+  {
+    key: "job-role",
+    suffix: "-job-role",
+    service: "ecs-tasks.amazonaws.com",
+    managed: [],
+    description:
+      "Role of the jobs themselves: the bucket's cloudknot/ prefix and the Pars' policies",
+  },
+];
+
+/** The inline policy of the job role that grants the bucket prefix. */
+export const JOB_BUCKET_POLICY_NAME = "cloudknot-job-data";
+
+/**
+ * The trust policy of a role assumed by a service.
+ *
+ * @example Usage
+ * ```ts ignore
+ * trustPolicy("batch.amazonaws.com");
+ * ```
+ */
+export function trustPolicy(service: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{
+      Effect: "Allow",
+      Principal: { Service: service },
+      Action: "sts:AssumeRole",
+    }],
+  });
+}
+
+/**
+ * The job role's inline policy: objects under `cloudknot/` of the bucket,
+ * and listing only that prefix.
+ *
+ * @example Usage
+ * ```ts ignore
+ * jobBucketPolicy("my-bucket", "aws");
+ * ```
+ */
+export function jobBucketPolicy(bucket: string, partition: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "CloudknotJobData",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+        Resource: `arn:${partition}:s3:::${bucket}/${JOB_DATA_PREFIX}*`,
+      },
+      {
+        Sid: "CloudknotListJobData",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: `arn:${partition}:s3:::${bucket}`,
+        Condition: { StringLike: { "s3:prefix": [`${JOB_DATA_PREFIX}*`] } },
+      },
+    ],
+  });
+}
+
+/**
+ * Whether tags mark a resource as made by cloudknot for this Pars.
+ *
+ * @example Usage
+ * ```ts ignore
+ * isOurs(role.Tags, "lab");
+ * ```
+ */
+export function isOurs(
+  tags: { Key?: string; Value?: string }[] | undefined,
+  pars: string,
+): boolean {
+  const has = (k: string, v: string) => (tags ?? []).some((t) => t.Key === k && t.Value === v);
+  return has(MANAGED_BY_TAG.Key, MANAGED_BY_TAG.Value) && has(PARS_TAG_KEY, pars);
+}
+
+/**
+ * The role, or `undefined` when there is none by that name.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await getRole(iam, "lab-job-role");
+ * ```
+ */
+export async function getRole(iam: Iam, name: string): Promise<Role | undefined> {
+  try {
+    return (await iam.getRole({ RoleName: name })).Role;
+  } catch (e) {
+    if (isAwsCode(e, "NoSuchEntity")) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The instance profile, or `undefined` when there is none by that name.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await getInstanceProfile(iam, "lab-ecs-instance-role");
+ * ```
+ */
+export async function getInstanceProfile(
+  iam: Iam,
+  name: string,
+): Promise<InstanceProfile | undefined> {
+  try {
+    return (await iam.getInstanceProfile({ InstanceProfileName: name })).InstanceProfile;
+  } catch (e) {
+    if (isAwsCode(e, "NoSuchEntity")) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Throws when a role or instance profile of the wanted name exists but was
+ * not made by cloudknot for this Pars.
+ *
+ * @example Usage
+ * ```ts ignore
+ * checkOurs("IAM role", role.RoleName, role.Tags, "lab");
+ * ```
+ */
+export function checkOurs(
+  kind: string,
+  id: string,
+  tags: { Key?: string; Value?: string }[] | undefined,
+  pars: string,
+): void {
+  if (!isOurs(tags, pars)) {
+    throw new ResourceConflictError(
+      `The ${kind} ${id} exists but was not made by cloudknot for Pars "${pars}" (it lacks the ` +
+        `tags ManagedBy=cloudknot and ${PARS_TAG_KEY}=${pars}); choose another Pars name, or ` +
+        `delete or rename the ${kind}`,
+      { resource: id },
+    );
+  }
+}
+
+const POLICY_ARN_RE = /^arn:[^:]+:iam::(aws|\d{12}):policy\/.+$/;
+const POLICY_NAME_RE = /^[\w+=,.@-]{1,128}$/;
+
+/**
+ * Checks the shape of `policies` (no AWS call): a string or an array of
+ * policy ARNs or names. Duplicates are dropped.
+ *
+ * @example Usage
+ * ```ts ignore
+ * normalizePolicies("AmazonS3ReadOnlyAccess"); // ["AmazonS3ReadOnlyAccess"]
+ * ```
+ */
+export function normalizePolicies(policies: unknown): string[] {
+  const list = policies === undefined ? [] : typeof policies === "string" ? [policies] : policies;
+  if (!Array.isArray(list)) {
+    throw new UnknownPolicyError(String(policies));
+  }
+  const out: string[] = [];
+  for (const p of list) {
+    if (typeof p !== "string" || !(POLICY_ARN_RE.test(p) || POLICY_NAME_RE.test(p))) {
+      throw new UnknownPolicyError(String(p));
+    }
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Resolves policy names and ARNs to ARNs: ARNs through GetPolicy, names
+ * through ListPolicies, first among the account's own policies, then among
+ * the AWS managed ones. Read-only.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await resolvePolicies(iam, ["AmazonS3ReadOnlyAccess"]);
+ * ```
+ */
+export async function resolvePolicies(iam: Iam, policies: string[]): Promise<string[]> {
+  const resolved = new Map<string, string>();
+  const names = new Set<string>();
+  for (const p of policies) {
+    if (!p.startsWith("arn:")) {
+      names.add(p);
+      continue;
+    }
+    try {
+      const { Policy } = await iam.getPolicy({ PolicyArn: p });
+      resolved.set(p, Policy?.Arn ?? p);
+    } catch (e) {
+      if (isAwsCode(e, "NoSuchEntity", "InvalidInput")) throw new UnknownPolicyError(p);
+      throw e;
+    }
+  }
+  for (const scope of ["Local", "AWS"]) {
+    if ([...names].every((n) => resolved.has(n))) break;
+    for await (const policy of iam.listPoliciesAll({ Scope: scope, MaxItems: 1000 })) {
+      const name = policy.PolicyName;
+      if (name && names.has(name) && !resolved.has(name) && policy.Arn) {
+        resolved.set(name, policy.Arn);
+      }
+    }
+  }
+  return policies.map((p) => {
+    const arn = resolved.get(p);
+    if (arn === undefined) throw new UnknownPolicyError(p);
+    return arn;
+  });
+}
+
+/** What {@linkcode ensureRole} needs. */
+export interface EnsureRoleInput {
+  /** The role's name. */
+  name: string;
+  /** The Pars name, for tags and ownership checks. */
+  pars: string;
+  /** How the role is made. */
+  spec: RoleSpec;
+  /** Managed policy ARNs to attach. */
+  policyArns: string[];
+  /** An inline policy to put, `[name, document]`. */
+  inline?: [string, string];
+  /** Tags for a new role. */
+  tags: IamTag[];
+  /** The role as discovery found it. */
+  existing: Role | undefined;
+  /** Where to record what this call made. */
+  ledger: Ledger;
+}
+
+/**
+ * Makes a role (or adopts the one discovery found), attaches its policies and
+ * puts its inline policy. A role made here is recorded in the ledger.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const role = await ensureRole(iam, input);
+ * ```
+ */
+export async function ensureRole(iam: Iam, input: EnsureRoleInput): Promise<Found<Role>> {
+  const { name, pars, spec } = input;
+  let found: Found<Role>;
+  if (input.existing) {
+    found = { value: input.existing, created: false };
+  } else {
+    found = await createOrFind(
+      async () =>
+        (await iam.createRole({
+          RoleName: name,
+          AssumeRolePolicyDocument: trustPolicy(spec.service),
+          Description: `cloudknot Pars ${pars}: ${spec.description}`,
+          Tags: input.tags,
+        })).Role,
+      async () => {
+        const role = await getRole(iam, name);
+        if (role) checkOurs("IAM role", name, role.Tags, pars);
+        return role;
+      },
+      ["EntityAlreadyExists"],
+    );
+    if (found.created) input.ledger.add(`IAM role ${name}`, () => deleteRole(iam, name));
+  }
+  for (const arn of input.policyArns) {
+    await iam.attachRolePolicy({ RoleName: name, PolicyArn: arn });
+  }
+  if (input.inline) {
+    await iam.putRolePolicy({
+      RoleName: name,
+      PolicyName: input.inline[0],
+      PolicyDocument: input.inline[1],
+    });
+  }
+  return found;
+}
+
+/**
+ * Makes the instance profile (or adopts the existing one) and puts the role
+ * in it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await ensureInstanceProfile(iam, { name, role, pars, tags, existing, ledger });
+ * ```
+ */
+export async function ensureInstanceProfile(
+  iam: Iam,
+  input: {
+    name: string;
+    role: string;
+    pars: string;
+    tags: IamTag[];
+    existing: InstanceProfile | undefined;
+    ledger: Ledger;
+  },
+): Promise<Found<InstanceProfile>> {
+  const { name, role, pars } = input;
+  let found: Found<InstanceProfile>;
+  if (input.existing) {
+    found = { value: input.existing, created: false };
+  } else {
+    found = await createOrFind(
+      async () =>
+        (await iam.createInstanceProfile({ InstanceProfileName: name, Tags: input.tags }))
+          .InstanceProfile,
+      async () => {
+        const profile = await getInstanceProfile(iam, name);
+        if (profile) checkOurs("IAM instance profile", name, profile.Tags, pars);
+        return profile;
+      },
+      ["EntityAlreadyExists"],
+    );
+    if (found.created) {
+      input.ledger.add(`IAM instance profile ${name}`, () => deleteInstanceProfile(iam, name));
+    }
+  }
+  const roles = (found.value.Roles ?? []).map((r) => r.RoleName);
+  if (!roles.includes(role)) {
+    if (roles.length > 0) {
+      throw new ResourceConflictError(
+        `The IAM instance profile ${name} holds role ${roles[0]} instead of ${role}; clobber ` +
+          `Pars "${pars}" and create it again`,
+        { resource: name },
+      );
+    }
+    try {
+      await iam.addRoleToInstanceProfile({ InstanceProfileName: name, RoleName: role });
+    } catch (e) {
+      // A lost answer: look before failing.
+      const now = isAwsCode(e, "OutcomeUnknown", "LimitExceeded")
+        ? await getInstanceProfile(iam, name)
+        : undefined;
+      if (!now?.Roles?.some((r) => r.RoleName === role)) throw e;
+    }
+  }
+  return found;
+}
+
+/**
+ * Detaches a role's managed policies and deletes its inline ones. A role
+ * already gone is fine.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await stripRole(iam, "lab-job-role");
+ * ```
+ */
+export async function stripRole(iam: Iam, name: string): Promise<void> {
+  try {
+    for await (const p of iam.listAttachedRolePoliciesAll({ RoleName: name })) {
+      if (p.PolicyArn) {
+        await ignoreGone(() => iam.detachRolePolicy({ RoleName: name, PolicyArn: p.PolicyArn! }));
+      }
+    }
+    for await (const policy of iam.listRolePoliciesAll({ RoleName: name })) {
+      await ignoreGone(() => iam.deleteRolePolicy({ RoleName: name, PolicyName: policy }));
+    }
+  } catch (e) {
+    if (!isAwsCode(e, "NoSuchEntity")) throw e;
+  }
+}
+
+/**
+ * Deletes a role with everything that holds on to it: attached and inline
+ * policies and instance profile memberships. A role already gone is fine.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await deleteRole(iam, "lab-job-role");
+ * ```
+ */
+export async function deleteRole(iam: Iam, name: string): Promise<void> {
+  try {
+    await stripRole(iam, name);
+    for await (const ip of iam.listInstanceProfilesForRoleAll({ RoleName: name })) {
+      await ignoreGone(() =>
+        iam.removeRoleFromInstanceProfile({
+          InstanceProfileName: ip.InstanceProfileName,
+          RoleName: name,
+        })
+      );
+    }
+  } catch (e) {
+    if (isAwsCode(e, "NoSuchEntity")) return;
+    throw e;
+  }
+  await ignoreGone(() => iam.deleteRole({ RoleName: name }));
+}
+
+/**
+ * Deletes an instance profile after taking its roles out. One already gone
+ * is fine.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await deleteInstanceProfile(iam, "lab-ecs-instance-role");
+ * ```
+ */
+export async function deleteInstanceProfile(iam: Iam, name: string): Promise<void> {
+  const profile = await getInstanceProfile(iam, name);
+  if (!profile) return;
+  for (const role of profile.Roles ?? []) {
+    await ignoreGone(() =>
+      iam.removeRoleFromInstanceProfile({ InstanceProfileName: name, RoleName: role.RoleName })
+    );
+  }
+  await ignoreGone(() => iam.deleteInstanceProfile({ InstanceProfileName: name }));
+}

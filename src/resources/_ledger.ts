@@ -1,0 +1,138 @@
+/**
+ * Internal: the bookkeeping of a create that may have to be rolled back, and
+ * the error-code helpers create and clobber share.
+ *
+ * @module
+ */
+import { AwsError } from "../aws/error.ts";
+
+/** Error codes that mean "that resource is already gone". */
+export const GONE_CODES: readonly string[] = [
+  "NoSuchEntity",
+  "InvalidGroup.NotFound",
+  "InvalidVpcID.NotFound",
+  "InvalidSubnetID.NotFound",
+  "InvalidInternetGatewayID.NotFound",
+  "InvalidRouteTableID.NotFound",
+  "InvalidAssociationID.NotFound",
+  "Gateway.NotAttached",
+];
+
+/**
+ * Whether an error is an `AwsError` with one of the codes.
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (isAwsCode(e, "NoSuchEntity")) return undefined;
+ * ```
+ */
+export function isAwsCode(error: unknown, ...codes: string[]): error is AwsError {
+  return error instanceof AwsError && codes.includes(error.code);
+}
+
+/**
+ * Runs a delete and treats "already gone" as success.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await ignoreGone(() => iam.deleteRole({ RoleName: "r" }));
+ * ```
+ */
+export async function ignoreGone(run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (e) {
+    if (!isAwsCode(e, ...GONE_CODES)) throw e;
+  }
+}
+
+/** The result of {@linkcode createOrFind}. */
+export interface Found<T> {
+  /** The resource. */
+  value: T;
+  /** Whether this call created it (false: it existed and was adopted). */
+  created: boolean;
+}
+
+/**
+ * Creates a resource; when the answer was lost (`OutcomeUnknown`) or the
+ * resource already exists (one of `existsCodes`, e.g. another process made it
+ * a moment ago), looks it up with `find` instead of failing.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const { value, created } = await createOrFind(() => create(), () => find(), ["EntityAlreadyExists"]);
+ * ```
+ */
+export async function createOrFind<T>(
+  create: () => Promise<T>,
+  find: () => Promise<T | undefined>,
+  existsCodes: string[],
+): Promise<Found<T>> {
+  try {
+    return { value: await create(), created: true };
+  } catch (e) {
+    if (isAwsCode(e, "OutcomeUnknown")) {
+      const value = await find();
+      if (value !== undefined) return { value, created: true };
+    } else if (isAwsCode(e, ...existsCodes)) {
+      const value = await find();
+      if (value !== undefined) return { value, created: false };
+    }
+    throw e;
+  }
+}
+
+/** One step that can be undone. */
+interface Step {
+  what: string;
+  undo: () => Promise<void>;
+}
+
+/**
+ * What one create call made, so that a failure part-way can undo exactly
+ * that, newest first.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const ledger = new Ledger();
+ * ledger.add("role r", () => deleteRole(iam, "r"));
+ * await ledger.rollback(); // returns what could not be undone
+ * ```
+ */
+export class Ledger {
+  #steps: Step[] = [];
+
+  /**
+   * Records a step.
+   *
+   * @param what What was made, for messages.
+   * @param undo Undoes it, tolerating "already gone".
+   */
+  add(what: string, undo: () => Promise<void>): void {
+    this.#steps.push({ what, undo });
+  }
+
+  /** What was recorded, oldest first. */
+  get made(): string[] {
+    return this.#steps.map((s) => s.what);
+  }
+
+  /**
+   * Undoes every step, newest first, going on past failures.
+   *
+   * @returns The steps that could not be undone, with why.
+   */
+  async rollback(): Promise<string[]> {
+    const failed: string[] = [];
+    for (const step of [...this.#steps].reverse()) {
+      try {
+        await step.undo();
+      } catch (e) {
+        failed.push(`${step.what} (${e instanceof Error ? e.message : String(e)})`);
+      }
+    }
+    this.#steps = [];
+    return failed;
+  }
+}

@@ -1,0 +1,436 @@
+/**
+ * The S3 bucket that holds job data: created when missing, with public
+ * access blocked, default encryption, a TLS-only policy, tags, and a
+ * lifecycle rule that expires job data under `cloudknot/`.
+ *
+ * @module
+ */
+import type { AwsSession } from "../aws/session.ts";
+import { AwsError } from "../aws/error.ts";
+import type { LifecycleRule, S3Tag } from "../aws/services/s3.ts";
+import { CloudknotInputError } from "../errors.ts";
+import { BucketTakenError, RegionMismatchError } from "./errors.ts";
+
+/** The key prefix under which all job data lives (and expires). */
+export const JOB_DATA_PREFIX = "cloudknot/";
+
+/** Days after which job data expires when nothing else is asked for. */
+export const DEFAULT_EXPIRE_AFTER_DAYS = 30;
+
+/** The default encryptions cloudknot sets on its bucket. */
+export type BucketSse = "AES256" | "aws:kms";
+
+/** The lifecycle rule's id; other rules of the bucket are replaced too (see `ensureBucket`). */
+export const LIFECYCLE_RULE_ID = "cloudknot-job-data";
+
+/** Options of {@linkcode ensureBucket}. */
+export interface EnsureBucketOptions {
+  /** The bucket's name. */
+  bucket: string;
+  /** The default encryption: `AES256` (S3-managed keys) or `aws:kms` (the account's `aws/s3` key). @default {"AES256"} */
+  sse?: BucketSse;
+  /**
+   * Days after which objects under `cloudknot/` expire: a whole number from
+   * 1, or `"never"` to keep them until clobbered. There is no silent "no
+   * expiry": 0 and negative numbers are refused.
+   *
+   * @default {30}
+   */
+  expireAfterDays?: number | "never";
+  /** More tags; `ManagedBy`, `Project` and `Owner` are always set. */
+  tags?: Record<string, string>;
+  /**
+   * Configure a bucket that already exists but was not made by cloudknot
+   * (no `ManagedBy=cloudknot` tag). Its policy, lifecycle rules, tags and
+   * encryption are then replaced. By default such a bucket is used as it is.
+   *
+   * @default {false}
+   */
+  manageExisting?: boolean;
+}
+
+/** What {@linkcode ensureBucket} did. */
+export interface EnsureBucketResult {
+  /** The bucket. */
+  bucket: string;
+  /** Whether this call created it. */
+  created: boolean;
+  /** Whether cloudknot's configuration was applied (false for a foreign bucket left alone). */
+  configured: boolean;
+}
+
+const IP_RE = /^\d+\.\d+\.\d+\.\d+$/;
+
+/**
+ * Checks an S3 bucket name against S3's rules for new buckets.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateBucketName } from "@cloudknot/cloudknot";
+ *
+ * console.log(validateBucketName("my-lab-data")); // "my-lab-data"
+ * ```
+ *
+ * @param name The name.
+ * @returns The name, when valid.
+ * @throws {CloudknotInputError} When the name breaks the rules.
+ */
+export function validateBucketName(name: unknown): string {
+  const bad = (why: string) =>
+    new CloudknotInputError(
+      `Invalid S3 bucket name ${JSON.stringify(name)}: ${why}; choose another with ` +
+        `setS3Params({ bucket: "..." })`,
+      { field: "bucket" },
+    );
+  if (typeof name !== "string") throw bad("it must be a string");
+  if (name.length < 3 || name.length > 63) throw bad("it must have 3 to 63 characters");
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
+    throw bad(
+      "use lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
+    );
+  }
+  if (name.includes("..") || name.includes(".-") || name.includes("-.")) {
+    throw bad("dots may not be next to each other or to a hyphen");
+  }
+  if (IP_RE.test(name)) throw bad("it may not look like an IP address");
+  if (
+    /^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|--x-s3|\.mrap)$/.test(name)
+  ) {
+    throw bad("that prefix or suffix is reserved by S3");
+  }
+  return name;
+}
+
+/**
+ * Checks a default-encryption setting.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateSse } from "@cloudknot/cloudknot";
+ *
+ * console.log(validateSse("aws:kms")); // "aws:kms"
+ * ```
+ *
+ * @param sse The setting.
+ * @returns It, when it is `AES256` or `aws:kms`.
+ * @throws {CloudknotInputError} Otherwise.
+ */
+export function validateSse(sse: unknown): BucketSse {
+  if (sse !== "AES256" && sse !== "aws:kms") {
+    throw new CloudknotInputError(
+      `Invalid S3 encryption ${JSON.stringify(sse)}: use "AES256" or "aws:kms"`,
+      { field: "sse" },
+    );
+  }
+  return sse;
+}
+
+/**
+ * Checks the options of {@linkcode ensureBucket} without calling AWS.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateEnsureBucketOptions } from "@cloudknot/cloudknot";
+ *
+ * validateEnsureBucketOptions({ bucket: "my-lab-data", expireAfterDays: 7 });
+ * ```
+ *
+ * @param options The options.
+ * @throws {CloudknotInputError} For a bad name, encryption, expiry or tag.
+ */
+export function validateEnsureBucketOptions(options: EnsureBucketOptions): void {
+  validateBucketName(options.bucket);
+  if (options.sse !== undefined) validateSse(options.sse);
+  const days = options.expireAfterDays;
+  if (days !== undefined && days !== "never" && !(Number.isInteger(days) && days >= 1)) {
+    throw new CloudknotInputError(
+      `The expireAfterDays option must be a whole number of days from 1, or "never" to keep job data ` +
+        `until it is clobbered; got ${JSON.stringify(days)}`,
+      { field: "expireAfterDays" },
+    );
+  }
+  validateTags(options.tags);
+}
+
+/** Tag keys cloudknot sets itself, which user tags may not use. */
+export const RESERVED_TAG_KEYS: readonly string[] = ["ManagedBy", "Project", "Owner", "Name"];
+
+/**
+ * Checks user tags: non-empty keys of at most 128 characters, string values
+ * of at most 256, no key in the `aws:` or `cloudknot:` namespaces, and none of
+ * {@linkcode RESERVED_TAG_KEYS}.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateTags } from "@cloudknot/cloudknot";
+ *
+ * validateTags({ team: "imaging" });
+ * ```
+ *
+ * @param tags The tags.
+ * @throws {CloudknotInputError} For a bad key or value.
+ */
+export function validateTags(tags: Record<string, string> | undefined): void {
+  if (tags === undefined) return;
+  if (typeof tags !== "object" || tags === null || Array.isArray(tags)) {
+    throw new CloudknotInputError(`The tags option must be an object of key to value`, {
+      field: "tags",
+    });
+  }
+  for (const [key, value] of Object.entries(tags)) {
+    if (
+      !key || key.length > 128 || /^(aws|cloudknot):/i.test(key) || RESERVED_TAG_KEYS.includes(key)
+    ) {
+      throw new CloudknotInputError(
+        `Invalid tag key ${JSON.stringify(key)}: use 1 to 128 characters, not starting with ` +
+          `"aws:" or "cloudknot:", and none of ${
+            RESERVED_TAG_KEYS.join(", ")
+          } (cloudknot sets those)`,
+        { field: "tags" },
+      );
+    }
+    if (typeof value !== "string" || value.length > 256) {
+      throw new CloudknotInputError(
+        `Invalid value of tag ${JSON.stringify(key)}: use a string of at most 256 characters`,
+        { field: "tags" },
+      );
+    }
+  }
+}
+
+/**
+ * The default bucket name: `cloudknot-<account id>-<region>`. It is
+ * deterministic, so every machine of an account finds the same bucket.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultBucketName } from "@cloudknot/cloudknot";
+ *
+ * console.log(defaultBucketName("123456789012", "eu-west-1")); // "cloudknot-123456789012-eu-west-1"
+ * ```
+ *
+ * @param accountId The 12-digit account id.
+ * @param region The region.
+ * @returns The name.
+ */
+export function defaultBucketName(accountId: string, region: string): string {
+  return `cloudknot-${accountId}-${region}`;
+}
+
+/**
+ * The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`).
+ *
+ * @example Usage
+ * ```ts
+ * import { arnPartition } from "@cloudknot/cloudknot";
+ *
+ * console.log(arnPartition("arn:aws-cn:iam::123456789012:user/me")); // "aws-cn"
+ * ```
+ *
+ * @param arn An ARN.
+ * @returns The partition, `aws` when the ARN is not one.
+ */
+export function arnPartition(arn: string | undefined): string {
+  return arn?.match(/^arn:([^:]+):/)?.[1] ?? "aws";
+}
+
+/**
+ * The bucket policy cloudknot sets: deny every S3 action over plain HTTP.
+ *
+ * @example Usage
+ * ```ts
+ * import { bucketPolicy } from "@cloudknot/cloudknot";
+ *
+ * const policy = JSON.parse(bucketPolicy("my-lab-data"));
+ * console.log(policy.Statement[0].Condition); // { Bool: { "aws:SecureTransport": "false" } }
+ * ```
+ *
+ * @param bucket The bucket.
+ * @param partition The ARN partition. @default {"aws"}
+ * @returns The policy JSON.
+ */
+export function bucketPolicy(bucket: string, partition = "aws"): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{
+      Sid: "CloudknotDenyInsecureTransport",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: [`arn:${partition}:s3:::${bucket}`, `arn:${partition}:s3:::${bucket}/*`],
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    }],
+  });
+}
+
+/**
+ * The bucket's lifecycle rule: job data under `cloudknot/` expires after
+ * `days` (unless `"never"`), and unfinished multipart uploads there are
+ * aborted after a day.
+ *
+ * @example Usage
+ * ```ts
+ * import { lifecycleRules } from "@cloudknot/cloudknot";
+ *
+ * console.log(lifecycleRules(7)[0]?.Expiration); // { Days: 7 }
+ * ```
+ *
+ * @param days Days until expiry, or `"never"`.
+ * @returns The rules.
+ */
+export function lifecycleRules(days: number | "never"): LifecycleRule[] {
+  return [{
+    ID: LIFECYCLE_RULE_ID,
+    Status: "Enabled",
+    Filter: { Prefix: JOB_DATA_PREFIX },
+    ...(days === "never" ? {} : { Expiration: { Days: days } }),
+    AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+  }];
+}
+
+function isCode(e: unknown, ...codes: string[]): e is AwsError {
+  return e instanceof AwsError && codes.includes(e.code);
+}
+
+/**
+ * Makes sure the bucket exists and is configured. A missing bucket is
+ * created (with a location constraint outside us-east-1). A bucket this
+ * account already owns is adopted: when it carries `ManagedBy=cloudknot` (or
+ * `manageExisting` is set) its configuration is applied again, otherwise it
+ * is used as it is. Configuration means: all four public access blocks,
+ * default encryption, a TLS-only bucket policy, a lifecycle rule for
+ * `cloudknot/` and the tags `ManagedBy=cloudknot`, `Project=cloudknot` and
+ * `Owner=<caller ARN>` (an existing `Owner` is kept). Running it again
+ * changes nothing.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { AwsSession, ensureBucket } from "@cloudknot/cloudknot";
+ *
+ * const aws = await AwsSession.create();
+ * const { created } = await ensureBucket(aws, { bucket: "my-lab-data", expireAfterDays: 14 });
+ * ```
+ *
+ * @param session The AWS session.
+ * @param options The bucket and its configuration.
+ * @returns Whether the bucket was created and configured.
+ * @throws {CloudknotInputError} For bad options, before any AWS call.
+ * @throws {BucketTakenError} When another account owns the name.
+ * @throws {RegionMismatchError} When the bucket is in another region than the session.
+ */
+export async function ensureBucket(
+  session: AwsSession,
+  options: EnsureBucketOptions,
+): Promise<EnsureBucketResult> {
+  validateEnsureBucketOptions(options);
+  const { bucket } = options;
+  const sse = options.sse ?? "AES256";
+  const days = options.expireAfterDays ?? DEFAULT_EXPIRE_AFTER_DAYS;
+  const caller = await session.sts.getCallerIdentity();
+  const owner = caller.Account;
+  const headers = owner ? { ExpectedBucketOwner: owner } : {};
+
+  let created = false;
+  let exists = await headBucket(session, bucket, headers);
+  if (!exists) {
+    try {
+      await session.s3.createBucket({ Bucket: bucket });
+      created = true;
+    } catch (e) {
+      if (isCode(e, "BucketAlreadyOwnedByYou")) {
+        exists = true;
+      } else if (isCode(e, "BucketAlreadyExists")) {
+        throw new BucketTakenError(bucket, { cause: e });
+      } else if (isCode(e, "OutcomeUnknown") && await headBucket(session, bucket, headers)) {
+        created = true; // the answer was lost; the bucket is there now
+      } else {
+        throw e;
+      }
+    }
+  }
+
+  const existingTags = created ? [] : await bucketTags(session, bucket);
+  const managed = existingTags.some((t) => t.Key === "ManagedBy" && t.Value === "cloudknot");
+  if (!created && !managed && !options.manageExisting) {
+    return { bucket, created, configured: false };
+  }
+  const partition = arnPartition(caller.Arn);
+  await session.s3.putPublicAccessBlock({
+    Bucket: bucket,
+    ...headers,
+    PublicAccessBlockConfiguration: {
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    },
+  });
+  await session.s3.putBucketEncryption({
+    Bucket: bucket,
+    ...headers,
+    ServerSideEncryptionConfiguration: {
+      Rules: [{
+        ApplyServerSideEncryptionByDefault: { SSEAlgorithm: sse },
+        BucketKeyEnabled: sse === "aws:kms",
+      }],
+    },
+  });
+  await session.s3.putBucketPolicy({
+    Bucket: bucket,
+    ...headers,
+    Policy: bucketPolicy(bucket, partition),
+  });
+  await session.s3.putBucketLifecycleConfiguration({
+    Bucket: bucket,
+    ...headers,
+    LifecycleConfiguration: { Rules: lifecycleRules(days) },
+  });
+  const tags = new Map(existingTags.map((t) => [t.Key, t.Value]));
+  for (const [k, v] of Object.entries(options.tags ?? {})) tags.set(k, v);
+  tags.set("ManagedBy", "cloudknot");
+  tags.set("Project", "cloudknot");
+  if (!tags.has("Owner") && caller.Arn) tags.set("Owner", caller.Arn);
+  await session.s3.putBucketTagging({
+    Bucket: bucket,
+    ...headers,
+    Tagging: { TagSet: [...tags].map(([Key, Value]) => ({ Key, Value })) },
+  });
+  return { bucket, created, configured: true };
+}
+
+async function headBucket(
+  session: AwsSession,
+  bucket: string,
+  headers: { ExpectedBucketOwner?: string },
+): Promise<boolean> {
+  try {
+    const { BucketRegion } = await session.s3.headBucket({ Bucket: bucket, ...headers });
+    if (BucketRegion && BucketRegion !== session.region) {
+      throw new RegionMismatchError("S3 bucket", bucket, {
+        resourceRegion: BucketRegion,
+        currentRegion: session.region,
+      });
+    }
+    return true;
+  } catch (e) {
+    if (isCode(e, "NotFound", "NoSuchBucket")) return false;
+    if (isCode(e, "Forbidden", "AccessDenied")) throw new BucketTakenError(bucket, { cause: e });
+    if (isCode(e, "PermanentRedirect", "TemporaryRedirect")) {
+      const region = e.awsMessage.match(/the bucket is in ([a-z0-9-]+)/)?.[1] ?? "another region";
+      throw new RegionMismatchError("S3 bucket", bucket, {
+        resourceRegion: region,
+        currentRegion: session.region,
+      });
+    }
+    throw e;
+  }
+}
+
+async function bucketTags(session: AwsSession, bucket: string): Promise<S3Tag[]> {
+  try {
+    return (await session.s3.getBucketTagging({ Bucket: bucket })).TagSet;
+  } catch (e) {
+    if (isCode(e, "NoSuchTagSet", "NoSuchTagSetError")) return [];
+    throw e;
+  }
+}

@@ -1,0 +1,797 @@
+/**
+ * {@linkcode Pars}, the "persistent AWS resource set" of the original: the
+ * IAM roles and the network a knot's compute environment runs in, made
+ * directly through IAM and EC2 (no CloudFormation), recorded in
+ * `[pars <name>]` of the config file, adopted by name, and clobbered in
+ * dependency order.
+ *
+ * @module
+ */
+import type { AwsSession } from "../aws/session.ts";
+import { AwsConfigError } from "../aws/error.ts";
+import type { IamTag, InstanceProfile, Role } from "../aws/services/iam.ts";
+import type { SecurityGroup, Vpc } from "../aws/services/ec2.ts";
+import { CloudknotInputError } from "../errors.ts";
+import { StateFile } from "../state/state_file.ts";
+import { validateName } from "../validate.ts";
+import { getS3Params, sessionFromSettings, type SettingsOptions } from "../settings.ts";
+import { arnPartition, defaultBucketName, validateBucketName, validateTags } from "./bucket.ts";
+import {
+  CannotDeleteResourceError,
+  ProfileMismatchError,
+  RegionMismatchError,
+  ResourceClobberedError,
+  ResourceDoesNotExistError,
+} from "./errors.ts";
+import {
+  checkOurs,
+  deleteInstanceProfile,
+  deleteRole,
+  ensureInstanceProfile,
+  ensureRole,
+  getInstanceProfile,
+  getRole,
+  JOB_BUCKET_POLICY_NAME,
+  jobBucketPolicy,
+  MANAGED_BY_TAG,
+  normalizePolicies,
+  PARS_TAG_KEY,
+  resolvePolicies,
+  ROLE_SPECS,
+  stripRole,
+} from "./_iam_roles.ts";
+import { ignoreGone, Ledger } from "./_ledger.ts";
+import {
+  DEFAULT_IPV4_CIDR,
+  deleteInternetGateway,
+  deleteRouteTable,
+  ensureNewVpc,
+  ensureSecurityGroup,
+  findDefaultVpc,
+  findParsVpc,
+  findSecurityGroup,
+  parseVpcCidr,
+} from "./_network.ts";
+
+/** The longest Pars name: role names (at most 64 characters) are made from it. */
+export const PARS_NAME_MAX = 45;
+
+/** The instance tenancies of a new VPC. */
+export type InstanceTenancy = "default" | "dedicated";
+
+/** Options of {@linkcode Pars.create}. */
+export interface ParsOptions extends SettingsOptions {
+  /**
+   * The name: a letter, then letters, digits and hyphens, at most 45
+   * characters. Default: `<caller name>-default`, the caller name being the
+   * last part of the STS caller ARN (the user, or the session of an assumed
+   * role), made to fit these rules.
+   */
+  name?: string;
+  /** More IAM policies for the job role, as ARNs or names of managed policies. */
+  policies?: string | readonly string[];
+  /** Use the account's default VPC and its default subnets. @default {true} */
+  useDefaultVpc?: boolean;
+  /** The block of a new VPC (only with `useDefaultVpc: false`). @default {"172.31.0.0/16"} */
+  ipv4Cidr?: string;
+  /** The tenancy of a new VPC (only with `useDefaultVpc: false`). @default {"default"} */
+  instanceTenancy?: InstanceTenancy;
+  /** The bucket the job role may use (default: the settings' bucket, see `getS3Params`). */
+  bucket?: string;
+  /** More tags for everything made. */
+  tags?: Record<string, string>;
+  /** The AWS session (default: one made from the settings). */
+  session?: AwsSession;
+}
+
+/** Options of {@linkcode Pars.clobber}. */
+export interface ParsClobberOptions {
+  /** Clobber even while knots in the config file still use this Pars. @default {false} */
+  force?: boolean;
+}
+
+interface ParsRecord {
+  name: string;
+  region: string;
+  profile: string;
+  batchServiceRole: string;
+  ecsInstanceRole: string;
+  ecsInstanceProfile: string;
+  spotFleetRole: string;
+  taskExecutionRole: string;
+  jobRole: string;
+  vpc: string;
+  subnets: string[];
+  securityGroup: string;
+  bucket: string;
+  policies: string[];
+  useDefaultVpc: boolean;
+  ipv4Cidr?: string;
+  instanceTenancy?: InstanceTenancy;
+  owned: string[];
+}
+
+interface ValidInput {
+  name?: string;
+  policies?: string[];
+  useDefaultVpc?: boolean;
+  ipv4Cidr?: string;
+  instanceTenancy?: InstanceTenancy;
+  bucket?: string;
+  tags: Record<string, string>;
+}
+
+/**
+ * Checks every option of {@linkcode Pars.create} without calling AWS.
+ */
+function validateInput(options: ParsOptions): ValidInput {
+  const out: ValidInput = { tags: {} };
+  if (options.name !== undefined) {
+    out.name = validateName(options.name, { what: "Pars", max: PARS_NAME_MAX });
+  }
+  if (options.policies !== undefined) out.policies = normalizePolicies(options.policies);
+  if (options.useDefaultVpc !== undefined) {
+    if (typeof options.useDefaultVpc !== "boolean") {
+      throw new CloudknotInputError(`The useDefaultVpc option must be true or false`, {
+        field: "useDefaultVpc",
+      });
+    }
+    out.useDefaultVpc = options.useDefaultVpc;
+  }
+  const defaultVpc = options.useDefaultVpc ?? true;
+  if (options.ipv4Cidr !== undefined) {
+    if (defaultVpc) {
+      throw new CloudknotInputError(
+        `The ipv4Cidr option is for a new VPC: pass useDefaultVpc: false with it, or leave it out to use ` +
+          `the default VPC`,
+        { field: "ipv4Cidr" },
+      );
+    }
+    parseVpcCidr(options.ipv4Cidr);
+    out.ipv4Cidr = options.ipv4Cidr;
+  }
+  if (options.instanceTenancy !== undefined) {
+    if (defaultVpc) {
+      throw new CloudknotInputError(
+        `The instanceTenancy option is for a new VPC: pass useDefaultVpc: false with it, or leave it out ` +
+          `to use the default VPC`,
+        { field: "instanceTenancy" },
+      );
+    }
+    if (options.instanceTenancy !== "default" && options.instanceTenancy !== "dedicated") {
+      throw new CloudknotInputError(
+        `Invalid instanceTenancy ${JSON.stringify(options.instanceTenancy)}: use "default" or ` +
+          `"dedicated"`,
+        { field: "instanceTenancy" },
+      );
+    }
+    out.instanceTenancy = options.instanceTenancy;
+  }
+  if (options.bucket !== undefined) out.bucket = validateBucketName(options.bucket);
+  validateTags(options.tags);
+  out.tags = { ...options.tags };
+  return out;
+}
+
+/**
+ * The default Pars name made from the STS caller ARN: its last part (a user
+ * name, or an assumed role's session name), with every character the name
+ * rules forbid turned into a hyphen, then `-default`, at most 45 characters.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultParsName } from "@cloudknot/cloudknot";
+ *
+ * console.log(defaultParsName("arn:aws:sts::123456789012:assumed-role/Admin/jane.doe@example.com"));
+ * // "jane-doe-example-com-default"
+ * ```
+ *
+ * @param callerArn The caller's ARN.
+ * @returns A valid Pars name.
+ */
+export function defaultParsName(callerArn: string | undefined): string {
+  const last = callerArn?.split(":").pop()?.split("/").pop() ?? "";
+  let base = last.replace(/[^a-zA-Z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^[^a-zA-Z]+/, "");
+  base = base.slice(0, PARS_NAME_MAX - "-default".length).replace(/-+$/, "");
+  return `${base || "cloudknot"}-default`;
+}
+
+function section(name: string): string {
+  return `pars ${name}`;
+}
+
+function roleName(arn: string): string {
+  return arn.split("/").pop()!;
+}
+
+function split(value: string | undefined, sep: RegExp): string[] {
+  return (value ?? "").split(sep).map((s) => s.trim()).filter((s) => s);
+}
+
+function fromSection(name: string, keys: Map<string, string>): ParsRecord {
+  const get = (k: string) => keys.get(k) ?? "";
+  const owned = split(keys.get("created"), /\s+/);
+  const stored = keys.get("use-default-vpc");
+  const tenancy = keys.get("instance-tenancy");
+  return {
+    name,
+    region: get("region"),
+    profile: get("profile"),
+    batchServiceRole: get("batch-service-role"),
+    ecsInstanceRole: get("ecs-instance-role"),
+    ecsInstanceProfile: get("ecs-instance-profile"),
+    spotFleetRole: get("spot-fleet-role"),
+    taskExecutionRole: get("task-execution-role"),
+    jobRole: get("job-role"),
+    vpc: get("vpc"),
+    subnets: split(keys.get("subnets"), /,/),
+    securityGroup: get("security-group"),
+    bucket: get("bucket"),
+    policies: split(keys.get("policies"), /,/),
+    useDefaultVpc: stored === undefined
+      ? !owned.some((o) => o.startsWith("vpc:"))
+      : stored.toLowerCase() === "true",
+    ...(keys.get("ipv4-cidr") ? { ipv4Cidr: get("ipv4-cidr") } : {}),
+    ...(tenancy === "default" || tenancy === "dedicated" ? { instanceTenancy: tenancy } : {}),
+    owned,
+  };
+}
+
+function toSection(r: ParsRecord): Map<string, string> {
+  const keys = new Map<string, string>([
+    ["region", r.region],
+    ["profile", r.profile],
+    ["batch-service-role", r.batchServiceRole],
+    ["ecs-instance-role", r.ecsInstanceRole],
+    ["ecs-instance-profile", r.ecsInstanceProfile],
+    ["spot-fleet-role", r.spotFleetRole],
+    ["task-execution-role", r.taskExecutionRole],
+    ["job-role", r.jobRole],
+    ["vpc", r.vpc],
+    ["subnets", r.subnets.join(",")],
+    ["security-group", r.securityGroup],
+    ["bucket", r.bucket],
+    ["policies", r.policies.join(",")],
+    ["use-default-vpc", String(r.useDefaultVpc)],
+  ]);
+  if (r.ipv4Cidr) keys.set("ipv4-cidr", r.ipv4Cidr);
+  if (r.instanceTenancy) keys.set("instance-tenancy", r.instanceTenancy);
+  keys.set("created", r.owned.join(" "));
+  return keys;
+}
+
+/** The sections of knots in the config file that use a Pars. */
+async function knotsUsing(state: StateFile, pars: string): Promise<string[]> {
+  const doc = await state.read();
+  return [...doc].filter(([s, keys]) => s.startsWith("knot ") && keys.get("pars") === pars)
+    .map(([s]) => s.slice("knot ".length));
+}
+
+/**
+ * The persistent AWS resources a knot runs with: a Batch service role, an
+ * ECS instance role with its instance profile, a spot fleet role, a Fargate
+ * task-execution role, a job role limited to the bucket's `cloudknot/` prefix
+ * (plus the user's `policies`), a VPC with subnets (the default VPC, or one
+ * of its own), and a security group with no inbound rules.
+ *
+ * Everything cloudknot makes is tagged `ManagedBy=cloudknot` and
+ * `cloudknot:pars=<name>`; only resources with these tags are adopted or
+ * deleted, so the default VPC and resources of the same name made by someone
+ * else are never touched.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Pars } from "@cloudknot/cloudknot";
+ *
+ * const pars = await Pars.create({ name: "lab", policies: ["AmazonS3ReadOnlyAccess"] });
+ * console.log(pars.jobRole, pars.subnets, pars.securityGroup);
+ * const again = await Pars.create({ name: "lab" }); // adopts it from the config file
+ * await again.clobber();
+ * ```
+ */
+export class Pars {
+  /** The name. */
+  readonly name: string;
+  /** The region the resources live in. */
+  readonly region: string;
+  /** The AWS profile they were made with. */
+  readonly profile: string;
+  /** The Batch service role's ARN. */
+  readonly batchServiceRole: string;
+  /** The ECS instance role's ARN. */
+  readonly ecsInstanceRole: string;
+  /** The ECS instance profile's ARN (for EC2 and SPOT compute environments). */
+  readonly ecsInstanceProfile: string;
+  /** The spot fleet role's ARN. */
+  readonly spotFleetRole: string;
+  /** The Fargate task-execution role's ARN. */
+  readonly taskExecutionRole: string;
+  /** The job role's ARN. */
+  readonly jobRole: string;
+  /** The VPC id. */
+  readonly vpc: string;
+  /** The subnet ids. */
+  readonly subnets: readonly string[];
+  /** The security group id. */
+  readonly securityGroup: string;
+  /** The bucket the job role may use under `cloudknot/`. */
+  readonly bucket: string;
+  /** The extra policy ARNs attached to the job role. */
+  readonly policies: readonly string[];
+  /** Whether the network is the account's default VPC. */
+  readonly useDefaultVpc: boolean;
+  #owned: string[];
+  #session: AwsSession;
+  #state: StateFile;
+  #clobbered = false;
+
+  private constructor(record: ParsRecord, session: AwsSession, state: StateFile) {
+    this.name = record.name;
+    this.region = record.region;
+    this.profile = record.profile;
+    this.batchServiceRole = record.batchServiceRole;
+    this.ecsInstanceRole = record.ecsInstanceRole;
+    this.ecsInstanceProfile = record.ecsInstanceProfile;
+    this.spotFleetRole = record.spotFleetRole;
+    this.taskExecutionRole = record.taskExecutionRole;
+    this.jobRole = record.jobRole;
+    this.vpc = record.vpc;
+    this.subnets = Object.freeze([...record.subnets]);
+    this.securityGroup = record.securityGroup;
+    this.bucket = record.bucket;
+    this.policies = Object.freeze([...record.policies]);
+    this.useDefaultVpc = record.useDefaultVpc;
+    this.#owned = [...record.owned];
+    this.#session = session;
+    this.#state = state;
+  }
+
+  /**
+   * Makes the Pars, or adopts it when the config file has `[pars <name>]`.
+   *
+   * Every option is checked before any AWS call. Making adopts what exists
+   * with cloudknot's tags and makes the rest; if a step fails, what this
+   * call made is deleted again, newest first, and the error is rethrown.
+   * Adopting checks that the region and profile are the current ones, that
+   * every explicitly passed option matches the stored one, and that the
+   * resources still exist (if not, the record is removed and
+   * {@linkcode ResourceDoesNotExistError} says to make it again).
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { Pars } from "@cloudknot/cloudknot";
+   *
+   * const pars = await Pars.create({ name: "lab", useDefaultVpc: false, ipv4Cidr: "10.1.0.0/16" });
+   * ```
+   *
+   * @param options The name, policies, network, tags, session and config file.
+   * @returns The Pars.
+   * @throws {CloudknotInputError} For a bad option, an unknown policy, or an option that differs from the stored Pars.
+   * @throws {RegionMismatchError} When the stored Pars is in another region.
+   * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
+   * @throws {ResourceDoesNotExistError} When the stored Pars' resources are gone.
+   * @throws {ResourceConflictError} When a resource of the wanted name exists but is not cloudknot's.
+   * @throws {NoDefaultVpcError} When the default VPC is asked for and there is none.
+   */
+  static async create(options: ParsOptions = {}): Promise<Pars> {
+    const input = validateInput(options);
+    const state = options.state ?? new StateFile({
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
+    });
+    const settings: SettingsOptions = { ...options, state };
+    const session = options.session ?? await sessionFromSettings(settings);
+    let name = input.name;
+    let caller;
+    if (name === undefined) {
+      caller = await session.sts.getCallerIdentity();
+      name = defaultParsName(caller.Arn);
+    }
+    const stored = await state.section(section(name));
+    if (stored) return await Pars.#adopt(fromSection(name, stored), input, session, state);
+    caller ??= await session.sts.getCallerIdentity();
+    let bucket = input.bucket ?? (await getS3Params(settings)).bucket;
+    if (bucket === undefined) {
+      if (!caller.Account) {
+        throw new AwsConfigError(
+          `STS GetCallerIdentity returned no account id, so the default bucket name cannot be ` +
+            `made; pass bucket, or set one with setS3Params({ bucket: "..." })`,
+          { setting: "credentials" },
+        );
+      }
+      bucket = defaultBucketName(caller.Account, session.region);
+    }
+    return await Pars.#make(name, input, { bucket, callerArn: caller.Arn }, session, state);
+  }
+
+  static async #adopt(
+    record: ParsRecord,
+    input: ValidInput,
+    session: AwsSession,
+    state: StateFile,
+  ): Promise<Pars> {
+    const { name } = record;
+    if (record.region !== session.region) {
+      throw new RegionMismatchError("Pars", name, {
+        resourceRegion: record.region,
+        currentRegion: session.region,
+      });
+    }
+    if (record.profile !== session.profile) {
+      throw new ProfileMismatchError("Pars", name, {
+        resourceProfile: record.profile,
+        currentProfile: session.profile,
+      });
+    }
+    checkSame(record, input);
+
+    const missing: string[] = [];
+    const roles = [
+      record.batchServiceRole,
+      record.ecsInstanceRole,
+      record.spotFleetRole,
+      record.taskExecutionRole,
+      record.jobRole,
+    ];
+    for (const arn of roles) {
+      if (!arn || !(await getRole(session.iam, roleName(arn)))) missing.push(arn || "a role");
+    }
+    if (!(await getInstanceProfile(session.iam, roleName(record.ecsInstanceProfile)))) {
+      missing.push(record.ecsInstanceProfile || "the instance profile");
+    }
+    const ec2 = session.ec2;
+    if (!record.vpc) missing.push("the VPC");
+    else {
+      const { Vpcs } = await ec2.describeVpcs({
+        Filters: [{ Name: "vpc-id", Values: [record.vpc] }],
+      });
+      if (!Vpcs?.length) missing.push(record.vpc);
+    }
+    if (record.subnets.length === 0) missing.push("the subnets");
+    else {
+      const { Subnets } = await ec2.describeSubnets({
+        Filters: [{ Name: "subnet-id", Values: record.subnets }],
+      });
+      for (const id of record.subnets) {
+        if (!Subnets?.some((s) => s.SubnetId === id)) missing.push(id);
+      }
+    }
+    if (!record.securityGroup) missing.push("the security group");
+    else {
+      const { SecurityGroups } = await ec2.describeSecurityGroups({
+        Filters: [{ Name: "group-id", Values: [record.securityGroup] }],
+      });
+      if (!SecurityGroups?.length) missing.push(record.securityGroup);
+    }
+    if (missing.length > 0) {
+      await state.remove(section(name));
+      throw new ResourceDoesNotExistError(
+        `Pars "${name}" in ${state.path} names resources that no longer exist ` +
+          `(${missing.join(", ")}); its record was removed: create it again with ` +
+          `Pars.create({ name: "${name}" })`,
+        { missing },
+      );
+    }
+    return new Pars(record, session, state);
+  }
+
+  static async #make(
+    name: string,
+    input: ValidInput,
+    context: { bucket: string; callerArn: string | undefined },
+    session: AwsSession,
+    state: StateFile,
+  ): Promise<Pars> {
+    const { iam, ec2 } = session;
+    const partition = arnPartition(context.callerArn);
+    const useDefaultVpc = input.useDefaultVpc ?? true;
+    const cidr = input.ipv4Cidr ?? DEFAULT_IPV4_CIDR;
+    const tenancy = input.instanceTenancy ?? "default";
+    const iamTags: IamTag[] = [
+      MANAGED_BY_TAG,
+      { Key: PARS_TAG_KEY, Value: name },
+      ...(context.callerArn ? [{ Key: "Owner", Value: context.callerArn }] : []),
+      ...Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
+    ];
+
+    // Everything that only reads: policies, existing roles, the network.
+    const policyArns = await resolvePolicies(iam, input.policies ?? []);
+    const roles = new Map<string, Role | undefined>();
+    for (const spec of ROLE_SPECS) {
+      const role = await getRole(iam, name + spec.suffix);
+      if (role) checkOurs("IAM role", role.RoleName, role.Tags, name);
+      roles.set(spec.key, role);
+    }
+    const profileName = name + "-ecs-instance-role";
+    const profile: InstanceProfile | undefined = await getInstanceProfile(iam, profileName);
+    if (profile) checkOurs("IAM instance profile", profileName, profile.Tags, name);
+    let defaultNetwork: { vpc: string; subnets: string[] } | undefined;
+    let ownVpc: Vpc | undefined;
+    if (useDefaultVpc) defaultNetwork = await findDefaultVpc(ec2, session.region);
+    else ownVpc = await findParsVpc(ec2, name, { cidr, tenancy });
+    const knownVpc = defaultNetwork?.vpc ?? ownVpc?.VpcId;
+    const groupName = `${name}-sg`;
+    let group: SecurityGroup | undefined;
+    if (knownVpc) {
+      group = await findSecurityGroup(ec2, knownVpc, groupName);
+      if (group) checkOurs("security group", `${group.GroupId} (${groupName})`, group.Tags, name);
+    }
+
+    // Make what is missing; undo it all if a step fails.
+    const ledger = new Ledger();
+    const owned: string[] = [];
+    try {
+      const arns: Record<string, string> = {};
+      for (const spec of ROLE_SPECS) {
+        const isJob = spec.key === "job-role";
+        const found = await ensureRole(iam, {
+          name: name + spec.suffix,
+          pars: name,
+          spec,
+          policyArns: [
+            ...spec.managed.map((p) => `arn:${partition}:iam::aws:policy/${p}`),
+            ...(isJob ? policyArns : []),
+          ],
+          ...(isJob
+            ? {
+              inline: [
+                JOB_BUCKET_POLICY_NAME,
+                jobBucketPolicy(context.bucket, partition),
+              ] as [string, string],
+            }
+            : {}),
+          tags: iamTags,
+          existing: roles.get(spec.key),
+          ledger,
+        });
+        arns[spec.key] = found.value.Arn;
+        owned.push(`role:${found.value.RoleName}`);
+      }
+      const instanceProfile = await ensureInstanceProfile(iam, {
+        name: profileName,
+        role: name + "-ecs-instance-role",
+        pars: name,
+        tags: iamTags,
+        existing: profile,
+        ledger,
+      });
+      owned.push(`instance-profile:${profileName}`);
+
+      let vpc: string;
+      let subnets: string[];
+      if (defaultNetwork) {
+        ({ vpc, subnets } = defaultNetwork);
+      } else {
+        const made = await ensureNewVpc(ec2, session.region, {
+          pars: name,
+          cidr,
+          tenancy,
+          existing: ownVpc,
+          tags: iamTags,
+          ledger,
+        });
+        ({ vpc, subnets } = made);
+        owned.push(...made.owned);
+      }
+      const sg = await ensureSecurityGroup(ec2, {
+        pars: name,
+        vpc,
+        name: groupName,
+        existing: group,
+        tags: iamTags,
+        ledger,
+      });
+      owned.push(`security-group:${sg.value}`);
+
+      const record: ParsRecord = {
+        name,
+        region: session.region,
+        profile: session.profile,
+        batchServiceRole: arns["batch-service-role"]!,
+        ecsInstanceRole: arns["ecs-instance-role"]!,
+        ecsInstanceProfile: instanceProfile.value.Arn,
+        spotFleetRole: arns["spot-fleet-role"]!,
+        taskExecutionRole: arns["task-execution-role"]!,
+        jobRole: arns["job-role"]!,
+        vpc,
+        subnets,
+        securityGroup: sg.value,
+        bucket: context.bucket,
+        policies: policyArns,
+        useDefaultVpc,
+        ...(useDefaultVpc ? {} : { ipv4Cidr: cidr, instanceTenancy: tenancy }),
+        owned,
+      };
+      await state.update((doc) => {
+        doc.set(section(name), toSection(record));
+      });
+      return new Pars(record, session, state);
+    } catch (error) {
+      const failed = await ledger.rollback();
+      if (failed.length > 0) {
+        console.warn(
+          `cloudknot: Pars "${name}" failed and these could not be deleted again; delete them ` +
+            `by hand: ${failed.join("; ")}`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Whether {@linkcode Pars.clobber} has run.
+   *
+   * @example Usage
+   * ```ts ignore
+   * await pars.clobber();
+   * console.log(pars.clobbered); // true
+   * ```
+   *
+   * @returns `true` once clobbered.
+   */
+  get clobbered(): boolean {
+    return this.#clobbered;
+  }
+
+  /**
+   * The `[pars <name>]` section name of this Pars.
+   *
+   * @example Usage
+   * ```ts ignore
+   * console.log(pars.parsName); // "pars lab"
+   * ```
+   *
+   * @returns The section name.
+   */
+  get parsName(): string {
+    return section(this.name);
+  }
+
+  /**
+   * What this Pars made and will delete on clobber, as `kind:id` (roles,
+   * instance profile, security group, and a VPC of its own with its
+   * subnets, gateway and route table; never the default VPC).
+   *
+   * @example Usage
+   * ```ts ignore
+   * console.log(pars.created); // ["role:lab-batch-service-role", …, "security-group:sg-…"]
+   * ```
+   *
+   * @returns The resources, in the order they were made.
+   */
+  get created(): readonly string[] {
+    return [...this.#owned];
+  }
+
+  /**
+   * Deletes what this Pars made, in dependency order, tolerating pieces
+   * already gone: role policies, the role's instance profile membership, the
+   * instance profile, the roles, the security group, then (for a VPC of its
+   * own) route table associations and route table, internet gateway,
+   * subnets and VPC. Then removes `[pars <name>]` from the config file. A
+   * second call does nothing.
+   *
+   * @example Usage
+   * ```ts ignore
+   * await pars.clobber({ force: true });
+   * ```
+   *
+   * @param options `force` clobbers even while knots use this Pars.
+   * @throws {CannotDeleteResourceError} While a `[knot *]` section names this Pars, unless forced.
+   */
+  async clobber(options: ParsClobberOptions = {}): Promise<void> {
+    if (this.#clobbered) return;
+    const knots = await knotsUsing(this.#state, this.name);
+    if (knots.length > 0 && !options.force) {
+      throw new CannotDeleteResourceError(
+        `Pars "${this.name}" is used by knot(s) ${knots.join(", ")}; clobber them first, or ` +
+          `pass { force: true } to delete it anyway`,
+        { users: knots.map((k) => `knot ${k}`) },
+      );
+    }
+    const { iam, ec2 } = this.#session;
+    const of = (kind: string) =>
+      this.#owned.filter((o) => o.startsWith(`${kind}:`)).map((o) => o.slice(kind.length + 1));
+    const roles = of("role");
+    for (const role of roles) await stripRole(iam, role);
+    for (const profile of of("instance-profile")) await deleteInstanceProfile(iam, profile);
+    for (const role of roles) await deleteRole(iam, role);
+    for (const id of of("security-group")) {
+      await ignoreGone(() => ec2.deleteSecurityGroup({ GroupId: id }));
+    }
+    for (const id of of("route-table")) await deleteRouteTable(ec2, id);
+    for (const id of of("internet-gateway")) await deleteInternetGateway(ec2, id);
+    for (const id of of("subnet")) await ignoreGone(() => ec2.deleteSubnet({ SubnetId: id }));
+    for (const id of of("vpc")) await ignoreGone(() => ec2.deleteVpc({ VpcId: id }));
+    await this.#state.remove(section(this.name));
+    this.#clobbered = true;
+  }
+
+  /**
+   * Throws when this Pars was clobbered; for code that is about to use it.
+   *
+   * @example Usage
+   * ```ts ignore
+   * pars.assertNotClobbered();
+   * ```
+   *
+   * @throws {ResourceClobberedError} When clobbered.
+   */
+  assertNotClobbered(): void {
+    if (this.#clobbered) {
+      throw new ResourceClobberedError(
+        `Pars "${this.name}" was clobbered; create it again with Pars.create({ name: "${this.name}" })`,
+      );
+    }
+  }
+
+  /**
+   * A plain description, for logs and JSON.
+   *
+   * @example Usage
+   * ```ts ignore
+   * console.log(JSON.stringify(pars));
+   * ```
+   *
+   * @returns The properties.
+   */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      region: this.region,
+      profile: this.profile,
+      batchServiceRole: this.batchServiceRole,
+      ecsInstanceRole: this.ecsInstanceRole,
+      ecsInstanceProfile: this.ecsInstanceProfile,
+      spotFleetRole: this.spotFleetRole,
+      taskExecutionRole: this.taskExecutionRole,
+      jobRole: this.jobRole,
+      vpc: this.vpc,
+      subnets: [...this.subnets],
+      securityGroup: this.securityGroup,
+      bucket: this.bucket,
+      policies: [...this.policies],
+      useDefaultVpc: this.useDefaultVpc,
+      created: this.created,
+      clobbered: this.#clobbered,
+    };
+  }
+}
+
+/** Every explicitly passed option must match the stored Pars. */
+function checkSame(record: ParsRecord, input: ValidInput): void {
+  const differ = (field: string, stored: string, given: string) =>
+    new CloudknotInputError(
+      `Pars "${record.name}" exists with ${field} ${stored}, but ${given} was passed; leave ` +
+        `${field} out to adopt it, or clobber it first to change it`,
+      { field },
+    );
+  if (input.useDefaultVpc !== undefined && input.useDefaultVpc !== record.useDefaultVpc) {
+    throw differ("useDefaultVpc", String(record.useDefaultVpc), String(input.useDefaultVpc));
+  }
+  if (input.ipv4Cidr !== undefined && input.ipv4Cidr !== record.ipv4Cidr) {
+    throw differ("ipv4Cidr", record.ipv4Cidr ?? "(none)", input.ipv4Cidr);
+  }
+  if (input.instanceTenancy !== undefined && input.instanceTenancy !== record.instanceTenancy) {
+    throw differ(
+      "instanceTenancy",
+      record.instanceTenancy ?? "(none)",
+      input.instanceTenancy,
+    );
+  }
+  if (input.bucket !== undefined && input.bucket !== record.bucket) {
+    throw differ("bucket", record.bucket, input.bucket);
+  }
+  if (input.policies !== undefined) {
+    const matches = (p: string) =>
+      record.policies.some((arn) => arn === p || (!p.startsWith("arn:") && roleName(arn) === p));
+    const same = input.policies.length === record.policies.length && input.policies.every(matches);
+    if (!same) {
+      throw differ(
+        "policies",
+        JSON.stringify(record.policies),
+        JSON.stringify(input.policies),
+      );
+    }
+  }
+}

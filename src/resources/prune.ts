@@ -1,0 +1,331 @@
+/**
+ * `prune()`: drops the config file's records of resources that no longer
+ * exist, so that adopting by name does not trip over them.
+ *
+ * @module
+ */
+import type { AwsSession } from "../aws/session.ts";
+import { Docker } from "../docker/docker.ts";
+import { DockerError } from "../docker/errors.ts";
+import { StateFile } from "../state/state_file.ts";
+import { getProfile, sessionFromSettings, type SettingsOptions } from "../settings.ts";
+import { getInstanceProfile, getRole } from "./_iam_roles.ts";
+import { isAwsCode } from "./_ledger.ts";
+
+/** Options of {@linkcode prune}. */
+export interface PruneOptions extends SettingsOptions {
+  /** The AWS session to check with (default: one made from the settings). */
+  session?: AwsSession;
+  /** Only report what would be dropped. @default {false} */
+  dryRun?: boolean;
+  /**
+   * Whether a local Docker image exists; `undefined` means "cannot tell",
+   * which keeps the record. Default: `docker image inspect`, and "cannot
+   * tell" when Docker is not there.
+   */
+  imageExists?: (ref: string) => Promise<boolean | undefined>;
+  /** The Docker driver the default `imageExists` asks (default: `docker` on the PATH, quiet). */
+  docker?: Docker;
+  /** Whether a local path exists (default: `Deno.stat`). */
+  pathExists?: (path: string) => Promise<boolean>;
+}
+
+/** One record {@linkcode prune} dropped or kept. */
+export interface PruneEntry {
+  /** The section, such as `pars lab`. */
+  section: string;
+  /** The key, for records that are one key of a section (`docker-repos`, `batch-jobs`). */
+  key?: string;
+  /** Why. */
+  reason: string;
+}
+
+/** What {@linkcode prune} did. */
+export interface PruneResult {
+  /** The records dropped (or, with `dryRun`, that would be). */
+  dropped: PruneEntry[];
+  /** Records that could not be checked from this session (another region or profile, no Docker). */
+  skipped: PruneEntry[];
+}
+
+async function defaultPathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+function defaultImageExists(
+  docker: Docker = new Docker({ logger: () => {} }),
+): (ref: string) => Promise<boolean | undefined> {
+  return async (ref) => {
+    try {
+      return (await docker.inspectImage(ref)) !== undefined;
+    } catch (e) {
+      if (e instanceof DockerError) return undefined;
+      throw e;
+    }
+  };
+}
+
+/**
+ * Splits an image URI `host[:port]/repo[/path]:tag` (or `@sha256:…`) into
+ * its repository and image id.
+ */
+function parseImageUri(uri: string): { repo: string; tag?: string; digest?: string } | undefined {
+  const slash = uri.indexOf("/");
+  if (slash < 0) return undefined;
+  const rest = uri.slice(slash + 1);
+  const at = rest.indexOf("@");
+  if (at >= 0) return { repo: rest.slice(0, at), digest: rest.slice(at + 1) };
+  const colon = rest.lastIndexOf(":");
+  if (colon < 0) return { repo: rest, tag: "latest" };
+  return { repo: rest.slice(0, colon), tag: rest.slice(colon + 1) };
+}
+
+/**
+ * Drops the records of resources that no longer exist:
+ *
+ * - `[pars <name>]` whose roles, instance profile or VPC are gone;
+ * - `[knot <name>]` whose compute environment or job queue is gone;
+ * - entries of `[docker-repos <profile> <region>]` whose repository is gone
+ *   or has another URI now;
+ * - entries of `[batch-jobs <profile> <region>]` that DescribeJobs no
+ *   longer returns;
+ * - `[docker-image <name>]` only when its build path, its local images and
+ *   its remote image are all gone.
+ *
+ * Only records of the session's region and profile are checked; others are
+ * reported as skipped. AWS is only read; the config file is written once, at
+ * the end, unless `dryRun`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { prune } from "@cloudknot/cloudknot";
+ *
+ * const { dropped } = await prune({ dryRun: true });
+ * for (const d of dropped) console.log(d.section, d.key ?? "", d.reason);
+ * ```
+ *
+ * @param options The session, the config file, and injectable checks.
+ * @returns What was dropped and what was skipped.
+ */
+export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
+  const state = options.state ?? new StateFile({
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
+  });
+  const settings: SettingsOptions = { ...options, state };
+  const session = options.session ?? await sessionFromSettings(settings);
+  const region = session.region;
+  const profiles = new Set([session.profile, await getProfile(settings)]);
+  const pathExists = options.pathExists ?? defaultPathExists;
+  const imageExists = options.imageExists ?? defaultImageExists(options.docker);
+  const dropped: PruneEntry[] = [];
+  const skipped: PruneEntry[] = [];
+  const here = (keys: Map<string, string>) =>
+    keys.get("region") === region && profiles.has(keys.get("profile") ?? "");
+  const elsewhere = (section: string, keys: Map<string, string>) =>
+    skipped.push({
+      section,
+      reason: `it is in region ${keys.get("region") ?? "?"} with profile ` +
+        `${keys.get("profile") ?? "?"}; prune with a session there`,
+    });
+
+  const doc = await state.read();
+  for (const [section, keys] of doc) {
+    const [kind, ...rest] = section.split(" ");
+    if (kind === "pars") {
+      if (!here(keys)) {
+        elsewhere(section, keys);
+        continue;
+      }
+      const missing = await missingParsResources(session, keys);
+      if (missing.length > 0) {
+        dropped.push({ section, reason: `gone: ${missing.join(", ")}` });
+      }
+    } else if (kind === "knot") {
+      const ce = keys.get("compute-environment");
+      const queue = keys.get("job-queue");
+      if (!ce && !queue) continue;
+      if (!here(keys)) {
+        elsewhere(section, keys);
+        continue;
+      }
+      const missing: string[] = [];
+      if (ce) {
+        const { computeEnvironments } = await session.batch.describeComputeEnvironments({
+          computeEnvironments: [ce],
+        });
+        if (!computeEnvironments?.some((c) => c.status !== "DELETED")) missing.push(ce);
+      }
+      if (queue) {
+        const { jobQueues } = await session.batch.describeJobQueues({ jobQueues: [queue] });
+        if (!jobQueues?.some((q) => q.status !== "DELETED")) missing.push(queue);
+      }
+      if (missing.length > 0) dropped.push({ section, reason: `gone: ${missing.join(", ")}` });
+    } else if (kind === "docker-repos" || kind === "batch-jobs") {
+      const [profile, sectionRegion] = rest;
+      if (sectionRegion !== region || !profiles.has(profile ?? "")) {
+        skipped.push({
+          section,
+          reason: `it is for region ${sectionRegion} and profile ${profile}; prune with a ` +
+            `session there`,
+        });
+        continue;
+      }
+      if (kind === "docker-repos") dropped.push(...await staleRepos(session, section, keys));
+      else dropped.push(...await staleJobs(session, section, keys));
+    } else if (kind === "docker-image") {
+      const entry = await staleImage(session, section, keys, {
+        here: here(keys),
+        pathExists,
+        imageExists,
+      });
+      if (entry?.skipped) skipped.push(entry.entry);
+      else if (entry) dropped.push(entry.entry);
+    }
+  }
+
+  if (!options.dryRun && dropped.length > 0) {
+    await state.update((doc) => {
+      for (const d of dropped) {
+        if (d.key === undefined) {
+          doc.delete(d.section);
+          continue;
+        }
+        const keys = doc.get(d.section);
+        keys?.delete(d.key);
+        if (keys && keys.size === 0) doc.delete(d.section);
+      }
+    });
+  }
+  return { dropped, skipped };
+}
+
+async function missingParsResources(
+  session: AwsSession,
+  keys: Map<string, string>,
+): Promise<string[]> {
+  const missing: string[] = [];
+  for (
+    const key of [
+      "batch-service-role",
+      "ecs-instance-role",
+      "spot-fleet-role",
+      "task-execution-role",
+      "job-role",
+    ]
+  ) {
+    const arn = keys.get(key);
+    if (arn && !(await getRole(session.iam, arn.split("/").pop()!))) missing.push(arn);
+  }
+  const profile = keys.get("ecs-instance-profile");
+  if (profile && !(await getInstanceProfile(session.iam, profile.split("/").pop()!))) {
+    missing.push(profile);
+  }
+  const vpc = keys.get("vpc");
+  if (vpc) {
+    const { Vpcs } = await session.ec2.describeVpcs({
+      Filters: [{ Name: "vpc-id", Values: [vpc] }],
+    });
+    if (!Vpcs?.length) missing.push(vpc);
+  }
+  return missing;
+}
+
+async function staleRepos(
+  session: AwsSession,
+  section: string,
+  keys: Map<string, string>,
+): Promise<PruneEntry[]> {
+  if (keys.size === 0) return [];
+  const uris = new Map<string, string>();
+  for await (const repo of session.ecr.describeRepositoriesAll({})) {
+    if (repo.repositoryName && repo.repositoryUri) {
+      uris.set(repo.repositoryName, repo.repositoryUri);
+    }
+  }
+  const out: PruneEntry[] = [];
+  for (const [name, uri] of keys) {
+    const now = uris.get(name);
+    if (now === undefined) out.push({ section, key: name, reason: "the repository is gone" });
+    else if (now !== uri) {
+      out.push({ section, key: name, reason: `the repository's URI is now ${now}` });
+    }
+  }
+  return out;
+}
+
+async function staleJobs(
+  session: AwsSession,
+  section: string,
+  keys: Map<string, string>,
+): Promise<PruneEntry[]> {
+  const ids = [...keys.keys()];
+  const seen = new Set<string>();
+  for (let i = 0; i < ids.length; i += 100) {
+    const { jobs } = await session.batch.describeJobs({ jobs: ids.slice(i, i + 100) });
+    for (const j of jobs ?? []) seen.add(j.jobId);
+  }
+  return ids.filter((id) => !seen.has(id)).map((id) => ({
+    section,
+    key: id,
+    reason: "AWS Batch no longer knows the job",
+  }));
+}
+
+async function staleImage(
+  session: AwsSession,
+  section: string,
+  keys: Map<string, string>,
+  checks: {
+    here: boolean;
+    pathExists: (path: string) => Promise<boolean>;
+    imageExists: (ref: string) => Promise<boolean | undefined>;
+  },
+): Promise<{ entry: PruneEntry; skipped: boolean } | undefined> {
+  const buildPath = keys.get("build-path")?.trim();
+  if (buildPath && buildPath !== "None" && await checks.pathExists(buildPath)) return undefined;
+  for (const image of (keys.get("images") ?? "").split(/\s+/).filter((s) => s)) {
+    const exists = await checks.imageExists(image);
+    if (exists === undefined) {
+      return {
+        skipped: true,
+        entry: { section, reason: `cannot tell whether local image ${image} exists (no Docker)` },
+      };
+    }
+    if (exists) return undefined;
+  }
+  const uri = keys.get("image-uri")?.trim();
+  if (uri && uri !== "None") {
+    const parsed = parseImageUri(uri);
+    if (!parsed) return undefined;
+    if (!checks.here) {
+      return {
+        skipped: true,
+        entry: {
+          section,
+          reason: `its remote image ${uri} is in region ${keys.get("region") ?? "?"}; prune ` +
+            `with a session there`,
+        },
+      };
+    }
+    try {
+      const { imageDetails } = await session.ecr.describeImages({
+        repositoryName: parsed.repo,
+        imageIds: [parsed.digest ? { imageDigest: parsed.digest } : { imageTag: parsed.tag! }],
+      });
+      if (imageDetails?.length) return undefined;
+    } catch (e) {
+      if (!isAwsCode(e, "RepositoryNotFoundException", "ImageNotFoundException")) throw e;
+    }
+  }
+  return {
+    skipped: false,
+    entry: { section, reason: "its build path, local images and remote image are all gone" },
+  };
+}

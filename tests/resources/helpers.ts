@@ -1,0 +1,83 @@
+/**
+ * Shared helpers of the resource tests: an emulator, a session pointed at
+ * it, and a config file in a temporary directory.
+ *
+ * @module
+ */
+import { AwsSession, type AwsSessionOptions, StateFile } from "../../mod.ts";
+import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
+
+/** A session for the emulator, with fast retries and no environment or files. */
+export function sessionFor(emu: Emulator, extra: AwsSessionOptions = {}): Promise<AwsSession> {
+  return AwsSession.create({
+    endpoint: emu.endpoint,
+    region: emu.region,
+    credentials: { ...emu.credentials },
+    env: () => undefined,
+    readTextFile: () => Promise.resolve(undefined),
+    retry: { maxAttempts: 8, baseDelayMs: 1, maxDelayMs: 5 },
+    ...extra,
+  });
+}
+
+/** A temporary directory with a config file path in it. */
+export interface TempState {
+  /** The directory. */
+  dir: string;
+  /** The config file's path (not created). */
+  path: string;
+  /** A StateFile on that path. */
+  state: StateFile;
+}
+
+/** Makes a temporary directory for a config file. */
+export async function tempState(): Promise<TempState> {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-resources-" });
+  const path = `${dir}/cloudknot`;
+  return { dir, path, state: new StateFile({ path }) };
+}
+
+/** Runs a test body with an emulator, a session and a temporary config file. */
+export async function withEmulator(
+  body: (ctx: { emu: Emulator; session: AwsSession } & TempState) => Promise<void>,
+  options: EmulatorOptions = {},
+): Promise<void> {
+  const emu = await startEmulator(options);
+  const temp = await tempState();
+  try {
+    const session = await sessionFor(emu);
+    await body({ emu, session, ...temp });
+  } finally {
+    await emu.close();
+    await Deno.remove(temp.dir, { recursive: true });
+  }
+}
+
+/** Every resource the emulator holds, as sorted `service/type/id` strings. */
+export function resources(emu: Emulator): string[] {
+  return emu.listResources().map((r) => `${r.service}/${r.type}/${r.id}`).sort();
+}
+
+/** Awaits a promise that must reject, and returns the error. */
+export async function rejects(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof Error) return e;
+    throw e;
+  }
+  throw new Error("Expected the promise to reject");
+}
+
+/** The parsed JSON of a policy document the emulator stores. */
+export function doc(text: string): {
+  Statement: {
+    Effect: string;
+    Principal?: unknown;
+    Action: string | string[];
+    Resource?: string | string[];
+    Condition?: unknown;
+  }[];
+} {
+  return JSON.parse(text);
+}

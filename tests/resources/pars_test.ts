@@ -1,0 +1,602 @@
+/**
+ * Pars against the emulator: what is made (roles, trust, policies, instance
+ * profile, network, security group), adoption from the config file and from
+ * tags, rollback on failure, clobber, throttling, and bad input refused
+ * before any mutating call.
+ */
+import assert from "node:assert/strict";
+import {
+  AwsError,
+  CannotDeleteResourceError,
+  CloudknotInputError,
+  NoDefaultVpcError,
+  Pars,
+  ProfileMismatchError,
+  RegionMismatchError,
+  ResourceConflictError,
+  ResourceDoesNotExistError,
+  StateFile,
+  UnknownPolicyError,
+} from "../../mod.ts";
+import type { Emulator } from "../emulator/mod.ts";
+import { doc, rejects, resources, sessionFor, withEmulator } from "./helpers.ts";
+
+const MANAGED = "arn:aws:iam::aws:policy/service-role/";
+
+function role(emu: Emulator, name: string) {
+  const r = emu.iam.roles.get(name);
+  assert.ok(r, `role ${name} exists`);
+  return r;
+}
+
+function tagsOf(list: { Key?: string; Value?: string }[] | undefined): Record<string, string> {
+  return Object.fromEntries((list ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+}
+
+function checkRoles(emu: Emulator, name: string, bucket: string, extra: string[] = []) {
+  const expected: [string, string, string[]][] = [
+    ["-batch-service-role", "batch.amazonaws.com", [`${MANAGED}AWSBatchServiceRole`]],
+    [
+      "-ecs-instance-role",
+      "ec2.amazonaws.com",
+      [`${MANAGED}AmazonEC2ContainerServiceforEC2Role`],
+    ],
+    ["-spot-fleet-role", "spotfleet.amazonaws.com", [`${MANAGED}AmazonEC2SpotFleetTaggingRole`]],
+    [
+      "-task-exec-role",
+      "ecs-tasks.amazonaws.com",
+      [`${MANAGED}AmazonECSTaskExecutionRolePolicy`],
+    ],
+    ["-job-role", "ecs-tasks.amazonaws.com", extra],
+  ];
+  for (const [suffix, service, policies] of expected) {
+    const r = role(emu, name + suffix);
+    const trust = doc(r.AssumeRolePolicyDocument);
+    assert.deepEqual(trust.Statement, [{
+      Effect: "Allow",
+      Principal: { Service: service },
+      Action: "sts:AssumeRole",
+    }]);
+    assert.deepEqual([...r.attached].sort(), [...policies].sort(), `policies of ${suffix}`);
+    const tags = tagsOf(r.Tags);
+    assert.equal(tags.ManagedBy, "cloudknot");
+    assert.equal(tags["cloudknot:pars"], name);
+    assert.equal(tags.Owner, "arn:aws:iam::123456789012:user/emulator");
+    if (suffix !== "-job-role") assert.equal(r.inline.size, 0);
+  }
+  const job = role(emu, `${name}-job-role`);
+  assert.deepEqual([...job.inline.keys()], ["cloudknot-job-data"]);
+  const policy = doc(job.inline.get("cloudknot-job-data")!);
+  assert.deepEqual(policy.Statement, [
+    {
+      Sid: "CloudknotJobData",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+      Resource: `arn:aws:s3:::${bucket}/cloudknot/*`,
+    },
+    {
+      Sid: "CloudknotListJobData",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: `arn:aws:s3:::${bucket}`,
+      Condition: { StringLike: { "s3:prefix": ["cloudknot/*"] } },
+    },
+  ]);
+  const profile = emu.iam.instanceProfiles.get(`${name}-ecs-instance-role`);
+  assert.ok(profile);
+  assert.deepEqual(profile.roles, [`${name}-ecs-instance-role`]);
+  assert.equal(tagsOf(profile.Tags)["cloudknot:pars"], name);
+}
+
+function checkSecurityGroup(emu: Emulator, pars: Pars) {
+  const sg = emu.ec2.securityGroups.get(pars.securityGroup);
+  assert.ok(sg);
+  assert.equal(sg.GroupName, `${pars.name}-sg`);
+  assert.equal(sg.VpcId, pars.vpc);
+  assert.deepEqual(sg.IpPermissions, [], "no inbound rules");
+  assert.deepEqual(sg.IpPermissionsEgress, [{
+    IpProtocol: "-1",
+    IpRanges: [{ CidrIp: "0.0.0.0/0" }],
+  }]);
+  assert.equal(tagsOf(sg.Tags).ManagedBy, "cloudknot");
+  assert.equal(tagsOf(sg.Tags)["cloudknot:pars"], pars.name);
+}
+
+Deno.test("Pars with the default VPC: roles, instance profile and a closed security group", async () => {
+  await withEmulator(async ({ emu, session, state, path }) => {
+    const before = resources(emu);
+    const pars = await Pars.create({
+      name: "lab",
+      session,
+      state,
+      policies: ["AmazonS3ReadOnlyAccess"],
+      bucket: "lab-data",
+    });
+    checkRoles(emu, "lab", "lab-data", ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]);
+    checkSecurityGroup(emu, pars);
+
+    assert.equal(pars.vpc, emu.ec2.defaultVpcId);
+    const defaults = [...emu.ec2.subnets.values()].filter((s) => s.VpcId === emu.ec2.defaultVpcId)
+      .map((s) => s.SubnetId).sort();
+    assert.deepEqual([...pars.subnets].sort(), defaults);
+    assert.equal(pars.jobRole, "arn:aws:iam::123456789012:role/lab-job-role");
+    assert.equal(pars.taskExecutionRole, "arn:aws:iam::123456789012:role/lab-task-exec-role");
+    assert.equal(
+      pars.ecsInstanceProfile,
+      "arn:aws:iam::123456789012:instance-profile/lab-ecs-instance-role",
+    );
+    assert.equal(pars.region, "us-east-1");
+    assert.equal(pars.profile, "default");
+    assert.deepEqual(pars.policies, ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]);
+
+    // Exactly these were made, and the default VPC is not among what clobber deletes.
+    const added = resources(emu).filter((r) => !before.includes(r));
+    assert.deepEqual(added, [
+      `ec2/security-group/${pars.securityGroup}`,
+      "iam/instance-profile/lab-ecs-instance-role",
+      "iam/role/lab-batch-service-role",
+      "iam/role/lab-ecs-instance-role",
+      "iam/role/lab-job-role",
+      "iam/role/lab-spot-fleet-role",
+      "iam/role/lab-task-exec-role",
+    ]);
+    assert.ok(!pars.created.some((c) => c.includes(pars.vpc)));
+    // The default VPC was not changed.
+    const vpcTags = emu.ec2.vpcs.get(emu.ec2.defaultVpcId)!.Tags;
+    assert.deepEqual(vpcTags, []);
+
+    // The record.
+    const keys = (await new StateFile({ path }).section("pars lab"))!;
+    assert.equal(keys.get("region"), "us-east-1");
+    assert.equal(keys.get("profile"), "default");
+    assert.equal(keys.get("job-role"), pars.jobRole);
+    assert.equal(keys.get("task-execution-role"), pars.taskExecutionRole);
+    assert.equal(keys.get("subnets"), pars.subnets.join(","));
+    assert.equal(keys.get("security-group"), pars.securityGroup);
+    assert.equal(keys.get("bucket"), "lab-data");
+    assert.equal(keys.get("policies"), "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess");
+    assert.equal(keys.get("created"), pars.created.join(" "));
+
+    // Clobber leaves nothing, and removes the record.
+    await pars.clobber();
+    assert.equal(pars.clobbered, true);
+    assert.deepEqual(resources(emu), before);
+    assert.equal(await state.section("pars lab"), undefined);
+    assert.ok(emu.ec2.vpcs.has(emu.ec2.defaultVpcId));
+    await pars.clobber(); // a second clobber does nothing
+  });
+});
+
+Deno.test("Pars with a new VPC: two public subnets in two zones, gateway, routes", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    const pars = await Pars.create({
+      name: "net",
+      session,
+      state,
+      useDefaultVpc: false,
+      ipv4Cidr: "10.20.0.0/16",
+      instanceTenancy: "dedicated",
+    });
+    checkRoles(emu, "net", "cloudknot-123456789012-us-east-1");
+    checkSecurityGroup(emu, pars);
+    const vpc = emu.ec2.vpcs.get(pars.vpc)!;
+    assert.equal(vpc.CidrBlock, "10.20.0.0/16");
+    assert.equal(vpc.IsDefault, false);
+    assert.equal(tagsOf(vpc.Tags)["cloudknot:pars"], "net");
+    assert.equal(pars.subnets.length, 2);
+    const subnets = pars.subnets.map((id) => emu.ec2.subnets.get(id)!);
+    assert.deepEqual(subnets.map((s) => s.CidrBlock), ["10.20.0.0/20", "10.20.16.0/20"]);
+    assert.notEqual(subnets[0]!.AvailabilityZone, subnets[1]!.AvailabilityZone);
+    assert.ok(subnets.every((s) => s.MapPublicIpOnLaunch === true && s.VpcId === pars.vpc));
+    const igws = [...emu.ec2.internetGateways.values()].filter((g) =>
+      (g.Attachments as { VpcId: string }[]).some((a) => a.VpcId === pars.vpc)
+    );
+    assert.equal(igws.length, 1);
+    const igw = igws[0]!.InternetGatewayId;
+    const tables = [...emu.ec2.routeTables.values()].filter((t) =>
+      t.VpcId === pars.vpc && tagsOf(t.Tags)["cloudknot:pars"] === "net"
+    );
+    assert.equal(tables.length, 1);
+    const routes = tables[0]!.Routes as { DestinationCidrBlock: string; GatewayId: string }[];
+    assert.ok(routes.some((r) => r.DestinationCidrBlock === "0.0.0.0/0" && r.GatewayId === igw));
+    const associated = (tables[0]!.Associations as { SubnetId?: string }[])
+      .map((a) => a.SubnetId).sort();
+    assert.deepEqual(associated, [...pars.subnets].sort());
+    const keys = (await state.section("pars net"))!;
+    assert.equal(keys.get("use-default-vpc"), "false");
+    assert.equal(keys.get("ipv4-cidr"), "10.20.0.0/16");
+    assert.equal(keys.get("instance-tenancy"), "dedicated");
+    for (const id of [pars.vpc, igw, tables[0]!.RouteTableId, ...pars.subnets]) {
+      assert.ok(keys.get("created")!.includes(String(id)), `created lists ${id}`);
+    }
+
+    await pars.clobber();
+    assert.deepEqual(resources(emu), before);
+  });
+});
+
+Deno.test("Pars adoption: from the config file (a new StateFile), and from tags", async () => {
+  await withEmulator(async ({ emu, session, state, path }) => {
+    const made = await Pars.create({ name: "keep", session, state, useDefaultVpc: false });
+    const after = resources(emu);
+
+    // A new StateFile instance reading the same file, and a new session: no mutating call.
+    emu.requests.clear();
+    const adopted = await Pars.create({
+      name: "keep",
+      session: await sessionFor(emu),
+      state: new StateFile({ path }),
+      useDefaultVpc: false, // explicit and equal to the stored value: fine
+    });
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.deepEqual(adopted.toJSON(), made.toJSON());
+
+    // Without a record, the tagged resources are found and adopted, none made twice.
+    await state.remove("pars keep");
+    emu.requests.clear();
+    const again = await Pars.create({ name: "keep", session, state, useDefaultVpc: false });
+    assert.deepEqual(resources(emu), after);
+    const creates = emu.mutatingRequests().filter((r) => r.operation.startsWith("Create"));
+    assert.deepEqual(creates, []);
+    assert.equal(again.vpc, made.vpc);
+    assert.deepEqual(again.subnets, made.subnets);
+    assert.equal(again.securityGroup, made.securityGroup);
+    assert.deepEqual(again.created, made.created);
+    await again.clobber();
+  });
+});
+
+Deno.test("Pars rolls back what it made when a step fails, and keeps what it adopted", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    emu.faults.add({ service: "ec2", operation: "CreateSecurityGroup", kind: "500", times: 1 });
+    const e = await rejects(Pars.create({ name: "fail", session, state, useDefaultVpc: false }));
+    assert.ok(e instanceof AwsError);
+    assert.equal(e.operation, "CreateSecurityGroup");
+    assert.deepEqual(resources(emu), before, "everything made was deleted again");
+    assert.equal(await state.section("pars fail"), undefined);
+    const deletes = emu.requests.filter({ mutating: true }).map((r) => r.operation)
+      .filter((op) =>
+        op.startsWith("Delete") || op.startsWith("Detach") || op === "DisassociateRouteTable"
+      );
+    // Newest first: associations, route table, subnets, gateway, VPC, profile, roles.
+    assert.deepEqual(deletes.slice(0, 3), [
+      "DisassociateRouteTable",
+      "DisassociateRouteTable",
+      "DeleteRouteTable",
+    ]);
+    assert.equal(deletes.at(-1), "DeleteRole");
+
+    // Roles adopted from an earlier Pars survive a failed create.
+    await Pars.create({ name: "half", session, state });
+    await state.remove("pars half");
+    const withRoles = resources(emu);
+    emu.faults.add({ service: "ec2", operation: "CreateSecurityGroup", kind: "500", times: 1 });
+    const sgId = [...emu.ec2.securityGroups.values()].find((g) => g.GroupName === "half-sg")!
+      .GroupId as string;
+    await session.ec2.deleteSecurityGroup({ GroupId: sgId });
+    await rejects(Pars.create({ name: "half", session, state, useDefaultVpc: false }));
+    const now = resources(emu);
+    assert.deepEqual(now, withRoles.filter((r) => !r.endsWith(sgId)));
+    assert.ok(now.includes("iam/role/half-job-role"));
+  });
+});
+
+Deno.test("Pars survives throttling on IAM and EC2", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    emu.faults.add({ service: "iam", kind: "throttle", times: 6 });
+    emu.faults.add({ service: "iam", operation: "CreateRole", kind: "throttle", times: 2 });
+    emu.faults.add({ service: "ec2", kind: "throttle", times: 6 });
+    emu.faults.add({ service: "ec2", operation: "CreateVpc", kind: "throttle", times: 2 });
+    const pars = await Pars.create({ name: "slow", session, state, useDefaultVpc: false });
+    const hits = emu.faults.list().reduce((n, f) => n + f.hits, 0);
+    assert.equal(hits, 16);
+    assert.equal(emu.count("iam", "CreateRole") - 2, 5, "each role made once");
+    assert.equal(emu.iam.roles.size, 5);
+    await pars.clobber();
+    assert.deepEqual(resources(emu), before);
+  });
+});
+
+Deno.test("Pars bad input: a typed error and no mutating call", async (t) => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const cases: [string, () => Promise<unknown>, (e: Error) => boolean][] = [
+      ["underscore", () => Pars.create({ name: "my_pars", session, state }), isInput("name")],
+      ["leading digit", () => Pars.create({ name: "1pars", session, state }), isInput("name")],
+      [
+        "46 characters",
+        () => Pars.create({ name: "a".repeat(46), session, state }),
+        isInput("name"),
+      ],
+      [
+        "ipv4Cidr with the default VPC",
+        () => Pars.create({ name: "p", session, state, ipv4Cidr: "10.0.0.0/16" }),
+        isInput("ipv4Cidr"),
+      ],
+      [
+        "malformed ipv4Cidr",
+        () =>
+          Pars.create({ name: "p", session, state, useDefaultVpc: false, ipv4Cidr: "10.0.0/16" }),
+        isInput("ipv4Cidr"),
+      ],
+      [
+        "ipv4Cidr with host bits",
+        () =>
+          Pars.create({ name: "p", session, state, useDefaultVpc: false, ipv4Cidr: "10.0.0.1/16" }),
+        isInput("ipv4Cidr"),
+      ],
+      [
+        "ipv4Cidr too big",
+        () =>
+          Pars.create({ name: "p", session, state, useDefaultVpc: false, ipv4Cidr: "10.0.0.0/8" }),
+        isInput("ipv4Cidr"),
+      ],
+      [
+        "tenancy invalid",
+        () =>
+          Pars.create({
+            name: "p",
+            session,
+            state,
+            useDefaultVpc: false,
+            instanceTenancy: "host" as "default",
+          }),
+        isInput("instanceTenancy"),
+      ],
+      [
+        "tenancy with the default VPC",
+        () => Pars.create({ name: "p", session, state, instanceTenancy: "dedicated" }),
+        isInput("instanceTenancy"),
+      ],
+      [
+        "unknown policy name",
+        () => Pars.create({ name: "p", session, state, policies: ["NoSuchPolicy"] }),
+        (e) => e instanceof UnknownPolicyError && e.policy === "NoSuchPolicy",
+      ],
+      [
+        "unknown policy ARN",
+        () =>
+          Pars.create({
+            name: "p",
+            session,
+            state,
+            policies: "arn:aws:iam::123456789012:policy/missing",
+          }),
+        (e) => e instanceof UnknownPolicyError,
+      ],
+      [
+        "malformed policy",
+        () => Pars.create({ name: "p", session, state, policies: ["not a policy!"] }),
+        (e) => e instanceof UnknownPolicyError,
+      ],
+      [
+        "reserved tag",
+        () => Pars.create({ name: "p", session, state, tags: { ManagedBy: "me" } }),
+        isInput("tags"),
+      ],
+      [
+        "bad bucket",
+        () => Pars.create({ name: "p", session, state, bucket: "Bad_Bucket" }),
+        isInput("bucket"),
+      ],
+    ];
+    for (const [label, run, check] of cases) {
+      await t.step(label, async () => {
+        emu.requests.clear();
+        const e = await rejects(run());
+        assert.ok(check(e), `${label}: got ${e.name}: ${e.message}`);
+        assert.match(e.message, /^[A-Z]/);
+        assert.doesNotMatch(e.message, /\.$/);
+        assert.deepEqual(emu.mutatingRequests(), []);
+      });
+    }
+    assert.equal(emu.iam.roles.size, 0);
+  });
+});
+
+function isInput(field: string): (e: Error) => boolean {
+  return (e) => e instanceof CloudknotInputError && e.field === field;
+}
+
+Deno.test("Pars adoption refuses another region, profile, or different options", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const pars = await Pars.create({
+      name: "mine",
+      session,
+      state,
+      policies: "AmazonS3ReadOnlyAccess",
+    });
+    const record = (await state.section("pars mine"))!;
+
+    await state.setMany("pars mine", { region: "eu-west-1" });
+    emu.requests.clear();
+    const region = await rejects(Pars.create({ name: "mine", session, state }));
+    assert.ok(region instanceof RegionMismatchError);
+    assert.equal(region.resourceRegion, "eu-west-1");
+    assert.equal(region.currentRegion, "us-east-1");
+    assert.match(region.message, /eu-west-1.*us-east-1/);
+    assert.deepEqual(emu.requests.entries, [], "not even a read");
+
+    await state.setMany("pars mine", { region: "us-east-1", profile: "work" });
+    const profile = await rejects(Pars.create({ name: "mine", session, state }));
+    assert.ok(profile instanceof ProfileMismatchError);
+    assert.equal(profile.resourceProfile, "work");
+    assert.equal(profile.currentProfile, "default");
+    assert.deepEqual(emu.requests.entries, []);
+
+    await state.update((d) => void d.set("pars mine", record));
+    for (
+      const [label, options] of [
+        ["useDefaultVpc", { useDefaultVpc: false }],
+        ["bucket", { bucket: "other-bucket" }],
+        ["policies", { policies: ["AmazonS3FullAccess"] }],
+        ["policies", { policies: [] }],
+      ] as const
+    ) {
+      const e = await rejects(Pars.create({ name: "mine", session, state, ...options }));
+      assert.ok(e instanceof CloudknotInputError && e.field === label, `${label}: ${e.message}`);
+    }
+    assert.deepEqual(emu.mutatingRequests(), []);
+    // The same policy by name or by ARN adopts.
+    await Pars.create({ name: "mine", session, state, policies: ["AmazonS3ReadOnlyAccess"] });
+    await Pars.create({
+      name: "mine",
+      session,
+      state,
+      policies: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+    });
+    await pars.clobber();
+  });
+});
+
+Deno.test("Pars whose resources are gone: the record is dropped and the error says to create it again", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    const pars = await Pars.create({ name: "gone", session, state });
+    await session.iam.detachRolePolicy({
+      RoleName: "gone-spot-fleet-role",
+      PolicyArn: `${MANAGED}AmazonEC2SpotFleetTaggingRole`,
+    });
+    await session.iam.deleteRole({ RoleName: "gone-spot-fleet-role" });
+    emu.requests.clear();
+    const e = await rejects(Pars.create({ name: "gone", session, state }));
+    assert.ok(e instanceof ResourceDoesNotExistError);
+    assert.deepEqual(e.missing, [pars.spotFleetRole]);
+    assert.match(e.message, /create it again/);
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.equal(await state.section("pars gone"), undefined);
+    // Creating again adopts the rest by their tags and makes the missing role.
+    const again = await Pars.create({ name: "gone", session, state });
+    assert.equal(emu.count("iam", "CreateRole"), 1);
+    assert.equal(again.securityGroup, pars.securityGroup);
+    await again.clobber();
+    assert.deepEqual(resources(emu), before);
+  });
+});
+
+Deno.test("Pars clobber refuses while a knot uses it, unless forced, and tolerates gone pieces", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    const pars = await Pars.create({ name: "shared", session, state, useDefaultVpc: false });
+    await state.setMany("knot k1", { pars: "shared", region: "us-east-1" });
+    await state.setMany("knot other", { pars: "else" });
+    const e = await rejects(pars.clobber());
+    assert.ok(e instanceof CannotDeleteResourceError);
+    assert.deepEqual(e.users, ["knot k1"]);
+    assert.equal(pars.clobbered, false);
+    assert.ok(emu.iam.roles.has("shared-job-role"));
+
+    // Some pieces already gone: clobber goes on.
+    await session.ec2.deleteSecurityGroup({ GroupId: pars.securityGroup });
+    await session.iam.removeRoleFromInstanceProfile({
+      InstanceProfileName: "shared-ecs-instance-role",
+      RoleName: "shared-ecs-instance-role",
+    });
+    await session.iam.deleteInstanceProfile({ InstanceProfileName: "shared-ecs-instance-role" });
+    await pars.clobber({ force: true });
+    assert.deepEqual(resources(emu), before);
+    assert.equal(await state.section("pars shared"), undefined);
+    assert.ok(await state.section("knot k1"), "knot sections are not touched");
+  });
+});
+
+Deno.test("Pars refuses resources of its name that cloudknot did not make", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    await session.iam.createRole({
+      RoleName: "taken-job-role",
+      AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [] }),
+    });
+    emu.requests.clear();
+    const e = await rejects(Pars.create({ name: "taken", session, state }));
+    assert.ok(e instanceof ResourceConflictError);
+    assert.equal(e.resource, "taken-job-role");
+    assert.deepEqual(emu.mutatingRequests(), []);
+  });
+});
+
+Deno.test("Pars default name comes from the caller, and a missing default VPC is an error", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const pars = await Pars.create({ session, state });
+    assert.equal(pars.name, "emulator-default");
+    await pars.clobber();
+
+    emu.ec2.vpcs.get(emu.ec2.defaultVpcId)!.IsDefault = false;
+    emu.requests.clear();
+    const e = await rejects(Pars.create({ name: "novpc", session, state }));
+    assert.ok(e instanceof NoDefaultVpcError);
+    assert.match(e.message, /useDefaultVpc: false/);
+    assert.deepEqual(emu.mutatingRequests(), []);
+  });
+});
+
+Deno.test("Pars in another region: subnets in that region's zones", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const pars = await Pars.create({ name: "eu", session, state, useDefaultVpc: false });
+    const zones = pars.subnets.map((id) => emu.ec2.subnets.get(id)!.AvailabilityZone);
+    assert.deepEqual(zones, ["eu-west-1a", "eu-west-1b"]);
+    assert.equal(pars.region, "eu-west-1");
+    assert.equal((await state.section("pars eu"))!.get("region"), "eu-west-1");
+    await pars.clobber();
+  }, { region: "eu-west-1" });
+});
+
+Deno.test("Pars: a create whose answer was lost is looked up, not made twice", async () => {
+  await withEmulator(async ({ emu, state }) => {
+    const before = resources(emu);
+    for (
+      const operation of [
+        "CreateRole",
+        "CreateInstanceProfile",
+        "AddRoleToInstanceProfile",
+        "CreateVpc",
+        "CreateInternetGateway",
+        "CreateSubnet",
+        "AssociateRouteTable",
+        "CreateSecurityGroup",
+      ]
+    ) {
+      emu.faults.add({ operation, kind: "lost-response", times: 1 });
+    }
+    // Without pooled connections: on a reused keep-alive connection that closes after the
+    // request, Deno's fetch sends the request again by itself, so the loss never shows.
+    const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+    const fresh = await sessionFor(emu, { fetch: (i, init) => fetch(i, { ...init, client }) });
+    const pars = await Pars.create({ name: "lossy", session: fresh, state, useDefaultVpc: false })
+      .catch((e) => {
+        client.close();
+        throw e;
+      });
+    assert.deepEqual(
+      emu.requests.entries.filter((r) => r.fault).map((r) => r.operation).sort(),
+      [
+        "AddRoleToInstanceProfile",
+        "AssociateRouteTable",
+        "CreateInstanceProfile",
+        "CreateInternetGateway",
+        "CreateRole",
+        "CreateSecurityGroup",
+        "CreateSubnet",
+        "CreateVpc",
+      ],
+    );
+    assert.ok(emu.faults.list().every((f) => f.hits === 1), "every fault hit once");
+    assert.equal(emu.iam.roles.size, 5);
+    assert.equal(emu.iam.instanceProfiles.size, 1);
+    const ours = [...emu.ec2.vpcs.values()].filter((v) => tagsOf(v.Tags)["cloudknot:pars"]);
+    assert.equal(ours.length, 1);
+    assert.equal(
+      [...emu.ec2.subnets.values()].filter((s) => s.VpcId === pars.vpc).length,
+      2,
+    );
+    assert.equal(
+      [...emu.ec2.internetGateways.values()].filter((g) => tagsOf(g.Tags)["cloudknot:pars"])
+        .length,
+      1,
+    );
+    await pars.clobber();
+    client.close();
+    assert.deepEqual(resources(emu), before);
+  });
+});
