@@ -4,21 +4,10 @@
  *
  * @module
  */
-import { AwsSession, type AwsSessionOptions, StateFile } from "../../mod.ts";
+export { sessionFor } from "../support/aws_session.ts";
+import { type AwsSession, StateFile } from "../../mod.ts";
+import { sessionFor } from "../support/aws_session.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
-
-/** A session for the emulator, with fast retries and no environment or files. */
-export function sessionFor(emu: Emulator, extra: AwsSessionOptions = {}): Promise<AwsSession> {
-  return AwsSession.create({
-    endpoint: emu.endpoint,
-    region: emu.region,
-    credentials: { ...emu.credentials },
-    env: () => undefined,
-    readTextFile: () => Promise.resolve(undefined),
-    retry: { maxAttempts: 8, baseDelayMs: 1, maxDelayMs: 5 },
-    ...extra,
-  });
-}
 
 /** A temporary directory with a config file path in it. */
 export interface TempState {

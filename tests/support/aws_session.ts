@@ -1,10 +1,10 @@
 /**
- * An `AwsSession` pointed at an emulator, with nothing read from this
- * machine's environment or files.
+ * An `AwsSession` pointed at an emulator, with fast retries and nothing read
+ * from this machine's environment or files.
  *
  * @module
  */
-import { AwsSession } from "../../mod.ts";
+import { AwsSession, type AwsSessionOptions } from "../../mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
 
 /**
@@ -15,20 +15,14 @@ import type { Emulator } from "../emulator/mod.ts";
  * const session = await sessionFor(emu);
  * ```
  */
-export function sessionFor(
-  emu: Emulator,
-  options: { maxAttempts?: number } = {},
-): Promise<AwsSession> {
+export function sessionFor(emu: Emulator, extra: AwsSessionOptions = {}): Promise<AwsSession> {
   return AwsSession.create({
-    region: emu.region,
     endpoint: emu.endpoint,
+    region: emu.region,
     credentials: { ...emu.credentials },
-    env: (name) => name === "AWS_EC2_METADATA_DISABLED" ? "true" : undefined,
-    homeDir: "/nonexistent",
-    retry: {
-      baseDelayMs: 1,
-      maxDelayMs: 5,
-      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
-    },
+    env: () => undefined,
+    readTextFile: () => Promise.resolve(undefined),
+    retry: { maxAttempts: 8, baseDelayMs: 1, maxDelayMs: 5 },
+    ...extra,
   });
 }
