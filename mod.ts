@@ -31,6 +31,7 @@ export * from "./src/job/payload.ts";
 export * from "./src/job/runtime.ts";
 export * from "./src/job/main.ts";
 export * from "./src/job/function_artifact.ts";
+export * from "./src/job/runtime_bundle.ts";
 export * from "./src/store/store.ts";
 export * from "./src/store/local.ts";
 export * from "./src/store/open.ts";
@@ -45,3 +46,7 @@ export {
   stringifyIni,
 } from "./src/util/ini.ts";
 export * from "./src/state/state_file.ts";
+export * from "./src/resources/docker_names.ts";
+export * from "./src/resources/errors.ts";
+export * from "./src/resources/docker_repo.ts";
+export * from "./src/resources/docker_image.ts";
