@@ -9,14 +9,14 @@
  *   bundled with npm packages), so nothing is fetched at build or run time;
  * - `runtime.js`: the job entry point bundled into one file;
  * - `Dockerfile`: `FROM <baseImage>`, a check that `deno` runs, the runtime,
- *   then the function as the last layer, `USER 1000`, and the entry point;
+ *   `USER 1000` and the entry point, then the function as the last layer;
  * - `.dockerignore`: everything else in the directory stays out of the build.
  *
  * @module
  */
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import type { AwsSession, AwsSessionOptions } from "../aws/session.ts";
+import { AwsSession, type AwsSessionOptions } from "../aws/session.ts";
 import { Docker } from "../docker/docker.ts";
 import { DockerBuildError } from "../docker/errors.ts";
 import { CloudknotError, CloudknotInputError } from "../errors.ts";
@@ -67,21 +67,24 @@ export function defaultBaseImage(): string {
 }
 
 /**
- * The Dockerfile of a cloudknot image. The function is the last layer, so a
- * changed function rebuilds only that layer. It needs nothing from the base
- * image but `deno` on `PATH`: no shell, no `useradd` (the user is numeric).
+ * The Dockerfile of a cloudknot image. The function is the last instruction,
+ * so a changed function rebuilds only that layer and nothing after it. It
+ * needs nothing from the base image but `deno` on `PATH`: no shell, no
+ * `useradd` (the user is numeric).
  *
  * @example Usage
  * ```ts
  * import { dockerfileFor } from "@cloudknot/cloudknot";
  *
- * console.log(dockerfileFor("denoland/deno:2.9.6").split("\n")[0]); // "FROM denoland/deno:2.9.6"
+ * const dockerfile = dockerfileFor("denoland/deno:2.9.6", "square");
+ * console.log(dockerfile.split("\n")[1]); // "FROM denoland/deno:2.9.6"
  * ```
  *
  * @param baseImage The base image.
+ * @param name The image's name, kept in the `org.cloudknot.image` label.
  * @returns The Dockerfile's text.
  */
-export function dockerfileFor(baseImage: string): string {
+export function dockerfileFor(baseImage: string, name: string): string {
   return [
     "# Written by cloudknot: the job entry point and the function, on a base image with deno.",
     `FROM ${baseImage}`,
@@ -89,9 +92,10 @@ export function dockerfileFor(baseImage: string): string {
     "ENV DENO_DIR=/tmp/deno_dir DENO_NO_UPDATE_CHECK=1",
     `WORKDIR ${APP}`,
     `COPY --chown=1000:1000 runtime.js ${APP}/runtime.js`,
-    `COPY --chown=1000:1000 function.js ${APP}/function.js`,
     "USER 1000",
     `ENTRYPOINT ["deno", "run", "-A", "--no-prompt", "${APP}/runtime.js"]`,
+    `LABEL org.cloudknot.image="${name}"`,
+    `COPY --chown=1000:1000 function.js ${APP}/function.js`,
     "",
   ].join("\n");
 }
@@ -393,7 +397,7 @@ export class DockerImage {
     }
     const runtime = await bundleRuntime({ cacheDir: join(cloudknotDir, "cache", "runtime") });
     const wanted = new Map<string, string>([
-      ["Dockerfile", dockerfileFor(baseImage)],
+      ["Dockerfile", dockerfileFor(baseImage, name)],
       [".dockerignore", DOCKERIGNORE],
       ["runtime.js", runtime.source],
     ]);
@@ -439,7 +443,7 @@ export class DockerImage {
       createdDir,
       ...(artifact !== undefined ? { functionHash: artifact.hash, kind: artifact.kind } : {}),
     };
-    if (o.session !== undefined && "ecr" in o.session) {
+    if (o.session instanceof AwsSession) {
       fresh.profile = o.session.profile;
       fresh.region = o.session.region;
     }
@@ -583,10 +587,6 @@ export class DockerImage {
       ({ imageId } = await this.#docker.build(this.buildPath, {
         tags: refs,
         platform: this.platform,
-        labels: {
-          "org.cloudknot.image": this.name,
-          "org.cloudknot.function-hash": this.#artifact.hash,
-        },
         ...(options.noCache ? { noCache: true } : {}),
         ...(options.signal !== undefined ? { signal: options.signal } : {}),
       }));
