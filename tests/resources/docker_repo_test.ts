@@ -80,6 +80,22 @@ Deno.test("DockerRepo creates, adopts and clobbers an ECR repository", async (t)
       assert.equal(await world.state.get(section, "team/knots"), repo.repoUri);
     });
 
+    await t.step("a lost CreateRepository answer still ends with the repository", async () => {
+      // The answer never comes back. Whether the client sees OutcomeUnknown or (when fetch
+      // transparently re-sends on a reused connection) RepositoryAlreadyExistsException,
+      // DockerRepo looks the repository up instead of failing.
+      emu.faults.add({ service: "ecr", operation: "CreateRepository", kind: "lost-response" });
+      try {
+        const repo = await DockerRepo.create({ name: "lost-answer", session, state: world.state });
+        assert.equal(repo.repoUri, emu.ecr.repositories.get("lost-answer")?.repositoryUri);
+        assert.equal(await world.state.get(section, "lost-answer"), repo.repoUri);
+        assert.ok(emu.faults.list().some((f) => f.hits > 0));
+        await repo.clobber({ env: noEnv });
+      } finally {
+        emu.faults.clear();
+      }
+    });
+
     await t.step("create again adopts it", async () => {
       const before = emu.count("ecr", "CreateRepository");
       const repo = await DockerRepo.create({
