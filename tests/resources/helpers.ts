@@ -116,12 +116,13 @@ async function chmodAll(path: string): Promise<void> {
   if (!out.success) throw new Error(`chmod failed: ${new TextDecoder().decode(out.stderr)}`);
 }
 
-/** Imports a root filesystem as an image. */
+/** Imports a root filesystem as an image, unless an image of that name exists. */
 async function importImage(
   docker: Docker,
   ref: string,
   files: Record<string, string | { copyOf: string; mode?: number }>,
 ): Promise<string> {
+  if (await docker.inspectImage(ref) !== undefined) return ref;
   const tmp = await Deno.makeTempDir({ prefix: "cloudknot-bad-base-" });
   try {
     const rootfs = join(tmp, "rootfs");
@@ -164,6 +165,8 @@ export function ensureNoDenoImage(docker: Docker): Promise<string> {
  * `--version` with "Illegal option --" and exit code 2.
  */
 export async function ensureBrokenDenoImage(docker: Docker): Promise<string> {
+  const ref = "cloudknot-test/broken-deno:1";
+  if (await docker.inspectImage(ref) !== undefined) return ref;
   const files: Record<string, { copyOf: string; mode?: number }> = {
     "/usr/local/bin/deno": { copyOf: await Deno.realPath("/bin/dash"), mode: 0o755 },
   };
@@ -172,7 +175,7 @@ export async function ensureBrokenDenoImage(docker: Docker): Promise<string> {
     const m = /(?:=>\s*)?(\/\S+)\s+\(0x[0-9a-f]+\)/.exec(line);
     if (m) files[m[1]!] = { copyOf: await Deno.realPath(m[1]!) };
   }
-  return await importImage(docker, "cloudknot-test/broken-deno:1", files);
+  return await importImage(docker, ref, files);
 }
 
 /** Reads a value record's value, failing the test with the error record otherwise. */
