@@ -128,6 +128,34 @@ export class Docker {
   }
 
   /**
+   * Makes a driver with the same binary, logger, progress, builder and
+   * limits, and this environment added: for example an isolated
+   * `DOCKER_CONFIG` for one registry's login.
+   *
+   * @example Usage
+   * ```ts
+   * import { Docker } from "@cloudknot/cloudknot";
+   *
+   * const isolated = new Docker().withEnv({ DOCKER_CONFIG: "/tmp/registry-login" });
+   * console.log(isolated.env.DOCKER_CONFIG); // "/tmp/registry-login"
+   * ```
+   *
+   * @param env Variables to add to (or replace in) this driver's environment.
+   * @returns The new driver.
+   */
+  withEnv(env: Record<string, string>): Docker {
+    return new Docker({
+      binary: this.#binary,
+      env: { ...this.#env, ...env },
+      logger: this.#logger,
+      ...(this.#onProgress !== undefined ? { onProgress: this.#onProgress } : {}),
+      ...(this.#buildkit !== undefined ? { buildkit: this.#buildkit } : {}),
+      killGraceMs: this.#killGraceMs,
+      tailLines: this.#tailLines,
+    });
+  }
+
+  /**
    * Reports the versions of the client and the daemon.
    *
    * @example Usage

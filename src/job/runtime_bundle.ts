@@ -1,0 +1,265 @@
+/**
+ * The job entry point (`main.ts`) bundled into one JavaScript file,
+ * `runtime.js`, that a container runs with no network: `deno bundle` inlines
+ * every module and npm package it imports.
+ *
+ * The bundle is deterministic (the same sources give the same bytes, so the
+ * image layer that holds it is reused) and cached by content: the key is the
+ * hash of every local source file of the entry's module graph, the versions
+ * of its remote and npm modules, its deno.json and the deno version.
+ *
+ * @module
+ */
+import { homedir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CloudknotError } from "../errors.ts";
+
+/** The bundled job entry point. */
+export interface RuntimeBundle {
+  /** The JavaScript source: one ES module with no imports but `node:` built-ins. */
+  source: string;
+  /** The SHA-256 of `source`, in hex. */
+  hash: string;
+  /** The cache key it was found or stored under. */
+  key: string;
+}
+
+/** Options of {@linkcode bundleRuntime}. */
+export interface BundleRuntimeOptions {
+  /**
+   * The entry module.
+   *
+   * @default {"the job entry point, src/job/main.ts"}
+   */
+  entry?: string | URL;
+  /**
+   * Where bundles are cached, one file per key; `false` disables the disk
+   * cache (bundles are still reused within this process).
+   *
+   * @default {"~/.cloudknot/cache/runtime"}
+   */
+  cacheDir?: string | false;
+  /**
+   * The deno binary that bundles.
+   *
+   * @default {Deno.execPath()}
+   */
+  deno?: string;
+}
+
+/**
+ * The job entry point could not be bundled.
+ *
+ * @example Usage
+ * ```ts
+ * import { RuntimeBundleError } from "@cloudknot/cloudknot";
+ *
+ * const e = new RuntimeBundleError("Cannot bundle the job entry point ./main.ts: ...", { entry: "./main.ts" });
+ * console.log(e.entry); // "./main.ts"
+ * ```
+ */
+export class RuntimeBundleError extends CloudknotError {
+  /** The entry module. */
+  readonly entry: string;
+
+  /**
+   * Makes the error.
+   *
+   * @param message What failed and what to do.
+   * @param options `entry` names the entry module; `cause` chains an error.
+   */
+  constructor(message: string, options: ErrorOptions & { entry: string }) {
+    super(message, options);
+    this.entry = options.entry;
+  }
+}
+
+const memory = new Map<string, RuntimeBundle>();
+
+/**
+ * Bundles the job entry point into one file, or returns the cached bundle of
+ * the same sources.
+ *
+ * @example Usage
+ * ```ts
+ * import { bundleRuntime } from "@cloudknot/cloudknot";
+ *
+ * const runtime = await bundleRuntime({ cacheDir: false });
+ * console.log(runtime.source.includes("jobMain"), runtime.hash.length); // true 64
+ * ```
+ *
+ * @param options The entry module, the cache directory and the deno binary.
+ * @returns The bundle's source and hash.
+ */
+export async function bundleRuntime(options: BundleRuntimeOptions = {}): Promise<RuntimeBundle> {
+  const entry = options.entry === undefined
+    ? new URL("./main.ts", import.meta.url)
+    : options.entry instanceof URL
+    ? options.entry
+    : new URL(options.entry, `file://${Deno.cwd().replace(/\/?$/, "/")}`);
+  const deno = options.deno ?? Deno.execPath();
+  const cacheDir = options.cacheDir === undefined
+    ? join(homedir(), ".cloudknot", "cache", "runtime")
+    : options.cacheDir;
+  const root = entry.protocol === "file:"
+    ? await projectRoot(dirname(fileURLToPath(entry)))
+    : cacheDir === false
+    ? Deno.cwd()
+    : cacheDir;
+  if (cacheDir !== false) await Deno.mkdir(cacheDir, { recursive: true });
+
+  const key = await cacheKey(entry, root, deno);
+  const known = memory.get(key);
+  if (known !== undefined) return known;
+  const cached = cacheDir === false ? undefined : join(cacheDir, `${key}.js`);
+  if (cached !== undefined) {
+    const source = await Deno.readTextFile(cached).catch(() => undefined);
+    if (source !== undefined) return remember({ source, hash: await sha256(source), key });
+  }
+
+  const tmp = await Deno.makeTempDir({ prefix: "cloudknot-runtime-" });
+  try {
+    const out = join(tmp, "runtime.js");
+    const result = await run(deno, [
+      "bundle",
+      "--quiet",
+      "--platform",
+      "deno",
+      "--output",
+      out,
+      entry.href,
+    ], root);
+    if (result.code !== 0) {
+      throw new RuntimeBundleError(
+        `Cannot bundle the job entry point ${entry.href} with deno bundle (exit code ${result.code}); ` +
+          `check that \`deno bundle ${entry.href}\` works from ${root}:\n${tail(result.stderr)}`,
+        { entry: entry.href },
+      );
+    }
+    const source = await Deno.readTextFile(out);
+    if (cached !== undefined) {
+      const partial = `${cached}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+      await Deno.writeTextFile(partial, source);
+      await Deno.rename(partial, cached);
+    }
+    return remember({ source, hash: await sha256(source), key });
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+function remember(bundle: RuntimeBundle): RuntimeBundle {
+  memory.set(bundle.key, bundle);
+  return bundle;
+}
+
+/**
+ * The key of a bundle: the module graph as `deno info` sees it, with the
+ * content hash of every local file, so an edit anywhere in the graph (or a
+ * new version of a dependency) makes a new bundle.
+ */
+async function cacheKey(entry: URL, root: string, deno: string): Promise<string> {
+  const result = await run(deno, ["info", "--json", entry.href], root);
+  let graph: {
+    modules?: { specifier?: string; local?: string; error?: string }[];
+    npmPackages?: Record<string, unknown>;
+  };
+  try {
+    if (result.code !== 0) throw new Error(tail(result.stderr));
+    graph = JSON.parse(result.stdout);
+  } catch (cause) {
+    throw new RuntimeBundleError(
+      `Cannot read the module graph of the job entry point ${entry.href} (deno info exit code ` +
+        `${result.code}); check that \`deno info ${entry.href}\` works from ${root}:\n${
+          tail(result.stderr)
+        }`,
+      { entry: entry.href, cause },
+    );
+  }
+  const parts: string[] = [
+    `deno ${deno === Deno.execPath() ? Deno.version.deno : await Deno.realPath(deno)}`,
+    `entry ${portable(entry, root)}`,
+  ];
+  for (const config of ["deno.json", "deno.jsonc"]) {
+    const text = await Deno.readTextFile(join(root, config)).catch(() => undefined);
+    if (text !== undefined) parts.push(`${config} ${await sha256(text)}`);
+  }
+  for (const module of graph.modules ?? []) {
+    const specifier = module.specifier ?? "";
+    if (module.error !== undefined) {
+      throw new RuntimeBundleError(
+        `The job entry point ${entry.href} imports ${specifier}, which cannot be loaded: ${module.error}`,
+        { entry: entry.href },
+      );
+    }
+    if (specifier.startsWith("file:") && module.local !== undefined) {
+      parts.push(`file ${portable(new URL(specifier), root)} ${await sha256File(module.local)}`);
+    } else {
+      parts.push(`module ${specifier}`);
+    }
+  }
+  for (const npm of Object.keys(graph.npmPackages ?? {})) parts.push(`npm ${npm}`);
+  parts.sort();
+  return (await sha256(parts.join("\n"))).slice(0, 32);
+}
+
+/** A file URL relative to the project root, so that checkouts share keys. */
+function portable(url: URL, root: string): string {
+  return url.protocol === "file:" ? relative(root, fileURLToPath(url)) : url.href;
+}
+
+/** The nearest directory holding a deno.json, where `deno bundle` finds its import map. */
+async function projectRoot(start: string): Promise<string> {
+  for (let dir = start;; dir = dirname(dir)) {
+    for (const config of ["deno.json", "deno.jsonc"]) {
+      if (await Deno.stat(join(dir, config)).then(() => true, () => false)) return dir;
+    }
+    if (dirname(dir) === dir) return start;
+  }
+}
+
+async function run(
+  deno: string,
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(deno, {
+      args,
+      cwd,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (cause) {
+    throw new RuntimeBundleError(
+      `Cannot run ${deno} to bundle the job entry point: pass the path of a deno binary as the deno option`,
+      { entry: args.at(-1) ?? "", cause },
+    );
+  }
+  const text = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: text.decode(output.stdout),
+    stderr: text.decode(output.stderr),
+  };
+}
+
+function tail(text: string): string {
+  return text.trim().split("\n").slice(-15).join("\n");
+}
+
+async function sha256File(path: string): Promise<string> {
+  return hex(await crypto.subtle.digest("SHA-256", await Deno.readFile(path)));
+}
+
+async function sha256(text: string): Promise<string> {
+  return hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+function hex(digest: ArrayBuffer): string {
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,128 @@
+// bundleRuntime: the job entry point as one self-contained file, the same
+// bytes for the same sources, cached by content.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  artifactFromFunc,
+  bundleRuntime,
+  decodeRecord,
+  encode,
+  LocalStore,
+  RUN_KEYS,
+  RuntimeBundleError,
+  writePayload,
+} from "../../mod.ts";
+
+const moduleUrl = new URL("../../src/job/runtime_bundle.ts", import.meta.url).href;
+
+/** Bundles in another process, so that nothing is shared with this one but the disk cache. */
+async function bundleElsewhere(
+  options: { entry?: string; cacheDir: string },
+): Promise<{ hash: string; key: string; tail: string }> {
+  const code = `
+    import { bundleRuntime } from ${JSON.stringify(moduleUrl)};
+    const b = await bundleRuntime(${JSON.stringify(options)});
+    console.log(JSON.stringify({ hash: b.hash, key: b.key, tail: b.source.slice(-60) }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  assert.ok(out.success, text.decode(out.stderr));
+  return JSON.parse(text.decode(out.stdout));
+}
+
+Deno.test("the bundled entry point is deterministic and runs a job on its own", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-runtime-test-" });
+  try {
+    const bundle = await bundleRuntime({ cacheDir: join(dir, "cache-a") });
+    const elsewhere = await bundleElsewhere({ cacheDir: join(dir, "cache-b") });
+    assert.equal(elsewhere.hash, bundle.hash);
+    assert.equal(elsewhere.key, bundle.key);
+    // One file: no import left but node: built-ins.
+    const imports = [...bundle.source.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
+    assert.ok(imports.length > 0);
+    assert.ok(imports.every((s) => s!.startsWith("node:")), imports.join(", "));
+
+    // runtime.js next to function.js runs a job, with no network and an empty DENO_DIR.
+    const app = join(dir, "app");
+    await Deno.mkdir(app);
+    await Deno.writeTextFile(join(app, "runtime.js"), bundle.source);
+    const artifact = await artifactFromFunc((x: { n: number }) => ({ twice: x.n * 2 }));
+    await Deno.writeTextFile(join(app, "function.js"), artifact.source);
+    const run = new LocalStore(join(dir, "run"));
+    await writePayload(run, [encode({ n: 1 }), encode({ n: 21 })], {
+      version: 1,
+      runId: "r",
+      knot: "k",
+      count: 2,
+      starmap: false,
+      createdAt: 0,
+      attempts: 1,
+    });
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--no-prompt", "--no-remote", "--no-npm", join(app, "runtime.js")]
+        .concat(["--run", run.url, "--offset", "1"]),
+      cwd: dir,
+      env: { DENO_DIR: join(dir, "deno_dir"), AWS_BATCH_JOB_ARRAY_INDEX: "0" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const record = decodeRecord((await run.get(RUN_KEYS.record(1, 1)))!);
+    assert.deepEqual(record.status === "ok" && record.value, { twice: 42 });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bundles are cached by the content of their module graph", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-runtime-cache-" });
+  try {
+    const cacheDir = join(dir, "cache");
+    const entry = join(dir, "entry.ts");
+    const dep = join(dir, "dep.ts");
+    await Deno.writeTextFile(entry, 'import { answer } from "./dep.ts";\nconsole.log(answer);\n');
+    await Deno.writeTextFile(dep, "export const answer: number = 41;\n");
+    const first = await bundleRuntime({ entry, cacheDir });
+    assert.match(first.source, /41/);
+    assert.deepEqual(
+      (await Array.fromAsync(Deno.readDir(cacheDir))).map((e) => e.name),
+      [`${first.key}.js`],
+    );
+
+    // An edit anywhere in the graph makes a new bundle.
+    await Deno.writeTextFile(dep, "export const answer: number = 42;\n");
+    const second = await bundleRuntime({ entry, cacheDir });
+    assert.notEqual(second.key, first.key);
+    assert.match(second.source, /42/);
+
+    // The same sources again come from the disk cache, even in another process.
+    await Deno.writeTextFile(dep, "export const answer: number = 41;\n");
+    await Deno.writeTextFile(join(cacheDir, `${first.key}.js`), first.source + "// cached\n");
+    const third = await bundleElsewhere({ entry, cacheDir });
+    assert.equal(third.key, first.key);
+    assert.match(third.tail, /\/\/ cached\n$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an entry point that cannot be bundled is a RuntimeBundleError", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-runtime-bad-" });
+  try {
+    const entry = join(dir, "entry.ts");
+    await Deno.writeTextFile(
+      entry,
+      'import { nothing } from "./missing.ts";\nconsole.log(nothing);\n',
+    );
+    const e = await bundleRuntime({ entry, cacheDir: false }).catch((e) => e);
+    assert.ok(e instanceof RuntimeBundleError, String(e));
+    assert.equal(e.entry, `file://${entry}`);
+    assert.match(e.message, /missing\.ts/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
