@@ -304,6 +304,10 @@ export class AwsHttpClient {
       const signal = options.signal
         ? AbortSignal.any([options.signal, timeout.signal])
         : timeout.signal;
+      // Deno's fetch silently sends a request again when a pooled connection
+      // closes before the answer, which would repeat a non-idempotent call
+      // whose answer was lost; such calls get a connection of their own.
+      const client = operation.idempotent ? undefined : freshClient();
       try {
         response = await o.fetch(signed.url, {
           method: signed.method,
@@ -311,8 +315,13 @@ export class AwsHttpClient {
           body: spec.body ?? null,
           redirect: "manual",
           signal,
-        });
+          ...(client ? { client } : {}),
+        } as RequestInit);
+        if (client) response = closeWhenRead(response, client);
       } catch (error) {
+        try {
+          client?.close();
+        } catch { /* closed with its response */ }
         if (options.signal?.aborted) throw error;
         const decision = classifyAttempt({ kind: "network", error }, operation.idempotent);
         if (decision === "retry" && attempt + 1 < maxAttempts) {
@@ -359,6 +368,50 @@ export class AwsHttpClient {
       throw error;
     }
   }
+}
+
+/** A client that never reuses a connection, where Deno offers one. */
+function freshClient(): Deno.HttpClient | undefined {
+  return typeof Deno?.createHttpClient === "function"
+    ? Deno.createHttpClient({ poolMaxIdlePerHost: 0 })
+    : undefined;
+}
+
+/** The response, with the client closed once its body is read or cancelled. */
+function closeWhenRead(response: Response, http: Deno.HttpClient): Response {
+  let open = true;
+  const client = {
+    close: () => {
+      if (open) http.close();
+      open = false;
+    },
+  };
+  if (response.body === null) {
+    client.close();
+    return response;
+  }
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (!done) return controller.enqueue(value);
+        controller.close();
+      } catch (e) {
+        controller.error(e);
+      }
+      client.close();
+    },
+    async cancel(reason) {
+      await reader.cancel(reason).catch(() => {});
+      client.close();
+    },
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 function isRetryableResponse(status: number, code: string): boolean {

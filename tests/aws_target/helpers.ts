@@ -4,9 +4,22 @@
 // through the AWS client layer.
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { artifactFromFunc, AwsSession, type JobFunction, StateFile } from "../../mod.ts";
+import {
+  artifactFromFunc,
+  AwsSession,
+  type JobFunction,
+  openS3Store,
+  runAttempt,
+  StateFile,
+} from "../../mod.ts";
+import { parseJobCommand } from "../../src/batch/command.ts";
 import { AwsTarget, type AwsTargetOptions } from "../../src/targets/aws/aws_target.ts";
-import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
+import {
+  type Emulator,
+  type EmulatorOptions,
+  InlineRunner,
+  startEmulator,
+} from "../emulator/mod.ts";
 
 /** The job entry point a container runs. */
 export const MAIN = new URL("../../src/job/main.ts", import.meta.url).pathname;
@@ -227,7 +240,7 @@ export async function startTestBed(
  * The function the tests run: what it does depends on the item. It is
  * shipped by its source, so it uses nothing from this module.
  */
-// deno-lint-ignore no-explicit-any
+// deno-lint-ignore no-explicit-any explicit-module-boundary-types
 export async function job(input: any, second?: any): Promise<unknown> {
   if (second !== undefined) return input + second; // starmap
   if (input === null || typeof input !== "object") return input * input;
@@ -262,4 +275,35 @@ export function jobsNamed(emu: Emulator, prefix: string): { jobId: string; array
       jobId: j.jobId,
       ...(j.arraySize !== undefined ? { arraySize: j.arraySize } : {}),
     }));
+}
+
+/**
+ * A job runner that runs the job entry's logic in this process: it reads the
+ * job's command (`--run`, `--offset`/`--index`, `--starmap`), opens the run's
+ * S3 store with the container's credentials and calls `runAttempt`, so the
+ * S3 traffic is real while no process starts per child. One session (from the
+ * first child's container credentials) serves every child.
+ */
+export function inlineJobRunner(
+  func: JobFunction,
+  options: { capacity?: number } = {},
+): InlineRunner {
+  let session: Promise<AwsSession> | undefined;
+  return new InlineRunner(async (req) => {
+    session ??= AwsSession.create({
+      env: (name) => req.environment[name],
+      readTextFile: () => Promise.resolve(undefined),
+      retry: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
+    });
+    const command = parseJobCommand(req.command);
+    const index = command.index ?? (command.offset ?? 0) + (req.arrayIndex ?? Number.NaN);
+    const run = await openS3Store(command.run!, { session: await session });
+    const { record } = await runAttempt(run, { fn: func, kind: "func" }, {
+      index,
+      attempt: req.attempt,
+      jobId: req.jobId,
+      starmap: command.starmap,
+    });
+    return { exitCode: record.status === "ok" ? 0 : 1 };
+  }, options.capacity !== undefined ? { capacity: options.capacity } : {});
 }
