@@ -142,7 +142,7 @@ export class BatchJob {
   /**
    * Adopts a job by its id (one DescribeJobs call). With a state file, the
    * job is recorded in `[batch-jobs <profile> <region>]`, as the original
-   * did.
+   * did (an array child is not: its parent stands for it).
    *
    * @param jobId The job's id.
    * @param options The session and, optionally, the state file.
@@ -156,7 +156,8 @@ export class BatchJob {
     const detail = (await describeJobs(options.session.batch, [jobId])).get(jobId);
     if (detail === undefined) throw new JobNotFoundError(jobId);
     const job = new BatchJob(detail, options);
-    await options.state?.set(job.#section(), detail.jobId, detail.jobName);
+    // An array child belongs to its parent's entry (and ":" cannot be an INI key).
+    if (!job.#isChild) await options.state?.set(job.#section(), detail.jobId, detail.jobName);
     return job;
   }
 
@@ -215,7 +216,9 @@ export class BatchJob {
     const detail = await this.#describe();
     const store = await openS3Store(this.command.run, { session: this.#session });
     const total = this.arraySize ?? 1;
-    const base = this.command.index ?? this.command.offset ?? 0;
+    // An array child runs item offset + its index; a single job names its item.
+    const base = this.command.index ??
+      (this.command.offset ?? 0) + (detail.arrayProperties?.index ?? 0);
     const attempts = detail.retryStrategy?.attempts ?? 1;
     const { run, control } = MapRun.create<unknown>({
       knot: this.jobName,
@@ -355,7 +358,11 @@ export class BatchJob {
    */
   async clobber(reason = "Clobbered by cloudknot"): Promise<void> {
     await this.terminate(reason);
-    await this.#state?.remove(this.#section(), this.jobId);
+    if (!this.#isChild) await this.#state?.remove(this.#section(), this.jobId);
+  }
+
+  get #isChild(): boolean {
+    return this.jobId.includes(":");
   }
 
   #section(): string {
