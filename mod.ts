@@ -24,6 +24,7 @@ export * from "./src/ui/progress.ts";
 export * from "./src/ui/run_view.ts";
 export * from "./src/ui/jobs_view.ts";
 export * from "./src/resources/batch_job.ts";
+export { type JobCommand, jobCommand, parseJobCommand } from "./src/batch/command.ts";
 export * from "./src/job/codec.ts";
 export * from "./src/job/codec_error.ts";
 export * from "./src/job/error_record.ts";

@@ -21,6 +21,9 @@ Deno.test("AWS target: cancel() terminates an array job; its children stop and e
       env: {},
     });
     await untilRunning(emu);
+    // Progress comes from the same polls: the running child is marked running.
+    while (run.counts.running === 0) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(run.items.filter((i) => i.status === "running").length, run.counts.running);
     await run.cancel("No longer needed");
     const settled = await run.settled();
     for (const s of settled) {
@@ -56,6 +59,7 @@ Deno.test("AWS target: aborting the signal cancels waiting jobs and terminates r
       signal: abort.signal,
     });
     await untilRunning(emu);
+    while (run.counts.running === 0) await new Promise((r) => setTimeout(r, 20));
     abort.abort("The user pressed stop");
     await run.done;
     assert.equal(run.counts.failed, 3);

@@ -2,9 +2,10 @@
 // this process (the job entry's logic against the emulator's S3, no process
 // per child).
 import assert from "node:assert/strict";
-import { encodeItems, INDEX_ENTRY_BYTES } from "../../mod.ts";
-import type { PollRound } from "../../src/batch/run_poller.ts";
-import { inlineJobRunner, jobsNamed, startTestBed } from "./helpers.ts";
+import { encodeItems, INDEX_ENTRY_BYTES, MapRun, S3Store } from "../../mod.ts";
+import { type PollRound, RunPoller } from "../../src/batch/run_poller.ts";
+import { startEmulator } from "../emulator/mod.ts";
+import { emulatorSession, inlineJobRunner, jobsNamed, startTestBed } from "./helpers.ts";
 
 Deno.test("poll loop: at most one DescribeJobs per 100 jobs per round, each with at most 100 ids", async () => {
   const bed = await startTestBed((x: number) => x + 1, {
@@ -78,5 +79,62 @@ Deno.test("split: 10,001 items run as an array job of 10,000 and a single job; c
     );
   } finally {
     await bed.close();
+  }
+});
+
+Deno.test("poll loop: a job Batch no longer knows, and polls that keep failing, end the items with errors", async () => {
+  const emu = await startEmulator({ ceValidDelayMs: 10, tickMs: 10 });
+  try {
+    const session = await emulatorSession(emu);
+    await session.s3.createBucket({ Bucket: "poll-bucket" });
+    const store = new S3Store({ session, bucket: "poll-bucket", prefix: "runs/r" });
+    const gone = MapRun.create<number>({
+      knot: "k",
+      runId: "r",
+      target: "aws",
+      total: 2,
+      attempts: 1,
+    });
+    await new RunPoller({
+      batch: session.batch,
+      run: store,
+      jobs: [{ jobId: "forgotten", jobName: "k-r-0", offset: 0, size: 2, array: true }],
+      attempts: 1,
+      control: gone.control,
+      total: 2,
+      minIntervalMs: 10,
+    }).run(new AbortController().signal);
+    const lost = await gone.run.settled();
+    assert.ok(lost.every((s) => s.status === "rejected" && s.reason.kind === "infrastructure"));
+    assert.match(
+      lost[0]!.status === "rejected" ? lost[0]!.reason.message : "",
+      /AWS Batch no longer knows job forgotten/,
+    );
+
+    emu.faults.add({ service: "batch", operation: "DescribeJobs", kind: "500", probability: 1 });
+    const failing = MapRun.create<number>({
+      knot: "k",
+      runId: "r",
+      target: "aws",
+      total: 1,
+      attempts: 1,
+    });
+    await new RunPoller({
+      batch: session.batch,
+      run: store,
+      jobs: [{ jobId: "any", jobName: "k-r-0", offset: 0, size: 1, array: false }],
+      attempts: 1,
+      control: failing.control,
+      total: 1,
+      minIntervalMs: 1,
+      maxIntervalMs: 5,
+      maxFailedRounds: 3,
+    }).run(new AbortController().signal);
+    const only = (await failing.run.settled())[0]!;
+    assert.ok(only.status === "rejected");
+    assert.equal(only.reason.remote.name, "PollError");
+    assert.match(only.reason.message, /failed 3 times in a row/);
+  } finally {
+    await emu.close();
   }
 });
