@@ -6,7 +6,7 @@ import { encodeItems, INDEX_ENTRY_BYTES, ItemError, MapError } from "../../mod.t
 import { job, jobsNamed, startTestBed } from "./helpers.ts";
 
 Deno.test("AWS target: map runs array jobs and independent jobs on Batch and collects every result", async (t) => {
-  const bed = await startTestBed(job, { attempts: 2 });
+  const bed = await startTestBed(job, { attempts: 2, emulator: { minTimeoutSeconds: 1 } });
   const target = bed.target();
   const { emu } = bed;
   try {
@@ -169,6 +169,37 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         await run.done;
       },
     );
+
+    await t.step("an attempt that runs past the job's timeout", async () => {
+      const def = await bed.session.batch.registerJobDefinition({
+        jobDefinitionName: "ck-def-timeout",
+        type: "container",
+        containerProperties: {
+          image: "cloudknot/job:test",
+          command: [],
+          jobRoleArn: bed.resources.jobRoleArn,
+          resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+        },
+        retryStrategy: { attempts: 1 },
+        timeout: { attemptDurationSeconds: 1 },
+      });
+      const timed = bed.target({ jobDefinition: def.jobDefinitionArn, attempts: 1 });
+      const run = await timed.map<string>({
+        items: encodeItems([{ sleep: 30_000 }, 3]),
+        starmap: false,
+        env: {},
+        jobType: "independent",
+      });
+      const settled = await run.settled();
+      const slow = settled[0]!;
+      assert.deepEqual(settled[1], { index: 1, status: "fulfilled", value: 9 });
+      assert.ok(slow.status === "rejected");
+      assert.equal(slow.reason.kind, "timeout");
+      assert.equal(slow.reason.statusReason, "Job attempt duration exceeded timeout");
+      assert.match(slow.reason.message, /Item 0 timed out/);
+      assert.ok((await Array.fromAsync(run.logs(0))).includes("sleeping 30000 ms"));
+      await run.done;
+    });
 
     await t.step("more items than the array size limit are split into several jobs", async () => {
       const split = bed.target({ maxArraySize: 4 });

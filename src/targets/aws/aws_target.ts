@@ -192,8 +192,17 @@ export class AwsTarget implements Target {
     });
     const jobs = await this.#submit(runId, store.url, plan, request);
     manifest.jobs = jobs;
-    await this.#record(runId, jobs);
-    const { run, control } = this.#open<T>(info, store, jobs, manifest.createdAt, request.signal);
+    try {
+      await this.#record(runId, jobs);
+    } catch (e) {
+      // A run nobody can find again must not run: all or nothing.
+      await this.#stopJobs(jobs, "The run could not be recorded").catch(() => {});
+      throw e;
+    }
+    const { run, control } = this.#open<T>(info, store, jobs, manifest.createdAt, {
+      ...(request.signal ? { signal: request.signal } : {}),
+      cancelOnAbort: true,
+    });
     // The manifest with its jobs, for collect() from anywhere. It is written
     // while the first poll runs; until it is there, collect() finds the jobs
     // by their names.
@@ -207,7 +216,7 @@ export class AwsTarget implements Target {
    * name), then the same poll loop as `map`.
    *
    * @param runId The run's id.
-   * @param options `signal` cancels the run (it stops its jobs).
+   * @param options `signal` stops waiting (the jobs go on).
    * @returns The run's handle.
    */
   async collect<T>(runId: string, options: { signal?: AbortSignal } = {}): Promise<MapRun<T>> {
@@ -237,7 +246,7 @@ export class AwsTarget implements Target {
       store,
       manifest.jobs!,
       manifest.createdAt,
-      options.signal,
+      { ...(options.signal ? { signal: options.signal } : {}), cancelOnAbort: false },
     ).run;
   }
 
@@ -390,8 +399,9 @@ export class AwsTarget implements Target {
     store: S3Store,
     jobs: RunJob[],
     startedAt: number,
-    signal?: AbortSignal,
+    watch: { signal?: AbortSignal; cancelOnAbort: boolean },
   ): { run: MapRun<T>; control: RunControl } {
+    const signal = watch.signal;
     const o = this.#o;
     const stop = new AbortController();
     let polling: Promise<void> = Promise.resolve();
@@ -433,7 +443,10 @@ export class AwsTarget implements Target {
       maxIntervalMs: o.maxPollIntervalMs ?? 30_000,
       ...(o.onPoll ? { onRound: (round: PollRound) => o.onPoll!(info.runId, round) } : {}),
     });
-    const abort = () => void run.cancel(String(signal?.reason ?? "The run was cancelled"));
+    // map()'s signal cancels the run; collect()'s only stops waiting, as locally.
+    const abort = watch.cancelOnAbort
+      ? () => void run.cancel(String(signal?.reason ?? "The run was cancelled")).catch(() => {})
+      : () => stop.abort();
     polling = poller.run(stop.signal).finally(() => signal?.removeEventListener("abort", abort));
     control.track(polling);
     if (signal?.aborted) abort();
