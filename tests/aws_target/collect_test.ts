@@ -100,6 +100,21 @@ Deno.test("AWS target: collect() without run.json finds the jobs by name; runs()
       ]),
       [[0, 3, true], [3, 3, true], [6, 1, false]],
     );
+    // A job the queue no longer shows by name (as while a run is still being
+    // submitted): its items end with an error, and run.json is left alone.
+    assert.ok(objects.delete(manifestKey));
+    const last = [...emu.batch.jobs.values()].find((j) =>
+      j.jobName === `squares-${second.runId}-2`
+    )!;
+    last.jobName = "renamed";
+    const partial = await target.collect<number>(second.runId);
+    const settled = await partial.settled();
+    assert.deepEqual(settled.slice(0, 6).map((s) => s.status), Array(6).fill("fulfilled"));
+    const missing = settled[6]!;
+    assert.ok(missing.status === "rejected");
+    assert.equal(missing.reason.remote.name, "MissingJobError");
+    await partial.done;
+    assert.equal(objects.has(manifestKey), false);
     const runs = await target.runs();
     assert.deepEqual(runs.map((m) => [m.runId, m.count]), [[first.runId, 2], [second.runId, 7]]);
     await assert.rejects(target.collect("20000101T000000Z-000000"), CloudknotInputError);

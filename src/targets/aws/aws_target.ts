@@ -233,7 +233,10 @@ export class AwsTarget implements Target {
     }
     if (manifest.jobs === undefined) {
       manifest = { ...manifest, jobs: await this.#discoverJobs(runId) };
-      await writeManifest(store, manifest).catch(() => {});
+      // Kept only when complete: the run may still be being submitted.
+      if (uncovered(manifest.count, manifest.jobs!).length === 0) {
+        await writeManifest(store, manifest).catch(() => {});
+      }
     }
     return this.#open<T>(
       {
@@ -415,22 +418,20 @@ export class AwsTarget implements Target {
       logs: (index, attempt) => this.#logs(jobs, index, attempt),
     });
     // Items no job covers (a submission that stopped part-way) end at once.
-    for (let i = 0; i < info.total; i++) {
-      if (!jobs.some((j) => i >= j.offset && i < j.offset + j.size)) {
-        control.settle({
-          version: 1,
-          status: "error",
-          kind: "infrastructure",
-          index: i,
-          attempt: 1,
-          jobId: "",
-          endedAt: Date.now(),
-          error: {
-            name: "MissingJobError",
-            message: `No AWS Batch job of run ${info.runId} runs item ${i}: map the item again`,
-          },
-        });
-      }
+    for (const i of uncovered(info.total, jobs)) {
+      control.settle({
+        version: 1,
+        status: "error",
+        kind: "infrastructure",
+        index: i,
+        attempt: 1,
+        jobId: "",
+        endedAt: Date.now(),
+        error: {
+          name: "MissingJobError",
+          message: `No AWS Batch job of run ${info.runId} runs item ${i}: map the item again`,
+        },
+      });
     }
     const poller = new RunPoller({
       batch: o.session.batch,
@@ -490,4 +491,13 @@ export class AwsTarget implements Target {
       logGroup: this.#o.logGroup ?? BATCH_LOG_GROUP,
     });
   }
+}
+
+/** The items no job runs. */
+function uncovered(count: number, jobs: readonly RunJob[]): number[] {
+  const covered = new Uint8Array(count);
+  for (const job of jobs) covered.fill(1, job.offset, Math.min(count, job.offset + job.size));
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) if (covered[i] === 0) out.push(i);
+  return out;
 }
