@@ -12,10 +12,10 @@
  * 3. lists the run's `out/` records after the smallest key an unsettled item
  *    can have, and fetches only the new keys (the latest attempt of each
  *    unsettled item);
- * 4. settles an item on a result record, on an error record of its last
- *    attempt, or when Batch says its job (or array child) failed, with a
- *    record made from Batch's exit code, reasons and log stream when the
- *    attempt left none;
+ * 4. settles an item on its result record, or when Batch says its job (or
+ *    array child) failed: with the last attempt's error record plus Batch's
+ *    exit code, status reason and log stream, or, when the attempt left no
+ *    record, with a record made from what Batch says;
  * 5. once a job is finished, settles every item it left without a record,
  *    so a FAILED parent never leaves the run waiting.
  *
@@ -277,10 +277,13 @@ export class RunPoller {
     if (fetched.length > 0) changed = true;
     for (const record of fetched) {
       if (this.#settled(record.index)) continue;
-      if (record.status === "ok" || record.attempt >= this.#o.attempts) {
+      if (record.status === "ok") {
         this.#settle(record);
         continue;
       }
+      // A last attempt's error settles once Batch reports the job (or child)
+      // FAILED, moments later, with its exit code, reason and log stream.
+      if (record.attempt >= this.#o.attempts) continue;
       const key = `${record.index}-${record.attempt}`;
       if (!this.#retried.has(key)) {
         this.#retried.add(key);
@@ -348,13 +351,18 @@ export class RunPoller {
     const d = w.detail;
     if (w.gone || d === undefined) {
       for (const index of left) {
-        this.#settle(this.#lost(index, w.job, `AWS Batch no longer knows job ${w.job.jobId}`));
+        const record = this.#latest.get(index);
+        this.#settle(
+          record ?? this.#lost(index, w.job, `AWS Batch no longer knows job ${w.job.jobId}`),
+        );
       }
       return;
     }
     if (!w.job.array) {
       for (const index of left) {
+        const record = this.#latest.get(index);
         if (d.status === "FAILED") await this.#settleFailure(index, d);
+        else if (record !== undefined) this.#settle(record);
         else this.#settle(this.#lost(index, w.job, noRecord(d)));
       }
       return;
@@ -366,7 +374,9 @@ export class RunPoller {
     );
     for (const index of left) {
       const child = found.get(index);
+      const record = this.#latest.get(index);
       if (child?.status === "FAILED") await this.#settleFailure(index, child);
+      else if (record !== undefined) this.#settle(record);
       else this.#settle(this.#lost(index, w.job, noRecord(child ?? d)));
     }
   }

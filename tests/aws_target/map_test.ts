@@ -118,6 +118,10 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         assert.equal(threw.attempt, 2);
         assert.equal(threw.remote.name, "TypeError");
         assert.match(threw.message, /Item 1 threw TypeError: bad item x \(attempt 2 of 2\)/);
+        // Batch's view of the attempt comes with it.
+        assert.equal(threw.exitCode, 1);
+        assert.equal(threw.statusReason, "Essential container in task exited");
+        assert.match(threw.logStream ?? "", /^ck-def\/default\/[0-9a-f]+$/);
         assert.match((threw.cause as Error).stack ?? "", /job .*\(file:.*function\.js:\d+:\d+\)/);
         assert.ok(crashed instanceof ItemError);
         assert.equal(crashed.kind, "crashed");
