@@ -22,6 +22,9 @@ export * from "./src/knot.ts";
 export * from "./src/run/map_run.ts";
 export * from "./src/ui/progress.ts";
 export * from "./src/ui/run_view.ts";
+export * from "./src/ui/jobs_view.ts";
+export * from "./src/resources/batch_job.ts";
+export { type JobCommand, jobCommand, parseJobCommand } from "./src/batch/command.ts";
 export * from "./src/job/codec.ts";
 export * from "./src/job/codec_error.ts";
 export * from "./src/job/error_record.ts";
@@ -35,6 +38,8 @@ export * from "./src/job/runtime_bundle.ts";
 export * from "./src/store/store.ts";
 export * from "./src/store/local.ts";
 export * from "./src/store/open.ts";
+export * from "./src/store/s3.ts";
+export { SubmitError } from "./src/targets/aws/submit.ts";
 export * from "./src/docker/mod.ts";
 export * from "./src/aws/mod.ts";
 export {

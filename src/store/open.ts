@@ -13,6 +13,8 @@ export type StoreOpener = (url: URL) => ObjectStore | Promise<ObjectStore>;
 
 const openers = new Map<string, StoreOpener>([
   ["file:", (url) => new LocalStore(fileURLToPath(url))],
+  // Loaded on first use, so a local worker never loads the AWS layer.
+  ["s3:", async (url) => (await import("./s3.ts")).openS3Store(url)],
 ]);
 
 /**
@@ -33,8 +35,8 @@ export function registerStore(scheme: string, opener: StoreOpener): void {
 }
 
 /**
- * Opens the store a URL names: `file:///dir` or, once the AWS layer is
- * loaded, `s3://bucket/prefix`.
+ * Opens the store a URL names: `file:///dir`, or `s3://bucket/prefix` with an
+ * AWS session made from the environment (`AwsSession.create()`).
  *
  * @example Usage
  * ```ts

@@ -1,0 +1,80 @@
+/**
+ * The command line of a cloudknot Batch job: what follows the image's entry
+ * point (`deno run … main.js`). It names the run's store and the item (or the
+ * first item of an array job), so a job explains itself to any process that
+ * describes it.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** What a job's command says. */
+export interface JobCommand {
+  /** The run's store URL (`s3://bucket/prefix/runs/<runId>`). */
+  run?: string;
+  /** The index of the array job's first item (array jobs). */
+  offset?: number;
+  /** The item's index (single jobs). */
+  index?: number;
+  /** Whether each item is spread into the function's arguments. */
+  starmap: boolean;
+}
+
+/**
+ * Builds a job's command: `--run <url>`, then `--offset N` for an array job
+ * or `--index N` for a single job, then `--starmap` when asked.
+ *
+ * @example Usage
+ * ```ts
+ * import { jobCommand } from "@cloudknot/cloudknot";
+ *
+ * console.log(jobCommand({ run: "s3://b/k/runs/r", offset: 0, starmap: false }));
+ * // [ "--run", "s3://b/k/runs/r", "--offset", "0" ]
+ * ```
+ *
+ * @param command The run, the position and starmap.
+ * @returns The arguments.
+ */
+export function jobCommand(command: JobCommand & { run: string }): string[] {
+  const args = ["--run", command.run];
+  if (command.index !== undefined) args.push("--index", String(command.index));
+  else args.push("--offset", String(command.offset ?? 0));
+  if (command.starmap) args.push("--starmap");
+  return args;
+}
+
+/**
+ * Reads a job's command back; arguments it does not know are ignored, so a
+ * command with the entry point in front of it reads too.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseJobCommand } from "@cloudknot/cloudknot";
+ *
+ * console.log(parseJobCommand(["--run", "s3://b/r", "--index", "4", "--starmap"]));
+ * // { run: "s3://b/r", index: 4, starmap: true }
+ * ```
+ *
+ * @param command The job's `container.command`.
+ * @returns What it says.
+ */
+export function parseJobCommand(command: readonly string[]): JobCommand {
+  const { values } = parseArgs({
+    args: [...command],
+    options: {
+      run: { type: "string" },
+      offset: { type: "string" },
+      index: { type: "string" },
+      starmap: { type: "boolean", default: false },
+    },
+    strict: false,
+    allowPositionals: true,
+  });
+  const out: JobCommand = { starmap: values.starmap === true };
+  if (typeof values.run === "string") out.run = values.run;
+  const offset = Number(values.offset);
+  if (typeof values.offset === "string" && Number.isSafeInteger(offset)) out.offset = offset;
+  const index = Number(values.index);
+  if (typeof values.index === "string" && Number.isSafeInteger(index)) out.index = index;
+  return out;
+}

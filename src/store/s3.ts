@@ -1,0 +1,346 @@
+/**
+ * An {@linkcode ObjectStore} in an S3 bucket under a key prefix: the AWS
+ * target's storage, with the same keys the local store uses. It is opened
+ * from `s3://bucket/prefix` URLs by {@linkcode openStore}, which loads this
+ * module only when such a URL is opened.
+ *
+ * @module
+ */
+import { AwsError } from "../aws/error.ts";
+import { AwsSession } from "../aws/session.ts";
+import { CloudknotInputError } from "../errors.ts";
+import type { ByteRange, ObjectStore, StoredObject } from "./store.ts";
+
+/** The server-side encryption an {@linkcode S3Store} asks for on every write. */
+export type S3Encryption = "AES256" | "aws:kms";
+
+/** Options for an {@linkcode S3Store}. */
+export interface S3StoreOptions {
+  /** The AWS session whose S3 client the store uses. */
+  session: AwsSession;
+  /** The bucket. */
+  bucket: string;
+  /** The key prefix of the store's root, without a leading or trailing `/`. @default {""} */
+  prefix?: string;
+  /** Server-side encryption for every object written (the `x-amz-server-side-encryption` header). */
+  sse?: S3Encryption;
+}
+
+/** Options for {@linkcode S3Store.put}. */
+export interface S3PutOptions {
+  /** User metadata (`x-amz-meta-*`); names are lowercase letters, digits and hyphens. */
+  metadata?: Record<string, string>;
+}
+
+/** What {@linkcode S3Store.head} tells about an object. */
+export interface S3ObjectInfo {
+  /** The object's size in bytes. */
+  size: number;
+  /** The object's user metadata. */
+  metadata: Record<string, string>;
+}
+
+const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * An object store in an S3 bucket. S3 is strongly consistent: an object is
+ * listed and readable as soon as its `put` resolves.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { AwsSession, S3Store } from "@cloudknot/cloudknot";
+ *
+ * const session = await AwsSession.create();
+ * const store = new S3Store({ session, bucket: "my-bucket", prefix: "cloudknot/squares", sse: "AES256" });
+ * await store.put("runs/r1/inputs", new Uint8Array([1, 2, 3, 4]));
+ * console.log(await store.get("runs/r1/inputs", { range: { offset: 2, length: 2 } })); // Uint8Array(2) [ 3, 4 ]
+ * console.log(store.url); // "s3://my-bucket/cloudknot/squares?sse=AES256"
+ * ```
+ */
+export class S3Store implements ObjectStore {
+  /** The bucket. */
+  readonly bucket: string;
+  /** The key prefix of the store's root (no leading or trailing `/`). */
+  readonly prefix: string;
+  /** The encryption asked for on writes, if any. */
+  readonly sse?: S3Encryption;
+  /** Bytes returned by `get` so far, for measurements. */
+  bytesRead = 0;
+  #session: AwsSession;
+
+  /**
+   * Makes a store; nothing is sent yet.
+   *
+   * @param options The session, the bucket, the prefix and the encryption.
+   */
+  constructor(options: S3StoreOptions) {
+    if (typeof options.bucket !== "string" || !BUCKET_RE.test(options.bucket)) {
+      throw new CloudknotInputError(
+        `Invalid S3 bucket name "${options.bucket}": use 3 to 63 lowercase letters, digits, dots and hyphens`,
+        { field: "bucket" },
+      );
+    }
+    const prefix = options.prefix ?? "";
+    if (prefix !== "") checkKey(prefix);
+    if (options.sse !== undefined && options.sse !== "AES256" && options.sse !== "aws:kms") {
+      throw new CloudknotInputError(
+        `sse must be "AES256" or "aws:kms", not ${JSON.stringify(options.sse)}`,
+        { field: "sse" },
+      );
+    }
+    this.bucket = options.bucket;
+    this.prefix = prefix;
+    if (options.sse !== undefined) this.sse = options.sse;
+    this.#session = options.session;
+  }
+
+  /** The store's location: `s3://bucket/prefix`, plus `?sse=…` when writes are encrypted. */
+  get url(): string {
+    const path = this.prefix === "" ? "" : `/${this.prefix}`;
+    return `s3://${this.bucket}${path}${this.sse ? `?sse=${this.sse}` : ""}`;
+  }
+
+  /** The AWS session the store uses. */
+  get session(): AwsSession {
+    return this.#session;
+  }
+
+  /**
+   * Writes an object whole (one PutObject; multipart above 16 MiB).
+   *
+   * @param key The key, relative to the store's root.
+   * @param body The bytes or text.
+   * @param options User metadata.
+   */
+  async put(key: string, body: Uint8Array | string, options: S3PutOptions = {}): Promise<void> {
+    const bytes = typeof body === "string"
+      ? new TextEncoder().encode(body)
+      : body.buffer instanceof ArrayBuffer
+      ? body as Uint8Array<ArrayBuffer>
+      : new Uint8Array(body);
+    await this.#session.s3.putObject({
+      Bucket: this.bucket,
+      Key: this.#key(key),
+      Body: bytes,
+      ...(this.sse !== undefined ? { ServerSideEncryption: this.sse } : {}),
+      ...(options.metadata !== undefined ? { Metadata: options.metadata } : {}),
+    });
+  }
+
+  /**
+   * Reads an object, or a range of it (one GetObject with a `Range` header).
+   * Resolves to `undefined` when the object does not exist, and to the bytes
+   * that exist when the range runs past the object's end.
+   *
+   * @param key The key, relative to the store's root.
+   * @param options `range` reads part of the object.
+   * @returns The bytes, or `undefined`.
+   */
+  async get(key: string, options?: { range?: ByteRange }): Promise<Uint8Array | undefined> {
+    const range = options?.range;
+    if (range !== undefined) {
+      if (
+        !Number.isSafeInteger(range.offset) || range.offset < 0 ||
+        !Number.isSafeInteger(range.length) || range.length < 0
+      ) {
+        throw new CloudknotInputError(
+          `Invalid byte range ${
+            JSON.stringify(range)
+          }: offset and length must be non-negative integers`,
+        );
+      }
+      if (range.length === 0) return new Uint8Array();
+    }
+    let bytes: Uint8Array;
+    try {
+      const object = await this.#session.s3.getObject({
+        Bucket: this.bucket,
+        Key: this.#key(key),
+        ...(range !== undefined
+          ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` }
+          : {}),
+      });
+      bytes = await object.bytes();
+    } catch (e) {
+      if (e instanceof AwsError && (e.code === "NoSuchKey" || e.status === 404)) return undefined;
+      if (e instanceof AwsError && (e.code === "InvalidRange" || e.status === 416)) {
+        return new Uint8Array();
+      }
+      throw e;
+    }
+    this.bytesRead += bytes.byteLength;
+    return bytes;
+  }
+
+  /**
+   * An object's size and user metadata (one HeadObject); `undefined` when it
+   * does not exist.
+   *
+   * @param key The key, relative to the store's root.
+   * @returns Its size and metadata, or `undefined`.
+   */
+  async head(key: string): Promise<S3ObjectInfo | undefined> {
+    try {
+      const meta = await this.#session.s3.headObject({ Bucket: this.bucket, Key: this.#key(key) });
+      return { size: meta.ContentLength ?? 0, metadata: meta.Metadata };
+    } catch (e) {
+      if (e instanceof AwsError && (e.code === "NotFound" || e.status === 404)) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Lists objects under a key prefix, in key order (ListObjectsV2, 1,000 keys
+   * per page).
+   *
+   * @param prefix The key prefix, relative to the store's root.
+   * @param options `startAfter` lists only keys after this one (relative).
+   * @returns The objects.
+   */
+  async *list(prefix: string, options: { startAfter?: string } = {}): AsyncIterable<StoredObject> {
+    const root = this.prefix === "" ? "" : `${this.prefix}/`;
+    const startAfter = options.startAfter !== undefined && options.startAfter > prefix
+      ? { StartAfter: root + options.startAfter }
+      : {};
+    for await (
+      const object of this.#session.s3.listObjectsV2All({
+        Bucket: this.bucket,
+        Prefix: root + prefix,
+        ...startAfter,
+      })
+    ) {
+      if (object.Key === undefined) continue;
+      yield { key: object.Key.slice(root.length), size: object.Size ?? 0 };
+    }
+  }
+
+  /**
+   * The "folders" right under a key prefix: the distinct next path segments
+   * (ListObjectsV2 with the `/` delimiter).
+   *
+   * @param prefix The key prefix, relative to the store's root, ending with `/` (or `""`).
+   * @returns Each folder's name, without the prefix and the trailing `/`.
+   */
+  async *folders(prefix: string): AsyncIterable<string> {
+    const root = this.prefix === "" ? "" : `${this.prefix}/`;
+    let token: string | undefined;
+    do {
+      const page = await this.#session.s3.listObjectsV2({
+        Bucket: this.bucket,
+        Prefix: root + prefix,
+        Delimiter: "/",
+        ...(token !== undefined ? { ContinuationToken: token } : {}),
+      });
+      for (const p of page.CommonPrefixes ?? []) {
+        if (p.Prefix !== undefined) yield p.Prefix.slice(root.length + prefix.length, -1);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  /**
+   * Deletes objects, 1,000 keys per DeleteObjects call; keys that do not
+   * exist are ignored.
+   *
+   * @param keys The keys, relative to the store's root.
+   */
+  async delete(keys: string | string[]): Promise<void> {
+    const all = (typeof keys === "string" ? [keys] : keys).map((k) => this.#key(k));
+    if (all.length === 0) return;
+    const out = await this.#session.s3.deleteKeys(this.bucket, all);
+    const failed = (out.Errors ?? []).filter((e) => e.Code !== "NoSuchKey");
+    if (failed.length > 0) {
+      const first = failed[0]!;
+      throw new AwsError(
+        `${failed.length} of ${all.length} objects could not be deleted, such as ${first.Key}: ${
+          first.Message ?? ""
+        }`,
+        { service: "S3", operation: "DeleteObjects", code: first.Code ?? "DeleteFailed" },
+      );
+    }
+  }
+
+  /**
+   * A store rooted at `prefix` inside this one, with the same session and
+   * encryption.
+   *
+   * @param prefix The sub-prefix (no leading or trailing `/`).
+   * @returns The store.
+   */
+  at(prefix: string): S3Store {
+    checkKey(prefix);
+    return new S3Store({
+      session: this.#session,
+      bucket: this.bucket,
+      prefix: this.prefix === "" ? prefix : `${this.prefix}/${prefix}`,
+      ...(this.sse !== undefined ? { sse: this.sse } : {}),
+    });
+  }
+
+  #key(key: string): string {
+    checkKey(key);
+    return this.prefix === "" ? key : `${this.prefix}/${key}`;
+  }
+}
+
+function checkKey(key: string): void {
+  if (
+    typeof key !== "string" || key === "" || key.startsWith("/") || key.includes("\\") ||
+    key.split("/").some((s) => s === "" || s === "." || s === "..")
+  ) {
+    throw new CloudknotInputError(
+      `Invalid store key "${key}": use relative, "/"-separated keys without empty, "." or ".." segments`,
+    );
+  }
+}
+
+/** Options for {@linkcode openS3Store}. */
+export interface OpenS3StoreOptions {
+  /** The session to use (default: one made by `AwsSession.create()` from the environment). */
+  session?: AwsSession;
+}
+
+/**
+ * Opens the store an `s3://bucket/prefix[?sse=AES256|aws:kms]` URL names.
+ * Without a session, it makes one from the environment: inside an AWS Batch
+ * container that is `AWS_REGION` and the container's credentials, against
+ * an emulator also `AWS_ENDPOINT_URL`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { openS3Store } from "@cloudknot/cloudknot";
+ *
+ * const run = await openS3Store("s3://my-bucket/cloudknot/squares/runs/20261126T120102Z-3f9a1c");
+ * console.log(run.prefix); // "cloudknot/squares/runs/20261126T120102Z-3f9a1c"
+ * ```
+ *
+ * @param url The store's URL.
+ * @param options The session to use.
+ * @returns The store.
+ */
+export async function openS3Store(
+  url: string | URL,
+  options: OpenS3StoreOptions = {},
+): Promise<S3Store> {
+  const parsed = typeof url === "string" ? parseS3Url(url) : url;
+  if (parsed.protocol !== "s3:" || parsed.hostname === "") {
+    throw new CloudknotInputError(`Invalid S3 store URL "${url}": use s3://bucket/prefix`);
+  }
+  const sse = parsed.searchParams.get("sse");
+  const prefix = decodeURIComponent(parsed.pathname.replace(/^\/+|\/+$/g, ""));
+  const session = options.session ?? await AwsSession.create();
+  return new S3Store({
+    session,
+    bucket: parsed.hostname,
+    prefix,
+    ...(sse !== null ? { sse: sse as S3Encryption } : {}),
+  });
+}
+
+function parseS3Url(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new CloudknotInputError(`Invalid S3 store URL "${url}": use s3://bucket/prefix`);
+  }
+}

@@ -1,0 +1,503 @@
+/**
+ * The AWS target: runs a knot's items as AWS Batch jobs, with an S3 bucket
+ * as the store. It is built from resources that already exist (the knot's
+ * job queue and job definition, the bucket), and follows the job contract
+ * every target shares.
+ *
+ * A run's objects live under `<prefix>/runs/<runId>/` in the bucket:
+ * `inputs` and `index` (written before any job is submitted; the index
+ * carries the run's manifest as metadata), `run.json` (the manifest with the
+ * jobs, written once they are submitted) and `out/<index>-<attempt>` (one
+ * record per attempt, written by the jobs).
+ *
+ * @module
+ */
+import type { AwsSession } from "../../aws/session.ts";
+import type { SubmitJobRequest } from "../../aws/services/batch.ts";
+import { describeJobs, stopJob } from "../../batch/jobs.ts";
+import { BATCH_LOG_GROUP, readLogStream } from "../../batch/log_stream.ts";
+import { type PollRound, type RunJob, RunPoller } from "../../batch/run_poller.ts";
+import { jobCommand, parseJobCommand } from "../../batch/command.ts";
+import { CloudknotInputError } from "../../errors.ts";
+import {
+  layoutPayload,
+  readManifest,
+  RUN_KEYS,
+  type RunManifest,
+  writeManifest,
+} from "../../job/payload.ts";
+import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
+import type { StateFile } from "../../state/state_file.ts";
+import { type S3Encryption, S3Store } from "../../store/s3.ts";
+import { type MapRequest, newRunId, type Target } from "../target.ts";
+import { MAX_ARRAY_SIZE, planJobs, SubmitError, submitJobOnce } from "./submit.ts";
+
+/** How many runs the state file remembers per knot. */
+export const RUNS_KEPT = 100;
+
+/** The metadata key of the index object that carries the run's manifest. */
+const MANIFEST_META = "cloudknot-run";
+
+/** Options for an {@linkcode AwsTarget}. */
+export interface AwsTargetOptions {
+  /** The AWS session. */
+  session: AwsSession;
+  /** The cloudknot config file, where runs and jobs are recorded. */
+  state: StateFile;
+  /** The knot's name. */
+  knot: string;
+  /** The bucket of the knot's job data. */
+  bucket: string;
+  /** The key prefix of the knot's job data, such as `cloudknot/<knot>`. */
+  prefix: string;
+  /** Server-side encryption for the objects the client writes. */
+  sse?: S3Encryption;
+  /** The job queue's ARN (or name). */
+  jobQueue: string;
+  /** The job definition's ARN (or `name:revision`). */
+  jobDefinition: string;
+  /** The attempts each item gets: the job definition's `retryStrategy.attempts`. */
+  attempts: number;
+  /** The AWS profile, for the state file's `[batch-jobs <profile> <region>]`. */
+  profile: string;
+  /** The AWS region, for the state file's `[batch-jobs <profile> <region>]`. */
+  region: string;
+  /** The shortest wait between poll rounds, in milliseconds. @default {2000} */
+  pollIntervalMs?: number;
+  /** The longest wait between poll rounds, in milliseconds. @default {30000} */
+  maxPollIntervalMs?: number;
+  /** The log group of the jobs' output. @default {"/aws/batch/job"} */
+  logGroup?: string;
+  /** The most items per array job (2 to 10,000); larger runs are split. @default {10000} */
+  maxArraySize?: number;
+  /** SubmitJob calls in flight at once (independent jobs). @default {10} */
+  submitConcurrency?: number;
+  /** Tags for every job, besides `cloudknot:knot` and `cloudknot:run`. */
+  tags?: Record<string, string>;
+  /** The wait before looking a job up by name a second time after a lost SubmitJob answer, ms. @default {2000} */
+  reconcileDelayMs?: number;
+  /** Called after each poll round of any run (diagnostics). */
+  onPoll?: (runId: string, round: PollRound) => void;
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/**
+ * Runs a knot's items on AWS Batch.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { AwsSession, encodeItems, StateFile } from "@cloudknot/cloudknot";
+ * import { AwsTarget } from "./aws_target.ts";
+ *
+ * const session = await AwsSession.create();
+ * const target = new AwsTarget({
+ *   session, state: new StateFile(), knot: "squares", bucket: "my-bucket", prefix: "cloudknot/squares",
+ *   jobQueue: queueArn, jobDefinition: definitionArn, attempts: 3, profile: session.profile, region: session.region,
+ * });
+ * const run = await target.map({ items: encodeItems([1, 2, 3]), starmap: false, env: {} });
+ * console.log(await run.results());
+ * ```
+ */
+export class AwsTarget implements Target {
+  /** Which target this is. */
+  readonly kind = "aws" as const;
+  #o: AwsTargetOptions;
+  #store: S3Store;
+
+  /**
+   * Makes an AWS target from resources that already exist.
+   *
+   * @param options The session, the state file, the knot's bucket, queue and job definition.
+   */
+  constructor(options: AwsTargetOptions) {
+    if (!NAME_RE.test(options.knot) || options.knot.length > 80) {
+      throw new CloudknotInputError(
+        `Invalid knot name "${options.knot}" for AWS Batch job names: use letters, digits, hyphens and underscores, starting with a letter or digit`,
+        { field: "knot" },
+      );
+    }
+    if (!Number.isInteger(options.attempts) || options.attempts < 1 || options.attempts > 10) {
+      throw new CloudknotInputError(
+        `attempts must be an integer from 1 to 10, not ${options.attempts}`,
+        { field: "attempts" },
+      );
+    }
+    const max = options.maxArraySize ?? MAX_ARRAY_SIZE;
+    if (!Number.isInteger(max) || max < 2 || max > MAX_ARRAY_SIZE) {
+      throw new CloudknotInputError(
+        `maxArraySize must be an integer from 2 to ${MAX_ARRAY_SIZE}, not ${max}`,
+        { field: "maxArraySize" },
+      );
+    }
+    this.#o = options;
+    this.#store = new S3Store({
+      session: options.session,
+      bucket: options.bucket,
+      prefix: options.prefix,
+      ...(options.sse !== undefined ? { sse: options.sse } : {}),
+    });
+  }
+
+  /** The store of the knot's job data (`s3://bucket/prefix`). */
+  get store(): S3Store {
+    return this.#store;
+  }
+
+  /**
+   * Uploads the run's inputs and index, submits its jobs (array jobs of at
+   * most 10,000 items, or one job per item), records the run in the state
+   * file, and returns its handle; the results are polled for in the
+   * background.
+   *
+   * @param request The encoded items and the map options.
+   * @returns The run's handle.
+   */
+  async map<T>(request: MapRequest): Promise<MapRun<T>> {
+    const o = this.#o;
+    const runId = newRunId();
+    const count = request.items.length;
+    const manifest: RunManifest = {
+      version: 1,
+      runId,
+      knot: o.knot,
+      count,
+      starmap: request.starmap,
+      createdAt: Date.now(),
+      attempts: o.attempts,
+    };
+    const info: RunInfo = {
+      knot: o.knot,
+      runId,
+      target: "aws",
+      total: count,
+      attempts: o.attempts,
+    };
+    if (count === 0 || request.signal?.aborted) {
+      const { run } = MapRun.create<T>(info, { startedAt: manifest.createdAt });
+      if (count > 0) await run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
+      return run;
+    }
+    const store = this.#store.at(`runs/${runId}`);
+    const { inputs, index } = layoutPayload(request.items);
+    await Promise.all([
+      store.put(RUN_KEYS.inputs, inputs),
+      store.put(RUN_KEYS.index, index, {
+        metadata: { [MANIFEST_META]: JSON.stringify(manifest) },
+      }),
+    ]);
+    const plan = planJobs(count, {
+      independent: request.jobType === "independent",
+      maxArraySize: o.maxArraySize ?? MAX_ARRAY_SIZE,
+    });
+    const jobs = await this.#submit(runId, store.url, plan, request);
+    manifest.jobs = jobs;
+    try {
+      await this.#record(runId, jobs);
+    } catch (e) {
+      // A run nobody can find again must not run: all or nothing.
+      await this.#stopJobs(jobs, "The run could not be recorded").catch(() => {});
+      throw e;
+    }
+    const { run, control } = this.#open<T>(info, store, jobs, manifest.createdAt, {
+      ...(request.signal ? { signal: request.signal } : {}),
+      cancelOnAbort: true,
+    });
+    // The manifest with its jobs, for collect() from anywhere. It is written
+    // while the first poll runs; until it is there, collect() finds the jobs
+    // by their names.
+    control.track(writeManifest(store, manifest).catch(() => {}));
+    return run;
+  }
+
+  /**
+   * Re-opens a run from any process: from its `run.json` in S3 (or, when
+   * that is missing, from the manifest on its index and its jobs found by
+   * name), then the same poll loop as `map`.
+   *
+   * @param runId The run's id.
+   * @param options `signal` stops waiting (the jobs go on).
+   * @returns The run's handle.
+   */
+  async collect<T>(runId: string, options: { signal?: AbortSignal } = {}): Promise<MapRun<T>> {
+    if (typeof runId !== "string" || !/^[A-Za-z0-9_-]+$/.test(runId)) {
+      throw new CloudknotInputError(`Invalid run id ${JSON.stringify(runId)}`, { field: "runId" });
+    }
+    const store = this.#store.at(`runs/${runId}`);
+    let manifest = await this.#manifest(store);
+    if (manifest === undefined) {
+      throw new CloudknotInputError(
+        `Knot ${this.#o.knot} has no run ${runId} in ${this.#store.url}: list its runs with knot.runs()`,
+        { field: "runId" },
+      );
+    }
+    if (manifest.jobs === undefined) {
+      manifest = { ...manifest, jobs: await this.#discoverJobs(runId) };
+      // Kept only when complete: the run may still be being submitted.
+      if (uncovered(manifest.count, manifest.jobs!).length === 0) {
+        await writeManifest(store, manifest).catch(() => {});
+      }
+    }
+    return this.#open<T>(
+      {
+        knot: this.#o.knot,
+        runId,
+        target: "aws",
+        total: manifest.count,
+        attempts: manifest.attempts,
+      },
+      store,
+      manifest.jobs!,
+      manifest.createdAt,
+      { ...(options.signal ? { signal: options.signal } : {}), cancelOnAbort: false },
+    ).run;
+  }
+
+  /**
+   * The knot's runs, oldest first: those the state file remembers and those
+   * found under `<prefix>/runs/` in the bucket.
+   *
+   * @returns Each run's manifest.
+   */
+  async runs(): Promise<RunManifest[]> {
+    const ids = new Set<string>();
+    const known = (await this.#o.state.get(`knot ${this.#o.knot}`, "runs")) ?? "";
+    for (const id of known.split(/\s+/)) if (id) ids.add(id);
+    for await (const id of this.#store.folders("runs/")) ids.add(id);
+    const manifests = await Promise.all(
+      [...ids].map((id) => this.#manifest(this.#store.at(`runs/${id}`))),
+    );
+    return manifests.filter((m): m is RunManifest => m !== undefined)
+      .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async #manifest(store: S3Store): Promise<RunManifest | undefined> {
+    const manifest = await readManifest(store);
+    if (manifest !== undefined) return manifest;
+    const head = await store.head(RUN_KEYS.index);
+    const meta = head?.metadata[MANIFEST_META];
+    if (meta === undefined) return undefined;
+    try {
+      return JSON.parse(meta) as RunManifest;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Finds a run's jobs by name on the queue (for runs whose `run.json` is missing). */
+  async #discoverJobs(runId: string): Promise<RunJob[]> {
+    const { batch } = this.#o.session;
+    const prefix = `${this.#o.knot}-${runId}-`;
+    const found = new Map<string, { jobId: string; createdAt: number }>();
+    for await (
+      const job of batch.listJobsAll({
+        jobQueue: this.#o.jobQueue,
+        filters: [{ name: "JOB_NAME", values: [`${prefix}*`] }],
+      })
+    ) {
+      if (!job.jobName.startsWith(prefix)) continue;
+      const seen = found.get(job.jobName);
+      if (seen === undefined || (job.createdAt ?? 0) < seen.createdAt) {
+        found.set(job.jobName, { jobId: job.jobId, createdAt: job.createdAt ?? 0 });
+      }
+    }
+    const details = await describeJobs(batch, [...found.values()].map((f) => f.jobId));
+    const jobs: RunJob[] = [];
+    for (const d of details.values()) {
+      const command = parseJobCommand(d.container?.command ?? []);
+      const size = d.arrayProperties?.size;
+      jobs.push({
+        jobId: d.jobId,
+        jobName: d.jobName,
+        offset: command.index ?? command.offset ?? 0,
+        size: size ?? 1,
+        array: size !== undefined,
+      });
+    }
+    return jobs.sort((a, b) => a.offset - b.offset);
+  }
+
+  async #submit(
+    runId: string,
+    runUrl: string,
+    plan: ReturnType<typeof planJobs>,
+    request: MapRequest,
+  ): Promise<RunJob[]> {
+    const o = this.#o;
+    const environment = Object.entries(request.env).map(([name, value]) => ({ name, value }));
+    const jobs: RunJob[] = new Array(plan.length);
+    let next = 0;
+    let failure: unknown;
+    const worker = async () => {
+      while (next < plan.length && failure === undefined) {
+        const n = next++;
+        const job = plan[n]!;
+        const jobName = `${o.knot}-${runId}-${n}`;
+        const submit: SubmitJobRequest = {
+          jobName,
+          jobQueue: o.jobQueue,
+          jobDefinition: o.jobDefinition,
+          containerOverrides: {
+            command: jobCommand({
+              run: runUrl,
+              starmap: request.starmap,
+              ...(job.array ? { offset: job.offset } : { index: job.offset }),
+            }),
+            ...(environment.length > 0 ? { environment } : {}),
+          },
+          tags: { ...o.tags, "cloudknot:knot": o.knot, "cloudknot:run": runId },
+          ...(job.array ? { arrayProperties: { size: job.size } } : {}),
+        };
+        try {
+          const { jobId } = await submitJobOnce(o.session.batch, submit, {
+            ...(o.reconcileDelayMs !== undefined ? { reconcileDelayMs: o.reconcileDelayMs } : {}),
+          });
+          jobs[n] = { jobId, jobName, ...job };
+        } catch (e) {
+          failure ??= e;
+        }
+      }
+    };
+    const width = Math.min(o.submitConcurrency ?? 10, plan.length);
+    await Promise.all(Array.from({ length: width }, worker));
+    if (failure !== undefined) {
+      const submitted = jobs.filter((j) => j !== undefined);
+      await this.#stopJobs(submitted, "The rest of the run could not be submitted").catch(() => {});
+      throw new SubmitError(
+        `Submitting run ${runId} of knot ${o.knot} failed after ${submitted.length} of ${plan.length} jobs ` +
+          `(${
+            (failure as Error)?.message ?? failure
+          }); the submitted jobs were stopped: fix the cause and map again`,
+        { cause: failure },
+      );
+    }
+    return jobs;
+  }
+
+  /** Records the run and its jobs in the state file. */
+  async #record(runId: string, jobs: RunJob[]): Promise<void> {
+    const o = this.#o;
+    await o.state.update((doc) => {
+      const knotSection = doc.get(`knot ${o.knot}`) ?? new Map<string, string>();
+      const runs = (knotSection.get("runs") ?? "").split(/\s+/).filter(Boolean);
+      runs.push(runId);
+      const dropped = runs.splice(0, Math.max(0, runs.length - RUNS_KEPT));
+      knotSection.set("runs", runs.join(" "));
+      doc.set(`knot ${o.knot}`, knotSection);
+      const jobsName = `batch-jobs ${o.profile} ${o.region}`;
+      const jobsSection = doc.get(jobsName) ?? new Map<string, string>();
+      for (const old of dropped) {
+        for (const [id, name] of jobsSection) {
+          if (name.startsWith(`${o.knot}-${old}-`)) jobsSection.delete(id);
+        }
+      }
+      for (const job of jobs) jobsSection.set(job.jobId.toLowerCase(), job.jobName);
+      doc.set(jobsName, jobsSection);
+    });
+  }
+
+  /** Makes the run's handle and starts its poll loop. */
+  #open<T>(
+    info: RunInfo,
+    store: S3Store,
+    jobs: RunJob[],
+    startedAt: number,
+    watch: { signal?: AbortSignal; cancelOnAbort: boolean },
+  ): { run: MapRun<T>; control: RunControl } {
+    const signal = watch.signal;
+    const o = this.#o;
+    const stop = new AbortController();
+    let polling: Promise<void> = Promise.resolve();
+    const { run, control } = MapRun.create<T>(info, {
+      startedAt,
+      onCancel: async (reason) => {
+        stop.abort();
+        await polling;
+        await this.#stopJobs(jobs, reason);
+      },
+      logs: (index, attempt) => this.#logs(jobs, index, attempt),
+    });
+    // Items no job covers (a submission that stopped part-way) end at once.
+    for (const i of uncovered(info.total, jobs)) {
+      control.settle({
+        version: 1,
+        status: "error",
+        kind: "infrastructure",
+        index: i,
+        attempt: 1,
+        jobId: "",
+        endedAt: Date.now(),
+        error: {
+          name: "MissingJobError",
+          message: `No AWS Batch job of run ${info.runId} runs item ${i}: map the item again`,
+        },
+      });
+    }
+    const poller = new RunPoller({
+      batch: o.session.batch,
+      run: store,
+      jobs,
+      attempts: info.attempts,
+      control,
+      total: info.total,
+      minIntervalMs: o.pollIntervalMs ?? 2000,
+      maxIntervalMs: o.maxPollIntervalMs ?? 30_000,
+      ...(o.onPoll ? { onRound: (round: PollRound) => o.onPoll!(info.runId, round) } : {}),
+    });
+    // map()'s signal cancels the run; collect()'s only stops waiting, as locally.
+    const abort = watch.cancelOnAbort
+      ? () => void run.cancel(String(signal?.reason ?? "The run was cancelled")).catch(() => {})
+      : () => stop.abort();
+    polling = poller.run(stop.signal).finally(() => signal?.removeEventListener("abort", abort));
+    control.track(polling);
+    if (signal?.aborted) abort();
+    else signal?.addEventListener("abort", abort, { once: true });
+    return { run, control };
+  }
+
+  /** Cancels or terminates a run's jobs, whichever their state allows. */
+  async #stopJobs(jobs: RunJob[], reason: string): Promise<void> {
+    if (jobs.length === 0) return;
+    const { batch } = this.#o.session;
+    const details = await describeJobs(batch, jobs.map((j) => j.jobId));
+    const all = [...details.values()];
+    const errors: unknown[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < all.length) {
+        const job = all[next++]!;
+        await stopJob(batch, job, `cloudknot: ${reason}`.slice(0, 1000)).catch((e) =>
+          errors.push(e)
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(10, all.length) }, worker));
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** The CloudWatch lines of one attempt of one item. */
+  async *#logs(jobs: RunJob[], index: number, attempt: number): AsyncGenerator<string> {
+    const job = jobs.find((j) => index >= j.offset && index < j.offset + j.size);
+    if (job === undefined) return;
+    const id = job.array ? `${job.jobId}:${index - job.offset}` : job.jobId;
+    const detail = (await describeJobs(this.#o.session.batch, [id])).get(id);
+    if (detail === undefined) return;
+    const stream = detail.attempts?.[attempt - 1]?.container?.logStreamName ??
+      (attempt === (detail.attempts?.length ?? 0) + 1
+        ? detail.container?.logStreamName
+        : undefined);
+    if (stream === undefined) return;
+    yield* readLogStream(this.#o.session.logs, stream, {
+      logGroup: this.#o.logGroup ?? BATCH_LOG_GROUP,
+    });
+  }
+}
+
+/** The items no job runs. */
+function uncovered(count: number, jobs: readonly RunJob[]): number[] {
+  const covered = new Uint8Array(count);
+  for (const job of jobs) covered.fill(1, job.offset, Math.min(count, job.offset + job.size));
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) if (covered[i] === 0) out.push(i);
+  return out;
+}
