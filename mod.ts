@@ -62,3 +62,4 @@ export * from "./src/resources/docker_names.ts";
 export * from "./src/resources/image_errors.ts";
 export * from "./src/resources/docker_repo.ts";
 export * from "./src/resources/docker_image.ts";
+export * from "./src/resources/gc.ts";

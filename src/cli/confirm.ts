@@ -4,6 +4,7 @@
  * @module
  */
 import { TextLineStream } from "../util/text_line_stream.ts";
+import type { CommandContext } from "./command.ts";
 import type { CliIo } from "./io.ts";
 
 /**
@@ -31,4 +32,28 @@ export async function confirm(io: CliIo, question: string): Promise<boolean> {
   } finally {
     await reader.cancel().catch(() => {});
   }
+}
+
+/**
+ * The rule every command that deletes follows: with `--yes` it goes ahead;
+ * on a terminal it asks; anywhere else (a script, CI) it is bad usage.
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (!await confirmDeletion(ctx, "knot squares and its 3 runs")) return 1;
+ * ```
+ *
+ * @param ctx The running command, with a `yes` flag.
+ * @param what What would be deleted, such as `knot squares and its 3 runs`.
+ * @returns Whether to delete; when the answer is no, "Nothing was deleted" is on stderr.
+ * @throws {UsageError} Without `--yes` when stdin is not a terminal.
+ */
+export async function confirmDeletion(ctx: CommandContext, what: string): Promise<boolean> {
+  if (ctx.flag("yes")) return true;
+  if (!ctx.io.stdin.isTerminal()) {
+    throw ctx.usage(`Clobbering deletes ${what}: pass --yes to confirm (stdin is not a terminal)`);
+  }
+  if (await confirm(ctx.io, `Delete ${what}?`)) return true;
+  await ctx.log("Nothing was deleted");
+  return false;
 }

@@ -6,7 +6,7 @@
 import { Knot } from "../../knot.ts";
 import { findLocalKnot, localKnotsDir, localRuns } from "../../targets/local/catalog.ts";
 import { defineCommand } from "../command.ts";
-import { confirm } from "../confirm.ts";
+import { confirmDeletion } from "../confirm.ts";
 import { TARGET_OPTION } from "../options.ts";
 import { resolveTarget } from "../target.ts";
 
@@ -33,17 +33,7 @@ export const knotClobber = defineCommand({
     const found = await findLocalKnot(name, { env: ctx.io.env });
     const runs = (await localRuns(found).runs()).length;
     const what = `knot ${name} and its ${runs} run${runs === 1 ? "" : "s"}`;
-    if (!ctx.flag("yes")) {
-      if (!ctx.io.stdin.isTerminal()) {
-        throw ctx.usage(
-          `Clobbering deletes ${what}: pass --yes to confirm (stdin is not a terminal)`,
-        );
-      }
-      if (!await confirm(ctx.io, `Delete ${what}?`)) {
-        await ctx.log("Nothing was deleted");
-        return 1;
-      }
-    }
+    if (!await confirmDeletion(ctx, what)) return 1;
     const knot = await Knot.create({ name, dir: localKnotsDir({ env: ctx.io.env }) });
     await knot.clobber();
     await ctx.print(`Clobbered ${what}`);

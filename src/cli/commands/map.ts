@@ -14,6 +14,7 @@ import { failureSummary, writeItems } from "../item_output.ts";
 import { knotNameFor } from "../knot_name.ts";
 import { checkModulePath } from "../module_path.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
+import { pairs } from "../pairs.ts";
 import { resolveTarget } from "../target.ts";
 
 /** The exit code after an interrupt (128 + SIGINT). */
@@ -102,12 +103,7 @@ export const map = defineCommand({
     if (module === undefined && name === undefined) {
       throw ctx.usage("map needs a module, or --name of an existing knot");
     }
-    const env: Record<string, string> = {};
-    for (const pair of ctx.strings("env")) {
-      const eq = pair.indexOf("=");
-      if (eq <= 0) throw ctx.usage(`--env takes NAME=VALUE, not "${pair}"`);
-      env[pair.slice(0, eq)] = pair.slice(eq + 1);
-    }
+    const env = pairs(ctx, "env");
     const concurrency = ctx.integer("concurrency", { min: 1 });
     const retries = ctx.integer("retries", { min: 1 });
     const timeout = ctx.positive("timeout");

@@ -1,0 +1,176 @@
+/**
+ * `configure`: the AWS profile, region, S3 bucket and ECR repository that
+ * cloudknot uses, kept in `[aws]` of the config file.
+ *
+ * @module
+ */
+import { type BucketSse, validateSse } from "../../resources/bucket.ts";
+import {
+  AWS_SECTION,
+  FROM_ENV_PROFILE,
+  getEcrRepo,
+  getProfile,
+  getRegion,
+  getS3Params,
+  listProfiles,
+  resolveS3Params,
+  setEcrRepo,
+  setProfile,
+  setRegion,
+  setS3Params,
+  validateEcrRepoName,
+} from "../../settings.ts";
+import { cliSettings } from "../aws.ts";
+import { defineCommand } from "../command.ts";
+import { JSON_OPTION } from "../options.ts";
+import { Prompter } from "../prompt.ts";
+
+/** `configure`. */
+export const configure = defineCommand({
+  name: "configure",
+  summary: "Set the AWS profile, region, S3 bucket and ECR repository cloudknot uses",
+  description:
+    "Options set values for scripts; on a terminal it asks for anything not given, with the " +
+    "current value as the default (press Enter to keep it). The profile must be in the shared " +
+    `AWS files, or "${FROM_ENV_PROFILE}" for the credential chain (environment, SSO helpers, ` +
+    "instance roles); the region is checked with EC2; the bucket is created when missing and " +
+    "configured (encryption, no public access, TLS only, job data expiry). The ECR repository is " +
+    "made on the first push. Everything goes into [aws] of the config file " +
+    "($CLOUDKNOT_CONFIG_FILE or ~/.aws/cloudknot), with configured = True. With --json, " +
+    '{"configFile","profile","region","bucket","sse","ecrRepo"}.',
+  args: [],
+  options: {
+    profile: {
+      type: "string",
+      value: "NAME",
+      description: `An AWS profile of ~/.aws/config or ~/.aws/credentials, or ${FROM_ENV_PROFILE}`,
+    },
+    region: { type: "string", value: "REGION", description: "The AWS region, such as eu-west-1" },
+    bucket: {
+      type: "string",
+      value: "BUCKET",
+      description: "The S3 bucket for job data (default: cloudknot-<account id>-<region>)",
+    },
+    sse: {
+      type: "string",
+      value: "AES256|aws:kms",
+      description: "The bucket's default encryption (default: AES256)",
+    },
+    "expire-days": {
+      type: "string",
+      value: "N|never",
+      description: "Days after which job data in the bucket expires (default: 30)",
+    },
+    "ecr-repo": {
+      type: "string",
+      value: "NAME",
+      description: "The ECR repository images are pushed to (default: cloudknot)",
+    },
+    ...JSON_OPTION,
+  },
+  examples: [
+    {
+      description: "Configure for scripts, with no questions",
+      command:
+        "cloudknot configure --profile default --region eu-west-1 --bucket my-lab-cloudknot --ecr-repo cloudknot",
+    },
+    { description: "Answer questions on the terminal", command: "cloudknot configure" },
+  ],
+  async run(ctx) {
+    const settings = cliSettings(ctx);
+    const { state } = settings;
+    const given = {
+      profile: ctx.string("profile"),
+      region: ctx.string("region"),
+      bucket: ctx.string("bucket"),
+      sse: ctx.string("sse"),
+      ecrRepo: ctx.string("ecr-repo"),
+    };
+    // Check what can be checked before any question or AWS call.
+    if (given.sse !== undefined) validateSse(given.sse);
+    if (given.ecrRepo !== undefined) validateEcrRepoName(given.ecrRepo);
+    const expireText = ctx.string("expire-days");
+    let expireAfterDays: number | "never" | undefined;
+    if (expireText === "never") expireAfterDays = "never";
+    else if (expireText !== undefined) expireAfterDays = ctx.integer("expire-days", { min: 1 });
+
+    const stored = await state.section(AWS_SECTION) ?? new Map<string, string>();
+    const interactive = ctx.io.stdin.isTerminal();
+    const prompter = new Prompter(ctx.io);
+    try {
+      // The profile first: it decides the region and the account.
+      let profile = given.profile;
+      if (profile === undefined && interactive) {
+        const { profileNames } = await listProfiles(settings);
+        await ctx.log(
+          ctx.err("dim", `Profiles: ${[...profileNames, FROM_ENV_PROFILE].join(", ")}`),
+        );
+        profile = await prompter.ask("AWS profile", await getProfile(settings));
+      }
+      if (profile !== undefined && profile !== stored.get("profile")) {
+        await setProfile(profile, settings);
+      }
+
+      let region = given.region;
+      if (region === undefined && interactive) {
+        region = await prompter.ask(
+          "AWS region",
+          await getRegion(settings).catch(() => undefined),
+        );
+      }
+      if (region !== undefined && region !== stored.get("region")) {
+        await setRegion(region, settings);
+      }
+
+      let bucket = given.bucket;
+      let sse: string | undefined = given.sse;
+      if (interactive && (bucket === undefined || sse === undefined)) {
+        const current = await resolveS3Params(settings);
+        bucket ??= await prompter.ask("S3 bucket for job data", current.bucket);
+        sse ??= await prompter.ask("Bucket encryption (AES256 or aws:kms)", current.sse);
+      }
+      const s3 = await setS3Params({
+        ...(bucket !== undefined ? { bucket } : {}),
+        ...(sse !== undefined ? { sse: validateSse(sse) as BucketSse } : {}),
+        ...(expireAfterDays !== undefined ? { expireAfterDays } : {}),
+      }, settings);
+
+      let ecrRepo = given.ecrRepo;
+      if (ecrRepo === undefined && interactive) {
+        ecrRepo = await prompter.ask("ECR repository for images", await getEcrRepo(settings));
+      }
+      if (ecrRepo !== undefined && ecrRepo !== stored.get("ecr-repo")) {
+        await setEcrRepo(ecrRepo, settings);
+      }
+      await state.set(AWS_SECTION, "configured", "True");
+
+      const result = {
+        configFile: state.path,
+        profile: await getProfile(settings),
+        region: await getRegion(settings),
+        bucket: s3.bucket,
+        sse: (await getS3Params(settings)).sse,
+        ecrRepo: await getEcrRepo(settings),
+      };
+      if (ctx.flag("json")) {
+        await ctx.print(JSON.stringify(result));
+        return 0;
+      }
+      const rows: [string, string][] = [
+        ["profile", result.profile],
+        ["region", result.region],
+        ["bucket", `${result.bucket} (${result.sse})`],
+        ["ecr-repo", result.ecrRepo],
+      ];
+      await ctx.print(
+        [
+          `Configured cloudknot in ${result.configFile}`,
+          ...rows.map(([k, v]) => `  ${ctx.out("bold", k.padEnd(8))}  ${v}`),
+        ].join("\n"),
+      );
+      return 0;
+    } finally {
+      await prompter.close();
+    }
+  },
+});

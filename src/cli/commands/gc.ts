@@ -1,0 +1,83 @@
+/**
+ * `gc`: finds (and with `--yes` deletes) the AWS resources cloudknot made
+ * that no record of the config file refers to.
+ *
+ * @module
+ */
+import { deleteGarbage, findGarbage, type GarbageItem } from "../../resources/gc.ts";
+import { cliSession, cliSettings } from "../aws.ts";
+import { defineCommand } from "../command.ts";
+import { JSON_OPTION } from "../options.ts";
+import { renderTable } from "../table.ts";
+
+/** `gc`. */
+export const gc = defineCommand({
+  name: "gc",
+  summary: "Find the AWS resources cloudknot made that nothing refers to; delete them with --yes",
+  description:
+    "Looks, in the configured region (and IAM), for resources tagged ManagedBy=cloudknot that " +
+    "no record of the config file refers to: job queues, compute environments, job " +
+    "definitions, launch templates, IAM roles and instance profiles, security groups, the " +
+    "pieces of a VPC of its own, ECR repositories, and the job data (cloudknot/<knot>/ in the " +
+    "bucket) of knots no longer recorded. It is a dry run: it prints what it would delete. With " +
+    "--yes it deletes them, in dependency order, tolerating pieces already gone, and exits with " +
+    "1 if any could not be deleted. Never the default VPC, the default repository or a bucket. " +
+    'With --json, {"dryRun","items":[{"kind","id","arn","owner","reason"}],"deleted":[...],' +
+    '"failed":[{"item","error"}]}.',
+  args: [],
+  options: {
+    yes: { type: "boolean", short: "y", description: "Delete what it finds" },
+    ...JSON_OPTION,
+  },
+  examples: [
+    { description: "See what is left over (a dry run)", command: "cloudknot gc" },
+    { description: "Delete it", command: "cloudknot gc --yes" },
+  ],
+  async run(ctx) {
+    const settings = cliSettings(ctx);
+    const session = await cliSession(ctx, settings);
+    const json = ctx.flag("json");
+    const dryRun = !ctx.flag("yes");
+    if (!json) {
+      await ctx.log(ctx.err("dim", `Looking for leftovers in ${session.region} and IAM…`));
+    }
+    const items = await findGarbage({ ...settings, session });
+    const table = (list: GarbageItem[]) =>
+      renderTable(
+        ["KIND", "ID", "OWNER", "WHY"],
+        list.map((g) => [g.kind, g.id, g.owner ?? "-", g.reason]),
+        ctx.out,
+      );
+    if (dryRun) {
+      if (json) {
+        await ctx.print(JSON.stringify({ dryRun, items, deleted: [], failed: [] }));
+      } else if (items.length === 0) await ctx.print("Nothing to collect");
+      else {
+        await ctx.print(table(items));
+        await ctx.log(
+          `Dry run: ${items.length} resource${
+            items.length === 1 ? "" : "s"
+          } would be deleted; run \`cloudknot gc --yes\` to delete them`,
+        );
+      }
+      return 0;
+    }
+    const result = await deleteGarbage(items, {
+      ...settings,
+      session,
+      onDelete: (g) => {
+        if (!json) ctx.log(ctx.err("dim", `Deleting ${g.kind} ${g.id}`)).catch(() => {});
+      },
+    });
+    if (json) {
+      await ctx.print(JSON.stringify({ dryRun, items, ...result }));
+    } else {
+      if (result.deleted.length > 0) await ctx.print(table(result.deleted));
+      await ctx.log(`Deleted ${result.deleted.length} of ${items.length}`);
+      for (const { item, error } of result.failed) {
+        await ctx.log(ctx.err("red", `Could not delete ${item.kind} ${item.id}: ${error}`));
+      }
+    }
+    return result.failed.length > 0 ? 1 : 0;
+  },
+});

@@ -1,0 +1,47 @@
+/**
+ * `image clobber <name>`: removes an image's local images and build files.
+ *
+ * @module
+ */
+import { CloudknotInputError } from "../../errors.ts";
+import { DockerImage } from "../../resources/docker_image.ts";
+import { cliSettings } from "../aws.ts";
+import { defineCommand } from "../command.ts";
+import { confirmDeletion } from "../confirm.ts";
+import { cliDocker } from "../docker.ts";
+
+/** `image clobber <name>`. */
+export const imageClobber = defineCommand({
+  group: "image",
+  name: "clobber",
+  summary: "Remove an image's local images, the files cloudknot wrote and its record",
+  description:
+    "Removes cloudknot/<name>:<tag> and the pushed tags from this machine, only the files " +
+    "cloudknot wrote into the build directory, and [docker-image <name>] of the config file. " +
+    "The pushed image stays in its repository (remove the repository with `repo clobber`). " +
+    "Asks first on a terminal; anywhere else it needs --yes.",
+  args: [{ name: "name", required: true, description: "The image's name" }],
+  options: { yes: { type: "boolean", short: "y", description: "Do not ask: remove it" } },
+  examples: [{
+    description: "Remove the image square without asking",
+    command: "cloudknot image clobber square --yes",
+  }],
+  async run(ctx) {
+    const name = ctx.arg("name")!;
+    const { state } = cliSettings(ctx);
+    if ((await state.section(`docker-image ${name}`)) === undefined) {
+      throw new CloudknotInputError(
+        `There is no image named "${name}" in ${state.path}: see \`cloudknot image list\``,
+        { field: "name" },
+      );
+    }
+    if (!await confirmDeletion(ctx, `image ${name} (its local images and build files)`)) return 1;
+    const image = await DockerImage.create({ name, state, docker: cliDocker(ctx) });
+    const removed = image.images;
+    await image.clobber();
+    await ctx.print(
+      `Clobbered image ${name}${removed.length > 0 ? `: removed ${removed.join(", ")}` : ""}`,
+    );
+    return 0;
+  },
+});

@@ -1,0 +1,54 @@
+/**
+ * `image list`: the images the config file records.
+ *
+ * @module
+ */
+import { cliSettings } from "../aws.ts";
+import { defineCommand } from "../command.ts";
+import { JSON_OPTION } from "../options.ts";
+import { renderTable } from "../table.ts";
+
+/** `image list`. */
+export const imageList = defineCommand({
+  group: "image",
+  name: "list",
+  summary: "List the images of the config file: local tags and where each was pushed",
+  description: "Reads the config file only. With --json, an array of " +
+    '{"name","images","baseImage","buildPath","repoUri","imageUri","region","profile"}.',
+  args: [],
+  options: { ...JSON_OPTION },
+  examples: [{ description: "List the images", command: "cloudknot image list" }],
+  async run(ctx) {
+    const doc = await cliSettings(ctx).state.read();
+    const images = [...doc]
+      .filter(([section]) => section.startsWith("docker-image "))
+      .map(([section, keys]) => {
+        const get = (key: string) => keys.get(key) || null;
+        return {
+          name: section.slice("docker-image ".length),
+          images: (keys.get("images") ?? "").split(/\s+/).filter((s) => s !== ""),
+          baseImage: get("base-image"),
+          buildPath: get("build-path"),
+          repoUri: get("repo-uri"),
+          imageUri: get("image-uri"),
+          region: get("region"),
+          profile: get("profile"),
+        };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+    if (ctx.flag("json")) {
+      await ctx.print(JSON.stringify(images));
+      return 0;
+    }
+    if (images.length === 0) {
+      await ctx.log("No images yet: build one with `cloudknot image build`");
+      return 0;
+    }
+    await ctx.print(renderTable(
+      ["NAME", "LOCAL", "PUSHED"],
+      images.map((i) => [i.name, i.images.join(" ") || "-", i.imageUri ?? "-"]),
+      ctx.out,
+    ));
+    return 0;
+  },
+});

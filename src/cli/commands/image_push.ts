@@ -1,0 +1,54 @@
+/**
+ * `image push <name>`: pushes an image's latest build to Amazon ECR.
+ *
+ * @module
+ */
+import { DockerImage } from "../../resources/docker_image.ts";
+import { DockerRepo } from "../../resources/docker_repo.ts";
+import { getEcrRepo } from "../../settings.ts";
+import { cliSession, cliSettings } from "../aws.ts";
+import { defineCommand } from "../command.ts";
+import { cliDocker } from "../docker.ts";
+import { JSON_OPTION } from "../options.ts";
+
+/** `image push <name>`. */
+export const imagePush = defineCommand({
+  group: "image",
+  name: "push",
+  summary: "Push an image's latest build, with each of its tags, to an ECR repository",
+  description:
+    "Creates the repository when missing, logs Docker in through ECR's GetAuthorizationToken " +
+    "(into ~/.cloudknot/docker-config, never ~/.docker), pushes, and records the image by " +
+    "digest: job definitions use <repo>@sha256:…, which pushing the same tag again never " +
+    'changes. With --json, {"name","repoUri","imageUri","digest","tags"}.',
+  args: [{ name: "name", required: true, description: "The image's name (see `image build`)" }],
+  options: {
+    repo: {
+      type: "string",
+      value: "REPO",
+      description: "The ECR repository (default: the configured one, else cloudknot)",
+    },
+    quiet: { type: "boolean", short: "q", description: "Do not show Docker's output" },
+    ...JSON_OPTION,
+  },
+  examples: [{
+    description: "Push the image square to the repository my-knots",
+    command: "cloudknot image push square --repo my-knots",
+  }],
+  async run(ctx) {
+    const name = ctx.arg("name")!;
+    const settings = cliSettings(ctx);
+    const docker = cliDocker(ctx, { quiet: ctx.flag("quiet") });
+    const session = await cliSession(ctx, settings);
+    const image = await DockerImage.create({ name, state: settings.state, session, docker });
+    const repo = await DockerRepo.create({
+      name: ctx.string("repo") ?? await getEcrRepo(settings),
+      session,
+      state: settings.state,
+    });
+    const pushed = await image.push({ repo });
+    if (ctx.flag("json")) await ctx.print(JSON.stringify({ name, ...pushed }));
+    else await ctx.print(`Pushed ${pushed.tags.join(", ")} of ${name}: ${pushed.imageUri}`);
+    return 0;
+  },
+});

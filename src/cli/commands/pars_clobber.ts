@@ -1,0 +1,60 @@
+/**
+ * `pars clobber <name>`: deletes what a Pars made.
+ *
+ * @module
+ */
+import { ResourceDoesNotExistError } from "../../resources/errors.ts";
+import { Pars } from "../../resources/pars.ts";
+import { CloudknotInputError } from "../../errors.ts";
+import { cliSession, cliSettings } from "../aws.ts";
+import { defineCommand } from "../command.ts";
+import { confirmDeletion } from "../confirm.ts";
+
+/** `pars clobber <name>`. */
+export const parsClobber = defineCommand({
+  group: "pars",
+  name: "clobber",
+  summary: "Delete a Pars' roles, security group and VPC (never the default VPC)",
+  description:
+    "Deletes only what the Pars made, in dependency order, and removes [pars <name>] from the " +
+    "config file. It refuses while a knot uses the Pars, unless --force. Asks first on a " +
+    "terminal; anywhere else it needs --yes. A Pars whose resources are already partly gone is " +
+    "forgotten; `cloudknot gc` finds what is left of it.",
+  args: [{ name: "name", required: true, description: "The Pars' name" }],
+  options: {
+    force: { type: "boolean", description: "Delete it even while knots use it" },
+    yes: { type: "boolean", short: "y", description: "Do not ask: delete it" },
+  },
+  examples: [{
+    description: "Delete the Pars lab without asking",
+    command: "cloudknot pars clobber lab --yes",
+  }],
+  async run(ctx) {
+    const name = ctx.arg("name")!;
+    const settings = cliSettings(ctx);
+    if ((await settings.state.section(`pars ${name}`)) === undefined) {
+      throw new CloudknotInputError(
+        `There is no Pars named "${name}" in ${settings.state.path}: see \`cloudknot pars list\``,
+        { field: "name" },
+      );
+    }
+    if (!await confirmDeletion(ctx, `Pars ${name} (its IAM roles, security group and network)`)) {
+      return 1;
+    }
+    let pars: Pars;
+    try {
+      pars = await Pars.create({ ...settings, session: await cliSession(ctx, settings), name });
+    } catch (e) {
+      if (!(e instanceof ResourceDoesNotExistError)) throw e;
+      await ctx.log(
+        `Pars ${name} was already partly gone (${e.missing.join(", ")}); its record is removed. ` +
+          "Run `cloudknot gc` to find what is left of it",
+      );
+      await ctx.print(`Forgot Pars ${name}`);
+      return 0;
+    }
+    await pars.clobber({ force: ctx.flag("force") });
+    await ctx.print(`Clobbered Pars ${name}: ${pars.created.length} resources deleted`);
+    return 0;
+  },
+});

@@ -1,0 +1,46 @@
+/**
+ * `pars list`: the Pars the config file records.
+ *
+ * @module
+ */
+import { cliSettings } from "../aws.ts";
+import { defineCommand } from "../command.ts";
+import { JSON_OPTION } from "../options.ts";
+import { readParsRecords } from "../pars_view.ts";
+import { renderTable } from "../table.ts";
+
+/** `pars list`. */
+export const parsList = defineCommand({
+  group: "pars",
+  name: "list",
+  summary: "List the Pars of the config file: region, VPC and the knots that use each",
+  description: "Reads the config file only (no AWS call). With --json, an array of " +
+    '{"name","region","profile","vpc","subnets","securityGroup","useDefaultVpc","bucket",' +
+    '"policies","roles","knots"}.',
+  args: [],
+  options: { ...JSON_OPTION },
+  examples: [{ description: "List the Pars", command: "cloudknot pars list" }],
+  async run(ctx) {
+    const records = await readParsRecords(cliSettings(ctx).state);
+    if (ctx.flag("json")) {
+      await ctx.print(JSON.stringify(records));
+      return 0;
+    }
+    if (records.length === 0) {
+      await ctx.log("No Pars yet: make one with `cloudknot pars create`");
+      return 0;
+    }
+    await ctx.print(renderTable(
+      ["NAME", "REGION", "PROFILE", "VPC", "KNOTS"],
+      records.map((p) => [
+        p.name,
+        p.region,
+        p.profile,
+        `${p.vpc}${p.useDefaultVpc ? " (default)" : ""}`,
+        p.knots.length === 0 ? "-" : p.knots.join(", "),
+      ]),
+      ctx.out,
+    ));
+    return 0;
+  },
+});

@@ -1,0 +1,71 @@
+/**
+ * `repo clobber <name>`: deletes an ECR repository and its images.
+ *
+ * @module
+ */
+import { AwsError } from "../../aws/error.ts";
+import { CloudknotInputError } from "../../errors.ts";
+import { DockerRepo } from "../../resources/docker_repo.ts";
+import { DefaultRepositoryError } from "../../resources/image_errors.ts";
+import { getEcrRepo } from "../../settings.ts";
+import { cliSession, cliSettings } from "../aws.ts";
+import { defineCommand } from "../command.ts";
+import { confirmDeletion } from "../confirm.ts";
+
+/** `repo clobber <name>`. */
+export const repoClobber = defineCommand({
+  group: "repo",
+  name: "clobber",
+  summary: "Delete an ECR repository cloudknot made, with every image in it",
+  description:
+    "Only a repository the config file records or that is tagged ManagedBy=cloudknot; never " +
+    "the default repository, which every knot shares. A recorded repository that is already " +
+    "gone is forgotten. Asks first on a terminal; anywhere else it needs --yes.",
+  args: [{ name: "name", required: true, description: "The repository's name" }],
+  options: { yes: { type: "boolean", short: "y", description: "Do not ask: delete it" } },
+  examples: [{
+    description: "Delete the repository my-knots without asking",
+    command: "cloudknot repo clobber my-knots --yes",
+  }],
+  async run(ctx) {
+    const name = ctx.arg("name")!;
+    const settings = cliSettings(ctx);
+    if (name === await getEcrRepo(settings)) throw new DefaultRepositoryError(name);
+    const session = await cliSession(ctx, settings);
+    const section = `docker-repos ${session.profile} ${session.region}`;
+    const recorded = (await settings.state.get(section, name)) !== undefined;
+    let found;
+    try {
+      found = (await session.ecr.describeRepositories({ repositoryNames: [name] }))
+        .repositories?.find((r) => r.repositoryName === name);
+    } catch (e) {
+      if (!(e instanceof AwsError && e.code === "RepositoryNotFoundException")) throw e;
+    }
+    if (found === undefined) {
+      if (!recorded) {
+        throw new CloudknotInputError(
+          `There is no repository named "${name}" in ${session.region}: see \`cloudknot repo list\``,
+          { field: "name" },
+        );
+      }
+      await settings.state.remove(section, name);
+      await ctx.print(`Forgot repository ${name}: it was already gone`);
+      return 0;
+    }
+    const tags = found.repositoryArn
+      ? (await session.ecr.listTagsForResource({ resourceArn: found.repositoryArn })).tags ?? []
+      : [];
+    if (!recorded && !tags.some((t) => t.Key === "ManagedBy" && t.Value === "cloudknot")) {
+      throw new CloudknotInputError(
+        `Repository ${name} was not made by cloudknot (no ManagedBy=cloudknot tag, not in ` +
+          `${settings.state.path}): delete it with the AWS console or CLI if you mean to`,
+        { field: "name" },
+      );
+    }
+    if (!await confirmDeletion(ctx, `repository ${name} and every image in it`)) return 1;
+    const repo = await DockerRepo.create({ name, session, state: settings.state });
+    await repo.clobber({ env: ctx.io.env });
+    await ctx.print(`Clobbered repository ${name}`);
+    return 0;
+  },
+});

@@ -1,0 +1,132 @@
+/**
+ * `repo list`: the ECR repositories cloudknot knows.
+ *
+ * @module
+ */
+import type { AwsSession } from "../../aws/session.ts";
+import { getEcrRepo } from "../../settings.ts";
+import { cliSession, cliSettings } from "../aws.ts";
+import { defineCommand } from "../command.ts";
+import { JSON_OPTION } from "../options.ts";
+import { renderTable } from "../table.ts";
+
+/** One repository of `repo list`. */
+export interface RepoRow {
+  /** The repository's name. */
+  name: string;
+  /** Its URI, when known. */
+  uri: string | null;
+  /** Whether it is the default repository. */
+  default: boolean;
+  /** Whether the config file's `[docker-repos <profile> <region>]` of this session has it. */
+  recorded: boolean;
+  /** Whether it is tagged `ManagedBy=cloudknot`. */
+  managed: boolean;
+  /** Whether it exists in ECR. */
+  exists: boolean;
+  /** Its images, when it exists. */
+  images: number | null;
+}
+
+/**
+ * The repositories of this session's profile and region that cloudknot
+ * knows: those the config file records, those tagged
+ * `ManagedBy=cloudknot`, and the default one when it exists.
+ *
+ * @example Usage
+ * ```ts ignore
+ * for (const row of await knownRepos(session, { recorded, defaultName: "cloudknot" })) console.log(row.name);
+ * ```
+ *
+ * @param session The AWS session.
+ * @param known The recorded repositories (name to URI) and the default repository's name.
+ * @returns One row per repository, sorted by name.
+ */
+export async function knownRepos(
+  session: AwsSession,
+  known: { recorded: Map<string, string>; defaultName: string },
+): Promise<RepoRow[]> {
+  const rows = new Map<string, RepoRow>();
+  for await (const repo of session.ecr.describeRepositoriesAll({})) {
+    const name = repo.repositoryName;
+    if (!name) continue;
+    const tags = repo.repositoryArn
+      ? (await session.ecr.listTagsForResource({ resourceArn: repo.repositoryArn })).tags ?? []
+      : [];
+    const managed = tags.some((t) => t.Key === "ManagedBy" && t.Value === "cloudknot");
+    if (!managed && !known.recorded.has(name) && name !== known.defaultName) continue;
+    const images = await Array.fromAsync(
+      session.ecr.listImagesAll({ repositoryName: name }),
+    ).then((ids) => new Set(ids.map((i) => i.imageDigest)).size);
+    rows.set(name, {
+      name,
+      uri: repo.repositoryUri ?? null,
+      default: name === known.defaultName,
+      recorded: known.recorded.has(name),
+      managed,
+      exists: true,
+      images,
+    });
+  }
+  for (const [name, uri] of known.recorded) {
+    if (rows.has(name)) continue;
+    rows.set(name, {
+      name,
+      uri,
+      default: name === known.defaultName,
+      recorded: true,
+      managed: false,
+      exists: false,
+      images: null,
+    });
+  }
+  return [...rows.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** `repo list`. */
+export const repoList = defineCommand({
+  group: "repo",
+  name: "list",
+  summary: "List the ECR repositories cloudknot knows, in the configured region",
+  description:
+    "The repositories of [docker-repos <profile> <region>] in the config file, those tagged " +
+    "ManagedBy=cloudknot, and the default one. A recorded repository that ECR no longer has " +
+    "shows as gone (`cloudknot gc` or `repo clobber` forgets it). With --json, an array of " +
+    '{"name","uri","default","recorded","managed","exists","images"}.',
+  args: [],
+  options: { ...JSON_OPTION },
+  examples: [{ description: "List the repositories", command: "cloudknot repo list" }],
+  async run(ctx) {
+    const settings = cliSettings(ctx);
+    const session = await cliSession(ctx, settings);
+    const section = await settings.state.section(
+      `docker-repos ${session.profile} ${session.region}`,
+    );
+    const rows = await knownRepos(session, {
+      recorded: section ?? new Map(),
+      defaultName: await getEcrRepo(settings),
+    });
+    if (ctx.flag("json")) {
+      await ctx.print(JSON.stringify(rows));
+      return 0;
+    }
+    if (rows.length === 0) {
+      await ctx.log(
+        `No repositories in ${session.region} yet: \`cloudknot image push\` makes one`,
+      );
+      return 0;
+    }
+    await ctx.print(renderTable(
+      ["NAME", "IMAGES", "URI", "NOTE"],
+      rows.map((r) => [
+        r.name,
+        r.images === null ? "-" : String(r.images),
+        r.uri ?? "-",
+        [r.default ? "default" : "", r.exists ? "" : "gone", r.managed ? "" : "not tagged"]
+          .filter((s) => s !== "").join(", "),
+      ]),
+      ctx.out,
+    ));
+    return 0;
+  },
+});

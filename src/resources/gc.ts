@@ -1,0 +1,544 @@
+/**
+ * Garbage collection: finds the AWS resources cloudknot made (tagged
+ * `ManagedBy=cloudknot`) that no section of the config file refers to any
+ * more, and deletes them in dependency order. The original had no such
+ * thing (its issues #136 and #144); resources whose records were lost stayed
+ * and cost money.
+ *
+ * A resource is kept when any value of the config file names it (its id,
+ * name or ARN), when its `cloudknot:knot` tag names a knot the file records
+ * in this region, or when its `cloudknot:pars` tag names a Pars the file
+ * records (for IAM, in any region; for the network, in this region). The
+ * default VPC and its subnets, default security groups, main route tables,
+ * the default ECR repository and the buckets themselves are never garbage.
+ *
+ * @module
+ */
+import { AwsError } from "../aws/error.ts";
+import type { AwsSession } from "../aws/session.ts";
+import type { Filter } from "../aws/services/ec2.ts";
+import { CloudknotError, CloudknotInputError } from "../errors.ts";
+import { StateFile } from "../state/state_file.ts";
+import {
+  getEcrRepo,
+  resolveS3Params,
+  sessionFromSettings,
+  type SettingsOptions,
+} from "../settings.ts";
+import { deleteBatchEnvironment, type WaitOptions } from "./batch_environment.ts";
+import { JOB_DATA_PREFIX } from "./bucket.ts";
+import {
+  deleteInstanceProfile,
+  deleteRole,
+  getInstanceProfile,
+  MANAGED_BY_TAG,
+  PARS_TAG_KEY,
+  ROLE_SPECS,
+} from "./_iam_roles.ts";
+import { ignoreGone, isAwsCode } from "./_ledger.ts";
+import { deleteInternetGateway, deleteRouteTable } from "./_network.ts";
+
+/** The tag key that names the knot a resource belongs to. */
+export const KNOT_TAG_KEY = "cloudknot:knot";
+
+/** The kinds of garbage, in the order they are deleted. */
+export const GARBAGE_KINDS = [
+  "job-queue",
+  "compute-environment",
+  "job-definition",
+  "launch-template",
+  "instance-profile",
+  "role",
+  "security-group",
+  "route-table",
+  "internet-gateway",
+  "subnet",
+  "vpc",
+  "repository",
+  "job-data",
+] as const;
+
+/** A kind of garbage. */
+export type GarbageKind = typeof GARBAGE_KINDS[number];
+
+/** One resource nothing refers to. */
+export interface GarbageItem {
+  /** What it is. */
+  kind: GarbageKind;
+  /** Its id or name; for job data, `s3://<bucket>/<prefix>`. */
+  id: string;
+  /** Its ARN, when it has one. */
+  arn?: string;
+  /** Whom its tags say it belonged to, such as `pars lab` or `knot squares`. */
+  owner?: string;
+  /** Why it is garbage. */
+  reason: string;
+}
+
+/** Options of {@linkcode findGarbage} and {@linkcode deleteGarbage}. */
+export interface GcOptions extends SettingsOptions {
+  /** The AWS session (default: one made from the settings). */
+  session?: AwsSession;
+  /** How to wait for Batch resources to be deleted. */
+  wait?: WaitOptions;
+  /** Called before each deletion (progress). */
+  onDelete?: (item: GarbageItem) => void;
+}
+
+/** What {@linkcode deleteGarbage} did. */
+export interface GcResult {
+  /** What was deleted (or was gone already). */
+  deleted: GarbageItem[];
+  /** What could not be deleted, with the error's message. */
+  failed: { item: GarbageItem; error: string }[];
+}
+
+type Tags = Record<string, string>;
+
+/** What the config file refers to. */
+interface References {
+  /** Every value and key of the file, split on whitespace and commas. */
+  tokens: Set<string>;
+  /** Knot names, with their region when recorded. */
+  knots: Map<string, { region?: string; bucket?: string; prefix?: string }>;
+  /** Pars names, with their region. */
+  pars: Map<string, { region?: string; bucket?: string }>;
+  /** Job definition names named by an ARN in the file. */
+  jobDefinitions: Set<string>;
+}
+
+async function readReferences(state: StateFile): Promise<References> {
+  const refs: References = {
+    tokens: new Set(),
+    knots: new Map(),
+    pars: new Map(),
+    jobDefinitions: new Set(),
+  };
+  for (const [section, keys] of await state.read()) {
+    for (const [key, value] of keys) {
+      refs.tokens.add(key);
+      for (const token of value.split(/[\s,]+/)) {
+        if (token === "") continue;
+        refs.tokens.add(token);
+        const def = /:job-definition\/([^:/]+)(?::\d+)?$/.exec(token);
+        if (def) refs.jobDefinitions.add(def[1]!);
+      }
+    }
+    const value = (key: string) => keys.get(key) || undefined;
+    const region = value("region");
+    const [kind, ...rest] = section.split(" ");
+    const name = rest.join(" ");
+    if (kind === "knot") {
+      refs.knots.set(name, {
+        ...(region !== undefined ? { region } : {}),
+        ...(value("bucket") !== undefined ? { bucket: value("bucket")! } : {}),
+        ...(value("prefix") !== undefined ? { prefix: value("prefix")! } : {}),
+      });
+    } else if (kind === "pars") {
+      refs.pars.set(name, {
+        ...(region !== undefined ? { region } : {}),
+        ...(value("bucket") !== undefined ? { bucket: value("bucket")! } : {}),
+      });
+    }
+  }
+  return refs;
+}
+
+function tagMap(tags: { Key?: string; Value?: string }[] | undefined): Tags {
+  const out: Tags = {};
+  for (const t of tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? "";
+  return out;
+}
+
+function managed(tags: Tags): boolean {
+  return tags[MANAGED_BY_TAG.Key] === MANAGED_BY_TAG.Value;
+}
+
+/**
+ * Why a managed resource is garbage, or `undefined` when something refers to
+ * it. `region` is the resource's region; IAM resources have none.
+ */
+function judge(refs: References, tags: Tags, ids: string[], region?: string): string | undefined {
+  if (ids.some((id) => refs.tokens.has(id))) return undefined;
+  const knot = tags[KNOT_TAG_KEY];
+  if (knot !== undefined) {
+    const found = refs.knots.get(knot);
+    if (found && (region === undefined || found.region === undefined || found.region === region)) {
+      return undefined;
+    }
+    return found ? `knot ${knot} is recorded in region ${found.region}` : `knot ${knot} is gone`;
+  }
+  const pars = tags[PARS_TAG_KEY];
+  if (pars !== undefined) {
+    const found = refs.pars.get(pars);
+    if (found && (region === undefined || found.region === undefined || found.region === region)) {
+      return undefined;
+    }
+    return found ? `Pars ${pars} is recorded in region ${found.region}` : `Pars ${pars} is gone`;
+  }
+  return "no record in the config file names it";
+}
+
+function ownerOf(tags: Tags): string | undefined {
+  if (tags[KNOT_TAG_KEY] !== undefined) return `knot ${tags[KNOT_TAG_KEY]}`;
+  if (tags[PARS_TAG_KEY] !== undefined) return `pars ${tags[PARS_TAG_KEY]}`;
+  return undefined;
+}
+
+function item(
+  kind: GarbageKind,
+  id: string,
+  reason: string,
+  extra: { arn?: string | undefined; tags?: Tags } = {},
+): GarbageItem {
+  const owner = extra.tags ? ownerOf(extra.tags) : undefined;
+  return {
+    kind,
+    id,
+    ...(extra.arn !== undefined ? { arn: extra.arn } : {}),
+    ...(owner !== undefined ? { owner } : {}),
+    reason,
+  };
+}
+
+const GONE_STATUS = new Set(["DELETING", "DELETED"]);
+const MANAGED_FILTER: Filter[] = [{
+  Name: `tag:${MANAGED_BY_TAG.Key}`,
+  Values: [MANAGED_BY_TAG.Value],
+}];
+
+async function openState(options: GcOptions): Promise<{ state: StateFile; session: AwsSession }> {
+  const state = options.state ?? new StateFile({
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
+  });
+  const session = options.session ?? await sessionFromSettings({ ...options, state });
+  return { state, session };
+}
+
+/**
+ * Finds the resources cloudknot made that no record of the config file
+ * refers to: Batch job queues, compute environments and job definitions,
+ * launch templates, IAM roles and instance profiles, security groups and
+ * the pieces of a VPC of its own (route tables, internet gateways, subnets,
+ * the VPC), ECR repositories, and the job data of knots no longer recorded
+ * (`cloudknot/<knot>/` in the buckets the config file names). It only reads
+ * AWS and the config file.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { findGarbage } from "@cloudknot/cloudknot";
+ *
+ * for (const g of await findGarbage()) console.log(g.kind, g.id, g.reason);
+ * ```
+ *
+ * @param options The session and the settings sources.
+ * @returns The garbage, in the order {@linkcode deleteGarbage} deletes it.
+ */
+export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[]> {
+  const { state, session } = await openState(options);
+  const refs = await readReferences(state);
+  const region = session.region;
+  const found: GarbageItem[] = [];
+  const { batch, ec2, iam, ecr } = session;
+
+  // Batch: queues first, so a compute environment a kept queue uses is kept.
+  const keptEnvironments = new Set<string>();
+  const queues = await Array.fromAsync(batch.describeJobQueuesAll({}));
+  for (const q of queues) {
+    if (GONE_STATUS.has(q.status ?? "")) continue;
+    const tags = q.tags ?? {};
+    const reason = managed(tags)
+      ? judge(refs, tags, [q.jobQueueArn, q.jobQueueName], region)
+      : undefined;
+    if (reason === undefined) {
+      for (const o of q.computeEnvironmentOrder ?? []) keptEnvironments.add(o.computeEnvironment);
+      continue;
+    }
+    found.push(item("job-queue", q.jobQueueName, reason, { arn: q.jobQueueArn, tags }));
+  }
+  const keptTemplates = new Set<string>();
+  for await (const ce of batch.describeComputeEnvironmentsAll({})) {
+    if (GONE_STATUS.has(ce.status ?? "")) continue;
+    const tags = ce.tags ?? {};
+    const ids = [ce.computeEnvironmentArn, ce.computeEnvironmentName];
+    const reason = managed(tags) && !ids.some((id) => keptEnvironments.has(id))
+      ? judge(refs, tags, ids, region)
+      : undefined;
+    const template = ce.computeResources?.launchTemplate;
+    if (reason === undefined) {
+      for (const t of [template?.launchTemplateName, template?.launchTemplateId]) {
+        if (t) keptTemplates.add(t);
+      }
+      continue;
+    }
+    found.push(item("compute-environment", ce.computeEnvironmentName, reason, {
+      arn: ce.computeEnvironmentArn,
+      tags,
+    }));
+  }
+  const definitions = new Map<string, { arn: string; tags: Tags; referenced: boolean }>();
+  for await (const def of batch.describeJobDefinitionsAll({ status: "ACTIVE" })) {
+    const tags = def.tags ?? {};
+    if (!managed(tags)) continue;
+    const name = def.jobDefinitionName;
+    const referenced = refs.jobDefinitions.has(name) ||
+      judge(refs, tags, [def.jobDefinitionArn, name], region) === undefined;
+    const seen = definitions.get(name);
+    definitions.set(name, {
+      arn: def.jobDefinitionArn,
+      tags,
+      referenced: referenced || (seen?.referenced ?? false),
+    });
+  }
+  for (const [name, def] of definitions) {
+    if (def.referenced) continue;
+    found.push(item("job-definition", name, judge(refs, def.tags, [def.arn], region)!, {
+      arn: def.arn,
+      tags: def.tags,
+    }));
+  }
+  for await (const t of ec2.describeLaunchTemplatesAll({ Filters: MANAGED_FILTER })) {
+    const tags = tagMap(t.Tags);
+    const ids = [t.LaunchTemplateName ?? "", t.LaunchTemplateId ?? ""].filter((s) => s !== "");
+    if (!managed(tags) || ids.some((id) => keptTemplates.has(id))) continue;
+    const reason = judge(refs, tags, ids, region);
+    if (reason !== undefined) found.push(item("launch-template", ids[0]!, reason, { tags }));
+  }
+
+  // IAM (global): the roles of a Pars, and their instance profiles.
+  const suffixes = ROLE_SPECS.map((s) => s.suffix);
+  const garbageParsNames = new Set<string>();
+  const roles: GarbageItem[] = [];
+  for await (const role of iam.listRolesAll({})) {
+    if (!suffixes.some((s) => role.RoleName.endsWith(s)) && !role.Path?.startsWith("/cloudknot/")) {
+      continue;
+    }
+    let tags: Tags;
+    try {
+      tags = tagMap(await Array.fromAsync(iam.listRoleTagsAll({ RoleName: role.RoleName })));
+    } catch (e) {
+      if (isAwsCode(e, "NoSuchEntity")) continue;
+      throw e;
+    }
+    if (!managed(tags)) continue;
+    const reason = judge(refs, tags, [role.Arn, role.RoleName]);
+    if (reason === undefined) continue;
+    if (tags[PARS_TAG_KEY] !== undefined) garbageParsNames.add(tags[PARS_TAG_KEY]);
+    roles.push(item("role", role.RoleName, reason, { arn: role.Arn, tags }));
+  }
+  const profiles = new Set<string>();
+  for (const role of roles) {
+    if (role.id.endsWith("-ecs-instance-role")) profiles.add(role.id);
+  }
+  for (const pars of garbageParsNames) profiles.add(`${pars}-ecs-instance-role`);
+  for (const name of [...profiles].sort()) {
+    const profile = await getInstanceProfile(iam, name);
+    if (!profile) continue;
+    const tags = tagMap(profile.Tags);
+    if (!managed(tags)) continue;
+    const reason = judge(refs, tags, [profile.Arn, name]);
+    if (reason !== undefined) {
+      found.push(item("instance-profile", name, reason, { arn: profile.Arn, tags }));
+    }
+  }
+  found.push(...roles);
+
+  // EC2 network pieces.
+  for await (const g of ec2.describeSecurityGroupsAll({ Filters: MANAGED_FILTER })) {
+    const tags = tagMap(g.Tags);
+    if (!g.GroupId || g.GroupName === "default" || !managed(tags)) continue;
+    const reason = judge(refs, tags, [g.GroupId], region);
+    if (reason !== undefined) found.push(item("security-group", g.GroupId, reason, { tags }));
+  }
+  for await (const t of ec2.describeRouteTablesAll({ Filters: MANAGED_FILTER })) {
+    const tags = tagMap(t.Tags);
+    if (!t.RouteTableId || !managed(tags)) continue;
+    if ((t.Associations ?? []).some((a) => a.Main)) continue; // goes with its VPC
+    const reason = judge(refs, tags, [t.RouteTableId], region);
+    if (reason !== undefined) found.push(item("route-table", t.RouteTableId, reason, { tags }));
+  }
+  for await (const g of ec2.describeInternetGatewaysAll({ Filters: MANAGED_FILTER })) {
+    const tags = tagMap(g.Tags);
+    if (!g.InternetGatewayId || !managed(tags)) continue;
+    const reason = judge(refs, tags, [g.InternetGatewayId], region);
+    if (reason !== undefined) {
+      found.push(item("internet-gateway", g.InternetGatewayId, reason, { tags }));
+    }
+  }
+  for await (const s of ec2.describeSubnetsAll({ Filters: MANAGED_FILTER })) {
+    const tags = tagMap(s.Tags);
+    if (!s.SubnetId || s.DefaultForAz || !managed(tags)) continue;
+    const reason = judge(refs, tags, [s.SubnetId], region);
+    if (reason !== undefined) found.push(item("subnet", s.SubnetId, reason, { tags }));
+  }
+  for await (const v of ec2.describeVpcsAll({ Filters: MANAGED_FILTER })) {
+    const tags = tagMap(v.Tags);
+    if (!v.VpcId || v.IsDefault || !managed(tags)) continue;
+    const reason = judge(refs, tags, [v.VpcId], region);
+    if (reason !== undefined) found.push(item("vpc", v.VpcId, reason, { tags }));
+  }
+
+  // ECR repositories (never the default one).
+  const defaultRepo = await getEcrRepo({ ...options, state });
+  for await (const repo of ecr.describeRepositoriesAll({})) {
+    const name = repo.repositoryName;
+    if (!name || name === defaultRepo || !repo.repositoryArn) continue;
+    const tags = tagMap(
+      (await ecr.listTagsForResource({ resourceArn: repo.repositoryArn })).tags,
+    );
+    if (!managed(tags)) continue;
+    const reason = judge(refs, tags, [name, repo.repositoryArn, repo.repositoryUri ?? ""], region);
+    if (reason !== undefined) {
+      found.push(item("repository", name, reason, { arn: repo.repositoryArn, tags }));
+    }
+  }
+
+  // Job data of knots the config file no longer records.
+  const buckets = new Set<string>();
+  const settingsBucket = await resolveS3Params({ ...options, state, session }).then(
+    (p) => p.bucket,
+    () => undefined,
+  );
+  if (settingsBucket) buckets.add(settingsBucket);
+  for (const p of refs.pars.values()) if (p.bucket && p.region === region) buckets.add(p.bucket);
+  for (const k of refs.knots.values()) if (k.bucket && k.region === region) buckets.add(k.bucket);
+  for (const bucket of [...buckets].sort()) {
+    for (const prefix of await knotPrefixes(session, bucket)) {
+      const name = prefix.slice(JOB_DATA_PREFIX.length).replace(/\/$/, "");
+      const bare = prefix.replace(/\/$/, "");
+      const kept = [...refs.knots].some(([knot, k]) =>
+        (k.bucket === undefined || k.bucket === bucket) &&
+        (k.prefix !== undefined ? k.prefix.replace(/\/$/, "") === bare : knot === name)
+      );
+      if (kept) continue;
+      found.push({
+        kind: "job-data",
+        id: `s3://${bucket}/${prefix}`,
+        owner: `knot ${name}`,
+        reason: `knot ${name} is gone`,
+      });
+    }
+  }
+  return found.sort((a, b) => GARBAGE_KINDS.indexOf(a.kind) - GARBAGE_KINDS.indexOf(b.kind));
+}
+
+/** The `cloudknot/<knot>/` prefixes of a bucket; none when the bucket is missing. */
+async function knotPrefixes(session: AwsSession, bucket: string): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await session.s3.listObjectsV2({
+        Bucket: bucket,
+        Prefix: JOB_DATA_PREFIX,
+        Delimiter: "/",
+        ...(token !== undefined ? { ContinuationToken: token } : {}),
+      });
+      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  } catch (e) {
+    if (isAwsCode(e, "NoSuchBucket")) return [];
+    throw e;
+  }
+  return out;
+}
+
+/**
+ * Deletes garbage that {@linkcode findGarbage} found, in dependency order
+ * (queues, compute environments, job definitions, launch templates, instance
+ * profiles, roles, security groups, route tables, internet gateways,
+ * subnets, VPCs, repositories, job data). A piece already gone counts as
+ * deleted; a piece that cannot be deleted is reported and the rest go on.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { deleteGarbage, findGarbage } from "@cloudknot/cloudknot";
+ *
+ * const { deleted, failed } = await deleteGarbage(await findGarbage());
+ * console.log(deleted.length, failed);
+ * ```
+ *
+ * @param items What to delete.
+ * @param options The session, how to wait, and a progress callback.
+ * @returns What was deleted and what failed.
+ */
+export async function deleteGarbage(
+  items: readonly GarbageItem[],
+  options: GcOptions = {},
+): Promise<GcResult> {
+  const { session } = await openState(options);
+  const result: GcResult = { deleted: [], failed: [] };
+  const ordered = [...items].sort((a, b) =>
+    GARBAGE_KINDS.indexOf(a.kind) - GARBAGE_KINDS.indexOf(b.kind)
+  );
+  for (const garbage of ordered) {
+    options.onDelete?.(garbage);
+    try {
+      await deleteOne(session, garbage, options.wait ?? {});
+      result.deleted.push(garbage);
+    } catch (e) {
+      result.failed.push({ item: garbage, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return result;
+}
+
+async function deleteOne(session: AwsSession, g: GarbageItem, wait: WaitOptions): Promise<void> {
+  const { ec2, iam } = session;
+  switch (g.kind) {
+    case "job-queue":
+      return await deleteBatchEnvironment(session, { jobQueue: g.arn ?? g.id }, wait);
+    case "compute-environment":
+      return await deleteBatchEnvironment(session, { computeEnvironment: g.arn ?? g.id }, wait);
+    case "job-definition":
+      return await deleteBatchEnvironment(session, { jobDefinitions: [g.id] }, wait);
+    case "launch-template":
+      return await deleteBatchEnvironment(session, { launchTemplate: g.id }, wait);
+    case "instance-profile":
+      return await deleteInstanceProfile(iam, g.id);
+    case "role":
+      return await deleteRole(iam, g.id);
+    case "security-group":
+      return await ignoreGone(() => ec2.deleteSecurityGroup({ GroupId: g.id }));
+    case "route-table":
+      return await deleteRouteTable(ec2, g.id);
+    case "internet-gateway":
+      return await deleteInternetGateway(ec2, g.id);
+    case "subnet":
+      return await ignoreGone(() => ec2.deleteSubnet({ SubnetId: g.id }));
+    case "vpc":
+      return await ignoreGone(() => ec2.deleteVpc({ VpcId: g.id }));
+    case "repository":
+      try {
+        await session.ecr.deleteRepository({ repositoryName: g.id, force: true });
+      } catch (e) {
+        if (!(e instanceof AwsError && e.code === "RepositoryNotFoundException")) throw e;
+      }
+      return;
+    case "job-data": {
+      const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(g.id);
+      if (!match) throw new CloudknotInputError(`Not an S3 location: ${g.id}`, { field: "id" });
+      const [, bucket, prefix] = match as unknown as [string, string, string];
+      const keys: string[] = [];
+      try {
+        for await (const o of session.s3.listObjectsV2All({ Bucket: bucket, Prefix: prefix })) {
+          if (o.Key) keys.push(o.Key);
+        }
+      } catch (e) {
+        if (isAwsCode(e, "NoSuchBucket")) return;
+        throw e;
+      }
+      if (keys.length === 0) return;
+      const { Errors } = await session.s3.deleteKeys(bucket, keys);
+      if (Errors?.length) {
+        throw new CloudknotError(
+          `S3 did not delete ${Errors.length} of ${keys.length} objects under ${g.id} ` +
+            `(${Errors[0]!.Key}: ${Errors[0]!.Code}); run gc again`,
+        );
+      }
+      return;
+    }
+  }
+}
