@@ -36,7 +36,7 @@ export interface CliHome {
 }
 
 /** Variables of this process that must not leak into the command line's. */
-const SCRUBBED = /^(NO_COLOR|FORCE_COLOR|CLOUDKNOT_.*)$/;
+const SCRUBBED = /^(NO_COLOR|FORCE_COLOR|CLOUDKNOT_.*|AWS_.*)$/;
 
 /**
  * The environment of a command-line process: this one's, scrubbed, with

@@ -11,7 +11,6 @@ import {
   getEcrRepo,
   getProfile,
   getRegion,
-  getS3Params,
   listProfiles,
   resolveS3Params,
   setEcrRepo,
@@ -33,9 +32,9 @@ export const configure = defineCommand({
     "Options set values for scripts; on a terminal it asks for anything not given, with the " +
     "current value as the default (press Enter to keep it). The profile must be in the shared " +
     `AWS files, or "${FROM_ENV_PROFILE}" for the credential chain (environment, SSO helpers, ` +
-    "instance roles); the region is checked with EC2; the bucket is created when missing and " +
-    "configured (encryption, no public access, TLS only, job data expiry). The ECR repository is " +
-    "made on the first push. Everything goes into [aws] of the config file " +
+    "instance roles); a new region is checked with EC2; a new or changed bucket is created when " +
+    "missing and configured (encryption, no public access, TLS only, job data expiry). The ECR " +
+    "repository is made on the first push. Everything goes into [aws] of the config file " +
     "($CLOUDKNOT_CONFIG_FILE or ~/.aws/cloudknot), with configured = True. With --json, " +
     '{"configFile","profile","region","bucket","sse","ecrRepo"}.',
   args: [],
@@ -129,11 +128,21 @@ export const configure = defineCommand({
         bucket ??= await prompter.ask("S3 bucket for job data", current.bucket);
         sse ??= await prompter.ask("Bucket encryption (AES256 or aws:kms)", current.sse);
       }
-      const s3 = await setS3Params({
-        ...(bucket !== undefined ? { bucket } : {}),
-        ...(sse !== undefined ? { sse: validateSse(sse) as BucketSse } : {}),
-        ...(expireAfterDays !== undefined ? { expireAfterDays } : {}),
-      }, settings);
+      // The bucket is (re)configured when it is new or changed; otherwise left alone.
+      const storedBucket = stored.get("s3-bucket");
+      const storedSse = stored.get("s3-sse");
+      const wantSse = sse ?? storedSse;
+      let s3 = { bucket: storedBucket ?? "", sse: storedSse ?? "AES256" };
+      if (
+        storedBucket === undefined || (bucket !== undefined && bucket !== storedBucket) ||
+        wantSse !== storedSse || expireAfterDays !== undefined
+      ) {
+        s3 = await setS3Params({
+          ...(bucket !== undefined ? { bucket } : {}),
+          ...(wantSse !== undefined ? { sse: validateSse(wantSse) as BucketSse } : {}),
+          ...(expireAfterDays !== undefined ? { expireAfterDays } : {}),
+        }, settings);
+      }
 
       let ecrRepo = given.ecrRepo;
       if (ecrRepo === undefined && interactive) {
@@ -149,7 +158,7 @@ export const configure = defineCommand({
         profile: await getProfile(settings),
         region: await getRegion(settings),
         bucket: s3.bucket,
-        sse: (await getS3Params(settings)).sse,
+        sse: s3.sse,
         ecrRepo: await getEcrRepo(settings),
       };
       if (ctx.flag("json")) {

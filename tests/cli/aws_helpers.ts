@@ -1,0 +1,55 @@
+// Helpers of the command-line tests that talk to AWS: an emulator, and the
+// environment that points the command line at it.
+import { join } from "node:path";
+import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
+import { type CliHome, withHome } from "./helpers.ts";
+
+/** A command-line home whose environment points at a running emulator. */
+export interface AwsHome extends CliHome {
+  /** The emulator. */
+  emu: Emulator;
+  /** The config file. */
+  configFile: string;
+}
+
+/**
+ * Runs a test body with temporary directories, an emulator, and an
+ * environment with the emulator's endpoint, region and keys; HOME is a
+ * temporary directory too (no ~/.aws, ~/.cloudknot of its own), with DENO_DIR
+ * kept so that nothing is downloaded again.
+ */
+export async function withAwsHome(
+  body: (home: AwsHome) => Promise<void>,
+  options: EmulatorOptions = {},
+): Promise<void> {
+  await withHome(async (home) => {
+    const emu = await startEmulator({ ceValidDelayMs: 10, tickMs: 10, ...options });
+    try {
+      const configFile = home.env.CLOUDKNOT_CONFIG_FILE!;
+      await Deno.mkdir(join(home.dir, "home"));
+      await body({
+        ...home,
+        emu,
+        configFile,
+        env: {
+          ...home.env,
+          ...emu.env,
+          HOME: join(home.dir, "home"),
+          DENO_DIR,
+        },
+      });
+    } finally {
+      await emu.close();
+    }
+  });
+}
+
+/** This deno's cache directory, so a child with another HOME downloads nothing. */
+export const DENO_DIR: string = await (async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
+})();

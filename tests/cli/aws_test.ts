@@ -1,0 +1,432 @@
+// The AWS commands against the emulator, each through a real process:
+// configure, pars, repo and gc.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type AwsSession, DockerRepo, StateFile } from "../../mod.ts";
+import { sessionFor } from "../support/aws_session.ts";
+import { dockerTest } from "../support/docker_available.ts";
+import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
+import { cli, cliInTerminal, hasScript } from "./helpers.ts";
+
+function state(home: AwsHome): StateFile {
+  return new StateFile({ path: home.configFile });
+}
+
+Deno.test("configure with options: region checked with EC2, bucket made, [aws] written", async () => {
+  await withAwsHome(async (home) => {
+    const r = await cli(home, [
+      "configure",
+      "--profile",
+      "from-env",
+      "--region",
+      "us-east-1",
+      "--sse",
+      "aws:kms",
+      "--ecr-repo",
+      "lab-images",
+      "--expire-days",
+      "7",
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      configFile: home.configFile,
+      profile: "from-env",
+      region: "us-east-1",
+      bucket: "cloudknot-123456789012-us-east-1",
+      sse: "aws:kms",
+      ecrRepo: "lab-images",
+    });
+    const aws = await state(home).section("aws");
+    assert.equal(aws?.get("configured"), "True");
+    assert.equal(aws?.get("region"), "us-east-1");
+    assert.equal(aws?.get("profile"), "from-env");
+    assert.equal(aws?.get("ecr-repo"), "lab-images");
+    assert.equal(aws?.get("s3-bucket"), "cloudknot-123456789012-us-east-1");
+    assert.equal(home.emu.count("ec2", "DescribeRegions"), 1);
+    assert.ok(home.emu.s3.buckets.has("cloudknot-123456789012-us-east-1"));
+    const rules = home.emu.s3.buckets.get("cloudknot-123456789012-us-east-1")!;
+    assert.match(rules.config.lifecycle ?? "", /<Days>7<\/Days>/);
+
+    // Again, with nothing given and no terminal: the same settings, nothing asked or changed.
+    const changes = home.emu.mutatingRequests().length;
+    const again = await cli(home, ["configure"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^Configured cloudknot in /);
+    assert.match(again.stdout, /^ {2}bucket +cloudknot-123456789012-us-east-1 \(aws:kms\)$/m);
+    assert.equal(home.emu.count("ec2", "DescribeRegions"), 1, "an unchanged region is not checked");
+    assert.doesNotMatch(again.stderr, /\?|\]: /);
+    assert.equal(home.emu.mutatingRequests().length, changes);
+  });
+});
+
+Deno.test("configure refuses bad values before any AWS call", async () => {
+  await withAwsHome(async (home) => {
+    const cases: [string[], RegExp][] = [
+      [["--sse", "des"], /^error: Invalid S3 encryption "des": use "AES256" or "aws:kms"$/m],
+      [["--ecr-repo", "Bad_Name"], /^error: Invalid ECR repository name "Bad_Name"/m],
+      [["--region", "mars"], /^error: "mars" is not an AWS region name/m],
+      [["--profile", "nope"], /^error: AWS profile "nope" is not in /m],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(home, ["configure", ...args]);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stdout, "");
+    }
+    assert.equal(home.emu.requests.entries.length, 0);
+    const usage = await cli(home, ["configure", "--expire-days", "0"]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--expire-days takes a positive integer, not "0"/);
+    // A region the account does not have is refused by EC2's answer.
+    const far = await cli(home, ["configure", "--region", "xx-nowhere-9"]);
+    assert.equal(far.code, 1);
+    assert.match(far.stderr, /^error: Region "xx-nowhere-9" is not available to this account/m);
+    assert.equal(await state(home).get("aws", "configured"), undefined);
+  });
+});
+
+Deno.test({
+  name: "configure asks on a terminal, with the current values as defaults",
+  ignore: !hasScript,
+  async fn() {
+    await withAwsHome(async (home) => {
+      // Enter keeps the profile and region; then a bucket, an encryption and a repository.
+      const r = await cliInTerminal(home, ["configure"], {
+        env: home.env,
+        input: "\n\nmy-lab-bucket\naws:kms\nmy-images\n",
+      });
+      assert.equal(r.code, 0, r.stdout);
+      assert.match(r.stdout, /AWS profile \[from-env\]: /);
+      assert.match(r.stdout, /AWS region \[us-east-1\]: /);
+      assert.match(r.stdout, /S3 bucket for job data \[cloudknot-123456789012-us-east-1\]: /);
+      assert.match(r.stdout, /Bucket encryption \(AES256 or aws:kms\) \[AES256\]: /);
+      assert.match(r.stdout, /ECR repository for images \[cloudknot\]: /);
+      const aws = await state(home).section("aws");
+      assert.deepEqual(Object.fromEntries(aws!), {
+        profile: "from-env",
+        region: "us-east-1",
+        "s3-bucket": "my-lab-bucket",
+        "s3-sse": "aws:kms",
+        "ecr-repo": "my-images",
+        configured: "True",
+      });
+      assert.ok(home.emu.s3.buckets.has("my-lab-bucket"));
+      // Only what is not given is asked.
+      const some = await cliInTerminal(home, ["configure", "--bucket", "my-lab-bucket"], {
+        env: home.env,
+        input: "\n\n\n\n",
+      });
+      assert.equal(some.code, 0, some.stdout);
+      assert.doesNotMatch(some.stdout, /S3 bucket for job data/);
+      assert.match(some.stdout, /Bucket encryption \(AES256 or aws:kms\) \[aws:kms\]: /);
+      assert.match(some.stdout, /ECR repository for images \[my-images\]: /);
+    });
+  },
+});
+
+Deno.test("pars create, list and clobber", async () => {
+  await withAwsHome(async (home) => {
+    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    const empty = await cli(home, ["pars", "list", "--json"]);
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.deepEqual(JSON.parse(empty.stdout), []);
+
+    const made = await cli(home, ["pars", "create", "lab", "--tag", "Team=imaging", "--json"]);
+    assert.equal(made.code, 0, made.stderr);
+    const pars = JSON.parse(made.stdout);
+    assert.equal(pars.name, "lab");
+    assert.equal(pars.jobRole, "arn:aws:iam::123456789012:role/lab-job-role");
+    assert.equal(pars.useDefaultVpc, true);
+    assert.equal(pars.bucket, "cloudknot-123456789012-us-east-1");
+    const role = home.emu.iam.roles.get("lab-job-role")!;
+    assert.ok(role.Tags.some((t) => t.Key === "Team" && t.Value === "imaging"));
+
+    const adopted = await cli(home, ["pars", "create", "lab"]);
+    assert.equal(adopted.code, 0, adopted.stderr);
+    assert.match(adopted.stdout, /^Adopted Pars lab$/m);
+    assert.match(adopted.stdout, /^ {2}vpc +vpc-\w+ \(default VPC\)$/m);
+    const conflict = await cli(home, ["pars", "create", "lab", "--ipv4-cidr", "10.1.0.0/16"]);
+    assert.equal(conflict.code, 1);
+    assert.match(conflict.stderr, /^error: Pars "lab" exists with useDefaultVpc true/m);
+
+    const list = await cli(home, ["pars", "list", "--json"]);
+    const [info] = JSON.parse(list.stdout);
+    assert.equal(info.name, "lab");
+    assert.equal(info.vpc, pars.vpc);
+    assert.deepEqual(info.subnets, pars.subnets);
+    assert.equal(info.roles["job-role"], pars.jobRole);
+    assert.deepEqual(info.knots, []);
+    const table = await cli(home, ["pars", "list"]);
+    assert.match(table.stdout, /^NAME +REGION +PROFILE +VPC +KNOTS$/m);
+    assert.match(table.stdout, /^lab +us-east-1 +default +vpc-\w+ \(default\) +-$/m);
+
+    // A knot that uses it keeps it, unless --force.
+    await state(home).set("knot squares", "pars", "lab");
+    assert.deepEqual(
+      JSON.parse((await cli(home, ["pars", "list", "--json"])).stdout)[0].knots,
+      ["squares"],
+    );
+    const noYes = await cli(home, ["pars", "clobber", "lab"]);
+    assert.equal(noYes.code, 2);
+    assert.match(noYes.stderr, /pass --yes to confirm \(stdin is not a terminal\)/);
+    const used = await cli(home, ["pars", "clobber", "lab", "--yes"]);
+    assert.equal(used.code, 1);
+    assert.match(used.stderr, /^error: Pars "lab" is used by knot\(s\) squares/m);
+    const forced = await cli(home, ["pars", "clobber", "lab", "--yes", "--force"]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stdout, /^Clobbered Pars lab: 7 resources deleted$/m);
+    assert.deepEqual(
+      home.emu.listResources().filter((r) => r.service !== "s3").map((r) => r.id),
+      [],
+    );
+    assert.equal(await state(home).section("pars lab"), undefined);
+    const missing = await cli(home, ["pars", "clobber", "lab", "--yes"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^error: There is no Pars named "lab"/m);
+  });
+});
+
+Deno.test("pars clobber forgets a Pars whose resources are partly gone", async () => {
+  await withAwsHome(async (home) => {
+    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    assert.equal((await cli(home, ["pars", "create", "lab"])).code, 0);
+    const session = await sessionFor(home.emu);
+    await session.ec2.deleteSecurityGroup({
+      GroupId: (await state(home).get("pars lab", "security-group"))!,
+    });
+    const r = await cli(home, ["pars", "clobber", "lab", "--yes"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^Pars lab was already partly gone \(sg-\w+\); its record is removed/m);
+    assert.match(r.stderr, /cloudknot gc/);
+    assert.equal(await state(home).section("pars lab"), undefined);
+    // What is left is gc's.
+    const gc = await cli(home, ["gc", "--json"]);
+    assert.equal(gc.code, 0, gc.stderr);
+    const kinds = JSON.parse(gc.stdout).items.map((i: { kind: string }) => i.kind);
+    assert.deepEqual(kinds, ["instance-profile", "role", "role", "role", "role", "role"]);
+  });
+});
+
+dockerTest("repo list and clobber: what cloudknot knows, never the default", async () => {
+  await withAwsHome(async (home) => {
+    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    const session = await sessionFor(home.emu);
+    const st = state(home);
+    await DockerRepo.create({ name: "cloudknot", session, state: st });
+    await DockerRepo.create({ name: "my-knots", session, state: st });
+    await session.ecr.createRepository({ repositoryName: "someone-else" });
+    const list = await cli(home, ["repo", "list", "--json"]);
+    assert.equal(list.code, 0, list.stderr);
+    const rows = JSON.parse(list.stdout);
+    assert.deepEqual(rows.map((r: { name: string }) => r.name), ["cloudknot", "my-knots"]);
+    assert.deepEqual(rows[0], {
+      name: "cloudknot",
+      uri: home.emu.ecr.repositories.get("cloudknot")!.repositoryUri,
+      default: true,
+      recorded: true,
+      managed: true,
+      exists: true,
+      images: 0,
+    });
+    const table = await cli(home, ["repo", "list"]);
+    assert.match(table.stdout, /^NAME +IMAGES +URI +NOTE$/m);
+    assert.match(table.stdout, /^cloudknot +0 +\S+\/cloudknot +default$/m);
+
+    const refused = await cli(home, ["repo", "clobber", "cloudknot", "--yes"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^error: Refusing to delete cloudknot: it is the default ECR/m);
+    const foreign = await cli(home, ["repo", "clobber", "someone-else", "--yes"]);
+    assert.equal(foreign.code, 1);
+    assert.match(foreign.stderr, /^error: Repository someone-else was not made by cloudknot/m);
+    const noYes = await cli(home, ["repo", "clobber", "my-knots"]);
+    assert.equal(noYes.code, 2);
+    const gone = await cli(home, ["repo", "clobber", "my-knots", "--yes"]);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.equal(gone.stdout, "Clobbered repository my-knots\n");
+    assert.deepEqual([...home.emu.ecr.repositories.keys()].sort(), ["cloudknot", "someone-else"]);
+
+    // A recorded repository that ECR no longer has shows as gone, and clobber forgets it.
+    await st.set(`docker-repos default us-east-1`, "old-knots", "127.0.0.1:1/old-knots");
+    const stale = JSON.parse((await cli(home, ["repo", "list", "--json"])).stdout);
+    assert.deepEqual(stale.find((r: { name: string }) => r.name === "old-knots"), {
+      name: "old-knots",
+      uri: "127.0.0.1:1/old-knots",
+      default: false,
+      recorded: true,
+      managed: false,
+      exists: false,
+      images: null,
+    });
+    const forgot = await cli(home, ["repo", "clobber", "old-knots", "--yes"]);
+    assert.equal(forgot.code, 0, forgot.stderr);
+    assert.match(forgot.stdout, /^Forgot repository old-knots: it was already gone$/m);
+    assert.equal(await st.get("docker-repos default us-east-1", "old-knots"), undefined);
+  }, { registry: true });
+});
+
+/** Makes Batch resources of a knot directly, tagged the way cloudknot tags them. */
+async function knotBatchResources(
+  session: AwsSession,
+  emu: AwsHome["emu"],
+  knot: string,
+): Promise<{ queue: string; ce: string; def: string }> {
+  const tags = { ManagedBy: "cloudknot", "cloudknot:knot": knot };
+  const subnets = (await session.ec2.describeSubnets({
+    Filters: [{ Name: "vpc-id", Values: [emu.ec2.defaultVpcId] }],
+  })).Subnets!.map((s) => s.SubnetId!);
+  const groups = await session.ec2.describeSecurityGroups({
+    Filters: [{ Name: "group-name", Values: ["default"] }],
+  });
+  const ce = await session.batch.createComputeEnvironment({
+    computeEnvironmentName: `${knot}-ck-ce`,
+    type: "MANAGED",
+    computeResources: {
+      type: "FARGATE",
+      maxvCpus: 4,
+      subnets,
+      securityGroupIds: [groups.SecurityGroups![0]!.GroupId!],
+    },
+    tags,
+  });
+  const ceArn = ce.computeEnvironmentArn!;
+  for (let i = 0; i < 200; i++) {
+    const { computeEnvironments } = await session.batch.describeComputeEnvironments({
+      computeEnvironments: [ceArn],
+    });
+    if (computeEnvironments?.[0]?.status === "VALID") break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const queue = await session.batch.createJobQueue({
+    jobQueueName: `${knot}-ck-jq`,
+    priority: 1,
+    computeEnvironmentOrder: [{ order: 1, computeEnvironment: ceArn }],
+    tags,
+  });
+  const def = await session.batch.registerJobDefinition({
+    jobDefinitionName: `${knot}-ck-jd`,
+    type: "container",
+    platformCapabilities: ["FARGATE"],
+    containerProperties: {
+      image: "cloudknot/x:1",
+      resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "2048" }],
+      executionRoleArn: "arn:aws:iam::123456789012:role/none",
+    },
+    tags,
+  });
+  return { queue: queue.jobQueueArn, ce: ceArn, def: def.jobDefinitionArn };
+}
+
+Deno.test("gc: a dry run changes nothing; --yes deletes what no record refers to", async () => {
+  await withAwsHome(async (home) => {
+    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    const session = await sessionFor(home.emu);
+    const st = state(home);
+    const bucket = "cloudknot-123456789012-us-east-1";
+    // A knot that is recorded, and one whose record is lost.
+    const kept = await knotBatchResources(session, home.emu, "kept");
+    await knotBatchResources(session, home.emu, "lost");
+    await st.setMany("knot kept", {
+      target: "aws",
+      region: "us-east-1",
+      "compute-environment": kept.ce,
+      "job-queue": kept.queue,
+      "job-definition": kept.def,
+      bucket,
+      prefix: "cloudknot/kept",
+    });
+    for (const knot of ["kept", "lost"]) {
+      await session.s3.putObject({
+        Bucket: bucket,
+        Key: `cloudknot/${knot}/runs/r1/inputs`,
+        Body: "x",
+      });
+      await session.s3.putObject({
+        Bucket: bucket,
+        Key: `cloudknot/${knot}/runs/r1/index`,
+        Body: "y",
+      });
+    }
+    // A Pars whose record is lost, a repository nobody records, one that is recorded.
+    assert.equal((await cli(home, ["pars", "create", "old", "--new-vpc"])).code, 0);
+    await st.remove("pars old");
+    await DockerRepo.create({ name: "orphan-images", session, state: st });
+    await st.remove("docker-repos default us-east-1", "orphan-images");
+    await DockerRepo.create({ name: "my-images", session, state: st });
+
+    const before = home.emu.mutatingRequests().length;
+    const dry = await cli(home, ["gc", "--json"]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(home.emu.mutatingRequests().length, before, "a dry run changed something");
+    const report = JSON.parse(dry.stdout);
+    assert.equal(report.dryRun, true);
+    const found = report.items.map((i: { kind: string; id: string }) => `${i.kind} ${i.id}`);
+    const vpcPieces = found.filter((f: string) =>
+      /^(security-group|route-table|internet-gateway|subnet|vpc) /.test(f)
+    );
+    assert.deepEqual(found.filter((f: string) => !vpcPieces.includes(f)), [
+      "job-queue lost-ck-jq",
+      "compute-environment lost-ck-ce",
+      "job-definition lost-ck-jd",
+      "instance-profile old-ecs-instance-role",
+      "role old-batch-service-role",
+      "role old-ecs-instance-role",
+      "role old-spot-fleet-role",
+      "role old-task-exec-role",
+      "role old-job-role",
+      "repository orphan-images",
+      `job-data s3://${bucket}/cloudknot/lost/`,
+    ]);
+    assert.deepEqual(
+      vpcPieces.map((f: string) => f.split(" ")[0]),
+      ["security-group", "route-table", "internet-gateway", "subnet", "subnet", "vpc"],
+    );
+    const queue = report.items[0];
+    assert.equal(queue.owner, "knot lost");
+    assert.equal(queue.reason, "knot lost is gone");
+    const text = await cli(home, ["gc"]);
+    assert.match(text.stdout, /^KIND +ID +OWNER +WHY$/m);
+    assert.match(text.stdout, /^role +old-job-role +pars old +Pars old is gone$/m);
+    assert.match(text.stderr, /^Dry run: 17 resources would be deleted; run `cloudknot gc --yes`/m);
+
+    const wet = await cli(home, ["gc", "--yes", "--json"]);
+    assert.equal(wet.code, 0, wet.stderr);
+    const result = JSON.parse(wet.stdout);
+    assert.equal(result.deleted.length, 17);
+    assert.deepEqual(result.failed, []);
+    const left = home.emu.listResources().map((r) => `${r.type} ${r.id}`).sort();
+    assert.deepEqual(left, [
+      `bucket ${bucket}`,
+      "compute-environment kept-ck-ce",
+      "job-definition kept-ck-jd:1",
+      "job-queue kept-ck-jq",
+      "repository my-images",
+    ]);
+    const keys = await Array.fromAsync(
+      session.s3.listObjectsV2All({ Bucket: bucket, Prefix: "cloudknot/" }),
+    );
+    assert.deepEqual(keys.map((k) => k.Key).sort(), [
+      "cloudknot/kept/runs/r1/index",
+      "cloudknot/kept/runs/r1/inputs",
+    ]);
+    const again = await cli(home, ["gc"]);
+    assert.equal(again.code, 0);
+    assert.equal(again.stdout, "Nothing to collect\n");
+  });
+});
+
+Deno.test("the AWS commands need settings: a clear error without a region", async () => {
+  await withAwsHome(async (home) => {
+    const env = { AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined };
+    for (const args of [["gc"], ["repo", "list"], ["pars", "create", "lab"]]) {
+      const r = await cli(home, args, { env });
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: No AWS region is set; call setRegion/m, args.join(" "));
+    }
+    assert.equal(home.emu.requests.entries.length, 0);
+    // Reading commands of the config file work without AWS.
+    const list = await cli(home, ["pars", "list"], { env });
+    assert.equal(list.code, 0);
+    assert.equal(join(home.configFile), home.configFile);
+  });
+});
