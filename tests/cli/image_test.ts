@@ -1,0 +1,117 @@
+// `image build|push|list|clobber` through a real process, with the local
+// Docker engine and the emulator's ECR (backed by a real registry).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Docker } from "../../mod.ts";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { dockerTest } from "../support/docker_available.ts";
+import { withAwsHome } from "./aws_helpers.ts";
+import { cli, JOBS } from "./helpers.ts";
+
+dockerTest("image build, list, push and clobber", async () => {
+  const baseImage = await ensureBaseImage();
+  const docker = new Docker({ logger: () => {} });
+  await withAwsHome(async (home) => {
+    const env = { CLOUDKNOT_BASE_IMAGE: baseImage };
+    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    const empty = await cli(home, ["image", "list", "--json"], { env });
+    assert.deepEqual(JSON.parse(empty.stdout), []);
+
+    const built = await cli(home, [
+      "image",
+      "build",
+      JOBS,
+      "square",
+      "--name",
+      "cli-square",
+      "--tag",
+      "v1",
+      "--tag",
+      "stable",
+      "--json",
+    ], { env });
+    assert.equal(built.code, 0, built.stderr);
+    const info = JSON.parse(built.stdout);
+    assert.equal(info.name, "cli-square");
+    assert.deepEqual(info.images, ["cloudknot/cli-square:v1", "cloudknot/cli-square:stable"]);
+    assert.equal(info.baseImage, baseImage);
+    assert.equal(info.buildPath, join(home.env.HOME!, ".cloudknot", "images", "cli-square"));
+    assert.match(info.imageId, /^sha256:[0-9a-f]{64}$/);
+    assert.match(built.stderr, /Successfully tagged cloudknot\/cli-square:stable/);
+    assert.equal((await docker.inspectImage("cloudknot/cli-square:v1"))?.Id, info.imageId);
+
+    // The default tag is the function's hash; --quiet keeps Docker's output out.
+    const again = await cli(home, ["image", "build", JOBS, "square", "--name", "cli-square", "-q"], {
+      env,
+    });
+    assert.equal(again.code, 0, again.stderr);
+    const hashTag = /^Built cloudknot\/cli-square:([0-9a-f]{12}) \(sha256:([0-9a-f]{12})\)$/m.exec(
+      again.stdout,
+    );
+    assert.ok(hashTag, again.stdout);
+    assert.equal(hashTag[2], info.imageId.slice(7, 19), "the same function makes the same image");
+    assert.equal(again.stderr, "");
+
+    const list = await cli(home, ["image", "list", "--json"]);
+    const [listed] = JSON.parse(list.stdout);
+    assert.equal(listed.name, "cli-square");
+    assert.equal(listed.images.length, 3);
+    assert.equal(listed.imageUri, null);
+
+    const pushed = await cli(home, ["image", "push", "cli-square", "--repo", "cli-knots", "--json"]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const push = JSON.parse(pushed.stdout);
+    const repo = home.emu.ecr.repositories.get("cli-knots")!;
+    assert.equal(push.repoUri, repo.repositoryUri);
+    assert.match(push.imageUri, new RegExp(`^${repo.repositoryUri}@sha256:[0-9a-f]{64}$`));
+    // Every tag that names the latest build's image.
+    assert.deepEqual(push.tags.sort(), [hashTag[1], "stable", "v1"].sort());
+    assert.match(pushed.stderr, /Login Succeeded/);
+    assert.ok(
+      (await Deno.stat(join(home.env.HOME!, ".cloudknot", "docker-config"))).isDirectory,
+      "the login went to ~/.cloudknot/docker-config",
+    );
+    const { imageDetails } = await (await import("../support/aws_session.ts"))
+      .sessionFor(home.emu).then((s) => s.ecr.describeImages({ repositoryName: "cli-knots" }));
+    assert.equal(imageDetails?.[0]?.imageDigest, push.digest);
+    const table = await cli(home, ["image", "list"]);
+    assert.match(table.stdout, /^NAME +LOCAL +PUSHED$/m);
+    assert.ok(table.stdout.includes(push.imageUri), table.stdout);
+
+    const noYes = await cli(home, ["image", "clobber", "cli-square"]);
+    assert.equal(noYes.code, 2);
+    const clobbered = await cli(home, ["image", "clobber", "cli-square", "--yes"]);
+    assert.equal(clobbered.code, 0, clobbered.stderr);
+    assert.match(clobbered.stdout, /^Clobbered image cli-square: removed cloudknot\/cli-square:v1/);
+    assert.equal(await docker.inspectImage("cloudknot/cli-square:v1"), undefined);
+    assert.deepEqual(JSON.parse((await cli(home, ["image", "list", "--json"])).stdout), []);
+    const missing = await cli(home, ["image", "clobber", "cli-square", "--yes"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^error: There is no image named "cli-square"/m);
+    // The pushed image stays with its repository.
+    assert.equal(home.emu.ecr.repositories.has("cli-knots"), true);
+  }, { registry: true });
+});
+
+dockerTest("image build: a base image without deno is a one-line error", async () => {
+  await withAwsHome(async (home) => {
+    const r = await cli(home, [
+      "image",
+      "build",
+      JOBS,
+      "square",
+      "--base-image",
+      "cloudknot-test/no-such-base:1",
+      "-q",
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^error: Cannot use the base image cloudknot-test\/no-such-base:1: it is not on this machine/,
+    );
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1);
+    const missing = await cli(home, ["image", "build", "nope.ts"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^error: Module nope.ts does not exist/);
+  });
+});
