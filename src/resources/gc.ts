@@ -120,6 +120,9 @@ async function readReferences(state: StateFile): Promise<References> {
       for (const token of value.split(/[\s,]+/)) {
         if (token === "") continue;
         refs.tokens.add(token);
+        // `kind:id`, as in a Pars' `created` list.
+        const owned = /^[a-z-]+:([^:]+)$/.exec(token);
+        if (owned) refs.tokens.add(owned[1]!);
         const def = /:job-definition\/([^:/]+)(?::\d+)?$/.exec(token);
         if (def) refs.jobDefinitions.add(def[1]!);
       }

@@ -41,9 +41,13 @@ dockerTest("image build, list, push and clobber", async () => {
     assert.equal((await docker.inspectImage("cloudknot/cli-square:v1"))?.Id, info.imageId);
 
     // The default tag is the function's hash; --quiet keeps Docker's output out.
-    const again = await cli(home, ["image", "build", JOBS, "square", "--name", "cli-square", "-q"], {
-      env,
-    });
+    const again = await cli(
+      home,
+      ["image", "build", JOBS, "square", "--name", "cli-square", "-q"],
+      {
+        env,
+      },
+    );
     assert.equal(again.code, 0, again.stderr);
     const hashTag = /^Built cloudknot\/cli-square:([0-9a-f]{12}) \(sha256:([0-9a-f]{12})\)$/m.exec(
       again.stdout,
@@ -58,7 +62,14 @@ dockerTest("image build, list, push and clobber", async () => {
     assert.equal(listed.images.length, 3);
     assert.equal(listed.imageUri, null);
 
-    const pushed = await cli(home, ["image", "push", "cli-square", "--repo", "cli-knots", "--json"]);
+    const pushed = await cli(home, [
+      "image",
+      "push",
+      "cli-square",
+      "--repo",
+      "cli-knots",
+      "--json",
+    ]);
     assert.equal(pushed.code, 0, pushed.stderr);
     const push = JSON.parse(pushed.stdout);
     const repo = home.emu.ecr.repositories.get("cli-knots")!;
