@@ -1,0 +1,129 @@
+// The README's IAM policy: valid policy grammar, and enough for everything
+// the project calls.
+import assert from "node:assert/strict";
+import { BATCH_OPERATIONS } from "../../src/aws/services/batch.ts";
+import { EC2_OPERATIONS } from "../../src/aws/services/ec2.ts";
+import { ECR_OPERATIONS } from "../../src/aws/services/ecr.ts";
+import { IAM_OPERATIONS } from "../../src/aws/services/iam.ts";
+import { LOGS_OPERATIONS } from "../../src/aws/services/logs.ts";
+import { S3_OPERATIONS } from "../../src/aws/services/s3.ts";
+import { STS_OPERATIONS } from "../../src/aws/services/sts.ts";
+import {
+  actionFor,
+  allows,
+  passedRoles,
+  type Policy,
+  policyProblems,
+  readmePolicyText,
+  resourceFor,
+} from "./iam_policy.ts";
+
+const policy: Policy = JSON.parse(await readmePolicyText());
+
+Deno.test("the README's IAM policy is valid policy JSON", () => {
+  assert.deepEqual(policyProblems(policy), []);
+  // The check can fail: each of these breaks one rule.
+  const broken: [unknown, RegExp][] = [
+    [{ ...policy, Version: "2008-10-17" }, /Version must be/],
+    [{ Version: "2012-10-17", Statement: [] }, /No Statement/],
+    [
+      {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Permit", Action: "s3:GetObject", Resource: "*" }],
+      },
+      /Effect must be Allow or Deny/,
+    ],
+    [
+      {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "GetObject", Resource: "*" }],
+      },
+      /bad action "GetObject"/,
+    ],
+    [
+      {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" }],
+      },
+      /has Principal, not allowed here/,
+    ],
+    [
+      { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject" }] },
+      /exactly one of Resource and NotResource/,
+    ],
+    [
+      {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "bucket/*" }],
+      },
+      /bad resource "bucket\/\*"/,
+    ],
+    [
+      {
+        Version: "2012-10-17",
+        Statement: [{
+          Effect: "Allow",
+          Action: "s3:GetObject",
+          Resource: "*",
+          Condition: { StringIs: { "aws:SourceIp": "1" } },
+        }],
+      },
+      /unknown condition StringIs/,
+    ],
+    [
+      {
+        Version: "2012-10-17",
+        Statement: [{
+          Effect: "Allow",
+          Action: Array.from({ length: 400 }, (_, i) => `s3:GetObjectNumber${i}`),
+          Resource: "*",
+        }],
+      },
+      /the limit is 6144/,
+    ],
+  ];
+  for (const [doc, problem] of broken) assert.match(policyProblems(doc).join("\n"), problem);
+});
+
+/** Operations the policy leaves out on purpose. */
+const NOT_GRANTED: Record<string, string> = {
+  "sts:AssumeRole": "only for role_arn profiles, granted with that role",
+  "s3:DeleteBucket": "cloudknot never deletes a bucket",
+};
+
+Deno.test("the policy covers every operation the AWS client layer can send", () => {
+  const tables: [string, Record<string, unknown>][] = [
+    ["batch", BATCH_OPERATIONS],
+    ["ec2", EC2_OPERATIONS],
+    ["ecr", ECR_OPERATIONS],
+    ["iam", IAM_OPERATIONS],
+    ["logs", LOGS_OPERATIONS],
+    ["s3", S3_OPERATIONS],
+    ["sts", STS_OPERATIONS],
+  ];
+  const missing: string[] = [];
+  for (const [service, operations] of tables) {
+    for (const operation of Object.keys(operations)) {
+      const action = actionFor(service, operation);
+      if (action in NOT_GRANTED) continue;
+      // The resource cloudknot's own names would give: a Pars role, the default bucket.
+      const resource = service === "iam"
+        ? (/InstanceProfile/.test(operation)
+          ? "arn:aws:iam::123456789012:instance-profile/lab-ecs-instance-role"
+          : /Role/.test(operation)
+          ? "arn:aws:iam::123456789012:role/lab-job-role"
+          : "*")
+        : service === "s3"
+        ? (/Object|Upload|Part/.test(operation)
+          ? "arn:aws:s3:::cloudknot-123456789012-us-east-1/cloudknot/k/runs/r/inputs"
+          : "arn:aws:s3:::cloudknot-123456789012-us-east-1")
+        : "*";
+      if (!allows(policy, action, resource)) missing.push(`${action} on ${resource}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+  // Scoped: another role, or another bucket, is not covered.
+  assert.equal(allows(policy, "iam:DeleteRole", "arn:aws:iam::123456789012:role/Admin"), false);
+  assert.equal(allows(policy, "iam:PassRole", "arn:aws:iam::123456789012:role/Admin"), false);
+  assert.equal(allows(policy, "s3:GetObject", "arn:aws:s3:::payroll/2026.csv"), false);
+});
