@@ -2,6 +2,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type Emulator, startEmulator } from "../emulator/mod.ts";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { dockerStatus } from "../support/docker_available.ts";
 import { jupyterTest } from "../support/jupyter_available.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -33,8 +36,14 @@ interface Output {
   data?: Record<string, string[]>;
 }
 
-/** Executes a notebook with nbconvert and returns the executed notebook's cells. */
-async function execute(notebook: string): Promise<{ id: string; outputs: Output[] }[]> {
+/**
+ * Executes a notebook with nbconvert and returns the executed notebook's cells.
+ * `env` adds variables for the kernel (nbconvert passes its environment on).
+ */
+async function execute(
+  notebook: string,
+  env: Record<string, string> = {},
+): Promise<{ id: string; outputs: Output[] }[]> {
   await writeKernelSpec();
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-notebook-" });
   try {
@@ -48,6 +57,7 @@ async function execute(notebook: string): Promise<{ id: string; outputs: Output[
         CLOUDKNOT_LOCAL_RUNS: join(dir, "runs"),
         AWS_EC2_METADATA_DISABLED: "true",
         NO_COLOR: "1",
+        ...env,
       },
       stdin: "null",
     }).output();
@@ -81,5 +91,91 @@ jupyterTest(
     assert.equal(html.match(/<td style="color:#2e7d32">succeeded<\/td>/g)?.length, 16);
     assert.match(display.data["text/plain"]!.join(""), /^quickstart-pi run/);
     assert.match(text("clobber", "stdout"), /clobbered quickstart-pi/);
+  },
+);
+
+/** The text a cell printed on a stream. */
+function streamText(
+  cells: { id: string; outputs: Output[] }[],
+  id: string,
+  stream = "stdout",
+): string {
+  const outputs = cells.find((c) => c.id === id)?.outputs ?? [];
+  return outputs.filter((o) => o.output_type === "stream" && o.name === stream)
+    .map((o) => o.text!.join("")).join("");
+}
+
+/**
+ * Runs a test that needs Jupyter and Docker, an emulator (docker runner, so
+ * ECR is a real registry), the offline base image, and a temporary HOME and
+ * config file for the kernel.
+ */
+function awsNotebookTest(
+  name: string,
+  fn: (run: { cells: (notebook: string) => Promise<{ id: string; outputs: Output[] }[]> } & {
+    emu: Emulator;
+    configFile: string;
+  }) => Promise<void>,
+): void {
+  jupyterTest(name, async () => {
+    if (!dockerStatus.ok) {
+      if (Deno.env.get("CI") === "true") {
+        throw new Error(`Docker is required under CI=true: ${dockerStatus.reason}`);
+      }
+      console.warn(`Skipping "${name}": ${dockerStatus.reason}`);
+      return;
+    }
+    const baseImage = await ensureBaseImage();
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 10, tickMs: 10 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-notebook-aws-" });
+    try {
+      const home = join(dir, "home");
+      await Deno.mkdir(home);
+      const configFile = join(dir, "cloudknot.ini");
+      const env = {
+        ...emu.env,
+        CLOUDKNOT_BASE_IMAGE: baseImage,
+        CLOUDKNOT_CONFIG_FILE: configFile,
+        HOME: home,
+        DENO_DIR: denoDir,
+      };
+      await fn({ cells: (notebook) => execute(notebook, env), emu, configFile });
+    } finally {
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+/** This deno's cache, kept when HOME changes so nothing is downloaded again. */
+const denoDir: string = JSON.parse(
+  new TextDecoder().decode(
+    (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stderr: "null" })
+      .output()).stdout,
+  ),
+).denoDir;
+
+awsNotebookTest(
+  "the DockerImage notebook builds, pushes, restores and clobbers",
+  async ({ cells: run, emu, configFile }) => {
+    const cells = await run("examples/docker_image.ipynb");
+    assert.match(streamText(cells, "create"), /^base image: +cloudknot-test\/deno:/m);
+    assert.match(
+      streamText(cells, "create"),
+      /^files written: +Dockerfile, \.dockerignore, runtime\.js, function\.js$/m,
+    );
+    assert.match(
+      streamText(cells, "build"),
+      /^built cloudknot\/collatz-notebook:v1, cloudknot\/collatz-notebook:notebook \(sha256:/m,
+    );
+    const pushed = /^image URI: +(\S+)$/m.exec(streamText(cells, "push"));
+    assert.ok(pushed, streamText(cells, "push"));
+    assert.match(pushed[1]!, /^127\.0\.0\.1:\d+\/cloudknot-notebook@sha256:[0-9a-f]{64}$/);
+    assert.match(streamText(cells, "restore"), /same image URI\? true/);
+    assert.match(streamText(cells, "clobber"), /clobbered collatz-notebook and cloudknot-notebook/);
+    // Everything the notebook made is gone: the repository, the image and its record.
+    assert.deepEqual(emu.listResources().filter((r) => r.service === "ecr"), []);
+    assert.equal(emu.count("ecr", "GetAuthorizationToken"), 1);
+    assert.doesNotMatch(await Deno.readTextFile(configFile), /docker-image collatz-notebook/);
   },
 );
