@@ -105,6 +105,16 @@ function streamText(
     .map((o) => o.text!.join("")).join("");
 }
 
+/** What a test of an AWS notebook gets. */
+interface AwsNotebookRun {
+  /** Executes a notebook with the emulator's environment; resolves to its cells. */
+  cells(notebook: string): Promise<{ id: string; outputs: Output[] }[]>;
+  /** The emulator. */
+  emu: Emulator;
+  /** The config file the kernel uses. */
+  configFile: string;
+}
+
 /**
  * Runs a test that needs Jupyter and Docker, an emulator (docker runner, so
  * ECR is a real registry), the offline base image, and a temporary HOME and
@@ -112,10 +122,7 @@ function streamText(
  */
 function awsNotebookTest(
   name: string,
-  fn: (run: { cells: (notebook: string) => Promise<{ id: string; outputs: Output[] }[]> } & {
-    emu: Emulator;
-    configFile: string;
-  }) => Promise<void>,
+  fn: (run: AwsNotebookRun) => Promise<void>,
 ): void {
   jupyterTest(name, async () => {
     if (!dockerStatus.ok) {
