@@ -62,4 +62,9 @@ export * from "./src/resources/docker_names.ts";
 export * from "./src/resources/image_errors.ts";
 export * from "./src/resources/docker_repo.ts";
 export * from "./src/resources/docker_image.ts";
+export type {
+  AwsClobberOptions,
+  AwsKnotOptions,
+  AwsKnotResources,
+} from "./src/targets/aws/aws_knot.ts";
 export * from "./src/resources/gc.ts";

@@ -5,26 +5,22 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { CloudknotInputError } from "./errors.ts";
 import { encodeItems } from "./job/codec.ts";
-import {
-  artifactFromFunc,
-  artifactFromModule,
-  type FunctionArtifact,
-} from "./job/function_artifact.ts";
+import type { FunctionArtifact } from "./job/function_artifact.ts";
 import type { RunManifest } from "./job/payload.ts";
 import type { MapRun } from "./run/map_run.ts";
-import { LocalStore } from "./store/local.ts";
 import {
-  type LocalKnotRecord,
-  localKnotsDir,
-  localRunsRoot,
-  readLocalKnotRecord,
-} from "./targets/local/catalog.ts";
-import { LocalTarget } from "./targets/local/local_target.ts";
+  type AwsClobberOptions,
+  type AwsKnot,
+  type AwsKnotOptions,
+  type AwsKnotResources,
+  clobberAwsKnot,
+  openAwsKnot,
+} from "./targets/aws/aws_knot.ts";
+import { openLocalKnot } from "./targets/local/local_knot.ts";
 import type { Target } from "./targets/target.ts";
+import { type JobsView, viewJobs } from "./ui/jobs_view.ts";
 import { type ProgressOptions, showProgress } from "./ui/progress.ts";
 import { validateKnotName } from "./validate.ts";
 
@@ -32,8 +28,11 @@ import { validateKnotName } from "./validate.ts";
 // deno-lint-ignore no-explicit-any
 export type JobFunction = (...args: any[]) => unknown;
 
-/** Options for {@linkcode Knot.create}. */
-export interface KnotOptions<F extends JobFunction = JobFunction> {
+/**
+ * Options for {@linkcode Knot.create}. The AWS options (compute, Pars, image,
+ * names, tags, session…) apply with `target: "aws"`.
+ */
+export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKnotOptions {
   /**
    * The knot's name: a letter, then letters, digits and hyphens, at most 55
    * characters. Creating a knot with the name of an existing one adopts it.
@@ -54,7 +53,7 @@ export interface KnotOptions<F extends JobFunction = JobFunction> {
   concurrency?: number;
   /** Attempts per item, 1 to 10 (AWS Batch's `retryStrategy.attempts`). @default {3} */
   retries?: number;
-  /** Seconds one attempt may run before it is stopped. */
+  /** Seconds one attempt may run before it is stopped (at least 60 on AWS). */
   timeout?: number;
   /** Memory per job in MiB; on the local target, each worker's V8 heap limit. */
   memory?: number;
@@ -104,25 +103,34 @@ export class Knot<F extends JobFunction = JobFunction> {
   /** The packaged function. */
   readonly artifact: FunctionArtifact;
   #target: Target;
-  #roots: string[];
+  #local?: string[];
+  #aws?: AwsKnot;
   #clobbered = false;
 
   private constructor(
     name: string,
     artifact: FunctionArtifact,
     target: Target,
-    roots: string[],
+    backend: { local?: string[]; aws?: AwsKnot },
   ) {
     this.name = name;
     this.target = target.kind;
     this.artifact = artifact;
     this.#target = target;
-    this.#roots = roots;
+    if (backend.local) this.#local = backend.local;
+    if (backend.aws) this.#aws = backend.aws;
   }
 
   /**
    * Creates a knot, or adopts the knot of that name. Every option is checked
    * before anything is created.
+   *
+   * On AWS, creating a knot builds the function's image and pushes it to ECR,
+   * creates or adopts the Pars (roles, network) and the bucket, then creates
+   * the compute environment (waiting until it is VALID), the job queue and
+   * the job definition, and records it all in the cloudknot config file.
+   * Creating it again by name adopts everything and warns about each option
+   * that was ignored.
    *
    * @param options The name, the function and where to run it.
    * @returns The knot.
@@ -132,55 +140,31 @@ export class Knot<F extends JobFunction = JobFunction> {
   ): Promise<Knot<F>> {
     const o = validateKnotOptions(options);
     if (o.target === "aws") {
-      throw new CloudknotInputError(
-        'The "aws" target is not available in this version: use target "local"',
-        { field: "target" },
-      );
+      const aws = await openAwsKnot({ ...options, name: o.name, retries: o.retries });
+      return new Knot<F>(o.name, aws.artifact, aws.target, { aws });
     }
-    const root = join(
-      localKnotsDir({ dir: options.dir }),
-      o.name,
-    );
-    const store = new LocalStore(root);
-    const saved = await readLocalKnotRecord(store);
-    let artifact: FunctionArtifact;
-    if (options.func !== undefined) artifact = await artifactFromFunc(options.func);
-    else if (options.module !== undefined) {
-      artifact = await artifactFromModule(options.module, options.exportName ?? "default");
-    } else if (saved !== undefined) {
-      const source = await Deno.readTextFile(join(root, saved.artifact));
-      artifact = { kind: saved.kind, source, hash: saved.hash, name: saved.functionName };
-    } else {
-      throw new CloudknotInputError(
-        `There is no local knot named "${o.name}" to adopt: pass func, or module and exportName, to create it`,
-        { field: "func" },
-      );
-    }
-    const artifactKey = `artifacts/${artifact.hash}.js`;
-    if ((await store.get(artifactKey)) === undefined) await store.put(artifactKey, artifact.source);
-    const now = Date.now();
-    const record: LocalKnotRecord = {
+    const local = await openLocalKnot({
       name: o.name,
-      target: "local",
-      artifact: artifactKey,
-      hash: artifact.hash,
-      kind: artifact.kind,
-      functionName: artifact.name,
-      createdAt: saved?.createdAt ?? now,
-      updatedAt: now,
-    };
-    await store.put("knot.json", JSON.stringify(record, null, 2));
-    const runs = await localRunsRoot(root);
-    const target = new LocalTarget({
-      knot: o.name,
-      store: runs === root ? store : new LocalStore(runs),
-      functionUrl: pathToFileURL(join(root, artifactKey)).href,
+      ...(options.func !== undefined ? { func: options.func } : {}),
+      ...(options.module !== undefined ? { module: options.module } : {}),
+      ...(options.exportName !== undefined ? { exportName: options.exportName } : {}),
+      ...(options.dir !== undefined ? { dir: options.dir } : {}),
       concurrency: o.concurrency,
       attempts: o.retries,
       ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
       ...(o.memory !== undefined ? { memory: o.memory } : {}),
     });
-    return new Knot<F>(o.name, artifact, target, [root, runs]);
+    return new Knot<F>(o.name, local.artifact, local.target, { local: local.roots });
+  }
+
+  /** The knot's AWS resources; `undefined` on the local target. */
+  get aws(): AwsKnotResources | undefined {
+    return this.#aws?.resources;
+  }
+
+  /** Whether the knot was clobbered. */
+  get clobbered(): boolean {
+    return this.#clobbered;
   }
 
   /**
@@ -274,10 +258,42 @@ export class Knot<F extends JobFunction = JobFunction> {
     return this.#target.runs();
   }
 
-  /** Deletes everything the knot made: its runs, its function and its record. */
-  async clobber(): Promise<void> {
+  /**
+   * The knot's jobs on AWS Batch as a table (array children summarised):
+   * text in a terminal, HTML in a notebook.
+   *
+   * @returns The view.
+   */
+  async viewJobs(): Promise<JobsView> {
+    this.#checkLive();
+    if (this.#aws === undefined) {
+      throw new CloudknotInputError(
+        `Knot ${this.name} runs locally: print a run (console.log(run)) to see its items`,
+      );
+    }
+    const { session, state, resources } = this.#aws;
+    const jobs = await state.section(`batch-jobs ${resources.profile} ${resources.region}`);
+    const mine = new RegExp(`^${this.name}-\\d{8}T\\d{6}Z-[0-9a-f]{6}-\\d+$`);
+    const ids = [...(jobs ?? [])].filter(([, jobName]) => mine.test(jobName)).map(([id]) => id);
+    return await viewJobs(ids, { session });
+  }
+
+  /**
+   * Deletes everything the knot made. Locally: its runs, its function and
+   * its record. On AWS, in this order: its running jobs are stopped, its
+   * queue and compute environment are disabled and deleted, its job
+   * definitions deregistered, its job data deleted from S3 (unless
+   * `keepData`), then the repository, image and Pars when asked, and its
+   * record removed.
+   *
+   * @param options On AWS: `pars`, `repo`, `image`, `keepData`.
+   */
+  async clobber(options: AwsClobberOptions = {}): Promise<void> {
     if (this.#clobbered) return;
-    for (const root of new Set(this.#roots)) {
+    if (this.#aws !== undefined) {
+      await clobberAwsKnot({ ...this.#aws, name: this.name }, options);
+    }
+    for (const root of new Set(this.#local ?? [])) {
       await Deno.remove(root, { recursive: true }).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });

@@ -10,6 +10,7 @@ import { AwsError } from "../aws/error.ts";
 import type { LifecycleRule, S3Tag } from "../aws/services/s3.ts";
 import { CloudknotInputError } from "../errors.ts";
 import { BucketTakenError, RegionMismatchError } from "./errors.ts";
+import type { S3Encryption } from "../store/s3.ts";
 
 /** The key prefix under which all job data lives (and expires). */
 export const JOB_DATA_PREFIX = "cloudknot/";
@@ -17,8 +18,8 @@ export const JOB_DATA_PREFIX = "cloudknot/";
 /** Days after which job data expires when nothing else is asked for. */
 export const DEFAULT_EXPIRE_AFTER_DAYS = 30;
 
-/** The default encryptions cloudknot sets on its bucket. */
-export type BucketSse = "AES256" | "aws:kms";
+/** The default encryption of a bucket (the S3 store's encryption). */
+export type BucketSse = S3Encryption;
 
 /** The lifecycle rule's id; other rules of the bucket are replaced too (see `ensureBucket`). */
 export const LIFECYCLE_RULE_ID = "cloudknot-job-data";

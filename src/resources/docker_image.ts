@@ -60,10 +60,14 @@ const APP = "/app";
  * console.log(defaultBaseImage()); // e.g. "denoland/deno:2.9.6"
  * ```
  *
- * @returns The image reference.
+ * @param env Reads an environment variable (default: `Deno.env.get`).
+ * @returns `$CLOUDKNOT_BASE_IMAGE` when set (a mirror, or an image of your
+ *   own with deno in it), else the official Deno image of this Deno version.
  */
-export function defaultBaseImage(): string {
-  return `denoland/deno:${Deno.version.deno}`;
+export function defaultBaseImage(
+  env: (name: string) => string | undefined = (name) => Deno.env.get(name),
+): string {
+  return env("CLOUDKNOT_BASE_IMAGE")?.trim() || `denoland/deno:${Deno.version.deno}`;
 }
 
 /**

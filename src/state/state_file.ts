@@ -169,7 +169,8 @@ export class StateFile {
   }
 
   /**
-   * Removes a key, or a whole section when no key is given.
+   * Removes a key, or a whole section when no key is given; a section left
+   * empty goes too.
    *
    * @param section The section's name.
    * @param key The key to remove.
@@ -178,6 +179,7 @@ export class StateFile {
     return this.update((doc) => {
       if (key === undefined) doc.delete(section);
       else doc.get(section)?.delete(key.toLowerCase());
+      if (doc.get(section)?.size === 0) doc.delete(section);
     });
   }
 

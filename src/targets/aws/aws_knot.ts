@@ -1,0 +1,671 @@
+/**
+ * Opening a knot on AWS Batch: its image pushed to ECR, its Pars, bucket,
+ * compute environment, job queue and job definition created or adopted, and
+ * its record in the cloudknot config file (`[knot <name>]`). Also the
+ * knot's clobber, in the order AWS requires.
+ *
+ * @module
+ */
+import type { AwsSession } from "../../aws/session.ts";
+import { describeJobs, stopJob } from "../../batch/jobs.ts";
+import type { Docker } from "../../docker/docker.ts";
+import { CloudknotError, CloudknotInputError } from "../../errors.ts";
+import type { FunctionArtifact } from "../../job/function_artifact.ts";
+import {
+  type BatchPlacement,
+  deleteBatchEnvironment,
+  ensureComputeEnvironment,
+  ensureJobQueue,
+  ensureLaunchTemplate,
+  registerJobDefinition,
+} from "../../resources/batch_environment.ts";
+import { JOB_DATA_PREFIX, validateTags } from "../../resources/bucket.ts";
+import {
+  type ComputeOptions,
+  type ComputeSpec,
+  validateComputeOptions,
+} from "../../resources/compute_options.ts";
+import { DockerImage } from "../../resources/docker_image.ts";
+import { DockerRepo } from "../../resources/docker_repo.ts";
+import {
+  ProfileMismatchError,
+  RegionMismatchError,
+  ResourceDoesNotExistError,
+} from "../../resources/errors.ts";
+import { Pars } from "../../resources/pars.ts";
+import { getEcrRepo, sessionFromSettings, setS3Params } from "../../settings.ts";
+import { StateFile } from "../../state/state_file.ts";
+import { deletePrefix } from "../../store/store.ts";
+import { AwsTarget } from "./aws_target.ts";
+
+/** The Batch name rule: letters, digits, hyphens and underscores, at most 128. */
+const BATCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+/** Options of a knot on AWS, besides its name and function. */
+export interface AwsKnotOptions extends ComputeOptions {
+  /** The Pars to use, or its name (default: the shared `<caller>-default` Pars). */
+  pars?: Pars | string;
+  /** More IAM policies for the jobs; the knot then gets a Pars of its own. */
+  parsPolicies?: string[];
+  /** An image built already, instead of `func` or `module`. */
+  dockerImage?: DockerImage;
+  /** The base image (default: `$CLOUDKNOT_BASE_IMAGE` or the official Deno image). */
+  baseImage?: string;
+  /** The ECR repository (default: the settings' `getEcrRepo()`). */
+  repoName?: string;
+  /** The image's tags. @default {[name]} */
+  imageTags?: string[];
+  /** Build without Docker's layer cache. @default {false} */
+  noImageCache?: boolean;
+  /** The job definition's name. @default {"<name>-ck-jd"} */
+  jobDefinitionName?: string;
+  /** The compute environment's name. @default {"<name>-ck-ce"} */
+  computeEnvironmentName?: string;
+  /** The job queue's name. @default {"<name>-ck-jq"} */
+  jobQueueName?: string;
+  /** More AWS tags for everything the knot makes. */
+  tags?: Record<string, string>;
+  /** The AWS session (default: one made from the settings). */
+  session?: AwsSession;
+  /** The cloudknot config file (default: `$CLOUDKNOT_CONFIG_FILE` or `~/.aws/cloudknot`). */
+  state?: StateFile;
+  /** The docker driver. */
+  docker?: Docker;
+  /** cloudknot's own directory (image build files, registry logins). @default {"~/.cloudknot"} */
+  cloudknotDir?: string;
+  /** Milliseconds between looks at AWS while waiting for resources and results. @default {2000} */
+  pollInterval?: number;
+  /** Where warnings go, such as options ignored when adopting. @default {console.warn} */
+  warn?: (message: string) => void;
+}
+
+/** The AWS resources of a knot. */
+export interface AwsKnotResources {
+  /** The region. */
+  region: string;
+  /** The profile. */
+  profile: string;
+  /** The Pars (roles, network). */
+  pars: Pars;
+  /** The image. */
+  image: DockerImage;
+  /** The ECR repository. */
+  repo: DockerRepo;
+  /** The pushed image by digest. */
+  imageUri: string;
+  /** The compute environment's ARN. */
+  computeEnvironment: string;
+  /** The job queue's ARN. */
+  jobQueue: string;
+  /** The job definition's ARN. */
+  jobDefinition: string;
+  /** The bucket of the job data. */
+  bucket: string;
+  /** The key prefix of the knot's job data. */
+  prefix: string;
+}
+
+/** An opened AWS knot. */
+export interface AwsKnot {
+  /** The packaged function. */
+  artifact: FunctionArtifact;
+  /** Where its items run. */
+  target: AwsTarget;
+  /** Its resources. */
+  resources: AwsKnotResources;
+  /** The AWS session. */
+  session: AwsSession;
+  /** The config file. */
+  state: StateFile;
+  /** Milliseconds between looks at AWS while waiting. */
+  pollInterval?: number;
+}
+
+/** What a knot on AWS is made from: the name, the function and the options. */
+export interface AwsKnotSpec extends AwsKnotOptions {
+  /** The knot's name. */
+  name: string;
+  /** A self-contained function. */
+  // deno-lint-ignore no-explicit-any
+  func?: (...args: any[]) => unknown;
+  /** A module whose export is the function. */
+  module?: string | URL;
+  /** The export of `module`. */
+  exportName?: string;
+}
+
+/** The options that shape what is made, and so are ignored when adopting. */
+const SHAPING: (keyof AwsKnotSpec)[] = [
+  "func",
+  "module",
+  "exportName",
+  "dockerImage",
+  "pars",
+  "parsPolicies",
+  "baseImage",
+  "repoName",
+  "imageTags",
+  "noImageCache",
+  "jobDefinitionName",
+  "computeEnvironmentName",
+  "jobQueueName",
+  "tags",
+  "compute",
+  "vcpus",
+  "memory",
+  "gpus",
+  "retries",
+  "timeout",
+  "evaluateOnExit",
+  "instanceTypes",
+  "minVcpus",
+  "desiredVcpus",
+  "maxVcpus",
+  "bidPercentage",
+  "volumeSize",
+  "imageId",
+  "ec2KeyPair",
+  "priority",
+];
+
+/** The config-file section of a knot. */
+export function knotSection(name: string): string {
+  return `knot ${name}`;
+}
+
+interface Checked {
+  compute: ComputeSpec;
+  names: {
+    computeEnvironment: string;
+    jobQueue: string;
+    jobDefinition: string;
+    launchTemplate: string;
+  };
+  imageTags: string[];
+}
+
+/** Every check that needs no AWS call. */
+function check(spec: AwsKnotSpec): Checked {
+  const { name } = spec;
+  const given = [spec.func, spec.module, spec.dockerImage].filter((x) => x !== undefined).length;
+  if (given > 1) {
+    throw new CloudknotInputError("Pass one of func, module and dockerImage", { field: "func" });
+  }
+  if (spec.dockerImage !== undefined && spec.baseImage !== undefined) {
+    throw new CloudknotInputError("baseImage belongs to the image: dockerImage is built already", {
+      field: "baseImage",
+    });
+  }
+  if (spec.parsPolicies !== undefined && typeof spec.pars === "object") {
+    throw new CloudknotInputError(
+      "parsPolicies makes a Pars for the knot: pass either pars or parsPolicies",
+      { field: "parsPolicies" },
+    );
+  }
+  validateTags(spec.tags);
+  const names = {
+    computeEnvironment: spec.computeEnvironmentName ?? `${name}-ck-ce`,
+    jobQueue: spec.jobQueueName ?? `${name}-ck-jq`,
+    jobDefinition: spec.jobDefinitionName ?? `${name}-ck-jd`,
+    launchTemplate: `${name}-ck-lt`,
+  };
+  for (const [key, value] of Object.entries(names)) {
+    if (!BATCH_NAME.test(value)) {
+      throw new CloudknotInputError(
+        `Invalid ${key} name "${value}": use up to 128 letters, digits, hyphens and underscores`,
+        { field: `${key}Name` },
+      );
+    }
+  }
+  const imageTags = spec.imageTags ?? [name.toLowerCase()];
+  if (!Array.isArray(imageTags) || imageTags.length === 0) {
+    throw new CloudknotInputError("imageTags must be a non-empty array of tags", {
+      field: "imageTags",
+    });
+  }
+  if (spec.pollInterval !== undefined && !(spec.pollInterval > 0)) {
+    throw new CloudknotInputError("pollInterval must be a positive number of milliseconds", {
+      field: "pollInterval",
+    });
+  }
+  return { compute: validateComputeOptions(spec), names, imageTags };
+}
+
+/** The name of the Pars a knot gets when it has policies of its own. */
+function ownParsName(knot: string): string {
+  if (knot.length <= 40) return `${knot}-pars`;
+  let hash = 0;
+  for (const c of knot) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+  return `${knot.slice(0, 34).replace(/-+$/, "")}-${(hash % 0xffff).toString(16)}-pars`;
+}
+
+/**
+ * Creates a knot on AWS, or adopts the knot of that name from the config
+ * file. Every option is checked before any AWS call.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { openAwsKnot } from "./aws_knot.ts";
+ *
+ * const { target, resources } = await openAwsKnot({ name: "k", func: (x: number) => x, compute: "FARGATE" });
+ * ```
+ *
+ * @param spec The name, the function and the options.
+ * @returns The knot's target and resources.
+ */
+export async function openAwsKnot(spec: AwsKnotSpec): Promise<AwsKnot> {
+  const checked = check(spec);
+  const state = spec.state ?? new StateFile();
+  const session = spec.session ?? await sessionFromSettings({ state });
+  const saved = await state.section(knotSection(spec.name));
+  if (saved !== undefined) return await adopt(spec, saved, session, state);
+  return await create(spec, checked, session, state);
+}
+
+async function create(
+  spec: AwsKnotSpec,
+  checked: Checked,
+  session: AwsSession,
+  state: StateFile,
+): Promise<AwsKnot> {
+  const { name } = spec;
+  const { compute, names } = checked;
+  if (spec.func === undefined && spec.module === undefined && spec.dockerImage === undefined) {
+    throw new CloudknotInputError(
+      `There is no AWS knot named "${name}" to adopt: pass func, module and exportName, or dockerImage to create it`,
+      { field: "func" },
+    );
+  }
+  if (compute.instanceTypes.some((t) => t !== "optimal")) {
+    await checkInstanceTypes(session, compute);
+  }
+  const settings = { session, state };
+  const { bucket, sse } = await setS3Params({}, settings);
+  const tags = { ...spec.tags, ManagedBy: "cloudknot", "cloudknot:knot": name };
+  const [pars, image] = await Promise.all([
+    typeof spec.pars === "object" ? spec.pars : Pars.create({
+      ...settings,
+      bucket,
+      ...(typeof spec.pars === "string" ? { name: spec.pars } : {}),
+      ...(spec.parsPolicies !== undefined
+        ? { name: ownParsName(name), policies: spec.parsPolicies }
+        : {}),
+    }),
+    spec.dockerImage ?? DockerImage.create({
+      name: name.toLowerCase(),
+      ...(spec.func !== undefined ? { func: spec.func } : {}),
+      ...(spec.module !== undefined ? { module: spec.module } : {}),
+      ...(spec.exportName !== undefined ? { exportName: spec.exportName } : {}),
+      ...(spec.baseImage !== undefined ? { baseImage: spec.baseImage } : {}),
+      ...(spec.docker !== undefined ? { docker: spec.docker } : {}),
+      ...(spec.cloudknotDir !== undefined ? { cloudknotDir: spec.cloudknotDir } : {}),
+      state,
+      session,
+    }),
+  ]);
+  if (image.artifact === undefined) {
+    throw new CloudknotInputError(
+      `Image ${image.name} holds no function: create it with func, or module and exportName`,
+      { field: "dockerImage" },
+    );
+  }
+  if (image.images.length === 0 || spec.dockerImage === undefined) {
+    await image.build({ tags: checked.imageTags, noCache: spec.noImageCache ?? false });
+  }
+  const repo = await DockerRepo.create({
+    name: spec.repoName ?? await getEcrRepo({ state }),
+    session,
+    state,
+  });
+  const { imageUri } = await image.push({ repo });
+  const placement: BatchPlacement = {
+    batchServiceRole: pars.batchServiceRole,
+    ecsInstanceProfile: pars.ecsInstanceProfile,
+    spotFleetRole: pars.spotFleetRole,
+    taskExecutionRole: pars.taskExecutionRole,
+    jobRole: pars.jobRole,
+    subnets: [...pars.subnets],
+    securityGroup: pars.securityGroup,
+  };
+  const wait = spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {};
+  const made: { computeEnvironment?: string; jobQueue?: string; launchTemplate?: string } = {};
+  try {
+    if (compute.volumeSize !== undefined) {
+      made.launchTemplate = await ensureLaunchTemplate(session, {
+        name: names.launchTemplate,
+        volumeSize: compute.volumeSize,
+        tags,
+      });
+    }
+    made.computeEnvironment = await ensureComputeEnvironment(session, {
+      name: names.computeEnvironment,
+      compute,
+      placement,
+      tags,
+      ...(made.launchTemplate !== undefined ? { launchTemplate: made.launchTemplate } : {}),
+    }, wait);
+    made.jobQueue = await ensureJobQueue(session, {
+      name: names.jobQueue,
+      priority: compute.priority,
+      computeEnvironment: made.computeEnvironment,
+      tags,
+    }, wait);
+    const definition = await registerJobDefinition(session, {
+      name: names.jobDefinition,
+      image: imageUri,
+      compute,
+      placement,
+      environment: { CLOUDKNOT_KNOT: name },
+      tags,
+    });
+    const resources: AwsKnotResources = {
+      region: session.region,
+      profile: session.profile,
+      pars,
+      image,
+      repo,
+      imageUri,
+      computeEnvironment: made.computeEnvironment,
+      jobQueue: made.jobQueue,
+      jobDefinition: definition.arn,
+      bucket,
+      prefix: `${JOB_DATA_PREFIX}${name}`,
+    };
+    await state.setMany(knotSection(name), {
+      target: "aws",
+      region: resources.region,
+      profile: resources.profile,
+      pars: pars.name,
+      "docker-image": image.name,
+      "docker-repo": repo.name,
+      "image-uri": imageUri,
+      "compute-environment": resources.computeEnvironment,
+      "job-queue": resources.jobQueue,
+      "job-definition": resources.jobDefinition,
+      "job-definition-name": names.jobDefinition,
+      "launch-template": made.launchTemplate,
+      bucket,
+      sse,
+      prefix: resources.prefix,
+      retries: String(compute.retries),
+      compute: compute.compute,
+      "image-tags": checked.imageTags.join(" "),
+    });
+    return {
+      artifact: image.artifact,
+      target: target(name, resources, compute.retries, sse, session, state, spec.pollInterval),
+      resources,
+      session,
+      state,
+      ...(spec.pollInterval !== undefined ? { pollInterval: spec.pollInterval } : {}),
+    };
+  } catch (e) {
+    // Undo the Batch resources this call made; the Pars, image and repository stay for reuse.
+    await deleteBatchEnvironment(session, {
+      ...(made.jobQueue !== undefined ? { jobQueue: made.jobQueue } : {}),
+      ...(made.computeEnvironment !== undefined
+        ? { computeEnvironment: made.computeEnvironment }
+        : {}),
+      ...(made.launchTemplate !== undefined ? { launchTemplate: made.launchTemplate } : {}),
+      jobDefinitions: [names.jobDefinition],
+    }, wait).catch(() => {});
+    throw e;
+  }
+}
+
+async function checkInstanceTypes(session: AwsSession, compute: ComputeSpec): Promise<void> {
+  const wanted = compute.instanceTypes.filter((t) => t !== "optimal");
+  const known = new Set<string>();
+  for await (
+    const type of session.ec2.describeInstanceTypesAll({
+      Filters: [{
+        Name: "instance-type",
+        Values: wanted.map((t) => t.includes(".") ? t : `${t}.*`),
+      }],
+    })
+  ) {
+    if (type.InstanceType) {
+      known.add(type.InstanceType);
+      known.add(type.InstanceType.split(".")[0]!);
+    }
+  }
+  const unknown = wanted.filter((t) => !known.has(t));
+  if (unknown.length > 0) {
+    throw new CloudknotInputError(
+      `Unknown instance type${unknown.length > 1 ? "s" : ""} ${
+        unknown.join(", ")
+      } in ${session.region}: ` +
+        `use types EC2 DescribeInstanceTypes lists there, instance families such as "c5", or "optimal"`,
+      { field: "instanceTypes" },
+    );
+  }
+}
+
+function target(
+  name: string,
+  r: AwsKnotResources,
+  attempts: number,
+  sse: "AES256" | "aws:kms",
+  session: AwsSession,
+  state: StateFile,
+  pollInterval: number | undefined,
+): AwsTarget {
+  return new AwsTarget({
+    session,
+    state,
+    knot: name,
+    bucket: r.bucket,
+    prefix: r.prefix,
+    sse,
+    jobQueue: r.jobQueue,
+    jobDefinition: r.jobDefinition,
+    attempts,
+    profile: r.profile,
+    region: r.region,
+    ...(pollInterval !== undefined ? { pollIntervalMs: pollInterval } : {}),
+  });
+}
+
+async function adopt(
+  spec: AwsKnotSpec,
+  saved: Map<string, string>,
+  session: AwsSession,
+  state: StateFile,
+): Promise<AwsKnot> {
+  const { name } = spec;
+  if (saved.get("target") !== "aws") {
+    throw new CloudknotInputError(
+      `The config file's knot "${name}" is not an AWS knot; choose another name`,
+    );
+  }
+  const region = saved.get("region") ?? "";
+  const profile = saved.get("profile") ?? "";
+  if (region !== session.region) {
+    throw new RegionMismatchError("Knot", name, {
+      resourceRegion: region,
+      currentRegion: session.region,
+    });
+  }
+  if (profile !== session.profile) {
+    throw new ProfileMismatchError("Knot", name, {
+      resourceProfile: profile,
+      currentProfile: session.profile,
+    });
+  }
+  const ignored = SHAPING.filter((key) => spec[key] !== undefined);
+  if (ignored.length > 0) {
+    (spec.warn ?? console.warn)(
+      `cloudknot: knot ${name} exists, so it was adopted as it is and these options were ignored: ` +
+        `${ignored.join(", ")}; clobber the knot or choose another name to change them`,
+    );
+  }
+  const get = (key: string) => {
+    const value = saved.get(key);
+    if (value === undefined) {
+      throw new CloudknotError(
+        `The config file's [knot ${name}] has no "${key}": clobber the knot and create it again`,
+      );
+    }
+    return value;
+  };
+  const jobQueue = get("job-queue");
+  const computeEnvironment = get("compute-environment");
+  const [ce, queue] = await Promise.all([
+    session.batch.describeComputeEnvironments({ computeEnvironments: [computeEnvironment] })
+      .then((r) => r.computeEnvironments?.[0]),
+    session.batch.describeJobQueues({ jobQueues: [jobQueue] }).then((r) => r.jobQueues?.[0]),
+  ]);
+  const missing = [
+    ...(ce === undefined || ce.status === "DELETED" ? [computeEnvironment] : []),
+    ...(queue === undefined || queue.status === "DELETED" ? [jobQueue] : []),
+  ];
+  if (missing.length > 0) {
+    await state.remove(knotSection(name));
+    throw new ResourceDoesNotExistError(
+      `Knot ${name}'s ${
+        missing.join(" and ")
+      } no longer exist; its record was dropped, so create the knot again`,
+      { missing },
+    );
+  }
+  const settings = { session, state };
+  const [pars, image, repo] = await Promise.all([
+    Pars.create({ ...settings, name: get("pars") }),
+    DockerImage.create({
+      name: get("docker-image"),
+      state,
+      session,
+      ...(spec.docker ? { docker: spec.docker } : {}),
+      ...(spec.cloudknotDir !== undefined ? { cloudknotDir: spec.cloudknotDir } : {}),
+    }),
+    DockerRepo.create({ name: get("docker-repo"), session, state }),
+  ]);
+  if (image.artifact === undefined) {
+    throw new CloudknotError(
+      `Knot ${name}'s image ${image.name} lost its function files: clobber the knot and create it again`,
+    );
+  }
+  const resources: AwsKnotResources = {
+    region,
+    profile,
+    pars,
+    image,
+    repo,
+    imageUri: get("image-uri"),
+    computeEnvironment,
+    jobQueue,
+    jobDefinition: get("job-definition"),
+    bucket: get("bucket"),
+    prefix: get("prefix"),
+  };
+  const attempts = Number(get("retries"));
+  const sse = saved.get("sse") === "aws:kms" ? "aws:kms" : "AES256";
+  return {
+    artifact: image.artifact,
+    target: target(name, resources, attempts, sse, session, state, spec.pollInterval),
+    resources,
+    session,
+    state,
+    ...(spec.pollInterval !== undefined ? { pollInterval: spec.pollInterval } : {}),
+  };
+}
+
+/** What {@linkcode clobberAwsKnot} deletes besides the knot's own Batch resources and data. */
+export interface AwsClobberOptions {
+  /** Also delete the knot's Pars (refused while another knot uses it). @default {false} */
+  pars?: boolean;
+  /** Also delete the repository; in the default repository only the knot's tags go. @default {false} */
+  repo?: boolean;
+  /** Also delete the local image and its build files. @default {false} */
+  image?: boolean;
+  /** Keep the knot's job data in S3. @default {false} */
+  keepData?: boolean;
+  /**
+   * Also delete the bucket, when no other knot in the config file uses it
+   * and it is empty once the knot's data is gone. @default {false}
+   */
+  bucket?: boolean;
+}
+
+/**
+ * Deletes a knot's AWS resources, in this order: its running jobs are
+ * stopped; its queue is disabled and deleted; its compute environment is
+ * disabled and deleted (and waited on); its job definitions are
+ * deregistered; its job data is deleted from S3; the repository, image and
+ * Pars when asked; and its record is removed.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { clobberAwsKnot } from "./aws_knot.ts";
+ *
+ * await clobberAwsKnot(knot, { repo: true, image: true });
+ * ```
+ *
+ * @param knot The opened knot.
+ * @param options What else to delete.
+ */
+export async function clobberAwsKnot(
+  knot: AwsKnot & { name: string },
+  options: AwsClobberOptions = {},
+): Promise<void> {
+  const { pollInterval } = knot;
+  const { session, state, resources: r, name } = knot;
+  const saved = (await state.section(knotSection(name))) ?? new Map<string, string>();
+  const batch = session.batch;
+  const live: string[] = [];
+  for (const jobStatus of ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"]) {
+    for await (const job of batch.listJobsAll({ jobQueue: r.jobQueue, jobStatus })) {
+      live.push(job.jobId);
+    }
+  }
+  for (const job of (await describeJobs(batch, live)).values()) {
+    await stopJob(batch, job, `Knot ${name} was clobbered`);
+  }
+  const wait = pollInterval !== undefined ? { pollMs: pollInterval } : {};
+  await deleteBatchEnvironment(session, {
+    jobQueue: r.jobQueue,
+    computeEnvironment: r.computeEnvironment,
+    jobDefinitions: [saved.get("job-definition-name") ?? `${name}-ck-jd`],
+    ...(saved.get("launch-template") ? { launchTemplate: saved.get("launch-template")! } : {}),
+  }, wait);
+  if (!options.keepData) await deletePrefix(knot.target.store, "");
+  if (options.repo) {
+    const isDefault = r.repo.name === await getEcrRepo({ state });
+    if (isDefault) {
+      for (const tag of (saved.get("image-tags") ?? name.toLowerCase()).split(" ")) {
+        await r.repo.removeImage(tag);
+      }
+    } else {
+      await r.repo.clobber();
+    }
+  }
+  if (options.image) await r.image.clobber();
+  await state.update((doc) => {
+    doc.delete(knotSection(name));
+    const jobs = doc.get(`batch-jobs ${r.profile} ${r.region}`);
+    const mine = new RegExp(`^${name}-\\d{8}t\\d{6}z-[0-9a-f]{6}-\\d+$`);
+    for (const [id, jobName] of jobs ?? []) if (mine.test(jobName.toLowerCase())) jobs!.delete(id);
+    if (jobs?.size === 0) doc.delete(`batch-jobs ${r.profile} ${r.region}`);
+  });
+  if (options.pars) await r.pars.clobber();
+  if (options.bucket) await deleteBucketIfUnused(session, state, r.bucket);
+}
+
+async function deleteBucketIfUnused(
+  session: AwsSession,
+  state: StateFile,
+  bucket: string,
+): Promise<void> {
+  for (const [section, keys] of await state.read()) {
+    if (section.startsWith("knot ") && keys.get("bucket") === bucket) {
+      console.warn(`cloudknot: bucket ${bucket} was kept: knot ${section.slice(5)} still uses it`);
+      return;
+    }
+  }
+  const page = await session.s3.listObjectsV2({ Bucket: bucket, MaxKeys: 1 });
+  if ((page.KeyCount ?? page.Contents?.length ?? 0) > 0) {
+    console.warn(`cloudknot: bucket ${bucket} was kept: it still holds objects`);
+    return;
+  }
+  await session.s3.deleteBucket({ Bucket: bucket });
+}

@@ -1,0 +1,113 @@
+/**
+ * Opening a knot on the local target: its function artifact and record in
+ * the local knots directory, its runs in the runs directory.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { CloudknotInputError } from "../../errors.ts";
+import {
+  artifactFromFunc,
+  artifactFromModule,
+  type FunctionArtifact,
+} from "../../job/function_artifact.ts";
+import { LocalStore } from "../../store/local.ts";
+import {
+  type LocalKnotRecord,
+  localKnotsDir,
+  localRunsRoot,
+  readLocalKnotRecord,
+} from "./catalog.ts";
+import { LocalTarget } from "./local_target.ts";
+
+/** What a local knot is made from. */
+export interface LocalKnotSpec {
+  /** The knot's name. */
+  name: string;
+  /** A self-contained function. */
+  // deno-lint-ignore no-explicit-any
+  func?: (...args: any[]) => unknown;
+  /** A module whose export is the function. */
+  module?: string | URL;
+  /** The export of `module`. */
+  exportName?: string;
+  /** The local knots directory. */
+  dir?: string;
+  /** Worker processes. */
+  concurrency: number;
+  /** Attempts per item. */
+  attempts: number;
+  /** Seconds per attempt. */
+  timeout?: number;
+  /** Each worker's V8 heap limit, MiB. */
+  memory?: number;
+}
+
+/** An opened local knot. */
+export interface LocalKnot {
+  /** The packaged function. */
+  artifact: FunctionArtifact;
+  /** Where its items run. */
+  target: LocalTarget;
+  /** The directories that hold everything it made. */
+  roots: string[];
+}
+
+/**
+ * Creates a local knot, or adopts the one of that name; a function passed
+ * again replaces the stored one (nothing costly hangs on it locally).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { openLocalKnot } from "./local_knot.ts";
+ *
+ * const { target } = await openLocalKnot({ name: "k", func: (x: number) => x, concurrency: 2, attempts: 1 });
+ * ```
+ *
+ * @param spec The name, the function and the limits.
+ * @returns The knot's artifact, target and directories.
+ */
+export async function openLocalKnot(spec: LocalKnotSpec): Promise<LocalKnot> {
+  const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
+  const store = new LocalStore(root);
+  const saved = await readLocalKnotRecord(store);
+  let artifact: FunctionArtifact;
+  if (spec.func !== undefined) artifact = await artifactFromFunc(spec.func);
+  else if (spec.module !== undefined) {
+    artifact = await artifactFromModule(spec.module, spec.exportName ?? "default");
+  } else if (saved !== undefined) {
+    const source = await Deno.readTextFile(join(root, saved.artifact));
+    artifact = { kind: saved.kind, source, hash: saved.hash, name: saved.functionName };
+  } else {
+    throw new CloudknotInputError(
+      `There is no local knot named "${spec.name}" to adopt: pass func, or module and exportName, to create it`,
+      { field: "func" },
+    );
+  }
+  const artifactKey = `artifacts/${artifact.hash}.js`;
+  if ((await store.get(artifactKey)) === undefined) await store.put(artifactKey, artifact.source);
+  const now = Date.now();
+  const record: LocalKnotRecord = {
+    name: spec.name,
+    target: "local",
+    artifact: artifactKey,
+    hash: artifact.hash,
+    kind: artifact.kind,
+    functionName: artifact.name,
+    createdAt: saved?.createdAt ?? now,
+    updatedAt: now,
+  };
+  await store.put("knot.json", JSON.stringify(record, null, 2));
+  const runs = await localRunsRoot(root);
+  const target = new LocalTarget({
+    knot: spec.name,
+    store: runs === root ? store : new LocalStore(runs),
+    functionUrl: pathToFileURL(join(root, artifactKey)).href,
+    concurrency: spec.concurrency,
+    attempts: spec.attempts,
+    ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
+    ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
+  });
+  return { artifact, target, roots: [root, runs] };
+}

@@ -1,0 +1,151 @@
+// A knot's whole life on AWS, against the emulator with real Docker
+// containers: create (image, ECR, Pars, bucket, Batch), map as an array job
+// and as independent jobs, a throwing and a crashing item, logs, adoption and
+// collection from a new process, faults on every service, and clobber.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type ItemError, Knot, MapError, StateFile } from "../../mod.ts";
+import { startEmulator } from "../emulator/mod.ts";
+import { sessionFor } from "../support/aws_session.ts";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { dockerTest } from "../support/docker_available.ts";
+
+function job(x: number): number {
+  if (x === 7) throw new RangeError(`seven is not allowed`);
+  if (x === 11) Deno.exit(3);
+  console.log(`squaring ${x}`);
+  return x * x;
+}
+
+dockerTest(
+  "a knot on AWS: create, map, logs, adopt from another process, faults, clobber",
+  async () => {
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-e2e-" });
+    try {
+      const baseImage = await ensureBaseImage();
+      const session = await sessionFor(emu);
+      const configFile = join(dir, "cloudknot");
+      const state = new StateFile({ path: configFile });
+      const before = emu.listResources();
+      const knot = await Knot.create({
+        name: "e2e",
+        target: "aws",
+        func: job,
+        baseImage,
+        repoName: "e2e-knot-images",
+        retries: 1,
+        memory: 512,
+        session,
+        state,
+        cloudknotDir: join(dir, "home"),
+        pollInterval: 100,
+      });
+      assert.equal(knot.target, "aws");
+      const aws = knot.aws!;
+      assert.match(aws.imageUri, /@sha256:[0-9a-f]{64}$/);
+      assert.match(aws.computeEnvironment, /compute-environment\/e2e-ck-ce$/);
+      const section = await state.section("knot e2e");
+      assert.equal(section?.get("job-queue"), aws.jobQueue);
+
+      // 25 items as one array job, with a throw (7) and a crash (11).
+      const inputs = Array.from({ length: 25 }, (_, i) => i);
+      const run = await knot.map(inputs, { progress: false });
+      const error = await run.results().then(() => undefined, (e) => e);
+      assert.ok(error instanceof MapError, String(error));
+      assert.deepEqual(error.failed, [7, 11]);
+      inputs.forEach((x) => {
+        if (x !== 7 && x !== 11) assert.equal(error.results[x], x * x, `item ${x}`);
+      });
+      const [thrown, crashed] = error.errors as ItemError[];
+      assert.equal(thrown!.kind, "threw");
+      assert.equal(thrown!.remote.name, "RangeError");
+      assert.match(thrown!.remote.stack ?? "", /function\.js/);
+      assert.equal(crashed!.kind, "crashed");
+      assert.equal(crashed!.exitCode, 3);
+      assert.ok(crashed!.logStream);
+      const submits = emu.requests.filter({ service: "batch", operation: "SubmitJob" });
+      assert.equal(submits.length, 1, "25 items go in one array job");
+      assert.deepEqual(await Array.fromAsync(run.logs(4)), ["squaring 4"]);
+
+      // Three items as independent jobs.
+      const three = await knot.map([2, 3, 4], { jobType: "independent", progress: false });
+      assert.deepEqual(await three.results(), [4, 9, 16]);
+      assert.equal(emu.requests.filter({ service: "batch", operation: "SubmitJob" }).length, 4);
+
+      // Another process adopts the knot by name and collects the first run.
+      const script = `
+      import { Knot } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};
+      const knot = await Knot.create({ name: "e2e", target: "aws", cloudknotDir: ${
+        JSON.stringify(join(dir, "home"))
+      } });
+      const run = await knot.collect(${JSON.stringify(run.runId)});
+      const settled = await run.settled();
+      console.log(JSON.stringify(settled.map((s) => s.status === "fulfilled" ? s.value : s.reason.kind)));
+    `;
+      const child = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", script],
+        env: {
+          ...emu.env,
+          CLOUDKNOT_CONFIG_FILE: configFile,
+          // Nothing from this machine's AWS files.
+          AWS_CONFIG_FILE: join(dir, "aws-config"),
+          AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"),
+          NO_COLOR: "1",
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const childErr = new TextDecoder().decode(child.stderr);
+      assert.equal(child.code, 0, childErr);
+      assert.deepEqual(
+        JSON.parse(new TextDecoder().decode(child.stdout)),
+        inputs.map((x) => x === 7 ? "threw" : x === 11 ? "crashed" : x * x),
+      );
+
+      // Throttling and server errors on every service: every result is still right,
+      // and each array is submitted as exactly one job.
+      for (const service of ["batch", "s3", "logs", "ecr", "sts"]) {
+        emu.faults.add({ service, kind: "throttle", probability: 0.15 });
+        emu.faults.add({ service, kind: "503", probability: 0.1 });
+      }
+      const faulty = await knot.map([1, 2, 3, 5, 6, 8, 9, 10], { progress: false });
+      assert.deepEqual(await faulty.results(), [1, 4, 9, 25, 36, 64, 81, 100]);
+      const hits = emu.faults.list().reduce((n, f) => n + f.hits, 0);
+      assert.ok(hits > 0, "faults were injected");
+      emu.faults.clear();
+      const faultyJobs = [...emu.batch.jobs.values()].filter((j) =>
+        j.jobName.startsWith(`e2e-${faulty.runId}-`) && !j.jobId.includes(":")
+      );
+      assert.equal(faultyJobs.length, 1);
+
+      // Creating it again by name adopts it and says which options were ignored.
+      const warnings: string[] = [];
+      const again = await Knot.create({
+        name: "e2e",
+        target: "aws",
+        memory: 1024,
+        session,
+        state,
+        cloudknotDir: join(dir, "home"),
+        warn: (message) => warnings.push(message),
+      });
+      assert.equal(again.aws!.jobQueue, aws.jobQueue);
+      assert.match(warnings.join("\n"), /options were ignored: memory/);
+
+      // The job view lists the knot's jobs with array children summarised.
+      const view = (await knot.viewJobs()).toString();
+      assert.match(view, /e2e-/);
+
+      // Clobber everything: nothing of the project is left in the emulator.
+      await knot.clobber({ pars: true, repo: true, image: true, bucket: true });
+      assert.deepEqual(emu.listResources(), before);
+      const left = await state.read();
+      assert.deepEqual([...left.keys()].filter((s) => s !== "aws"), []);
+      await assert.rejects(() => knot.map([1]), /clobbered/);
+    } finally {
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
