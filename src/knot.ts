@@ -140,7 +140,12 @@ export class Knot<F extends JobFunction = JobFunction> {
   ): Promise<Knot<F>> {
     const o = validateKnotOptions(options);
     if (o.target === "aws") {
-      const aws = await openAwsKnot({ ...options, name: o.name, retries: o.retries });
+      const aws = await openAwsKnot({
+        ...options,
+        name: o.name,
+        // Only a given value: adopting warns about each option passed.
+        ...(options.retries !== undefined ? { retries: o.retries } : {}),
+      });
       return new Knot<F>(o.name, aws.artifact, aws.target, { aws });
     }
     const local = await openLocalKnot({

@@ -1,17 +1,17 @@
 /**
- * Which target a command works on. The one place that knows which targets
- * this version of the command line supports.
+ * Which target a command works on.
  *
  * @module
  */
-import { CloudknotInputError } from "../errors.ts";
 import type { CommandContext } from "./command.ts";
 
 /** The targets a knot can run on. */
 export type TargetName = "local" | "aws";
 
 /**
- * The target a command was asked to use (`--target`, default `local`).
+ * The target a command was asked to use (`--target`, default `local`). For
+ * commands on an existing knot, `locateKnot` (in `knots.ts`) also finds where
+ * the knot lives.
  *
  * @example Usage
  * ```ts ignore
@@ -21,18 +21,11 @@ export type TargetName = "local" | "aws";
  * @param ctx The running command.
  * @returns The target.
  * @throws {UsageError} When `--target` is neither `local` nor `aws`.
- * @throws {CloudknotInputError} When the target is not available in this version.
  */
 export function resolveTarget(ctx: CommandContext): TargetName {
   const target = ctx.string("target") ?? "local";
   if (target !== "local" && target !== "aws") {
     throw ctx.usage(`--target must be "local" or "aws", not "${target}"`);
-  }
-  if (target === "aws") {
-    throw new CloudknotInputError(
-      'The "aws" target is not available in this version of the command line: use --target local',
-      { field: "target" },
-    );
   }
   return target;
 }

@@ -259,10 +259,22 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         /^error: Invalid knot name "bad_name"/,
       ],
       [
-        ["map", JOBS, "square", "--target", "aws"],
+        ["map", JOBS, "square", "--compute", "FARGATE"],
         "[1]",
-        1,
-        /^error: The "aws" target is not available in this version/,
+        2,
+        /^error: --compute is for --target aws$/m,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--concurrency", "2"],
+        "[1]",
+        2,
+        /^error: --concurrency is for the local target: on AWS, see --max-vcpus$/m,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--compute", "LAMBDA"],
+        "[1]",
+        2,
+        /^error: --compute must be one of EC2, SPOT, FARGATE, FARGATE_SPOT, not "LAMBDA"$/m,
       ],
       [
         ["map", JOBS, "square", "--inputs", "missing.json"],

@@ -62,6 +62,11 @@ export const gc = defineCommand({
       }
       return 0;
     }
+    if (items.length === 0) {
+      if (json) await ctx.print(JSON.stringify({ dryRun, items, deleted: [], failed: [] }));
+      else await ctx.print("Nothing to collect");
+      return 0;
+    }
     const result = await deleteGarbage(items, {
       ...settings,
       session,

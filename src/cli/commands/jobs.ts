@@ -3,10 +3,10 @@
  *
  * @module
  */
+import { type JobsView, viewJobs } from "../../ui/jobs_view.ts";
 import { defineCommand } from "../command.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
 import { openRun } from "../run_reader.ts";
-import { resolveTarget } from "../target.ts";
 
 /** `jobs <knot> [run]`. */
 export const jobs = defineCommand({
@@ -15,7 +15,10 @@ export const jobs = defineCommand({
   description:
     "Shows the run as it stands now (the latest run by default); failed items come first. " +
     'With --json, {"knot","runId","target","total","attempts","startedAt","endedAt","counts",' +
-    '"items":[{"index","status","attempts","jobId","startedAt","endedAt","error"}]} with every item.',
+    '"items":[{"index","status","attempts","jobId","startedAt","endedAt","error"}]} with every item. ' +
+    "For a knot on AWS it first shows the run's AWS Batch jobs, each array job with its " +
+    'children counted by status; --json adds "jobs":[{"jobId","jobName","status",' +
+    '"statusReason","attempts","arraySize","children"}].',
   args: [
     { name: "knot", required: true, description: "The knot's name" },
     {
@@ -28,11 +31,19 @@ export const jobs = defineCommand({
   examples: [{
     description: "The jobs of the latest run of the knot squares",
     command: "cloudknot jobs squares",
+  }, {
+    description: "The AWS Batch jobs of the latest run of the knot squares-aws, as JSON",
+    command: "cloudknot jobs squares-aws --json",
   }],
   async run(ctx) {
-    resolveTarget(ctx);
-    const { run, close } = await openRun(ctx);
+    const { run, manifest, aws, close } = await openRun(ctx);
     try {
+      let jobsView: JobsView | undefined;
+      if (aws !== undefined) {
+        jobsView = await viewJobs((manifest.jobs ?? []).map((j) => j.jobId), {
+          session: aws.session,
+        });
+      }
       if (ctx.flag("json")) {
         await ctx.print(JSON.stringify({
           knot: run.knot,
@@ -54,7 +65,19 @@ export const jobs = defineCommand({
               ? { endedAt: new Date(item.endedAt).toISOString() }
               : {}),
           })),
+          ...(jobsView !== undefined
+            ? {
+              jobs: jobsView.rows.map((row) => ({
+                ...row,
+                ...(row.createdAt !== undefined
+                  ? { createdAt: new Date(row.createdAt).toISOString() }
+                  : {}),
+              })),
+            }
+            : {}),
         }));
+      } else if (jobsView !== undefined) {
+        await ctx.print(`${jobsView.toString()}\n\n${run.toString()}`);
       } else await ctx.print(run.toString());
     } finally {
       close();

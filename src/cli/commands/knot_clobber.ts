@@ -1,14 +1,19 @@
 /**
- * `knot clobber <knot>`: deletes a knot, its function and all its runs.
+ * `knot clobber <knot>`: deletes a knot, its function and all its runs (on
+ * AWS: its Batch resources and job data, and on request its Pars, image and
+ * repository).
  *
  * @module
  */
 import { Knot } from "../../knot.ts";
+import { ResourceDoesNotExistError } from "../../resources/errors.ts";
 import { findLocalKnot, localKnotsDir, localRuns } from "../../targets/local/catalog.ts";
-import { defineCommand } from "../command.ts";
+import { cliSession, cliSettings } from "../aws.ts";
+import { type CommandContext, defineCommand } from "../command.ts";
 import { confirmDeletion } from "../confirm.ts";
+import { cliDocker } from "../docker.ts";
+import { locateKnot, readAwsKnots } from "../knots.ts";
 import { TARGET_OPTION } from "../options.ts";
-import { resolveTarget } from "../target.ts";
 
 /** `knot clobber <knot>`. */
 export const knotClobber = defineCommand({
@@ -17,19 +22,36 @@ export const knotClobber = defineCommand({
   summary: "Delete a knot, its function and all its runs",
   description:
     "Asks first on a terminal; anywhere else (a script, CI) it needs --yes. Exits with 1 when " +
-    "the question is answered no.",
+    "the question is answered no. A knot on AWS: its running jobs are stopped, its queue, " +
+    "compute environment and job definitions deleted, its job data deleted (unless " +
+    "--keep-data) and its record removed; --pars, --repo and --image delete those too (in the " +
+    "shared default repository, only the knot's tags).",
   args: [{ name: "knot", required: true, description: "The knot's name" }],
   options: {
     yes: { type: "boolean", short: "y", description: "Do not ask: delete it" },
+    pars: {
+      type: "boolean",
+      description: "AWS: also delete its Pars (unless another knot uses it)",
+    },
+    repo: { type: "boolean", description: "AWS: also delete its image's repository" },
+    image: { type: "boolean", description: "AWS: also remove its local image and build files" },
+    "keep-data": { type: "boolean", description: "AWS: keep its job data in S3" },
     ...TARGET_OPTION,
   },
   examples: [{
     description: "Delete the knot squares without asking",
     command: "cloudknot knot clobber squares --yes",
+  }, {
+    description: "Delete the AWS knot squares-aws with its repository and image",
+    command: "cloudknot knot clobber squares-aws --repo --image --yes",
   }],
   async run(ctx) {
-    resolveTarget(ctx);
     const name = ctx.arg("knot")!;
+    if (await locateKnot(ctx, name) === "aws") return await clobberAws(ctx, name);
+    const extra = ["pars", "repo", "image", "keep-data"].filter((f) => ctx.flag(f));
+    if (extra.length > 0) {
+      throw ctx.usage(`${extra.map((f) => `--${f}`).join(", ")}: for a knot on AWS only`);
+    }
     const found = await findLocalKnot(name, { env: ctx.io.env });
     const runs = (await localRuns(found).runs()).length;
     const what = `knot ${name} and its ${runs} run${runs === 1 ? "" : "s"}`;
@@ -40,3 +62,45 @@ export const knotClobber = defineCommand({
     return 0;
   },
 });
+
+async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
+  const settings = cliSettings(ctx);
+  const record = (await readAwsKnots(settings.state)).find((k) => k.name === name);
+  const runs = record?.runs.length ?? 0;
+  const parts = [
+    "its compute environment, job queue and job definitions",
+    `${runs} run${runs === 1 ? "" : "s"}${ctx.flag("keep-data") ? "" : " and their job data"}`,
+    ...(ctx.flag("pars") ? [`Pars ${record?.pars}`] : []),
+    ...(ctx.flag("repo") ? [`repository ${record?.dockerRepo}`] : []),
+    ...(ctx.flag("image") ? [`image ${record?.dockerImage}`] : []),
+  ];
+  const what = `AWS knot ${name} (${parts.join(", ")})`;
+  if (!await confirmDeletion(ctx, what)) return 1;
+  let knot: Knot;
+  try {
+    knot = await Knot.create({
+      name,
+      target: "aws",
+      session: await cliSession(ctx, settings),
+      state: settings.state,
+      docker: cliDocker(ctx),
+    });
+  } catch (e) {
+    if (!(e instanceof ResourceDoesNotExistError)) throw e;
+    await ctx.log(
+      `Knot ${name}'s Batch resources were already gone (${e.missing.join(", ")}); its record ` +
+        "is removed. Run `cloudknot gc` to find what is left of it",
+    );
+    await ctx.print(`Forgot knot ${name}`);
+    return 0;
+  }
+  await ctx.log(ctx.err("dim", `Deleting knot ${name}'s resources (this takes a minute)…`));
+  await knot.clobber({
+    pars: ctx.flag("pars"),
+    repo: ctx.flag("repo"),
+    image: ctx.flag("image"),
+    keepData: ctx.flag("keep-data"),
+  });
+  await ctx.print(`Clobbered ${what}`);
+  return 0;
+}

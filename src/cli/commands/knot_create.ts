@@ -1,14 +1,20 @@
 /**
- * `knot create <knot> <module> [export]`: packages a module's export as a knot.
+ * `knot create <knot> <module> [export]`: packages a module's export as a
+ * knot, locally or on AWS Batch.
  *
  * @module
  */
 import { Knot } from "../../knot.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
-import { defineCommand } from "../command.ts";
-import { functionLabel, knotJson } from "../knot_view.ts";
+import { cliSession, cliSettings } from "../aws.ts";
+import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../aws_options.ts";
+import { type CommandContext, defineCommand } from "../command.ts";
+import { cliDocker } from "../docker.ts";
+import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../knot_view.ts";
+import { readAwsKnots } from "../knots.ts";
 import { checkModulePath } from "../module_path.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
+import { pairs } from "../pairs.ts";
 import { resolveTarget } from "../target.ts";
 
 /** `knot create <knot> <module> [export]`. */
@@ -18,7 +24,10 @@ export const knotCreate = defineCommand({
   summary: "Package a module's function as a knot (or update that knot)",
   description:
     "Bundles the module with everything it imports, npm packages included, so the function " +
-    "runs with no network. Run it later with `map --name KNOT`.",
+    "runs with no network. Run it later with `map --name KNOT`. With --target aws it makes the " +
+    "knot on AWS Batch: the image (built and pushed to ECR, Docker's output on stderr), the " +
+    "Pars, the compute environment, job queue and job definition; a knot of that name on AWS is " +
+    "adopted as it is.",
   args: [
     {
       name: "knot",
@@ -28,19 +37,48 @@ export const knotCreate = defineCommand({
     { name: "module", required: true, description: "The module's path or URL" },
     { name: "export", required: false, description: 'The export to call (default: "default")' },
   ],
-  options: { ...JSON_OPTION, ...TARGET_OPTION },
+  options: {
+    retries: {
+      type: "string",
+      value: "N",
+      description: "AWS: attempts per item, 1 to 10 (default: 3)",
+    },
+    timeout: { type: "string", value: "S", description: "AWS: seconds one attempt may run" },
+    memory: { type: "string", value: "MiB", description: "AWS: memory per job" },
+    ...AWS_KNOT_OPTIONS,
+    quiet: { type: "boolean", short: "q", description: "Do not show Docker's output" },
+    ...JSON_OPTION,
+    ...TARGET_OPTION,
+  },
   examples: [{
     description: "Make the knot squares from the export square of examples/jobs.ts",
     command: "cloudknot knot create squares examples/jobs.ts square",
+  }, {
+    description: "Make it on AWS Batch, on Fargate",
+    command:
+      "cloudknot knot create squares-aws examples/jobs.ts square --target aws --compute FARGATE --vcpus 0.25 --memory 512",
   }],
   async run(ctx) {
-    resolveTarget(ctx);
     const name = ctx.arg("knot")!;
     const module = ctx.arg("module")!;
+    const exportName = ctx.arg("export") ?? "default";
+    if (resolveTarget(ctx) === "aws") return await createAws(ctx, { name, module, exportName });
+    const stray = [
+      ...awsOptionsGiven(ctx),
+      ...["retries", "timeout", "memory"].filter((o) => ctx.string(o) !== undefined)
+        .map((o) => `--${o}`),
+    ];
+    if (stray.length > 0) {
+      throw ctx.usage(
+        `${stray.join(", ")} ${
+          stray.length > 1 ? "are" : "is"
+        } for --target aws (a local knot takes them at map time)`,
+      );
+    }
     await checkModulePath(module);
     const dir = localKnotsDir({ env: ctx.io.env });
     const existed = await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false);
-    await Knot.create({ name, module, exportName: ctx.arg("export") ?? "default", dir });
+    await Knot.create({ name, module, exportName, dir });
     const knot = await findLocalKnot(name, { env: ctx.io.env });
     if (ctx.flag("json")) await ctx.print(JSON.stringify(knotJson(knot)));
     else {
@@ -49,3 +87,44 @@ export const knotCreate = defineCommand({
     return 0;
   },
 });
+
+async function createAws(
+  ctx: CommandContext,
+  spec: { name: string; module: string; exportName: string },
+): Promise<number> {
+  const options = awsKnotOptions(ctx);
+  const retries = ctx.integer("retries", { min: 1 });
+  const timeout = ctx.positive("timeout");
+  const memory = ctx.integer("memory", { min: 1 });
+  const tags = pairs(ctx, "tag");
+  await checkModulePath(spec.module);
+  const settings = cliSettings(ctx);
+  const existed = (await settings.state.get(`knot ${spec.name}`, "target")) === "aws";
+  const quiet = ctx.flag("quiet");
+  if (!quiet && !existed) {
+    await ctx.log(ctx.err("dim", `Making knot ${spec.name} on AWS Batch (this takes minutes)…`));
+  }
+  await Knot.create({
+    ...spec,
+    ...options,
+    ...(retries !== undefined ? { retries } : {}),
+    ...(timeout !== undefined ? { timeout } : {}),
+    ...(memory !== undefined ? { memory } : {}),
+    ...(Object.keys(tags).length > 0 ? { tags } : {}),
+    target: "aws",
+    session: await cliSession(ctx, settings),
+    state: settings.state,
+    docker: cliDocker(ctx, { quiet }),
+    warn: (message) => void ctx.log(ctx.err("yellow", message)).catch(() => {}),
+  });
+  const record = (await readAwsKnots(settings.state)).find((k) => k.name === spec.name)!;
+  const image = await settings.state.section(`docker-image ${record.dockerImage}`);
+  if (ctx.flag("json")) await ctx.print(JSON.stringify(awsKnotJson(record, image)));
+  else {
+    await ctx.print(
+      `${existed ? "Adopted" : "Created"} knot ${spec.name} on AWS Batch (${record.region}): ` +
+        `${awsFunctionLabel(record, image)}, ${record.compute}`,
+    );
+  }
+  return 0;
+}

@@ -1,43 +1,89 @@
 /**
- * `knot list`: the local knots, with their function and runs.
+ * `knot list`: the knots of both targets, with their function and runs.
  *
  * @module
  */
 import { listLocalKnots, localRuns } from "../../targets/local/catalog.ts";
+import { cliSettings } from "../aws.ts";
 import { defineCommand } from "../command.ts";
-import { functionLabel, knotJson } from "../knot_view.ts";
+import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson, runIdTime } from "../knot_view.ts";
+import { readAwsKnots } from "../knots.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
 import { renderTable } from "../table.ts";
-import { resolveTarget } from "../target.ts";
 
 /** `knot list`. */
 export const knotList = defineCommand({
   group: "knot",
   name: "list",
-  summary: "List the knots: name, function, runs and the latest run",
-  description: 'With --json, an array of {"name","target","function","runs","lastRun",...}.',
+  summary: "List the knots, local and on AWS: target, function, runs and the latest run",
+  description: "Local knots come from the local knots directory, AWS knots from the config file " +
+    "(no AWS call). --target shows one target only. With --json, an array of " +
+    '{"name","target","function","runs","lastRun",...}; an AWS knot adds its region, compute, ' +
+    "Pars, image and Batch resources.",
   args: [],
   options: { ...JSON_OPTION, ...TARGET_OPTION },
-  examples: [{ description: "List the local knots", command: "cloudknot knot list" }],
+  examples: [{ description: "List the knots", command: "cloudknot knot list" }],
   async run(ctx) {
-    resolveTarget(ctx);
-    const knots = await listLocalKnots({ env: ctx.io.env });
-    const rows = [];
-    for (const knot of knots) {
-      const runs = await localRuns(knot).runs();
-      const last = runs.at(-1);
-      rows.push({ knot, runs: runs.length, last });
+    const target = ctx.string("target");
+    if (target !== undefined && target !== "local" && target !== "aws") {
+      throw ctx.usage(`--target must be "local" or "aws", not "${target}"`);
     }
+    const rows: { json: Record<string, unknown>; cells: string[] }[] = [];
+    if (target !== "aws") {
+      for (const knot of await listLocalKnots({ env: ctx.io.env })) {
+        const runs = await localRuns(knot).runs();
+        const last = runs.at(-1);
+        rows.push({
+          json: {
+            ...knotJson(knot),
+            runs: runs.length,
+            lastRun: last === undefined ? null : {
+              runId: last.runId,
+              createdAt: new Date(last.createdAt).toISOString(),
+              items: last.count,
+            },
+          },
+          cells: [
+            knot.record.name,
+            "local",
+            functionLabel(knot),
+            String(runs.length),
+            last?.runId ?? "-",
+          ],
+        });
+      }
+    }
+    if (target !== "local") {
+      const { state } = cliSettings(ctx);
+      for (const record of await readAwsKnots(state)) {
+        const image = await state.section(`docker-image ${record.dockerImage}`);
+        const last = record.runs.at(-1);
+        const lastTime = last === undefined ? undefined : runIdTime(last);
+        rows.push({
+          json: {
+            ...awsKnotJson(record, image),
+            runs: record.runs.length,
+            lastRun: last === undefined ? null : {
+              runId: last,
+              createdAt: lastTime === undefined ? null : new Date(lastTime).toISOString(),
+              items: null,
+            },
+          },
+          cells: [
+            record.name,
+            `aws ${record.region}`,
+            awsFunctionLabel(record, image),
+            String(record.runs.length),
+            last ?? "-",
+          ],
+        });
+      }
+    }
+    rows.sort((a, b) =>
+      a.cells[0]!.localeCompare(b.cells[0]!) || a.cells[1]!.localeCompare(b.cells[1]!)
+    );
     if (ctx.flag("json")) {
-      await ctx.print(JSON.stringify(rows.map(({ knot, runs, last }) => ({
-        ...knotJson(knot),
-        runs,
-        lastRun: last === undefined ? null : {
-          runId: last.runId,
-          createdAt: new Date(last.createdAt).toISOString(),
-          items: last.count,
-        },
-      }))));
+      await ctx.print(JSON.stringify(rows.map((r) => r.json)));
       return 0;
     }
     if (rows.length === 0) {
@@ -45,13 +91,8 @@ export const knotList = defineCommand({
       return 0;
     }
     await ctx.print(renderTable(
-      ["NAME", "FUNCTION", "RUNS", "LAST RUN"],
-      rows.map(({ knot, runs, last }) => [
-        knot.record.name,
-        functionLabel(knot),
-        String(runs),
-        last?.runId ?? "-",
-      ]),
+      ["NAME", "TARGET", "FUNCTION", "RUNS", "LAST RUN"],
+      rows.map((r) => r.cells),
       ctx.out,
     ));
     return 0;

@@ -3,12 +3,24 @@
  *
  * @module
  */
+import type { RunCounts } from "../../run/map_run.ts";
 import { findLocalKnot } from "../../targets/local/catalog.ts";
-import { defineCommand } from "../command.ts";
-import { functionLabel, knotJson, snapshotRuns } from "../knot_view.ts";
+import { cliSettings } from "../aws.ts";
+import { type CommandContext, defineCommand } from "../command.ts";
+import {
+  awsFunctionLabel,
+  awsKnotJson,
+  functionLabel,
+  knotJson,
+  snapshotRuns,
+} from "../knot_view.ts";
+import { locateKnot, openAwsKnotReader } from "../knots.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
 import { formatTime, renderTable } from "../table.ts";
-import { resolveTarget } from "../target.ts";
+import type { RunManifest } from "../../job/payload.ts";
+
+/** AWS runs read for their status (each takes one round of AWS calls); older ones are listed only. */
+const AWS_RUNS_READ = 20;
 
 /** `knot show <knot>`. */
 export const knotShow = defineCommand({
@@ -16,7 +28,8 @@ export const knotShow = defineCommand({
   name: "show",
   summary: "Show a knot's details and a table of its runs",
   description:
-    "A run is finished once every item has ended; one still going shows its counts so far.",
+    "A run is finished once every item has ended; one still going shows its counts so far. " +
+    `For a knot on AWS, its resources too, and the counts of its latest ${AWS_RUNS_READ} runs.`,
   args: [{ name: "knot", required: true, description: "The knot's name" }],
   options: { ...JSON_OPTION, ...TARGET_OPTION },
   examples: [{
@@ -24,29 +37,19 @@ export const knotShow = defineCommand({
     command: "cloudknot knot show squares",
   }],
   async run(ctx) {
-    resolveTarget(ctx);
-    const knot = await findLocalKnot(ctx.arg("knot")!, { env: ctx.io.env });
+    const name = ctx.arg("knot")!;
+    if (await locateKnot(ctx, name) === "aws") return await showAws(ctx, name);
+    const knot = await findLocalKnot(name, { env: ctx.io.env });
     const runs = await snapshotRuns(knot);
     if (ctx.flag("json")) {
       await ctx.print(JSON.stringify({
         ...knotJson(knot),
-        runs: runs.map(({ manifest, counts, finished }) => ({
-          runId: manifest.runId,
-          createdAt: new Date(manifest.createdAt).toISOString(),
-          items: manifest.count,
-          attempts: manifest.attempts,
-          starmap: manifest.starmap,
-          status: finished ? "finished" : "running",
-          succeeded: counts.succeeded,
-          failed: counts.failed,
-          running: counts.running,
-          pending: counts.pending,
-        })),
+        runs: runs.map((r) => runJson(r.manifest, r.counts, r.finished)),
       }));
       return 0;
     }
     const r = knot.record;
-    const details: [string, string][] = [
+    await ctx.print(details(ctx, [
       ["knot", r.name],
       ["target", r.target],
       ["function", functionLabel(knot)],
@@ -54,25 +57,87 @@ export const knotShow = defineCommand({
       ["updated", formatTime(r.updatedAt)],
       ["dir", knot.root],
       ["runs dir", knot.runsRoot],
-    ];
-    const lines = details.map(([k, v]) => `${ctx.out("bold", k.padEnd(9))} ${v}`);
-    lines.push("");
-    if (runs.length === 0) lines.push("No runs yet");
-    else {
-      lines.push(renderTable(
-        ["RUN", "CREATED", "ITEMS", "SUCCEEDED", "FAILED", "STATUS"],
-        runs.map(({ manifest, counts, finished }) => [
-          manifest.runId,
-          formatTime(manifest.createdAt),
-          String(manifest.count),
-          String(counts.succeeded),
-          String(counts.failed),
-          finished ? "finished" : "running",
-        ]),
-        ctx.out,
-      ));
-    }
-    await ctx.print(lines.join("\n"));
+    ], runs));
     return 0;
   },
 });
+
+interface RunRow {
+  manifest: RunManifest;
+  counts?: RunCounts;
+  finished?: boolean;
+}
+
+function runJson(manifest: RunManifest, counts?: RunCounts, finished?: boolean) {
+  return {
+    runId: manifest.runId,
+    createdAt: new Date(manifest.createdAt).toISOString(),
+    items: manifest.count,
+    attempts: manifest.attempts,
+    starmap: manifest.starmap,
+    status: counts === undefined ? null : finished ? "finished" : "running",
+    succeeded: counts?.succeeded ?? null,
+    failed: counts?.failed ?? null,
+    running: counts?.running ?? null,
+    pending: counts?.pending ?? null,
+  };
+}
+
+function details(ctx: CommandContext, rows: [string, string][], runs: RunRow[]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const lines = rows.map(([k, v]) => `${ctx.out("bold", k.padEnd(width))} ${v}`);
+  lines.push("");
+  if (runs.length === 0) lines.push("No runs yet");
+  else {
+    lines.push(renderTable(
+      ["RUN", "CREATED", "ITEMS", "SUCCEEDED", "FAILED", "STATUS"],
+      runs.map(({ manifest, counts, finished }) => [
+        manifest.runId,
+        formatTime(manifest.createdAt),
+        String(manifest.count),
+        counts === undefined ? "-" : String(counts.succeeded),
+        counts === undefined ? "-" : String(counts.failed),
+        counts === undefined ? "-" : finished ? "finished" : "running",
+      ]),
+      ctx.out,
+    ));
+  }
+  return lines.join("\n");
+}
+
+async function showAws(ctx: CommandContext, name: string): Promise<number> {
+  const reader = await openAwsKnotReader(ctx, name);
+  const { record } = reader;
+  const image = await cliSettings(ctx).state.section(`docker-image ${record.dockerImage}`);
+  const manifests = await reader.runs();
+  const runs: RunRow[] = [];
+  for (const [i, manifest] of manifests.entries()) {
+    if (i < manifests.length - AWS_RUNS_READ) {
+      runs.push({ manifest });
+      continue;
+    }
+    const { run, close } = await reader.open(manifest.runId);
+    runs.push({ manifest, counts: run.counts, finished: run.finished });
+    close();
+  }
+  if (ctx.flag("json")) {
+    await ctx.print(JSON.stringify({
+      ...awsKnotJson(record, image),
+      runs: runs.map((r) => runJson(r.manifest, r.counts, r.finished)),
+    }));
+    return 0;
+  }
+  await ctx.print(details(ctx, [
+    ["knot", record.name],
+    ["target", `aws (${record.region}, profile ${record.profile})`],
+    ["function", awsFunctionLabel(record, image)],
+    ["image", record.imageUri],
+    ["compute", record.compute],
+    ["pars", record.pars],
+    ["environment", record.computeEnvironment],
+    ["queue", record.jobQueue],
+    ["definition", record.jobDefinition],
+    ["data", `s3://${record.bucket}/${record.prefix}/`],
+  ], runs));
+  return 0;
+}

@@ -1,24 +1,33 @@
 /**
- * `logs <knot> [run]`: what an item's attempt printed.
+ * `logs <knot | job-id> [run]`: what an item's attempt printed, or what an
+ * AWS Batch job printed, optionally followed while it runs.
  *
  * @module
  */
 import { CloudknotInputError } from "../../errors.ts";
-import { defineCommand } from "../command.ts";
+import { BatchJob } from "../../resources/batch_job.ts";
+import { cliSession } from "../aws.ts";
+import { type CommandContext, defineCommand } from "../command.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
 import { openRun } from "../run_reader.ts";
-import { resolveTarget } from "../target.ts";
 
-/** `logs <knot> [run]`. */
+/** An AWS Batch job id: a UUID, with `:<index>` for an array child. */
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:\d+)?$/i;
+
+/** `logs <knot | job-id> [run]`. */
 export const logs = defineCommand({
   name: "logs",
-  summary: "Print what items printed (stdout and stderr) in an attempt",
+  summary: "Print what items (or an AWS Batch job) printed; --follow reads a running job",
   description:
     "With --item, that item's output, line by line; without it, every item that printed " +
     'something, each under a "--- item N (attempt A) ---" line. An attempt\'s output is kept ' +
-    'once the attempt ends. With --json, [{"index","attempt","lines":[...]}].',
+    "once the attempt ends (locally) or as it runs (on AWS, in CloudWatch Logs). Instead of a " +
+    "knot, an AWS Batch job id (an array child is <id>:<index>) prints that job's output. " +
+    "--follow (AWS, with --item or a job id) waits for the attempt to start and prints its " +
+    "lines as they come until it ends. On AWS each item is one CloudWatch read: for large runs, " +
+    'prefer --item. With --json, [{"index","attempt","lines":[...]}] ({"jobId",…} for a job).',
   args: [
-    { name: "knot", required: true, description: "The knot's name" },
+    { name: "knot", required: true, description: "The knot's name, or an AWS Batch job id" },
     {
       name: "run",
       required: false,
@@ -32,20 +41,38 @@ export const logs = defineCommand({
       value: "N",
       description: "This attempt, counted from 1 (default: the latest)",
     },
+    follow: {
+      type: "boolean",
+      short: "f",
+      description: "AWS: keep printing while the attempt runs, until it ends",
+    },
     ...JSON_OPTION,
     ...TARGET_OPTION,
   },
   examples: [{
     description: "What item 0 of the latest run of the knot squares printed",
     command: "cloudknot logs squares --item 0",
+  }, {
+    description: "Follow item 2 of the latest run of the AWS knot squares-aws while it runs",
+    command: "cloudknot logs squares-aws --item 2 --follow",
   }],
   async run(ctx) {
-    resolveTarget(ctx);
     const item = ctx.integer("item", { min: 0 });
     const attempt = ctx.integer("attempt", { min: 1 });
-    if (attempt !== undefined && item === undefined) throw ctx.usage("--attempt needs --item");
-    const { run, close } = await openRun(ctx);
+    const follow = ctx.flag("follow");
+    if (attempt !== undefined && item === undefined && !JOB_ID.test(ctx.arg("knot")!)) {
+      throw ctx.usage("--attempt needs --item");
+    }
+    if (JOB_ID.test(ctx.arg("knot")!)) return await jobLogs(ctx, { attempt, follow });
+    const { run, manifest, aws, close } = await openRun(ctx);
     try {
+      if (follow && (aws === undefined || item === undefined)) {
+        throw ctx.usage(
+          aws === undefined
+            ? "--follow reads a running AWS Batch job: the knot runs locally"
+            : "--follow needs --item N (or a job id)",
+        );
+      }
       if (item !== undefined && item >= run.total) {
         throw new CloudknotInputError(
           `Item ${item} is out of range: run ${run.runId} has ${run.total} items (0 to ${
@@ -53,6 +80,17 @@ export const logs = defineCommand({
           })`,
           { field: "item" },
         );
+      }
+      if (follow && aws !== undefined && item !== undefined) {
+        const job = manifest.jobs?.find((j) => item >= j.offset && item < j.offset + j.size);
+        if (job === undefined) {
+          throw new CloudknotInputError(
+            `No AWS Batch job of run ${run.runId} runs item ${item}: map it again`,
+            { field: "item" },
+          );
+        }
+        const id = job.array ? `${job.jobId}:${item - job.offset}` : job.jobId;
+        return await streamJob(ctx, id, { attempt, follow, index: item });
       }
       const items = run.items;
       const indices = item !== undefined ? [item] : items.map((i) => i.index);
@@ -81,3 +119,51 @@ export const logs = defineCommand({
     }
   },
 });
+
+/** `logs <job-id>`: one AWS Batch job's output. */
+async function jobLogs(
+  ctx: CommandContext,
+  options: { attempt: number | undefined; follow: boolean },
+): Promise<number> {
+  if (ctx.arg("run") !== undefined || ctx.string("item") !== undefined) {
+    throw ctx.usage("A job id takes no run and no --item: it names one job");
+  }
+  return await streamJob(ctx, ctx.arg("knot")!, options);
+}
+
+/** Prints a job's lines as they come (or, with --json, all of them at the end). */
+async function streamJob(
+  ctx: CommandContext,
+  jobId: string,
+  options: { attempt: number | undefined; follow: boolean; index?: number },
+): Promise<number> {
+  const session = await cliSession(ctx);
+  const job = await BatchJob.fromId(jobId, { session });
+  const stop = new AbortController();
+  const onInterrupt = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  const lines: string[] = [];
+  try {
+    for await (
+      const line of job.logs({
+        follow: options.follow,
+        signal: stop.signal,
+        ...(options.attempt !== undefined ? { attempt: options.attempt } : {}),
+      })
+    ) {
+      if (ctx.flag("json")) lines.push(line);
+      else await ctx.print(line);
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+  if (ctx.flag("json")) {
+    const attempt = options.attempt ?? (await job.status()).attempts.length;
+    await ctx.print(JSON.stringify([{
+      ...(options.index !== undefined ? { index: options.index } : { jobId }),
+      attempt,
+      lines,
+    }]));
+  }
+  return 0;
+}

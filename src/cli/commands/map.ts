@@ -4,18 +4,24 @@
  *
  * @module
  */
-import { Knot } from "../../knot.ts";
+import { CloudknotInputError } from "../../errors.ts";
+import { artifactFromModule } from "../../job/function_artifact.ts";
+import { Knot, type KnotOptions } from "../../knot.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { localKnotsDir } from "../../targets/local/catalog.ts";
 import { showProgress } from "../../ui/progress.ts";
+import { cliSession, cliSettings } from "../aws.ts";
+import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../aws_options.ts";
 import { defineCommand } from "../command.ts";
+import { cliDocker } from "../docker.ts";
 import { readInputs } from "../inputs.ts";
 import { failureSummary, writeItems } from "../item_output.ts";
 import { knotNameFor } from "../knot_name.ts";
+import { locateKnot } from "../knots.ts";
 import { checkModulePath } from "../module_path.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
 import { pairs } from "../pairs.ts";
-import { resolveTarget } from "../target.ts";
+import { resolveTarget, type TargetName } from "../target.ts";
 
 /** The exit code after an interrupt (128 + SIGINT). */
 const INTERRUPTED = 130;
@@ -60,10 +66,14 @@ export const map = defineCommand({
     concurrency: {
       type: "string",
       value: "N",
-      description: "Worker processes (default: the number of cores)",
+      description: "Local: worker processes (default: the number of cores)",
     },
     retries: { type: "string", value: "N", description: "Attempts per item, 1 to 10 (default: 3)" },
-    timeout: { type: "string", value: "S", description: "Seconds one attempt may run" },
+    timeout: {
+      type: "string",
+      value: "S",
+      description: "Seconds one attempt may run (at least 60 on AWS)",
+    },
     memory: {
       type: "string",
       value: "MiB",
@@ -75,11 +85,17 @@ export const map = defineCommand({
       multiple: true,
       description: "An environment variable for every job",
     },
+    "job-type": {
+      type: "string",
+      value: "array|independent",
+      description: "AWS: array jobs (default), or one job per item",
+    },
+    ...AWS_KNOT_OPTIONS,
     unordered: { type: "boolean", description: "Print results as they finish, not in input order" },
     quiet: {
       type: "boolean",
       short: "q",
-      description: "Do not show the run's id and progress on stderr",
+      description: "Do not show the run's id, progress and Docker's output on stderr",
     },
     ...JSON_OPTION,
     ...TARGET_OPTION,
@@ -94,20 +110,43 @@ export const map = defineCommand({
       command:
         "printf '[1, 2]\\n[3, 4]\\n' | cloudknot map examples/jobs.ts add --ndjson --starmap --unordered",
     },
+    {
+      description: "Square numbers on AWS Batch with Fargate (after `cloudknot configure`)",
+      command:
+        "echo '[1, 2, 3]' | cloudknot map examples/jobs.ts square --name squares-aws --target aws --compute FARGATE --vcpus 0.25 --memory 512",
+    },
   ],
   async run(ctx) {
-    resolveTarget(ctx);
     const module = ctx.arg("module");
     const exportName = ctx.arg("export") ?? "default";
     const name = ctx.string("name");
     if (module === undefined && name === undefined) {
       throw ctx.usage("map needs a module, or --name of an existing knot");
     }
+    // A new knot goes where --target says; an existing one is found by its name.
+    let target: TargetName = resolveTarget(ctx);
+    if (module === undefined && ctx.string("target") === undefined) {
+      target = await locateKnot(ctx, name!);
+    }
     const env = pairs(ctx, "env");
+    const tags = pairs(ctx, "tag");
     const concurrency = ctx.integer("concurrency", { min: 1 });
     const retries = ctx.integer("retries", { min: 1 });
     const timeout = ctx.positive("timeout");
     const memory = ctx.integer("memory", { min: 1 });
+    const jobType = ctx.string("job-type");
+    if (jobType !== undefined && jobType !== "array" && jobType !== "independent") {
+      throw ctx.usage(`--job-type must be "array" or "independent", not "${jobType}"`);
+    }
+    const aws = target === "aws" ? awsKnotOptions(ctx) : {};
+    if (target === "local") {
+      const stray = [...awsOptionsGiven(ctx), ...(jobType !== undefined ? ["--job-type"] : [])];
+      if (stray.length > 0) {
+        throw ctx.usage(`${stray.join(", ")} ${stray.length > 1 ? "are" : "is"} for --target aws`);
+      }
+    } else if (concurrency !== undefined) {
+      throw ctx.usage("--concurrency is for the local target: on AWS, see --max-vcpus");
+    }
     const items = await readInputs({
       ...(ctx.string("inputs") !== undefined ? { file: ctx.string("inputs") } : {}),
       ndjson: ctx.flag("ndjson"),
@@ -119,18 +158,65 @@ export const map = defineCommand({
       );
     }
     if (module !== undefined) await checkModulePath(module);
-    const knot = await Knot.create({
+    const common: KnotOptions = {
       name: name ?? knotNameFor(module!, exportName),
-      dir: localKnotsDir({ env: ctx.io.env }),
       ...(module !== undefined ? { module, exportName } : {}),
-      ...(concurrency !== undefined ? { concurrency } : {}),
       ...(retries !== undefined ? { retries } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
       ...(memory !== undefined ? { memory } : {}),
-    });
+    };
+    let knot: Knot;
+    if (target === "aws") {
+      const settings = cliSettings(ctx);
+      const quiet = ctx.flag("quiet");
+      const existing = await settings.state.section(`knot ${common.name}`);
+      if (existing?.get("target") === "aws" && module !== undefined) {
+        // An AWS knot is adopted as it is: its function must be this one.
+        const { hash } = await artifactFromModule(module, exportName);
+        const image = existing.get("docker-image");
+        const made = await settings.state.get(`docker-image ${image}`, "function-hash");
+        if (made !== undefined && made !== hash) {
+          throw new CloudknotInputError(
+            `Knot ${common.name} on AWS runs another version of ${module}'s ${exportName}: ` +
+              `clobber it first (cloudknot knot clobber ${common.name} --target aws --yes) or ` +
+              `choose another --name`,
+            { field: "module" },
+          );
+        }
+        delete common.module;
+        delete common.exportName;
+      }
+      if (existing?.get("target") === "aws" && ctx.string("base-image") === undefined) {
+        delete aws.baseImage; // from $CLOUDKNOT_BASE_IMAGE: it shapes a new knot only
+      }
+      if (!quiet) {
+        await ctx.log(ctx.err("dim", `Opening knot ${common.name} on AWS Batch…`));
+      }
+      knot = await Knot.create({
+        ...common,
+        ...aws,
+        ...(Object.keys(tags).length > 0 ? { tags } : {}),
+        target: "aws",
+        session: await cliSession(ctx, settings),
+        state: settings.state,
+        docker: cliDocker(ctx, { quiet }),
+        warn: (message) => void ctx.log(ctx.err("yellow", message)).catch(() => {}),
+      });
+    } else {
+      knot = await Knot.create({
+        ...common,
+        dir: localKnotsDir({ env: ctx.io.env }),
+        ...(concurrency !== undefined ? { concurrency } : {}),
+      });
+    }
+    const mapOptions = {
+      env,
+      progress: false as const,
+      ...(jobType !== undefined ? { jobType: jobType as "array" | "independent" } : {}),
+    };
     const run: MapRun<unknown> = ctx.flag("starmap")
-      ? await knot.map(items as unknown[][], { starmap: true, env, progress: false })
-      : await knot.map(items, { env, progress: false });
+      ? await knot.map(items as unknown[][], { ...mapOptions, starmap: true })
+      : await knot.map(items, mapOptions);
     if (run.total === 0) {
       if (!ctx.flag("quiet")) await ctx.log(`No inputs: knot ${knot.name} ran nothing`);
       if (ctx.flag("json")) await writeItems(run, ctx.io.stdout, { json: true });
@@ -148,7 +234,7 @@ export const map = defineCommand({
     try {
       if (!ctx.flag("quiet")) {
         await ctx.log(
-          ctx.err("dim", `knot ${knot.name} · run ${run.runId} · ${run.total} items (local)`),
+          ctx.err("dim", `knot ${knot.name} · run ${run.runId} · ${run.total} items (${target})`),
         );
         showProgress(run, {
           isTerminal: ctx.io.stderr.isTerminal(),

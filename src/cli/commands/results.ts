@@ -8,8 +8,8 @@ import { findLocalKnot, localRuns, pickRun } from "../../targets/local/catalog.t
 import { showProgress } from "../../ui/progress.ts";
 import { defineCommand } from "../command.ts";
 import { failureSummary, writeItems } from "../item_output.ts";
+import { locateKnot, openAwsKnotReader } from "../knots.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
-import { resolveTarget } from "../target.ts";
 
 /** `results <knot> [run]`. */
 export const results = defineCommand({
@@ -17,7 +17,9 @@ export const results = defineCommand({
   summary: "Print a run's results, from any process (default: the latest run)",
   description: "Prints one JSON line per item, exactly as map does, or with --json one document " +
     '{"knot","runId","target","total","succeeded","failed","items":[...]}. A run still ' +
-    "going in another process is waited for, with its progress on stderr. Exits with 1 when any item failed.",
+    "going in another process is waited for, with its progress on stderr. Exits with 1 when any item failed. " +
+    "An AWS knot (one the config file records) is read from its bucket and AWS Batch, from any " +
+    "machine with the config file and credentials.",
   args: [
     { name: "knot", required: true, description: "The knot's name" },
     {
@@ -41,11 +43,20 @@ export const results = defineCommand({
     command: "cloudknot results squares",
   }],
   async run(ctx) {
-    resolveTarget(ctx);
-    const knot = await findLocalKnot(ctx.arg("knot")!, { env: ctx.io.env });
-    const runs = localRuns(knot);
-    const manifest = pickRun(knot.record.name, await runs.runs(), ctx.arg("run"));
-    const run = await runs.collect(manifest.runId);
+    const name = ctx.arg("knot")!;
+    let run;
+    let close = () => {};
+    if (await locateKnot(ctx, name) === "aws") {
+      const reader = await openAwsKnotReader(ctx, name);
+      ({ run, close } = await reader.open(
+        pickRun(name, await reader.runs(), ctx.arg("run")).runId,
+      ));
+    } else {
+      const knot = await findLocalKnot(name, { env: ctx.io.env });
+      const runs = localRuns(knot);
+      const manifest = pickRun(knot.record.name, await runs.runs(), ctx.arg("run"));
+      run = await runs.collect(manifest.runId);
+    }
     if (!run.finished && !ctx.flag("quiet")) {
       const c = run.counts;
       await ctx.log(ctx.err(
@@ -60,10 +71,15 @@ export const results = defineCommand({
         log: (line) => void ctx.io.stderr.write(`${line}\n`).catch(() => {}),
       });
     }
-    const failed = await writeItems(run, ctx.io.stdout, {
-      unordered: ctx.flag("unordered"),
-      json: ctx.flag("json"),
-    });
+    let failed: number[];
+    try {
+      failed = await writeItems(run, ctx.io.stdout, {
+        unordered: ctx.flag("unordered"),
+        json: ctx.flag("json"),
+      });
+    } finally {
+      close();
+    }
     if (failed.length === 0) return 0;
     await ctx.log(ctx.err("red", failureSummary(failed, run.total)));
     return 1;

@@ -33,7 +33,7 @@ import {
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
 import { Pars } from "../../resources/pars.ts";
-import { getEcrRepo, sessionFromSettings, setS3Params } from "../../settings.ts";
+import { getEcrRepo, getS3Params, sessionFromSettings, setS3Params } from "../../settings.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { deletePrefix } from "../../store/store.ts";
 import { AwsTarget } from "./aws_target.ts";
@@ -280,7 +280,12 @@ async function create(
     await checkInstanceTypes(session, compute);
   }
   const settings = { session, state };
-  const { bucket, sse } = await setS3Params({}, settings);
+  // The configured bucket and encryption (else the defaults), made ready.
+  const configured = await getS3Params(settings);
+  const { bucket, sse } = await setS3Params({
+    ...(configured.bucket !== undefined ? { bucket: configured.bucket } : {}),
+    sse: configured.sse,
+  }, settings);
   const tags = { ...spec.tags, ManagedBy: "cloudknot", "cloudknot:knot": name };
   const [pars, image] = await Promise.all([
     typeof spec.pars === "object" ? spec.pars : Pars.create({
