@@ -1,6 +1,18 @@
 // The README's IAM policy: valid policy grammar, and enough for everything
 // the project calls.
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  Docker,
+  DockerImage,
+  DockerRepo,
+  findGarbage,
+  Knot,
+  Pars,
+  setRegion,
+  setS3Params,
+  StateFile,
+} from "../../mod.ts";
 import { BATCH_OPERATIONS } from "../../src/aws/services/batch.ts";
 import { EC2_OPERATIONS } from "../../src/aws/services/ec2.ts";
 import { ECR_OPERATIONS } from "../../src/aws/services/ecr.ts";
@@ -17,6 +29,10 @@ import {
   readmePolicyText,
   resourceFor,
 } from "./iam_policy.ts";
+import { startEmulator } from "../emulator/mod.ts";
+import { sessionFor } from "../support/aws_session.ts";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { dockerTest } from "../support/docker_available.ts";
 
 const policy: Policy = JSON.parse(await readmePolicyText());
 
@@ -126,4 +142,92 @@ Deno.test("the policy covers every operation the AWS client layer can send", () 
   assert.equal(allows(policy, "iam:DeleteRole", "arn:aws:iam::123456789012:role/Admin"), false);
   assert.equal(allows(policy, "iam:PassRole", "arn:aws:iam::123456789012:role/Admin"), false);
   assert.equal(allows(policy, "s3:GetObject", "arn:aws:s3:::payroll/2026.csv"), false);
+});
+
+dockerTest("the policy allows every AWS call of a knot's whole life on the emulator", async () => {
+  const baseImage = await ensureBaseImage();
+  const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 10, tickMs: 10 });
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-iam-" });
+  try {
+    const session = await sessionFor(emu);
+    const state = new StateFile({ path: join(dir, "cloudknot") });
+    const settings = { session, state, env: () => undefined };
+    // configure: region, bucket; a Pars; an image pushed to a repository of its own.
+    await setRegion(emu.region, settings);
+    await setS3Params({}, settings);
+    const pars = await Pars.create({ ...settings, name: "iam-lab" });
+    const image = await DockerImage.create({
+      name: "iam-square",
+      func: (x: number) => {
+        console.log(`squaring ${x}`);
+        return x * x;
+      },
+      baseImage,
+      state,
+      session,
+      cloudknotDir: join(dir, "ck"),
+      docker: new Docker({ logger: () => {} }),
+    });
+    await image.build({ tags: ["v1"] });
+    const repo = await DockerRepo.create({ name: "iam-images", session, state });
+    await image.push({ repo });
+    // A knot on that image: create, map, logs, the job view, collect, clobber.
+    const knot = await Knot.create({
+      name: "iam-knot",
+      target: "aws",
+      dockerImage: image,
+      pars,
+      repoName: "iam-images",
+      compute: "FARGATE",
+      vcpus: 0.25,
+      memory: 512,
+      retries: 1,
+      session,
+      state,
+      cloudknotDir: join(dir, "ck"),
+      docker: new Docker({ logger: () => {} }),
+      pollInterval: 50,
+    });
+    const run = await knot.map([1, 2, 3], { progress: false });
+    assert.deepEqual(await run.results(), [1, 4, 9]);
+    assert.deepEqual(await Array.fromAsync(run.logs(1)), ["squaring 2"]);
+    await knot.viewJobs();
+    await (await knot.collect(run.runId)).results();
+    assert.deepEqual(await findGarbage({ ...settings }), []);
+    await knot.clobber({ pars: true, repo: true, image: true });
+
+    const denied: string[] = [];
+    const seen = new Set<string>();
+    for (const request of emu.requests.entries) {
+      const action = actionFor(request.service, request.operation);
+      seen.add(action);
+      const resource = resourceFor(request, emu.accountId);
+      if (!allows(policy, action, resource)) denied.push(`${action} on ${resource}`);
+      for (const role of passedRoles(request, emu.accountId)) {
+        seen.add("iam:PassRole");
+        if (!allows(policy, "iam:PassRole", role)) denied.push(`iam:PassRole on ${role}`);
+      }
+    }
+    assert.deepEqual([...new Set(denied)], []);
+    // The lifecycle did reach every service, and passed roles to Batch.
+    for (
+      const action of [
+        "batch:SubmitJob",
+        "batch:CreateComputeEnvironment",
+        "ecr:GetAuthorizationToken",
+        "s3:PutObject",
+        "s3:CreateBucket",
+        "iam:CreateRole",
+        "iam:PassRole",
+        "ec2:DescribeSubnets",
+        "logs:GetLogEvents",
+        "sts:GetCallerIdentity",
+      ]
+    ) {
+      assert.ok(seen.has(action), `the lifecycle never called ${action}`);
+    }
+  } finally {
+    await emu.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
