@@ -69,6 +69,13 @@ export const jobs = defineCommand({
             ? {
               jobs: jobsView.rows.map((row) => ({
                 ...row,
+                ...(row.children !== undefined
+                  ? {
+                    children: Object.fromEntries(
+                      Object.entries(row.children).filter(([, n]) => n > 0),
+                    ),
+                  }
+                  : {}),
                 ...(row.createdAt !== undefined
                   ? { createdAt: new Date(row.createdAt).toISOString() }
                   : {}),
