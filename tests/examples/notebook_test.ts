@@ -186,3 +186,41 @@ awsNotebookTest(
     assert.doesNotMatch(await Deno.readTextFile(configFile), /docker-image collatz-notebook/);
   },
 );
+
+awsNotebookTest(
+  "the AWS workflow notebook runs on the emulator with real containers",
+  async ({ cells: run, emu, configFile }) => {
+    const cells = await run("examples/aws_workflow.ipynb");
+    assert.match(streamText(cells, "settings"), /^bucket cloudknot-123456789012-us-east-1, ECR/m);
+    assert.match(
+      streamText(cells, "pars"),
+      /^job role arn:aws:iam::\d+:role\/notebook-pars-job-role$/m,
+    );
+    assert.match(streamText(cells, "knot"), /compute-environment\/notebook-pi-ck-ce/);
+    // Progress reaches the notebook through console.error.
+    assert.match(streamText(cells, "map", "stderr"), /notebook-pi: 8\/8 done/);
+    const estimate = /π ≈ (\d\.\d+) from 8 jobs/.exec(streamText(cells, "map"));
+    assert.ok(estimate, streamText(cells, "map"));
+    assert.ok(Math.abs(Number(estimate[1]) - Math.PI) < 0.05, estimate[1]);
+    // The job view and the run display as HTML tables.
+    const html = (id: string) => {
+      const display = cells.find((c) => c.id === id)?.outputs.find((o) =>
+        o.output_type === "execute_result" || o.output_type === "display_data"
+      );
+      assert.ok(display?.data?.["text/html"], `cell ${id} displayed no HTML`);
+      return display.data["text/html"].join("");
+    };
+    assert.match(html("jobs"), /^<div class="cloudknot-jobs">/);
+    assert.match(html("jobs"), /8: 8 SUCCEEDED/);
+    assert.match(html("view"), /notebook-pi run \S+ \(aws\): 8\/8 done/);
+    assert.match(streamText(cells, "logs"), /^100000 samples, \d+ inside the quarter circle$/m);
+    assert.match(streamText(cells, "adopt"), /adopted notebook-pi: 1 run, same results: true/);
+    assert.match(streamText(cells, "clobber"), /clobbered notebook-pi and notebook-pars/);
+    // Only the bucket and the shared repository are left, and the config file's [aws].
+    assert.deepEqual(emu.listResources().map((r) => `${r.type} ${r.id}`).sort(), [
+      "bucket cloudknot-123456789012-us-east-1",
+      "repository cloudknot",
+    ]);
+    assert.doesNotMatch(await Deno.readTextFile(configFile), /\[(knot|pars) /);
+  },
+);
