@@ -119,10 +119,17 @@ Deno.test("NO_COLOR: no escape codes in help, tables and errors", async () => {
   await withHome(async (home) => {
     assert.equal((await cli(home, ["knot", "create", "k", "examples/jobs.ts", "square"])).code, 0);
     for (
-      const args of [["--help"], ["map", "--help"], ["knot", "list"], ["knot", "show", "k"], [
-        "jobs",
-        "none",
-      ]]
+      const args of [
+        ["--help"],
+        ["map", "--help"],
+        ["knot", "list"],
+        ["knot", "show", "k"],
+        ["jobs", "none"],
+        ["pars", "list"],
+        ["image", "list"],
+        ["repo", "--help"],
+        ["configure", "--sse", "des"],
+      ]
     ) {
       const r = await cli(home, args);
       assert.ok(!r.stdout.includes(ESC) && !r.stderr.includes(ESC), args.join(" "));
