@@ -70,6 +70,32 @@ export interface ErrorRecord extends RecordBase {
 /** A result record or an error record. */
 export type JobRecord = ResultRecord | ErrorRecord;
 
+/**
+ * Makes the error record of an attempt that ended without the function's own
+ * answer (a crash, a timeout, a cancellation, a lost item), ended now.
+ *
+ * @example Usage
+ * ```ts
+ * import { failureRecord } from "@cloudknot/cloudknot";
+ *
+ * const record = failureRecord({ index: 2, attempt: 1, jobId: "r:2", kind: "cancelled" }, {
+ *   name: "CancelledError",
+ *   message: "The run was cancelled",
+ * });
+ * console.log(record.status, record.kind); // "error" "cancelled"
+ * ```
+ *
+ * @param at Which attempt of which item, and why it failed.
+ * @param error The error's name and message.
+ * @returns The record.
+ */
+export function failureRecord(
+  at: { index: number; attempt: number; jobId: string; kind: FailureKind },
+  error: SerializedError,
+): ErrorRecord {
+  return { version: 1, status: "error", ...at, endedAt: Date.now(), error };
+}
+
 /** A record and its encoded bytes. */
 export interface EncodedRecord {
   /** The record that was encoded; an unencodable result becomes an error record. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { ItemError, MapError } from "../job/item_error.ts";
-import type { ErrorRecord, JobRecord } from "../job/record.ts";
+import { type ErrorRecord, failureRecord, type JobRecord } from "../job/record.ts";
 import { renderRunHtml, renderRunText } from "../ui/run_view.ts";
 
 /** Where an item is. */
@@ -327,16 +327,12 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
         await this.#onCancel?.(reason);
       } finally {
         this.#control().settleAll((index) => {
-          const record: ErrorRecord = {
-            version: 1,
-            status: "error",
-            kind: "cancelled",
+          const record = failureRecord({
             index,
             attempt: Math.max(1, this.#items[index]!.attempts),
             jobId: this.#items[index]!.jobId ?? "",
-            endedAt: Date.now(),
-            error: { name: "CancelledError", message: reason },
-          };
+            kind: "cancelled",
+          }, { name: "CancelledError", message: reason });
           cancelled.push(record);
           return record;
         });

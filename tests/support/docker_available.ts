@@ -6,6 +6,7 @@
  * @module
  */
 import { Docker } from "../../src/docker/docker.ts";
+import { type RequirementTest, requirementTest } from "./requirement.ts";
 
 /** Whether Docker answers, and why not when it does not. */
 export interface DockerStatus {
@@ -33,36 +34,8 @@ export async function checkDocker(docker: Docker = new Docker()): Promise<Docker
 /** The state of the default `docker`, asked once when this module loads. */
 export const dockerStatus: DockerStatus = await checkDocker();
 
-const inCI = Deno.env.get("CI") === "true";
-let warned = false;
-
 /**
- * Registers a test that needs Docker.
- *
- * @param name The test name.
- * @param fn The test.
- * @param options More `Deno.test` options.
+ * Registers a test that needs Docker: it fails under `CI=true` when Docker is
+ * missing, and is ignored with the reason printed elsewhere.
  */
-export function dockerTest(
-  name: string,
-  fn: (t: Deno.TestContext) => void | Promise<void>,
-  options: Omit<Deno.TestDefinition, "name" | "fn"> = {},
-): void {
-  if (dockerStatus.ok) {
-    Deno.test({ ...options, name, fn });
-  } else if (inCI) {
-    Deno.test({
-      ...options,
-      name,
-      fn() {
-        throw new Error(`Docker is required under CI=true: ${dockerStatus.reason}`);
-      },
-    });
-  } else {
-    if (!warned) {
-      warned = true;
-      console.warn(`Skipping the tests that need Docker: ${dockerStatus.reason}`);
-    }
-    Deno.test({ ...options, name, ignore: true, fn });
-  }
-}
+export const dockerTest: RequirementTest = requirementTest("Docker", dockerStatus);

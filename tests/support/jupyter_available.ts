@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { type RequirementTest, requirementTest } from "./requirement.ts";
 
 /** Whether `jupyter nbconvert` works, and why not when it does not. */
 export interface JupyterStatus {
@@ -54,36 +55,8 @@ export async function checkJupyter(options: CheckJupyterOptions = {}): Promise<J
 /** The state of the default `jupyter`, asked once when this module loads. */
 export const jupyterStatus: JupyterStatus = await checkJupyter();
 
-const inCI = Deno.env.get("CI") === "true";
-let warned = false;
-
 /**
- * Registers a test that needs Jupyter.
- *
- * @param name The test name.
- * @param fn The test.
- * @param options More `Deno.test` options.
+ * Registers a test that needs Jupyter: it fails under `CI=true` when Jupyter is
+ * missing, and is ignored with the reason printed elsewhere.
  */
-export function jupyterTest(
-  name: string,
-  fn: (t: Deno.TestContext) => void | Promise<void>,
-  options: Omit<Deno.TestDefinition, "name" | "fn"> = {},
-): void {
-  if (jupyterStatus.ok) {
-    Deno.test({ ...options, name, fn });
-  } else if (inCI) {
-    Deno.test({
-      ...options,
-      name,
-      fn() {
-        throw new Error(`Jupyter is required under CI=true: ${jupyterStatus.reason}`);
-      },
-    });
-  } else {
-    if (!warned) {
-      warned = true;
-      console.warn(`Skipping the tests that need Jupyter: ${jupyterStatus.reason}`);
-    }
-    Deno.test({ ...options, name, ignore: true, fn });
-  }
-}
+export const jupyterTest: RequirementTest = requirementTest("Jupyter", jupyterStatus);

@@ -26,6 +26,7 @@ import {
   type RunManifest,
   writeManifest,
 } from "../../job/payload.ts";
+import { failureRecord } from "../../job/record.ts";
 import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
@@ -419,19 +420,10 @@ export class AwsTarget implements Target {
     });
     // Items no job covers (a submission that stopped part-way) end at once.
     for (const i of uncovered(info.total, jobs)) {
-      control.settle({
-        version: 1,
-        status: "error",
-        kind: "infrastructure",
-        index: i,
-        attempt: 1,
-        jobId: "",
-        endedAt: Date.now(),
-        error: {
-          name: "MissingJobError",
-          message: `No AWS Batch job of run ${info.runId} runs item ${i}: map the item again`,
-        },
-      });
+      control.settle(failureRecord({ index: i, attempt: 1, jobId: "", kind: "infrastructure" }, {
+        name: "MissingJobError",
+        message: `No AWS Batch job of run ${info.runId} runs item ${i}: map the item again`,
+      }));
     }
     const poller = new RunPoller({
       batch: o.session.batch,

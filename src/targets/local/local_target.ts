@@ -8,7 +8,13 @@
 import { CloudknotInputError } from "../../errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { readManifest, RUN_KEYS, type RunManifest, writePayload } from "../../job/payload.ts";
-import { decodeRecord, encodeRecord, type ErrorRecord, type JobRecord } from "../../job/record.ts";
+import {
+  decodeRecord,
+  encodeRecord,
+  type ErrorRecord,
+  failureRecord,
+  type JobRecord,
+} from "../../job/record.ts";
 import { MapRun } from "../../run/map_run.ts";
 import type { ObjectStore } from "../../store/store.ts";
 import { type MapRequest, newRunId, type Target } from "../target.ts";
@@ -116,16 +122,12 @@ export class LocalTarget implements Target {
     const work = store.put(RUN_KEYS.heartbeat, String(Date.now()))
       .then(() => pool.run(indices, control))
       .catch((e) =>
-        control.settleAll((index) => ({
-          version: 1,
-          status: "error",
-          kind: "infrastructure",
-          index,
-          attempt: 1,
-          jobId: `${runId}:${index}`,
-          endedAt: Date.now(),
-          error: errorToRecord(e),
-        }))
+        control.settleAll((index) =>
+          failureRecord(
+            { index, attempt: 1, jobId: `${runId}:${index}`, kind: "infrastructure" },
+            errorToRecord(e),
+          )
+        )
       )
       .finally(() => {
         clearInterval(heartbeat);
@@ -201,20 +203,16 @@ async function collectLocal<T>(
     if (beat === "finished" || !(Date.now() - Number(beat) < STALE_MS)) {
       // The last records may have landed between the read and the heartbeat.
       await read();
-      control.settleAll((index) => ({
-        version: 1,
-        status: "error",
-        kind: "infrastructure",
-        index,
-        attempt: 1,
-        jobId: `${runId}:${index}`,
-        endedAt: Date.now(),
-        error: {
-          name: "LostItemError",
-          message: `Item ${index} has no final record: the process running this local run ` +
-            `stopped before it finished; map the item again`,
-        },
-      }));
+      control.settleAll((index) =>
+        failureRecord(
+          { index, attempt: 1, jobId: `${runId}:${index}`, kind: "infrastructure" },
+          {
+            name: "LostItemError",
+            message: `Item ${index} has no final record: the process running this local run ` +
+              `stopped before it finished; map the item again`,
+          },
+        )
+      );
       return true;
     }
     return false;

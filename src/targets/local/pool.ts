@@ -7,7 +7,13 @@
  */
 import { errorToRecord } from "../../job/error_record.ts";
 import { RUN_KEYS } from "../../job/payload.ts";
-import { decodeRecord, encodeRecord, type ErrorRecord, type JobRecord } from "../../job/record.ts";
+import {
+  decodeRecord,
+  encodeRecord,
+  type ErrorRecord,
+  failureRecord,
+  type JobRecord,
+} from "../../job/record.ts";
 import type { RunControl } from "../../run/map_run.ts";
 import type { ObjectStore } from "../../store/store.ts";
 import { readLines } from "../../util/text_line_stream.ts";
@@ -382,14 +388,10 @@ export class WorkerPool {
     const e = new Error(error.message);
     e.name = error.name;
     return {
-      version: 1,
-      status: "error",
-      kind,
-      index,
-      attempt,
-      jobId: this.#jobId(index),
-      endedAt: Date.now(),
-      error: { ...errorToRecord(e), stack: undefined },
+      ...failureRecord({ index, attempt, jobId: this.#jobId(index), kind }, {
+        ...errorToRecord(e),
+        stack: undefined,
+      }),
       logStream: RUN_KEYS.log(index, attempt),
     };
   }
