@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import { type Emulator, startEmulator } from "../emulator/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerStatus } from "../support/docker_available.ts";
-import { jupyterTest } from "../support/jupyter_available.ts";
+import { jupyterStatus, jupyterTest } from "../support/jupyter_available.ts";
+import { requirementTest } from "../support/requirement.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** The project's own Jupyter folder; its kernel.json is generated and gitignored. */
@@ -112,6 +113,12 @@ function resultText(cells: { id: string; outputs: Output[] }[], id: string): str
     .map((o) => (o.data?.["text/plain"] ?? []).join("")).join("\n");
 }
 
+/** Registers a test that needs both Jupyter and Docker. */
+const jupyterAndDockerTest = requirementTest("Jupyter and Docker", {
+  ok: jupyterStatus.ok && dockerStatus.ok,
+  reason: [jupyterStatus.reason, dockerStatus.reason].filter((r) => r).join("; "),
+});
+
 /** What a test of an AWS notebook gets. */
 interface AwsNotebookRun {
   /** Executes a notebook with the emulator's environment; resolves to its cells. */
@@ -131,14 +138,7 @@ function awsNotebookTest(
   name: string,
   fn: (run: AwsNotebookRun) => Promise<void>,
 ): void {
-  jupyterTest(name, async () => {
-    if (!dockerStatus.ok) {
-      if (Deno.env.get("CI") === "true") {
-        throw new Error(`Docker is required under CI=true: ${dockerStatus.reason}`);
-      }
-      console.warn(`Skipping "${name}": ${dockerStatus.reason}`);
-      return;
-    }
+  jupyterAndDockerTest(name, async () => {
     const baseImage = await ensureBaseImage();
     const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 10, tickMs: 10 });
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-notebook-aws-" });
