@@ -8,6 +8,8 @@ import type { AwsSession } from "../aws/session.ts";
 import { sessionFromSettings, type SettingsOptions } from "../settings.ts";
 import { StateFile } from "../state/state_file.ts";
 import type { CommandContext } from "./command.ts";
+import { cliDocker } from "./docker.ts";
+import type { Docker } from "../docker/docker.ts";
 
 /** The settings sources of a command: its environment and the config file it names. */
 export interface CliSettings extends SettingsOptions {
@@ -54,4 +56,41 @@ export function cliSession(
   settings: CliSettings = cliSettings(ctx),
 ): Promise<AwsSession> {
   return sessionFromSettings(settings);
+}
+
+/**
+ * What `Knot.create` needs to make or adopt a knot on AWS from the command
+ * line: the session, the config file, a Docker driver whose output goes to
+ * stderr and warnings printed in yellow on stderr.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const knot = await Knot.create({ name: "squares", module, ...await cliAwsKnot(ctx, settings) });
+ * ```
+ *
+ * @param ctx The running command.
+ * @param settings The settings sources.
+ * @param options `quiet` drops Docker's output.
+ * @returns The options to spread into `Knot.create`.
+ */
+export async function cliAwsKnot(
+  ctx: CommandContext,
+  settings: CliSettings,
+  options: { quiet?: boolean } = {},
+): Promise<
+  {
+    target: "aws";
+    session: AwsSession;
+    state: StateFile;
+    docker: Docker;
+    warn: (message: string) => void;
+  }
+> {
+  return {
+    target: "aws",
+    session: await cliSession(ctx, settings),
+    state: settings.state,
+    docker: cliDocker(ctx, options),
+    warn: (message) => void ctx.log(ctx.err("yellow", message)).catch(() => {}),
+  };
 }

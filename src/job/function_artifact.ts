@@ -4,14 +4,15 @@
  * is what a worker process or a container imports; it needs no network.
  *
  * - `func`: the function's own source text is shipped. Imports must go inside
- *   the function as `await import(...)`, and names from the scope it was
- *   written in are not available (the runtime says so per item).
+ *   the function as `await import(...)`; a function that uses names from the
+ *   scope it was written in is refused before anything runs.
  * - `module` + `exportName`: the module's whole graph, npm packages included,
  *   is bundled on this machine with `deno bundle` into one file.
  *
  * @module
  */
 import { CloudknotError, CloudknotInputError } from "../errors.ts";
+import { undeclaredNames } from "./undeclared_names.ts";
 
 /** How the function was shipped. */
 export type FunctionKind = "func" | "module";
@@ -67,11 +68,16 @@ export class ArtifactError extends CloudknotError {
  * ```
  *
  * @param func The function; it must not use names from its enclosing scope.
+ * @param options `deno` is the deno binary that checks the source for names
+ *   it does not declare (default: this one).
  * @returns The artifact.
+ * @throws {CloudknotInputError} When `func` is not a plain function with
+ *   source text, or uses names from the scope it was written in.
  */
 export async function artifactFromFunc(
   // deno-lint-ignore no-explicit-any
   func: (...args: any[]) => unknown,
+  options: { deno?: string } = {},
 ): Promise<FunctionArtifact> {
   if (typeof func !== "function") {
     throw new CloudknotInputError(
@@ -103,6 +109,19 @@ export async function artifactFromFunc(
   const expression = asExpression(text);
   const source = `// cloudknot function artifact: the source of func "${func.name}"\n` +
     `export const kind = "func";\nexport default ${expression};\n`;
+  const undeclared = await undeclaredNames(source, options);
+  if (undeclared !== undefined && undeclared.length > 0) {
+    const list = undeclared.map((name) => `"${name}"`).join(", ");
+    throw new CloudknotInputError(
+      `func uses ${list} from the scope it was written in, but only the function's own source is ` +
+        `shipped, so ${
+          undeclared.length === 1 ? "that name is" : "those names are"
+        } not defined where it runs: ` +
+        "pass values in the inputs, define helpers inside the function, import packages inside it " +
+        "with await import(...), or use module and exportName to ship a whole module",
+      { field: "func" },
+    );
+  }
   return { kind: "func", source, hash: await sha256(source), name: func.name || "anonymous" };
 }
 

@@ -142,9 +142,24 @@ Deno.test("a throwing function gives its item an ItemError with the remote stack
   });
 });
 
-Deno.test("a function using a name from its enclosing scope fails per item and says why", async () => {
+Deno.test("a function using a name from its enclosing scope is refused by create, naming it", async () => {
   const factor = 3;
-  await withKnot({ name: "closure", retries: 1, func: (x: number) => x * factor }, async (knot) => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-closure-" });
+  try {
+    await assert.rejects(
+      () => Knot.create({ name: "closure", dir, func: (x: number) => x * factor }),
+      (e) => e instanceof CloudknotInputError && /"factor"/.test(e.message),
+    );
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), [], "nothing was written");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a name only found when the item runs fails that item and says why", async () => {
+  // An indirect eval hides the name from the check at create time.
+  const func = (x: number) => x * (0, eval)("factor");
+  await withKnot({ name: "closure", retries: 1, func }, async (knot) => {
     const run = await knot.map([1], { progress: false });
     const [settled] = await run.settled();
     assert.equal(settled!.status, "rejected");

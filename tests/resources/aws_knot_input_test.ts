@@ -2,6 +2,7 @@
 // created: the emulator's request log shows no mutating call.
 import assert from "node:assert/strict";
 import {
+  ArtifactError,
   CloudknotInputError,
   Knot,
   ProfileMismatchError,
@@ -11,6 +12,7 @@ import {
 import { withEmulator } from "./helpers.ts";
 
 const func = (x: number) => x;
+const scale = 3;
 
 Deno.test("bad knot options on AWS fail before any AWS resource is touched", async () => {
   await withEmulator(async ({ emu, session, state }) => {
@@ -30,6 +32,7 @@ Deno.test("bad knot options on AWS fail before any AWS resource is touched", asy
       [{ jobQueueName: "no spaces" }, /Invalid jobQueue name/],
       [{ func: undefined }, /no AWS knot named "k" to adopt/],
       [{ module: "./x.ts" }, /either func or module/],
+      [{ func: (x: number) => x * scale }, /func uses "scale" from the scope it was written in/],
     ];
     for (const [extra, pattern] of cases) {
       emu.requests.clear();
@@ -40,6 +43,26 @@ Deno.test("bad knot options on AWS fail before any AWS resource is touched", asy
       );
       assert.deepEqual(emu.mutatingRequests(), [], `no mutating call for ${pattern}`);
     }
+  });
+});
+
+Deno.test("a module that cannot be bundled fails before any AWS resource is touched", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const module = new URL("./no_such_module.ts", import.meta.url).href;
+    await assert.rejects(
+      () =>
+        Knot.create({
+          name: "k",
+          target: "aws",
+          module,
+          exportName: "f",
+          session,
+          state,
+        }),
+      (e) => e instanceof ArtifactError && e.module === module,
+    );
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.equal(await state.section("knot k"), undefined);
   });
 });
 

@@ -6,10 +6,9 @@
  */
 import { Knot } from "../../knot.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
-import { cliSession, cliSettings } from "../aws.ts";
+import { cliAwsKnot, cliSettings } from "../aws.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../aws_options.ts";
 import { type CommandContext, defineCommand } from "../command.ts";
-import { cliDocker } from "../docker.ts";
 import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../knot_view.ts";
 import { readAwsKnots } from "../knots.ts";
 import { checkModulePath } from "../module_path.ts";
@@ -111,11 +110,7 @@ async function createAws(
     ...(timeout !== undefined ? { timeout } : {}),
     ...(memory !== undefined ? { memory } : {}),
     ...(Object.keys(tags).length > 0 ? { tags } : {}),
-    target: "aws",
-    session: await cliSession(ctx, settings),
-    state: settings.state,
-    docker: cliDocker(ctx, { quiet }),
-    warn: (message) => void ctx.log(ctx.err("yellow", message)).catch(() => {}),
+    ...await cliAwsKnot(ctx, settings, { quiet }),
   });
   const record = (await readAwsKnots(settings.state)).find((k) => k.name === spec.name)!;
   const image = await settings.state.section(`docker-image ${record.dockerImage}`);

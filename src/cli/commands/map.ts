@@ -10,10 +10,9 @@ import { Knot, type KnotOptions } from "../../knot.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { localKnotsDir } from "../../targets/local/catalog.ts";
 import { showProgress } from "../../ui/progress.ts";
-import { cliSession, cliSettings } from "../aws.ts";
+import { cliAwsKnot, cliSettings } from "../aws.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../aws_options.ts";
 import { defineCommand } from "../command.ts";
-import { cliDocker } from "../docker.ts";
 import { readInputs } from "../inputs.ts";
 import { failureSummary, writeItems } from "../item_output.ts";
 import { knotNameFor } from "../knot_name.ts";
@@ -196,11 +195,7 @@ export const map = defineCommand({
         ...common,
         ...aws,
         ...(Object.keys(tags).length > 0 ? { tags } : {}),
-        target: "aws",
-        session: await cliSession(ctx, settings),
-        state: settings.state,
-        docker: cliDocker(ctx, { quiet }),
-        warn: (message) => void ctx.log(ctx.err("yellow", message)).catch(() => {}),
+        ...await cliAwsKnot(ctx, settings, { quiet }),
       });
     } else {
       knot = await Knot.create({

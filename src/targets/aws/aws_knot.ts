@@ -279,6 +279,25 @@ async function create(
   if (compute.instanceTypes.some((t) => t !== "optimal")) {
     await checkInstanceTypes(session, compute);
   }
+  // The function first: a func or module it cannot ship is refused before
+  // anything exists on AWS (the image is only files on this machine so far).
+  const image = spec.dockerImage ?? await DockerImage.create({
+    name: name.toLowerCase(),
+    ...(spec.func !== undefined ? { func: spec.func } : {}),
+    ...(spec.module !== undefined ? { module: spec.module } : {}),
+    ...(spec.exportName !== undefined ? { exportName: spec.exportName } : {}),
+    ...(spec.baseImage !== undefined ? { baseImage: spec.baseImage } : {}),
+    ...(spec.docker !== undefined ? { docker: spec.docker } : {}),
+    ...(spec.cloudknotDir !== undefined ? { cloudknotDir: spec.cloudknotDir } : {}),
+    state,
+    session,
+  });
+  if (image.artifact === undefined) {
+    throw new CloudknotInputError(
+      `Image ${image.name} holds no function: create it with func, or module and exportName`,
+      { field: "dockerImage" },
+    );
+  }
   const settings = { session, state };
   // The configured bucket and encryption (else the defaults), made ready.
   const configured = await getS3Params(settings);
@@ -287,33 +306,14 @@ async function create(
     sse: configured.sse,
   }, settings);
   const tags = { ...spec.tags, ManagedBy: "cloudknot", "cloudknot:knot": name };
-  const [pars, image] = await Promise.all([
-    typeof spec.pars === "object" ? spec.pars : Pars.create({
-      ...settings,
-      bucket,
-      ...(typeof spec.pars === "string" ? { name: spec.pars } : {}),
-      ...(spec.parsPolicies !== undefined
-        ? { name: ownParsName(name), policies: spec.parsPolicies }
-        : {}),
-    }),
-    spec.dockerImage ?? DockerImage.create({
-      name: name.toLowerCase(),
-      ...(spec.func !== undefined ? { func: spec.func } : {}),
-      ...(spec.module !== undefined ? { module: spec.module } : {}),
-      ...(spec.exportName !== undefined ? { exportName: spec.exportName } : {}),
-      ...(spec.baseImage !== undefined ? { baseImage: spec.baseImage } : {}),
-      ...(spec.docker !== undefined ? { docker: spec.docker } : {}),
-      ...(spec.cloudknotDir !== undefined ? { cloudknotDir: spec.cloudknotDir } : {}),
-      state,
-      session,
-    }),
-  ]);
-  if (image.artifact === undefined) {
-    throw new CloudknotInputError(
-      `Image ${image.name} holds no function: create it with func, or module and exportName`,
-      { field: "dockerImage" },
-    );
-  }
+  const pars = typeof spec.pars === "object" ? spec.pars : await Pars.create({
+    ...settings,
+    bucket,
+    ...(typeof spec.pars === "string" ? { name: spec.pars } : {}),
+    ...(spec.parsPolicies !== undefined
+      ? { name: ownParsName(name), policies: spec.parsPolicies }
+      : {}),
+  });
   if (image.images.length === 0 || spec.dockerImage === undefined) {
     await image.build({ tags: checked.imageTags, noCache: spec.noImageCache ?? false });
   }

@@ -1,0 +1,99 @@
+/**
+ * Finds the names a shipped function uses but does not declare, before
+ * anything is built or run: `deno lint`'s `no-undef` rule over the artifact,
+ * less the globals every Deno module has.
+ *
+ * @module
+ */
+
+/** The clean globals of a Deno module, read once per process from a fresh worker. */
+let denoGlobals: Promise<ReadonlySet<string>> | undefined;
+
+function freshGlobals(): Promise<ReadonlySet<string>> {
+  const source = "postMessage(Object.getOwnPropertyNames(globalThis)); close();";
+  const worker = new Worker(`data:text/javascript,${encodeURIComponent(source)}`, {
+    type: "module",
+  });
+  return new Promise<ReadonlySet<string>>((resolve, reject) => {
+    worker.onmessage = (event) => resolve(new Set(event.data as string[]));
+    worker.onerror = (event) => {
+      event.preventDefault();
+      reject(new Error(event.message));
+    };
+  }).finally(() => worker.terminate());
+}
+
+/**
+ * The names an ES module's code refers to that nothing declares: neither the
+ * module itself nor the globals of a Deno module. A function shipped by its
+ * source text that uses such a name would fail on every item with
+ * "x is not defined", so `Knot.create` refuses it up front.
+ *
+ * It runs `deno lint` (the rule `no-undef`, no config file) on the source.
+ * When that cannot run (no leave to run the deno binary, or a binary without
+ * the `lint` command), it returns `undefined`, and the runtime still explains
+ * the error per item.
+ *
+ * @example Usage
+ * ```ts
+ * import { undeclaredNames } from "./undeclared_names.ts";
+ *
+ * const names = await undeclaredNames("export default (x) => x * factor + Math.sqrt(x);");
+ * console.log(names); // [ "factor" ]
+ * ```
+ *
+ * @param source The ES module's source (JavaScript).
+ * @param options `deno` is the deno binary (default: this one).
+ * @returns The undeclared names, each once, in order of first use; or
+ *   `undefined` when the check could not run.
+ */
+export async function undeclaredNames(
+  source: string,
+  options: { deno?: string } = {},
+): Promise<string[] | undefined> {
+  const deno = options.deno ?? Deno.execPath();
+  // Without leave to run it, say nothing rather than prompt for deno lint.
+  if (Deno.permissions.querySync({ name: "run", command: deno }).state !== "granted") {
+    return undefined;
+  }
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(deno, {
+      args: ["lint", "--no-config", "--rules-tags=", "--rules-include=no-undef", "--json", "-"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+  } catch {
+    return undefined;
+  }
+  // A binary that exits without reading its stdin breaks the pipe: its
+  // (unusable) output is still read, so nothing is left open.
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(source)).then(() => writer.close()).catch(() => {});
+  const output = await child.output();
+  let report: { diagnostics?: { code?: string; message?: string }[] };
+  try {
+    report = JSON.parse(new TextDecoder().decode(output.stdout));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(report.diagnostics)) return undefined;
+  const names: string[] = [];
+  for (const diagnostic of report.diagnostics) {
+    const name = diagnostic.code === "no-undef"
+      ? /^(\S+) is not defined$/.exec(diagnostic.message ?? "")?.[1]
+      : undefined;
+    if (name !== undefined && !names.includes(name)) names.push(name);
+  }
+  if (names.length === 0) return names;
+  let globals: ReadonlySet<string>;
+  try {
+    globals = await (denoGlobals ??= freshGlobals());
+  } catch {
+    denoGlobals = undefined;
+    return undefined;
+  }
+  return names.filter((name) => !globals.has(name));
+}
