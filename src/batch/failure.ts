@@ -9,6 +9,7 @@
 import type { AttemptDetail, JobDetail } from "../aws/services/batch.ts";
 import type { SerializedError } from "../job/error_record.ts";
 import type { ErrorRecord, FailureKind, JobRecord } from "../job/record.ts";
+import { stuckReason } from "./stuck.ts";
 
 /** Which item and attempt a failure record is about. */
 export interface BatchFailureTarget {
@@ -30,7 +31,9 @@ function attemptOf(job: JobDetail, attempt: number): AttemptDetail | undefined {
  * - `timeout`: the attempt ran past the job's `attemptDurationSeconds`;
  * - `crashed`: the container exited (or was killed) with a code, including
  *   out-of-memory kills;
- * - `cancelled`: the job never ran (cancelled or terminated while waiting);
+ * - `cancelled`: the job never ran (cancelled or terminated while waiting,
+ *   or cancelled by its queue's time limit for a job stuck in RUNNABLE, with
+ *   what to do about the reason);
  * - `infrastructure`: the container never got to exit (it could not start,
  *   or its host went away, as when Spot capacity is reclaimed).
  *
@@ -60,9 +63,10 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
   const reason = container?.reason;
   let kind: FailureKind;
   let name: string;
+  const stuck = stuckReason(statusReason);
   if (attempt === undefined) {
     kind = "cancelled";
-    name = "JobCancelledError";
+    name = stuck?.cancelled ? "JobStuckError" : "JobCancelledError";
   } else if (TIMEOUT_RE.test(statusReason ?? "")) {
     kind = "timeout";
     name = "TimeoutError";
@@ -74,11 +78,13 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
     name = "JobFailedError";
   }
   const what = attempt === undefined
-    ? `AWS Batch job ${job.jobId} ended before it ran`
+    ? stuck?.cancelled
+      ? `AWS Batch job ${job.jobId} was cancelled after waiting too long in RUNNABLE`
+      : `AWS Batch job ${job.jobId} ended before it ran`
     : exitCode !== undefined
     ? `AWS Batch job ${job.jobId} attempt ${attemptNo} exited with code ${exitCode} without a record`
     : `AWS Batch job ${job.jobId} attempt ${attemptNo} stopped without a record`;
-  const details = [statusReason, reason].filter((s): s is string => !!s);
+  const details = [statusReason, reason, stuck?.advice].filter((s): s is string => !!s);
   const error: SerializedError = {
     name,
     message: details.length > 0 ? `${what}: ${details.join("; ")}` : what,

@@ -33,6 +33,7 @@ import type { S3Store } from "../store/s3.ts";
 import { batchFailureRecord, withBatchDetails } from "./failure.ts";
 import { DESCRIBE_JOBS_LIMIT, describeJobs, isTerminalStatus } from "./jobs.ts";
 import { sleep } from "./_sleep.ts";
+import { stuckReason } from "./stuck.ts";
 
 /** One Batch job of a run and the items it runs. */
 export interface RunJob {
@@ -92,6 +93,29 @@ export interface RunPollerOptions {
   fetchConcurrency?: number;
   /** Called after each round. */
   onRound?: (round: PollRound) => void;
+  /**
+   * Called once per reason when Batch says a job (or array child) of the run
+   * is stuck in RUNNABLE, such as for lack of capacity. Without it, stuck
+   * jobs are not looked for.
+   */
+  onStuck?: (notice: StuckNotice) => void;
+  /**
+   * How often an array whose children all wait in RUNNABLE is checked for a
+   * stuck reason (one ListJobs page), in milliseconds. @default {60000}
+   */
+  stuckCheckIntervalMs?: number;
+}
+
+/** A job of the run that AWS Batch cannot place, and why. */
+export interface StuckNotice {
+  /** The job (or array child) at the head of the queue. */
+  jobId: string;
+  /** Batch's `statusReason`, as it says it. */
+  statusReason: string;
+  /** The reason's code, such as `CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY`. */
+  code: string;
+  /** What to do about it. */
+  advice: string;
 }
 
 interface Watch {
@@ -101,6 +125,7 @@ interface Watch {
   gone: boolean;
   failedSeen: Set<number>;
   done: boolean;
+  stuckCheckedAt?: number;
 }
 
 /**
@@ -126,6 +151,7 @@ export class RunPoller {
   #marked = new Map<number, number>();
   #round = 0;
   #childDescribes = 0;
+  #stuckSeen = new Set<string>();
 
   /**
    * Makes a poller; nothing is sent until {@linkcode RunPoller.run}.
@@ -204,6 +230,41 @@ export class RunPoller {
     this.#o.control.started(index - this.#base, attempt, jobId);
   }
 
+  /** Tells `onStuck` about a stuck reason it has not been told of. */
+  #stuck(jobId: string, statusReason: string | undefined): void {
+    const stuck = stuckReason(statusReason);
+    if (stuck === undefined || stuck.cancelled || this.#stuckSeen.has(stuck.code)) return;
+    this.#stuckSeen.add(stuck.code);
+    this.#o.onStuck?.({
+      jobId,
+      statusReason: statusReason!,
+      code: stuck.code,
+      advice: stuck.advice,
+    });
+  }
+
+  /**
+   * While every unfinished child of an array waits in RUNNABLE, reads the
+   * status reason of the first few, at most once per check interval.
+   */
+  async #checkStuckChildren(
+    w: Watch,
+    summary: Record<string, number>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (this.#o.onStuck === undefined || (summary.RUNNABLE ?? 0) === 0) return;
+    if ((summary.STARTING ?? 0) + (summary.RUNNING ?? 0) > 0) return;
+    const now = Date.now();
+    const every = this.#o.stuckCheckIntervalMs ?? 60_000;
+    if (w.stuckCheckedAt !== undefined && now - w.stuckCheckedAt < every) return;
+    w.stuckCheckedAt = now;
+    const page = await this.#o.batch.listJobs(
+      { arrayJobId: w.job.jobId, jobStatus: "RUNNABLE", maxResults: 10 },
+      { signal },
+    );
+    for (const child of page.jobSummaryList) this.#stuck(child.jobId, child.statusReason);
+  }
+
   /** The items of a job that this poller watches. */
   #range(job: RunJob): [number, number] {
     return [
@@ -244,9 +305,11 @@ export class RunPoller {
           this.#started(w.job.offset, attempt, d.jobId);
         }
         if (d.status === "FAILED") failures.push({ index: w.job.offset, detail: d });
+        if (d.status === "RUNNABLE") this.#stuck(d.jobId, d.statusReason);
         continue;
       }
       const summary = d.arrayProperties?.statusSummary ?? {};
+      await this.#checkStuckChildren(w, summary, signal);
       if (moved && (summary.RUNNING ?? 0) > 0) {
         const page = await batch.listJobs(
           { arrayJobId: w.job.jobId, jobStatus: "RUNNING", maxResults: 1000 },

@@ -7,7 +7,11 @@
  */
 import type { AwsSession } from "../aws/session.ts";
 import { AwsError } from "../aws/error.ts";
-import type { ComputeResource, JobDefinition } from "../aws/services/batch.ts";
+import type {
+  ComputeResource,
+  JobDefinition,
+  JobStateTimeLimitAction,
+} from "../aws/services/batch.ts";
 import { CloudknotError } from "../errors.ts";
 import type { ComputeSpec } from "./compute_options.ts";
 
@@ -220,7 +224,8 @@ function computeResources(spec: ComputeEnvironmentSpec): ComputeResource {
  * ```
  *
  * @param session The AWS session.
- * @param spec The queue's name, priority, environment and tags.
+ * @param spec The queue's name, priority, environment and tags, and what
+ *   Batch does with jobs stuck in RUNNABLE (a new queue only).
  * @param options How to wait.
  * @returns The queue's ARN.
  */
@@ -231,6 +236,7 @@ export async function ensureJobQueue(
     priority: number;
     computeEnvironment: string;
     tags: Record<string, string>;
+    jobStateTimeLimitActions?: JobStateTimeLimitAction[];
   },
   options: WaitOptions = {},
 ): Promise<string> {
@@ -251,6 +257,9 @@ export async function ensureJobQueue(
         state: "ENABLED",
         priority: spec.priority,
         computeEnvironmentOrder: [{ order: 1, computeEnvironment: spec.computeEnvironment }],
+        ...(spec.jobStateTimeLimitActions?.length
+          ? { jobStateTimeLimitActions: spec.jobStateTimeLimitActions }
+          : {}),
         tags: spec.tags,
       });
     } catch (e) {

@@ -6,6 +6,8 @@
  * @module
  */
 import { CloudknotInputError } from "../errors.ts";
+import type { JobStateTimeLimitAction } from "../aws/services/batch.ts";
+import { CAPACITY_REASON, MISCONFIGURATION_REASONS } from "../batch/stuck.ts";
 
 /** Where a knot's jobs run on AWS Batch. */
 export type ComputeType = "EC2" | "SPOT" | "FARGATE" | "FARGATE_SPOT";
@@ -56,6 +58,19 @@ export interface ComputeOptions {
   ec2KeyPair?: string;
   /** The job queue's priority. @default {1} */
   priority?: number;
+  /**
+   * Seconds a job may wait in RUNNABLE when AWS Batch finds that no instance
+   * the compute environment may launch can run it (a misconfiguration that
+   * never resolves by itself) before Batch cancels it, 600 to 86,400; `false`
+   * never cancels. @default {600}
+   */
+  stuckTimeout?: number | false;
+  /**
+   * Seconds a job may wait in RUNNABLE while AWS has no capacity for the
+   * instance types before Batch cancels it, 600 to 86,400; `false` waits for
+   * capacity as long as it takes. @default {false}
+   */
+  capacityTimeout?: number | false;
 }
 
 /** Compute settings after their checks, with every default filled in. */
@@ -92,6 +107,8 @@ export interface ComputeSpec {
   ec2KeyPair?: string;
   /** The queue's priority. */
   priority: number;
+  /** What Batch does with jobs stuck in RUNNABLE. */
+  jobStateTimeLimitActions: JobStateTimeLimitAction[];
 }
 
 /** Fargate's valid memory sizes (MiB) for each vCPU count. */
@@ -125,6 +142,24 @@ const EC2_ONLY = [
 
 function fail(field: string, message: string): never {
   throw new CloudknotInputError(message, { field });
+}
+
+/** The queue's actions for jobs stuck in RUNNABLE, from `stuckTimeout` and `capacityTimeout`. */
+function timeLimitActions(options: ComputeOptions): JobStateTimeLimitAction[] {
+  const limit = (field: "stuckTimeout" | "capacityTimeout", value: number | false) =>
+    value === false ? undefined : integer(field, value, 600, 86_400);
+  const stuck = limit("stuckTimeout", options.stuckTimeout ?? 600);
+  const capacity = limit("capacityTimeout", options.capacityTimeout ?? false);
+  const action = (reason: string, maxTimeSeconds: number): JobStateTimeLimitAction => ({
+    reason,
+    state: "RUNNABLE",
+    maxTimeSeconds,
+    action: "CANCEL",
+  });
+  return [
+    ...(stuck === undefined ? [] : MISCONFIGURATION_REASONS.map((r) => action(r, stuck))),
+    ...(capacity === undefined ? [] : [action(CAPACITY_REASON, capacity)]),
+  ];
 }
 
 function integer(field: string, value: unknown, min: number, max = Infinity): number {
@@ -236,6 +271,7 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
     desiredVcpus,
     maxVcpus,
     priority: integer("priority", options.priority ?? 1, 1, 1000),
+    jobStateTimeLimitActions: timeLimitActions(options),
   };
   if (timeout !== undefined) spec.timeout = timeout;
   if (options.bidPercentage !== undefined) {

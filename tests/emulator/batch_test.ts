@@ -50,7 +50,7 @@ async function withBatch(
     client: InstanceType<typeof B.BatchClient>,
     seen: JobRunRequest[],
   ) => Promise<void>,
-  options: { minTimeoutSeconds?: number } = {},
+  options: { minTimeoutSeconds?: number; timeLimitSecondMs?: number } = {},
 ): Promise<void> {
   const seen: JobRunRequest[] = [];
   const emu = await startEmulator({
@@ -747,4 +747,90 @@ Deno.test("batch: concurrency is bounded by the CE's maxvCpus; deleting a queue 
     client.destroy();
     await emu.close();
   }
+});
+
+Deno.test("batch: a job no compute environment can fit waits in RUNNABLE with Batch's reason, and the queue's time limit cancels it", async () => {
+  await withBatch(async (emu, client) => {
+    const s = await setupBatch(emu, { maxvCpus: 2, vcpus: 4 });
+    const action = {
+      reason: "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+      state: "RUNNABLE" as const,
+      maxTimeSeconds: 600,
+      action: "CANCEL" as const,
+    };
+    for (
+      const bad of [
+        { ...action, maxTimeSeconds: 599 },
+        { ...action, maxTimeSeconds: 86_401 },
+        { ...action, reason: "MISCONFIGURATION:NOT_A_REASON" },
+      ]
+    ) {
+      const e = await rejects(client.send(
+        new B.CreateJobQueueCommand({
+          jobQueueName: "bad",
+          priority: 1,
+          computeEnvironmentOrder: [{ order: 1, computeEnvironment: s.ce }],
+          jobStateTimeLimitActions: [bad],
+        }),
+      ));
+      assert.equal(e.name, "ClientException", JSON.stringify(bad));
+    }
+    await client.send(
+      new B.CreateJobQueueCommand({
+        jobQueueName: "limited",
+        priority: 1,
+        computeEnvironmentOrder: [{ order: 1, computeEnvironment: s.ce }],
+        jobStateTimeLimitActions: [action],
+      }),
+    );
+    await waitFor(() => emu.batch.jobQueues.get("limited")!.status === "VALID");
+    const queue = await client.send(new B.DescribeJobQueuesCommand({ jobQueues: ["limited"] }));
+    assert.deepEqual(queue.jobQueues![0]!.jobStateTimeLimitActions, [action]);
+
+    const sub = await client.send(
+      new B.SubmitJobCommand({
+        jobName: "big",
+        jobQueue: "limited",
+        jobDefinition: s.jobDefinition,
+      }),
+    );
+    const waiting = await waitStatus(client, sub.jobId!, ["RUNNABLE"]);
+    await waitFor(async () =>
+      /^MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - /.test(
+        (await describe(client, sub.jobId!)).statusReason ?? "",
+      )
+    );
+    assert.equal(waiting.attempts?.length ?? 0, 0);
+    const ended = await waitStatus(client, sub.jobId!, ["FAILED", "SUCCEEDED"]);
+    assert.equal(ended.status, "FAILED");
+    assert.equal(
+      ended.statusReason,
+      "Canceled by JobStateTimeLimit action due to reason: MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+    );
+    assert.equal(ended.attempts?.length ?? 0, 0);
+  }, { timeLimitSecondMs: 1 });
+});
+
+Deno.test("batch: a blocked queue keeps its jobs RUNNABLE with the reason until it is unblocked", async () => {
+  await withBatch(async (emu, client) => {
+    const s = await setupBatch(emu);
+    const reason = "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - Service cannot fulfill the " +
+      "capacity requested for instance type [c5.large]";
+    emu.batch.blockQueue(s.queue, reason);
+    const sub = await client.send(
+      new B.SubmitJobCommand({
+        jobName: "wait",
+        jobQueue: s.queue,
+        jobDefinition: s.jobDefinition,
+      }),
+    );
+    await waitFor(async () => (await describe(client, sub.jobId!)).statusReason === reason);
+    const listed = await client.send(
+      new B.ListJobsCommand({ jobQueue: s.queue, jobStatus: "RUNNABLE" }),
+    );
+    assert.equal(listed.jobSummaryList![0]!.statusReason, reason);
+    emu.batch.blockQueue(s.queue, undefined);
+    const ended = await waitStatus(client, sub.jobId!, ["SUCCEEDED", "FAILED"]);
+    assert.equal(ended.status, "SUCCEEDED");
+  });
 });

@@ -48,6 +48,8 @@ export interface EmulatorOptions {
   tickMs?: number;
   /** The smallest job timeout accepted, seconds (AWS: 60; default 60). */
   minTimeoutSeconds?: number;
+  /** How many ms one second of a queue's `jobStateTimeLimitActions` lasts (default 1000). */
+  timeLimitSecondMs?: number;
   /** Allowed clock skew of signatures, ms (default 15 minutes). */
   maxSkewMs?: number;
 }
@@ -203,6 +205,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     transitionDelayMs: options.ceValidDelayMs ?? 100,
     tickMs: options.tickMs ?? 20,
     minTimeoutSeconds: options.minTimeoutSeconds ?? 60,
+    timeLimitSecondMs: options.timeLimitSecondMs ?? 1000,
     runner,
     iam,
     ec2,

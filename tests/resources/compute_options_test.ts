@@ -14,6 +14,14 @@ Deno.test("defaults follow the original on EC2 and the smallest valid size on Fa
     desiredVcpus: 0,
     maxVcpus: 256,
     priority: 1,
+    jobStateTimeLimitActions: ["COMPUTE_ENVIRONMENT_MAX_RESOURCE", "JOB_RESOURCE_REQUIREMENT"].map(
+      (r) => ({
+        reason: `MISCONFIGURATION:${r}`,
+        state: "RUNNABLE",
+        maxTimeSeconds: 600,
+        action: "CANCEL",
+      }),
+    ),
   });
   const fargate = validateComputeOptions({ compute: "FARGATE_SPOT", vcpus: 2 });
   assert.equal(fargate.memory, 4096);

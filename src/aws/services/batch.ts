@@ -181,8 +181,22 @@ export interface CreateJobQueueRequest {
   priority: number;
   /** The environments, in order. */
   computeEnvironmentOrder: ComputeEnvironmentOrder[];
+  /** What Batch does with jobs stuck in RUNNABLE for a reason it detects. */
+  jobStateTimeLimitActions?: JobStateTimeLimitAction[];
   /** Tags. */
   tags?: BatchTags;
+}
+
+/** An action Batch takes on a job stuck at the head of its queue. */
+export interface JobStateTimeLimitAction {
+  /** The blocked reason, such as `CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY`. */
+  reason: string;
+  /** `RUNNABLE`. */
+  state: "RUNNABLE";
+  /** Seconds in that state before the action: 600 to 86,400. */
+  maxTimeSeconds: number;
+  /** `CANCEL`. */
+  action: "CANCEL";
 }
 
 /** CreateJobQueue output. */
@@ -209,6 +223,8 @@ export interface JobQueueDetail {
   priority: number;
   /** The environments, in order. */
   computeEnvironmentOrder: ComputeEnvironmentOrder[];
+  /** What Batch does with jobs stuck in RUNNABLE. */
+  jobStateTimeLimitActions?: JobStateTimeLimitAction[];
   /** Tags. */
   tags?: BatchTags;
 }

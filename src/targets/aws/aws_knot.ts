@@ -353,6 +353,7 @@ async function create(
       name: names.jobQueue,
       priority: compute.priority,
       computeEnvironment: made.computeEnvironment,
+      jobStateTimeLimitActions: compute.jobStateTimeLimitActions,
       tags,
     }, wait);
     const definition = await registerJobDefinition(session, {
@@ -398,7 +399,7 @@ async function create(
     });
     return {
       artifact: image.artifact,
-      target: target(name, resources, compute.retries, sse, session, state, spec.pollInterval),
+      target: target(name, resources, compute.retries, sse, session, state, spec),
       resources,
       session,
       state,
@@ -453,8 +454,9 @@ function target(
   sse: "AES256" | "aws:kms",
   session: AwsSession,
   state: StateFile,
-  pollInterval: number | undefined,
+  options: { pollInterval?: number; warn?: (message: string) => void },
 ): AwsTarget {
+  const warn = options.warn ?? console.warn;
   return new AwsTarget({
     session,
     state,
@@ -467,7 +469,12 @@ function target(
     attempts,
     profile: r.profile,
     region: r.region,
-    ...(pollInterval !== undefined ? { pollIntervalMs: pollInterval } : {}),
+    ...(options.pollInterval !== undefined ? { pollIntervalMs: options.pollInterval } : {}),
+    onStuck: (runId, notice) =>
+      warn(
+        `cloudknot: run ${runId} of knot ${name} is stuck: AWS Batch cannot start job ` +
+          `${notice.jobId} (${notice.statusReason}). What to do: ${notice.advice}.`,
+      ),
   });
 }
 
@@ -567,7 +574,7 @@ async function adopt(
   const sse = saved.get("sse") === "aws:kms" ? "aws:kms" : "AES256";
   return {
     artifact: image.artifact,
-    target: target(name, resources, attempts, sse, session, state, spec.pollInterval),
+    target: target(name, resources, attempts, sse, session, state, spec),
     resources,
     session,
     state,

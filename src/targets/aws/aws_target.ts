@@ -16,7 +16,12 @@ import type { AwsSession } from "../../aws/session.ts";
 import type { SubmitJobRequest } from "../../aws/services/batch.ts";
 import { describeJobs, stopJob } from "../../batch/jobs.ts";
 import { BATCH_LOG_GROUP, readLogStream } from "../../batch/log_stream.ts";
-import { type PollRound, type RunJob, RunPoller } from "../../batch/run_poller.ts";
+import {
+  type PollRound,
+  type RunJob,
+  RunPoller,
+  type StuckNotice,
+} from "../../batch/run_poller.ts";
 import { jobCommand, parseJobCommand } from "../../batch/command.ts";
 import { CloudknotInputError } from "../../errors.ts";
 import {
@@ -79,6 +84,10 @@ export interface AwsTargetOptions {
   reconcileDelayMs?: number;
   /** Called after each poll round of any run (diagnostics). */
   onPoll?: (runId: string, round: PollRound) => void;
+  /** Called once per reason when a run's jobs are stuck in RUNNABLE (see {@linkcode StuckNotice}). */
+  onStuck?: (runId: string, notice: StuckNotice) => void;
+  /** How often an array waiting in RUNNABLE is checked for a stuck reason, ms. @default {60000} */
+  stuckCheckIntervalMs?: number;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -435,6 +444,10 @@ export class AwsTarget implements Target {
       minIntervalMs: o.pollIntervalMs ?? 2000,
       maxIntervalMs: o.maxPollIntervalMs ?? 30_000,
       ...(o.onPoll ? { onRound: (round: PollRound) => o.onPoll!(info.runId, round) } : {}),
+      ...(o.onStuck ? { onStuck: (notice: StuckNotice) => o.onStuck!(info.runId, notice) } : {}),
+      ...(o.stuckCheckIntervalMs !== undefined
+        ? { stuckCheckIntervalMs: o.stuckCheckIntervalMs }
+        : {}),
     });
     // map()'s signal cancels the run; collect()'s only stops waiting, as locally.
     const abort = watch.cancelOnAbort

@@ -71,9 +71,33 @@ export interface JobQueue {
   priority: number;
   /** The compute environments, by ARN, with their order. */
   computeEnvironmentOrder: { order: number; computeEnvironment: string }[];
+  /** What Batch does to jobs stuck in RUNNABLE (only CANCEL exists). */
+  jobStateTimeLimitActions: JobStateTimeLimitAction[];
+  /** Test API: why its RUNNABLE jobs cannot start, as Batch's statusReason. */
+  blockedBy?: string;
   /** Tags. */
   tags: Record<string, string>;
 }
+
+/** A rule of a queue's `jobStateTimeLimitActions`. */
+export interface JobStateTimeLimitAction {
+  /** The blocked reason it applies to, such as `CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY`. */
+  reason: string;
+  /** Always `RUNNABLE`. */
+  state: string;
+  /** Seconds (600 to 86,400) in that state before the action. */
+  maxTimeSeconds: number;
+  /** `CANCEL`. */
+  action: string;
+}
+
+/** The reasons Batch detects for a job blocking the head of its queue. */
+export const BLOCKED_REASONS: readonly string[] = [
+  "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+  "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+  "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+  "MISCONFIGURATION:SERVICE_ROLE_PERMISSIONS",
+];
 
 /** A job definition revision. */
 export interface JobDefinition {
@@ -192,6 +216,8 @@ export interface Job {
   current?: JobAttempt;
   /** Runtime: the terminate reason while stopping. */
   stopReason?: { kind: "terminate" | "timeout"; reason: string };
+  /** Runtime: since when (epoch ms) it has been blocked in RUNNABLE. */
+  blockedSince?: number;
 }
 
 /** A container fault to inject into matching attempts. */
@@ -226,6 +252,8 @@ export interface BatchOptions {
   tickMs: number;
   /** The smallest `attemptDurationSeconds` accepted (AWS: 60). */
   minTimeoutSeconds: number;
+  /** How many ms one second of `jobStateTimeLimitActions.maxTimeSeconds` lasts (AWS: 1000). */
+  timeLimitSecondMs: number;
   /** The runner. */
   runner: JobRunner;
   /** IAM, to check roles and instance profiles. */
@@ -457,6 +485,24 @@ export class BatchService implements ModeledService {
    */
   injectSpotReclaim(fault: Omit<ContainerFault, "kind" | "exitCode" | "reason"> = {}): void {
     this.#faults.push({ ...fault, kind: "spot" });
+  }
+
+  /**
+   * Blocks a queue as Batch does when no job can be placed: its RUNNABLE jobs
+   * stay RUNNABLE with `statusReason` set to `reason` (such as
+   * `CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - Service cannot fulfill the
+   * capacity requested for instance type [c5.large]`), and the queue's
+   * `jobStateTimeLimitActions` for that reason cancel them once their time
+   * is up. `undefined` unblocks it.
+   *
+   * @param queue The queue's name.
+   * @param reason The blocked reason, or `undefined`.
+   */
+  blockQueue(queue: string, reason: string | undefined): void {
+    const q = this.#queue(queue);
+    if (reason === undefined) delete q.blockedBy;
+    else q.blockedBy = reason;
+    this.#kick();
   }
 
   /**
@@ -809,6 +855,7 @@ export class BatchService implements ModeledService {
       throw client(`Invalid state ${p.state}`);
     }
     const order = this.#checkOrder(p.computeEnvironmentOrder);
+    const actions = checkTimeLimitActions(p.jobStateTimeLimitActions);
     const q: JobQueue = {
       jobQueueName: p.jobQueueName,
       jobQueueArn: this.#arn("job-queue", p.jobQueueName),
@@ -816,6 +863,7 @@ export class BatchService implements ModeledService {
       status: "CREATING",
       priority: p.priority,
       computeEnvironmentOrder: order,
+      jobStateTimeLimitActions: actions,
       tags: { ...(p.tags ?? {}) },
     };
     this.jobQueues.set(q.jobQueueName, q);
@@ -839,6 +887,9 @@ export class BatchService implements ModeledService {
     }
     if (p.computeEnvironmentOrder) {
       q.computeEnvironmentOrder = this.#checkOrder(p.computeEnvironmentOrder);
+    }
+    if (p.jobStateTimeLimitActions !== undefined) {
+      q.jobStateTimeLimitActions = checkTimeLimitActions(p.jobStateTimeLimitActions);
     }
     if (p.priority !== undefined) q.priority = p.priority;
     if (p.state) q.state = p.state;
@@ -879,6 +930,9 @@ export class BatchService implements ModeledService {
       statusReason: q.statusReason,
       priority: q.priority,
       computeEnvironmentOrder: q.computeEnvironmentOrder,
+      ...(q.jobStateTimeLimitActions.length > 0
+        ? { jobStateTimeLimitActions: q.jobStateTimeLimitActions }
+        : {}),
       tags: q.tags,
       jobQueueType: "ECS",
     };
@@ -1562,10 +1616,11 @@ export class BatchService implements ModeledService {
     }
     const capacity = this.#o.runner.capacity ?? Infinity;
     for (const j of runnable) {
-      if (this.#running >= capacity) break;
       const q = j.queue;
       if (q.state !== "ENABLED" || (q.status !== "VALID" && q.status !== "UPDATING")) continue;
       const order = [...q.computeEnvironmentOrder].sort((a, b) => a.order - b.order);
+      if (this.#blocked(j, order)) continue;
+      if (this.#running >= capacity) break;
       for (const o of order) {
         const ce = this.computeEnvironments.get(o.computeEnvironment.split("/").pop()!);
         if (!ce || ce.state !== "ENABLED" || (ce.status !== "VALID" && ce.status !== "UPDATING")) {
@@ -1579,6 +1634,45 @@ export class BatchService implements ModeledService {
         break;
       }
     }
+  }
+
+  /**
+   * Whether a RUNNABLE job cannot be placed, as Batch reports it: the queue is
+   * blocked by the test API, or no compute environment could ever fit its
+   * vCPUs. A blocked job carries the reason in `statusReason`, and the
+   * queue's time limit action for that reason cancels it once its time is up.
+   */
+  #blocked(j: Job, order: { computeEnvironment: string }[]): boolean {
+    let reason = j.queue.blockedBy;
+    if (reason === undefined) {
+      const fits = order.some((o) => {
+        const ce = this.computeEnvironments.get(o.computeEnvironment.split("/").pop()!);
+        const max = (ce?.computeResources?.maxvCpus as number | undefined) ?? Infinity;
+        return j.vcpus <= max;
+      });
+      if (!fits) {
+        reason = "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - CE(s) associated with the " +
+          "job queue cannot meet the CPU requirement of the job.";
+      }
+    }
+    if (reason === undefined) {
+      if (j.blockedSince !== undefined) {
+        delete j.blockedSince;
+        delete j.statusReason;
+      }
+      return false;
+    }
+    j.blockedSince ??= Date.now();
+    j.statusReason = reason;
+    const code = reason.split(" - ")[0]!;
+    const action = j.queue.jobStateTimeLimitActions.find((a) => a.reason === code);
+    if (
+      action !== undefined &&
+      Date.now() - j.blockedSince >= action.maxTimeSeconds * this.#o.timeLimitSecondMs
+    ) {
+      this.#setStatus(j, "FAILED", `Canceled by JobStateTimeLimit action due to reason: ${code}`);
+    }
+    return true;
   }
 
   #takeFault(j: Job, attempt: number): ContainerFault | undefined {
@@ -1796,3 +1890,38 @@ export class BatchService implements ModeledService {
 }
 
 class StartError extends Error {}
+
+// deno-lint-ignore no-explicit-any
+function checkTimeLimitActions(actions: any): JobStateTimeLimitAction[] {
+  if (actions === undefined) return [];
+  const out: JobStateTimeLimitAction[] = [];
+  for (const a of actions) {
+    if (!BLOCKED_REASONS.includes(a.reason)) {
+      throw client(
+        `Error executing request, Exception : Invalid jobStateTimeLimitActions reason ${a.reason}.`,
+      );
+    }
+    if (a.state !== "RUNNABLE") {
+      throw client(
+        "Error executing request, Exception : jobStateTimeLimitActions state must be RUNNABLE.",
+      );
+    }
+    if (a.action !== "CANCEL") {
+      throw client(
+        "Error executing request, Exception : jobStateTimeLimitActions action must be CANCEL.",
+      );
+    }
+    if (!Number.isInteger(a.maxTimeSeconds) || a.maxTimeSeconds < 600 || a.maxTimeSeconds > 86400) {
+      throw client(
+        "Error executing request, Exception : maxTimeSeconds must be between 600 and 86400.",
+      );
+    }
+    out.push({
+      reason: a.reason,
+      state: a.state,
+      maxTimeSeconds: a.maxTimeSeconds,
+      action: a.action,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * Jobs stuck in RUNNABLE: the reasons AWS Batch gives when a job at the head
+ * of a queue cannot be placed, what each means for a knot and what to do.
+ *
+ * @module
+ */
+
+/** What each blocked reason means for a knot, and what to do about it. */
+const ADVICE: Readonly<Record<string, string>> = {
+  "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY":
+    "AWS has no capacity now for the knot's instance types: wait, allow more instanceTypes " +
+    '(or "optimal"), use compute "EC2" instead of "SPOT", or use another region',
+  "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE":
+    "one job needs more vCPUs than the compute environment's maxVcpus: lower vcpus or raise " +
+    "maxVcpus (a new knot, or clobber this one and create it again)",
+  "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT":
+    "no instance type the compute environment may launch has the vCPUs, memory or GPUs one job " +
+    "asks for: lower vcpus, memory or gpus, or allow larger instanceTypes (leave some memory " +
+    "to the ECS agent: an 8 GiB instance offers jobs a little under 8 GiB)",
+  "MISCONFIGURATION:SERVICE_ROLE_PERMISSIONS":
+    "the AWS Batch service role of the knot's Pars lacks permissions: check that role, or " +
+    "clobber the Pars and let cloudknot make it again",
+  "ACTION_REQUIRED":
+    "the knot's compute environment is INVALID: `cloudknot knot show` gives its status " +
+    "reason; clobber the knot and create it again",
+};
+
+/** The reasons a queue's `jobStateTimeLimitActions` can act on. */
+export const MISCONFIGURATION_REASONS: readonly string[] = [
+  "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+  "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+];
+
+/** The capacity reason a queue's `jobStateTimeLimitActions` can act on. */
+export const CAPACITY_REASON = "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY";
+
+const CODE_RE = /^(?:Canceled by JobStateTimeLimit action due to reason: )?([A-Z_]+(?::[A-Z_]+)?)/;
+
+/**
+ * What a job's `statusReason` says when Batch cannot place it (or cancelled
+ * it for that): the reason's code and what to do. `undefined` for any other
+ * status reason.
+ *
+ * @example Usage
+ * ```ts
+ * import { stuckReason } from "./stuck.ts";
+ *
+ * const stuck = stuckReason(
+ *   "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement (vCPU/memory/GPU) is higher than that can be met by the CE(s) attached to the job queue.",
+ * );
+ * console.log(stuck?.code); // "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"
+ * ```
+ *
+ * @param statusReason A job's `statusReason`.
+ * @returns The code, whether Batch cancelled the job for it, and the advice.
+ */
+export function stuckReason(
+  statusReason: string | undefined,
+): { code: string; cancelled: boolean; advice: string } | undefined {
+  const match = CODE_RE.exec(statusReason ?? "");
+  const code = match?.[1];
+  if (code === undefined) return undefined;
+  const advice = ADVICE[code];
+  if (advice === undefined) return undefined;
+  return { code, cancelled: statusReason!.startsWith("Canceled by JobStateTimeLimit"), advice };
+}
