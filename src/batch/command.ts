@@ -78,3 +78,24 @@ export function parseJobCommand(command: readonly string[]): JobCommand {
   if (typeof values.index === "string" && Number.isSafeInteger(index)) out.index = index;
   return out;
 }
+
+/**
+ * The environment that tells a job its region: `AWS_REGION` and
+ * `AWS_DEFAULT_REGION`. ECS on EC2 does not set them in containers (Fargate
+ * does; aws/containers-roadmap#1611), so every cloudknot job definition and
+ * every SubmitJob carries them.
+ *
+ * @example Usage
+ * ```ts
+ * import { regionEnvironment } from "./command.ts";
+ *
+ * console.log(regionEnvironment("eu-west-1"));
+ * // { AWS_REGION: "eu-west-1", AWS_DEFAULT_REGION: "eu-west-1" }
+ * ```
+ *
+ * @param region The knot's region.
+ * @returns The variables.
+ */
+export function regionEnvironment(region: string): Record<string, string> {
+  return { AWS_REGION: region, AWS_DEFAULT_REGION: region };
+}

@@ -54,7 +54,7 @@ const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * const store = new S3Store({ session, bucket: "my-bucket", prefix: "cloudknot/squares", sse: "AES256" });
  * await store.put("runs/r1/inputs", new Uint8Array([1, 2, 3, 4]));
  * console.log(await store.get("runs/r1/inputs", { range: { offset: 2, length: 2 } })); // Uint8Array(2) [ 3, 4 ]
- * console.log(store.url); // "s3://my-bucket/cloudknot/squares?sse=AES256"
+ * console.log(store.url); // "s3://my-bucket/cloudknot/squares?region=us-east-1&sse=AES256"
  * ```
  */
 export class S3Store implements ObjectStore {
@@ -94,10 +94,15 @@ export class S3Store implements ObjectStore {
     this.#session = options.session;
   }
 
-  /** The store's location: `s3://bucket/prefix`, plus `?sse=…` when writes are encrypted. */
+  /**
+   * The store's location: `s3://bucket/prefix?region=…`, plus `&sse=…` when
+   * writes are encrypted. The region lets a job open the store where its
+   * container is not told its region (ECS on EC2).
+   */
   get url(): string {
     const path = this.prefix === "" ? "" : `/${this.prefix}`;
-    return `s3://${this.bucket}${path}${this.sse ? `?sse=${this.sse}` : ""}`;
+    const sse = this.sse ? `&sse=${this.sse}` : "";
+    return `s3://${this.bucket}${path}?region=${this.#session.region}${sse}`;
   }
 
   /** The AWS session the store uses. */
@@ -301,10 +306,11 @@ export interface OpenS3StoreOptions {
 }
 
 /**
- * Opens the store an `s3://bucket/prefix[?sse=AES256|aws:kms]` URL names.
- * Without a session, it makes one from the environment: inside an AWS Batch
- * container that is `AWS_REGION` and the container's credentials, against
- * an emulator also `AWS_ENDPOINT_URL`.
+ * Opens the store an `s3://bucket/prefix[?region=…][&sse=AES256|aws:kms]`
+ * URL names. Without a session, it makes one from the environment and the
+ * URL's region: inside an AWS Batch container, the container's credentials
+ * (and, against an emulator, `AWS_ENDPOINT_URL`); the region is the URL's,
+ * else `AWS_REGION`.
  *
  * @example Usage
  * ```ts ignore
@@ -328,7 +334,11 @@ export async function openS3Store(
   }
   const sse = parsed.searchParams.get("sse");
   const prefix = decodeURIComponent(parsed.pathname.replace(/^\/+|\/+$/g, ""));
-  const session = options.session ?? await AwsSession.create();
+  // The bucket's region, from the URL, comes first: a container on ECS with
+  // EC2 has no AWS_REGION, and a user's own AWS_REGION may name another one.
+  const region = parsed.searchParams.get("region");
+  const session = options.session ??
+    await AwsSession.create(region !== null && region !== "" ? { region } : {});
   return new S3Store({
     session,
     bucket: parsed.hostname,

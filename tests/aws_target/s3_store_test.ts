@@ -25,7 +25,7 @@ Deno.test("S3Store: put, ranged get, head, list, folders, delete and at() agains
     });
     await session.s3.createBucket({ Bucket: "store-bucket" });
     const root = new S3Store({ session, bucket: "store-bucket", prefix: "ck/k", sse: "aws:kms" });
-    assert.equal(root.url, "s3://store-bucket/ck/k?sse=aws:kms");
+    assert.equal(root.url, `s3://store-bucket/ck/k?region=${emu.region}&sse=aws:kms`);
     const run = root.at("runs/r1");
     assert.equal(run.prefix, "ck/k/runs/r1");
     assert.equal(run.sse, "aws:kms");
@@ -148,6 +148,55 @@ Deno.test("openStore opens s3:// URLs with a session from the environment, as a 
     }).output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     assert.equal(new TextDecoder().decode(out.stdout).trim(), "hi");
+  } finally {
+    await emu.close();
+  }
+});
+
+Deno.test("a job with no AWS_REGION, as on ECS with EC2, opens its store in the region its URL names", async () => {
+  const emu = await startEmulator({ region: "eu-west-1" });
+  try {
+    const session = await AwsSession.create({
+      region: emu.region,
+      endpoint: emu.endpoint,
+      credentials: emu.credentials,
+      env: () => undefined,
+      readTextFile: () => Promise.resolve(undefined),
+    });
+    await session.s3.createBucket({ Bucket: "ec2-bucket" });
+    const store = new S3Store({ session, bucket: "ec2-bucket", prefix: "runs/r" });
+    await store.put("greeting", "hi");
+    const script = `
+      import { openStore } from "./mod.ts";
+      const store = await openStore(Deno.args[0]);
+      console.log(new TextDecoder().decode(await store.get("greeting")));
+    `;
+    const { AWS_REGION: _, AWS_DEFAULT_REGION: __, ...noRegion } = emu.env;
+    const run = (env: Record<string, string>) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["eval", "--quiet", script, store.url],
+        cwd: ROOT,
+        env: {
+          ...env,
+          AWS_CONFIG_FILE: "/nonexistent/config",
+          AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials",
+        },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const host = Object.fromEntries(
+      ["PATH", "HOME", "DENO_DIR"].flatMap((k) => {
+        const v = Deno.env.get(k);
+        return v === undefined ? [] : [[k, v]];
+      }),
+    );
+    const out = await run({ ...noRegion, ...host });
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(new TextDecoder().decode(out.stdout).trim(), "hi");
+    // A user's AWS_REGION for their own code does not move the store.
+    const other = await run({ ...noRegion, ...host, AWS_REGION: "ap-south-1" });
+    assert.equal(other.code, 0, new TextDecoder().decode(other.stderr));
   } finally {
     await emu.close();
   }

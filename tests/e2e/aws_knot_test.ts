@@ -45,6 +45,18 @@ dockerTest(
       const aws = knot.aws!;
       assert.match(aws.imageUri, /@sha256:[0-9a-f]{64}$/);
       assert.match(aws.computeEnvironment, /compute-environment\/e2e-ck-ce$/);
+      // ECS on EC2 gives containers no region: the job definition names it.
+      const definition = [...emu.batch.jobDefinitions.values()].flat().find((d) =>
+        d.jobDefinitionArn === aws.jobDefinition
+      );
+      assert.deepEqual(
+        (definition?.containerProperties as { environment?: unknown })?.environment,
+        [
+          { name: "CLOUDKNOT_KNOT", value: "e2e" },
+          { name: "AWS_REGION", value: emu.region },
+          { name: "AWS_DEFAULT_REGION", value: emu.region },
+        ],
+      );
       const section = await state.section("knot e2e");
       assert.equal(section?.get("job-queue"), aws.jobQueue);
 

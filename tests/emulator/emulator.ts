@@ -52,6 +52,13 @@ export interface EmulatorOptions {
   timeLimitSecondMs?: number;
   /** Allowed clock skew of signatures, ms (default 15 minutes). */
   maxSkewMs?: number;
+  /**
+   * Give EC2 and SPOT containers `AWS_REGION` and `AWS_DEFAULT_REGION`, as an
+   * ECS agent from after April 2026 does (aws/amazon-ecs-agent#4946). By
+   * default only Fargate containers get them, as on the AMIs in use
+   * (aws/containers-roadmap#1611). @default {false}
+   */
+  regionOnEc2?: boolean;
 }
 
 /** The environment a client process needs to talk to the emulator. */
@@ -193,10 +200,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const sts = new StsService(store, iam);
   const tokens = new Map<string, ContainerToken>();
   let endpoint = "";
-  const baseEnvironment = () => ({
+  // The region variables reach a container only where ECS sets them: on
+  // Fargate, and on EC2 only with an ECS agent from after April 2026
+  // (aws/amazon-ecs-agent#4946; aws/containers-roadmap#1611).
+  const regionEverywhere = options.regionOnEc2 ?? false;
+  const baseEnvironment = (fargate: boolean) => ({
     AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: region,
-    AWS_DEFAULT_REGION: region,
+    ...(fargate || regionEverywhere ? { AWS_REGION: region, AWS_DEFAULT_REGION: region } : {}),
     AWS_EC2_METADATA_DISABLED: "true",
   });
   const batch = new BatchService({

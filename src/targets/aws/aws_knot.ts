@@ -7,6 +7,7 @@
  * @module
  */
 import type { AwsSession } from "../../aws/session.ts";
+import { regionEnvironment } from "../../batch/command.ts";
 import { describeJobs, stopJob } from "../../batch/jobs.ts";
 import type { Docker } from "../../docker/docker.ts";
 import { CloudknotError, CloudknotInputError } from "../../errors.ts";
@@ -361,7 +362,7 @@ async function create(
       image: imageUri,
       compute,
       placement,
-      environment: { CLOUDKNOT_KNOT: name },
+      environment: { CLOUDKNOT_KNOT: name, ...regionEnvironment(session.region) },
       tags,
     });
     const resources: AwsKnotResources = {

@@ -22,7 +22,7 @@ import {
   RunPoller,
   type StuckNotice,
 } from "../../batch/run_poller.ts";
-import { jobCommand, parseJobCommand } from "../../batch/command.ts";
+import { jobCommand, parseJobCommand, regionEnvironment } from "../../batch/command.ts";
 import { CloudknotInputError } from "../../errors.ts";
 import {
   layoutPayload,
@@ -334,7 +334,11 @@ export class AwsTarget implements Target {
     request: MapRequest,
   ): Promise<RunJob[]> {
     const o = this.#o;
-    const environment = Object.entries(request.env).map(([name, value]) => ({ name, value }));
+    // ECS on EC2 does not tell containers their region (Fargate does), so
+    // every job is told; this also repairs knots whose job definition
+    // predates the variables. The user's own values win.
+    const environment = Object.entries({ ...regionEnvironment(o.session.region), ...request.env })
+      .map(([name, value]) => ({ name, value }));
     const jobs: RunJob[] = new Array(plan.length);
     let next = 0;
     let failure: unknown;
@@ -353,7 +357,7 @@ export class AwsTarget implements Target {
               starmap: request.starmap,
               ...(job.array ? { offset: job.offset } : { index: job.offset }),
             }),
-            ...(environment.length > 0 ? { environment } : {}),
+            environment,
           },
           tags: { ...o.tags, "cloudknot:knot": o.knot, "cloudknot:run": runId },
           ...(job.array ? { arrayProperties: { size: job.size } } : {}),

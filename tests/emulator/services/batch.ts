@@ -262,8 +262,8 @@ export interface BatchOptions {
   ec2: Ec2Service;
   /** Logs, for job output. */
   logs: LogsService;
-  /** The environment every container gets (endpoint variables). */
-  baseEnvironment: () => Record<string, string>;
+  /** The environment every container gets (endpoint variables), on Fargate or on EC2. */
+  baseEnvironment: (fargate: boolean) => Record<string, string>;
   /** Issues container credentials for a role; returns the URI variables. */
   containerCredentials: (roleArn: string, sessionName: string) => Record<string, string>;
 }
@@ -1735,7 +1735,7 @@ export class BatchService implements ModeledService {
     for (const e of j.container.environment as { name: string; value: string }[]) {
       env[e.name] = e.value;
     }
-    Object.assign(env, this.#o.baseEnvironment());
+    Object.assign(env, this.#o.baseEnvironment(isFargateType(ce.computeResources?.type)));
     env.AWS_BATCH_JOB_ID = j.jobId;
     env.AWS_BATCH_JOB_ATTEMPT = String(attemptNo);
     env.AWS_BATCH_CE_NAME = ce.computeEnvironmentName;
