@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { CliInput, CliIo, CliOutput } from "./src/cli/io.ts";
+import type { CliInput, CliIo, CliOutput } from "./src/cli/common/io.ts";
 import { runCommandLine } from "./src/cli/main.ts";
 
 export type { CliInput, CliIo, CliOutput };

@@ -16,15 +16,15 @@
  *
  * @module
  */
-export * from "./src/errors.ts";
-export * from "./src/validate.ts";
+export * from "./src/util/errors.ts";
+export * from "./src/util/validate.ts";
 export * from "./src/knot.ts";
 export * from "./src/run/map_run.ts";
-export * from "./src/ui/progress.ts";
-export * from "./src/ui/run_view.ts";
-export * from "./src/ui/jobs_view.ts";
-export * from "./src/resources/batch_job.ts";
-export { type JobCommand, jobCommand, parseJobCommand } from "./src/batch/command.ts";
+export * from "./src/run/progress.ts";
+export * from "./src/run/run_view.ts";
+export * from "./src/targets/aws/batch/jobs_view.ts";
+export * from "./src/targets/aws/batch/batch_job.ts";
+export { type JobCommand, jobCommand, parseJobCommand } from "./src/targets/aws/batch/command.ts";
 export * from "./src/job/codec.ts";
 export * from "./src/job/codec_error.ts";
 export * from "./src/job/error_record.ts";
@@ -51,17 +51,17 @@ export {
   stringifyIni,
 } from "./src/util/ini.ts";
 export * from "./src/state/state_file.ts";
-export * from "./src/resources/compute_options.ts";
-export * from "./src/resources/batch_environment.ts";
-export * from "./src/settings.ts";
+export * from "./src/targets/aws/batch/compute_options.ts";
+export * from "./src/targets/aws/batch/environment.ts";
+export * from "./src/resources/settings.ts";
 export * from "./src/resources/errors.ts";
 export * from "./src/resources/bucket.ts";
 export * from "./src/resources/pars.ts";
 export * from "./src/resources/prune.ts";
-export * from "./src/resources/docker_names.ts";
-export * from "./src/resources/image_errors.ts";
-export * from "./src/resources/docker_repo.ts";
-export * from "./src/resources/docker_image.ts";
+export * from "./src/image/names.ts";
+export * from "./src/image/errors.ts";
+export * from "./src/image/docker_repo.ts";
+export * from "./src/image/docker_image.ts";
 export type {
   AwsClobberOptions,
   AwsKnotOptions,

@@ -8,7 +8,7 @@
 // result is in, DescribeJobs per poll round, the rate at which a finished run
 // is collected (collect() in this process), and the bytes the children read.
 import { encodeItems, INDEX_ENTRY_BYTES } from "../mod.ts";
-import type { PollRound } from "../src/batch/run_poller.ts";
+import type { PollRound } from "../src/targets/aws/batch/run_poller.ts";
 import { AwsTarget } from "../src/targets/aws/aws_target.ts";
 import { StateFile } from "../src/state/state_file.ts";
 import { startEmulator } from "../tests/emulator/mod.ts";
@@ -16,7 +16,7 @@ import {
   emulatorSession,
   inlineJobRunner,
   setupBatchResources,
-} from "../tests/aws_target/helpers.ts";
+} from "../tests/targets/aws/helpers.ts";
 
 const N = Number(Deno.args[0] ?? 10_000);
 const fn = (x: number) => x + 1;

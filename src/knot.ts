@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CloudknotInputError } from "./errors.ts";
+import { CloudknotInputError } from "./util/errors.ts";
 import { encodeItems } from "./job/codec.ts";
 import type { FunctionArtifact } from "./job/function_artifact.ts";
 import type { RunManifest } from "./job/payload.ts";
@@ -20,9 +20,9 @@ import {
 } from "./targets/aws/aws_knot.ts";
 import { openLocalKnot } from "./targets/local/local_knot.ts";
 import type { Target } from "./targets/target.ts";
-import { type JobsView, viewJobs } from "./ui/jobs_view.ts";
-import { type ProgressOptions, showProgress } from "./ui/progress.ts";
-import { validateKnotName } from "./validate.ts";
+import { type JobsView, viewJobs } from "./targets/aws/batch/jobs_view.ts";
+import { type ProgressOptions, showProgress } from "./run/progress.ts";
+import { validateKnotName } from "./util/validate.ts";
 
 /** Any function a knot can run: its arguments and result cross to the worker. */
 // deno-lint-ignore no-explicit-any

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { type Command, commandName, type OptionSpec, PROGRAM } from "./command.ts";
-import type { Style } from "./io.ts";
-import { COMMON_OPTIONS } from "./options.ts";
+import { type Command, commandName, type OptionSpec, PROGRAM } from "./common/command.ts";
+import type { Style } from "./common/io.ts";
+import { COMMON_OPTIONS } from "./common/options.ts";
 
 const WIDTH = 88;
 

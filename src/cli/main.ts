@@ -6,12 +6,12 @@
  */
 import { parseArgs } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
-import { CloudknotError } from "../errors.ts";
-import { type Command, CommandContext, commandName, PROGRAM } from "./command.ts";
-import { UsageError } from "./errors.ts";
+import { CloudknotError } from "../util/errors.ts";
+import { type Command, CommandContext, commandName, PROGRAM } from "./common/command.ts";
+import { UsageError } from "./common/errors.ts";
 import { renderCommandHelp, renderGroupHelp, renderTopHelp, usageLine } from "./help.ts";
-import { type CliIo, denoIo, styleFor } from "./io.ts";
-import { COMMON_OPTIONS } from "./options.ts";
+import { type CliIo, denoIo, styleFor } from "./common/io.ts";
+import { COMMON_OPTIONS } from "./common/options.ts";
 import { COMMANDS, GROUPS } from "./registry.ts";
 
 /** The package's version. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Command } from "./command.ts";
+import type { Command } from "./common/command.ts";
 import { configure } from "./commands/configure.ts";
 import { gc } from "./commands/gc.ts";
 import { imageBuild } from "./commands/image_build.ts";

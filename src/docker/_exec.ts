@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CancelledError } from "../errors.ts";
+import { CancelledError } from "../util/errors.ts";
 import { TextLineStream } from "../util/text_line_stream.ts";
 import { DockerNotInstalledError } from "./errors.ts";
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { CloudknotInputError } from "../errors.ts";
+import { CloudknotInputError } from "../util/errors.ts";
 import { BuildTracker, parseDigest, parseLayerStatus } from "./_build_output.ts";
 import { execDocker, type ExecResult } from "./_exec.ts";
 import {

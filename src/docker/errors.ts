@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { CloudknotError } from "../errors.ts";
+import { CloudknotError } from "../util/errors.ts";
 
 /**
  * The base class of every error the docker driver throws.

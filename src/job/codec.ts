@@ -150,7 +150,7 @@
  * @module
  */
 
-import { CloudknotInputError } from "../errors.ts";
+import { CloudknotInputError } from "../util/errors.ts";
 import { CodecError, formatPath, type PathSegment } from "./codec_error.ts";
 
 /**

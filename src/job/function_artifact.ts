@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { CloudknotError, CloudknotInputError } from "../errors.ts";
+import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
 
 /** How the function was shipped. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CloudknotError } from "../errors.ts";
+import { CloudknotError } from "../util/errors.ts";
 import { recordToError, type SerializedError } from "./error_record.ts";
 import type { ErrorRecord, FailureKind } from "./record.ts";
 

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { CloudknotError } from "../errors.ts";
+import { CloudknotError } from "../util/errors.ts";
 import type { ObjectStore } from "../store/store.ts";
 
 /** Bytes per index entry. */

@@ -13,7 +13,7 @@
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CloudknotError } from "../errors.ts";
+import { CloudknotError } from "../util/errors.ts";
 
 /** The bundled job entry point. */
 export interface RuntimeBundle {

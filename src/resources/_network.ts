@@ -7,7 +7,7 @@
  * @module
  */
 import type { Ec2, Ec2Tag, RouteTable, SecurityGroup, Subnet, Vpc } from "../aws/services/ec2.ts";
-import { CloudknotError, CloudknotInputError } from "../errors.ts";
+import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { NoDefaultVpcError, ResourceConflictError } from "./errors.ts";
 import { checkOurs, isOurs, PARS_TAG_KEY } from "./_iam_roles.ts";
 import { createOrFind, type Found, ignoreGone, type Ledger } from "./_ledger.ts";

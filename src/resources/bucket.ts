@@ -8,7 +8,7 @@
 import type { AwsSession } from "../aws/session.ts";
 import { AwsError } from "../aws/error.ts";
 import type { LifecycleRule, S3Tag } from "../aws/services/s3.ts";
-import { CloudknotInputError } from "../errors.ts";
+import { CloudknotInputError } from "../util/errors.ts";
 import { BucketTakenError, RegionMismatchError } from "./errors.ts";
 import type { S3Encryption } from "../store/s3.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CloudknotError, CloudknotInputError } from "../errors.ts";
+import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 
 /**
  * A resource recorded in the config file lives in another region than the

@@ -17,15 +17,15 @@
 import { AwsError } from "../aws/error.ts";
 import type { AwsSession } from "../aws/session.ts";
 import type { Filter } from "../aws/services/ec2.ts";
-import { CloudknotError, CloudknotInputError } from "../errors.ts";
+import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { StateFile } from "../state/state_file.ts";
 import {
   getEcrRepo,
   resolveS3Params,
   sessionFromSettings,
   type SettingsOptions,
-} from "../settings.ts";
-import { deleteBatchEnvironment, type WaitOptions } from "./batch_environment.ts";
+} from "./settings.ts";
+import { deleteBatchEnvironment, type WaitOptions } from "../targets/aws/batch/environment.ts";
 import { JOB_DATA_PREFIX } from "./bucket.ts";
 import {
   deleteInstanceProfile,

@@ -11,10 +11,10 @@ import type { AwsSession } from "../aws/session.ts";
 import { AwsConfigError } from "../aws/error.ts";
 import type { IamTag, InstanceProfile, Role } from "../aws/services/iam.ts";
 import type { SecurityGroup, Vpc } from "../aws/services/ec2.ts";
-import { CloudknotInputError } from "../errors.ts";
+import { CloudknotInputError } from "../util/errors.ts";
 import { StateFile } from "../state/state_file.ts";
-import { validateName } from "../validate.ts";
-import { getS3Params, sessionFromSettings, type SettingsOptions } from "../settings.ts";
+import { validateName } from "../util/validate.ts";
+import { getS3Params, sessionFromSettings, type SettingsOptions } from "./settings.ts";
 import { arnPartition, defaultBucketName, validateBucketName, validateTags } from "./bucket.ts";
 import {
   CannotDeleteResourceError,

@@ -8,7 +8,7 @@ import type { AwsSession } from "../aws/session.ts";
 import { Docker } from "../docker/docker.ts";
 import { DockerError } from "../docker/errors.ts";
 import { StateFile } from "../state/state_file.ts";
-import { getProfile, sessionFromSettings, type SettingsOptions } from "../settings.ts";
+import { getProfile, sessionFromSettings, type SettingsOptions } from "./settings.ts";
 import { getInstanceProfile, getRole } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
 

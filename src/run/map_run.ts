@@ -7,7 +7,7 @@
  */
 import { ItemError, MapError } from "../job/item_error.ts";
 import { type ErrorRecord, failureRecord, type JobRecord } from "../job/record.ts";
-import { renderRunHtml, renderRunText } from "../ui/run_view.ts";
+import { renderRunHtml, renderRunText } from "./run_view.ts";
 
 /** Where an item is. */
 export type ItemStatus = "pending" | "running" | "succeeded" | "failed";

@@ -17,7 +17,7 @@
  */
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { CloudknotError, CloudknotInputError } from "../errors.ts";
+import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { type IniDocument, parseIni, stringifyIni } from "../util/ini.ts";
 
 /** Options for a {@linkcode StateFile}. */

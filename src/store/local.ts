@@ -6,7 +6,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { CloudknotInputError } from "../errors.ts";
+import { CloudknotInputError } from "../util/errors.ts";
 import type { ByteRange, ObjectStore, StoredObject } from "./store.ts";
 
 /**

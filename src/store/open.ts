@@ -4,7 +4,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { CloudknotInputError } from "../errors.ts";
+import { CloudknotInputError } from "../util/errors.ts";
 import { LocalStore } from "./local.ts";
 import type { ObjectStore } from "./store.ts";
 

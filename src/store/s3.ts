@@ -8,7 +8,7 @@
  */
 import { AwsError } from "../aws/error.ts";
 import { AwsSession } from "../aws/session.ts";
-import { CloudknotInputError } from "../errors.ts";
+import { CloudknotInputError } from "../util/errors.ts";
 import type { ByteRange, ObjectStore, StoredObject } from "./store.ts";
 
 /** The server-side encryption an {@linkcode S3Store} asks for on every write. */

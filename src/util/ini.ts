@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { CloudknotError } from "../errors.ts";
+import { CloudknotError } from "./errors.ts";
 
 /** The dialect {@linkcode parseIni} reads. */
 export type IniMode = "aws" | "configparser";

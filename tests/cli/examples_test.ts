@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Command, commandName, type Example } from "../../src/cli/command.ts";
+import { type Command, commandName, type Example } from "../../src/cli/common/command.ts";
 import { COMMANDS } from "../../src/cli/registry.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";

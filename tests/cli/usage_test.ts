@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type CliIo, main } from "../../cli.ts";
 import { Knot } from "../../mod.ts";
-import { commandName } from "../../src/cli/command.ts";
+import { commandName } from "../../src/cli/common/command.ts";
 import { COMMANDS } from "../../src/cli/registry.ts";
 import { cli, cliInTerminal, hasScript, withHome } from "./helpers.ts";
 

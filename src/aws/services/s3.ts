@@ -14,7 +14,7 @@ import {
 } from "../protocols/rest_xml.ts";
 import { child, parseXml, text, type XmlNode } from "../protocols/xml.ts";
 import { AwsError } from "../error.ts";
-import { CloudknotInputError } from "../../errors.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
 import type { AwsHttpClient, CallOptions, HttpRequestSpec, OperationInfo } from "../request.ts";
 
 /** A bucket or object tag. */

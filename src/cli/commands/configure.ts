@@ -18,11 +18,11 @@ import {
   setRegion,
   setS3Params,
   validateEcrRepoName,
-} from "../../settings.ts";
-import { cliSettings } from "../aws.ts";
-import { defineCommand } from "../command.ts";
-import { JSON_OPTION } from "../options.ts";
-import { Prompter } from "../prompt.ts";
+} from "../../resources/settings.ts";
+import { cliSettings } from "../common/aws.ts";
+import { defineCommand } from "../common/command.ts";
+import { JSON_OPTION } from "../common/options.ts";
+import { Prompter } from "../common/prompt.ts";
 
 /** `configure`. */
 export const configure = defineCommand({

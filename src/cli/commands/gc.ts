@@ -5,10 +5,10 @@
  * @module
  */
 import { deleteGarbage, findGarbage, type GarbageItem } from "../../resources/gc.ts";
-import { cliSession, cliSettings } from "../aws.ts";
-import { defineCommand } from "../command.ts";
-import { JSON_OPTION } from "../options.ts";
-import { renderTable } from "../table.ts";
+import { cliSession, cliSettings } from "../common/aws.ts";
+import { defineCommand } from "../common/command.ts";
+import { JSON_OPTION } from "../common/options.ts";
+import { renderTable } from "../common/table.ts";
 
 /** `gc`. */
 export const gc = defineCommand({

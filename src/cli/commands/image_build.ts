@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { DockerImage } from "../../resources/docker_image.ts";
-import { cliSettings } from "../aws.ts";
-import { defineCommand } from "../command.ts";
-import { cliDocker } from "../docker.ts";
-import { checkModulePath } from "../module_path.ts";
-import { JSON_OPTION } from "../options.ts";
+import { DockerImage } from "../../image/docker_image.ts";
+import { cliSettings } from "../common/aws.ts";
+import { defineCommand } from "../common/command.ts";
+import { cliDocker } from "../common/docker.ts";
+import { checkModulePath } from "../common/module_path.ts";
+import { JSON_OPTION } from "../common/options.ts";
 
 /** `image build <module> [export]`. */
 export const imageBuild = defineCommand({

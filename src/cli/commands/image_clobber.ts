@@ -3,12 +3,12 @@
  *
  * @module
  */
-import { CloudknotInputError } from "../../errors.ts";
-import { DockerImage } from "../../resources/docker_image.ts";
-import { cliSettings } from "../aws.ts";
-import { defineCommand } from "../command.ts";
-import { confirmDeletion } from "../confirm.ts";
-import { cliDocker } from "../docker.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
+import { DockerImage } from "../../image/docker_image.ts";
+import { cliSettings } from "../common/aws.ts";
+import { defineCommand } from "../common/command.ts";
+import { confirmDeletion } from "../common/confirm.ts";
+import { cliDocker } from "../common/docker.ts";
 
 /** `image clobber <name>`. */
 export const imageClobber = defineCommand({

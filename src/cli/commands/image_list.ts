@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { cliSettings } from "../aws.ts";
-import { defineCommand } from "../command.ts";
-import { JSON_OPTION } from "../options.ts";
-import { renderTable } from "../table.ts";
+import { cliSettings } from "../common/aws.ts";
+import { defineCommand } from "../common/command.ts";
+import { JSON_OPTION } from "../common/options.ts";
+import { renderTable } from "../common/table.ts";
 
 /** `image list`. */
 export const imageList = defineCommand({

@@ -3,13 +3,13 @@
  *
  * @module
  */
-import { DockerImage } from "../../resources/docker_image.ts";
-import { DockerRepo } from "../../resources/docker_repo.ts";
-import { getEcrRepo } from "../../settings.ts";
-import { cliSession, cliSettings } from "../aws.ts";
-import { defineCommand } from "../command.ts";
-import { cliDocker } from "../docker.ts";
-import { JSON_OPTION } from "../options.ts";
+import { DockerImage } from "../../image/docker_image.ts";
+import { DockerRepo } from "../../image/docker_repo.ts";
+import { getEcrRepo } from "../../resources/settings.ts";
+import { cliSession, cliSettings } from "../common/aws.ts";
+import { defineCommand } from "../common/command.ts";
+import { cliDocker } from "../common/docker.ts";
+import { JSON_OPTION } from "../common/options.ts";
 
 /** `image push <name>`. */
 export const imagePush = defineCommand({

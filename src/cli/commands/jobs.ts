@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { type JobsView, viewJobs } from "../../ui/jobs_view.ts";
-import { defineCommand } from "../command.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
-import { openRun } from "../run_reader.ts";
+import { type JobsView, viewJobs } from "../../targets/aws/batch/jobs_view.ts";
+import { defineCommand } from "../common/command.ts";
+import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { openRun } from "../common/run_reader.ts";
 
 /** `jobs <knot> [run]`. */
 export const jobs = defineCommand({

@@ -8,12 +8,12 @@
 import { Knot } from "../../knot.ts";
 import { ResourceDoesNotExistError } from "../../resources/errors.ts";
 import { findLocalKnot, localKnotsDir, localRuns } from "../../targets/local/catalog.ts";
-import { cliSession, cliSettings } from "../aws.ts";
-import { type CommandContext, defineCommand } from "../command.ts";
-import { confirmDeletion } from "../confirm.ts";
-import { cliDocker } from "../docker.ts";
-import { locateKnot, readAwsKnots } from "../knots.ts";
-import { TARGET_OPTION } from "../options.ts";
+import { cliSession, cliSettings } from "../common/aws.ts";
+import { type CommandContext, defineCommand } from "../common/command.ts";
+import { confirmDeletion } from "../common/confirm.ts";
+import { cliDocker } from "../common/docker.ts";
+import { locateKnot, readAwsKnots } from "../common/knots.ts";
+import { TARGET_OPTION } from "../common/options.ts";
 
 /** `knot clobber <knot>`. */
 export const knotClobber = defineCommand({

@@ -6,15 +6,15 @@
  */
 import { Knot } from "../../knot.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
-import { cliAwsKnot, cliSettings } from "../aws.ts";
-import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../aws_options.ts";
-import { type CommandContext, defineCommand } from "../command.ts";
-import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../knot_view.ts";
-import { readAwsKnots } from "../knots.ts";
-import { checkModulePath } from "../module_path.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
-import { pairs } from "../pairs.ts";
-import { resolveTarget } from "../target.ts";
+import { cliAwsKnot, cliSettings } from "../common/aws.ts";
+import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
+import { type CommandContext, defineCommand } from "../common/command.ts";
+import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../common/knot_view.ts";
+import { readAwsKnots } from "../common/knots.ts";
+import { checkModulePath } from "../common/module_path.ts";
+import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { pairs } from "../common/pairs.ts";
+import { resolveTarget } from "../common/target.ts";
 
 /** `knot create <knot> <module> [export]`. */
 export const knotCreate = defineCommand({

@@ -4,12 +4,18 @@
  * @module
  */
 import { listLocalKnots, localRuns } from "../../targets/local/catalog.ts";
-import { cliSettings } from "../aws.ts";
-import { defineCommand } from "../command.ts";
-import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson, runIdTime } from "../knot_view.ts";
-import { readAwsKnots } from "../knots.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
-import { renderTable } from "../table.ts";
+import { cliSettings } from "../common/aws.ts";
+import { defineCommand } from "../common/command.ts";
+import {
+  awsFunctionLabel,
+  awsKnotJson,
+  functionLabel,
+  knotJson,
+  runIdTime,
+} from "../common/knot_view.ts";
+import { readAwsKnots } from "../common/knots.ts";
+import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { renderTable } from "../common/table.ts";
 
 /** `knot list`. */
 export const knotList = defineCommand({

@@ -5,18 +5,18 @@
  */
 import type { RunCounts } from "../../run/map_run.ts";
 import { findLocalKnot } from "../../targets/local/catalog.ts";
-import { cliSettings } from "../aws.ts";
-import { type CommandContext, defineCommand } from "../command.ts";
+import { cliSettings } from "../common/aws.ts";
+import { type CommandContext, defineCommand } from "../common/command.ts";
 import {
   awsFunctionLabel,
   awsKnotJson,
   functionLabel,
   knotJson,
   snapshotRuns,
-} from "../knot_view.ts";
-import { locateKnot, openAwsKnotReader } from "../knots.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
-import { formatTime, renderTable } from "../table.ts";
+} from "../common/knot_view.ts";
+import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
+import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { formatTime, renderTable } from "../common/table.ts";
 import type { RunManifest } from "../../job/payload.ts";
 
 /** AWS runs read for their status (each takes one round of AWS calls); older ones are listed only. */

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { CloudknotInputError } from "../../errors.ts";
-import { BatchJob } from "../../resources/batch_job.ts";
-import { cliSession } from "../aws.ts";
-import { type CommandContext, defineCommand } from "../command.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
-import { openRun } from "../run_reader.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
+import { BatchJob } from "../../targets/aws/batch/batch_job.ts";
+import { cliSession } from "../common/aws.ts";
+import { type CommandContext, defineCommand } from "../common/command.ts";
+import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { openRun } from "../common/run_reader.ts";
 
 /** An AWS Batch job id: a UUID, with `:<index>` for an array child. */
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:\d+)?$/i;

@@ -4,23 +4,23 @@
  *
  * @module
  */
-import { CloudknotInputError } from "../../errors.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
 import { artifactFromModule } from "../../job/function_artifact.ts";
 import { Knot, type KnotOptions } from "../../knot.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { localKnotsDir } from "../../targets/local/catalog.ts";
-import { showProgress } from "../../ui/progress.ts";
-import { cliAwsKnot, cliSettings } from "../aws.ts";
-import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../aws_options.ts";
-import { defineCommand } from "../command.ts";
-import { readInputs } from "../inputs.ts";
-import { failureSummary, writeItems } from "../item_output.ts";
-import { knotNameFor } from "../knot_name.ts";
-import { locateKnot } from "../knots.ts";
-import { checkModulePath } from "../module_path.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
-import { pairs } from "../pairs.ts";
-import { resolveTarget, type TargetName } from "../target.ts";
+import { showProgress } from "../../run/progress.ts";
+import { cliAwsKnot, cliSettings } from "../common/aws.ts";
+import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
+import { defineCommand } from "../common/command.ts";
+import { readInputs } from "../common/inputs.ts";
+import { failureSummary, writeItems } from "../common/item_output.ts";
+import { knotNameFor } from "../common/knot_name.ts";
+import { locateKnot } from "../common/knots.ts";
+import { checkModulePath } from "../common/module_path.ts";
+import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { pairs } from "../common/pairs.ts";
+import { resolveTarget, type TargetName } from "../common/target.ts";
 
 /** The exit code after an interrupt (128 + SIGINT). */
 const INTERRUPTED = 130;

@@ -5,10 +5,10 @@
  */
 import { ResourceDoesNotExistError } from "../../resources/errors.ts";
 import { Pars } from "../../resources/pars.ts";
-import { CloudknotInputError } from "../../errors.ts";
-import { cliSession, cliSettings } from "../aws.ts";
-import { defineCommand } from "../command.ts";
-import { confirmDeletion } from "../confirm.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
+import { cliSession, cliSettings } from "../common/aws.ts";
+import { defineCommand } from "../common/command.ts";
+import { confirmDeletion } from "../common/confirm.ts";
 
 /** `pars clobber <name>`. */
 export const parsClobber = defineCommand({

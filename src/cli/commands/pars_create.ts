@@ -5,10 +5,10 @@
  * @module
  */
 import { type InstanceTenancy, Pars, type ParsOptions } from "../../resources/pars.ts";
-import { cliSession, cliSettings } from "../aws.ts";
-import { defineCommand } from "../command.ts";
-import { JSON_OPTION } from "../options.ts";
-import { pairs } from "../pairs.ts";
+import { cliSession, cliSettings } from "../common/aws.ts";
+import { defineCommand } from "../common/command.ts";
+import { JSON_OPTION } from "../common/options.ts";
+import { pairs } from "../common/pairs.ts";
 
 /** `pars create [name]`. */
 export const parsCreate = defineCommand({

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { cliSettings } from "../aws.ts";
-import { defineCommand } from "../command.ts";
-import { JSON_OPTION } from "../options.ts";
-import { readParsRecords } from "../pars_view.ts";
-import { renderTable } from "../table.ts";
+import { cliSettings } from "../common/aws.ts";
+import { defineCommand } from "../common/command.ts";
+import { JSON_OPTION } from "../common/options.ts";
+import { readParsRecords } from "../common/pars_view.ts";
+import { renderTable } from "../common/table.ts";
 
 /** `pars list`. */
 export const parsList = defineCommand({

@@ -4,13 +4,13 @@
  * @module
  */
 import { AwsError } from "../../aws/error.ts";
-import { CloudknotInputError } from "../../errors.ts";
-import { DockerRepo } from "../../resources/docker_repo.ts";
-import { DefaultRepositoryError } from "../../resources/image_errors.ts";
-import { getEcrRepo } from "../../settings.ts";
-import { cliSession, cliSettings } from "../aws.ts";
-import { defineCommand } from "../command.ts";
-import { confirmDeletion } from "../confirm.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
+import { DockerRepo } from "../../image/docker_repo.ts";
+import { DefaultRepositoryError } from "../../image/errors.ts";
+import { getEcrRepo } from "../../resources/settings.ts";
+import { cliSession, cliSettings } from "../common/aws.ts";
+import { defineCommand } from "../common/command.ts";
+import { confirmDeletion } from "../common/confirm.ts";
 
 /** `repo clobber <name>`. */
 export const repoClobber = defineCommand({

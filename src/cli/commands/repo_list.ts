@@ -4,11 +4,11 @@
  * @module
  */
 import type { AwsSession } from "../../aws/session.ts";
-import { getEcrRepo } from "../../settings.ts";
-import { cliSession, cliSettings } from "../aws.ts";
-import { defineCommand } from "../command.ts";
-import { JSON_OPTION } from "../options.ts";
-import { renderTable } from "../table.ts";
+import { getEcrRepo } from "../../resources/settings.ts";
+import { cliSession, cliSettings } from "../common/aws.ts";
+import { defineCommand } from "../common/command.ts";
+import { JSON_OPTION } from "../common/options.ts";
+import { renderTable } from "../common/table.ts";
 
 /** One repository of `repo list`. */
 export interface RepoRow {

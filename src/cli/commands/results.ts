@@ -5,11 +5,11 @@
  * @module
  */
 import { findLocalKnot, localRuns, pickRun } from "../../targets/local/catalog.ts";
-import { showProgress } from "../../ui/progress.ts";
-import { defineCommand } from "../command.ts";
-import { failureSummary, writeItems } from "../item_output.ts";
-import { locateKnot, openAwsKnotReader } from "../knots.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../options.ts";
+import { showProgress } from "../../run/progress.ts";
+import { defineCommand } from "../common/command.ts";
+import { failureSummary, writeItems } from "../common/item_output.ts";
+import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
+import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 
 /** `results <knot> [run]`. */
 export const results = defineCommand({

@@ -7,10 +7,10 @@
  * @module
  */
 import type { AwsSession } from "../../aws/session.ts";
-import { regionEnvironment } from "../../batch/command.ts";
-import { describeJobs, stopJob } from "../../batch/jobs.ts";
+import { regionEnvironment } from "./batch/command.ts";
+import { describeJobs, stopJob } from "./batch/jobs.ts";
 import type { Docker } from "../../docker/docker.ts";
-import { CloudknotError, CloudknotInputError } from "../../errors.ts";
+import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import type { FunctionArtifact } from "../../job/function_artifact.ts";
 import {
   type BatchPlacement,
@@ -19,22 +19,27 @@ import {
   ensureJobQueue,
   ensureLaunchTemplate,
   registerJobDefinition,
-} from "../../resources/batch_environment.ts";
+} from "./batch/environment.ts";
 import { JOB_DATA_PREFIX, validateTags } from "../../resources/bucket.ts";
 import {
   type ComputeOptions,
   type ComputeSpec,
   validateComputeOptions,
-} from "../../resources/compute_options.ts";
-import { DockerImage } from "../../resources/docker_image.ts";
-import { DockerRepo } from "../../resources/docker_repo.ts";
+} from "./batch/compute_options.ts";
+import { DockerImage } from "../../image/docker_image.ts";
+import { DockerRepo } from "../../image/docker_repo.ts";
 import {
   ProfileMismatchError,
   RegionMismatchError,
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
 import { Pars } from "../../resources/pars.ts";
-import { getEcrRepo, getS3Params, sessionFromSettings, setS3Params } from "../../settings.ts";
+import {
+  getEcrRepo,
+  getS3Params,
+  sessionFromSettings,
+  setS3Params,
+} from "../../resources/settings.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { deletePrefix } from "../../store/store.ts";
 import { AwsTarget } from "./aws_target.ts";

@@ -14,16 +14,11 @@
  */
 import type { AwsSession } from "../../aws/session.ts";
 import type { SubmitJobRequest } from "../../aws/services/batch.ts";
-import { describeJobs, stopJob } from "../../batch/jobs.ts";
-import { BATCH_LOG_GROUP, readLogStream } from "../../batch/log_stream.ts";
-import {
-  type PollRound,
-  type RunJob,
-  RunPoller,
-  type StuckNotice,
-} from "../../batch/run_poller.ts";
-import { jobCommand, parseJobCommand, regionEnvironment } from "../../batch/command.ts";
-import { CloudknotInputError } from "../../errors.ts";
+import { describeJobs, stopJob } from "./batch/jobs.ts";
+import { BATCH_LOG_GROUP, readLogStream } from "./batch/log_stream.ts";
+import { type PollRound, type RunJob, RunPoller, type StuckNotice } from "./batch/run_poller.ts";
+import { jobCommand, parseJobCommand, regionEnvironment } from "./batch/command.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
 import {
   layoutPayload,
   readManifest,

@@ -15,8 +15,8 @@ import type {
   SubmitJobRequest,
   SubmitJobResponse,
 } from "../../aws/services/batch.ts";
-import { sleep } from "../../batch/_sleep.ts";
-import { CloudknotError } from "../../errors.ts";
+import { sleep } from "../../util/sleep.ts";
+import { CloudknotError } from "../../util/errors.ts";
 
 /** The most items one array job runs (AWS Batch's limit). */
 export const MAX_ARRAY_SIZE = 10_000;

@@ -11,11 +11,11 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { CloudknotError, CloudknotInputError } from "../../errors.ts";
+import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import type { FunctionKind } from "../../job/function_artifact.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import { LocalStore } from "../../store/local.ts";
-import { validateKnotName } from "../../validate.ts";
+import { validateKnotName } from "../../util/validate.ts";
 import { LocalTarget } from "./local_target.ts";
 
 /** Reads an environment variable; `undefined` when it is not set. */

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { CloudknotInputError } from "../../errors.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
 import {
   artifactFromFunc,
   artifactFromModule,

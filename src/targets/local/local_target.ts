@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CloudknotInputError } from "../../errors.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { readManifest, RUN_KEYS, type RunManifest, writePayload } from "../../job/payload.ts";
 import {

@@ -1,0 +1,96 @@
+/**
+ * What the AWS commands share: the settings, the config file and the AWS
+ * session of the command line's environment.
+ *
+ * @module
+ */
+import type { AwsSession } from "../../aws/session.ts";
+import { sessionFromSettings, type SettingsOptions } from "../../resources/settings.ts";
+import { StateFile } from "../../state/state_file.ts";
+import type { CommandContext } from "./command.ts";
+import { cliDocker } from "./docker.ts";
+import type { Docker } from "../../docker/docker.ts";
+
+/** The settings sources of a command: its environment and the config file it names. */
+export interface CliSettings extends SettingsOptions {
+  /** The config file (`$CLOUDKNOT_CONFIG_FILE` or `~/.aws/cloudknot`). */
+  state: StateFile;
+  /** Reads the command line's environment. */
+  env: (name: string) => string | undefined;
+}
+
+/**
+ * The settings sources of a running command: the config file and the
+ * environment come from the command line's io, so a test can inject them.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const settings = cliSettings(ctx);
+ * console.log(settings.state.path);
+ * ```
+ *
+ * @param ctx The running command.
+ * @returns The settings sources.
+ */
+export function cliSettings(ctx: CommandContext): CliSettings {
+  const env = ctx.io.env;
+  return { env, state: new StateFile({ env }) };
+}
+
+/**
+ * The AWS session of the settings: their profile and region, with endpoints
+ * and credentials from the command line's environment. Makes no AWS call.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const session = await cliSession(ctx);
+ * console.log(session.region);
+ * ```
+ *
+ * @param ctx The running command.
+ * @param settings The settings sources (default: {@linkcode cliSettings}).
+ * @returns The session.
+ */
+export function cliSession(
+  ctx: CommandContext,
+  settings: CliSettings = cliSettings(ctx),
+): Promise<AwsSession> {
+  return sessionFromSettings(settings);
+}
+
+/**
+ * What `Knot.create` needs to make or adopt a knot on AWS from the command
+ * line: the session, the config file, a Docker driver whose output goes to
+ * stderr and warnings printed in yellow on stderr.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const knot = await Knot.create({ name: "squares", module, ...await cliAwsKnot(ctx, settings) });
+ * ```
+ *
+ * @param ctx The running command.
+ * @param settings The settings sources.
+ * @param options `quiet` drops Docker's output.
+ * @returns The options to spread into `Knot.create`.
+ */
+export async function cliAwsKnot(
+  ctx: CommandContext,
+  settings: CliSettings,
+  options: { quiet?: boolean } = {},
+): Promise<
+  {
+    target: "aws";
+    session: AwsSession;
+    state: StateFile;
+    docker: Docker;
+    warn: (message: string) => void;
+  }
+> {
+  return {
+    target: "aws",
+    session: await cliSession(ctx, settings),
+    state: settings.state,
+    docker: cliDocker(ctx, options),
+    warn: (message) => void ctx.log(ctx.err("yellow", message)).catch(() => {}),
+  };
+}

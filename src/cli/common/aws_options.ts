@@ -1,0 +1,151 @@
+/**
+ * The options of a knot on AWS, as command-line options (`map --target aws`
+ * and `knot create --target aws`), and their reading into `Knot.create()`
+ * options.
+ *
+ * @module
+ */
+import type { ComputeType } from "../../targets/aws/batch/compute_options.ts";
+import type { AwsKnotOptions } from "../../targets/aws/aws_knot.ts";
+import type { CommandContext, OptionSpec } from "./command.ts";
+
+/** The options of a knot on AWS Batch. */
+export const AWS_KNOT_OPTIONS: Record<string, OptionSpec> = {
+  compute: {
+    type: "string",
+    value: "EC2|SPOT|FARGATE|FARGATE_SPOT",
+    description: "AWS: where the jobs run (default: EC2)",
+  },
+  vcpus: {
+    type: "string",
+    value: "N",
+    description: "AWS: vCPUs per job; Fargate takes 0.25, 0.5, 1, 2, 4, 8 or 16 (default: 1)",
+  },
+  gpus: { type: "string", value: "N", description: "AWS: GPUs per job, EC2 and SPOT (default: 0)" },
+  "max-vcpus": {
+    type: "string",
+    value: "N",
+    description: "AWS: the most vCPUs the compute environment runs at once (default: 256)",
+  },
+  "min-vcpus": {
+    type: "string",
+    value: "N",
+    description: "AWS: vCPUs kept running when idle, EC2 and SPOT (default: 0)",
+  },
+  "instance-types": {
+    type: "string",
+    value: "T,T",
+    description: "AWS: EC2 instance types or families, comma-separated (default: optimal)",
+  },
+  "bid-percentage": {
+    type: "string",
+    value: "N",
+    description: "AWS: the spot bid as a percentage of the on-demand price (SPOT)",
+  },
+  "volume-size": {
+    type: "string",
+    value: "GiB",
+    description: "AWS: the instances' root volume size, EC2 and SPOT",
+  },
+  "base-image": {
+    type: "string",
+    value: "IMAGE",
+    description: "AWS: the image's base, with deno on PATH (default: $CLOUDKNOT_BASE_IMAGE)",
+  },
+  pars: {
+    type: "string",
+    value: "NAME",
+    description: "AWS: the Pars to run with (default: the shared <you>-default Pars)",
+  },
+  policy: {
+    type: "string",
+    value: "POLICY",
+    multiple: true,
+    description: "AWS: an IAM policy for the jobs; the knot gets a Pars of its own",
+  },
+  repo: {
+    type: "string",
+    value: "REPO",
+    description: "AWS: the ECR repository of the image (default: the configured one)",
+  },
+  tag: {
+    type: "string",
+    value: "K=V",
+    multiple: true,
+    description: "AWS: a tag for everything the knot makes; repeat for more",
+  },
+};
+
+/** The names of {@linkcode AWS_KNOT_OPTIONS} and the shared options that mean something on AWS. */
+export const AWS_ONLY: readonly string[] = Object.keys(AWS_KNOT_OPTIONS);
+
+const COMPUTE: readonly ComputeType[] = ["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"];
+
+/**
+ * Reads the AWS options of a command into `Knot.create()` options. Values are
+ * parsed here; their rules (Fargate's pairs, ranges) are `Knot.create()`'s.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const options = awsKnotOptions(ctx); // { compute: "FARGATE", vcpus: 0.5, memory: 1024, ... }
+ * ```
+ *
+ * @param ctx The running command.
+ * @returns The options that were given.
+ * @throws {UsageError} When a value is not a number, or not a compute type.
+ */
+export function awsKnotOptions(ctx: CommandContext): AwsKnotOptions {
+  const out: AwsKnotOptions = {};
+  const compute = ctx.string("compute");
+  if (compute !== undefined) {
+    const upper = compute.toUpperCase() as ComputeType;
+    if (!COMPUTE.includes(upper)) {
+      throw ctx.usage(`--compute must be one of ${COMPUTE.join(", ")}, not "${compute}"`);
+    }
+    out.compute = upper;
+  }
+  const vcpus = ctx.positive("vcpus");
+  if (vcpus !== undefined) out.vcpus = vcpus;
+  const numbers: [string, keyof AwsKnotOptions, number][] = [
+    ["gpus", "gpus", 0],
+    ["max-vcpus", "maxVcpus", 0],
+    ["min-vcpus", "minVcpus", 0],
+    ["bid-percentage", "bidPercentage", 1],
+    ["volume-size", "volumeSize", 1],
+  ];
+  for (const [option, key, min] of numbers) {
+    const value = ctx.integer(option, { min });
+    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  }
+  const types = ctx.string("instance-types");
+  if (types !== undefined) {
+    out.instanceTypes = types.split(",").map((t) => t.trim()).filter((t) => t !== "");
+  }
+  const baseImage = ctx.string("base-image") ?? (ctx.io.env("CLOUDKNOT_BASE_IMAGE") || undefined);
+  if (baseImage !== undefined) out.baseImage = baseImage;
+  const pars = ctx.string("pars");
+  if (pars !== undefined) out.pars = pars;
+  const policies = ctx.strings("policy");
+  if (policies.length > 0) out.parsPolicies = policies;
+  const repo = ctx.string("repo");
+  if (repo !== undefined) out.repoName = repo;
+  return out;
+}
+
+/**
+ * The AWS options given to a command that runs on the local target, which
+ * are an error there.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const stray = awsOptionsGiven(ctx); // ["--compute"]
+ * ```
+ *
+ * @param ctx The running command.
+ * @returns The options, as `--name`.
+ */
+export function awsOptionsGiven(ctx: CommandContext): string[] {
+  return AWS_ONLY.filter((name) =>
+    AWS_KNOT_OPTIONS[name]!.multiple ? ctx.strings(name).length > 0 : ctx.string(name) !== undefined
+  ).map((name) => `--${name}`);
+}

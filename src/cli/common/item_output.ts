@@ -1,0 +1,178 @@
+/**
+ * How the command line prints a run's items: one NDJSON line per item, in
+ * input order or as they finish, or one JSON document.
+ *
+ * Each line is `{"index":i,"value":V}` or `{"index":i,"error":E}`.
+ *
+ * `V` is the value in the job codec's JSON form (see `src/job/codec.ts`):
+ * JSON values print as themselves, and what JSON cannot carry prints as a
+ * tagged object, such as `{"$":"undefined"}`, `{"$":"bigint","v":"12"}`,
+ * `{"$":"NaN"}`, `{"$":"Date","v":0}` or `{"$":"Map","entries":[[k,v]]}`.
+ * Object keys that start with `$` get one more `$` (`"$x"` prints as
+ * `"$$x"`). So `decode(JSON.stringify({ ck: 1, v: V }))` gives the value back
+ * exactly.
+ *
+ * `E` is the item's error: the remote error's `name`, `message` and, where
+ * there are some, `stack`, `code`, `cause`, `errors` and `props`; then `kind`
+ * (`threw`, `crashed`, `timeout`, `cancelled`, `unencodable` or
+ * `infrastructure`), `attempt`, `jobId`, and for a process that died its
+ * `exitCode` or `signal`, and `summary`, the one-line description.
+ *
+ * @module
+ */
+import { encodeToString } from "../../job/codec.ts";
+import type { ItemError } from "../../job/item_error.ts";
+import type { ItemSettled, MapRun } from "../../run/map_run.ts";
+import type { CliOutput } from "./io.ts";
+
+/**
+ * A value in the job codec's JSON form.
+ *
+ * @example Usage
+ * ```ts
+ * import { toCodecJson } from "./item_output.ts";
+ *
+ * console.log(JSON.stringify(toCodecJson({ n: 1n }))); // {"n":{"$":"bigint","v":"1"}}
+ * ```
+ *
+ * @param value Any value the codec carries.
+ * @returns Its JSON form.
+ */
+export function toCodecJson(value: unknown): unknown {
+  return JSON.parse(encodeToString(value)).v;
+}
+
+/**
+ * An item's error as a JSON object.
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log(JSON.stringify(errorJson(itemError)));
+ * ```
+ *
+ * @param error The item's error.
+ * @returns The JSON object.
+ */
+export function errorJson(error: ItemError): Record<string, unknown> {
+  const json: Record<string, unknown> = {
+    ...error.remote,
+    kind: error.kind,
+    attempt: error.attempt,
+    jobId: error.jobId,
+  };
+  if (error.exitCode !== undefined) json.exitCode = error.exitCode;
+  if (error.signal !== undefined) json.signal = error.signal;
+  if (error.statusReason !== undefined) json.statusReason = error.statusReason;
+  if (error.logStream !== undefined) json.logStream = error.logStream;
+  json.summary = error.message;
+  return json;
+}
+
+/**
+ * One item as a JSON object: `{index, value}` or `{index, error}`.
+ *
+ * @example Usage
+ * ```ts
+ * import { itemJson } from "./item_output.ts";
+ *
+ * console.log(JSON.stringify(itemJson({ index: 0, status: "fulfilled", value: undefined })));
+ * // {"index":0,"value":{"$":"undefined"}}
+ * ```
+ *
+ * @param item How the item ended.
+ * @returns The JSON object.
+ */
+export function itemJson(item: ItemSettled<unknown>): Record<string, unknown> {
+  return item.status === "fulfilled"
+    ? { index: item.index, value: toCodecJson(item.value) }
+    : { index: item.index, error: errorJson(item.reason) };
+}
+
+/** Options for {@linkcode writeItems}. */
+export interface WriteItemsOptions {
+  /** Print items as they finish instead of in input order. @default {false} */
+  unordered?: boolean;
+  /** Print one JSON document once every item has finished. @default {false} */
+  json?: boolean;
+}
+
+/**
+ * Prints a run's items to an output as they settle: NDJSON lines in input
+ * order (each as soon as every earlier one is out), in completion order, or
+ * one JSON document at the end.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const failed = await writeItems(run, io.stdout, { unordered: true });
+ * ```
+ *
+ * @param run The run.
+ * @param output Where to print.
+ * @param options The order and format.
+ * @returns The indices of the items that failed, ascending.
+ */
+export async function writeItems(
+  run: MapRun<unknown>,
+  output: CliOutput,
+  options: WriteItemsOptions = {},
+): Promise<number[]> {
+  const failed: number[] = [];
+  if (options.json) {
+    const settled = await run.settled();
+    const items = settled.map((item) => {
+      if (item.status === "rejected") failed.push(item.index);
+      return itemJson(item);
+    });
+    const c = run.counts;
+    await output.write(
+      JSON.stringify({
+        knot: run.knot,
+        runId: run.runId,
+        target: run.target,
+        total: c.total,
+        succeeded: c.succeeded,
+        failed: c.failed,
+        items,
+      }) + "\n",
+    );
+    return failed;
+  }
+  const waiting = new Map<number, ItemSettled<unknown>>();
+  let next = 0;
+  for await (const item of run) {
+    if (item.status === "rejected") failed.push(item.index);
+    if (options.unordered) {
+      await output.write(JSON.stringify(itemJson(item)) + "\n");
+      continue;
+    }
+    waiting.set(item.index, item);
+    let lines = "";
+    for (let ready = waiting.get(next); ready !== undefined; ready = waiting.get(next)) {
+      waiting.delete(next++);
+      lines += JSON.stringify(itemJson(ready)) + "\n";
+    }
+    if (lines !== "") await output.write(lines);
+  }
+  return failed.sort((a, b) => a - b);
+}
+
+/**
+ * The line that sums up failed items, such as
+ * `2 of 10 items failed: 3, 7`.
+ *
+ * @example Usage
+ * ```ts
+ * import { failureSummary } from "./item_output.ts";
+ *
+ * console.log(failureSummary([3, 7], 10)); // "2 of 10 items failed: 3, 7"
+ * ```
+ *
+ * @param failed The failed indices, ascending.
+ * @param total How many items the run has.
+ * @returns The line.
+ */
+export function failureSummary(failed: number[], total: number): string {
+  const shown = failed.slice(0, 20).join(", ");
+  const more = failed.length > 20 ? ` and ${failed.length - 20} more` : "";
+  return `${failed.length} of ${total} items failed: ${shown}${more}`;
+}

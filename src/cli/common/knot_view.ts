@@ -1,0 +1,160 @@
+/**
+ * How the command line shows a knot and its runs, as text and as JSON.
+ *
+ * @module
+ */
+import type { RunManifest } from "../../job/payload.ts";
+import type { RunCounts } from "../../run/map_run.ts";
+import { type LocalKnotInfo, localRuns } from "../../targets/local/catalog.ts";
+import type { AwsKnotRecord } from "./knots.ts";
+
+/**
+ * A knot's function as text, such as `square (module, 1a2b3c4d)`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log(functionLabel(knot)); // "square (module, 1a2b3c4d)"
+ * ```
+ *
+ * @param knot The knot.
+ * @returns The text.
+ */
+export function functionLabel(knot: LocalKnotInfo): string {
+  const { functionName, kind, hash } = knot.record;
+  return `${functionName} (${kind}, ${hash.slice(0, 8)})`;
+}
+
+/**
+ * A knot as JSON.
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log(JSON.stringify(knotJson(knot)));
+ * ```
+ *
+ * @param knot The knot.
+ * @returns Its name, target, function, directories and times.
+ */
+export function knotJson(knot: LocalKnotInfo): Record<string, unknown> {
+  const r = knot.record;
+  return {
+    name: r.name,
+    target: r.target,
+    function: { name: r.functionName, kind: r.kind, hash: r.hash },
+    dir: knot.root,
+    runsDir: knot.runsRoot,
+    createdAt: new Date(r.createdAt).toISOString(),
+    updatedAt: new Date(r.updatedAt).toISOString(),
+  };
+}
+
+/** A run's manifest and how its items stand. */
+export interface RunSnapshot {
+  /** The run's manifest. */
+  manifest: RunManifest;
+  /** Its counts when it was read. */
+  counts: RunCounts;
+  /** Whether every item has ended. */
+  finished: boolean;
+}
+
+/**
+ * Reads how each run of a knot stands, without waiting for runs that are
+ * still going.
+ *
+ * @example Usage
+ * ```ts ignore
+ * for (const { manifest, counts } of await snapshotRuns(knot)) console.log(manifest.runId, counts);
+ * ```
+ *
+ * @param knot The knot.
+ * @returns One snapshot per run, oldest first.
+ */
+export async function snapshotRuns(knot: LocalKnotInfo): Promise<RunSnapshot[]> {
+  const reader = localRuns(knot);
+  const snapshots: RunSnapshot[] = [];
+  for (const manifest of await reader.runs()) {
+    const stop = new AbortController();
+    const run = await reader.collect(manifest.runId, { signal: stop.signal });
+    snapshots.push({ manifest, counts: run.counts, finished: run.finished });
+    stop.abort();
+  }
+  return snapshots;
+}
+
+/**
+ * When a run id was made, from its `YYYYMMDDTHHMMSSZ-xxxxxx` form.
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log(runIdTime("20261126T120102Z-ab12cd")); // 1795608062000
+ * ```
+ *
+ * @param runId The run's id.
+ * @returns Epoch milliseconds, or `undefined` for another form.
+ */
+export function runIdTime(runId: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-/.exec(runId);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
+  return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
+}
+
+/**
+ * An AWS knot's function as text, such as `image squares (module, 1a2b3c4d)`,
+ * from its image's record.
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log(awsFunctionLabel(record, await state.section(`docker-image ${record.dockerImage}`)));
+ * ```
+ *
+ * @param record The knot's record.
+ * @param image The `[docker-image <name>]` section of its image, when there is one.
+ * @returns The text.
+ */
+export function awsFunctionLabel(
+  record: AwsKnotRecord,
+  image: Map<string, string> | undefined,
+): string {
+  const kind = image?.get("kind") || "function";
+  const hash = image?.get("function-hash")?.slice(0, 8);
+  return `image ${record.dockerImage} (${kind}${hash ? `, ${hash}` : ""})`;
+}
+
+/**
+ * An AWS knot as JSON, from its record.
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log(JSON.stringify(awsKnotJson(record, imageSection)));
+ * ```
+ *
+ * @param record The knot's record.
+ * @param image The `[docker-image <name>]` section of its image, when there is one.
+ * @returns Its name, target, region, function, resources and data location.
+ */
+export function awsKnotJson(
+  record: AwsKnotRecord,
+  image: Map<string, string> | undefined,
+): Record<string, unknown> {
+  return {
+    name: record.name,
+    target: "aws",
+    region: record.region,
+    profile: record.profile,
+    function: {
+      image: record.dockerImage,
+      kind: image?.get("kind") ?? null,
+      hash: image?.get("function-hash") ?? null,
+    },
+    compute: record.compute,
+    pars: record.pars,
+    imageUri: record.imageUri,
+    repository: record.dockerRepo,
+    computeEnvironment: record.computeEnvironment,
+    jobQueue: record.jobQueue,
+    jobDefinition: record.jobDefinition,
+    data: `s3://${record.bucket}/${record.prefix}/`,
+  };
+}

@@ -1,0 +1,891 @@
+/**
+ * {@linkcode DockerImage}: a user's function packaged into a Docker image
+ * that runs one cloudknot job per container, built with the local Docker
+ * engine and pushed to Amazon ECR.
+ *
+ * The build context holds four files, all written by cloudknot:
+ *
+ * - `function.js`: the function artifact (its source, or its module graph
+ *   bundled with npm packages), so nothing is fetched at build or run time;
+ * - `runtime.js`: the job entry point bundled into one file;
+ * - `Dockerfile`: `FROM <baseImage>`, a check that `deno` runs, the runtime,
+ *   `USER 1000` and the entry point, then the function as the last layer;
+ * - `.dockerignore`: everything else in the directory stays out of the build.
+ *
+ * @module
+ */
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { AwsSession, type AwsSessionOptions } from "../aws/session.ts";
+import { Docker } from "../docker/docker.ts";
+import { DockerBuildError } from "../docker/errors.ts";
+import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import {
+  artifactFromFunc,
+  artifactFromModule,
+  type FunctionArtifact,
+  type FunctionKind,
+} from "../job/function_artifact.ts";
+import { bundleRuntime } from "../job/runtime_bundle.ts";
+import { StateFile } from "../state/state_file.ts";
+import { openSession } from "../resources/_session.ts";
+import {
+  imageNameFrom,
+  REPOSITORY_NAME_PATTERN,
+  validateImageName,
+  validateImageTags,
+} from "./names.ts";
+import type { DockerRepo } from "./docker_repo.ts";
+import { BaseImageError, BuildContextConflictError } from "./errors.ts";
+
+/** The files cloudknot writes into a build directory. */
+export const GENERATED_FILES: readonly string[] = Object.freeze([
+  "Dockerfile",
+  ".dockerignore",
+  "runtime.js",
+  "function.js",
+]);
+
+/** Where the entry point is inside the image. */
+const APP = "/app";
+
+/**
+ * The default base image: the official Deno image of the running Deno
+ * version, `denoland/deno:<version>`.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultBaseImage } from "@cloudknot/cloudknot";
+ *
+ * console.log(defaultBaseImage()); // e.g. "denoland/deno:2.9.6"
+ * ```
+ *
+ * @param env Reads an environment variable (default: `Deno.env.get`).
+ * @returns `$CLOUDKNOT_BASE_IMAGE` when set (a mirror, or an image of your
+ *   own with deno in it), else the official Deno image of this Deno version.
+ */
+export function defaultBaseImage(
+  env: (name: string) => string | undefined = (name) => Deno.env.get(name),
+): string {
+  return env("CLOUDKNOT_BASE_IMAGE")?.trim() || `denoland/deno:${Deno.version.deno}`;
+}
+
+/**
+ * The Dockerfile of a cloudknot image. The function is the last instruction,
+ * so a changed function rebuilds only that layer and nothing after it. It
+ * needs nothing from the base image but `deno` on `PATH`: no shell, no
+ * `useradd` (the user is numeric).
+ *
+ * @example Usage
+ * ```ts
+ * import { dockerfileFor } from "@cloudknot/cloudknot";
+ *
+ * const dockerfile = dockerfileFor("denoland/deno:2.9.6", "square");
+ * console.log(dockerfile.split("\n")[1]); // "FROM denoland/deno:2.9.6"
+ * ```
+ *
+ * @param baseImage The base image.
+ * @param name The image's name, kept in the `org.cloudknot.image` label.
+ * @returns The Dockerfile's text.
+ */
+export function dockerfileFor(baseImage: string, name: string): string {
+  return [
+    "# Written by cloudknot: the job entry point and the function, on a base image with deno.",
+    `FROM ${baseImage}`,
+    `RUN ["deno", "--version"]`,
+    "ENV DENO_DIR=/tmp/deno_dir DENO_NO_UPDATE_CHECK=1",
+    `WORKDIR ${APP}`,
+    `COPY --chown=1000:1000 runtime.js ${APP}/runtime.js`,
+    "USER 1000",
+    `ENTRYPOINT ["deno", "run", "-A", "--no-prompt", "${APP}/runtime.js"]`,
+    `LABEL org.cloudknot.image="${name}"`,
+    `COPY --chown=1000:1000 function.js ${APP}/function.js`,
+    "",
+  ].join("\n");
+}
+
+const DOCKERIGNORE = "# Written by cloudknot: only these files go into the build.\n*\n" +
+  "!runtime.js\n!function.js\n";
+
+/** Options of {@linkcode DockerImage.create}. */
+export interface DockerImageOptions {
+  /**
+   * The image's name (see {@linkcode validateImageName}); the local image is
+   * `cloudknot/<name>`. Naming an image that the cloudknot config file knows
+   * restores it.
+   *
+   * @default {"the function's name, kebab-cased"}
+   */
+  name?: string;
+  /**
+   * A self-contained function; its source is shipped, so it must import what
+   * it needs inside itself with `await import(...)`.
+   */
+  // deno-lint-ignore no-explicit-any
+  func?: (...args: any[]) => unknown;
+  /** A module path or URL whose export is the function; its whole graph is shipped. */
+  module?: string | URL;
+  /** The export of `module` to call. @default {"default"} */
+  exportName?: string;
+  /** The base image; it must have `deno` on `PATH`. @default {defaultBaseImage()} */
+  baseImage?: string;
+  /**
+   * The build directory. It may hold other files: only cloudknot's four are
+   * sent to Docker, and only they are removed by `clobber()`.
+   *
+   * @default {"<cloudknotDir>/images/<name>"}
+   */
+  dir?: string;
+  /** Replace files in `dir` that cloudknot did not write. @default {false} */
+  overwrite?: boolean;
+  /** The image platform. @default {"linux/amd64"} */
+  platform?: string;
+  /** The docker driver. @default {"new Docker()"} */
+  docker?: Docker;
+  /** The cloudknot config file. @default {"new StateFile()"} */
+  state?: StateFile;
+  /**
+   * The AWS session for pushes, or options to create one. It is created on
+   * the first push only, so building needs no AWS settings.
+   *
+   * @default {"a session from the environment"}
+   */
+  session?: AwsSession | AwsSessionOptions;
+  /**
+   * cloudknot's own directory: default build directories (`images/<name>`),
+   * registry logins (`docker-config/<registry>`, never `~/.docker`) and the
+   * runtime bundle cache (`cache/runtime`).
+   *
+   * @default {"~/.cloudknot"}
+   */
+  cloudknotDir?: string;
+}
+
+/** Options of {@linkcode DockerImage.prototype.build}. */
+export interface DockerImageBuildOptions {
+  /** One tag or several, all made by one build; `latest` is refused. */
+  tags: string | string[];
+  /** Build without Docker's layer cache. @default {false} */
+  noCache?: boolean;
+  /** Aborts the build. */
+  signal?: AbortSignal;
+}
+
+/** The result of {@linkcode DockerImage.prototype.build}. */
+export interface DockerImageBuildResult {
+  /** The image id, `sha256:…`. */
+  imageId: string;
+  /** The local references made, `cloudknot/<name>:<tag>`. */
+  images: string[];
+}
+
+/** Options of {@linkcode DockerImage.prototype.push}. */
+export interface DockerImagePushOptions {
+  /** The repository to push to. Give this or `repoUri`. */
+  repo?: DockerRepo;
+  /**
+   * The URI of an ECR repository, `<registry>/<name>`, without a tag. Give
+   * this or `repo`.
+   */
+  repoUri?: string;
+  /** Aborts the push. */
+  signal?: AbortSignal;
+}
+
+/** The result of {@linkcode DockerImage.prototype.push}. */
+export interface DockerImagePushResult {
+  /** The repository's URI. */
+  repoUri: string;
+  /** The pushed image by digest, `<repoUri>@sha256:…`: it never changes. */
+  imageUri: string;
+  /** The manifest digest, `sha256:…`. */
+  digest: string;
+  /** The tags pushed. */
+  tags: string[];
+}
+
+interface Saved {
+  profile?: string;
+  region?: string;
+  functionHash?: string;
+  buildPath?: string;
+  baseImage?: string;
+  images: string[];
+  repoUri?: string;
+  imageUri?: string;
+  generated: string[];
+  kind?: FunctionKind;
+  createdDir: boolean;
+}
+
+/**
+ * A function packaged into a Docker image. Create it with
+ * {@linkcode DockerImage.create}, then {@linkcode DockerImage.prototype.build}
+ * and {@linkcode DockerImage.prototype.push}. Its state lives in the cloudknot
+ * config file under `[docker-image <name>]`, so naming it again in another
+ * session restores it.
+ *
+ * A container of the image runs one job attempt:
+ * `docker run <image> --run <store URL of the run> --index N` (or
+ * `--offset N` with `AWS_BATCH_JOB_ARRAY_INDEX`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { DockerImage, DockerRepo } from "@cloudknot/cloudknot";
+ *
+ * const image = await DockerImage.create({ func: (x: number) => x * x, name: "square" });
+ * await image.build({ tags: ["v1"] });
+ * const repo = await DockerRepo.create({ name: "my-knots" });
+ * const { imageUri } = await image.push({ repo });
+ * console.log(imageUri); // <registry>/my-knots@sha256:…
+ * await image.clobber();
+ * ```
+ */
+export class DockerImage {
+  /** The image's name. */
+  readonly name: string;
+  /** The local image name, `cloudknot/<name>`. */
+  readonly localName: string;
+  /** The build directory. */
+  readonly buildPath: string;
+  /** The base image. */
+  readonly baseImage: string;
+  /** The image platform. */
+  readonly platform: string;
+  #artifact: FunctionArtifact | undefined;
+  #docker: Docker;
+  #state: StateFile;
+  #sessionInput: AwsSession | AwsSessionOptions | undefined;
+  #session: Promise<AwsSession> | undefined;
+  #cloudknotDir: string;
+  #saved: Saved;
+  #clobbered = false;
+
+  private constructor(
+    fields: {
+      name: string;
+      buildPath: string;
+      baseImage: string;
+      platform: string;
+      artifact: FunctionArtifact | undefined;
+      docker: Docker;
+      state: StateFile;
+      session: AwsSession | AwsSessionOptions | undefined;
+      cloudknotDir: string;
+    },
+    saved: Saved,
+  ) {
+    this.name = fields.name;
+    this.localName = `cloudknot/${fields.name}`;
+    this.buildPath = fields.buildPath;
+    this.baseImage = fields.baseImage;
+    this.platform = fields.platform;
+    this.#artifact = fields.artifact;
+    this.#docker = fields.docker;
+    this.#state = fields.state;
+    this.#sessionInput = fields.session;
+    this.#cloudknotDir = fields.cloudknotDir;
+    this.#saved = saved;
+  }
+
+  /**
+   * Creates an image's build directory from a function, or restores an
+   * image by name from the cloudknot config file. Given a function whose
+   * hash differs from the saved one, it rewrites `function.js` in the same
+   * directory (the "refresh function" flow); the next build then remakes
+   * only the last layer. Nothing is built yet.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerImage } from "@cloudknot/cloudknot";
+   *
+   * const fresh = await DockerImage.create({ module: "./jobs.ts", exportName: "simulate" });
+   * const restored = await DockerImage.create({ name: "simulate" });
+   * console.log(restored.buildPath === fresh.buildPath); // true
+   * ```
+   *
+   * @param options The function (or the name of a saved image), base image, directory and injectable parts.
+   * @returns The image.
+   */
+  static async create(options: DockerImageOptions): Promise<DockerImage> {
+    if (options === null || typeof options !== "object") {
+      throw new CloudknotInputError(
+        "Pass options such as { func } or { module, exportName } or { name }",
+      );
+    }
+    const o = options;
+    if (o.func !== undefined && o.module !== undefined) {
+      throw new CloudknotInputError(
+        "Pass either func or module (with exportName), not both: func ships one function's " +
+          "source, module ships a module's whole graph",
+        { field: "func" },
+      );
+    }
+    if (o.exportName !== undefined && o.module === undefined) {
+      throw new CloudknotInputError("exportName needs module: pass the module that exports it", {
+        field: "exportName",
+      });
+    }
+    if (o.name !== undefined) validateImageName(o.name);
+    for (const field of ["baseImage", "dir", "platform", "cloudknotDir"] as const) {
+      const value = o[field];
+      if (value !== undefined && (typeof value !== "string" || value.trim() === "")) {
+        throw new CloudknotInputError(`${field} must be a non-empty string`, { field });
+      }
+    }
+    if (o.baseImage !== undefined && /\s/.test(o.baseImage)) {
+      throw new CloudknotInputError(
+        `Invalid baseImage "${o.baseImage}": pass an image reference such as denoland/deno:2.9.6`,
+        { field: "baseImage" },
+      );
+    }
+    const state = o.state ?? new StateFile();
+    const cloudknotDir = resolve(o.cloudknotDir ?? join(homedir(), ".cloudknot"));
+
+    if (o.func === undefined && o.module === undefined && o.name === undefined) {
+      throw new CloudknotInputError(
+        "Pass func, or module and exportName, to make an image, or the name of a saved image to restore it",
+        { field: "func" },
+      );
+    }
+    let artifact: FunctionArtifact | undefined;
+    if (o.func !== undefined) artifact = await artifactFromFunc(o.func);
+    else if (o.module !== undefined) {
+      artifact = await artifactFromModule(o.module, o.exportName ?? "default");
+    }
+    let name = o.name;
+    if (name === undefined) {
+      // An arrow function written in the options object is named after the key, "func".
+      const functionName = o.func !== undefined ? o.func.name : artifact?.name ?? "";
+      const derived = /^(func|anonymous)?$/.test(functionName) ? "" : imageNameFrom(functionName);
+      if (derived === "") {
+        throw new CloudknotInputError(
+          "Cannot name the image after an anonymous function: pass name",
+          { field: "name" },
+        );
+      }
+      name = validateImageName(derived.slice(0, 128).replace(/[-._]+$/, ""));
+    }
+    const section = imageSection(name);
+    const saved = readSaved(await state.section(section));
+    if (artifact === undefined && saved.buildPath === undefined) {
+      throw new CloudknotInputError(
+        `There is no image named "${name}" in ${state.path} to restore: pass func, or module ` +
+          `and exportName, to create it`,
+        { field: "name" },
+      );
+    }
+    const dir = o.dir === undefined ? undefined : resolve(o.dir);
+    if (saved.buildPath !== undefined && dir !== undefined && dir !== saved.buildPath) {
+      throw new CloudknotInputError(
+        `Image "${name}" already lives in ${saved.buildPath}: omit dir to use it, or clobber ` +
+          `the image first to move it to ${dir}`,
+        { field: "dir" },
+      );
+    }
+    const buildPath = saved.buildPath ?? dir ?? join(cloudknotDir, "images", name);
+    const baseImage = o.baseImage ?? saved.baseImage ?? defaultBaseImage();
+    const platform = o.platform ?? "linux/amd64";
+
+    // The function: the given one, or the one already in the build directory.
+    if (artifact === undefined) {
+      const source = await readText(join(buildPath, "function.js"));
+      if (source !== undefined) {
+        artifact = {
+          kind: saved.kind ?? "func",
+          source,
+          hash: await sha256(source),
+          name,
+        };
+      }
+    }
+    const runtime = await bundleRuntime({ cacheDir: join(cloudknotDir, "cache", "runtime") });
+    const wanted = new Map<string, string>([
+      ["Dockerfile", dockerfileFor(baseImage, name)],
+      [".dockerignore", DOCKERIGNORE],
+      ["runtime.js", runtime.source],
+    ]);
+    if (artifact !== undefined) wanted.set("function.js", artifact.source);
+
+    // Every file cloudknot would write is checked before any is written.
+    const existing = new Map<string, string | undefined>();
+    const conflicts: string[] = [];
+    for (const [file, text] of wanted) {
+      const current = await readText(join(buildPath, file));
+      existing.set(file, current);
+      if (current !== undefined && current !== text && !saved.generated.includes(file)) {
+        conflicts.push(file);
+      }
+    }
+    if (conflicts.length > 0 && !o.overwrite) {
+      throw new BuildContextConflictError(buildPath, conflicts);
+    }
+
+    let createdDir = saved.createdDir;
+    try {
+      await Deno.mkdir(buildPath);
+      createdDir = true;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        await Deno.mkdir(buildPath, { recursive: true });
+        createdDir = true;
+      }
+    }
+    const generated = new Set(saved.generated);
+    for (const [file, text] of wanted) {
+      if (existing.get(file) !== text) {
+        await writeAtomic(join(buildPath, file), text);
+        generated.add(file);
+      }
+    }
+    const fresh: Saved = {
+      ...saved,
+      buildPath,
+      baseImage,
+      generated: GENERATED_FILES.filter((f) => generated.has(f)),
+      createdDir,
+      ...(artifact !== undefined ? { functionHash: artifact.hash, kind: artifact.kind } : {}),
+    };
+    if (o.session instanceof AwsSession) {
+      fresh.profile = o.session.profile;
+      fresh.region = o.session.region;
+    }
+    await state.setMany(section, savedToState(fresh));
+    return new DockerImage({
+      name,
+      buildPath,
+      baseImage,
+      platform,
+      artifact,
+      docker: o.docker ?? new Docker(),
+      state,
+      session: o.session,
+      cloudknotDir,
+    }, fresh);
+  }
+
+  /**
+   * The packaged function, or `undefined` when a restored image's
+   * `function.js` is gone.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerImage } from "@cloudknot/cloudknot";
+   *
+   * const image = await DockerImage.create({ func: function square(x: number) { return x * x; } });
+   * console.log(image.artifact?.kind, image.artifact?.hash);
+   * ```
+   *
+   * @returns The artifact.
+   */
+  get artifact(): FunctionArtifact | undefined {
+    return this.#artifact;
+  }
+
+  /**
+   * The local references built so far, `cloudknot/<name>:<tag>`, the last
+   * build's last.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerImage } from "@cloudknot/cloudknot";
+   *
+   * const image = await DockerImage.create({ name: "square" });
+   * console.log(image.images); // [ "cloudknot/square:v1" ]
+   * ```
+   *
+   * @returns A copy of the list.
+   */
+  get images(): string[] {
+    return [...this.#saved.images];
+  }
+
+  /**
+   * The repository the image was last pushed to, without a tag.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerImage } from "@cloudknot/cloudknot";
+   *
+   * const image = await DockerImage.create({ name: "square" });
+   * console.log(image.repoUri); // "123456789012.dkr.ecr.us-east-1.amazonaws.com/cloudknot"
+   * ```
+   *
+   * @returns The URI, or `undefined` before the first push.
+   */
+  get repoUri(): string | undefined {
+    return this.#saved.repoUri;
+  }
+
+  /**
+   * The pushed image by digest, `<repoUri>@sha256:…`. Job definitions use it,
+   * so pushing the same tag again never changes what a knot runs.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerImage } from "@cloudknot/cloudknot";
+   *
+   * const image = await DockerImage.create({ name: "square" });
+   * console.log(image.imageUri);
+   * ```
+   *
+   * @returns The URI, or `undefined` before the first push.
+   */
+  get imageUri(): string | undefined {
+    return this.#saved.imageUri;
+  }
+
+  /**
+   * The files cloudknot wrote into the build directory, the only ones
+   * {@linkcode DockerImage.prototype.clobber} removes.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerImage } from "@cloudknot/cloudknot";
+   *
+   * const image = await DockerImage.create({ name: "square" });
+   * console.log(image.generated); // [ "Dockerfile", ".dockerignore", "runtime.js", "function.js" ]
+   * ```
+   *
+   * @returns File names relative to the build directory.
+   */
+  get generated(): string[] {
+    return [...this.#saved.generated];
+  }
+
+  /**
+   * Builds the image with every tag in one `docker build`. Tags are checked
+   * first (`latest` is refused). A base image without a working `deno`
+   * fails with a {@linkcode BaseImageError}; any other failure with the
+   * driver's `DockerBuildError`, which names the failing step and keeps its
+   * output.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerImage } from "@cloudknot/cloudknot";
+   *
+   * const image = await DockerImage.create({ func: function square(x: number) { return x * x; } });
+   * const { imageId, images } = await image.build({ tags: ["v1", "stable"] });
+   * ```
+   *
+   * @param options The tags, `noCache` and an abort signal.
+   * @returns The image id and the local references made.
+   */
+  async build(options: DockerImageBuildOptions): Promise<DockerImageBuildResult> {
+    this.#checkLive();
+    const tags = validateImageTags(options?.tags);
+    if (
+      this.#artifact === undefined ||
+      await readText(join(this.buildPath, "function.js")) === undefined
+    ) {
+      throw new CloudknotInputError(
+        `The build directory ${this.buildPath} has no function.js: create the image again with ` +
+          `func, or module and exportName`,
+        { field: "func" },
+      );
+    }
+    const refs = tags.map((tag) => `${this.localName}:${tag}`);
+    let imageId: string;
+    try {
+      ({ imageId } = await this.#docker.build(this.buildPath, {
+        tags: refs,
+        platform: this.platform,
+        ...(options.noCache ? { noCache: true } : {}),
+        ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      }));
+    } catch (e) {
+      throw e instanceof DockerBuildError ? explainBuildError(e, this.baseImage) : e;
+    }
+    this.#saved.images = [...this.#saved.images.filter((r) => !refs.includes(r)), ...refs];
+    await this.#state.set(imageSection(this.name), "images", this.#saved.images.join(" "));
+    return { imageId, images: refs };
+  }
+
+  /**
+   * Pushes the latest build, with each of its tags, to an ECR repository
+   * (tags of older builds that now name another image stay local). It logs
+   * in through ECR's
+   * `GetAuthorizationToken`, with the credentials kept in
+   * `<cloudknotDir>/docker-config/<registry>` (never `~/.docker`), then tags
+   * and pushes each image and records the pushed image's digest.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerImage, DockerRepo } from "@cloudknot/cloudknot";
+   *
+   * const image = await DockerImage.create({ name: "square" });
+   * const { imageUri } = await image.push({ repo: await DockerRepo.create({ name: "my-knots" }) });
+   * ```
+   *
+   * @param options `repo` or `repoUri`, and an abort signal.
+   * @returns The repository, the image by digest and the tags pushed.
+   */
+  async push(options: DockerImagePushOptions): Promise<DockerImagePushResult> {
+    this.#checkLive();
+    const repo = options?.repo;
+    const given = options?.repoUri;
+    if ((repo === undefined) === (given === undefined)) {
+      throw new CloudknotInputError("Pass exactly one of repo (a DockerRepo) and repoUri", {
+        field: "repo",
+      });
+    }
+    const repoUri = repo?.repoUri ?? checkRepoUri(given!);
+    if (this.#saved.images.length === 0) {
+      throw new CloudknotInputError(
+        `Image ${this.name} has not been built: call build({ tags }) before push()`,
+        { field: "tags" },
+      );
+    }
+    // The tags of the latest build: every built tag that still names its image.
+    const signal = options.signal !== undefined ? { signal: options.signal } : {};
+    const latest = this.#saved.images.at(-1)!;
+    const imageId = (await this.#docker.inspectImage(latest, signal))?.Id;
+    if (imageId === undefined) {
+      throw new CloudknotInputError(
+        `The image ${latest} is no longer on this machine: call build({ tags }) again before push()`,
+        { field: "tags" },
+      );
+    }
+    const refs: string[] = [];
+    for (const ref of this.#saved.images) {
+      if (ref === latest || (await this.#docker.inspectImage(ref, signal))?.Id === imageId) {
+        refs.push(ref);
+      }
+    }
+    const host = repoUri.slice(0, repoUri.indexOf("/"));
+    const session = repo?.session ?? await this.#awsSession();
+    const auth = (await session.ecr.getAuthorizationToken({})).authorizationData?.[0];
+    if (!auth?.authorizationToken || !auth.proxyEndpoint) {
+      throw new CloudknotError(
+        "ECR returned no authorization token: check the ECR endpoint and your credentials",
+      );
+    }
+    const registry = auth.proxyEndpoint.replace(/^https?:\/\//, "").replace(/\/+$/, "");
+    if (registry !== host) {
+      throw new CloudknotInputError(
+        `The repository ${repoUri} is not in this session's ECR registry ${registry}: pass a ` +
+          `DockerRepo, or a repoUri in ${registry} (or a session for the repository's account and region)`,
+        { field: "repoUri" },
+      );
+    }
+    const decoded = atob(auth.authorizationToken);
+    const colon = decoded.indexOf(":");
+    const config = join(this.#cloudknotDir, "docker-config", registry.replace(/[^\w.-]/g, "_"));
+    await Deno.mkdir(config, { recursive: true, mode: 0o700 });
+    const docker = this.#docker.withEnv({ DOCKER_CONFIG: config });
+    await docker.login(auth.proxyEndpoint, {
+      username: decoded.slice(0, colon),
+      password: decoded.slice(colon + 1),
+      ...signal,
+    });
+
+    let digest: string | undefined;
+    const tags: string[] = [];
+    for (const ref of refs) {
+      const tag = ref.slice(ref.lastIndexOf(":") + 1);
+      const remote = `${repoUri}:${tag}`;
+      await docker.tag(ref, remote, signal);
+      digest = (await docker.push(remote, signal)).digest;
+      tags.push(tag);
+    }
+    const last = `${repoUri}:${tags.at(-1)}`;
+    digest ??= (await docker.inspectImage(last, signal))?.RepoDigests
+      ?.find((d) => d.startsWith(`${repoUri}@`))?.slice(repoUri.length + 1);
+    if (digest === undefined) {
+      throw new CloudknotError(
+        `The registry reported no digest for ${last}: check the push output above and push again`,
+      );
+    }
+    const imageUri = `${repoUri}@${digest}`;
+    Object.assign(this.#saved, {
+      repoUri,
+      imageUri,
+      profile: session.profile,
+      region: session.region,
+    });
+    await this.#state.setMany(imageSection(this.name), {
+      "repo-uri": repoUri,
+      "image-uri": imageUri,
+      profile: session.profile,
+      region: session.region,
+    });
+    return { repoUri, imageUri, digest, tags };
+  }
+
+  /**
+   * Removes the local images (missing ones are fine), the files cloudknot
+   * wrote (never another file in the build directory), the directory when
+   * cloudknot made it and it is now empty, and the image's section of the
+   * cloudknot config file. The pushed image stays: its repository owns it.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerImage } from "@cloudknot/cloudknot";
+   *
+   * const image = await DockerImage.create({ name: "square" });
+   * await image.clobber();
+   * ```
+   */
+  async clobber(): Promise<void> {
+    if (this.#clobbered) return;
+    const refs = [...this.#saved.images];
+    if (this.#saved.repoUri !== undefined) {
+      for (const ref of this.#saved.images) {
+        refs.push(`${this.#saved.repoUri}:${ref.slice(ref.lastIndexOf(":") + 1)}`);
+      }
+    }
+    await this.#docker.removeImage(refs, { force: true, missingOk: true });
+    for (const file of this.#saved.generated) {
+      await Deno.remove(join(this.buildPath, file)).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+    }
+    if (this.#saved.createdDir) {
+      const empty = await Array.fromAsync(Deno.readDir(this.buildPath)).then(
+        (entries) => entries.length === 0,
+        () => false,
+      );
+      if (empty) await Deno.remove(this.buildPath);
+    }
+    await this.#state.remove(imageSection(this.name));
+    this.#clobbered = true;
+  }
+
+  #awsSession(): Promise<AwsSession> {
+    this.#session ??= openSession(this.#sessionInput, this.#state, {
+      profile: this.#saved.profile,
+      region: this.#saved.region,
+    });
+    return this.#session;
+  }
+
+  #checkLive(): void {
+    if (this.#clobbered) {
+      throw new CloudknotInputError(
+        `Image ${this.name} was clobbered: create it again with DockerImage.create()`,
+      );
+    }
+  }
+}
+
+/** Turns a failure of the deno check (or of FROM) into a {@linkcode BaseImageError}. */
+function explainBuildError(error: DockerBuildError, baseImage: string): CloudknotError {
+  const step = error.step ?? "";
+  const output = error.stepOutput.length > 0 ? error.stepOutput : error.tail;
+  const shown = output
+    // deno-lint-ignore no-control-regex
+    .map((line) => line.replace(/\x1b\[[0-9;]*m/g, "").trimEnd())
+    .filter((line) => line !== "" && !/^ ---> |^Removing intermediate container/.test(line))
+    .slice(-15).join("\n");
+  const official = defaultBaseImage();
+  const options = {
+    baseImage,
+    step,
+    stepOutput: error.stepOutput,
+    cause: error,
+  };
+  if (/RUN \[?"?deno"?,? "?--version/.test(step)) {
+    if (output.some((line) => /executable file not found|no such file or directory/i.test(line))) {
+      return new BaseImageError(
+        `The base image ${baseImage} has no deno on PATH: use ${official} or a base with deno ` +
+          `installed.\nOutput of ${step.trim()}:\n${shown}`,
+        { ...options, problem: "no-deno" },
+      );
+    }
+    return new BaseImageError(
+      `The deno of the base image ${baseImage} does not run (\`deno --version\` failed with exit ` +
+        `code ${error.code}): use ${official} or a base whose deno works.\nOutput of ` +
+        `${step.trim()}:\n${shown}`,
+      { ...options, problem: "deno-failed" },
+    );
+  }
+  if (/FROM /.test(step) || output.some((l) => /pull access denied|manifest unknown/i.test(l))) {
+    return new BaseImageError(
+      `Cannot use the base image ${baseImage}: it is not on this machine and cannot be pulled. ` +
+        `Pull or build it first, or pass another baseImage.\nOutput:\n${shown}`,
+      { ...options, problem: "unavailable" },
+    );
+  }
+  return error;
+}
+
+function checkRepoUri(uri: unknown): string {
+  const match = typeof uri === "string" ? /^([^/\s]+)\/([^:@\s]+)$/.exec(uri) : null;
+  const path = match?.[2] ?? "";
+  if (
+    match === null || !/[.:]|^localhost$/.test(match[1]!) ||
+    path.length < 2 || path.length > 256 || !REPOSITORY_NAME_PATTERN.test(path)
+  ) {
+    throw new CloudknotInputError(
+      `Invalid repoUri ${JSON.stringify(uri)}: pass <registry>/<repository> with no tag or ` +
+        `digest, such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/cloudknot`,
+      { field: "repoUri" },
+    );
+  }
+  return uri as string;
+}
+
+function imageSection(name: string): string {
+  return `docker-image ${name}`;
+}
+
+function readSaved(section: Map<string, string> | undefined): Saved {
+  const get = (key: string) => {
+    const value = section?.get(key);
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const list = (key: string) => (get(key) ?? "").split(/\s+/).filter((s) => s !== "");
+  const kind = get("kind");
+  return {
+    profile: get("profile"),
+    region: get("region"),
+    functionHash: get("function-hash"),
+    buildPath: get("build-path"),
+    baseImage: get("base-image"),
+    images: list("images"),
+    repoUri: get("repo-uri"),
+    imageUri: get("image-uri"),
+    generated: list("generated").filter((f) => GENERATED_FILES.includes(f)),
+    kind: kind === "module" || kind === "func" ? kind : undefined,
+    createdDir: get("created-dir") === "true",
+  } as Saved;
+}
+
+function savedToState(saved: Saved): Record<string, string | undefined> {
+  return {
+    profile: saved.profile,
+    region: saved.region,
+    "function-hash": saved.functionHash,
+    "build-path": saved.buildPath,
+    "base-image": saved.baseImage,
+    images: saved.images.join(" "),
+    "repo-uri": saved.repoUri,
+    "image-uri": saved.imageUri,
+    generated: saved.generated.join(" "),
+    kind: saved.kind,
+    "created-dir": String(saved.createdDir),
+  };
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.IsADirectory) {
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

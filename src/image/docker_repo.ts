@@ -1,0 +1,285 @@
+/**
+ * {@linkcode DockerRepo}: an Amazon ECR repository that knots push their
+ * images to, created or adopted by name.
+ *
+ * @module
+ */
+import { AwsError } from "../aws/error.ts";
+import type { AwsSession, AwsSessionOptions } from "../aws/session.ts";
+import type { Repository } from "../aws/services/ecr.ts";
+import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import { StateFile } from "../state/state_file.ts";
+import { openSession } from "../resources/_session.ts";
+import { validateImageTag, validateRepositoryName, validateResourceTags } from "./names.ts";
+import { DefaultRepositoryError } from "./errors.ts";
+
+/** The tags every repository gets, besides the caller's. */
+export const DEFAULT_REPO_TAGS: Readonly<Record<string, string>> = Object.freeze({
+  Project: "Cloudknot global config",
+  ManagedBy: "cloudknot",
+});
+
+/** Options of {@linkcode DockerRepo.create}. */
+export interface DockerRepoOptions {
+  /** The ECR repository name: 2 to 256 lowercase characters (see {@linkcode validateRepositoryName}). */
+  name: string;
+  /**
+   * AWS tags for the repository, added to {@linkcode DEFAULT_REPO_TAGS}
+   * (a key given here wins).
+   */
+  tags?: Record<string, string>;
+  /** The AWS session, or options to create one. @default {"a session from the environment"} */
+  session?: AwsSession | AwsSessionOptions;
+  /** The cloudknot config file. @default {"new StateFile()"} */
+  state?: StateFile;
+}
+
+/** Options of {@linkcode DockerRepo.defaultName}. */
+export interface DefaultRepoNameOptions {
+  /** The cloudknot config file. @default {"new StateFile()"} */
+  state?: StateFile;
+  /** Reads an environment variable. @default {Deno.env.get} */
+  env?: (name: string) => string | undefined;
+}
+
+/**
+ * An Amazon ECR repository. {@linkcode DockerRepo.create} creates it with
+ * scan-on-push and AES-256 encryption, or adopts the repository of that name,
+ * and records it in the cloudknot config file under
+ * `[docker-repos <profile> <region>]`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { DockerImage, DockerRepo } from "@cloudknot/cloudknot";
+ *
+ * const repo = await DockerRepo.create({ name: "my-knots", tags: { Team: "imaging" } });
+ * const image = await DockerImage.create({ func: (x: number) => x * x, name: "square" });
+ * await image.build({ tags: ["v1"] });
+ * await image.push({ repo });
+ * await repo.removeImage("v1"); // only this tag
+ * await repo.clobber(); // the whole repository (refused for the default one)
+ * ```
+ */
+export class DockerRepo {
+  /** The repository's name. */
+  readonly name: string;
+  /** Its URI, `<registry>/<name>`, without a tag. */
+  readonly repoUri: string;
+  /** The registry (account) id. */
+  readonly registryId: string;
+  /** The repository's ARN. */
+  readonly arn: string;
+  /** Whether it existed before {@linkcode DockerRepo.create} (adopted) rather than being created. */
+  readonly adopted: boolean;
+  #session: AwsSession;
+  #state: StateFile;
+  #clobbered = false;
+
+  private constructor(
+    repository: Required<Pick<Repository, "repositoryName" | "repositoryUri">> & Repository,
+    adopted: boolean,
+    session: AwsSession,
+    state: StateFile,
+  ) {
+    this.name = repository.repositoryName;
+    this.repoUri = repository.repositoryUri;
+    this.registryId = repository.registryId ?? "";
+    this.arn = repository.repositoryArn ?? "";
+    this.adopted = adopted;
+    this.#session = session;
+    this.#state = state;
+  }
+
+  /**
+   * Creates the repository, or adopts it when it exists. The name and tags
+   * are checked before any AWS call.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerRepo } from "@cloudknot/cloudknot";
+   *
+   * const repo = await DockerRepo.create({ name: "my-knots" });
+   * console.log(repo.repoUri, repo.registryId, repo.adopted);
+   * ```
+   *
+   * @param options The name, tags, session and config file.
+   * @returns The repository.
+   */
+  static async create(options: DockerRepoOptions): Promise<DockerRepo> {
+    if (options === null || typeof options !== "object") {
+      throw new CloudknotInputError('Pass options such as { name: "my-knots" }');
+    }
+    const name = validateRepositoryName(options.name);
+    if (options.tags !== undefined) validateResourceTags(options.tags);
+    const tags = validateResourceTags({ ...DEFAULT_REPO_TAGS, ...options.tags });
+    const state = options.state ?? new StateFile();
+    const session = await openSession(options.session, state);
+    const ecr = session.ecr;
+
+    let repository = await describe(session, name);
+    let adopted = repository !== undefined;
+    if (repository === undefined) {
+      try {
+        repository = (await ecr.createRepository({
+          repositoryName: name,
+          tags,
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfiguration: { encryptionType: "AES256" },
+        })).repository;
+      } catch (e) {
+        // Another process made it first, or our answer was lost: look again.
+        if (!(e instanceof AwsError) || !/^(RepositoryAlreadyExists|OutcomeUnknown)/.test(e.code)) {
+          throw e;
+        }
+        repository = await describe(session, name);
+        if (repository === undefined) throw e;
+        adopted = e.code !== "OutcomeUnknown";
+      }
+    } else if (repository.repositoryArn) {
+      await ecr.tagResource({ resourceArn: repository.repositoryArn, tags });
+    }
+    if (!repository?.repositoryName || !repository.repositoryUri) {
+      throw new CloudknotError(
+        `ECR returned no URI for repository ${name}; check the ECR endpoint and try again`,
+      );
+    }
+    await state.set(
+      repoSection(session),
+      repository.repositoryName,
+      repository.repositoryUri,
+    );
+    return new DockerRepo(
+      {
+        ...repository,
+        repositoryName: repository.repositoryName,
+        repositoryUri: repository.repositoryUri,
+      },
+      adopted,
+      session,
+      state,
+    );
+  }
+
+  /**
+   * The default repository's name: `[aws] ecr-repo` in the cloudknot config
+   * file, else `CLOUDKNOT_ECR_REPO`, else `cloudknot`. Knots share it, so
+   * {@linkcode DockerRepo.prototype.clobber} refuses to delete it.
+   *
+   * @example Usage
+   * ```ts
+   * import { DockerRepo, StateFile } from "@cloudknot/cloudknot";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const state = new StateFile({ path: `${dir}/cloudknot` });
+   * console.log(await DockerRepo.defaultName({ state, env: () => undefined })); // "cloudknot"
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   *
+   * @param options The config file and the environment to read.
+   * @returns The name.
+   */
+  static async defaultName(options: DefaultRepoNameOptions = {}): Promise<string> {
+    const state = options.state ?? new StateFile();
+    const env = options.env ?? ((name: string) => Deno.env.get(name));
+    return (await state.get("aws", "ecr-repo")) || env("CLOUDKNOT_ECR_REPO") || "cloudknot";
+  }
+
+  /**
+   * The AWS session the repository was created or adopted with.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerRepo } from "@cloudknot/cloudknot";
+   *
+   * const repo = await DockerRepo.create({ name: "my-knots" });
+   * console.log(repo.session.region);
+   * ```
+   *
+   * @returns The session.
+   */
+  get session(): AwsSession {
+    return this.#session;
+  }
+
+  /**
+   * Removes one tag from the repository. As ECR does, the image itself stays
+   * while other tags point to it.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerRepo } from "@cloudknot/cloudknot";
+   *
+   * const repo = await DockerRepo.create({ name: "cloudknot" });
+   * console.log(await repo.removeImage("square-v1")); // true, or false when there was no such tag
+   * ```
+   *
+   * @param tag The tag.
+   * @returns Whether the tag existed.
+   */
+  async removeImage(tag: string): Promise<boolean> {
+    this.#checkLive();
+    validateImageTag(tag);
+    const out = await this.#session.ecr.batchDeleteImage({
+      repositoryName: this.name,
+      imageIds: [{ imageTag: tag }],
+    });
+    const failure = out.failures?.[0];
+    if (failure === undefined) return true;
+    if (failure.failureCode === "ImageNotFound") return false;
+    throw new CloudknotError(
+      `ECR could not remove tag ${tag} from ${this.name}: ${failure.failureCode}: ` +
+        `${failure.failureReason ?? "no reason given"}; check the tag and try again`,
+    );
+  }
+
+  /**
+   * Deletes the repository and every image in it, and forgets it in the
+   * cloudknot config file. The default repository (see
+   * {@linkcode DockerRepo.defaultName}) is refused with a
+   * {@linkcode DefaultRepositoryError}: remove a tag instead.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerRepo } from "@cloudknot/cloudknot";
+   *
+   * const repo = await DockerRepo.create({ name: "scratch-knots" });
+   * await repo.clobber();
+   * ```
+   *
+   * @param options `env` reads `CLOUDKNOT_ECR_REPO` (default `Deno.env.get`).
+   */
+  async clobber(options: Pick<DefaultRepoNameOptions, "env"> = {}): Promise<void> {
+    if (this.#clobbered) return;
+    const defaultName = await DockerRepo.defaultName({ state: this.#state, ...options });
+    if (this.name === defaultName) throw new DefaultRepositoryError(this.name);
+    try {
+      await this.#session.ecr.deleteRepository({ repositoryName: this.name, force: true });
+    } catch (e) {
+      if (!(e instanceof AwsError) || e.code !== "RepositoryNotFoundException") throw e;
+    }
+    await this.#state.remove(repoSection(this.#session), this.name);
+    this.#clobbered = true;
+  }
+
+  #checkLive(): void {
+    if (this.#clobbered) {
+      throw new CloudknotInputError(
+        `Repository ${this.name} was clobbered: create it again with DockerRepo.create()`,
+      );
+    }
+  }
+}
+
+function repoSection(session: AwsSession): string {
+  return `docker-repos ${session.profile} ${session.region}`;
+}
+
+async function describe(session: AwsSession, name: string): Promise<Repository | undefined> {
+  try {
+    const out = await session.ecr.describeRepositories({ repositoryNames: [name] });
+    return out.repositories?.find((r) => r.repositoryName === name);
+  } catch (e) {
+    if (e instanceof AwsError && e.code === "RepositoryNotFoundException") return undefined;
+    throw e;
+  }
+}

@@ -1,0 +1,573 @@
+/**
+ * The settings API of the original (`get_region`/`set_region`,
+ * `get_profile`/`set_profile`/`list_profiles`, `get_s3_params`/
+ * `set_s3_params`, `get_ecr_repo`/`set_ecr_repo`), kept in the `[aws]`
+ * section of the cloudknot config file.
+ *
+ * Unlike the original, a getter never writes the file and never calls AWS:
+ * it reads the config file, the environment and the shared AWS files, and
+ * that is all. Setters validate first, then (where the original did) call
+ * AWS, then write.
+ *
+ * @module
+ */
+import { homedir } from "node:os";
+import { AwsSession, type AwsSessionOptions } from "../aws/session.ts";
+import { AwsConfigError } from "../aws/error.ts";
+import { loadSharedConfigFiles, profileSettings, type SharedConfigFiles } from "../aws/profile.ts";
+import { resolveRegion } from "../aws/region.ts";
+import type { EnvLookup, ReadTextFile } from "../aws/types.ts";
+import { CloudknotInputError } from "../util/errors.ts";
+import { StateFile } from "../state/state_file.ts";
+import {
+  type BucketSse,
+  defaultBucketName,
+  ensureBucket,
+  type EnsureBucketOptions,
+  validateEnsureBucketOptions,
+  validateSse,
+} from "./bucket.ts";
+
+/** The `[aws]` section of the config file. */
+export const AWS_SECTION = "aws";
+
+/** The profile name that means "no named profile: use the AWS credential chain". */
+export const FROM_ENV_PROFILE = "from-env";
+
+/** The ECR repository used when nothing else names one. */
+export const DEFAULT_ECR_REPO = "cloudknot";
+
+/** Where the settings are read from; every side effect is injectable. */
+export interface SettingsOptions {
+  /** The config file (default: `$CLOUDKNOT_CONFIG_FILE` or `~/.aws/cloudknot`). */
+  state?: StateFile;
+  /** Reads an environment variable (default: `Deno.env.get`). */
+  env?: EnvLookup;
+  /** Reads a text file, `undefined` when missing (default: `Deno.readTextFile`). */
+  readTextFile?: ReadTextFile;
+  /** The home directory, for the shared AWS files (default: `HOME`, then `os.homedir()`). */
+  homeDir?: string;
+}
+
+/** Settings options of setters that may call AWS. */
+export interface SettingsSessionOptions extends SettingsOptions {
+  /** The AWS session to use (default: one made by {@linkcode sessionFromSettings}). */
+  session?: AwsSession;
+}
+
+/** What {@linkcode listProfiles} returns (the original's `ProfileInfo`). */
+export interface ProfileInfo {
+  /** Profile names: `[profile x]` and `[default]` of the config file, and every section of the credentials file. */
+  profileNames: string[];
+  /** The credentials file that was read. */
+  credentialsFile: string;
+  /** The config file that was read. */
+  configFile: string;
+}
+
+/** The S3 settings, as {@linkcode getS3Params} reads them. */
+export interface S3Params {
+  /**
+   * The bucket, or `undefined` while the default is not resolved yet: the
+   * default `cloudknot-<account id>-<region>` needs the account id, which
+   * only an AWS call tells; {@linkcode resolveS3Params} or
+   * {@linkcode setS3Params} resolve it.
+   */
+  bucket: string | undefined;
+  /** The default encryption of the bucket. */
+  sse: BucketSse;
+  /** Where `bucket` came from. */
+  source: "state" | "env" | "unresolved";
+}
+
+/** The S3 settings with the bucket resolved. */
+export interface ResolvedS3Params {
+  /** The bucket. */
+  bucket: string;
+  /** The default encryption of the bucket. */
+  sse: BucketSse;
+}
+
+/** What {@linkcode setS3Params} sets. */
+export interface SetS3ParamsInput {
+  /** The bucket (default: `CLOUDKNOT_S3_BUCKET`, else `cloudknot-<account id>-<region>`). */
+  bucket?: string;
+  /** The default encryption. @default {"AES256"} */
+  sse?: BucketSse;
+  /** Days after which job data under `cloudknot/` expires, or `"never"`. @default {30} */
+  expireAfterDays?: number | "never";
+  /** More bucket tags. */
+  tags?: Record<string, string>;
+  /** Configure a bucket that exists but was not made by cloudknot. @default {false} */
+  manageExisting?: boolean;
+}
+
+/** Options of {@linkcode sessionFromSettings}. */
+export interface SessionFromSettingsOptions extends SettingsOptions {
+  /** More options for `AwsSession.create` (endpoints, credentials, retry, fetch, …). */
+  aws?: AwsSessionOptions;
+}
+
+function envOf(options: SettingsOptions): EnvLookup {
+  return options.env ?? ((name: string) => Deno.env.get(name));
+}
+
+function stateOf(options: SettingsOptions): StateFile {
+  return options.state ?? new StateFile({
+    env: envOf(options),
+    ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
+  });
+}
+
+async function defaultReadTextFile(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+function sharedFiles(options: SettingsOptions): Promise<SharedConfigFiles> {
+  const env = envOf(options);
+  return loadSharedConfigFiles({
+    env,
+    readTextFile: options.readTextFile ?? defaultReadTextFile,
+    homeDir: options.homeDir ?? env("HOME") ?? env("USERPROFILE") ?? homedir(),
+  });
+}
+
+async function awsSetting(options: SettingsOptions, key: string): Promise<string | undefined> {
+  const value = (await stateOf(options).get(AWS_SECTION, key))?.trim();
+  return value ? value : undefined;
+}
+
+/**
+ * Lists the profiles of the shared AWS files: `[profile x]` and `[default]`
+ * of the config file (`AWS_CONFIG_FILE`, default `~/.aws/config`), and every
+ * section of the credentials file (`AWS_SHARED_CREDENTIALS_FILE`, default
+ * `~/.aws/credentials`). Reads files only.
+ *
+ * @example Usage
+ * ```ts
+ * import { listProfiles } from "@cloudknot/cloudknot";
+ *
+ * const files: Record<string, string> = {
+ *   "/home/me/.aws/config": "[profile lab]\nregion = eu-west-1\n",
+ *   "/home/me/.aws/credentials": "[default]\naws_access_key_id = AKID\n",
+ * };
+ * const info = await listProfiles({
+ *   env: () => undefined,
+ *   homeDir: "/home/me",
+ *   readTextFile: (path) => Promise.resolve(files[path]),
+ * });
+ * console.log(info.profileNames); // [ "default", "lab" ]
+ * ```
+ *
+ * @param options Injectable environment, file reader and home directory.
+ * @returns The profile names (sorted) and the two files' paths.
+ */
+export async function listProfiles(options: SettingsOptions = {}): Promise<ProfileInfo> {
+  const files = await sharedFiles(options);
+  const names = new Set([...files.configProfiles.keys(), ...files.credentialProfiles.keys()]);
+  return {
+    profileNames: [...names].sort(),
+    credentialsFile: files.paths.credentials,
+    configFile: files.paths.config,
+  };
+}
+
+/**
+ * The AWS profile cloudknot uses: `[aws] profile` of the config file, else
+ * `AWS_PROFILE`, else `"default"` when that profile exists, else
+ * `"from-env"` (the AWS credential chain without a named profile). Reads
+ * files only; never writes.
+ *
+ * @example Usage
+ * ```ts
+ * import { getProfile } from "@cloudknot/cloudknot";
+ *
+ * const profile = await getProfile({
+ *   env: (name) => (name === "AWS_PROFILE" ? "lab" : undefined),
+ *   readTextFile: () => Promise.resolve(undefined),
+ *   homeDir: "/nowhere",
+ * });
+ * console.log(profile); // "lab"
+ * ```
+ *
+ * @param options Injectable config file, environment and file reader.
+ * @returns The profile name, or `"from-env"`.
+ */
+export async function getProfile(options: SettingsOptions = {}): Promise<string> {
+  const fromState = await awsSetting(options, "profile");
+  if (fromState) return fromState;
+  const fromEnv = envOf(options)("AWS_PROFILE")?.trim();
+  if (fromEnv) return fromEnv;
+  const { profileNames } = await listProfiles(options);
+  return profileNames.includes("default") ? "default" : FROM_ENV_PROFILE;
+}
+
+/**
+ * Sets the AWS profile cloudknot uses. The name must be one of
+ * {@linkcode listProfiles} or `"from-env"`.
+ *
+ * @example Usage
+ * ```ts
+ * import { setProfile, StateFile } from "@cloudknot/cloudknot";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const state = new StateFile({ path: `${dir}/cloudknot` });
+ * await setProfile("from-env", { state });
+ * console.log(await state.get("aws", "profile")); // "from-env"
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param name The profile name, or `"from-env"`.
+ * @param options Injectable config file, environment and file reader.
+ * @throws {CloudknotInputError} When the profile is in neither shared file.
+ */
+export async function setProfile(name: string, options: SettingsOptions = {}): Promise<void> {
+  if (typeof name !== "string" || !name.trim()) {
+    throw new CloudknotInputError(
+      `A profile name is needed: pass the name of a profile or "${FROM_ENV_PROFILE}"`,
+      { field: "profile" },
+    );
+  }
+  const profile = name.trim();
+  if (profile !== FROM_ENV_PROFILE) {
+    const info = await listProfiles(options);
+    if (!info.profileNames.includes(profile)) {
+      throw new CloudknotInputError(
+        `AWS profile "${profile}" is not in ${info.configFile} or ${info.credentialsFile}; ` +
+          `choose one of ${JSON.stringify(info.profileNames)}, add it with ` +
+          `"aws configure --profile ${profile}", or use "${FROM_ENV_PROFILE}"`,
+        { field: "profile" },
+      );
+    }
+  }
+  await stateOf(options).set(AWS_SECTION, "profile", profile);
+}
+
+/**
+ * The AWS region cloudknot uses: `[aws] region` of the config file, else the
+ * AWS chain's region (`AWS_REGION`, `AWS_DEFAULT_REGION`, then the region of
+ * the profile from {@linkcode getProfile}). Reads files only; never writes.
+ *
+ * @example Usage
+ * ```ts
+ * import { getRegion } from "@cloudknot/cloudknot";
+ *
+ * const region = await getRegion({
+ *   env: (name) => (name === "AWS_REGION" ? "eu-west-1" : undefined),
+ *   readTextFile: () => Promise.resolve(undefined),
+ *   homeDir: "/nowhere",
+ * });
+ * console.log(region); // "eu-west-1"
+ * ```
+ *
+ * @param options Injectable config file, environment and file reader.
+ * @returns The region.
+ * @throws {AwsConfigError} When no source names a region.
+ */
+export async function getRegion(options: SettingsOptions = {}): Promise<string> {
+  const state = stateOf(options);
+  const fromState = await awsSetting({ ...options, state }, "region");
+  const env = envOf(options);
+  const files = await sharedFiles(options);
+  const name = await getProfile({ ...options, state });
+  const profile = name === FROM_ENV_PROFILE ? env("AWS_PROFILE") || "default" : name;
+  try {
+    return resolveRegion({
+      ...(fromState !== undefined ? { region: fromState } : {}),
+      env,
+      profile: { name: profile, settings: profileSettings(files, profile) ?? new Map() },
+    });
+  } catch (e) {
+    if (!(e instanceof AwsConfigError) || fromState !== undefined) throw e;
+    throw new AwsConfigError(
+      `No AWS region is set; call setRegion("us-east-1") (for example) to keep one in ` +
+        `${state.path}, set AWS_REGION, or add a region to profile "${profile}" in ` +
+        `${files.paths.config} (aws configure set region us-east-1 --profile ${profile})`,
+      { setting: "region" },
+    );
+  }
+}
+
+/**
+ * An AWS session with the profile and region of the settings
+ * ({@linkcode getProfile}, {@linkcode getRegion}); `"from-env"` leaves the
+ * profile to `AWS_PROFILE` and the credential chain. Makes no AWS call.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { sessionFromSettings } from "@cloudknot/cloudknot";
+ *
+ * const aws = await sessionFromSettings();
+ * console.log(aws.profile, aws.region);
+ * ```
+ *
+ * @param options Injectable settings sources, and more session options.
+ * @returns The session.
+ */
+export async function sessionFromSettings(
+  options: SessionFromSettingsOptions = {},
+): Promise<AwsSession> {
+  const profile = options.aws?.profile ?? await getProfile(options);
+  const region = options.aws?.region ?? await getRegion(options);
+  return await AwsSession.create({
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.readTextFile ? { readTextFile: options.readTextFile } : {}),
+    ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
+    ...options.aws,
+    ...(profile !== FROM_ENV_PROFILE ? { profile } : {}),
+    region,
+  });
+}
+
+const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/**
+ * Sets the AWS region cloudknot uses, after checking with EC2
+ * DescribeRegions that the account can use it. A bucket setting that is the
+ * derived default of the old region (`cloudknot-<account>-<old region>`) is
+ * dropped, so the new region gets its own bucket.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { getRegion, setRegion } from "@cloudknot/cloudknot";
+ *
+ * await setRegion("eu-west-1");
+ * console.log(await getRegion()); // "eu-west-1"
+ * ```
+ *
+ * @param region The region, such as `"eu-west-1"`.
+ * @param options The session to ask, and injectable settings sources.
+ * @throws {CloudknotInputError} When the name is malformed or the account has no such region.
+ */
+export async function setRegion(
+  region: string,
+  options: SettingsSessionOptions = {},
+): Promise<void> {
+  if (typeof region !== "string" || !REGION_RE.test(region.trim())) {
+    throw new CloudknotInputError(
+      `"${region}" is not an AWS region name; pass one such as "us-east-1" or "eu-west-1"`,
+      { field: "region" },
+    );
+  }
+  const wanted = region.trim();
+  const session = options.session ?? await sessionFromSettings({
+    ...options,
+    aws: { region: await getRegion(options).catch(() => "us-east-1") },
+  });
+  const { Regions } = await session.ec2.describeRegions({});
+  const names = (Regions ?? []).map((r) => r.RegionName).filter((r): r is string => !!r).sort();
+  if (!names.includes(wanted)) {
+    throw new CloudknotInputError(
+      `Region "${wanted}" is not available to this account; choose one of ${names.join(", ")}`,
+      { field: "region" },
+    );
+  }
+  await stateOf(options).update((doc) => {
+    const aws = doc.get(AWS_SECTION) ?? new Map<string, string>();
+    const old = aws.get("region");
+    const bucket = aws.get("s3-bucket");
+    if (old && old !== wanted && bucket && new RegExp(`^cloudknot-\\d{12}-${old}$`).test(bucket)) {
+      aws.delete("s3-bucket");
+    }
+    aws.set("region", wanted);
+    doc.set(AWS_SECTION, aws);
+  });
+}
+
+/**
+ * The S3 settings: the bucket from `[aws] s3-bucket`, else
+ * `CLOUDKNOT_S3_BUCKET`, else unresolved (the default
+ * `cloudknot-<account id>-<region>` needs an AWS call, see
+ * {@linkcode resolveS3Params}); the encryption from `[aws] s3-sse`
+ * (`AES256`, the default, or `aws:kms`). Reads only.
+ *
+ * @example Usage
+ * ```ts
+ * import { getS3Params, StateFile } from "@cloudknot/cloudknot";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const state = new StateFile({ path: `${dir}/cloudknot` });
+ * const params = await getS3Params({ state, env: (n) => n === "CLOUDKNOT_S3_BUCKET" ? "my-bucket" : undefined });
+ * console.log(params); // { bucket: "my-bucket", sse: "AES256", source: "env" }
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param options Injectable config file and environment.
+ * @returns The bucket (when known), its encryption and where the bucket came from.
+ * @throws {CloudknotInputError} When the stored encryption is neither `AES256` nor `aws:kms`.
+ */
+export async function getS3Params(options: SettingsOptions = {}): Promise<S3Params> {
+  const state = stateOf(options);
+  const section = await state.section(AWS_SECTION);
+  const storedSse = section?.get("s3-sse")?.trim();
+  const sse = storedSse ? validateSse(storedSse) : "AES256";
+  const stored = section?.get("s3-bucket")?.trim();
+  if (stored) return { bucket: stored, sse, source: "state" };
+  const fromEnv = envOf(options)("CLOUDKNOT_S3_BUCKET")?.trim();
+  if (fromEnv) return { bucket: fromEnv, sse, source: "env" };
+  return { bucket: undefined, sse, source: "unresolved" };
+}
+
+/**
+ * {@linkcode getS3Params}, with the default bucket resolved when nothing
+ * names one: `cloudknot-<account id>-<region>`, the account id from STS
+ * GetCallerIdentity (one read-only call). Never writes.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { resolveS3Params } from "@cloudknot/cloudknot";
+ *
+ * const { bucket } = await resolveS3Params();
+ * console.log(bucket); // e.g. "cloudknot-123456789012-us-east-1"
+ * ```
+ *
+ * @param options The session, and injectable settings sources.
+ * @returns The bucket and its encryption.
+ */
+export async function resolveS3Params(
+  options: SettingsSessionOptions = {},
+): Promise<ResolvedS3Params> {
+  const params = await getS3Params(options);
+  if (params.bucket !== undefined) return { bucket: params.bucket, sse: params.sse };
+  const session = options.session ?? await sessionFromSettings(options);
+  const { Account } = await session.sts.getCallerIdentity();
+  if (!Account) {
+    throw new AwsConfigError(
+      `STS GetCallerIdentity returned no account id, so the default bucket name cannot be made; ` +
+        `name a bucket with setS3Params({ bucket: "..." })`,
+      { setting: "credentials" },
+    );
+  }
+  return { bucket: defaultBucketName(Account, session.region), sse: params.sse };
+}
+
+/**
+ * Sets the S3 bucket and its encryption: creates the bucket when missing
+ * (or adopts it), configures it (see `ensureBucket`), then writes
+ * `[aws] s3-bucket` and `s3-sse`. With no bucket, the bucket is
+ * `CLOUDKNOT_S3_BUCKET`, else the derived default.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { getS3Params, setS3Params } from "@cloudknot/cloudknot";
+ *
+ * await setS3Params({ bucket: "my-lab-cloudknot", sse: "aws:kms", expireAfterDays: 14 });
+ * console.log((await getS3Params()).bucket); // "my-lab-cloudknot"
+ * ```
+ *
+ * @param params The bucket, encryption, expiry and tags.
+ * @param options The session, and injectable settings sources.
+ * @returns The bucket and encryption now in the settings.
+ * @throws {CloudknotInputError} For a malformed bucket name, encryption or expiry (before any AWS call).
+ * @throws {BucketTakenError} When another account owns the name.
+ */
+export async function setS3Params(
+  params: SetS3ParamsInput = {},
+  options: SettingsSessionOptions = {},
+): Promise<ResolvedS3Params> {
+  const sse = validateSse(params.sse ?? "AES256");
+  const explicit = params.bucket ?? (envOf(options)("CLOUDKNOT_S3_BUCKET")?.trim() || undefined);
+  const ensure: Omit<EnsureBucketOptions, "bucket"> = {
+    sse,
+    ...(params.expireAfterDays !== undefined ? { expireAfterDays: params.expireAfterDays } : {}),
+    ...(params.tags !== undefined ? { tags: params.tags } : {}),
+    ...(params.manageExisting !== undefined ? { manageExisting: params.manageExisting } : {}),
+  };
+  // Check expiry and tags before any AWS call (the name is checked once known).
+  validateEnsureBucketOptions({ bucket: explicit ?? "placeholder", ...ensure });
+  const session = options.session ?? await sessionFromSettings(options);
+  let bucket = explicit;
+  if (bucket === undefined) {
+    const { Account } = await session.sts.getCallerIdentity();
+    if (!Account) {
+      throw new AwsConfigError(
+        `STS GetCallerIdentity returned no account id; name a bucket with setS3Params({ bucket: "..." })`,
+        { setting: "credentials" },
+      );
+    }
+    bucket = defaultBucketName(Account, session.region);
+  }
+  await ensureBucket(session, { bucket, ...ensure });
+  await stateOf(options).setMany(AWS_SECTION, { "s3-bucket": bucket, "s3-sse": sse });
+  return { bucket, sse };
+}
+
+const ECR_REPO_RE = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/**
+ * Checks an ECR repository name: 2 to 256 characters, lowercase letters,
+ * digits and `.`, `_`, `-` between them, with `/` separating path parts.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateEcrRepoName } from "@cloudknot/cloudknot";
+ *
+ * console.log(validateEcrRepoName("lab/cloudknot")); // "lab/cloudknot"
+ * ```
+ *
+ * @param name The repository name.
+ * @returns The name, when valid.
+ * @throws {CloudknotInputError} When the name breaks ECR's rules.
+ */
+export function validateEcrRepoName(name: unknown): string {
+  if (
+    typeof name !== "string" || name.length < 2 || name.length > 256 || !ECR_REPO_RE.test(name)
+  ) {
+    throw new CloudknotInputError(
+      `Invalid ECR repository name ${JSON.stringify(name)}: use 2 to 256 lowercase letters, ` +
+        `digits, and ".", "_" or "-" between them, with "/" between path parts`,
+      { field: "repo" },
+    );
+  }
+  return name;
+}
+
+/**
+ * The ECR repository cloudknot pushes images to: `[aws] ecr-repo`, else
+ * `CLOUDKNOT_ECR_REPO`, else `"cloudknot"`. Reads only.
+ *
+ * @example Usage
+ * ```ts
+ * import { getEcrRepo, StateFile } from "@cloudknot/cloudknot";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const state = new StateFile({ path: `${dir}/cloudknot` });
+ * console.log(await getEcrRepo({ state, env: () => undefined })); // "cloudknot"
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param options Injectable config file and environment.
+ * @returns The repository name.
+ */
+export async function getEcrRepo(options: SettingsOptions = {}): Promise<string> {
+  return await awsSetting(options, "ecr-repo") ??
+    (envOf(options)("CLOUDKNOT_ECR_REPO")?.trim() || DEFAULT_ECR_REPO);
+}
+
+/**
+ * Sets the ECR repository cloudknot pushes images to. Only the name is
+ * checked and kept; the repository is made when an image is first pushed.
+ *
+ * @example Usage
+ * ```ts
+ * import { getEcrRepo, setEcrRepo, StateFile } from "@cloudknot/cloudknot";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const state = new StateFile({ path: `${dir}/cloudknot` });
+ * await setEcrRepo("lab-images", { state });
+ * console.log(await getEcrRepo({ state })); // "lab-images"
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param name The repository name.
+ * @param options Injectable config file.
+ * @throws {CloudknotInputError} When the name breaks ECR's rules.
+ */
+export async function setEcrRepo(name: string, options: SettingsOptions = {}): Promise<void> {
+  await stateOf(options).set(AWS_SECTION, "ecr-repo", validateEcrRepoName(name));
+}

@@ -1,0 +1,129 @@
+/**
+ * The job view of a run: a summary line and a table of items, as plain text
+ * for terminals and as HTML for Jupyter notebooks.
+ *
+ * @module
+ */
+import type { ItemView, MapRun } from "./map_run.ts";
+
+/** Rows shown before the view says how many more there are. */
+const MAX_ROWS = 20;
+
+const ORDER: Record<ItemView["status"], number> = {
+  failed: 0,
+  running: 1,
+  pending: 2,
+  succeeded: 3,
+};
+
+/**
+ * Renders a run's summary line, such as
+ * `squares run 20261126T1200Z-ab12 (local): 98/100 done, 2 failed · 3.1s`.
+ *
+ * @example Usage
+ * ```ts
+ * import { MapRun, summarizeRun } from "@cloudknot/cloudknot";
+ *
+ * const { run } = MapRun.create({ knot: "k", runId: "r", target: "local", total: 0, attempts: 1 });
+ * console.log(summarizeRun(run)); // "k run r (local): 0/0 done · 0.0s"
+ * ```
+ *
+ * @param run The run.
+ * @returns One line.
+ */
+export function summarizeRun(run: MapRun<unknown>): string {
+  const c = run.counts;
+  const parts = [`${c.succeeded + c.failed}/${c.total} done`];
+  if (c.failed > 0) parts.push(`${c.failed} failed`);
+  if (c.running > 0) parts.push(`${c.running} running`);
+  if (c.retried > 0) parts.push(`${c.retried} retried`);
+  const seconds = ((run.endedAt ?? Date.now()) - run.startedAt) / 1000;
+  return `${run.knot} run ${run.runId} (${run.target}): ${parts.join(", ")} · ${
+    seconds.toFixed(1)
+  }s`;
+}
+
+function rows(run: MapRun<unknown>): { shown: ItemView[]; hidden: number } {
+  const items = [...run.items].sort((a, b) =>
+    ORDER[a.status] - ORDER[b.status] || a.index - b.index
+  );
+  return { shown: items.slice(0, MAX_ROWS), hidden: Math.max(0, items.length - MAX_ROWS) };
+}
+
+function duration(item: ItemView): string {
+  if (item.startedAt === undefined) return "";
+  return `${(((item.endedAt ?? Date.now()) - item.startedAt) / 1000).toFixed(1)}s`;
+}
+
+/**
+ * Renders the job view as plain text.
+ *
+ * @example Usage
+ * ```ts
+ * import { MapRun, renderRunText } from "@cloudknot/cloudknot";
+ *
+ * const { run } = MapRun.create({ knot: "k", runId: "r", target: "local", total: 2, attempts: 1 });
+ * console.log(renderRunText(run));
+ * ```
+ *
+ * @param run The run.
+ * @returns The summary line and a table.
+ */
+export function renderRunText(run: MapRun<unknown>): string {
+  const { shown, hidden } = rows(run);
+  const table = [["item", "status", "attempts", "time", "error"]];
+  for (const item of shown) {
+    table.push([
+      String(item.index),
+      item.status,
+      String(item.attempts),
+      duration(item),
+      (item.error ?? "").split("\n")[0]!.slice(0, 80),
+    ]);
+  }
+  const widths = table[0]!.map((_, col) => Math.max(...table.map((row) => row[col]!.length)));
+  const lines = table.map((row) =>
+    row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd()
+  );
+  if (hidden > 0) lines.push(`… ${hidden} more items`);
+  return [summarizeRun(run), ...lines].join("\n");
+}
+
+const COLORS: Record<ItemView["status"], string> = {
+  failed: "#c62828",
+  running: "#1565c0",
+  pending: "#757575",
+  succeeded: "#2e7d32",
+};
+
+function escape(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * Renders the job view as an HTML table, for notebooks.
+ *
+ * @example Usage
+ * ```ts
+ * import { MapRun, renderRunHtml } from "@cloudknot/cloudknot";
+ *
+ * const { run } = MapRun.create({ knot: "k", runId: "r", target: "local", total: 1, attempts: 1 });
+ * console.log(renderRunHtml(run).startsWith("<div")); // true
+ * ```
+ *
+ * @param run The run.
+ * @returns An HTML fragment.
+ */
+export function renderRunHtml(run: MapRun<unknown>): string {
+  const { shown, hidden } = rows(run);
+  const body = shown.map((item) =>
+    `<tr><td>${item.index}</td><td style="color:${COLORS[item.status]}">${item.status}</td>` +
+    `<td>${item.attempts}</td><td>${duration(item)}</td><td><code>${
+      escape((item.error ?? "").split("\n")[0]!)
+    }</code></td></tr>`
+  ).join("");
+  const more = hidden > 0 ? `<tr><td colspan="5">… ${hidden} more items</td></tr>` : "";
+  return `<div class="cloudknot-run"><p><b>${escape(summarizeRun(run))}</b></p>` +
+    `<table><thead><tr><th>item</th><th>status</th><th>attempts</th><th>time</th><th>error</th></tr></thead>` +
+    `<tbody>${body}${more}</tbody></table></div>`;
+}

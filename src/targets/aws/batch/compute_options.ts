@@ -1,0 +1,340 @@
+/**
+ * Checks of a knot's AWS Batch settings, made before any AWS call: compute
+ * type, vCPUs, memory, GPUs and their valid combinations (Fargate's table),
+ * retries, timeout, retry rules, instance settings and scaling.
+ *
+ * @module
+ */
+import { CloudknotInputError } from "../../../util/errors.ts";
+import type { JobStateTimeLimitAction } from "../../../aws/services/batch.ts";
+import { CAPACITY_REASON, MISCONFIGURATION_REASONS } from "./stuck.ts";
+
+/** Where a knot's jobs run on AWS Batch. */
+export type ComputeType = "EC2" | "SPOT" | "FARGATE" | "FARGATE_SPOT";
+
+/** One retry rule of a job definition's `retryStrategy.evaluateOnExit`. */
+export interface RetryRule {
+  /** A glob on the exit code, such as `"137"` or `"1*"`. */
+  onExitCode?: string;
+  /** A glob on the container's reason, such as `"OutOfMemoryError*"`. */
+  onReason?: string;
+  /** A glob on the attempt's status reason, such as `"Host EC2*"`. */
+  onStatusReason?: string;
+  /** Retry the attempt, or stop retrying. */
+  action: "RETRY" | "EXIT";
+}
+
+/** The compute settings of a knot on AWS, as the user writes them. */
+export interface ComputeOptions {
+  /** EC2 on-demand, EC2 spot, Fargate or Fargate spot. @default {"EC2"} */
+  compute?: ComputeType;
+  /** vCPUs per job; Fargate takes 0.25, 0.5, 1, 2, 4, 8 or 16. @default {1} */
+  vcpus?: number;
+  /** MiB of memory per job. @default {8000 on EC2, 2048 on Fargate} */
+  memory?: number;
+  /** GPUs per job (EC2 and SPOT only). @default {0} */
+  gpus?: number;
+  /** Attempts per job, 1 to 10. @default {3} */
+  retries?: number;
+  /** Seconds one attempt may run, at least 60. */
+  timeout?: number;
+  /** Which failures to retry; when no rule matches, Batch retries. */
+  evaluateOnExit?: RetryRule[];
+  /** EC2 instance types, or `["optimal"]`. @default {["optimal"]} */
+  instanceTypes?: string[];
+  /** vCPUs kept running when idle (EC2 and SPOT). @default {0} */
+  minVcpus?: number;
+  /** vCPUs to start with (EC2 and SPOT). @default {0} */
+  desiredVcpus?: number;
+  /** The most vCPUs the compute environment may run. @default {256} */
+  maxVcpus?: number;
+  /** The spot bid as a percentage of the on-demand price, 1 to 100 (SPOT). */
+  bidPercentage?: number;
+  /** The root volume's size in GiB, through a launch template (EC2 and SPOT). */
+  volumeSize?: number;
+  /** A custom AMI id (EC2 and SPOT). */
+  imageId?: string;
+  /** An EC2 key pair for the instances (EC2 and SPOT). */
+  ec2KeyPair?: string;
+  /** The job queue's priority. @default {1} */
+  priority?: number;
+  /**
+   * Seconds a job may wait in RUNNABLE when AWS Batch finds that no instance
+   * the compute environment may launch can run it (a misconfiguration that
+   * never resolves by itself) before Batch cancels it, 600 to 86,400; `false`
+   * never cancels. @default {600}
+   */
+  stuckTimeout?: number | false;
+  /**
+   * Seconds a job may wait in RUNNABLE while AWS has no capacity for the
+   * instance types before Batch cancels it, 600 to 86,400; `false` waits for
+   * capacity as long as it takes. @default {false}
+   */
+  capacityTimeout?: number | false;
+}
+
+/** Compute settings after their checks, with every default filled in. */
+export interface ComputeSpec {
+  /** Where the jobs run. */
+  compute: ComputeType;
+  /** vCPUs per job. */
+  vcpus: number;
+  /** MiB per job. */
+  memory: number;
+  /** GPUs per job. */
+  gpus: number;
+  /** Attempts per job. */
+  retries: number;
+  /** Seconds per attempt, when limited. */
+  timeout?: number;
+  /** Retry rules. */
+  evaluateOnExit: RetryRule[];
+  /** Instance types (EC2 and SPOT). */
+  instanceTypes: string[];
+  /** Scaling bounds. */
+  minVcpus: number;
+  /** vCPUs to start with. */
+  desiredVcpus: number;
+  /** The most vCPUs. */
+  maxVcpus: number;
+  /** The spot bid percentage. */
+  bidPercentage?: number;
+  /** The root volume size in GiB. */
+  volumeSize?: number;
+  /** A custom AMI. */
+  imageId?: string;
+  /** An EC2 key pair. */
+  ec2KeyPair?: string;
+  /** The queue's priority. */
+  priority: number;
+  /** What Batch does with jobs stuck in RUNNABLE. */
+  jobStateTimeLimitActions: JobStateTimeLimitAction[];
+}
+
+/** Fargate's valid memory sizes (MiB) for each vCPU count. */
+export const FARGATE_MEMORY: ReadonlyMap<number, readonly number[]> = new Map([
+  [0.25, [512, 1024, 2048]],
+  [0.5, range(1024, 4096, 1024)],
+  [1, range(2048, 8192, 1024)],
+  [2, range(4096, 16384, 1024)],
+  [4, range(8192, 30720, 1024)],
+  [8, range(16384, 61440, 4096)],
+  [16, range(32768, 122880, 8192)],
+]);
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+
+const COMPUTE_TYPES: readonly ComputeType[] = ["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"];
+const EC2_ONLY = [
+  "gpus",
+  "instanceTypes",
+  "minVcpus",
+  "desiredVcpus",
+  "bidPercentage",
+  "volumeSize",
+  "imageId",
+  "ec2KeyPair",
+] as const;
+
+function fail(field: string, message: string): never {
+  throw new CloudknotInputError(message, { field });
+}
+
+/** The queue's actions for jobs stuck in RUNNABLE, from `stuckTimeout` and `capacityTimeout`. */
+function timeLimitActions(options: ComputeOptions): JobStateTimeLimitAction[] {
+  const limit = (field: "stuckTimeout" | "capacityTimeout", value: number | false) =>
+    value === false ? undefined : integer(field, value, 600, 86_400);
+  const stuck = limit("stuckTimeout", options.stuckTimeout ?? 600);
+  const capacity = limit("capacityTimeout", options.capacityTimeout ?? false);
+  const action = (reason: string, maxTimeSeconds: number): JobStateTimeLimitAction => ({
+    reason,
+    state: "RUNNABLE",
+    maxTimeSeconds,
+    action: "CANCEL",
+  });
+  return [
+    ...(stuck === undefined ? [] : MISCONFIGURATION_REASONS.map((r) => action(r, stuck))),
+    ...(capacity === undefined ? [] : [action(CAPACITY_REASON, capacity)]),
+  ];
+}
+
+function integer(field: string, value: unknown, min: number, max = Infinity): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    const bound = max === Infinity ? `at least ${min}` : `from ${min} to ${max}`;
+    fail(field, `${field} must be an integer ${bound}, not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Checks a knot's compute settings and fills in the defaults. Every mistake
+ * is a {@linkcode CloudknotInputError} naming the option and what is allowed.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateComputeOptions } from "@cloudknot/cloudknot";
+ *
+ * const spec = validateComputeOptions({ compute: "FARGATE", vcpus: 1, memory: 2048 });
+ * console.log(spec.maxVcpus); // 256
+ * ```
+ *
+ * @param options The settings as given.
+ * @returns The checked settings with defaults.
+ */
+export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpec {
+  const compute = options.compute ?? "EC2";
+  if (!COMPUTE_TYPES.includes(compute)) {
+    fail(
+      "compute",
+      `compute must be one of ${COMPUTE_TYPES.join(", ")}, not ${JSON.stringify(compute)}`,
+    );
+  }
+  const fargate = compute === "FARGATE" || compute === "FARGATE_SPOT";
+  if (fargate) {
+    for (const field of EC2_ONLY) {
+      const value = options[field];
+      if (value === undefined || (field === "gpus" && value === 0)) continue;
+      fail(
+        field,
+        field === "gpus"
+          ? 'Fargate has no GPUs: use compute "EC2" or "SPOT" for gpus'
+          : `${field} applies to EC2 and SPOT compute only, not ${compute}`,
+      );
+    }
+  }
+  const vcpus = options.vcpus ?? 1;
+  let memory: number;
+  if (fargate) {
+    const sizes = FARGATE_MEMORY.get(vcpus);
+    if (sizes === undefined) {
+      fail(
+        "vcpus",
+        `On Fargate, vcpus must be one of ${[...FARGATE_MEMORY.keys()].join(", ")}, not ${vcpus}`,
+      );
+    }
+    memory = options.memory ?? sizes[0]!;
+    if (!sizes.includes(memory)) {
+      fail(
+        "memory",
+        `On Fargate, ${vcpus} vCPU takes memory of ${sizes[0]} to ${sizes.at(-1)} MiB in steps of ${
+          sizes.length > 1 ? sizes[1]! - sizes[0]! : 0
+        }${vcpus === 0.25 ? " (512, 1024 or 2048)" : ""}, not ${memory}`,
+      );
+    }
+  } else {
+    integer("vcpus", vcpus, 1, 256);
+    memory = integer("memory", options.memory ?? 8000, 4);
+  }
+  const gpus = integer("gpus", options.gpus ?? 0, 0, 16);
+  const retries = integer("retries", options.retries ?? 3, 1, 10);
+  let timeout: number | undefined;
+  if (options.timeout !== undefined) timeout = integer("timeout", options.timeout, 60);
+  const evaluateOnExit = validateRetryRules(options.evaluateOnExit ?? []);
+  const instanceTypes = options.instanceTypes ?? (fargate ? [] : ["optimal"]);
+  if (
+    !Array.isArray(instanceTypes) ||
+    instanceTypes.some((t) => typeof t !== "string" || !/^[a-z0-9][a-z0-9.-]*$/.test(t))
+  ) {
+    fail(
+      "instanceTypes",
+      'instanceTypes must be an array of instance types such as "m5.large", "c5" or "optimal"',
+    );
+  }
+  const minVcpus = integer("minVcpus", options.minVcpus ?? 0, 0);
+  const desiredVcpus = integer("desiredVcpus", options.desiredVcpus ?? minVcpus, 0);
+  const maxVcpus = integer("maxVcpus", options.maxVcpus ?? 256, 1);
+  if (!(minVcpus <= desiredVcpus && desiredVcpus <= maxVcpus)) {
+    fail(
+      "desiredVcpus",
+      `The vCPU bounds must satisfy minVcpus ≤ desiredVcpus ≤ maxVcpus, not ${minVcpus} ≤ ${desiredVcpus} ≤ ${maxVcpus}`,
+    );
+  }
+  if (!fargate && vcpus > maxVcpus) {
+    fail(
+      "maxVcpus",
+      `maxVcpus (${maxVcpus}) is below one job's vcpus (${vcpus}): no job could ever start`,
+    );
+  }
+  const spec: ComputeSpec = {
+    compute,
+    vcpus,
+    memory,
+    gpus,
+    retries,
+    evaluateOnExit,
+    instanceTypes,
+    minVcpus,
+    desiredVcpus,
+    maxVcpus,
+    priority: integer("priority", options.priority ?? 1, 1, 1000),
+    jobStateTimeLimitActions: timeLimitActions(options),
+  };
+  if (timeout !== undefined) spec.timeout = timeout;
+  if (options.bidPercentage !== undefined) {
+    if (compute !== "SPOT") fail("bidPercentage", 'bidPercentage needs compute "SPOT"');
+    spec.bidPercentage = integer("bidPercentage", options.bidPercentage, 1, 100);
+  }
+  if (options.volumeSize !== undefined && options.imageId !== undefined) {
+    fail("volumeSize", "Pass volumeSize or imageId, not both: a custom AMI sets its own volume");
+  }
+  if (options.volumeSize !== undefined) {
+    spec.volumeSize = integer("volumeSize", options.volumeSize, 1, 16384);
+  }
+  if (options.imageId !== undefined) {
+    if (!/^ami-[0-9a-f]{8,17}$/.test(options.imageId)) {
+      fail(
+        "imageId",
+        `imageId must be an AMI id such as "ami-0123456789abcdef0", not "${options.imageId}"`,
+      );
+    }
+    spec.imageId = options.imageId;
+  }
+  if (options.ec2KeyPair !== undefined) {
+    if (typeof options.ec2KeyPair !== "string" || options.ec2KeyPair === "") {
+      fail("ec2KeyPair", "ec2KeyPair must be the name of an EC2 key pair");
+    }
+    spec.ec2KeyPair = options.ec2KeyPair;
+  }
+  return spec;
+}
+
+function validateRetryRules(rules: RetryRule[]): RetryRule[] {
+  if (!Array.isArray(rules) || rules.length > 5) {
+    fail("evaluateOnExit", "evaluateOnExit must be an array of at most 5 rules");
+  }
+  return rules.map((rule, i) => {
+    const where = `evaluateOnExit[${i}]`;
+    if (rule?.action !== "RETRY" && rule?.action !== "EXIT") {
+      fail("evaluateOnExit", `${where}.action must be "RETRY" or "EXIT"`);
+    }
+    if (
+      rule.onExitCode === undefined && rule.onReason === undefined &&
+      rule.onStatusReason === undefined
+    ) {
+      fail("evaluateOnExit", `${where} needs onExitCode, onReason or onStatusReason`);
+    }
+    if (rule.onExitCode !== undefined && !/^\d{1,512}\*?$/.test(rule.onExitCode)) {
+      fail(
+        "evaluateOnExit",
+        `${where}.onExitCode must be digits, optionally ending in *, such as "137" or "1*"`,
+      );
+    }
+    for (const key of ["onReason", "onStatusReason"] as const) {
+      const glob = rule[key];
+      if (
+        glob !== undefined &&
+        (typeof glob !== "string" || glob.length > 512 || !/^[A-Za-z0-9.: \t]*\*?$/.test(glob))
+      ) {
+        fail(
+          "evaluateOnExit",
+          `${where}.${key} must be at most 512 letters, digits, spaces, periods or colons, optionally ending in *`,
+        );
+      }
+    }
+    return { ...rule };
+  });
+}

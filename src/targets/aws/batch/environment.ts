@@ -1,0 +1,532 @@
+/**
+ * A knot's AWS Batch resources: its compute environment, job queue and job
+ * definition, created or adopted by name, waited on until they are usable,
+ * and deleted in the order Batch requires.
+ *
+ * @module
+ */
+import type { AwsSession } from "../../../aws/session.ts";
+import { AwsError } from "../../../aws/error.ts";
+import type {
+  ComputeResource,
+  JobDefinition,
+  JobStateTimeLimitAction,
+} from "../../../aws/services/batch.ts";
+import { CloudknotError } from "../../../util/errors.ts";
+import type { ComputeSpec } from "./compute_options.ts";
+
+/** The roles and network a knot's Batch resources use (what a `Pars` holds). */
+export interface BatchPlacement {
+  /** The Batch service role's ARN. */
+  batchServiceRole: string;
+  /** The ECS instance profile's ARN (EC2 and SPOT). */
+  ecsInstanceProfile: string;
+  /** The spot fleet role's ARN (SPOT). */
+  spotFleetRole?: string;
+  /** The task execution role's ARN (Fargate). */
+  taskExecutionRole?: string;
+  /** The role the jobs run as. */
+  jobRole: string;
+  /** Subnet ids. */
+  subnets: string[];
+  /** The security group id. */
+  securityGroup: string;
+}
+
+/** A Batch resource reached a state it cannot be used in. */
+export class BatchResourceError extends CloudknotError {}
+
+/** How long to wait, and how often to look. */
+export interface WaitOptions {
+  /** Milliseconds between looks. @default {2000} */
+  pollMs?: number;
+  /** Milliseconds before giving up. @default {900000} */
+  timeoutMs?: number;
+  /** Stops waiting. */
+  signal?: AbortSignal;
+}
+
+/** What {@linkcode ensureComputeEnvironment} makes. */
+export interface ComputeEnvironmentSpec {
+  /** The environment's name. */
+  name: string;
+  /** The knot's compute settings. */
+  compute: ComputeSpec;
+  /** Roles and network. */
+  placement: BatchPlacement;
+  /** A launch template's name, for `volumeSize`. */
+  launchTemplate?: string;
+  /** Tags. */
+  tags: Record<string, string>;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", abort);
+      resolve();
+    }, ms);
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", abort, { once: true });
+  });
+}
+
+async function waitFor<T>(
+  what: string,
+  look: () => Promise<T | undefined>,
+  done: (value: T | undefined) => boolean,
+  options: WaitOptions,
+): Promise<T | undefined> {
+  const deadline = Date.now() + (options.timeoutMs ?? 900_000);
+  while (true) {
+    const value = await look();
+    if (done(value)) return value;
+    if (Date.now() > deadline) {
+      throw new BatchResourceError(
+        `Timed out waiting for ${what}; look at it in the AWS Batch console, then try again`,
+      );
+    }
+    await sleep(options.pollMs ?? 2000, options.signal);
+  }
+}
+
+function describeEnvironment(session: AwsSession, name: string) {
+  return session.batch.describeComputeEnvironments({ computeEnvironments: [name] })
+    .then((r) => r.computeEnvironments?.[0]);
+}
+
+function describeQueue(session: AwsSession, name: string) {
+  return session.batch.describeJobQueues({ jobQueues: [name] }).then((r) => r.jobQueues?.[0]);
+}
+
+const GONE = new Set(["DELETING", "DELETED"]);
+
+/** Whether an environment or queue is usable, or broken for good. */
+function settled(status: string | undefined): boolean {
+  return status === "VALID" || status === "INVALID";
+}
+
+/**
+ * Creates the knot's compute environment, or adopts the one of that name,
+ * and waits until it is VALID. An INVALID environment is an error that
+ * carries Batch's `statusReason`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { ensureComputeEnvironment, validateComputeOptions } from "@cloudknot/cloudknot";
+ *
+ * const arn = await ensureComputeEnvironment(session, {
+ *   name: "my-knot-ck-ce", compute: validateComputeOptions(), placement: pars, tags: {},
+ * });
+ * ```
+ *
+ * @param session The AWS session.
+ * @param spec What to make.
+ * @param options How to wait.
+ * @returns The environment's ARN.
+ */
+export async function ensureComputeEnvironment(
+  session: AwsSession,
+  spec: ComputeEnvironmentSpec,
+  options: WaitOptions = {},
+): Promise<string> {
+  let existing = await describeEnvironment(session, spec.name);
+  if (existing !== undefined && GONE.has(existing.status ?? "")) {
+    await waitFor(
+      `compute environment ${spec.name} to finish deleting`,
+      () => describeEnvironment(session, spec.name),
+      (ce) => ce === undefined || ce.status === "DELETED",
+      options,
+    );
+    existing = undefined;
+  }
+  if (existing === undefined) {
+    try {
+      await session.batch.createComputeEnvironment({
+        computeEnvironmentName: spec.name,
+        type: "MANAGED",
+        state: "ENABLED",
+        computeResources: computeResources(spec),
+        serviceRole: spec.placement.batchServiceRole,
+        tags: spec.tags,
+      });
+    } catch (e) {
+      // An answer lost in transit: the environment may exist now; look before failing.
+      if (!(e instanceof AwsError && e.code === "OutcomeUnknown")) throw e;
+      if ((await describeEnvironment(session, spec.name)) === undefined) throw e;
+    }
+  }
+  const ce = await waitFor(
+    `compute environment ${spec.name} to become VALID`,
+    () => describeEnvironment(session, spec.name),
+    (ce) => settled(ce?.status),
+    options,
+  );
+  if (ce?.status !== "VALID") {
+    throw new BatchResourceError(
+      `Compute environment ${spec.name} is ${ce?.status}: ${
+        ce?.statusReason ?? "no reason given"
+      }. ` +
+        `Fix the cause (often a role, subnet or instance type), clobber the knot and create it again`,
+    );
+  }
+  return ce.computeEnvironmentArn;
+}
+
+function computeResources(spec: ComputeEnvironmentSpec): ComputeResource {
+  const { compute: c, placement: p } = spec;
+  const base = {
+    type: c.compute,
+    maxvCpus: c.maxVcpus,
+    subnets: p.subnets,
+    securityGroupIds: [p.securityGroup],
+  };
+  if (c.compute === "FARGATE" || c.compute === "FARGATE_SPOT") return base;
+  const resources: ComputeResource = {
+    ...base,
+    allocationStrategy: c.compute === "SPOT"
+      ? "SPOT_PRICE_CAPACITY_OPTIMIZED"
+      : "BEST_FIT_PROGRESSIVE",
+    minvCpus: c.minVcpus,
+    desiredvCpus: c.desiredVcpus,
+    instanceTypes: c.instanceTypes,
+    instanceRole: p.ecsInstanceProfile,
+    tags: spec.tags,
+    ec2Configuration: [{
+      imageType: c.gpus > 0 ? "ECS_AL2_NVIDIA" : "ECS_AL2",
+      ...(c.imageId !== undefined ? { imageIdOverride: c.imageId } : {}),
+    }],
+  };
+  if (c.compute === "SPOT" && p.spotFleetRole !== undefined) {
+    resources.spotIamFleetRole = p.spotFleetRole;
+  }
+  if (c.bidPercentage !== undefined) resources.bidPercentage = c.bidPercentage;
+  if (c.ec2KeyPair !== undefined) resources.ec2KeyPair = c.ec2KeyPair;
+  if (spec.launchTemplate !== undefined) {
+    resources.launchTemplate = { launchTemplateName: spec.launchTemplate, version: "$Latest" };
+  }
+  return resources;
+}
+
+/**
+ * Creates the knot's job queue on its compute environment, or adopts the one
+ * of that name, and waits until it is VALID.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { ensureJobQueue } from "@cloudknot/cloudknot";
+ *
+ * const arn = await ensureJobQueue(session, { name: "my-knot-ck-jq", priority: 1, computeEnvironment: ceArn, tags: {} });
+ * ```
+ *
+ * @param session The AWS session.
+ * @param spec The queue's name, priority, environment and tags, and what
+ *   Batch does with jobs stuck in RUNNABLE (a new queue only).
+ * @param options How to wait.
+ * @returns The queue's ARN.
+ */
+export async function ensureJobQueue(
+  session: AwsSession,
+  spec: {
+    name: string;
+    priority: number;
+    computeEnvironment: string;
+    tags: Record<string, string>;
+    jobStateTimeLimitActions?: JobStateTimeLimitAction[];
+  },
+  options: WaitOptions = {},
+): Promise<string> {
+  let existing = await describeQueue(session, spec.name);
+  if (existing !== undefined && GONE.has(existing.status ?? "")) {
+    await waitFor(
+      `job queue ${spec.name} to finish deleting`,
+      () => describeQueue(session, spec.name),
+      (q) => q === undefined || q.status === "DELETED",
+      options,
+    );
+    existing = undefined;
+  }
+  if (existing === undefined) {
+    try {
+      await session.batch.createJobQueue({
+        jobQueueName: spec.name,
+        state: "ENABLED",
+        priority: spec.priority,
+        computeEnvironmentOrder: [{ order: 1, computeEnvironment: spec.computeEnvironment }],
+        ...(spec.jobStateTimeLimitActions?.length
+          ? { jobStateTimeLimitActions: spec.jobStateTimeLimitActions }
+          : {}),
+        tags: spec.tags,
+      });
+    } catch (e) {
+      if (!(e instanceof AwsError && e.code === "OutcomeUnknown")) throw e;
+      if ((await describeQueue(session, spec.name)) === undefined) throw e;
+    }
+  } else if (
+    !existing.computeEnvironmentOrder.some((o) => o.computeEnvironment === spec.computeEnvironment)
+  ) {
+    throw new BatchResourceError(
+      `Job queue ${spec.name} exists but does not use compute environment ${spec.computeEnvironment}; ` +
+        `choose another jobQueueName or delete that queue`,
+    );
+  }
+  const queue = await waitFor(
+    `job queue ${spec.name} to become VALID`,
+    () => describeQueue(session, spec.name),
+    (q) => settled(q?.status),
+    options,
+  );
+  if (queue?.status !== "VALID") {
+    throw new BatchResourceError(
+      `Job queue ${spec.name} is ${queue?.status}: ${queue?.statusReason ?? "no reason given"}`,
+    );
+  }
+  return queue.jobQueueArn;
+}
+
+/** What {@linkcode registerJobDefinition} registers. */
+export interface JobDefinitionSpec {
+  /** The definition's name. */
+  name: string;
+  /** The image, best by digest (`repo@sha256:…`) so a re-push never changes it. */
+  image: string;
+  /** The knot's compute settings. */
+  compute: ComputeSpec;
+  /** Roles (the job role; the execution role on Fargate). */
+  placement: Pick<BatchPlacement, "jobRole" | "taskExecutionRole">;
+  /** Environment variables every job gets. */
+  environment?: Record<string, string>;
+  /** Tags. */
+  tags: Record<string, string>;
+}
+
+/**
+ * Registers a revision of the knot's job definition: the image, vCPUs,
+ * memory, GPUs, roles, retries and timeout.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { registerJobDefinition, validateComputeOptions } from "@cloudknot/cloudknot";
+ *
+ * const def = await registerJobDefinition(session, {
+ *   name: "my-knot-ck-jd", image: uri, compute: validateComputeOptions(), placement: pars, tags: {},
+ * });
+ * ```
+ *
+ * @param session The AWS session.
+ * @param spec What to register.
+ * @returns The definition's ARN and revision.
+ */
+export async function registerJobDefinition(
+  session: AwsSession,
+  spec: JobDefinitionSpec,
+): Promise<{ arn: string; revision: number }> {
+  const c = spec.compute;
+  const fargate = c.compute === "FARGATE" || c.compute === "FARGATE_SPOT";
+  const requirements = [
+    { type: "VCPU", value: String(c.vcpus) },
+    { type: "MEMORY", value: String(c.memory) },
+  ];
+  if (c.gpus > 0) requirements.push({ type: "GPU", value: String(c.gpus) });
+  const response = await session.batch.registerJobDefinition({
+    jobDefinitionName: spec.name,
+    type: "container",
+    platformCapabilities: [fargate ? "FARGATE" : "EC2"],
+    containerProperties: {
+      image: spec.image,
+      command: [],
+      jobRoleArn: spec.placement.jobRole,
+      ...(fargate && spec.placement.taskExecutionRole !== undefined
+        ? {
+          executionRoleArn: spec.placement.taskExecutionRole,
+          networkConfiguration: { assignPublicIp: "ENABLED" },
+        }
+        : {}),
+      resourceRequirements: requirements,
+      environment: Object.entries(spec.environment ?? {}).map(([name, value]) => ({ name, value })),
+    },
+    retryStrategy: {
+      attempts: c.retries,
+      ...(c.evaluateOnExit.length > 0 ? { evaluateOnExit: c.evaluateOnExit } : {}),
+    },
+    ...(c.timeout !== undefined ? { timeout: { attemptDurationSeconds: c.timeout } } : {}),
+    propagateTags: true,
+    tags: spec.tags,
+  });
+  return { arn: response.jobDefinitionArn, revision: response.revision };
+}
+
+/**
+ * Every revision of a job definition name, active or not.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { jobDefinitionRevisions } from "@cloudknot/cloudknot";
+ *
+ * for (const def of await jobDefinitionRevisions(session, "my-knot-ck-jd")) console.log(def.revision);
+ * ```
+ *
+ * @param session The AWS session.
+ * @param name The definition's name.
+ * @returns The revisions.
+ */
+export async function jobDefinitionRevisions(
+  session: AwsSession,
+  name: string,
+): Promise<JobDefinition[]> {
+  return await Array.fromAsync(
+    session.batch.describeJobDefinitionsAll({ jobDefinitionName: name }),
+  );
+}
+
+/**
+ * Creates (or adopts) the launch template that gives a knot's instances a
+ * bigger root volume (`volumeSize`, GiB, gp3).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { ensureLaunchTemplate } from "@cloudknot/cloudknot";
+ *
+ * await ensureLaunchTemplate(session, { name: "my-knot-ck-lt", volumeSize: 100, tags: {} });
+ * ```
+ *
+ * @param session The AWS session.
+ * @param spec The template's name, volume size and tags.
+ * @returns The template's name.
+ */
+export async function ensureLaunchTemplate(
+  session: AwsSession,
+  spec: { name: string; volumeSize: number; tags: Record<string, string> },
+): Promise<string> {
+  const found = await session.ec2.describeLaunchTemplates({ LaunchTemplateNames: [spec.name] })
+    .then((r) => r.LaunchTemplates ?? [], (e) => {
+      if (e instanceof AwsError && /NotFound/.test(e.code)) return [];
+      throw e;
+    });
+  if (found.length > 0) return spec.name;
+  const tags = Object.entries(spec.tags).map(([Key, Value]) => ({ Key, Value }));
+  await session.ec2.createLaunchTemplate({
+    LaunchTemplateName: spec.name,
+    LaunchTemplateData: {
+      BlockDeviceMappings: [{
+        DeviceName: "/dev/xvda",
+        Ebs: { VolumeSize: spec.volumeSize, VolumeType: "gp3", DeleteOnTermination: true },
+      }],
+    },
+    TagSpecifications: [{ ResourceType: "launch-template", Tags: tags }],
+  });
+  return spec.name;
+}
+
+/** What {@linkcode deleteBatchEnvironment} deletes; each part is optional. */
+export interface BatchEnvironmentRefs {
+  /** The job queue's name or ARN. */
+  jobQueue?: string;
+  /** The compute environment's name or ARN. */
+  computeEnvironment?: string;
+  /** Job definition names whose ACTIVE revisions are deregistered. */
+  jobDefinitions?: string[];
+  /** A launch template's name, deleted after the environment. */
+  launchTemplate?: string;
+}
+
+function missing(e: unknown): boolean {
+  return e instanceof AwsError && e.status === 400 &&
+    /does not exist|not found|INACTIVE/i.test(e.message);
+}
+
+/**
+ * Deletes a knot's Batch resources in the order Batch requires: disable the
+ * queue, delete it and wait until it is gone; disable the environment,
+ * delete it and wait; delete the launch template; deregister the job
+ * definitions. Pieces already gone are
+ * skipped.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { deleteBatchEnvironment } from "@cloudknot/cloudknot";
+ *
+ * await deleteBatchEnvironment(session, { jobQueue, computeEnvironment, jobDefinitions: ["my-knot-ck-jd"] });
+ * ```
+ *
+ * @param session The AWS session.
+ * @param refs What to delete.
+ * @param options How to wait.
+ */
+export async function deleteBatchEnvironment(
+  session: AwsSession,
+  refs: BatchEnvironmentRefs,
+  options: WaitOptions = {},
+): Promise<void> {
+  if (refs.jobQueue !== undefined) {
+    const name = refs.jobQueue;
+    const queue = await describeQueue(session, name);
+    if (queue !== undefined && !GONE.has(queue.status ?? "")) {
+      if (queue.state !== "DISABLED") {
+        await session.batch.updateJobQueue({ jobQueue: name, state: "DISABLED" });
+      }
+      await waitFor(
+        `job queue ${name} to be disabled`,
+        () => describeQueue(session, name),
+        (q) => q === undefined || (q.state === "DISABLED" && settled(q.status)),
+        options,
+      );
+      await session.batch.deleteJobQueue({ jobQueue: name }).catch((e) => {
+        if (!missing(e)) throw e;
+      });
+    }
+    await waitFor(
+      `job queue ${name} to be deleted`,
+      () => describeQueue(session, name),
+      (q) => q === undefined || q.status === "DELETED",
+      options,
+    );
+  }
+  if (refs.computeEnvironment !== undefined) {
+    const name = refs.computeEnvironment;
+    const ce = await describeEnvironment(session, name);
+    if (ce !== undefined && !GONE.has(ce.status ?? "")) {
+      if (ce.state !== "DISABLED") {
+        await session.batch.updateComputeEnvironment({
+          computeEnvironment: name,
+          state: "DISABLED",
+        });
+      }
+      await waitFor(
+        `compute environment ${name} to be disabled`,
+        () => describeEnvironment(session, name),
+        (c) => c === undefined || (c.state === "DISABLED" && settled(c.status)),
+        options,
+      );
+      await session.batch.deleteComputeEnvironment({ computeEnvironment: name }).catch((e) => {
+        if (!missing(e)) throw e;
+      });
+    }
+    await waitFor(
+      `compute environment ${name} to be deleted`,
+      () => describeEnvironment(session, name),
+      (c) => c === undefined || c.status === "DELETED",
+      options,
+    );
+  }
+  if (refs.launchTemplate !== undefined) {
+    await session.ec2.deleteLaunchTemplate({ LaunchTemplateName: refs.launchTemplate }).catch(
+      (e) => {
+        if (!(e instanceof AwsError && /NotFound/.test(e.code))) throw e;
+      },
+    );
+  }
+  for (const name of refs.jobDefinitions ?? []) {
+    for (const def of await jobDefinitionRevisions(session, name)) {
+      if (def.status === "INACTIVE") continue;
+      await session.batch.deregisterJobDefinition({ jobDefinition: def.jobDefinitionArn })
+        .catch((e) => {
+          if (!missing(e)) throw e;
+        });
+    }
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * What AWS Batch says about a failed attempt, turned into the job contract's
+ * error records: for attempts that died without writing a record (a crash,
+ * out of memory, a timeout, a reclaimed Spot host, a cancellation), and to
+ * add Batch's exit code, status reason and log stream to records that exist.
+ *
+ * @module
+ */
+import type { AttemptDetail, JobDetail } from "../../../aws/services/batch.ts";
+import type { SerializedError } from "../../../job/error_record.ts";
+import type { ErrorRecord, FailureKind, JobRecord } from "../../../job/record.ts";
+import { stuckReason } from "./stuck.ts";
+
+/** Which item and attempt a failure record is about. */
+export interface BatchFailureTarget {
+  /** The item's index in the run. */
+  index: number;
+  /** The attempt, counted from 1 (default: the job's last attempt, or 1 when it never ran). */
+  attempt?: number;
+}
+
+const TIMEOUT_RE = /attempt duration exceeded timeout/i;
+
+function attemptOf(job: JobDetail, attempt: number): AttemptDetail | undefined {
+  return job.attempts?.[attempt - 1];
+}
+
+/**
+ * Makes the error record of a Batch attempt that left no record of its own.
+ *
+ * - `timeout`: the attempt ran past the job's `attemptDurationSeconds`;
+ * - `crashed`: the container exited (or was killed) with a code, including
+ *   out-of-memory kills;
+ * - `cancelled`: the job never ran (cancelled or terminated while waiting,
+ *   or cancelled by its queue's time limit for a job stuck in RUNNABLE, with
+ *   what to do about the reason);
+ * - `infrastructure`: the container never got to exit (it could not start,
+ *   or its host went away, as when Spot capacity is reclaimed).
+ *
+ * @example Usage
+ * ```ts
+ * import { batchFailureRecord } from "./failure.ts";
+ *
+ * const record = batchFailureRecord({
+ *   jobId: "p:3", jobName: "k-r-0", jobQueue: "q", jobDefinition: "d", status: "FAILED",
+ *   statusReason: "Essential container in task exited",
+ *   attempts: [{ container: { exitCode: 3, logStreamName: "d/default/abc" }, statusReason: "Essential container in task exited" }],
+ * }, { index: 3 });
+ * console.log(record.kind, record.exitCode, record.logStream); // "crashed" 3 "d/default/abc"
+ * ```
+ *
+ * @param job The job (or array child) as DescribeJobs returned it.
+ * @param target The item and attempt.
+ * @returns The error record.
+ */
+export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): ErrorRecord {
+  const ran = job.attempts?.length ?? 0;
+  const attemptNo = target.attempt ?? Math.max(ran, 1);
+  const attempt = attemptOf(job, attemptNo);
+  const container = attempt?.container;
+  const statusReason = attempt?.statusReason ?? job.statusReason;
+  const exitCode = container?.exitCode;
+  const reason = container?.reason;
+  let kind: FailureKind;
+  let name: string;
+  const stuck = stuckReason(statusReason);
+  if (attempt === undefined) {
+    kind = "cancelled";
+    name = stuck?.cancelled ? "JobStuckError" : "JobCancelledError";
+  } else if (TIMEOUT_RE.test(statusReason ?? "")) {
+    kind = "timeout";
+    name = "TimeoutError";
+  } else if (exitCode !== undefined) {
+    kind = "crashed";
+    name = /OutOfMemory/i.test(reason ?? "") ? "OutOfMemoryError" : "JobCrashedError";
+  } else {
+    kind = "infrastructure";
+    name = "JobFailedError";
+  }
+  const what = attempt === undefined
+    ? stuck?.cancelled
+      ? `AWS Batch job ${job.jobId} was cancelled after waiting too long in RUNNABLE`
+      : `AWS Batch job ${job.jobId} ended before it ran`
+    : exitCode !== undefined
+    ? `AWS Batch job ${job.jobId} attempt ${attemptNo} exited with code ${exitCode} without a record`
+    : `AWS Batch job ${job.jobId} attempt ${attemptNo} stopped without a record`;
+  const details = [statusReason, reason, stuck?.advice].filter((s): s is string => !!s);
+  const error: SerializedError = {
+    name,
+    message: details.length > 0 ? `${what}: ${details.join("; ")}` : what,
+  };
+  if (reason !== undefined) error.props = { reason };
+  const record: ErrorRecord = {
+    version: 1,
+    status: "error",
+    kind,
+    index: target.index,
+    attempt: attemptNo,
+    jobId: job.jobId,
+    endedAt: attempt?.stoppedAt ?? job.stoppedAt ?? Date.now(),
+    error,
+  };
+  if (attempt?.startedAt !== undefined) record.startedAt = attempt.startedAt;
+  if (exitCode !== undefined) record.exitCode = exitCode;
+  if (statusReason !== undefined) record.statusReason = statusReason;
+  if (container?.logStreamName !== undefined) record.logStream = container.logStreamName;
+  return record;
+}
+
+/**
+ * Adds what Batch knows about a record's attempt (exit code, status reason,
+ * log stream) to an error record; a result record is returned as it is.
+ *
+ * @example Usage
+ * ```ts
+ * import { withBatchDetails } from "./failure.ts";
+ *
+ * const record = withBatchDetails({
+ *   version: 1, status: "error", kind: "threw", index: 0, attempt: 1, jobId: "j", endedAt: 0,
+ *   error: { name: "Error", message: "boom" },
+ * }, {
+ *   jobId: "j", jobName: "n", jobQueue: "q", jobDefinition: "d", status: "FAILED",
+ *   attempts: [{ container: { exitCode: 1, logStreamName: "s" }, statusReason: "Essential container in task exited" }],
+ * });
+ * console.log(record.status === "error" && record.logStream); // "s"
+ * ```
+ *
+ * @param record The record the attempt wrote.
+ * @param job The job (or array child) as DescribeJobs returned it.
+ * @returns The record with Batch's details.
+ */
+export function withBatchDetails(record: JobRecord, job: JobDetail): JobRecord {
+  if (record.status !== "error") return record;
+  const attempt = attemptOf(job, record.attempt);
+  if (attempt === undefined) return record;
+  const out: ErrorRecord = { ...record };
+  if (out.exitCode === undefined && attempt.container?.exitCode !== undefined) {
+    out.exitCode = attempt.container.exitCode;
+  }
+  if (out.statusReason === undefined && attempt.statusReason !== undefined) {
+    out.statusReason = attempt.statusReason;
+  }
+  if (out.logStream === undefined && attempt.container?.logStreamName !== undefined) {
+    out.logStream = attempt.container.logStreamName;
+  }
+  return out;
+}

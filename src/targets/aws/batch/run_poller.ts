@@ -1,0 +1,535 @@
+/**
+ * The poll loop that turns a run's Batch jobs and its records in S3 into
+ * settled items: one loop per run, whatever its number of jobs.
+ *
+ * Each round:
+ *
+ * 1. describes the run's unfinished jobs, at most one DescribeJobs per 100
+ *    jobs; an array parent reports its children through `statusSummary`;
+ * 2. for an array parent whose summary shows children running, lists them
+ *    (one ListJobs page) to mark those items running; when it shows failed
+ *    children it has not seen, it lists them and describes only those;
+ * 3. lists the run's `out/` records after the smallest key an unsettled item
+ *    can have, and fetches only the new keys (the latest attempt of each
+ *    unsettled item);
+ * 4. settles an item on its result record, or when Batch says its job (or
+ *    array child) failed: with the last attempt's error record plus Batch's
+ *    exit code, status reason and log stream, or, when the attempt left no
+ *    record, with a record made from what Batch says;
+ * 5. once a job is finished, settles every item it left without a record,
+ *    so a FAILED parent never leaves the run waiting.
+ *
+ * The interval adapts: the minimum while things change, growing to the
+ * maximum while nothing does.
+ *
+ * @module
+ */
+import type { Batch, JobDetail } from "../../../aws/services/batch.ts";
+import { errorToRecord } from "../../../job/error_record.ts";
+import { RUN_KEYS } from "../../../job/payload.ts";
+import { decodeRecord, type ErrorRecord, type JobRecord } from "../../../job/record.ts";
+import type { RunControl } from "../../../run/map_run.ts";
+import type { S3Store } from "../../../store/s3.ts";
+import { batchFailureRecord, withBatchDetails } from "./failure.ts";
+import { DESCRIBE_JOBS_LIMIT, describeJobs, isTerminalStatus } from "./jobs.ts";
+import { sleep } from "../../../util/sleep.ts";
+import { stuckReason } from "./stuck.ts";
+
+/** One Batch job of a run and the items it runs. */
+export interface RunJob {
+  /** The job's id. */
+  jobId: string;
+  /** The job's name. */
+  jobName: string;
+  /** The index of its first item in the run. */
+  offset: number;
+  /** How many items it runs. */
+  size: number;
+  /** Whether it is an array job (item `offset + i` is child `i`). */
+  array: boolean;
+}
+
+/** What one poll round did, for diagnostics and tests. */
+export interface PollRound {
+  /** The round's number, from 1. */
+  round: number;
+  /** DescribeJobs calls for the run's own jobs (at most one per 100 unfinished jobs). */
+  describeCalls: number;
+  /** The run's unfinished jobs described. */
+  jobsDescribed: number;
+  /** DescribeJobs calls for failed array children (only children not seen before). */
+  childDescribeCalls: number;
+  /** Records fetched. */
+  recordsFetched: number;
+  /** Items still unsettled after the round. */
+  unsettled: number;
+  /** The wait before the next round, in milliseconds. */
+  nextIntervalMs: number;
+}
+
+/** Options for a {@linkcode RunPoller}. */
+export interface RunPollerOptions {
+  /** The Batch client. */
+  batch: Batch;
+  /** The run's store (rooted at `runs/<runId>`). */
+  run: S3Store;
+  /** The jobs to watch. */
+  jobs: readonly RunJob[];
+  /** The attempts each item gets (the job definition's `retryStrategy.attempts`). */
+  attempts: number;
+  /** The run handle's control. */
+  control: RunControl;
+  /** The run index of the control's item 0 (to watch part of a run). @default {0} */
+  base?: number;
+  /** How many items the control has. */
+  total: number;
+  /** The shortest wait between rounds, in milliseconds. @default {1000} */
+  minIntervalMs?: number;
+  /** The longest wait between rounds, in milliseconds. @default {20000} */
+  maxIntervalMs?: number;
+  /** Rounds that may fail in a row before every unsettled item ends with an error. @default {30} */
+  maxFailedRounds?: number;
+  /** Records fetched at once. @default {32} */
+  fetchConcurrency?: number;
+  /** Called after each round. */
+  onRound?: (round: PollRound) => void;
+  /**
+   * Called once per reason when Batch says a job (or array child) of the run
+   * is stuck in RUNNABLE, such as for lack of capacity. Without it, stuck
+   * jobs are not looked for.
+   */
+  onStuck?: (notice: StuckNotice) => void;
+  /**
+   * How often an array whose children all wait in RUNNABLE is checked for a
+   * stuck reason (one ListJobs page), in milliseconds. @default {60000}
+   */
+  stuckCheckIntervalMs?: number;
+}
+
+/** A job of the run that AWS Batch cannot place, and why. */
+export interface StuckNotice {
+  /** The job (or array child) at the head of the queue. */
+  jobId: string;
+  /** Batch's `statusReason`, as it says it. */
+  statusReason: string;
+  /** The reason's code, such as `CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY`. */
+  code: string;
+  /** What to do about it. */
+  advice: string;
+}
+
+interface Watch {
+  job: RunJob;
+  key?: string;
+  detail?: JobDetail;
+  gone: boolean;
+  failedSeen: Set<number>;
+  done: boolean;
+  stuckCheckedAt?: number;
+}
+
+/**
+ * Polls a run's jobs and records until every item is settled.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { MapRun } from "@cloudknot/cloudknot";
+ * import { RunPoller } from "./run_poller.ts";
+ *
+ * const { run, control } = MapRun.create({ knot: "k", runId, target: "aws", total: 25, attempts: 3 });
+ * const poller = new RunPoller({ batch: session.batch, run: store, jobs, attempts: 3, control, total: 25 });
+ * control.track(poller.run(new AbortController().signal));
+ * console.log(await run.results());
+ * ```
+ */
+export class RunPoller {
+  #o: RunPollerOptions;
+  #base: number;
+  #watches: Watch[];
+  #latest = new Map<number, JobRecord>();
+  #retried = new Set<string>();
+  #marked = new Map<number, number>();
+  #round = 0;
+  #childDescribes = 0;
+  #stuckSeen = new Set<string>();
+
+  /**
+   * Makes a poller; nothing is sent until {@linkcode RunPoller.run}.
+   *
+   * @param options The client, the run, its jobs and the control to drive.
+   */
+  constructor(options: RunPollerOptions) {
+    this.#o = options;
+    this.#base = options.base ?? 0;
+    this.#watches = [...options.jobs]
+      .sort((a, b) => a.offset - b.offset)
+      .map((job) => ({ job, gone: false, failedSeen: new Set<number>(), done: false }));
+  }
+
+  /**
+   * Polls until every item is settled or the signal aborts. Never rejects:
+   * after `maxFailedRounds` failed rounds in a row, every unsettled item ends
+   * with an `infrastructure` error that says why.
+   *
+   * @param signal Stops polling (items stay unsettled).
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    const min = this.#o.minIntervalMs ?? 1000;
+    const max = Math.max(min, this.#o.maxIntervalMs ?? 20_000);
+    const maxFailed = this.#o.maxFailedRounds ?? 30;
+    let interval = min;
+    let failed = 0;
+    while (!signal.aborted && this.#unsettled() > 0) {
+      try {
+        const changed = await this.#poll(signal);
+        failed = 0;
+        interval = changed ? min : Math.min(max, Math.round(interval * 1.5));
+      } catch (e) {
+        if (signal.aborted) return;
+        failed++;
+        if (failed >= maxFailed) {
+          this.#giveUp(e, failed);
+          return;
+        }
+        interval = Math.min(max, interval * 2);
+      }
+      this.#o.onRound?.({
+        round: this.#round,
+        describeCalls: this.#lastDescribe.calls,
+        jobsDescribed: this.#lastDescribe.jobs,
+        childDescribeCalls: this.#childDescribes,
+        recordsFetched: this.#lastFetched,
+        unsettled: this.#unsettled(),
+        nextIntervalMs: interval,
+      });
+      if (this.#unsettled() === 0) return;
+      await sleep(interval, signal);
+    }
+  }
+
+  #lastDescribe = { calls: 0, jobs: 0 };
+  #lastFetched = 0;
+
+  #settled(index: number): boolean {
+    return this.#o.control.isSettled(index - this.#base);
+  }
+
+  #unsettled(): number {
+    let n = 0;
+    for (let i = 0; i < this.#o.total; i++) if (!this.#o.control.isSettled(i)) n++;
+    return n;
+  }
+
+  #settle(record: JobRecord): void {
+    this.#o.control.settle({ ...record, index: record.index - this.#base });
+  }
+
+  #started(index: number, attempt: number, jobId: string): void {
+    if (this.#settled(index) || (this.#marked.get(index) ?? 0) >= attempt) return;
+    this.#marked.set(index, attempt);
+    this.#o.control.started(index - this.#base, attempt, jobId);
+  }
+
+  /** Tells `onStuck` about a stuck reason it has not been told of. */
+  #stuck(jobId: string, statusReason: string | undefined): void {
+    const stuck = stuckReason(statusReason);
+    if (stuck === undefined || stuck.cancelled || this.#stuckSeen.has(stuck.code)) return;
+    this.#stuckSeen.add(stuck.code);
+    this.#o.onStuck?.({
+      jobId,
+      statusReason: statusReason!,
+      code: stuck.code,
+      advice: stuck.advice,
+    });
+  }
+
+  /**
+   * While every unfinished child of an array waits in RUNNABLE, reads the
+   * status reason of the first few, at most once per check interval.
+   */
+  async #checkStuckChildren(
+    w: Watch,
+    summary: Record<string, number>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (this.#o.onStuck === undefined || (summary.RUNNABLE ?? 0) === 0) return;
+    if ((summary.STARTING ?? 0) + (summary.RUNNING ?? 0) > 0) return;
+    const now = Date.now();
+    const every = this.#o.stuckCheckIntervalMs ?? 60_000;
+    if (w.stuckCheckedAt !== undefined && now - w.stuckCheckedAt < every) return;
+    w.stuckCheckedAt = now;
+    const page = await this.#o.batch.listJobs(
+      { arrayJobId: w.job.jobId, jobStatus: "RUNNABLE", maxResults: 10 },
+      { signal },
+    );
+    for (const child of page.jobSummaryList) this.#stuck(child.jobId, child.statusReason);
+  }
+
+  /** The items of a job that this poller watches. */
+  #range(job: RunJob): [number, number] {
+    return [
+      Math.max(job.offset, this.#base),
+      Math.min(job.offset + job.size, this.#base + this.#o.total),
+    ];
+  }
+
+  async #poll(signal: AbortSignal): Promise<boolean> {
+    this.#round++;
+    this.#childDescribes = 0;
+    const { batch } = this.#o;
+    const active = this.#watches.filter((w) => !w.done);
+    const details = await describeJobs(batch, active.map((w) => w.job.jobId), { signal });
+    this.#lastDescribe = {
+      calls: Math.ceil(active.length / DESCRIBE_JOBS_LIMIT),
+      jobs: active.length,
+    };
+    let changed = false;
+    const failures: { index: number; detail: JobDetail }[] = [];
+    for (const w of active) {
+      const d = details.get(w.job.jobId);
+      if (d === undefined) {
+        if (!w.gone) changed = true;
+        w.gone = true;
+        continue;
+      }
+      const key = `${d.status} ${d.attempts?.length ?? 0} ${
+        JSON.stringify(d.arrayProperties?.statusSummary ?? {})
+      }`;
+      const moved = key !== w.key;
+      if (moved) changed = true;
+      w.key = key;
+      w.detail = d;
+      if (!w.job.array) {
+        const attempt = (d.attempts?.length ?? 0) + 1;
+        if (d.status === "STARTING" || d.status === "RUNNING") {
+          this.#started(w.job.offset, attempt, d.jobId);
+        }
+        if (d.status === "FAILED") failures.push({ index: w.job.offset, detail: d });
+        if (d.status === "RUNNABLE") this.#stuck(d.jobId, d.statusReason);
+        continue;
+      }
+      const summary = d.arrayProperties?.statusSummary ?? {};
+      await this.#checkStuckChildren(w, summary, signal);
+      if (moved && (summary.RUNNING ?? 0) > 0) {
+        const page = await batch.listJobs(
+          { arrayJobId: w.job.jobId, jobStatus: "RUNNING", maxResults: 1000 },
+          { signal },
+        );
+        for (const child of page.jobSummaryList) {
+          const index = w.job.offset + childIndex(child.jobId, child.arrayProperties?.index);
+          this.#started(index, (this.#latest.get(index)?.attempt ?? 0) + 1, child.jobId);
+        }
+      }
+      if ((summary.FAILED ?? 0) > w.failedSeen.size) {
+        const fresh: string[] = [];
+        for await (
+          const child of batch.listJobsAll({
+            arrayJobId: w.job.jobId,
+            jobStatus: "FAILED",
+            maxResults: 1000,
+          })
+        ) {
+          const i = childIndex(child.jobId, child.arrayProperties?.index);
+          if (!w.failedSeen.has(i)) fresh.push(child.jobId);
+        }
+        failures.push(...await this.#describeChildren(w, fresh, signal));
+      }
+    }
+    const { records: fetched, failure } = await this.#fetchRecords(signal);
+    this.#lastFetched = fetched.length;
+    if (fetched.length > 0) changed = true;
+    for (const record of fetched) {
+      if (this.#settled(record.index)) continue;
+      if (record.status === "ok") {
+        this.#settle(record);
+        continue;
+      }
+      // A last attempt's error settles once Batch reports the job (or child)
+      // FAILED, moments later, with its exit code, reason and log stream.
+      if (record.attempt >= this.#o.attempts) continue;
+      const key = `${record.index}-${record.attempt}`;
+      if (!this.#retried.has(key)) {
+        this.#retried.add(key);
+        this.#o.control.retrying({ ...record, index: record.index - this.#base });
+      }
+    }
+    // What arrived is settled; the round fails and the rest is fetched again.
+    if (failure !== undefined) throw failure;
+    for (const failure of failures) await this.#settleFailure(failure.index, failure.detail);
+    if (failures.length > 0) changed = true;
+    for (const w of active) {
+      const [from, to] = this.#range(w.job);
+      const terminal = w.gone || isTerminalStatus(w.detail?.status);
+      const left: number[] = [];
+      for (let i = from; i < to; i++) if (!this.#settled(i)) left.push(i);
+      if (left.length === 0) {
+        w.done = true;
+        continue;
+      }
+      if (!terminal) continue;
+      changed = true;
+      await this.#settleLeftovers(w, left, signal);
+      w.done = true;
+    }
+    return changed;
+  }
+
+  async #describeChildren(
+    w: Watch,
+    ids: string[],
+    signal: AbortSignal,
+  ): Promise<{ index: number; detail: JobDetail }[]> {
+    if (ids.length === 0) return [];
+    this.#childDescribes += Math.ceil(ids.length / DESCRIBE_JOBS_LIMIT);
+    const described = await describeJobs(this.#o.batch, ids, { signal });
+    const out: { index: number; detail: JobDetail }[] = [];
+    for (const detail of described.values()) {
+      const i = childIndex(detail.jobId, detail.arrayProperties?.index);
+      if (detail.status === "FAILED") w.failedSeen.add(i);
+      out.push({ index: w.job.offset + i, detail });
+    }
+    return out;
+  }
+
+  /** Settles an item whose job (or array child) failed. */
+  async #settleFailure(index: number, detail: JobDetail): Promise<void> {
+    if (this.#settled(index) || detail.status !== "FAILED") return;
+    const ran = detail.attempts?.length ?? 0;
+    let record = this.#latest.get(index);
+    if (ran > 0 && (record === undefined || record.attempt < ran)) {
+      // The last attempt's record, in case it landed after the listing.
+      const bytes = await this.#o.run.get(RUN_KEYS.record(index, ran));
+      if (bytes !== undefined) {
+        record = decodeRecord(bytes);
+        this.#latest.set(index, record);
+      }
+    }
+    if (record !== undefined && (record.status === "ok" || record.attempt === ran)) {
+      this.#settle(withBatchDetails(record, detail));
+    } else this.#settle(batchFailureRecord(detail, { index }));
+  }
+
+  /** Settles the items a finished job left without a final record. */
+  async #settleLeftovers(w: Watch, left: number[], signal: AbortSignal): Promise<void> {
+    const d = w.detail;
+    if (w.gone || d === undefined) {
+      for (const index of left) {
+        const record = this.#latest.get(index);
+        this.#settle(
+          record ?? this.#lost(index, w.job, `AWS Batch no longer knows job ${w.job.jobId}`),
+        );
+      }
+      return;
+    }
+    if (!w.job.array) {
+      for (const index of left) {
+        const record = this.#latest.get(index);
+        if (d.status === "FAILED") await this.#settleFailure(index, d);
+        else if (record !== undefined) this.#settle(record);
+        else this.#settle(this.#lost(index, w.job, noRecord(d)));
+      }
+      return;
+    }
+    // Children the FAILED listing did not show, or that exited 0 without a record.
+    const ids = left.map((index) => `${w.job.jobId}:${index - w.job.offset}`);
+    const found = new Map(
+      (await this.#describeChildren(w, ids, signal)).map((f) => [f.index, f.detail]),
+    );
+    for (const index of left) {
+      const child = found.get(index);
+      const record = this.#latest.get(index);
+      if (child?.status === "FAILED") await this.#settleFailure(index, child);
+      else if (record !== undefined) this.#settle(record);
+      else this.#settle(this.#lost(index, w.job, noRecord(child ?? d)));
+    }
+  }
+
+  #lost(index: number, job: RunJob, message: string): ErrorRecord {
+    const record = this.#latest.get(index);
+    return {
+      version: 1,
+      status: "error",
+      kind: "infrastructure",
+      index,
+      attempt: Math.max(record?.attempt ?? 1, 1),
+      jobId: job.array ? `${job.jobId}:${index - job.offset}` : job.jobId,
+      endedAt: Date.now(),
+      error: { name: "MissingRecordError", message },
+    };
+  }
+
+  /** Lists the records of unsettled items and fetches the new ones. */
+  async #fetchRecords(
+    signal: AbortSignal,
+  ): Promise<{ records: JobRecord[]; failure?: unknown }> {
+    let first: string | undefined;
+    for (let i = this.#base; i < this.#base + this.#o.total; i++) {
+      if (this.#settled(i)) continue;
+      const key = `out/${i}-`;
+      if (first === undefined || key < first) first = key;
+    }
+    if (first === undefined) return { records: [] };
+    const wanted = new Map<number, number>();
+    for await (const { key } of this.#o.run.list("out/", { startAfter: first })) {
+      const parsed = RUN_KEYS.parseRecord(key);
+      if (parsed === undefined) continue;
+      const { index, attempt } = parsed;
+      if (index < this.#base || index >= this.#base + this.#o.total) continue;
+      if (this.#settled(index) || attempt <= (this.#latest.get(index)?.attempt ?? 0)) continue;
+      if (attempt > (wanted.get(index) ?? 0)) wanted.set(index, attempt);
+    }
+    const jobs = [...wanted].sort((a, b) => a[0] - b[0]);
+    const out: JobRecord[] = [];
+    let failure: unknown;
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length && !signal.aborted) {
+        const [index, attempt] = jobs[next++]!;
+        try {
+          const bytes = await this.#o.run.get(RUN_KEYS.record(index, attempt));
+          if (bytes === undefined) continue;
+          const record = decodeRecord(bytes);
+          if ((this.#latest.get(index)?.attempt ?? 0) < record.attempt) {
+            this.#latest.set(index, record);
+          }
+          out.push(record);
+        } catch (e) {
+          failure ??= e;
+        }
+      }
+    };
+    const n = Math.min(this.#o.fetchConcurrency ?? 32, jobs.length);
+    await Promise.all(Array.from({ length: n }, worker));
+    out.sort((a, b) => a.index - b.index || a.attempt - b.attempt);
+    return failure === undefined ? { records: out } : { records: out, failure };
+  }
+
+  #giveUp(error: unknown, rounds: number): void {
+    const cause = errorToRecord(error);
+    this.#o.control.settleAll((i) => ({
+      version: 1,
+      status: "error",
+      kind: "infrastructure",
+      index: i,
+      attempt: Math.max(this.#latest.get(i + this.#base)?.attempt ?? 1, 1),
+      jobId: "",
+      endedAt: Date.now(),
+      error: {
+        name: "PollError",
+        message: `Polling AWS Batch and S3 failed ${rounds} times in a row (${cause.message}); ` +
+          `the jobs may still be running: collect the run again later`,
+        cause,
+      },
+    }));
+  }
+}
+
+function childIndex(jobId: string, index: number | undefined): number {
+  return index ?? Number(jobId.slice(jobId.lastIndexOf(":") + 1));
+}
+
+function noRecord(job: JobDetail): string {
+  return `AWS Batch job ${job.jobId} ended ${job.status}${
+    job.statusReason ? ` (${job.statusReason})` : ""
+  } without writing a record: its command must run the cloudknot job entry point`;
+}

@@ -1,0 +1,489 @@
+// DockerImage on the real engine: build, push through the emulated ECR (a real
+// registry behind htpasswd), pull, run one job in a container; layer reuse,
+// adoption by name, clobber, and every bad input of the issue.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  ArtifactError,
+  BaseImageError,
+  BuildContextConflictError,
+  CloudknotInputError,
+  Docker,
+  DockerBuildError,
+  DockerImage,
+  DockerRepo,
+  GENERATED_FILES,
+  StateFile,
+} from "../../mod.ts";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { dockerTest } from "../support/docker_available.ts";
+import { startEmulator } from "../emulator/mod.ts";
+import {
+  emulatorSession,
+  ensureBrokenDenoImage,
+  ensureNoDenoImage,
+  runInContainer,
+  tempWorld,
+  valueOf,
+} from "./helpers.ts";
+
+const quiet = new Docker({ logger: () => {} });
+
+function id(): string {
+  return crypto.randomUUID().slice(0, 8);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+dockerTest(
+  "build, push to the emulated ECR, pull into a clean tag, run one job; adopt by name; clobber",
+  async (t) => {
+    const base = await ensureBaseImage({ docker: quiet });
+    const emu = await startEmulator({ runner: "docker" });
+    await using world = await tempWorld();
+    const session = await emulatorSession(emu);
+    const name = `square-${id()}`;
+    const pulled = `cloudknot-test/pulled-${id()}:clean`;
+    let repo: DockerRepo | undefined;
+    let image: DockerImage | undefined;
+    try {
+      repo = await DockerRepo.create({ name: `knots-${id()}`, session, state: world.state });
+      image = await DockerImage.create({
+        name,
+        func: function squareOrThrow(x: number) {
+          if (x < 0) throw new RangeError(`negative input ${x}`);
+          return x * x + 1;
+        },
+        baseImage: base,
+        state: world.state,
+        docker: world.docker,
+        session,
+        cloudknotDir: world.cloudknotDir,
+      });
+      assert.equal(image.buildPath, join(world.cloudknotDir, "images", name));
+      assert.deepEqual(image.generated, [...GENERATED_FILES]);
+      const dockerfile = await Deno.readTextFile(join(image.buildPath, "Dockerfile"));
+      assert.match(dockerfile, new RegExp(`^FROM ${base}$`, "m"));
+      assert.match(dockerfile, /^RUN \["deno", "--version"\]$/m);
+      assert.match(dockerfile, /^USER 1000$/m);
+      // The function comes last, so a new function rebuilds that layer only.
+      assert.match(dockerfile, /\nCOPY --chown=1000:1000 function\.js \/app\/function\.js\n$/);
+
+      const built = await image.build({ tags: ["v1", "stable"] });
+      assert.deepEqual(built.images, [`cloudknot/${name}:v1`, `cloudknot/${name}:stable`]);
+      assert.deepEqual(image.images, built.images);
+      // One build made both tags.
+      assert.equal(world.lines.filter((l) => /^Step 1\/|\[1\/\d+\]/.test(l.text)).length, 1);
+      const info = (await quiet.inspectImage(built.images[0]!))!;
+      assert.equal(info.Id, built.imageId);
+      assert.equal((await quiet.inspectImage(built.images[1]!))!.Id, built.imageId);
+      assert.equal(info.Config?.User, "1000");
+      assert.equal(info.Architecture, "amd64");
+      assert.deepEqual(info.Config?.Entrypoint, [
+        "deno",
+        "run",
+        "-A",
+        "--no-prompt",
+        "/app/runtime.js",
+      ]);
+      assert.equal(info.Config?.Labels?.["org.cloudknot.image"], name);
+      assert.equal(info.Config?.WorkingDir, "/app");
+
+      await t.step("push logs in through ECR with an isolated DOCKER_CONFIG", async () => {
+        const pushed = await image!.push({ repo: repo! });
+        assert.equal(pushed.repoUri, repo!.repoUri);
+        assert.deepEqual(pushed.tags, ["v1", "stable"]);
+        assert.match(pushed.imageUri, new RegExp(`^${repo!.repoUri}@sha256:[0-9a-f]{64}$`));
+        assert.equal(image!.imageUri, pushed.imageUri);
+        assert.equal(image!.repoUri, repo!.repoUri);
+        assert.equal(emu.count("ecr", "GetAuthorizationToken"), 1);
+        const host = repo!.repoUri.split("/")[0]!;
+        const config = JSON.parse(
+          await Deno.readTextFile(
+            join(world.cloudknotDir, "docker-config", host.replace(/:/g, "_"), "config.json"),
+          ),
+        );
+        assert.ok(Object.keys(config.auths).some((k) => k.includes(host)), JSON.stringify(config));
+        const { imageDetails } = await session.ecr.describeImages({ repositoryName: repo!.name });
+        assert.equal(imageDetails?.length, 1);
+        assert.equal(`${repo!.repoUri}@${imageDetails![0]!.imageDigest}`, pushed.imageUri);
+        assert.deepEqual(imageDetails![0]!.imageTags?.sort(), ["stable", "v1"]);
+        const section = await world.state.section(`docker-image ${name}`);
+        assert.equal(section?.get("image-uri"), pushed.imageUri);
+        assert.equal(section?.get("repo-uri"), repo!.repoUri);
+        assert.equal(section?.get("region"), emu.region);
+      });
+
+      await t.step("pull by digest into a clean tag and run one job in the container", async () => {
+        const config = await Deno.makeTempDir({ prefix: "cloudknot-pull-" });
+        try {
+          const puller = quiet.withEnv({ DOCKER_CONFIG: config });
+          // Nothing of the image is left locally; the registry needs a login.
+          await quiet.removeImage([
+            ...image!.images,
+            `${repo!.repoUri}:v1`,
+            `${repo!.repoUri}:stable`,
+          ]);
+          assert.equal(await quiet.inspectImage(built.imageId), undefined);
+          await assert.rejects(puller.pull(image!.imageUri!), /credentials|unauthorized|auth/i);
+          const auth = (await session.ecr.getAuthorizationToken({})).authorizationData![0]!;
+          const [user, password] = atob(auth.authorizationToken!).split(":");
+          await puller.login(auth.proxyEndpoint!, { username: user!, password: password! });
+          await puller.pull(image!.imageUri!);
+          await puller.tag(image!.imageUri!, pulled);
+          assert.equal((await quiet.inspectImage(pulled))?.Id, built.imageId);
+
+          const ok = await runInContainer(quiet, pulled, [7, -3], { index: 0 });
+          assert.equal(ok.code, 0, ok.stderr);
+          assert.equal(valueOf(ok.record), 50);
+
+          const failed = await runInContainer(quiet, pulled, [7, -3], { index: 1 });
+          assert.equal(failed.code, 1);
+          assert.equal(failed.record?.status, "error");
+          if (failed.record?.status !== "error") return;
+          assert.equal(failed.record.kind, "threw");
+          assert.equal(failed.record.error.name, "RangeError");
+          assert.equal(failed.record.error.message, "negative input -3");
+          // The stack is the container's own: the function ran from /app/function.js.
+          assert.match(failed.record.error.stack ?? "", /file:\/\/\/app\/function\.js/);
+          assert.match(failed.stderr, /item 1 failed/);
+        } finally {
+          await Deno.remove(config, { recursive: true });
+        }
+      });
+
+      await t.step("a fresh StateFile instance restores the image by name", async () => {
+        const restored = await DockerImage.create({
+          name,
+          state: new StateFile({ path: world.state.path }),
+          docker: world.docker,
+          session,
+          cloudknotDir: world.cloudknotDir,
+        });
+        assert.equal(restored.buildPath, image!.buildPath);
+        assert.equal(restored.baseImage, base);
+        assert.deepEqual(restored.images, image!.images);
+        assert.equal(restored.repoUri, image!.repoUri);
+        assert.equal(restored.imageUri, image!.imageUri);
+        assert.equal(restored.artifact?.hash, image!.artifact?.hash);
+        assert.equal(restored.artifact?.kind, "func");
+        // It builds and pushes again, here to a repoUri. Only the latest build's tags are
+        // pushed: "stable" was removed from this machine above.
+        await restored.build({ tags: "v1" });
+        const again = await restored.push({ repoUri: repo!.repoUri });
+        assert.deepEqual(again.tags, ["v1"]);
+        assert.equal(
+          (await world.state.section(`docker-image ${name}`))?.get("image-uri"),
+          again.imageUri,
+        );
+      });
+
+      await t.step("clobber removes the images, its files and its state only", async () => {
+        const notes = join(image!.buildPath, "notes.txt");
+        await Deno.writeTextFile(notes, "mine\n");
+        const refs = [...image!.images, `${repo!.repoUri}:v1`, `${repo!.repoUri}:stable`];
+        await image!.clobber();
+        for (const ref of refs) assert.equal(await quiet.inspectImage(ref), undefined, ref);
+        for (const file of GENERATED_FILES) {
+          assert.equal(await exists(join(image!.buildPath, file)), false, file);
+        }
+        assert.equal(await Deno.readTextFile(notes), "mine\n");
+        assert.equal(await world.state.section(`docker-image ${name}`), undefined);
+        await assert.rejects(image!.build({ tags: "v2" }), /was clobbered/);
+        // The pushed image stays: the repository owns it.
+        const { imageDetails } = await session.ecr.describeImages({ repositoryName: repo!.name });
+        assert.ok((imageDetails?.length ?? 0) >= 1);
+        // The directory goes once it is empty, when cloudknot made it.
+        const again = await DockerImage.create({
+          name: `${name}-again`,
+          func: (x: number) => x,
+          baseImage: base,
+          state: world.state,
+          docker: world.docker,
+          cloudknotDir: world.cloudknotDir,
+        });
+        assert.equal(again.buildPath, join(world.cloudknotDir, "images", `${name}-again`));
+        await again.clobber();
+        assert.equal(await exists(again.buildPath), false);
+        assert.equal(await exists(image!.buildPath), true);
+      });
+    } finally {
+      await image?.clobber().catch(() => {});
+      await quiet.removeImage([pulled, image?.imageUri ?? "none"], { force: true, missingOk: true })
+        .catch(() => {});
+      await repo?.clobber({ env: () => undefined }).catch(() => {});
+      await emu.close();
+    }
+  },
+);
+
+dockerTest("a changed function rebuilds only the last layer; a user's files are kept", async () => {
+  const base = await ensureBaseImage({ docker: quiet });
+  await using world = await tempWorld();
+  const dir = join(world.root, "project");
+  await Deno.mkdir(dir);
+  await Deno.writeTextFile(join(dir, "README.md"), "my project\n");
+  await Deno.writeTextFile(join(dir, "big.bin"), "x".repeat(1 << 20));
+  const name = `layers-${id()}`;
+  const common = {
+    name,
+    baseImage: base,
+    dir,
+    state: world.state,
+    docker: world.docker,
+    cloudknotDir: world.cloudknotDir,
+  };
+  let image = await DockerImage.create({ ...common, func: (x: number) => x + 1 });
+  try {
+    await image.build({ tags: "one" });
+    const first = (await quiet.inspectImage(`cloudknot/${name}:one`))!.RootFS.Layers!;
+
+    // The "refresh function" flow: the same name, a function changed by one line.
+    world.lines.length = 0;
+    image = await DockerImage.create({ ...common, func: (x: number) => x + 2 });
+    assert.equal(image.buildPath, dir);
+    assert.match(await Deno.readTextFile(join(dir, "function.js")), /x \+ 2/);
+    assert.equal(
+      (await world.state.section(`docker-image ${name}`))?.get("function-hash"),
+      image.artifact!.hash,
+    );
+    await image.build({ tags: "two" });
+    const second = (await quiet.inspectImage(`cloudknot/${name}:two`))!.RootFS.Layers!;
+    assert.equal(second.length, first.length);
+    assert.deepEqual(second.slice(0, -1), first.slice(0, -1));
+    assert.notEqual(second.at(-1), first.at(-1));
+    assert.ok(
+      world.lines.filter((l) => /Using cache|CACHED/.test(l.text)).length >= 3,
+      world.lines.map((l) => l.text).join("\n"),
+    );
+    // The build context holds only cloudknot's files, not the 1 MiB file beside them.
+    assert.ok(
+      world.lines.some((l) => /Sending build context to Docker daemon\s+[0-9.]+kB/.test(l.text)) ||
+        !world.lines.some((l) => /Sending build context/.test(l.text)),
+    );
+    const out = await runInContainer(quiet, `cloudknot/${name}:two`, [40]);
+    assert.equal(valueOf(out.record), 42);
+    assert.deepEqual(image.images, [`cloudknot/${name}:one`, `cloudknot/${name}:two`]);
+
+    await image.clobber();
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(), [
+      "README.md",
+      "big.bin",
+    ]);
+    assert.equal(await quiet.inspectImage(`cloudknot/${name}:one`), undefined);
+  } finally {
+    await image.clobber();
+  }
+});
+
+dockerTest("a module that imports an npm package runs in a container with no network", async () => {
+  const base = await ensureBaseImage({ docker: quiet });
+  await using world = await tempWorld();
+  const image = await DockerImage.create({
+    module: new URL("../fixtures/npm_job.ts", import.meta.url),
+    exportName: "classify",
+    name: `npm-${id()}`,
+    baseImage: base,
+    state: world.state,
+    docker: world.docker,
+    cloudknotDir: world.cloudknotDir,
+  });
+  try {
+    assert.equal(image.artifact?.kind, "module");
+    await image.build({ tags: "v1" });
+    const ref = image.images[0]!;
+    const number = await runInContainer(quiet, ref, ["12", "twelve"], { network: "none" });
+    assert.equal(number.code, 0, number.stderr);
+    assert.equal(valueOf(number.record), "number");
+    const other = await runInContainer(quiet, ref, ["12", "twelve"], {
+      index: 1,
+      network: "none",
+    });
+    assert.equal(valueOf(other.record), "other");
+  } finally {
+    await image.clobber();
+  }
+});
+
+dockerTest("a base image without a working deno fails at build with a hint", async (t) => {
+  await using world = await tempWorld();
+  const common = {
+    func: (x: number) => x,
+    state: world.state,
+    docker: world.docker,
+    cloudknotDir: world.cloudknotDir,
+  };
+  const made: DockerImage[] = [];
+  try {
+    await t.step("no deno on PATH", async () => {
+      const baseImage = await ensureNoDenoImage(quiet);
+      const image = await DockerImage.create({ ...common, name: `nodeno-${id()}`, baseImage });
+      made.push(image);
+      const e = await image.build({ tags: "v1" }).catch((e) => e);
+      assert.ok(e instanceof BaseImageError, String(e));
+      assert.equal(e.problem, "no-deno");
+      assert.equal(e.baseImage, baseImage);
+      assert.match(e.message, /has no deno on PATH: use denoland\/deno:\d+\.\d+\.\d+ or a base/);
+      assert.match(e.message, /executable file not found/);
+      assert.ok(e.cause instanceof DockerBuildError);
+      assert.match(e.step ?? "", /RUN \["deno", "--version"\]/);
+      assert.deepEqual(image.images, []);
+    });
+    await t.step("a deno that does not run: the failing step's output is reported", async () => {
+      const baseImage = await ensureBrokenDenoImage(quiet);
+      const image = await DockerImage.create({ ...common, name: `brokendeno-${id()}`, baseImage });
+      made.push(image);
+      const e = await image.build({ tags: "v1" }).catch((e) => e);
+      assert.ok(e instanceof BaseImageError, String(e));
+      assert.equal(e.problem, "deno-failed");
+      assert.ok(e.stepOutput.some((l) => /Illegal option/.test(l)), e.stepOutput.join("\n"));
+      assert.match(e.message, /Illegal option/);
+      assert.match(e.message, /does not run/);
+    });
+    await t.step("a base image that is not here and cannot be pulled", async () => {
+      const baseImage = `cloudknot-test/does-not-exist-${id()}:1`;
+      const image = await DockerImage.create({ ...common, name: `missing-${id()}`, baseImage });
+      made.push(image);
+      const e = await image.build({ tags: "v1" }).catch((e) => e);
+      assert.ok(e instanceof BaseImageError, String(e));
+      assert.equal(e.problem, "unavailable");
+      assert.match(e.message, /cannot be pulled/);
+    });
+  } finally {
+    for (const image of made) await image.clobber();
+  }
+});
+
+Deno.test("bad input to DockerImage gets typed errors before anything runs", async (t) => {
+  await using world = await tempWorld();
+  // Any docker call would fail with DockerNotInstalledError instead of the expected error.
+  const noDocker = new Docker({ binary: join(world.root, "no-docker"), logger: () => {} });
+  const common = { state: world.state, docker: noDocker, cloudknotDir: world.cloudknotDir };
+  const square = (x: number) => x * x;
+
+  await t.step("func and module together, or neither", async () => {
+    await assert.rejects(
+      DockerImage.create({ ...common, func: square, module: "./x.ts" }),
+      (e) => e instanceof CloudknotInputError && /either func or module/.test(e.message),
+    );
+    await assert.rejects(
+      DockerImage.create({ ...common }),
+      (e) =>
+        e instanceof CloudknotInputError && /Pass func, or module and exportName/.test(e.message),
+    );
+    await assert.rejects(
+      DockerImage.create({ ...common, exportName: "f" }),
+      (e) => e instanceof CloudknotInputError && e.field === "exportName",
+    );
+    await assert.rejects(
+      DockerImage.create({ ...common, name: "never-made" }),
+      (e) => e instanceof CloudknotInputError && /no image named "never-made"/.test(e.message),
+    );
+  });
+
+  await t.step("names", async () => {
+    await assert.rejects(
+      DockerImage.create({ ...common, func: square, name: "Bad_Name" }),
+      (e) => e instanceof CloudknotInputError && /Invalid image name "Bad_Name"/.test(e.message),
+    );
+    await assert.rejects(
+      DockerImage.create({ ...common, func: (x: number) => x }),
+      (e) => e instanceof CloudknotInputError && /anonymous function: pass name/.test(e.message),
+    );
+    const named = await DockerImage.create({
+      ...common,
+      func: function fitHTTPModel(x: number) {
+        return x;
+      },
+      baseImage: "example.com/deno:1",
+    });
+    assert.equal(named.name, "fit-http-model");
+    assert.equal(named.localName, "cloudknot/fit-http-model");
+    await named.clobber();
+  });
+
+  await t.step("a module whose graph cannot be captured names the module", async () => {
+    const module = join(world.root, "broken_job.ts");
+    await Deno.writeTextFile(
+      module,
+      'import { x } from "./missing.ts";\nexport default () => x;\n',
+    );
+    const e = await DockerImage.create({ ...common, module, name: "broken" }).catch((e) => e);
+    assert.ok(e instanceof ArtifactError, String(e));
+    assert.equal(e.module, module);
+    assert.match(e.message, /broken_job\.ts/);
+    assert.equal(await world.state.section("docker-image broken"), undefined);
+  });
+
+  const dir = join(world.root, "mine");
+  let image: DockerImage | undefined;
+  await t.step("files the user wrote are not overwritten without overwrite: true", async () => {
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(join(dir, "Dockerfile"), "FROM scratch\n");
+    await Deno.writeTextFile(join(dir, "function.js"), "// mine\n");
+    const e = await DockerImage.create({ ...common, func: square, name: "mine", dir })
+      .catch((e) => e);
+    assert.ok(e instanceof BuildContextConflictError, String(e));
+    assert.deepEqual(e.files, ["Dockerfile", "function.js"]);
+    assert.match(e.message, /overwrite: true/);
+    // Nothing was written.
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((f) => f.name).sort(), [
+      "Dockerfile",
+      "function.js",
+    ]);
+    image = await DockerImage.create({
+      ...common,
+      func: square,
+      name: "mine",
+      dir,
+      overwrite: true,
+    });
+    assert.match(await Deno.readTextFile(join(dir, "Dockerfile")), /^FROM denoland\/deno:/m);
+    // A second create with another dir for the same name is refused.
+    await assert.rejects(
+      DockerImage.create({ ...common, func: square, name: "mine", dir: world.root }),
+      (e) => e instanceof CloudknotInputError && /already lives in/.test(e.message),
+    );
+  });
+
+  await t.step("tags are checked before any docker call", async () => {
+    for (const tags of ["latest", ["v1", "latest"]]) {
+      await assert.rejects(
+        image!.build({ tags }),
+        (e) => e instanceof CloudknotInputError && /"latest" is refused/.test(e.message),
+      );
+    }
+    for (const tags of ["-v1", "a b", "x".repeat(129), "v1:2", [], ""]) {
+      await assert.rejects(
+        image!.build({ tags }),
+        (e) => e instanceof CloudknotInputError && e.field === "tags",
+        JSON.stringify(tags),
+      );
+    }
+  });
+
+  await t.step("push needs a build and exactly one valid repository", async () => {
+    await assert.rejects(
+      image!.push({ repoUri: "127.0.0.1:5000/knots" }),
+      (e) => e instanceof CloudknotInputError && /has not been built/.test(e.message),
+    );
+    await assert.rejects(
+      image!.push({}),
+      (e) => e instanceof CloudknotInputError && /exactly one of repo/.test(e.message),
+    );
+    for (const repoUri of ["knots", "127.0.0.1:5000/Knots", "127.0.0.1:5000/knots:v1"]) {
+      await assert.rejects(
+        image!.push({ repoUri }),
+        (e) => e instanceof CloudknotInputError && e.field === "repoUri",
+        repoUri,
+      );
+    }
+  });
+
+  await t.step("clobber removes files that overwrite: true replaced", async () => {
+    await image!.clobber();
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+  });
+});

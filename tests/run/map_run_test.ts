@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { ItemError, MapError, MapRun } from "../../mod.ts";
+
+function record(index: number, ok: boolean) {
+  return ok
+    ? {
+      version: 1 as const,
+      status: "ok" as const,
+      index,
+      attempt: 1,
+      jobId: "j",
+      endedAt: 0,
+      value: index * 2,
+    }
+    : {
+      version: 1 as const,
+      status: "error" as const,
+      kind: "threw" as const,
+      index,
+      attempt: 1,
+      jobId: "j",
+      endedAt: 0,
+      error: { name: "Error", message: `bad ${index}` },
+    };
+}
+
+Deno.test("a settled item never settles again and counts stay consistent", async () => {
+  const { run, control } = MapRun.create<number>({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 2,
+    attempts: 2,
+  });
+  control.started(0, 1);
+  control.retrying({ ...record(0, false), kind: "crashed" } as never);
+  assert.deepEqual(run.counts, {
+    total: 2,
+    pending: 2,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    retried: 1,
+  });
+  control.started(0, 2);
+  control.settle(record(0, true));
+  control.settle(record(0, false));
+  control.settle(record(1, false));
+  const error = await run.results().catch((e) => e);
+  assert.ok(error instanceof MapError);
+  assert.deepEqual(error.results, [0, undefined]);
+  assert.ok(error.errors[0] instanceof ItemError);
+  assert.match(error.message, /1 of 2 items failed/);
+  assert.deepEqual(run.counts, {
+    total: 2,
+    pending: 0,
+    running: 0,
+    succeeded: 1,
+    failed: 1,
+    retried: 1,
+  });
+  assert.equal(await run.item(0), 0);
+  await assert.rejects(() => run.item(5), RangeError);
+});
+
+Deno.test("unawaited item rejections are never unhandled", async () => {
+  const { run, control } = MapRun.create<number>({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 1,
+    attempts: 1,
+  });
+  control.settle(record(0, false));
+  await run.done;
+  assert.equal(run.promises.length, 1);
+  assert.equal((await run.settled())[0]!.status, "rejected");
+});
+
+Deno.test("several iterators each see every item in completion order", async () => {
+  const { run, control } = MapRun.create<number>({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 3,
+    attempts: 1,
+  });
+  const a = Array.fromAsync(run);
+  control.settle(record(2, true));
+  const b = Array.fromAsync(run);
+  control.settle(record(0, true));
+  control.settle(record(1, false));
+  for (const seen of [await a, await b]) assert.deepEqual(seen.map((s) => s.index), [2, 0, 1]);
+});
+
+Deno.test("done waits for tracked work such as stopping workers", async () => {
+  const { run, control } = MapRun.create<number>({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 1,
+    attempts: 1,
+  });
+  let stopped = false;
+  control.track(
+    new Promise<void>((r) =>
+      setTimeout(() => {
+        stopped = true;
+        r();
+      }, 20)
+    ),
+  );
+  control.settle(record(0, true));
+  await run.results();
+  assert.ok(stopped);
+});

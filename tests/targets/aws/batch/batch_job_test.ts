@@ -1,0 +1,160 @@
+// BatchJob: adopt a job by id, its status, result (with a timeout), logs
+// (following a running job), console URLs, terminate and clobber.
+import assert from "node:assert/strict";
+import {
+  BatchJob,
+  CloudknotInputError,
+  CloudknotTimeoutError,
+  encodeItems,
+  ItemError,
+  JobNotFoundError,
+  MapError,
+} from "../../../../mod.ts";
+import type { Emulator } from "../../../emulator/mod.ts";
+import { job, jobsNamed, startTestBed } from "../helpers.ts";
+
+function jobOf(emu: Emulator, runId: string, n = 0): string {
+  return jobsNamed(emu, `squares-${runId}-${n}`)[0]!.jobId;
+}
+
+async function untilStatus(emu: Emulator, jobId: string, status: string): Promise<void> {
+  while (emu.batch.jobs.get(jobId)?.status !== status) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("BatchJob: adopt, status, done, result of array parents and children, logs, logUrls, clobber", async () => {
+  const bed = await startTestBed(job);
+  const { emu, session, state } = bed;
+  const target = bed.target();
+  const options = { session, state, pollIntervalMs: 50, maxPollIntervalMs: 200 };
+  try {
+    const run = await target.map<unknown>({
+      items: encodeItems([2, { nothing: true }, { log: ["one", "two"] }]),
+      starmap: false,
+      env: {},
+    });
+    await run.done;
+    const parentId = jobOf(emu, run.runId);
+    const parent = await BatchJob.fromId(parentId, options);
+    assert.equal(parent.isArray, true);
+    assert.equal(parent.arraySize, 3);
+    assert.equal(parent.jobName, `squares-${run.runId}-0`);
+    assert.match(parent.command.run ?? "", /^s3:\/\/ck-bucket\/cloudknot\/squares\/runs\//);
+    const status = await parent.status();
+    assert.equal(status.status, "SUCCEEDED");
+    assert.deepEqual(status.attempts, []);
+    assert.equal(status.arrayProperties?.statusSummary?.SUCCEEDED, 3);
+    assert.equal(await parent.done(), true);
+    assert.deepEqual(await parent.result(), [4, undefined, 2]);
+    assert.deepEqual(await parent.logUrls(), []);
+    await assert.rejects(
+      async () => {
+        for await (const _ of parent.logs()) { /* nothing */ }
+      },
+      CloudknotInputError,
+    );
+    // Adopted jobs are recorded, as the original does.
+    assert.equal(
+      await state.get("batch-jobs default us-east-1", parentId),
+      `squares-${run.runId}-0`,
+    );
+
+    // A child: its own item's result, which may be undefined, and its logs.
+    const child = await BatchJob.fromId(`${parentId}:1`, options);
+    assert.equal(child.isArray, false);
+    assert.equal(await child.result(), undefined);
+    const talker = await BatchJob.fromId(`${parentId}:2`, options);
+    assert.equal(await talker.result(), 2);
+    assert.deepEqual(await Array.fromAsync(talker.logs()), ["one", "two"]);
+    const urls = await talker.logUrls();
+    assert.equal(urls.length, 1);
+    assert.match(
+      urls[0]!,
+      /^https:\/\/console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#logEventViewer:group=\/aws\/batch\/job;stream=ck-def\/default\/[0-9a-f]+$/,
+    );
+
+    // A FAILED array parent is done, and its result has the partial results.
+    const failing = await target.map<number>({
+      items: encodeItems([5, { throw: "q" }]),
+      starmap: false,
+      env: {},
+    });
+    await failing.done;
+    const failed = await BatchJob.fromId(jobOf(emu, failing.runId), options);
+    assert.equal((await failed.status()).status, "FAILED");
+    assert.equal(await failed.done(), true);
+    const error = await failed.result().then(() => undefined, (e) => e);
+    assert.ok(error instanceof MapError);
+    assert.deepEqual(error.results, [25, undefined]);
+    assert.equal(error.errors[0]!.kind, "threw");
+    assert.equal(await failed.terminate("too late"), "none");
+
+    // A single job: its result; it follows its output while it runs.
+    const slow = await target.map<string>({
+      items: encodeItems([{ sleep: 1500 }]),
+      starmap: false,
+      env: {},
+    });
+    const single = await BatchJob.fromId(jobOf(emu, slow.runId), options);
+    assert.equal(single.isArray, false);
+    const timeout = await single.result({ timeout: 50 }).then(() => undefined, (e) => e);
+    assert.ok(timeout instanceof CloudknotTimeoutError);
+    assert.match(timeout.message, /did not finish within 50 ms.*call result\(\) again/);
+    const followed = await Array.fromAsync(single.logs({ follow: true }));
+    assert.deepEqual(followed, ["sleeping 1500 ms"]);
+    assert.equal(await single.done(), true);
+    assert.equal(await single.result({ timeout: 30_000 }), "slept");
+    await slow.done;
+
+    // Clobber stops nothing that has finished and forgets the job.
+    await parent.clobber();
+    assert.equal(await state.get("batch-jobs default us-east-1", parentId), undefined);
+    await assert.rejects(BatchJob.fromId("no-such-job", options), JobNotFoundError);
+    await assert.rejects(BatchJob.fromId("", options), CloudknotInputError);
+    await assert.rejects(parent.terminate(""), CloudknotInputError);
+    await assert.rejects(parent.result({ timeout: -1 }), CloudknotInputError);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("BatchJob: terminate cancels a waiting job and terminates a running one", async () => {
+  const bed = await startTestBed(job, { emulator: { concurrency: 1 } });
+  const { emu, session } = bed;
+  const options = { session, pollIntervalMs: 50 };
+  try {
+    const run = await bed.target().map<string>({
+      items: encodeItems([{ sleep: 60_000 }, { sleep: 60_000 }]),
+      starmap: false,
+      env: {},
+      jobType: "independent",
+    });
+    // One job runs (the emulator runs one at a time), the other waits.
+    const ids = [jobOf(emu, run.runId, 0), jobOf(emu, run.runId, 1)];
+    const status = (id: string) => emu.batch.jobs.get(id)!.status;
+    while (!ids.some((id) => status(id) === "RUNNING")) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const a = ids.find((id) => status(id) === "RUNNING")!;
+    const b = ids.find((id) => id !== a)!;
+    await untilStatus(emu, b, "RUNNABLE");
+    const running = await BatchJob.fromId(a, options);
+    const waiting = await BatchJob.fromId(b, options);
+    assert.equal(await waiting.terminate("Not needed"), "cancel");
+    assert.equal(await running.terminate("Enough"), "terminate");
+    const settled = await run.settled();
+    const first = settled[ids.indexOf(a)]!;
+    const second = settled[ids.indexOf(b)]!;
+    assert.ok(first.status === "rejected" && first.reason instanceof ItemError);
+    assert.equal(first.reason.statusReason, "Enough");
+    assert.ok(second.status === "rejected" && second.reason instanceof ItemError);
+    assert.equal(second.reason.kind, "cancelled");
+    assert.match(second.reason.message, /Not needed/);
+    assert.equal((await waiting.status()).status, "FAILED");
+    await run.done;
+    await emu.waitForJobs(30_000);
+  } finally {
+    await bed.close();
+  }
+});

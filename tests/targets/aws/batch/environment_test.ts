@@ -1,0 +1,207 @@
+import assert from "node:assert/strict";
+import {
+  BatchResourceError,
+  deleteBatchEnvironment,
+  ensureComputeEnvironment,
+  ensureJobQueue,
+  ensureLaunchTemplate,
+  registerJobDefinition,
+  validateComputeOptions,
+} from "../../../../mod.ts";
+import type { AwsSession, BatchPlacement } from "../../../../mod.ts";
+import { startEmulator } from "../../../emulator/mod.ts";
+import { sessionFor } from "../../../support/aws_session.ts";
+
+const FAST = { pollMs: 20, timeoutMs: 10_000 };
+
+async function placement(session: AwsSession, subnets: string[]): Promise<BatchPlacement> {
+  const trust = (service: string) =>
+    JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+    });
+  const role = async (name: string, service: string) =>
+    (await session.iam.createRole({ RoleName: name, AssumeRolePolicyDocument: trust(service) }))
+      .Role.Arn;
+  const ecs = await role("t-ecs-instance-role", "ec2.amazonaws.com");
+  const profile = await session.iam.createInstanceProfile({
+    InstanceProfileName: "t-ecs-instance-role",
+  });
+  await session.iam.addRoleToInstanceProfile({
+    InstanceProfileName: "t-ecs-instance-role",
+    RoleName: "t-ecs-instance-role",
+  });
+  assert.ok(ecs);
+  const sg = await session.ec2.createSecurityGroup({ GroupName: "t-sg", Description: "test" });
+  return {
+    batchServiceRole: await role("t-batch-service-role", "batch.amazonaws.com"),
+    ecsInstanceProfile: profile.InstanceProfile.Arn,
+    spotFleetRole: await role("t-spot-fleet-role", "spotfleet.amazonaws.com"),
+    taskExecutionRole: await role("t-task-execution-role", "ecs-tasks.amazonaws.com"),
+    jobRole: await role("t-job-role", "ecs-tasks.amazonaws.com"),
+    subnets,
+    securityGroup: sg.GroupId!,
+  };
+}
+
+Deno.test("a knot's compute environment, queue and job definition are created, adopted and deleted in order", async () => {
+  const emu = await startEmulator({ ceValidDelayMs: 30 });
+  try {
+    const session = await sessionFor(emu);
+    const subnets = [...emu.ec2.subnets.keys()].slice(0, 2);
+    const p = await placement(session, subnets);
+    const before = emu.listResources();
+    const tags = { ManagedBy: "cloudknot", "cloudknot:knot": "k" };
+    for (
+      const compute of [
+        validateComputeOptions(),
+        validateComputeOptions({ compute: "FARGATE", vcpus: 1, memory: 2048 }),
+      ]
+    ) {
+      const name = `k-${compute.compute.toLowerCase()}`;
+      const ce = await ensureComputeEnvironment(session, {
+        name: `${name}-ce`,
+        compute,
+        placement: p,
+        tags,
+      }, FAST);
+      assert.match(ce, /:compute-environment\/k-/);
+      const creates = emu.count("batch", "CreateComputeEnvironment");
+      assert.equal(
+        await ensureComputeEnvironment(
+          session,
+          { name: `${name}-ce`, compute, placement: p, tags },
+          FAST,
+        ),
+        ce,
+      );
+      assert.equal(
+        emu.count("batch", "CreateComputeEnvironment"),
+        creates,
+        "adopted, not created again",
+      );
+      const queue = await ensureJobQueue(session, {
+        name: `${name}-jq`,
+        priority: 1,
+        computeEnvironment: ce,
+        tags,
+      }, FAST);
+      assert.equal(
+        await ensureJobQueue(session, {
+          name: `${name}-jq`,
+          priority: 1,
+          computeEnvironment: ce,
+          tags,
+        }, FAST),
+        queue,
+      );
+      const first = await registerJobDefinition(session, {
+        name: `${name}-jd`,
+        image: "127.0.0.1:5000/cloudknot@sha256:" + "a".repeat(64),
+        compute,
+        placement: p,
+        environment: { CLOUDKNOT_KNOT: "k" },
+        tags,
+      });
+      const second = await registerJobDefinition(session, {
+        name: `${name}-jd`,
+        image: "x:y",
+        compute,
+        placement: p,
+        tags,
+      });
+      assert.deepEqual([first.revision, second.revision], [1, 2]);
+      const [def] = (await session.batch.describeJobDefinitions({ jobDefinitions: [first.arn] }))
+        .jobDefinitions!;
+      assert.equal(def!.retryStrategy?.attempts, 3);
+      assert.deepEqual(def!.platformCapabilities, [compute.compute === "EC2" ? "EC2" : "FARGATE"]);
+      await deleteBatchEnvironment(session, {
+        jobQueue: queue,
+        computeEnvironment: ce,
+        jobDefinitions: [`${name}-jd`],
+      }, FAST);
+      // Deleting again is harmless.
+      await deleteBatchEnvironment(session, {
+        jobQueue: queue,
+        computeEnvironment: ce,
+        jobDefinitions: [`${name}-jd`],
+      }, FAST);
+    }
+    assert.deepEqual(emu.listResources(), before);
+    const order = emu.requests.filter({ service: "batch", mutating: true }).map((r) => r.operation);
+    const fargate = order.slice(order.lastIndexOf("CreateComputeEnvironment"));
+    assert.deepEqual(
+      fargate.filter((op) => !op.startsWith("Register") && !op.startsWith("Create")),
+      [
+        "UpdateJobQueue",
+        "DeleteJobQueue",
+        "UpdateComputeEnvironment",
+        "DeleteComputeEnvironment",
+        "DeregisterJobDefinition",
+        "DeregisterJobDefinition",
+      ],
+    );
+  } finally {
+    await emu.close();
+  }
+});
+
+Deno.test("volumeSize makes a launch template that the environment uses and deletion removes", async () => {
+  const emu = await startEmulator({ ceValidDelayMs: 10 });
+  try {
+    const session = await sessionFor(emu);
+    const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 1));
+    const compute = validateComputeOptions({ volumeSize: 200 });
+    const template = await ensureLaunchTemplate(session, {
+      name: "lt-ck-lt",
+      volumeSize: 200,
+      tags: { a: "b" },
+    });
+    assert.equal(
+      await ensureLaunchTemplate(session, { name: "lt-ck-lt", volumeSize: 200, tags: {} }),
+      template,
+    );
+    assert.equal(emu.count("ec2", "CreateLaunchTemplate"), 1);
+    const ce = await ensureComputeEnvironment(session, {
+      name: "lt-ce",
+      compute,
+      placement: p,
+      launchTemplate: template,
+      tags: {},
+    }, FAST);
+    const [detail] =
+      (await session.batch.describeComputeEnvironments({ computeEnvironments: [ce] }))
+        .computeEnvironments!;
+    assert.equal(detail!.computeResources?.launchTemplate?.launchTemplateName, "lt-ck-lt");
+    await deleteBatchEnvironment(
+      session,
+      { computeEnvironment: ce, launchTemplate: template },
+      FAST,
+    );
+    const left = await session.ec2.describeLaunchTemplates({}).then((r) => r.LaunchTemplates ?? []);
+    assert.deepEqual(left, []);
+  } finally {
+    await emu.close();
+  }
+});
+
+Deno.test("an INVALID compute environment is an error carrying Batch's reason", async () => {
+  const emu = await startEmulator({ ceValidDelayMs: 10 });
+  try {
+    const session = await sessionFor(emu);
+    const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 1));
+    p.ecsInstanceProfile = "arn:aws:iam::123456789012:instance-profile/missing";
+    await assert.rejects(
+      () =>
+        ensureComputeEnvironment(session, {
+          name: "bad-ce",
+          compute: validateComputeOptions(),
+          placement: p,
+          tags: {},
+        }, FAST),
+      (e) => e instanceof BatchResourceError && /INVALID: .*missing/.test(e.message),
+    );
+  } finally {
+    await emu.close();
+  }
+});

@@ -1,0 +1,160 @@
+// collect(): another process re-opens a run from S3 and Batch and gets the
+// same results; runs() lists the knot's runs; the state file keeps the
+// newest 100 runs.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CloudknotInputError, encodeItems, type ItemSettled } from "../../../mod.ts";
+import { job, ROOT, startTestBed } from "./helpers.ts";
+
+function summarize(settled: ItemSettled<unknown>[]): unknown[] {
+  return settled.map((s) =>
+    s.status === "fulfilled"
+      ? { value: s.value ?? null }
+      : { kind: s.reason.kind, message: s.reason.message }
+  );
+}
+
+Deno.test("AWS target: collect() from a fresh process gets the same results, even while the run goes on", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    const target = bed.target();
+    const run = await target.map<unknown>({
+      items: encodeItems([3, { sleep: 1500 }, { throw: "z" }, { nothing: true }]),
+      starmap: false,
+      env: {},
+    });
+    // A new Deno process, started while the run is going on, adopts it.
+    const script = `
+      import { AwsSession, StateFile } from "./mod.ts";
+      import { AwsTarget } from "./src/targets/aws/aws_target.ts";
+      const session = await AwsSession.create();
+      const target = new AwsTarget({
+        session, state: new StateFile(), knot: "squares", bucket: ${
+      JSON.stringify(bed.resources.bucket)
+    },
+        prefix: "cloudknot/squares", jobQueue: ${JSON.stringify(bed.resources.jobQueue)},
+        jobDefinition: ${JSON.stringify(bed.resources.jobDefinition)}, attempts: 1,
+        profile: "default", region: session.region, pollIntervalMs: 50, maxPollIntervalMs: 200,
+      });
+      const run = await target.collect(${JSON.stringify(run.runId)});
+      const settled = await run.settled();
+      console.log(JSON.stringify({
+        running: (await target.runs()).map((m) => m.runId),
+        settled: settled.map((s) => s.status === "fulfilled"
+          ? { value: s.value ?? null }
+          : { kind: s.reason.kind, message: s.reason.message }),
+      }));
+    `;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--quiet", script],
+      cwd: ROOT,
+      env: { ...emu.env, CLOUDKNOT_CONFIG_FILE: join(bed.dir, "cloudknot") },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const mine = summarize(await run.settled());
+    await run.done;
+    const out = await child;
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const theirs = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.deepEqual(theirs.settled, mine);
+    assert.deepEqual(mine, [
+      { value: 9 },
+      { value: "slept" },
+      { kind: "threw", message: "Item 2 threw TypeError: bad item z" },
+      { value: null },
+    ]);
+    assert.deepEqual(theirs.running, [run.runId]);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: collect() without run.json finds the jobs by name; runs() lists every run", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    const target = bed.target({ maxArraySize: 3 });
+    const first = await target.map<number>({ items: encodeItems([1, 2]), starmap: false, env: {} });
+    await first.done;
+    const second = await target.map<number>({
+      items: encodeItems([1, 2, 3, 4, 5, 6, 7]),
+      starmap: false,
+      env: {},
+    });
+    await second.done;
+    // As if the client had stopped before writing run.json: only the index's manifest is left.
+    const objects = emu.s3.buckets.get(bed.resources.bucket)!.objects;
+    const manifestKey = `cloudknot/squares/runs/${second.runId}/run.json`;
+    assert.ok(objects.delete(manifestKey));
+    const again = await target.collect<number>(second.runId);
+    assert.deepEqual(await again.results(), [1, 4, 9, 16, 25, 36, 49]);
+    await again.done;
+    const repaired = JSON.parse(new TextDecoder().decode(objects.get(manifestKey)!.body));
+    assert.deepEqual(
+      repaired.jobs.map((j: { offset: number; size: number; array: boolean }) => [
+        j.offset,
+        j.size,
+        j.array,
+      ]),
+      [[0, 3, true], [3, 3, true], [6, 1, false]],
+    );
+    // A job the queue no longer shows by name (as while a run is still being
+    // submitted): its items end with an error, and run.json is left alone.
+    assert.ok(objects.delete(manifestKey));
+    const last = [...emu.batch.jobs.values()].find((j) =>
+      j.jobName === `squares-${second.runId}-2`
+    )!;
+    last.jobName = "renamed";
+    const partial = await target.collect<number>(second.runId);
+    const settled = await partial.settled();
+    assert.deepEqual(settled.slice(0, 6).map((s) => s.status), Array(6).fill("fulfilled"));
+    const missing = settled[6]!;
+    assert.ok(missing.status === "rejected");
+    assert.equal(missing.reason.remote.name, "MissingJobError");
+    await partial.done;
+    assert.equal(objects.has(manifestKey), false);
+    const runs = await target.runs();
+    assert.deepEqual(runs.map((m) => [m.runId, m.count]), [[first.runId, 2], [second.runId, 7]]);
+    await assert.rejects(target.collect("20000101T000000Z-000000"), CloudknotInputError);
+    await assert.rejects(target.collect("../x"), CloudknotInputError);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: the state file keeps the newest 100 runs and forgets the jobs of older ones", async () => {
+  const bed = await startTestBed(job);
+  try {
+    const old = Array.from(
+      { length: 100 },
+      (_, i) => `20200101T0000${String(i).padStart(2, "0")}Z-aaaaaa`,
+    );
+    await bed.state.update((doc) => {
+      doc.set("knot squares", new Map([["runs", old.join(" ")]]));
+      doc.set(
+        "batch-jobs default us-east-1",
+        new Map([["old-job-0", `squares-${old[0]}-0`], ["old-job-1", `squares-${old[1]}-0`]]),
+      );
+    });
+    const run = await bed.target().map<number>({
+      items: encodeItems([2]),
+      starmap: false,
+      env: {},
+    });
+    const doc = await bed.state.read();
+    const runs = doc.get("knot squares")!.get("runs")!.split(" ");
+    assert.equal(runs.length, 100);
+    assert.equal(runs[0], old[1]);
+    assert.equal(runs.at(-1), run.runId);
+    const jobs = doc.get("batch-jobs default us-east-1")!;
+    assert.equal(jobs.has("old-job-0"), false);
+    assert.equal(jobs.get("old-job-1"), `squares-${old[1]}-0`);
+    assert.equal(jobs.size, 2);
+    assert.deepEqual(await run.results(), [4]);
+    await run.done;
+  } finally {
+    await bed.close();
+  }
+});

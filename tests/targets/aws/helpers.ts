@@ -1,0 +1,309 @@
+// A test bed for the AWS target: an emulator whose Batch jobs run the real
+// job entry point (src/job/main.ts) as local processes, plus a bucket, a job
+// role, a compute environment, a queue and a job definition made directly
+// through the AWS client layer.
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  artifactFromFunc,
+  AwsSession,
+  type JobFunction,
+  openS3Store,
+  runAttempt,
+  StateFile,
+} from "../../../mod.ts";
+import { parseJobCommand } from "../../../src/targets/aws/batch/command.ts";
+import { AwsTarget, type AwsTargetOptions } from "../../../src/targets/aws/aws_target.ts";
+import {
+  type Emulator,
+  type EmulatorOptions,
+  InlineRunner,
+  startEmulator,
+} from "../../emulator/mod.ts";
+
+/** The job entry point a container runs. */
+export const MAIN = new URL("../../../src/job/main.ts", import.meta.url).pathname;
+/** The repository's root, the job processes' working directory (for deno.json). */
+export const ROOT = new URL("../../../", import.meta.url).pathname;
+
+/** What {@linkcode setupBatchResources} made. */
+export interface BatchResources {
+  /** The bucket. */
+  bucket: string;
+  /** The job role's ARN. */
+  jobRoleArn: string;
+  /** The queue's ARN. */
+  jobQueue: string;
+  /** The job definition's ARN. */
+  jobDefinition: string;
+}
+
+/** A session that talks to the emulator, with quick retries. */
+export function emulatorSession(emu: Emulator): Promise<AwsSession> {
+  return AwsSession.create({
+    region: emu.region,
+    endpoint: emu.endpoint,
+    credentials: emu.credentials,
+    env: () => undefined,
+    readTextFile: () => Promise.resolve(undefined),
+    retry: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error("Condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Makes, through the AWS client layer, what a knot's jobs need: a bucket, a
+ * job role trusting ecs-tasks (so jobs get container credentials), an ECS
+ * instance role and profile, an EC2 compute environment, a queue and a job
+ * definition with `attempts` attempts.
+ */
+export async function setupBatchResources(
+  session: AwsSession,
+  options: { name?: string; attempts?: number; maxvCpus?: number; timeoutSeconds?: number } = {},
+): Promise<BatchResources> {
+  const p = options.name ?? "ck";
+  const bucket = `${p}-bucket`;
+  await session.s3.createBucket({ Bucket: bucket });
+  const trust = (service: string) =>
+    JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+    });
+  const role = await session.iam.createRole({
+    RoleName: `${p}-job`,
+    AssumeRolePolicyDocument: trust("ecs-tasks.amazonaws.com"),
+  });
+  await session.iam.createRole({
+    RoleName: `${p}-instance`,
+    AssumeRolePolicyDocument: trust("ec2.amazonaws.com"),
+  });
+  await session.iam.createInstanceProfile({ InstanceProfileName: `${p}-instance` });
+  await session.iam.addRoleToInstanceProfile({
+    InstanceProfileName: `${p}-instance`,
+    RoleName: `${p}-instance`,
+  });
+  const subnets = await session.ec2.describeSubnets({
+    Filters: [{ Name: "default-for-az", Values: ["true"] }],
+  });
+  const groups = await session.ec2.describeSecurityGroups({
+    Filters: [{ Name: "group-name", Values: ["default"] }],
+  });
+  await session.batch.createComputeEnvironment({
+    computeEnvironmentName: `${p}-ce`,
+    type: "MANAGED",
+    computeResources: {
+      type: "EC2",
+      minvCpus: 0,
+      maxvCpus: options.maxvCpus ?? 10_000,
+      instanceTypes: ["optimal"],
+      instanceRole: `${p}-instance`,
+      subnets: (subnets.Subnets ?? []).map((s) => s.SubnetId!),
+      securityGroupIds: [groups.SecurityGroups![0]!.GroupId!],
+    },
+  });
+  await waitFor(async () =>
+    (await session.batch.describeComputeEnvironments({ computeEnvironments: [`${p}-ce`] }))
+      .computeEnvironments?.[0]?.status === "VALID"
+  );
+  const queue = await session.batch.createJobQueue({
+    jobQueueName: `${p}-queue`,
+    priority: 1,
+    computeEnvironmentOrder: [{ order: 1, computeEnvironment: `${p}-ce` }],
+  });
+  await waitFor(async () =>
+    (await session.batch.describeJobQueues({ jobQueues: [`${p}-queue`] })).jobQueues?.[0]
+      ?.status === "VALID"
+  );
+  const def = await session.batch.registerJobDefinition({
+    jobDefinitionName: `${p}-def`,
+    type: "container",
+    containerProperties: {
+      image: "cloudknot/job:test",
+      command: [],
+      jobRoleArn: role.Role.Arn,
+      resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+    },
+    retryStrategy: { attempts: options.attempts ?? 1 },
+    ...(options.timeoutSeconds !== undefined
+      ? { timeout: { attemptDurationSeconds: options.timeoutSeconds } }
+      : {}),
+  });
+  return {
+    bucket,
+    jobRoleArn: role.Role.Arn,
+    jobQueue: queue.jobQueueArn,
+    jobDefinition: def.jobDefinitionArn,
+  };
+}
+
+/** A running test bed. */
+export interface TestBed {
+  /** The emulator. */
+  emu: Emulator;
+  /** A session against it. */
+  session: AwsSession;
+  /** The resources. */
+  resources: BatchResources;
+  /** A state file in a temporary directory. */
+  state: StateFile;
+  /** The temporary directory (function artifact, state file). */
+  dir: string;
+  /** Makes a target for the test bed's knot. */
+  target(options?: Partial<AwsTargetOptions>): AwsTarget;
+  /** Stops everything and removes the directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an emulator whose jobs run `deno run -A src/job/main.ts --function
+ * <artifact of func>` and sets up the Batch resources.
+ */
+export async function startTestBed(
+  func: JobFunction,
+  options: {
+    attempts?: number;
+    emulator?: EmulatorOptions;
+    timeoutSeconds?: number;
+    knot?: string;
+  } = {},
+): Promise<TestBed> {
+  const dir = await Deno.makeTempDir({ prefix: "ck-aws-target-" });
+  const artifact = await artifactFromFunc(func);
+  const functionPath = join(dir, "function.js");
+  await Deno.writeTextFile(functionPath, artifact.source);
+  const emu = await startEmulator({
+    entrypoint: () => [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--quiet",
+      MAIN,
+      "--function",
+      pathToFileURL(functionPath).href,
+    ],
+    cwd: ROOT,
+    ceValidDelayMs: 10,
+    tickMs: 10,
+    ...options.emulator,
+  });
+  try {
+    const session = await emulatorSession(emu);
+    const resources = await setupBatchResources(session, {
+      ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
+      ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
+    });
+    const state = new StateFile({ path: join(dir, "cloudknot") });
+    const knot = options.knot ?? "squares";
+    return {
+      emu,
+      session,
+      resources,
+      state,
+      dir,
+      target: (overrides = {}) =>
+        new AwsTarget({
+          session,
+          state,
+          knot,
+          bucket: resources.bucket,
+          prefix: `cloudknot/${knot}`,
+          jobQueue: resources.jobQueue,
+          jobDefinition: resources.jobDefinition,
+          attempts: options.attempts ?? 1,
+          profile: "default",
+          region: emu.region,
+          pollIntervalMs: 50,
+          maxPollIntervalMs: 400,
+          reconcileDelayMs: 20,
+          ...overrides,
+        }),
+      close: async () => {
+        await emu.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+  } catch (e) {
+    await emu.close();
+    await Deno.remove(dir, { recursive: true });
+    throw e;
+  }
+}
+
+/**
+ * The function the tests run: what it does depends on the item. It is
+ * shipped by its source, so it uses nothing from this module.
+ */
+// deno-lint-ignore no-explicit-any explicit-module-boundary-types
+export async function job(input: any, second?: any): Promise<unknown> {
+  if (second !== undefined) return input + second; // starmap
+  if (input === null || typeof input !== "object") return input * input;
+  if ("env" in input) return Deno.env.get(input.env);
+  if ("throw" in input) throw new TypeError(`bad item ${input.throw}`);
+  if ("exit" in input) {
+    console.log(`exiting with ${input.exit}`);
+    Deno.exit(input.exit);
+  }
+  if ("flaky" in input) {
+    if (Deno.env.get("AWS_BATCH_JOB_ATTEMPT") === "1") throw new Error("the first attempt fails");
+    return "second time lucky";
+  }
+  if ("sleep" in input) {
+    console.log(`sleeping ${input.sleep} ms`);
+    await new Promise((r) => setTimeout(r, input.sleep));
+    return "slept";
+  }
+  if ("nothing" in input) return undefined;
+  if ("log" in input) {
+    for (const line of input.log) console.log(line);
+    return input.log.length;
+  }
+  return input;
+}
+
+/** Counts the emulator's jobs whose name starts with a prefix (parents and single jobs only). */
+export function jobsNamed(emu: Emulator, prefix: string): { jobId: string; arraySize?: number }[] {
+  return [...emu.batch.jobs.values()]
+    .filter((j) => j.parent === undefined && j.jobName.startsWith(prefix))
+    .map((j) => ({
+      jobId: j.jobId,
+      ...(j.arraySize !== undefined ? { arraySize: j.arraySize } : {}),
+    }));
+}
+
+/**
+ * A job runner that runs the job entry's logic in this process: it reads the
+ * job's command (`--run`, `--offset`/`--index`, `--starmap`), opens the run's
+ * S3 store with the container's credentials and calls `runAttempt`, so the
+ * S3 traffic is real while no process starts per child. One session (from the
+ * first child's container credentials) serves every child.
+ */
+export function inlineJobRunner(
+  func: JobFunction,
+  options: { capacity?: number } = {},
+): InlineRunner {
+  let session: Promise<AwsSession> | undefined;
+  return new InlineRunner(async (req) => {
+    session ??= AwsSession.create({
+      env: (name) => req.environment[name],
+      readTextFile: () => Promise.resolve(undefined),
+      retry: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
+    });
+    const command = parseJobCommand(req.command);
+    const index = command.index ?? (command.offset ?? 0) + (req.arrayIndex ?? Number.NaN);
+    const run = await openS3Store(command.run!, { session: await session });
+    const { record } = await runAttempt(run, { fn: func, kind: "func" }, {
+      index,
+      attempt: req.attempt,
+      jobId: req.jobId,
+      starmap: command.starmap,
+    });
+    return { exitCode: record.status === "ok" ? 0 : 1 };
+  }, options.capacity !== undefined ? { capacity: options.capacity } : {});
+}

@@ -1,0 +1,227 @@
+// map on AWS Batch, end to end against the emulator: every job runs the real
+// job entry point (src/job/main.ts) as a local process with the environment a
+// Batch container gets, reading its item from S3 and writing its record there.
+import assert from "node:assert/strict";
+import { encodeItems, INDEX_ENTRY_BYTES, ItemError, MapError } from "../../../mod.ts";
+import { job, jobsNamed, startTestBed } from "./helpers.ts";
+
+Deno.test("AWS target: map runs array jobs and independent jobs on Batch and collects every result", async (t) => {
+  const bed = await startTestBed(job, { attempts: 2, emulator: { minTimeoutSeconds: 1 } });
+  const target = bed.target();
+  const { emu } = bed;
+  try {
+    await t.step(
+      "25 items as one array job, every result checked, one ranged read per item",
+      async () => {
+        const items = Array.from({ length: 25 }, (_, i) => i + 1);
+        const encoded = encodeItems(items);
+        const run = await target.map<number>({ items: encoded, starmap: false, env: {} });
+        // Recorded before map returned: the state file and one array job.
+        const state = await bed.state.read();
+        assert.equal(state.get("knot squares")?.get("runs"), run.runId);
+        const jobs = jobsNamed(emu, `squares-${run.runId}-`);
+        assert.equal(jobs.length, 1);
+        assert.equal(jobs[0]!.arraySize, 25);
+        assert.equal(
+          state.get("batch-jobs default us-east-1")?.get(jobs[0]!.jobId),
+          `squares-${run.runId}-0`,
+        );
+        assert.deepEqual(await run.results(), items.map((x) => x * x));
+        await run.done;
+        assert.equal(run.counts.succeeded, 25);
+        // The manifest with its job is in S3.
+        const manifest = JSON.parse(
+          new TextDecoder().decode(
+            emu.s3.buckets.get(bed.resources.bucket)!.objects.get(
+              `cloudknot/squares/runs/${run.runId}/run.json`,
+            )!.body,
+          ),
+        );
+        assert.deepEqual(manifest.jobs, [{
+          jobId: jobs[0]!.jobId,
+          jobName: `squares-${run.runId}-0`,
+          offset: 0,
+          size: 25,
+          array: true,
+        }]);
+        // Children read only their own items and index entries.
+        const prefix = `cloudknot/squares/runs/${run.runId}`;
+        const itemBytes = encoded.reduce((n, b) => n + b.byteLength, 0);
+        assert.equal(emu.s3.bytesServed(bed.resources.bucket, `${prefix}/inputs`), itemBytes);
+        assert.equal(
+          emu.s3.bytesServed(bed.resources.bucket, `${prefix}/index`),
+          25 * INDEX_ENTRY_BYTES,
+        );
+      },
+    );
+
+    await t.step("3 items as independent jobs; a single item is an independent job", async () => {
+      const run = await target.map<number>({
+        items: encodeItems([4, 5, 6]),
+        starmap: false,
+        env: {},
+        jobType: "independent",
+      });
+      const jobs = jobsNamed(emu, `squares-${run.runId}-`);
+      assert.equal(jobs.length, 3);
+      assert.ok(jobs.every((j) => j.arraySize === undefined));
+      assert.deepEqual(await run.results(), [16, 25, 36]);
+      const one = await target.map<number>({ items: encodeItems([7]), starmap: false, env: {} });
+      assert.deepEqual(jobsNamed(emu, `squares-${one.runId}-`).map((j) => j.arraySize), [
+        undefined,
+      ]);
+      assert.deepEqual(await one.results(), [49]);
+      await Promise.all([run.done, one.done]);
+    });
+
+    await t.step("starmap, env, a function returning undefined, and a retried item", async () => {
+      const star = await target.map<number>({
+        items: encodeItems([[1, 2], [30, 40]]),
+        starmap: true,
+        env: {},
+      });
+      const env = await target.map<string>({
+        items: encodeItems([{ env: "CK_GREETING" }, { env: "CK_OTHER" }]),
+        starmap: false,
+        env: { CK_GREETING: "hello", CK_OTHER: "there" },
+      });
+      const misc = await target.map<unknown>({
+        items: encodeItems([{ nothing: true }, { flaky: true }]),
+        starmap: false,
+        env: {},
+      });
+      assert.deepEqual(await star.results(), [3, 70]);
+      assert.deepEqual(await env.results(), ["hello", "there"]);
+      const settled = await misc.settled();
+      assert.deepEqual(settled[0], { index: 0, status: "fulfilled", value: undefined });
+      assert.deepEqual(settled[1], { index: 1, status: "fulfilled", value: "second time lucky" });
+      assert.equal(misc.counts.retried, 1);
+      assert.equal(misc.items[1]!.attempts, 2);
+      await Promise.all([star.done, env.done, misc.done]);
+    });
+
+    await t.step(
+      "an item that throws and one that crashes: partial results and full errors",
+      async () => {
+        const run = await target.map<number>({
+          items: encodeItems([2, { throw: "x" }, { exit: 3 }, 5]),
+          starmap: false,
+          env: {},
+        });
+        const error = await run.results().then(() => undefined, (e) => e);
+        assert.ok(error instanceof MapError);
+        assert.deepEqual(error.results, [4, undefined, undefined, 25]);
+        assert.deepEqual(error.failed, [1, 2]);
+        const [threw, crashed] = error.errors as ItemError[];
+        assert.ok(threw instanceof ItemError);
+        assert.equal(threw.kind, "threw");
+        assert.equal(threw.attempt, 2);
+        assert.equal(threw.remote.name, "TypeError");
+        assert.match(threw.message, /Item 1 threw TypeError: bad item x \(attempt 2 of 2\)/);
+        // Batch's view of the attempt comes with it.
+        assert.equal(threw.exitCode, 1);
+        assert.equal(threw.statusReason, "Essential container in task exited");
+        assert.match(threw.logStream ?? "", /^ck-def\/default\/[0-9a-f]+$/);
+        assert.match((threw.cause as Error).stack ?? "", /job .*\(file:.*function\.js:\d+:\d+\)/);
+        assert.ok(crashed instanceof ItemError);
+        assert.equal(crashed.kind, "crashed");
+        assert.equal(crashed.exitCode, 3);
+        assert.equal(crashed.attempt, 2);
+        assert.equal(crashed.statusReason, "Essential container in task exited");
+        assert.match(crashed.logStream ?? "", /^ck-def\/default\/[0-9a-f]+$/);
+        assert.match(crashed.message, /Item 2 crashed: its process exited with code 3/);
+        // The crashed attempt's output, from CloudWatch.
+        const lines = await Array.fromAsync(run.logs(2));
+        assert.ok(lines.includes("exiting with 3"), lines.join("\n"));
+        const first = await Array.fromAsync(run.logs(2, { attempt: 1 }));
+        assert.ok(first.includes("exiting with 3"));
+        // The array parent FAILED, and the run ended all the same.
+        const [parent] = jobsNamed(emu, `squares-${run.runId}-`);
+        assert.equal(emu.batch.jobs.get(parent!.jobId)!.status, "FAILED");
+        await run.done;
+      },
+    );
+
+    await t.step(
+      "children that die without a record: out of memory, reclaimed Spot host",
+      async () => {
+        // Both attempts of child 0 are killed for memory; child 1's host goes away twice.
+        emu.batch.injectExit({
+          arrayIndex: 0,
+          exitCode: 137,
+          reason: "OutOfMemoryError: Container killed due to memory usage",
+          times: 2,
+        });
+        emu.batch.injectSpotReclaim({ arrayIndex: 1, times: 2 });
+        const run = await target.map<number>({
+          items: encodeItems([1, 2, 3]),
+          starmap: false,
+          env: {},
+        });
+        const settled = await run.settled();
+        assert.equal(settled[2]!.status, "fulfilled");
+        const oom = settled[0]!.status === "rejected" ? settled[0]!.reason : undefined;
+        assert.ok(oom instanceof ItemError);
+        assert.equal(oom.kind, "crashed");
+        assert.equal(oom.exitCode, 137);
+        assert.equal(oom.remote.name, "OutOfMemoryError");
+        assert.match(oom.remote.message, /Container killed due to memory usage/);
+        const spot = settled[1]!.status === "rejected" ? settled[1]!.reason : undefined;
+        assert.ok(spot instanceof ItemError);
+        assert.equal(spot.kind, "infrastructure");
+        assert.match(spot.statusReason ?? "", /Host EC2 .* terminated/);
+        await run.done;
+      },
+    );
+
+    await t.step("an attempt that runs past the job's timeout", async () => {
+      const def = await bed.session.batch.registerJobDefinition({
+        jobDefinitionName: "ck-def-timeout",
+        type: "container",
+        containerProperties: {
+          image: "cloudknot/job:test",
+          command: [],
+          jobRoleArn: bed.resources.jobRoleArn,
+          resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+        },
+        retryStrategy: { attempts: 1 },
+        timeout: { attemptDurationSeconds: 1 },
+      });
+      const timed = bed.target({ jobDefinition: def.jobDefinitionArn, attempts: 1 });
+      const run = await timed.map<string>({
+        items: encodeItems([{ sleep: 30_000 }, 3]),
+        starmap: false,
+        env: {},
+        jobType: "independent",
+      });
+      const settled = await run.settled();
+      const slow = settled[0]!;
+      assert.deepEqual(settled[1], { index: 1, status: "fulfilled", value: 9 });
+      assert.ok(slow.status === "rejected");
+      assert.equal(slow.reason.kind, "timeout");
+      assert.equal(slow.reason.statusReason, "Job attempt duration exceeded timeout");
+      assert.match(slow.reason.message, /Item 0 timed out/);
+      assert.ok((await Array.fromAsync(run.logs(0))).includes("sleeping 30000 ms"));
+      await run.done;
+    });
+
+    await t.step("more items than the array size limit are split into several jobs", async () => {
+      const split = bed.target({ maxArraySize: 4 });
+      const items = Array.from({ length: 9 }, (_, i) => i);
+      const run = await split.map<number>({ items: encodeItems(items), starmap: false, env: {} });
+      const jobs = jobsNamed(emu, `squares-${run.runId}-`).map((j) => j.arraySize);
+      assert.deepEqual(jobs.sort(), [4, 4, undefined]);
+      assert.deepEqual(await run.results(), items.map((x) => x * x));
+      await run.done;
+    });
+
+    await t.step("an empty map submits nothing", async () => {
+      const before = emu.count("batch", "SubmitJob");
+      const run = await target.map({ items: [], starmap: false, env: {} });
+      assert.deepEqual(await run.results(), []);
+      assert.equal(emu.count("batch", "SubmitJob"), before);
+    });
+  } finally {
+    await bed.close();
+  }
+});

@@ -1,0 +1,140 @@
+// The poll loop's cost, and Batch's real array size limit, with jobs run in
+// this process (the job entry's logic against the emulator's S3, no process
+// per child).
+import assert from "node:assert/strict";
+import { encodeItems, INDEX_ENTRY_BYTES, MapRun, S3Store } from "../../../mod.ts";
+import { type PollRound, RunPoller } from "../../../src/targets/aws/batch/run_poller.ts";
+import { startEmulator } from "../../emulator/mod.ts";
+import { emulatorSession, inlineJobRunner, jobsNamed, startTestBed } from "./helpers.ts";
+
+Deno.test("poll loop: at most one DescribeJobs per 100 jobs per round, each with at most 100 ids", async () => {
+  const bed = await startTestBed((x: number) => x + 1, {
+    emulator: { runner: inlineJobRunner((x: number) => x + 1, { capacity: 8 }) },
+  });
+  const { emu } = bed;
+  try {
+    const rounds: PollRound[] = [];
+    const target = bed.target({ onPoll: (_, round) => rounds.push(round), submitConcurrency: 16 });
+    const items = Array.from({ length: 250 }, (_, i) => i);
+    const run = await target.map<number>({
+      items: encodeItems(items),
+      starmap: false,
+      env: {},
+      jobType: "independent",
+    });
+    const polling = emu.requests.entries.length;
+    assert.deepEqual(await run.results(), items.map((x) => x + 1));
+    await run.done;
+    const log = emu.requests.entries.slice(polling);
+    const describes = log.filter((e) => e.operation === "DescribeJobs");
+    assert.ok(describes.every((e) => (e.params.jobs as string[]).length <= 100));
+    assert.ok(rounds.length > 0);
+    assert.ok(describes.length <= rounds.length * Math.ceil(250 / 100));
+    assert.equal(describes.length, rounds.reduce((n, r) => n + r.describeCalls, 0));
+    for (const round of rounds) {
+      assert.ok(round.describeCalls <= Math.ceil(round.jobsDescribed / 100));
+      assert.equal(round.childDescribeCalls, 0);
+    }
+    // Per round, as the request log shows it: rounds are separated by the listing of records.
+    let inRound = 0;
+    for (const e of log) {
+      if (e.operation === "ListObjectsV2") inRound = 0;
+      if (e.operation === "DescribeJobs") assert.ok(++inRound <= 3);
+    }
+    // Finished jobs are not described again: later rounds describe fewer jobs.
+    assert.ok(rounds.at(-1)!.jobsDescribed < 250 || rounds.length === 1);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("split: 10,001 items run as an array job of 10,000 and a single job; children read only their own bytes", async () => {
+  const bed = await startTestBed((x: number) => x * 2, {
+    emulator: { runner: inlineJobRunner((x: number) => x * 2, { capacity: 64 }) },
+  });
+  const { emu } = bed;
+  try {
+    const items = Array.from({ length: 10_001 }, (_, i) => i);
+    const encoded = encodeItems(items);
+    const run = await bed.target({ pollIntervalMs: 200, maxPollIntervalMs: 1000 }).map<number>({
+      items: encoded,
+      starmap: false,
+      env: {},
+    });
+    const jobs = jobsNamed(emu, `squares-${run.runId}-`);
+    assert.deepEqual(jobs.map((j) => j.arraySize).sort(), [10_000, undefined]);
+    assert.equal(emu.count("batch", "SubmitJob"), 2);
+    const results = await run.results();
+    assert.equal(results.length, 10_001);
+    assert.ok(results.every((v, i) => v === i * 2));
+    await run.done;
+    const prefix = `cloudknot/squares/runs/${run.runId}`;
+    assert.equal(
+      emu.s3.bytesServed(bed.resources.bucket, `${prefix}/inputs`),
+      encoded.reduce((n, b) => n + b.byteLength, 0),
+    );
+    assert.equal(
+      emu.s3.bytesServed(bed.resources.bucket, `${prefix}/index`),
+      10_001 * INDEX_ENTRY_BYTES,
+    );
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("poll loop: a job Batch no longer knows, and polls that keep failing, end the items with errors", async () => {
+  const emu = await startEmulator({ ceValidDelayMs: 10, tickMs: 10 });
+  try {
+    const session = await emulatorSession(emu);
+    await session.s3.createBucket({ Bucket: "poll-bucket" });
+    const store = new S3Store({ session, bucket: "poll-bucket", prefix: "runs/r" });
+    const gone = MapRun.create<number>({
+      knot: "k",
+      runId: "r",
+      target: "aws",
+      total: 2,
+      attempts: 1,
+    });
+    await new RunPoller({
+      batch: session.batch,
+      run: store,
+      jobs: [{ jobId: "forgotten", jobName: "k-r-0", offset: 0, size: 2, array: true }],
+      attempts: 1,
+      control: gone.control,
+      total: 2,
+      minIntervalMs: 10,
+    }).run(new AbortController().signal);
+    const lost = await gone.run.settled();
+    assert.ok(lost.every((s) => s.status === "rejected" && s.reason.kind === "infrastructure"));
+    assert.match(
+      lost[0]!.status === "rejected" ? lost[0]!.reason.message : "",
+      /AWS Batch no longer knows job forgotten/,
+    );
+
+    emu.faults.add({ service: "batch", operation: "DescribeJobs", kind: "500", probability: 1 });
+    const failing = MapRun.create<number>({
+      knot: "k",
+      runId: "r",
+      target: "aws",
+      total: 1,
+      attempts: 1,
+    });
+    await new RunPoller({
+      batch: session.batch,
+      run: store,
+      jobs: [{ jobId: "any", jobName: "k-r-0", offset: 0, size: 1, array: false }],
+      attempts: 1,
+      control: failing.control,
+      total: 1,
+      minIntervalMs: 1,
+      maxIntervalMs: 5,
+      maxFailedRounds: 3,
+    }).run(new AbortController().signal);
+    const only = (await failing.run.settled())[0]!;
+    assert.ok(only.status === "rejected");
+    assert.equal(only.reason.remote.name, "PollError");
+    assert.match(only.reason.message, /failed 3 times in a row/);
+  } finally {
+    await emu.close();
+  }
+});

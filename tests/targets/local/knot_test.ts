@@ -1,0 +1,472 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  CloudknotInputError,
+  CodecError,
+  ItemError,
+  Knot,
+  MapError,
+  type MapRun,
+} from "../../../mod.ts";
+import { withKnot } from "./helpers.ts";
+
+Deno.test("map returns every result in input order", async () => {
+  await withKnot({ name: "squares", func: (x: number) => x * x }, async (knot) => {
+    const inputs = Array.from({ length: 40 }, (_, i) => i);
+    const run = await knot.map(inputs, { progress: false });
+    assert.deepEqual(await run.results(), inputs.map((x) => x * x));
+    assert.deepEqual(run.counts, {
+      total: 40,
+      pending: 0,
+      running: 0,
+      succeeded: 40,
+      failed: 0,
+      retried: 0,
+    });
+  });
+});
+
+Deno.test("items and results carry structured values both ways", async () => {
+  await withKnot({
+    name: "structured",
+    func: (x: { when: Date; tags: Set<string>; n: bigint }) =>
+      new Map([["year", x.when.getUTCFullYear()], ["size", x.tags.size + Number(x.n)]]),
+  }, async (knot) => {
+    const run = await knot.map([{
+      when: new Date(Date.UTC(2020, 1)),
+      tags: new Set(["a", "b"]),
+      n: 3n,
+    }], {
+      progress: false,
+    });
+    const [result] = await run.results();
+    assert.deepEqual(result, new Map([["year", 2020], ["size", 5]]));
+  });
+});
+
+Deno.test("a function returning undefined resolves to undefined", async () => {
+  await withKnot({ name: "nothing", func: (_x: number) => undefined }, async (knot) => {
+    const run = await knot.map([1, 2], { progress: false });
+    assert.deepEqual(await run.results(), [undefined, undefined]);
+  });
+});
+
+Deno.test("starmap spreads each item into the arguments", async () => {
+  await withKnot({ name: "adder", func: (a: number, b: number) => a + b }, async (knot) => {
+    const run = await knot.map([[1, 2], [3, 4]], { starmap: true, progress: false });
+    assert.deepEqual(await run.results(), [3, 7]);
+    await assert.rejects(
+      () => knot.map([[1, 2], 3 as unknown as [number, number]], { starmap: true }),
+      (e) => e instanceof CloudknotInputError && /Item 1 is not an array/.test(e.message),
+    );
+  });
+});
+
+Deno.test("each attempt sees the AWS Batch variables and the run's env", async () => {
+  await withKnot({
+    name: "env-check",
+    func: (_x: number) => ({
+      id: Deno.env.get("AWS_BATCH_JOB_ID"),
+      index: Deno.env.get("AWS_BATCH_JOB_ARRAY_INDEX"),
+      attempt: Deno.env.get("AWS_BATCH_JOB_ATTEMPT"),
+      extra: Deno.env.get("MY_SETTING"),
+    }),
+  }, async (knot) => {
+    const run = await knot.map([10, 11, 12], { env: { MY_SETTING: "on" }, progress: false });
+    const results = await run.results();
+    results.forEach((r, i) => {
+      assert.equal(r.id, `${run.runId}:${i}`);
+      assert.equal(r.index, String(i));
+      assert.equal(r.attempt, "1");
+      assert.equal(r.extra, "on");
+    });
+  });
+});
+
+Deno.test("empty inputs resolve to [] and create no run", async () => {
+  await withKnot({ name: "empty", func: (x: number) => x }, async (knot) => {
+    const run = await knot.map([], { progress: false });
+    assert.deepEqual(await run.results(), []);
+    assert.deepEqual(await knot.runs(), []);
+  });
+});
+
+Deno.test("generators and async iterables are accepted as inputs", async () => {
+  await withKnot({ name: "iterables", func: (x: number) => x + 1 }, async (knot) => {
+    function* gen() {
+      yield 1;
+      yield 2;
+    }
+    async function* agen() {
+      yield 5;
+    }
+    assert.deepEqual(await (await knot.map(gen(), { progress: false })).results(), [2, 3]);
+    assert.deepEqual(await (await knot.map(agen(), { progress: false })).results(), [6]);
+  });
+});
+
+Deno.test("a non-cloneable item fails map() naming its index, before anything runs", async () => {
+  await withKnot({ name: "bad-item", func: (x: unknown) => x }, async (knot) => {
+    await assert.rejects(
+      () => knot.map([1, { ok: true }, { cb: () => 1 }], { progress: false }),
+      (e) => e instanceof CodecError && e.index === 2 && /\$\.cb/.test(e.message),
+    );
+    assert.deepEqual(await knot.runs(), [], "no run was written");
+  });
+});
+
+Deno.test("a throwing function gives its item an ItemError with the remote stack", async () => {
+  await withKnot({
+    name: "thrower",
+    retries: 1,
+    func: function explode(x: number) {
+      if (x === 2) throw new RangeError(`bad value ${x}`);
+      return x;
+    },
+  }, async (knot) => {
+    const run = await knot.map([1, 2, 3], { progress: false });
+    const error = await run.results().then(() => null, (e) => e);
+    assert.ok(error instanceof MapError);
+    assert.deepEqual(error.results, [1, undefined, 3]);
+    assert.deepEqual(error.failed, [1]);
+    const [item] = error.errors;
+    assert.ok(item instanceof ItemError);
+    assert.equal(item.kind, "threw");
+    assert.equal(item.remote.name, "RangeError");
+    assert.equal(item.remote.message, "bad value 2");
+    assert.match(item.remote.stack ?? "", /explode/);
+    assert.ok(item.cause instanceof RangeError);
+    assert.match(item.message, /Item 1 threw RangeError: bad value 2/);
+    await assert.rejects(() => run.item(1), ItemError);
+    assert.equal(await run.item(0), 1);
+  });
+});
+
+Deno.test("a function using a name from its enclosing scope is refused by create, naming it", async () => {
+  const factor = 3;
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-closure-" });
+  try {
+    await assert.rejects(
+      () => Knot.create({ name: "closure", dir, func: (x: number) => x * factor }),
+      (e) => e instanceof CloudknotInputError && /"factor"/.test(e.message),
+    );
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), [], "nothing was written");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a name only found when the item runs fails that item and says why", async () => {
+  // An indirect eval hides the name from the check at create time.
+  const func = (x: number) => x * (0, eval)("factor");
+  await withKnot({ name: "closure", retries: 1, func }, async (knot) => {
+    const run = await knot.map([1], { progress: false });
+    const [settled] = await run.settled();
+    assert.equal(settled!.status, "rejected");
+    const reason = (settled as { reason: ItemError }).reason;
+    assert.match(reason.message, /factor is not defined/);
+    assert.match(reason.message, /only the function's own source is shipped/);
+  });
+});
+
+Deno.test("a crashing worker fails only its item, is replaced, and the item is retried", async () => {
+  await withKnot({
+    name: "crash-once",
+    retries: 2,
+    concurrency: 1,
+    func: (x: number) => {
+      if (x === 1 && Deno.env.get("AWS_BATCH_JOB_ATTEMPT") === "1") Deno.exit(9);
+      return x * 10;
+    },
+  }, async (knot) => {
+    const run = await knot.map([0, 1, 2], { progress: false });
+    assert.deepEqual(await run.results(), [0, 10, 20]);
+    assert.equal(run.counts.retried, 1);
+  });
+});
+
+Deno.test("a crash after its retries gives the exit code", async () => {
+  await withKnot({
+    name: "crash-always",
+    retries: 2,
+    func: (_x: number) => Deno.exit(7),
+  }, async (knot) => {
+    const run = await knot.map([0], { progress: false });
+    const [settled] = await run.settled();
+    const reason = (settled as { reason: ItemError }).reason;
+    assert.equal(reason.kind, "crashed");
+    assert.equal(reason.exitCode, 7);
+    assert.equal(reason.attempt, 2);
+    assert.match(reason.message, /exited with code 7 \(attempt 2 of 2\)/);
+  });
+});
+
+Deno.test("running out of memory crashes only that item", async () => {
+  await withKnot({
+    name: "oom",
+    retries: 1,
+    memory: 64,
+    func: (x: number) => {
+      if (x === 0) {
+        const hog: number[][] = [];
+        while (true) hog.push(new Array(1e6).fill(x));
+      }
+      return x;
+    },
+  }, async (knot) => {
+    const run = await knot.map([0, 1], { progress: false });
+    const [first, second] = await run.settled();
+    assert.equal(first!.status, "rejected");
+    assert.equal((first as { reason: ItemError }).reason.kind, "crashed");
+    assert.deepEqual(second, { index: 1, status: "fulfilled", value: 1 });
+  });
+});
+
+Deno.test("an attempt past the timeout is killed and retried", async () => {
+  await withKnot({
+    name: "slow",
+    retries: 2,
+    timeout: 1,
+    func: async (_x: number) => {
+      if (Deno.env.get("AWS_BATCH_JOB_ATTEMPT") === "1") {
+        await new Promise((r) => setTimeout(r, 60_000));
+      }
+      return "second try";
+    },
+  }, async (knot) => {
+    const run = await knot.map([0], { progress: false });
+    assert.deepEqual(await run.results(), ["second try"]);
+    assert.equal(run.counts.retried, 1);
+  });
+});
+
+Deno.test("every item ends with exactly one result or one error in a mixed run", async () => {
+  await withKnot({
+    name: "mixed",
+    retries: 2,
+    timeout: 1,
+    concurrency: 3,
+    func: async (x: number) => {
+      const attempt = Number(Deno.env.get("AWS_BATCH_JOB_ATTEMPT"));
+      switch (x % 5) {
+        case 0:
+          return x;
+        case 1:
+          throw new Error(`throw ${x}`);
+        case 2:
+          Deno.exit(3);
+          break;
+        case 3:
+          await new Promise((r) => setTimeout(r, 30_000));
+          break;
+        case 4:
+          if (attempt === 1) Deno.exit(4);
+          return -x;
+      }
+    },
+  }, async (knot) => {
+    const inputs = Array.from({ length: 20 }, (_, i) => i);
+    const run = await knot.map(inputs, { progress: false });
+    const seen = new Map<number, number>();
+    for await (const settled of run) seen.set(settled.index, (seen.get(settled.index) ?? 0) + 1);
+    const settled = await run.settled();
+    assert.equal(settled.length, 20);
+    assert.deepEqual([...seen.keys()].sort((a, b) => a - b), inputs);
+    assert.ok([...seen.values()].every((n) => n === 1));
+    for (const s of settled) {
+      const kind = s.status === "rejected" ? s.reason.kind : "ok";
+      const expected = ["ok", "threw", "crashed", "timeout", "ok"][s.index % 5];
+      assert.equal(kind, expected, `item ${s.index}`);
+      if (s.status === "fulfilled") assert.equal(s.value, s.index % 5 === 0 ? s.index : -s.index);
+    }
+    assert.deepEqual(run.counts, {
+      total: 20,
+      pending: 0,
+      running: 0,
+      succeeded: 8,
+      failed: 12,
+      retried: 16,
+    });
+  });
+});
+
+Deno.test("an AbortSignal cancels the run and kills its workers", async () => {
+  await withKnot({
+    name: "cancel",
+    concurrency: 2,
+    func: async (x: number) => {
+      await new Promise((r) => setTimeout(r, x === 0 ? 0 : 60_000));
+      return x;
+    },
+  }, async (knot) => {
+    const controller = new AbortController();
+    const run = await knot.map([0, 1, 2, 3], { signal: controller.signal, progress: false });
+    await run.item(0);
+    controller.abort("stop now");
+    const settled = await run.settled();
+    assert.equal(settled[0]!.status, "fulfilled");
+    for (const s of settled.slice(1)) {
+      assert.equal(s.status, "rejected");
+      assert.equal((s as { reason: ItemError }).reason.kind, "cancelled");
+      assert.match((s as { reason: ItemError }).reason.message, /stop now/);
+    }
+  });
+});
+
+Deno.test("cancel() ends a run, and a run is iterable in completion order", async () => {
+  // Completion order is forced without timing: "late" waits for the flag file
+  // that "early" writes, and "forever" never ends until cancelled.
+  const flag = join(await Deno.makeTempDir(), "early-done");
+  await withKnot({
+    name: "cancel-handle",
+    concurrency: 2,
+    func: async (job: { name: string; flag: string }) => {
+      if (job.name === "early") await Deno.writeTextFile(job.flag, "");
+      if (job.name === "late") {
+        while (!(await Deno.stat(job.flag).then(() => true, () => false))) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      if (job.name === "forever") await new Promise((r) => setTimeout(r, 600_000));
+      return job.name;
+    },
+  }, async (knot) => {
+    const jobs = ["late", "early", "forever"].map((name) => ({ name, flag }));
+    const run = await knot.map(jobs, { progress: false });
+    const order: string[] = [];
+    for await (const s of run) {
+      if (s.status === "fulfilled") order.push(s.value);
+      if (order.length === 2) break;
+    }
+    assert.deepEqual(order, ["early", "late"]);
+    await run.cancel();
+    assert.deepEqual(run.counts, {
+      total: 3,
+      pending: 0,
+      running: 0,
+      succeeded: 2,
+      failed: 1,
+      retried: 0,
+    });
+    assert.match(run.toString(), /3\/3 done, 1 failed/);
+    const later = await knot.collect(run.runId);
+    const [, , forever] = await later.settled();
+    assert.equal(forever!.status, "rejected");
+    assert.equal((forever as { reason: ItemError }).reason.kind, "cancelled");
+  });
+  await Deno.remove(join(flag, ".."), { recursive: true });
+});
+
+Deno.test("a module export is captured with its npm imports and runs without network", async () => {
+  const module = join(import.meta.dirname!, "../../fixtures/npm_job.ts");
+  for (
+    const [exportName, inputs, expected] of [
+      ["classify", [1, "x"], ["number", "other"]],
+      ["default", [21], [42]],
+    ] as const
+  ) {
+    await withKnot({ name: `module-${exportName}`, module, exportName }, async (knot) => {
+      assert.equal(knot.artifact.kind, "module");
+      assert.doesNotMatch(knot.artifact.source, /from\s+["']npm:/);
+      const run = await knot.map(inputs as readonly unknown[], { progress: false });
+      assert.deepEqual(await run.results(), expected);
+    });
+  }
+});
+
+Deno.test("a knot is adopted by name and its runs are collected from another process", async () => {
+  await withKnot({ name: "adoptable", func: (x: number) => x + 100 }, async (knot, dir) => {
+    const run = await knot.map([1, 2], { progress: false });
+    await run.done;
+    const script = `
+      import { Knot } from ${JSON.stringify(new URL("../../../mod.ts", import.meta.url).href)};
+      const knot = await Knot.create({ name: "adoptable", dir: ${JSON.stringify(dir)} });
+      const [manifest] = await knot.runs();
+      const run = await knot.collect(manifest.runId);
+      console.log(JSON.stringify({ runId: manifest.runId, results: await run.results() }));
+    `;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      stderr: "inherit",
+    }).output();
+    assert.equal(out.code, 0);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+      runId: run.runId,
+      results: [101, 102],
+    });
+  });
+});
+
+Deno.test("per-attempt output is kept in the run's store", async () => {
+  await withKnot({
+    name: "logs",
+    retries: 1,
+    func: (x: number) => {
+      console.log(`out ${x}`);
+      console.error(`err ${x}`);
+      return x;
+    },
+  }, async (knot) => {
+    const run = await knot.map([5, 6], { progress: false });
+    await run.results();
+    const lines = await Array.fromAsync(run.logs(1));
+    assert.deepEqual(lines.sort(), ["err 6", "out 6"]);
+    assert.deepEqual((await Array.fromAsync(run.logs(0))).sort(), ["err 5", "out 5"]);
+    const collected = await knot.collect(run.runId);
+    await collected.done;
+    assert.deepEqual((await Array.fromAsync(collected.logs(1))).sort(), ["err 6", "out 6"]);
+  });
+});
+
+Deno.test("bad knot options are typed errors", async () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ name: "1abc", func: () => 1 }, /Invalid knot name "1abc"/],
+    [{ name: "a_b", func: () => 1 }, /no underscores/],
+    [{ name: "a".repeat(56), func: () => 1 }, /56 characters and the limit is 55/],
+    [{ name: "ok", func: () => 1, retries: 0 }, /retries must be an integer from 1 to 10/],
+    [{ name: "ok", func: () => 1, retries: 11 }, /retries must be an integer from 1 to 10/],
+    [{ name: "ok", func: () => 1, timeout: -1 }, /timeout must be a positive number/],
+    [{ name: "ok", func: () => 1, concurrency: 0 }, /concurrency must be a positive integer/],
+    [{ name: "ok", func: () => 1, module: "./x.ts" }, /either func or module/],
+    [{ name: "ok", func: 42 }, /func must be a function/],
+    [{ name: "ok", func: class A {} }, /not a class/],
+    [{ name: "ok", func: Math.max }, /no source text/],
+    [{ name: "never-created" }, /no local knot named "never-created"/],
+  ];
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const [options, pattern] of cases) {
+      await assert.rejects(
+        () => Knot.create({ ...options, dir } as never),
+        (e) => e instanceof CloudknotInputError && pattern.test(e.message),
+        String(pattern),
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the job view is a table in a terminal and HTML in a notebook", async () => {
+  await withKnot({
+    name: "view",
+    retries: 1,
+    func: (x: number) => {
+      if (x) throw new Error("nope <b>");
+      return x;
+    },
+  }, async (knot) => {
+    const run: MapRun<number> = await knot.map([0, 1], { progress: false });
+    await run.done;
+    const text = run.toString();
+    assert.match(text, /^view run \S+ \(local\): 2\/2 done, 1 failed/);
+    assert.match(text, /item\s+status\s+attempts/);
+    const bundle = Reflect.get(run, Symbol.for("Jupyter.display")).call(run) as Record<
+      string,
+      string
+    >;
+    assert.match(bundle["text/html"]!, /<table>/);
+    assert.match(bundle["text/html"]!, /nope &#60;b&#62;/);
+    assert.equal(bundle["text/plain"], text);
+  });
+});
