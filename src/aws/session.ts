@@ -56,6 +56,13 @@ export interface AwsSessionOptions {
   fetch?: typeof fetch;
   /** Runs `credential_process` command lines. Defaults to `sh -c` through `Deno.Command`. */
   runProcess?: RunProcess;
+  /**
+   * How long a profile's `credential_process` may run before it is stopped,
+   * in milliseconds; else `CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT` (seconds).
+   *
+   * @default {60000}
+   */
+  credentialProcessTimeoutMs?: number;
   /** The home directory. Defaults to `HOME`, then `USERPROFILE`. */
   homeDir?: string;
   /** The clock in epoch milliseconds. Defaults to `Date.now`. */
@@ -77,15 +84,37 @@ async function defaultRunProcess(
   command: string,
   options: RunProcessOptions,
 ): Promise<ProcessResult> {
-  const out = await new Deno.Command("sh", {
+  // In a process group of its own, so that stopping it stops what it started
+  // too: `sh -c` forks its commands, and a killed shell's `sleep` or `aws`
+  // would keep the output pipes open. SIGKILL, as the Go SDK's
+  // exec.CommandContext does when its credential_process times out.
+  const child = new Deno.Command("sh", {
     args: ["-c", command],
     env: options.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+    detached: true,
+  }).spawn();
+  const stop = () => {
+    try {
+      Deno.kill(-child.pid, "SIGKILL");
+    } catch {
+      // It has exited already.
+    }
+  };
+  options.signal?.addEventListener("abort", stop, { once: true });
+  try {
+    const out = await child.output();
+    const decoder = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
+  }
 }
 
 function defaultEnv(name: string): string | undefined {
@@ -234,6 +263,9 @@ export class AwsSession {
         readTextFile,
         fetch: fetchFn,
         runProcess: options.runProcess ?? defaultRunProcess,
+        ...(options.credentialProcessTimeoutMs !== undefined
+          ? { credentialProcessTimeoutMs: options.credentialProcessTimeoutMs }
+          : {}),
         now,
         assumeRole: async (source, params) => {
           const sts = new Sts(clientFor("sts", () => Promise.resolve(source)));

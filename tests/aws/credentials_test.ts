@@ -267,6 +267,60 @@ Deno.test("credential_process that fails reports its exit code and stderr", asyn
   });
 });
 
+/** Whether a process is still running (a zombie waiting to be reaped is not). */
+async function running(pid: number): Promise<boolean> {
+  try {
+    return !/^\d+ \(.*\) Z /.test(await Deno.readTextFile(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("a credential_process that hangs is stopped, with what it started, and the error names the command", async () => {
+  await withHome(async (home) => {
+    const pids = join(home.dir, "pids");
+    const script = await home.write(
+      "hang.sh",
+      `#!/bin/sh\nsleep 600 &\necho "$$ $!" > ${pids}\nwait\n`,
+    );
+    await home.write(".aws/config", `[profile p]\ncredential_process = sh ${script}\n`);
+    const { session: s } = await session(home, { profile: "p", credentialProcessTimeoutMs: 2000 });
+    const e = await rejects(s.credentials());
+    assert.ok(e instanceof AwsConfigError, String(e));
+    assert.equal(
+      e.message,
+      `Profile p credential_process \`sh ${script}\` did not finish within 2 s and was stopped; ` +
+        "run it by hand to see whether it hangs or waits for input (a login or an MFA code), or " +
+        "allow it longer with CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT=<seconds> (or the " +
+        "credentialProcessTimeoutMs session option)",
+    );
+    const [shell, sleep] = (await Deno.readTextFile(pids)).trim().split(" ").map(Number);
+    assert.equal(await running(shell!), false, "the helper's shell still runs");
+    assert.equal(await running(sleep!), false, "the sleep the helper started still runs");
+  });
+});
+
+Deno.test("the credential_process timeout comes from the option, else CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT in seconds", async () => {
+  await withHome(async (home) => {
+    await home.write(".aws/config", "[profile p]\ncredential_process = sleep 600\n");
+    home.env.CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT = "0.5";
+    const fromEnv = await rejects((await session(home, { profile: "p" })).session.credentials());
+    assert.match(fromEnv.message, /`sleep 600` did not finish within 0\.5 s and was stopped/);
+    const { session: s } = await session(home, { profile: "p", credentialProcessTimeoutMs: 700 });
+    assert.match((await rejects(s.credentials())).message, /within 0\.7 s/);
+    for (const bad of ["soon", "0", "-3"]) {
+      home.env.CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT = bad;
+      const e = await rejects((await session(home, { profile: "p" })).session.credentials());
+      assert.ok(e instanceof AwsConfigError);
+      assert.equal(
+        e.message,
+        `CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT is "${bad}"; set it to a positive number of ` +
+          "seconds, or unset it for 60",
+      );
+    }
+  });
+});
+
 Deno.test("SSO profiles are told to use credential_process or aws configure export-credentials", async () => {
   await withHome(async (home) => {
     await home.write(
