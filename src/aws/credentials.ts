@@ -690,14 +690,25 @@ export function defaultCredentialChain(
     if (container) return makeCredentials(container, "container");
     const imds = await fromInstanceMetadata(options);
     if (imds) return makeCredentials(imds, "instance metadata");
+    const skipped = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].filter((n) => options.env(n));
+    // Environment keys are skipped (not absent) when a profile was named.
+    const environment = skipped.length === 0
+      ? "not in the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set)"
+      : `${skipped.join(" and ")} ${skipped.length > 1 ? "are" : "is"} set but not used ` +
+        `because profile "${options.profile}" was named, and a named profile's credentials come first`;
     throw configError(
-      `No AWS credentials found: not in the environment (AWS_ACCESS_KEY_ID), not in profile "${options.profile}" ` +
+      `No AWS credentials found: ${environment}; none in profile "${options.profile}" ` +
         `of ${options.files.paths.credentials} or ${options.files.paths.config}, no container credentials, ` +
         `and ${
           isTrueSetting(options.env("AWS_EC2_METADATA_DISABLED"))
             ? "instance metadata is disabled"
             : "no instance metadata"
-        }; run aws configure or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+        }; ${
+          skipped.length === 0
+            ? "run aws configure or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            : `add credentials to the profile (aws configure --profile ${options.profile}), ` +
+              "or name no profile so that the environment keys are used"
+        }`,
     );
   };
 }

@@ -6,7 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AwsConfigError, AwsSession, type AwsSessionOptions, type Credentials } from "../../mod.ts";
+import {
+  AwsConfigError,
+  AwsSession,
+  type AwsSessionOptions,
+  type Credentials,
+  IniSyntaxError,
+  sessionFromSettings,
+  StateFile,
+} from "../../mod.ts";
 import { verifySigV4, withServer } from "./loopback.ts";
 
 /** A fetch that records every URL and refuses link-local addresses. */
@@ -189,6 +197,61 @@ Deno.test("a missing default profile is not an error; with nothing else the chai
       /^No AWS credentials found: .*instance metadata is disabled; run aws configure/,
     );
     assert.deepEqual(urls, []);
+  });
+});
+
+Deno.test("a named profile without credentials does not claim the environment keys are absent when they are set", async () => {
+  await withHome(async (home) => {
+    Object.assign(home.env, { AWS_ACCESS_KEY_ID: "AKIDENV", AWS_SECRET_ACCESS_KEY: "envsecret" });
+    await home.write(".aws/config", "[profile p]\nregion = eu-west-1\n");
+    const { session: named } = await session(home, { profile: "p" });
+    const e = await rejects(named.credentials());
+    assert.ok(e instanceof AwsConfigError);
+    assert.doesNotMatch(e.message, /not in the environment/);
+    assert.match(
+      e.message,
+      /^No AWS credentials found: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set but not used because profile "p" was named, .*; add credentials to the profile \(aws configure --profile p\), or name no profile so that the environment keys are used$/,
+    );
+    // The path the issue took: AWS_PROFILE read through cloudknot's settings.
+    home.env.AWS_PROFILE = "p";
+    const viaSettings = await sessionFromSettings({
+      env: (n) => home.env[n],
+      state: new StateFile({ path: join(home.dir, "cloudknot") }),
+      aws: { region: "eu-west-1", fetch: guardedFetch().fetch },
+    });
+    const again = await rejects(viaSettings.credentials());
+    assert.doesNotMatch(again.message, /not in the environment/);
+    assert.match(again.message, /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set but not used/);
+    // With neither key set it says so in as many words.
+    delete home.env.AWS_ACCESS_KEY_ID;
+    delete home.env.AWS_SECRET_ACCESS_KEY;
+    const { session: bare } = await session(home, { profile: "p" });
+    assert.match(
+      (await rejects(bare.credentials())).message,
+      /^No AWS credentials found: not in the environment \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set\); none in profile "p"/,
+    );
+  });
+});
+
+Deno.test("an unparsable shared config or credentials file is reported with its path and line", async () => {
+  await withHome(async (home) => {
+    const config = await home.write(".aws/config", "[default]\nregion = eu-west-1\n");
+    const credentials = await home.write(
+      ".aws/credentials",
+      "[default]\naws_access_key_id = AKID\naws_secret_access_key SECRET\n",
+    );
+    const e = await rejects(session(home));
+    assert.ok(e instanceof IniSyntaxError, String(e));
+    assert.equal(e.line, 3);
+    assert.equal(
+      e.message,
+      `Line 3 of ${credentials} is not "key = value"; fix or remove the line`,
+    );
+    await home.write(".aws/credentials", "");
+    await home.write(".aws/config", "[default]\nregion = eu-west-1\n[profile dev\nregion = x\n");
+    const bad = await rejects(session(home));
+    assert.ok(bad instanceof IniSyntaxError);
+    assert.match(bad.message, new RegExp(`^Line 3 of ${config} starts a \\[section\\] header`));
   });
 });
 
