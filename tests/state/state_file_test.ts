@@ -92,8 +92,11 @@ async function assertNothingLost(path: string, processes: number, writes: number
   for (let p = 0; p < processes; p++) {
     assert.equal(doc.get(`writer ${p}`)?.size, writes, `writer ${p} lost updates`);
   }
-  // Nothing is left beside the file: no lock, no temporary file.
-  const dir = join(path, "..");
+  await assertOnlyTheFile(join(path, ".."));
+}
+
+/** Nothing is left beside the file: no lock, no temporary file. */
+async function assertOnlyTheFile(dir: string) {
   const names = [];
   for await (const entry of Deno.readDir(dir)) names.push(entry.name);
   assert.deepEqual(names, ["cloudknot"]);
@@ -159,9 +162,7 @@ Deno.test("a writer killed with SIGKILL while it holds the lock does not hold up
       "dev",
     ]]);
     assert.equal(await next.section("holder"), undefined);
-    const names = [];
-    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
-    assert.deepEqual(names, ["cloudknot"]);
+    await assertOnlyTheFile(dir);
   });
 });
 
@@ -263,9 +264,7 @@ Deno.test("a path that is a directory is refused with a typed error and nothing 
         (e) => e instanceof StateFileError && e.path === path && /is a directory/.test(e.message),
       );
     }
-    const names = [];
-    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
-    assert.deepEqual(names, ["cloudknot"]);
+    await assertOnlyTheFile(dir);
   });
 });
 
@@ -294,9 +293,7 @@ Deno.test("a temporary file left by a writer killed before its rename is cleared
     const path = join(dir, "cloudknot");
     await Deno.writeTextFile(`${path}.tmp-${crypto.randomUUID()}`, "[half");
     await new StateFile({ path }).set("aws", "region", "x");
-    const names = [];
-    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
-    assert.deepEqual(names, ["cloudknot"]);
+    await assertOnlyTheFile(dir);
   });
 });
 
