@@ -5,7 +5,7 @@
  * @module
  */
 export { AwsSession, type AwsSessionOptions } from "./session.ts";
-export { AwsConfigError, AwsError, type AwsErrorOptions } from "./error.ts";
+export { AwsConfigError, AwsError, type AwsErrorOptions } from "./core/error.ts";
 export {
   type CredentialProvider,
   type Credentials,
@@ -17,9 +17,9 @@ export {
   type RunProcess,
   type RunProcessOptions,
   type ServiceId,
-} from "./types.ts";
-export type { ResolvedEndpoint, ServiceInfo } from "./endpoints.ts";
-export type { RetryOptions } from "./retry.ts";
+} from "./core/types.ts";
+export type { ResolvedEndpoint, ServiceInfo } from "./core/endpoints.ts";
+export type { RetryOptions } from "./core/retry.ts";
 export type {
   AwsHttpClient,
   CallOptions,
@@ -28,11 +28,11 @@ export type {
   ErrorParser,
   HttpRequestSpec,
   OperationInfo,
-} from "./request.ts";
+} from "./core/request.ts";
 export type { JsonServiceInfo, RestJsonOperation } from "./protocols/json.ts";
 export type { QueryServiceInfo } from "./protocols/query.ts";
 export type { ShapeHints } from "./protocols/xml.ts";
-export type { Paginator } from "./paginate.ts";
+export type { Paginator } from "./core/paginate.ts";
 export { Batch } from "./services/batch.ts";
 export type * from "./services/batch.ts";
 export { Ecr } from "./services/ecr.ts";

@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { cachedProvider, defaultCredentialChain } from "./credentials.ts";
-import { type ResolvedEndpoint, resolveEndpoint, SERVICES } from "./endpoints.ts";
-import { AwsConfigError } from "./error.ts";
-import { isTrueSetting, loadSharedConfigFiles, resolveProfile } from "./profile.ts";
-import { resolveRegion } from "./region.ts";
-import { AwsHttpClient, type ClockState } from "./request.ts";
-import type { RetryOptions } from "./retry.ts";
+import { cachedProvider, defaultCredentialChain } from "./core/credentials.ts";
+import { type ResolvedEndpoint, resolveEndpoint, SERVICES } from "./core/endpoints.ts";
+import { AwsConfigError } from "./core/error.ts";
+import { isTrueSetting, loadSharedConfigFiles, resolveProfile } from "./core/profile.ts";
+import { resolveRegion } from "./core/region.ts";
+import { AwsHttpClient, type ClockState } from "./core/request.ts";
+import type { RetryOptions } from "./core/retry.ts";
 import { Batch } from "./services/batch.ts";
 import { Ec2 } from "./services/ec2.ts";
 import { Ecr } from "./services/ecr.ts";
@@ -28,7 +28,7 @@ import type {
   RunProcess,
   RunProcessOptions,
   ServiceId,
-} from "./types.ts";
+} from "./core/types.ts";
 
 /** Options of {@linkcode AwsSession.create}. */
 export interface AwsSessionOptions {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { AwsError } from "../aws/error.ts";
+import { AwsError } from "../aws/core/error.ts";
 import { AwsSession } from "../aws/session.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import type { ByteRange, ObjectStore, StoredObject } from "./store.ts";

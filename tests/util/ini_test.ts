@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { smithyLoadSharedConfigFiles as smithyLoad } from "../aws/deps.ts";
 import { type IniDocument, IniSyntaxError, parseIni, stringifyIni } from "../../src/util/ini.ts";
-import { loadSharedConfigFiles } from "../../src/aws/profile.ts";
+import { loadSharedConfigFiles } from "../../src/aws/core/profile.ts";
 
 const CONFIG = `# a comment
 [default]

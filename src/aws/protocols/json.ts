@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { CallOptions, ErrorInfo, HttpRequestSpec, OperationInfo } from "../request.ts";
-import type { AwsHttpClient } from "../request.ts";
+import type { CallOptions, ErrorInfo, HttpRequestSpec, OperationInfo } from "../core/request.ts";
+import type { AwsHttpClient } from "../core/request.ts";
 
 /**
  * The error code of a JSON error: the `x-amzn-ErrorType` header, then the

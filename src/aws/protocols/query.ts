@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AwsHttpClient, CallOptions, ErrorInfo, OperationInfo } from "../request.ts";
+import type { AwsHttpClient, CallOptions, ErrorInfo, OperationInfo } from "../core/request.ts";
 import { child, decodeXml, parseXml, type ShapeHints, text, type XmlNode } from "./xml.ts";
 
 /** A query-protocol service's constants and shape data. */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { ErrorInfo } from "../request.ts";
-import { encodeRfc3986 } from "../request.ts";
+import type { ErrorInfo } from "../core/request.ts";
+import { encodeRfc3986 } from "../core/request.ts";
 import { child, escapeXml, parseXml, text, type XmlNode } from "./xml.ts";
 
 /** The S3 XML namespace. */

@@ -5,8 +5,8 @@
  * @module
  */
 import { callRestJson, type RestJsonOperation } from "../protocols/json.ts";
-import { paginate, type Paginator } from "../paginate.ts";
-import type { AwsHttpClient, CallOptions } from "../request.ts";
+import { paginate, type Paginator } from "../core/paginate.ts";
+import type { AwsHttpClient, CallOptions } from "../core/request.ts";
 
 /** Key-value tags as Batch takes them. */
 export type BatchTags = Record<string, string>;

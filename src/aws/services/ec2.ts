@@ -6,8 +6,8 @@
  * @module
  */
 import { callQuery, type QueryServiceInfo } from "../protocols/query.ts";
-import { paginate, type Paginator } from "../paginate.ts";
-import type { AwsHttpClient, CallOptions, OperationInfo } from "../request.ts";
+import { paginate, type Paginator } from "../core/paginate.ts";
+import type { AwsHttpClient, CallOptions, OperationInfo } from "../core/request.ts";
 
 /** An EC2 tag. */
 export interface Ec2Tag {

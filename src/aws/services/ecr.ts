@@ -5,8 +5,8 @@
  * @module
  */
 import { callJson, type JsonServiceInfo } from "../protocols/json.ts";
-import { paginate, type Paginator } from "../paginate.ts";
-import type { AwsHttpClient, CallOptions, OperationInfo } from "../request.ts";
+import { paginate, type Paginator } from "../core/paginate.ts";
+import type { AwsHttpClient, CallOptions, OperationInfo } from "../core/request.ts";
 
 /** An ECR tag. */
 export interface EcrTag {

@@ -5,8 +5,8 @@
  * @module
  */
 import { callQuery, type QueryServiceInfo } from "../protocols/query.ts";
-import { paginate, type Paginator } from "../paginate.ts";
-import type { AwsHttpClient, CallOptions, OperationInfo } from "../request.ts";
+import { paginate, type Paginator } from "../core/paginate.ts";
+import type { AwsHttpClient, CallOptions, OperationInfo } from "../core/request.ts";
 
 /** An IAM tag. */
 export interface IamTag {

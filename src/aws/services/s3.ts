@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { paginate, type Paginator } from "../paginate.ts";
+import { paginate, type Paginator } from "../core/paginate.ts";
 import {
   checksumHeaders,
   keyPath,
@@ -13,9 +13,9 @@ import {
   type XmlElement,
 } from "../protocols/rest_xml.ts";
 import { child, parseXml, text, type XmlNode } from "../protocols/xml.ts";
-import { AwsError } from "../error.ts";
+import { AwsError } from "../core/error.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
-import type { AwsHttpClient, CallOptions, HttpRequestSpec, OperationInfo } from "../request.ts";
+import type { AwsHttpClient, CallOptions, HttpRequestSpec, OperationInfo } from "../core/request.ts";
 
 /** A bucket or object tag. */
 export interface S3Tag {

@@ -4,7 +4,7 @@
  * @module
  */
 import { callQuery, type QueryServiceInfo } from "../protocols/query.ts";
-import type { AwsHttpClient, CallOptions, OperationInfo } from "../request.ts";
+import type { AwsHttpClient, CallOptions, OperationInfo } from "../core/request.ts";
 
 /** GetCallerIdentity output. */
 export interface GetCallerIdentityResponse {
