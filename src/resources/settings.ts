@@ -14,7 +14,11 @@
 import { homedir } from "node:os";
 import { AwsSession, type AwsSessionOptions } from "../aws/session.ts";
 import { AwsConfigError } from "../aws/core/error.ts";
-import { loadSharedConfigFiles, profileSettings, type SharedConfigFiles } from "../aws/core/profile.ts";
+import {
+  loadSharedConfigFiles,
+  profileSettings,
+  type SharedConfigFiles,
+} from "../aws/core/profile.ts";
 import { resolveRegion } from "../aws/core/region.ts";
 import type { EnvLookup, ReadTextFile } from "../aws/core/types.ts";
 import { CloudknotInputError } from "../util/errors.ts";
