@@ -5,6 +5,7 @@
  * @module
  */
 import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
+import { IAM_SHAPE_HINTS } from "./iam.generated.ts";
 import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
 import type { Paginator } from "../core/paginate.ts";
 import type { OperationInfo } from "../core/request.ts";
@@ -361,22 +362,12 @@ export interface ListRolesResponse {
   Marker?: string;
 }
 
-/** IAM's protocol constants and shape hints. */
+/** IAM's protocol constants and shape hints (generated from its model). */
 export const IAM_QUERY: QueryServiceInfo = {
   version: "2010-05-08",
   hints: {
-    memberName: "member",
-    lists: new Set([
-      "Roles",
-      "Tags",
-      "AttachedPolicies",
-      "PolicyNames",
-      "InstanceProfiles",
-      "Policies",
-    ]),
-    numbers: new Set(["MaxSessionDuration", "AttachmentCount", "PermissionsBoundaryUsageCount"]),
-    booleans: new Set(["IsTruncated", "IsAttachable"]),
-    timestamps: new Set(["CreateDate", "UpdateDate", "LastUsedDate"]),
+    ...IAM_SHAPE_HINTS,
+    // IAM returns policy documents URL-encoded; its model does not say so.
     urlEncoded: new Set(["AssumeRolePolicyDocument", "PolicyDocument"]),
   },
 };

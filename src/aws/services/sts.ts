@@ -4,6 +4,7 @@
  * @module
  */
 import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
+import { STS_SHAPE_HINTS } from "./sts.generated.ts";
 import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
 import type { OperationInfo } from "../core/request.ts";
 
@@ -75,14 +76,10 @@ export interface AssumeRoleResponse {
   SourceIdentity?: string;
 }
 
-/** STS's protocol constants and shape hints. */
+/** STS's protocol constants and shape hints (generated from its model). */
 export const STS_QUERY: QueryServiceInfo = {
   version: "2011-06-15",
-  hints: {
-    memberName: "member",
-    numbers: new Set(["PackedPolicySize"]),
-    timestamps: new Set(["Expiration"]),
-  },
+  hints: STS_SHAPE_HINTS,
 };
 
 /** The AWS STS API: each operation's input and output. */
