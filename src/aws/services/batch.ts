@@ -790,20 +790,15 @@ export const BATCH_OPERATIONS: { readonly [K in keyof BatchApi]: RestJsonOperati
   ListTagsForResource: { idempotent: true, method: "GET", path: "/v1/tags/{resourceArn}" },
 });
 
+/** The token most operations page with. */
+const NEXT_TOKEN = { inputToken: "nextToken", outputToken: "nextToken" } as const;
+
 /** The Batch paginators as data. */
 export const BATCH_PAGINATORS = {
-  ListJobs: { inputToken: "nextToken", outputToken: "nextToken", items: "jobSummaryList" },
-  DescribeJobQueues: { inputToken: "nextToken", outputToken: "nextToken", items: "jobQueues" },
-  DescribeComputeEnvironments: {
-    inputToken: "nextToken",
-    outputToken: "nextToken",
-    items: "computeEnvironments",
-  },
-  DescribeJobDefinitions: {
-    inputToken: "nextToken",
-    outputToken: "nextToken",
-    items: "jobDefinitions",
-  },
+  ListJobs: { ...NEXT_TOKEN, items: "jobSummaryList" },
+  DescribeJobQueues: { ...NEXT_TOKEN, items: "jobQueues" },
+  DescribeComputeEnvironments: { ...NEXT_TOKEN, items: "computeEnvironments" },
+  DescribeJobDefinitions: { ...NEXT_TOKEN, items: "jobDefinitions" },
 } as const satisfies Record<string, Paginator>;
 
 /** AWS Batch as data: its protocol, operations and paginators. */

@@ -887,32 +887,19 @@ export const EC2_OPERATIONS: { readonly [K in keyof Ec2Api]: OperationInfo } = o
   DeleteLaunchTemplate: { idempotent: true },
 });
 
+/** EC2 Describe calls page with `NextToken`. */
+const NEXT_TOKEN = { inputToken: "NextToken", outputToken: "NextToken" } as const;
+
 /** The EC2 paginators as data. */
 export const EC2_PAGINATORS = {
-  DescribeInstanceTypes: {
-    inputToken: "NextToken",
-    outputToken: "NextToken",
-    items: "InstanceTypes",
-  },
-  DescribeVpcs: { inputToken: "NextToken", outputToken: "NextToken", items: "Vpcs" },
-  DescribeSubnets: { inputToken: "NextToken", outputToken: "NextToken", items: "Subnets" },
-  DescribeSecurityGroups: {
-    inputToken: "NextToken",
-    outputToken: "NextToken",
-    items: "SecurityGroups",
-  },
-  DescribeInternetGateways: {
-    inputToken: "NextToken",
-    outputToken: "NextToken",
-    items: "InternetGateways",
-  },
-  DescribeRouteTables: { inputToken: "NextToken", outputToken: "NextToken", items: "RouteTables" },
-  DescribeImages: { inputToken: "NextToken", outputToken: "NextToken", items: "Images" },
-  DescribeLaunchTemplates: {
-    inputToken: "NextToken",
-    outputToken: "NextToken",
-    items: "LaunchTemplates",
-  },
+  DescribeInstanceTypes: { ...NEXT_TOKEN, items: "InstanceTypes" },
+  DescribeVpcs: { ...NEXT_TOKEN, items: "Vpcs" },
+  DescribeSubnets: { ...NEXT_TOKEN, items: "Subnets" },
+  DescribeSecurityGroups: { ...NEXT_TOKEN, items: "SecurityGroups" },
+  DescribeInternetGateways: { ...NEXT_TOKEN, items: "InternetGateways" },
+  DescribeRouteTables: { ...NEXT_TOKEN, items: "RouteTables" },
+  DescribeImages: { ...NEXT_TOKEN, items: "Images" },
+  DescribeLaunchTemplates: { ...NEXT_TOKEN, items: "LaunchTemplates" },
 } as const satisfies Record<string, Paginator>;
 
 /** Amazon EC2 as data: its protocol, operations and paginators. */

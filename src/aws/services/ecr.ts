@@ -307,15 +307,14 @@ export const ECR_OPERATIONS: { readonly [K in keyof EcrApi]: OperationInfo } = o
   PutImageScanningConfiguration: { idempotent: true },
 });
 
+/** The token most operations page with. */
+const NEXT_TOKEN = { inputToken: "nextToken", outputToken: "nextToken" } as const;
+
 /** The ECR paginators as data. */
 export const ECR_PAGINATORS = {
-  DescribeRepositories: {
-    inputToken: "nextToken",
-    outputToken: "nextToken",
-    items: "repositories",
-  },
-  DescribeImages: { inputToken: "nextToken", outputToken: "nextToken", items: "imageDetails" },
-  ListImages: { inputToken: "nextToken", outputToken: "nextToken", items: "imageIds" },
+  DescribeRepositories: { ...NEXT_TOKEN, items: "repositories" },
+  DescribeImages: { ...NEXT_TOKEN, items: "imageDetails" },
+  ListImages: { ...NEXT_TOKEN, items: "imageIds" },
 } as const satisfies Record<string, Paginator>;
 
 /** Amazon ECR as data: its protocol, operations and paginators. */

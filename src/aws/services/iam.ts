@@ -427,44 +427,21 @@ export const IAM_OPERATIONS: { readonly [K in keyof IamApi]: OperationInfo } = o
   ListRoles: { idempotent: true },
 });
 
+/** IAM lists page with `Marker` while `IsTruncated`. */
+const MARKER = {
+  inputToken: "Marker",
+  outputToken: "Marker",
+  moreResults: "IsTruncated",
+} as const;
+
 /** The IAM paginators as data. */
 export const IAM_PAGINATORS = {
-  ListRoleTags: {
-    inputToken: "Marker",
-    outputToken: "Marker",
-    items: "Tags",
-    moreResults: "IsTruncated",
-  },
-  ListAttachedRolePolicies: {
-    inputToken: "Marker",
-    outputToken: "Marker",
-    items: "AttachedPolicies",
-    moreResults: "IsTruncated",
-  },
-  ListRolePolicies: {
-    inputToken: "Marker",
-    outputToken: "Marker",
-    items: "PolicyNames",
-    moreResults: "IsTruncated",
-  },
-  ListInstanceProfilesForRole: {
-    inputToken: "Marker",
-    outputToken: "Marker",
-    items: "InstanceProfiles",
-    moreResults: "IsTruncated",
-  },
-  ListPolicies: {
-    inputToken: "Marker",
-    outputToken: "Marker",
-    items: "Policies",
-    moreResults: "IsTruncated",
-  },
-  ListRoles: {
-    inputToken: "Marker",
-    outputToken: "Marker",
-    items: "Roles",
-    moreResults: "IsTruncated",
-  },
+  ListRoleTags: { ...MARKER, items: "Tags" },
+  ListAttachedRolePolicies: { ...MARKER, items: "AttachedPolicies" },
+  ListRolePolicies: { ...MARKER, items: "PolicyNames" },
+  ListInstanceProfilesForRole: { ...MARKER, items: "InstanceProfiles" },
+  ListPolicies: { ...MARKER, items: "Policies" },
+  ListRoles: { ...MARKER, items: "Roles" },
 } as const satisfies Record<string, Paginator>;
 
 /** AWS IAM as data: its protocol, operations and paginators. */

@@ -154,11 +154,14 @@ export const LOGS_OPERATIONS: { readonly [K in keyof LogsApi]: OperationInfo } =
   DescribeLogStreams: { idempotent: true },
 });
 
+/** The token most operations page with. */
+const NEXT_TOKEN = { inputToken: "nextToken", outputToken: "nextToken" } as const;
+
 /** The Logs paginators as data. */
 export const LOGS_PAGINATORS = {
   GetLogEvents: { inputToken: "nextToken", outputToken: "nextForwardToken", items: "events" },
-  FilterLogEvents: { inputToken: "nextToken", outputToken: "nextToken", items: "events" },
-  DescribeLogStreams: { inputToken: "nextToken", outputToken: "nextToken", items: "logStreams" },
+  FilterLogEvents: { ...NEXT_TOKEN, items: "events" },
+  DescribeLogStreams: { ...NEXT_TOKEN, items: "logStreams" },
 } as const satisfies Record<string, Paginator>;
 
 /** CloudWatch Logs as data: its protocol, operations and paginators. */
