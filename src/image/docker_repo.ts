@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { AwsError } from "../aws/error.ts";
+import { AwsError } from "../aws/core/error.ts";
 import type { AwsSession, AwsSessionOptions } from "../aws/session.ts";
 import type { Repository } from "../aws/services/ecr.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";

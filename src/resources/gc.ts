@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { AwsError } from "../aws/error.ts";
+import { AwsError } from "../aws/core/error.ts";
 import type { AwsSession } from "../aws/session.ts";
 import type { Filter } from "../aws/services/ec2.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";

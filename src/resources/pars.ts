@@ -8,7 +8,7 @@
  * @module
  */
 import type { AwsSession } from "../aws/session.ts";
-import { AwsConfigError } from "../aws/error.ts";
+import { AwsConfigError } from "../aws/core/error.ts";
 import type { IamTag, InstanceProfile, Role } from "../aws/services/iam.ts";
 import type { SecurityGroup, Vpc } from "../aws/services/ec2.ts";
 import { CloudknotInputError } from "../util/errors.ts";

@@ -13,10 +13,14 @@
  */
 import { homedir } from "node:os";
 import { AwsSession, type AwsSessionOptions } from "../aws/session.ts";
-import { AwsConfigError } from "../aws/error.ts";
-import { loadSharedConfigFiles, profileSettings, type SharedConfigFiles } from "../aws/profile.ts";
-import { resolveRegion } from "../aws/region.ts";
-import type { EnvLookup, ReadTextFile } from "../aws/types.ts";
+import { AwsConfigError } from "../aws/core/error.ts";
+import {
+  loadSharedConfigFiles,
+  profileSettings,
+  type SharedConfigFiles,
+} from "../aws/core/profile.ts";
+import { resolveRegion } from "../aws/core/region.ts";
+import type { EnvLookup, ReadTextFile } from "../aws/core/types.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { StateFile } from "../state/state_file.ts";
 import {

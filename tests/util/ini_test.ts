@@ -14,7 +14,7 @@ import {
   stringifyIni,
   updateIni,
 } from "../../src/util/ini.ts";
-import { loadSharedConfigFiles } from "../../src/aws/profile.ts";
+import { loadSharedConfigFiles } from "../../src/aws/core/profile.ts";
 
 const CONFIG = `# a comment
 [default]

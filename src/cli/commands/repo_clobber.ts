@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { AwsError } from "../../aws/error.ts";
+import { AwsError } from "../../aws/core/error.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
 import { DefaultRepositoryError } from "../../image/errors.ts";

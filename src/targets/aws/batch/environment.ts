@@ -6,7 +6,7 @@
  * @module
  */
 import type { AwsSession } from "../../../aws/session.ts";
-import { AwsError } from "../../../aws/error.ts";
+import { AwsError } from "../../../aws/core/error.ts";
 import type {
   ComputeResource,
   JobDefinition,
