@@ -19,6 +19,7 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { type IniDocument, parseIni, stringifyIni } from "../util/ini.ts";
+import { sleep } from "../util/sleep.ts";
 
 /** Options for a {@linkcode StateFile}. */
 export interface StateFileOptions {
@@ -209,7 +210,7 @@ export class StateFile {
             `wait for it to finish, or delete the lock file if no other process is running`,
         );
       }
-      await new Promise((r) => setTimeout(r, wait));
+      await sleep(wait);
       wait = Math.min(wait * 2, 100);
     }
     try {
