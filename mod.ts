@@ -26,7 +26,7 @@ export * from "./src/targets/aws/batch/jobs_view.ts";
 export * from "./src/targets/aws/batch/batch_job.ts";
 export { type JobCommand, jobCommand, parseJobCommand } from "./src/targets/aws/batch/command.ts";
 export * from "./src/job/codec.ts";
-export * from "./src/job/codec_error.ts";
+export * from "./src/job/codec/error.ts";
 export * from "./src/job/error_record.ts";
 export * from "./src/job/item_error.ts";
 export * from "./src/job/record.ts";
