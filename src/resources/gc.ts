@@ -19,6 +19,7 @@ import type { AwsSession } from "../aws/session.ts";
 import type { Filter } from "../aws/services/ec2.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { StateFile } from "../state/state_file.ts";
+import { parseSection } from "../state/sections.ts";
 import {
   getEcrRepo,
   resolveS3Params,
@@ -129,16 +130,15 @@ async function readReferences(state: StateFile): Promise<References> {
     }
     const value = (key: string) => keys.get(key) || undefined;
     const region = value("region");
-    const [kind, ...rest] = section.split(" ");
-    const name = rest.join(" ");
-    if (kind === "knot") {
-      refs.knots.set(name, {
+    const parsed = parseSection(section);
+    if (parsed?.kind === "knot") {
+      refs.knots.set(parsed.name, {
         ...(region !== undefined ? { region } : {}),
         ...(value("bucket") !== undefined ? { bucket: value("bucket")! } : {}),
         ...(value("prefix") !== undefined ? { prefix: value("prefix")! } : {}),
       });
-    } else if (kind === "pars") {
-      refs.pars.set(name, {
+    } else if (parsed?.kind === "pars") {
+      refs.pars.set(parsed.name, {
         ...(region !== undefined ? { region } : {}),
         ...(value("bucket") !== undefined ? { bucket: value("bucket")! } : {}),
       });
