@@ -62,6 +62,7 @@ export * from "./src/image/names.ts";
 export * from "./src/image/errors.ts";
 export * from "./src/image/docker_repo.ts";
 export * from "./src/image/docker_image.ts";
+export { defaultBaseImage, dockerfileFor, GENERATED_FILES } from "./src/image/build_context.ts";
 export type {
   AwsClobberOptions,
   AwsKnotOptions,
