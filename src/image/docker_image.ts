@@ -77,10 +77,11 @@ export interface DockerImageOptions {
   /** The cloudknot config file. @default {"new StateFile()"} */
   state?: StateFile;
   /**
-   * The AWS session for pushes, or options to create one. It is created on
-   * the first push only, so building needs no AWS settings.
+   * The AWS session for pushes, or options to create one (see
+   * `sessionFromSettings`). It is created on the first push only, so
+   * building needs no AWS settings.
    *
-   * @default {"a session from the environment"}
+   * @default {"the session of the last push, else of the settings"}
    */
   session?: AwsSession | AwsSessionOptions;
   /**

@@ -29,7 +29,11 @@ export interface DockerRepoOptions {
    * (a key given here wins).
    */
   tags?: Record<string, string>;
-  /** The AWS session, or options to create one. @default {"a session from the environment"} */
+  /**
+   * The AWS session, or options to create one (see `sessionFromSettings`).
+   *
+   * @default {"a session from the settings"}
+   */
   session?: AwsSession | AwsSessionOptions;
   /** The cloudknot config file. @default {"new StateFile()"} */
   state?: StateFile;
