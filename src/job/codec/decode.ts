@@ -7,18 +7,9 @@
  * @module
  */
 import { CodecError, type PathSegment } from "./error.ts";
-import {
-  defaultErrorType,
-  describeThrown,
-  ERROR_TYPES,
-  Failure,
-  fromThrown,
-  isIndex,
-  type Slot,
-  step,
-  toCodecError,
-  TYPED_ARRAYS,
-} from "./_common.ts";
+import { describeThrown, Failure, fromThrown, step, toCodecError } from "./_failure.ts";
+import { defaultErrorType, isIndex, type Slot, TYPED_ARRAYS } from "./_builtins.ts";
+import { ERROR_CLASSES } from "../../util/builtin_errors.ts";
 import { CODEC_VERSION } from "./format.ts";
 
 function setKey(target: Slot, key: string | number, value: unknown): void {
@@ -419,7 +410,7 @@ class Decoder {
       error = message === undefined ? new AggregateError([]) : new AggregateError([], message);
       delete (error as Slot).errors;
     } else {
-      const ctor = ERROR_TYPES[type] ?? Error;
+      const ctor = ERROR_CLASSES[type] ?? Error;
       error = message === undefined ? new ctor() : new ctor(message);
     }
     this.#define(node, error);

@@ -6,18 +6,9 @@
  */
 import { CloudknotInputError } from "../../util/errors.ts";
 import { CodecError } from "./error.ts";
-import {
-  defaultErrorType,
-  describeThrown,
-  ERROR_TYPES,
-  Failure,
-  fromThrown,
-  isIndex,
-  type Slot,
-  step,
-  toCodecError,
-  TYPED_ARRAYS,
-} from "./_common.ts";
+import { describeThrown, Failure, fromThrown, step, toCodecError } from "./_failure.ts";
+import { defaultErrorType, isIndex, type Slot, TYPED_ARRAYS } from "./_builtins.ts";
+import { ERROR_CLASSES } from "../../util/builtin_errors.ts";
 
 /** The default of {@linkcode EncodeOptions.maxDepth}. */
 const DEFAULT_MAX_DEPTH = 1000;
@@ -131,7 +122,7 @@ function errorType(value: Error): string {
   let proto: object | null = Object.getPrototypeOf(value);
   while (proto !== null) {
     const ctor = Object.getOwnPropertyDescriptor(proto, "constructor")?.value;
-    if (typeof ctor === "function" && ERROR_TYPES[ctor.name] === ctor) return ctor.name;
+    if (typeof ctor === "function" && ERROR_CLASSES[ctor.name] === ctor) return ctor.name;
     proto = Object.getPrototypeOf(proto);
   }
   return "Error";

@@ -1,8 +1,7 @@
 /**
- * Internal: what the encoder and the decoder share: the failure their walks
- * throw at a bad value (each frame on the way out adds its step, so the
- * happy path pays nothing for paths), and the built-in classes the format
- * names.
+ * Internal, for the encoder and the decoder: the failure their walks throw
+ * at a bad value. Each frame on the way out adds its step, so the happy path
+ * pays nothing for paths; at the top it becomes a {@linkcode CodecError}.
  *
  * @module
  */
@@ -94,57 +93,4 @@ export function describeThrown(e: unknown): string {
   } catch {
     return "a value that cannot be shown";
   }
-}
-
-/** A plain object or array being read or built. */
-// deno-lint-ignore no-explicit-any
-export type Slot = Record<string | number, any>;
-
-/** The typed array classes of this runtime, by the name the format uses. */
-export const TYPED_ARRAYS: Record<string, ArrayBufferViewConstructor> = {};
-type ArrayBufferViewConstructor = new (
-  buffer: ArrayBuffer,
-  byteOffset: number,
-  length: number,
-) => ArrayBufferView;
-for (
-  const name of [
-    "Int8Array",
-    "Uint8Array",
-    "Uint8ClampedArray",
-    "Int16Array",
-    "Uint16Array",
-    "Int32Array",
-    "Uint32Array",
-    "Float16Array",
-    "Float32Array",
-    "Float64Array",
-    "BigInt64Array",
-    "BigUint64Array",
-  ]
-) {
-  const ctor = (globalThis as Slot)[name];
-  if (typeof ctor === "function") TYPED_ARRAYS[name] = ctor;
-}
-
-/** The built-in error classes an `Error` node's `type` may name (besides `AggregateError` and `DOMException`). */
-export const ERROR_TYPES: Record<string, new (message?: string) => Error> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
-
-/** The class an `Error` node without `type` decodes as: its built-in name, else `Error`. */
-export function defaultErrorType(name: string): string {
-  return name in ERROR_TYPES || name === "AggregateError" ? name : "Error";
-}
-
-/** Whether a key is an index of an array of this length. */
-export function isIndex(key: string, length: number): boolean {
-  const n = Number(key);
-  return n < length && String(n) === key;
 }
