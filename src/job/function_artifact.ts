@@ -12,6 +12,7 @@
  * @module
  */
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import { sha256Hex } from "../util/sha256.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
 
 /** How the function was shipped. */
@@ -122,7 +123,7 @@ export async function artifactFromFunc(
       { field: "func" },
     );
   }
-  return { kind: "func", source, hash: await sha256(source), name: func.name || "anonymous" };
+  return { kind: "func", source, hash: await sha256Hex(source), name: func.name || "anonymous" };
 }
 
 /**
@@ -207,7 +208,7 @@ export async function artifactFromModule(
     return {
       kind: "module",
       source,
-      hash: await sha256(source),
+      hash: await sha256Hex(source),
       name: exportName === "default" ? basename(url.pathname) : exportName,
     };
   } finally {
@@ -240,9 +241,4 @@ function basename(path: string): string {
 
 function describe(value: unknown): string {
   return value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -25,6 +25,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { type IniDocument, parseIni, updateIni } from "../util/ini.ts";
+import { sleep } from "../util/sleep.ts";
 
 /** Options for a {@linkcode StateFile}. */
 export interface StateFileOptions {
@@ -409,7 +410,7 @@ async function takeLock(target: string, timeoutMs: number, watch: Turns): Promis
         target,
       );
     }
-    await new Promise((r) => setTimeout(r, wait));
+    await sleep(wait);
     wait = Math.min(wait * 2, 50);
   }
 }

@@ -38,8 +38,11 @@ export function cliSettings(ctx: CommandContext): CliSettings {
 }
 
 /**
- * The AWS session of the settings: their profile and region, with endpoints
- * and credentials from the command line's environment. Makes no AWS call.
+ * The AWS session of the command line's settings:
+ * `sessionFromSettings(cliSettings(ctx))`.
+ *
+ * @deprecated Call `sessionFromSettings(settings)`, the one way a session is
+ * opened; this name stays until the knot commands move to it.
  *
  * @example Usage
  * ```ts ignore
@@ -88,7 +91,7 @@ export async function cliAwsKnot(
 > {
   return {
     target: "aws",
-    session: await cliSession(ctx, settings),
+    session: await sessionFromSettings(settings),
     state: settings.state,
     docker: cliDocker(ctx, options),
     warn: (message) => void ctx.log(ctx.err("yellow", message)).catch(() => {}),

@@ -106,7 +106,8 @@ export function runIdTime(runId: string): number | undefined {
  *
  * @example Usage
  * ```ts ignore
- * console.log(awsFunctionLabel(record, await state.section(`docker-image ${record.dockerImage}`)));
+ * const image = await state.section(recordSection("docker-image", record.dockerImage));
+ * console.log(awsFunctionLabel(record, image));
  * ```
  *
  * @param record The knot's record.

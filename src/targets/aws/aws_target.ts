@@ -19,6 +19,7 @@ import { BATCH_LOG_GROUP, readLogStream } from "./batch/log_stream.ts";
 import { type PollRound, type RunJob, RunPoller, type StuckNotice } from "./batch/run_poller.ts";
 import { jobCommand, parseJobCommand, regionEnvironment } from "./batch/command.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
+import { forEachPooled } from "../../util/pooled.ts";
 import {
   layoutPayload,
   readManifest,
@@ -335,40 +336,28 @@ export class AwsTarget implements Target {
     const environment = Object.entries({ ...regionEnvironment(o.session.region), ...request.env })
       .map(([name, value]) => ({ name, value }));
     const jobs: RunJob[] = new Array(plan.length);
-    let next = 0;
-    let failure: unknown;
-    const worker = async () => {
-      while (next < plan.length && failure === undefined) {
-        const n = next++;
-        const job = plan[n]!;
-        const jobName = `${o.knot}-${runId}-${n}`;
-        const submit: SubmitJobRequest = {
-          jobName,
-          jobQueue: o.jobQueue,
-          jobDefinition: o.jobDefinition,
-          containerOverrides: {
-            command: jobCommand({
-              run: runUrl,
-              starmap: request.starmap,
-              ...(job.array ? { offset: job.offset } : { index: job.offset }),
-            }),
-            environment,
-          },
-          tags: { ...o.tags, "cloudknot:knot": o.knot, "cloudknot:run": runId },
-          ...(job.array ? { arrayProperties: { size: job.size } } : {}),
-        };
-        try {
-          const { jobId } = await submitJobOnce(o.session.batch, submit, {
-            ...(o.reconcileDelayMs !== undefined ? { reconcileDelayMs: o.reconcileDelayMs } : {}),
-          });
-          jobs[n] = { jobId, jobName, ...job };
-        } catch (e) {
-          failure ??= e;
-        }
-      }
-    };
-    const width = Math.min(o.submitConcurrency ?? 10, plan.length);
-    await Promise.all(Array.from({ length: width }, worker));
+    const [failure] = await forEachPooled(plan, o.submitConcurrency ?? 10, async (job, n) => {
+      const jobName = `${o.knot}-${runId}-${n}`;
+      const submit: SubmitJobRequest = {
+        jobName,
+        jobQueue: o.jobQueue,
+        jobDefinition: o.jobDefinition,
+        containerOverrides: {
+          command: jobCommand({
+            run: runUrl,
+            starmap: request.starmap,
+            ...(job.array ? { offset: job.offset } : { index: job.offset }),
+          }),
+          environment,
+        },
+        tags: { ...o.tags, "cloudknot:knot": o.knot, "cloudknot:run": runId },
+        ...(job.array ? { arrayProperties: { size: job.size } } : {}),
+      };
+      const { jobId } = await submitJobOnce(o.session.batch, submit, {
+        ...(o.reconcileDelayMs !== undefined ? { reconcileDelayMs: o.reconcileDelayMs } : {}),
+      });
+      jobs[n] = { jobId, jobName, ...job };
+    }, { stopOnError: true });
     if (failure !== undefined) {
       const submitted = jobs.filter((j) => j !== undefined);
       await this.#stopJobs(submitted, "The rest of the run could not be submitted").catch(() => {});
@@ -465,17 +454,11 @@ export class AwsTarget implements Target {
     const { batch } = this.#o.session;
     const details = await describeJobs(batch, jobs.map((j) => j.jobId));
     const all = [...details.values()];
-    const errors: unknown[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < all.length) {
-        const job = all[next++]!;
-        await stopJob(batch, job, `cloudknot: ${reason}`.slice(0, 1000)).catch((e) =>
-          errors.push(e)
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(10, all.length) }, worker));
+    const errors = await forEachPooled(
+      all,
+      10,
+      (job) => stopJob(batch, job, `cloudknot: ${reason}`.slice(0, 1000)),
+    );
     if (errors.length > 0) throw errors[0];
   }
 

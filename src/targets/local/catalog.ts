@@ -12,6 +12,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
+import { sha256Hex } from "../../util/sha256.ts";
 import type { FunctionKind } from "../../job/function_artifact.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import { LocalStore } from "../../store/local.ts";
@@ -108,10 +109,7 @@ export async function localRunsRoot(
   root: string,
   options: { env?: EnvLookup } = {},
 ): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(root)),
-  );
-  const id = Array.from(digest.slice(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+  const id = (await sha256Hex(root)).slice(0, 16);
   const chosen = (options.env ?? denoEnv)("CLOUDKNOT_LOCAL_RUNS");
   if (chosen) return join(chosen, id);
   if (Deno.build.os !== "linux") return root;

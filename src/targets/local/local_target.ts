@@ -6,6 +6,7 @@
  * @module
  */
 import { CloudknotInputError } from "../../util/errors.ts";
+import { sleep } from "../../util/sleep.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { readManifest, RUN_KEYS, type RunManifest, writePayload } from "../../job/payload.ts";
 import {
@@ -222,15 +223,7 @@ async function collectLocal<T>(
   if (signal?.aborted || await look()) return run;
   const poll = async () => {
     while (!signal?.aborted) {
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          signal?.removeEventListener("abort", wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, 250);
-        signal?.addEventListener("abort", wake, { once: true });
-      });
+      await sleep(250, signal);
       if (signal?.aborted || await look()) return;
     }
   };

@@ -13,6 +13,7 @@ import type {
   JobStateTimeLimitAction,
 } from "../../../aws/services/batch.ts";
 import { CloudknotError } from "../../../util/errors.ts";
+import { sleep } from "../../../util/sleep.ts";
 import type { ComputeSpec } from "./compute_options.ts";
 
 /** The roles and network a knot's Batch resources use (what a `Pars` holds). */
@@ -60,21 +61,6 @@ export interface ComputeEnvironmentSpec {
   tags: Record<string, string>;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", abort);
-      resolve();
-    }, ms);
-    const abort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", abort, { once: true });
-  });
-}
-
 async function waitFor<T>(
   what: string,
   look: () => Promise<T | undefined>,
@@ -91,6 +77,7 @@ async function waitFor<T>(
       );
     }
     await sleep(options.pollMs ?? 2000, options.signal);
+    options.signal?.throwIfAborted();
   }
 }
 
