@@ -15,6 +15,11 @@
  *   (size and `sha256-` checksum of every file, which Deno checks);
  * - `/@scope/name/<version>/<path>`: the files.
  *
+ * Deno 2.9.6 asks for exactly these, in this order, when it first resolves
+ * `jsr:@cloudknot/cloudknot` (the tests log and check the requests);
+ * `deno install -g` also asks for `/@scope/name/<version>/deno.lock`, which
+ * is not published and gets a 404.
+ *
  * The publish side answers the three calls `deno publish --token` makes
  * (Deno 2.9.6, `cli/tools/publish/mod.rs`): `GET
  * /api/scopes/<scope>/packages/<name>/versions/<version>` (404: not published
@@ -186,7 +191,7 @@ const CONTENT_TYPES: Record<string, string> = {
  *
  * @example Usage
  * ```ts ignore
- * await using registry = serveRegistry(await packPackage());
+ * await using registry = await serveRegistry(await packPackage());
  * // run deno with JSR_URL=registry.url
  * ```
  */
