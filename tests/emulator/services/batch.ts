@@ -503,6 +503,26 @@ export class BatchService implements ModeledService {
 
   // ---------------------------------------------------------------- test API
 
+  #held = false;
+  #heldTransitions: (() => void)[] = [];
+
+  /**
+   * Stops time for Batch until the returned function is called: no job
+   * moves on and no compute environment or queue finishes a transition, so
+   * a test can look at a state AWS shows only briefly (a job just SUBMITTED,
+   * a queue DELETING) however slow the machine is.
+   *
+   * @returns Starts time again.
+   */
+  hold(): () => void {
+    this.#held = true;
+    return () => {
+      this.#held = false;
+      for (const fn of this.#heldTransitions.splice(0)) if (!this.#closed) fn();
+      this.#kick();
+    };
+  }
+
   /**
    * Makes matching attempts exit with a chosen code without running.
    *
@@ -600,10 +620,10 @@ export class BatchService implements ModeledService {
   #later(fn: () => void, ms = this.#o.transitionDelayMs): void {
     const t = setTimeout(() => {
       this.#timers.delete(t);
-      if (!this.#closed) {
-        fn();
-        this.#kick();
-      }
+      if (this.#closed) return;
+      if (this.#held) return void this.#heldTransitions.push(fn);
+      fn();
+      this.#kick();
     }, ms);
     this.#timers.add(t);
   }
@@ -1680,7 +1700,7 @@ export class BatchService implements ModeledService {
   // -------------------------------------------------------------- scheduler
 
   #kick(): void {
-    if (this.#closed || this.#tick !== undefined) return;
+    if (this.#closed || this.#held || this.#tick !== undefined) return;
     if (this.#active.size === 0) return;
     this.#tick = setTimeout(() => {
       this.#tick = undefined;
