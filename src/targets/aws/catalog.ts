@@ -17,7 +17,7 @@ import type { StateFile } from "../../state/state_file.ts";
 import type { AwsTargetOptions } from "./aws_target.ts";
 
 /** How many runs a knot's record remembers. */
-export const RUNS_KEPT = 100;
+const RUNS_KEPT = 100;
 
 /** The fields of a record that name a resource, and their keys. */
 const RESOURCE_KEYS = {
@@ -287,8 +287,8 @@ export async function recordedRuns(state: StateFile, name: string): Promise<stri
 
 /**
  * Records a run in its knot's record and its jobs in `[batch-jobs <profile>
- * <region>]`, in one update. The record keeps the newest
- * {@linkcode RUNS_KEPT} runs; the jobs of older runs are forgotten.
+ * <region>]`, in one update. The record keeps the newest 100 runs; the
+ * jobs of older runs are forgotten.
  *
  * @example Usage
  * ```ts ignore
