@@ -9,7 +9,8 @@ import { Knot } from "../../knot.ts";
 import { ResourceDoesNotExistError } from "../../resources/errors.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir, localRuns } from "../../targets/local/catalog.ts";
-import { cliSession, cliSettings } from "../common/aws.ts";
+import { cliSettings } from "../common/aws.ts";
+import { sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { confirmDeletion } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
@@ -82,7 +83,7 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
     knot = await Knot.create({
       name,
       target: "aws",
-      session: await cliSession(ctx, settings),
+      session: await sessionFromSettings(settings),
       state: settings.state,
       docker: cliDocker(ctx),
     });

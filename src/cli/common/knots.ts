@@ -21,7 +21,8 @@ import type { MapRun } from "../../run/map_run.ts";
 import { AwsTarget } from "../../targets/aws/aws_target.ts";
 import { type AwsKnotRecord, awsTargetOptions, readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot } from "../../targets/local/catalog.ts";
-import { cliSession, cliSettings } from "./aws.ts";
+import { cliSettings } from "./aws.ts";
+import { sessionFromSettings } from "../../resources/settings.ts";
 import type { CommandContext } from "./command.ts";
 import type { TargetName } from "./target.ts";
 
@@ -113,7 +114,7 @@ export async function openAwsKnotReader(
       { field: "knot" },
     );
   }
-  const session = await cliSession(ctx, settings);
+  const session = await sessionFromSettings(settings);
   if (record.region !== session.region) {
     throw new RegionMismatchError("Knot", name, {
       resourceRegion: record.region,
