@@ -3,7 +3,7 @@
  * environment and in-memory files.
  */
 import assert from "node:assert/strict";
-import { AwsConfigError, AwsSession, type AwsSessionOptions } from "../../mod.ts";
+import { AwsConfigError, AwsSession, type AwsSessionOptions } from "../../src/aws/mod.ts";
 import { recordingFetch } from "./sdk_helper.ts";
 
 function files(config = "", credentials = ""): (path: string) => Promise<string | undefined> {

@@ -11,10 +11,9 @@ import {
   AwsSession,
   type AwsSessionOptions,
   type Credentials,
-  IniSyntaxError,
-  sessionFromSettings,
-  StateFile,
-} from "../../mod.ts";
+} from "../../src/aws/mod.ts";
+import { IniSyntaxError, StateFile } from "../../src/state/mod.ts";
+import { sessionFromSettings } from "../../src/resources/mod.ts";
 import { verifySigV4, withServer } from "./loopback.ts";
 
 /** A fetch that records every URL and refuses link-local addresses. */

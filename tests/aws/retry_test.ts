@@ -6,7 +6,7 @@
  * tests do not wait.
  */
 import assert from "node:assert/strict";
-import { AwsError, AwsSession, type AwsSessionOptions } from "../../mod.ts";
+import { AwsError, AwsSession, type AwsSessionOptions } from "../../src/aws/mod.ts";
 import { verifySigV4, withServer } from "./loopback.ts";
 
 const SECRET = "retrysecret";

@@ -8,13 +8,12 @@ import {
   BaseImageError,
   BuildContextConflictError,
   CloudknotInputError,
-  Docker,
-  DockerBuildError,
   DockerImage,
   DockerRepo,
-  GENERATED_FILES,
-  StateFile,
 } from "../../mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { Docker, DockerBuildError } from "../../src/docker/mod.ts";
+import { GENERATED_FILES } from "../../src/image/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { startEmulator } from "../emulator/mod.ts";

@@ -2,13 +2,8 @@
 // encryption, adopt, clobber, the default repository's protection, tag-only
 // removal, and names checked before any call.
 import assert from "node:assert/strict";
-import {
-  CloudknotInputError,
-  DefaultRepositoryError,
-  Docker,
-  DockerImage,
-  DockerRepo,
-} from "../../mod.ts";
+import { CloudknotInputError, DefaultRepositoryError, DockerImage, DockerRepo } from "../../mod.ts";
+import { Docker } from "../../src/docker/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { startEmulator } from "../emulator/mod.ts";

@@ -6,18 +6,12 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import {
-  type AwsSession,
-  decodeRecord,
-  Docker,
-  type DockerOutputLine,
-  encode,
-  type JobRecord,
-  LocalStore,
-  RUN_KEYS,
-  StateFile,
-  writePayload,
-} from "../../mod.ts";
+import type { AwsSession } from "../../src/aws/mod.ts";
+import { encode } from "../../src/job/codec.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { Docker, type DockerOutputLine } from "../../src/docker/mod.ts";
+import { decodeRecord, type JobRecord, RUN_KEYS, writePayload } from "../../src/job/mod.ts";
+import { LocalStore } from "../../src/store/mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 

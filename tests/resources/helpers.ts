@@ -5,7 +5,8 @@
  * @module
  */
 export { sessionFor } from "../support/aws_session.ts";
-import { type AwsSession, StateFile } from "../../mod.ts";
+import type { AwsSession } from "../../src/aws/mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
 

@@ -4,14 +4,11 @@
 // through the AWS client layer.
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import {
-  artifactFromFunc,
-  AwsSession,
-  type JobFunction,
-  openS3Store,
-  runAttempt,
-  StateFile,
-} from "../../../mod.ts";
+import type { JobFunction } from "../../../mod.ts";
+import { AwsSession } from "../../../src/aws/mod.ts";
+import { StateFile } from "../../../src/state/mod.ts";
+import { artifactFromFunc, runAttempt } from "../../../src/job/mod.ts";
+import { openS3Store } from "../../../src/store/mod.ts";
 import { parseJobCommand } from "../../../src/targets/aws/batch/command.ts";
 import { AwsTarget, type AwsTargetOptions } from "../../../src/targets/aws/aws_target.ts";
 import {

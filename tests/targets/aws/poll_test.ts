@@ -2,7 +2,10 @@
 // this process (the job entry's logic against the emulator's S3, no process
 // per child).
 import assert from "node:assert/strict";
-import { encodeItems, INDEX_ENTRY_BYTES, MapRun, S3Store } from "../../../mod.ts";
+import { MapRun } from "../../../mod.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
+import { INDEX_ENTRY_BYTES } from "../../../src/job/mod.ts";
+import { S3Store } from "../../../src/store/mod.ts";
 import { type PollRound, RunPoller } from "../../../src/targets/aws/batch/run_poller.ts";
 import { startEmulator } from "../../emulator/mod.ts";
 import { emulatorSession, inlineJobRunner, jobsNamed, startTestBed } from "./helpers.ts";
