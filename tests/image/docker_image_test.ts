@@ -18,13 +18,13 @@ import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import {
-  emulatorSession,
   ensureBrokenDenoImage,
   ensureNoDenoImage,
   runInContainer,
   tempWorld,
   valueOf,
 } from "./helpers.ts";
+import { sessionFor } from "../support/aws_session.ts";
 
 const quiet = new Docker({ logger: () => {} });
 
@@ -42,7 +42,7 @@ dockerTest(
     const base = await ensureBaseImage({ docker: quiet });
     const emu = await startEmulator({ runner: "docker" });
     await using world = await tempWorld();
-    const session = await emulatorSession(emu);
+    const session = await sessionFor(emu, { retry: { maxAttempts: 1 } });
     const name = `square-${id()}`;
     const pulled = `cloudknot-test/pulled-${id()}:clean`;
     let repo: DockerRepo | undefined;
