@@ -20,7 +20,7 @@ import { openLocalKnot } from "./targets/local/local_knot.ts";
 import type { OpenedKnot, Target } from "./targets/target.ts";
 import type { JobsView } from "./targets/aws/batch/jobs_view.ts";
 import { type ProgressOptions, showProgress } from "./run/progress.ts";
-import { validateKnotName } from "./util/validate.ts";
+import { validateInputs, validateKnotOptions, validateMapOptions } from "./knot_options.ts";
 
 /** Any function a knot can run: its arguments and result cross to the worker. */
 // deno-lint-ignore no-explicit-any
@@ -191,19 +191,9 @@ export class Knot<F extends JobFunction = JobFunction> {
     options: MapOptions = {},
   ): Promise<MapRun<Result<F>>> {
     this.#checkLive();
+    validateMapOptions(options);
+    validateInputs(inputs);
     const { starmap = false, env = {}, jobType } = options;
-    validateEnv(env);
-    if (jobType !== undefined && jobType !== "array" && jobType !== "independent") {
-      throw new CloudknotInputError(
-        `jobType must be "array" or "independent", not ${JSON.stringify(jobType)}`,
-        { field: "jobType" },
-      );
-    }
-    if (inputs === null || typeof inputs !== "object" && typeof inputs !== "string") {
-      throw new CloudknotInputError("inputs must be an array or another iterable of items", {
-        field: "inputs",
-      });
-    }
     const items = Symbol.asyncIterator in inputs
       ? await Array.fromAsync(inputs as AsyncIterable<unknown>)
       : Array.from(inputs as Iterable<unknown>);
@@ -285,98 +275,6 @@ export class Knot<F extends JobFunction = JobFunction> {
       throw new CloudknotInputError(
         `Knot ${this.name} was clobbered: create it again with Knot.create()`,
       );
-    }
-  }
-}
-
-interface ValidKnotOptions {
-  name: string;
-  target: "local" | "aws";
-  concurrency: number;
-  retries: number;
-  timeout?: number;
-  memory?: number;
-}
-
-function validateKnotOptions(options: KnotOptions): ValidKnotOptions {
-  if (options === null || typeof options !== "object") {
-    throw new CloudknotInputError("Knot.create() takes an options object with at least a name");
-  }
-  const name = validateKnotName(options.name);
-  if (options.func !== undefined && options.module !== undefined) {
-    throw new CloudknotInputError("Pass either func or module, not both", { field: "func" });
-  }
-  if (options.exportName !== undefined && options.module === undefined) {
-    throw new CloudknotInputError("exportName needs module: pass the module that exports it", {
-      field: "exportName",
-    });
-  }
-  const target = options.target ?? "local";
-  if (target !== "local" && target !== "aws") {
-    throw new CloudknotInputError(
-      `target must be "local" or "aws", not ${JSON.stringify(target)}`,
-      {
-        field: "target",
-      },
-    );
-  }
-  const concurrency = options.concurrency ?? navigator.hardwareConcurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new CloudknotInputError(`concurrency must be a positive integer, not ${concurrency}`, {
-      field: "concurrency",
-    });
-  }
-  const retries = options.retries ?? 3;
-  if (!Number.isInteger(retries) || retries < 1 || retries > 10) {
-    throw new CloudknotInputError(
-      `retries must be an integer from 1 to 10 (the attempts each item gets), not ${retries}`,
-      { field: "retries" },
-    );
-  }
-  const valid: ValidKnotOptions = { name, target, concurrency, retries };
-  if (options.timeout !== undefined) {
-    if (
-      typeof options.timeout !== "number" || !(options.timeout > 0) || !isFinite(options.timeout)
-    ) {
-      throw new CloudknotInputError(
-        `timeout must be a positive number of seconds, not ${options.timeout}`,
-        { field: "timeout" },
-      );
-    }
-    valid.timeout = options.timeout;
-  }
-  if (options.memory !== undefined) {
-    if (!Number.isInteger(options.memory) || options.memory < 1) {
-      throw new CloudknotInputError(
-        `memory must be a positive integer of MiB, not ${options.memory}`,
-        { field: "memory" },
-      );
-    }
-    valid.memory = options.memory;
-  }
-  return valid;
-}
-
-function validateEnv(env: Record<string, string>): void {
-  if (env === null || typeof env !== "object" || Array.isArray(env)) {
-    throw new CloudknotInputError("env must be an object of variable names to string values", {
-      field: "env",
-    });
-  }
-  for (const [key, value] of Object.entries(env)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new CloudknotInputError(`env has an invalid variable name "${key}"`, { field: "env" });
-    }
-    if (key.startsWith("AWS_BATCH_")) {
-      throw new CloudknotInputError(
-        `env must not set ${key}: AWS Batch sets the AWS_BATCH_ variables itself`,
-        { field: "env" },
-      );
-    }
-    if (typeof value !== "string") {
-      throw new CloudknotInputError(`env.${key} must be a string, not a ${typeof value}`, {
-        field: "env",
-      });
     }
   }
 }

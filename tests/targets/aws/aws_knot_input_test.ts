@@ -1,50 +1,15 @@
-// Every bad input to a knot on AWS is a typed error before anything is
-// created: the emulator's request log shows no mutating call.
+// A knot on AWS refused before anything is created: a module that cannot be
+// bundled, and a record of another region or profile (the table of bad
+// options is tests/bad_inputs_test.ts).
 import assert from "node:assert/strict";
 import {
   ArtifactError,
-  CloudknotInputError,
   Knot,
   ProfileMismatchError,
   RegionMismatchError,
   ResourceDoesNotExistError,
 } from "../../../mod.ts";
 import { withEmulator } from "../../resources/helpers.ts";
-
-const func = (x: number) => x;
-const scale = 3;
-
-Deno.test("bad knot options on AWS fail before any AWS resource is touched", async () => {
-  await withEmulator(async ({ emu, session, state }) => {
-    const cases: [Record<string, unknown>, RegExp][] = [
-      [{ name: "bad_name" }, /Invalid knot name/],
-      [{ name: "k".repeat(56) }, /limit is 55/],
-      [{ memory: 0 }, /memory must be a positive integer/],
-      [{ vcpus: 0 }, /vcpus must be an integer/],
-      [{ compute: "FARGATE", vcpus: 1, memory: 1000 }, /On Fargate, 1 vCPU takes memory of 2048/],
-      [{ compute: "FARGATE", gpus: 1 }, /Fargate has no GPUs/],
-      [{ gpus: 17 }, /gpus must be an integer from 0 to 16/],
-      [{ retries: 0 }, /retries must be an integer from 1 to 10/],
-      [{ retries: 11 }, /retries must be an integer from 1 to 10/],
-      [{ timeout: 30 }, /timeout must be an integer at least 60/],
-      [{ instanceTypes: ["m5.large", "zz9.mega"] }, /Unknown instance type zz9\.mega/],
-      [{ tags: { ManagedBy: "me" } }, /ManagedBy/],
-      [{ jobQueueName: "no spaces" }, /Invalid jobQueue name/],
-      [{ func: undefined }, /no AWS knot named "k" to adopt/],
-      [{ module: "./x.ts" }, /either func or module/],
-      [{ func: (x: number) => x * scale }, /func uses "scale" from the scope it was written in/],
-    ];
-    for (const [extra, pattern] of cases) {
-      emu.requests.clear();
-      await assert.rejects(
-        () => Knot.create({ name: "k", target: "aws", func, session, state, ...extra } as never),
-        (e) => e instanceof CloudknotInputError && pattern.test(e.message),
-        String(pattern),
-      );
-      assert.deepEqual(emu.mutatingRequests(), [], `no mutating call for ${pattern}`);
-    }
-  });
-});
 
 Deno.test("a module that cannot be bundled fails before any AWS resource is touched", async () => {
   await withEmulator(async ({ emu, session, state }) => {

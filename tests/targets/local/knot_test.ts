@@ -420,7 +420,10 @@ Deno.test("bad knot options are typed errors", async () => {
     [{ name: "ok", func: () => 1, retries: 0 }, /retries must be an integer from 1 to 10/],
     [{ name: "ok", func: () => 1, retries: 11 }, /retries must be an integer from 1 to 10/],
     [{ name: "ok", func: () => 1, timeout: -1 }, /timeout must be a positive number/],
-    [{ name: "ok", func: () => 1, concurrency: 0 }, /concurrency must be a positive integer/],
+    [
+      { name: "ok", func: () => 1, concurrency: 0 },
+      /concurrency must be an integer from 1 to 1024/,
+    ],
     [{ name: "ok", func: () => 1, module: "./x.ts" }, /either func or module/],
     [{ name: "ok", func: 42 }, /func must be a function/],
     [{ name: "ok", func: class A {} }, /not a class/],
