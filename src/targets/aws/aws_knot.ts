@@ -36,6 +36,7 @@ import {
   sessionFromSettings,
   setS3Params,
 } from "../../resources/settings.ts";
+import { recordSection } from "../../state/sections.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { deletePrefix } from "../../store/store.ts";
 import type { OpenedKnot, Target } from "../target.ts";
@@ -147,6 +148,7 @@ async function create(
   const tags = { ...spec.tags, ManagedBy: "cloudknot", "cloudknot:knot": name };
   const wait = spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {};
   const made: {
+    image?: DockerImage;
     batch?: boolean;
     computeEnvironment?: string;
     jobQueue?: string;
@@ -159,6 +161,7 @@ async function create(
     let image = spec.dockerImage;
     if (image === undefined) {
       const imageName = name.toLowerCase();
+      const known = await state.section(recordSection("docker-image", imageName)) !== undefined;
       image = await DockerImage.create({
         name: imageName,
         ...(spec.func !== undefined ? { func: spec.func } : {}),
@@ -170,6 +173,7 @@ async function create(
         state,
         session,
       });
+      if (!known) made.image = image;
     }
     if (image.images.length === 0 || spec.dockerImage === undefined) {
       await image.build({ tags: checked.imageTags, noCache: spec.noImageCache ?? false });
@@ -265,8 +269,8 @@ async function create(
       target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources),
     };
   } catch (e) {
-    // Undo the Batch resources this call made; the Pars, image, bucket and
-    // repository stay for reuse.
+    // Undo what this call made: its Batch resources, and the image's record,
+    // files and local images. The Pars, bucket and repository stay for reuse.
     if (made.batch) {
       await deleteBatchEnvironment(session, {
         ...(made.jobQueue !== undefined ? { jobQueue: made.jobQueue } : {}),
@@ -277,6 +281,7 @@ async function create(
         jobDefinitions: [names.jobDefinition],
       }, wait).catch(() => {});
     }
+    await made.image?.clobber().catch(() => {});
     throw e;
   }
 }

@@ -9,7 +9,13 @@ import {
   RegionMismatchError,
   ResourceDoesNotExistError,
 } from "../../../mod.ts";
-import { withEmulator } from "../../resources/helpers.ts";
+import { join } from "node:path";
+import { AwsConfigError } from "../../../src/aws/mod.ts";
+import { Docker } from "../../../src/docker/mod.ts";
+import { sessionFor, withEmulator } from "../../resources/helpers.ts";
+import { ensureBaseImage } from "../../support/base_image.ts";
+import { dockerTest } from "../../support/docker_available.ts";
+import { rejects } from "../../support/rejects.ts";
 
 Deno.test("a module that cannot be bundled fails before any AWS resource is touched", async () => {
   await withEmulator(async ({ emu, session, state }) => {
@@ -58,6 +64,65 @@ Deno.test("a knot recorded in another region or profile is refused, and a vanish
       (e) => e instanceof ResourceDoesNotExistError && e.missing.length === 2,
     );
     assert.equal(await state.section("knot gone"), undefined, "the stale record was dropped");
+    assert.deepEqual(emu.mutatingRequests(), []);
+  });
+});
+
+/** A driver that runs a callback after each successful build. */
+class AfterBuild extends Docker {
+  #then: () => void;
+  constructor(then: () => void) {
+    super({ logger: () => {} });
+    this.#then = then;
+  }
+  override async build(...args: Parameters<Docker["build"]>): ReturnType<Docker["build"]> {
+    const built = await super.build(...args);
+    this.#then();
+    return built;
+  }
+}
+
+dockerTest("a Knot.create that fails after building its image leaves no image behind", async () => {
+  await withEmulator(async ({ emu, state, dir }) => {
+    const baseImage = await ensureBaseImage();
+    // Credentials that fail once the image is built, as a credential_process
+    // or an expired session does.
+    let broken = false;
+    const session = await sessionFor(emu, {
+      credentials: () => {
+        if (broken) {
+          return Promise.reject(
+            new AwsConfigError("The credential_process failed: token expired", {
+              setting: "credentials",
+            }),
+          );
+        }
+        return Promise.resolve({ ...emu.credentials, expiration: new Date(Date.now() + 1000) });
+      },
+    });
+    const docker = new AfterBuild(() => broken = true);
+    const cloudknotDir = join(dir, "ck");
+    const e = await rejects(
+      Knot.create({
+        name: "leaves-nothing",
+        target: "aws",
+        func: (x: number) => x + 1,
+        baseImage,
+        session,
+        state,
+        docker,
+        cloudknotDir,
+      }),
+    );
+    assert.ok(e instanceof AwsConfigError, String(e));
+    assert.ok(broken, "the image was built before the failure");
+    assert.equal(await state.section("docker-image leaves-nothing"), undefined);
+    await assert.rejects(
+      Deno.stat(join(cloudknotDir, "images", "leaves-nothing")),
+      Deno.errors.NotFound,
+    );
+    assert.equal(await docker.inspectImage("cloudknot/leaves-nothing:leaves-nothing"), undefined);
+    assert.equal(await state.section("knot leaves-nothing"), undefined);
     assert.deepEqual(emu.mutatingRequests(), []);
   });
 });
