@@ -21,6 +21,14 @@ import { rejects } from "./support/rejects.ts";
 const func = (x: number) => x;
 const JOBS = "tests/cli/fixtures/jobs.ts";
 
+/** The messages of the "Bad inputs" catalogue in docs/troubleshooting.md: its table's code spans. */
+async function catalogue(): Promise<string[]> {
+  const doc = await Deno.readTextFile(new URL("../docs/troubleshooting.md", import.meta.url));
+  const section = doc.slice(doc.indexOf("## Bad inputs"));
+  return section.split("\n").filter((line) => /^\| [^-]/.test(line)).slice(1)
+    .flatMap((row) => [...row.split("|")[2]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+}
+
 /** A library call that must be refused, and the option it must name. */
 type LibraryCase = [label: string, call: () => Promise<unknown>, field: string, message: RegExp];
 
@@ -50,6 +58,10 @@ async function runCli(
 
 Deno.test("every bad input is refused before anything is created", async (t) => {
   await withEmulator(async ({ emu, session, state, dir }) => {
+    /** What every refusal said, for the catalogue. */
+    const said: string[] = [];
+    const notAFunction = join(dir, "m.ts");
+    await Deno.writeTextFile(notAFunction, "export const x = 42;\n");
     const cloudknotDir = join(dir, "home", ".cloudknot");
     const knot = (extra: Record<string, unknown>) =>
       Knot.create({
@@ -186,6 +198,12 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         "timeout",
         /2,147,483/,
       ],
+      [
+        "a module export that is not a function",
+        () => Knot.create({ name: "k", module: notAFunction, exportName: "x", dir }),
+        "exportName",
+        /Export x of .* is a number, not a function/,
+      ],
       // Pars.create.
       [
         "Pars name",
@@ -232,6 +250,7 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       await t.step(label, async () => {
         emu.requests.clear();
         const e = await rejects(call());
+        said.push(e.message);
         assert.ok(
           e instanceof CloudknotInputError,
           `${label}: ${e.name}: ${e.message}`,
@@ -285,6 +304,7 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       await t.step(args.join(" "), async () => {
         emu.requests.clear();
         const { code, stderr } = await runCli(args, env);
+        said.push(stderr);
         assert.notEqual(code, 0, stderr);
         assert.match(stderr, message);
         assert.doesNotMatch(stderr, /set(Region|Profile|S3Params)\(|Knot\.create/);
@@ -296,5 +316,11 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       Deno.errors.NotFound,
     );
     assert.ok(library.length + commandLines.length >= 40);
+    // The catalogue of docs/troubleshooting.md says what the code says.
+    const documented = await catalogue();
+    assert.ok(documented.length >= 30, `${documented.length} messages in the catalogue`);
+    for (const message of documented) {
+      assert.ok(said.some((s) => s.includes(message)), `the catalogue's "${message}" is said`);
+    }
   });
 });
