@@ -79,6 +79,10 @@ export class ItemError extends CloudknotError {
         message = `Item ${index} threw ${error.name}: ${error.message}${tries}`;
         break;
       case "crashed": {
+        if (error.name === "OutOfMemoryError") {
+          message = `Item ${index} ran out of memory: ${error.message}${tries}`;
+          break;
+        }
         const how = record.signal !== undefined
           ? `was killed by ${record.signal}`
           : record.exitCode !== undefined

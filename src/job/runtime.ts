@@ -98,33 +98,63 @@ export async function runAttempt(
     startedAt,
   };
   let record: JobRecord;
+  // A promise the function rejected and nobody awaited would end the process
+  // with the reason only in the log; it fails the attempt instead, naming it.
+  let unhandled: { reason: unknown } | undefined;
+  const onUnhandled = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    unhandled ??= { reason: event.reason };
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
   try {
-    const args = await readArguments(run, spec);
     try {
-      const value = await func.fn(...args);
-      record = { ...base, status: "ok", endedAt: Date.now(), value };
+      const args = await readArguments(run, spec);
+      try {
+        const value = await func.fn(...args);
+        // Rejections of this attempt are reported after its microtasks: one turn of the event loop.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (unhandled !== undefined) throw unhandledRejection(unhandled.reason);
+        record = { ...base, status: "ok", endedAt: Date.now(), value };
+      } catch (e) {
+        const error = func.kind === "func" ? explainScope(e) : e;
+        record = {
+          ...base,
+          status: "error",
+          kind: "threw",
+          endedAt: Date.now(),
+          error: errorToRecord(error),
+        };
+      }
     } catch (e) {
-      const error = func.kind === "func" ? explainScope(e) : e;
       record = {
         ...base,
         status: "error",
-        kind: "threw",
+        kind: "infrastructure",
         endedAt: Date.now(),
-        error: errorToRecord(error),
+        error: errorToRecord(e),
       };
     }
-  } catch (e) {
-    record = {
-      ...base,
-      status: "error",
-      kind: "infrastructure",
-      endedAt: Date.now(),
-      error: errorToRecord(e),
-    };
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", onUnhandled);
   }
   const encoded = encodeRecord(record);
   await run.put(RUN_KEYS.record(spec.index, spec.attempt), encoded.bytes);
   return encoded;
+}
+
+/** The error an attempt fails with when a promise it rejected was never awaited. */
+function unhandledRejection(reason: unknown): Error {
+  const what = reason instanceof Error
+    ? `${reason.name}: ${reason.message}`
+    : `${typeof reason === "string" ? JSON.stringify(reason) : String(reason)}`;
+  const error = new Error(
+    `A promise was rejected and never awaited (unhandled rejection): ${what}; ` +
+      `await it, or catch its rejection`,
+    { cause: reason },
+  );
+  error.name = "UnhandledRejectionError";
+  if (reason instanceof Error && reason.stack !== undefined) error.stack = reason.stack;
+  return error;
 }
 
 async function readArguments(run: ObjectStore, spec: AttemptSpec): Promise<unknown[]> {

@@ -69,9 +69,19 @@ interface Slot {
   killedFor?: "timeout" | "cancel";
   logs: [AttemptLog[], AttemptLog[]];
   fatal?: string;
+  /** The running attempt's log says V8 ran out of heap. */
+  outOfMemory?: boolean;
   greeted: boolean;
   done: Promise<void>;
 }
+
+/**
+ * What V8 writes to stderr when an isolate reaches its heap limit, then
+ * aborts the process (SIGTRAP on Linux): "Fatal JavaScript out of memory:
+ * Reached heap limit" (V8's `V8::FatalProcessOutOfMemory`), or Node's older
+ * "JavaScript heap out of memory".
+ */
+const V8_OUT_OF_MEMORY = /Fatal JavaScript out of memory|JavaScript heap out of memory/;
 
 /** Workers that die before greeting their pool, in a row, before the run gives up. */
 const MAX_EARLY_DEATHS = 3;
@@ -336,11 +346,29 @@ export class WorkerPool {
         const how = status.signal
           ? `was killed by ${status.signal}`
           : `exited with code ${status.code}`;
-        const record = this.#failure(index, attempt, "crashed", {
-          name: "WorkerCrashedError",
-          message: `The worker process running the item ${how}, for example by Deno.exit(), ` +
-            `running out of memory or a crash`,
-        });
+        const { memoryMiB } = this.#options;
+        const record = this.#failure(
+          index,
+          attempt,
+          "crashed",
+          slot.outOfMemory
+            ? {
+              name: "OutOfMemoryError",
+              message: `V8 stopped the attempt at ` +
+                (memoryMiB !== undefined
+                  ? `the knot's limit of ${memoryMiB} MiB`
+                  : "its default heap limit") +
+                ` ("Fatal JavaScript out of memory" in its log) and the worker ${how}; ` +
+                `raise the knot's memory option (--memory on the command line)` +
+                (memoryMiB !== undefined ? ` above ${memoryMiB}` : "") +
+                `, or make the item smaller`,
+            }
+            : {
+              name: "WorkerCrashedError",
+              message: `The worker process running the item ${how}, for example by Deno.exit(), ` +
+                `running out of memory or a crash`,
+            },
+        );
         if (status.signal) record.signal = status.signal;
         else record.exitCode = status.code;
         await this.#conclude(record);
@@ -366,6 +394,7 @@ export class WorkerPool {
         if (++log.streamsDone === 2) await this.#writeLog(log);
       } else if (log !== undefined) {
         log.lines.push(line);
+        if (which === 1 && V8_OUT_OF_MEMORY.test(line)) slot.outOfMemory = true;
       }
     }
     for (const log of slot.logs[which].splice(0)) {

@@ -195,7 +195,7 @@ Deno.test("a crash after its retries gives the exit code", async () => {
   });
 });
 
-Deno.test("running out of memory crashes only that item", async () => {
+Deno.test("running out of memory fails only that item, as out of memory with the limit and what to raise", async () => {
   await withKnot({
     name: "oom",
     retries: 1,
@@ -211,7 +211,36 @@ Deno.test("running out of memory crashes only that item", async () => {
     const run = await knot.map([0, 1], { progress: false });
     const [first, second] = await run.settled();
     assert.equal(first!.status, "rejected");
-    assert.equal((first as { reason: ItemError }).reason.kind, "crashed");
+    const reason = (first as { reason: ItemError }).reason;
+    assert.equal(reason.kind, "crashed");
+    assert.equal(reason.remote.name, "OutOfMemoryError");
+    assert.match(
+      reason.message,
+      /^Item 0 ran out of memory: V8 stopped the attempt at the knot's limit of 64 MiB .*raise the knot's memory option \(--memory on the command line\) above 64/,
+    );
+    assert.deepEqual(second, { index: 1, status: "fulfilled", value: 1 });
+  });
+});
+
+Deno.test("an unhandled rejection fails its item with the reason in the item's error", async () => {
+  await withKnot({
+    name: "forgets",
+    retries: 1,
+    func: async (x: number) => {
+      if (x === 0) Promise.reject(new Error("nobody awaited me"));
+      await new Promise((r) => setTimeout(r, 10));
+      return x;
+    },
+  }, async (knot) => {
+    const run = await knot.map([0, 1], { progress: false });
+    const [first, second] = await run.settled();
+    const reason = first!.status === "rejected" ? first!.reason as ItemError : undefined;
+    assert.ok(reason instanceof ItemError);
+    assert.equal(reason.kind, "threw");
+    assert.match(
+      reason.message,
+      /^Item 0 threw UnhandledRejectionError: A promise was rejected and never awaited \(unhandled rejection\): Error: nobody awaited me/,
+    );
     assert.deepEqual(second, { index: 1, status: "fulfilled", value: 1 });
   });
 });
