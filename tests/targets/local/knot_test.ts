@@ -496,3 +496,30 @@ Deno.test("the job view is a table in a terminal and HTML in a notebook", async 
     assert.equal(bundle["text/plain"], text);
   });
 });
+
+Deno.test("map() with inputs or options of the wrong type is a typed error naming them, before any run", async () => {
+  await withKnot({ name: "types", func: (x: number) => x }, async (knot) => {
+    const cases: [() => Promise<unknown>, string, RegExp][] = [
+      [
+        () => knot.map("abc" as never),
+        "inputs",
+        /^inputs must be an array or another iterable of items, not the string "abc": wrap one string item in an array, as \[text\]$/,
+      ],
+      [() => knot.map(42 as never), "inputs", /not the number 42/],
+      [() => knot.map(null as never), "inputs", /not null/],
+      [() => knot.map([1], { starmap: "yes" } as never), "starmap", /true or false/],
+      [() => knot.map([1], { jobType: "weird" } as never), "jobType", /"array" or "independent"/],
+      [() => knot.map([1], { env: { A: 1 } } as never), "env", /env\.A must be a string/],
+      [() => knot.map([1], { progres: false } as never), "progres", /did you mean "progress"/],
+      [() => knot.map([1], "fast" as never), undefined as never, /map\(\) takes an options object/],
+    ];
+    for (const [call, field, message] of cases) {
+      const e = await call().catch((e) => e);
+      assert.ok(e instanceof CloudknotInputError, String(e));
+      assert.equal(e.field, field, e.message);
+      assert.match(e.message, message);
+    }
+    // No run was started.
+    assert.deepEqual(await knot.runs(), []);
+  });
+});
