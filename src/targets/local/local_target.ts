@@ -209,7 +209,7 @@ async function collectLocal<T>(
   const read = async () => {
     for (const record of await latestRecords(store)) {
       const final = record.status === "ok" || record.attempt >= manifest.attempts ||
-        record.kind === "unencodable" || record.kind === "cancelled";
+        record.kind === "cancelled";
       if (final) control.settle(record);
       else control.started(record.index, record.attempt + 1);
     }

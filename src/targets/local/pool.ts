@@ -433,7 +433,9 @@ export class WorkerPool {
       await run.put(RUN_KEYS.record(record.index, record.attempt), encodeRecord(record).bytes)
         .catch(() => {});
     }
-    const retry = record.status === "error" && record.kind !== "unencodable" &&
+    // Every failed attempt is retried while attempts are left, as Batch retries
+    // every attempt that exits non-zero (docs/mapping.md, "What is retried").
+    const retry = record.status === "error" && record.kind !== "cancelled" &&
       record.attempt < attempts && this.#cancelled === undefined;
     if (retry) {
       control.retrying(record);

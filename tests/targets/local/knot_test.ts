@@ -245,6 +245,32 @@ Deno.test("an unhandled rejection fails its item with the reason in the item's e
   });
 });
 
+Deno.test("a result that cannot be sent back is retried like any failure, as on AWS", async () => {
+  await withKnot({
+    name: "unsendable",
+    retries: 2,
+    func: (_x: number) =>
+      Deno.env.get("AWS_BATCH_JOB_ATTEMPT") === "1" ? { cb: () => 1 } : { ok: true },
+  }, async (knot) => {
+    const run = await knot.map([0], { progress: false });
+    assert.deepEqual(await run.results(), [{ ok: true }]);
+    assert.equal(run.counts.retried, 1);
+  });
+  await withKnot({
+    name: "never-sendable",
+    retries: 2,
+    func: (_x: number) => ({ cb: () => 1 }),
+  }, async (knot) => {
+    const run = await knot.map([0], { progress: false });
+    const [only] = await run.settled();
+    const reason = only!.status === "rejected" ? only!.reason as ItemError : undefined;
+    assert.ok(reason instanceof ItemError);
+    assert.equal(reason.kind, "unencodable");
+    assert.equal(reason.attempt, 2);
+    assert.match(reason.message, /^Item 0 returned a value that cannot be sent back: /);
+  });
+});
+
 Deno.test("an attempt past the timeout is killed and retried", async () => {
   await withKnot({
     name: "slow",
