@@ -69,3 +69,7 @@ export type {
   AwsKnotResources,
 } from "./src/targets/aws/aws_knot.ts";
 export * from "./src/resources/gc.ts";
+export * from "./src/cost/prices.ts";
+export * from "./src/cost/estimate.ts";
+export * from "./src/cost/usage.ts";
+export * from "./src/cost/report.ts";
