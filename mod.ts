@@ -22,6 +22,17 @@ export * from "./src/knot.ts";
 export * from "./src/run/map_run.ts";
 export * from "./src/run/progress.ts";
 export * from "./src/run/run_view.ts";
+export * from "./src/run/timeline.ts";
+export * from "./src/run/report_page.ts";
+export {
+  type ItemGroup,
+  type ItemResources,
+  ranOutOfMemory,
+  type Resubmit,
+  type ResubmitRequest,
+  type RetryOf,
+  type RetryOptions,
+} from "./src/run/retry.ts";
 export * from "./src/targets/aws/batch/jobs_view.ts";
 export * from "./src/targets/aws/batch/batch_job.ts";
 export { type JobCommand, jobCommand, parseJobCommand } from "./src/targets/aws/batch/command.ts";

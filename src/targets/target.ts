@@ -5,6 +5,7 @@
  */
 import type { RunManifest } from "../job/payload.ts";
 import type { MapRun } from "../run/map_run.ts";
+import type { ItemGroup, RetryOf } from "../run/retry.ts";
 
 /** One map call, validated and encoded. */
 export interface MapRequest {
@@ -18,6 +19,10 @@ export interface MapRequest {
   jobType?: "array" | "independent";
   /** Cancels the run. */
   signal?: AbortSignal;
+  /** Ranges of items that run with resources of their own instead of the knot's. */
+  groups?: ItemGroup[];
+  /** The run this run retries (a retry), for its manifest. */
+  retryOf?: RetryOf;
 }
 
 /** Where a knot's jobs run. */
