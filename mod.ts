@@ -84,3 +84,4 @@ export * from "./src/cost/prices.ts";
 export * from "./src/cost/estimate.ts";
 export * from "./src/cost/usage.ts";
 export * from "./src/cost/report.ts";
+export * from "./src/plan/plan.ts";

@@ -6,6 +6,8 @@
 import type { RunManifest } from "../job/payload.ts";
 import type { MapRun } from "../run/map_run.ts";
 import type { ItemGroup, RetryOf } from "../run/retry.ts";
+import type { Estimate } from "../cost/estimate.ts";
+import type { Plan } from "../plan/plan.ts";
 
 /** One map call, validated and encoded. */
 export interface MapRequest {
@@ -35,6 +37,10 @@ export interface Target {
   collect<T>(runId: string, options?: { signal?: AbortSignal }): Promise<MapRun<T>>;
   /** The knot's runs, oldest first. */
   runs(): Promise<RunManifest[]>;
+  /** What `map(request)` would do, with nothing done; `itemSeconds` adds an estimate. */
+  plan(request: MapRequest, options?: { itemSeconds?: number }): Promise<Plan>;
+  /** An estimate of a run of `count` items of `itemSeconds` each, on the knot's resources. */
+  estimate(count: number, options: { itemSeconds: number; inputBytes?: number }): Promise<Estimate>;
 }
 
 /**

@@ -141,7 +141,7 @@ export interface AwsKnotSpec extends AwsKnotOptions {
 }
 
 /** The options that shape what is made, and so are ignored when adopting. */
-const SHAPING: (keyof AwsKnotSpec)[] = [
+export const SHAPING: (keyof AwsKnotSpec)[] = [
   "func",
   "module",
   "exportName",
@@ -179,7 +179,8 @@ export function knotSection(name: string): string {
   return `knot ${name}`;
 }
 
-interface Checked {
+/** A knot's options after the checks that need no AWS call. */
+export interface Checked {
   compute: ComputeSpec;
   names: {
     computeEnvironment: string;
@@ -191,7 +192,7 @@ interface Checked {
 }
 
 /** Every check that needs no AWS call. */
-function check(spec: AwsKnotSpec): Checked {
+export function check(spec: AwsKnotSpec): Checked {
   const { name } = spec;
   const given = [spec.func, spec.module, spec.dockerImage].filter((x) => x !== undefined).length;
   if (given > 1) {
@@ -238,7 +239,7 @@ function check(spec: AwsKnotSpec): Checked {
 }
 
 /** The name of the Pars a knot gets when it has policies of its own. */
-function ownParsName(knot: string): string {
+export function ownParsName(knot: string): string {
   if (knot.length <= 40) return `${knot}-pars`;
   let hash = 0;
   for (const c of knot) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
@@ -425,7 +426,8 @@ async function create(
   }
 }
 
-async function checkInstanceTypes(session: AwsSession, compute: ComputeSpec): Promise<void> {
+/** Refuses instance types EC2 does not list in the session's region (one read-only call). */
+export async function checkInstanceTypes(session: AwsSession, compute: ComputeSpec): Promise<void> {
   const wanted = compute.instanceTypes.filter((t) => t !== "optimal");
   const known = new Set<string>();
   for await (

@@ -36,6 +36,9 @@ import { MAX_ARRAY_SIZE, SubmitError, submitJobOnce } from "./submit.ts";
 import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
 import { awsRunUsage } from "./batch/run_usage.ts";
 import { checkGroups, planGroups, resourceOverrides } from "./groups.ts";
+import { estimateAwsRun, type EstimateRequest, planAwsMap } from "./run_plan.ts";
+import type { Estimate } from "../../cost/estimate.ts";
+import type { Plan } from "../../plan/plan.ts";
 
 /** How many runs the state file remembers per knot. */
 export const RUNS_KEPT = 100;
@@ -225,6 +228,29 @@ export class AwsTarget implements Target {
     // by their names.
     control.track(writeManifest(store, manifest).catch(() => {}));
     return run;
+  }
+
+  /**
+   * What `map(request)` would write and submit, with nothing done.
+   *
+   * @param request The encoded items and the map options.
+   * @param options `itemSeconds` adds an estimate.
+   * @returns The plan.
+   */
+  plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
+    return planAwsMap(this.#o, this.#store.url, request, options);
+  }
+
+  /**
+   * An estimate of a run on the knot's compute (read from its job definition
+   * and compute environment).
+   *
+   * @param count How many items.
+   * @param options How long one item runs, and the inputs' bytes.
+   * @returns The estimate.
+   */
+  estimate(count: number, options: EstimateRequest): Promise<Estimate> {
+    return estimateAwsRun(this.#o, count, options);
   }
 
   /**

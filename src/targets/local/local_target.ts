@@ -8,7 +8,13 @@
 import { CloudknotInputError } from "../../util/errors.ts";
 import { sleep } from "../../util/sleep.ts";
 import { errorToRecord } from "../../job/error_record.ts";
-import { readManifest, RUN_KEYS, type RunManifest, writePayload } from "../../job/payload.ts";
+import {
+  layoutPayload,
+  readManifest,
+  RUN_KEYS,
+  type RunManifest,
+  writePayload,
+} from "../../job/payload.ts";
 import {
   decodeRecord,
   encodeRecord,
@@ -22,6 +28,8 @@ import { type MapRequest, newRunId, type Target } from "../target.ts";
 import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
 import { WorkerPool } from "./pool.ts";
 import { localRunUsage } from "./run_usage.ts";
+import { type Estimate, estimateRun } from "../../cost/estimate.ts";
+import { Plan } from "../../plan/plan.ts";
 
 /** How often a running local run proves it is alive. */
 const HEARTBEAT_MS = 2000;
@@ -164,6 +172,66 @@ export class LocalTarget implements Target {
       });
     control.track(work);
     return run;
+  }
+
+  /** What `map(request)` would write and run, with nothing done; `itemSeconds` adds an estimate. */
+  plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
+    const o = this.#options;
+    const count = request.items.length;
+    const { inputs, index } = layoutPayload(request.items);
+    const run = `${o.store.url}/runs/<run id>`;
+    return Promise.resolve(
+      new Plan({
+        title: `Map ${count} items on knot ${o.knot} (local)`,
+        steps: [
+          {
+            action: "write",
+            kind: "file",
+            name: `${run}/${RUN_KEYS.inputs}`,
+            details: { bytes: inputs.byteLength },
+          },
+          {
+            action: "write",
+            kind: "file",
+            name: `${run}/${RUN_KEYS.index}`,
+            details: { bytes: index.byteLength },
+          },
+          {
+            action: "run",
+            kind: "worker processes",
+            name: `${Math.min(o.concurrency, count)}`,
+            details: {
+              items: count,
+              attempts: o.attempts,
+              ...(o.memory !== undefined ? { "heap limit MiB": o.memory } : {}),
+              ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+            },
+          },
+        ],
+        ...(options.itemSeconds !== undefined && count > 0
+          ? {
+            estimate: estimateRun({
+              target: "local",
+              count,
+              itemSeconds: options.itemSeconds,
+              concurrency: o.concurrency,
+            }),
+          }
+          : {}),
+      }),
+    );
+  }
+
+  /** An estimate of a local run: its duration on the knot's workers, and its CPU-hours. */
+  estimate(count: number, options: { itemSeconds: number }): Promise<Estimate> {
+    return Promise.resolve(
+      estimateRun({
+        target: "local",
+        count,
+        itemSeconds: options.itemSeconds,
+        concurrency: this.#options.concurrency,
+      }),
+    );
   }
 
   /** Re-opens an earlier run from its records; a retry, merged with the run it retries. */

@@ -135,15 +135,40 @@ export async function awsRunUsage(options: AwsRunUsageOptions): Promise<RunUsage
     region: options.region,
     attempts,
   };
-  const queue = (await batch.describeJobQueues({ jobQueues: [options.jobQueue] })).jobQueues?.[0];
+  return { ...usage, ...await queueCompute(batch, options.jobQueue) };
+}
+
+/** What a queue's (first) compute environment runs on. */
+export interface QueueCompute {
+  /** The compute type. */
+  compute?: ComputeKind;
+  /** The instance types (EC2 and SPOT). */
+  instanceTypes?: string[];
+  /** The Spot bid percentage (SPOT). */
+  bidPercentage?: number;
+  /** The most vCPUs it runs. */
+  maxVcpus?: number;
+}
+
+/**
+ * Reads what a queue's first compute environment runs on (DescribeJobQueues,
+ * DescribeComputeEnvironments).
+ *
+ * @param batch The Batch client.
+ * @param jobQueue The queue's name or ARN.
+ * @returns Its compute type, instance types, Spot bid and vCPU bound, as far as known.
+ */
+export async function queueCompute(batch: Batch, jobQueue: string): Promise<QueueCompute> {
+  const queue = (await batch.describeJobQueues({ jobQueues: [jobQueue] })).jobQueues?.[0];
   const ceArn = queue?.computeEnvironmentOrder?.[0]?.computeEnvironment;
-  if (ceArn !== undefined) {
-    const ce = (await batch.describeComputeEnvironments({ computeEnvironments: [ceArn] }))
-      .computeEnvironments?.[0];
-    const resources = ce?.computeResources;
-    if (resources?.type !== undefined) usage.compute = resources.type as ComputeKind;
-    if (resources?.instanceTypes !== undefined) usage.instanceTypes = resources.instanceTypes;
-    if (resources?.bidPercentage !== undefined) usage.bidPercentage = resources.bidPercentage;
-  }
-  return usage;
+  if (ceArn === undefined) return {};
+  const ce = (await batch.describeComputeEnvironments({ computeEnvironments: [ceArn] }))
+    .computeEnvironments?.[0];
+  const r = ce?.computeResources;
+  return {
+    ...(r?.type !== undefined ? { compute: r.type as ComputeKind } : {}),
+    ...(r?.instanceTypes !== undefined ? { instanceTypes: r.instanceTypes } : {}),
+    ...(r?.bidPercentage !== undefined ? { bidPercentage: r.bidPercentage } : {}),
+    ...(r?.maxvCpus !== undefined ? { maxVcpus: r.maxvCpus } : {}),
+  };
 }
