@@ -64,13 +64,17 @@ export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKno
   memory?: number;
   /** The directory of the local target's knots. @default {"$CLOUDKNOT_LOCAL_DIR or ~/.cloudknot/local"} */
   dir?: string;
+}
+
+/** The option that makes `Knot.create()` and `knot.map()` a dry run. */
+export interface DryRun {
   /**
    * Change nothing: check every option, find out with read-only requests
-   * what would be created or adopted, and return that {@linkcode Plan} (with
-   * a cost estimate) instead of a knot. Needs no Docker engine and builds
-   * nothing. @default {false}
+   * what would be created, adopted, written or submitted, and return that
+   * {@linkcode Plan} (with a cost estimate) instead. Needs no Docker engine
+   * and builds nothing.
    */
-  dryRun?: boolean;
+  dryRun: true;
 }
 
 /** Options for {@linkcode Knot.map}. */
@@ -85,12 +89,11 @@ export interface MapOptions {
   jobType?: "array" | "independent";
   /** Show progress on stderr; `false` silences it. @default {true} */
   progress?: boolean | ProgressOptions;
-  /**
-   * Run nothing: check and encode every item, and return the {@linkcode Plan}
-   * of what would be written and submitted. @default {false}
-   */
-  dryRun?: boolean;
-  /** With `dryRun`: seconds one item runs, for the plan's cost estimate. */
+}
+
+/** Options of a dry run of {@linkcode Knot.map}. */
+export interface MapPlanOptions extends MapOptions, DryRun {
+  /** Seconds one item runs, for the plan's cost estimate (none without it). */
   itemSeconds?: number;
 }
 
@@ -159,7 +162,7 @@ export class Knot<F extends JobFunction = JobFunction> {
    * @returns The knot.
    */
   static async create<F extends JobFunction = JobFunction>(
-    options: KnotOptions<F> & { dryRun: true },
+    options: KnotOptions<F> & DryRun,
   ): Promise<Plan>;
   /**
    * Creates a knot, or adopts the knot of that name.
@@ -168,10 +171,10 @@ export class Knot<F extends JobFunction = JobFunction> {
    * @returns The knot.
    */
   static async create<F extends JobFunction = JobFunction>(
-    options: KnotOptions<F> & { dryRun?: false },
+    options: KnotOptions<F>,
   ): Promise<Knot<F>>;
   static async create<F extends JobFunction = JobFunction>(
-    options: KnotOptions<F>,
+    options: KnotOptions<F> & Partial<DryRun>,
   ): Promise<Knot<F> | Plan> {
     const o = validateKnotOptions(options);
     if (options.dryRun === true) return await planKnot(options, o);
@@ -219,7 +222,7 @@ export class Knot<F extends JobFunction = JobFunction> {
    */
   async map(
     inputs: Iterable<unknown> | AsyncIterable<unknown>,
-    options: MapOptions & { dryRun: true },
+    options: MapPlanOptions,
   ): Promise<Plan>;
   /**
    * Runs the function over the inputs.
@@ -230,7 +233,7 @@ export class Knot<F extends JobFunction = JobFunction> {
    */
   async map(
     inputs: Iterable<Arg<F>> | AsyncIterable<Arg<F>>,
-    options?: MapOptions & { starmap?: false; dryRun?: false },
+    options?: MapOptions & { starmap?: false },
   ): Promise<MapRun<Result<F>>>;
   /**
    * Runs the function over argument lists, spreading each into its arguments.
@@ -241,11 +244,11 @@ export class Knot<F extends JobFunction = JobFunction> {
    */
   async map(
     inputs: Iterable<Parameters<F>> | AsyncIterable<Parameters<F>>,
-    options: MapOptions & { starmap: true; dryRun?: false },
+    options: MapOptions & { starmap: true },
   ): Promise<MapRun<Result<F>>>;
   async map(
     inputs: Iterable<unknown> | AsyncIterable<unknown>,
-    options: MapOptions = {},
+    options: MapOptions & Partial<MapPlanOptions> = {},
   ): Promise<MapRun<Result<F>> | Plan> {
     this.#checkLive();
     const { starmap = false, env = {}, jobType } = options;

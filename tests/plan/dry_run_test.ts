@@ -143,7 +143,7 @@ Deno.test("a local knot's dry run and map plan write nothing, and its estimate c
   try {
     const plan = await Knot.create({ name: "plain", func: (x: number) => x, dir, dryRun: true });
     assert.equal(plan.steps[0]!.kind, "local knot");
-    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
     const knot = await Knot.create({ name: "plain", func: (x: number) => x, dir, concurrency: 2 });
     const mapPlan = await knot.map([1, 2, 3], { dryRun: true, itemSeconds: 2 });
     assert.equal(mapPlan.find("worker processes")?.details?.items, 3);
