@@ -24,3 +24,11 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "Show this help" },
   debug: { type: "boolean", description: "Show the whole error, with its stack, when one happens" },
 };
+
+/** `--dry-run`: change nothing, print the plan. */
+export const DRY_RUN_OPTION: Record<string, OptionSpec> = {
+  "dry-run": {
+    type: "boolean",
+    description: "Change nothing: print what would be created, adopted or submitted, and its cost",
+  },
+};

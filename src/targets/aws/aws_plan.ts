@@ -16,6 +16,8 @@ import { Pars } from "../../resources/pars.ts";
 import { getEcrRepo, resolveS3Params, sessionFromSettings } from "../../resources/settings.ts";
 import { JOB_DATA_PREFIX } from "../../resources/bucket.ts";
 import { StateFile } from "../../state/state_file.ts";
+import type { MapRequest } from "../target.ts";
+import { planAwsMap } from "./run_plan.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import {
   type AwsKnotSpec,
@@ -215,4 +217,57 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       "the estimate is for one job running an hour; estimate a run with knot.estimate() or map's dryRun",
     ],
   });
+}
+
+/**
+ * Plans a map on a knot that is not made yet: its jobs on the queue and job
+ * definition the knot would have, and the estimate from the knot's options.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { planAwsKnotMap } from "./aws_plan.ts";
+ *
+ * const plan = await planAwsKnotMap(spec, { items, starmap: false, env: {} }, { itemSeconds: 30 });
+ * ```
+ *
+ * @param spec The knot's name and options, as for `openAwsKnot`.
+ * @param request The map request.
+ * @param options `itemSeconds` adds an estimate.
+ * @returns The plan.
+ */
+export async function planAwsKnotMap(
+  spec: AwsKnotSpec,
+  request: MapRequest,
+  options: { itemSeconds?: number } = {},
+): Promise<Plan> {
+  const { compute, names } = check(spec);
+  const state = spec.state ?? new StateFile();
+  const session = spec.session ?? await sessionFromSettings({ state });
+  const { bucket } = await resolveS3Params({ session, state });
+  return await planAwsMap(
+    {
+      knot: spec.name,
+      jobQueue: names.jobQueue,
+      jobDefinition: names.jobDefinition,
+      region: session.region,
+    },
+    `s3://${bucket}/${JOB_DATA_PREFIX}${spec.name}`,
+    request,
+    {
+      ...options,
+      estimate: (count, r) =>
+        Promise.resolve(estimateRun({
+          count,
+          itemSeconds: r.itemSeconds,
+          ...(r.inputBytes !== undefined ? { inputBytes: r.inputBytes } : {}),
+          compute: compute.compute,
+          vcpus: compute.vcpus,
+          memory: compute.memory,
+          maxVcpus: compute.maxVcpus,
+          instanceTypes: compute.instanceTypes,
+          ...(compute.bidPercentage !== undefined ? { bidPercentage: compute.bidPercentage } : {}),
+          region: session.region,
+        })),
+    },
+  );
 }

@@ -59,17 +59,22 @@ export async function estimateAwsRun(
 /**
  * Plans a map on AWS: the run's objects in S3, its jobs, and its record.
  *
- * @param o The knot's target options.
+ * @param o The knot's target options (for a knot not made yet, its names and region).
  * @param storeUrl The URL of the knot's job data (`s3://bucket/prefix`).
  * @param request The map request.
- * @param options `itemSeconds` adds an estimate.
+ * @param options `itemSeconds` adds an estimate; `estimate` makes it (default: from the knot's compute on AWS).
  * @returns The plan.
  */
 export async function planAwsMap(
-  o: AwsTargetOptions,
+  o: Pick<AwsTargetOptions, "knot" | "jobQueue" | "jobDefinition" | "region" | "maxArraySize"> & {
+    session?: AwsTargetOptions["session"];
+  },
   storeUrl: string,
   request: MapRequest,
-  options: { itemSeconds?: number } = {},
+  options: {
+    itemSeconds?: number;
+    estimate?: (count: number, request: EstimateRequest) => Promise<Estimate>;
+  } = {},
 ): Promise<Plan> {
   const count = request.items.length;
   const { inputs, index } = layoutPayload(request.items);
@@ -118,10 +123,11 @@ export async function planAwsMap(
     notes,
     ...(options.itemSeconds !== undefined && count > 0
       ? {
-        estimate: await estimateAwsRun(o, count, {
-          itemSeconds: options.itemSeconds,
-          inputBytes: inputs.byteLength,
-        }),
+        estimate: await (options.estimate ??
+          ((n: number, r: EstimateRequest) => estimateAwsRun(o as AwsTargetOptions, n, r)))(count, {
+            itemSeconds: options.itemSeconds,
+            inputBytes: inputs.byteLength,
+          }),
       }
       : {}),
   });
