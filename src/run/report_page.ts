@@ -66,7 +66,7 @@ pre{background:#f5f5f5;padding:8px;overflow-x:auto;font-size:12px;max-height:300
  */
 export function renderReportPage(page: ReportPage): string {
   const failures = page.failures.map((f) =>
-    `<div class="failure"><b>Item ${f.index}</b>: ${escapeHtml(f.message)}` +
+    `<div class="failure" id="item-${f.index}"><b>${escapeHtml(f.message)}</b>` +
     (f.stack ? `<pre>${escapeHtml(f.stack)}</pre>` : "") +
     (f.log.length > 0
       ? `<div class="muted">Last lines of its output:</div><pre>${

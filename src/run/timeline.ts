@@ -144,6 +144,9 @@ export function renderTimeline(usage: RunUsage, options: TimelineOptions = {}): 
         `fill="#546e7a">${escapeHtml(formatSeconds((t - t0) / 1000))}</text>`,
     );
   }
+  // Waits first, so a bar is never covered by the wait of a later attempt in its row.
+  const waits: string[] = [];
+  const bars: string[] = [];
   rows.forEach((row, i) => {
     const y = TOP + i * (ROW + GAP);
     out.push(
@@ -155,7 +158,7 @@ export function renderTimeline(usage: RunUsage, options: TimelineOptions = {}): 
       const title = `<title>${escapeHtml(describe(a, now))}</title>`;
       if (a.queuedAt !== undefined && a.startedAt !== undefined && a.startedAt > a.queuedAt) {
         const qx = x(a.queuedAt);
-        out.push(
+        waits.push(
           `<rect class="wait" x="${qx.toFixed(1)}" y="${y + 4}" width="${
             Math.max(1, x(a.startedAt) - qx).toFixed(1)
           }" height="${ROW - 8}" fill="${TIMELINE_COLORS.waiting}">${title}</rect>`,
@@ -165,13 +168,14 @@ export function renderTimeline(usage: RunUsage, options: TimelineOptions = {}): 
       if (start === undefined) continue;
       const sx = x(start);
       const w = Math.max(2, x(a.stoppedAt ?? now) - sx);
-      out.push(
+      bars.push(
         `<rect class="attempt ${a.outcome}" x="${sx.toFixed(1)}" y="${y}" width="${
           w.toFixed(1)
         }" height="${ROW}" rx="2" fill="${TIMELINE_COLORS[a.outcome]}">${title}</rect>`,
       );
     }
   });
+  out.push(...waits, ...bars);
   const legendY = height - 22;
   let lx = 4;
   if (all.length > rows.length) {
