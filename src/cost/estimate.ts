@@ -109,7 +109,7 @@ export interface EstimateFields {
  *
  * @example Usage
  * ```ts
- * import { estimateRun } from "@cloudknot/cloudknot";
+ * import { estimateRun } from "@cloudknot/cloudknot/cost";
  *
  * const estimate = estimateRun({ count: 1000, itemSeconds: 30, compute: "FARGATE", vcpus: 1, memory: 2048 });
  * console.log(estimate.vcpuHours); // 8.333333333333334
@@ -243,7 +243,7 @@ export class Estimate implements EstimateFields {
  *
  * @example Usage
  * ```ts
- * import { estimateRun } from "@cloudknot/cloudknot";
+ * import { estimateRun } from "@cloudknot/cloudknot/cost";
  *
  * const e = estimateRun({ count: 100, itemSeconds: 60, compute: "EC2", vcpus: 2, memory: 4096, maxVcpus: 20 });
  * console.log(e.concurrency, e.durationSeconds); // 10 600

@@ -86,7 +86,7 @@ export interface PriceTable {
  *
  * @example Usage
  * ```ts
- * import { PRICES } from "@cloudknot/cloudknot";
+ * import { PRICES } from "@cloudknot/cloudknot/cost";
  *
  * console.log(PRICES.regions["us-east-1"]?.fargate.vcpuHour); // 0.04048
  * ```
@@ -150,7 +150,7 @@ export interface CostRange {
  *
  * @example Usage
  * ```ts
- * import { formatCost } from "@cloudknot/cloudknot";
+ * import { formatCost } from "@cloudknot/cloudknot/cost";
  *
  * console.log(formatCost({ low: 0.5, high: 0.5 })); // "$0.50"
  * console.log(formatCost({ low: 0.0012, high: 0.012 })); // "$0.0012–$0.0120"
@@ -175,7 +175,7 @@ export type RegionLookup =
  *
  * @example Usage
  * ```ts
- * import { PRICES, regionPrices } from "@cloudknot/cloudknot";
+ * import { PRICES, regionPrices } from "@cloudknot/cloudknot/cost";
  *
  * console.log(regionPrices(PRICES, "eu-west-3").missing);
  * ```
@@ -201,7 +201,7 @@ export function regionPrices(table: PriceTable, region: string): RegionLookup {
  *
  * @example Usage
  * ```ts
- * import { ec2Family, PRICES } from "@cloudknot/cloudknot";
+ * import { ec2Family, PRICES } from "@cloudknot/cloudknot/cost";
  *
  * const prices = PRICES.regions["us-east-1"]!;
  * console.log(ec2Family(prices, { vcpus: 1, memory: 3000 }).family); // "m6i"
@@ -274,7 +274,7 @@ export function ec2ShareVcpus(price: FamilyPrice, job: { vcpus: number; memory: 
  *
  * @example Usage
  * ```ts
- * import { PRICES, secondCost } from "@cloudknot/cloudknot";
+ * import { PRICES, secondCost } from "@cloudknot/cloudknot/cost";
  *
  * const cost = secondCost(PRICES, PRICES.regions["us-east-1"]!, { compute: "FARGATE", vcpus: 1, memory: 2048 });
  * console.log("rate" in cost && cost.rate.high * 3600); // 0.04937

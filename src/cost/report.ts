@@ -59,7 +59,7 @@ export interface CostReportFields {
  *
  * @example Usage
  * ```ts
- * import { costReport } from "@cloudknot/cloudknot";
+ * import { costReport } from "@cloudknot/cloudknot/cost";
  *
  * const report = costReport({
  *   knot: "k", runId: "r", target: "aws", region: "us-east-1", compute: "FARGATE",
@@ -199,7 +199,7 @@ export interface CostReportOptions {
  *
  * @example Usage
  * ```ts
- * import { costReport } from "@cloudknot/cloudknot";
+ * import { costReport } from "@cloudknot/cloudknot/cost";
  *
  * const report = costReport({
  *   knot: "k", runId: "r", target: "local",

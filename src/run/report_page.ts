@@ -51,7 +51,8 @@ pre{background:#f5f5f5;padding:8px;overflow-x:auto;font-size:12px;max-height:300
  *
  * @example Usage
  * ```ts
- * import { costReport, renderReportPage } from "@cloudknot/cloudknot";
+ * import { costReport } from "@cloudknot/cloudknot/cost";
+ * import { renderReportPage } from "@cloudknot/cloudknot/run";
  *
  * const usage = { knot: "k", runId: "r", target: "local" as const, attempts: [] };
  * const html = renderReportPage({

@@ -88,7 +88,8 @@ const OOM_LINE =
  *
  * @example Usage
  * ```ts
- * import { ItemError, ranOutOfMemory } from "@cloudknot/cloudknot";
+ * import { ItemError } from "@cloudknot/cloudknot";
+ * import { ranOutOfMemory } from "@cloudknot/cloudknot/run";
  *
  * const error = ItemError.fromRecord({
  *   version: 1, status: "error", kind: "crashed", index: 0, attempt: 1, jobId: "j", endedAt: 0,

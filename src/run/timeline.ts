@@ -93,7 +93,7 @@ function describe(a: AttemptUsage, now: number): string {
  *
  * @example Usage
  * ```ts
- * import { renderTimeline } from "@cloudknot/cloudknot";
+ * import { renderTimeline } from "@cloudknot/cloudknot/run";
  *
  * const svg = renderTimeline({
  *   knot: "k", runId: "r", target: "local",
@@ -202,7 +202,7 @@ export function renderTimeline(usage: RunUsage, options: TimelineOptions = {}): 
  *
  * @example Usage
  * ```ts
- * import { Timeline } from "@cloudknot/cloudknot";
+ * import { Timeline } from "@cloudknot/cloudknot/run";
  *
  * const timeline = new Timeline({ knot: "k", runId: "r", target: "aws", attempts: [] });
  * console.log(timeline.rows); // 0

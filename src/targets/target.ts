@@ -1,13 +1,17 @@
 /**
- * The internal interface both targets implement: where a knot's items run.
+ * The internal interface both targets implement: where a knot's items run,
+ * and everything a knot does that depends on where. `Knot` holds one target
+ * and never asks which it is.
  *
  * @module
  */
+import type { FunctionArtifact } from "../job/function_artifact.ts";
 import type { RunManifest } from "../job/payload.ts";
 import type { MapRun } from "../run/map_run.ts";
 import type { ItemGroup, RetryOf } from "../run/retry.ts";
 import type { Estimate } from "../cost/estimate.ts";
 import type { Plan } from "../plan/plan.ts";
+import type { JobsView } from "./aws/batch/jobs_view.ts";
 
 /** One map call, validated and encoded. */
 export interface MapRequest {
@@ -27,8 +31,11 @@ export interface MapRequest {
   retryOf?: RetryOf;
 }
 
-/** Where a knot's jobs run. */
-export interface Target {
+/**
+ * Where a knot's jobs run. `ClobberOptions` is what the target's clobber
+ * can delete besides the knot itself.
+ */
+export interface Target<ClobberOptions extends object = Record<never, never>> {
   /** Which target this is. */
   readonly kind: "local" | "aws";
   /** Starts a run and returns its handle once the run is recorded. */
@@ -41,6 +48,21 @@ export interface Target {
   plan(request: MapRequest, options?: { itemSeconds?: number }): Promise<Plan>;
   /** An estimate of a run of `count` items of `itemSeconds` each, on the knot's resources. */
   estimate(count: number, options: { itemSeconds: number; inputBytes?: number }): Promise<Estimate>;
+  /**
+   * The knot's jobs on AWS Batch as a table; a target without Batch jobs
+   * rejects with a `CloudknotInputError` that says where to look instead.
+   */
+  viewJobs(): Promise<JobsView>;
+  /** Deletes everything the knot made (its runs, its function, its record), and what `options` ask. */
+  clobber(options?: ClobberOptions): Promise<void>;
+}
+
+/** A knot opened on its target: what each target's opener returns. */
+export interface OpenedKnot<T extends Target<never>> {
+  /** The packaged function. */
+  artifact: FunctionArtifact;
+  /** Where its items run. */
+  target: T;
 }
 
 /**

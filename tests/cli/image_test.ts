@@ -2,7 +2,7 @@
 // Docker engine and the emulator's ECR (backed by a real registry).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Docker } from "../../mod.ts";
+import { Docker } from "../../src/docker/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { withAwsHome } from "./aws_helpers.ts";

@@ -1,6 +1,7 @@
 // Estimates checked against figures worked out by hand from the price table.
 import assert from "node:assert/strict";
-import { CloudknotInputError, estimateRun, PRICES } from "../../mod.ts";
+import { CloudknotInputError } from "../../mod.ts";
+import { estimateRun, PRICES } from "../../src/cost/mod.ts";
 
 const close = (actual: number | undefined, expected: number) =>
   assert.ok(Math.abs((actual ?? NaN) - expected) < 1e-9, `${actual} ≠ ${expected}`);

@@ -1,6 +1,6 @@
 // Cost reports checked against figures worked out by hand.
 import assert from "node:assert/strict";
-import { costReport, type RunUsage } from "../../mod.ts";
+import { costReport, type RunUsage } from "../../src/cost/mod.ts";
 
 const close = (actual: number | undefined, expected: number) =>
   assert.ok(Math.abs((actual ?? NaN) - expected) < 1e-9, `${actual} ≠ ${expected}`);

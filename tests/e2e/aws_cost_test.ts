@@ -5,7 +5,8 @@
 // and its merged results are complete; the report page has it all.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Knot, MapError, Plan, StateFile } from "../../mod.ts";
+import { Knot, MapError, Plan } from "../../mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";

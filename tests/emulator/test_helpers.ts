@@ -1,9 +1,11 @@
 /**
- * Shared helpers of the emulator's own tests: SDK client configuration.
+ * Shared helpers of the emulator's own tests: SDK client configuration, Batch
+ * setup, polling, and running commands.
  *
  * @module
  */
 import type { Emulator } from "./emulator.ts";
+export { rejects } from "../support/rejects.ts";
 
 /** The SDK client configuration that points at an emulator. */
 export interface SdkConfig {
@@ -37,23 +39,6 @@ export function sdkConfig(emu: Emulator, overrides: Partial<SdkConfig> = {}): Sd
     forcePathStyle: true,
     ...overrides,
   };
-}
-
-/**
- * Awaits a promise that must reject and returns the error.
- *
- * @example Usage
- * ```ts ignore
- * const e = await rejects(client.send(cmd));
- * ```
- */
-export async function rejects(p: Promise<unknown>): Promise<Record<string, unknown> & Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Record<string, unknown> & Error;
-  }
-  throw new Error("Expected the promise to reject");
 }
 
 /** What {@linkcode setupBatch} created. */
@@ -119,6 +104,8 @@ export async function setupBatch(
         RoleName: `${p}-ecs-instance`,
       }),
     );
+    // A client must give IAM time to reach Batch (README: iamPropagationMs).
+    await new Promise((r) => setTimeout(r, emu.realism.iamPropagationMs));
     const subnets = await ec2.send(
       new sdk.ec2.DescribeSubnetsCommand({
         Filters: [{ Name: "default-for-az", Values: ["true"] }],
@@ -215,4 +202,40 @@ export async function waitFor(
     if (Date.now() > end) throw new Error("Condition not met in time");
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Runs a command and returns its output; throws with its stderr when it fails.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await sh("docker", ["push", uri], { DOCKER_CONFIG: dir });
+ * ```
+ */
+export async function sh(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  stdin?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(cmd, {
+    args,
+    env,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const text = {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+  if (out.code !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${text.stderr}`);
+  return text;
 }

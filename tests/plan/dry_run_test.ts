@@ -3,7 +3,9 @@
 // engine, and say what would be created or adopted.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CloudknotInputError, Docker, encodeItems, Knot, Pars, Plan } from "../../mod.ts";
+import { CloudknotInputError, Knot, Pars, Plan } from "../../mod.ts";
+import { Docker } from "../../src/docker/mod.ts";
+import { encodeItems } from "../../src/job/codec.ts";
 import { withEmulator } from "../resources/helpers.ts";
 import { job, startTestBed } from "../targets/aws/helpers.ts";
 

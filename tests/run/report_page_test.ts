@@ -2,7 +2,7 @@
 // Chromium from a file, its timeline shows the attempts' bars.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { TIMELINE_COLORS } from "../../mod.ts";
+import { TIMELINE_COLORS } from "../../src/run/mod.ts";
 import { chromiumTest, screenshot } from "../support/chromium.ts";
 import { countColor, decodePng } from "../support/png.ts";
 import { withKnot } from "../targets/local/helpers.ts";

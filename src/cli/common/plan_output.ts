@@ -102,6 +102,7 @@ export async function planMap(
     knot: common.name,
     store: new LocalStore(found?.runsRoot ?? join(dir, common.name)),
     functionUrl: "",
+    dirs: [],
     concurrency: o.concurrency ?? navigator.hardwareConcurrency ?? 1,
     attempts: common.retries ?? 3,
     ...(common.timeout !== undefined ? { timeout: common.timeout } : {}),

@@ -19,14 +19,9 @@ import { StateFile } from "../../state/state_file.ts";
 import type { MapRequest } from "../target.ts";
 import { planAwsMap } from "./run_plan.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
-import {
-  type AwsKnotSpec,
-  check,
-  checkInstanceTypes,
-  knotSection,
-  ownParsName,
-  SHAPING,
-} from "./aws_knot.ts";
+import { type AwsKnotSpec, check, checkInstanceTypes, ownParsName, SHAPING } from "./aws_knot.ts";
+import { readAwsKnot } from "./catalog.ts";
+import { recordSection } from "../../state/sections.ts";
 
 function missing(e: unknown, ...codes: string[]): boolean {
   return e instanceof AwsError && (e.status === 404 || codes.includes(e.code));
@@ -72,7 +67,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     ...(compute.bidPercentage !== undefined ? { bidPercentage: compute.bidPercentage } : {}),
     region: session.region,
   });
-  const saved = await state.section(knotSection(name));
+  const saved = await readAwsKnot(state, name, { strict: true });
   if (saved !== undefined) {
     const ignored = SHAPING.filter((key) => spec[key] !== undefined);
     return new Plan({
@@ -82,9 +77,9 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
         kind: "knot",
         name,
         details: {
-          "compute environment": saved.get("compute-environment") ?? "",
-          "job queue": saved.get("job-queue") ?? "",
-          "job definition": saved.get("job-definition") ?? "",
+          "compute environment": saved.computeEnvironment,
+          "job queue": saved.jobQueue,
+          "job definition": saved.jobDefinition,
         },
       }],
       notes: [
@@ -207,7 +202,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       ...(compute.timeout !== undefined ? { timeout: compute.timeout } : {}),
     },
   });
-  steps.push({ action: "write", kind: "config record", name: knotSection(name) });
+  steps.push({ action: "write", kind: "config record", name: recordSection("knot", name) });
   return new Plan({
     title,
     steps,

@@ -245,6 +245,7 @@ export function localRuns(
     functionUrl: pathToFileURL(join(knot.root, knot.record.artifact)).href,
     concurrency: 1,
     attempts: 1,
+    dirs: [knot.root, knot.runsRoot],
   });
 }
 

@@ -4,7 +4,8 @@
 // retried with twice the memory, and the merged handle from another process.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CloudknotInputError, encodeItems, MapError } from "../../../mod.ts";
+import { CloudknotInputError, MapError } from "../../../mod.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
 import { startTestBed } from "./helpers.ts";
 
 const T0 = Date.UTC(2026, 5, 1, 12);
