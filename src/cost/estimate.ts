@@ -17,7 +17,7 @@ import {
   secondCost,
 } from "./prices.ts";
 import { CloudknotInputError } from "../util/errors.ts";
-import { escapeHtml, formatBytes, formatSeconds } from "./format.ts";
+import { formatBytes, formatSeconds, rowsHtml, rowsText } from "./format.ts";
 
 /** What an estimate is made from. */
 export interface EstimateOptions {
@@ -202,28 +202,15 @@ export class Estimate implements EstimateFields {
 
   /** The estimate and its assumptions as plain text. */
   toString(): string {
-    const rows = this.rows();
-    const width = Math.max(...rows.map(([k]) => k.length));
     const where = this.target === "local"
       ? "local"
       : `AWS ${this.compute}${this.region ? `, ${this.region}` : ""}`;
-    return [
-      `Estimate (${where}):`,
-      ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
-      "Assumptions:",
-      ...this.assumptions.map((a) => `  - ${a}`),
-    ].join("\n");
+    return rowsText(`Estimate (${where}):`, this.rows(), this.assumptions, "Assumptions:");
   }
 
   /** The estimate and its assumptions as an HTML fragment. */
   toHtml(): string {
-    const rows = this.rows().map(([k, v]) =>
-      `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`
-    )
-      .join("");
-    return `<div class="cloudknot-estimate"><table>${rows}</table><ul>${
-      this.assumptions.map((a) => `<li>${escapeHtml(a)}</li>`).join("")
-    }</ul></div>`;
+    return rowsHtml("cloudknot-estimate", this.rows(), this.assumptions);
   }
 
   /** Shows the estimate in a Jupyter notebook. */

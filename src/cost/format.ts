@@ -48,3 +48,43 @@ export function formatBytes(bytes: number): string {
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
+
+/**
+ * Renders a titled table of `[label, value]` rows and its notes as plain text.
+ *
+ * @param title The first line.
+ * @param rows The rows.
+ * @param notes Sentences listed under the rows.
+ * @param heading A line before the notes, when wanted.
+ * @returns The text.
+ */
+export function rowsText(
+  title: string,
+  rows: [string, string][],
+  notes: string[],
+  heading?: string,
+): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return [
+    title,
+    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+    ...(heading !== undefined ? [heading] : []),
+    ...notes.map((n) => `  - ${n}`),
+  ].join("\n");
+}
+
+/**
+ * Renders `[label, value]` rows and their notes as an HTML fragment.
+ *
+ * @param className The fragment's class.
+ * @param rows The rows.
+ * @param notes Sentences listed under the rows.
+ * @returns The HTML.
+ */
+export function rowsHtml(className: string, rows: [string, string][], notes: string[]): string {
+  const body = rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
+    .join("");
+  return `<div class="${className}"><table>${body}</table><ul>${
+    notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")
+  }</ul></div>`;
+}

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { escapeHtml, formatSeconds } from "./format.ts";
+import { formatSeconds, rowsHtml, rowsText } from "./format.ts";
 import {
   type ComputeKind,
   type CostRange,
@@ -147,28 +147,19 @@ export class CostReport implements CostReportFields {
 
   /** The report and its assumptions as plain text. */
   toString(): string {
-    const rows = this.rows();
-    const width = Math.max(...rows.map(([k]) => k.length));
-    return [
-      `Cost of ${this.knot} run ${this.runId} (${
-        this.target === "local"
-          ? "local"
-          : `AWS ${this.compute ?? ""}${this.region ? `, ${this.region}` : ""}`
-      }):`,
-      ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
-      ...this.assumptions.map((a) => `  - ${a}`),
-    ].join("\n");
+    const where = this.target === "local"
+      ? "local"
+      : `AWS ${this.compute ?? ""}${this.region ? `, ${this.region}` : ""}`;
+    return rowsText(
+      `Cost of ${this.knot} run ${this.runId} (${where}):`,
+      this.rows(),
+      this.assumptions,
+    );
   }
 
   /** The report as an HTML fragment. */
   toHtml(): string {
-    const rows = this.rows().map(([k, v]) =>
-      `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`
-    )
-      .join("");
-    return `<div class="cloudknot-cost"><table>${rows}</table><ul>${
-      this.assumptions.map((a) => `<li>${escapeHtml(a)}</li>`).join("")
-    }</ul></div>`;
+    return rowsHtml("cloudknot-cost", this.rows(), this.assumptions);
   }
 
   /** Shows the report in a Jupyter notebook. */

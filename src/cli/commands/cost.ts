@@ -7,7 +7,7 @@ import type { PriceTable } from "../../cost/prices.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { defineCommand } from "../common/command.ts";
 import { openRun } from "../common/open_run.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { JSON_OPTION, RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
 
 /** Reads a price table of one's own from a JSON file. */
 export async function readPrices(path: string | undefined): Promise<PriceTable | undefined> {
@@ -41,14 +41,7 @@ export const cost = defineCommand({
     "times, the jobs' vCPUs and memory and the compute environment's type, priced with the " +
     "dated price table shipped with cloudknot (Spot as a range, a region the table lacks " +
     "without a price); locally, the attempts' CPU-seconds. With --json, the report's figures.",
-  args: [
-    { name: "knot", required: true, description: "The knot's name" },
-    {
-      name: "run",
-      required: false,
-      description: "The run's id, or a unique prefix of it (default: the latest run)",
-    },
-  ],
+  args: RUN_ARGUMENTS,
   options: { ...PRICES_OPTION, ...JSON_OPTION, ...TARGET_OPTION },
   examples: [{
     description: "What the latest run of the knot squares used",

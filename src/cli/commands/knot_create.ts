@@ -110,27 +110,8 @@ async function createAws(
   await checkModulePath(spec.module);
   const settings = cliSettings(ctx);
   const existed = (await readAwsKnot(settings.state, spec.name)) !== undefined;
-  const quiet = ctx.flag("quiet");
-  if (ctx.flag("dry-run")) {
-    await printPlans(
-      ctx,
-      await Knot.create({
-        ...spec,
-        ...options,
-        ...(retries !== undefined ? { retries } : {}),
-        ...(timeout !== undefined ? { timeout } : {}),
-        ...(memory !== undefined ? { memory } : {}),
-        ...(Object.keys(tags).length > 0 ? { tags } : {}),
-        ...await cliAwsKnot(ctx, settings, { quiet: true }),
-        dryRun: true,
-      }),
-    );
-    return 0;
-  }
-  if (!quiet && !existed) {
-    await ctx.log(ctx.err("dim", `Making knot ${spec.name} on AWS Batch (this takes minutes)…`));
-  }
-  await Knot.create({
+  const quiet = ctx.flag("quiet") || ctx.flag("dry-run");
+  const knotOptions = {
     ...spec,
     ...options,
     ...(retries !== undefined ? { retries } : {}),
@@ -138,7 +119,15 @@ async function createAws(
     ...(memory !== undefined ? { memory } : {}),
     ...(Object.keys(tags).length > 0 ? { tags } : {}),
     ...await cliAwsKnot(ctx, settings, { quiet }),
-  });
+  };
+  if (ctx.flag("dry-run")) {
+    await printPlans(ctx, await Knot.create({ ...knotOptions, dryRun: true }));
+    return 0;
+  }
+  if (!quiet && !existed) {
+    await ctx.log(ctx.err("dim", `Making knot ${spec.name} on AWS Batch (this takes minutes)…`));
+  }
+  await Knot.create(knotOptions);
   const record = (await readAwsKnot(settings.state, spec.name))!;
   const image = await settings.state.section(recordSection("docker-image", record.dockerImage));
   if (ctx.flag("json")) await ctx.print(JSON.stringify(awsKnotJson(record, image)));

@@ -15,6 +15,7 @@ import { showProgress } from "../../run/progress.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
 import { defineCommand } from "../common/command.ts";
+import { stderrProgress } from "../common/io.ts";
 import { readInputs } from "../common/inputs.ts";
 import { failureSummary, writeItems } from "../common/item_output.ts";
 import { knotNameFor } from "../common/knot_name.ts";
@@ -260,11 +261,7 @@ export const map = defineCommand({
         await ctx.log(
           ctx.err("dim", `knot ${knot.name} · run ${run.runId} · ${run.total} items (${target})`),
         );
-        showProgress(run, {
-          isTerminal: ctx.io.stderr.isTerminal(),
-          write: (text) => void ctx.io.stderr.write(text).catch(() => {}),
-          log: (line) => void ctx.io.stderr.write(`${line}\n`).catch(() => {}),
-        });
+        showProgress(run, stderrProgress(ctx.io));
       }
       failed = await writeItems(run, ctx.io.stdout, {
         unordered: ctx.flag("unordered"),

@@ -6,7 +6,7 @@
  */
 import { defineCommand } from "../common/command.ts";
 import { openRun } from "../common/open_run.ts";
-import { TARGET_OPTION } from "../common/options.ts";
+import { RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
 import { PRICES_OPTION, readPrices } from "./cost.ts";
 
 /** `report <knot> [run]`. */
@@ -18,14 +18,7 @@ export const report = defineCommand({
     "timeline (each attempt as a bar over time, one row per Batch job or local worker, " +
     "coloured by how it ended), its cost report, and its failures with their errors and the " +
     "last lines of their output. Waits for a run still going.",
-  args: [
-    { name: "knot", required: true, description: "The knot's name" },
-    {
-      name: "run",
-      required: false,
-      description: "The run's id, or a unique prefix of it (default: the latest run)",
-    },
-  ],
+  args: RUN_ARGUMENTS,
   options: {
     out: {
       type: "string",

@@ -7,9 +7,10 @@
 import { showProgress } from "../../run/progress.ts";
 import type { RetryOptions } from "../../run/retry.ts";
 import { defineCommand } from "../common/command.ts";
+import { stderrProgress } from "../common/io.ts";
 import { failureSummary, writeItems } from "../common/item_output.ts";
 import { openRun } from "../common/open_run.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { JSON_OPTION, RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
 
 /** `retry <knot> [run]`. */
 export const retry = defineCommand({
@@ -20,14 +21,7 @@ export const retry = defineCommand({
     "same knot, then prints one JSON line per item of the whole input, exactly as map does " +
     "(the earlier results, and the retried ones). --memory double gives the items that ran " +
     "out of memory twice the memory they had. Exits with 1 when any item still failed.",
-  args: [
-    { name: "knot", required: true, description: "The knot's name" },
-    {
-      name: "run",
-      required: false,
-      description: "The run's id, or a unique prefix of it (default: the latest run)",
-    },
-  ],
+  args: RUN_ARGUMENTS,
   options: {
     memory: {
       type: "string",
@@ -75,11 +69,7 @@ export const retry = defineCommand({
             } items of run ${earlier.runId}`,
         ));
         if (run !== earlier) {
-          showProgress(run, {
-            isTerminal: ctx.io.stderr.isTerminal(),
-            write: (text) => void ctx.io.stderr.write(text).catch(() => {}),
-            log: (line) => void ctx.io.stderr.write(`${line}\n`).catch(() => {}),
-          });
+          showProgress(run, stderrProgress(ctx.io));
         }
       }
       failed = await writeItems(run, ctx.io.stdout, {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { OptionSpec } from "./command.ts";
+import type { ArgumentSpec, OptionSpec } from "./command.ts";
 
 /** `--json`: one JSON document on stdout instead of text. */
 export const JSON_OPTION: Record<string, OptionSpec> = {
@@ -32,3 +32,13 @@ export const DRY_RUN_OPTION: Record<string, OptionSpec> = {
     description: "Change nothing: print what would be created, adopted or submitted, and its cost",
   },
 };
+
+/** `<knot> [run]`: the arguments of the commands on one run of a knot. */
+export const RUN_ARGUMENTS: ArgumentSpec[] = [
+  { name: "knot", required: true, description: "The knot's name" },
+  {
+    name: "run",
+    required: false,
+    description: "The run's id, or a unique prefix of it (default: the latest run)",
+  },
+];

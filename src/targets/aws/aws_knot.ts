@@ -267,12 +267,7 @@ async function create(
 ): Promise<OpenedKnot<AwsKnotTarget>> {
   const { name } = spec;
   const { compute, names } = checked;
-  if (spec.func === undefined && spec.module === undefined && spec.dockerImage === undefined) {
-    throw new CloudknotInputError(
-      `There is no AWS knot named "${name}" to adopt: pass func, module and exportName, or dockerImage to create it`,
-      { field: "func" },
-    );
-  }
+  requireFunction(spec);
   if (compute.instanceTypes.some((t) => t !== "optimal")) {
     await checkInstanceTypes(session, compute);
   }
@@ -411,6 +406,16 @@ async function create(
       jobDefinitions: [names.jobDefinition],
     }, wait).catch(() => {});
     throw e;
+  }
+}
+
+/** Refuses to create a knot that is not recorded and has no function to make it from. */
+export function requireFunction(spec: AwsKnotSpec): void {
+  if (spec.func === undefined && spec.module === undefined && spec.dockerImage === undefined) {
+    throw new CloudknotInputError(
+      `There is no AWS knot named "${spec.name}" to adopt: pass func, module and exportName, or dockerImage to create it`,
+      { field: "func" },
+    );
   }
 }
 

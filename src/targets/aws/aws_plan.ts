@@ -8,7 +8,8 @@
  * @module
  */
 import { AwsError } from "../../aws/core/error.ts";
-import { estimateRun } from "../../cost/estimate.ts";
+import { type Estimate, estimateRun } from "../../cost/estimate.ts";
+import type { ComputeSpec } from "./batch/compute_options.ts";
 import { artifactFromFunc, artifactFromModule } from "../../job/function_artifact.ts";
 import { defaultBaseImage } from "../../image/build_context.ts";
 import { Plan, type PlanStep } from "../../plan/plan.ts";
@@ -18,8 +19,14 @@ import { JOB_DATA_PREFIX } from "../../resources/bucket.ts";
 import { StateFile } from "../../state/state_file.ts";
 import type { MapRequest } from "../target.ts";
 import { planAwsMap } from "./run_plan.ts";
-import { CloudknotInputError } from "../../util/errors.ts";
-import { type AwsKnotSpec, check, checkInstanceTypes, ownParsName, SHAPING } from "./aws_knot.ts";
+import {
+  type AwsKnotSpec,
+  check,
+  checkInstanceTypes,
+  ownParsName,
+  requireFunction,
+  SHAPING,
+} from "./aws_knot.ts";
 import { readAwsKnot } from "./catalog.ts";
 import { recordSection } from "../../state/sections.ts";
 
@@ -56,17 +63,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
   const session = spec.session ?? await sessionFromSettings({ state });
   const { name } = spec;
   const title = `Knot ${name} on AWS Batch (${session.region})`;
-  const estimate = estimateRun({
-    count: 1,
-    itemSeconds: 3600,
-    compute: compute.compute,
-    vcpus: compute.vcpus,
-    memory: compute.memory,
-    maxVcpus: compute.maxVcpus,
-    instanceTypes: compute.instanceTypes,
-    ...(compute.bidPercentage !== undefined ? { bidPercentage: compute.bidPercentage } : {}),
-    region: session.region,
-  });
+  const estimate = estimateOn(compute, session.region, { count: 1, itemSeconds: 3600 });
   const saved = await readAwsKnot(state, name, { strict: true });
   if (saved !== undefined) {
     const ignored = SHAPING.filter((key) => spec[key] !== undefined);
@@ -88,12 +85,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       ],
     });
   }
-  if (spec.func === undefined && spec.module === undefined && spec.dockerImage === undefined) {
-    throw new CloudknotInputError(
-      `There is no AWS knot named "${name}" to adopt: pass func, module and exportName, or dockerImage to create it`,
-      { field: "func" },
-    );
-  }
+  requireFunction(spec);
   if (compute.instanceTypes.some((t) => t !== "optimal")) {
     await checkInstanceTypes(session, compute);
   }
@@ -251,18 +243,29 @@ export async function planAwsKnotMap(
     {
       ...options,
       estimate: (count, r) =>
-        Promise.resolve(estimateRun({
+        Promise.resolve(estimateOn(compute, session.region, {
           count,
           itemSeconds: r.itemSeconds,
           ...(r.inputBytes !== undefined ? { inputBytes: r.inputBytes } : {}),
-          compute: compute.compute,
-          vcpus: compute.vcpus,
-          memory: compute.memory,
-          maxVcpus: compute.maxVcpus,
-          instanceTypes: compute.instanceTypes,
-          ...(compute.bidPercentage !== undefined ? { bidPercentage: compute.bidPercentage } : {}),
-          region: session.region,
         })),
     },
   );
+}
+
+/** An estimate of a run on a knot's checked compute settings. */
+function estimateOn(
+  compute: ComputeSpec,
+  region: string,
+  run: { count: number; itemSeconds: number; inputBytes?: number },
+): Estimate {
+  return estimateRun({
+    ...run,
+    compute: compute.compute,
+    vcpus: compute.vcpus,
+    memory: compute.memory,
+    maxVcpus: compute.maxVcpus,
+    instanceTypes: compute.instanceTypes,
+    ...(compute.bidPercentage !== undefined ? { bidPercentage: compute.bidPercentage } : {}),
+    region,
+  });
 }
