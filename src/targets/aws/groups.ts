@@ -114,10 +114,13 @@ export async function checkGroups(
       });
     } catch (e) {
       if (!(e instanceof CloudknotInputError)) throw e;
+      const more = fargate && e.field === "memory" && resources.vcpus === undefined
+        ? "; give the retry more vcpus as well (the vcpus option)"
+        : "";
       throw new CloudknotInputError(
         `The retry's resources do not fit the knot's ${
           fargate ? "Fargate" : "EC2"
-        } jobs: ${e.message}`,
+        } jobs: ${e.message}${more}`,
         e.field !== undefined ? { field: e.field } : {},
       );
     }
