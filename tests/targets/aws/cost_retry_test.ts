@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { CloudknotInputError, MapError } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { startTestBed } from "./helpers.ts";
+import { checkGroups } from "../../../src/targets/aws/groups.ts";
 
 const T0 = Date.UTC(2026, 5, 1, 12);
 
@@ -162,6 +163,45 @@ Deno.test("AWS target: retry() reruns the item Batch killed for memory with twic
     assert.equal(cost.attempts, 6);
     // Nothing left to retry: the merged handle is returned as it is.
     assert.equal(await collected.retry({ progress: false }), collected);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: a retry's resources are checked against the job definition's platform first", async () => {
+  const bed = await startTestBed(work);
+  try {
+    const { session, emu } = bed;
+    const fargate = await session.batch.registerJobDefinition({
+      jobDefinitionName: "fargate-def",
+      type: "container",
+      platformCapabilities: ["FARGATE"],
+      containerProperties: {
+        image: "cloudknot/job:test",
+        command: [],
+        executionRoleArn: bed.resources.jobRoleArn,
+        resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "8192" }],
+      },
+    });
+    emu.requests.clear();
+    await assert.rejects(
+      () =>
+        checkGroups(session.batch, fargate.jobDefinitionArn, [{
+          offset: 0,
+          size: 1,
+          resources: { memory: 16384 },
+        }]),
+      (e) =>
+        e instanceof CloudknotInputError &&
+        /Fargate jobs: On Fargate, 1 vCPU takes memory of 2048 to 8192 MiB.*give the retry more vcpus/
+          .test(e.message),
+    );
+    await checkGroups(session.batch, fargate.jobDefinitionArn, [{
+      offset: 0,
+      size: 1,
+      resources: { memory: 16384, vcpus: 2 },
+    }]);
+    assert.deepEqual(emu.mutatingRequests(), []);
   } finally {
     await bed.close();
   }
