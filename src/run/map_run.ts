@@ -242,6 +242,17 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     return this.#settled;
   }
 
+  /**
+   * A snapshot of one item, for views.
+   *
+   * @param index The item's position in the inputs.
+   * @returns The item, or `undefined` when out of range.
+   */
+  itemView(index: number): ItemView | undefined {
+    const item = this.#items[index];
+    return item === undefined ? undefined : { ...item };
+  }
+
   /** A snapshot of every item, for views. */
   get items(): readonly ItemView[] {
     return this.#items.map((item) => ({ ...item }));
@@ -496,8 +507,10 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     }
     const items = [];
     for (const s of failed) {
+      // The output is read only for a crash the error itself does not explain.
       const outOfMemory = options.memory === "double" &&
-        ranOutOfMemory(s.reason, await this.#tail(s.index, 50));
+        (ranOutOfMemory(s.reason) ||
+          (s.reason.kind === "crashed" && ranOutOfMemory(s.reason, await this.#tail(s.index, 50))));
       const last = memory.get(s.index);
       items.push({
         position: s.index,

@@ -229,24 +229,31 @@ export function feedMerged(
       if (!again.has(i)) control.settle(recordOf(s, i, views[i]!));
     });
   })());
+  // Which retried items are running, looked at on updates at most every
+  // 200 ms (for progress), so a large retry is not walked on every event.
   const marked = new Map<number, number>();
   const mark = () => {
-    const now = retried.items;
-    for (const view of now) {
+    for (const view of retried.items) {
       if (view.status !== "running") continue;
       if ((marked.get(view.index) ?? 0) >= view.attempts) continue;
       marked.set(view.index, view.attempts);
       control.started(items[view.index]!, view.attempts, view.jobId);
     }
   };
-  const stop = retried.onUpdate(mark);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stop = retried.onUpdate(() => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      mark();
+    }, 200);
+  });
   mark();
   control.track((async () => {
     for await (const s of retried) {
-      const view = retried.items[s.index]!;
-      control.settle(recordOf(s, items[s.index]!, view));
+      control.settle(recordOf(s, items[s.index]!, retried.itemView(s.index)!));
     }
     stop();
+    clearTimeout(timer);
   })());
 }
 
