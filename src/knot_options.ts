@@ -8,7 +8,7 @@
  * @module
  */
 import { validateModule } from "./image/docker_image_options.ts";
-import type { KnotOptions, MapOptions } from "./knot.ts";
+import type { KnotOptions, MapOptions, MapPlanOptions } from "./knot.ts";
 import { MAX_TIMEOUT_SECONDS } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
 import { CloudknotInputError } from "./util/errors.ts";
@@ -42,8 +42,9 @@ export interface ValidKnotOptions {
   memory?: number;
 }
 
-const KNOT_OPTION_KEYS: Readonly<Record<keyof KnotOptions, true>> = {
+const KNOT_OPTION_KEYS: Readonly<Record<keyof KnotOptions | "dryRun", true>> = {
   ...AWS_KNOT_OPTION_KEYS,
+  dryRun: true,
   name: true,
   func: true,
   module: true,
@@ -58,6 +59,7 @@ const KNOT_OPTION_KEYS: Readonly<Record<keyof KnotOptions, true>> = {
 
 /** Options every target takes. */
 const SHARED = new Set([
+  "dryRun",
   "name",
   "func",
   "module",
@@ -70,7 +72,9 @@ const SHARED = new Set([
 /** Options of the local target only. */
 const LOCAL_ONLY = new Set(["concurrency", "dir"]);
 
-const MAP_OPTION_KEYS: Readonly<Record<keyof MapOptions, true>> = {
+const MAP_OPTION_KEYS: Readonly<Record<keyof MapPlanOptions, true>> = {
+  dryRun: true,
+  itemSeconds: true,
   starmap: true,
   env: true,
   signal: true,
@@ -105,6 +109,7 @@ export function validateKnotOptions(
     );
   }
   validateOptionKeys(options, KNOT_OPTION_KEYS, "Knot.create()");
+  validateDryRun(options as { dryRun?: unknown });
   const name = validateKnotName(options.name);
   if (options.func !== undefined && options.module !== undefined) {
     throw new CloudknotInputError("Pass either func or module, not both", { field: "func" });
@@ -204,8 +209,16 @@ export function validateKnotOptions(
  *
  * @param options The options as given.
  */
-export function validateMapOptions(options: MapOptions): void {
+export function validateMapOptions(options: MapOptions & Partial<MapPlanOptions>): void {
   validateOptionKeys(options, MAP_OPTION_KEYS, "map()");
+  validateDryRun(options as { dryRun?: unknown });
+  const { itemSeconds } = options;
+  if (itemSeconds !== undefined && !(typeof itemSeconds === "number" && itemSeconds > 0)) {
+    throw new CloudknotInputError(
+      `itemSeconds must be a positive number of seconds, not ${describeValue(itemSeconds)}`,
+      { field: "itemSeconds" },
+    );
+  }
   validateOptionType(options, "starmap", "boolean");
   validateOptionType(options, "signal", AbortSignal, "an AbortSignal");
   const { jobType, progress, env } = options;
@@ -225,6 +238,15 @@ export function validateMapOptions(options: MapOptions): void {
     );
   }
   if (env !== undefined) validateEnv(env);
+}
+
+function validateDryRun(options: { dryRun?: unknown }): void {
+  if (options.dryRun !== undefined && typeof options.dryRun !== "boolean") {
+    throw new CloudknotInputError(
+      `dryRun must be true or false, not ${describeValue(options.dryRun)}`,
+      { field: "dryRun" },
+    );
+  }
 }
 
 function validateEnv(env: Record<string, string>): void {

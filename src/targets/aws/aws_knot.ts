@@ -86,7 +86,7 @@ export interface AwsKnotResources {
 }
 
 /** The name of the Pars a knot gets when it has policies of its own. */
-function ownParsName(knot: string): string {
+export function ownParsName(knot: string): string {
   if (knot.length <= 40) return `${knot}-pars`;
   let hash = 0;
   for (const c of knot) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
@@ -125,12 +125,7 @@ async function create(
 ): Promise<OpenedKnot<AwsKnotTarget>> {
   const { name } = spec;
   const { compute, names } = checked;
-  if (spec.func === undefined && spec.module === undefined && spec.dockerImage === undefined) {
-    throw new CloudknotInputError(
-      `There is no AWS knot named "${name}" to adopt: pass func, module and exportName, or dockerImage to create it`,
-      { field: "func" },
-    );
-  }
+  requireFunction(spec);
   if (spec.dockerImage !== undefined && spec.dockerImage.artifact === undefined) {
     throw new CloudknotInputError(
       `Image ${spec.dockerImage.name} holds no function: create it with func, or module and exportName`,
@@ -283,6 +278,16 @@ async function create(
     }
     await made.image?.clobber().catch(() => {});
     throw e;
+  }
+}
+
+/** Refuses to create a knot that is not recorded and has no function to make it from. */
+export function requireFunction(spec: AwsKnotSpec): void {
+  if (spec.func === undefined && spec.module === undefined && spec.dockerImage === undefined) {
+    throw new CloudknotInputError(
+      `There is no AWS knot named "${spec.name}" to adopt: pass func, module and exportName, or dockerImage to create it`,
+      { field: "func" },
+    );
   }
 }
 
