@@ -77,8 +77,19 @@ export interface ResubmitRequest {
 /** Runs items of a run again as a new run; each target provides it. */
 export type Resubmit = (request: ResubmitRequest) => Promise<MapRun<unknown>>;
 
-/** V8's and AWS Batch's words for running out of memory. */
-const OOM_LINE =
+/**
+ * V8's and AWS Batch's words for running out of memory: V8 writes "Fatal
+ * JavaScript out of memory: Reached heap limit" to stderr, then aborts the
+ * process (SIGTRAP on Linux).
+ *
+ * @example Usage
+ * ```ts
+ * import { OOM_LINE } from "@cloudknot/cloudknot/run";
+ *
+ * console.log(OOM_LINE.test("Fatal JavaScript out of memory: Reached heap limit")); // true
+ * ```
+ */
+export const OOM_LINE: RegExp =
   /JavaScript heap out of memory|Fatal JavaScript out of memory|Reached heap limit|Fatal process out of memory|OutOfMemoryError/i;
 
 /**

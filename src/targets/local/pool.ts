@@ -15,6 +15,7 @@ import {
   type JobRecord,
 } from "../../job/record.ts";
 import type { RunControl } from "../../run/map_run.ts";
+import { OOM_LINE } from "../../run/retry.ts";
 import type { ObjectStore } from "../../store/store.ts";
 import { readLines } from "../../util/text_line_stream.ts";
 import {
@@ -74,14 +75,6 @@ interface Slot {
   greeted: boolean;
   done: Promise<void>;
 }
-
-/**
- * What V8 writes to stderr when an isolate reaches its heap limit, then
- * aborts the process (SIGTRAP on Linux): "Fatal JavaScript out of memory:
- * Reached heap limit" (V8's `V8::FatalProcessOutOfMemory`), or Node's older
- * "JavaScript heap out of memory".
- */
-const V8_OUT_OF_MEMORY = /Fatal JavaScript out of memory|JavaScript heap out of memory/;
 
 /** Workers that die before greeting their pool, in a row, before the run gives up. */
 const MAX_EARLY_DEATHS = 3;
@@ -396,7 +389,7 @@ export class WorkerPool {
         if (++log.streamsDone === 2) await this.#writeLog(log);
       } else if (log !== undefined) {
         log.lines.push(line);
-        if (which === 1 && V8_OUT_OF_MEMORY.test(line)) slot.outOfMemory = true;
+        if (which === 1 && OOM_LINE.test(line)) slot.outOfMemory = true;
       }
     }
     for (const log of slot.logs[which].splice(0)) {
