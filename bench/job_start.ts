@@ -21,9 +21,9 @@ import {
   RUN_KEYS,
   writePayload,
 } from "../src/job/mod.ts";
-import { AwsSession } from "../src/aws/mod.ts";
 import { S3Store } from "../src/store/mod.ts";
 import { startEmulator } from "../tests/emulator/mod.ts";
+import { sessionFor } from "../tests/support/aws_session.ts";
 
 /** Medians (min–max) in milliseconds, by row. */
 export interface JobStartFigures {
@@ -49,13 +49,7 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
     await Deno.writeTextFile(join(app, "function.js"), artifact.source);
     await Deno.writeTextFile(join(app, "empty.js"), "");
 
-    const session = await AwsSession.create({
-      region: emu.region,
-      endpoint: emu.endpoint,
-      credentials: emu.credentials,
-      env: () => undefined,
-      readTextFile: () => Promise.resolve(undefined),
-    });
+    const session = await sessionFor(emu);
     await session.s3.createBucket({ Bucket: "job-start" });
     const env = {
       ...emu.env,
