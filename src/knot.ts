@@ -21,6 +21,7 @@ import type { OpenedKnot, Target } from "./targets/target.ts";
 import type { JobsView } from "./targets/aws/batch/jobs_view.ts";
 import { type ProgressOptions, showProgress } from "./run/progress.ts";
 import { validateKnotName } from "./util/validate.ts";
+import { summarize, type Summary } from "./util/summary.ts";
 import type { Estimate } from "./cost/estimate.ts";
 import { Plan } from "./plan/plan.ts";
 import { planAwsKnot } from "./targets/aws/aws_plan.ts";
@@ -199,6 +200,29 @@ export class Knot<F extends JobFunction = JobFunction> {
   /** Whether the knot was clobbered. */
   get clobbered(): boolean {
     return this.#clobbered;
+  }
+
+  /** Shows a summary in `console.log`: name, target, function and resources, never its source. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.#summary().text;
+  }
+
+  /** Shows the same summary as a table in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return this.#summary().display;
+  }
+
+  #summary(): Summary {
+    const aws = this.aws;
+    return summarize(`Knot ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
+      ["target", this.target],
+      ["function", `${this.artifact.name} (${this.artifact.kind})`],
+      ["region", aws?.region],
+      ["image", aws?.imageUri],
+      ["job queue", aws?.jobQueue],
+      ["job definition", aws?.jobDefinition],
+      ["results", aws && `s3://${aws.bucket}/${aws.prefix}`],
+    ]);
   }
 
   /**

@@ -54,6 +54,7 @@ import {
   findSecurityGroup,
   parseVpcCidr,
 } from "./_network.ts";
+import { summarize, type Summary } from "../util/summary.ts";
 
 /** The longest Pars name: role names (at most 64 characters) are made from it. */
 export const PARS_NAME_MAX = 45;
@@ -727,6 +728,29 @@ export class Pars {
    */
   get created(): readonly string[] {
     return [...this.#owned];
+  }
+
+  /** Shows a summary in `console.log`: name, region, network, bucket and roles. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.#summary().text;
+  }
+
+  /** Shows the same summary as a table in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return this.#summary().display;
+  }
+
+  #summary(): Summary {
+    return summarize(`Pars ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
+      ["region", this.region],
+      ["profile", this.profile],
+      ["VPC", `${this.vpc}${this.useDefaultVpc ? " (default)" : ""}`],
+      ["subnets", this.subnets.join(", ")],
+      ["security group", this.securityGroup],
+      ["bucket", this.bucket],
+      ["job role", this.jobRole],
+      ["policies", this.policies.length > 0 ? this.policies.join(", ") : undefined],
+    ]);
   }
 
   /**
