@@ -122,10 +122,10 @@ Deno.test("Pars with the default VPC: roles, instance profile and a closed secur
     assert.equal(pars.jobRole, "arn:aws:iam::123456789012:role/lab-job-role");
     // A summary in a terminal and in a notebook.
     const summary = Deno.inspect(pars);
-    assert.match(summary, /^Pars lab\n  region: +us-east-1\n/);
+    assert.match(summary, /^Pars lab\n {2}region: +us-east-1\n/);
     assert.match(summary, new RegExp(`\n  VPC: +${pars.vpc} \\(default\\)\n`));
-    assert.match(summary, /\n  bucket: +lab-data\n/);
-    assert.match(summary, /\n  policies: +arn:aws:iam::aws:policy\/AmazonS3ReadOnlyAccess$/);
+    assert.match(summary, /\n {2}bucket: +lab-data\n/);
+    assert.match(summary, /\n {2}policies: +arn:aws:iam::aws:policy\/AmazonS3ReadOnlyAccess$/);
     const shown = (pars as unknown as Record<symbol, () => Record<string, string>>)[
       Symbol.for("Jupyter.display")
     ]!();
