@@ -7,7 +7,12 @@
 import { cachedProvider, defaultCredentialChain } from "./core/credentials.ts";
 import { type ResolvedEndpoint, resolveEndpoint, SERVICES } from "./core/endpoints.ts";
 import { AwsConfigError } from "./core/error.ts";
-import { isTrueSetting, loadSharedConfigFiles, resolveProfile } from "./core/profile.ts";
+import {
+  FROM_ENV_PROFILE,
+  isTrueSetting,
+  loadSharedConfigFiles,
+  resolveProfile,
+} from "./core/profile.ts";
 import { resolveRegion } from "./core/region.ts";
 import { AwsHttpClient, type ClockState } from "./core/request.ts";
 import type { RetryOptions } from "./core/retry.ts";
@@ -33,7 +38,12 @@ import type {
 
 /** Options of {@linkcode AwsSession.create}. */
 export interface AwsSessionOptions {
-  /** The profile; else `AWS_PROFILE`, else `default`. */
+  /**
+   * The profile; else `AWS_PROFILE`, else `default`. `"from-env"` names no
+   * profile (the credential chain decides, as when this is left out) and is
+   * what {@linkcode AwsSession.profile} then says, as the Python cloudknot
+   * records it.
+   */
   profile?: string;
   /** The region; else `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's, then `fallbackRegion`. */
   region?: string;
@@ -147,7 +157,10 @@ const SERVICE_IDS: ServiceId[] = ["batch", "ecr", "iam", "ec2", "s3", "sts", "lo
 export class AwsSession {
   /** The region. */
   readonly region: string;
-  /** The profile's name. */
+  /**
+   * The profile's name, as records of what this session made carry it: the
+   * resolved profile, or `"from-env"` when the session was asked for that.
+   */
   readonly profile: string;
   /** AWS Batch. */
   readonly batch: Batch;
@@ -165,16 +178,20 @@ export class AwsSession {
   readonly logs: Logs;
   #credentials: () => Promise<Credentials>;
   #endpoints: Record<ServiceId, ResolvedEndpoint>;
+  /** The names a record may carry for this session's identity. */
+  #profileNames: ReadonlySet<string>;
 
   private constructor(
     region: string,
     profile: string,
+    profileNames: ReadonlySet<string>,
     credentials: () => Promise<Credentials>,
     endpoints: Record<ServiceId, ResolvedEndpoint>,
     makeClient: (id: ServiceId) => AwsHttpClient,
   ) {
     this.region = region;
     this.profile = profile;
+    this.#profileNames = profileNames;
     this.#credentials = credentials;
     this.#endpoints = endpoints;
     this.batch = createClient(makeClient("batch"), BATCH_SERVICE);
@@ -204,8 +221,9 @@ export class AwsSession {
       readTextFile,
       ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
     });
+    const named = options.profile !== undefined && options.profile !== FROM_ENV_PROFILE;
     const profile = resolveProfile(files, {
-      ...(options.profile !== undefined ? { profile: options.profile } : {}),
+      ...(named ? { profile: options.profile } : {}),
       env,
     });
     const region = resolveRegion({
@@ -257,7 +275,7 @@ export class AwsSession {
     const credentials = cachedProvider(
       defaultCredentialChain({
         ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
-        explicitProfile: options.profile !== undefined,
+        explicitProfile: named,
         profile: profile.name,
         files,
         env,
@@ -288,9 +306,14 @@ export class AwsSession {
       }),
       { now },
     );
+    // A session that names no profile is the one the Python cloudknot
+    // records as "from-env", and the one this library recorded by the
+    // chain's profile name before: both name it.
+    const names = named ? [profile.name] : [profile.name, FROM_ENV_PROFILE];
     return new AwsSession(
       region,
-      profile.name,
+      options.profile === FROM_ENV_PROFILE ? FROM_ENV_PROFILE : profile.name,
+      new Set(names),
       credentials,
       endpoints,
       (id) => clientFor(id, credentials),
@@ -306,6 +329,34 @@ export class AwsSession {
    */
   credentials(): Promise<Credentials> {
     return this.#credentials();
+  }
+
+  /**
+   * Whether a record made with the profile `recorded` belongs to this
+   * session's identity: the same name, or, for a session that names no
+   * profile, `"from-env"` or the profile the credential chain reads.
+   *
+   * @example Usage
+   * ```ts
+   * import { AwsSession } from "@cloudknot/cloudknot";
+   * import assert from "node:assert/strict";
+   *
+   * const aws = await AwsSession.create({
+   *   profile: "from-env",
+   *   region: "eu-west-1",
+   *   env: () => undefined,
+   *   readTextFile: () => Promise.resolve(undefined),
+   * });
+   * assert.equal(aws.profile, "from-env");
+   * assert.ok(aws.sameProfile("from-env") && aws.sameProfile("default"));
+   * assert.ok(!aws.sameProfile("lab"));
+   * ```
+   *
+   * @param recorded The profile a record names.
+   * @returns `true` when the record is this identity's.
+   */
+  sameProfile(recorded: string): boolean {
+    return this.#profileNames.has(recorded);
   }
 
   /**

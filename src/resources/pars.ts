@@ -416,7 +416,7 @@ export class Pars {
         currentRegion: session.region,
       });
     }
-    if (record.profile !== session.profile) {
+    if (!session.sameProfile(record.profile)) {
       throw new ProfileMismatchError("Pars", name, {
         resourceProfile: record.profile,
         currentProfile: session.profile,

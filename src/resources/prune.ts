@@ -122,13 +122,14 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
   const settings: SettingsOptions = { ...options, state };
   const session = options.session ?? await sessionFromSettings(settings);
   const region = session.region;
-  const profiles = new Set([session.profile, await getProfile(settings)]);
+  const settingsProfile = await getProfile(settings);
+  const mine = (profile: string) => session.sameProfile(profile) || profile === settingsProfile;
   const pathExists = options.pathExists ?? defaultPathExists;
   const imageExists = options.imageExists ?? defaultImageExists(options.docker);
   const dropped: PruneEntry[] = [];
   const skipped: PruneEntry[] = [];
   const here = (keys: Map<string, string>) =>
-    keys.get("region") === region && profiles.has(keys.get("profile") ?? "");
+    keys.get("region") === region && mine(keys.get("profile") ?? "");
   const elsewhere = (section: string, keys: Map<string, string>) =>
     skipped.push({
       section,
@@ -170,7 +171,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
       if (missing.length > 0) dropped.push({ section, reason: `gone: ${missing.join(", ")}` });
     } else if (parsed?.kind === "docker-repos" || parsed?.kind === "batch-jobs") {
       const { profile, region: sectionRegion } = parsed;
-      if (sectionRegion !== region || !profiles.has(profile)) {
+      if (sectionRegion !== region || !mine(profile)) {
         skipped.push({
           section,
           reason: `it is for region ${sectionRegion} and profile ${profile}; prune with a ` +

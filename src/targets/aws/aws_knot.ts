@@ -37,6 +37,7 @@ import { Pars } from "../../resources/pars.ts";
 import {
   getEcrRepo,
   getS3Params,
+  NO_SSE_SETTING,
   sessionFromSettings,
   setS3Params,
 } from "../../resources/settings.ts";
@@ -397,7 +398,7 @@ async function create(
       "job-definition-name": names.jobDefinition,
       "launch-template": made.launchTemplate,
       bucket,
-      sse,
+      sse: sse ?? NO_SSE_SETTING,
       prefix: resources.prefix,
       retries: String(compute.retries),
       compute: compute.compute,
@@ -457,7 +458,7 @@ function target(
   name: string,
   r: AwsKnotResources,
   attempts: number,
-  sse: "AES256" | "aws:kms",
+  sse: "AES256" | "aws:kms" | undefined,
   session: AwsSession,
   state: StateFile,
   options: { pollInterval?: number; warn?: (message: string) => void },
@@ -577,7 +578,8 @@ async function adopt(
     prefix: get("prefix"),
   };
   const attempts = Number(get("retries"));
-  const sse = saved.get("sse") === "aws:kms" ? "aws:kms" : "AES256";
+  const stored = saved.get("sse");
+  const sse = stored === NO_SSE_SETTING ? undefined : stored === "aws:kms" ? "aws:kms" : "AES256";
   return {
     artifact: image.artifact,
     target: target(name, resources, attempts, sse, session, state, spec),
