@@ -36,6 +36,7 @@ export type { Paginator } from "./core/paginate.ts";
 export type { ApiTable, Protocol, ServiceClient, ServiceDefinition } from "./protocols/client.ts";
 export type { S3Operation } from "./protocols/rest_xml.ts";
 export type * from "./services/batch.ts";
+export type * from "./services/cloudformation.ts";
 export type * from "./services/ecr.ts";
 export type * from "./services/iam.ts";
 export type * from "./services/ec2.ts";

@@ -18,6 +18,7 @@ import { AwsHttpClient, type ClockState } from "./core/request.ts";
 import type { RetryOptions } from "./core/retry.ts";
 import { createClient } from "./protocols/client.ts";
 import { type Batch, BATCH_SERVICE } from "./services/batch.ts";
+import { type CloudFormation, CLOUDFORMATION_SERVICE } from "./services/cloudformation.ts";
 import { type Ec2, EC2_SERVICE } from "./services/ec2.ts";
 import { type Ecr, ECR_SERVICE } from "./services/ecr.ts";
 import { type Iam, IAM_SERVICE } from "./services/iam.ts";
@@ -132,7 +133,17 @@ function defaultEnv(name: string): string | undefined {
   return Deno.env.get(name);
 }
 
-const SERVICE_IDS: ServiceId[] = ["batch", "ecr", "iam", "ec2", "s3", "sts", "logs"];
+const SERVICE_IDS: ServiceId[] = [
+  "batch",
+  "ecr",
+  "iam",
+  "ec2",
+  "s3",
+  "sts",
+  "logs",
+  "cloudformation",
+  "sso",
+];
 
 /**
  * One AWS identity and place: profile, region, endpoints, lazily resolved
@@ -176,6 +187,8 @@ export class AwsSession {
   readonly sts: Sts;
   /** CloudWatch Logs. */
   readonly logs: Logs;
+  /** AWS CloudFormation (the Python cloudknot's stacks). */
+  readonly cloudformation: CloudFormation;
   #credentials: () => Promise<Credentials>;
   #endpoints: Record<ServiceId, ResolvedEndpoint>;
   /** The names a record may carry for this session's identity. */
@@ -201,6 +214,7 @@ export class AwsSession {
     this.s3 = createS3(makeClient("s3"));
     this.sts = createClient(makeClient("sts"), STS_SERVICE);
     this.logs = createClient(makeClient("logs"), LOGS_SERVICE);
+    this.cloudformation = createClient(makeClient("cloudformation"), CLOUDFORMATION_SERVICE);
   }
 
   /**

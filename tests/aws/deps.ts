@@ -11,6 +11,8 @@ export * as ec2Sdk from "npm:@aws-sdk/client-ec2@3.1169.0";
 export * as s3Sdk from "npm:@aws-sdk/client-s3@3.1175.0";
 export * as stsSdk from "npm:@aws-sdk/client-sts@3.1174.0";
 export * as logsSdk from "npm:@aws-sdk/client-cloudwatch-logs@3.1169.0";
+export * as cfnSdk from "npm:@aws-sdk/client-cloudformation@3.1169.0";
+export * as ssoSdk from "npm:@aws-sdk/client-sso@3.1164.0";
 export { HttpResponse } from "npm:@smithy/protocol-http@5.6.2";
 export { HttpRequest } from "npm:@smithy/protocol-http@5.6.2";
 export * as sigv4Suite from "npm:@aws-sdk/signature-v4@3.310.0/dist-cjs/suite.fixture.js";

@@ -21,8 +21,8 @@ import {
 } from "../../mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import {
-  type OriginalStep,
   originalRefuses,
+  type OriginalStep,
   readWithConfigParser,
   writeAsOriginal,
 } from "../support/original_config.ts";

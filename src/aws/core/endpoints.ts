@@ -71,6 +71,24 @@ export const SERVICES: Readonly<Record<ServiceId, ServiceInfo>> = {
     signingName: "sts",
     hostPrefix: "sts",
   },
+  cloudformation: {
+    id: "cloudformation",
+    name: "CloudFormation",
+    envId: "CLOUDFORMATION",
+    configKey: "cloudformation",
+    signingName: "cloudformation",
+    hostPrefix: "cloudformation",
+  },
+  // The IAM Identity Center portal (GetRoleCredentials); its requests are
+  // not signed: they carry the SSO access token instead.
+  sso: {
+    id: "sso",
+    name: "SSO",
+    envId: "SSO",
+    configKey: "sso",
+    signingName: "awsssoportal",
+    hostPrefix: "portal.sso",
+  },
   logs: {
     id: "logs",
     name: "Logs",

@@ -9,7 +9,16 @@
  * The services this project talks to, as the keys of
  * {@linkcode AwsSessionOptions.endpoints} and the session's client properties.
  */
-export type ServiceId = "batch" | "ecr" | "iam" | "ec2" | "s3" | "sts" | "logs";
+export type ServiceId =
+  | "batch"
+  | "ecr"
+  | "iam"
+  | "ec2"
+  | "s3"
+  | "sts"
+  | "logs"
+  | "cloudformation"
+  | "sso";
 
 /**
  * AWS credentials. `secretAccessKey` and `sessionToken` are not enumerable,

@@ -8,11 +8,11 @@ import { type BucketSse, validateSse } from "../../resources/bucket.ts";
 import { AWS_SECTION } from "../../state/sections.ts";
 import {
   FROM_ENV_PROFILE,
-  NO_SSE_SETTING,
   getEcrRepo,
   getProfile,
   getRegion,
   listProfiles,
+  NO_SSE_SETTING,
   resolveS3Params,
   setEcrRepo,
   setProfile,
