@@ -16,6 +16,7 @@ import { DockerRunner } from "./runners/docker_runner.ts";
 import { ProcessRunner } from "./runners/process_runner.ts";
 import { Pipeline } from "./server.ts";
 import { BatchService } from "./services/batch.ts";
+import { CloudFormationService } from "./services/cloudformation.ts";
 import { Ec2Service } from "./services/ec2.ts";
 import { EcrService } from "./services/ecr.ts";
 import { IamService } from "./services/iam.ts";
@@ -119,6 +120,8 @@ export interface Emulator {
   readonly s3: S3Service;
   /** Logs state. */
   readonly logs: LogsService;
+  /** CloudFormation: stacks, and `seed()` for the Python cloudknot's. */
+  readonly cloudformation: CloudFormationService;
   /** The registry behind ECR, when started. */
   readonly registry?: LocalRegistry;
   /** The runner jobs use. */
@@ -231,6 +234,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
   });
 
+  const cloudformation = new CloudFormationService({
+    accountId,
+    region,
+    iam,
+    ec2,
+    batch,
+    delayMs: options.ceValidDelayMs ?? 100,
+  });
+
   const front: { proxy?: FrontProxy } = {};
   const pipeline = new Pipeline({
     region,
@@ -238,7 +250,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     credentials: store,
     faults,
     log,
-    services: { batch, ecr, logs, iam, sts, ec2 },
+    services: { batch, ecr, logs, iam, sts, ec2, cloudformation },
     s3,
     maxSkewMs: options.maxSkewMs,
     drop: (port) => front.proxy?.drop(port),
@@ -303,6 +315,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ec2,
     s3,
     logs,
+    cloudformation,
     registry,
     runner,
     count: (service, operation) =>
@@ -389,6 +402,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     close: async () => {
       if (closed) return;
       closed = true;
+      await cloudformation.settled();
       await batch.close();
       await runner.close?.();
       await proxy.close();

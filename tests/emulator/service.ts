@@ -112,6 +112,16 @@ export const SERVICE_SPECS: Record<string, ServiceSpec> = {
     unavailable: [503, "ServiceUnavailable", "Service unavailable"],
     validationCode: "ValidationError",
   },
+  cloudformation: {
+    name: "cloudformation",
+    protocol: "query",
+    apiVersion: "2010-05-15",
+    xmlNamespace: "http://cloudformation.amazonaws.com/doc/2010-05-15/",
+    throttle: [400, "Throttling", "Rate exceeded"],
+    internal: [500, "InternalFailure", "Internal failure"],
+    unavailable: [503, "ServiceUnavailable", "Service unavailable"],
+    validationCode: "ValidationError",
+  },
   ec2: {
     name: "ec2",
     protocol: "ec2",
