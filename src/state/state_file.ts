@@ -24,7 +24,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { homedir } from "node:os";
-import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import { CloudknotConfigurationError, CloudknotInputError } from "../util/errors.ts";
 import { type IniDocument, parseIni, updateIni } from "../util/ini.ts";
 import { sleep } from "../util/sleep.ts";
 import { AWS_SECTION } from "./sections.ts";
@@ -59,7 +59,7 @@ export interface StateFileOptions {
  * console.log(e.path); // "/x"
  * ```
  */
-export class StateFileError extends CloudknotError {
+export class StateFileError extends CloudknotConfigurationError {
   /** The file the error is about. */
   readonly path: string;
 

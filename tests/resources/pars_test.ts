@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   AwsError,
+  CannotCreateResourceError,
   CannotDeleteResourceError,
   CloudknotInputError,
   NoDefaultVpcError,
@@ -15,6 +16,7 @@ import {
   RegionMismatchError,
   ResourceConflictError,
   ResourceDoesNotExistError,
+  ResourceExistsError,
   StateFile,
   UnknownPolicyError,
 } from "../../mod.ts";
@@ -511,6 +513,7 @@ Deno.test("Pars refuses resources of its name that cloudknot did not make", asyn
     emu.requests.clear();
     const e = await rejects(Pars.create({ name: "taken", session, state }));
     assert.ok(e instanceof ResourceConflictError);
+    assert.ok(e instanceof ResourceExistsError, "the original's ResourceExistsException");
     assert.equal(e.resource, "taken-job-role");
     assert.deepEqual(emu.mutatingRequests(), []);
   });
@@ -526,6 +529,10 @@ Deno.test("Pars default name comes from the caller, and a missing default VPC is
     emu.requests.clear();
     const e = await rejects(Pars.create({ name: "novpc", session, state }));
     assert.ok(e instanceof NoDefaultVpcError);
+    assert.ok(
+      e instanceof CannotCreateResourceError,
+      "the original's CannotCreateResourceException",
+    );
     assert.match(e.message, /useDefaultVpc: false/);
     assert.deepEqual(emu.mutatingRequests(), []);
   });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   BatchResourceError,
+  CannotCreateResourceError,
   deleteBatchEnvironment,
   ensureComputeEnvironment,
   ensureJobQueue,
@@ -199,7 +200,9 @@ Deno.test("an INVALID compute environment is an error carrying Batch's reason", 
           placement: p,
           tags: {},
         }, FAST),
-      (e) => e instanceof BatchResourceError && /INVALID: .*missing/.test(e.message),
+      (e) =>
+        e instanceof BatchResourceError && e instanceof CannotCreateResourceError &&
+        /INVALID: .*missing/.test(e.message),
     );
   } finally {
     await emu.close();
