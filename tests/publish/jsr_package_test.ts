@@ -26,7 +26,7 @@ Deno.test("deno publish uploads the files of publish.include with bare specifier
   assert.ok(paths.some((p) => p.startsWith("/src/job/")), "no file of src/ was uploaded");
   // publish.exclude and what publish.include leaves out.
   assert.deepEqual(paths.filter((p) => /_test\.ts$|^\/(tests|bench|examples|docs)\//.test(p)), []);
-  const request = new TextDecoder().decode(pkg.files.get("/src/aws/request.ts"));
+  const request = new TextDecoder().decode(pkg.files.get("/src/aws/core/request.ts"));
   assert.match(request, /from "npm:aws4fetch@\^1\.\d+\.\d+"/);
   assert.doesNotMatch(request, /from "aws4fetch"/);
 });

@@ -38,30 +38,6 @@ export function cliSettings(ctx: CommandContext): CliSettings {
 }
 
 /**
- * The AWS session of the command line's settings:
- * `sessionFromSettings(cliSettings(ctx))`.
- *
- * @deprecated Call `sessionFromSettings(settings)`, the one way a session is
- * opened; this name stays until the knot commands move to it.
- *
- * @example Usage
- * ```ts ignore
- * const session = await cliSession(ctx);
- * console.log(session.region);
- * ```
- *
- * @param ctx The running command.
- * @param settings The settings sources (default: {@linkcode cliSettings}).
- * @returns The session.
- */
-export function cliSession(
-  ctx: CommandContext,
-  settings: CliSettings = cliSettings(ctx),
-): Promise<AwsSession> {
-  return sessionFromSettings(settings);
-}
-
-/**
  * What `Knot.create` needs to make or adopt a knot on AWS from the command
  * line: the session, the config file, a Docker driver whose output goes to
  * stderr and warnings printed in yellow on stderr.

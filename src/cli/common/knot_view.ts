@@ -6,7 +6,7 @@
 import type { RunManifest } from "../../job/payload.ts";
 import type { RunCounts } from "../../run/map_run.ts";
 import { type LocalKnotInfo, localRuns } from "../../targets/local/catalog.ts";
-import type { AwsKnotRecord } from "./knots.ts";
+import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
 
 /**
  * A knot's function as text, such as `square (module, 1a2b3c4d)`.

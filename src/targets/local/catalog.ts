@@ -243,6 +243,7 @@ export function localRuns(knot: LocalKnotInfo): Pick<LocalTarget, "runs" | "coll
     functionUrl: pathToFileURL(join(knot.root, knot.record.artifact)).href,
     concurrency: 1,
     attempts: 1,
+    dirs: [knot.root, knot.runsRoot],
   });
 }
 

@@ -44,6 +44,8 @@ export interface LocalTargetOptions {
   memory?: number;
   /** The deno binary (default: this one). */
   deno?: string;
+  /** The directories that hold everything the knot made; clobber removes them. */
+  dirs: string[];
 }
 
 /**
@@ -53,7 +55,7 @@ export interface LocalTargetOptions {
  * ```ts ignore
  * import { LocalTarget } from "@cloudknot/cloudknot";
  *
- * const target = new LocalTarget({ knot: "k", store, functionUrl, concurrency: 2, attempts: 1 });
+ * const target = new LocalTarget({ knot: "k", store, functionUrl, concurrency: 2, attempts: 1, dirs: [root] });
  * const run = await target.map({ items, starmap: false, env: {} });
  * ```
  */
@@ -155,6 +157,24 @@ export class LocalTarget implements Target {
       if (manifest !== undefined) manifests.push(manifest);
     }
     return manifests.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** A local knot has no AWS Batch jobs: this rejects, saying to print a run instead. */
+  viewJobs(): Promise<never> {
+    return Promise.reject(
+      new CloudknotInputError(
+        `Knot ${this.#options.knot} runs locally: print a run (console.log(run)) to see its items`,
+      ),
+    );
+  }
+
+  /** Removes the knot's directories: its record, its function and its runs. */
+  async clobber(): Promise<void> {
+    for (const dir of new Set(this.#options.dirs)) {
+      await Deno.remove(dir, { recursive: true }).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+    }
   }
 }
 
