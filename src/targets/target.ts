@@ -9,6 +9,7 @@ import type { FunctionArtifact } from "../job/function_artifact.ts";
 import type { RunManifest } from "../job/payload.ts";
 import type { MapRun } from "../run/map_run.ts";
 import type { JobsView } from "./aws/batch/jobs_view.ts";
+import type { BatchJob } from "./aws/batch/batch_job.ts";
 
 /** One map call, validated and encoded. */
 export interface MapRequest {
@@ -22,6 +23,16 @@ export interface MapRequest {
   jobType?: "array" | "independent";
   /** Cancels the run. */
   signal?: AbortSignal;
+}
+
+/** One item to submit as a job of its own. */
+export interface SubmitRequest {
+  /** The item's encoded bytes. */
+  item: Uint8Array;
+  /** Spread the item into the function's arguments. */
+  starmap: boolean;
+  /** Extra environment variables for the job. */
+  env: Record<string, string>;
 }
 
 /**
@@ -42,6 +53,15 @@ export interface Target<ClobberOptions extends object = Record<never, never>> {
    * rejects with a `CloudknotInputError` that says where to look instead.
    */
   viewJobs(): Promise<JobsView>;
+  /**
+   * The ids of the knot's AWS Batch jobs, oldest first; a target without
+   * Batch jobs rejects with a `CloudknotInputError` that says what to use.
+   */
+  jobIds(): Promise<string[]>;
+  /** The knot's AWS Batch jobs as handles, oldest first (as {@linkcode Target.jobIds}). */
+  jobs(): Promise<BatchJob[]>;
+  /** Submits one item as a job of its own; a target without Batch jobs rejects, as `jobIds` does. */
+  submit(request: SubmitRequest): Promise<BatchJob>;
   /** Deletes everything the knot made (its runs, its function, its record), and what `options` ask. */
   clobber(options?: ClobberOptions): Promise<void>;
 }
