@@ -58,6 +58,7 @@ export * from "./src/resources/errors.ts";
 export * from "./src/resources/bucket.ts";
 export * from "./src/resources/pars.ts";
 export * from "./src/resources/prune.ts";
+export * from "./src/resources/original.ts";
 export * from "./src/image/names.ts";
 export * from "./src/image/errors.ts";
 export * from "./src/image/docker_repo.ts";

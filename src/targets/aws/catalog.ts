@@ -16,6 +16,7 @@ import { jobsSection, recordName, recordSection } from "../../state/sections.ts"
 import type { StateFile } from "../../state/state_file.ts";
 import type { AwsTargetOptions } from "./aws_target.ts";
 import { NO_SSE_SETTING } from "../../resources/settings.ts";
+import { originalRecord, OriginalResourceError } from "../../resources/original.ts";
 
 /** How many runs a knot's record remembers. */
 const RUNS_KEPT = 100;
@@ -135,6 +136,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
  * @param name The knot's name.
  * @param options `strict` refuses a `[knot <name>]` of another kind.
  * @returns The record, or `undefined` when there is no AWS knot of that name.
+ * @throws {OriginalResourceError} With `strict`, when `[knot <name>]` is the Python cloudknot's.
  * @throws {CloudknotInputError} With `strict`, when `[knot <name>]` is not an AWS knot's.
  */
 export async function readAwsKnot(
@@ -146,6 +148,8 @@ export async function readAwsKnot(
   if (keys === undefined) return undefined;
   if (keys.get("target") !== "aws") {
     if (!options.strict) return undefined;
+    const original = originalRecord("knot", name, keys);
+    if (original !== undefined) throw new OriginalResourceError(original);
     throw new CloudknotInputError(
       `The config file's knot "${name}" is not an AWS knot; choose another name`,
     );
