@@ -374,6 +374,18 @@ export class AwsSession {
   }
 
   /**
+   * Every profile name a record of this session's identity may carry (see
+   * {@linkcode AwsSession.sameProfile}), {@linkcode AwsSession.profile} first:
+   * the names of the `[docker-repos <profile> <region>]` and
+   * `[batch-jobs <profile> <region>]` sections that are this session's.
+   *
+   * @returns The names.
+   */
+  get profileNames(): readonly string[] {
+    return [this.profile, ...[...this.#profileNames].filter((n) => n !== this.profile)];
+  }
+
+  /**
    * Where a service's requests go and how they are signed.
    *
    * @param service The service.

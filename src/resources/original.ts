@@ -237,7 +237,11 @@ export interface ClobberOriginalOptions extends SettingsOptions {
   session?: AwsSession;
   /** With a knot: its Pars too, unless another knot of the config file uses it. @default {false} */
   pars?: boolean;
-  /** How often to look at a stack being deleted, in milliseconds. @default {5000} */
+  /**
+   * The longest wait between two looks at a stack being deleted, in
+   * milliseconds; the first look is after 250 ms, and each wait doubles up
+   * to this. @default {5000}
+   */
   pollIntervalMs?: number;
   /** How long to wait for one stack, in milliseconds. @default {1800000} */
   timeoutMs?: number;
@@ -388,7 +392,9 @@ export async function clobberOriginal(
     const users: string[] = [];
     for (const [section, keys] of await state.read()) {
       const knot = recordName("knot", section);
-      if (knot !== undefined && keys.get("pars") === pars.name && !(kind === "knot" && knot === name)) {
+      if (
+        knot !== undefined && keys.get("pars") === pars.name && !(kind === "knot" && knot === name)
+      ) {
         users.push(`knot ${knot}`);
       }
     }
@@ -454,7 +460,8 @@ async function deleteStack(
   }
   options.onProgress?.(`Deleting stack ${stackName} (${before.status})`);
   await cfn.deleteStack({ StackName: stackId });
-  const interval = options.pollIntervalMs ?? 5000;
+  const longest = options.pollIntervalMs ?? 5000;
+  let wait = Math.min(250, longest);
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
   for (;;) {
     const now = await originalStackStatus(session, stackId);
@@ -483,6 +490,7 @@ async function deleteStack(
         } min; look at it in the CloudFormation console, and clobber again to finish`,
       );
     }
-    await sleep(interval);
+    await sleep(wait);
+    wait = Math.min(wait * 2, longest);
   }
 }

@@ -13,6 +13,7 @@ import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../common/knot_view.ts";
 import { checkModulePath } from "../common/module_path.ts";
+import { refuseOriginal } from "../common/original.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { pairs } from "../common/pairs.ts";
 import { resolveTarget } from "../common/target.ts";
@@ -98,6 +99,7 @@ async function createAws(
   const memory = ctx.integer("memory", { min: 1 });
   const tags = pairs(ctx, "tag");
   await checkModulePath(spec.module);
+  await refuseOriginal(ctx, "knot", spec.name);
   const settings = cliSettings(ctx);
   const existed = (await readAwsKnot(settings.state, spec.name)) !== undefined;
   const quiet = ctx.flag("quiet");

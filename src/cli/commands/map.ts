@@ -20,6 +20,7 @@ import { failureSummary, writeItems } from "../common/item_output.ts";
 import { knotNameFor } from "../common/knot_name.ts";
 import { locateKnot } from "../common/knots.ts";
 import { checkModulePath } from "../common/module_path.ts";
+import { refuseOriginal } from "../common/original.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { pairs } from "../common/pairs.ts";
 import { resolveTarget, type TargetName } from "../common/target.ts";
@@ -170,6 +171,7 @@ export const map = defineCommand({
     if (target === "aws") {
       const settings = cliSettings(ctx);
       const quiet = ctx.flag("quiet");
+      await refuseOriginal(ctx, "knot", common.name);
       const existing = await readAwsKnot(settings.state, common.name);
       if (existing !== undefined && module !== undefined) {
         // An AWS knot is adopted as it is: its function must be this one.

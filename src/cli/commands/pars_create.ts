@@ -10,6 +10,7 @@ import { recordSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
+import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
 
 /** `pars create [name]`. */
@@ -77,6 +78,7 @@ export const parsCreate = defineCommand({
     const bucket = ctx.string("bucket");
     const tags = pairs(ctx, "tag");
     const settings = cliSettings(ctx);
+    if (name !== undefined) await refuseOriginal(ctx, "pars", name);
     const existed = name !== undefined &&
       (await settings.state.section(recordSection("pars", name))) !== undefined;
     const options: ParsOptions = {
