@@ -6,7 +6,7 @@
  */
 import { cachedProvider, defaultCredentialChain } from "./core/credentials.ts";
 import { type ResolvedEndpoint, resolveEndpoint, SERVICES } from "./core/endpoints.ts";
-import { AwsConfigError } from "./core/error.ts";
+import { AwsConfigError, AwsError } from "./core/error.ts";
 import {
   FROM_ENV_PROFILE,
   isTrueSetting,
@@ -25,6 +25,7 @@ import { type Iam, IAM_SERVICE } from "./services/iam.ts";
 import { type Logs, LOGS_SERVICE } from "./services/logs.ts";
 import { createS3, type S3 } from "./services/s3.ts";
 import { type Sts, STS_SERVICE } from "./services/sts.ts";
+import { SSO_OIDC_SERVICE, SSO_SERVICE } from "./services/sso.ts";
 import type {
   CredentialProvider,
   Credentials,
@@ -35,6 +36,7 @@ import type {
   RunProcess,
   RunProcessOptions,
   ServiceId,
+  WriteTextFile,
 } from "./core/types.ts";
 
 /** Options of {@linkcode AwsSession.create}. */
@@ -64,6 +66,11 @@ export interface AwsSessionOptions {
   env?: EnvLookup;
   /** Reads a text file, `undefined` when missing. Defaults to `Deno.readTextFile`. */
   readTextFile?: ReadTextFile;
+  /**
+   * Writes a text file for its owner only (a refreshed SSO token). Defaults
+   * to `Deno.writeTextFile` with mode 0600.
+   */
+  writeTextFile?: WriteTextFile;
   /** The fetch to use. Defaults to the global `fetch`. */
   fetch?: typeof fetch;
   /** Runs `credential_process` command lines. Defaults to `sh -c` through `Deno.Command`. */
@@ -129,6 +136,10 @@ async function defaultRunProcess(
   }
 }
 
+async function defaultWriteTextFile(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(path, text, { mode: 0o600 });
+}
+
 function defaultEnv(name: string): string | undefined {
   return Deno.env.get(name);
 }
@@ -143,7 +154,29 @@ const SERVICE_IDS: ServiceId[] = [
   "logs",
   "cloudformation",
   "sso",
+  "ssooidc",
 ];
+
+/** STS's refusal of a web identity token, in words that say what to check. */
+function webIdentityError(roleArn: string, e: unknown): unknown {
+  if (!(e instanceof AwsError)) return e;
+  const why: Record<string, string> = {
+    ExpiredTokenException: "the token has expired; the identity provider renews the file, so " +
+      "try again (a token in a file that is not renewed cannot be used for long)",
+    InvalidIdentityToken: `STS could not validate the token (${e.awsMessage}); check the ` +
+      "account's IAM OIDC identity provider for its issuer and audience",
+    IDPRejectedClaim: `the identity provider rejected it (${e.awsMessage})`,
+    AccessDenied: `role ${roleArn} does not trust this identity (${e.awsMessage}); check the ` +
+      "role's trust policy: its Federated principal, sts:AssumeRoleWithWebIdentity, and its " +
+      "conditions on the token's sub and aud",
+  };
+  const reason = why[e.code];
+  if (reason === undefined) return e;
+  return new AwsConfigError(
+    `STS AssumeRoleWithWebIdentity refused the web identity token for ${roleArn}: ${reason}`,
+    { setting: "credentials", cause: e },
+  );
+}
 
 /**
  * One AWS identity and place: profile, region, endpoints, lazily resolved
@@ -286,6 +319,28 @@ export class AwsSession {
         ...(options.sleep ? { sleep: options.sleep } : {}),
         s3ForcePathStyle,
       });
+    // The unsigned calls that obtain credentials (they need none), and the
+    // SSO endpoints, which are those of the SSO region, not the session's.
+    const unsigned = () =>
+      Promise.reject(new AwsConfigError("This call is not signed", { setting: "credentials" }));
+    const ssoHttp = (id: "sso" | "ssooidc", ssoRegion: string) =>
+      new AwsHttpClient({
+        service: SERVICES[id],
+        endpoint: resolveEndpoint(SERVICES[id], {
+          region: ssoRegion,
+          env,
+          profile: profile.settings,
+          files,
+          ...(options.endpoints?.[id] !== undefined ? { endpoint: options.endpoints[id] } : {}),
+          ...(options.endpoint !== undefined ? { allEndpoint: options.endpoint } : {}),
+        }),
+        credentials: unsigned,
+        fetch: fetchFn,
+        now,
+        clock,
+        ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+      });
     const credentials = cachedProvider(
       defaultCredentialChain({
         ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
@@ -294,6 +349,8 @@ export class AwsSession {
         files,
         env,
         readTextFile,
+        writeTextFile: options.writeTextFile ?? defaultWriteTextFile,
+        homeDir: options.homeDir ?? env("HOME") ?? env("USERPROFILE") ?? "",
         fetch: fetchFn,
         runProcess: options.runProcess ?? defaultRunProcess,
         ...(options.credentialProcessTimeoutMs !== undefined
@@ -315,6 +372,47 @@ export class AwsSession {
             secretAccessKey: c.SecretAccessKey,
             sessionToken: c.SessionToken,
             expiration: c.Expiration,
+          };
+        },
+        assumeRoleWithWebIdentity: async (params) => {
+          const sts = createClient(clientFor("sts", unsigned), STS_SERVICE);
+          let out;
+          try {
+            out = await sts.assumeRoleWithWebIdentity(params);
+          } catch (e) {
+            throw webIdentityError(params.RoleArn, e);
+          }
+          const c = out.Credentials;
+          if (!c?.AccessKeyId || !c.SecretAccessKey) {
+            throw new AwsConfigError(
+              `STS AssumeRoleWithWebIdentity for ${params.RoleArn} returned no credentials; try again`,
+              { setting: "credentials" },
+            );
+          }
+          return {
+            accessKeyId: c.AccessKeyId,
+            secretAccessKey: c.SecretAccessKey,
+            sessionToken: c.SessionToken,
+            expiration: c.Expiration,
+          };
+        },
+        getRoleCredentials: async ({ region: ssoRegion, ...params }) => {
+          const { roleCredentials: r } = await createClient(ssoHttp("sso", ssoRegion), SSO_SERVICE)
+            .getRoleCredentials(params);
+          return {
+            accessKeyId: r?.accessKeyId ?? "",
+            secretAccessKey: r?.secretAccessKey ?? "",
+            ...(r?.sessionToken ? { sessionToken: r.sessionToken } : {}),
+            ...(r?.expiration !== undefined ? { expiration: new Date(r.expiration) } : {}),
+          };
+        },
+        refreshSsoToken: async ({ region: ssoRegion, ...params }) => {
+          const out = await createClient(ssoHttp("ssooidc", ssoRegion), SSO_OIDC_SERVICE)
+            .createToken({ ...params, grantType: "refresh_token" });
+          return {
+            accessToken: out.accessToken ?? "",
+            expiresIn: out.expiresIn ?? 0,
+            ...(out.refreshToken ? { refreshToken: out.refreshToken } : {}),
           };
         },
       }),

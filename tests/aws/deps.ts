@@ -20,3 +20,5 @@ export { SignatureV4 } from "npm:@smithy/signature-v4@5.7.5";
 export { Sha256Js } from "npm:@smithy/core@3.41.1/checksum";
 export { loadSharedConfigFiles as smithyLoadSharedConfigFiles } from "npm:@smithy/core@3.41.1/config";
 export { XMLParser } from "npm:fast-xml-parser@^5.2.5";
+export { fromSSO } from "npm:@aws-sdk/credential-provider-sso@3.973.30";
+export { fromTokenFile } from "npm:@aws-sdk/credential-provider-web-identity@3.972.92";

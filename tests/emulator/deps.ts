@@ -24,6 +24,9 @@ import cloudformationModel from "npm:aws-sdk@2.1693.0/apis/cloudformation-2010-0
   type: "json",
 };
 import ssoModel from "npm:aws-sdk@2.1693.0/apis/sso-2019-06-10.min.json" with { type: "json" };
+import ssoOidcModel from "npm:aws-sdk@2.1693.0/apis/sso-oidc-2019-06-10.min.json" with {
+  type: "json",
+};
 
 /** The raw v2 `min.json` models, by the emulator's service name. */
 export const RAW_MODELS: Record<string, unknown> = {
@@ -36,4 +39,5 @@ export const RAW_MODELS: Record<string, unknown> = {
   logs: logsModel,
   cloudformation: cloudformationModel,
   sso: ssoModel,
+  ssooidc: ssoOidcModel,
 };

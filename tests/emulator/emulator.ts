@@ -24,6 +24,7 @@ import { IamService } from "./services/iam.ts";
 import { LogsService } from "./services/logs.ts";
 import { S3Service } from "./services/s3.ts";
 import { StsService } from "./services/sts.ts";
+import { SsoService } from "./services/sso.ts";
 
 /**
  * Behaviours of AWS that clients must cope with, each modeled only when
@@ -204,6 +205,10 @@ export interface Emulator {
   readonly logs: LogsService;
   /** CloudFormation: stacks, and `seed()` for the Python cloudknot's. */
   readonly cloudformation: CloudFormationService;
+  /** STS: `oidcProvider()` registers a web identity provider and issues its tokens. */
+  readonly sts: StsService;
+  /** IAM Identity Center: `login()` stands for `aws sso login`. */
+  readonly sso: SsoService;
   /** The registry behind ECR, when started. */
   readonly registry?: LocalRegistry;
   /** The runner jobs use. */
@@ -290,7 +295,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const logs = new LogsService(accountId, region);
   const s3 = new S3Service(region, realism.bucketVisibilityMs);
   const ecr = new EcrService(accountId, region, registry);
-  const sts = new StsService(store, iam);
+  const sts = new StsService(store, iam, accountId);
+  const sso = new SsoService(store, region);
   const tokens = new Map<string, ContainerToken>();
   let endpoint = "";
   // The region variables reach a container only where ECS sets them: on
@@ -343,7 +349,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     credentials: store,
     faults,
     log,
-    services: { batch, ecr, logs, iam, sts, ec2, cloudformation },
+    services: {
+      batch,
+      ecr,
+      logs,
+      iam,
+      sts,
+      ec2,
+      cloudformation,
+      sso: sso.portal,
+      ssooidc: sso.oidc,
+    },
     s3,
     maxSkewMs: options.maxSkewMs,
     rateLimits: realism.batchTps > 0
@@ -412,6 +428,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     s3,
     logs,
     cloudformation,
+    sts,
+    sso,
     registry,
     runner,
     realism,

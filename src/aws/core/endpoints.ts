@@ -89,6 +89,15 @@ export const SERVICES: Readonly<Record<ServiceId, ServiceInfo>> = {
     signingName: "awsssoportal",
     hostPrefix: "portal.sso",
   },
+  // IAM Identity Center OIDC (CreateToken, to refresh an sso-session's token); unsigned too.
+  ssooidc: {
+    id: "ssooidc",
+    name: "SSO OIDC",
+    envId: "SSO_OIDC",
+    configKey: "sso_oidc",
+    signingName: "sso-oauth",
+    hostPrefix: "oidc",
+  },
   logs: {
     id: "logs",
     name: "Logs",

@@ -18,7 +18,8 @@ export type ServiceId =
   | "sts"
   | "logs"
   | "cloudformation"
-  | "sso";
+  | "sso"
+  | "ssooidc";
 
 /**
  * AWS credentials. `secretAccessKey` and `sessionToken` are not enumerable,
@@ -75,6 +76,9 @@ export type RunProcess = (command: string, options: RunProcessOptions) => Promis
 
 /** Reads a text file, or returns `undefined` when it does not exist. */
 export type ReadTextFile = (path: string) => Promise<string | undefined>;
+
+/** Writes a text file, readable by its owner only (a refreshed SSO token). */
+export type WriteTextFile = (path: string, text: string) => Promise<void>;
 
 /** Looks up an environment variable. */
 export type EnvLookup = (name: string) => string | undefined;

@@ -1,7 +1,9 @@
 /**
- * The IAM Identity Center (SSO) portal (restJson1, API 2019-06-10):
+ * IAM Identity Center (SSO), as the credential chain needs it (restJson1,
+ * API 2019-06-10, both unsigned: the tokens are the proof): the portal's
  * GetRoleCredentials trades the access token that `aws sso login` cached
- * for a role's temporary credentials. Unsigned: the token is the proof.
+ * for a role's temporary credentials, and SSO OIDC's CreateToken trades the
+ * cached refresh token for a new access token.
  *
  * @module
  */
@@ -67,3 +69,73 @@ export const SSO_SERVICE: ServiceDefinition<SsoApi, Record<never, never>, RestJs
  * ```
  */
 export type Sso = ServiceClient<SsoApi, Record<never, never>>;
+
+/** CreateToken input (the refresh grant). */
+export interface CreateTokenRequest {
+  /** The registered OIDC client's id. */
+  clientId: string;
+  /** The registered OIDC client's secret. */
+  clientSecret: string;
+  /** `refresh_token`. */
+  grantType: string;
+  /** The refresh token. */
+  refreshToken?: string;
+  /** Other grants' fields. */
+  deviceCode?: string;
+  /** Other grants' fields. */
+  code?: string;
+  /** Other grants' fields. */
+  redirectUri?: string;
+  /** Scopes. */
+  scope?: string[];
+  /** PKCE verifier. */
+  codeVerifier?: string;
+}
+
+/** CreateToken output. */
+export interface CreateTokenResponse {
+  /** The new access token. */
+  accessToken?: string;
+  /** `Bearer`. */
+  tokenType?: string;
+  /** Seconds until it expires. */
+  expiresIn?: number;
+  /** The new refresh token, when the old one was rotated. */
+  refreshToken?: string;
+  /** An OIDC ID token. */
+  idToken?: string;
+}
+
+/** The SSO OIDC API the credential chain uses. */
+export type SsoOidcApi = {
+  CreateToken: [CreateTokenRequest, CreateTokenResponse];
+};
+
+/** The SSO OIDC operations as data (unsigned, as the model's `authtype: none` says). */
+export const SSO_OIDC_OPERATIONS: { readonly [K in keyof SsoOidcApi]: RestJsonOperation } =
+  operations({
+    CreateToken: { idempotent: false, unsigned: true, method: "POST", path: "/token" },
+  });
+
+/** SSO OIDC as data. */
+export const SSO_OIDC_SERVICE: ServiceDefinition<
+  SsoOidcApi,
+  Record<never, never>,
+  RestJsonOperation
+> = {
+  protocol: REST_JSON,
+  operations: SSO_OIDC_OPERATIONS,
+  paginators: {},
+};
+
+/**
+ * The SSO OIDC client. The credential chain uses it to refresh an
+ * sso-session's token.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const oidc = createClient(http, SSO_OIDC_SERVICE);
+ * const { accessToken } = await oidc.createToken({ clientId, clientSecret, grantType: "refresh_token", refreshToken });
+ * ```
+ */
+export type SsoOidc = ServiceClient<SsoOidcApi, Record<never, never>>;

@@ -49,9 +49,6 @@ export const knotClobber = defineCommand({
   }, {
     description: "Delete the AWS knot squares-aws with its repository and image",
     command: "cloudknot knot clobber squares-aws --repo --image --yes",
-  }, {
-    description: "Delete a knot the Python cloudknot made, and its Pars, through CloudFormation",
-    command: "cloudknot knot clobber py-knot --pars --yes",
   }],
   async run(ctx) {
     const name = ctx.arg("knot")!;
