@@ -226,6 +226,8 @@ export class AwsSession {
   #endpoints: Record<ServiceId, ResolvedEndpoint>;
   /** The names a record may carry for this session's identity. */
   #profileNames: ReadonlySet<string>;
+  /** What it was made with, for {@linkcode AwsSession.inRegion}. */
+  #options: AwsSessionOptions = {};
 
   private constructor(
     region: string,
@@ -422,7 +424,7 @@ export class AwsSession {
     // records as "from-env", and the one this library recorded by the
     // chain's profile name before: both name it.
     const names = named ? [profile.name] : [profile.name, FROM_ENV_PROFILE];
-    return new AwsSession(
+    const session = new AwsSession(
       region,
       options.profile === FROM_ENV_PROFILE ? FROM_ENV_PROFILE : profile.name,
       new Set(names),
@@ -430,6 +432,31 @@ export class AwsSession {
       endpoints,
       (id) => clientFor(id, credentials),
     );
+    session.#options = options;
+    return session;
+  }
+
+  /**
+   * The same identity in another region: the same profile, endpoints and
+   * options, sharing these credentials (resolved once).
+   *
+   * @example Usage
+   * ```ts ignore
+   * const ireland = await aws.inRegion("eu-west-1");
+   * ```
+   *
+   * @param region The region.
+   * @returns The session.
+   */
+  async inRegion(region: string): Promise<AwsSession> {
+    if (region === this.region) return this;
+    const session = await AwsSession.create({
+      ...this.#options,
+      region,
+      credentials: () => this.credentials(),
+    });
+    session.#profileNames = this.#profileNames;
+    return session;
   }
 
   /**
