@@ -75,6 +75,25 @@ export function originalRecord(
 }
 
 /**
+ * Whether a `[docker-image <name>]` record is the Python cloudknot's: it
+ * writes `script-path` (its generated Python script), which this library
+ * never does.
+ *
+ * @example Usage
+ * ```ts
+ * import { isOriginalImageRecord } from "@cloudknot/cloudknot";
+ *
+ * console.log(isOriginalImageRecord(new Map([["script-path", "/home/ada/x/square.py"]]))); // true
+ * ```
+ *
+ * @param keys The section's keys.
+ * @returns Whether the original wrote it.
+ */
+export function isOriginalImageRecord(keys: Map<string, string>): boolean {
+  return keys.has("script-path");
+}
+
+/**
  * Every Pars and knot of the config file the Python cloudknot made.
  *
  * @example Usage

@@ -11,6 +11,8 @@ import assert from "node:assert/strict";
 import {
   CannotDeleteResourceError,
   clobberOriginal,
+  CloudknotInputError,
+  DockerImage,
   Knot,
   OriginalResourceError,
   Pars,
@@ -62,6 +64,11 @@ Deno.test("the original's knot and Pars are recognised, and adopting either says
     }).then(() => undefined, (e) => e);
     assert.ok(k instanceof OriginalResourceError, String(k));
     assert.equal(k.stackName, "py-knot-knot");
+    // Its image record (and build directory) are the Python tool's too.
+    const image = await DockerImage.create({ name: "square", func: (x: number) => x, state })
+      .then(() => undefined, (e) => e);
+    assert.ok(image instanceof CloudknotInputError, String(image));
+    assert.match(image.message, /Image "square" .* was made by the Python cloudknot .*pass another name/);
     assert.deepEqual(emu.mutatingRequests(), []);
     assert.equal(await Deno.readTextFile(path), before, "the records are left as they were");
   });
