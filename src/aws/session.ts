@@ -184,7 +184,7 @@ function webIdentityError(roleArn: string, e: unknown): unknown {
  *
  * @example Usage
  * ```ts
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  * import assert from "node:assert/strict";
  *
  * const aws = await AwsSession.create({

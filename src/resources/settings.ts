@@ -239,7 +239,8 @@ export async function getProfile(options: SettingsOptions = {}): Promise<string>
  *
  * @example Usage
  * ```ts
- * import { setProfile, StateFile } from "@cloudknot/cloudknot";
+ * import { setProfile } from "@cloudknot/cloudknot";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  *
  * const dir = await Deno.makeTempDir();
  * const state = new StateFile({ path: `${dir}/cloudknot` });
@@ -329,7 +330,7 @@ export async function getRegion(options: SettingsOptions = {}): Promise<string> 
  *
  * @example Usage
  * ```ts ignore
- * import { sessionFromSettings } from "@cloudknot/cloudknot";
+ * import { sessionFromSettings } from "@cloudknot/cloudknot/resources";
  *
  * const aws = await sessionFromSettings();
  * console.log(aws.profile, aws.region);
@@ -424,7 +425,8 @@ export async function setRegion(
  *
  * @example Usage
  * ```ts
- * import { getS3Params, StateFile } from "@cloudknot/cloudknot";
+ * import { getS3Params } from "@cloudknot/cloudknot";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  *
  * const dir = await Deno.makeTempDir();
  * const state = new StateFile({ path: `${dir}/cloudknot` });
@@ -462,7 +464,7 @@ function storedSse(value: string | undefined): BucketSse | undefined {
  *
  * @example Usage
  * ```ts ignore
- * import { resolveS3Params } from "@cloudknot/cloudknot";
+ * import { resolveS3Params } from "@cloudknot/cloudknot/resources";
  *
  * const { bucket } = await resolveS3Params();
  * console.log(bucket); // e.g. "cloudknot-123456789012-us-east-1"
@@ -555,7 +557,7 @@ const ECR_REPO_RE = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-
  *
  * @example Usage
  * ```ts
- * import { validateEcrRepoName } from "@cloudknot/cloudknot";
+ * import { validateEcrRepoName } from "@cloudknot/cloudknot/resources";
  *
  * console.log(validateEcrRepoName("lab/cloudknot")); // "lab/cloudknot"
  * ```
@@ -583,7 +585,8 @@ export function validateEcrRepoName(name: unknown): string {
  *
  * @example Usage
  * ```ts
- * import { getEcrRepo, StateFile } from "@cloudknot/cloudknot";
+ * import { getEcrRepo } from "@cloudknot/cloudknot";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  *
  * const dir = await Deno.makeTempDir();
  * const state = new StateFile({ path: `${dir}/cloudknot` });
@@ -605,7 +608,8 @@ export async function getEcrRepo(options: SettingsOptions = {}): Promise<string>
  *
  * @example Usage
  * ```ts
- * import { getEcrRepo, setEcrRepo, StateFile } from "@cloudknot/cloudknot";
+ * import { getEcrRepo, setEcrRepo } from "@cloudknot/cloudknot";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  *
  * const dir = await Deno.makeTempDir();
  * const state = new StateFile({ path: `${dir}/cloudknot` });

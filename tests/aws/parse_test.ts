@@ -16,7 +16,7 @@ import {
   stsSdk,
 } from "./deps.ts";
 import { recordingFetch, sdkParse, ssoClient, testSession } from "./sdk_helper.ts";
-import { AwsError } from "../../mod.ts";
+import { AwsError } from "../../src/aws/mod.ts";
 
 type Svc = "batch" | "ecr" | "iam" | "ec2" | "s3" | "sts" | "logs" | "cloudformation";
 // deno-lint-ignore no-explicit-any

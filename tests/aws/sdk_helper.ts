@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { XMLParser } from "./deps.ts";
 import { HttpResponse } from "./deps.ts";
 import type { HttpRequest } from "./deps.ts";
-import { AwsSession, type AwsSessionOptions } from "../../mod.ts";
+import { AwsSession, type AwsSessionOptions } from "../../src/aws/mod.ts";
 import { createClient } from "../../src/aws/protocols/client.ts";
 import { AwsHttpClient } from "../../src/aws/core/request.ts";
 import { resolveEndpoint, SERVICES } from "../../src/aws/core/endpoints.ts";

@@ -20,7 +20,7 @@ import {
   ssoClient,
   testSession,
 } from "./sdk_helper.ts";
-import type { AwsSession } from "../../mod.ts";
+import type { AwsSession } from "../../src/aws/mod.ts";
 
 type Svc = "batch" | "ecr" | "iam" | "ec2" | "s3" | "sts" | "logs" | "cloudformation";
 // deno-lint-ignore no-explicit-any

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { AwsConfigError, AwsSession, type AwsSessionOptions } from "../../mod.ts";
+import { AwsConfigError, AwsSession, type AwsSessionOptions } from "../../src/aws/mod.ts";
 import { type Emulator, startEmulator } from "../emulator/mod.ts";
 import type { SsoCachedToken } from "../emulator/services/sso.ts";
 import { fromSSO, fromTokenFile } from "./deps.ts";

@@ -4,7 +4,9 @@
 // that emulator's key (one account's key in every region). IAM, which is
 // global, is looked at once, in the session's region.
 import assert from "node:assert/strict";
-import { AwsSession, deleteGarbage, findGarbageInRegions, StateFile } from "../../mod.ts";
+import { AwsSession } from "../../src/aws/mod.ts";
+import { deleteGarbage, findGarbageInRegions } from "../../src/resources/mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
 import { signRequest } from "../../src/aws/core/request.ts";
 import { type Emulator, startEmulator } from "../emulator/mod.ts";
 

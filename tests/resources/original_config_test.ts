@@ -8,17 +8,9 @@
  * configparser and checked against the original's own rules.
  */
 import assert from "node:assert/strict";
-import {
-  DockerRepo,
-  getProfile,
-  getS3Params,
-  Pars,
-  resolveS3Params,
-  sessionFromSettings,
-  setEcrRepo,
-  setS3Params,
-  StateFile,
-} from "../../mod.ts";
+import { DockerRepo, getProfile, getS3Params, Pars, setEcrRepo, setS3Params } from "../../mod.ts";
+import { resolveS3Params, sessionFromSettings } from "../../src/resources/mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import {
   originalRefuses,

@@ -16,10 +16,9 @@ import {
   Knot,
   OriginalResourceError,
   Pars,
-  prune,
-  readOriginalRecords,
   StackDeletionError,
 } from "../../mod.ts";
+import { prune, readOriginalRecords } from "../../src/resources/mod.ts";
 import * as sdk from "../emulator/sdk_deps.ts";
 import { sdkConfig } from "../emulator/test_helpers.ts";
 import { readWithConfigParser, writeAsOriginal } from "../support/original_config.ts";
@@ -68,7 +67,10 @@ Deno.test("the original's knot and Pars are recognised, and adopting either says
     const image = await DockerImage.create({ name: "square", func: (x: number) => x, state })
       .then(() => undefined, (e) => e);
     assert.ok(image instanceof CloudknotInputError, String(image));
-    assert.match(image.message, /Image "square" .* was made by the Python cloudknot .*pass another name/);
+    assert.match(
+      image.message,
+      /Image "square" .* was made by the Python cloudknot .*pass another name/,
+    );
     assert.deepEqual(emu.mutatingRequests(), []);
     assert.equal(await Deno.readTextFile(path), before, "the records are left as they were");
   });

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { AwsSession } from "../../mod.ts";
+import type { AwsSession } from "../../src/aws/mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import * as sdk from "../emulator/sdk_deps.ts";
 import { sdkConfig } from "../emulator/test_helpers.ts";

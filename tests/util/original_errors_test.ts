@@ -7,17 +7,15 @@
  */
 import assert from "node:assert/strict";
 import {
-  AwsConfigError,
-  AwsSession,
   BatchJobFailedError,
   CloudknotConfigurationError,
   ItemError,
   JobFailedError,
   Knot,
   MapError,
-  StateFile,
-  StateFileError,
 } from "../../mod.ts";
+import { AwsConfigError, AwsSession } from "../../src/aws/mod.ts";
+import { StateFile, StateFileError } from "../../src/state/mod.ts";
 
 Deno.test("an unknown AWS profile and a config file that is a directory are CloudknotConfigurationErrors", async () => {
   const profile = await AwsSession.create({

@@ -2,13 +2,8 @@
 // knot.job_ids, BatchJob(...) for one job), on the AWS target against the
 // emulator, and what the local target says instead.
 import assert from "node:assert/strict";
-import {
-  BatchJob,
-  BatchJobFailedError,
-  CloudknotInputError,
-  encodeItems,
-  Knot,
-} from "../../../mod.ts";
+import { BatchJob, BatchJobFailedError, CloudknotInputError, Knot } from "../../../mod.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
 import { job, startTestBed } from "./helpers.ts";
 
 Deno.test("AWS target: jobIds and jobs list the knot's Batch jobs oldest first, and submit runs one item as a job of its own", async () => {
