@@ -17,6 +17,7 @@ export {
   type RunProcess,
   type RunProcessOptions,
   type ServiceId,
+  type WriteTextFile,
 } from "./core/types.ts";
 export type { ResolvedEndpoint, ServiceInfo } from "./core/endpoints.ts";
 export type { RetryOptions } from "./core/retry.ts";
