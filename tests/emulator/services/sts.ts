@@ -79,6 +79,44 @@ function like(pattern: string, value: string): boolean {
 }
 
 /**
+ * The temporary credentials of a role session, as AssumeRole and
+ * AssumeRoleWithWebIdentity both answer them, after the checks both make
+ * (the session name's pattern, the duration against the role's maximum).
+ */
+function roleSession(
+  store: CredentialStore,
+  role: { Arn: string; MaxSessionDuration: number },
+  sessionName: string,
+  durationSeconds: number | undefined,
+) {
+  if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+    throw new ServiceError(
+      "ValidationError",
+      `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+      400,
+    );
+  }
+  const duration = durationSeconds ?? 3600;
+  if (duration < 900 || duration > role.MaxSessionDuration) {
+    throw new ServiceError(
+      "ValidationError",
+      `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
+      400,
+    );
+  }
+  const creds = store.issueForRole(role.Arn, sessionName, duration);
+  return {
+    Credentials: {
+      AccessKeyId: creds.accessKeyId,
+      SecretAccessKey: creds.secretAccessKey,
+      SessionToken: creds.sessionToken,
+      Expiration: creds.expiration,
+    },
+    AssumedRoleUser: { AssumedRoleId: creds.principal.userId, Arn: creds.principal.arn },
+  };
+}
+
+/**
  * The STS of one emulator; AssumeRole issues temporary credentials that the
  * signature check accepts.
  *
@@ -116,31 +154,7 @@ export class StsService implements ModeledService {
             403,
           );
         }
-        if (!/^[\w+=,.@-]{2,64}$/.test(p.RoleSessionName)) {
-          throw new ServiceError(
-            "ValidationError",
-            `1 validation error detected: Value '${p.RoleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
-            400,
-          );
-        }
-        const duration = p.DurationSeconds ?? 3600;
-        if (duration < 900 || duration > role.MaxSessionDuration) {
-          throw new ServiceError(
-            "ValidationError",
-            `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
-            400,
-          );
-        }
-        const creds = store.issueForRole(role.Arn, p.RoleSessionName, duration);
-        return {
-          Credentials: {
-            AccessKeyId: creds.accessKeyId,
-            SecretAccessKey: creds.secretAccessKey,
-            SessionToken: creds.sessionToken,
-            Expiration: creds.expiration,
-          },
-          AssumedRoleUser: { AssumedRoleId: creds.principal.userId, Arn: creds.principal.arn },
-        };
+        return roleSession(store, role, p.RoleSessionName, p.DurationSeconds);
       },
       AssumeRoleWithWebIdentity: (p) => {
         const claims = this.#verify(p.WebIdentityToken);
@@ -153,31 +167,9 @@ export class StsService implements ModeledService {
             403,
           );
         if (!role || !trusts(role.AssumeRolePolicyDocument, provider, claims)) throw denied();
-        if (!/^[\w+=,.@-]{2,64}$/.test(p.RoleSessionName)) {
-          throw new ServiceError(
-            "ValidationError",
-            `1 validation error detected: Value '${p.RoleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
-            400,
-          );
-        }
-        const duration = p.DurationSeconds ?? 3600;
-        if (duration < 900 || duration > role.MaxSessionDuration) {
-          throw new ServiceError(
-            "ValidationError",
-            `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
-            400,
-          );
-        }
-        const creds = store.issueForRole(role.Arn, p.RoleSessionName, duration);
         return {
-          Credentials: {
-            AccessKeyId: creds.accessKeyId,
-            SecretAccessKey: creds.secretAccessKey,
-            SessionToken: creds.sessionToken,
-            Expiration: creds.expiration,
-          },
+          ...roleSession(store, role, p.RoleSessionName, p.DurationSeconds),
           SubjectFromWebIdentityToken: claims.sub,
-          AssumedRoleUser: { AssumedRoleId: creds.principal.userId, Arn: creds.principal.arn },
           Provider: provider.arn,
           Audience: claims.aud,
         };
