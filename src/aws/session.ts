@@ -24,7 +24,7 @@ import { type Ecr, ECR_SERVICE } from "./services/ecr.ts";
 import { type Iam, IAM_SERVICE } from "./services/iam.ts";
 import { type Logs, LOGS_SERVICE } from "./services/logs.ts";
 import { createS3, type S3 } from "./services/s3.ts";
-import { type Sts, STS_SERVICE } from "./services/sts.ts";
+import { type Sts, STS_SERVICE, type StsCredentials } from "./services/sts.ts";
 import { SSO_OIDC_SERVICE, SSO_SERVICE } from "./services/sso.ts";
 import type {
   CredentialProvider,
@@ -156,6 +156,19 @@ const SERVICE_IDS: ServiceId[] = [
   "sso",
   "ssooidc",
 ];
+
+/** A role session's credentials from STS, or an error with `missing` when it sent none. */
+function roleCredentials(c: StsCredentials | undefined, missing: string): Credentials {
+  if (!c?.AccessKeyId || !c.SecretAccessKey) {
+    throw new AwsConfigError(missing, { setting: "credentials" });
+  }
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expiration: c.Expiration,
+  };
+}
 
 /** STS's refusal of a web identity token, in words that say what to check. */
 function webIdentityError(roleArn: string, e: unknown): unknown {
@@ -362,19 +375,10 @@ export class AwsSession {
         assumeRole: async (source, params) => {
           const sts = createClient(clientFor("sts", () => Promise.resolve(source)), STS_SERVICE);
           const out = await sts.assumeRole(params);
-          const c = out.Credentials;
-          if (!c?.AccessKeyId || !c.SecretAccessKey) {
-            throw new AwsConfigError(
-              `STS AssumeRole for ${params.RoleArn} returned no credentials; check the role and its trust policy`,
-              { setting: "credentials" },
-            );
-          }
-          return {
-            accessKeyId: c.AccessKeyId,
-            secretAccessKey: c.SecretAccessKey,
-            sessionToken: c.SessionToken,
-            expiration: c.Expiration,
-          };
+          return roleCredentials(
+            out.Credentials,
+            `STS AssumeRole for ${params.RoleArn} returned no credentials; check the role and its trust policy`,
+          );
         },
         assumeRoleWithWebIdentity: async (params) => {
           const sts = createClient(clientFor("sts", unsigned), STS_SERVICE);
@@ -384,19 +388,10 @@ export class AwsSession {
           } catch (e) {
             throw webIdentityError(params.RoleArn, e);
           }
-          const c = out.Credentials;
-          if (!c?.AccessKeyId || !c.SecretAccessKey) {
-            throw new AwsConfigError(
-              `STS AssumeRoleWithWebIdentity for ${params.RoleArn} returned no credentials; try again`,
-              { setting: "credentials" },
-            );
-          }
-          return {
-            accessKeyId: c.AccessKeyId,
-            secretAccessKey: c.SecretAccessKey,
-            sessionToken: c.SessionToken,
-            expiration: c.Expiration,
-          };
+          return roleCredentials(
+            out.Credentials,
+            `STS AssumeRoleWithWebIdentity for ${params.RoleArn} returned no credentials; try again`,
+          );
         },
         getRoleCredentials: async ({ region: ssoRegion, ...params }) => {
           const { roleCredentials: r } = await createClient(ssoHttp("sso", ssoRegion), SSO_SERVICE)
