@@ -426,8 +426,8 @@ export class Knot<F extends JobFunction = JobFunction> {
     options: Pick<MapOptions, "starmap" | "env"> = {},
   ): Promise<BatchJob> {
     this.#checkLive();
+    validateMapOptions(options);
     const { starmap = false, env = {} } = options;
-    validateEnv(env);
     if (starmap && !Array.isArray(input)) {
       throw new CloudknotInputError(
         "With starmap, the input is the array of arguments for the call",

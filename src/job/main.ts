@@ -31,7 +31,8 @@ import { parseArgs } from "node:util";
 import { openStore } from "../store/open.ts";
 import { RUN_KEYS } from "./payload.ts";
 import { encodeRecord, failureRecord } from "./record.ts";
-import { type LoadedFunction, loadFunction, runAttempt } from "./runtime.ts";
+import { errorToRecord } from "./error_record.ts";
+import { type LoadedFunction, loadFunction, runAttempt, unhandledRejection } from "./runtime.ts";
 
 /** The exit code of an attempt killed at its timeout (as the `timeout` command's). */
 export const TIMEOUT_EXIT_CODE = 124;
@@ -111,6 +112,22 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
       spec.starmap = false;
     }
     ({ record } = await runAttempt(run, func, spec));
+    if (record.status === "ok") {
+      // A promise the function rejected as it returned is reported a turn later.
+      const reason = await rejectionLeftBehind();
+      if (reason !== undefined) {
+        const { value: _, ...rest } = record;
+        const encoded = encodeRecord({
+          ...rest,
+          status: "error",
+          kind: "threw",
+          endedAt: Date.now(),
+          error: errorToRecord(unhandledRejection(reason.value)),
+        });
+        record = encoded.record;
+        await run.put(RUN_KEYS.record(index, attempt), encoded.bytes);
+      }
+    }
   } catch (e) {
     log(`cloudknot job: cannot write the record of item ${index}: ${(e as Error).stack ?? e}`);
     return 3;
@@ -118,6 +135,19 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
   if (record.status === "ok") return 0;
   log(`cloudknot job: item ${index} failed: ${record.error.stack ?? record.error.message}`);
   return record.kind === "infrastructure" ? 3 : 1;
+}
+
+/** The reason of a promise rejection that surfaces in the next turn of the event loop, if any. */
+async function rejectionLeftBehind(): Promise<{ value: unknown } | undefined> {
+  let found: { value: unknown } | undefined;
+  const listener = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    found ??= { value: event.reason };
+  };
+  globalThis.addEventListener("unhandledrejection", listener);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  globalThis.removeEventListener("unhandledrejection", listener);
+  return found;
 }
 
 /**

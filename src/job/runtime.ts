@@ -100,6 +100,8 @@ export async function runAttempt(
   let record: JobRecord;
   // A promise the function rejected and nobody awaited would end the process
   // with the reason only in the log; it fails the attempt instead, naming it.
+  // One left behind as the function returns is reported a turn later: the job
+  // entry point looks for it before it exits (`main.ts`).
   let unhandled: { reason: unknown } | undefined;
   const onUnhandled = (event: PromiseRejectionEvent) => {
     event.preventDefault();
@@ -111,8 +113,6 @@ export async function runAttempt(
       const args = await readArguments(run, spec);
       try {
         const value = await func.fn(...args);
-        // Rejections of this attempt are reported after its microtasks: one turn of the event loop.
-        await new Promise((resolve) => setTimeout(resolve, 0));
         if (unhandled !== undefined) throw unhandledRejection(unhandled.reason);
         record = { ...base, status: "ok", endedAt: Date.now(), value };
       } catch (e) {
@@ -142,8 +142,18 @@ export async function runAttempt(
   return encoded;
 }
 
-/** The error an attempt fails with when a promise it rejected was never awaited. */
-function unhandledRejection(reason: unknown): Error {
+/**
+ * The error an attempt fails with when a promise it rejected was never awaited.
+ *
+ * @example Usage
+ * ```ts ignore
+ * unhandledRejection(new Error("lost")).message; // "A promise was rejected and never awaited …"
+ * ```
+ *
+ * @param reason The rejection's reason.
+ * @returns The error.
+ */
+export function unhandledRejection(reason: unknown): Error {
   const what = reason instanceof Error
     ? `${reason.name}: ${reason.message}`
     : `${typeof reason === "string" ? JSON.stringify(reason) : String(reason)}`;
