@@ -6,8 +6,9 @@
  * @module
  */
 import { CloudknotInputError } from "./util/errors.ts";
-import { encodeItems } from "./job/codec.ts";
 import type { FunctionArtifact } from "./job/function_artifact.ts";
+import { encodeInputs } from "./job/inputs.ts";
+import { type Permissions, validatePermissions } from "./job/permissions.ts";
 import type { RunManifest } from "./job/payload.ts";
 import type { MapRun } from "./run/map_run.ts";
 import {
@@ -59,6 +60,16 @@ export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKno
   memory?: number;
   /** The directory of the local target's knots. @default {"$CLOUDKNOT_LOCAL_DIR or ~/.cloudknot/local"} */
   dir?: string;
+  /**
+   * What the function may do, as Deno permission descriptors (`read`,
+   * `write`, `net`, `env`, `run`, `ffi`, `sys`, `import`): `true` for all,
+   * or a list of paths, hosts, names. Anything not granted fails in the item
+   * with Deno's `NotCapable` error. Adopting a knot keeps its permissions
+   * unless new ones are given. On AWS the job's container applies them once
+   * its entry runs the function in a worker process (see docs/local.md).
+   * @default {{ net: true }}
+   */
+  permissions?: Permissions;
 }
 
 /** Options for {@linkcode Knot.map}. */
@@ -158,6 +169,7 @@ export class Knot<F extends JobFunction = JobFunction> {
       attempts: o.retries,
       ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
       ...(o.memory !== undefined ? { memory: o.memory } : {}),
+      ...(o.permissions !== undefined ? { permissions: o.permissions } : {}),
     });
     return new Knot<F>(o.name, local.artifact, local.target, { local: local.roots });
   }
@@ -173,9 +185,12 @@ export class Knot<F extends JobFunction = JobFunction> {
   }
 
   /**
-   * Runs the function over the inputs. Every item is checked and encoded
-   * first: a bad item rejects here, naming its index, before anything runs.
-   * Resolves to the run's handle once the run is recorded.
+   * Runs the function over the inputs. Inputs are read lazily (an async
+   * iterable is never collected first) and each item is checked and encoded
+   * as it is read: a bad item rejects here, naming its index. On AWS every
+   * item is checked before anything is sent; locally the first items start
+   * while later ones are still read, and a bad item stops the run and
+   * removes it. Resolves to the run's handle once every input is recorded.
    *
    * @param inputs The items; with `starmap`, each item is an array of arguments.
    * @param options Starmap, environment, cancellation and progress.
@@ -209,26 +224,8 @@ export class Knot<F extends JobFunction = JobFunction> {
         { field: "jobType" },
       );
     }
-    if (inputs === null || typeof inputs !== "object" && typeof inputs !== "string") {
-      throw new CloudknotInputError("inputs must be an array or another iterable of items", {
-        field: "inputs",
-      });
-    }
-    const items = Symbol.asyncIterator in inputs
-      ? await Array.fromAsync(inputs as AsyncIterable<unknown>)
-      : Array.from(inputs as Iterable<unknown>);
-    if (starmap) {
-      const bad = items.findIndex((item) => !Array.isArray(item));
-      if (bad >= 0) {
-        throw new CloudknotInputError(
-          `Item ${bad} is not an array: with starmap, each item is the array of arguments for one call`,
-          { field: "inputs" },
-        );
-      }
-    }
-    const encoded = encodeItems(items);
     const run = await this.#target.map<Result<F>>({
-      items: encoded,
+      items: encodeInputs(inputs, { starmap }),
       starmap,
       env,
       ...(jobType !== undefined ? { jobType } : {}),
@@ -322,6 +319,7 @@ interface ValidKnotOptions {
   retries: number;
   timeout?: number;
   memory?: number;
+  permissions?: Permissions;
 }
 
 function validateKnotOptions(options: KnotOptions): ValidKnotOptions {
@@ -379,6 +377,9 @@ function validateKnotOptions(options: KnotOptions): ValidKnotOptions {
       );
     }
     valid.memory = options.memory;
+  }
+  if (options.permissions !== undefined) {
+    valid.permissions = validatePermissions(options.permissions);
   }
   return valid;
 }

@@ -30,7 +30,7 @@ import { failureRecord } from "../../job/record.ts";
 import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
-import { type MapRequest, newRunId, type Target } from "../target.ts";
+import { type MapRequest, newRunId, requestItems, type Target } from "../target.ts";
 import { MAX_ARRAY_SIZE, planJobs, SubmitError, submitJobOnce } from "./submit.ts";
 
 /** How many runs the state file remembers per knot. */
@@ -160,8 +160,11 @@ export class AwsTarget implements Target {
    */
   async map<T>(request: MapRequest): Promise<MapRun<T>> {
     const o = this.#o;
+    // Every item is read and encoded before anything is sent: a bad item
+    // rejects here, before any request.
+    const items = await requestItems(request.items);
     const runId = newRunId();
-    const count = request.items.length;
+    const count = items.length;
     const manifest: RunManifest = {
       version: 1,
       runId,
@@ -184,7 +187,7 @@ export class AwsTarget implements Target {
       return run;
     }
     const store = this.#store.at(`runs/${runId}`);
-    const { inputs, index } = layoutPayload(request.items);
+    const { inputs, index } = layoutPayload(items);
     await Promise.all([
       store.put(RUN_KEYS.inputs, inputs),
       store.put(RUN_KEYS.index, index, {

@@ -5,14 +5,15 @@
  * @module
  */
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { CloudknotInputError } from "../../util/errors.ts";
 import {
   artifactFromFunc,
   artifactFromModule,
   type FunctionArtifact,
 } from "../../job/function_artifact.ts";
+import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
+import { ensurePrivateDir } from "../../store/private_dir.ts";
 import {
   type LocalKnotRecord,
   localKnotsDir,
@@ -42,6 +43,8 @@ export interface LocalKnotSpec {
   timeout?: number;
   /** Each worker's V8 heap limit, MiB. */
   memory?: number;
+  /** What the function may do (validated); adopting keeps the stored ones when absent. */
+  permissions?: Permissions;
 }
 
 /** An opened local knot. */
@@ -72,6 +75,7 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<LocalKnot> {
   const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
   const store = new LocalStore(root);
   const saved = await readLocalKnotRecord(store);
+  if (saved !== undefined) await ensurePrivateDir(root);
   let artifact: FunctionArtifact;
   if (spec.func !== undefined) artifact = await artifactFromFunc(spec.func);
   else if (spec.module !== undefined) {
@@ -85,6 +89,8 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<LocalKnot> {
       { field: "func" },
     );
   }
+  // The knot's directory is made (or checked) only once its function is known.
+  await ensurePrivateDir(root);
   const artifactKey = `artifacts/${artifact.hash}.js`;
   if ((await store.get(artifactKey)) === undefined) await store.put(artifactKey, artifact.source);
   const now = Date.now();
@@ -97,17 +103,21 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<LocalKnot> {
     functionName: artifact.name,
     createdAt: saved?.createdAt ?? now,
     updatedAt: now,
+    permissions: spec.permissions ?? saved?.permissions ?? { ...DEFAULT_PERMISSIONS },
   };
   await store.put("knot.json", JSON.stringify(record, null, 2));
-  const runs = await localRunsRoot(root);
+  const runsRoot = await localRunsRoot(root);
+  if (runsRoot !== root) await ensurePrivateDir(runsRoot);
   const target = new LocalTarget({
     knot: spec.name,
-    store: runs === root ? store : new LocalStore(runs),
-    functionUrl: pathToFileURL(join(root, artifactKey)).href,
+    root,
+    runsRoot,
+    artifact: artifactKey,
     concurrency: spec.concurrency,
     attempts: spec.attempts,
+    permissions: record.permissions!,
     ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
     ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
   });
-  return { artifact, target, roots: [root, runs] };
+  return { artifact, target, roots: [root, runsRoot] };
 }

@@ -1,0 +1,90 @@
+/**
+ * The main module of a worker process: it loads the function once, then runs
+ * the attempts its pool sends on stdin one after another, with the
+ * environment variables an AWS Batch child gets, and answers on stdout (see
+ * `wire.ts`). It touches no store and no socket, so it runs with only the
+ * permissions the knot grants its function.
+ *
+ * ```sh
+ * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--starmap]
+ * ```
+ *
+ * `--job-id` is the `AWS_BATCH_JOB_ID` every attempt sees; `{index}` in it
+ * stands for the item's index.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type LoadedFunction, loadFunction, runItem } from "./runtime.ts";
+import { doneFrame, FRAME, kindCode, markedHead, RunFrameReader } from "./wire.ts";
+
+function writeAll(stream: typeof Deno.stdout, bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.byteLength) written += stream.writeSync(bytes.subarray(written));
+}
+
+/**
+ * Runs a worker until its stdin ends and returns its exit code.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { workerMain } from "./worker_main.ts";
+ *
+ * Deno.exit(await workerMain(Deno.args));
+ * ```
+ *
+ * @param args The command-line arguments.
+ * @returns The exit code: 0 when stdin ended, 3 when the function did not load.
+ */
+export async function workerMain(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      function: { type: "string" },
+      mark: { type: "string" },
+      "job-id": { type: "string" },
+      starmap: { type: "boolean", default: false },
+    },
+  });
+  const mark = Uint8Array.from(values.mark!.match(/../g)!, (h) => parseInt(h, 16));
+  const template = values["job-id"] ?? "{index}";
+  let func: LoadedFunction;
+  try {
+    func = await loadFunction(values.function!);
+  } catch (e) {
+    const message = new TextEncoder().encode(`Cannot load the function: ${(e as Error).message}`);
+    writeAll(Deno.stdout, markedHead(mark, FRAME.fatal, message.byteLength));
+    writeAll(Deno.stdout, message);
+    return 3;
+  }
+  writeAll(Deno.stdout, markedHead(mark, FRAME.ready, 0));
+  const end = markedHead(mark, FRAME.end, 0);
+  const reader = new RunFrameReader();
+  let attemptSet = "";
+  for await (const chunk of Deno.stdin.readable) {
+    for (const batch of reader.push(chunk)) {
+      for (const { index, attempt, bytes } of batch) {
+        const jobId = template.replace("{index}", String(index));
+        // Each variable costs a system call to set: only the ones that change.
+        Deno.env.set("AWS_BATCH_JOB_ID", jobId);
+        Deno.env.set("AWS_BATCH_JOB_ARRAY_INDEX", String(index));
+        if (attemptSet !== String(attempt)) {
+          attemptSet = String(attempt);
+          Deno.env.set("AWS_BATCH_JOB_ATTEMPT", attemptSet);
+        }
+        const { record, bytes: recordBytes } = await runItem(func, bytes, {
+          index,
+          attempt,
+          jobId,
+          starmap: values.starmap,
+        });
+        const kind = kindCode(record.status === "ok" ? "ok" : record.kind);
+        writeAll(Deno.stdout, doneFrame(mark, index, attempt, kind, recordBytes));
+        writeAll(Deno.stderr, end);
+      }
+    }
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await workerMain(Deno.args));
