@@ -379,6 +379,15 @@ function validateKnotOptions(options: KnotOptions): ValidKnotOptions {
     valid.memory = options.memory;
   }
   if (options.permissions !== undefined) {
+    if (target === "aws") {
+      // The job's container does not run the function in a worker of its own
+      // yet, so permissions could not be applied there: refuse, never ignore.
+      throw new CloudknotInputError(
+        "permissions apply on the local target only for now: on AWS, what a job may reach is " +
+          "its Pars job role's (its policies option) and its container's",
+        { field: "permissions" },
+      );
+    }
     valid.permissions = validatePermissions(options.permissions);
   }
   return valid;

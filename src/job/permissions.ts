@@ -215,8 +215,9 @@ export function explainPermissionError(error: unknown): unknown {
   const target = /"([^"]*)"/.exec(match[1]!)![1]!;
   const explained = new Deno.errors.NotCapable(
     `${match[1]}: the knot's permissions do not allow it. Grant it with permissions: ` +
-      `{ ${kind}: [${JSON.stringify(target)}] } in Knot.create (or ${kind}: true for all); ` +
-      "by default a function gets { net: true } only",
+      `{ ${kind}: [${JSON.stringify(target)}] } in Knot.create (${kind}: true for all), or ` +
+      `--allow ${kind}=${target} on the command line; by default a function may use the ` +
+      "network and nothing else",
   );
   explained.stack = `NotCapable: ${explained.message}\n${
     (error.stack ?? "").split("\n").slice(1).join("\n")

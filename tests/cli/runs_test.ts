@@ -72,9 +72,11 @@ Deno.test("results exits with 1 when an item failed and prints every line", asyn
 Deno.test("results waits for a run still going in another process", async () => {
   await withHome(async (home) => {
     const marker = join(home.dir, "release");
-    const mapping = spawnCli(home, ["map", JOBS, "gate", "--name", "slow", "--concurrency", "2"], {
-      stdin: true,
-    });
+    const mapping = spawnCli(
+      home,
+      ["map", JOBS, "gate", "--name", "slow", "--concurrency", "2", "--allow", `read=${home.dir}`],
+      { stdin: true },
+    );
     const writer = mapping.stdin.getWriter();
     await writer.write(
       new TextEncoder().encode(JSON.stringify([{ id: 0, waitFor: marker }, { id: 1 }])),
@@ -123,7 +125,7 @@ Deno.test("jobs shows a run's job view, and its items with --json", async () => 
     const [summary, header, firstRow] = view.stdout.split("\n");
     assert.match(
       summary!,
-      /^odd run \d{8}T\d{6}Z-[0-9a-f]{6} \(local\): 3\/3 done, 1 failed · \d+\.\ds$/,
+      /^odd run \d{8}T\d{6}Z-[0-9a-f]{6} \(local\): 3\/3 done, 1 failed, 1 retried · \d+\.\ds$/,
     );
     assert.match(header!, /^item +status +attempts +time +error$/);
     assert.match(
@@ -143,7 +145,7 @@ Deno.test("jobs shows a run's job view, and its items with --json", async () => 
       running: 0,
       succeeded: 2,
       failed: 1,
-      retried: 0,
+      retried: 1,
     });
     assert.deepEqual(
       doc.items.map((i: Record<string, unknown>) => [i.index, i.status, i.attempts]),

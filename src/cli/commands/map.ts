@@ -19,6 +19,7 @@ import { knotNameFor } from "../common/knot_name.ts";
 import { locateKnot } from "../common/knots.ts";
 import { checkModulePath } from "../common/module_path.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import { pairs } from "../common/pairs.ts";
 import { resolveTarget, type TargetName } from "../common/target.ts";
 
@@ -89,6 +90,7 @@ export const map = defineCommand({
       value: "array|independent",
       description: "AWS: array jobs (default), or one job per item",
     },
+    ...PERMISSION_OPTION,
     ...AWS_KNOT_OPTIONS,
     unordered: { type: "boolean", description: "Print results as they finish, not in input order" },
     quiet: {
@@ -138,6 +140,7 @@ export const map = defineCommand({
       throw ctx.usage(`--job-type must be "array" or "independent", not "${jobType}"`);
     }
     const aws = target === "aws" ? awsKnotOptions(ctx) : {};
+    const permissions = cliPermissions(ctx);
     if (target === "local") {
       const stray = [...awsOptionsGiven(ctx), ...(jobType !== undefined ? ["--job-type"] : [])];
       if (stray.length > 0) {
@@ -145,6 +148,8 @@ export const map = defineCommand({
       }
     } else if (concurrency !== undefined) {
       throw ctx.usage("--concurrency is for the local target: on AWS, see --max-vcpus");
+    } else if (permissions !== undefined) {
+      throw ctx.usage("--allow is for the local target (on AWS, the job role grants access)");
     }
     const items = await readInputs({
       ...(ctx.string("inputs") !== undefined ? { file: ctx.string("inputs") } : {}),
@@ -202,6 +207,7 @@ export const map = defineCommand({
         ...common,
         dir: localKnotsDir({ env: ctx.io.env }),
         ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(permissions !== undefined ? { permissions } : {}),
       });
     }
     const mapOptions = {

@@ -153,13 +153,6 @@ export class LocalTarget implements Target {
     await ensurePrivateDir(join(o.runsRoot, "runs"));
     const dir = this.#runDir(runId);
     const files = await RunDir.create(dir, manifest);
-    try {
-      appendFileSync(join(o.root, RUN_LIST), `${runId}\n`, { mode: 0o600 });
-    } catch (e) {
-      files.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-      throw new RunStoreError(o.root, "add the run to the knot's list of runs", e);
-    }
     let stopped = false;
     const { run, control } = MapRun.create<T>(
       { knot: o.knot, runId, target: "local", total: 0, attempts: o.attempts },
@@ -220,6 +213,12 @@ export class LocalTarget implements Target {
     manifest.count = written;
     delete manifest.open;
     await files.writeManifest(manifest).catch(() => {});
+    try {
+      // The knot's list of its runs, to tell a run whose data is gone from none.
+      appendFileSync(join(o.root, RUN_LIST), `${runId}\n`, { mode: 0o600 });
+    } catch {
+      // Only the message about gone data is lost.
+    }
     control.seal();
     pool.close();
     control.track(pool.done.finally(() => request.signal?.removeEventListener("abort", abort)));
@@ -278,9 +277,14 @@ export class LocalTarget implements Target {
    * already written are loaded before it resolves. A run whose process is
    * alive is followed; a run whose process is gone is finished here: each
    * item without a final record runs again. `signal` stops following (or
-   * finishing) it; the handle then stays unfinished.
+   * finishing) it; the handle then stays unfinished. With `finish: false` an
+   * abandoned run is only read, never run (its unfinished items stay
+   * pending), for commands that only look.
    */
-  async collect<T>(runId: string, options: { signal?: AbortSignal } = {}): Promise<MapRun<T>> {
+  async collect<T>(
+    runId: string,
+    options: { signal?: AbortSignal; finish?: boolean } = {},
+  ): Promise<MapRun<T>> {
     const o = this.#o;
     const dir = this.#runDir(runId);
     const opened = await RunDir.open(dir);
@@ -375,6 +379,7 @@ export class LocalTarget implements Target {
     const look = async (): Promise<boolean> => {
       read();
       if (run.finished && !manifest.open) return true;
+      if (options.finish === false) return !files.isLive();
       if (!files.takeOver()) return false;
       await finish();
       return true;

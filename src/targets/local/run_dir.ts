@@ -171,6 +171,9 @@ export class RunDir {
   #output?: Deno.FsFile;
   #outputEnd = 0;
   #locked = false;
+  /** Where each attempt's output is in `output`: offset, length, … per packed attempt. */
+  #outputIndex = new Map<number, number[]>();
+  #outputScanned = 0;
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -241,6 +244,26 @@ export class RunDir {
       this.#loadIndex();
     }
     return this.#locked;
+  }
+
+  /**
+   * Whether a live process (this one or another) runs the run now, without
+   * taking it over.
+   *
+   * @returns Whether its log is locked.
+   */
+  isLive(): boolean {
+    if (this.#locked) return true;
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(join(this.dir, RUN_FILES.records), { read: true });
+    } catch {
+      return false;
+    }
+    using _ = file;
+    if (!file.tryLockSync(true)) return true;
+    file.unlockSync();
+    return false;
   }
 
   /** Whether this process owns the run. */
@@ -489,19 +512,36 @@ export class RunDir {
 
   /**
    * The output of one attempt, line by line (stdout and stderr as they came).
+   * The first call indexes the output file, later calls read only what was
+   * added since, so reading every item's output costs one pass.
    *
    * @param index The item.
    * @param attempt The attempt.
    * @returns The lines.
    */
   readOutput(index: number, attempt: number): string[] {
-    const chunks: Uint8Array[] = [];
-    this.#scan(RUN_FILES.output, OUTPUT_MAGIC, 0, (_stream, a, i, body) => {
-      if (i === index && a === attempt) chunks.push(body.slice());
-    });
-    if (chunks.length === 0) return [];
-    const text = new TextDecoder().decode(concat(chunks));
-    const lines = text.split("\n");
+    this.#outputScanned = this.#scan(
+      RUN_FILES.output,
+      OUTPUT_MAGIC,
+      this.#outputScanned,
+      (_stream, a, i, body, at) => {
+        const key = i * 16 + a;
+        const places = this.#outputIndex.get(key) ?? [];
+        places.push(at, body.byteLength);
+        this.#outputIndex.set(key, places);
+      },
+    );
+    const places = this.#outputIndex.get(index * 16 + attempt);
+    if (places === undefined) return [];
+    let size = 0;
+    for (let i = 1; i < places.length; i += 2) size += places[i]!;
+    const bytes = new Uint8Array(size);
+    using file = Deno.openSync(join(this.dir, RUN_FILES.output), { read: true });
+    let filled = 0;
+    for (let i = 0; i < places.length; i += 2) {
+      filled += readAt(file, places[i]!, bytes.subarray(filled, filled + places[i + 1]!));
+    }
+    const lines = new TextDecoder().decode(bytes.subarray(0, filled)).split("\n");
     if (lines.at(-1) === "") lines.pop();
     return lines;
   }
@@ -511,7 +551,7 @@ export class RunDir {
     name: string,
     magic: number,
     from: number,
-    each: (tag: number, attempt: number, index: number, body: Uint8Array) => void,
+    each: (tag: number, attempt: number, index: number, body: Uint8Array, at: number) => void,
     end?: (offset: number) => void,
   ): number {
     let file: Deno.FsFile;
@@ -538,7 +578,13 @@ export class RunDir {
         const length = view.getUint32(8, true);
         if (have - start - HEAD < length) break;
         const body = buf.subarray(start + HEAD, start + HEAD + length);
-        each(buf[start + 1]!, view.getUint16(2, true), view.getUint32(4, true), body);
+        each(
+          buf[start + 1]!,
+          view.getUint16(2, true),
+          view.getUint32(4, true),
+          body,
+          offset + HEAD,
+        );
         start += HEAD + length;
         offset += HEAD + length;
       }
@@ -582,16 +628,4 @@ export class RunDir {
         undefined;
     this.#locked = false;
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const c of chunks) size += c.byteLength;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
