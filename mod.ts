@@ -26,7 +26,7 @@ export * from "./src/targets/aws/batch/jobs_view.ts";
 export * from "./src/targets/aws/batch/batch_job.ts";
 export { type JobCommand, jobCommand, parseJobCommand } from "./src/targets/aws/batch/command.ts";
 export * from "./src/job/codec.ts";
-export * from "./src/job/codec_error.ts";
+export * from "./src/job/codec/error.ts";
 export * from "./src/job/error_record.ts";
 export * from "./src/job/item_error.ts";
 export * from "./src/job/record.ts";
@@ -67,6 +67,7 @@ export * from "./src/image/names.ts";
 export * from "./src/image/errors.ts";
 export * from "./src/image/docker_repo.ts";
 export * from "./src/image/docker_image.ts";
+export { defaultBaseImage, dockerfileFor, GENERATED_FILES } from "./src/image/build_context.ts";
 export type {
   AwsClobberOptions,
   AwsKnotOptions,

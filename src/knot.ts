@@ -13,15 +13,13 @@ import type { RunManifest } from "./job/payload.ts";
 import type { MapRun } from "./run/map_run.ts";
 import {
   type AwsClobberOptions,
-  type AwsKnot,
   type AwsKnotOptions,
   type AwsKnotResources,
-  clobberAwsKnot,
   openAwsKnot,
 } from "./targets/aws/aws_knot.ts";
 import { openLocalKnot } from "./targets/local/local_knot.ts";
-import type { Target } from "./targets/target.ts";
-import { type JobsView, viewJobs } from "./targets/aws/batch/jobs_view.ts";
+import type { OpenedKnot, Target } from "./targets/target.ts";
+import type { JobsView } from "./targets/aws/batch/jobs_view.ts";
 import { type ProgressOptions, showProgress } from "./run/progress.ts";
 import { validateKnotName } from "./util/validate.ts";
 
@@ -86,6 +84,9 @@ export interface MapOptions {
   progress?: boolean | ProgressOptions;
 }
 
+/** Where a knot's items run: either target; on AWS, with the knot's resources. */
+type KnotTarget = Target<AwsClobberOptions> & { readonly resources?: AwsKnotResources };
+
 /** The first argument of a function. */
 export type Arg<F> = F extends (arg: infer A, ...rest: never[]) => unknown ? A : unknown;
 /** What a function's promise resolves to. */
@@ -113,23 +114,14 @@ export class Knot<F extends JobFunction = JobFunction> {
   readonly target: "local" | "aws";
   /** The packaged function. */
   readonly artifact: FunctionArtifact;
-  #target: Target;
-  #local?: string[];
-  #aws?: AwsKnot;
+  #target: KnotTarget;
   #clobbered = false;
 
-  private constructor(
-    name: string,
-    artifact: FunctionArtifact,
-    target: Target,
-    backend: { local?: string[]; aws?: AwsKnot },
-  ) {
+  private constructor(name: string, opened: OpenedKnot<KnotTarget>) {
     this.name = name;
-    this.target = target.kind;
-    this.artifact = artifact;
-    this.#target = target;
-    if (backend.local) this.#local = backend.local;
-    if (backend.aws) this.#aws = backend.aws;
+    this.target = opened.target.kind;
+    this.artifact = opened.artifact;
+    this.#target = opened.target;
   }
 
   /**
@@ -150,33 +142,31 @@ export class Knot<F extends JobFunction = JobFunction> {
     options: KnotOptions<F>,
   ): Promise<Knot<F>> {
     const o = validateKnotOptions(options);
-    if (o.target === "aws") {
-      const aws = await openAwsKnot({
+    const opened: OpenedKnot<KnotTarget> = o.target === "aws"
+      ? await openAwsKnot({
         ...options,
         name: o.name,
         // Only a given value: adopting warns about each option passed.
         ...(options.retries !== undefined ? { retries: o.retries } : {}),
+      })
+      : await openLocalKnot({
+        name: o.name,
+        ...(options.func !== undefined ? { func: options.func } : {}),
+        ...(options.module !== undefined ? { module: options.module } : {}),
+        ...(options.exportName !== undefined ? { exportName: options.exportName } : {}),
+        ...(options.dir !== undefined ? { dir: options.dir } : {}),
+        concurrency: o.concurrency,
+        attempts: o.retries,
+        ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+        ...(o.memory !== undefined ? { memory: o.memory } : {}),
+        ...(o.permissions !== undefined ? { permissions: o.permissions } : {}),
       });
-      return new Knot<F>(o.name, aws.artifact, aws.target, { aws });
-    }
-    const local = await openLocalKnot({
-      name: o.name,
-      ...(options.func !== undefined ? { func: options.func } : {}),
-      ...(options.module !== undefined ? { module: options.module } : {}),
-      ...(options.exportName !== undefined ? { exportName: options.exportName } : {}),
-      ...(options.dir !== undefined ? { dir: options.dir } : {}),
-      concurrency: o.concurrency,
-      attempts: o.retries,
-      ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
-      ...(o.memory !== undefined ? { memory: o.memory } : {}),
-      ...(o.permissions !== undefined ? { permissions: o.permissions } : {}),
-    });
-    return new Knot<F>(o.name, local.artifact, local.target, { local: local.roots });
+    return new Knot<F>(o.name, opened);
   }
 
   /** The knot's AWS resources; `undefined` on the local target. */
   get aws(): AwsKnotResources | undefined {
-    return this.#aws?.resources;
+    return this.#target.resources;
   }
 
   /** Whether the knot was clobbered. */
@@ -268,16 +258,7 @@ export class Knot<F extends JobFunction = JobFunction> {
    */
   async viewJobs(): Promise<JobsView> {
     this.#checkLive();
-    if (this.#aws === undefined) {
-      throw new CloudknotInputError(
-        `Knot ${this.name} runs locally: print a run (console.log(run)) to see its items`,
-      );
-    }
-    const { session, state, resources } = this.#aws;
-    const jobs = await state.section(`batch-jobs ${resources.profile} ${resources.region}`);
-    const mine = new RegExp(`^${this.name}-\\d{8}T\\d{6}Z-[0-9a-f]{6}-\\d+$`);
-    const ids = [...(jobs ?? [])].filter(([, jobName]) => mine.test(jobName)).map(([id]) => id);
-    return await viewJobs(ids, { session });
+    return await this.#target.viewJobs();
   }
 
   /**
@@ -292,14 +273,7 @@ export class Knot<F extends JobFunction = JobFunction> {
    */
   async clobber(options: AwsClobberOptions = {}): Promise<void> {
     if (this.#clobbered) return;
-    if (this.#aws !== undefined) {
-      await clobberAwsKnot({ ...this.#aws, name: this.name }, options);
-    }
-    for (const root of new Set(this.#local ?? [])) {
-      await Deno.remove(root, { recursive: true }).catch((e) => {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      });
-    }
+    await this.#target.clobber(options);
     this.#clobbered = true;
   }
 

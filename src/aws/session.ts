@@ -4,20 +4,21 @@
  *
  * @module
  */
-import { cachedProvider, defaultCredentialChain } from "./credentials.ts";
-import { type ResolvedEndpoint, resolveEndpoint, SERVICES } from "./endpoints.ts";
-import { AwsConfigError } from "./error.ts";
-import { isTrueSetting, loadSharedConfigFiles, resolveProfile } from "./profile.ts";
-import { resolveRegion } from "./region.ts";
-import { AwsHttpClient, type ClockState } from "./request.ts";
-import type { RetryOptions } from "./retry.ts";
-import { Batch } from "./services/batch.ts";
-import { Ec2 } from "./services/ec2.ts";
-import { Ecr } from "./services/ecr.ts";
-import { Iam } from "./services/iam.ts";
-import { Logs } from "./services/logs.ts";
-import { S3 } from "./services/s3.ts";
-import { Sts } from "./services/sts.ts";
+import { cachedProvider, defaultCredentialChain } from "./core/credentials.ts";
+import { type ResolvedEndpoint, resolveEndpoint, SERVICES } from "./core/endpoints.ts";
+import { AwsConfigError } from "./core/error.ts";
+import { isTrueSetting, loadSharedConfigFiles, resolveProfile } from "./core/profile.ts";
+import { resolveRegion } from "./core/region.ts";
+import { AwsHttpClient, type ClockState } from "./core/request.ts";
+import type { RetryOptions } from "./core/retry.ts";
+import { createClient } from "./protocols/client.ts";
+import { type Batch, BATCH_SERVICE } from "./services/batch.ts";
+import { type Ec2, EC2_SERVICE } from "./services/ec2.ts";
+import { type Ecr, ECR_SERVICE } from "./services/ecr.ts";
+import { type Iam, IAM_SERVICE } from "./services/iam.ts";
+import { type Logs, LOGS_SERVICE } from "./services/logs.ts";
+import { createS3, type S3 } from "./services/s3.ts";
+import { type Sts, STS_SERVICE } from "./services/sts.ts";
 import type {
   CredentialProvider,
   Credentials,
@@ -28,7 +29,7 @@ import type {
   RunProcess,
   RunProcessOptions,
   ServiceId,
-} from "./types.ts";
+} from "./core/types.ts";
 
 /** Options of {@linkcode AwsSession.create}. */
 export interface AwsSessionOptions {
@@ -56,6 +57,13 @@ export interface AwsSessionOptions {
   fetch?: typeof fetch;
   /** Runs `credential_process` command lines. Defaults to `sh -c` through `Deno.Command`. */
   runProcess?: RunProcess;
+  /**
+   * How long a profile's `credential_process` may run before it is stopped,
+   * in milliseconds; else `CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT` (seconds).
+   *
+   * @default {60000}
+   */
+  credentialProcessTimeoutMs?: number;
   /** The home directory. Defaults to `HOME`, then `USERPROFILE`. */
   homeDir?: string;
   /** The clock in epoch milliseconds. Defaults to `Date.now`. */
@@ -77,15 +85,37 @@ async function defaultRunProcess(
   command: string,
   options: RunProcessOptions,
 ): Promise<ProcessResult> {
-  const out = await new Deno.Command("sh", {
+  // In a process group of its own, so that stopping it stops what it started
+  // too: `sh -c` forks its commands, and a killed shell's `sleep` or `aws`
+  // would keep the output pipes open. SIGKILL, as the Go SDK's
+  // exec.CommandContext does when its credential_process times out.
+  const child = new Deno.Command("sh", {
     args: ["-c", command],
     env: options.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+    detached: true,
+  }).spawn();
+  const stop = () => {
+    try {
+      Deno.kill(-child.pid, "SIGKILL");
+    } catch {
+      // It has exited already.
+    }
+  };
+  options.signal?.addEventListener("abort", stop, { once: true });
+  try {
+    const out = await child.output();
+    const decoder = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
+  }
 }
 
 function defaultEnv(name: string): string | undefined {
@@ -147,13 +177,13 @@ export class AwsSession {
     this.profile = profile;
     this.#credentials = credentials;
     this.#endpoints = endpoints;
-    this.batch = new Batch(makeClient("batch"));
-    this.ecr = new Ecr(makeClient("ecr"));
-    this.iam = new Iam(makeClient("iam"));
-    this.ec2 = new Ec2(makeClient("ec2"));
-    this.s3 = new S3(makeClient("s3"), region);
-    this.sts = new Sts(makeClient("sts"));
-    this.logs = new Logs(makeClient("logs"));
+    this.batch = createClient(makeClient("batch"), BATCH_SERVICE);
+    this.ecr = createClient(makeClient("ecr"), ECR_SERVICE);
+    this.iam = createClient(makeClient("iam"), IAM_SERVICE);
+    this.ec2 = createClient(makeClient("ec2"), EC2_SERVICE);
+    this.s3 = createS3(makeClient("s3"));
+    this.sts = createClient(makeClient("sts"), STS_SERVICE);
+    this.logs = createClient(makeClient("logs"), LOGS_SERVICE);
   }
 
   /**
@@ -234,9 +264,12 @@ export class AwsSession {
         readTextFile,
         fetch: fetchFn,
         runProcess: options.runProcess ?? defaultRunProcess,
+        ...(options.credentialProcessTimeoutMs !== undefined
+          ? { credentialProcessTimeoutMs: options.credentialProcessTimeoutMs }
+          : {}),
         now,
         assumeRole: async (source, params) => {
-          const sts = new Sts(clientFor("sts", () => Promise.resolve(source)));
+          const sts = createClient(clientFor("sts", () => Promise.resolve(source)), STS_SERVICE);
           const out = await sts.assumeRole(params);
           const c = out.Credentials;
           if (!c?.AccessKeyId || !c.SecretAccessKey) {

@@ -3,14 +3,8 @@
  * that runs one cloudknot job per container, built with the local Docker
  * engine and pushed to Amazon ECR.
  *
- * The build context holds four files, all written by cloudknot:
- *
- * - `function.js`: the function artifact (its source, or its module graph
- *   bundled with npm packages), so nothing is fetched at build or run time;
- * - `runtime.js`: the job entry point bundled into one file;
- * - `Dockerfile`: `FROM <baseImage>`, a check that `deno` runs, the runtime,
- *   `USER 1000` and the entry point, then the function as the last layer;
- * - `.dockerignore`: everything else in the directory stays out of the build.
+ * The build context it writes (`Dockerfile`, `.dockerignore`, `runtime.js`,
+ * `function.js`) comes from `build_context.ts`.
  *
  * @module
  */
@@ -26,9 +20,9 @@ import {
   type FunctionArtifact,
   type FunctionKind,
 } from "../job/function_artifact.ts";
-import { bundleRuntime } from "../job/runtime_bundle.ts";
 import { StateFile } from "../state/state_file.ts";
-import { openSession } from "../resources/_session.ts";
+import { sessionFromSettings } from "../resources/settings.ts";
+import { recordSection } from "../state/sections.ts";
 import {
   imageNameFrom,
   REPOSITORY_NAME_PATTERN,
@@ -36,76 +30,14 @@ import {
   validateImageTags,
 } from "./names.ts";
 import type { DockerRepo } from "./docker_repo.ts";
-import { BaseImageError, BuildContextConflictError } from "./errors.ts";
-
-/** The files cloudknot writes into a build directory. */
-export const GENERATED_FILES: readonly string[] = Object.freeze([
-  "Dockerfile",
-  ".dockerignore",
-  "runtime.js",
-  "function.js",
-]);
-
-/** Where the entry point is inside the image. */
-const APP = "/app";
-
-/**
- * The default base image: the official Deno image of the running Deno
- * version, `denoland/deno:<version>`.
- *
- * @example Usage
- * ```ts
- * import { defaultBaseImage } from "@cloudknot/cloudknot";
- *
- * console.log(defaultBaseImage()); // e.g. "denoland/deno:2.9.6"
- * ```
- *
- * @param env Reads an environment variable (default: `Deno.env.get`).
- * @returns `$CLOUDKNOT_BASE_IMAGE` when set (a mirror, or an image of your
- *   own with deno in it), else the official Deno image of this Deno version.
- */
-export function defaultBaseImage(
-  env: (name: string) => string | undefined = (name) => Deno.env.get(name),
-): string {
-  return env("CLOUDKNOT_BASE_IMAGE")?.trim() || `denoland/deno:${Deno.version.deno}`;
-}
-
-/**
- * The Dockerfile of a cloudknot image. The function is the last instruction,
- * so a changed function rebuilds only that layer and nothing after it. It
- * needs nothing from the base image but `deno` on `PATH`: no shell, no
- * `useradd` (the user is numeric).
- *
- * @example Usage
- * ```ts
- * import { dockerfileFor } from "@cloudknot/cloudknot";
- *
- * const dockerfile = dockerfileFor("denoland/deno:2.9.6", "square");
- * console.log(dockerfile.split("\n")[1]); // "FROM denoland/deno:2.9.6"
- * ```
- *
- * @param baseImage The base image.
- * @param name The image's name, kept in the `org.cloudknot.image` label.
- * @returns The Dockerfile's text.
- */
-export function dockerfileFor(baseImage: string, name: string): string {
-  return [
-    "# Written by cloudknot: the job entry point and the function, on a base image with deno.",
-    `FROM ${baseImage}`,
-    `RUN ["deno", "--version"]`,
-    "ENV DENO_DIR=/tmp/deno_dir DENO_NO_UPDATE_CHECK=1",
-    `WORKDIR ${APP}`,
-    `COPY --chown=1000:1000 runtime.js ${APP}/runtime.js`,
-    "USER 1000",
-    `ENTRYPOINT ["deno", "run", "-A", "--no-prompt", "${APP}/runtime.js"]`,
-    `LABEL org.cloudknot.image="${name}"`,
-    `COPY --chown=1000:1000 function.js ${APP}/function.js`,
-    "",
-  ].join("\n");
-}
-
-const DOCKERIGNORE = "# Written by cloudknot: only these files go into the build.\n*\n" +
-  "!runtime.js\n!function.js\n";
+import { BaseImageError } from "./errors.ts";
+import {
+  artifactInContext,
+  defaultBaseImage,
+  GENERATED_FILES,
+  readFunctionFile,
+  writeBuildContext,
+} from "./build_context.ts";
 
 /** Options of {@linkcode DockerImage.create}. */
 export interface DockerImageOptions {
@@ -145,10 +77,11 @@ export interface DockerImageOptions {
   /** The cloudknot config file. @default {"new StateFile()"} */
   state?: StateFile;
   /**
-   * The AWS session for pushes, or options to create one. It is created on
-   * the first push only, so building needs no AWS settings.
+   * The AWS session for pushes, or options to create one (see
+   * `sessionFromSettings`). It is created on the first push only, so
+   * building needs no AWS settings.
    *
-   * @default {"a session from the environment"}
+   * @default {"the session of the last push, else of the settings"}
    */
   session?: AwsSession | AwsSessionOptions;
   /**
@@ -366,7 +299,7 @@ export class DockerImage {
       }
       name = validateImageName(derived.slice(0, 128).replace(/[-._]+$/, ""));
     }
-    const section = imageSection(name);
+    const section = recordSection("docker-image", name);
     const saved = readSaved(await state.section(section));
     if (artifact === undefined && saved.buildPath === undefined) {
       throw new CloudknotInputError(
@@ -388,63 +321,22 @@ export class DockerImage {
     const platform = o.platform ?? "linux/amd64";
 
     // The function: the given one, or the one already in the build directory.
-    if (artifact === undefined) {
-      const source = await readText(join(buildPath, "function.js"));
-      if (source !== undefined) {
-        artifact = {
-          kind: saved.kind ?? "func",
-          source,
-          hash: await sha256(source),
-          name,
-        };
-      }
-    }
-    const runtime = await bundleRuntime({ cacheDir: join(cloudknotDir, "cache", "runtime") });
-    const wanted = new Map<string, string>([
-      ["Dockerfile", dockerfileFor(baseImage, name)],
-      [".dockerignore", DOCKERIGNORE],
-      ["runtime.js", runtime.source],
-    ]);
-    if (artifact !== undefined) wanted.set("function.js", artifact.source);
-
-    // Every file cloudknot would write is checked before any is written.
-    const existing = new Map<string, string | undefined>();
-    const conflicts: string[] = [];
-    for (const [file, text] of wanted) {
-      const current = await readText(join(buildPath, file));
-      existing.set(file, current);
-      if (current !== undefined && current !== text && !saved.generated.includes(file)) {
-        conflicts.push(file);
-      }
-    }
-    if (conflicts.length > 0 && !o.overwrite) {
-      throw new BuildContextConflictError(buildPath, conflicts);
-    }
-
-    let createdDir = saved.createdDir;
-    try {
-      await Deno.mkdir(buildPath);
-      createdDir = true;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-        await Deno.mkdir(buildPath, { recursive: true });
-        createdDir = true;
-      }
-    }
-    const generated = new Set(saved.generated);
-    for (const [file, text] of wanted) {
-      if (existing.get(file) !== text) {
-        await writeAtomic(join(buildPath, file), text);
-        generated.add(file);
-      }
-    }
+    artifact ??= await artifactInContext(buildPath, saved.kind ?? "func", name);
+    const context = await writeBuildContext({
+      buildPath,
+      name,
+      baseImage,
+      artifact,
+      runtimeCacheDir: join(cloudknotDir, "cache", "runtime"),
+      generated: saved.generated,
+      overwrite: o.overwrite,
+    });
     const fresh: Saved = {
       ...saved,
       buildPath,
       baseImage,
-      generated: GENERATED_FILES.filter((f) => generated.has(f)),
-      createdDir,
+      generated: context.generated,
+      createdDir: saved.createdDir || context.createdDir,
       ...(artifact !== undefined ? { functionHash: artifact.hash, kind: artifact.kind } : {}),
     };
     if (o.session instanceof AwsSession) {
@@ -577,7 +469,7 @@ export class DockerImage {
     const tags = validateImageTags(options?.tags);
     if (
       this.#artifact === undefined ||
-      await readText(join(this.buildPath, "function.js")) === undefined
+      await readFunctionFile(this.buildPath) === undefined
     ) {
       throw new CloudknotInputError(
         `The build directory ${this.buildPath} has no function.js: create the image again with ` +
@@ -598,7 +490,11 @@ export class DockerImage {
       throw e instanceof DockerBuildError ? explainBuildError(e, this.baseImage) : e;
     }
     this.#saved.images = [...this.#saved.images.filter((r) => !refs.includes(r)), ...refs];
-    await this.#state.set(imageSection(this.name), "images", this.#saved.images.join(" "));
+    await this.#state.set(
+      recordSection("docker-image", this.name),
+      "images",
+      this.#saved.images.join(" "),
+    );
     return { imageId, images: refs };
   }
 
@@ -704,7 +600,7 @@ export class DockerImage {
       profile: session.profile,
       region: session.region,
     });
-    await this.#state.setMany(imageSection(this.name), {
+    await this.#state.setMany(recordSection("docker-image", this.name), {
       "repo-uri": repoUri,
       "image-uri": imageUri,
       profile: session.profile,
@@ -748,14 +644,15 @@ export class DockerImage {
       );
       if (empty) await Deno.remove(this.buildPath);
     }
-    await this.#state.remove(imageSection(this.name));
+    await this.#state.remove(recordSection("docker-image", this.name));
     this.#clobbered = true;
   }
 
   #awsSession(): Promise<AwsSession> {
-    this.#session ??= openSession(this.#sessionInput, this.#state, {
-      profile: this.#saved.profile,
-      region: this.#saved.region,
+    this.#session ??= sessionFromSettings({
+      state: this.#state,
+      aws: this.#sessionInput,
+      recorded: { profile: this.#saved.profile, region: this.#saved.region },
     });
     return this.#session;
   }
@@ -826,10 +723,6 @@ function checkRepoUri(uri: unknown): string {
   return uri as string;
 }
 
-function imageSection(name: string): string {
-  return `docker-image ${name}`;
-}
-
 function readSaved(section: Map<string, string> | undefined): Saved {
   const get = (key: string) => {
     const value = section?.get(key);
@@ -866,26 +759,4 @@ function savedToState(saved: Saved): Record<string, string | undefined> {
     kind: saved.kind,
     "created-dir": String(saved.createdDir),
   };
-}
-
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.IsADirectory) {
-      return undefined;
-    }
-    throw e;
-  }
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

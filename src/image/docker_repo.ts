@@ -4,12 +4,13 @@
  *
  * @module
  */
-import { AwsError } from "../aws/error.ts";
+import { AwsError } from "../aws/core/error.ts";
 import type { AwsSession, AwsSessionOptions } from "../aws/session.ts";
 import type { Repository } from "../aws/services/ecr.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { StateFile } from "../state/state_file.ts";
-import { openSession } from "../resources/_session.ts";
+import { getEcrRepo, sessionFromSettings } from "../resources/settings.ts";
+import { reposSection } from "../state/sections.ts";
 import { validateImageTag, validateRepositoryName, validateResourceTags } from "./names.ts";
 import { DefaultRepositoryError } from "./errors.ts";
 
@@ -28,7 +29,11 @@ export interface DockerRepoOptions {
    * (a key given here wins).
    */
   tags?: Record<string, string>;
-  /** The AWS session, or options to create one. @default {"a session from the environment"} */
+  /**
+   * The AWS session, or options to create one (see `sessionFromSettings`).
+   *
+   * @default {"a session from the settings"}
+   */
   session?: AwsSession | AwsSessionOptions;
   /** The cloudknot config file. @default {"new StateFile()"} */
   state?: StateFile;
@@ -113,7 +118,7 @@ export class DockerRepo {
     if (options.tags !== undefined) validateResourceTags(options.tags);
     const tags = validateResourceTags({ ...DEFAULT_REPO_TAGS, ...options.tags });
     const state = options.state ?? new StateFile();
-    const session = await openSession(options.session, state);
+    const session = await sessionFromSettings({ state, aws: options.session });
     const ecr = session.ecr;
 
     let repository = await describe(session, name);
@@ -144,7 +149,7 @@ export class DockerRepo {
       );
     }
     await state.set(
-      repoSection(session),
+      reposSection(session.profile, session.region),
       repository.repositoryName,
       repository.repositoryUri,
     );
@@ -179,9 +184,7 @@ export class DockerRepo {
    * @returns The name.
    */
   static async defaultName(options: DefaultRepoNameOptions = {}): Promise<string> {
-    const state = options.state ?? new StateFile();
-    const env = options.env ?? ((name: string) => Deno.env.get(name));
-    return (await state.get("aws", "ecr-repo")) || env("CLOUDKNOT_ECR_REPO") || "cloudknot";
+    return await getEcrRepo(options);
   }
 
   /**
@@ -257,7 +260,7 @@ export class DockerRepo {
     } catch (e) {
       if (!(e instanceof AwsError) || e.code !== "RepositoryNotFoundException") throw e;
     }
-    await this.#state.remove(repoSection(this.#session), this.name);
+    await this.#state.remove(reposSection(this.#session.profile, this.#session.region), this.name);
     this.#clobbered = true;
   }
 
@@ -268,10 +271,6 @@ export class DockerRepo {
       );
     }
   }
-}
-
-function repoSection(session: AwsSession): string {
-  return `docker-repos ${session.profile} ${session.region}`;
 }
 
 async function describe(session: AwsSession, name: string): Promise<Repository | undefined> {

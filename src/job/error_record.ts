@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { ERROR_CLASSES } from "../util/builtin_errors.ts";
 
 /** A JSON value, as found in {@linkcode SerializedError.props}. */
 export type JsonValue =
@@ -263,16 +264,6 @@ export function errorToRecord(error: unknown): SerializedError {
   }
 }
 
-const ERRORS: Record<string, new (message?: string) => Error> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
-
 function hidden(target: object, key: string, value: unknown, enumerable = false): void {
   Object.defineProperty(target, key, { value, writable: true, enumerable, configurable: true });
 }
@@ -291,7 +282,7 @@ function fromRecord(record: unknown, depth: number): Error {
       : [];
     error = new AggregateError(errors, message);
   } else {
-    error = new (Object.hasOwn(ERRORS, name) ? ERRORS[name]! : Error)(message);
+    error = new (Object.hasOwn(ERROR_CLASSES, name) ? ERROR_CLASSES[name]! : Error)(message);
     if (Array.isArray(r.errors) && depth < MAX_CAUSES) {
       hidden(error, "errors", r.errors.map((e) => fromRecord(e, depth + 1)));
     }

@@ -12,6 +12,7 @@
  * @module
  */
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import { sha256Hex } from "../util/sha256.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
 
 /** How the function was shipped. */
@@ -122,7 +123,7 @@ export async function artifactFromFunc(
       { field: "func" },
     );
   }
-  return { kind: "func", source, hash: await sha256(source), name: func.name || "anonymous" };
+  return { kind: "func", source, hash: await sha256Hex(source), name: func.name || "anonymous" };
 }
 
 /**
@@ -137,7 +138,9 @@ export async function artifactFromFunc(
  * console.log(artifact.kind); // "module"
  * ```
  *
- * @param module A path (relative to `cwd`) or URL of the module.
+ * @param module A path or URL of the module. A relative path is resolved
+ *   against `cwd` (the working directory), not against the calling file: use
+ *   `new URL("./jobs.ts", import.meta.url)` for a module next to your code.
  * @param exportName The export to call; `"default"` for the default export.
  * @param options `deno` is the deno binary (default: this one); `cwd` resolves
  *   relative paths and finds the project's deno.json (default: `Deno.cwd()`).
@@ -164,6 +167,20 @@ export async function artifactFromModule(
       module: name,
       cause,
     });
+  }
+  if (url.protocol === "file:" && await namesNoFile(url)) {
+    const relative = typeof module === "string" && !module.startsWith("/") &&
+      !/^[a-z][a-z0-9+.-]*:/i.test(module);
+    throw new ArtifactError(
+      relative
+        ? `Module ${name} does not exist in ${cwd}: a relative module path is resolved against ` +
+          `the working directory, not the file that calls cloudknot. To name a module next to ` +
+          `your code, pass module: new URL(${
+            JSON.stringify(name.startsWith(".") ? name : `./${name}`)
+          }, import.meta.url)`
+        : `Module ${name} does not exist: pass the path or file URL of a TypeScript or JavaScript module`,
+      { module: name },
+    );
   }
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-bundle-" });
   try {
@@ -207,11 +224,20 @@ export async function artifactFromModule(
     return {
       kind: "module",
       source,
-      hash: await sha256(source),
+      hash: await sha256Hex(source),
       name: exportName === "default" ? basename(url.pathname) : exportName,
     };
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Whether a file URL names no file; `false` when it cannot be read, leaving that to the bundler. */
+async function namesNoFile(url: URL): Promise<boolean> {
+  try {
+    return !(await Deno.stat(url)).isFile;
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound;
   }
 }
 
@@ -240,9 +266,4 @@ function basename(path: string): string {
 
 function describe(value: unknown): string {
   return value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

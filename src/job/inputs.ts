@@ -7,7 +7,7 @@
  */
 import { CloudknotInputError } from "../util/errors.ts";
 import { encode } from "./codec.ts";
-import { CodecError } from "./codec_error.ts";
+import { CodecError } from "./codec/error.ts";
 
 /** Items per chunk, at most. */
 const CHUNK_ITEMS = 1024;

@@ -121,6 +121,8 @@ export const BATCH_MS = 5;
  * behind another that a third one could have run.
  */
 const PIPELINE_BELOW_MS = 20;
+/** Bytes read from a worker's stdout or stderr at once. */
+const READ_BYTES = 256 * 1024;
 /** The most attempts in one batch. */
 const MAX_BATCH = 512;
 /** Workers that die before they are ready, in a row, before the pool gives up. */
@@ -475,9 +477,15 @@ export class WorkerPool {
         }
       },
     };
+    // One buffer, read into again and again: a flood of output makes no garbage.
+    const byob = stream.getReader({ mode: "byob" });
+    let buffer = new ArrayBuffer(READ_BYTES);
     try {
-      for await (const chunk of stream) {
-        reader.push(chunk, handler);
+      while (true) {
+        const { value, done } = await byob.read(new Uint8Array(buffer));
+        if (done || value === undefined) break;
+        reader.push(value, handler);
+        buffer = value.buffer as ArrayBuffer;
         if (ended.length > 0) {
           const batch = ended;
           ended = [];
@@ -487,6 +495,8 @@ export class WorkerPool {
       }
     } catch {
       // The stream broke with its process; the exit is handled below.
+    } finally {
+      byob.releaseLock();
     }
     reader.end(handler);
   }

@@ -14,6 +14,7 @@ import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CloudknotError } from "../util/errors.ts";
+import { sha256Hex } from "../util/sha256.ts";
 
 /** The bundled job entry point. */
 export interface RuntimeBundle {
@@ -115,7 +116,7 @@ export async function bundleRuntime(options: BundleRuntimeOptions = {}): Promise
   const cached = cacheDir === false ? undefined : join(cacheDir, `${key}.js`);
   if (cached !== undefined) {
     const source = await Deno.readTextFile(cached).catch(() => undefined);
-    if (source !== undefined) return remember({ source, hash: await sha256(source), key });
+    if (source !== undefined) return remember({ source, hash: await sha256Hex(source), key });
   }
 
   const tmp = await Deno.makeTempDir({ prefix: "cloudknot-runtime-" });
@@ -143,7 +144,7 @@ export async function bundleRuntime(options: BundleRuntimeOptions = {}): Promise
       await Deno.writeTextFile(partial, source);
       await Deno.rename(partial, cached);
     }
-    return remember({ source, hash: await sha256(source), key });
+    return remember({ source, hash: await sha256Hex(source), key });
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
@@ -183,7 +184,7 @@ async function cacheKey(entry: URL, root: string, deno: string): Promise<string>
   ];
   for (const config of ["deno.json", "deno.jsonc"]) {
     const text = await Deno.readTextFile(join(root, config)).catch(() => undefined);
-    if (text !== undefined) parts.push(`${config} ${await sha256(text)}`);
+    if (text !== undefined) parts.push(`${config} ${await sha256Hex(text)}`);
   }
   for (const module of graph.modules ?? []) {
     const specifier = module.specifier ?? "";
@@ -194,14 +195,18 @@ async function cacheKey(entry: URL, root: string, deno: string): Promise<string>
       );
     }
     if (specifier.startsWith("file:") && module.local !== undefined) {
-      parts.push(`file ${portable(new URL(specifier), root)} ${await sha256File(module.local)}`);
+      parts.push(
+        `file ${portable(new URL(specifier), root)} ${await sha256Hex(
+          await Deno.readFile(module.local),
+        )}`,
+      );
     } else {
       parts.push(`module ${specifier}`);
     }
   }
   for (const npm of Object.keys(graph.npmPackages ?? {})) parts.push(`npm ${npm}`);
   parts.sort();
-  return (await sha256(parts.join("\n"))).slice(0, 32);
+  return (await sha256Hex(parts.join("\n"))).slice(0, 32);
 }
 
 /** A file URL relative to the project root, so that checkouts share keys. */
@@ -250,16 +255,4 @@ async function run(
 
 function tail(text: string): string {
   return text.trim().split("\n").slice(-15).join("\n");
-}
-
-async function sha256File(path: string): Promise<string> {
-  return hex(await crypto.subtle.digest("SHA-256", await Deno.readFile(path)));
-}
-
-async function sha256(text: string): Promise<string> {
-  return hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-}
-
-function hex(digest: ArrayBuffer): string {
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

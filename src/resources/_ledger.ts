@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { AwsError } from "../aws/error.ts";
+import { AwsError } from "../aws/core/error.ts";
 
 /** Error codes that mean "that resource is already gone". */
 export const GONE_CODES: readonly string[] = [

@@ -8,6 +8,7 @@
  */
 import type { Ec2, Ec2Tag, RouteTable, SecurityGroup, Subnet, Vpc } from "../aws/services/ec2.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import { sleep } from "../util/sleep.ts";
 import { NoDefaultVpcError, ResourceConflictError } from "./errors.ts";
 import { checkOurs, isOurs, PARS_TAG_KEY } from "./_iam_roles.ts";
 import { createOrFind, type Found, ignoreGone, type Ledger } from "./_ledger.ts";
@@ -193,7 +194,7 @@ export interface NewVpc {
 async function waitAvailable(ec2: Ec2, vpc: Vpc): Promise<void> {
   let state = vpc.State;
   for (let i = 0; state === "pending" && i < 60; i++) {
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     const { Vpcs } = await ec2.describeVpcs({
       Filters: [{ Name: "vpc-id", Values: [vpc.VpcId!] }],
     });

@@ -6,7 +6,7 @@
  * @module
  */
 import type { AwsSession } from "../aws/session.ts";
-import { AwsError } from "../aws/error.ts";
+import { AwsError } from "../aws/core/error.ts";
 import type { LifecycleRule, S3Tag } from "../aws/services/s3.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { BucketTakenError, RegionMismatchError } from "./errors.ts";

@@ -14,11 +14,12 @@
  *
  * @module
  */
-import { AwsError } from "../aws/error.ts";
+import { AwsError } from "../aws/core/error.ts";
 import type { AwsSession } from "../aws/session.ts";
 import type { Filter } from "../aws/services/ec2.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { StateFile } from "../state/state_file.ts";
+import { parseSection, recordSection } from "../state/sections.ts";
 import {
   getEcrRepo,
   resolveS3Params,
@@ -69,7 +70,7 @@ export interface GarbageItem {
   id: string;
   /** Its ARN, when it has one. */
   arn?: string;
-  /** Whom its tags say it belonged to, such as `pars lab` or `knot squares`. */
+  /** The record its tags say it belonged to, such as `pars lab` or `knot squares`. */
   owner?: string;
   /** Why it is garbage. */
   reason: string;
@@ -129,16 +130,15 @@ async function readReferences(state: StateFile): Promise<References> {
     }
     const value = (key: string) => keys.get(key) || undefined;
     const region = value("region");
-    const [kind, ...rest] = section.split(" ");
-    const name = rest.join(" ");
-    if (kind === "knot") {
-      refs.knots.set(name, {
+    const parsed = parseSection(section);
+    if (parsed?.kind === "knot") {
+      refs.knots.set(parsed.name, {
         ...(region !== undefined ? { region } : {}),
         ...(value("bucket") !== undefined ? { bucket: value("bucket")! } : {}),
         ...(value("prefix") !== undefined ? { prefix: value("prefix")! } : {}),
       });
-    } else if (kind === "pars") {
-      refs.pars.set(name, {
+    } else if (parsed?.kind === "pars") {
+      refs.pars.set(parsed.name, {
         ...(region !== undefined ? { region } : {}),
         ...(value("bucket") !== undefined ? { bucket: value("bucket")! } : {}),
       });
@@ -183,8 +183,8 @@ function judge(refs: References, tags: Tags, ids: string[], region?: string): st
 }
 
 function ownerOf(tags: Tags): string | undefined {
-  if (tags[KNOT_TAG_KEY] !== undefined) return `knot ${tags[KNOT_TAG_KEY]}`;
-  if (tags[PARS_TAG_KEY] !== undefined) return `pars ${tags[PARS_TAG_KEY]}`;
+  if (tags[KNOT_TAG_KEY] !== undefined) return recordSection("knot", tags[KNOT_TAG_KEY]);
+  if (tags[PARS_TAG_KEY] !== undefined) return recordSection("pars", tags[PARS_TAG_KEY]);
   return undefined;
 }
 
@@ -418,7 +418,7 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
       found.push({
         kind: "job-data",
         id: `s3://${bucket}/${prefix}`,
-        owner: `knot ${name}`,
+        owner: recordSection("knot", name),
         reason: `knot ${name} is gone`,
       });
     }

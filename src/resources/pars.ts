@@ -8,11 +8,12 @@
  * @module
  */
 import type { AwsSession } from "../aws/session.ts";
-import { AwsConfigError } from "../aws/error.ts";
+import { AwsConfigError } from "../aws/core/error.ts";
 import type { IamTag, InstanceProfile, Role } from "../aws/services/iam.ts";
 import type { SecurityGroup, Vpc } from "../aws/services/ec2.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { StateFile } from "../state/state_file.ts";
+import { recordName, recordSection } from "../state/sections.ts";
 import { validateName } from "../util/validate.ts";
 import { getS3Params, sessionFromSettings, type SettingsOptions } from "./settings.ts";
 import { arnPartition, defaultBucketName, validateBucketName, validateTags } from "./bucket.ts";
@@ -196,10 +197,6 @@ export function defaultParsName(callerArn: string | undefined): string {
   return `${base || "cloudknot"}-default`;
 }
 
-function section(name: string): string {
-  return `pars ${name}`;
-}
-
 function roleName(arn: string): string {
   return arn.split("/").pop()!;
 }
@@ -263,8 +260,10 @@ function toSection(r: ParsRecord): Map<string, string> {
 /** The sections of knots in the config file that use a Pars. */
 async function knotsUsing(state: StateFile, pars: string): Promise<string[]> {
   const doc = await state.read();
-  return [...doc].filter(([s, keys]) => s.startsWith("knot ") && keys.get("pars") === pars)
-    .map(([s]) => s.slice("knot ".length));
+  return [...doc].flatMap(([s, keys]) => {
+    const knot = recordName("knot", s);
+    return knot !== undefined && keys.get("pars") === pars ? [knot] : [];
+  });
 }
 
 /**
@@ -387,7 +386,7 @@ export class Pars {
       caller = await session.sts.getCallerIdentity();
       name = defaultParsName(caller.Arn);
     }
-    const stored = await state.section(section(name));
+    const stored = await state.section(recordSection("pars", name));
     if (stored) return await Pars.#adopt(fromSection(name, stored), input, session, state);
     caller ??= await session.sts.getCallerIdentity();
     let bucket = input.bucket ?? (await getS3Params(settings)).bucket;
@@ -464,7 +463,7 @@ export class Pars {
       if (!SecurityGroups?.length) missing.push(record.securityGroup);
     }
     if (missing.length > 0) {
-      await state.remove(section(name));
+      await state.remove(recordSection("pars", name));
       throw new ResourceDoesNotExistError(
         `Pars "${name}" in ${state.path} names resources that no longer exist ` +
           `(${missing.join(", ")}); its record was removed: create it again with ` +
@@ -603,7 +602,7 @@ export class Pars {
         owned,
       };
       await state.update((doc) => {
-        doc.set(section(name), toSection(record));
+        doc.set(recordSection("pars", name), toSection(record));
       });
       return new Pars(record, session, state);
     } catch (error) {
@@ -644,7 +643,7 @@ export class Pars {
    * @returns The section name.
    */
   get parsName(): string {
-    return section(this.name);
+    return recordSection("pars", this.name);
   }
 
   /**
@@ -686,7 +685,7 @@ export class Pars {
       throw new CannotDeleteResourceError(
         `Pars "${this.name}" is used by knot(s) ${knots.join(", ")}; clobber them first, or ` +
           `pass { force: true } to delete it anyway`,
-        { users: knots.map((k) => `knot ${k}`) },
+        { users: knots.map((k) => recordSection("knot", k)) },
       );
     }
     const { iam, ec2 } = this.#session;
@@ -703,7 +702,7 @@ export class Pars {
     for (const id of of("internet-gateway")) await deleteInternetGateway(ec2, id);
     for (const id of of("subnet")) await ignoreGone(() => ec2.deleteSubnet({ SubnetId: id }));
     for (const id of of("vpc")) await ignoreGone(() => ec2.deleteVpc({ VpcId: id }));
-    await this.#state.remove(section(this.name));
+    await this.#state.remove(recordSection("pars", this.name));
     this.#clobbered = true;
   }
 

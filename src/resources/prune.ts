@@ -8,6 +8,7 @@ import type { AwsSession } from "../aws/session.ts";
 import { Docker } from "../docker/docker.ts";
 import { DockerError } from "../docker/errors.ts";
 import { StateFile } from "../state/state_file.ts";
+import { parseSection } from "../state/sections.ts";
 import { getProfile, sessionFromSettings, type SettingsOptions } from "./settings.ts";
 import { getInstanceProfile, getRole } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
@@ -137,8 +138,8 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
 
   const doc = await state.read();
   for (const [section, keys] of doc) {
-    const [kind, ...rest] = section.split(" ");
-    if (kind === "pars") {
+    const parsed = parseSection(section);
+    if (parsed?.kind === "pars") {
       if (!here(keys)) {
         elsewhere(section, keys);
         continue;
@@ -147,7 +148,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
       if (missing.length > 0) {
         dropped.push({ section, reason: `gone: ${missing.join(", ")}` });
       }
-    } else if (kind === "knot") {
+    } else if (parsed?.kind === "knot") {
       const ce = keys.get("compute-environment");
       const queue = keys.get("job-queue");
       if (!ce && !queue) continue;
@@ -167,9 +168,9 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
         if (!jobQueues?.some((q) => q.status !== "DELETED")) missing.push(queue);
       }
       if (missing.length > 0) dropped.push({ section, reason: `gone: ${missing.join(", ")}` });
-    } else if (kind === "docker-repos" || kind === "batch-jobs") {
-      const [profile, sectionRegion] = rest;
-      if (sectionRegion !== region || !profiles.has(profile ?? "")) {
+    } else if (parsed?.kind === "docker-repos" || parsed?.kind === "batch-jobs") {
+      const { profile, region: sectionRegion } = parsed;
+      if (sectionRegion !== region || !profiles.has(profile)) {
         skipped.push({
           section,
           reason: `it is for region ${sectionRegion} and profile ${profile}; prune with a ` +
@@ -177,9 +178,9 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
         });
         continue;
       }
-      if (kind === "docker-repos") dropped.push(...await staleRepos(session, section, keys));
+      if (parsed.kind === "docker-repos") dropped.push(...await staleRepos(session, section, keys));
       else dropped.push(...await staleJobs(session, section, keys));
-    } else if (kind === "docker-image") {
+    } else if (parsed?.kind === "docker-image") {
       const entry = await staleImage(session, section, keys, {
         here: here(keys),
         pathExists,

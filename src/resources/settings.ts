@@ -13,12 +13,17 @@
  */
 import { homedir } from "node:os";
 import { AwsSession, type AwsSessionOptions } from "../aws/session.ts";
-import { AwsConfigError } from "../aws/error.ts";
-import { loadSharedConfigFiles, profileSettings, type SharedConfigFiles } from "../aws/profile.ts";
-import { resolveRegion } from "../aws/region.ts";
-import type { EnvLookup, ReadTextFile } from "../aws/types.ts";
+import { AwsConfigError } from "../aws/core/error.ts";
+import {
+  loadSharedConfigFiles,
+  profileSettings,
+  type SharedConfigFiles,
+} from "../aws/core/profile.ts";
+import { resolveRegion } from "../aws/core/region.ts";
+import type { EnvLookup, ReadTextFile } from "../aws/core/types.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { StateFile } from "../state/state_file.ts";
+import { AWS_SECTION } from "../state/sections.ts";
 import {
   type BucketSse,
   defaultBucketName,
@@ -28,8 +33,7 @@ import {
   validateSse,
 } from "./bucket.ts";
 
-/** The `[aws]` section of the config file. */
-export const AWS_SECTION = "aws";
+export { AWS_SECTION };
 
 /** The profile name that means "no named profile: use the AWS credential chain". */
 export const FROM_ENV_PROFILE = "from-env";
@@ -104,8 +108,18 @@ export interface SetS3ParamsInput {
 
 /** Options of {@linkcode sessionFromSettings}. */
 export interface SessionFromSettingsOptions extends SettingsOptions {
-  /** More options for `AwsSession.create` (endpoints, credentials, retry, fetch, …). */
-  aws?: AwsSessionOptions;
+  /**
+   * A session to use as it is, or more options for `AwsSession.create`
+   * (endpoints, credentials, retry, fetch, …). A `profile` or `region` here
+   * wins over everything else; its `env`, `readTextFile` and `homeDir` are
+   * also where the settings are read when the options above name none.
+   */
+  aws?: AwsSession | AwsSessionOptions;
+  /**
+   * The profile and region a resource was made with (an image's last push):
+   * they win over the settings, not over `aws`.
+   */
+  recorded?: { profile?: string | undefined; region?: string | undefined };
 }
 
 function envOf(options: SettingsOptions): EnvLookup {
@@ -294,9 +308,12 @@ export async function getRegion(options: SettingsOptions = {}): Promise<string> 
 }
 
 /**
- * An AWS session with the profile and region of the settings
- * ({@linkcode getProfile}, {@linkcode getRegion}); `"from-env"` leaves the
- * profile to `AWS_PROFILE` and the credential chain. Makes no AWS call.
+ * The one way cloudknot opens an AWS session: a given session as it is;
+ * otherwise the profile and region are, first to last, those of `aws`, those
+ * a resource `recorded`, then the settings' ({@linkcode getProfile},
+ * {@linkcode getRegion}: the config file's `[aws]`, then the AWS chain).
+ * `"from-env"` leaves the profile to `AWS_PROFILE` and the credential chain.
+ * Makes no AWS call.
  *
  * @example Usage
  * ```ts ignore
@@ -306,19 +323,25 @@ export async function getRegion(options: SettingsOptions = {}): Promise<string> 
  * console.log(aws.profile, aws.region);
  * ```
  *
- * @param options Injectable settings sources, and more session options.
+ * @param options Injectable settings sources, a session or more session options, and what a resource recorded.
  * @returns The session.
  */
 export async function sessionFromSettings(
   options: SessionFromSettingsOptions = {},
 ): Promise<AwsSession> {
-  const profile = options.aws?.profile ?? await getProfile(options);
-  const region = options.aws?.region ?? await getRegion(options);
+  if (options.aws instanceof AwsSession) return options.aws;
+  const aws = options.aws ?? {};
+  const files = {
+    env: options.env ?? aws.env,
+    readTextFile: options.readTextFile ?? aws.readTextFile,
+    homeDir: options.homeDir ?? aws.homeDir,
+  };
+  const sources = { ...files, state: options.state };
+  const profile = aws.profile ?? options.recorded?.profile ?? await getProfile(sources);
+  const region = aws.region ?? options.recorded?.region ?? await getRegion(sources);
   return await AwsSession.create({
-    ...(options.env ? { env: options.env } : {}),
-    ...(options.readTextFile ? { readTextFile: options.readTextFile } : {}),
-    ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
-    ...options.aws,
+    ...files,
+    ...aws,
     ...(profile !== FROM_ENV_PROFILE ? { profile } : {}),
     region,
   });

@@ -17,6 +17,12 @@
 /** The kinds of named records, each a section `[<kind> <name>]`. */
 export type RecordKind = "knot" | "pars" | "docker-image";
 
+/** The kinds of per-account lists, each a section `[<kind> <profile> <region>]`. */
+export type AccountKind = "docker-repos" | "batch-jobs";
+
+const RECORD_KINDS: readonly string[] = ["knot", "pars", "docker-image"];
+const ACCOUNT_KINDS: readonly string[] = ["docker-repos", "batch-jobs"];
+
 /** The settings section, `[aws]`. */
 export const AWS_SECTION = "aws";
 
@@ -93,4 +99,38 @@ export function reposSection(profile: string, region: string): string {
  */
 export function jobsSection(profile: string, region: string): string {
   return `batch-jobs ${profile} ${region}`;
+}
+
+/** What a section's name says, as {@linkcode parseSection} reads it. */
+export type ParsedSection =
+  | { kind: typeof AWS_SECTION }
+  | { kind: RecordKind; name: string }
+  | { kind: AccountKind; profile: string; region: string };
+
+/**
+ * Reads a section's name: the settings, a named record, or a per-account
+ * list; `undefined` for a section cloudknot does not write.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseSection } from "./sections.ts";
+ *
+ * console.log(parseSection("knot squares")); // { kind: "knot", name: "squares" }
+ * console.log(parseSection("batch-jobs lab eu-west-1")); // { kind: "batch-jobs", profile: "lab", region: "eu-west-1" }
+ * console.log(parseSection("other")); // undefined
+ * ```
+ *
+ * @param section A section's name.
+ * @returns Its kind, and the name or the profile and region it holds.
+ */
+export function parseSection(section: string): ParsedSection | undefined {
+  if (section === AWS_SECTION) return { kind: AWS_SECTION };
+  const space = section.indexOf(" ");
+  if (space < 0) return undefined;
+  const kind = section.slice(0, space);
+  const rest = section.slice(space + 1);
+  if (RECORD_KINDS.includes(kind)) return { kind: kind as RecordKind, name: rest };
+  if (!ACCOUNT_KINDS.includes(kind)) return undefined;
+  const [profile = "", region = ""] = rest.split(" ");
+  return { kind: kind as AccountKind, profile, region };
 }

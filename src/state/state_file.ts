@@ -8,17 +8,24 @@
  * - `[docker-repos <profile> <region>]`: `<repo name> = <uri>`
  * - `[batch-jobs <profile> <region>]`: `<job id> = <job name>`
  *
- * Reading never writes. Every change is a read-modify-write under a
- * cross-process lock file, written to a temporary file and renamed into
- * place, so two processes never lose each other's changes and a reader never
- * sees half a file. Secrets are refused.
+ * Reading never writes. Every change is a read-modify-write under an OS lock
+ * (`flock`) on a `.lock` file beside the file, written to a fresh temporary
+ * file and renamed into place, so concurrent processes never lose each
+ * other's changes, a reader never sees half a file, and a process that dies
+ * holding the lock holds it no longer. A change keeps the rest of the file as
+ * it was (a user's comments too), keeps the file's mode, writes through a
+ * symbolic link to its target, and refuses a read-only file. Secrets are
+ * refused.
  *
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
+import { basename, dirname, join, resolve } from "node:path";
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
-import { type IniDocument, parseIni, stringifyIni } from "../util/ini.ts";
+import { type IniDocument, parseIni, updateIni } from "../util/ini.ts";
+import { sleep } from "../util/sleep.ts";
 
 /** Options for a {@linkcode StateFile}. */
 export interface StateFileOptions {
@@ -28,27 +35,70 @@ export interface StateFileOptions {
   env?: (name: string) => string | undefined;
   /** The home directory (default: `os.homedir()`). */
   homeDir?: string;
-  /** How long to wait for another process's lock, in milliseconds. @default {10000} */
+  /**
+   * How long one live process may hold the lock before a waiting writer
+   * gives up, in milliseconds; while writers take turns it waits on. A lock
+   * left by a process that died is free at once.
+   *
+   * @default {10000}
+   */
   lockTimeoutMs?: number;
-  /** A lock older than this is left over from a process that died. @default {30000} */
-  staleLockMs?: number;
 }
 
 /**
- * The lock on the config file could not be taken.
+ * The config file cannot be read or changed: its path is a directory, it is
+ * read-only, or it is not readable as an INI file.
+ *
+ * @example Usage
+ * ```ts
+ * import { StateFileError } from "@cloudknot/cloudknot";
+ *
+ * const e = new StateFileError("/x is a directory", "/x");
+ * console.log(e.path); // "/x"
+ * ```
+ */
+export class StateFileError extends CloudknotError {
+  /** The file the error is about. */
+  readonly path: string;
+
+  /**
+   * Makes an error about one file.
+   *
+   * @param message What is wrong and what to do.
+   * @param path The file.
+   * @param options The standard error options, such as `cause`.
+   */
+  constructor(message: string, path: string, options?: ErrorOptions) {
+    super(message, options);
+    this.path = path;
+  }
+}
+
+/**
+ * The lock on the config file could not be taken: one live process held it
+ * for longer than `lockTimeoutMs`.
  *
  * @example Usage
  * ```ts
  * import { StateLockError } from "@cloudknot/cloudknot";
  *
- * const e = new StateLockError("Another process holds /x.lock");
+ * const e = new StateLockError("Another process holds /x.lock", "/x");
  * console.log(e.name); // "StateLockError"
  * ```
  */
-export class StateLockError extends CloudknotError {}
+export class StateLockError extends StateFileError {}
 
 /** Key names the file refuses, so that it never holds a secret. */
 const SECRET_KEY = /secret|password|passwd|token|credential|private/i;
+
+/** The first line of a file this library creates. */
+const NEW_FILE = "# cloudknot configuration file\n";
+
+/** What follows the file's name in the name of a temporary file beside it. */
+const TMP_INFIX = ".tmp-";
+
+/** How many symbolic links are followed before giving up, as Linux's `MAXSYMLINKS`. */
+const MAX_LINKS = 40;
 
 /**
  * The cloudknot config file.
@@ -65,10 +115,9 @@ const SECRET_KEY = /secret|password|passwd|token|credential|private/i;
  * ```
  */
 export class StateFile {
-  /** The file's absolute path. */
+  /** The file's absolute path (a symbolic link stays the link). */
   readonly path: string;
   #lockTimeoutMs: number;
-  #staleLockMs: number;
 
   /**
    * Opens the config file; nothing is read or written yet.
@@ -82,23 +131,18 @@ export class StateFile {
         join(options.homeDir ?? homedir(), ".aws", "cloudknot"),
     );
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
-    this.#staleLockMs = options.staleLockMs ?? 30_000;
   }
 
   /**
    * Reads the whole file; an absent file reads as empty.
    *
    * @returns Sections in file order, each with its keys in file order.
+   * @throws {StateFileError} When the path is a directory.
+   * @throws {IniSyntaxError} When the file is not a configparser INI file.
    */
   async read(): Promise<IniDocument> {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(this.path);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return new Map();
-      throw e;
-    }
-    return parseIni(text, { mode: "configparser", fileName: this.path });
+    const text = await readText(this.path);
+    return parseIni(text ?? "", { mode: "configparser", fileName: this.path });
   }
 
   /**
@@ -124,19 +168,28 @@ export class StateFile {
 
   /**
    * Changes the file: takes the lock, reads the file, lets `change` edit the
-   * document, and writes it back atomically.
+   * document, and writes it back atomically, keeping the lines it did not
+   * change (comments too), the file's mode and owner. A symbolic link is
+   * written through to its target.
    *
    * @param change Edits the document in place.
+   * @throws {StateLockError} When another live process holds the lock longer than `lockTimeoutMs`.
+   * @throws {StateFileError} When the path is a directory or the file is read-only.
+   * @throws {CloudknotInputError} When the change would write a secret.
    */
   async update(change: (doc: IniDocument) => void | Promise<void>): Promise<void> {
-    await this.#withLock(async () => {
-      const doc = await this.read();
+    const target = await followLinks(this.path);
+    await Deno.mkdir(dirname(target), { recursive: true });
+    await inTurn(target, this.#lockTimeoutMs, async () => {
+      await removeLeftovers(target);
+      const text = await readText(target);
+      const info = text === undefined ? undefined : await Deno.stat(target);
+      if (info) await checkWritable(target, info);
+      const doc = parseIni(text ?? "", { mode: "configparser", fileName: target });
       await change(doc);
       checkNoSecrets(doc, this.path);
-      const text = "# cloudknot configuration file\n" + stringifyIni(doc);
-      const tmp = `${this.path}.tmp-${Deno.pid}-${Date.now()}`;
-      await Deno.writeTextFile(tmp, text, { mode: 0o600 });
-      await Deno.rename(tmp, this.path);
+      const next = updateIni(text ?? NEW_FILE, doc, target);
+      if (next !== text) await replace(target, next, info);
     });
   }
 
@@ -182,44 +235,260 @@ export class StateFile {
       if (doc.get(section)?.size === 0) doc.delete(section);
     });
   }
+}
 
-  async #withLock<T>(body: () => Promise<T>): Promise<T> {
-    const lock = `${this.path}.lock`;
-    await Deno.mkdir(dirname(this.path), { recursive: true });
-    const deadline = Date.now() + this.#lockTimeoutMs;
-    let wait = 5;
-    while (true) {
-      try {
-        const file = await Deno.open(lock, { createNew: true, write: true });
-        await file.write(new TextEncoder().encode(`${Deno.pid} ${Date.now()}\n`));
-        file.close();
-        break;
-      } catch (e) {
-        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      }
-      const stat = await Deno.stat(lock).catch(() => undefined);
-      if (stat?.mtime && Date.now() - stat.mtime.getTime() > this.#staleLockMs) {
-        await Deno.remove(lock).catch(() => {});
-        continue;
-      }
-      if (Date.now() > deadline) {
-        const holder = (await Deno.readTextFile(lock).catch(() => "")).split(" ")[0];
-        throw new StateLockError(
-          `Another cloudknot process${holder ? ` (pid ${holder})` : ""} holds the lock ${lock}; ` +
-            `wait for it to finish, or delete the lock file if no other process is running`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, wait));
-      wait = Math.min(wait * 2, 100);
-    }
+/** The file's text; `undefined` when it does not exist. */
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    if (e instanceof Deno.errors.IsADirectory) throw isADirectory(path, e);
+    throw e;
+  }
+}
+
+function isADirectory(path: string, cause?: unknown): StateFileError {
+  return new StateFileError(
+    `The cloudknot config file ${path} is a directory; remove it or point ` +
+      `CLOUDKNOT_CONFIG_FILE (or the path option) at a file`,
+    path,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
+ * Where a write must go: the final target of a chain of symbolic links (which
+ * may not exist yet), so that renaming onto it keeps each link a link. A
+ * directory is refused before anything is created beside it.
+ */
+async function followLinks(path: string): Promise<string> {
+  let current = path;
+  for (let hops = 0; hops <= MAX_LINKS; hops++) {
+    let info: Deno.FileInfo;
     try {
-      return await body();
+      info = await Deno.lstat(current);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return current;
+      throw e;
+    }
+    if (info.isDirectory) throw isADirectory(path);
+    if (!info.isSymlink) return current;
+    current = resolve(dirname(current), await Deno.readLink(current));
+  }
+  throw new StateFileError(
+    `The cloudknot config file ${path} is a chain of more than ${MAX_LINKS} symbolic links; ` +
+      `point it at a file`,
+    path,
+  );
+}
+
+/**
+ * Refuses a file its owner made read-only (root could write it anyway, so
+ * the mode is checked, not only whether opening it for writing works), and a
+ * file this process may not write.
+ */
+async function checkWritable(path: string, info: Deno.FileInfo): Promise<void> {
+  const refuse = (why: string, cause?: unknown) =>
+    new StateFileError(
+      `The cloudknot config file ${path} ${why}; cloudknot did not change it. Make it writable ` +
+        `(chmod u+w ${path}) or point CLOUDKNOT_CONFIG_FILE (or the path option) at another file`,
+      path,
+      cause === undefined ? undefined : { cause },
+    );
+  if (info.mode !== null && (info.mode & 0o200) === 0) {
+    throw refuse(`is read-only (mode ${(info.mode & 0o777).toString(8).padStart(4, "0")})`);
+  }
+  try {
+    (await Deno.open(path, { write: true })).close();
+  } catch (e) {
+    if (e instanceof Deno.errors.PermissionDenied) throw refuse("is not writable by this user", e);
+    throw e;
+  }
+}
+
+/**
+ * Writes a new file beside the target and renames it into place. The name is
+ * random and created exclusively, so two writers can never share it; the
+ * data reaches the disk before the rename, so a crash leaves the old file or
+ * the new one, never an empty one. The old file's mode (else owner-only) and
+ * owner are kept.
+ */
+async function replace(target: string, text: string, old: Deno.FileInfo | undefined) {
+  const tmp = join(dirname(target), `${basename(target)}${TMP_INFIX}${randomUUID()}`);
+  const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+  try {
+    try {
+      const bytes = new TextEncoder().encode(text);
+      for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+      await Deno.chmod(tmp, old?.mode != null ? old.mode & 0o7777 : 0o600);
+      if (old?.uid != null && old.gid != null) {
+        const mine = await file.stat();
+        if (mine.uid !== old.uid || mine.gid !== old.gid) {
+          await Deno.chown(tmp, old.uid, old.gid).catch(() => {});
+        }
+      }
+      await file.syncData();
     } finally {
-      await Deno.remove(lock).catch(() => {});
+      file.close();
+    }
+    await Deno.rename(tmp, target);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Removes temporary files a writer killed between writing and renaming left
+ * behind. Only the lock's holder writes one, so while we hold it every such
+ * file is a leftover.
+ */
+async function removeLeftovers(target: string): Promise<void> {
+  const prefix = `${basename(target)}${TMP_INFIX}`;
+  for await (const entry of Deno.readDir(dirname(target))) {
+    if (entry.isFile && entry.name.startsWith(prefix)) {
+      await Deno.remove(join(dirname(target), entry.name)).catch(() => {});
     }
   }
 }
 
+/**
+ * Takes the lock: an exclusive `flock` on `<target>.lock`.
+ *
+ * Why an OS lock and not a lock file whose age or owner is judged: the kernel
+ * releases a `flock` when its holder exits, however it exits (SIGKILL, OOM,
+ * power loss on a local disk), so a lock left by a dead process cannot exist
+ * and no waiter ever has to guess that a holder is dead. Judging staleness by
+ * age waited 30 s after a crash and let two waiters both remove the "stale"
+ * lock; judging by pid is wrong across hosts and containers (pids are reused
+ * and only meaningful in one pid namespace). `flock` is exclusive between
+ * processes and between two opens in one process (verified on Deno 2.9.6:
+ * `Deno.FsFile.tryLock` is `flock(LOCK_EX|LOCK_NB)`), works across
+ * containers sharing a mount, and over NFS Linux maps it to a server-side
+ * lock that the server frees when a client's lease lapses (there it is a
+ * POSIX lock, which does not exclude two opens in one process: the
+ * in-process queue of {@linkcode inTurn} does that).
+ *
+ * The lock file is removed on release, while still locked, to leave nothing
+ * behind; a waiter that locked the removed file then sees that the path no
+ * longer names the file it locked and opens the new one, so two processes
+ * never both hold "the" lock. The holder's pid is written in the file for
+ * the message a waiter gives when it times out, with a token that tells a
+ * waiter whether the lock changed hands since it last looked.
+ */
+async function takeLock(target: string, timeoutMs: number, watch: Turns): Promise<HeldLock> {
+  const path = `${target}.lock`;
+  let wait = 1;
+  while (true) {
+    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+    let held = false;
+    try {
+      if (await file.tryLock(true)) {
+        const [mine, named] = [await file.stat(), await Deno.stat(path).catch(() => undefined)];
+        if (named?.ino === mine.ino && named.dev === mine.dev) {
+          await file.truncate(0);
+          await file.write(new TextEncoder().encode(`${Deno.pid} ${randomUUID()}\n`));
+          held = true;
+          watch.seen = undefined;
+          return { file, path, id: mine };
+        }
+        continue; // the holder before us removed it; lock the one the path names now
+      }
+    } finally {
+      if (!held) file.close();
+    }
+    // Each holder writes a fresh token: while it changes, writers are taking
+    // turns and we wait on; one holder keeping it past the timeout is stuck.
+    const holder = await Deno.readTextFile(path).catch(() => "");
+    if (holder !== watch.seen) [watch.seen, watch.since] = [holder, Date.now()];
+    if (Date.now() - watch.since >= timeoutMs) {
+      const pid = holder.split(" ")[0]?.trim();
+      throw new StateLockError(
+        `Another cloudknot process${pid ? ` (pid ${pid})` : ""} has held the lock ` +
+          `${path} for more than ${timeoutMs} ms; wait for it to finish and try again, or stop it`,
+        target,
+      );
+    }
+    await sleep(wait);
+    wait = Math.min(wait * 2, 50);
+  }
+}
+
+/** This process's updates of one file, and what its waiters have seen of the lock. */
+interface Turns {
+  /** Settles when the last update queued so far has finished. */
+  tail: Promise<void>;
+  /** The holder's token when a waiter last looked, and since when it has been the same. */
+  seen?: string;
+  since: number;
+}
+
+const turns = new Map<string, Turns>();
+const inside = new AsyncLocalStorage<string>();
+
+/**
+ * Runs `body` holding the lock, after this process's earlier updates of the
+ * same file: they queue in memory, so only one of them at a time polls the
+ * OS lock. Waiters share what they saw of the holder, so when one gives up
+ * on a stuck holder the rest do not each wait the whole timeout again. A
+ * nested update of the same file from inside a change would wait for itself
+ * forever, so it is refused.
+ */
+async function inTurn(
+  target: string,
+  timeoutMs: number,
+  body: () => Promise<void>,
+): Promise<void> {
+  if (inside.getStore() === target) {
+    throw new StateFileError(
+      `update() of ${target} was called from inside a change to the same file; ` +
+        `make both edits in one change`,
+      target,
+    );
+  }
+  const queue = turns.get(target) ?? { tail: Promise.resolve(), since: Date.now() };
+  turns.set(target, queue);
+  const before = queue.tail;
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => done = resolve);
+  queue.tail = mine;
+  try {
+    await before;
+    const lock = await takeLock(target, timeoutMs, queue);
+    try {
+      await inside.run(target, body);
+    } finally {
+      await releaseLock(lock);
+    }
+  } finally {
+    done();
+    if (queue.tail === mine) turns.delete(target);
+  }
+}
+
+/** A lock this process holds: the open, locked file and its path. */
+interface HeldLock {
+  file: Deno.FsFile;
+  path: string;
+  id: Deno.FileInfo;
+}
+
+/**
+ * Removes the lock file while still holding it (unless someone removed it by
+ * hand and another process made a new one), then releases the lock by
+ * closing it. See {@linkcode takeLock}.
+ */
+async function releaseLock(lock: HeldLock): Promise<void> {
+  try {
+    const named = await Deno.stat(lock.path).catch(() => undefined);
+    if (named?.ino === lock.id.ino && named.dev === lock.id.dev) {
+      await Deno.remove(lock.path).catch(() => {});
+    }
+  } finally {
+    lock.file.close();
+  }
+}
 function checkNoSecrets(doc: IniDocument, path: string): void {
   for (const [section, keys] of doc) {
     for (const key of keys.keys()) {

@@ -6,9 +6,10 @@
  *
  * @module
  */
-import { AwsError } from "../aws/error.ts";
+import { AwsError } from "../aws/core/error.ts";
 import { AwsSession } from "../aws/session.ts";
 import { CloudknotInputError } from "../util/errors.ts";
+import { uploadObject } from "./s3_upload.ts";
 import type { ByteRange, ObjectStore, StoredObject } from "./store.ts";
 
 /** The server-side encryption an {@linkcode S3Store} asks for on every write. */
@@ -123,7 +124,7 @@ export class S3Store implements ObjectStore {
       : body.buffer instanceof ArrayBuffer
       ? body as Uint8Array<ArrayBuffer>
       : new Uint8Array(body);
-    await this.#session.s3.putObject({
+    await uploadObject(this.#session.s3, {
       Bucket: this.bucket,
       Key: this.#key(key),
       Body: bytes,

@@ -1,10 +1,14 @@
 /**
- * The internal interface both targets implement: where a knot's items run.
+ * The internal interface both targets implement: where a knot's items run,
+ * and everything a knot does that depends on where. `Knot` holds one target
+ * and never asks which it is.
  *
  * @module
  */
+import type { FunctionArtifact } from "../job/function_artifact.ts";
 import type { RunManifest } from "../job/payload.ts";
 import type { MapRun } from "../run/map_run.ts";
+import type { JobsView } from "./aws/batch/jobs_view.ts";
 
 /** One map call, validated and encoded as its inputs are read. */
 export interface MapRequest {
@@ -64,8 +68,11 @@ export function requestChunks(items: MapRequest["items"]): AsyncIterable<readonl
   })();
 }
 
-/** Where a knot's jobs run. */
-export interface Target {
+/**
+ * Where a knot's jobs run. `ClobberOptions` is what the target's clobber
+ * can delete besides the knot itself.
+ */
+export interface Target<ClobberOptions extends object = Record<never, never>> {
   /** Which target this is. */
   readonly kind: "local" | "aws";
   /** Starts a run and returns its handle once the run is recorded. */
@@ -74,6 +81,21 @@ export interface Target {
   collect<T>(runId: string, options?: { signal?: AbortSignal }): Promise<MapRun<T>>;
   /** The knot's runs, oldest first. */
   runs(): Promise<RunManifest[]>;
+  /**
+   * The knot's jobs on AWS Batch as a table; a target without Batch jobs
+   * rejects with a `CloudknotInputError` that says where to look instead.
+   */
+  viewJobs(): Promise<JobsView>;
+  /** Deletes everything the knot made (its runs, its function, its record), and what `options` ask. */
+  clobber(options?: ClobberOptions): Promise<void>;
+}
+
+/** A knot opened on its target: what each target's opener returns. */
+export interface OpenedKnot<T extends Target<never>> {
+  /** The packaged function. */
+  artifact: FunctionArtifact;
+  /** Where its items run. */
+  target: T;
 }
 
 /**

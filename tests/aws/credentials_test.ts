@@ -6,7 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AwsConfigError, AwsSession, type AwsSessionOptions, type Credentials } from "../../mod.ts";
+import {
+  AwsConfigError,
+  AwsSession,
+  type AwsSessionOptions,
+  type Credentials,
+  IniSyntaxError,
+  sessionFromSettings,
+  StateFile,
+} from "../../mod.ts";
 import { verifySigV4, withServer } from "./loopback.ts";
 
 /** A fetch that records every URL and refuses link-local addresses. */
@@ -192,6 +200,61 @@ Deno.test("a missing default profile is not an error; with nothing else the chai
   });
 });
 
+Deno.test("a named profile without credentials does not claim the environment keys are absent when they are set", async () => {
+  await withHome(async (home) => {
+    Object.assign(home.env, { AWS_ACCESS_KEY_ID: "AKIDENV", AWS_SECRET_ACCESS_KEY: "envsecret" });
+    await home.write(".aws/config", "[profile p]\nregion = eu-west-1\n");
+    const { session: named } = await session(home, { profile: "p" });
+    const e = await rejects(named.credentials());
+    assert.ok(e instanceof AwsConfigError);
+    assert.doesNotMatch(e.message, /not in the environment/);
+    assert.match(
+      e.message,
+      /^No AWS credentials found: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set but not used because profile "p" was named, .*; add credentials to the profile \(aws configure --profile p\), or name no profile so that the environment keys are used$/,
+    );
+    // The path the issue took: AWS_PROFILE read through cloudknot's settings.
+    home.env.AWS_PROFILE = "p";
+    const viaSettings = await sessionFromSettings({
+      env: (n) => home.env[n],
+      state: new StateFile({ path: join(home.dir, "cloudknot") }),
+      aws: { region: "eu-west-1", fetch: guardedFetch().fetch },
+    });
+    const again = await rejects(viaSettings.credentials());
+    assert.doesNotMatch(again.message, /not in the environment/);
+    assert.match(again.message, /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set but not used/);
+    // With neither key set it says so in as many words.
+    delete home.env.AWS_ACCESS_KEY_ID;
+    delete home.env.AWS_SECRET_ACCESS_KEY;
+    const { session: bare } = await session(home, { profile: "p" });
+    assert.match(
+      (await rejects(bare.credentials())).message,
+      /^No AWS credentials found: not in the environment \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set\); none in profile "p"/,
+    );
+  });
+});
+
+Deno.test("an unparsable shared config or credentials file is reported with its path and line", async () => {
+  await withHome(async (home) => {
+    const config = await home.write(".aws/config", "[default]\nregion = eu-west-1\n");
+    const credentials = await home.write(
+      ".aws/credentials",
+      "[default]\naws_access_key_id = AKID\naws_secret_access_key SECRET\n",
+    );
+    const e = await rejects(session(home));
+    assert.ok(e instanceof IniSyntaxError, String(e));
+    assert.equal(e.line, 3);
+    assert.equal(
+      e.message,
+      `Line 3 of ${credentials} is not "key = value"; fix or remove the line`,
+    );
+    await home.write(".aws/credentials", "");
+    await home.write(".aws/config", "[default]\nregion = eu-west-1\n[profile dev\nregion = x\n");
+    const bad = await rejects(session(home));
+    assert.ok(bad instanceof IniSyntaxError);
+    assert.match(bad.message, new RegExp(`^Line 3 of ${config} starts a \\[section\\] header`));
+  });
+});
+
 async function processProfile(home: Home, json: string): Promise<void> {
   const script = await home.write("helper.sh", `#!/bin/sh\ncat <<'EOF'\n${json}\nEOF\n`);
   await home.write(".aws/config", `[profile p]\ncredential_process = sh ${script}\n`);
@@ -264,6 +327,60 @@ Deno.test("credential_process that fails reports its exit code and stderr", asyn
       e.message,
       /^Profile p credential_process exited with code 3: token expired; run it by hand/,
     );
+  });
+});
+
+/** Whether a process is still running (a zombie waiting to be reaped is not). */
+async function running(pid: number): Promise<boolean> {
+  try {
+    return !/^\d+ \(.*\) Z /.test(await Deno.readTextFile(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("a credential_process that hangs is stopped, with what it started, and the error names the command", async () => {
+  await withHome(async (home) => {
+    const pids = join(home.dir, "pids");
+    const script = await home.write(
+      "hang.sh",
+      `#!/bin/sh\nsleep 600 &\necho "$$ $!" > ${pids}\nwait\n`,
+    );
+    await home.write(".aws/config", `[profile p]\ncredential_process = sh ${script}\n`);
+    const { session: s } = await session(home, { profile: "p", credentialProcessTimeoutMs: 2000 });
+    const e = await rejects(s.credentials());
+    assert.ok(e instanceof AwsConfigError, String(e));
+    assert.equal(
+      e.message,
+      `Profile p credential_process \`sh ${script}\` did not finish within 2 s and was stopped; ` +
+        "run it by hand to see whether it hangs or waits for input (a login or an MFA code), or " +
+        "allow it longer with CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT=<seconds> (or the " +
+        "credentialProcessTimeoutMs session option)",
+    );
+    const [shell, sleep] = (await Deno.readTextFile(pids)).trim().split(" ").map(Number);
+    assert.equal(await running(shell!), false, "the helper's shell still runs");
+    assert.equal(await running(sleep!), false, "the sleep the helper started still runs");
+  });
+});
+
+Deno.test("the credential_process timeout comes from the option, else CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT in seconds", async () => {
+  await withHome(async (home) => {
+    await home.write(".aws/config", "[profile p]\ncredential_process = sleep 600\n");
+    home.env.CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT = "0.5";
+    const fromEnv = await rejects((await session(home, { profile: "p" })).session.credentials());
+    assert.match(fromEnv.message, /`sleep 600` did not finish within 0\.5 s and was stopped/);
+    const { session: s } = await session(home, { profile: "p", credentialProcessTimeoutMs: 700 });
+    assert.match((await rejects(s.credentials())).message, /within 0\.7 s/);
+    for (const bad of ["soon", "0", "-3"]) {
+      home.env.CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT = bad;
+      const e = await rejects((await session(home, { profile: "p" })).session.credentials());
+      assert.ok(e instanceof AwsConfigError);
+      assert.equal(
+        e.message,
+        `CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT is "${bad}"; set it to a positive number of ` +
+          "seconds, or unset it for 60",
+      );
+    }
   });
 });
 

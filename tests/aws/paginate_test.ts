@@ -4,7 +4,7 @@
  * GetLogEvents returns the same nextForwardToken at the end of a stream).
  */
 import assert from "node:assert/strict";
-import { paginate } from "../../src/aws/paginate.ts";
+import { paginate } from "../../src/aws/core/paginate.ts";
 import { BATCH_PAGINATORS } from "../../src/aws/services/batch.ts";
 import { LOGS_PAGINATORS } from "../../src/aws/services/logs.ts";
 import { recordingFetch, testSession } from "./sdk_helper.ts";

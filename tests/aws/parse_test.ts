@@ -731,3 +731,25 @@ Deno.test("query errors without a request id header take it from the body", asyn
   assert.equal(error.requestId, "body-rid");
   assert.equal(error.message, "IAM.GetRole: NoSuchEntity: m (request id body-rid)");
 });
+
+Deno.test("ec2 elements the model types differently in different places parse as the AWS SDK parses them", async () => {
+  const cases: [string, string][] = [
+    // enaSupport is a string on an instance type's network and a boolean on an image;
+    // type is ProductCodeType inside productCodes and Type elsewhere.
+    [
+      "DescribeInstanceTypes",
+      `<instanceTypeSet><item><instanceType>c5.large</instanceType><networkInfo><networkPerformance>Up to 10 Gigabit</networkPerformance><maximumNetworkInterfaces>3</maximumNetworkInterfaces><ipv4AddressesPerInterface>10</ipv4AddressesPerInterface><ipv6Supported>true</ipv6Supported><enaSupport>required</enaSupport><efaSupported>false</efaSupported></networkInfo><vCpuInfo><defaultVCpus>2</defaultVCpus><validCores><item>1</item></validCores></vCpuInfo></item></instanceTypeSet>`,
+    ],
+    [
+      "DescribeImages",
+      `<imagesSet><item><imageId>ami-2</imageId><productCodes><item><productCode>pc-1</productCode><type>marketplace</type></item></productCodes><enaSupport>true</enaSupport></item></imagesSet>`,
+    ],
+  ];
+  for (const [op, inner] of cases) {
+    const canned = ec2(op, inner);
+    const [mod, Client] = SDK.ec2;
+    const sdk = await sdkParse(Client, new mod[`${op}Command`]({}), canned);
+    if (sdk.error) throw new Error(`The SDK failed on the canned response: ${sdk.error}`);
+    assert.deepEqual(plain(await ours("ec2", op, {}, canned)), plain(sdk.output), op);
+  }
+});

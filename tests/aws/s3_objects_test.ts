@@ -1,11 +1,13 @@
 /**
  * S3 object operations against a small loopback S3 (path style, every
  * signature checked with `@smithy/signature-v4`): single and multipart puts
- * from strings, bytes and streams, ranged streaming gets, keys with awkward
- * characters, aborting a failed upload, and chunked DeleteObjects.
+ * from strings, bytes and streams (the store's `uploadObject`), ranged
+ * streaming gets, keys with awkward characters, aborting a failed upload,
+ * and chunked DeleteObjects.
  */
 import assert from "node:assert/strict";
 import { AwsError, AwsSession } from "../../mod.ts";
+import { uploadObject } from "../../src/store/s3_upload.ts";
 import { verifySigV4, withServer } from "./loopback.ts";
 
 const SECRET = "s3secret";
@@ -201,7 +203,7 @@ Deno.test("small puts go up in one request with their headers; awkward keys surv
     const head = await s.s3.headObject({ Bucket: "bkt", Key: KEY });
     assert.equal(head.ContentLength, 7);
     assert.deepEqual(head.Metadata, { run: "r1" });
-    const small = await s.s3.putObject({
+    const small = await uploadObject(s.s3, {
       Bucket: "bkt",
       Key: "s",
       Body: streamOf(pattern(1000), 100),
@@ -216,12 +218,12 @@ Deno.test("large byte arrays and streams go up as multipart uploads in parts of 
   const state = newState();
   const data = pattern(12 * MiB + 123);
   await withS3(state, async (s) => {
-    const a = await s.s3.putObject({ Bucket: "bkt", Key: "big/bytes", Body: data }, {
+    const a = await uploadObject(s.s3, { Bucket: "bkt", Key: "big/bytes", Body: data }, {
       multipartThreshold: 6 * MiB,
       partSize: 5 * MiB,
     });
     assert.equal(a.ETag, '"multi"');
-    const b = await s.s3.putObject({
+    const b = await uploadObject(s.s3, {
       Bucket: "bkt",
       Key: "big/stream",
       Body: streamOf(data, 64 * 1024 + 7),
@@ -242,7 +244,7 @@ Deno.test("a failed part aborts the multipart upload and the error comes through
   const state = newState();
   state.failPart = 2;
   await withS3(state, async (s) => {
-    const e = await s.s3.putObject({ Bucket: "bkt", Key: "big/x", Body: pattern(11 * MiB) }, {
+    const e = await uploadObject(s.s3, { Bucket: "bkt", Key: "big/x", Body: pattern(11 * MiB) }, {
       multipartThreshold: 6 * MiB,
       partSize: 5 * MiB,
     })
@@ -263,7 +265,7 @@ Deno.test("CompleteMultipartUpload answering 200 with an error body is an error"
   const state = newState();
   state.completeWithError = true;
   await withS3(state, async (s) => {
-    const e = await s.s3.putObject({ Bucket: "bkt", Key: "big/y", Body: pattern(6 * MiB) }, {
+    const e = await uploadObject(s.s3, { Bucket: "bkt", Key: "big/y", Body: pattern(6 * MiB) }, {
       multipartThreshold: 5 * MiB,
       partSize: 5 * MiB,
     })
@@ -324,7 +326,7 @@ Deno.test("a part size under 5 MiB is refused before anything is sent", async ()
   const state = newState();
   await withS3(state, async (s) => {
     await assert.rejects(
-      s.s3.putObject({ Bucket: "b", Key: "k", Body: "x" }, { partSize: MiB }),
+      uploadObject(s.s3, { Bucket: "b", Key: "k", Body: "x" }, { partSize: MiB }),
       /partSize must be at least 5242880 bytes/,
     );
   });

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { sigv4Suite } from "./deps.ts";
-import { encodeRfc3986, signRequest } from "../../src/aws/request.ts";
+import { encodeRfc3986, signRequest } from "../../src/aws/core/request.ts";
 
 interface SuiteCase {
   name: string;

@@ -232,7 +232,7 @@ dockerTest("logs --follow prints a running job's lines as they come", async () =
   }
 });
 
-dockerTest("the AWS commands run with the README's narrower permission flags", async () => {
+dockerTest("the AWS commands run with the documented narrower permission flags", async () => {
   await withAwsHome(async (home) => {
     const env = await setUp(home);
     const host = new URL(home.emu.endpoint).host;

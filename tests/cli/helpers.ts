@@ -10,7 +10,7 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = join(ROOT, "cli.ts");
 /** The test jobs module, relative to ROOT. */
 export const JOBS = "tests/cli/fixtures/jobs.ts";
-/** The permission flags the README gives for `map` on the local target. */
+/** The permission flags docs/command_line.md gives for `map` on the local target. */
 export const NARROW_FLAGS = [
   "--allow-read",
   "--allow-write",

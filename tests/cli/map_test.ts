@@ -212,7 +212,7 @@ Deno.test("an interrupt cancels the run: every item is printed, exit code 130", 
   });
 });
 
-Deno.test("map works with the README's narrower permission flags", async () => {
+Deno.test("map works with the documented narrower permission flags", async () => {
   await withHome(async (home) => {
     const r = await cli(home, ["map", JOBS, "square", "--concurrency", "2"], {
       stdin: "[1, 2, 3]",

@@ -1,7 +1,8 @@
-// The IAM policy of the README: reading it, checking its grammar, mapping the
+// The IAM policy of the docs (docs/iam.md): reading it, checking its grammar, mapping the
 // AWS operations the project calls to IAM actions and resources, and
 // evaluating whether the policy allows them.
 import { fileURLToPath } from "node:url";
+import { codeBlocks } from "./markdown.ts";
 
 /** An IAM policy document. */
 export interface Policy {
@@ -20,20 +21,16 @@ export interface Statement {
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 
-const README = fileURLToPath(new URL("../../README.md", import.meta.url));
+/** The page of the docs that holds the policy. */
+export const IAM_PAGE: string = fileURLToPath(new URL("../../docs/iam.md", import.meta.url));
 
-/** The JSON block under "## IAM permissions" of the README, as text. */
-export async function readmePolicyText(): Promise<string> {
-  const text = await Deno.readTextFile(README);
-  const start = text.indexOf("\n## IAM permissions\n");
-  if (start < 0) throw new Error('The README has no "## IAM permissions" section');
-  const end = text.indexOf("\n## ", start + 1);
-  const section = text.slice(start, end < 0 ? undefined : end);
-  const blocks = [...section.matchAll(/```json\n([\s\S]*?)\n```/g)];
+/** The one JSON block of the IAM page (docs/iam.md), as text. */
+export async function docsPolicyText(): Promise<string> {
+  const blocks = codeBlocks(await Deno.readTextFile(IAM_PAGE)).filter((b) => b.lang === "json");
   if (blocks.length !== 1) {
-    throw new Error(`The IAM section has ${blocks.length} json blocks; it must have exactly one`);
+    throw new Error(`docs/iam.md has ${blocks.length} json blocks; it must have exactly one`);
   }
-  return blocks[0]![1]!;
+  return blocks[0]!.code;
 }
 
 const STATEMENT_KEYS = new Set([

@@ -1,4 +1,4 @@
-// The README's IAM policy: valid policy grammar, and enough for everything
+// The IAM policy of docs/iam.md: valid policy grammar, and enough for everything
 // the project calls.
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -23,10 +23,10 @@ import { STS_OPERATIONS } from "../../src/aws/services/sts.ts";
 import {
   actionFor,
   allows,
+  docsPolicyText,
   passedRoles,
   type Policy,
   policyProblems,
-  readmePolicyText,
   resourceFor,
 } from "./iam_policy.ts";
 import { startEmulator } from "../emulator/mod.ts";
@@ -34,9 +34,9 @@ import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 
-const policy: Policy = JSON.parse(await readmePolicyText());
+const policy: Policy = JSON.parse(await docsPolicyText());
 
-Deno.test("the README's IAM policy is valid policy JSON", () => {
+Deno.test("the IAM policy of the docs is valid policy JSON", () => {
   assert.deepEqual(policyProblems(policy), []);
   // The check can fail: each of these breaks one rule.
   const broken: [unknown, RegExp][] = [

@@ -89,6 +89,7 @@ async function waitStatus(
 Deno.test("batch: compute environment status, Fargate/EC2 rules and deletion order", async () => {
   await withBatch(async (emu, client) => {
     const s = await setupBatch(emu);
+    let release = emu.batch.hold();
     const created = await client.send(
       new B.CreateComputeEnvironmentCommand({
         computeEnvironmentName: "fg",
@@ -109,6 +110,7 @@ Deno.test("batch: compute environment status, Fargate/EC2 rules and deletion ord
     );
     assert.equal(d.computeEnvironments![0]!.status, "CREATING");
     assert.equal(d.computeEnvironments![0]!.state, "ENABLED");
+    release();
     await waitFor(async () => {
       d = await client.send(
         new B.DescribeComputeEnvironmentsCommand({ computeEnvironments: ["fg"] }),
@@ -186,6 +188,7 @@ Deno.test("batch: compute environment status, Fargate/EC2 rules and deletion ord
       client.send(new B.DeleteComputeEnvironmentCommand({ computeEnvironment: s.ce })),
     );
     assert.match(e.message, /DISABLED/);
+    release = emu.batch.hold();
     await client.send(
       new B.UpdateComputeEnvironmentCommand({ computeEnvironment: s.ce, state: "DISABLED" }),
     );
@@ -193,6 +196,7 @@ Deno.test("batch: compute environment status, Fargate/EC2 rules and deletion ord
       new B.DescribeComputeEnvironmentsCommand({ computeEnvironments: [s.ce] }),
     );
     assert.equal(d.computeEnvironments![0]!.status, "UPDATING");
+    release();
     await waitFor(async () => {
       d = await client.send(
         new B.DescribeComputeEnvironmentsCommand({ computeEnvironments: [s.ce] }),
@@ -210,9 +214,11 @@ Deno.test("batch: compute environment status, Fargate/EC2 rules and deletion ord
       const q = await client.send(new B.DescribeJobQueuesCommand({ jobQueues: [s.queue] }));
       return q.jobQueues![0]!.status === "VALID";
     });
+    release = emu.batch.hold();
     await client.send(new B.DeleteJobQueueCommand({ jobQueue: s.queue }));
     const q = await client.send(new B.DescribeJobQueuesCommand({ jobQueues: [s.queue] }));
     assert.equal(q.jobQueues![0]!.status, "DELETING");
+    release();
     await waitFor(async () =>
       (await client.send(new B.DescribeJobQueuesCommand({ jobQueues: [s.queue] }))).jobQueues!
         .length === 0
@@ -296,6 +302,7 @@ Deno.test("batch: a job goes SUBMITTED to SUCCEEDED with attempts, exit code, lo
     const s = await setupBatch(emu, { command: ["echo", "Ref::greeting", "sleep", "100"] });
     const logs = new sdk.logs.CloudWatchLogsClient(sdkConfig(emu));
     try {
+      const release = emu.batch.hold();
       const sub = await client.send(
         new B.SubmitJobCommand({
           jobName: "hello",
@@ -307,6 +314,7 @@ Deno.test("batch: a job goes SUBMITTED to SUCCEEDED with attempts, exit code, lo
         }),
       );
       assert.equal((await describe(client, sub.jobId!)).status, "SUBMITTED");
+      release();
       const running = await waitStatus(client, sub.jobId!, ["RUNNING"]);
       // The stream is assigned when the attempt is RUNNING and already readable.
       assert.match(running.container!.logStreamName!, new RegExp(`^${s.jobDefinition}/default/`));
@@ -381,6 +389,7 @@ Deno.test("batch: a job goes SUBMITTED to SUCCEEDED with attempts, exit code, lo
 Deno.test("batch: array jobs keep a status summary and give children their index", async () => {
   await withBatch(async (emu, client, seen) => {
     const s = await setupBatch(emu, { command: ["fail-index", "2"] });
+    const release = emu.batch.hold();
     const sub = await client.send(
       new B.SubmitJobCommand({
         jobName: "arr",
@@ -392,6 +401,7 @@ Deno.test("batch: array jobs keep a status summary and give children their index
     const parent = await describe(client, sub.jobId!);
     assert.equal(parent.arrayProperties!.size, 5);
     assert.equal(parent.arrayProperties!.statusSummary!.SUBMITTED, 5);
+    release();
     assert.equal(parent.container!.image, "emulator/inline:latest");
     assert.equal(parent.container!.exitCode, undefined);
     const done = await waitStatus(client, sub.jobId!, ["SUCCEEDED", "FAILED"]);

@@ -2,31 +2,8 @@ import assert from "node:assert/strict";
 import { dockerTest } from "../support/docker_available.ts";
 import { type DockerRunner, OOM_REASON, startEmulator } from "./mod.ts";
 import * as sdk from "./sdk_deps.ts";
-import { rejects, sdkConfig, setupBatch } from "./test_helpers.ts";
+import { rejects, sdkConfig, setupBatch, sh } from "./test_helpers.ts";
 import { buildTestImage } from "./test_image.ts";
-
-async function sh(cmd: string, args: string[], env: Record<string, string> = {}, stdin?: string) {
-  const child = new Deno.Command(cmd, {
-    args,
-    env,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  const text = {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-  if (out.code !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${text.stderr}`);
-  return text;
-}
 
 dockerTest(
   "docker: an image pushed through emulated ECR runs as a real container; logs, exit codes, OOM and timeouts",

@@ -9,6 +9,7 @@
 import { CredentialStore, type KnownCredentials } from "./credentials.ts";
 import { Faults } from "./faults.ts";
 import { FrontProxy } from "./front_proxy.ts";
+import { TokenBucket } from "./rate_limit.ts";
 import { LocalRegistry } from "./registry.ts";
 import { type LoggedRequest, RequestLog } from "./request_log.ts";
 import type { JobRunner } from "./runner.ts";
@@ -23,8 +24,89 @@ import { LogsService } from "./services/logs.ts";
 import { S3Service } from "./services/s3.ts";
 import { StsService } from "./services/sts.ts";
 
+/**
+ * Behaviours of AWS that clients must cope with, each modeled only when
+ * asked for (README: "Behaving like AWS"). Times are in ms, scaled down so
+ * that tests stay fast.
+ */
+export interface RealismOptions {
+  /**
+   * IAM's eventual consistency: a service role or instance profile changed
+   * less than this long ago makes a new compute environment INVALID, and a
+   * job or execution role created less than this long ago cannot be assumed
+   * when a job starts. 0: changes are visible at once. @default {0}
+   */
+  iamPropagationMs?: number;
+  /**
+   * How long a compute environment's instances (after it is deleted) and its
+   * Fargate tasks' network interfaces (after the last task stopped) keep its
+   * subnets, security groups and VPC in use: deleting them answers
+   * `DependencyViolation`. 0: released at once. @default {0}
+   */
+  networkReleaseMs?: number;
+  /**
+   * How long a bucket created outside us-east-1 answers `NoSuchBucket` (404)
+   * to requests that address it. @default {0}
+   */
+  bucketVisibilityMs?: number;
+  /**
+   * The account's Batch request rate, shared by every Batch operation
+   * (AWS: 50 per second); over it Batch answers 429 `TooManyRequestsException`.
+   * 0: unlimited. @default {0}
+   */
+  batchTps?: number;
+  /** How many Batch requests may come at once before the rate applies. @default {batchTps} */
+  batchBurst?: number;
+  /**
+   * The account's EC2 On-Demand vCPU quota: jobs on EC2 compute environments
+   * beyond it wait in RUNNABLE with no status reason. @default {Infinity}
+   */
+  vcpuQuota?: number;
+  /**
+   * Docker runner: an image built for another CPU architecture than the
+   * compute environment's fails with `exec format error` and exit code 1.
+   * @default {false}
+   */
+  architectureCheck?: boolean;
+}
+
+/**
+ * The values {@linkcode startEmulator} uses with `realism: true`: AWS's
+ * numbers where they are fixed (50 Batch requests per second), a new
+ * account's quota, and delays scaled to the emulator's clock (its compute
+ * environments settle in ~100 ms where AWS takes a minute).
+ *
+ * @example Usage
+ * ```ts ignore
+ * const emu = await startEmulator({ realism: true, batchTps: 5 });
+ * emu.realism.iamPropagationMs; // AWS_REALISM's value
+ * ```
+ */
+export const AWS_REALISM: Readonly<Required<RealismOptions>> = Object.freeze({
+  iamPropagationMs: 300,
+  networkReleaseMs: 300,
+  bucketVisibilityMs: 200,
+  batchTps: 50,
+  batchBurst: 50,
+  vcpuQuota: 32,
+  architectureCheck: true,
+});
+
+/**
+ * Whether {@linkcode startEmulator} applies {@linkcode AWS_REALISM} when the
+ * options do not say `realism`. Flipping it turns every behaviour on in every
+ * test that does not opt out with `realism: false`.
+ */
+export const REALISM_BY_DEFAULT = false;
+
 /** Options of {@linkcode startEmulator}. */
-export interface EmulatorOptions {
+export interface EmulatorOptions extends RealismOptions {
+  /**
+   * Start from {@linkcode AWS_REALISM}: every behaviour of
+   * {@linkcode RealismOptions} on; options given here override its values.
+   * @default {REALISM_BY_DEFAULT}
+   */
+  realism?: boolean;
   /** The region every regional service answers for (default `us-east-1`). */
   region?: string;
   /** The account id (default `123456789012`). */
@@ -123,6 +205,8 @@ export interface Emulator {
   readonly registry?: LocalRegistry;
   /** The runner jobs use. */
   readonly runner: JobRunner;
+  /** The AWS behaviours in effect (README: "Behaving like AWS"). */
+  readonly realism: Readonly<Required<RealismOptions>>;
   /**
    * How many requests a service (and operation) received.
    *
@@ -167,6 +251,7 @@ interface ContainerToken {
  * ```
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const realism = resolveRealism(options);
   const region = options.region ?? "us-east-1";
   const accountId = options.accountId ?? "123456789012";
   const label = crypto.randomUUID().slice(0, 8);
@@ -178,7 +263,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let runner: JobRunner;
   try {
     if (options.runner === "docker") {
-      runner = await DockerRunner.create({ registry, label, concurrency: options.concurrency });
+      runner = await DockerRunner.create({
+        registry,
+        label,
+        concurrency: options.concurrency,
+        checkArchitecture: realism.architectureCheck,
+      });
     } else if (options.runner === undefined || options.runner === "process") {
       const entrypoint = options.entrypoint;
       runner = new ProcessRunner({
@@ -195,7 +285,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const iam = new IamService(accountId);
   const ec2 = new Ec2Service(accountId, region);
   const logs = new LogsService(accountId, region);
-  const s3 = new S3Service(region);
+  const s3 = new S3Service(region, realism.bucketVisibilityMs);
   const ecr = new EcrService(accountId, region, registry);
   const sts = new StsService(store, iam);
   const tokens = new Map<string, ContainerToken>();
@@ -221,6 +311,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ec2,
     logs,
     baseEnvironment,
+    iamPropagationMs: realism.iamPropagationMs,
+    networkReleaseMs: realism.networkReleaseMs,
+    vcpuQuota: realism.vcpuQuota,
     containerCredentials: (roleArn, sessionName) => {
       const token = crypto.randomUUID();
       tokens.set(token, { roleArn, sessionName });
@@ -241,6 +334,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     services: { batch, ecr, logs, iam, sts, ec2 },
     s3,
     maxSkewMs: options.maxSkewMs,
+    rateLimits: realism.batchTps > 0
+      ? { batch: new TokenBucket({ perSecond: realism.batchTps, burst: realism.batchBurst }) }
+      : {},
     drop: (port) => front.proxy?.drop(port),
     internal: (url, headers) => {
       if (url.pathname !== "/_emulator/container-credentials") {
@@ -305,6 +401,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     logs,
     registry,
     runner,
+    realism,
     count: (service, operation) =>
       log.entries.filter((e) =>
         e.service === service && (operation === undefined || e.operation === operation)
@@ -395,5 +492,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       await server.shutdown();
       await registry?.stop();
     },
+  };
+}
+
+function resolveRealism(options: EmulatorOptions): Required<RealismOptions> {
+  const base: RealismOptions = (options.realism ?? REALISM_BY_DEFAULT) ? AWS_REALISM : {};
+  const pick = <K extends keyof RealismOptions>(k: K, off: Required<RealismOptions>[K]) =>
+    options[k] ?? base[k] ?? off;
+  const batchTps = pick("batchTps", 0);
+  return {
+    iamPropagationMs: pick("iamPropagationMs", 0),
+    networkReleaseMs: pick("networkReleaseMs", 0),
+    bucketVisibilityMs: pick("bucketVisibilityMs", 0),
+    batchTps,
+    batchBurst: options.batchBurst ??
+      (options.batchTps === undefined ? base.batchBurst : undefined) ??
+      batchTps,
+    vcpuQuota: pick("vcpuQuota", Infinity),
+    architectureCheck: pick("architectureCheck", false),
   };
 }

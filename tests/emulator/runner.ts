@@ -36,6 +36,12 @@ export interface JobRunRequest {
   computeEnvironment: string;
   /** The job queue's name. */
   jobQueue: string;
+  /**
+   * The CPU architecture of the host it is placed on: the compute
+   * environment's instance types', or on Fargate the job definition's
+   * `runtimePlatform.cpuArchitecture`.
+   */
+  architecture: "amd64" | "arm64";
   /** Aborted when the attempt must stop (terminate or timeout); kill the work then. */
   signal: AbortSignal;
   /**

@@ -8,6 +8,7 @@
 import type { CredentialStore, KnownCredentials } from "./credentials.ts";
 import { renderError, ServiceError } from "./errors.ts";
 import type { Faults } from "./faults.ts";
+import type { TokenBucket } from "./rate_limit.ts";
 import { type ModelOperation, modelOperation, strictJsonTypes, validateParams } from "./models.ts";
 import { parseForm, parseFormBody, renderXmlMembers } from "./query.ts";
 import { isMutating, type LoggedRequest, type RequestLog } from "./request_log.ts";
@@ -73,6 +74,11 @@ export interface PipelineOptions {
   drop: (remotePort: number) => void;
   /** Allowed clock skew in ms (default 15 minutes). */
   maxSkewMs?: number;
+  /**
+   * Request-rate quotas by service name: a request that finds its service's
+   * bucket empty gets the service's own throttling error.
+   */
+  rateLimits?: Record<string, TokenBucket>;
 }
 
 interface Identified {
@@ -387,6 +393,10 @@ export class Pipeline {
       entry.operation = prepared.operation;
       entry.params = prepared.params;
       entry.mutating = isMutating(prepared.operation);
+      // The quota is counted at the front door, before the request is checked.
+      if (this.#o.rateLimits?.[id.spec.name]?.take() === false) {
+        throw cannedError(id.spec.throttle);
+      }
       const faults = this.#o.faults.match(id.spec.name, prepared.operation);
       const latency = faults.find((f) => f.kind === "latency");
       if (latency) {

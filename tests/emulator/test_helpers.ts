@@ -1,5 +1,6 @@
 /**
- * Shared helpers of the emulator's own tests: SDK client configuration.
+ * Shared helpers of the emulator's own tests: SDK client configuration, Batch
+ * setup, polling, and running commands.
  *
  * @module
  */
@@ -119,6 +120,8 @@ export async function setupBatch(
         RoleName: `${p}-ecs-instance`,
       }),
     );
+    // A client must give IAM time to reach Batch (README: iamPropagationMs).
+    await new Promise((r) => setTimeout(r, emu.realism.iamPropagationMs));
     const subnets = await ec2.send(
       new sdk.ec2.DescribeSubnetsCommand({
         Filters: [{ Name: "default-for-az", Values: ["true"] }],
@@ -215,4 +218,40 @@ export async function waitFor(
     if (Date.now() > end) throw new Error("Condition not met in time");
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Runs a command and returns its output; throws with its stderr when it fails.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await sh("docker", ["push", uri], { DOCKER_CONFIG: dir });
+ * ```
+ */
+export async function sh(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  stdin?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(cmd, {
+    args,
+    env,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const text = {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+  if (out.code !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${text.stderr}`);
+  return text;
 }

@@ -27,14 +27,17 @@ async function which(name: string): Promise<string> {
 }
 
 /**
- * Builds the image and tags it; returns the tag.
+ * Builds the image and tags it; returns the tag. With `platform` (such as
+ * `linux/arm64`) the image says it is built for that platform, whatever the
+ * host binaries inside are: what an image built on another machine looks
+ * like to `docker image inspect`.
  *
  * @example Usage
  * ```ts ignore
  * const tag = await buildTestImage("ckemu-test:1");
  * ```
  */
-export async function buildTestImage(tag: string): Promise<string> {
+export async function buildTestImage(tag: string, platform?: string): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "ckemu-rootfs-" });
   try {
     const bins: [string, string][] = [
@@ -58,6 +61,27 @@ export async function buildTestImage(tag: string): Promise<string> {
       await Deno.copyFile(real, `${root}${lib}`);
     }
     await Deno.mkdir(`${root}/tmp`, { mode: 0o777 });
+    if (platform !== undefined) {
+      // `docker import --platform` needs an engine in experimental mode; the
+      // classic builder sets the platform of a FROM scratch image.
+      const ctx = await Deno.makeTempDir({ prefix: "ckemu-context-" });
+      try {
+        await run("tar", ["-C", root, "-cf", `${ctx}/rootfs.tar`, "."]);
+        await Deno.writeTextFile(`${ctx}/Dockerfile`, "FROM scratch\nADD rootfs.tar /\n");
+        const out = await new Deno.Command("docker", {
+          args: ["build", "--platform", platform, "--tag", tag, ctx],
+          env: { DOCKER_BUILDKIT: "0" },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        if (!out.success) {
+          throw new Error(`docker build failed: ${new TextDecoder().decode(out.stderr)}`);
+        }
+        return tag;
+      } finally {
+        await Deno.remove(ctx, { recursive: true });
+      }
+    }
     const tar = new Deno.Command("tar", { args: ["-C", root, "-c", "."], stdout: "piped" }).spawn();
     const imp = new Deno.Command("docker", {
       args: ["import", "-", tag],

@@ -1,4 +1,4 @@
-// `deno task demo`, the README's first command, prints a good estimate of π.
+// `deno task demo`, the first command of docs/development.md, prints a good estimate of π.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";

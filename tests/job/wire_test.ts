@@ -26,12 +26,15 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 function readMarked(mark: Uint8Array, stream: Uint8Array, size: number) {
   const reader = new MarkedStreamReader(mark);
   const events: (string | { type: number; body: number[] })[] = [];
-  let pending = "";
+  let pending: number[] = [];
+  const flush = () => {
+    if (pending.length > 0) events.push(new TextDecoder().decode(Uint8Array.from(pending)));
+    pending = [];
+  };
   const handler = {
-    text: (b: Uint8Array) => pending += new TextDecoder().decode(b, { stream: true }),
+    text: (b: Uint8Array) => pending.push(...b),
     frame: (type: number, body: Uint8Array) => {
-      if (pending) events.push(pending);
-      pending = "";
+      flush();
       events.push({ type, body: [...body] });
     },
   };
@@ -39,7 +42,7 @@ function readMarked(mark: Uint8Array, stream: Uint8Array, size: number) {
     reader.push(stream.slice(i, i + size), handler);
   }
   reader.end(handler);
-  if (pending) events.push(pending);
+  flush();
   return events;
 }
 

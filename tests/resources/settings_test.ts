@@ -308,6 +308,35 @@ Deno.test("ECR repository setting: stored, CLOUDKNOT_ECR_REPO, then cloudknot", 
   }
 });
 
+Deno.test("sessionFromSettings: a given session as it is, then explicit options, then what a resource recorded, then the settings", async () => {
+  const { dir, state } = await tempState();
+  const homeDir = await home({
+    config: "[profile lab]\nregion = eu-west-1\n[profile other]\nregion = ap-south-1\n",
+  });
+  try {
+    const aws = { env: envOf({}), homeDir };
+    await state.setMany("aws", { profile: "lab", region: "us-east-2" });
+    const settings = await sessionFromSettings({ state, aws });
+    assert.deepEqual([settings.profile, settings.region], ["lab", "us-east-2"]);
+    const recorded = await sessionFromSettings({
+      state,
+      aws,
+      recorded: { profile: "other", region: "ca-central-1" },
+    });
+    assert.deepEqual([recorded.profile, recorded.region], ["other", "ca-central-1"]);
+    const explicit = await sessionFromSettings({
+      state,
+      aws: { ...aws, profile: "lab", region: "sa-east-1" },
+      recorded: { profile: "other", region: "ca-central-1" },
+    });
+    assert.deepEqual([explicit.profile, explicit.region], ["lab", "sa-east-1"]);
+    assert.equal(await sessionFromSettings({ state, aws: explicit }), explicit);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(homeDir, { recursive: true });
+  }
+});
+
 Deno.test("sessionFromSettings uses the stored profile and region", async () => {
   const emu = await startEmulator();
   const { dir, state } = await tempState();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CloudknotInputError, StateFile, StateLockError } from "../../mod.ts";
+import { CloudknotInputError, StateFile, StateFileError, StateLockError } from "../../mod.ts";
 
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -59,48 +59,241 @@ Deno.test("sections and keys keep their order and Python's configparser reads th
   });
 });
 
-Deno.test("concurrent processes never lose each other's changes", async () => {
+const MOD = new URL("../../mod.ts", import.meta.url).href;
+
+/** Runs `deno eval` on a script that has `state`, a StateFile on `path`. */
+function writer(path: string, body: string): Deno.Command {
+  const script = `import { StateFile } from ${JSON.stringify(MOD)};
+    const state = new StateFile({ path: ${JSON.stringify(path)} });
+    ${body}`;
+  return new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** N processes, each making M concurrent `set()` calls; every one must land. */
+async function assertNothingLost(path: string, processes: number, writes: number) {
+  const outs = await Promise.all(
+    Array.from({ length: processes }, (_, p) => {
+      const child = writer(
+        path,
+        `await Promise.all(Array.from({ length: ${writes} }, (_, i) =>
+           state.set("writer ${p}", "k" + i, String(i))));`,
+      ).spawn();
+      child.stdin.close();
+      return child.output();
+    }),
+  );
+  for (const out of outs) assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const doc = await new StateFile({ path }).read();
+  for (let p = 0; p < processes; p++) {
+    assert.equal(doc.get(`writer ${p}`)?.size, writes, `writer ${p} lost updates`);
+  }
+  await assertOnlyTheFile(join(path, ".."));
+}
+
+/** Nothing is left beside the file: no lock, no temporary file. */
+async function assertOnlyTheFile(dir: string) {
+  const names = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  assert.deepEqual(names, ["cloudknot"]);
+}
+
+/** A child that takes the lock and holds it until told to go on (a line on stdin). */
+async function holder(path: string) {
+  const child = writer(
+    path,
+    `await state.update(async (doc) => {
+       doc.set("holder", new Map([["done", "yes"]]));
+       console.log("holding");
+       const buf = new Uint8Array(1);
+       await Deno.stdin.read(buf);
+     });`,
+  ).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  assert.equal((await lines.read()).value?.trim(), "holding");
+  return {
+    child,
+    async finish() {
+      const err = child.stderr.text();
+      const stdin = child.stdin.getWriter();
+      await stdin.write(new Uint8Array([10])).catch(() => {});
+      await stdin.close().catch(() => {});
+      while (!(await lines.read()).done) { /* drain */ }
+      return { status: await child.status, stderr: await err };
+    },
+  };
+}
+
+Deno.test("6 processes × 40 concurrent writes lose no update and no writer fails", async () => {
   await withDir(async (dir) => {
-    const path = join(dir, "cloudknot");
-    const mod = new URL("../../mod.ts", import.meta.url).href;
-    const script = (id: number) => `
-      import { StateFile } from ${JSON.stringify(mod)};
-      const state = new StateFile({ path: ${JSON.stringify(path)} });
-      for (let i = 0; i < 15; i++) {
-        await state.update((doc) => {
-          const s = doc.get("counters") ?? new Map();
-          s.set("total", String(Number(s.get("total") ?? 0) + 1));
-          s.set("writer-${id}", String(i + 1));
-          doc.set("counters", s);
-        });
-      }`;
-    const outs = await Promise.all(
-      [1, 2, 3, 4].map((id) =>
-        new Deno.Command(Deno.execPath(), { args: ["eval", script(id)], stderr: "inherit" })
-          .output()
-      ),
-    );
-    assert.ok(outs.every((o) => o.success));
-    const counters = await new StateFile({ path }).section("counters");
-    assert.equal(counters?.get("total"), "60");
-    for (const id of [1, 2, 3, 4]) assert.equal(counters?.get(`writer-${id}`), "15");
+    await assertNothingLost(join(dir, "cloudknot"), 6, 40);
   });
 });
 
-Deno.test("a held lock times out with a typed error; a stale one is taken over", async () => {
+Deno.test("a stale lock file left by a crashed process loses no update, old or fresh", async () => {
+  for (const age of [60_000, 0]) {
+    await withDir(async (dir) => {
+      const path = join(dir, "cloudknot");
+      await Deno.writeTextFile(`${path}.lock`, "999999 0\n");
+      const when = new Date(Date.now() - age);
+      await Deno.utime(`${path}.lock`, when, when);
+      await assertNothingLost(path, 6, 40);
+    });
+  }
+});
+
+Deno.test("a writer killed with SIGKILL while it holds the lock does not hold up the next one", async () => {
   await withDir(async (dir) => {
     const path = join(dir, "cloudknot");
-    await Deno.writeTextFile(`${path}.lock`, "4242 0\n");
-    const impatient = new StateFile({ path, lockTimeoutMs: 50 });
+    await new StateFile({ path }).set("aws", "region", "eu-west-1");
+    const held = await holder(path);
+    held.child.kill("SIGKILL");
+    const { status } = await held.finish();
+    assert.equal(status.signal, "SIGKILL");
+    // lockTimeoutMs 0: the lock must be free on the first try, with no waiting.
+    const next = new StateFile({ path, lockTimeoutMs: 0 });
+    await next.set("aws", "profile", "dev");
+    assert.deepEqual([...(await next.section("aws"))!], [["region", "eu-west-1"], [
+      "profile",
+      "dev",
+    ]]);
+    assert.equal(await next.section("holder"), undefined);
+    await assertOnlyTheFile(dir);
+  });
+});
+
+Deno.test("a live holder is waited for; one that holds too long is named in a typed error", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cloudknot");
+    const held = await holder(path);
     await assert.rejects(
-      () => impatient.set("aws", "region", "x"),
-      (e) => e instanceof StateLockError && /pid 4242/.test(e.message),
+      () => new StateFile({ path, lockTimeoutMs: 0 }).set("aws", "region", "x"),
+      (e) =>
+        e instanceof StateLockError && e.path === path &&
+        e.message.includes(`(pid ${held.child.pid})`) && e.message.includes(`${path}.lock`),
     );
-    const old = new Date(Date.now() - 60_000);
-    await Deno.utime(`${path}.lock`, old, old);
-    await new StateFile({ path, lockTimeoutMs: 50 }).set("aws", "region", "x");
-    assert.equal(await impatient.get("aws", "region"), "x");
-    await assert.rejects(() => Deno.stat(`${path}.lock`), Deno.errors.NotFound);
+    const waiting = new StateFile({ path }).set("aws", "region", "eu-west-1");
+    const { status, stderr } = await held.finish();
+    assert.equal(status.code, 0, stderr);
+    await waiting;
+    const doc = await new StateFile({ path }).read();
+    assert.equal(doc.get("holder")?.get("done"), "yes");
+    assert.equal(doc.get("aws")?.get("region"), "eu-west-1");
+  });
+});
+
+Deno.test("an update from inside a change to the same file is refused, not left waiting for itself", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cloudknot");
+    const state = new StateFile({ path });
+    await assert.rejects(
+      () => state.update(() => new StateFile({ path }).set("aws", "region", "x")),
+      (e) => e instanceof StateFileError && /inside a change to the same file/.test(e.message),
+    );
+    await state.set("aws", "region", "y");
+    assert.equal(await state.get("aws", "region"), "y");
+  });
+});
+
+Deno.test("the file keeps its mode: owner-only when new, the user's choice after", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cloudknot");
+    const state = new StateFile({ path });
+    await state.set("aws", "region", "x");
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    await Deno.chmod(path, 0o640);
+    await state.set("aws", "region", "y");
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o640);
+  });
+});
+
+Deno.test("a read-only file is refused with a typed error and left as it was", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cloudknot");
+    const state = new StateFile({ path });
+    await state.set("aws", "region", "x");
+    const before = await Deno.readTextFile(path);
+    await Deno.chmod(path, 0o400);
+    await assert.rejects(
+      () => state.set("aws", "region", "y"),
+      (e) =>
+        e instanceof StateFileError && e.path === path &&
+        /is read-only \(mode 0400\); cloudknot did not change it\. Make it writable \(chmod u\+w /
+          .test(e.message),
+    );
+    assert.equal(await Deno.readTextFile(path), before);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o400);
+  });
+});
+
+Deno.test("a path that is a symbolic link is written through to its target and stays a link", async () => {
+  await withDir(async (dir) => {
+    await Deno.mkdir(join(dir, "dotfiles"));
+    const target = join(dir, "dotfiles", "cloudknot");
+    await Deno.writeTextFile(target, "[aws]\nregion = x\n");
+    const link = join(dir, "cloudknot");
+    await Deno.symlink("dotfiles/cloudknot", link);
+    const state = new StateFile({ path: link });
+    await state.set("aws", "profile", "dev");
+    assert.ok((await Deno.lstat(link)).isSymlink);
+    assert.equal(await Deno.readTextFile(target), "[aws]\nregion = x\nprofile = dev\n");
+    // A link whose target does not exist yet creates the target.
+    const dangling = join(dir, "other");
+    await Deno.symlink(join(dir, "dotfiles", "new"), dangling);
+    await new StateFile({ path: dangling }).set("aws", "region", "y");
+    assert.ok((await Deno.lstat(dangling)).isSymlink);
+    assert.equal(
+      await new StateFile({ path: join(dir, "dotfiles", "new") }).get("aws", "region"),
+      "y",
+    );
+  });
+});
+
+Deno.test("a path that is a directory is refused with a typed error and nothing is made beside it", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cloudknot");
+    await Deno.mkdir(path);
+    const state = new StateFile({ path });
+    for (const call of [() => state.set("aws", "region", "x"), () => state.get("aws", "region")]) {
+      await assert.rejects(
+        call,
+        (e) => e instanceof StateFileError && e.path === path && /is a directory/.test(e.message),
+      );
+    }
+    await assertOnlyTheFile(dir);
+  });
+});
+
+Deno.test("a user's comments and layout are kept through changes", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cloudknot");
+    await Deno.writeTextFile(
+      path,
+      "# my cloudknot settings\n\n[aws]\n; the lab account\nProfile: lab\nregion = us-east-1\n\n" +
+        "# old knot, keep for now\n[knot old]\njob-queue = q\n",
+    );
+    const state = new StateFile({ path });
+    await state.set("aws", "region", "eu-west-1");
+    await state.set("pars p", "vpc", "vpc-1");
+    await state.remove("knot old", "job-queue");
+    assert.equal(
+      await Deno.readTextFile(path),
+      "# my cloudknot settings\n\n[aws]\n; the lab account\nProfile: lab\nregion = eu-west-1\n\n" +
+        "# old knot, keep for now\n\n[pars p]\nvpc = vpc-1\n\n",
+    );
+  });
+});
+
+Deno.test("a temporary file left by a writer killed before its rename is cleared by the next write", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cloudknot");
+    await Deno.writeTextFile(`${path}.tmp-${crypto.randomUUID()}`, "[half");
+    await new StateFile({ path }).set("aws", "region", "x");
+    await assertOnlyTheFile(dir);
   });
 });
 

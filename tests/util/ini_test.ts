@@ -7,8 +7,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { smithyLoadSharedConfigFiles as smithyLoad } from "../aws/deps.ts";
-import { type IniDocument, IniSyntaxError, parseIni, stringifyIni } from "../../src/util/ini.ts";
-import { loadSharedConfigFiles } from "../../src/aws/profile.ts";
+import {
+  type IniDocument,
+  IniSyntaxError,
+  parseIni,
+  stringifyIni,
+  updateIni,
+} from "../../src/util/ini.ts";
+import { loadSharedConfigFiles } from "../../src/aws/core/profile.ts";
 
 const CONFIG = `# a comment
 [default]
@@ -39,8 +45,8 @@ region = xx
 cli_pager =
 [profile spaced]
   key with spaces = value with = sign
-=novalue
-justtext
+  indented text without an equals sign
+colon: read by the AWS CLI, skipped by the SDK
 `;
 
 const CREDENTIALS = `[default]
@@ -104,6 +110,48 @@ Deno.test("aws dialect: the shared files read exactly as the AWS SDK reads them"
 Deno.test("aws dialect: __proto__ section names are rejected", () => {
   assert.throws(() => parseIni("[__proto__]\na = b\n"), IniSyntaxError);
   assert.throws(() => parseIni("[profile __proto__]\na = b\n"), IniSyntaxError);
+});
+
+Deno.test("aws dialect: a line the AWS CLI cannot parse is an error naming the file and line", async () => {
+  const cases: [string, number, RegExp][] = [
+    ["[default]\nregion = eu-west-1\njusttext\n", 3, /is not "key = value"/],
+    ["[default]\n=novalue\n", 2, /is not "key = value"/],
+    ["# hi\nregion = eu-west-1\n[default]\n", 2, /comes before any \[section\] header/],
+    ["[default]\n[profile dev\nregion = x\n", 2, /does not end with "\]"/],
+  ];
+  for (const [text, line, message] of cases) {
+    let e: unknown;
+    try {
+      parseIni(text, { fileName: "/home/me/.aws/config" });
+    } catch (error) {
+      e = error;
+    }
+    assert.ok(e instanceof IniSyntaxError, `${text}: ${e}`);
+    assert.equal(e.line, line, text);
+    assert.match(e.message, new RegExp(`^Line ${line} of /home/me/\\.aws/config `));
+    assert.match(e.message, message);
+    // The AWS CLI (botocore) refuses each of these files too.
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(join(dir, "config"), text);
+      const cli = await new Deno.Command("aws", {
+        args: ["configure", "get", "region"],
+        env: { AWS_CONFIG_FILE: join(dir, "config"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "c") },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.match(new TextDecoder().decode(cli.stderr), /ConfigParseError|Unable to parse/, text);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+  assert.throws(
+    () => parseIni("[default]\nregion = x\n[profile __proto__]\n", { fileName: "config" }),
+    (e) => e instanceof IniSyntaxError && e.line === 3 && /^Line 3 of config /.test(e.message),
+  );
+  // Comments, blank lines, indented continuations and a byte-order mark are fine.
+  const ok = parseIni("\uFEFF# c\n\n[default]\n; c\nregion = x # c\n  more\n");
+  assert.equal(ok.get("default")?.get("region"), "x");
 });
 
 async function python(script: string, ...args: string[]): Promise<string> {
@@ -277,4 +325,105 @@ Deno.test("configparser dialect: bad input is a typed error naming the line", ()
   assert.throws(() => stringifyIni(new Map([["a", new Map([["Bad", "v"]])]])), IniSyntaxError);
   assert.throws(() => stringifyIni(new Map([["a", new Map([["k=v", "v"]])]])), IniSyntaxError);
   assert.throws(() => stringifyIni(new Map([["a]b", new Map()]])), IniSyntaxError);
+});
+
+const COMMENTED = `# my notes on this file
+; written by hand
+
+[aws]
+# the region I use
+Region: eu-west-1
+profile = dev   ; a trailing remark is part of the value in configparser
+
+[knot a]
+# this knot runs the nightly job
+multi = one
+  two
+  # a comment inside the value
+  three
+after = x
+
+# notes about knot b
+[knot b]
+k = v
+`;
+
+Deno.test("updateIni changes only what differs and keeps comments, blank lines and spelling", async () => {
+  const doc = parseIni(COMMENTED, { mode: "configparser" });
+  assert.equal(updateIni(COMMENTED, doc), COMMENTED);
+  doc.get("aws")!.set("s3-bucket", "b");
+  doc.get("knot a")!.set("multi", "uno\ndos");
+  doc.get("knot a")!.delete("after");
+  doc.delete("knot b");
+  doc.set("pars p", new Map([["vpc", "vpc-1"]]));
+  const text = updateIni(COMMENTED, doc, "f");
+  assert.equal(
+    text,
+    `# my notes on this file
+; written by hand
+
+[aws]
+# the region I use
+Region: eu-west-1
+profile = dev   ; a trailing remark is part of the value in configparser
+s3-bucket = b
+
+[knot a]
+# this knot runs the nightly job
+multi = uno
+\tdos
+
+# notes about knot b
+
+[pars p]
+vpc = vpc-1
+
+`,
+  );
+  assert.deepEqual(pairs(parseIni(text, { mode: "configparser" })), pairs(doc));
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "f"), text);
+    assert.deepEqual(JSON.parse(await python(PY_READ, join(dir, "f"))), pairs(doc));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  // Windows line endings stay, and an empty text gets the plain layout.
+  const crlf = COMMENTED.replaceAll("\n", "\r\n");
+  assert.ok(!/[^\r]\n/.test(updateIni(crlf, doc)));
+  assert.equal(updateIni("", SAMPLE), stringifyIni(SAMPLE));
+});
+
+Deno.test("updateIni: whatever the edits, the text reads back as the document", () => {
+  let seed = 12;
+  const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const words = ["a", "b", "c", "d", "multi\nline", "x = y", "", "  pad"];
+  let text = COMMENTED;
+  for (let round = 0; round < 300; round++) {
+    const doc = parseIni(text, { mode: "configparser" });
+    const names = [...doc.keys(), "s1", "s2", "s3"];
+    const name = names[random(names.length)]!;
+    const section = doc.get(name) ?? new Map<string, string>();
+    const key = ["k1", "k2", "k3", "multi", "region", "after"][random(6)]!;
+    switch (random(5)) {
+      case 0:
+        doc.delete(name);
+        break;
+      case 1:
+        section.delete(key);
+        doc.set(name, section);
+        break;
+      default:
+        section.set(key, words[random(words.length)]!);
+        doc.set(name, section);
+    }
+    const next = updateIni(text, doc);
+    const back = parseIni(next, { mode: "configparser" });
+    const trimmed = pairs(doc).map(([s, kv]) =>
+      [s, kv.map(([k, v]) => [k, v.replace(/^[ \t]+/gm, "")])] as const
+    );
+    assert.deepEqual(pairs(back), trimmed, `round ${round}:\n${next}`);
+    assert.ok(next.startsWith("# my notes on this file\n; written by hand\n"));
+    text = next;
+  }
 });

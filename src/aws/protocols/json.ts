@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { CallOptions, ErrorInfo, HttpRequestSpec, OperationInfo } from "../request.ts";
-import type { AwsHttpClient } from "../request.ts";
+import type { ErrorInfo, HttpRequestSpec, OperationInfo } from "../core/request.ts";
+import type { Protocol } from "./client.ts";
 
 /**
  * The error code of a JSON error: the `x-amzn-ErrorType` header, then the
@@ -83,38 +83,31 @@ async function readJson(res: Response): Promise<unknown> {
 }
 
 /**
- * Calls an awsJson1_1 operation: `POST /` with `X-Amz-Target` and a JSON body.
+ * The awsJson1_1 protocol of one service: `POST /` with `X-Amz-Target` and a
+ * JSON body; epoch-second timestamps in the response become `Date`s.
  *
  * @example Usage
  * ```ts ignore
- * const out = await callJson(client, ECR_JSON, { name: "DescribeRepositories", idempotent: true }, {});
+ * const ECR = { protocol: jsonProtocol(ECR_JSON), operations: ECR_OPERATIONS, paginators: ECR_PAGINATORS };
  * ```
  *
- * @param client The service's HTTP client.
  * @param service The protocol constants.
- * @param operation The operation.
- * @param input The request members.
- * @param options Per-call options.
- * @returns The decoded response.
+ * @returns The protocol.
  */
-export async function callJson<T>(
-  client: AwsHttpClient,
-  service: JsonServiceInfo,
-  operation: OperationInfo,
-  input: unknown,
-  options?: CallOptions,
-): Promise<T> {
-  const spec: HttpRequestSpec = {
-    method: "POST",
-    path: "/",
-    headers: {
-      "content-type": "application/x-amz-json-1.1",
-      "x-amz-target": `${service.targetPrefix}.${operation.name}`,
-    },
-    body: JSON.stringify(input ?? {}),
+export function jsonProtocol(service: JsonServiceInfo): Protocol {
+  return {
+    request: (operation, input) => ({
+      method: "POST",
+      path: "/",
+      headers: {
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": `${service.targetPrefix}.${operation.name}`,
+      },
+      body: JSON.stringify(input ?? {}),
+    }),
+    response: async (_, res) => reviveTimestamps(await readJson(res), service.timestamps),
+    parseError: parseJsonError,
   };
-  const res = await client.send(operation, spec, parseJsonError, options);
-  return reviveTimestamps(await readJson(res), service.timestamps) as T;
 }
 
 /** A restJson1 operation as data. */
@@ -166,26 +159,16 @@ export function restJsonRequest(
 }
 
 /**
- * Calls a restJson1 operation.
+ * The restJson1 protocol (Batch): path labels and query members come out of
+ * the input, the rest is the JSON body.
  *
  * @example Usage
  * ```ts ignore
- * await callRestJson(client, SUBMIT_JOB, { jobName: "j", jobQueue: "q", jobDefinition: "d" });
+ * const BATCH = { protocol: REST_JSON, operations: BATCH_OPERATIONS, paginators: BATCH_PAGINATORS };
  * ```
- *
- * @param client The service's HTTP client.
- * @param operation The operation.
- * @param input The request members.
- * @param options Per-call options.
- * @returns The decoded response.
  */
-export async function callRestJson<T>(
-  client: AwsHttpClient,
-  operation: RestJsonOperation,
-  input: object,
-  options?: CallOptions,
-): Promise<T> {
-  const spec = restJsonRequest(operation, input as Record<string, unknown>);
-  const res = await client.send(operation, spec, parseJsonError, options);
-  return await readJson(res) as T;
-}
+export const REST_JSON: Protocol<RestJsonOperation> = {
+  request: (operation, input) => restJsonRequest(operation, input as Record<string, unknown>),
+  response: (_, res) => readJson(res),
+  parseError: parseJsonError,
+};

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { AwsHttpClient, CallOptions, ErrorInfo, OperationInfo } from "../request.ts";
+import type { ErrorInfo } from "../core/request.ts";
+import type { Protocol } from "./client.ts";
 import { child, decodeXml, parseXml, type ShapeHints, text, type XmlNode } from "./xml.ts";
 
 /** A query-protocol service's constants and shape data. */
@@ -146,42 +147,31 @@ export function parseQueryResponse(
 }
 
 /**
- * Calls a query-protocol operation.
+ * The query protocol of one service: a form body with `Action`, `Version`
+ * and the flattened input; an XML response decoded with the service's hints.
  *
  * @example Usage
  * ```ts ignore
- * await callQuery(client, IAM_QUERY, { name: "GetRole", idempotent: true }, { RoleName: "r" });
+ * const IAM = { protocol: queryProtocol(IAM_QUERY), operations: IAM_OPERATIONS, paginators: IAM_PAGINATORS };
  * ```
  *
- * @param client The service's HTTP client.
  * @param service The dialect and hints.
- * @param operation The operation.
- * @param input The request members.
- * @param options Per-call options.
- * @returns The decoded response.
+ * @returns The protocol.
  */
-export async function callQuery<T>(
-  client: AwsHttpClient,
-  service: QueryServiceInfo,
-  operation: OperationInfo,
-  input: object,
-  options?: CallOptions,
-): Promise<T> {
-  const form = new URLSearchParams([
-    ["Action", operation.name],
-    ["Version", service.version],
-    ...serializeQuery(input, service),
-  ]);
-  const res = await client.send(
-    operation,
-    {
+export function queryProtocol(service: QueryServiceInfo): Protocol {
+  return {
+    request: (operation, input) => ({
       method: "POST",
       path: "/",
       headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
-      body: form.toString(),
-    },
-    parseQueryError,
-    options,
-  );
-  return parseQueryResponse(operation.name, await res.text(), service) as T;
+      body: new URLSearchParams([
+        ["Action", operation.name],
+        ["Version", service.version],
+        ...serializeQuery(input, service),
+      ]).toString(),
+    }),
+    response: async (operation, res) =>
+      parseQueryResponse(operation.name, await res.text(), service),
+    parseError: parseQueryError,
+  };
 }

@@ -1,12 +1,83 @@
 /**
- * The restXml protocol pieces S3 needs: object-key paths, XML bodies, the
- * request checksum S3 requires on configuration calls, and error decoding.
+ * The restXml protocol as S3 speaks it: each operation carries its own
+ * request builder and response reader (S3 maps members to paths, query
+ * parameters, headers and XML one operation at a time), plus the pieces they
+ * share: object-key paths, XML bodies, the request checksum S3 requires on
+ * configuration calls, and error decoding.
  *
  * @module
  */
-import type { ErrorInfo } from "../request.ts";
-import { encodeRfc3986 } from "../request.ts";
+import { AwsError } from "../core/error.ts";
+import {
+  encodeRfc3986,
+  type ErrorInfo,
+  type HttpRequestSpec,
+  type OperationInfo,
+} from "../core/request.ts";
+import type { Protocol } from "./client.ts";
 import { child, escapeXml, parseXml, text, type XmlNode } from "./xml.ts";
+
+/** An S3 operation as data: its name, its idempotency, and how it maps input and output. */
+export interface S3Operation<I = never, O = unknown> extends OperationInfo {
+  /** Builds the request; `region` is the session's (CreateBucket's location constraint). */
+  request(input: I, region: string): HttpRequestSpec | Promise<HttpRequestSpec>;
+  /** Reads a successful response. */
+  response(response: Response, operation: OperationInfo): Promise<O>;
+}
+
+/**
+ * The restXml protocol: runs each operation's own request builder and
+ * response reader.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const S3 = { protocol: REST_XML, operations: S3_OPERATIONS, paginators: S3_PAGINATORS };
+ * ```
+ */
+export const REST_XML: Protocol<S3Operation> = {
+  // S3 is regional: its signing region is the session's region.
+  request: (operation, input, http) =>
+    operation.request(input as never, http.endpoint.signingRegion),
+  response: (operation, res) => operation.response(res, operation),
+  parseError: parseS3Error,
+};
+
+/**
+ * Reads an XML response body and returns its root element; S3 can answer 200
+ * and still fail (CompleteMultipartUpload), so an `<Error>` root is thrown as
+ * an {@linkcode AwsError}.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const root = await readXml(response, { name: "ListObjectsV2", idempotent: true });
+ * ```
+ *
+ * @param res The response.
+ * @param operation The operation, named in the error.
+ * @returns The root element, or `undefined` for an empty body.
+ * @throws {AwsError} When the body is an S3 error.
+ */
+export async function readXml(
+  res: Response,
+  operation: OperationInfo,
+): Promise<XmlNode | undefined> {
+  const body = await res.text();
+  if (!body.trim()) return undefined;
+  const doc = parseXml(body);
+  if (child(doc, "Error") !== undefined) {
+    const info = parseS3Error(res.status, res.headers, body);
+    throw new AwsError(info.message, {
+      service: "S3",
+      operation: operation.name,
+      code: info.code,
+      status: res.status,
+      ...(info.requestId ? { requestId: info.requestId } : {}),
+      retryable: false,
+    });
+  }
+  const [root] = Object.keys(doc);
+  return root === undefined ? undefined : child(doc, root);
+}
 
 /** The S3 XML namespace. */
 export const S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/";

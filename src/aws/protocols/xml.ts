@@ -74,7 +74,11 @@ export function text(node: XmlNode | undefined, name: string): string | undefine
   return typeof value === "string" ? value : "";
 }
 
-/** How to turn XML elements into typed values, by element name. */
+/**
+ * How to turn XML elements into typed values, by element name. A name that
+ * means different things in different places is qualified by its parent
+ * element (`imagesSet/enaSupport`); qualified names are looked up first.
+ */
 export interface ShapeHints {
   /** Elements that are lists (their children are list members). */
   lists?: ReadonlySet<string>;
@@ -107,46 +111,62 @@ export interface ShapeHints {
  *
  * @param node The parsed element.
  * @param hints The service's shape hints.
+ * @param parent The element's name (for qualified hints); `""` for the root.
  * @returns The decoded value.
  */
-export function decodeXml(node: XmlNode | undefined, hints: ShapeHints): Record<string, unknown> {
+export function decodeXml(
+  node: XmlNode | undefined,
+  hints: ShapeHints,
+  parent = "",
+): Record<string, unknown> {
   if (node === undefined || typeof node === "string") return {};
   const out: Record<string, unknown> = {};
   for (const [wire, values] of Object.entries(node)) {
-    const name = hints.renames?.[wire] ??
+    const name = hints.renames?.[`${parent}/${wire}`] ?? hints.renames?.[wire] ??
       (hints.capitalize ? wire[0]!.toUpperCase() + wire.slice(1) : wire);
     const first = Array.isArray(values) ? values[0] : values;
-    out[name] = decodeValue(wire, first, hints);
+    out[name] = decodeValue(parent, wire, first, hints);
   }
   return out;
 }
 
-function decodeValue(wire: string, value: XmlNode | undefined, hints: ShapeHints): unknown {
-  if (hints.lists?.has(wire)) {
+function has(set: ReadonlySet<string> | undefined, parent: string, wire: string): boolean {
+  return set !== undefined && (set.has(`${parent}/${wire}`) || set.has(wire));
+}
+
+function decodeValue(
+  parent: string,
+  wire: string,
+  value: XmlNode | undefined,
+  hints: ShapeHints,
+): unknown {
+  if (has(hints.lists, parent, wire)) {
     if (value === undefined || typeof value === "string") return [];
     const members = value[hints.memberName];
     const list = Array.isArray(members) ? members : members === undefined ? [] : [members];
-    return list.map((m) => decodeMember(wire, m, hints));
+    return list.map((m) => decodeMember(parent, wire, m, hints));
   }
-  if (typeof value === "string" || value === undefined) return scalar(wire, value ?? "", hints);
+  if (typeof value === "string" || value === undefined) {
+    return scalar(parent, wire, value ?? "", hints);
+  }
   const keys = Object.keys(value);
   if (keys.length === 1 && keys[0] === hints.memberName) {
     const members = value[hints.memberName] as XmlNode[];
-    return members.map((m) => decodeMember(wire, m, hints));
+    return members.map((m) => decodeMember(parent, wire, m, hints));
   }
-  return decodeXml(value, hints);
+  return decodeXml(value, hints, wire);
 }
 
-function decodeMember(wire: string, value: XmlNode, hints: ShapeHints): unknown {
-  if (typeof value === "string") return scalar(wire, value, hints);
-  return decodeXml(value, hints);
+function decodeMember(parent: string, wire: string, value: XmlNode, hints: ShapeHints): unknown {
+  if (typeof value === "string") return scalar(parent, wire, value, hints);
+  return decodeXml(value, hints, wire);
 }
 
-function scalar(wire: string, value: string, hints: ShapeHints): unknown {
-  if (hints.numbers?.has(wire)) return Number(value);
-  if (hints.booleans?.has(wire)) return value === "true";
-  if (hints.timestamps?.has(wire)) return new Date(value);
-  if (hints.urlEncoded?.has(wire)) return decodeURIComponent(value);
+function scalar(parent: string, wire: string, value: string, hints: ShapeHints): unknown {
+  if (has(hints.numbers, parent, wire)) return Number(value);
+  if (has(hints.booleans, parent, wire)) return value === "true";
+  if (has(hints.timestamps, parent, wire)) return new Date(value);
+  if (has(hints.urlEncoded, parent, wire)) return decodeURIComponent(value);
   return value;
 }
 

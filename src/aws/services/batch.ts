@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { callRestJson, type RestJsonOperation } from "../protocols/json.ts";
-import { paginate, type Paginator } from "../paginate.ts";
-import type { AwsHttpClient, CallOptions } from "../request.ts";
+import { REST_JSON, type RestJsonOperation } from "../protocols/json.ts";
+import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import type { Paginator } from "../core/paginate.ts";
 
 /** Key-value tags as Batch takes them. */
 export type BatchTags = Record<string, string>;
@@ -712,128 +712,111 @@ export interface BatchListTagsForResourceResponse {
   tags?: BatchTags;
 }
 
-/** The Batch operations as data. */
-export const BATCH_OPERATIONS = {
+/** The AWS Batch API: each operation's input and output. */
+export type BatchApi = {
+  CreateComputeEnvironment: [CreateComputeEnvironmentRequest, CreateComputeEnvironmentResponse];
+  DescribeComputeEnvironments: [
+    DescribeComputeEnvironmentsRequest,
+    DescribeComputeEnvironmentsResponse,
+  ];
+  UpdateComputeEnvironment: [UpdateComputeEnvironmentRequest, UpdateComputeEnvironmentResponse];
+  DeleteComputeEnvironment: [DeleteComputeEnvironmentRequest, void];
+  CreateJobQueue: [CreateJobQueueRequest, CreateJobQueueResponse];
+  DescribeJobQueues: [DescribeJobQueuesRequest, DescribeJobQueuesResponse];
+  UpdateJobQueue: [UpdateJobQueueRequest, UpdateJobQueueResponse];
+  DeleteJobQueue: [DeleteJobQueueRequest, void];
+  RegisterJobDefinition: [RegisterJobDefinitionRequest, RegisterJobDefinitionResponse];
+  DescribeJobDefinitions: [DescribeJobDefinitionsRequest, DescribeJobDefinitionsResponse];
+  DeregisterJobDefinition: [DeregisterJobDefinitionRequest, void];
+  SubmitJob: [SubmitJobRequest, SubmitJobResponse];
+  DescribeJobs: [DescribeJobsRequest, DescribeJobsResponse];
+  ListJobs: [ListJobsRequest, ListJobsResponse];
+  TerminateJob: [TerminateJobRequest, void];
+  CancelJob: [CancelJobRequest, void];
+  TagResource: [BatchTagResourceRequest, void];
+  UntagResource: [BatchUntagResourceRequest, void];
+  ListTagsForResource: [BatchListTagsForResourceRequest, BatchListTagsForResourceResponse];
+};
+
+/**
+ * The Batch operations as data. Creating calls are not idempotent: a lost
+ * answer to SubmitJob is `OutcomeUnknown`, and each RegisterJobDefinition
+ * adds a revision.
+ */
+export const BATCH_OPERATIONS: { readonly [K in keyof BatchApi]: RestJsonOperation } = operations({
   CreateComputeEnvironment: {
-    name: "CreateComputeEnvironment",
     idempotent: false,
     method: "POST",
     path: "/v1/createcomputeenvironment",
   },
   DescribeComputeEnvironments: {
-    name: "DescribeComputeEnvironments",
     idempotent: true,
     method: "POST",
     path: "/v1/describecomputeenvironments",
   },
   UpdateComputeEnvironment: {
-    name: "UpdateComputeEnvironment",
     idempotent: true,
     method: "POST",
     path: "/v1/updatecomputeenvironment",
   },
   DeleteComputeEnvironment: {
-    name: "DeleteComputeEnvironment",
     idempotent: true,
     method: "POST",
     path: "/v1/deletecomputeenvironment",
   },
-  CreateJobQueue: {
-    name: "CreateJobQueue",
-    idempotent: false,
-    method: "POST",
-    path: "/v1/createjobqueue",
-  },
-  DescribeJobQueues: {
-    name: "DescribeJobQueues",
-    idempotent: true,
-    method: "POST",
-    path: "/v1/describejobqueues",
-  },
-  UpdateJobQueue: {
-    name: "UpdateJobQueue",
-    idempotent: true,
-    method: "POST",
-    path: "/v1/updatejobqueue",
-  },
-  DeleteJobQueue: {
-    name: "DeleteJobQueue",
-    idempotent: true,
-    method: "POST",
-    path: "/v1/deletejobqueue",
-  },
-  RegisterJobDefinition: {
-    name: "RegisterJobDefinition",
-    idempotent: false,
-    method: "POST",
-    path: "/v1/registerjobdefinition",
-  },
-  DescribeJobDefinitions: {
-    name: "DescribeJobDefinitions",
-    idempotent: true,
-    method: "POST",
-    path: "/v1/describejobdefinitions",
-  },
+  CreateJobQueue: { idempotent: false, method: "POST", path: "/v1/createjobqueue" },
+  DescribeJobQueues: { idempotent: true, method: "POST", path: "/v1/describejobqueues" },
+  UpdateJobQueue: { idempotent: true, method: "POST", path: "/v1/updatejobqueue" },
+  DeleteJobQueue: { idempotent: true, method: "POST", path: "/v1/deletejobqueue" },
+  RegisterJobDefinition: { idempotent: false, method: "POST", path: "/v1/registerjobdefinition" },
+  DescribeJobDefinitions: { idempotent: true, method: "POST", path: "/v1/describejobdefinitions" },
   DeregisterJobDefinition: {
-    name: "DeregisterJobDefinition",
     idempotent: true,
     method: "POST",
     path: "/v1/deregisterjobdefinition",
   },
-  SubmitJob: { name: "SubmitJob", idempotent: false, method: "POST", path: "/v1/submitjob" },
-  DescribeJobs: {
-    name: "DescribeJobs",
-    idempotent: true,
-    method: "POST",
-    path: "/v1/describejobs",
-  },
-  ListJobs: { name: "ListJobs", idempotent: true, method: "POST", path: "/v1/listjobs" },
-  TerminateJob: {
-    name: "TerminateJob",
-    idempotent: true,
-    method: "POST",
-    path: "/v1/terminatejob",
-  },
-  CancelJob: { name: "CancelJob", idempotent: true, method: "POST", path: "/v1/canceljob" },
-  TagResource: {
-    name: "TagResource",
-    idempotent: true,
-    method: "POST",
-    path: "/v1/tags/{resourceArn}",
-  },
+  SubmitJob: { idempotent: false, method: "POST", path: "/v1/submitjob" },
+  DescribeJobs: { idempotent: true, method: "POST", path: "/v1/describejobs" },
+  ListJobs: { idempotent: true, method: "POST", path: "/v1/listjobs" },
+  TerminateJob: { idempotent: true, method: "POST", path: "/v1/terminatejob" },
+  CancelJob: { idempotent: true, method: "POST", path: "/v1/canceljob" },
+  TagResource: { idempotent: true, method: "POST", path: "/v1/tags/{resourceArn}" },
   UntagResource: {
-    name: "UntagResource",
     idempotent: true,
     method: "DELETE",
     path: "/v1/tags/{resourceArn}",
     query: { tagKeys: "tagKeys" },
   },
-  ListTagsForResource: {
-    name: "ListTagsForResource",
-    idempotent: true,
-    method: "GET",
-    path: "/v1/tags/{resourceArn}",
-  },
-} as const satisfies Record<string, RestJsonOperation>;
+  ListTagsForResource: { idempotent: true, method: "GET", path: "/v1/tags/{resourceArn}" },
+});
+
+/** The token most operations page with. */
+const NEXT_TOKEN = { inputToken: "nextToken", outputToken: "nextToken" } as const;
 
 /** The Batch paginators as data. */
 export const BATCH_PAGINATORS = {
-  ListJobs: { inputToken: "nextToken", outputToken: "nextToken", items: "jobSummaryList" },
-  DescribeJobQueues: { inputToken: "nextToken", outputToken: "nextToken", items: "jobQueues" },
-  DescribeComputeEnvironments: {
-    inputToken: "nextToken",
-    outputToken: "nextToken",
-    items: "computeEnvironments",
-  },
-  DescribeJobDefinitions: {
-    inputToken: "nextToken",
-    outputToken: "nextToken",
-    items: "jobDefinitions",
-  },
+  ListJobs: { ...NEXT_TOKEN, items: "jobSummaryList" },
+  DescribeJobQueues: { ...NEXT_TOKEN, items: "jobQueues" },
+  DescribeComputeEnvironments: { ...NEXT_TOKEN, items: "computeEnvironments" },
+  DescribeJobDefinitions: { ...NEXT_TOKEN, items: "jobDefinitions" },
 } as const satisfies Record<string, Paginator>;
 
+/** AWS Batch as data: its protocol, operations and paginators. */
+export const BATCH_SERVICE: ServiceDefinition<
+  BatchApi,
+  typeof BATCH_PAGINATORS,
+  RestJsonOperation
+> = {
+  protocol: REST_JSON,
+  operations: BATCH_OPERATIONS,
+  paginators: BATCH_PAGINATORS,
+};
+
 /**
- * The AWS Batch client. Get one from {@linkcode AwsSession.batch}.
+ * The AWS Batch client: a method per operation of {@linkcode BatchApi}
+ * (`SubmitJob` → `submitJob`) and an iterator over every page's items per
+ * paginator (`ListJobs` → `listJobsAll`). Get one from
+ * {@linkcode AwsSession.batch}.
  *
  * @example Usage
  * ```ts ignore
@@ -844,313 +827,4 @@ export const BATCH_PAGINATORS = {
  * for await (const job of aws.batch.listJobsAll({ jobQueue: "q", jobStatus: "RUNNING" })) console.log(job.jobId);
  * ```
  */
-export class Batch {
-  #client: AwsHttpClient;
-
-  /**
-   * Makes a client on top of a signed HTTP client.
-   *
-   * @param client The service's HTTP client.
-   */
-  constructor(client: AwsHttpClient) {
-    this.#client = client;
-  }
-
-  #call<O>(op: RestJsonOperation, input: object, options?: CallOptions): Promise<O> {
-    return callRestJson<O>(this.#client, op, input, options);
-  }
-
-  /**
-   * CreateComputeEnvironment (not idempotent).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  createComputeEnvironment(
-    input: CreateComputeEnvironmentRequest,
-    options?: CallOptions,
-  ): Promise<CreateComputeEnvironmentResponse> {
-    return this.#call(BATCH_OPERATIONS.CreateComputeEnvironment, input, options);
-  }
-
-  /**
-   * DescribeComputeEnvironments.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeComputeEnvironments(
-    input: DescribeComputeEnvironmentsRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeComputeEnvironmentsResponse> {
-    return this.#call(BATCH_OPERATIONS.DescribeComputeEnvironments, input, options);
-  }
-
-  /**
-   * Every compute environment, across pages.
-   *
-   * @param input The request.
-   * @returns The environments.
-   */
-  describeComputeEnvironmentsAll(
-    input: DescribeComputeEnvironmentsRequest = {},
-  ): AsyncGenerator<ComputeEnvironmentDetail> {
-    return paginate(
-      (i) => this.describeComputeEnvironments(i),
-      input,
-      BATCH_PAGINATORS.DescribeComputeEnvironments,
-    );
-  }
-
-  /**
-   * UpdateComputeEnvironment.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  updateComputeEnvironment(
-    input: UpdateComputeEnvironmentRequest,
-    options?: CallOptions,
-  ): Promise<UpdateComputeEnvironmentResponse> {
-    return this.#call(BATCH_OPERATIONS.UpdateComputeEnvironment, input, options);
-  }
-
-  /**
-   * DeleteComputeEnvironment.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async deleteComputeEnvironment(
-    input: DeleteComputeEnvironmentRequest,
-    options?: CallOptions,
-  ): Promise<void> {
-    await this.#call(BATCH_OPERATIONS.DeleteComputeEnvironment, input, options);
-  }
-
-  /**
-   * CreateJobQueue (not idempotent).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  createJobQueue(
-    input: CreateJobQueueRequest,
-    options?: CallOptions,
-  ): Promise<CreateJobQueueResponse> {
-    return this.#call(BATCH_OPERATIONS.CreateJobQueue, input, options);
-  }
-
-  /**
-   * DescribeJobQueues.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeJobQueues(
-    input: DescribeJobQueuesRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeJobQueuesResponse> {
-    return this.#call(BATCH_OPERATIONS.DescribeJobQueues, input, options);
-  }
-
-  /**
-   * Every job queue, across pages.
-   *
-   * @param input The request.
-   * @returns The queues.
-   */
-  describeJobQueuesAll(input: DescribeJobQueuesRequest = {}): AsyncGenerator<JobQueueDetail> {
-    return paginate((i) => this.describeJobQueues(i), input, BATCH_PAGINATORS.DescribeJobQueues);
-  }
-
-  /**
-   * UpdateJobQueue.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  updateJobQueue(
-    input: UpdateJobQueueRequest,
-    options?: CallOptions,
-  ): Promise<UpdateJobQueueResponse> {
-    return this.#call(BATCH_OPERATIONS.UpdateJobQueue, input, options);
-  }
-
-  /**
-   * DeleteJobQueue.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async deleteJobQueue(input: DeleteJobQueueRequest, options?: CallOptions): Promise<void> {
-    await this.#call(BATCH_OPERATIONS.DeleteJobQueue, input, options);
-  }
-
-  /**
-   * RegisterJobDefinition (not idempotent: each call adds a revision).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  registerJobDefinition(
-    input: RegisterJobDefinitionRequest,
-    options?: CallOptions,
-  ): Promise<RegisterJobDefinitionResponse> {
-    return this.#call(BATCH_OPERATIONS.RegisterJobDefinition, input, options);
-  }
-
-  /**
-   * DescribeJobDefinitions.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeJobDefinitions(
-    input: DescribeJobDefinitionsRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeJobDefinitionsResponse> {
-    return this.#call(BATCH_OPERATIONS.DescribeJobDefinitions, input, options);
-  }
-
-  /**
-   * Every matching job definition, across pages.
-   *
-   * @param input The request.
-   * @returns The definitions.
-   */
-  describeJobDefinitionsAll(
-    input: DescribeJobDefinitionsRequest = {},
-  ): AsyncGenerator<JobDefinition> {
-    return paginate(
-      (i) => this.describeJobDefinitions(i),
-      input,
-      BATCH_PAGINATORS.DescribeJobDefinitions,
-    );
-  }
-
-  /**
-   * DeregisterJobDefinition.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async deregisterJobDefinition(
-    input: DeregisterJobDefinitionRequest,
-    options?: CallOptions,
-  ): Promise<void> {
-    await this.#call(BATCH_OPERATIONS.DeregisterJobDefinition, input, options);
-  }
-
-  /**
-   * SubmitJob (not idempotent: a lost answer gives `OutcomeUnknown`).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  submitJob(input: SubmitJobRequest, options?: CallOptions): Promise<SubmitJobResponse> {
-    return this.#call(BATCH_OPERATIONS.SubmitJob, input, options);
-  }
-
-  /**
-   * DescribeJobs (up to 100 ids).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeJobs(input: DescribeJobsRequest, options?: CallOptions): Promise<DescribeJobsResponse> {
-    return this.#call(BATCH_OPERATIONS.DescribeJobs, input, options);
-  }
-
-  /**
-   * ListJobs.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  listJobs(input: ListJobsRequest, options?: CallOptions): Promise<ListJobsResponse> {
-    return this.#call(BATCH_OPERATIONS.ListJobs, input, options);
-  }
-
-  /**
-   * Every job ListJobs returns, across pages.
-   *
-   * @param input The request.
-   * @returns The job summaries.
-   */
-  listJobsAll(input: ListJobsRequest): AsyncGenerator<JobSummary> {
-    return paginate((i) => this.listJobs(i), input, BATCH_PAGINATORS.ListJobs);
-  }
-
-  /**
-   * TerminateJob.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async terminateJob(input: TerminateJobRequest, options?: CallOptions): Promise<void> {
-    await this.#call(BATCH_OPERATIONS.TerminateJob, input, options);
-  }
-
-  /**
-   * CancelJob.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async cancelJob(input: CancelJobRequest, options?: CallOptions): Promise<void> {
-    await this.#call(BATCH_OPERATIONS.CancelJob, input, options);
-  }
-
-  /**
-   * TagResource.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async tagResource(input: BatchTagResourceRequest, options?: CallOptions): Promise<void> {
-    await this.#call(BATCH_OPERATIONS.TagResource, input, options);
-  }
-
-  /**
-   * UntagResource.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async untagResource(input: BatchUntagResourceRequest, options?: CallOptions): Promise<void> {
-    await this.#call(BATCH_OPERATIONS.UntagResource, input, options);
-  }
-
-  /**
-   * ListTagsForResource.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  listTagsForResource(
-    input: BatchListTagsForResourceRequest,
-    options?: CallOptions,
-  ): Promise<BatchListTagsForResourceResponse> {
-    return this.#call(BATCH_OPERATIONS.ListTagsForResource, input, options);
-  }
-}
+export type Batch = ServiceClient<BatchApi, typeof BATCH_PAGINATORS>;

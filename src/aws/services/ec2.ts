@@ -5,9 +5,11 @@
  *
  * @module
  */
-import { callQuery, type QueryServiceInfo } from "../protocols/query.ts";
-import { paginate, type Paginator } from "../paginate.ts";
-import type { AwsHttpClient, CallOptions, OperationInfo } from "../request.ts";
+import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
+import { EC2_SHAPE_HINTS } from "./ec2.generated.ts";
+import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import type { Paginator } from "../core/paginate.ts";
+import type { OperationInfo } from "../core/request.ts";
 
 /** An EC2 tag. */
 export interface Ec2Tag {
@@ -784,7 +786,7 @@ export interface DeleteLaunchTemplateResponse {
   LaunchTemplate?: LaunchTemplate;
 }
 
-/** EC2's protocol constants, request renames and response shape hints. */
+/** EC2's protocol constants, request renames and response shape hints (generated from its model). */
 export const EC2_QUERY: QueryServiceInfo = {
   version: "2016-11-15",
   ec2: true,
@@ -814,175 +816,103 @@ export const EC2_QUERY: QueryServiceInfo = {
     SecurityGroupIds: "SecurityGroupId",
     Description: "GroupDescription",
   },
-  hints: {
-    memberName: "item",
-    capitalize: true,
-    renames: {
-      regionInfo: "Regions",
-      regionEndpoint: "Endpoint",
-      availabilityZoneInfo: "AvailabilityZones",
-      zoneState: "State",
-      messageSet: "Messages",
-      instanceTypeSet: "InstanceTypes",
-      vpcSet: "Vpcs",
-      subnetSet: "Subnets",
-      tagSet: "Tags",
-      securityGroupInfo: "SecurityGroups",
-      groupDescription: "Description",
-      groups: "UserIdGroupPairs",
-      internetGatewaySet: "InternetGateways",
-      attachmentSet: "Attachments",
-      routeTableSet: "RouteTables",
-      routeSet: "Routes",
-      associationSet: "Associations",
-      propagatingVgwSet: "PropagatingVgws",
-      imagesSet: "Images",
-      imageState: "State",
-      imageOwnerId: "OwnerId",
-      isPublic: "Public",
-      blockDeviceMapping: "BlockDeviceMappings",
-      productCodes: "ProductCodes",
-      ipv6CidrBlockAssociationSet: "Ipv6CidrBlockAssociationSet",
-    },
-    lists: new Set([
-      "regionInfo",
-      "availabilityZoneInfo",
-      "messageSet",
-      "instanceTypeSet",
-      "supportedUsageClasses",
-      "supportedRootDeviceTypes",
-      "supportedVirtualizationTypes",
-      "supportedArchitectures",
-      "supportedBootModes",
-      "gpus",
-      "vpcSet",
-      "cidrBlockAssociationSet",
-      "ipv6CidrBlockAssociationSet",
-      "subnetSet",
-      "tagSet",
-      "securityGroupInfo",
-      "ipPermissions",
-      "ipPermissionsEgress",
-      "groups",
-      "ipRanges",
-      "ipv6Ranges",
-      "prefixListIds",
-      "internetGatewaySet",
-      "attachmentSet",
-      "routeTableSet",
-      "routeSet",
-      "associationSet",
-      "propagatingVgwSet",
-      "imagesSet",
-      "blockDeviceMapping",
-      "productCodes",
-      "launchTemplates",
-    ]),
-    numbers: new Set([
-      "defaultVCpus",
-      "defaultCores",
-      "defaultThreadsPerCore",
-      "sizeInMiB",
-      "count",
-      "totalGpuMemoryInMiB",
-      "sustainedClockSpeedInGhz",
-      "availableIpAddressCount",
-      "fromPort",
-      "toPort",
-      "volumeSize",
-      "iops",
-      "defaultVersionNumber",
-      "latestVersionNumber",
-    ]),
-    booleans: new Set([
-      "return",
-      "currentGeneration",
-      "freeTierEligible",
-      "bareMetal",
-      "burstablePerformanceSupported",
-      "hibernationSupported",
-      "instanceStorageSupported",
-      "autoRecoverySupported",
-      "dedicatedHostsSupported",
-      "isDefault",
-      "defaultForAz",
-      "mapPublicIpOnLaunch",
-      "assignIpv6AddressOnCreation",
-      "mapCustomerOwnedIpOnLaunch",
-      "main",
-      "isPublic",
-      "enaSupport",
-      "deleteOnTermination",
-      "encrypted",
-    ]),
-    timestamps: new Set(["createTime"]),
-  },
+  hints: EC2_SHAPE_HINTS,
+};
+
+/** The Amazon EC2 API: each operation's input and output. */
+export type Ec2Api = {
+  DescribeRegions: [DescribeRegionsRequest, DescribeRegionsResponse];
+  DescribeAvailabilityZones: [DescribeAvailabilityZonesRequest, DescribeAvailabilityZonesResponse];
+  DescribeInstanceTypes: [DescribeInstanceTypesRequest, DescribeInstanceTypesResponse];
+  DescribeVpcs: [DescribeVpcsRequest, DescribeVpcsResponse];
+  CreateVpc: [CreateVpcRequest, CreateVpcResponse];
+  DeleteVpc: [DeleteVpcRequest, void];
+  ModifyVpcAttribute: [ModifyVpcAttributeRequest, void];
+  DescribeSubnets: [DescribeSubnetsRequest, DescribeSubnetsResponse];
+  CreateSubnet: [CreateSubnetRequest, CreateSubnetResponse];
+  DeleteSubnet: [DeleteSubnetRequest, void];
+  ModifySubnetAttribute: [ModifySubnetAttributeRequest, void];
+  CreateSecurityGroup: [CreateSecurityGroupRequest, CreateSecurityGroupResponse];
+  DescribeSecurityGroups: [DescribeSecurityGroupsRequest, DescribeSecurityGroupsResponse];
+  DeleteSecurityGroup: [DeleteSecurityGroupRequest, void];
+  CreateInternetGateway: [CreateInternetGatewayRequest, CreateInternetGatewayResponse];
+  AttachInternetGateway: [InternetGatewayVpcRequest, void];
+  DetachInternetGateway: [InternetGatewayVpcRequest, void];
+  DeleteInternetGateway: [DeleteInternetGatewayRequest, void];
+  DescribeInternetGateways: [DescribeInternetGatewaysRequest, DescribeInternetGatewaysResponse];
+  CreateRouteTable: [CreateRouteTableRequest, CreateRouteTableResponse];
+  DescribeRouteTables: [DescribeRouteTablesRequest, DescribeRouteTablesResponse];
+  CreateRoute: [CreateRouteRequest, CreateRouteResponse];
+  AssociateRouteTable: [AssociateRouteTableRequest, AssociateRouteTableResponse];
+  DisassociateRouteTable: [DisassociateRouteTableRequest, void];
+  DeleteRouteTable: [DeleteRouteTableRequest, void];
+  CreateTags: [CreateTagsRequest, void];
+  DescribeImages: [Ec2DescribeImagesRequest, Ec2DescribeImagesResponse];
+  CreateLaunchTemplate: [CreateLaunchTemplateRequest, CreateLaunchTemplateResponse];
+  DescribeLaunchTemplates: [DescribeLaunchTemplatesRequest, DescribeLaunchTemplatesResponse];
+  DeleteLaunchTemplate: [DeleteLaunchTemplateRequest, DeleteLaunchTemplateResponse];
 };
 
 /** The EC2 operations as data. */
-export const EC2_OPERATIONS = {
-  DescribeRegions: { name: "DescribeRegions", idempotent: true },
-  DescribeAvailabilityZones: { name: "DescribeAvailabilityZones", idempotent: true },
-  DescribeInstanceTypes: { name: "DescribeInstanceTypes", idempotent: true },
-  DescribeVpcs: { name: "DescribeVpcs", idempotent: true },
-  CreateVpc: { name: "CreateVpc", idempotent: false },
-  DeleteVpc: { name: "DeleteVpc", idempotent: true },
-  ModifyVpcAttribute: { name: "ModifyVpcAttribute", idempotent: true },
-  DescribeSubnets: { name: "DescribeSubnets", idempotent: true },
-  CreateSubnet: { name: "CreateSubnet", idempotent: false },
-  DeleteSubnet: { name: "DeleteSubnet", idempotent: true },
-  ModifySubnetAttribute: { name: "ModifySubnetAttribute", idempotent: true },
-  CreateSecurityGroup: { name: "CreateSecurityGroup", idempotent: false },
-  DescribeSecurityGroups: { name: "DescribeSecurityGroups", idempotent: true },
-  DeleteSecurityGroup: { name: "DeleteSecurityGroup", idempotent: true },
-  CreateInternetGateway: { name: "CreateInternetGateway", idempotent: false },
-  AttachInternetGateway: { name: "AttachInternetGateway", idempotent: true },
-  DetachInternetGateway: { name: "DetachInternetGateway", idempotent: true },
-  DeleteInternetGateway: { name: "DeleteInternetGateway", idempotent: true },
-  DescribeInternetGateways: { name: "DescribeInternetGateways", idempotent: true },
-  CreateRouteTable: { name: "CreateRouteTable", idempotent: true },
-  DescribeRouteTables: { name: "DescribeRouteTables", idempotent: true },
-  CreateRoute: { name: "CreateRoute", idempotent: true },
-  AssociateRouteTable: { name: "AssociateRouteTable", idempotent: false },
-  DisassociateRouteTable: { name: "DisassociateRouteTable", idempotent: true },
-  DeleteRouteTable: { name: "DeleteRouteTable", idempotent: true },
-  CreateTags: { name: "CreateTags", idempotent: true },
-  DescribeImages: { name: "DescribeImages", idempotent: true },
-  CreateLaunchTemplate: { name: "CreateLaunchTemplate", idempotent: true },
-  DescribeLaunchTemplates: { name: "DescribeLaunchTemplates", idempotent: true },
-  DeleteLaunchTemplate: { name: "DeleteLaunchTemplate", idempotent: true },
-} as const satisfies Record<string, OperationInfo>;
+export const EC2_OPERATIONS: { readonly [K in keyof Ec2Api]: OperationInfo } = operations({
+  DescribeRegions: { idempotent: true },
+  DescribeAvailabilityZones: { idempotent: true },
+  DescribeInstanceTypes: { idempotent: true },
+  DescribeVpcs: { idempotent: true },
+  CreateVpc: { idempotent: false },
+  DeleteVpc: { idempotent: true },
+  ModifyVpcAttribute: { idempotent: true },
+  DescribeSubnets: { idempotent: true },
+  CreateSubnet: { idempotent: false },
+  DeleteSubnet: { idempotent: true },
+  ModifySubnetAttribute: { idempotent: true },
+  CreateSecurityGroup: { idempotent: false },
+  DescribeSecurityGroups: { idempotent: true },
+  DeleteSecurityGroup: { idempotent: true },
+  CreateInternetGateway: { idempotent: false },
+  AttachInternetGateway: { idempotent: true },
+  DetachInternetGateway: { idempotent: true },
+  DeleteInternetGateway: { idempotent: true },
+  DescribeInternetGateways: { idempotent: true },
+  CreateRouteTable: { idempotent: true },
+  DescribeRouteTables: { idempotent: true },
+  CreateRoute: { idempotent: true },
+  AssociateRouteTable: { idempotent: false },
+  DisassociateRouteTable: { idempotent: true },
+  DeleteRouteTable: { idempotent: true },
+  CreateTags: { idempotent: true },
+  DescribeImages: { idempotent: true },
+  CreateLaunchTemplate: { idempotent: true },
+  DescribeLaunchTemplates: { idempotent: true },
+  DeleteLaunchTemplate: { idempotent: true },
+});
+
+/** EC2 Describe calls page with `NextToken`. */
+const NEXT_TOKEN = { inputToken: "NextToken", outputToken: "NextToken" } as const;
 
 /** The EC2 paginators as data. */
 export const EC2_PAGINATORS = {
-  DescribeInstanceTypes: {
-    inputToken: "NextToken",
-    outputToken: "NextToken",
-    items: "InstanceTypes",
-  },
-  DescribeVpcs: { inputToken: "NextToken", outputToken: "NextToken", items: "Vpcs" },
-  DescribeSubnets: { inputToken: "NextToken", outputToken: "NextToken", items: "Subnets" },
-  DescribeSecurityGroups: {
-    inputToken: "NextToken",
-    outputToken: "NextToken",
-    items: "SecurityGroups",
-  },
-  DescribeInternetGateways: {
-    inputToken: "NextToken",
-    outputToken: "NextToken",
-    items: "InternetGateways",
-  },
-  DescribeRouteTables: { inputToken: "NextToken", outputToken: "NextToken", items: "RouteTables" },
-  DescribeImages: { inputToken: "NextToken", outputToken: "NextToken", items: "Images" },
-  DescribeLaunchTemplates: {
-    inputToken: "NextToken",
-    outputToken: "NextToken",
-    items: "LaunchTemplates",
-  },
+  DescribeInstanceTypes: { ...NEXT_TOKEN, items: "InstanceTypes" },
+  DescribeVpcs: { ...NEXT_TOKEN, items: "Vpcs" },
+  DescribeSubnets: { ...NEXT_TOKEN, items: "Subnets" },
+  DescribeSecurityGroups: { ...NEXT_TOKEN, items: "SecurityGroups" },
+  DescribeInternetGateways: { ...NEXT_TOKEN, items: "InternetGateways" },
+  DescribeRouteTables: { ...NEXT_TOKEN, items: "RouteTables" },
+  DescribeImages: { ...NEXT_TOKEN, items: "Images" },
+  DescribeLaunchTemplates: { ...NEXT_TOKEN, items: "LaunchTemplates" },
 } as const satisfies Record<string, Paginator>;
 
+/** Amazon EC2 as data: its protocol, operations and paginators. */
+export const EC2_SERVICE: ServiceDefinition<Ec2Api, typeof EC2_PAGINATORS> = {
+  protocol: queryProtocol(EC2_QUERY),
+  operations: EC2_OPERATIONS,
+  paginators: EC2_PAGINATORS,
+};
+
 /**
- * The Amazon EC2 client. Get one from {@linkcode AwsSession.ec2}.
+ * The Amazon EC2 client: a method per operation of {@linkcode Ec2Api}
+ * (`DescribeVpcs` → `describeVpcs`) and an iterator over every page's items
+ * per paginator (`describeVpcsAll`). Get one from {@linkcode AwsSession.ec2}.
  *
  * @example Usage
  * ```ts ignore
@@ -993,545 +923,4 @@ export const EC2_PAGINATORS = {
  * console.log(Vpcs?.[0]?.VpcId);
  * ```
  */
-export class Ec2 {
-  #client: AwsHttpClient;
-
-  /**
-   * Makes a client on top of a signed HTTP client.
-   *
-   * @param client The service's HTTP client.
-   */
-  constructor(client: AwsHttpClient) {
-    this.#client = client;
-  }
-
-  /**
-   * DescribeRegions.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeRegions(
-    input: DescribeRegionsRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeRegionsResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DescribeRegions, input, options);
-  }
-
-  /**
-   * DescribeAvailabilityZones.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeAvailabilityZones(
-    input: DescribeAvailabilityZonesRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeAvailabilityZonesResponse> {
-    return callQuery(
-      this.#client,
-      EC2_QUERY,
-      EC2_OPERATIONS.DescribeAvailabilityZones,
-      input,
-      options,
-    );
-  }
-
-  /**
-   * DescribeInstanceTypes.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeInstanceTypes(
-    input: DescribeInstanceTypesRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeInstanceTypesResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DescribeInstanceTypes, input, options);
-  }
-
-  /**
-   * Every item of DescribeInstanceTypes, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  describeInstanceTypesAll(
-    input: DescribeInstanceTypesRequest = {},
-  ): AsyncGenerator<InstanceTypeInfo> {
-    return paginate(
-      (i) => this.describeInstanceTypes(i),
-      input,
-      EC2_PAGINATORS.DescribeInstanceTypes,
-    );
-  }
-
-  /**
-   * DescribeVpcs.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeVpcs(
-    input: DescribeVpcsRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeVpcsResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DescribeVpcs, input, options);
-  }
-
-  /**
-   * Every item of DescribeVpcs, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  describeVpcsAll(input: DescribeVpcsRequest = {}): AsyncGenerator<Vpc> {
-    return paginate((i) => this.describeVpcs(i), input, EC2_PAGINATORS.DescribeVpcs);
-  }
-
-  /**
-   * CreateVpc (not idempotent).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  createVpc(input: CreateVpcRequest, options?: CallOptions): Promise<CreateVpcResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.CreateVpc, input, options);
-  }
-
-  /**
-   * DeleteVpc.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async deleteVpc(input: DeleteVpcRequest, options?: CallOptions): Promise<void> {
-    await callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DeleteVpc, input, options);
-  }
-
-  /**
-   * ModifyVpcAttribute.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async modifyVpcAttribute(input: ModifyVpcAttributeRequest, options?: CallOptions): Promise<void> {
-    await callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.ModifyVpcAttribute, input, options);
-  }
-
-  /**
-   * DescribeSubnets.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeSubnets(
-    input: DescribeSubnetsRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeSubnetsResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DescribeSubnets, input, options);
-  }
-
-  /**
-   * Every item of DescribeSubnets, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  describeSubnetsAll(input: DescribeSubnetsRequest = {}): AsyncGenerator<Subnet> {
-    return paginate((i) => this.describeSubnets(i), input, EC2_PAGINATORS.DescribeSubnets);
-  }
-
-  /**
-   * CreateSubnet (not idempotent).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  createSubnet(input: CreateSubnetRequest, options?: CallOptions): Promise<CreateSubnetResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.CreateSubnet, input, options);
-  }
-
-  /**
-   * DeleteSubnet.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async deleteSubnet(input: DeleteSubnetRequest, options?: CallOptions): Promise<void> {
-    await callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DeleteSubnet, input, options);
-  }
-
-  /**
-   * ModifySubnetAttribute.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async modifySubnetAttribute(
-    input: ModifySubnetAttributeRequest,
-    options?: CallOptions,
-  ): Promise<void> {
-    await callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.ModifySubnetAttribute, input, options);
-  }
-
-  /**
-   * CreateSecurityGroup (not idempotent).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  createSecurityGroup(
-    input: CreateSecurityGroupRequest,
-    options?: CallOptions,
-  ): Promise<CreateSecurityGroupResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.CreateSecurityGroup, input, options);
-  }
-
-  /**
-   * DescribeSecurityGroups.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeSecurityGroups(
-    input: DescribeSecurityGroupsRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeSecurityGroupsResponse> {
-    return callQuery(
-      this.#client,
-      EC2_QUERY,
-      EC2_OPERATIONS.DescribeSecurityGroups,
-      input,
-      options,
-    );
-  }
-
-  /**
-   * Every item of DescribeSecurityGroups, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  describeSecurityGroupsAll(
-    input: DescribeSecurityGroupsRequest = {},
-  ): AsyncGenerator<SecurityGroup> {
-    return paginate(
-      (i) => this.describeSecurityGroups(i),
-      input,
-      EC2_PAGINATORS.DescribeSecurityGroups,
-    );
-  }
-
-  /**
-   * DeleteSecurityGroup.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async deleteSecurityGroup(
-    input: DeleteSecurityGroupRequest,
-    options?: CallOptions,
-  ): Promise<void> {
-    await callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DeleteSecurityGroup, input, options);
-  }
-
-  /**
-   * CreateInternetGateway (not idempotent).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  createInternetGateway(
-    input: CreateInternetGatewayRequest = {},
-    options?: CallOptions,
-  ): Promise<CreateInternetGatewayResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.CreateInternetGateway, input, options);
-  }
-
-  /**
-   * AttachInternetGateway.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async attachInternetGateway(
-    input: InternetGatewayVpcRequest,
-    options?: CallOptions,
-  ): Promise<void> {
-    await callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.AttachInternetGateway, input, options);
-  }
-
-  /**
-   * DetachInternetGateway.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async detachInternetGateway(
-    input: InternetGatewayVpcRequest,
-    options?: CallOptions,
-  ): Promise<void> {
-    await callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DetachInternetGateway, input, options);
-  }
-
-  /**
-   * DeleteInternetGateway.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async deleteInternetGateway(
-    input: DeleteInternetGatewayRequest,
-    options?: CallOptions,
-  ): Promise<void> {
-    await callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DeleteInternetGateway, input, options);
-  }
-
-  /**
-   * DescribeInternetGateways.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeInternetGateways(
-    input: DescribeInternetGatewaysRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeInternetGatewaysResponse> {
-    return callQuery(
-      this.#client,
-      EC2_QUERY,
-      EC2_OPERATIONS.DescribeInternetGateways,
-      input,
-      options,
-    );
-  }
-
-  /**
-   * Every item of DescribeInternetGateways, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  describeInternetGatewaysAll(
-    input: DescribeInternetGatewaysRequest = {},
-  ): AsyncGenerator<InternetGateway> {
-    return paginate(
-      (i) => this.describeInternetGateways(i),
-      input,
-      EC2_PAGINATORS.DescribeInternetGateways,
-    );
-  }
-
-  /**
-   * CreateRouteTable (a `ClientToken` is generated when absent, which makes it safe to retry).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  createRouteTable(
-    input: CreateRouteTableRequest,
-    options?: CallOptions,
-  ): Promise<CreateRouteTableResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.CreateRouteTable, {
-      ...input,
-      ClientToken: input.ClientToken ?? crypto.randomUUID(),
-    }, options);
-  }
-
-  /**
-   * DescribeRouteTables.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeRouteTables(
-    input: DescribeRouteTablesRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeRouteTablesResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DescribeRouteTables, input, options);
-  }
-
-  /**
-   * Every item of DescribeRouteTables, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  describeRouteTablesAll(input: DescribeRouteTablesRequest = {}): AsyncGenerator<RouteTable> {
-    return paginate((i) => this.describeRouteTables(i), input, EC2_PAGINATORS.DescribeRouteTables);
-  }
-
-  /**
-   * CreateRoute.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  createRoute(input: CreateRouteRequest, options?: CallOptions): Promise<CreateRouteResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.CreateRoute, input, options);
-  }
-
-  /**
-   * AssociateRouteTable (not idempotent).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  associateRouteTable(
-    input: AssociateRouteTableRequest,
-    options?: CallOptions,
-  ): Promise<AssociateRouteTableResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.AssociateRouteTable, input, options);
-  }
-
-  /**
-   * DisassociateRouteTable.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async disassociateRouteTable(
-    input: DisassociateRouteTableRequest,
-    options?: CallOptions,
-  ): Promise<void> {
-    await callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DisassociateRouteTable, input, options);
-  }
-
-  /**
-   * DeleteRouteTable.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async deleteRouteTable(input: DeleteRouteTableRequest, options?: CallOptions): Promise<void> {
-    await callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DeleteRouteTable, input, options);
-  }
-
-  /**
-   * CreateTags.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async createTags(input: CreateTagsRequest, options?: CallOptions): Promise<void> {
-    await callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.CreateTags, input, options);
-  }
-
-  /**
-   * DescribeImages.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeImages(
-    input: Ec2DescribeImagesRequest = {},
-    options?: CallOptions,
-  ): Promise<Ec2DescribeImagesResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DescribeImages, input, options);
-  }
-
-  /**
-   * Every item of DescribeImages, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  describeImagesAll(input: Ec2DescribeImagesRequest = {}): AsyncGenerator<Image> {
-    return paginate((i) => this.describeImages(i), input, EC2_PAGINATORS.DescribeImages);
-  }
-
-  /**
-   * CreateLaunchTemplate (a `ClientToken` is generated when absent, which makes it safe to retry).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  createLaunchTemplate(
-    input: CreateLaunchTemplateRequest,
-    options?: CallOptions,
-  ): Promise<CreateLaunchTemplateResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.CreateLaunchTemplate, {
-      ...input,
-      ClientToken: input.ClientToken ?? crypto.randomUUID(),
-    }, options);
-  }
-
-  /**
-   * DescribeLaunchTemplates.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeLaunchTemplates(
-    input: DescribeLaunchTemplatesRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeLaunchTemplatesResponse> {
-    return callQuery(
-      this.#client,
-      EC2_QUERY,
-      EC2_OPERATIONS.DescribeLaunchTemplates,
-      input,
-      options,
-    );
-  }
-
-  /**
-   * Every item of DescribeLaunchTemplates, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  describeLaunchTemplatesAll(
-    input: DescribeLaunchTemplatesRequest = {},
-  ): AsyncGenerator<LaunchTemplate> {
-    return paginate(
-      (i) => this.describeLaunchTemplates(i),
-      input,
-      EC2_PAGINATORS.DescribeLaunchTemplates,
-    );
-  }
-
-  /**
-   * DeleteLaunchTemplate.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  deleteLaunchTemplate(
-    input: DeleteLaunchTemplateRequest,
-    options?: CallOptions,
-  ): Promise<DeleteLaunchTemplateResponse> {
-    return callQuery(this.#client, EC2_QUERY, EC2_OPERATIONS.DeleteLaunchTemplate, input, options);
-  }
-}
+export type Ec2 = ServiceClient<Ec2Api, typeof EC2_PAGINATORS>;

@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { callJson, type JsonServiceInfo } from "../protocols/json.ts";
-import { paginate, type Paginator } from "../paginate.ts";
-import type { AwsHttpClient, CallOptions, OperationInfo } from "../request.ts";
+import { jsonProtocol, type JsonServiceInfo } from "../protocols/json.ts";
+import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import type { Paginator } from "../core/paginate.ts";
+import type { OperationInfo } from "../core/request.ts";
 
 /** An ECR tag. */
 export interface EcrTag {
@@ -275,33 +276,59 @@ export const ECR_JSON: JsonServiceInfo = {
   ]),
 };
 
+/** The Amazon ECR API: each operation's input and output. */
+export type EcrApi = {
+  CreateRepository: [CreateRepositoryRequest, CreateRepositoryResponse];
+  DescribeRepositories: [DescribeRepositoriesRequest, DescribeRepositoriesResponse];
+  DeleteRepository: [DeleteRepositoryRequest, DeleteRepositoryResponse];
+  GetAuthorizationToken: [GetAuthorizationTokenRequest, GetAuthorizationTokenResponse];
+  DescribeImages: [DescribeImagesRequest, DescribeImagesResponse];
+  ListImages: [ListImagesRequest, ListImagesResponse];
+  BatchDeleteImage: [BatchDeleteImageRequest, BatchDeleteImageResponse];
+  TagResource: [EcrTagResourceRequest, void];
+  ListTagsForResource: [EcrListTagsForResourceRequest, EcrListTagsForResourceResponse];
+  PutImageScanningConfiguration: [
+    PutImageScanningConfigurationRequest,
+    PutImageScanningConfigurationResponse,
+  ];
+};
+
 /** The ECR operations as data. */
-export const ECR_OPERATIONS = {
-  CreateRepository: { name: "CreateRepository", idempotent: false },
-  DescribeRepositories: { name: "DescribeRepositories", idempotent: true },
-  DeleteRepository: { name: "DeleteRepository", idempotent: true },
-  GetAuthorizationToken: { name: "GetAuthorizationToken", idempotent: true },
-  DescribeImages: { name: "DescribeImages", idempotent: true },
-  ListImages: { name: "ListImages", idempotent: true },
-  BatchDeleteImage: { name: "BatchDeleteImage", idempotent: true },
-  TagResource: { name: "TagResource", idempotent: true },
-  ListTagsForResource: { name: "ListTagsForResource", idempotent: true },
-  PutImageScanningConfiguration: { name: "PutImageScanningConfiguration", idempotent: true },
-} as const satisfies Record<string, OperationInfo>;
+export const ECR_OPERATIONS: { readonly [K in keyof EcrApi]: OperationInfo } = operations({
+  CreateRepository: { idempotent: false },
+  DescribeRepositories: { idempotent: true },
+  DeleteRepository: { idempotent: true },
+  GetAuthorizationToken: { idempotent: true },
+  DescribeImages: { idempotent: true },
+  ListImages: { idempotent: true },
+  BatchDeleteImage: { idempotent: true },
+  TagResource: { idempotent: true },
+  ListTagsForResource: { idempotent: true },
+  PutImageScanningConfiguration: { idempotent: true },
+});
+
+/** The token most operations page with. */
+const NEXT_TOKEN = { inputToken: "nextToken", outputToken: "nextToken" } as const;
 
 /** The ECR paginators as data. */
 export const ECR_PAGINATORS = {
-  DescribeRepositories: {
-    inputToken: "nextToken",
-    outputToken: "nextToken",
-    items: "repositories",
-  },
-  DescribeImages: { inputToken: "nextToken", outputToken: "nextToken", items: "imageDetails" },
-  ListImages: { inputToken: "nextToken", outputToken: "nextToken", items: "imageIds" },
+  DescribeRepositories: { ...NEXT_TOKEN, items: "repositories" },
+  DescribeImages: { ...NEXT_TOKEN, items: "imageDetails" },
+  ListImages: { ...NEXT_TOKEN, items: "imageIds" },
 } as const satisfies Record<string, Paginator>;
 
+/** Amazon ECR as data: its protocol, operations and paginators. */
+export const ECR_SERVICE: ServiceDefinition<EcrApi, typeof ECR_PAGINATORS> = {
+  protocol: jsonProtocol(ECR_JSON),
+  operations: ECR_OPERATIONS,
+  paginators: ECR_PAGINATORS,
+};
+
 /**
- * The Amazon ECR client. Get one from {@linkcode AwsSession.ecr}.
+ * The Amazon ECR client: a method per operation of {@linkcode EcrApi}
+ * (`DescribeImages` → `describeImages`) and an iterator over every page's
+ * items per paginator (`describeImagesAll`). Get one from
+ * {@linkcode AwsSession.ecr}.
  *
  * @example Usage
  * ```ts ignore
@@ -312,187 +339,4 @@ export const ECR_PAGINATORS = {
  * console.log(authorizationData?.[0]?.proxyEndpoint);
  * ```
  */
-export class Ecr {
-  #client: AwsHttpClient;
-
-  /**
-   * Makes a client on top of a signed HTTP client.
-   *
-   * @param client The service's HTTP client.
-   */
-  constructor(client: AwsHttpClient) {
-    this.#client = client;
-  }
-
-  #call<O>(operation: OperationInfo, input: object, options?: CallOptions): Promise<O> {
-    return callJson<O>(this.#client, ECR_JSON, operation, input, options);
-  }
-
-  /**
-   * CreateRepository (not idempotent).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  createRepository(
-    input: CreateRepositoryRequest,
-    options?: CallOptions,
-  ): Promise<CreateRepositoryResponse> {
-    return this.#call(ECR_OPERATIONS.CreateRepository, input, options);
-  }
-
-  /**
-   * DescribeRepositories.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeRepositories(
-    input: DescribeRepositoriesRequest = {},
-    options?: CallOptions,
-  ): Promise<DescribeRepositoriesResponse> {
-    return this.#call(ECR_OPERATIONS.DescribeRepositories, input, options);
-  }
-
-  /**
-   * Every repository, across pages.
-   *
-   * @param input The request.
-   * @returns The repositories.
-   */
-  describeRepositoriesAll(input: DescribeRepositoriesRequest = {}): AsyncGenerator<Repository> {
-    return paginate(
-      (i) => this.describeRepositories(i),
-      input,
-      ECR_PAGINATORS.DescribeRepositories,
-    );
-  }
-
-  /**
-   * DeleteRepository.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  deleteRepository(
-    input: DeleteRepositoryRequest,
-    options?: CallOptions,
-  ): Promise<DeleteRepositoryResponse> {
-    return this.#call(ECR_OPERATIONS.DeleteRepository, input, options);
-  }
-
-  /**
-   * GetAuthorizationToken.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  getAuthorizationToken(
-    input: GetAuthorizationTokenRequest = {},
-    options?: CallOptions,
-  ): Promise<GetAuthorizationTokenResponse> {
-    return this.#call(ECR_OPERATIONS.GetAuthorizationToken, input, options);
-  }
-
-  /**
-   * DescribeImages.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeImages(
-    input: DescribeImagesRequest,
-    options?: CallOptions,
-  ): Promise<DescribeImagesResponse> {
-    return this.#call(ECR_OPERATIONS.DescribeImages, input, options);
-  }
-
-  /**
-   * Every image, across pages.
-   *
-   * @param input The request.
-   * @returns The images.
-   */
-  describeImagesAll(input: DescribeImagesRequest): AsyncGenerator<ImageDetail> {
-    return paginate((i) => this.describeImages(i), input, ECR_PAGINATORS.DescribeImages);
-  }
-
-  /**
-   * ListImages.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  listImages(input: ListImagesRequest, options?: CallOptions): Promise<ListImagesResponse> {
-    return this.#call(ECR_OPERATIONS.ListImages, input, options);
-  }
-
-  /**
-   * Every image id, across pages.
-   *
-   * @param input The request.
-   * @returns The image ids.
-   */
-  listImagesAll(input: ListImagesRequest): AsyncGenerator<ImageIdentifier> {
-    return paginate((i) => this.listImages(i), input, ECR_PAGINATORS.ListImages);
-  }
-
-  /**
-   * BatchDeleteImage.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  batchDeleteImage(
-    input: BatchDeleteImageRequest,
-    options?: CallOptions,
-  ): Promise<BatchDeleteImageResponse> {
-    return this.#call(ECR_OPERATIONS.BatchDeleteImage, input, options);
-  }
-
-  /**
-   * TagResource.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async tagResource(input: EcrTagResourceRequest, options?: CallOptions): Promise<void> {
-    await this.#call(ECR_OPERATIONS.TagResource, input, options);
-  }
-
-  /**
-   * ListTagsForResource.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  listTagsForResource(
-    input: EcrListTagsForResourceRequest,
-    options?: CallOptions,
-  ): Promise<EcrListTagsForResourceResponse> {
-    return this.#call(ECR_OPERATIONS.ListTagsForResource, input, options);
-  }
-
-  /**
-   * PutImageScanningConfiguration.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  putImageScanningConfiguration(
-    input: PutImageScanningConfigurationRequest,
-    options?: CallOptions,
-  ): Promise<PutImageScanningConfigurationResponse> {
-    return this.#call(ECR_OPERATIONS.PutImageScanningConfiguration, input, options);
-  }
-}
+export type Ecr = ServiceClient<EcrApi, typeof ECR_PAGINATORS>;

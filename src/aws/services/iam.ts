@@ -4,9 +4,11 @@
  *
  * @module
  */
-import { callQuery, type QueryServiceInfo } from "../protocols/query.ts";
-import { paginate, type Paginator } from "../paginate.ts";
-import type { AwsHttpClient, CallOptions, OperationInfo } from "../request.ts";
+import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
+import { IAM_SHAPE_HINTS } from "./iam.generated.ts";
+import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import type { Paginator } from "../core/paginate.ts";
+import type { OperationInfo } from "../core/request.ts";
 
 /** An IAM tag. */
 export interface IamTag {
@@ -360,94 +362,99 @@ export interface ListRolesResponse {
   Marker?: string;
 }
 
-/** IAM's protocol constants and shape hints. */
+/** IAM's protocol constants and shape hints (generated from its model). */
 export const IAM_QUERY: QueryServiceInfo = {
   version: "2010-05-08",
   hints: {
-    memberName: "member",
-    lists: new Set([
-      "Roles",
-      "Tags",
-      "AttachedPolicies",
-      "PolicyNames",
-      "InstanceProfiles",
-      "Policies",
-    ]),
-    numbers: new Set(["MaxSessionDuration", "AttachmentCount", "PermissionsBoundaryUsageCount"]),
-    booleans: new Set(["IsTruncated", "IsAttachable"]),
-    timestamps: new Set(["CreateDate", "UpdateDate", "LastUsedDate"]),
+    ...IAM_SHAPE_HINTS,
+    // IAM returns policy documents URL-encoded; its model does not say so.
     urlEncoded: new Set(["AssumeRolePolicyDocument", "PolicyDocument"]),
   },
 };
 
+/** The AWS IAM API: each operation's input and output. */
+export type IamApi = {
+  CreateRole: [CreateRoleRequest, CreateRoleResponse];
+  GetRole: [GetRoleRequest, GetRoleResponse];
+  DeleteRole: [RoleNameRequest, void];
+  TagRole: [TagRoleRequest, void];
+  ListRoleTags: [ListRoleTagsRequest, ListRoleTagsResponse];
+  AttachRolePolicy: [RolePolicyArnRequest, void];
+  DetachRolePolicy: [RolePolicyArnRequest, void];
+  ListAttachedRolePolicies: [ListAttachedRolePoliciesRequest, ListAttachedRolePoliciesResponse];
+  PutRolePolicy: [PutRolePolicyRequest, void];
+  GetRolePolicy: [RolePolicyNameRequest, GetRolePolicyResponse];
+  DeleteRolePolicy: [RolePolicyNameRequest, void];
+  ListRolePolicies: [ListRolePoliciesRequest, ListRolePoliciesResponse];
+  CreateInstanceProfile: [CreateInstanceProfileRequest, InstanceProfileResponse];
+  GetInstanceProfile: [InstanceProfileNameRequest, InstanceProfileResponse];
+  DeleteInstanceProfile: [InstanceProfileNameRequest, void];
+  AddRoleToInstanceProfile: [InstanceProfileRoleRequest, void];
+  RemoveRoleFromInstanceProfile: [InstanceProfileRoleRequest, void];
+  ListInstanceProfilesForRole: [
+    ListInstanceProfilesForRoleRequest,
+    ListInstanceProfilesForRoleResponse,
+  ];
+  TagInstanceProfile: [TagInstanceProfileRequest, void];
+  GetPolicy: [GetPolicyRequest, GetPolicyResponse];
+  ListPolicies: [ListPoliciesRequest, ListPoliciesResponse];
+  ListRoles: [ListRolesRequest, ListRolesResponse];
+};
+
 /** The IAM operations as data. */
-export const IAM_OPERATIONS = {
-  CreateRole: { name: "CreateRole", idempotent: false },
-  GetRole: { name: "GetRole", idempotent: true },
-  DeleteRole: { name: "DeleteRole", idempotent: true },
-  TagRole: { name: "TagRole", idempotent: true },
-  ListRoleTags: { name: "ListRoleTags", idempotent: true },
-  AttachRolePolicy: { name: "AttachRolePolicy", idempotent: true },
-  DetachRolePolicy: { name: "DetachRolePolicy", idempotent: true },
-  ListAttachedRolePolicies: { name: "ListAttachedRolePolicies", idempotent: true },
-  PutRolePolicy: { name: "PutRolePolicy", idempotent: true },
-  GetRolePolicy: { name: "GetRolePolicy", idempotent: true },
-  DeleteRolePolicy: { name: "DeleteRolePolicy", idempotent: true },
-  ListRolePolicies: { name: "ListRolePolicies", idempotent: true },
-  CreateInstanceProfile: { name: "CreateInstanceProfile", idempotent: false },
-  GetInstanceProfile: { name: "GetInstanceProfile", idempotent: true },
-  DeleteInstanceProfile: { name: "DeleteInstanceProfile", idempotent: true },
-  AddRoleToInstanceProfile: { name: "AddRoleToInstanceProfile", idempotent: false },
-  RemoveRoleFromInstanceProfile: { name: "RemoveRoleFromInstanceProfile", idempotent: true },
-  ListInstanceProfilesForRole: { name: "ListInstanceProfilesForRole", idempotent: true },
-  TagInstanceProfile: { name: "TagInstanceProfile", idempotent: true },
-  GetPolicy: { name: "GetPolicy", idempotent: true },
-  ListPolicies: { name: "ListPolicies", idempotent: true },
-  ListRoles: { name: "ListRoles", idempotent: true },
-} as const satisfies Record<string, OperationInfo>;
+export const IAM_OPERATIONS: { readonly [K in keyof IamApi]: OperationInfo } = operations({
+  CreateRole: { idempotent: false },
+  GetRole: { idempotent: true },
+  DeleteRole: { idempotent: true },
+  TagRole: { idempotent: true },
+  ListRoleTags: { idempotent: true },
+  AttachRolePolicy: { idempotent: true },
+  DetachRolePolicy: { idempotent: true },
+  ListAttachedRolePolicies: { idempotent: true },
+  PutRolePolicy: { idempotent: true },
+  GetRolePolicy: { idempotent: true },
+  DeleteRolePolicy: { idempotent: true },
+  ListRolePolicies: { idempotent: true },
+  CreateInstanceProfile: { idempotent: false },
+  GetInstanceProfile: { idempotent: true },
+  DeleteInstanceProfile: { idempotent: true },
+  AddRoleToInstanceProfile: { idempotent: false },
+  RemoveRoleFromInstanceProfile: { idempotent: true },
+  ListInstanceProfilesForRole: { idempotent: true },
+  TagInstanceProfile: { idempotent: true },
+  GetPolicy: { idempotent: true },
+  ListPolicies: { idempotent: true },
+  ListRoles: { idempotent: true },
+});
+
+/** IAM lists page with `Marker` while `IsTruncated`. */
+const MARKER = {
+  inputToken: "Marker",
+  outputToken: "Marker",
+  moreResults: "IsTruncated",
+} as const;
 
 /** The IAM paginators as data. */
 export const IAM_PAGINATORS = {
-  ListRoleTags: {
-    inputToken: "Marker",
-    outputToken: "Marker",
-    items: "Tags",
-    moreResults: "IsTruncated",
-  },
-  ListAttachedRolePolicies: {
-    inputToken: "Marker",
-    outputToken: "Marker",
-    items: "AttachedPolicies",
-    moreResults: "IsTruncated",
-  },
-  ListRolePolicies: {
-    inputToken: "Marker",
-    outputToken: "Marker",
-    items: "PolicyNames",
-    moreResults: "IsTruncated",
-  },
-  ListInstanceProfilesForRole: {
-    inputToken: "Marker",
-    outputToken: "Marker",
-    items: "InstanceProfiles",
-    moreResults: "IsTruncated",
-  },
-  ListPolicies: {
-    inputToken: "Marker",
-    outputToken: "Marker",
-    items: "Policies",
-    moreResults: "IsTruncated",
-  },
-  ListRoles: {
-    inputToken: "Marker",
-    outputToken: "Marker",
-    items: "Roles",
-    moreResults: "IsTruncated",
-  },
+  ListRoleTags: { ...MARKER, items: "Tags" },
+  ListAttachedRolePolicies: { ...MARKER, items: "AttachedPolicies" },
+  ListRolePolicies: { ...MARKER, items: "PolicyNames" },
+  ListInstanceProfilesForRole: { ...MARKER, items: "InstanceProfiles" },
+  ListPolicies: { ...MARKER, items: "Policies" },
+  ListRoles: { ...MARKER, items: "Roles" },
 } as const satisfies Record<string, Paginator>;
 
+/** AWS IAM as data: its protocol, operations and paginators. */
+export const IAM_SERVICE: ServiceDefinition<IamApi, typeof IAM_PAGINATORS> = {
+  protocol: queryProtocol(IAM_QUERY),
+  operations: IAM_OPERATIONS,
+  paginators: IAM_PAGINATORS,
+};
+
 /**
- * The IAM client (global endpoint, signed for us-east-1). Get one from
+ * The IAM client (global endpoint, signed for us-east-1): a method per
+ * operation of {@linkcode IamApi} (`GetRole` → `getRole`) and an iterator
+ * over every page's items per paginator (`listRolesAll`). Get one from
  * {@linkcode AwsSession.iam}. Policy documents come back decoded.
  *
  * @example Usage
@@ -459,380 +466,4 @@ export const IAM_PAGINATORS = {
  * console.log(Role?.Arn);
  * ```
  */
-export class Iam {
-  #client: AwsHttpClient;
-
-  /**
-   * Makes a client on top of a signed HTTP client.
-   *
-   * @param client The service's HTTP client.
-   */
-  constructor(client: AwsHttpClient) {
-    this.#client = client;
-  }
-
-  /**
-   * CreateRole (not idempotent).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  createRole(input: CreateRoleRequest, options?: CallOptions): Promise<CreateRoleResponse> {
-    return callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.CreateRole, input, options);
-  }
-
-  /**
-   * GetRole.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  getRole(input: GetRoleRequest, options?: CallOptions): Promise<GetRoleResponse> {
-    return callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.GetRole, input, options);
-  }
-
-  /**
-   * DeleteRole.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async deleteRole(input: RoleNameRequest, options?: CallOptions): Promise<void> {
-    await callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.DeleteRole, input, options);
-  }
-
-  /**
-   * TagRole.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async tagRole(input: TagRoleRequest, options?: CallOptions): Promise<void> {
-    await callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.TagRole, input, options);
-  }
-
-  /**
-   * ListRoleTags.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  listRoleTags(input: ListRoleTagsRequest, options?: CallOptions): Promise<ListRoleTagsResponse> {
-    return callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.ListRoleTags, input, options);
-  }
-
-  /**
-   * Every item of ListRoleTags, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  listRoleTagsAll(input: ListRoleTagsRequest): AsyncGenerator<IamTag> {
-    return paginate((i) => this.listRoleTags(i), input, IAM_PAGINATORS.ListRoleTags);
-  }
-
-  /**
-   * AttachRolePolicy.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async attachRolePolicy(input: RolePolicyArnRequest, options?: CallOptions): Promise<void> {
-    await callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.AttachRolePolicy, input, options);
-  }
-
-  /**
-   * DetachRolePolicy.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async detachRolePolicy(input: RolePolicyArnRequest, options?: CallOptions): Promise<void> {
-    await callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.DetachRolePolicy, input, options);
-  }
-
-  /**
-   * ListAttachedRolePolicies.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  listAttachedRolePolicies(
-    input: ListAttachedRolePoliciesRequest,
-    options?: CallOptions,
-  ): Promise<ListAttachedRolePoliciesResponse> {
-    return callQuery(
-      this.#client,
-      IAM_QUERY,
-      IAM_OPERATIONS.ListAttachedRolePolicies,
-      input,
-      options,
-    );
-  }
-
-  /**
-   * Every item of ListAttachedRolePolicies, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  listAttachedRolePoliciesAll(
-    input: ListAttachedRolePoliciesRequest,
-  ): AsyncGenerator<AttachedPolicy> {
-    return paginate(
-      (i) => this.listAttachedRolePolicies(i),
-      input,
-      IAM_PAGINATORS.ListAttachedRolePolicies,
-    );
-  }
-
-  /**
-   * PutRolePolicy.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async putRolePolicy(input: PutRolePolicyRequest, options?: CallOptions): Promise<void> {
-    await callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.PutRolePolicy, input, options);
-  }
-
-  /**
-   * GetRolePolicy.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  getRolePolicy(
-    input: RolePolicyNameRequest,
-    options?: CallOptions,
-  ): Promise<GetRolePolicyResponse> {
-    return callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.GetRolePolicy, input, options);
-  }
-
-  /**
-   * DeleteRolePolicy.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async deleteRolePolicy(input: RolePolicyNameRequest, options?: CallOptions): Promise<void> {
-    await callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.DeleteRolePolicy, input, options);
-  }
-
-  /**
-   * ListRolePolicies.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  listRolePolicies(
-    input: ListRolePoliciesRequest,
-    options?: CallOptions,
-  ): Promise<ListRolePoliciesResponse> {
-    return callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.ListRolePolicies, input, options);
-  }
-
-  /**
-   * Every item of ListRolePolicies, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  listRolePoliciesAll(input: ListRolePoliciesRequest): AsyncGenerator<string> {
-    return paginate((i) => this.listRolePolicies(i), input, IAM_PAGINATORS.ListRolePolicies);
-  }
-
-  /**
-   * CreateInstanceProfile (not idempotent).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  createInstanceProfile(
-    input: CreateInstanceProfileRequest,
-    options?: CallOptions,
-  ): Promise<InstanceProfileResponse> {
-    return callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.CreateInstanceProfile, input, options);
-  }
-
-  /**
-   * GetInstanceProfile.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  getInstanceProfile(
-    input: InstanceProfileNameRequest,
-    options?: CallOptions,
-  ): Promise<InstanceProfileResponse> {
-    return callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.GetInstanceProfile, input, options);
-  }
-
-  /**
-   * DeleteInstanceProfile.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async deleteInstanceProfile(
-    input: InstanceProfileNameRequest,
-    options?: CallOptions,
-  ): Promise<void> {
-    await callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.DeleteInstanceProfile, input, options);
-  }
-
-  /**
-   * AddRoleToInstanceProfile (not idempotent).
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async addRoleToInstanceProfile(
-    input: InstanceProfileRoleRequest,
-    options?: CallOptions,
-  ): Promise<void> {
-    await callQuery(
-      this.#client,
-      IAM_QUERY,
-      IAM_OPERATIONS.AddRoleToInstanceProfile,
-      input,
-      options,
-    );
-  }
-
-  /**
-   * RemoveRoleFromInstanceProfile.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async removeRoleFromInstanceProfile(
-    input: InstanceProfileRoleRequest,
-    options?: CallOptions,
-  ): Promise<void> {
-    await callQuery(
-      this.#client,
-      IAM_QUERY,
-      IAM_OPERATIONS.RemoveRoleFromInstanceProfile,
-      input,
-      options,
-    );
-  }
-
-  /**
-   * ListInstanceProfilesForRole.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  listInstanceProfilesForRole(
-    input: ListInstanceProfilesForRoleRequest,
-    options?: CallOptions,
-  ): Promise<ListInstanceProfilesForRoleResponse> {
-    return callQuery(
-      this.#client,
-      IAM_QUERY,
-      IAM_OPERATIONS.ListInstanceProfilesForRole,
-      input,
-      options,
-    );
-  }
-
-  /**
-   * Every item of ListInstanceProfilesForRole, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  listInstanceProfilesForRoleAll(
-    input: ListInstanceProfilesForRoleRequest,
-  ): AsyncGenerator<InstanceProfile> {
-    return paginate(
-      (i) => this.listInstanceProfilesForRole(i),
-      input,
-      IAM_PAGINATORS.ListInstanceProfilesForRole,
-    );
-  }
-
-  /**
-   * TagInstanceProfile.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns Nothing.
-   */
-  async tagInstanceProfile(input: TagInstanceProfileRequest, options?: CallOptions): Promise<void> {
-    await callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.TagInstanceProfile, input, options);
-  }
-
-  /**
-   * GetPolicy.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  getPolicy(input: GetPolicyRequest, options?: CallOptions): Promise<GetPolicyResponse> {
-    return callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.GetPolicy, input, options);
-  }
-
-  /**
-   * ListPolicies.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  listPolicies(input: ListPoliciesRequest, options?: CallOptions): Promise<ListPoliciesResponse> {
-    return callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.ListPolicies, input, options);
-  }
-
-  /**
-   * Every item of ListPolicies, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  listPoliciesAll(input: ListPoliciesRequest): AsyncGenerator<ManagedPolicy> {
-    return paginate((i) => this.listPolicies(i), input, IAM_PAGINATORS.ListPolicies);
-  }
-
-  /**
-   * ListRoles.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  listRoles(input: ListRolesRequest, options?: CallOptions): Promise<ListRolesResponse> {
-    return callQuery(this.#client, IAM_QUERY, IAM_OPERATIONS.ListRoles, input, options);
-  }
-
-  /**
-   * Every item of ListRoles, across pages.
-   *
-   * @param input The request.
-   * @returns The items.
-   */
-  listRolesAll(input: ListRolesRequest): AsyncGenerator<Role> {
-    return paginate((i) => this.listRoles(i), input, IAM_PAGINATORS.ListRoles);
-  }
-}
+export type Iam = ServiceClient<IamApi, typeof IAM_PAGINATORS>;

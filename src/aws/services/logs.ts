@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { callJson, type JsonServiceInfo } from "../protocols/json.ts";
-import { paginate, type Paginator } from "../paginate.ts";
-import type { AwsHttpClient, CallOptions, OperationInfo } from "../request.ts";
+import { jsonProtocol, type JsonServiceInfo } from "../protocols/json.ts";
+import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import type { Paginator } from "../core/paginate.ts";
+import type { OperationInfo } from "../core/request.ts";
 
 /** GetLogEvents input. */
 export interface GetLogEventsRequest {
@@ -139,22 +140,43 @@ export interface DescribeLogStreamsResponse {
 /** CloudWatch Logs' protocol constants. */
 export const LOGS_JSON: JsonServiceInfo = { targetPrefix: "Logs_20140328" };
 
+/** The CloudWatch Logs API: each operation's input and output. */
+export type LogsApi = {
+  GetLogEvents: [GetLogEventsRequest, GetLogEventsResponse];
+  FilterLogEvents: [FilterLogEventsRequest, FilterLogEventsResponse];
+  DescribeLogStreams: [DescribeLogStreamsRequest, DescribeLogStreamsResponse];
+};
+
 /** The Logs operations as data. */
-export const LOGS_OPERATIONS = {
-  GetLogEvents: { name: "GetLogEvents", idempotent: true },
-  FilterLogEvents: { name: "FilterLogEvents", idempotent: true },
-  DescribeLogStreams: { name: "DescribeLogStreams", idempotent: true },
-} as const satisfies Record<string, OperationInfo>;
+export const LOGS_OPERATIONS: { readonly [K in keyof LogsApi]: OperationInfo } = operations({
+  GetLogEvents: { idempotent: true },
+  FilterLogEvents: { idempotent: true },
+  DescribeLogStreams: { idempotent: true },
+});
+
+/** The token most operations page with. */
+const NEXT_TOKEN = { inputToken: "nextToken", outputToken: "nextToken" } as const;
 
 /** The Logs paginators as data. */
 export const LOGS_PAGINATORS = {
   GetLogEvents: { inputToken: "nextToken", outputToken: "nextForwardToken", items: "events" },
-  FilterLogEvents: { inputToken: "nextToken", outputToken: "nextToken", items: "events" },
-  DescribeLogStreams: { inputToken: "nextToken", outputToken: "nextToken", items: "logStreams" },
+  FilterLogEvents: { ...NEXT_TOKEN, items: "events" },
+  DescribeLogStreams: { ...NEXT_TOKEN, items: "logStreams" },
 } as const satisfies Record<string, Paginator>;
 
+/** CloudWatch Logs as data: its protocol, operations and paginators. */
+export const LOGS_SERVICE: ServiceDefinition<LogsApi, typeof LOGS_PAGINATORS> = {
+  protocol: jsonProtocol(LOGS_JSON),
+  operations: LOGS_OPERATIONS,
+  paginators: LOGS_PAGINATORS,
+};
+
 /**
- * The CloudWatch Logs client. Get one from {@linkcode AwsSession.logs}.
+ * The CloudWatch Logs client: a method per operation of
+ * {@linkcode LogsApi} (`GetLogEvents` → `getLogEvents`) and an iterator over
+ * every page's items per paginator (`getLogEventsAll` follows
+ * `nextForwardToken` until it repeats). Get one from
+ * {@linkcode AwsSession.logs}.
  *
  * @example Usage
  * ```ts ignore
@@ -166,84 +188,4 @@ export const LOGS_PAGINATORS = {
  * }
  * ```
  */
-export class Logs {
-  #client: AwsHttpClient;
-
-  /**
-   * Makes a client on top of a signed HTTP client.
-   *
-   * @param client The service's HTTP client.
-   */
-  constructor(client: AwsHttpClient) {
-    this.#client = client;
-  }
-
-  /**
-   * GetLogEvents.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  getLogEvents(input: GetLogEventsRequest, options?: CallOptions): Promise<GetLogEventsResponse> {
-    return callJson(this.#client, LOGS_JSON, LOGS_OPERATIONS.GetLogEvents, input, options);
-  }
-
-  /**
-   * Every event of a stream, following `nextForwardToken` until it repeats.
-   *
-   * @param input The request (set `startFromHead: true` to read forwards from the start).
-   * @returns The events.
-   */
-  getLogEventsAll(input: GetLogEventsRequest): AsyncGenerator<OutputLogEvent> {
-    return paginate((i) => this.getLogEvents(i), input, LOGS_PAGINATORS.GetLogEvents);
-  }
-
-  /**
-   * FilterLogEvents.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  filterLogEvents(
-    input: FilterLogEventsRequest,
-    options?: CallOptions,
-  ): Promise<FilterLogEventsResponse> {
-    return callJson(this.#client, LOGS_JSON, LOGS_OPERATIONS.FilterLogEvents, input, options);
-  }
-
-  /**
-   * Every matching event, across pages.
-   *
-   * @param input The request.
-   * @returns The events.
-   */
-  filterLogEventsAll(input: FilterLogEventsRequest): AsyncGenerator<FilteredLogEvent> {
-    return paginate((i) => this.filterLogEvents(i), input, LOGS_PAGINATORS.FilterLogEvents);
-  }
-
-  /**
-   * DescribeLogStreams.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  describeLogStreams(
-    input: DescribeLogStreamsRequest,
-    options?: CallOptions,
-  ): Promise<DescribeLogStreamsResponse> {
-    return callJson(this.#client, LOGS_JSON, LOGS_OPERATIONS.DescribeLogStreams, input, options);
-  }
-
-  /**
-   * Every stream, across pages.
-   *
-   * @param input The request.
-   * @returns The streams.
-   */
-  describeLogStreamsAll(input: DescribeLogStreamsRequest): AsyncGenerator<LogStream> {
-    return paginate((i) => this.describeLogStreams(i), input, LOGS_PAGINATORS.DescribeLogStreams);
-  }
-}
+export type Logs = ServiceClient<LogsApi, typeof LOGS_PAGINATORS>;

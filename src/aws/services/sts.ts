@@ -3,8 +3,10 @@
  *
  * @module
  */
-import { callQuery, type QueryServiceInfo } from "../protocols/query.ts";
-import type { AwsHttpClient, CallOptions, OperationInfo } from "../request.ts";
+import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
+import { STS_SHAPE_HINTS } from "./sts.generated.ts";
+import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import type { OperationInfo } from "../core/request.ts";
 
 /** GetCallerIdentity output. */
 export interface GetCallerIdentityResponse {
@@ -74,24 +76,35 @@ export interface AssumeRoleResponse {
   SourceIdentity?: string;
 }
 
-/** STS's protocol constants and shape hints. */
+/** STS's protocol constants and shape hints (generated from its model). */
 export const STS_QUERY: QueryServiceInfo = {
   version: "2011-06-15",
-  hints: {
-    memberName: "member",
-    numbers: new Set(["PackedPolicySize"]),
-    timestamps: new Set(["Expiration"]),
-  },
+  hints: STS_SHAPE_HINTS,
+};
+
+/** The AWS STS API: each operation's input and output. */
+export type StsApi = {
+  GetCallerIdentity: [Record<string, never>, GetCallerIdentityResponse];
+  AssumeRole: [AssumeRoleRequest, AssumeRoleResponse];
 };
 
 /** The STS operations as data. */
-export const STS_OPERATIONS = {
-  GetCallerIdentity: { name: "GetCallerIdentity", idempotent: true },
-  AssumeRole: { name: "AssumeRole", idempotent: true },
-} as const satisfies Record<string, OperationInfo>;
+export const STS_OPERATIONS: { readonly [K in keyof StsApi]: OperationInfo } = operations({
+  GetCallerIdentity: { idempotent: true },
+  AssumeRole: { idempotent: true },
+});
+
+/** AWS STS as data: its protocol, operations and paginators. */
+export const STS_SERVICE: ServiceDefinition<StsApi, Record<never, never>> = {
+  protocol: queryProtocol(STS_QUERY),
+  operations: STS_OPERATIONS,
+  paginators: {},
+};
 
 /**
- * The AWS STS client. Get one from {@linkcode AwsSession.sts}.
+ * The AWS STS client: a method per operation of {@linkcode StsApi}
+ * (`GetCallerIdentity` → `getCallerIdentity`). Get one from
+ * {@linkcode AwsSession.sts}.
  *
  * @example Usage
  * ```ts ignore
@@ -101,40 +114,4 @@ export const STS_OPERATIONS = {
  * console.log((await aws.sts.getCallerIdentity()).Account);
  * ```
  */
-export class Sts {
-  #client: AwsHttpClient;
-
-  /**
-   * Makes a client on top of a signed HTTP client.
-   *
-   * @param client The service's HTTP client.
-   */
-  constructor(client: AwsHttpClient) {
-    this.#client = client;
-  }
-
-  /**
-   * GetCallerIdentity.
-   *
-   * @param input The (empty) request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  getCallerIdentity(
-    input: Record<string, never> = {},
-    options?: CallOptions,
-  ): Promise<GetCallerIdentityResponse> {
-    return callQuery(this.#client, STS_QUERY, STS_OPERATIONS.GetCallerIdentity, input, options);
-  }
-
-  /**
-   * AssumeRole.
-   *
-   * @param input The request.
-   * @param options Per-call options.
-   * @returns The response.
-   */
-  assumeRole(input: AssumeRoleRequest, options?: CallOptions): Promise<AssumeRoleResponse> {
-    return callQuery(this.#client, STS_QUERY, STS_OPERATIONS.AssumeRole, input, options);
-  }
-}
+export type Sts = ServiceClient<StsApi, Record<never, never>>;

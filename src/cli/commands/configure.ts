@@ -5,8 +5,8 @@
  * @module
  */
 import { type BucketSse, validateSse } from "../../resources/bucket.ts";
+import { AWS_SECTION } from "../../state/sections.ts";
 import {
-  AWS_SECTION,
   FROM_ENV_PROFILE,
   getEcrRepo,
   getProfile,

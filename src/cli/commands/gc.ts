@@ -5,7 +5,8 @@
  * @module
  */
 import { deleteGarbage, findGarbage, type GarbageItem } from "../../resources/gc.ts";
-import { cliSession, cliSettings } from "../common/aws.ts";
+import { sessionFromSettings } from "../../resources/settings.ts";
+import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
 import { renderTable } from "../common/table.ts";
@@ -35,7 +36,7 @@ export const gc = defineCommand({
   ],
   async run(ctx) {
     const settings = cliSettings(ctx);
-    const session = await cliSession(ctx, settings);
+    const session = await sessionFromSettings(settings);
     const json = ctx.flag("json");
     const dryRun = !ctx.flag("yes");
     if (!json) {

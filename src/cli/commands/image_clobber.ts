@@ -5,6 +5,7 @@
  */
 import { CloudknotInputError } from "../../util/errors.ts";
 import { DockerImage } from "../../image/docker_image.ts";
+import { recordSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { confirmDeletion } from "../common/confirm.ts";
@@ -29,7 +30,7 @@ export const imageClobber = defineCommand({
   async run(ctx) {
     const name = ctx.arg("name")!;
     const { state } = cliSettings(ctx);
-    if ((await state.section(`docker-image ${name}`)) === undefined) {
+    if ((await state.section(recordSection("docker-image", name))) === undefined) {
       throw new CloudknotInputError(
         `There is no image named "${name}" in ${state.path}: see \`cloudknot image list\``,
         { field: "name" },

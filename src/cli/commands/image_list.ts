@@ -4,6 +4,7 @@
  * @module
  */
 import { cliSettings } from "../common/aws.ts";
+import { recordName } from "../../state/sections.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
 import { renderTable } from "../common/table.ts";
@@ -21,11 +22,11 @@ export const imageList = defineCommand({
   async run(ctx) {
     const doc = await cliSettings(ctx).state.read();
     const images = [...doc]
-      .filter(([section]) => section.startsWith("docker-image "))
-      .map(([section, keys]) => {
+      .flatMap(([section, keys]) => {
+        const name = recordName("docker-image", section);
         const get = (key: string) => keys.get(key) || null;
-        return {
-          name: section.slice("docker-image ".length),
+        return name === undefined ? [] : [{
+          name,
           images: (keys.get("images") ?? "").split(/\s+/).filter((s) => s !== ""),
           baseImage: get("base-image"),
           buildPath: get("build-path"),
@@ -33,7 +34,7 @@ export const imageList = defineCommand({
           imageUri: get("image-uri"),
           region: get("region"),
           profile: get("profile"),
-        };
+        }];
       })
       .sort((a, b) => a.name.localeCompare(b.name));
     if (ctx.flag("json")) {

@@ -5,8 +5,8 @@
  */
 import { DockerImage } from "../../image/docker_image.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
-import { getEcrRepo } from "../../resources/settings.ts";
-import { cliSession, cliSettings } from "../common/aws.ts";
+import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
+import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { cliDocker } from "../common/docker.ts";
 import { JSON_OPTION } from "../common/options.ts";
@@ -39,7 +39,7 @@ export const imagePush = defineCommand({
     const name = ctx.arg("name")!;
     const settings = cliSettings(ctx);
     const docker = cliDocker(ctx, { quiet: ctx.flag("quiet") });
-    const session = await cliSession(ctx, settings);
+    const session = await sessionFromSettings(settings);
     const image = await DockerImage.create({ name, state: settings.state, session, docker });
     const repo = await DockerRepo.create({
       name: ctx.string("repo") ?? await getEcrRepo(settings),

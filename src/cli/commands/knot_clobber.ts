@@ -7,12 +7,14 @@
  */
 import { Knot } from "../../knot.ts";
 import { ResourceDoesNotExistError } from "../../resources/errors.ts";
+import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir, localRuns } from "../../targets/local/catalog.ts";
-import { cliSession, cliSettings } from "../common/aws.ts";
+import { cliSettings } from "../common/aws.ts";
+import { sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { confirmDeletion } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
-import { locateKnot, readAwsKnots } from "../common/knots.ts";
+import { locateKnot } from "../common/knots.ts";
 import { TARGET_OPTION } from "../common/options.ts";
 
 /** `knot clobber <knot>`. */
@@ -65,7 +67,7 @@ export const knotClobber = defineCommand({
 
 async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   const settings = cliSettings(ctx);
-  const record = (await readAwsKnots(settings.state)).find((k) => k.name === name);
+  const record = await readAwsKnot(settings.state, name);
   const runs = record?.runs.length ?? 0;
   const parts = [
     "its compute environment, job queue and job definitions",
@@ -81,7 +83,7 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
     knot = await Knot.create({
       name,
       target: "aws",
-      session: await cliSession(ctx, settings),
+      session: await sessionFromSettings(settings),
       state: settings.state,
       docker: cliDocker(ctx),
     });

@@ -5,12 +5,13 @@
  * @module
  */
 import { Knot } from "../../knot.ts";
+import { recordSection } from "../../state/sections.ts";
+import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../common/knot_view.ts";
-import { readAwsKnots } from "../common/knots.ts";
 import { checkModulePath } from "../common/module_path.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
@@ -112,7 +113,7 @@ async function createAws(
   const tags = pairs(ctx, "tag");
   await checkModulePath(spec.module);
   const settings = cliSettings(ctx);
-  const existed = (await settings.state.get(`knot ${spec.name}`, "target")) === "aws";
+  const existed = (await readAwsKnot(settings.state, spec.name)) !== undefined;
   const quiet = ctx.flag("quiet");
   if (!quiet && !existed) {
     await ctx.log(ctx.err("dim", `Making knot ${spec.name} on AWS Batch (this takes minutes)…`));
@@ -126,8 +127,8 @@ async function createAws(
     ...(Object.keys(tags).length > 0 ? { tags } : {}),
     ...await cliAwsKnot(ctx, settings, { quiet }),
   });
-  const record = (await readAwsKnots(settings.state)).find((k) => k.name === spec.name)!;
-  const image = await settings.state.section(`docker-image ${record.dockerImage}`);
+  const record = (await readAwsKnot(settings.state, spec.name))!;
+  const image = await settings.state.section(recordSection("docker-image", record.dockerImage));
   if (ctx.flag("json")) await ctx.print(JSON.stringify(awsKnotJson(record, image)));
   else {
     await ctx.print(

@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { recordSection } from "../../state/sections.ts";
+import { readAwsKnots } from "../../targets/aws/catalog.ts";
 import { listLocalKnots, localRuns } from "../../targets/local/catalog.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
@@ -13,7 +15,6 @@ import {
   knotJson,
   runIdTime,
 } from "../common/knot_view.ts";
-import { readAwsKnots } from "../common/knots.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { renderTable } from "../common/table.ts";
 
@@ -62,7 +63,7 @@ export const knotList = defineCommand({
     if (target !== "local") {
       const { state } = cliSettings(ctx);
       for (const record of await readAwsKnots(state)) {
-        const image = await state.section(`docker-image ${record.dockerImage}`);
+        const image = await state.section(recordSection("docker-image", record.dockerImage));
         const last = record.runs.at(-1);
         const lastTime = last === undefined ? undefined : runIdTime(last);
         rows.push({

@@ -4,6 +4,7 @@
  * @module
  */
 import type { RunCounts } from "../../run/map_run.ts";
+import { recordSection } from "../../state/sections.ts";
 import { findLocalKnot } from "../../targets/local/catalog.ts";
 import { cliSettings } from "../common/aws.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
@@ -108,7 +109,9 @@ function details(ctx: CommandContext, rows: [string, string][], runs: RunRow[]):
 async function showAws(ctx: CommandContext, name: string): Promise<number> {
   const reader = await openAwsKnotReader(ctx, name);
   const { record } = reader;
-  const image = await cliSettings(ctx).state.section(`docker-image ${record.dockerImage}`);
+  const image = await cliSettings(ctx).state.section(
+    recordSection("docker-image", record.dockerImage),
+  );
   const manifests = await reader.runs();
   const runs: RunRow[] = [];
   for (const [i, manifest] of manifests.entries()) {

@@ -6,7 +6,8 @@
  */
 import { CloudknotInputError } from "../../util/errors.ts";
 import { BatchJob } from "../../targets/aws/batch/batch_job.ts";
-import { cliSession } from "../common/aws.ts";
+import { cliSettings } from "../common/aws.ts";
+import { sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { openRun } from "../common/run_reader.ts";
@@ -137,7 +138,7 @@ async function streamJob(
   jobId: string,
   options: { attempt: number | undefined; follow: boolean; index?: number },
 ): Promise<number> {
-  const session = await cliSession(ctx);
+  const session = await sessionFromSettings(cliSettings(ctx));
   const job = await BatchJob.fromId(jobId, { session });
   const stop = new AbortController();
   const onInterrupt = () => stop.abort();

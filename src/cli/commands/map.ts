@@ -8,6 +8,8 @@ import { CloudknotInputError } from "../../util/errors.ts";
 import { artifactFromModule } from "../../job/function_artifact.ts";
 import { Knot, type KnotOptions } from "../../knot.ts";
 import type { MapRun } from "../../run/map_run.ts";
+import { recordSection } from "../../state/sections.ts";
+import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { localKnotsDir } from "../../targets/local/catalog.ts";
 import { showProgress } from "../../run/progress.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
@@ -173,12 +175,12 @@ export const map = defineCommand({
     if (target === "aws") {
       const settings = cliSettings(ctx);
       const quiet = ctx.flag("quiet");
-      const existing = await settings.state.section(`knot ${common.name}`);
-      if (existing?.get("target") === "aws" && module !== undefined) {
+      const existing = await readAwsKnot(settings.state, common.name);
+      if (existing !== undefined && module !== undefined) {
         // An AWS knot is adopted as it is: its function must be this one.
         const { hash } = await artifactFromModule(module, exportName);
-        const image = existing.get("docker-image");
-        const made = await settings.state.get(`docker-image ${image}`, "function-hash");
+        const image = recordSection("docker-image", existing.dockerImage);
+        const made = await settings.state.get(image, "function-hash");
         if (made !== undefined && made !== hash) {
           throw new CloudknotInputError(
             `Knot ${common.name} on AWS runs another version of ${module}'s ${exportName}: ` +
@@ -190,7 +192,7 @@ export const map = defineCommand({
         delete common.module;
         delete common.exportName;
       }
-      if (existing?.get("target") === "aws" && ctx.string("base-image") === undefined) {
+      if (existing !== undefined && ctx.string("base-image") === undefined) {
         delete aws.baseImage; // from $CLOUDKNOT_BASE_IMAGE: it shapes a new knot only
       }
       if (!quiet) {

@@ -6,7 +6,9 @@
 import { ResourceDoesNotExistError } from "../../resources/errors.ts";
 import { Pars } from "../../resources/pars.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
-import { cliSession, cliSettings } from "../common/aws.ts";
+import { sessionFromSettings } from "../../resources/settings.ts";
+import { recordSection } from "../../state/sections.ts";
+import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { confirmDeletion } from "../common/confirm.ts";
 
@@ -32,7 +34,7 @@ export const parsClobber = defineCommand({
   async run(ctx) {
     const name = ctx.arg("name")!;
     const settings = cliSettings(ctx);
-    if ((await settings.state.section(`pars ${name}`)) === undefined) {
+    if ((await settings.state.section(recordSection("pars", name))) === undefined) {
       throw new CloudknotInputError(
         `There is no Pars named "${name}" in ${settings.state.path}: see \`cloudknot pars list\``,
         { field: "name" },
@@ -43,7 +45,7 @@ export const parsClobber = defineCommand({
     }
     let pars: Pars;
     try {
-      pars = await Pars.create({ ...settings, session: await cliSession(ctx, settings), name });
+      pars = await Pars.create({ ...settings, session: await sessionFromSettings(settings), name });
     } catch (e) {
       if (!(e instanceof ResourceDoesNotExistError)) throw e;
       await ctx.log(

@@ -5,7 +5,9 @@
  * @module
  */
 import { type InstanceTenancy, Pars, type ParsOptions } from "../../resources/pars.ts";
-import { cliSession, cliSettings } from "../common/aws.ts";
+import { sessionFromSettings } from "../../resources/settings.ts";
+import { recordSection } from "../../state/sections.ts";
+import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
 import { pairs } from "../common/pairs.ts";
@@ -76,10 +78,10 @@ export const parsCreate = defineCommand({
     const tags = pairs(ctx, "tag");
     const settings = cliSettings(ctx);
     const existed = name !== undefined &&
-      (await settings.state.section(`pars ${name}`)) !== undefined;
+      (await settings.state.section(recordSection("pars", name))) !== undefined;
     const options: ParsOptions = {
       ...settings,
-      session: await cliSession(ctx, settings),
+      session: await sessionFromSettings(settings),
       ...(name !== undefined ? { name } : {}),
       ...(policies.length > 0 ? { policies } : {}),
       ...(newVpc ? { useDefaultVpc: false } : {}),

@@ -3,12 +3,13 @@
  *
  * @module
  */
-import { AwsError } from "../../aws/error.ts";
+import { AwsError } from "../../aws/core/error.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
 import { DefaultRepositoryError } from "../../image/errors.ts";
-import { getEcrRepo } from "../../resources/settings.ts";
-import { cliSession, cliSettings } from "../common/aws.ts";
+import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
+import { reposSection } from "../../state/sections.ts";
+import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { confirmDeletion } from "../common/confirm.ts";
 
@@ -31,8 +32,8 @@ export const repoClobber = defineCommand({
     const name = ctx.arg("name")!;
     const settings = cliSettings(ctx);
     if (name === await getEcrRepo(settings)) throw new DefaultRepositoryError(name);
-    const session = await cliSession(ctx, settings);
-    const section = `docker-repos ${session.profile} ${session.region}`;
+    const session = await sessionFromSettings(settings);
+    const section = reposSection(session.profile, session.region);
     const recorded = (await settings.state.get(section, name)) !== undefined;
     let found;
     try {

@@ -4,8 +4,9 @@
  * @module
  */
 import type { AwsSession } from "../../aws/session.ts";
-import { getEcrRepo } from "../../resources/settings.ts";
-import { cliSession, cliSettings } from "../common/aws.ts";
+import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
+import { reposSection } from "../../state/sections.ts";
+import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
 import { renderTable } from "../common/table.ts";
@@ -98,9 +99,9 @@ export const repoList = defineCommand({
   examples: [{ description: "List the repositories", command: "cloudknot repo list" }],
   async run(ctx) {
     const settings = cliSettings(ctx);
-    const session = await cliSession(ctx, settings);
+    const session = await sessionFromSettings(settings);
     const section = await settings.state.section(
-      `docker-repos ${session.profile} ${session.region}`,
+      reposSection(session.profile, session.region),
     );
     const rows = await knownRepos(session, {
       recorded: section ?? new Map(),

@@ -38,27 +38,6 @@ export function cliSettings(ctx: CommandContext): CliSettings {
 }
 
 /**
- * The AWS session of the settings: their profile and region, with endpoints
- * and credentials from the command line's environment. Makes no AWS call.
- *
- * @example Usage
- * ```ts ignore
- * const session = await cliSession(ctx);
- * console.log(session.region);
- * ```
- *
- * @param ctx The running command.
- * @param settings The settings sources (default: {@linkcode cliSettings}).
- * @returns The session.
- */
-export function cliSession(
-  ctx: CommandContext,
-  settings: CliSettings = cliSettings(ctx),
-): Promise<AwsSession> {
-  return sessionFromSettings(settings);
-}
-
-/**
  * What `Knot.create` needs to make or adopt a knot on AWS from the command
  * line: the session, the config file, a Docker driver whose output goes to
  * stderr and warnings printed in yellow on stderr.
@@ -88,7 +67,7 @@ export async function cliAwsKnot(
 > {
   return {
     target: "aws",
-    session: await cliSession(ctx, settings),
+    session: await sessionFromSettings(settings),
     state: settings.state,
     docker: cliDocker(ctx, options),
     warn: (message) => void ctx.log(ctx.err("yellow", message)).catch(() => {}),

@@ -4,7 +4,7 @@
  *
  * Each line is `{"index":i,"value":V}` or `{"index":i,"error":E}`.
  *
- * `V` is the value in the job codec's JSON form (see `src/job/codec.ts`):
+ * `V` is the value in the job codec's JSON form (see `src/job/codec/format.ts`):
  * JSON values print as themselves, and what JSON cannot carry prints as a
  * tagged object, such as `{"$":"undefined"}`, `{"$":"bigint","v":"12"}`,
  * `{"$":"NaN"}`, `{"$":"Date","v":0}` or `{"$":"Map","entries":[[k,v]]}`.

@@ -6,7 +6,7 @@
 import type { RunManifest } from "../../job/payload.ts";
 import type { RunCounts } from "../../run/map_run.ts";
 import { type LocalKnotInfo, localRuns } from "../../targets/local/catalog.ts";
-import type { AwsKnotRecord } from "./knots.ts";
+import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
 
 /**
  * A knot's function as text, such as `square (module, 1a2b3c4d)`.
@@ -106,7 +106,8 @@ export function runIdTime(runId: string): number | undefined {
  *
  * @example Usage
  * ```ts ignore
- * console.log(awsFunctionLabel(record, await state.section(`docker-image ${record.dockerImage}`)));
+ * const image = await state.section(recordSection("docker-image", record.dockerImage));
+ * console.log(awsFunctionLabel(record, image));
  * ```
  *
  * @param record The knot's record.

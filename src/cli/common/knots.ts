@@ -18,91 +18,13 @@ import { CloudknotInputError } from "../../util/errors.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import { RegionMismatchError } from "../../resources/errors.ts";
 import type { MapRun } from "../../run/map_run.ts";
-import type { StateFile } from "../../state/state_file.ts";
 import { AwsTarget } from "../../targets/aws/aws_target.ts";
+import { type AwsKnotRecord, awsTargetOptions, readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot } from "../../targets/local/catalog.ts";
-import { cliSession, cliSettings } from "./aws.ts";
+import { cliSettings } from "./aws.ts";
+import { sessionFromSettings } from "../../resources/settings.ts";
 import type { CommandContext } from "./command.ts";
 import type { TargetName } from "./target.ts";
-
-/** An AWS knot as its `[knot <name>]` record has it. */
-export interface AwsKnotRecord {
-  /** The name. */
-  name: string;
-  /** The region. */
-  region: string;
-  /** The profile it was made with. */
-  profile: string;
-  /** The Pars' name. */
-  pars: string;
-  /** The image's name. */
-  dockerImage: string;
-  /** The ECR repository's name. */
-  dockerRepo: string;
-  /** The image, by digest. */
-  imageUri: string;
-  /** The compute type. */
-  compute: string;
-  /** The compute environment's ARN. */
-  computeEnvironment: string;
-  /** The job queue's ARN. */
-  jobQueue: string;
-  /** The job definition's ARN. */
-  jobDefinition: string;
-  /** The bucket of its job data. */
-  bucket: string;
-  /** The key prefix of its job data. */
-  prefix: string;
-  /** Its objects' encryption. */
-  sse: "AES256" | "aws:kms";
-  /** Attempts per item. */
-  retries: number;
-  /** The run ids the record remembers, oldest first. */
-  runs: string[];
-}
-
-function recordOf(name: string, keys: Map<string, string>): AwsKnotRecord {
-  const get = (key: string) => keys.get(key) ?? "";
-  return {
-    name,
-    region: get("region"),
-    profile: get("profile"),
-    pars: get("pars"),
-    dockerImage: get("docker-image"),
-    dockerRepo: get("docker-repo"),
-    imageUri: get("image-uri"),
-    compute: get("compute") || "EC2",
-    computeEnvironment: get("compute-environment"),
-    jobQueue: get("job-queue"),
-    jobDefinition: get("job-definition"),
-    bucket: get("bucket"),
-    prefix: get("prefix"),
-    sse: get("sse") === "aws:kms" ? "aws:kms" : "AES256",
-    retries: Number(get("retries")) || 1,
-    runs: get("runs").split(/\s+/).filter((id) => id !== ""),
-  };
-}
-
-/**
- * Every AWS knot of the config file.
- *
- * @example Usage
- * ```ts ignore
- * for (const knot of await readAwsKnots(state)) console.log(knot.name, knot.region);
- * ```
- *
- * @param state The config file.
- * @returns The records, sorted by name.
- */
-export async function readAwsKnots(state: StateFile): Promise<AwsKnotRecord[]> {
-  const out: AwsKnotRecord[] = [];
-  for (const [section, keys] of await state.read()) {
-    if (section.startsWith("knot ") && keys.get("target") === "aws") {
-      out.push(recordOf(section.slice("knot ".length), keys));
-    }
-  }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
-}
 
 /**
  * Where the knot of a name lives: `--target` when given; otherwise AWS when
@@ -126,7 +48,7 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
   }
   if (target !== undefined) return target;
   const { state } = cliSettings(ctx);
-  if ((await state.get(`knot ${name}`, "target")) !== "aws") return "local";
+  if ((await readAwsKnot(state, name)) === undefined) return "local";
   const local = await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false);
   if (local) {
     throw new CloudknotInputError(
@@ -185,15 +107,14 @@ export async function openAwsKnotReader(
   name: string,
 ): Promise<AwsKnotReader> {
   const settings = cliSettings(ctx);
-  const keys = await settings.state.section(`knot ${name}`);
-  if (keys === undefined || keys.get("target") !== "aws") {
+  const record = await readAwsKnot(settings.state, name);
+  if (record === undefined) {
     throw new CloudknotInputError(
       `There is no AWS knot named "${name}" in ${settings.state.path}: see \`cloudknot knot list\``,
       { field: "knot" },
     );
   }
-  const record = recordOf(name, keys);
-  const session = await cliSession(ctx, settings);
+  const session = await sessionFromSettings(settings);
   if (record.region !== session.region) {
     throw new RegionMismatchError("Knot", name, {
       resourceRegion: record.region,
@@ -201,20 +122,11 @@ export async function openAwsKnotReader(
     });
   }
   const rounds = new Map<string, () => void>();
-  const target = new AwsTarget({
+  const target = new AwsTarget(awsTargetOptions(record, {
     session,
     state: settings.state,
-    knot: name,
-    bucket: record.bucket,
-    prefix: record.prefix,
-    sse: record.sse,
-    jobQueue: record.jobQueue,
-    jobDefinition: record.jobDefinition,
-    attempts: record.retries,
-    profile: record.profile,
-    region: record.region,
     onPoll: (runId) => rounds.get(runId)?.(),
-  });
+  }));
   return {
     record,
     session,

@@ -7,7 +7,8 @@ import { CloudknotInputError } from "../../util/errors.ts";
 
 /**
  * Checks that a module given as a path names a file; URLs (`https:`,
- * `file:`, `npm:` …) are left to the bundler.
+ * `file:`, `npm:` …) are left to the bundler. A relative path is relative to
+ * the working directory.
  *
  * @example Usage
  * ```ts
@@ -24,7 +25,8 @@ export async function checkModulePath(module: string): Promise<void> {
   const found = await Deno.stat(module).catch(() => undefined);
   if (!found?.isFile) {
     throw new CloudknotInputError(
-      `Module ${module} does not exist: pass the path of a TypeScript or JavaScript module`,
+      `Module ${module} does not exist: pass the path of a TypeScript or JavaScript module, ` +
+        `absolute or relative to the working directory (${Deno.cwd()})`,
       { field: "module" },
     );
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { StateFile } from "../../state/state_file.ts";
+import { recordName } from "../../state/sections.ts";
 
 /** A Pars as the config file records it. */
 export interface ParsInfo {
@@ -61,14 +62,13 @@ export async function readParsRecords(state: StateFile): Promise<ParsInfo[]> {
   const users = new Map<string, string[]>();
   for (const [section, keys] of doc) {
     const pars = keys.get("pars");
-    if (section.startsWith("knot ") && pars) {
-      users.set(pars, [...users.get(pars) ?? [], section.slice("knot ".length)]);
-    }
+    const knot = recordName("knot", section);
+    if (knot !== undefined && pars) users.set(pars, [...users.get(pars) ?? [], knot]);
   }
   const out: ParsInfo[] = [];
   for (const [section, keys] of doc) {
-    if (!section.startsWith("pars ")) continue;
-    const name = section.slice("pars ".length);
+    const name = recordName("pars", section);
+    if (name === undefined) continue;
     const get = (key: string) => keys.get(key) ?? "";
     out.push({
       name,

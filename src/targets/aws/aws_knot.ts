@@ -1,8 +1,9 @@
 /**
  * Opening a knot on AWS Batch: its image pushed to ECR, its Pars, bucket,
  * compute environment, job queue and job definition created or adopted, and
- * its record in the cloudknot config file (`[knot <name>]`). Also the
- * knot's clobber, in the order AWS requires.
+ * its record in the cloudknot config file (`[knot <name>]`, through
+ * `catalog.ts`). Also the knot's target, whose clobber deletes it all in the
+ * order AWS requires.
  *
  * @module
  */
@@ -11,7 +12,6 @@ import { regionEnvironment } from "./batch/command.ts";
 import { describeJobs, stopJob } from "./batch/jobs.ts";
 import type { Docker } from "../../docker/docker.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
-import type { FunctionArtifact } from "../../job/function_artifact.ts";
 import {
   type BatchPlacement,
   deleteBatchEnvironment,
@@ -42,7 +42,17 @@ import {
 } from "../../resources/settings.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { deletePrefix } from "../../store/store.ts";
-import { AwsTarget } from "./aws_target.ts";
+import type { OpenedKnot, Target } from "../target.ts";
+import { AwsTarget, type AwsTargetOptions } from "./aws_target.ts";
+import {
+  type AwsKnotRecord,
+  awsTargetOptions,
+  readAwsKnot,
+  readAwsKnots,
+  removeAwsKnot,
+  requireResources,
+  writeAwsKnot,
+} from "./catalog.ts";
 
 /** The Batch name rule: letters, digits, hyphens and underscores, at most 128. */
 const BATCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -111,22 +121,6 @@ export interface AwsKnotResources {
   prefix: string;
 }
 
-/** An opened AWS knot. */
-export interface AwsKnot {
-  /** The packaged function. */
-  artifact: FunctionArtifact;
-  /** Where its items run. */
-  target: AwsTarget;
-  /** Its resources. */
-  resources: AwsKnotResources;
-  /** The AWS session. */
-  session: AwsSession;
-  /** The config file. */
-  state: StateFile;
-  /** Milliseconds between looks at AWS while waiting. */
-  pollInterval?: number;
-}
-
 /** What a knot on AWS is made from: the name, the function and the options. */
 export interface AwsKnotSpec extends AwsKnotOptions {
   /** The knot's name. */
@@ -173,11 +167,6 @@ const SHAPING: (keyof AwsKnotSpec)[] = [
   "ec2KeyPair",
   "priority",
 ];
-
-/** The config-file section of a knot. */
-export function knotSection(name: string): string {
-  return `knot ${name}`;
-}
 
 interface Checked {
   compute: ComputeSpec;
@@ -253,17 +242,18 @@ function ownParsName(knot: string): string {
  * ```ts ignore
  * import { openAwsKnot } from "./aws_knot.ts";
  *
- * const { target, resources } = await openAwsKnot({ name: "k", func: (x: number) => x, compute: "FARGATE" });
+ * const { target } = await openAwsKnot({ name: "k", func: (x: number) => x, compute: "FARGATE" });
+ * console.log(target.resources.jobQueue);
  * ```
  *
  * @param spec The name, the function and the options.
- * @returns The knot's target and resources.
+ * @returns The knot's artifact, and its target with its resources.
  */
-export async function openAwsKnot(spec: AwsKnotSpec): Promise<AwsKnot> {
+export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnotTarget>> {
   const checked = check(spec);
   const state = spec.state ?? new StateFile();
   const session = spec.session ?? await sessionFromSettings({ state });
-  const saved = await state.section(knotSection(spec.name));
+  const saved = await readAwsKnot(state, spec.name, { strict: true });
   if (saved !== undefined) return await adopt(spec, saved, session, state);
   return await create(spec, checked, session, state);
 }
@@ -273,7 +263,7 @@ async function create(
   checked: Checked,
   session: AwsSession,
   state: StateFile,
-): Promise<AwsKnot> {
+): Promise<OpenedKnot<AwsKnotTarget>> {
   const { name } = spec;
   const { compute, names } = checked;
   if (spec.func === undefined && spec.module === undefined && spec.dockerImage === undefined) {
@@ -383,33 +373,31 @@ async function create(
       bucket,
       prefix: `${JOB_DATA_PREFIX}${name}`,
     };
-    await state.setMany(knotSection(name), {
-      target: "aws",
+    const record: AwsKnotRecord = {
+      name,
       region: resources.region,
       profile: resources.profile,
       pars: pars.name,
-      "docker-image": image.name,
-      "docker-repo": repo.name,
-      "image-uri": imageUri,
-      "compute-environment": resources.computeEnvironment,
-      "job-queue": resources.jobQueue,
-      "job-definition": resources.jobDefinition,
-      "job-definition-name": names.jobDefinition,
-      "launch-template": made.launchTemplate,
+      dockerImage: image.name,
+      dockerRepo: repo.name,
+      imageUri,
+      computeEnvironment: resources.computeEnvironment,
+      jobQueue: resources.jobQueue,
+      jobDefinition: resources.jobDefinition,
+      jobDefinitionName: names.jobDefinition,
+      ...(made.launchTemplate !== undefined ? { launchTemplate: made.launchTemplate } : {}),
       bucket,
       sse,
       prefix: resources.prefix,
-      retries: String(compute.retries),
+      retries: compute.retries,
       compute: compute.compute,
-      "image-tags": checked.imageTags.join(" "),
-    });
+      imageTags: checked.imageTags,
+      runs: [],
+    };
+    await writeAwsKnot(state, record);
     return {
       artifact: image.artifact,
-      target: target(name, resources, compute.retries, sse, session, state, spec),
-      resources,
-      session,
-      state,
-      ...(spec.pollInterval !== undefined ? { pollInterval: spec.pollInterval } : {}),
+      target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources),
     };
   } catch (e) {
     // Undo the Batch resources this call made; the Pars, image and repository stay for reuse.
@@ -453,32 +441,20 @@ async function checkInstanceTypes(session: AwsSession, compute: ComputeSpec): Pr
   }
 }
 
-function target(
-  name: string,
-  r: AwsKnotResources,
-  attempts: number,
-  sse: "AES256" | "aws:kms",
+function targetOptions(
+  record: AwsKnotRecord,
   session: AwsSession,
   state: StateFile,
   options: { pollInterval?: number; warn?: (message: string) => void },
-): AwsTarget {
+): AwsTargetOptions {
   const warn = options.warn ?? console.warn;
-  return new AwsTarget({
+  return awsTargetOptions(record, {
     session,
     state,
-    knot: name,
-    bucket: r.bucket,
-    prefix: r.prefix,
-    sse,
-    jobQueue: r.jobQueue,
-    jobDefinition: r.jobDefinition,
-    attempts,
-    profile: r.profile,
-    region: r.region,
     ...(options.pollInterval !== undefined ? { pollIntervalMs: options.pollInterval } : {}),
     onStuck: (runId, notice) =>
       warn(
-        `cloudknot: run ${runId} of knot ${name} is stuck: AWS Batch cannot start job ` +
+        `cloudknot: run ${runId} of knot ${record.name} is stuck: AWS Batch cannot start job ` +
           `${notice.jobId} (${notice.statusReason}). What to do: ${notice.advice}.`,
       ),
   });
@@ -486,18 +462,11 @@ function target(
 
 async function adopt(
   spec: AwsKnotSpec,
-  saved: Map<string, string>,
+  record: AwsKnotRecord,
   session: AwsSession,
   state: StateFile,
-): Promise<AwsKnot> {
-  const { name } = spec;
-  if (saved.get("target") !== "aws") {
-    throw new CloudknotInputError(
-      `The config file's knot "${name}" is not an AWS knot; choose another name`,
-    );
-  }
-  const region = saved.get("region") ?? "";
-  const profile = saved.get("profile") ?? "";
+): Promise<OpenedKnot<AwsKnotTarget>> {
+  const { name, region, profile, jobQueue, computeEnvironment } = record;
   if (region !== session.region) {
     throw new RegionMismatchError("Knot", name, {
       resourceRegion: region,
@@ -517,17 +486,7 @@ async function adopt(
         `${ignored.join(", ")}; clobber the knot or choose another name to change them`,
     );
   }
-  const get = (key: string) => {
-    const value = saved.get(key);
-    if (value === undefined) {
-      throw new CloudknotError(
-        `The config file's [knot ${name}] has no "${key}": clobber the knot and create it again`,
-      );
-    }
-    return value;
-  };
-  const jobQueue = get("job-queue");
-  const computeEnvironment = get("compute-environment");
+  requireResources(record, ["jobQueue", "computeEnvironment"]);
   const [ce, queue] = await Promise.all([
     session.batch.describeComputeEnvironments({ computeEnvironments: [computeEnvironment] })
       .then((r) => r.computeEnvironments?.[0]),
@@ -538,7 +497,7 @@ async function adopt(
     ...(queue === undefined || queue.status === "DELETED" ? [jobQueue] : []),
   ];
   if (missing.length > 0) {
-    await state.remove(knotSection(name));
+    await removeAwsKnot(state, name);
     throw new ResourceDoesNotExistError(
       `Knot ${name}'s ${
         missing.join(" and ")
@@ -546,17 +505,18 @@ async function adopt(
       { missing },
     );
   }
+  requireResources(record);
   const settings = { session, state };
   const [pars, image, repo] = await Promise.all([
-    Pars.create({ ...settings, name: get("pars") }),
+    Pars.create({ ...settings, name: record.pars }),
     DockerImage.create({
-      name: get("docker-image"),
+      name: record.dockerImage,
       state,
       session,
       ...(spec.docker ? { docker: spec.docker } : {}),
       ...(spec.cloudknotDir !== undefined ? { cloudknotDir: spec.cloudknotDir } : {}),
     }),
-    DockerRepo.create({ name: get("docker-repo"), session, state }),
+    DockerRepo.create({ name: record.dockerRepo, session, state }),
   ]);
   if (image.artifact === undefined) {
     throw new CloudknotError(
@@ -569,26 +529,20 @@ async function adopt(
     pars,
     image,
     repo,
-    imageUri: get("image-uri"),
+    imageUri: record.imageUri,
     computeEnvironment,
     jobQueue,
-    jobDefinition: get("job-definition"),
-    bucket: get("bucket"),
-    prefix: get("prefix"),
+    jobDefinition: record.jobDefinition,
+    bucket: record.bucket,
+    prefix: record.prefix,
   };
-  const attempts = Number(get("retries"));
-  const sse = saved.get("sse") === "aws:kms" ? "aws:kms" : "AES256";
   return {
     artifact: image.artifact,
-    target: target(name, resources, attempts, sse, session, state, spec),
-    resources,
-    session,
-    state,
-    ...(spec.pollInterval !== undefined ? { pollInterval: spec.pollInterval } : {}),
+    target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources),
   };
 }
 
-/** What {@linkcode clobberAwsKnot} deletes besides the knot's own Batch resources and data. */
+/** What an AWS knot's clobber deletes besides the knot's own Batch resources and data. */
 export interface AwsClobberOptions {
   /** Also delete the knot's Pars (refused while another knot uses it). @default {false} */
   pars?: boolean;
@@ -606,67 +560,82 @@ export interface AwsClobberOptions {
 }
 
 /**
- * Deletes a knot's AWS resources, in this order: its running jobs are
- * stopped; its queue is disabled and deleted; its compute environment is
- * disabled and deleted (and waited on); its job definitions are
- * deregistered; its job data is deleted from S3; the repository, image and
- * Pars when asked; and its record is removed.
+ * The target of a knot opened on AWS: the runs of {@linkcode AwsTarget},
+ * the resources the knot is made of, and its clobber.
  *
  * @example Usage
  * ```ts ignore
- * import { clobberAwsKnot } from "./aws_knot.ts";
+ * import { openAwsKnot } from "./aws_knot.ts";
  *
- * await clobberAwsKnot(knot, { repo: true, image: true });
+ * const { target } = await openAwsKnot({ name: "k", func: (x: number) => x });
+ * await target.clobber({ repo: true, image: true });
  * ```
- *
- * @param knot The opened knot.
- * @param options What else to delete.
  */
-export async function clobberAwsKnot(
-  knot: AwsKnot & { name: string },
-  options: AwsClobberOptions = {},
-): Promise<void> {
-  const { pollInterval } = knot;
-  const { session, state, resources: r, name } = knot;
-  const saved = (await state.section(knotSection(name))) ?? new Map<string, string>();
-  const batch = session.batch;
-  const live: string[] = [];
-  for (const jobStatus of ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"]) {
-    for await (const job of batch.listJobsAll({ jobQueue: r.jobQueue, jobStatus })) {
-      live.push(job.jobId);
-    }
+export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions> {
+  /** The knot's resources. */
+  readonly resources: AwsKnotResources;
+  #options: AwsTargetOptions;
+  #record: AwsKnotRecord;
+
+  /**
+   * Makes the target of an opened knot.
+   *
+   * @param options The target's options, from the knot's record.
+   * @param record The knot's record.
+   * @param resources The knot's resources.
+   */
+  constructor(options: AwsTargetOptions, record: AwsKnotRecord, resources: AwsKnotResources) {
+    super(options);
+    this.#options = options;
+    this.#record = record;
+    this.resources = resources;
   }
-  for (const job of (await describeJobs(batch, live)).values()) {
-    await stopJob(batch, job, `Knot ${name} was clobbered`);
-  }
-  const wait = pollInterval !== undefined ? { pollMs: pollInterval } : {};
-  await deleteBatchEnvironment(session, {
-    jobQueue: r.jobQueue,
-    computeEnvironment: r.computeEnvironment,
-    jobDefinitions: [saved.get("job-definition-name") ?? `${name}-ck-jd`],
-    ...(saved.get("launch-template") ? { launchTemplate: saved.get("launch-template")! } : {}),
-  }, wait);
-  if (!options.keepData) await deletePrefix(knot.target.store, "");
-  if (options.repo) {
-    const isDefault = r.repo.name === await getEcrRepo({ state });
-    if (isDefault) {
-      for (const tag of (saved.get("image-tags") ?? name.toLowerCase()).split(" ")) {
-        await r.repo.removeImage(tag);
+
+  /**
+   * Deletes the knot's AWS resources, in this order: its running jobs are
+   * stopped; its queue is disabled and deleted; its compute environment is
+   * disabled and deleted (and waited on); its job definitions are
+   * deregistered; its job data is deleted from S3; the repository and image
+   * when asked; its record is removed; then the Pars and the bucket when
+   * asked.
+   *
+   * @param options What else to delete.
+   */
+  async clobber(options: AwsClobberOptions = {}): Promise<void> {
+    const { session, state, pollIntervalMs } = this.#options;
+    const r = this.resources;
+    const { name } = this.#record;
+    const batch = session.batch;
+    const live: string[] = [];
+    for (const jobStatus of ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"]) {
+      for await (const job of batch.listJobsAll({ jobQueue: r.jobQueue, jobStatus })) {
+        live.push(job.jobId);
       }
-    } else {
-      await r.repo.clobber();
     }
+    for (const job of (await describeJobs(batch, live)).values()) {
+      await stopJob(batch, job, `Knot ${name} was clobbered`);
+    }
+    const wait = pollIntervalMs !== undefined ? { pollMs: pollIntervalMs } : {};
+    await deleteBatchEnvironment(session, {
+      jobQueue: r.jobQueue,
+      computeEnvironment: r.computeEnvironment,
+      jobDefinitions: [this.#record.jobDefinitionName],
+      ...(this.#record.launchTemplate ? { launchTemplate: this.#record.launchTemplate } : {}),
+    }, wait);
+    if (!options.keepData) await deletePrefix(this.store, "");
+    if (options.repo) {
+      const isDefault = r.repo.name === await getEcrRepo({ state });
+      if (isDefault) {
+        for (const tag of this.#record.imageTags) await r.repo.removeImage(tag);
+      } else {
+        await r.repo.clobber();
+      }
+    }
+    if (options.image) await r.image.clobber();
+    await removeAwsKnot(state, name, this.#options);
+    if (options.pars) await r.pars.clobber();
+    if (options.bucket) await deleteBucketIfUnused(session, state, r.bucket);
   }
-  if (options.image) await r.image.clobber();
-  await state.update((doc) => {
-    doc.delete(knotSection(name));
-    const jobs = doc.get(`batch-jobs ${r.profile} ${r.region}`);
-    const mine = new RegExp(`^${name}-\\d{8}t\\d{6}z-[0-9a-f]{6}-\\d+$`);
-    for (const [id, jobName] of jobs ?? []) if (mine.test(jobName.toLowerCase())) jobs!.delete(id);
-    if (jobs?.size === 0) doc.delete(`batch-jobs ${r.profile} ${r.region}`);
-  });
-  if (options.pars) await r.pars.clobber();
-  if (options.bucket) await deleteBucketIfUnused(session, state, r.bucket);
 }
 
 async function deleteBucketIfUnused(
@@ -674,11 +643,10 @@ async function deleteBucketIfUnused(
   state: StateFile,
   bucket: string,
 ): Promise<void> {
-  for (const [section, keys] of await state.read()) {
-    if (section.startsWith("knot ") && keys.get("bucket") === bucket) {
-      console.warn(`cloudknot: bucket ${bucket} was kept: knot ${section.slice(5)} still uses it`);
-      return;
-    }
+  const user = (await readAwsKnots(state)).find((knot) => knot.bucket === bucket);
+  if (user !== undefined) {
+    console.warn(`cloudknot: bucket ${bucket} was kept: knot ${user.name} still uses it`);
+    return;
   }
   const page = await session.s3.listObjectsV2({ Bucket: bucket, MaxKeys: 1 });
   if ((page.KeyCount ?? page.Contents?.length ?? 0) > 0) {

@@ -15,10 +15,12 @@
 import type { AwsSession } from "../../aws/session.ts";
 import type { SubmitJobRequest } from "../../aws/services/batch.ts";
 import { describeJobs, stopJob } from "./batch/jobs.ts";
+import { type JobsView, viewJobs } from "./batch/jobs_view.ts";
 import { BATCH_LOG_GROUP, readLogStream } from "./batch/log_stream.ts";
 import { type PollRound, type RunJob, RunPoller, type StuckNotice } from "./batch/run_poller.ts";
 import { jobCommand, parseJobCommand, regionEnvironment } from "./batch/command.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
+import { forEachPooled } from "../../util/pooled.ts";
 import {
   layoutPayload,
   readManifest,
@@ -31,10 +33,8 @@ import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
 import { type MapRequest, newRunId, requestItems, type Target } from "../target.ts";
+import { knotJobIds, recordAwsRun, recordedRuns } from "./catalog.ts";
 import { MAX_ARRAY_SIZE, planJobs, SubmitError, submitJobOnce } from "./submit.ts";
-
-/** How many runs the state file remembers per knot. */
-export const RUNS_KEPT = 100;
 
 /** The metadata key of the index object that carries the run's manifest. */
 const MANIFEST_META = "cloudknot-run";
@@ -88,7 +88,8 @@ export interface AwsTargetOptions {
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /**
- * Runs a knot's items on AWS Batch.
+ * Runs a knot's items on AWS Batch. What a knot is made of, and so its
+ * clobber, comes with the knot: see `AwsKnotTarget`.
  *
  * @example Usage
  * ```ts ignore
@@ -104,7 +105,7 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
  * console.log(await run.results());
  * ```
  */
-export class AwsTarget implements Target {
+export class AwsTarget implements Omit<Target, "clobber"> {
   /** Which target this is. */
   readonly kind = "aws" as const;
   #o: AwsTargetOptions;
@@ -201,7 +202,7 @@ export class AwsTarget implements Target {
     const jobs = await this.#submit(runId, store.url, plan, request);
     manifest.jobs = jobs;
     try {
-      await this.#record(runId, jobs);
+      await recordAwsRun(o.state, o, runId, jobs);
     } catch (e) {
       // A run nobody can find again must not run: all or nothing.
       await this.#stopJobs(jobs, "The run could not be recorded").catch(() => {});
@@ -268,9 +269,7 @@ export class AwsTarget implements Target {
    * @returns Each run's manifest.
    */
   async runs(): Promise<RunManifest[]> {
-    const ids = new Set<string>();
-    const known = (await this.#o.state.get(`knot ${this.#o.knot}`, "runs")) ?? "";
-    for (const id of known.split(/\s+/)) if (id) ids.add(id);
+    const ids = new Set(await recordedRuns(this.#o.state, this.#o.knot));
     for await (const id of this.#store.folders("runs/")) ids.add(id);
     const manifests = await Promise.all(
       [...ids].map((id) => this.#manifest(this.#store.at(`runs/${id}`))),
@@ -338,40 +337,28 @@ export class AwsTarget implements Target {
     const environment = Object.entries({ ...regionEnvironment(o.session.region), ...request.env })
       .map(([name, value]) => ({ name, value }));
     const jobs: RunJob[] = new Array(plan.length);
-    let next = 0;
-    let failure: unknown;
-    const worker = async () => {
-      while (next < plan.length && failure === undefined) {
-        const n = next++;
-        const job = plan[n]!;
-        const jobName = `${o.knot}-${runId}-${n}`;
-        const submit: SubmitJobRequest = {
-          jobName,
-          jobQueue: o.jobQueue,
-          jobDefinition: o.jobDefinition,
-          containerOverrides: {
-            command: jobCommand({
-              run: runUrl,
-              starmap: request.starmap,
-              ...(job.array ? { offset: job.offset } : { index: job.offset }),
-            }),
-            environment,
-          },
-          tags: { ...o.tags, "cloudknot:knot": o.knot, "cloudknot:run": runId },
-          ...(job.array ? { arrayProperties: { size: job.size } } : {}),
-        };
-        try {
-          const { jobId } = await submitJobOnce(o.session.batch, submit, {
-            ...(o.reconcileDelayMs !== undefined ? { reconcileDelayMs: o.reconcileDelayMs } : {}),
-          });
-          jobs[n] = { jobId, jobName, ...job };
-        } catch (e) {
-          failure ??= e;
-        }
-      }
-    };
-    const width = Math.min(o.submitConcurrency ?? 10, plan.length);
-    await Promise.all(Array.from({ length: width }, worker));
+    const [failure] = await forEachPooled(plan, o.submitConcurrency ?? 10, async (job, n) => {
+      const jobName = `${o.knot}-${runId}-${n}`;
+      const submit: SubmitJobRequest = {
+        jobName,
+        jobQueue: o.jobQueue,
+        jobDefinition: o.jobDefinition,
+        containerOverrides: {
+          command: jobCommand({
+            run: runUrl,
+            starmap: request.starmap,
+            ...(job.array ? { offset: job.offset } : { index: job.offset }),
+          }),
+          environment,
+        },
+        tags: { ...o.tags, "cloudknot:knot": o.knot, "cloudknot:run": runId },
+        ...(job.array ? { arrayProperties: { size: job.size } } : {}),
+      };
+      const { jobId } = await submitJobOnce(o.session.batch, submit, {
+        ...(o.reconcileDelayMs !== undefined ? { reconcileDelayMs: o.reconcileDelayMs } : {}),
+      });
+      jobs[n] = { jobId, jobName, ...job };
+    }, { stopOnError: true });
     if (failure !== undefined) {
       const submitted = jobs.filter((j) => j !== undefined);
       await this.#stopJobs(submitted, "The rest of the run could not be submitted").catch(() => {});
@@ -386,26 +373,15 @@ export class AwsTarget implements Target {
     return jobs;
   }
 
-  /** Records the run and its jobs in the state file. */
-  async #record(runId: string, jobs: RunJob[]): Promise<void> {
-    const o = this.#o;
-    await o.state.update((doc) => {
-      const knotSection = doc.get(`knot ${o.knot}`) ?? new Map<string, string>();
-      const runs = (knotSection.get("runs") ?? "").split(/\s+/).filter(Boolean);
-      runs.push(runId);
-      const dropped = runs.splice(0, Math.max(0, runs.length - RUNS_KEPT));
-      knotSection.set("runs", runs.join(" "));
-      doc.set(`knot ${o.knot}`, knotSection);
-      const jobsName = `batch-jobs ${o.profile} ${o.region}`;
-      const jobsSection = doc.get(jobsName) ?? new Map<string, string>();
-      for (const old of dropped) {
-        for (const [id, name] of jobsSection) {
-          if (name.startsWith(`${o.knot}-${old}-`)) jobsSection.delete(id);
-        }
-      }
-      for (const job of jobs) jobsSection.set(job.jobId.toLowerCase(), job.jobName);
-      doc.set(jobsName, jobsSection);
-    });
+  /**
+   * The knot's jobs on AWS Batch (those `[batch-jobs <profile> <region>]`
+   * lists) as a table, array children summarised.
+   *
+   * @returns The view.
+   */
+  async viewJobs(): Promise<JobsView> {
+    const { state, session } = this.#o;
+    return await viewJobs(await knotJobIds(state, this.#o), { session });
   }
 
   /** Makes the run's handle and starts its poll loop. */
@@ -468,17 +444,11 @@ export class AwsTarget implements Target {
     const { batch } = this.#o.session;
     const details = await describeJobs(batch, jobs.map((j) => j.jobId));
     const all = [...details.values()];
-    const errors: unknown[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < all.length) {
-        const job = all[next++]!;
-        await stopJob(batch, job, `cloudknot: ${reason}`.slice(0, 1000)).catch((e) =>
-          errors.push(e)
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(10, all.length) }, worker));
+    const errors = await forEachPooled(
+      all,
+      10,
+      (job) => stopJob(batch, job, `cloudknot: ${reason}`.slice(0, 1000)),
+    );
     if (errors.length > 0) throw errors[0];
   }
 

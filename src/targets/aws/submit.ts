@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { AwsError } from "../../aws/error.ts";
+import { AwsError } from "../../aws/core/error.ts";
 import type {
   Batch,
   JobSummary,

@@ -12,6 +12,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { CloudknotInputError } from "../../util/errors.ts";
+import { sha256Hex } from "../../util/sha256.ts";
 import type { FunctionKind } from "../../job/function_artifact.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
@@ -111,11 +112,7 @@ export async function localRunsRoot(
 ): Promise<string> {
   const chosen = (options.env ?? denoEnv)("CLOUDKNOT_LOCAL_RUNS");
   if (!chosen) return root;
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(root)),
-  );
-  const id = Array.from(digest.slice(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
-  return join(resolve(chosen), id);
+  return join(resolve(chosen), (await sha256Hex(root)).slice(0, 16));
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   readLocalKnotRecord,
 } from "./catalog.ts";
 import { LocalTarget } from "./local_target.ts";
+import type { OpenedKnot } from "../target.ts";
 
 /** What a local knot is made from. */
 export interface LocalKnotSpec {
@@ -47,16 +48,6 @@ export interface LocalKnotSpec {
   permissions?: Permissions;
 }
 
-/** An opened local knot. */
-export interface LocalKnot {
-  /** The packaged function. */
-  artifact: FunctionArtifact;
-  /** Where its items run. */
-  target: LocalTarget;
-  /** The directories that hold everything it made. */
-  roots: string[];
-}
-
 /**
  * Creates a local knot, or adopts the one of that name; a function passed
  * again replaces the stored one (nothing costly hangs on it locally).
@@ -69,9 +60,9 @@ export interface LocalKnot {
  * ```
  *
  * @param spec The name, the function and the limits.
- * @returns The knot's artifact, target and directories.
+ * @returns The knot's artifact and target.
  */
-export async function openLocalKnot(spec: LocalKnotSpec): Promise<LocalKnot> {
+export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<LocalTarget>> {
   const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
   const store = new LocalStore(root);
   const saved = await readLocalKnotRecord(store);
@@ -119,5 +110,5 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<LocalKnot> {
     ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
     ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
   });
-  return { artifact, target, roots: [root, runsRoot] };
+  return { artifact, target };
 }

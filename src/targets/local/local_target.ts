@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setImmediate } from "node:timers";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
+import { sleep } from "../../util/sleep.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import { type EndedAttempt, type PoolSink, WorkerPool } from "../../job/pool.ts";
@@ -440,6 +441,27 @@ export class LocalTarget implements Target {
     return this.#listedRuns().filter((id) => !kept.has(id));
   }
 
+  /** A local knot has no AWS Batch jobs: this rejects, saying to print a run instead. */
+  viewJobs(): Promise<never> {
+    return Promise.reject(
+      new CloudknotInputError(
+        `Knot ${this.#o.knot} runs locally: print a run (console.log(run)) to see its items`,
+      ),
+    );
+  }
+
+  /**
+   * Removes the knot's directories: its record, its function and its runs.
+   * Each run is a few files, so this costs O(runs), not O(items).
+   */
+  async clobber(): Promise<void> {
+    for (const dir of new Set([this.#o.root, this.#o.runsRoot])) {
+      await Deno.remove(dir, { recursive: true }).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+    }
+  }
+
   #listedRuns(): string[] {
     try {
       return Deno.readTextFileSync(join(this.#o.root, RUN_LIST)).split("\n").filter((l) => l);
@@ -500,16 +522,4 @@ function saveCancelled(files: RunDir, records: ErrorRecord[]): void {
     kind: "cancelled",
     record: encodeRecord(record).bytes,
   })));
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const wake = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", wake);
-      resolve();
-    };
-    const timer = setTimeout(wake, ms);
-    signal?.addEventListener("abort", wake, { once: true });
-  });
 }

@@ -481,14 +481,13 @@ export class RunDir {
    * @throws {RunStoreError} When it cannot be written.
    */
   appendOutput(index: number, attempt: number, stream: 1 | 2, bytes: Uint8Array): void {
-    const entry = new Uint8Array(HEAD + bytes.byteLength);
-    const view = new DataView(entry.buffer);
-    entry[0] = OUTPUT_MAGIC;
-    entry[1] = stream;
+    const head = new Uint8Array(HEAD);
+    const view = new DataView(head.buffer);
+    head[0] = OUTPUT_MAGIC;
+    head[1] = stream;
     view.setUint16(2, attempt, true);
     view.setUint32(4, index, true);
     view.setUint32(8, bytes.byteLength, true);
-    entry.set(bytes, HEAD);
     try {
       if (this.#output === undefined) {
         this.#output = Deno.openSync(join(this.dir, RUN_FILES.output), {
@@ -498,8 +497,10 @@ export class RunDir {
         });
         this.#outputEnd = this.#output.statSync().size;
       }
-      writeAll(this.#output, entry);
-      this.#outputEnd += entry.byteLength;
+      // Two writes rather than a copy: output can be large, and is never kept.
+      writeAll(this.#output, head);
+      writeAll(this.#output, bytes);
+      this.#outputEnd += HEAD + bytes.byteLength;
     } catch (e) {
       try {
         this.#output?.truncateSync(this.#outputEnd);

@@ -18,6 +18,13 @@ export interface DockerRunnerOptions {
   docker?: string;
   /** The most containers at once (default: the number of CPUs). */
   concurrency?: number;
+  /**
+   * Fail an attempt whose image's platform (`docker image inspect`'s
+   * `Architecture`) is not the host's (`JobRunRequest.architecture`) the way
+   * ECS does, rather than run it here (where emulation may hide the mismatch).
+   * @default {false}
+   */
+  checkArchitecture?: boolean;
 }
 
 /** The reason Batch gives for an out-of-memory kill. */
@@ -131,6 +138,17 @@ export class DockerRunner implements JobRunner {
    * @param req The attempt.
    */
   async run(req: JobRunRequest): Promise<JobRunResult> {
+    if (this.#o.checkArchitecture) {
+      const program = await this.#foreignProgram(req);
+      if (program !== undefined) {
+        // What users see on ECS: the runtime cannot exec the entry point, and
+        // the essential container exits with code 1
+        // (aws-samples/amazon-bedrock-serverless-prompt-chaining#213;
+        // aws-solutions-library-samples/aws-batch-arch-for-protein-folding#18).
+        req.log(`exec ${program}: exec format error`);
+        return { exitCode: 1 };
+      }
+    }
     const name = `ckemu-${this.#o.label}-${++this.#n}`;
     const args = [
       "run",
@@ -147,6 +165,9 @@ export class DockerRunner implements JobRunner {
       "--memory-swap",
       `${Math.max(6, Math.round(req.memoryMiB))}m`,
     ];
+    // The image's platform is the host's on AWS; saying so keeps Docker's
+    // platform warning out of the job's log here.
+    if (this.#o.checkArchitecture) args.push("--platform", `linux/${req.architecture}`);
     for (const [k, v] of Object.entries(req.environment)) args.push("--env", `${k}=${v}`);
     args.push(req.image, ...req.command);
     this.#live.add(name);
@@ -196,6 +217,51 @@ export class DockerRunner implements JobRunner {
       return { reason: `CannotStartContainerError: ${stderrTail.join(" ").trim()}` };
     }
     return { exitCode: Number(exit) };
+  }
+
+  /**
+   * When the image is built for another architecture than the attempt's host,
+   * the program the container would exec, as the runtime names it (found on
+   * the image's `PATH` like `runc` does); otherwise undefined.
+   *
+   * @param req The attempt.
+   */
+  async #foreignProgram(req: JobRunRequest): Promise<string | undefined> {
+    const inspect = await this.#docker([
+      "image",
+      "inspect",
+      "--format",
+      "{{json .Architecture}}\t{{json .Config.Entrypoint}}\t{{json .Config.Cmd}}\t{{json .Config.Env}}",
+      req.image,
+    ]);
+    if (inspect.code !== 0) return undefined;
+    const [arch, entrypoint, cmd, env] = inspect.stdout.trim().split("\t").map((f) =>
+      JSON.parse(f)
+    ) as [string, string[] | null, string[] | null, string[] | null];
+    if (arch === req.architecture) return undefined;
+    const argv = [...(entrypoint ?? []), ...(req.command.length > 0 ? req.command : cmd ?? [])];
+    const program = argv[0] ?? "";
+    if (program === "" || program.includes("/")) return program;
+    const path = env?.find((e) => e.startsWith("PATH="))?.slice(5) ??
+      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    const created = await this.#docker([
+      "create",
+      "--label",
+      `cloudknot-emulator=${this.#o.label}`,
+      req.image,
+      program,
+    ]);
+    if (created.code !== 0) return program;
+    const id = created.stdout.trim();
+    try {
+      for (const dir of path.split(":").filter((d) => d.startsWith("/"))) {
+        const found = `${dir.replace(/\/$/, "")}/${program}`;
+        if ((await this.#docker(["cp", `${id}:${found}`, "-"])).code === 0) return found;
+      }
+      return program;
+    } finally {
+      await this.#docker(["rm", "-f", id]);
+    }
   }
 
   /** Removes this runner's containers, the images it pulled from the registry, and its config. */

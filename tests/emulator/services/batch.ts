@@ -10,7 +10,7 @@ import { randomHex } from "../credentials.ts";
 import { ServiceError } from "../errors.ts";
 import type { JobRunner, JobRunRequest, JobRunResult } from "../runner.ts";
 import { globMatch, type ModeledService, type OperationHandler } from "../service.ts";
-import type { Ec2Service } from "./ec2.ts";
+import type { Ec2Service, NetworkUse } from "./ec2.ts";
 import type { IamService } from "./iam.ts";
 import type { LogsService } from "./logs.ts";
 
@@ -53,6 +53,10 @@ export interface ComputeEnvironment {
   ecsClusterArn: string;
   /** The UUID. */
   uuid: string;
+  /** Runtime: what its instances or task interfaces keep in use (with `networkReleaseMs`). */
+  network?: NetworkUse;
+  /** Runtime: its Fargate tasks now running. */
+  tasks: number;
 }
 
 /** A job queue. */
@@ -266,6 +270,16 @@ export interface BatchOptions {
   baseEnvironment: (fargate: boolean) => Record<string, string>;
   /** Issues container credentials for a role; returns the URI variables. */
   containerCredentials: (roleArn: string, sessionName: string) => Record<string, string>;
+  /** How long IAM changes take to reach Batch and ECS, ms (0: at once). */
+  iamPropagationMs: number;
+  /**
+   * How long a compute environment's instances and task interfaces keep its
+   * subnets and security groups in use after it is deleted (or, on Fargate,
+   * after its last task stopped), ms; not modeled when 0.
+   */
+  networkReleaseMs: number;
+  /** The account's EC2 On-Demand vCPU quota (`Infinity`: none). */
+  vcpuQuota: number;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -307,6 +321,27 @@ function client(message: string): ServiceError {
 
 function isFargateType(t: unknown): boolean {
   return t === "FARGATE" || t === "FARGATE_SPOT";
+}
+
+/**
+ * The CPU architecture a job runs on: on Fargate the job definition's
+ * `runtimePlatform.cpuArchitecture` (default `X86_64`), on EC2 the instance
+ * types' (Graviton families such as `m6g`, `c7gn`, `t4g`, `x2gd`, `a1` and
+ * `default_arm64` are arm64; `optimal` and every other family are amd64:
+ * https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html,
+ * aws/aws-graviton-getting-started,
+ * https://docs.aws.amazon.com/batch/latest/userguide/instance-type-compute-table.html).
+ */
+function architecture(ce: ComputeEnvironment, container: Json): "amd64" | "arm64" {
+  const cr = ce.computeResources ?? {};
+  if (isFargateType(cr.type)) {
+    const p = container.runtimePlatform as { cpuArchitecture?: string } | undefined;
+    return p?.cpuArchitecture === "ARM64" ? "arm64" : "amd64";
+  }
+  const types = (cr.instanceTypes as string[] | undefined) ?? [];
+  const arm = (t: string) =>
+    t === "default_arm64" || /^(a1|[a-z]+[0-9]+g[a-z]*)$/.test(t.split(".")[0]!);
+  return types.length > 0 && types.every(arm) ? "arm64" : "amd64";
 }
 
 function resourceValue(reqs: unknown, type: string): string | undefined {
@@ -468,6 +503,26 @@ export class BatchService implements ModeledService {
 
   // ---------------------------------------------------------------- test API
 
+  #held = false;
+  #heldTransitions: (() => void)[] = [];
+
+  /**
+   * Stops time for Batch until the returned function is called: no job
+   * moves on and no compute environment or queue finishes a transition, so
+   * a test can look at a state AWS shows only briefly (a job just SUBMITTED,
+   * a queue DELETING) however slow the machine is.
+   *
+   * @returns Starts time again.
+   */
+  hold(): () => void {
+    this.#held = true;
+    return () => {
+      this.#held = false;
+      for (const fn of this.#heldTransitions.splice(0)) if (!this.#closed) fn();
+      this.#kick();
+    };
+  }
+
   /**
    * Makes matching attempts exit with a chosen code without running.
    *
@@ -565,10 +620,10 @@ export class BatchService implements ModeledService {
   #later(fn: () => void, ms = this.#o.transitionDelayMs): void {
     const t = setTimeout(() => {
       this.#timers.delete(t);
-      if (!this.#closed) {
-        fn();
-        this.#kick();
-      }
+      if (this.#closed) return;
+      if (this.#held) return void this.#heldTransitions.push(fn);
+      fn();
+      this.#kick();
     }, ms);
     this.#timers.add(t);
   }
@@ -732,6 +787,7 @@ export class BatchService implements ModeledService {
         randomHex(8)
       }`,
       uuid: crypto.randomUUID(),
+      tasks: 0,
     };
     this.computeEnvironments.set(name, ce);
     this.#later(() => this.#settleCe(ce));
@@ -740,9 +796,83 @@ export class BatchService implements ModeledService {
 
   #settleCe(ce: ComputeEnvironment): void {
     if (ce.status !== "CREATING" && ce.status !== "UPDATING") return;
-    const why = this.#validateCeRefs(ce);
+    const why = this.#validateCeRefs(ce) ?? this.#iamNotYetVisible(ce);
     ce.status = why ? "INVALID" : "VALID";
     ce.statusReason = why ?? "ComputeEnvironment Healthy";
+    const cr = ce.computeResources;
+    if (
+      !why && cr && !isFargateType(cr.type) &&
+      (Number(cr.minvCpus ?? 0) > 0 || Number(cr.desiredvCpus ?? 0) > 0)
+    ) {
+      this.#networkUp(ce); // instances run from the start
+    }
+  }
+
+  /**
+   * IAM is eventually consistent
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency):
+   * a service role or instance profile changed less than `iamPropagationMs`
+   * ago cannot be used yet, and the compute environment goes INVALID with the
+   * reasons users report.
+   */
+  #iamNotYetVisible(ce: ComputeEnvironment): string | undefined {
+    const lag = this.#o.iamPropagationMs;
+    if (lag <= 0) return undefined;
+    const young = (t: number) => Date.now() - t < lag;
+    const role = ce.serviceRole.includes("aws-service-role")
+      ? undefined
+      : this.#o.iam.findRole(ce.serviceRole);
+    if (role && young(Math.max(role.changedAt.trust, role.changedAt.permissions))) {
+      // hashicorp/terraform-provider-aws#37945 (a new service role and its policy).
+      return `CLIENT_ERROR - User: arn:aws:sts::${this.#o.accountId}:assumed-role/${role.RoleName}/aws-batch is not authorized to perform: ecs:DescribeClusters on resource: ${ce.ecsClusterArn} because no identity-based policy allows the ecs:DescribeClusters action (Service: AmazonECS; Status Code: 400; Error Code: AccessDeniedException; Request ID: ${crypto.randomUUID()}; Proxy: null)`;
+    }
+    const name = ce.computeResources?.instanceRole as string | undefined;
+    const profile = name ? this.#o.iam.findInstanceProfile(name) : undefined;
+    if (profile && young(profile.changedAt)) {
+      // Batch's words for an instance profile it cannot use (Netflix/metaflow-tools#9);
+      // a new profile is not usable at once (aws/aws-sdk-js-v3#5253, hashicorp/packer#9810).
+      return `CLIENT_ERROR - Invalid IamInstanceProfile: ${name}`;
+    }
+    return undefined;
+  }
+
+  /**
+   * A compute environment's instances (EC2, SPOT) or a task's network
+   * interface (Fargate) start to use its subnets and security groups.
+   */
+  #networkUp(ce: ComputeEnvironment, j?: Job): void {
+    const cr = ce.computeResources;
+    if (!(this.#o.networkReleaseMs > 0) || !cr) return;
+    const fargate = isFargateType(cr.type);
+    const subnets = (cr.subnets as string[] | undefined) ?? [];
+    ce.network ??= {
+      subnets,
+      securityGroups: (cr.securityGroupIds as string[] | undefined) ?? [],
+      vpcs: [
+        ...new Set(
+          subnets.map((s) => this.#o.ec2.subnets.get(s)?.VpcId as string).filter((v) => v),
+        ),
+      ],
+      // Instances get public addresses in subnets that map them on launch.
+      publicIp: !fargate && subnets.some((s) => this.#o.ec2.subnets.get(s)?.MapPublicIpOnLaunch),
+      until: Infinity,
+    };
+    const net = j?.container.networkConfiguration as { assignPublicIp?: string } | undefined;
+    if (fargate && net?.assignPublicIp === "ENABLED") ce.network.publicIp = true;
+    ce.network.until = Infinity;
+    this.#o.ec2.networkUses.add(ce.network);
+    if (fargate && j) ce.tasks++;
+  }
+
+  /**
+   * The network stays in use for `networkReleaseMs` after the last Fargate
+   * task stopped, or after the compute environment (with its instances) is
+   * deleted.
+   */
+  #networkDown(ce: ComputeEnvironment, taskEnded: boolean): void {
+    if (!ce.network || !(this.#o.networkReleaseMs > 0)) return;
+    if (taskEnded) ce.tasks--;
+    if (ce.tasks <= 0) ce.network.until = Date.now() + this.#o.networkReleaseMs;
   }
 
   // deno-lint-ignore no-explicit-any
@@ -796,6 +926,9 @@ export class BatchService implements ModeledService {
     this.#later(() => {
       ce.status = "DELETED";
       this.computeEnvironments.delete(ce.computeEnvironmentName);
+      // Its instances terminate now and release the network only a while
+      // later (cloud-barista/cb-spider#460; opensearch-project/opensearch-migrations#2913).
+      this.#networkDown(ce, false);
     });
     return {};
   }
@@ -1567,7 +1700,7 @@ export class BatchService implements ModeledService {
   // -------------------------------------------------------------- scheduler
 
   #kick(): void {
-    if (this.#closed || this.#tick !== undefined) return;
+    if (this.#closed || this.#held || this.#tick !== undefined) return;
     if (this.#active.size === 0) return;
     this.#tick = setTimeout(() => {
       this.#tick = undefined;
@@ -1615,6 +1748,22 @@ export class BatchService implements ModeledService {
       }
     }
     const capacity = this.#o.runner.capacity ?? Infinity;
+    // The account's EC2 On-Demand vCPU quota ("Running On-Demand Standard
+    // (A, C, D, H, I, M, R, T, Z) instances", L-1216C47A) is shared by every
+    // EC2 compute environment; new accounts start low. Batch cannot launch
+    // more instances, and the jobs wait in RUNNABLE with no statusReason
+    // (aws-samples/aws-batch-comp-infrastructure-sample#2; Netflix/metaflow#110).
+    // The emulator counts the jobs' vCPUs where AWS counts the instances'.
+    const quota = this.#o.vcpuQuota;
+    let onDemand = 0;
+    for (const j of this.#active) {
+      if (
+        j.ce?.computeResources?.type === "EC2" &&
+        (j.status === "STARTING" || j.status === "RUNNING")
+      ) {
+        onDemand += j.vcpus;
+      }
+    }
     for (const j of runnable) {
       const q = j.queue;
       if (q.state !== "ENABLED" || (q.status !== "VALID" && q.status !== "UPDATING")) continue;
@@ -1629,7 +1778,10 @@ export class BatchService implements ModeledService {
         const max = (ce.computeResources?.maxvCpus as number | undefined) ?? Infinity;
         const u = used.get(ce) ?? 0;
         if (u + j.vcpus > max) continue;
+        const ec2 = ce.computeResources?.type === "EC2";
+        if (ec2 && onDemand + j.vcpus > quota) continue;
         used.set(ce, u + j.vcpus);
+        if (ec2) onDemand += j.vcpus;
         this.#start(j, ce);
         break;
       }
@@ -1696,10 +1848,12 @@ export class BatchService implements ModeledService {
     j.stopReason = undefined;
     this.#running++;
     this.#setStatus(j, "STARTING");
+    this.#networkUp(ce, j);
     const run = this.#runAttempt(j, ce).catch((e) => {
       console.error("emulator: attempt failed unexpectedly", e);
     }).finally(() => {
       this.#running--;
+      if (isFargateType(ce.computeResources?.type)) this.#networkDown(ce, true);
       this.#runs.delete(run);
       this.#kick();
     });
@@ -1762,19 +1916,31 @@ export class BatchService implements ModeledService {
       timeoutSec,
       computeEnvironment: ce.computeEnvironmentName,
       jobQueue: j.queue.jobQueueName,
+      architecture: architecture(ce, j.container),
       signal: j.abort!.signal,
       log: (line) => this.#o.logs.append(group, streamName, line),
     };
     let result: JobRunResult;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
+      // ECS's words when it cannot assume a task's role (pulumi/pulumi-awsx#927,
+      // telia-oss/terraform-aws-ecs-fargate#58): a role without the trust,
+      // or, with IAM's eventual consistency, one created or changed a moment ago.
+      const unassumable = (arn: string) =>
+        new StartError(
+          `ECS was unable to assume the role '${arn}' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.`,
+        );
+      const young = (arn: string) => {
+        const r = this.#o.iam.findRole(arn);
+        return r !== undefined && Date.now() - r.changedAt.trust < this.#o.iamPropagationMs;
+      };
+      const executionRoleArn = j.container.executionRoleArn as string | undefined;
+      if (executionRoleArn && young(executionRoleArn)) throw unassumable(executionRoleArn);
       const roleArn = j.container.jobRoleArn as string | undefined;
       if (roleArn) {
         const role = this.#o.iam.findRole(roleArn);
-        if (!role || !trustsEcsTasks(role.AssumeRolePolicyDocument)) {
-          throw new StartError(
-            `ECS was unable to assume the role '${roleArn}' that was provided for this task. Please verify that the role being passed has the proper trust relationship and IAM PassRole permissions.`,
-          );
+        if (!role || !trustsEcsTasks(role.AssumeRolePolicyDocument) || young(roleArn)) {
+          throw unassumable(roleArn);
         }
         Object.assign(env, this.#o.containerCredentials(roleArn, taskId));
       }

@@ -18,6 +18,26 @@ export interface Ec2Resource {
   Tags: Tag[];
 }
 
+/**
+ * Network resources kept in use by something EC2 does not list here: the
+ * instances of a Batch compute environment or the network interfaces of its
+ * Fargate tasks. While `until` (epoch ms) has not passed, the subnets,
+ * security groups and VPCs it names cannot be deleted, and with `publicIp`
+ * the VPC's internet gateway cannot be detached.
+ */
+export interface NetworkUse {
+  /** The subnets. */
+  subnets: string[];
+  /** The security groups. */
+  securityGroups: string[];
+  /** The VPCs of those subnets. */
+  vpcs: string[];
+  /** Whether the instances or interfaces have public addresses. */
+  publicIp: boolean;
+  /** When the use ends (epoch ms); `Infinity` while it lasts. */
+  until: number;
+}
+
 /** Filter extractors per resource kind: filter name to value(s). */
 type Extractors = Record<string, (r: Ec2Resource) => unknown>;
 
@@ -76,6 +96,8 @@ export class Ec2Service implements ModeledService {
   readonly routeTables: Map<string, Ec2Resource> = new Map();
   /** Launch templates by id. */
   readonly launchTemplates: Map<string, Ec2Resource> = new Map();
+  /** What keeps network resources in use beyond EC2's own tables (Batch instances, ENIs). */
+  readonly networkUses: Set<NetworkUse> = new Set();
   /** Ids of the resources that exist from the start (default VPC and friends). */
   readonly builtinIds: Set<string> = new Set();
   /** The default VPC's id. */
@@ -350,6 +372,20 @@ export class Ec2Service implements ModeledService {
     return this.#images.find((i) => i.ImageId === id);
   }
 
+  /**
+   * Whether a network use holds a resource now; ended uses are dropped.
+   *
+   * @param holds Whether one use holds the resource.
+   */
+  #inUse(holds: (u: NetworkUse) => boolean): boolean {
+    const now = Date.now();
+    for (const u of this.networkUses) {
+      if (u.until <= now) this.networkUses.delete(u);
+      else if (holds(u)) return true;
+    }
+    return false;
+  }
+
   #ops(): Record<string, OperationHandler> {
     const region = this.#region;
     return {
@@ -492,7 +528,8 @@ export class Ec2Service implements ModeledService {
           [...this.securityGroups.values()].some((g) =>
             g.VpcId === id && g.GroupName !== "default"
           ) ||
-          [...this.routeTables.values()].some((t) => t.VpcId === id && !isMain(t));
+          [...this.routeTables.values()].some((t) => t.VpcId === id && !isMain(t)) ||
+          this.#inUse((u) => u.vpcs.includes(id));
         if (deps) {
           throw new ServiceError(
             "DependencyViolation",
@@ -571,6 +608,15 @@ export class Ec2Service implements ModeledService {
       },
       DeleteSubnet: (p) => {
         this.#get(this.subnets, p.SubnetId, "InvalidSubnetID.NotFound", "subnet");
+        // Instances and network interfaces still in the subnet
+        // (dspace-group/dspace-reference-architecture-aws#16).
+        if (this.#inUse((u) => u.subnets.includes(p.SubnetId))) {
+          throw new ServiceError(
+            "DependencyViolation",
+            `The subnet '${p.SubnetId}' has dependencies and cannot be deleted.`,
+            400,
+          );
+        }
         for (const t of this.routeTables.values()) {
           t.Associations = (t.Associations as { SubnetId?: string }[]).filter((a) =>
             a.SubnetId !== p.SubnetId
@@ -687,7 +733,9 @@ export class Ec2Service implements ModeledService {
             (perm.UserIdGroupPairs ?? []).some((pair) => pair.GroupId === sg!.GroupId)
           )
         );
-        if (referenced) {
+        // Or a network interface still uses it: after its instances are
+        // terminated, for a while (cloud-barista/cb-spider#460).
+        if (referenced || this.#inUse((u) => u.securityGroups.includes(sg!.GroupId as string))) {
           throw new ServiceError(
             "DependencyViolation",
             `resource ${sg.GroupId} has a dependent object`,
@@ -742,6 +790,15 @@ export class Ec2Service implements ModeledService {
           throw new ServiceError(
             "Gateway.NotAttached",
             `resource ${p.InternetGatewayId} is not attached to network ${p.VpcId}`,
+            400,
+          );
+        }
+        // Instances or interfaces with public addresses are still in the VPC
+        // (dspace-group/dspace-reference-architecture-aws#16).
+        if (this.#inUse((u) => u.publicIp && u.vpcs.includes(p.VpcId))) {
+          throw new ServiceError(
+            "DependencyViolation",
+            `Network ${p.VpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`,
             400,
           );
         }

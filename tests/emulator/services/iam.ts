@@ -39,6 +39,12 @@ export interface IamRole {
   attached: Set<string>;
   /** Inline policies by name (documents not encoded). */
   inline: Map<string, string>;
+  /**
+   * When (epoch ms) IAM last changed what other services see of the role, for
+   * eventual consistency: `trust` by CreateRole and UpdateAssumeRolePolicy,
+   * `permissions` by CreateRole, AttachRolePolicy and PutRolePolicy.
+   */
+  changedAt: { trust: number; permissions: number };
 }
 
 /** An instance profile. */
@@ -57,6 +63,8 @@ export interface IamInstanceProfile {
   roles: string[];
   /** Tags. */
   Tags: Tag[];
+  /** When (epoch ms) it was created or got its role, for eventual consistency. */
+  changedAt: number;
 }
 
 /** A managed policy. */
@@ -218,6 +226,7 @@ export class IamService implements ModeledService {
         const r = this.role(p.RoleName);
         checkPolicyJson(p.PolicyDocument);
         r.AssumeRolePolicyDocument = p.PolicyDocument;
+        r.changedAt.trust = Date.now();
         return {};
       },
       AttachRolePolicy: (p) => {
@@ -231,6 +240,7 @@ export class IamService implements ModeledService {
           );
         }
         r.attached.add(p.PolicyArn);
+        r.changedAt.permissions = Date.now();
         return {};
       },
       DetachRolePolicy: (p) => {
@@ -256,6 +266,7 @@ export class IamService implements ModeledService {
         checkName("policyName", p.PolicyName);
         checkPolicyJson(p.PolicyDocument);
         r.inline.set(p.PolicyName, p.PolicyDocument);
+        r.changedAt.permissions = Date.now();
         return {};
       },
       GetRolePolicy: (p) => {
@@ -317,6 +328,7 @@ export class IamService implements ModeledService {
           );
         }
         ip.roles.push(r.RoleName);
+        ip.changedAt = Date.now();
         return {};
       },
       RemoveRoleFromInstanceProfile: (p) => {
@@ -526,6 +538,7 @@ export class IamService implements ModeledService {
       Tags: mergeTags([], p.Tags ?? []),
       attached: new Set(),
       inline: new Map(),
+      changedAt: { trust: Date.now(), permissions: Date.now() },
     };
     this.roles.set(role.RoleName, role);
     return { Role: this.#roleOut(role) };
@@ -579,6 +592,7 @@ export class IamService implements ModeledService {
       CreateDate: new Date(Math.floor(Date.now() / 1000) * 1000),
       roles: [],
       Tags: mergeTags([], p.Tags ?? []),
+      changedAt: Date.now(),
     };
     this.instanceProfiles.set(ip.InstanceProfileName, ip);
     return { InstanceProfile: this.#profileOut(ip) };

@@ -54,6 +54,8 @@ export interface S3Bucket {
   };
   /** Bucket tags. */
   tags?: Record<string, string>;
+  /** Until when (epoch ms) requests that address it answer `NoSuchBucket`. */
+  visibleAt: number;
 }
 
 interface Upload {
@@ -182,14 +184,18 @@ export class S3Service implements RoutedService {
   readonly buckets: Map<string, S3Bucket> = new Map();
   #uploads = new Map<string, Upload>();
   #region: string;
+  #visibilityMs: number;
 
   /**
    * Makes S3.
    *
    * @param region The region.
+   * @param visibilityMs How long a bucket created outside us-east-1 answers
+   *   `NoSuchBucket` to requests that address it.
    */
-  constructor(region: string) {
+  constructor(region: string, visibilityMs = 0) {
     this.#region = region;
+    this.#visibilityMs = visibilityMs;
   }
 
   /**
@@ -355,7 +361,11 @@ export class S3Service implements RoutedService {
 
   #bucket(name: string): S3Bucket {
     const b = this.buckets.get(name);
-    if (!b) throw noBucket(name);
+    // Bucket configurations are eventually consistent
+    // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel):
+    // right after CreateBucket outside us-east-1, requests that address the
+    // bucket may answer NoSuchBucket (redpanda-data/redpanda#8490, aws/aws-sdk-cpp#751).
+    if (!b || Date.now() < b.visibleAt) throw noBucket(name);
     return b;
   }
 
@@ -791,6 +801,7 @@ export class S3Service implements RoutedService {
       region: this.#region,
       objects: new Map(),
       config: {},
+      visibleAt: this.#region === "us-east-1" ? 0 : Date.now() + this.#visibilityMs,
     });
     return new Response(null, { status: 200, headers: { location: `/${name}` } });
   }

@@ -6,13 +6,14 @@
  * @module
  */
 import type { AwsSession } from "../../../aws/session.ts";
-import { AwsError } from "../../../aws/error.ts";
+import { AwsError } from "../../../aws/core/error.ts";
 import type {
   ComputeResource,
   JobDefinition,
   JobStateTimeLimitAction,
 } from "../../../aws/services/batch.ts";
 import { CloudknotError } from "../../../util/errors.ts";
+import { sleep } from "../../../util/sleep.ts";
 import type { ComputeSpec } from "./compute_options.ts";
 
 /** The roles and network a knot's Batch resources use (what a `Pars` holds). */
@@ -60,21 +61,6 @@ export interface ComputeEnvironmentSpec {
   tags: Record<string, string>;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", abort);
-      resolve();
-    }, ms);
-    const abort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", abort, { once: true });
-  });
-}
-
 async function waitFor<T>(
   what: string,
   look: () => Promise<T | undefined>,
@@ -91,6 +77,7 @@ async function waitFor<T>(
       );
     }
     await sleep(options.pollMs ?? 2000, options.signal);
+    options.signal?.throwIfAborted();
   }
 }
 
@@ -440,6 +427,38 @@ function missing(e: unknown): boolean {
 }
 
 /**
+ * Disables a job queue or compute environment, waits until Batch has
+ * settled it, deletes it and waits until it is gone; one already going or
+ * gone is only waited on.
+ */
+async function retire(
+  what: string,
+  look: () => Promise<{ state?: string; status?: string } | undefined>,
+  calls: { disable(): Promise<unknown>; remove(): Promise<unknown> },
+  options: WaitOptions,
+): Promise<void> {
+  const found = await look();
+  if (found !== undefined && !GONE.has(found.status ?? "")) {
+    if (found.state !== "DISABLED") await calls.disable();
+    await waitFor(
+      `${what} to be disabled`,
+      look,
+      (x) => x === undefined || (x.state === "DISABLED" && settled(x.status)),
+      options,
+    );
+    await calls.remove().catch((e) => {
+      if (!missing(e)) throw e;
+    });
+  }
+  await waitFor(
+    `${what} to be deleted`,
+    look,
+    (x) => x === undefined || x.status === "DELETED",
+    options,
+  );
+}
+
+/**
  * Deletes a knot's Batch resources in the order Batch requires: disable the
  * queue, delete it and wait until it is gone; disable the environment,
  * delete it and wait; delete the launch template; deregister the job
@@ -462,54 +481,23 @@ export async function deleteBatchEnvironment(
   refs: BatchEnvironmentRefs,
   options: WaitOptions = {},
 ): Promise<void> {
-  if (refs.jobQueue !== undefined) {
-    const name = refs.jobQueue;
-    const queue = await describeQueue(session, name);
-    if (queue !== undefined && !GONE.has(queue.status ?? "")) {
-      if (queue.state !== "DISABLED") {
-        await session.batch.updateJobQueue({ jobQueue: name, state: "DISABLED" });
-      }
-      await waitFor(
-        `job queue ${name} to be disabled`,
-        () => describeQueue(session, name),
-        (q) => q === undefined || (q.state === "DISABLED" && settled(q.status)),
-        options,
-      );
-      await session.batch.deleteJobQueue({ jobQueue: name }).catch((e) => {
-        if (!missing(e)) throw e;
-      });
-    }
-    await waitFor(
-      `job queue ${name} to be deleted`,
-      () => describeQueue(session, name),
-      (q) => q === undefined || q.status === "DELETED",
-      options,
-    );
+  const { batch } = session;
+  const jobQueue = refs.jobQueue;
+  if (jobQueue !== undefined) {
+    await retire(`job queue ${jobQueue}`, () => describeQueue(session, jobQueue), {
+      disable: () => batch.updateJobQueue({ jobQueue, state: "DISABLED" }),
+      remove: () => batch.deleteJobQueue({ jobQueue }),
+    }, options);
   }
-  if (refs.computeEnvironment !== undefined) {
-    const name = refs.computeEnvironment;
-    const ce = await describeEnvironment(session, name);
-    if (ce !== undefined && !GONE.has(ce.status ?? "")) {
-      if (ce.state !== "DISABLED") {
-        await session.batch.updateComputeEnvironment({
-          computeEnvironment: name,
-          state: "DISABLED",
-        });
-      }
-      await waitFor(
-        `compute environment ${name} to be disabled`,
-        () => describeEnvironment(session, name),
-        (c) => c === undefined || (c.state === "DISABLED" && settled(c.status)),
-        options,
-      );
-      await session.batch.deleteComputeEnvironment({ computeEnvironment: name }).catch((e) => {
-        if (!missing(e)) throw e;
-      });
-    }
-    await waitFor(
-      `compute environment ${name} to be deleted`,
-      () => describeEnvironment(session, name),
-      (c) => c === undefined || c.status === "DELETED",
+  const computeEnvironment = refs.computeEnvironment;
+  if (computeEnvironment !== undefined) {
+    await retire(
+      `compute environment ${computeEnvironment}`,
+      () => describeEnvironment(session, computeEnvironment),
+      {
+        disable: () => batch.updateComputeEnvironment({ computeEnvironment, state: "DISABLED" }),
+        remove: () => batch.deleteComputeEnvironment({ computeEnvironment }),
+      },
       options,
     );
   }

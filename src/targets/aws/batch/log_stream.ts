@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { AwsError } from "../../../aws/error.ts";
+import { AwsError } from "../../../aws/core/error.ts";
 import type { Logs } from "../../../aws/services/logs.ts";
 import { sleep } from "../../../util/sleep.ts";
 

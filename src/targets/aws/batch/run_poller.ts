@@ -32,6 +32,7 @@ import type { RunControl } from "../../../run/map_run.ts";
 import type { S3Store } from "../../../store/s3.ts";
 import { batchFailureRecord, withBatchDetails } from "./failure.ts";
 import { DESCRIBE_JOBS_LIMIT, describeJobs, isTerminalStatus } from "./jobs.ts";
+import { forEachPooled } from "../../../util/pooled.ts";
 import { sleep } from "../../../util/sleep.ts";
 import { stuckReason } from "./stuck.ts";
 
@@ -480,26 +481,20 @@ export class RunPoller {
     }
     const jobs = [...wanted].sort((a, b) => a[0] - b[0]);
     const out: JobRecord[] = [];
-    let failure: unknown;
-    let next = 0;
-    const worker = async () => {
-      while (next < jobs.length && !signal.aborted) {
-        const [index, attempt] = jobs[next++]!;
-        try {
-          const bytes = await this.#o.run.get(RUN_KEYS.record(index, attempt));
-          if (bytes === undefined) continue;
-          const record = decodeRecord(bytes);
-          if ((this.#latest.get(index)?.attempt ?? 0) < record.attempt) {
-            this.#latest.set(index, record);
-          }
-          out.push(record);
-        } catch (e) {
-          failure ??= e;
+    const [failure] = await forEachPooled(
+      jobs,
+      this.#o.fetchConcurrency ?? 32,
+      async ([index, attempt]) => {
+        const bytes = await this.#o.run.get(RUN_KEYS.record(index, attempt));
+        if (bytes === undefined) return;
+        const record = decodeRecord(bytes);
+        if ((this.#latest.get(index)?.attempt ?? 0) < record.attempt) {
+          this.#latest.set(index, record);
         }
-      }
-    };
-    const n = Math.min(this.#o.fetchConcurrency ?? 32, jobs.length);
-    await Promise.all(Array.from({ length: n }, worker));
+        out.push(record);
+      },
+      { signal },
+    );
     out.sort((a, b) => a.index - b.index || a.attempt - b.attempt);
     return failure === undefined ? { records: out } : { records: out, failure };
   }

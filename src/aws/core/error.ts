@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CloudknotError } from "../util/errors.ts";
+import { CloudknotError } from "../../util/errors.ts";
 
 /** Options of the {@linkcode AwsError} constructor. */
 export interface AwsErrorOptions {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { CloudknotError } from "../util/errors.ts";
+import { CloudknotError } from "../../util/errors.ts";
 
 /**
  * One step into a Map or a Set while walking a value: the `entry`-th entry

@@ -57,6 +57,8 @@ export interface ProcessResult {
 export interface RunProcessOptions {
   /** The complete environment of the child. */
   env: Record<string, string>;
+  /** Aborted when the command ran out of time: stop it and whatever it started. */
+  signal?: AbortSignal;
 }
 
 /** Runs a shell command line (`sh -c command`) and collects its output. */

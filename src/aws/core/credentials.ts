@@ -55,6 +55,13 @@ export interface CredentialChainOptions {
   fetch: typeof fetch;
   /** Runs `credential_process` commands. */
   runProcess: RunProcess;
+  /**
+   * How long a `credential_process` may run, in milliseconds; else
+   * `CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT` (seconds).
+   *
+   * @default {60000}
+   */
+  credentialProcessTimeoutMs?: number;
   /** The clock. */
   now: () => number;
   /** Performs STS AssumeRole for `role_arn` profiles. */
@@ -97,6 +104,21 @@ export function fromEnv(env: EnvLookup): CredentialsInput | undefined {
   };
 }
 
+/**
+ * How long a `credential_process` may run by default: 60 s. The JS SDK and
+ * botocore wait for ever, so one hung helper (a login waiting for a browser,
+ * an unreachable identity provider) hangs every command; the Go SDK v2
+ * stops it after one minute (`processcreds.DefaultTimeout`), long enough for
+ * a helper that makes a few network calls.
+ */
+const CREDENTIAL_PROCESS_TIMEOUT_MS = 60_000;
+
+/** The variable that sets the `credential_process` timeout, in seconds. */
+const TIMEOUT_VARIABLE = "CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT";
+
+/** How long a stopped `credential_process` gets to exit before we stop waiting for it. */
+const STOP_GRACE_MS = 1000;
+
 /** Options of {@linkcode fromProcess}. */
 export interface FromProcessOptions {
   /** Runs the command. */
@@ -105,6 +127,37 @@ export interface FromProcessOptions {
   env: Record<string, string>;
   /** The clock. */
   now: () => number;
+  /**
+   * How long the command may run before it is stopped, in milliseconds.
+   *
+   * @default {60000}
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * The `credential_process` timeout: the option, else
+ * `CLOUDKNOT_CREDENTIAL_PROCESS_TIMEOUT` in seconds, else 60 s.
+ */
+function processTimeoutMs(options: FromProfileOptions): number {
+  if (options.credentialProcessTimeoutMs !== undefined) {
+    const ms = options.credentialProcessTimeoutMs;
+    if (!(ms > 0) || !Number.isFinite(ms)) {
+      throw configError(
+        `The credentialProcessTimeoutMs option is ${ms}; pass a positive number of milliseconds`,
+      );
+    }
+    return ms;
+  }
+  const text = options.env(TIMEOUT_VARIABLE);
+  if (text === undefined || text.trim() === "") return CREDENTIAL_PROCESS_TIMEOUT_MS;
+  const seconds = Number(text);
+  if (!(seconds > 0) || !Number.isFinite(seconds)) {
+    throw configError(
+      `${TIMEOUT_VARIABLE} is "${text}"; set it to a positive number of seconds, or unset it for 60`,
+    );
+  }
+  return seconds * 1000;
 }
 
 /**
@@ -128,16 +181,39 @@ export async function fromProcess(
   command: string,
   options: FromProcessOptions,
 ): Promise<CredentialsInput> {
+  const timeoutMs = options.timeoutMs ?? CREDENTIAL_PROCESS_TIMEOUT_MS;
+  const stop = new AbortController();
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const after = (ms: number) =>
+    new Promise<"late">((resolve) => timers.push(setTimeout(() => resolve("late"), ms)));
   let result;
   try {
-    result = await options.runProcess(command, { env: options.env });
+    const run = options.runProcess(command, { env: options.env, signal: stop.signal });
+    const first = await Promise.race([run, after(timeoutMs)]);
+    if (first === "late") {
+      stop.abort();
+      // Let the runner reap it, but do not hang on one that ignores the signal.
+      await Promise.race([run.catch(() => {}), after(STOP_GRACE_MS)]);
+      throw configError(
+        `Profile ${profile} credential_process \`${command}\` did not finish within ` +
+          `${
+            timeoutMs / 1000
+          } s and was stopped; run it by hand to see whether it hangs or waits ` +
+          `for input (a login or an MFA code), or allow it longer with ${TIMEOUT_VARIABLE}=<seconds> ` +
+          `(or the credentialProcessTimeoutMs session option)`,
+      );
+    }
+    result = first;
   } catch (cause) {
+    if (cause instanceof AwsConfigError) throw cause;
     throw configError(
       `Profile ${profile} credential_process could not be run (${
         String(cause)
       }); check the command and allow running sh`,
       cause,
     );
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
   }
   if (result.code !== 0) {
     const tail = result.stderr.trim().split("\n").slice(-5).join("\n");
@@ -487,6 +563,7 @@ async function resolveProfileCredentials(
       runProcess: options.runProcess,
       env: processEnv(options.env),
       now: options.now,
+      timeoutMs: processTimeoutMs(options),
     });
   }
   if (SSO_KEYS.some((k) => settings.has(k))) {
@@ -613,14 +690,25 @@ export function defaultCredentialChain(
     if (container) return makeCredentials(container, "container");
     const imds = await fromInstanceMetadata(options);
     if (imds) return makeCredentials(imds, "instance metadata");
+    const skipped = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].filter((n) => options.env(n));
+    // Environment keys are skipped (not absent) when a profile was named.
+    const environment = skipped.length === 0
+      ? "not in the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set)"
+      : `${skipped.join(" and ")} ${skipped.length > 1 ? "are" : "is"} set but not used ` +
+        `because profile "${options.profile}" was named, and a named profile's credentials come first`;
     throw configError(
-      `No AWS credentials found: not in the environment (AWS_ACCESS_KEY_ID), not in profile "${options.profile}" ` +
+      `No AWS credentials found: ${environment}; none in profile "${options.profile}" ` +
         `of ${options.files.paths.credentials} or ${options.files.paths.config}, no container credentials, ` +
         `and ${
           isTrueSetting(options.env("AWS_EC2_METADATA_DISABLED"))
             ? "instance metadata is disabled"
             : "no instance metadata"
-        }; run aws configure or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+        }; ${
+          skipped.length === 0
+            ? "run aws configure or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            : `add credentials to the profile (aws configure --profile ${options.profile}), ` +
+              "or name no profile so that the environment keys are used"
+        }`,
     );
   };
 }

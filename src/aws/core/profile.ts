@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { parseIni } from "../util/ini.ts";
+import { parseIni } from "../../util/ini.ts";
 import { AwsConfigError } from "./error.ts";
 import type { EnvLookup, ReadTextFile } from "./types.ts";
 

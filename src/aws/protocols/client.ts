@@ -1,0 +1,143 @@
+/**
+ * Service clients as data: a service is its typed API (operation name →
+ * `[input, output]`), a table of each operation's wire metadata, its
+ * paginators and its protocol. {@linkcode createClient} turns that into an
+ * object with one method per operation (`SubmitJob` → `submitJob`) and one
+ * iterator per paginator (`ListJobs` → `listJobsAll`), in the spirit of
+ * aws-lite's plugins.
+ *
+ * @module
+ */
+import { paginate, type Paginator } from "../core/paginate.ts";
+import type {
+  AwsHttpClient,
+  CallOptions,
+  ErrorParser,
+  HttpRequestSpec,
+  OperationInfo,
+} from "../core/request.ts";
+
+/** A service's typed API: each operation's input and output types, by operation name. */
+export type ApiTable = { [operation: string]: [input: unknown, output: unknown] };
+
+/** How one protocol builds an operation's request and reads its response. */
+export interface Protocol<Op extends OperationInfo = OperationInfo> {
+  /** Builds the HTTP request of one call. */
+  request(
+    operation: Op,
+    input: object,
+    http: AwsHttpClient,
+  ): HttpRequestSpec | Promise<HttpRequestSpec>;
+  /** Reads a successful response into the operation's output. */
+  response(operation: Op, response: Response): Promise<unknown>;
+  /** Decodes an error response. */
+  parseError: ErrorParser;
+}
+
+/** A service as data: its protocol, its operations' wire metadata and its paginators. */
+export interface ServiceDefinition<
+  Api extends ApiTable,
+  Pages extends { [K in keyof Api]?: Paginator },
+  Op extends OperationInfo = OperationInfo,
+> {
+  /** The wire protocol. */
+  protocol: Protocol<Op>;
+  /** Every operation of the API, by name. */
+  operations: { readonly [K in keyof Api]: Op };
+  /** The operations that page, by name. */
+  paginators: Pages;
+}
+
+/**
+ * The client of a service: `submitJob(input, options)` for each operation
+ * `SubmitJob` of the API, and `listJobsAll(input)` for each paginator
+ * `ListJobs`, which yields the items of every page. The input may be left
+ * out where it has no required member.
+ */
+export type ServiceClient<
+  Api extends ApiTable,
+  Pages extends { [K in keyof Api]?: Paginator },
+> =
+  & {
+    [K in keyof Api & string as Uncapitalize<K>]: (
+      // `{} extends I` holds exactly when I has no required member.
+      // deno-lint-ignore ban-types
+      ...args: {} extends Api[K][0] ? [input?: Api[K][0], options?: CallOptions]
+        : [input: Api[K][0], options?: CallOptions]
+    ) => Promise<Api[K][1]>;
+  }
+  & {
+    [K in keyof Pages & keyof Api & string as `${Uncapitalize<K>}All`]: (
+      // deno-lint-ignore ban-types
+      ...args: {} extends Api[K][0] ? [input?: Api[K][0]] : [input: Api[K][0]]
+    ) => AsyncGenerator<
+      Pages[K] extends { items: infer Items extends keyof Api[K][1] }
+        ? NonNullable<Api[K][1][Items]> extends readonly (infer T)[] ? T : never
+        : never,
+      void,
+      undefined
+    >;
+  };
+
+function methodName(operation: string): string {
+  return operation[0]!.toLowerCase() + operation.slice(1);
+}
+
+/**
+ * Makes a service's client: each method builds its request with the
+ * protocol, sends it through the signed HTTP client (which retries as the
+ * operation's idempotency allows) and reads the response with the protocol.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const batch = createClient(http, BATCH);
+ * await batch.submitJob({ jobName: "j", jobQueue: "q", jobDefinition: "d" });
+ * for await (const job of batch.listJobsAll({ jobQueue: "q" })) console.log(job.jobId);
+ * ```
+ *
+ * @param http The service's signed HTTP client.
+ * @param service The service as data.
+ * @returns The client.
+ */
+export function createClient<
+  Api extends ApiTable,
+  Pages extends { [K in keyof Api]?: Paginator },
+  Op extends OperationInfo,
+>(http: AwsHttpClient, service: ServiceDefinition<Api, Pages, Op>): ServiceClient<Api, Pages> {
+  const { protocol } = service;
+  // The methods live on the client's prototype, as a class's would.
+  const methods: Record<string, unknown> = {};
+  const calls: Record<string, (input?: object, options?: CallOptions) => Promise<unknown>> = {};
+  for (const [name, operation] of Object.entries<Op>(service.operations)) {
+    calls[name] = methods[methodName(name)] = async (input: object = {}, options?: CallOptions) => {
+      const spec = await protocol.request(operation, input, http);
+      const response = await http.send(operation, spec, protocol.parseError, options);
+      return await protocol.response(operation, response);
+    };
+  }
+  for (const [name, paginator] of Object.entries(service.paginators as Record<string, Paginator>)) {
+    const call = calls[name]!;
+    methods[`${methodName(name)}All`] = (input: object = {}) => paginate(call, input, paginator);
+  }
+  return Object.create(methods) as ServiceClient<Api, Pages>;
+}
+
+/**
+ * Names each operation of a table after its key, so a table lists each name
+ * once.
+ *
+ * @example Usage
+ * ```ts ignore
+ * operations({ GetRole: { idempotent: true } }); // { GetRole: { name: "GetRole", idempotent: true } }
+ * ```
+ *
+ * @param table Each operation's metadata without its name.
+ * @returns The table with names.
+ */
+export function operations<const T extends Record<string, Omit<OperationInfo, "name">>>(
+  table: T,
+): { [K in keyof T & string]: NoInfer<T[K]> & { name: K } } {
+  return Object.fromEntries(
+    Object.entries(table).map(([name, operation]) => [name, { name, ...operation }]),
+  ) as { [K in keyof T & string]: T[K] & { name: K } };
+}

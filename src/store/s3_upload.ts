@@ -1,0 +1,214 @@
+/**
+ * Uploading an object to S3 whole: small bodies in one PutObject, large ones
+ * and streams that turn out large as a multipart upload
+ * (CreateMultipartUpload, UploadPart…, CompleteMultipartUpload), aborted
+ * again when a part fails. The S3 client only knows the operations; the
+ * store runs the upload.
+ *
+ * @module
+ */
+import { AwsError } from "../aws/core/error.ts";
+import type { CallOptions } from "../aws/core/request.ts";
+import type { PutObjectRequest, PutObjectResponse, S3 } from "../aws/services/s3.ts";
+import { CloudknotInputError } from "../util/errors.ts";
+
+/** The smallest part S3 accepts (except the last). */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+/** The default size above which {@linkcode uploadObject} uses a multipart upload. */
+export const DEFAULT_MULTIPART_THRESHOLD = 16 * 1024 * 1024;
+/** The default part size of multipart uploads. */
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+
+/** A body {@linkcode uploadObject} accepts. */
+export type UploadBody = string | Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
+
+/** What {@linkcode uploadObject} writes: PutObject's members, with any body. */
+export interface UploadRequest extends Omit<PutObjectRequest, "Body"> {
+  /** The body; a stream of unknown or large size goes up as a multipart upload. */
+  Body: UploadBody;
+}
+
+/** Options of {@linkcode uploadObject}. */
+export interface UploadOptions extends CallOptions {
+  /**
+   * Bodies larger than this go up as multipart uploads, in bytes.
+   *
+   * @default {16777216}
+   */
+  multipartThreshold?: number;
+  /**
+   * The size of each part, in bytes (at least 5 MiB).
+   *
+   * @default {8388608}
+   */
+  partSize?: number;
+}
+
+/**
+ * Uploads an object. Strings and byte arrays up to `multipartThreshold` go
+ * up in one PutObject; larger bodies and streams that turn out larger go up
+ * as a multipart upload in `partSize` parts (aborted again if a part fails).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { AwsSession } from "@cloudknot/cloudknot";
+ *
+ * const aws = await AwsSession.create();
+ * await uploadObject(aws.s3, { Bucket: "b", Key: "big", Body: (await Deno.open("big.bin")).readable });
+ * ```
+ *
+ * @param s3 The S3 client.
+ * @param input The object.
+ * @param options Thresholds and per-call options.
+ * @returns PutObject's (or CompleteMultipartUpload's) response.
+ * @throws {CloudknotInputError} For a part size under 5 MiB, before anything is sent.
+ */
+export async function uploadObject(
+  s3: S3,
+  input: UploadRequest,
+  options: UploadOptions = {},
+): Promise<PutObjectResponse> {
+  const { multipartThreshold, partSize: size, ...callOptions } = options;
+  const threshold = multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
+  const partSize = size ?? DEFAULT_PART_SIZE;
+  if (partSize < MIN_PART_SIZE) {
+    throw new CloudknotInputError(
+      `partSize must be at least ${MIN_PART_SIZE} bytes (5 MiB), got ${partSize}`,
+    );
+  }
+  const body = input.Body;
+  if (typeof body === "string" || body instanceof Uint8Array) {
+    const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+    if (bytes.byteLength <= threshold) {
+      return await s3.putObject({ ...input, Body: bytes }, callOptions);
+    }
+    return await putMultipart(s3, input, chunksOf(bytes, partSize), callOptions);
+  }
+  const head = await readAll(body, threshold);
+  if (head.done) {
+    return await s3.putObject({ ...input, Body: concat(head.chunks, head.size) }, callOptions);
+  }
+  return await putMultipart(
+    s3,
+    input,
+    streamParts(head.chunks, head.reader, partSize),
+    callOptions,
+  );
+}
+
+async function putMultipart(
+  s3: S3,
+  input: UploadRequest,
+  parts: AsyncIterable<Uint8Array<ArrayBuffer>> | Iterable<Uint8Array<ArrayBuffer>>,
+  options: CallOptions,
+): Promise<PutObjectResponse> {
+  const { Body: _, ...object } = input;
+  const { UploadId } = await s3.createMultipartUpload(object, options);
+  if (!UploadId) {
+    throw new AwsError("CreateMultipartUpload returned no UploadId", {
+      service: "S3",
+      operation: "CreateMultipartUpload",
+      code: "InvalidResponse",
+    });
+  }
+  const done: { PartNumber: number; ETag: string }[] = [];
+  try {
+    let number = 0;
+    for await (const part of parts) {
+      number++;
+      const { ETag } = await s3.uploadPart({
+        Bucket: input.Bucket,
+        Key: input.Key,
+        UploadId,
+        PartNumber: number,
+        Body: part,
+      }, options);
+      done.push({ PartNumber: number, ETag: ETag ?? "" });
+    }
+    const out = await s3.completeMultipartUpload({
+      Bucket: input.Bucket,
+      Key: input.Key,
+      UploadId,
+      MultipartUpload: { Parts: done },
+    }, options);
+    return out.ETag ? { ETag: out.ETag } : {};
+  } catch (error) {
+    await s3.abortMultipartUpload({ Bucket: input.Bucket, Key: input.Key, UploadId }).catch(
+      () => {},
+    );
+    throw error;
+  }
+}
+
+async function readAll(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<
+  {
+    chunks: Uint8Array[];
+    size: number;
+    done: boolean;
+    reader: ReadableStreamDefaultReader<Uint8Array>;
+  }
+> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size <= limit) {
+    const { value, done } = await reader.read();
+    if (done) return { chunks, size, done: true, reader };
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  return { chunks, size, done: false, reader };
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+function* chunksOf(
+  bytes: Uint8Array<ArrayBuffer>,
+  size: number,
+): Generator<Uint8Array<ArrayBuffer>> {
+  for (let offset = 0; offset < bytes.byteLength; offset += size) {
+    yield bytes.subarray(offset, Math.min(offset + size, bytes.byteLength));
+  }
+}
+
+async function* streamParts(
+  head: Uint8Array[],
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  size: number,
+): AsyncGenerator<Uint8Array<ArrayBuffer>> {
+  let pending: Uint8Array[] = head;
+  let pendingSize = head.reduce((n, c) => n + c.byteLength, 0);
+  let finished = false;
+  try {
+    while (!finished || pendingSize > 0) {
+      while (!finished && pendingSize < size) {
+        const { value, done } = await reader.read();
+        if (done) finished = true;
+        else {
+          pending.push(value);
+          pendingSize += value.byteLength;
+        }
+      }
+      const all = concat(pending, pendingSize);
+      const take = Math.min(size, all.byteLength);
+      if (take === 0) break;
+      yield all.slice(0, take);
+      pending = take < all.byteLength ? [all.slice(take)] : [];
+      pendingSize = all.byteLength - take;
+    }
+  } finally {
+    if (!finished) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}

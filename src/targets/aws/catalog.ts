@@ -1,0 +1,389 @@
+/**
+ * The catalogue of AWS knots: each knot's record `[knot <name>]` in the
+ * cloudknot config file (its one reader and its one writer), the runs it
+ * remembers and its jobs in `[batch-jobs <profile> <region>]`.
+ *
+ * The record holds the names and ARNs of what the knot is made of; a key
+ * the writer always writes but an older or hand-edited record lacks reads
+ * as the writer's default (see {@linkcode AwsKnotRecord}). Reading a knot's
+ * runs needs only its record, its bucket and Batch, so it works from any
+ * machine with the config file and credentials.
+ *
+ * @module
+ */
+import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
+import { jobsSection, recordName, recordSection } from "../../state/sections.ts";
+import type { StateFile } from "../../state/state_file.ts";
+import type { AwsTargetOptions } from "./aws_target.ts";
+
+/** How many runs a knot's record remembers. */
+const RUNS_KEPT = 100;
+
+/** The fields of a record that name a resource, and their keys. */
+const RESOURCE_KEYS = {
+  pars: "pars",
+  dockerImage: "docker-image",
+  dockerRepo: "docker-repo",
+  imageUri: "image-uri",
+  computeEnvironment: "compute-environment",
+  jobQueue: "job-queue",
+  jobDefinition: "job-definition",
+  bucket: "bucket",
+  prefix: "prefix",
+} as const;
+
+/** A field of a record that names a resource (empty when the record lacks it). */
+export type AwsKnotResourceField = keyof typeof RESOURCE_KEYS;
+
+/** Every text field and its key, in the order the writer writes them; a missing one reads as "". */
+const TEXT_KEYS = { region: "region", profile: "profile", ...RESOURCE_KEYS } as const;
+
+/** An AWS knot as its `[knot <name>]` record has it. */
+export interface AwsKnotRecord {
+  /** The name. */
+  name: string;
+  /** The region. */
+  region: string;
+  /** The profile it was made with. */
+  profile: string;
+  /** The Pars' name. */
+  pars: string;
+  /** The image's name. */
+  dockerImage: string;
+  /** The ECR repository's name. */
+  dockerRepo: string;
+  /** The image, by digest. */
+  imageUri: string;
+  /** The compute environment's ARN. */
+  computeEnvironment: string;
+  /** The job queue's ARN. */
+  jobQueue: string;
+  /** The job definition's ARN. */
+  jobDefinition: string;
+  /** The job definition's name. @default {"<name>-ck-jd"} */
+  jobDefinitionName: string;
+  /** The launch template's id, when the knot has one. */
+  launchTemplate?: string;
+  /** The bucket of its job data. */
+  bucket: string;
+  /** Its objects' encryption. @default {"AES256"} */
+  sse: "AES256" | "aws:kms";
+  /** The key prefix of its job data. */
+  prefix: string;
+  /** Attempts per item. @default {3} */
+  retries: number;
+  /** The compute type. @default {"EC2"} */
+  compute: string;
+  /** The image's tags. @default {[name in lower case]} */
+  imageTags: string[];
+  /** The run ids the record remembers, oldest first. */
+  runs: string[];
+}
+
+/** Options for {@linkcode readAwsKnot}. */
+export interface ReadAwsKnotOptions {
+  /**
+   * Refuse a `[knot <name>]` of another kind (such as the Python
+   * cloudknot's) instead of reading it as no AWS knot. @default {false}
+   */
+  strict?: boolean;
+}
+
+function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
+  const text = Object.fromEntries(
+    Object.entries(TEXT_KEYS).map(([field, key]) => [field, keys.get(key) ?? ""]),
+  ) as Record<keyof typeof TEXT_KEYS, string>;
+  const launchTemplate = keys.get("launch-template");
+  return {
+    name,
+    ...text,
+    jobDefinitionName: keys.get("job-definition-name") ?? `${name}-ck-jd`,
+    ...(launchTemplate ? { launchTemplate } : {}),
+    sse: keys.get("sse") === "aws:kms" ? "aws:kms" : "AES256",
+    // The default of validateComputeOptions, which the writer writes.
+    retries: Number(keys.get("retries")) || 3,
+    compute: keys.get("compute") || "EC2",
+    imageTags: (keys.get("image-tags") ?? name.toLowerCase()).split(" "),
+    runs: (keys.get("runs") ?? "").split(/\s+/).filter((id) => id !== ""),
+  };
+}
+
+/**
+ * Reads the record of the AWS knot of a name.
+ *
+ * @example Usage
+ * ```ts
+ * import { StateFile } from "@cloudknot/cloudknot";
+ * import { readAwsKnot } from "./catalog.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const state = new StateFile({ path: `${dir}/cloudknot` });
+ * console.log(await readAwsKnot(state, "squares")); // undefined
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param state The config file.
+ * @param name The knot's name.
+ * @param options `strict` refuses a `[knot <name>]` of another kind.
+ * @returns The record, or `undefined` when there is no AWS knot of that name.
+ * @throws {CloudknotInputError} With `strict`, when `[knot <name>]` is not an AWS knot's.
+ */
+export async function readAwsKnot(
+  state: StateFile,
+  name: string,
+  options: ReadAwsKnotOptions = {},
+): Promise<AwsKnotRecord | undefined> {
+  const keys = await state.section(recordSection("knot", name));
+  if (keys === undefined) return undefined;
+  if (keys.get("target") !== "aws") {
+    if (!options.strict) return undefined;
+    throw new CloudknotInputError(
+      `The config file's knot "${name}" is not an AWS knot; choose another name`,
+    );
+  }
+  return parse(name, keys);
+}
+
+/**
+ * Checks that a record names the resources a knot is adopted from.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { requireResources } from "./catalog.ts";
+ *
+ * requireResources(record, ["jobQueue", "computeEnvironment"]);
+ * ```
+ *
+ * @param record The record.
+ * @param fields The fields to check (default: every one that names a resource).
+ * @throws {CloudknotError} Naming the first key the record lacks.
+ */
+export function requireResources(
+  record: AwsKnotRecord,
+  fields: AwsKnotResourceField[] = Object.keys(RESOURCE_KEYS) as AwsKnotResourceField[],
+): void {
+  const missing = fields.find((field) => record[field] === "");
+  if (missing !== undefined) {
+    throw new CloudknotError(
+      `The config file's [knot ${record.name}] has no "${
+        RESOURCE_KEYS[missing]
+      }": clobber the knot and create it again`,
+    );
+  }
+}
+
+/**
+ * Every AWS knot of the config file.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { readAwsKnots } from "./catalog.ts";
+ *
+ * for (const knot of await readAwsKnots(state)) console.log(knot.name, knot.region);
+ * ```
+ *
+ * @param state The config file.
+ * @returns The records, sorted by name.
+ */
+export async function readAwsKnots(state: StateFile): Promise<AwsKnotRecord[]> {
+  const out: AwsKnotRecord[] = [];
+  for (const [section, keys] of await state.read()) {
+    const name = recordName("knot", section);
+    if (name !== undefined && keys.get("target") === "aws") out.push(parse(name, keys));
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Writes a knot's record; the runs it remembers are kept.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { writeAwsKnot } from "./catalog.ts";
+ *
+ * await writeAwsKnot(state, record);
+ * ```
+ *
+ * @param state The config file.
+ * @param record The record (its `runs` are not written: {@linkcode recordAwsRun} adds them).
+ */
+export async function writeAwsKnot(state: StateFile, record: AwsKnotRecord): Promise<void> {
+  await state.setMany(recordSection("knot", record.name), {
+    target: "aws",
+    ...Object.fromEntries(
+      Object.entries(TEXT_KEYS).map((
+        [field, key],
+      ) => [key, record[field as keyof typeof TEXT_KEYS]]),
+    ),
+    "job-definition-name": record.jobDefinitionName,
+    "launch-template": record.launchTemplate,
+    sse: record.sse,
+    retries: String(record.retries),
+    compute: record.compute,
+    "image-tags": record.imageTags.join(" "),
+  });
+}
+
+/** A knot and the account and region of its jobs. */
+export interface KnotJobs {
+  /** The knot's name. */
+  knot: string;
+  /** The AWS profile of `[batch-jobs <profile> <region>]`. */
+  profile: string;
+  /** The region of `[batch-jobs <profile> <region>]`. */
+  region: string;
+}
+
+/**
+ * Removes a knot's record and, with `jobs`, its jobs' entries in
+ * `[batch-jobs <profile> <region>]`, in one update.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { removeAwsKnot } from "./catalog.ts";
+ *
+ * await removeAwsKnot(state, "squares", { knot: "squares", profile: "default", region: "eu-west-1" });
+ * ```
+ *
+ * @param state The config file.
+ * @param name The knot's name.
+ * @param jobs Where its jobs are listed, to forget them too.
+ */
+export async function removeAwsKnot(
+  state: StateFile,
+  name: string,
+  jobs?: KnotJobs,
+): Promise<void> {
+  await state.update((doc) => {
+    doc.delete(recordSection("knot", name));
+    if (jobs === undefined) return;
+    const section = jobsSection(jobs.profile, jobs.region);
+    const entries = doc.get(section);
+    for (const [id, jobName] of entries ?? []) {
+      if (isKnotJob(jobs.knot, jobName)) entries!.delete(id);
+    }
+    if (entries?.size === 0) doc.delete(section);
+  });
+}
+
+/**
+ * The runs a knot's record remembers, oldest first.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { recordedRuns } from "./catalog.ts";
+ *
+ * console.log(await recordedRuns(state, "squares"));
+ * ```
+ *
+ * @param state The config file.
+ * @param name The knot's name.
+ * @returns The run ids.
+ */
+export async function recordedRuns(state: StateFile, name: string): Promise<string[]> {
+  const keys = await state.section(recordSection("knot", name));
+  return parse(name, keys ?? new Map()).runs;
+}
+
+/**
+ * Records a run in its knot's record and its jobs in `[batch-jobs <profile>
+ * <region>]`, in one update. The record keeps the newest 100 runs; the
+ * jobs of older runs are forgotten.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { recordAwsRun } from "./catalog.ts";
+ *
+ * await recordAwsRun(state, { knot: "squares", profile, region }, runId, jobs);
+ * ```
+ *
+ * @param state The config file.
+ * @param where The knot, and the account and region of its jobs.
+ * @param runId The run's id.
+ * @param jobs The run's jobs.
+ */
+export async function recordAwsRun(
+  state: StateFile,
+  where: KnotJobs,
+  runId: string,
+  jobs: readonly { jobId: string; jobName: string }[],
+): Promise<void> {
+  await state.update((doc) => {
+    const record = recordSection("knot", where.knot);
+    const keys = doc.get(record) ?? new Map<string, string>();
+    const runs = parse(where.knot, keys).runs;
+    runs.push(runId);
+    const dropped = runs.splice(0, Math.max(0, runs.length - RUNS_KEPT));
+    keys.set("runs", runs.join(" "));
+    doc.set(record, keys);
+    const section = jobsSection(where.profile, where.region);
+    const entries = doc.get(section) ?? new Map<string, string>();
+    for (const old of dropped) {
+      for (const [id, name] of entries) {
+        if (name.startsWith(`${where.knot}-${old}-`)) entries.delete(id);
+      }
+    }
+    for (const job of jobs) entries.set(job.jobId.toLowerCase(), job.jobName);
+    doc.set(section, entries);
+  });
+}
+
+/**
+ * The ids of a knot's jobs in `[batch-jobs <profile> <region>]`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { knotJobIds } from "./catalog.ts";
+ *
+ * console.log(await knotJobIds(state, { knot: "squares", profile, region }));
+ * ```
+ *
+ * @param state The config file.
+ * @param where The knot, and the account and region of its jobs.
+ * @returns The job ids.
+ */
+export async function knotJobIds(state: StateFile, where: KnotJobs): Promise<string[]> {
+  const entries = await state.section(jobsSection(where.profile, where.region));
+  return [...entries ?? []].filter(([, jobName]) => isKnotJob(where.knot, jobName))
+    .map(([id]) => id);
+}
+
+/** Whether a job name is one of a knot's: `<knot>-<runId>-<n>`. */
+function isKnotJob(knot: string, jobName: string): boolean {
+  return new RegExp(`^${knot}-\\d{8}T\\d{6}Z-[0-9a-f]{6}-\\d+$`).test(jobName);
+}
+
+/**
+ * The options of an `AwsTarget` for the knot of a record: with a session
+ * and the config file, read access to its runs (and `map`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { AwsTarget } from "./aws_target.ts";
+ * import { awsTargetOptions } from "./catalog.ts";
+ *
+ * const target = new AwsTarget(awsTargetOptions(record, { session, state }));
+ * console.log(await target.runs());
+ * ```
+ *
+ * @param record The knot's record.
+ * @param options The session, the config file and any other target options.
+ * @returns The target's options.
+ */
+export function awsTargetOptions(
+  record: AwsKnotRecord,
+  options: Pick<AwsTargetOptions, "session" | "state"> & Partial<AwsTargetOptions>,
+): AwsTargetOptions {
+  return {
+    knot: record.name,
+    bucket: record.bucket,
+    prefix: record.prefix,
+    sse: record.sse,
+    jobQueue: record.jobQueue,
+    jobDefinition: record.jobDefinition,
+    attempts: record.retries,
+    profile: record.profile,
+    region: record.region,
+    ...options,
+  };
+}

@@ -1,0 +1,58 @@
+// A module named by a path that names no file: the error says where relative
+// paths are resolved and how to name a module next to the calling file.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ArtifactError, artifactFromModule, Knot } from "../../mod.ts";
+import { checkModulePath } from "../../src/cli/common/module_path.ts";
+import { CloudknotInputError } from "../../src/util/errors.ts";
+
+Deno.test("a relative module path that names no file says it is relative to the working directory and suggests import.meta.url", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "cloudknot-artifact-" });
+  try {
+    const e = await artifactFromModule("jobs.ts", "square", { cwd }).catch((e) => e);
+    assert.ok(e instanceof ArtifactError, String(e));
+    assert.equal(e.module, "jobs.ts");
+    assert.match(e.message, new RegExp(`^Module jobs\\.ts does not exist in ${cwd}: `));
+    assert.match(e.message, /a relative module path is resolved against the working directory/);
+    assert.match(e.message, /pass module: new URL\("\.\/jobs\.ts", import\.meta\.url\)$/);
+
+    // The same from Knot.create, with the working directory of this process.
+    const dir = join(cwd, "knots");
+    const knot = await Knot.create({ name: "nope", module: "./no_such_jobs.ts", dir }).catch((e) =>
+      e
+    );
+    assert.ok(knot instanceof ArtifactError, String(knot));
+    assert.match(knot.message, new RegExp(`does not exist in ${Deno.cwd()}: `));
+    assert.match(knot.message, /new URL\("\.\/no_such_jobs\.ts", import\.meta\.url\)/);
+
+    // The suggestion works: the URL form finds a module next to this file.
+    const found = await artifactFromModule(
+      new URL("../fixtures/npm_job.ts", import.meta.url),
+      "default",
+      { cwd },
+    );
+    assert.equal(found.kind, "module");
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("a missing absolute module path or file URL names the module, without the relative-path advice", async () => {
+  const missing = new URL("./no_such_module.ts", import.meta.url);
+  for (const module of [missing, missing.pathname]) {
+    const e = await artifactFromModule(module, "default").catch((e) => e);
+    assert.ok(e instanceof ArtifactError, String(e));
+    assert.match(e.message, /does not exist: pass the path or file URL of a TypeScript/);
+    assert.doesNotMatch(e.message, /working directory/);
+  }
+});
+
+Deno.test("the command line's missing module error names the working directory", async () => {
+  const e = await checkModulePath("no_such_jobs.ts").catch((e) => e);
+  assert.ok(e instanceof CloudknotInputError, String(e));
+  assert.equal(
+    e.message,
+    "Module no_such_jobs.ts does not exist: pass the path of a TypeScript or JavaScript module, " +
+      `absolute or relative to the working directory (${Deno.cwd()})`,
+  );
+});

@@ -1,0 +1,109 @@
+// The AWS knot catalogue: the one reader and writer of `[knot <name>]`, the
+// runs it remembers and the knot's jobs in `[batch-jobs <profile> <region>]`.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CloudknotError, CloudknotInputError, StateFile } from "../../../mod.ts";
+import {
+  type AwsKnotRecord,
+  knotJobIds,
+  readAwsKnot,
+  readAwsKnots,
+  recordedRuns,
+  removeAwsKnot,
+  requireResources,
+  writeAwsKnot,
+} from "../../../src/targets/aws/catalog.ts";
+
+async function withState(body: (state: StateFile) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await body(new StateFile({ path: join(dir, "cloudknot") }));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const RECORD: AwsKnotRecord = {
+  name: "Squares",
+  region: "us-east-1",
+  profile: "default",
+  pars: "default",
+  dockerImage: "squares",
+  dockerRepo: "cloudknot",
+  imageUri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/cloudknot@sha256:ab",
+  computeEnvironment: "arn:aws:batch:us-east-1:123456789012:compute-environment/Squares-ck-ce",
+  jobQueue: "arn:aws:batch:us-east-1:123456789012:job-queue/Squares-ck-jq",
+  jobDefinition: "arn:aws:batch:us-east-1:123456789012:job-definition/Squares-ck-jd:1",
+  jobDefinitionName: "Squares-ck-jd",
+  launchTemplate: "lt-0123",
+  bucket: "cloudknot-bucket",
+  sse: "aws:kms",
+  prefix: "cloudknot/jobs/Squares",
+  retries: 5,
+  compute: "FARGATE",
+  imageTags: ["squares", "v2"],
+  runs: [],
+};
+
+Deno.test("AWS catalog: a written record reads back as it was, and the runs recorded are kept", async () => {
+  await withState(async (state) => {
+    await state.set("knot Squares", "runs", "20260101T000000Z-aaaaaa");
+    await writeAwsKnot(state, RECORD);
+    const runs = ["20260101T000000Z-aaaaaa"];
+    assert.deepEqual(await readAwsKnot(state, "Squares"), { ...RECORD, runs });
+    assert.deepEqual(await readAwsKnots(state), [{ ...RECORD, runs }]);
+    assert.deepEqual(await recordedRuns(state, "Squares"), runs);
+  });
+});
+
+Deno.test("AWS catalog: keys a record lacks read as the writer's defaults", async () => {
+  await withState(async (state) => {
+    await state.setMany("knot Old", { target: "aws", region: "us-east-1", profile: "default" });
+    const record = await readAwsKnot(state, "Old");
+    assert.equal(record?.retries, 3);
+    assert.equal(record?.compute, "EC2");
+    assert.equal(record?.sse, "AES256");
+    assert.equal(record?.jobDefinitionName, "Old-ck-jd");
+    assert.deepEqual(record?.imageTags, ["old"]);
+    assert.equal(record?.launchTemplate, undefined);
+    assert.throws(
+      () => requireResources(record!, ["jobQueue"]),
+      (e) => e instanceof CloudknotError && /\[knot Old\] has no "job-queue"/.test(e.message),
+    );
+    requireResources({ ...record!, jobQueue: "q" }, ["jobQueue"]);
+  });
+});
+
+Deno.test("AWS catalog: a [knot] section of another kind is no AWS knot, and strict reading refuses it", async () => {
+  await withState(async (state) => {
+    await state.setMany("knot py", { region: "us-east-1", "job_ids": "" });
+    assert.equal(await readAwsKnot(state, "py"), undefined);
+    assert.deepEqual(await readAwsKnots(state), []);
+    await assert.rejects(
+      readAwsKnot(state, "py", { strict: true }),
+      (e) => e instanceof CloudknotInputError && /is not an AWS knot/.test(e.message),
+    );
+    assert.equal(await readAwsKnot(state, "absent", { strict: true }), undefined);
+  });
+});
+
+Deno.test("AWS catalog: removing a knot forgets its jobs, whatever the case of its name, and no other knot's", async () => {
+  await withState(async (state) => {
+    const where = { knot: "Squares", profile: "default", region: "us-east-1" };
+    await writeAwsKnot(state, RECORD);
+    await state.setMany("batch-jobs default us-east-1", {
+      "job-1": "Squares-20260101T000000Z-aaaaaa-0",
+      "job-2": "Squares-20260101T000000Z-aaaaaa-1",
+      "job-3": "cubes-20260101T000000Z-bbbbbb-0",
+    });
+    assert.deepEqual(await knotJobIds(state, where), ["job-1", "job-2"]);
+    await removeAwsKnot(state, "Squares", where);
+    assert.equal(await state.section("knot Squares"), undefined);
+    assert.deepEqual(
+      await state.section("batch-jobs default us-east-1"),
+      new Map([["job-3", "cubes-20260101T000000Z-bbbbbb-0"]]),
+    );
+    await removeAwsKnot(state, "cubes", { ...where, knot: "cubes" });
+    assert.equal(await state.section("batch-jobs default us-east-1"), undefined);
+  });
+});
