@@ -23,7 +23,7 @@ import { errorToRecord } from "./error_record.ts";
 import { permissionFlags, type Permissions } from "./permissions.ts";
 import { encodeRecord, type ErrorRecord, type FailureKind, failureRecord } from "./record.ts";
 import {
-  encodeRunFrame,
+  encodeRunFrames,
   FRAME,
   MarkedStreamReader,
   newMark,
@@ -337,7 +337,7 @@ export class WorkerPool {
         attempt: attemptOf(p),
         bytes: items[i]!,
       }));
-      slot.writer.write(encodeRunFrame(attempts)).catch(() => {});
+      for (const frame of encodeRunFrames(attempts)) slot.writer.write(frame).catch(() => {});
     };
     const fail = (e: unknown) => {
       // The worker never gets these attempts: each fails, and is retried if it may be.
@@ -446,7 +446,7 @@ export class WorkerPool {
         const at = owner();
         if (at !== undefined) sink.output(indexOf(at), attemptOf(at), which, bytes);
       },
-      frame: (type: number, body: Uint8Array) => {
+      frame: (type: number, body: Uint8Array, owned: boolean) => {
         if (type === FRAME.end) {
           slot.lastErr = slot.sent[slot.errHead];
           slot.errHead++;
@@ -466,7 +466,7 @@ export class WorkerPool {
             index: done.index,
             attempt: done.attempt,
             kind: done.kind,
-            bytes: done.record.slice(),
+            bytes: owned ? done.record : done.record.slice(),
             final: this.#isFinal(done.kind, done.attempt),
           });
         } else if (type === FRAME.ready) {

@@ -36,6 +36,9 @@ export const FRAME = {
   end: 5,
 } as const;
 
+/** Frames up to this size are written as one copy; larger ones in parts. */
+const COPY_BELOW = 256 * 1024;
+
 /** Bytes in a worker's mark. */
 export const MARK_BYTES = 16;
 /** Bytes of a marked frame's head: the mark, the type and the length. */
@@ -130,8 +133,46 @@ export function encodeRunFrame(attempts: readonly WireAttempt[]): Uint8Array {
 }
 
 /**
+ * Encodes a batch of attempts as the parts of one {@linkcode FRAME.run}
+ * frame, to be written in order: one part for a small batch, and for a
+ * large one the items' own bytes between small heads, sparing a copy.
+ *
+ * @example Usage
+ * ```ts
+ * import { encodeRunFrames } from "./wire.ts";
+ *
+ * console.log(encodeRunFrames([{ index: 0, attempt: 1, bytes: new Uint8Array(1 << 20) }]).length); // 3
+ * ```
+ *
+ * @param attempts The attempts, in the order the worker runs them.
+ * @returns The frame's parts.
+ */
+export function encodeRunFrames(attempts: readonly WireAttempt[]): Uint8Array[] {
+  let size = 5 + 4;
+  for (const a of attempts) size += 10 + a.bytes.byteLength;
+  if (size <= COPY_BELOW) return [encodeRunFrame(attempts)];
+  const head = new Uint8Array(9);
+  const view = new DataView(head.buffer);
+  view.setUint32(0, size - 5, true);
+  head[4] = FRAME.run;
+  view.setUint32(5, attempts.length, true);
+  const parts: Uint8Array[] = [head];
+  for (const a of attempts) {
+    const itemHead = new Uint8Array(10);
+    const v = new DataView(itemHead.buffer);
+    v.setUint32(0, a.index, true);
+    v.setUint16(4, a.attempt, true);
+    v.setUint32(6, a.bytes.byteLength, true);
+    parts.push(itemHead, a.bytes);
+  }
+  return parts;
+}
+
+/**
  * Reads the pool's frames from a worker's stdin, however the bytes are cut
- * into chunks.
+ * into chunks. It keeps one buffer that grows to the largest frame, so a
+ * large item is copied once, not once per chunk; the attempts it returns are
+ * views of that buffer, valid until the next {@linkcode RunFrameReader.push}.
  *
  * @example Usage
  * ```ts
@@ -143,7 +184,9 @@ export function encodeRunFrame(attempts: readonly WireAttempt[]): Uint8Array {
  * ```
  */
 export class RunFrameReader {
-  #carry = new Uint8Array(0);
+  #buf = new Uint8Array(64 * 1024);
+  #start = 0;
+  #end = 0;
 
   /**
    * Takes the next chunk of stdin.
@@ -152,23 +195,29 @@ export class RunFrameReader {
    * @returns The batches completed by it, each a list of attempts.
    */
   push(chunk: Uint8Array): WireAttempt[][] {
-    let buf = chunk;
-    if (this.#carry.byteLength > 0) {
-      buf = new Uint8Array(this.#carry.byteLength + chunk.byteLength);
-      buf.set(this.#carry);
-      buf.set(chunk, this.#carry.byteLength);
+    // The frames handed out last time are done with: drop them.
+    if (this.#start > 0) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
     }
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (this.#end + chunk.byteLength > this.#buf.byteLength) {
+      const grown = new Uint8Array(
+        Math.max(this.#end + chunk.byteLength, this.#buf.byteLength * 2),
+      );
+      grown.set(this.#buf.subarray(0, this.#end));
+      this.#buf = grown;
+    }
+    this.#buf.set(chunk, this.#end);
+    this.#end += chunk.byteLength;
+    const view = new DataView(this.#buf.buffer);
     const batches: WireAttempt[][] = [];
-    let pos = 0;
-    while (buf.byteLength - pos >= 5) {
-      const length = view.getUint32(pos, true);
-      if (buf.byteLength - pos - 5 < length) break;
-      if (buf[pos + 4] === FRAME.run) batches.push(readRun(view, pos + 5));
-      pos += 5 + length;
+    while (this.#end - this.#start >= 5) {
+      const length = view.getUint32(this.#start, true);
+      if (this.#end - this.#start - 5 < length) break;
+      if (this.#buf[this.#start + 4] === FRAME.run) batches.push(readRun(view, this.#start + 5));
+      this.#start += 5 + length;
     }
-    // Keep the unread tail; copy it so a large chunk is not kept alive by a view.
-    this.#carry = pos === buf.byteLength ? new Uint8Array(0) : buf.slice(pos);
     return batches;
   }
 }
@@ -216,7 +265,8 @@ export function markedHead(mark: Uint8Array, type: number, length: number): Uint
 
 /**
  * Encodes a whole {@linkcode FRAME.done} frame: the head, the attempt and
- * its encoded record.
+ * its encoded record. For a large record, write {@linkcode doneHead} and
+ * then the record instead, sparing a copy.
  *
  * @example Usage
  * ```ts
@@ -251,12 +301,51 @@ export function doneFrame(
   return frame;
 }
 
+/**
+ * Encodes the start of a {@linkcode FRAME.done} frame: what precedes its
+ * record on the stream.
+ *
+ * @example Usage
+ * ```ts
+ * import { doneHead, newMark } from "./wire.ts";
+ *
+ * console.log(doneHead(newMark(), 0, 1, 0, 1 << 20).length); // 28
+ * ```
+ *
+ * @param mark The worker's mark.
+ * @param index The item.
+ * @param attempt The attempt.
+ * @param kind The ending's code ({@linkcode kindCode}).
+ * @param recordLength The encoded record's length.
+ * @returns The bytes before the record.
+ */
+export function doneHead(
+  mark: Uint8Array,
+  index: number,
+  attempt: number,
+  kind: number,
+  recordLength: number,
+): Uint8Array {
+  const head = new Uint8Array(HEAD_BYTES + 7);
+  head.set(mark);
+  const view = new DataView(head.buffer);
+  head[MARK_BYTES] = FRAME.done;
+  view.setUint32(MARK_BYTES + 1, 7 + recordLength, true);
+  view.setUint32(HEAD_BYTES, index, true);
+  view.setUint16(HEAD_BYTES + 4, attempt, true);
+  head[HEAD_BYTES + 6] = kind;
+  return head;
+}
+
 /** What {@linkcode MarkedStreamReader} hands out. */
 export interface MarkedStreamHandler {
   /** Text the function wrote (a view, valid during the call). */
   text(bytes: Uint8Array): void;
-  /** A frame of the worker's (the body is a view, valid during the call). */
-  frame(type: number, body: Uint8Array): void;
+  /**
+   * A frame of the worker's. The body is a view, valid during the call,
+   * unless `owned`: then it is the receiver's to keep.
+   */
+  frame(type: number, body: Uint8Array, owned: boolean): void;
 }
 
 /**
@@ -310,7 +399,7 @@ export class MarkedStreamReader {
       if (this.#filled < this.#body.byteLength) return;
       const body = this.#body;
       this.#body = undefined;
-      handler.frame(this.#type, body);
+      handler.frame(this.#type, body, true);
     } else if (this.#carry !== undefined) {
       buf = new Uint8Array(this.#carry.byteLength + chunk.byteLength);
       buf.set(this.#carry);
@@ -346,7 +435,7 @@ export class MarkedStreamReader {
         buf[at + 20]! * 2 ** 24;
       pos = at + HEAD_BYTES;
       if (end - pos >= length) {
-        handler.frame(type, buf.subarray(pos, pos + length));
+        handler.frame(type, buf.subarray(pos, pos + length), false);
         pos += length;
       } else {
         this.#body = new Uint8Array(length);

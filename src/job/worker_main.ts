@@ -16,7 +16,13 @@
  */
 import { parseArgs } from "node:util";
 import { type LoadedFunction, loadFunction, runItem } from "./runtime.ts";
-import { doneFrame, FRAME, kindCode, markedHead, RunFrameReader } from "./wire.ts";
+import { doneFrame, doneHead, FRAME, kindCode, markedHead, RunFrameReader } from "./wire.ts";
+
+/** Records larger than this are written after their frame's head, not copied into it. */
+const COPY_BELOW = 64 * 1024;
+
+/** Bytes read from stdin at once. */
+const READ_BYTES = 256 * 1024;
 
 function writeAll(stream: typeof Deno.stdout, bytes: Uint8Array): void {
   let written = 0;
@@ -61,12 +67,20 @@ export async function workerMain(args: string[]): Promise<number> {
   const end = markedHead(mark, FRAME.end, 0);
   const reader = new RunFrameReader();
   let attemptSet = "";
-  for await (const chunk of Deno.stdin.readable) {
-    for (const batch of reader.push(chunk)) {
+  let jobIdSet = "";
+  // Read into one buffer; the frame reader copies each chunk once.
+  const chunk = new Uint8Array(READ_BYTES);
+  while (true) {
+    const n = await Deno.stdin.read(chunk);
+    if (n === null) break;
+    for (const batch of reader.push(chunk.subarray(0, n))) {
       for (const { index, attempt, bytes } of batch) {
         const jobId = template.replace("{index}", String(index));
         // Each variable costs a system call to set: only the ones that change.
-        Deno.env.set("AWS_BATCH_JOB_ID", jobId);
+        if (jobId !== jobIdSet) {
+          jobIdSet = jobId;
+          Deno.env.set("AWS_BATCH_JOB_ID", jobId);
+        }
         Deno.env.set("AWS_BATCH_JOB_ARRAY_INDEX", String(index));
         if (attemptSet !== String(attempt)) {
           attemptSet = String(attempt);
@@ -79,7 +93,12 @@ export async function workerMain(args: string[]): Promise<number> {
           starmap: values.starmap,
         });
         const kind = kindCode(record.status === "ok" ? "ok" : record.kind);
-        writeAll(Deno.stdout, doneFrame(mark, index, attempt, kind, recordBytes));
+        if (recordBytes.byteLength < COPY_BELOW) {
+          writeAll(Deno.stdout, doneFrame(mark, index, attempt, kind, recordBytes));
+        } else {
+          writeAll(Deno.stdout, doneHead(mark, index, attempt, kind, recordBytes.byteLength));
+          writeAll(Deno.stdout, recordBytes);
+        }
         writeAll(Deno.stderr, end);
       }
     }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import {
   doneFrame,
+  doneHead,
   encodeRunFrame,
+  encodeRunFrames,
   FRAME,
   markedHead,
   MarkedStreamReader,
@@ -95,4 +97,22 @@ Deno.test("batches reach the worker whole however stdin is cut", () => {
     );
     assert.deepEqual(batches[1]!.map((a) => a.index), [0]);
   }
+});
+
+Deno.test("large frames written in parts are the same bytes as one frame", () => {
+  const big = new Uint8Array(300_000).fill(3);
+  const attempts = [{ index: 1, attempt: 1, bytes: big }, {
+    index: 2,
+    attempt: 2,
+    bytes: text("x"),
+  }];
+  const parts = encodeRunFrames(attempts);
+  assert.ok(parts.length > 1);
+  assert.ok(parts.includes(big), "the item's bytes are written as they are");
+  assert.deepEqual(concat(...parts), encodeRunFrame(attempts));
+  const mark = newMark();
+  assert.deepEqual(
+    concat(doneHead(mark, 7, 1, 0, big.byteLength), big),
+    doneFrame(mark, 7, 1, 0, big),
+  );
 });

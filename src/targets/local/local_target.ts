@@ -191,7 +191,7 @@ export class LocalTarget implements Target {
         control.extend(written);
         if (storeError === undefined) {
           try {
-            files.appendItems(chunk);
+            await files.appendItems(chunk);
           } catch (e) {
             if (!(e instanceof RunStoreError)) throw e;
             storeError = e;

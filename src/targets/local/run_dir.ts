@@ -68,6 +68,8 @@ const RECORD_MAGIC = 0xce;
 const OUTPUT_MAGIC = 0x0f;
 const HEAD = 12;
 const FILE_MODE = 0o600;
+/** Inputs up to this size are written at once; larger ones asynchronously. */
+const SYNC_WRITE_BYTES = 256 * 1024;
 
 /**
  * A run's files could not be written (a full disk, a lost mount) or read.
@@ -133,6 +135,11 @@ class Float64List {
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   let written = 0;
   while (written < bytes.byteLength) written += file.writeSync(bytes.subarray(written));
+}
+
+async function writeAllAsync(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.byteLength) written += await file.write(bytes.subarray(written));
 }
 
 function readAt(file: Deno.FsFile, offset: number, out: Uint8Array): number {
@@ -331,26 +338,36 @@ export class RunDir {
 
   /**
    * Appends items' encoded bytes to the inputs, then their index entries.
+   * Small chunks are written at once; large ones asynchronously, item by
+   * item, so the process goes on talking to its workers meanwhile.
    *
    * @param items The items, in input order, following those written before.
    * @throws {RunStoreError} When they cannot be written; nothing of them is kept.
    */
-  appendItems(items: readonly Uint8Array[]): void {
+  async appendItems(items: readonly Uint8Array[]): Promise<void> {
     let size = 0;
     for (const item of items) size += item.byteLength;
-    const inputs = new Uint8Array(size);
     const index = new Uint8Array(items.length * INDEX_ENTRY_BYTES);
     const view = new DataView(index.buffer);
-    let at = 0;
+    let at = this.#inputsEnd;
     items.forEach((item, i) => {
-      inputs.set(item, at);
-      view.setBigUint64(i * INDEX_ENTRY_BYTES, BigInt(this.#inputsEnd + at), true);
+      view.setBigUint64(i * INDEX_ENTRY_BYTES, BigInt(at), true);
       view.setBigUint64(i * INDEX_ENTRY_BYTES + 8, BigInt(item.byteLength), true);
       at += item.byteLength;
     });
     const first = this.#ends.length;
     try {
-      writeAll(this.#inputs!, inputs);
+      if (size <= SYNC_WRITE_BYTES) {
+        const inputs = new Uint8Array(size);
+        let offset = 0;
+        for (const item of items) {
+          inputs.set(item, offset);
+          offset += item.byteLength;
+        }
+        writeAll(this.#inputs!, inputs);
+      } else {
+        for (const item of items) await writeAllAsync(this.#inputs!, item);
+      }
       writeAll(this.#index!, index);
     } catch (e) {
       try {
@@ -416,20 +433,25 @@ export class RunDir {
   appendRecords(entries: readonly LogEntry[]): void {
     let size = 0;
     for (const e of entries) size += HEAD + e.record.byteLength;
-    const bytes = new Uint8Array(size);
-    const view = new DataView(bytes.buffer);
+    // One write of everything; for large records, their heads and bytes in
+    // turn, sparing a copy.
+    const whole = size <= SYNC_WRITE_BYTES ? new Uint8Array(size) : undefined;
+    const parts: Uint8Array[] = whole ? [whole] : [];
     let at = 0;
     for (const e of entries) {
-      bytes[at] = RECORD_MAGIC;
-      bytes[at + 1] = kindCode(e.kind);
-      view.setUint16(at + 2, e.attempt, true);
-      view.setUint32(at + 4, e.index, true);
-      view.setUint32(at + 8, e.record.byteLength, true);
-      bytes.set(e.record, at + HEAD);
+      const head = whole ? whole.subarray(at, at + HEAD) : new Uint8Array(HEAD);
+      const view = new DataView(head.buffer, head.byteOffset, HEAD);
+      head[0] = RECORD_MAGIC;
+      head[1] = kindCode(e.kind);
+      view.setUint16(2, e.attempt, true);
+      view.setUint32(4, e.index, true);
+      view.setUint32(8, e.record.byteLength, true);
+      if (whole) whole.set(e.record, at + HEAD);
+      else parts.push(head, e.record);
       at += HEAD + e.record.byteLength;
     }
     try {
-      writeAll(this.#records!, bytes);
+      for (const part of parts) writeAll(this.#records!, part);
       this.#recordsEnd += size;
     } catch (e) {
       try {

@@ -25,7 +25,7 @@ Deno.test("a torn record at the end of the log is skipped, then cut off by the n
   try {
     const dir = join(base, "run");
     const run = await RunDir.create(dir, manifest);
-    run.appendItems([new Uint8Array([1]), new Uint8Array([2, 3])]);
+    await run.appendItems([new Uint8Array([1]), new Uint8Array([2, 3])]);
     run.appendRecords([
       { index: 0, attempt: 1, kind: "ok", record: new Uint8Array([9]) },
       { index: 1, attempt: 1, kind: "threw", record: new Uint8Array(100).fill(5) },
