@@ -6,11 +6,13 @@
  * permissions the knot grants its function.
  *
  * ```sh
- * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--starmap]
+ * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--starmap] [--real-env]
  * ```
  *
  * `--job-id` is the `AWS_BATCH_JOB_ID` every attempt sees; `{index}` in it
- * stands for the item's index.
+ * stands for the item's index. `--real-env` sets the AWS Batch variables in
+ * the process's environment for each attempt (for a function that may start
+ * programs); without it they are laid over `Deno.env`.
  *
  * @module
  */
@@ -50,6 +52,7 @@ export async function workerMain(args: string[]): Promise<number> {
       mark: { type: "string" },
       "job-id": { type: "string" },
       starmap: { type: "boolean", default: false },
+      "real-env": { type: "boolean", default: false },
     },
   });
   const mark = Uint8Array.from(values.mark!.match(/../g)!, (h) => parseInt(h, 16));
@@ -66,8 +69,7 @@ export async function workerMain(args: string[]): Promise<number> {
   writeAll(Deno.stdout, markedHead(mark, FRAME.ready, 0));
   const end = markedHead(mark, FRAME.end, 0);
   const reader = new RunFrameReader();
-  let attemptSet = "";
-  let jobIdSet = "";
+  const jobEnv = values["real-env"] ? realJobEnv() : overlayJobEnv();
   // Read into one buffer; the frame reader copies each chunk once.
   const chunk = new Uint8Array(READ_BYTES);
   while (true) {
@@ -76,16 +78,7 @@ export async function workerMain(args: string[]): Promise<number> {
     for (const batch of reader.push(chunk.subarray(0, n))) {
       for (const { index, attempt, bytes } of batch) {
         const jobId = template.replace("{index}", String(index));
-        // Each variable costs a system call to set: only the ones that change.
-        if (jobId !== jobIdSet) {
-          jobIdSet = jobId;
-          Deno.env.set("AWS_BATCH_JOB_ID", jobId);
-        }
-        Deno.env.set("AWS_BATCH_JOB_ARRAY_INDEX", String(index));
-        if (attemptSet !== String(attempt)) {
-          attemptSet = String(attempt);
-          Deno.env.set("AWS_BATCH_JOB_ATTEMPT", attemptSet);
-        }
+        jobEnv(jobId, String(index), String(attempt));
         const { record, bytes: recordBytes } = await runItem(func, bytes, {
           index,
           attempt,
@@ -104,6 +97,52 @@ export async function workerMain(args: string[]): Promise<number> {
     }
   }
   return 0;
+}
+
+/** Sets the AWS Batch variables of one attempt. */
+type JobEnv = (jobId: string, index: string, attempt: string) => void;
+
+/**
+ * The attempt's variables in the process's environment, as a child process
+ * of the function would see them. Setting one costs a system call and, in
+ * glibc, keeps every value ever set: used only when the function may start
+ * programs or load native code (`run` or `ffi` permission).
+ */
+function realJobEnv(): JobEnv {
+  const set: Record<string, string> = {};
+  const put = (name: string, value: string) => {
+    if (set[name] === value) return;
+    set[name] = value;
+    Deno.env.set(name, value);
+  };
+  return (jobId, index, attempt) => {
+    put("AWS_BATCH_JOB_ID", jobId);
+    put("AWS_BATCH_JOB_ARRAY_INDEX", index);
+    put("AWS_BATCH_JOB_ATTEMPT", attempt);
+  };
+}
+
+/**
+ * The attempt's variables laid over the environment's readers
+ * (`Deno.env.get`, `has`, `toObject`, and through them `process.env`),
+ * which is every way a function without `run` or `ffi` permission can read
+ * them: nothing is set in the process's environment per attempt.
+ */
+function overlayJobEnv(): JobEnv {
+  const env = Deno.env;
+  const real = { get: env.get.bind(env), has: env.has.bind(env), toObject: env.toObject.bind(env) };
+  const job: Record<string, string> = {};
+  const own = (name: string) => Object.hasOwn(job, name);
+  const define = (name: string, value: unknown) =>
+    Object.defineProperty(env, name, { value, configurable: true, writable: true });
+  define("get", (name: string) => own(name) ? job[name] : real.get(name));
+  define("has", (name: string) => own(name) || real.has(name));
+  define("toObject", () => ({ ...real.toObject(), ...job }));
+  return (jobId, index, attempt) => {
+    job.AWS_BATCH_JOB_ID = jobId;
+    job.AWS_BATCH_JOB_ARRAY_INDEX = index;
+    job.AWS_BATCH_JOB_ATTEMPT = attempt;
+  };
 }
 
 if (import.meta.main) Deno.exit(await workerMain(Deno.args));

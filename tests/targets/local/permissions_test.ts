@@ -111,3 +111,43 @@ Deno.test("permissions are checked at create time, kept by the knot, and refused
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the job's variables reach every reader: Deno.env, process.env, and child processes", async () => {
+  const readers = async (_x: number) => {
+    const process = (await import("node:process")).default;
+    const out = await new Deno.Command("sh", {
+      args: ["-c", "echo $AWS_BATCH_JOB_ARRAY_INDEX"],
+    }).output();
+    return [
+      Deno.env.get("AWS_BATCH_JOB_ARRAY_INDEX"),
+      process.env.AWS_BATCH_JOB_ARRAY_INDEX,
+      Deno.env.toObject().AWS_BATCH_JOB_ARRAY_INDEX,
+      new TextDecoder().decode(out.stdout).trim(),
+    ];
+  };
+  // With run allowed, the variables are in the process's environment.
+  await withKnot(
+    { name: "readers", func: readers, permissions: { env: true, run: ["sh"] } },
+    async (knot) => {
+      const results = await (await knot.map([0, 0, 0], { progress: false })).results();
+      assert.deepEqual(results, ["0", "1", "2"].map((i) => [i, i, i, i]));
+    },
+  );
+  // Without it, they are laid over Deno.env, which process.env reads too.
+  await withKnot({
+    name: "overlay",
+    func: async (_x: number) => {
+      const process = (await import("node:process")).default;
+      return [
+        Deno.env.get("AWS_BATCH_JOB_ARRAY_INDEX"),
+        process.env.AWS_BATCH_JOB_ARRAY_INDEX,
+        Deno.env.toObject().AWS_BATCH_JOB_ARRAY_INDEX,
+        "AWS_BATCH_JOB_ARRAY_INDEX" in process.env,
+      ];
+    },
+    permissions: { env: true },
+  }, async (knot) => {
+    const results = await (await knot.map([0, 0], { progress: false })).results();
+    assert.deepEqual(results, [["0", "0", "0", true], ["1", "1", "1", true]]);
+  });
+});
