@@ -7,16 +7,14 @@
 // polling, and the children's), the time to submit, the time until every
 // result is in, DescribeJobs per poll round, the rate at which a finished run
 // is collected (collect() in this process), and the bytes the children read.
-import { encodeItems, INDEX_ENTRY_BYTES } from "../mod.ts";
+import { encodeItems } from "../src/job/codec.ts";
+import { INDEX_ENTRY_BYTES } from "../src/job/mod.ts";
 import type { PollRound } from "../src/targets/aws/batch/run_poller.ts";
 import { AwsTarget } from "../src/targets/aws/aws_target.ts";
 import { StateFile } from "../src/state/state_file.ts";
 import { startEmulator } from "../tests/emulator/mod.ts";
-import {
-  emulatorSession,
-  inlineJobRunner,
-  setupBatchResources,
-} from "../tests/targets/aws/helpers.ts";
+import { sessionFor } from "../tests/support/aws_session.ts";
+import { inlineJobRunner, setupBatchResources } from "../tests/targets/aws/helpers.ts";
 
 const N = Number(Deno.args[0] ?? 10_000);
 const fn = (x: number) => x + 1;
@@ -27,7 +25,7 @@ const emu = await startEmulator({
 });
 const dir = await Deno.makeTempDir({ prefix: "ck-aws-bench-" });
 try {
-  const session = await emulatorSession(emu);
+  const session = await sessionFor(emu);
   const resources = await setupBatchResources(session, { name: "bench" });
   const rounds: PollRound[] = [];
   const options = {

@@ -130,7 +130,7 @@ const SERVICE_IDS: ServiceId[] = ["batch", "ecr", "iam", "ec2", "s3", "sts", "lo
  *
  * @example Usage
  * ```ts
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  * import assert from "node:assert/strict";
  *
  * const aws = await AwsSession.create({

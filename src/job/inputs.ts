@@ -28,7 +28,8 @@ export interface EncodeInputsOptions {
  *
  * @example Usage
  * ```ts
- * import { decode, encodeInputs } from "@cloudknot/cloudknot";
+ * import { decode } from "@cloudknot/cloudknot/codec";
+ * import { encodeInputs } from "@cloudknot/cloudknot/job";
  *
  * for await (const chunk of encodeInputs([1, 2, 3])) console.log(chunk.map((b) => decode(b))); // [ 1, 2, 3 ]
  * ```

@@ -74,7 +74,7 @@ export type PermissionKind = typeof PERMISSION_KINDS[number];
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_PERMISSIONS } from "@cloudknot/cloudknot";
+ * import { DEFAULT_PERMISSIONS } from "@cloudknot/cloudknot/job";
  *
  * console.log(DEFAULT_PERMISSIONS); // { net: true }
  * ```
@@ -87,7 +87,7 @@ export const DEFAULT_PERMISSIONS: Readonly<Permissions> = Object.freeze({ net: t
  *
  * @example Usage
  * ```ts
- * import { validatePermissions } from "@cloudknot/cloudknot";
+ * import { validatePermissions } from "@cloudknot/cloudknot/job";
  *
  * console.log(validatePermissions({ read: ["/b", "/a"], write: false }));
  * // { read: [ "/a", "/b" ] }
@@ -158,7 +158,7 @@ export interface RuntimeGrants {
  *
  * @example Usage
  * ```ts
- * import { permissionFlags } from "@cloudknot/cloudknot";
+ * import { permissionFlags } from "@cloudknot/cloudknot/job";
  *
  * console.log(permissionFlags({ net: true }, { read: ["/app/function.js"], env: ["AWS_BATCH_JOB_ID"] }));
  * // [ "--no-prompt", "--allow-read=/app/function.js", "--allow-net", "--allow-env=AWS_BATCH_JOB_ID" ]
@@ -197,7 +197,7 @@ export function permissionFlags(permissions: Permissions, grants: RuntimeGrants 
  *
  * @example Usage
  * ```ts
- * import { explainPermissionError } from "@cloudknot/cloudknot";
+ * import { explainPermissionError } from "@cloudknot/cloudknot/job";
  *
  * const denied = new Deno.errors.NotCapable('Requires read access to "/root/.aws/credentials", run again with the --allow-read flag');
  * console.log((explainPermissionError(denied) as Error).message);

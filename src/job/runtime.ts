@@ -41,7 +41,7 @@ export interface AttemptSpec {
  *
  * @example Usage
  * ```ts
- * import { loadFunction } from "@cloudknot/cloudknot";
+ * import { loadFunction } from "@cloudknot/cloudknot/job";
  *
  * const url = `data:text/javascript,export default (x) => x + 1; export const kind = "func";`;
  * const { fn } = await loadFunction(url);
@@ -68,7 +68,9 @@ export async function loadFunction(url: string | URL): Promise<LoadedFunction> {
  *
  * @example Usage
  * ```ts
- * import { encode, LocalStore, runAttempt, writePayload } from "@cloudknot/cloudknot";
+ * import { encode } from "@cloudknot/cloudknot/codec";
+ * import { runAttempt, writePayload } from "@cloudknot/cloudknot/job";
+ * import { LocalStore } from "@cloudknot/cloudknot/store";
  *
  * const dir = await Deno.makeTempDir();
  * const run = new LocalStore(dir);
@@ -107,7 +109,8 @@ export async function runAttempt(
  *
  * @example Usage
  * ```ts
- * import { encode, runItem } from "@cloudknot/cloudknot";
+ * import { encode } from "@cloudknot/cloudknot/codec";
+ * import { runItem } from "@cloudknot/cloudknot/job";
  *
  * const { record } = await runItem({ fn: (x: number) => x * 2, kind: "func" }, encode(21), { index: 0, attempt: 1, jobId: "j", starmap: false });
  * console.log(record.status === "ok" && record.value); // 42

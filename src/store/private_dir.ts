@@ -51,7 +51,7 @@ export class UnsafeDirectoryError extends CloudknotError {
  *
  * @example Usage
  * ```ts
- * import { checkPrivateDir, ensurePrivateDir } from "@cloudknot/cloudknot";
+ * import { checkPrivateDir, ensurePrivateDir } from "@cloudknot/cloudknot/store";
  *
  * const dir = await Deno.makeTempDir();
  * await ensurePrivateDir(`${dir}/runs`);
@@ -89,7 +89,7 @@ export async function checkPrivateDir(path: string): Promise<void> {
  *
  * @example Usage
  * ```ts
- * import { ensurePrivateDir } from "@cloudknot/cloudknot";
+ * import { ensurePrivateDir } from "@cloudknot/cloudknot/store";
  *
  * const dir = await Deno.makeTempDir();
  * await ensurePrivateDir(`${dir}/a/b`);

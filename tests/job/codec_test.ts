@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
+import { CloudknotInputError } from "../../mod.ts";
 import {
   BINARY_MAGIC,
-  CloudknotInputError,
   CODEC_VERSION,
   CodecError,
   decode,
@@ -9,7 +9,7 @@ import {
   encodeItems,
   encodeToString,
   formatPath,
-} from "../../mod.ts";
+} from "../../src/job/codec.ts";
 import { assertIsomorphic, difference } from "./_isomorphic.ts";
 
 // deno-lint-ignore no-explicit-any

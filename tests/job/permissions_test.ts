@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
+import { CloudknotInputError } from "../../mod.ts";
 import {
-  CloudknotInputError,
   explainPermissionError,
   permissionFlags,
   validatePermissions,
-} from "../../mod.ts";
+} from "../../src/job/permissions.ts";
 
 Deno.test("permissions become deno flags with the runtime's own needs granted narrowly", () => {
   assert.deepEqual(validatePermissions(undefined), { net: true });

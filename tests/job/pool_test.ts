@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { decodeRecord, encode } from "../../mod.ts";
+import { encode } from "../../src/job/codec.ts";
+import { decodeRecord } from "../../src/job/record.ts";
 import { type EndedAttempt, WorkerPool } from "../../src/job/pool.ts";
 
 /** Writes a function artifact and returns its URL. */

@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import {
-  AwsError,
   CannotDeleteResourceError,
   CloudknotInputError,
   NoDefaultVpcError,
@@ -15,9 +14,10 @@ import {
   RegionMismatchError,
   ResourceConflictError,
   ResourceDoesNotExistError,
-  StateFile,
   UnknownPolicyError,
 } from "../../mod.ts";
+import { AwsError } from "../../src/aws/mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import { doc, rejects, resources, sessionFor, withEmulator } from "./helpers.ts";
 

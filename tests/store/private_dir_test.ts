@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { checkPrivateDir, ensurePrivateDir, UnsafeDirectoryError } from "../../mod.ts";
+import { UnsafeDirectoryError } from "../../mod.ts";
+import { checkPrivateDir, ensurePrivateDir } from "../../src/store/private_dir.ts";
 
 Deno.test("private directories are made 0700, and others are refused", async () => {
   const base = await Deno.makeTempDir();

@@ -96,7 +96,7 @@
  *
  * @example Usage
  * ```ts
- * import { BINARY_MAGIC } from "@cloudknot/cloudknot";
+ * import { BINARY_MAGIC } from "@cloudknot/cloudknot/codec";
  *
  * console.log(BINARY_MAGIC); // Uint8Array(4) [ 137, 67, 75, 2 ]
  * ```
@@ -108,7 +108,7 @@ export const BINARY_MAGIC: Uint8Array = Uint8Array.of(0x89, 0x43, 0x4b, 0x02);
  *
  * @example Usage
  * ```ts
- * import { BINARY_VERSION } from "@cloudknot/cloudknot";
+ * import { BINARY_VERSION } from "@cloudknot/cloudknot/codec";
  *
  * console.log(BINARY_VERSION); // 2
  * ```
@@ -121,7 +121,7 @@ export const BINARY_VERSION = 2;
  *
  * @example Usage
  * ```ts
- * import { CODEC_VERSION, encodeToString } from "@cloudknot/cloudknot";
+ * import { CODEC_VERSION, encodeToString } from "@cloudknot/cloudknot/codec";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(JSON.parse(encodeToString(1)).ck, CODEC_VERSION);
@@ -135,7 +135,7 @@ export const CODEC_VERSION = 1;
  *
  * @example Usage
  * ```ts
- * import { CODEC_CONTENT_TYPE } from "@cloudknot/cloudknot";
+ * import { CODEC_CONTENT_TYPE } from "@cloudknot/cloudknot/codec";
  *
  * console.log(CODEC_CONTENT_TYPE); // "application/vnd.cloudknot.value.v1+json"
  * ```

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CodecError } from "../../../mod.ts";
+import { CodecError } from "../../../src/job/codec/error.ts";
 import { withKnot } from "./helpers.ts";
 
 Deno.test("map() runs the first items before it reads the next: an async iterable is read lazily", async () => {

@@ -176,7 +176,7 @@ function integer(field: string, value: unknown, min: number, max = Infinity): nu
  *
  * @example Usage
  * ```ts
- * import { validateComputeOptions } from "@cloudknot/cloudknot";
+ * import { validateComputeOptions } from "@cloudknot/cloudknot/batch";
  *
  * const spec = validateComputeOptions({ compute: "FARGATE", vcpus: 1, memory: 2048 });
  * console.log(spec.maxVcpus); // 256

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { CloudknotInputError, FARGATE_MEMORY, validateComputeOptions } from "../../../../mod.ts";
+import { CloudknotInputError } from "../../../../mod.ts";
+import { FARGATE_MEMORY, validateComputeOptions } from "../../../../src/targets/aws/batch/mod.ts";
 
 Deno.test("defaults follow the original on EC2 and the smallest valid size on Fargate", () => {
   assert.deepEqual(validateComputeOptions(), {
