@@ -80,7 +80,11 @@ export interface RunControl {
   settleAll(make: (index: number) => ErrorRecord): void;
   /** Whether the item has settled. */
   isSettled(index: number): boolean;
-  /** The run is `done` only once this work (such as stopping workers) has ended too. */
+  /**
+   * The run is `done` only once this work (such as stopping workers) has
+   * ended too. Call it before the run can finish (before `seal()`, or before
+   * the last item settles): work tracked after that is not waited for.
+   */
   track(work: Promise<unknown>): void;
   /** The run has `total` items now (it only grows; for a run made `open`). */
   extend(total: number): void;

@@ -220,9 +220,12 @@ export class LocalTarget implements Target {
     } catch {
       // Only the message about gone data is lost.
     }
-    control.seal();
     pool.close();
+    // Tracked before the run is sealed: when every item has already settled,
+    // sealing finishes the run, and its done (which results() waits for)
+    // must still wait for the workers to exit.
     control.track(pool.done.finally(() => request.signal?.removeEventListener("abort", abort)));
+    control.seal();
     return run;
   }
 
