@@ -44,7 +44,7 @@ function floor(mode: string, items: number) {
     mode,
     String(items),
     String(cores),
-  ]).then((m) => ({ ...last(m.stdout), peakMiB: m.peakRss / MiB }));
+  ]).then((m) => ({ ...last(m.stdout), peakMiB: m.peakRss / MiB, cpuMs: m.cpuMs }));
 }
 
 function cloudknot(scenario: string, items: number, arg: number) {
@@ -56,7 +56,12 @@ function cloudknot(scenario: string, items: number, arg: number) {
     String(items),
     String(arg),
     String(cores),
-  ]).then((m) => ({ ...last(m.stdout), wallMs: m.wallMs, peakMiB: m.peakRss / MiB }));
+  ]).then((m) => ({
+    ...last(m.stdout),
+    wallMs: m.wallMs,
+    peakMiB: m.peakRss / MiB,
+    cpuMs: m.cpuMs,
+  }));
 }
 
 function faast(scenario: string, items: number, arg: number) {
@@ -66,7 +71,12 @@ function faast(scenario: string, items: number, arg: number) {
     String(items),
     String(arg),
     String(cores),
-  ]).then((m) => ({ ...last(m.stdout), wallMs: m.wallMs, peakMiB: m.peakRss / MiB }));
+  ]).then((m) => ({
+    ...last(m.stdout),
+    wallMs: m.wallMs,
+    peakMiB: m.peakRss / MiB,
+    cpuMs: m.cpuMs,
+  }));
 }
 
 /**
@@ -85,12 +95,17 @@ async function calibrate(): Promise<number> {
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 const f0 = (x: number) => x.toFixed(0);
+/** CPU time of a whole process tree (GNU time), or "n/a". */
+const cpu = (ms: number | undefined, per = 1, unit = 1000) =>
+  ms === undefined ? "n/a" : f1(ms * unit / per);
 
 console.log(`cores: ${cores}; deno ${Deno.version.deno}; load average before: ${load()}`);
 await ensureFaast();
 
 console.log("\n## Floors (concurrency " + cores + ")\n");
-console.log("| floor | items | µs per item |\n|---|---|---|");
+console.log(
+  "| floor | items | µs per item | CPU µs per item (tree, startup included) |\n|---|---|---|---|",
+);
 const lines = await floor("lines", 10_000);
 const worker = await floor("worker", 20_000);
 const batched = await floor("batched", 300_000);
@@ -100,34 +115,36 @@ for (
     worker,
   ], ["child processes, 1,000 items per line", batched]] as const
 ) {
-  console.log(`| ${name} | ${r.items} | ${f2(r.usPerItem)} |`);
+  console.log(`| ${name} | ${r.items} | ${f2(r.usPerItem)} | ${cpu(r.cpuMs, r.items)} |`);
 }
 
 console.log("\n## cloudknot local, no-op items\n");
 console.log(
-  "| items | µs per item | of the unbatched floor | process wall s | peak RSS MiB (tree) |\n|---|---|---|---|---|",
+  "| items | µs per item | of the unbatched floor | process wall s | CPU µs per item (tree, startup included) | peak RSS MiB (tree) |\n|---|---|---|---|---|---|",
 );
 for (const n of [1_000, 10_000, 100_000, 300_000]) {
   const r = await cloudknot("noop", n, 0);
   const us = r.callsMs * 1000 / n;
   console.log(
     `| ${n} | ${f1(us)} | ${f2(us / lines.usPerItem)} | ${f2(r.wallMs / 1000)} | ${
-      f0(r.peakMiB)
-    } |`,
+      cpu(r.cpuMs, n)
+    } | ${f0(r.peakMiB)} |`,
   );
 }
 
 console.log("\n## 200 × 1 MiB Uint8Array (payload 200 MiB)\n");
 console.log(
-  "| function | MB/s | peak RSS MiB (tree) | × payload | map() returned ms | first item started ms |\n|---|---|---|---|---|---|",
+  "| function | MB/s | CPU s (tree) | peak RSS MiB (tree) | × payload | map() returned ms | first item started ms |\n|---|---|---|---|---|---|---|",
 );
 for (const scenario of ["bytes", "echo"]) {
   const r = await cloudknot(scenario, 200, MiB);
   const mbs = 200 * MiB / 1e6 / (r.callsMs / 1000);
   console.log(
     `| ${scenario === "bytes" ? "returns the length" : "returns the bytes"} | ${f0(mbs)} | ${
-      f0(r.peakMiB)
-    } | ${f2(r.peakMiB / 200)} | ${f0(r.mapReturnedMs)} | ${f0(r.firstStartedMs)} |`,
+      cpu(r.cpuMs, 1, 1 / 1000)
+    } | ${f0(r.peakMiB)} | ${f2(r.peakMiB / 200)} | ${f0(r.mapReturnedMs)} | ${
+      f0(r.firstStartedMs)
+    } |`,
   );
 }
 
@@ -135,7 +152,7 @@ console.log('\n## Against faast.js local (both to "cleanup done")\n');
 const samples = await calibrate();
 console.log(`Monte Carlo samples per item: ${samples}\n`);
 console.log(
-  "| scenario | tool | setup s | calls s | cleanup s | to cleanup done s | process wall s | peak RSS MiB |\n|---|---|---|---|---|---|---|---|",
+  "| scenario | tool | setup s | calls s | cleanup s | to cleanup done s | process wall s | CPU s (tree) | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|",
 );
 for (const [scenario, items, arg] of [["noop", 5000, 0], ["monte-carlo", 64, samples]] as const) {
   const ck = await cloudknot(scenario, items, arg);
@@ -146,13 +163,15 @@ for (const [scenario, items, arg] of [["noop", 5000, 0], ["monte-carlo", 64, sam
     console.log(
       `| ${scenario} ${items} | ${tool} | ${f2(r.setupMs / 1000)} | ${f2(r.callsMs / 1000)} | ${
         f2(r.cleanupMs / 1000)
-      } | ${f2(total(r) / 1000)} | ${f2(r.wallMs / 1000)} | ${f0(r.peakMiB)} |`,
+      } | ${f2(total(r) / 1000)} | ${f2(r.wallMs / 1000)} | ${cpu(r.cpuMs, 1, 1 / 1000)} | ${
+        f0(r.peakMiB)
+      } |`,
     );
   }
   console.log(
     `| ${scenario} ${items} | cloudknot ÷ faast.js | | | | ${f2(total(ck) / total(fa))} | ${
       f2(ck.wallMs / fa.wallMs)
-    } | |`,
+    } | | |`,
   );
   if (scenario === "monte-carlo") {
     console.log(
