@@ -5,6 +5,7 @@
  * @module
  */
 export { AwsSession, type AwsSessionOptions } from "./session.ts";
+export { type AwsSetup, resolveAwsSetup } from "./setup.ts";
 export { AwsConfigError, AwsError, type AwsErrorOptions } from "./core/error.ts";
 export {
   type CredentialProvider,

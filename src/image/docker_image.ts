@@ -38,6 +38,7 @@ import {
   readFunctionFile,
   writeBuildContext,
 } from "./build_context.ts";
+import { summarize, type Summary } from "../util/summary.ts";
 
 /** Options of {@linkcode DockerImage.create}. */
 export interface DockerImageOptions {
@@ -444,6 +445,28 @@ export class DockerImage {
    */
   get generated(): string[] {
     return [...this.#saved.generated];
+  }
+
+  /** Shows a summary in `console.log`: name, function, base image, tags and repository. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.#summary().text;
+  }
+
+  /** Shows the same summary as a table in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return this.#summary().display;
+  }
+
+  #summary(): Summary {
+    const artifact = this.#artifact;
+    return summarize(`DockerImage ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
+      ["function", artifact && `${artifact.name} (${artifact.kind})`],
+      ["base image", this.baseImage],
+      ["platform", this.platform],
+      ["images", this.images.length > 0 ? this.images.join(", ") : "none built"],
+      ["pushed to", this.imageUri],
+      ["build directory", this.buildPath],
+    ]);
   }
 
   /**

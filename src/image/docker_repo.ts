@@ -13,6 +13,7 @@ import { getEcrRepo, sessionFromSettings } from "../resources/settings.ts";
 import { reposSection } from "../state/sections.ts";
 import { validateImageTag, validateRepositoryName, validateResourceTags } from "./names.ts";
 import { DefaultRepositoryError } from "./errors.ts";
+import { summarize, type Summary } from "../util/summary.ts";
 
 /** The tags every repository gets, besides the caller's. */
 export const DEFAULT_REPO_TAGS: Readonly<Record<string, string>> = Object.freeze({
@@ -203,6 +204,24 @@ export class DockerRepo {
    */
   get session(): AwsSession {
     return this.#session;
+  }
+
+  /** Shows a summary in `console.log`: name, URI and region. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.#summary().text;
+  }
+
+  /** Shows the same summary as a table in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return this.#summary().display;
+  }
+
+  #summary(): Summary {
+    return summarize(`DockerRepo ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
+      ["URI", this.repoUri],
+      ["region", this.#session.region],
+      ["adopted", this.adopted ? "yes, an existing repository" : "no, created here"],
+    ]);
   }
 
   /**

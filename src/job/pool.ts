@@ -619,12 +619,14 @@ export class WorkerPool {
     // Attempts sent but not started go back to the front of the queue, unchanged.
     if (this.#cancelled === undefined && this.#fatal === undefined) this.#front.unshift(...waiting);
     if (running !== undefined && this.#cancelled === undefined && this.#fatal === undefined) {
+      // When the attempt started, for its usage: the worker wrote no record.
+      const startedAt = { startedAt: performance.timeOrigin + slot.since };
       if (slot.killedFor === "timeout") {
         const seconds = this.#o.timeoutMs! / 1000;
         this.#failAttempt(running, "timeout", {
           name: "TimeoutError",
           message: `The attempt ran longer than the knot's timeout of ${seconds}s and was killed`,
-        });
+        }, startedAt);
       } else if (slot.killedFor === undefined) {
         const how = status.signal
           ? `was killed by ${status.signal}`
@@ -633,7 +635,10 @@ export class WorkerPool {
           name: "WorkerCrashedError",
           message: `The worker process running the item ${how}, for example by Deno.exit(), ` +
             `running out of memory or a crash`,
-        }, status.signal ? { signal: status.signal } : { exitCode: status.code });
+        }, {
+          ...startedAt,
+          ...(status.signal ? { signal: status.signal } : { exitCode: status.code }),
+        });
       }
     } else if (
       !slot.ready && slot.killedFor === undefined && this.#cancelled === undefined &&

@@ -11,7 +11,7 @@ export { Sha256 } from "npm:@aws-crypto/sha256-js@5.2.0";
 import AWSv2 from "npm:aws-sdk@2.1693.0/lib/core.js";
 export { AWSv2 };
 export { default as bcrypt } from "npm:bcryptjs@3.0.3";
-export { XMLParser } from "fast-xml-parser";
+export { XMLParser } from "npm:fast-xml-parser@^5.2.5";
 
 import batchModel from "npm:aws-sdk@2.1693.0/apis/batch-2016-08-10.min.json" with { type: "json" };
 import ecrModel from "npm:aws-sdk@2.1693.0/apis/ecr-2015-09-21.min.json" with { type: "json" };

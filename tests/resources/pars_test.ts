@@ -120,6 +120,17 @@ Deno.test("Pars with the default VPC: roles, instance profile and a closed secur
       .map((s) => s.SubnetId).sort();
     assert.deepEqual([...pars.subnets].sort(), defaults);
     assert.equal(pars.jobRole, "arn:aws:iam::123456789012:role/lab-job-role");
+    // A summary in a terminal and in a notebook.
+    const summary = Deno.inspect(pars);
+    assert.match(summary, /^Pars lab\n {2}region: +us-east-1\n/);
+    assert.match(summary, new RegExp(`\n  VPC: +${pars.vpc} \\(default\\)\n`));
+    assert.match(summary, /\n {2}bucket: +lab-data\n/);
+    assert.match(summary, /\n {2}policies: +arn:aws:iam::aws:policy\/AmazonS3ReadOnlyAccess$/);
+    const shown = (pars as unknown as Record<symbol, () => Record<string, string>>)[
+      Symbol.for("Jupyter.display")
+    ]!();
+    assert.equal(shown["text/plain"], summary);
+    assert.match(shown["text/html"]!, /<th[^>]*>bucket<\/th><td>lab-data<\/td>/);
     assert.equal(pars.taskExecutionRole, "arn:aws:iam::123456789012:role/lab-task-exec-role");
     assert.equal(
       pars.ecsInstanceProfile,

@@ -221,7 +221,7 @@ export async function findLocalKnot(
  */
 export function localRuns(
   knot: LocalKnotInfo,
-): Pick<LocalTarget, "runs" | "collect" | "goneRuns"> {
+): Pick<LocalTarget, "runs" | "collect" | "goneRuns" | "plan"> {
   return new LocalTarget({
     knot: knot.record.name,
     root: knot.root,

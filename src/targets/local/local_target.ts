@@ -19,11 +19,29 @@ import { sleep } from "../../util/sleep.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import { type EndedAttempt, type PoolSink, WorkerPool } from "../../job/pool.ts";
-import { decodeRecord, encodeRecord, type ErrorRecord, failureRecord } from "../../job/record.ts";
-import { MapRun, type RunControl } from "../../run/map_run.ts";
+import { INDEX_ENTRY_BYTES } from "../../job/payload.ts";
+import {
+  decodeRecord,
+  encodeRecord,
+  type ErrorRecord,
+  failureRecord,
+  type JobRecord,
+} from "../../job/record.ts";
+import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
+import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
-import { type MapRequest, newRunId, requestChunks, type Target } from "../target.ts";
-import { LOCAL_RUN_LAYOUT, type LocalRunManifest, RunDir, RunStoreError } from "./run_dir.ts";
+import { type Estimate, estimateRun } from "../../cost/estimate.ts";
+import { Plan } from "../../plan/plan.ts";
+import { type MapRequest, newRunId, requestChunks, requestItems, type Target } from "../target.ts";
+import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
+import { localRunUsage } from "./run_usage.ts";
+import {
+  LOCAL_RUN_LAYOUT,
+  type LocalRunManifest,
+  RUN_FILES,
+  RunDir,
+  RunStoreError,
+} from "./run_dir.ts";
 
 /** How often a follower looks at a run another process is running, in milliseconds. */
 const FOLLOW_MS = 200;
@@ -150,14 +168,24 @@ export class LocalTarget implements Target {
       permissions: o.permissions,
       ...(o.timeout !== undefined ? { timeoutMs: o.timeout * 1000 } : {}),
       ...(o.memory !== undefined ? { memoryMiB: o.memory } : {}),
+      ...(request.groups !== undefined ? { groups: request.groups } : {}),
+      ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
     };
     await ensurePrivateDir(join(o.runsRoot, "runs"));
     const dir = this.#runDir(runId);
     const files = await RunDir.create(dir, manifest);
     let stopped = false;
     const { run, control } = MapRun.create<T>(
-      { knot: o.knot, runId, target: "local", total: 0, attempts: o.attempts },
       {
+        knot: o.knot,
+        runId,
+        target: "local",
+        total: 0,
+        attempts: o.attempts,
+        ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
+      },
+      {
+        ...this.#hooks(dir, manifest),
         open: true,
         jobId,
         startedAt: manifest.createdAt,
@@ -170,7 +198,7 @@ export class LocalTarget implements Target {
         logs: (index, attempt) => readLog(files, index, attempt),
       },
     );
-    const pool = this.#pool(files, manifest, control);
+    const pool = this.#pools(files, manifest, control);
     const abort = () => run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
     request.signal?.addEventListener("abort", abort, { once: true });
     if (request.signal?.aborted) abort();
@@ -229,8 +257,25 @@ export class LocalTarget implements Target {
     return run;
   }
 
+  /**
+   * The pools that run a run's items: the knot's own, then one for each
+   * group of items with resources of their own (a retry's), one after
+   * another.
+   */
+  #pools(files: RunDir, manifest: LocalRunManifest, control: RunControl): GroupedPools {
+    return new GroupedPools(
+      manifest,
+      (resources) => this.#pool(files, manifest, control, resources),
+    );
+  }
+
   /** A pool that runs the run's items and reports to its handle. */
-  #pool(files: RunDir, manifest: LocalRunManifest, control: RunControl): WorkerPool {
+  #pool(
+    files: RunDir,
+    manifest: LocalRunManifest,
+    control: RunControl,
+    resources: PoolResources,
+  ): WorkerPool {
     const o = this.#o;
     const lost = new Map<number, RunStoreError>();
     const key = (index: number, attempt: number) => index * 16 + attempt;
@@ -270,8 +315,8 @@ export class LocalTarget implements Target {
       sink,
       env: manifest.env,
       permissions: manifest.permissions,
-      ...(manifest.timeoutMs !== undefined ? { timeoutMs: manifest.timeoutMs } : {}),
-      ...(manifest.memoryMiB !== undefined ? { memoryMiB: manifest.memoryMiB } : {}),
+      ...(resources.timeoutMs !== undefined ? { timeoutMs: resources.timeoutMs } : {}),
+      ...(resources.memoryMiB !== undefined ? { memoryMiB: resources.memoryMiB } : {}),
       ...(o.deno !== undefined ? { deno: o.deno } : {}),
     });
   }
@@ -288,6 +333,16 @@ export class LocalTarget implements Target {
   async collect<T>(
     runId: string,
     options: { signal?: AbortSignal; finish?: boolean } = {},
+  ): Promise<MapRun<T>> {
+    const run = await this.#collectOne<T>(runId, options);
+    // A retry's handle covers the whole input, with the run it retries.
+    return await withEarlierResults(run, (id) => this.collect<T>(id, options));
+  }
+
+  /** Re-opens one run (see {@linkcode LocalTarget.collect}). */
+  async #collectOne<T>(
+    runId: string,
+    options: { signal?: AbortSignal; finish?: boolean },
   ): Promise<MapRun<T>> {
     const o = this.#o;
     const dir = this.#runDir(runId);
@@ -308,14 +363,16 @@ export class LocalTarget implements Target {
       );
     }
     const signal = options.signal;
-    let pool: WorkerPool | undefined;
+    let pool: GroupedPools | undefined;
     const { run, control } = MapRun.create<T>({
       knot: o.knot,
       runId,
       target: "local",
       total: manifest.count,
       attempts: manifest.attempts,
+      ...(manifest.retryOf !== undefined ? { retryOf: manifest.retryOf } : {}),
     }, {
+      ...this.#hooks(dir, manifest),
       open: manifest.open === true,
       jobId: (index) => `${runId}:${index}`,
       startedAt: manifest.createdAt,
@@ -354,7 +411,7 @@ export class LocalTarget implements Target {
         control.seal();
       }
       if (run.finished) return;
-      pool = this.#pool(files, manifest, control);
+      pool = this.#pools(files, manifest, control);
       const stop = () => pool?.cancel("stopped");
       signal?.addEventListener("abort", stop, { once: true });
       for (let index = 0; index < run.total; index++) {
@@ -444,6 +501,78 @@ export class LocalTarget implements Target {
     return this.#listedRuns().filter((id) => !kept.has(id));
   }
 
+  /**
+   * What `map(request)` would write and run, with nothing done;
+   * `itemSeconds` adds an estimate.
+   */
+  async plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
+    const o = this.#o;
+    const items = await requestItems(request.items);
+    const count = items.length;
+    const bytes = items.reduce((n, b) => n + b.byteLength, 0);
+    const run = join(o.runsRoot, "runs", "<run id>");
+    return new Plan({
+      title: `Map ${count} items on knot ${o.knot} (local)`,
+      steps: [
+        { action: "write", kind: "file", name: join(run, RUN_FILES.inputs), details: { bytes } },
+        {
+          action: "write",
+          kind: "file",
+          name: join(run, RUN_FILES.index),
+          details: { bytes: count * INDEX_ENTRY_BYTES },
+        },
+        {
+          action: "run",
+          kind: "worker processes",
+          name: `${Math.min(o.concurrency, count)}`,
+          details: {
+            items: count,
+            attempts: o.attempts,
+            ...(o.memory !== undefined ? { "heap limit MiB": o.memory } : {}),
+            ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+          },
+        },
+      ],
+      ...(options.itemSeconds !== undefined && count > 0
+        ? {
+          estimate: estimateRun({
+            target: "local",
+            count,
+            itemSeconds: options.itemSeconds,
+            concurrency: o.concurrency,
+          }),
+        }
+        : {}),
+    });
+  }
+
+  /** An estimate of a local run: its duration on the knot's workers, and its CPU-hours. */
+  estimate(count: number, options: { itemSeconds: number }): Promise<Estimate> {
+    return Promise.resolve(
+      estimateRun({
+        target: "local",
+        count,
+        itemSeconds: options.itemSeconds,
+        concurrency: this.#o.concurrency,
+      }),
+    );
+  }
+
+  /** What a run's handle asks its target: its attempts' usage, and a retry. */
+  #hooks(dir: string, manifest: LocalRunManifest): Pick<MapRunOptions, "usage" | "resubmit"> {
+    return {
+      usage: async () =>
+        localRunUsage(
+          await readRecords(dir, this.#o.knot, manifest.runId),
+          manifest,
+          manifest.memoryMiB !== undefined ? { memory: manifest.memoryMiB } : {},
+        ),
+      // The run's inputs and index are the job contract's payload layout.
+      resubmit: async (request) =>
+        this.map(await resubmitRequest(new LocalStore(dir), manifest, request)),
+    };
+  }
+
   /** A local knot has no AWS Batch jobs: this rejects, saying to print a run instead. */
   viewJobs(): Promise<never> {
     return Promise.reject(
@@ -525,4 +654,95 @@ function saveCancelled(files: RunDir, records: ErrorRecord[]): void {
     kind: "cancelled",
     record: encodeRecord(record).bytes,
   })));
+}
+
+/** The resources of one pool: the knot's, or a group's. */
+interface PoolResources {
+  memoryMiB?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs a run's items on the knot's pool, then the items of each group with
+ * resources of its own (a retry's `memory: "double"`, for example) on a pool
+ * of its own, one group after another, so no more than `concurrency`
+ * workers run at once.
+ */
+class GroupedPools {
+  #groups: (PoolResources & { from: number; to: number; queued: number[] })[];
+  #current: WorkerPool;
+  #closed = Promise.withResolvers<void>();
+  #cancelled = false;
+  /** Resolves when every pool is done. */
+  readonly done: Promise<void>;
+
+  constructor(manifest: LocalRunManifest, make: (resources: PoolResources) => WorkerPool) {
+    this.#groups = (manifest.groups ?? []).map((g) => {
+      const timeout = g.resources.timeout;
+      const memoryMiB = g.resources.memory ?? manifest.memoryMiB;
+      const timeoutMs = timeout !== undefined ? timeout * 1000 : manifest.timeoutMs;
+      return {
+        from: g.offset,
+        to: g.offset + g.size,
+        queued: [],
+        ...(memoryMiB !== undefined ? { memoryMiB } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      };
+    });
+    this.#current = make({
+      ...(manifest.memoryMiB !== undefined ? { memoryMiB: manifest.memoryMiB } : {}),
+      ...(manifest.timeoutMs !== undefined ? { timeoutMs: manifest.timeoutMs } : {}),
+    });
+    this.done = this.#closed.promise.then(async () => {
+      await this.#current.done;
+      for (const group of this.#groups) {
+        if (this.#cancelled || group.queued.length === 0) continue;
+        this.#current = make(group);
+        for (let k = 0; k < group.queued.length; k += 2) {
+          this.#current.add(group.queued[k]!, group.queued[k + 1]!);
+        }
+        this.#current.close();
+        await this.#current.done;
+      }
+    });
+  }
+
+  /** Adds one attempt of an item. */
+  add(index: number, attempt = 1): void {
+    const group = this.#groups.find((g) => index >= g.from && index < g.to);
+    if (group !== undefined) group.queued.push(index, attempt);
+    else this.#current.add(index, attempt);
+  }
+
+  /** Adds the first attempt of items `from` to `to - 1`. */
+  addRange(from: number, to: number): void {
+    if (this.#groups.length === 0) this.#current.addRange(from, to);
+    else for (let i = from; i < to; i++) this.add(i);
+  }
+
+  /** No more items will be added. */
+  close(): void {
+    this.#current.close();
+    this.#closed.resolve();
+  }
+
+  /** Stops every pool: the running one is cancelled, the others never start. */
+  cancel(reason: string): void {
+    this.#cancelled = true;
+    this.#current.cancel(reason);
+    this.#closed.resolve();
+  }
+}
+
+/** Every record in a run's log, for its usage. */
+async function readRecords(dir: string, knot: string, runId: string): Promise<JobRecord[]> {
+  const opened = await RunDir.open(dir);
+  if (opened === undefined) throw new RunDataGoneError(knot, runId, dir);
+  const records: JobRecord[] = [];
+  try {
+    opened.run.scanRecords(0, (e) => records.push(decodeEntry(e.record, e.index, e.attempt)));
+  } finally {
+    opened.run.close();
+  }
+  return records;
 }

@@ -26,6 +26,7 @@ import {
 import { MapRun } from "../../../run/map_run.ts";
 import type { StateFile } from "../../../state/state_file.ts";
 import { openS3Store } from "../../../store/s3.ts";
+import { summarize, type Summary } from "../../../util/summary.ts";
 
 /** Options for {@linkcode BatchJob.fromId}. */
 export interface BatchJobOptions {
@@ -169,6 +170,31 @@ export class BatchJob {
   /** Whether this is an array parent. */
   get isArray(): boolean {
     return this.arraySize !== undefined;
+  }
+
+  /**
+   * Shows a summary in `console.log`: id, name, queue, children, run and the
+   * status Batch gave when the job was last described (sending nothing).
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.#summary().text;
+  }
+
+  /** Shows the same summary as a table in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return this.#summary().display;
+  }
+
+  #summary(): Summary {
+    const seen = this.#detail.status;
+    return summarize(`BatchJob ${this.jobName}`, [
+      ["job id", this.jobId],
+      ["queue", this.jobQueue.replace(/^arn:.*:job-queue\//, "")],
+      ["definition", this.jobDefinition.replace(/^arn:.*:job-definition\//, "")],
+      ["children", this.arraySize],
+      ["run", this.command.run],
+      ["status", seen === undefined ? undefined : `${seen} (when last described)`],
+    ]);
   }
 
   /**
