@@ -9,6 +9,7 @@
  */
 import { validateModule } from "./image/docker_image_options.ts";
 import type { KnotOptions, MapOptions, MapPlanOptions } from "./knot.ts";
+import { type Permissions, validatePermissions } from "./job/permissions.ts";
 import { MAX_TIMEOUT_SECONDS } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
 import { CloudknotInputError } from "./util/errors.ts";
@@ -40,6 +41,8 @@ export interface ValidKnotOptions {
   timeout?: number;
   /** Memory per job or worker, MiB, when given. */
   memory?: number;
+  /** What the function may reach, locally. */
+  permissions?: Permissions;
 }
 
 const KNOT_OPTION_KEYS: Readonly<Record<keyof KnotOptions | "dryRun", true>> = {
@@ -55,6 +58,7 @@ const KNOT_OPTION_KEYS: Readonly<Record<keyof KnotOptions | "dryRun", true>> = {
   timeout: true,
   memory: true,
   dir: true,
+  permissions: true,
 };
 
 /** Options every target takes. */
@@ -70,7 +74,7 @@ const SHARED = new Set([
   "memory",
 ]);
 /** Options of the local target only. */
-const LOCAL_ONLY = new Set(["concurrency", "dir"]);
+const LOCAL_ONLY = new Set(["concurrency", "dir", "permissions"]);
 
 const MAP_OPTION_KEYS: Readonly<Record<keyof MapPlanOptions, true>> = {
   dryRun: true,
@@ -127,6 +131,15 @@ export function validateKnotOptions(
     throw new CloudknotInputError(
       `target must be "local" or "aws", not ${JSON.stringify(target)}`,
       { field: "target" },
+    );
+  }
+  if (target === "aws" && options.permissions !== undefined) {
+    // The job's container does not run the function in a worker of its own
+    // yet, so permissions could not be applied there: refuse, never ignore.
+    throw new CloudknotInputError(
+      "permissions apply on the local target only for now: on AWS, what a job may reach is " +
+        "its Pars job role's (its policies option) and its container's",
+      { field: "permissions" },
     );
   }
   const given = Object.entries(options).filter(([key, value]) =>
@@ -194,6 +207,9 @@ export function validateKnotOptions(
     valid.memory = m;
   }
   validateOptionType(options, "dir", "string");
+  if (options.permissions !== undefined) {
+    valid.permissions = validatePermissions(options.permissions);
+  }
   return valid;
 }
 

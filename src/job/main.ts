@@ -111,10 +111,12 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
       func = { kind: "module", fn: () => Promise.reject(e) };
       spec.starmap = false;
     }
+    // A promise the function rejected as it returned is reported a turn later,
+    // as its record is written, or after: the attempt failed after all.
+    const leftBehind = watchRejections();
     ({ record } = await runAttempt(run, func, spec));
+    const reason = await leftBehind.stop();
     if (record.status === "ok") {
-      // A promise the function rejected as it returned is reported a turn later.
-      const reason = await rejectionLeftBehind();
       if (reason !== undefined) {
         const { value: _, ...rest } = record;
         const encoded = encodeRecord({
@@ -137,17 +139,25 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
   return record.kind === "infrastructure" ? 3 : 1;
 }
 
-/** The reason of a promise rejection that surfaces in the next turn of the event loop, if any. */
-async function rejectionLeftBehind(): Promise<{ value: unknown } | undefined> {
+/**
+ * Catches unhandled promise rejections from now on; `stop()` waits one turn
+ * of the event loop (a rejection is reported after its turn's microtasks),
+ * stops, and gives the first one's reason.
+ */
+function watchRejections(): { stop(): Promise<{ value: unknown } | undefined> } {
   let found: { value: unknown } | undefined;
   const listener = (event: PromiseRejectionEvent) => {
     event.preventDefault();
     found ??= { value: event.reason };
   };
   globalThis.addEventListener("unhandledrejection", listener);
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  globalThis.removeEventListener("unhandledrejection", listener);
-  return found;
+  return {
+    async stop() {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      globalThis.removeEventListener("unhandledrejection", listener);
+      return found;
+    },
+  };
 }
 
 /**

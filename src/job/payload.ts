@@ -9,12 +9,10 @@
  * - `index`: for item `i`, bytes `16 i` to `16 i + 16` hold its offset and
  *   length in `inputs`, each an unsigned 64-bit little-endian integer.
  * - `run.json`: the {@linkcode RunManifest}.
- * - `out/<index>-<attempt>`: the {@linkcode JobRecord} of one attempt; the
- *   prefix `out/<index>-` lists every attempt of one item.
- * - `logs/<index>-<attempt>`: the output of one attempt (local target).
- *
- * Records sit side by side under `out/` rather than in a folder per item, so a
- * local run writes one file per attempt and no directory.
+ * - `out/<index>-<attempt>`: the {@linkcode JobRecord} of one attempt in an
+ *   object store (AWS); the prefix `out/<index>-` lists every attempt of one
+ *   item. The local target appends the same records to one log per run
+ *   instead (`targets/local/run_dir.ts`).
  *
  * @module
  */
@@ -29,8 +27,6 @@ export const RUN_KEYS = {
   inputs: "inputs",
   index: "index",
   manifest: "run.json",
-  /** The local target's proof that the process running the run is alive. */
-  heartbeat: "heartbeat",
   /** The record of one attempt of one item. */
   record: (index: number, attempt: number): string => `out/${index}-${attempt}`,
   /** Reads the item and attempt back from a record's key; `undefined` for other keys. */
@@ -38,8 +34,6 @@ export const RUN_KEYS = {
     const match = /^(?:.*\/)?out\/(\d+)-(\d+)$/.exec(key);
     return match ? { index: Number(match[1]), attempt: Number(match[2]) } : undefined;
   },
-  /** The output of one attempt of one item. */
-  log: (index: number, attempt: number): string => `logs/${index}-${attempt}`,
 } as const;
 
 /**

@@ -1,8 +1,8 @@
 /**
  * The runtime that runs one job attempt where the work runs: inside a
  * container on AWS Batch or in a local worker process. It reads its item with
- * two ranged reads, calls the function, and writes a result or error record.
- * Nothing here assumes a target.
+ * two ranged reads (or is handed its bytes), calls the function, and makes a
+ * result or error record. Nothing here assumes a target.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { decode } from "./codec.ts";
 import { errorToRecord } from "./error_record.ts";
 import type { FunctionKind } from "./function_artifact.ts";
 import { readItem, RUN_KEYS } from "./payload.ts";
+import { explainPermissionError } from "./permissions.ts";
 import { type EncodedRecord, encodeRecord, type JobRecord } from "./record.ts";
 
 /** A function loaded from an artifact. */
@@ -89,6 +90,42 @@ export async function runAttempt(
   func: LoadedFunction,
   spec: AttemptSpec,
 ): Promise<EncodedRecord> {
+  let item: Uint8Array | Error;
+  try {
+    item = await readItem(run, spec.index);
+  } catch (e) {
+    item = e instanceof Error ? e : new Error(String(e));
+  }
+  const encoded = await runItem(func, item, spec);
+  await run.put(RUN_KEYS.record(spec.index, spec.attempt), encoded.bytes);
+  return encoded;
+}
+
+/**
+ * Runs one attempt of one item from its encoded bytes and returns its
+ * record, encoded; it never rejects. Where the item's bytes come from and
+ * where the record goes is the caller's business: a job's store, or the
+ * pool a worker process answers to.
+ *
+ * @example Usage
+ * ```ts
+ * import { encode } from "@cloudknot/cloudknot/codec";
+ * import { runItem } from "@cloudknot/cloudknot/job";
+ *
+ * const { record } = await runItem({ fn: (x: number) => x * 2, kind: "func" }, encode(21), { index: 0, attempt: 1, jobId: "j", starmap: false });
+ * console.log(record.status === "ok" && record.value); // 42
+ * ```
+ *
+ * @param func The loaded function.
+ * @param item The item's encoded bytes, or why they could not be read.
+ * @param spec Which attempt of which item.
+ * @returns The record and its bytes.
+ */
+export async function runItem(
+  func: LoadedFunction,
+  item: Uint8Array | Error,
+  spec: AttemptSpec,
+): Promise<EncodedRecord> {
   const startedAt = Date.now();
   const base = {
     version: 1 as const,
@@ -109,37 +146,34 @@ export async function runAttempt(
   };
   globalThis.addEventListener("unhandledrejection", onUnhandled);
   try {
+    if (item instanceof Error) throw item;
+    const args = readArguments(item, spec);
     try {
-      const args = await readArguments(run, spec);
-      try {
-        const value = await func.fn(...args);
-        if (unhandled !== undefined) throw unhandledRejection(unhandled.reason);
-        record = { ...base, status: "ok", endedAt: Date.now(), value };
-      } catch (e) {
-        const error = func.kind === "func" ? explainScope(e) : e;
-        record = {
-          ...base,
-          status: "error",
-          kind: "threw",
-          endedAt: Date.now(),
-          error: errorToRecord(error),
-        };
-      }
+      const value = await func.fn(...args);
+      if (unhandled !== undefined) throw unhandledRejection(unhandled.reason);
+      record = { ...base, status: "ok", endedAt: Date.now(), value };
     } catch (e) {
+      const error = explainPermissionError(func.kind === "func" ? explainScope(e) : e);
       record = {
         ...base,
         status: "error",
-        kind: "infrastructure",
+        kind: "threw",
         endedAt: Date.now(),
-        error: errorToRecord(e),
+        error: errorToRecord(error),
       };
     }
+  } catch (e) {
+    record = {
+      ...base,
+      status: "error",
+      kind: "infrastructure",
+      endedAt: Date.now(),
+      error: errorToRecord(e),
+    };
   } finally {
     globalThis.removeEventListener("unhandledrejection", onUnhandled);
   }
-  const encoded = encodeRecord(record);
-  await run.put(RUN_KEYS.record(spec.index, spec.attempt), encoded.bytes);
-  return encoded;
+  return encodeRecord(record);
 }
 
 /**
@@ -167,8 +201,8 @@ export function unhandledRejection(reason: unknown): Error {
   return error;
 }
 
-async function readArguments(run: ObjectStore, spec: AttemptSpec): Promise<unknown[]> {
-  const item = decode(await readItem(run, spec.index));
+function readArguments(bytes: Uint8Array, spec: AttemptSpec): unknown[] {
+  const item = decode(bytes);
   if (!spec.starmap) return [item];
   if (!Array.isArray(item)) {
     throw new TypeError(
