@@ -34,6 +34,18 @@ export interface AttemptSpec {
   starmap: boolean;
 }
 
+/** Options of {@linkcode runAttempt}. */
+export interface RunAttemptOptions {
+  /**
+   * Write the record under a key stamped with when it is written
+   * (`RUN_KEYS.stampedRecord`), as jobs do, so a poller finds it by listing
+   * from a time; otherwise under `RUN_KEYS.record`.
+   *
+   * @default {false}
+   */
+  stamped?: boolean;
+}
+
 /**
  * Imports a function artifact and checks that its default export is a
  * function.
@@ -82,12 +94,14 @@ export async function loadFunction(url: string | URL): Promise<LoadedFunction> {
  * @param run The store rooted at the run.
  * @param func The loaded function.
  * @param spec Which attempt of which item.
+ * @param options Where the record goes.
  * @returns The record written and its bytes.
  */
 export async function runAttempt(
   run: ObjectStore,
   func: LoadedFunction,
   spec: AttemptSpec,
+  options: RunAttemptOptions = {},
 ): Promise<EncodedRecord> {
   const startedAt = Date.now();
   const base = {
@@ -123,7 +137,10 @@ export async function runAttempt(
     };
   }
   const encoded = encodeRecord(record);
-  await run.put(RUN_KEYS.record(spec.index, spec.attempt), encoded.bytes);
+  const key = options.stamped
+    ? RUN_KEYS.stampedRecord(Date.now(), spec.index, spec.attempt)
+    : RUN_KEYS.record(spec.index, spec.attempt);
+  await run.put(key, encoded.bytes);
   return encoded;
 }
 
