@@ -9,7 +9,8 @@ import { sessionFromSettings } from "../../resources/settings.ts";
 import { recordSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
-import { JSON_OPTION } from "../common/options.ts";
+import { DRY_RUN_OPTION, JSON_OPTION } from "../common/options.ts";
+import { printPlans } from "../common/plan_output.ts";
 import { pairs } from "../common/pairs.ts";
 
 /** `pars create [name]`. */
@@ -62,6 +63,7 @@ export const parsCreate = defineCommand({
       multiple: true,
       description: "An AWS tag for everything it makes; repeat for more",
     },
+    ...DRY_RUN_OPTION,
     ...JSON_OPTION,
   },
   examples: [{
@@ -90,6 +92,10 @@ export const parsCreate = defineCommand({
       ...(bucket !== undefined ? { bucket } : {}),
       ...(Object.keys(tags).length > 0 ? { tags } : {}),
     };
+    if (ctx.flag("dry-run")) {
+      await printPlans(ctx, await Pars.plan(options));
+      return 0;
+    }
     if (!ctx.flag("json")) await ctx.log(ctx.err("dim", "Making the Pars' roles and network…"));
     const pars = await Pars.create(options);
     if (ctx.flag("json")) {
