@@ -6,8 +6,9 @@
  * @module
  */
 import { CloudknotInputError } from "./util/errors.ts";
-import { encodeItems } from "./job/codec.ts";
 import type { FunctionArtifact } from "./job/function_artifact.ts";
+import { encodeInputs } from "./job/inputs.ts";
+import { type Permissions, validatePermissions } from "./job/permissions.ts";
 import type { RunManifest } from "./job/payload.ts";
 import type { MapRun } from "./run/map_run.ts";
 import {
@@ -64,6 +65,16 @@ export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKno
   memory?: number;
   /** The directory of the local target's knots. @default {"$CLOUDKNOT_LOCAL_DIR or ~/.cloudknot/local"} */
   dir?: string;
+  /**
+   * What the function may do, as Deno permission descriptors (`read`,
+   * `write`, `net`, `env`, `run`, `ffi`, `sys`, `import`): `true` for all,
+   * or a list of paths, hosts, names. Anything not granted fails in the item
+   * with Deno's `NotCapable` error. Adopting a knot keeps its permissions
+   * unless new ones are given. On AWS the job's container applies them once
+   * its entry runs the function in a worker process (see docs/local.md).
+   * @default {{ net: true }}
+   */
+  permissions?: Permissions;
 }
 
 /** The option that makes `Knot.create()` and `knot.map()` a dry run. */
@@ -189,6 +200,7 @@ export class Knot<F extends JobFunction = JobFunction> {
         attempts: o.retries,
         ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
         ...(o.memory !== undefined ? { memory: o.memory } : {}),
+        ...(o.permissions !== undefined ? { permissions: o.permissions } : {}),
       });
     return new Knot<F>(o.name, opened);
   }
@@ -227,9 +239,12 @@ export class Knot<F extends JobFunction = JobFunction> {
   }
 
   /**
-   * Runs the function over the inputs. Every item is checked and encoded
-   * first: a bad item rejects here, naming its index, before anything runs.
-   * Resolves to the run's handle once the run is recorded.
+   * Runs the function over the inputs. Inputs are read lazily (an async
+   * iterable is never collected first) and each item is checked and encoded
+   * as it is read: a bad item rejects here, naming its index. On AWS every
+   * item is checked before anything is sent; locally the first items start
+   * while later ones are still read, and a bad item stops the run and
+   * removes it. Resolves to the run's handle once every input is recorded.
    *
    * @param inputs The items; with `starmap`, each item is an array of arguments.
    * @param options Starmap, environment, cancellation and progress.
@@ -274,25 +289,9 @@ export class Knot<F extends JobFunction = JobFunction> {
         { field: "jobType" },
       );
     }
-    if (inputs === null || typeof inputs !== "object" && typeof inputs !== "string") {
-      throw new CloudknotInputError("inputs must be an array or another iterable of items", {
-        field: "inputs",
-      });
-    }
-    const items = Symbol.asyncIterator in inputs
-      ? await Array.fromAsync(inputs as AsyncIterable<unknown>)
-      : Array.from(inputs as Iterable<unknown>);
-    if (starmap) {
-      const bad = items.findIndex((item) => !Array.isArray(item));
-      if (bad >= 0) {
-        throw new CloudknotInputError(
-          `Item ${bad} is not an array: with starmap, each item is the array of arguments for one call`,
-          { field: "inputs" },
-        );
-      }
-    }
-    const encoded = encodeItems(items);
     if (options.dryRun === true) {
+      // A plan needs every item's size: the inputs are read and encoded here.
+      const encoded = (await Array.fromAsync(encodeInputs(inputs, { starmap }))).flat();
       return await this.#target.plan({
         items: encoded,
         starmap,
@@ -301,7 +300,7 @@ export class Knot<F extends JobFunction = JobFunction> {
       }, options.itemSeconds !== undefined ? { itemSeconds: options.itemSeconds } : {});
     }
     const run = await this.#target.map<Result<F>>({
-      items: encoded,
+      items: encodeInputs(inputs, { starmap }),
       starmap,
       env,
       ...(jobType !== undefined ? { jobType } : {}),
@@ -329,11 +328,13 @@ export class Knot<F extends JobFunction = JobFunction> {
   ): Promise<Estimate> {
     this.#checkLive();
     if (typeof inputs === "number") return await this.#target.estimate(inputs, options);
-    const items = Symbol.asyncIterator in Object(inputs)
-      ? await Array.fromAsync(inputs as AsyncIterable<unknown>)
-      : Array.from(inputs as Iterable<unknown>);
-    const inputBytes = encodeItems(items).reduce((n, b) => n + b.byteLength, 0);
-    return await this.#target.estimate(items.length, { ...options, inputBytes });
+    let count = 0;
+    let inputBytes = 0;
+    for await (const chunk of encodeInputs(inputs, { starmap: false })) {
+      count += chunk.length;
+      for (const item of chunk) inputBytes += item.byteLength;
+    }
+    return await this.#target.estimate(count, { ...options, inputBytes });
   }
 
   /**
@@ -439,7 +440,7 @@ export class Knot<F extends JobFunction = JobFunction> {
         { field: "input" },
       );
     }
-    const [item] = encodeItems([input]);
+    const [item] = (await Array.fromAsync(encodeInputs([input], { starmap }))).flat();
     return await this.#target.submit({ item: item!, starmap, env });
   }
 
@@ -510,6 +511,7 @@ interface ValidKnotOptions {
   retries: number;
   timeout?: number;
   memory?: number;
+  permissions?: Permissions;
 }
 
 function validateKnotOptions(options: KnotOptions): ValidKnotOptions {
@@ -567,6 +569,18 @@ function validateKnotOptions(options: KnotOptions): ValidKnotOptions {
       );
     }
     valid.memory = options.memory;
+  }
+  if (options.permissions !== undefined) {
+    if (target === "aws") {
+      // The job's container does not run the function in a worker of its own
+      // yet, so permissions could not be applied there: refuse, never ignore.
+      throw new CloudknotInputError(
+        "permissions apply on the local target only for now: on AWS, what a job may reach is " +
+          "its Pars job role's (its policies option) and its container's",
+        { field: "permissions" },
+      );
+    }
+    valid.permissions = validatePermissions(options.permissions);
   }
   return valid;
 }

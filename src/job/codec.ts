@@ -4,7 +4,9 @@
  *
  * The encoding is UTF-8 JSON text, not V8 serialization, so the client and
  * the worker may run different Deno versions (or a different language), and a
- * payload can be read with `jq` or a text editor. Encoding is deterministic:
+ * payload can be read with `jq` or a text editor. Binary data (`ArrayBuffer`s
+ * and the typed arrays and `DataView`s over them) travels as raw bytes beside
+ * the text, in a binary document, never in base64. Encoding is deterministic:
  * the same value gives the same bytes.
  *
  * ## What can be carried
@@ -77,9 +79,10 @@
  *
  * ## The format
  *
- * UTF-8 JSON text, described node by node in `codec/format.ts` (version
- * {@linkcode CODEC_VERSION}); `codec/encode.ts` writes it and
- * `codec/decode.ts` reads it.
+ * UTF-8 JSON text, or that text and raw bytes beside it for binary data,
+ * described node by node in `codec/format.ts` (text version
+ * {@linkcode CODEC_VERSION}, binary version {@linkcode BINARY_VERSION});
+ * `codec/encode.ts` writes it and `codec/decode.ts` reads it.
  *
  * @example Usage
  * ```ts
@@ -92,7 +95,7 @@
  *
  * @module
  */
-export { CODEC_CONTENT_TYPE, CODEC_VERSION } from "./codec/format.ts";
+export { BINARY_MAGIC, BINARY_VERSION, CODEC_CONTENT_TYPE, CODEC_VERSION } from "./codec/format.ts";
 export {
   encode,
   encodeItems,

@@ -1,6 +1,7 @@
 /**
  * The job contract every target shares: the payload layout, result and error
- * records, the runtime that runs one attempt, the job entry point, and
+ * records, the runtime that runs one attempt, the pool of worker processes
+ * that runs many (with a knot's Deno permissions), the job entry point, and
  * function shipping. For running cloudknot jobs outside cloudknot, or
  * building images by hand.
  *
@@ -18,6 +19,9 @@ export * from "./item_error.ts";
 export * from "./record.ts";
 export * from "./payload.ts";
 export * from "./runtime.ts";
+export * from "./permissions.ts";
+export * from "./inputs.ts";
+export * from "./pool.ts";
 export * from "./main.ts";
 export * from "./function_artifact.ts";
 export * from "./runtime_bundle.ts";

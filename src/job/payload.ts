@@ -9,17 +9,17 @@
  * - `index`: for item `i`, bytes `16 i` to `16 i + 16` hold its offset and
  *   length in `inputs`, each an unsigned 64-bit little-endian integer.
  * - `run.json`: the {@linkcode RunManifest}.
- * - `out/<stamp>-<index>-<attempt>`: the {@linkcode JobRecord} of one attempt,
- *   where the stamp is when it was written (epoch milliseconds, 13 digits), so
- *   records sort in the order they were written and a listing that starts
- *   after a time finds only the newer ones ({@linkcode RUN_KEYS.stampedRecord},
- *   {@linkcode listRecords}). Jobs write these.
- * - `out/<index>-<attempt>`: the same record without a stamp (the local
- *   target's worker pool, and jobs of earlier versions).
- * - `logs/<index>-<attempt>`: the output of one attempt (local target).
+ * - `out/<stamp>-<index>-<attempt>`: the {@linkcode JobRecord} of one attempt
+ *   in an object store (AWS), where the stamp is when it was written (epoch
+ *   milliseconds, 13 digits), so records sort in the order they were written
+ *   and a listing that starts after a time finds only the newer ones
+ *   ({@linkcode RUN_KEYS.stampedRecord}, {@linkcode listRecords}). Jobs write
+ *   these.
+ * - `out/<index>-<attempt>`: the same record without a stamp (jobs of earlier
+ *   versions).
  *
- * Records sit side by side under `out/` rather than in a folder per item, so a
- * run writes one object per attempt and no directory.
+ * The local target appends the same records to one log per run instead
+ * (`targets/local/run_dir.ts`).
  *
  * @module
  */
@@ -54,11 +54,9 @@ export const RUN_KEYS = {
   inputs: "inputs",
   index: "index",
   manifest: "run.json",
-  /** The local target's proof that the process running the run is alive. */
-  heartbeat: "heartbeat",
   /** The prefix of every record. */
   records: RECORDS_PREFIX,
-  /** The record of one attempt of one item, without a stamp (the local target). */
+  /** The record of one attempt of one item, without a stamp (jobs of earlier versions). */
   record: (index: number, attempt: number): string => `out/${index}-${attempt}`,
   /**
    * The record of one attempt of one item as a job writes it, stamped with
@@ -79,8 +77,6 @@ export const RUN_KEYS = {
     if (match[1] !== undefined) parsed.stamp = Number(match[1]);
     return parsed;
   },
-  /** The output of one attempt of one item. */
-  log: (index: number, attempt: number): string => `logs/${index}-${attempt}`,
 } as const;
 
 /**

@@ -1,8 +1,8 @@
 /**
  * The runtime that runs one job attempt where the work runs: inside a
  * container on AWS Batch or in a local worker process. It reads its item with
- * two ranged reads, calls the function, and writes a result or error record.
- * Nothing here assumes a target.
+ * two ranged reads (or is handed its bytes), calls the function, and makes a
+ * result or error record. Nothing here assumes a target.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { decode } from "./codec.ts";
 import { errorToRecord } from "./error_record.ts";
 import type { FunctionKind } from "./function_artifact.ts";
 import { readItem, RUN_KEYS } from "./payload.ts";
+import { explainPermissionError } from "./permissions.ts";
 import { type EncodedRecord, encodeRecord, type JobRecord } from "./record.ts";
 
 /** A function loaded from an artifact. */
@@ -103,6 +104,45 @@ export async function runAttempt(
   spec: AttemptSpec,
   options: RunAttemptOptions = {},
 ): Promise<EncodedRecord> {
+  let item: Uint8Array | Error;
+  try {
+    item = await readItem(run, spec.index);
+  } catch (e) {
+    item = e instanceof Error ? e : new Error(String(e));
+  }
+  const encoded = await runItem(func, item, spec);
+  const key = options.stamped
+    ? RUN_KEYS.stampedRecord(Date.now(), spec.index, spec.attempt)
+    : RUN_KEYS.record(spec.index, spec.attempt);
+  await run.put(key, encoded.bytes);
+  return encoded;
+}
+
+/**
+ * Runs one attempt of one item from its encoded bytes and returns its
+ * record, encoded; it never rejects. Where the item's bytes come from and
+ * where the record goes is the caller's business: a job's store, or the
+ * pool a worker process answers to.
+ *
+ * @example Usage
+ * ```ts
+ * import { encode } from "@cloudknot/cloudknot/codec";
+ * import { runItem } from "@cloudknot/cloudknot/job";
+ *
+ * const { record } = await runItem({ fn: (x: number) => x * 2, kind: "func" }, encode(21), { index: 0, attempt: 1, jobId: "j", starmap: false });
+ * console.log(record.status === "ok" && record.value); // 42
+ * ```
+ *
+ * @param func The loaded function.
+ * @param item The item's encoded bytes, or why they could not be read.
+ * @param spec Which attempt of which item.
+ * @returns The record and its bytes.
+ */
+export async function runItem(
+  func: LoadedFunction,
+  item: Uint8Array | Error,
+  spec: AttemptSpec,
+): Promise<EncodedRecord> {
   const startedAt = Date.now();
   const base = {
     version: 1 as const,
@@ -113,12 +153,13 @@ export async function runAttempt(
   };
   let record: JobRecord;
   try {
-    const args = await readArguments(run, spec);
+    if (item instanceof Error) throw item;
+    const args = readArguments(item, spec);
     try {
       const value = await func.fn(...args);
       record = { ...base, status: "ok", endedAt: Date.now(), value };
     } catch (e) {
-      const error = func.kind === "func" ? explainScope(e) : e;
+      const error = explainPermissionError(func.kind === "func" ? explainScope(e) : e);
       record = {
         ...base,
         status: "error",
@@ -136,16 +177,11 @@ export async function runAttempt(
       error: errorToRecord(e),
     };
   }
-  const encoded = encodeRecord(record);
-  const key = options.stamped
-    ? RUN_KEYS.stampedRecord(Date.now(), spec.index, spec.attempt)
-    : RUN_KEYS.record(spec.index, spec.attempt);
-  await run.put(key, encoded.bytes);
-  return encoded;
+  return encodeRecord(record);
 }
 
-async function readArguments(run: ObjectStore, spec: AttemptSpec): Promise<unknown[]> {
-  const item = decode(await readItem(run, spec.index));
+function readArguments(bytes: Uint8Array, spec: AttemptSpec): unknown[] {
+  const item = decode(bytes);
   if (!spec.starmap) return [item];
   if (!Array.isArray(item)) {
     throw new TypeError(

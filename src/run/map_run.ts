@@ -98,8 +98,16 @@ export interface RunControl {
   settleAll(make: (index: number) => ErrorRecord): void;
   /** Whether the item has settled. */
   isSettled(index: number): boolean;
-  /** The run is `done` only once this work (such as stopping workers) has ended too. */
+  /**
+   * The run is `done` only once this work (such as stopping workers) has
+   * ended too. Call it before the run can finish (before `seal()`, or before
+   * the last item settles): work tracked after that is not waited for.
+   */
   track(work: Promise<unknown>): void;
+  /** The run has `total` items now (it only grows; for a run made `open`). */
+  extend(total: number): void;
+  /** No more items will be added: the run can finish. */
+  seal(): void;
 }
 
 /** Options for {@linkcode MapRun.create}. */
@@ -112,6 +120,14 @@ export interface MapRunOptions {
   logs?: (index: number, attempt: number) => AsyncIterable<string>;
   /** Keeps the cancellation records `cancel()` made, so a later `collect` sees them. */
   saveCancelled?: (records: ErrorRecord[]) => Promise<void>;
+  /** The job id of an item whose attempts were reported without one. */
+  jobId?: (index: number) => string;
+  /**
+   * More items may still be added with {@linkcode RunControl.extend} (inputs
+   * that are still being read); the run cannot finish until
+   * {@linkcode RunControl.seal}. @default {false}
+   */
+  open?: boolean;
   /** What the run's attempts used, for `cost()`, `timeline()` and `report()`. */
   usage?: () => Promise<RunUsage>;
   /** Runs items of this run again as a new run, for `retry()`. */
@@ -124,8 +140,17 @@ interface Deferred<T> {
   reject(reason: unknown): void;
 }
 
+/** Item states, one byte each. */
+const PENDING = 0;
+const RUNNING = 1;
+const SUCCEEDED = 2;
+const FAILED = 3;
+const STATUS: readonly ItemStatus[] = ["pending", "running", "succeeded", "failed"];
+
 /**
- * A map run in progress or done.
+ * A map run in progress or done. Its bookkeeping is a few bytes per item in
+ * typed arrays (status, attempts, times, completion order) plus each item's
+ * value; per-item promises are made only when asked for.
  *
  * @example Usage
  * ```ts
@@ -144,8 +169,6 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   readonly runId: string;
   /** Where it runs. */
   readonly target: "local" | "aws";
-  /** How many items the run has. */
-  readonly total: number;
   /** The attempts each item gets. */
   readonly attempts: number;
   /** When the run started, in epoch milliseconds. */
@@ -153,10 +176,20 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   /** The run this run retries, when it is a retry: its results cover the whole input. */
   readonly retryOf?: RetryOf;
 
-  #items: ItemView[];
-  #deferreds: Deferred<T>[];
-  #settled: (ItemSettled<T> | undefined)[];
-  #order: number[] = [];
+  #total: number;
+  #open: boolean;
+  #status: Uint8Array;
+  #attempts: Uint8Array;
+  #started: Float64Array;
+  #ended: Float64Array;
+  /** Item indices in the order they settled. */
+  #order: Uint32Array;
+  #settledCount = 0;
+  #values: unknown[] = [];
+  #errors = new Map<number, ItemError>();
+  #jobIds = new Map<number, string>();
+  #jobId?: (index: number) => string;
+  #deferreds = new Map<number, Deferred<T>>();
   #counts: RunCounts;
   #listeners = new Set<() => void>();
   #waiters: (() => void)[] = [];
@@ -175,26 +208,24 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     this.knot = info.knot;
     this.runId = info.runId;
     this.target = info.target;
-    this.total = info.total;
+    this.#total = info.total;
     this.attempts = info.attempts;
     this.startedAt = options.startedAt ?? Date.now();
+    this.#open = options.open ?? false;
     if (options.onCancel) this.#onCancel = options.onCancel;
     if (options.logs) this.#logs = options.logs;
     if (options.saveCancelled) this.#saveCancelled = options.saveCancelled;
+    if (options.jobId) this.#jobId = options.jobId;
+    const capacity = Math.max(16, info.total);
+    this.#status = new Uint8Array(capacity);
+    this.#attempts = new Uint8Array(capacity);
+    this.#started = new Float64Array(capacity);
+    this.#ended = new Float64Array(capacity);
+    this.#order = new Uint32Array(capacity);
+    this.#values = new Array(capacity);
     if (options.usage) this.#usage = options.usage;
     if (options.resubmit) this.#resubmit = options.resubmit;
     if (info.retryOf) this.retryOf = info.retryOf;
-    this.#items = Array.from({ length: info.total }, (_, index) => ({
-      index,
-      status: "pending",
-      attempts: 0,
-    }));
-    this.#settled = new Array(info.total);
-    this.#deferreds = Array.from({ length: info.total }, () => {
-      const d = Promise.withResolvers<T>();
-      d.promise.catch(() => {}); // rejections are handed out, never left unhandled
-      return d;
-    });
     this.#counts = {
       total: info.total,
       pending: info.total,
@@ -204,7 +235,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       retried: 0,
     };
     this.#done = Promise.withResolvers<void>();
-    if (info.total === 0) this.#finish();
+    if (info.total === 0 && !this.#open) this.#finish();
   }
 
   /**
@@ -222,6 +253,11 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     return { run, control: run.#control() };
   }
 
+  /** How many items the run has. */
+  get total(): number {
+    return this.#total;
+  }
+
   /** Live counts of the run's items. */
   get counts(): RunCounts {
     return { ...this.#counts };
@@ -229,7 +265,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
 
   /** Whether every item has settled. */
   get finished(): boolean {
-    return this.#counts.succeeded + this.#counts.failed === this.total;
+    return !this.#open && this.#settledCount === this.#total;
   }
 
   /** When the last item settled, in epoch milliseconds. */
@@ -237,9 +273,16 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     return this.#endedAt;
   }
 
-  /** How each item has settled so far (`undefined` while it has not), for views. */
-  get settledNow(): readonly (ItemSettled<T> | undefined)[] {
-    return this.#settled;
+  /**
+   * How one item has settled so far, for views.
+   *
+   * @param index The item's position in the inputs.
+   * @returns Its result or error, or `undefined` while it has not settled.
+   */
+  settledItem(index: number): ItemSettled<T> | undefined {
+    return (this.#status[index] ?? 0) >= SUCCEEDED && index < this.#total
+      ? this.#entry(index)
+      : undefined;
   }
 
   /**
@@ -249,13 +292,12 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * @returns The item, or `undefined` when out of range.
    */
   itemView(index: number): ItemView | undefined {
-    const item = this.#items[index];
-    return item === undefined ? undefined : { ...item };
+    return index >= 0 && index < this.#total ? this.#view(index) : undefined;
   }
 
   /** A snapshot of every item, for views. */
   get items(): readonly ItemView[] {
-    return this.#items.map((item) => ({ ...item }));
+    return Array.from({ length: this.#total }, (_, index) => this.#view(index));
   }
 
   /**
@@ -270,7 +312,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * One promise per item, in input order. Rejections are {@linkcode ItemError}s.
    */
   get promises(): Promise<T>[] {
-    return this.#deferreds.map((d) => d.promise);
+    return Array.from({ length: this.#total }, (_, index) => this.item(index));
   }
 
   /**
@@ -280,11 +322,23 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * @returns Its value, or a rejection with its {@linkcode ItemError}.
    */
   item(index: number): Promise<T> {
-    const d = this.#deferreds[index];
-    if (d === undefined) {
+    if (!(Number.isInteger(index) && index >= 0 && index < this.#total)) {
       return Promise.reject(
-        new RangeError(`Item ${index} is out of range: the run has ${this.total} items`),
+        new RangeError(`Item ${index} is out of range: the run has ${this.#total} items`),
       );
+    }
+    const status = this.#status[index];
+    if (status === SUCCEEDED) return Promise.resolve(this.#values[index] as T);
+    if (status === FAILED) {
+      const rejected = Promise.reject(this.#errors.get(index));
+      rejected.catch(() => {}); // rejections are handed out, never left unhandled
+      return rejected;
+    }
+    let d = this.#deferreds.get(index);
+    if (d === undefined) {
+      d = Promise.withResolvers<T>();
+      d.promise.catch(() => {}); // rejections are handed out, never left unhandled
+      this.#deferreds.set(index, d);
     }
     return d.promise;
   }
@@ -298,17 +352,10 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    */
   async results(): Promise<T[]> {
     await this.done;
-    const errors: ItemError[] = [];
-    const values: (T | undefined)[] = [];
-    for (const s of this.#settled) {
-      if (s!.status === "fulfilled") values.push(s!.value);
-      else {
-        values.push(undefined);
-        errors.push(s!.reason);
-      }
-    }
-    if (errors.length > 0) throw new MapError<T>(errors, values);
-    return values as T[];
+    const values = Array.from({ length: this.#total }, (_, i) => this.#values[i] as T);
+    if (this.#errors.size === 0) return values;
+    const errors = [...this.#errors.keys()].sort((a, b) => a - b).map((i) => this.#errors.get(i)!);
+    throw new MapError<T>(errors, values);
   }
 
   /**
@@ -318,14 +365,14 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    */
   async settled(): Promise<ItemSettled<T>[]> {
     await this.done;
-    return this.#settled as ItemSettled<T>[];
+    return Array.from({ length: this.#total }, (_, index) => this.#entry(index));
   }
 
   /** Yields each item as it settles, in completion order. */
   async *[Symbol.asyncIterator](): AsyncIterator<ItemSettled<T>> {
     let next = 0;
     while (true) {
-      while (next < this.#order.length) yield this.#settled[this.#order[next++]!]!;
+      while (next < this.#settledCount) yield this.#entry(this.#order[next++]!);
       if (this.finished) return;
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
@@ -339,11 +386,10 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * @returns The lines; none when the attempt printed nothing.
    */
   async *logs(index: number, options: { attempt?: number } = {}): AsyncGenerator<string> {
-    const item = this.#items[index];
-    if (item === undefined) {
-      throw new RangeError(`Item ${index} is out of range: the run has ${this.total} items`);
+    if (!(Number.isInteger(index) && index >= 0 && index < this.#total)) {
+      throw new RangeError(`Item ${index} is out of range: the run has ${this.#total} items`);
     }
-    const attempt = options.attempt ?? item.attempts;
+    const attempt = options.attempt ?? this.#attempts[index]!;
     if (attempt < 1 || this.#logs === undefined) return;
     yield* this.#logs(index, attempt);
   }
@@ -372,11 +418,12 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       try {
         await this.#onCancel?.(reason);
       } finally {
+        this.#open = false;
         this.#control().settleAll((index) => {
           const record = failureRecord({
             index,
-            attempt: Math.max(1, this.#items[index]!.attempts),
-            jobId: this.#items[index]!.jobId ?? "",
+            attempt: Math.max(1, this.#attempts[index]!),
+            jobId: this.#jobIdOf(index) ?? "",
             kind: "cancelled",
           }, { name: "CancelledError", message: reason });
           cancelled.push(record);
@@ -497,7 +544,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       );
     }
     await this.done;
-    const failed = this.#settled.flatMap((s) => s?.status === "rejected" ? [s] : []);
+    const failed: { index: number; reason: ItemError }[] = [];
+    for (const [index, reason] of this.#errors) failed.push({ index, reason });
+    failed.sort((a, b) => a.index - b.index);
     if (failed.length === 0) return this;
     const memory = new Map<number, number>();
     if (options.memory === "double") {
@@ -606,67 +655,139 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #control(): RunControl {
     return {
       started: (index, attempt, jobId) => {
-        const item = this.#items[index];
-        if (item === undefined || this.#settled[index] !== undefined) return;
-        if (item.status !== "running") {
+        if (index >= this.#total) return;
+        const status = this.#status[index]!;
+        if (status >= SUCCEEDED) return;
+        if (status !== RUNNING) {
           this.#counts.pending--;
           this.#counts.running++;
         }
-        item.status = "running";
-        item.attempts = Math.max(item.attempts, attempt);
-        item.startedAt = Date.now();
-        if (jobId !== undefined) item.jobId = jobId;
+        this.#status[index] = RUNNING;
+        if (attempt > this.#attempts[index]!) this.#attempts[index] = attempt;
+        this.#started[index] = Date.now();
+        if (jobId !== undefined) this.#setJobId(index, jobId);
         this.#emit();
       },
       retrying: (record) => {
-        const item = this.#items[record.index];
-        if (item === undefined || this.#settled[record.index] !== undefined) return;
-        if (item.status === "running") {
+        const status = this.#status[record.index];
+        if (status === undefined || record.index >= this.#total || status >= SUCCEEDED) return;
+        if (status === RUNNING) {
           this.#counts.running--;
           this.#counts.pending++;
         }
-        item.status = "pending";
+        this.#status[record.index] = PENDING;
+        if (record.attempt > this.#attempts[record.index]!) {
+          this.#attempts[record.index] = record.attempt;
+        }
         this.#counts.retried++;
         this.#emit();
       },
       settle: (record) => this.#settle(record),
       settleAll: (make) => {
-        for (let i = 0; i < this.total; i++) {
-          if (this.#settled[i] === undefined) this.#settle(make(i), false);
+        for (let i = 0; i < this.#total; i++) {
+          if (this.#status[i]! < SUCCEEDED) this.#settle(make(i), false);
         }
         this.#emit();
       },
-      isSettled: (index) => this.#settled[index] !== undefined,
+      isSettled: (index) => (this.#status[index] ?? 0) >= SUCCEEDED,
       track: (work) => {
         this.#work.push(work);
+      },
+      extend: (total) => {
+        if (total <= this.#total) return;
+        this.#grow(total);
+        this.#counts.pending += total - this.#total;
+        this.#counts.total = total;
+        this.#total = total;
+        this.#emit();
+      },
+      seal: () => {
+        if (!this.#open) return;
+        this.#open = false;
+        if (this.finished) this.#finish();
+        this.#emit();
       },
     };
   }
 
+  #grow(total: number): void {
+    if (total <= this.#status.length) return;
+    const capacity = Math.max(total, this.#status.length * 2);
+    const grow = <A extends Uint8Array | Float64Array | Uint32Array>(
+      a: A,
+      make: (n: number) => A,
+    ) => {
+      const grown = make(capacity);
+      grown.set(a as never);
+      return grown;
+    };
+    this.#status = grow(this.#status, (n) => new Uint8Array(n));
+    this.#attempts = grow(this.#attempts, (n) => new Uint8Array(n));
+    this.#started = grow(this.#started, (n) => new Float64Array(n));
+    this.#ended = grow(this.#ended, (n) => new Float64Array(n));
+    this.#order = grow(this.#order, (n) => new Uint32Array(n));
+    this.#values.length = capacity;
+  }
+
+  #setJobId(index: number, jobId: string): void {
+    if (this.#jobId?.(index) === jobId) this.#jobIds.delete(index);
+    else this.#jobIds.set(index, jobId);
+  }
+
+  #jobIdOf(index: number): string | undefined {
+    return this.#jobIds.get(index) ?? this.#jobId?.(index);
+  }
+
+  #view(index: number): ItemView {
+    const view: ItemView = {
+      index,
+      status: STATUS[this.#status[index]!]!,
+      attempts: this.#attempts[index]!,
+    };
+    const jobId = this.#status[index] === PENDING && this.#attempts[index] === 0
+      ? undefined
+      : this.#jobIdOf(index);
+    if (jobId !== undefined) view.jobId = jobId;
+    if (this.#started[index]! > 0) view.startedAt = this.#started[index]!;
+    if (this.#ended[index]! > 0) view.endedAt = this.#ended[index]!;
+    const error = this.#errors.get(index);
+    if (error !== undefined) view.error = error.message;
+    return view;
+  }
+
+  #entry(index: number): ItemSettled<T> {
+    const error = this.#errors.get(index);
+    return error === undefined
+      ? { index, status: "fulfilled", value: this.#values[index] as T }
+      : { index, status: "rejected", reason: error };
+  }
+
   #settle(record: JobRecord, emit = true): void {
     const { index } = record;
-    const item = this.#items[index];
-    if (item === undefined || this.#settled[index] !== undefined) return;
-    if (item.status === "running") this.#counts.running--;
+    if (!(index >= 0 && index < this.#total)) return;
+    const status = this.#status[index]!;
+    if (status >= SUCCEEDED) return;
+    if (status === RUNNING) this.#counts.running--;
     else this.#counts.pending--;
-    item.attempts = Math.max(item.attempts, record.attempt);
-    if (record.startedAt !== undefined) item.startedAt = record.startedAt;
-    item.endedAt = record.endedAt;
-    if (record.jobId) item.jobId = record.jobId;
+    if (record.attempt > this.#attempts[index]!) this.#attempts[index] = record.attempt;
+    if (record.startedAt !== undefined) this.#started[index] = record.startedAt;
+    this.#ended[index] = record.endedAt;
+    if (record.jobId) this.#setJobId(index, record.jobId);
+    const d = this.#deferreds.get(index);
+    if (d !== undefined) this.#deferreds.delete(index);
     if (record.status === "ok") {
-      item.status = "succeeded";
+      this.#status[index] = SUCCEEDED;
       this.#counts.succeeded++;
-      this.#settled[index] = { index, status: "fulfilled", value: record.value as T };
-      this.#deferreds[index]!.resolve(record.value as T);
+      this.#values[index] = record.value;
+      d?.resolve(record.value as T);
     } else {
       const error = ItemError.fromRecord(record, { attempts: this.attempts });
-      item.status = "failed";
-      item.error = error.message;
+      this.#status[index] = FAILED;
       this.#counts.failed++;
-      this.#settled[index] = { index, status: "rejected", reason: error };
-      this.#deferreds[index]!.reject(error);
+      this.#errors.set(index, error);
+      d?.reject(error);
     }
-    this.#order.push(index);
+    this.#order[this.#settledCount++] = index;
     if (this.finished) this.#finish();
     if (emit) this.#emit();
   }
@@ -675,7 +796,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     // The last item's end, from its record: right also for a run re-opened
     // long after it ended.
     let last = 0;
-    for (const item of this.#items) last = Math.max(last, item.endedAt ?? 0);
+    for (let i = 0; i < this.#total; i++) last = Math.max(last, this.#ended[i]!);
     this.#endedAt = last > 0 ? last : Date.now();
     Promise.allSettled(this.#work).then(() => this.#done.resolve());
   }

@@ -223,6 +223,9 @@ export function feedMerged(
 ): void {
   const again = new Set(items);
   const views = earlier.items;
+  // The merged handle is done when both runs are (their workers stopped too).
+  control.track(earlier.done);
+  control.track(retried.done);
   control.track((async () => {
     const settled = await earlier.settled();
     settled.forEach((s, i) => {

@@ -138,9 +138,8 @@ export function renderRunHtml(run: MapRun<unknown>, options: { values?: boolean 
 /** A one-line preview of each shown item's value, once it has one. */
 function previews(run: MapRun<unknown>, shown: ItemView[]): Map<number, string> {
   const out = new Map<number, string>();
-  const settled = run.settledNow;
   for (const item of shown) {
-    const s = settled[item.index];
+    const s = run.settledItem(item.index);
     if (s?.status !== "fulfilled") continue;
     const text = Deno.inspect(s.value, {
       depth: 2,

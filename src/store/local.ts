@@ -11,7 +11,8 @@ import type { ByteRange, ObjectStore, StoredObject } from "./store.ts";
 
 /**
  * An object store in a local directory. Writes go to a temporary file that is
- * renamed into place, so a reader sees a whole object or none.
+ * renamed into place, so a reader sees a whole object or none. Directories it
+ * makes are 0700 and files 0600: only their owner can read them.
  *
  * @example Usage
  * ```ts
@@ -55,7 +56,7 @@ export class LocalStore implements ObjectStore {
       await writeFile(tmp, bytes);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
-      await Deno.mkdir(dirname(path), { recursive: true });
+      await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
       await writeFile(tmp, bytes);
     }
     await rename(tmp, path, bytes.byteLength);
@@ -131,8 +132,8 @@ let writes = 0;
 const SMALL = 256 * 1024;
 
 function writeFile(path: string, bytes: Uint8Array): Promise<void> {
-  if (bytes.byteLength > SMALL) return Deno.writeFile(path, bytes);
-  Deno.writeFileSync(path, bytes);
+  if (bytes.byteLength > SMALL) return Deno.writeFile(path, bytes, { mode: 0o600 });
+  Deno.writeFileSync(path, bytes, { mode: 0o600 });
   return Promise.resolve();
 }
 

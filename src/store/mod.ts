@@ -1,6 +1,6 @@
 /**
  * Object storage behind one interface: a local directory, an S3 prefix, and
- * opening either from its URL.
+ * opening either from its URL; private directories for local data.
  *
  * @example Usage
  * ```ts
@@ -16,5 +16,6 @@
  */
 export * from "./store.ts";
 export * from "./local.ts";
+export * from "./private_dir.ts";
 export * from "./open.ts";
 export * from "./s3.ts";

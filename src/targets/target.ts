@@ -14,10 +14,14 @@ import type { Plan } from "../plan/plan.ts";
 import type { JobsView } from "./aws/batch/jobs_view.ts";
 import type { BatchJob } from "./aws/batch/batch_job.ts";
 
-/** One map call, validated and encoded. */
+/** One map call, validated and encoded as its inputs are read. */
 export interface MapRequest {
-  /** Each item's encoded bytes, in input order. */
-  items: Uint8Array[];
+  /**
+   * Each item's encoded bytes, in input order: all of them, or chunks read
+   * lazily, where an item is checked and encoded when its chunk is read
+   * (see `job/inputs.ts`), so a bad item rejects there.
+   */
+  items: readonly Uint8Array[] | AsyncIterable<Uint8Array[]>;
   /** Spread each item into the function's arguments. */
   starmap: boolean;
   /** Extra environment variables for every job. */
@@ -40,6 +44,46 @@ export interface SubmitRequest {
   starmap: boolean;
   /** Extra environment variables for the job. */
   env: Record<string, string>;
+}
+
+/**
+ * The items of a request, all of them.
+ *
+ * @example Usage
+ * ```ts
+ * import { requestItems } from "./target.ts";
+ *
+ * console.log((await requestItems([new Uint8Array([1])])).length); // 1
+ * ```
+ *
+ * @param items The request's items.
+ * @returns Every item's bytes, in input order.
+ */
+export async function requestItems(items: MapRequest["items"]): Promise<readonly Uint8Array[]> {
+  return Symbol.asyncIterator in items
+    ? (await Array.fromAsync(items as AsyncIterable<Uint8Array[]>)).flat()
+    : items as readonly Uint8Array[];
+}
+
+/**
+ * The items of a request in chunks.
+ *
+ * @example Usage
+ * ```ts
+ * import { requestChunks } from "./target.ts";
+ *
+ * for await (const chunk of requestChunks([new Uint8Array([1])])) console.log(chunk.length); // 1
+ * ```
+ *
+ * @param items The request's items.
+ * @returns The chunks.
+ */
+export function requestChunks(items: MapRequest["items"]): AsyncIterable<readonly Uint8Array[]> {
+  if (Symbol.asyncIterator in items) return items as AsyncIterable<Uint8Array[]>;
+  const all = items as readonly Uint8Array[];
+  return (async function* () {
+    if (all.length > 0) yield all;
+  })();
 }
 
 /**

@@ -16,8 +16,7 @@ export const NARROW_FLAGS = [
   "--allow-write",
   "--allow-env",
   `--allow-run=${Deno.execPath()}`,
-  "--allow-net=127.0.0.1",
-  "--allow-sys=homedir",
+  "--allow-sys=homedir,uid",
 ];
 
 /** A command line's exit code and output. */

@@ -110,9 +110,11 @@ Deno.test("a failing item gives exit code 1 after every line is printed", async 
 
 Deno.test("map --json prints one document; --env reaches the jobs", async () => {
   await withHome(async (home) => {
-    const r = await cli(home, ["map", JOBS, "env", "--json", "--env", "GREETING=hi=there"], {
-      stdin: '["GREETING", "NOT_SET"]',
-    });
+    const r = await cli(
+      home,
+      ["map", JOBS, "env", "--json", "--env", "GREETING=hi=there", "--allow", "env=NOT_SET"],
+      { stdin: '["GREETING", "NOT_SET"]' },
+    );
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.knot, "jobs-env");
@@ -125,9 +127,11 @@ Deno.test("map --json prints one document; --env reaches the jobs", async () => 
 Deno.test("map streams each result as soon as every earlier one is out", async () => {
   await withHome(async (home) => {
     const marker = join(home.dir, "release-1");
-    const child = spawnCli(home, ["map", JOBS, "gate", "--concurrency", "2", "--name", "gated"], {
-      stdin: true,
-    });
+    const child = spawnCli(
+      home,
+      ["map", JOBS, "gate", "--concurrency", "2", "--name", "gated", "--allow", `read=${home.dir}`],
+      { stdin: true },
+    );
     const writer = child.stdin.getWriter();
     await writer.write(
       new TextEncoder().encode(JSON.stringify([{ id: 0 }, { id: 1, waitFor: marker }])),
@@ -150,9 +154,11 @@ Deno.test("map streams each result as soon as every earlier one is out", async (
 Deno.test("map --unordered prints results as they finish", async () => {
   await withHome(async (home) => {
     const marker = join(home.dir, "release-0");
-    const child = spawnCli(home, ["map", JOBS, "gate", "--concurrency", "2", "--unordered"], {
-      stdin: true,
-    });
+    const child = spawnCli(
+      home,
+      ["map", JOBS, "gate", "--concurrency", "2", "--unordered", "--allow", `read=${home.dir}`],
+      { stdin: true },
+    );
     const writer = child.stdin.getWriter();
     await writer.write(
       new TextEncoder().encode(JSON.stringify([{ id: 0, waitFor: marker }, { id: 1 }])),
@@ -214,23 +220,13 @@ Deno.test("map works with the documented narrower permission flags", async () =>
     });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(ndjson(r.stdout).map((l) => l.value), [1, 4, 9]);
-    // Each flag is needed: without loopback networking the workers cannot connect back.
-    const noNet = await cli(home, ["map", JOBS, "square"], {
+    // Each flag is needed: without reading the user id, the run's directory cannot be checked.
+    const noUid = await cli(home, ["map", JOBS, "square"], {
       stdin: "[1]",
-      flags: NARROW_FLAGS.filter((f) => !f.startsWith("--allow-net")),
+      flags: NARROW_FLAGS.map((f) => f.startsWith("--allow-sys") ? "--allow-sys=homedir" : f),
     });
-    assert.equal(noNet.code, 1);
-    assert.match(noNet.stdout, /net access/);
-    // Without CLOUDKNOT_LOCAL_RUNS, runs go to /dev/shm, which Deno opens only with -A.
-    if (Deno.build.os === "linux") {
-      const shm = await cli(home, ["map", JOBS, "square"], {
-        stdin: "[1]",
-        flags: NARROW_FLAGS,
-        env: { CLOUDKNOT_LOCAL_RUNS: undefined },
-      });
-      assert.equal(shm.code, 1);
-      assert.match(shm.stderr, /^error: Local runs go to \/dev\/shm.*set CLOUDKNOT_LOCAL_RUNS/m);
-    }
+    assert.equal(noUid.code, 1);
+    assert.match(noUid.stderr, /sys access to "uid"/);
   });
 });
 

@@ -72,9 +72,11 @@ Deno.test("results exits with 1 when an item failed and prints every line", asyn
 Deno.test("results waits for a run still going in another process", async () => {
   await withHome(async (home) => {
     const marker = join(home.dir, "release");
-    const mapping = spawnCli(home, ["map", JOBS, "gate", "--name", "slow", "--concurrency", "2"], {
-      stdin: true,
-    });
+    const mapping = spawnCli(
+      home,
+      ["map", JOBS, "gate", "--name", "slow", "--concurrency", "2", "--allow", `read=${home.dir}`],
+      { stdin: true },
+    );
     const writer = mapping.stdin.getWriter();
     await writer.write(
       new TextEncoder().encode(JSON.stringify([{ id: 0, waitFor: marker }, { id: 1 }])),
@@ -123,7 +125,7 @@ Deno.test("jobs shows a run's job view, and its items with --json", async () => 
     const [summary, header, firstRow] = view.stdout.split("\n");
     assert.match(
       summary!,
-      /^odd run \d{8}T\d{6}Z-[0-9a-f]{6} \(local\): 3\/3 done, 1 failed · \d+\.\ds$/,
+      /^odd run \d{8}T\d{6}Z-[0-9a-f]{6} \(local\): 3\/3 done, 1 failed, 1 retried · \d+\.\ds$/,
     );
     assert.match(header!, /^item +status +attempts +time +error$/);
     assert.match(
@@ -143,7 +145,7 @@ Deno.test("jobs shows a run's job view, and its items with --json", async () => 
       running: 0,
       succeeded: 2,
       failed: 1,
-      retried: 0,
+      retried: 1,
     });
     assert.deepEqual(
       doc.items.map((i: Record<string, unknown>) => [i.index, i.status, i.attempts]),
@@ -193,5 +195,65 @@ Deno.test("logs prints what items printed, per attempt", async () => {
     const attemptAlone = await cli(home, ["logs", "flaky", "--attempt", "1"]);
     assert.equal(attemptAlone.code, 2);
     assert.match(attemptAlone.stderr, /^error: --attempt needs --item$/m);
+  });
+});
+
+Deno.test("results finishes a run whose map was killed, printing every result", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "release");
+    const mapping = spawnCli(
+      home,
+      [
+        "map",
+        JOBS,
+        "gate",
+        "--name",
+        "killed",
+        "--concurrency",
+        "2",
+        "--allow",
+        `read=${home.dir}`,
+      ],
+      { stdin: true },
+    );
+    const writer = mapping.stdin.getWriter();
+    const inputs = [{ id: 0 }, { id: 1, waitFor: marker }, { id: 2, waitFor: marker }];
+    await writer.write(new TextEncoder().encode(JSON.stringify(inputs)));
+    await writer.close();
+    const out = lines(mapping.stdout);
+    // Item 0 is done; items 1 and 2 wait for the marker when the map is killed.
+    assert.deepEqual(JSON.parse((await out.read()).value!), {
+      index: 0,
+      value: { id: 0, released: true },
+    });
+    mapping.kill("SIGKILL");
+    await mapping.status;
+    await out.cancel();
+    await mapping.stderr.cancel();
+    await Deno.writeTextFile(marker, "");
+    const later = await cli(home, ["results", "killed"]);
+    assert.equal(later.code, 0, later.stderr);
+    assert.deepEqual(ndjson(later.stdout), [
+      { index: 0, value: { id: 0, released: true } },
+      { index: 1, value: { id: 1, released: true } },
+      { index: 2, value: { id: 2, released: true } },
+    ]);
+    // Finished now: asking again runs nothing and prints the same.
+    const again = await cli(home, ["results", "killed"]);
+    assert.equal(again.stdout, later.stdout);
+  });
+});
+
+Deno.test("results says so when a run's data is gone", async () => {
+  await withHome(async (home) => {
+    const r = await cli(home, ["map", JOBS, "square", "--name", "lost", "-q"], { stdin: "[1]" });
+    assert.equal(r.code, 0, r.stderr);
+    const runs = home.env.CLOUDKNOT_LOCAL_RUNS!;
+    for await (const dir of Deno.readDir(runs)) {
+      await Deno.remove(join(runs, dir.name, "runs"), { recursive: true });
+    }
+    const later = await cli(home, ["results", "lost"]);
+    assert.equal(later.code, 1);
+    assert.match(later.stderr, /Knot lost has no run data left: the data of its 1 run .* is gone/);
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { CloudknotInputError } from "../../mod.ts";
 import {
+  BINARY_MAGIC,
   CODEC_VERSION,
   CodecError,
   decode,
@@ -18,7 +19,8 @@ type Any = any;
 function roundTrip<T>(value: T): T {
   const text = encodeToString(value);
   const bytes = encode(value);
-  assert.equal(new TextDecoder().decode(bytes), text);
+  // Binary data makes a binary document; anything else is the text itself.
+  if (bytes[0] !== BINARY_MAGIC[0]) assert.equal(new TextDecoder().decode(bytes), text);
   const fromBytes = decode(bytes);
   assertIsomorphic(decode(text), fromBytes);
   // A decoded value encodes to the same text: the format is canonical.
@@ -308,6 +310,45 @@ Deno.test("views that share one ArrayBuffer still share it after decoding", () =
   assert.equal(out.again[0], 99);
   // The buffer's bytes are written once.
   assert.equal(encodeToString(value).split("base64").length, 2);
+});
+
+Deno.test("binary data travels as raw bytes beside the text, never in base64", () => {
+  const payload = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 7919) % 251);
+  const bytes = encode({ name: "blob", payload });
+  assert.deepEqual([...bytes.subarray(0, 4)], [...BINARY_MAGIC]);
+  // The document is the payload plus a small header, not 4/3 of it.
+  assert.ok(bytes.byteLength < payload.byteLength + 300, `${bytes.byteLength} bytes`);
+  const out = decode(bytes) as { name: string; payload: Uint8Array };
+  assert.deepEqual(out, { name: "blob", payload });
+  // The value owns its buffer: it is not a view of the document.
+  assert.equal(out.payload.buffer.byteLength, payload.byteLength);
+  // Items: text and binary documents side by side, each decodable alone.
+  const items = encodeItems([1, new Uint16Array([1, 2]), "x", new ArrayBuffer(3)]);
+  assert.deepEqual(items.map((b) => b[0] === BINARY_MAGIC[0]), [false, true, false, true]);
+  assert.deepEqual(decode(items[1]!), new Uint16Array([1, 2]));
+  assert.deepEqual(decode(items[3]!), new ArrayBuffer(3));
+  // Text with base64, as version 1 wrote it, is still read.
+  assert.deepEqual(
+    decode('{"ck":1,"v":{"$":"ArrayBuffer","base64":"AQI="}}'),
+    Uint8Array.of(1, 2).buffer,
+  );
+});
+
+Deno.test("a damaged or newer binary document is refused with a clear error", () => {
+  const good = encode(new Uint8Array([1, 2, 3]));
+  const cases: [Uint8Array, RegExp][] = [
+    [good.slice(0, 6), /binary document is damaged \(it ends in its header\)/],
+    [good.slice(0, good.byteLength - 1), /it ends in its blobs/],
+    [Uint8Array.of(...good, 0), /bytes after its last blob/],
+    [
+      Uint8Array.of(0x89, 0x43, 0x4b, 0x03, ...good.subarray(4)),
+      /binary document of codec version 3/,
+    ],
+    [Uint8Array.of(0x89, 0x00, 0x00, 0x00), /first bytes are not the codec's/],
+  ];
+  for (const [bytes, pattern] of cases) {
+    assert.throws(() => decode(bytes), (e) => e instanceof CodecError && pattern.test(e.message));
+  }
 });
 
 Deno.test("errors keep class, name, message, stack, cause, code and errors", () => {

@@ -14,6 +14,7 @@ import { type CommandContext, defineCommand } from "../common/command.ts";
 import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../common/knot_view.ts";
 import { checkModulePath } from "../common/module_path.ts";
 import { DRY_RUN_OPTION, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import { printPlans } from "../common/plan_output.ts";
 import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
@@ -47,6 +48,7 @@ export const knotCreate = defineCommand({
     },
     timeout: { type: "string", value: "S", description: "AWS: seconds one attempt may run" },
     memory: { type: "string", value: "MiB", description: "AWS: memory per job" },
+    ...PERMISSION_OPTION,
     ...AWS_KNOT_OPTIONS,
     quiet: { type: "boolean", short: "q", description: "Do not show Docker's output" },
     ...DRY_RUN_OPTION,
@@ -69,7 +71,13 @@ export const knotCreate = defineCommand({
     const name = ctx.arg("knot")!;
     const module = ctx.arg("module")!;
     const exportName = ctx.arg("export") ?? "default";
-    if (resolveTarget(ctx) === "aws") return await createAws(ctx, { name, module, exportName });
+    const permissions = cliPermissions(ctx);
+    if (resolveTarget(ctx) === "aws") {
+      if (permissions !== undefined) {
+        throw ctx.usage("--allow is for the local target (on AWS, the job role grants access)");
+      }
+      return await createAws(ctx, { name, module, exportName });
+    }
     const stray = [
       ...awsOptionsGiven(ctx),
       ...["retries", "timeout", "memory"].filter((o) => ctx.string(o) !== undefined)
@@ -89,7 +97,13 @@ export const knotCreate = defineCommand({
       return 0;
     }
     const existed = await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false);
-    await Knot.create({ name, module, exportName, dir });
+    await Knot.create({
+      name,
+      module,
+      exportName,
+      dir,
+      ...(permissions !== undefined ? { permissions } : {}),
+    });
     const knot = await findLocalKnot(name, { env: ctx.io.env });
     if (ctx.flag("json")) await ctx.print(JSON.stringify(knotJson(knot)));
     else {

@@ -22,6 +22,7 @@ import { knotNameFor } from "../common/knot_name.ts";
 import { locateKnot } from "../common/knots.ts";
 import { checkModulePath } from "../common/module_path.ts";
 import { DRY_RUN_OPTION, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import { planMap, printPlans } from "../common/plan_output.ts";
 import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
@@ -94,6 +95,7 @@ export const map = defineCommand({
       value: "array|independent",
       description: "AWS: array jobs (default), or one job per item",
     },
+    ...PERMISSION_OPTION,
     ...AWS_KNOT_OPTIONS,
     ...DRY_RUN_OPTION,
     "item-seconds": {
@@ -154,6 +156,7 @@ export const map = defineCommand({
       throw ctx.usage(`--job-type must be "array" or "independent", not "${jobType}"`);
     }
     const aws = target === "aws" ? awsKnotOptions(ctx) : {};
+    const permissions = cliPermissions(ctx);
     if (target === "local") {
       const stray = [...awsOptionsGiven(ctx), ...(jobType !== undefined ? ["--job-type"] : [])];
       if (stray.length > 0) {
@@ -161,6 +164,8 @@ export const map = defineCommand({
       }
     } else if (concurrency !== undefined) {
       throw ctx.usage("--concurrency is for the local target: on AWS, see --max-vcpus");
+    } else if (permissions !== undefined) {
+      throw ctx.usage("--allow is for the local target (on AWS, the job role grants access)");
     }
     const items = await readInputs({
       ...(ctx.string("inputs") !== undefined ? { file: ctx.string("inputs") } : {}),
@@ -234,6 +239,7 @@ export const map = defineCommand({
         ...common,
         dir: localKnotsDir({ env: ctx.io.env }),
         ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(permissions !== undefined ? { permissions } : {}),
       });
     }
     const mapOptions = {

@@ -55,7 +55,12 @@ export const results = defineCommand({
     } else {
       const knot = await findLocalKnot(name, { env: ctx.io.env });
       const runs = localRuns(knot);
-      const manifest = pickRun(knot.record.name, await runs.runs(), ctx.arg("run"));
+      const manifest = pickRun(
+        knot.record.name,
+        await runs.runs(),
+        ctx.arg("run"),
+        await runs.goneRuns(),
+      );
       run = await runs.collect(manifest.runId);
     }
     if (!run.finished && !ctx.flag("quiet")) {

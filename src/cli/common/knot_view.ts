@@ -75,7 +75,7 @@ export async function snapshotRuns(knot: LocalKnotInfo): Promise<RunSnapshot[]> 
   const snapshots: RunSnapshot[] = [];
   for (const manifest of await reader.runs()) {
     const stop = new AbortController();
-    const run = await reader.collect(manifest.runId, { signal: stop.signal });
+    const run = await reader.collect(manifest.runId, { signal: stop.signal, finish: false });
     snapshots.push({ manifest, counts: run.counts, finished: run.finished });
     stop.abort();
   }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { encodeItems } from "../../job/codec.ts";
 import { Knot, type KnotOptions } from "../../knot.ts";
 import type { Plan } from "../../plan/plan.ts";
-import { LocalStore } from "../../store/local.ts";
+import { DEFAULT_PERMISSIONS } from "../../job/permissions.ts";
 import { planAwsKnotMap } from "../../targets/aws/aws_plan.ts";
 import type { AwsKnotOptions } from "../../targets/aws/aws_knot.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
@@ -100,9 +100,10 @@ export async function planMap(
   }
   const local = new LocalTarget({
     knot: common.name,
-    store: new LocalStore(found?.runsRoot ?? join(dir, common.name)),
-    functionUrl: "",
-    dirs: [],
+    root: found?.root ?? join(dir, common.name),
+    runsRoot: found?.runsRoot ?? join(dir, common.name),
+    artifact: "",
+    permissions: { ...DEFAULT_PERMISSIONS },
     concurrency: o.concurrency ?? navigator.hardwareConcurrency ?? 1,
     attempts: common.retries ?? 3,
     ...(common.timeout !== undefined ? { timeout: common.timeout } : {}),

@@ -46,8 +46,14 @@ export async function openRun(ctx: CommandContext): Promise<OpenedRun> {
   }
   const knot = await findLocalKnot(name, { env: ctx.io.env });
   const reader = localRuns(knot);
-  const manifest = pickRun(knot.record.name, await reader.runs(), ctx.arg("run"));
+  const manifest = pickRun(
+    knot.record.name,
+    await reader.runs(),
+    ctx.arg("run"),
+    await reader.goneRuns(),
+  );
   const stop = new AbortController();
-  const run = await reader.collect(manifest.runId, { signal: stop.signal });
+  // Looking never runs anything: an abandoned run is finished by `results`.
+  const run = await reader.collect(manifest.runId, { signal: stop.signal, finish: false });
   return { run, manifest, close: () => stop.abort() };
 }

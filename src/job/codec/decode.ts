@@ -10,7 +10,7 @@ import { CodecError, type PathSegment } from "./error.ts";
 import { describeThrown, Failure, fromThrown, step, toCodecError } from "./_failure.ts";
 import { defaultErrorType, isIndex, type Slot, TYPED_ARRAYS } from "./_builtins.ts";
 import { ERROR_CLASSES } from "../../util/builtin_errors.ts";
-import { CODEC_VERSION } from "./format.ts";
+import { BINARY_MAGIC, BINARY_VERSION, CODEC_VERSION } from "./format.ts";
 
 function setKey(target: Slot, key: string | number, value: unknown): void {
   if (key === "__proto__") {
@@ -82,8 +82,14 @@ function badBigint(v: unknown): never {
 
 class Decoder {
   #objects = new Map<number, unknown>();
+  /** The blobs of a binary document; none for a text document. */
+  #blobs: readonly Uint8Array[];
 
-  document(doc: unknown): unknown {
+  constructor(blobs: readonly Uint8Array[] = []) {
+    this.#blobs = blobs;
+  }
+
+  document(doc: unknown, binary = false): unknown {
     if (!isObject(doc) || !("ck" in doc)) {
       throw new Failure(
         "malformed data",
@@ -91,12 +97,14 @@ class Decoder {
           `Cannot decode: the data is JSON but not a cloudknot codec document (no "ck" marker); pass the bytes that encode() returned`,
       );
     }
-    if (doc.ck !== CODEC_VERSION) {
+    if (doc.ck !== (binary ? BINARY_VERSION : CODEC_VERSION)) {
       const version = JSON.stringify(doc.ck);
       throw new Failure(
         "unsupported version",
         () =>
-          `Cannot decode: the data is in codec version ${version} but this cloudknot reads version ${CODEC_VERSION}; use the same cloudknot version on the client and the worker`,
+          `Cannot decode: the data is in codec version ${version} but this cloudknot reads ` +
+          `version ${CODEC_VERSION} as text and ${BINARY_VERSION} as a binary document; use ` +
+          `the same cloudknot version on the client and the worker`,
       );
     }
     if (!("v" in doc)) {
@@ -307,10 +315,19 @@ class Decoder {
       }
       case "ArrayBuffer": {
         let bytes: Uint8Array;
-        try {
-          bytes = base64ToBytes(checkString(node.base64, "an ArrayBuffer's base64"));
-        } catch (e) {
-          throw e instanceof Failure ? e : malformed(`an ArrayBuffer's base64 is invalid`);
+        if ("blob" in node) {
+          const blob = this.#blobs[checkInteger(node.blob, "an ArrayBuffer's blob")];
+          if (blob === undefined) {
+            throw malformed(`an ArrayBuffer's blob ${node.blob} is not in the document`);
+          }
+          // A copy: the value owns its buffer, not a view of the document.
+          bytes = blob.slice();
+        } else {
+          try {
+            bytes = base64ToBytes(checkString(node.base64, "an ArrayBuffer's base64"));
+          } catch (e) {
+            throw e instanceof Failure ? e : malformed(`an ArrayBuffer's base64 is invalid`);
+          }
         }
         let buffer: ArrayBuffer;
         if (node.maxByteLength !== undefined) {
@@ -454,8 +471,11 @@ const utf8Strict = new TextDecoder("utf-8", { fatal: true });
  */
 export function decode(input: Uint8Array | string): unknown {
   let text: string;
+  let blobs: Uint8Array[] | undefined;
   if (typeof input === "string") text = input;
-  else if (input instanceof Uint8Array) {
+  else if (input instanceof Uint8Array && input[0] === BINARY_MAGIC[0]) {
+    ({ text, blobs } = readBinary(input));
+  } else if (input instanceof Uint8Array) {
     try {
       text = utf8Strict.decode(input);
     } catch (e) {
@@ -483,8 +503,56 @@ export function decode(input: Uint8Array | string): unknown {
     );
   }
   try {
-    return new Decoder().document(doc);
+    return new Decoder(blobs).document(doc, blobs !== undefined);
   } catch (e) {
     throw toCodecError(fromThrown(e, "decode"), "decode");
   }
+}
+
+/** Splits a binary document into its JSON text and its blobs (views of `bytes`). */
+function readBinary(bytes: Uint8Array): { text: string; blobs: Uint8Array[] } {
+  const bad = (why: string) =>
+    new CodecError(
+      `Cannot decode: the binary document is damaged (${why}); pass the bytes that encode() returned, unchanged`,
+      { operation: "decode", kind: "malformed data" },
+    );
+  for (let i = 0; i < BINARY_MAGIC.length; i++) {
+    if (bytes[i] !== BINARY_MAGIC[i]) {
+      throw i === 3 && bytes[0] === BINARY_MAGIC[0] && bytes[1] === BINARY_MAGIC[1]
+        ? new CodecError(
+          `Cannot decode: the data is a binary document of codec version ${bytes[3]} but this ` +
+            `cloudknot reads version ${BINARY_VERSION}; use the same cloudknot version on the ` +
+            `client and the worker`,
+          { operation: "decode", kind: "unsupported version" },
+        )
+        : bad("its first bytes are not the codec's");
+    }
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = BINARY_MAGIC.length;
+  if (bytes.byteLength < at + 4) throw bad("it ends in its header");
+  const jsonLength = view.getUint32(at, true);
+  at += 4;
+  if (bytes.byteLength < at + jsonLength + 4) throw bad("it ends in its JSON part");
+  let text: string;
+  try {
+    text = utf8Strict.decode(bytes.subarray(at, at + jsonLength));
+  } catch {
+    throw bad("its JSON part is not UTF-8");
+  }
+  at += jsonLength;
+  const count = view.getUint32(at, true);
+  at += 4;
+  if (bytes.byteLength < at + 8 * count) throw bad("it ends in its blob lengths");
+  const lengths: number[] = [];
+  for (let i = 0; i < count; i++) lengths.push(Number(view.getBigUint64(at + 8 * i, true)));
+  at += 8 * count;
+  const blobs: Uint8Array[] = [];
+  for (const length of lengths) {
+    if (bytes.byteLength < at + length) throw bad("it ends in its blobs");
+    blobs.push(bytes.subarray(at, at + length));
+    at += length;
+  }
+  if (at !== bytes.byteLength) throw bad("it has bytes after its last blob");
+  return { text, blobs };
 }

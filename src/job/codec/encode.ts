@@ -9,6 +9,7 @@ import { CodecError } from "./error.ts";
 import { describeThrown, Failure, fromThrown, step, toCodecError } from "./_failure.ts";
 import { defaultErrorType, isIndex, type Slot, TYPED_ARRAYS } from "./_builtins.ts";
 import { ERROR_CLASSES } from "../../util/builtin_errors.ts";
+import { BINARY_MAGIC, BINARY_VERSION } from "./format.ts";
 
 /** The default of {@linkcode EncodeOptions.maxDepth}. */
 const DEFAULT_MAX_DEPTH = 1000;
@@ -170,6 +171,10 @@ const EMPTY = {};
  */
 class Encoder {
   maxDepth = DEFAULT_MAX_DEPTH;
+  /** Write ArrayBuffers as blobs beside the text (a binary document) instead of base64. */
+  binary = false;
+  /** The blobs of the document being written, in the order their nodes were written. */
+  blobs: Uint8Array[] = [];
   #out = "";
   /** Whether #out is ASCII only, so its UTF-8 length is its length. */
   ascii = true;
@@ -191,6 +196,7 @@ class Encoder {
   reset(): void {
     this.#out = "";
     this.ascii = true;
+    if (this.blobs.length > 0) this.blobs = [];
     this.#depth = 0;
     if (this.#count > SMALL) {
       // Forget large values, to hold on to no memory; small ones are overwritten.
@@ -221,6 +227,8 @@ class Encoder {
       throw fromThrown(e);
     }
     this.#out += "}";
+    // A document with blobs is the JSON part of a binary document: version 2.
+    if (this.blobs.length > 0) this.#out = `{"ck":${BINARY_VERSION}${this.#out.slice(7)}`;
     return this.#ids.size === 0 ? this.#out : this.#label();
   }
 
@@ -561,9 +569,16 @@ class Encoder {
           `Cannot encode a detached ArrayBuffer at ${at}: it was transferred and has no bytes; pass a copy made before transferring`,
       );
     }
-    const base64 = toBase64(new Uint8Array(buffer));
     const max = buffer.resizable ? `,"maxByteLength":${buffer.maxByteLength}` : "";
-    this.#end(this.#begin(buffer, false), `{"$":"ArrayBuffer","base64":"${base64}"${max}}`);
+    const index = this.#begin(buffer, false);
+    if (this.binary) {
+      // Its bytes go beside the text, as they are: no base64.
+      this.#end(index, `{"$":"ArrayBuffer","blob":${this.blobs.length}${max}}`);
+      this.blobs.push(new Uint8Array(buffer, 0, buffer.byteLength));
+      return;
+    }
+    const base64 = toBase64(new Uint8Array(buffer));
+    this.#end(index, `{"$":"ArrayBuffer","base64":"${base64}"${max}}`);
   }
 
   #view(view: ArrayBufferView): void {
@@ -653,6 +668,7 @@ function withEncoder<T>(options: EncodeOptions | undefined, use: (encoder: Encod
     return use(encoder);
   } finally {
     encoder.reset();
+    encoder.binary = false;
     idleEncoder = encoder;
   }
 }
@@ -707,7 +723,42 @@ export function encodeToString(value: unknown, options?: EncodeOptions): string 
  * @throws {CodecError} When the value holds something that cannot be carried.
  */
 export function encode(value: unknown, options?: EncodeOptions): Uint8Array {
-  return utf8.encode(withEncoder(options, (encoder) => encodeText(value, encoder)));
+  return withEncoder(options, (encoder) => encodeBytes(value, encoder));
+}
+
+/** A document's bytes: its UTF-8 text, or a binary document when it has blobs. */
+function encodeBytes(value: unknown, encoder: Encoder): Uint8Array {
+  encoder.binary = true;
+  const text = encodeText(value, encoder);
+  return encoder.blobs.length === 0 ? utf8.encode(text) : binaryDocument(text, encoder.blobs);
+}
+
+/**
+ * Lays out a binary document (see `format.ts`): the magic, the JSON part's
+ * length and its UTF-8, the blob count and each blob's length, the blobs.
+ */
+function binaryDocument(text: string, blobs: readonly Uint8Array[]): Uint8Array {
+  const json = utf8.encode(text);
+  let size = BINARY_MAGIC.length + 4 + json.byteLength + 4 + 8 * blobs.length;
+  for (const blob of blobs) size += blob.byteLength;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out.set(BINARY_MAGIC);
+  let at = BINARY_MAGIC.length;
+  view.setUint32(at, json.byteLength, true);
+  out.set(json, at + 4);
+  at += 4 + json.byteLength;
+  view.setUint32(at, blobs.length, true);
+  at += 4;
+  for (const blob of blobs) {
+    view.setBigUint64(at, BigInt(blob.byteLength), true);
+    at += 8;
+  }
+  for (const blob of blobs) {
+    out.set(blob, at);
+    at += blob.byteLength;
+  }
+  return out;
 }
 
 /**
@@ -756,7 +807,10 @@ function encodeEach(items: Iterable<unknown>, encoder: Encoder, allErrors: boole
   let index = 0;
   const add = (item: unknown) => {
     try {
-      chunks.add(encodeText(item, encoder), encoder.ascii);
+      encoder.binary = true;
+      const text = encodeText(item, encoder);
+      if (encoder.blobs.length === 0) chunks.add(text, encoder.ascii);
+      else chunks.addBytes(binaryDocument(text, encoder.blobs));
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
       const itemError = new CodecError(`Item ${index}: ${e.message}`, {
@@ -854,6 +908,12 @@ class Chunker {
     this.#texts.push(text);
     this.#lengths.push(ascii ? text.length : utf8Length(text));
     this.#chars += text.length;
+  }
+
+  /** Adds a document that is already bytes, after the texts before it. */
+  addBytes(bytes: Uint8Array): void {
+    this.#flush();
+    this.#out.push(bytes);
   }
 
   finish(): Uint8Array[] {

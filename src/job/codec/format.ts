@@ -1,7 +1,12 @@
 /**
- * The cloudknot value format, version 1: what `encode()` writes and
- * `decode()` reads. Another implementation (in another language, or a `jq`
- * script) needs this description and nothing else.
+ * The cloudknot value format: what `encode()` writes and `decode()` reads.
+ * Another implementation (in another language, or a `jq` script) needs this
+ * description and nothing else. A value without binary data is a text
+ * document (version 1); a value with `ArrayBuffer`s (or views on them) is a
+ * binary document (version 2), whose bytes travel as they are, beside the
+ * text, instead of in base64.
+ *
+ * ## Text documents (version 1)
  *
  * A document is the UTF-8 text of one JSON object `{"ck":1,"v":NODE}`: `ck`
  * is the codec version ({@linkcode CODEC_VERSION}) and `v` the value. Its
@@ -64,12 +69,55 @@
  *  "n":{"$":"-0"},"$$x":{"$":"bigint","v":"1"},"self":{"$":"ref","id":0}}}
  * ```
  *
+ * ## Binary documents (version 2)
+ *
+ * `encode()` writes a value that holds an `ArrayBuffer` (directly, or under
+ * a typed array or `DataView`) as a binary document; `encodeToString()`
+ * always writes text. Numbers are little-endian:
+ *
+ * | Bytes | Content |
+ * | --- | --- |
+ * | 4 | the magic {@linkcode BINARY_MAGIC}: `0x89 'C' 'K' 0x02` |
+ * | 4 | `u32` length of the JSON part |
+ * | that many | the JSON part: a version 1 document whose `ck` is 2, in which each ArrayBuffer is `{"$":"ArrayBuffer","blob":N}` (plus `maxByteLength` when resizable) |
+ * | 4 | `u32` count of blobs |
+ * | 8 per blob | `u64` length of each blob, in order |
+ * | the rest | the blobs' bytes, back to back: blob `N` is the bytes of the `N`th ArrayBuffer node |
+ *
+ * A reader tells the two apart by the first byte: `{` (or white space)
+ * starts text, `0x89` a binary document. Version 1 text documents, with
+ * base64 ArrayBuffers, are still read.
+ *
  * @module
  */
 
 /**
- * The version of the encoding that {@linkcode encode} writes; it is the `ck`
- * field of every document. {@linkcode decode} reads this version only.
+ * The first bytes of a binary document: `0x89`, `C`, `K` and the version, 2.
+ *
+ * @example Usage
+ * ```ts
+ * import { BINARY_MAGIC } from "@cloudknot/cloudknot/codec";
+ *
+ * console.log(BINARY_MAGIC); // Uint8Array(4) [ 137, 67, 75, 2 ]
+ * ```
+ */
+export const BINARY_MAGIC: Uint8Array = Uint8Array.of(0x89, 0x43, 0x4b, 0x02);
+
+/**
+ * The version of binary documents: the `ck` of their JSON part.
+ *
+ * @example Usage
+ * ```ts
+ * import { BINARY_VERSION } from "@cloudknot/cloudknot/codec";
+ *
+ * console.log(BINARY_VERSION); // 2
+ * ```
+ */
+export const BINARY_VERSION = 2;
+
+/**
+ * The version of text documents; it is the `ck` field of every document
+ * without binary data (binary documents are {@linkcode BINARY_VERSION}).
  *
  * @example Usage
  * ```ts

@@ -33,7 +33,13 @@ import { failureRecord } from "../../job/record.ts";
 import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
-import { type MapRequest, newRunId, type SubmitRequest, type Target } from "../target.ts";
+import {
+  type MapRequest,
+  newRunId,
+  requestItems,
+  type SubmitRequest,
+  type Target,
+} from "../target.ts";
 import { BatchJob } from "./batch/batch_job.ts";
 import { MAX_ARRAY_SIZE, SubmitError, submitJobOnce } from "./submit.ts";
 import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
@@ -257,8 +263,11 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     manifest: RunManifest;
   }> {
     const o = this.#o;
+    // Every item is read and encoded before anything is sent: a bad item
+    // rejects here, before any request.
+    const items = await requestItems(request.items);
     const runId = newRunId();
-    const count = request.items.length;
+    const count = items.length;
     const manifest: RunManifest = {
       version: 1,
       runId,
@@ -289,7 +298,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       if (count > 0) await run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
       return { run, info, store, manifest };
     }
-    const { inputs, index } = layoutPayload(request.items);
+    const { inputs, index } = layoutPayload(items);
     await Promise.all([
       store.put(RUN_KEYS.inputs, inputs),
       store.put(RUN_KEYS.index, index, {

@@ -9,7 +9,7 @@
 import { type Estimate, estimateRun } from "../../cost/estimate.ts";
 import { layoutPayload, RUN_KEYS } from "../../job/payload.ts";
 import { Plan, type PlanStep } from "../../plan/plan.ts";
-import type { MapRequest } from "../target.ts";
+import { type MapRequest, requestItems } from "../target.ts";
 import type { AwsTargetOptions } from "./aws_target.ts";
 import { jobResources, queueCompute } from "./batch/run_usage.ts";
 import { planGroups } from "./groups.ts";
@@ -76,8 +76,9 @@ export async function planAwsMap(
     estimate?: (count: number, request: EstimateRequest) => Promise<Estimate>;
   } = {},
 ): Promise<Plan> {
-  const count = request.items.length;
-  const { inputs, index } = layoutPayload(request.items);
+  const items = await requestItems(request.items);
+  const count = items.length;
+  const { inputs, index } = layoutPayload(items);
   const run = `${storeUrl}/runs/<run id>`;
   const steps: PlanStep[] = [
     {

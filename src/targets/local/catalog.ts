@@ -2,19 +2,20 @@
  * The catalogue of local knots: where they live, their records, and read-only
  * access to their runs, without adopting (and so rewriting) a knot.
  *
- * A local knot is a directory `<dir>/<name>/` holding `knot.json` (its
- * record) and `artifacts/<hash>.js` (its packaged function). Its runs live in
- * {@linkcode localRunsRoot} under `runs/<runId>/`.
+ * A local knot is a private directory `<dir>/<name>/` holding `knot.json`
+ * (its record), `artifacts/<hash>.js` (its packaged functions) and
+ * `runs.log` (the ids of its runs). Its runs live in
+ * {@linkcode localRunsRoot} under `runs/<runId>/` (`run_dir.ts`).
  *
  * @module
  */
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
 import { sha256Hex } from "../../util/sha256.ts";
 import type { FunctionKind } from "../../job/function_artifact.ts";
 import type { RunManifest } from "../../job/payload.ts";
+import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
 import { validateKnotName } from "../../util/validate.ts";
 import { LocalTarget } from "./local_target.ts";
@@ -40,6 +41,8 @@ export interface LocalKnotRecord {
   createdAt: number;
   /** When the knot was last created or adopted, in epoch milliseconds. */
   updatedAt: number;
+  /** What the function may do (absent in records of earlier versions: the default). */
+  permissions?: Permissions;
 }
 
 /** A local knot found on disk. */
@@ -86,51 +89,30 @@ export function localKnotsDir(options: LocalCatalogOptions = {}): string {
 }
 
 /**
- * Where a local knot keeps its runs. Runs write a small file per item, so on
- * Linux they go to shared memory (`/dev/shm`), where creating a file costs a
- * few microseconds instead of up to hundreds on a disk; a run's data lasts
- * until the knot is clobbered or the machine restarts. `CLOUDKNOT_LOCAL_RUNS`
- * chooses another directory; elsewhere, runs stay in the knot's directory.
- * Deno opens `/dev` only with `--allow-all`, so with narrower permissions
- * set `CLOUDKNOT_LOCAL_RUNS`.
+ * Where a local knot keeps its runs: its own directory (on persistent disk,
+ * so runs outlive a restart), or `$CLOUDKNOT_LOCAL_RUNS/<id>` when that
+ * variable names another directory (`<id>` is derived from the knot's
+ * directory, so knots never share one). Runs go under `runs/<runId>/`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { localRunsRoot } from "./catalog.ts";
  *
- * console.log(await localRunsRoot("/home/me/.cloudknot/local/squares"));
+ * console.log(await localRunsRoot("/home/me/.cloudknot/local/squares", { env: () => undefined }));
+ * // "/home/me/.cloudknot/local/squares"
  * ```
  *
  * @param root The knot's directory.
  * @param options `env` reads `CLOUDKNOT_LOCAL_RUNS`.
- * @returns The directory of its runs.
+ * @returns The directory under which its runs go.
  */
 export async function localRunsRoot(
   root: string,
   options: { env?: EnvLookup } = {},
 ): Promise<string> {
-  const id = (await sha256Hex(root)).slice(0, 16);
   const chosen = (options.env ?? denoEnv)("CLOUDKNOT_LOCAL_RUNS");
-  if (chosen) return join(chosen, id);
-  if (Deno.build.os !== "linux") return root;
-  try {
-    const shm = await Deno.stat("/dev/shm");
-    if (!shm.isDirectory) return root;
-    const base = join("/dev/shm", `cloudknot-${Deno.uid() ?? "user"}`);
-    await Deno.mkdir(base, { recursive: true, mode: 0o700 });
-    return join(base, id);
-  } catch (e) {
-    // Without the permission the runs must not quietly move elsewhere: another
-    // process, with it, would look for them in /dev/shm.
-    if (e instanceof Deno.errors.NotCapable) {
-      throw new CloudknotError(
-        "Local runs go to /dev/shm, which Deno opens only with --allow-all: run with -A, " +
-          "or set CLOUDKNOT_LOCAL_RUNS to a directory for the runs",
-        { cause: e },
-      );
-    }
-    return root;
-  }
+  if (!chosen) return root;
+  return join(resolve(chosen), (await sha256Hex(root)).slice(0, 16));
 }
 
 /**
@@ -221,8 +203,9 @@ export async function findLocalKnot(
 }
 
 /**
- * Read-only access to a local knot's runs: list them and re-open one to
- * collect its results. Nothing is written.
+ * Access to a local knot's runs without adopting the knot: list them and
+ * re-open one to collect its results. A run whose process died is finished
+ * (its items without a final record run again); nothing else is written.
  *
  * @example Usage
  * ```ts ignore
@@ -238,14 +221,16 @@ export async function findLocalKnot(
  */
 export function localRuns(
   knot: LocalKnotInfo,
-): Pick<LocalTarget, "runs" | "collect" | "plan"> {
+): Pick<LocalTarget, "runs" | "collect" | "goneRuns" | "plan"> {
   return new LocalTarget({
     knot: knot.record.name,
-    store: new LocalStore(knot.runsRoot),
-    functionUrl: pathToFileURL(join(knot.root, knot.record.artifact)).href,
-    concurrency: 1,
+    root: knot.root,
+    runsRoot: knot.runsRoot,
+    artifact: knot.record.artifact,
+    // Finishing a run another process left runs its items on every core.
+    concurrency: navigator.hardwareConcurrency ?? 1,
     attempts: 1,
-    dirs: [knot.root, knot.runsRoot],
+    permissions: knot.record.permissions ?? { ...DEFAULT_PERMISSIONS },
   });
 }
 
@@ -262,18 +247,38 @@ export function localRuns(
  * @param knot The knot's name, for messages.
  * @param runs The knot's runs, oldest first.
  * @param runId The run's id; the latest run when omitted.
+ * @param gone The ids of the knot's runs whose data is gone, to say so.
  * @returns The run's manifest.
  * @throws {CloudknotInputError} When there is no such run.
  */
-export function pickRun(knot: string, runs: RunManifest[], runId?: string): RunManifest {
+export function pickRun(
+  knot: string,
+  runs: RunManifest[],
+  runId?: string,
+  gone: string[] = [],
+): RunManifest {
   if (runId === undefined) {
     const latest = runs.at(-1);
     if (latest === undefined) {
-      throw new CloudknotInputError(`Knot ${knot} has no runs yet: map some inputs first`, {
-        field: "runId",
-      });
+      throw new CloudknotInputError(
+        gone.length > 0
+          ? `Knot ${knot} has no run data left: the data of its ${gone.length} run${
+            gone.length === 1 ? "" : "s"
+          } (the latest ${
+            gone.at(-1)
+          }) is gone, deleted or cleared at restart; map the inputs again`
+          : `Knot ${knot} has no runs yet: map some inputs first`,
+        { field: "runId" },
+      );
     }
     return latest;
+  }
+  if (gone.includes(runId)) {
+    throw new CloudknotInputError(
+      `The data of run ${runId} of knot ${knot} is gone (deleted, or cleared at restart): ` +
+        `map its inputs again`,
+      { field: "runId" },
+    );
   }
   const found = runs.find((run) => run.runId === runId);
   if (found !== undefined) return found;

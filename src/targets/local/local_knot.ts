@@ -5,14 +5,15 @@
  * @module
  */
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { CloudknotInputError } from "../../util/errors.ts";
 import {
   artifactFromFunc,
   artifactFromModule,
   type FunctionArtifact,
 } from "../../job/function_artifact.ts";
+import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
+import { ensurePrivateDir } from "../../store/private_dir.ts";
 import {
   type LocalKnotRecord,
   localKnotsDir,
@@ -43,6 +44,8 @@ export interface LocalKnotSpec {
   timeout?: number;
   /** Each worker's V8 heap limit, MiB. */
   memory?: number;
+  /** What the function may do (validated); adopting keeps the stored ones when absent. */
+  permissions?: Permissions;
 }
 
 /**
@@ -63,6 +66,7 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
   const store = new LocalStore(root);
   const saved = await readLocalKnotRecord(store);
+  if (saved !== undefined) await ensurePrivateDir(root);
   let artifact: FunctionArtifact;
   if (spec.func !== undefined) artifact = await artifactFromFunc(spec.func);
   else if (spec.module !== undefined) {
@@ -76,6 +80,8 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
       { field: "func" },
     );
   }
+  // The knot's directory is made (or checked) only once its function is known.
+  await ensurePrivateDir(root);
   const artifactKey = `artifacts/${artifact.hash}.js`;
   if ((await store.get(artifactKey)) === undefined) await store.put(artifactKey, artifact.source);
   const now = Date.now();
@@ -88,18 +94,21 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     functionName: artifact.name,
     createdAt: saved?.createdAt ?? now,
     updatedAt: now,
+    permissions: spec.permissions ?? saved?.permissions ?? { ...DEFAULT_PERMISSIONS },
   };
   await store.put("knot.json", JSON.stringify(record, null, 2));
-  const runs = await localRunsRoot(root);
+  const runsRoot = await localRunsRoot(root);
+  if (runsRoot !== root) await ensurePrivateDir(runsRoot);
   const target = new LocalTarget({
     knot: spec.name,
-    store: runs === root ? store : new LocalStore(runs),
-    functionUrl: pathToFileURL(join(root, artifactKey)).href,
+    root,
+    runsRoot,
+    artifact: artifactKey,
     concurrency: spec.concurrency,
     attempts: spec.attempts,
+    permissions: record.permissions!,
     ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
     ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
-    dirs: [root, runs],
   });
   return { artifact, target };
 }

@@ -1,20 +1,25 @@
 /**
  * The local target: runs a knot's items on this machine, on a pool of
- * long-lived Deno worker processes, with a local directory as the store. It
- * follows the same job contract as AWS Batch.
+ * long-lived Deno worker processes (`job/pool.ts`), keeping each run in a
+ * private directory on disk (`run_dir.ts`). It follows the same job contract
+ * as AWS Batch: the same payload layout, records and environment variables.
+ *
+ * A run survives its process: another process's `collect()` follows it while
+ * its process lives, and finishes it once that process is gone, running each
+ * item that has no final record once more.
  *
  * @module
  */
-import { CloudknotInputError } from "../../util/errors.ts";
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { setImmediate } from "node:timers";
+import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { sleep } from "../../util/sleep.ts";
 import { errorToRecord } from "../../job/error_record.ts";
-import {
-  layoutPayload,
-  readManifest,
-  RUN_KEYS,
-  type RunManifest,
-  writePayload,
-} from "../../job/payload.ts";
+import type { Permissions } from "../../job/permissions.ts";
+import { type EndedAttempt, type PoolSink, WorkerPool } from "../../job/pool.ts";
+import { INDEX_ENTRY_BYTES } from "../../job/payload.ts";
 import {
   decodeRecord,
   encodeRecord,
@@ -22,40 +27,82 @@ import {
   failureRecord,
   type JobRecord,
 } from "../../job/record.ts";
-import { MapRun, type MapRunOptions } from "../../run/map_run.ts";
-import type { ObjectStore } from "../../store/store.ts";
-import { type MapRequest, newRunId, type Target } from "../target.ts";
-import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
-import { WorkerPool } from "./pool.ts";
-import { localRunUsage } from "./run_usage.ts";
+import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
+import { LocalStore } from "../../store/local.ts";
+import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { type Estimate, estimateRun } from "../../cost/estimate.ts";
 import { Plan } from "../../plan/plan.ts";
+import { type MapRequest, newRunId, requestChunks, requestItems, type Target } from "../target.ts";
+import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
+import { localRunUsage } from "./run_usage.ts";
+import {
+  LOCAL_RUN_LAYOUT,
+  type LocalRunManifest,
+  RUN_FILES,
+  RunDir,
+  RunStoreError,
+} from "./run_dir.ts";
 
-/** How often a running local run proves it is alive. */
-const HEARTBEAT_MS = 2000;
-/** A run whose heartbeat is older than this is no longer running. */
-const STALE_MS = 10_000;
+/** How often a follower looks at a run another process is running, in milliseconds. */
+const FOLLOW_MS = 200;
+/** The file in a knot's directory that lists its runs' ids, one a line. */
+const RUN_LIST = "runs.log";
 
 /** Options for a {@linkcode LocalTarget}. */
 export interface LocalTargetOptions {
   /** The knot's name. */
   knot: string;
-  /** The knot's store; runs go under `runs/<runId>`. */
-  store: ObjectStore;
-  /** The URL of the function artifact. */
-  functionUrl: string;
+  /** The knot's directory, where its artifacts and its list of runs are. */
+  root: string;
+  /** The directory under which its runs go, as `runs/<runId>`. */
+  runsRoot: string;
+  /** The function's artifact, relative to `root` (`artifacts/<hash>.js`). */
+  artifact: string;
   /** How many worker processes at most. */
   concurrency: number;
   /** Attempts per item. */
   attempts: number;
+  /** What the function may do (validated). */
+  permissions: Permissions;
   /** Seconds an attempt may run. */
   timeout?: number;
   /** The V8 heap limit of each worker, in MiB. */
   memory?: number;
   /** The deno binary (default: this one). */
   deno?: string;
-  /** The directories that hold everything the knot made; clobber removes them. */
-  dirs: string[];
+}
+
+/**
+ * A run's data is gone: its directory was deleted, or was on a filesystem
+ * cleared at restart.
+ *
+ * @example Usage
+ * ```ts
+ * import { RunDataGoneError } from "@cloudknot/cloudknot";
+ *
+ * const e = new RunDataGoneError("squares", "20260101T000000Z-abcdef", "/tmp/runs/20260101T000000Z-abcdef");
+ * console.log(e.runId); // "20260101T000000Z-abcdef"
+ * ```
+ */
+export class RunDataGoneError extends CloudknotError {
+  /** The run's id. */
+  readonly runId: string;
+
+  /**
+   * Makes the error.
+   *
+   * @param knot The knot's name.
+   * @param runId The run's id.
+   * @param dir Where its data was.
+   */
+  constructor(knot: string, runId: string, dir: string) {
+    super(
+      `The data of run ${runId} of knot ${knot} is gone: ${dir} no longer exists (it was ` +
+        `deleted, or it was on a filesystem cleared at restart, such as /dev/shm or /tmp). ` +
+        `Its results cannot be read: map its inputs again`,
+    );
+    this.runId = runId;
+  }
 }
 
 /**
@@ -63,165 +110,440 @@ export interface LocalTargetOptions {
  *
  * @example Usage
  * ```ts ignore
- * import { LocalTarget } from "@cloudknot/cloudknot";
+ * import { LocalTarget } from "./local_target.ts";
  *
- * const target = new LocalTarget({ knot: "k", store, functionUrl, concurrency: 2, attempts: 1, dirs: [root] });
+ * const target = new LocalTarget({ knot: "k", root, runsRoot: root, artifact, concurrency: 2, attempts: 1, permissions: { net: true } });
  * const run = await target.map({ items, starmap: false, env: {} });
  * ```
  */
 export class LocalTarget implements Target {
   /** Which target this is. */
   readonly kind = "local" as const;
-  #options: LocalTargetOptions;
+  #o: LocalTargetOptions;
 
   /**
    * Makes a local target.
    *
-   * @param options The knot's store, function and limits.
+   * @param options The knot's directories, function and limits.
    */
   constructor(options: LocalTargetOptions) {
-    this.#options = options;
+    this.#o = options;
   }
 
-  /** Writes the run's payload, then runs its items on worker processes. */
+  #runDir(runId: string): string {
+    return join(this.#o.runsRoot, "runs", runId);
+  }
+
+  /**
+   * Starts a run: reads the inputs as they come, writing each to the run's
+   * directory and handing it to the workers at once. Resolves once every
+   * input is written; a bad input rejects, naming its index, and the run is
+   * stopped and removed.
+   */
   async map<T>(request: MapRequest): Promise<MapRun<T>> {
-    const o = this.#options;
+    const o = this.#o;
+    const chunks = requestChunks(request.items)[Symbol.asyncIterator]();
+    // Nothing is made before the first input is read and encoded.
+    const first = await chunks.next();
     const runId = newRunId();
-    const store = o.store.at(`runs/${runId}`);
-    const manifest: RunManifest = {
+    const jobId = (index: number) => `${runId}:${index}`;
+    if (first.done) {
+      return MapRun.create<T>(
+        { knot: o.knot, runId, target: "local", total: 0, attempts: o.attempts },
+        { jobId },
+      ).run;
+    }
+    const manifest: LocalRunManifest = {
       version: 1,
+      layout: LOCAL_RUN_LAYOUT,
       runId,
       knot: o.knot,
-      count: request.items.length,
+      count: 0,
+      open: true,
       starmap: request.starmap,
       createdAt: Date.now(),
       attempts: o.attempts,
-      env: request.env,
+      artifact: o.artifact,
+      env: { ...request.env },
+      permissions: o.permissions,
+      ...(o.timeout !== undefined ? { timeoutMs: o.timeout * 1000 } : {}),
+      ...(o.memory !== undefined ? { memoryMiB: o.memory } : {}),
       ...(request.groups !== undefined ? { groups: request.groups } : {}),
       ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
     };
-    if (request.items.length > 0) await writePayload(store, request.items, manifest);
-    // One pool per group of items with resources of their own, one after another.
-    let pool: WorkerPool | undefined;
-    let stopped: string | undefined;
+    await ensurePrivateDir(join(o.runsRoot, "runs"));
+    const dir = this.#runDir(runId);
+    const files = await RunDir.create(dir, manifest);
+    let stopped = false;
     const { run, control } = MapRun.create<T>(
       {
         knot: o.knot,
         runId,
         target: "local",
-        total: request.items.length,
+        total: 0,
         attempts: o.attempts,
         ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
       },
       {
-        onCancel: (reason) => {
-          stopped = reason;
-          pool?.cancel(reason);
-        },
-        saveCancelled: (records) => saveCancelled(store, records),
+        ...this.#hooks(dir, manifest),
+        open: true,
+        jobId,
         startedAt: manifest.createdAt,
-        logs: (index, attempt) => readLog(store, index, attempt),
-        ...this.#hooks(store, manifest),
+        onCancel: async (reason) => {
+          stopped = true;
+          pool.cancel(reason);
+          await pool.done;
+        },
+        saveCancelled: (records) => Promise.resolve(saveCancelled(files, records)),
+        logs: (index, attempt) => readLog(files, index, attempt),
       },
     );
-    if (request.items.length === 0) return run;
-    const reason = () => String(request.signal?.reason ?? "The run was cancelled");
-    if (request.signal?.aborted) {
-      await run.cancel(reason());
-      return run;
-    }
-    const abort = () => run.cancel(reason());
+    const pool = this.#pools(files, manifest, control);
+    const abort = () => run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
     request.signal?.addEventListener("abort", abort, { once: true });
-    const heartbeat = setInterval(
-      () => store.put(RUN_KEYS.heartbeat, String(Date.now())),
-      HEARTBEAT_MS,
-    );
-    const work = store.put(RUN_KEYS.heartbeat, String(Date.now()))
-      .then(async () => {
-        for (const group of poolGroups(request)) {
-          if (stopped !== undefined) break;
-          pool = new WorkerPool({
-            run: store,
-            runId,
-            functionUrl: o.functionUrl,
-            starmap: request.starmap,
-            concurrency: o.concurrency,
-            attempts: o.attempts,
-            env: { ...request.env },
-            ...(group.timeout ?? o.timeout) !== undefined
-              ? { timeoutMs: (group.timeout ?? o.timeout)! * 1000 }
-              : {},
-            ...(group.memory ?? o.memory) !== undefined
-              ? { memoryMiB: (group.memory ?? o.memory)! }
-              : {},
-            ...(o.deno !== undefined ? { deno: o.deno } : {}),
-          });
-          await pool.run(group.indices, control);
+    if (request.signal?.aborted) abort();
+    // The run's files are closed (and its lock released) once it is done,
+    // after cancellation records are written.
+    run.done.then(() => files.close());
+    let written = 0;
+    let storeError: RunStoreError | undefined;
+    try {
+      for (
+        let next: IteratorResult<readonly Uint8Array[]> = first;
+        !next.done && !stopped;
+        next = await chunks.next()
+      ) {
+        const chunk = next.value;
+        const from = written;
+        written += chunk.length;
+        control.extend(written);
+        if (storeError === undefined) {
+          try {
+            await files.appendItems(chunk);
+          } catch (e) {
+            if (!(e instanceof RunStoreError)) throw e;
+            storeError = e;
+          }
         }
-      })
-      .catch((e) =>
-        control.settleAll((index) =>
-          failureRecord(
-            { index, attempt: 1, jobId: `${runId}:${index}`, kind: "infrastructure" },
-            errorToRecord(e),
-          )
-        )
-      )
-      .finally(() => {
-        clearInterval(heartbeat);
-        request.signal?.removeEventListener("abort", abort);
-        return store.put(RUN_KEYS.heartbeat, "finished");
-      });
-    control.track(work);
+        if (storeError === undefined) pool.addRange(from, written);
+        else settleUnwritten(control, jobId, from, written, storeError);
+        // Let the workers' answers in between chunks of inputs.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (e) {
+      // A bad input: nothing of the run is kept.
+      request.signal?.removeEventListener("abort", abort);
+      pool.cancel(String(e));
+      await pool.done;
+      files.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      throw e;
+    }
+    manifest.count = written;
+    delete manifest.open;
+    await files.writeManifest(manifest).catch(() => {});
+    try {
+      // The knot's list of its runs, to tell a run whose data is gone from none.
+      appendFileSync(join(o.root, RUN_LIST), `${runId}\n`, { mode: 0o600 });
+    } catch {
+      // Only the message about gone data is lost.
+    }
+    pool.close();
+    // Tracked before the run is sealed: when every item has already settled,
+    // sealing finishes the run, and its done (which results() waits for)
+    // must still wait for the workers to exit.
+    control.track(pool.done.finally(() => request.signal?.removeEventListener("abort", abort)));
+    control.seal();
     return run;
   }
 
-  /** What `map(request)` would write and run, with nothing done; `itemSeconds` adds an estimate. */
-  plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
-    const o = this.#options;
-    const count = request.items.length;
-    const { inputs, index } = layoutPayload(request.items);
-    const run = `${o.store.url}/runs/<run id>`;
-    return Promise.resolve(
-      new Plan({
-        title: `Map ${count} items on knot ${o.knot} (local)`,
-        steps: [
-          {
-            action: "write",
-            kind: "file",
-            name: `${run}/${RUN_KEYS.inputs}`,
-            details: { bytes: inputs.byteLength },
-          },
-          {
-            action: "write",
-            kind: "file",
-            name: `${run}/${RUN_KEYS.index}`,
-            details: { bytes: index.byteLength },
-          },
-          {
-            action: "run",
-            kind: "worker processes",
-            name: `${Math.min(o.concurrency, count)}`,
-            details: {
-              items: count,
-              attempts: o.attempts,
-              ...(o.memory !== undefined ? { "heap limit MiB": o.memory } : {}),
-              ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
-            },
-          },
-        ],
-        ...(options.itemSeconds !== undefined && count > 0
-          ? {
-            estimate: estimateRun({
-              target: "local",
-              count,
-              itemSeconds: options.itemSeconds,
-              concurrency: o.concurrency,
-            }),
-          }
-          : {}),
-      }),
+  /**
+   * The pools that run a run's items: the knot's own, then one for each
+   * group of items with resources of their own (a retry's), one after
+   * another.
+   */
+  #pools(files: RunDir, manifest: LocalRunManifest, control: RunControl): GroupedPools {
+    return new GroupedPools(
+      manifest,
+      (resources) => this.#pool(files, manifest, control, resources),
     );
+  }
+
+  /** A pool that runs the run's items and reports to its handle. */
+  #pool(
+    files: RunDir,
+    manifest: LocalRunManifest,
+    control: RunControl,
+    resources: PoolResources,
+  ): WorkerPool {
+    const o = this.#o;
+    const lost = new Map<number, RunStoreError>();
+    const key = (index: number, attempt: number) => index * 16 + attempt;
+    const sink: PoolSink = {
+      started: (index, attempt) => control.started(index, attempt),
+      output: (index, attempt, stream, bytes) => {
+        try {
+          files.appendOutput(index, attempt, stream, bytes);
+        } catch (e) {
+          lost.set(key(index, attempt), e as RunStoreError);
+        }
+      },
+      store: (ended) => {
+        for (const a of ended) {
+          const error = lost.get(key(a.index, a.attempt));
+          if (error !== undefined) {
+            lost.clear();
+            throw error;
+          }
+        }
+        files.appendRecords(ended.map((a) => ({
+          index: a.index,
+          attempt: a.attempt,
+          kind: a.kind,
+          record: a.bytes,
+        })));
+      },
+      ended: (a) => report(control, a),
+    };
+    return new WorkerPool({
+      functionUrl: pathToFileURL(join(o.root, manifest.artifact)).href,
+      starmap: manifest.starmap,
+      concurrency: o.concurrency,
+      attempts: manifest.attempts,
+      jobId: `${manifest.runId}:{index}`,
+      source: { read: (indices) => files.readItems(indices) },
+      sink,
+      env: manifest.env,
+      permissions: manifest.permissions,
+      ...(resources.timeoutMs !== undefined ? { timeoutMs: resources.timeoutMs } : {}),
+      ...(resources.memoryMiB !== undefined ? { memoryMiB: resources.memoryMiB } : {}),
+      ...(o.deno !== undefined ? { deno: o.deno } : {}),
+    });
+  }
+
+  /**
+   * Re-opens an earlier run from its log, from any process. The records
+   * already written are loaded before it resolves. A run whose process is
+   * alive is followed; a run whose process is gone is finished here: each
+   * item without a final record runs again. `signal` stops following (or
+   * finishing) it; the handle then stays unfinished. With `finish: false` an
+   * abandoned run is only read, never run (its unfinished items stay
+   * pending), for commands that only look.
+   */
+  async collect<T>(
+    runId: string,
+    options: { signal?: AbortSignal; finish?: boolean } = {},
+  ): Promise<MapRun<T>> {
+    const run = await this.#collectOne<T>(runId, options);
+    // A retry's handle covers the whole input, with the run it retries.
+    return await withEarlierResults(run, (id) => this.collect<T>(id, options));
+  }
+
+  /** Re-opens one run (see {@linkcode LocalTarget.collect}). */
+  async #collectOne<T>(
+    runId: string,
+    options: { signal?: AbortSignal; finish?: boolean },
+  ): Promise<MapRun<T>> {
+    const o = this.#o;
+    const dir = this.#runDir(runId);
+    const opened = await RunDir.open(dir);
+    if (opened === undefined) {
+      if (this.#listedRuns().includes(runId)) throw new RunDataGoneError(o.knot, runId, dir);
+      throw new CloudknotInputError(
+        `Knot ${o.knot} has no local run ${runId}: list its runs with knot.runs()`,
+        { field: "runId" },
+      );
+    }
+    const { run: files, manifest } = opened;
+    if (manifest.layout !== LOCAL_RUN_LAYOUT) {
+      throw new CloudknotError(
+        `Run ${runId} of knot ${o.knot} was written by an earlier version of cloudknot (one ` +
+          `file per item), which this version does not read: collect it with the version that ` +
+          `made it, or map its inputs again`,
+      );
+    }
+    const signal = options.signal;
+    let pool: GroupedPools | undefined;
+    const { run, control } = MapRun.create<T>({
+      knot: o.knot,
+      runId,
+      target: "local",
+      total: manifest.count,
+      attempts: manifest.attempts,
+      ...(manifest.retryOf !== undefined ? { retryOf: manifest.retryOf } : {}),
+    }, {
+      ...this.#hooks(dir, manifest),
+      open: manifest.open === true,
+      jobId: (index) => `${runId}:${index}`,
+      startedAt: manifest.createdAt,
+      logs: (index, attempt) => readLog(files, index, attempt),
+      onCancel: async (reason) => {
+        pool?.cancel(reason);
+        await pool?.done;
+      },
+      saveCancelled: (records) => Promise.resolve(saveCancelled(files, records)),
+    });
+    /** The last attempt recorded of each item that has not ended. */
+    const tried = new Map<number, number>();
+    let offset = 0;
+    const read = () => {
+      offset = files.scanRecords(offset, (entry) => {
+        const final = entry.kind === "ok" || entry.kind === "unencodable" ||
+          entry.kind === "cancelled" || entry.attempt >= manifest.attempts;
+        if (entry.index >= run.total) control.extend(entry.index + 1);
+        if (final) {
+          tried.delete(entry.index);
+          control.settle(decodeEntry(entry.record, entry.index, entry.attempt));
+        } else {
+          tried.set(entry.index, entry.attempt);
+          control.retrying(decodeEntry(entry.record, entry.index, entry.attempt) as ErrorRecord);
+        }
+      });
+    };
+    const finish = async (): Promise<void> => {
+      read();
+      if (manifest.open) {
+        // Its process died while reading the inputs: the run is what was written.
+        manifest.count = files.itemCount;
+        delete manifest.open;
+        control.extend(manifest.count);
+        await files.writeManifest(manifest).catch(() => {});
+        control.seal();
+      }
+      if (run.finished) return;
+      pool = this.#pools(files, manifest, control);
+      const stop = () => pool?.cancel("stopped");
+      signal?.addEventListener("abort", stop, { once: true });
+      for (let index = 0; index < run.total; index++) {
+        if (control.isSettled(index)) continue;
+        if (index >= files.itemCount) {
+          settleUnwritten(
+            control,
+            (i) => `${runId}:${i}`,
+            index,
+            index + 1,
+            new RunStoreError(
+              dir,
+              `read the inputs of item ${index}`,
+              new Error("they were never written"),
+            ),
+          );
+        } else {
+          pool!.add(index, (tried.get(index) ?? 0) + 1);
+        }
+      }
+      pool.close();
+      await pool.done;
+      signal?.removeEventListener("abort", stop);
+    };
+    /** One look at the run; true when there is nothing more to wait for. */
+    const look = async (): Promise<boolean> => {
+      read();
+      if (run.finished && !manifest.open) return true;
+      if (options.finish === false) return !files.isLive();
+      if (!files.takeOver()) return false;
+      await finish();
+      return true;
+    };
+    // The records there are now are loaded before the handle is returned, so
+    // its counts and job view show the run as it stands.
+    read();
+    const work = (async () => {
+      while (!signal?.aborted && !(await look())) {
+        await sleep(FOLLOW_MS, signal);
+        const fresh = await RunDir.open(dir);
+        if (fresh !== undefined && fresh.manifest.open !== manifest.open) {
+          Object.assign(manifest, fresh.manifest);
+          if (!manifest.open) {
+            control.extend(manifest.count);
+            control.seal();
+          }
+        }
+      }
+    })();
+    control.track(work);
+    // The files are closed (and the lock released) when the run is done, or
+    // when following it stops.
+    run.done.then(() => files.close());
+    const release = () => {
+      if (!run.finished) files.close();
+    };
+    work.then(release, release);
+    return run;
+  }
+
+  /** The knot's runs that still have their data, oldest first. */
+  async runs(): Promise<LocalRunManifest[]> {
+    const root = join(this.#o.runsRoot, "runs");
+    const manifests: LocalRunManifest[] = [];
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(root));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw e;
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory) continue;
+      const opened = await RunDir.open(join(root, entry.name));
+      if (opened !== undefined) manifests.push(opened.manifest);
+    }
+    return manifests.sort((a, b) => a.createdAt - b.createdAt || (a.runId < b.runId ? -1 : 1));
+  }
+
+  /**
+   * The ids of runs the knot made whose data is gone.
+   *
+   * @returns The ids, oldest first.
+   */
+  async goneRuns(): Promise<string[]> {
+    const kept = new Set((await this.runs()).map((m) => m.runId));
+    return this.#listedRuns().filter((id) => !kept.has(id));
+  }
+
+  /**
+   * What `map(request)` would write and run, with nothing done;
+   * `itemSeconds` adds an estimate.
+   */
+  async plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
+    const o = this.#o;
+    const items = await requestItems(request.items);
+    const count = items.length;
+    const bytes = items.reduce((n, b) => n + b.byteLength, 0);
+    const run = join(o.runsRoot, "runs", "<run id>");
+    return new Plan({
+      title: `Map ${count} items on knot ${o.knot} (local)`,
+      steps: [
+        { action: "write", kind: "file", name: join(run, RUN_FILES.inputs), details: { bytes } },
+        {
+          action: "write",
+          kind: "file",
+          name: join(run, RUN_FILES.index),
+          details: { bytes: count * INDEX_ENTRY_BYTES },
+        },
+        {
+          action: "run",
+          kind: "worker processes",
+          name: `${Math.min(o.concurrency, count)}`,
+          details: {
+            items: count,
+            attempts: o.attempts,
+            ...(o.memory !== undefined ? { "heap limit MiB": o.memory } : {}),
+            ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+          },
+        },
+      ],
+      ...(options.itemSeconds !== undefined && count > 0
+        ? {
+          estimate: estimateRun({
+            target: "local",
+            count,
+            itemSeconds: options.itemSeconds,
+            concurrency: o.concurrency,
+          }),
+        }
+        : {}),
+    });
   }
 
   /** An estimate of a local run: its duration on the knot's workers, and its CPU-hours. */
@@ -231,38 +553,24 @@ export class LocalTarget implements Target {
         target: "local",
         count,
         itemSeconds: options.itemSeconds,
-        concurrency: this.#options.concurrency,
+        concurrency: this.#o.concurrency,
       }),
     );
   }
 
-  /** Re-opens an earlier run from its records; a retry, merged with the run it retries. */
-  async collect<T>(runId: string, options: { signal?: AbortSignal } = {}): Promise<MapRun<T>> {
-    const run = await collectLocal<T>(this.#options, runId, options.signal, this.#hooks.bind(this));
-    return await withEarlierResults(run, (id) => this.collect<T>(id, options));
-  }
-
   /** What a run's handle asks its target: its attempts' usage, and a retry. */
-  #hooks(store: ObjectStore, manifest: RunManifest): Pick<MapRunOptions, "usage" | "resubmit"> {
-    const o = this.#options;
+  #hooks(dir: string, manifest: LocalRunManifest): Pick<MapRunOptions, "usage" | "resubmit"> {
     return {
-      usage: () =>
-        localRunUsage(store, manifest, o.memory !== undefined ? { memory: o.memory } : {}),
-      resubmit: async (request) => this.map(await resubmitRequest(store, manifest, request)),
+      usage: async () =>
+        localRunUsage(
+          await readRecords(dir, this.#o.knot, manifest.runId),
+          manifest,
+          manifest.memoryMiB !== undefined ? { memory: manifest.memoryMiB } : {},
+        ),
+      // The run's inputs and index are the job contract's payload layout.
+      resubmit: async (request) =>
+        this.map(await resubmitRequest(new LocalStore(dir), manifest, request)),
     };
-  }
-
-  /** The knot's runs, oldest first. */
-  async runs(): Promise<RunManifest[]> {
-    const manifests: RunManifest[] = [];
-    for await (const { key } of this.#options.store.list("runs/")) {
-      if (!key.endsWith(`/${RUN_KEYS.manifest}`)) continue;
-      const manifest = await readManifest(
-        this.#options.store.at(key.slice(0, key.lastIndexOf("/"))),
-      );
-      if (manifest !== undefined) manifests.push(manifest);
-    }
-    return manifests.sort((a, b) => a.createdAt - b.createdAt);
   }
 
   /**
@@ -272,7 +580,7 @@ export class LocalTarget implements Target {
   jobIds(): Promise<never> {
     return Promise.reject(
       new CloudknotInputError(
-        `Knot ${this.#options.knot} runs locally, where items run in worker processes, not as ` +
+        `Knot ${this.#o.knot} runs locally, where items run in worker processes, not as ` +
           `AWS Batch jobs: list its runs with knot.runs() and collect one with knot.collect(runId)`,
       ),
     );
@@ -287,7 +595,7 @@ export class LocalTarget implements Target {
   submit(): Promise<never> {
     return Promise.reject(
       new CloudknotInputError(
-        `Knot ${this.#options.knot} runs locally, where there are no AWS Batch jobs to submit: ` +
+        `Knot ${this.#o.knot} runs locally, where there are no AWS Batch jobs to submit: ` +
           `run one item with const run = await knot.map([input]) and await run.item(0)`,
       ),
     );
@@ -297,145 +605,172 @@ export class LocalTarget implements Target {
   viewJobs(): Promise<never> {
     return Promise.reject(
       new CloudknotInputError(
-        `Knot ${this.#options.knot} runs locally: print a run (console.log(run)) to see its items`,
+        `Knot ${this.#o.knot} runs locally: print a run (console.log(run)) to see its items`,
       ),
     );
   }
 
-  /** Removes the knot's directories: its record, its function and its runs. */
+  /**
+   * Removes the knot's directories: its record, its function and its runs.
+   * Each run is a few files, so this costs O(runs), not O(items).
+   */
   async clobber(): Promise<void> {
-    for (const dir of new Set(this.#options.dirs)) {
+    for (const dir of new Set([this.#o.root, this.#o.runsRoot])) {
       await Deno.remove(dir, { recursive: true }).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });
     }
   }
+
+  #listedRuns(): string[] {
+    try {
+      return Deno.readTextFileSync(join(this.#o.root, RUN_LIST)).split("\n").filter((l) => l);
+    } catch {
+      return [];
+    }
+  }
+}
+
+/** Reports an ended attempt to the run's handle. */
+function report(control: RunControl, a: EndedAttempt): void {
+  const record = a.record ?? decodeEntry(a.bytes, a.index, a.attempt);
+  if (a.final) control.settle(record);
+  else if (record.status === "error") control.retrying(record);
+}
+
+/** Decodes a record; a damaged one becomes an infrastructure error. */
+function decodeEntry(bytes: Uint8Array, index: number, attempt: number) {
+  try {
+    return decodeRecord(bytes);
+  } catch (e) {
+    return failureRecord(
+      { index, attempt, jobId: "", kind: "infrastructure" },
+      {
+        ...errorToRecord(e),
+        message: `The record of item ${index} is damaged: ${(e as Error).message}`,
+      },
+    );
+  }
+}
+
+/** Settles items whose inputs could not be written. */
+function settleUnwritten(
+  control: RunControl,
+  jobId: (index: number) => string,
+  from: number,
+  to: number,
+  error: RunStoreError,
+): void {
+  for (let index = from; index < to; index++) {
+    control.settle(failureRecord(
+      { index, attempt: 1, jobId: jobId(index), kind: "infrastructure" },
+      { name: error.name, message: error.message },
+    ));
+  }
+}
+
+async function* readLog(files: RunDir, index: number, attempt: number): AsyncGenerator<string> {
+  yield* files.readOutput(index, attempt);
+}
+
+/** Writes cancellation records, so a later `collect` sees the items as cancelled. */
+function saveCancelled(files: RunDir, records: ErrorRecord[]): void {
+  if (!files.owned || records.length === 0) return;
+  files.appendRecords(records.map((record) => ({
+    index: record.index,
+    attempt: record.attempt,
+    kind: "cancelled",
+    record: encodeRecord(record).bytes,
+  })));
+}
+
+/** The resources of one pool: the knot's, or a group's. */
+interface PoolResources {
+  memoryMiB?: number;
+  timeoutMs?: number;
 }
 
 /**
- * Re-opens a local run from its records. The records already written are
- * loaded before it resolves. Items still running in another process are
- * waited for while that process's heartbeat is fresh; items left without a
- * final record by a process that stopped end with an error. `signal` stops
- * the waiting (the handle then stays unfinished).
+ * Runs a run's items on the knot's pool, then the items of each group with
+ * resources of its own (a retry's `memory: "double"`, for example) on a pool
+ * of its own, one group after another, so no more than `concurrency`
+ * workers run at once.
  */
-async function collectLocal<T>(
-  options: LocalTargetOptions,
-  runId: string,
-  signal: AbortSignal | undefined,
-  hooks: (store: ObjectStore, manifest: RunManifest) => Pick<MapRunOptions, "usage" | "resubmit">,
-): Promise<MapRun<T>> {
-  const store = options.store.at(`runs/${runId}`);
-  const manifest = await readManifest(store);
-  if (manifest === undefined) {
-    throw new CloudknotInputError(
-      `Knot ${options.knot} has no local run ${runId}: list its runs with knot.runs()`,
-      { field: "runId" },
-    );
+class GroupedPools {
+  #groups: (PoolResources & { from: number; to: number; queued: number[] })[];
+  #current: WorkerPool;
+  #closed = Promise.withResolvers<void>();
+  #cancelled = false;
+  /** Resolves when every pool is done. */
+  readonly done: Promise<void>;
+
+  constructor(manifest: LocalRunManifest, make: (resources: PoolResources) => WorkerPool) {
+    this.#groups = (manifest.groups ?? []).map((g) => {
+      const timeout = g.resources.timeout;
+      const memoryMiB = g.resources.memory ?? manifest.memoryMiB;
+      const timeoutMs = timeout !== undefined ? timeout * 1000 : manifest.timeoutMs;
+      return {
+        from: g.offset,
+        to: g.offset + g.size,
+        queued: [],
+        ...(memoryMiB !== undefined ? { memoryMiB } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      };
+    });
+    this.#current = make({
+      ...(manifest.memoryMiB !== undefined ? { memoryMiB: manifest.memoryMiB } : {}),
+      ...(manifest.timeoutMs !== undefined ? { timeoutMs: manifest.timeoutMs } : {}),
+    });
+    this.done = this.#closed.promise.then(async () => {
+      await this.#current.done;
+      for (const group of this.#groups) {
+        if (this.#cancelled || group.queued.length === 0) continue;
+        this.#current = make(group);
+        for (let k = 0; k < group.queued.length; k += 2) {
+          this.#current.add(group.queued[k]!, group.queued[k + 1]!);
+        }
+        this.#current.close();
+        await this.#current.done;
+      }
+    });
   }
-  const { run, control } = MapRun.create<T>({
-    knot: options.knot,
-    runId,
-    target: "local",
-    total: manifest.count,
-    attempts: manifest.attempts,
-    ...(manifest.retryOf !== undefined ? { retryOf: manifest.retryOf } : {}),
-  }, {
-    startedAt: manifest.createdAt,
-    logs: (index, attempt) => readLog(store, index, attempt),
-    ...hooks(store, manifest),
-  });
-  /** Settles the items whose final record is there; marks the others' retries. */
-  const read = async () => {
-    for (const record of await latestRecords(store)) {
-      const final = record.status === "ok" || record.attempt >= manifest.attempts ||
-        record.kind === "unencodable" || record.kind === "cancelled";
-      if (final) control.settle(record);
-      else control.started(record.index, record.attempt + 1);
-    }
-  };
-  /** One look at the run; true when it needs no more looks. */
-  const look = async (): Promise<boolean> => {
-    await read();
-    if (run.finished) return true;
-    const beat = new TextDecoder().decode(
-      await store.get(RUN_KEYS.heartbeat) ?? new Uint8Array(),
-    );
-    if (beat === "finished" || !(Date.now() - Number(beat) < STALE_MS)) {
-      // The last records may have landed between the read and the heartbeat.
-      await read();
-      control.settleAll((index) =>
-        failureRecord(
-          { index, attempt: 1, jobId: `${runId}:${index}`, kind: "infrastructure" },
-          {
-            name: "LostItemError",
-            message: `Item ${index} has no final record: the process running this local run ` +
-              `stopped before it finished; map the item again`,
-          },
-        )
-      );
-      return true;
-    }
-    return false;
-  };
-  // The records there are now are loaded before the handle is returned, so
-  // its counts and job view show the run as it stands.
-  if (signal?.aborted || await look()) return run;
-  const poll = async () => {
-    while (!signal?.aborted) {
-      await sleep(250, signal);
-      if (signal?.aborted || await look()) return;
-    }
-  };
-  control.track(poll());
-  return run;
+
+  /** Adds one attempt of an item. */
+  add(index: number, attempt = 1): void {
+    const group = this.#groups.find((g) => index >= g.from && index < g.to);
+    if (group !== undefined) group.queued.push(index, attempt);
+    else this.#current.add(index, attempt);
+  }
+
+  /** Adds the first attempt of items `from` to `to - 1`. */
+  addRange(from: number, to: number): void {
+    if (this.#groups.length === 0) this.#current.addRange(from, to);
+    else for (let i = from; i < to; i++) this.add(i);
+  }
+
+  /** No more items will be added. */
+  close(): void {
+    this.#current.close();
+    this.#closed.resolve();
+  }
+
+  /** Stops every pool: the running one is cancelled, the others never start. */
+  cancel(reason: string): void {
+    this.#cancelled = true;
+    this.#current.cancel(reason);
+    this.#closed.resolve();
+  }
 }
 
-/** The items of a run in groups that share a pool: those with resources of their own, and the rest. */
-function poolGroups(
-  request: MapRequest,
-): { indices: number[]; memory?: number; timeout?: number }[] {
-  const own = new Set<number>();
-  const groups = (request.groups ?? []).map((g) => {
-    const indices = Array.from({ length: g.size }, (_, i) => g.offset + i);
-    for (const i of indices) own.add(i);
-    return {
-      indices,
-      ...(g.resources.memory !== undefined ? { memory: g.resources.memory } : {}),
-      ...(g.resources.timeout !== undefined ? { timeout: g.resources.timeout } : {}),
-    };
-  });
-  const rest = request.items.map((_, i) => i).filter((i) => !own.has(i));
-  return [...(rest.length > 0 ? [{ indices: rest }] : []), ...groups];
-}
-
-/** The highest attempt's record of each item that has one. */
-async function latestRecords(store: ObjectStore): Promise<JobRecord[]> {
-  const latest = new Map<number, number>();
-  for await (const { key } of store.list("out/")) {
-    const parsed = RUN_KEYS.parseRecord(key);
-    if (parsed === undefined) continue;
-    if ((latest.get(parsed.index) ?? 0) < parsed.attempt) latest.set(parsed.index, parsed.attempt);
-  }
+/** Every record in a run's log, for its usage. */
+async function readRecords(dir: string, knot: string, runId: string): Promise<JobRecord[]> {
+  const opened = await RunDir.open(dir);
+  if (opened === undefined) throw new RunDataGoneError(knot, runId, dir);
   const records: JobRecord[] = [];
-  for (const [index, attempt] of latest) {
-    const bytes = await store.get(RUN_KEYS.record(index, attempt));
-    if (bytes !== undefined) records.push(decodeRecord(bytes));
+  try {
+    opened.run.scanRecords(0, (e) => records.push(decodeEntry(e.record, e.index, e.attempt)));
+  } finally {
+    opened.run.close();
   }
   return records;
-}
-
-async function* readLog(run: ObjectStore, index: number, attempt: number): AsyncGenerator<string> {
-  const bytes = await run.get(RUN_KEYS.log(index, attempt));
-  if (bytes === undefined) return;
-  const text = new TextDecoder().decode(bytes);
-  yield* (text.endsWith("\n") ? text.slice(0, -1) : text).split("\n");
-}
-
-/** Writes cancellation records where no record of that attempt exists yet. */
-async function saveCancelled(run: ObjectStore, records: ErrorRecord[]): Promise<void> {
-  for (const record of records) {
-    const key = RUN_KEYS.record(record.index, record.attempt);
-    if ((await run.get(key)) === undefined) await run.put(key, encodeRecord(record).bytes);
-  }
 }

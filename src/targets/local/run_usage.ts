@@ -6,10 +6,9 @@
  * @module
  */
 import { getHeapStatistics } from "node:v8";
-import { RUN_KEYS, type RunManifest } from "../../job/payload.ts";
-import { decodeRecord, type JobRecord } from "../../job/record.ts";
+import type { RunManifest } from "../../job/payload.ts";
+import type { JobRecord } from "../../job/record.ts";
 import type { AttemptUsage, RunUsage } from "../../cost/usage.ts";
-import type { ObjectStore } from "../../store/store.ts";
 
 /**
  * Reads what a local run's attempts used.
@@ -18,27 +17,21 @@ import type { ObjectStore } from "../../store/store.ts";
  * ```ts ignore
  * import { localRunUsage } from "./run_usage.ts";
  *
- * const usage = await localRunUsage(run, manifest, { memory: 512 });
+ * const usage = localRunUsage(records, manifest, { memory: 512 });
  * console.log(usage.attempts.length);
  * ```
  *
- * @param run The store rooted at the run.
+ * @param records Every record in the run's log.
  * @param manifest The run's manifest.
  * @param options The knot's worker heap limit in MiB, when set.
  * @returns Every attempt that left a record, in item and attempt order.
  */
-export async function localRunUsage(
-  run: ObjectStore,
+export function localRunUsage(
+  records: JobRecord[],
   manifest: RunManifest,
   options: { memory?: number },
-): Promise<RunUsage> {
-  const records: JobRecord[] = [];
-  for await (const { key } of run.list("out/")) {
-    if (RUN_KEYS.parseRecord(key) === undefined) continue;
-    const bytes = await run.get(key);
-    if (bytes !== undefined) records.push(decodeRecord(bytes));
-  }
-  records.sort((a, b) => a.index - b.index || a.attempt - b.attempt);
+): RunUsage {
+  records = [...records].sort((a, b) => a.index - b.index || a.attempt - b.attempt);
   const last = new Map<number, number>();
   for (const r of records) last.set(r.index, Math.max(last.get(r.index) ?? 0, r.attempt));
   const defaultMiB = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);

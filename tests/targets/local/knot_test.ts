@@ -310,10 +310,12 @@ Deno.test("an AbortSignal cancels the run and kills its workers", async () => {
 Deno.test("cancel() ends a run, and a run is iterable in completion order", async () => {
   // Completion order is forced without timing: "late" waits for the flag file
   // that "early" writes, and "forever" never ends until cancelled.
-  const flag = join(await Deno.makeTempDir(), "early-done");
+  const flags = await Deno.makeTempDir();
+  const flag = join(flags, "early-done");
   await withKnot({
     name: "cancel-handle",
     concurrency: 2,
+    permissions: { read: [flags], write: [flags] },
     func: async (job: { name: string; flag: string }) => {
       if (job.name === "early") await Deno.writeTextFile(job.flag, "");
       if (job.name === "late") {
@@ -348,7 +350,7 @@ Deno.test("cancel() ends a run, and a run is iterable in completion order", asyn
     assert.equal(forever!.status, "rejected");
     assert.equal((forever as { reason: ItemError }).reason.kind, "cancelled");
   });
-  await Deno.remove(join(flag, ".."), { recursive: true });
+  await Deno.remove(flags, { recursive: true });
 });
 
 Deno.test("a module export is captured with its npm imports and runs without network", async () => {

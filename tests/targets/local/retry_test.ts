@@ -25,7 +25,15 @@ const work = async (x: string | number) => {
 };
 
 Deno.test("retry() reruns only the failed items, doubling the memory of the one that ran out, and the merged results are complete", async () => {
-  await withKnot({ name: "retries", func: work, retries: 1, memory: 96 }, async (knot, dir) => {
+  // The flag item stats a file: the function may read (workers get no permissions but net by default).
+  const options = {
+    name: "retries",
+    func: work,
+    retries: 1,
+    memory: 96,
+    permissions: { read: true },
+  };
+  await withKnot(options, async (knot, dir) => {
     const flag = join(dir, "flag");
     const inputs = [1, "oom", 3, `flag:${flag}`, 5];
     const run = await knot.map(inputs, { progress: false });

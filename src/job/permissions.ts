@@ -1,0 +1,226 @@
+/**
+ * What a knot's function may touch, the Deno way: a knot's `permissions` are
+ * Deno's permission descriptors (`read`, `write`, `net`, `env`, `run`, `ffi`,
+ * `sys`, `import`, as in a `Worker`'s `deno.permissions`), turned into the
+ * `--allow-*` flags of the process that runs the function. Every place a
+ * function runs uses the same flags: a local worker process, and the worker
+ * a job starts inside its container.
+ *
+ * The default is {@linkcode DEFAULT_PERMISSIONS}: network access and nothing
+ * else, so a function cannot read the user's files (`~/.aws/credentials`),
+ * write anywhere, read the environment or start programs. The runtime's own
+ * needs are granted narrowly on top by {@linkcode permissionFlags}: reading
+ * the function's artifact and setting the `AWS_BATCH_JOB_*` variables (and
+ * the run's `env`) each attempt sees.
+ *
+ * @module
+ */
+import { CloudknotInputError } from "../util/errors.ts";
+
+/**
+ * One permission: `true` grants all of it, `false` (or leaving it out) none,
+ * and a list grants those paths, hosts, variable names, programs or APIs.
+ */
+export type PermissionValue = boolean | string[];
+
+/**
+ * A knot's permissions: Deno's permission descriptors, one field per kind.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Permissions } from "@cloudknot/cloudknot";
+ *
+ * const permissions: Permissions = { net: ["api.example.com"], read: ["/data"], env: ["HOME"] };
+ * console.log(permissions.read); // [ "/data" ]
+ * ```
+ */
+export interface Permissions {
+  /** Files and directories the function may read. @default {false} */
+  read?: PermissionValue;
+  /** Files and directories the function may write. @default {false} */
+  write?: PermissionValue;
+  /** Hosts (`host` or `host:port`) the function may reach. @default {true} */
+  net?: PermissionValue;
+  /** Environment variables the function may read (beyond the job's own). @default {false} */
+  env?: PermissionValue;
+  /** Programs the function may run. @default {false} */
+  run?: PermissionValue;
+  /** Native libraries the function may load. @default {false} */
+  ffi?: PermissionValue;
+  /** System information APIs (`hostname`, `osRelease`, …) the function may call. @default {false} */
+  sys?: PermissionValue;
+  /** Hosts the function may import modules from (`https:` imports). @default {false} */
+  import?: PermissionValue;
+}
+
+/** The permission kinds, in the order their flags are written. */
+export const PERMISSION_KINDS = [
+  "read",
+  "write",
+  "net",
+  "env",
+  "run",
+  "ffi",
+  "sys",
+  "import",
+] as const;
+
+/** One permission kind. */
+export type PermissionKind = typeof PERMISSION_KINDS[number];
+
+/**
+ * What a knot's function may do when its `permissions` are not given:
+ * network access, nothing else.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_PERMISSIONS } from "@cloudknot/cloudknot/job";
+ *
+ * console.log(DEFAULT_PERMISSIONS); // { net: true }
+ * ```
+ */
+export const DEFAULT_PERMISSIONS: Readonly<Permissions> = Object.freeze({ net: true });
+
+/**
+ * Checks a `permissions` option and returns it in a canonical form: only the
+ * kinds that grant something, lists sorted and without duplicates.
+ *
+ * @example Usage
+ * ```ts
+ * import { validatePermissions } from "@cloudknot/cloudknot/job";
+ *
+ * console.log(validatePermissions({ read: ["/b", "/a"], write: false }));
+ * // { read: [ "/a", "/b" ] }
+ * ```
+ *
+ * @param permissions The option; `undefined` gives {@linkcode DEFAULT_PERMISSIONS}.
+ * @returns The canonical permissions.
+ * @throws {CloudknotInputError} When a kind is unknown or a value is not a boolean or a list of non-empty strings without commas.
+ */
+export function validatePermissions(permissions: Permissions | undefined): Permissions {
+  if (permissions === undefined) return { ...DEFAULT_PERMISSIONS };
+  if (permissions === null || typeof permissions !== "object" || Array.isArray(permissions)) {
+    throw new CloudknotInputError(
+      `permissions must be an object such as { net: true, read: ["/data"] }, not ${
+        JSON.stringify(permissions)
+      }`,
+      { field: "permissions" },
+    );
+  }
+  const out: Permissions = {};
+  for (const [kind, value] of Object.entries(permissions)) {
+    if (!(PERMISSION_KINDS as readonly string[]).includes(kind)) {
+      throw new CloudknotInputError(
+        `permissions has an unknown kind "${kind}": use ${PERMISSION_KINDS.join(", ")}`,
+        { field: "permissions" },
+      );
+    }
+    if (value === undefined || value === false) continue;
+    if (value === true) {
+      out[kind as PermissionKind] = true;
+      continue;
+    }
+    if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === "")) {
+      throw new CloudknotInputError(
+        `permissions.${kind} must be true, false or a list of non-empty strings, not ${
+          JSON.stringify(value)
+        }`,
+        { field: "permissions" },
+      );
+    }
+    const comma = value.find((v) => v.includes(","));
+    if (comma !== undefined) {
+      throw new CloudknotInputError(
+        `permissions.${kind} has "${comma}", which holds a comma: Deno's --allow-${kind} flag ` +
+          "cannot name it; grant a directory above it instead",
+        { field: "permissions" },
+      );
+    }
+    if (value.length > 0) out[kind as PermissionKind] = [...new Set(value)].sort();
+  }
+  return out;
+}
+
+/** What the runtime itself needs in the process that runs the function. */
+export interface RuntimeGrants {
+  /** Paths it reads (the function's artifact). */
+  read?: string[];
+  /** Variables it sets for each attempt (`AWS_BATCH_JOB_*`, the run's `env`). */
+  env?: string[];
+  /** Hosts it reaches. */
+  net?: string[];
+}
+
+/**
+ * Turns permissions into the flags of `deno run`, with the runtime's own
+ * needs granted narrowly on top. `--no-prompt` is always there: a missing
+ * permission throws `Deno.errors.NotCapable` instead of waiting for an answer.
+ *
+ * @example Usage
+ * ```ts
+ * import { permissionFlags } from "@cloudknot/cloudknot/job";
+ *
+ * console.log(permissionFlags({ net: true }, { read: ["/app/function.js"], env: ["AWS_BATCH_JOB_ID"] }));
+ * // [ "--no-prompt", "--allow-read=/app/function.js", "--allow-net", "--allow-env=AWS_BATCH_JOB_ID" ]
+ * ```
+ *
+ * @param permissions The knot's permissions (validated).
+ * @param grants What the runtime needs.
+ * @returns The flags.
+ * @throws {CloudknotInputError} When a runtime path holds a comma, which no flag can name.
+ */
+export function permissionFlags(permissions: Permissions, grants: RuntimeGrants = {}): string[] {
+  const flags = ["--no-prompt"];
+  for (const kind of PERMISSION_KINDS) {
+    const granted = permissions[kind];
+    if (granted === true) {
+      flags.push(`--allow-${kind}`);
+      continue;
+    }
+    const own = (grants as Record<string, string[] | undefined>)[kind] ?? [];
+    const comma = own.find((v) => v.includes(","));
+    if (comma !== undefined) {
+      throw new CloudknotInputError(
+        `The path "${comma}" holds a comma, which Deno's --allow-${kind} flag cannot name: ` +
+          "move the knot to a directory without commas (the dir option or CLOUDKNOT_LOCAL_DIR)",
+      );
+    }
+    const list = [...new Set([...(granted || []), ...own])];
+    if (list.length > 0) flags.push(`--allow-${kind}=${list.join(",")}`);
+  }
+  return flags;
+}
+
+/**
+ * Adds to an error that Deno refused for lack of a permission which knot
+ * option grants it. Other errors come back unchanged.
+ *
+ * @example Usage
+ * ```ts
+ * import { explainPermissionError } from "@cloudknot/cloudknot/job";
+ *
+ * const denied = new Deno.errors.NotCapable('Requires read access to "/root/.aws/credentials", run again with the --allow-read flag');
+ * console.log((explainPermissionError(denied) as Error).message);
+ * // Requires read access to "/root/.aws/credentials": the knot's permissions do not allow it. …
+ * ```
+ *
+ * @param error What the function threw.
+ * @returns The error, explained when it is a permission error.
+ */
+export function explainPermissionError(error: unknown): unknown {
+  if (!(error instanceof Deno.errors.NotCapable)) return error;
+  const match = /^(Requires \w+ access to "[^"]*")/.exec(error.message);
+  const kind = /--allow-(\w+)/.exec(error.message)?.[1];
+  if (match === null || kind === undefined) return error;
+  const target = /"([^"]*)"/.exec(match[1]!)![1]!;
+  const explained = new Deno.errors.NotCapable(
+    `${match[1]}: the knot's permissions do not allow it. Grant it with permissions: ` +
+      `{ ${kind}: [${JSON.stringify(target)}] } in Knot.create (${kind}: true for all), or ` +
+      `--allow ${kind}=${target} on the command line; by default a function may use the ` +
+      "network and nothing else",
+  );
+  explained.stack = `NotCapable: ${explained.message}\n${
+    (error.stack ?? "").split("\n").slice(1).join("\n")
+  }`;
+  return explained;
+}

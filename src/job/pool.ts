@@ -1,0 +1,697 @@
+/**
+ * The runner every place items run shares: a pool of long-lived Deno worker
+ * processes that runs items of one run with as many in flight as its
+ * concurrency. It takes the function's artifact, a source of items and a sink
+ * for records and output; it gives each attempt its own record, retries
+ * failed attempts, kills attempts past their timeout, and replaces a worker
+ * that dies, failing only the attempt that was running in it.
+ *
+ * The local target runs a whole run on one pool, its source the run's inputs
+ * file and its sink the run's log. A container can run a slice of a run the
+ * same way, its source the run's inputs in S3 and its sink S3 records.
+ *
+ * Attempts go to a worker in batches sized so that each worker stays busy
+ * (about {@linkcode BATCH_MS} of work per batch, two batches in flight) and
+ * come back one frame per attempt, in order, on the worker's stdout
+ * (`wire.ts`). Worker output is handed to the sink as it arrives, never kept.
+ *
+ * @module
+ */
+import { setImmediate } from "node:timers";
+import { fileURLToPath } from "node:url";
+import { errorToRecord } from "./error_record.ts";
+import { permissionFlags, type Permissions } from "./permissions.ts";
+import { encodeRecord, type ErrorRecord, type FailureKind, failureRecord } from "./record.ts";
+import {
+  encodeRunFrames,
+  FRAME,
+  MarkedStreamReader,
+  newMark,
+  readDone,
+  type WireAttempt,
+} from "./wire.ts";
+
+/** Where a pool gets the items' encoded bytes. */
+export interface ItemSource {
+  /**
+   * Reads items; may answer synchronously. The pool asks for the items of one
+   * batch at a time, usually consecutive ones.
+   *
+   * @param indices The items, in the order wanted.
+   * @returns Their encoded bytes, in the same order.
+   */
+  read(indices: readonly number[]): Uint8Array[] | Promise<Uint8Array[]>;
+}
+
+/** An attempt that ended, with its encoded record. */
+export interface EndedAttempt {
+  /** The item's position in the inputs. */
+  index: number;
+  /** The attempt, counted from 1. */
+  attempt: number;
+  /** `"ok"` or why it failed. */
+  kind: "ok" | FailureKind;
+  /** The encoded record (owned by the receiver). */
+  bytes: Uint8Array;
+  /** The record, when the pool made it (a crash, a timeout); otherwise decode `bytes`. */
+  record?: ErrorRecord;
+  /** Whether the item is done: `false` when it will be tried again. */
+  final: boolean;
+}
+
+/** Where a pool sends what happens. */
+export interface PoolSink {
+  /** An attempt started running in a worker. */
+  started(index: number, attempt: number): void;
+  /**
+   * Output of an attempt: `stream` 1 is stdout, 2 stderr. `bytes` is a view
+   * that is only valid during the call: write it or copy it.
+   */
+  output(index: number, attempt: number, stream: 1 | 2, bytes: Uint8Array): void;
+  /**
+   * Keeps the records of attempts that ended, in the order they ended. A
+   * throw (or rejection) means they could not be kept: the pool then ends
+   * them with an infrastructure error whose message is the thrown one.
+   */
+  store(ended: readonly EndedAttempt[]): void | Promise<void>;
+  /** An attempt's record is kept (or could not be, see `store`): report it. */
+  ended(attempt: EndedAttempt): void;
+}
+
+/** Options for a {@linkcode WorkerPool}. */
+export interface PoolOptions {
+  /** The URL of the function's artifact. */
+  functionUrl: string;
+  /** Spread each item into the function's arguments. */
+  starmap: boolean;
+  /** How many worker processes at most. */
+  concurrency: number;
+  /** Attempts per item, counted from 1. */
+  attempts: number;
+  /** The `AWS_BATCH_JOB_ID` of every attempt; `{index}` stands for the item's index. */
+  jobId: string;
+  /** Where items come from. */
+  source: ItemSource;
+  /** Where records and output go. */
+  sink: PoolSink;
+  /** Milliseconds an attempt may run before its worker is killed. */
+  timeoutMs?: number;
+  /** Extra environment variables for every attempt (the function may read them). */
+  env?: Record<string, string>;
+  /** What the function may do (validated). @default {{ net: true }} */
+  permissions?: Permissions;
+  /** Each worker's V8 heap limit, in MiB. */
+  memoryMiB?: number;
+  /** The deno binary. @default {Deno.execPath()} */
+  deno?: string;
+  /**
+   * The worker's main module and the arguments before its own, for a
+   * bundled runtime that is also a worker.
+   *
+   * @default {{ url: "worker_main.ts next to this file", args: [] }}
+   */
+  worker?: { url: string; args?: string[] };
+}
+
+/** About this much work goes to a worker at once. */
+export const BATCH_MS = 5;
+/**
+ * Attempts shorter than this on average are sent ahead, a batch behind the
+ * running one; longer ones one batch at a time, so an attempt never waits
+ * behind another that a third one could have run.
+ */
+const PIPELINE_BELOW_MS = 20;
+/** Bytes read from a worker's stdout or stderr at once. */
+const READ_BYTES = 256 * 1024;
+/** The most attempts in one batch. */
+const MAX_BATCH = 512;
+/** Workers that die before they are ready, in a row, before the pool gives up. */
+const MAX_EARLY_DEATHS = 3;
+/** The AWS Batch variables every attempt sees. */
+const JOB_VARIABLES = ["AWS_BATCH_JOB_ID", "AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ATTEMPT"];
+
+/** Attempts are packed into one number: `index * 16 + attempt` (attempts are at most 10). */
+const pack = (index: number, attempt: number) => index * 16 + attempt;
+const indexOf = (packed: number) => Math.floor(packed / 16);
+const attemptOf = (packed: number) => packed % 16;
+
+interface Slot {
+  child: Deno.ChildProcess;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Attempts sent, packed, in order; entries before both heads are dropped. */
+  sent: number[];
+  /** The first attempt without its record (the running one). */
+  outHead: number;
+  /** The first attempt without its end on stderr. */
+  errHead: number;
+  /** Where a trailing write of the previous attempt goes. */
+  lastOut?: number;
+  lastErr?: number;
+  ready: boolean;
+  /** When the running attempt started (performance.now()). */
+  since: number;
+  killedFor?: "timeout" | "cancel";
+  /** Serializes dispatches whose items are read asynchronously. */
+  tail: Promise<void>;
+  /** Attempts taken for this worker whose items are being read. */
+  reading: number;
+  exited: Promise<void>;
+}
+
+/**
+ * Runs items on worker processes.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { WorkerPool } from "./pool.ts";
+ *
+ * const pool = new WorkerPool({ functionUrl, starmap: false, concurrency: 2, attempts: 3, jobId: "run:{index}", source, sink });
+ * pool.addRange(0, 100);
+ * pool.close();
+ * await pool.done;
+ * ```
+ */
+export class WorkerPool {
+  #o: PoolOptions;
+  #queue: number[] = [];
+  #queueHead = 0;
+  /** Attempts taken back from a dead worker, run first. */
+  #front: number[] = [];
+  #slots = new Set<Slot>();
+  #outstanding = 0;
+  #closed = false;
+  #cancelled?: string;
+  #fatal?: string;
+  #earlyDeaths = 0;
+  /** A moving average of attempt durations, in milliseconds. */
+  #meanMs = Infinity;
+  #finished = Promise.withResolvers<void>();
+  #done: Promise<void>;
+  #timer?: ReturnType<typeof setInterval>;
+  #storing: Promise<void> = Promise.resolve();
+
+  /**
+   * Makes a pool; workers start when there are items.
+   *
+   * @param options The function, the items' source, the sink and the limits.
+   */
+  constructor(options: PoolOptions) {
+    this.#o = options;
+    this.#done = this.#finished.promise.then(() => this.#shutdown());
+    if (options.timeoutMs !== undefined) {
+      const every = Math.max(10, Math.min(1000, options.timeoutMs / 4));
+      this.#timer = setInterval(() => this.#checkTimeouts(), every);
+    }
+  }
+
+  /**
+   * Resolves when every item added has ended for good (or the pool was
+   * cancelled), {@linkcode WorkerPool.close} was called, and every worker has
+   * exited.
+   */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
+  /**
+   * Adds one attempt of an item.
+   *
+   * @param index The item.
+   * @param attempt Its attempt, counted from 1.
+   */
+  add(index: number, attempt = 1): void {
+    this.#outstanding++;
+    this.#queue.push(pack(index, attempt));
+    this.#fill();
+  }
+
+  /**
+   * Adds the first attempt of items `from` to `to - 1`.
+   *
+   * @param from The first item.
+   * @param to One past the last item.
+   */
+  addRange(from: number, to: number): void {
+    for (let i = from; i < to; i++) this.#queue.push(pack(i, 1));
+    this.#outstanding += Math.max(0, to - from);
+    this.#fill();
+  }
+
+  /** No more items will be added: the pool finishes when those added have ended. */
+  close(): void {
+    this.#closed = true;
+    this.#checkFinished();
+  }
+
+  /**
+   * Stops: kills every worker. Attempts not ended are left to the caller.
+   *
+   * @param reason Why.
+   */
+  cancel(reason: string): void {
+    if (this.#cancelled !== undefined) return;
+    this.#cancelled = reason;
+    this.#queue = [];
+    this.#queueHead = 0;
+    this.#front = [];
+    for (const slot of this.#slots) {
+      slot.killedFor = "cancel";
+      kill(slot.child);
+    }
+    this.#finished.resolve();
+  }
+
+  #queued(): number {
+    return this.#front.length + this.#queue.length - this.#queueHead;
+  }
+
+  #take(): number | undefined {
+    if (this.#front.length > 0) return this.#front.shift();
+    if (this.#queueHead >= this.#queue.length) return undefined;
+    const next = this.#queue[this.#queueHead++]!;
+    if (this.#queueHead > 4096 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+    return next;
+  }
+
+  #fill(): void {
+    if (this.#cancelled !== undefined) return;
+    if (this.#fatal !== undefined) {
+      this.#failQueued();
+      return;
+    }
+    let idle = 0;
+    for (const slot of this.#slots) if (this.#inFlight(slot) === 0) idle++;
+    while (this.#queued() > idle && this.#slots.size < this.#o.concurrency) {
+      this.#spawn();
+      idle++;
+    }
+    for (const slot of this.#slots) {
+      if (!slot.ready || slot.killedFor !== undefined) continue;
+      const size = this.#batchSize();
+      while (this.#queued() > 0 && this.#wantsMore(slot, size)) this.#dispatch(slot, size);
+    }
+  }
+
+  /**
+   * Whether to send a worker a batch now: when it has nothing to do, and
+   * for short attempts, while enough work waits for every worker, a second
+   * batch behind the running one so it never waits for the pool.
+   */
+  #wantsMore(slot: Slot, size: number): boolean {
+    const inFlight = this.#inFlight(slot);
+    if (inFlight === 0) return true;
+    return inFlight <= size && this.#meanMs < PIPELINE_BELOW_MS &&
+      this.#queued() >= this.#slots.size;
+  }
+
+  #inFlight(slot: Slot): number {
+    return slot.sent.length - slot.outHead + slot.reading;
+  }
+
+  #batchSize(): number {
+    const byTime = this.#meanMs === Infinity ? 1 : Math.floor(BATCH_MS / this.#meanMs);
+    const fair = Math.ceil(this.#queued() / Math.max(1, this.#slots.size));
+    return Math.max(1, Math.min(MAX_BATCH, byTime, fair));
+  }
+
+  #dispatch(slot: Slot, size: number): void {
+    const packed: number[] = [];
+    while (packed.length < size) {
+      const next = this.#take();
+      if (next === undefined) break;
+      packed.push(next);
+    }
+    const send = (items: Uint8Array[]) => {
+      if (!this.#slots.has(slot) || slot.killedFor !== undefined) {
+        if (this.#cancelled === undefined) this.#front.push(...packed);
+        return;
+      }
+      const idle = slot.sent.length === slot.outHead;
+      for (const p of packed) slot.sent.push(p);
+      if (idle) this.#startHead(slot);
+      const attempts: WireAttempt[] = packed.map((p, i) => ({
+        index: indexOf(p),
+        attempt: attemptOf(p),
+        bytes: items[i]!,
+      }));
+      for (const frame of encodeRunFrames(attempts)) slot.writer.write(frame).catch(() => {});
+    };
+    const fail = (e: unknown) => {
+      // The worker never gets these attempts: each fails, and is retried if it may be.
+      const message = e instanceof Error ? e.message : String(e);
+      for (const p of packed) {
+        this.#failAttempt(p, "infrastructure", { name: "ItemReadError", message });
+      }
+    };
+    let read: Uint8Array[] | Promise<Uint8Array[]>;
+    try {
+      read = this.#o.source.read(packed.map(indexOf));
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    if (!(read instanceof Promise)) {
+      send(read);
+      return;
+    }
+    // Batches read asynchronously still reach the worker in the order they were taken.
+    slot.reading += packed.length;
+    slot.tail = slot.tail.then(() => read.then(send, fail)).finally(() => {
+      slot.reading -= packed.length;
+      this.#fill();
+    });
+  }
+
+  #startHead(slot: Slot): void {
+    slot.since = performance.now();
+    const head = slot.sent[slot.outHead];
+    if (head !== undefined) this.#o.sink.started(indexOf(head), attemptOf(head));
+  }
+
+  #spawn(): void {
+    const o = this.#o;
+    const mark = newMark();
+    const worker = o.worker ?? { url: new URL("./worker_main.ts", import.meta.url).href };
+    const functionPath = o.functionUrl.startsWith("file:") ? [fileURLToPath(o.functionUrl)] : [];
+    const args = [
+      "run",
+      "--quiet",
+      ...permissionFlags(o.permissions ?? { net: true }, {
+        read: functionPath,
+        env: [...JOB_VARIABLES, ...Object.keys(o.env ?? {})],
+      }),
+    ];
+    // A small young generation: a worker's garbage is short-lived, and V8
+    // would otherwise grow it to tens of MiB per worker for nothing.
+    const v8 = ["--max-semi-space-size=1"];
+    if (o.memoryMiB !== undefined) v8.push(`--max-old-space-size=${o.memoryMiB}`);
+    args.push(`--v8-flags=${v8.join(",")}`);
+    args.push(
+      worker.url,
+      ...(worker.args ?? []),
+      "--function",
+      o.functionUrl,
+      "--mark",
+      Array.from(mark, (b) => b.toString(16).padStart(2, "0")).join(""),
+      "--job-id",
+      o.jobId,
+    );
+    if (o.starmap) args.push("--starmap");
+    // A function that may start programs or load native code sees the job's
+    // variables in the real environment, which its children inherit.
+    if (o.permissions?.run || o.permissions?.ffi) args.push("--real-env");
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(o.deno ?? Deno.execPath(), {
+        args,
+        env: o.env ?? {},
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (e) {
+      this.#failEverything(`Cannot start a worker process: ${(e as Error).message}`);
+      return;
+    }
+    const slot: Slot = {
+      child,
+      writer: child.stdin.getWriter(),
+      sent: [],
+      outHead: 0,
+      errHead: 0,
+      ready: false,
+      since: 0,
+      tail: Promise.resolve(),
+      reading: 0,
+      exited: Promise.resolve(),
+    };
+    const out = this.#read(slot, child.stdout, 1, new MarkedStreamReader(mark));
+    const err = this.#read(slot, child.stderr, 2, new MarkedStreamReader(mark));
+    slot.exited = Promise.all([out, err]).then(() => child.status).then((status) =>
+      this.#exited(slot, status)
+    );
+    this.#slots.add(slot);
+  }
+
+  async #read(
+    slot: Slot,
+    stream: ReadableStream<Uint8Array>,
+    which: 1 | 2,
+    reader: MarkedStreamReader,
+  ): Promise<void> {
+    let ended: EndedAttempt[] = [];
+    const sink = this.#o.sink;
+    const owner = () => {
+      const head = which === 1 ? slot.sent[slot.outHead] : slot.sent[slot.errHead];
+      return head ?? (which === 1 ? slot.lastOut : slot.lastErr);
+    };
+    const handler = {
+      text: (bytes: Uint8Array) => {
+        const at = owner();
+        if (at !== undefined) sink.output(indexOf(at), attemptOf(at), which, bytes);
+      },
+      frame: (type: number, body: Uint8Array, owned: boolean) => {
+        if (type === FRAME.end) {
+          slot.lastErr = slot.sent[slot.errHead];
+          slot.errHead++;
+          this.#trim(slot);
+        } else if (type === FRAME.done) {
+          const done = readDone(body);
+          const expected = slot.sent[slot.outHead];
+          if (expected !== pack(done.index, done.attempt)) return;
+          slot.lastOut = expected;
+          slot.outHead++;
+          const now = performance.now();
+          const ms = now - slot.since;
+          this.#meanMs = this.#meanMs === Infinity ? ms : 0.9 * this.#meanMs + 0.1 * ms;
+          this.#startHead(slot);
+          this.#trim(slot);
+          ended.push({
+            index: done.index,
+            attempt: done.attempt,
+            kind: done.kind,
+            bytes: owned ? done.record : done.record.slice(),
+            final: this.#isFinal(done.kind, done.attempt),
+          });
+        } else if (type === FRAME.ready) {
+          slot.ready = true;
+          this.#earlyDeaths = 0;
+        } else if (type === FRAME.fatal) {
+          this.#failEverything(new TextDecoder().decode(body));
+        }
+      },
+    };
+    // One buffer, read into again and again: a flood of output makes no garbage.
+    const byob = stream.getReader({ mode: "byob" });
+    let buffer = new ArrayBuffer(READ_BYTES);
+    try {
+      while (true) {
+        const { value, done } = await byob.read(new Uint8Array(buffer));
+        if (done || value === undefined) break;
+        reader.push(value, handler);
+        buffer = value.buffer as ArrayBuffer;
+        if (ended.length > 0) {
+          const batch = ended;
+          ended = [];
+          await this.#ended(batch);
+        }
+        if (which === 1) this.#fill();
+      }
+    } catch {
+      // The stream broke with its process; the exit is handled below.
+    } finally {
+      byob.releaseLock();
+    }
+    reader.end(handler);
+  }
+
+  #isFinal(kind: "ok" | FailureKind, attempt: number): boolean {
+    return kind === "ok" || kind === "unencodable" || attempt >= this.#o.attempts ||
+      this.#cancelled !== undefined || this.#fatal !== undefined;
+  }
+
+  /** Drops the attempts both streams are done with. */
+  #trim(slot: Slot): void {
+    const done = Math.min(slot.outHead, slot.errHead);
+    if (done > 64 && done * 2 > slot.sent.length) {
+      slot.sent = slot.sent.slice(done);
+      slot.outHead -= done;
+      slot.errHead -= done;
+    }
+  }
+
+  /** Stores ended attempts, reports them, and queues the retries. */
+  async #ended(batch: EndedAttempt[]): Promise<void> {
+    const sink = this.#o.sink;
+    // Batches are stored one after another, in the order they ended.
+    const previous = this.#storing;
+    const stored = previous.then(() => sink.store(batch));
+    this.#storing = stored.then(() => {}, () => {});
+    try {
+      await stored;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      batch = batch.map((a) => {
+        const record = this.#record(pack(a.index, a.attempt), "infrastructure", {
+          name: e instanceof Error ? e.name : "StoreError",
+          message,
+        });
+        return {
+          ...a,
+          kind: "infrastructure",
+          record,
+          bytes: encodeRecord(record).bytes,
+          final: true,
+        };
+      });
+    }
+    for (const a of batch) {
+      if (this.#cancelled !== undefined) break;
+      sink.ended(a);
+      if (a.final) this.#outstanding--;
+      else this.#queue.push(pack(a.index, a.attempt + 1));
+    }
+    this.#fill();
+    this.#checkFinished();
+  }
+
+  #record(
+    packed: number,
+    kind: FailureKind,
+    error: { name: string; message: string },
+  ): ErrorRecord {
+    const e = new Error(error.message);
+    e.name = error.name;
+    const index = indexOf(packed);
+    return failureRecord(
+      {
+        index,
+        attempt: attemptOf(packed),
+        jobId: this.#o.jobId.replace("{index}", String(index)),
+        kind,
+      },
+      { ...errorToRecord(e), stack: undefined },
+    );
+  }
+
+  /** Ends an attempt the worker could not answer for. */
+  #failAttempt(
+    packed: number,
+    kind: FailureKind,
+    error: { name: string; message: string },
+    extra: Partial<ErrorRecord> = {},
+  ): void {
+    const record = { ...this.#record(packed, kind, error), ...extra };
+    const final = kind === "cancelled" || this.#isFinal(kind, attemptOf(packed));
+    this.#pending.push(this.#ended([{
+      index: indexOf(packed),
+      attempt: attemptOf(packed),
+      kind,
+      record,
+      bytes: encodeRecord(record).bytes,
+      final,
+    }]));
+  }
+
+  #pending: Promise<void>[] = [];
+
+  #checkTimeouts(): void {
+    const limit = this.#o.timeoutMs!;
+    const now = performance.now();
+    for (const slot of this.#slots) {
+      if (
+        slot.killedFor === undefined && slot.sent.length > slot.outHead && now - slot.since > limit
+      ) {
+        slot.killedFor = "timeout";
+        kill(slot.child);
+      }
+    }
+  }
+
+  #exited(slot: Slot, status: Deno.CommandStatus): void {
+    this.#slots.delete(slot);
+    slot.writer.close().catch(() => {});
+    const running = slot.sent[slot.outHead];
+    const waiting = slot.sent.slice(slot.outHead + 1);
+    // Attempts sent but not started go back to the front of the queue, unchanged.
+    if (this.#cancelled === undefined && this.#fatal === undefined) this.#front.unshift(...waiting);
+    if (running !== undefined && this.#cancelled === undefined && this.#fatal === undefined) {
+      // When the attempt started, for its usage: the worker wrote no record.
+      const startedAt = { startedAt: performance.timeOrigin + slot.since };
+      if (slot.killedFor === "timeout") {
+        const seconds = this.#o.timeoutMs! / 1000;
+        this.#failAttempt(running, "timeout", {
+          name: "TimeoutError",
+          message: `The attempt ran longer than the knot's timeout of ${seconds}s and was killed`,
+        }, startedAt);
+      } else if (slot.killedFor === undefined) {
+        const how = status.signal
+          ? `was killed by ${status.signal}`
+          : `exited with code ${status.code}`;
+        this.#failAttempt(running, "crashed", {
+          name: "WorkerCrashedError",
+          message: `The worker process running the item ${how}, for example by Deno.exit(), ` +
+            `running out of memory or a crash`,
+        }, {
+          ...startedAt,
+          ...(status.signal ? { signal: status.signal } : { exitCode: status.code }),
+        });
+      }
+    } else if (
+      !slot.ready && slot.killedFor === undefined && this.#cancelled === undefined &&
+      this.#fatal === undefined && ++this.#earlyDeaths >= MAX_EARLY_DEATHS
+    ) {
+      this.#failEverything(
+        `Worker processes exit before they start (code ${status.code}); run the function ` +
+          `once with deno run to see why`,
+      );
+    }
+    this.#fill();
+    this.#checkFinished();
+  }
+
+  #failEverything(message: string): void {
+    if (this.#fatal !== undefined) return;
+    this.#fatal = message;
+    for (const slot of this.#slots) {
+      slot.killedFor = "cancel";
+      kill(slot.child);
+      for (const p of slot.sent.slice(slot.outHead)) this.#front.push(p);
+    }
+    this.#failQueued();
+  }
+
+  #failQueued(): void {
+    for (let next = this.#take(); next !== undefined; next = this.#take()) {
+      this.#failAttempt(next, "infrastructure", {
+        name: "WorkerStartError",
+        message: this.#fatal!,
+      });
+    }
+  }
+
+  #checkFinished(): void {
+    if (this.#closed && this.#outstanding === 0) this.#finished.resolve();
+  }
+
+  async #shutdown(): Promise<void> {
+    clearInterval(this.#timer);
+    for (const slot of this.#slots) slot.writer.close().catch(() => {});
+    // Let attempts that ended in the same turn be reported before the workers go.
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.allSettled([...this.#slots].map((s) => s.exited));
+    await Promise.allSettled(this.#pending);
+    await this.#storing;
+  }
+}
+
+function kill(child: Deno.ChildProcess): void {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}

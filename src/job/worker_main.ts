@@ -1,0 +1,148 @@
+/**
+ * The main module of a worker process: it loads the function once, then runs
+ * the attempts its pool sends on stdin one after another, with the
+ * environment variables an AWS Batch child gets, and answers on stdout (see
+ * `wire.ts`). It touches no store and no socket, so it runs with only the
+ * permissions the knot grants its function.
+ *
+ * ```sh
+ * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--starmap] [--real-env]
+ * ```
+ *
+ * `--job-id` is the `AWS_BATCH_JOB_ID` every attempt sees; `{index}` in it
+ * stands for the item's index. `--real-env` sets the AWS Batch variables in
+ * the process's environment for each attempt (for a function that may start
+ * programs); without it they are laid over `Deno.env`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type LoadedFunction, loadFunction, runItem } from "./runtime.ts";
+import { doneFrame, doneHead, FRAME, kindCode, markedHead, RunFrameReader } from "./wire.ts";
+
+/** Records larger than this are written after their frame's head, not copied into it. */
+const COPY_BELOW = 64 * 1024;
+
+/** Bytes read from stdin at once. */
+const READ_BYTES = 256 * 1024;
+
+function writeAll(stream: typeof Deno.stdout, bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.byteLength) written += stream.writeSync(bytes.subarray(written));
+}
+
+/**
+ * Runs a worker until its stdin ends and returns its exit code.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { workerMain } from "./worker_main.ts";
+ *
+ * Deno.exit(await workerMain(Deno.args));
+ * ```
+ *
+ * @param args The command-line arguments.
+ * @returns The exit code: 0 when stdin ended, 3 when the function did not load.
+ */
+export async function workerMain(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      function: { type: "string" },
+      mark: { type: "string" },
+      "job-id": { type: "string" },
+      starmap: { type: "boolean", default: false },
+      "real-env": { type: "boolean", default: false },
+    },
+  });
+  const mark = Uint8Array.from(values.mark!.match(/../g)!, (h) => parseInt(h, 16));
+  const template = values["job-id"] ?? "{index}";
+  let func: LoadedFunction;
+  try {
+    func = await loadFunction(values.function!);
+  } catch (e) {
+    const message = new TextEncoder().encode(`Cannot load the function: ${(e as Error).message}`);
+    writeAll(Deno.stdout, markedHead(mark, FRAME.fatal, message.byteLength));
+    writeAll(Deno.stdout, message);
+    return 3;
+  }
+  writeAll(Deno.stdout, markedHead(mark, FRAME.ready, 0));
+  const end = markedHead(mark, FRAME.end, 0);
+  const reader = new RunFrameReader();
+  const jobEnv = values["real-env"] ? realJobEnv() : overlayJobEnv();
+  // Read into one buffer; the frame reader copies each chunk once.
+  const chunk = new Uint8Array(READ_BYTES);
+  while (true) {
+    const n = await Deno.stdin.read(chunk);
+    if (n === null) break;
+    for (const batch of reader.push(chunk.subarray(0, n))) {
+      for (const { index, attempt, bytes } of batch) {
+        const jobId = template.replace("{index}", String(index));
+        jobEnv(jobId, String(index), String(attempt));
+        const { record, bytes: recordBytes } = await runItem(func, bytes, {
+          index,
+          attempt,
+          jobId,
+          starmap: values.starmap,
+        });
+        const kind = kindCode(record.status === "ok" ? "ok" : record.kind);
+        if (recordBytes.byteLength < COPY_BELOW) {
+          writeAll(Deno.stdout, doneFrame(mark, index, attempt, kind, recordBytes));
+        } else {
+          writeAll(Deno.stdout, doneHead(mark, index, attempt, kind, recordBytes.byteLength));
+          writeAll(Deno.stdout, recordBytes);
+        }
+        writeAll(Deno.stderr, end);
+      }
+    }
+  }
+  return 0;
+}
+
+/** Sets the AWS Batch variables of one attempt. */
+type JobEnv = (jobId: string, index: string, attempt: string) => void;
+
+/**
+ * The attempt's variables in the process's environment, as a child process
+ * of the function would see them. Setting one costs a system call and, in
+ * glibc, keeps every value ever set: used only when the function may start
+ * programs or load native code (`run` or `ffi` permission).
+ */
+function realJobEnv(): JobEnv {
+  const set: Record<string, string> = {};
+  const put = (name: string, value: string) => {
+    if (set[name] === value) return;
+    set[name] = value;
+    Deno.env.set(name, value);
+  };
+  return (jobId, index, attempt) => {
+    put("AWS_BATCH_JOB_ID", jobId);
+    put("AWS_BATCH_JOB_ARRAY_INDEX", index);
+    put("AWS_BATCH_JOB_ATTEMPT", attempt);
+  };
+}
+
+/**
+ * The attempt's variables laid over the environment's readers
+ * (`Deno.env.get`, `has`, `toObject`, and through them `process.env`),
+ * which is every way a function without `run` or `ffi` permission can read
+ * them: nothing is set in the process's environment per attempt.
+ */
+function overlayJobEnv(): JobEnv {
+  const env = Deno.env;
+  const real = { get: env.get.bind(env), has: env.has.bind(env), toObject: env.toObject.bind(env) };
+  const job: Record<string, string> = {};
+  const own = (name: string) => Object.hasOwn(job, name);
+  const define = (name: string, value: unknown) =>
+    Object.defineProperty(env, name, { value, configurable: true, writable: true });
+  define("get", (name: string) => own(name) ? job[name] : real.get(name));
+  define("has", (name: string) => own(name) || real.has(name));
+  define("toObject", () => ({ ...real.toObject(), ...job }));
+  return (jobId, index, attempt) => {
+    job.AWS_BATCH_JOB_ID = jobId;
+    job.AWS_BATCH_JOB_ARRAY_INDEX = index;
+    job.AWS_BATCH_JOB_ATTEMPT = attempt;
+  };
+}
+
+if (import.meta.main) Deno.exit(await workerMain(Deno.args));

@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { encode } from "../../src/job/codec.ts";
+import { decodeRecord } from "../../src/job/record.ts";
+import { type EndedAttempt, WorkerPool } from "../../src/job/pool.ts";
+
+/** Writes a function artifact and returns its URL. */
+async function artifact(dir: string, source: string): Promise<string> {
+  const path = join(dir, "function.js");
+  await Deno.writeTextFile(path, `export default ${source};\nexport const kind = "module";\n`);
+  return pathToFileURL(path).href;
+}
+
+Deno.test("the pool runs a slice from any source into any sink, as a container would", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Items 100 to 139 of a run; item 117 crashes its worker, 123 throws once.
+    const functionUrl = await artifact(
+      dir,
+      `async (x) => {
+        const attempt = Deno.env.get("AWS_BATCH_JOB_ATTEMPT");
+        if (x === 117) Deno.exit(5);
+        if (x === 123 && attempt === "1") throw new Error("once");
+        console.log("item " + x);
+        return { x, job: Deno.env.get("AWS_BATCH_JOB_ID"), attempt };
+      }`,
+    );
+    const stored: EndedAttempt[] = [];
+    const started: number[] = [];
+    const output = new Map<number, string>();
+    let reads = 0;
+    const pool = new WorkerPool({
+      functionUrl,
+      starmap: false,
+      concurrency: 2,
+      attempts: 2,
+      jobId: "child-7",
+      // An asynchronous source, like ranged reads from S3.
+      source: {
+        read: async (indices) => {
+          reads++;
+          await new Promise((r) => setTimeout(r, 1));
+          return indices.map((i) => encode(i));
+        },
+      },
+      sink: {
+        started: (index) => started.push(index),
+        output: (index, _attempt, _stream, bytes) =>
+          output.set(index, (output.get(index) ?? "") + new TextDecoder().decode(bytes)),
+        store: async (ended) => {
+          await new Promise((r) => setTimeout(r, 1));
+          stored.push(...ended);
+        },
+        ended: () => {},
+      },
+    });
+    pool.addRange(100, 140);
+    pool.close();
+    await pool.done;
+    assert.ok(reads > 0);
+    const finals = stored.filter((a) => a.final);
+    assert.deepEqual(finals.map((a) => a.index).sort((a, b) => a - b), [
+      ...Array.from({ length: 40 }, (_, i) => 100 + i),
+    ]);
+    for (const a of finals) {
+      const record = a.record ?? decodeRecord(a.bytes);
+      if (a.index === 117) {
+        assert.equal(record.status === "error" && record.kind, "crashed");
+        assert.equal(record.attempt, 2);
+        continue;
+      }
+      assert.equal(record.status, "ok", `item ${a.index}`);
+      const value = (record as { value: { x: number; job: string; attempt: string } }).value;
+      assert.deepEqual(value, {
+        x: a.index,
+        job: "child-7",
+        attempt: a.index === 123 ? "2" : "1",
+      });
+      assert.equal(output.get(a.index)?.trim().split("\n").at(-1), `item ${a.index}`);
+    }
+    assert.ok(started.includes(100) && started.includes(139));
+    assert.deepEqual(
+      stored.filter((a) => !a.final).map((a) => [a.index, a.kind]).sort(),
+      [[117, "crashed"], [123, "threw"]],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a sink that cannot store fails those attempts for good, with its error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const functionUrl = await artifact(dir, "(x) => x");
+    const reported: EndedAttempt[] = [];
+    const pool = new WorkerPool({
+      functionUrl,
+      starmap: false,
+      concurrency: 1,
+      attempts: 3,
+      jobId: "r:{index}",
+      source: { read: (indices) => indices.map((i) => encode(i)) },
+      sink: {
+        started: () => {},
+        output: () => {},
+        store: (ended) => {
+          if (ended.some((a) => a.index === 1)) throw new RangeError("disk full");
+        },
+        ended: (a) => reported.push(a),
+      },
+    });
+    pool.addRange(0, 3);
+    pool.close();
+    await pool.done;
+    // Records are stored in batches: every attempt of the batch that could
+    // not be stored ends with the sink's error, the others with their record.
+    assert.deepEqual(reported.map((a) => a.index).sort(), [0, 1, 2]);
+    for (const a of reported) {
+      assert.equal(a.final, true);
+      if (a.kind === "infrastructure") {
+        assert.equal(a.record?.error.message, "disk full");
+        assert.equal(decodeRecord(a.bytes).status, "error");
+      } else assert.equal(decodeRecord(a.bytes).status, "ok");
+    }
+    assert.equal(reported.find((a) => a.index === 1)!.kind, "infrastructure");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,223 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  type ItemError,
+  Knot,
+  RunDataGoneError,
+  RunStoreError,
+  UnsafeDirectoryError,
+} from "../../../mod.ts";
+import { RunDir } from "../../../src/targets/local/run_dir.ts";
+import { requirementTest } from "../../support/requirement.ts";
+import { tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
+import { withKnot } from "./helpers.ts";
+
+const rootTest = requirementTest("root (to give a directory to another user)", {
+  ok: Deno.uid() === 0,
+  reason: "the tests do not run as root",
+});
+
+async function lines(path: string): Promise<string[]> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  return text.split("\n").filter((l) => l !== "");
+}
+
+Deno.test("a client killed midway leaves a run that collect() finishes, each missing item run once", async () => {
+  const base = await Deno.makeTempDir({ prefix: "cloudknot-kill-" });
+  try {
+    const dir = join(base, "knots");
+    const log = join(base, "executions.log");
+    const client = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../../fixtures/resumable_client.ts", import.meta.url).href,
+        dir,
+        log,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("\n")) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, "the client ended before printing its run's id");
+      out += value;
+    }
+    const runId = out.trim();
+    // Kill it once some items, but not all, are done.
+    while ((await lines(log)).length < 60) await new Promise((r) => setTimeout(r, 20));
+    client.kill("SIGKILL");
+    await client.status;
+    await reader.cancel();
+    const runDir = join(dir, "resumable", "runs", runId);
+    const recorded = new Set<number>();
+    const opened = (await RunDir.open(runDir))!;
+    opened.run.scanRecords(0, (e) => {
+      assert.equal(e.kind, "ok");
+      recorded.add(e.index);
+    });
+    opened.run.close();
+    assert.ok(recorded.size > 0 && recorded.size < 300, `${recorded.size} items were recorded`);
+
+    const knot = await Knot.create({ name: "resumable", dir });
+    const run = await knot.collect(runId);
+    const results = await run.results();
+    assert.deepEqual(results, Array.from({ length: 300 }, (_, i) => i * 2));
+    // This process's workers ran exactly the items without a record, once each.
+    const mine = (await lines(log)).map((l) => l.split(" ").map(Number))
+      .filter(([, ppid]) => ppid === Deno.pid).map(([i]) => i!);
+    assert.equal(new Set(mine).size, mine.length, "an item ran twice");
+    for (const i of mine) assert.ok(!recorded.has(i), `item ${i} had a record and ran again`);
+    assert.equal(mine.length + recorded.size, 300);
+    // Finished: collecting again reads it and runs nothing.
+    const executions = (await lines(log)).length;
+    const again = await knot.collect(runId);
+    assert.deepEqual(await again.results(), results);
+    assert.equal((await lines(log)).length, executions);
+    await knot.clobber();
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+tmpfsTest(
+  "a full disk fails only the items whose records do not fit; results in stay readable",
+  async () => {
+    await withTmpfs(2 * 1024 * 1024, async (dir) => {
+      const knot = await Knot.create({
+        name: "full",
+        dir,
+        concurrency: 2,
+        retries: 1,
+        func: (i: number) => `${i}:${"x".repeat(300_000)}`,
+      });
+      const run = await knot.map(Array.from({ length: 20 }, (_, i) => i), { progress: false });
+      const settled = await run.settled();
+      const ok = settled.filter((s) => s.status === "fulfilled");
+      const failed = settled.filter((s) => s.status === "rejected");
+      assert.ok(ok.length > 0, "no result fitted");
+      assert.ok(failed.length > 0, "every result fitted: the disk was not full");
+      const runDir = join(dir, "full", "runs", run.runId);
+      for (const f of failed) {
+        const reason = (f as { reason: ItemError }).reason;
+        assert.equal(reason.kind, "infrastructure");
+        assert.equal(reason.remote.name, "RunStoreError");
+        assert.ok(reason.message.includes(runDir), reason.message);
+        assert.match(reason.message, /No space left on device/);
+        assert.match(reason.message, /CLOUDKNOT_LOCAL_RUNS/);
+      }
+      for (const s of ok) {
+        assert.equal((s as { value: string }).value.split(":")[0], String(s.index));
+      }
+      // A new handle reads every result that was written.
+      const again = await knot.collect(run.runId);
+      const later = await again.settled();
+      for (const s of ok) assert.deepEqual(later[s.index], s);
+      await knot.clobber();
+    });
+  },
+);
+
+Deno.test("a run whose data is gone says so", async () => {
+  await withKnot({ name: "gone", func: (x: number) => x }, async (knot, dir) => {
+    const run = await knot.map([1, 2], { progress: false });
+    await run.done;
+    await Deno.remove(join(dir, "gone", "runs", run.runId), { recursive: true });
+    await assert.rejects(
+      () => knot.collect(run.runId),
+      (e) => e instanceof RunDataGoneError && /is gone: .* no longer exists/.test(e.message),
+    );
+    assert.deepEqual(await knot.runs(), []);
+  });
+});
+
+Deno.test("a knot directory others may enter is refused, and nothing is written to it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const squatted = join(dir, "squat");
+    await Deno.mkdir(squatted);
+    await Deno.chmod(squatted, 0o777);
+    await assert.rejects(
+      () => Knot.create({ name: "squat", dir, func: (x: number) => x }),
+      (e) =>
+        e instanceof UnsafeDirectoryError && e.path === squatted &&
+        /its mode is 0777, so other users may enter it/.test(e.message),
+    );
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(squatted)), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+rootTest(
+  "a runs directory another user made first is refused, and nothing is read or written",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const previous = Deno.env.get("CLOUDKNOT_LOCAL_RUNS");
+    try {
+      const runs = join(dir, "shared-runs");
+      Deno.env.set("CLOUDKNOT_LOCAL_RUNS", runs);
+      // The victim's knot and its runs' directory (which another user squats).
+      const knot = await Knot.create({
+        name: "victim",
+        dir: join(dir, "knots"),
+        func: (x: number) => x,
+      });
+      await knot.map([1], { progress: false }).then((r) => r.done);
+      const [id] = await Array.fromAsync(Deno.readDir(runs));
+      await Deno.remove(join(runs, id!.name), { recursive: true });
+      await Deno.mkdir(join(runs, id!.name), { mode: 0o777 });
+      await Deno.chmod(join(runs, id!.name), 0o777);
+      await Deno.chown(join(runs, id!.name), 65534, 65534);
+      await assert.rejects(
+        () => Knot.create({ name: "victim", dir: join(dir, "knots") }),
+        (e) =>
+          e instanceof UnsafeDirectoryError &&
+          /it belongs to user 65534, not to you \(user 0\)/.test(e.message),
+      );
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(join(runs, id!.name))), []);
+    } finally {
+      if (previous === undefined) Deno.env.delete("CLOUDKNOT_LOCAL_RUNS");
+      else Deno.env.set("CLOUDKNOT_LOCAL_RUNS", previous);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test("a flood of item output goes to the run's log, and the client's memory stays bounded", async () => {
+  await withKnot({
+    name: "flood",
+    concurrency: 1,
+    func: (mib: number) => {
+      const chunk = new TextEncoder().encode(`${"y".repeat(1023)}\n`.repeat(1024));
+      for (let i = 0; i < mib; i++) Deno.stdout.writeSync(chunk);
+      console.error("done");
+      return mib;
+    },
+  }, async (knot, dir) => {
+    // Warm up, so the baseline includes a run's fixed costs.
+    await (await knot.map([1], { progress: false })).done;
+    const before = Deno.memoryUsage().rss;
+    let peak = before;
+    const timer = setInterval(() => peak = Math.max(peak, Deno.memoryUsage().rss), 5);
+    const run = await knot.map([200], { progress: false });
+    assert.deepEqual(await run.results(), [200]);
+    clearInterval(timer);
+    // Were the output kept, the client would grow by more than the 200 MiB.
+    const grown = (peak - before) / 2 ** 20;
+    assert.ok(grown < 64, `the client grew by ${grown.toFixed(0)} MiB for 200 MiB of output`);
+    const output = await Deno.stat(join(dir, "flood", "runs", run.runId, "output"));
+    assert.ok(output.size >= 200 * 2 ** 20, `the log has ${output.size} bytes`);
+  });
+});
+
+Deno.test("RunStoreError names the directory and what to do", () => {
+  const e = new RunStoreError(
+    "/r",
+    "write the records of item 1",
+    new Error("No space left on device"),
+  );
+  assert.match(e.message, /^Cannot write the records of item 1 in \/r: No space left on device\./);
+});

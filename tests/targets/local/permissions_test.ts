@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CloudknotInputError, type ItemError, Knot } from "../../../mod.ts";
+import { withKnot } from "./helpers.ts";
+
+const readFile = (path: string) => Deno.readTextFile(path);
+
+Deno.test("by default a function cannot read the user's credentials: Deno's error names the option", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const credentials = join(home, ".aws", "credentials");
+    await Deno.mkdir(join(home, ".aws"));
+    await Deno.writeTextFile(credentials, "[default]\naws_secret_access_key = secret\n");
+    await withKnot({ name: "nosy", retries: 1, func: readFile }, async (knot) => {
+      const [settled] = await (await knot.map([credentials], { progress: false })).settled();
+      assert.equal(settled!.status, "rejected");
+      const reason = (settled as { reason: ItemError }).reason;
+      assert.equal(reason.kind, "threw");
+      assert.equal(reason.remote.name, "NotCapable");
+      assert.ok(reason.message.includes(`Requires read access to "${credentials}"`));
+      assert.ok(reason.message.includes(`permissions: { read: ["${credentials}"] }`));
+      assert.ok(reason.message.includes(`--allow read=${credentials}`));
+    });
+    // Granted, it reads it.
+    await withKnot({
+      name: "trusted",
+      func: readFile,
+      permissions: { read: [join(home, ".aws")] },
+    }, async (knot) => {
+      assert.deepEqual(await (await knot.map([credentials], { progress: false })).results(), [
+        "[default]\naws_secret_access_key = secret\n",
+      ]);
+    });
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("the default allows the network and nothing else; env is the run's own", async () => {
+  await withKnot({
+    name: "probe",
+    retries: 1,
+    func: async (what: string) => {
+      const tryIt = async (f: () => unknown) => {
+        try {
+          await f();
+          return "allowed";
+        } catch (e) {
+          return (e as Error).name;
+        }
+      };
+      switch (what) {
+        case "write":
+          return await tryIt(() => Deno.writeTextFile("/tmp/cloudknot-probe", "x"));
+        case "env":
+          return await tryIt(() => Deno.env.get("HOME"));
+        case "own-env":
+          return await tryIt(() => Deno.env.get("MY_SETTING"));
+        case "run":
+          return await tryIt(() => new Deno.Command("true").output());
+        case "sys":
+          return await tryIt(() => Deno.hostname());
+        case "net": {
+          // Connecting is allowed; nothing listens on this port.
+          return await tryIt(() => Deno.connect({ hostname: "127.0.0.1", port: 1 })).then((r) =>
+            r === "NotCapable" ? r : "allowed"
+          );
+        }
+      }
+    },
+  }, async (knot) => {
+    const probes = ["write", "env", "own-env", "run", "sys", "net"];
+    const run = await knot.map(probes, { progress: false, env: { MY_SETTING: "on" } });
+    assert.deepEqual(await run.results(), [
+      "NotCapable",
+      "NotCapable",
+      "allowed",
+      "NotCapable",
+      "NotCapable",
+      "allowed",
+    ]);
+  });
+});
+
+Deno.test("permissions are checked at create time, kept by the knot, and refused on AWS", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (
+      const [permissions, pattern] of [
+        [{ disk: true }, /unknown kind "disk"/],
+        [{ read: "/tmp" }, /permissions.read must be true, false or a list/],
+        [{ read: ["/a,b"] }, /holds a comma/],
+      ] as const
+    ) {
+      await assert.rejects(
+        () => Knot.create({ name: "bad", dir, func: (x: number) => x, permissions } as never),
+        (e) => e instanceof CloudknotInputError && pattern.test(e.message),
+      );
+    }
+    await assert.rejects(
+      () => Knot.create({ name: "aws", target: "aws", func: (x: number) => x, permissions: {} }),
+      (e) => e instanceof CloudknotInputError && /local target only/.test(e.message),
+    );
+    await Knot.create({ name: "keeps", dir, func: (x: number) => x, permissions: { env: true } });
+    const record = JSON.parse(await Deno.readTextFile(join(dir, "keeps", "knot.json")));
+    assert.deepEqual(record.permissions, { env: true });
+    await Knot.create({ name: "keeps", dir });
+    const adopted = JSON.parse(await Deno.readTextFile(join(dir, "keeps", "knot.json")));
+    assert.deepEqual(adopted.permissions, { env: true });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the job's variables reach every reader: Deno.env, process.env, and child processes", async () => {
+  const readers = async (_x: number) => {
+    const process = (await import("node:process")).default;
+    const out = await new Deno.Command("sh", {
+      args: ["-c", "echo $AWS_BATCH_JOB_ARRAY_INDEX"],
+    }).output();
+    return [
+      Deno.env.get("AWS_BATCH_JOB_ARRAY_INDEX"),
+      process.env.AWS_BATCH_JOB_ARRAY_INDEX,
+      Deno.env.toObject().AWS_BATCH_JOB_ARRAY_INDEX,
+      new TextDecoder().decode(out.stdout).trim(),
+    ];
+  };
+  // With run allowed, the variables are in the process's environment.
+  await withKnot(
+    { name: "readers", func: readers, permissions: { env: true, run: ["sh"] } },
+    async (knot) => {
+      const results = await (await knot.map([0, 0, 0], { progress: false })).results();
+      assert.deepEqual(results, ["0", "1", "2"].map((i) => [i, i, i, i]));
+    },
+  );
+  // Without it, they are laid over Deno.env, which process.env reads too.
+  await withKnot({
+    name: "overlay",
+    func: async (_x: number) => {
+      const process = (await import("node:process")).default;
+      return [
+        Deno.env.get("AWS_BATCH_JOB_ARRAY_INDEX"),
+        process.env.AWS_BATCH_JOB_ARRAY_INDEX,
+        Deno.env.toObject().AWS_BATCH_JOB_ARRAY_INDEX,
+        "AWS_BATCH_JOB_ARRAY_INDEX" in process.env,
+      ];
+    },
+    permissions: { env: true },
+  }, async (knot) => {
+    const results = await (await knot.map([0, 0], { progress: false })).results();
+    assert.deepEqual(results, [["0", "0", "0", true], ["1", "1", "1", true]]);
+  });
+});
