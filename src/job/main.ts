@@ -92,7 +92,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
       func = { kind: "module", fn: () => Promise.reject(e) };
       spec.starmap = false;
     }
-    ({ record } = await runAttempt(run, func, spec, { stamped: true }));
+    ({ record } = await runAttempt(run, func, spec));
   } catch (e) {
     log(`cloudknot job: cannot write the record of item ${index}: ${(e as Error).stack ?? e}`);
     return 3;

@@ -35,18 +35,6 @@ export interface AttemptSpec {
   starmap: boolean;
 }
 
-/** Options of {@linkcode runAttempt}. */
-export interface RunAttemptOptions {
-  /**
-   * Write the record under a key stamped with when it is written
-   * (`RUN_KEYS.stampedRecord`), as jobs do, so a poller finds it by listing
-   * from a time; otherwise under `RUN_KEYS.record`.
-   *
-   * @default {false}
-   */
-  stamped?: boolean;
-}
-
 /**
  * Imports a function artifact and checks that its default export is a
  * function.
@@ -74,8 +62,9 @@ export async function loadFunction(url: string | URL): Promise<LoadedFunction> {
 }
 
 /**
- * Runs one attempt of one item and writes its record to the run's store.
- * Resolves to the record it wrote and its bytes. It rejects only when the
+ * Runs one attempt of one item and writes its record to the run's store,
+ * under a key stamped with when it was written (`RUN_KEYS.stampedRecord`), so
+ * a poller finds it by listing from a time. Resolves to the record it wrote and its bytes. It rejects only when the
  * store cannot be written.
  *
  * @example Usage
@@ -95,14 +84,12 @@ export async function loadFunction(url: string | URL): Promise<LoadedFunction> {
  * @param run The store rooted at the run.
  * @param func The loaded function.
  * @param spec Which attempt of which item.
- * @param options Where the record goes.
  * @returns The record written and its bytes.
  */
 export async function runAttempt(
   run: ObjectStore,
   func: LoadedFunction,
   spec: AttemptSpec,
-  options: RunAttemptOptions = {},
 ): Promise<EncodedRecord> {
   let item: Uint8Array | Error;
   try {
@@ -111,10 +98,7 @@ export async function runAttempt(
     item = e instanceof Error ? e : new Error(String(e));
   }
   const encoded = await runItem(func, item, spec);
-  const key = options.stamped
-    ? RUN_KEYS.stampedRecord(Date.now(), spec.index, spec.attempt)
-    : RUN_KEYS.record(spec.index, spec.attempt);
-  await run.put(key, encoded.bytes);
+  await run.put(RUN_KEYS.stampedRecord(Date.now(), spec.index, spec.attempt), encoded.bytes);
   return encoded;
 }
 

@@ -289,7 +289,7 @@ export function inlineJobRunner(
       attempt: req.attempt,
       jobId: req.jobId,
       starmap: command.starmap,
-    }, { stamped: true });
+    });
     return { exitCode: record.status === "ok" ? 0 : 1 };
   }, options.capacity !== undefined ? { capacity: options.capacity } : {});
 }
