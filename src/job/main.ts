@@ -31,8 +31,7 @@ import { parseArgs } from "node:util";
 import { openStore } from "../store/open.ts";
 import { RUN_KEYS } from "./payload.ts";
 import { encodeRecord, failureRecord } from "./record.ts";
-import { errorToRecord } from "./error_record.ts";
-import { type LoadedFunction, loadFunction, runAttempt, unhandledRejection } from "./runtime.ts";
+import { type LoadedFunction, loadFunction, runAttempt } from "./runtime.ts";
 
 /** The exit code of an attempt killed at its timeout (as the `timeout` command's). */
 export const TIMEOUT_EXIT_CODE = 124;
@@ -111,25 +110,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
       func = { kind: "module", fn: () => Promise.reject(e) };
       spec.starmap = false;
     }
-    // A promise the function rejected as it returned is reported a turn later,
-    // as its record is written, or after: the attempt failed after all.
-    const leftBehind = watchRejections();
     ({ record } = await runAttempt(run, func, spec));
-    const reason = await leftBehind.stop();
-    if (record.status === "ok") {
-      if (reason !== undefined) {
-        const { value: _, ...rest } = record;
-        const encoded = encodeRecord({
-          ...rest,
-          status: "error",
-          kind: "threw",
-          endedAt: Date.now(),
-          error: errorToRecord(unhandledRejection(reason.value)),
-        });
-        record = encoded.record;
-        await run.put(RUN_KEYS.record(index, attempt), encoded.bytes);
-      }
-    }
   } catch (e) {
     log(`cloudknot job: cannot write the record of item ${index}: ${(e as Error).stack ?? e}`);
     return 3;
@@ -137,27 +118,6 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
   if (record.status === "ok") return 0;
   log(`cloudknot job: item ${index} failed: ${record.error.stack ?? record.error.message}`);
   return record.kind === "infrastructure" ? 3 : 1;
-}
-
-/**
- * Catches unhandled promise rejections from now on; `stop()` waits one turn
- * of the event loop (a rejection is reported after its turn's microtasks),
- * stops, and gives the first one's reason.
- */
-function watchRejections(): { stop(): Promise<{ value: unknown } | undefined> } {
-  let found: { value: unknown } | undefined;
-  const listener = (event: PromiseRejectionEvent) => {
-    event.preventDefault();
-    found ??= { value: event.reason };
-  };
-  globalThis.addEventListener("unhandledrejection", listener);
-  return {
-    async stop() {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      globalThis.removeEventListener("unhandledrejection", listener);
-      return found;
-    },
-  };
 }
 
 /**
@@ -196,7 +156,10 @@ async function watch(
   );
   try {
     const run = await openStore(job.run);
-    await run.put(RUN_KEYS.record(job.index, job.attempt), encodeRecord(record).bytes);
+    await run.put(
+      RUN_KEYS.stampedRecord(Date.now(), job.index, job.attempt),
+      encodeRecord(record).bytes,
+    );
   } catch (e) {
     job.log(`cloudknot job: cannot write the record of item ${job.index}: ${e}`);
     return 3;

@@ -62,8 +62,9 @@ export async function loadFunction(url: string | URL): Promise<LoadedFunction> {
 }
 
 /**
- * Runs one attempt of one item and writes its record to the run's store.
- * Resolves to the record it wrote and its bytes. It rejects only when the
+ * Runs one attempt of one item and writes its record to the run's store,
+ * under a key stamped with when it was written (`RUN_KEYS.stampedRecord`), so
+ * a poller finds it by listing from a time. Resolves to the record it wrote and its bytes. It rejects only when the
  * store cannot be written.
  *
  * @example Usage
@@ -96,9 +97,44 @@ export async function runAttempt(
   } catch (e) {
     item = e instanceof Error ? e : new Error(String(e));
   }
-  const encoded = await runItem(func, item, spec);
-  await run.put(RUN_KEYS.record(spec.index, spec.attempt), encoded.bytes);
+  // A promise the function rejected as it returned is reported a turn later:
+  // the attempt failed after all, and its one record says so.
+  const leftBehind = watchRejections();
+  let encoded = await runItem(func, item, spec);
+  const reason = await leftBehind.stop();
+  if (reason !== undefined && encoded.record.status === "ok") {
+    const { value: _, ...rest } = encoded.record;
+    encoded = encodeRecord({
+      ...rest,
+      status: "error",
+      kind: "threw",
+      endedAt: Date.now(),
+      error: errorToRecord(unhandledRejection(reason.value)),
+    });
+  }
+  await run.put(RUN_KEYS.stampedRecord(Date.now(), spec.index, spec.attempt), encoded.bytes);
   return encoded;
+}
+
+/**
+ * Catches unhandled promise rejections from now on; `stop()` waits one turn
+ * of the event loop (a rejection is reported after its turn's microtasks),
+ * stops, and gives the first one's reason.
+ */
+function watchRejections(): { stop(): Promise<{ value: unknown } | undefined> } {
+  let found: { value: unknown } | undefined;
+  const listener = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    found ??= { value: event.reason };
+  };
+  globalThis.addEventListener("unhandledrejection", listener);
+  return {
+    async stop() {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      globalThis.removeEventListener("unhandledrejection", listener);
+      return found;
+    },
+  };
 }
 
 /**
@@ -137,8 +173,8 @@ export async function runItem(
   let record: JobRecord;
   // A promise the function rejected and nobody awaited would end the process
   // with the reason only in the log; it fails the attempt instead, naming it.
-  // One left behind as the function returns is reported a turn later: the job
-  // entry point looks for it before it exits (`main.ts`).
+  // One left behind as the function returns is reported a turn later:
+  // runAttempt looks for it before it writes the record.
   let unhandled: { reason: unknown } | undefined;
   const onUnhandled = (event: PromiseRejectionEvent) => {
     event.preventDefault();

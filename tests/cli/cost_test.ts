@@ -11,7 +11,16 @@ Deno.test("cli: retry reruns the failed items of a local run, and cost and repor
     const inputs = JSON.stringify(
       [1, 2, 3].map((value) => value === 2 ? { flag, value } : { flag: home.dir, value }),
     );
-    const first = await cli(home, ["map", JOBS, "untilFlag", "--name", "flags", "-q"], {
+    const first = await cli(home, [
+      "map",
+      JOBS,
+      "untilFlag",
+      "--name",
+      "flags",
+      "--allow",
+      "read",
+      "-q",
+    ], {
       stdin: inputs,
     });
     assert.equal(first.code, 1, first.stderr);
