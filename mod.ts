@@ -98,8 +98,19 @@ export { UnsafeDirectoryError } from "./src/store/private_dir.ts";
 export { RunStoreError } from "./src/targets/local/run_dir.ts";
 export { RunDataGoneError } from "./src/targets/local/local_target.ts";
 export {
+  BatchJobFailedError,
   CancelledError,
+  CannotCreateResourceError,
+  CloudknotConfigurationError,
   CloudknotError,
   CloudknotInputError,
   CloudknotTimeoutError,
+  JobFailedError,
+  ResourceExistsError,
 } from "./src/util/errors.ts";
+export {
+  clobberOriginal,
+  type ClobberOriginalOptions,
+  OriginalResourceError,
+  StackDeletionError,
+} from "./src/resources/original.ts";

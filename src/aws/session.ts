@@ -8,6 +8,7 @@ import type { ResolvedEndpoint } from "./core/endpoints.ts";
 import type { AwsHttpClient } from "./core/request.ts";
 import { createClient } from "./protocols/client.ts";
 import { type Batch, BATCH_SERVICE } from "./services/batch.ts";
+import { type CloudFormation, CLOUDFORMATION_SERVICE } from "./services/cloudformation.ts";
 import { type Ec2, EC2_SERVICE } from "./services/ec2.ts";
 import { type Ecr, ECR_SERVICE } from "./services/ecr.ts";
 import { type Iam, IAM_SERVICE } from "./services/iam.ts";
@@ -15,7 +16,7 @@ import { type Logs, LOGS_SERVICE } from "./services/logs.ts";
 import { createS3, type S3 } from "./services/s3.ts";
 import { type Sts, STS_SERVICE } from "./services/sts.ts";
 import type { Credentials, ServiceId } from "./core/types.ts";
-import { type AwsSessionOptions, resolveAwsSetup } from "./setup.ts";
+import { type AwsSessionOptions, type AwsSetup, resolveAwsSetup } from "./setup.ts";
 
 export type { AwsSessionOptions } from "./setup.ts";
 
@@ -42,7 +43,10 @@ export type { AwsSessionOptions } from "./setup.ts";
 export class AwsSession {
   /** The region. */
   readonly region: string;
-  /** The profile's name. */
+  /**
+   * The profile's name, as records of what this session made carry it: the
+   * resolved profile, or `"from-env"` when the session was asked for that.
+   */
   readonly profile: string;
   /** AWS Batch. */
   readonly batch: Batch;
@@ -58,20 +62,23 @@ export class AwsSession {
   readonly sts: Sts;
   /** CloudWatch Logs. */
   readonly logs: Logs;
+  /** AWS CloudFormation (the Python cloudknot's stacks). */
+  readonly cloudformation: CloudFormation;
   #credentials: () => Promise<Credentials>;
   #endpoints: Record<ServiceId, ResolvedEndpoint>;
+  /** The names a record may carry for this session's identity. */
+  #profileNames: ReadonlySet<string>;
+  /** What it was made with, for {@linkcode AwsSession.inRegion}. */
+  #options: AwsSessionOptions;
 
-  private constructor(
-    region: string,
-    profile: string,
-    credentials: () => Promise<Credentials>,
-    endpoints: Record<ServiceId, ResolvedEndpoint>,
-    makeClient: (id: ServiceId) => AwsHttpClient,
-  ) {
-    this.region = region;
-    this.profile = profile;
-    this.#credentials = credentials;
-    this.#endpoints = endpoints;
+  private constructor(setup: AwsSetup, options: AwsSessionOptions) {
+    this.region = setup.region;
+    this.profile = setup.profile;
+    this.#profileNames = setup.profileNames;
+    this.#credentials = setup.credentials;
+    this.#endpoints = setup.endpoints;
+    this.#options = options;
+    const makeClient: (id: ServiceId) => AwsHttpClient = setup.client;
     this.batch = createClient(makeClient("batch"), BATCH_SERVICE);
     this.ecr = createClient(makeClient("ecr"), ECR_SERVICE);
     this.iam = createClient(makeClient("iam"), IAM_SERVICE);
@@ -79,6 +86,7 @@ export class AwsSession {
     this.s3 = createS3(makeClient("s3"));
     this.sts = createClient(makeClient("sts"), STS_SERVICE);
     this.logs = createClient(makeClient("logs"), LOGS_SERVICE);
+    this.cloudformation = createClient(makeClient("cloudformation"), CLOUDFORMATION_SERVICE);
   }
 
   /**
@@ -90,14 +98,30 @@ export class AwsSession {
    * @throws {AwsConfigError} For an unknown profile, no region, or an endpoint that is not a URL.
    */
   static async create(options: AwsSessionOptions = {}): Promise<AwsSession> {
-    const setup = await resolveAwsSetup(options);
-    return new AwsSession(
-      setup.region,
-      setup.profile,
-      setup.credentials,
-      setup.endpoints,
-      setup.client,
-    );
+    return new AwsSession(await resolveAwsSetup(options), options);
+  }
+
+  /**
+   * The same identity in another region: the same profile, endpoints and
+   * options, sharing these credentials (resolved once).
+   *
+   * @example Usage
+   * ```ts ignore
+   * const ireland = await aws.inRegion("eu-west-1");
+   * ```
+   *
+   * @param region The region.
+   * @returns The session.
+   */
+  async inRegion(region: string): Promise<AwsSession> {
+    if (region === this.region) return this;
+    const session = await AwsSession.create({
+      ...this.#options,
+      region,
+      credentials: () => this.credentials(),
+    });
+    session.#profileNames = this.#profileNames;
+    return session;
   }
 
   /**
@@ -109,6 +133,46 @@ export class AwsSession {
    */
   credentials(): Promise<Credentials> {
     return this.#credentials();
+  }
+
+  /**
+   * Whether a record made with the profile `recorded` belongs to this
+   * session's identity: the same name, or, for a session that names no
+   * profile, `"from-env"` or the profile the credential chain reads.
+   *
+   * @example Usage
+   * ```ts
+   * import { AwsSession } from "@cloudknot/cloudknot";
+   * import assert from "node:assert/strict";
+   *
+   * const aws = await AwsSession.create({
+   *   profile: "from-env",
+   *   region: "eu-west-1",
+   *   env: () => undefined,
+   *   readTextFile: () => Promise.resolve(undefined),
+   * });
+   * assert.equal(aws.profile, "from-env");
+   * assert.ok(aws.sameProfile("from-env") && aws.sameProfile("default"));
+   * assert.ok(!aws.sameProfile("lab"));
+   * ```
+   *
+   * @param recorded The profile a record names.
+   * @returns `true` when the record is this identity's.
+   */
+  sameProfile(recorded: string): boolean {
+    return this.#profileNames.has(recorded);
+  }
+
+  /**
+   * Every profile name a record of this session's identity may carry (see
+   * {@linkcode AwsSession.sameProfile}), {@linkcode AwsSession.profile} first:
+   * the names of the `[docker-repos <profile> <region>]` and
+   * `[batch-jobs <profile> <region>]` sections that are this session's.
+   *
+   * @returns The names.
+   */
+  get profileNames(): readonly string[] {
+    return [this.profile, ...[...this.#profileNames].filter((n) => n !== this.profile)];
   }
 
   /**

@@ -8,13 +8,19 @@
  */
 import { cachedProvider, defaultCredentialChain } from "./core/credentials.ts";
 import { type ResolvedEndpoint, resolveEndpoint, SERVICES } from "./core/endpoints.ts";
-import { AwsConfigError } from "./core/error.ts";
-import { isTrueSetting, loadSharedConfigFiles, resolveProfile } from "./core/profile.ts";
+import { AwsConfigError, AwsError } from "./core/error.ts";
+import {
+  FROM_ENV_PROFILE,
+  isTrueSetting,
+  loadSharedConfigFiles,
+  resolveProfile,
+} from "./core/profile.ts";
 import { resolveRegion } from "./core/region.ts";
 import { AwsHttpClient, type ClockState } from "./core/request.ts";
 import type { RetryOptions } from "./core/retry.ts";
 import { createClient } from "./protocols/client.ts";
-import { STS_SERVICE } from "./services/sts.ts";
+import { STS_SERVICE, type StsCredentials } from "./services/sts.ts";
+import { SSO_OIDC_SERVICE, SSO_SERVICE } from "./services/sso.ts";
 import type {
   CredentialProvider,
   Credentials,
@@ -25,11 +31,16 @@ import type {
   RunProcess,
   RunProcessOptions,
   ServiceId,
+  WriteTextFile,
 } from "./core/types.ts";
 
 /** Options of {@linkcode resolveAwsSetup} and `AwsSession.create()`. */
 export interface AwsSessionOptions {
-  /** The profile; else `AWS_PROFILE`, else `default`. */
+  /**
+   * The profile; else `AWS_PROFILE`, else `default`. `"from-env"` names no
+   * profile (the credential chain decides, as when this is left out) and is
+   * what `AwsSession.profile` then says, as the Python cloudknot records it.
+   */
   profile?: string;
   /** The region; else `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's, then `fallbackRegion`. */
   region?: string;
@@ -49,6 +60,11 @@ export interface AwsSessionOptions {
   env?: EnvLookup;
   /** Reads a text file, `undefined` when missing. Defaults to `Deno.readTextFile`. */
   readTextFile?: ReadTextFile;
+  /**
+   * Writes a text file for its owner only (a refreshed SSO token). Defaults
+   * to `Deno.writeTextFile` with mode 0600.
+   */
+  writeTextFile?: WriteTextFile;
   /** The fetch to use. Defaults to the global `fetch`. */
   fetch?: typeof fetch;
   /** Runs `credential_process` command lines. Defaults to `sh -c` through `Deno.Command`. */
@@ -114,18 +130,76 @@ async function defaultRunProcess(
   }
 }
 
+async function defaultWriteTextFile(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(path, text, { mode: 0o600 });
+}
+
 function defaultEnv(name: string): string | undefined {
   return Deno.env.get(name);
 }
 
-const SERVICE_IDS: ServiceId[] = ["batch", "ecr", "iam", "ec2", "s3", "sts", "logs"];
+const SERVICE_IDS: ServiceId[] = [
+  "batch",
+  "ecr",
+  "iam",
+  "ec2",
+  "s3",
+  "sts",
+  "logs",
+  "cloudformation",
+  "sso",
+  "ssooidc",
+];
+
+/** A role session's credentials from STS, or an error with `missing` when it sent none. */
+function roleCredentials(c: StsCredentials | undefined, missing: string): Credentials {
+  if (!c?.AccessKeyId || !c.SecretAccessKey) {
+    throw new AwsConfigError(missing, { setting: "credentials" });
+  }
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expiration: c.Expiration,
+  };
+}
+
+/** STS's refusal of a web identity token, in words that say what to check. */
+function webIdentityError(roleArn: string, e: unknown): unknown {
+  if (!(e instanceof AwsError)) return e;
+  const why: Record<string, string> = {
+    ExpiredTokenException: "the token has expired; the identity provider renews the file, so " +
+      "try again (a token in a file that is not renewed cannot be used for long)",
+    InvalidIdentityToken: `STS could not validate the token (${e.awsMessage}); check the ` +
+      "account's IAM OIDC identity provider for its issuer and audience",
+    IDPRejectedClaim: `the identity provider rejected it (${e.awsMessage})`,
+    AccessDenied: `role ${roleArn} does not trust this identity (${e.awsMessage}); check the ` +
+      "role's trust policy: its Federated principal, sts:AssumeRoleWithWebIdentity, and its " +
+      "conditions on the token's sub and aud",
+  };
+  const reason = why[e.code];
+  if (reason === undefined) return e;
+  return new AwsConfigError(
+    `STS AssumeRoleWithWebIdentity refused the web identity token for ${roleArn}: ${reason}`,
+    { setting: "credentials", cause: e },
+  );
+}
 
 /** One AWS identity, resolved: what {@linkcode resolveAwsSetup} returns. */
 export interface AwsSetup {
   /** The region. */
   readonly region: string;
-  /** The profile's name. */
+  /**
+   * The profile's name, as records of what this identity made carry it: the
+   * resolved profile, or `"from-env"` when that was asked for.
+   */
   readonly profile: string;
+  /**
+   * The names a record of this identity may carry: the profile's, and for
+   * an identity that names no profile also `"from-env"` (the Python
+   * cloudknot's name for it).
+   */
+  readonly profileNames: ReadonlySet<string>;
   /** The current credentials, resolved through the chain on first use and cached. */
   readonly credentials: () => Promise<Credentials>;
   /** Where each service's requests go and how they are signed. */
@@ -166,8 +240,9 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
     readTextFile,
     ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
   });
+  const named = options.profile !== undefined && options.profile !== FROM_ENV_PROFILE;
   const profile = resolveProfile(files, {
-    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(named ? { profile: options.profile } : {}),
     env,
   });
   const region = resolveRegion({
@@ -216,14 +291,38 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
       ...(options.sleep ? { sleep: options.sleep } : {}),
       s3ForcePathStyle,
     });
+  // The unsigned calls that obtain credentials (they need none), and the
+  // SSO endpoints, which are those of the SSO region, not the session's.
+  const unsigned = () =>
+    Promise.reject(new AwsConfigError("This call is not signed", { setting: "credentials" }));
+  const ssoHttp = (id: "sso" | "ssooidc", ssoRegion: string) =>
+    new AwsHttpClient({
+      service: SERVICES[id],
+      endpoint: resolveEndpoint(SERVICES[id], {
+        region: ssoRegion,
+        env,
+        profile: profile.settings,
+        files,
+        ...(options.endpoints?.[id] !== undefined ? { endpoint: options.endpoints[id] } : {}),
+        ...(options.endpoint !== undefined ? { allEndpoint: options.endpoint } : {}),
+      }),
+      credentials: unsigned,
+      fetch: fetchFn,
+      now,
+      clock,
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
   const credentials = cachedProvider(
     defaultCredentialChain({
       ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
-      explicitProfile: options.profile !== undefined,
+      explicitProfile: named,
       profile: profile.name,
       files,
       env,
       readTextFile,
+      writeTextFile: options.writeTextFile ?? defaultWriteTextFile,
+      homeDir: options.homeDir ?? env("HOME") ?? env("USERPROFILE") ?? "",
       fetch: fetchFn,
       runProcess: options.runProcess ?? defaultRunProcess,
       ...(options.credentialProcessTimeoutMs !== undefined
@@ -233,26 +332,53 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
       assumeRole: async (source, params) => {
         const sts = createClient(clientFor("sts", () => Promise.resolve(source)), STS_SERVICE);
         const out = await sts.assumeRole(params);
-        const c = out.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey) {
-          throw new AwsConfigError(
-            `STS AssumeRole for ${params.RoleArn} returned no credentials; check the role and its trust policy`,
-            { setting: "credentials" },
-          );
+        return roleCredentials(
+          out.Credentials,
+          `STS AssumeRole for ${params.RoleArn} returned no credentials; check the role and its trust policy`,
+        );
+      },
+      assumeRoleWithWebIdentity: async (params) => {
+        const sts = createClient(clientFor("sts", unsigned), STS_SERVICE);
+        let out;
+        try {
+          out = await sts.assumeRoleWithWebIdentity(params);
+        } catch (e) {
+          throw webIdentityError(params.RoleArn, e);
         }
+        return roleCredentials(
+          out.Credentials,
+          `STS AssumeRoleWithWebIdentity for ${params.RoleArn} returned no credentials; try again`,
+        );
+      },
+      getRoleCredentials: async ({ region: ssoRegion, ...params }) => {
+        const { roleCredentials: r } = await createClient(ssoHttp("sso", ssoRegion), SSO_SERVICE)
+          .getRoleCredentials(params);
         return {
-          accessKeyId: c.AccessKeyId,
-          secretAccessKey: c.SecretAccessKey,
-          sessionToken: c.SessionToken,
-          expiration: c.Expiration,
+          accessKeyId: r?.accessKeyId ?? "",
+          secretAccessKey: r?.secretAccessKey ?? "",
+          ...(r?.sessionToken ? { sessionToken: r.sessionToken } : {}),
+          ...(r?.expiration !== undefined ? { expiration: new Date(r.expiration) } : {}),
+        };
+      },
+      refreshSsoToken: async ({ region: ssoRegion, ...params }) => {
+        const out = await createClient(ssoHttp("ssooidc", ssoRegion), SSO_OIDC_SERVICE)
+          .createToken({ ...params, grantType: "refresh_token" });
+        return {
+          accessToken: out.accessToken ?? "",
+          expiresIn: out.expiresIn ?? 0,
+          ...(out.refreshToken ? { refreshToken: out.refreshToken } : {}),
         };
       },
     }),
     { now },
   );
+  // An identity that names no profile is the one the Python cloudknot
+  // records as "from-env", and the one this library recorded by the chain's
+  // profile name before: both name it.
   return {
     region,
-    profile: profile.name,
+    profile: options.profile === FROM_ENV_PROFILE ? FROM_ENV_PROFILE : profile.name,
+    profileNames: new Set(named ? [profile.name] : [profile.name, FROM_ENV_PROFILE]),
     credentials,
     endpoints,
     client: (id) => clientFor(id, credentials),

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { isOriginalImageRecord } from "../resources/original.ts";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { AwsSession, type AwsSessionOptions } from "../aws/session.ts";
@@ -301,7 +302,16 @@ export class DockerImage {
       name = validateImageName(derived.slice(0, 128).replace(/[-._]+$/, ""));
     }
     const section = recordSection("docker-image", name);
-    const saved = readSaved(await state.section(section));
+    const keys = await state.section(section);
+    if (keys !== undefined && isOriginalImageRecord(keys)) {
+      // Its build directory and record are the Python tool's: neither is touched.
+      throw new CloudknotInputError(
+        `Image "${name}" in ${state.path} was made by the Python cloudknot (its build files are ` +
+          `in ${keys.get("build-path") || "its build path"}): pass another name`,
+        { field: "name" },
+      );
+    }
+    const saved = readSaved(keys);
     if (artifact === undefined && saved.buildPath === undefined) {
       throw new CloudknotInputError(
         `There is no image named "${name}" in ${state.path} to restore: pass func, or module ` +

@@ -280,7 +280,14 @@ export class DockerRepo {
     } catch (e) {
       if (!(e instanceof AwsError) || e.code !== "RepositoryNotFoundException") throw e;
     }
-    await this.#state.remove(reposSection(this.#session.profile, this.#session.region), this.name);
+    const session = this.#session;
+    await this.#state.update((doc) => {
+      for (const profile of session.profileNames) {
+        const section = reposSection(profile, session.region);
+        doc.get(section)?.delete(this.name);
+        if (doc.get(section)?.size === 0) doc.delete(section);
+      }
+    });
     this.#clobbered = true;
   }
 

@@ -43,6 +43,7 @@ import {
   stripRole,
 } from "./_iam_roles.ts";
 import { ignoreGone, Ledger } from "./_ledger.ts";
+import { originalRecord, OriginalResourceError } from "./original.ts";
 import {
   DEFAULT_IPV4_CIDR,
   deleteInternetGateway,
@@ -370,6 +371,7 @@ export class Pars {
    * @throws {CloudknotInputError} For a bad option, an unknown policy, or an option that differs from the stored Pars.
    * @throws {RegionMismatchError} When the stored Pars is in another region.
    * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
+   * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's (a CloudFormation stack).
    * @throws {ResourceDoesNotExistError} When the stored Pars' resources are gone.
    * @throws {ResourceConflictError} When a resource of the wanted name exists but is not cloudknot's.
    * @throws {NoDefaultVpcError} When the default VPC is asked for and there is none.
@@ -389,6 +391,8 @@ export class Pars {
       name = defaultParsName(caller.Arn);
     }
     const stored = await state.section(recordSection("pars", name));
+    const original = stored && originalRecord("pars", name, stored);
+    if (original) throw new OriginalResourceError(original);
     if (stored) return await Pars.#adopt(fromSection(name, stored), input, session, state);
     caller ??= await session.sts.getCallerIdentity();
     let bucket = input.bucket ?? (await getS3Params(settings)).bucket;
@@ -497,7 +501,7 @@ export class Pars {
         currentRegion: session.region,
       });
     }
-    if (record.profile !== session.profile) {
+    if (!session.sameProfile(record.profile)) {
       throw new ProfileMismatchError("Pars", name, {
         resourceProfile: record.profile,
         currentProfile: session.profile,

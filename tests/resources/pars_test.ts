@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  CannotCreateResourceError,
   CannotDeleteResourceError,
   CloudknotInputError,
   NoDefaultVpcError,
@@ -14,6 +15,7 @@ import {
   RegionMismatchError,
   ResourceConflictError,
   ResourceDoesNotExistError,
+  ResourceExistsError,
   UnknownPolicyError,
 } from "../../mod.ts";
 import { AwsError } from "../../src/aws/mod.ts";
@@ -522,6 +524,7 @@ Deno.test("Pars refuses resources of its name that cloudknot did not make", asyn
     emu.requests.clear();
     const e = await rejects(Pars.create({ name: "taken", session, state }));
     assert.ok(e instanceof ResourceConflictError);
+    assert.ok(e instanceof ResourceExistsError, "the original's ResourceExistsException");
     assert.equal(e.resource, "taken-job-role");
     assert.deepEqual(emu.mutatingRequests(), []);
   });
@@ -537,6 +540,10 @@ Deno.test("Pars default name comes from the caller, and a missing default VPC is
     emu.requests.clear();
     const e = await rejects(Pars.create({ name: "novpc", session, state }));
     assert.ok(e instanceof NoDefaultVpcError);
+    assert.ok(
+      e instanceof CannotCreateResourceError,
+      "the original's CannotCreateResourceException",
+    );
     assert.match(e.message, /useDefaultVpc: false/);
     assert.deepEqual(emu.mutatingRequests(), []);
   });

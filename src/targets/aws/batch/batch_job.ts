@@ -167,6 +167,30 @@ export class BatchJob {
     return job;
   }
 
+  /**
+   * Adopts many jobs at once (DescribeJobs, 100 ids a call), in the order
+   * given; jobs AWS Batch no longer knows (it forgets them some days after
+   * they end) are left out. Nothing is recorded.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { AwsSession, BatchJob } from "@cloudknot/cloudknot";
+   *
+   * const jobs = await BatchJob.fromIds(["3f9a…", "77c1…"], { session: await AwsSession.create() });
+   * console.log(jobs.map((j) => j.jobName));
+   * ```
+   *
+   * @param jobIds The jobs' ids.
+   * @param options The session.
+   * @returns The jobs Batch knows, in the order of `jobIds`.
+   */
+  static async fromIds(jobIds: readonly string[], options: BatchJobOptions): Promise<BatchJob[]> {
+    const details = await describeJobs(options.session.batch, jobIds);
+    const { state: _, ...rest } = options;
+    return jobIds.map((id) => details.get(id)).filter((d): d is JobDetail => d !== undefined)
+      .map((d) => new BatchJob(d, rest));
+  }
+
   /** Whether this is an array parent. */
   get isArray(): boolean {
     return this.arraySize !== undefined;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BatchResourceError } from "../../../../mod.ts";
+import { BatchResourceError, CannotCreateResourceError } from "../../../../mod.ts";
 import {
   deleteBatchEnvironment,
   ensureComputeEnvironment,
@@ -200,7 +200,9 @@ Deno.test("an INVALID compute environment is an error carrying Batch's reason", 
           placement: p,
           tags: {},
         }, FAST),
-      (e) => e instanceof BatchResourceError && /INVALID: .*missing/.test(e.message),
+      (e) =>
+        e instanceof BatchResourceError && e instanceof CannotCreateResourceError &&
+        /INVALID: .*missing/.test(e.message),
     );
   } finally {
     await emu.close();
