@@ -50,8 +50,6 @@ export {
 } from "./src/run/map_run.ts";
 export type { ProgressOptions } from "./src/run/progress.ts";
 export { ItemError, MapError } from "./src/job/item_error.ts";
-export type { FailureKind } from "./src/job/record.ts";
-export type { SerializedError } from "./src/job/error_record.ts";
 export { BatchJob, JobNotFoundError } from "./src/targets/aws/batch/batch_job.ts";
 export { JobsView, viewJobs } from "./src/targets/aws/batch/jobs_view.ts";
 export type { ComputeOptions } from "./src/targets/aws/batch/compute_options.ts";
@@ -93,7 +91,7 @@ export {
   UnknownPolicyError,
 } from "./src/resources/errors.ts";
 export { ArtifactError } from "./src/job/function_artifact.ts";
-export type { Permissions, PermissionValue } from "./src/job/permissions.ts";
+export type { Permissions } from "./src/job/permissions.ts";
 export { UnsafeDirectoryError } from "./src/store/private_dir.ts";
 export { RunStoreError } from "./src/targets/local/run_dir.ts";
 export { RunDataGoneError } from "./src/targets/local/local_target.ts";

@@ -7,7 +7,6 @@
  */
 import { CloudknotInputError } from "./util/errors.ts";
 import type { FunctionArtifact } from "./job/function_artifact.ts";
-import { encodeItems } from "./job/codec.ts";
 import { encodeInputs } from "./job/inputs.ts";
 import { type Permissions, validatePermissions } from "./job/permissions.ts";
 import type { RunManifest } from "./job/payload.ts";
@@ -441,7 +440,7 @@ export class Knot<F extends JobFunction = JobFunction> {
         { field: "input" },
       );
     }
-    const [item] = encodeItems([input]);
+    const [item] = (await Array.fromAsync(encodeInputs([input], { starmap }))).flat();
     return await this.#target.submit({ item: item!, starmap, env });
   }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SerializedError } from "../../mod.ts";
+import type { SerializedError } from "../../src/job/mod.ts";
 import { CodecError, decode, encode } from "../../src/job/codec.ts";
 import { errorToRecord, isSerializedError, recordToError } from "../../src/job/mod.ts";
 
