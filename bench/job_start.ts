@@ -18,7 +18,7 @@ import {
   artifactFromFunc,
   bundleRuntime,
   decodeRecord,
-  RUN_KEYS,
+  listRecords,
   writePayload,
 } from "../src/job/mod.ts";
 import { S3Store } from "../src/store/mod.ts";
@@ -102,7 +102,10 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
           stderr: "piped",
         }).output();
         if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-        const record = decodeRecord((await store.get(RUN_KEYS.record(0, attempt)))!);
+        // A job stamps its record's key with when it wrote it.
+        const written = (await Array.fromAsync(listRecords(store)))
+          .find((r) => r.index === 0 && r.attempt === attempt);
+        const record = decodeRecord((await store.get(written!.key))!);
         if (record.status !== "ok") throw new Error(JSON.stringify(record));
         row.push((record.value as number) - start);
       }

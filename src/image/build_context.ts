@@ -1,12 +1,16 @@
 /**
  * The build context of a cloudknot image: the directory `docker build` is
- * given. It holds four files, all written by cloudknot:
+ * given. It holds four files, all written by cloudknot, and a folder when the
+ * function imports packages:
  *
  * - `function.js`: the function artifact (its source, or its module graph
- *   bundled with npm packages), so nothing is fetched at build or run time;
+ *   bundled with npm packages);
+ * - `deno_dir/`: the packages and modules the function imports, fetched on
+ *   this machine (`dependencies.ts`), so nothing is fetched while a job runs;
  * - `runtime.js`: the job entry point bundled into one file;
  * - `Dockerfile`: `FROM <baseImage>`, a check that `deno` runs, the runtime,
- *   `USER 1000` and the entry point, then the function as the last layer;
+ *   `USER 1000` and the entry point (`--cached-only`), then the packages and
+ *   the function as the last layers;
  * - `.dockerignore`: everything else in the directory stays out of the build.
  *
  * The directory may hold other files: they never reach Docker, and a file
@@ -14,25 +18,36 @@
  *
  * @module
  */
+import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import type { FunctionArtifact, FunctionKind } from "../job/function_artifact.ts";
 import { bundleRuntime } from "../job/runtime_bundle.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import { cacheDependencies, mayImportPackages } from "./dependencies.ts";
 import { BuildContextConflictError } from "./errors.ts";
 
-/** The files cloudknot writes into a build directory. */
+/** The files (and the folder of packages) cloudknot writes into a build directory. */
 export const GENERATED_FILES: readonly string[] = Object.freeze([
   "Dockerfile",
   ".dockerignore",
   "runtime.js",
   "function.js",
+  "deno_dir",
 ]);
+
+/** The build context's folder of fetched packages and modules. */
+const DEPENDENCIES = "deno_dir";
 
 /** Where the entry point is inside the image. */
 const APP = "/app";
 
-const DOCKERIGNORE = "# Written by cloudknot: only these files go into the build.\n*\n" +
-  "!runtime.js\n!function.js\n";
+/** The image's Deno cache: the fetched packages, and whatever Deno keeps while a job runs. */
+const DENO_DIR = "/tmp/deno_dir";
+
+function dockerignore(dependencies: boolean): string {
+  return "# Written by cloudknot: only these files go into the build.\n*\n" +
+    `!runtime.js\n!function.js\n${dependencies ? `!${DEPENDENCIES}\n` : ""}`;
+}
 
 /**
  * The default base image: the official Deno image of the running Deno
@@ -59,7 +74,9 @@ export function defaultBaseImage(
  * The Dockerfile of a cloudknot image. The function is the last instruction,
  * so a changed function rebuilds only that layer and nothing after it. It
  * needs nothing from the base image but `deno` on `PATH`: no shell, no
- * `useradd` (the user is numeric).
+ * `useradd` (the user is numeric). The job runs with `--cached-only`: what
+ * the function imports is in the image (`dependencies`), and nothing is
+ * downloaded while it runs.
  *
  * @example Usage
  * ```ts
@@ -71,19 +88,26 @@ export function defaultBaseImage(
  *
  * @param baseImage The base image.
  * @param name The image's name, kept in the `org.cloudknot.image` label.
+ * @param options `dependencies`: the build context has a `deno_dir` of
+ *   fetched packages for the image's Deno cache. @default {false}
  * @returns The Dockerfile's text.
  */
-export function dockerfileFor(baseImage: string, name: string): string {
+export function dockerfileFor(
+  baseImage: string,
+  name: string,
+  options: { dependencies?: boolean } = {},
+): string {
   return [
     "# Written by cloudknot: the job entry point and the function, on a base image with deno.",
     `FROM ${baseImage}`,
     `RUN ["deno", "--version"]`,
-    "ENV DENO_DIR=/tmp/deno_dir DENO_NO_UPDATE_CHECK=1",
+    `ENV DENO_DIR=${DENO_DIR} DENO_NO_UPDATE_CHECK=1`,
     `WORKDIR ${APP}`,
     `COPY --chown=1000:1000 runtime.js ${APP}/runtime.js`,
     "USER 1000",
-    `ENTRYPOINT ["deno", "run", "-A", "--no-prompt", "${APP}/runtime.js"]`,
+    `ENTRYPOINT ["deno", "run", "-A", "--no-prompt", "--cached-only", "${APP}/runtime.js"]`,
     `LABEL org.cloudknot.image="${name}"`,
+    ...(options.dependencies ? [`COPY --chown=1000:1000 ${DEPENDENCIES} ${DENO_DIR}`] : []),
     `COPY --chown=1000:1000 function.js ${APP}/function.js`,
     "",
   ].join("\n");
@@ -144,6 +168,8 @@ export interface BuildContextSpec {
   generated: readonly string[];
   /** Replace files that cloudknot did not write. @default {false} */
   overwrite?: boolean;
+  /** The deno binary that fetches what the function imports. @default {Deno.execPath()} */
+  deno?: string;
 }
 
 /** What {@linkcode writeBuildContext} did. */
@@ -155,9 +181,11 @@ export interface BuildContextResult {
 }
 
 /**
- * Writes the build context: every file is checked before any is written, so
- * a file cloudknot did not write (and that differs) stops it with nothing
- * changed, unless `overwrite`. A file that is already right is not touched.
+ * Writes the build context: every file is checked, and what the function
+ * imports is fetched, before any is written, so a file cloudknot did not
+ * write (and that differs), or a package that cannot be fetched, stops it
+ * with nothing changed, unless `overwrite`. A file that is already right is
+ * not touched, and packages are fetched again only for a new function.
  *
  * @example Usage
  * ```ts ignore
@@ -174,29 +202,68 @@ export interface BuildContextResult {
  * @param spec The directory, the image and the files cloudknot wrote before.
  * @returns The files cloudknot has written there and whether it made the directory.
  * @throws {BuildContextConflictError} When a file cloudknot did not write is in the way.
+ * @throws {DependencyError} When what the function imports cannot be fetched.
  */
 export async function writeBuildContext(spec: BuildContextSpec): Promise<BuildContextResult> {
   const { buildPath } = spec;
   const runtime = await bundleRuntime({ cacheDir: spec.runtimeCacheDir });
-  const wanted = new Map<string, string>([
-    ["Dockerfile", dockerfileFor(spec.baseImage, spec.name)],
-    [".dockerignore", DOCKERIGNORE],
-    ["runtime.js", runtime.source],
-  ]);
-  if (spec.artifact !== undefined) wanted.set("function.js", spec.artifact.source);
+  const depsPath = join(buildPath, DEPENDENCIES);
+  const ownDeps = spec.generated.includes(DEPENDENCIES);
+  const hasDeps = await isDirectory(depsPath);
+  const oldFunction = await readFunctionFile(buildPath);
+  // What the function imports: kept, fetched again (a new function), or none.
+  let deps: "keep" | "fetch" | "none";
+  if (spec.artifact === undefined) deps = ownDeps && hasDeps ? "keep" : "none";
+  else if (!mayImportPackages(spec.artifact.source)) deps = "none";
+  else if (ownDeps && hasDeps && oldFunction === spec.artifact.source) deps = "keep";
+  else deps = "fetch";
 
-  const existing = new Map<string, string | undefined>();
   const conflicts: string[] = [];
-  for (const [file, text] of wanted) {
-    const current = await readText(join(buildPath, file));
-    existing.set(file, current);
-    if (current !== undefined && current !== text && !spec.generated.includes(file)) {
-      conflicts.push(file);
+  if (hasDeps && !ownDeps && deps === "fetch") conflicts.push(DEPENDENCIES);
+  let staging: string | undefined;
+  if (deps === "fetch" && (conflicts.length === 0 || spec.overwrite)) {
+    staging = await Deno.makeTempDir({ prefix: "cloudknot-deno-dir-" });
+    try {
+      if (!(await cacheDependencies(spec.artifact!.source, staging, spec))) deps = "none";
+    } catch (e) {
+      await Deno.remove(staging, { recursive: true });
+      throw e;
     }
   }
-  if (conflicts.length > 0 && !spec.overwrite) {
-    throw new BuildContextConflictError(buildPath, conflicts);
+  try {
+    const dependencies = deps !== "none";
+    const wanted = new Map<string, string>([
+      ["Dockerfile", dockerfileFor(spec.baseImage, spec.name, { dependencies })],
+      [".dockerignore", dockerignore(dependencies)],
+      ["runtime.js", runtime.source],
+    ]);
+    if (spec.artifact !== undefined) wanted.set("function.js", spec.artifact.source);
+
+    const existing = new Map<string, string | undefined>();
+    for (const [file, text] of wanted) {
+      const current = file === "function.js" ? oldFunction : await readText(join(buildPath, file));
+      existing.set(file, current);
+      if (current !== undefined && current !== text && !spec.generated.includes(file)) {
+        conflicts.push(file);
+      }
+    }
+    if (conflicts.length > 0 && !spec.overwrite) {
+      throw new BuildContextConflictError(buildPath, conflicts);
+    }
+    return await writeFiles(spec, wanted, existing, { deps, staging });
+  } finally {
+    if (staging !== undefined) await Deno.remove(staging, { recursive: true }).catch(() => {});
   }
+}
+
+/** Writes what {@linkcode writeBuildContext} checked. */
+async function writeFiles(
+  spec: BuildContextSpec,
+  wanted: Map<string, string>,
+  existing: Map<string, string | undefined>,
+  dependencies: { deps: "keep" | "fetch" | "none"; staging: string | undefined },
+): Promise<BuildContextResult> {
+  const { buildPath } = spec;
 
   let createdDir = false;
   try {
@@ -210,13 +277,32 @@ export async function writeBuildContext(spec: BuildContextSpec): Promise<BuildCo
     }
   }
   const generated = new Set(spec.generated);
+  const depsPath = join(buildPath, DEPENDENCIES);
+  if (dependencies.deps === "fetch" && dependencies.staging !== undefined) {
+    // The packages go in before the Dockerfile that copies them.
+    const next = `${depsPath}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    await cp(dependencies.staging, next, { recursive: true });
+    await Deno.remove(depsPath, { recursive: true }).catch(() => {});
+    await Deno.rename(next, depsPath);
+    generated.add(DEPENDENCIES);
+  }
   for (const [file, text] of wanted) {
     if (existing.get(file) !== text) {
       await writeAtomic(join(buildPath, file), text);
       generated.add(file);
     }
   }
+  if (dependencies.deps === "none" && generated.has(DEPENDENCIES)) {
+    await Deno.remove(depsPath, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    generated.delete(DEPENDENCIES);
+  }
   return { generated: GENERATED_FILES.filter((f) => generated.has(f)), createdDir };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return await Deno.stat(path).then((s) => s.isDirectory, () => false);
 }
 
 async function readText(path: string): Promise<string | undefined> {

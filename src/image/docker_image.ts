@@ -4,7 +4,8 @@
  * engine and pushed to Amazon ECR.
  *
  * The build context it writes (`Dockerfile`, `.dockerignore`, `runtime.js`,
- * `function.js`) comes from `build_context.ts`.
+ * `function.js`, and `deno_dir/` when the function imports packages) comes
+ * from `build_context.ts`.
  *
  * @module
  */
@@ -64,8 +65,9 @@ export interface DockerImageOptions {
   /** The base image; it must have `deno` on `PATH`. @default {defaultBaseImage()} */
   baseImage?: string;
   /**
-   * The build directory. It may hold other files: only cloudknot's four are
-   * sent to Docker, and only they are removed by `clobber()`.
+   * The build directory. It may hold other files: only cloudknot's files
+   * (and its `deno_dir` of fetched packages) are sent to Docker, and only
+   * they are removed by `clobber()`.
    *
    * @default {"<cloudknotDir>/images/<name>"}
    */
@@ -666,7 +668,7 @@ export class DockerImage {
     }
     await this.#docker.removeImage(refs, { force: true, missingOk: true });
     for (const file of this.#saved.generated) {
-      await Deno.remove(join(this.buildPath, file)).catch((e) => {
+      await Deno.remove(join(this.buildPath, file), { recursive: true }).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });
     }

@@ -17,4 +17,5 @@ export * from "./docker_image.ts";
 export * from "./docker_repo.ts";
 export * from "./names.ts";
 export * from "./errors.ts";
+export * from "./dependencies.ts";
 export { defaultBaseImage, dockerfileFor, GENERATED_FILES } from "./build_context.ts";

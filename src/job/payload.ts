@@ -9,10 +9,17 @@
  * - `index`: for item `i`, bytes `16 i` to `16 i + 16` hold its offset and
  *   length in `inputs`, each an unsigned 64-bit little-endian integer.
  * - `run.json`: the {@linkcode RunManifest}.
- * - `out/<index>-<attempt>`: the {@linkcode JobRecord} of one attempt in an
- *   object store (AWS); the prefix `out/<index>-` lists every attempt of one
- *   item. The local target appends the same records to one log per run
- *   instead (`targets/local/run_dir.ts`).
+ * - `out/<stamp>-<index>-<attempt>`: the {@linkcode JobRecord} of one attempt
+ *   in an object store (AWS), where the stamp is when it was written (epoch
+ *   milliseconds, 13 digits), so records sort in the order they were written
+ *   and a listing that starts after a time finds only the newer ones
+ *   ({@linkcode RUN_KEYS.stampedRecord}, {@linkcode listRecords}). Jobs write
+ *   these.
+ * - `out/<index>-<attempt>`: the same record without a stamp (jobs of earlier
+ *   versions).
+ *
+ * The local target appends the same records to one log per run instead
+ * (`targets/local/run_dir.ts`).
  *
  * @module
  */
@@ -22,17 +29,53 @@ import type { ObjectStore } from "../store/store.ts";
 /** Bytes per index entry. */
 export const INDEX_ENTRY_BYTES = 16;
 
+/** Where a run's records are, relative to the run's root. */
+const RECORDS_PREFIX = "out/";
+
+/** A stamp as 13 digits, so that keys sort by time (until the year 2286). */
+function stampText(stamp: number): string {
+  return String(Math.max(0, Math.floor(stamp))).padStart(13, "0");
+}
+
+/** What a record's key says. */
+export interface RecordKey {
+  /** The key, as listed. */
+  key: string;
+  /** The item's position in the inputs. */
+  index: number;
+  /** The attempt, counted from 1. */
+  attempt: number;
+  /** When the record was written (epoch milliseconds), for stamped keys. */
+  stamp?: number;
+}
+
 /** The keys of a run's objects, relative to the run's root. */
 export const RUN_KEYS = {
   inputs: "inputs",
   index: "index",
   manifest: "run.json",
-  /** The record of one attempt of one item. */
+  /** The prefix of every record. */
+  records: RECORDS_PREFIX,
+  /** The record of one attempt of one item, without a stamp (jobs of earlier versions). */
   record: (index: number, attempt: number): string => `out/${index}-${attempt}`,
-  /** Reads the item and attempt back from a record's key; `undefined` for other keys. */
-  parseRecord: (key: string): { index: number; attempt: number } | undefined => {
-    const match = /^(?:.*\/)?out\/(\d+)-(\d+)$/.exec(key);
-    return match ? { index: Number(match[1]), attempt: Number(match[2]) } : undefined;
+  /**
+   * The record of one attempt of one item as a job writes it, stamped with
+   * when it was written (epoch milliseconds), so keys sort in writing order.
+   */
+  stampedRecord: (stamp: number, index: number, attempt: number): string =>
+    `${RECORDS_PREFIX}${stampText(stamp)}-${index}-${attempt}`,
+  /** The first key a record written at `stamp` or later can have. */
+  recordsFrom: (stamp: number): string => `${RECORDS_PREFIX}${stampText(stamp)}`,
+  /**
+   * Reads the item, the attempt and the stamp (when there is one) back from a
+   * record's key; `undefined` for other keys.
+   */
+  parseRecord: (key: string): RecordKey | undefined => {
+    const match = /^(?:.*\/)?out\/(?:(\d{13})-)?(\d+)-(\d+)$/.exec(key);
+    if (match === null) return undefined;
+    const parsed: RecordKey = { key, index: Number(match[2]), attempt: Number(match[3]) };
+    if (match[1] !== undefined) parsed.stamp = Number(match[1]);
+    return parsed;
   },
 } as const;
 
@@ -244,4 +287,30 @@ export async function readItem(run: ObjectStore, index: number): Promise<Uint8Ar
     );
   }
   return bytes;
+}
+
+/**
+ * Lists a run's records, stamped or not, in key order: stamped ones in the
+ * order they were written.
+ *
+ * @example Usage
+ * ```ts
+ * import { listRecords, RUN_KEYS } from "@cloudknot/cloudknot/job";
+ * import { LocalStore } from "@cloudknot/cloudknot/store";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const run = new LocalStore(dir);
+ * await run.put(RUN_KEYS.stampedRecord(Date.now(), 4, 1), "…");
+ * for await (const { index, attempt } of listRecords(run)) console.log(index, attempt); // 4 1
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param run The store rooted at the run.
+ * @returns Each record's key, item, attempt and stamp.
+ */
+export async function* listRecords(run: ObjectStore): AsyncGenerator<RecordKey> {
+  for await (const { key } of run.list(RECORDS_PREFIX)) {
+    const parsed = RUN_KEYS.parseRecord(key);
+    if (parsed !== undefined) yield parsed;
+  }
 }

@@ -62,8 +62,9 @@ export async function loadFunction(url: string | URL): Promise<LoadedFunction> {
 }
 
 /**
- * Runs one attempt of one item and writes its record to the run's store.
- * Resolves to the record it wrote and its bytes. It rejects only when the
+ * Runs one attempt of one item and writes its record to the run's store,
+ * under a key stamped with when it was written (`RUN_KEYS.stampedRecord`), so
+ * a poller finds it by listing from a time. Resolves to the record it wrote and its bytes. It rejects only when the
  * store cannot be written.
  *
  * @example Usage
@@ -97,7 +98,7 @@ export async function runAttempt(
     item = e instanceof Error ? e : new Error(String(e));
   }
   const encoded = await runItem(func, item, spec);
-  await run.put(RUN_KEYS.record(spec.index, spec.attempt), encoded.bytes);
+  await run.put(RUN_KEYS.stampedRecord(Date.now(), spec.index, spec.attempt), encoded.bytes);
   return encoded;
 }
 

@@ -28,6 +28,9 @@ export interface ForEachPooledOptions {
  * Runs `task` on the items in their order, at most `width` at a time, and
  * resolves once every task that started has settled. It never rejects: the
  * failures come back, in the order they happened, for the caller to judge.
+ * The items may arrive as they are made (an async iterable): tasks start
+ * while later items are still being made, and a failure to make them is
+ * returned like a task's.
  *
  * @example Usage
  * ```ts
@@ -47,7 +50,7 @@ export interface ForEachPooledOptions {
  * @returns The failures, in the order they happened.
  */
 export async function forEachPooled<T>(
-  items: readonly T[],
+  items: readonly T[] | AsyncIterable<T>,
   width: number,
   task: (item: T, index: number) => Promise<unknown>,
   options: ForEachPooledOptions = {},
@@ -56,16 +59,48 @@ export async function forEachPooled<T>(
   const stopped = () =>
     options.signal?.aborted === true || (options.stopOnError === true && errors.length > 0);
   let next = 0;
+  if (!Array.isArray(items)) {
+    const source = (items as AsyncIterable<T>)[Symbol.asyncIterator]();
+    let ended = false;
+    const pull = async (): Promise<IteratorResult<T>> => {
+      if (ended) return { done: true, value: undefined };
+      try {
+        const result = await source.next();
+        if (result.done) ended = true;
+        return result;
+      } catch (e) {
+        if (!ended) errors.push(e);
+        ended = true;
+        return { done: true, value: undefined };
+      }
+    };
+    const worker = async () => {
+      while (!stopped()) {
+        const result = await pull();
+        if (result.done) return;
+        const index = next++;
+        try {
+          await task(result.value, index);
+        } catch (e) {
+          errors.push(e);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, width) }, worker));
+    if (!ended) await source.return?.();
+    return errors;
+  }
+  const list = items as readonly T[];
   const worker = async () => {
-    while (next < items.length && !stopped()) {
+    while (next < list.length && !stopped()) {
       const index = next++;
       try {
-        await task(items[index]!, index);
+        await task(list[index]!, index);
       } catch (e) {
         errors.push(e);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(width, list.length) }, worker));
   return errors;
 }

@@ -11,7 +11,6 @@ Deno.test("cli: retry reruns the failed items of a local run, and cost and repor
     const inputs = JSON.stringify(
       [1, 2, 3].map((value) => value === 2 ? { flag, value } : { flag: home.dir, value }),
     );
-    // untilFlag stats a file: the function is allowed to read.
     const first = await cli(home, [
       "map",
       JOBS,
@@ -21,7 +20,9 @@ Deno.test("cli: retry reruns the failed items of a local run, and cost and repor
       "--allow",
       "read",
       "-q",
-    ], { stdin: inputs });
+    ], {
+      stdin: inputs,
+    });
     assert.equal(first.code, 1, first.stderr);
     assert.deepEqual(ndjson(first.stdout).map((l) => "value" in l), [true, false, true]);
 

@@ -122,6 +122,12 @@ export interface EmulatorOptions extends RealismOptions {
   entrypoint?: (image: string) => string[];
   /** For the built-in runners: the most attempts at once (default: CPUs). */
   concurrency?: number;
+  /**
+   * For the docker runner: `"isolated"` gives job containers a network that
+   * reaches the emulator and nothing else, like a private subnet without a
+   * NAT gateway whose VPC endpoints reach AWS (default `"host"`).
+   */
+  dockerNetwork?: "host" | "isolated";
   /** For the process runner: the working directory. */
   cwd?: string;
   /** Start a real `docker-registry` behind ECR (default: true with the docker runner). */
@@ -276,6 +282,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         label,
         concurrency: options.concurrency,
         checkArchitecture: realism.architectureCheck,
+        ...(options.dockerNetwork !== undefined ? { network: options.dockerNetwork } : {}),
       });
     } else if (options.runner === undefined || options.runner === "process") {
       const entrypoint = options.entrypoint;

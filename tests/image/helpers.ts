@@ -9,8 +9,9 @@ import { dirname, join } from "node:path";
 import { encode } from "../../src/job/codec.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { Docker, type DockerOutputLine } from "../../src/docker/mod.ts";
-import { decodeRecord, type JobRecord, RUN_KEYS, writePayload } from "../../src/job/mod.ts";
+import { type JobRecord, writePayload } from "../../src/job/mod.ts";
 import { LocalStore } from "../../src/store/mod.ts";
+import { readRecord } from "../support/records.ts";
 
 /** A temporary cloudknot world: a config file, a cloudknot dir and a driver that keeps its output. */
 export interface World extends AsyncDisposable {
@@ -80,12 +81,7 @@ export async function runInContainer(
       mounts: [{ source: data, target: "/data" }],
       ...(options.network !== undefined ? { network: options.network } : {}),
     });
-    const bytes = await run.get(RUN_KEYS.record(index, 1));
-    return {
-      code: out.code,
-      stderr: out.stderr,
-      record: bytes === undefined ? undefined : decodeRecord(bytes),
-    };
+    return { code: out.code, stderr: out.stderr, record: await readRecord(run, index, 1) };
   } finally {
     await Deno.remove(data, { recursive: true });
   }

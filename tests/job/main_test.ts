@@ -3,8 +3,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encode } from "../../src/job/codec.ts";
-import { artifactFromFunc, decodeRecord, RUN_KEYS, writePayload } from "../../src/job/mod.ts";
+import { artifactFromFunc, writePayload } from "../../src/job/mod.ts";
 import { LocalStore } from "../../src/store/mod.ts";
+import { readRecord } from "../support/records.ts";
 
 const main = new URL("../../src/job/main.ts", import.meta.url).href;
 
@@ -44,7 +45,7 @@ Deno.test("an array child reads its own item and writes its result record", asyn
       AWS_BATCH_JOB_ATTEMPT: "2",
     });
     assert.equal(code, 0);
-    const record = decodeRecord((await run.get(RUN_KEYS.record(3, 2)))!);
+    const record = (await readRecord(run, 3, 2))!;
     assert.equal(record.status, "ok");
     assert.deepEqual(
       {
@@ -74,7 +75,7 @@ Deno.test("a throwing function exits 1 with an error record holding the remote s
     ], {});
     assert.equal(code, 1);
     assert.match(stderr, /TypeError: no 7/);
-    const record = decodeRecord((await run.get(RUN_KEYS.record(0, 1)))!);
+    const record = (await readRecord(run, 0, 1))!;
     assert.ok(record.status === "error");
     assert.equal(record.kind, "threw");
     assert.equal(record.error.name, "TypeError");

@@ -6,12 +6,11 @@ import { encode } from "../../src/job/codec.ts";
 import {
   artifactFromFunc,
   bundleRuntime,
-  decodeRecord,
-  RUN_KEYS,
   RuntimeBundleError,
   writePayload,
 } from "../../src/job/mod.ts";
 import { LocalStore } from "../../src/store/mod.ts";
+import { readRecord } from "../support/records.ts";
 
 const moduleUrl = new URL("../../src/job/runtime_bundle.ts", import.meta.url).href;
 
@@ -72,7 +71,7 @@ Deno.test("the bundled entry point is deterministic and runs a job on its own", 
       stderr: "piped",
     }).output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const record = decodeRecord((await run.get(RUN_KEYS.record(1, 1)))!);
+    const record = (await readRecord(run, 1, 1))!;
     assert.deepEqual(record.status === "ok" && record.value, { twice: 42 });
   } finally {
     await Deno.remove(dir, { recursive: true });

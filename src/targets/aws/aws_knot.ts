@@ -480,7 +480,7 @@ async function adopt(
       currentRegion: session.region,
     });
   }
-  if (profile !== session.profile) {
+  if (!session.sameProfile(profile)) {
     throw new ProfileMismatchError("Knot", name, {
       resourceProfile: profile,
       currentProfile: session.profile,

@@ -7,8 +7,9 @@
  * A run's objects live under `<prefix>/runs/<runId>/` in the bucket:
  * `inputs` and `index` (written before any job is submitted; the index
  * carries the run's manifest as metadata), `run.json` (the manifest with the
- * jobs, written once they are submitted) and `out/<index>-<attempt>` (one
- * record per attempt, written by the jobs).
+ * jobs, written once they are submitted) and `out/<stamp>-<index>-<attempt>` (one
+ * record per attempt, written by the jobs and stamped with when it was
+ * written, so each poll round lists only the new ones).
  *
  * @module
  */
@@ -80,6 +81,11 @@ export interface AwsTargetOptions {
   pollIntervalMs?: number;
   /** The longest wait between poll rounds, in milliseconds. @default {30000} */
   maxPollIntervalMs?: number;
+  /**
+   * How far before the newest record seen each poll round's listing of
+   * records starts, in milliseconds (see `RecordFeed`). @default {2000}
+   */
+  recordLagMs?: number;
   /** The log group of the jobs' output. @default {"/aws/batch/job"} */
   logGroup?: string;
   /** The most items per array job (2 to 10,000); larger runs are split. @default {10000} */
@@ -556,6 +562,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       total: info.total,
       minIntervalMs: o.pollIntervalMs ?? 2000,
       maxIntervalMs: o.maxPollIntervalMs ?? 30_000,
+      ...(o.recordLagMs !== undefined ? { recordLagMs: o.recordLagMs } : {}),
       ...(o.onPoll ? { onRound: (round: PollRound) => o.onPoll!(info.runId, round) } : {}),
       ...(o.onStuck ? { onStuck: (notice: StuckNotice) => o.onStuck!(info.runId, notice) } : {}),
       ...(o.stuckCheckIntervalMs !== undefined

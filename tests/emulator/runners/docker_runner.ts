@@ -6,6 +6,8 @@
  * @module
  */
 import type { LocalRegistry } from "../registry.ts";
+import { ensureBaseImage } from "../../support/base_image.ts";
+import { IsolatedNetwork } from "./isolated_network.ts";
 import { forEachLine, type JobRunner, type JobRunRequest, type JobRunResult } from "../runner.ts";
 
 /** Options of {@linkcode DockerRunner}. */
@@ -25,6 +27,13 @@ export interface DockerRunnerOptions {
    * @default {false}
    */
   checkArchitecture?: boolean;
+  /**
+   * `"host"`: containers share this machine's network. `"isolated"`: they
+   * reach the emulator (at the same address) and nothing else: no registry,
+   * no DNS, no internet (see `isolated_network.ts`).
+   * @default {"host"}
+   */
+  network?: "host" | "isolated";
 }
 
 /** The reason Batch gives for an out-of-memory kill. */
@@ -53,6 +62,7 @@ export class DockerRunner implements JobRunner {
   #pulls = new Map<string, Promise<void>>();
   #n = 0;
   #live = new Set<string>();
+  #isolated?: Promise<IsolatedNetwork>;
 
   private constructor(options: DockerRunnerOptions, configDir: string) {
     this.#o = options;
@@ -132,8 +142,22 @@ export class DockerRunner implements JobRunner {
     await pull;
   }
 
+  /** The `--network` of a job's container. */
+  async #network(req: JobRunRequest): Promise<string> {
+    if (this.#o.network !== "isolated") return "host";
+    this.#isolated ??= (async () =>
+      IsolatedNetwork.start({
+        port: Number(new URL(req.environment.AWS_ENDPOINT_URL ?? "").port),
+        image: await ensureBaseImage(),
+        label: this.#o.label,
+        docker: (args) => this.#docker(args),
+      }))();
+    return `container:${(await this.#isolated).container}`;
+  }
+
   /**
-   * Runs the attempt as `docker run --network host` with the job's limits.
+   * Runs the attempt as `docker run --network host` (or in the isolated
+   * network) with the job's limits.
    *
    * @param req The attempt.
    */
@@ -149,6 +173,7 @@ export class DockerRunner implements JobRunner {
         return { exitCode: 1 };
       }
     }
+    const network = await this.#network(req);
     const name = `ckemu-${this.#o.label}-${++this.#n}`;
     const args = [
       "run",
@@ -157,7 +182,7 @@ export class DockerRunner implements JobRunner {
       "--label",
       `cloudknot-emulator=${this.#o.label}`,
       "--network",
-      "host",
+      network,
       "--cpus",
       String(req.vcpus),
       "--memory",
@@ -274,6 +299,8 @@ export class DockerRunner implements JobRunner {
     ]);
     const ids = ps.stdout.split("\n").filter((s) => s.trim());
     if (ids.length > 0) await this.#docker(["rm", "-f", ...ids]);
+    // The relay goes last: the job containers use its network.
+    await (await this.#isolated?.catch(() => undefined))?.close();
     const reg = this.#o.registry;
     if (reg) {
       const imgs = await this.#docker(["images", "--format", "{{.Repository}}:{{.Tag}}"]);

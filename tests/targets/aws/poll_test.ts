@@ -3,11 +3,13 @@
 // per child).
 import assert from "node:assert/strict";
 import { MapRun } from "../../../mod.ts";
-import { encodeItems } from "../../../src/job/codec.ts";
-import { INDEX_ENTRY_BYTES } from "../../../src/job/mod.ts";
-import { S3Store } from "../../../src/store/mod.ts";
+import { AwsSession } from "../../../src/aws/mod.ts";
+import { decode, encodeItems } from "../../../src/job/codec.ts";
+import { encodeRecord, INDEX_ENTRY_BYTES, readItem, RUN_KEYS } from "../../../src/job/mod.ts";
+import { openS3Store, S3Store } from "../../../src/store/mod.ts";
+import { parseJobCommand } from "../../../src/targets/aws/batch/command.ts";
 import { type PollRound, RunPoller } from "../../../src/targets/aws/batch/run_poller.ts";
-import { startEmulator } from "../../emulator/mod.ts";
+import { InlineRunner, startEmulator } from "../../emulator/mod.ts";
 import { inlineJobRunner, jobsNamed, startTestBed } from "./helpers.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 
@@ -140,5 +142,87 @@ Deno.test("poll loop: a job Batch no longer knows, and polls that keep failing, 
     assert.match(only.reason.message, /failed 3 times in a row/);
   } finally {
     await emu.close();
+  }
+});
+
+Deno.test("poll loop: each round lists only the records written since the last one, so listing stays linear in the run's size", async () => {
+  const fn = (x: number) => x + 1;
+  const bed = await startTestBed(fn, {
+    emulator: { runner: inlineJobRunner(fn, { capacity: 64 }) },
+  });
+  const { emu } = bed;
+  try {
+    const rounds: PollRound[] = [];
+    const target = bed.target({
+      onPoll: (_, round) => rounds.push(round),
+      pollIntervalMs: 100,
+      maxPollIntervalMs: 400,
+      recordLagMs: 0,
+    });
+    const n = 4000;
+    const run = await target.map<number>({
+      items: encodeItems(Array.from({ length: n }, (_, i) => i)),
+      starmap: false,
+      env: {},
+    });
+    const polling = emu.requests.entries.length;
+    const results = await run.results();
+    await run.done;
+    assert.ok(results.every((v, i) => v === i + 1));
+    const listed = rounds.reduce((sum, r) => sum + r.recordsListed, 0);
+    // Each record is listed about once: in the round after it was written
+    // (and again only while it is the newest, lag 0).
+    assert.ok(listed <= n + 50 * rounds.length, `${listed} keys listed in ${rounds.length} rounds`);
+    const calls = emu.requests.entries.slice(polling)
+      .filter((e) => e.operation === "ListObjectsV2").length;
+    assert.ok(
+      calls <= rounds.length + Math.ceil(listed / 1000),
+      `${calls} ListObjectsV2 calls for ${listed} keys in ${rounds.length} rounds`,
+    );
+    assert.equal(rounds.reduce((sum, r) => sum + r.recordsFetched, 0), n);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("poll loop: a record stamped by a clock a minute behind is still found, when its job ends", async () => {
+  const fn = (x: number) => x * 10;
+  let session: Promise<AwsSession> | undefined;
+  // Children that write their records the way the job entry point does, but
+  // the one of item 1 late and stamped a minute in the past.
+  const runner = new InlineRunner(async (req) => {
+    session ??= AwsSession.create({
+      env: (name) => req.environment[name],
+      readTextFile: () => Promise.resolve(undefined),
+    });
+    const command = parseJobCommand(req.command);
+    const index = (command.offset ?? 0) + req.arrayIndex!;
+    const run = await openS3Store(command.run!, { session: await session });
+    const value = fn(decode(await readItem(run, index)) as number);
+    if (index === 1) await new Promise((r) => setTimeout(r, 1500));
+    const stamp = Date.now() - (index === 1 ? 60_000 : 0);
+    const { bytes } = encodeRecord({
+      version: 1,
+      status: "ok",
+      index,
+      attempt: req.attempt,
+      jobId: req.jobId,
+      endedAt: Date.now(),
+      value,
+    });
+    await run.put(RUN_KEYS.stampedRecord(stamp, index, req.attempt), bytes);
+    return { exitCode: 0 };
+  }, { capacity: 4 });
+  const bed = await startTestBed(fn, { emulator: { runner } });
+  try {
+    const run = await bed.target().map<number>({
+      items: encodeItems([1, 2, 3, 4]),
+      starmap: false,
+      env: {},
+    });
+    assert.deepEqual(await run.results(), [10, 20, 30, 40]);
+    await run.done;
+  } finally {
+    await bed.close();
   }
 });

@@ -9,9 +9,10 @@
  * 2. for an array parent whose summary shows children running, lists them
  *    (one ListJobs page) to mark those items running; when it shows failed
  *    children it has not seen, it lists them and describes only those;
- * 3. lists the run's `out/` records after the smallest key an unsettled item
- *    can have, and fetches only the new keys (the latest attempt of each
- *    unsettled item);
+ * 3. lists the records written since the last round (`record_feed.ts`:
+ *    record keys sort by when they were written), from the start of any job
+ *    that just ended with items still unsettled, and fetches those of
+ *    unsettled items, while the listing goes on;
  * 4. settles an item on its result record, or when Batch says its job (or
  *    array child) failed: with the last attempt's error record plus Batch's
  *    exit code, status reason and log stream, or, when the attempt left no
@@ -26,11 +27,12 @@
  */
 import type { Batch, JobDetail } from "../../../aws/services/batch.ts";
 import { errorToRecord } from "../../../job/error_record.ts";
-import { RUN_KEYS } from "../../../job/payload.ts";
+import type { RecordKey } from "../../../job/payload.ts";
 import { decodeRecord, type ErrorRecord, type JobRecord } from "../../../job/record.ts";
 import type { RunControl } from "../../../run/map_run.ts";
 import type { S3Store } from "../../../store/s3.ts";
 import { batchFailureRecord, withBatchDetails } from "./failure.ts";
+import { RecordFeed } from "./record_feed.ts";
 import { DESCRIBE_JOBS_LIMIT, describeJobs, isTerminalStatus } from "./jobs.ts";
 import { forEachPooled } from "../../../util/pooled.ts";
 import { sleep } from "../../../util/sleep.ts";
@@ -60,6 +62,8 @@ export interface PollRound {
   jobsDescribed: number;
   /** DescribeJobs calls for failed array children (only children not seen before). */
   childDescribeCalls: number;
+  /** Record keys listed (ListObjectsV2 returns up to 1,000 per call). */
+  recordsListed: number;
   /** Records fetched. */
   recordsFetched: number;
   /** Items still unsettled after the round. */
@@ -92,6 +96,11 @@ export interface RunPollerOptions {
   maxFailedRounds?: number;
   /** Records fetched at once. @default {32} */
   fetchConcurrency?: number;
+  /**
+   * How far before the newest record seen each round's listing starts, in
+   * milliseconds (see `RecordFeed`). @default {2000}
+   */
+  recordLagMs?: number;
   /** Called after each round. */
   onRound?: (round: PollRound) => void;
   /**
@@ -153,6 +162,10 @@ export class RunPoller {
   #round = 0;
   #childDescribes = 0;
   #stuckSeen = new Set<string>();
+  #feed: RecordFeed;
+  #lastListed = 0;
+  #refetchFrom?: number;
+  #reconciled = 0;
 
   /**
    * Makes a poller; nothing is sent until {@linkcode RunPoller.run}.
@@ -162,6 +175,9 @@ export class RunPoller {
   constructor(options: RunPollerOptions) {
     this.#o = options;
     this.#base = options.base ?? 0;
+    this.#feed = new RecordFeed(options.run, {
+      ...(options.recordLagMs !== undefined ? { lagMs: options.recordLagMs } : {}),
+    });
     this.#watches = [...options.jobs]
       .sort((a, b) => a.offset - b.offset)
       .map((job) => ({ job, gone: false, failedSeen: new Set<number>(), done: false }));
@@ -199,6 +215,7 @@ export class RunPoller {
         describeCalls: this.#lastDescribe.calls,
         jobsDescribed: this.#lastDescribe.jobs,
         childDescribeCalls: this.#childDescribes,
+        recordsListed: this.#lastListed,
         recordsFetched: this.#lastFetched,
         unsettled: this.#unsettled(),
         nextIntervalMs: interval,
@@ -213,6 +230,13 @@ export class RunPoller {
 
   #settled(index: number): boolean {
     return this.#o.control.isSettled(index - this.#base);
+  }
+
+  /** Whether an item is unsettled and its final record is not known. */
+  #awaited(index: number): boolean {
+    if (this.#settled(index)) return false;
+    const record = this.#latest.get(index);
+    return record === undefined || (record.status !== "ok" && record.attempt < this.#o.attempts);
   }
 
   #unsettled(): number {
@@ -336,27 +360,40 @@ export class RunPoller {
         failures.push(...await this.#describeChildren(w, fresh, signal));
       }
     }
-    const { records: fetched, failure } = await this.#fetchRecords(signal);
-    this.#lastFetched = fetched.length;
-    if (fetched.length > 0) changed = true;
-    for (const record of fetched) {
-      if (this.#settled(record.index)) continue;
-      if (record.status === "ok") {
-        this.#settle(record);
-        continue;
-      }
-      // A last attempt's error settles once Batch reports the job (or child)
-      // FAILED, moments later, with its exit code, reason and log stream.
-      if (record.attempt >= this.#o.attempts) continue;
-      const key = `${record.index}-${record.attempt}`;
-      if (!this.#retried.has(key)) {
-        this.#retried.add(key);
-        this.#o.control.retrying({ ...record, index: record.index - this.#base });
-      }
+    this.#lastListed = 0;
+    const listing = await this.#fetchRecords(signal, this.#refetchFrom);
+    let fetched = listing.records.length;
+    let failure = listing.failure;
+    this.#take(listing.records);
+    // A job that ended with items still unsettled may have written records
+    // whose stamps are older than the feed's lag: list again from its start.
+    let since: number | undefined;
+    const early = (at: number | undefined) => {
+      if (at !== undefined && (since === undefined || at < since)) since = at;
+    };
+    for (const { index, detail } of failures) {
+      const ran = detail.attempts?.length ?? 0;
+      if (this.#settled(index) || ran === 0) continue;
+      if ((this.#latest.get(index)?.attempt ?? 0) < ran) early(earliestStart(detail));
     }
+    for (const w of active) {
+      if (!w.gone && !isTerminalStatus(w.detail?.status)) continue;
+      const [from, to] = this.#range(w.job);
+      let open = false;
+      for (let i = from; i < to && !open; i++) open = this.#awaited(i);
+      if (open) early(w.gone || w.detail === undefined ? 0 : earliestStart(w.detail));
+    }
+    if (since !== undefined && failure === undefined) {
+      const again = await this.#fetchRecords(signal, since);
+      fetched += again.records.length;
+      failure = again.failure;
+      this.#take(again.records);
+    }
+    this.#lastFetched = fetched;
+    if (fetched > 0) changed = true;
     // What arrived is settled; the round fails and the rest is fetched again.
     if (failure !== undefined) throw failure;
-    for (const failure of failures) await this.#settleFailure(failure.index, failure.detail);
+    for (const failure of failures) this.#settleFailure(failure.index, failure.detail);
     if (failures.length > 0) changed = true;
     for (const w of active) {
       const [from, to] = this.#range(w.job);
@@ -373,6 +410,25 @@ export class RunPoller {
       w.done = true;
     }
     return changed;
+  }
+
+  /** Settles the items whose result arrived and notes the attempts that will be retried. */
+  #take(records: JobRecord[]): void {
+    for (const record of records) {
+      if (this.#settled(record.index)) continue;
+      if (record.status === "ok") {
+        this.#settle(record);
+        continue;
+      }
+      // A last attempt's error settles once Batch reports the job (or child)
+      // FAILED, moments later, with its exit code, reason and log stream.
+      if (record.attempt >= this.#o.attempts) continue;
+      const key = `${record.index}-${record.attempt}`;
+      if (!this.#retried.has(key)) {
+        this.#retried.add(key);
+        this.#o.control.retrying({ ...record, index: record.index - this.#base });
+      }
+    }
   }
 
   async #describeChildren(
@@ -393,18 +449,11 @@ export class RunPoller {
   }
 
   /** Settles an item whose job (or array child) failed. */
-  async #settleFailure(index: number, detail: JobDetail): Promise<void> {
+  #settleFailure(index: number, detail: JobDetail): void {
     if (this.#settled(index) || detail.status !== "FAILED") return;
     const ran = detail.attempts?.length ?? 0;
-    let record = this.#latest.get(index);
-    if (ran > 0 && (record === undefined || record.attempt < ran)) {
-      // The last attempt's record, in case it landed after the listing.
-      const bytes = await this.#o.run.get(RUN_KEYS.record(index, ran));
-      if (bytes !== undefined) {
-        record = decodeRecord(bytes);
-        this.#latest.set(index, record);
-      }
-    }
+    // This round listed from the job's start, so its last record is known.
+    const record = this.#latest.get(index);
     if (record !== undefined && (record.status === "ok" || record.attempt === ran)) {
       this.#settle(withBatchDetails(record, detail));
     } else this.#settle(batchFailureRecord(detail, { index }));
@@ -414,7 +463,9 @@ export class RunPoller {
   async #settleLeftovers(w: Watch, left: number[], signal: AbortSignal): Promise<void> {
     const d = w.detail;
     if (w.gone || d === undefined) {
+      if (left.some((i) => !this.#latest.has(i))) await this.#reconcile(signal);
       for (const index of left) {
+        if (this.#settled(index)) continue;
         const record = this.#latest.get(index);
         this.#settle(
           record ?? this.#lost(index, w.job, `AWS Batch no longer knows job ${w.job.jobId}`),
@@ -423,9 +474,13 @@ export class RunPoller {
       return;
     }
     if (!w.job.array) {
+      if (d.status !== "FAILED" && left.some((i) => !this.#latest.has(i))) {
+        await this.#reconcile(signal);
+      }
       for (const index of left) {
+        if (this.#settled(index)) continue;
         const record = this.#latest.get(index);
-        if (d.status === "FAILED") await this.#settleFailure(index, d);
+        if (d.status === "FAILED") this.#settleFailure(index, d);
         else if (record !== undefined) this.#settle(record);
         else this.#settle(this.#lost(index, w.job, noRecord(d)));
       }
@@ -436,13 +491,31 @@ export class RunPoller {
     const found = new Map(
       (await this.#describeChildren(w, ids, signal)).map((f) => [f.index, f.detail]),
     );
+    if (left.some((i) => found.get(i)?.status !== "FAILED" && !this.#latest.has(i))) {
+      await this.#reconcile(signal);
+    }
     for (const index of left) {
+      if (this.#settled(index)) continue;
       const child = found.get(index);
       const record = this.#latest.get(index);
-      if (child?.status === "FAILED") await this.#settleFailure(index, child);
+      if (child?.status === "FAILED") this.#settleFailure(index, child);
       else if (record !== undefined) this.#settle(record);
       else this.#settle(this.#lost(index, w.job, noRecord(child ?? d)));
     }
+  }
+
+  /**
+   * Lists every record of the run, at most once per round: before an item
+   * is declared lost, in case its record was stamped by a clock further
+   * behind than the lag.
+   */
+  async #reconcile(signal: AbortSignal): Promise<void> {
+    if (this.#reconciled === this.#round) return;
+    this.#reconciled = this.#round;
+    const all = await this.#fetchRecords(signal, 0);
+    this.#lastFetched += all.records.length;
+    this.#take(all.records);
+    if (all.failure !== undefined) throw all.failure;
   }
 
   #lost(index: number, job: RunJob, message: string): ErrorRecord {
@@ -459,44 +532,57 @@ export class RunPoller {
     };
   }
 
-  /** Lists the records of unsettled items and fetches the new ones. */
+  /**
+   * Lists the records written since the last round (and since `since`) and
+   * fetches those of unsettled items, the latest attempt of each, while the
+   * listing goes on.
+   */
   async #fetchRecords(
     signal: AbortSignal,
+    since: number | undefined,
   ): Promise<{ records: JobRecord[]; failure?: unknown }> {
-    let first: string | undefined;
-    for (let i = this.#base; i < this.#base + this.#o.total; i++) {
-      if (this.#settled(i)) continue;
-      const key = `out/${i}-`;
-      if (first === undefined || key < first) first = key;
-    }
-    if (first === undefined) return { records: [] };
-    const wanted = new Map<number, number>();
-    for await (const { key } of this.#o.run.list("out/", { startAfter: first })) {
-      const parsed = RUN_KEYS.parseRecord(key);
-      if (parsed === undefined) continue;
-      const { index, attempt } = parsed;
-      if (index < this.#base || index >= this.#base + this.#o.total) continue;
-      if (this.#settled(index) || attempt <= (this.#latest.get(index)?.attempt ?? 0)) continue;
-      if (attempt > (wanted.get(index) ?? 0)) wanted.set(index, attempt);
-    }
-    const jobs = [...wanted].sort((a, b) => a[0] - b[0]);
+    const lo = this.#base;
+    const hi = this.#base + this.#o.total;
+    const taken = new Map<number, number>();
+    const failed: number[] = [];
+    let listed = 0;
+    const wanted = async function* (this: RunPoller): AsyncGenerator<RecordKey> {
+      for await (const key of this.#feed.next(since === undefined ? {} : { since })) {
+        listed++;
+        const { index, attempt } = key;
+        if (index < lo || index >= hi || this.#settled(index)) continue;
+        const known = Math.max(this.#latest.get(index)?.attempt ?? 0, taken.get(index) ?? 0);
+        if (attempt <= known) continue;
+        taken.set(index, attempt);
+        yield key;
+      }
+    }.call(this);
     const out: JobRecord[] = [];
-    const [failure] = await forEachPooled(
-      jobs,
+    const errors = await forEachPooled(
+      wanted,
       this.#o.fetchConcurrency ?? 32,
-      async ([index, attempt]) => {
-        const bytes = await this.#o.run.get(RUN_KEYS.record(index, attempt));
+      async (key) => {
+        let bytes;
+        try {
+          bytes = await this.#o.run.get(key.key);
+        } catch (e) {
+          failed.push(key.stamp ?? 0);
+          throw e;
+        }
         if (bytes === undefined) return;
         const record = decodeRecord(bytes);
-        if ((this.#latest.get(index)?.attempt ?? 0) < record.attempt) {
-          this.#latest.set(index, record);
+        if ((this.#latest.get(record.index)?.attempt ?? 0) < record.attempt) {
+          this.#latest.set(record.index, record);
         }
         out.push(record);
       },
       { signal },
     );
+    this.#lastListed += listed;
+    // A record that could not be fetched is listed again next round.
+    this.#refetchFrom = failed.length > 0 ? Math.min(...failed) : undefined;
     out.sort((a, b) => a.index - b.index || a.attempt - b.attempt);
-    return failure === undefined ? { records: out } : { records: out, failure };
+    return errors.length === 0 ? { records: out } : { records: out, failure: errors[0] };
   }
 
   #giveUp(error: unknown, rounds: number): void {
@@ -517,6 +603,22 @@ export class RunPoller {
       },
     }));
   }
+}
+
+/**
+ * The earliest time a job could have written a record: its first attempt's
+ * start; for an array parent, its creation, before any child started.
+ * `undefined` when it never started.
+ */
+function earliestStart(job: JobDetail): number | undefined {
+  if (job.arrayProperties?.size !== undefined) return job.createdAt ?? 0;
+  let first: number | undefined;
+  for (const attempt of job.attempts ?? []) {
+    if (attempt.startedAt !== undefined && (first === undefined || attempt.startedAt < first)) {
+      first = attempt.startedAt;
+    }
+  }
+  return first ?? job.startedAt;
 }
 
 function childIndex(jobId: string, index: number | undefined): number {
