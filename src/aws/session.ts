@@ -4,6 +4,7 @@
  *
  * @module
  */
+import pThrottle from "p-throttle";
 import { cachedProvider, defaultCredentialChain } from "./core/credentials.ts";
 import { type ResolvedEndpoint, resolveEndpoint, SERVICES } from "./core/endpoints.ts";
 import { AwsConfigError } from "./core/error.ts";
@@ -49,6 +50,17 @@ export interface AwsSessionOptions {
   s3ForcePathStyle?: boolean;
   /** The retry policy. */
   retry?: RetryOptions;
+  /**
+   * The most AWS Batch requests per second this process sends to one Batch
+   * endpoint, every session and operation together; 0 sends them as fast as
+   * they come. AWS Batch allows an account 50 per second, SubmitJob and
+   * DescribeJobs included
+   * (<https://repost.aws/knowledge-center/aws-batch-requests-error>), so the
+   * default leaves room for other clients.
+   *
+   * @default {40}
+   */
+  batchRequestsPerSecond?: number;
   /** Environment lookup. Defaults to `Deno.env.get`. */
   env?: EnvLookup;
   /** Reads a text file, `undefined` when missing. Defaults to `Deno.readTextFile`. */
@@ -123,6 +135,26 @@ function defaultEnv(name: string): string | undefined {
 }
 
 const SERVICE_IDS: ServiceId[] = ["batch", "ecr", "iam", "ec2", "s3", "sts", "logs"];
+
+/**
+ * One limiter per Batch endpoint and rate, shared by every session of this
+ * process: the quota is the account's, not a session's. p-throttle's strict
+ * mode never lets more than `limit` calls into any one-second window, which
+ * is what a token bucket of that size per second (AWS's) accepts.
+ */
+const BATCH_LIMITERS = new Map<string, () => Promise<void>>();
+
+function batchLimiter(endpoint: string, perSecond: number): () => Promise<void> {
+  const key = `${perSecond} ${endpoint}`;
+  let limiter = BATCH_LIMITERS.get(key);
+  if (limiter === undefined) {
+    limiter = pThrottle({ limit: perSecond, interval: 1000, strict: true })(() =>
+      Promise.resolve()
+    );
+    BATCH_LIMITERS.set(key, limiter);
+  }
+  return limiter;
+}
 
 /**
  * One AWS identity and place: profile, region, endpoints, lazily resolved
@@ -238,6 +270,14 @@ export class AwsSession {
         }),
       ];
     })) as Record<ServiceId, ResolvedEndpoint>;
+    const perSecond = options.batchRequestsPerSecond ?? 40;
+    if (!Number.isInteger(perSecond) || perSecond < 0) {
+      throw new AwsConfigError(
+        `batchRequestsPerSecond must be a whole number from 0 (no limit), not ${perSecond}`,
+        { setting: "batchRequestsPerSecond" },
+      );
+    }
+    const throttle = perSecond > 0 ? batchLimiter(endpoints.batch.url.href, perSecond) : undefined;
     const s3ForcePathStyle = options.s3ForcePathStyle ??
       (profile.settings.get("s3.addressing_style") === "path" ||
         isTrueSetting(profile.settings.get("s3.use_path_style")));
@@ -252,6 +292,7 @@ export class AwsSession {
         clock,
         ...(options.retry ? { retry: options.retry } : {}),
         ...(options.sleep ? { sleep: options.sleep } : {}),
+        ...(id === "batch" && throttle ? { throttle } : {}),
         s3ForcePathStyle,
       });
     const credentials = cachedProvider(
