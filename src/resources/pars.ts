@@ -41,11 +41,12 @@ import {
   ROLE_SPECS,
   stripRole,
 } from "./_iam_roles.ts";
-import { ignoreGone, Ledger } from "./_ledger.ts";
+import { Ledger } from "./_ledger.ts";
 import {
   DEFAULT_IPV4_CIDR,
   deleteInternetGateway,
   deleteRouteTable,
+  deleteWhenReleased,
   ensureNewVpc,
   ensureSecurityGroup,
   findDefaultVpc,
@@ -89,6 +90,16 @@ export interface ParsOptions extends SettingsOptions {
 export interface ParsClobberOptions {
   /** Clobber even while knots in the config file still use this Pars. @default {false} */
   force?: boolean;
+  /**
+   * The first wait, in ms, before deleting a network resource again that a
+   * compute environment deleted a moment ago still holds (EC2's
+   * `DependencyViolation`); the waits double up to 30 s. @default {2000}
+   */
+  pollMs?: number;
+  /** How long to go on trying to delete a network resource still in use, in ms. @default {900000} */
+  timeoutMs?: number;
+  /** Where waits are reported. @default {console.warn} */
+  warn?: (message: string) => void;
 }
 
 interface ParsRecord {
@@ -668,15 +679,18 @@ export class Pars {
    * instance profile, the roles, the security group, then (for a VPC of its
    * own) route table associations and route table, internet gateway,
    * subnets and VPC. Then removes `[pars <name>]` from the config file. A
-   * second call does nothing.
+   * second call does nothing. A network resource that a compute environment
+   * deleted a moment ago still holds is deleted again with backoff until
+   * AWS releases it (for up to `timeoutMs`), with a warning.
    *
    * @example Usage
    * ```ts ignore
    * await pars.clobber({ force: true });
    * ```
    *
-   * @param options `force` clobbers even while knots use this Pars.
-   * @throws {CannotDeleteResourceError} While a `[knot *]` section names this Pars, unless forced.
+   * @param options `force` clobbers even while knots use this Pars; how to wait for the network.
+   * @throws {CannotDeleteResourceError} While a `[knot *]` section names this Pars, unless
+   *   forced, or when a network resource is still in use after `timeoutMs`.
    */
   async clobber(options: ParsClobberOptions = {}): Promise<void> {
     if (this.#clobbered) return;
@@ -695,13 +709,26 @@ export class Pars {
     for (const role of roles) await stripRole(iam, role);
     for (const profile of of("instance-profile")) await deleteInstanceProfile(iam, profile);
     for (const role of roles) await deleteRole(iam, role);
+    const wait = {
+      ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      onWait: options.warn ?? console.warn,
+    };
     for (const id of of("security-group")) {
-      await ignoreGone(() => ec2.deleteSecurityGroup({ GroupId: id }));
+      await deleteWhenReleased(
+        `security group ${id}`,
+        () => ec2.deleteSecurityGroup({ GroupId: id }),
+        wait,
+      );
     }
     for (const id of of("route-table")) await deleteRouteTable(ec2, id);
-    for (const id of of("internet-gateway")) await deleteInternetGateway(ec2, id);
-    for (const id of of("subnet")) await ignoreGone(() => ec2.deleteSubnet({ SubnetId: id }));
-    for (const id of of("vpc")) await ignoreGone(() => ec2.deleteVpc({ VpcId: id }));
+    for (const id of of("internet-gateway")) await deleteInternetGateway(ec2, id, wait);
+    for (const id of of("subnet")) {
+      await deleteWhenReleased(`subnet ${id}`, () => ec2.deleteSubnet({ SubnetId: id }), wait);
+    }
+    for (const id of of("vpc")) {
+      await deleteWhenReleased(`VPC ${id}`, () => ec2.deleteVpc({ VpcId: id }), wait);
+    }
     await this.#state.remove(recordSection("pars", this.name));
     this.#clobbered = true;
   }

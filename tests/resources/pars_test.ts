@@ -9,6 +9,8 @@ import {
   AwsError,
   CannotDeleteResourceError,
   CloudknotInputError,
+  deleteBatchEnvironment,
+  ensureComputeEnvironment,
   NoDefaultVpcError,
   Pars,
   ProfileMismatchError,
@@ -17,6 +19,7 @@ import {
   ResourceDoesNotExistError,
   StateFile,
   UnknownPolicyError,
+  validateComputeOptions,
 } from "../../mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import { doc, rejects, resources, sessionFor, withEmulator } from "./helpers.ts";
@@ -500,6 +503,48 @@ Deno.test("Pars clobber refuses while a knot uses it, unless forced, and tolerat
     assert.equal(await state.section("pars shared"), undefined);
     assert.ok(await state.section("knot k1"), "knot sections are not touched");
   });
+});
+
+Deno.test("Pars clobber waits while a compute environment deleted a moment ago still holds its network", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    const pars = await Pars.create({ name: "held", session, state, useDefaultVpc: false });
+    const fast = { pollMs: 10, timeoutMs: 10_000 };
+    // A compute environment whose instances run from the start, then deleted.
+    const ce = await ensureComputeEnvironment(session, {
+      name: "held-ce",
+      compute: validateComputeOptions({ minVcpus: 2 }),
+      placement: { ...pars, subnets: [...pars.subnets] },
+      tags: {},
+    }, fast);
+    await deleteBatchEnvironment(session, { computeEnvironment: ce }, fast);
+    const warnings: string[] = [];
+    await pars.clobber({ pollMs: 20, warn: (m) => warnings.push(m) });
+    assert.deepEqual(resources(emu), before);
+    const refused = emu.requests.filter({ service: "ec2" })
+      .filter((e) => e.errorCode === "DependencyViolation");
+    assert.ok(refused.length > 0, "EC2 refused while the network was held");
+    assert.ok(warnings.length > 0 && warnings.length <= refused.length);
+    assert.match(warnings[0]!, /is still in use .* trying again for up to 15 minutes/);
+  }, { networkReleaseMs: 300, iamPropagationMs: 0 });
+});
+
+Deno.test("Pars clobber gives up on a network that stays in use, saying what holds it", async () => {
+  await withEmulator(async ({ session, state }) => {
+    const pars = await Pars.create({ name: "stuck", session, state, useDefaultVpc: false });
+    const ce = await ensureComputeEnvironment(session, {
+      name: "stuck-ce",
+      compute: validateComputeOptions({ minVcpus: 2 }),
+      placement: { ...pars, subnets: [...pars.subnets] },
+      tags: {},
+    }, { pollMs: 10 });
+    await deleteBatchEnvironment(session, { computeEnvironment: ce }, { pollMs: 10 });
+    const e = await rejects(pars.clobber({ pollMs: 10, timeoutMs: 100, warn: () => {} }));
+    assert.ok(e instanceof CannotDeleteResourceError, String(e));
+    assert.match(e.message, /security group sg-\w+ is still in use after 0 minutes/);
+    assert.match(e.message, /look at it in the EC2 console, then clobber again/);
+    assert.equal(pars.clobbered, false);
+  }, { networkReleaseMs: 60_000, iamPropagationMs: 0 });
 });
 
 Deno.test("Pars refuses resources of its name that cloudknot did not make", async () => {

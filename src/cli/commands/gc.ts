@@ -74,6 +74,7 @@ export const gc = defineCommand({
       onDelete: (g) => {
         if (!json) ctx.log(ctx.err("dim", `Deleting ${g.kind} ${g.id}`)).catch(() => {});
       },
+      warn: (m) => ctx.warn(m),
     });
     if (json) {
       await ctx.print(JSON.stringify({ dryRun, items, ...result }));

@@ -451,6 +451,7 @@ function targetOptions(
   return awsTargetOptions(record, {
     session,
     state,
+    warn,
     ...(options.pollInterval !== undefined ? { pollIntervalMs: options.pollInterval } : {}),
     onStuck: (runId, notice) =>
       warn(
@@ -633,7 +634,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     }
     if (options.image) await r.image.clobber();
     await removeAwsKnot(state, name, this.#options);
-    if (options.pars) await r.pars.clobber();
+    if (options.pars) await r.pars.clobber({ ...wait, warn: this.#options.warn ?? console.warn });
     if (options.bucket) await deleteBucketIfUnused(session, state, r.bucket);
   }
 }

@@ -83,6 +83,8 @@ export interface AwsTargetOptions {
   onStuck?: (runId: string, notice: StuckNotice) => void;
   /** How often an array waiting in RUNNABLE is checked for a stuck reason, ms. @default {60000} */
   stuckCheckIntervalMs?: number;
+  /** Where warnings go, such as waits while the knot is clobbered. @default {console.warn} */
+  warn?: (message: string) => void;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
