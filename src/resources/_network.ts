@@ -445,12 +445,6 @@ export async function ensureSecurityGroup(
   return found;
 }
 
-/** How a network deletion waits while AWS still holds what it deletes. */
-export interface ReleaseWait extends WaitOptions {
-  /** Told once per resource that is still in use, and how long it is waited for. */
-  onWait?: (message: string) => void;
-}
-
 /**
  * Runs a delete of a security group, subnet, VPC or gateway attachment,
  * trying again with backoff (from `pollMs`, doubling up to 30 s) while EC2
@@ -467,13 +461,13 @@ export interface ReleaseWait extends WaitOptions {
  *
  * @param what The resource, for messages.
  * @param remove The delete call.
- * @param wait How long and how often to try, and where to say so.
+ * @param wait How long and how often to try, and where to say so (`onWait`, once).
  * @throws {CannotDeleteResourceError} When it is still in use after `timeoutMs`.
  */
 export async function deleteWhenReleased(
   what: string,
   remove: () => Promise<unknown>,
-  wait: ReleaseWait = {},
+  wait: WaitOptions = {},
 ): Promise<void> {
   const timeoutMs = wait.timeoutMs ?? 900_000;
   const deadline = Date.now() + timeoutMs;
@@ -543,7 +537,7 @@ export async function deleteRouteTable(ec2: Ec2, id: string): Promise<void> {
 export async function deleteInternetGateway(
   ec2: Ec2,
   id: string,
-  wait: ReleaseWait = {},
+  wait: WaitOptions = {},
 ): Promise<void> {
   const { InternetGateways } = await ec2.describeInternetGateways({
     Filters: [{ Name: "internet-gateway-id", Values: [id] }],

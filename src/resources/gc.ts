@@ -37,12 +37,7 @@ import {
   ROLE_SPECS,
 } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
-import {
-  deleteInternetGateway,
-  deleteRouteTable,
-  deleteWhenReleased,
-  type ReleaseWait,
-} from "./_network.ts";
+import { deleteInternetGateway, deleteRouteTable, deleteWhenReleased } from "./_network.ts";
 
 /** The tag key that names the knot a resource belongs to. */
 export const KNOT_TAG_KEY = "cloudknot:knot";
@@ -501,7 +496,7 @@ export async function deleteGarbage(
   return result;
 }
 
-async function deleteOne(session: AwsSession, g: GarbageItem, wait: ReleaseWait): Promise<void> {
+async function deleteOne(session: AwsSession, g: GarbageItem, wait: WaitOptions): Promise<void> {
   const { ec2, iam } = session;
   switch (g.kind) {
     case "job-queue":

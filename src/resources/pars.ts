@@ -80,6 +80,16 @@ export interface ParsOptions extends SettingsOptions {
   instanceTenancy?: InstanceTenancy;
   /** The bucket the job role may use (default: the settings' bucket, see `getS3Params`). */
   bucket?: string;
+  /**
+   * Make a Batch service role of its own, `<name>-batch-service-role` with
+   * `AWSBatchServiceRole`, for the compute environments. By default they use
+   * AWS Batch's service-linked role, `AWSServiceRoleForBatch`, which Batch
+   * makes the first time an account needs it
+   * (<https://docs.aws.amazon.com/batch/latest/userguide/using-service-linked-roles.html>).
+   *
+   * @default {false}
+   */
+  customServiceRole?: boolean;
   /** More tags for everything made. */
   tags?: Record<string, string>;
   /** The AWS session (default: one made from the settings). */
@@ -125,6 +135,7 @@ interface ParsRecord {
 
 interface ValidInput {
   name?: string;
+  customServiceRole?: boolean;
   policies?: string[];
   useDefaultVpc?: boolean;
   ipv4Cidr?: string;
@@ -142,6 +153,14 @@ function validateInput(options: ParsOptions): ValidInput {
     out.name = validateName(options.name, { what: "Pars", max: PARS_NAME_MAX });
   }
   if (options.policies !== undefined) out.policies = normalizePolicies(options.policies);
+  if (options.customServiceRole !== undefined) {
+    if (typeof options.customServiceRole !== "boolean") {
+      throw new CloudknotInputError(`The customServiceRole option must be true or false`, {
+        field: "customServiceRole",
+      });
+    }
+    out.customServiceRole = options.customServiceRole;
+  }
   if (options.useDefaultVpc !== undefined) {
     if (typeof options.useDefaultVpc !== "boolean") {
       throw new CloudknotInputError(`The useDefaultVpc option must be true or false`, {
@@ -278,11 +297,13 @@ async function knotsUsing(state: StateFile, pars: string): Promise<string[]> {
 }
 
 /**
- * The persistent AWS resources a knot runs with: a Batch service role, an
- * ECS instance role with its instance profile, a spot fleet role, a Fargate
+ * The persistent AWS resources a knot runs with: an ECS instance role with
+ * its instance profile, a spot fleet role, a Fargate
  * task-execution role, a job role limited to the bucket's `cloudknot/` prefix
  * (plus the user's `policies`), a VPC with subnets (the default VPC, or one
- * of its own), and a security group with no inbound rules.
+ * of its own), and a security group with no inbound rules. Its compute
+ * environments use AWS Batch's service-linked role, unless it has a Batch
+ * service role of its own (`customServiceRole`).
  *
  * Everything cloudknot makes is tagged `ManagedBy=cloudknot` and
  * `cloudknot:pars=<name>`; only resources with these tags are adopted or
@@ -306,7 +327,10 @@ export class Pars {
   readonly region: string;
   /** The AWS profile they were made with. */
   readonly profile: string;
-  /** The Batch service role's ARN. */
+  /**
+   * The ARN of the Pars' own Batch service role, or `""` when its compute
+   * environments use AWS Batch's service-linked role (the default).
+   */
   readonly batchServiceRole: string;
   /** The ECS instance role's ARN. */
   readonly ecsInstanceRole: string;
@@ -437,7 +461,7 @@ export class Pars {
 
     const missing: string[] = [];
     const roles = [
-      record.batchServiceRole,
+      ...(record.batchServiceRole ? [record.batchServiceRole] : []),
       record.ecsInstanceRole,
       record.spotFleetRole,
       record.taskExecutionRole,
@@ -506,8 +530,11 @@ export class Pars {
 
     // Everything that only reads: policies, existing roles, the network.
     const policyArns = await resolvePolicies(iam, input.policies ?? []);
+    const specs = ROLE_SPECS.filter((spec) =>
+      input.customServiceRole || spec.key !== "batch-service-role"
+    );
     const roles = new Map<string, Role | undefined>();
-    for (const spec of ROLE_SPECS) {
+    for (const spec of specs) {
       const role = await getRole(iam, name + spec.suffix);
       if (role) checkOurs("IAM role", role.RoleName, role.Tags, name);
       roles.set(spec.key, role);
@@ -532,7 +559,7 @@ export class Pars {
     const owned: string[] = [];
     try {
       const arns: Record<string, string> = {};
-      for (const spec of ROLE_SPECS) {
+      for (const spec of specs) {
         const isJob = spec.key === "job-role";
         const found = await ensureRole(iam, {
           name: name + spec.suffix,
@@ -597,7 +624,7 @@ export class Pars {
         name,
         region: session.region,
         profile: session.profile,
-        batchServiceRole: arns["batch-service-role"]!,
+        batchServiceRole: arns["batch-service-role"] ?? "",
         ecsInstanceRole: arns["ecs-instance-role"]!,
         ecsInstanceProfile: instanceProfile.value.Arn,
         spotFleetRole: arns["spot-fleet-role"]!,
@@ -792,6 +819,16 @@ function checkSame(record: ParsRecord, input: ValidInput): void {
         `${field} out to adopt it, or clobber it first to change it`,
       { field },
     );
+  if (
+    input.customServiceRole !== undefined &&
+    input.customServiceRole !== (record.batchServiceRole !== "")
+  ) {
+    throw differ(
+      "customServiceRole",
+      String(record.batchServiceRole !== ""),
+      String(input.customServiceRole),
+    );
+  }
   if (input.useDefaultVpc !== undefined && input.useDefaultVpc !== record.useDefaultVpc) {
     throw differ("useDefaultVpc", String(record.useDefaultVpc), String(input.useDefaultVpc));
   }

@@ -243,3 +243,41 @@ export function passedRoles(
   }
   return roles;
 }
+
+/**
+ * The service-linked role a request may make AWS create on the caller's
+ * behalf (which needs `iam:CreateServiceLinkedRole` for that service): a
+ * managed compute environment that names no service role uses AWS Batch's
+ * `AWSServiceRoleForBatch`, made when the account has none
+ * (https://docs.aws.amazon.com/batch/latest/userguide/using-service-linked-roles.html).
+ */
+export function serviceLinkedRole(
+  request: { service: string; operation: string; params: Record<string, unknown> },
+  accountId: string,
+): { service: string; arn: string } | undefined {
+  const p = request.params;
+  if (
+    request.service === "batch" && request.operation === "CreateComputeEnvironment" &&
+    !p.serviceRole && p.type === "MANAGED"
+  ) {
+    return {
+      service: "batch.amazonaws.com",
+      arn:
+        `arn:aws:iam::${accountId}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Whether a statement allows `iam:CreateServiceLinkedRole` for the service
+ * (its `iam:AWSServiceName` condition names it, or it has no condition).
+ */
+export function allowsServiceLinkedRole(policy: Policy, service: string, arn: string): boolean {
+  return policy.Statement.some((s) => {
+    if (!allows({ ...policy, Statement: [s] }, "iam:CreateServiceLinkedRole", arn)) return false;
+    const names = (s.Condition as Record<string, Record<string, unknown>> | undefined)
+      ?.StringEquals?.["iam:AWSServiceName"];
+    return names === undefined || list(names as string | string[]).includes(service);
+  });
+}

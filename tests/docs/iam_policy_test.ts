@@ -23,11 +23,13 @@ import { STS_OPERATIONS } from "../../src/aws/services/sts.ts";
 import {
   actionFor,
   allows,
+  allowsServiceLinkedRole,
   docsPolicyText,
   passedRoles,
   type Policy,
   policyProblems,
   resourceFor,
+  serviceLinkedRole,
 } from "./iam_policy.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
@@ -207,6 +209,13 @@ dockerTest("the policy allows every AWS call of a knot's whole life on the emula
         seen.add("iam:PassRole");
         if (!allows(policy, "iam:PassRole", role)) denied.push(`iam:PassRole on ${role}`);
       }
+      const linked = serviceLinkedRole(request, emu.accountId);
+      if (linked !== undefined) {
+        seen.add("iam:CreateServiceLinkedRole");
+        if (!allowsServiceLinkedRole(policy, linked.service, linked.arn)) {
+          denied.push(`iam:CreateServiceLinkedRole for ${linked.service}`);
+        }
+      }
     }
     assert.deepEqual([...new Set(denied)], []);
     // The lifecycle did reach every service, and passed roles to Batch.
@@ -219,6 +228,7 @@ dockerTest("the policy allows every AWS call of a knot's whole life on the emula
         "s3:CreateBucket",
         "iam:CreateRole",
         "iam:PassRole",
+        "iam:CreateServiceLinkedRole",
         "ec2:DescribeSubnets",
         "logs:GetLogEvents",
         "sts:GetCallerIdentity",

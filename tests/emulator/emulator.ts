@@ -218,7 +218,8 @@ export interface Emulator {
   mutatingRequests(): LoggedRequest[];
   /**
    * Every resource the emulator holds beyond its built-in ones (default VPC,
-   * AWS managed policies, `/aws/batch/job`); jobs are not resources.
+   * AWS managed policies, `/aws/batch/job`) and the service-linked roles AWS
+   * makes for itself; jobs are not resources.
    */
   listResources(): EmulatorResource[];
   /**
@@ -410,6 +411,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     listResources: () => {
       const out: EmulatorResource[] = [];
       for (const r of iam.roles.values()) {
+        // Service-linked roles are AWS's, made and kept by the service.
+        if (r.Path.startsWith("/aws-service-role/")) continue;
         out.push({ service: "iam", type: "role", id: r.RoleName, arn: r.Arn });
       }
       for (const p of iam.instanceProfiles.values()) {

@@ -36,9 +36,22 @@ function tagsOf(list: { Key?: string; Value?: string }[] | undefined): Record<st
   return Object.fromEntries((list ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
 }
 
-function checkRoles(emu: Emulator, name: string, bucket: string, extra: string[] = []) {
+function checkRoles(
+  emu: Emulator,
+  name: string,
+  bucket: string,
+  extra: string[] = [],
+  customServiceRole = false,
+) {
+  assert.equal(emu.iam.roles.has(`${name}-batch-service-role`), customServiceRole);
   const expected: [string, string, string[]][] = [
-    ["-batch-service-role", "batch.amazonaws.com", [`${MANAGED}AWSBatchServiceRole`]],
+    ...(customServiceRole
+      ? [[
+        "-batch-service-role",
+        "batch.amazonaws.com",
+        [`${MANAGED}AWSBatchServiceRole`],
+      ] as [string, string, string[]]]
+      : []),
     [
       "-ecs-instance-role",
       "ec2.amazonaws.com",
@@ -137,7 +150,6 @@ Deno.test("Pars with the default VPC: roles, instance profile and a closed secur
     assert.deepEqual(added, [
       `ec2/security-group/${pars.securityGroup}`,
       "iam/instance-profile/lab-ecs-instance-role",
-      "iam/role/lab-batch-service-role",
       "iam/role/lab-ecs-instance-role",
       "iam/role/lab-job-role",
       "iam/role/lab-spot-fleet-role",
@@ -154,6 +166,9 @@ Deno.test("Pars with the default VPC: roles, instance profile and a closed secur
     assert.equal(keys.get("profile"), "default");
     assert.equal(keys.get("job-role"), pars.jobRole);
     assert.equal(keys.get("task-execution-role"), pars.taskExecutionRole);
+    // Compute environments use Batch's service-linked role.
+    assert.equal(pars.batchServiceRole, "");
+    assert.equal(keys.get("batch-service-role"), "");
     assert.equal(keys.get("subnets"), pars.subnets.join(","));
     assert.equal(keys.get("security-group"), pars.securityGroup);
     assert.equal(keys.get("bucket"), "lab-data");
@@ -167,6 +182,28 @@ Deno.test("Pars with the default VPC: roles, instance profile and a closed secur
     assert.equal(await state.section("pars lab"), undefined);
     assert.ok(emu.ec2.vpcs.has(emu.ec2.defaultVpcId));
     await pars.clobber(); // a second clobber does nothing
+  });
+});
+
+Deno.test("Pars with a Batch service role of its own, when asked; adopting checks the choice", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    const pars = await Pars.create({ name: "own", session, state, customServiceRole: true });
+    checkRoles(emu, "own", "cloudknot-123456789012-us-east-1", [], true);
+    assert.equal(pars.batchServiceRole, "arn:aws:iam::123456789012:role/own-batch-service-role");
+    assert.ok(pars.created.includes("role:own-batch-service-role"));
+    // Adopted as it is; asking for the other choice is refused, with nothing changed.
+    emu.requests.clear();
+    assert.equal(
+      (await Pars.create({ name: "own", session, state })).batchServiceRole,
+      pars.batchServiceRole,
+    );
+    const e = await rejects(Pars.create({ name: "own", session, state, customServiceRole: false }));
+    assert.ok(e instanceof CloudknotInputError);
+    assert.match(e.message, /exists with customServiceRole true, but false was passed/);
+    assert.deepEqual(emu.mutatingRequests(), []);
+    await pars.clobber();
+    assert.deepEqual(resources(emu), before);
   });
 });
 
@@ -296,8 +333,8 @@ Deno.test("Pars survives throttling on IAM and EC2", async () => {
     const pars = await Pars.create({ name: "slow", session, state, useDefaultVpc: false });
     const hits = emu.faults.list().reduce((n, f) => n + f.hits, 0);
     assert.equal(hits, 16);
-    assert.equal(emu.count("iam", "CreateRole") - 2, 5, "each role made once");
-    assert.equal(emu.iam.roles.size, 5);
+    assert.equal(emu.count("iam", "CreateRole") - 2, 4, "each role made once");
+    assert.equal(emu.iam.roles.size, 4);
     await pars.clobber();
     assert.deepEqual(resources(emu), before);
   });
@@ -627,7 +664,7 @@ Deno.test("Pars: a create whose answer was lost is looked up, not made twice", a
       ],
     );
     assert.ok(emu.faults.list().every((f) => f.hits === 1), "every fault hit once");
-    assert.equal(emu.iam.roles.size, 5);
+    assert.equal(emu.iam.roles.size, 4);
     assert.equal(emu.iam.instanceProfiles.size, 1);
     const ours = [...emu.ec2.vpcs.values()].filter((v) => tagsOf(v.Tags)["cloudknot:pars"]);
     assert.equal(ours.length, 1);

@@ -22,11 +22,13 @@ import {
 } from "./batch/environment.ts";
 import { JOB_DATA_PREFIX, validateTags } from "../../resources/bucket.ts";
 import {
+  BATCH_PICKS,
+  checkArchitecture,
   type ComputeOptions,
   type ComputeSpec,
   validateComputeOptions,
 } from "./batch/compute_options.ts";
-import { DockerImage } from "../../image/docker_image.ts";
+import { DEFAULT_IMAGE_PLATFORM, DockerImage } from "../../image/docker_image.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
 import {
   ProfileMismatchError,
@@ -223,7 +225,9 @@ function check(spec: AwsKnotSpec): Checked {
       field: "pollInterval",
     });
   }
-  return { compute: validateComputeOptions(spec), names, imageTags };
+  const compute = validateComputeOptions(spec);
+  checkArchitecture(compute, spec.dockerImage?.platform ?? DEFAULT_IMAGE_PLATFORM);
+  return { compute, names, imageTags };
 }
 
 /** The name of the Pars a knot gets when it has policies of its own. */
@@ -272,7 +276,7 @@ async function create(
       { field: "func" },
     );
   }
-  if (compute.instanceTypes.some((t) => t !== "optimal")) {
+  if (compute.instanceTypes.some((t) => !BATCH_PICKS.includes(t))) {
     await checkInstanceTypes(session, compute);
   }
   // The function first: a func or module it cannot ship is refused before
@@ -311,7 +315,11 @@ async function create(
       : {}),
   });
   if (image.images.length === 0 || spec.dockerImage === undefined) {
-    await image.build({ tags: checked.imageTags, noCache: spec.noImageCache ?? false });
+    await image.build({
+      tags: checked.imageTags,
+      noCache: spec.noImageCache ?? false,
+      ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
+    });
   }
   const repo = await DockerRepo.create({
     name: spec.repoName ?? await getEcrRepo({ state }),
@@ -328,7 +336,10 @@ async function create(
     subnets: [...pars.subnets],
     securityGroup: pars.securityGroup,
   };
-  const wait = spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {};
+  const wait = {
+    ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
+    onWait: spec.warn ?? console.warn,
+  };
   const made: { computeEnvironment?: string; jobQueue?: string; launchTemplate?: string } = {};
   try {
     if (compute.volumeSize !== undefined) {
@@ -414,7 +425,7 @@ async function create(
 }
 
 async function checkInstanceTypes(session: AwsSession, compute: ComputeSpec): Promise<void> {
-  const wanted = compute.instanceTypes.filter((t) => t !== "optimal");
+  const wanted = compute.instanceTypes.filter((t) => !BATCH_PICKS.includes(t));
   const known = new Set<string>();
   for await (
     const type of session.ec2.describeInstanceTypesAll({
@@ -616,7 +627,11 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     for (const job of (await describeJobs(batch, live)).values()) {
       await stopJob(batch, job, `Knot ${name} was clobbered`);
     }
-    const wait = pollIntervalMs !== undefined ? { pollMs: pollIntervalMs } : {};
+    const warn = this.#options.warn ?? console.warn;
+    const wait = {
+      ...(pollIntervalMs !== undefined ? { pollMs: pollIntervalMs } : {}),
+      onWait: warn,
+    };
     await deleteBatchEnvironment(session, {
       jobQueue: r.jobQueue,
       computeEnvironment: r.computeEnvironment,
@@ -634,7 +649,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     }
     if (options.image) await r.image.clobber();
     await removeAwsKnot(state, name, this.#options);
-    if (options.pars) await r.pars.clobber({ ...wait, warn: this.#options.warn ?? console.warn });
+    if (options.pars) await r.pars.clobber({ ...wait, warn });
     if (options.bucket) await deleteBucketIfUnused(session, state, r.bucket);
   }
 }

@@ -24,6 +24,27 @@ Deno.test("bad knot options on AWS fail before any AWS resource is touched", asy
       [{ compute: "FARGATE", vcpus: 1, memory: 1000 }, /On Fargate, 1 vCPU takes memory of 2048/],
       [{ compute: "FARGATE", gpus: 1 }, /Fargate has no GPUs/],
       [{ gpus: 17 }, /gpus must be an integer from 0 to 16/],
+      // Batch's own picks have no GPUs: such jobs could never be placed.
+      [{ gpus: 1 }, /gpus needs instance types with GPUs: "optimal" lets AWS Batch choose/],
+      [{ gpus: 1, instanceTypes: ["g5", "default_x86_64"] }, /"default_x86_64" lets AWS Batch/],
+      // An amd64 image on Graviton hosts, or an arm64 image on x86 hosts.
+      [
+        { instanceTypes: ["m6g"] },
+        /"m6g" is AWS Graviton \(arm64\), but the image is built for linux\/amd64/,
+      ],
+      [{ instanceTypes: ["c5", "c7gn.large", "t4g"] }, /"c7gn\.large", "t4g" are AWS Graviton/],
+      [
+        { func: undefined, dockerImage: { name: "arm", platform: "linux/arm64" } },
+        /"optimal" is x86 \(amd64\), but the image is built for linux\/arm64: .*exec format error/,
+      ],
+      [
+        {
+          func: undefined,
+          dockerImage: { name: "arm", platform: "linux/arm64" },
+          compute: "FARGATE",
+        },
+        /built for linux\/arm64, but Fargate jobs run on X86_64/,
+      ],
       [{ retries: 0 }, /retries must be an integer from 1 to 10/],
       [{ retries: 11 }, /retries must be an integer from 1 to 10/],
       [{ timeout: 30 }, /timeout must be an integer at least 60/],
