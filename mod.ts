@@ -14,58 +14,79 @@
  * await Deno.remove(dir, { recursive: true });
  * ```
  *
+ * The rest of the package is in subpaths named for their folders:
+ * `/aws` (the signed AWS client layer), `/batch` (AWS Batch building blocks),
+ * `/codec` (the value format), `/state` (the config file), `/docker` (the
+ * docker driver), `/image` (images and repositories), `/job` (the job
+ * contract and runtime), `/resources` (Pars, bucket, settings, clean-up),
+ * `/run` (the run handle's views), `/store` (object stores) and `/cli`.
+ *
  * @module
  */
-export * from "./src/util/errors.ts";
-export * from "./src/util/validate.ts";
-export * from "./src/knot.ts";
-export * from "./src/run/map_run.ts";
-export * from "./src/run/progress.ts";
-export * from "./src/run/run_view.ts";
-export * from "./src/targets/aws/batch/jobs_view.ts";
-export * from "./src/targets/aws/batch/batch_job.ts";
-export { type JobCommand, jobCommand, parseJobCommand } from "./src/targets/aws/batch/command.ts";
-export * from "./src/job/codec.ts";
-export * from "./src/job/codec/error.ts";
-export * from "./src/job/error_record.ts";
-export * from "./src/job/item_error.ts";
-export * from "./src/job/record.ts";
-export * from "./src/job/payload.ts";
-export * from "./src/job/runtime.ts";
-export * from "./src/job/main.ts";
-export * from "./src/job/function_artifact.ts";
-export * from "./src/job/runtime_bundle.ts";
-export * from "./src/store/store.ts";
-export * from "./src/store/local.ts";
-export * from "./src/store/open.ts";
-export * from "./src/store/s3.ts";
-export { SubmitError } from "./src/targets/aws/submit.ts";
-export * from "./src/docker/mod.ts";
-export * from "./src/aws/mod.ts";
 export {
-  type IniDocument,
-  type IniMode,
-  IniSyntaxError,
-  parseIni,
-  type ParseIniOptions,
-  stringifyIni,
-} from "./src/util/ini.ts";
-export * from "./src/state/state_file.ts";
-export * from "./src/targets/aws/batch/compute_options.ts";
-export * from "./src/targets/aws/batch/environment.ts";
-export * from "./src/resources/settings.ts";
-export * from "./src/resources/errors.ts";
-export * from "./src/resources/bucket.ts";
-export * from "./src/resources/pars.ts";
-export * from "./src/resources/prune.ts";
-export * from "./src/image/names.ts";
-export * from "./src/image/errors.ts";
-export * from "./src/image/docker_repo.ts";
-export * from "./src/image/docker_image.ts";
-export { defaultBaseImage, dockerfileFor, GENERATED_FILES } from "./src/image/build_context.ts";
+  type Arg,
+  type JobFunction,
+  Knot,
+  type KnotOptions,
+  type MapOptions,
+  type Result,
+} from "./src/knot.ts";
+export {
+  type ItemSettled,
+  type ItemStatus,
+  type ItemView,
+  MapRun,
+  type RunCounts,
+  type RunInfo,
+} from "./src/run/map_run.ts";
+export type { ProgressOptions } from "./src/run/progress.ts";
+export { ItemError, MapError } from "./src/job/item_error.ts";
+export type { FailureKind } from "./src/job/record.ts";
+export type { SerializedError } from "./src/job/error_record.ts";
+export { BatchJob, JobNotFoundError } from "./src/targets/aws/batch/batch_job.ts";
+export { JobsView, viewJobs } from "./src/targets/aws/batch/jobs_view.ts";
+export type { ComputeOptions } from "./src/targets/aws/batch/compute_options.ts";
+export { BatchResourceError } from "./src/targets/aws/batch/environment.ts";
 export type {
   AwsClobberOptions,
   AwsKnotOptions,
   AwsKnotResources,
 } from "./src/targets/aws/aws_knot.ts";
-export * from "./src/resources/gc.ts";
+export { SubmitError } from "./src/targets/aws/submit.ts";
+export { Pars, type ParsOptions } from "./src/resources/pars.ts";
+export { DockerImage, type DockerImageOptions } from "./src/image/docker_image.ts";
+export { DockerRepo, type DockerRepoOptions } from "./src/image/docker_repo.ts";
+export {
+  BaseImageError,
+  BuildContextConflictError,
+  DefaultRepositoryError,
+} from "./src/image/errors.ts";
+export {
+  getEcrRepo,
+  getProfile,
+  getRegion,
+  getS3Params,
+  listProfiles,
+  setEcrRepo,
+  setProfile,
+  setRegion,
+  setS3Params,
+} from "./src/resources/settings.ts";
+export {
+  BucketTakenError,
+  CannotDeleteResourceError,
+  NoDefaultVpcError,
+  ProfileMismatchError,
+  RegionMismatchError,
+  ResourceClobberedError,
+  ResourceConflictError,
+  ResourceDoesNotExistError,
+  UnknownPolicyError,
+} from "./src/resources/errors.ts";
+export { ArtifactError } from "./src/job/function_artifact.ts";
+export {
+  CancelledError,
+  CloudknotError,
+  CloudknotInputError,
+  CloudknotTimeoutError,
+} from "./src/util/errors.ts";

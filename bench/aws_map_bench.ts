@@ -7,7 +7,8 @@
 // polling, and the children's), the time to submit, the time until every
 // result is in, DescribeJobs per poll round, the rate at which a finished run
 // is collected (collect() in this process), and the bytes the children read.
-import { encodeItems, INDEX_ENTRY_BYTES } from "../mod.ts";
+import { encodeItems } from "../src/job/codec.ts";
+import { INDEX_ENTRY_BYTES } from "../src/job/mod.ts";
 import type { PollRound } from "../src/targets/aws/batch/run_poller.ts";
 import { AwsTarget } from "../src/targets/aws/aws_target.ts";
 import { StateFile } from "../src/state/state_file.ts";

@@ -5,7 +5,7 @@
  * encoded with encodeItems and decoded one by one, next to plain JSON and
  * structuredClone on the same items for scale.
  */
-import { decode, encodeItems } from "../mod.ts";
+import { decode, encodeItems } from "../src/job/codec.ts";
 
 const COUNT = 10_000;
 const items = Array.from({ length: COUNT }, (_, i) => ({

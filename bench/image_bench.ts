@@ -9,7 +9,9 @@
 // It needs a Docker engine. The base image is the offline Deno base of the tests
 // (tests/support/base_image.ts), built from this machine's deno binary.
 import { join } from "node:path";
-import { Docker, DockerImage, StateFile } from "../mod.ts";
+import { DockerImage } from "../mod.ts";
+import { StateFile } from "../src/state/mod.ts";
+import { Docker } from "../src/docker/mod.ts";
 import { ensureBaseImage } from "../tests/support/base_image.ts";
 
 const ROUNDS = 5;

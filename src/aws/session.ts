@@ -162,7 +162,7 @@ function batchLimiter(endpoint: string, perSecond: number): () => Promise<void> 
  *
  * @example Usage
  * ```ts
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  * import assert from "node:assert/strict";
  *
  * const aws = await AwsSession.create({

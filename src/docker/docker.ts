@@ -61,7 +61,7 @@ const CLIENT_ENV = /^(PATH|HOME|DOCKER_.*)$/;
  *
  * @example Usage
  * ```ts ignore
- * import { Docker } from "@cloudknot/cloudknot";
+ * import { Docker } from "@cloudknot/cloudknot/docker";
  *
  * const docker = new Docker({ env: { DOCKER_CONFIG: await Deno.makeTempDir() } });
  * const { imageId } = await docker.build("./app", { tags: ["127.0.0.1:5000/app:1"] });
@@ -100,7 +100,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * console.log(new Docker().binary); // "docker"
    * ```
@@ -116,7 +116,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * console.log(new Docker({ env: { DOCKER_CONFIG: "/tmp/cfg" } }).env.DOCKER_CONFIG);
    * ```
@@ -134,7 +134,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * const isolated = new Docker().withEnv({ DOCKER_CONFIG: "/tmp/registry-login" });
    * console.log(isolated.env.DOCKER_CONFIG); // "/tmp/registry-login"
@@ -160,7 +160,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * const { client, server } = await new Docker().version();
    * console.log(client.version, server.version);
@@ -196,7 +196,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * await new Docker().ping();
    * ```
@@ -214,7 +214,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * console.log(await new Docker().builder()); // "legacy" or "buildkit"
    * ```
@@ -233,7 +233,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * const { imageId } = await new Docker().build("./context", {
    *   tags: ["my/app:1", "my/app:2"],
@@ -305,7 +305,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * await new Docker().tag("my/app:1", "127.0.0.1:5000/app:1");
    * ```
@@ -328,7 +328,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * const docker = new Docker({ env: { DOCKER_CONFIG: await Deno.makeTempDir() } });
    * await docker.login("123456789012.dkr.ecr.us-east-1.amazonaws.com", { username: "AWS", password: "token" });
@@ -355,7 +355,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * await new Docker().logout("127.0.0.1:5000");
    * ```
@@ -374,7 +374,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * const { digest } = await new Docker().push("127.0.0.1:5000/app:1");
    * console.log(digest); // sha256:…
@@ -393,7 +393,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * const { digest } = await new Docker().pull("127.0.0.1:5000/app:1");
    * ```
@@ -417,7 +417,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * const { code, stdout } = await new Docker().run("my/app:1", {
    *   command: ["deno", "eval", "console.log(Deno.env.get('X'))"],
@@ -484,7 +484,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * const info = await new Docker().inspectImage("my/app:1");
    * console.log(info?.Id, info?.Config?.Labels);
@@ -506,7 +506,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * const info = await new Docker().inspectContainer("my-container");
    * console.log(info?.State.ExitCode);
@@ -528,7 +528,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * const images = await new Docker().listImages({ labels: { "org.cloudknot.knot": "squares" } });
    * for (const image of images) console.log(image.repository, image.tag, image.id);
@@ -564,7 +564,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * await new Docker().removeImage(["my/app:1", "my/app:2"], { force: true, missingOk: true });
    * ```
@@ -587,7 +587,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * await new Docker().removeContainer("my-container", { force: true, missingOk: true });
    * ```
@@ -615,7 +615,7 @@ export class Docker {
    *
    * @example Usage
    * ```ts ignore
-   * import { Docker } from "@cloudknot/cloudknot";
+   * import { Docker } from "@cloudknot/cloudknot/docker";
    *
    * const { stdout } = await new Docker().command(["image", "ls", "--quiet"]);
    * ```

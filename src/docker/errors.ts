@@ -10,7 +10,7 @@ import { CloudknotError } from "../util/errors.ts";
  *
  * @example Usage
  * ```ts
- * import { DockerError, DockerNotInstalledError } from "@cloudknot/cloudknot";
+ * import { DockerError, DockerNotInstalledError } from "@cloudknot/cloudknot/docker";
  *
  * const e = new DockerNotInstalledError("docker");
  * console.log(e instanceof DockerError); // true
@@ -23,7 +23,7 @@ export class DockerError extends CloudknotError {}
  *
  * @example Usage
  * ```ts
- * import { Docker, DockerNotInstalledError } from "@cloudknot/cloudknot";
+ * import { Docker, DockerNotInstalledError } from "@cloudknot/cloudknot/docker";
  *
  * const docker = new Docker({ binary: "/nonexistent/docker" });
  * try {
@@ -63,7 +63,7 @@ export type DockerDaemonProblem = "not-running" | "permission-denied";
  *
  * @example Usage
  * ```ts
- * import { Docker, DockerDaemonNotRunningError } from "@cloudknot/cloudknot";
+ * import { Docker, DockerDaemonNotRunningError } from "@cloudknot/cloudknot/docker";
  *
  * const docker = new Docker({ env: { DOCKER_HOST: "unix:///nonexistent.sock" } });
  * try {
@@ -118,7 +118,7 @@ export interface DockerCommandErrorOptions extends ErrorOptions {
  *
  * @example Usage
  * ```ts
- * import { DockerCommandError } from "@cloudknot/cloudknot";
+ * import { DockerCommandError } from "@cloudknot/cloudknot/docker";
  *
  * const e = new DockerCommandError({
  *   command: ["docker", "push", "example.com/x:1"],
@@ -163,7 +163,7 @@ export class DockerCommandError extends DockerError {
  *
  * @example Usage
  * ```ts
- * import { DockerAuthError, DockerCommandError } from "@cloudknot/cloudknot";
+ * import { DockerAuthError, DockerCommandError } from "@cloudknot/cloudknot/docker";
  *
  * const e = new DockerAuthError({
  *   command: ["docker", "login", "127.0.0.1:5000", "--username", "me", "--password-stdin"],
@@ -207,7 +207,7 @@ export interface DockerBuildErrorOptions extends DockerCommandErrorOptions {
  *
  * @example Usage
  * ```ts
- * import { DockerBuildError } from "@cloudknot/cloudknot";
+ * import { DockerBuildError } from "@cloudknot/cloudknot/docker";
  *
  * const e = new DockerBuildError({
  *   command: ["docker", "build", "."],

@@ -12,7 +12,7 @@ import type { DockerOutputLine } from "./types.ts";
  *
  * @example Usage
  * ```ts
- * import { consoleLogger } from "@cloudknot/cloudknot";
+ * import { consoleLogger } from "@cloudknot/cloudknot/docker";
  *
  * consoleLogger({ operation: "build", stream: "stdout", text: "Step 1/2 : FROM scratch" });
  * ```

@@ -4,7 +4,7 @@
  *
  * @example Usage
  * ```ts ignore
- * import { Docker } from "@cloudknot/cloudknot";
+ * import { Docker } from "@cloudknot/cloudknot/docker";
  *
  * const docker = new Docker();
  * await docker.ping();

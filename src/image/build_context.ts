@@ -40,7 +40,7 @@ const DOCKERIGNORE = "# Written by cloudknot: only these files go into the build
  *
  * @example Usage
  * ```ts
- * import { defaultBaseImage } from "@cloudknot/cloudknot";
+ * import { defaultBaseImage } from "@cloudknot/cloudknot/image";
  *
  * console.log(defaultBaseImage()); // e.g. "denoland/deno:2.9.6"
  * ```
@@ -63,7 +63,7 @@ export function defaultBaseImage(
  *
  * @example Usage
  * ```ts
- * import { dockerfileFor } from "@cloudknot/cloudknot";
+ * import { dockerfileFor } from "@cloudknot/cloudknot/image";
  *
  * const dockerfile = dockerfileFor("denoland/deno:2.9.6", "square");
  * console.log(dockerfile.split("\n")[1]); // "FROM denoland/deno:2.9.6"

@@ -45,7 +45,7 @@ import {
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_IMAGE_PLATFORM } from "@cloudknot/cloudknot";
+ * import { DEFAULT_IMAGE_PLATFORM } from "@cloudknot/cloudknot/image";
  *
  * console.log(DEFAULT_IMAGE_PLATFORM); // "linux/amd64"
  * ```

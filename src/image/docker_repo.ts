@@ -172,7 +172,8 @@ export class DockerRepo {
    *
    * @example Usage
    * ```ts
-   * import { DockerRepo, StateFile } from "@cloudknot/cloudknot";
+   * import { DockerRepo } from "@cloudknot/cloudknot";
+   * import { StateFile } from "@cloudknot/cloudknot/state";
    *
    * const dir = await Deno.makeTempDir();
    * const state = new StateFile({ path: `${dir}/cloudknot` });

@@ -27,7 +27,7 @@ const IMAGE_NAME_MAX = 128;
  *
  * @example Usage
  * ```ts
- * import { validateImageTag } from "@cloudknot/cloudknot";
+ * import { validateImageTag } from "@cloudknot/cloudknot/image";
  *
  * console.log(validateImageTag("v1.2")); // "v1.2"
  * ```
@@ -64,7 +64,7 @@ export function validateImageTag(tag: unknown): string {
  *
  * @example Usage
  * ```ts
- * import { validateImageTags } from "@cloudknot/cloudknot";
+ * import { validateImageTags } from "@cloudknot/cloudknot/image";
  *
  * console.log(validateImageTags(["v1", "v1", "stable"])); // [ "v1", "stable" ]
  * ```
@@ -89,7 +89,7 @@ export function validateImageTags(tags: unknown): string[] {
  *
  * @example Usage
  * ```ts
- * import { validateRepositoryName } from "@cloudknot/cloudknot";
+ * import { validateRepositoryName } from "@cloudknot/cloudknot/image";
  *
  * console.log(validateRepositoryName("team/cloudknot")); // "team/cloudknot"
  * ```
@@ -120,7 +120,7 @@ export function validateRepositoryName(name: unknown): string {
  *
  * @example Usage
  * ```ts
- * import { validateImageName } from "@cloudknot/cloudknot";
+ * import { validateImageName } from "@cloudknot/cloudknot/image";
  *
  * console.log(validateImageName("square-root")); // "square-root"
  * ```
@@ -152,7 +152,7 @@ export function validateImageName(name: unknown): string {
  *
  * @example Usage
  * ```ts
- * import { imageNameFrom } from "@cloudknot/cloudknot";
+ * import { imageNameFrom } from "@cloudknot/cloudknot/image";
  *
  * console.log(imageNameFrom("fitHTTPModel")); // "fit-http-model"
  * ```
@@ -176,7 +176,7 @@ export function imageNameFrom(functionName: string): string {
  *
  * @example Usage
  * ```ts
- * import { validateResourceTags } from "@cloudknot/cloudknot";
+ * import { validateResourceTags } from "@cloudknot/cloudknot/image";
  *
  * console.log(validateResourceTags({ Team: "imaging" })); // [ { Key: "Team", Value: "imaging" } ]
  * ```

@@ -83,7 +83,7 @@
  *
  * @example Usage
  * ```ts
- * import { decode, encode } from "@cloudknot/cloudknot";
+ * import { decode, encode } from "@cloudknot/cloudknot/codec";
  * import assert from "node:assert/strict";
  *
  * const value = { when: new Date(0), tags: new Set(["a", "b"]), big: 2n ** 70n };
@@ -101,3 +101,4 @@ export {
   encodeToString,
 } from "./codec/encode.ts";
 export { decode } from "./codec/decode.ts";
+export * from "./codec/error.ts";

@@ -242,7 +242,7 @@ function addCode(record: SerializedError, object: Record<string, unknown>): void
  *
  * @example Usage
  * ```ts
- * import { errorToRecord } from "@cloudknot/cloudknot";
+ * import { errorToRecord } from "@cloudknot/cloudknot/job";
  * import assert from "node:assert/strict";
  *
  * const e = Object.assign(new RangeError("too big", { cause: "limit" }), { code: "E_BIG" });
@@ -311,7 +311,7 @@ function fromRecord(record: unknown, depth: number): Error {
  *
  * @example Usage
  * ```ts
- * import { errorToRecord, recordToError } from "@cloudknot/cloudknot";
+ * import { errorToRecord, recordToError } from "@cloudknot/cloudknot/job";
  * import assert from "node:assert/strict";
  *
  * const record = errorToRecord(new TypeError("bad input"));
@@ -338,7 +338,7 @@ export function recordToError(record: SerializedError): Error {
  *
  * @example Usage
  * ```ts
- * import { isSerializedError } from "@cloudknot/cloudknot";
+ * import { isSerializedError } from "@cloudknot/cloudknot/job";
  *
  * console.log(isSerializedError({ name: "Error", message: "boom" })); // true
  * console.log(isSerializedError({ message: 1 })); // false

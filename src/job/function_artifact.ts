@@ -62,7 +62,7 @@ export class ArtifactError extends CloudknotError {
  *
  * @example Usage
  * ```ts
- * import { artifactFromFunc } from "@cloudknot/cloudknot";
+ * import { artifactFromFunc } from "@cloudknot/cloudknot/job";
  *
  * const artifact = await artifactFromFunc((x: number) => x * 2);
  * console.log(artifact.kind, artifact.hash.length); // "func" 64
@@ -132,7 +132,7 @@ export async function artifactFromFunc(
  *
  * @example Usage
  * ```ts ignore
- * import { artifactFromModule } from "@cloudknot/cloudknot";
+ * import { artifactFromModule } from "@cloudknot/cloudknot/job";
  *
  * const artifact = await artifactFromModule("./jobs.ts", "simulate");
  * console.log(artifact.kind); // "module"

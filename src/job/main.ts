@@ -35,7 +35,7 @@ export interface JobMainOptions {
  *
  * @example Usage
  * ```ts ignore
- * import { jobMain } from "@cloudknot/cloudknot";
+ * import { jobMain } from "@cloudknot/cloudknot/job";
  *
  * Deno.exit(await jobMain(["--run", "file:///tmp/run", "--index", "0"]));
  * ```

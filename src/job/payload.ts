@@ -78,7 +78,7 @@ export interface Payload {
  *
  * @example Usage
  * ```ts
- * import { PayloadError } from "@cloudknot/cloudknot";
+ * import { PayloadError } from "@cloudknot/cloudknot/job";
  *
  * const e = new PayloadError("Item 4 is out of range: the run has 3 items");
  * console.log(e.name); // "PayloadError"
@@ -91,7 +91,7 @@ export class PayloadError extends CloudknotError {}
  *
  * @example Usage
  * ```ts
- * import { layoutPayload } from "@cloudknot/cloudknot";
+ * import { layoutPayload } from "@cloudknot/cloudknot/job";
  *
  * const { inputs, index } = layoutPayload([new Uint8Array([1]), new Uint8Array([2, 3])]);
  * console.log(inputs.length, index.length); // 3 32
@@ -122,7 +122,8 @@ export function layoutPayload(items: readonly Uint8Array[]): Payload {
  *
  * @example Usage
  * ```ts
- * import { LocalStore, readItem, writePayload } from "@cloudknot/cloudknot";
+ * import { readItem, writePayload } from "@cloudknot/cloudknot/job";
+ * import { LocalStore } from "@cloudknot/cloudknot/store";
  *
  * const dir = await Deno.makeTempDir();
  * const run = new LocalStore(dir);
@@ -151,7 +152,8 @@ export async function writePayload(
  *
  * @example Usage
  * ```ts
- * import { LocalStore, readManifest, writeManifest } from "@cloudknot/cloudknot";
+ * import { readManifest, writeManifest } from "@cloudknot/cloudknot/job";
+ * import { LocalStore } from "@cloudknot/cloudknot/store";
  *
  * const dir = await Deno.makeTempDir();
  * const run = new LocalStore(dir);
@@ -172,7 +174,8 @@ export async function writeManifest(run: ObjectStore, manifest: RunManifest): Pr
  *
  * @example Usage
  * ```ts
- * import { LocalStore, readManifest } from "@cloudknot/cloudknot";
+ * import { readManifest } from "@cloudknot/cloudknot/job";
+ * import { LocalStore } from "@cloudknot/cloudknot/store";
  *
  * const dir = await Deno.makeTempDir();
  * console.log(await readManifest(new LocalStore(dir))); // undefined
@@ -193,7 +196,8 @@ export async function readManifest(run: ObjectStore): Promise<RunManifest | unde
  *
  * @example Usage
  * ```ts
- * import { LocalStore, readItem, writePayload } from "@cloudknot/cloudknot";
+ * import { readItem, writePayload } from "@cloudknot/cloudknot/job";
+ * import { LocalStore } from "@cloudknot/cloudknot/store";
  *
  * const dir = await Deno.makeTempDir();
  * const run = new LocalStore(dir);

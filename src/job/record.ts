@@ -76,7 +76,7 @@ export type JobRecord = ResultRecord | ErrorRecord;
  *
  * @example Usage
  * ```ts
- * import { failureRecord } from "@cloudknot/cloudknot";
+ * import { failureRecord } from "@cloudknot/cloudknot/job";
  *
  * const record = failureRecord({ index: 2, attempt: 1, jobId: "r:2", kind: "cancelled" }, {
  *   name: "CancelledError",
@@ -110,7 +110,7 @@ export interface EncodedRecord {
  *
  * @example Usage
  * ```ts
- * import { decodeRecord, encodeRecord } from "@cloudknot/cloudknot";
+ * import { decodeRecord, encodeRecord } from "@cloudknot/cloudknot/job";
  *
  * const { bytes } = encodeRecord({ version: 1, status: "ok", index: 0, attempt: 1, jobId: "j", endedAt: 0, value: new Map([[1, 2]]) });
  * console.log(decodeRecord(bytes).status); // "ok"
@@ -144,7 +144,7 @@ export function encodeRecord(record: JobRecord): EncodedRecord {
  *
  * @example Usage
  * ```ts
- * import { decodeRecord, encodeRecord } from "@cloudknot/cloudknot";
+ * import { decodeRecord, encodeRecord } from "@cloudknot/cloudknot/job";
  *
  * const record = decodeRecord(encodeRecord({ version: 1, status: "ok", index: 2, attempt: 1, jobId: "j", endedAt: 0, value: undefined }).bytes);
  * console.log(record.index); // 2

@@ -40,7 +40,7 @@ export interface AttemptSpec {
  *
  * @example Usage
  * ```ts
- * import { loadFunction } from "@cloudknot/cloudknot";
+ * import { loadFunction } from "@cloudknot/cloudknot/job";
  *
  * const url = `data:text/javascript,export default (x) => x + 1; export const kind = "func";`;
  * const { fn } = await loadFunction(url);
@@ -67,7 +67,9 @@ export async function loadFunction(url: string | URL): Promise<LoadedFunction> {
  *
  * @example Usage
  * ```ts
- * import { encode, LocalStore, runAttempt, writePayload } from "@cloudknot/cloudknot";
+ * import { encode } from "@cloudknot/cloudknot/codec";
+ * import { runAttempt, writePayload } from "@cloudknot/cloudknot/job";
+ * import { LocalStore } from "@cloudknot/cloudknot/store";
  *
  * const dir = await Deno.makeTempDir();
  * const run = new LocalStore(dir);

@@ -54,7 +54,7 @@ export interface BundleRuntimeOptions {
  *
  * @example Usage
  * ```ts
- * import { RuntimeBundleError } from "@cloudknot/cloudknot";
+ * import { RuntimeBundleError } from "@cloudknot/cloudknot/job";
  *
  * const e = new RuntimeBundleError("Cannot bundle the job entry point ./main.ts: ...", { entry: "./main.ts" });
  * console.log(e.entry); // "./main.ts"
@@ -84,7 +84,7 @@ const memory = new Map<string, RuntimeBundle>();
  *
  * @example Usage
  * ```ts
- * import { bundleRuntime } from "@cloudknot/cloudknot";
+ * import { bundleRuntime } from "@cloudknot/cloudknot/job";
  *
  * const runtime = await bundleRuntime({ cacheDir: false });
  * console.log(runtime.source.includes("jobMain"), runtime.hash.length); // true 64

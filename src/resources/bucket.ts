@@ -68,7 +68,7 @@ const IP_RE = /^\d+\.\d+\.\d+\.\d+$/;
  *
  * @example Usage
  * ```ts
- * import { validateBucketName } from "@cloudknot/cloudknot";
+ * import { validateBucketName } from "@cloudknot/cloudknot/resources";
  *
  * console.log(validateBucketName("my-lab-data")); // "my-lab-data"
  * ```
@@ -108,7 +108,7 @@ export function validateBucketName(name: unknown): string {
  *
  * @example Usage
  * ```ts
- * import { validateSse } from "@cloudknot/cloudknot";
+ * import { validateSse } from "@cloudknot/cloudknot/resources";
  *
  * console.log(validateSse("aws:kms")); // "aws:kms"
  * ```
@@ -132,7 +132,7 @@ export function validateSse(sse: unknown): BucketSse {
  *
  * @example Usage
  * ```ts
- * import { validateEnsureBucketOptions } from "@cloudknot/cloudknot";
+ * import { validateEnsureBucketOptions } from "@cloudknot/cloudknot/resources";
  *
  * validateEnsureBucketOptions({ bucket: "my-lab-data", expireAfterDays: 7 });
  * ```
@@ -164,7 +164,7 @@ export const RESERVED_TAG_KEYS: readonly string[] = ["ManagedBy", "Project", "Ow
  *
  * @example Usage
  * ```ts
- * import { validateTags } from "@cloudknot/cloudknot";
+ * import { validateTags } from "@cloudknot/cloudknot/resources";
  *
  * validateTags({ team: "imaging" });
  * ```
@@ -206,7 +206,7 @@ export function validateTags(tags: Record<string, string> | undefined): void {
  *
  * @example Usage
  * ```ts
- * import { defaultBucketName } from "@cloudknot/cloudknot";
+ * import { defaultBucketName } from "@cloudknot/cloudknot/resources";
  *
  * console.log(defaultBucketName("123456789012", "eu-west-1")); // "cloudknot-123456789012-eu-west-1"
  * ```
@@ -224,7 +224,7 @@ export function defaultBucketName(accountId: string, region: string): string {
  *
  * @example Usage
  * ```ts
- * import { arnPartition } from "@cloudknot/cloudknot";
+ * import { arnPartition } from "@cloudknot/cloudknot/resources";
  *
  * console.log(arnPartition("arn:aws-cn:iam::123456789012:user/me")); // "aws-cn"
  * ```
@@ -241,7 +241,7 @@ export function arnPartition(arn: string | undefined): string {
  *
  * @example Usage
  * ```ts
- * import { bucketPolicy } from "@cloudknot/cloudknot";
+ * import { bucketPolicy } from "@cloudknot/cloudknot/resources";
  *
  * const policy = JSON.parse(bucketPolicy("my-lab-data"));
  * console.log(policy.Statement[0].Condition); // { Bool: { "aws:SecureTransport": "false" } }
@@ -272,7 +272,7 @@ export function bucketPolicy(bucket: string, partition = "aws"): string {
  *
  * @example Usage
  * ```ts
- * import { lifecycleRules } from "@cloudknot/cloudknot";
+ * import { lifecycleRules } from "@cloudknot/cloudknot/resources";
  *
  * console.log(lifecycleRules(7)[0]?.Expiration); // { Days: 7 }
  * ```
@@ -307,7 +307,8 @@ function isCode(e: unknown, ...codes: string[]): e is AwsError {
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession, ensureBucket } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
+ * import { ensureBucket } from "@cloudknot/cloudknot/resources";
  *
  * const aws = await AwsSession.create();
  * const { created } = await ensureBucket(aws, { bucket: "my-lab-data", expireAfterDays: 14 });

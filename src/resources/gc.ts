@@ -235,7 +235,7 @@ async function openState(options: GcOptions): Promise<{ state: StateFile; sessio
  *
  * @example Usage
  * ```ts ignore
- * import { findGarbage } from "@cloudknot/cloudknot";
+ * import { findGarbage } from "@cloudknot/cloudknot/resources";
  *
  * for (const g of await findGarbage()) console.log(g.kind, g.id, g.reason);
  * ```
@@ -462,7 +462,7 @@ async function knotPrefixes(session: AwsSession, bucket: string): Promise<string
  *
  * @example Usage
  * ```ts ignore
- * import { deleteGarbage, findGarbage } from "@cloudknot/cloudknot";
+ * import { deleteGarbage, findGarbage } from "@cloudknot/cloudknot/resources";
  *
  * const { deleted, failed } = await deleteGarbage(await findGarbage());
  * console.log(deleted.length, failed);

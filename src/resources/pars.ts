@@ -211,7 +211,7 @@ function validateInput(options: ParsOptions): ValidInput {
  *
  * @example Usage
  * ```ts
- * import { defaultParsName } from "@cloudknot/cloudknot";
+ * import { defaultParsName } from "@cloudknot/cloudknot/resources";
  *
  * console.log(defaultParsName("arn:aws:sts::123456789012:assumed-role/Admin/jane.doe@example.com"));
  * // "jane-doe-example-com-default"

@@ -105,7 +105,7 @@ function parseImageUri(uri: string): { repo: string; tag?: string; digest?: stri
  *
  * @example Usage
  * ```ts ignore
- * import { prune } from "@cloudknot/cloudknot";
+ * import { prune } from "@cloudknot/cloudknot/resources";
  *
  * const { dropped } = await prune({ dryRun: true });
  * for (const d of dropped) console.log(d.section, d.key ?? "", d.reason);

@@ -227,7 +227,8 @@ export async function getProfile(options: SettingsOptions = {}): Promise<string>
  *
  * @example Usage
  * ```ts
- * import { setProfile, StateFile } from "@cloudknot/cloudknot";
+ * import { setProfile } from "@cloudknot/cloudknot";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  *
  * const dir = await Deno.makeTempDir();
  * const state = new StateFile({ path: `${dir}/cloudknot` });
@@ -317,7 +318,7 @@ export async function getRegion(options: SettingsOptions = {}): Promise<string> 
  *
  * @example Usage
  * ```ts ignore
- * import { sessionFromSettings } from "@cloudknot/cloudknot";
+ * import { sessionFromSettings } from "@cloudknot/cloudknot/resources";
  *
  * const aws = await sessionFromSettings();
  * console.log(aws.profile, aws.region);
@@ -411,7 +412,8 @@ export async function setRegion(
  *
  * @example Usage
  * ```ts
- * import { getS3Params, StateFile } from "@cloudknot/cloudknot";
+ * import { getS3Params } from "@cloudknot/cloudknot";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  *
  * const dir = await Deno.makeTempDir();
  * const state = new StateFile({ path: `${dir}/cloudknot` });
@@ -443,7 +445,7 @@ export async function getS3Params(options: SettingsOptions = {}): Promise<S3Para
  *
  * @example Usage
  * ```ts ignore
- * import { resolveS3Params } from "@cloudknot/cloudknot";
+ * import { resolveS3Params } from "@cloudknot/cloudknot/resources";
  *
  * const { bucket } = await resolveS3Params();
  * console.log(bucket); // e.g. "cloudknot-123456789012-us-east-1"
@@ -528,7 +530,7 @@ const ECR_REPO_RE = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-
  *
  * @example Usage
  * ```ts
- * import { validateEcrRepoName } from "@cloudknot/cloudknot";
+ * import { validateEcrRepoName } from "@cloudknot/cloudknot/resources";
  *
  * console.log(validateEcrRepoName("lab/cloudknot")); // "lab/cloudknot"
  * ```
@@ -556,7 +558,8 @@ export function validateEcrRepoName(name: unknown): string {
  *
  * @example Usage
  * ```ts
- * import { getEcrRepo, StateFile } from "@cloudknot/cloudknot";
+ * import { getEcrRepo } from "@cloudknot/cloudknot";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  *
  * const dir = await Deno.makeTempDir();
  * const state = new StateFile({ path: `${dir}/cloudknot` });
@@ -578,7 +581,8 @@ export async function getEcrRepo(options: SettingsOptions = {}): Promise<string>
  *
  * @example Usage
  * ```ts
- * import { getEcrRepo, setEcrRepo, StateFile } from "@cloudknot/cloudknot";
+ * import { getEcrRepo, setEcrRepo } from "@cloudknot/cloudknot";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  *
  * const dir = await Deno.makeTempDir();
  * const state = new StateFile({ path: `${dir}/cloudknot` });

@@ -26,7 +26,8 @@ export interface ProgressOptions {
  *
  * @example Usage
  * ```ts
- * import { formatProgress, MapRun } from "@cloudknot/cloudknot";
+ * import { MapRun } from "@cloudknot/cloudknot";
+ * import { formatProgress } from "@cloudknot/cloudknot/run";
  *
  * const { run } = MapRun.create({ knot: "k", runId: "r", target: "local", total: 4, attempts: 1 });
  * console.log(formatProgress(run, Date.now())); // "k: 0/4 done · 0 running"
@@ -65,7 +66,8 @@ function formatSeconds(s: number): string {
  *
  * @example Usage
  * ```ts
- * import { MapRun, showProgress } from "@cloudknot/cloudknot";
+ * import { MapRun } from "@cloudknot/cloudknot";
+ * import { showProgress } from "@cloudknot/cloudknot/run";
  *
  * const { run, control } = MapRun.create({ knot: "k", runId: "r", target: "local", total: 1, attempts: 1 });
  * const lines: string[] = [];

@@ -22,7 +22,8 @@ const ORDER: Record<ItemView["status"], number> = {
  *
  * @example Usage
  * ```ts
- * import { MapRun, summarizeRun } from "@cloudknot/cloudknot";
+ * import { MapRun } from "@cloudknot/cloudknot";
+ * import { summarizeRun } from "@cloudknot/cloudknot/run";
  *
  * const { run } = MapRun.create({ knot: "k", runId: "r", target: "local", total: 0, attempts: 1 });
  * console.log(summarizeRun(run)); // "k run r (local): 0/0 done · 0.0s"
@@ -60,7 +61,8 @@ function duration(item: ItemView): string {
  *
  * @example Usage
  * ```ts
- * import { MapRun, renderRunText } from "@cloudknot/cloudknot";
+ * import { MapRun } from "@cloudknot/cloudknot";
+ * import { renderRunText } from "@cloudknot/cloudknot/run";
  *
  * const { run } = MapRun.create({ knot: "k", runId: "r", target: "local", total: 2, attempts: 1 });
  * console.log(renderRunText(run));
@@ -105,7 +107,8 @@ function escape(text: string): string {
  *
  * @example Usage
  * ```ts
- * import { MapRun, renderRunHtml } from "@cloudknot/cloudknot";
+ * import { MapRun } from "@cloudknot/cloudknot";
+ * import { renderRunHtml } from "@cloudknot/cloudknot/run";
  *
  * const { run } = MapRun.create({ knot: "k", runId: "r", target: "local", total: 1, attempts: 1 });
  * console.log(renderRunHtml(run).startsWith("<div")); // true

@@ -51,7 +51,7 @@ export interface StateFileOptions {
  *
  * @example Usage
  * ```ts
- * import { StateFileError } from "@cloudknot/cloudknot";
+ * import { StateFileError } from "@cloudknot/cloudknot/state";
  *
  * const e = new StateFileError("/x is a directory", "/x");
  * console.log(e.path); // "/x"
@@ -80,7 +80,7 @@ export class StateFileError extends CloudknotError {
  *
  * @example Usage
  * ```ts
- * import { StateLockError } from "@cloudknot/cloudknot";
+ * import { StateLockError } from "@cloudknot/cloudknot/state";
  *
  * const e = new StateLockError("Another process holds /x.lock", "/x");
  * console.log(e.name); // "StateLockError"
@@ -105,7 +105,7 @@ const MAX_LINKS = 40;
  *
  * @example Usage
  * ```ts
- * import { StateFile } from "@cloudknot/cloudknot";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  *
  * const dir = await Deno.makeTempDir();
  * const state = new StateFile({ path: `${dir}/cloudknot` });

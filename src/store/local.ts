@@ -15,7 +15,7 @@ import type { ByteRange, ObjectStore, StoredObject } from "./store.ts";
  *
  * @example Usage
  * ```ts
- * import { LocalStore } from "@cloudknot/cloudknot";
+ * import { LocalStore } from "@cloudknot/cloudknot/store";
  *
  * const dir = await Deno.makeTempDir();
  * const store = new LocalStore(dir);

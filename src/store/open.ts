@@ -22,7 +22,7 @@ const openers = new Map<string, StoreOpener>([
  *
  * @example Usage
  * ```ts
- * import { LocalStore, registerStore } from "@cloudknot/cloudknot";
+ * import { LocalStore, registerStore } from "@cloudknot/cloudknot/store";
  *
  * registerStore("mem:", () => new LocalStore(Deno.makeTempDirSync()));
  * ```
@@ -40,7 +40,7 @@ export function registerStore(scheme: string, opener: StoreOpener): void {
  *
  * @example Usage
  * ```ts
- * import { openStore } from "@cloudknot/cloudknot";
+ * import { openStore } from "@cloudknot/cloudknot/store";
  *
  * const dir = await Deno.makeTempDir();
  * const store = await openStore(`file://${dir}`);

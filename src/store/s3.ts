@@ -49,7 +49,8 @@ const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession, S3Store } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
+ * import { S3Store } from "@cloudknot/cloudknot/store";
  *
  * const session = await AwsSession.create();
  * const store = new S3Store({ session, bucket: "my-bucket", prefix: "cloudknot/squares", sse: "AES256" });
@@ -315,7 +316,7 @@ export interface OpenS3StoreOptions {
  *
  * @example Usage
  * ```ts ignore
- * import { openS3Store } from "@cloudknot/cloudknot";
+ * import { openS3Store } from "@cloudknot/cloudknot/store";
  *
  * const run = await openS3Store("s3://my-bucket/cloudknot/squares/runs/20261126T120102Z-3f9a1c");
  * console.log(run.prefix); // "cloudknot/squares/runs/20261126T120102Z-3f9a1c"

@@ -51,7 +51,7 @@ export interface UploadOptions extends CallOptions {
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  *
  * const aws = await AwsSession.create();
  * await uploadObject(aws.s3, { Bucket: "b", Key: "big", Body: (await Deno.open("big.bin")).readable });

@@ -28,10 +28,10 @@ export interface StoredObject {
  *
  * @example Usage
  * ```ts
- * import { LocalStore } from "@cloudknot/cloudknot";
+ * import { LocalStore } from "@cloudknot/cloudknot/store";
  *
  * const dir = await Deno.makeTempDir();
- * const store: import("@cloudknot/cloudknot").ObjectStore = new LocalStore(dir);
+ * const store: import("@cloudknot/cloudknot/store").ObjectStore = new LocalStore(dir);
  * await store.put("a/b.txt", "hello");
  * const bytes = await store.get("a/b.txt", { range: { offset: 1, length: 3 } });
  * console.log(new TextDecoder().decode(bytes)); // "ell"
@@ -61,7 +61,7 @@ export interface ObjectStore {
  *
  * @example Usage
  * ```ts
- * import { deletePrefix, LocalStore } from "@cloudknot/cloudknot";
+ * import { deletePrefix, LocalStore } from "@cloudknot/cloudknot/store";
  *
  * const dir = await Deno.makeTempDir();
  * const store = new LocalStore(dir);

@@ -51,7 +51,7 @@ export interface ParseIniOptions {
  *
  * @example Usage
  * ```ts
- * import { IniSyntaxError, parseIni } from "@cloudknot/cloudknot";
+ * import { IniSyntaxError, parseIni } from "@cloudknot/cloudknot/state";
  *
  * try {
  *   parseIni("key = outside any section", { mode: "configparser" });
@@ -259,7 +259,7 @@ function scanConfigParser(text: string, fileName: string): Scanned {
  *
  * @example Usage
  * ```ts
- * import { parseIni } from "@cloudknot/cloudknot";
+ * import { parseIni } from "@cloudknot/cloudknot/state";
  * import assert from "node:assert/strict";
  *
  * const aws = parseIni("[profile dev]\nregion = eu-west-1\ns3 =\n  addressing_style = path\n");
@@ -287,7 +287,7 @@ export function parseIni(text: string, options: ParseIniOptions = {}): IniDocume
  *
  * @example Usage
  * ```ts
- * import { stringifyIni } from "@cloudknot/cloudknot";
+ * import { stringifyIni } from "@cloudknot/cloudknot/state";
  * import assert from "node:assert/strict";
  *
  * const text = stringifyIni(new Map([["aws", new Map([["region", "eu-west-1"]])]]));

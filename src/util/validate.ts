@@ -15,7 +15,7 @@ export const NAME_PATTERN: RegExp = /^[a-zA-Z][-a-zA-Z0-9]*$/;
  *
  * @example Usage
  * ```ts
- * import { validateKnotName } from "@cloudknot/cloudknot";
+ * import { validateKnotName } from "@cloudknot/cloudknot/resources";
  *
  * console.log(validateKnotName("my-knot")); // "my-knot"
  * ```
@@ -32,7 +32,7 @@ export function validateKnotName(name: unknown): string {
  *
  * @example Usage
  * ```ts
- * import { validateName } from "@cloudknot/cloudknot";
+ * import { validateName } from "@cloudknot/cloudknot/resources";
  *
  * console.log(validateName("pars-1", { what: "Pars", max: 45 })); // "pars-1"
  * ```

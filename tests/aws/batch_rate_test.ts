@@ -5,7 +5,7 @@
  * AWS's 50 requests per second per account).
  */
 import assert from "node:assert/strict";
-import { AwsConfigError } from "../../mod.ts";
+import { AwsConfigError } from "../../src/aws/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 

@@ -3,8 +3,9 @@
  * environment and in-memory files.
  */
 import assert from "node:assert/strict";
-import { AwsConfigError, AwsSession, type AwsSessionOptions } from "../../mod.ts";
+import { AwsConfigError, AwsSession, type AwsSessionOptions } from "../../src/aws/mod.ts";
 import { recordingFetch } from "./sdk_helper.ts";
+import { rejects } from "../support/rejects.ts";
 
 function files(config = "", credentials = ""): (path: string) => Promise<string | undefined> {
   return (path) =>
@@ -29,15 +30,6 @@ function create(
     credentials: { accessKeyId: "AKID", secretAccessKey: "s" },
     ...extra,
   });
-}
-
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("Expected a rejection");
 }
 
 Deno.test("region: explicit, AWS_REGION, AWS_DEFAULT_REGION, profile, fallback, in that order", async () => {

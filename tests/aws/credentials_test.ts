@@ -11,11 +11,11 @@ import {
   AwsSession,
   type AwsSessionOptions,
   type Credentials,
-  IniSyntaxError,
-  sessionFromSettings,
-  StateFile,
-} from "../../mod.ts";
+} from "../../src/aws/mod.ts";
+import { IniSyntaxError, StateFile } from "../../src/state/mod.ts";
+import { sessionFromSettings } from "../../src/resources/mod.ts";
 import { verifySigV4, withServer } from "./loopback.ts";
+import { rejects } from "../support/rejects.ts";
 
 /** A fetch that records every URL and refuses link-local addresses. */
 function guardedFetch(): { fetch: typeof fetch; urls: string[] } {
@@ -74,15 +74,6 @@ async function session(home: Home, extra: AwsSessionOptions = {}, fetchFn?: type
 
 function assertNoLinkLocal(urls: string[]) {
   for (const u of urls) assert.ok(!new URL(u).hostname.startsWith("169.254."), `reached ${u}`);
-}
-
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("Expected a rejection");
 }
 
 Deno.test("explicit credentials win over the environment and files", async () => {

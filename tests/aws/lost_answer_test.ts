@@ -1,7 +1,7 @@
 // A request that creates something is sent once, even when its answer is lost
 // on a reused keep-alive connection: Deno's fetch would otherwise re-send it.
 import assert from "node:assert/strict";
-import { AwsError } from "../../mod.ts";
+import { AwsError } from "../../src/aws/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { batchSdk, ec2Sdk, ecrSdk, iamSdk, logsSdk, s3Sdk, stsSdk } from "./deps.ts";
 import { recordingFetch, sdkParse, testSession } from "./sdk_helper.ts";
-import { AwsError } from "../../mod.ts";
+import { AwsError } from "../../src/aws/mod.ts";
 
 type Svc = "batch" | "ecr" | "iam" | "ec2" | "s3" | "sts" | "logs";
 // deno-lint-ignore no-explicit-any

@@ -6,8 +6,11 @@
  * tests do not wait.
  */
 import assert from "node:assert/strict";
-import { AwsError, AwsSession, type AwsSessionOptions } from "../../mod.ts";
+import { AwsError, AwsSession, type AwsSessionOptions } from "../../src/aws/mod.ts";
 import { verifySigV4, withServer } from "./loopback.ts";
+import { rejects } from "../support/rejects.ts";
+
+const awsRejects = (p: Promise<unknown>) => rejects(p, AwsError);
 
 const SECRET = "retrysecret";
 
@@ -27,16 +30,6 @@ async function session(url: string, extra: AwsSessionOptions = {}) {
     ...extra,
   });
   return { session: s, delays };
-}
-
-async function rejects(p: Promise<unknown>): Promise<AwsError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AwsError) return e;
-    throw e;
-  }
-  throw new Error("Expected a rejection");
 }
 
 /** A server answering from a script of responses, checking every signature. */
@@ -120,7 +113,9 @@ Deno.test("5xx on a non-idempotent call is OutcomeUnknown and is not re-sent", a
   const { seen, handler } = scripted([batchError(500, "ServerException"), submitOk]);
   await withServer(handler, async (url) => {
     const { session: s } = await session(url);
-    const e = await rejects(s.batch.submitJob({ jobName: "j", jobQueue: "q", jobDefinition: "d" }));
+    const e = await awsRejects(
+      s.batch.submitJob({ jobName: "j", jobQueue: "q", jobDefinition: "d" }),
+    );
     assert.equal(e.code, "OutcomeUnknown");
     assert.equal(e.retryable, false);
     assert.equal(e.operation, "SubmitJob");
@@ -152,7 +147,7 @@ Deno.test("the retry budget is bounded and the last error says it was retryable"
   const { seen, handler } = scripted([batchError(503, "ServiceUnavailable")]);
   await withServer(handler, async (url) => {
     const { session: s, delays } = await session(url);
-    const e = await rejects(s.batch.describeJobs({ jobs: ["a"] }));
+    const e = await awsRejects(s.batch.describeJobs({ jobs: ["a"] }));
     assert.equal(e.code, "ServiceUnavailable");
     assert.equal(e.status, 503);
     assert.equal(e.retryable, true);
@@ -207,7 +202,7 @@ Deno.test("client errors are not retried", async () => {
   const { seen, handler } = scripted([batchError(400, "ClientException")]);
   await withServer(handler, async (url) => {
     const { session: s } = await session(url);
-    const e = await rejects(s.batch.describeJobs({ jobs: ["a"] }));
+    const e = await awsRejects(s.batch.describeJobs({ jobs: ["a"] }));
     assert.equal(e.code, "ClientException");
     assert.equal(e.retryable, false);
     assert.equal(
@@ -263,7 +258,10 @@ Deno.test("SignatureDoesNotMatch without a skewed Date is not retried", async ()
   ]);
   await withServer(handler, async (url) => {
     const { session: s } = await session(url);
-    assert.equal((await rejects(s.iam.getRole({ RoleName: "r" }))).code, "SignatureDoesNotMatch");
+    assert.equal(
+      (await awsRejects(s.iam.getRole({ RoleName: "r" }))).code,
+      "SignatureDoesNotMatch",
+    );
   });
   assert.equal(seen.length, 1);
 });
@@ -314,7 +312,9 @@ Deno.test("a connection reset after sending is retried for an idempotent call", 
 Deno.test("a connection reset after sending a non-idempotent call is OutcomeUnknown", async () => {
   await withDroppingServer(1, JSON.stringify({ jobId: "x", jobName: "j" }), async (url, count) => {
     const { session: s } = await session(url);
-    const e = await rejects(s.batch.submitJob({ jobName: "j", jobQueue: "q", jobDefinition: "d" }));
+    const e = await awsRejects(
+      s.batch.submitJob({ jobName: "j", jobQueue: "q", jobDefinition: "d" }),
+    );
     assert.equal(e.code, "OutcomeUnknown");
     assert.equal(e.retryable, false);
     assert.ok(e.cause instanceof Error);
@@ -332,7 +332,9 @@ Deno.test("a refused connection (nothing was sent) is retried even for a non-ide
     return fetch(input, init);
   }) as typeof fetch;
   const { session: s, delays } = await session(`http://127.0.0.1:${port}`, { fetch: counting });
-  const e = await rejects(s.batch.submitJob({ jobName: "j", jobQueue: "q", jobDefinition: "d" }));
+  const e = await awsRejects(
+    s.batch.submitJob({ jobName: "j", jobQueue: "q", jobDefinition: "d" }),
+  );
   assert.equal(e.code, "NetworkError");
   assert.equal(e.retryable, true);
   assert.equal(attempts, 4);
@@ -354,11 +356,11 @@ Deno.test("an attempt that gets no answer in time: retried when idempotent, Outc
     const { session: s } = await session(url, {
       retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, attemptTimeoutMs: 50 },
     });
-    const idempotent = await rejects(s.batch.describeJobs({ jobs: ["a"] }));
+    const idempotent = await awsRejects(s.batch.describeJobs({ jobs: ["a"] }));
     assert.equal(idempotent.code, "NetworkError");
     assert.equal((idempotent.cause as Error).name, "TimeoutError");
     assert.equal(received, 2);
-    const once = await rejects(
+    const once = await awsRejects(
       s.batch.submitJob({ jobName: "j", jobQueue: "q", jobDefinition: "d" }),
     );
     assert.equal(once.code, "OutcomeUnknown");

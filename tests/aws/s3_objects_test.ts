@@ -6,7 +6,7 @@
  * and chunked DeleteObjects.
  */
 import assert from "node:assert/strict";
-import { AwsError, AwsSession } from "../../mod.ts";
+import { AwsError, AwsSession } from "../../src/aws/mod.ts";
 import { uploadObject } from "../../src/store/s3_upload.ts";
 import { verifySigV4, withServer } from "./loopback.ts";
 

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { XMLParser } from "./deps.ts";
 import { HttpResponse } from "./deps.ts";
 import type { HttpRequest } from "./deps.ts";
-import { AwsSession, type AwsSessionOptions } from "../../mod.ts";
+import { AwsSession, type AwsSessionOptions } from "../../src/aws/mod.ts";
 
 /** Fixed test credentials. */
 export const CREDENTIALS = {

@@ -4,7 +4,7 @@
  */
 import { batchSdk, ec2Sdk, ecrSdk, iamSdk, logsSdk, s3Sdk, stsSdk } from "./deps.ts";
 import { assertSameRequest, recordingFetch, sdkRequest, testSession } from "./sdk_helper.ts";
-import type { AwsSession } from "../../mod.ts";
+import type { AwsSession } from "../../src/aws/mod.ts";
 
 type Svc = "batch" | "ecr" | "iam" | "ec2" | "s3" | "sts" | "logs";
 // deno-lint-ignore no-explicit-any

@@ -2,7 +2,9 @@
 // configure, pars, repo and gc.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type AwsSession, DockerRepo, StateFile } from "../../mod.ts";
+import { DockerRepo } from "../../mod.ts";
+import type { AwsSession } from "../../src/aws/mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";

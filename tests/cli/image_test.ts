@@ -2,7 +2,8 @@
 // Docker engine and the emulator's ECR (backed by a real registry).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Docker } from "../../mod.ts";
+import { Docker } from "../../src/docker/mod.ts";
+import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { withAwsHome } from "./aws_helpers.ts";
@@ -82,8 +83,8 @@ dockerTest("image build, list, push and clobber", async () => {
       (await Deno.stat(join(home.env.HOME!, ".cloudknot", "docker-config"))).isDirectory,
       "the login went to ~/.cloudknot/docker-config",
     );
-    const { imageDetails } = await (await import("../support/aws_session.ts"))
-      .sessionFor(home.emu).then((s) => s.ecr.describeImages({ repositoryName: "cli-knots" }));
+    const session = await sessionFor(home.emu);
+    const { imageDetails } = await session.ecr.describeImages({ repositoryName: "cli-knots" });
     assert.equal(imageDetails?.[0]?.imageDigest, push.digest);
     const table = await cli(home, ["image", "list"]);
     assert.match(table.stdout, /^NAME +LOCAL +PUSHED$/m);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decode } from "../../mod.ts";
+import { decode } from "../../src/job/codec.ts";
 import { cli, JOBS, lines, NARROW_FLAGS, ndjson, spawnCli, withHome } from "./helpers.ts";
 
 Deno.test("map reads a JSON array from stdin and prints NDJSON results in input order", async () => {

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { CancelledError } from "../../mod.ts";
 import {
-  CancelledError,
   Docker,
   DockerCommandError,
   type DockerOutputLine,
   type DockerProgressEvent,
-} from "../../mod.ts";
+} from "../../src/docker/mod.ts";
 import { ensureBaseImage, HASH_LABEL, VERSION_LABEL } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { CancelledError, CloudknotError, CloudknotInputError } from "../../mod.ts";
 import {
-  CancelledError,
-  CloudknotError,
-  CloudknotInputError,
   Docker,
   DockerBuildError,
   DockerCommandError,
   DockerDaemonNotRunningError,
   DockerNotInstalledError,
-} from "../../mod.ts";
+} from "../../src/docker/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 
@@ -102,7 +100,9 @@ Deno.test("the default logger forwards stdout to console.log and stderr to conso
   const fake = await fakeDocker('echo "to out"\necho "to err" >&2\nexit 0');
   try {
     const script = `
-      import { Docker } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};
+      import { Docker } from ${
+      JSON.stringify(new URL("../../src/docker/mod.ts", import.meta.url).href)
+    };
       await new Docker({ binary: ${JSON.stringify(fake.binary)} }).logout("example.com");
     `;
     const out = await new Deno.Command(Deno.execPath(), {

@@ -6,7 +6,7 @@ import {
   DockerCommandError,
   type DockerOutputLine,
   type DockerProgressEvent,
-} from "../../mod.ts";
+} from "../../src/docker/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { startRegistry } from "../support/registry.ts";

@@ -1,7 +1,7 @@
 // Docker.withEnv: a driver with more environment and the same logger, binary and limits.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Docker, type DockerOutputLine } from "../../mod.ts";
+import { Docker, type DockerOutputLine } from "../../src/docker/mod.ts";
 
 Deno.test("withEnv adds environment and keeps the binary and the logger", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-with-env-" });

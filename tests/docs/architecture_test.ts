@@ -133,3 +133,23 @@ Deno.test("the layer check sees an upward import", async () => {
   assert.ok(edges.length > 0);
   assert.ok(edges.some(([from, to]) => rank.get(to)! < rank.get(from)!));
 });
+
+Deno.test("the package's root exports at most 80 symbols; the rest is in subpaths named for their folders", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--json", join(ROOT, "mod.ts")],
+    stdout: "piped",
+  }).output();
+  const doc = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    nodes: Record<string, { symbols: unknown[] }>;
+  };
+  const symbols = Object.values(doc.nodes)[0]!.symbols.length;
+  assert.ok(symbols > 0 && symbols <= 80, `mod.ts exports ${symbols} symbols`);
+  const exports: Record<string, string> = JSON.parse(
+    await Deno.readTextFile(join(ROOT, "deno.json")),
+  ).exports;
+  for (const [name, path] of Object.entries(exports)) {
+    if (name === "." || name === "./cli") continue;
+    // "./aws" is src/aws/mod.ts, "./batch" src/targets/aws/batch/mod.ts, …
+    assert.match(path, new RegExp(`/${name.slice(2)}(/mod)?\\.ts$`), `${name} → ${path}`);
+  }
+});

@@ -2,17 +2,10 @@
 // the project calls.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  Docker,
-  DockerImage,
-  DockerRepo,
-  findGarbage,
-  Knot,
-  Pars,
-  setRegion,
-  setS3Params,
-  StateFile,
-} from "../../mod.ts";
+import { DockerImage, DockerRepo, Knot, Pars, setRegion, setS3Params } from "../../mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { Docker } from "../../src/docker/mod.ts";
+import { findGarbage } from "../../src/resources/mod.ts";
 import { BATCH_OPERATIONS } from "../../src/aws/services/batch.ts";
 import { EC2_OPERATIONS } from "../../src/aws/services/ec2.ts";
 import { ECR_OPERATIONS } from "../../src/aws/services/ecr.ts";

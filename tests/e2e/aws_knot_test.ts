@@ -4,7 +4,8 @@
 // collection from a new process, faults on every service, and clobber.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type ItemError, Knot, MapError, StateFile } from "../../mod.ts";
+import { type ItemError, Knot, MapError } from "../../mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";

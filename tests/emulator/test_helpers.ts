@@ -5,6 +5,7 @@
  * @module
  */
 import type { Emulator } from "./emulator.ts";
+export { rejects } from "../support/rejects.ts";
 
 /** The SDK client configuration that points at an emulator. */
 export interface SdkConfig {
@@ -38,23 +39,6 @@ export function sdkConfig(emu: Emulator, overrides: Partial<SdkConfig> = {}): Sd
     forcePathStyle: true,
     ...overrides,
   };
-}
-
-/**
- * Awaits a promise that must reject and returns the error.
- *
- * @example Usage
- * ```ts ignore
- * const e = await rejects(client.send(cmd));
- * ```
- */
-export async function rejects(p: Promise<unknown>): Promise<Record<string, unknown> & Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Record<string, unknown> & Error;
-  }
-  throw new Error("Expected the promise to reject");
 }
 
 /** What {@linkcode setupBatch} created. */

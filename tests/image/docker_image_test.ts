@@ -8,24 +8,23 @@ import {
   BaseImageError,
   BuildContextConflictError,
   CloudknotInputError,
-  Docker,
-  DockerBuildError,
   DockerImage,
   DockerRepo,
-  GENERATED_FILES,
-  StateFile,
 } from "../../mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { Docker, DockerBuildError } from "../../src/docker/mod.ts";
+import { GENERATED_FILES } from "../../src/image/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import {
-  emulatorSession,
   ensureBrokenDenoImage,
   ensureNoDenoImage,
   runInContainer,
   tempWorld,
   valueOf,
 } from "./helpers.ts";
+import { sessionFor } from "../support/aws_session.ts";
 
 const quiet = new Docker({ logger: () => {} });
 
@@ -43,7 +42,7 @@ dockerTest(
     const base = await ensureBaseImage({ docker: quiet });
     const emu = await startEmulator({ runner: "docker" });
     await using world = await tempWorld();
-    const session = await emulatorSession(emu);
+    const session = await sessionFor(emu, { retry: { maxAttempts: 1 } });
     const name = `square-${id()}`;
     const pulled = `cloudknot-test/pulled-${id()}:clean`;
     let repo: DockerRepo | undefined;

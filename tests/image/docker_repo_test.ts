@@ -2,17 +2,13 @@
 // encryption, adopt, clobber, the default repository's protection, tag-only
 // removal, and names checked before any call.
 import assert from "node:assert/strict";
-import {
-  CloudknotInputError,
-  DefaultRepositoryError,
-  Docker,
-  DockerImage,
-  DockerRepo,
-} from "../../mod.ts";
+import { CloudknotInputError, DefaultRepositoryError, DockerImage, DockerRepo } from "../../mod.ts";
+import { Docker } from "../../src/docker/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { startEmulator } from "../emulator/mod.ts";
-import { emulatorSession, tempWorld } from "./helpers.ts";
+import { tempWorld } from "./helpers.ts";
+import { sessionFor } from "../support/aws_session.ts";
 
 const noEnv = () => undefined;
 
@@ -20,7 +16,7 @@ Deno.test("DockerRepo creates, adopts and clobbers an ECR repository", async (t)
   const emu = await startEmulator();
   await using world = await tempWorld();
   try {
-    const session = await emulatorSession(emu);
+    const session = await sessionFor(emu, { retry: { maxAttempts: 1 } });
     const section = `docker-repos ${session.profile} ${session.region}`;
 
     await t.step("names and tags are checked before any call", async () => {
@@ -154,7 +150,7 @@ dockerTest("removeImage removes one tag and keeps the image for the others", asy
   await using world = await tempWorld();
   let image: DockerImage | undefined;
   try {
-    const session = await emulatorSession(emu);
+    const session = await sessionFor(emu, { retry: { maxAttempts: 1 } });
     const repo = await DockerRepo.create({ name: "shared", session, state: world.state });
     image = await DockerImage.create({
       name: `tagged-${crypto.randomUUID().slice(0, 8)}`,

@@ -1,30 +1,16 @@
 /**
- * Helpers of the DockerImage and DockerRepo tests: a session on the
- * emulator, a temporary cloudknot world, one job run in a container, and
+ * Helpers of the DockerImage and DockerRepo tests: a temporary
+ * cloudknot world, one job run in a container, and
  * base images that cannot carry a job.
  *
  * @module
  */
 import { dirname, join } from "node:path";
-import {
-  type AwsSession,
-  decodeRecord,
-  Docker,
-  type DockerOutputLine,
-  encode,
-  type JobRecord,
-  LocalStore,
-  RUN_KEYS,
-  StateFile,
-  writePayload,
-} from "../../mod.ts";
-import type { Emulator } from "../emulator/mod.ts";
-import { sessionFor } from "../support/aws_session.ts";
-
-/** An AWS session on the emulator that reads nothing from this machine, with one attempt per call. */
-export function emulatorSession(emu: Emulator): Promise<AwsSession> {
-  return sessionFor(emu, { retry: { maxAttempts: 1 } });
-}
+import { encode } from "../../src/job/codec.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { Docker, type DockerOutputLine } from "../../src/docker/mod.ts";
+import { decodeRecord, type JobRecord, RUN_KEYS, writePayload } from "../../src/job/mod.ts";
+import { LocalStore } from "../../src/store/mod.ts";
 
 /** A temporary cloudknot world: a config file, a cloudknot dir and a driver that keeps its output. */
 export interface World extends AsyncDisposable {

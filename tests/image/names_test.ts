@@ -1,14 +1,14 @@
 // The name checks of DockerImage and DockerRepo, against Docker's and ECR's rules.
 import assert from "node:assert/strict";
+import { CloudknotInputError } from "../../mod.ts";
 import {
-  CloudknotInputError,
   imageNameFrom,
   validateImageName,
   validateImageTag,
   validateImageTags,
   validateRepositoryName,
   validateResourceTags,
-} from "../../mod.ts";
+} from "../../src/image/mod.ts";
 
 function refused(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (e) => e instanceof CloudknotInputError && message.test(e.message));

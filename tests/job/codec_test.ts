@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
+import { CloudknotInputError } from "../../mod.ts";
 import {
-  CloudknotInputError,
   CODEC_VERSION,
   CodecError,
   decode,
@@ -8,7 +8,7 @@ import {
   encodeItems,
   encodeToString,
   formatPath,
-} from "../../mod.ts";
+} from "../../src/job/codec.ts";
 import { assertIsomorphic, difference } from "./_isomorphic.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  CodecError,
-  decode,
-  encode,
-  errorToRecord,
-  isSerializedError,
-  recordToError,
-  type SerializedError,
-} from "../../mod.ts";
+import type { SerializedError } from "../../mod.ts";
+import { CodecError, decode, encode } from "../../src/job/codec.ts";
+import { errorToRecord, isSerializedError, recordToError } from "../../src/job/mod.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;

@@ -2,7 +2,8 @@
 // paths are resolved and how to name a module next to the calling file.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ArtifactError, artifactFromModule, Knot } from "../../mod.ts";
+import { ArtifactError, Knot } from "../../mod.ts";
+import { artifactFromModule } from "../../src/job/mod.ts";
 import { checkModulePath } from "../../src/cli/common/module_path.ts";
 import { CloudknotInputError } from "../../src/util/errors.ts";
 

@@ -2,14 +2,9 @@
 // arguments and in the AWS Batch environment variables.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  artifactFromFunc,
-  decodeRecord,
-  encode,
-  LocalStore,
-  RUN_KEYS,
-  writePayload,
-} from "../../mod.ts";
+import { encode } from "../../src/job/codec.ts";
+import { artifactFromFunc, decodeRecord, RUN_KEYS, writePayload } from "../../src/job/mod.ts";
+import { LocalStore } from "../../src/store/mod.ts";
 
 const main = new URL("../../src/job/main.ts", import.meta.url).href;
 

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
+import { encode } from "../../src/job/codec.ts";
 import {
-  encode,
   INDEX_ENTRY_BYTES,
   layoutPayload,
-  LocalStore,
   PayloadError,
   readItem,
   readManifest,
   writePayload,
-} from "../../mod.ts";
+} from "../../src/job/mod.ts";
+import { LocalStore } from "../../src/store/mod.ts";
 
 const manifest = {
   version: 1 as const,

@@ -2,16 +2,16 @@
 // bytes for the same sources, cached by content.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { encode } from "../../src/job/codec.ts";
 import {
   artifactFromFunc,
   bundleRuntime,
   decodeRecord,
-  encode,
-  LocalStore,
   RUN_KEYS,
   RuntimeBundleError,
   writePayload,
-} from "../../mod.ts";
+} from "../../src/job/mod.ts";
+import { LocalStore } from "../../src/store/mod.ts";
 
 const moduleUrl = new URL("../../src/job/runtime_bundle.ts", import.meta.url).href;
 

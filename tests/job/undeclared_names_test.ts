@@ -2,7 +2,8 @@
 // by a real `deno lint` process before anything runs.
 import assert from "node:assert/strict";
 import { undeclaredNames } from "../../src/job/undeclared_names.ts";
-import { artifactFromFunc, CloudknotInputError } from "../../mod.ts";
+import { CloudknotInputError } from "../../mod.ts";
+import { artifactFromFunc } from "../../src/job/mod.ts";
 
 Deno.test("names from the enclosing scope are found, each once, in order of use", async () => {
   const source = `export default async (x, { offset } = {}) => {

@@ -5,15 +5,13 @@
  * cloudknot did not make; names taken by another account; bad input.
  */
 import assert from "node:assert/strict";
+import { BucketTakenError, CloudknotInputError, RegionMismatchError } from "../../mod.ts";
 import {
   bucketPolicy,
-  BucketTakenError,
-  CloudknotInputError,
   defaultBucketName,
   ensureBucket,
   lifecycleRules,
-  RegionMismatchError,
-} from "../../mod.ts";
+} from "../../src/resources/mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import { rejects, sessionFor, withEmulator } from "./helpers.ts";
 

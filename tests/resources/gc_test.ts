@@ -1,7 +1,8 @@
 // findGarbage and deleteGarbage against the emulator: what is garbage, what
 // never is, and deletion that tolerates pieces already gone.
 import assert from "node:assert/strict";
-import { deleteGarbage, findGarbage, Pars } from "../../mod.ts";
+import { Pars } from "../../mod.ts";
+import { deleteGarbage, findGarbage } from "../../src/resources/mod.ts";
 import { sessionFor, withEmulator } from "./helpers.ts";
 
 Deno.test("findGarbage: only tagged resources nothing refers to, never the default VPC", async () => {

@@ -5,9 +5,11 @@
  * @module
  */
 export { sessionFor } from "../support/aws_session.ts";
-import { type AwsSession, StateFile } from "../../mod.ts";
+import type { AwsSession } from "../../src/aws/mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
+export { rejects } from "../support/rejects.ts";
 
 /** A temporary directory with a config file path in it. */
 export interface TempState {
@@ -45,17 +47,6 @@ export async function withEmulator(
 /** Every resource the emulator holds, as sorted `service/type/id` strings. */
 export function resources(emu: Emulator): string[] {
   return emu.listResources().map((r) => `${r.service}/${r.type}/${r.id}`).sort();
-}
-
-/** Awaits a promise that must reject, and returns the error. */
-export async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof Error) return e;
-    throw e;
-  }
-  throw new Error("Expected the promise to reject");
 }
 
 /** The parsed JSON of a policy document the emulator stores. */

@@ -6,21 +6,23 @@
  */
 import assert from "node:assert/strict";
 import {
-  AwsError,
   CannotDeleteResourceError,
   CloudknotInputError,
-  deleteBatchEnvironment,
-  ensureComputeEnvironment,
   NoDefaultVpcError,
   Pars,
   ProfileMismatchError,
   RegionMismatchError,
   ResourceConflictError,
   ResourceDoesNotExistError,
-  StateFile,
   UnknownPolicyError,
-  validateComputeOptions,
 } from "../../mod.ts";
+import {
+  deleteBatchEnvironment,
+  ensureComputeEnvironment,
+  validateComputeOptions,
+} from "../../src/targets/aws/batch/mod.ts";
+import { AwsError } from "../../src/aws/mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import { doc, rejects, resources, sessionFor, withEmulator } from "./helpers.ts";
 

@@ -4,7 +4,11 @@
  * region or profile are skipped, AWS is only read, and dryRun writes nothing.
  */
 import assert from "node:assert/strict";
-import { type AwsSession, Docker, Pars, prune, type StateFile } from "../../mod.ts";
+import { Pars } from "../../mod.ts";
+import type { AwsSession } from "../../src/aws/mod.ts";
+import type { StateFile } from "../../src/state/mod.ts";
+import { Docker } from "../../src/docker/mod.ts";
+import { prune } from "../../src/resources/mod.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import { sessionFor, withEmulator } from "./helpers.ts";

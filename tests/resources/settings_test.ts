@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import {
-  AwsConfigError,
   BucketTakenError,
   CloudknotInputError,
   getEcrRepo,
@@ -14,14 +13,14 @@ import {
   getRegion,
   getS3Params,
   listProfiles,
-  resolveS3Params,
-  sessionFromSettings,
   setEcrRepo,
   setProfile,
   setRegion,
   setS3Params,
-  StateFile,
 } from "../../mod.ts";
+import { AwsConfigError } from "../../src/aws/mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { resolveS3Params, sessionFromSettings } from "../../src/resources/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { rejects, tempState, withEmulator } from "./helpers.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { formatProgress, MapRun, showProgress } from "../../mod.ts";
+import { MapRun } from "../../mod.ts";
+import { formatProgress, showProgress } from "../../src/run/mod.ts";
 
 function ok(index: number) {
   return {

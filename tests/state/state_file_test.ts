@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CloudknotInputError, StateFile, StateFileError, StateLockError } from "../../mod.ts";
+import { CloudknotInputError } from "../../mod.ts";
+import { StateFile, StateFileError, StateLockError } from "../../src/state/mod.ts";
 
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -59,7 +60,7 @@ Deno.test("sections and keys keep their order and Python's configparser reads th
   });
 });
 
-const MOD = new URL("../../mod.ts", import.meta.url).href;
+const MOD = new URL("../../src/state/mod.ts", import.meta.url).href;
 
 /** Runs `deno eval` on a script that has `state`, a StateFile on `path`. */
 function writer(path: string, body: string): Deno.Command {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { CloudknotInputError, deletePrefix, LocalStore, openStore } from "../../mod.ts";
+import { CloudknotInputError } from "../../mod.ts";
+import { deletePrefix, LocalStore, openStore } from "../../src/store/mod.ts";
 
 async function withStore(body: (store: LocalStore, dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();

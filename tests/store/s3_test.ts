@@ -1,6 +1,8 @@
 // S3Store: the ObjectStore interface over S3, against the emulator.
 import assert from "node:assert/strict";
-import { AwsSession, CloudknotInputError, deletePrefix, openS3Store, S3Store } from "../../mod.ts";
+import { CloudknotInputError } from "../../mod.ts";
+import { AwsSession } from "../../src/aws/mod.ts";
+import { deletePrefix, openS3Store, S3Store } from "../../src/store/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { ROOT } from "../targets/aws/helpers.ts";
 
@@ -131,7 +133,7 @@ Deno.test("openStore opens s3:// URLs with a session from the environment, as a 
     await session.s3.createBucket({ Bucket: "env-bucket" });
     await new S3Store({ session, bucket: "env-bucket", prefix: "runs/r" }).put("greeting", "hi");
     const script = `
-      import { openStore } from "./mod.ts";
+      import { openStore } from "./src/store/mod.ts";
       const store = await openStore("s3://env-bucket/runs/r");
       console.log(new TextDecoder().decode(await store.get("greeting")));
     `;
@@ -167,7 +169,7 @@ Deno.test("a job with no AWS_REGION, as on ECS with EC2, opens its store in the 
     const store = new S3Store({ session, bucket: "ec2-bucket", prefix: "runs/r" });
     await store.put("greeting", "hi");
     const script = `
-      import { openStore } from "./mod.ts";
+      import { openStore } from "./src/store/mod.ts";
       const store = await openStore(Deno.args[0]);
       console.log(new TextDecoder().decode(await store.get("greeting")));
     `;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { AwsSession, type AwsSessionOptions } from "../../mod.ts";
+import { AwsSession, type AwsSessionOptions } from "../../src/aws/mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
 
 /**

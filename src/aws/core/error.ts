@@ -32,7 +32,7 @@ export interface AwsErrorOptions {
  *
  * @example Usage
  * ```ts
- * import { AwsError } from "@cloudknot/cloudknot";
+ * import { AwsError } from "@cloudknot/cloudknot/aws";
  *
  * const e = new AwsError("Role r does not exist", {
  *   service: "IAM", operation: "GetRole", code: "NoSuchEntity", status: 404, requestId: "abc",
@@ -87,7 +87,7 @@ export class AwsError extends CloudknotError {
  *
  * @example Usage
  * ```ts
- * import { AwsConfigError } from "@cloudknot/cloudknot";
+ * import { AwsConfigError } from "@cloudknot/cloudknot/aws";
  *
  * const e = new AwsConfigError("No AWS region is set; set AWS_REGION", { setting: "region" });
  * console.log(e.setting); // "region"

@@ -79,7 +79,7 @@ const NODE_INSPECT = Symbol.for("nodejs.util.inspect.custom");
  *
  * @example Usage
  * ```ts
- * import { makeCredentials } from "@cloudknot/cloudknot";
+ * import { makeCredentials } from "@cloudknot/cloudknot/aws";
  * import assert from "node:assert/strict";
  *
  * const c = makeCredentials({ accessKeyId: "AKID", secretAccessKey: "s3cr3t" }, "explicit");

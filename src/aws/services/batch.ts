@@ -820,7 +820,7 @@ export const BATCH_SERVICE: ServiceDefinition<
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  *
  * const aws = await AwsSession.create({ region: "us-east-1" });
  * const { jobId } = await aws.batch.submitJob({ jobName: "j", jobQueue: "q", jobDefinition: "d" });

@@ -916,7 +916,7 @@ export const EC2_SERVICE: ServiceDefinition<Ec2Api, typeof EC2_PAGINATORS> = {
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  *
  * const aws = await AwsSession.create();
  * const { Vpcs } = await aws.ec2.describeVpcs({ Filters: [{ Name: "is-default", Values: ["true"] }] });

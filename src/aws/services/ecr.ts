@@ -332,7 +332,7 @@ export const ECR_SERVICE: ServiceDefinition<EcrApi, typeof ECR_PAGINATORS> = {
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  *
  * const aws = await AwsSession.create();
  * const { authorizationData } = await aws.ecr.getAuthorizationToken();

@@ -459,7 +459,7 @@ export const IAM_SERVICE: ServiceDefinition<IamApi, typeof IAM_PAGINATORS> = {
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  *
  * const aws = await AwsSession.create();
  * const { Role } = await aws.iam.getRole({ RoleName: "ecsInstanceRole" });

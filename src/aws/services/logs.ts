@@ -180,7 +180,7 @@ export const LOGS_SERVICE: ServiceDefinition<LogsApi, typeof LOGS_PAGINATORS> = 
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  *
  * const aws = await AwsSession.create();
  * for await (const e of aws.logs.getLogEventsAll({ logGroupName: "/aws/batch/job", logStreamName: "s", startFromHead: true })) {

@@ -910,7 +910,7 @@ export const S3_SERVICE: ServiceDefinition<S3Api, typeof S3_PAGINATORS, S3Operat
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  *
  * const aws = await AwsSession.create();
  * await aws.s3.putObject({ Bucket: "b", Key: "dir/x.json", Body: "{}", ContentType: "application/json" });

@@ -108,7 +108,7 @@ export const STS_SERVICE: ServiceDefinition<StsApi, Record<never, never>> = {
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  *
  * const aws = await AwsSession.create();
  * console.log((await aws.sts.getCallerIdentity()).Account);

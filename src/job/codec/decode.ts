@@ -441,7 +441,7 @@ const utf8Strict = new TextDecoder("utf-8", { fatal: true });
  *
  * @example Usage
  * ```ts
- * import { decode } from "@cloudknot/cloudknot";
+ * import { decode } from "@cloudknot/cloudknot/codec";
  * import assert from "node:assert/strict";
  *
  * const value = decode('{"ck":1,"v":{"n":{"$":"NaN"},"s":{"$":"Set","values":[1,2]}}}');

@@ -673,7 +673,7 @@ const utf8 = new TextEncoder();
  *
  * @example Usage
  * ```ts
- * import { encodeToString } from "@cloudknot/cloudknot";
+ * import { encodeToString } from "@cloudknot/cloudknot/codec";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(encodeToString({ a: [1, undefined] }), '{"ck":1,"v":{"a":[1,{"$":"undefined"}]}}');
@@ -694,7 +694,7 @@ export function encodeToString(value: unknown, options?: EncodeOptions): string 
  *
  * @example Usage
  * ```ts
- * import { decode, encode } from "@cloudknot/cloudknot";
+ * import { decode, encode } from "@cloudknot/cloudknot/codec";
  * import assert from "node:assert/strict";
  *
  * const bytes = encode({ id: 7n, at: new Date(0) });
@@ -724,7 +724,7 @@ export function encode(value: unknown, options?: EncodeOptions): Uint8Array {
  *
  * @example Usage
  * ```ts
- * import { CodecError, decode, encodeItems } from "@cloudknot/cloudknot";
+ * import { CodecError, decode, encodeItems } from "@cloudknot/cloudknot/codec";
  * import assert from "node:assert/strict";
  *
  * const chunks = encodeItems([1, { a: 2 }]);

@@ -14,7 +14,7 @@ import { CloudknotError } from "../../util/errors.ts";
  *
  * @example Usage
  * ```ts
- * import type { CollectionPathSegment } from "@cloudknot/cloudknot";
+ * import type { CollectionPathSegment } from "@cloudknot/cloudknot/codec";
  *
  * const step: CollectionPathSegment = { collection: "Map", part: "value", entry: 2 };
  * console.log(step.entry); // 2
@@ -35,7 +35,7 @@ export interface CollectionPathSegment {
  *
  * @example Usage
  * ```ts
- * import type { PathSegment } from "@cloudknot/cloudknot";
+ * import type { PathSegment } from "@cloudknot/cloudknot/codec";
  *
  * const path: PathSegment[] = ["a", 3, { collection: "Set", part: "value", entry: 0 }];
  * console.log(path.length); // 3
@@ -64,7 +64,7 @@ export interface FormatPathOptions {
  *
  * @example Usage
  * ```ts
- * import { formatPath } from "@cloudknot/cloudknot";
+ * import { formatPath } from "@cloudknot/cloudknot/codec";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(formatPath(["a", 3, "b"]), "$.a[3].b");
@@ -125,7 +125,7 @@ export interface CodecErrorOptions extends ErrorOptions {
  *
  * @example Usage
  * ```ts
- * import { CodecError, encode } from "@cloudknot/cloudknot";
+ * import { CodecError, encode } from "@cloudknot/cloudknot/codec";
  * import assert from "node:assert/strict";
  *
  * try {

@@ -73,7 +73,7 @@
  *
  * @example Usage
  * ```ts
- * import { CODEC_VERSION, encodeToString } from "@cloudknot/cloudknot";
+ * import { CODEC_VERSION, encodeToString } from "@cloudknot/cloudknot/codec";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(JSON.parse(encodeToString(1)).ck, CODEC_VERSION);
@@ -87,7 +87,7 @@ export const CODEC_VERSION = 1;
  *
  * @example Usage
  * ```ts
- * import { CODEC_CONTENT_TYPE } from "@cloudknot/cloudknot";
+ * import { CODEC_CONTENT_TYPE } from "@cloudknot/cloudknot/codec";
  *
  * console.log(CODEC_CONTENT_TYPE); // "application/vnd.cloudknot.value.v1+json"
  * ```

@@ -95,7 +95,9 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession, encodeItems, StateFile } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
+ * import { encodeItems } from "@cloudknot/cloudknot/codec";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  * import { AwsTarget } from "./aws_target.ts";
  *
  * const session = await AwsSession.create();

@@ -113,7 +113,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
  *
  * @example Usage
  * ```ts
- * import { StateFile } from "@cloudknot/cloudknot";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  * import { readAwsKnot } from "./catalog.ts";
  *
  * const dir = await Deno.makeTempDir();

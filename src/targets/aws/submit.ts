@@ -89,7 +89,7 @@ function outcomeUnknown(error: unknown): boolean {
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  * import { findJobByName } from "./submit.ts";
  *
  * const session = await AwsSession.create();
@@ -124,7 +124,7 @@ export async function findJobByName(
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  * import { submitJobOnce } from "./submit.ts";
  *
  * const session = await AwsSession.create();

@@ -1,7 +1,8 @@
 // cancel(): a run's jobs are cancelled while they wait and terminated once
 // they run; every unfinished item ends with a cancellation error.
 import assert from "node:assert/strict";
-import { encodeItems, ItemError } from "../../../mod.ts";
+import { ItemError } from "../../../mod.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
 import type { Emulator } from "../../emulator/mod.ts";
 import { job, jobsNamed, startTestBed } from "./helpers.ts";
 

@@ -2,7 +2,8 @@
 // runs it remembers and the knot's jobs in `[batch-jobs <profile> <region>]`.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CloudknotError, CloudknotInputError, StateFile } from "../../../mod.ts";
+import { CloudknotError, CloudknotInputError } from "../../../mod.ts";
+import { StateFile } from "../../../src/state/mod.ts";
 import {
   type AwsKnotRecord,
   knotJobIds,

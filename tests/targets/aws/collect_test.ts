@@ -3,7 +3,8 @@
 // newest 100 runs.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CloudknotInputError, encodeItems, type ItemSettled } from "../../../mod.ts";
+import { CloudknotInputError, type ItemSettled } from "../../../mod.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
 import { job, ROOT, startTestBed } from "./helpers.ts";
 
 function summarize(settled: ItemSettled<unknown>[]): unknown[] {
@@ -26,7 +27,8 @@ Deno.test("AWS target: collect() from a fresh process gets the same results, eve
     });
     // A new Deno process, started while the run is going on, adopts it.
     const script = `
-      import { AwsSession, StateFile } from "./mod.ts";
+      import { AwsSession } from "./src/aws/mod.ts";
+      import { StateFile } from "./src/state/mod.ts";
       import { AwsTarget } from "./src/targets/aws/aws_target.ts";
       const session = await AwsSession.create();
       const target = new AwsTarget({

@@ -2,7 +2,7 @@
 // that exists, and a map completes with every result while every service
 // throttles and fails at random.
 import assert from "node:assert/strict";
-import { encodeItems } from "../../../mod.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
 import { job, jobsNamed, startTestBed } from "./helpers.ts";
 
 Deno.test("AWS target: a lost or failed SubmitJob answer gives exactly one job per array", async (t) => {

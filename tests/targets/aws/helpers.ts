@@ -4,14 +4,11 @@
 // through the AWS client layer.
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import {
-  artifactFromFunc,
-  AwsSession,
-  type JobFunction,
-  openS3Store,
-  runAttempt,
-  StateFile,
-} from "../../../mod.ts";
+import type { JobFunction } from "../../../mod.ts";
+import { AwsSession } from "../../../src/aws/mod.ts";
+import { StateFile } from "../../../src/state/mod.ts";
+import { artifactFromFunc, runAttempt } from "../../../src/job/mod.ts";
+import { openS3Store } from "../../../src/store/mod.ts";
 import { parseJobCommand } from "../../../src/targets/aws/batch/command.ts";
 import { AwsTarget, type AwsTargetOptions } from "../../../src/targets/aws/aws_target.ts";
 import {
@@ -20,6 +17,7 @@ import {
   InlineRunner,
   startEmulator,
 } from "../../emulator/mod.ts";
+import { sessionFor } from "../../support/aws_session.ts";
 
 /** The job entry point a container runs. */
 export const MAIN = new URL("../../../src/job/main.ts", import.meta.url).pathname;
@@ -36,18 +34,6 @@ export interface BatchResources {
   jobQueue: string;
   /** The job definition's ARN. */
   jobDefinition: string;
-}
-
-/** A session that talks to the emulator, with quick retries. */
-export function emulatorSession(emu: Emulator): Promise<AwsSession> {
-  return AwsSession.create({
-    region: emu.region,
-    endpoint: emu.endpoint,
-    credentials: emu.credentials,
-    env: () => undefined,
-    readTextFile: () => Promise.resolve(undefined),
-    retry: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
-  });
 }
 
 async function waitFor(check: () => Promise<boolean>): Promise<void> {
@@ -194,7 +180,7 @@ export async function startTestBed(
     ...options.emulator,
   });
   try {
-    const session = await emulatorSession(emu);
+    const session = await sessionFor(emu);
     const resources = await setupBatchResources(session, {
       ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
       ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),

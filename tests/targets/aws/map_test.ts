@@ -2,7 +2,9 @@
 // job entry point (src/job/main.ts) as a local process with the environment a
 // Batch container gets, reading its item from S3 and writing its record there.
 import assert from "node:assert/strict";
-import { encodeItems, INDEX_ENTRY_BYTES, ItemError, MapError } from "../../../mod.ts";
+import { ItemError, MapError } from "../../../mod.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
+import { INDEX_ENTRY_BYTES } from "../../../src/job/mod.ts";
 import { job, jobsNamed, startTestBed } from "./helpers.ts";
 
 Deno.test("AWS target: map runs array jobs and independent jobs on Batch and collects every result", async (t) => {

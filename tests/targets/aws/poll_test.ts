@@ -2,10 +2,14 @@
 // this process (the job entry's logic against the emulator's S3, no process
 // per child).
 import assert from "node:assert/strict";
-import { encodeItems, INDEX_ENTRY_BYTES, MapRun, S3Store } from "../../../mod.ts";
+import { MapRun } from "../../../mod.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
+import { INDEX_ENTRY_BYTES } from "../../../src/job/mod.ts";
+import { S3Store } from "../../../src/store/mod.ts";
 import { type PollRound, RunPoller } from "../../../src/targets/aws/batch/run_poller.ts";
 import { startEmulator } from "../../emulator/mod.ts";
-import { emulatorSession, inlineJobRunner, jobsNamed, startTestBed } from "./helpers.ts";
+import { inlineJobRunner, jobsNamed, startTestBed } from "./helpers.ts";
+import { sessionFor } from "../../support/aws_session.ts";
 
 Deno.test("poll loop: at most one DescribeJobs per 100 jobs per round, each with at most 100 ids", async () => {
   const bed = await startTestBed((x: number) => x + 1, {
@@ -85,7 +89,7 @@ Deno.test("split: 10,001 items run as an array job of 10,000 and a single job; c
 Deno.test("poll loop: a job Batch no longer knows, and polls that keep failing, end the items with errors", async () => {
   const emu = await startEmulator({ ceValidDelayMs: 10, tickMs: 10 });
   try {
-    const session = await emulatorSession(emu);
+    const session = await sessionFor(emu);
     await session.s3.createBucket({ Bucket: "poll-bucket" });
     const store = new S3Store({ session, bucket: "poll-bucket", prefix: "runs/r" });
     const gone = MapRun.create<number>({

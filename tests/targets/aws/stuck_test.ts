@@ -2,7 +2,8 @@
 // queue's time limit ends the items with an error instead of a run that
 // never finishes.
 import assert from "node:assert/strict";
-import { encodeItems, ItemError } from "../../../mod.ts";
+import { ItemError } from "../../../mod.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
 import type { StuckNotice } from "../../../src/targets/aws/batch/run_poller.ts";
 import { validateComputeOptions } from "../../../src/targets/aws/batch/compute_options.ts";
 import { inlineJobRunner, startTestBed } from "./helpers.ts";

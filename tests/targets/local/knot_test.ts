@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  CloudknotInputError,
-  CodecError,
-  ItemError,
-  Knot,
-  MapError,
-  type MapRun,
-} from "../../../mod.ts";
+import { CloudknotInputError, ItemError, Knot, MapError, type MapRun } from "../../../mod.ts";
+import { CodecError } from "../../../src/job/codec.ts";
 import { withKnot } from "./helpers.ts";
 
 Deno.test("map returns every result in input order", async () => {

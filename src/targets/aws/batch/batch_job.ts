@@ -102,7 +102,8 @@ export class JobNotFoundError extends CloudknotError {
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession, BatchJob } from "@cloudknot/cloudknot";
+ * import { BatchJob } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  *
  * const session = await AwsSession.create();
  * const job = await BatchJob.fromId("3f9a…", { session });

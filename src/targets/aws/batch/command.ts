@@ -26,7 +26,7 @@ export interface JobCommand {
  *
  * @example Usage
  * ```ts
- * import { jobCommand } from "@cloudknot/cloudknot";
+ * import { jobCommand } from "@cloudknot/cloudknot/batch";
  *
  * console.log(jobCommand({ run: "s3://b/k/runs/r", offset: 0, starmap: false }));
  * // [ "--run", "s3://b/k/runs/r", "--offset", "0" ]
@@ -49,7 +49,7 @@ export function jobCommand(command: JobCommand & { run: string }): string[] {
  *
  * @example Usage
  * ```ts
- * import { parseJobCommand } from "@cloudknot/cloudknot";
+ * import { parseJobCommand } from "@cloudknot/cloudknot/batch";
  *
  * console.log(parseJobCommand(["--run", "s3://b/r", "--index", "4", "--starmap"]));
  * // { run: "s3://b/r", index: 4, starmap: true }

@@ -141,7 +141,7 @@ const COMPUTE_TYPES: readonly ComputeType[] = ["EC2", "SPOT", "FARGATE", "FARGAT
  *
  * @example Usage
  * ```ts
- * import { BATCH_PICKS } from "@cloudknot/cloudknot";
+ * import { BATCH_PICKS } from "@cloudknot/cloudknot/batch";
  *
  * console.log(BATCH_PICKS.includes("optimal")); // true
  * ```
@@ -157,7 +157,7 @@ export const BATCH_PICKS: readonly string[] = ["optimal", "default_x86_64", "def
  *
  * @example Usage
  * ```ts
- * import { instanceArchitecture } from "@cloudknot/cloudknot";
+ * import { instanceArchitecture } from "@cloudknot/cloudknot/batch";
  *
  * console.log(instanceArchitecture("c7gn.large"), instanceArchitecture("g4dn")); // "arm64" "amd64"
  * ```
@@ -180,7 +180,7 @@ export function instanceArchitecture(type: string): "arm64" | "amd64" {
  *
  * @example Usage
  * ```ts
- * import { checkArchitecture, validateComputeOptions } from "@cloudknot/cloudknot";
+ * import { checkArchitecture, validateComputeOptions } from "@cloudknot/cloudknot/batch";
  *
  * checkArchitecture(validateComputeOptions({ instanceTypes: ["c6i"] }), "linux/amd64");
  * ```
@@ -263,7 +263,7 @@ function integer(field: string, value: unknown, min: number, max = Infinity): nu
  *
  * @example Usage
  * ```ts
- * import { validateComputeOptions } from "@cloudknot/cloudknot";
+ * import { validateComputeOptions } from "@cloudknot/cloudknot/batch";
  *
  * const spec = validateComputeOptions({ compute: "FARGATE", vcpus: 1, memory: 2048 });
  * console.log(spec.maxVcpus); // 256

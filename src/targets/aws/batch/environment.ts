@@ -139,7 +139,7 @@ function settled(status: string | undefined): boolean {
  *
  * @example Usage
  * ```ts ignore
- * import { ensureComputeEnvironment, validateComputeOptions } from "@cloudknot/cloudknot";
+ * import { ensureComputeEnvironment, validateComputeOptions } from "@cloudknot/cloudknot/batch";
  *
  * const arn = await ensureComputeEnvironment(session, {
  *   name: "my-knot-ck-ce", compute: validateComputeOptions(), placement: pars, tags: {},
@@ -315,7 +315,7 @@ function computeResources(spec: ComputeEnvironmentSpec): ComputeResource {
  *
  * @example Usage
  * ```ts ignore
- * import { ensureJobQueue } from "@cloudknot/cloudknot";
+ * import { ensureJobQueue } from "@cloudknot/cloudknot/batch";
  *
  * const arn = await ensureJobQueue(session, { name: "my-knot-ck-jq", priority: 1, computeEnvironment: ceArn, tags: {} });
  * ```
@@ -407,7 +407,7 @@ export interface JobDefinitionSpec {
  *
  * @example Usage
  * ```ts ignore
- * import { registerJobDefinition, validateComputeOptions } from "@cloudknot/cloudknot";
+ * import { registerJobDefinition, validateComputeOptions } from "@cloudknot/cloudknot/batch";
  *
  * const def = await registerJobDefinition(session, {
  *   name: "my-knot-ck-jd", image: uri, compute: validateComputeOptions(), placement: pars, tags: {},
@@ -462,7 +462,7 @@ export async function registerJobDefinition(
  *
  * @example Usage
  * ```ts ignore
- * import { jobDefinitionRevisions } from "@cloudknot/cloudknot";
+ * import { jobDefinitionRevisions } from "@cloudknot/cloudknot/batch";
  *
  * for (const def of await jobDefinitionRevisions(session, "my-knot-ck-jd")) console.log(def.revision);
  * ```
@@ -486,7 +486,7 @@ export async function jobDefinitionRevisions(
  *
  * @example Usage
  * ```ts ignore
- * import { ensureLaunchTemplate } from "@cloudknot/cloudknot";
+ * import { ensureLaunchTemplate } from "@cloudknot/cloudknot/batch";
  *
  * await ensureLaunchTemplate(session, { name: "my-knot-ck-lt", volumeSize: 100, tags: {} });
  * ```
@@ -577,7 +577,7 @@ async function retire(
  *
  * @example Usage
  * ```ts ignore
- * import { deleteBatchEnvironment } from "@cloudknot/cloudknot";
+ * import { deleteBatchEnvironment } from "@cloudknot/cloudknot/batch";
  *
  * await deleteBatchEnvironment(session, { jobQueue, computeEnvironment, jobDefinitions: ["my-knot-ck-jd"] });
  * ```

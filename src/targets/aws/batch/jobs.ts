@@ -53,7 +53,7 @@ export function isTerminalStatus(status: string | undefined): boolean {
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  * import { describeJobs } from "./jobs.ts";
  *
  * const session = await AwsSession.create();
@@ -98,7 +98,7 @@ export async function describeJobs(
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  * import { describeJobs, stopJob } from "./jobs.ts";
  *
  * const session = await AwsSession.create();

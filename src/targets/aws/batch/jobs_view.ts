@@ -155,7 +155,8 @@ function escape(text: string): string {
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession, viewJobs } from "@cloudknot/cloudknot";
+ * import { viewJobs } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  *
  * const session = await AwsSession.create();
  * console.log(await viewJobs(["3f9a…", "77c1…"], { session }));

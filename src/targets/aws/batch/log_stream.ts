@@ -36,7 +36,7 @@ export interface ReadLogStreamOptions {
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  * import { readLogStream } from "./log_stream.ts";
  *
  * const session = await AwsSession.create();

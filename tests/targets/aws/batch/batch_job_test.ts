@@ -5,11 +5,11 @@ import {
   BatchJob,
   CloudknotInputError,
   CloudknotTimeoutError,
-  encodeItems,
   ItemError,
   JobNotFoundError,
   MapError,
 } from "../../../../mod.ts";
+import { encodeItems } from "../../../../src/job/codec.ts";
 import type { Emulator } from "../../../emulator/mod.ts";
 import { job, jobsNamed, startTestBed } from "../helpers.ts";
 

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
+import { CloudknotInputError } from "../../../../mod.ts";
 import {
   checkArchitecture,
-  CloudknotInputError,
   FARGATE_MEMORY,
   instanceArchitecture,
   validateComputeOptions,
-} from "../../../../mod.ts";
+} from "../../../../src/targets/aws/batch/mod.ts";
 
 Deno.test("defaults follow the original on EC2 and the smallest valid size on Fargate", () => {
   assert.deepEqual(validateComputeOptions(), {

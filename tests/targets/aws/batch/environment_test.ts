@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
+import { BatchResourceError } from "../../../../mod.ts";
 import {
-  BatchResourceError,
   deleteBatchEnvironment,
   ensureComputeEnvironment,
   ensureJobQueue,
   ensureLaunchTemplate,
   registerJobDefinition,
   validateComputeOptions,
-} from "../../../../mod.ts";
-import type { AwsSession, BatchPlacement } from "../../../../mod.ts";
+} from "../../../../src/targets/aws/batch/mod.ts";
+import type { AwsSession } from "../../../../src/aws/mod.ts";
+import type { BatchPlacement } from "../../../../src/targets/aws/batch/mod.ts";
 import { startEmulator } from "../../../emulator/mod.ts";
 import { sessionFor } from "../../../support/aws_session.ts";
 

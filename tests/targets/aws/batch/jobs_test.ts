@@ -3,7 +3,7 @@
  * flight, since DescribeJobs shares the account's Batch rate with SubmitJob.
  */
 import assert from "node:assert/strict";
-import { AwsSession } from "../../../../mod.ts";
+import { AwsSession } from "../../../../src/aws/mod.ts";
 import { DESCRIBE_JOBS_CONCURRENCY, describeJobs } from "../../../../src/targets/aws/batch/jobs.ts";
 import { withServer } from "../../../aws/loopback.ts";
 

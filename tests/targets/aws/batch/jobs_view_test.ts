@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { BatchJob, JobsView, viewJobs } from "../../../../mod.ts";
 import { InlineRunner, startEmulator } from "../../../emulator/mod.ts";
-import { emulatorSession, setupBatchResources } from "../helpers.ts";
+import { setupBatchResources } from "../helpers.ts";
+import { sessionFor } from "../../../support/aws_session.ts";
 
 function jupyter(view: JobsView): Record<string, string> {
   return Reflect.get(view, Symbol.for("Jupyter.display")).call(view);
@@ -17,7 +18,7 @@ Deno.test("viewJobs: more than 100 jobs and an array job's children, sorted by s
   }, { capacity: 2 });
   const emu = await startEmulator({ runner, ceValidDelayMs: 10, tickMs: 10 });
   try {
-    const session = await emulatorSession(emu);
+    const session = await sessionFor(emu);
     const { jobQueue, jobDefinition } = await setupBatchResources(session);
     const array = await session.batch.submitJob({
       jobName: "view-array",

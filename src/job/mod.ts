@@ -1,0 +1,23 @@
+/**
+ * The job contract every target shares: the payload layout, result and error
+ * records, the runtime that runs one attempt, the job entry point, and
+ * function shipping. For running cloudknot jobs outside cloudknot, or
+ * building images by hand.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { jobMain } from "@cloudknot/cloudknot/job";
+ *
+ * Deno.exit(await jobMain(["--run", "file:///tmp/run", "--index", "0"]));
+ * ```
+ *
+ * @module
+ */
+export * from "./error_record.ts";
+export * from "./item_error.ts";
+export * from "./record.ts";
+export * from "./payload.ts";
+export * from "./runtime.ts";
+export * from "./main.ts";
+export * from "./function_artifact.ts";
+export * from "./runtime_bundle.ts";
