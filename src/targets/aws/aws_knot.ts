@@ -10,6 +10,7 @@
 import type { AwsSession } from "../../aws/session.ts";
 import { regionEnvironment } from "./batch/command.ts";
 import { describeJobs, stopJob } from "./batch/jobs.ts";
+import { waitingAdvice } from "./batch/stuck.ts";
 import type { Docker } from "../../docker/docker.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import {
@@ -468,6 +469,13 @@ function targetOptions(
       warn(
         `cloudknot: run ${runId} of knot ${record.name} is stuck: AWS Batch cannot start job ` +
           `${notice.jobId} (${notice.statusReason}). What to do: ${notice.advice}.`,
+      ),
+    onWaiting: (runId, notice) =>
+      warn(
+        `cloudknot: the ${notice.jobs} job${notice.jobs === 1 ? "" : "s"} of run ${runId} of ` +
+          `knot ${record.name} have waited in RUNNABLE for ${
+            Math.round(notice.waitedMs / 60_000)
+          } minutes and AWS Batch gives no reason: ${waitingAdvice(record.compute, record.name)}.`,
       ),
   });
 }
