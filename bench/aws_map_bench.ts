@@ -13,11 +13,8 @@ import type { PollRound } from "../src/targets/aws/batch/run_poller.ts";
 import { AwsTarget } from "../src/targets/aws/aws_target.ts";
 import { StateFile } from "../src/state/state_file.ts";
 import { startEmulator } from "../tests/emulator/mod.ts";
-import {
-  emulatorSession,
-  inlineJobRunner,
-  setupBatchResources,
-} from "../tests/targets/aws/helpers.ts";
+import { inlineJobRunner, setupBatchResources } from "../tests/targets/aws/helpers.ts";
+import { sessionFor } from "../tests/support/aws_session.ts";
 
 const N = Number(Deno.args[0] ?? 10_000);
 const fn = (x: number) => x + 1;
@@ -28,7 +25,7 @@ const emu = await startEmulator({
 });
 const dir = await Deno.makeTempDir({ prefix: "ck-aws-bench-" });
 try {
-  const session = await emulatorSession(emu);
+  const session = await sessionFor(emu);
   const resources = await setupBatchResources(session, { name: "bench" });
   const rounds: PollRound[] = [];
   const options = {

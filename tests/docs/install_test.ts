@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { packPackage, type PublishedPackage } from "../support/jsr_registry.ts";
 import { freshMachine, ok } from "../publish/helpers.ts";
+import { strayNpmPackages } from "../support/npm_cache.ts";
 import { allCodeBlocks, codeBlocks, ROOT, sectionOf } from "./markdown.ts";
 
 /** An install command of the docs, and where it is. */
@@ -76,6 +77,11 @@ Deno.test("each deno install line installs a cloudknot command that maps", async
       `${name} map`,
     );
     assert.equal(map.stdout, '{"index":0,"value":9}\n', install);
+    // The command and its workers fetched only what the library imports (and the
+    // esbuild that deno bundle runs for a module): a clone's test dependencies do
+    // not come along.
+    const stray = await strayNpmPackages(machine.env.DENO_DIR!);
+    assert.deepEqual(stray.filter((name) => !name.startsWith("@esbuild/")), [], install);
   }
 });
 
