@@ -25,9 +25,11 @@ import { S3Service } from "./services/s3.ts";
 import { StsService } from "./services/sts.ts";
 
 /**
- * Behaviours of AWS that clients must cope with, each modeled only when
- * asked for (README: "Behaving like AWS"). Times are in ms, scaled down so
- * that tests stay fast.
+ * Behaviours of AWS that clients must cope with (README: "Behaving like
+ * AWS"). Every one is on by default, with {@linkcode AWS_REALISM}'s values
+ * ({@linkcode REALISM_BY_DEFAULT}); each `@default` below is the option's
+ * value with `realism: false`. Times are in ms, scaled down so that tests
+ * stay fast.
  */
 export interface RealismOptions {
   /**
@@ -94,10 +96,10 @@ export const AWS_REALISM: Readonly<Required<RealismOptions>> = Object.freeze({
 
 /**
  * Whether {@linkcode startEmulator} applies {@linkcode AWS_REALISM} when the
- * options do not say `realism`. Flipping it turns every behaviour on in every
- * test that does not opt out with `realism: false`.
+ * options do not say `realism`: on, so every test meets AWS's behaviours
+ * unless it opts out with `realism: false` (and says why).
  */
-export const REALISM_BY_DEFAULT = false;
+export const REALISM_BY_DEFAULT = true;
 
 /** Options of {@linkcode startEmulator}. */
 export interface EmulatorOptions extends RealismOptions {

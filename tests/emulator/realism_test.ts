@@ -686,9 +686,15 @@ dockerTest(
   },
 );
 
-Deno.test("realism: one switch turns every behaviour on with AWS_REALISM's values; options override it, and it is off by default", async () => {
-  assert.equal(REALISM_BY_DEFAULT, false);
-  const plain = await startEmulator();
+Deno.test("realism: one switch turns every behaviour on with AWS_REALISM's values; options override it, it is on by default, and realism: false turns it off", async () => {
+  assert.equal(REALISM_BY_DEFAULT, true);
+  const byDefault = await startEmulator();
+  try {
+    assert.deepEqual(byDefault.realism, AWS_REALISM);
+  } finally {
+    await byDefault.close();
+  }
+  const plain = await startEmulator({ realism: false });
   try {
     assert.deepEqual(plain.realism, {
       iamPropagationMs: 0,
