@@ -281,3 +281,35 @@ export function allowsServiceLinkedRole(policy: Policy, service: string, arn: st
     return names === undefined || list(names as string | string[]).includes(service);
   });
 }
+
+/**
+ * Checks every request of an emulator's log against the policy: what it
+ * denies (`action on resource`, each once), and every action the requests
+ * needed (passed roles and service-linked roles included).
+ */
+export function deniedCalls(
+  policy: Policy,
+  requests: readonly { service: string; operation: string; params: Record<string, unknown> }[],
+  accountId: string,
+): { denied: string[]; seen: Set<string> } {
+  const denied = new Set<string>();
+  const seen = new Set<string>();
+  for (const request of requests) {
+    const action = actionFor(request.service, request.operation);
+    seen.add(action);
+    const resource = resourceFor(request, accountId);
+    if (!allows(policy, action, resource)) denied.add(`${action} on ${resource}`);
+    for (const role of passedRoles(request, accountId)) {
+      seen.add("iam:PassRole");
+      if (!allows(policy, "iam:PassRole", role)) denied.add(`iam:PassRole on ${role}`);
+    }
+    const linked = serviceLinkedRole(request, accountId);
+    if (linked !== undefined) {
+      seen.add("iam:CreateServiceLinkedRole");
+      if (!allowsServiceLinkedRole(policy, linked.service, linked.arn)) {
+        denied.add(`iam:CreateServiceLinkedRole for ${linked.service}`);
+      }
+    }
+  }
+  return { denied: [...denied], seen };
+}

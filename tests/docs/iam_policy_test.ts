@@ -16,13 +16,10 @@ import { STS_OPERATIONS } from "../../src/aws/services/sts.ts";
 import {
   actionFor,
   allows,
-  allowsServiceLinkedRole,
+  deniedCalls,
   docsPolicyText,
-  passedRoles,
   type Policy,
   policyProblems,
-  resourceFor,
-  serviceLinkedRole,
 } from "./iam_policy.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
@@ -191,26 +188,8 @@ dockerTest("the policy allows every AWS call of a knot's whole life on the emula
     assert.deepEqual(await findGarbage({ ...settings }), []);
     await knot.clobber({ pars: true, repo: true, image: true });
 
-    const denied: string[] = [];
-    const seen = new Set<string>();
-    for (const request of emu.requests.entries) {
-      const action = actionFor(request.service, request.operation);
-      seen.add(action);
-      const resource = resourceFor(request, emu.accountId);
-      if (!allows(policy, action, resource)) denied.push(`${action} on ${resource}`);
-      for (const role of passedRoles(request, emu.accountId)) {
-        seen.add("iam:PassRole");
-        if (!allows(policy, "iam:PassRole", role)) denied.push(`iam:PassRole on ${role}`);
-      }
-      const linked = serviceLinkedRole(request, emu.accountId);
-      if (linked !== undefined) {
-        seen.add("iam:CreateServiceLinkedRole");
-        if (!allowsServiceLinkedRole(policy, linked.service, linked.arn)) {
-          denied.push(`iam:CreateServiceLinkedRole for ${linked.service}`);
-        }
-      }
-    }
-    assert.deepEqual([...new Set(denied)], []);
+    const { denied, seen } = deniedCalls(policy, emu.requests.entries, emu.accountId);
+    assert.deepEqual(denied, []);
     // The lifecycle did reach every service, and passed roles to Batch.
     for (
       const action of [

@@ -6,11 +6,14 @@
  *   `AWS_PROFILE`, SSO, …), the maintainer's check before a release. Without
  *   credentials or a region it is skipped, saying why.
  * - Otherwise (every `deno task test`, CI included) it runs against the
- *   emulator with every AWS behaviour of its README on, in real containers.
+ *   emulator with every AWS behaviour of its README on, in real containers,
+ *   and every call it made must be allowed by the IAM policy of docs/iam.md.
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { AwsSession } from "../../src/aws/mod.ts";
+import { deniedCalls, docsPolicyText, type Policy } from "../docs/iam_policy.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
@@ -55,6 +58,9 @@ if (Deno.env.get("CLOUDKNOT_LIVE") === "1") {
         baseImage: await ensureBaseImage(),
       };
       await lifecycle(place, (line) => lines.push(line));
+      // What the suite needs of an account is the docs' IAM policy (docs/iam.md).
+      const policy: Policy = JSON.parse(await docsPolicyText());
+      assert.deepEqual(deniedCalls(policy, emu.requests.entries, emu.accountId).denied, []);
     } catch (e) {
       console.error(lines.join("\n"));
       throw e;
