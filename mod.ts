@@ -19,18 +19,27 @@
  * `/codec` (the value format), `/state` (the config file), `/docker` (the
  * docker driver), `/image` (images and repositories), `/job` (the job
  * contract and runtime), `/resources` (Pars, bucket, settings, clean-up),
- * `/run` (the run handle's views), `/store` (object stores) and `/cli`.
+ * `/run` (the run handle's views, timeline, report page and retry), `/cost`
+ * (the price table, estimates and cost reports), `/store` (object stores)
+ * and `/cli`.
  *
  * @module
  */
 export {
   type Arg,
+  type DryRun,
   type JobFunction,
   Knot,
   type KnotOptions,
   type MapOptions,
+  type MapPlanOptions,
   type Result,
 } from "./src/knot.ts";
+export { Plan, type PlanAction, type PlanFields, type PlanStep } from "./src/plan/plan.ts";
+export { Estimate } from "./src/cost/estimate.ts";
+export { CostReport } from "./src/cost/report.ts";
+export { Timeline } from "./src/run/timeline.ts";
+export type { RetryOptions } from "./src/run/retry.ts";
 export {
   type ItemSettled,
   type ItemStatus,

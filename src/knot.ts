@@ -21,6 +21,11 @@ import type { OpenedKnot, Target } from "./targets/target.ts";
 import type { JobsView } from "./targets/aws/batch/jobs_view.ts";
 import { type ProgressOptions, showProgress } from "./run/progress.ts";
 import { validateKnotName } from "./util/validate.ts";
+import type { Estimate } from "./cost/estimate.ts";
+import { Plan } from "./plan/plan.ts";
+import { planAwsKnot } from "./targets/aws/aws_plan.ts";
+import { artifactFromFunc, artifactFromModule } from "./job/function_artifact.ts";
+import { localKnotsDir } from "./targets/local/catalog.ts";
 
 /** Any function a knot can run: its arguments and result cross to the worker. */
 // deno-lint-ignore no-explicit-any
@@ -59,6 +64,17 @@ export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKno
   dir?: string;
 }
 
+/** The option that makes `Knot.create()` and `knot.map()` a dry run. */
+export interface DryRun {
+  /**
+   * Change nothing: check every option, find out with read-only requests
+   * what would be created, adopted, written or submitted, and return that
+   * {@linkcode Plan} (with a cost estimate) instead. Needs no Docker engine
+   * and builds nothing.
+   */
+  dryRun: true;
+}
+
 /** Options for {@linkcode Knot.map}. */
 export interface MapOptions {
   /** Spread each item, an array, into the function's arguments. @default {false} */
@@ -71,6 +87,12 @@ export interface MapOptions {
   jobType?: "array" | "independent";
   /** Show progress on stderr; `false` silences it. @default {true} */
   progress?: boolean | ProgressOptions;
+}
+
+/** Options of a dry run of {@linkcode Knot.map}. */
+export interface MapPlanOptions extends MapOptions, DryRun {
+  /** Seconds one item runs, for the plan's cost estimate (none without it). */
+  itemSeconds?: number;
 }
 
 /** Where a knot's items run: either target; on AWS, with the knot's resources. */
@@ -124,13 +146,30 @@ export class Knot<F extends JobFunction = JobFunction> {
    * Creating it again by name adopts everything and warns about each option
    * that was ignored.
    *
+   * With `dryRun: true` nothing is created: the options are checked, what
+   * would be created or adopted is found out with read-only requests, and
+   * that {@linkcode Plan} is returned instead.
+   *
+   * @param options The name, the function and where to run it.
+   * @returns The knot.
+   */
+  static async create<F extends JobFunction = JobFunction>(
+    options: KnotOptions<F> & DryRun,
+  ): Promise<Plan>;
+  /**
+   * Creates a knot, or adopts the knot of that name.
+   *
    * @param options The name, the function and where to run it.
    * @returns The knot.
    */
   static async create<F extends JobFunction = JobFunction>(
     options: KnotOptions<F>,
-  ): Promise<Knot<F>> {
+  ): Promise<Knot<F>>;
+  static async create<F extends JobFunction = JobFunction>(
+    options: KnotOptions<F> & Partial<DryRun>,
+  ): Promise<Knot<F> | Plan> {
     const o = validateKnotOptions(options);
+    if (options.dryRun === true) return await planKnot(options, o);
     const opened: OpenedKnot<KnotTarget> = o.target === "aws"
       ? await openAwsKnot({
         ...options,
@@ -172,6 +211,17 @@ export class Knot<F extends JobFunction = JobFunction> {
    * @returns The run's handle.
    */
   async map(
+    inputs: Iterable<unknown> | AsyncIterable<unknown>,
+    options: MapPlanOptions,
+  ): Promise<Plan>;
+  /**
+   * Runs the function over the inputs.
+   *
+   * @param inputs The items.
+   * @param options Starmap, environment, cancellation and progress.
+   * @returns The run's handle.
+   */
+  async map(
     inputs: Iterable<Arg<F>> | AsyncIterable<Arg<F>>,
     options?: MapOptions & { starmap?: false },
   ): Promise<MapRun<Result<F>>>;
@@ -188,8 +238,8 @@ export class Knot<F extends JobFunction = JobFunction> {
   ): Promise<MapRun<Result<F>>>;
   async map(
     inputs: Iterable<unknown> | AsyncIterable<unknown>,
-    options: MapOptions = {},
-  ): Promise<MapRun<Result<F>>> {
+    options: MapOptions & Partial<MapPlanOptions> = {},
+  ): Promise<MapRun<Result<F>> | Plan> {
     this.#checkLive();
     const { starmap = false, env = {}, jobType } = options;
     validateEnv(env);
@@ -217,6 +267,14 @@ export class Knot<F extends JobFunction = JobFunction> {
       }
     }
     const encoded = encodeItems(items);
+    if (options.dryRun === true) {
+      return await this.#target.plan({
+        items: encoded,
+        starmap,
+        env,
+        ...(jobType !== undefined ? { jobType } : {}),
+      }, options.itemSeconds !== undefined ? { itemSeconds: options.itemSeconds } : {});
+    }
     const run = await this.#target.map<Result<F>>({
       items: encoded,
       starmap,
@@ -228,6 +286,29 @@ export class Knot<F extends JobFunction = JobFunction> {
       showProgress(run, typeof options.progress === "object" ? options.progress : {});
     }
     return run;
+  }
+
+  /**
+   * Estimates a run of this knot before it runs: how long it takes, the
+   * vCPU-hours and GB-hours it uses, and what that costs on the knot's
+   * compute (on AWS, from the dated price table shipped with the package),
+   * with the assumptions printed beside it. Nothing runs.
+   *
+   * @param inputs The items (checked and encoded, for their size), or how many there are.
+   * @param options `itemSeconds`: how long one item runs.
+   * @returns The estimate.
+   */
+  async estimate(
+    inputs: number | Iterable<unknown> | AsyncIterable<unknown>,
+    options: { itemSeconds: number },
+  ): Promise<Estimate> {
+    this.#checkLive();
+    if (typeof inputs === "number") return await this.#target.estimate(inputs, options);
+    const items = Symbol.asyncIterator in Object(inputs)
+      ? await Array.fromAsync(inputs as AsyncIterable<unknown>)
+      : Array.from(inputs as Iterable<unknown>);
+    const inputBytes = encodeItems(items).reduce((n, b) => n + b.byteLength, 0);
+    return await this.#target.estimate(items.length, { ...options, inputBytes });
   }
 
   /**
@@ -287,6 +368,41 @@ export class Knot<F extends JobFunction = JobFunction> {
       );
     }
   }
+}
+
+/** The plan of `Knot.create` with `dryRun: true`. */
+async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promise<Plan> {
+  if (o.target === "aws") {
+    return await planAwsKnot({
+      ...options,
+      name: o.name,
+      ...(options.retries !== undefined ? { retries: o.retries } : {}),
+    });
+  }
+  const artifact = options.func !== undefined
+    ? await artifactFromFunc(options.func)
+    : options.module !== undefined
+    ? await artifactFromModule(options.module, options.exportName ?? "default")
+    : undefined;
+  const dir = localKnotsDir(options.dir !== undefined ? { dir: options.dir } : {});
+  return new Plan({
+    title: `Knot ${o.name} on this machine`,
+    steps: [{
+      action: "write",
+      kind: "local knot",
+      name: `${dir}/${o.name}`,
+      details: {
+        ...(artifact
+          ? { function: `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})` }
+          : {}),
+        workers: o.concurrency,
+        attempts: o.retries,
+        ...(o.memory !== undefined ? { "heap limit MiB": o.memory } : {}),
+        ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+      },
+    }],
+    notes: artifact ? [] : ["no func or module: the knot of that name would be adopted"],
+  });
 }
 
 interface ValidKnotOptions {

@@ -24,11 +24,17 @@ import { parsList } from "./commands/pars_list.ts";
 import { repoClobber } from "./commands/repo_clobber.ts";
 import { repoList } from "./commands/repo_list.ts";
 import { results } from "./commands/results.ts";
+import { cost } from "./commands/cost.ts";
+import { report } from "./commands/report.ts";
+import { retry } from "./commands/retry.ts";
 
 /** Every command, in the order the help lists them. */
 export const COMMANDS: Command[] = [
   map,
   results,
+  retry,
+  cost,
+  report,
   jobs,
   logs,
   knotCreate,

@@ -63,6 +63,16 @@ export interface RunManifest {
   attempts: number;
   /** The jobs the run was submitted as, once known (AWS target). */
   jobs?: { jobId: string; jobName: string; offset: number; size: number; array: boolean }[];
+  /** The environment variables the map call gave every job, so a retry gets the same. */
+  env?: Record<string, string>;
+  /** Ranges of items that run with resources of their own (a retry with more memory). */
+  groups?: {
+    offset: number;
+    size: number;
+    resources: { memory?: number; vcpus?: number; timeout?: number };
+  }[];
+  /** The run this run retries, and the input index of each of its items. */
+  retryOf?: { runId: string; items: number[] };
 }
 
 /** The two objects of a laid-out payload. */

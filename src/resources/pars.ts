@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { Plan, type PlanStep } from "../plan/plan.ts";
 import type { AwsSession } from "../aws/session.ts";
 import { AwsConfigError } from "../aws/core/error.ts";
 import type { IamTag, InstanceProfile, Role } from "../aws/services/iam.ts";
@@ -438,6 +439,85 @@ export class Pars {
     return await Pars.#make(name, input, { bucket, callerArn: caller.Arn }, session, state);
   }
 
+  /**
+   * What {@linkcode Pars.create} would do with these options, found out with
+   * read-only requests: each role, the instance profile, the VPC, subnets
+   * and security group, created or adopted, and the record. Nothing is
+   * changed. Every option is checked first, as `create` does.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { Pars } from "@cloudknot/cloudknot";
+   *
+   * const plan = await Pars.plan({ name: "lab" });
+   * console.log(String(plan));
+   * ```
+   *
+   * @param options The same options as `create`.
+   * @returns The plan.
+   */
+  static async plan(options: ParsOptions = {}): Promise<Plan> {
+    const input = validateInput(options);
+    const state = options.state ?? new StateFile({
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
+    });
+    const session = options.session ?? await sessionFromSettings({ ...options, state });
+    const name = input.name ?? defaultParsName((await session.sts.getCallerIdentity()).Arn);
+    const title = `Pars ${name} in ${session.region}`;
+    const stored = await state.section(recordSection("pars", name));
+    if (stored) {
+      const record = fromSection(name, stored);
+      return new Plan({
+        title,
+        steps: [{
+          action: "adopt",
+          kind: "Pars",
+          name,
+          details: {
+            "job role": record.jobRole,
+            vpc: record.vpc,
+            "security group": record.securityGroup,
+          },
+        }],
+      });
+    }
+    const found = await survey(name, input, session);
+    const steps: PlanStep[] = found.specs.map((spec) => ({
+      action: found.roles.get(spec.key) ? "adopt" : "create",
+      kind: "IAM role",
+      name: name + spec.suffix,
+      details: { for: spec.description },
+    }));
+    steps.push({
+      action: found.profile ? "adopt" : "create",
+      kind: "IAM instance profile",
+      name: found.profileName,
+    });
+    steps.push(
+      found.defaultNetwork
+        ? {
+          action: "adopt",
+          kind: "VPC",
+          name: found.defaultNetwork.vpc,
+          details: { default: true, subnets: found.defaultNetwork.subnets },
+        }
+        : {
+          action: found.ownVpc ? "adopt" : "create",
+          kind: "VPC",
+          name: found.ownVpc?.VpcId ?? `${name} (new)`,
+          details: { cidr: found.cidr, tenancy: found.tenancy, subnets: 2 },
+        },
+    );
+    steps.push({
+      action: found.group ? "adopt" : "create",
+      kind: "security group",
+      name: found.group?.GroupId ?? found.groupName,
+    });
+    steps.push({ action: "write", kind: "config record", name: recordSection("pars", name) });
+    return new Plan({ title, steps });
+  }
+
   static async #adopt(
     record: ParsRecord,
     input: ValidInput,
@@ -518,9 +598,6 @@ export class Pars {
   ): Promise<Pars> {
     const { iam, ec2 } = session;
     const partition = arnPartition(context.callerArn);
-    const useDefaultVpc = input.useDefaultVpc ?? true;
-    const cidr = input.ipv4Cidr ?? DEFAULT_IPV4_CIDR;
-    const tenancy = input.instanceTenancy ?? "default";
     const iamTags: IamTag[] = [
       MANAGED_BY_TAG,
       { Key: PARS_TAG_KEY, Value: name },
@@ -529,30 +606,20 @@ export class Pars {
     ];
 
     // Everything that only reads: policies, existing roles, the network.
-    const policyArns = await resolvePolicies(iam, input.policies ?? []);
-    const specs = ROLE_SPECS.filter((spec) =>
-      input.customServiceRole || spec.key !== "batch-service-role"
-    );
-    const roles = new Map<string, Role | undefined>();
-    for (const spec of specs) {
-      const role = await getRole(iam, name + spec.suffix);
-      if (role) checkOurs("IAM role", role.RoleName, role.Tags, name);
-      roles.set(spec.key, role);
-    }
-    const profileName = name + "-ecs-instance-role";
-    const profile: InstanceProfile | undefined = await getInstanceProfile(iam, profileName);
-    if (profile) checkOurs("IAM instance profile", profileName, profile.Tags, name);
-    let defaultNetwork: { vpc: string; subnets: string[] } | undefined;
-    let ownVpc: Vpc | undefined;
-    if (useDefaultVpc) defaultNetwork = await findDefaultVpc(ec2, session.region);
-    else ownVpc = await findParsVpc(ec2, name, { cidr, tenancy });
-    const knownVpc = defaultNetwork?.vpc ?? ownVpc?.VpcId;
-    const groupName = `${name}-sg`;
-    let group: SecurityGroup | undefined;
-    if (knownVpc) {
-      group = await findSecurityGroup(ec2, knownVpc, groupName);
-      if (group) checkOurs("security group", `${group.GroupId} (${groupName})`, group.Tags, name);
-    }
+    const {
+      useDefaultVpc,
+      cidr,
+      tenancy,
+      policyArns,
+      specs,
+      roles,
+      profileName,
+      profile,
+      defaultNetwork,
+      ownVpc,
+      groupName,
+      group,
+    } = await survey(name, input, session);
 
     // Make what is missing; undo it all if a step fails.
     const ledger = new Ledger();
@@ -812,6 +879,57 @@ export class Pars {
 }
 
 /** Every explicitly passed option must match the stored Pars. */
+/**
+ * Everything about a new Pars that only reads: its policies, the roles,
+ * instance profile, network and security group that exist already (each
+ * checked to be this Pars' own).
+ */
+async function survey(name: string, input: ValidInput, session: AwsSession) {
+  const { iam, ec2 } = session;
+  const useDefaultVpc = input.useDefaultVpc ?? true;
+  const cidr = input.ipv4Cidr ?? DEFAULT_IPV4_CIDR;
+  const tenancy = input.instanceTenancy ?? "default";
+  const policyArns = await resolvePolicies(iam, input.policies ?? []);
+  // A Batch service role only when asked: compute environments use Batch's service-linked role.
+  const specs = ROLE_SPECS.filter((spec) =>
+    input.customServiceRole || spec.key !== "batch-service-role"
+  );
+  const roles = new Map<string, Role | undefined>();
+  for (const spec of specs) {
+    const role = await getRole(iam, name + spec.suffix);
+    if (role) checkOurs("IAM role", role.RoleName, role.Tags, name);
+    roles.set(spec.key, role);
+  }
+  const profileName = name + "-ecs-instance-role";
+  const profile: InstanceProfile | undefined = await getInstanceProfile(iam, profileName);
+  if (profile) checkOurs("IAM instance profile", profileName, profile.Tags, name);
+  let defaultNetwork: { vpc: string; subnets: string[] } | undefined;
+  let ownVpc: Vpc | undefined;
+  if (useDefaultVpc) defaultNetwork = await findDefaultVpc(ec2, session.region);
+  else ownVpc = await findParsVpc(ec2, name, { cidr, tenancy });
+  const knownVpc = defaultNetwork?.vpc ?? ownVpc?.VpcId;
+  const groupName = `${name}-sg`;
+  let group: SecurityGroup | undefined;
+  if (knownVpc) {
+    group = await findSecurityGroup(ec2, knownVpc, groupName);
+    if (group) checkOurs("security group", `${group.GroupId} (${groupName})`, group.Tags, name);
+  }
+  return {
+    useDefaultVpc,
+    cidr,
+    tenancy,
+    policyArns,
+    specs,
+    roles,
+    profileName,
+    profile,
+    defaultNetwork,
+    ownVpc,
+    groupName,
+    group,
+  };
+}
+
 function checkSame(record: ParsRecord, input: ValidInput): void {
   const differ = (field: string, stored: string, given: string) =>
     new CloudknotInputError(

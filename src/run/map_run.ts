@@ -8,6 +8,22 @@
 import { ItemError, MapError } from "../job/item_error.ts";
 import { type ErrorRecord, failureRecord, type JobRecord } from "../job/record.ts";
 import { renderRunHtml, renderRunText } from "./run_view.ts";
+import type { RunUsage } from "../cost/usage.ts";
+import { type CostReport, costReport, type CostReportOptions } from "../cost/report.ts";
+import { CloudknotInputError } from "../util/errors.ts";
+import { renderReportPage, type ReportFailure } from "./report_page.ts";
+import { showProgress } from "./progress.ts";
+import {
+  feedMerged,
+  mergeUsage,
+  ranOutOfMemory,
+  type Resubmit,
+  retryGroups,
+  type RetryOf,
+  type RetryOptions,
+  validateRetryOptions,
+} from "./retry.ts";
+import { Timeline, type TimelineOptions } from "./timeline.ts";
 
 /** Where an item is. */
 export type ItemStatus = "pending" | "running" | "succeeded" | "failed";
@@ -63,6 +79,8 @@ export interface RunInfo {
   total: number;
   /** The attempts each item gets. */
   attempts: number;
+  /** The run this run retries, and the input index of each of its items. */
+  retryOf?: RetryOf;
 }
 
 /**
@@ -94,6 +112,10 @@ export interface MapRunOptions {
   logs?: (index: number, attempt: number) => AsyncIterable<string>;
   /** Keeps the cancellation records `cancel()` made, so a later `collect` sees them. */
   saveCancelled?: (records: ErrorRecord[]) => Promise<void>;
+  /** What the run's attempts used, for `cost()`, `timeline()` and `report()`. */
+  usage?: () => Promise<RunUsage>;
+  /** Runs items of this run again as a new run, for `retry()`. */
+  resubmit?: Resubmit;
 }
 
 interface Deferred<T> {
@@ -128,6 +150,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   readonly attempts: number;
   /** When the run started, in epoch milliseconds. */
   readonly startedAt: number;
+  /** The run this run retries, when it is a retry: its results cover the whole input. */
+  readonly retryOf?: RetryOf;
 
   #items: ItemView[];
   #deferreds: Deferred<T>[];
@@ -143,6 +167,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #saveCancelled?: (records: ErrorRecord[]) => Promise<void>;
   #cancelling?: Promise<void>;
   #work: Promise<unknown>[] = [];
+  #usage?: () => Promise<RunUsage>;
+  #resubmit?: Resubmit;
+  #cost?: CostReport;
 
   private constructor(info: RunInfo, options: MapRunOptions) {
     this.knot = info.knot;
@@ -154,6 +181,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     if (options.onCancel) this.#onCancel = options.onCancel;
     if (options.logs) this.#logs = options.logs;
     if (options.saveCancelled) this.#saveCancelled = options.saveCancelled;
+    if (options.usage) this.#usage = options.usage;
+    if (options.resubmit) this.#resubmit = options.resubmit;
+    if (info.retryOf) this.retryOf = info.retryOf;
     this.#items = Array.from({ length: info.total }, (_, index) => ({
       index,
       status: "pending",
@@ -205,6 +235,22 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   /** When the last item settled, in epoch milliseconds. */
   get endedAt(): number | undefined {
     return this.#endedAt;
+  }
+
+  /** How each item has settled so far (`undefined` while it has not), for views. */
+  get settledNow(): readonly (ItemSettled<T> | undefined)[] {
+    return this.#settled;
+  }
+
+  /**
+   * A snapshot of one item, for views.
+   *
+   * @param index The item's position in the inputs.
+   * @returns The item, or `undefined` when out of range.
+   */
+  itemView(index: number): ItemView | undefined {
+    const item = this.#items[index];
+    return item === undefined ? undefined : { ...item };
   }
 
   /** A snapshot of every item, for views. */
@@ -341,6 +387,205 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       await this.done;
     })();
     return this.#cancelling;
+  }
+
+  /**
+   * What the run's attempts used: each attempt's start and stop, its job's
+   * resources and how it ended (on AWS from DescribeJobs; locally from the
+   * run's records).
+   *
+   * @returns The attempts, and the compute they ran on.
+   */
+  usage(): Promise<RunUsage> {
+    if (this.#usage === undefined) {
+      return Promise.reject(
+        new CloudknotInputError(
+          `Run ${this.runId} cannot tell what it used: its target keeps no attempt times`,
+        ),
+      );
+    }
+    return this.#usage();
+  }
+
+  /**
+   * What the run used and cost, from its attempts' start and stop times, its
+   * jobs' vCPUs and memory and the compute type, retries included, at the
+   * price table's prices; locally, its CPU-seconds. The run's view shows it
+   * once computed.
+   *
+   * @param options `prices`: a price table of your own.
+   * @returns The cost report.
+   */
+  async cost(options: CostReportOptions = {}): Promise<CostReport> {
+    this.#cost = costReport(await this.usage(), options);
+    this.#emit();
+    return this.#cost;
+  }
+
+  /** The cost report last computed by `cost()`, if any. */
+  get lastCost(): CostReport | undefined {
+    return this.#cost;
+  }
+
+  /**
+   * A picture of the run: each attempt as a bar over time, one row per Batch
+   * job (or local worker), coloured by how it ended, with the wait before it.
+   * A notebook shows it beside a table of the items' values.
+   *
+   * @param options Its width and the most rows drawn.
+   * @returns The timeline (its SVG is `String(timeline)`).
+   */
+  async timeline(options: TimelineOptions = {}): Promise<Timeline> {
+    return new Timeline(await this.usage(), {
+      ...options,
+      beside: renderRunHtml(this, { values: true }),
+    });
+  }
+
+  /**
+   * The run's report as one self-contained HTML page: the timeline, the cost
+   * report, and the failures with their errors and the last lines of their
+   * output.
+   *
+   * @param options `prices` for the cost; `failures`, the most failures shown (default 20);
+   *   `logLines`, the lines of output shown per failure (default 20).
+   * @returns The HTML document.
+   */
+  async report(
+    options: CostReportOptions & { failures?: number; logLines?: number } = {},
+  ): Promise<string> {
+    const usage = await this.usage();
+    const failed = (await this.settled()).filter((s) => s.status === "rejected");
+    const failures: ReportFailure[] = [];
+    for (const s of failed.slice(0, options.failures ?? 20)) {
+      const e = s.reason as ItemError;
+      failures.push({
+        index: s.index,
+        message: e.message,
+        ...(e.remote.stack ? { stack: e.remote.stack } : {}),
+        log: await this.#tail(s.index, options.logLines ?? 20),
+      });
+    }
+    return renderReportPage({
+      title: `${this.knot} run ${this.runId}`,
+      summary: renderRunText(this).split("\n")[0]!,
+      timeline: new Timeline(usage).svg,
+      cost: costReport(usage, options),
+      failures,
+      failed: failed.length,
+      madeAt: Date.now(),
+    });
+  }
+
+  /**
+   * Runs the items that failed, were cancelled or were lost again, as a new
+   * run of the same knot, and returns a handle whose results cover the whole
+   * input: this run's results for the other items, and the retried ones as
+   * they come. Waits for this run to finish first. `memory`, `vcpus` and
+   * `timeout` change the retried items' resources; `memory: "double"`
+   * doubles the memory of the items that ran out of it.
+   *
+   * @param options New resources, cancellation and progress.
+   * @returns The merged handle (this run itself when nothing failed).
+   */
+  async retry(options: RetryOptions = {}): Promise<MapRun<T>> {
+    validateRetryOptions(options);
+    const resubmit = this.#resubmit;
+    if (resubmit === undefined) {
+      throw new CloudknotInputError(
+        `Run ${this.runId} cannot be retried: map its failed items again`,
+      );
+    }
+    await this.done;
+    const failed = this.#settled.flatMap((s) => s?.status === "rejected" ? [s] : []);
+    if (failed.length === 0) return this;
+    const memory = new Map<number, number>();
+    if (options.memory === "double") {
+      for (const a of (await this.usage()).attempts) {
+        if (a.memoryMiB !== undefined) memory.set(a.index, a.memoryMiB);
+      }
+    }
+    const items = [];
+    for (const s of failed) {
+      // The output is read only for a crash the error itself does not explain.
+      const outOfMemory = options.memory === "double" &&
+        (ranOutOfMemory(s.reason) ||
+          (s.reason.kind === "crashed" && ranOutOfMemory(s.reason, await this.#tail(s.index, 50))));
+      const last = memory.get(s.index);
+      items.push({
+        position: s.index,
+        outOfMemory,
+        ...(last !== undefined ? { memory: last } : {}),
+      });
+    }
+    const groups = retryGroups(items, options);
+    const retried = await resubmit({
+      groups,
+      retryOf: { runId: this.runId, items: groups.flatMap((g) => g.items) },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const merged = MapRun.merge<T>(this, retried as MapRun<T>, groups.flatMap((g) => g.items));
+    if (options.progress !== false && retried.total > 0) {
+      showProgress(merged, typeof options.progress === "object" ? options.progress : {});
+    }
+    return merged;
+  }
+
+  /**
+   * A handle over the whole input from a run and its retry: the earlier
+   * run's results for the items not retried, the retry's for the others.
+   *
+   * @param earlier The run retried (over the whole input).
+   * @param retried The retry; its item `k` is item `items[k]` of the input.
+   * @param items The input index of each item of the retry.
+   * @returns The merged handle, under the retry's id.
+   */
+  static merge<T>(earlier: MapRun<T>, retried: MapRun<T>, items: readonly number[]): MapRun<T> {
+    const position = new Map(items.map((index, k) => [index, k]));
+    const { run, control } = MapRun.create<T>({
+      knot: earlier.knot,
+      runId: retried.runId,
+      target: earlier.target,
+      total: earlier.total,
+      attempts: retried.attempts,
+      retryOf: { runId: earlier.runId, items: [...items] },
+    }, {
+      startedAt: retried.startedAt,
+      onCancel: (reason) => retried.cancel(reason),
+      logs: (index, attempt) => {
+        const k = position.get(index);
+        return k === undefined ? earlier.logs(index, { attempt }) : retried.logs(k, { attempt });
+      },
+      usage: async () => mergeUsage(await earlier.usage(), await retried.usage(), items),
+      resubmit: (request) => {
+        const inner = retried.#resubmit;
+        if (inner === undefined) {
+          throw new CloudknotInputError(`Run ${retried.runId} cannot be retried`);
+        }
+        return inner({
+          ...request,
+          groups: request.groups.map((g) => ({
+            ...g,
+            items: g.items.map((i) => position.get(i)!),
+          })),
+        });
+      },
+    });
+    feedMerged(earlier as MapRun<unknown>, retried as MapRun<unknown>, items, control);
+    return run;
+  }
+
+  async #tail(index: number, lines: number): Promise<string[]> {
+    const out: string[] = [];
+    try {
+      for await (const line of this.logs(index)) {
+        out.push(line);
+        if (out.length > lines) out.shift();
+      }
+    } catch {
+      // No output to show.
+    }
+    return out;
   }
 
   /** The job view as plain text: a summary line and a table of items. */

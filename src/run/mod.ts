@@ -1,6 +1,7 @@
 /**
  * The run handle `map()` returns on every target, its text and notebook
- * views, and progress on stderr.
+ * views, progress on stderr, its timeline and report page, and retrying
+ * what failed.
  *
  * @example Usage
  * ```ts ignore
@@ -14,3 +15,6 @@
 export * from "./map_run.ts";
 export * from "./progress.ts";
 export * from "./run_view.ts";
+export * from "./timeline.ts";
+export * from "./report_page.ts";
+export * from "./retry.ts";

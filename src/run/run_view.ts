@@ -72,6 +72,7 @@ function duration(item: ItemView): string {
  * @returns The summary line and a table.
  */
 export function renderRunText(run: MapRun<unknown>): string {
+  const cost = run.lastCost;
   const { shown, hidden } = rows(run);
   const table = [["item", "status", "attempts", "time", "error"]];
   for (const item of shown) {
@@ -88,6 +89,7 @@ export function renderRunText(run: MapRun<unknown>): string {
     row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd()
   );
   if (hidden > 0) lines.push(`… ${hidden} more items`);
+  if (cost !== undefined) lines.push(cost.toString());
   return [summarizeRun(run), ...lines].join("\n");
 }
 
@@ -115,18 +117,41 @@ function escape(text: string): string {
  * ```
  *
  * @param run The run.
+ * @param options `values`: add a column that previews each item's value.
  * @returns An HTML fragment.
  */
-export function renderRunHtml(run: MapRun<unknown>): string {
+export function renderRunHtml(run: MapRun<unknown>, options: { values?: boolean } = {}): string {
   const { shown, hidden } = rows(run);
+  const values = options.values ? previews(run, shown) : undefined;
   const body = shown.map((item) =>
     `<tr><td>${item.index}</td><td style="color:${COLORS[item.status]}">${item.status}</td>` +
-    `<td>${item.attempts}</td><td>${duration(item)}</td><td><code>${
-      escape((item.error ?? "").split("\n")[0]!)
-    }</code></td></tr>`
+    `<td>${item.attempts}</td><td>${duration(item)}</td>` +
+    (values ? `<td><code>${escape(values.get(item.index) ?? "")}</code></td>` : "") +
+    `<td><code>${escape((item.error ?? "").split("\n")[0]!)}</code></td></tr>`
   ).join("");
-  const more = hidden > 0 ? `<tr><td colspan="5">… ${hidden} more items</td></tr>` : "";
+  const columns = values ? 6 : 5;
+  const more = hidden > 0 ? `<tr><td colspan="${columns}">… ${hidden} more items</td></tr>` : "";
+  const cost = run.lastCost?.toHtml() ?? "";
   return `<div class="cloudknot-run"><p><b>${escape(summarizeRun(run))}</b></p>` +
-    `<table><thead><tr><th>item</th><th>status</th><th>attempts</th><th>time</th><th>error</th></tr></thead>` +
-    `<tbody>${body}${more}</tbody></table></div>`;
+    `<table><thead><tr><th>item</th><th>status</th><th>attempts</th><th>time</th>` +
+    `${values ? "<th>value</th>" : ""}<th>error</th></tr></thead>` +
+    `<tbody>${body}${more}</tbody></table>${cost}</div>`;
+}
+
+/** A one-line preview of each shown item's value, once it has one. */
+function previews(run: MapRun<unknown>, shown: ItemView[]): Map<number, string> {
+  const out = new Map<number, string>();
+  const settled = run.settledNow;
+  for (const item of shown) {
+    const s = settled[item.index];
+    if (s?.status !== "fulfilled") continue;
+    const text = Deno.inspect(s.value, {
+      depth: 2,
+      compact: true,
+      breakLength: Infinity,
+      colors: false,
+    });
+    out.set(item.index, text.length > 60 ? `${text.slice(0, 59)}…` : text);
+  }
+  return out;
 }

@@ -8,6 +8,9 @@
 import type { FunctionArtifact } from "../job/function_artifact.ts";
 import type { RunManifest } from "../job/payload.ts";
 import type { MapRun } from "../run/map_run.ts";
+import type { ItemGroup, RetryOf } from "../run/retry.ts";
+import type { Estimate } from "../cost/estimate.ts";
+import type { Plan } from "../plan/plan.ts";
 import type { JobsView } from "./aws/batch/jobs_view.ts";
 
 /** One map call, validated and encoded. */
@@ -22,6 +25,10 @@ export interface MapRequest {
   jobType?: "array" | "independent";
   /** Cancels the run. */
   signal?: AbortSignal;
+  /** Ranges of items that run with resources of their own instead of the knot's. */
+  groups?: ItemGroup[];
+  /** The run this run retries (a retry), for its manifest. */
+  retryOf?: RetryOf;
 }
 
 /**
@@ -37,6 +44,10 @@ export interface Target<ClobberOptions extends object = Record<never, never>> {
   collect<T>(runId: string, options?: { signal?: AbortSignal }): Promise<MapRun<T>>;
   /** The knot's runs, oldest first. */
   runs(): Promise<RunManifest[]>;
+  /** What `map(request)` would do, with nothing done; `itemSeconds` adds an estimate. */
+  plan(request: MapRequest, options?: { itemSeconds?: number }): Promise<Plan>;
+  /** An estimate of a run of `count` items of `itemSeconds` each, on the knot's resources. */
+  estimate(count: number, options: { itemSeconds: number; inputBytes?: number }): Promise<Estimate>;
   /**
    * The knot's jobs on AWS Batch as a table; a target without Batch jobs
    * rejects with a `CloudknotInputError` that says where to look instead.

@@ -9,7 +9,9 @@ import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { cliDocker } from "../common/docker.ts";
-import { JSON_OPTION } from "../common/options.ts";
+import { DRY_RUN_OPTION, JSON_OPTION } from "../common/options.ts";
+import { printPlans } from "../common/plan_output.ts";
+import { planImagePush } from "../../image/push_plan.ts";
 
 /** `image push <name>`. */
 export const imagePush = defineCommand({
@@ -29,6 +31,7 @@ export const imagePush = defineCommand({
       description: "The ECR repository (default: the configured one, else cloudknot)",
     },
     quiet: { type: "boolean", short: "q", description: "Do not show Docker's output" },
+    ...DRY_RUN_OPTION,
     ...JSON_OPTION,
   },
   examples: [{
@@ -38,6 +41,12 @@ export const imagePush = defineCommand({
   async run(ctx) {
     const name = ctx.arg("name")!;
     const settings = cliSettings(ctx);
+    if (ctx.flag("dry-run")) {
+      const session = await sessionFromSettings(settings);
+      const repo = ctx.string("repo") ?? await getEcrRepo(settings);
+      await printPlans(ctx, await planImagePush({ name, repo, session, state: settings.state }));
+      return 0;
+    }
     const docker = cliDocker(ctx, { quiet: ctx.flag("quiet") });
     const session = await sessionFromSettings(settings);
     const image = await DockerImage.create({ name, state: settings.state, session, docker });

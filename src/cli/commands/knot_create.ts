@@ -13,7 +13,8 @@ import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../common/knot_view.ts";
 import { checkModulePath } from "../common/module_path.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { DRY_RUN_OPTION, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { printPlans } from "../common/plan_output.ts";
 import { pairs } from "../common/pairs.ts";
 import { resolveTarget } from "../common/target.ts";
 
@@ -47,12 +48,17 @@ export const knotCreate = defineCommand({
     memory: { type: "string", value: "MiB", description: "AWS: memory per job" },
     ...AWS_KNOT_OPTIONS,
     quiet: { type: "boolean", short: "q", description: "Do not show Docker's output" },
+    ...DRY_RUN_OPTION,
     ...JSON_OPTION,
     ...TARGET_OPTION,
   },
   examples: [{
     description: "Make the knot squares from the export square of examples/jobs.ts",
     command: "cloudknot knot create squares examples/jobs.ts square",
+  }, {
+    description: "See what making it on AWS Batch would create and cost, changing nothing",
+    command:
+      "cloudknot knot create squares-aws examples/jobs.ts square --target aws --compute FARGATE --vcpus 0.25 --memory 512 --dry-run",
   }, {
     description: "Make it on AWS Batch, on Fargate",
     command:
@@ -77,6 +83,10 @@ export const knotCreate = defineCommand({
     }
     await checkModulePath(module);
     const dir = localKnotsDir({ env: ctx.io.env });
+    if (ctx.flag("dry-run")) {
+      await printPlans(ctx, await Knot.create({ name, module, exportName, dir, dryRun: true }));
+      return 0;
+    }
     const existed = await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false);
     await Knot.create({ name, module, exportName, dir });
     const knot = await findLocalKnot(name, { env: ctx.io.env });
@@ -100,11 +110,8 @@ async function createAws(
   await checkModulePath(spec.module);
   const settings = cliSettings(ctx);
   const existed = (await readAwsKnot(settings.state, spec.name)) !== undefined;
-  const quiet = ctx.flag("quiet");
-  if (!quiet && !existed) {
-    await ctx.log(ctx.err("dim", `Making knot ${spec.name} on AWS Batch (this takes minutes)…`));
-  }
-  await Knot.create({
+  const quiet = ctx.flag("quiet") || ctx.flag("dry-run");
+  const knotOptions = {
     ...spec,
     ...options,
     ...(retries !== undefined ? { retries } : {}),
@@ -112,7 +119,15 @@ async function createAws(
     ...(memory !== undefined ? { memory } : {}),
     ...(Object.keys(tags).length > 0 ? { tags } : {}),
     ...await cliAwsKnot(ctx, settings, { quiet }),
-  });
+  };
+  if (ctx.flag("dry-run")) {
+    await printPlans(ctx, await Knot.create({ ...knotOptions, dryRun: true }));
+    return 0;
+  }
+  if (!quiet && !existed) {
+    await ctx.log(ctx.err("dim", `Making knot ${spec.name} on AWS Batch (this takes minutes)…`));
+  }
+  await Knot.create(knotOptions);
   const record = (await readAwsKnot(settings.state, spec.name))!;
   const image = await settings.state.section(recordSection("docker-image", record.dockerImage));
   if (ctx.flag("json")) await ctx.print(JSON.stringify(awsKnotJson(record, image)));

@@ -15,12 +15,14 @@ import { showProgress } from "../../run/progress.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
 import { defineCommand } from "../common/command.ts";
+import { stderrProgress } from "../common/io.ts";
 import { readInputs } from "../common/inputs.ts";
 import { failureSummary, writeItems } from "../common/item_output.ts";
 import { knotNameFor } from "../common/knot_name.ts";
 import { locateKnot } from "../common/knots.ts";
 import { checkModulePath } from "../common/module_path.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { DRY_RUN_OPTION, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { planMap, printPlans } from "../common/plan_output.ts";
 import { pairs } from "../common/pairs.ts";
 import { resolveTarget, type TargetName } from "../common/target.ts";
 
@@ -92,6 +94,12 @@ export const map = defineCommand({
       description: "AWS: array jobs (default), or one job per item",
     },
     ...AWS_KNOT_OPTIONS,
+    ...DRY_RUN_OPTION,
+    "item-seconds": {
+      type: "string",
+      value: "S",
+      description: "With --dry-run: seconds one item runs, for the cost estimate",
+    },
     unordered: { type: "boolean", description: "Print results as they finish, not in input order" },
     quiet: {
       type: "boolean",
@@ -110,6 +118,11 @@ export const map = defineCommand({
       description: "Add pairs read as NDJSON, printing results as they finish",
       command:
         "printf '[1, 2]\\n[3, 4]\\n' | cloudknot map examples/jobs.ts add --ndjson --starmap --unordered",
+    },
+    {
+      description: "What squaring 1,000 numbers of a minute each on AWS would submit and cost",
+      command:
+        "seq 1000 | cloudknot map examples/jobs.ts square --ndjson --name squares-aws --target aws --compute FARGATE --vcpus 0.25 --memory 512 --dry-run --item-seconds 60",
     },
     {
       description: "Square numbers on AWS Batch with Fargate (after `cloudknot configure`)",
@@ -166,6 +179,21 @@ export const map = defineCommand({
       ...(timeout !== undefined ? { timeout } : {}),
       ...(memory !== undefined ? { memory } : {}),
     };
+    if (ctx.flag("dry-run")) {
+      await printPlans(
+        ctx,
+        ...await planMap(ctx, {
+          target,
+          common,
+          aws: { ...aws, ...(Object.keys(tags).length > 0 ? { tags } : {}) },
+          items,
+          env,
+          ...(jobType !== undefined ? { jobType: jobType as "array" | "independent" } : {}),
+          ...(concurrency !== undefined ? { concurrency } : {}),
+        }),
+      );
+      return 0;
+    }
     let knot: Knot;
     if (target === "aws") {
       const settings = cliSettings(ctx);
@@ -233,11 +261,7 @@ export const map = defineCommand({
         await ctx.log(
           ctx.err("dim", `knot ${knot.name} · run ${run.runId} · ${run.total} items (${target})`),
         );
-        showProgress(run, {
-          isTerminal: ctx.io.stderr.isTerminal(),
-          write: (text) => void ctx.io.stderr.write(text).catch(() => {}),
-          log: (line) => void ctx.io.stderr.write(`${line}\n`).catch(() => {}),
-        });
+        showProgress(run, stderrProgress(ctx.io));
       }
       failed = await writeItems(run, ctx.io.stdout, {
         unordered: ctx.flag("unordered"),

@@ -9,7 +9,8 @@ import { sessionFromSettings } from "../../resources/settings.ts";
 import { recordSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
-import { JSON_OPTION } from "../common/options.ts";
+import { DRY_RUN_OPTION, JSON_OPTION } from "../common/options.ts";
+import { printPlans } from "../common/plan_output.ts";
 import { pairs } from "../common/pairs.ts";
 
 /** `pars create [name]`. */
@@ -68,6 +69,7 @@ export const parsCreate = defineCommand({
       multiple: true,
       description: "An AWS tag for everything it makes; repeat for more",
     },
+    ...DRY_RUN_OPTION,
     ...JSON_OPTION,
   },
   examples: [{
@@ -97,6 +99,10 @@ export const parsCreate = defineCommand({
       ...(ctx.flag("custom-service-role") ? { customServiceRole: true } : {}),
       ...(Object.keys(tags).length > 0 ? { tags } : {}),
     };
+    if (ctx.flag("dry-run")) {
+      await printPlans(ctx, await Pars.plan(options));
+      return 0;
+    }
     if (!ctx.flag("json")) await ctx.log(ctx.err("dim", "Making the Pars' roles and network…"));
     const pars = await Pars.create(options);
     if (ctx.flag("json")) {

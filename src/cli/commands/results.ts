@@ -7,6 +7,7 @@
 import { findLocalKnot, localRuns, pickRun } from "../../targets/local/catalog.ts";
 import { showProgress } from "../../run/progress.ts";
 import { defineCommand } from "../common/command.ts";
+import { stderrProgress } from "../common/io.ts";
 import { failureSummary, writeItems } from "../common/item_output.ts";
 import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
@@ -65,11 +66,7 @@ export const results = defineCommand({
           c.succeeded + c.failed
         }/${c.total} done`,
       ));
-      showProgress(run, {
-        isTerminal: ctx.io.stderr.isTerminal(),
-        write: (text) => void ctx.io.stderr.write(text).catch(() => {}),
-        log: (line) => void ctx.io.stderr.write(`${line}\n`).catch(() => {}),
-      });
+      showProgress(run, stderrProgress(ctx.io));
     }
     let failed: number[];
     try {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ProgressOptions } from "../../run/progress.ts";
 import { styleText } from "node:util";
 
 /** A stream the command line writes text to. */
@@ -115,4 +116,24 @@ export function styleFor(output: CliOutput, io: Pick<CliIo, "env" | "noColor">):
   const style = (name: StyleName | StyleName[], text: string) =>
     enabled ? styleText(name, text, { validateStream: false }) : text;
   return Object.assign(style, { enabled }) as Style;
+}
+
+/**
+ * Progress options that draw on the command line's stderr (one redrawn line
+ * on a terminal, plain lines elsewhere).
+ *
+ * @example Usage
+ * ```ts ignore
+ * showProgress(run, stderrProgress(ctx.io));
+ * ```
+ *
+ * @param io The command line's io.
+ * @returns The options for `showProgress`.
+ */
+export function stderrProgress(io: CliIo): ProgressOptions {
+  return {
+    isTerminal: io.stderr.isTerminal(),
+    write: (text) => void io.stderr.write(text).catch(() => {}),
+    log: (line) => void io.stderr.write(`${line}\n`).catch(() => {}),
+  };
 }

@@ -13,6 +13,8 @@
  *
  * @module
  */
+import type { Plan } from "../../plan/plan.ts";
+import type { MapRequest } from "../../targets/target.ts";
 import type { AwsSession } from "../../aws/session.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import type { RunManifest } from "../../job/payload.ts";
@@ -83,6 +85,13 @@ export interface AwsKnotReader {
    * @returns The run, and how to stop following it (the jobs go on).
    */
   open(runId: string): Promise<{ run: MapRun<unknown>; close(): void }>;
+  /**
+   * What mapping these items would write and submit, with nothing done.
+   *
+   * @param request The encoded items and the map options.
+   * @param options `itemSeconds` adds an estimate.
+   */
+  plan(request: MapRequest, options?: { itemSeconds?: number }): Promise<Plan>;
 }
 
 /**
@@ -132,6 +141,7 @@ export async function openAwsKnotReader(
     session,
     runs: () => target.runs(),
     collect: (runId, options = {}) => target.collect(runId, options),
+    plan: (request, options = {}) => target.plan(request, options),
     async open(runId) {
       const stop = new AbortController();
       const polled = new Promise<void>((resolve) => rounds.set(runId, resolve));

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { OptionSpec } from "./command.ts";
+import type { ArgumentSpec, OptionSpec } from "./command.ts";
 
 /** `--json`: one JSON document on stdout instead of text. */
 export const JSON_OPTION: Record<string, OptionSpec> = {
@@ -24,3 +24,21 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "Show this help" },
   debug: { type: "boolean", description: "Show the whole error, with its stack, when one happens" },
 };
+
+/** `--dry-run`: change nothing, print the plan. */
+export const DRY_RUN_OPTION: Record<string, OptionSpec> = {
+  "dry-run": {
+    type: "boolean",
+    description: "Change nothing: print what would be created, adopted or submitted, and its cost",
+  },
+};
+
+/** `<knot> [run]`: the arguments of the commands on one run of a knot. */
+export const RUN_ARGUMENTS: ArgumentSpec[] = [
+  { name: "knot", required: true, description: "The knot's name" },
+  {
+    name: "run",
+    required: false,
+    description: "The run's id, or a unique prefix of it (default: the latest run)",
+  },
+];

@@ -138,7 +138,7 @@ export interface AwsKnotSpec extends AwsKnotOptions {
 }
 
 /** The options that shape what is made, and so are ignored when adopting. */
-const SHAPING: (keyof AwsKnotSpec)[] = [
+export const SHAPING: (keyof AwsKnotSpec)[] = [
   "func",
   "module",
   "exportName",
@@ -171,7 +171,8 @@ const SHAPING: (keyof AwsKnotSpec)[] = [
   "priority",
 ];
 
-interface Checked {
+/** A knot's options after the checks that need no AWS call. */
+export interface Checked {
   compute: ComputeSpec;
   names: {
     computeEnvironment: string;
@@ -183,7 +184,7 @@ interface Checked {
 }
 
 /** Every check that needs no AWS call. */
-function check(spec: AwsKnotSpec): Checked {
+export function check(spec: AwsKnotSpec): Checked {
   const { name } = spec;
   const given = [spec.func, spec.module, spec.dockerImage].filter((x) => x !== undefined).length;
   if (given > 1) {
@@ -232,7 +233,7 @@ function check(spec: AwsKnotSpec): Checked {
 }
 
 /** The name of the Pars a knot gets when it has policies of its own. */
-function ownParsName(knot: string): string {
+export function ownParsName(knot: string): string {
   if (knot.length <= 40) return `${knot}-pars`;
   let hash = 0;
   for (const c of knot) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
@@ -271,15 +272,8 @@ async function create(
 ): Promise<OpenedKnot<AwsKnotTarget>> {
   const { name } = spec;
   const { compute, names } = checked;
-  if (spec.func === undefined && spec.module === undefined && spec.dockerImage === undefined) {
-    throw new CloudknotInputError(
-      `There is no AWS knot named "${name}" to adopt: pass func, module and exportName, or dockerImage to create it`,
-      { field: "func" },
-    );
-  }
-  if (compute.instanceTypes.some((t) => !BATCH_PICKS.includes(t))) {
-    await checkInstanceTypes(session, compute);
-  }
+  requireFunction(spec);
+  await checkInstanceTypes(session, compute);
   // The function first: a func or module it cannot ship is refused before
   // anything exists on AWS (the image is only files on this machine so far).
   const image = spec.dockerImage ?? await DockerImage.create({
@@ -425,8 +419,24 @@ async function create(
   }
 }
 
-async function checkInstanceTypes(session: AwsSession, compute: ComputeSpec): Promise<void> {
+/** Refuses to create a knot that is not recorded and has no function to make it from. */
+export function requireFunction(spec: AwsKnotSpec): void {
+  if (spec.func === undefined && spec.module === undefined && spec.dockerImage === undefined) {
+    throw new CloudknotInputError(
+      `There is no AWS knot named "${spec.name}" to adopt: pass func, module and exportName, or dockerImage to create it`,
+      { field: "func" },
+    );
+  }
+}
+
+/**
+ * Refuses instance types EC2 does not list in the session's region (one
+ * read-only call, none when all are Batch's own picks: `optimal`,
+ * `default_x86_64`, `default_arm64`).
+ */
+export async function checkInstanceTypes(session: AwsSession, compute: ComputeSpec): Promise<void> {
   const wanted = compute.instanceTypes.filter((t) => !BATCH_PICKS.includes(t));
+  if (wanted.length === 0) return;
   const known = new Set<string>();
   for await (
     const type of session.ec2.describeInstanceTypesAll({

@@ -39,8 +39,14 @@ import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
 import { type MapRequest, newRunId, type Target } from "../target.ts";
+import { MAX_ARRAY_SIZE, SubmitError, submitJobOnce } from "./submit.ts";
+import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
+import { awsRunUsage } from "./batch/run_usage.ts";
+import { checkGroups, planGroups, resourceOverrides } from "./groups.ts";
+import { estimateAwsRun, type EstimateRequest, planAwsMap } from "./run_plan.ts";
+import type { Estimate } from "../../cost/estimate.ts";
+import type { Plan } from "../../plan/plan.ts";
 import { knotJobIds, recordAwsRun, recordedRuns } from "./catalog.ts";
-import { MAX_ARRAY_SIZE, planJobs, SubmitError, submitJobOnce } from "./submit.ts";
 
 /** The metadata key of the index object that carries the run's manifest. */
 const MANIFEST_META = "cloudknot-run";
@@ -188,6 +194,9 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       starmap: request.starmap,
       createdAt: Date.now(),
       attempts: o.attempts,
+      env: request.env,
+      ...(request.groups !== undefined ? { groups: request.groups } : {}),
+      ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
     };
     const info: RunInfo = {
       knot: o.knot,
@@ -195,7 +204,12 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       target: "aws",
       total: count,
       attempts: o.attempts,
+      ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
     };
+    // Resources of their own are checked against the job definition before anything is written.
+    if (request.groups !== undefined) {
+      await checkGroups(o.session.batch, o.jobDefinition, request.groups);
+    }
     if (count === 0 || request.signal?.aborted) {
       const { run } = MapRun.create<T>(info, { startedAt: manifest.createdAt });
       if (count > 0) await run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
@@ -209,7 +223,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         metadata: { [MANIFEST_META]: JSON.stringify(manifest) },
       }),
     ]);
-    const plan = planJobs(count, {
+    const plan = planGroups(count, request.groups ?? [], {
       independent: request.jobType === "independent",
       maxArraySize: o.maxArraySize ?? MAX_ARRAY_SIZE,
     });
@@ -222,7 +236,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       await this.#stopJobs(jobs, "The run could not be recorded").catch(() => {});
       throw e;
     }
-    const { run, control } = this.#open<T>(info, store, jobs, manifest.createdAt, {
+    const { run, control } = this.#open<T>(info, store, manifest, jobs, {
       ...(request.signal ? { signal: request.signal } : {}),
       cancelOnAbort: true,
     });
@@ -231,6 +245,29 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // by their names.
     control.track(writeManifest(store, manifest).catch(() => {}));
     return run;
+  }
+
+  /**
+   * What `map(request)` would write and submit, with nothing done.
+   *
+   * @param request The encoded items and the map options.
+   * @param options `itemSeconds` adds an estimate.
+   * @returns The plan.
+   */
+  plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
+    return planAwsMap(this.#o, this.#store.url, request, options);
+  }
+
+  /**
+   * An estimate of a run on the knot's compute (read from its job definition
+   * and compute environment).
+   *
+   * @param count How many items.
+   * @param options How long one item runs, and the inputs' bytes.
+   * @returns The estimate.
+   */
+  estimate(count: number, options: EstimateRequest): Promise<Estimate> {
+    return estimateAwsRun(this.#o, count, options);
   }
 
   /**
@@ -261,19 +298,22 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         await writeManifest(store, manifest).catch(() => {});
       }
     }
-    return this.#open<T>(
+    const { run } = this.#open<T>(
       {
         knot: this.#o.knot,
         runId,
         target: "aws",
         total: manifest.count,
         attempts: manifest.attempts,
+        ...(manifest.retryOf !== undefined ? { retryOf: manifest.retryOf } : {}),
       },
       store,
+      manifest,
       manifest.jobs!,
-      manifest.createdAt,
       { ...(options.signal ? { signal: options.signal } : {}), cancelOnAbort: false },
-    ).run;
+    );
+    // A retry's handle covers the whole input, with the results of the run it retries.
+    return await withEarlierResults(run, (id) => this.collect<T>(id, options));
   }
 
   /**
@@ -341,7 +381,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   async #submit(
     runId: string,
     runUrl: string,
-    plan: ReturnType<typeof planJobs>,
+    plan: ReturnType<typeof planGroups>,
     request: MapRequest,
   ): Promise<RunJob[]> {
     const o = this.#o;
@@ -364,14 +404,16 @@ export class AwsTarget implements Omit<Target, "clobber"> {
             ...(job.array ? { offset: job.offset } : { index: job.offset }),
           }),
           environment,
+          ...resourceOverrides(job.resources).containerOverrides,
         },
+        ...resourceOverrides(job.resources).timeout,
         tags: { ...o.tags, "cloudknot:knot": o.knot, "cloudknot:run": runId },
         ...(job.array ? { arrayProperties: { size: job.size } } : {}),
       };
       const { jobId } = await submitJobOnce(o.session.batch, submit, {
         ...(o.reconcileDelayMs !== undefined ? { reconcileDelayMs: o.reconcileDelayMs } : {}),
       });
-      jobs[n] = { jobId, jobName, ...job };
+      jobs[n] = { jobId, jobName, offset: job.offset, size: job.size, array: job.array };
     }, { stopOnError: true });
     if (failure !== undefined) {
       const submitted = jobs.filter((j) => j !== undefined);
@@ -402,10 +444,11 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   #open<T>(
     info: RunInfo,
     store: S3Store,
+    manifest: RunManifest,
     jobs: RunJob[],
-    startedAt: number,
     watch: { signal?: AbortSignal; cancelOnAbort: boolean },
   ): { run: MapRun<T>; control: RunControl } {
+    const startedAt = manifest.createdAt;
     const signal = watch.signal;
     const o = this.#o;
     const stop = new AbortController();
@@ -418,6 +461,16 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         await this.#stopJobs(jobs, reason);
       },
       logs: (index, attempt) => this.#logs(jobs, index, attempt),
+      usage: () =>
+        awsRunUsage({
+          batch: o.session.batch,
+          knot: o.knot,
+          runId: info.runId,
+          jobs,
+          jobQueue: o.jobQueue,
+          region: o.region,
+        }),
+      resubmit: async (request) => this.map(await resubmitRequest(store, manifest, request)),
     });
     // Items no job covers (a submission that stopped part-way) end at once.
     for (const i of uncovered(info.total, jobs)) {

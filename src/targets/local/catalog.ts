@@ -236,7 +236,9 @@ export async function findLocalKnot(
  * @param knot The knot.
  * @returns Its runs' reader.
  */
-export function localRuns(knot: LocalKnotInfo): Pick<LocalTarget, "runs" | "collect"> {
+export function localRuns(
+  knot: LocalKnotInfo,
+): Pick<LocalTarget, "runs" | "collect" | "plan"> {
   return new LocalTarget({
     knot: knot.record.name,
     store: new LocalStore(knot.runsRoot),

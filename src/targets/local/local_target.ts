@@ -8,7 +8,13 @@
 import { CloudknotInputError } from "../../util/errors.ts";
 import { sleep } from "../../util/sleep.ts";
 import { errorToRecord } from "../../job/error_record.ts";
-import { readManifest, RUN_KEYS, type RunManifest, writePayload } from "../../job/payload.ts";
+import {
+  layoutPayload,
+  readManifest,
+  RUN_KEYS,
+  type RunManifest,
+  writePayload,
+} from "../../job/payload.ts";
 import {
   decodeRecord,
   encodeRecord,
@@ -16,10 +22,14 @@ import {
   failureRecord,
   type JobRecord,
 } from "../../job/record.ts";
-import { MapRun } from "../../run/map_run.ts";
+import { MapRun, type MapRunOptions } from "../../run/map_run.ts";
 import type { ObjectStore } from "../../store/store.ts";
 import { type MapRequest, newRunId, type Target } from "../target.ts";
+import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
 import { WorkerPool } from "./pool.ts";
+import { localRunUsage } from "./run_usage.ts";
+import { type Estimate, estimateRun } from "../../cost/estimate.ts";
+import { Plan } from "../../plan/plan.ts";
 
 /** How often a running local run proves it is alive. */
 const HEARTBEAT_MS = 2000;
@@ -86,27 +96,32 @@ export class LocalTarget implements Target {
       starmap: request.starmap,
       createdAt: Date.now(),
       attempts: o.attempts,
+      env: request.env,
+      ...(request.groups !== undefined ? { groups: request.groups } : {}),
+      ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
     };
     if (request.items.length > 0) await writePayload(store, request.items, manifest);
-    const pool = new WorkerPool({
-      run: store,
-      runId,
-      functionUrl: o.functionUrl,
-      starmap: request.starmap,
-      concurrency: o.concurrency,
-      attempts: o.attempts,
-      env: { ...request.env },
-      ...(o.timeout !== undefined ? { timeoutMs: o.timeout * 1000 } : {}),
-      ...(o.memory !== undefined ? { memoryMiB: o.memory } : {}),
-      ...(o.deno !== undefined ? { deno: o.deno } : {}),
-    });
+    // One pool per group of items with resources of their own, one after another.
+    let pool: WorkerPool | undefined;
+    let stopped: string | undefined;
     const { run, control } = MapRun.create<T>(
-      { knot: o.knot, runId, target: "local", total: request.items.length, attempts: o.attempts },
       {
-        onCancel: (reason) => pool.cancel(reason),
+        knot: o.knot,
+        runId,
+        target: "local",
+        total: request.items.length,
+        attempts: o.attempts,
+        ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
+      },
+      {
+        onCancel: (reason) => {
+          stopped = reason;
+          pool?.cancel(reason);
+        },
         saveCancelled: (records) => saveCancelled(store, records),
         startedAt: manifest.createdAt,
         logs: (index, attempt) => readLog(store, index, attempt),
+        ...this.#hooks(store, manifest),
       },
     );
     if (request.items.length === 0) return run;
@@ -121,9 +136,29 @@ export class LocalTarget implements Target {
       () => store.put(RUN_KEYS.heartbeat, String(Date.now())),
       HEARTBEAT_MS,
     );
-    const indices = Array.from({ length: request.items.length }, (_, i) => i);
     const work = store.put(RUN_KEYS.heartbeat, String(Date.now()))
-      .then(() => pool.run(indices, control))
+      .then(async () => {
+        for (const group of poolGroups(request)) {
+          if (stopped !== undefined) break;
+          pool = new WorkerPool({
+            run: store,
+            runId,
+            functionUrl: o.functionUrl,
+            starmap: request.starmap,
+            concurrency: o.concurrency,
+            attempts: o.attempts,
+            env: { ...request.env },
+            ...(group.timeout ?? o.timeout) !== undefined
+              ? { timeoutMs: (group.timeout ?? o.timeout)! * 1000 }
+              : {},
+            ...(group.memory ?? o.memory) !== undefined
+              ? { memoryMiB: (group.memory ?? o.memory)! }
+              : {},
+            ...(o.deno !== undefined ? { deno: o.deno } : {}),
+          });
+          await pool.run(group.indices, control);
+        }
+      })
       .catch((e) =>
         control.settleAll((index) =>
           failureRecord(
@@ -141,9 +176,80 @@ export class LocalTarget implements Target {
     return run;
   }
 
-  /** Re-opens an earlier run from its records. */
-  collect<T>(runId: string, options: { signal?: AbortSignal } = {}): Promise<MapRun<T>> {
-    return collectLocal<T>(this.#options, runId, options.signal);
+  /** What `map(request)` would write and run, with nothing done; `itemSeconds` adds an estimate. */
+  plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
+    const o = this.#options;
+    const count = request.items.length;
+    const { inputs, index } = layoutPayload(request.items);
+    const run = `${o.store.url}/runs/<run id>`;
+    return Promise.resolve(
+      new Plan({
+        title: `Map ${count} items on knot ${o.knot} (local)`,
+        steps: [
+          {
+            action: "write",
+            kind: "file",
+            name: `${run}/${RUN_KEYS.inputs}`,
+            details: { bytes: inputs.byteLength },
+          },
+          {
+            action: "write",
+            kind: "file",
+            name: `${run}/${RUN_KEYS.index}`,
+            details: { bytes: index.byteLength },
+          },
+          {
+            action: "run",
+            kind: "worker processes",
+            name: `${Math.min(o.concurrency, count)}`,
+            details: {
+              items: count,
+              attempts: o.attempts,
+              ...(o.memory !== undefined ? { "heap limit MiB": o.memory } : {}),
+              ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+            },
+          },
+        ],
+        ...(options.itemSeconds !== undefined && count > 0
+          ? {
+            estimate: estimateRun({
+              target: "local",
+              count,
+              itemSeconds: options.itemSeconds,
+              concurrency: o.concurrency,
+            }),
+          }
+          : {}),
+      }),
+    );
+  }
+
+  /** An estimate of a local run: its duration on the knot's workers, and its CPU-hours. */
+  estimate(count: number, options: { itemSeconds: number }): Promise<Estimate> {
+    return Promise.resolve(
+      estimateRun({
+        target: "local",
+        count,
+        itemSeconds: options.itemSeconds,
+        concurrency: this.#options.concurrency,
+      }),
+    );
+  }
+
+  /** Re-opens an earlier run from its records; a retry, merged with the run it retries. */
+  async collect<T>(runId: string, options: { signal?: AbortSignal } = {}): Promise<MapRun<T>> {
+    const run = await collectLocal<T>(this.#options, runId, options.signal, this.#hooks.bind(this));
+    return await withEarlierResults(run, (id) => this.collect<T>(id, options));
+  }
+
+  /** What a run's handle asks its target: its attempts' usage, and a retry. */
+  #hooks(store: ObjectStore, manifest: RunManifest): Pick<MapRunOptions, "usage" | "resubmit"> {
+    const o = this.#options;
+    return {
+      usage: () =>
+        localRunUsage(store, manifest, o.memory !== undefined ? { memory: o.memory } : {}),
+      resubmit: async (request) => this.map(await resubmitRequest(store, manifest, request)),
+    };
   }
 
   /** The knot's runs, oldest first. */
@@ -188,7 +294,8 @@ export class LocalTarget implements Target {
 async function collectLocal<T>(
   options: LocalTargetOptions,
   runId: string,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  hooks: (store: ObjectStore, manifest: RunManifest) => Pick<MapRunOptions, "usage" | "resubmit">,
 ): Promise<MapRun<T>> {
   const store = options.store.at(`runs/${runId}`);
   const manifest = await readManifest(store);
@@ -204,7 +311,12 @@ async function collectLocal<T>(
     target: "local",
     total: manifest.count,
     attempts: manifest.attempts,
-  }, { startedAt: manifest.createdAt, logs: (index, attempt) => readLog(store, index, attempt) });
+    ...(manifest.retryOf !== undefined ? { retryOf: manifest.retryOf } : {}),
+  }, {
+    startedAt: manifest.createdAt,
+    logs: (index, attempt) => readLog(store, index, attempt),
+    ...hooks(store, manifest),
+  });
   /** Settles the items whose final record is there; marks the others' retries. */
   const read = async () => {
     for (const record of await latestRecords(store)) {
@@ -249,6 +361,24 @@ async function collectLocal<T>(
   };
   control.track(poll());
   return run;
+}
+
+/** The items of a run in groups that share a pool: those with resources of their own, and the rest. */
+function poolGroups(
+  request: MapRequest,
+): { indices: number[]; memory?: number; timeout?: number }[] {
+  const own = new Set<number>();
+  const groups = (request.groups ?? []).map((g) => {
+    const indices = Array.from({ length: g.size }, (_, i) => g.offset + i);
+    for (const i of indices) own.add(i);
+    return {
+      indices,
+      ...(g.resources.memory !== undefined ? { memory: g.resources.memory } : {}),
+      ...(g.resources.timeout !== undefined ? { timeout: g.resources.timeout } : {}),
+    };
+  });
+  const rest = request.items.map((_, i) => i).filter((i) => !own.has(i));
+  return [...(rest.length > 0 ? [{ indices: rest }] : []), ...groups];
 }
 
 /** The highest attempt's record of each item that has one. */

@@ -64,8 +64,8 @@ interface Slot {
   writer?: WritableStreamDefaultWriter<Uint8Array>;
   /** Attempts sent to the worker, in order; the first is running. */
   sent: { index: number; attempt: number }[];
-  /** When the running attempt started, and its timeout. */
-  head?: { started: number; timer?: ReturnType<typeof setTimeout> };
+  /** When the running attempt started (monotonic and epoch ms), and its timeout. */
+  head?: { started: number; startedAt: number; timer?: ReturnType<typeof setTimeout> };
   killedFor?: "timeout" | "cancel";
   logs: [AttemptLog[], AttemptLog[]];
   fatal?: string;
@@ -281,7 +281,7 @@ export class WorkerPool {
   /** The first attempt sent to a worker is the one it runs now. */
   #startHead(slot: Slot): void {
     const head = slot.sent[0]!;
-    slot.head = { started: performance.now() };
+    slot.head = { started: performance.now(), startedAt: Date.now() };
     const { timeoutMs } = this.#options;
     if (timeoutMs !== undefined) {
       slot.head.timer = setTimeout(() => {
@@ -326,12 +326,13 @@ export class WorkerPool {
     if (this.#cancelled === undefined) this.#queue.unshift(...waiting);
     if (running !== undefined) {
       const { index, attempt } = running;
+      const startedAt = slot.head?.startedAt;
       if (slot.killedFor === "timeout") {
         const seconds = this.#options.timeoutMs! / 1000;
         await this.#conclude(this.#failure(index, attempt, "timeout", {
           name: "TimeoutError",
           message: `The attempt ran longer than the knot's timeout of ${seconds}s and was killed`,
-        }));
+        }, startedAt));
       } else if (slot.killedFor !== "cancel") {
         const how = status.signal
           ? `was killed by ${status.signal}`
@@ -340,7 +341,7 @@ export class WorkerPool {
           name: "WorkerCrashedError",
           message: `The worker process running the item ${how}, for example by Deno.exit(), ` +
             `running out of memory or a crash`,
-        });
+        }, startedAt);
         if (status.signal) record.signal = status.signal;
         else record.exitCode = status.code;
         await this.#conclude(record);
@@ -384,6 +385,7 @@ export class WorkerPool {
     attempt: number,
     kind: ErrorRecord["kind"],
     error: { name: string; message: string },
+    startedAt?: number,
   ): ErrorRecord {
     const e = new Error(error.message);
     e.name = error.name;
@@ -392,6 +394,7 @@ export class WorkerPool {
         ...errorToRecord(e),
         stack: undefined,
       }),
+      ...(startedAt !== undefined ? { startedAt } : {}),
       logStream: RUN_KEYS.log(index, attempt),
     };
   }

@@ -402,6 +402,10 @@ export class BatchService implements ModeledService {
   #timers = new Set<ReturnType<typeof setTimeout>>();
   #tick?: ReturnType<typeof setTimeout>;
   #faults: ContainerFault[] = [];
+  #timeFixes: (Pick<ContainerFault, "jobId" | "jobName" | "arrayIndex" | "attempt" | "times"> & {
+    startedAt: number;
+    stoppedAt: number;
+  })[] = [];
   #waiters: (() => void)[] = [];
   #runs = new Set<Promise<void>>();
   #closed = false;
@@ -530,6 +534,23 @@ export class BatchService implements ModeledService {
    */
   injectExit(fault: Omit<ContainerFault, "kind"> & { exitCode: number }): void {
     this.#faults.push({ ...fault, kind: "exit" });
+  }
+
+  /**
+   * Makes matching attempts report fixed start and stop times (epoch ms) in
+   * DescribeJobs, whatever they really took: for tests that check figures
+   * computed from attempt times (such as a cost report) against figures
+   * worked out by hand. A test instrument, like `injectExit`: AWS reports
+   * the real times.
+   *
+   * @param match Which attempts (job id, job name, array index, attempt), as for `injectExit`.
+   * @param times The start and stop to report.
+   */
+  fixAttemptTimes(
+    match: Pick<ContainerFault, "jobId" | "jobName" | "arrayIndex" | "attempt" | "times">,
+    times: { startedAt: number; stoppedAt: number },
+  ): void {
+    this.#timeFixes.push({ ...match, ...times });
   }
 
   /**
@@ -1838,16 +1859,25 @@ export class BatchService implements ModeledService {
   }
 
   #takeFault(j: Job, attempt: number): ContainerFault | undefined {
-    const i = this.#faults.findIndex((f) =>
+    return this.#take(this.#faults, j, attempt);
+  }
+
+  /** Takes the first entry of a list that matches an attempt, counting its `times` down. */
+  #take<F extends Pick<ContainerFault, "jobId" | "jobName" | "arrayIndex" | "attempt" | "times">>(
+    list: F[],
+    j: Job,
+    attempt: number,
+  ): F | undefined {
+    const i = list.findIndex((f) =>
       (f.jobId === undefined || f.jobId === j.jobId || f.jobId === j.parent?.jobId) &&
       (f.jobName === undefined || f.jobName === j.jobName) &&
       (f.arrayIndex === undefined || f.arrayIndex === j.arrayIndex) &&
       (f.attempt === undefined || f.attempt === attempt)
     );
     if (i < 0) return undefined;
-    const f = this.#faults[i]!;
+    const f = list[i]!;
     const left = (f.times ?? 1) - 1;
-    if (left <= 0) this.#faults.splice(i, 1);
+    if (left <= 0) list.splice(i, 1);
     else f.times = left;
     return f;
   }
@@ -2009,6 +2039,11 @@ export class BatchService implements ModeledService {
     if (this.#closed) return;
     attempt.stoppedAt = Date.now();
     attempt.startedAt ??= attempt.stoppedAt;
+    const fixed = this.#take(this.#timeFixes, j, attemptNo);
+    if (fixed !== undefined) {
+      attempt.startedAt = fixed.startedAt;
+      attempt.stoppedAt = fixed.stoppedAt;
+    }
     attempt.container.exitCode = result.exitCode;
     attempt.container.reason = result.reason;
     const stop = j.stopReason;

@@ -1,0 +1,63 @@
+/**
+ * `cost <knot> [run]`: what a run used and cost, from its attempts.
+ *
+ * @module
+ */
+import type { PriceTable } from "../../cost/prices.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
+import { defineCommand } from "../common/command.ts";
+import { openRun } from "../common/open_run.ts";
+import { JSON_OPTION, RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
+
+/** Reads a price table of one's own from a JSON file. */
+export async function readPrices(path: string | undefined): Promise<PriceTable | undefined> {
+  if (path === undefined) return undefined;
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as PriceTable;
+  } catch (e) {
+    throw new CloudknotInputError(
+      `--prices ${path} is not a readable JSON price table (${(e as Error).message}): ` +
+        `give a file shaped like PRICES (see docs/cost.md)`,
+      { field: "prices" },
+    );
+  }
+}
+
+/** `--prices FILE`. */
+export const PRICES_OPTION = {
+  prices: {
+    type: "string" as const,
+    value: "FILE",
+    description: "A price table of your own, as JSON (default: the table shipped with cloudknot)",
+  },
+};
+
+/** `cost <knot> [run]`. */
+export const cost = defineCommand({
+  name: "cost",
+  summary: "What a run used and cost, from its attempts' start and stop times",
+  description:
+    "Counts every attempt that ran, retries included: on AWS from AWS Batch's start and stop " +
+    "times, the jobs' vCPUs and memory and the compute environment's type, priced with the " +
+    "dated price table shipped with cloudknot (Spot as a range, a region the table lacks " +
+    "without a price); locally, the attempts' CPU-seconds. With --json, the report's figures.",
+  args: RUN_ARGUMENTS,
+  options: { ...PRICES_OPTION, ...JSON_OPTION, ...TARGET_OPTION },
+  examples: [{
+    description: "What the latest run of the knot squares used",
+    command: "cloudknot cost squares",
+  }],
+  async run(ctx) {
+    const prices = await readPrices(ctx.string("prices"));
+    const { run, close } = await openRun(ctx, ctx.arg("knot")!, ctx.arg("run"));
+    try {
+      await run.done;
+      const report = await run.cost(prices !== undefined ? { prices } : {});
+      if (ctx.flag("json")) await ctx.print(JSON.stringify({ ...report }));
+      else await ctx.print(String(report));
+    } finally {
+      close();
+    }
+    return 0;
+  },
+});

@@ -1,0 +1,50 @@
+/**
+ * `report <knot> [run] --out FILE`: a run's report as one self-contained
+ * HTML page.
+ *
+ * @module
+ */
+import { defineCommand } from "../common/command.ts";
+import { openRun } from "../common/open_run.ts";
+import { RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
+import { PRICES_OPTION, readPrices } from "./cost.ts";
+
+/** `report <knot> [run]`. */
+export const report = defineCommand({
+  name: "report",
+  summary: "Write a run's report as one HTML page: timeline, cost, failures",
+  description:
+    "Writes one self-contained page (no scripts, nothing loaded from anywhere): the run's " +
+    "timeline (each attempt as a bar over time, one row per Batch job or local worker, " +
+    "coloured by how it ended), its cost report, and its failures with their errors and the " +
+    "last lines of their output. Waits for a run still going.",
+  args: RUN_ARGUMENTS,
+  options: {
+    out: {
+      type: "string",
+      short: "o",
+      value: "FILE",
+      description: "Where to write the page (default: <knot>-<run>.html)",
+    },
+    ...PRICES_OPTION,
+    ...TARGET_OPTION,
+  },
+  examples: [{
+    description: "The latest run of the knot squares, as report.html",
+    command: "cloudknot report squares --out /tmp/squares-report.html",
+  }],
+  async run(ctx) {
+    const prices = await readPrices(ctx.string("prices"));
+    const { run, close } = await openRun(ctx, ctx.arg("knot")!, ctx.arg("run"));
+    try {
+      await run.done;
+      const page = await run.report(prices !== undefined ? { prices } : {});
+      const out = ctx.string("out") ?? `${run.knot}-${run.runId}.html`;
+      await Deno.writeTextFile(out, page);
+      await ctx.print(`Wrote the report of run ${run.runId} of knot ${run.knot} to ${out}`);
+    } finally {
+      close();
+    }
+    return 0;
+  },
+});

@@ -1,0 +1,113 @@
+/**
+ * Printing a dry run's plan: its steps and estimate as text, or with
+ * `--json` one document. And the plans of `map --dry-run`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { encodeItems } from "../../job/codec.ts";
+import { Knot, type KnotOptions } from "../../knot.ts";
+import type { Plan } from "../../plan/plan.ts";
+import { LocalStore } from "../../store/local.ts";
+import { planAwsKnotMap } from "../../targets/aws/aws_plan.ts";
+import type { AwsKnotOptions } from "../../targets/aws/aws_knot.ts";
+import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
+import { LocalTarget } from "../../targets/local/local_target.ts";
+import type { MapRequest } from "../../targets/target.ts";
+import { cliAwsKnot, cliSettings } from "./aws.ts";
+import type { CommandContext } from "./command.ts";
+import { openAwsKnotReader } from "./knots.ts";
+
+/**
+ * A plan as a JSON document: its title, steps, notes and estimate.
+ *
+ * @param plan The plan.
+ * @returns The document.
+ */
+export function planJson(plan: Plan): Record<string, unknown> {
+  return {
+    title: plan.title,
+    steps: plan.steps,
+    notes: plan.notes,
+    ...(plan.estimate !== undefined ? { estimate: { ...plan.estimate } } : {}),
+  };
+}
+
+/**
+ * Prints plans on stdout: text, or with `--json` one document (an array when several).
+ *
+ * @param ctx The command's context.
+ * @param plans The plans, in order.
+ */
+export async function printPlans(ctx: CommandContext, ...plans: Plan[]): Promise<void> {
+  if (ctx.flag("json")) {
+    const docs = plans.map(planJson);
+    await ctx.print(JSON.stringify(docs.length === 1 ? docs[0] : docs));
+    return;
+  }
+  await ctx.print(plans.map(String).join("\n\n"));
+}
+
+/**
+ * The plans of `map --dry-run`: the knot's (when it is new, or its function
+ * is given again locally), then the map's, with an estimate when
+ * `--item-seconds` is given. Nothing is changed.
+ *
+ * @param ctx The `map` command's context.
+ * @param o Where, the knot's options, the items and the map options.
+ * @returns The plans, in order.
+ */
+export async function planMap(
+  ctx: CommandContext,
+  o: {
+    target: "local" | "aws";
+    common: KnotOptions;
+    aws: AwsKnotOptions;
+    items: unknown[];
+    env: Record<string, string>;
+    jobType?: "array" | "independent";
+    concurrency?: number;
+  },
+): Promise<Plan[]> {
+  const { common, items } = o;
+  if (ctx.flag("starmap") && items.some((item) => !Array.isArray(item))) {
+    throw ctx.usage("with --starmap, each input must be an array of arguments");
+  }
+  const request: MapRequest = {
+    items: encodeItems(items),
+    starmap: ctx.flag("starmap"),
+    env: o.env,
+    ...(o.jobType !== undefined ? { jobType: o.jobType } : {}),
+  };
+  const itemSeconds = ctx.positive("item-seconds");
+  const options = itemSeconds !== undefined ? { itemSeconds } : {};
+  if (o.target === "aws") {
+    const settings = cliSettings(ctx);
+    if ((await settings.state.get(`knot ${common.name}`, "target")) === "aws") {
+      return [await (await openAwsKnotReader(ctx, common.name)).plan(request, options)];
+    }
+    const spec = { ...common, ...o.aws, ...await cliAwsKnot(ctx, settings, { quiet: true }) };
+    return [
+      await Knot.create({ ...spec, dryRun: true }),
+      await planAwsKnotMap(spec, request, options),
+    ];
+  }
+  const plans: Plan[] = [];
+  const dir = localKnotsDir({ env: ctx.io.env });
+  const found = await findLocalKnot(common.name, { env: ctx.io.env }).catch(() => undefined);
+  if (found === undefined || common.module !== undefined) {
+    plans.push(await Knot.create({ ...common, dir, dryRun: true }));
+  }
+  const local = new LocalTarget({
+    knot: common.name,
+    store: new LocalStore(found?.runsRoot ?? join(dir, common.name)),
+    functionUrl: "",
+    dirs: [],
+    concurrency: o.concurrency ?? navigator.hardwareConcurrency ?? 1,
+    attempts: common.retries ?? 3,
+    ...(common.timeout !== undefined ? { timeout: common.timeout } : {}),
+    ...(common.memory !== undefined ? { memory: common.memory } : {}),
+  });
+  plans.push(await local.plan(request, options));
+  return plans;
+}

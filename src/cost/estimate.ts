@@ -1,0 +1,376 @@
+/**
+ * A cost and duration estimate before a run: how many jobs run at once, how
+ * long the run takes, the vCPU-hours and GB-hours it uses, what that costs
+ * on its compute type (from the price table), and its S3 requests and
+ * storage; with the assumptions it rests on printed beside it.
+ *
+ * @module
+ */
+import {
+  type ComputeKind,
+  type CostRange,
+  ec2Family,
+  formatCost,
+  PRICES,
+  type PriceTable,
+  regionPrices,
+  secondCost,
+} from "./prices.ts";
+import { CloudknotInputError } from "../util/errors.ts";
+import { formatBytes, formatSeconds, rowsHtml, rowsText } from "./format.ts";
+
+/** What an estimate is made from. */
+export interface EstimateOptions {
+  /** How many items. */
+  count: number;
+  /** Seconds one item runs (its function's run time, on one job's resources). */
+  itemSeconds: number;
+  /** Where the items run. @default {"aws"} */
+  target?: "aws" | "local";
+  /** Local: worker processes. @default {1} */
+  concurrency?: number;
+  /** AWS: the compute type. @default {"EC2"} */
+  compute?: ComputeKind;
+  /** AWS: vCPUs per job. @default {1} */
+  vcpus?: number;
+  /** AWS: MiB per job. @default {8000 on EC2, 2048 on Fargate} */
+  memory?: number;
+  /** AWS: the most vCPUs the compute environment runs. @default {256} */
+  maxVcpus?: number;
+  /** AWS: the knot's instance types. @default {["optimal"]} */
+  instanceTypes?: readonly string[];
+  /** AWS SPOT: the bid as a percentage of On-Demand. @default {100} */
+  bidPercentage?: number;
+  /** AWS: the region. @default {"us-east-1"} */
+  region?: string;
+  /** Bytes of all the encoded inputs (for S3 storage). @default {0} */
+  inputBytes?: number;
+  /** Bytes of one item's result record, on average (for S3 storage). @default {1024} */
+  resultBytes?: number;
+  /** The price table. @default {PRICES} */
+  prices?: PriceTable;
+  /** Seconds between the client's poll rounds. @default {2} */
+  pollSeconds?: number;
+}
+
+/** S3 requests and storage of a run. */
+export interface S3Usage {
+  /** PUT requests (inputs, index, manifest, one record per item). */
+  puts: number;
+  /** GET requests (each job reads its index entry and its item; the client reads each record). */
+  gets: number;
+  /** LIST requests (the client's poll rounds). */
+  lists: number;
+  /** Bytes the run keeps in S3. */
+  bytes: number;
+  /** What the requests cost. */
+  requestCost: number;
+  /** What keeping the bytes costs per month. */
+  storagePerMonth: number;
+}
+
+/** The figures of an {@linkcode Estimate}. */
+export interface EstimateFields {
+  /** Where the items run. */
+  target: "aws" | "local";
+  /** The region (AWS). */
+  region?: string;
+  /** The compute type (AWS). */
+  compute?: ComputeKind;
+  /** How many items. */
+  count: number;
+  /** Seconds one item runs. */
+  itemSeconds: number;
+  /** Jobs (or local workers) running at once. */
+  concurrency: number;
+  /** Seconds from the first job starting to the last ending, not counting start-up. */
+  durationSeconds: number;
+  /** vCPU-hours of the jobs (locally: CPU-hours of the workers). */
+  vcpuHours: number;
+  /** GB-hours of the jobs' memory (AWS). */
+  gbHours: number;
+  /** Fargate tasks in all, and at once; or EC2 vCPUs at once and the family priced. */
+  capacity: string;
+  /** What the compute costs; `undefined` when the table cannot say. */
+  computeCost?: CostRange;
+  /** S3 requests and storage (AWS). */
+  s3?: S3Usage;
+  /** Compute plus S3 requests (storage is per month, apart). */
+  total?: CostRange;
+  /** What the estimate assumes, one sentence each. */
+  assumptions: string[];
+  /** Why there is no cost, when the price table cannot say. */
+  missing?: string;
+}
+
+/**
+ * An estimate of a run: its duration, resources and cost, and what it
+ * assumes. Printed, it is a short table; in a notebook, an HTML table.
+ *
+ * @example Usage
+ * ```ts
+ * import { estimateRun } from "@cloudknot/cloudknot/cost";
+ *
+ * const estimate = estimateRun({ count: 1000, itemSeconds: 30, compute: "FARGATE", vcpus: 1, memory: 2048 });
+ * console.log(estimate.vcpuHours); // 8.333333333333334
+ * console.log(String(estimate));
+ * ```
+ */
+export class Estimate implements EstimateFields {
+  /** Where the items run. */
+  readonly target: "aws" | "local";
+  /** The region (AWS). */
+  readonly region?: string;
+  /** The compute type (AWS). */
+  readonly compute?: ComputeKind;
+  /** How many items. */
+  readonly count: number;
+  /** Seconds one item runs. */
+  readonly itemSeconds: number;
+  /** Jobs (or local workers) running at once. */
+  readonly concurrency: number;
+  /** Seconds from the first job starting to the last ending, not counting start-up. */
+  readonly durationSeconds: number;
+  /** vCPU-hours of the jobs (locally: CPU-hours of the workers). */
+  readonly vcpuHours: number;
+  /** GB-hours of the jobs' memory (AWS). */
+  readonly gbHours: number;
+  /** Fargate tasks in all, and at once; or EC2 vCPUs at once and the family priced. */
+  readonly capacity: string;
+  /** What the compute costs; `undefined` when the table cannot say. */
+  readonly computeCost?: CostRange;
+  /** S3 requests and storage (AWS). */
+  readonly s3?: S3Usage;
+  /** Compute plus S3 requests (storage is per month, apart). */
+  readonly total?: CostRange;
+  /** What the estimate assumes, one sentence each. */
+  readonly assumptions: string[];
+  /** Why there is no cost, when the price table cannot say. */
+  readonly missing?: string;
+
+  /**
+   * Makes an estimate from its figures; {@linkcode estimateRun} computes them.
+   *
+   * @param fields The figures.
+   */
+  constructor(fields: EstimateFields) {
+    Object.assign(this, fields);
+    this.target = fields.target;
+    this.count = fields.count;
+    this.itemSeconds = fields.itemSeconds;
+    this.concurrency = fields.concurrency;
+    this.durationSeconds = fields.durationSeconds;
+    this.vcpuHours = fields.vcpuHours;
+    this.gbHours = fields.gbHours;
+    this.capacity = fields.capacity;
+    this.assumptions = fields.assumptions;
+  }
+
+  /** The figures as `[label, value]` rows. */
+  rows(): [string, string][] {
+    const rows: [string, string][] = [
+      ["items", `${this.count} × ${this.itemSeconds}s`],
+      ["at once", String(this.concurrency)],
+      ["duration", formatSeconds(this.durationSeconds)],
+    ];
+    if (this.target === "local") {
+      rows.push(["CPU-hours", this.vcpuHours.toFixed(3)]);
+      return rows;
+    }
+    rows.push(["capacity", this.capacity]);
+    rows.push(["vCPU-hours", this.vcpuHours.toFixed(3)]);
+    rows.push(["GB-hours", this.gbHours.toFixed(3)]);
+    if (this.computeCost) rows.push([`compute (${this.compute})`, formatCost(this.computeCost)]);
+    if (this.s3) {
+      rows.push([
+        "S3 requests",
+        `${this.s3.puts} PUT, ${this.s3.gets} GET, ${this.s3.lists} LIST: ${
+          formatCost({ low: this.s3.requestCost, high: this.s3.requestCost })
+        }`,
+      ]);
+      rows.push([
+        "S3 storage",
+        `${formatBytes(this.s3.bytes)}: ${
+          formatCost({ low: this.s3.storagePerMonth, high: this.s3.storagePerMonth })
+        } per month kept`,
+      ]);
+    }
+    if (this.total) rows.push(["total", formatCost(this.total)]);
+    if (this.missing) rows.push(["cost", this.missing]);
+    return rows;
+  }
+
+  /** The estimate and its assumptions as plain text. */
+  toString(): string {
+    const where = this.target === "local"
+      ? "local"
+      : `AWS ${this.compute}${this.region ? `, ${this.region}` : ""}`;
+    return rowsText(`Estimate (${where}):`, this.rows(), this.assumptions, "Assumptions:");
+  }
+
+  /** The estimate and its assumptions as an HTML fragment. */
+  toHtml(): string {
+    return rowsHtml("cloudknot-estimate", this.rows(), this.assumptions);
+  }
+
+  /** Shows the estimate in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return { "text/html": this.toHtml(), "text/plain": this.toString() };
+  }
+
+  /** Shows the estimate in `console.log`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+}
+
+/**
+ * Estimates a run's duration, resources and cost from how many items it has
+ * and how long one takes. Every assumption is in the result.
+ *
+ * @example Usage
+ * ```ts
+ * import { estimateRun } from "@cloudknot/cloudknot/cost";
+ *
+ * const e = estimateRun({ count: 100, itemSeconds: 60, compute: "EC2", vcpus: 2, memory: 4096, maxVcpus: 20 });
+ * console.log(e.concurrency, e.durationSeconds); // 10 600
+ * ```
+ *
+ * @param options The items, their run time and the knot's resources.
+ * @returns The estimate.
+ */
+export function estimateRun(options: EstimateOptions): Estimate {
+  const { count, itemSeconds } = options;
+  if (!Number.isInteger(count) || count < 0) {
+    throw new CloudknotInputError(`count must be a whole number of items, not ${count}`, {
+      field: "count",
+    });
+  }
+  if (typeof itemSeconds !== "number" || !(itemSeconds > 0) || !Number.isFinite(itemSeconds)) {
+    throw new CloudknotInputError(
+      `itemSeconds must be a positive number: how long one item runs, in seconds, not ${itemSeconds}`,
+      { field: "itemSeconds" },
+    );
+  }
+  if ((options.target ?? "aws") === "local") {
+    const workers = options.concurrency ?? 1;
+    const concurrency = Math.max(1, Math.min(workers, count));
+    return new Estimate({
+      target: "local",
+      count,
+      itemSeconds,
+      concurrency,
+      durationSeconds: Math.ceil(count / concurrency) * itemSeconds,
+      vcpuHours: count * itemSeconds / 3600,
+      gbHours: 0,
+      capacity: `${concurrency} worker processes`,
+      assumptions: [
+        `each item runs ${itemSeconds}s on one worker process, which runs JavaScript on one core`,
+        `${workers} worker processes run items side by side; worker start-up is not counted`,
+        "running locally costs no money: CPU-hours are what the items use of this machine",
+      ],
+    });
+  }
+  const compute = options.compute ?? "EC2";
+  const fargate = compute === "FARGATE" || compute === "FARGATE_SPOT";
+  const vcpus = options.vcpus ?? 1;
+  const memory = options.memory ?? (fargate ? 2048 : 8000);
+  const maxVcpus = options.maxVcpus ?? 256;
+  const region = options.region ?? "us-east-1";
+  const table = options.prices ?? PRICES;
+  const slots = Math.max(1, Math.floor(maxVcpus / vcpus));
+  const concurrency = Math.max(1, Math.min(slots, count));
+  const waves = Math.ceil(count / concurrency);
+  const jobSeconds = count * itemSeconds;
+  const gb = memory / 1024;
+  const assumptions = [
+    `each item runs ${itemSeconds}s in its own job of ${vcpus} vCPU and ${memory} MiB, and succeeds at its first attempt`,
+    `at most ${concurrency} jobs run at once (maxVcpus ${maxVcpus} ÷ ${vcpus} vCPU per job)`,
+    "the duration leaves out queueing, instance or task start-up and image pulls (often a few minutes)",
+  ];
+  const lookup = regionPrices(table, region);
+  let capacity: string;
+  if (fargate) {
+    capacity = `${count} Fargate tasks, ${concurrency} at once`;
+    assumptions.push(
+      "Fargate bills each task per second from the start of its image pull, with a 1-minute minimum",
+    );
+  } else {
+    const family = lookup.prices
+      ? ec2Family(lookup.prices, { vcpus, memory, ...types(options) })
+      : undefined;
+    capacity = `${concurrency * vcpus} vCPUs of EC2 instances at once` +
+      (family?.family ? ` (${family.family})` : "");
+    assumptions.push(
+      "EC2 counts each job's share of its instance (its vCPUs, or more when its memory needs " +
+        "more of the instance) for the time it runs; idle instance time, instance start-up and " +
+        "EBS volumes are not counted",
+    );
+  }
+  const pollSeconds = options.pollSeconds ?? 2;
+  const durationSeconds = waves * itemSeconds;
+  const resultBytes = options.resultBytes ?? 1024;
+  const s3Bytes = (options.inputBytes ?? 0) + 16 * count + resultBytes * count;
+  const s3Counts = {
+    puts: count === 0 ? 0 : 3 + count,
+    gets: 3 * count,
+    lists: count === 0 ? 0 : Math.ceil(durationSeconds / pollSeconds) + Math.ceil(count / 1000),
+  };
+  assumptions.push(
+    `S3: the client writes the inputs, the index and the manifest; each job reads its index entry ` +
+      `and its item and writes one record; the client reads each record and lists new ones every ` +
+      `${pollSeconds}s; results average ${formatBytes(resultBytes)}`,
+  );
+  const fields: EstimateFields = {
+    target: "aws",
+    region,
+    compute,
+    count,
+    itemSeconds,
+    concurrency,
+    durationSeconds,
+    vcpuHours: jobSeconds * vcpus / 3600,
+    gbHours: jobSeconds * gb / 3600,
+    capacity,
+    assumptions,
+  };
+  if (lookup.prices === undefined) {
+    return new Estimate({ ...fields, missing: lookup.missing });
+  }
+  const prices = lookup.prices;
+  const rate = secondCost(table, prices, {
+    compute,
+    vcpus,
+    memory,
+    ...types(options),
+    ...(options.bidPercentage !== undefined ? { bidPercentage: options.bidPercentage } : {}),
+  });
+  const requestCost = s3Counts.puts / 1000 * prices.s3.putPer1000 +
+    s3Counts.lists / 1000 * prices.s3.putPer1000 + s3Counts.gets / 1000 * prices.s3.getPer1000;
+  const s3: S3Usage = {
+    ...s3Counts,
+    bytes: s3Bytes,
+    requestCost,
+    storagePerMonth: s3Bytes / 1e9 * prices.s3.gbMonth,
+  };
+  assumptions.push(`prices from the price table of ${table.date} (see PRICES.sources)`);
+  if ("missing" in rate) return new Estimate({ ...fields, s3, missing: rate.missing });
+  assumptions.push(rate.basis);
+  const billed = fargate ? Math.max(60, itemSeconds) : itemSeconds;
+  const computeCost = {
+    low: rate.rate.low * billed * count,
+    high: rate.rate.high * billed * count,
+  };
+  return new Estimate({
+    ...fields,
+    computeCost,
+    s3,
+    total: { low: computeCost.low + requestCost, high: computeCost.high + requestCost },
+  });
+}
+
+function types(
+  options: { instanceTypes?: readonly string[] },
+): { instanceTypes?: readonly string[] } {
+  return options.instanceTypes !== undefined ? { instanceTypes: options.instanceTypes } : {};
+}

@@ -1,0 +1,269 @@
+/**
+ * The dry run of a knot on AWS: what `Knot.create({ target: "aws" })` would
+ * create or adopt, found out with read-only requests (Describe, Get, Head,
+ * List) and nothing changed. The function is packaged on this machine to
+ * check it can be shipped, but no image is built and no Docker engine is
+ * needed. Every option is checked first, as a real create does.
+ *
+ * @module
+ */
+import { AwsError } from "../../aws/core/error.ts";
+import { type Estimate, estimateRun } from "../../cost/estimate.ts";
+import type { ComputeSpec } from "./batch/compute_options.ts";
+import { artifactFromFunc, artifactFromModule } from "../../job/function_artifact.ts";
+import { defaultBaseImage } from "../../image/build_context.ts";
+import { Plan, type PlanStep } from "../../plan/plan.ts";
+import { Pars } from "../../resources/pars.ts";
+import { getEcrRepo, resolveS3Params, sessionFromSettings } from "../../resources/settings.ts";
+import { JOB_DATA_PREFIX } from "../../resources/bucket.ts";
+import { StateFile } from "../../state/state_file.ts";
+import type { MapRequest } from "../target.ts";
+import { planAwsMap } from "./run_plan.ts";
+import {
+  type AwsKnotSpec,
+  check,
+  checkInstanceTypes,
+  ownParsName,
+  requireFunction,
+  SHAPING,
+} from "./aws_knot.ts";
+import { readAwsKnot } from "./catalog.ts";
+import { recordSection } from "../../state/sections.ts";
+
+function missing(e: unknown, ...codes: string[]): boolean {
+  return e instanceof AwsError && (e.status === 404 || codes.includes(e.code));
+}
+
+async function exists(lookup: () => Promise<boolean>, ...codes: string[]): Promise<boolean> {
+  try {
+    return await lookup();
+  } catch (e) {
+    if (missing(e, ...codes)) return false;
+    throw e;
+  }
+}
+
+/**
+ * Plans a knot on AWS without changing anything.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { planAwsKnot } from "./aws_plan.ts";
+ *
+ * const plan = await planAwsKnot({ name: "squares", func: (x: number) => x * x, compute: "FARGATE" });
+ * console.log(String(plan));
+ * ```
+ *
+ * @param spec The knot's name, function and options, as for `openAwsKnot`.
+ * @returns The plan, with the estimated cost of one job running an hour.
+ */
+export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
+  const { compute, names, imageTags } = check(spec);
+  const state = spec.state ?? new StateFile();
+  const session = spec.session ?? await sessionFromSettings({ state });
+  const { name } = spec;
+  const title = `Knot ${name} on AWS Batch (${session.region})`;
+  const estimate = estimateOn(compute, session.region, { count: 1, itemSeconds: 3600 });
+  const saved = await readAwsKnot(state, name, { strict: true });
+  if (saved !== undefined) {
+    const ignored = SHAPING.filter((key) => spec[key] !== undefined);
+    return new Plan({
+      title,
+      steps: [{
+        action: "adopt",
+        kind: "knot",
+        name,
+        details: {
+          "compute environment": saved.computeEnvironment,
+          "job queue": saved.jobQueue,
+          "job definition": saved.jobDefinition,
+        },
+      }],
+      notes: [
+        `knot ${name} is in the config file, so it would be adopted as it is`,
+        ...(ignored.length > 0 ? [`these options would be ignored: ${ignored.join(", ")}`] : []),
+      ],
+    });
+  }
+  requireFunction(spec);
+  await checkInstanceTypes(session, compute);
+  const steps: PlanStep[] = [];
+  // The function, packaged here to check it ships; no image is built.
+  if (spec.dockerImage !== undefined) {
+    steps.push({ action: "adopt", kind: "image", name: spec.dockerImage.name });
+  } else {
+    const artifact = spec.func !== undefined
+      ? await artifactFromFunc(spec.func)
+      : await artifactFromModule(spec.module!, spec.exportName ?? "default");
+    steps.push({
+      action: "build",
+      kind: "image",
+      name: `${name.toLowerCase()}:${imageTags.join(",")}`,
+      details: {
+        base: spec.baseImage ?? defaultBaseImage(),
+        function: `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})`,
+      },
+    });
+  }
+  const { bucket } = await resolveS3Params({ session, state });
+  steps.push({
+    action: await exists(() =>
+        session.s3.headBucket({ Bucket: bucket }).then(() => true), "NotFound")
+      ? "adopt"
+      : "create",
+    kind: "S3 bucket",
+    name: bucket,
+    details: { prefix: `${JOB_DATA_PREFIX}${name}` },
+  });
+  if (typeof spec.pars === "object") {
+    steps.push({ action: "adopt", kind: "Pars", name: spec.pars.name });
+  } else {
+    const pars = await Pars.plan({
+      session,
+      state,
+      bucket,
+      ...(typeof spec.pars === "string" ? { name: spec.pars } : {}),
+      ...(spec.parsPolicies !== undefined
+        ? { name: ownParsName(name), policies: spec.parsPolicies }
+        : {}),
+    });
+    steps.push(...pars.steps);
+  }
+  const repo = spec.repoName ?? await getEcrRepo({ state });
+  const repoFound = await exists(
+    () =>
+      session.ecr.describeRepositories({ repositoryNames: [repo] })
+        .then((r) => (r.repositories ?? []).some((x) => x.repositoryName === repo)),
+    "RepositoryNotFoundException",
+  );
+  steps.push({ action: repoFound ? "adopt" : "create", kind: "ECR repository", name: repo });
+  steps.push({ action: "push", kind: "image", name: `${repo}:${imageTags.join(",")}` });
+  if (compute.volumeSize !== undefined) {
+    const found = await exists(
+      () =>
+        session.ec2.describeLaunchTemplates({ LaunchTemplateNames: [names.launchTemplate] })
+          .then((r) => (r.LaunchTemplates ?? []).length > 0),
+      "InvalidLaunchTemplateName.NotFoundException",
+    );
+    steps.push({
+      action: found ? "adopt" : "create",
+      kind: "launch template",
+      name: names.launchTemplate,
+      details: { volumeSize: compute.volumeSize },
+    });
+  }
+  const ce = (await session.batch.describeComputeEnvironments({
+    computeEnvironments: [names.computeEnvironment],
+  })).computeEnvironments?.find((c) => c.status !== "DELETED");
+  const fargate = compute.compute === "FARGATE" || compute.compute === "FARGATE_SPOT";
+  steps.push({
+    action: ce ? "adopt" : "create",
+    kind: "compute environment",
+    name: names.computeEnvironment,
+    details: {
+      type: compute.compute,
+      maxvCpus: compute.maxVcpus,
+      ...(fargate ? {} : {
+        instanceTypes: compute.instanceTypes,
+        minvCpus: compute.minVcpus,
+        desiredvCpus: compute.desiredVcpus,
+      }),
+      ...(compute.bidPercentage !== undefined ? { bidPercentage: compute.bidPercentage } : {}),
+    },
+  });
+  const queue = (await session.batch.describeJobQueues({ jobQueues: [names.jobQueue] }))
+    .jobQueues?.find((q) => q.status !== "DELETED");
+  steps.push({
+    action: queue ? "adopt" : "create",
+    kind: "job queue",
+    name: names.jobQueue,
+    details: { priority: compute.priority },
+  });
+  steps.push({
+    action: "create",
+    kind: "job definition",
+    name: names.jobDefinition,
+    details: {
+      platform: fargate ? "FARGATE" : "EC2",
+      vcpus: compute.vcpus,
+      memory: compute.memory,
+      ...(compute.gpus > 0 ? { gpus: compute.gpus } : {}),
+      attempts: compute.retries,
+      ...(compute.timeout !== undefined ? { timeout: compute.timeout } : {}),
+    },
+  });
+  steps.push({ action: "write", kind: "config record", name: recordSection("knot", name) });
+  return new Plan({
+    title,
+    steps,
+    estimate,
+    notes: [
+      "a job definition is registered as a new revision each time",
+      "the estimate is for one job running an hour; estimate a run with knot.estimate() or map's dryRun",
+    ],
+  });
+}
+
+/**
+ * Plans a map on a knot that is not made yet: its jobs on the queue and job
+ * definition the knot would have, and the estimate from the knot's options.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { planAwsKnotMap } from "./aws_plan.ts";
+ *
+ * const plan = await planAwsKnotMap(spec, { items, starmap: false, env: {} }, { itemSeconds: 30 });
+ * ```
+ *
+ * @param spec The knot's name and options, as for `openAwsKnot`.
+ * @param request The map request.
+ * @param options `itemSeconds` adds an estimate.
+ * @returns The plan.
+ */
+export async function planAwsKnotMap(
+  spec: AwsKnotSpec,
+  request: MapRequest,
+  options: { itemSeconds?: number } = {},
+): Promise<Plan> {
+  const { compute, names } = check(spec);
+  const state = spec.state ?? new StateFile();
+  const session = spec.session ?? await sessionFromSettings({ state });
+  const { bucket } = await resolveS3Params({ session, state });
+  return await planAwsMap(
+    {
+      knot: spec.name,
+      jobQueue: names.jobQueue,
+      jobDefinition: names.jobDefinition,
+      region: session.region,
+    },
+    `s3://${bucket}/${JOB_DATA_PREFIX}${spec.name}`,
+    request,
+    {
+      ...options,
+      estimate: (count, r) =>
+        Promise.resolve(estimateOn(compute, session.region, {
+          count,
+          itemSeconds: r.itemSeconds,
+          ...(r.inputBytes !== undefined ? { inputBytes: r.inputBytes } : {}),
+        })),
+    },
+  );
+}
+
+/** An estimate of a run on a knot's checked compute settings. */
+function estimateOn(
+  compute: ComputeSpec,
+  region: string,
+  run: { count: number; itemSeconds: number; inputBytes?: number },
+): Estimate {
+  return estimateRun({
+    ...run,
+    compute: compute.compute,
+    vcpus: compute.vcpus,
+    memory: compute.memory,
+    maxVcpus: compute.maxVcpus,
+    instanceTypes: compute.instanceTypes,
+    ...(compute.bidPercentage !== undefined ? { bidPercentage: compute.bidPercentage } : {}),
+    region,
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * Items of a run with resources of their own (a retry with more memory, more
+ * vCPUs or a longer timeout) on AWS Batch: each group is submitted as jobs
+ * of its own whose SubmitJob overrides the job definition's resources
+ * (`containerOverrides.resourceRequirements`, `timeout`), after the
+ * resources are checked against what the job definition's platform takes.
+ *
+ * @module
+ */
+import type { Batch, ContainerOverrides, JobTimeout } from "../../aws/services/batch.ts";
+import type { ItemGroup, ItemResources } from "../../run/retry.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
+import { validateComputeOptions } from "./batch/compute_options.ts";
+import { jobResources } from "./batch/run_usage.ts";
+import { planJobs, type PlannedJob } from "./submit.ts";
+
+/** A planned job, with the resources its items run with when they are not the knot's. */
+export type GroupedJob = PlannedJob & { resources?: ItemResources };
+
+/**
+ * Splits a run into jobs as {@linkcode planJobs} does, each group of items
+ * with resources of its own into jobs of its own.
+ *
+ * @example Usage
+ * ```ts
+ * import { planGroups } from "./groups.ts";
+ *
+ * const plan = planGroups(5, [{ offset: 3, size: 2, resources: { memory: 4096 } }]);
+ * console.log(plan.map((j) => [j.offset, j.size, j.resources?.memory])); // [ [ 0, 3, undefined ], [ 3, 2, 4096 ] ]
+ * ```
+ *
+ * @param count How many items.
+ * @param groups Contiguous ranges of items with resources of their own.
+ * @param options Independent jobs, and the array size limit.
+ * @returns The jobs, in item order.
+ */
+export function planGroups(
+  count: number,
+  groups: readonly ItemGroup[],
+  options: { independent?: boolean; maxArraySize?: number } = {},
+): GroupedJob[] {
+  const segments: { offset: number; size: number; resources?: ItemResources }[] = [];
+  let cursor = 0;
+  for (const g of [...groups].sort((a, b) => a.offset - b.offset)) {
+    if (g.offset > cursor) segments.push({ offset: cursor, size: g.offset - cursor });
+    segments.push({ offset: g.offset, size: g.size, resources: g.resources });
+    cursor = g.offset + g.size;
+  }
+  if (cursor < count) segments.push({ offset: cursor, size: count - cursor });
+  return segments.flatMap((segment) =>
+    planJobs(segment.size, options).map((job) => ({
+      ...job,
+      offset: job.offset + segment.offset,
+      ...(segment.resources !== undefined ? { resources: segment.resources } : {}),
+    }))
+  );
+}
+
+/**
+ * The SubmitJob fields that give a job its resources.
+ *
+ * @param resources The resources, when the job has its own.
+ * @returns Container overrides and a timeout to spread into the request.
+ */
+export function resourceOverrides(resources: ItemResources | undefined): {
+  containerOverrides: Pick<ContainerOverrides, "resourceRequirements">;
+  timeout: { timeout?: JobTimeout };
+} {
+  const requirements = [
+    ...(resources?.vcpus !== undefined ? [{ type: "VCPU", value: String(resources.vcpus) }] : []),
+    ...(resources?.memory !== undefined
+      ? [{ type: "MEMORY", value: String(resources.memory) }]
+      : []),
+  ];
+  return {
+    containerOverrides: requirements.length > 0 ? { resourceRequirements: requirements } : {},
+    timeout: resources?.timeout !== undefined
+      ? { timeout: { attemptDurationSeconds: resources.timeout } }
+      : {},
+  };
+}
+
+/**
+ * Checks each group's resources against what the job definition's platform
+ * takes (Fargate's vCPU and memory combinations, EC2's bounds, a timeout of
+ * at least 60 s), before anything of the run is written or submitted.
+ *
+ * @param batch The Batch client.
+ * @param jobDefinition The knot's job definition.
+ * @param groups The groups.
+ * @throws {CloudknotInputError} Naming the option and what it takes.
+ */
+export async function checkGroups(
+  batch: Batch,
+  jobDefinition: string,
+  groups: readonly ItemGroup[],
+): Promise<void> {
+  if (groups.length === 0) return;
+  const definition = (await batch.describeJobDefinitions({ jobDefinitions: [jobDefinition] }))
+    .jobDefinitions?.[0];
+  const fargate = definition?.platformCapabilities?.includes("FARGATE") ?? false;
+  const base = jobResources(definition?.containerProperties);
+  for (const { resources } of groups) {
+    try {
+      validateComputeOptions({
+        compute: fargate ? "FARGATE" : "EC2",
+        ...(resources.vcpus ?? base.vcpus) !== undefined
+          ? { vcpus: (resources.vcpus ?? base.vcpus)! }
+          : {},
+        ...(resources.memory ?? base.memoryMiB) !== undefined
+          ? { memory: (resources.memory ?? base.memoryMiB)! }
+          : {},
+        ...(resources.timeout !== undefined ? { timeout: resources.timeout } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof CloudknotInputError)) throw e;
+      const more = fargate && e.field === "memory" && resources.vcpus === undefined
+        ? "; give the retry more vcpus as well (the vcpus option)"
+        : "";
+      throw new CloudknotInputError(
+        `The retry's resources do not fit the knot's ${
+          fargate ? "Fargate" : "EC2"
+        } jobs: ${e.message}${more}`,
+        e.field !== undefined ? { field: e.field } : {},
+      );
+    }
+  }
+}

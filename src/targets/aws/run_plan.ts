@@ -1,0 +1,134 @@
+/**
+ * The dry run of a map on AWS, and its estimate: the objects it would write,
+ * the jobs it would submit (array sizes, items per job, resources of their
+ * own) and what running them would cost on the knot's compute, read from its
+ * job definition and compute environment. Nothing is written or submitted.
+ *
+ * @module
+ */
+import { type Estimate, estimateRun } from "../../cost/estimate.ts";
+import { layoutPayload, RUN_KEYS } from "../../job/payload.ts";
+import { Plan, type PlanStep } from "../../plan/plan.ts";
+import type { MapRequest } from "../target.ts";
+import type { AwsTargetOptions } from "./aws_target.ts";
+import { jobResources, queueCompute } from "./batch/run_usage.ts";
+import { planGroups } from "./groups.ts";
+import { MAX_ARRAY_SIZE } from "./submit.ts";
+
+/** What an estimate of a run asks: how long one item runs, and the inputs' bytes. */
+export interface EstimateRequest {
+  /** Seconds one item runs. */
+  itemSeconds: number;
+  /** Bytes of the encoded inputs. @default {0} */
+  inputBytes?: number;
+}
+
+/**
+ * Estimates a run of a knot on AWS from its job definition's vCPUs and
+ * memory and its compute environment's type and bounds (read-only calls).
+ *
+ * @param o The knot's target options.
+ * @param count How many items.
+ * @param request How long one item runs, and the inputs' bytes.
+ * @returns The estimate.
+ */
+export async function estimateAwsRun(
+  o: AwsTargetOptions,
+  count: number,
+  request: EstimateRequest,
+): Promise<Estimate> {
+  const definition = (await o.session.batch.describeJobDefinitions({
+    jobDefinitions: [o.jobDefinition],
+  })).jobDefinitions?.[0];
+  const resources = jobResources(definition?.containerProperties);
+  const ce = await queueCompute(o.session.batch, o.jobQueue);
+  return estimateRun({
+    count,
+    itemSeconds: request.itemSeconds,
+    ...(ce.compute !== undefined ? { compute: ce.compute } : {}),
+    ...(resources.vcpus !== undefined ? { vcpus: resources.vcpus } : {}),
+    ...(resources.memoryMiB !== undefined ? { memory: resources.memoryMiB } : {}),
+    ...(ce.maxVcpus !== undefined ? { maxVcpus: ce.maxVcpus } : {}),
+    ...(ce.instanceTypes !== undefined ? { instanceTypes: ce.instanceTypes } : {}),
+    ...(ce.bidPercentage !== undefined ? { bidPercentage: ce.bidPercentage } : {}),
+    ...(request.inputBytes !== undefined ? { inputBytes: request.inputBytes } : {}),
+    region: o.region,
+  });
+}
+
+/**
+ * Plans a map on AWS: the run's objects in S3, its jobs, and its record.
+ *
+ * @param o The knot's target options (for a knot not made yet, its names and region).
+ * @param storeUrl The URL of the knot's job data (`s3://bucket/prefix`).
+ * @param request The map request.
+ * @param options `itemSeconds` adds an estimate; `estimate` makes it (default: from the knot's compute on AWS).
+ * @returns The plan.
+ */
+export async function planAwsMap(
+  o: Pick<AwsTargetOptions, "knot" | "jobQueue" | "jobDefinition" | "region" | "maxArraySize"> & {
+    session?: AwsTargetOptions["session"];
+  },
+  storeUrl: string,
+  request: MapRequest,
+  options: {
+    itemSeconds?: number;
+    estimate?: (count: number, request: EstimateRequest) => Promise<Estimate>;
+  } = {},
+): Promise<Plan> {
+  const count = request.items.length;
+  const { inputs, index } = layoutPayload(request.items);
+  const run = `${storeUrl}/runs/<run id>`;
+  const steps: PlanStep[] = [
+    {
+      action: "write",
+      kind: "S3 object",
+      name: `${run}/${RUN_KEYS.inputs}`,
+      details: { bytes: inputs.byteLength },
+    },
+    {
+      action: "write",
+      kind: "S3 object",
+      name: `${run}/${RUN_KEYS.index}`,
+      details: { bytes: index.byteLength },
+    },
+  ];
+  const jobs = planGroups(count, request.groups ?? [], {
+    independent: request.jobType === "independent",
+    maxArraySize: o.maxArraySize ?? MAX_ARRAY_SIZE,
+  });
+  jobs.forEach((job, n) => {
+    steps.push({
+      action: "run",
+      kind: job.array ? "array job" : "job",
+      name: `${o.knot}-<run id>-${n}`,
+      details: {
+        items: job.array ? `${job.offset} to ${job.offset + job.size - 1}` : String(job.offset),
+        ...(job.array ? { "array size": job.size } : {}),
+        "items per job": 1,
+        queue: o.jobQueue,
+        "job definition": o.jobDefinition,
+        ...(job.resources?.memory !== undefined ? { memory: job.resources.memory } : {}),
+        ...(job.resources?.vcpus !== undefined ? { vcpus: job.resources.vcpus } : {}),
+        ...(job.resources?.timeout !== undefined ? { timeout: job.resources.timeout } : {}),
+      },
+    });
+  });
+  steps.push({ action: "write", kind: "config record", name: `knot ${o.knot} (its runs)` });
+  const notes = count === 0 ? ["there are no inputs: nothing would run"] : [];
+  if (options.itemSeconds === undefined) notes.push("pass itemSeconds for a cost estimate");
+  return new Plan({
+    title: `Map ${count} items on knot ${o.knot} (AWS Batch, ${o.region})`,
+    steps,
+    notes,
+    ...(options.itemSeconds !== undefined && count > 0
+      ? {
+        estimate: await (options.estimate ??
+          ((n: number, r: EstimateRequest) => estimateAwsRun(o as AwsTargetOptions, n, r)))(count, {
+            itemSeconds: options.itemSeconds,
+            inputBytes: inputs.byteLength,
+          }),
+      }
+      : {}),
+  });
+}

@@ -1,0 +1,113 @@
+// The command line's retry, cost and report, and its dry runs: real processes,
+// a local knot, and the emulator for AWS dry runs (which send no mutating request).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { withAwsHome } from "./aws_helpers.ts";
+import { cli, JOBS, ndjson, withHome } from "./helpers.ts";
+
+Deno.test("cli: retry reruns the failed items of a local run, and cost and report read it", async () => {
+  await withHome(async (home) => {
+    const flag = join(home.dir, "flag");
+    const inputs = JSON.stringify(
+      [1, 2, 3].map((value) => value === 2 ? { flag, value } : { flag: home.dir, value }),
+    );
+    const first = await cli(home, ["map", JOBS, "untilFlag", "--name", "flags", "-q"], {
+      stdin: inputs,
+    });
+    assert.equal(first.code, 1, first.stderr);
+    assert.deepEqual(ndjson(first.stdout).map((l) => "value" in l), [true, false, true]);
+
+    await Deno.writeTextFile(flag, "");
+    const retried = await cli(home, ["retry", "flags", "--memory", "double"]);
+    assert.equal(retried.code, 0, retried.stderr);
+    assert.deepEqual(ndjson(retried.stdout), [
+      { index: 0, value: 1 },
+      { index: 1, value: 2 },
+      { index: 2, value: 3 },
+    ]);
+    assert.match(retried.stderr, /retries 1 items of run/);
+
+    // The latest run is the retry: its cost counts both runs' attempts.
+    const cost = await cli(home, ["cost", "flags", "--json"]);
+    assert.equal(cost.code, 0, cost.stderr);
+    const report = JSON.parse(cost.stdout);
+    assert.equal(report.target, "local");
+    assert.equal(report.attempts, 1 + 3 + 1 + 1); // item 1 had 3 attempts (retries: 3), then one more
+    assert.ok(report.cpuSeconds > 0);
+    const text = await cli(home, ["cost", "flags"]);
+    assert.match(text.stdout, /CPU-seconds/);
+
+    const out = join(home.dir, "report.html");
+    const page = await cli(home, ["report", "flags", "--out", out]);
+    assert.equal(page.code, 0, page.stderr);
+    const html = await Deno.readTextFile(out);
+    assert.match(html, /^<!doctype html>/);
+    assert.match(html, /<svg [^>]*class="cloudknot-timeline"/);
+
+    // Nothing failed now: a second retry has nothing to do.
+    const again = await cli(home, ["retry", "flags"]);
+    assert.equal(again.code, 0);
+    assert.match(again.stderr, /Nothing to retry/);
+    const bad = await cli(home, ["retry", "flags", "--memory", "lots"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--memory takes a positive integer/);
+  });
+});
+
+Deno.test("cli: --dry-run on knot create, map, pars create and image push sends no mutating request", async () => {
+  await withAwsHome(async (home) => {
+    const { emu } = home;
+    const aws = ["--target", "aws", "--compute", "FARGATE", "--vcpus", "1", "--memory", "2048"];
+    const knot = await cli(home, ["knot", "create", "sq", JOBS, "square", ...aws, "--dry-run"]);
+    assert.equal(knot.code, 0, knot.stderr);
+    assert.match(
+      knot.stdout,
+      /Knot sq on AWS Batch \(us-east-1\) \(dry run: nothing was changed\)/,
+    );
+    assert.match(
+      knot.stdout,
+      /create compute environment sq-ck-ce \(type: FARGATE, maxvCpus: 256\)/,
+    );
+
+    const map = await cli(
+      home,
+      [
+        "map",
+        JOBS,
+        "square",
+        "--name",
+        "sq",
+        ...aws,
+        "--dry-run",
+        "--item-seconds",
+        "30",
+        "--json",
+      ],
+      { stdin: JSON.stringify(Array.from({ length: 5 }, (_, i) => i)) },
+    );
+    assert.equal(map.code, 0, map.stderr);
+    const [knotPlan, mapPlan] = JSON.parse(map.stdout);
+    assert.equal(
+      knotPlan.steps.find((s: { kind: string }) => s.kind === "job queue").name,
+      "sq-ck-jq",
+    );
+    const job = mapPlan.steps.find((s: { kind: string }) => s.kind === "array job");
+    assert.equal(job.details["array size"], 5);
+    assert.equal(mapPlan.estimate.count, 5);
+    // 5 tasks of 1 vCPU and 2 GB, each billed its 1-minute minimum.
+    assert.ok(
+      Math.abs(mapPlan.estimate.computeCost.low - 5 * 60 * (0.04048 + 2 * 0.004445) / 3600) < 1e-12,
+    );
+
+    const pars = await cli(home, ["pars", "create", "lab", "--dry-run"]);
+    assert.equal(pars.code, 0, pars.stderr);
+    assert.match(pars.stdout, /create IAM role lab-job-role/);
+
+    const push = await cli(home, ["image", "push", "nothing-built", "--dry-run"]);
+    assert.equal(push.code, 1);
+    assert.match(push.stderr, /has no build to push .*cloudknot image build/);
+
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.equal(await Deno.stat(home.configFile).catch(() => undefined), undefined);
+  });
+});

@@ -1,0 +1,104 @@
+// Estimates checked against figures worked out by hand from the price table.
+import assert from "node:assert/strict";
+import { CloudknotInputError } from "../../mod.ts";
+import { estimateRun, PRICES } from "../../src/cost/mod.ts";
+
+const close = (actual: number | undefined, expected: number) =>
+  assert.ok(Math.abs((actual ?? NaN) - expected) < 1e-9, `${actual} ≠ ${expected}`);
+
+Deno.test("a Fargate estimate: 1,000 items of 30 s on 1 vCPU and 2 GB", () => {
+  const e = estimateRun({
+    count: 1000,
+    itemSeconds: 30,
+    compute: "FARGATE",
+    vcpus: 1,
+    memory: 2048,
+  });
+  assert.equal(e.concurrency, 256); // maxVcpus 256 ÷ 1 vCPU
+  assert.equal(e.durationSeconds, 120); // ⌈1000 ÷ 256⌉ = 4 waves of 30 s
+  close(e.vcpuHours, 1000 * 30 / 3600);
+  close(e.gbHours, 1000 * 30 * 2 / 3600);
+  // $0.04048 per vCPU-hour + 2 GB × $0.004445; each task billed its 1-minute minimum.
+  close(e.computeCost?.low, 1000 * 60 * (0.04048 + 2 * 0.004445) / 3600);
+  close(e.computeCost?.high, e.computeCost!.low);
+  // 1,003 PUTs and 61 LISTs at $0.005 per 1,000; 3,000 GETs at $0.0004 per 1,000.
+  assert.deepEqual([e.s3?.puts, e.s3?.gets, e.s3?.lists], [1003, 3000, 61]);
+  close(e.s3?.requestCost, 1064 / 1000 * 0.005 + 3 * 0.0004);
+  close(e.total?.low, e.computeCost!.low + e.s3!.requestCost);
+  assert.match(String(e), /Fargate bills each task per second/);
+  assert.match(String(e), /total\s+\$0\.8294/);
+});
+
+Deno.test("an EC2 estimate prices the job's share of the family its memory fits, and Spot as a range up to the bid", () => {
+  const ec2 = estimateRun({
+    count: 100,
+    itemSeconds: 60,
+    compute: "EC2",
+    vcpus: 2,
+    memory: 4096,
+    maxVcpus: 20,
+  });
+  assert.equal(ec2.concurrency, 10);
+  assert.equal(ec2.durationSeconds, 600);
+  assert.match(ec2.capacity, /20 vCPUs .*\(c6i\)/); // 2 GiB per vCPU fits c6i
+  close(ec2.computeCost?.low, 100 * 60 * 2 * 0.0425 / 3600);
+  const spot = estimateRun({
+    count: 100,
+    itemSeconds: 60,
+    compute: "SPOT",
+    vcpus: 2,
+    memory: 4096,
+    maxVcpus: 20,
+    bidPercentage: 50,
+  });
+  const onDemand = 100 * 60 * 2 * 0.0425 / 3600;
+  close(spot.computeCost?.high, onDemand * 0.5);
+  close(spot.computeCost?.low, onDemand * (1 - PRICES.spotDiscount.ec2));
+  assert.match(String(spot), /90% off On-Demand .* bid cap of 50%/);
+  // Memory beyond r6i's 8 GiB per vCPU is priced by the share of the instance it needs.
+  const big = estimateRun({ count: 1, itemSeconds: 3600, vcpus: 1, memory: 16384 });
+  close(big.computeCost?.low, 2 * 0.063);
+});
+
+Deno.test("a region the price table lacks says so instead of guessing", () => {
+  const e = estimateRun({ count: 10, itemSeconds: 5, region: "eu-west-3" });
+  assert.equal(e.computeCost, undefined);
+  assert.equal(e.total, undefined);
+  assert.match(e.missing!, /no prices for eu-west-3; it has us-east-1/);
+  assert.match(String(e), /no prices for eu-west-3/);
+  // Its duration and resources are still estimated.
+  assert.equal(e.durationSeconds, 5);
+});
+
+Deno.test("a local estimate counts CPU-hours and workers, and costs nothing", () => {
+  const e = estimateRun({ target: "local", count: 10, itemSeconds: 2, concurrency: 4 });
+  assert.equal(e.durationSeconds, 6); // ⌈10 ÷ 4⌉ × 2 s
+  close(e.vcpuHours, 20 / 3600);
+  assert.equal(e.computeCost, undefined);
+  assert.match(String(e), /costs no money/);
+});
+
+Deno.test("an estimate refuses a count or an item time it cannot use", () => {
+  assert.throws(() => estimateRun({ count: -1, itemSeconds: 1 }), CloudknotInputError);
+  assert.throws(
+    () => estimateRun({ count: 1, itemSeconds: 0 }),
+    (e) =>
+      e instanceof CloudknotInputError && /itemSeconds must be a positive number/.test(e.message),
+  );
+});
+
+Deno.test("the price table says where each figure comes from and when", () => {
+  assert.match(PRICES.date, /^\d{4}-\d{2}-\d{2}$/);
+  for (
+    const what of ["fargate/pricing", "ec2/pricing/on-demand", "ec2/spot/pricing", "s3/pricing"]
+  ) {
+    assert.ok(PRICES.sources.some((s) => s.includes(what)), what);
+  }
+  // Every EC2 figure is the .large price in the sources divided by its 2 vCPUs.
+  const sources = PRICES.sources.join("\n");
+  for (const [family, price] of Object.entries(PRICES.regions["us-east-1"]!.ec2)) {
+    const large = new RegExp(`${family}\\.large \\$(\\d+\\.\\d+)`).exec(sources);
+    assert.ok(large, family);
+    close(price.vcpuHour, Number(large[1]) / 2);
+  }
+});

@@ -1,0 +1,87 @@
+// run.retry() on the local target: real worker processes, one running out of
+// its heap, one throwing; the retry runs only those, with more memory, and its
+// handle covers the whole input, in this process and from a new handle.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Knot, MapError } from "../../../mod.ts";
+import { withKnot } from "./helpers.ts";
+
+/** Item "oom" fills the heap with ~125 MB of objects; item "flag:<path>" throws until <path> exists. */
+const work = async (x: string | number) => {
+  if (x === "oom") {
+    const keep: unknown[] = [];
+    for (let i = 0; i < 1_400_000; i++) keep.push({ i, s: `item ${i}` });
+    return keep.length;
+  }
+  if (typeof x === "string" && x.startsWith("flag:")) {
+    try {
+      await Deno.stat(x.slice(5));
+    } catch {
+      throw new Error("not yet");
+    }
+    return "flagged";
+  }
+  return (x as number) * 2;
+};
+
+Deno.test("retry() reruns only the failed items, doubling the memory of the one that ran out, and the merged results are complete", async () => {
+  await withKnot({ name: "retries", func: work, retries: 1, memory: 96 }, async (knot, dir) => {
+    const flag = join(dir, "flag");
+    const inputs = [1, "oom", 3, `flag:${flag}`, 5];
+    const run = await knot.map(inputs, { progress: false });
+    const first = await run.results().then(() => assert.fail("two items must fail"), (e) => e);
+    assert.ok(first instanceof MapError);
+    assert.deepEqual(first.errors.map((e) => e.index), [1, 3]);
+    assert.deepEqual(first.results, [2, undefined, 6, undefined, 10]);
+
+    await Deno.writeTextFile(flag, "");
+    const retried = await run.retry({ memory: "double", progress: false });
+    assert.notEqual(retried.runId, run.runId);
+    assert.deepEqual(retried.retryOf, { runId: run.runId, items: [1, 3] });
+    assert.equal(retried.total, 5);
+    assert.deepEqual(await retried.results(), [2, 1_400_000, 6, "flagged", 10]);
+
+    // The retry is a run of its own with the two items, the one that ran out with 192 MiB.
+    const runs = await knot.runs();
+    assert.equal(runs.length, 2);
+    const retryManifest = runs.find((m) => m.runId === retried.runId)!;
+    assert.equal(retryManifest.count, 2);
+    assert.deepEqual(retryManifest.groups, [{ offset: 0, size: 1, resources: { memory: 192 } }]);
+
+    // From a new handle (as another process would get it), the retry covers the whole input.
+    const again = await Knot.create({ name: "retries", dir });
+    const collected = await again.collect(retried.runId);
+    assert.equal(collected.total, 5);
+    assert.deepEqual(await collected.results(), [2, 1_400_000, 6, "flagged", 10]);
+
+    // Its usage has every attempt of both runs, at input indices, and a cost report in CPU-seconds.
+    const usage = await collected.usage();
+    assert.deepEqual(
+      usage.attempts.map((a) => [a.index, a.outcome]).sort(),
+      [[0, "succeeded"], [1, "failed"], [1, "succeeded"], [2, "succeeded"], [3, "failed"], [
+        3,
+        "succeeded",
+      ], [4, "succeeded"]],
+    );
+    assert.ok(
+      usage.attempts.every((a) => a.startedAt !== undefined && a.stoppedAt! >= a.startedAt),
+    );
+    const cost = await collected.cost();
+    assert.equal(cost.attempts, 7);
+    assert.ok(cost.cpuSeconds! > 0);
+    assert.match(String(collected), /CPU-seconds/);
+  });
+});
+
+Deno.test("retry() of a run where nothing failed is the run itself, and bad options are refused first", async () => {
+  await withKnot({ name: "fine", func: (x: number) => x }, async (knot) => {
+    const run = await knot.map([1, 2], { progress: false });
+    assert.equal(await run.retry({ progress: false }), run);
+    await assert.rejects(
+      () => run.retry({ memory: 0 }),
+      /memory must be a positive integer of MiB or "double"/,
+    );
+    await assert.rejects(() => run.retry({ timeout: -1 }), /timeout must be a positive number/);
+    assert.equal((await knot.runs()).length, 1);
+  });
+});
