@@ -94,8 +94,19 @@ export {
 } from "./src/resources/errors.ts";
 export { ArtifactError } from "./src/job/function_artifact.ts";
 export {
+  BatchJobFailedError,
   CancelledError,
+  CannotCreateResourceError,
+  CloudknotConfigurationError,
   CloudknotError,
   CloudknotInputError,
   CloudknotTimeoutError,
+  JobFailedError,
+  ResourceExistsError,
 } from "./src/util/errors.ts";
+export {
+  clobberOriginal,
+  type ClobberOriginalOptions,
+  OriginalResourceError,
+  StackDeletionError,
+} from "./src/resources/original.ts";

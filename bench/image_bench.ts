@@ -4,7 +4,9 @@
 //  (b) the time to rebuild after a one-line change to the function, with a warm
 //      cache: DockerImage.create (which rewrites function.js) plus build(); and,
 //      for scale, the first build without the cache (noCache: true);
-//  (c) the same two figures for a module function that imports an npm package.
+//  (c) the same two figures for a module function that imports an npm package;
+//  (d) job start to function call with the S3 client ready, against the
+//      Python original's preamble (bench/job_start.ts).
 //
 // It needs a Docker engine. The base image is the offline Deno base of the tests
 // (tests/support/base_image.ts), built from this machine's deno binary.
@@ -13,6 +15,7 @@ import { DockerImage } from "../mod.ts";
 import { StateFile } from "../src/state/mod.ts";
 import { Docker } from "../src/docker/mod.ts";
 import { ensureBaseImage } from "../tests/support/base_image.ts";
+import { measureJobStart, printJobStart } from "./job_start.ts";
 
 const ROUNDS = 5;
 const docker = new Docker({ logger: () => {} });
@@ -147,3 +150,5 @@ for (const r of results) {
     }) | ${s(median(r.buildMs))} |`,
   );
 }
+
+printJobStart(await measureJobStart());

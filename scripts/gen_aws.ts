@@ -1,6 +1,6 @@
 /**
- * Generates the response shape hints of the query-protocol services (EC2,
- * IAM, STS) from the official service models, limited to the shapes the
+ * Generates the response shape hints of the query-protocol services
+ * (CloudFormation, EC2, IAM, STS) from the official service models, limited to the shapes the
  * operations in each service's operation table return, and writes them to
  * `src/aws/services/<service>.generated.ts`.
  *
@@ -13,9 +13,13 @@
  *
  * @module
  */
+import cloudformationModel from "npm:aws-sdk@2.1693.0/apis/cloudformation-2010-05-15.min.json" with {
+  type: "json",
+};
 import ec2Model from "npm:aws-sdk@2.1693.0/apis/ec2-2016-11-15.min.json" with { type: "json" };
 import iamModel from "npm:aws-sdk@2.1693.0/apis/iam-2010-05-08.min.json" with { type: "json" };
 import stsModel from "npm:aws-sdk@2.1693.0/apis/sts-2011-06-15.min.json" with { type: "json" };
+import { CLOUDFORMATION_OPERATIONS } from "../src/aws/services/cloudformation.ts";
 import { EC2_OPERATIONS } from "../src/aws/services/ec2.ts";
 import { IAM_OPERATIONS } from "../src/aws/services/iam.ts";
 import { STS_OPERATIONS } from "../src/aws/services/sts.ts";
@@ -56,6 +60,15 @@ interface Target {
 }
 
 const TARGETS: Target[] = [
+  {
+    file: "cloudformation",
+    prefix: "CLOUDFORMATION",
+    title: "AWS CloudFormation",
+    model: cloudformationModel as Model,
+    operations: Object.keys(CLOUDFORMATION_OPERATIONS),
+    memberName: "member",
+    capitalize: false,
+  },
   {
     file: "ec2",
     prefix: "EC2",

@@ -19,8 +19,10 @@ import {
 import { openLocalKnot } from "./targets/local/local_knot.ts";
 import type { OpenedKnot, Target } from "./targets/target.ts";
 import type { JobsView } from "./targets/aws/batch/jobs_view.ts";
+import type { BatchJob } from "./targets/aws/batch/batch_job.ts";
 import { type ProgressOptions, showProgress } from "./run/progress.ts";
 import { validateKnotName } from "./util/validate.ts";
+import { summarize, type Summary } from "./util/summary.ts";
 import type { Estimate } from "./cost/estimate.ts";
 import { Plan } from "./plan/plan.ts";
 import { planAwsKnot } from "./targets/aws/aws_plan.ts";
@@ -201,6 +203,29 @@ export class Knot<F extends JobFunction = JobFunction> {
     return this.#clobbered;
   }
 
+  /** Shows a summary in `console.log`: name, target, function and resources, never its source. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.#summary().text;
+  }
+
+  /** Shows the same summary as a table in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return this.#summary().display;
+  }
+
+  #summary(): Summary {
+    const aws = this.aws;
+    return summarize(`Knot ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
+      ["target", this.target],
+      ["function", `${this.artifact.name} (${this.artifact.kind})`],
+      ["region", aws?.region],
+      ["image", aws?.imageUri],
+      ["job queue", aws?.jobQueue],
+      ["job definition", aws?.jobDefinition],
+      ["results", aws && `s3://${aws.bucket}/${aws.prefix}`],
+    ]);
+  }
+
   /**
    * Runs the function over the inputs. Every item is checked and encoded
    * first: a bad item rejects here, naming its index, before anything runs.
@@ -343,6 +368,79 @@ export class Knot<F extends JobFunction = JobFunction> {
   async viewJobs(): Promise<JobsView> {
     this.#checkLive();
     return await this.#target.viewJobs();
+  }
+
+  /**
+   * The ids of the knot's AWS Batch jobs, oldest first: one per `map()` of
+   * up to 10,000 items (an array job), or one per item with
+   * `jobType: "independent"`, and one per {@linkcode Knot.submit}. The
+   * Python original's `knot.job_ids`. Reads the config file only.
+   *
+   * @example Usage
+   * ```ts ignore
+   * const knot = await Knot.create({ name: "squares", target: "aws" });
+   * console.log(await knot.jobIds());
+   * ```
+   *
+   * @returns The job ids.
+   * @throws {CloudknotInputError} On the local target, which has runs but no Batch jobs.
+   */
+  jobIds(): Promise<string[]> {
+    this.#checkLive();
+    return this.#target.jobIds();
+  }
+
+  /**
+   * The knot's AWS Batch jobs as {@linkcode BatchJob} handles, oldest (so
+   * the newest last), as the Python original's `knot.jobs`: its FAQ pattern
+   * `knot.jobs[i].result()` is `(await knot.jobs())[i].result()` here. Jobs
+   * AWS Batch has forgotten (some days after they end) are left out.
+   *
+   * @example Usage
+   * ```ts ignore
+   * const jobs = await knot.jobs();
+   * console.log(await jobs.at(-1)!.result()); // the newest job's results
+   * ```
+   *
+   * @returns The jobs.
+   * @throws {CloudknotInputError} On the local target, which has runs but no Batch jobs.
+   */
+  jobs(): Promise<BatchJob[]> {
+    this.#checkLive();
+    return this.#target.jobs();
+  }
+
+  /**
+   * Submits one input as a job of its own, as the Python original's
+   * `BatchJob(...)` did, and returns its handle at once: `result()` waits
+   * for it. It is recorded like a run of one item (see {@linkcode Knot.runs}).
+   *
+   * @example Usage
+   * ```ts ignore
+   * const job = await knot.submit(7);
+   * console.log(job.jobId, await job.result()); // 49
+   * ```
+   *
+   * @param input The item; with `starmap`, the array of arguments.
+   * @param options Starmap and environment variables.
+   * @returns The job.
+   * @throws {CloudknotInputError} For an item that cannot be encoded, and on the local target.
+   */
+  async submit(
+    input: Arg<F> | Parameters<F>,
+    options: Pick<MapOptions, "starmap" | "env"> = {},
+  ): Promise<BatchJob> {
+    this.#checkLive();
+    const { starmap = false, env = {} } = options;
+    validateEnv(env);
+    if (starmap && !Array.isArray(input)) {
+      throw new CloudknotInputError(
+        "With starmap, the input is the array of arguments for the call",
+        { field: "input" },
+      );
+    }
+    const [item] = encodeItems([input]);
+    return await this.#target.submit({ item: item!, starmap, env });
   }
 
   /**

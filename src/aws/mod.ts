@@ -5,6 +5,7 @@
  * @module
  */
 export { AwsSession, type AwsSessionOptions } from "./session.ts";
+export { type AwsSetup, resolveAwsSetup } from "./setup.ts";
 export { AwsConfigError, AwsError, type AwsErrorOptions } from "./core/error.ts";
 export {
   type CredentialProvider,
@@ -17,6 +18,7 @@ export {
   type RunProcess,
   type RunProcessOptions,
   type ServiceId,
+  type WriteTextFile,
 } from "./core/types.ts";
 export type { ResolvedEndpoint, ServiceInfo } from "./core/endpoints.ts";
 export type { RetryOptions } from "./core/retry.ts";
@@ -36,6 +38,7 @@ export type { Paginator } from "./core/paginate.ts";
 export type { ApiTable, Protocol, ServiceClient, ServiceDefinition } from "./protocols/client.ts";
 export type { S3Operation } from "./protocols/rest_xml.ts";
 export type * from "./services/batch.ts";
+export type * from "./services/cloudformation.ts";
 export type * from "./services/ecr.ts";
 export type * from "./services/iam.ts";
 export type * from "./services/ec2.ts";

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { isOriginalImageRecord } from "../resources/original.ts";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { AwsSession, type AwsSessionOptions } from "../aws/session.ts";
@@ -38,6 +39,7 @@ import {
   readFunctionFile,
   writeBuildContext,
 } from "./build_context.ts";
+import { summarize, type Summary } from "../util/summary.ts";
 
 /**
  * The platform images are built for unless told otherwise: what AWS Batch
@@ -318,7 +320,16 @@ export class DockerImage {
       name = validateImageName(derived.slice(0, 128).replace(/[-._]+$/, ""));
     }
     const section = recordSection("docker-image", name);
-    const saved = readSaved(await state.section(section));
+    const keys = await state.section(section);
+    if (keys !== undefined && isOriginalImageRecord(keys)) {
+      // Its build directory and record are the Python tool's: neither is touched.
+      throw new CloudknotInputError(
+        `Image "${name}" in ${state.path} was made by the Python cloudknot (its build files are ` +
+          `in ${keys.get("build-path") || "its build path"}): pass another name`,
+        { field: "name" },
+      );
+    }
+    const saved = readSaved(keys);
     if (artifact === undefined && saved.buildPath === undefined) {
       throw new CloudknotInputError(
         `There is no image named "${name}" in ${state.path} to restore: pass func, or module ` +
@@ -462,6 +473,28 @@ export class DockerImage {
    */
   get generated(): string[] {
     return [...this.#saved.generated];
+  }
+
+  /** Shows a summary in `console.log`: name, function, base image, tags and repository. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.#summary().text;
+  }
+
+  /** Shows the same summary as a table in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return this.#summary().display;
+  }
+
+  #summary(): Summary {
+    const artifact = this.#artifact;
+    return summarize(`DockerImage ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
+      ["function", artifact && `${artifact.name} (${artifact.kind})`],
+      ["base image", this.baseImage],
+      ["platform", this.platform],
+      ["images", this.images.length > 0 ? this.images.join(", ") : "none built"],
+      ["pushed to", this.imageUri],
+      ["build directory", this.buildPath],
+    ]);
   }
 
   /**

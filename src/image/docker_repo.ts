@@ -13,6 +13,7 @@ import { getEcrRepo, sessionFromSettings } from "../resources/settings.ts";
 import { reposSection } from "../state/sections.ts";
 import { validateImageTag, validateRepositoryName, validateResourceTags } from "./names.ts";
 import { DefaultRepositoryError } from "./errors.ts";
+import { summarize, type Summary } from "../util/summary.ts";
 
 /** The tags every repository gets, besides the caller's. */
 export const DEFAULT_REPO_TAGS: Readonly<Record<string, string>> = Object.freeze({
@@ -205,6 +206,24 @@ export class DockerRepo {
     return this.#session;
   }
 
+  /** Shows a summary in `console.log`: name, URI and region. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.#summary().text;
+  }
+
+  /** Shows the same summary as a table in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return this.#summary().display;
+  }
+
+  #summary(): Summary {
+    return summarize(`DockerRepo ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
+      ["URI", this.repoUri],
+      ["region", this.#session.region],
+      ["adopted", this.adopted ? "yes, an existing repository" : "no, created here"],
+    ]);
+  }
+
   /**
    * Removes one tag from the repository. As ECR does, the image itself stays
    * while other tags point to it.
@@ -261,7 +280,14 @@ export class DockerRepo {
     } catch (e) {
       if (!(e instanceof AwsError) || e.code !== "RepositoryNotFoundException") throw e;
     }
-    await this.#state.remove(reposSection(this.#session.profile, this.#session.region), this.name);
+    const session = this.#session;
+    await this.#state.update((doc) => {
+      for (const profile of session.profileNames) {
+        const section = reposSection(profile, session.region);
+        doc.get(section)?.delete(this.name);
+        if (doc.get(section)?.size === 0) doc.delete(section);
+      }
+    });
     this.#clobbered = true;
   }
 

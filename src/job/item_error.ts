@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CloudknotError } from "../util/errors.ts";
+import { JobFailedError } from "../util/errors.ts";
 import { recordToError, type SerializedError } from "./error_record.ts";
 import type { ErrorRecord, FailureKind } from "./record.ts";
 
@@ -23,7 +23,7 @@ import type { ErrorRecord, FailureKind } from "./record.ts";
  * console.log(e.message); // "Item 3 threw TypeError: boom"
  * ```
  */
-export class ItemError extends CloudknotError {
+export class ItemError extends JobFailedError {
   /** The item's position in the inputs. */
   readonly index: number;
   /** The attempt that failed last, counted from 1. */
@@ -116,7 +116,7 @@ export class ItemError extends CloudknotError {
  * console.log(e.results); // [ 1, 2 ]
  * ```
  */
-export class MapError<T = unknown> extends CloudknotError {
+export class MapError<T = unknown> extends JobFailedError {
   /** Each failed item's error, in input order. */
   readonly errors: ItemError[];
   /** The successful values, with `undefined` where an item failed. */

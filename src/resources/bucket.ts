@@ -29,8 +29,17 @@ export const LIFECYCLE_RULE_ID = "cloudknot-job-data";
 export interface EnsureBucketOptions {
   /** The bucket's name. */
   bucket: string;
-  /** The default encryption: `AES256` (S3-managed keys) or `aws:kms` (the account's `aws/s3` key). @default {"AES256"} */
-  sse?: BucketSse;
+  /**
+   * The default encryption: `AES256` (S3-managed keys) or `aws:kms` (the
+   * account's `aws/s3` key); `null` leaves the bucket's default encryption as
+   * it is (the Python cloudknot's `s3-sse = None`: S3 encrypts every new
+   * object with S3-managed keys whatever a bucket sets, see "Setting default
+   * server-side encryption behavior for Amazon S3 buckets" in the S3 user
+   * guide).
+   *
+   * @default {"AES256"}
+   */
+  sse?: BucketSse | null;
   /**
    * Days after which objects under `cloudknot/` expire: a whole number from
    * 1, or `"never"` to keep them until clobbered. There is no silent "no
@@ -142,7 +151,7 @@ export function validateSse(sse: unknown): BucketSse {
  */
 export function validateEnsureBucketOptions(options: EnsureBucketOptions): void {
   validateBucketName(options.bucket);
-  if (options.sse !== undefined) validateSse(options.sse);
+  if (options.sse !== undefined && options.sse !== null) validateSse(options.sse);
   const days = options.expireAfterDays;
   if (days !== undefined && days !== "never" && !(Number.isInteger(days) && days >= 1)) {
     throw new CloudknotInputError(
@@ -327,7 +336,7 @@ export async function ensureBucket(
 ): Promise<EnsureBucketResult> {
   validateEnsureBucketOptions(options);
   const { bucket } = options;
-  const sse = options.sse ?? "AES256";
+  const sse = options.sse === undefined ? "AES256" : options.sse;
   const days = options.expireAfterDays ?? DEFAULT_EXPIRE_AFTER_DAYS;
   const caller = await session.sts.getCallerIdentity();
   const owner = caller.Account;
@@ -368,16 +377,18 @@ export async function ensureBucket(
       RestrictPublicBuckets: true,
     },
   });
-  await session.s3.putBucketEncryption({
-    Bucket: bucket,
-    ...headers,
-    ServerSideEncryptionConfiguration: {
-      Rules: [{
-        ApplyServerSideEncryptionByDefault: { SSEAlgorithm: sse },
-        BucketKeyEnabled: sse === "aws:kms",
-      }],
-    },
-  });
+  if (sse !== null) {
+    await session.s3.putBucketEncryption({
+      Bucket: bucket,
+      ...headers,
+      ServerSideEncryptionConfiguration: {
+        Rules: [{
+          ApplyServerSideEncryptionByDefault: { SSEAlgorithm: sse },
+          BucketKeyEnabled: sse === "aws:kms",
+        }],
+      },
+    });
+  }
   await session.s3.putBucketPolicy({
     Bucket: bucket,
     ...headers,

@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import {
+  CannotCreateResourceError,
+  CloudknotError,
+  CloudknotInputError,
+  ResourceExistsError,
+} from "../util/errors.ts";
 
 /**
  * A resource recorded in the config file lives in another region than the
@@ -169,7 +174,7 @@ export class CannotDeleteResourceError extends CloudknotError {
  * console.log(e.resource); // "lab-job-role"
  * ```
  */
-export class ResourceConflictError extends CloudknotError {
+export class ResourceConflictError extends ResourceExistsError {
   /** The conflicting resource. */
   readonly resource: string;
 
@@ -197,7 +202,7 @@ export class ResourceConflictError extends CloudknotError {
  * console.log(e.bucket); // "my-bucket"
  * ```
  */
-export class BucketTakenError extends CloudknotError {
+export class BucketTakenError extends ResourceExistsError {
   /** The bucket's name. */
   readonly bucket: string;
 
@@ -229,7 +234,7 @@ export class BucketTakenError extends CloudknotError {
  * console.log(e.region); // "eu-west-1"
  * ```
  */
-export class NoDefaultVpcError extends CloudknotError {
+export class NoDefaultVpcError extends CannotCreateResourceError {
   /** The region without a default VPC. */
   readonly region: string;
 

@@ -89,6 +89,22 @@ export interface GcOptions extends SettingsOptions {
    * environment deleted a moment ago still holds. @default {console.warn}
    */
   warn?: (message: string) => void;
+  /**
+   * Whether the session's region is the home one: IAM (global) and the
+   * settings' bucket are looked at too. {@linkcode findGarbageInRegions}
+   * looks at them once, in the session's region. @default {true}
+   */
+  home?: boolean;
+}
+
+/** One region's leftovers, as {@linkcode findGarbageInRegions} finds them. */
+export interface RegionGarbage {
+  /** The region. */
+  region: string;
+  /** A session in that region, for {@linkcode deleteGarbage}. */
+  session: AwsSession;
+  /** What it found there. */
+  items: GarbageItem[];
 }
 
 /** What {@linkcode deleteGarbage} did. */
@@ -225,6 +241,42 @@ async function openState(options: GcOptions): Promise<{ state: StateFile; sessio
 }
 
 /**
+ * {@linkcode findGarbage} in every region the account has enabled (EC2
+ * DescribeRegions), the session's region first: IAM, which is global, and
+ * the settings' bucket are looked at there only. It only reads.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { deleteGarbage, findGarbageInRegions } from "@cloudknot/cloudknot";
+ *
+ * for (const { region, session, items } of await findGarbageInRegions()) {
+ *   console.log(region, items.length);
+ *   await deleteGarbage(items, { session });
+ * }
+ * ```
+ *
+ * @param options The session (its region is the home one) and the settings sources.
+ * @returns Each region's garbage, in the order looked at.
+ */
+export async function findGarbageInRegions(options: GcOptions = {}): Promise<RegionGarbage[]> {
+  const { state, session } = await openState(options);
+  const { Regions } = await session.ec2.describeRegions({});
+  const enabled = (Regions ?? []).map((r) => r.RegionName).filter((r): r is string => !!r).sort();
+  const out: RegionGarbage[] = [];
+  for (const region of [session.region, ...enabled.filter((r) => r !== session.region)]) {
+    const here = await session.inRegion(region);
+    const items = await findGarbage({
+      ...options,
+      state,
+      session: here,
+      home: region === session.region,
+    });
+    out.push({ region, session: here, items });
+  }
+  return out;
+}
+
+/**
  * Finds the resources cloudknot made that no record of the config file
  * refers to: Batch job queues, compute environments and job definitions,
  * launch templates, IAM roles and instance profiles, security groups and
@@ -315,10 +367,11 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
   }
 
   // IAM (global): the roles of a Pars, and their instance profiles.
+  const home = options.home ?? true;
   const suffixes = ROLE_SPECS.map((s) => s.suffix);
   const garbageParsNames = new Set<string>();
   const roles: GarbageItem[] = [];
-  for await (const role of iam.listRolesAll({})) {
+  for await (const role of home ? iam.listRolesAll({}) : []) {
     if (!suffixes.some((s) => role.RoleName.endsWith(s)) && !role.Path?.startsWith("/cloudknot/")) {
       continue;
     }
@@ -404,10 +457,11 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
 
   // Job data of knots the config file no longer records.
   const buckets = new Set<string>();
-  const settingsBucket = await resolveS3Params({ ...options, state, session }).then(
-    (p) => p.bucket,
-    () => undefined,
-  );
+  const settingsBucket = !home ? undefined : await resolveS3Params({ ...options, state, session })
+    .then(
+      (p) => p.bucket,
+      () => undefined,
+    );
   if (settingsBucket) buckets.add(settingsBucket);
   for (const p of refs.pars.values()) if (p.bucket && p.region === region) buckets.add(p.bucket);
   for (const k of refs.knots.values()) if (k.bucket && k.region === region) buckets.add(k.bucket);

@@ -3,7 +3,8 @@
  * network) and its options, the job-data bucket, the settings API with the
  * one way to open an AWS session from it, the resource errors, and the
  * cleaners `prune` (stale records) and `findGarbage`/`deleteGarbage` (AWS
- * resources no record refers to).
+ * resources no record refers to), and the Python cloudknot's Pars and knots
+ * (`readOriginalRecords`, `clobberOriginal`).
  *
  * @example Usage
  * ```ts ignore
@@ -20,4 +21,5 @@ export * from "./bucket.ts";
 export * from "./pars.ts";
 export * from "./prune.ts";
 export * from "./gc.ts";
+export * from "./original.ts";
 export * from "../util/validate.ts";

@@ -42,7 +42,8 @@ import {
   ROLE_SPECS,
   stripRole,
 } from "./_iam_roles.ts";
-import { Ledger } from "./_ledger.ts";
+import { ignoreGone, Ledger } from "./_ledger.ts";
+import { originalRecord, OriginalResourceError } from "./original.ts";
 import {
   DEFAULT_IPV4_CIDR,
   deleteInternetGateway,
@@ -55,6 +56,7 @@ import {
   findSecurityGroup,
   parseVpcCidr,
 } from "./_network.ts";
+import { summarize, type Summary } from "../util/summary.ts";
 
 /** The longest Pars name: role names (at most 64 characters) are made from it. */
 export const PARS_NAME_MAX = 45;
@@ -404,6 +406,7 @@ export class Pars {
    * @throws {CloudknotInputError} For a bad option, an unknown policy, or an option that differs from the stored Pars.
    * @throws {RegionMismatchError} When the stored Pars is in another region.
    * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
+   * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's (a CloudFormation stack).
    * @throws {ResourceDoesNotExistError} When the stored Pars' resources are gone.
    * @throws {ResourceConflictError} When a resource of the wanted name exists but is not cloudknot's.
    * @throws {NoDefaultVpcError} When the default VPC is asked for and there is none.
@@ -423,6 +426,8 @@ export class Pars {
       name = defaultParsName(caller.Arn);
     }
     const stored = await state.section(recordSection("pars", name));
+    const original = stored && originalRecord("pars", name, stored);
+    if (original) throw new OriginalResourceError(original);
     if (stored) return await Pars.#adopt(fromSection(name, stored), input, session, state);
     caller ??= await session.sts.getCallerIdentity();
     let bucket = input.bucket ?? (await getS3Params(settings)).bucket;
@@ -531,7 +536,7 @@ export class Pars {
         currentRegion: session.region,
       });
     }
-    if (record.profile !== session.profile) {
+    if (!session.sameProfile(record.profile)) {
       throw new ProfileMismatchError("Pars", name, {
         resourceProfile: record.profile,
         currentProfile: session.profile,
@@ -765,6 +770,29 @@ export class Pars {
    */
   get created(): readonly string[] {
     return [...this.#owned];
+  }
+
+  /** Shows a summary in `console.log`: name, region, network, bucket and roles. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.#summary().text;
+  }
+
+  /** Shows the same summary as a table in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return this.#summary().display;
+  }
+
+  #summary(): Summary {
+    return summarize(`Pars ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
+      ["region", this.region],
+      ["profile", this.profile],
+      ["VPC", `${this.vpc}${this.useDefaultVpc ? " (default)" : ""}`],
+      ["subnets", this.subnets.join(", ")],
+      ["security group", this.securityGroup],
+      ["bucket", this.bucket],
+      ["job role", this.jobRole],
+      ["policies", this.policies.length > 0 ? this.policies.join(", ") : undefined],
+    ]);
   }
 
   /**

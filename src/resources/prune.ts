@@ -12,6 +12,7 @@ import { parseSection } from "../state/sections.ts";
 import { getProfile, sessionFromSettings, type SettingsOptions } from "./settings.ts";
 import { getInstanceProfile, getRole } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
+import { originalRecord, originalStackStatus } from "./original.ts";
 
 /** Options of {@linkcode prune}. */
 export interface PruneOptions extends SettingsOptions {
@@ -92,6 +93,8 @@ function parseImageUri(uri: string): { repo: string; tag?: string; digest?: stri
  *
  * - `[pars <name>]` whose roles, instance profile or VPC are gone;
  * - `[knot <name>]` whose compute environment or job queue is gone;
+ * - the Python cloudknot's `[pars <name>]` and `[knot <name>]` whose
+ *   CloudFormation stack is gone;
  * - entries of `[docker-repos <profile> <region>]` whose repository is gone
  *   or has another URI now;
  * - entries of `[batch-jobs <profile> <region>]` that DescribeJobs no
@@ -122,13 +125,14 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
   const settings: SettingsOptions = { ...options, state };
   const session = options.session ?? await sessionFromSettings(settings);
   const region = session.region;
-  const profiles = new Set([session.profile, await getProfile(settings)]);
+  const settingsProfile = await getProfile(settings);
+  const mine = (profile: string) => session.sameProfile(profile) || profile === settingsProfile;
   const pathExists = options.pathExists ?? defaultPathExists;
   const imageExists = options.imageExists ?? defaultImageExists(options.docker);
   const dropped: PruneEntry[] = [];
   const skipped: PruneEntry[] = [];
   const here = (keys: Map<string, string>) =>
-    keys.get("region") === region && profiles.has(keys.get("profile") ?? "");
+    keys.get("region") === region && mine(keys.get("profile") ?? "");
   const elsewhere = (section: string, keys: Map<string, string>) =>
     skipped.push({
       section,
@@ -139,6 +143,18 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
   const doc = await state.read();
   for (const [section, keys] of doc) {
     const parsed = parseSection(section);
+    const original = parsed?.kind === "pars" || parsed?.kind === "knot"
+      ? originalRecord(parsed.kind, parsed.name, keys)
+      : undefined;
+    if (original !== undefined) {
+      // The Python cloudknot's: a stack, dropped as its own prune does, when
+      // the stack is gone (one in a failed state is kept, to be clobbered).
+      if (!here(keys)) elsewhere(section, keys);
+      else if (await originalStackStatus(session, original.stackId) === undefined) {
+        dropped.push({ section, reason: `gone: stack ${original.stackName}` });
+      }
+      continue;
+    }
     if (parsed?.kind === "pars") {
       if (!here(keys)) {
         elsewhere(section, keys);
@@ -170,7 +186,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
       if (missing.length > 0) dropped.push({ section, reason: `gone: ${missing.join(", ")}` });
     } else if (parsed?.kind === "docker-repos" || parsed?.kind === "batch-jobs") {
       const { profile, region: sectionRegion } = parsed;
-      if (sectionRegion !== region || !profiles.has(profile)) {
+      if (sectionRegion !== region || !mine(profile)) {
         skipped.push({
           section,
           reason: `it is for region ${sectionRegion} and profile ${profile}; prune with a ` +

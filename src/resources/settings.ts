@@ -15,6 +15,7 @@ import { homedir } from "node:os";
 import { AwsSession, type AwsSessionOptions } from "../aws/session.ts";
 import { AwsConfigError } from "../aws/core/error.ts";
 import {
+  FROM_ENV_PROFILE,
   loadSharedConfigFiles,
   profileSettings,
   type SharedConfigFiles,
@@ -33,10 +34,14 @@ import {
   validateSse,
 } from "./bucket.ts";
 
-export { AWS_SECTION };
+export { AWS_SECTION, FROM_ENV_PROFILE };
 
-/** The profile name that means "no named profile: use the AWS credential chain". */
-export const FROM_ENV_PROFILE = "from-env";
+/**
+ * `[aws] s3-sse = None`: no encryption setting, as the Python cloudknot
+ * writes it (`str(None)`) when none was asked for. Objects then get the
+ * bucket's default encryption.
+ */
+export const NO_SSE_SETTING = "None";
 
 /** The ECR repository used when nothing else names one. */
 export const DEFAULT_ECR_REPO = "cloudknot";
@@ -78,8 +83,11 @@ export interface S3Params {
    * {@linkcode setS3Params} resolve it.
    */
   bucket: string | undefined;
-  /** The default encryption of the bucket. */
-  sse: BucketSse;
+  /**
+   * The default encryption of the bucket; `undefined` for `s3-sse = None`
+   * (no setting: the bucket's own default applies).
+   */
+  sse: BucketSse | undefined;
   /** Where `bucket` came from. */
   source: "state" | "env" | "unresolved";
 }
@@ -88,15 +96,19 @@ export interface S3Params {
 export interface ResolvedS3Params {
   /** The bucket. */
   bucket: string;
-  /** The default encryption of the bucket. */
-  sse: BucketSse;
+  /** The default encryption of the bucket; `undefined` for no setting (`s3-sse = None`). */
+  sse: BucketSse | undefined;
 }
 
 /** What {@linkcode setS3Params} sets. */
 export interface SetS3ParamsInput {
   /** The bucket (default: `CLOUDKNOT_S3_BUCKET`, else `cloudknot-<account id>-<region>`). */
   bucket?: string;
-  /** The default encryption. @default {"AES256"} */
+  /**
+   * The default encryption.
+   *
+   * @default {"AES256"} (or, when the config file says `s3-sse = None`, no setting)
+   */
   sse?: BucketSse;
   /** Days after which job data under `cloudknot/` expires, or `"never"`. @default {30} */
   expireAfterDays?: number | "never";
@@ -343,7 +355,7 @@ export async function sessionFromSettings(
   return await AwsSession.create({
     ...files,
     ...aws,
-    ...(profile !== FROM_ENV_PROFILE ? { profile } : {}),
+    profile,
     region,
   });
 }
@@ -408,7 +420,8 @@ export async function setRegion(
  * `CLOUDKNOT_S3_BUCKET`, else unresolved (the default
  * `cloudknot-<account id>-<region>` needs an AWS call, see
  * {@linkcode resolveS3Params}); the encryption from `[aws] s3-sse`
- * (`AES256`, the default, or `aws:kms`). Reads only.
+ * (`AES256`, the default, or `aws:kms`; `None`, as the Python cloudknot
+ * writes it, is no setting: `sse` is then `undefined`). Reads only.
  *
  * @example Usage
  * ```ts
@@ -424,18 +437,24 @@ export async function setRegion(
  *
  * @param options Injectable config file and environment.
  * @returns The bucket (when known), its encryption and where the bucket came from.
- * @throws {CloudknotInputError} When the stored encryption is neither `AES256` nor `aws:kms`.
+ * @throws {CloudknotInputError} When the stored encryption is not `AES256`, `aws:kms` or `None`.
  */
 export async function getS3Params(options: SettingsOptions = {}): Promise<S3Params> {
   const state = stateOf(options);
   const section = await state.section(AWS_SECTION);
-  const storedSse = section?.get("s3-sse")?.trim();
-  const sse = storedSse ? validateSse(storedSse) : "AES256";
+  const sse = storedSse(section?.get("s3-sse"));
   const stored = section?.get("s3-bucket")?.trim();
   if (stored) return { bucket: stored, sse, source: "state" };
   const fromEnv = envOf(options)("CLOUDKNOT_S3_BUCKET")?.trim();
   if (fromEnv) return { bucket: fromEnv, sse, source: "env" };
   return { bucket: undefined, sse, source: "unresolved" };
+}
+
+/** The stored encryption: `None` is no setting, nothing is the default `AES256`. */
+function storedSse(value: string | undefined): BucketSse | undefined {
+  const text = value?.trim();
+  if (!text) return "AES256";
+  return text === NO_SSE_SETTING ? undefined : validateSse(text);
 }
 
 /**
@@ -475,7 +494,10 @@ export async function resolveS3Params(
  * Sets the S3 bucket and its encryption: creates the bucket when missing
  * (or adopts it), configures it (see `ensureBucket`), then writes
  * `[aws] s3-bucket` and `s3-sse`. With no bucket, the bucket is
- * `CLOUDKNOT_S3_BUCKET`, else the derived default.
+ * `CLOUDKNOT_S3_BUCKET`, else the derived default. With no encryption, a
+ * config file's `s3-sse = None` (the Python cloudknot's "no setting") is
+ * kept and the bucket's default encryption left as it is; otherwise it is
+ * `AES256`.
  *
  * @example Usage
  * ```ts ignore
@@ -495,10 +517,12 @@ export async function setS3Params(
   params: SetS3ParamsInput = {},
   options: SettingsSessionOptions = {},
 ): Promise<ResolvedS3Params> {
-  const sse = validateSse(params.sse ?? "AES256");
+  const sse = params.sse !== undefined
+    ? validateSse(params.sse)
+    : storedSse((await stateOf(options).get(AWS_SECTION, "s3-sse")) ?? "");
   const explicit = params.bucket ?? (envOf(options)("CLOUDKNOT_S3_BUCKET")?.trim() || undefined);
   const ensure: Omit<EnsureBucketOptions, "bucket"> = {
-    sse,
+    sse: sse ?? null,
     ...(params.expireAfterDays !== undefined ? { expireAfterDays: params.expireAfterDays } : {}),
     ...(params.tags !== undefined ? { tags: params.tags } : {}),
     ...(params.manageExisting !== undefined ? { manageExisting: params.manageExisting } : {}),
@@ -518,7 +542,10 @@ export async function setS3Params(
     bucket = defaultBucketName(Account, session.region);
   }
   await ensureBucket(session, { bucket, ...ensure });
-  await stateOf(options).setMany(AWS_SECTION, { "s3-bucket": bucket, "s3-sse": sse });
+  await stateOf(options).setMany(AWS_SECTION, {
+    "s3-bucket": bucket,
+    "s3-sse": sse ?? NO_SSE_SETTING,
+  });
   return { bucket, sse };
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ItemView, MapRun } from "./map_run.ts";
+import { escapeHtml } from "../util/summary.ts";
 
 /** Rows shown before the view says how many more there are. */
 const MAX_ROWS = 20;
@@ -100,10 +101,6 @@ const COLORS: Record<ItemView["status"], string> = {
   succeeded: "#2e7d32",
 };
 
-function escape(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /**
  * Renders the job view as an HTML table, for notebooks.
  *
@@ -126,13 +123,13 @@ export function renderRunHtml(run: MapRun<unknown>, options: { values?: boolean 
   const body = shown.map((item) =>
     `<tr><td>${item.index}</td><td style="color:${COLORS[item.status]}">${item.status}</td>` +
     `<td>${item.attempts}</td><td>${duration(item)}</td>` +
-    (values ? `<td><code>${escape(values.get(item.index) ?? "")}</code></td>` : "") +
-    `<td><code>${escape((item.error ?? "").split("\n")[0]!)}</code></td></tr>`
+    (values ? `<td><code>${escapeHtml(values.get(item.index) ?? "")}</code></td>` : "") +
+    `<td><code>${escapeHtml((item.error ?? "").split("\n")[0]!)}</code></td></tr>`
   ).join("");
   const columns = values ? 6 : 5;
   const more = hidden > 0 ? `<tr><td colspan="${columns}">… ${hidden} more items</td></tr>` : "";
   const cost = run.lastCost?.toHtml() ?? "";
-  return `<div class="cloudknot-run"><p><b>${escape(summarizeRun(run))}</b></p>` +
+  return `<div class="cloudknot-run"><p><b>${escapeHtml(summarizeRun(run))}</b></p>` +
     `<table><thead><tr><th>item</th><th>status</th><th>attempts</th><th>time</th>` +
     `${values ? "<th>value</th>" : ""}<th>error</th></tr></thead>` +
     `<tbody>${body}${more}</tbody></table>${cost}</div>`;

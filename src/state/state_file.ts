@@ -15,7 +15,8 @@
  * holding the lock holds it no longer. A change keeps the rest of the file as
  * it was (a user's comments too), keeps the file's mode, writes through a
  * symbolic link to its target, and refuses a read-only file. Secrets are
- * refused.
+ * refused. A write to `[aws]` also sets `configured = True` there, which the
+ * Python original needs before it reads a record.
  *
  * @module
  */
@@ -23,9 +24,10 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { homedir } from "node:os";
-import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import { CloudknotConfigurationError, CloudknotInputError } from "../util/errors.ts";
 import { type IniDocument, parseIni, updateIni } from "../util/ini.ts";
 import { sleep } from "../util/sleep.ts";
+import { AWS_SECTION } from "./sections.ts";
 
 /** Options for a {@linkcode StateFile}. */
 export interface StateFileOptions {
@@ -57,7 +59,7 @@ export interface StateFileOptions {
  * console.log(e.path); // "/x"
  * ```
  */
-export class StateFileError extends CloudknotError {
+export class StateFileError extends CloudknotConfigurationError {
   /** The file the error is about. */
   readonly path: string;
 
@@ -186,8 +188,11 @@ export class StateFile {
       const info = text === undefined ? undefined : await Deno.stat(target);
       if (info) await checkWritable(target, info);
       const doc = parseIni(text ?? "", { mode: "configparser", fileName: target });
+      const settings = sectionText(doc, AWS_SECTION);
+      const configured = doc.get(AWS_SECTION)?.has("configured") ?? false;
       await change(doc);
       checkNoSecrets(doc, this.path);
+      if (!configured && sectionText(doc, AWS_SECTION) !== settings) markConfigured(doc);
       const next = updateIni(text ?? NEW_FILE, doc, target);
       if (next !== text) await replace(target, next, info);
     });
@@ -489,6 +494,21 @@ async function releaseLock(lock: HeldLock): Promise<void> {
     lock.file.close();
   }
 }
+function sectionText(doc: IniDocument, section: string): string {
+  return JSON.stringify([...doc.get(section) ?? []]);
+}
+
+/**
+ * Adds `configured = True` to a `[aws]` section that was just written and
+ * had no `configured` key before (a change that removes it is kept): the Python cloudknot refuses to make or adopt
+ * anything (`CloudknotConfigurationError`) in a file without it, and only
+ * its `cloudknot configure` writes it. Settings this library wrote are set up.
+ */
+function markConfigured(doc: IniDocument): void {
+  const aws = doc.get(AWS_SECTION);
+  if (aws && aws.size > 0 && !aws.has("configured")) aws.set("configured", "True");
+}
+
 function checkNoSecrets(doc: IniDocument, path: string): void {
   for (const [section, keys] of doc) {
     for (const key of keys.keys()) {

@@ -7,7 +7,8 @@
  * @module
  */
 import { AwsError } from "../aws/core/error.ts";
-import { AwsSession } from "../aws/session.ts";
+import { createS3, type S3 } from "../aws/services/s3.ts";
+import { resolveAwsSetup } from "../aws/setup.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { uploadObject } from "./s3_upload.ts";
 import type { ByteRange, ObjectStore, StoredObject } from "./store.ts";
@@ -15,10 +16,21 @@ import type { ByteRange, ObjectStore, StoredObject } from "./store.ts";
 /** The server-side encryption an {@linkcode S3Store} asks for on every write. */
 export type S3Encryption = "AES256" | "aws:kms";
 
+/**
+ * What an {@linkcode S3Store} needs of an AWS session: its region and its S3
+ * client. An `AwsSession` is one; a job makes one with only an S3 client.
+ */
+export interface S3Session {
+  /** The region. */
+  readonly region: string;
+  /** The S3 client. */
+  readonly s3: S3;
+}
+
 /** Options for an {@linkcode S3Store}. */
 export interface S3StoreOptions {
-  /** The AWS session whose S3 client the store uses. */
-  session: AwsSession;
+  /** The AWS session (or just its region and S3 client) whose S3 client the store uses. */
+  session: S3Session;
   /** The bucket. */
   bucket: string;
   /** The key prefix of the store's root, without a leading or trailing `/`. @default {""} */
@@ -68,7 +80,7 @@ export class S3Store implements ObjectStore {
   readonly sse?: S3Encryption;
   /** Bytes returned by `get` so far, for measurements. */
   bytesRead = 0;
-  #session: AwsSession;
+  #session: S3Session;
 
   /**
    * Makes a store; nothing is sent yet.
@@ -108,7 +120,7 @@ export class S3Store implements ObjectStore {
   }
 
   /** The AWS session the store uses. */
-  get session(): AwsSession {
+  get session(): S3Session {
     return this.#session;
   }
 
@@ -303,8 +315,12 @@ function checkKey(key: string): void {
 
 /** Options for {@linkcode openS3Store}. */
 export interface OpenS3StoreOptions {
-  /** The session to use (default: one made by `AwsSession.create()` from the environment). */
-  session?: AwsSession;
+  /**
+   * The session to use.
+   *
+   * @default {"an S3 client alone, on the profile, credentials and endpoint the environment names"}
+   */
+  session?: S3Session;
 }
 
 /**
@@ -339,8 +355,12 @@ export async function openS3Store(
   // The bucket's region, from the URL, comes first: a container on ECS with
   // EC2 has no AWS_REGION, and a user's own AWS_REGION may name another one.
   const region = parsed.searchParams.get("region");
-  const session = options.session ??
-    await AwsSession.create(region !== null && region !== "" ? { region } : {});
+  // Only an S3 client, not an AwsSession: a job loads no other service.
+  let session = options.session;
+  if (session === undefined) {
+    const setup = await resolveAwsSetup(region !== null && region !== "" ? { region } : {});
+    session = { region: setup.region, s3: createS3(setup.client("s3")) };
+  }
   return new S3Store({
     session,
     bucket: parsed.hostname,

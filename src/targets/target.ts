@@ -12,6 +12,7 @@ import type { ItemGroup, RetryOf } from "../run/retry.ts";
 import type { Estimate } from "../cost/estimate.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { JobsView } from "./aws/batch/jobs_view.ts";
+import type { BatchJob } from "./aws/batch/batch_job.ts";
 
 /** One map call, validated and encoded. */
 export interface MapRequest {
@@ -29,6 +30,16 @@ export interface MapRequest {
   groups?: ItemGroup[];
   /** The run this run retries (a retry), for its manifest. */
   retryOf?: RetryOf;
+}
+
+/** One item to submit as a job of its own. */
+export interface SubmitRequest {
+  /** The item's encoded bytes. */
+  item: Uint8Array;
+  /** Spread the item into the function's arguments. */
+  starmap: boolean;
+  /** Extra environment variables for the job. */
+  env: Record<string, string>;
 }
 
 /**
@@ -53,6 +64,15 @@ export interface Target<ClobberOptions extends object = Record<never, never>> {
    * rejects with a `CloudknotInputError` that says where to look instead.
    */
   viewJobs(): Promise<JobsView>;
+  /**
+   * The ids of the knot's AWS Batch jobs, oldest first; a target without
+   * Batch jobs rejects with a `CloudknotInputError` that says what to use.
+   */
+  jobIds(): Promise<string[]>;
+  /** The knot's AWS Batch jobs as handles, oldest first (as {@linkcode Target.jobIds}). */
+  jobs(): Promise<BatchJob[]>;
+  /** Submits one item as a job of its own; a target without Batch jobs rejects, as `jobIds` does. */
+  submit(request: SubmitRequest): Promise<BatchJob>;
   /** Deletes everything the knot made (its runs, its function, its record), and what `options` ask. */
   clobber(options?: ClobberOptions): Promise<void>;
 }

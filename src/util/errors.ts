@@ -1,6 +1,8 @@
 /**
- * The typed errors every layer shares. Each message says what went wrong and
- * what to do about it. Layer-specific errors (`AwsError`, `DockerError`, …)
+ * The typed errors every layer shares, and the kinds the Python original
+ * named (configuration, a resource that exists, a resource that cannot be
+ * made, failed work). Each message says what went wrong and what to do
+ * about it. Layer-specific errors (`AwsError`, `DockerError`, …)
  * extend {@linkcode CloudknotError} in their own modules.
  *
  * @module
@@ -87,3 +89,89 @@ export class CloudknotTimeoutError extends CloudknotError {}
  * ```
  */
 export class CancelledError extends CloudknotError {}
+
+/**
+ * The configuration is unusable: the cloudknot config file, or the AWS
+ * settings (profile, region, credentials, endpoints). The Python original's
+ * `CloudknotConfigurationError`; `AwsConfigError` and `StateFileError` are
+ * kinds of it.
+ *
+ * @example Usage
+ * ```ts
+ * import { AwsSession, CloudknotConfigurationError } from "@cloudknot/cloudknot";
+ *
+ * try {
+ *   await AwsSession.create({ profile: "nowhere", env: () => undefined, readTextFile: () => Promise.resolve(undefined) });
+ * } catch (e) {
+ *   console.log(e instanceof CloudknotConfigurationError); // true
+ * }
+ * ```
+ */
+export class CloudknotConfigurationError extends CloudknotError {}
+
+/**
+ * A resource with the name cloudknot needs exists and cannot be used: it was
+ * not made by cloudknot, or another account owns the name. The Python
+ * original's `ResourceExistsException`; `ResourceConflictError` and
+ * `BucketTakenError` are kinds of it.
+ *
+ * @example Usage
+ * ```ts
+ * import { ResourceConflictError, ResourceExistsError } from "@cloudknot/cloudknot";
+ *
+ * const e = new ResourceConflictError("Role lab-job-role exists", { resource: "lab-job-role" });
+ * console.log(e instanceof ResourceExistsError); // true
+ * ```
+ */
+export class ResourceExistsError extends CloudknotError {}
+
+/**
+ * A resource could not be made, or reached a state it cannot be used in (a
+ * compute environment that is INVALID, no default VPC). The Python
+ * original's `CannotCreateResourceException`; `NoDefaultVpcError` and
+ * `BatchResourceError` are kinds of it.
+ *
+ * @example Usage
+ * ```ts
+ * import { CannotCreateResourceError, NoDefaultVpcError } from "@cloudknot/cloudknot";
+ *
+ * console.log(new NoDefaultVpcError("eu-west-1") instanceof CannotCreateResourceError); // true
+ * ```
+ */
+export class CannotCreateResourceError extends CloudknotError {}
+
+/**
+ * Work failed: one item (`ItemError`) or some items of a run (`MapError`),
+ * on any target. On AWS it is what `BatchJob.result()` throws for a failed
+ * job, as the Python original's `BatchJobFailedError` was; that name is an
+ * alias of this class.
+ *
+ * @example Usage
+ * ```ts
+ * import { BatchJobFailedError, JobFailedError, MapError } from "@cloudknot/cloudknot";
+ *
+ * const e = new MapError([], [1]);
+ * console.log(e instanceof JobFailedError, e instanceof BatchJobFailedError); // true true
+ * ```
+ */
+export class JobFailedError extends CloudknotError {}
+
+/**
+ * The Python original's name for {@linkcode JobFailedError}: what
+ * `BatchJob.result()` and `knot.jobs[i].result()` throw when the job failed
+ * (an `ItemError` for a single job, a `MapError` for an array job).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { BatchJobFailedError } from "@cloudknot/cloudknot";
+ *
+ * try {
+ *   await knot.jobs.at(-1)!.result();
+ * } catch (e) {
+ *   if (e instanceof BatchJobFailedError) console.error(e.message);
+ * }
+ * ```
+ */
+export const BatchJobFailedError: typeof JobFailedError = JobFailedError;
+/** The type of {@linkcode BatchJobFailedError}: a {@linkcode JobFailedError}. */
+export type BatchJobFailedError = JobFailedError;

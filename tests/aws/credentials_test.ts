@@ -375,16 +375,19 @@ Deno.test("the credential_process timeout comes from the option, else CLOUDKNOT_
   });
 });
 
-Deno.test("SSO profiles are told to use credential_process or aws configure export-credentials", async () => {
+Deno.test("an SSO profile whose sso-session lacks sso_region says what to add, before any request", async () => {
   await withHome(async (home) => {
     await home.write(
       ".aws/config",
       "[profile sso]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = r\n[sso-session corp]\nsso_start_url = https://x\n",
     );
-    const { session: s } = await session(home, { profile: "sso" });
+    const { session: s, urls } = await session(home, { profile: "sso" });
     const e = await rejects(s.credentials());
-    assert.match(e.message, /credential_process/);
-    assert.match(e.message, /aws configure export-credentials/);
+    assert.match(
+      e.message,
+      /\[sso-session corp\] of .* has no sso_region; set sso_start_url and sso_region/,
+    );
+    assert.deepEqual(urls, []);
   });
 });
 

@@ -8,6 +8,7 @@ import { generatedFiles } from "../../scripts/gen_aws.ts";
 Deno.test("the generated shape hints are current (else run `deno task gen:aws`)", async () => {
   const files = generatedFiles();
   assert.deepEqual(Object.keys(files).sort(), [
+    "src/aws/services/cloudformation.generated.ts",
     "src/aws/services/ec2.generated.ts",
     "src/aws/services/iam.generated.ts",
     "src/aws/services/sts.generated.ts",

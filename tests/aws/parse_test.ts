@@ -4,11 +4,21 @@
  * stub request handler) and to our session (through a recording fetch).
  */
 import assert from "node:assert/strict";
-import { batchSdk, ec2Sdk, ecrSdk, iamSdk, logsSdk, s3Sdk, stsSdk } from "./deps.ts";
-import { recordingFetch, sdkParse, testSession } from "./sdk_helper.ts";
+import {
+  batchSdk,
+  cfnSdk,
+  ec2Sdk,
+  ecrSdk,
+  iamSdk,
+  logsSdk,
+  s3Sdk,
+  ssoSdk,
+  stsSdk,
+} from "./deps.ts";
+import { recordingFetch, sdkParse, ssoClient, testSession } from "./sdk_helper.ts";
 import { AwsError } from "../../src/aws/mod.ts";
 
-type Svc = "batch" | "ecr" | "iam" | "ec2" | "s3" | "sts" | "logs";
+type Svc = "batch" | "ecr" | "iam" | "ec2" | "s3" | "sts" | "logs" | "cloudformation";
 // deno-lint-ignore no-explicit-any
 const SDK: Record<Svc, [any, any]> = {
   batch: [batchSdk, batchSdk.BatchClient],
@@ -18,7 +28,10 @@ const SDK: Record<Svc, [any, any]> = {
   s3: [s3Sdk, s3Sdk.S3Client],
   sts: [stsSdk, stsSdk.STSClient],
   logs: [logsSdk, logsSdk.CloudWatchLogsClient],
+  cloudformation: [cfnSdk, cfnSdk.CloudFormationClient],
 };
+
+const CFN = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
 
 interface Canned {
   status: number;
@@ -60,6 +73,66 @@ const roleXml = (name: string) =>
 
 /** [service, operation, input, canned response, SDK fields whose policy documents are URL-encoded]. */
 const SUCCESS: [Svc, string, Record<string, unknown>, Canned, string[]?][] = [
+  [
+    "cloudformation",
+    "DescribeStacks",
+    { StackName: "lab-knot" },
+    query(
+      "DescribeStacks",
+      `<Stacks><member><StackId>arn:aws:cloudformation:eu-west-1:123456789012:stack/lab-knot/1b2c</StackId><StackName>lab-knot</StackName><Parameters><member><ParameterKey>ParsStackName</ParameterKey><ParameterValue>lab-pars</ParameterValue></member></Parameters><CreationTime>2021-03-04T05:06:07.123Z</CreationTime><StackStatus>DELETE_FAILED</StackStatus><StackStatusReason>The following resource(s) failed to delete: [SecurityGroup]. </StackStatusReason><DisableRollback>false</DisableRollback><NotificationARNs/><Capabilities><member>CAPABILITY_NAMED_IAM</member></Capabilities><Outputs><member><OutputKey>JobQueue</OutputKey><OutputValue>arn:aws:batch:eu-west-1:1:job-queue/lab-ck-jq</OutputValue><ExportName>lab-knot-JobQueue</ExportName></member></Outputs><Tags><member><Key>Environment</Key><Value>cloudknot</Value></member><member><Key>Owner</Key><Value>ada</Value></member></Tags><EnableTerminationProtection>false</EnableTerminationProtection><DriftInformation><StackDriftStatus>NOT_CHECKED</StackDriftStatus></DriftInformation></member></Stacks>`,
+      CFN,
+    ),
+  ],
+  [
+    "cloudformation",
+    "ListStacks",
+    {},
+    query(
+      "ListStacks",
+      `<StackSummaries><member><StackId>arn:aws:cloudformation:eu-west-1:1:stack/old-pars/9</StackId><StackName>old-pars</StackName><CreationTime>2020-01-01T00:00:00Z</CreationTime><DeletionTime>2020-02-01T00:00:00Z</DeletionTime><StackStatus>DELETE_COMPLETE</StackStatus><TemplateDescription>cloudknot PARS</TemplateDescription><DriftInformation><StackDriftStatus>NOT_CHECKED</StackDriftStatus></DriftInformation></member><member><StackId>arn:aws:cloudformation:eu-west-1:1:stack/lab-knot/1</StackId><StackName>lab-knot</StackName><CreationTime>2021-01-01T00:00:00Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus></member></StackSummaries><NextToken>page-2</NextToken>`,
+      CFN,
+    ),
+  ],
+  [
+    "cloudformation",
+    "ListStackResources",
+    { StackName: "lab-pars" },
+    query(
+      "ListStackResources",
+      `<StackResourceSummaries><member><LogicalResourceId>SecurityGroup</LogicalResourceId><PhysicalResourceId>sg-0c3d</PhysicalResourceId><ResourceType>AWS::EC2::SecurityGroup</ResourceType><LastUpdatedTimestamp>2021-03-04T05:06:07Z</LastUpdatedTimestamp><ResourceStatus>DELETE_FAILED</ResourceStatus><ResourceStatusReason>resource sg-0c3d has a dependent object</ResourceStatusReason><DriftInformation><StackResourceDriftStatus>NOT_CHECKED</StackResourceDriftStatus></DriftInformation></member></StackResourceSummaries>`,
+      CFN,
+    ),
+  ],
+  [
+    "cloudformation",
+    "DescribeStackEvents",
+    { StackName: "lab-pars" },
+    query(
+      "DescribeStackEvents",
+      `<StackEvents><member><StackId>arn:s</StackId><EventId>SecurityGroup-DELETE_FAILED-2021</EventId><StackName>lab-pars</StackName><LogicalResourceId>SecurityGroup</LogicalResourceId><PhysicalResourceId>sg-0c3d</PhysicalResourceId><ResourceType>AWS::EC2::SecurityGroup</ResourceType><Timestamp>2021-03-04T05:06:07.5Z</Timestamp><ResourceStatus>DELETE_FAILED</ResourceStatus><ResourceStatusReason>resource sg-0c3d has a dependent object</ResourceStatusReason></member></StackEvents>`,
+      CFN,
+    ),
+  ],
+  [
+    "cloudformation",
+    "ListImports",
+    { ExportName: "lab-pars-SecurityGroupId" },
+    query(
+      "ListImports",
+      `<Imports><member>lab-knot</member><member>other-knot</member></Imports>`,
+      CFN,
+    ),
+  ],
+  [
+    "sts",
+    "AssumeRoleWithWebIdentity",
+    { RoleArn: "arn:r", RoleSessionName: "s", WebIdentityToken: "t" },
+    query(
+      "AssumeRoleWithWebIdentity",
+      `<Audience>sts.amazonaws.com</Audience><AssumedRoleUser><AssumedRoleId>AROA:s</AssumedRoleId><Arn>arn:aws:sts::1:assumed-role/r/s</Arn></AssumedRoleUser><Provider>token.actions.githubusercontent.com</Provider><Credentials><AccessKeyId>ASIA</AccessKeyId><SecretAccessKey>sk</SecretAccessKey><SessionToken>tok</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials><SubjectFromWebIdentityToken>repo:a/b:ref:refs/heads/main</SubjectFromWebIdentityToken>`,
+      "https://sts.amazonaws.com/doc/2011-06-15/",
+    ),
+  ],
   [
     "batch",
     "DescribeJobs",
@@ -631,6 +704,18 @@ const ERRORS: [Svc, string, Record<string, unknown>, Canned, string, string][] =
     "AccessDenied",
   ],
   [
+    "cloudformation",
+    "DescribeStacks",
+    { StackName: "gone-knot" },
+    xml(
+      `<ErrorResponse xmlns="${CFN}"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id gone-knot does not exist</Message></Error><RequestId>cfn-rid</RequestId></ErrorResponse>`,
+      400,
+      { "x-amzn-requestid": "cfn-rid" },
+    ),
+    "ValidationError",
+    "ValidationError",
+  ],
+  [
     "ec2",
     "DescribeSubnets",
     { SubnetIds: ["subnet-x"] },
@@ -718,6 +803,52 @@ Deno.test("s3.headObject and getObject return the SDK's metadata fields", async 
   const got = await ours("s3", "GetObject", { Bucket: "b", Key: "k", Range: "bytes=0-4" }, canned);
   assert.equal(got.status, 206);
   assert.equal(await got.text(), "hello");
+});
+
+Deno.test("sso.GetRoleCredentials response and error parse as the AWS SDK parses them", async () => {
+  const input = { roleName: "Dev", accountId: "123456789012", accessToken: "tok" };
+  const ok = {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      roleCredentials: {
+        accessKeyId: "ASIA",
+        secretAccessKey: "sk",
+        sessionToken: "st",
+        expiration: 1893456000000,
+      },
+    }),
+  };
+  const sdk = await sdkParse(
+    ssoSdk.SSOClient,
+    new ssoSdk.GetRoleCredentialsCommand(structuredClone(input)),
+    ok,
+  );
+  const answer = (c: Canned) => () =>
+    new Response(c.body, { status: c.status, headers: c.headers });
+  const mine = await ssoClient(recordingFetch(answer(ok)).fetch).getRoleCredentials(input);
+  assert.deepEqual(plain(mine), plain(sdk.output));
+  const expired = {
+    status: 401,
+    headers: {
+      "content-type": "application/json",
+      "x-amzn-errortype": "UnauthorizedException",
+      "x-amzn-requestid": "sso-rid",
+    },
+    body: JSON.stringify({ message: "Session token not found or invalid" }),
+  };
+  const sdkError = await sdkParse(
+    ssoSdk.SSOClient,
+    new ssoSdk.GetRoleCredentialsCommand(structuredClone(input)),
+    expired,
+  );
+  const error = await ssoClient(recordingFetch(answer(expired)).fetch).getRoleCredentials(input)
+    .then(() => undefined, (e) => e);
+  assert.ok(error instanceof AwsError);
+  assert.equal(sdkError.error?.name, "UnauthorizedException");
+  assert.equal(error.code, "UnauthorizedException");
+  assert.equal(error.awsMessage, sdkError.error?.message);
+  assert.equal(error.requestId, "sso-rid");
 });
 
 Deno.test("query errors without a request id header take it from the body", async () => {

@@ -10,6 +10,10 @@ import { XMLParser } from "./deps.ts";
 import { HttpResponse } from "./deps.ts";
 import type { HttpRequest } from "./deps.ts";
 import { AwsSession, type AwsSessionOptions } from "../../src/aws/mod.ts";
+import { createClient } from "../../src/aws/protocols/client.ts";
+import { AwsHttpClient } from "../../src/aws/core/request.ts";
+import { resolveEndpoint, SERVICES } from "../../src/aws/core/endpoints.ts";
+import { type Sso, SSO_SERVICE } from "../../src/aws/services/sso.ts";
 
 /** Fixed test credentials. */
 export const CREDENTIALS = {
@@ -132,6 +136,25 @@ export function testSession(
   });
 }
 
+/** The SSO portal client of {@linkcode REGION}, with the given fetch and no retries. */
+export function ssoClient(fetchFn: typeof fetch): Sso {
+  const endpoint = resolveEndpoint(SERVICES.sso, {
+    region: REGION,
+    env: () => undefined,
+    profile: new Map(),
+  });
+  const http = new AwsHttpClient({
+    service: SERVICES.sso,
+    endpoint,
+    credentials: () => Promise.reject(new Error("the SSO portal is not signed")),
+    fetch: fetchFn,
+    now: Date.now,
+    clock: { offsetMs: 0 },
+    retry: { maxAttempts: 1 },
+  });
+  return createClient(http, SSO_SERVICE);
+}
+
 function headerOf(headers: Record<string, string>, name: string): string | undefined {
   const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
   return key === undefined ? undefined : headers[key];
@@ -180,8 +203,15 @@ export function assertSameRequest(ours: Recorded, sdk: HttpRequest, label: strin
     headerOf(sdk.headers, "x-amz-target"),
     `${label}: x-amz-target`,
   );
+  // Both signed, or both not (STS AssumeRoleWithWebIdentity, the SSO portal).
+  assert.equal(
+    ours.headers.has("authorization"),
+    headerOf(sdk.headers, "authorization") !== undefined,
+    `${label}: signed`,
+  );
   for (
     const name of [
+      "x-amz-sso_bearer_token",
       "range",
       "x-amz-server-side-encryption",
       "x-amz-server-side-encryption-aws-kms-key-id",

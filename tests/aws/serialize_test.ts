@@ -2,11 +2,27 @@
  * For every operation of every service module, the request we send equals
  * the one the official AWS SDK v3 client sends for the same input.
  */
-import { batchSdk, ec2Sdk, ecrSdk, iamSdk, logsSdk, s3Sdk, stsSdk } from "./deps.ts";
-import { assertSameRequest, recordingFetch, sdkRequest, testSession } from "./sdk_helper.ts";
+import {
+  batchSdk,
+  cfnSdk,
+  ec2Sdk,
+  ecrSdk,
+  iamSdk,
+  logsSdk,
+  s3Sdk,
+  ssoSdk,
+  stsSdk,
+} from "./deps.ts";
+import {
+  assertSameRequest,
+  recordingFetch,
+  sdkRequest,
+  ssoClient,
+  testSession,
+} from "./sdk_helper.ts";
 import type { AwsSession } from "../../src/aws/mod.ts";
 
-type Svc = "batch" | "ecr" | "iam" | "ec2" | "s3" | "sts" | "logs";
+type Svc = "batch" | "ecr" | "iam" | "ec2" | "s3" | "sts" | "logs" | "cloudformation";
 // deno-lint-ignore no-explicit-any
 const SDK: Record<Svc, any> = {
   batch: [batchSdk, batchSdk.BatchClient],
@@ -16,6 +32,7 @@ const SDK: Record<Svc, any> = {
   s3: [s3Sdk, s3Sdk.S3Client],
   sts: [stsSdk, stsSdk.STSClient],
   logs: [logsSdk, logsSdk.CloudWatchLogsClient],
+  cloudformation: [cfnSdk, cfnSdk.CloudFormationClient],
 };
 
 const arn = "arn:aws:batch:eu-west-1:123456789012:job-queue/my queue+1";
@@ -371,6 +388,27 @@ const CASES: [Svc, string, Record<string, unknown>][] = [
     TransitiveTagKeys: ["a"],
     PolicyArns: [{ arn: "arn:aws:iam::aws:policy/p" }],
   }],
+  ["sts", "AssumeRoleWithWebIdentity", {
+    RoleArn: "arn:aws:iam::1:role/gha",
+    RoleSessionName: "gha-run-7",
+    WebIdentityToken: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmEvYiJ9.c2ln",
+    DurationSeconds: 3600,
+    PolicyArns: [{ arn: "arn:aws:iam::aws:policy/p" }],
+  }],
+  // CloudFormation
+  ["cloudformation", "DescribeStacks", { StackName: "lab-knot", NextToken: "n/1" }],
+  ["cloudformation", "ListStacks", {
+    StackStatusFilter: ["CREATE_COMPLETE", "DELETE_FAILED"],
+    NextToken: "n",
+  }],
+  ["cloudformation", "DeleteStack", {
+    StackName: "arn:aws:cloudformation:eu-west-1:1:stack/lab-pars/1b2c",
+    ClientRequestToken: "cloudknot-clobber-1",
+    RetainResources: ["SecurityGroup"],
+  }],
+  ["cloudformation", "ListStackResources", { StackName: "lab-knot", NextToken: "p2" }],
+  ["cloudformation", "DescribeStackEvents", { StackName: "lab-knot" }],
+  ["cloudformation", "ListImports", { ExportName: "lab-pars-SecurityGroupId" }],
   // Logs
   ["logs", "GetLogEvents", {
     logGroupName: "/aws/batch/job",
@@ -412,6 +450,17 @@ Deno.test("every operation of every service module has a serialization case", as
     const missing = methodsOf(session[svc]).filter((m) => !covered.has(m));
     if (missing.length) throw new Error(`${svc}: no serialization case for ${missing.join(", ")}`);
   }
+});
+
+Deno.test("sso.GetRoleCredentials serializes as the AWS SDK does: unsigned, the token in its header", async () => {
+  const { fetch, requests } = recordingFetch();
+  const input = { roleName: "Dev Ops", accountId: "123456789012", accessToken: "tok/en+1" };
+  await ssoClient(fetch).getRoleCredentials(structuredClone(input)).catch(() => {});
+  const sdk = await sdkRequest(
+    ssoSdk.SSOClient,
+    new ssoSdk.GetRoleCredentialsCommand(structuredClone(input)),
+  );
+  assertSameRequest(requests[0]!, sdk, "sso.GetRoleCredentials");
 });
 
 for (const [svc, op, input] of CASES) {

@@ -34,11 +34,26 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
       ...FARGATE,
       "--retries",
       "1",
+      "--stuck-timeout",
+      "900",
+      "--capacity-timeout",
+      "3600",
     ], {
       stdin: "[1, 2, 3]",
       env,
     });
     assert.equal(first.code, 0, first.stderr);
+    // The queue cancels jobs stuck in RUNNABLE after the times asked for.
+    const limits = home.emu.batch.jobQueues.get("sq-ck-jq")!.jobStateTimeLimitActions;
+    assert.ok(limits.length > 1, JSON.stringify(limits));
+    assert.deepEqual(
+      limits.map((a) => [a.reason === "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY", a.maxTimeSeconds]),
+      limits.map((a) => [
+        a.reason === "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+        a.reason === "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY" ? 3600 : 900,
+      ]),
+    );
+    assert.ok(limits.some((a) => a.reason === "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY"));
     assert.equal(
       first.stdout,
       '{"index":0,"value":1}\n{"index":1,"value":4}\n{"index":2,"value":9}\n',

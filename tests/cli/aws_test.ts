@@ -160,8 +160,9 @@ Deno.test("pars create, list and clobber", async () => {
     assert.equal(info.roles["job-role"], pars.jobRole);
     assert.deepEqual(info.knots, []);
     const table = await cli(home, ["pars", "list"]);
-    assert.match(table.stdout, /^NAME +REGION +PROFILE +VPC +KNOTS$/m);
-    assert.match(table.stdout, /^lab +us-east-1 +default +vpc-\w+ \(default\) +-$/m);
+    assert.match(table.stdout, /^NAME +REGION +PROFILE +VPC +KNOTS +MADE BY$/m);
+    // No profile is named anywhere: recorded as from-env, as the Python original records it.
+    assert.match(table.stdout, /^lab +us-east-1 +from-env +vpc-\w+ \(default\) +- +cloudknot$/m);
 
     // A knot that uses it keeps it, unless --force.
     await state(home).set("knot squares", "pars", "lab");

@@ -271,6 +271,24 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         /^error: --concurrency is for the local target: on AWS, see --max-vcpus$/m,
       ],
       [
+        ["map", JOBS, "square", "--stuck-timeout", "900"],
+        "[1]",
+        2,
+        /^error: --stuck-timeout is for --target aws$/m,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--stuck-timeout", "60"],
+        "[1]",
+        2,
+        /^error: --stuck-timeout takes seconds from 600 to 86400, or never, not "60"$/m,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--capacity-timeout", "soon"],
+        "[1]",
+        2,
+        /^error: --capacity-timeout takes seconds from 600 to 86400, or never, not "soon"$/m,
+      ],
+      [
         ["map", JOBS, "square", "--target", "aws", "--compute", "LAMBDA"],
         "[1]",
         2,

@@ -46,6 +46,14 @@ dockerTest(
       const aws = knot.aws!;
       assert.match(aws.imageUri, /@sha256:[0-9a-f]{64}$/);
       assert.match(aws.computeEnvironment, /compute-environment\/e2e-ck-ce$/);
+      // Shown as a summary of its resources, in a terminal and in a notebook.
+      const summary = Deno.inspect(knot);
+      assert.ok(
+        summary.startsWith(`Knot e2e\n  target:         aws\n  function:       job (func)\n`),
+      );
+      assert.ok(summary.includes(`\n  image:          ${aws.imageUri}\n`), summary);
+      assert.ok(summary.includes(`\n  job queue:      ${aws.jobQueue}\n`), summary);
+      assert.ok(summary.endsWith(`\n  results:        s3://${aws.bucket}/${aws.prefix}`), summary);
       // ECS on EC2 gives containers no region: the job definition names it.
       const definition = [...emu.batch.jobDefinitions.values()].flat().find((d) =>
         d.jobDefinitionArn === aws.jobDefinition

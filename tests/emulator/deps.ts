@@ -11,7 +11,7 @@ export { Sha256 } from "npm:@aws-crypto/sha256-js@5.2.0";
 import AWSv2 from "npm:aws-sdk@2.1693.0/lib/core.js";
 export { AWSv2 };
 export { default as bcrypt } from "npm:bcryptjs@3.0.3";
-export { XMLParser } from "fast-xml-parser";
+export { XMLParser } from "npm:fast-xml-parser@^5.2.5";
 
 import batchModel from "npm:aws-sdk@2.1693.0/apis/batch-2016-08-10.min.json" with { type: "json" };
 import ecrModel from "npm:aws-sdk@2.1693.0/apis/ecr-2015-09-21.min.json" with { type: "json" };
@@ -20,6 +20,13 @@ import stsModel from "npm:aws-sdk@2.1693.0/apis/sts-2011-06-15.min.json" with { 
 import s3Model from "npm:aws-sdk@2.1693.0/apis/s3-2006-03-01.min.json" with { type: "json" };
 import ec2Model from "npm:aws-sdk@2.1693.0/apis/ec2-2016-11-15.min.json" with { type: "json" };
 import logsModel from "npm:aws-sdk@2.1693.0/apis/logs-2014-03-28.min.json" with { type: "json" };
+import cloudformationModel from "npm:aws-sdk@2.1693.0/apis/cloudformation-2010-05-15.min.json" with {
+  type: "json",
+};
+import ssoModel from "npm:aws-sdk@2.1693.0/apis/sso-2019-06-10.min.json" with { type: "json" };
+import ssoOidcModel from "npm:aws-sdk@2.1693.0/apis/sso-oidc-2019-06-10.min.json" with {
+  type: "json",
+};
 
 /** The raw v2 `min.json` models, by the emulator's service name. */
 export const RAW_MODELS: Record<string, unknown> = {
@@ -30,4 +37,7 @@ export const RAW_MODELS: Record<string, unknown> = {
   s3: s3Model,
   ec2: ec2Model,
   logs: logsModel,
+  cloudformation: cloudformationModel,
+  sso: ssoModel,
+  ssooidc: ssoOidcModel,
 };

@@ -17,12 +17,14 @@ import { DockerRunner } from "./runners/docker_runner.ts";
 import { ProcessRunner } from "./runners/process_runner.ts";
 import { Pipeline } from "./server.ts";
 import { BatchService } from "./services/batch.ts";
+import { CloudFormationService } from "./services/cloudformation.ts";
 import { Ec2Service } from "./services/ec2.ts";
 import { EcrService } from "./services/ecr.ts";
 import { IamService } from "./services/iam.ts";
 import { LogsService } from "./services/logs.ts";
 import { S3Service } from "./services/s3.ts";
 import { StsService } from "./services/sts.ts";
+import { SsoService } from "./services/sso.ts";
 
 /**
  * Behaviours of AWS that clients must cope with (README: "Behaving like
@@ -203,6 +205,12 @@ export interface Emulator {
   readonly s3: S3Service;
   /** Logs state. */
   readonly logs: LogsService;
+  /** CloudFormation: stacks, and `seed()` for the Python cloudknot's. */
+  readonly cloudformation: CloudFormationService;
+  /** STS: `oidcProvider()` registers a web identity provider and issues its tokens. */
+  readonly sts: StsService;
+  /** IAM Identity Center: `login()` stands for `aws sso login`. */
+  readonly sso: SsoService;
   /** The registry behind ECR, when started. */
   readonly registry?: LocalRegistry;
   /** The runner jobs use. */
@@ -290,7 +298,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const logs = new LogsService(accountId, region);
   const s3 = new S3Service(region, realism.bucketVisibilityMs);
   const ecr = new EcrService(accountId, region, registry);
-  const sts = new StsService(store, iam);
+  const sts = new StsService(store, iam, accountId);
+  const sso = new SsoService(store, region);
   const tokens = new Map<string, ContainerToken>();
   let endpoint = "";
   // The region variables reach a container only where ECS sets them: on
@@ -327,6 +336,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
   });
 
+  const cloudformation = new CloudFormationService({
+    accountId,
+    region,
+    iam,
+    ec2,
+    batch,
+    delayMs: options.ceValidDelayMs ?? 100,
+  });
+
   const front: { proxy?: FrontProxy } = {};
   const pipeline = new Pipeline({
     region,
@@ -334,7 +352,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     credentials: store,
     faults,
     log,
-    services: { batch, ecr, logs, iam, sts, ec2 },
+    services: {
+      batch,
+      ecr,
+      logs,
+      iam,
+      sts,
+      ec2,
+      cloudformation,
+      sso: sso.portal,
+      ssooidc: sso.oidc,
+    },
     s3,
     maxSkewMs: options.maxSkewMs,
     rateLimits: realism.batchTps > 0
@@ -402,6 +430,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ec2,
     s3,
     logs,
+    cloudformation,
+    sts,
+    sso,
     registry,
     runner,
     realism,
@@ -491,6 +522,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     close: async () => {
       if (closed) return;
       closed = true;
+      await cloudformation.settled();
       await batch.close();
       await runner.close?.();
       await proxy.close();

@@ -29,7 +29,13 @@ export interface LoggedRequest {
 }
 
 const READ_ONLY = /^(Describe|List|Get|Head|Filter|Lookup|Select)/;
-const ALSO_READ_ONLY = new Set(["AssumeRole", "GetCallerIdentity"]);
+// Getting credentials changes no resource.
+const ALSO_READ_ONLY = new Set([
+  "AssumeRole",
+  "AssumeRoleWithWebIdentity",
+  "CreateToken",
+  "GetCallerIdentity",
+]);
 
 /**
  * Tells whether an operation changes state.

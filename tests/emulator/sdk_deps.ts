@@ -11,3 +11,4 @@ export * as sts from "npm:@aws-sdk/client-sts@3.1174.0";
 export * as s3 from "npm:@aws-sdk/client-s3@3.1175.0";
 export * as ec2 from "npm:@aws-sdk/client-ec2@3.1169.0";
 export * as logs from "npm:@aws-sdk/client-cloudwatch-logs@3.1169.0";
+export * as cloudformation from "npm:@aws-sdk/client-cloudformation@3.1169.0";

@@ -117,6 +117,13 @@ function identify(method: string, url: URL, headers: Headers, body: Uint8Array):
   if (url.pathname.startsWith("/v1/")) {
     return { spec: SERVICE_SPECS.batch!, operation: "unknown" };
   }
+  // The IAM Identity Center portal and OIDC, each on a host of its own on AWS.
+  if (url.pathname.startsWith("/federation/")) {
+    return { spec: SERVICE_SPECS.sso!, operation: "unknown" };
+  }
+  if (method === "POST" && url.pathname === "/token" && ct.startsWith("application/json")) {
+    return { spec: SERVICE_SPECS.ssooidc!, operation: "unknown" };
+  }
   return { spec: SERVICE_SPECS.s3!, operation: "unknown" };
 }
 
@@ -388,7 +395,10 @@ export class Pipeline {
     };
     const head = req.method === "HEAD";
     try {
-      const creds = await this.#authenticate(id.spec, wire, entry);
+      const unsigned = id.spec.unsigned === true || id.spec.unsigned?.includes(id.operation);
+      const creds = unsigned && !req.headers.has("authorization")
+        ? this.#anonymous()
+        : await this.#authenticate(id.spec, wire, entry);
       const prepared = this.#prepare(id, req.method, url, req.headers, body);
       entry.operation = prepared.operation;
       entry.params = prepared.params;
@@ -463,6 +473,20 @@ export class Pipeline {
     } finally {
       this.#o.log.record(entry);
     }
+  }
+
+  /** Who an unsigned call (AssumeRoleWithWebIdentity, the SSO portal) is: nobody yet. */
+  #anonymous(): KnownCredentials {
+    return {
+      accessKeyId: "",
+      secretAccessKey: "",
+      principal: {
+        arn: "anonymous",
+        userId: "anonymous",
+        account: this.#o.accountId,
+        kind: "user",
+      },
+    };
   }
 
   async #authenticate(
@@ -652,7 +676,7 @@ export class Pipeline {
         }), true);
     }
     if (spec.protocol === "rest-json") {
-      return this.#restJson(spec, method, url, body, service, fail);
+      return this.#restJson(spec, method, url, headers, body, service, fail);
     }
     // query and ec2
     const form = id.form!;
@@ -743,6 +767,7 @@ export class Pipeline {
     spec: ServiceSpec,
     method: string,
     url: URL,
+    headers: Headers,
     body: Uint8Array,
     service: ModeledService,
     fail: (op: string, e: ServiceError, p?: Record<string, unknown>) => Prepared,
@@ -801,6 +826,9 @@ export class Pipeline {
       } else if (m.location === "querystring") {
         const all = url.searchParams.getAll(m.name ?? memberName);
         if (all.length > 0) params[memberName] = m.type === "list" ? all : all[0];
+      } else if (m.location === "header") {
+        const v = headers.get(m.name ?? memberName);
+        if (v !== null) params[memberName] = v;
       }
     }
     return this.#modeled(spec, op, service, params, (out) =>

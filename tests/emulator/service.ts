@@ -61,6 +61,11 @@ export interface ServiceSpec {
   unavailable: [number, string, string];
   /** The code for request-shape errors. */
   validationCode: string;
+  /**
+   * Operations sent without a signature (the model's `authtype: none`):
+   * `true` for every operation of the service, or their names.
+   */
+  unsigned?: true | readonly string[];
 }
 
 /** Every service the emulator speaks, by signing name. */
@@ -107,6 +112,36 @@ export const SERVICE_SPECS: Record<string, ServiceSpec> = {
     protocol: "query",
     apiVersion: "2011-06-15",
     xmlNamespace: "https://sts.amazonaws.com/doc/2011-06-15/",
+    throttle: [400, "Throttling", "Rate exceeded"],
+    internal: [500, "InternalFailure", "Internal failure"],
+    unavailable: [503, "ServiceUnavailable", "Service unavailable"],
+    validationCode: "ValidationError",
+    unsigned: ["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"],
+  },
+  // The IAM Identity Center portal and its OIDC service: never signed.
+  sso: {
+    name: "sso",
+    protocol: "rest-json",
+    throttle: [429, "TooManyRequestsException", "Too many requests"],
+    internal: [500, "InternalServerException", "Internal server error"],
+    unavailable: [503, "InternalServerException", "Service unavailable"],
+    validationCode: "InvalidRequestException",
+    unsigned: true,
+  },
+  ssooidc: {
+    name: "ssooidc",
+    protocol: "rest-json",
+    throttle: [429, "SlowDownException", "Slow down"],
+    internal: [500, "InternalServerException", "Internal server error"],
+    unavailable: [503, "InternalServerException", "Service unavailable"],
+    validationCode: "InvalidRequestException",
+    unsigned: true,
+  },
+  cloudformation: {
+    name: "cloudformation",
+    protocol: "query",
+    apiVersion: "2010-05-15",
+    xmlNamespace: "http://cloudformation.amazonaws.com/doc/2010-05-15/",
     throttle: [400, "Throttling", "Rate exceeded"],
     internal: [500, "InternalFailure", "Internal failure"],
     unavailable: [503, "ServiceUnavailable", "Service unavailable"],

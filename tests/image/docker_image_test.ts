@@ -237,6 +237,18 @@ dockerTest("a changed function rebuilds only the last layer; a user's files are 
   let image = await DockerImage.create({ ...common, func: (x: number) => x + 1 });
   try {
     await image.build({ tags: "one" });
+    // A summary in a terminal and in a notebook, not the function's source.
+    assert.equal(
+      Deno.inspect(image),
+      `DockerImage ${name}\n  function:        func (func)\n  base image:      ${base}\n` +
+        `  platform:        ${image.platform}\n  images:          cloudknot/${name}:one\n` +
+        `  build directory: ${dir}`,
+    );
+    const shown = (image as unknown as Record<symbol, () => Record<string, string>>)[
+      Symbol.for("Jupyter.display")
+    ]!();
+    assert.equal(shown["text/plain"], Deno.inspect(image));
+    assert.doesNotMatch(shown["text/html"]!, /x \+ 1/);
     const first = (await quiet.inspectImage(`cloudknot/${name}:one`))!.RootFS.Layers!;
 
     // The "refresh function" flow: the same name, a function changed by one line.

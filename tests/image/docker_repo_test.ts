@@ -12,6 +12,11 @@ import { sessionFor } from "../support/aws_session.ts";
 
 const noEnv = () => undefined;
 
+/** What Deno's Jupyter kernel shows for a value. */
+function display(value: object): Record<string, string> {
+  return (value as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")]!();
+}
+
 Deno.test("DockerRepo creates, adopts and clobbers an ECR repository", async (t) => {
   const emu = await startEmulator();
   await using world = await tempWorld();
@@ -65,6 +70,12 @@ Deno.test("DockerRepo creates, adopts and clobbers an ECR repository", async (t)
       assert.match(repo.arn, /^arn:aws:ecr:us-east-1:\d{12}:repository\/team\/knots$/);
       const held = emu.ecr.repositories.get("team/knots")!;
       assert.equal(repo.repoUri, held.repositoryUri);
+      assert.equal(
+        Deno.inspect(repo),
+        `DockerRepo team/knots\n  URI:     ${held.repositoryUri}\n  region:  us-east-1\n` +
+          "  adopted: no, created here",
+      );
+      assert.match(display(repo)["text/html"]!, /<b>DockerRepo team\/knots<\/b>/);
       assert.deepEqual(held.imageScanningConfiguration, { scanOnPush: true });
       assert.deepEqual(held.encryptionConfiguration, { encryptionType: "AES256" });
       const { tags } = await session.ecr.listTagsForResource({ resourceArn: repo.arn });

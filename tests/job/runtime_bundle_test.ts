@@ -42,7 +42,8 @@ Deno.test("the bundled entry point is deterministic and runs a job on its own", 
     assert.equal(elsewhere.hash, bundle.hash);
     assert.equal(elsewhere.key, bundle.key);
     // One file: no import left but node: built-ins.
-    const imports = [...bundle.source.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
+    const imports = [...bundle.source.matchAll(/\bimport\s*[\w{*][^;"]*?from\s*"([^"]+)"/g)]
+      .map((m) => m[1]);
     assert.ok(imports.length > 0);
     assert.ok(imports.every((s) => s!.startsWith("node:")), imports.join(", "));
 
@@ -76,6 +77,41 @@ Deno.test("the bundled entry point is deterministic and runs a job on its own", 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** The most bytes runtime.js may have: it is in every image and read by every job. */
+const RUNTIME_BUDGET = 150_000;
+
+Deno.test("the job runtime holds only what a job runs, within its byte budget", async () => {
+  const bundle = await bundleRuntime({ cacheDir: false });
+  const bytes = new TextEncoder().encode(bundle.source).length;
+  assert.ok(
+    bytes <= RUNTIME_BUDGET,
+    `runtime.js is ${bytes} bytes, over its budget of ${RUNTIME_BUDGET}: ` +
+      "look for a new import of the job entry point's module graph (deno info src/job/main.ts)",
+  );
+  // What the bundle was made from: the S3 store's client, never another
+  // service's, nor the AwsSession that builds them all.
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("../../src/job/main.ts", import.meta.url).href],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    modules: { specifier: string }[];
+    npmPackages?: Record<string, unknown>;
+  };
+  const files = graph.modules.map((m) => m.specifier.replace(/^.*\/src\//, "src/"));
+  assert.ok(files.includes("src/aws/services/s3.ts"));
+  for (const unneeded of ["batch", "ecr", "iam", "ec2", "logs"]) {
+    assert.ok(!files.includes(`src/aws/services/${unneeded}.ts`), `the job loads ${unneeded}.ts`);
+  }
+  assert.ok(!files.includes("src/aws/session.ts"), "the job loads the whole AwsSession");
+  assert.deepEqual(
+    Object.keys(graph.npmPackages ?? {}).map((p) => p.replace(/@[^@]*$/, "")).sort(),
+    ["@rgrove/parse-xml", "aws4fetch"],
+  );
 });
 
 Deno.test("bundles are cached by the content of their module graph", async () => {

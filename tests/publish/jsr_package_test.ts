@@ -196,9 +196,11 @@ jupyterTest(
             "map",
             `const knot = await Knot.create({ name: "jsr-notebook", func: (x: number) => x * 3 });
 const run = await knot.map([1, 2, 3]);
-console.log(JSON.stringify(await run.results()));
-await knot.clobber();`,
+console.log(JSON.stringify(await run.results()));`,
           ),
+          // A cell that ends with a knot shows its summary, not its function.
+          cell("show", "knot"),
+          cell("clobber", "await knot.clobber();"),
         ],
         metadata: {
           kernelspec: { display_name: "Deno", language: "typescript", name: "deno" },
@@ -213,6 +215,13 @@ await knot.clobber();`,
       .filter((o: Output) => o.output_type === "stream" && o.name === "stdout")
       .map((o: Output) => o.text!.join("")).join("");
     assert.equal(stdout.trim(), "[3,6,9]");
+    const shown = (cells.find((c) => c.id === "show")?.outputs ?? [])
+      .find((o: Output) => o.output_type === "execute_result")?.data;
+    assert.match((shown?.["text/html"] ?? []).join(""), /<b>Knot jsr-notebook<\/b>/);
+    assert.equal(
+      (shown?.["text/plain"] ?? []).join(""),
+      "Knot jsr-notebook\n  target:   local\n  function: func (func)",
+    );
     assert.ok(machine.registry.requests.includes("GET /@cloudknot/cloudknot/meta.json 200"));
   },
 );

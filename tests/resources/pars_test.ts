@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  CannotCreateResourceError,
   CannotDeleteResourceError,
   CloudknotInputError,
   NoDefaultVpcError,
@@ -14,6 +15,7 @@ import {
   RegionMismatchError,
   ResourceConflictError,
   ResourceDoesNotExistError,
+  ResourceExistsError,
   UnknownPolicyError,
 } from "../../mod.ts";
 import {
@@ -138,6 +140,17 @@ Deno.test("Pars with the default VPC: roles, instance profile and a closed secur
       .map((s) => s.SubnetId).sort();
     assert.deepEqual([...pars.subnets].sort(), defaults);
     assert.equal(pars.jobRole, "arn:aws:iam::123456789012:role/lab-job-role");
+    // A summary in a terminal and in a notebook.
+    const summary = Deno.inspect(pars);
+    assert.match(summary, /^Pars lab\n {2}region: +us-east-1\n/);
+    assert.match(summary, new RegExp(`\n  VPC: +${pars.vpc} \\(default\\)\n`));
+    assert.match(summary, /\n {2}bucket: +lab-data\n/);
+    assert.match(summary, /\n {2}policies: +arn:aws:iam::aws:policy\/AmazonS3ReadOnlyAccess$/);
+    const shown = (pars as unknown as Record<symbol, () => Record<string, string>>)[
+      Symbol.for("Jupyter.display")
+    ]!();
+    assert.equal(shown["text/plain"], summary);
+    assert.match(shown["text/html"]!, /<th[^>]*>bucket<\/th><td>lab-data<\/td>/);
     assert.equal(pars.taskExecutionRole, "arn:aws:iam::123456789012:role/lab-task-exec-role");
     assert.equal(
       pars.ecsInstanceProfile,
@@ -595,6 +608,7 @@ Deno.test("Pars refuses resources of its name that cloudknot did not make", asyn
     emu.requests.clear();
     const e = await rejects(Pars.create({ name: "taken", session, state }));
     assert.ok(e instanceof ResourceConflictError);
+    assert.ok(e instanceof ResourceExistsError, "the original's ResourceExistsException");
     assert.equal(e.resource, "taken-job-role");
     assert.deepEqual(emu.mutatingRequests(), []);
   });
@@ -610,6 +624,10 @@ Deno.test("Pars default name comes from the caller, and a missing default VPC is
     emu.requests.clear();
     const e = await rejects(Pars.create({ name: "novpc", session, state }));
     assert.ok(e instanceof NoDefaultVpcError);
+    assert.ok(
+      e instanceof CannotCreateResourceError,
+      "the original's CannotCreateResourceException",
+    );
     assert.match(e.message, /useDefaultVpc: false/);
     assert.deepEqual(emu.mutatingRequests(), []);
   });

@@ -336,7 +336,7 @@ Deno.test("sessionFromSettings: a given session as it is, then explicit options,
   }
 });
 
-Deno.test("sessionFromSettings uses the stored profile and region", async () => {
+Deno.test("sessionFromSettings uses the stored profile and region, and from-env names the session", async () => {
   const emu = await startEmulator();
   const { dir, state } = await tempState();
   const homeDir = await home({
@@ -359,7 +359,10 @@ Deno.test("sessionFromSettings uses the stored profile and region", async () => 
       env: envOf({ ...emu.env, AWS_PROFILE: "lab" }),
       homeDir,
     });
-    assert.equal(chain.profile, "lab");
+    // Recorded as the original records it, and the same identity as "lab".
+    assert.equal(chain.profile, "from-env");
+    assert.ok(chain.sameProfile("lab") && chain.sameProfile("from-env"));
+    assert.ok(!chain.sameProfile("default"));
     assert.equal(chain.region, "us-east-1", "AWS_REGION of the emulator's environment");
   } finally {
     await emu.close();

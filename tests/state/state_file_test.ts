@@ -158,10 +158,11 @@ Deno.test("a writer killed with SIGKILL while it holds the lock does not hold up
     // lockTimeoutMs 0: the lock must be free on the first try, with no waiting.
     const next = new StateFile({ path, lockTimeoutMs: 0 });
     await next.set("aws", "profile", "dev");
-    assert.deepEqual([...(await next.section("aws"))!], [["region", "eu-west-1"], [
-      "profile",
-      "dev",
-    ]]);
+    assert.deepEqual([...(await next.section("aws"))!], [
+      ["region", "eu-west-1"],
+      ["configured", "True"],
+      ["profile", "dev"],
+    ]);
     assert.equal(await next.section("holder"), undefined);
     await assertOnlyTheFile(dir);
   });
@@ -241,7 +242,10 @@ Deno.test("a path that is a symbolic link is written through to its target and s
     const state = new StateFile({ path: link });
     await state.set("aws", "profile", "dev");
     assert.ok((await Deno.lstat(link)).isSymlink);
-    assert.equal(await Deno.readTextFile(target), "[aws]\nregion = x\nprofile = dev\n");
+    assert.equal(
+      await Deno.readTextFile(target),
+      "[aws]\nregion = x\nprofile = dev\nconfigured = True\n",
+    );
     // A link whose target does not exist yet creates the target.
     const dangling = join(dir, "other");
     await Deno.symlink(join(dir, "dotfiles", "new"), dangling);
@@ -283,8 +287,8 @@ Deno.test("a user's comments and layout are kept through changes", async () => {
     await state.remove("knot old", "job-queue");
     assert.equal(
       await Deno.readTextFile(path),
-      "# my cloudknot settings\n\n[aws]\n; the lab account\nProfile: lab\nregion = eu-west-1\n\n" +
-        "# old knot, keep for now\n\n[pars p]\nvpc = vpc-1\n\n",
+      "# my cloudknot settings\n\n[aws]\n; the lab account\nProfile: lab\nregion = eu-west-1\n" +
+        "configured = True\n\n# old knot, keep for now\n\n[pars p]\nvpc = vpc-1\n\n",
     );
   });
 });
@@ -295,6 +299,21 @@ Deno.test("a temporary file left by a writer killed before its rename is cleared
     await Deno.writeTextFile(`${path}.tmp-${crypto.randomUUID()}`, "[half");
     await new StateFile({ path }).set("aws", "region", "x");
     await assertOnlyTheFile(dir);
+  });
+});
+
+Deno.test("a write to [aws] marks the file configured = True, as the Python original needs, and a removal of it stays", async () => {
+  await withDir(async (dir) => {
+    const state = new StateFile({ path: join(dir, "cloudknot") });
+    await state.set("knot k", "region", "x");
+    assert.equal(await state.get("aws", "configured"), undefined);
+    await state.set("aws", "region", "eu-west-1");
+    assert.equal(await state.get("aws", "configured"), "True");
+    await state.remove("aws", "configured");
+    assert.equal(await state.get("aws", "configured"), undefined);
+    await state.set("aws", "configured", "False");
+    await state.set("aws", "region", "us-east-1");
+    assert.equal(await state.get("aws", "configured"), "False");
   });
 });
 

@@ -79,7 +79,7 @@ export async function npmClosure(denoDir: string, roots: string[]): Promise<Set<
  *
  * @example Usage
  * ```ts ignore
- * await runtimeNpmPackages(); // ["aws4fetch", "fast-xml-parser"]
+ * await runtimeNpmPackages(); // ["@rgrove/parse-xml", "aws4fetch"]
  * ```
  */
 export async function runtimeNpmPackages(): Promise<string[]> {

@@ -1,8 +1,10 @@
 /**
  * The credential chain: explicit credentials, the environment, the shared
- * files (static keys, `credential_process`, `role_arn` through STS
- * AssumeRole), ECS container credentials, then EC2 IMDSv2. Resolved lazily
- * and cached until five minutes before they expire.
+ * files (static keys, `role_arn` through STS AssumeRole, web identity,
+ * `credential_process`, IAM Identity Center (SSO)), web identity from the
+ * environment, ECS container credentials, then EC2 IMDSv2, in the order of
+ * the AWS SDK for JavaScript v3's default chain. Resolved lazily and cached
+ * until five minutes before they expire.
  *
  * @module
  */
@@ -13,6 +15,7 @@ import {
   profileSettings,
   type SharedConfigFiles,
 } from "./profile.ts";
+import { fromSso, type GetRoleCredentialsFn, isSsoProfile, type RefreshSsoTokenFn } from "./sso.ts";
 import {
   type CredentialProvider,
   type Credentials,
@@ -21,7 +24,13 @@ import {
   makeCredentials,
   type ReadTextFile,
   type RunProcess,
+  type WriteTextFile,
 } from "./types.ts";
+import {
+  type AssumeRoleWithWebIdentityFn,
+  fromWebIdentity,
+  webIdentityFromEnv,
+} from "./web_identity.ts";
 
 /** Refresh credentials this long before they expire. */
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
@@ -49,8 +58,12 @@ export interface CredentialChainOptions {
   files: SharedConfigFiles;
   /** Environment lookup. */
   env: EnvLookup;
-  /** File reader (for the container token file). */
+  /** File reader (container, web identity and SSO token files). */
   readTextFile: ReadTextFile;
+  /** Writes a refreshed SSO token back to its cache file. */
+  writeTextFile: WriteTextFile;
+  /** The home directory, for `~/.aws/sso/cache`. */
+  homeDir: string;
   /** The fetch used for container and instance metadata. */
   fetch: typeof fetch;
   /** Runs `credential_process` commands. */
@@ -66,6 +79,12 @@ export interface CredentialChainOptions {
   now: () => number;
   /** Performs STS AssumeRole for `role_arn` profiles. */
   assumeRole: AssumeRoleFn;
+  /** Performs the unsigned STS AssumeRoleWithWebIdentity. */
+  assumeRoleWithWebIdentity: AssumeRoleWithWebIdentityFn;
+  /** The SSO portal's GetRoleCredentials in a region. */
+  getRoleCredentials: GetRoleCredentialsFn;
+  /** SSO OIDC's CreateToken in a region, to refresh an sso-session token. */
+  refreshSsoToken: RefreshSsoTokenFn;
 }
 
 function configError(message: string, cause?: unknown): AwsConfigError {
@@ -473,13 +492,12 @@ export async function fromInstanceMetadata(
 /** Options of {@linkcode fromProfile}. */
 export type FromProfileOptions = Omit<CredentialChainOptions, "credentials" | "explicitProfile">;
 
-const SSO_KEYS = ["sso_session", "sso_start_url", "sso_account_id", "sso_role_name"];
-
 /**
- * Resolves credentials from a profile of the shared files: static keys,
- * `role_arn` with `source_profile` or `credential_source`,
- * `credential_process`. SSO and web-identity profiles get an error that says
- * what to use instead.
+ * Resolves credentials from a profile of the shared files, in the order of
+ * the SDK's `resolveProfileData`: `role_arn` with `source_profile` or
+ * `credential_source`; static keys; `web_identity_token_file` with
+ * `role_arn`; `credential_process`; IAM Identity Center (`sso_session`, or
+ * the legacy `sso_start_url`).
  *
  * @example Usage
  * ```ts ignore
@@ -532,7 +550,9 @@ async function resolveProfileCredentials(
     if (keys) return keys;
   }
   const roleArn = settings.get("role_arn");
-  if (roleArn) {
+  const webIdentityFile = settings.get("web_identity_token_file");
+  const assumes = settings.has("source_profile") || settings.has("credential_source");
+  if (roleArn && (assumes || !webIdentityFile)) {
     if (settings.get("mfa_serial")) {
       throw configError(
         `Profile ${name} needs an MFA code (mfa_serial), which cloudknot cannot prompt for; use credential_process or export credentials with aws configure export-credentials`,
@@ -552,10 +572,19 @@ async function resolveProfileCredentials(
   }
   const keys = staticKeys(name, settings);
   if (keys) return keys;
-  if (settings.get("web_identity_token_file")) {
-    throw configError(
-      `Profile ${name} uses web_identity_token_file, which cloudknot does not support; use credential_process or aws configure export-credentials`,
-    );
+  if (webIdentityFile) {
+    if (!roleArn) {
+      throw configError(
+        `Profile ${name} has web_identity_token_file but no role_arn; add the role to assume`,
+      );
+    }
+    const sessionName = settings.get("role_session_name");
+    return await fromWebIdentity({
+      tokenFile: webIdentityFile,
+      roleArn,
+      ...(sessionName ? { sessionName } : {}),
+      origin: `profile ${name}`,
+    }, options);
   }
   const command = settings.get("credential_process");
   if (command) {
@@ -566,10 +595,11 @@ async function resolveProfileCredentials(
       timeoutMs: processTimeoutMs(options),
     });
   }
-  if (SSO_KEYS.some((k) => settings.has(k))) {
-    throw configError(
-      `Profile ${name} is an SSO profile, which cloudknot does not read directly; add credential_process = aws configure export-credentials --profile ${name} --format process to a profile, or export the credentials with aws configure export-credentials`,
-    );
+  if (isSsoProfile(settings)) {
+    return await fromSso(name, settings, {
+      ...options,
+      refreshToken: options.refreshSsoToken,
+    });
   }
   return undefined;
 }
@@ -654,8 +684,9 @@ function processEnv(env: EnvLookup): Record<string, string> {
 
 /**
  * Builds the default chain: explicit credentials; the environment (skipped
- * when the profile was chosen explicitly); the profile; container
- * credentials; instance metadata.
+ * when the profile was chosen explicitly); the profile; web identity from
+ * the environment (`AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN`);
+ * container credentials; instance metadata.
  *
  * @example Usage
  * ```ts ignore
@@ -686,6 +717,10 @@ export function defaultCredentialChain(
     }
     const profile = await fromProfile(options.profile, options);
     if (profile) return makeCredentials(profile, `profile ${options.profile}`);
+    const webIdentity = webIdentityFromEnv(options.env);
+    if (webIdentity) {
+      return makeCredentials(await fromWebIdentity(webIdentity, options), "web identity");
+    }
     const container = await fromContainer(options);
     if (container) return makeCredentials(container, "container");
     const imds = await fromInstanceMetadata(options);
@@ -698,7 +733,8 @@ export function defaultCredentialChain(
         `because profile "${options.profile}" was named, and a named profile's credentials come first`;
     throw configError(
       `No AWS credentials found: ${environment}; none in profile "${options.profile}" ` +
-        `of ${options.files.paths.credentials} or ${options.files.paths.config}, no container credentials, ` +
+        `of ${options.files.paths.credentials} or ${options.files.paths.config}, ` +
+        `no web identity (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN), no container credentials, ` +
         `and ${
           isTrueSetting(options.env("AWS_EC2_METADATA_DISABLED"))
             ? "instance metadata is disabled"

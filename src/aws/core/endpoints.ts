@@ -71,6 +71,33 @@ export const SERVICES: Readonly<Record<ServiceId, ServiceInfo>> = {
     signingName: "sts",
     hostPrefix: "sts",
   },
+  cloudformation: {
+    id: "cloudformation",
+    name: "CloudFormation",
+    envId: "CLOUDFORMATION",
+    configKey: "cloudformation",
+    signingName: "cloudformation",
+    hostPrefix: "cloudformation",
+  },
+  // The IAM Identity Center portal (GetRoleCredentials); its requests are
+  // not signed: they carry the SSO access token instead.
+  sso: {
+    id: "sso",
+    name: "SSO",
+    envId: "SSO",
+    configKey: "sso",
+    signingName: "awsssoportal",
+    hostPrefix: "portal.sso",
+  },
+  // IAM Identity Center OIDC (CreateToken, to refresh an sso-session's token); unsigned too.
+  ssooidc: {
+    id: "ssooidc",
+    name: "SSO OIDC",
+    envId: "SSO_OIDC",
+    configKey: "sso_oidc",
+    signingName: "sso-oauth",
+    hostPrefix: "oidc",
+  },
   logs: {
     id: "logs",
     name: "Logs",

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CloudknotError } from "../../util/errors.ts";
+import { CloudknotConfigurationError, CloudknotError } from "../../util/errors.ts";
 
 /** Options of the {@linkcode AwsError} constructor. */
 export interface AwsErrorOptions {
@@ -93,7 +93,7 @@ export class AwsError extends CloudknotError {
  * console.log(e.setting); // "region"
  * ```
  */
-export class AwsConfigError extends CloudknotError {
+export class AwsConfigError extends CloudknotConfigurationError {
   /** The setting that is wrong: `profile`, `region`, `endpoint`, `credentials`. */
   readonly setting: string;
   /**

@@ -9,6 +9,13 @@ import { parseIni } from "../../util/ini.ts";
 import { AwsConfigError } from "./error.ts";
 import type { EnvLookup, ReadTextFile } from "./types.ts";
 
+/**
+ * The profile name that means "no named profile: use the AWS credential
+ * chain", as the Python cloudknot writes it in its config file
+ * (`[aws] profile = from-env`) and in the records it makes.
+ */
+export const FROM_ENV_PROFILE = "from-env";
+
 /** A profile's settings: key to value, sub-section keys as `section.key`. */
 export type ProfileSettings = Map<string, string>;
 

@@ -36,6 +36,12 @@ export interface OperationInfo {
   name: string;
   /** Whether sending it twice has the same effect as once. */
   idempotent: boolean;
+  /**
+   * Sent without a signature or credentials, as the service model's
+   * `authtype: none` says (STS AssumeRoleWithWebIdentity, the SSO portal's
+   * GetRoleCredentials): they are how credentials are obtained.
+   */
+  unsigned?: boolean;
 }
 
 /** One HTTP request, before signing. */
@@ -303,19 +309,20 @@ export class AwsHttpClient {
     for (let attempt = 0;; attempt++) {
       options.signal?.throwIfAborted();
       if (o.throttle) await untilAborted(o.throttle(), options.signal);
-      const credentials = await o.credentials();
       const signedAt = o.now() + o.clock.offsetMs;
-      const signed = await signRequest({
-        method: spec.method,
-        url,
-        headers: spec.headers ?? {},
-        body: spec.body ?? null,
-        credentials,
-        service: o.endpoint.signingName,
-        region: o.endpoint.signingRegion,
-        datetime: amzDate(signedAt),
-        cache: this.#cache,
-      });
+      const signed = operation.unsigned
+        ? { method: spec.method, url, headers: new Headers(spec.headers ?? {}) }
+        : await signRequest({
+          method: spec.method,
+          url,
+          headers: spec.headers ?? {},
+          body: spec.body ?? null,
+          credentials: await o.credentials(),
+          service: o.endpoint.signingName,
+          region: o.endpoint.signingRegion,
+          datetime: amzDate(signedAt),
+          cache: this.#cache,
+        });
       let response: Response;
       // The attempt timeout covers sending the request and receiving the
       // response headers; a streaming body may take longer.

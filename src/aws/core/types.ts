@@ -9,7 +9,17 @@
  * The services this project talks to, as the keys of
  * {@linkcode AwsSessionOptions.endpoints} and the session's client properties.
  */
-export type ServiceId = "batch" | "ecr" | "iam" | "ec2" | "s3" | "sts" | "logs";
+export type ServiceId =
+  | "batch"
+  | "ecr"
+  | "iam"
+  | "ec2"
+  | "s3"
+  | "sts"
+  | "logs"
+  | "cloudformation"
+  | "sso"
+  | "ssooidc";
 
 /**
  * AWS credentials. `secretAccessKey` and `sessionToken` are not enumerable,
@@ -66,6 +76,9 @@ export type RunProcess = (command: string, options: RunProcessOptions) => Promis
 
 /** Reads a text file, or returns `undefined` when it does not exist. */
 export type ReadTextFile = (path: string) => Promise<string | undefined>;
+
+/** Writes a text file, readable by its owner only (a refreshed SSO token). */
+export type WriteTextFile = (path: string, text: string) => Promise<void>;
 
 /** Looks up an environment variable. */
 export type EnvLookup = (name: string) => string | undefined;

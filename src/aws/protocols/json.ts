@@ -118,6 +118,8 @@ export interface RestJsonOperation extends OperationInfo {
   path: string;
   /** Input members sent as query parameters (lists repeat the key). */
   query?: Readonly<Record<string, string>>;
+  /** Input members sent as headers, by header name. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -150,17 +152,24 @@ export function restJsonRequest(
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value]) query.push([key, String(v)]);
   }
+  const headers: Record<string, string> = {};
+  for (const [member, name] of Object.entries(operation.headers ?? {})) {
+    const value = rest[member];
+    delete rest[member];
+    if (value !== undefined) headers[name] = String(value);
+  }
   const spec: HttpRequestSpec = { method: operation.method, path, query };
   if (operation.method === "POST" || operation.method === "PUT") {
-    spec.headers = { "content-type": "application/json" };
+    headers["content-type"] = "application/json";
     spec.body = JSON.stringify(rest);
   }
+  if (Object.keys(headers).length > 0) spec.headers = headers;
   return spec;
 }
 
 /**
- * The restJson1 protocol (Batch): path labels and query members come out of
- * the input, the rest is the JSON body.
+ * The restJson1 protocol (Batch, the SSO portal): path labels, query and
+ * header members come out of the input, the rest is the JSON body.
  *
  * @example Usage
  * ```ts ignore

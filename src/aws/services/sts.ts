@@ -1,5 +1,6 @@
 /**
- * AWS STS (awsQuery, API 2011-06-15): who am I, and AssumeRole.
+ * AWS STS (awsQuery, API 2011-06-15): who am I, AssumeRole, and
+ * AssumeRoleWithWebIdentity (unsigned).
  *
  * @module
  */
@@ -76,6 +77,42 @@ export interface AssumeRoleResponse {
   SourceIdentity?: string;
 }
 
+/** AssumeRoleWithWebIdentity input. */
+export interface AssumeRoleWithWebIdentityRequest {
+  /** The role ARN. */
+  RoleArn: string;
+  /** The session name. */
+  RoleSessionName: string;
+  /** The OpenID Connect token (a JWT) of the identity provider. */
+  WebIdentityToken: string;
+  /** The OAuth 2.0 provider (only for OAuth access tokens, not OIDC ID tokens). */
+  ProviderId?: string;
+  /** Managed policies to scope the session. */
+  PolicyArns?: { arn?: string }[];
+  /** An inline session policy. */
+  Policy?: string;
+  /** The session length in seconds. */
+  DurationSeconds?: number;
+}
+
+/** AssumeRoleWithWebIdentity output. */
+export interface AssumeRoleWithWebIdentityResponse {
+  /** The credentials. */
+  Credentials?: StsCredentials;
+  /** The token's subject. */
+  SubjectFromWebIdentityToken?: string;
+  /** The assumed role's ids. */
+  AssumedRoleUser?: { AssumedRoleId: string; Arn: string };
+  /** How full the packed policy is. */
+  PackedPolicySize?: number;
+  /** The token's issuer. */
+  Provider?: string;
+  /** The token's audience. */
+  Audience?: string;
+  /** The source identity. */
+  SourceIdentity?: string;
+}
+
 /** STS's protocol constants and shape hints (generated from its model). */
 export const STS_QUERY: QueryServiceInfo = {
   version: "2011-06-15",
@@ -86,12 +123,15 @@ export const STS_QUERY: QueryServiceInfo = {
 export type StsApi = {
   GetCallerIdentity: [Record<string, never>, GetCallerIdentityResponse];
   AssumeRole: [AssumeRoleRequest, AssumeRoleResponse];
+  AssumeRoleWithWebIdentity: [AssumeRoleWithWebIdentityRequest, AssumeRoleWithWebIdentityResponse];
 };
 
 /** The STS operations as data. */
 export const STS_OPERATIONS: { readonly [K in keyof StsApi]: OperationInfo } = operations({
   GetCallerIdentity: { idempotent: true },
   AssumeRole: { idempotent: true },
+  // Unsigned: the token is the proof, and the model's auth is smithy.api#noAuth.
+  AssumeRoleWithWebIdentity: { idempotent: true, unsigned: true },
 });
 
 /** AWS STS as data: its protocol, operations and paginators. */

@@ -12,6 +12,7 @@ import {
   getProfile,
   getRegion,
   listProfiles,
+  NO_SSE_SETTING,
   resolveS3Params,
   setEcrRepo,
   setProfile,
@@ -126,20 +127,29 @@ export const configure = defineCommand({
       if (interactive && (bucket === undefined || sse === undefined)) {
         const current = await resolveS3Params(settings);
         bucket ??= await prompter.ask("S3 bucket for job data", current.bucket);
-        sse ??= await prompter.ask("Bucket encryption (AES256 or aws:kms)", current.sse);
+        sse ??= await prompter.ask(
+          "Bucket encryption (AES256 or aws:kms)",
+          current.sse ?? NO_SSE_SETTING,
+        );
       }
       // The bucket is (re)configured when it is new or changed; otherwise left alone.
       const storedBucket = stored.get("s3-bucket");
       const storedSse = stored.get("s3-sse");
       const wantSse = sse ?? storedSse;
-      let s3 = { bucket: storedBucket ?? "", sse: storedSse ?? "AES256" };
+      let s3: { bucket: string; sse: string | undefined } = {
+        bucket: storedBucket ?? "",
+        sse: storedSse ?? "AES256",
+      };
       if (
         storedBucket === undefined || (bucket !== undefined && bucket !== storedBucket) ||
         wantSse !== storedSse || expireAfterDays !== undefined
       ) {
         s3 = await setS3Params({
           ...(bucket !== undefined ? { bucket } : {}),
-          ...(wantSse !== undefined ? { sse: validateSse(wantSse) as BucketSse } : {}),
+          // The Python cloudknot's "None" (no setting) is kept by setS3Params.
+          ...(wantSse !== undefined && wantSse !== NO_SSE_SETTING
+            ? { sse: validateSse(wantSse) as BucketSse }
+            : {}),
           ...(expireAfterDays !== undefined ? { expireAfterDays } : {}),
         }, settings);
       }
@@ -158,7 +168,7 @@ export const configure = defineCommand({
         profile: await getProfile(settings),
         region: await getRegion(settings),
         bucket: s3.bucket,
-        sse: s3.sse,
+        sse: s3.sse ?? NO_SSE_SETTING,
         ecrRepo: await getEcrRepo(settings),
       };
       if (ctx.flag("json")) {

@@ -15,6 +15,7 @@ import { type CommandContext, defineCommand } from "../common/command.ts";
 import { confirmDeletion } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
 import { locateKnot } from "../common/knots.ts";
+import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
 import { TARGET_OPTION } from "../common/options.ts";
 
 /** `knot clobber <knot>`. */
@@ -27,7 +28,9 @@ export const knotClobber = defineCommand({
     "the question is answered no. A knot on AWS: its running jobs are stopped, its queue, " +
     "compute environment and job definitions deleted, its job data deleted (unless " +
     "--keep-data) and its record removed; --pars, --repo and --image delete those too (in the " +
-    "shared default repository, only the knot's tags).",
+    "shared default repository, only the knot's tags). A knot of the Python cloudknot: its " +
+    "CloudFormation stack is deleted, and waited for, with every resource in it; --pars deletes " +
+    "its Pars's stack next.",
   args: [{ name: "knot", required: true, description: "The knot's name" }],
   options: {
     yes: { type: "boolean", short: "y", description: "Do not ask: delete it" },
@@ -49,6 +52,17 @@ export const knotClobber = defineCommand({
   }],
   async run(ctx) {
     const name = ctx.arg("knot")!;
+    const original = await findOriginalKnot(ctx, name);
+    if (original !== undefined) {
+      const extra = ["repo", "image", "keep-data"].filter((f) => ctx.flag(f));
+      if (extra.length > 0) {
+        throw ctx.usage(
+          `${extra.map((f) => `--${f}`).join(", ")}: not for a knot of the Python cloudknot ` +
+            "(its image and repository records are left, as its own clobber leaves them)",
+        );
+      }
+      return await clobberOriginalCommand(ctx, original);
+    }
     if (await locateKnot(ctx, name) === "aws") return await clobberAws(ctx, name);
     const extra = ["pars", "repo", "image", "keep-data"].filter((f) => ctx.flag(f));
     if (extra.length > 0) {

@@ -15,6 +15,7 @@ import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../commo
 import { checkModulePath } from "../common/module_path.ts";
 import { DRY_RUN_OPTION, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { printPlans } from "../common/plan_output.ts";
+import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
 import { resolveTarget } from "../common/target.ts";
 
@@ -108,6 +109,7 @@ async function createAws(
   const memory = ctx.integer("memory", { min: 1 });
   const tags = pairs(ctx, "tag");
   await checkModulePath(spec.module);
+  await refuseOriginal(ctx, "knot", spec.name);
   const settings = cliSettings(ctx);
   const existed = (await readAwsKnot(settings.state, spec.name)) !== undefined;
   const quiet = ctx.flag("quiet") || ctx.flag("dry-run");

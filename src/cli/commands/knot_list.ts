@@ -5,6 +5,8 @@
  */
 import { recordSection } from "../../state/sections.ts";
 import { readAwsKnots } from "../../targets/aws/catalog.ts";
+import { readOriginalRecords } from "../../resources/original.ts";
+import { ORIGINAL_LABEL, originalJson } from "../common/original.ts";
 import { listLocalKnots, localRuns } from "../../targets/local/catalog.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
@@ -26,7 +28,8 @@ export const knotList = defineCommand({
   description: "Local knots come from the local knots directory, AWS knots from the config file " +
     "(no AWS call). --target shows one target only. With --json, an array of " +
     '{"name","target","function","runs","lastRun",...}; an AWS knot adds its region, compute, ' +
-    "Pars, image and Batch resources.",
+    "Pars, image and Batch resources. Knots the Python cloudknot made show as such, with their " +
+    'CloudFormation stack ({"madeBy":"python","stack",...}): `knot clobber` removes them.',
   args: [],
   options: { ...JSON_OPTION, ...TARGET_OPTION },
   examples: [{ description: "List the knots", command: "cloudknot knot list" }],
@@ -62,6 +65,18 @@ export const knotList = defineCommand({
     }
     if (target !== "local") {
       const { state } = cliSettings(ctx);
+      for (const record of await readOriginalRecords(state, "knot")) {
+        rows.push({
+          json: { ...originalJson(record), runs: null, lastRun: null },
+          cells: [
+            record.name,
+            `aws ${record.region} (${ORIGINAL_LABEL})`,
+            `stack ${record.stackName}`,
+            "-",
+            "-",
+          ],
+        });
+      }
       for (const record of await readAwsKnots(state)) {
         const image = await state.section(recordSection("docker-image", record.dockerImage));
         const last = record.runs.at(-1);

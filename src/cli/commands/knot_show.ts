@@ -16,6 +16,8 @@ import {
   snapshotRuns,
 } from "../common/knot_view.ts";
 import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
+import { findOriginalKnot, ORIGINAL_LABEL, originalJson } from "../common/original.ts";
+import type { OriginalRecord } from "../../resources/original.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { formatTime, renderTable } from "../common/table.ts";
 import type { RunManifest } from "../../job/payload.ts";
@@ -30,7 +32,8 @@ export const knotShow = defineCommand({
   summary: "Show a knot's details and a table of its runs",
   description:
     "A run is finished once every item has ended; one still going shows its counts so far. " +
-    `For a knot on AWS, its resources too, and the counts of its latest ${AWS_RUNS_READ} runs.`,
+    `For a knot on AWS, its resources too, and the counts of its latest ${AWS_RUNS_READ} runs. ` +
+    "A knot of the Python cloudknot shows its CloudFormation stack, its Pars and its jobs.",
   args: [{ name: "knot", required: true, description: "The knot's name" }],
   options: { ...JSON_OPTION, ...TARGET_OPTION },
   examples: [{
@@ -39,6 +42,8 @@ export const knotShow = defineCommand({
   }],
   async run(ctx) {
     const name = ctx.arg("knot")!;
+    const original = await findOriginalKnot(ctx, name);
+    if (original !== undefined) return await showOriginal(ctx, original);
     if (await locateKnot(ctx, name) === "aws") return await showAws(ctx, name);
     const knot = await findLocalKnot(name, { env: ctx.io.env });
     const runs = await snapshotRuns(knot);
@@ -104,6 +109,30 @@ function details(ctx: CommandContext, rows: [string, string][], runs: RunRow[]):
     ));
   }
   return lines.join("\n");
+}
+
+async function showOriginal(ctx: CommandContext, record: OriginalRecord): Promise<number> {
+  if (ctx.flag("json")) {
+    await ctx.print(JSON.stringify(originalJson(record)));
+    return 0;
+  }
+  const width = 8;
+  const rows: [string, string][] = [
+    ["knot", record.name],
+    ["target", `aws (${record.region}, profile ${record.profile}), made by the ${ORIGINAL_LABEL}`],
+    ["stack", `${record.stackName} (${record.stackId})`],
+    ["pars", record.pars ?? "-"],
+    ["jobs", record.jobIds.length === 0 ? "-" : record.jobIds.join(" ")],
+  ];
+  await ctx.print(
+    [
+      ...rows.map(([k, v]) => `${ctx.out("bold", k.padEnd(width))} ${v}`),
+      "",
+      `This cloudknot does not run it. Remove it (its stack, and with --pars its Pars's) with ` +
+      `\`cloudknot knot clobber ${record.name}${record.pars ? " --pars" : ""}\`.`,
+    ].join("\n"),
+  );
+  return 0;
 }
 
 async function showAws(ctx: CommandContext, name: string): Promise<number> {

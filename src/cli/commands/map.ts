@@ -23,6 +23,7 @@ import { locateKnot } from "../common/knots.ts";
 import { checkModulePath } from "../common/module_path.ts";
 import { DRY_RUN_OPTION, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { planMap, printPlans } from "../common/plan_output.ts";
+import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
 import { resolveTarget, type TargetName } from "../common/target.ts";
 
@@ -179,6 +180,7 @@ export const map = defineCommand({
       ...(timeout !== undefined ? { timeout } : {}),
       ...(memory !== undefined ? { memory } : {}),
     };
+    if (target === "aws") await refuseOriginal(ctx, "knot", common.name);
     if (ctx.flag("dry-run")) {
       await printPlans(
         ctx,

@@ -11,6 +11,8 @@ import { recordSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { confirmDeletion } from "../common/confirm.ts";
+import { clobberOriginalCommand } from "../common/original.ts";
+import { readOriginalRecord } from "../../resources/original.ts";
 
 /** `pars clobber <name>`. */
 export const parsClobber = defineCommand({
@@ -21,7 +23,8 @@ export const parsClobber = defineCommand({
     "Deletes only what the Pars made, in dependency order, and removes [pars <name>] from the " +
     "config file. It refuses while a knot uses the Pars, unless --force. Asks first on a " +
     "terminal; anywhere else it needs --yes. A Pars whose resources are already partly gone is " +
-    "forgotten; `cloudknot gc` finds what is left of it.",
+    "forgotten; `cloudknot gc` finds what is left of it. A Pars of the Python cloudknot: its " +
+    "CloudFormation stack is deleted, and waited for, unless a knot or stack still uses it.",
   args: [{ name: "name", required: true, description: "The Pars' name" }],
   options: {
     force: { type: "boolean", description: "Delete it even while knots use it" },
@@ -34,6 +37,15 @@ export const parsClobber = defineCommand({
   async run(ctx) {
     const name = ctx.arg("name")!;
     const settings = cliSettings(ctx);
+    const original = await readOriginalRecord(settings.state, "pars", name);
+    if (original !== undefined) {
+      if (ctx.flag("force")) {
+        throw ctx.usage(
+          "--force: not for a Pars of the Python cloudknot (clobber its knots first)",
+        );
+      }
+      return await clobberOriginalCommand(ctx, original);
+    }
     if ((await settings.state.section(recordSection("pars", name))) === undefined) {
       throw new CloudknotInputError(
         `There is no Pars named "${name}" in ${settings.state.path}: see \`cloudknot pars list\``,

@@ -11,6 +11,7 @@ import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { DRY_RUN_OPTION, JSON_OPTION } from "../common/options.ts";
 import { printPlans } from "../common/plan_output.ts";
+import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
 
 /** `pars create [name]`. */
@@ -85,6 +86,7 @@ export const parsCreate = defineCommand({
     const bucket = ctx.string("bucket");
     const tags = pairs(ctx, "tag");
     const settings = cliSettings(ctx);
+    if (name !== undefined) await refuseOriginal(ctx, "pars", name);
     const existed = name !== undefined &&
       (await settings.state.section(recordSection("pars", name))) !== undefined;
     const options: ParsOptions = {

@@ -8,15 +8,17 @@ import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
 import { readParsRecords } from "../common/pars_view.ts";
 import { renderTable } from "../common/table.ts";
+import { ORIGINAL_LABEL } from "../common/original.ts";
 
 /** `pars list`. */
 export const parsList = defineCommand({
   group: "pars",
   name: "list",
   summary: "List the Pars of the config file: region, VPC and the knots that use each",
-  description: "Reads the config file only (no AWS call). With --json, an array of " +
+  description: "Reads the config file only (no AWS call). A Pars the Python cloudknot made " +
+    "shows its CloudFormation stack (`pars clobber` removes it). With --json, an array of " +
     '{"name","region","profile","vpc","subnets","securityGroup","useDefaultVpc","bucket",' +
-    '"policies","roles","knots"}.',
+    '"policies","roles","knots","stack"} (stack is null for a Pars made here).',
   args: [],
   options: { ...JSON_OPTION },
   examples: [{ description: "List the Pars", command: "cloudknot pars list" }],
@@ -31,13 +33,14 @@ export const parsList = defineCommand({
       return 0;
     }
     await ctx.print(renderTable(
-      ["NAME", "REGION", "PROFILE", "VPC", "KNOTS"],
+      ["NAME", "REGION", "PROFILE", "VPC", "KNOTS", "MADE BY"],
       records.map((p) => [
         p.name,
         p.region,
         p.profile,
-        `${p.vpc}${p.useDefaultVpc ? " (default)" : ""}`,
+        `${p.vpc}${p.useDefaultVpc && p.stack === null ? " (default)" : ""}`,
         p.knots.length === 0 ? "-" : p.knots.join(", "),
+        p.stack === null ? "cloudknot" : `${ORIGINAL_LABEL} (stack ${p.stack})`,
       ]),
       ctx.out,
     ));

@@ -33,8 +33,10 @@ export const repoClobber = defineCommand({
     const settings = cliSettings(ctx);
     if (name === await getEcrRepo(settings)) throw new DefaultRepositoryError(name);
     const session = await sessionFromSettings(settings);
-    const section = reposSection(session.profile, session.region);
-    const recorded = (await settings.state.get(section, name)) !== undefined;
+    const doc = await settings.state.read();
+    const section = session.profileNames.map((p) => reposSection(p, session.region))
+      .find((s) => doc.get(s)?.has(name)) ?? reposSection(session.profile, session.region);
+    const recorded = doc.get(section)?.has(name) ?? false;
     let found;
     try {
       found = (await session.ecr.describeRepositories({ repositoryNames: [name] }))

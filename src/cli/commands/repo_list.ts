@@ -100,11 +100,16 @@ export const repoList = defineCommand({
   async run(ctx) {
     const settings = cliSettings(ctx);
     const session = await sessionFromSettings(settings);
-    const section = await settings.state.section(
-      reposSection(session.profile, session.region),
-    );
+    // A from-env session's repositories may be recorded under its profile's name too.
+    const doc = await settings.state.read();
+    const recorded = new Map<string, string>();
+    for (const profile of session.profileNames) {
+      for (const [k, v] of doc.get(reposSection(profile, session.region)) ?? []) {
+        if (!recorded.has(k)) recorded.set(k, v);
+      }
+    }
     const rows = await knownRepos(session, {
-      recorded: section ?? new Map(),
+      recorded,
       defaultName: await getEcrRepo(settings),
     });
     if (ctx.flag("json")) {

@@ -5,7 +5,10 @@
  *
  * @module
  */
-import type { ComputeType } from "../../targets/aws/batch/compute_options.ts";
+import {
+  type ComputeType,
+  RUNNABLE_LIMIT_SECONDS,
+} from "../../targets/aws/batch/compute_options.ts";
 import type { AwsKnotOptions } from "../../targets/aws/aws_knot.ts";
 import type { CommandContext, OptionSpec } from "./command.ts";
 
@@ -46,6 +49,18 @@ export const AWS_KNOT_OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     value: "GiB",
     description: "AWS: the instances' root volume size, EC2 and SPOT",
+  },
+  "stuck-timeout": {
+    type: "string",
+    value: "SECONDS|never",
+    description: "AWS: how long a job may wait in RUNNABLE when no instance the compute " +
+      "environment may launch can run it, before Batch cancels it, 600 to 86400 (default: 600)",
+  },
+  "capacity-timeout": {
+    type: "string",
+    value: "SECONDS|never",
+    description: "AWS: how long a job may wait in RUNNABLE for capacity AWS does not have, " +
+      "before Batch cancels it, 600 to 86400 (default: never)",
   },
   "base-image": {
     type: "string",
@@ -116,6 +131,21 @@ export function awsKnotOptions(ctx: CommandContext): AwsKnotOptions {
   for (const [option, key, min] of numbers) {
     const value = ctx.integer(option, { min });
     if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  }
+  const limits: [string, "stuckTimeout" | "capacityTimeout"][] = [
+    ["stuck-timeout", "stuckTimeout"],
+    ["capacity-timeout", "capacityTimeout"],
+  ];
+  const { min, max } = RUNNABLE_LIMIT_SECONDS;
+  for (const [option, key] of limits) {
+    const text = ctx.string(option)?.trim();
+    if (text === undefined) continue;
+    if (text.toLowerCase() === "never") out[key] = false;
+    else if (/^\d+$/.test(text) && Number(text) >= min && Number(text) <= max) {
+      out[key] = Number(text);
+    } else {
+      throw ctx.usage(`--${option} takes seconds from ${min} to ${max}, or never, not "${text}"`);
+    }
   }
   const types = ctx.string("instance-types");
   if (types !== undefined) {

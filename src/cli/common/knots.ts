@@ -27,6 +27,7 @@ import { cliSettings } from "./aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import type { CommandContext } from "./command.ts";
 import type { TargetName } from "./target.ts";
+import { refuseOriginal } from "./original.ts";
 
 /**
  * Where the knot of a name lives: `--target` when given; otherwise AWS when
@@ -41,13 +42,16 @@ import type { TargetName } from "./target.ts";
  * @param name The knot's name.
  * @returns The target.
  * @throws {UsageError} When `--target` is neither `local` nor `aws`.
- * @throws {CloudknotInputError} When the name is on both targets and `--target` does not pick one.
+ * @throws {CloudknotInputError} When the name is on both targets and `--target` does not pick one,
+ *   or when the AWS knot of that name is the Python cloudknot's (its commands are `knot list`,
+ *   `knot show` and `knot clobber`).
  */
 export async function locateKnot(ctx: CommandContext, name: string): Promise<TargetName> {
   const target = ctx.string("target");
   if (target !== undefined && target !== "local" && target !== "aws") {
     throw ctx.usage(`--target must be "local" or "aws", not "${target}"`);
   }
+  if (target !== "local") await refuseOriginal(ctx, "knot", name);
   if (target !== undefined) return target;
   const { state } = cliSettings(ctx);
   if ((await readAwsKnot(state, name)) === undefined) return "local";

@@ -6,6 +6,7 @@
  */
 import type { StateFile } from "../../state/state_file.ts";
 import { recordName } from "../../state/sections.ts";
+import { originalRecord } from "../../resources/original.ts";
 
 /** A Pars as the config file records it. */
 export interface ParsInfo {
@@ -31,6 +32,8 @@ export interface ParsInfo {
   roles: Record<string, string>;
   /** The knots of the config file that use it. */
   knots: string[];
+  /** The CloudFormation stack of a Pars the Python cloudknot made; `null` for one made here. */
+  stack: string | null;
 }
 
 const ROLE_KEYS = [
@@ -82,6 +85,7 @@ export async function readParsRecords(state: StateFile): Promise<ParsInfo[]> {
       policies: list(keys.get("policies"), /,/),
       roles: Object.fromEntries(ROLE_KEYS.filter((k) => get(k) !== "").map((k) => [k, get(k)])),
       knots: (users.get(name) ?? []).sort(),
+      stack: originalRecord("pars", name, keys)?.stackName ?? null,
     });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));

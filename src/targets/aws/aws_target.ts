@@ -38,7 +38,8 @@ import { failureRecord } from "../../job/record.ts";
 import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
-import { type MapRequest, newRunId, type Target } from "../target.ts";
+import { type MapRequest, newRunId, type SubmitRequest, type Target } from "../target.ts";
+import { BatchJob } from "./batch/batch_job.ts";
 import { MAX_ARRAY_SIZE, SubmitError, submitJobOnce } from "./submit.ts";
 import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
 import { awsRunUsage } from "./batch/run_usage.ts";
@@ -183,6 +184,87 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * @returns The run's handle.
    */
   async map<T>(request: MapRequest): Promise<MapRun<T>> {
+    const started = await this.#start(request);
+    if (started.jobs === undefined) return started.run as MapRun<T>;
+    const { info, store, jobs, manifest } = started;
+    const { run, control } = this.#open<T>(info, store, manifest, jobs, {
+      ...(request.signal ? { signal: request.signal } : {}),
+      cancelOnAbort: true,
+    });
+    // The manifest with its jobs, for collect() from anywhere. It is written
+    // while the first poll runs; until it is there, collect() finds the jobs
+    // by their names.
+    control.track(writeManifest(store, manifest).catch(() => {}));
+    return run;
+  }
+
+  /**
+   * Submits one item as a job of its own (a run of one item), records it
+   * like a run, and returns the job's handle; nothing polls it until its
+   * `result()` is asked for.
+   *
+   * @param request The encoded item, starmap and environment.
+   * @returns The job.
+   */
+  async submit(request: SubmitRequest): Promise<BatchJob> {
+    const started = await this.#start({
+      items: [request.item],
+      starmap: request.starmap,
+      env: request.env,
+      jobType: "independent",
+    });
+    const { store, jobs, manifest } = started as Required<typeof started>;
+    await writeManifest(store, manifest);
+    const [job] = await BatchJob.fromIds([jobs[0]!.jobId], this.#batchJobOptions());
+    if (job === undefined) {
+      throw new SubmitError(
+        `AWS Batch does not know job ${jobs[0]!.jobId}, just submitted for knot ${this.#o.knot}; ` +
+          `look for it in the AWS Batch console`,
+      );
+    }
+    return job;
+  }
+
+  /**
+   * The ids of the knot's jobs that `[batch-jobs <profile> <region>]` lists,
+   * oldest first (array parents; the children are reached through them).
+   *
+   * @returns The job ids.
+   */
+  jobIds(): Promise<string[]> {
+    return knotJobIds(this.#o.state, this.#o);
+  }
+
+  /**
+   * The knot's jobs as handles, oldest first: those {@linkcode AwsTarget.jobIds}
+   * lists that AWS Batch still knows.
+   *
+   * @returns The jobs.
+   */
+  async jobs(): Promise<BatchJob[]> {
+    return await BatchJob.fromIds(await this.jobIds(), this.#batchJobOptions());
+  }
+
+  #batchJobOptions() {
+    const o = this.#o;
+    return {
+      session: o.session,
+      ...(o.pollIntervalMs !== undefined ? { pollIntervalMs: o.pollIntervalMs } : {}),
+      ...(o.maxPollIntervalMs !== undefined ? { maxPollIntervalMs: o.maxPollIntervalMs } : {}),
+    };
+  }
+
+  /**
+   * Uploads a run's inputs, submits its jobs and records the run; without
+   * items (or when cancelled first) the run is an empty handle instead.
+   */
+  async #start(request: MapRequest): Promise<{
+    run?: MapRun<unknown>;
+    info: RunInfo;
+    store: S3Store;
+    jobs?: RunJob[];
+    manifest: RunManifest;
+  }> {
     const o = this.#o;
     const runId = newRunId();
     const count = request.items.length;
@@ -210,12 +292,12 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     if (request.groups !== undefined) {
       await checkGroups(o.session.batch, o.jobDefinition, request.groups);
     }
-    if (count === 0 || request.signal?.aborted) {
-      const { run } = MapRun.create<T>(info, { startedAt: manifest.createdAt });
-      if (count > 0) await run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
-      return run;
-    }
     const store = this.#store.at(`runs/${runId}`);
+    if (count === 0 || request.signal?.aborted) {
+      const { run } = MapRun.create<unknown>(info, { startedAt: manifest.createdAt });
+      if (count > 0) await run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
+      return { run, info, store, manifest };
+    }
     const { inputs, index } = layoutPayload(request.items);
     await Promise.all([
       store.put(RUN_KEYS.inputs, inputs),
@@ -236,15 +318,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       await this.#stopJobs(jobs, "The run could not be recorded").catch(() => {});
       throw e;
     }
-    const { run, control } = this.#open<T>(info, store, manifest, jobs, {
-      ...(request.signal ? { signal: request.signal } : {}),
-      cancelOnAbort: true,
-    });
-    // The manifest with its jobs, for collect() from anywhere. It is written
-    // while the first poll runs; until it is there, collect() finds the jobs
-    // by their names.
-    control.track(writeManifest(store, manifest).catch(() => {}));
-    return run;
+    return { info, store, jobs, manifest };
   }
 
   /**

@@ -15,6 +15,8 @@ import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { jobsSection, recordName, recordSection } from "../../state/sections.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import type { AwsTargetOptions } from "./aws_target.ts";
+import { NO_SSE_SETTING } from "../../resources/settings.ts";
+import { originalRecord, OriginalResourceError } from "../../resources/original.ts";
 
 /** How many runs a knot's record remembers. */
 const RUNS_KEPT = 100;
@@ -66,8 +68,11 @@ export interface AwsKnotRecord {
   launchTemplate?: string;
   /** The bucket of its job data. */
   bucket: string;
-  /** Its objects' encryption. @default {"AES256"} */
-  sse: "AES256" | "aws:kms";
+  /**
+   * Its objects' encryption; `undefined` for none asked (the bucket's
+   * default), written `None` as the Python original writes it. @default {"AES256"}
+   */
+  sse: "AES256" | "aws:kms" | undefined;
   /** The key prefix of its job data. */
   prefix: string;
   /** Attempts per item. @default {3} */
@@ -89,6 +94,11 @@ export interface ReadAwsKnotOptions {
   strict?: boolean;
 }
 
+function sseOf(stored: string | undefined): "AES256" | "aws:kms" | undefined {
+  if (stored === NO_SSE_SETTING) return undefined;
+  return stored === "aws:kms" ? "aws:kms" : "AES256";
+}
+
 function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
   const text = Object.fromEntries(
     Object.entries(TEXT_KEYS).map(([field, key]) => [field, keys.get(key) ?? ""]),
@@ -99,7 +109,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
     ...text,
     jobDefinitionName: keys.get("job-definition-name") ?? `${name}-ck-jd`,
     ...(launchTemplate ? { launchTemplate } : {}),
-    sse: keys.get("sse") === "aws:kms" ? "aws:kms" : "AES256",
+    sse: sseOf(keys.get("sse")),
     // The default of validateComputeOptions, which the writer writes.
     retries: Number(keys.get("retries")) || 3,
     compute: keys.get("compute") || "EC2",
@@ -126,6 +136,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
  * @param name The knot's name.
  * @param options `strict` refuses a `[knot <name>]` of another kind.
  * @returns The record, or `undefined` when there is no AWS knot of that name.
+ * @throws {OriginalResourceError} With `strict`, when `[knot <name>]` is the Python cloudknot's.
  * @throws {CloudknotInputError} With `strict`, when `[knot <name>]` is not an AWS knot's.
  */
 export async function readAwsKnot(
@@ -137,6 +148,8 @@ export async function readAwsKnot(
   if (keys === undefined) return undefined;
   if (keys.get("target") !== "aws") {
     if (!options.strict) return undefined;
+    const original = originalRecord("knot", name, keys);
+    if (original !== undefined) throw new OriginalResourceError(original);
     throw new CloudknotInputError(
       `The config file's knot "${name}" is not an AWS knot; choose another name`,
     );
@@ -217,7 +230,7 @@ export async function writeAwsKnot(state: StateFile, record: AwsKnotRecord): Pro
     ),
     "job-definition-name": record.jobDefinitionName,
     "launch-template": record.launchTemplate,
-    sse: record.sse,
+    sse: record.sse ?? NO_SSE_SETTING,
     retries: String(record.retries),
     compute: record.compute,
     "image-tags": record.imageTags.join(" "),

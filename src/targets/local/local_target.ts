@@ -265,6 +265,34 @@ export class LocalTarget implements Target {
     return manifests.sort((a, b) => a.createdAt - b.createdAt);
   }
 
+  /**
+   * A local knot has no AWS Batch jobs (its items run in worker processes,
+   * grouped in runs): this rejects, saying to use its runs instead.
+   */
+  jobIds(): Promise<never> {
+    return Promise.reject(
+      new CloudknotInputError(
+        `Knot ${this.#options.knot} runs locally, where items run in worker processes, not as ` +
+          `AWS Batch jobs: list its runs with knot.runs() and collect one with knot.collect(runId)`,
+      ),
+    );
+  }
+
+  /** As {@linkcode LocalTarget.jobIds}: this rejects, saying to use the knot's runs. */
+  jobs(): Promise<never> {
+    return this.jobIds();
+  }
+
+  /** A local knot has no AWS Batch jobs: this rejects, saying to map one item instead. */
+  submit(): Promise<never> {
+    return Promise.reject(
+      new CloudknotInputError(
+        `Knot ${this.#options.knot} runs locally, where there are no AWS Batch jobs to submit: ` +
+          `run one item with const run = await knot.map([input]) and await run.item(0)`,
+      ),
+    );
+  }
+
   /** A local knot has no AWS Batch jobs: this rejects, saying to print a run instead. */
   viewJobs(): Promise<never> {
     return Promise.reject(

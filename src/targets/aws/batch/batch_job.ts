@@ -26,6 +26,7 @@ import {
 import { MapRun } from "../../../run/map_run.ts";
 import type { StateFile } from "../../../state/state_file.ts";
 import { openS3Store } from "../../../store/s3.ts";
+import { summarize, type Summary } from "../../../util/summary.ts";
 
 /** Options for {@linkcode BatchJob.fromId}. */
 export interface BatchJobOptions {
@@ -166,9 +167,58 @@ export class BatchJob {
     return job;
   }
 
+  /**
+   * Adopts many jobs at once (DescribeJobs, 100 ids a call), in the order
+   * given; jobs AWS Batch no longer knows (it forgets them some days after
+   * they end) are left out. Nothing is recorded.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { AwsSession, BatchJob } from "@cloudknot/cloudknot";
+   *
+   * const jobs = await BatchJob.fromIds(["3f9a…", "77c1…"], { session: await AwsSession.create() });
+   * console.log(jobs.map((j) => j.jobName));
+   * ```
+   *
+   * @param jobIds The jobs' ids.
+   * @param options The session.
+   * @returns The jobs Batch knows, in the order of `jobIds`.
+   */
+  static async fromIds(jobIds: readonly string[], options: BatchJobOptions): Promise<BatchJob[]> {
+    const details = await describeJobs(options.session.batch, jobIds);
+    const { state: _, ...rest } = options;
+    return jobIds.map((id) => details.get(id)).filter((d): d is JobDetail => d !== undefined)
+      .map((d) => new BatchJob(d, rest));
+  }
+
   /** Whether this is an array parent. */
   get isArray(): boolean {
     return this.arraySize !== undefined;
+  }
+
+  /**
+   * Shows a summary in `console.log`: id, name, queue, children, run and the
+   * status Batch gave when the job was last described (sending nothing).
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.#summary().text;
+  }
+
+  /** Shows the same summary as a table in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return this.#summary().display;
+  }
+
+  #summary(): Summary {
+    const seen = this.#detail.status;
+    return summarize(`BatchJob ${this.jobName}`, [
+      ["job id", this.jobId],
+      ["queue", this.jobQueue.replace(/^arn:.*:job-queue\//, "")],
+      ["definition", this.jobDefinition.replace(/^arn:.*:job-definition\//, "")],
+      ["children", this.arraySize],
+      ["run", this.command.run],
+      ["status", seen === undefined ? undefined : `${seen} (when last described)`],
+    ]);
   }
 
   /**

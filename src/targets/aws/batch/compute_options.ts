@@ -231,10 +231,20 @@ function fail(field: string, message: string): never {
   throw new CloudknotInputError(message, { field });
 }
 
+/**
+ * The seconds `stuckTimeout` and `capacityTimeout` may be: what AWS Batch
+ * takes for a job queue's `jobStateTimeLimitActions` `maxTimeSeconds`.
+ */
+export const RUNNABLE_LIMIT_SECONDS: { readonly min: number; readonly max: number } = {
+  min: 600,
+  max: 86_400,
+};
+
 /** The queue's actions for jobs stuck in RUNNABLE, from `stuckTimeout` and `capacityTimeout`. */
 function timeLimitActions(options: ComputeOptions): JobStateTimeLimitAction[] {
+  const { min, max } = RUNNABLE_LIMIT_SECONDS;
   const limit = (field: "stuckTimeout" | "capacityTimeout", value: number | false) =>
-    value === false ? undefined : integer(field, value, 600, 86_400);
+    value === false ? undefined : integer(field, value, min, max);
   const stuck = limit("stuckTimeout", options.stuckTimeout ?? 600);
   const capacity = limit("capacityTimeout", options.capacityTimeout ?? false);
   const action = (reason: string, maxTimeSeconds: number): JobStateTimeLimitAction => ({

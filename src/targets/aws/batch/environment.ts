@@ -12,7 +12,7 @@ import type {
   JobDefinition,
   JobStateTimeLimitAction,
 } from "../../../aws/services/batch.ts";
-import { CloudknotError } from "../../../util/errors.ts";
+import { CannotCreateResourceError } from "../../../util/errors.ts";
 import { sleep } from "../../../util/sleep.ts";
 import type { ComputeSpec } from "./compute_options.ts";
 
@@ -41,7 +41,7 @@ export interface BatchPlacement {
 }
 
 /** A Batch resource reached a state it cannot be used in. */
-export class BatchResourceError extends CloudknotError {}
+export class BatchResourceError extends CannotCreateResourceError {}
 
 /** How long to wait, and how often to look. */
 export interface WaitOptions {

@@ -8,6 +8,7 @@
  */
 import type { AwsSession } from "../../../aws/session.ts";
 import { describeJobs, JOB_STATUS_ORDER } from "./jobs.ts";
+import { escapeHtml } from "../../../util/summary.ts";
 
 /** One row of a {@linkcode JobsView}. */
 export interface JobRow {
@@ -110,11 +111,11 @@ export class JobsView {
   /** Shows the table as HTML in a Jupyter notebook. */
   [Symbol.for("Jupyter.display")](): Record<string, string> {
     const body = this.rows.map((row) =>
-      `<tr><td><code>${escape(row.jobId)}</code></td><td>${escape(row.jobName)}</td>` +
-      `<td style="color:${COLORS[row.status] ?? "#000"}">${escape(row.status)}</td>` +
-      `<td>${escape(childrenText(row))}</td><td>${escape(row.statusReason ?? "")}</td></tr>`
+      `<tr><td><code>${escapeHtml(row.jobId)}</code></td><td>${escapeHtml(row.jobName)}</td>` +
+      `<td style="color:${COLORS[row.status] ?? "#000"}">${escapeHtml(row.status)}</td>` +
+      `<td>${escapeHtml(childrenText(row))}</td><td>${escapeHtml(row.statusReason ?? "")}</td></tr>`
     ).join("");
-    const html = `<div class="cloudknot-jobs"><p><b>${escape(summary(this))}</b></p>` +
+    const html = `<div class="cloudknot-jobs"><p><b>${escapeHtml(summary(this))}</b></p>` +
       `<table><thead><tr><th>Job ID</th><th>Name</th><th>Status</th><th>Children</th>` +
       `<th>Reason</th></tr></thead><tbody>${body}</tbody></table></div>`;
     return { "text/html": html, "text/plain": this.toString() };
@@ -141,10 +142,6 @@ function childrenText(row: JobRow): string {
     .sort(([a], [b]) => (RANK[a] ?? 99) - (RANK[b] ?? 99))
     .map(([s, n]) => `${n} ${s}`);
   return `${row.arraySize}: ${parts.join(", ")}`;
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**

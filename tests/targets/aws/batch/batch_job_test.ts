@@ -44,6 +44,24 @@ Deno.test("BatchJob: adopt, status, done, result of array parents and children, 
     assert.equal(parent.arraySize, 3);
     assert.equal(parent.jobName, `squares-${run.runId}-0`);
     assert.match(parent.command.run ?? "", /^s3:\/\/ck-bucket\/cloudknot\/squares\/runs\//);
+    // It shows as a summary in a terminal and in a notebook.
+    assert.equal(
+      Deno.inspect(parent),
+      [
+        `BatchJob squares-${run.runId}-0`,
+        `  job id:     ${parentId}`,
+        `  queue:      ${parent.jobQueue.split("/").at(-1)}`,
+        `  definition: ${parent.jobDefinition.split("/").at(-1)}`,
+        "  children:   3",
+        `  run:        ${parent.command.run}`,
+        "  status:     SUCCEEDED (when last described)",
+      ].join("\n"),
+    );
+    const shown = (parent as unknown as Record<symbol, () => Record<string, string>>)[
+      Symbol.for("Jupyter.display")
+    ]!();
+    assert.equal(shown["text/plain"], Deno.inspect(parent));
+    assert.match(shown["text/html"]!, /<th[^>]*>children<\/th><td>3<\/td>/);
     const status = await parent.status();
     assert.equal(status.status, "SUCCEEDED");
     assert.deepEqual(status.attempts, []);

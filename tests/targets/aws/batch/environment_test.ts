@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BatchResourceError } from "../../../../mod.ts";
+import { BatchResourceError, CannotCreateResourceError } from "../../../../mod.ts";
 import {
   deleteBatchEnvironment,
   ensureComputeEnvironment,
@@ -201,8 +201,8 @@ Deno.test("an INVALID compute environment is an error carrying Batch's reason", 
           tags: {},
         }, FAST),
       (e) =>
-        e instanceof BatchResourceError && /INVALID: .*missing/.test(e.message) &&
-        /Fix the cause/.test(e.message),
+        e instanceof BatchResourceError && e instanceof CannotCreateResourceError &&
+        /INVALID: .*missing/.test(e.message) && /Fix the cause/.test(e.message),
     );
     // A profile that does not exist is a mistake, not IAM catching up: no second try.
     assert.equal(emu.count("batch", "UpdateComputeEnvironment"), 0);

@@ -1,0 +1,169 @@
+// Job start to function call with the S3 client ready, against the Python
+// original's preamble, measured in the same run (part of deno task bench:image).
+//
+//  - cloudknot: `deno run runtime.js --run s3://… --index 0`, the command a
+//    Batch container runs, against the emulator's S3 on loopback; the function
+//    returns the time it was called, which its record carries back. From the
+//    spawn to that call, the job loads runtime.js and function.js, opens its
+//    store (the credential chain and an S3 client) and reads its item with two
+//    ranged GETs. Cold: an empty DENO_DIR, as in a fresh container; warm: the
+//    same DENO_DIR again (Deno's V8 code cache filled).
+//  - the original: `python3 -c 'import boto3, cloudpickle; boto3.client("s3")'`
+//    with the boto3 and cloudpickle this machine has, to its exit: the
+//    preamble before its job can download anything.
+//  - the floors: `deno run` of an empty module (cold and warm), `python3 -c pass`.
+import { join } from "node:path";
+import { encode } from "../src/job/codec.ts";
+import {
+  artifactFromFunc,
+  bundleRuntime,
+  decodeRecord,
+  RUN_KEYS,
+  writePayload,
+} from "../src/job/mod.ts";
+import { S3Store } from "../src/store/mod.ts";
+import { startEmulator } from "../tests/emulator/mod.ts";
+import { sessionFor } from "../tests/support/aws_session.ts";
+
+/** Medians (min–max) in milliseconds, by row. */
+export interface JobStartFigures {
+  rounds: number;
+  runtimeBytes: number;
+  rows: { label: string; ms: number[] }[];
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** Runs every measure `rounds` times, interleaved. */
+export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-job-start-" });
+  const emu = await startEmulator();
+  try {
+    const runtime = await bundleRuntime({ cacheDir: false });
+    const app = join(dir, "app");
+    await Deno.mkdir(app);
+    await Deno.writeTextFile(join(app, "runtime.js"), runtime.source);
+    const artifact = await artifactFromFunc((_: number) =>
+      performance.timeOrigin + performance.now()
+    );
+    await Deno.writeTextFile(join(app, "function.js"), artifact.source);
+    await Deno.writeTextFile(join(app, "empty.js"), "");
+
+    const session = await sessionFor(emu);
+    await session.s3.createBucket({ Bucket: "job-start" });
+    const env = {
+      ...emu.env,
+      AWS_CONFIG_FILE: "/nonexistent/config",
+      AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials",
+    };
+
+    const rows = {
+      cold: [] as number[],
+      warm: [] as number[],
+      python: [] as number[],
+      denoFloorCold: [] as number[],
+      denoFloor: [] as number[],
+      pythonFloor: [] as number[],
+    };
+    const deno = (args: string[], denoDir: string) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--no-prompt", "--no-remote", "--no-npm", "--no-config", ...args],
+        cwd: app,
+        env: { ...env, DENO_DIR: denoDir },
+        stdout: "null",
+        stderr: "piped",
+      });
+    const wall = async (command: Deno.Command) => {
+      const start = now();
+      const out = await command.output();
+      if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+      return now() - start;
+    };
+    for (let round = 0; round < rounds; round++) {
+      const store = new S3Store({ session, bucket: "job-start", prefix: `r${round}` });
+      await writePayload(store, [encode(round)], {
+        version: 1,
+        runId: `r${round}`,
+        knot: "job-start",
+        count: 1,
+        starmap: false,
+        createdAt: 0,
+        attempts: 2,
+      });
+      const denoDir = join(dir, `deno_dir_${round}`);
+      for (const [attempt, row] of [[1, rows.cold], [2, rows.warm]] as const) {
+        const start = now();
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--no-prompt", "--no-remote", "--no-npm", "--no-config"]
+            .concat(["runtime.js", "--run", store.url, "--index", "0"]),
+          cwd: app,
+          env: { ...env, DENO_DIR: denoDir, AWS_BATCH_JOB_ATTEMPT: String(attempt) },
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+        const record = decodeRecord((await store.get(RUN_KEYS.record(0, attempt)))!);
+        if (record.status !== "ok") throw new Error(JSON.stringify(record));
+        row.push((record.value as number) - start);
+      }
+      rows.denoFloorCold.push(await wall(deno(["empty.js"], join(dir, `empty_dir_${round}`))));
+      rows.denoFloor.push(await wall(deno(["empty.js"], denoDir)));
+      rows.python.push(
+        await wall(
+          new Deno.Command("python3", {
+            args: ["-c", 'import boto3, cloudpickle; boto3.client("s3")'],
+            env,
+            stdout: "null",
+            stderr: "piped",
+          }),
+        ),
+      );
+      rows.pythonFloor.push(
+        await wall(new Deno.Command("python3", { args: ["-c", "pass"], stdout: "null" })),
+      );
+    }
+    return {
+      rounds,
+      runtimeBytes: new TextEncoder().encode(runtime.source).length,
+      rows: [
+        { label: "cloudknot: job start to function call, cold (empty DENO_DIR)", ms: rows.cold },
+        { label: "cloudknot: the same, warm (DENO_DIR of the cold run)", ms: rows.warm },
+        {
+          label: 'the original\'s preamble: `import boto3, cloudpickle; boto3.client("s3")`',
+          ms: rows.python,
+        },
+        {
+          label: "floor: `deno run` of an empty module, cold (empty DENO_DIR)",
+          ms: rows.denoFloorCold,
+        },
+        { label: "floor: `deno run` of an empty module, warm", ms: rows.denoFloor },
+        { label: "floor: `python3 -c pass`", ms: rows.pythonFloor },
+      ],
+    };
+  } finally {
+    await emu.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  const figures = await measureJobStart(Number(Deno.args[0] ?? 10));
+  printJobStart(figures);
+}
+
+/** Prints the table of BENCHMARKS.md. */
+export function printJobStart(f: JobStartFigures): void {
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  const python = median(f.rows[2]!.ms);
+  console.log(`\nruntime.js: ${f.runtimeBytes} bytes. ${f.rounds} rounds, median (min–max).\n`);
+  console.log("| measure | ms | of the original's preamble |");
+  console.log("|---|---|---|");
+  for (const row of f.rows) {
+    const m = median(row.ms);
+    console.log(
+      `| ${row.label} | ${m.toFixed(0)} (${Math.min(...row.ms).toFixed(0)}–${
+        Math.max(...row.ms).toFixed(0)
+      }) | ${(m / python).toFixed(2)} |`,
+    );
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The short summary an object shows in a terminal (`Deno.customInspect`, so
+ * `console.log` and a REPL print it) and in a Jupyter notebook
+ * (`Symbol.for("Jupyter.display")`, read by Deno's kernel): a title line, then
+ * one `label: value` line per field that has a value.
+ *
+ * @module
+ */
+
+/** One line of a summary: its label and its value, left out when `undefined`. */
+export type SummaryField = readonly [label: string, value: string | number | undefined];
+
+/** What an object returns from `Deno.customInspect` and `Symbol.for("Jupyter.display")`. */
+export interface Summary {
+  /** The summary as plain text. */
+  readonly text: string;
+  /** The notebook's display bundle: `text/plain` and `text/html`. */
+  readonly display: Record<string, string>;
+}
+
+/**
+ * Makes an object's summary.
+ *
+ * @example Usage
+ * ```ts
+ * import { summarize } from "./summary.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const s = summarize("Knot squares", [["target", "local"], ["runs", undefined]]);
+ * assert.equal(s.text, "Knot squares\n  target: local");
+ * assert.ok(s.display["text/html"]!.includes("<td>local</td>"));
+ * ```
+ *
+ * @param title The first line: what the object is and its name.
+ * @param fields The lines under it.
+ * @returns The text and the display bundle.
+ */
+export function summarize(title: string, fields: readonly SummaryField[]): Summary {
+  const shown = fields.filter((f): f is readonly [string, string | number] => f[1] !== undefined);
+  const width = Math.max(0, ...shown.map(([label]) => label.length));
+  const text = [title, ...shown.map(([l, v]) => `  ${`${l}:`.padEnd(width + 1)} ${v}`)].join("\n");
+  const rows = shown.map(([l, v]) =>
+    `<tr><th style="text-align:left">${escapeHtml(l)}</th><td>${escapeHtml(String(v))}</td></tr>`
+  ).join("");
+  const html = `<div class="cloudknot-summary"><b>${escapeHtml(title)}</b>` +
+    `<table>${rows}</table></div>`;
+  return { text, display: { "text/plain": text, "text/html": html } };
+}
+
+/**
+ * Escapes text for HTML.
+ *
+ * @example Usage
+ * ```ts
+ * import { escapeHtml } from "./summary.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(escapeHtml('<a href="x">'), "&#60;a href=&#34;x&#34;&#62;");
+ * ```
+ *
+ * @param text The text.
+ * @returns The escaped text.
+ */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,126 @@
+// The command line with the Python cloudknot's knot and Pars (CloudFormation
+// stacks seeded in the emulator, records written by the original's own
+// configparser code): listed and shown as such, refused with the commands
+// that remove them, and removed by `knot clobber` / `pars clobber` through
+// CloudFormation.
+import assert from "node:assert/strict";
+import { sessionFor } from "../support/aws_session.ts";
+import { readWithConfigParser, writeAsOriginal } from "../support/original_config.ts";
+import { seedOriginalKnot, seedOriginalPars } from "../support/original_stacks.ts";
+import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
+import { cli, JOBS } from "./helpers.ts";
+
+async function seed(home: AwsHome) {
+  const session = await sessionFor(home.emu);
+  const pars = await seedOriginalPars(home.emu, session, "py-knot");
+  const knot = await seedOriginalKnot(home.emu, session, "py-knot", pars);
+  await writeAsOriginal(home.configFile, [
+    { op: "set_profile", profile: "from-env" },
+    { op: "set_region", region: "us-east-1" },
+    { op: "configure" },
+    pars.step,
+    ...knot.steps,
+  ]);
+  return { pars, knot };
+}
+
+Deno.test("knot list, knot show and pars list show the original's knot and Pars with their stacks", async () => {
+  await withAwsHome(async (home) => {
+    const { knot } = await seed(home);
+    home.emu.requests.clear();
+    const list = await cli(home, ["knot", "list", "--target", "aws", "--json"]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(JSON.parse(list.stdout), [{
+      name: "py-knot",
+      target: "aws",
+      madeBy: "python",
+      region: "us-east-1",
+      profile: "from-env",
+      stack: "py-knot-knot",
+      stackId: knot.stackId,
+      pars: "py-knot",
+      jobIds: [],
+      runs: null,
+      lastRun: null,
+    }]);
+    const table = await cli(home, ["knot", "list"]);
+    assert.match(
+      table.stdout,
+      /^py-knot +aws us-east-1 \(Python cloudknot\) +stack py-knot-knot +- +-$/m,
+    );
+    const show = await cli(home, ["knot", "show", "py-knot"]);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /^stack +py-knot-knot \(arn:aws:cloudformation:/m);
+    assert.match(show.stdout, /`cloudknot knot clobber py-knot --pars`/);
+    const pars = await cli(home, ["pars", "list"]);
+    assert.match(
+      pars.stdout,
+      /^py-knot +us-east-1 +from-env +vpc-\w+ +py-knot +Python cloudknot \(stack py-knot-pars\)$/m,
+    );
+    assert.deepEqual(home.emu.mutatingRequests(), []);
+  });
+});
+
+Deno.test("commands that would run or make the original's knot or Pars refuse, say what it is and how to remove it, and change nothing", async () => {
+  await withAwsHome(async (home) => {
+    await seed(home);
+    home.emu.requests.clear();
+    const before = await Deno.readTextFile(home.configFile);
+    for (
+      const args of [
+        ["map", "--name", "py-knot", "--inputs", "-"],
+        ["map", JOBS, "square", "--name", "py-knot", "--target", "aws"],
+        ["knot", "create", "py-knot", JOBS, "square", "--target", "aws"],
+        ["results", "py-knot"],
+      ]
+    ) {
+      const r = await cli(home, args, { stdin: "[1]" });
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /^error: Knot "py-knot" was made by the Python cloudknot: it is the CloudFormation stack py-knot-knot, which this cloudknot does not run\. Remove it with `cloudknot knot clobber py-knot` \(add --pars for its Pars py-knot\)/m,
+        args.join(" "),
+      );
+    }
+    const pars = await cli(home, ["pars", "create", "py-knot"]);
+    assert.equal(pars.code, 1);
+    assert.match(pars.stderr, /Remove it with `cloudknot pars clobber py-knot`/);
+    const used = await cli(home, ["pars", "clobber", "py-knot", "--yes"]);
+    assert.equal(used.code, 1);
+    assert.match(
+      used.stderr,
+      /^error: Pars "py-knot" \(stack py-knot-pars\) is still used by knot py-knot, stack py-knot-knot/m,
+    );
+    assert.deepEqual(home.emu.mutatingRequests(), []);
+    assert.equal(await Deno.readTextFile(home.configFile), before);
+  });
+});
+
+Deno.test("knot clobber --pars removes the original's knot and Pars through CloudFormation and waits for it", async () => {
+  await withAwsHome(async (home) => {
+    const start = home.emu.listResources().length;
+    await seed(home);
+    const noYes = await cli(home, ["knot", "clobber", "py-knot", "--pars"]);
+    assert.equal(noYes.code, 2);
+    assert.match(
+      noYes.stderr,
+      /Clobbering deletes knot py-knot made by the Python cloudknot \(CloudFormation stacks py-knot-knot and py-knot's stack/,
+    );
+    const done = await cli(home, ["knot", "clobber", "py-knot", "--pars", "--yes"]);
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(
+      done.stdout,
+      "Clobbered knot py-knot of the Python cloudknot: deleted py-knot-knot, py-knot-pars\n",
+    );
+    assert.match(done.stderr, /Deleting stack py-knot-knot \(CREATE_COMPLETE\)/);
+    assert.match(done.stderr, /Stack py-knot-pars is deleted/);
+    assert.equal(home.emu.listResources().length, start);
+    const left = await readWithConfigParser(home.configFile);
+    assert.equal(left["knot py-knot"], undefined);
+    assert.equal(left["pars py-knot"], undefined);
+    assert.deepEqual(
+      JSON.parse((await cli(home, ["knot", "list", "--target", "aws", "--json"])).stdout),
+      [],
+    );
+  });
+});

@@ -1,0 +1,33 @@
+// A Knot shows as a short summary in a terminal (Deno.inspect, console.log)
+// and in a notebook (the Jupyter display bundle), never as its function's source.
+import assert from "node:assert/strict";
+import { Knot } from "../mod.ts";
+
+Deno.test("a knot shows its name, target and function, not its source", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-knot-test-" });
+  try {
+    const knot = await Knot.create({
+      name: "squares",
+      dir,
+      func: function square(x: number) {
+        const secretSauce = 7;
+        return x * x + secretSauce;
+      },
+    });
+    const text = Deno.inspect(knot);
+    assert.equal(text, "Knot squares\n  target:   local\n  function: square (func)");
+    const shown = (knot as unknown as Record<symbol, () => Record<string, string>>)[
+      Symbol.for("Jupyter.display")
+    ]!();
+    assert.deepEqual(Object.keys(shown).sort(), ["text/html", "text/plain"]);
+    assert.equal(shown["text/plain"], text);
+    assert.match(shown["text/html"]!, /<b>Knot squares<\/b>/);
+    assert.match(shown["text/html"]!, /<th[^>]*>function<\/th><td>square \(func\)<\/td>/);
+    for (const shape of [text, shown["text/html"]!]) assert.doesNotMatch(shape, /secretSauce/);
+
+    await knot.clobber();
+    assert.match(Deno.inspect(knot), /^Knot squares \(clobbered\)\n/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
