@@ -42,7 +42,7 @@ import {
   ROLE_SPECS,
   stripRole,
 } from "./_iam_roles.ts";
-import { ignoreGone, Ledger } from "./_ledger.ts";
+import { Ledger } from "./_ledger.ts";
 import { originalRecord, OriginalResourceError } from "./original.ts";
 import {
   DEFAULT_IPV4_CIDR,
