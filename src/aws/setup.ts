@@ -6,7 +6,6 @@
  *
  * @module
  */
-import pThrottle from "p-throttle";
 import { cachedProvider, defaultCredentialChain } from "./core/credentials.ts";
 import { type ResolvedEndpoint, resolveEndpoint, SERVICES } from "./core/endpoints.ts";
 import { AwsConfigError, AwsError } from "./core/error.ts";
@@ -163,26 +162,6 @@ const SERVICE_IDS: ServiceId[] = [
   "ssooidc",
 ];
 
-/**
- * One limiter per Batch endpoint and rate, shared by every session of this
- * process: the quota is the account's, not a session's. p-throttle's strict
- * mode never lets more than `limit` calls into any one-second window, which
- * is what a token bucket of that size per second (AWS's) accepts.
- */
-const BATCH_LIMITERS = new Map<string, () => Promise<void>>();
-
-function batchLimiter(endpoint: string, perSecond: number): () => Promise<void> {
-  const key = `${perSecond} ${endpoint}`;
-  let limiter = BATCH_LIMITERS.get(key);
-  if (limiter === undefined) {
-    limiter = pThrottle({ limit: perSecond, interval: 1000, strict: true })(() =>
-      Promise.resolve()
-    );
-    BATCH_LIMITERS.set(key, limiter);
-  }
-  return limiter;
-}
-
 /** A role session's credentials from STS, or an error with `missing` when it sent none. */
 function roleCredentials(c: StsCredentials | undefined, missing: string): Credentials {
   if (!c?.AccessKeyId || !c.SecretAccessKey) {
@@ -236,8 +215,11 @@ export interface AwsSetup {
   readonly credentials: () => Promise<Credentials>;
   /** Where each service's requests go and how they are signed. */
   readonly endpoints: Record<ServiceId, ResolvedEndpoint>;
-  /** A new HTTP client for one service, with the shared credentials and clock. */
-  readonly client: (id: ServiceId) => AwsHttpClient;
+  /**
+   * A new HTTP client for one service, with the shared credentials and clock;
+   * `throttle`, when given, is awaited before each request is sent.
+   */
+  readonly client: (id: ServiceId, throttle?: () => Promise<void>) => AwsHttpClient;
 }
 
 /**
@@ -307,19 +289,15 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
       }),
     ];
   })) as Record<ServiceId, ResolvedEndpoint>;
-  const perSecond = options.batchRequestsPerSecond ?? 40;
-  if (!Number.isInteger(perSecond) || perSecond < 0) {
-    throw new AwsConfigError(
-      `batchRequestsPerSecond must be a whole number from 0 (no limit), not ${perSecond}`,
-      { setting: "batchRequestsPerSecond" },
-    );
-  }
-  const throttle = perSecond > 0 ? batchLimiter(endpoints.batch.url.href, perSecond) : undefined;
   const s3ForcePathStyle = options.s3ForcePathStyle ??
     (profile.settings.get("s3.addressing_style") === "path" ||
       isTrueSetting(profile.settings.get("s3.use_path_style")));
   const clock: ClockState = { offsetMs: 0 };
-  const clientFor = (id: ServiceId, credentials: () => Promise<Credentials>) =>
+  const clientFor = (
+    id: ServiceId,
+    credentials: () => Promise<Credentials>,
+    throttle?: () => Promise<void>,
+  ) =>
     new AwsHttpClient({
       service: SERVICES[id],
       endpoint: endpoints[id],
@@ -329,7 +307,7 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
       clock,
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
-      ...(id === "batch" && throttle ? { throttle } : {}),
+      ...(throttle ? { throttle } : {}),
       s3ForcePathStyle,
     });
   // The unsigned calls that obtain credentials (they need none), and the
@@ -422,6 +400,6 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
     profileNames: new Set(named ? [profile.name] : [profile.name, FROM_ENV_PROFILE]),
     credentials,
     endpoints,
-    client: (id) => clientFor(id, credentials),
+    client: (id, throttle) => clientFor(id, credentials, throttle),
   };
 }
