@@ -172,7 +172,32 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         "vcpus",
         /64 vCPUs/,
       ],
-      ["GPUs on optimal instances", () => knot({ gpus: 1 }), "gpus", /most GPUs any has is 0/],
+      // Batch's own picks have no GPUs: such jobs could never be placed.
+      [
+        "GPUs on optimal instances",
+        () => knot({ gpus: 1 }),
+        "instanceTypes",
+        /gpus needs instance types with GPUs: "optimal" lets AWS Batch choose/,
+      ],
+      [
+        "GPUs with default_x86_64 among the instance types",
+        () => knot({ gpus: 1, instanceTypes: ["g5", "default_x86_64"] }),
+        "instanceTypes",
+        /"default_x86_64" lets AWS Batch/,
+      ],
+      // An amd64 image on Graviton hosts, or an arm64 image on x86 hosts or Fargate.
+      [
+        "a Graviton instance family for an amd64 image",
+        () => knot({ instanceTypes: ["m6g"] }),
+        "instanceTypes",
+        /"m6g" is AWS Graviton \(arm64\), but the image is built for linux\/amd64/,
+      ],
+      [
+        "Graviton types among x86 ones",
+        () => knot({ instanceTypes: ["c5", "c7gn.large", "t4g"] }),
+        "instanceTypes",
+        /"c7gn\.large", "t4g" are AWS Graviton/,
+      ],
       [
         "parsPolicies naming no policy",
         () => knot({ parsPolicies: ["NoSuchPolicy"] }),

@@ -6,6 +6,8 @@
  */
 import type { ResolvedEndpoint } from "./core/endpoints.ts";
 import type { AwsHttpClient } from "./core/request.ts";
+import pThrottle from "p-throttle";
+import { AwsConfigError } from "./core/error.ts";
 import { createClient } from "./protocols/client.ts";
 import { type Batch, BATCH_SERVICE } from "./services/batch.ts";
 import { type CloudFormation, CLOUDFORMATION_SERVICE } from "./services/cloudformation.ts";
@@ -19,6 +21,26 @@ import type { Credentials, ServiceId } from "./core/types.ts";
 import { type AwsSessionOptions, type AwsSetup, resolveAwsSetup } from "./setup.ts";
 
 export type { AwsSessionOptions } from "./setup.ts";
+
+/**
+ * One limiter per Batch endpoint and rate, shared by every session of this
+ * process: the quota is the account's, not a session's. p-throttle's strict
+ * mode never lets more than `limit` calls into any one-second window, which
+ * is what a token bucket of that size per second (AWS's) accepts.
+ */
+const BATCH_LIMITERS = new Map<string, () => Promise<void>>();
+
+function batchLimiter(endpoint: string, perSecond: number): () => Promise<void> {
+  const key = `${perSecond} ${endpoint}`;
+  let limiter = BATCH_LIMITERS.get(key);
+  if (limiter === undefined) {
+    limiter = pThrottle({ limit: perSecond, interval: 1000, strict: true })(() =>
+      Promise.resolve()
+    );
+    BATCH_LIMITERS.set(key, limiter);
+  }
+  return limiter;
+}
 
 /**
  * One AWS identity and place: profile, region, endpoints, lazily resolved
@@ -79,7 +101,11 @@ export class AwsSession {
     this.#endpoints = setup.endpoints;
     this.#options = options;
     const makeClient: (id: ServiceId) => AwsHttpClient = setup.client;
-    this.batch = createClient(makeClient("batch"), BATCH_SERVICE);
+    const perSecond = options.batchRequestsPerSecond ?? 40;
+    const throttle = perSecond > 0
+      ? batchLimiter(setup.endpoints.batch.url.href, perSecond)
+      : undefined;
+    this.batch = createClient(setup.client("batch", throttle), BATCH_SERVICE);
     this.ecr = createClient(makeClient("ecr"), ECR_SERVICE);
     this.iam = createClient(makeClient("iam"), IAM_SERVICE);
     this.ec2 = createClient(makeClient("ec2"), EC2_SERVICE);
@@ -98,6 +124,13 @@ export class AwsSession {
    * @throws {AwsConfigError} For an unknown profile, no region, or an endpoint that is not a URL.
    */
   static async create(options: AwsSessionOptions = {}): Promise<AwsSession> {
+    const perSecond = options.batchRequestsPerSecond ?? 40;
+    if (!Number.isInteger(perSecond) || perSecond < 0) {
+      throw new AwsConfigError(
+        `batchRequestsPerSecond must be a whole number from 0 (no limit), not ${perSecond}`,
+        { setting: "batchRequestsPerSecond" },
+      );
+    }
     return new AwsSession(await resolveAwsSetup(options), options);
   }
 

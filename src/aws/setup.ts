@@ -56,6 +56,17 @@ export interface AwsSessionOptions {
   s3ForcePathStyle?: boolean;
   /** The retry policy. */
   retry?: RetryOptions;
+  /**
+   * The most AWS Batch requests per second this process sends to one Batch
+   * endpoint, every session and operation together; 0 sends them as fast as
+   * they come. AWS Batch allows an account 50 per second, SubmitJob and
+   * DescribeJobs included
+   * (<https://repost.aws/knowledge-center/aws-batch-requests-error>), so the
+   * default leaves room for other clients.
+   *
+   * @default {40}
+   */
+  batchRequestsPerSecond?: number;
   /** Environment lookup. Defaults to `Deno.env.get`. */
   env?: EnvLookup;
   /** Reads a text file, `undefined` when missing. Defaults to `Deno.readTextFile`. */
@@ -204,8 +215,11 @@ export interface AwsSetup {
   readonly credentials: () => Promise<Credentials>;
   /** Where each service's requests go and how they are signed. */
   readonly endpoints: Record<ServiceId, ResolvedEndpoint>;
-  /** A new HTTP client for one service, with the shared credentials and clock. */
-  readonly client: (id: ServiceId) => AwsHttpClient;
+  /**
+   * A new HTTP client for one service, with the shared credentials and clock;
+   * `throttle`, when given, is awaited before each request is sent.
+   */
+  readonly client: (id: ServiceId, throttle?: () => Promise<void>) => AwsHttpClient;
 }
 
 /**
@@ -279,7 +293,11 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
     (profile.settings.get("s3.addressing_style") === "path" ||
       isTrueSetting(profile.settings.get("s3.use_path_style")));
   const clock: ClockState = { offsetMs: 0 };
-  const clientFor = (id: ServiceId, credentials: () => Promise<Credentials>) =>
+  const clientFor = (
+    id: ServiceId,
+    credentials: () => Promise<Credentials>,
+    throttle?: () => Promise<void>,
+  ) =>
     new AwsHttpClient({
       service: SERVICES[id],
       endpoint: endpoints[id],
@@ -289,6 +307,7 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
       clock,
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...(throttle ? { throttle } : {}),
       s3ForcePathStyle,
     });
   // The unsigned calls that obtain credentials (they need none), and the
@@ -381,6 +400,6 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
     profileNames: new Set(named ? [profile.name] : [profile.name, FROM_ENV_PROFILE]),
     credentials,
     endpoints,
-    client: (id) => clientFor(id, credentials),
+    client: (id, throttle) => clientFor(id, credentials, throttle),
   };
 }

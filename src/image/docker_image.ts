@@ -43,6 +43,19 @@ import {
 } from "./build_context.ts";
 import { summarize, type Summary } from "../util/summary.ts";
 
+/**
+ * The platform images are built for unless told otherwise: what AWS Batch
+ * runs on Fargate (X86_64) and on x86 instance types, `optimal` included.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_IMAGE_PLATFORM } from "@cloudknot/cloudknot/image";
+ *
+ * console.log(DEFAULT_IMAGE_PLATFORM); // "linux/amd64"
+ * ```
+ */
+export const DEFAULT_IMAGE_PLATFORM = "linux/amd64";
+
 /** Options of {@linkcode DockerImage.create}. */
 export interface DockerImageOptions {
   /**
@@ -75,7 +88,7 @@ export interface DockerImageOptions {
   dir?: string;
   /** Replace files in `dir` that cloudknot did not write. @default {false} */
   overwrite?: boolean;
-  /** The image platform. @default {"linux/amd64"} */
+  /** The image platform. @default {DEFAULT_IMAGE_PLATFORM} */
   platform?: string;
   /** The docker driver. @default {"new Docker()"} */
   docker?: Docker;
@@ -107,6 +120,11 @@ export interface DockerImageBuildOptions {
   noCache?: boolean;
   /** Aborts the build. */
   signal?: AbortSignal;
+  /**
+   * Where notices go, such as that the image is built under emulation
+   * because Docker runs on another CPU architecture. @default {console.warn}
+   */
+  warn?: (message: string) => void;
 }
 
 /** The result of {@linkcode DockerImage.prototype.build}. */
@@ -303,7 +321,7 @@ export class DockerImage {
     }
     const buildPath = saved.buildPath ?? dir ?? join(cloudknotDir, "images", name);
     const baseImage = o.baseImage ?? saved.baseImage ?? defaultBaseImage();
-    const platform = o.platform ?? "linux/amd64";
+    const platform = o.platform ?? DEFAULT_IMAGE_PLATFORM;
 
     // The function: the given one, or the one already in the build directory.
     artifact ??= await artifactInContext(buildPath, saved.kind ?? "func", name);
@@ -485,6 +503,7 @@ export class DockerImage {
       );
     }
     const refs = tags.map((tag) => `${this.localName}:${tag}`);
+    await this.#noticeEmulation(options.warn ?? console.warn);
     let imageId: string;
     try {
       ({ imageId } = await this.#docker.build(this.buildPath, {
@@ -503,6 +522,23 @@ export class DockerImage {
       this.#saved.images.join(" "),
     );
     return { imageId, images: refs };
+  }
+
+  /** Says so when Docker will build the image for another CPU than its own. */
+  async #noticeEmulation(warn: (message: string) => void): Promise<void> {
+    const want = this.platform.split("/")[1];
+    const { server } = await this.#docker.version();
+    const own = server.arch === "aarch64"
+      ? "arm64"
+      : server.arch === "x86_64"
+      ? "amd64"
+      : server.arch;
+    if (want === undefined || own === "" || own === want) return;
+    warn(
+      `cloudknot: Docker runs on ${own} and image ${this.name} is built for ${this.platform} ` +
+        `(what its jobs run on), so Docker builds it under emulation: slower than a native ` +
+        `build, and it needs QEMU emulation for ${want} installed (Docker Desktop has it)`,
+    );
   }
 
   /**

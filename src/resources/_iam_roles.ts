@@ -28,14 +28,17 @@ export interface RoleSpec {
   description: string;
 }
 
-/** The roles of a Pars. Role names are at most 64 characters, so `suffix` is at most 19. */
+/**
+ * The roles of a Pars (the Batch service role only with `customServiceRole`).
+ * Role names are at most 64 characters, so `suffix` is at most 19.
+ */
 export const ROLE_SPECS: readonly RoleSpec[] = [
   {
     key: "batch-service-role",
     suffix: "-batch-service-role",
     service: "batch.amazonaws.com",
     managed: ["service-role/AWSBatchServiceRole"],
-    description: "AWS Batch service role",
+    description: "AWS Batch service role (instead of the service-linked role)",
   },
   {
     key: "ecs-instance-role",

@@ -9,9 +9,10 @@
 import type { Ec2, Ec2Tag, RouteTable, SecurityGroup, Subnet, Vpc } from "../aws/services/ec2.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { sleep } from "../util/sleep.ts";
-import { NoDefaultVpcError, ResourceConflictError } from "./errors.ts";
+import type { WaitOptions } from "../targets/aws/batch/environment.ts";
+import { CannotDeleteResourceError, NoDefaultVpcError, ResourceConflictError } from "./errors.ts";
 import { checkOurs, isOurs, PARS_TAG_KEY } from "./_iam_roles.ts";
-import { createOrFind, type Found, ignoreGone, type Ledger } from "./_ledger.ts";
+import { createOrFind, type Found, ignoreGone, isAwsCode, type Ledger } from "./_ledger.ts";
 
 /** The VPC CIDR of a new VPC when none is given (the original's). */
 export const DEFAULT_IPV4_CIDR = "172.31.0.0/16";
@@ -445,6 +446,61 @@ export async function ensureSecurityGroup(
 }
 
 /**
+ * Runs a delete of a security group, subnet, VPC or gateway attachment,
+ * trying again with backoff (from `pollMs`, doubling up to 30 s) while EC2
+ * answers `DependencyViolation`, for at most `timeoutMs` (15 minutes). Right
+ * after a compute environment is deleted, its instances and its Fargate
+ * tasks' network interfaces go on holding its network for a while
+ * (cloud-barista/cb-spider#460; opensearch-project/opensearch-migrations#2913).
+ * A resource already gone is fine.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await deleteWhenReleased("security group sg-1", () => ec2.deleteSecurityGroup({ GroupId: "sg-1" }));
+ * ```
+ *
+ * @param what The resource, for messages.
+ * @param remove The delete call.
+ * @param wait How long and how often to try, and where to say so (`onWait`, once).
+ * @throws {CannotDeleteResourceError} When it is still in use after `timeoutMs`.
+ */
+export async function deleteWhenReleased(
+  what: string,
+  remove: () => Promise<unknown>,
+  wait: WaitOptions = {},
+): Promise<void> {
+  const timeoutMs = wait.timeoutMs ?? 900_000;
+  const deadline = Date.now() + timeoutMs;
+  let pause = wait.pollMs ?? 2000;
+  for (let told = false;; told = true) {
+    try {
+      return await ignoreGone(remove);
+    } catch (e) {
+      if (!isAwsCode(e, "DependencyViolation")) throw e;
+      const minutes = Math.round(timeoutMs / 60_000);
+      if (Date.now() + pause > deadline) {
+        throw new CannotDeleteResourceError(
+          `${what} is still in use after ${minutes} minutes (${e.awsMessage}): something besides ` +
+            `cloudknot's compute environments may use it (an instance or a network interface); ` +
+            `look at it in the EC2 console, then clobber again`,
+          { users: [e.awsMessage] },
+        );
+      }
+      if (!told) {
+        wait.onWait?.(
+          `cloudknot: ${what} is still in use (${e.awsMessage}): the instances or network ` +
+            `interfaces of a compute environment deleted a moment ago hold it until AWS releases ` +
+            `them; trying again for up to ${minutes} minutes`,
+        );
+      }
+      await sleep(pause, wait.signal);
+      wait.signal?.throwIfAborted();
+      pause = Math.min(pause * 2, 30_000);
+    }
+  }
+}
+
+/**
  * Deletes a route table after removing its subnet associations. One already
  * gone is fine.
  *
@@ -470,14 +526,19 @@ export async function deleteRouteTable(ec2: Ec2, id: string): Promise<void> {
 
 /**
  * Detaches an internet gateway from its VPCs and deletes it. One already
- * gone is fine.
+ * gone is fine. Detaching waits (see {@linkcode deleteWhenReleased}) while
+ * instances or network interfaces still have public addresses in the VPC.
  *
  * @example Usage
  * ```ts ignore
  * await deleteInternetGateway(ec2, "igw-1");
  * ```
  */
-export async function deleteInternetGateway(ec2: Ec2, id: string): Promise<void> {
+export async function deleteInternetGateway(
+  ec2: Ec2,
+  id: string,
+  wait: WaitOptions = {},
+): Promise<void> {
   const { InternetGateways } = await ec2.describeInternetGateways({
     Filters: [{ Name: "internet-gateway-id", Values: [id] }],
   });
@@ -485,7 +546,11 @@ export async function deleteInternetGateway(ec2: Ec2, id: string): Promise<void>
   if (!igw) return;
   for (const a of igw.Attachments ?? []) {
     if (!a.VpcId) continue;
-    await ignoreGone(() => ec2.detachInternetGateway({ InternetGatewayId: id, VpcId: a.VpcId! }));
+    await deleteWhenReleased(
+      `internet gateway ${id} (detaching it from ${a.VpcId})`,
+      () => ec2.detachInternetGateway({ InternetGatewayId: id, VpcId: a.VpcId! }),
+      wait,
+    );
   }
   await ignoreGone(() => ec2.deleteInternetGateway({ InternetGatewayId: id }));
 }

@@ -8,7 +8,8 @@
 import type { AwsSession } from "../aws/session.ts";
 import { AwsError } from "../aws/core/error.ts";
 import type { LifecycleRule, S3Tag } from "../aws/services/s3.ts";
-import { CloudknotInputError } from "../util/errors.ts";
+import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import { sleep } from "../util/sleep.ts";
 import { BucketTakenError, RegionMismatchError } from "./errors.ts";
 import type { S3Encryption } from "../store/s3.ts";
 
@@ -342,22 +343,22 @@ export async function ensureBucket(
   const headers = owner ? { ExpectedBucketOwner: owner } : {};
 
   let created = false;
-  let exists = await headBucket(session, bucket, headers);
+  const exists = await headBucket(session, bucket, headers);
   if (!exists) {
     try {
       await session.s3.createBucket({ Bucket: bucket });
       created = true;
     } catch (e) {
-      if (isCode(e, "BucketAlreadyOwnedByYou")) {
-        exists = true;
-      } else if (isCode(e, "BucketAlreadyExists")) {
+      if (isCode(e, "BucketAlreadyExists")) {
         throw new BucketTakenError(bucket, { cause: e });
-      } else if (isCode(e, "OutcomeUnknown") && await headBucket(session, bucket, headers)) {
-        created = true; // the answer was lost; the bucket is there now
-      } else {
+      } else if (isCode(e, "OutcomeUnknown")) {
+        created = true; // the answer was lost; the wait below finds out
+      } else if (!isCode(e, "BucketAlreadyOwnedByYou")) {
         throw e;
       }
     }
+    // Ours now, made a moment ago (here or elsewhere): wait until S3 shows it.
+    await untilVisible(session, bucket, headers);
   }
 
   const existingTags = created ? [] : await bucketTags(session, bucket);
@@ -436,6 +437,34 @@ async function headBucket(
       });
     }
     throw e;
+  }
+}
+
+/** How long a new bucket may stay invisible before {@linkcode ensureBucket} gives up. */
+const VISIBLE_WITHIN_MS = 120_000;
+
+/**
+ * Waits until a bucket made a moment ago answers HeadBucket. Outside
+ * us-east-1 a new bucket may answer `NoSuchBucket` for a while (bucket
+ * configurations are eventually consistent:
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel;
+ * redpanda-data/redpanda#8490, aws/aws-sdk-cpp#751), and configuring it then
+ * fails. The SDKs' `bucketExists` waiter polls HeadBucket the same way.
+ */
+async function untilVisible(
+  session: AwsSession,
+  bucket: string,
+  headers: { ExpectedBucketOwner?: string },
+): Promise<void> {
+  const deadline = Date.now() + VISIBLE_WITHIN_MS;
+  for (let wait = 100; !(await headBucket(session, bucket, headers)); wait *= 2) {
+    if (Date.now() > deadline) {
+      throw new CloudknotError(
+        `S3 bucket ${bucket} still does not answer ${VISIBLE_WITHIN_MS / 1000} s after it was ` +
+          `created (or its creation's answer was lost); try again in a few minutes`,
+      );
+    }
+    await sleep(Math.min(wait, 5_000));
   }
 }
 

@@ -36,8 +36,8 @@ import {
   PARS_TAG_KEY,
   ROLE_SPECS,
 } from "./_iam_roles.ts";
-import { ignoreGone, isAwsCode } from "./_ledger.ts";
-import { deleteInternetGateway, deleteRouteTable } from "./_network.ts";
+import { isAwsCode } from "./_ledger.ts";
+import { deleteInternetGateway, deleteRouteTable, deleteWhenReleased } from "./_network.ts";
 
 /** The tag key that names the knot a resource belongs to. */
 export const KNOT_TAG_KEY = "cloudknot:knot";
@@ -84,6 +84,11 @@ export interface GcOptions extends SettingsOptions {
   wait?: WaitOptions;
   /** Called before each deletion (progress). */
   onDelete?: (item: GarbageItem) => void;
+  /**
+   * Where waits are reported, such as for a subnet that a compute
+   * environment deleted a moment ago still holds. @default {console.warn}
+   */
+  warn?: (message: string) => void;
   /**
    * Whether the session's region is the home one: IAM (global) and the
    * settings' bucket are looked at too. {@linkcode findGarbageInRegions}
@@ -533,7 +538,10 @@ export async function deleteGarbage(
   for (const garbage of ordered) {
     options.onDelete?.(garbage);
     try {
-      await deleteOne(session, garbage, options.wait ?? {});
+      await deleteOne(session, garbage, {
+        ...options.wait,
+        onWait: options.warn ?? console.warn,
+      });
       result.deleted.push(garbage);
     } catch (e) {
       result.failed.push({ item: garbage, error: e instanceof Error ? e.message : String(e) });
@@ -558,15 +566,23 @@ async function deleteOne(session: AwsSession, g: GarbageItem, wait: WaitOptions)
     case "role":
       return await deleteRole(iam, g.id);
     case "security-group":
-      return await ignoreGone(() => ec2.deleteSecurityGroup({ GroupId: g.id }));
+      return await deleteWhenReleased(
+        `security group ${g.id}`,
+        () => ec2.deleteSecurityGroup({ GroupId: g.id }),
+        wait,
+      );
     case "route-table":
       return await deleteRouteTable(ec2, g.id);
     case "internet-gateway":
-      return await deleteInternetGateway(ec2, g.id);
+      return await deleteInternetGateway(ec2, g.id, wait);
     case "subnet":
-      return await ignoreGone(() => ec2.deleteSubnet({ SubnetId: g.id }));
+      return await deleteWhenReleased(
+        `subnet ${g.id}`,
+        () => ec2.deleteSubnet({ SubnetId: g.id }),
+        wait,
+      );
     case "vpc":
-      return await ignoreGone(() => ec2.deleteVpc({ VpcId: g.id }));
+      return await deleteWhenReleased(`VPC ${g.id}`, () => ec2.deleteVpc({ VpcId: g.id }), wait);
     case "repository":
       try {
         await session.ecr.deleteRepository({ repositoryName: g.id, force: true });

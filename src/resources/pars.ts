@@ -47,12 +47,13 @@ import {
   ROLE_SPECS,
   stripRole,
 } from "./_iam_roles.ts";
-import { ignoreGone, Ledger } from "./_ledger.ts";
+import { Ledger } from "./_ledger.ts";
 import { originalRecord, OriginalResourceError } from "./original.ts";
 import {
   DEFAULT_IPV4_CIDR,
   deleteInternetGateway,
   deleteRouteTable,
+  deleteWhenReleased,
   ensureNewVpc,
   ensureSecurityGroup,
   findDefaultVpc,
@@ -65,6 +66,16 @@ import { summarize, type Summary } from "../util/summary.ts";
 export interface ParsClobberOptions {
   /** Clobber even while knots in the config file still use this Pars. @default {false} */
   force?: boolean;
+  /**
+   * The first wait, in ms, before deleting a network resource again that a
+   * compute environment deleted a moment ago still holds (EC2's
+   * `DependencyViolation`); the waits double up to 30 s. @default {2000}
+   */
+  pollMs?: number;
+  /** How long to go on trying to delete a network resource still in use, in ms. @default {900000} */
+  timeoutMs?: number;
+  /** Where waits are reported. @default {console.warn} */
+  warn?: (message: string) => void;
 }
 
 interface ParsRecord {
@@ -181,11 +192,13 @@ async function knotsUsing(state: StateFile, pars: string): Promise<string[]> {
 }
 
 /**
- * The persistent AWS resources a knot runs with: a Batch service role, an
- * ECS instance role with its instance profile, a spot fleet role, a Fargate
+ * The persistent AWS resources a knot runs with: an ECS instance role with
+ * its instance profile, a spot fleet role, a Fargate
  * task-execution role, a job role limited to the bucket's `cloudknot/` prefix
  * (plus the user's `policies`), a VPC with subnets (the default VPC, or one
- * of its own), and a security group with no inbound rules.
+ * of its own), and a security group with no inbound rules. Its compute
+ * environments use AWS Batch's service-linked role, unless it has a Batch
+ * service role of its own (`customServiceRole`).
  *
  * Everything cloudknot makes is tagged `ManagedBy=cloudknot` and
  * `cloudknot:pars=<name>`; only resources with these tags are adopted or
@@ -209,7 +222,10 @@ export class Pars {
   readonly region: string;
   /** The AWS profile they were made with. */
   readonly profile: string;
-  /** The Batch service role's ARN. */
+  /**
+   * The ARN of the Pars' own Batch service role, or `""` when its compute
+   * environments use AWS Batch's service-linked role (the default).
+   */
   readonly batchServiceRole: string;
   /** The ECS instance role's ARN. */
   readonly ecsInstanceRole: string;
@@ -364,7 +380,7 @@ export class Pars {
       });
     }
     const found = await survey(name, input, session);
-    const steps: PlanStep[] = ROLE_SPECS.map((spec) => ({
+    const steps: PlanStep[] = found.specs.map((spec) => ({
       action: found.roles.get(spec.key) ? "adopt" : "create",
       kind: "IAM role",
       name: name + spec.suffix,
@@ -422,7 +438,7 @@ export class Pars {
 
     const missing: string[] = [];
     const roles = [
-      record.batchServiceRole,
+      ...(record.batchServiceRole ? [record.batchServiceRole] : []),
       record.ecsInstanceRole,
       record.spotFleetRole,
       record.taskExecutionRole,
@@ -485,11 +501,14 @@ export class Pars {
       ...(context.callerArn ? [{ Key: "Owner", Value: context.callerArn }] : []),
       ...Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
     ];
+
+    // Everything that only reads: policies, existing roles, the network.
     const {
       useDefaultVpc,
       cidr,
       tenancy,
       policyArns,
+      specs,
       roles,
       profileName,
       profile,
@@ -504,7 +523,7 @@ export class Pars {
     const owned: string[] = [];
     try {
       const arns: Record<string, string> = {};
-      for (const spec of ROLE_SPECS) {
+      for (const spec of specs) {
         const isJob = spec.key === "job-role";
         const found = await ensureRole(iam, {
           name: name + spec.suffix,
@@ -569,7 +588,7 @@ export class Pars {
         name,
         region: session.region,
         profile: session.profile,
-        batchServiceRole: arns["batch-service-role"]!,
+        batchServiceRole: arns["batch-service-role"] ?? "",
         ecsInstanceRole: arns["ecs-instance-role"]!,
         ecsInstanceProfile: instanceProfile.value.Arn,
         spotFleetRole: arns["spot-fleet-role"]!,
@@ -674,15 +693,18 @@ export class Pars {
    * instance profile, the roles, the security group, then (for a VPC of its
    * own) route table associations and route table, internet gateway,
    * subnets and VPC. Then removes `[pars <name>]` from the config file. A
-   * second call does nothing.
+   * second call does nothing. A network resource that a compute environment
+   * deleted a moment ago still holds is deleted again with backoff until
+   * AWS releases it (for up to `timeoutMs`), with a warning.
    *
    * @example Usage
    * ```ts ignore
    * await pars.clobber({ force: true });
    * ```
    *
-   * @param options `force` clobbers even while knots use this Pars.
-   * @throws {CannotDeleteResourceError} While a `[knot *]` section names this Pars, unless forced.
+   * @param options `force` clobbers even while knots use this Pars; how to wait for the network.
+   * @throws {CannotDeleteResourceError} While a `[knot *]` section names this Pars, unless
+   *   forced, or when a network resource is still in use after `timeoutMs`.
    */
   async clobber(options: ParsClobberOptions = {}): Promise<void> {
     if (this.#clobbered) return;
@@ -701,13 +723,26 @@ export class Pars {
     for (const role of roles) await stripRole(iam, role);
     for (const profile of of("instance-profile")) await deleteInstanceProfile(iam, profile);
     for (const role of roles) await deleteRole(iam, role);
+    const wait = {
+      ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      onWait: options.warn ?? console.warn,
+    };
     for (const id of of("security-group")) {
-      await ignoreGone(() => ec2.deleteSecurityGroup({ GroupId: id }));
+      await deleteWhenReleased(
+        `security group ${id}`,
+        () => ec2.deleteSecurityGroup({ GroupId: id }),
+        wait,
+      );
     }
     for (const id of of("route-table")) await deleteRouteTable(ec2, id);
-    for (const id of of("internet-gateway")) await deleteInternetGateway(ec2, id);
-    for (const id of of("subnet")) await ignoreGone(() => ec2.deleteSubnet({ SubnetId: id }));
-    for (const id of of("vpc")) await ignoreGone(() => ec2.deleteVpc({ VpcId: id }));
+    for (const id of of("internet-gateway")) await deleteInternetGateway(ec2, id, wait);
+    for (const id of of("subnet")) {
+      await deleteWhenReleased(`subnet ${id}`, () => ec2.deleteSubnet({ SubnetId: id }), wait);
+    }
+    for (const id of of("vpc")) {
+      await deleteWhenReleased(`VPC ${id}`, () => ec2.deleteVpc({ VpcId: id }), wait);
+    }
     await this.#state.remove(recordSection("pars", this.name));
     this.#clobbered = true;
   }
@@ -775,8 +810,12 @@ async function survey(name: string, input: ValidParsOptions, session: AwsSession
   const cidr = input.ipv4Cidr ?? DEFAULT_IPV4_CIDR;
   const tenancy = input.instanceTenancy ?? "default";
   const policyArns = await resolvePolicies(iam, input.policies ?? []);
+  // A Batch service role only when asked: compute environments use Batch's service-linked role.
+  const specs = ROLE_SPECS.filter((spec) =>
+    input.customServiceRole || spec.key !== "batch-service-role"
+  );
   const roles = new Map<string, Role | undefined>();
-  for (const spec of ROLE_SPECS) {
+  for (const spec of specs) {
     const role = await getRole(iam, name + spec.suffix);
     if (role) checkOurs("IAM role", role.RoleName, role.Tags, name);
     roles.set(spec.key, role);
@@ -800,6 +839,7 @@ async function survey(name: string, input: ValidParsOptions, session: AwsSession
     cidr,
     tenancy,
     policyArns,
+    specs,
     roles,
     profileName,
     profile,
@@ -817,6 +857,16 @@ function checkSame(record: ParsRecord, input: ValidParsOptions): void {
         `${field} out to adopt it, or clobber it first to change it`,
       { field },
     );
+  if (
+    input.customServiceRole !== undefined &&
+    input.customServiceRole !== (record.batchServiceRole !== "")
+  ) {
+    throw differ(
+      "customServiceRole",
+      String(record.batchServiceRole !== ""),
+      String(input.customServiceRole),
+    );
+  }
   if (input.useDefaultVpc !== undefined && input.useDefaultVpc !== record.useDefaultVpc) {
     throw differ("useDefaultVpc", String(record.useDefaultVpc), String(input.useDefaultVpc));
   }

@@ -39,6 +39,16 @@ export interface ParsOptions extends SettingsOptions {
   instanceTenancy?: InstanceTenancy;
   /** The bucket the job role may use (default: the settings' bucket, see `getS3Params`). */
   bucket?: string;
+  /**
+   * Make a Batch service role of its own, `<name>-batch-service-role` with
+   * `AWSBatchServiceRole`, for the compute environments. By default they use
+   * AWS Batch's service-linked role, `AWSServiceRoleForBatch`, which Batch
+   * makes the first time an account needs it
+   * (<https://docs.aws.amazon.com/batch/latest/userguide/using-service-linked-roles.html>).
+   *
+   * @default {false}
+   */
+  customServiceRole?: boolean;
   /** More tags for everything made. */
   tags?: Record<string, string>;
   /** The AWS session (default: one made from the settings). */
@@ -59,6 +69,8 @@ export interface ValidParsOptions {
   instanceTenancy?: InstanceTenancy;
   /** The bucket, when given. */
   bucket?: string;
+  /** Whether to make a Batch service role of its own, when given. */
+  customServiceRole?: boolean;
   /** The user's tags. */
   tags: Record<string, string>;
 }
@@ -70,6 +82,7 @@ const PARS_OPTION_KEYS: Record<keyof ParsOptions, true> = {
   ipv4Cidr: true,
   instanceTenancy: true,
   bucket: true,
+  customServiceRole: true,
   tags: true,
   session: true,
   state: true,
@@ -121,6 +134,14 @@ export function validateParsOptions(options: ParsOptions): ValidParsOptions {
     out.name = validateName(options.name, { what: "Pars", max: PARS_NAME_MAX });
   }
   if (options.policies !== undefined) out.policies = normalizePolicies(options.policies);
+  if (options.customServiceRole !== undefined) {
+    if (typeof options.customServiceRole !== "boolean") {
+      throw new CloudknotInputError(`The customServiceRole option must be true or false`, {
+        field: "customServiceRole",
+      });
+    }
+    out.customServiceRole = options.customServiceRole;
+  }
   if (options.useDefaultVpc !== undefined) {
     if (typeof options.useDefaultVpc !== "boolean") {
       throw new CloudknotInputError(`The useDefaultVpc option must be true or false`, {

@@ -157,6 +157,47 @@ Deno.test("the retry budget is bounded and the last error says it was retryable"
   assert.equal(seen.length, 4);
 });
 
+Deno.test("throttling answers have a budget of their own, beyond maxAttempts, and it is bounded", async () => {
+  // maxAttempts is 4: five throttled answers in a row still end in success.
+  const five = scripted([
+    ...Array.from({ length: 5 }, () => batchError(429, "TooManyRequestsException")),
+    submitOk,
+  ]);
+  await withServer(five.handler, async (url) => {
+    const { session: s } = await session(url);
+    const out = await s.batch.submitJob({ jobName: "j", jobQueue: "q", jobDefinition: "d" });
+    assert.equal(out.jobId, "id-1");
+  });
+  assert.equal(five.seen.length, 6);
+  // The budget ends: two throttled retries, then the throttling error.
+  const always = scripted([batchError(429, "TooManyRequestsException")]);
+  await withServer(always.handler, async (url) => {
+    const { session: s } = await session(url, {
+      retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2, maxThrottledRetries: 2 },
+    });
+    const e = await rejects(s.batch.describeJobs({ jobs: ["a"] }));
+    assert.equal(e.code, "TooManyRequestsException");
+    assert.equal(e.retryable, true);
+  });
+  assert.equal(always.seen.length, 3);
+  // Other failures still count against maxAttempts, throttled ones aside.
+  const mixed = scripted([
+    batchError(429, "TooManyRequestsException"),
+    batchError(503, "ServiceUnavailable"),
+    batchError(429, "TooManyRequestsException"),
+    batchError(503, "ServiceUnavailable"),
+    batchError(503, "ServiceUnavailable"),
+    batchError(503, "ServiceUnavailable"),
+    describeOk,
+  ]);
+  await withServer(mixed.handler, async (url) => {
+    const { session: s } = await session(url);
+    const e = await rejects(s.batch.describeJobs({ jobs: ["a"] }));
+    assert.equal(e.code, "ServiceUnavailable");
+  });
+  assert.equal(mixed.seen.length, 6);
+});
+
 Deno.test("client errors are not retried", async () => {
   const { seen, handler } = scripted([batchError(400, "ClientException")]);
   await withServer(handler, async (url) => {

@@ -243,3 +243,73 @@ export function passedRoles(
   }
   return roles;
 }
+
+/**
+ * The service-linked role a request may make AWS create on the caller's
+ * behalf (which needs `iam:CreateServiceLinkedRole` for that service): a
+ * managed compute environment that names no service role uses AWS Batch's
+ * `AWSServiceRoleForBatch`, made when the account has none
+ * (https://docs.aws.amazon.com/batch/latest/userguide/using-service-linked-roles.html).
+ */
+export function serviceLinkedRole(
+  request: { service: string; operation: string; params: Record<string, unknown> },
+  accountId: string,
+): { service: string; arn: string } | undefined {
+  const p = request.params;
+  if (
+    request.service === "batch" && request.operation === "CreateComputeEnvironment" &&
+    !p.serviceRole && p.type === "MANAGED"
+  ) {
+    return {
+      service: "batch.amazonaws.com",
+      arn:
+        `arn:aws:iam::${accountId}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Whether a statement allows `iam:CreateServiceLinkedRole` for the service
+ * (its `iam:AWSServiceName` condition names it, or it has no condition).
+ */
+export function allowsServiceLinkedRole(policy: Policy, service: string, arn: string): boolean {
+  return policy.Statement.some((s) => {
+    if (!allows({ ...policy, Statement: [s] }, "iam:CreateServiceLinkedRole", arn)) return false;
+    const names = (s.Condition as Record<string, Record<string, unknown>> | undefined)
+      ?.StringEquals?.["iam:AWSServiceName"];
+    return names === undefined || list(names as string | string[]).includes(service);
+  });
+}
+
+/**
+ * Checks every request of an emulator's log against the policy: what it
+ * denies (`action on resource`, each once), and every action the requests
+ * needed (passed roles and service-linked roles included).
+ */
+export function deniedCalls(
+  policy: Policy,
+  requests: readonly { service: string; operation: string; params: Record<string, unknown> }[],
+  accountId: string,
+): { denied: string[]; seen: Set<string> } {
+  const denied = new Set<string>();
+  const seen = new Set<string>();
+  for (const request of requests) {
+    const action = actionFor(request.service, request.operation);
+    seen.add(action);
+    const resource = resourceFor(request, accountId);
+    if (!allows(policy, action, resource)) denied.add(`${action} on ${resource}`);
+    for (const role of passedRoles(request, accountId)) {
+      seen.add("iam:PassRole");
+      if (!allows(policy, "iam:PassRole", role)) denied.add(`iam:PassRole on ${role}`);
+    }
+    const linked = serviceLinkedRole(request, accountId);
+    if (linked !== undefined) {
+      seen.add("iam:CreateServiceLinkedRole");
+      if (!allowsServiceLinkedRole(policy, linked.service, linked.arn)) {
+        denied.add(`iam:CreateServiceLinkedRole for ${linked.service}`);
+      }
+    }
+  }
+  return { denied: [...denied], seen };
+}

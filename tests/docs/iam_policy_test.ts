@@ -17,11 +17,10 @@ import { STS_OPERATIONS } from "../../src/aws/services/sts.ts";
 import {
   actionFor,
   allows,
+  deniedCalls,
   docsPolicyText,
-  passedRoles,
   type Policy,
   policyProblems,
-  resourceFor,
 } from "./iam_policy.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
@@ -200,19 +199,8 @@ dockerTest("the policy allows every AWS call of a knot's whole life on the emula
     assert.deepEqual(await findGarbage({ ...settings }), []);
     await knot.clobber({ pars: true, repo: true, image: true });
 
-    const denied: string[] = [];
-    const seen = new Set<string>();
-    for (const request of emu.requests.entries) {
-      const action = actionFor(request.service, request.operation);
-      seen.add(action);
-      const resource = resourceFor(request, emu.accountId);
-      if (!allows(policy, action, resource)) denied.push(`${action} on ${resource}`);
-      for (const role of passedRoles(request, emu.accountId)) {
-        seen.add("iam:PassRole");
-        if (!allows(policy, "iam:PassRole", role)) denied.push(`iam:PassRole on ${role}`);
-      }
-    }
-    assert.deepEqual([...new Set(denied)], []);
+    const { denied, seen } = deniedCalls(policy, emu.requests.entries, emu.accountId);
+    assert.deepEqual(denied, []);
     // The lifecycle did reach every service, and passed roles to Batch.
     for (
       const action of [
@@ -223,6 +211,7 @@ dockerTest("the policy allows every AWS call of a knot's whole life on the emula
         "s3:CreateBucket",
         "iam:CreateRole",
         "iam:PassRole",
+        "iam:CreateServiceLinkedRole",
         "ec2:DescribeSubnets",
         "logs:GetLogEvents",
         "sts:GetCallerIdentity",

@@ -231,6 +231,56 @@ Deno.test("batch: compute environment status, Fargate/EC2 rules and deletion ord
   });
 });
 
+Deno.test("batch: a managed compute environment without a service role uses Batch's service-linked role, made once", async () => {
+  await withBatch(async (emu, client) => {
+    const subnets = [...emu.ec2.subnets.keys()].slice(0, 1);
+    const slr = "arn:aws:iam::123456789012:role/aws-service-role/batch.amazonaws.com/" +
+      "AWSServiceRoleForBatch";
+    for (const name of ["a", "b"]) {
+      await client.send(
+        new B.CreateComputeEnvironmentCommand({
+          computeEnvironmentName: name,
+          type: "MANAGED",
+          computeResources: { type: "FARGATE", maxvCpus: 4, subnets },
+        }),
+      );
+      const d = await client.send(
+        new B.DescribeComputeEnvironmentsCommand({ computeEnvironments: [name] }),
+      );
+      assert.equal(d.computeEnvironments![0]!.serviceRole, slr);
+    }
+    const iam = new sdk.iam.IAMClient(sdkConfig(emu));
+    try {
+      const { Role } = await iam.send(
+        new sdk.iam.GetRoleCommand({
+          RoleName: "AWSServiceRoleForBatch",
+        }),
+      );
+      assert.equal(Role!.Arn, slr);
+      assert.match(decodeURIComponent(Role!.AssumeRolePolicyDocument!), /batch\.amazonaws\.com/);
+      const attached = await iam.send(
+        new sdk.iam.ListAttachedRolePoliciesCommand({
+          RoleName: "AWSServiceRoleForBatch",
+        }),
+      );
+      assert.deepEqual(attached.AttachedPolicies!.map((p) => p.PolicyName), [
+        "BatchServiceRolePolicy",
+      ]);
+    } finally {
+      iam.destroy();
+    }
+    assert.equal([...emu.iam.roles.keys()].filter((r) => r.startsWith("AWSService")).length, 1);
+    // AWS's own role is not something a client left behind.
+    assert.ok(!emu.listResources().some((r) => r.type === "role"));
+    // An unmanaged compute environment must name its role.
+    const e = await rejects(client.send(
+      new B.CreateComputeEnvironmentCommand({ computeEnvironmentName: "u", type: "UNMANAGED" }),
+    ));
+    assert.equal(e.name, "ClientException");
+    assert.match(e.message, /ServiceRole is required/);
+  });
+});
+
 Deno.test("batch: job definitions have revisions, ARNs and ACTIVE/INACTIVE lookups", async () => {
   await withBatch(async (emu, client) => {
     const s = await setupBatch(emu);

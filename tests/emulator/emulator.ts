@@ -27,9 +27,11 @@ import { StsService } from "./services/sts.ts";
 import { SsoService } from "./services/sso.ts";
 
 /**
- * Behaviours of AWS that clients must cope with, each modeled only when
- * asked for (README: "Behaving like AWS"). Times are in ms, scaled down so
- * that tests stay fast.
+ * Behaviours of AWS that clients must cope with (README: "Behaving like
+ * AWS"). Every one is on by default, with {@linkcode AWS_REALISM}'s values
+ * ({@linkcode REALISM_BY_DEFAULT}); each `@default` below is the option's
+ * value with `realism: false`. Times are in ms, scaled down so that tests
+ * stay fast.
  */
 export interface RealismOptions {
   /**
@@ -96,10 +98,10 @@ export const AWS_REALISM: Readonly<Required<RealismOptions>> = Object.freeze({
 
 /**
  * Whether {@linkcode startEmulator} applies {@linkcode AWS_REALISM} when the
- * options do not say `realism`. Flipping it turns every behaviour on in every
- * test that does not opt out with `realism: false`.
+ * options do not say `realism`: on, so every test meets AWS's behaviours
+ * unless it opts out with `realism: false` (and says why).
  */
-export const REALISM_BY_DEFAULT = false;
+export const REALISM_BY_DEFAULT = true;
 
 /** Options of {@linkcode startEmulator}. */
 export interface EmulatorOptions extends RealismOptions {
@@ -232,7 +234,8 @@ export interface Emulator {
   mutatingRequests(): LoggedRequest[];
   /**
    * Every resource the emulator holds beyond its built-in ones (default VPC,
-   * AWS managed policies, `/aws/batch/job`); jobs are not resources.
+   * AWS managed policies, `/aws/batch/job`) and the service-linked roles AWS
+   * makes for itself; jobs are not resources.
    */
   listResources(): EmulatorResource[];
   /**
@@ -448,6 +451,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     listResources: () => {
       const out: EmulatorResource[] = [];
       for (const r of iam.roles.values()) {
+        // Service-linked roles are AWS's, made and kept by the service.
+        if (r.Path.startsWith("/aws-service-role/")) continue;
         out.push({ service: "iam", type: "role", id: r.RoleName, arn: r.Arn });
       }
       for (const p of iam.instanceProfiles.values()) {

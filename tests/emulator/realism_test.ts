@@ -1,8 +1,11 @@
 /**
- * The AWS behaviours the emulator models on request (README: "Behaving like
- * AWS"), each driven by the official SDK v3 clients as an independent client.
- * Lags are long enough (1.5 s) that "not yet" answers do not depend on the
- * machine's speed; "later" answers are awaited, never timed.
+ * The AWS behaviours the emulator models (README: "Behaving like AWS"), each
+ * driven by the official SDK v3 clients as an independent client. Each test
+ * turns one behaviour on alone (`realism: false` and its option), so that
+ * what it sees is that behaviour's, not another's (IAM's lag on its new
+ * instance profile, say). Lags are long enough (1.5 s) that "not yet"
+ * answers do not depend on the machine's speed; "later" answers are
+ * awaited, never timed.
  */
 import assert from "node:assert/strict";
 import { dockerTest } from "../support/docker_available.ts";
@@ -118,7 +121,7 @@ async function finished(c: Clients, id: string) {
 }
 
 Deno.test("iam propagation: a compute environment made right after its instance profile or service role goes INVALID with the reasons users report, and is VALID once IAM caught up", async () => {
-  const emu = await startEmulator({ iamPropagationMs: LAG, ceValidDelayMs: 10 });
+  const emu = await startEmulator({ realism: false, iamPropagationMs: LAG, ceValidDelayMs: 10 });
   const c = clients(emu);
   try {
     const net = await defaultNetwork(c);
@@ -203,7 +206,13 @@ Deno.test("iam propagation: a compute environment made right after its instance 
 
 Deno.test("iam propagation: a job whose job role was just created fails to start with ECS's unable-to-assume reason; the same job later runs", async () => {
   const runner = new InlineRunner(() => ({ exitCode: 0 }));
-  const emu = await startEmulator({ runner, iamPropagationMs: LAG, ceValidDelayMs: 10, tickMs: 5 });
+  const emu = await startEmulator({
+    realism: false,
+    runner,
+    iamPropagationMs: LAG,
+    ceValidDelayMs: 10,
+    tickMs: 5,
+  });
   const c = clients(emu);
   try {
     const s = await setupBatch(emu);
@@ -245,7 +254,13 @@ Deno.test("iam propagation: a job whose job role was just created fails to start
 
 Deno.test("network release: after a compute environment that ran a job is deleted, its security group, subnet, VPC and internet gateway stay in use with EC2's DependencyViolation messages, then delete", async () => {
   const runner = new InlineRunner(() => ({ exitCode: 0 }));
-  const emu = await startEmulator({ runner, networkReleaseMs: LAG, ceValidDelayMs: 10, tickMs: 5 });
+  const emu = await startEmulator({
+    realism: false,
+    runner,
+    networkReleaseMs: LAG,
+    ceValidDelayMs: 10,
+    tickMs: 5,
+  });
   const c = clients(emu);
   try {
     await instanceProfile(c, "net-profile");
@@ -375,7 +390,7 @@ Deno.test("network release: after a compute environment that ran a job is delete
 });
 
 Deno.test("bucket visibility: a bucket just created outside us-east-1 answers NoSuchBucket to HeadBucket and configuration calls for a while; in us-east-1 it is there at once", async () => {
-  const emu = await startEmulator({ region: "eu-west-1", bucketVisibilityMs: LAG });
+  const emu = await startEmulator({ realism: false, region: "eu-west-1", bucketVisibilityMs: LAG });
   const c = clients(emu);
   try {
     await c.s3.send(
@@ -423,7 +438,7 @@ Deno.test("bucket visibility: a bucket just created outside us-east-1 answers No
     c.destroy();
     await emu.close();
   }
-  const east = await startEmulator({ bucketVisibilityMs: LAG });
+  const east = await startEmulator({ realism: false, bucketVisibilityMs: LAG });
   const s3 = new sdk.s3.S3Client(sdkConfig(east));
   try {
     await s3.send(new sdk.s3.CreateBucketCommand({ Bucket: "east-bucket" }));
@@ -436,7 +451,7 @@ Deno.test("bucket visibility: a bucket just created outside us-east-1 answers No
 
 Deno.test("batch rate: every Batch operation draws on one token bucket; over it SubmitJob and DescribeJobs get 429 TooManyRequestsException, other services do not", async () => {
   // 3 at once, then one token every ~17 minutes: the counts cannot depend on timing.
-  const emu = await startEmulator({ batchTps: 0.001, batchBurst: 3 });
+  const emu = await startEmulator({ realism: false, batchTps: 0.001, batchBurst: 3 });
   const c = clients(emu);
   try {
     const submit = () =>
@@ -500,7 +515,13 @@ Deno.test("vcpu quota: jobs beyond the account's EC2 vCPU quota wait in RUNNABLE
     live--;
     return { exitCode: 0 };
   });
-  const emu = await startEmulator({ runner, vcpuQuota: 2, ceValidDelayMs: 10, tickMs: 5 });
+  const emu = await startEmulator({
+    realism: false,
+    runner,
+    vcpuQuota: 2,
+    ceValidDelayMs: 10,
+    tickMs: 5,
+  });
   const c = clients(emu);
   try {
     const s = await setupBatch(emu, { maxvCpus: 16 });
@@ -542,6 +563,7 @@ dockerTest(
       "linux/arm64",
     );
     const emu = await startEmulator({
+      realism: false,
       runner: "docker",
       architectureCheck: true,
       ceValidDelayMs: 10,
@@ -686,9 +708,15 @@ dockerTest(
   },
 );
 
-Deno.test("realism: one switch turns every behaviour on with AWS_REALISM's values; options override it, and it is off by default", async () => {
-  assert.equal(REALISM_BY_DEFAULT, false);
-  const plain = await startEmulator();
+Deno.test("realism: one switch turns every behaviour on with AWS_REALISM's values; options override it, it is on by default, and realism: false turns it off", async () => {
+  assert.equal(REALISM_BY_DEFAULT, true);
+  const byDefault = await startEmulator();
+  try {
+    assert.deepEqual(byDefault.realism, AWS_REALISM);
+  } finally {
+    await byDefault.close();
+  }
+  const plain = await startEmulator({ realism: false });
   try {
     assert.deepEqual(plain.realism, {
       iamPropagationMs: 0,

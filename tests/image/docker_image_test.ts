@@ -295,6 +295,51 @@ dockerTest("a changed function rebuilds only the last layer; a user's files are 
   }
 });
 
+dockerTest(
+  "an amd64 image built where Docker runs on arm64 is said to be built under emulation",
+  async () => {
+    const base = await ensureBaseImage({ docker: quiet });
+    await using world = await tempWorld();
+    // The machine's docker, except that its engine says it runs on arm64.
+    const fake = join(world.root, "docker-on-arm64");
+    await Deno.writeTextFile(
+      fake,
+      `#!/bin/sh\nif [ "$1" = version ]; then echo '{"Client":{"Version":"27","ApiVersion":"1.47"},` +
+        `"Server":{"Version":"27","ApiVersion":"1.47","Os":"linux","Arch":"arm64"}}'; exit 0; fi\n` +
+        `exec docker "$@"\n`,
+    );
+    await Deno.chmod(fake, 0o755);
+    const name = `emulated-${id()}`;
+    const common = {
+      name,
+      func: (x: number) => x + 1,
+      baseImage: base,
+      state: world.state,
+      cloudknotDir: world.cloudknotDir,
+    };
+    const image = await DockerImage.create({
+      ...common,
+      docker: new Docker({ binary: fake, logger: () => {} }),
+    });
+    try {
+      const warnings: string[] = [];
+      await image.build({ tags: "one", warn: (m) => warnings.push(m) });
+      assert.equal(warnings.length, 1);
+      assert.match(
+        warnings[0]!,
+        /Docker runs on arm64 and image emulated-\w+ is built for linux\/amd64 .* under emulation/,
+      );
+      // Where Docker's own CPU is the image's, nothing is said.
+      const native = await DockerImage.create({ ...common, docker: quiet });
+      const none: string[] = [];
+      await native.build({ tags: "two", warn: (m) => none.push(m) });
+      assert.deepEqual(none, []);
+    } finally {
+      await image.clobber();
+    }
+  },
+);
+
 dockerTest("a module that imports an npm package runs in a container with no network", async () => {
   const base = await ensureBaseImage({ docker: quiet });
   await using world = await tempWorld();

@@ -42,7 +42,8 @@ Deno.test("Knot.create with dryRun plans a knot on AWS with read-only requests a
       memory: 2048,
       attempts: 3,
     });
-    assert.equal(plan.steps.filter((s) => s.kind === "IAM role").length, 5);
+    // Batch's service-linked role, not one of the Pars's own.
+    assert.equal(plan.steps.filter((s) => s.kind === "IAM role").length, 4);
     assert.equal(plan.find("VPC")?.action, "adopt"); // the default VPC
     // One Fargate job of 1 vCPU and 2 GB for an hour: $0.04048 + 2 × $0.004445.
     assert.ok(Math.abs(plan.estimate!.computeCost!.low - (0.04048 + 2 * 0.004445)) < 1e-12);
@@ -83,19 +84,24 @@ Deno.test("a dry run checks every option first, as a real create does", async ()
   });
 });
 
-Deno.test("Pars.plan says which roles and network it would create, and adopts a recorded Pars", async () => {
+Deno.test("Pars.plan says which roles and network it would create (a Batch service role only with customServiceRole), and adopts a recorded Pars", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const plan = await Pars.plan({ name: "lab", session, state });
     assert.deepEqual(emu.mutatingRequests(), []);
     assert.deepEqual(
       plan.steps.filter((s) => s.kind === "IAM role").map((s) => [s.action, s.name]),
       [
-        ["create", "lab-batch-service-role"],
         ["create", "lab-ecs-instance-role"],
         ["create", "lab-spot-fleet-role"],
         ["create", "lab-task-exec-role"],
         ["create", "lab-job-role"],
       ],
+    );
+    // A Batch service role of its own only when asked, as Pars.create makes it.
+    const custom = await Pars.plan({ name: "lab", customServiceRole: true, session, state });
+    assert.deepEqual(
+      custom.steps.filter((s) => s.kind === "IAM role").map((s) => s.name).slice(0, 2),
+      ["lab-batch-service-role", "lab-ecs-instance-role"],
     );
     assert.equal(plan.find("security group")?.name, "lab-sg");
     const pars = await Pars.create({ name: "lab", session, state });

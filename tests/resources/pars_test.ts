@@ -18,6 +18,11 @@ import {
   ResourceExistsError,
   UnknownPolicyError,
 } from "../../mod.ts";
+import {
+  deleteBatchEnvironment,
+  ensureComputeEnvironment,
+  validateComputeOptions,
+} from "../../src/targets/aws/batch/mod.ts";
 import { AwsError } from "../../src/aws/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
@@ -35,9 +40,22 @@ function tagsOf(list: { Key?: string; Value?: string }[] | undefined): Record<st
   return Object.fromEntries((list ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
 }
 
-function checkRoles(emu: Emulator, name: string, bucket: string, extra: string[] = []) {
+function checkRoles(
+  emu: Emulator,
+  name: string,
+  bucket: string,
+  extra: string[] = [],
+  customServiceRole = false,
+) {
+  assert.equal(emu.iam.roles.has(`${name}-batch-service-role`), customServiceRole);
   const expected: [string, string, string[]][] = [
-    ["-batch-service-role", "batch.amazonaws.com", [`${MANAGED}AWSBatchServiceRole`]],
+    ...(customServiceRole
+      ? [[
+        "-batch-service-role",
+        "batch.amazonaws.com",
+        [`${MANAGED}AWSBatchServiceRole`],
+      ] as [string, string, string[]]]
+      : []),
     [
       "-ecs-instance-role",
       "ec2.amazonaws.com",
@@ -147,7 +165,6 @@ Deno.test("Pars with the default VPC: roles, instance profile and a closed secur
     assert.deepEqual(added, [
       `ec2/security-group/${pars.securityGroup}`,
       "iam/instance-profile/lab-ecs-instance-role",
-      "iam/role/lab-batch-service-role",
       "iam/role/lab-ecs-instance-role",
       "iam/role/lab-job-role",
       "iam/role/lab-spot-fleet-role",
@@ -164,6 +181,9 @@ Deno.test("Pars with the default VPC: roles, instance profile and a closed secur
     assert.equal(keys.get("profile"), "default");
     assert.equal(keys.get("job-role"), pars.jobRole);
     assert.equal(keys.get("task-execution-role"), pars.taskExecutionRole);
+    // Compute environments use Batch's service-linked role.
+    assert.equal(pars.batchServiceRole, "");
+    assert.equal(keys.get("batch-service-role"), "");
     assert.equal(keys.get("subnets"), pars.subnets.join(","));
     assert.equal(keys.get("security-group"), pars.securityGroup);
     assert.equal(keys.get("bucket"), "lab-data");
@@ -177,6 +197,28 @@ Deno.test("Pars with the default VPC: roles, instance profile and a closed secur
     assert.equal(await state.section("pars lab"), undefined);
     assert.ok(emu.ec2.vpcs.has(emu.ec2.defaultVpcId));
     await pars.clobber(); // a second clobber does nothing
+  });
+});
+
+Deno.test("Pars with a Batch service role of its own, when asked; adopting checks the choice", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    const pars = await Pars.create({ name: "own", session, state, customServiceRole: true });
+    checkRoles(emu, "own", "cloudknot-123456789012-us-east-1", [], true);
+    assert.equal(pars.batchServiceRole, "arn:aws:iam::123456789012:role/own-batch-service-role");
+    assert.ok(pars.created.includes("role:own-batch-service-role"));
+    // Adopted as it is; asking for the other choice is refused, with nothing changed.
+    emu.requests.clear();
+    assert.equal(
+      (await Pars.create({ name: "own", session, state })).batchServiceRole,
+      pars.batchServiceRole,
+    );
+    const e = await rejects(Pars.create({ name: "own", session, state, customServiceRole: false }));
+    assert.ok(e instanceof CloudknotInputError);
+    assert.match(e.message, /exists with customServiceRole true, but false was passed/);
+    assert.deepEqual(emu.mutatingRequests(), []);
+    await pars.clobber();
+    assert.deepEqual(resources(emu), before);
   });
 });
 
@@ -306,8 +348,8 @@ Deno.test("Pars survives throttling on IAM and EC2", async () => {
     const pars = await Pars.create({ name: "slow", session, state, useDefaultVpc: false });
     const hits = emu.faults.list().reduce((n, f) => n + f.hits, 0);
     assert.equal(hits, 16);
-    assert.equal(emu.count("iam", "CreateRole") - 2, 5, "each role made once");
-    assert.equal(emu.iam.roles.size, 5);
+    assert.equal(emu.count("iam", "CreateRole") - 2, 4, "each role made once");
+    assert.equal(emu.iam.roles.size, 4);
     await pars.clobber();
     assert.deepEqual(resources(emu), before);
   });
@@ -515,6 +557,48 @@ Deno.test("Pars clobber refuses while a knot uses it, unless forced, and tolerat
   });
 });
 
+Deno.test("Pars clobber waits while a compute environment deleted a moment ago still holds its network", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    const pars = await Pars.create({ name: "held", session, state, useDefaultVpc: false });
+    const fast = { pollMs: 10, timeoutMs: 10_000 };
+    // A compute environment whose instances run from the start, then deleted.
+    const ce = await ensureComputeEnvironment(session, {
+      name: "held-ce",
+      compute: validateComputeOptions({ minVcpus: 2 }),
+      placement: { ...pars, subnets: [...pars.subnets] },
+      tags: {},
+    }, fast);
+    await deleteBatchEnvironment(session, { computeEnvironment: ce }, fast);
+    const warnings: string[] = [];
+    await pars.clobber({ pollMs: 20, warn: (m) => warnings.push(m) });
+    assert.deepEqual(resources(emu), before);
+    const refused = emu.requests.filter({ service: "ec2" })
+      .filter((e) => e.errorCode === "DependencyViolation");
+    assert.ok(refused.length > 0, "EC2 refused while the network was held");
+    assert.ok(warnings.length > 0 && warnings.length <= refused.length);
+    assert.match(warnings[0]!, /is still in use .* trying again for up to 15 minutes/);
+  }, { networkReleaseMs: 300, iamPropagationMs: 0 });
+});
+
+Deno.test("Pars clobber gives up on a network that stays in use, saying what holds it", async () => {
+  await withEmulator(async ({ session, state }) => {
+    const pars = await Pars.create({ name: "stuck", session, state, useDefaultVpc: false });
+    const ce = await ensureComputeEnvironment(session, {
+      name: "stuck-ce",
+      compute: validateComputeOptions({ minVcpus: 2 }),
+      placement: { ...pars, subnets: [...pars.subnets] },
+      tags: {},
+    }, { pollMs: 10 });
+    await deleteBatchEnvironment(session, { computeEnvironment: ce }, { pollMs: 10 });
+    const e = await rejects(pars.clobber({ pollMs: 10, timeoutMs: 100, warn: () => {} }));
+    assert.ok(e instanceof CannotDeleteResourceError, String(e));
+    assert.match(e.message, /security group sg-\w+ is still in use after 0 minutes/);
+    assert.match(e.message, /look at it in the EC2 console, then clobber again/);
+    assert.equal(pars.clobbered, false);
+  }, { networkReleaseMs: 60_000, iamPropagationMs: 0 });
+});
+
 Deno.test("Pars refuses resources of its name that cloudknot did not make", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     await session.iam.createRole({
@@ -600,7 +684,7 @@ Deno.test("Pars: a create whose answer was lost is looked up, not made twice", a
       ],
     );
     assert.ok(emu.faults.list().every((f) => f.hits === 1), "every fault hit once");
-    assert.equal(emu.iam.roles.size, 5);
+    assert.equal(emu.iam.roles.size, 4);
     assert.equal(emu.iam.instanceProfiles.size, 1);
     const ours = [...emu.ec2.vpcs.values()].filter((v) => tagsOf(v.Tags)["cloudknot:pars"]);
     assert.equal(ours.length, 1);

@@ -9,6 +9,11 @@ import type { AwsSession } from "../../src/aws/mod.ts";
 import type { StateFile } from "../../src/state/mod.ts";
 import { Docker } from "../../src/docker/mod.ts";
 import { prune } from "../../src/resources/mod.ts";
+import {
+  ensureComputeEnvironment,
+  ensureJobQueue,
+  validateComputeOptions,
+} from "../../src/targets/aws/batch/mod.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import { sessionFor, withEmulator } from "./helpers.ts";
@@ -16,39 +21,21 @@ import { sessionFor, withEmulator } from "./helpers.ts";
 const ACCOUNT = "arn:aws:iam::123456789012";
 const BATCH = "arn:aws:batch:us-east-1:123456789012";
 
-/** A compute environment and queue on a Pars, as a knot would make them; and one job. */
+/** A compute environment and queue on a Pars, as a knot makes them; and one job. */
 async function batchOn(emu: Emulator, session: AwsSession, pars: Pars) {
-  const { computeEnvironmentArn } = await session.batch.createComputeEnvironment({
-    computeEnvironmentName: "live-ce",
-    type: "MANAGED",
-    serviceRole: pars.batchServiceRole,
-    computeResources: {
-      type: "EC2",
-      minvCpus: 0,
-      maxvCpus: 4,
-      instanceTypes: ["optimal"],
-      instanceRole: pars.ecsInstanceProfile,
-      subnets: [...pars.subnets],
-      securityGroupIds: [pars.securityGroup],
-    },
-  });
-  for (let i = 0; i < 200; i++) {
-    const { computeEnvironments } = await session.batch.describeComputeEnvironments({
-      computeEnvironments: ["live-ce"],
-    });
-    if (computeEnvironments?.[0]?.status === "VALID") break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const { jobQueueArn } = await session.batch.createJobQueue({
-    jobQueueName: "live-queue",
+  const wait = { pollMs: 20, timeoutMs: 10_000 };
+  const computeEnvironmentArn = await ensureComputeEnvironment(session, {
+    name: "live-ce",
+    compute: validateComputeOptions({ maxVcpus: 4 }),
+    placement: { ...pars, subnets: [...pars.subnets] },
+    tags: {},
+  }, wait);
+  const jobQueueArn = await ensureJobQueue(session, {
+    name: "live-queue",
     priority: 1,
-    computeEnvironmentOrder: [{ order: 1, computeEnvironment: "live-ce" }],
-  });
-  for (let i = 0; i < 200; i++) {
-    const { jobQueues } = await session.batch.describeJobQueues({ jobQueues: ["live-queue"] });
-    if (jobQueues?.[0]?.status === "VALID") break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    computeEnvironment: computeEnvironmentArn,
+    tags: {},
+  }, wait);
   const def = await session.batch.registerJobDefinition({
     jobDefinitionName: "live-def",
     type: "container",
@@ -64,7 +51,7 @@ async function batchOn(emu: Emulator, session: AwsSession, pars: Pars) {
     jobDefinition: def.jobDefinitionArn!,
   });
   await emu.waitForJobs(30_000);
-  return { ce: computeEnvironmentArn!, queue: jobQueueArn, jobId };
+  return { ce: computeEnvironmentArn, queue: jobQueueArn, jobId };
 }
 
 async function writeState(state: StateFile, sections: Record<string, Record<string, string>>) {

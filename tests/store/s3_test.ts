@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { CloudknotInputError } from "../../mod.ts";
 import { AwsSession } from "../../src/aws/mod.ts";
+import { ensureBucket } from "../../src/resources/mod.ts";
 import { deletePrefix, openS3Store, S3Store } from "../../src/store/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { ROOT } from "../targets/aws/helpers.ts";
@@ -165,7 +166,8 @@ Deno.test("a job with no AWS_REGION, as on ECS with EC2, opens its store in the 
       env: () => undefined,
       readTextFile: () => Promise.resolve(undefined),
     });
-    await session.s3.createBucket({ Bucket: "ec2-bucket" });
+    // As a knot makes it: outside us-east-1 a new bucket is waited for until S3 shows it.
+    await ensureBucket(session, { bucket: "ec2-bucket" });
     const store = new S3Store({ session, bucket: "ec2-bucket", prefix: "runs/r" });
     await store.put("greeting", "hi");
     const script = `

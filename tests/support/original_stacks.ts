@@ -187,6 +187,8 @@ export async function seedOriginalPars(
       out("SecurityGroupId", securityGroup),
     ],
   });
+  // The original made these long ago: IAM has shown them to Batch (README: iamPropagationMs).
+  await new Promise((r) => setTimeout(r, emu.realism.iamPropagationMs));
   return {
     stackName,
     stackId,

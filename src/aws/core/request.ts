@@ -12,9 +12,9 @@ import { AwsError } from "./error.ts";
 import {
   backoffDelay,
   classifyAttempt,
+  isThrottling,
   type RetryOptions,
   skewCorrection,
-  THROTTLING_CODES,
   TRANSIENT_CODES,
 } from "./retry.ts";
 import type { Credentials } from "./types.ts";
@@ -105,6 +105,11 @@ export interface AwsHttpClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** S3 only: always use path-style addressing. */
   s3ForcePathStyle?: boolean;
+  /**
+   * Waits for this request's turn under a client-side rate limit (AWS
+   * Batch's); called before every attempt.
+   */
+  throttle?: () => Promise<void>;
 }
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -291,11 +296,19 @@ export class AwsHttpClient {
   ): Promise<Response> {
     const o = this.#options;
     const maxAttempts = Math.max(1, o.retry?.maxAttempts ?? 6);
+    const maxThrottled = Math.max(0, o.retry?.maxThrottledRetries ?? 20);
     const sleep = o.sleep ?? defaultSleep;
     const service = o.service.name;
     const url = this.urlFor(spec);
+    // Throttling answers have their own budget; every other failure counts
+    // against maxAttempts.
+    let failures = 0;
+    let throttles = 0;
+    const mayRetry = (throttled: boolean) =>
+      throttled ? throttles++ < maxThrottled : ++failures < maxAttempts;
     for (let attempt = 0;; attempt++) {
       options.signal?.throwIfAborted();
+      if (o.throttle) await untilAborted(o.throttle(), options.signal);
       const signedAt = o.now() + o.clock.offsetMs;
       const signed = operation.unsigned
         ? { method: spec.method, url, headers: new Headers(spec.headers ?? {}) }
@@ -337,7 +350,7 @@ export class AwsHttpClient {
       } catch (error) {
         if (options.signal?.aborted) throw error;
         const decision = classifyAttempt({ kind: "network", error }, operation.idempotent);
-        if (decision === "retry" && attempt + 1 < maxAttempts) {
+        if (decision === "retry" && mayRetry(false)) {
           await sleep(backoffDelay(attempt, o.retry ?? {}), options.signal);
           continue;
         }
@@ -365,7 +378,7 @@ export class AwsHttpClient {
         retryable: isRetryableResponse(response.status, info.code),
       });
       const skew = skewCorrection(info.code, response.headers.get("date"), signedAt);
-      if (skew !== undefined && attempt + 1 < maxAttempts) {
+      if (skew !== undefined && mayRetry(false)) {
         o.clock.offsetMs += skew;
         continue;
       }
@@ -373,7 +386,7 @@ export class AwsHttpClient {
         { kind: "response", status: response.status, code: info.code },
         operation.idempotent,
       );
-      if (decision === "retry" && attempt + 1 < maxAttempts) {
+      if (decision === "retry" && mayRetry(isThrottling(response.status, info.code))) {
         await sleep(backoffDelay(attempt, o.retry ?? {}), options.signal);
         continue;
       }
@@ -384,8 +397,19 @@ export class AwsHttpClient {
 }
 
 function isRetryableResponse(status: number, code: string): boolean {
-  return THROTTLING_CODES.has(code) || TRANSIENT_CODES.has(code) || status === 429 ||
-    status === 408 || status >= 500;
+  return isThrottling(status, code) || TRANSIENT_CODES.has(code) || status === 408 ||
+    status >= 500;
+}
+
+/** Waits for `turn`, or rejects with the signal's reason once it aborts. */
+function untilAborted(turn: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return turn;
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener("abort", abort, { once: true });
+    turn.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
 }
 
 function outcomeUnknown(service: string, operation: OperationInfo, cause: unknown): AwsError {

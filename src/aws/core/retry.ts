@@ -51,6 +51,16 @@ export interface RetryOptions {
    */
   maxAttempts?: number;
   /**
+   * How many throttling answers (`Throttling`, `TooManyRequestsException`,
+   * HTTP 429, …) one call may retry after, on top of `maxAttempts`. A
+   * throttled request was refused, so trying it again is always safe, and
+   * a long run must not fail because one call met a busy second (AWS Batch
+   * allows 50 SubmitJob and DescribeJobs calls per second per account).
+   *
+   * @default {20}
+   */
+  maxThrottledRetries?: number;
+  /**
    * The base of the exponential backoff, in milliseconds.
    *
    * @default {100}
@@ -70,6 +80,23 @@ export interface RetryOptions {
    * @default {120000}
    */
   attemptTimeoutMs?: number;
+}
+
+/**
+ * Whether an answer means "slow down": a throttling code or HTTP 429.
+ *
+ * @example Usage
+ * ```ts ignore
+ * isThrottling(400, "Throttling"); // true
+ * isThrottling(500, "InternalError"); // false
+ * ```
+ *
+ * @param status The HTTP status.
+ * @param code The error code.
+ * @returns `true` for a throttling answer.
+ */
+export function isThrottling(status: number, code: string): boolean {
+  return THROTTLING_CODES.has(code) || status === 429;
 }
 
 /** What one attempt ended with, as the policy sees it. */
@@ -129,7 +156,7 @@ export function classifyAttempt(outcome: AttemptOutcome, idempotent: boolean): R
     return idempotent ? "retry" : "unknown";
   }
   const { status, code } = outcome;
-  if (THROTTLING_CODES.has(code) || status === 429) return "retry";
+  if (isThrottling(status, code)) return "retry";
   if (TRANSIENT_CODES.has(code) || status === 408) return "retry";
   if (status >= 500) return idempotent ? "retry" : "unknown";
   return "fail";

@@ -110,6 +110,7 @@ export const gc = defineCommand({
         onDelete: (g) => {
           if (!json) ctx.log(ctx.err("dim", `Deleting ${g.kind} ${g.id}`)).catch(() => {});
         },
+        warn: (m) => ctx.warn(m),
       });
       result.deleted.push(...tag(r.region, done.deleted));
       result.failed.push(...done.failed.map((f) => ({ ...f, item: tag(r.region, [f.item])[0]! })));

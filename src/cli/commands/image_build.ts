@@ -83,7 +83,11 @@ export const imageBuild = defineCommand({
     const hash = image.artifact?.hash ?? "";
     const tags = given.length > 0 ? given : [hash.slice(0, 12)];
     if (!quiet) await ctx.log(ctx.err("dim", `Building ${image.localName} in ${image.buildPath}`));
-    const { imageId, images } = await image.build({ tags, noCache: ctx.flag("no-cache") });
+    const { imageId, images } = await image.build({
+      tags,
+      noCache: ctx.flag("no-cache"),
+      warn: (m) => ctx.warn(m),
+    });
     if (ctx.flag("json")) {
       await ctx.print(JSON.stringify({
         name: image.name,

@@ -67,7 +67,7 @@ export const parsClobber = defineCommand({
       await ctx.print(`Forgot Pars ${name}`);
       return 0;
     }
-    await pars.clobber({ force: ctx.flag("force") });
+    await pars.clobber({ force: ctx.flag("force"), warn: (m) => ctx.warn(m) });
     await ctx.print(`Clobbered Pars ${name}: ${pars.created.length} resources deleted`);
     return 0;
   },

@@ -25,10 +25,11 @@ export const parsCreate = defineCommand({
   name: "create",
   summary: "Make the IAM roles and network knots run with (or adopt the Pars of that name)",
   description:
-    "Makes a Batch service role, an ECS instance role and profile, a spot fleet role, a Fargate " +
-    "task-execution role, a job role limited to the bucket's cloudknot/ prefix (plus --policy), " +
-    "and a security group with no inbound rules, in the default VPC or (with --new-vpc) a VPC " +
-    "of its own. Everything is tagged ManagedBy=cloudknot and recorded in [pars <name>] of the " +
+    "Makes an ECS instance role and profile, a spot fleet role, a Fargate task-execution role, " +
+    "a job role limited to the bucket's cloudknot/ prefix (plus --policy), and a security group " +
+    "with no inbound rules, in the default VPC or (with --new-vpc) a VPC of its own; its compute " +
+    "environments use AWS Batch's service-linked role (--custom-service-role: a Batch service " +
+    "role of its own). Everything is tagged ManagedBy=cloudknot and recorded in [pars <name>] of the " +
     "config file; a Pars of that name is adopted, after checking the options match. With " +
     '--json, the Pars: {"name","region","profile","batchServiceRole",…,"vpc","subnets",' +
     '"securityGroup","bucket","policies","useDefaultVpc","created"}.',
@@ -62,6 +63,11 @@ export const parsCreate = defineCommand({
       type: "string",
       value: "BUCKET",
       description: "The bucket the job role may use (default: the configured bucket)",
+    },
+    "custom-service-role": {
+      type: "boolean",
+      description:
+        "Make a Batch service role of its own instead of using Batch's service-linked role",
     },
     tag: {
       type: "string",
@@ -97,6 +103,7 @@ export const parsCreate = defineCommand({
       ...(cidr !== undefined ? { ipv4Cidr: cidr } : {}),
       ...(tenancy !== undefined ? { instanceTenancy: tenancy as InstanceTenancy } : {}),
       ...(bucket !== undefined ? { bucket } : {}),
+      ...(ctx.flag("custom-service-role") ? { customServiceRole: true } : {}),
       ...(Object.keys(tags).length > 0 ? { tags } : {}),
     };
     validateParsOptions(options);

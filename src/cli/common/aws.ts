@@ -70,6 +70,6 @@ export async function cliAwsKnot(
     session: await sessionFromSettings(settings),
     state: settings.state,
     docker: cliDocker(ctx, options),
-    warn: (message) => void ctx.log(ctx.err("yellow", message)).catch(() => {}),
+    warn: (message) => ctx.warn(message),
   };
 }

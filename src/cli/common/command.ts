@@ -278,4 +278,14 @@ export class CommandContext {
   log(line: string): Promise<void> {
     return this.io.stderr.write(`${line}\n`);
   }
+
+  /**
+   * Writes a warning to stderr, in yellow, without waiting: for the `warn`
+   * callbacks of the library (waits, ignored options, stuck runs).
+   *
+   * @param message The warning.
+   */
+  warn(message: string): void {
+    this.log(this.err("yellow", message)).catch(() => {});
+  }
 }

@@ -10,6 +10,7 @@
 import type { AwsSession } from "../../aws/session.ts";
 import { regionEnvironment } from "./batch/command.ts";
 import { describeJobs, stopJob } from "./batch/jobs.ts";
+import { waitingAdvice } from "./batch/stuck.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import {
   type BatchPlacement,
@@ -141,7 +142,10 @@ async function create(
   const { bucket, sse } = await resolveS3Params(settings);
   const repoName = checked.repoName ?? await getEcrRepo({ state });
   const tags = { ...spec.tags, ManagedBy: "cloudknot", "cloudknot:knot": name };
-  const wait = spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {};
+  const wait = {
+    ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
+    onWait: spec.warn ?? console.warn,
+  };
   const made: {
     image?: DockerImage;
     batch?: boolean;
@@ -171,7 +175,11 @@ async function create(
       if (!known) made.image = image;
     }
     if (image.images.length === 0 || spec.dockerImage === undefined) {
-      await image.build({ tags: checked.imageTags, noCache: spec.noImageCache ?? false });
+      await image.build({
+        tags: checked.imageTags,
+        noCache: spec.noImageCache ?? false,
+        ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
+      });
     }
     // AWS from here on. The Pars reads its policies and roles before it makes anything.
     const pars = typeof spec.pars === "object" ? spec.pars : await Pars.create({
@@ -301,11 +309,19 @@ function targetOptions(
   return awsTargetOptions(record, {
     session,
     state,
+    warn,
     ...(options.pollInterval !== undefined ? { pollIntervalMs: options.pollInterval } : {}),
     onStuck: (runId, notice) =>
       warn(
         `cloudknot: run ${runId} of knot ${record.name} is stuck: AWS Batch cannot start job ` +
           `${notice.jobId} (${notice.statusReason}). What to do: ${notice.advice}.`,
+      ),
+    onWaiting: (runId, notice) =>
+      warn(
+        `cloudknot: the ${notice.jobs} job${notice.jobs === 1 ? "" : "s"} of run ${runId} of ` +
+          `knot ${record.name} have waited in RUNNABLE for ${
+            Math.round(notice.waitedMs / 60_000)
+          } minutes and AWS Batch gives no reason: ${waitingAdvice(record.compute, record.name)}.`,
       ),
   });
 }
@@ -465,7 +481,11 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     for (const job of (await describeJobs(batch, live)).values()) {
       await stopJob(batch, job, `Knot ${name} was clobbered`);
     }
-    const wait = pollIntervalMs !== undefined ? { pollMs: pollIntervalMs } : {};
+    const warn = this.#options.warn ?? console.warn;
+    const wait = {
+      ...(pollIntervalMs !== undefined ? { pollMs: pollIntervalMs } : {}),
+      onWait: warn,
+    };
     await deleteBatchEnvironment(session, {
       jobQueue: r.jobQueue,
       computeEnvironment: r.computeEnvironment,
@@ -483,7 +503,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     }
     if (options.image) await r.image.clobber();
     await removeAwsKnot(state, name, this.#options);
-    if (options.pars) await r.pars.clobber();
+    if (options.pars) await r.pars.clobber({ ...wait, warn });
     if (options.bucket) await deleteBucketIfUnused(session, state, r.bucket);
   }
 }

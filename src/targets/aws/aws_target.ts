@@ -18,7 +18,13 @@ import type { SubmitJobRequest } from "../../aws/services/batch.ts";
 import { describeJobs, stopJob } from "./batch/jobs.ts";
 import { type JobsView, viewJobs } from "./batch/jobs_view.ts";
 import { BATCH_LOG_GROUP, readLogStream } from "./batch/log_stream.ts";
-import { type PollRound, type RunJob, RunPoller, type StuckNotice } from "./batch/run_poller.ts";
+import {
+  type PollRound,
+  type RunJob,
+  RunPoller,
+  type StuckNotice,
+  type WaitingNotice,
+} from "./batch/run_poller.ts";
 import { jobCommand, parseJobCommand, regionEnvironment } from "./batch/command.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { forEachPooled } from "../../util/pooled.ts";
@@ -102,6 +108,15 @@ export interface AwsTargetOptions {
   onStuck?: (runId: string, notice: StuckNotice) => void;
   /** How often an array waiting in RUNNABLE is checked for a stuck reason, ms. @default {60000} */
   stuckCheckIntervalMs?: number;
+  /**
+   * Called once per run when all its jobs have waited in RUNNABLE with no
+   * reason for `waitingWarnMs` (see {@linkcode WaitingNotice}).
+   */
+  onWaiting?: (runId: string, notice: WaitingNotice) => void;
+  /** How long a run's jobs may all wait in RUNNABLE without a reason before `onWaiting`, ms. @default {300000} */
+  waitingWarnMs?: number;
+  /** Where warnings go, such as waits while the knot is clobbered. @default {console.warn} */
+  warn?: (message: string) => void;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -568,6 +583,10 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       ...(o.stuckCheckIntervalMs !== undefined
         ? { stuckCheckIntervalMs: o.stuckCheckIntervalMs }
         : {}),
+      ...(o.onWaiting
+        ? { onWaiting: (notice: WaitingNotice) => o.onWaiting!(info.runId, notice) }
+        : {}),
+      ...(o.waitingWarnMs !== undefined ? { waitingWarnMs: o.waitingWarnMs } : {}),
     });
     // map()'s signal cancels the run; collect()'s only stops waiting, as locally.
     const abort = watch.cancelOnAbort

@@ -9,7 +9,7 @@
  */
 import { AwsSession } from "../../aws/session.ts";
 import { Docker } from "../../docker/docker.ts";
-import { DockerImage } from "../../image/docker_image.ts";
+import { DEFAULT_IMAGE_PLATFORM, DockerImage } from "../../image/docker_image.ts";
 import { validateBaseImage } from "../../image/docker_image_options.ts";
 import { validateImageTags, validateRepositoryName } from "../../image/names.ts";
 import { validateTags } from "../../resources/bucket.ts";
@@ -20,6 +20,7 @@ import { StateFile } from "../../state/state_file.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { describeValue, validateOptionType } from "../../util/validate.ts";
 import {
+  checkArchitecture,
   type ComputeOptions,
   type ComputeSpec,
   validateComputeOptions,
@@ -214,8 +215,10 @@ export function validateAwsKnotOptions(spec: AwsKnotSpec): CheckedAwsKnot {
     });
   }
   if (spec.baseImage !== undefined) validateBaseImage(spec.baseImage);
+  const compute = validateComputeOptions(spec);
+  checkArchitecture(compute, spec.dockerImage?.platform ?? DEFAULT_IMAGE_PLATFORM);
   const checked: CheckedAwsKnot = {
-    compute: validateComputeOptions(spec),
+    compute,
     names: {
       computeEnvironment: spec.computeEnvironmentName ?? `${name}-ck-ce`,
       jobQueue: spec.jobQueueName ?? `${name}-ck-jq`,

@@ -784,8 +784,18 @@ export class BatchService implements ModeledService {
       throw client(`Invalid state ${p.state}`);
     }
     if (p.computeResources) this.#checkCompute(p.computeResources);
-    let serviceRole = p.serviceRole ??
-      `arn:aws:iam::${this.#o.accountId}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch`;
+    let serviceRole: string;
+    if (!p.serviceRole) {
+      // No role (or ""): Batch uses its service-linked role, making it when
+      // the account has none, for MANAGED compute environments only
+      // (https://docs.aws.amazon.com/batch/latest/userguide/using-service-linked-roles.html).
+      if (p.type === "UNMANAGED") throw client("ServiceRole is required");
+      serviceRole = this.#o.iam.ensureServiceLinkedRole(
+        "batch.amazonaws.com",
+        "AWSServiceRoleForBatch",
+        "BatchServiceRolePolicy",
+      );
+    } else serviceRole = p.serviceRole;
     if (!serviceRole.startsWith("arn:")) {
       serviceRole = `arn:aws:iam::${this.#o.accountId}:role/${serviceRole}`;
     }

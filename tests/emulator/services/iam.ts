@@ -490,6 +490,42 @@ export class IamService implements ModeledService {
   }
 
   /**
+   * The service-linked role a service makes for itself the first time an
+   * account needs it (AWS Batch's `AWSServiceRoleForBatch` when a managed
+   * compute environment names no service role:
+   * https://docs.aws.amazon.com/batch/latest/userguide/using-service-linked-roles.html),
+   * at `/aws-service-role/<service>/`, trusting the service, with its
+   * managed policy. Made once; its ARN.
+   *
+   * @param service The service principal, e.g. `batch.amazonaws.com`.
+   * @param name The role's name, e.g. `AWSServiceRoleForBatch`.
+   * @param policy The managed policy's name, e.g. `BatchServiceRolePolicy`.
+   */
+  ensureServiceLinkedRole(service: string, name: string, policy: string): string {
+    const existing = this.roles.get(name);
+    if (existing) return existing.Arn;
+    const path = `/aws-service-role/${service}/`;
+    const role: IamRole = {
+      Path: path,
+      RoleName: name,
+      RoleId: `AROA${randomId(17)}`,
+      Arn: `arn:aws:iam::${this.#account}:role${path}${name}`,
+      CreateDate: new Date(Math.floor(Date.now() / 1000) * 1000),
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+      }),
+      MaxSessionDuration: 3600,
+      Tags: [],
+      attached: new Set([`arn:aws:iam::aws:policy/aws-service-role/${policy}`]),
+      inline: new Map(),
+      changedAt: { trust: Date.now(), permissions: Date.now() },
+    };
+    this.roles.set(name, role);
+    return role.Arn;
+  }
+
+  /**
    * Finds an instance profile by name or ARN (for Batch's checks).
    *
    * @param nameOrArn A profile name or ARN.

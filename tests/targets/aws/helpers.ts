@@ -10,6 +10,11 @@ import { StateFile } from "../../../src/state/mod.ts";
 import { artifactFromFunc, runAttempt } from "../../../src/job/mod.ts";
 import { openS3Store } from "../../../src/store/mod.ts";
 import { parseJobCommand } from "../../../src/targets/aws/batch/command.ts";
+import {
+  ensureComputeEnvironment,
+  ensureJobQueue,
+  validateComputeOptions,
+} from "../../../src/targets/aws/batch/mod.ts";
 import { AwsTarget, type AwsTargetOptions } from "../../../src/targets/aws/aws_target.ts";
 import {
   type Emulator,
@@ -34,14 +39,6 @@ export interface BatchResources {
   jobQueue: string;
   /** The job definition's ARN. */
   jobDefinition: string;
-}
-
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("Condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /**
@@ -81,32 +78,25 @@ export async function setupBatchResources(
   const groups = await session.ec2.describeSecurityGroups({
     Filters: [{ Name: "group-name", Values: ["default"] }],
   });
-  await session.batch.createComputeEnvironment({
-    computeEnvironmentName: `${p}-ce`,
-    type: "MANAGED",
-    computeResources: {
-      type: "EC2",
-      minvCpus: 0,
-      maxvCpus: options.maxvCpus ?? 10_000,
-      instanceTypes: ["optimal"],
-      instanceRole: `${p}-instance`,
+  // As a knot makes them: the client waits out IAM's lag on the new profile.
+  const wait = { pollMs: 20, timeoutMs: 30_000, onWait: () => {} };
+  const ce = await ensureComputeEnvironment(session, {
+    name: `${p}-ce`,
+    compute: validateComputeOptions({ maxVcpus: options.maxvCpus ?? 10_000 }),
+    placement: {
+      ecsInstanceProfile: `${p}-instance`,
+      jobRole: role.Role.Arn,
       subnets: (subnets.Subnets ?? []).map((s) => s.SubnetId!),
-      securityGroupIds: [groups.SecurityGroups![0]!.GroupId!],
+      securityGroup: groups.SecurityGroups![0]!.GroupId!,
     },
-  });
-  await waitFor(async () =>
-    (await session.batch.describeComputeEnvironments({ computeEnvironments: [`${p}-ce`] }))
-      .computeEnvironments?.[0]?.status === "VALID"
-  );
-  const queue = await session.batch.createJobQueue({
-    jobQueueName: `${p}-queue`,
+    tags: {},
+  }, wait);
+  const jobQueueArn = await ensureJobQueue(session, {
+    name: `${p}-queue`,
     priority: 1,
-    computeEnvironmentOrder: [{ order: 1, computeEnvironment: `${p}-ce` }],
-  });
-  await waitFor(async () =>
-    (await session.batch.describeJobQueues({ jobQueues: [`${p}-queue`] })).jobQueues?.[0]
-      ?.status === "VALID"
-  );
+    computeEnvironment: ce,
+    tags: {},
+  }, wait);
   const def = await session.batch.registerJobDefinition({
     jobDefinitionName: `${p}-def`,
     type: "container",
@@ -124,7 +114,7 @@ export async function setupBatchResources(
   return {
     bucket,
     jobRoleArn: role.Role.Arn,
-    jobQueue: queue.jobQueueArn,
+    jobQueue: jobQueueArn,
     jobDefinition: def.jobDefinitionArn,
   };
 }

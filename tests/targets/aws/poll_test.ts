@@ -171,8 +171,13 @@ Deno.test("poll loop: each round lists only the records written since the last o
     assert.ok(results.every((v, i) => v === i + 1));
     const listed = rounds.reduce((sum, r) => sum + r.recordsListed, 0);
     // Each record is listed about once: in the round after it was written
-    // (and again only while it is the newest, lag 0).
-    assert.ok(listed <= n + 50 * rounds.length, `${listed} keys listed in ${rounds.length} rounds`);
+    // (and again only while it is the newest, lag 0), plus at most one listing
+    // of the whole job when it ends before its last records were listed
+    // (which AWS's rate on DescribeJobs makes likely): linear either way.
+    assert.ok(
+      listed <= 2 * n + 50 * rounds.length,
+      `${listed} keys listed in ${rounds.length} rounds`,
+    );
     const calls = emu.requests.entries.slice(polling)
       .filter((e) => e.operation === "ListObjectsV2").length;
     assert.ok(

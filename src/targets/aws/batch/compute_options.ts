@@ -40,7 +40,10 @@ export interface ComputeOptions {
   timeout?: number;
   /** Which failures to retry; when no rule matches, Batch retries. */
   evaluateOnExit?: RetryRule[];
-  /** EC2 instance types, or `["optimal"]`. @default {["optimal"]} */
+  /**
+   * EC2 instance types or families, or one of AWS Batch's picks: `optimal`,
+   * `default_x86_64`, `default_arm64`. @default {["optimal"]}
+   */
   instanceTypes?: string[];
   /** vCPUs kept running when idle (EC2 and SPOT). @default {0} */
   minVcpus?: number;
@@ -173,6 +176,90 @@ export const MAX_COMPUTE_VCPUS: number = 100_000;
 export const MAX_TIMEOUT_SECONDS: number = Math.floor((2 ** 31 - 1) / 1000);
 
 const COMPUTE_TYPES: readonly ComputeType[] = ["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"];
+
+/**
+ * The instance types that let AWS Batch choose: `optimal` (c4, m4, r4, c5, m5
+ * and r5, or like `default_x86_64` from November 2025), `default_x86_64` (m6i,
+ * c6i, r6i, c7i) and `default_arm64` (m6g, c6g, r6g, c7g); none has GPUs
+ * (https://docs.aws.amazon.com/batch/latest/APIReference/API_ComputeResource.html).
+ *
+ * @example Usage
+ * ```ts
+ * import { BATCH_PICKS } from "@cloudknot/cloudknot/batch";
+ *
+ * console.log(BATCH_PICKS.includes("optimal")); // true
+ * ```
+ */
+export const BATCH_PICKS: readonly string[] = ["optimal", "default_x86_64", "default_arm64"];
+
+/**
+ * The CPU architecture of an EC2 instance type or family, as Docker names
+ * it: `arm64` for AWS Graviton types (`a1`, and the families whose
+ * generation digit is followed by `g`: `m6g`, `c7gn`, `r6gd`, `t4g`, `x2gd`,
+ * …; https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html)
+ * and `default_arm64`, `amd64` for every other type, `optimal` included.
+ *
+ * @example Usage
+ * ```ts
+ * import { instanceArchitecture } from "@cloudknot/cloudknot/batch";
+ *
+ * console.log(instanceArchitecture("c7gn.large"), instanceArchitecture("g4dn")); // "arm64" "amd64"
+ * ```
+ *
+ * @param type An instance type (`m6g.large`), a family (`m6g`) or one of Batch's picks.
+ * @returns `arm64` or `amd64`.
+ */
+export function instanceArchitecture(type: string): "arm64" | "amd64" {
+  const family = type.split(".")[0]!;
+  return family === "default_arm64" || family === "a1" || /^[a-z]+\d+g/.test(family)
+    ? "arm64"
+    : "amd64";
+}
+
+/**
+ * Refuses compute settings whose hosts run another CPU architecture than
+ * the image's platform, before anything is made: an amd64 image on AWS
+ * Graviton instances (or an arm64 image on x86 instances or Fargate, which
+ * runs X86_64 here) would fail every attempt with `exec format error`.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkArchitecture, validateComputeOptions } from "@cloudknot/cloudknot/batch";
+ *
+ * checkArchitecture(validateComputeOptions({ instanceTypes: ["c6i"] }), "linux/amd64");
+ * ```
+ *
+ * @param spec Checked compute settings.
+ * @param platform The image's platform, such as `linux/amd64`.
+ * @throws {CloudknotInputError} When they differ.
+ */
+export function checkArchitecture(spec: ComputeSpec, platform: string): void {
+  const image = platform.split("/")[1] === "arm64" ? "arm64" : "amd64";
+  const fargate = spec.compute === "FARGATE" || spec.compute === "FARGATE_SPOT";
+  if (fargate) {
+    if (image === "arm64") {
+      fail(
+        "compute",
+        `The image is built for ${platform}, but Fargate jobs run on X86_64 here: its jobs would ` +
+          `fail with "exec format error"; build the image for linux/amd64, or use compute "EC2" ` +
+          `with AWS Graviton instanceTypes such as ["m7g"]`,
+      );
+    }
+    return;
+  }
+  const other = spec.instanceTypes.filter((t) => instanceArchitecture(t) !== image);
+  if (other.length === 0) return;
+  const kind = image === "amd64" ? "AWS Graviton (arm64)" : "x86 (amd64)";
+  const instead = image === "amd64"
+    ? 'x86 types such as "c6i", "m5" or "optimal"'
+    : 'Graviton types such as "m7g", "c7g" or "default_arm64"';
+  fail(
+    "instanceTypes",
+    `${other.map((t) => `"${t}"`).join(", ")} ${other.length > 1 ? "are" : "is"} ${kind}, but ` +
+      `the image is built for ${platform}: its jobs would fail with "exec format error"; use ` +
+      instead,
+  );
+}
 const EC2_ONLY = [
   "gpus",
   "instanceTypes",
@@ -297,11 +384,14 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
   const instanceTypes = options.instanceTypes ?? (fargate ? [] : ["optimal"]);
   if (
     !Array.isArray(instanceTypes) ||
-    instanceTypes.some((t) => typeof t !== "string" || !/^[a-z0-9][a-z0-9.-]*$/.test(t))
+    instanceTypes.some((t) =>
+      typeof t !== "string" || !(/^[a-z0-9][a-z0-9.-]*$/.test(t) || BATCH_PICKS.includes(t))
+    )
   ) {
     fail(
       "instanceTypes",
-      'instanceTypes must be an array of instance types such as "m5.large", "c5" or "optimal"',
+      'instanceTypes must be an array of instance types such as "m5.large", "c5", "optimal", ' +
+        '"default_x86_64" or "default_arm64"',
     );
   }
   const minVcpus = integer("minVcpus", options.minVcpus ?? 0, 0, MAX_COMPUTE_VCPUS);
@@ -316,6 +406,15 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
     fail(
       "desiredVcpus",
       `The vCPU bounds must satisfy minVcpus ≤ desiredVcpus ≤ maxVcpus, not ${minVcpus} ≤ ${desiredVcpus} ≤ ${maxVcpus}`,
+    );
+  }
+  const picked = instanceTypes.filter((t) => BATCH_PICKS.includes(t));
+  if (gpus > 0 && picked.length > 0) {
+    fail(
+      "instanceTypes",
+      `gpus needs instance types with GPUs: "${picked[0]}" lets AWS Batch choose among C, M and ` +
+        `R instances, which have none, so the jobs could never start; pass instanceTypes such ` +
+        `as ["g4dn", "g5"] or ["p3"]`,
     );
   }
   if (!fargate && vcpus > maxVcpus) {

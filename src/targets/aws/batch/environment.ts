@@ -18,8 +18,14 @@ import type { ComputeSpec } from "./compute_options.ts";
 
 /** The roles and network a knot's Batch resources use (what a `Pars` holds). */
 export interface BatchPlacement {
-  /** The Batch service role's ARN. */
-  batchServiceRole: string;
+  /**
+   * A Batch service role's ARN; empty or left out, the compute environment
+   * uses AWS Batch's service-linked role `AWSServiceRoleForBatch`, which
+   * Batch makes when the account has none yet (the caller then needs
+   * `iam:CreateServiceLinkedRole`):
+   * <https://docs.aws.amazon.com/batch/latest/APIReference/API_CreateComputeEnvironment.html>.
+   */
+  batchServiceRole?: string;
   /** The ECS instance profile's ARN (EC2 and SPOT). */
   ecsInstanceProfile: string;
   /** The spot fleet role's ARN (SPOT). */
@@ -45,7 +51,32 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Stops waiting. */
   signal?: AbortSignal;
+  /**
+   * Told when a wait is longer than usual and why: a compute environment
+   * made again while IAM catches up, a network still held by a deleted
+   * compute environment.
+   */
+  onWait?: (message: string) => void;
 }
+
+/**
+ * How long a compute environment made INVALID by IAM's eventual consistency
+ * is validated again before its reason is taken as final (at most the
+ * wait's `timeoutMs`).
+ */
+const IAM_WAIT_MS = 300_000;
+
+/**
+ * The reasons Batch gives for an INVALID compute environment when a role or
+ * instance profile it names cannot be used: right after they are made, IAM
+ * has not yet shown them to Batch, ECS and EC2
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+ * Users report "… is not authorized to perform: ecs:DescribeClusters …"
+ * (hashicorp/terraform-provider-aws#37945), "Invalid IamInstanceProfile"
+ * (Netflix/metaflow-tools#9) and "unable to assume role".
+ */
+const IAM_REASON =
+  /not authorized to perform|unable to assume (?:the )?role|Invalid ?IAM ?Instance ?Profile/i;
 
 /** What {@linkcode ensureComputeEnvironment} makes. */
 export interface ComputeEnvironmentSpec {
@@ -100,7 +131,11 @@ function settled(status: string | undefined): boolean {
 /**
  * Creates the knot's compute environment, or adopts the one of that name,
  * and waits until it is VALID. An INVALID environment is an error that
- * carries Batch's `statusReason`.
+ * carries Batch's `statusReason`, unless the reason is one IAM's eventual
+ * consistency explains (roles made a moment ago that Batch cannot use yet,
+ * and that do exist): then Batch is asked to validate it again, with
+ * backoff from `pollMs` and a warning through `onWait`, for up to 5
+ * minutes.
  *
  * @example Usage
  * ```ts ignore
@@ -121,6 +156,86 @@ export async function ensureComputeEnvironment(
   spec: ComputeEnvironmentSpec,
   options: WaitOptions = {},
 ): Promise<string> {
+  const deadline = Date.now() + Math.min(IAM_WAIT_MS, options.timeoutMs ?? 900_000);
+  let pause = options.pollMs ?? 2000;
+  for (let attempt = 1;; attempt++) {
+    const ce = await createComputeEnvironment(session, spec, options, attempt > 1);
+    if (ce?.status === "VALID") return ce.computeEnvironmentArn;
+    const reason = ce?.statusReason ?? "no reason given";
+    const iam = IAM_REASON.test(reason) && await placementExists(session, spec.placement);
+    if (!iam || Date.now() + pause > deadline) {
+      throw new BatchResourceError(
+        `Compute environment ${spec.name} is ${ce?.status}: ${reason}. ` +
+          (iam
+            ? `IAM still does not let AWS Batch use the roles ${
+              Math.round(IAM_WAIT_MS / 60_000)
+            } minutes after they were made: check their trust and policies (or clobber the ` +
+              `Pars and let cloudknot make them again), then clobber the knot and create it again`
+            : `Fix the cause (often a role, subnet or instance type), clobber the knot and ` +
+              `create it again`),
+      );
+    }
+    options.onWait?.(
+      `cloudknot: compute environment ${spec.name} is INVALID because AWS Batch cannot use its ` +
+        `roles yet (${reason}); IAM changes take a while to reach Batch, so it is validated ` +
+        `again in ${Math.ceil(pause / 1000)} s (try ${attempt + 1}, for up to ${
+          Math.round(IAM_WAIT_MS / 60_000)
+        } minutes)`,
+    );
+    await sleep(pause, options.signal);
+    options.signal?.throwIfAborted();
+    pause = Math.min(pause * 2, 60_000);
+  }
+}
+
+/**
+ * Whether the service role, instance profile and spot fleet role a
+ * placement names exist: an INVALID reason about one that does not is a
+ * mistake, not IAM catching up. A look IAM refuses counts as existing.
+ */
+async function placementExists(session: AwsSession, p: BatchPlacement): Promise<boolean> {
+  const name = (arn: string) => arn.split("/").pop()!;
+  const looks = [
+    ...(p.batchServiceRole
+      ? [() => session.iam.getRole({ RoleName: name(p.batchServiceRole!) })]
+      : []),
+    () => session.iam.getInstanceProfile({ InstanceProfileName: name(p.ecsInstanceProfile) }),
+    ...(p.spotFleetRole ? [() => session.iam.getRole({ RoleName: name(p.spotFleetRole!) })] : []),
+  ];
+  for (const look of looks) {
+    try {
+      await look();
+    } catch (e) {
+      if (e instanceof AwsError && e.code === "NoSuchEntity") return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Creates the compute environment (or adopts it), or, with `again`, asks
+ * Batch to validate the INVALID one again (UpdateComputeEnvironment puts it
+ * in UPDATING, then VALID or INVALID), and waits until it has settled.
+ */
+async function createComputeEnvironment(
+  session: AwsSession,
+  spec: ComputeEnvironmentSpec,
+  options: WaitOptions,
+  again: boolean,
+) {
+  if (again) {
+    await session.batch.updateComputeEnvironment({
+      computeEnvironment: spec.name,
+      state: "ENABLED",
+      ...(spec.placement.batchServiceRole ? { serviceRole: spec.placement.batchServiceRole } : {}),
+    });
+    return await waitFor(
+      `compute environment ${spec.name} to become VALID`,
+      () => describeEnvironment(session, spec.name),
+      (ce) => settled(ce?.status),
+      options,
+    );
+  }
   let existing = await describeEnvironment(session, spec.name);
   if (existing !== undefined && GONE.has(existing.status ?? "")) {
     await waitFor(
@@ -138,7 +253,9 @@ export async function ensureComputeEnvironment(
         type: "MANAGED",
         state: "ENABLED",
         computeResources: computeResources(spec),
-        serviceRole: spec.placement.batchServiceRole,
+        ...(spec.placement.batchServiceRole
+          ? { serviceRole: spec.placement.batchServiceRole }
+          : {}),
         tags: spec.tags,
       });
     } catch (e) {
@@ -147,21 +264,12 @@ export async function ensureComputeEnvironment(
       if ((await describeEnvironment(session, spec.name)) === undefined) throw e;
     }
   }
-  const ce = await waitFor(
+  return await waitFor(
     `compute environment ${spec.name} to become VALID`,
     () => describeEnvironment(session, spec.name),
     (ce) => settled(ce?.status),
     options,
   );
-  if (ce?.status !== "VALID") {
-    throw new BatchResourceError(
-      `Compute environment ${spec.name} is ${ce?.status}: ${
-        ce?.statusReason ?? "no reason given"
-      }. ` +
-        `Fix the cause (often a role, subnet or instance type), clobber the knot and create it again`,
-    );
-  }
-  return ce.computeEnvironmentArn;
 }
 
 function computeResources(spec: ComputeEnvironmentSpec): ComputeResource {
@@ -184,7 +292,9 @@ function computeResources(spec: ComputeEnvironmentSpec): ComputeResource {
     instanceRole: p.ecsInstanceProfile,
     tags: spec.tags,
     ec2Configuration: [{
-      imageType: c.gpus > 0 ? "ECS_AL2_NVIDIA" : "ECS_AL2",
+      // Amazon Linux 2023: AWS is retiring the AL2 ECS AMIs, and Batch's default
+      // moves to AL2023 (https://docs.aws.amazon.com/batch/latest/APIReference/API_Ec2Configuration.html).
+      imageType: c.gpus > 0 ? "ECS_AL2023_NVIDIA" : "ECS_AL2023",
       ...(c.imageId !== undefined ? { imageIdOverride: c.imageId } : {}),
     }],
   };

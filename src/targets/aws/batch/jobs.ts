@@ -6,9 +6,17 @@
  * @module
  */
 import type { Batch, JobDetail } from "../../../aws/services/batch.ts";
+import { forEachPooled } from "../../../util/pooled.ts";
 
 /** The most job ids one DescribeJobs call takes. */
 export const DESCRIBE_JOBS_LIMIT = 100;
+
+/**
+ * The most DescribeJobs calls one {@linkcode describeJobs} has in flight:
+ * DescribeJobs shares the account's 50 requests per second with SubmitJob,
+ * so describing 10,000 jobs must not take them all at once.
+ */
+export const DESCRIBE_JOBS_CONCURRENCY = 4;
 
 /** The Batch job statuses, in the order a job moves through them. */
 export const JOB_STATUS_ORDER = [
@@ -40,7 +48,8 @@ export function isTerminalStatus(status: string | undefined): boolean {
 
 /**
  * Describes any number of jobs, {@linkcode DESCRIBE_JOBS_LIMIT} ids per
- * DescribeJobs call. Jobs Batch no longer knows are absent from the map.
+ * DescribeJobs call, at most {@linkcode DESCRIBE_JOBS_CONCURRENCY} calls at
+ * once. Jobs Batch no longer knows are absent from the map.
  *
  * @example Usage
  * ```ts ignore
@@ -67,13 +76,17 @@ export async function describeJobs(
   for (let i = 0; i < unique.length; i += DESCRIBE_JOBS_LIMIT) {
     chunks.push(unique.slice(i, i + DESCRIBE_JOBS_LIMIT));
   }
-  const pages = await Promise.all(
-    chunks.map((jobs) =>
-      batch.describeJobs({ jobs }, options.signal ? { signal: options.signal } : undefined)
-    ),
-  );
+  const pages: (JobDetail[] | undefined)[] = new Array(chunks.length);
+  const [failure] = await forEachPooled(chunks, DESCRIBE_JOBS_CONCURRENCY, async (jobs, i) => {
+    const page = await batch.describeJobs(
+      { jobs },
+      options.signal ? { signal: options.signal } : undefined,
+    );
+    pages[i] = page.jobs;
+  }, { stopOnError: true });
+  if (failure !== undefined) throw failure;
   const out = new Map<string, JobDetail>();
-  for (const page of pages) for (const job of page.jobs ?? []) out.set(job.jobId, job);
+  for (const page of pages) for (const job of page ?? []) out.set(job.jobId, job);
   return out;
 }
 

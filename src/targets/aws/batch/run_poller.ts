@@ -114,6 +114,23 @@ export interface RunPollerOptions {
    * stuck reason (one ListJobs page), in milliseconds. @default {60000}
    */
   stuckCheckIntervalMs?: number;
+  /**
+   * Called once when every unfinished job of the run has waited in RUNNABLE
+   * for `waitingWarnMs` with no status reason and nothing running: what an
+   * account's vCPU quota, or a compute environment at its maxvCpus, looks
+   * like. Without it, waits are not watched.
+   */
+  onWaiting?: (notice: WaitingNotice) => void;
+  /** How long such a wait lasts before `onWaiting` is told, in ms. @default {300000} */
+  waitingWarnMs?: number;
+}
+
+/** The run's jobs all wait in RUNNABLE, and AWS Batch says nothing about why. */
+export interface WaitingNotice {
+  /** The run's unfinished jobs (an array job counts once). */
+  jobs: number;
+  /** How long they have waited so far, in ms (as this poller saw it). */
+  waitedMs: number;
 }
 
 /** A job of the run that AWS Batch cannot place, and why. */
@@ -166,6 +183,8 @@ export class RunPoller {
   #lastListed = 0;
   #refetchFrom?: number;
   #reconciled = 0;
+  #waitingSince?: number;
+  #waitingTold = false;
 
   /**
    * Makes a poller; nothing is sent until {@linkcode RunPoller.run}.
@@ -269,6 +288,35 @@ export class RunPoller {
   }
 
   /**
+   * Tells `onWaiting`, once, when every unfinished job has waited in
+   * RUNNABLE with no status reason, and nothing of the run has run, for
+   * `waitingWarnMs`. New accounts start with low EC2 vCPU quotas, and Batch
+   * then leaves jobs RUNNABLE without a word (Netflix/metaflow#110).
+   */
+  #watchWaiting(active: Watch[]): void {
+    if (this.#o.onWaiting === undefined || this.#waitingTold) return;
+    const waiting = active.length > 0 && this.#stuckSeen.size === 0 &&
+      active.every(({ job, detail: d }) => {
+        if (d === undefined) return false;
+        if (!job.array) return d.status === "RUNNABLE" && !d.statusReason;
+        const summary = d.arrayProperties?.statusSummary ?? {};
+        return (summary.RUNNABLE ?? 0) > 0 &&
+          (summary.STARTING ?? 0) + (summary.RUNNING ?? 0) + (summary.SUCCEEDED ?? 0) +
+                (summary.FAILED ?? 0) === 0;
+      }) && this.#marked.size === 0 && this.#unsettled() === this.#o.total;
+    if (!waiting) {
+      this.#waitingSince = undefined;
+      return;
+    }
+    const now = Date.now();
+    this.#waitingSince ??= now;
+    const waitedMs = now - this.#waitingSince;
+    if (waitedMs < (this.#o.waitingWarnMs ?? 300_000)) return;
+    this.#waitingTold = true;
+    this.#o.onWaiting({ jobs: active.length, waitedMs });
+  }
+
+  /**
    * While every unfinished child of an array waits in RUNNABLE, reads the
    * status reason of the first few, at most once per check interval.
    */
@@ -360,6 +408,7 @@ export class RunPoller {
         failures.push(...await this.#describeChildren(w, fresh, signal));
       }
     }
+    this.#watchWaiting(active);
     this.#lastListed = 0;
     const listing = await this.#fetchRecords(signal, this.#refetchFrom);
     let fetched = listing.records.length;

@@ -64,3 +64,33 @@ export function stuckReason(
   if (advice === undefined) return undefined;
   return { code, cancelled: statusReason!.startsWith("Canceled by JobStateTimeLimit"), advice };
 }
+
+/**
+ * Where to look when every job of a run waits in RUNNABLE and AWS Batch says
+ * nothing: the account's vCPU quota for the compute type (Service Quotas;
+ * new accounts start low), and the compute environment's `maxvCpus`, which
+ * the knot's other runs may fill.
+ *
+ * @example Usage
+ * ```ts
+ * import { waitingAdvice } from "./stuck.ts";
+ *
+ * console.log(waitingAdvice("EC2", "squares")); // "… L-1216C47A …"
+ * ```
+ *
+ * @param compute The knot's compute type (`EC2`, `SPOT`, `FARGATE`, `FARGATE_SPOT`).
+ * @param knot The knot's name, for the command that shows its compute environment.
+ * @returns What to check, in a sentence.
+ */
+export function waitingAdvice(compute: string, knot: string): string {
+  const quota = compute === "SPOT"
+    ? `EC2's "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests"`
+    : compute === "FARGATE" || compute === "FARGATE_SPOT"
+    ? `AWS Fargate's "Fargate ${compute === "FARGATE" ? "On-Demand" : "Spot"} vCPU resource count"`
+    : `EC2's "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances" (L-1216C47A; ` +
+      `"Running On-Demand G and VT instances" or "… P instances" for GPU types)`;
+  return `the account's vCPU quota may be too low (new accounts start low): see ${quota} in the ` +
+    `Service Quotas console for this region, and request more there; or the knot's compute ` +
+    `environment may be full of other jobs up to its maxvCpus: see it in the AWS Batch console ` +
+    `(\`cloudknot knot show ${knot}\` names it)`;
+}

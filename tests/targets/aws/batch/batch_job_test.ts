@@ -35,6 +35,9 @@ Deno.test("BatchJob: adopt, status, done, result of array parents and children, 
       env: {},
     });
     await run.done;
+    // A run settles its items on their records, which a job writes before it
+    // exits: its status is Batch's once the jobs have ended.
+    await emu.waitForJobs(30_000);
     const parentId = jobOf(emu, run.runId);
     const parent = await BatchJob.fromId(parentId, options);
     assert.equal(parent.isArray, true);
@@ -99,6 +102,7 @@ Deno.test("BatchJob: adopt, status, done, result of array parents and children, 
       env: {},
     });
     await failing.done;
+    await emu.waitForJobs(30_000);
     const failed = await BatchJob.fromId(jobOf(emu, failing.runId), options);
     assert.equal((await failed.status()).status, "FAILED");
     assert.equal(await failed.done(), true);

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { CloudknotInputError } from "../../../../mod.ts";
-import { FARGATE_MEMORY, validateComputeOptions } from "../../../../src/targets/aws/batch/mod.ts";
+import {
+  checkArchitecture,
+  FARGATE_MEMORY,
+  instanceArchitecture,
+  validateComputeOptions,
+} from "../../../../src/targets/aws/batch/mod.ts";
 
 Deno.test("defaults follow the original on EC2 and the smallest valid size on Fargate", () => {
   assert.deepEqual(validateComputeOptions(), {
@@ -94,4 +99,19 @@ Deno.test("retry rules are kept as given", () => {
     validateComputeOptions({ evaluateOnExit: rules, timeout: 3600 }).evaluateOnExit,
     rules,
   );
+});
+
+Deno.test("instance types are arm64 when they are AWS Graviton ones, amd64 otherwise", () => {
+  const arm = ["a1.large", "m6g", "m6gd.xlarge", "c7gn", "r6g", "t4g.micro", "x2gd", "im4gn"];
+  const x86 = ["optimal", "default_x86_64", "m5", "c6i.large", "g4dn", "p3", "x2iedn", "c7a"];
+  for (const t of [...arm, "default_arm64", "g5g"]) {
+    assert.equal(instanceArchitecture(t), "arm64", t);
+  }
+  for (const t of x86) assert.equal(instanceArchitecture(t), "amd64", t);
+  // Matching hosts are accepted.
+  checkArchitecture(validateComputeOptions({ instanceTypes: ["c6i", "m5"] }), "linux/amd64");
+  checkArchitecture(validateComputeOptions({ instanceTypes: ["m7g"] }), "linux/arm64");
+  checkArchitecture(validateComputeOptions({ compute: "FARGATE" }), "linux/amd64");
+  // A GPU job with GPU instance types is fine.
+  assert.deepEqual(validateComputeOptions({ gpus: 1, instanceTypes: ["g4dn"] }).gpus, 1);
 });

@@ -219,7 +219,129 @@ Deno.test("an INVALID compute environment is an error carrying Batch's reason", 
         }, FAST),
       (e) =>
         e instanceof BatchResourceError && e instanceof CannotCreateResourceError &&
-        /INVALID: .*missing/.test(e.message),
+        /INVALID: .*missing/.test(e.message) && /Fix the cause/.test(e.message),
+    );
+    // A profile that does not exist is a mistake, not IAM catching up: no second try.
+    assert.equal(emu.count("batch", "UpdateComputeEnvironment"), 0);
+  } finally {
+    await emu.close();
+  }
+});
+
+Deno.test("a compute environment made INVALID by roles IAM has not shown Batch yet is validated again until VALID", async () => {
+  const emu = await startEmulator({ ceValidDelayMs: 10, iamPropagationMs: 400 });
+  try {
+    const session = await sessionFor(emu);
+    const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 1));
+    const cases: [string, BatchPlacement, RegExp][] = [
+      // A service role of its own: Batch cannot use it yet.
+      ["own-role", p, /is not authorized to perform: ecs:DescribeClusters/],
+      // The service-linked role: the new instance profile is what Batch cannot use yet.
+      ["linked-role", { ...p, batchServiceRole: undefined }, /Invalid IamInstanceProfile/],
+    ];
+    for (const [name, placement, reason] of cases) {
+      // Roles and profile changed just now (policies put again).
+      await session.iam.putRolePolicy({
+        RoleName: "t-batch-service-role",
+        PolicyName: "p",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "ecs:*", Resource: "*" }],
+        }),
+      });
+      await session.iam.removeRoleFromInstanceProfile({
+        InstanceProfileName: "t-ecs-instance-role",
+        RoleName: "t-ecs-instance-role",
+      });
+      await session.iam.addRoleToInstanceProfile({
+        InstanceProfileName: "t-ecs-instance-role",
+        RoleName: "t-ecs-instance-role",
+      });
+      emu.requests.clear();
+      const warnings: string[] = [];
+      const ce = await ensureComputeEnvironment(session, {
+        name,
+        compute: validateComputeOptions(),
+        placement,
+        tags: {},
+      }, { ...FAST, pollMs: 50, onWait: (m) => warnings.push(m) });
+      const [detail] = (await session.batch.describeComputeEnvironments({
+        computeEnvironments: [ce],
+      })).computeEnvironments!;
+      assert.equal(detail!.status, "VALID");
+      assert.ok(warnings.length >= 1, name);
+      assert.match(warnings[0]!, reason);
+      assert.match(
+        warnings[0]!,
+        /IAM changes take a while to reach Batch, so it is validated again/,
+      );
+      // Validated again in place, never deleted.
+      assert.equal(emu.count("batch", "UpdateComputeEnvironment"), warnings.length);
+      assert.equal(emu.count("batch", "DeleteComputeEnvironment"), 0);
+      assert.equal(emu.count("batch", "CreateComputeEnvironment"), 1);
+    }
+  } finally {
+    await emu.close();
+  }
+});
+
+Deno.test("roles Batch still cannot use after the wait are an error that says what to check", async () => {
+  const emu = await startEmulator({ ceValidDelayMs: 10, iamPropagationMs: 60_000 });
+  try {
+    const session = await sessionFor(emu);
+    const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 1));
+    await assert.rejects(
+      () =>
+        ensureComputeEnvironment(session, {
+          name: "slow-ce",
+          compute: validateComputeOptions(),
+          placement: p,
+          tags: {},
+        }, { pollMs: 20, timeoutMs: 300, onWait: () => {} }),
+      (e) =>
+        e instanceof BatchResourceError && /is not authorized to perform/.test(e.message) &&
+        /IAM still does not let AWS Batch use the roles .* check their trust and policies/.test(
+          e.message,
+        ),
+    );
+    assert.ok(emu.count("batch", "UpdateComputeEnvironment") >= 1);
+  } finally {
+    await emu.close();
+  }
+});
+
+Deno.test("compute environments use Batch's service-linked role unless a role is named, and the AL2023 ECS images", async () => {
+  const emu = await startEmulator({ ceValidDelayMs: 10, iamPropagationMs: 0 });
+  try {
+    const session = await sessionFor(emu);
+    const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 1));
+    const linked = { ...p, batchServiceRole: undefined };
+    await ensureComputeEnvironment(session, {
+      name: "cpu-ce",
+      compute: validateComputeOptions(),
+      placement: linked,
+      tags: {},
+    }, FAST);
+    await ensureComputeEnvironment(session, {
+      name: "gpu-ce",
+      compute: validateComputeOptions({ gpus: 1, instanceTypes: ["g4dn"] }),
+      placement: p,
+      tags: {},
+    }, FAST);
+    const creates = emu.requests.filter({ service: "batch", operation: "CreateComputeEnvironment" })
+      .map((r) => r.params as { serviceRole?: string; computeResources: Record<string, unknown> });
+    assert.equal(creates[0]!.serviceRole, undefined);
+    assert.deepEqual(creates[0]!.computeResources.ec2Configuration, [{ imageType: "ECS_AL2023" }]);
+    assert.equal(creates[1]!.serviceRole, p.batchServiceRole);
+    assert.deepEqual(creates[1]!.computeResources.ec2Configuration, [{
+      imageType: "ECS_AL2023_NVIDIA",
+    }]);
+    const { computeEnvironments } = await session.batch.describeComputeEnvironments({
+      computeEnvironments: ["cpu-ce"],
+    });
+    assert.equal(
+      computeEnvironments![0]!.serviceRole,
+      "arn:aws:iam::123456789012:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch",
     );
   } finally {
     await emu.close();
