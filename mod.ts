@@ -60,7 +60,8 @@ export type {
   AwsKnotResources,
 } from "./src/targets/aws/aws_knot.ts";
 export { SubmitError } from "./src/targets/aws/submit.ts";
-export { Pars, type ParsOptions } from "./src/resources/pars.ts";
+export { Pars } from "./src/resources/pars.ts";
+export type { ParsOptions } from "./src/resources/pars_options.ts";
 export { DockerImage, type DockerImageOptions } from "./src/image/docker_image.ts";
 export { DockerRepo, type DockerRepoOptions } from "./src/image/docker_repo.ts";
 export {

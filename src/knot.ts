@@ -8,7 +8,7 @@
 import { CloudknotInputError } from "./util/errors.ts";
 import type { FunctionArtifact } from "./job/function_artifact.ts";
 import { encodeInputs } from "./job/inputs.ts";
-import { type Permissions, validatePermissions } from "./job/permissions.ts";
+import type { Permissions } from "./job/permissions.ts";
 import type { RunManifest } from "./job/payload.ts";
 import type { MapRun } from "./run/map_run.ts";
 import {
@@ -22,7 +22,12 @@ import type { OpenedKnot, Target } from "./targets/target.ts";
 import type { JobsView } from "./targets/aws/batch/jobs_view.ts";
 import type { BatchJob } from "./targets/aws/batch/batch_job.ts";
 import { type ProgressOptions, showProgress } from "./run/progress.ts";
-import { validateKnotName } from "./util/validate.ts";
+import {
+  validateInputs,
+  validateKnotOptions,
+  validateMapOptions,
+  type ValidKnotOptions,
+} from "./knot_options.ts";
 import { summarize, type Summary } from "./util/summary.ts";
 import type { Estimate } from "./cost/estimate.ts";
 import { Plan } from "./plan/plan.ts";
@@ -281,14 +286,9 @@ export class Knot<F extends JobFunction = JobFunction> {
     options: MapOptions & Partial<MapPlanOptions> = {},
   ): Promise<MapRun<Result<F>> | Plan> {
     this.#checkLive();
+    validateMapOptions(options);
+    validateInputs(inputs);
     const { starmap = false, env = {}, jobType } = options;
-    validateEnv(env);
-    if (jobType !== undefined && jobType !== "array" && jobType !== "independent") {
-      throw new CloudknotInputError(
-        `jobType must be "array" or "independent", not ${JSON.stringify(jobType)}`,
-        { field: "jobType" },
-      );
-    }
     if (options.dryRun === true) {
       // A plan needs every item's size: the inputs are read and encoded here.
       const encoded = (await Array.fromAsync(encodeInputs(inputs, { starmap }))).flat();
@@ -432,8 +432,8 @@ export class Knot<F extends JobFunction = JobFunction> {
     options: Pick<MapOptions, "starmap" | "env"> = {},
   ): Promise<BatchJob> {
     this.#checkLive();
+    validateMapOptions(options);
     const { starmap = false, env = {} } = options;
-    validateEnv(env);
     if (starmap && !Array.isArray(input)) {
       throw new CloudknotInputError(
         "With starmap, the input is the array of arguments for the call",
@@ -502,109 +502,4 @@ async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promise<Plan
     }],
     notes: artifact ? [] : ["no func or module: the knot of that name would be adopted"],
   });
-}
-
-interface ValidKnotOptions {
-  name: string;
-  target: "local" | "aws";
-  concurrency: number;
-  retries: number;
-  timeout?: number;
-  memory?: number;
-  permissions?: Permissions;
-}
-
-function validateKnotOptions(options: KnotOptions): ValidKnotOptions {
-  if (options === null || typeof options !== "object") {
-    throw new CloudknotInputError("Knot.create() takes an options object with at least a name");
-  }
-  const name = validateKnotName(options.name);
-  if (options.func !== undefined && options.module !== undefined) {
-    throw new CloudknotInputError("Pass either func or module, not both", { field: "func" });
-  }
-  if (options.exportName !== undefined && options.module === undefined) {
-    throw new CloudknotInputError("exportName needs module: pass the module that exports it", {
-      field: "exportName",
-    });
-  }
-  const target = options.target ?? "local";
-  if (target !== "local" && target !== "aws") {
-    throw new CloudknotInputError(
-      `target must be "local" or "aws", not ${JSON.stringify(target)}`,
-      {
-        field: "target",
-      },
-    );
-  }
-  const concurrency = options.concurrency ?? navigator.hardwareConcurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new CloudknotInputError(`concurrency must be a positive integer, not ${concurrency}`, {
-      field: "concurrency",
-    });
-  }
-  const retries = options.retries ?? 3;
-  if (!Number.isInteger(retries) || retries < 1 || retries > 10) {
-    throw new CloudknotInputError(
-      `retries must be an integer from 1 to 10 (the attempts each item gets), not ${retries}`,
-      { field: "retries" },
-    );
-  }
-  const valid: ValidKnotOptions = { name, target, concurrency, retries };
-  if (options.timeout !== undefined) {
-    if (
-      typeof options.timeout !== "number" || !(options.timeout > 0) || !isFinite(options.timeout)
-    ) {
-      throw new CloudknotInputError(
-        `timeout must be a positive number of seconds, not ${options.timeout}`,
-        { field: "timeout" },
-      );
-    }
-    valid.timeout = options.timeout;
-  }
-  if (options.memory !== undefined) {
-    if (!Number.isInteger(options.memory) || options.memory < 1) {
-      throw new CloudknotInputError(
-        `memory must be a positive integer of MiB, not ${options.memory}`,
-        { field: "memory" },
-      );
-    }
-    valid.memory = options.memory;
-  }
-  if (options.permissions !== undefined) {
-    if (target === "aws") {
-      // The job's container does not run the function in a worker of its own
-      // yet, so permissions could not be applied there: refuse, never ignore.
-      throw new CloudknotInputError(
-        "permissions apply on the local target only for now: on AWS, what a job may reach is " +
-          "its Pars job role's (its policies option) and its container's",
-        { field: "permissions" },
-      );
-    }
-    valid.permissions = validatePermissions(options.permissions);
-  }
-  return valid;
-}
-
-function validateEnv(env: Record<string, string>): void {
-  if (env === null || typeof env !== "object" || Array.isArray(env)) {
-    throw new CloudknotInputError("env must be an object of variable names to string values", {
-      field: "env",
-    });
-  }
-  for (const [key, value] of Object.entries(env)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new CloudknotInputError(`env has an invalid variable name "${key}"`, { field: "env" });
-    }
-    if (key.startsWith("AWS_BATCH_")) {
-      throw new CloudknotInputError(
-        `env must not set ${key}: AWS Batch sets the AWS_BATCH_ variables itself`,
-        { field: "env" },
-      );
-    }
-    if (typeof value !== "string") {
-      throw new CloudknotInputError(`env.${key} must be a string, not a ${typeof value}`, {
-        field: "env",
-      });
-    }
-  }
 }

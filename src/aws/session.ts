@@ -142,7 +142,7 @@ export class AwsSession {
    *
    * @example Usage
    * ```ts
-   * import { AwsSession } from "@cloudknot/cloudknot";
+   * import { AwsSession } from "@cloudknot/cloudknot/aws";
    * import assert from "node:assert/strict";
    *
    * const aws = await AwsSession.create({

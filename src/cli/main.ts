@@ -7,8 +7,10 @@
 import { parseArgs } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
 import { CloudknotError } from "../util/errors.ts";
+import { closestWord } from "../util/validate.ts";
 import { type Command, CommandContext, commandName, PROGRAM } from "./common/command.ts";
 import { UsageError } from "./common/errors.ts";
+import { inCliWords } from "./common/cli_words.ts";
 import { renderCommandHelp, renderGroupHelp, renderTopHelp, usageLine } from "./help.ts";
 import { type CliIo, denoIo, styleFor } from "./common/io.ts";
 import { COMMON_OPTIONS } from "./common/options.ts";
@@ -57,11 +59,17 @@ export async function runCommandLine(
   const io: CliIo = { ...denoIo(), ...options.io };
   const commands = options.commands ?? COMMANDS;
   const groups = options.groups ?? GROUPS;
-  const state = { debug: false };
+  const state: Setup["state"] = { debug: false };
   try {
     return await dispatch(args, { io, commands, groups, state });
   } catch (e) {
-    return await report(e, { io, commands, groups, debug: state.debug });
+    return await report(e, {
+      io,
+      commands,
+      groups,
+      debug: state.debug,
+      ...(state.command !== undefined ? { command: state.command } : {}),
+    });
   } finally {
     // Let writes nobody waited for (such as the last progress line) finish.
     await Promise.all([io.stdout.write(""), io.stderr.write("")]).catch(() => {});
@@ -72,7 +80,7 @@ interface Setup {
   io: CliIo;
   commands: Command[];
   groups: Record<string, string>;
-  state: { debug: boolean };
+  state: { debug: boolean; command?: Command };
 }
 
 async function dispatch(args: string[], setup: Setup): Promise<number> {
@@ -134,6 +142,7 @@ async function dispatch(args: string[], setup: Setup): Promise<number> {
     );
   }
   const { command } = found;
+  state.command = command;
   if (help) {
     await io.stdout.write(renderCommandHelp(command, style));
     return 0;
@@ -143,7 +152,7 @@ async function dispatch(args: string[], setup: Setup): Promise<number> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: found.rest,
+      args: joinNegativeValues(found.rest, specs),
       options: Object.fromEntries(
         Object.entries(specs).map(([long, spec]) => [long, {
           type: spec.type,
@@ -218,31 +227,25 @@ function helpFor(
   );
 }
 
-/** The edit distance between two words, for "did you mean". */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
+/**
+ * Joins an option that takes a value with a negative number after it
+ * (`--timeout -1` becomes `--timeout=-1`): `parseArgs` takes `-1` for an
+ * option and refuses the pair as ambiguous, so the value's own check, which
+ * says what is allowed, never ran.
+ */
+function joinNegativeValues(args: string[], specs: Record<string, { type: string }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") return [...out, ...args.slice(i)];
+    const next = args[i + 1];
+    const spec = arg.startsWith("--") && !arg.includes("=") ? specs[arg.slice(2)] : undefined;
+    if (spec?.type === "string" && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
   }
-  return previous[b.length]!;
-}
-
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const d = distance(word, candidate);
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return best;
+  return out;
 }
 
 function suggest(word: string, commands: Command[]): string {
@@ -250,7 +253,7 @@ function suggest(word: string, commands: Command[]): string {
     commandName(c),
     ...(c.aliases ?? []).map((a) => commandName({ ...c, name: a })),
   ]);
-  const best = closest(word, names);
+  const best = closestWord(word, names);
   return best === undefined
     ? `: run "${PROGRAM} --help" for the list of commands`
     : `: did you mean "${best}"?`;
@@ -261,7 +264,7 @@ function parseErrorMessage(error: unknown, options: string[]): string {
   const message = error instanceof Error ? error.message : String(error);
   const option = /'(-[^' ]+)/.exec(message)?.[1] ?? "";
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-    const best = closest(option.replace(/^-+/, ""), options);
+    const best = closestWord(option.replace(/^-+/, ""), options);
     return `Unknown option ${option}${best === undefined ? "" : `: did you mean --${best}?`}`;
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
@@ -277,7 +280,12 @@ interface ReportSetup {
   commands: Command[];
   groups: Record<string, string>;
   debug: boolean;
+  /** The command that ran, when one did. */
+  command?: Command;
 }
+
+/** A line that says what went wrong, in a tool's output. */
+const FAILURE_LINE = /error|fail|not found|denied|no such|cannot|unable|invalid|unknown/i;
 
 async function report(error: unknown, setup: ReportSetup): Promise<number> {
   const { io, commands, groups, debug } = setup;
@@ -308,9 +316,17 @@ async function report(error: unknown, setup: ReportSetup): Promise<number> {
     return 1;
   }
   if (error instanceof CloudknotError || error instanceof Deno.errors.NotCapable) {
-    // One line: the message's first line, and the first line of any detail.
-    const [first, ...more] = error.message.split("\n").map((line) => line.trim());
-    const detail = more.find((line) => line !== "")?.replace(/^error:\s*/i, "");
+    // One line: the message's first line in the user's words, and of any
+    // detail (a tool's output) the line that says what failed: its first
+    // "error:" line (deno's), else its last line that reads as a failure
+    // (a build's), else its last line.
+    const [first, ...more] = inCliWords(error, setup.command).split("\n").map((line) =>
+      line.trim()
+    );
+    const lines = more.filter((line) => line !== "" && !/^Output of /.test(line));
+    const detail = (lines.find((line) => /^error:/i.test(line)) ??
+      lines.findLast((line) => FAILURE_LINE.test(line)) ?? lines.at(-1))
+      ?.replace(/^error:\s*/i, "");
     const hint = detail === undefined ? "" : ` ${detail} (run with --debug for the details)`;
     await write(`${prefix} ${first}${hint}\n`);
     return 1;

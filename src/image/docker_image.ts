@@ -33,6 +33,7 @@ import {
 } from "./names.ts";
 import type { DockerRepo } from "./docker_repo.ts";
 import { BaseImageError } from "./errors.ts";
+import { validateDockerImageOptions } from "./docker_image_options.ts";
 import {
   artifactInContext,
   defaultBaseImage,
@@ -245,37 +246,8 @@ export class DockerImage {
    * @returns The image.
    */
   static async create(options: DockerImageOptions): Promise<DockerImage> {
-    if (options === null || typeof options !== "object") {
-      throw new CloudknotInputError(
-        "Pass options such as { func } or { module, exportName } or { name }",
-      );
-    }
+    validateDockerImageOptions(options);
     const o = options;
-    if (o.func !== undefined && o.module !== undefined) {
-      throw new CloudknotInputError(
-        "Pass either func or module (with exportName), not both: func ships one function's " +
-          "source, module ships a module's whole graph",
-        { field: "func" },
-      );
-    }
-    if (o.exportName !== undefined && o.module === undefined) {
-      throw new CloudknotInputError("exportName needs module: pass the module that exports it", {
-        field: "exportName",
-      });
-    }
-    if (o.name !== undefined) validateImageName(o.name);
-    for (const field of ["baseImage", "dir", "platform", "cloudknotDir"] as const) {
-      const value = o[field];
-      if (value !== undefined && (typeof value !== "string" || value.trim() === "")) {
-        throw new CloudknotInputError(`${field} must be a non-empty string`, { field });
-      }
-    }
-    if (o.baseImage !== undefined && /\s/.test(o.baseImage)) {
-      throw new CloudknotInputError(
-        `Invalid baseImage "${o.baseImage}": pass an image reference such as denoland/deno:2.9.6`,
-        { field: "baseImage" },
-      );
-    }
     const state = o.state ?? new StateFile();
     const cloudknotDir = resolve(o.cloudknotDir ?? join(homedir(), ".cloudknot"));
 

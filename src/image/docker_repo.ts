@@ -13,6 +13,7 @@ import { getEcrRepo, sessionFromSettings } from "../resources/settings.ts";
 import { reposSection } from "../state/sections.ts";
 import { validateImageTag, validateRepositoryName, validateResourceTags } from "./names.ts";
 import { DefaultRepositoryError } from "./errors.ts";
+import { describeValue, validateOptionKeys, validateOptionType } from "../util/validate.ts";
 import { summarize, type Summary } from "../util/summary.ts";
 
 /** The tags every repository gets, besides the caller's. */
@@ -38,6 +39,47 @@ export interface DockerRepoOptions {
   session?: AwsSession | AwsSessionOptions;
   /** The cloudknot config file. @default {"new StateFile()"} */
   state?: StateFile;
+}
+
+const DOCKER_REPO_OPTION_KEYS: Record<keyof DockerRepoOptions, true> = {
+  name: true,
+  tags: true,
+  session: true,
+  state: true,
+};
+
+/**
+ * Checks every option of {@linkcode DockerRepo.create} before any AWS call:
+ * the name, the tags (with {@linkcode DEFAULT_REPO_TAGS}) and the injectable
+ * parts.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateDockerRepoOptions } from "@cloudknot/cloudknot/image";
+ *
+ * console.log(validateDockerRepoOptions({ name: "my-knots" }).name); // "my-knots"
+ * ```
+ *
+ * @param options The options as given.
+ * @returns The name and the tags as ECR takes them.
+ */
+export function validateDockerRepoOptions(
+  options: DockerRepoOptions,
+): { name: string; tags: { Key: string; Value: string }[] } {
+  validateOptionKeys(options, DOCKER_REPO_OPTION_KEYS, "DockerRepo.create()");
+  const name = validateRepositoryName(options.name);
+  if (options.tags !== undefined) validateResourceTags(options.tags);
+  validateOptionType(options, "state", StateFile, "a StateFile");
+  if (
+    options.session !== undefined &&
+    (options.session === null || typeof options.session !== "object")
+  ) {
+    throw new CloudknotInputError(
+      `session must be an AwsSession or session options, not ${describeValue(options.session)}`,
+      { field: "session" },
+    );
+  }
+  return { name, tags: validateResourceTags({ ...DEFAULT_REPO_TAGS, ...options.tags }) };
 }
 
 /** Options of {@linkcode DockerRepo.defaultName}. */
@@ -112,12 +154,7 @@ export class DockerRepo {
    * @returns The repository.
    */
   static async create(options: DockerRepoOptions): Promise<DockerRepo> {
-    if (options === null || typeof options !== "object") {
-      throw new CloudknotInputError('Pass options such as { name: "my-knots" }');
-    }
-    const name = validateRepositoryName(options.name);
-    if (options.tags !== undefined) validateResourceTags(options.tags);
-    const tags = validateResourceTags({ ...DEFAULT_REPO_TAGS, ...options.tags });
+    const { name, tags } = validateDockerRepoOptions(options);
     const state = options.state ?? new StateFile();
     const session = await sessionFromSettings({ state, aws: options.session });
     const ecr = session.ecr;

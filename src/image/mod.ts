@@ -14,6 +14,7 @@
  * @module
  */
 export * from "./docker_image.ts";
+export * from "./docker_image_options.ts";
 export * from "./docker_repo.ts";
 export * from "./names.ts";
 export * from "./errors.ts";

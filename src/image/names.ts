@@ -33,26 +33,25 @@ const IMAGE_NAME_MAX = 128;
  * ```
  *
  * @param tag The tag.
+ * @param field The option that holds it, for the error. @default {"tags"}
  * @returns The tag, when it is valid.
  */
-export function validateImageTag(tag: unknown): string {
+export function validateImageTag(tag: unknown, field = "tags"): string {
   if (typeof tag !== "string") {
-    throw new CloudknotInputError(`An image tag must be a string, not ${typeof tag}`, {
-      field: "tags",
-    });
+    throw new CloudknotInputError(`An image tag must be a string, not ${typeof tag}`, { field });
   }
   if (tag === "latest") {
     throw new CloudknotInputError(
       'The tag "latest" is refused: it moves with every build, so nobody could tell which ' +
         'image a job ran; pass a tag that names this build, such as "v1" or a date',
-      { field: "tags" },
+      { field },
     );
   }
   if (!IMAGE_TAG_PATTERN.test(tag)) {
     throw new CloudknotInputError(
       `Invalid image tag "${tag}": use 1 to 128 letters, digits, "_", "." and "-", ` +
         `starting with a letter, digit or "_"`,
-      { field: "tags" },
+      { field },
     );
   }
   return tag;
@@ -70,17 +69,18 @@ export function validateImageTag(tag: unknown): string {
  * ```
  *
  * @param tags A tag or a list of tags.
+ * @param field The option that holds them, for the error. @default {"tags"}
  * @returns The tags, in order, without duplicates.
  */
-export function validateImageTags(tags: unknown): string[] {
+export function validateImageTags(tags: unknown, field = "tags"): string[] {
   const list = typeof tags === "string" ? [tags] : tags;
   if (!Array.isArray(list) || list.length === 0) {
     throw new CloudknotInputError(
-      'Pass tags as a tag or a non-empty array of tags, such as { tags: ["v1"] }',
-      { field: "tags" },
+      `Pass ${field} as a tag or a non-empty array of tags, such as { ${field}: ["v1"] }`,
+      { field },
     );
   }
-  return [...new Set(list.map(validateImageTag))];
+  return [...new Set(list.map((tag) => validateImageTag(tag, field)))];
 }
 
 /**
@@ -95,19 +95,21 @@ export function validateImageTags(tags: unknown): string[] {
  * ```
  *
  * @param name The repository name.
+ * @param field The option that holds it, for the error. @default {"name"}
  * @returns The name, when it is valid.
  */
-export function validateRepositoryName(name: unknown): string {
+export function validateRepositoryName(name: unknown, field = "name"): string {
   if (typeof name !== "string" || name === "") {
-    throw new CloudknotInputError("A repository needs a name: pass name as a non-empty string", {
-      field: "name",
-    });
+    throw new CloudknotInputError(
+      `A repository needs a name: pass ${field} as a non-empty string`,
+      { field },
+    );
   }
   if (name.length < 2 || name.length > 256 || !REPOSITORY_NAME_PATTERN.test(name)) {
     throw new CloudknotInputError(
       `Invalid ECR repository name "${name}": use 2 to 256 characters, lowercase letters and ` +
         `digits separated by single ".", "_" or "-", and "/" between path parts`,
-      { field: "name" },
+      { field },
     );
   }
   return name;

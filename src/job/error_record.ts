@@ -26,7 +26,7 @@ export type JsonValue =
  *
  * @example Usage
  * ```ts
- * import type { SerializedError } from "@cloudknot/cloudknot";
+ * import type { SerializedError } from "@cloudknot/cloudknot/job";
  *
  * const record: SerializedError = { name: "TypeError", message: "x is not a function", stack: "TypeError: x is not a function\n    at job (job.ts:3:5)" };
  * console.log(record.name); // "TypeError"

@@ -236,6 +236,16 @@ export async function artifactFromModule(
         { module: name },
       );
     }
+    const kind = await exportKind(out, options.deno ?? Deno.execPath());
+    if (kind !== undefined && kind !== "function") {
+      const what = exportName === "default" ? "The default export" : `Export ${exportName}`;
+      throw new CloudknotInputError(
+        `${what} of ${name} is ${kind === "class" ? "a class" : `${article(kind)} ${kind}`}, not ` +
+          `a function: pass the name of an exported function as exportName` +
+          (kind === "class" ? ", or export a function that creates the instance" : ""),
+        { field: "exportName" },
+      );
+    }
     const map = await Deno.readTextFile(`${out}.map`);
     const source = bundle.replace(/\n?$/, "\n") +
       "//# sourceMappingURL=data:application/json;base64," +
@@ -265,6 +275,45 @@ function absoluteMap(text: string, url: URL): string {
   map.sources = (map.sources ?? []).map((s) => new URL(s, url).href);
   delete map.sourcesContent;
   return JSON.stringify(map);
+}
+
+/** How long the export's type may take to learn before it is left to the run. */
+const EXPORT_CHECK_MS = 30_000;
+
+/**
+ * What the bundle's default export is (`function`, `class`, `number`, …),
+ * learned by importing it in a deno with no permissions but reading it, so
+ * a non-function is refused when the knot is made instead of failing every
+ * item. `undefined` when its top level cannot run that way (it needs a
+ * permission, throws, or takes longer than 30 s): the run will tell.
+ */
+async function exportKind(bundle: string, deno: string): Promise<string | undefined> {
+  const checker = `${bundle}.check.mjs`;
+  await Deno.writeTextFile(
+    checker,
+    `const d = (await import(${JSON.stringify(new URL(`file://${bundle}`).href)})).default;\n` +
+      `console.log(typeof d !== "function" ? (d === null ? "null" : Array.isArray(d) ? "array" : ` +
+      `typeof d) : /^class[\\s{]/.test(Function.prototype.toString.call(d)) ? "class" : "function");\n`,
+  );
+  const child = new Deno.Command(deno, {
+    args: ["run", "--no-prompt", "--quiet", "--no-config", `--allow-read=${bundle}`, checker],
+    cwd: bundle.slice(0, bundle.lastIndexOf("/")),
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), EXPORT_CHECK_MS);
+  try {
+    const { success, stdout } = await child.output();
+    return success ? new TextDecoder().decode(stdout).trim() || undefined : undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? "an" : "a";
 }
 
 /** Whether a file URL names no file; `false` when it cannot be read, leaving that to the bundler. */

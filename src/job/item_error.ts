@@ -9,6 +9,21 @@ import { recordToError, type SerializedError } from "./error_record.ts";
 import type { ErrorRecord, FailureKind } from "./record.ts";
 
 /**
+ * V8's and AWS Batch's words for running out of memory: V8 writes "Fatal
+ * JavaScript out of memory: Reached heap limit" to stderr, then aborts the
+ * process (SIGTRAP on Linux).
+ *
+ * @example Usage
+ * ```ts
+ * import { OOM_LINE } from "@cloudknot/cloudknot/job";
+ *
+ * console.log(OOM_LINE.test("Fatal JavaScript out of memory: Reached heap limit")); // true
+ * ```
+ */
+export const OOM_LINE: RegExp =
+  /JavaScript heap out of memory|Fatal JavaScript out of memory|Reached heap limit|Fatal process out of memory|OutOfMemoryError/i;
+
+/**
  * One item failed: its function threw, its process died, it timed out or the
  * run was cancelled. The remote error, with its remote stack, is the `cause`.
  *
@@ -79,6 +94,10 @@ export class ItemError extends JobFailedError {
         message = `Item ${index} threw ${error.name}: ${error.message}${tries}`;
         break;
       case "crashed": {
+        if (error.name === "OutOfMemoryError") {
+          message = `Item ${index} ran out of memory: ${error.message}${tries}`;
+          break;
+        }
         const how = record.signal !== undefined
           ? `was killed by ${record.signal}`
           : record.exitCode !== undefined

@@ -20,6 +20,7 @@
 import { setImmediate } from "node:timers";
 import { fileURLToPath } from "node:url";
 import { errorToRecord } from "./error_record.ts";
+import { OOM_LINE } from "./item_error.ts";
 import { permissionFlags, type Permissions } from "./permissions.ts";
 import { encodeRecord, type ErrorRecord, type FailureKind, failureRecord } from "./record.ts";
 import {
@@ -121,6 +122,9 @@ export const BATCH_MS = 5;
  * behind another that a third one could have run.
  */
 const PIPELINE_BELOW_MS = 20;
+/** Reads a worker's stderr for V8's out-of-memory message. */
+const OOM_DECODER = new TextDecoder();
+
 /** Bytes read from a worker's stdout or stderr at once. */
 const READ_BYTES = 256 * 1024;
 /** The most attempts in one batch. */
@@ -151,6 +155,8 @@ interface Slot {
   /** When the running attempt started (performance.now()). */
   since: number;
   killedFor?: "timeout" | "cancel";
+  /** The worker's stderr says V8 ran out of heap. */
+  outOfMemory?: boolean;
   /** Serializes dispatches whose items are read asynchronously. */
   tail: Promise<void>;
   /** Attempts taken for this worker whose items are being read. */
@@ -491,6 +497,9 @@ export class WorkerPool {
       while (true) {
         const { value, done } = await byob.read(new Uint8Array(buffer));
         if (done || value === undefined) break;
+        if (which === 2 && !slot.outOfMemory && OOM_LINE.test(OOM_DECODER.decode(value))) {
+          slot.outOfMemory = true;
+        }
         reader.push(value, handler);
         buffer = value.buffer as ArrayBuffer;
         if (ended.length > 0) {
@@ -509,7 +518,9 @@ export class WorkerPool {
   }
 
   #isFinal(kind: "ok" | FailureKind, attempt: number): boolean {
-    return kind === "ok" || kind === "unencodable" || attempt >= this.#o.attempts ||
+    // Every failed attempt is retried while attempts are left, as Batch retries
+    // every attempt that exits non-zero (docs/mapping.md, "What is retried").
+    return kind === "ok" || kind === "cancelled" || attempt >= this.#o.attempts ||
       this.#cancelled !== undefined || this.#fatal !== undefined;
   }
 
@@ -631,14 +642,32 @@ export class WorkerPool {
         const how = status.signal
           ? `was killed by ${status.signal}`
           : `exited with code ${status.code}`;
-        this.#failAttempt(running, "crashed", {
-          name: "WorkerCrashedError",
-          message: `The worker process running the item ${how}, for example by Deno.exit(), ` +
-            `running out of memory or a crash`,
-        }, {
-          ...startedAt,
-          ...(status.signal ? { signal: status.signal } : { exitCode: status.code }),
-        });
+        const { memoryMiB } = this.#o;
+        this.#failAttempt(
+          running,
+          "crashed",
+          slot.outOfMemory
+            ? {
+              name: "OutOfMemoryError",
+              message: `V8 stopped the attempt at ` +
+                (memoryMiB !== undefined
+                  ? `the knot's limit of ${memoryMiB} MiB`
+                  : "its default heap limit") +
+                ` ("Fatal JavaScript out of memory" in its log) and the worker ${how}; ` +
+                `raise the knot's memory option (--memory on the command line)` +
+                (memoryMiB !== undefined ? ` above ${memoryMiB}` : "") +
+                `, or make the item smaller`,
+            }
+            : {
+              name: "WorkerCrashedError",
+              message: `The worker process running the item ${how}, for example by Deno.exit(), ` +
+                `running out of memory or a crash`,
+            },
+          {
+            ...startedAt,
+            ...(status.signal ? { signal: status.signal } : { exitCode: status.code }),
+          },
+        );
       }
     } else if (
       !slot.ready && slot.killedFor === undefined && this.#cancelled === undefined &&

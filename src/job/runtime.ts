@@ -97,9 +97,44 @@ export async function runAttempt(
   } catch (e) {
     item = e instanceof Error ? e : new Error(String(e));
   }
-  const encoded = await runItem(func, item, spec);
+  // A promise the function rejected as it returned is reported a turn later:
+  // the attempt failed after all, and its one record says so.
+  const leftBehind = watchRejections();
+  let encoded = await runItem(func, item, spec);
+  const reason = await leftBehind.stop();
+  if (reason !== undefined && encoded.record.status === "ok") {
+    const { value: _, ...rest } = encoded.record;
+    encoded = encodeRecord({
+      ...rest,
+      status: "error",
+      kind: "threw",
+      endedAt: Date.now(),
+      error: errorToRecord(unhandledRejection(reason.value)),
+    });
+  }
   await run.put(RUN_KEYS.stampedRecord(Date.now(), spec.index, spec.attempt), encoded.bytes);
   return encoded;
+}
+
+/**
+ * Catches unhandled promise rejections from now on; `stop()` waits one turn
+ * of the event loop (a rejection is reported after its turn's microtasks),
+ * stops, and gives the first one's reason.
+ */
+function watchRejections(): { stop(): Promise<{ value: unknown } | undefined> } {
+  let found: { value: unknown } | undefined;
+  const listener = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    found ??= { value: event.reason };
+  };
+  globalThis.addEventListener("unhandledrejection", listener);
+  return {
+    async stop() {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      globalThis.removeEventListener("unhandledrejection", listener);
+      return found;
+    },
+  };
 }
 
 /**
@@ -136,11 +171,22 @@ export async function runItem(
     startedAt,
   };
   let record: JobRecord;
+  // A promise the function rejected and nobody awaited would end the process
+  // with the reason only in the log; it fails the attempt instead, naming it.
+  // One left behind as the function returns is reported a turn later:
+  // runAttempt looks for it before it writes the record.
+  let unhandled: { reason: unknown } | undefined;
+  const onUnhandled = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    unhandled ??= { reason: event.reason };
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
   try {
     if (item instanceof Error) throw item;
     const args = readArguments(item, spec);
     try {
       const value = await func.fn(...args);
+      if (unhandled !== undefined) throw unhandledRejection(unhandled.reason);
       record = { ...base, status: "ok", endedAt: Date.now(), value };
     } catch (e) {
       const error = explainPermissionError(func.kind === "func" ? explainScope(e) : e);
@@ -160,8 +206,35 @@ export async function runItem(
       endedAt: Date.now(),
       error: errorToRecord(e),
     };
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", onUnhandled);
   }
   return encodeRecord(record);
+}
+
+/**
+ * The error an attempt fails with when a promise it rejected was never awaited.
+ *
+ * @example Usage
+ * ```ts ignore
+ * unhandledRejection(new Error("lost")).message; // "A promise was rejected and never awaited …"
+ * ```
+ *
+ * @param reason The rejection's reason.
+ * @returns The error.
+ */
+export function unhandledRejection(reason: unknown): Error {
+  const what = reason instanceof Error
+    ? `${reason.name}: ${reason.message}`
+    : `${typeof reason === "string" ? JSON.stringify(reason) : String(reason)}`;
+  const error = new Error(
+    `A promise was rejected and never awaited (unhandled rejection): ${what}; ` +
+      `await it, or catch its rejection`,
+    { cause: reason },
+  );
+  error.name = "UnhandledRejectionError";
+  if (reason instanceof Error && reason.stack !== undefined) error.stack = reason.stack;
+  return error;
 }
 
 function readArguments(bytes: Uint8Array, spec: AttemptSpec): unknown[] {

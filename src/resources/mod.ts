@@ -19,6 +19,7 @@ export * from "./settings.ts";
 export * from "./errors.ts";
 export * from "./bucket.ts";
 export * from "./pars.ts";
+export * from "./pars_options.ts";
 export * from "./prune.ts";
 export * from "./gc.ts";
 export * from "./original.ts";

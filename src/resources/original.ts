@@ -43,7 +43,7 @@ export interface OriginalRecord {
  *
  * @example Usage
  * ```ts
- * import { originalRecord } from "@cloudknot/cloudknot";
+ * import { originalRecord } from "@cloudknot/cloudknot/resources";
  *
  * const keys = new Map([["stack-id", "arn:aws:cloudformation:us-east-1:1:stack/lab-knot/9f"], ["region", "us-east-1"]]);
  * console.log(originalRecord("knot", "lab", keys)?.stackName); // "lab-knot"
@@ -81,7 +81,7 @@ export function originalRecord(
  *
  * @example Usage
  * ```ts
- * import { isOriginalImageRecord } from "@cloudknot/cloudknot";
+ * import { isOriginalImageRecord } from "@cloudknot/cloudknot/resources";
  *
  * console.log(isOriginalImageRecord(new Map([["script-path", "/home/ada/x/square.py"]]))); // true
  * ```

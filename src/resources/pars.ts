@@ -15,9 +15,15 @@ import type { SecurityGroup, Vpc } from "../aws/services/ec2.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { StateFile } from "../state/state_file.ts";
 import { recordName, recordSection } from "../state/sections.ts";
-import { validateName } from "../util/validate.ts";
 import { getS3Params, sessionFromSettings, type SettingsOptions } from "./settings.ts";
-import { arnPartition, defaultBucketName, validateBucketName, validateTags } from "./bucket.ts";
+import {
+  type InstanceTenancy,
+  PARS_NAME_MAX,
+  type ParsOptions,
+  validateParsOptions,
+  type ValidParsOptions,
+} from "./pars_options.ts";
+import { arnPartition, defaultBucketName } from "./bucket.ts";
 import {
   CannotDeleteResourceError,
   ProfileMismatchError,
@@ -36,7 +42,6 @@ import {
   JOB_BUCKET_POLICY_NAME,
   jobBucketPolicy,
   MANAGED_BY_TAG,
-  normalizePolicies,
   PARS_TAG_KEY,
   resolvePolicies,
   ROLE_SPECS,
@@ -53,40 +58,8 @@ import {
   findDefaultVpc,
   findParsVpc,
   findSecurityGroup,
-  parseVpcCidr,
 } from "./_network.ts";
 import { summarize, type Summary } from "../util/summary.ts";
-
-/** The longest Pars name: role names (at most 64 characters) are made from it. */
-export const PARS_NAME_MAX = 45;
-
-/** The instance tenancies of a new VPC. */
-export type InstanceTenancy = "default" | "dedicated";
-
-/** Options of {@linkcode Pars.create}. */
-export interface ParsOptions extends SettingsOptions {
-  /**
-   * The name: a letter, then letters, digits and hyphens, at most 45
-   * characters. Default: `<caller name>-default`, the caller name being the
-   * last part of the STS caller ARN (the user, or the session of an assumed
-   * role), made to fit these rules.
-   */
-  name?: string;
-  /** More IAM policies for the job role, as ARNs or names of managed policies. */
-  policies?: string | readonly string[];
-  /** Use the account's default VPC and its default subnets. @default {true} */
-  useDefaultVpc?: boolean;
-  /** The block of a new VPC (only with `useDefaultVpc: false`). @default {"172.31.0.0/16"} */
-  ipv4Cidr?: string;
-  /** The tenancy of a new VPC (only with `useDefaultVpc: false`). @default {"default"} */
-  instanceTenancy?: InstanceTenancy;
-  /** The bucket the job role may use (default: the settings' bucket, see `getS3Params`). */
-  bucket?: string;
-  /** More tags for everything made. */
-  tags?: Record<string, string>;
-  /** The AWS session (default: one made from the settings). */
-  session?: AwsSession;
-}
 
 /** Options of {@linkcode Pars.clobber}. */
 export interface ParsClobberOptions {
@@ -113,68 +86,6 @@ interface ParsRecord {
   ipv4Cidr?: string;
   instanceTenancy?: InstanceTenancy;
   owned: string[];
-}
-
-interface ValidInput {
-  name?: string;
-  policies?: string[];
-  useDefaultVpc?: boolean;
-  ipv4Cidr?: string;
-  instanceTenancy?: InstanceTenancy;
-  bucket?: string;
-  tags: Record<string, string>;
-}
-
-/**
- * Checks every option of {@linkcode Pars.create} without calling AWS.
- */
-function validateInput(options: ParsOptions): ValidInput {
-  const out: ValidInput = { tags: {} };
-  if (options.name !== undefined) {
-    out.name = validateName(options.name, { what: "Pars", max: PARS_NAME_MAX });
-  }
-  if (options.policies !== undefined) out.policies = normalizePolicies(options.policies);
-  if (options.useDefaultVpc !== undefined) {
-    if (typeof options.useDefaultVpc !== "boolean") {
-      throw new CloudknotInputError(`The useDefaultVpc option must be true or false`, {
-        field: "useDefaultVpc",
-      });
-    }
-    out.useDefaultVpc = options.useDefaultVpc;
-  }
-  const defaultVpc = options.useDefaultVpc ?? true;
-  if (options.ipv4Cidr !== undefined) {
-    if (defaultVpc) {
-      throw new CloudknotInputError(
-        `The ipv4Cidr option is for a new VPC: pass useDefaultVpc: false with it, or leave it out to use ` +
-          `the default VPC`,
-        { field: "ipv4Cidr" },
-      );
-    }
-    parseVpcCidr(options.ipv4Cidr);
-    out.ipv4Cidr = options.ipv4Cidr;
-  }
-  if (options.instanceTenancy !== undefined) {
-    if (defaultVpc) {
-      throw new CloudknotInputError(
-        `The instanceTenancy option is for a new VPC: pass useDefaultVpc: false with it, or leave it out ` +
-          `to use the default VPC`,
-        { field: "instanceTenancy" },
-      );
-    }
-    if (options.instanceTenancy !== "default" && options.instanceTenancy !== "dedicated") {
-      throw new CloudknotInputError(
-        `Invalid instanceTenancy ${JSON.stringify(options.instanceTenancy)}: use "default" or ` +
-          `"dedicated"`,
-        { field: "instanceTenancy" },
-      );
-    }
-    out.instanceTenancy = options.instanceTenancy;
-  }
-  if (options.bucket !== undefined) out.bucket = validateBucketName(options.bucket);
-  validateTags(options.tags);
-  out.tags = { ...options.tags };
-  return out;
 }
 
 /**
@@ -377,7 +288,7 @@ export class Pars {
    * @throws {NoDefaultVpcError} When the default VPC is asked for and there is none.
    */
   static async create(options: ParsOptions = {}): Promise<Pars> {
-    const input = validateInput(options);
+    const input = validateParsOptions(options);
     const state = options.state ?? new StateFile({
       ...(options.env ? { env: options.env } : {}),
       ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
@@ -427,7 +338,7 @@ export class Pars {
    * @returns The plan.
    */
   static async plan(options: ParsOptions = {}): Promise<Plan> {
-    const input = validateInput(options);
+    const input = validateParsOptions(options);
     const state = options.state ?? new StateFile({
       ...(options.env ? { env: options.env } : {}),
       ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
@@ -490,7 +401,7 @@ export class Pars {
 
   static async #adopt(
     record: ParsRecord,
-    input: ValidInput,
+    input: ValidParsOptions,
     session: AwsSession,
     state: StateFile,
   ): Promise<Pars> {
@@ -561,7 +472,7 @@ export class Pars {
 
   static async #make(
     name: string,
-    input: ValidInput,
+    input: ValidParsOptions,
     context: { bucket: string; callerArn: string | undefined },
     session: AwsSession,
     state: StateFile,
@@ -858,7 +769,7 @@ export class Pars {
  * instance profile, network and security group that exist already (each
  * checked to be this Pars' own).
  */
-async function survey(name: string, input: ValidInput, session: AwsSession) {
+async function survey(name: string, input: ValidParsOptions, session: AwsSession) {
   const { iam, ec2 } = session;
   const useDefaultVpc = input.useDefaultVpc ?? true;
   const cidr = input.ipv4Cidr ?? DEFAULT_IPV4_CIDR;
@@ -899,7 +810,7 @@ async function survey(name: string, input: ValidInput, session: AwsSession) {
   };
 }
 
-function checkSame(record: ParsRecord, input: ValidInput): void {
+function checkSame(record: ParsRecord, input: ValidParsOptions): void {
   const differ = (field: string, stored: string, given: string) =>
     new CloudknotInputError(
       `Pars "${record.name}" exists with ${field} ${stored}, but ${given} was passed; leave ` +

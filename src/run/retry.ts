@@ -12,7 +12,7 @@
  * @module
  */
 import { CloudknotInputError } from "../util/errors.ts";
-import type { ItemError } from "../job/item_error.ts";
+import { type ItemError, OOM_LINE } from "../job/item_error.ts";
 import type { ErrorRecord, JobRecord } from "../job/record.ts";
 import type { AttemptUsage, RunUsage } from "../cost/usage.ts";
 import type { ProgressOptions } from "./progress.ts";
@@ -76,10 +76,6 @@ export interface ResubmitRequest {
 
 /** Runs items of a run again as a new run; each target provides it. */
 export type Resubmit = (request: ResubmitRequest) => Promise<MapRun<unknown>>;
-
-/** V8's and AWS Batch's words for running out of memory. */
-const OOM_LINE =
-  /JavaScript heap out of memory|Fatal JavaScript out of memory|Reached heap limit|Fatal process out of memory|OutOfMemoryError/i;
 
 /**
  * Whether an item failed because it ran out of memory: AWS Batch says so

@@ -98,7 +98,8 @@ export class CancelledError extends CloudknotError {}
  *
  * @example Usage
  * ```ts
- * import { AwsSession, CloudknotConfigurationError } from "@cloudknot/cloudknot";
+ * import { CloudknotConfigurationError } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  *
  * try {
  *   await AwsSession.create({ profile: "nowhere", env: () => undefined, readTextFile: () => Promise.resolve(undefined) });

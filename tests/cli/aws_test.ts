@@ -424,7 +424,11 @@ Deno.test("the AWS commands need settings: a clear error without a region", asyn
     for (const args of [["gc"], ["repo", "list"], ["pars", "create", "lab"]]) {
       const r = await cli(home, args, { env });
       assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
-      assert.match(r.stderr, /^error: No AWS region is set; call setRegion/m, args.join(" "));
+      assert.match(
+        r.stderr,
+        /^error: No AWS region is set; run cloudknot configure --region us-east-1 \(for example\) to keep one in .*, set AWS_REGION/m,
+        args.join(" "),
+      );
     }
     assert.equal(home.emu.requests.entries.length, 0);
     // Reading commands of the config file work without AWS.

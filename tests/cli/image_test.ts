@@ -122,6 +122,11 @@ dockerTest("image build: a base image without deno is a one-line error", async (
       /^error: Cannot use the base image cloudknot-test\/no-such-base:1: it is not on this machine/,
     );
     assert.equal(r.stderr.trimEnd().split("\n").length, 1);
+    // The line ends with the cause, the last line of Docker's output, without --debug.
+    assert.match(
+      r.stderr,
+      /pass another --base-image\. (?!Output)\S.* \(run with --debug for the details\)\n$/,
+    );
     const missing = await cli(home, ["image", "build", "nope.ts"]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^error: Module nope.ts does not exist/);

@@ -240,7 +240,7 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         ["map", JOBS, "square", "--retries", "11"],
         "[1]",
         1,
-        /^error: retries must be an integer from 1 to 10/,
+        /^error: --retries must be an integer from 1 to 10/,
       ],
       [
         ["map", JOBS, "noSuchExport"],

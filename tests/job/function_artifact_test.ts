@@ -94,3 +94,46 @@ Deno.test("a module artifact's stack frames name the user's files and lines wher
     await Deno.remove(app, { recursive: true });
   }
 });
+
+Deno.test("a module export that is not a function is refused when the knot is made, naming its type", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "cloudknot-artifact-" });
+  try {
+    const module = join(cwd, "m.ts");
+    await Deno.writeTextFile(
+      module,
+      "export const x = 42;\nexport class Model {}\nexport const names = ['a'];\n" +
+        "export function square(n: number) { return n * n; }\nexport default 'text';\n",
+    );
+    for (
+      const [exportName, message] of [
+        [
+          "x",
+          /^Export x of .*m\.ts is a number, not a function: pass the name of an exported function as exportName$/,
+        ],
+        [
+          "Model",
+          /^Export Model of .*m\.ts is a class, not a function: .*export a function that creates the instance$/,
+        ],
+        ["names", /^Export names of .*m\.ts is an array, not a function/],
+        ["default", /^The default export of .*m\.ts is a string, not a function/],
+      ] as const
+    ) {
+      const e = await artifactFromModule(module, exportName).catch((e) => e);
+      assert.ok(e instanceof CloudknotInputError, String(e));
+      assert.equal(e.field, "exportName");
+      assert.match(e.message, message);
+    }
+    assert.equal((await artifactFromModule(module, "square")).kind, "module");
+
+    // Knot.create refuses it before any item runs, and makes no knot.
+    const dir = join(cwd, "knots");
+    const knot = await Knot.create({ name: "nofunc", module, exportName: "x", dir }).catch((e) =>
+      e
+    );
+    assert.ok(knot instanceof CloudknotInputError, String(knot));
+    assert.match(knot.message, /Export x of .*m\.ts is a number, not a function/);
+    await assert.rejects(Deno.stat(join(dir, "nofunc")), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

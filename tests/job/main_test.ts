@@ -86,6 +86,28 @@ Deno.test("a throwing function exits 1 with an error record holding the remote s
   }
 });
 
+Deno.test("a promise the function rejected and never awaited fails the attempt, naming its reason", async () => {
+  const { dir, run, functionUrl } = await setup(function forgets(x: number) {
+    Promise.reject(new RangeError(`lost ${x}`));
+    return x;
+  }, [7]);
+  try {
+    const { code } = await job(["--run", run.url, "--function", functionUrl, "--index", "0"], {});
+    assert.equal(code, 1);
+    const record = (await readRecord(run, 0, 1))!;
+    assert.ok(record.status === "error");
+    assert.equal(record.kind, "threw");
+    assert.equal(record.error.name, "UnhandledRejectionError");
+    assert.match(
+      record.error.message,
+      /^A promise was rejected and never awaited \(unhandled rejection\): RangeError: lost 7; await it/,
+    );
+    assert.match(record.error.stack ?? "", /forgets/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("bad usage exits 2 and says what is missing", async () => {
   const missing = await job(["--run", "file:///tmp/x"], {});
   assert.equal(missing.code, 2);

@@ -58,7 +58,7 @@ Deno.test("a dry run checks every option first, as a real create does", async ()
     const scale = 3;
     for (
       const [extra, pattern] of [
-        [{ memory: 0 }, /memory must be a positive integer/],
+        [{ memory: 0 }, /memory must be an integer from 4 to 33,554,432/],
         [{ compute: "FARGATE", vcpus: 1, memory: 1000 }, /On Fargate, 1 vCPU takes memory/],
         [{ func: (x: number) => x * scale }, /func uses "scale"/],
         [{ func: undefined }, /no AWS knot named "k" to adopt/],

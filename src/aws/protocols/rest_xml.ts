@@ -14,6 +14,7 @@ import {
   type HttpRequestSpec,
   type OperationInfo,
 } from "../core/request.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
 import type { Protocol } from "./client.ts";
 import { child, escapeXml, parseXml, text, type XmlNode } from "./xml.ts";
 
@@ -86,6 +87,15 @@ export const S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/";
  * Encodes an object key as a path, one segment at a time, so `/` stays a
  * separator and everything else (including `+`) is percent-encoded.
  *
+ * A key with a `.` or `..` segment (`a/../b/./c`) is refused: the URL
+ * Standard, which `fetch` and the signer (aws4fetch) parse every URL with,
+ * removes such segments, and removes them percent-encoded too (`%2E` and
+ * `%2e%2E` are dot segments to it), so the request would read or write
+ * another object (`b/c`) on S3, which takes the path as it is (the Rust SDK
+ * tests that `a/.././b.txt` is sent unchanged: aws-sdk-s3
+ * tests/normalize-uri-path.rs). Sending it would need an HTTP client and a
+ * signer that keep the raw path.
+ *
  * @example Usage
  * ```ts ignore
  * keyPath("dir/a b+c.txt"); // "/dir/a%20b%2Bc.txt"
@@ -93,9 +103,20 @@ export const S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/";
  *
  * @param key The object key.
  * @returns The path, starting with `/`.
+ * @throws {CloudknotInputError} For a key with a `.` or `..` segment.
  */
 export function keyPath(key: string): string {
-  return "/" + key.split("/").map(encodeRfc3986).join("/");
+  const segments = key.split("/");
+  if (segments.some((s) => s === "." || s === "..")) {
+    const rewritten = new URL(`http://h/${segments.join("/")}`).pathname.slice(1);
+    throw new CloudknotInputError(
+      `S3 key "${key}" has a "." or ".." segment, which URL normalisation would rewrite ` +
+        `(to "${rewritten}"), so another object would be read or written: ` +
+        `use a key without such segments`,
+      { field: "Key" },
+    );
+  }
+  return "/" + segments.map(encodeRfc3986).join("/");
 }
 
 /** An XML element to write: name, then text or children. */

@@ -213,6 +213,15 @@ export interface HeadObjectRequest {
   VersionId?: string;
 }
 
+/**
+ * Decodes a key ListObjectsV2 sent with `encoding-type=url`: S3 writes a
+ * space as `+` and a `+` as `%2B`, so it is read as botocore reads it
+ * (`unquote_plus`, botocore/handlers.py `decode_list_object_v2`).
+ */
+function decodeListed(value: string): string {
+  return decodeURIComponent(value.replaceAll("+", " "));
+}
+
 /** ListObjectsV2 input. */
 export interface ListObjectsV2Request {
   /** The bucket. */
@@ -734,6 +743,10 @@ export const S3_OPERATIONS: {
       if (input.MaxKeys !== undefined) query.push(["max-keys", String(input.MaxKeys)]);
       if (input.Prefix !== undefined) query.push(["prefix", input.Prefix]);
       if (input.StartAfter !== undefined) query.push(["start-after", input.StartAfter]);
+      // Keys come back percent-encoded, as the SDKs ask for them: XML 1.0
+      // cannot carry every character a key may hold (ListObjectsV2,
+      // `encoding-type`), and its parsers turn a carriage return into a line feed.
+      query.push(["encoding-type", "url"]);
       return { method: "GET", path: "/", bucket: input.Bucket, query };
     },
     response: async (res: Response, operation: OperationInfo): Promise<ListObjectsV2Response> => {
@@ -746,6 +759,10 @@ export const S3_OPERATIONS: {
         "NextContinuationToken",
         "StartAfter",
       ]);
+      const decode = text(root, "EncodingType") === "url" ? decodeListed : (s: string) => s;
+      for (const member of ["Prefix", "Delimiter", "StartAfter"] as const) {
+        if (out[member] !== undefined) out[member] = decode(out[member]);
+      }
       const maxKeys = text(root, "MaxKeys");
       if (maxKeys !== undefined) out.MaxKeys = Number(maxKeys);
       const keyCount = text(root, "KeyCount");
@@ -754,6 +771,7 @@ export const S3_OPERATIONS: {
       if (truncated !== undefined) out.IsTruncated = truncated === "true";
       const contents = texts(root, "Contents").map((c) => {
         const o: S3Object = textMembers(c, ["Key", "ETag", "StorageClass"]);
+        if (o.Key !== undefined) o.Key = decode(o.Key);
         const lm = text(c, "LastModified");
         if (lm !== undefined) o.LastModified = new Date(lm);
         const size = text(c, "Size");
@@ -761,7 +779,11 @@ export const S3_OPERATIONS: {
         return o;
       });
       if (contents.length) out.Contents = contents;
-      const prefixes = texts(root, "CommonPrefixes").map((p) => textMembers(p, ["Prefix"]));
+      const prefixes = texts(root, "CommonPrefixes").map((p) => {
+        const prefix: { Prefix?: string } = textMembers(p, ["Prefix"]);
+        if (prefix.Prefix !== undefined) prefix.Prefix = decode(prefix.Prefix);
+        return prefix;
+      });
       if (prefixes.length) out.CommonPrefixes = prefixes;
       return out;
     },

@@ -5,6 +5,7 @@
  * @module
  */
 import { DockerImage } from "../../image/docker_image.ts";
+import { validateImageTags } from "../../image/names.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { cliDocker } from "../common/docker.ts";
@@ -67,6 +68,9 @@ export const imageBuild = defineCommand({
     const dir = ctx.string("dir");
     const name = ctx.string("name");
     const quiet = ctx.flag("quiet");
+    // The tags are checked before the build directory is written.
+    const given = ctx.strings("tag");
+    if (given.length > 0) validateImageTags(given);
     const image = await DockerImage.create({
       module,
       exportName: ctx.arg("export") ?? "default",
@@ -77,8 +81,7 @@ export const imageBuild = defineCommand({
       docker: cliDocker(ctx, { quiet }),
     });
     const hash = image.artifact?.hash ?? "";
-    const tags = ctx.strings("tag");
-    if (tags.length === 0) tags.push(hash.slice(0, 12));
+    const tags = given.length > 0 ? given : [hash.slice(0, 12)];
     if (!quiet) await ctx.log(ctx.err("dim", `Building ${image.localName} in ${image.buildPath}`));
     const { imageId, images } = await image.build({ tags, noCache: ctx.flag("no-cache") });
     if (ctx.flag("json")) {

@@ -4,6 +4,7 @@
  * @module
  */
 import { DockerImage } from "../../image/docker_image.ts";
+import { validateRepositoryName } from "../../image/names.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
 import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import { cliSettings } from "../common/aws.ts";
@@ -40,6 +41,8 @@ export const imagePush = defineCommand({
   }],
   async run(ctx) {
     const name = ctx.arg("name")!;
+    const repoName = ctx.string("repo");
+    if (repoName !== undefined) validateRepositoryName(repoName, "repo");
     const settings = cliSettings(ctx);
     if (ctx.flag("dry-run")) {
       const session = await sessionFromSettings(settings);
@@ -51,7 +54,7 @@ export const imagePush = defineCommand({
     const session = await sessionFromSettings(settings);
     const image = await DockerImage.create({ name, state: settings.state, session, docker });
     const repo = await DockerRepo.create({
-      name: ctx.string("repo") ?? await getEcrRepo(settings),
+      name: repoName ?? await getEcrRepo(settings),
       session,
       state: settings.state,
     });

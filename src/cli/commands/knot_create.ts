@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { Knot } from "../../knot.ts";
+import { Knot, type KnotOptions } from "../../knot.ts";
+import { validateKnotOptions } from "../../knot_options.ts";
 import { recordSection } from "../../state/sections.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
@@ -117,7 +118,7 @@ async function createAws(
   ctx: CommandContext,
   spec: { name: string; module: string; exportName: string },
 ): Promise<number> {
-  const options = awsKnotOptions(ctx);
+  const awsOptions = awsKnotOptions(ctx);
   const retries = ctx.integer("retries", { min: 1 });
   const timeout = ctx.positive("timeout");
   const memory = ctx.integer("memory", { min: 1 });
@@ -127,23 +128,24 @@ async function createAws(
   const settings = cliSettings(ctx);
   const existed = (await readAwsKnot(settings.state, spec.name)) !== undefined;
   const quiet = ctx.flag("quiet") || ctx.flag("dry-run");
-  const knotOptions = {
+  const options: KnotOptions = {
     ...spec,
-    ...options,
+    ...awsOptions,
     ...(retries !== undefined ? { retries } : {}),
     ...(timeout !== undefined ? { timeout } : {}),
     ...(memory !== undefined ? { memory } : {}),
     ...(Object.keys(tags).length > 0 ? { tags } : {}),
     ...await cliAwsKnot(ctx, settings, { quiet }),
   };
+  validateKnotOptions(options);
   if (ctx.flag("dry-run")) {
-    await printPlans(ctx, await Knot.create({ ...knotOptions, dryRun: true }));
+    await printPlans(ctx, await Knot.create({ ...options, dryRun: true }));
     return 0;
   }
   if (!quiet && !existed) {
     await ctx.log(ctx.err("dim", `Making knot ${spec.name} on AWS Batch (this takes minutes)…`));
   }
-  await Knot.create(knotOptions);
+  await Knot.create(options);
   const record = (await readAwsKnot(settings.state, spec.name))!;
   const image = await settings.state.section(recordSection("docker-image", record.dockerImage));
   if (ctx.flag("json")) await ctx.print(JSON.stringify(awsKnotJson(record, image)));

@@ -7,6 +7,7 @@
 import { CloudknotInputError } from "../../util/errors.ts";
 import { artifactFromModule } from "../../job/function_artifact.ts";
 import { Knot, type KnotOptions } from "../../knot.ts";
+import { validateKnotOptions } from "../../knot_options.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { recordSection } from "../../state/sections.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
@@ -225,15 +226,17 @@ export const map = defineCommand({
       if (existing !== undefined && ctx.string("base-image") === undefined) {
         delete aws.baseImage; // from $CLOUDKNOT_BASE_IMAGE: it shapes a new knot only
       }
-      if (!quiet) {
-        await ctx.log(ctx.err("dim", `Opening knot ${common.name} on AWS Batch…`));
-      }
-      knot = await Knot.create({
+      const options: KnotOptions = {
         ...common,
         ...aws,
         ...(Object.keys(tags).length > 0 ? { tags } : {}),
         ...await cliAwsKnot(ctx, settings, { quiet }),
-      });
+      };
+      validateKnotOptions(options);
+      if (!quiet) {
+        await ctx.log(ctx.err("dim", `Opening knot ${common.name} on AWS Batch…`));
+      }
+      knot = await Knot.create(options);
     } else {
       knot = await Knot.create({
         ...common,

@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { type InstanceTenancy, Pars, type ParsOptions } from "../../resources/pars.ts";
+import { Pars } from "../../resources/pars.ts";
+import {
+  type InstanceTenancy,
+  type ParsOptions,
+  validateParsOptions,
+} from "../../resources/pars_options.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import { recordSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
@@ -94,6 +99,7 @@ export const parsCreate = defineCommand({
       ...(bucket !== undefined ? { bucket } : {}),
       ...(Object.keys(tags).length > 0 ? { tags } : {}),
     };
+    validateParsOptions(options);
     if (ctx.flag("dry-run")) {
       await printPlans(ctx, await Pars.plan(options));
       return 0;

@@ -10,7 +10,6 @@
 import type { AwsSession } from "../../aws/session.ts";
 import { regionEnvironment } from "./batch/command.ts";
 import { describeJobs, stopJob } from "./batch/jobs.ts";
-import type { Docker } from "../../docker/docker.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import {
   type BatchPlacement,
@@ -20,12 +19,8 @@ import {
   ensureLaunchTemplate,
   registerJobDefinition,
 } from "./batch/environment.ts";
-import { JOB_DATA_PREFIX, validateTags } from "../../resources/bucket.ts";
-import {
-  type ComputeOptions,
-  type ComputeSpec,
-  validateComputeOptions,
-} from "./batch/compute_options.ts";
+import { JOB_DATA_PREFIX } from "../../resources/bucket.ts";
+import { checkJobFits } from "./batch/instance_types.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
 import {
@@ -34,12 +29,14 @@ import {
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
 import { Pars } from "../../resources/pars.ts";
+import { resolveParsPolicies } from "../../resources/pars_options.ts";
 import {
   getEcrRepo,
-  getS3Params,
+  resolveS3Params,
   sessionFromSettings,
   setS3Params,
 } from "../../resources/settings.ts";
+import { recordSection } from "../../state/sections.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { deletePrefix } from "../../store/store.ts";
 import type { OpenedKnot, Target } from "../target.ts";
@@ -53,47 +50,14 @@ import {
   requireResources,
   writeAwsKnot,
 } from "./catalog.ts";
+import {
+  type AwsKnotSpec,
+  type CheckedAwsKnot,
+  SHAPING,
+  validateAwsKnotOptions,
+} from "./knot_options.ts";
 
-/** The Batch name rule: letters, digits, hyphens and underscores, at most 128. */
-const BATCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-
-/** Options of a knot on AWS, besides its name and function. */
-export interface AwsKnotOptions extends ComputeOptions {
-  /** The Pars to use, or its name (default: the shared `<caller>-default` Pars). */
-  pars?: Pars | string;
-  /** More IAM policies for the jobs; the knot then gets a Pars of its own. */
-  parsPolicies?: string[];
-  /** An image built already, instead of `func` or `module`. */
-  dockerImage?: DockerImage;
-  /** The base image (default: `$CLOUDKNOT_BASE_IMAGE` or the official Deno image). */
-  baseImage?: string;
-  /** The ECR repository (default: the settings' `getEcrRepo()`). */
-  repoName?: string;
-  /** The image's tags. @default {[name]} */
-  imageTags?: string[];
-  /** Build without Docker's layer cache. @default {false} */
-  noImageCache?: boolean;
-  /** The job definition's name. @default {"<name>-ck-jd"} */
-  jobDefinitionName?: string;
-  /** The compute environment's name. @default {"<name>-ck-ce"} */
-  computeEnvironmentName?: string;
-  /** The job queue's name. @default {"<name>-ck-jq"} */
-  jobQueueName?: string;
-  /** More AWS tags for everything the knot makes. */
-  tags?: Record<string, string>;
-  /** The AWS session (default: one made from the settings). */
-  session?: AwsSession;
-  /** The cloudknot config file (default: `$CLOUDKNOT_CONFIG_FILE` or `~/.aws/cloudknot`). */
-  state?: StateFile;
-  /** The docker driver. */
-  docker?: Docker;
-  /** cloudknot's own directory (image build files, registry logins). @default {"~/.cloudknot"} */
-  cloudknotDir?: string;
-  /** Milliseconds between looks at AWS while waiting for resources and results. @default {2000} */
-  pollInterval?: number;
-  /** Where warnings go, such as options ignored when adopting. @default {console.warn} */
-  warn?: (message: string) => void;
-}
+export type { AwsKnotOptions, AwsKnotSpec } from "./knot_options.ts";
 
 /** The AWS resources of a knot. */
 export interface AwsKnotResources {
@@ -121,112 +85,6 @@ export interface AwsKnotResources {
   prefix: string;
 }
 
-/** What a knot on AWS is made from: the name, the function and the options. */
-export interface AwsKnotSpec extends AwsKnotOptions {
-  /** The knot's name. */
-  name: string;
-  /** A self-contained function. */
-  // deno-lint-ignore no-explicit-any
-  func?: (...args: any[]) => unknown;
-  /** A module whose export is the function. */
-  module?: string | URL;
-  /** The export of `module`. */
-  exportName?: string;
-}
-
-/** The options that shape what is made, and so are ignored when adopting. */
-export const SHAPING: (keyof AwsKnotSpec)[] = [
-  "func",
-  "module",
-  "exportName",
-  "dockerImage",
-  "pars",
-  "parsPolicies",
-  "baseImage",
-  "repoName",
-  "imageTags",
-  "noImageCache",
-  "jobDefinitionName",
-  "computeEnvironmentName",
-  "jobQueueName",
-  "tags",
-  "compute",
-  "vcpus",
-  "memory",
-  "gpus",
-  "retries",
-  "timeout",
-  "evaluateOnExit",
-  "instanceTypes",
-  "minVcpus",
-  "desiredVcpus",
-  "maxVcpus",
-  "bidPercentage",
-  "volumeSize",
-  "imageId",
-  "ec2KeyPair",
-  "priority",
-];
-
-/** A knot's options after the checks that need no AWS call. */
-export interface Checked {
-  compute: ComputeSpec;
-  names: {
-    computeEnvironment: string;
-    jobQueue: string;
-    jobDefinition: string;
-    launchTemplate: string;
-  };
-  imageTags: string[];
-}
-
-/** Every check that needs no AWS call. */
-export function check(spec: AwsKnotSpec): Checked {
-  const { name } = spec;
-  const given = [spec.func, spec.module, spec.dockerImage].filter((x) => x !== undefined).length;
-  if (given > 1) {
-    throw new CloudknotInputError("Pass one of func, module and dockerImage", { field: "func" });
-  }
-  if (spec.dockerImage !== undefined && spec.baseImage !== undefined) {
-    throw new CloudknotInputError("baseImage belongs to the image: dockerImage is built already", {
-      field: "baseImage",
-    });
-  }
-  if (spec.parsPolicies !== undefined && typeof spec.pars === "object") {
-    throw new CloudknotInputError(
-      "parsPolicies makes a Pars for the knot: pass either pars or parsPolicies",
-      { field: "parsPolicies" },
-    );
-  }
-  validateTags(spec.tags);
-  const names = {
-    computeEnvironment: spec.computeEnvironmentName ?? `${name}-ck-ce`,
-    jobQueue: spec.jobQueueName ?? `${name}-ck-jq`,
-    jobDefinition: spec.jobDefinitionName ?? `${name}-ck-jd`,
-    launchTemplate: `${name}-ck-lt`,
-  };
-  for (const [key, value] of Object.entries(names)) {
-    if (!BATCH_NAME.test(value)) {
-      throw new CloudknotInputError(
-        `Invalid ${key} name "${value}": use up to 128 letters, digits, hyphens and underscores`,
-        { field: `${key}Name` },
-      );
-    }
-  }
-  const imageTags = spec.imageTags ?? [name.toLowerCase()];
-  if (!Array.isArray(imageTags) || imageTags.length === 0) {
-    throw new CloudknotInputError("imageTags must be a non-empty array of tags", {
-      field: "imageTags",
-    });
-  }
-  if (spec.pollInterval !== undefined && !(spec.pollInterval > 0)) {
-    throw new CloudknotInputError("pollInterval must be a positive number of milliseconds", {
-      field: "pollInterval",
-    });
-  }
-  return { compute: validateComputeOptions(spec), names, imageTags };
-}
-
 /** The name of the Pars a knot gets when it has policies of its own. */
 export function ownParsName(knot: string): string {
   if (knot.length <= 40) return `${knot}-pars`;
@@ -251,7 +109,7 @@ export function ownParsName(knot: string): string {
  * @returns The knot's artifact, and its target with its resources.
  */
 export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnotTarget>> {
-  const checked = check(spec);
+  const checked = validateAwsKnotOptions(spec);
   const state = spec.state ?? new StateFile();
   const session = spec.session ?? await sessionFromSettings({ state });
   const saved = await readAwsKnot(state, spec.name, { strict: true });
@@ -261,72 +119,82 @@ export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnot
 
 async function create(
   spec: AwsKnotSpec,
-  checked: Checked,
+  checked: CheckedAwsKnot,
   session: AwsSession,
   state: StateFile,
 ): Promise<OpenedKnot<AwsKnotTarget>> {
   const { name } = spec;
   const { compute, names } = checked;
   requireFunction(spec);
-  if (compute.instanceTypes.some((t) => t !== "optimal")) {
-    await checkInstanceTypes(session, compute);
-  }
-  // The function first: a func or module it cannot ship is refused before
-  // anything exists on AWS (the image is only files on this machine so far).
-  const image = spec.dockerImage ?? await DockerImage.create({
-    name: name.toLowerCase(),
-    ...(spec.func !== undefined ? { func: spec.func } : {}),
-    ...(spec.module !== undefined ? { module: spec.module } : {}),
-    ...(spec.exportName !== undefined ? { exportName: spec.exportName } : {}),
-    ...(spec.baseImage !== undefined ? { baseImage: spec.baseImage } : {}),
-    ...(spec.docker !== undefined ? { docker: spec.docker } : {}),
-    ...(spec.cloudknotDir !== undefined ? { cloudknotDir: spec.cloudknotDir } : {}),
-    state,
-    session,
-  });
-  if (image.artifact === undefined) {
+  if (spec.dockerImage !== undefined && spec.dockerImage.artifact === undefined) {
     throw new CloudknotInputError(
-      `Image ${image.name} holds no function: create it with func, or module and exportName`,
+      `Image ${spec.dockerImage.name} holds no function: create it with func, or module and exportName`,
       { field: "dockerImage" },
     );
   }
-  const settings = { session, state };
-  // The configured bucket and encryption (else the defaults), made ready.
-  const configured = await getS3Params(settings);
-  const { bucket, sse } = await setS3Params({
-    ...(configured.bucket !== undefined ? { bucket: configured.bucket } : {}),
-    sse: configured.sse,
-  }, settings);
-  const tags = { ...spec.tags, ManagedBy: "cloudknot", "cloudknot:knot": name };
-  const pars = typeof spec.pars === "object" ? spec.pars : await Pars.create({
-    ...settings,
-    bucket,
-    ...(typeof spec.pars === "string" ? { name: spec.pars } : {}),
-    ...(spec.parsPolicies !== undefined
-      ? { name: ownParsName(name), policies: spec.parsPolicies }
-      : {}),
-  });
-  if (image.images.length === 0 || spec.dockerImage === undefined) {
-    await image.build({ tags: checked.imageTags, noCache: spec.noImageCache ?? false });
+  // What only reads AWS: the instance types, the policies, the bucket's and the repository's names.
+  await checkJobFits(session, compute);
+  if (checked.parsPolicies !== undefined) {
+    await resolveParsPolicies(session, checked.parsPolicies);
   }
-  const repo = await DockerRepo.create({
-    name: spec.repoName ?? await getEcrRepo({ state }),
-    session,
-    state,
-  });
-  const { imageUri } = await image.push({ repo });
-  const placement: BatchPlacement = {
-    batchServiceRole: pars.batchServiceRole,
-    ecsInstanceProfile: pars.ecsInstanceProfile,
-    spotFleetRole: pars.spotFleetRole,
-    taskExecutionRole: pars.taskExecutionRole,
-    jobRole: pars.jobRole,
-    subnets: [...pars.subnets],
-    securityGroup: pars.securityGroup,
-  };
+  const settings = { session, state };
+  const { bucket, sse } = await resolveS3Params(settings);
+  const repoName = checked.repoName ?? await getEcrRepo({ state });
+  const tags = { ...spec.tags, ManagedBy: "cloudknot", "cloudknot:knot": name };
   const wait = spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {};
-  const made: { computeEnvironment?: string; jobQueue?: string; launchTemplate?: string } = {};
+  const made: {
+    image?: DockerImage;
+    batch?: boolean;
+    computeEnvironment?: string;
+    jobQueue?: string;
+    launchTemplate?: string;
+  } = {};
   try {
+    // The function and its image first, on this machine only: a function that
+    // cannot be shipped, or an image that does not build, is refused before
+    // anything exists on AWS.
+    let image = spec.dockerImage;
+    if (image === undefined) {
+      const imageName = name.toLowerCase();
+      const known = await state.section(recordSection("docker-image", imageName)) !== undefined;
+      image = await DockerImage.create({
+        name: imageName,
+        ...(spec.func !== undefined ? { func: spec.func } : {}),
+        ...(spec.module !== undefined ? { module: spec.module } : {}),
+        ...(spec.exportName !== undefined ? { exportName: spec.exportName } : {}),
+        ...(spec.baseImage !== undefined ? { baseImage: spec.baseImage } : {}),
+        ...(spec.docker !== undefined ? { docker: spec.docker } : {}),
+        ...(spec.cloudknotDir !== undefined ? { cloudknotDir: spec.cloudknotDir } : {}),
+        state,
+        session,
+      });
+      if (!known) made.image = image;
+    }
+    if (image.images.length === 0 || spec.dockerImage === undefined) {
+      await image.build({ tags: checked.imageTags, noCache: spec.noImageCache ?? false });
+    }
+    // AWS from here on. The Pars reads its policies and roles before it makes anything.
+    const pars = typeof spec.pars === "object" ? spec.pars : await Pars.create({
+      ...settings,
+      bucket,
+      ...(checked.parsName !== undefined ? { name: checked.parsName } : {}),
+      ...(checked.parsPolicies !== undefined
+        ? { name: ownParsName(name), policies: checked.parsPolicies }
+        : {}),
+    });
+    await setS3Params({ bucket, sse }, settings);
+    const repo = await DockerRepo.create({ name: repoName, session, state });
+    const { imageUri } = await image.push({ repo });
+    const placement: BatchPlacement = {
+      batchServiceRole: pars.batchServiceRole,
+      ecsInstanceProfile: pars.ecsInstanceProfile,
+      spotFleetRole: pars.spotFleetRole,
+      taskExecutionRole: pars.taskExecutionRole,
+      jobRole: pars.jobRole,
+      subnets: [...pars.subnets],
+      securityGroup: pars.securityGroup,
+    };
+    made.batch = true;
     if (compute.volumeSize !== undefined) {
       made.launchTemplate = await ensureLaunchTemplate(session, {
         name: names.launchTemplate,
@@ -392,19 +260,23 @@ async function create(
     };
     await writeAwsKnot(state, record);
     return {
-      artifact: image.artifact,
+      artifact: image.artifact!,
       target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources),
     };
   } catch (e) {
-    // Undo the Batch resources this call made; the Pars, image and repository stay for reuse.
-    await deleteBatchEnvironment(session, {
-      ...(made.jobQueue !== undefined ? { jobQueue: made.jobQueue } : {}),
-      ...(made.computeEnvironment !== undefined
-        ? { computeEnvironment: made.computeEnvironment }
-        : {}),
-      ...(made.launchTemplate !== undefined ? { launchTemplate: made.launchTemplate } : {}),
-      jobDefinitions: [names.jobDefinition],
-    }, wait).catch(() => {});
+    // Undo what this call made: its Batch resources, and the image's record,
+    // files and local images. The Pars, bucket and repository stay for reuse.
+    if (made.batch) {
+      await deleteBatchEnvironment(session, {
+        ...(made.jobQueue !== undefined ? { jobQueue: made.jobQueue } : {}),
+        ...(made.computeEnvironment !== undefined
+          ? { computeEnvironment: made.computeEnvironment }
+          : {}),
+        ...(made.launchTemplate !== undefined ? { launchTemplate: made.launchTemplate } : {}),
+        jobDefinitions: [names.jobDefinition],
+      }, wait).catch(() => {});
+    }
+    await made.image?.clobber().catch(() => {});
     throw e;
   }
 }
@@ -415,35 +287,6 @@ export function requireFunction(spec: AwsKnotSpec): void {
     throw new CloudknotInputError(
       `There is no AWS knot named "${spec.name}" to adopt: pass func, module and exportName, or dockerImage to create it`,
       { field: "func" },
-    );
-  }
-}
-
-/** Refuses instance types EC2 does not list in the session's region (one read-only call). */
-export async function checkInstanceTypes(session: AwsSession, compute: ComputeSpec): Promise<void> {
-  const wanted = compute.instanceTypes.filter((t) => t !== "optimal");
-  const known = new Set<string>();
-  for await (
-    const type of session.ec2.describeInstanceTypesAll({
-      Filters: [{
-        Name: "instance-type",
-        Values: wanted.map((t) => t.includes(".") ? t : `${t}.*`),
-      }],
-    })
-  ) {
-    if (type.InstanceType) {
-      known.add(type.InstanceType);
-      known.add(type.InstanceType.split(".")[0]!);
-    }
-  }
-  const unknown = wanted.filter((t) => !known.has(t));
-  if (unknown.length > 0) {
-    throw new CloudknotInputError(
-      `Unknown instance type${unknown.length > 1 ? "s" : ""} ${
-        unknown.join(", ")
-      } in ${session.region}: ` +
-        `use types EC2 DescribeInstanceTypes lists there, instance families such as "c5", or "optimal"`,
-      { field: "instanceTypes" },
     );
   }
 }

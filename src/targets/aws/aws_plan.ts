@@ -19,14 +19,9 @@ import { JOB_DATA_PREFIX } from "../../resources/bucket.ts";
 import { StateFile } from "../../state/state_file.ts";
 import type { MapRequest } from "../target.ts";
 import { planAwsMap } from "./run_plan.ts";
-import {
-  type AwsKnotSpec,
-  check,
-  checkInstanceTypes,
-  ownParsName,
-  requireFunction,
-  SHAPING,
-} from "./aws_knot.ts";
+import { ownParsName, requireFunction } from "./aws_knot.ts";
+import { type AwsKnotSpec, SHAPING, validateAwsKnotOptions as check } from "./knot_options.ts";
+import { checkJobFits } from "./batch/instance_types.ts";
 import { readAwsKnot } from "./catalog.ts";
 import { recordSection } from "../../state/sections.ts";
 
@@ -86,9 +81,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     });
   }
   requireFunction(spec);
-  if (compute.instanceTypes.some((t) => t !== "optimal")) {
-    await checkInstanceTypes(session, compute);
-  }
+  await checkJobFits(session, compute);
   const steps: PlanStep[] = [];
   // The function, packaged here to check it ships; no image is built.
   if (spec.dockerImage !== undefined) {

@@ -388,8 +388,8 @@ export class LocalTarget implements Target {
     let offset = 0;
     const read = () => {
       offset = files.scanRecords(offset, (entry) => {
-        const final = entry.kind === "ok" || entry.kind === "unencodable" ||
-          entry.kind === "cancelled" || entry.attempt >= manifest.attempts;
+        const final = entry.kind === "ok" || entry.kind === "cancelled" ||
+          entry.attempt >= manifest.attempts;
         if (entry.index >= run.total) control.extend(entry.index + 1);
         if (final) {
           tried.delete(entry.index);

@@ -53,7 +53,29 @@ function cidrRange(cidr: string): [number, number] | undefined {
   return [ip, ip + size - 1];
 }
 
+/**
+ * A part of EC2's catalogue: [type, vCPUs, MiB, GPUs], as DescribeInstanceTypes
+ * gives them (https://docs.aws.amazon.com/ec2/latest/instancetypes/). The C4,
+ * M4 and R4 families are what Batch's `optimal` launches.
+ */
 const INSTANCE_TYPES: [string, number, number, number?][] = [
+  ["c4.large", 2, 3840],
+  ["c4.xlarge", 4, 7680],
+  ["c4.2xlarge", 8, 15360],
+  ["c4.4xlarge", 16, 30720],
+  ["c4.8xlarge", 36, 61440],
+  ["m4.large", 2, 8192],
+  ["m4.xlarge", 4, 16384],
+  ["m4.2xlarge", 8, 32768],
+  ["m4.4xlarge", 16, 65536],
+  ["m4.10xlarge", 40, 163840],
+  ["m4.16xlarge", 64, 262144],
+  ["r4.large", 2, 15616],
+  ["r4.xlarge", 4, 31232],
+  ["r4.2xlarge", 8, 62464],
+  ["r4.4xlarge", 16, 124928],
+  ["r4.8xlarge", 32, 249856],
+  ["r4.16xlarge", 64, 499712],
   ["t3.micro", 2, 1024],
   ["t3.small", 2, 2048],
   ["t3.medium", 2, 4096],

@@ -1,50 +1,21 @@
-// Every bad input to a knot on AWS is a typed error before anything is
-// created: the emulator's request log shows no mutating call.
+// A knot on AWS refused before anything is created: a module that cannot be
+// bundled, and a record of another region or profile (the table of bad
+// options is tests/bad_inputs_test.ts).
 import assert from "node:assert/strict";
 import {
   ArtifactError,
-  CloudknotInputError,
   Knot,
   ProfileMismatchError,
   RegionMismatchError,
   ResourceDoesNotExistError,
 } from "../../../mod.ts";
-import { withEmulator } from "../../resources/helpers.ts";
-
-const func = (x: number) => x;
-const scale = 3;
-
-Deno.test("bad knot options on AWS fail before any AWS resource is touched", async () => {
-  await withEmulator(async ({ emu, session, state }) => {
-    const cases: [Record<string, unknown>, RegExp][] = [
-      [{ name: "bad_name" }, /Invalid knot name/],
-      [{ name: "k".repeat(56) }, /limit is 55/],
-      [{ memory: 0 }, /memory must be a positive integer/],
-      [{ vcpus: 0 }, /vcpus must be an integer/],
-      [{ compute: "FARGATE", vcpus: 1, memory: 1000 }, /On Fargate, 1 vCPU takes memory of 2048/],
-      [{ compute: "FARGATE", gpus: 1 }, /Fargate has no GPUs/],
-      [{ gpus: 17 }, /gpus must be an integer from 0 to 16/],
-      [{ retries: 0 }, /retries must be an integer from 1 to 10/],
-      [{ retries: 11 }, /retries must be an integer from 1 to 10/],
-      [{ timeout: 30 }, /timeout must be an integer at least 60/],
-      [{ instanceTypes: ["m5.large", "zz9.mega"] }, /Unknown instance type zz9\.mega/],
-      [{ tags: { ManagedBy: "me" } }, /ManagedBy/],
-      [{ jobQueueName: "no spaces" }, /Invalid jobQueue name/],
-      [{ func: undefined }, /no AWS knot named "k" to adopt/],
-      [{ module: "./x.ts" }, /either func or module/],
-      [{ func: (x: number) => x * scale }, /func uses "scale" from the scope it was written in/],
-    ];
-    for (const [extra, pattern] of cases) {
-      emu.requests.clear();
-      await assert.rejects(
-        () => Knot.create({ name: "k", target: "aws", func, session, state, ...extra } as never),
-        (e) => e instanceof CloudknotInputError && pattern.test(e.message),
-        String(pattern),
-      );
-      assert.deepEqual(emu.mutatingRequests(), [], `no mutating call for ${pattern}`);
-    }
-  });
-});
+import { join } from "node:path";
+import { AwsConfigError } from "../../../src/aws/mod.ts";
+import { Docker } from "../../../src/docker/mod.ts";
+import { sessionFor, withEmulator } from "../../resources/helpers.ts";
+import { ensureBaseImage } from "../../support/base_image.ts";
+import { dockerTest } from "../../support/docker_available.ts";
+import { rejects } from "../../support/rejects.ts";
 
 Deno.test("a module that cannot be bundled fails before any AWS resource is touched", async () => {
   await withEmulator(async ({ emu, session, state }) => {
@@ -93,6 +64,65 @@ Deno.test("a knot recorded in another region or profile is refused, and a vanish
       (e) => e instanceof ResourceDoesNotExistError && e.missing.length === 2,
     );
     assert.equal(await state.section("knot gone"), undefined, "the stale record was dropped");
+    assert.deepEqual(emu.mutatingRequests(), []);
+  });
+});
+
+/** A driver that runs a callback after each successful build. */
+class AfterBuild extends Docker {
+  #then: () => void;
+  constructor(then: () => void) {
+    super({ logger: () => {} });
+    this.#then = then;
+  }
+  override async build(...args: Parameters<Docker["build"]>): ReturnType<Docker["build"]> {
+    const built = await super.build(...args);
+    this.#then();
+    return built;
+  }
+}
+
+dockerTest("a Knot.create that fails after building its image leaves no image behind", async () => {
+  await withEmulator(async ({ emu, state, dir }) => {
+    const baseImage = await ensureBaseImage();
+    // Credentials that fail once the image is built, as a credential_process
+    // or an expired session does.
+    let broken = false;
+    const session = await sessionFor(emu, {
+      credentials: () => {
+        if (broken) {
+          return Promise.reject(
+            new AwsConfigError("The credential_process failed: token expired", {
+              setting: "credentials",
+            }),
+          );
+        }
+        return Promise.resolve({ ...emu.credentials, expiration: new Date(Date.now() + 1000) });
+      },
+    });
+    const docker = new AfterBuild(() => broken = true);
+    const cloudknotDir = join(dir, "ck");
+    const e = await rejects(
+      Knot.create({
+        name: "leaves-nothing",
+        target: "aws",
+        func: (x: number) => x + 1,
+        baseImage,
+        session,
+        state,
+        docker,
+        cloudknotDir,
+      }),
+    );
+    assert.ok(e instanceof AwsConfigError, String(e));
+    assert.ok(broken, "the image was built before the failure");
+    assert.equal(await state.section("docker-image leaves-nothing"), undefined);
+    await assert.rejects(
+      Deno.stat(join(cloudknotDir, "images", "leaves-nothing")),
+      Deno.errors.NotFound,
+    );
+    assert.equal(await docker.inspectImage("cloudknot/leaves-nothing:leaves-nothing"), undefined);
+    assert.equal(await state.section("knot leaves-nothing"), undefined);
     assert.deepEqual(emu.mutatingRequests(), []);
   });
 });

@@ -240,6 +240,12 @@ export async function job(input: any, second?: any): Promise<unknown> {
     if (Deno.env.get("AWS_BATCH_JOB_ATTEMPT") === "1") throw new Error("the first attempt fails");
     return "second time lucky";
   }
+  if ("slowFirst" in input) {
+    if (Deno.env.get("AWS_BATCH_JOB_ATTEMPT") === "1") {
+      await new Promise((r) => setTimeout(r, 30_000));
+    }
+    return "in time";
+  }
   if ("sleep" in input) {
     console.log(`sleeping ${input.sleep} ms`);
     await new Promise((r) => setTimeout(r, input.sleep));

@@ -168,6 +168,10 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         assert.equal(oom.exitCode, 137);
         assert.equal(oom.remote.name, "OutOfMemoryError");
         assert.match(oom.remote.message, /Container killed due to memory usage/);
+        assert.match(
+          oom.message,
+          /^Item 0 ran out of memory: .*the job's memory limit is \d+ MiB: raise the knot's memory option \(--memory on the command line\) above \d+/,
+        );
         const spot = settled[1]!.status === "rejected" ? settled[1]!.reason : undefined;
         assert.ok(spot instanceof ItemError);
         assert.equal(spot.kind, "infrastructure");
@@ -206,6 +210,63 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
       assert.ok((await Array.fromAsync(run.logs(0))).includes("sleeping 30000 ms"));
       await run.done;
     });
+
+    await t.step(
+      "a knot's timeout is kept by the job, so a timed-out attempt is retried as locally",
+      async () => {
+        const define = async (name: string, attempts: number) =>
+          (await bed.session.batch.registerJobDefinition({
+            jobDefinitionName: name,
+            type: "container",
+            containerProperties: {
+              image: "cloudknot/job:test",
+              command: [],
+              jobRoleArn: bed.resources.jobRoleArn,
+              resourceRequirements: [{ type: "VCPU", value: "1" }, {
+                type: "MEMORY",
+                value: "512",
+              }],
+              environment: [{ name: "CLOUDKNOT_TIMEOUT", value: "1" }],
+            },
+            retryStrategy: { attempts },
+            timeout: { attemptDurationSeconds: 61 },
+          })).jobDefinitionArn;
+        const items = encodeItems([{ slowFirst: true }, 3]);
+        const retried = bed.target({
+          jobDefinition: await define("ck-def-own-timeout", 2),
+          attempts: 2,
+        });
+        const run = await retried.map<string>({
+          items,
+          starmap: false,
+          env: {},
+          jobType: "independent",
+        });
+        assert.deepEqual(await run.results(), ["in time", 9]);
+        assert.equal(run.counts.retried, 1);
+        await run.done;
+
+        const once = bed.target({
+          jobDefinition: await define("ck-def-own-timeout-1", 1),
+          attempts: 1,
+        });
+        const last = await once.map<string>({
+          items,
+          starmap: false,
+          env: {},
+          jobType: "independent",
+        });
+        const slow = (await last.settled())[0]!;
+        assert.ok(slow.status === "rejected");
+        assert.equal(slow.reason.kind, "timeout");
+        assert.equal(slow.reason.exitCode, 124);
+        assert.match(
+          slow.reason.message,
+          /^Item 0 timed out: The attempt ran longer than the knot's timeout of 1s and was killed/,
+        );
+        await last.done;
+      },
+    );
 
     await t.step("more items than the array size limit are split into several jobs", async () => {
       const split = bed.target({ maxArraySize: 4 });

@@ -81,7 +81,7 @@ Deno.test("a knot's queue cancels misconfigured jobs after 10 minutes by default
   for (const [field, value] of [["stuckTimeout", 599], ["capacityTimeout", 86_401]] as const) {
     assert.throws(
       () => validateComputeOptions({ [field]: value }),
-      new RegExp(`${field} must be an integer from 600 to 86400`),
+      new RegExp(`${field} must be an integer from 600 to 86,400`),
     );
   }
 });

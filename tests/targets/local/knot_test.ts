@@ -196,7 +196,7 @@ Deno.test("a crash after its retries gives the exit code", async () => {
   });
 });
 
-Deno.test("running out of memory crashes only that item", async () => {
+Deno.test("running out of memory fails only that item, as out of memory with the limit and what to raise", async () => {
   await withKnot({
     name: "oom",
     retries: 1,
@@ -212,8 +212,63 @@ Deno.test("running out of memory crashes only that item", async () => {
     const run = await knot.map([0, 1], { progress: false });
     const [first, second] = await run.settled();
     assert.equal(first!.status, "rejected");
-    assert.equal((first as { reason: ItemError }).reason.kind, "crashed");
+    const reason = (first as { reason: ItemError }).reason;
+    assert.equal(reason.kind, "crashed");
+    assert.equal(reason.remote.name, "OutOfMemoryError");
+    assert.match(
+      reason.message,
+      /^Item 0 ran out of memory: V8 stopped the attempt at the knot's limit of 64 MiB .*raise the knot's memory option \(--memory on the command line\) above 64/,
+    );
     assert.deepEqual(second, { index: 1, status: "fulfilled", value: 1 });
+  });
+});
+
+Deno.test("an unhandled rejection fails its item with the reason in the item's error", async () => {
+  await withKnot({
+    name: "forgets",
+    retries: 1,
+    func: async (x: number) => {
+      if (x === 0) Promise.reject(new Error("nobody awaited me"));
+      await new Promise((r) => setTimeout(r, 10));
+      return x;
+    },
+  }, async (knot) => {
+    const run = await knot.map([0, 1], { progress: false });
+    const [first, second] = await run.settled();
+    const reason = first!.status === "rejected" ? first!.reason as ItemError : undefined;
+    assert.ok(reason instanceof ItemError);
+    assert.equal(reason.kind, "threw");
+    assert.match(
+      reason.message,
+      /^Item 0 threw UnhandledRejectionError: A promise was rejected and never awaited \(unhandled rejection\): Error: nobody awaited me/,
+    );
+    assert.deepEqual(second, { index: 1, status: "fulfilled", value: 1 });
+  });
+});
+
+Deno.test("a result that cannot be sent back is retried like any failure, as on AWS", async () => {
+  await withKnot({
+    name: "unsendable",
+    retries: 2,
+    func: (_x: number) =>
+      Deno.env.get("AWS_BATCH_JOB_ATTEMPT") === "1" ? { cb: () => 1 } : { ok: true },
+  }, async (knot) => {
+    const run = await knot.map([0], { progress: false });
+    assert.deepEqual(await run.results(), [{ ok: true }]);
+    assert.equal(run.counts.retried, 1);
+  });
+  await withKnot({
+    name: "never-sendable",
+    retries: 2,
+    func: (_x: number) => ({ cb: () => 1 }),
+  }, async (knot) => {
+    const run = await knot.map([0], { progress: false });
+    const [only] = await run.settled();
+    const reason = only!.status === "rejected" ? only!.reason as ItemError : undefined;
+    assert.ok(reason instanceof ItemError);
+    assert.equal(reason.kind, "unencodable");
+    assert.equal(reason.attempt, 2);
+    assert.match(reason.message, /^Item 0 returned a value that cannot be sent back: /);
   });
 });
 
@@ -438,7 +493,10 @@ Deno.test("bad knot options are typed errors", async () => {
     [{ name: "ok", func: () => 1, retries: 0 }, /retries must be an integer from 1 to 10/],
     [{ name: "ok", func: () => 1, retries: 11 }, /retries must be an integer from 1 to 10/],
     [{ name: "ok", func: () => 1, timeout: -1 }, /timeout must be a positive number/],
-    [{ name: "ok", func: () => 1, concurrency: 0 }, /concurrency must be a positive integer/],
+    [
+      { name: "ok", func: () => 1, concurrency: 0 },
+      /concurrency must be an integer from 1 to 1024/,
+    ],
     [{ name: "ok", func: () => 1, module: "./x.ts" }, /either func or module/],
     [{ name: "ok", func: 42 }, /func must be a function/],
     [{ name: "ok", func: class A {} }, /not a class/],
@@ -480,5 +538,32 @@ Deno.test("the job view is a table in a terminal and HTML in a notebook", async 
     assert.match(bundle["text/html"]!, /<table>/);
     assert.match(bundle["text/html"]!, /nope &#60;b&#62;/);
     assert.equal(bundle["text/plain"], text);
+  });
+});
+
+Deno.test("map() with inputs or options of the wrong type is a typed error naming them, before any run", async () => {
+  await withKnot({ name: "types", func: (x: number) => x }, async (knot) => {
+    const cases: [() => Promise<unknown>, string, RegExp][] = [
+      [
+        () => knot.map("abc" as never),
+        "inputs",
+        /^inputs must be an array or another iterable of items, not the string "abc": wrap one string item in an array, as \[text\]$/,
+      ],
+      [() => knot.map(42 as never), "inputs", /not the number 42/],
+      [() => knot.map(null as never), "inputs", /not null/],
+      [() => knot.map([1], { starmap: "yes" } as never), "starmap", /true or false/],
+      [() => knot.map([1], { jobType: "weird" } as never), "jobType", /"array" or "independent"/],
+      [() => knot.map([1], { env: { A: 1 } } as never), "env", /env\.A must be a string/],
+      [() => knot.map([1], { progres: false } as never), "progres", /did you mean "progress"/],
+      [() => knot.map([1], "fast" as never), undefined as never, /map\(\) takes an options object/],
+    ];
+    for (const [call, field, message] of cases) {
+      const e = await call().catch((e) => e);
+      assert.ok(e instanceof CloudknotInputError, String(e));
+      assert.equal(e.field, field, e.message);
+      assert.match(e.message, message);
+    }
+    // No run was started.
+    assert.deepEqual(await knot.runs(), []);
   });
 });

@@ -128,6 +128,50 @@ function range(from: number, to: number, step: number): number[] {
   return out;
 }
 
+/**
+ * The most vCPUs one job may ask for on EC2 and SPOT. Batch gives a job
+ * `vcpus × 1024` CPU shares, and the Linux kernel takes at most 262,144 CPU
+ * shares: ECS ContainerDefinition `cpu`,
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html.
+ * (Fargate's limit, 16, is in {@linkcode FARGATE_MEMORY}.)
+ */
+export const EC2_MAX_VCPUS: number = 256;
+
+/**
+ * The most memory one job may ask for on EC2 and SPOT, in MiB: the memory of
+ * the largest EC2 instance, u7in-32tb.224xlarge with 32,768 GiB
+ * (https://docs.aws.amazon.com/ec2/latest/instancetypes/mo.html). A job
+ * bigger than every instance its compute environment may launch waits in
+ * RUNNABLE for ever; the instance types themselves are checked against
+ * EC2 DescribeInstanceTypes when the knot is made (`instance_types.ts`).
+ * (Fargate's limit, 120 GiB, is in {@linkcode FARGATE_MEMORY}.)
+ */
+export const EC2_MAX_MEMORY_MIB: number = 32_768 * 1024;
+
+/**
+ * The most GPUs one job may ask for: the GPUs of the EC2 instances with the
+ * most, p2.16xlarge with 16
+ * (https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html).
+ */
+export const MAX_GPUS: number = 16;
+
+/**
+ * The most vCPUs a compute environment may run. Batch documents no upper
+ * bound for `maxvCpus` (an Integer: API_ComputeResource); what runs is bounded
+ * by the account's EC2 vCPU quota (32 On-Demand vCPUs for a new account,
+ * quota L-1216C47A), and the largest quotas users report are in the tens of
+ * thousands (13,000 in ASFHyP3/hyp3#2917). cloudknot takes more than 100,000 for
+ * a mistake, such as a value in MiB or a stray exponent.
+ */
+export const MAX_COMPUTE_VCPUS: number = 100_000;
+
+/**
+ * The longest `timeout`, in seconds: 2^31 - 1 ms, the longest timer the
+ * local target can set (a longer `setTimeout` fires at once). The same bound
+ * holds on AWS, so a knot's timeout means the same on both targets.
+ */
+export const MAX_TIMEOUT_SECONDS: number = Math.floor((2 ** 31 - 1) / 1000);
+
 const COMPUTE_TYPES: readonly ComputeType[] = ["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"];
 const EC2_ONLY = [
   "gpus",
@@ -174,7 +218,9 @@ function timeLimitActions(options: ComputeOptions): JobStateTimeLimitAction[] {
 
 function integer(field: string, value: unknown, min: number, max = Infinity): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    const bound = max === Infinity ? `at least ${min}` : `from ${min} to ${max}`;
+    const bound = max === Infinity
+      ? `at least ${min}`
+      : `from ${min} to ${max.toLocaleString("en-US")}`;
     fail(field, `${field} must be an integer ${bound}, not ${JSON.stringify(value)}`);
   }
   return value;
@@ -236,13 +282,17 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
       );
     }
   } else {
-    integer("vcpus", vcpus, 1, 256);
-    memory = integer("memory", options.memory ?? 8000, 4);
+    integer("vcpus", vcpus, 1, EC2_MAX_VCPUS);
+    // Batch: "You must specify at least 4 MiB of memory for a job" (API_ResourceRequirement).
+    memory = integer("memory", options.memory ?? 8000, 4, EC2_MAX_MEMORY_MIB);
   }
-  const gpus = integer("gpus", options.gpus ?? 0, 0, 16);
+  const gpus = integer("gpus", options.gpus ?? 0, 0, MAX_GPUS);
   const retries = integer("retries", options.retries ?? 3, 1, 10);
   let timeout: number | undefined;
-  if (options.timeout !== undefined) timeout = integer("timeout", options.timeout, 60);
+  if (options.timeout !== undefined) {
+    // Batch: "The minimum value for the timeout is 60 seconds" (API_JobTimeout).
+    timeout = integer("timeout", options.timeout, 60, MAX_TIMEOUT_SECONDS);
+  }
   const evaluateOnExit = validateRetryRules(options.evaluateOnExit ?? []);
   const instanceTypes = options.instanceTypes ?? (fargate ? [] : ["optimal"]);
   if (
@@ -254,9 +304,14 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
       'instanceTypes must be an array of instance types such as "m5.large", "c5" or "optimal"',
     );
   }
-  const minVcpus = integer("minVcpus", options.minVcpus ?? 0, 0);
-  const desiredVcpus = integer("desiredVcpus", options.desiredVcpus ?? minVcpus, 0);
-  const maxVcpus = integer("maxVcpus", options.maxVcpus ?? 256, 1);
+  const minVcpus = integer("minVcpus", options.minVcpus ?? 0, 0, MAX_COMPUTE_VCPUS);
+  const desiredVcpus = integer(
+    "desiredVcpus",
+    options.desiredVcpus ?? minVcpus,
+    0,
+    MAX_COMPUTE_VCPUS,
+  );
+  const maxVcpus = integer("maxVcpus", options.maxVcpus ?? 256, 1, MAX_COMPUTE_VCPUS);
   if (!(minVcpus <= desiredVcpus && desiredVcpus <= maxVcpus)) {
     fail(
       "desiredVcpus",

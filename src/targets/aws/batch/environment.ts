@@ -291,6 +291,9 @@ export interface JobDefinitionSpec {
   tags: Record<string, string>;
 }
 
+/** How long after a knot's timeout Batch stops an attempt the job did not stop itself. */
+const TIMEOUT_BACKSTOP_SECONDS = 60;
+
 /**
  * Registers a revision of the knot's job definition: the image, vCPUs,
  * memory, GPUs, roles, retries and timeout.
@@ -334,13 +337,21 @@ export async function registerJobDefinition(
         }
         : {}),
       resourceRequirements: requirements,
-      environment: Object.entries(spec.environment ?? {}).map(([name, value]) => ({ name, value })),
+      environment: Object.entries({
+        ...spec.environment,
+        ...(c.timeout !== undefined ? { CLOUDKNOT_TIMEOUT: String(c.timeout) } : {}),
+      }).map(([name, value]) => ({ name, value })),
     },
     retryStrategy: {
       attempts: c.retries,
       ...(c.evaluateOnExit.length > 0 ? { evaluateOnExit: c.evaluateOnExit } : {}),
     },
-    ...(c.timeout !== undefined ? { timeout: { attemptDurationSeconds: c.timeout } } : {}),
+    // The job keeps the knot's timeout itself (CLOUDKNOT_TIMEOUT, src/job/main.ts), so a
+    // timed-out attempt is retried: Batch never retries an attempt its own timeout
+    // stopped. Batch's timeout stays as a backstop, a minute later.
+    ...(c.timeout !== undefined
+      ? { timeout: { attemptDurationSeconds: c.timeout + TIMEOUT_BACKSTOP_SECONDS } }
+      : {}),
     propagateTags: true,
     tags: spec.tags,
   });

@@ -21,6 +21,17 @@ export interface BatchFailureTarget {
 
 const TIMEOUT_RE = /attempt duration exceeded timeout/i;
 
+/** The job's memory limit, and what to raise, for a job Batch stopped for memory. */
+function memoryAdvice(job: JobDetail): string {
+  const container = job.container;
+  const limit = container?.resourceRequirements?.find((r) => r.type === "MEMORY")?.value ??
+    container?.memory;
+  return limit !== undefined
+    ? `the job's memory limit is ${limit} MiB: raise the knot's memory option ` +
+      `(--memory on the command line) above ${limit}, or make the item smaller`
+    : "raise the knot's memory option (--memory on the command line), or make the item smaller";
+}
+
 function attemptOf(job: JobDetail, attempt: number): AttemptDetail | undefined {
   return job.attempts?.[attempt - 1];
 }
@@ -85,6 +96,7 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
     ? `AWS Batch job ${job.jobId} attempt ${attemptNo} exited with code ${exitCode} without a record`
     : `AWS Batch job ${job.jobId} attempt ${attemptNo} stopped without a record`;
   const details = [statusReason, reason, stuck?.advice].filter((s): s is string => !!s);
+  if (name === "OutOfMemoryError") details.push(memoryAdvice(job));
   const error: SerializedError = {
     name,
     message: details.length > 0 ? `${what}: ${details.join("; ")}` : what,

@@ -116,6 +116,22 @@ Deno.test("a knot's compute environment, queue and job definition are created, a
         .jobDefinitions!;
       assert.equal(def!.retryStrategy?.attempts, 3);
       assert.deepEqual(def!.platformCapabilities, [compute.compute === "EC2" ? "EC2" : "FARGATE"]);
+      // A knot's timeout goes to the job (which stops the attempt so Batch retries it);
+      // Batch's own timeout is a backstop a minute later.
+      const timed = await registerJobDefinition(session, {
+        name: `${name}-jd`,
+        image: "x:y",
+        compute: { ...compute, timeout: 600 },
+        placement: p,
+        tags,
+      });
+      const [timedDef] = (await session.batch.describeJobDefinitions({
+        jobDefinitions: [timed.arn],
+      })).jobDefinitions!;
+      assert.equal(timedDef!.timeout?.attemptDurationSeconds, 660);
+      assert.deepEqual(timedDef!.containerProperties?.environment, [
+        { name: "CLOUDKNOT_TIMEOUT", value: "600" },
+      ]);
       await deleteBatchEnvironment(session, {
         jobQueue: queue,
         computeEnvironment: ce,
@@ -138,6 +154,7 @@ Deno.test("a knot's compute environment, queue and job definition are created, a
         "DeleteJobQueue",
         "UpdateComputeEnvironment",
         "DeleteComputeEnvironment",
+        "DeregisterJobDefinition",
         "DeregisterJobDefinition",
         "DeregisterJobDefinition",
       ],

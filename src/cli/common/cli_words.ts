@@ -1,0 +1,87 @@
+/**
+ * Errors in the words of a command-line user. The library's messages name
+ * library calls and options (`setRegion("eu-west-1")`, `maxVcpus`); a user
+ * of the command line is told the command and the flag instead
+ * (`cloudknot configure --region eu-west-1`, `--max-vcpus`).
+ *
+ * @module
+ */
+import { CloudknotInputError } from "../../util/errors.ts";
+import type { Command } from "./command.ts";
+
+/** Library calls in messages, and what a command-line user runs instead. */
+const CALLS: [RegExp, (...groups: string[]) => string][] = [
+  [
+    /call setRegion\("([^"]*)"\)( \(for example\))?/g,
+    (region, example) => `run cloudknot configure --region ${region}${example ?? ""}`,
+  ],
+  [/call setProfile\("([^"]*)"\)/g, (profile) => `run cloudknot configure --profile ${profile}`],
+  [
+    /(?:set one with |name a bucket with |choose another with )?setS3Params\(\{ bucket: "([^"]*)" \}\)/g,
+    (bucket) => `run cloudknot configure --bucket ${bucket === "..." ? "BUCKET" : bucket}`,
+  ],
+  [/setEcrRepo\("([^"]*)"\)/g, (repo) => `cloudknot configure --ecr-repo ${repo}`],
+  [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
+  [/ or use a session (?:in [\w-]+|with that profile),/g, () => ","],
+  [/ or use a session (?:in [\w-]+|with that profile)/g, () => ""],
+];
+
+/** Options whose flag is not their name in kebab case. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  repoName: "repo",
+  parsPolicies: "policy",
+  policies: "policy",
+  tags: "tag",
+};
+
+/**
+ * A message in a command-line user's words: library calls become commands,
+ * and the options it names become the command's flags: a camel-case option
+ * (`instanceTypes`) wherever it appears, the one-word option an input error
+ * is about (`memory`) where the message names it as an option
+ * (`memory must be…`, `lower memory`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * inCliWords(new CloudknotInputError("maxVcpus must be an integer", { field: "maxVcpus" }), map);
+ * // "--max-vcpus must be an integer"
+ * ```
+ *
+ * @param error The error.
+ * @param command The command that ran, whose flags the message may name.
+ * @returns The message.
+ */
+export function inCliWords(error: Error, command?: Command): string {
+  let message = error.message;
+  for (const [pattern, replace] of CALLS) {
+    message = message.replace(pattern, (_m, ...groups) => replace(...groups.slice(0, -2)));
+  }
+  if (!message.includes("AWS_REGION")) {
+    message = message.replace(
+      /run cloudknot configure --region ([\w-]+)/,
+      "$& (or AWS_REGION=$1 for one command)",
+    );
+  }
+  if (command === undefined) return message;
+  const flags = new Map<string, string>(Object.entries(FLAG_OF));
+  for (const flag of Object.keys(command.options)) {
+    flags.set(flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase()), flag);
+  }
+  const field = error instanceof CloudknotInputError ? error.field : undefined;
+  for (const [option, flag] of flags) {
+    if (!(flag in command.options)) continue;
+    if (/[A-Z]/.test(option)) {
+      // A camel-case name is an option wherever it appears.
+      message = message.replace(new RegExp(`(?<![-\\w])${option}\\b`, "g"), `--${flag}`);
+    } else if (option === field) {
+      // The one-word option the error is about, where the message names it as an option.
+      message = message
+        .replace(new RegExp(`(^|\\s)${option}\\b(?= must| takes| has|:)`, "g"), `$1--${flag}`)
+        .replace(
+          new RegExp(`\\b(lower|raise|pass|leave|Invalid|in) ${option}\\b`, "g"),
+          `$1 --${flag}`,
+        );
+    }
+  }
+  return message;
+}

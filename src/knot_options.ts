@@ -1,0 +1,318 @@
+/**
+ * The checks of {@linkcode Knot.create}'s and {@linkcode Knot.map}'s
+ * options, made before anything is packaged, created or run: the name, the
+ * function, the target and the options that belong to it (each with its upper
+ * bound), the map options and the inputs. On AWS the options of
+ * `targets/aws/knot_options.ts` are checked here too.
+ *
+ * @module
+ */
+import { validateModule } from "./image/docker_image_options.ts";
+import type { KnotOptions, MapOptions, MapPlanOptions } from "./knot.ts";
+import { type Permissions, validatePermissions } from "./job/permissions.ts";
+import { MAX_TIMEOUT_SECONDS } from "./targets/aws/batch/compute_options.ts";
+import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
+import { CloudknotInputError } from "./util/errors.ts";
+import {
+  describeValue,
+  validateKnotName,
+  validateOptionKeys,
+  validateOptionType,
+} from "./util/validate.ts";
+
+/**
+ * The most worker processes of a local knot. Each is a Deno process with its
+ * own V8 heap (tens of MiB at rest), so more than this is a mistake, such as
+ * a byte count.
+ */
+export const MAX_CONCURRENCY: number = 1024;
+
+/** The options of {@linkcode Knot.create} after their checks, with defaults. */
+export interface ValidKnotOptions {
+  /** The name. */
+  name: string;
+  /** Where the items run. */
+  target: "local" | "aws";
+  /** Local worker processes. */
+  concurrency: number;
+  /** Attempts per item. */
+  retries: number;
+  /** Seconds per attempt, when limited. */
+  timeout?: number;
+  /** Memory per job or worker, MiB, when given. */
+  memory?: number;
+  /** What the function may reach, locally. */
+  permissions?: Permissions;
+}
+
+const KNOT_OPTION_KEYS: Readonly<Record<keyof KnotOptions | "dryRun", true>> = {
+  ...AWS_KNOT_OPTION_KEYS,
+  dryRun: true,
+  name: true,
+  func: true,
+  module: true,
+  exportName: true,
+  target: true,
+  concurrency: true,
+  retries: true,
+  timeout: true,
+  memory: true,
+  dir: true,
+  permissions: true,
+};
+
+/** Options every target takes. */
+const SHARED = new Set([
+  "dryRun",
+  "name",
+  "func",
+  "module",
+  "exportName",
+  "target",
+  "retries",
+  "timeout",
+  "memory",
+]);
+/** Options of the local target only. */
+const LOCAL_ONLY = new Set(["concurrency", "dir", "permissions"]);
+
+const MAP_OPTION_KEYS: Readonly<Record<keyof MapPlanOptions, true>> = {
+  dryRun: true,
+  itemSeconds: true,
+  starmap: true,
+  env: true,
+  signal: true,
+  jobType: true,
+  progress: true,
+};
+
+/**
+ * Checks every option of {@linkcode Knot.create} that needs no AWS call and
+ * fills in the defaults. An option of the other target is an error, so
+ * nothing given is silently ignored.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateKnotOptions } from "./knot_options.ts";
+ *
+ * const valid = validateKnotOptions({ name: "squares", func: (x: number) => x * x, concurrency: 2 });
+ * console.log(valid.retries); // 3
+ * ```
+ *
+ * @param options The options as given.
+ * @param system What bounds the local target's options. @default {"this machine"}
+ * @returns The checked options.
+ */
+export function validateKnotOptions(
+  options: KnotOptions,
+  system: { totalMemoryMiB?: number } = {},
+): ValidKnotOptions {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new CloudknotInputError(
+      `Knot.create() takes an options object with at least a name, not ${describeValue(options)}`,
+    );
+  }
+  validateOptionKeys(options, KNOT_OPTION_KEYS, "Knot.create()");
+  validateDryRun(options as { dryRun?: unknown });
+  const name = validateKnotName(options.name);
+  if (options.func !== undefined && options.module !== undefined) {
+    throw new CloudknotInputError("Pass either func or module, not both", { field: "func" });
+  }
+  if (options.exportName !== undefined && options.module === undefined) {
+    throw new CloudknotInputError("exportName needs module: pass the module that exports it", {
+      field: "exportName",
+    });
+  }
+  validateOptionType(options, "func", "function");
+  validateModule(options.module);
+  validateOptionType(options, "exportName", "string");
+  const target = options.target ?? "local";
+  if (target !== "local" && target !== "aws") {
+    throw new CloudknotInputError(
+      `target must be "local" or "aws", not ${JSON.stringify(target)}`,
+      { field: "target" },
+    );
+  }
+  if (target === "aws" && options.permissions !== undefined) {
+    // The job's container does not run the function in a worker of its own
+    // yet, so permissions could not be applied there: refuse, never ignore.
+    throw new CloudknotInputError(
+      "permissions apply on the local target only for now: on AWS, what a job may reach is " +
+        "its Pars job role's (its policies option) and its container's",
+      { field: "permissions" },
+    );
+  }
+  const given = Object.entries(options).filter(([key, value]) =>
+    value !== undefined && !SHARED.has(key)
+  ).map(([key]) => key);
+  const stray = given.filter((key) => (target === "aws") === LOCAL_ONLY.has(key));
+  if (stray.length > 0) {
+    const other = target === "aws" ? "local" : "aws";
+    throw new CloudknotInputError(
+      `${stray.join(", ")} ${stray.length > 1 ? "are options" : "is an option"} of target ` +
+        `"${other}", not of "${target}": leave ${stray.length > 1 ? "them" : "it"} out, or pass ` +
+        `target: "${other}"`,
+      { field: stray[0]! },
+    );
+  }
+  const concurrency = options.concurrency ?? navigator.hardwareConcurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new CloudknotInputError(
+      `concurrency must be an integer from 1 to ${MAX_CONCURRENCY} (worker processes), not ${
+        describeValue(concurrency)
+      }`,
+      { field: "concurrency" },
+    );
+  }
+  const retries = options.retries ?? 3;
+  if (!Number.isInteger(retries) || retries < 1 || retries > 10) {
+    throw new CloudknotInputError(
+      `retries must be an integer from 1 to 10 (the attempts each item gets), not ${
+        describeValue(retries)
+      }`,
+      { field: "retries" },
+    );
+  }
+  const valid: ValidKnotOptions = { name, target, concurrency, retries };
+  if (target === "aws") {
+    // The AWS rules: timeout an integer of at least 60, memory within Batch's bounds.
+    const checked = validateAwsKnotOptions({ ...options, name });
+    if (options.timeout !== undefined) valid.timeout = checked.compute.timeout!;
+    if (options.memory !== undefined) valid.memory = checked.compute.memory;
+    return valid;
+  }
+  if (options.timeout !== undefined) {
+    const t = options.timeout;
+    if (typeof t !== "number" || !(t > 0) || t > MAX_TIMEOUT_SECONDS) {
+      throw new CloudknotInputError(
+        `timeout must be a positive number of seconds, at most ${
+          MAX_TIMEOUT_SECONDS.toLocaleString("en-US")
+        } (24.8 days), not ${describeValue(t)}`,
+        { field: "timeout" },
+      );
+    }
+    valid.timeout = t;
+  }
+  if (options.memory !== undefined) {
+    const m = options.memory;
+    const total = system.totalMemoryMiB ?? Math.floor(Deno.systemMemoryInfo().total / 2 ** 20);
+    if (!Number.isInteger(m) || m < 1 || m > total) {
+      throw new CloudknotInputError(
+        `memory must be an integer of MiB from 1 to this machine's ${
+          total.toLocaleString("en-US")
+        } (each worker's heap limit), not ${describeValue(m)}`,
+        { field: "memory" },
+      );
+    }
+    valid.memory = m;
+  }
+  validateOptionType(options, "dir", "string");
+  if (options.permissions !== undefined) {
+    valid.permissions = validatePermissions(options.permissions);
+  }
+  return valid;
+}
+
+/**
+ * Checks the options of {@linkcode Knot.map}.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateMapOptions } from "./knot_options.ts";
+ *
+ * validateMapOptions({ starmap: true, env: { MODE: "fast" } });
+ * ```
+ *
+ * @param options The options as given.
+ */
+export function validateMapOptions(options: MapOptions & Partial<MapPlanOptions>): void {
+  validateOptionKeys(options, MAP_OPTION_KEYS, "map()");
+  validateDryRun(options as { dryRun?: unknown });
+  const { itemSeconds } = options;
+  if (itemSeconds !== undefined && !(typeof itemSeconds === "number" && itemSeconds > 0)) {
+    throw new CloudknotInputError(
+      `itemSeconds must be a positive number of seconds, not ${describeValue(itemSeconds)}`,
+      { field: "itemSeconds" },
+    );
+  }
+  validateOptionType(options, "starmap", "boolean");
+  validateOptionType(options, "signal", AbortSignal, "an AbortSignal");
+  const { jobType, progress, env } = options;
+  if (jobType !== undefined && jobType !== "array" && jobType !== "independent") {
+    throw new CloudknotInputError(
+      `jobType must be "array" or "independent", not ${JSON.stringify(jobType)}`,
+      { field: "jobType" },
+    );
+  }
+  if (
+    progress !== undefined && typeof progress !== "boolean" &&
+    (progress === null || typeof progress !== "object" || Array.isArray(progress))
+  ) {
+    throw new CloudknotInputError(
+      `progress must be true, false or progress options, not ${describeValue(progress)}`,
+      { field: "progress" },
+    );
+  }
+  if (env !== undefined) validateEnv(env);
+}
+
+function validateDryRun(options: { dryRun?: unknown }): void {
+  if (options.dryRun !== undefined && typeof options.dryRun !== "boolean") {
+    throw new CloudknotInputError(
+      `dryRun must be true or false, not ${describeValue(options.dryRun)}`,
+      { field: "dryRun" },
+    );
+  }
+}
+
+function validateEnv(env: Record<string, string>): void {
+  if (env === null || typeof env !== "object" || Array.isArray(env)) {
+    throw new CloudknotInputError("env must be an object of variable names to string values", {
+      field: "env",
+    });
+  }
+  for (const [key, value] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new CloudknotInputError(`env has an invalid variable name "${key}"`, { field: "env" });
+    }
+    if (key.startsWith("AWS_BATCH_")) {
+      throw new CloudknotInputError(
+        `env must not set ${key}: AWS Batch sets the AWS_BATCH_ variables itself`,
+        { field: "env" },
+      );
+    }
+    if (typeof value !== "string") {
+      throw new CloudknotInputError(`env.${key} must be a string, not a ${typeof value}`, {
+        field: "env",
+      });
+    }
+  }
+}
+
+/**
+ * Checks that the inputs of {@linkcode Knot.map} are a collection of items:
+ * an array or another iterable or async iterable object. A string is
+ * refused: it would run one item per character.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateInputs } from "./knot_options.ts";
+ *
+ * validateInputs([1, 2, 3]);
+ * ```
+ *
+ * @param inputs The inputs as given.
+ */
+export function validateInputs(
+  inputs: unknown,
+): asserts inputs is Iterable<unknown> | AsyncIterable<unknown> {
+  const iterable = inputs !== null && typeof inputs === "object" &&
+    (Symbol.iterator in inputs || Symbol.asyncIterator in inputs);
+  if (!iterable) {
+    throw new CloudknotInputError(
+      `inputs must be an array or another iterable of items, not ${describeValue(inputs)}` +
+        (typeof inputs === "string" ? ": wrap one string item in an array, as [text]" : ""),
+      { field: "inputs" },
+    );
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The EC2 instance types a knot's compute environment may launch, read from
+ * EC2 DescribeInstanceTypes before anything is made: every type named must
+ * exist in the region, and one job (its vCPUs, memory and GPUs) must fit in
+ * at least one of them, or its jobs would wait in RUNNABLE for ever.
+ *
+ * @module
+ */
+import type { AwsSession } from "../../../aws/session.ts";
+import type { InstanceTypeInfo } from "../../../aws/services/ec2.ts";
+import { CloudknotInputError } from "../../../util/errors.ts";
+import type { ComputeSpec } from "./compute_options.ts";
+
+/**
+ * What `optimal` means to Batch: "instance types (from the C4, M4, and R4
+ * instance families) ... In Regions that don't have instance types from those
+ * instance families, instance types from the C5, M5, and R5 instance families
+ * are used" (API_ComputeResource, `instanceTypes`).
+ */
+export const OPTIMAL_FAMILIES: readonly (readonly string[])[] = [
+  ["c4", "m4", "r4"],
+  ["c5", "m5", "r5"],
+];
+
+/** The largest job an instance type can hold. */
+interface Capacity {
+  type: string;
+  vcpus: number;
+  memory: number;
+  gpus: number;
+}
+
+function capacity(info: InstanceTypeInfo): Capacity {
+  return {
+    type: info.InstanceType ?? "",
+    vcpus: info.VCpuInfo?.DefaultVCpus ?? 0,
+    memory: info.MemoryInfo?.SizeInMiB ?? 0,
+    gpus: (info.GpuInfo?.Gpus ?? []).reduce((n, g) => n + (g.Count ?? 0), 0),
+  };
+}
+
+async function describe(session: AwsSession, patterns: string[]): Promise<Capacity[]> {
+  const out: Capacity[] = [];
+  for await (
+    const info of session.ec2.describeInstanceTypesAll({
+      Filters: [{ Name: "instance-type", Values: patterns }],
+    })
+  ) {
+    if (info.InstanceType) out.push(capacity(info));
+  }
+  return out;
+}
+
+/**
+ * Checks, with read-only EC2 calls, that the instance types of an EC2 or
+ * SPOT compute environment exist in the session's region and that one job
+ * fits in at least one of them. Fargate needs no check: its sizes are a fixed
+ * table, checked by `validateComputeOptions`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { checkJobFits } from "./instance_types.ts";
+ *
+ * await checkJobFits(session, validateComputeOptions({ instanceTypes: ["m5"], memory: 64_000 }));
+ * ```
+ *
+ * @param session The AWS session.
+ * @param compute The checked compute settings.
+ * @throws {CloudknotInputError} For an unknown instance type, or a job no instance type can hold.
+ */
+export async function checkJobFits(session: AwsSession, compute: ComputeSpec): Promise<void> {
+  if (compute.compute === "FARGATE" || compute.compute === "FARGATE_SPOT") return;
+  const named = compute.instanceTypes.filter((t) => t !== "optimal");
+  const pattern = (t: string) => t.includes(".") ? t : `${t}.*`;
+  const types: Capacity[] = [];
+  if (named.length > 0) {
+    const found = await describe(session, named.map(pattern));
+    const known = new Set(found.flatMap((c) => [c.type, c.type.split(".")[0]!]));
+    const unknown = named.filter((t) => !known.has(t));
+    if (unknown.length > 0) {
+      throw new CloudknotInputError(
+        `Unknown instance type${unknown.length > 1 ? "s" : ""} ${
+          unknown.join(", ")
+        } in ${session.region}: ` +
+          `use types EC2 DescribeInstanceTypes lists there, instance families such as "c5", or "optimal"`,
+        { field: "instanceTypes" },
+      );
+    }
+    types.push(...found);
+  }
+  if (compute.instanceTypes.includes("optimal")) {
+    for (const families of OPTIMAL_FAMILIES) {
+      const found = await describe(session, families.map(pattern));
+      if (found.length === 0) continue;
+      types.push(...found);
+      break;
+    }
+  }
+  if (types.length === 0) return;
+  const fits = types.some((t) =>
+    t.vcpus >= compute.vcpus && t.memory >= compute.memory && t.gpus >= compute.gpus
+  );
+  if (fits) return;
+  const most = (key: "vcpus" | "memory" | "gpus") =>
+    types.reduce((best, t) => t[key] > best[key] ? t : best);
+  const which = compute.instanceTypes.join(", ");
+  const job = `${compute.vcpus} vCPU${compute.vcpus === 1 ? "" : "s"}, ` +
+    `${compute.memory.toLocaleString("en-US")} MiB` +
+    (compute.gpus > 0 ? ` and ${compute.gpus} GPUs` : "");
+  for (const field of ["gpus", "vcpus", "memory"] as const) {
+    const largest = most(field);
+    if (compute[field] <= largest[field]) continue;
+    const unit = field === "memory" ? " MiB" : field === "vcpus" ? " vCPUs" : " GPUs";
+    throw new CloudknotInputError(
+      `No instance type the compute environment may launch (${which}) can run one job of ${job}: ` +
+        `the most ${field === "memory" ? "memory" : field === "vcpus" ? "vCPUs" : "GPUs"} ` +
+        `any has is ${largest[field].toLocaleString("en-US")}${unit} (${largest.type}); lower ` +
+        `${field} or choose larger instanceTypes`,
+      { field },
+    );
+  }
+  throw new CloudknotInputError(
+    `No instance type the compute environment may launch (${which}) has ${job} together: ` +
+      `lower vcpus or memory, or choose larger instanceTypes`,
+    { field: "instanceTypes" },
+  );
+}

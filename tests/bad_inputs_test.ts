@@ -1,0 +1,326 @@
+// Validate, then mutate: every bad input to Knot, Pars, DockerImage,
+// DockerRepo and the command line is refused with a typed error (or, on the
+// command line, its message and exit code) before the first request that
+// creates or changes anything: the emulator's request log shows no mutating
+// call, and no image record or build directory is written.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  CloudknotInputError,
+  DockerImage,
+  DockerRepo,
+  Knot,
+  Pars,
+  UnknownPolicyError,
+} from "../mod.ts";
+import { runCommandLine } from "../src/cli/main.ts";
+import type { CliIo } from "../src/cli/common/io.ts";
+import { withEmulator } from "./resources/helpers.ts";
+import { rejects } from "./support/rejects.ts";
+
+const func = (x: number) => x;
+const JOBS = "tests/cli/fixtures/jobs.ts";
+
+/** The messages of the "Bad inputs" catalogue in docs/troubleshooting.md: its table's code spans. */
+async function catalogue(): Promise<string[]> {
+  const doc = await Deno.readTextFile(new URL("../docs/troubleshooting.md", import.meta.url));
+  const section = doc.slice(doc.indexOf("## Bad inputs"));
+  return section.split("\n").filter((line) => /^\| [^-]/.test(line)).slice(1)
+    .flatMap((row) => [...row.split("|")[2]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+}
+
+/** A library call that must be refused, and the option it must name. */
+type LibraryCase = [label: string, call: () => Promise<unknown>, field: string, message: RegExp];
+
+/** A command line that must be refused, and what it must say. */
+type CliCase = [args: string[], message: RegExp];
+
+/** Runs the command line in this process, with its environment and output in memory. */
+async function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stderr: string }> {
+  let stderr = "";
+  const output = (sink: (text: string) => void) => ({
+    write: (text: string) => (sink(text), Promise.resolve()),
+    isTerminal: () => false,
+  });
+  const io: CliIo = {
+    stdout: output(() => {}),
+    stderr: output((text) => stderr += text),
+    stdin: { readable: () => ReadableStream.from([]), isTerminal: () => false },
+    env: (name) => env[name],
+    noColor: true,
+  };
+  const code = await runCommandLine(args, { io });
+  return { code, stderr };
+}
+
+Deno.test("every bad input is refused before anything is created", async (t) => {
+  await withEmulator(async ({ emu, session, state, dir }) => {
+    /** What every refusal said, for the catalogue. */
+    const said: string[] = [];
+    const notAFunction = join(dir, "m.ts");
+    await Deno.writeTextFile(notAFunction, "export const x = 42;\n");
+    const cloudknotDir = join(dir, "home", ".cloudknot");
+    const knot = (extra: Record<string, unknown>) =>
+      Knot.create({
+        name: "k",
+        target: "aws",
+        func,
+        session,
+        state,
+        cloudknotDir,
+        ...extra,
+      } as never);
+    const image = (extra: Record<string, unknown>) =>
+      DockerImage.create({ func, name: "img", state, cloudknotDir, ...extra } as never);
+    const library: LibraryCase[] = [
+      // Knot.create on AWS: the issue's six, then the rest.
+      ["repoName Bad_Repo", () => knot({ repoName: "Bad_Repo" }), "repoName", /Bad_Repo/],
+      ["pars 'bad name!'", () => knot({ pars: "bad name!" }), "pars", /Invalid Pars name/],
+      ["imageTags latest", () => knot({ imageTags: ["latest"] }), "imageTags", /"latest"/],
+      ["imageTags with a space", () => knot({ imageTags: ["has space"] }), "imageTags", /tag/],
+      ["memory 1e9", () => knot({ memory: 1e9 }), "memory", /from 4 to 33,554,432/],
+      ["maxVcpus 1e9", () => knot({ maxVcpus: 1e9 }), "maxVcpus", /from 1 to 100,000/],
+      ["vcpus 257 on EC2", () => knot({ vcpus: 257 }), "vcpus", /from 1 to 256/],
+      ["vcpus 32 on Fargate", () => knot({ compute: "FARGATE", vcpus: 32 }), "vcpus", /16/],
+      [
+        "memory 128 GiB on Fargate",
+        () => knot({ compute: "FARGATE", vcpus: 16, memory: 131072 }),
+        "memory",
+        /122880/,
+      ],
+      ["gpus 17", () => knot({ gpus: 17 }), "gpus", /from 0 to 16/],
+      ["gpus on Fargate", () => knot({ compute: "FARGATE", gpus: 1 }), "gpus", /no GPUs/],
+      ["timeout 30", () => knot({ timeout: 30 }), "timeout", /from 60/],
+      ["timeout 1e10", () => knot({ timeout: 1e10 }), "timeout", /2,147,483/],
+      ["retries 11", () => knot({ retries: 11 }), "retries", /from 1 to 10/],
+      ["minVcpus 1e9", () => knot({ minVcpus: 1e9 }), "minVcpus", /100,000/],
+      [
+        "desiredVcpus above maxVcpus",
+        () => knot({ desiredVcpus: 10, maxVcpus: 8 }),
+        "desiredVcpus",
+        /minVcpus ≤ desiredVcpus ≤ maxVcpus/,
+      ],
+      ["compute LAMBDA", () => knot({ compute: "LAMBDA" }), "compute", /one of EC2/],
+      [
+        "bidPercentage 0",
+        () => knot({ compute: "SPOT", bidPercentage: 0 }),
+        "bidPercentage",
+        /from 1 to 100/,
+      ],
+      ["volumeSize 20000", () => knot({ volumeSize: 20000 }), "volumeSize", /16,384/],
+      ["imageId ubuntu", () => knot({ imageId: "ubuntu" }), "imageId", /AMI id/],
+      ["priority 1001", () => knot({ priority: 1001 }), "priority", /from 1 to 1,000/],
+      ["stuckTimeout 100", () => knot({ stuckTimeout: 100 }), "stuckTimeout", /from 600/],
+      [
+        "six retry rules",
+        () => knot({ evaluateOnExit: Array(6).fill({ onExitCode: "1", action: "EXIT" }) }),
+        "evaluateOnExit",
+        /at most 5/,
+      ],
+      ["tags ManagedBy", () => knot({ tags: { ManagedBy: "me" } }), "tags", /ManagedBy/],
+      ["tags aws:", () => knot({ tags: { "aws:x": "y" } }), "tags", /aws:/],
+      [
+        "jobQueueName with spaces",
+        () => knot({ jobQueueName: "no spaces" }),
+        "jobQueueName",
+        /Invalid jobQueue name/,
+      ],
+      [
+        "computeEnvironmentName of 129 characters",
+        () => knot({ computeEnvironmentName: "c".repeat(129) }),
+        "computeEnvironmentName",
+        /up to 128/,
+      ],
+      [
+        "baseImage not a reference",
+        () => knot({ baseImage: "Not A Ref" }),
+        "baseImage",
+        /image reference/,
+      ],
+      ["pollInterval -1", () => knot({ pollInterval: -1 }), "pollInterval", /positive number/],
+      ["session a string", () => knot({ session: "abc" }), "session", /AwsSession/],
+      ["noImageCache yes", () => knot({ noImageCache: "yes" }), "noImageCache", /true or false/],
+      [
+        "dockerImage an object",
+        () => knot({ func: undefined, dockerImage: {} }),
+        "dockerImage",
+        /DockerImage/,
+      ],
+      ["a typo: maxVcpu", () => knot({ maxVcpu: 8 }), "maxVcpu", /did you mean "maxVcpus"/],
+      ["concurrency on AWS", () => knot({ concurrency: 4 }), "concurrency", /target "local"/],
+      ["func 42", () => knot({ func: 42 }), "func", /must be a function/],
+      ["func and module", () => knot({ module: "./x.ts" }), "func", /either func or module/],
+      ["knot name bad_name", () => knot({ name: "bad_name" }), "name", /Invalid knot name/],
+      [
+        "instance type unknown in the region",
+        () => knot({ instanceTypes: ["zz9.mega"] }),
+        "instanceTypes",
+        /Unknown instance type zz9\.mega/,
+      ],
+      [
+        "memory larger than every m5",
+        () => knot({ instanceTypes: ["m5"], memory: 100_000 }),
+        "memory",
+        /65,536 MiB \(m5\.4xlarge\)/,
+      ],
+      [
+        "vcpus more than any optimal instance has",
+        () => knot({ vcpus: 128 }),
+        "vcpus",
+        /64 vCPUs/,
+      ],
+      ["GPUs on optimal instances", () => knot({ gpus: 1 }), "gpus", /most GPUs any has is 0/],
+      [
+        "parsPolicies naming no policy",
+        () => knot({ parsPolicies: ["NoSuchPolicy"] }),
+        "policies",
+        /NoSuchPolicy/,
+      ],
+      // Knot on the local target.
+      [
+        "an AWS option on the local target",
+        () => Knot.create({ name: "k", func, maxVcpus: 8, dir } as never),
+        "maxVcpus",
+        /target "aws"/,
+      ],
+      [
+        "concurrency 1e6",
+        () => Knot.create({ name: "k", func, concurrency: 1e6, dir }),
+        "concurrency",
+        /from 1 to 1024/,
+      ],
+      [
+        "local timeout past what a timer holds",
+        () => Knot.create({ name: "k", func, timeout: 1e10, dir }),
+        "timeout",
+        /2,147,483/,
+      ],
+      [
+        "a module export that is not a function",
+        () => Knot.create({ name: "k", module: notAFunction, exportName: "x", dir }),
+        "exportName",
+        /Export x of .* is a number, not a function/,
+      ],
+      // Pars.create.
+      [
+        "Pars name",
+        () => Pars.create({ name: "bad name!", session, state }),
+        "name",
+        /Invalid Pars/,
+      ],
+      [
+        "Pars option typo",
+        () => Pars.create({ name: "p", polices: ["x"], session, state } as never),
+        "polices",
+        /did you mean "policies"/,
+      ],
+      [
+        "Pars session a number",
+        () => Pars.create({ name: "p", session: 5, state } as never),
+        "session",
+        /AwsSession/,
+      ],
+      // DockerImage.create (nothing is written).
+      ["image name", () => image({ name: "Bad Name" }), "name", /Invalid image name/],
+      ["image platform", () => image({ platform: "amd64" }), "platform", /linux\/amd64/],
+      ["image baseImage", () => image({ baseImage: "a b" }), "baseImage", /image reference/],
+      ["image func 1", () => image({ func: 1 }), "func", /must be a function/],
+      ["image dir empty", () => image({ dir: "" }), "dir", /non-empty string/],
+      ["image overwrite 1", () => image({ overwrite: 1 }), "overwrite", /true or false/],
+      ["image option typo", () => image({ nmae: "x" }), "nmae", /did you mean "name"/],
+      // DockerRepo.create.
+      ["repo name", () => DockerRepo.create({ name: "Bad_Repo", session, state }), "name", /ECR/],
+      [
+        "repo tags",
+        () => DockerRepo.create({ name: "ok", tags: { "aws:x": "y" }, session, state }),
+        "tags",
+        /aws:/,
+      ],
+      [
+        "repo option typo",
+        () => DockerRepo.create({ name: "ok", tag: {}, session, state } as never),
+        "tag",
+        /did you mean "tags"/,
+      ],
+    ];
+    for (const [label, call, field, message] of library) {
+      await t.step(label, async () => {
+        emu.requests.clear();
+        const e = await rejects(call());
+        said.push(e.message);
+        assert.ok(
+          e instanceof CloudknotInputError,
+          `${label}: ${e.name}: ${e.message}`,
+        );
+        assert.equal(e.field, field, `${label}: ${e.message}`);
+        assert.match(e.message, message, label);
+        if (field === "policies") assert.ok(e instanceof UnknownPolicyError);
+        assert.deepEqual(emu.mutatingRequests(), [], `${label}: no mutating call`);
+      });
+    }
+    assert.deepEqual(await state.section("docker-image img"), undefined);
+    assert.deepEqual(await state.section("docker-image k"), undefined);
+    await assert.rejects(Deno.stat(join(cloudknotDir, "images")), Deno.errors.NotFound);
+
+    const env: Record<string, string> = {
+      ...emu.env,
+      HOME: join(dir, "home"),
+      CLOUDKNOT_CONFIG_FILE: join(dir, "cli-config"),
+      CLOUDKNOT_LOCAL_DIR: join(dir, "knots"),
+    };
+    const create = ["knot", "create", "k", JOBS, "square", "--target", "aws"];
+    const commandLines: CliCase[] = [
+      [[...create, "--memory", "1000000000"], /--memory must be an integer from 4 to 33,554,432/],
+      [
+        [...create, "--max-vcpus", "1000000000"],
+        /--max-vcpus must be an integer from 1 to 100,000/,
+      ],
+      [[...create, "--vcpus", "-1"], /--vcpus takes a positive number, not "-1"/],
+      [[...create, "--timeout", "-1"], /--timeout takes a positive number, not "-1"/],
+      [[...create, "--timeout", "30"], /--timeout must be an integer from 60/],
+      [[...create, "--repo", "Bad_Repo"], /Invalid ECR repository name "Bad_Repo"/],
+      [[...create, "--pars", "bad name!"], /Invalid Pars name "bad name!"/],
+      [[...create, "--compute", "LAMBDA"], /--compute must be one of EC2, SPOT, FARGATE/],
+      [[...create, "--compute", "FARGATE", "--vcpus", "3"], /On Fargate, --vcpus must be one of/],
+      [[...create, "--tag", "aws:x=y"], /Invalid tag key "aws:x"/],
+      [[...create, "--instance-types", "zz9.mega"], /Unknown instance type zz9\.mega/],
+      [[...create, "--gpus", "17"], /--gpus must be an integer from 0 to 16/],
+      [[...create, "--retries", "11"], /--retries must be an integer from 1 to 10/],
+      [[...create, "--base-image", "Not A Ref"], /Invalid --base-image "Not A Ref"/],
+      [[...create, "--policy", "NoSuchPolicy"], /NoSuchPolicy/],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--job-type", "weird"],
+        /--job-type must be "array" or "independent"/,
+      ],
+      [["image", "build", JOBS, "square", "--tag", "latest"], /The tag "latest" is refused/],
+      [["image", "push", "square", "--repo", "Bad_Repo"], /Invalid ECR repository name/],
+      [["pars", "create", "bad-name!"], /Invalid Pars name "bad-name!"/],
+      [["pars", "create", "p", "--ipv4-cidr", "10.0.0.0/8"], /--ipv4-cidr/],
+    ];
+    for (const [args, message] of commandLines) {
+      await t.step(args.join(" "), async () => {
+        emu.requests.clear();
+        const { code, stderr } = await runCli(args, env);
+        said.push(stderr);
+        assert.notEqual(code, 0, stderr);
+        assert.match(stderr, message);
+        assert.doesNotMatch(stderr, /set(Region|Profile|S3Params)\(|Knot\.create/);
+        assert.deepEqual(emu.mutatingRequests(), [], `${args.join(" ")}: no mutating call`);
+      });
+    }
+    await assert.rejects(
+      Deno.stat(join(dir, "home", ".cloudknot", "images")),
+      Deno.errors.NotFound,
+    );
+    assert.ok(library.length + commandLines.length >= 40);
+    // The catalogue of docs/troubleshooting.md says what the code says.
+    const documented = await catalogue();
+    assert.ok(documented.length >= 30, `${documented.length} messages in the catalogue`);
+    for (const message of documented) {
+      assert.ok(said.some((s) => s.includes(message)), `the catalogue's "${message}" is said`);
+    }
+  });
+});
