@@ -7,10 +7,15 @@
  *   the function as `await import(...)`; a function that uses names from the
  *   scope it was written in is refused before anything runs.
  * - `module` + `exportName`: the module's whole graph, npm packages included,
- *   is bundled on this machine with `deno bundle` into one file.
+ *   is bundled on this machine with `deno bundle` into one file. The bundle
+ *   carries an inline source map whose sources are the absolute file URLs of
+ *   the modules on this machine, so a stack trace from the artifact, wherever
+ *   it runs, names the user's file and line rather than the bundle's.
  *
  * @module
  */
+import { Buffer } from "node:buffer";
+import { pathToFileURL } from "node:url";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
@@ -195,7 +200,17 @@ export async function artifactFromModule(
         `export const kind = "module";\n`,
     );
     const result = await new Deno.Command(options.deno ?? Deno.execPath(), {
-      args: ["bundle", "--quiet", "--platform", "deno", "--output", out, entry],
+      args: [
+        "bundle",
+        "--quiet",
+        "--platform",
+        "deno",
+        "--sourcemap",
+        "external",
+        "--output",
+        out,
+        entry,
+      ],
       cwd,
       env: { NO_COLOR: "1" },
       stdin: "null",
@@ -209,13 +224,13 @@ export async function artifactFromModule(
         { module: name },
       );
     }
-    // The bundle names the temporary entry in a comment; drop the random part so
-    // the same graph always gives the same artifact (and the same image layer).
-    const source = (await Deno.readTextFile(out)).replaceAll(
-      dir.slice(dir.lastIndexOf("/") + 1),
-      "cloudknot-bundle",
-    );
-    if (!/\bas default\b|\bdefault\b\s*[,}]/.test(source.slice(source.lastIndexOf("export {")))) {
+    // The bundle names the temporary entry in a comment (and its map in its
+    // sources); drop the random part so the same graph always gives the same
+    // artifact (and the same image layer).
+    const random = dir.slice(dir.lastIndexOf("/") + 1);
+    const stable = (text: string) => text.replaceAll(random, "cloudknot-bundle");
+    const bundle = stable(await Deno.readTextFile(out));
+    if (!/\bas default\b|\bdefault\b\s*[,}]/.test(bundle.slice(bundle.lastIndexOf("export {")))) {
       throw new ArtifactError(
         `Module ${name} has no export named "${exportName}": pass one of its exported function names as exportName`,
         { module: name },
@@ -231,6 +246,10 @@ export async function artifactFromModule(
         { field: "exportName" },
       );
     }
+    const map = await Deno.readTextFile(`${out}.map`);
+    const source = bundle.replace(/\n?$/, "\n") +
+      "//# sourceMappingURL=data:application/json;base64," +
+      Buffer.from(stable(absoluteMap(map, pathToFileURL(`${out}.map`)))).toString("base64") + "\n";
     return {
       kind: "module",
       source,
@@ -240,6 +259,22 @@ export async function artifactFromModule(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * A bundle's source map made fit to travel inline with the artifact (a
+ * `data:` URL comment, which Deno applies to the stack frames of the module
+ * wherever it is imported). `deno bundle` names the sources relative to where
+ * it wrote the map, which would resolve next to the artifact where it runs
+ * (`/app/…` in a container): they become absolute URLs of the files on this
+ * machine. Their contents are dropped (a stack trace needs only names and
+ * positions), which keeps the artifact small and the user's source out of it.
+ */
+function absoluteMap(text: string, url: URL): string {
+  const map = JSON.parse(text) as { sources?: string[]; sourcesContent?: unknown };
+  map.sources = (map.sources ?? []).map((s) => new URL(s, url).href);
+  delete map.sourcesContent;
+  return JSON.stringify(map);
 }
 
 /** How long the export's type may take to learn before it is left to the run. */

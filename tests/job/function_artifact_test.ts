@@ -1,11 +1,14 @@
 // A module named by a path that names no file: the error says where relative
-// paths are resolved and how to name a module next to the calling file.
+// paths are resolved and how to name a module next to the calling file. A
+// module's artifact maps its stack frames back to the user's files.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { ArtifactError, Knot } from "../../mod.ts";
 import { artifactFromModule } from "../../src/job/mod.ts";
 import { checkModulePath } from "../../src/cli/common/module_path.ts";
 import { CloudknotInputError } from "../../src/util/errors.ts";
+import { THROWING_FRAMES } from "../fixtures/throwing_frames.ts";
 
 Deno.test("a relative module path that names no file says it is relative to the working directory and suggests import.meta.url", async () => {
   const cwd = await Deno.makeTempDir({ prefix: "cloudknot-artifact-" });
@@ -56,6 +59,40 @@ Deno.test("the command line's missing module error names the working directory",
     "Module no_such_jobs.ts does not exist: pass the path of a TypeScript or JavaScript module, " +
       `absolute or relative to the working directory (${Deno.cwd()})`,
   );
+});
+
+Deno.test("a module artifact's stack frames name the user's files and lines wherever the artifact is loaded from", async () => {
+  const module = new URL("../fixtures/throwing_job.ts", import.meta.url);
+  const artifact = await artifactFromModule(module, "measure");
+  // The same graph gives the same artifact: the map names no temporary folder.
+  assert.equal((await artifactFromModule(module, "measure")).hash, artifact.hash);
+  assert.doesNotMatch(artifact.source, /cloudknot-bundle-/);
+  // The map names the files by absolute URL and carries positions, not the user's source.
+  const inline = /\n\/\/# sourceMappingURL=data:application\/json;base64,(.+)\n$/.exec(
+    artifact.source,
+  );
+  const map = JSON.parse(new TextDecoder().decode(Uint8Array.fromBase64(inline![1]!)));
+  assert.ok(map.sources.includes(module.href), map.sources.join(", "));
+  assert.equal(map.sourcesContent, undefined);
+  const app = await Deno.makeTempDir({ prefix: "cloudknot-app-" });
+  try {
+    // As in a container: the artifact alone, in a folder of its own.
+    await Deno.writeTextFile(join(app, "function.js"), artifact.source);
+    const { default: measure } = await import(pathToFileURL(join(app, "function.js")).href);
+    assert.equal(measure(2), 4);
+    const error = (() => {
+      try {
+        measure(-1);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    assert.ok(error instanceof RangeError);
+    assert.match(error.stack ?? "", THROWING_FRAMES);
+    assert.doesNotMatch(error.stack ?? "", /function\.js/);
+  } finally {
+    await Deno.remove(app, { recursive: true });
+  }
 });
 
 Deno.test("a module export that is not a function is refused when the knot is made, naming its type", async () => {

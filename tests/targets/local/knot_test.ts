@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, ItemError, Knot, MapError, type MapRun } from "../../../mod.ts";
 import { CodecError } from "../../../src/job/codec.ts";
+import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
 import { withKnot } from "./helpers.ts";
 
 Deno.test("map returns every result in input order", async () => {
@@ -423,6 +424,21 @@ Deno.test("a module export is captured with its npm imports and runs without net
       assert.deepEqual(await run.results(), expected);
     });
   }
+});
+
+Deno.test("a module's thrown error names the user's file and line in the item's remote stack", async () => {
+  const module = join(import.meta.dirname!, "../../fixtures/throwing_job.ts");
+  await withKnot({ name: "module-throws", module, exportName: "measure" }, async (knot) => {
+    const run = await knot.map([1, -1], { progress: false });
+    const error = await run.results().then(() => null, (e) => e);
+    assert.ok(error instanceof MapError, String(error));
+    const [item] = error.errors;
+    assert.ok(item instanceof ItemError);
+    assert.equal(item.remote.message, "negative reading -1");
+    assert.match(item.remote.stack ?? "", THROWING_FRAMES);
+    assert.match((item.cause as Error).stack ?? "", THROWING_FRAMES);
+    assert.doesNotMatch(item.remote.stack ?? "", /artifacts\/[0-9a-f]{64}\.js/);
+  });
 });
 
 Deno.test("a knot is adopted by name and its runs are collected from another process", async () => {

@@ -1,0 +1,72 @@
+// An item's error on AWS names the user's code: against the emulator with
+// real Docker containers, a module that throws from a helper gives an
+// ItemError whose remote stack names the helper's and the module's file and
+// line on the machine that built the image (the container has neither file);
+// a func names the artifact, /app/function.js, at the line of the function's
+// source in it.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ItemError, Knot, MapError } from "../../mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { startEmulator } from "../emulator/mod.ts";
+import { THROWING_FRAMES } from "../fixtures/throwing_frames.ts";
+import { sessionFor } from "../support/aws_session.ts";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { dockerTest } from "../support/docker_available.ts";
+
+function refuse(x: number): number {
+  if (x < 0) throw new RangeError(`refused ${x}`);
+  return x;
+}
+
+dockerTest(
+  "an item's error on AWS names the module's file and line, and a func's line in the artifact",
+  async () => {
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-e2e-stack-" });
+    try {
+      const common = {
+        target: "aws" as const,
+        baseImage: await ensureBaseImage(),
+        repoName: "e2e-stack-images",
+        session: await sessionFor(emu),
+        state: new StateFile({ path: join(dir, "cloudknot") }),
+        cloudknotDir: join(dir, "home"),
+        pollInterval: 100,
+      };
+      const module = await Knot.create({
+        ...common,
+        name: "stack-module",
+        module: new URL("../fixtures/throwing_job.ts", import.meta.url),
+        exportName: "measure",
+      });
+      const moduleError = await (await module.map([-1], { progress: false })).results()
+        .then(() => undefined, (e) => e);
+      assert.ok(moduleError instanceof MapError, String(moduleError));
+      const [thrown] = moduleError.errors as ItemError[];
+      assert.ok(thrown instanceof ItemError);
+      assert.equal(thrown.remote.message, "negative reading -1");
+      assert.match(thrown.remote.stack ?? "", THROWING_FRAMES);
+      assert.match((thrown.cause as Error).stack ?? "", THROWING_FRAMES);
+      assert.doesNotMatch(thrown.remote.stack ?? "", /function\.js/);
+
+      const func = await Knot.create({ ...common, name: "stack-func", func: refuse });
+      const funcError = await (await func.map([-2], { progress: false })).results()
+        .then(() => undefined, (e) => e);
+      assert.ok(funcError instanceof MapError, String(funcError));
+      const [refused] = funcError.errors as ItemError[];
+      // The artifact's third line is the function's first, so its throw, on
+      // the function's second line, is line 4 (see docs/troubleshooting.md).
+      assert.match(
+        refused!.remote.stack ?? "",
+        /at [^\n(]*refuse[^\n(]*\(file:\/\/\/app\/function\.js:4:\d+\)/,
+      );
+      // The knots share their Pars, repository and bucket: the last one takes them.
+      await module.clobber({ image: true });
+      await func.clobber({ pars: true, repo: true, image: true, bucket: true });
+    } finally {
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
