@@ -264,8 +264,16 @@ export interface ClobberOriginalOptions extends SettingsOptions {
   pollIntervalMs?: number;
   /** How long to wait for one stack, in milliseconds. @default {1800000} */
   timeoutMs?: number;
+  /**
+   * How long to go on deleting a knot's Pars stack again while AWS still
+   * holds its network for the knot's compute environment deleted a moment
+   * before, in milliseconds. @default {300000}
+   */
+  networkWaitMs?: number;
   /** Told each step, for progress output. */
   onProgress?: (message: string) => void;
+  /** Told each time a Pars stack is deleted again because its network is still in use. @default {console.warn} */
+  onWait?: (message: string) => void;
 }
 
 /** What {@linkcode clobberOriginal} removed. */
@@ -331,8 +339,11 @@ export async function originalStackStatus(
  * resource in it, then removes its record (for a knot, also its jobs from
  * `[batch-jobs <profile> <region>]`; deleting its job queue stops them).
  * With `pars`, a knot's Pars goes next, as the original's
- * `knot.clobber(clobber_pars=True)` does. The knot's image and repository
- * records are left, as the original leaves them.
+ * `knot.clobber(clobber_pars=True)` does; while AWS still holds the Pars's
+ * network for the knot's compute environment deleted a moment before, the
+ * Pars stack is deleted again, with a warning through `onWait`, for up to
+ * `networkWaitMs`. The knot's image and repository records are left, as the
+ * original leaves them.
  *
  * Everything is checked before the first deletion: the record, its region
  * and profile, that no other knot of the config file uses a Pars about to
@@ -449,8 +460,14 @@ export async function clobberOriginal(
   }
 
   const done: ClobberOriginalResult = { stacks: [], records: [] };
+  let knotDeleted = false;
   for (const r of targets) {
-    await deleteStack(session, r.stackName, r.stackId, options);
+    if (r.kind === "pars" && knotDeleted) {
+      await deleteParsAfterKnot(session, r.stackName, r.stackId, options);
+    } else {
+      const deleted = await deleteStack(session, r.stackName, r.stackId, options);
+      if (r.kind === "knot") knotDeleted = deleted;
+    }
     const section = recordSection(r.kind, r.name);
     await state.update((doc) => {
       doc.delete(section);
@@ -464,18 +481,63 @@ export async function clobberOriginal(
   return done;
 }
 
-/** Deletes one stack and waits as the SDKs' `StackDeleteComplete` waiter does. */
-async function deleteStack(
+/**
+ * Deletes a Pars stack right after this call deleted its knot's stack. AWS
+ * keeps a deleted compute environment's instances and network interfaces
+ * for a while (cloud-barista/cb-spider#460;
+ * opensearch-project/opensearch-migrations#2913), so the Pars's security
+ * group or subnets answer `DependencyViolation` and the stack goes
+ * `DELETE_FAILED`. Only then is it deleted again (CloudFormation accepts
+ * DeleteStack on a `DELETE_FAILED` stack), with a warning each time and
+ * backoff from `pollIntervalMs` doubling up to 30 s, for at most
+ * `networkWaitMs`; any other failure is thrown at once.
+ */
+async function deleteParsAfterKnot(
   session: AwsSession,
   stackName: string,
   stackId: string,
   options: ClobberOriginalOptions,
 ): Promise<void> {
+  const waitMs = options.networkWaitMs ?? 300_000;
+  const deadline = Date.now() + waitMs;
+  let pause = options.pollIntervalMs ?? 5000;
+  for (let attempt = 1;; attempt++) {
+    try {
+      await deleteStack(session, stackName, stackId, options);
+      return;
+    } catch (e) {
+      const inUse = e instanceof StackDeletionError && e.status === "DELETE_FAILED" &&
+        e.failed.length > 0 && e.failed.every((f) => f.reason.includes("DependencyViolation"));
+      if (!inUse || Date.now() + pause > deadline) throw e;
+      (options.onWait ?? console.warn)(
+        `cloudknot: stack ${stackName} is DELETE_FAILED because its network is still in use ` +
+          `(${e.failed.map((f) => `${f.logicalId}: ${f.reason}`).join("; ")}): AWS holds it ` +
+          `a while for the instances and network interfaces of the knot's compute environment ` +
+          `deleted a moment ago, so it is deleted again in ${Math.ceil(pause / 1000)} s (try ${
+            attempt + 1
+          }, for up to ${Math.round(waitMs / 60_000)} minutes)`,
+      );
+      await sleep(pause);
+      pause = Math.min(pause * 2, 30_000);
+    }
+  }
+}
+
+/**
+ * Deletes one stack and waits as the SDKs' `StackDeleteComplete` waiter
+ * does; answers whether it deleted it (`false`: it was already gone).
+ */
+async function deleteStack(
+  session: AwsSession,
+  stackName: string,
+  stackId: string,
+  options: ClobberOriginalOptions,
+): Promise<boolean> {
   const cfn = session.cloudformation;
   const before = await originalStackStatus(session, stackId);
   if (before === undefined) {
     options.onProgress?.(`Stack ${stackName} is already gone`);
-    return;
+    return false;
   }
   options.onProgress?.(`Deleting stack ${stackName} (${before.status})`);
   await cfn.deleteStack({ StackName: stackId });
@@ -486,7 +548,7 @@ async function deleteStack(
     const now = await originalStackStatus(session, stackId);
     if (now === undefined) {
       options.onProgress?.(`Stack ${stackName} is deleted`);
-      return;
+      return true;
     }
     if (DELETE_FAILURES.has(now.status)) {
       const failed: FailedStackResource[] = [];

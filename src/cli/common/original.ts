@@ -154,6 +154,7 @@ export async function clobberOriginalCommand(
     ...cliSettings(ctx),
     pars: withPars,
     onProgress: (message) => void ctx.log(ctx.err("dim", `${message}…`)),
+    onWait: (message) => ctx.warn(message),
   });
   await ctx.print(
     `Clobbered ${record.kind} ${record.name} of the Python cloudknot: deleted ` +
