@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { escapeHtml } from "../util/summary.ts";
 
 /**
  * Formats seconds as `42s`, `3m 20s` or `2h 05m`.
@@ -37,16 +38,6 @@ export function formatBytes(bytes: number): string {
     unit = u;
   }
   return `${n.toFixed(1)} ${unit}`;
-}
-
-/**
- * Escapes text for HTML.
- *
- * @param text The text.
- * @returns The escaped text.
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**

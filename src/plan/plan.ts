@@ -7,7 +7,7 @@
  * @module
  */
 import type { Estimate } from "../cost/estimate.ts";
-import { escapeHtml } from "../cost/format.ts";
+import { escapeHtml } from "../util/summary.ts";
 
 /** What one step of a plan does. */
 export type PlanAction =

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { escapeHtml } from "../cost/format.ts";
+import { escapeHtml } from "../util/summary.ts";
 import type { CostReport } from "../cost/report.ts";
 
 /** One failed item of a report. */

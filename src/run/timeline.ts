@@ -12,7 +12,8 @@
  * @module
  */
 import type { AttemptOutcome, AttemptUsage, RunUsage } from "../cost/usage.ts";
-import { escapeHtml, formatSeconds } from "../cost/format.ts";
+import { formatSeconds } from "../cost/format.ts";
+import { escapeHtml } from "../util/summary.ts";
 
 /** The colour of each outcome, and of the wait before an attempt. */
 export const TIMELINE_COLORS: Readonly<Record<AttemptOutcome | "waiting", string>> = {
