@@ -7,7 +7,7 @@ import { cliSettings } from "../common/aws.ts";
 import { recordName } from "../../state/sections.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
-import { renderTable } from "../common/table.ts";
+import { printList } from "../common/table.ts";
 
 /** `image list`. */
 export const imageList = defineCommand({
@@ -37,19 +37,10 @@ export const imageList = defineCommand({
         }];
       })
       .sort((a, b) => a.name.localeCompare(b.name));
-    if (ctx.flag("json")) {
-      await ctx.print(JSON.stringify(images));
-      return 0;
-    }
-    if (images.length === 0) {
-      await ctx.log("No images yet: build one with `cloudknot image build`");
-      return 0;
-    }
-    await ctx.print(renderTable(
-      ["NAME", "LOCAL", "PUSHED"],
-      images.map((i) => [i.name, i.images.join(" ") || "-", i.imageUri ?? "-"]),
-      ctx.out,
-    ));
-    return 0;
+    return await printList(ctx, images, {
+      header: ["NAME", "LOCAL", "PUSHED"],
+      cells: (i) => [i.name, i.images.join(" ") || "-", i.imageUri ?? "-"],
+      empty: "No images yet: build one with `cloudknot image build`",
+    });
   },
 });

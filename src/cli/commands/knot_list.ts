@@ -18,7 +18,7 @@ import {
   runIdTime,
 } from "../common/knot_view.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
-import { renderTable } from "../common/table.ts";
+import { printList } from "../common/table.ts";
 
 /** `knot list`. */
 export const knotList = defineCommand({
@@ -104,19 +104,11 @@ export const knotList = defineCommand({
     rows.sort((a, b) =>
       a.cells[0]!.localeCompare(b.cells[0]!) || a.cells[1]!.localeCompare(b.cells[1]!)
     );
-    if (ctx.flag("json")) {
-      await ctx.print(JSON.stringify(rows.map((r) => r.json)));
-      return 0;
-    }
-    if (rows.length === 0) {
-      await ctx.log("No knots yet: create one with `cloudknot map` or `cloudknot knot create`");
-      return 0;
-    }
-    await ctx.print(renderTable(
-      ["NAME", "TARGET", "FUNCTION", "RUNS", "LAST RUN"],
-      rows.map((r) => r.cells),
-      ctx.out,
-    ));
-    return 0;
+    return await printList(ctx, rows, {
+      header: ["NAME", "TARGET", "FUNCTION", "RUNS", "LAST RUN"],
+      cells: (r) => r.cells,
+      json: (r) => r.json,
+      empty: "No knots yet: create one with `cloudknot map` or `cloudknot knot create`",
+    });
   },
 });

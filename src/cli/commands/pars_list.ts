@@ -7,7 +7,7 @@ import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
 import { readParsRecords } from "../common/pars_view.ts";
-import { renderTable } from "../common/table.ts";
+import { printList } from "../common/table.ts";
 import { ORIGINAL_LABEL } from "../common/original.ts";
 
 /** `pars list`. */
@@ -24,26 +24,17 @@ export const parsList = defineCommand({
   examples: [{ description: "List the Pars", command: "cloudknot pars list" }],
   async run(ctx) {
     const records = await readParsRecords(cliSettings(ctx).state);
-    if (ctx.flag("json")) {
-      await ctx.print(JSON.stringify(records));
-      return 0;
-    }
-    if (records.length === 0) {
-      await ctx.log("No Pars yet: make one with `cloudknot pars create`");
-      return 0;
-    }
-    await ctx.print(renderTable(
-      ["NAME", "REGION", "PROFILE", "VPC", "KNOTS", "MADE BY"],
-      records.map((p) => [
+    return await printList(ctx, records, {
+      header: ["NAME", "REGION", "PROFILE", "VPC", "KNOTS", "MADE BY"],
+      cells: (p) => [
         p.name,
         p.region,
         p.profile,
         `${p.vpc}${p.useDefaultVpc && p.stack === null ? " (default)" : ""}`,
         p.knots.length === 0 ? "-" : p.knots.join(", "),
         p.stack === null ? "cloudknot" : `${ORIGINAL_LABEL} (stack ${p.stack})`,
-      ]),
-      ctx.out,
-    ));
-    return 0;
+      ],
+      empty: "No Pars yet: make one with `cloudknot pars create`",
+    });
   },
 });

@@ -9,7 +9,7 @@ import { reposSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
-import { renderTable } from "../common/table.ts";
+import { printList } from "../common/table.ts";
 
 /** One repository of `repo list`. */
 export interface RepoRow {
@@ -112,27 +112,16 @@ export const repoList = defineCommand({
       recorded,
       defaultName: await getEcrRepo(settings),
     });
-    if (ctx.flag("json")) {
-      await ctx.print(JSON.stringify(rows));
-      return 0;
-    }
-    if (rows.length === 0) {
-      await ctx.log(
-        `No repositories in ${session.region} yet: \`cloudknot image push\` makes one`,
-      );
-      return 0;
-    }
-    await ctx.print(renderTable(
-      ["NAME", "IMAGES", "URI", "NOTE"],
-      rows.map((r) => [
+    return await printList(ctx, rows, {
+      header: ["NAME", "IMAGES", "URI", "NOTE"],
+      cells: (r) => [
         r.name,
         r.images === null ? "-" : String(r.images),
         r.uri ?? "-",
         [r.default ? "default" : "", r.exists ? "" : "gone", r.managed ? "" : "not tagged"]
           .filter((s) => s !== "").join(", "),
-      ]),
-      ctx.out,
-    ));
-    return 0;
+      ],
+      empty: `No repositories in ${session.region} yet: \`cloudknot image push\` makes one`,
+    });
   },
 });

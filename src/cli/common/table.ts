@@ -3,7 +3,53 @@
  *
  * @module
  */
+import type { CommandContext } from "./command.ts";
 import type { Style } from "./io.ts";
+
+/** How a list command shows its items: see {@linkcode printList}. */
+export interface ListView<T> {
+  /** The table's column names. */
+  header: string[];
+  /** One item's cells. */
+  cells: (item: T) => string[];
+  /** What to say on stderr when there are no items, with the command that makes one. */
+  empty: string;
+  /** One item as `--json` prints it. @default {the item itself} */
+  json?: (item: T) => unknown;
+}
+
+/**
+ * Prints what a list command found: with `--json`, one JSON array on
+ * stdout; otherwise a table, or, when there is nothing, a hint on stderr.
+ *
+ * @example Usage
+ * ```ts ignore
+ * return await printList(ctx, records, {
+ *   header: ["NAME", "REGION"],
+ *   cells: (p) => [p.name, p.region],
+ *   empty: "No Pars yet: make one with `cloudknot pars create`",
+ * });
+ * ```
+ *
+ * @param ctx The running command, with its `json` flag.
+ * @param items The items, in the order to show.
+ * @param view The table, the hint and the JSON of an item.
+ * @returns The exit code, 0.
+ */
+export async function printList<T>(
+  ctx: CommandContext,
+  items: T[],
+  view: ListView<T>,
+): Promise<number> {
+  if (ctx.flag("json")) {
+    await ctx.print(JSON.stringify(view.json ? items.map(view.json) : items));
+  } else if (items.length === 0) {
+    await ctx.log(view.empty);
+  } else {
+    await ctx.print(renderTable(view.header, items.map(view.cells), ctx.out));
+  }
+  return 0;
+}
 
 /**
  * Renders rows as columns padded to their widest cell, with a styled header.
