@@ -18,13 +18,14 @@ import { AwsError } from "../aws/core/error.ts";
 import type { AwsSession } from "../aws/session.ts";
 import type { Filter } from "../aws/services/ec2.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
-import { StateFile } from "../state/state_file.ts";
+import type { StateFile } from "../state/state_file.ts";
 import { parseSection, recordSection } from "../state/sections.ts";
 import {
   getEcrRepo,
   resolveS3Params,
   sessionFromSettings,
   type SettingsOptions,
+  settingsState,
 } from "./settings.ts";
 import { deleteBatchEnvironment, type WaitOptions } from "../targets/aws/batch/environment.ts";
 import { JOB_DATA_PREFIX } from "./bucket.ts";
@@ -184,21 +185,21 @@ function managed(tags: Tags): boolean {
  */
 function judge(refs: References, tags: Tags, ids: string[], region?: string): string | undefined {
   if (ids.some((id) => refs.tokens.has(id))) return undefined;
-  const knot = tags[KNOT_TAG_KEY];
-  if (knot !== undefined) {
-    const found = refs.knots.get(knot);
+  // A resource tagged with its knot or Pars lives while that record does, in its region.
+  for (
+    const [what, name, records] of [
+      ["knot", tags[KNOT_TAG_KEY], refs.knots],
+      ["Pars", tags[PARS_TAG_KEY], refs.pars],
+    ] as const
+  ) {
+    if (name === undefined) continue;
+    const found = records.get(name);
     if (found && (region === undefined || found.region === undefined || found.region === region)) {
       return undefined;
     }
-    return found ? `knot ${knot} is recorded in region ${found.region}` : `knot ${knot} is gone`;
-  }
-  const pars = tags[PARS_TAG_KEY];
-  if (pars !== undefined) {
-    const found = refs.pars.get(pars);
-    if (found && (region === undefined || found.region === undefined || found.region === region)) {
-      return undefined;
-    }
-    return found ? `Pars ${pars} is recorded in region ${found.region}` : `Pars ${pars} is gone`;
+    return found
+      ? `${what} ${name} is recorded in region ${found.region}`
+      : `${what} ${name} is gone`;
   }
   return "no record in the config file names it";
 }
@@ -232,10 +233,7 @@ const MANAGED_FILTER: Filter[] = [{
 }];
 
 async function openState(options: GcOptions): Promise<{ state: StateFile; session: AwsSession }> {
-  const state = options.state ?? new StateFile({
-    ...(options.env ? { env: options.env } : {}),
-    ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
-  });
+  const state = settingsState(options);
   const session = options.session ?? await sessionFromSettings({ ...options, state });
   return { state, session };
 }

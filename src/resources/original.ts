@@ -13,9 +13,9 @@ import { AwsError } from "../aws/core/error.ts";
 import { CloudknotError, CloudknotInputError, CloudknotTimeoutError } from "../util/errors.ts";
 import { sleep } from "../util/sleep.ts";
 import { jobsSection, recordName, recordSection } from "../state/sections.ts";
-import { StateFile } from "../state/state_file.ts";
+import type { StateFile } from "../state/state_file.ts";
 import { CannotDeleteResourceError, ProfileMismatchError, RegionMismatchError } from "./errors.ts";
-import { sessionFromSettings, type SettingsOptions } from "./settings.ts";
+import { sessionFromSettings, type SettingsOptions, settingsState } from "./settings.ts";
 
 /** A Pars or knot the Python cloudknot made, as its config file record has it. */
 export interface OriginalRecord {
@@ -371,10 +371,7 @@ export async function clobberOriginal(
   name: string,
   options: ClobberOriginalOptions = {},
 ): Promise<ClobberOriginalResult> {
-  const state = options.state ?? new StateFile({
-    ...(options.env ? { env: options.env } : {}),
-    ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
-  });
+  const state = settingsState(options);
   const record = await readOriginalRecord(state, kind, name);
   if (record === undefined) {
     throw new CloudknotInputError(

@@ -13,9 +13,14 @@ import { AwsConfigError } from "../aws/core/error.ts";
 import type { IamTag, InstanceProfile, Role } from "../aws/services/iam.ts";
 import type { SecurityGroup, Vpc } from "../aws/services/ec2.ts";
 import { CloudknotInputError } from "../util/errors.ts";
-import { StateFile } from "../state/state_file.ts";
+import type { StateFile } from "../state/state_file.ts";
 import { recordName, recordSection } from "../state/sections.ts";
-import { getS3Params, sessionFromSettings, type SettingsOptions } from "./settings.ts";
+import {
+  getS3Params,
+  sessionFromSettings,
+  type SettingsOptions,
+  settingsState,
+} from "./settings.ts";
 import {
   type InstanceTenancy,
   PARS_NAME_MAX,
@@ -305,10 +310,7 @@ export class Pars {
    */
   static async create(options: ParsOptions = {}): Promise<Pars> {
     const input = validateParsOptions(options);
-    const state = options.state ?? new StateFile({
-      ...(options.env ? { env: options.env } : {}),
-      ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
-    });
+    const state = settingsState(options);
     const settings: SettingsOptions = { ...options, state };
     const session = options.session ?? await sessionFromSettings(settings);
     let name = input.name;
@@ -355,10 +357,7 @@ export class Pars {
    */
   static async plan(options: ParsOptions = {}): Promise<Plan> {
     const input = validateParsOptions(options);
-    const state = options.state ?? new StateFile({
-      ...(options.env ? { env: options.env } : {}),
-      ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
-    });
+    const state = settingsState(options);
     const session = options.session ?? await sessionFromSettings({ ...options, state });
     const name = input.name ?? defaultParsName((await session.sts.getCallerIdentity()).Arn);
     const title = `Pars ${name} in ${session.region}`;

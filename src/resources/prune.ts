@@ -7,9 +7,13 @@
 import type { AwsSession } from "../aws/session.ts";
 import { Docker } from "../docker/docker.ts";
 import { DockerError } from "../docker/errors.ts";
-import { StateFile } from "../state/state_file.ts";
 import { parseSection } from "../state/sections.ts";
-import { getProfile, sessionFromSettings, type SettingsOptions } from "./settings.ts";
+import {
+  getProfile,
+  sessionFromSettings,
+  type SettingsOptions,
+  settingsState,
+} from "./settings.ts";
 import { getInstanceProfile, getRole } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
 import { originalRecord, originalStackStatus } from "./original.ts";
@@ -118,10 +122,7 @@ function parseImageUri(uri: string): { repo: string; tag?: string; digest?: stri
  * @returns What was dropped and what was skipped.
  */
 export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
-  const state = options.state ?? new StateFile({
-    ...(options.env ? { env: options.env } : {}),
-    ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
-  });
+  const state = settingsState(options);
   const settings: SettingsOptions = { ...options, state };
   const session = options.session ?? await sessionFromSettings(settings);
   const region = session.region;

@@ -138,7 +138,23 @@ function envOf(options: SettingsOptions): EnvLookup {
   return options.env ?? ((name: string) => Deno.env.get(name));
 }
 
-function stateOf(options: SettingsOptions): StateFile {
+/**
+ * The config file the settings options name: `state` when given, else the
+ * one `env` and `homeDir` lead to (`$CLOUDKNOT_CONFIG_FILE` or
+ * `~/.aws/cloudknot`).
+ *
+ * @example Usage
+ * ```ts
+ * import { settingsState } from "@cloudknot/cloudknot/resources";
+ *
+ * const state = settingsState({ env: () => "/tmp/cloudknot-example" });
+ * console.log(state.path); // "/tmp/cloudknot-example"
+ * ```
+ *
+ * @param options The settings options.
+ * @returns The config file.
+ */
+export function settingsState(options: SettingsOptions): StateFile {
   return options.state ?? new StateFile({
     env: envOf(options),
     ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
@@ -164,7 +180,7 @@ function sharedFiles(options: SettingsOptions): Promise<SharedConfigFiles> {
 }
 
 async function awsSetting(options: SettingsOptions, key: string): Promise<string | undefined> {
-  const value = (await stateOf(options).get(AWS_SECTION, key))?.trim();
+  const value = (await settingsState(options).get(AWS_SECTION, key))?.trim();
   return value ? value : undefined;
 }
 
@@ -272,7 +288,7 @@ export async function setProfile(name: string, options: SettingsOptions = {}): P
       );
     }
   }
-  await stateOf(options).set(AWS_SECTION, "profile", profile);
+  await settingsState(options).set(AWS_SECTION, "profile", profile);
 }
 
 /**
@@ -297,7 +313,7 @@ export async function setProfile(name: string, options: SettingsOptions = {}): P
  * @throws {AwsConfigError} When no source names a region.
  */
 export async function getRegion(options: SettingsOptions = {}): Promise<string> {
-  const state = stateOf(options);
+  const state = settingsState(options);
   const fromState = await awsSetting({ ...options, state }, "region");
   const env = envOf(options);
   const files = await sharedFiles(options);
@@ -403,7 +419,7 @@ export async function setRegion(
       { field: "region" },
     );
   }
-  await stateOf(options).update((doc) => {
+  await settingsState(options).update((doc) => {
     const aws = doc.get(AWS_SECTION) ?? new Map<string, string>();
     const old = aws.get("region");
     const bucket = aws.get("s3-bucket");
@@ -440,7 +456,7 @@ export async function setRegion(
  * @throws {CloudknotInputError} When the stored encryption is not `AES256`, `aws:kms` or `None`.
  */
 export async function getS3Params(options: SettingsOptions = {}): Promise<S3Params> {
-  const state = stateOf(options);
+  const state = settingsState(options);
   const section = await state.section(AWS_SECTION);
   const sse = storedSse(section?.get("s3-sse"));
   const stored = section?.get("s3-bucket")?.trim();
@@ -519,7 +535,7 @@ export async function setS3Params(
 ): Promise<ResolvedS3Params> {
   const sse = params.sse !== undefined
     ? validateSse(params.sse)
-    : storedSse((await stateOf(options).get(AWS_SECTION, "s3-sse")) ?? "");
+    : storedSse((await settingsState(options).get(AWS_SECTION, "s3-sse")) ?? "");
   const explicit = params.bucket ?? (envOf(options)("CLOUDKNOT_S3_BUCKET")?.trim() || undefined);
   const ensure: Omit<EnsureBucketOptions, "bucket"> = {
     sse: sse ?? null,
@@ -542,7 +558,7 @@ export async function setS3Params(
     bucket = defaultBucketName(Account, session.region);
   }
   await ensureBucket(session, { bucket, ...ensure });
-  await stateOf(options).setMany(AWS_SECTION, {
+  await settingsState(options).setMany(AWS_SECTION, {
     "s3-bucket": bucket,
     "s3-sse": sse ?? NO_SSE_SETTING,
   });
@@ -623,5 +639,5 @@ export async function getEcrRepo(options: SettingsOptions = {}): Promise<string>
  * @throws {CloudknotInputError} When the name breaks ECR's rules.
  */
 export async function setEcrRepo(name: string, options: SettingsOptions = {}): Promise<void> {
-  await stateOf(options).set(AWS_SECTION, "ecr-repo", validateEcrRepoName(name));
+  await settingsState(options).set(AWS_SECTION, "ecr-repo", validateEcrRepoName(name));
 }
