@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { validateModule } from "./image/docker_image_options.ts";
+import { validateFunctionSource } from "./image/docker_image_options.ts";
 import type { KnotOptions, MapOptions, MapPlanOptions } from "./knot.ts";
 import { type Permissions, validatePermissions } from "./job/permissions.ts";
 import { MAX_TIMEOUT_SECONDS } from "./targets/aws/batch/compute_options.ts";
@@ -115,17 +115,7 @@ export function validateKnotOptions(
   validateOptionKeys(options, KNOT_OPTION_KEYS, "Knot.create()");
   validateDryRun(options as { dryRun?: unknown });
   const name = validateKnotName(options.name);
-  if (options.func !== undefined && options.module !== undefined) {
-    throw new CloudknotInputError("Pass either func or module, not both", { field: "func" });
-  }
-  if (options.exportName !== undefined && options.module === undefined) {
-    throw new CloudknotInputError("exportName needs module: pass the module that exports it", {
-      field: "exportName",
-    });
-  }
-  validateOptionType(options, "func", "function");
-  validateModule(options.module);
-  validateOptionType(options, "exportName", "string");
+  validateFunctionSource(options);
   const target = options.target ?? "local";
   if (target !== "local" && target !== "aws") {
     throw new CloudknotInputError(

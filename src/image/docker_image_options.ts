@@ -84,21 +84,7 @@ export function validateBaseImage(baseImage: unknown): string {
  */
 export function validateDockerImageOptions(options: DockerImageOptions): void {
   const o = validateOptionKeys(options, DOCKER_IMAGE_OPTION_KEYS, "DockerImage.create()");
-  if (o.func !== undefined && o.module !== undefined) {
-    throw new CloudknotInputError(
-      "Pass either func or module (with exportName), not both: func ships one function's " +
-        "source, module ships a module's whole graph",
-      { field: "func" },
-    );
-  }
-  if (o.exportName !== undefined && o.module === undefined) {
-    throw new CloudknotInputError("exportName needs module: pass the module that exports it", {
-      field: "exportName",
-    });
-  }
-  validateOptionType(o, "func", "function");
-  validateModule(o.module);
-  validateOptionType(o, "exportName", "string");
+  validateFunctionSource(o);
   if (o.name !== undefined) validateImageName(o.name);
   for (const field of ["dir", "cloudknotDir"] as const) validateOptionType(o, field, "string");
   if (o.baseImage !== undefined) validateBaseImage(o.baseImage);
@@ -125,18 +111,37 @@ export function validateDockerImageOptions(options: DockerImageOptions): void {
 }
 
 /**
- * Checks a `module` option: a non-empty path or URL string, or a URL.
+ * Checks how a function is given, as `DockerImage.create()` and
+ * `Knot.create()` take it: `func` (a function) or `module` (a non-empty
+ * path or URL string, or a URL) with an optional `exportName`, not both.
  *
  * @example Usage
  * ```ts
- * import { validateModule } from "@cloudknot/cloudknot/image";
+ * import { validateFunctionSource } from "@cloudknot/cloudknot/image";
  *
- * validateModule("./jobs.ts");
+ * validateFunctionSource({ module: "./jobs.ts", exportName: "square" });
  * ```
  *
- * @param module The option.
+ * @param o The options that give the function.
  */
-export function validateModule(module: unknown): void {
+export function validateFunctionSource(
+  o: { func?: unknown; module?: unknown; exportName?: unknown },
+): void {
+  if (o.func !== undefined && o.module !== undefined) {
+    throw new CloudknotInputError(
+      "Pass either func or module (with exportName), not both: func ships one function's " +
+        "source, module ships a module's whole graph",
+      { field: "func" },
+    );
+  }
+  if (o.exportName !== undefined && o.module === undefined) {
+    throw new CloudknotInputError("exportName needs module: pass the module that exports it", {
+      field: "exportName",
+    });
+  }
+  validateOptionType(o, "func", "function");
+  validateOptionType(o, "exportName", "string");
+  const module = o.module;
   if (module === undefined || module instanceof URL) return;
   if (typeof module !== "string" || module.trim() === "") {
     throw new CloudknotInputError(
