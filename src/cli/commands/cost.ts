@@ -6,7 +6,7 @@
 import type { PriceTable } from "../../cost/prices.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { defineCommand } from "../common/command.ts";
-import { openRun } from "../common/open_run.ts";
+import { openRun } from "../common/run_reader.ts";
 import { JSON_OPTION, RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
 
 /** Reads a price table of one's own from a JSON file. */
@@ -49,7 +49,7 @@ export const cost = defineCommand({
   }],
   async run(ctx) {
     const prices = await readPrices(ctx.string("prices"));
-    const { run, close } = await openRun(ctx, ctx.arg("knot")!, ctx.arg("run"));
+    const { run, close } = await openRun(ctx, { use: "finish" });
     try {
       await run.done;
       const report = await run.cost(prices !== undefined ? { prices } : {});

@@ -5,7 +5,7 @@
  * @module
  */
 import { defineCommand } from "../common/command.ts";
-import { openRun } from "../common/open_run.ts";
+import { openRun } from "../common/run_reader.ts";
 import { RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
 import { PRICES_OPTION, readPrices } from "./cost.ts";
 
@@ -35,7 +35,7 @@ export const report = defineCommand({
   }],
   async run(ctx) {
     const prices = await readPrices(ctx.string("prices"));
-    const { run, close } = await openRun(ctx, ctx.arg("knot")!, ctx.arg("run"));
+    const { run, close } = await openRun(ctx, { use: "finish" });
     try {
       await run.done;
       const page = await run.report(prices !== undefined ? { prices } : {});

@@ -4,13 +4,12 @@
  *
  * @module
  */
-import { findLocalKnot, localRuns, pickRun } from "../../targets/local/catalog.ts";
 import { showProgress } from "../../run/progress.ts";
 import { defineCommand } from "../common/command.ts";
 import { stderrProgress } from "../common/io.ts";
 import { failureSummary, writeItems } from "../common/item_output.ts";
-import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { openRun } from "../common/run_reader.ts";
 
 /** `results <knot> [run]`. */
 export const results = defineCommand({
@@ -44,25 +43,7 @@ export const results = defineCommand({
     command: "cloudknot results squares",
   }],
   async run(ctx) {
-    const name = ctx.arg("knot")!;
-    let run;
-    let close = () => {};
-    if (await locateKnot(ctx, name) === "aws") {
-      const reader = await openAwsKnotReader(ctx, name);
-      ({ run, close } = await reader.open(
-        pickRun(name, await reader.runs(), ctx.arg("run")).runId,
-      ));
-    } else {
-      const knot = await findLocalKnot(name, { env: ctx.io.env });
-      const runs = localRuns(knot);
-      const manifest = pickRun(
-        knot.record.name,
-        await runs.runs(),
-        ctx.arg("run"),
-        await runs.goneRuns(),
-      );
-      run = await runs.collect(manifest.runId);
-    }
+    const { run, close } = await openRun(ctx, { use: "finish" });
     if (!run.finished && !ctx.flag("quiet")) {
       const c = run.counts;
       await ctx.log(ctx.err(

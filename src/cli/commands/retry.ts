@@ -9,7 +9,7 @@ import type { RetryOptions } from "../../run/retry.ts";
 import { defineCommand } from "../common/command.ts";
 import { stderrProgress } from "../common/io.ts";
 import { failureSummary, writeItems } from "../common/item_output.ts";
-import { openRun } from "../common/open_run.ts";
+import { openRun } from "../common/run_reader.ts";
 import { JSON_OPTION, RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
 
 /** `retry <knot> [run]`. */
@@ -53,9 +53,7 @@ export const retry = defineCommand({
       ...(vcpus !== undefined ? { vcpus } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
     };
-    const { run: earlier, close } = await openRun(ctx, ctx.arg("knot")!, ctx.arg("run"), {
-      retry: true,
-    });
+    const { run: earlier, close } = await openRun(ctx, { use: "retry" });
     let failed: number[];
     try {
       const run = await earlier.retry(options);

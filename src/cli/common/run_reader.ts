@@ -1,12 +1,14 @@
 /**
- * Opening a knot's run for the commands that read one (`jobs`, `logs`), on
- * either target.
+ * Opening a knot's run for the commands that read one (`results`, `jobs`,
+ * `logs`, `cost`, `report`, `retry`), on either target: the given run (or a
+ * unique prefix of its id) or the latest.
  *
  * @module
  */
 import type { RunManifest } from "../../job/payload.ts";
+import { Knot } from "../../knot.ts";
 import type { MapRun } from "../../run/map_run.ts";
-import { findLocalKnot, localRuns, pickRun } from "../../targets/local/catalog.ts";
+import { findLocalKnot, localKnotsDir, localRuns, pickRun } from "../../targets/local/catalog.ts";
 import type { CommandContext } from "./command.ts";
 import { type AwsKnotReader, locateKnot, openAwsKnotReader } from "./knots.ts";
 
@@ -22,6 +24,18 @@ export interface OpenedRun {
   close(): void;
 }
 
+/** Options of {@linkcode openRun}. */
+export interface OpenRunOptions {
+  /**
+   * What the command does with a local run whose process is gone: `look`
+   * only reads it (its unfinished items stay pending); `finish` runs its
+   * unfinished items here (`results`, `cost`, `report`); `retry` opens it on
+   * the knot itself, whose workers the retry runs on. A run on AWS is the
+   * same for all three. @default {"look"}
+   */
+  use?: "look" | "finish" | "retry";
+}
+
 /**
  * Opens the run named by the `knot` and `run` arguments (the latest run when
  * `run` is not given), with every record written so far loaded.
@@ -34,9 +48,13 @@ export interface OpenedRun {
  * ```
  *
  * @param ctx The running command, with `knot` and optional `run` arguments.
+ * @param options What the command does with the run.
  * @returns The run.
  */
-export async function openRun(ctx: CommandContext): Promise<OpenedRun> {
+export async function openRun(
+  ctx: CommandContext,
+  options: OpenRunOptions = {},
+): Promise<OpenedRun> {
   const name = ctx.arg("knot")!;
   if (await locateKnot(ctx, name) === "aws") {
     const aws = await openAwsKnotReader(ctx, name);
@@ -52,8 +70,18 @@ export async function openRun(ctx: CommandContext): Promise<OpenedRun> {
     ctx.arg("run"),
     await reader.goneRuns(),
   );
+  if (options.use === "retry") {
+    // A retry runs items: on the knot itself, with this machine's workers.
+    const opened = await Knot.create({
+      name: knot.record.name,
+      dir: localKnotsDir({ env: ctx.io.env }),
+    });
+    return { run: await opened.collect(manifest.runId), manifest, close: () => {} };
+  }
   const stop = new AbortController();
-  // Looking never runs anything: an abandoned run is finished by `results`.
-  const run = await reader.collect(manifest.runId, { signal: stop.signal, finish: false });
+  const run = await reader.collect(manifest.runId, {
+    signal: stop.signal,
+    finish: options.use === "finish",
+  });
   return { run, manifest, close: () => stop.abort() };
 }
