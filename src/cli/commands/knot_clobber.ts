@@ -6,13 +6,12 @@
  * @module
  */
 import { Knot } from "../../knot.ts";
-import { ResourceDoesNotExistError } from "../../resources/errors.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir, localRuns } from "../../targets/local/catalog.ts";
 import { cliSettings } from "../common/aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
-import { confirmDeletion } from "../common/confirm.ts";
+import { confirmDeletion, openOrForget } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
 import { locateKnot } from "../common/knots.ts";
 import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
@@ -92,24 +91,15 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   ];
   const what = `AWS knot ${name} (${parts.join(", ")})`;
   if (!await confirmDeletion(ctx, what)) return 1;
-  let knot: Knot;
-  try {
-    knot = await Knot.create({
+  const knot = await openOrForget(ctx, `knot ${name}`, async () =>
+    await Knot.create({
       name,
       target: "aws",
       session: await sessionFromSettings(settings),
       state: settings.state,
       docker: cliDocker(ctx),
-    });
-  } catch (e) {
-    if (!(e instanceof ResourceDoesNotExistError)) throw e;
-    await ctx.log(
-      `Knot ${name}'s Batch resources were already gone (${e.missing.join(", ")}); its record ` +
-        "is removed. Run `cloudknot gc` to find what is left of it",
-    );
-    await ctx.print(`Forgot knot ${name}`);
-    return 0;
-  }
+    }));
+  if (knot === undefined) return 0;
   await ctx.log(ctx.err("dim", `Deleting knot ${name}'s resources (this takes a minute)…`));
   await knot.clobber({
     pars: ctx.flag("pars"),

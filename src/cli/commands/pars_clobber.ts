@@ -3,14 +3,13 @@
  *
  * @module
  */
-import { ResourceDoesNotExistError } from "../../resources/errors.ts";
 import { Pars } from "../../resources/pars.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import { recordSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
-import { confirmDeletion } from "../common/confirm.ts";
+import { confirmDeletion, openOrForget } from "../common/confirm.ts";
 import { clobberOriginalCommand } from "../common/original.ts";
 import { readOriginalRecord } from "../../resources/original.ts";
 
@@ -55,18 +54,13 @@ export const parsClobber = defineCommand({
     if (!await confirmDeletion(ctx, `Pars ${name} (its IAM roles, security group and network)`)) {
       return 1;
     }
-    let pars: Pars;
-    try {
-      pars = await Pars.create({ ...settings, session: await sessionFromSettings(settings), name });
-    } catch (e) {
-      if (!(e instanceof ResourceDoesNotExistError)) throw e;
-      await ctx.log(
-        `Pars ${name} was already partly gone (${e.missing.join(", ")}); its record is removed. ` +
-          "Run `cloudknot gc` to find what is left of it",
-      );
-      await ctx.print(`Forgot Pars ${name}`);
-      return 0;
-    }
+    const pars = await openOrForget(
+      ctx,
+      `Pars ${name}`,
+      async () =>
+        await Pars.create({ ...settings, session: await sessionFromSettings(settings), name }),
+    );
+    if (pars === undefined) return 0;
     await pars.clobber({ force: ctx.flag("force"), warn: (m) => ctx.warn(m) });
     await ctx.print(`Clobbered Pars ${name}: ${pars.created.length} resources deleted`);
     return 0;

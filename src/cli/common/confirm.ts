@@ -1,8 +1,10 @@
 /**
- * Asking the user a yes-or-no question on the terminal.
+ * What the clobber commands share: asking the user a yes-or-no question on
+ * the terminal, and forgetting what is already gone.
  *
  * @module
  */
+import { ResourceDoesNotExistError } from "../../resources/errors.ts";
 import { TextLineStream } from "../../util/text_line_stream.ts";
 import type { CommandContext } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -56,4 +58,40 @@ export async function confirmDeletion(ctx: CommandContext, what: string): Promis
   if (await confirm(ctx.io, `Delete ${what}?`)) return true;
   await ctx.log("Nothing was deleted");
   return false;
+}
+
+/**
+ * Opens what a clobber command deletes. When its AWS resources are already
+ * (partly) gone, opening it has removed its record
+ * (`ResourceDoesNotExistError`): that is said, with `cloudknot gc` to find
+ * what is left, and the answer is `undefined`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const pars = await openOrForget(ctx, `Pars ${name}`, () => Pars.create({ name }));
+ * if (pars === undefined) return 0;
+ * ```
+ *
+ * @param ctx The running command.
+ * @param what What it is, such as `knot squares` or `Pars lab`.
+ * @param open Opens it.
+ * @returns What `open` answers, or `undefined` when it was gone.
+ */
+export async function openOrForget<T>(
+  ctx: CommandContext,
+  what: string,
+  open: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await open();
+  } catch (e) {
+    if (!(e instanceof ResourceDoesNotExistError)) throw e;
+    await ctx.log(
+      `${what[0]!.toUpperCase()}${what.slice(1)} was already partly gone ` +
+        `(${e.missing.join(", ")}); its record is removed. Run \`cloudknot gc\` to find what is ` +
+        "left of it",
+    );
+    await ctx.print(`Forgot ${what}`);
+    return undefined;
+  }
 }
