@@ -63,6 +63,17 @@ Deno.test("the original's knot and Pars are recognised, and adopting either says
     }).then(() => undefined, (e) => e);
     assert.ok(k instanceof OriginalResourceError, String(k));
     assert.equal(k.stackName, "py-knot-knot");
+    // A dry run says the same: it plans nothing over the original's knot.
+    const plan = await Knot.create({
+      name: "py-knot",
+      target: "aws",
+      func: (x: number) => x,
+      session,
+      state,
+      dryRun: true,
+    }).then(() => undefined, (e) => e);
+    assert.ok(plan instanceof OriginalResourceError, String(plan));
+    assert.equal(plan.stackName, "py-knot-knot");
     // Its image record (and build directory) are the Python tool's too.
     const image = await DockerImage.create({ name: "square", func: (x: number) => x, state })
       .then(() => undefined, (e) => e);
