@@ -6,7 +6,7 @@
  */
 import { JobFailedError } from "../util/errors.ts";
 import { recordToError, type SerializedError } from "./error_record.ts";
-import type { ErrorRecord, FailureKind } from "./record.ts";
+import { type ErrorRecord, failureDetails, type FailureKind } from "./record.ts";
 
 /**
  * V8's and AWS Batch's words for running out of memory: V8 writes "Fatal
@@ -71,10 +71,7 @@ export class ItemError extends JobFailedError {
     this.kind = record.kind;
     this.jobId = record.jobId;
     this.remote = record.error;
-    if (record.exitCode !== undefined) this.exitCode = record.exitCode;
-    if (record.signal !== undefined) this.signal = record.signal;
-    if (record.statusReason !== undefined) this.statusReason = record.statusReason;
-    if (record.logStream !== undefined) this.logStream = record.logStream;
+    Object.assign(this, failureDetails(record));
   }
 
   /**

@@ -67,6 +67,35 @@ export interface ErrorRecord extends RecordBase {
   logStream?: string;
 }
 
+/** The optional details of a failure, as an error record and an `ItemError` carry them. */
+export type FailureDetails = Pick<
+  ErrorRecord,
+  "exitCode" | "signal" | "statusReason" | "logStream"
+>;
+
+/**
+ * The failure details `from` has, without the ones it leaves out: what an
+ * error record, an `ItemError` and the command line's JSON copy from each other.
+ *
+ * @example Usage
+ * ```ts
+ * import { failureDetails } from "@cloudknot/cloudknot/job";
+ *
+ * console.log(failureDetails({ exitCode: 137, signal: undefined })); // { exitCode: 137 }
+ * ```
+ *
+ * @param from An error record, an `ItemError` or anything with those fields.
+ * @returns The fields that are set.
+ */
+export function failureDetails(from: FailureDetails): FailureDetails {
+  const out: FailureDetails = {};
+  if (from.exitCode !== undefined) out.exitCode = from.exitCode;
+  if (from.signal !== undefined) out.signal = from.signal;
+  if (from.statusReason !== undefined) out.statusReason = from.statusReason;
+  if (from.logStream !== undefined) out.logStream = from.logStream;
+  return out;
+}
+
 /** A result record or an error record. */
 export type JobRecord = ResultRecord | ErrorRecord;
 

@@ -13,7 +13,7 @@
  */
 import { CloudknotInputError } from "../util/errors.ts";
 import { type ItemError, OOM_LINE } from "../job/item_error.ts";
-import type { ErrorRecord, JobRecord } from "../job/record.ts";
+import { type ErrorRecord, failureDetails, type JobRecord } from "../job/record.ts";
 import type { AttemptUsage, RunUsage } from "../cost/usage.ts";
 import type { ProgressOptions } from "./progress.ts";
 import type { MapRun, RunControl } from "./map_run.ts";
@@ -194,11 +194,8 @@ function recordOf(
     attempt: e.attempt,
     jobId: e.jobId,
     error: e.remote,
+    ...failureDetails(e),
   };
-  if (e.exitCode !== undefined) record.exitCode = e.exitCode;
-  if (e.signal !== undefined) record.signal = e.signal;
-  if (e.statusReason !== undefined) record.statusReason = e.statusReason;
-  if (e.logStream !== undefined) record.logStream = e.logStream;
   return record;
 }
 

@@ -22,6 +22,7 @@
  */
 import { encodeToString } from "../../job/codec.ts";
 import type { ItemError } from "../../job/item_error.ts";
+import { failureDetails } from "../../job/record.ts";
 import type { ItemSettled, MapRun } from "../../run/map_run.ts";
 import type { CliOutput } from "./io.ts";
 
@@ -59,12 +60,9 @@ export function errorJson(error: ItemError): Record<string, unknown> {
     kind: error.kind,
     attempt: error.attempt,
     jobId: error.jobId,
+    ...failureDetails(error),
+    summary: error.message,
   };
-  if (error.exitCode !== undefined) json.exitCode = error.exitCode;
-  if (error.signal !== undefined) json.signal = error.signal;
-  if (error.statusReason !== undefined) json.statusReason = error.statusReason;
-  if (error.logStream !== undefined) json.logStream = error.logStream;
-  json.summary = error.message;
   return json;
 }
 
