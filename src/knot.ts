@@ -75,8 +75,9 @@ export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKno
    * `write`, `net`, `env`, `run`, `ffi`, `sys`, `import`): `true` for all,
    * or a list of paths, hosts, names. Anything not granted fails in the item
    * with Deno's `NotCapable` error. Adopting a knot keeps its permissions
-   * unless new ones are given. On AWS the job's container applies them once
-   * its entry runs the function in a worker process (see docs/local.md).
+   * unless new ones are given (on AWS, a knot is adopted as it is). On AWS
+   * the job's container applies them to the worker processes that run the
+   * items (see docs/local.md and docs/aws.md).
    * @default {{ net: true }}
    */
   permissions?: Permissions;
@@ -103,6 +104,15 @@ export interface MapOptions {
   signal?: AbortSignal;
   /** `"array"` submits array jobs; `"independent"` one job per item (AWS). @default {"array"} */
   jobType?: "array" | "independent";
+  /**
+   * Items each Batch job (or array child) runs, side by side in one
+   * container, as many at once as the job has vCPUs (AWS): a number, or
+   * `"auto"` for at most 2 × (the compute environment's maxvCpus ÷ the job's
+   * vCPUs) children. `1` starts one container per item. Each item keeps its
+   * own record, error, retries and logs (see docs/aws.md).
+   * @default {"auto"}
+   */
+  itemsPerJob?: number | "auto";
   /** Show progress on stderr; `false` silences it. @default {true} */
   progress?: boolean | ProgressOptions;
 }
@@ -286,9 +296,9 @@ export class Knot<F extends JobFunction = JobFunction> {
     options: MapOptions & Partial<MapPlanOptions> = {},
   ): Promise<MapRun<Result<F>> | Plan> {
     this.#checkLive();
-    validateMapOptions(options);
+    validateMapOptions(options, this.target);
     validateInputs(inputs);
-    const { starmap = false, env = {}, jobType } = options;
+    const { starmap = false, env = {}, jobType, itemsPerJob } = options;
     if (options.dryRun === true) {
       // A plan needs every item's size: the inputs are read and encoded here.
       const encoded = (await Array.fromAsync(encodeInputs(inputs, { starmap }))).flat();
@@ -297,6 +307,7 @@ export class Knot<F extends JobFunction = JobFunction> {
         starmap,
         env,
         ...(jobType !== undefined ? { jobType } : {}),
+        ...(itemsPerJob !== undefined ? { itemsPerJob } : {}),
       }, options.itemSeconds !== undefined ? { itemSeconds: options.itemSeconds } : {});
     }
     const run = await this.#target.map<Result<F>>({
@@ -304,6 +315,7 @@ export class Knot<F extends JobFunction = JobFunction> {
       starmap,
       env,
       ...(jobType !== undefined ? { jobType } : {}),
+      ...(itemsPerJob !== undefined ? { itemsPerJob } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });
     if (options.progress !== false && run.total > 0) {

@@ -41,7 +41,7 @@ export interface ValidKnotOptions {
   timeout?: number;
   /** Memory per job or worker, MiB, when given. */
   memory?: number;
-  /** What the function may reach, locally. */
+  /** What the function may reach (in a local worker or in its job's container). */
   permissions?: Permissions;
 }
 
@@ -72,9 +72,10 @@ const SHARED = new Set([
   "retries",
   "timeout",
   "memory",
+  "permissions",
 ]);
 /** Options of the local target only. */
-const LOCAL_ONLY = new Set(["concurrency", "dir", "permissions"]);
+const LOCAL_ONLY = new Set(["concurrency", "dir"]);
 
 const MAP_OPTION_KEYS: Readonly<Record<keyof MapPlanOptions, true>> = {
   dryRun: true,
@@ -83,8 +84,15 @@ const MAP_OPTION_KEYS: Readonly<Record<keyof MapPlanOptions, true>> = {
   env: true,
   signal: true,
   jobType: true,
+  itemsPerJob: true,
   progress: true,
 };
+
+/**
+ * The most items one Batch job may run, given as a number: a slice's inputs
+ * are read into the container's memory at once.
+ */
+export const MAX_ITEMS_PER_JOB: number = 100_000;
 
 /**
  * Checks every option of {@linkcode Knot.create} that needs no AWS call and
@@ -123,15 +131,6 @@ export function validateKnotOptions(
       { field: "target" },
     );
   }
-  if (target === "aws" && options.permissions !== undefined) {
-    // The job's container does not run the function in a worker of its own
-    // yet, so permissions could not be applied there: refuse, never ignore.
-    throw new CloudknotInputError(
-      "permissions apply on the local target only for now: on AWS, what a job may reach is " +
-        "its Pars job role's (its policies option) and its container's",
-      { field: "permissions" },
-    );
-  }
   const given = Object.entries(options).filter(([key, value]) =>
     value !== undefined && !SHARED.has(key)
   ).map(([key]) => key);
@@ -164,6 +163,9 @@ export function validateKnotOptions(
     );
   }
   const valid: ValidKnotOptions = { name, target, concurrency, retries };
+  if (options.permissions !== undefined) {
+    valid.permissions = validatePermissions(options.permissions);
+  }
   if (target === "aws") {
     // The AWS rules: timeout an integer of at least 60, memory within Batch's bounds.
     const checked = validateAwsKnotOptions({ ...options, name });
@@ -197,9 +199,6 @@ export function validateKnotOptions(
     valid.memory = m;
   }
   validateOptionType(options, "dir", "string");
-  if (options.permissions !== undefined) {
-    valid.permissions = validatePermissions(options.permissions);
-  }
   return valid;
 }
 
@@ -214,8 +213,12 @@ export function validateKnotOptions(
  * ```
  *
  * @param options The options as given.
+ * @param target The knot's target, for the options of one target only. @default {"aws"}
  */
-export function validateMapOptions(options: MapOptions & Partial<MapPlanOptions>): void {
+export function validateMapOptions(
+  options: MapOptions & Partial<MapPlanOptions>,
+  target: "local" | "aws" = "aws",
+): void {
   validateOptionKeys(options, MAP_OPTION_KEYS, "map()");
   validateDryRun(options as { dryRun?: unknown });
   const { itemSeconds } = options;
@@ -244,6 +247,27 @@ export function validateMapOptions(options: MapOptions & Partial<MapPlanOptions>
     );
   }
   if (env !== undefined) validateEnv(env);
+  const { itemsPerJob } = options;
+  if (itemsPerJob !== undefined) {
+    if (target === "local") {
+      throw new CloudknotInputError(
+        `itemsPerJob is an option of target "aws" (items per Batch job): the local target ` +
+          `runs every item on its pool of workers already; leave it out`,
+        { field: "itemsPerJob" },
+      );
+    }
+    if (
+      itemsPerJob !== "auto" &&
+      !(Number.isInteger(itemsPerJob) && itemsPerJob >= 1 && itemsPerJob <= MAX_ITEMS_PER_JOB)
+    ) {
+      throw new CloudknotInputError(
+        `itemsPerJob must be "auto" or an integer from 1 to ${
+          MAX_ITEMS_PER_JOB.toLocaleString("en-US")
+        } (items per Batch job), not ${describeValue(itemsPerJob)}`,
+        { field: "itemsPerJob" },
+      );
+    }
+  }
 }
 
 function validateDryRun(options: { dryRun?: unknown }): void {

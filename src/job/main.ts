@@ -1,40 +1,59 @@
 /**
  * The job entry point: the command a container (or any process) runs for one
- * attempt of one item. It reads the job from its arguments and from the
- * environment variables AWS Batch sets:
+ * attempt of a slice of items (one item, by default). It reads the job from
+ * its arguments and from the environment variables AWS Batch sets:
  *
  * ```sh
  * deno run -A main.js --run <store URL of the run> [--function <artifact URL>]
- *   [--starmap] [--offset N | --index N]
+ *   [--starmap] [--offset N | --index N] [--slice N --end E] [--concurrency C]
  * ```
  *
- * - `AWS_BATCH_JOB_ARRAY_INDEX` plus `--offset` gives the item's index in an
- *   array job; `--index` names it for a single job.
+ * - `--slice N` makes a job run N items: child `k` of an array job (its
+ *   `AWS_BATCH_JOB_ARRAY_INDEX`) runs items `offset + k·N` to
+ *   `offset + k·N + N − 1`, a single job items `index` to `index + N − 1`,
+ *   never `end` or beyond. Without it a job runs its one item.
  * - `AWS_BATCH_JOB_ATTEMPT` is the attempt (default 1) and `AWS_BATCH_JOB_ID`
- *   the job id.
- *
- * - `CLOUDKNOT_TIMEOUT` (seconds), when set, limits the attempt: the
- *   function runs in a child process that is killed when the time is up, and
- *   a `timeout` error record is written. Batch never retries an attempt that
- *   its own job timeout stopped ("Jobs that time out are not retried",
+ *   the job id. An attempt after the first lists the run's records once and
+ *   skips the items of its slice that an earlier attempt ran to a result.
+ * - The items run on a {@linkcode WorkerPool} (`pool.ts`, the runner of the
+ *   local target), `--concurrency` of them at once (the job's vCPUs), each in
+ *   a worker process with the knot's permissions (`CLOUDKNOT_PERMISSIONS`, a
+ *   JSON object of Deno permission descriptors; default network only) plus
+ *   the variables named by `CLOUDKNOT_ENV_NAMES` (comma-separated). The
+ *   slice's inputs come with one ranged read of the index and one of the
+ *   inputs; each attempt writes its own stamped record.
+ * - `CLOUDKNOT_TIMEOUT` (seconds), when set, limits each item: its worker is
+ *   killed when the time is up, and a `timeout` record is written. Batch
+ *   never retries an attempt that its own job timeout stopped ("Jobs that
+ *   time out are not retried",
  *   https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html), so
- *   a knot's timeout is kept here and Batch retries the attempt as any other
- *   failure, as the local target does.
+ *   a knot's timeout is kept here and Batch retries the child as for any
+ *   other failure, as the local target does.
+ * - Each line an item writes goes to the job's stdout or stderr with the
+ *   item's tag in front (`item_log.ts`), so one item's lines can be read
+ *   back from the log stream its slice shares.
  *
- * Exit codes: 0 when the function returned, 1 when it threw (an error record
- * is written either way), 2 for bad usage, 3 when the store cannot be reached,
- * 124 when the attempt ran past `CLOUDKNOT_TIMEOUT`.
+ * Exit codes: 0 when every item of the slice returned, 1 when one failed
+ * (each has its record; the others are unaffected), 2 for bad usage, 3 when
+ * the store cannot be reached or a record cannot be written.
+ *
+ * `main.js --worker …` runs a worker process of the pool instead
+ * (`worker_main.ts`), so the bundled runtime is its own worker.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { openStore } from "../store/open.ts";
-import { RUN_KEYS } from "./payload.ts";
-import { encodeRecord, failureRecord } from "./record.ts";
-import { type LoadedFunction, loadFunction, runAttempt } from "./runtime.ts";
+import type { ObjectStore } from "../store/store.ts";
+import { ItemLines } from "./item_log.ts";
+import { listRecords, readItems, RUN_KEYS } from "./payload.ts";
+import { type Permissions, validatePermissions } from "./permissions.ts";
+import { type EndedAttempt, WorkerPool } from "./pool.ts";
+import { decodeRecord } from "./record.ts";
+import { workerMain } from "./worker_main.ts";
 
-/** The exit code of an attempt killed at its timeout (as the `timeout` command's). */
-export const TIMEOUT_EXIT_CODE = 124;
+/** The first argument that makes the entry point a worker process of the pool. */
+const WORKER_FLAG = "--worker";
 
 /** Where the entry point gets its environment. */
 export interface JobMainOptions {
@@ -45,7 +64,8 @@ export interface JobMainOptions {
 }
 
 /**
- * Runs one job attempt from command-line arguments and returns the exit code.
+ * Runs one job attempt (of a slice of items) from command-line arguments and
+ * returns the exit code.
  *
  * @example Usage
  * ```ts ignore
@@ -59,6 +79,7 @@ export interface JobMainOptions {
  * @returns The exit code.
  */
 export async function jobMain(args: string[], options: JobMainOptions = {}): Promise<number> {
+  if (args[0] === WORKER_FLAG) return await workerMain(args.slice(1));
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const log = options.log ?? ((line: string) => console.error(line));
   let parsed;
@@ -71,6 +92,9 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
         starmap: { type: "boolean", default: false },
         offset: { type: "string" },
         index: { type: "string" },
+        slice: { type: "string" },
+        end: { type: "string" },
+        concurrency: { type: "string" },
       },
       strict: true,
     }).values;
@@ -78,15 +102,23 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     log(`cloudknot job: ${(e as Error).message}`);
     return 2;
   }
+  const slice = Number(parsed.slice ?? 1);
+  const concurrency = Number(parsed.concurrency ?? 1);
   const arrayIndex = env("AWS_BATCH_JOB_ARRAY_INDEX");
-  const index = parsed.index !== undefined
+  const first = parsed.index !== undefined
     ? Number(parsed.index)
-    : Number(parsed.offset ?? 0) + Number(arrayIndex ?? Number.NaN);
+    : Number(parsed.offset ?? 0) + Number(arrayIndex ?? Number.NaN) * slice;
+  const stop = Math.min(first + slice, Number(parsed.end ?? Infinity));
   const attempt = Number(env("AWS_BATCH_JOB_ATTEMPT") ?? 1);
-  if (parsed.run === undefined || !Number.isSafeInteger(index) || index < 0) {
+  if (
+    parsed.run === undefined || !Number.isSafeInteger(first) || first < 0 ||
+    !Number.isSafeInteger(slice) || slice < 1 || !(stop > first) ||
+    !Number.isSafeInteger(concurrency) || concurrency < 1
+  ) {
     log(
       "cloudknot job: usage: --run <store URL> and either --index N, or --offset N with " +
-        "AWS_BATCH_JOB_ARRAY_INDEX set",
+        "AWS_BATCH_JOB_ARRAY_INDEX set; --slice, --end and --concurrency are positive integers " +
+        "and the slice holds at least one item",
     );
     return 2;
   }
@@ -94,77 +126,116 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     log(`cloudknot job: AWS_BATCH_JOB_ATTEMPT must be a positive integer, not "${attempt}"`);
     return 2;
   }
-  const jobId = env("AWS_BATCH_JOB_ID") ?? `local-${index}`;
-  const timeout = Number(env("CLOUDKNOT_TIMEOUT"));
-  if (timeout > 0 && env("CLOUDKNOT_WATCHED") === undefined) {
-    return await watch(args, { run: parsed.run, index, attempt, jobId, timeout, log });
-  }
-  const spec = { index, attempt, jobId, starmap: parsed.starmap };
-  let record;
+  let permissions: Permissions;
   try {
-    const run = await openStore(parsed.run);
-    let func: LoadedFunction;
-    try {
-      func = await loadFunction(parsed.function ?? new URL("./function.js", import.meta.url).href);
-    } catch (e) {
-      func = { kind: "module", fn: () => Promise.reject(e) };
-      spec.starmap = false;
-    }
-    ({ record } = await runAttempt(run, func, spec));
+    const text = env("CLOUDKNOT_PERMISSIONS");
+    permissions = validatePermissions(text === undefined ? undefined : JSON.parse(text));
   } catch (e) {
-    log(`cloudknot job: cannot write the record of item ${index}: ${(e as Error).stack ?? e}`);
+    log(`cloudknot job: CLOUDKNOT_PERMISSIONS: ${(e as Error).message}`);
+    return 2;
+  }
+  const jobId = env("AWS_BATCH_JOB_ID") ?? `local-${first}`;
+  let run: ObjectStore;
+  let todo: number[];
+  try {
+    run = await openStore(parsed.run);
+    todo = await unfinished(run, first, stop, attempt);
+  } catch (e) {
+    log(`cloudknot job: cannot read the run at ${parsed.run}: ${(e as Error).stack ?? e}`);
     return 3;
   }
-  if (record.status === "ok") return 0;
-  log(`cloudknot job: item ${index} failed: ${record.error.stack ?? record.error.message}`);
-  return record.kind === "infrastructure" ? 3 : 1;
+  if (todo.length === 0) return 0;
+  const from = todo[0]!;
+  const bytes = readItems(run, from, todo.at(-1)! + 1);
+  bytes.catch(() => {});
+  const envNames = (env("CLOUDKNOT_ENV_NAMES") ?? "").split(",").filter((n) => n !== "");
+  const itemEnv: Record<string, string> = {};
+  for (const name of envNames) {
+    const value = env(name);
+    if (value !== undefined) itemEnv[name] = value;
+  }
+  const timeout = Number(env("CLOUDKNOT_TIMEOUT"));
+  const lines = new ItemLines((stream, chunk) => {
+    const out = stream === 1 ? Deno.stdout : Deno.stderr;
+    for (let n = 0; n < chunk.byteLength;) n += out.writeSync(chunk.subarray(n));
+  });
+  let failed = false;
+  let unstored = false;
+  const pool = new WorkerPool({
+    functionUrl: parsed.function ?? new URL("./function.js", import.meta.url).href,
+    starmap: parsed.starmap,
+    concurrency: Math.min(concurrency, todo.length),
+    // Batch retries the child, not the pool: every attempt here is final.
+    attempts: attempt,
+    jobId,
+    source: {
+      read: async (indices) => {
+        const all = await bytes;
+        return indices.map((i) => all[i - from]!);
+      },
+    },
+    sink: {
+      started() {},
+      output: (index, _attempt, stream, chunk) => lines.write(index, stream, chunk),
+      store: async (ended: readonly EndedAttempt[]) => {
+        try {
+          await Promise.all(ended.map((a) =>
+            run.put(RUN_KEYS.stampedRecord(Date.now(), a.index, a.attempt), a.bytes)
+          ));
+        } catch (e) {
+          unstored = true;
+          throw e;
+        }
+      },
+      ended: (a: EndedAttempt) => {
+        lines.end(a.index);
+        if (a.kind === "ok") return;
+        failed = true;
+        const record = a.record ?? decodeRecord(a.bytes);
+        if (record.status !== "error") return;
+        lines.note(
+          a.index,
+          `cloudknot job: item ${a.index} failed: ${record.error.stack ?? record.error.message}`,
+        );
+      },
+    },
+    ...(timeout > 0 ? { timeoutMs: timeout * 1000 } : {}),
+    ...(Object.keys(itemEnv).length > 0 ? { env: itemEnv } : {}),
+    permissions,
+    worker: { url: import.meta.url, args: [WORKER_FLAG] },
+  });
+  for (const index of todo) pool.add(index, attempt);
+  pool.close();
+  await pool.done;
+  if (unstored) return 3;
+  return failed ? 1 : 0;
 }
 
 /**
- * Runs the attempt in a child process (this entry point again) and kills it
- * when `timeout` seconds have passed, writing the attempt's `timeout` record.
+ * The items of a slice to run: all of them on a first attempt; on a later
+ * one (a Batch retry, a reclaimed Spot host), those without a result record,
+ * found by listing the run's records once.
  */
-async function watch(
-  args: string[],
-  job: {
-    run: string;
-    index: number;
-    attempt: number;
-    jobId: string;
-    timeout: number;
-    log: (line: string) => void;
-  },
-): Promise<number> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-prompt", Deno.mainModule, ...args],
-    env: { CLOUDKNOT_WATCHED: "1" },
-    stdin: "null",
-  }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill("SIGKILL");
-  }, job.timeout * 1000);
-  const status = await child.status.finally(() => clearTimeout(timer));
-  if (!timedOut) return status.code;
-  const message =
-    `The attempt ran longer than the knot's timeout of ${job.timeout}s and was killed`;
-  job.log(`cloudknot job: item ${job.index}: ${message}`);
-  const record = failureRecord(
-    { index: job.index, attempt: job.attempt, jobId: job.jobId, kind: "timeout" },
-    { name: "TimeoutError", message },
-  );
-  try {
-    const run = await openStore(job.run);
-    await run.put(
-      RUN_KEYS.stampedRecord(Date.now(), job.index, job.attempt),
-      encodeRecord(record).bytes,
-    );
-  } catch (e) {
-    job.log(`cloudknot job: cannot write the record of item ${job.index}: ${e}`);
-    return 3;
+async function unfinished(
+  run: ObjectStore,
+  first: number,
+  stop: number,
+  attempt: number,
+): Promise<number[]> {
+  const all = Array.from({ length: stop - first }, (_, i) => first + i);
+  if (attempt === 1) return all;
+  const latest = new Map<number, { key: string; attempt: number }>();
+  for await (const key of listRecords(run)) {
+    if (key.index < first || key.index >= stop || key.attempt >= attempt) continue;
+    const seen = latest.get(key.index);
+    if (seen === undefined || seen.attempt < key.attempt) latest.set(key.index, key);
   }
-  return TIMEOUT_EXIT_CODE;
+  const succeeded = new Set<number>();
+  await Promise.all([...latest].map(async ([index, { key }]) => {
+    const bytes = await run.get(key);
+    if (bytes !== undefined && decodeRecord(bytes).status === "ok") succeeded.add(index);
+  }));
+  return all.filter((i) => !succeeded.has(i));
 }
 
 if (import.meta.main) Deno.exit(await jobMain(Deno.args));

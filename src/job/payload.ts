@@ -98,8 +98,20 @@ export interface RunManifest {
   createdAt: number;
   /** The attempts each item gets. */
   attempts: number;
-  /** The jobs the run was submitted as, once known (AWS target). */
-  jobs?: { jobId: string; jobName: string; offset: number; size: number; array: boolean }[];
+  /**
+   * The jobs the run was submitted as, once known (AWS target): `slice`
+   * items per child (one when missing, as in runs recorded before slices).
+   */
+  jobs?: {
+    jobId: string;
+    jobName: string;
+    offset: number;
+    size: number;
+    array: boolean;
+    slice?: number;
+  }[];
+  /** Items per job (or array child) on AWS, when more than one. */
+  itemsPerJob?: number;
   /** The environment variables the map call gave every job, so a retry gets the same. */
   env?: Record<string, string>;
   /** Ranges of items that run with resources of their own (a retry with more memory). */
@@ -287,6 +299,66 @@ export async function readItem(run: ObjectStore, index: number): Promise<Uint8Ar
     );
   }
   return bytes;
+}
+
+/**
+ * Reads the encoded bytes of items `from` to `to - 1` (a job's slice) with
+ * one ranged read of the index and one of the inputs, however many items.
+ *
+ * @example Usage
+ * ```ts
+ * import { readItems, writePayload } from "@cloudknot/cloudknot/job";
+ * import { LocalStore } from "@cloudknot/cloudknot/store";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const run = new LocalStore(dir);
+ * await writePayload(run, [new Uint8Array([7]), new Uint8Array([8, 9])], { version: 1, runId: "r", knot: "k", count: 2, starmap: false, createdAt: 0, attempts: 1 });
+ * console.log(await readItems(run, 0, 2)); // [ Uint8Array(1) [ 7 ], Uint8Array(2) [ 8, 9 ] ]
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param run The store rooted at the run.
+ * @param from The first item.
+ * @param to One past the last item.
+ * @returns Each item's encoded bytes, in order.
+ */
+export async function readItems(run: ObjectStore, from: number, to: number): Promise<Uint8Array[]> {
+  if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(to) || to <= from) {
+    throw new PayloadError(`Invalid item range ${from} to ${to}: it must hold at least one item`);
+  }
+  const count = to - from;
+  const entries = await run.get(RUN_KEYS.index, {
+    range: { offset: from * INDEX_ENTRY_BYTES, length: count * INDEX_ENTRY_BYTES },
+  });
+  if (entries === undefined) {
+    throw new PayloadError(
+      `The run at ${run.url} has no index object; it was deleted or never written`,
+    );
+  }
+  if (entries.byteLength < count * INDEX_ENTRY_BYTES) {
+    throw new PayloadError(
+      `Items ${from} to ${to - 1} are out of range: the index at ${run.url} has ${
+        Math.floor(entries.byteLength / INDEX_ENTRY_BYTES)
+      } entries from item ${from}`,
+    );
+  }
+  const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
+  const spans = Array.from({ length: count }, (_, i) => ({
+    offset: Number(view.getBigUint64(i * INDEX_ENTRY_BYTES, true)),
+    length: Number(view.getBigUint64(i * INDEX_ENTRY_BYTES + 8, true)),
+  }));
+  const start = spans[0]!.offset;
+  const last = spans[count - 1]!;
+  const length = last.offset + last.length - start;
+  if (length === 0) return spans.map(() => new Uint8Array());
+  const bytes = await run.get(RUN_KEYS.inputs, { range: { offset: start, length } });
+  if (bytes === undefined || bytes.byteLength !== length) {
+    throw new PayloadError(
+      `The inputs object at ${run.url} is missing or shorter than its index says (items ${from} ` +
+        `to ${to - 1})`,
+    );
+  }
+  return spans.map((s) => bytes.subarray(s.offset - start, s.offset - start + s.length));
 }
 
 /**

@@ -28,6 +28,12 @@ export interface MapRequest {
   env: Record<string, string>;
   /** `"array"` (default) or one job per item. */
   jobType?: "array" | "independent";
+  /**
+   * Items per Batch job (or array child), run side by side in its container
+   * (AWS): a number, or `"auto"` for at most 2 × (the compute environment's
+   * maxvCpus ÷ the job's vCPUs) children. @default {"auto"}
+   */
+  itemsPerJob?: number | "auto";
   /** Cancels the run. */
   signal?: AbortSignal;
   /** Ranges of items that run with resources of their own instead of the knot's. */

@@ -87,8 +87,9 @@ Deno.test("a throwing function exits 1 with an error record holding the remote s
 });
 
 Deno.test("a promise the function rejected and never awaited fails the attempt, naming its reason", async () => {
-  const { dir, run, functionUrl } = await setup(function forgets(x: number) {
+  const { dir, run, functionUrl } = await setup(async function forgets(x: number) {
     Promise.reject(new RangeError(`lost ${x}`));
+    await new Promise((resolve) => setTimeout(resolve, 20));
     return x;
   }, [7]);
   try {

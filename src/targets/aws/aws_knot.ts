@@ -58,6 +58,8 @@ import {
   validateAwsKnotOptions,
 } from "./knot_options.ts";
 
+import { validatePermissions } from "../../job/permissions.ts";
+
 export type { AwsKnotOptions, AwsKnotSpec } from "./knot_options.ts";
 
 /** The AWS resources of a knot. */
@@ -229,7 +231,14 @@ async function create(
       image: imageUri,
       compute,
       placement,
-      environment: { CLOUDKNOT_KNOT: name, ...regionEnvironment(session.region) },
+      environment: {
+        CLOUDKNOT_KNOT: name,
+        ...regionEnvironment(session.region),
+        // What the function may do in its container (job/main.ts); default network only.
+        ...(spec.permissions !== undefined
+          ? { CLOUDKNOT_PERMISSIONS: JSON.stringify(validatePermissions(spec.permissions)) }
+          : {}),
+      },
       tags,
     });
     const resources: AwsKnotResources = {

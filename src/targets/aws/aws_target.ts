@@ -55,6 +55,9 @@ import { estimateAwsRun, type EstimateRequest, planAwsMap } from "./run_plan.ts"
 import type { Estimate } from "../../cost/estimate.ts";
 import type { Plan } from "../../plan/plan.ts";
 import { knotJobIds, recordAwsRun, recordedRuns } from "./catalog.ts";
+import { readSlicingFacts, type Slicing, sliceRun, sliceTimeout } from "./slicing.ts";
+import { childCount, childId } from "./batch/slices.ts";
+import { itemLine } from "../../job/item_log.ts";
 
 /** The metadata key of the index object that carries the run's manifest. */
 const MANIFEST_META = "cloudknot-run";
@@ -146,6 +149,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   readonly kind = "aws" as const;
   #o: AwsTargetOptions;
   #store: S3Store;
+  #slicingFacts?: ReturnType<typeof readSlicingFacts>;
 
   /**
    * Makes an AWS target from resources that already exist.
@@ -307,6 +311,11 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     if (request.groups !== undefined) {
       await checkGroups(o.session.batch, o.jobDefinition, request.groups);
     }
+    const slicing = count > 0 ? await this.#slicing(count, request.itemsPerJob ?? "auto") : {
+      slice: 1,
+      concurrency: 1,
+    };
+    if (slicing.slice > 1) manifest.itemsPerJob = slicing.slice;
     const store = this.#store.at(`runs/${runId}`);
     if (count === 0 || request.signal?.aborted) {
       const { run } = MapRun.create<unknown>(info, { startedAt: manifest.createdAt });
@@ -323,8 +332,9 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     const plan = planGroups(count, request.groups ?? [], {
       independent: request.jobType === "independent",
       maxArraySize: o.maxArraySize ?? MAX_ARRAY_SIZE,
+      slice: slicing.slice,
     });
-    const jobs = await this.#submit(runId, store.url, plan, request);
+    const jobs = await this.#submit(runId, store.url, plan, request, slicing);
     manifest.jobs = jobs;
     try {
       await recordAwsRun(o.state, o, runId, jobs);
@@ -334,6 +344,27 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       throw e;
     }
     return { info, store, jobs, manifest };
+  }
+
+  /**
+   * How many items each child of a run runs (`slicing.ts`); the job
+   * definition and compute environment are read once per target, and only
+   * when a child may run more than one item.
+   */
+  async #slicing(count: number, itemsPerJob: number | "auto"): Promise<Slicing> {
+    if (count <= 1 || itemsPerJob === 1) return { slice: 1, concurrency: 1 };
+    const o = this.#o;
+    this.#slicingFacts ??= readSlicingFacts({
+      batch: o.session.batch,
+      jobQueue: o.jobQueue,
+      jobDefinition: o.jobDefinition,
+    });
+    try {
+      return sliceRun(await this.#slicingFacts, count, itemsPerJob);
+    } catch (e) {
+      this.#slicingFacts = undefined;
+      throw e;
+    }
   }
 
   /**
@@ -456,12 +487,15 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     for (const d of details.values()) {
       const command = parseJobCommand(d.container?.command ?? []);
       const size = d.arrayProperties?.size;
+      const offset = command.index ?? command.offset ?? 0;
+      const slice = command.slice ?? 1;
       jobs.push({
         jobId: d.jobId,
         jobName: d.jobName,
-        offset: command.index ?? command.offset ?? 0,
-        size: size ?? 1,
+        offset,
+        size: command.end !== undefined ? command.end - offset : (size ?? 1) * slice,
         array: size !== undefined,
+        ...(slice > 1 ? { slice } : {}),
       });
     }
     return jobs.sort((a, b) => a.offset - b.offset);
@@ -472,16 +506,32 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     runUrl: string,
     plan: ReturnType<typeof planGroups>,
     request: MapRequest,
+    slicing: Slicing,
   ): Promise<RunJob[]> {
     const o = this.#o;
     // ECS on EC2 does not tell containers their region (Fargate does), so
     // every job is told; this also repairs knots whose job definition
-    // predates the variables. The user's own values win.
-    const environment = Object.entries({ ...regionEnvironment(o.session.region), ...request.env })
-      .map(([name, value]) => ({ name, value }));
+    // predates the variables. The user's own values win. The function may
+    // read them (CLOUDKNOT_ENV_NAMES: its worker is granted those names).
+    const given = { ...regionEnvironment(o.session.region), ...request.env };
+    const environment = Object.entries({
+      ...given,
+      CLOUDKNOT_ENV_NAMES: Object.keys(given).join(","),
+    }).map(([name, value]) => ({ name, value }));
     const jobs: RunJob[] = new Array(plan.length);
     const [failure] = await forEachPooled(plan, o.submitConcurrency ?? 10, async (job, n) => {
       const jobName = `${o.knot}-${runId}-${n}`;
+      const slice = job.slice ?? 1;
+      const concurrency = Math.max(1, Math.floor(job.resources?.vcpus ?? slicing.concurrency));
+      const overrides = resourceOverrides(job.resources);
+      // A child runs its slice in rounds of `concurrency` items: Batch's
+      // timeout (the knot's, per item) is stretched to cover them all.
+      const perItem = job.resources?.timeout !== undefined
+        ? { attemptDurationSeconds: job.resources.timeout }
+        : slicing.timeout;
+      const timeout = slice > 1 && perItem !== undefined
+        ? { timeout: sliceTimeout(perItem, slice, concurrency) }
+        : overrides.timeout;
       const submit: SubmitJobRequest = {
         jobName,
         jobQueue: o.jobQueue,
@@ -491,18 +541,26 @@ export class AwsTarget implements Omit<Target, "clobber"> {
             run: runUrl,
             starmap: request.starmap,
             ...(job.array ? { offset: job.offset } : { index: job.offset }),
+            ...(slice > 1 ? { slice, end: job.offset + job.size, concurrency } : {}),
           }),
           environment,
-          ...resourceOverrides(job.resources).containerOverrides,
+          ...overrides.containerOverrides,
         },
-        ...resourceOverrides(job.resources).timeout,
+        ...timeout,
         tags: { ...o.tags, "cloudknot:knot": o.knot, "cloudknot:run": runId },
-        ...(job.array ? { arrayProperties: { size: job.size } } : {}),
+        ...(job.array ? { arrayProperties: { size: childCount(job) } } : {}),
       };
       const { jobId } = await submitJobOnce(o.session.batch, submit, {
         ...(o.reconcileDelayMs !== undefined ? { reconcileDelayMs: o.reconcileDelayMs } : {}),
       });
-      jobs[n] = { jobId, jobName, offset: job.offset, size: job.size, array: job.array };
+      jobs[n] = {
+        jobId,
+        jobName,
+        offset: job.offset,
+        size: job.size,
+        array: job.array,
+        ...(slice > 1 ? { slice } : {}),
+      };
     }, { stopOnError: true });
     if (failure !== undefined) {
       const submitted = jobs.filter((j) => j !== undefined);
@@ -613,11 +671,15 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     if (errors.length > 0) throw errors[0];
   }
 
-  /** The CloudWatch lines of one attempt of one item. */
+  /**
+   * The CloudWatch lines of one attempt of one item: of its child's log
+   * stream, the lines tagged with the item (`job/item_log.ts`).
+   */
   async *#logs(jobs: RunJob[], index: number, attempt: number): AsyncGenerator<string> {
     const job = jobs.find((j) => index >= j.offset && index < j.offset + j.size);
     if (job === undefined) return;
-    const id = job.array ? `${job.jobId}:${index - job.offset}` : job.jobId;
+    const id = childId(job, index);
+    const shared = job.size > 1 && (job.slice ?? 1) > 1;
     const detail = (await describeJobs(this.#o.session.batch, [id])).get(id);
     if (detail === undefined) return;
     const stream = detail.attempts?.[attempt - 1]?.container?.logStreamName ??
@@ -625,9 +687,14 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         ? detail.container?.logStreamName
         : undefined);
     if (stream === undefined) return;
-    yield* readLogStream(this.#o.session.logs, stream, {
-      logGroup: this.#o.logGroup ?? BATCH_LOG_GROUP,
-    });
+    for await (
+      const line of readLogStream(this.#o.session.logs, stream, {
+        logGroup: this.#o.logGroup ?? BATCH_LOG_GROUP,
+      })
+    ) {
+      const own = itemLine(line, index, shared);
+      if (own !== undefined) yield own;
+    }
   }
 }
 

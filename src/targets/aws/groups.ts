@@ -37,7 +37,7 @@ export type GroupedJob = PlannedJob & { resources?: ItemResources };
 export function planGroups(
   count: number,
   groups: readonly ItemGroup[],
-  options: { independent?: boolean; maxArraySize?: number } = {},
+  options: { independent?: boolean; maxArraySize?: number; slice?: number } = {},
 ): GroupedJob[] {
   const segments: { offset: number; size: number; resources?: ItemResources }[] = [];
   let cursor = 0;

@@ -18,6 +18,7 @@ import { validateParsName } from "../../resources/pars_options.ts";
 import { normalizePolicies } from "../../resources/_iam_roles.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
+import type { Permissions } from "../../job/permissions.ts";
 import { describeValue, validateOptionType } from "../../util/validate.ts";
 import {
   checkArchitecture,
@@ -34,6 +35,11 @@ const MAX_POLL_INTERVAL_MS = 2 ** 31 - 1;
 
 /** Options of a knot on AWS, besides its name and function. */
 export interface AwsKnotOptions extends ComputeOptions {
+  /**
+   * What the function may do in its container, as Deno permission
+   * descriptors (as on the local target). @default {{ net: true }}
+   */
+  permissions?: Permissions;
   /** The Pars to use, or its name (default: the shared `<caller>-default` Pars). */
   pars?: Pars | string;
   /** More IAM policies for the jobs; the knot then gets a Pars of its own. */
@@ -88,6 +94,7 @@ export interface AwsKnotSpec extends AwsKnotOptions {
  * keeps the list complete.
  */
 export const AWS_KNOT_OPTION_KEYS: Readonly<Record<keyof AwsKnotOptions, true>> = {
+  permissions: true,
   pars: true,
   parsPolicies: true,
   dockerImage: true,
@@ -127,6 +134,7 @@ export const AWS_KNOT_OPTION_KEYS: Readonly<Record<keyof AwsKnotOptions, true>> 
 
 /** The options that shape what is made, and so are ignored when adopting. */
 export const SHAPING: readonly (keyof AwsKnotSpec)[] = [
+  "permissions",
   "func",
   "module",
   "exportName",

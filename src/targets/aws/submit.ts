@@ -27,14 +27,17 @@ export interface PlannedJob {
   offset: number;
   /** How many items it runs. */
   size: number;
-  /** Whether it is an array job (it has at least 2 items). */
+  /** Whether it is an array job (it has at least 2 children). */
   array: boolean;
+  /** Items per child (or per single job). @default {1} */
+  slice?: number;
 }
 
 /**
- * Splits a run into jobs: array jobs of at most `maxArraySize` items (a last
- * piece of one item becomes a single job), or one job per item for
- * independent jobs and for a run of one item.
+ * Splits a run into jobs: array jobs of at most `maxArraySize` children,
+ * each child running `slice` consecutive items (a last piece of one child
+ * becomes a single job), or one job per slice for independent jobs and for
+ * a run of one slice.
  *
  * @example Usage
  * ```ts
@@ -42,25 +45,30 @@ export interface PlannedJob {
  *
  * console.log(planJobs(10_001).map((j) => j.size)); // [ 10000, 1 ]
  * console.log(planJobs(3, { independent: true }).length); // 3
+ * console.log(planJobs(10, { slice: 4 })); // [ { offset: 0, size: 10, array: true, slice: 4 } ]
  * ```
  *
  * @param count How many items.
- * @param options Independent jobs, and the array size limit.
+ * @param options Independent jobs, the array size limit (children), and items per child.
  * @returns The jobs, in item order.
  */
 export function planJobs(
   count: number,
-  options: { independent?: boolean; maxArraySize?: number } = {},
+  options: { independent?: boolean; maxArraySize?: number; slice?: number } = {},
 ): PlannedJob[] {
   const max = options.maxArraySize ?? MAX_ARRAY_SIZE;
+  const slice = Math.max(1, options.slice ?? 1);
+  const sliced = slice > 1 ? { slice } : {};
   const plan: PlannedJob[] = [];
-  if (options.independent || count === 1) {
-    for (let i = 0; i < count; i++) plan.push({ offset: i, size: 1, array: false });
+  if (options.independent || count <= slice) {
+    for (let i = 0; i < count; i += slice) {
+      plan.push({ offset: i, size: Math.min(slice, count - i), array: false, ...sliced });
+    }
     return plan;
   }
-  for (let offset = 0; offset < count; offset += max) {
-    const size = Math.min(max, count - offset);
-    plan.push({ offset, size, array: size > 1 });
+  for (let offset = 0; offset < count; offset += max * slice) {
+    const size = Math.min(max * slice, count - offset);
+    plan.push({ offset, size, array: size > slice, ...sliced });
   }
   return plan;
 }

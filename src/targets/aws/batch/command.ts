@@ -1,8 +1,9 @@
 /**
  * The command line of a cloudknot Batch job: what follows the image's entry
  * point (`deno run … main.js`). It names the run's store and the item (or the
- * first item of an array job), so a job explains itself to any process that
- * describes it.
+ * first item of an array job), and for a job that runs a slice of items per
+ * child, the slice's size, where the job's items end and how many run at
+ * once, so a job explains itself to any process that describes it.
  *
  * @module
  */
@@ -18,11 +19,19 @@ export interface JobCommand {
   index?: number;
   /** Whether each item is spread into the function's arguments. */
   starmap: boolean;
+  /** Items per child (or per single job); without it, one. */
+  slice?: number;
+  /** One past the job's last item (with `slice`). */
+  end?: number;
+  /** Items in flight at once in a child: the job's vCPUs (with `slice`). */
+  concurrency?: number;
 }
 
 /**
  * Builds a job's command: `--run <url>`, then `--offset N` for an array job
- * or `--index N` for a single job, then `--starmap` when asked.
+ * or `--index N` for a single job, then `--starmap` when asked, then
+ * `--slice N --end E --concurrency C` for a job of more than one item per
+ * child.
  *
  * @example Usage
  * ```ts
@@ -40,6 +49,13 @@ export function jobCommand(command: JobCommand & { run: string }): string[] {
   if (command.index !== undefined) args.push("--index", String(command.index));
   else args.push("--offset", String(command.offset ?? 0));
   if (command.starmap) args.push("--starmap");
+  if (command.slice !== undefined && command.slice > 1) {
+    args.push("--slice", String(command.slice));
+    if (command.end !== undefined) args.push("--end", String(command.end));
+    if (command.concurrency !== undefined) {
+      args.push("--concurrency", String(command.concurrency));
+    }
+  }
   return args;
 }
 
@@ -66,6 +82,9 @@ export function parseJobCommand(command: readonly string[]): JobCommand {
       offset: { type: "string" },
       index: { type: "string" },
       starmap: { type: "boolean", default: false },
+      slice: { type: "string" },
+      end: { type: "string" },
+      concurrency: { type: "string" },
     },
     strict: false,
     allowPositionals: true,
@@ -76,6 +95,10 @@ export function parseJobCommand(command: readonly string[]): JobCommand {
   if (typeof values.offset === "string" && Number.isSafeInteger(offset)) out.offset = offset;
   const index = Number(values.index);
   if (typeof values.index === "string" && Number.isSafeInteger(index)) out.index = index;
+  for (const name of ["slice", "end", "concurrency"] as const) {
+    const n = Number(values[name]);
+    if (typeof values[name] === "string" && Number.isSafeInteger(n)) out[name] = n;
+  }
   return out;
 }
 

@@ -37,19 +37,17 @@ import { DESCRIBE_JOBS_LIMIT, describeJobs, isTerminalStatus } from "./jobs.ts";
 import { forEachPooled } from "../../../util/pooled.ts";
 import { sleep } from "../../../util/sleep.ts";
 import { stuckReason } from "./stuck.ts";
+import { childId, childItems, type SlicedJob } from "./slices.ts";
 
-/** One Batch job of a run and the items it runs. */
-export interface RunJob {
+/**
+ * One Batch job of a run and the items it runs: `slice` items per child
+ * (`slices.ts`), so item `offset + i` is child `⌊i ÷ slice⌋`.
+ */
+export interface RunJob extends SlicedJob {
   /** The job's id. */
   jobId: string;
   /** The job's name. */
   jobName: string;
-  /** The index of its first item in the run. */
-  offset: number;
-  /** How many items it runs. */
-  size: number;
-  /** Whether it is an array job (item `offset + i` is child `i`). */
-  array: boolean;
 }
 
 /** What one poll round did, for diagnostics and tests. */
@@ -340,10 +338,12 @@ export class RunPoller {
 
   /** The items of a job that this poller watches. */
   #range(job: RunJob): [number, number] {
-    return [
-      Math.max(job.offset, this.#base),
-      Math.min(job.offset + job.size, this.#base + this.#o.total),
-    ];
+    return this.#clip([job.offset, job.offset + job.size]);
+  }
+
+  /** The items of a range that this poller watches. */
+  #clip([from, to]: [number, number]): [number, number] {
+    return [Math.max(from, this.#base), Math.min(to, this.#base + this.#o.total)];
   }
 
   async #poll(signal: AbortSignal): Promise<boolean> {
@@ -374,10 +374,13 @@ export class RunPoller {
       w.detail = d;
       if (!w.job.array) {
         const attempt = (d.attempts?.length ?? 0) + 1;
-        if (d.status === "STARTING" || d.status === "RUNNING") {
-          this.#started(w.job.offset, attempt, d.jobId);
+        const [from, to] = this.#range(w.job);
+        for (let index = from; index < to; index++) {
+          if (d.status === "STARTING" || d.status === "RUNNING") {
+            this.#started(index, attempt, d.jobId);
+          }
+          if (d.status === "FAILED") failures.push({ index, detail: d });
         }
-        if (d.status === "FAILED") failures.push({ index: w.job.offset, detail: d });
         if (d.status === "RUNNABLE") this.#stuck(d.jobId, d.statusReason);
         continue;
       }
@@ -389,8 +392,11 @@ export class RunPoller {
           { signal },
         );
         for (const child of page.jobSummaryList) {
-          const index = w.job.offset + childIndex(child.jobId, child.arrayProperties?.index);
-          this.#started(index, (this.#latest.get(index)?.attempt ?? 0) + 1, child.jobId);
+          const k = childIndex(child.jobId, child.arrayProperties?.index);
+          const [from, to] = this.#clip(childItems(w.job, k));
+          for (let index = from; index < to; index++) {
+            this.#started(index, (this.#latest.get(index)?.attempt ?? 0) + 1, child.jobId);
+          }
         }
       }
       if ((summary.FAILED ?? 0) > w.failedSeen.size) {
@@ -490,9 +496,11 @@ export class RunPoller {
     const described = await describeJobs(this.#o.batch, ids, { signal });
     const out: { index: number; detail: JobDetail }[] = [];
     for (const detail of described.values()) {
-      const i = childIndex(detail.jobId, detail.arrayProperties?.index);
-      if (detail.status === "FAILED") w.failedSeen.add(i);
-      out.push({ index: w.job.offset + i, detail });
+      const k = childIndex(detail.jobId, detail.arrayProperties?.index);
+      if (detail.status === "FAILED") w.failedSeen.add(k);
+      // A child's failure is each item's of its slice (those without a result).
+      const [from, to] = this.#clip(childItems(w.job, k));
+      for (let index = from; index < to; index++) out.push({ index, detail });
     }
     return out;
   }
@@ -536,7 +544,7 @@ export class RunPoller {
       return;
     }
     // Children the FAILED listing did not show, or that exited 0 without a record.
-    const ids = left.map((index) => `${w.job.jobId}:${index - w.job.offset}`);
+    const ids = [...new Set(left.map((index) => childId(w.job, index)))];
     const found = new Map(
       (await this.#describeChildren(w, ids, signal)).map((f) => [f.index, f.detail]),
     );
@@ -575,7 +583,7 @@ export class RunPoller {
       kind: "infrastructure",
       index,
       attempt: Math.max(record?.attempt ?? 1, 1),
-      jobId: job.array ? `${job.jobId}:${index - job.offset}` : job.jobId,
+      jobId: childId(job, index),
       endedAt: Date.now(),
       error: { name: "MissingRecordError", message },
     };

@@ -12,6 +12,7 @@ import type { AttemptUsage, RunUsage } from "../../../cost/usage.ts";
 import type { ComputeKind } from "../../../cost/prices.ts";
 import { describeJobs } from "./jobs.ts";
 import type { RunJob } from "./run_poller.ts";
+import { childCount, childItems } from "./slices.ts";
 
 /** A job's vCPUs and memory (MiB), from its container's resource requirements. */
 export function jobResources(container: ContainerProperties | undefined): {
@@ -28,7 +29,7 @@ export function jobResources(container: ContainerProperties | undefined): {
   };
 }
 
-/** Each attempt of one job (or array child) that ran item `index`. */
+/** Each attempt of one job (or array child) whose slice starts at item `index`. */
 function attemptsOf(job: JobDetail, index: number, createdAt: number | undefined): AttemptUsage[] {
   const resources = jobResources(job.container);
   const out: AttemptUsage[] = [];
@@ -109,7 +110,7 @@ export async function awsRunUsage(options: AwsRunUsageOptions): Promise<RunUsage
   const { batch, jobs } = options;
   const parents = await describeJobs(batch, jobs.map((j) => j.jobId));
   const childIds = jobs.filter((j) => j.array).flatMap((j) =>
-    Array.from({ length: j.size }, (_, i) => `${j.jobId}:${i}`)
+    Array.from({ length: childCount(j) }, (_, i) => `${j.jobId}:${i}`)
   );
   const children = await describeJobs(batch, childIds);
   const attempts: AttemptUsage[] = [];
@@ -119,12 +120,14 @@ export async function awsRunUsage(options: AwsRunUsageOptions): Promise<RunUsage
       if (parent !== undefined) attempts.push(...attemptsOf(parent, job.offset, parent.createdAt));
       continue;
     }
-    for (let i = 0; i < job.size; i++) {
+    // One attempt per child, however many items its slice has: what it used is the child's.
+    for (let i = 0; i < childCount(job); i++) {
       const child = children.get(`${job.jobId}:${i}`);
       if (child === undefined) continue;
       // A child reports its parent's container when it has none of its own.
       const described = child.container ? child : { ...child, container: parent?.container };
-      attempts.push(...attemptsOf(described, job.offset + i, child.createdAt ?? parent?.createdAt));
+      const first = childItems(job, i)[0];
+      attempts.push(...attemptsOf(described, first, child.createdAt ?? parent?.createdAt));
     }
   }
   attempts.sort((a, b) => a.index - b.index || a.attempt - b.attempt);
