@@ -16,6 +16,7 @@ import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../commo
 import { checkModulePath } from "../common/module_path.ts";
 import { DRY_RUN_OPTION, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
+import type { Permissions } from "../../job/permissions.ts";
 import { printPlans } from "../common/plan_output.ts";
 import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
@@ -74,10 +75,12 @@ export const knotCreate = defineCommand({
     const exportName = ctx.arg("export") ?? "default";
     const permissions = cliPermissions(ctx);
     if (resolveTarget(ctx) === "aws") {
-      if (permissions !== undefined) {
-        throw ctx.usage("--allow is for the local target (on AWS, the job role grants access)");
-      }
-      return await createAws(ctx, { name, module, exportName });
+      return await createAws(ctx, {
+        name,
+        module,
+        exportName,
+        ...(permissions !== undefined ? { permissions } : {}),
+      });
     }
     const stray = [
       ...awsOptionsGiven(ctx),
@@ -116,7 +119,7 @@ export const knotCreate = defineCommand({
 
 async function createAws(
   ctx: CommandContext,
-  spec: { name: string; module: string; exportName: string },
+  spec: { name: string; module: string; exportName: string; permissions?: Permissions },
 ): Promise<number> {
   const awsOptions = awsKnotOptions(ctx);
   const retries = ctx.integer("retries", { min: 1 });

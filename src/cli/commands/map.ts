@@ -7,7 +7,7 @@
 import { CloudknotInputError } from "../../util/errors.ts";
 import { artifactFromModule } from "../../job/function_artifact.ts";
 import { Knot, type KnotOptions } from "../../knot.ts";
-import { validateKnotOptions } from "../../knot_options.ts";
+import { validateKnotOptions, validateMapOptions } from "../../knot_options.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { recordSection } from "../../state/sections.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
@@ -96,6 +96,13 @@ export const map = defineCommand({
       value: "array|independent",
       description: "AWS: array jobs (default), or one job per item",
     },
+    "items-per-job": {
+      type: "string",
+      value: "N|auto",
+      description:
+        "AWS: items each Batch job (or array child) runs in one container, as many at once as " +
+        "it has vCPUs; auto (default) makes at most 2 x (maxvCpus / the job's vCPUs) children",
+    },
     ...PERMISSION_OPTION,
     ...AWS_KNOT_OPTIONS,
     ...DRY_RUN_OPTION,
@@ -156,18 +163,30 @@ export const map = defineCommand({
     if (jobType !== undefined && jobType !== "array" && jobType !== "independent") {
       throw ctx.usage(`--job-type must be "array" or "independent", not "${jobType}"`);
     }
+    const perJob = ctx.string("items-per-job");
+    const itemsPerJob: number | "auto" | undefined = perJob === undefined || perJob === "auto"
+      ? perJob
+      : /^\d+$/.test(perJob)
+      ? Number(perJob)
+      : undefined;
+    if (perJob !== undefined && itemsPerJob === undefined) {
+      throw ctx.usage(`--items-per-job must be a whole number or auto, not "${perJob}"`);
+    }
     const aws = target === "aws" ? awsKnotOptions(ctx) : {};
     const permissions = cliPermissions(ctx);
     if (target === "local") {
-      const stray = [...awsOptionsGiven(ctx), ...(jobType !== undefined ? ["--job-type"] : [])];
+      const stray = [
+        ...awsOptionsGiven(ctx),
+        ...(jobType !== undefined ? ["--job-type"] : []),
+        ...(perJob !== undefined ? ["--items-per-job"] : []),
+      ];
       if (stray.length > 0) {
         throw ctx.usage(`${stray.join(", ")} ${stray.length > 1 ? "are" : "is"} for --target aws`);
       }
     } else if (concurrency !== undefined) {
       throw ctx.usage("--concurrency is for the local target: on AWS, see --max-vcpus");
-    } else if (permissions !== undefined) {
-      throw ctx.usage("--allow is for the local target (on AWS, the job role grants access)");
     }
+    if (itemsPerJob !== undefined) validateMapOptions({ itemsPerJob }, target);
     const items = await readInputs({
       ...(ctx.string("inputs") !== undefined ? { file: ctx.string("inputs") } : {}),
       ndjson: ctx.flag("ndjson"),
@@ -197,6 +216,7 @@ export const map = defineCommand({
           items,
           env,
           ...(jobType !== undefined ? { jobType: jobType as "array" | "independent" } : {}),
+          ...(itemsPerJob !== undefined ? { itemsPerJob } : {}),
           ...(concurrency !== undefined ? { concurrency } : {}),
         }),
       );
@@ -229,6 +249,7 @@ export const map = defineCommand({
       const options: KnotOptions = {
         ...common,
         ...aws,
+        ...(permissions !== undefined ? { permissions } : {}),
         ...(Object.keys(tags).length > 0 ? { tags } : {}),
         ...await cliAwsKnot(ctx, settings, { quiet }),
       };
@@ -249,6 +270,7 @@ export const map = defineCommand({
       env,
       progress: false as const,
       ...(jobType !== undefined ? { jobType: jobType as "array" | "independent" } : {}),
+      ...(itemsPerJob !== undefined ? { itemsPerJob } : {}),
     };
     const run: MapRun<unknown> = ctx.flag("starmap")
       ? await knot.map(items as unknown[][], { ...mapOptions, starmap: true })

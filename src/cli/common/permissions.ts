@@ -20,9 +20,9 @@ export const PERMISSION_OPTION: Record<string, OptionSpec> = {
     type: "string",
     value: "KIND[=LIST]",
     multiple: true,
-    description: `Local: let the function use ${
+    description: `Let the function use ${
       PERMISSION_KINDS.join("|")
-    } (all of it, or a comma-separated list of paths, hosts or names); net is allowed by default`,
+    } (all of it, or a comma-separated list of paths, hosts or names), in a local worker or its AWS container; net is allowed by default`,
   },
 };
 

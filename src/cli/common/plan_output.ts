@@ -66,6 +66,7 @@ export async function planMap(
     items: unknown[];
     env: Record<string, string>;
     jobType?: "array" | "independent";
+    itemsPerJob?: number | "auto";
     concurrency?: number;
   },
 ): Promise<Plan[]> {
@@ -78,6 +79,7 @@ export async function planMap(
     starmap: ctx.flag("starmap"),
     env: o.env,
     ...(o.jobType !== undefined ? { jobType: o.jobType } : {}),
+    ...(o.itemsPerJob !== undefined ? { itemsPerJob: o.itemsPerJob } : {}),
   };
   const itemSeconds = ctx.positive("item-seconds");
   const options = itemSeconds !== undefined ? { itemSeconds } : {};

@@ -235,6 +235,7 @@ export async function planAwsKnotMap(
     request,
     {
       ...options,
+      slicing: { vcpus: compute.vcpus, maxVcpus: compute.maxVcpus },
       estimate: (count, r) =>
         Promise.resolve(estimateOn(compute, session.region, {
           count,

@@ -14,6 +14,8 @@ import type { AwsTargetOptions } from "./aws_target.ts";
 import { jobResources, queueCompute } from "./batch/run_usage.ts";
 import { planGroups } from "./groups.ts";
 import { MAX_ARRAY_SIZE } from "./submit.ts";
+import { childCount } from "./batch/slices.ts";
+import { readSlicingFacts, sliceRun } from "./slicing.ts";
 
 /** What an estimate of a run asks: how long one item runs, and the inputs' bytes. */
 export interface EstimateRequest {
@@ -74,9 +76,21 @@ export async function planAwsMap(
   options: {
     itemSeconds?: number;
     estimate?: (count: number, request: EstimateRequest) => Promise<Estimate>;
+    /** The job's vCPUs and the compute environment's maxvCpus (default: read from AWS). */
+    slicing?: { vcpus: number; maxVcpus?: number };
   } = {},
 ): Promise<Plan> {
   const items = await requestItems(request.items);
+  const wanted = request.itemsPerJob ?? "auto";
+  const { slice } = items.length <= 1 || wanted === 1 ? { slice: 1 } : sliceRun(
+    options.slicing ?? await readSlicingFacts({
+      batch: o.session!.batch,
+      jobQueue: o.jobQueue,
+      jobDefinition: o.jobDefinition,
+    }),
+    items.length,
+    wanted,
+  );
   const count = items.length;
   const { inputs, index } = layoutPayload(items);
   const run = `${storeUrl}/runs/<run id>`;
@@ -97,6 +111,7 @@ export async function planAwsMap(
   const jobs = planGroups(count, request.groups ?? [], {
     independent: request.jobType === "independent",
     maxArraySize: o.maxArraySize ?? MAX_ARRAY_SIZE,
+    slice,
   });
   jobs.forEach((job, n) => {
     steps.push({
@@ -104,9 +119,9 @@ export async function planAwsMap(
       kind: job.array ? "array job" : "job",
       name: `${o.knot}-<run id>-${n}`,
       details: {
-        items: job.array ? `${job.offset} to ${job.offset + job.size - 1}` : String(job.offset),
-        ...(job.array ? { "array size": job.size } : {}),
-        "items per job": 1,
+        items: job.size > 1 ? `${job.offset} to ${job.offset + job.size - 1}` : String(job.offset),
+        ...(job.array ? { "array size": childCount(job) } : {}),
+        "items per job": job.slice ?? 1,
         queue: o.jobQueue,
         "job definition": o.jobDefinition,
         ...(job.resources?.memory !== undefined ? { memory: job.resources.memory } : {}),
