@@ -224,6 +224,9 @@ export interface Job {
   blockedSince?: number;
 }
 
+/** The status reason of an attempt whose Spot host was reclaimed. */
+const SPOT_RECLAIMED = "Host EC2 (instance i-0123456789abcdef0) terminated.";
+
 /** A container fault to inject into matching attempts. */
 export interface ContainerFault {
   /** Match the job id (a child's full id, or a parent id for all its children). */
@@ -242,6 +245,15 @@ export interface ContainerFault {
   exitCode?: number;
   /** For `exit`: the container reason. */
   reason?: string;
+  /**
+   * For `spot`: the host is reclaimed this long after the container started,
+   * killing it mid-run, as a Spot interruption does to a running job (EC2
+   * gives a two-minute notice, then terminates the instance and its
+   * containers: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html;
+   * Batch then retries the job as for any other failure of the attempt).
+   * Without it the host goes before the container starts.
+   */
+  afterMs?: number;
 }
 
 /** Batch options. */
@@ -1984,11 +1996,11 @@ export class BatchService implements ModeledService {
         }
         Object.assign(env, this.#o.containerCredentials(roleArn, taskId));
       }
-      if (fault?.kind === "spot") {
+      if (fault?.kind === "spot" && fault.afterMs === undefined) {
         attempt.startedAt = Date.now();
         this.#setStatus(j, "RUNNING");
         j.startedAt = attempt.startedAt;
-        result = { statusReason: "Host EC2 (instance i-0123456789abcdef0) terminated." };
+        result = { statusReason: SPOT_RECLAIMED };
       } else if (fault?.kind === "exit") {
         this.#o.logs.createStream(group, streamName);
         attempt.container.logStreamName = streamName;
@@ -2026,7 +2038,22 @@ export class BatchService implements ModeledService {
             j.abort?.abort();
           }, timeoutSec * 1000);
         }
-        result = await this.#o.runner.run(req);
+        let reclaimed = false;
+        const reclaim = fault?.kind === "spot"
+          ? setTimeout(() => {
+            reclaimed = true;
+            j.abort?.abort();
+          }, fault.afterMs)
+          : undefined;
+        try {
+          result = await this.#o.runner.run(req);
+        } catch (e) {
+          if (!reclaimed) throw e;
+          result = {};
+        } finally {
+          clearTimeout(reclaim);
+        }
+        if (reclaimed) result = { statusReason: SPOT_RECLAIMED };
       }
     } catch (e) {
       const reason = e instanceof StartError
