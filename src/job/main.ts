@@ -35,7 +35,8 @@
  *
  * Exit codes: 0 when every item of the slice returned, 1 when one failed
  * (each has its record; the others are unaffected), 2 for bad usage, 3 when
- * the store cannot be reached or a record cannot be written.
+ * the store cannot be reached, an item cannot be read or a record cannot be
+ * written, 124 when the only failures were items past `CLOUDKNOT_TIMEOUT`.
  *
  * `main.js --worker …` runs a worker process of the pool instead
  * (`worker_main.ts`), so the bundled runtime is its own worker.
@@ -54,6 +55,9 @@ import { workerMain } from "./worker_main.ts";
 
 /** The first argument that makes the entry point a worker process of the pool. */
 const WORKER_FLAG = "--worker";
+
+/** The exit code of an attempt whose only failures were items killed at their timeout. */
+export const TIMEOUT_EXIT_CODE = 124;
 
 /** Where the entry point gets its environment. */
 export interface JobMainOptions {
@@ -159,7 +163,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     const out = stream === 1 ? Deno.stdout : Deno.stderr;
     for (let n = 0; n < chunk.byteLength;) n += out.writeSync(chunk.subarray(n));
   });
-  let failed = false;
+  const failures = new Set<string>();
   let unstored = false;
   const pool = new WorkerPool({
     functionUrl: parsed.function ?? new URL("./function.js", import.meta.url).href,
@@ -190,7 +194,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
       ended: (a: EndedAttempt) => {
         lines.end(a.index);
         if (a.kind === "ok") return;
-        failed = true;
+        failures.add(a.kind);
         const record = a.record ?? decodeRecord(a.bytes);
         if (record.status !== "error") return;
         lines.note(
@@ -207,8 +211,9 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
   for (const index of todo) pool.add(index, attempt);
   pool.close();
   await pool.done;
-  if (unstored) return 3;
-  return failed ? 1 : 0;
+  if (unstored || failures.has("infrastructure")) return 3;
+  if (failures.size === 1 && failures.has("timeout")) return TIMEOUT_EXIT_CODE;
+  return failures.size > 0 ? 1 : 0;
 }
 
 /**
