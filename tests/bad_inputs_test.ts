@@ -320,6 +320,14 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         ["map", JOBS, "square", "--target", "aws", "--job-type", "weird"],
         /--job-type must be "array" or "independent"/,
       ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--items-per-job", "0"],
+        /--items-per-job must be "auto" or an integer from 1 to 100,000/,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--items-per-job", "many"],
+        /--items-per-job must be a whole number or auto, not "many"/,
+      ],
       [["image", "build", JOBS, "square", "--tag", "latest"], /The tag "latest" is refused/],
       [["image", "push", "square", "--repo", "Bad_Repo"], /Invalid ECR repository name/],
       [["pars", "create", "bad-name!"], /Invalid Pars name "bad-name!"/],

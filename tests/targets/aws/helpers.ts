@@ -148,6 +148,7 @@ export async function startTestBed(
     emulator?: EmulatorOptions;
     timeoutSeconds?: number;
     knot?: string;
+    maxvCpus?: number;
   } = {},
 ): Promise<TestBed> {
   const dir = await Deno.makeTempDir({ prefix: "ck-aws-target-" });
@@ -174,6 +175,7 @@ export async function startTestBed(
     const resources = await setupBatchResources(session, {
       ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
       ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
+      ...(options.maxvCpus !== undefined ? { maxvCpus: options.maxvCpus } : {}),
     });
     const state = new StateFile({ path: join(dir, "cloudknot") });
     const knot = options.knot ?? "squares";
@@ -242,6 +244,7 @@ export async function job(input: any, second?: any): Promise<unknown> {
     return "slept";
   }
   if ("nothing" in input) return undefined;
+  if ("read" in input) return Deno.readTextFileSync(input.read);
   if ("log" in input) {
     for (const line of input.log) console.log(line);
     return input.log.length;

@@ -1,0 +1,204 @@
+// Many items per Batch job, end to end against the emulator: each child runs
+// the real job entry point (src/job/main.ts) as a process, which runs its
+// slice on the worker pool, and the AWS target settles every item from the
+// records and from what Batch says about the children.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { encodeItems } from "../../../src/job/codec.ts";
+import { listRecords, readManifest } from "../../../src/job/payload.ts";
+import type { ItemError } from "../../../src/job/item_error.ts";
+import { validateMapOptions } from "../../../src/knot_options.ts";
+import { CloudknotInputError } from "../../../src/util/errors.ts";
+import { job, jobsNamed, startTestBed, type TestBed } from "./helpers.ts";
+
+/** The attempts of each item that wrote a record, by item. */
+async function recordedAttempts(bed: TestBed, runId: string): Promise<Map<number, number[]>> {
+  const out = new Map<number, number[]>();
+  const store = bed.target().store.at(`runs/${runId}`);
+  for await (const { index, attempt } of listRecords(store)) {
+    out.set(index, [...(out.get(index) ?? []), attempt].sort());
+  }
+  return out;
+}
+
+Deno.test("itemsPerJob is checked with the other map options, as a typed error", () => {
+  for (const bad of [0, 1.5, -3, 1e9, "many", null]) {
+    assert.throws(
+      () => validateMapOptions({ itemsPerJob: bad as never }),
+      (e: unknown) =>
+        e instanceof CloudknotInputError && e.field === "itemsPerJob" &&
+        /itemsPerJob must be "auto" or an integer from 1 to 100,000/.test(e.message),
+    );
+  }
+  assert.throws(
+    () => validateMapOptions({ itemsPerJob: 4 }, "local"),
+    (e: unknown) => e instanceof CloudknotInputError && /option of target "aws"/.test(e.message),
+  );
+  validateMapOptions({ itemsPerJob: "auto" });
+  validateMapOptions({ itemsPerJob: 250 });
+});
+
+Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", async (t) => {
+  // 4 vCPUs of 1-vCPU jobs: "auto" makes at most 8 children.
+  const bed = await startTestBed(job, { attempts: 2, maxvCpus: 4 });
+  try {
+    const { emu } = bed;
+    const target = bed.target({ attempts: 2 });
+
+    await t.step(
+      "a failing and a crashing item fail alone: their neighbours succeed, only they are retried",
+      async () => {
+        const items = [1, { throw: "x" }, 3, { exit: 7 }, 5, 6];
+        const run = await target.map<number>({
+          items: encodeItems(items),
+          starmap: false,
+          env: {},
+          itemsPerJob: 3,
+        });
+        const settled = await run.settled();
+        assert.deepEqual(jobsNamed(emu, `squares-${run.runId}-`).map((j) => j.arraySize), [2]);
+        assert.deepEqual(
+          settled.map((s) => s.status === "fulfilled" ? s.value : undefined),
+          [1, undefined, 9, undefined, 25, 36],
+        );
+        const threw = settled[1]!.status === "rejected" && settled[1]!.reason as ItemError;
+        const crashed = settled[3]!.status === "rejected" && settled[3]!.reason as ItemError;
+        assert.ok(threw && crashed);
+        assert.equal(threw.kind, "threw");
+        assert.match(threw.message, /TypeError: bad item x/);
+        assert.equal(crashed.kind, "crashed");
+        assert.equal(crashed.exitCode, 7);
+        assert.match(crashed.message, /exited with code 7/);
+        // Each child was retried once, and its retry ran only the item that had failed.
+        const attempts = await recordedAttempts(bed, run.runId);
+        assert.deepEqual(Object.fromEntries(attempts), {
+          0: [1],
+          1: [1, 2],
+          2: [1],
+          3: [1, 2],
+          4: [1],
+          5: [1],
+        });
+        assert.equal(threw.attempt, 2);
+        assert.equal(crashed.attempt, 2);
+        await run.done;
+      },
+    );
+
+    await t.step(
+      "a child retried after its Spot host was reclaimed skips the items it had recorded",
+      async () => {
+        const items = [1, 2, { slowFirst: true }, 3];
+        // The host goes while the third item sleeps: the first two are recorded by then.
+        emu.batch.injectSpotReclaim({ attempt: 1, afterMs: 10_000 });
+        const run = await target.map<unknown>({
+          items: encodeItems(items),
+          starmap: false,
+          env: {},
+          itemsPerJob: 4,
+        });
+        assert.deepEqual(await run.results(), [1, 4, "in time", 9]);
+        const attempts = await recordedAttempts(bed, run.runId);
+        // The first two ran once; the other two only in the second attempt.
+        assert.deepEqual(Object.fromEntries(attempts), { 0: [1], 1: [1], 2: [2], 3: [2] });
+        const [child] = jobsNamed(emu, `squares-${run.runId}-`);
+        const detail = emu.batch.jobs.get(child!.jobId)!;
+        assert.match(detail.attempts[0]!.statusReason ?? "", /^Host EC2 .* terminated\.$/);
+        await run.done;
+      },
+    );
+
+    await t.step(
+      '"auto" makes at most 2 × maxvCpus ÷ vCPUs children, and collect() elsewhere maps items the same way',
+      async () => {
+        const items = Array.from({ length: 20 }, (_, i) => i);
+        const run = await target.map<number>({ items: encodeItems(items), starmap: false, env: {} });
+        assert.deepEqual(await run.results(), items.map((x) => x * x));
+        const sizes = jobsNamed(emu, `squares-${run.runId}-`).map((j) => j.arraySize ?? 1);
+        assert.equal(sizes.length, 1);
+        assert.ok(sizes[0]! <= 8, `${sizes[0]} children`);
+        const manifest = await readManifest(target.store.at(`runs/${run.runId}`));
+        assert.equal(manifest?.itemsPerJob, 3);
+        assert.equal(manifest?.jobs?.[0]?.slice, 3);
+        await run.done;
+        const again = await bed.target({ attempts: 2 }).collect<number>(run.runId);
+        assert.deepEqual(await again.results(), items.map((x) => x * x));
+        const usage = await again.usage();
+        // What the run used is counted per child, not once per item.
+        assert.equal(usage.attempts.length, sizes[0]);
+      },
+    );
+
+    await t.step("itemsPerJob 1 starts one child per item, as before slices", async () => {
+      const items = [1, 2, 3];
+      const run = await target.map<number>({
+        items: encodeItems(items),
+        starmap: false,
+        env: {},
+        itemsPerJob: 1,
+      });
+      assert.deepEqual(await run.results(), [1, 4, 9]);
+      assert.deepEqual(jobsNamed(emu, `squares-${run.runId}-`).map((j) => j.arraySize), [3]);
+      const manifest = await readManifest(target.store.at(`runs/${run.runId}`));
+      assert.equal(manifest?.itemsPerJob, undefined);
+      await run.done;
+    });
+
+    await t.step("run.logs(i) shows only item i's lines of the stream its child shares", async () => {
+      const items = [{ log: ["a0", "b0"] }, { log: ["a1"] }, { log: ["a2", "b2", "c2"] }];
+      const run = await target.map<number>({
+        items: encodeItems(items),
+        starmap: false,
+        env: {},
+        itemsPerJob: 3,
+      });
+      assert.deepEqual(await run.results(), [2, 1, 3]);
+      assert.deepEqual(await Array.fromAsync(run.logs(1)), ["a1"]);
+      assert.deepEqual(await Array.fromAsync(run.logs(2)), ["a2", "b2", "c2"]);
+      await run.done;
+    });
+
+    await t.step(
+      "a knot's permissions apply in its container: a file it was not granted is refused",
+      async () => {
+        const granted = join(bed.dir, "granted.txt");
+        const secret = join(bed.dir, "secret.txt");
+        await Deno.writeTextFile(granted, "yes");
+        await Deno.writeTextFile(secret, "no");
+        const definition = await bed.session.batch.registerJobDefinition({
+          jobDefinitionName: "ck-def-permissions",
+          type: "container",
+          containerProperties: {
+            image: "cloudknot/job:test",
+            command: [],
+            jobRoleArn: bed.resources.jobRoleArn,
+            resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+            environment: [{
+              name: "CLOUDKNOT_PERMISSIONS",
+              value: JSON.stringify({ net: true, read: [granted] }),
+            }],
+          },
+          retryStrategy: { attempts: 1 },
+        });
+        const run = await bed.target({ jobDefinition: definition.jobDefinitionArn }).map<string>({
+          items: encodeItems([{ read: granted }, { read: secret }]),
+          starmap: false,
+          env: {},
+          itemsPerJob: 2,
+        });
+        const [read, refused] = await run.settled();
+        assert.deepEqual(read, { index: 0, status: "fulfilled", value: "yes" });
+        assert.ok(refused?.status === "rejected");
+        const error = refused.reason as ItemError;
+        assert.equal(error.remote.name, "NotCapable");
+        assert.match(
+          error.message,
+          /Requires read access to ".*secret\.txt": the knot's permissions do not allow it/,
+        );
+        await run.done;
+      },
+    );
+  } finally {
+    await bed.close();
+  }
+});
