@@ -183,9 +183,11 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
       output: (index, _attempt, stream, chunk) => lines.write(index, stream, chunk),
       store: async (ended: readonly EndedAttempt[]) => {
         try {
-          await Promise.all(ended.map((a) =>
-            run.put(RUN_KEYS.stampedRecord(Date.now(), a.index, a.attempt), a.bytes)
-          ));
+          await Promise.all(
+            ended.map((a) =>
+              run.put(RUN_KEYS.stampedRecord(Date.now(), a.index, a.attempt), a.bytes)
+            ),
+          );
         } catch (e) {
           unstored = true;
           throw e;

@@ -9,6 +9,7 @@ import { listRecords, readManifest } from "../../../src/job/payload.ts";
 import type { ItemError } from "../../../src/job/item_error.ts";
 import { validateMapOptions } from "../../../src/knot_options.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
+import { BatchJob } from "../../../src/targets/aws/batch/batch_job.ts";
 import { job, jobsNamed, startTestBed, type TestBed } from "./helpers.ts";
 
 /** The attempts of each item that wrote a record, by item. */
@@ -112,7 +113,11 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
       '"auto" makes at most 2 × maxvCpus ÷ vCPUs children, and collect() elsewhere maps items the same way',
       async () => {
         const items = Array.from({ length: 20 }, (_, i) => i);
-        const run = await target.map<number>({ items: encodeItems(items), starmap: false, env: {} });
+        const run = await target.map<number>({
+          items: encodeItems(items),
+          starmap: false,
+          env: {},
+        });
         assert.deepEqual(await run.results(), items.map((x) => x * x));
         const sizes = jobsNamed(emu, `squares-${run.runId}-`).map((j) => j.arraySize ?? 1);
         assert.equal(sizes.length, 1);
@@ -126,6 +131,12 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
         const usage = await again.usage();
         // What the run used is counted per child, not once per item.
         assert.equal(usage.attempts.length, sizes[0]);
+        // A BatchJob reads its items by slice too: the parent all of them, a child its own.
+        const [{ jobId }] = jobsNamed(emu, `squares-${run.runId}-`) as [{ jobId: string }];
+        const options = { session: bed.session, pollIntervalMs: 50 };
+        const [parent, child] = await BatchJob.fromIds([jobId, `${jobId}:1`], options);
+        assert.deepEqual(await parent!.result(), items.map((x) => x * x));
+        assert.deepEqual(await child!.result(), [9, 16, 25]);
       },
     );
 
@@ -144,19 +155,22 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
       await run.done;
     });
 
-    await t.step("run.logs(i) shows only item i's lines of the stream its child shares", async () => {
-      const items = [{ log: ["a0", "b0"] }, { log: ["a1"] }, { log: ["a2", "b2", "c2"] }];
-      const run = await target.map<number>({
-        items: encodeItems(items),
-        starmap: false,
-        env: {},
-        itemsPerJob: 3,
-      });
-      assert.deepEqual(await run.results(), [2, 1, 3]);
-      assert.deepEqual(await Array.fromAsync(run.logs(1)), ["a1"]);
-      assert.deepEqual(await Array.fromAsync(run.logs(2)), ["a2", "b2", "c2"]);
-      await run.done;
-    });
+    await t.step(
+      "run.logs(i) shows only item i's lines of the stream its child shares",
+      async () => {
+        const items = [{ log: ["a0", "b0"] }, { log: ["a1"] }, { log: ["a2", "b2", "c2"] }];
+        const run = await target.map<number>({
+          items: encodeItems(items),
+          starmap: false,
+          env: {},
+          itemsPerJob: 3,
+        });
+        assert.deepEqual(await run.results(), [2, 1, 3]);
+        assert.deepEqual(await Array.fromAsync(run.logs(1)), ["a1"]);
+        assert.deepEqual(await Array.fromAsync(run.logs(2)), ["a2", "b2", "c2"]);
+        await run.done;
+      },
+    );
 
     await t.step(
       "a knot's permissions apply in its container: a file it was not granted is refused",

@@ -246,7 +246,8 @@ export class BatchJob {
 
   /**
    * The job's result, read from the records its run holds in S3: for an
-   * array parent, every child's value in index order; for another job, its
+   * array parent, every item's value in order; for a job (or child) that
+   * runs a slice of items, the values of its slice; for another job, its
    * value (which may be `undefined`). Waits while the job runs.
    *
    * @param options `timeout` in milliseconds, and a signal.
@@ -270,10 +271,16 @@ export class BatchJob {
     }
     const detail = await this.#describe();
     const store = await openS3Store(this.command.run, { session: this.#session });
-    const total = this.arraySize ?? 1;
-    // An array child runs item offset + its index; a single job names its item.
+    // An array child runs the slice of items from offset + slice × its index;
+    // a single job names its first item; without --slice, a job runs one item.
+    const slice = this.command.slice ?? 1;
+    const end = this.command.end ?? Infinity;
     const base = this.command.index ??
-      (this.command.offset ?? 0) + (detail.arrayProperties?.index ?? 0);
+      (this.command.offset ?? 0) +
+        (this.isArray ? 0 : (detail.arrayProperties?.index ?? 0) * slice);
+    const total = this.isArray
+      ? Math.min((this.arraySize ?? 1) * slice, end - base)
+      : Math.min(slice, end - base);
     const attempts = detail.retryStrategy?.attempts ?? 1;
     const { run, control } = MapRun.create<unknown>({
       knot: this.jobName,
@@ -292,6 +299,7 @@ export class BatchJob {
         offset: base,
         size: total,
         array: this.isArray,
+        ...(slice > 1 ? { slice } : {}),
       }],
       attempts,
       control,
@@ -325,7 +333,7 @@ export class BatchJob {
         } of ${total} items done); the job goes on: call result() again to keep waiting`,
       );
     }
-    if (this.isArray) return await run.results() as T;
+    if (this.isArray || total > 1) return await run.results() as T;
     return await run.item(0) as T;
   }
 
