@@ -1,9 +1,10 @@
 // deno task bench:aws [items...] — map 10,000 and 25,000 items of ~50 ms on
 // the AWS target, against the emulator (tests/emulator), on a compute
-// environment of 64 vCPUs. The Batch children run the job entry's logic in
-// this process (an InlineRunner calling runAttempt on an S3Store per child,
-// at most 64 at once), so every S3 request is real while no process starts
-// per child.
+// environment of 64 vCPUs, with itemsPerJob "auto" and 1. The Batch children
+// run the job entry's logic in this process (an InlineRunner calling
+// runAttempt on an S3Store per child, or reading a child's slice with two
+// ranged reads and running its items; at most 64 children at once), so every
+// S3 request is real while no process starts per child.
 //
 // Reported per size: containers started (attempts Batch ran), requests per
 // operation (the client's, split into submission and polling, and the
@@ -39,7 +40,7 @@ const count = (entries: Entries) => {
 const fmt = (o: Record<string, number>) =>
   Object.entries(o).sort().map(([k, v]) => `${k} ${v.toLocaleString("en")}`).join(", ");
 
-async function bench(N: number): Promise<void> {
+async function bench(N: number, itemsPerJob: number | "auto"): Promise<void> {
   // The client's own work: without AWS's lags (IAM, S3 visibility, network
   // release) and without Batch's rate, which the bench would only wait on.
   const emu = await startEmulator({
@@ -74,7 +75,7 @@ async function bench(N: number): Promise<void> {
 
     emu.requests.clear();
     const t0 = performance.now();
-    const run = await target.map<number>({ items: encoded, starmap: false, env: {} });
+    const run = await target.map<number>({ items: encoded, starmap: false, env: {}, itemsPerJob });
     const submitMs = performance.now() - t0;
     const submitted = emu.requests.entries.length;
     const results = await run.results();
@@ -124,7 +125,7 @@ async function bench(N: number): Promise<void> {
     console.log(
       `## AWS target (emulator): ${
         N.toLocaleString("en")
-      } items of ${ITEM_MS} ms, ${VCPUS} vCPUs\n`,
+      } items of ${ITEM_MS} ms, ${VCPUS} vCPUs, itemsPerJob ${JSON.stringify(itemsPerJob)}\n`,
     );
     console.log(`| measure | value |`);
     console.log(`| --- | --- |`);
@@ -175,4 +176,6 @@ async function bench(N: number): Promise<void> {
   }
 }
 
-for (const n of SIZES) await bench(n);
+for (const n of SIZES) {
+  for (const itemsPerJob of ["auto", 1] as const) await bench(n, itemsPerJob);
+}

@@ -29,9 +29,9 @@
  *   https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html), so
  *   a knot's timeout is kept here and Batch retries the child as for any
  *   other failure, as the local target does.
- * - Each line an item writes goes to the job's stdout or stderr with the
- *   item's tag in front (`item_log.ts`), so one item's lines can be read
- *   back from the log stream its slice shares.
+ * - In a job of more than one item, each line an item writes goes to the
+ *   job's stdout or stderr with the item's tag in front (`item_log.ts`), so
+ *   one item's lines can be read back from the log stream its slice shares.
  *
  * Exit codes: 0 when every item of the slice returned, 1 when one failed
  * (each has its record; the others are unaffected), 2 for bad usage, 3 when
@@ -159,10 +159,13 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     if (value !== undefined) itemEnv[name] = value;
   }
   const timeout = Number(env("CLOUDKNOT_TIMEOUT"));
-  const lines = new ItemLines((stream, chunk) => {
+  const write = (stream: 1 | 2, chunk: Uint8Array) => {
     const out = stream === 1 ? Deno.stdout : Deno.stderr;
     for (let n = 0; n < chunk.byteLength;) n += out.writeSync(chunk.subarray(n));
-  });
+  };
+  // A job of one item has its log stream to itself: its lines go out as they are.
+  const tagged = stop - first > 1;
+  const lines = new ItemLines(write);
   const failures = new Set<string>();
   let unstored = false;
   const pool = new WorkerPool({
@@ -180,7 +183,8 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     },
     sink: {
       started() {},
-      output: (index, _attempt, stream, chunk) => lines.write(index, stream, chunk),
+      output: (index, _attempt, stream, chunk) =>
+        tagged ? lines.write(index, stream, chunk) : write(stream, chunk),
       store: async (ended: readonly EndedAttempt[]) => {
         try {
           await Promise.all(
@@ -199,10 +203,11 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
         failures.add(a.kind);
         const record = a.record ?? decodeRecord(a.bytes);
         if (record.status !== "error") return;
-        lines.note(
-          a.index,
-          `cloudknot job: item ${a.index} failed: ${record.error.stack ?? record.error.message}`,
-        );
+        const note = `cloudknot job: item ${a.index} failed: ${
+          record.error.stack ?? record.error.message
+        }`;
+        if (tagged) lines.note(a.index, note);
+        else log(note);
       },
     },
     ...(timeout > 0 ? { timeoutMs: timeout * 1000 } : {}),

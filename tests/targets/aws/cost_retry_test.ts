@@ -90,7 +90,8 @@ Deno.test("AWS target: the cost report of a run comes from its attempts' times, 
 });
 
 Deno.test("AWS target: retry() reruns the item Batch killed for memory with twice its memory and the item that threw, and the merged results are complete from another process", async () => {
-  const bed = await startTestBed(work, { attempts: 1 });
+  // The function looks for a file: its knot grants reads (by default it may only use the network).
+  const bed = await startTestBed(work, { attempts: 1, permissions: { net: true, read: true } });
   try {
     const { emu } = bed;
     const flag = join(bed.dir, "flag");

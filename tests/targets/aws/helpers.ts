@@ -7,7 +7,15 @@ import { pathToFileURL } from "node:url";
 import type { JobFunction } from "../../../mod.ts";
 import { AwsSession } from "../../../src/aws/mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
-import { artifactFromFunc, runAttempt } from "../../../src/job/mod.ts";
+import {
+  artifactFromFunc,
+  readItems,
+  RUN_KEYS,
+  runAttempt,
+  runItem,
+} from "../../../src/job/mod.ts";
+import { forEachPooled } from "../../../src/util/pooled.ts";
+import type { Permissions } from "../../../src/job/permissions.ts";
 import { openS3Store } from "../../../src/store/mod.ts";
 import { parseJobCommand } from "../../../src/targets/aws/batch/command.ts";
 import {
@@ -49,7 +57,13 @@ export interface BatchResources {
  */
 export async function setupBatchResources(
   session: AwsSession,
-  options: { name?: string; attempts?: number; maxvCpus?: number; timeoutSeconds?: number } = {},
+  options: {
+    name?: string;
+    attempts?: number;
+    maxvCpus?: number;
+    timeoutSeconds?: number;
+    permissions?: Permissions;
+  } = {},
 ): Promise<BatchResources> {
   const p = options.name ?? "ck";
   const bucket = `${p}-bucket`;
@@ -105,6 +119,15 @@ export async function setupBatchResources(
       command: [],
       jobRoleArn: role.Role.Arn,
       resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+      // What the function may do in the container, as a knot's job definition says.
+      ...(options.permissions !== undefined
+        ? {
+          environment: [{
+            name: "CLOUDKNOT_PERMISSIONS",
+            value: JSON.stringify(options.permissions),
+          }],
+        }
+        : {}),
     },
     retryStrategy: { attempts: options.attempts ?? 1 },
     ...(options.timeoutSeconds !== undefined
@@ -149,6 +172,7 @@ export async function startTestBed(
     timeoutSeconds?: number;
     knot?: string;
     maxvCpus?: number;
+    permissions?: Permissions;
   } = {},
 ): Promise<TestBed> {
   const dir = await Deno.makeTempDir({ prefix: "ck-aws-target-" });
@@ -176,6 +200,7 @@ export async function startTestBed(
       ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
       ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
       ...(options.maxvCpus !== undefined ? { maxvCpus: options.maxvCpus } : {}),
+      ...(options.permissions !== undefined ? { permissions: options.permissions } : {}),
     });
     const state = new StateFile({ path: join(dir, "cloudknot") });
     const knot = options.knot ?? "squares";
@@ -267,7 +292,11 @@ export function jobsNamed(emu: Emulator, prefix: string): { jobId: string; array
  * job's command (`--run`, `--offset`/`--index`, `--starmap`), opens the run's
  * S3 store with the container's credentials and calls `runAttempt`, so the
  * S3 traffic is real while no process starts per child. One session (from the
- * first child's container credentials) serves every child.
+ * first child's container credentials) serves every child. A child of more
+ * than one item (`--slice`) reads its slice with two ranged reads, as the job
+ * entry does, and runs `--concurrency` items at once in this process, where
+ * the entry starts worker processes; it does not skip items on a retry (the
+ * real entry, `src/job/main.ts`, is tested end to end in `slices_test.ts`).
  */
 export function inlineJobRunner(
   func: JobFunction,
@@ -281,8 +310,25 @@ export function inlineJobRunner(
       retry: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
     });
     const command = parseJobCommand(req.command);
-    const index = command.index ?? (command.offset ?? 0) + (req.arrayIndex ?? Number.NaN);
+    const slice = command.slice ?? 1;
+    const index = command.index ?? (command.offset ?? 0) + (req.arrayIndex ?? Number.NaN) * slice;
     const run = await openS3Store(command.run!, { session: await session });
+    if (slice > 1) {
+      const stop = Math.min(index + slice, command.end ?? Infinity);
+      const bytes = await readItems(run, index, stop);
+      let failed = false;
+      await forEachPooled(bytes, command.concurrency ?? 1, async (item, i) => {
+        const { record, bytes: out } = await runItem({ fn: func, kind: "func" }, item, {
+          index: index + i,
+          attempt: req.attempt,
+          jobId: req.jobId,
+          starmap: command.starmap,
+        });
+        await run.put(RUN_KEYS.stampedRecord(Date.now(), index + i, req.attempt), out);
+        if (record.status !== "ok") failed = true;
+      });
+      return { exitCode: failed ? 1 : 0 };
+    }
     const { record } = await runAttempt(run, { fn: func, kind: "func" }, {
       index,
       attempt: req.attempt,
