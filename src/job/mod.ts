@@ -21,6 +21,7 @@ export * from "./payload.ts";
 export * from "./runtime.ts";
 export * from "./permissions.ts";
 export * from "./inputs.ts";
+export * from "./item_log.ts";
 export * from "./pool.ts";
 export * from "./main.ts";
 export * from "./function_artifact.ts";

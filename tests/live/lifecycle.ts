@@ -5,8 +5,8 @@
  * `deno task test`). Only the place differs: its session, and the base image
  * the knots' images are built from.
  *
- * The steps: a Pars; a knot on EC2 mapping 20 items, one of which fails its
- * first attempt and is retried; an item's logs; a knot on Fargate; both
+ * The steps: a Pars; a knot on EC2 mapping 20 items, five per child, one of
+ * which fails its first attempt and is retried alone; an item's logs; a knot on Fargate; both
  * knots clobbered with the Pars, their repositories and images; and `gc`
  * finding nothing of the run left. Each step has a deadline, and the knots
  * are small (`maxVcpus: 2`), so what a run can cost is bounded; whatever
@@ -121,14 +121,18 @@ export async function lifecycle(place: Place, log: (line: string) => void): Prom
       }));
     knots.push(ec2);
     const inputs = Array.from({ length: 20 }, (_, i) => i);
+    // Items per job "auto" on maxVcpus 2 of 1-vCPU jobs: four children of five items, each
+    // running its slice on the worker pool in its container.
     const run = await step(log, "a map of 20 items on EC2", STEP_MINUTES.map, async () => {
       const run = await ec2.map(inputs, { progress: false });
       assert.deepEqual(await run.results(), inputs.map((x) => x * x));
       return run;
     });
-    // Item 3 failed once and was retried; the others ran once.
+    // Item 3 failed once and was retried (its child ran again, skipping 0, 1, 2 and 4); the others ran once.
     assert.equal(run.items[3]!.attempts, 2);
     assert.ok(run.items.every((item) => item.index === 3 || item.attempts === 1));
+    // Twenty items ran in four containers.
+    assert.equal(new Set(run.items.map((item) => item.jobId)).size, 4);
     const lines = await step(
       log,
       "an item's logs",

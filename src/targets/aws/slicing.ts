@@ -31,7 +31,22 @@ export interface SlicingSource {
   jobDefinition: string;
 }
 
-/** The children `"auto"` makes at most for a compute environment and a job. */
+/**
+ * The children `"auto"` makes at most: 2 × (the compute environment's
+ * maxvCpus ÷ the job's vCPUs), at least 1; 2 when maxvCpus is unknown.
+ *
+ * @example Usage
+ * ```ts
+ * import { autoChildren } from "./slicing.ts";
+ *
+ * console.log(autoChildren(64, 1)); // 128
+ * console.log(autoChildren(64, 4)); // 32
+ * ```
+ *
+ * @param maxVcpus The compute environment's maxvCpus.
+ * @param vcpus The job's vCPUs.
+ * @returns The most children.
+ */
 export function autoChildren(maxVcpus: number | undefined, vcpus: number): number {
   if (maxVcpus === undefined || !(maxVcpus > 0)) return 2;
   return Math.max(1, 2 * Math.floor(maxVcpus / Math.max(vcpus, 1)));
