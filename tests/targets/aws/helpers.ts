@@ -269,7 +269,7 @@ export async function job(input: any, second?: any): Promise<unknown> {
     return "slept";
   }
   if ("nothing" in input) return undefined;
-  if ("read" in input) return Deno.readTextFileSync(input.read);
+  if ("read" in input) return await Deno.readTextFile(input.read);
   if ("log" in input) {
     for (const line of input.log) console.log(line);
     return input.log.length;
