@@ -194,6 +194,8 @@ export class RunPoller {
   #reconciled = 0;
   #waitingSince?: number;
   #waitingTold = false;
+  /** The last lines of crashed attempts' log streams, by stream. */
+  #tails = new Map<string, Promise<string[]>>();
 
   /**
    * Makes a poller; nothing is sent until {@linkcode RunPoller.run}.
@@ -532,11 +534,20 @@ export class RunPoller {
       return;
     }
     const made = batchFailureRecord(detail, { index });
-    const tail = made.kind === "crashed" && made.logStream !== undefined && this.#o.logs
-      ? await readLogTail(this.#o.logs, made.logStream, { logGroup: logGroupOf(detail), signal })
-        // The log only sharpens the error: without it, the crash stands.
-        .catch(() => [])
-      : [];
+    const logs = this.#o.logs;
+    const stream = made.logStream;
+    let tail: string[] = [];
+    if (made.kind === "crashed" && stream !== undefined && logs !== undefined) {
+      // The items of one child's slice share its log: it is read once.
+      let read = this.#tails.get(stream);
+      if (read === undefined) {
+        read = readLogTail(logs, stream, { logGroup: logGroupOf(detail), signal })
+          // The log only sharpens the error: without it, the crash stands.
+          .catch(() => []);
+        this.#tails.set(stream, read);
+      }
+      tail = await read;
+    }
     if (!this.#settled(index)) this.#settle(withLogOutOfMemory(made, detail, tail));
   }
 
