@@ -25,7 +25,7 @@ import {
   type StuckNotice,
   type WaitingNotice,
 } from "./batch/run_poller.ts";
-import { jobCommand, parseJobCommand, regionEnvironment } from "./batch/command.ts";
+import { jobCommand, jobEnvironment, parseJobCommand } from "./batch/command.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { forEachPooled } from "../../util/pooled.ts";
 import {
@@ -513,11 +513,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // every job is told; this also repairs knots whose job definition
     // predates the variables. The user's own values win. The function may
     // read them (CLOUDKNOT_ENV_NAMES: its worker is granted those names).
-    const given = { ...regionEnvironment(o.session.region), ...request.env };
-    const environment = Object.entries({
-      ...given,
-      CLOUDKNOT_ENV_NAMES: Object.keys(given).join(","),
-    }).map(([name, value]) => ({ name, value }));
+    const environment = Object.entries(jobEnvironment(o.session.region, request.env))
+      .map(([name, value]) => ({ name, value }));
     const jobs: RunJob[] = new Array(plan.length);
     const [failure] = await forEachPooled(plan, o.submitConcurrency ?? 10, async (job, n) => {
       const jobName = `${o.knot}-${runId}-${n}`;

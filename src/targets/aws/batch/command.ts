@@ -103,6 +103,32 @@ export function parseJobCommand(command: readonly string[]): JobCommand {
 }
 
 /**
+ * The environment of a run's jobs: the region's variables
+ * ({@linkcode regionEnvironment}), the map's own `env` over them, and
+ * `CLOUDKNOT_ENV_NAMES`, the names of both, which the job entry grants the
+ * function's worker processes (`job/main.ts`) so the function may read them.
+ *
+ * @example Usage
+ * ```ts
+ * import { jobEnvironment } from "./command.ts";
+ *
+ * console.log(jobEnvironment("eu-west-1", { MODE: "fast" }).CLOUDKNOT_ENV_NAMES);
+ * // "AWS_REGION,AWS_DEFAULT_REGION,MODE"
+ * ```
+ *
+ * @param region The knot's region.
+ * @param env The map's environment variables.
+ * @returns The variables.
+ */
+export function jobEnvironment(
+  region: string,
+  env: Record<string, string>,
+): Record<string, string> {
+  const given = { ...regionEnvironment(region), ...env };
+  return { ...given, CLOUDKNOT_ENV_NAMES: Object.keys(given).join(",") };
+}
+
+/**
  * The environment that tells a job its region: `AWS_REGION` and
  * `AWS_DEFAULT_REGION`. ECS on EC2 does not set them in containers (Fargate
  * does; aws/containers-roadmap#1611), so every cloudknot job definition and
