@@ -191,7 +191,9 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
           resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
         },
         retryStrategy: { attempts: 1 },
-        timeout: { attemptDurationSeconds: 1 },
+        // Time for a container to start its entry and the worker process that runs the item,
+        // on a loaded machine too: the sleeping item runs past it, the other does not.
+        timeout: { attemptDurationSeconds: 5 },
       });
       const timed = bed.target({ jobDefinition: def.jobDefinitionArn, attempts: 1 });
       const run = await timed.map<string>({
