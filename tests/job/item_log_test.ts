@@ -1,0 +1,40 @@
+// The lines of a slice's items, tagged by item in the stream they share and
+// read back one item at a time.
+import assert from "node:assert/strict";
+import { itemLine, ItemLines } from "../../src/job/item_log.ts";
+
+Deno.test("items' output interleaved in chunks comes out as whole lines, each tagged with its item", () => {
+  const out: [number, string][] = [];
+  const lines = new ItemLines((stream, bytes) =>
+    out.push([stream, new TextDecoder().decode(bytes)])
+  );
+  const text = (s: string) => new TextEncoder().encode(s);
+  lines.write(3, 1, text("hel"));
+  lines.write(4, 1, text("other\nhalf"));
+  lines.write(3, 1, text("lo\nwor"));
+  lines.write(3, 2, text("warning\n"));
+  lines.note(4, "cloudknot job: item 4 failed");
+  lines.end(3);
+  lines.end(4);
+  assert.deepEqual(out, [
+    [1, "[item 4] other\n"],
+    [1, "[item 3] hello\n"],
+    [2, "[item 3] warning\n"],
+    [2, "[item 4] cloudknot job: item 4 failed\n"],
+    [1, "[item 3] wor\n"],
+    [1, "[item 4] half\n"],
+  ]);
+  const stream = out.map(([, line]) => line.slice(0, -1));
+  assert.deepEqual(stream.map((l) => itemLine(l, 3, true)).filter((l) => l !== undefined), [
+    "hello",
+    "warning",
+    "wor",
+  ]);
+});
+
+Deno.test("an untagged line belongs to an item only when its job ran that item alone", () => {
+  assert.equal(itemLine("plain", 0, false), "plain");
+  assert.equal(itemLine("plain", 0, true), undefined);
+  assert.equal(itemLine("[item 12] x", 1, true), undefined);
+  assert.equal(itemLine("[item 12] x", 12, true), "x");
+});
