@@ -103,9 +103,8 @@ function conditionMatches(
 function statementMatches(s: Statement, request: PolicyRequest): boolean {
   const action = s.Action !== undefined
     ? list(s.Action).some((a) => wildcardMatch(a, request.action, true))
-    : s.NotAction !== undefined && !list(s.NotAction).some((a) =>
-      wildcardMatch(a, request.action, true)
-    );
+    : s.NotAction !== undefined &&
+      !list(s.NotAction).some((a) => wildcardMatch(a, request.action, true));
   if (!action) return false;
   const resource = s.Resource !== undefined
     ? list(s.Resource).some((r) => wildcardMatch(r, request.resource))
