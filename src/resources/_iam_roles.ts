@@ -169,7 +169,9 @@ export function knotRoleName(pars: string, knot: string): string {
     throw new CloudknotInputError(
       `Knot "${knot}" of Pars "${pars}" would get the job role ${name}, longer than IAM's ` +
         `${ROLE_NAME_MAX} characters: the knot's and the Pars' names together may have at most ` +
-        `${room} characters (they have ${pars.length + knot.length}); choose a shorter knot name, ` +
+        `${room} characters (they have ${
+          pars.length + knot.length
+        }); choose a shorter knot name, ` +
         `or a shorter Pars name with pars`,
       { field: "name" },
     );

@@ -100,7 +100,6 @@ export interface AwsKnotResources {
   jobRole: string;
 }
 
-
 /** The name of the Pars a knot gets when it has policies of its own. */
 export function ownParsName(knot: string): string {
   if (knot.length <= 40) return `${knot}-pars`;
