@@ -55,6 +55,22 @@ dockerTest(
         `arn:aws:s3:::${awsA.bucket}/cloudknot/scope-a/*`,
       );
 
+      // Adopted, in another Knot object, the knot keeps its role.
+      const adopted = await Knot.create({ ...common, name: "scope-a" });
+      assert.equal(adopted.aws!.jobRole, awsA.jobRole);
+      // A create that fails after its role was made deletes the role again.
+      const fault = emu.faults.add({
+        service: "batch",
+        operation: "RegisterJobDefinition",
+        kind: "500",
+        times: 1000,
+      });
+      const failed = await Knot.create({ ...common, name: "scope-c", func: shout })
+        .then(() => undefined, (e) => e);
+      emu.faults.clear(fault);
+      assert.ok(failed instanceof Error, String(failed));
+      assert.equal(emu.iam.roles.has(`${pars}.scope-c-job`), false);
+
       const runB = await b.map(["b's secret"], { progress: false });
       assert.deepEqual(await runB.results(), ["B'S SECRET"]);
       const bucket = emu.s3.buckets.get(awsB.bucket)!;

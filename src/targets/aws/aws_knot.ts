@@ -118,6 +118,12 @@ export function ownParsName(knot: string): string {
  * ```ts ignore
  * const { pars, role } = await knotParsName(spec, checked, session);
  * ```
+ *
+ * @param spec The knot's name and options.
+ * @param checked The options after their checks.
+ * @param session The AWS session, to read the caller for the default Pars' name.
+ * @returns The Pars' name and the knot's job role's name.
+ * @throws {CloudknotInputError} When the role's name would be longer than IAM's 64 characters.
  */
 export async function knotParsName(
   spec: AwsKnotSpec,
