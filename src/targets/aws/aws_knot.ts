@@ -236,10 +236,11 @@ async function create(
       ...(checked.parsPolicies !== undefined ? { policies: checked.parsPolicies } : {}),
     });
     // The knot's own job role: its jobs reach only the knot's prefix of the
-    // bucket, not the other knots' data. Made before the image is pushed and
-    // the compute environment is made and validated, so that IAM has time to
-    // show it to ECS before the first job assumes it; the compute
-    // environment's wait (ensureComputeEnvironment) is the IAM wait of a knot.
+    // bucket, not the other knots' data. IAM is eventually consistent, so it
+    // is made before the image is pushed and the compute environment is made
+    // and waited on (ensureComputeEnvironment's IAM wait), which gives IAM
+    // time to show it to ECS before the first job assumes it; a job that
+    // starts sooner fails to start and Batch retries it (docs/aws.md).
     const prefix = `${JOB_DATA_PREFIX}${name}`;
     const jobRole = (await ensureKnotRole(session.iam, {
       pars: pars.name,
