@@ -104,21 +104,39 @@ export function trustPolicy(service: string): string {
  * ```
  */
 export function jobBucketPolicy(bucket: string, partition: string): string {
+  return prefixPolicy("CloudknotJobData", { bucket, partition, prefix: JOB_DATA_PREFIX }, [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+  ]);
+}
+
+/**
+ * A policy that allows `actions` on the objects under a prefix of a bucket,
+ * and ListBucket only with an `s3:prefix` under it.
+ */
+function prefixPolicy(
+  sid: string,
+  where: { bucket: string; partition: string; prefix: string },
+  actions: string[],
+): string {
+  const { bucket, partition, prefix } = where;
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
       {
-        Sid: "CloudknotJobData",
+        Sid: sid,
         Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-        Resource: `arn:${partition}:s3:::${bucket}/${JOB_DATA_PREFIX}*`,
+        Action: actions,
+        Resource: `arn:${partition}:s3:::${bucket}/${prefix}*`,
       },
       {
-        Sid: "CloudknotListJobData",
+        Sid: sid.replace(/^Cloudknot/, "CloudknotList"),
         Effect: "Allow",
         Action: "s3:ListBucket",
         Resource: `arn:${partition}:s3:::${bucket}`,
-        Condition: { StringLike: { "s3:prefix": [`${JOB_DATA_PREFIX}*`] } },
+        Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } },
       },
     ],
   });
@@ -198,24 +216,11 @@ export function knotRoleName(pars: string, knot: string): string {
  * ```
  */
 export function knotJobPolicy(bucket: string, partition: string, prefix: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "CloudknotKnotData",
-        Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-        Resource: `arn:${partition}:s3:::${bucket}/${prefix}*`,
-      },
-      {
-        Sid: "CloudknotListKnotData",
-        Effect: "Allow",
-        Action: "s3:ListBucket",
-        Resource: `arn:${partition}:s3:::${bucket}`,
-        Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } },
-      },
-    ],
-  });
+  return prefixPolicy("CloudknotKnotData", { bucket, partition, prefix }, [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:AbortMultipartUpload",
+  ]);
 }
 
 /** What {@linkcode ensureKnotRole} needs. */
