@@ -40,6 +40,9 @@ dockerTest(
         name: "scope-a",
         module: new URL("../fixtures/bucket_job.ts", import.meta.url),
         exportName: "access",
+        // The function opens S3 itself with its container's credentials, found through the
+        // environment and the AWS files: by default a function may only use the network.
+        permissions: { net: true, env: true, read: true, sys: true },
       });
       const [awsA, awsB] = [a.aws!, b.aws!];
       // Each knot's jobs have a role of their own, allowed only their knot's prefix.
