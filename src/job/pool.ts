@@ -13,7 +13,10 @@
  * Attempts go to a worker in batches sized so that each worker stays busy
  * (about {@linkcode BATCH_MS} of work per batch, two batches in flight) and
  * come back one frame per attempt, in order, on the worker's stdout
- * (`wire.ts`). Worker output is handed to the sink as it arrives, never kept.
+ * (`wire.ts`). Where there is a shell, a worker starts with its stderr on its
+ * stdout, so everything it prints comes back in the order it was printed,
+ * and the record that ends an attempt is its only frame: one write per
+ * attempt. Worker output is handed to the sink as it arrives, never kept.
  *
  * @module
  */
@@ -112,6 +115,16 @@ export interface PoolOptions {
    * @default {{ url: "worker_main.ts next to this file", args: [] }}
    */
   worker?: { url: string; args?: string[] };
+  /**
+   * The POSIX shell that starts each worker with its stderr on its stdout
+   * (`exec deno … 2>&1`), so the worker writes one frame per attempt and its
+   * output keeps the order it was printed in (every attempt's output is then
+   * reported as `stream` 1). `null` starts workers directly, their stdout and
+   * stderr apart: each attempt then also ends with a frame on stderr.
+   *
+   * @default {"/bin/sh" where it exists, otherwise null}
+   */
+  shell?: string | null;
 }
 
 /** About this much work goes to a worker at once. */
@@ -124,11 +137,22 @@ export const BATCH_MS = 5;
 const PIPELINE_BELOW_MS = 20;
 /** Reads a worker's stderr for V8's out-of-memory message. */
 const OOM_DECODER = new TextDecoder();
+/** The bytes at the end of each piece of output that are searched for it. */
+const OOM_TAIL = 16 * 1024;
 
 /** Bytes read from a worker's stdout or stderr at once. */
 const READ_BYTES = 256 * 1024;
 /** The most attempts in one batch. */
 const MAX_BATCH = 512;
+/** The shell that merges a worker's stderr into its stdout, where there is one. */
+const SHELL: string | null = (() => {
+  if (Deno.build.os === "windows") return null;
+  try {
+    return Deno.statSync("/bin/sh").isFile ? "/bin/sh" : null;
+  } catch {
+    return null;
+  }
+})();
 /** Workers that die before they are ready, in a row, before the pool gives up. */
 const MAX_EARLY_DEATHS = 3;
 /** The AWS Batch variables every attempt sees. */
@@ -141,6 +165,8 @@ const attemptOf = (packed: number) => packed % 16;
 
 interface Slot {
   child: Deno.ChildProcess;
+  /** Its stderr is its stdout: no frame ends an attempt's stderr. */
+  merged: boolean;
   writer: WritableStreamDefaultWriter<Uint8Array>;
   /** Attempts sent, packed, in order; entries before both heads are dropped. */
   sent: number[];
@@ -409,14 +435,20 @@ export class WorkerPool {
     // A function that may start programs or load native code sees the job's
     // variables in the real environment, which its children inherit.
     if (o.permissions?.run || o.permissions?.ffi) args.push("--real-env");
+    const deno = o.deno ?? Deno.execPath();
+    const shell = o.shell === undefined ? SHELL : o.shell;
+    if (shell !== null) args.push("--merged-output");
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(o.deno ?? Deno.execPath(), {
-        args,
+      // Through the shell, stdout and stderr are one pipe: what the function
+      // prints on either keeps its order, and the record that follows it
+      // ends it on both (one write per attempt instead of two).
+      child = new Deno.Command(shell ?? deno, {
+        args: shell !== null ? ["-c", 'exec "$0" "$@" 2>&1', deno, ...args] : args,
         env: o.env ?? {},
         stdin: "piped",
         stdout: "piped",
-        stderr: "piped",
+        stderr: shell !== null ? "null" : "piped",
       }).spawn();
     } catch (e) {
       this.#failEverything(`Cannot start a worker process: ${(e as Error).message}`);
@@ -424,6 +456,7 @@ export class WorkerPool {
     }
     const slot: Slot = {
       child,
+      merged: shell !== null,
       writer: child.stdin.getWriter(),
       sent: [],
       outHead: 0,
@@ -435,7 +468,9 @@ export class WorkerPool {
       exited: Promise.resolve(),
     };
     const out = this.#read(slot, child.stdout, 1, new MarkedStreamReader(mark));
-    const err = this.#read(slot, child.stderr, 2, new MarkedStreamReader(mark));
+    const err = slot.merged
+      ? Promise.resolve()
+      : this.#read(slot, child.stderr, 2, new MarkedStreamReader(mark));
     slot.exited = Promise.all([out, err]).then(() => child.status).then((status) =>
       this.#exited(slot, status)
     );
@@ -456,6 +491,15 @@ export class WorkerPool {
     };
     const handler = {
       text: (bytes: Uint8Array) => {
+        // V8 says it ran out of heap on stderr (the worker's only stream when
+        // merged), as the worker's last words: the end of a flood of output
+        // is enough to look at.
+        if (
+          (which === 2 || slot.merged) && !slot.outOfMemory &&
+          OOM_LINE.test(OOM_DECODER.decode(bytes.subarray(-OOM_TAIL)))
+        ) {
+          slot.outOfMemory = true;
+        }
         const at = owner();
         if (at !== undefined) sink.output(indexOf(at), attemptOf(at), which, bytes);
       },
@@ -470,6 +514,7 @@ export class WorkerPool {
           if (expected !== pack(done.index, done.attempt)) return;
           slot.lastOut = expected;
           slot.outHead++;
+          if (slot.merged) slot.errHead = slot.outHead;
           const now = performance.now();
           const ms = now - slot.since;
           this.#meanMs = this.#meanMs === Infinity ? ms : 0.9 * this.#meanMs + 0.1 * ms;
@@ -497,9 +542,6 @@ export class WorkerPool {
       while (true) {
         const { value, done } = await byob.read(new Uint8Array(buffer));
         if (done || value === undefined) break;
-        if (which === 2 && !slot.outOfMemory && OOM_LINE.test(OOM_DECODER.decode(value))) {
-          slot.outOfMemory = true;
-        }
         reader.push(value, handler);
         buffer = value.buffer as ArrayBuffer;
         if (ended.length > 0) {

@@ -15,6 +15,9 @@
  *   an empty {@linkcode FRAME.end} frame on stderr: the text before them on
  *   each stream is that attempt's output, so output is told apart per
  *   attempt without a file, and a record always follows the output it ends.
+ *   When the pool starts the worker with its stderr on its stdout (one
+ *   pipe, see `pool.ts`), the worker writes no {@linkcode FRAME.end}: the
+ *   record alone ends the attempt's output, one write per attempt.
  *
  * Numbers are little-endian.
  *

@@ -6,13 +6,15 @@
  * permissions the knot grants its function.
  *
  * ```sh
- * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--starmap] [--real-env]
+ * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--starmap] [--real-env] [--merged-output]
  * ```
  *
  * `--job-id` is the `AWS_BATCH_JOB_ID` every attempt sees; `{index}` in it
  * stands for the item's index. `--real-env` sets the AWS Batch variables in
  * the process's environment for each attempt (for a function that may start
- * programs); without it they are laid over `Deno.env`.
+ * programs); without it they are laid over `Deno.env`. `--merged-output` says
+ * its stderr is its stdout: the record alone ends an attempt's output, and
+ * no end frame goes to stderr.
  *
  * @module
  */
@@ -53,6 +55,7 @@ export async function workerMain(args: string[]): Promise<number> {
       "job-id": { type: "string" },
       starmap: { type: "boolean", default: false },
       "real-env": { type: "boolean", default: false },
+      "merged-output": { type: "boolean", default: false },
     },
   });
   const mark = Uint8Array.from(values.mark!.match(/../g)!, (h) => parseInt(h, 16));
@@ -67,7 +70,8 @@ export async function workerMain(args: string[]): Promise<number> {
     return 3;
   }
   writeAll(Deno.stdout, markedHead(mark, FRAME.ready, 0));
-  const end = markedHead(mark, FRAME.end, 0);
+  // One stream for both: the record that ends an attempt ends its stderr too.
+  const end = values["merged-output"] ? undefined : markedHead(mark, FRAME.end, 0);
   const reader = new RunFrameReader();
   const jobEnv = values["real-env"] ? realJobEnv() : overlayJobEnv();
   // Read into one buffer; the frame reader copies each chunk once.
@@ -92,7 +96,7 @@ export async function workerMain(args: string[]): Promise<number> {
           writeAll(Deno.stdout, doneHead(mark, index, attempt, kind, recordBytes.byteLength));
           writeAll(Deno.stdout, recordBytes);
         }
-        writeAll(Deno.stderr, end);
+        if (end !== undefined) writeAll(Deno.stderr, end);
       }
     }
   }

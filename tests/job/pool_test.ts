@@ -128,3 +128,62 @@ Deno.test("a sink that cannot store fails those attempts for good, with its erro
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+for (const shell of [undefined, null]) {
+  const how = shell === null ? "with stdout and stderr apart" : "through the shell (one stream)";
+  Deno.test(`each attempt's output is its own, in the order printed, ${how}`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // Attempts run back to back on one worker, printing through every
+      // API, some more than a pipe holds; every 7th prints nothing.
+      const functionUrl = await artifact(
+        dir,
+        `async (x) => {
+          const { writeSync } = await import("node:fs");
+          const process = (await import("node:process")).default;
+          if (x % 7 === 0) return x;
+          console.log("out " + x);
+          console.error("err " + x);
+          Deno.stdout.writeSync(new TextEncoder().encode("raw " + x + "\\n"));
+          writeSync(2, "fs " + x + "\\n");
+          process.stdout.write("node " + x + "\\n");
+          if (x % 50 === 1) console.log(("big " + x + "\\n").repeat(40000));
+          return x;
+        }`,
+      );
+      const output = new Map<number, string>();
+      const pool = new WorkerPool({
+        functionUrl,
+        starmap: false,
+        concurrency: 1,
+        attempts: 1,
+        jobId: "r:{index}",
+        source: { read: (indices) => indices.map((i) => encode(i)) },
+        sink: {
+          started: () => {},
+          output: (index, _attempt, _stream, bytes) =>
+            output.set(index, (output.get(index) ?? "") + new TextDecoder().decode(bytes)),
+          store: () => {},
+          ended: () => {},
+        },
+        ...(shell === null ? { shell } : {}),
+      });
+      pool.addRange(0, 300);
+      pool.close();
+      await pool.done;
+      for (let x = 0; x < 300; x++) {
+        const lines = (output.get(x) ?? "").split("\n").filter((l) => l !== "");
+        if (x % 7 === 0) {
+          assert.deepEqual(lines, [], `item ${x}`);
+          continue;
+        }
+        const expected = ["out", "err", "raw", "fs", "node"].map((p) => `${p} ${x}`);
+        if (x % 50 === 1) expected.push(...Array(40000).fill(`big ${x}`));
+        if (shell === null) assert.deepEqual(lines.sort(), expected.sort(), `item ${x}`);
+        else assert.deepEqual(lines, expected, `item ${x}`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
