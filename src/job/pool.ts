@@ -397,8 +397,8 @@ export class WorkerPool {
     });
   }
 
-  #startHead(slot: Slot): void {
-    slot.since = performance.now();
+  #startHead(slot: Slot, now: number = performance.now()): void {
+    slot.since = now;
     const head = slot.sent[slot.outHead];
     if (head !== undefined) this.#o.sink.started(indexOf(head), attemptOf(head));
   }
@@ -421,6 +421,7 @@ export class WorkerPool {
     const v8 = ["--max-semi-space-size=1"];
     if (o.memoryMiB !== undefined) v8.push(`--max-old-space-size=${o.memoryMiB}`);
     args.push(`--v8-flags=${v8.join(",")}`);
+
     args.push(
       worker.url,
       ...(worker.args ?? []),
@@ -484,6 +485,8 @@ export class WorkerPool {
     reader: MarkedStreamReader,
   ): Promise<void> {
     let ended: EndedAttempt[] = [];
+    /** When the chunk being read came: one clock read for every attempt ended in it. */
+    let now = 0;
     const sink = this.#o.sink;
     const owner = () => {
       const head = which === 1 ? slot.sent[slot.outHead] : slot.sent[slot.errHead];
@@ -515,10 +518,9 @@ export class WorkerPool {
           slot.lastOut = expected;
           slot.outHead++;
           if (slot.merged) slot.errHead = slot.outHead;
-          const now = performance.now();
           const ms = now - slot.since;
           this.#meanMs = this.#meanMs === Infinity ? ms : 0.9 * this.#meanMs + 0.1 * ms;
-          this.#startHead(slot);
+          this.#startHead(slot, now);
           this.#trim(slot);
           ended.push({
             index: done.index,
@@ -542,6 +544,7 @@ export class WorkerPool {
       while (true) {
         const { value, done } = await byob.read(new Uint8Array(buffer));
         if (done || value === undefined) break;
+        now = performance.now();
         reader.push(value, handler);
         buffer = value.buffer as ArrayBuffer;
         if (ended.length > 0) {

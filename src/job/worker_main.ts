@@ -25,7 +25,7 @@ import { doneFrame, doneHead, FRAME, kindCode, markedHead, RunFrameReader } from
 /** Records larger than this are written after their frame's head, not copied into it. */
 const COPY_BELOW = 64 * 1024;
 
-/** Bytes read from stdin at once. */
+/** Bytes read from stdin at once, at least. */
 const READ_BYTES = 256 * 1024;
 
 function writeAll(stream: typeof Deno.stdout, bytes: Uint8Array): void {
@@ -74,12 +74,11 @@ export async function workerMain(args: string[]): Promise<number> {
   const end = values["merged-output"] ? undefined : markedHead(mark, FRAME.end, 0);
   const reader = new RunFrameReader();
   const jobEnv = values["real-env"] ? realJobEnv() : overlayJobEnv();
-  // Read into one buffer; the frame reader copies each chunk once.
-  const chunk = new Uint8Array(READ_BYTES);
   while (true) {
-    const n = await Deno.stdin.read(chunk);
+    // Straight into the frame reader's buffer: an item is never copied here.
+    const n = await Deno.stdin.read(reader.space(READ_BYTES));
     if (n === null) break;
-    for (const batch of reader.push(chunk.subarray(0, n))) {
+    for (const batch of reader.commit(n)) {
       for (const { index, attempt, bytes } of batch) {
         const jobId = template.replace("{index}", String(index));
         jobEnv(jobId, String(index), String(attempt));

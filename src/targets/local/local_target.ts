@@ -198,7 +198,10 @@ export class LocalTarget implements Target {
         logs: (index, attempt) => readLog(files, index, attempt),
       },
     );
-    const pool = this.#pools(files, manifest, control);
+    // The chunk of inputs just written: workers that take its items at once
+    // get these bytes, not a copy read back from the file.
+    const fresh: FreshItems = { from: 0, items: [] };
+    const pool = this.#pools(files, manifest, control, fresh);
     const abort = () => run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
     request.signal?.addEventListener("abort", abort, { once: true });
     if (request.signal?.aborted) abort();
@@ -225,8 +228,12 @@ export class LocalTarget implements Target {
             storeError = e;
           }
         }
-        if (storeError === undefined) pool.addRange(from, written);
-        else settleUnwritten(control, jobId, from, written, storeError);
+        if (storeError === undefined) {
+          fresh.from = from;
+          fresh.items = chunk;
+          pool.addRange(from, written);
+          fresh.items = [];
+        } else settleUnwritten(control, jobId, from, written, storeError);
         // Let the workers' answers in between chunks of inputs.
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -262,10 +269,15 @@ export class LocalTarget implements Target {
    * group of items with resources of their own (a retry's), one after
    * another.
    */
-  #pools(files: RunDir, manifest: LocalRunManifest, control: RunControl): GroupedPools {
+  #pools(
+    files: RunDir,
+    manifest: LocalRunManifest,
+    control: RunControl,
+    fresh?: FreshItems,
+  ): GroupedPools {
     return new GroupedPools(
       manifest,
-      (resources) => this.#pool(files, manifest, control, resources),
+      (resources) => this.#pool(files, manifest, control, resources, fresh),
     );
   }
 
@@ -275,6 +287,7 @@ export class LocalTarget implements Target {
     manifest: LocalRunManifest,
     control: RunControl,
     resources: PoolResources,
+    fresh?: FreshItems,
   ): WorkerPool {
     const o = this.#o;
     const lost = new Map<number, RunStoreError>();
@@ -311,7 +324,11 @@ export class LocalTarget implements Target {
       concurrency: o.concurrency,
       attempts: manifest.attempts,
       jobId: `${manifest.runId}:{index}`,
-      source: { read: (indices) => files.readItems(indices) },
+      source: {
+        read: (indices) =>
+          (fresh !== undefined && freshItems(fresh, indices)) ||
+          files.readItems(indices),
+      },
       sink,
       env: manifest.env,
       permissions: manifest.permissions,
@@ -629,6 +646,23 @@ export class LocalTarget implements Target {
       return [];
     }
   }
+}
+
+/** Items just written, still in memory: `items[k]` is item `from + k`. */
+interface FreshItems {
+  from: number;
+  items: readonly Uint8Array[];
+}
+
+/** The items' bytes when every one of them is fresh; otherwise `undefined`. */
+function freshItems(fresh: FreshItems, indices: readonly number[]): Uint8Array[] | undefined {
+  const out: Uint8Array[] = new Array(indices.length);
+  for (let k = 0; k < indices.length; k++) {
+    const item = fresh.items[indices[k]! - fresh.from];
+    if (item === undefined) return undefined;
+    out[k] = item;
+  }
+  return out;
 }
 
 /** Reports an ended attempt to the run's handle. */
