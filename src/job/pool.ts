@@ -572,7 +572,7 @@ export class WorkerPool {
   /** Drops the attempts both streams are done with. */
   #trim(slot: Slot): void {
     const done = Math.min(slot.outHead, slot.errHead);
-    if (done > 64 && done * 2 > slot.sent.length) {
+    if (done > 4096 && done * 2 > slot.sent.length) {
       slot.sent = slot.sent.slice(done);
       slot.outHead -= done;
       slot.errHead -= done;

@@ -312,8 +312,10 @@ export function markedHead(mark: Uint8Array, type: number, length: number): Uint
 
 /**
  * Encodes a whole {@linkcode FRAME.done} frame: the head, the attempt and
- * its encoded record. For a large record, write {@linkcode doneHead} and
- * then the record instead, sparing a copy.
+ * its encoded record, into `into` when it has room (a buffer reused for
+ * every attempt makes no garbage), otherwise into a new array. For a large
+ * record, write {@linkcode doneHead} and then the record instead, sparing a
+ * copy.
  *
  * @example Usage
  * ```ts
@@ -327,7 +329,8 @@ export function markedHead(mark: Uint8Array, type: number, length: number): Uint
  * @param attempt The attempt.
  * @param kind The ending's code ({@linkcode kindCode}).
  * @param record The encoded record.
- * @returns The frame.
+ * @param into Where to encode it, when it fits.
+ * @returns The frame (a view of `into` when it fit).
  */
 export function doneFrame(
   mark: Uint8Array,
@@ -335,10 +338,14 @@ export function doneFrame(
   attempt: number,
   kind: number,
   record: Uint8Array,
+  into?: Uint8Array,
 ): Uint8Array {
-  const frame = new Uint8Array(HEAD_BYTES + 7 + record.byteLength);
+  const size = HEAD_BYTES + 7 + record.byteLength;
+  const frame = into !== undefined && into.byteLength >= size
+    ? into.subarray(0, size)
+    : new Uint8Array(size);
   frame.set(mark);
-  const view = new DataView(frame.buffer);
+  const view = new DataView(frame.buffer, frame.byteOffset, size);
   frame[MARK_BYTES] = FRAME.done;
   view.setUint32(MARK_BYTES + 1, 7 + record.byteLength, true);
   view.setUint32(HEAD_BYTES, index, true);

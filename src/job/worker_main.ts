@@ -73,6 +73,8 @@ export async function workerMain(args: string[]): Promise<number> {
   // One stream for both: the record that ends an attempt ends its stderr too.
   const end = values["merged-output"] ? undefined : markedHead(mark, FRAME.end, 0);
   const reader = new RunFrameReader();
+  // Every small record's frame is made here, in turn.
+  const frame = new Uint8Array(COPY_BELOW + 64);
   const jobEnv = values["real-env"] ? realJobEnv() : overlayJobEnv();
   while (true) {
     // Straight into the frame reader's buffer: an item is never copied here.
@@ -90,7 +92,7 @@ export async function workerMain(args: string[]): Promise<number> {
         });
         const kind = kindCode(record.status === "ok" ? "ok" : record.kind);
         if (recordBytes.byteLength < COPY_BELOW) {
-          writeAll(Deno.stdout, doneFrame(mark, index, attempt, kind, recordBytes));
+          writeAll(Deno.stdout, doneFrame(mark, index, attempt, kind, recordBytes, frame));
         } else {
           writeAll(Deno.stdout, doneHead(mark, index, attempt, kind, recordBytes.byteLength));
           writeAll(Deno.stdout, recordBytes);

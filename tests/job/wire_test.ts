@@ -145,4 +145,10 @@ Deno.test("large frames written in parts are the same bytes as one frame", () =>
     concat(doneHead(mark, 7, 1, 0, big.byteLength), big),
     doneFrame(mark, 7, 1, 0, big),
   );
+  // A frame made in a reused buffer is the same bytes; one too large gets its own.
+  const reused = new Uint8Array(100);
+  const small = doneFrame(mark, 9, 2, 1, text("record"), reused);
+  assert.equal(small.buffer, reused.buffer);
+  assert.deepEqual(small, doneFrame(mark, 9, 2, 1, text("record")));
+  assert.deepEqual(doneFrame(mark, 7, 1, 0, big, reused), doneFrame(mark, 7, 1, 0, big));
 });
