@@ -151,6 +151,7 @@ for (const shell of [undefined, null]) {
           return x;
         }`,
       );
+      // Each attempt's output, per stream.
       const output = new Map<number, string>();
       const pool = new WorkerPool({
         functionUrl,
@@ -161,8 +162,11 @@ for (const shell of [undefined, null]) {
         source: { read: (indices) => indices.map((i) => encode(i)) },
         sink: {
           started: () => {},
-          output: (index, _attempt, _stream, bytes) =>
-            output.set(index, (output.get(index) ?? "") + new TextDecoder().decode(bytes)),
+          output: (index, _attempt, stream, bytes) =>
+            output.set(
+              index * 2 + stream - 1,
+              (output.get(index * 2 + stream - 1) ?? "") + new TextDecoder().decode(bytes),
+            ),
           store: () => {},
           ended: () => {},
         },
@@ -172,7 +176,8 @@ for (const shell of [undefined, null]) {
       pool.close();
       await pool.done;
       for (let x = 0; x < 300; x++) {
-        const lines = (output.get(x) ?? "").split("\n").filter((l) => l !== "");
+        const text = (output.get(x * 2) ?? "") + (output.get(x * 2 + 1) ?? "");
+        const lines = text.split("\n").filter((l) => l !== "");
         if (x % 7 === 0) {
           assert.deepEqual(lines, [], `item ${x}`);
           continue;
@@ -180,7 +185,11 @@ for (const shell of [undefined, null]) {
         const expected = ["out", "err", "raw", "fs", "node"].map((p) => `${p} ${x}`);
         if (x % 50 === 1) expected.push(...Array(40000).fill(`big ${x}`));
         if (shell === null) assert.deepEqual(lines.sort(), expected.sort(), `item ${x}`);
-        else assert.deepEqual(lines, expected, `item ${x}`);
+        else {
+          // One stream, in the order printed.
+          assert.equal(output.get(x * 2 + 1), undefined);
+          assert.deepEqual(lines, expected, `item ${x}`);
+        }
       }
     } finally {
       await Deno.remove(dir, { recursive: true });

@@ -35,6 +35,7 @@ import { Plan } from "../../plan/plan.ts";
 import { type MapRequest, newRunId, requestChunks, requestItems, type Target } from "../target.ts";
 import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
 import { localRunUsage } from "./run_usage.ts";
+import { ItemFeed } from "./item_feed.ts";
 import {
   LOCAL_RUN_LAYOUT,
   type LocalRunManifest,
@@ -198,10 +199,10 @@ export class LocalTarget implements Target {
         logs: (index, attempt) => readLog(files, index, attempt),
       },
     );
-    // The chunk of inputs just written: workers that take its items at once
-    // get these bytes, not a copy read back from the file.
-    const fresh: FreshItems = { from: 0, items: [] };
-    const pool = this.#pools(files, manifest, control, fresh);
+    // Inputs read from an iterable are this run's own copies (Knot.map
+    // encodes them), which the feed may free once done with.
+    const feed = new ItemFeed(files, Symbol.asyncIterator in request.items);
+    const pool = this.#pools(files, manifest, control, feed);
     const abort = () => run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
     request.signal?.addEventListener("abort", abort, { once: true });
     if (request.signal?.aborted) abort();
@@ -228,12 +229,8 @@ export class LocalTarget implements Target {
             storeError = e;
           }
         }
-        if (storeError === undefined) {
-          fresh.from = from;
-          fresh.items = chunk;
-          pool.addRange(from, written);
-          fresh.items = [];
-        } else settleUnwritten(control, jobId, from, written, storeError);
+        if (storeError === undefined) feed.offer(from, chunk, () => pool.addRange(from, written));
+        else settleUnwritten(control, jobId, from, written, storeError);
         // Let the workers' answers in between chunks of inputs.
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -273,11 +270,11 @@ export class LocalTarget implements Target {
     files: RunDir,
     manifest: LocalRunManifest,
     control: RunControl,
-    fresh?: FreshItems,
+    feed: ItemFeed = new ItemFeed(files, false),
   ): GroupedPools {
     return new GroupedPools(
       manifest,
-      (resources) => this.#pool(files, manifest, control, resources, fresh),
+      (resources) => this.#pool(files, manifest, control, resources, feed),
     );
   }
 
@@ -287,7 +284,7 @@ export class LocalTarget implements Target {
     manifest: LocalRunManifest,
     control: RunControl,
     resources: PoolResources,
-    fresh?: FreshItems,
+    feed: ItemFeed,
   ): WorkerPool {
     const o = this.#o;
     const lost = new Map<number, RunStoreError>();
@@ -316,7 +313,10 @@ export class LocalTarget implements Target {
           record: a.bytes,
         })));
       },
-      ended: (a) => report(control, a),
+      ended: (a) => {
+        feed.ended(a.index);
+        report(control, a);
+      },
     };
     return new WorkerPool({
       functionUrl: pathToFileURL(join(o.root, manifest.artifact)).href,
@@ -324,11 +324,7 @@ export class LocalTarget implements Target {
       concurrency: o.concurrency,
       attempts: manifest.attempts,
       jobId: `${manifest.runId}:{index}`,
-      source: {
-        read: (indices) =>
-          (fresh !== undefined && freshItems(fresh, indices)) ||
-          files.readItems(indices),
-      },
+      source: feed,
       sink,
       env: manifest.env,
       permissions: manifest.permissions,
@@ -646,23 +642,6 @@ export class LocalTarget implements Target {
       return [];
     }
   }
-}
-
-/** Items just written, still in memory: `items[k]` is item `from + k`. */
-interface FreshItems {
-  from: number;
-  items: readonly Uint8Array[];
-}
-
-/** The items' bytes when every one of them is fresh; otherwise `undefined`. */
-function freshItems(fresh: FreshItems, indices: readonly number[]): Uint8Array[] | undefined {
-  const out: Uint8Array[] = new Array(indices.length);
-  for (let k = 0; k < indices.length; k++) {
-    const item = fresh.items[indices[k]! - fresh.from];
-    if (item === undefined) return undefined;
-    out[k] = item;
-  }
-  return out;
 }
 
 /** Reports an ended attempt to the run's handle. */
