@@ -130,6 +130,12 @@ export interface PoolOptions {
 /** About this much work goes to a worker at once. */
 export const BATCH_MS = 5;
 /**
+ * About this many bytes of items go to a worker at once (a larger item goes
+ * alone): large items then take little memory in flight, and a worker's
+ * buffer for them stays the size of one.
+ */
+const BATCH_BYTES = 1024 * 1024;
+/**
  * Attempts shorter than this on average are sent ahead, a batch behind the
  * running one; longer ones one batch at a time, so an attempt never waits
  * behind another that a third one could have run.
@@ -217,6 +223,8 @@ export class WorkerPool {
   #earlyDeaths = 0;
   /** A moving average of attempt durations, in milliseconds. */
   #meanMs = Infinity;
+  /** A moving average of the items' sizes, in bytes (0 before the first batch). */
+  #meanBytes = 0;
   #finished = Promise.withResolvers<void>();
   #done: Promise<void>;
   #timer?: ReturnType<typeof setInterval>;
@@ -345,8 +353,9 @@ export class WorkerPool {
 
   #batchSize(): number {
     const byTime = this.#meanMs === Infinity ? 1 : Math.floor(BATCH_MS / this.#meanMs);
+    const byBytes = this.#meanBytes === 0 ? MAX_BATCH : Math.floor(BATCH_BYTES / this.#meanBytes);
     const fair = Math.ceil(this.#queued() / Math.max(1, this.#slots.size));
-    return Math.max(1, Math.min(MAX_BATCH, byTime, fair));
+    return Math.max(1, Math.min(MAX_BATCH, byTime, byBytes, fair));
   }
 
   #dispatch(slot: Slot, size: number): void {
@@ -364,11 +373,13 @@ export class WorkerPool {
       const idle = slot.sent.length === slot.outHead;
       for (const p of packed) slot.sent.push(p);
       if (idle) this.#startHead(slot);
-      const attempts: WireAttempt[] = packed.map((p, i) => ({
-        index: indexOf(p),
-        attempt: attemptOf(p),
-        bytes: items[i]!,
-      }));
+      let bytes = 0;
+      const attempts: WireAttempt[] = packed.map((p, i) => {
+        bytes += items[i]!.byteLength;
+        return { index: indexOf(p), attempt: attemptOf(p), bytes: items[i]! };
+      });
+      const mean = bytes / Math.max(1, packed.length);
+      this.#meanBytes = this.#meanBytes === 0 ? mean : 0.9 * this.#meanBytes + 0.1 * mean;
       for (const frame of encodeRunFrames(attempts)) slot.writer.write(frame).catch(() => {});
     };
     const fail = (e: unknown) => {

@@ -196,3 +196,41 @@ for (const shell of [undefined, null]) {
     }
   });
 }
+
+Deno.test("large items go to a worker about a mebibyte at a time, however fast they run", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const functionUrl = await artifact(dir, "(b) => b.byteLength");
+    const item = encode(new Uint8Array(300 * 1024));
+    const reads: number[] = [];
+    const lengths: number[] = [];
+    const pool = new WorkerPool({
+      functionUrl,
+      starmap: false,
+      concurrency: 1,
+      attempts: 1,
+      jobId: "r:{index}",
+      source: {
+        read: (indices) => {
+          reads.push(indices.length);
+          return indices.map(() => item);
+        },
+      },
+      sink: {
+        started: () => {},
+        output: () => {},
+        store: () => {},
+        ended: (a) => lengths.push(decodeRecord(a.bytes).status === "ok" ? a.index : -1),
+      },
+    });
+    pool.addRange(0, 60);
+    pool.close();
+    await pool.done;
+    assert.equal(lengths.length, 60);
+    assert.ok(!lengths.includes(-1));
+    // 300 KiB items: at most three to a batch (the first batch is one item).
+    assert.ok(Math.max(...reads) <= 3, `batches of ${reads.join(", ")} items`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
