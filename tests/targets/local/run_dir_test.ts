@@ -61,3 +61,29 @@ Deno.test("a torn record at the end of the log is skipped, then cut off by the n
     await Deno.remove(base, { recursive: true });
   }
 });
+
+Deno.test("records of every size are read back as written, small ones and large ones in one append", async () => {
+  const base = await Deno.makeTempDir();
+  try {
+    const run = await RunDir.create(join(base, "run"), manifest);
+    const records = [
+      { index: 3, attempt: 1, kind: "ok" as const, record: new Uint8Array([1, 2]) },
+      { index: 70000, attempt: 2, kind: "threw" as const, record: new Uint8Array(0) },
+    ];
+    const large = [
+      ...records,
+      { index: 5, attempt: 3, kind: "crashed" as const, record: new Uint8Array(300_000).fill(7) },
+    ];
+    run.appendRecords(records);
+    run.appendRecords(large);
+    const seen: string[] = [];
+    run.scanRecords(0, (e) => seen.push(`${e.index}/${e.attempt}/${e.kind}/${e.record.join("")}`));
+    assert.deepEqual(
+      seen,
+      [...records, ...large].map((e) => `${e.index}/${e.attempt}/${e.kind}/${e.record.join("")}`),
+    );
+    run.close();
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
