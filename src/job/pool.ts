@@ -24,6 +24,7 @@ import { setImmediate } from "node:timers";
 import { fileURLToPath } from "node:url";
 import { errorToRecord } from "./error_record.ts";
 import { OOM_LINE } from "./item_error.ts";
+import { LineWatch } from "./line_watch.ts";
 import { permissionFlags, type Permissions } from "./permissions.ts";
 import { encodeRecord, type ErrorRecord, type FailureKind, failureRecord } from "./record.ts";
 import {
@@ -141,11 +142,12 @@ const BATCH_BYTES = 1024 * 1024;
  * behind another that a third one could have run.
  */
 const PIPELINE_BELOW_MS = 20;
-/** Reads a worker's stderr for V8's out-of-memory message. */
-const OOM_DECODER = new TextDecoder();
-/** The bytes at the end of each piece of output that are searched for it. */
+/**
+ * The bytes at the end of each piece of a worker's output that are searched
+ * for V8's out-of-memory message: it comes as the worker's last words, so
+ * the end of a flood of output is enough to look at.
+ */
 const OOM_TAIL = 16 * 1024;
-
 /** Bytes read from a worker's stdout or stderr at once. */
 const READ_BYTES = 256 * 1024;
 /** The most attempts in one batch. */
@@ -499,19 +501,17 @@ export class WorkerPool {
     /** When the chunk being read came: one clock read for every attempt ended in it. */
     let now = 0;
     const sink = this.#o.sink;
+    // V8 says it ran out of heap on stderr (the worker's only stream when
+    // merged), in a line that may come in two reads.
+    const oom = which === 2 || slot.merged ? new LineWatch(OOM_LINE) : undefined;
     const owner = () => {
       const head = which === 1 ? slot.sent[slot.outHead] : slot.sent[slot.errHead];
       return head ?? (which === 1 ? slot.lastOut : slot.lastErr);
     };
     const handler = {
       text: (bytes: Uint8Array) => {
-        // V8 says it ran out of heap on stderr (the worker's only stream when
-        // merged), as the worker's last words: the end of a flood of output
-        // is enough to look at.
-        if (
-          (which === 2 || slot.merged) && !slot.outOfMemory &&
-          OOM_LINE.test(OOM_DECODER.decode(bytes.subarray(-OOM_TAIL)))
-        ) {
+        // Only what the function printed is searched, never the records.
+        if (oom !== undefined && !slot.outOfMemory && oom.push(bytes.subarray(-OOM_TAIL))) {
           slot.outOfMemory = true;
         }
         const at = owner();
