@@ -1,25 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ItemFeed } from "../../../src/targets/local/item_feed.ts";
-import {
-  LOCAL_RUN_LAYOUT,
-  type LocalRunManifest,
-  RunDir,
-} from "../../../src/targets/local/run_dir.ts";
-
-const manifest: LocalRunManifest = {
-  version: 1,
-  layout: LOCAL_RUN_LAYOUT,
-  runId: "r",
-  knot: "k",
-  count: 0,
-  starmap: false,
-  createdAt: 0,
-  attempts: 1,
-  artifact: "artifacts/x.js",
-  env: {},
-  permissions: {},
-};
+import { RunDir } from "../../../src/targets/local/run_dir.ts";
+import { manifest } from "./helpers.ts";
 
 const MiB = 2 ** 20;
 

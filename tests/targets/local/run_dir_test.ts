@@ -1,24 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  LOCAL_RUN_LAYOUT,
-  type LocalRunManifest,
-  RunDir,
-} from "../../../src/targets/local/run_dir.ts";
-
-const manifest: LocalRunManifest = {
-  version: 1,
-  layout: LOCAL_RUN_LAYOUT,
-  runId: "r",
-  knot: "k",
-  count: 0,
-  starmap: false,
-  createdAt: 0,
-  attempts: 1,
-  artifact: "artifacts/x.js",
-  env: {},
-  permissions: {},
-};
+import { RunDir } from "../../../src/targets/local/run_dir.ts";
+import { manifest } from "./helpers.ts";
 
 Deno.test("a torn record at the end of the log is skipped, then cut off by the next writer", async () => {
   const base = await Deno.makeTempDir();
