@@ -434,7 +434,6 @@ export class WorkerPool {
     const v8 = ["--max-semi-space-size=1"];
     if (o.memoryMiB !== undefined) v8.push(`--max-old-space-size=${o.memoryMiB}`);
     args.push(`--v8-flags=${v8.join(",")}`);
-
     args.push(
       worker.url,
       ...(worker.args ?? []),
