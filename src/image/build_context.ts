@@ -84,6 +84,11 @@ export function warmCodeCacheCommand(runtimeUrl: string): string[] {
   return [...ENTRY_FLAGS, `data:text/javascript,await import('${runtimeUrl}'); ${WARM_LAZY}`];
 }
 
+function dockerignore(dependencies: boolean): string {
+  return "# Written by cloudknot: only these files go into the build.\n*\n" +
+    `!runtime.js\n!function.js\n${dependencies ? `!${DEPENDENCIES}\n` : ""}`;
+}
+
 /**
  * The default base image: the official Deno image of the running Deno
  * version, `denoland/deno:<version>`.
