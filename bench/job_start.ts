@@ -14,7 +14,10 @@
 //  - the original: `python3 -c 'import boto3, cloudpickle; boto3.client("s3")'`
 //    with the boto3 and cloudpickle this machine has, to its exit: the
 //    preamble before its job can download anything.
-//  - the floors: `deno run` of an empty module (cold and warm), `python3 -c pass`.
+//  - the floors: `deno run` of an empty module (cold and warm), `python3 -c pass`;
+//    and the part of a job that is loading runtime.js: the image's warm-up
+//    command again, in the DENO_DIR it filled (a process that loads the
+//    runtime and starts no job).
 import { join } from "node:path";
 import { encode } from "../src/job/codec.ts";
 import {
@@ -63,6 +66,7 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
 
     const rows = {
       image: [] as number[],
+      load: [] as number[],
       cold: [] as number[],
       warm: [] as number[],
       python: [] as number[],
@@ -129,6 +133,18 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
         if (record.status !== "ok") throw new Error(JSON.stringify(record));
         row.push((record.value as number) - start);
       }
+      // The part of a job that is loading runtime.js: the image's warm-up command again.
+      rows.load.push(
+        await wall(
+          new Deno.Command(Deno.execPath(), {
+            args: warmCodeCacheCommand(new URL(`file://${app}/runtime.js`).href),
+            cwd: app,
+            env: { ...env, DENO_DIR: imageDir },
+            stdout: "null",
+            stderr: "piped",
+          }),
+        ),
+      );
       rows.denoFloorCold.push(await wall(deno(["empty.js"], join(dir, `empty_dir_${round}`))));
       rows.denoFloor.push(await wall(deno(["empty.js"], denoDir)));
       rows.python.push(
@@ -164,6 +180,10 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
           ms: rows.denoFloorCold,
         },
         { label: "floor: `deno run` of an empty module, warm", ms: rows.denoFloor },
+        {
+          label: "part: `deno run` that loads runtime.js and starts no job (the image's DENO_DIR)",
+          ms: rows.load,
+        },
         { label: "floor: `python3 -c pass`", ms: rows.pythonFloor },
       ],
     };
