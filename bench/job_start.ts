@@ -111,9 +111,9 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
       if (!warmed.success) throw new Error(new TextDecoder().decode(warmed.stderr));
       for (
         const [attempt, row, jobDir] of [
-          [1, rows.image, imageDir],
-          [2, rows.cold, denoDir],
-          [3, rows.warm, denoDir],
+          [1, rows.cold, denoDir],
+          [2, rows.warm, denoDir],
+          [3, rows.image, imageDir],
         ] as const
       ) {
         const start = now();
