@@ -18,6 +18,7 @@
  */
 import { Buffer } from "node:buffer";
 import { pathToFileURL } from "node:url";
+import { denoLimit, outputWithin } from "../util/command_limit.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { artifactSourceName, rememberSourceRoots, type SourceRoots } from "./artifact_sources.ts";
@@ -151,13 +152,16 @@ export async function artifactFromFunc(
  *   `new URL("./jobs.ts", import.meta.url)` for a module next to your code.
  * @param exportName The export to call; `"default"` for the default export.
  * @param options `deno` is the deno binary (default: this one); `cwd` resolves
- *   relative paths and finds the project's deno.json (default: `Deno.cwd()`).
+ *   relative paths and finds the project's deno.json (default: `Deno.cwd()`);
+ *   `timeoutMs` is how long `deno bundle` (and `deno info`, which names the Deno
+ *   cache) may each run before it is killed
+ *   (default: `CLOUDKNOT_DENO_TIMEOUT` seconds, else 600000).
  * @returns The artifact.
  */
 export async function artifactFromModule(
   module: string | URL,
   exportName: string,
-  options: { deno?: string; cwd?: string } = {},
+  options: { deno?: string; cwd?: string; timeoutMs?: number } = {},
 ): Promise<FunctionArtifact> {
   const cwd = options.cwd ?? Deno.cwd();
   const name = String(module);
@@ -204,7 +208,7 @@ export async function artifactFromModule(
     );
     const deno = options.deno ?? Deno.execPath();
     const [result, denoDir] = await Promise.all([
-      new Deno.Command(deno, {
+      outputWithin(deno, {
         args: [
           "bundle",
           "--quiet",
@@ -219,8 +223,8 @@ export async function artifactFromModule(
         cwd,
         env: { NO_COLOR: "1" },
         stdin: "null",
-      }).output(),
-      denoDirOf(deno, cwd),
+      }, denoLimit(["bundle", name], options.timeoutMs)),
+      denoDirOf(deno, cwd, options.timeoutMs),
     ]);
     if (!result.success) {
       const detail = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-15)
@@ -341,14 +345,18 @@ function directoryUrl(path: string): string {
 }
 
 /** The Deno cache (`DENO_DIR`) of a deno binary, as `deno info` reports it. */
-async function denoDirOf(deno: string, cwd: string): Promise<string> {
-  const { success, stdout } = await new Deno.Command(deno, {
+async function denoDirOf(
+  deno: string,
+  cwd: string,
+  timeoutMs: number | undefined,
+): Promise<string> {
+  const { success, stdout } = await outputWithin(deno, {
     args: ["info", "--json", "--no-config"],
     cwd,
     env: { NO_COLOR: "1" },
     stdin: "null",
     stderr: "null",
-  }).output();
+  }, denoLimit(["info", "--json"], timeoutMs));
   const dir = success
     ? (JSON.parse(new TextDecoder().decode(stdout)) as { denoDir?: unknown }).denoDir
     : undefined;

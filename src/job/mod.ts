@@ -26,3 +26,4 @@ export * from "./main.ts";
 export * from "./function_artifact.ts";
 export * from "./artifact_sources.ts";
 export * from "./runtime_bundle.ts";
+export { CommandTimeoutError } from "../util/command_limit.ts";
