@@ -223,6 +223,8 @@ export async function artifactFromModule(
         cwd,
         env: { NO_COLOR: "1" },
         stdin: "null",
+        stdout: "null",
+        stderr: "piped",
       }, denoLimit(["bundle", name], options.timeoutMs)),
       denoDirOf(deno, cwd, options.timeoutMs),
     ]);
@@ -355,6 +357,7 @@ async function denoDirOf(
     cwd,
     env: { NO_COLOR: "1" },
     stdin: "null",
+    stdout: "piped",
     stderr: "null",
   }, denoLimit(["info", "--json"], timeoutMs));
   const dir = success
