@@ -55,7 +55,7 @@ export const knotList = defineCommand({
           },
           cells: [
             knot.record.name,
-            "local",
+            knot.record.target,
             functionLabel(knot),
             String(runs.length),
             last?.runId ?? "-",

@@ -14,8 +14,10 @@ export const JSON_OPTION: Record<string, OptionSpec> = {
 export const TARGET_OPTION: Record<string, OptionSpec> = {
   target: {
     type: "string",
-    value: "local|aws",
-    description: "Where the knot's items run (default: local)",
+    value: "local|aws|docker",
+    description:
+      "Where the knot's items run (default: local); docker runs the knot's image on this " +
+      "machine's Docker engine as AWS Batch would",
   },
 };
 

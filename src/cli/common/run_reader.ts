@@ -63,6 +63,18 @@ export async function openRun(
     return { run, manifest, aws, close };
   }
   const knot = await findLocalKnot(name, { env: ctx.io.env });
+  if ((knot.record.target as string) === "docker") {
+    // A docker knot's runs are read (and finished) by the knot itself, adopted as it is.
+    const opened = await Knot.create({
+      name: knot.record.name,
+      target: "docker",
+      dir: localKnotsDir({ env: ctx.io.env }),
+    });
+    const manifest = pickRun(knot.record.name, await opened.runs(), ctx.arg("run"));
+    const stop = new AbortController();
+    const run = await opened.collect(manifest.runId, { signal: stop.signal });
+    return { run, manifest, close: () => stop.abort() };
+  }
   const reader = localRuns(knot);
   const manifest = pickRun(
     knot.record.name,
