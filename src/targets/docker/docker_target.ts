@@ -347,6 +347,8 @@ export class DockerTarget implements Target {
         }
         // Another process started this attempt: wait for it as for our own.
       }
+      // A cancel that listed the running containers before this one started.
+      if (state.stop.signal.aborted) await docker.command(["kill", name]).catch(() => {});
     }
     let exitCode: number | undefined;
     try {
@@ -355,15 +357,7 @@ export class DockerTarget implements Target {
       // Removed meanwhile (a cancel, a clobber, or another process finished it).
     }
     const inspected = await docker.inspectContainer(name).catch(() => undefined);
-    const logFile = join(dir, "logs", `${index}-${attempt}.log`);
-    if (inspected !== undefined) {
-      const { stdout, stderr } = await docker.command(["logs", name]).catch(() => ({
-        stdout: "",
-        stderr: "",
-      }));
-      await Deno.mkdir(join(dir, "logs"), { recursive: true, mode: 0o700 });
-      await Deno.writeTextFile(logFile, stdout + stderr, { mode: 0o600 });
-    }
+    const logFile = await this.#keepLog(dir, name, index, attempt);
     if (state.stop.signal.aborted) {
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
       return undefined;
@@ -399,8 +393,11 @@ export class DockerTarget implements Target {
     } as JobDetail;
     const written = await findRecord(store, index, attempt);
     let record: JobRecord;
-    if (written !== undefined) record = withBatchDetails(written, job);
-    else {
+    if (written !== undefined) {
+      record = withBatchDetails(written.record, job);
+      // Kept with the record, as Batch keeps them for DescribeJobs: the container goes.
+      if (record !== written.record) await store.put(written.key, encodeRecord(record).bytes);
+    } else {
       record = {
         ...batchFailureRecord(job, { index, attempt, runner: "Docker container" }),
         jobId,
@@ -409,6 +406,21 @@ export class DockerTarget implements Target {
     }
     await docker.removeContainer(name, { force: true, missingOk: true });
     return record;
+  }
+
+  /**
+   * Keeps a container's output as its attempt's log file (once: a file
+   * already there stays) and returns the file's path.
+   */
+  async #keepLog(dir: string, name: string, index: number, attempt: number): Promise<string> {
+    const logFile = join(dir, "logs", `${index}-${attempt}.log`);
+    if (await Deno.stat(logFile).then(() => true, () => false)) return logFile;
+    const output = await this.#o.docker.command(["logs", name]).catch(() => undefined);
+    if (output !== undefined) {
+      await Deno.mkdir(join(dir, "logs"), { recursive: true, mode: 0o700 });
+      await Deno.writeTextFile(logFile, output.stdout + output.stderr, { mode: 0o600 });
+    }
+    return logFile;
   }
 
   /** Kills the containers with these labels (of this knot). */
@@ -501,17 +513,24 @@ export class DockerTarget implements Target {
           await read();
           const containers = await this.#containers({ [CONTAINER_LABELS.run]: runId });
           const items: Work[] = [];
+          const adopted = new Set<string>();
           for (let index = 0; index < manifest.count; index++) {
             if (control.isSettled(index)) continue;
             const next = (tried.get(index) ?? 0) + 1;
             const own = containers.filter((c) => c.index === index && c.attempt >= next)
               .sort((a, b) => b.attempt - a.attempt)[0];
+            if (own !== undefined) adopted.add(own.name);
             items.push(
               own ? { index, attempt: own.attempt, container: own.name } : {
                 index,
                 attempt: next,
               },
             );
+          }
+          // The containers of attempts already recorded: their output is kept, then they go.
+          for (const c of containers.filter((c) => !adopted.has(c.name))) {
+            await this.#keepLog(dir, c.name, c.index, c.attempt);
+            await this.#o.docker.removeContainer(c.name, { force: true, missingOk: true });
           }
           await this.#drive(state, items);
         } finally {
@@ -739,11 +758,11 @@ async function findRecord(
   store: LocalStore,
   index: number,
   attempt: number,
-): Promise<JobRecord | undefined> {
+): Promise<{ key: string; record: JobRecord } | undefined> {
   for await (const key of listRecords(store)) {
     if (key.index !== index || key.attempt !== attempt) continue;
     const bytes = await store.get(key.key);
-    if (bytes !== undefined) return decodeRecord(bytes);
+    if (bytes !== undefined) return { key: key.key, record: decodeRecord(bytes) };
   }
   return undefined;
 }
