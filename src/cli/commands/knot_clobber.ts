@@ -71,7 +71,12 @@ export const knotClobber = defineCommand({
     const runs = (await localRuns(found).runs()).length;
     const what = `knot ${name} and its ${runs} run${runs === 1 ? "" : "s"}`;
     if (!await confirmDeletion(ctx, what)) return 1;
-    const knot = await Knot.create({ name, dir: localKnotsDir({ env: ctx.io.env }) });
+    // A docker knot's clobber removes its containers and image too.
+    const knot = await Knot.create({
+      name,
+      dir: localKnotsDir({ env: ctx.io.env }),
+      ...((found.record.target as string) === "docker" ? { target: "docker" as const } : {}),
+    });
     await knot.clobber();
     await ctx.print(`Clobbered ${what}`);
     return 0;

@@ -19,6 +19,7 @@ import {
 } from "../common/knot_view.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { printList } from "../common/table.ts";
+import { resolveTarget } from "../common/target.ts";
 
 /** `knot list`. */
 export const knotList = defineCommand({
@@ -34,13 +35,12 @@ export const knotList = defineCommand({
   options: { ...JSON_OPTION, ...TARGET_OPTION },
   examples: [{ description: "List the knots", command: "cloudknot knot list" }],
   async run(ctx) {
-    const target = ctx.string("target");
-    if (target !== undefined && target !== "local" && target !== "aws") {
-      throw ctx.usage(`--target must be "local" or "aws", not "${target}"`);
-    }
+    const target = ctx.string("target") === undefined ? undefined : resolveTarget(ctx);
     const rows: { json: Record<string, unknown>; cells: string[] }[] = [];
     if (target !== "aws") {
       for (const knot of await listLocalKnots({ env: ctx.io.env })) {
+        // Docker knots live in the local knots directory too.
+        if (target !== undefined && (knot.record.target as string) !== target) continue;
         const runs = await localRuns(knot).runs();
         const last = runs.at(-1);
         rows.push({
@@ -63,7 +63,7 @@ export const knotList = defineCommand({
         });
       }
     }
-    if (target !== "local") {
+    if (target === undefined || target === "aws") {
       const { state } = cliSettings(ctx);
       for (const record of await readOriginalRecords(state, "knot")) {
         rows.push({

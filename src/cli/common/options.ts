@@ -10,7 +10,7 @@ export const JSON_OPTION: Record<string, OptionSpec> = {
   json: { type: "boolean", description: "Print one JSON document instead of text" },
 };
 
-/** `--target local|aws`: where the knot's items run. */
+/** `--target local|aws|docker`: where the knot's items run. */
 export const TARGET_OPTION: Record<string, OptionSpec> = {
   target: {
     type: "string",
