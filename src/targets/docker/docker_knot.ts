@@ -17,7 +17,8 @@ import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { localKnotsDir } from "../local/catalog.ts";
 import type { OpenedKnot } from "../target.ts";
-import { DockerTarget } from "./docker_target.ts";
+import type { LocalKnotSpec } from "../local/local_knot.ts";
+import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
 
 /** The tag of a docker knot's image. */
 const TAG = "local";
@@ -42,36 +43,19 @@ export interface DockerKnotRecord {
   updatedAt: number;
 }
 
-/** What a docker knot is made from. */
-export interface DockerKnotSpec {
-  /** The knot's name. */
-  name: string;
-  /** A self-contained function. */
-  // deno-lint-ignore no-explicit-any
-  func?: (...args: any[]) => unknown;
-  /** A module whose export is the function. */
-  module?: string | URL;
-  /** The export of `module`. */
-  exportName?: string;
-  /** The local knots directory. */
-  dir?: string;
-  /** Containers at once. */
-  concurrency: number;
-  /** Attempts per item. */
-  attempts: number;
-  /** Seconds per attempt. */
-  timeout?: number;
-  /** Each container's memory limit, MiB. */
-  memory?: number;
-  /** Each container's CPUs. */
-  vcpus?: number;
-  /** The containers' network. @default {"bridge"} */
-  network?: string;
+/** What a docker knot is made from: its function (as a local knot's), its containers' limits, its build. */
+export interface DockerKnotSpec
+  extends
+    Pick<LocalKnotSpec, "name" | "func" | "module" | "exportName" | "dir">,
+    Pick<
+      DockerTargetOptions,
+      "concurrency" | "attempts" | "timeout" | "memory" | "vcpus" | "network"
+    > {
   /** The image's base image. */
   baseImage?: string;
   /** Build without Docker's layer cache. */
   noImageCache?: boolean;
-  /** The docker driver. */
+  /** The docker driver. @default {"new Docker()"} */
   docker?: Docker;
   /** cloudknot's own directory (the runtime bundle cache). */
   cloudknotDir?: string;
