@@ -45,6 +45,7 @@ import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
+import { CommandTimeoutError } from "../../util/command_limit.ts";
 import { forEachPooled } from "../../util/pooled.ts";
 import { sleep } from "../../util/sleep.ts";
 import { jobCommand } from "../aws/batch/command.ts";
@@ -350,12 +351,7 @@ export class DockerTarget implements Target {
       // A cancel that listed the running containers before this one started.
       if (state.stop.signal.aborted) await docker.command(["kill", name]).catch(() => {});
     }
-    let exitCode: number | undefined;
-    try {
-      exitCode = Number((await docker.command(["wait", name])).stdout.trim());
-    } catch {
-      // Removed meanwhile (a cancel, a clobber, or another process finished it).
-    }
+    const exitCode = await this.#wait(name);
     const inspected = await docker.inspectContainer(name).catch(() => undefined);
     const logFile = await this.#keepLog(dir, name, index, attempt);
     if (state.stop.signal.aborted) {
@@ -406,6 +402,23 @@ export class DockerTarget implements Target {
     }
     await docker.removeContainer(name, { force: true, missingOk: true });
     return record;
+  }
+
+  /**
+   * Waits for a container to exit, however long its attempt runs, and
+   * returns its exit code; `undefined` when it is gone (a cancel, a clobber,
+   * or another process finished it).
+   */
+  async #wait(name: string): Promise<number | undefined> {
+    for (;;) {
+      try {
+        // Each wait is one docker call under the driver's time limit; an attempt may run longer.
+        const { stdout } = await this.#o.docker.command(["wait", name]);
+        return Number(stdout.trim());
+      } catch (e) {
+        if (!(e instanceof CommandTimeoutError)) return undefined;
+      }
+    }
   }
 
   /**

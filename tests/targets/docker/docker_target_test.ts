@@ -50,6 +50,10 @@ const job = async (x: number | string) => {
     await new Promise((resolve) => setTimeout(resolve, 120_000));
     return "woke";
   }
+  if (x === "nap") {
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    return "rested";
+  }
   if (x === "env") {
     return ["AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ATTEMPT", "AWS_BATCH_JOB_ID"]
       .concat(["CLOUDKNOT_TIMEOUT", "MODE"]).map((name) => Deno.env.get(name));
@@ -180,37 +184,43 @@ dockerTest(
   },
 );
 
-dockerTest("cancel() kills the run's containers and settles every item as cancelled", async () => {
-  const baseImage = await ensureBaseImage({ docker: quiet });
-  const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
-  try {
-    const knot = await Knot.create({
-      name: "cancelled",
-      target: "docker",
-      func: job,
-      dir,
-      cloudknotDir: dir,
-      baseImage,
-      docker: quiet,
-      concurrency: 2,
-    });
-    const run = await knot.map(["sleep", "sleep", "sleep"], { progress: false });
-    const labels = { [CONTAINER_LABELS.run]: run.runId };
-    while ((await containers(labels)).length < 2) await new Promise((r) => setTimeout(r, 100));
-    await run.cancel("enough");
-    const settled = await run.settled();
-    for (const [i, s] of settled.entries()) assert.equal(rejected(s, i).kind, "cancelled");
-    assert.deepEqual(await containers(labels), [], "no container of the run is left");
-    // The cancellation is recorded: a later collect sees it and starts nothing.
-    const collected = await knot.collect(run.runId);
-    const again = await collected.settled();
-    for (const [i, s] of again.entries()) assert.equal(rejected(s, i).kind, "cancelled");
-    assert.deepEqual(await containers(labels), []);
-    await knot.clobber();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+dockerTest(
+  "an attempt outlasts the driver's time limit on one docker call; cancel() kills the run's containers and settles every item as cancelled",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
+    try {
+      const knot = await Knot.create({
+        name: "cancelled",
+        target: "docker",
+        func: job,
+        dir,
+        cloudknotDir: dir,
+        baseImage,
+        // Each docker call may take 4 s here: waiting for a longer attempt asks again.
+        docker: new Docker({ logger: () => {}, timeouts: { other: 4_000 } }),
+        concurrency: 2,
+      });
+      const napped = await knot.map(["nap"], { progress: false });
+      assert.deepEqual(await napped.results(), ["rested"]);
+      const run = await knot.map(["sleep", "sleep", "sleep"], { progress: false });
+      const labels = { [CONTAINER_LABELS.run]: run.runId };
+      while ((await containers(labels)).length < 2) await new Promise((r) => setTimeout(r, 100));
+      await run.cancel("enough");
+      const settled = await run.settled();
+      for (const [i, s] of settled.entries()) assert.equal(rejected(s, i).kind, "cancelled");
+      assert.deepEqual(await containers(labels), [], "no container of the run is left");
+      // The cancellation is recorded: a later collect sees it and starts nothing.
+      const collected = await knot.collect(run.runId);
+      const again = await collected.settled();
+      for (const [i, s] of again.entries()) assert.equal(rejected(s, i).kind, "cancelled");
+      assert.deepEqual(await containers(labels), []);
+      await knot.clobber();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 dockerTest(
   "a client killed midway leaves containers that finish; collect() from another process adopts them and runs each item once",
