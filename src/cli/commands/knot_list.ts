@@ -7,7 +7,8 @@ import { recordSection } from "../../state/sections.ts";
 import { readAwsKnots } from "../../targets/aws/catalog.ts";
 import { readOriginalRecords } from "../../resources/original.ts";
 import { ORIGINAL_LABEL, originalJson } from "../common/original.ts";
-import { listLocalKnots, localRuns } from "../../targets/local/catalog.ts";
+import { listLocalKnots } from "../../targets/local/catalog.ts";
+import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import {
@@ -41,7 +42,7 @@ export const knotList = defineCommand({
       for (const knot of await listLocalKnots({ env: ctx.io.env })) {
         // Docker knots live in the local knots directory too.
         if (target !== undefined && (knot.record.target as string) !== target) continue;
-        const runs = await localRuns(knot).runs();
+        const runs = await knotRuns(knot).runs();
         const last = runs.at(-1);
         rows.push({
           json: {

@@ -64,6 +64,37 @@ export interface DockerKnotSpec
 }
 
 /**
+ * Access to a docker knot's runs without adopting (or building) the knot:
+ * list them, and collect one (finishing it unless `finish: false`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { dockerRuns } from "./docker_knot.ts";
+ *
+ * const runs = dockerRuns({ root: "/home/me/.cloudknot/local/squares", record });
+ * console.log((await runs.runs()).length);
+ * ```
+ *
+ * @param knot The knot's directory and record.
+ * @param docker The docker driver. @default {"new Docker()"}
+ * @returns Its runs' reader.
+ */
+export function dockerRuns(
+  knot: { root: string; record: DockerKnotRecord },
+  docker: Docker = new Docker(),
+): Pick<DockerTarget, "runs" | "collect"> {
+  return new DockerTarget({
+    knot: knot.record.name,
+    root: knot.root,
+    image: knot.record.image,
+    // Finishing a run another process left runs as many containers as there are cores.
+    concurrency: navigator.hardwareConcurrency ?? 1,
+    attempts: 1,
+    docker,
+  });
+}
+
+/**
  * Creates a docker knot, or adopts the one of that name: builds its image
  * locally when a function is given (Docker's layer cache makes an unchanged
  * one quick) or when the image is gone, and writes its record.

@@ -470,14 +470,22 @@ export class DockerTarget implements Target {
    * Re-opens an earlier run, from any process. While the process that
    * drives it lives, it is followed through its records; once that process
    * is gone, this one drives it: it waits for the containers still running
-   * and runs each unfinished item's next attempt. `signal` stops following.
+   * and runs each unfinished item's next attempt. `signal` stops following;
+   * with `finish: false` the run is only read and followed, never driven,
+   * for commands that only look.
    */
-  async collect<T>(runId: string, options: { signal?: AbortSignal } = {}): Promise<MapRun<T>> {
+  async collect<T>(
+    runId: string,
+    options: { signal?: AbortSignal; finish?: boolean } = {},
+  ): Promise<MapRun<T>> {
     const run = await this.#collectOne<T>(runId, options);
     return await withEarlierResults(run, (id) => this.collect<T>(id, options));
   }
 
-  async #collectOne<T>(runId: string, options: { signal?: AbortSignal }): Promise<MapRun<T>> {
+  async #collectOne<T>(
+    runId: string,
+    options: { signal?: AbortSignal; finish?: boolean },
+  ): Promise<MapRun<T>> {
     const dir = this.#runDir(runId);
     const store = new LocalStore(dir);
     const manifest = await readManifest(store).catch(() => undefined) as
@@ -516,7 +524,7 @@ export class DockerTarget implements Target {
     const signal = options.signal;
     const work = (async () => {
       while (!run.finished && !signal?.aborted) {
-        const lock = takeLock(dir);
+        const lock = options.finish === false ? undefined : takeLock(dir);
         if (lock === undefined) {
           await sleep(FOLLOW_MS, signal).catch(() => {});
           await read();

@@ -75,6 +75,14 @@ dockerTest(
       assert.equal(results.stdout, mapped.stdout);
       const logs = await cli(["logs", "squares", "--item", "2"]);
       assert.match(logs.stdout, /squaring 3/);
+      const shown = await cli(["knot", "show", "squares", "--json"]);
+      assert.equal(shown.code, 0, shown.stderr);
+      const knot = JSON.parse(shown.stdout);
+      assert.equal(knot.target, "docker");
+      assert.equal(knot.runs.length, 1);
+      const jobs = await cli(["jobs", "squares", "--json"]);
+      assert.equal(jobs.code, 0, jobs.stderr);
+      assert.equal(JSON.parse(jobs.stdout).counts.succeeded, 3);
 
       const clobbered = await cli(["knot", "clobber", "squares", "--yes"]);
       assert.equal(clobbered.code, 0, clobbered.stderr);
