@@ -160,6 +160,13 @@ dockerTest(
         assert.ok(keys.every((k) => k.stamp !== undefined), "every key is stamped");
       });
 
+      await t.step("what the run used is read from its records, as CPU-seconds here", async () => {
+        const usage = await run.usage();
+        assert.equal(usage.attempts.length, 12);
+        assert.equal(usage.attempts.filter((a) => a.outcome === "retried").length, 4);
+        assert.match((await run.cost()).toString(), /CPU-seconds/);
+      });
+
       await t.step("no container is left once the run is done", async () => {
         assert.deepEqual(await containers({ [CONTAINER_LABELS.run]: run.runId }), []);
       });
