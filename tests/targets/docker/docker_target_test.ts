@@ -179,6 +179,18 @@ dockerTest(
         assert.deepEqual((await again.runs()).map((r) => r.runId), [run.runId]);
       });
 
+      await t.step(
+        "retry() runs the failed items again as a new run, with their own memory",
+        async () => {
+          const retried = await run.retry({ memory: "double", progress: false });
+          const again = await retried.settled();
+          assert.deepEqual(again[2], { index: 2, status: "fulfilled", value: 4 });
+          assert.equal(rejected(again[1]!, 1).remote.name, "RangeError");
+          // The item that ran out of memory got twice the knot's.
+          assert.match(rejected(again[4]!, 4).message, /memory limit is 256 MiB/);
+        },
+      );
+
       await t.step("clobber removes the containers, the image and the knot's data", async () => {
         await knot.clobber();
         assert.deepEqual(await containers({ [CONTAINER_LABELS.knot]: root }), []);
