@@ -19,9 +19,9 @@
  *   local target), `--concurrency` of them at once (the job's vCPUs), each in
  *   a worker process with the knot's permissions (`CLOUDKNOT_PERMISSIONS`, a
  *   JSON object of Deno permission descriptors; default network only) plus
- *   the variables named by `CLOUDKNOT_ENV_NAMES` (comma-separated). The
- *   slice's inputs come with one ranged read of the index and one of the
- *   inputs; each attempt writes its own stamped record.
+ *   the variables named by `CLOUDKNOT_ENV_NAMES` (comma-separated) and
+ *   `CLOUDKNOT_TIMEOUT`. The slice's inputs come with one ranged read of the
+ *   index and one of the inputs; each attempt writes its own stamped record.
  * - `CLOUDKNOT_TIMEOUT` (seconds), when set, limits each item: its worker is
  *   killed when the time is up, and a `timeout` record is written. Batch
  *   never retries an attempt that its own job timeout stopped ("Jobs that
@@ -152,7 +152,9 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
   const from = todo[0]!;
   const bytes = readItems(run, from, todo.at(-1)! + 1);
   bytes.catch(() => {});
-  const envNames = (env("CLOUDKNOT_ENV_NAMES") ?? "").split(",").filter((n) => n !== "");
+  // The map's variables, and the knot's timeout, are the function's to read.
+  const envNames = (env("CLOUDKNOT_ENV_NAMES") ?? "").split(",").filter((n) => n !== "")
+    .concat("CLOUDKNOT_TIMEOUT");
   const itemEnv: Record<string, string> = {};
   for (const name of envNames) {
     const value = env(name);
