@@ -50,7 +50,8 @@ import { ItemLines } from "./item_log.ts";
 import { listRecords, readItems, RUN_KEYS } from "./payload.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import { type EndedAttempt, WorkerPool } from "./pool.ts";
-import { decodeRecord } from "./record.ts";
+import { decodeRecord, encodeRecord } from "./record.ts";
+import { containerMemoryMiB, containerOomKills, outOfMemoryRecord } from "./container_memory.ts";
 import { workerMain } from "./worker_main.ts";
 
 /** The first argument that makes the entry point a worker process of the pool. */
@@ -170,6 +171,16 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
   const lines = new ItemLines(write);
   const failures = new Set<string>();
   let unstored = false;
+  // A worker the kernel killed for the container's memory limit shows in the cgroup's count.
+  let oomKills = await containerOomKills();
+  const outOfMemory = async (a: EndedAttempt): Promise<EndedAttempt> => {
+    if (a.kind !== "crashed" || a.record?.signal !== "SIGKILL" || oomKills === undefined) return a;
+    const now = await containerOomKills();
+    if (now === undefined || now <= oomKills) return a;
+    oomKills = now;
+    const record = outOfMemoryRecord(a.record, await containerMemoryMiB());
+    return { ...a, record, bytes: encodeRecord(record).bytes };
+  };
   const pool = new WorkerPool({
     functionUrl: parsed.function ?? new URL("./function.js", import.meta.url).href,
     starmap: parsed.starmap,
@@ -190,9 +201,10 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
       store: async (ended: readonly EndedAttempt[]) => {
         try {
           await Promise.all(
-            ended.map((a) =>
-              run.put(RUN_KEYS.stampedRecord(Date.now(), a.index, a.attempt), a.bytes)
-            ),
+            ended.map(async (a) => {
+              const { bytes } = await outOfMemory(a);
+              await run.put(RUN_KEYS.stampedRecord(Date.now(), a.index, a.attempt), bytes);
+            }),
           );
         } catch (e) {
           unstored = true;

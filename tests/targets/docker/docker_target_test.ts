@@ -116,10 +116,11 @@ dockerTest(
         },
       );
 
-      await t.step("a container that exits without a record is a crash, retried", () => {
+      await t.step("a worker that exits without a record is a crash, retried", () => {
         const e = rejected(settled[3]!, 3);
         assert.equal(e.kind, "crashed");
-        assert.equal(e.remote.name, "JobCrashedError");
+        // The container's entry runs the item in a worker process, which Deno.exit() ends.
+        assert.equal(e.remote.name, "WorkerCrashedError");
         assert.equal(e.attempt, 2);
         assert.equal(e.exitCode, 7);
       });
