@@ -257,6 +257,7 @@ async function createComputeEnvironment(
   options: WaitOptions,
   again: boolean,
 ) {
+  const describe = () => describeEnvironment(session, spec.name);
   if (again) {
     await session.batch.updateComputeEnvironment({
       computeEnvironment: spec.name,
@@ -265,14 +266,14 @@ async function createComputeEnvironment(
     });
     return await waitFor(
       `compute environment ${spec.name} to become VALID`,
-      () => describeEnvironment(session, spec.name),
+      describe,
       (ce) => settled(ce?.status),
       options,
     );
   }
   await createUnlessPresent(
     `compute environment ${spec.name}`,
-    () => describeEnvironment(session, spec.name),
+    describe,
     () =>
       session.batch.createComputeEnvironment({
         computeEnvironmentName: spec.name,
@@ -288,7 +289,7 @@ async function createComputeEnvironment(
   );
   return await waitFor(
     `compute environment ${spec.name} to become VALID`,
-    () => describeEnvironment(session, spec.name),
+    describe,
     (ce) => settled(ce?.status),
     options,
   );
@@ -359,9 +360,10 @@ export async function ensureJobQueue(
   },
   options: WaitOptions = {},
 ): Promise<string> {
+  const describe = () => describeQueue(session, spec.name);
   const existing = await createUnlessPresent(
     `job queue ${spec.name}`,
-    () => describeQueue(session, spec.name),
+    describe,
     () =>
       session.batch.createJobQueue({
         jobQueueName: spec.name,
@@ -386,7 +388,7 @@ export async function ensureJobQueue(
   }
   const queue = await waitFor(
     `job queue ${spec.name} to become VALID`,
-    () => describeQueue(session, spec.name),
+    describe,
     (q) => settled(q?.status),
     options,
   );
