@@ -123,26 +123,6 @@ export function createClient<
 }
 
 /**
- * Names each operation of a table after its key, so a table lists each name
- * once.
- *
- * @example Usage
- * ```ts ignore
- * operations({ GetRole: { idempotent: true } }); // { GetRole: { name: "GetRole", idempotent: true } }
- * ```
- *
- * @param table Each operation's metadata without its name.
- * @returns The table with names.
- */
-export function operations<const T extends Record<string, Omit<OperationInfo, "name">>>(
-  table: T,
-): { [K in keyof T & string]: NoInfer<T[K]> & { name: K } } {
-  return Object.fromEntries(
-    Object.entries(table).map(([name, operation]) => [name, { name, ...operation }]),
-  ) as { [K in keyof T & string]: T[K] & { name: K } };
-}
-
-/**
  * An operation table from the wire metadata generated from a service's model
  * (`BATCH_WIRE`): each operation named after its key, and idempotent (safe to
  * send again after a lost answer) unless listed.
