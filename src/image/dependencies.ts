@@ -19,6 +19,7 @@
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import { CloudknotError } from "../util/errors.ts";
+import { lastLines, runDeno } from "../util/run_deno.ts";
 
 /** The folders of a Deno cache that hold fetched modules and packages. */
 const CACHE_FOLDERS = ["npm", "remote"];
@@ -86,35 +87,26 @@ export async function cacheDependencies(
   try {
     await Deno.writeTextFile(join(tmp, "function.js"), source);
     const cache = join(tmp, "deno_dir");
-    let out: Deno.CommandOutput;
-    try {
-      out = await new Deno.Command(options.deno ?? Deno.execPath(), {
-        args: ["info", "--json", "--no-config", "function.js"],
-        cwd: tmp,
-        env: { DENO_DIR: cache, NO_COLOR: "1" },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-    } catch (cause) {
-      throw new DependencyError(
-        `Cannot run ${options.deno ?? Deno.execPath()} to fetch what the function imports: ` +
-          "pass the path of a deno binary",
-        { cause },
-      );
-    }
+    const deno = options.deno ?? Deno.execPath();
+    const out = await runDeno(deno, ["info", "--json", "--no-config", "function.js"], {
+      cwd: tmp,
+      env: { DENO_DIR: cache },
+      cannotRun: (cause) =>
+        new DependencyError(
+          `Cannot run ${deno} to fetch what the function imports: pass the path of a deno binary`,
+          { cause },
+        ),
+    });
     const failures: string[] = [];
-    if (out.success) {
-      const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    if (out.code === 0) {
+      const graph = JSON.parse(out.stdout) as {
         modules?: { specifier?: string; error?: string }[];
       };
       for (const module of graph.modules ?? []) {
         if (module.error !== undefined) failures.push(`${module.specifier}: ${module.error}`);
       }
     } else {
-      failures.push(
-        new TextDecoder().decode(out.stderr).trim().split("\n").slice(-15).join("\n"),
-      );
+      failures.push(lastLines(out.stderr));
     }
     if (failures.length > 0) {
       throw new DependencyError(
