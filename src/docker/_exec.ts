@@ -1,10 +1,11 @@
 /**
  * Runs one `docker` command: reads stdout and stderr as lines while it waits
  * for the exit code (so a full pipe cannot block it), keeps the tail of the
- * output, and kills it when a signal aborts.
+ * output, and kills it when a signal aborts or its time limit passes.
  *
  * @module
  */
+import { type CommandLimit, CommandTimeoutError } from "../util/command_limit.ts";
 import { CancelledError } from "../util/errors.ts";
 import { TextLineStream } from "../util/text_line_stream.ts";
 import { DockerNotInstalledError } from "./errors.ts";
@@ -21,6 +22,11 @@ export interface ExecRequest {
   stdin?: string;
   /** Kills the command. */
   signal?: AbortSignal;
+  /**
+   * A time limit: past it the command is stopped as on an abort, and the
+   * call rejects with a `CommandTimeoutError`.
+   */
+  limit?: CommandLimit;
   /** Called with each line, in the order the lines came. */
   onLine?: (stream: "stdout" | "stderr", text: string) => void;
   /** Keep the whole stdout. */
@@ -56,8 +62,9 @@ const SIGNALS: Record<string, number> = { SIGTERM: 15, SIGKILL: 9, SIGINT: 2 };
 
 /**
  * Runs the command and resolves when it has exited and both streams are read.
- * Throws {@linkcode DockerNotInstalledError} when the binary cannot be found
- * and `CancelledError` when the signal aborted it.
+ * Throws {@linkcode DockerNotInstalledError} when the binary cannot be found,
+ * `CancelledError` when the signal aborted it and `CommandTimeoutError` when
+ * it ran past its limit.
  *
  * @param request What to run.
  * @returns The exit code and the output.
@@ -122,9 +129,27 @@ export async function execDocker(request: ExecRequest): Promise<ExecResult> {
     killTimer = setTimeout(() => kill("SIGKILL"), request.killGraceMs);
   };
   signal?.addEventListener("abort", onAbort, { once: true });
+  // Past the limit it is stopped as on an abort; once it has exited, what
+  // it started gets the same grace to close the output pipes, and then the
+  // call stops waiting for them.
+  const limit = request.limit;
+  let expired = false;
+  let finished = false;
+  let lateTimer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    if (limit === undefined) return;
+    lateTimer = setTimeout(() => {
+      expired = true;
+      onAbort();
+      child.status.then(() => {
+        if (finished) return;
+        lateTimer = setTimeout(() => reject(new CommandTimeoutError(limit)), request.killGraceMs);
+      });
+    }, limit.timeoutMs);
+  });
 
   try {
-    const [status] = await Promise.all([
+    const done = Promise.all([
       child.status,
       readLines(
         child.stdout,
@@ -138,6 +163,9 @@ export async function execDocker(request: ExecRequest): Promise<ExecResult> {
       ),
       request.stdin === undefined ? undefined : writeStdin(child.stdin, request.stdin),
     ]);
+    done.catch(() => {});
+    const [status] = await Promise.race([done, late]);
+    if (expired) throw new CommandTimeoutError(limit!);
     if (signal?.aborted) {
       throw new CancelledError(
         `The command \`${request.binary} ${request.args[0] ?? ""}\` was cancelled`,
@@ -156,6 +184,8 @@ export async function execDocker(request: ExecRequest): Promise<ExecResult> {
   } finally {
     signal?.removeEventListener("abort", onAbort);
     if (killTimer !== undefined) clearTimeout(killTimer);
+    finished = true;
+    if (lateTimer !== undefined) clearTimeout(lateTimer);
     await abortWork;
   }
 }

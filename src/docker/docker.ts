@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { type CommandLimit, limitMs } from "../util/command_limit.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { BuildTracker, parseDigest, parseLayerStatus } from "./_build_output.ts";
 import { execDocker, type ExecResult } from "./_exec.ts";
@@ -35,6 +36,7 @@ import type {
   DockerRunOptions,
   DockerRunResult,
   DockerStreamOptions,
+  DockerTimeouts,
   DockerTransferResult,
   DockerVersion,
 } from "./types.ts";
@@ -46,6 +48,10 @@ const AUTH_FAILED =
 const BUILDX_MISSING = /buildx component is missing/i;
 const NO_SUCH_IMAGE = /no such image|no such object/i;
 const NO_SUCH_CONTAINER = /no such container|no such object/i;
+/** The variable that sets how long `docker build` may run, in seconds. */
+const BUILD_VARIABLE = "CLOUDKNOT_DOCKER_BUILD_TIMEOUT";
+/** The variable that sets how long `docker push` and `docker pull` may run, in seconds. */
+const PUSH_VARIABLE = "CLOUDKNOT_DOCKER_PUSH_TIMEOUT";
 /** Names docker reads itself: a run's or build's values for these go inline. */
 const CLIENT_ENV = /^(PATH|HOME|DOCKER_.*)$/;
 
@@ -79,6 +85,7 @@ export class Docker {
   #buildkitProbe: Promise<boolean> | undefined;
   #killGraceMs: number;
   #tailLines: number;
+  #timeouts: DockerTimeouts;
 
   /**
    * Makes a driver. Nothing runs until a method is called.
@@ -93,6 +100,7 @@ export class Docker {
     this.#buildkit = options.buildkit;
     this.#killGraceMs = options.killGraceMs ?? 5000;
     this.#tailLines = options.tailLines ?? 40;
+    this.#timeouts = { ...options.timeouts };
   }
 
   /**
@@ -152,6 +160,7 @@ export class Docker {
       ...(this.#buildkit !== undefined ? { buildkit: this.#buildkit } : {}),
       killGraceMs: this.#killGraceMs,
       tailLines: this.#tailLines,
+      timeouts: this.#timeouts,
     });
   }
 
@@ -700,6 +709,7 @@ export class Docker {
     },
   ): Promise<ExecResult> {
     const operation = options.operation;
+    const limit = this.#limit(args, operation, options.timeoutMs);
     const logger = options.logger ?? this.#logger;
     const progress = [this.#onProgress, options.onProgress].filter((p) => p !== undefined);
     return execDocker({
@@ -708,6 +718,7 @@ export class Docker {
       env: { ...this.#env, ...options.env },
       stdin: options.stdin,
       signal: options.signal,
+      ...(limit !== undefined ? { limit } : {}),
       captureStdout: options.captureStdout,
       captureStderr: options.captureStderr,
       tailLines: this.#tailLines,
@@ -719,6 +730,47 @@ export class Docker {
         if (event) { for (const p of progress) p({ operation, line: text, ...event }); }
       },
     });
+  }
+
+  /**
+   * A command's time limit: the call's, else the driver's for its kind,
+   * else the variable's, else the default; `docker run` has none unless
+   * its call sets one.
+   */
+  #limit(
+    args: string[],
+    operation: DockerOperation | undefined,
+    timeoutMs: number | undefined,
+  ): CommandLimit | undefined {
+    // The command and what it works on; no option values (they may hold secrets).
+    const shown = operation === "build" || operation === "push" || operation === "pull"
+      ? [args[0], args.at(-1)]
+      : [args[0], args[1]?.startsWith("-") ? undefined : args[1]];
+    const command = [this.#binary, ...shown.filter((a) => a !== undefined)].join(" ");
+    const call = "or pass a larger timeoutMs to the call";
+    if (operation === "run" && timeoutMs === undefined) return undefined;
+    if (operation === "build") {
+      return {
+        command,
+        timeoutMs: limitMs(timeoutMs ?? this.#timeouts.build, 3_600_000, BUILD_VARIABLE),
+        raise:
+          `allow it longer with ${BUILD_VARIABLE}=<seconds> (the Docker option timeouts.build, ${call})`,
+      };
+    }
+    if (operation === "push" || operation === "pull") {
+      return {
+        command,
+        timeoutMs: limitMs(timeoutMs ?? this.#timeouts.transfer, 1_800_000, PUSH_VARIABLE),
+        raise:
+          `allow it longer with ${PUSH_VARIABLE}=<seconds> (the Docker option timeouts.transfer, ${call})`,
+      };
+    }
+    return {
+      command,
+      timeoutMs: limitMs(timeoutMs ?? this.#timeouts.other, 120_000),
+      raise: `check that the Docker daemon answers (docker version), ` +
+        `or allow it longer with the Docker option timeouts.other (${call})`,
+    };
   }
 
   #throw(

@@ -16,3 +16,4 @@ export * from "./docker.ts";
 export * from "./errors.ts";
 export * from "./logger.ts";
 export * from "./types.ts";
+export { CommandTimeoutError } from "../util/command_limit.ts";

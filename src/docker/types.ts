@@ -98,12 +98,53 @@ export interface DockerOptions {
    * @default {40}
    */
   tailLines?: number;
+  /**
+   * How long each kind of command may run before it is stopped, in
+   * milliseconds. A call's own `timeoutMs` wins.
+   *
+   * @default {{ build: 3600000, transfer: 1800000, other: 120000 }}
+   */
+  timeouts?: DockerTimeouts;
+}
+
+/**
+ * How long each kind of docker command may run before it is stopped, in
+ * milliseconds; `docker run` is limited only by its call's `signal` and
+ * `timeoutMs`.
+ */
+export interface DockerTimeouts {
+  /**
+   * `docker build`; else `CLOUDKNOT_DOCKER_BUILD_TIMEOUT` (seconds).
+   *
+   * @default {3600000}
+   */
+  build?: number;
+  /**
+   * `docker push` and `docker pull`; else `CLOUDKNOT_DOCKER_PUSH_TIMEOUT` (seconds).
+   *
+   * @default {1800000}
+   */
+  transfer?: number;
+  /**
+   * Every other command: `version`, `inspect`, `tag`, `rm`, `rmi`, `image ls`,
+   * `login`, `logout`, and `command()`.
+   *
+   * @default {120000}
+   */
+  other?: number;
 }
 
 /** Options every driver call accepts. */
 export interface DockerCallOptions {
   /** Aborting it kills the command and rejects with a `CancelledError`. */
   signal?: AbortSignal;
+  /**
+   * How long the command may run before it is stopped and the call rejects
+   * with a `CommandTimeoutError`, in milliseconds.
+   *
+   * @default {"the driver's limit for its kind (DockerOptions.timeouts)"}
+   */
+  timeoutMs?: number;
 }
 
 /** Options of the calls whose output is streamed. */

@@ -18,8 +18,8 @@
  */
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
+import { CommandTimeoutError, denoLimit, outputWithin } from "../util/command_limit.ts";
 import { CloudknotError } from "../util/errors.ts";
-import { lastLines, runDeno } from "../util/run_deno.ts";
 
 /** The folders of a Deno cache that hold fetched modules and packages. */
 const CACHE_FOLDERS = ["npm", "remote"];
@@ -73,7 +73,9 @@ export function mayImportPackages(source: string): boolean {
  *
  * @param source The artifact's source.
  * @param dir Where the cache goes (made when missing); it must not hold `npm/` or `remote/`.
- * @param options `deno` is the deno binary that fetches (default: this one).
+ * @param options `deno` is the deno binary that fetches (default: this one);
+ *   `timeoutMs` is how long `deno info` may run before it is killed (default:
+ *   `CLOUDKNOT_DENO_TIMEOUT` seconds, else 600000).
  * @returns Whether anything was fetched.
  * @throws {DependencyError} When an import cannot be fetched: a specifier that
  *   does not resolve, or a registry this machine cannot reach.
@@ -81,32 +83,43 @@ export function mayImportPackages(source: string): boolean {
 export async function cacheDependencies(
   source: string,
   dir: string,
-  options: { deno?: string } = {},
+  options: { deno?: string; timeoutMs?: number } = {},
 ): Promise<boolean> {
   const tmp = await Deno.makeTempDir({ prefix: "cloudknot-deps-" });
   try {
     await Deno.writeTextFile(join(tmp, "function.js"), source);
     const cache = join(tmp, "deno_dir");
-    const deno = options.deno ?? Deno.execPath();
-    const out = await runDeno(deno, ["info", "--json", "--no-config", "function.js"], {
-      cwd: tmp,
-      env: { DENO_DIR: cache },
-      cannotRun: (cause) =>
-        new DependencyError(
-          `Cannot run ${deno} to fetch what the function imports: pass the path of a deno binary`,
-          { cause },
-        ),
-    });
+    const limit = denoLimit(["info", "function.js"], options.timeoutMs);
+    let out: Deno.CommandOutput;
+    try {
+      out = await outputWithin(options.deno ?? Deno.execPath(), {
+        args: ["info", "--json", "--no-config", "function.js"],
+        cwd: tmp,
+        env: { DENO_DIR: cache, NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }, limit);
+    } catch (cause) {
+      if (cause instanceof CommandTimeoutError) throw cause;
+      throw new DependencyError(
+        `Cannot run ${options.deno ?? Deno.execPath()} to fetch what the function imports: ` +
+          "pass the path of a deno binary",
+        { cause },
+      );
+    }
     const failures: string[] = [];
-    if (out.code === 0) {
-      const graph = JSON.parse(out.stdout) as {
+    if (out.success) {
+      const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
         modules?: { specifier?: string; error?: string }[];
       };
       for (const module of graph.modules ?? []) {
         if (module.error !== undefined) failures.push(`${module.specifier}: ${module.error}`);
       }
     } else {
-      failures.push(lastLines(out.stderr));
+      failures.push(
+        new TextDecoder().decode(out.stderr).trim().split("\n").slice(-15).join("\n"),
+      );
     }
     if (failures.length > 0) {
       throw new DependencyError(

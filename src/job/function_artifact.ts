@@ -16,6 +16,7 @@
  */
 import { Buffer } from "node:buffer";
 import { pathToFileURL } from "node:url";
+import { denoLimit, outputWithin } from "../util/command_limit.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
@@ -148,13 +149,15 @@ export async function artifactFromFunc(
  *   `new URL("./jobs.ts", import.meta.url)` for a module next to your code.
  * @param exportName The export to call; `"default"` for the default export.
  * @param options `deno` is the deno binary (default: this one); `cwd` resolves
- *   relative paths and finds the project's deno.json (default: `Deno.cwd()`).
+ *   relative paths and finds the project's deno.json (default: `Deno.cwd()`);
+ *   `timeoutMs` is how long `deno bundle` may run before it is killed
+ *   (default: `CLOUDKNOT_DENO_TIMEOUT` seconds, else 600000).
  * @returns The artifact.
  */
 export async function artifactFromModule(
   module: string | URL,
   exportName: string,
-  options: { deno?: string; cwd?: string } = {},
+  options: { deno?: string; cwd?: string; timeoutMs?: number } = {},
 ): Promise<FunctionArtifact> {
   const cwd = options.cwd ?? Deno.cwd();
   const name = String(module);
@@ -199,7 +202,8 @@ export async function artifactFromModule(
         : `export { ${exportName} as default } from ${target};\n`) +
         `export const kind = "module";\n`,
     );
-    const result = await new Deno.Command(options.deno ?? Deno.execPath(), {
+    const limit = denoLimit(["bundle", name], options.timeoutMs);
+    const result = await outputWithin(options.deno ?? Deno.execPath(), {
       args: [
         "bundle",
         "--quiet",
@@ -214,7 +218,7 @@ export async function artifactFromModule(
       cwd,
       env: { NO_COLOR: "1" },
       stdin: "null",
-    }).output();
+    }, limit);
     if (!result.success) {
       const detail = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-15)
         .join("\n");

@@ -25,3 +25,4 @@ export * from "./pool.ts";
 export * from "./main.ts";
 export * from "./function_artifact.ts";
 export * from "./runtime_bundle.ts";
+export { CommandTimeoutError } from "../util/command_limit.ts";

@@ -21,6 +21,7 @@ import { setImmediate } from "node:timers";
 import { fileURLToPath } from "node:url";
 import { errorToRecord } from "./error_record.ts";
 import { OOM_LINE } from "./item_error.ts";
+import { LineWatch } from "./line_watch.ts";
 import { permissionFlags, type Permissions } from "./permissions.ts";
 import { encodeRecord, type ErrorRecord, type FailureKind, failureRecord } from "./record.ts";
 import {
@@ -122,9 +123,6 @@ export const BATCH_MS = 5;
  * behind another that a third one could have run.
  */
 const PIPELINE_BELOW_MS = 20;
-/** Reads a worker's stderr for V8's out-of-memory message. */
-const OOM_DECODER = new TextDecoder();
-
 /** Bytes read from a worker's stdout or stderr at once. */
 const READ_BYTES = 256 * 1024;
 /** The most attempts in one batch. */
@@ -450,6 +448,8 @@ export class WorkerPool {
   ): Promise<void> {
     let ended: EndedAttempt[] = [];
     const sink = this.#o.sink;
+    // V8's out-of-memory line may come in two reads.
+    const oom = which === 2 ? new LineWatch(OOM_LINE) : undefined;
     const owner = () => {
       const head = which === 1 ? slot.sent[slot.outHead] : slot.sent[slot.errHead];
       return head ?? (which === 1 ? slot.lastOut : slot.lastErr);
@@ -497,7 +497,7 @@ export class WorkerPool {
       while (true) {
         const { value, done } = await byob.read(new Uint8Array(buffer));
         if (done || value === undefined) break;
-        if (which === 2 && !slot.outOfMemory && OOM_LINE.test(OOM_DECODER.decode(value))) {
+        if (oom !== undefined && !slot.outOfMemory && oom.push(value)) {
           slot.outOfMemory = true;
         }
         reader.push(value, handler);

@@ -13,9 +13,9 @@
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CommandTimeoutError, denoLimit, outputWithin } from "../util/command_limit.ts";
 import { CloudknotError } from "../util/errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
-import { type DenoOutput, lastLines, runDeno } from "../util/run_deno.ts";
 
 /** The bundled job entry point. */
 export interface RuntimeBundle {
@@ -48,6 +48,13 @@ export interface BundleRuntimeOptions {
    * @default {Deno.execPath()}
    */
   deno?: string;
+  /**
+   * How long each deno command (bundle, info) may run before it is killed,
+   * in milliseconds; else `CLOUDKNOT_DENO_TIMEOUT` (seconds).
+   *
+   * @default {600000}
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -109,6 +116,7 @@ export async function bundleRuntime(options: BundleRuntimeOptions = {}): Promise
     ? options.entry
     : new URL(options.entry, `file://${Deno.cwd().replace(/\/?$/, "/")}`);
   const deno = options.deno ?? Deno.execPath();
+  const timeoutMs = options.timeoutMs;
   const cacheDir = options.cacheDir === undefined
     ? join(homedir(), ".cloudknot", "cache", "runtime")
     : options.cacheDir;
@@ -119,7 +127,7 @@ export async function bundleRuntime(options: BundleRuntimeOptions = {}): Promise
     : cacheDir;
   if (cacheDir !== false) await Deno.mkdir(cacheDir, { recursive: true });
 
-  const key = await cacheKey(entry, root, deno);
+  const key = await cacheKey(entry, root, deno, timeoutMs);
   const known = memory.get(key);
   if (known !== undefined) return known;
   const cached = cacheDir === false ? undefined : join(cacheDir, `${key}.js`);
@@ -131,13 +139,16 @@ export async function bundleRuntime(options: BundleRuntimeOptions = {}): Promise
   const tmp = await Deno.makeTempDir({ prefix: "cloudknot-runtime-" });
   try {
     const out = join(tmp, "runtime.js");
-    const result = await run(deno, ["bundle", ...BUNDLE_FLAGS, "--output", out, entry.href], root);
+    const result = await run(
+      deno,
+      ["bundle", ...BUNDLE_FLAGS, "--output", out, entry.href],
+      root,
+      timeoutMs,
+    );
     if (result.code !== 0) {
       throw new RuntimeBundleError(
         `Cannot bundle the job entry point ${entry.href} with deno bundle (exit code ${result.code}); ` +
-          `check that \`deno bundle ${entry.href}\` works from ${root}:\n${
-            lastLines(result.stderr)
-          }`,
+          `check that \`deno bundle ${entry.href}\` works from ${root}:\n${tail(result.stderr)}`,
         { entry: entry.href },
       );
     }
@@ -163,20 +174,25 @@ function remember(bundle: RuntimeBundle): RuntimeBundle {
  * content hash of every local file, so an edit anywhere in the graph (or a
  * new version of a dependency) makes a new bundle.
  */
-async function cacheKey(entry: URL, root: string, deno: string): Promise<string> {
-  const result = await run(deno, ["info", "--json", entry.href], root);
+async function cacheKey(
+  entry: URL,
+  root: string,
+  deno: string,
+  timeoutMs: number | undefined,
+): Promise<string> {
+  const result = await run(deno, ["info", "--json", entry.href], root, timeoutMs);
   let graph: {
     modules?: { specifier?: string; local?: string; error?: string }[];
     npmPackages?: Record<string, unknown>;
   };
   try {
-    if (result.code !== 0) throw new Error(lastLines(result.stderr));
+    if (result.code !== 0) throw new Error(tail(result.stderr));
     graph = JSON.parse(result.stdout);
   } catch (cause) {
     throw new RuntimeBundleError(
       `Cannot read the module graph of the job entry point ${entry.href} (deno info exit code ` +
         `${result.code}); check that \`deno info ${entry.href}\` works from ${root}:\n${
-          lastLines(result.stderr)
+          tail(result.stderr)
         }`,
       { entry: entry.href, cause },
     );
@@ -228,14 +244,38 @@ async function projectRoot(start: string): Promise<string> {
   }
 }
 
-/** Runs deno for the bundle; a binary that cannot start is a RuntimeBundleError. */
-function run(deno: string, args: string[], cwd: string): Promise<DenoOutput> {
-  return runDeno(deno, args, {
-    cwd,
-    cannotRun: (cause) =>
-      new RuntimeBundleError(
-        `Cannot run ${deno} to bundle the job entry point: pass the path of a deno binary as the deno option`,
-        { entry: args.at(-1) ?? "", cause },
-      ),
-  });
+async function run(
+  deno: string,
+  args: string[],
+  cwd: string,
+  timeoutMs: number | undefined,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const limit = denoLimit([args[0]!, args.at(-1)!], timeoutMs);
+  let output: Deno.CommandOutput;
+  try {
+    output = await outputWithin(deno, {
+      args,
+      cwd,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }, limit);
+  } catch (cause) {
+    if (cause instanceof CommandTimeoutError) throw cause;
+    throw new RuntimeBundleError(
+      `Cannot run ${deno} to bundle the job entry point: pass the path of a deno binary as the deno option`,
+      { entry: args.at(-1) ?? "", cause },
+    );
+  }
+  const text = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: text.decode(output.stdout),
+    stderr: text.decode(output.stderr),
+  };
+}
+
+function tail(text: string): string {
+  return text.trim().split("\n").slice(-15).join("\n");
 }

@@ -5,6 +5,14 @@
  *
  * @module
  */
+import { killGroup } from "../util/command_limit.ts";
+
+/**
+ * How long `deno lint` may take over one function by default before it is
+ * killed and the check is left to the run: it reads one file and fetches
+ * nothing.
+ */
+const LINT_MS = 60_000;
 
 /** The clean globals of a Deno module, read once per process from a fresh worker. */
 let denoGlobals: Promise<ReadonlySet<string>> | undefined;
@@ -30,9 +38,9 @@ function freshGlobals(): Promise<ReadonlySet<string>> {
  * "x is not defined", so `Knot.create` refuses it up front.
  *
  * It runs `deno lint` (the rule `no-undef`, no config file) on the source.
- * When that cannot run (no leave to run the deno binary, or a binary without
- * the `lint` command), it returns `undefined`, and the runtime still explains
- * the error per item.
+ * When that cannot run (no leave to run the deno binary, a binary without
+ * the `lint` command, or one that runs past its time limit and is killed), it returns
+ * `undefined`, and the runtime still explains the error per item.
  *
  * @example Usage
  * ```ts
@@ -43,13 +51,14 @@ function freshGlobals(): Promise<ReadonlySet<string>> {
  * ```
  *
  * @param source The ES module's source (JavaScript).
- * @param options `deno` is the deno binary (default: this one).
+ * @param options `deno` is the deno binary (default: this one); `timeoutMs`
+ *   is how long `deno lint` may run before it is killed (default: 60000).
  * @returns The undeclared names, each once, in order of first use; or
  *   `undefined` when the check could not run.
  */
 export async function undeclaredNames(
   source: string,
-  options: { deno?: string } = {},
+  options: { deno?: string; timeoutMs?: number } = {},
 ): Promise<string[] | undefined> {
   const deno = options.deno ?? Deno.execPath();
   // Without leave to run it, say nothing rather than prompt for deno lint.
@@ -64,15 +73,22 @@ export async function undeclaredNames(
       stdout: "piped",
       stderr: "null",
       env: { NO_COLOR: "1" },
+      detached: true,
     }).spawn();
   } catch {
     return undefined;
   }
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    killGroup(child);
+  }, options.timeoutMs ?? LINT_MS);
   // A binary that exits without reading its stdin breaks the pipe: its
   // (unusable) output is still read, so nothing is left open.
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(source)).then(() => writer.close()).catch(() => {});
-  const output = await child.output();
+  const output = await child.output().finally(() => clearTimeout(timer));
+  if (expired) return undefined;
   let report: { diagnostics?: { code?: string; message?: string }[] };
   try {
     report = JSON.parse(new TextDecoder().decode(output.stdout));

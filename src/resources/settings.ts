@@ -334,7 +334,9 @@ export async function getRegion(options: SettingsOptions = {}): Promise<string> 
  * a resource `recorded`, then the settings' ({@linkcode getProfile},
  * {@linkcode getRegion}: the config file's `[aws]`, then the AWS chain).
  * `"from-env"` leaves the profile to `AWS_PROFILE` and the credential chain.
- * Makes no AWS call.
+ * A profile that only `AWS_PROFILE` (or the `default` profile) chooses is
+ * left to the session, so environment keys come before it, as in the AWS
+ * CLI. Makes no AWS call.
  *
  * @example Usage
  * ```ts ignore
@@ -358,14 +360,31 @@ export async function sessionFromSettings(
     homeDir: options.homeDir ?? aws.homeDir,
   };
   const sources = { ...files, state: options.state };
-  const profile = aws.profile ?? options.recorded?.profile ?? await getProfile(sources);
+  const profile = aws.profile ?? await chosenProfile(sources, options.recorded?.profile);
   const region = aws.region ?? options.recorded?.region ?? await getRegion(sources);
-  return await AwsSession.create({
-    ...files,
-    ...aws,
-    profile,
-    region,
-  });
+  return await AwsSession.create({ ...files, ...aws, profile, region });
+}
+
+/**
+ * The profile to name to the session, when the caller named none:
+ * `undefined` when the environment chooses it (`AWS_PROFILE`, or the
+ * `default` profile), so that the session resolves it as the AWS CLI does:
+ * environment keys (`AWS_ACCESS_KEY_ID`) before the profile's. botocore
+ * skips the environment's keys only for a profile given to the session
+ * itself (`create_credential_resolver`: `disable_env_vars` is set by the
+ * session's `profile` instance variable, never by `AWS_PROFILE`). A profile
+ * kept with {@linkcode setProfile}, and one a resource recorded that the
+ * environment would not choose now, are named: explicit choices.
+ */
+async function chosenProfile(
+  sources: SettingsOptions,
+  recorded: string | undefined,
+): Promise<string | undefined> {
+  const settled = await getProfile(sources);
+  if (recorded !== undefined && recorded !== settled) return recorded;
+  const kept = await awsSetting(sources, "profile");
+  if (kept !== undefined || settled === FROM_ENV_PROFILE) return settled;
+  return undefined;
 }
 
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d+$/;

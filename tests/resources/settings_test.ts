@@ -370,3 +370,63 @@ Deno.test("sessionFromSettings uses the stored profile and region, and from-env 
     await Deno.remove(homeDir, { recursive: true });
   }
 });
+
+/**
+ * Which keys a session signs with, as the AWS CLI and botocore choose them:
+ * an explicitly named profile (`--profile`, `Session(profile_name=…)`) skips
+ * the environment's keys; `AWS_PROFILE` does not, so `AWS_ACCESS_KEY_ID`
+ * wins over the profile it names (botocore's `create_credential_resolver`
+ * drops the environment provider only for a profile given to the session).
+ */
+Deno.test("sessionFromSettings: an explicit profile wins over environment keys, AWS_PROFILE does not", async () => {
+  const { dir, state } = await tempState();
+  const homeDir = await home({
+    config: "[profile lab]\nregion = eu-west-1\n[default]\nregion = us-east-1\n",
+    credentials: "[lab]\naws_access_key_id = AKIDLAB\naws_secret_access_key = s\n" +
+      "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = s\n",
+  });
+  const keys = { AWS_ACCESS_KEY_ID: "AKIDENV", AWS_SECRET_ACCESS_KEY: "s" };
+  const keyOf = async (options: Parameters<typeof sessionFromSettings>[0]) => {
+    const session = await sessionFromSettings({ state, homeDir, ...options });
+    return [session.profile, (await session.credentials()).accessKeyId];
+  };
+  try {
+    // The explicit option: the profile's keys, whatever the environment says.
+    assert.deepEqual(
+      await keyOf({ env: envOf({ ...keys, AWS_PROFILE: "default" }), aws: { profile: "lab" } }),
+      ["lab", "AKIDLAB"],
+    );
+    // AWS_PROFILE is the environment's choice: its keys come first.
+    assert.deepEqual(await keyOf({ env: envOf({ ...keys, AWS_PROFILE: "lab" }) }), [
+      "lab",
+      "AKIDENV",
+    ]);
+    // Without environment keys, the profile AWS_PROFILE names.
+    assert.deepEqual(await keyOf({ env: envOf({ AWS_PROFILE: "lab" }) }), ["lab", "AKIDLAB"]);
+    // The default profile, named by nobody, comes after the environment's keys.
+    assert.deepEqual(await keyOf({ env: envOf(keys) }), ["default", "AKIDENV"]);
+    assert.deepEqual(await keyOf({ env: envOf({}) }), ["default", "AKIDDEFAULT"]);
+    // A profile a resource was made with, when it is not the one the
+    // environment chooses now, is named explicitly...
+    assert.deepEqual(await keyOf({ env: envOf(keys), recorded: { profile: "lab" } }), [
+      "lab",
+      "AKIDLAB",
+    ]);
+    // ...and when it is, it is chosen the same way as then.
+    assert.deepEqual(
+      await keyOf({ env: envOf({ ...keys, AWS_PROFILE: "lab" }), recorded: { profile: "lab" } }),
+      ["lab", "AKIDENV"],
+    );
+    // A profile chosen with setProfile (cloudknot configure) is explicit, as
+    // the Python cloudknot passes it to boto3.Session(profile_name=…); it
+    // also wins over AWS_PROFILE, as getProfile says.
+    await setProfile("lab", { state, env: envOf({}), homeDir });
+    assert.deepEqual(await keyOf({ env: envOf({ ...keys, AWS_PROFILE: "default" }) }), [
+      "lab",
+      "AKIDLAB",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(homeDir, { recursive: true });
+  }
+});

@@ -570,6 +570,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     }
     const poller = new RunPoller({
       batch: o.session.batch,
+      logs: o.session.logs,
       run: store,
       jobs,
       attempts: info.attempts,

@@ -241,6 +241,10 @@ export class DockerRunner implements JobRunner {
     ) {
       return { reason: `CannotStartContainerError: ${stderrTail.join(" ").trim()}` };
     }
+    // Any other exit is Docker's exit code, as ECS reports it: a process
+    // killed by a signal is 128 + its number (V8 aborting at its heap limit
+    // is 133, SIGTRAP), with no OutOfMemoryError reason, since the kernel
+    // did not kill it (aws/amazon-ecs-agent#2231).
     return { exitCode: Number(exit) };
   }
 

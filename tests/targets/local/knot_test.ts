@@ -223,6 +223,28 @@ Deno.test("running out of memory fails only that item, as out of memory with the
   });
 });
 
+Deno.test("V8's out-of-memory line written in pieces still reports out of memory", async () => {
+  await withKnot({
+    name: "oom-split",
+    func: async (_x: number) => {
+      // Three writes, apart in time, so the worker's stderr is read in
+      // pieces, none of which says "out of memory" on its own.
+      for (const piece of ["\nFatal JavaScript out of mem", "ory: Reached heap li", "mit\n"]) {
+        Deno.stderr.writeSync(new TextEncoder().encode(piece));
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      Deno.exit(133);
+    },
+  }, async (knot) => {
+    const run = await knot.map([0], { progress: false });
+    const [settled] = await run.settled();
+    const reason = (settled as { reason: ItemError }).reason;
+    assert.equal(reason.kind, "crashed");
+    assert.equal(reason.remote.name, "OutOfMemoryError");
+    assert.match(reason.message, /the worker exited with code 133/);
+  });
+});
+
 Deno.test("an unhandled rejection fails its item with the reason in the item's error", async () => {
   await withKnot({
     name: "forgets",

@@ -14,7 +14,7 @@ import type {
 } from "../../../aws/services/batch.ts";
 import { type JobCommand, parseJobCommand } from "./command.ts";
 import { describeJobs, isTerminalStatus, stopJob } from "./jobs.ts";
-import { BATCH_LOG_GROUP, readLogStream } from "./log_stream.ts";
+import { logGroupOf, readLogStream } from "./log_stream.ts";
 import { RunPoller } from "./run_poller.ts";
 import { sleep } from "../../../util/sleep.ts";
 import {
@@ -285,6 +285,7 @@ export class BatchJob {
     const stop = new AbortController();
     const poller = new RunPoller({
       batch: this.#session.batch,
+      logs: this.#session.logs,
       run: store,
       jobs: [{
         jobId: this.jobId,
@@ -430,12 +431,6 @@ export class BatchJob {
     this.#detail = d;
     return d;
   }
-}
-
-function logGroupOf(job: JobDetail): string {
-  const conf = job.container?.logConfiguration;
-  return (conf?.logDriver === "awslogs" ? conf.options?.["awslogs-group"] : undefined) ??
-    BATCH_LOG_GROUP;
 }
 
 /** The log stream of an attempt (default: the latest, including one running now). */

@@ -8,6 +8,7 @@
  */
 import type { AttemptDetail, JobDetail } from "../../../aws/services/batch.ts";
 import type { SerializedError } from "../../../job/error_record.ts";
+import { OOM_LINE } from "../../../job/item_error.ts";
 import type { ErrorRecord, FailureKind, JobRecord } from "../../../job/record.ts";
 import { stuckReason } from "./stuck.ts";
 
@@ -156,4 +157,55 @@ export function withBatchDetails(record: JobRecord, job: JobDetail): JobRecord {
     out.logStream = attempt.container.logStreamName;
   }
   return out;
+}
+
+/**
+ * A crashed attempt's record as out of memory, when V8's fatal
+ * out-of-memory line is among the last lines of its log. V8 stops at its
+ * heap limit before the container reaches its own; it then aborts (exit
+ * code 133, SIGTRAP), and neither Batch nor ECS says "OutOfMemoryError":
+ * the line is only in the log (aws/amazon-ecs-agent#2231). Any other
+ * record is returned as it is.
+ *
+ * @example Usage
+ * ```ts
+ * import { batchFailureRecord, withLogOutOfMemory } from "./failure.ts";
+ *
+ * const job = {
+ *   jobId: "j", jobName: "n", jobQueue: "q", jobDefinition: "d", status: "FAILED",
+ *   container: { resourceRequirements: [{ type: "MEMORY", value: "2048" }] },
+ *   attempts: [{ container: { exitCode: 133, logStreamName: "s" }, statusReason: "Essential container in task exited" }],
+ * };
+ * const record = withLogOutOfMemory(batchFailureRecord(job, { index: 0 }), job, [
+ *   "#",
+ *   "# Fatal JavaScript out of memory: Reached heap limit",
+ * ]);
+ * console.log(record.error.name); // "OutOfMemoryError"
+ * ```
+ *
+ * @param record The record {@linkcode batchFailureRecord} made.
+ * @param job The job (or array child) as DescribeJobs returned it.
+ * @param tail The last lines of the attempt's log.
+ * @returns The record, as out of memory when the log says so.
+ */
+export function withLogOutOfMemory(
+  record: ErrorRecord,
+  job: JobDetail,
+  tail: readonly string[],
+): ErrorRecord {
+  if (record.kind !== "crashed" || record.error.name !== "JobCrashedError") return record;
+  const line = tail.findLast((l) => OOM_LINE.test(l));
+  if (line === undefined) return record;
+  return {
+    ...record,
+    error: {
+      ...record.error,
+      name: "OutOfMemoryError",
+      message:
+        `${record.error.message}; V8 ran out of heap ("${
+          line.replace(/^[#\s]+/, "").trim()
+        }" in its log): ${memoryAdvice(job)} (V8's heap limit can be set with ` +
+        `DENO_V8_FLAGS=--max-old-space-size=<MiB> in the run's env)`,
+    },
+  };
 }

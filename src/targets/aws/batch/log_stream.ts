@@ -1,10 +1,11 @@
 /**
  * Reads a CloudWatch Logs stream line by line, from its start, optionally
- * following it while the job that writes it runs.
+ * following it while the job that writes it runs, or reads its last lines.
  *
  * @module
  */
 import { AwsError } from "../../../aws/core/error.ts";
+import type { JobDetail } from "../../../aws/services/batch.ts";
 import type { Logs } from "../../../aws/services/logs.ts";
 import { sleep } from "../../../util/sleep.ts";
 
@@ -25,6 +26,74 @@ export interface ReadLogStreamOptions {
   pollMs?: number;
   /** Stops reading. */
   signal?: AbortSignal;
+}
+
+/** Options for {@linkcode readLogTail}. */
+export interface ReadLogTailOptions {
+  /** The log group. @default {"/aws/batch/job"} */
+  logGroup?: string;
+  /** How many of the last lines to read (CloudWatch Logs returns at most 10,000). @default {50} */
+  lines?: number;
+  /** Stops reading. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads the last lines of a log stream with one GetLogEvents from its end
+ * (`startFromHead: false`), oldest first. A stream that does not exist
+ * (yet) reads as empty.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
+ * import { readLogTail } from "./log_stream.ts";
+ *
+ * const session = await AwsSession.create();
+ * console.log(await readLogTail(session.logs, "my-def/default/0123abcd", { lines: 20 }));
+ * ```
+ *
+ * @param logs The CloudWatch Logs client.
+ * @param logStream The stream's name.
+ * @param options The group, how many lines, and cancellation.
+ * @returns The lines.
+ */
+export async function readLogTail(
+  logs: Logs,
+  logStream: string,
+  options: ReadLogTailOptions = {},
+): Promise<string[]> {
+  try {
+    const page = await logs.getLogEvents({
+      logGroupName: options.logGroup ?? BATCH_LOG_GROUP,
+      logStreamName: logStream,
+      startFromHead: false,
+      limit: options.lines ?? 50,
+    }, options.signal ? { signal: options.signal } : undefined);
+    return (page.events ?? []).map((event) => event.message ?? "");
+  } catch (e) {
+    if (e instanceof AwsError && e.code === "ResourceNotFoundException") return [];
+    throw e;
+  }
+}
+
+/**
+ * The log group a job's containers write to: its `awslogs` driver's group,
+ * else AWS Batch's default.
+ *
+ * @example Usage
+ * ```ts
+ * import { logGroupOf } from "./log_stream.ts";
+ *
+ * console.log(logGroupOf({ container: {} })); // "/aws/batch/job"
+ * ```
+ *
+ * @param job The job as DescribeJobs returned it.
+ * @returns The log group's name.
+ */
+export function logGroupOf(job: Pick<JobDetail, "container">): string {
+  const conf = job.container?.logConfiguration;
+  return (conf?.logDriver === "awslogs" ? conf.options?.["awslogs-group"] : undefined) ??
+    BATCH_LOG_GROUP;
 }
 
 /**

@@ -26,12 +26,14 @@
  * @module
  */
 import type { Batch, JobDetail } from "../../../aws/services/batch.ts";
+import type { Logs } from "../../../aws/services/logs.ts";
 import { errorToRecord } from "../../../job/error_record.ts";
 import type { RecordKey } from "../../../job/payload.ts";
 import { decodeRecord, type ErrorRecord, type JobRecord } from "../../../job/record.ts";
 import type { RunControl } from "../../../run/map_run.ts";
 import type { S3Store } from "../../../store/s3.ts";
-import { batchFailureRecord, withBatchDetails } from "./failure.ts";
+import { batchFailureRecord, withBatchDetails, withLogOutOfMemory } from "./failure.ts";
+import { logGroupOf, readLogTail } from "./log_stream.ts";
 import { RecordFeed } from "./record_feed.ts";
 import { DESCRIBE_JOBS_LIMIT, describeJobs, isTerminalStatus } from "./jobs.ts";
 import { forEachPooled } from "../../../util/pooled.ts";
@@ -76,6 +78,12 @@ export interface PollRound {
 export interface RunPollerOptions {
   /** The Batch client. */
   batch: Batch;
+  /**
+   * The CloudWatch Logs client: the last lines of an attempt that crashed
+   * without a record are read (one GetLogEvents) for V8's out-of-memory
+   * line. Without it, such an attempt is a crash.
+   */
+  logs?: Logs;
   /** The run's store (rooted at `runs/<runId>`). */
   run: S3Store;
   /** The jobs to watch. */
@@ -144,6 +152,9 @@ export interface StuckNotice {
   /** What to do about it. */
   advice: string;
 }
+
+/** Crashed attempts' logs read at once. */
+const LOG_READS = 8;
 
 interface Watch {
   job: RunJob;
@@ -442,7 +453,12 @@ export class RunPoller {
     if (fetched > 0) changed = true;
     // What arrived is settled; the round fails and the rest is fetched again.
     if (failure !== undefined) throw failure;
-    for (const failure of failures) this.#settleFailure(failure.index, failure.detail);
+    const unsettled = await forEachPooled(
+      failures,
+      LOG_READS,
+      (failure) => this.#settleFailure(failure.index, failure.detail, signal),
+    );
+    if (unsettled.length > 0) throw unsettled[0];
     if (failures.length > 0) changed = true;
     for (const w of active) {
       const [from, to] = this.#range(w.job);
@@ -498,14 +514,22 @@ export class RunPoller {
   }
 
   /** Settles an item whose job (or array child) failed. */
-  #settleFailure(index: number, detail: JobDetail): void {
+  async #settleFailure(index: number, detail: JobDetail, signal: AbortSignal): Promise<void> {
     if (this.#settled(index) || detail.status !== "FAILED") return;
     const ran = detail.attempts?.length ?? 0;
     // This round listed from the job's start, so its last record is known.
     const record = this.#latest.get(index);
     if (record !== undefined && (record.status === "ok" || record.attempt === ran)) {
       this.#settle(withBatchDetails(record, detail));
-    } else this.#settle(batchFailureRecord(detail, { index }));
+      return;
+    }
+    const made = batchFailureRecord(detail, { index });
+    const tail = made.kind === "crashed" && made.logStream !== undefined && this.#o.logs
+      ? await readLogTail(this.#o.logs, made.logStream, { logGroup: logGroupOf(detail), signal })
+        // The log only sharpens the error: without it, the crash stands.
+        .catch(() => [])
+      : [];
+    if (!this.#settled(index)) this.#settle(withLogOutOfMemory(made, detail, tail));
   }
 
   /** Settles the items a finished job left without a final record. */
@@ -529,7 +553,7 @@ export class RunPoller {
       for (const index of left) {
         if (this.#settled(index)) continue;
         const record = this.#latest.get(index);
-        if (d.status === "FAILED") this.#settleFailure(index, d);
+        if (d.status === "FAILED") await this.#settleFailure(index, d, signal);
         else if (record !== undefined) this.#settle(record);
         else this.#settle(this.#lost(index, w.job, noRecord(d)));
       }
@@ -547,7 +571,7 @@ export class RunPoller {
       if (this.#settled(index)) continue;
       const child = found.get(index);
       const record = this.#latest.get(index);
-      if (child?.status === "FAILED") this.#settleFailure(index, child);
+      if (child?.status === "FAILED") await this.#settleFailure(index, child, signal);
       else if (record !== undefined) this.#settle(record);
       else this.#settle(this.#lost(index, w.job, noRecord(child ?? d)));
     }
