@@ -79,6 +79,18 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       // Knot.create on AWS: the six, then the rest.
       ["repoName Bad_Repo", () => knot({ repoName: "Bad_Repo" }), "repoName", /Bad_Repo/],
       ["pars 'bad name!'", () => knot({ pars: "bad name!" }), "pars", /Invalid Pars name/],
+      [
+        "knot and Pars names too long for the knot's job role",
+        () => knot({ name: "k".repeat(20), pars: "p".repeat(45) }),
+        "name",
+        /job role p{45}\.k{20}-job, longer than IAM's 64 characters/,
+      ],
+      [
+        "a knot name too long for its job role with the default Pars",
+        () => knot({ name: "k".repeat(55) }),
+        "name",
+        /job role emulator-default\.k{55}-job, longer than IAM's 64 characters/,
+      ],
       ["imageTags latest", () => knot({ imageTags: ["latest"] }), "imageTags", /"latest"/],
       ["imageTags with a space", () => knot({ imageTags: ["has space"] }), "imageTags", /tag/],
       ["memory 1e9", () => knot({ memory: 1e9 }), "memory", /from 4 to 33,554,432/],

@@ -6,6 +6,7 @@
  */
 import type { Iam, IamTag, InstanceProfile, Role } from "../aws/services/iam.ts";
 import { JOB_DATA_PREFIX } from "./bucket.ts";
+import { CloudknotInputError } from "../util/errors.ts";
 import { ResourceConflictError, UnknownPolicyError } from "./errors.ts";
 import { adoptOrCreate, type Found, ignoreGone, isAwsCode, type Ledger } from "./_ledger.ts";
 
@@ -103,23 +104,171 @@ export function trustPolicy(service: string): string {
  * ```
  */
 export function jobBucketPolicy(bucket: string, partition: string): string {
+  return prefixPolicy("CloudknotJobData", { bucket, partition, prefix: JOB_DATA_PREFIX }, [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+  ]);
+}
+
+/**
+ * A policy that allows `actions` on the objects under a prefix of a bucket,
+ * and ListBucket only with an `s3:prefix` under it.
+ */
+function prefixPolicy(
+  sid: string,
+  where: { bucket: string; partition: string; prefix: string },
+  actions: string[],
+): string {
+  const { bucket, partition, prefix } = where;
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
       {
-        Sid: "CloudknotJobData",
+        Sid: sid,
         Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-        Resource: `arn:${partition}:s3:::${bucket}/${JOB_DATA_PREFIX}*`,
+        Action: actions,
+        Resource: `arn:${partition}:s3:::${bucket}/${prefix}*`,
       },
       {
-        Sid: "CloudknotListJobData",
+        Sid: sid.replace(/^Cloudknot/, "CloudknotList"),
         Effect: "Allow",
         Action: "s3:ListBucket",
         Resource: `arn:${partition}:s3:::${bucket}`,
-        Condition: { StringLike: { "s3:prefix": [`${JOB_DATA_PREFIX}*`] } },
+        Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } },
       },
     ],
+  });
+}
+
+/** The longest role name IAM accepts. */
+export const ROLE_NAME_MAX = 64;
+
+/**
+ * The end of a knot's job role name, `<pars>.<knot>-job`. Knot and Pars
+ * names hold no dots, so the name is one knot's of one Pars and no other's.
+ */
+export const KNOT_ROLE_SUFFIX = "-job";
+
+/**
+ * How a knot's job role is made. It holds only what the knot's jobs do: no
+ * managed policy of its own. Pulling the image and writing the job's logs are
+ * not the job role's: on Fargate they are the task execution role's
+ * (AmazonECSTaskExecutionRolePolicy: ECR pulls and CloudWatch Logs), on EC2
+ * the container instance role's (AmazonEC2ContainerServiceforEC2Role, which
+ * the ECS agent uses to pull and to send the awslogs driver's logs); see
+ * "Amazon ECS task IAM role" and "Amazon ECS task execution IAM role" in
+ * the ECS developer guide. The Pars's job role never had them either.
+ */
+export const KNOT_ROLE_SPEC: RoleSpec = {
+  key: "job-role",
+  suffix: KNOT_ROLE_SUFFIX,
+  service: "ecs-tasks.amazonaws.com",
+  managed: [],
+  description: "Role of one knot's jobs: its own prefix of the bucket and the Pars' policies",
+};
+
+/**
+ * The name of a knot's job role, `<pars>.<knot>-job`, checked against IAM's
+ * 64-character limit.
+ *
+ * @example Usage
+ * ```ts ignore
+ * knotRoleName("lab", "squares"); // "lab.squares-job"
+ * ```
+ *
+ * @throws {CloudknotInputError} When the name would be longer than 64 characters.
+ */
+export function knotRoleName(pars: string, knot: string): string {
+  const name = `${pars}.${knot}${KNOT_ROLE_SUFFIX}`;
+  if (name.length > ROLE_NAME_MAX) {
+    const room = ROLE_NAME_MAX - 1 - KNOT_ROLE_SUFFIX.length;
+    throw new CloudknotInputError(
+      `Knot "${knot}" of Pars "${pars}" would get the job role ${name}, longer than IAM's ` +
+        `${ROLE_NAME_MAX} characters: the knot's and the Pars' names together may have at most ` +
+        `${room} characters (they have ${
+          pars.length + knot.length
+        }); choose a shorter knot name, ` +
+        `or a shorter Pars name with pars`,
+      { field: "name" },
+    );
+  }
+  return name;
+}
+
+/**
+ * A knot's job role's inline policy: exactly what `runtime.js`
+ * (`src/job/main.ts`) does in the S3 store (`src/store/s3.ts`), on the
+ * knot's own prefix only. Reading its item is GetObject (ranged); writing
+ * its record is PutObject, or a multipart upload for a record above 16 MiB,
+ * which S3 authorizes as `s3:PutObject` (CreateMultipartUpload, UploadPart,
+ * CompleteMultipartUpload) and `s3:AbortMultipartUpload` when a part fails;
+ * listing a run's records is ListBucket, allowed only with an `s3:prefix`
+ * under the knot's. Object ARNs are `arn:<partition>:s3:::<bucket>/<key>`
+ * and the bucket's `arn:<partition>:s3:::<bucket>` ("Actions, resources,
+ * and condition keys for Amazon S3", Service Authorization Reference). A job
+ * never deletes, so there is no `s3:DeleteObject`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * knotJobPolicy("my-bucket", "aws", "cloudknot/squares/");
+ * ```
+ */
+export function knotJobPolicy(bucket: string, partition: string, prefix: string): string {
+  return prefixPolicy("CloudknotKnotData", { bucket, partition, prefix }, [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:AbortMultipartUpload",
+  ]);
+}
+
+/** What {@linkcode ensureKnotRole} needs. */
+export interface EnsureKnotRoleInput {
+  /** The Pars' name. */
+  pars: string;
+  /** The knot's name. */
+  knot: string;
+  /** The bucket of the knot's data. */
+  bucket: string;
+  /** The knot's key prefix, ending in `/`. */
+  prefix: string;
+  /** The partition of the ARNs, such as `aws`. */
+  partition: string;
+  /** The Pars' policy ARNs, which the knot's jobs keep. */
+  policyArns: string[];
+  /** Tags for a new role. */
+  tags: IamTag[];
+  /** Where to record what this call made. */
+  ledger: Ledger;
+}
+
+/**
+ * Makes a knot's job role (or adopts the one of its name, when cloudknot
+ * made it for this Pars), attaches the Pars' policies and puts the policy
+ * of {@linkcode knotJobPolicy}.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const role = await ensureKnotRole(iam, { pars: "lab", knot: "squares", ... });
+ * ```
+ */
+export async function ensureKnotRole(iam: Iam, input: EnsureKnotRoleInput): Promise<Found<Role>> {
+  const name = knotRoleName(input.pars, input.knot);
+  const existing = await getRole(iam, name);
+  if (existing) checkOurs("IAM role", name, existing.Tags, input.pars);
+  return await ensureRole(iam, {
+    name,
+    pars: input.pars,
+    spec: KNOT_ROLE_SPEC,
+    policyArns: input.policyArns,
+    inline: [
+      JOB_BUCKET_POLICY_NAME,
+      knotJobPolicy(input.bucket, input.partition, input.prefix),
+    ],
+    tags: input.tags,
+    existing,
+    ledger: input.ledger,
   });
 }
 

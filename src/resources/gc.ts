@@ -33,6 +33,7 @@ import {
   deleteInstanceProfile,
   deleteRole,
   getInstanceProfile,
+  KNOT_ROLE_SUFFIX,
   MANAGED_BY_TAG,
   PARS_TAG_KEY,
   ROLE_SPECS,
@@ -364,9 +365,9 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
     if (reason !== undefined) found.push(item("launch-template", ids[0]!, reason, { tags }));
   }
 
-  // IAM (global): the roles of a Pars, and their instance profiles.
+  // IAM (global): the roles of a Pars and of its knots, and the Pars' instance profiles.
   const home = options.home ?? true;
-  const suffixes = ROLE_SPECS.map((s) => s.suffix);
+  const suffixes = [...ROLE_SPECS.map((s) => s.suffix), KNOT_ROLE_SUFFIX];
   const garbageParsNames = new Set<string>();
   const roles: GarbageItem[] = [];
   for await (const role of home ? iam.listRolesAll({}) : []) {
@@ -383,7 +384,9 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
     if (!managed(tags)) continue;
     const reason = judge(refs, tags, [role.Arn, role.RoleName]);
     if (reason === undefined) continue;
-    if (tags[PARS_TAG_KEY] !== undefined) garbageParsNames.add(tags[PARS_TAG_KEY]);
+    if (tags[PARS_TAG_KEY] !== undefined && tags[KNOT_TAG_KEY] === undefined) {
+      garbageParsNames.add(tags[PARS_TAG_KEY]);
+    }
     roles.push(item("role", role.RoleName, reason, { arn: role.Arn, tags }));
   }
   const profiles = new Set<string>();

@@ -96,7 +96,7 @@ function parseImageUri(uri: string): { repo: string; tag?: string; digest?: stri
  * Drops the records of resources that no longer exist:
  *
  * - `[pars <name>]` whose roles, instance profile or VPC are gone;
- * - `[knot <name>]` whose compute environment or job queue is gone;
+ * - `[knot <name>]` whose compute environment, job queue or own job role is gone;
  * - the Python cloudknot's `[pars <name>]` and `[knot <name>]` whose
  *   CloudFormation stack is gone;
  * - entries of `[docker-repos <profile> <region>]` whose repository is gone
@@ -184,6 +184,8 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
         const { jobQueues } = await session.batch.describeJobQueues({ jobQueues: [queue] });
         if (!jobQueues?.some((q) => q.status !== "DELETED")) missing.push(queue);
       }
+      const role = keys.get("job-role");
+      if (role && !(await getRole(session.iam, role.split("/").pop()!))) missing.push(role);
       if (missing.length > 0) dropped.push({ section, reason: `gone: ${missing.join(", ")}` });
     } else if (parsed?.kind === "docker-repos" || parsed?.kind === "batch-jobs") {
       const { profile, region: sectionRegion } = parsed;

@@ -303,7 +303,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const iam = new IamService(accountId);
   const ec2 = new Ec2Service(accountId, region);
   const logs = new LogsService(accountId, region);
-  const s3 = new S3Service(region, realism.bucketVisibilityMs);
+  // S3 evaluates a role session's requests against the role's policies.
+  const s3 = new S3Service(region, realism.bucketVisibilityMs, (role) => iam.policyDocuments(role));
   const ecr = new EcrService(accountId, region, registry);
   const sts = new StsService(store, iam, accountId);
   const sso = new SsoService(store, region);

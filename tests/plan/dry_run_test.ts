@@ -42,8 +42,14 @@ Deno.test("Knot.create with dryRun plans a knot on AWS with read-only requests a
       memory: 2048,
       attempts: 3,
     });
-    // Batch's service-linked role, not one of the Pars's own.
-    assert.equal(plan.steps.filter((s) => s.kind === "IAM role").length, 4);
+    // Batch's service-linked role, not one of the Pars's own; and the knot's job role.
+    assert.equal(plan.steps.filter((s) => s.kind === "IAM role").length, 5);
+    const role = plan.find("IAM role", "emulator-default.planned-job");
+    assert.equal(role?.action, "create");
+    assert.equal(
+      role?.details?.data,
+      "s3://cloudknot-123456789012-us-east-1/cloudknot/planned/",
+    );
     assert.equal(plan.find("VPC")?.action, "adopt"); // the default VPC
     // One Fargate job of 1 vCPU and 2 GB for an hour: $0.04048 + 2 × $0.004445.
     assert.ok(Math.abs(plan.estimate!.computeCost!.low - (0.04048 + 2 * 0.004445)) < 1e-12);

@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { Pars } from "../../mod.ts";
 import { deleteGarbage, findGarbage } from "../../src/resources/mod.ts";
+import { ensureKnotRole, MANAGED_BY_TAG, PARS_TAG_KEY } from "../../src/resources/_iam_roles.ts";
+import { Ledger } from "../../src/resources/_ledger.ts";
 import { sessionFor, withEmulator } from "./helpers.ts";
 
 Deno.test("findGarbage: only tagged resources nothing refers to, never the default VPC", async () => {
@@ -91,5 +93,38 @@ Deno.test("deleteGarbage: dependency order, pieces already gone, failures report
       emu.listResources().map((r) => `${r.type} ${r.id}`),
       ["bucket lab-bucket"],
     );
+  });
+});
+
+Deno.test("findGarbage: a knot's own job role lives while its knot's record does, and is garbage after", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    await state.set("aws", "s3-bucket", "lab-bucket");
+    await session.s3.createBucket({ Bucket: "lab-bucket" });
+    const pars = await Pars.create({ name: "lab", session, state });
+    const role = await ensureKnotRole(session.iam, {
+      pars: "lab",
+      knot: "sq",
+      bucket: "lab-bucket",
+      prefix: "cloudknot/sq/",
+      partition: "aws",
+      policyArns: [...pars.policies],
+      tags: [
+        MANAGED_BY_TAG,
+        { Key: PARS_TAG_KEY, Value: "lab" },
+        { Key: "cloudknot:knot", Value: "sq" },
+      ],
+      ledger: new Ledger(),
+    });
+    assert.equal(role.value.RoleName, "lab.sq-job");
+    await state.setMany("knot sq", { target: "aws", region: "us-east-1", pars: "lab" });
+    assert.deepEqual(await findGarbage({ session, state }), []);
+    await state.remove("knot sq");
+    const found = await findGarbage({ session, state });
+    assert.deepEqual(found.map((g) => [g.kind, g.id, g.owner, g.reason]), [
+      ["role", "lab.sq-job", "knot sq", "knot sq is gone"],
+    ]);
+    assert.deepEqual((await deleteGarbage(found, { session, state })).failed, []);
+    assert.equal(emu.iam.roles.has("lab.sq-job"), false);
+    assert.ok(emu.iam.roles.has("lab-job-role"));
   });
 });

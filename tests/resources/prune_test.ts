@@ -90,12 +90,21 @@ Deno.test("prune drops exactly the stale records", async () => {
         pars: "live",
         "compute-environment": ce,
         "job-queue": queue,
+        "job-role": pars.jobRole,
       },
       "knot half": {
         region: "us-east-1",
         profile: "default",
         "compute-environment": ce,
         "job-queue": `${BATCH}:job-queue/deleted-queue`,
+      },
+      "knot roleless": {
+        region: "us-east-1",
+        profile: "default",
+        pars: "live",
+        "compute-environment": ce,
+        "job-queue": queue,
+        "job-role": `${ACCOUNT}:role/live.roleless-job`,
       },
       "knot local": { target: "local" },
       "docker-repos default us-east-1": {
@@ -142,6 +151,7 @@ Deno.test("prune drops exactly the stale records", async () => {
     const expected = [
       "pars dead",
       "knot half",
+      "knot roleless",
       "docker-repos default us-east-1/moved",
       "docker-repos default us-east-1/deleted",
       "batch-jobs default us-east-1/0b9e5bde-dead",
@@ -161,7 +171,9 @@ Deno.test("prune drops exactly the stale records", async () => {
     );
     assert.match(dry.dropped[1]!.reason, /deleted-queue/);
     assert.doesNotMatch(dry.dropped[1]!.reason, /live-ce/);
-    assert.match(dry.dropped[2]!.reason, /URI is now/);
+    // A knot whose own job role is gone cannot run a job.
+    assert.equal(dry.dropped[2]!.reason, `gone: ${ACCOUNT}:role/live.roleless-job`);
+    assert.match(dry.dropped[3]!.reason, /URI is now/);
 
     const done = await prune(options);
     assert.deepEqual(named(done.dropped), expected);

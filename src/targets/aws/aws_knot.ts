@@ -20,7 +20,16 @@ import {
   ensureLaunchTemplate,
   registerJobDefinition,
 } from "./batch/environment.ts";
-import { JOB_DATA_PREFIX } from "../../resources/bucket.ts";
+import { arnPartition, JOB_DATA_PREFIX } from "../../resources/bucket.ts";
+import {
+  deleteRole,
+  ensureKnotRole,
+  knotRoleName,
+  MANAGED_BY_TAG,
+  PARS_TAG_KEY,
+} from "../../resources/_iam_roles.ts";
+import { Ledger } from "../../resources/_ledger.ts";
+import { KNOT_TAG_KEY } from "../../resources/gc.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
@@ -29,7 +38,7 @@ import {
   RegionMismatchError,
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
-import { Pars } from "../../resources/pars.ts";
+import { defaultParsName, Pars } from "../../resources/pars.ts";
 import { resolveParsPolicies } from "../../resources/pars_options.ts";
 import {
   getEcrRepo,
@@ -84,6 +93,11 @@ export interface AwsKnotResources {
   bucket: string;
   /** The key prefix of the knot's job data. */
   prefix: string;
+  /**
+   * The role of the knot's jobs: the knot's own (`<pars>.<knot>-job`), or,
+   * for a knot made before knots had their own, the Pars' job role.
+   */
+  jobRole: string;
 }
 
 /** The name of the Pars a knot gets when it has policies of its own. */
@@ -92,6 +106,36 @@ export function ownParsName(knot: string): string {
   let hash = 0;
   for (const c of knot) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
   return `${knot.slice(0, 34).replace(/-+$/, "")}-${(hash % 0xffff).toString(16)}-pars`;
+}
+
+/**
+ * The name of the Pars a new knot uses (the one `create` passes to
+ * `Pars.create`), and the name of the knot's job role made from it, checked
+ * before anything is made. Only the default Pars' name needs AWS: STS
+ * GetCallerIdentity, which changes nothing.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const { pars, role } = await knotParsName(spec, checked, session);
+ * ```
+ *
+ * @param spec The knot's name and options.
+ * @param checked The options after their checks.
+ * @param session The AWS session, to read the caller for the default Pars' name.
+ * @returns The Pars' name and the knot's job role's name.
+ * @throws {CloudknotInputError} When the role's name would be longer than IAM's 64 characters.
+ */
+export async function knotParsName(
+  spec: AwsKnotSpec,
+  checked: CheckedAwsKnot,
+  session: AwsSession,
+): Promise<{ pars: string; role: string }> {
+  const pars = typeof spec.pars === "object"
+    ? spec.pars.name
+    : checked.parsPolicies !== undefined
+    ? ownParsName(spec.name)
+    : checked.parsName ?? defaultParsName((await session.sts.getCallerIdentity()).Arn);
+  return { pars, role: knotRoleName(pars, spec.name) };
 }
 
 /**
@@ -133,7 +177,9 @@ async function create(
       { field: "dockerImage" },
     );
   }
-  // What only reads AWS: the instance types, the policies, the bucket's and the repository's names.
+  // What only reads AWS: the Pars' name (and with it the job role's), the
+  // instance types, the policies, the bucket's and the repository's names.
+  const parsName = (await knotParsName(spec, checked, session)).pars;
   await checkJobFits(session, compute);
   if (checked.parsPolicies !== undefined) {
     await resolveParsPolicies(session, checked.parsPolicies);
@@ -141,7 +187,7 @@ async function create(
   const settings = { session, state };
   const { bucket, sse } = await resolveS3Params(settings);
   const repoName = checked.repoName ?? await getEcrRepo({ state });
-  const tags = { ...spec.tags, ManagedBy: "cloudknot", "cloudknot:knot": name };
+  const tags = { ...spec.tags, ManagedBy: "cloudknot", [KNOT_TAG_KEY]: name };
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,
@@ -153,6 +199,7 @@ async function create(
     jobQueue?: string;
     launchTemplate?: string;
   } = {};
+  const ledger = new Ledger();
   try {
     // The function and its image first, on this machine only: a function that
     // cannot be shipped, or an image that does not build, is refused before
@@ -185,11 +232,31 @@ async function create(
     const pars = typeof spec.pars === "object" ? spec.pars : await Pars.create({
       ...settings,
       bucket,
-      ...(checked.parsName !== undefined ? { name: checked.parsName } : {}),
-      ...(checked.parsPolicies !== undefined
-        ? { name: ownParsName(name), policies: checked.parsPolicies }
-        : {}),
+      name: parsName,
+      ...(checked.parsPolicies !== undefined ? { policies: checked.parsPolicies } : {}),
     });
+    // The knot's own job role: its jobs reach only the knot's prefix of the
+    // bucket, not the other knots' data. IAM is eventually consistent, so it
+    // is made before the image is pushed and the compute environment is made
+    // and waited on (ensureComputeEnvironment's IAM wait), which gives IAM
+    // time to show it to ECS before the first job assumes it; a job that
+    // starts sooner fails to start and Batch retries it (docs/aws.md).
+    const prefix = `${JOB_DATA_PREFIX}${name}`;
+    const jobRole = (await ensureKnotRole(session.iam, {
+      pars: pars.name,
+      knot: name,
+      bucket,
+      prefix: `${prefix}/`,
+      partition: arnPartition(pars.jobRole),
+      policyArns: [...pars.policies],
+      tags: [
+        MANAGED_BY_TAG,
+        { Key: PARS_TAG_KEY, Value: pars.name },
+        { Key: KNOT_TAG_KEY, Value: name },
+        ...Object.entries(spec.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+      ],
+      ledger,
+    })).value.Arn;
     await setS3Params({ bucket, sse }, settings);
     const repo = await DockerRepo.create({ name: repoName, session, state });
     const { imageUri } = await image.push({ repo });
@@ -198,7 +265,7 @@ async function create(
       ecsInstanceProfile: pars.ecsInstanceProfile,
       spotFleetRole: pars.spotFleetRole,
       taskExecutionRole: pars.taskExecutionRole,
-      jobRole: pars.jobRole,
+      jobRole,
       subnets: [...pars.subnets],
       securityGroup: pars.securityGroup,
     };
@@ -243,7 +310,8 @@ async function create(
       jobQueue: made.jobQueue,
       jobDefinition: definition.arn,
       bucket,
-      prefix: `${JOB_DATA_PREFIX}${name}`,
+      prefix,
+      jobRole,
     };
     const record: AwsKnotRecord = {
       name,
@@ -258,6 +326,7 @@ async function create(
       jobDefinition: resources.jobDefinition,
       jobDefinitionName: names.jobDefinition,
       ...(made.launchTemplate !== undefined ? { launchTemplate: made.launchTemplate } : {}),
+      jobRole,
       bucket,
       sse,
       prefix: resources.prefix,
@@ -284,6 +353,7 @@ async function create(
         jobDefinitions: [names.jobDefinition],
       }, wait).catch(() => {});
     }
+    await ledger.rollback();
     await made.image?.clobber().catch(() => {});
     throw e;
   }
@@ -401,6 +471,7 @@ async function adopt(
     jobDefinition: record.jobDefinition,
     bucket: record.bucket,
     prefix: record.prefix,
+    jobRole: record.jobRole ?? pars.jobRole,
   };
   return {
     artifact: image.artifact,
@@ -492,6 +563,11 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
       jobDefinitions: [this.#record.jobDefinitionName],
       ...(this.#record.launchTemplate ? { launchTemplate: this.#record.launchTemplate } : {}),
     }, wait);
+    // The knot's own job role, once no job definition names it; a knot made
+    // before knots had their own uses the Pars' role, which stays.
+    if (this.#record.jobRole !== undefined && this.#record.jobRole !== r.pars.jobRole) {
+      await deleteRole(session.iam, this.#record.jobRole.split("/").pop()!);
+    }
     if (!options.keepData) await deletePrefix(this.store, "");
     if (options.repo) {
       const isDefault = r.repo.name === await getEcrRepo({ state });

@@ -19,7 +19,8 @@ import { JOB_DATA_PREFIX } from "../../resources/bucket.ts";
 import { StateFile } from "../../state/state_file.ts";
 import type { MapRequest } from "../target.ts";
 import { planAwsMap } from "./run_plan.ts";
-import { ownParsName, requireFunction } from "./aws_knot.ts";
+import { knotParsName, requireFunction } from "./aws_knot.ts";
+import { getRole, KNOT_ROLE_SPEC } from "../../resources/_iam_roles.ts";
 import { type AwsKnotSpec, SHAPING, validateAwsKnotOptions as check } from "./knot_options.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
 import { readAwsKnot } from "./catalog.ts";
@@ -53,7 +54,8 @@ async function exists(lookup: () => Promise<boolean>, ...codes: string[]): Promi
  * @returns The plan, with the estimated cost of one job running an hour.
  */
 export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
-  const { compute, names, imageTags } = check(spec);
+  const checked = check(spec);
+  const { compute, names, imageTags } = checked;
   const state = spec.state ?? new StateFile();
   const session = spec.session ?? await sessionFromSettings({ state });
   const { name } = spec;
@@ -81,6 +83,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     });
   }
   requireFunction(spec);
+  const knotPars = await knotParsName(spec, checked, session);
   await checkJobFits(session, compute);
   const steps: PlanStep[] = [];
   // The function, packaged here to check it ships; no image is built.
@@ -117,13 +120,17 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       session,
       state,
       bucket,
-      ...(typeof spec.pars === "string" ? { name: spec.pars } : {}),
-      ...(spec.parsPolicies !== undefined
-        ? { name: ownParsName(name), policies: spec.parsPolicies }
-        : {}),
+      name: knotPars.pars,
+      ...(spec.parsPolicies !== undefined ? { policies: spec.parsPolicies } : {}),
     });
     steps.push(...pars.steps);
   }
+  steps.push({
+    action: await getRole(session.iam, knotPars.role) ? "adopt" : "create",
+    kind: "IAM role",
+    name: knotPars.role,
+    details: { for: KNOT_ROLE_SPEC.description, data: `s3://${bucket}/${JOB_DATA_PREFIX}${name}/` },
+  });
   const repo = spec.repoName ?? await getEcrRepo({ state });
   const repoFound = await exists(
     () =>

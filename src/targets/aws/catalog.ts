@@ -66,6 +66,11 @@ export interface AwsKnotRecord {
   jobDefinitionName: string;
   /** The launch template's id, when the knot has one. */
   launchTemplate?: string;
+  /**
+   * The ARN of its own job role; `undefined` for a knot made before knots
+   * had their own, whose jobs use its Pars' job role.
+   */
+  jobRole?: string;
   /** The bucket of its job data. */
   bucket: string;
   /**
@@ -104,11 +109,13 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
     Object.entries(TEXT_KEYS).map(([field, key]) => [field, keys.get(key) ?? ""]),
   ) as Record<keyof typeof TEXT_KEYS, string>;
   const launchTemplate = keys.get("launch-template");
+  const jobRole = keys.get("job-role");
   return {
     name,
     ...text,
     jobDefinitionName: keys.get("job-definition-name") ?? `${name}-ck-jd`,
     ...(launchTemplate ? { launchTemplate } : {}),
+    ...(jobRole ? { jobRole } : {}),
     sse: sseOf(keys.get("sse")),
     // The default of validateComputeOptions, which the writer writes.
     retries: Number(keys.get("retries")) || 3,
@@ -230,6 +237,7 @@ export async function writeAwsKnot(state: StateFile, record: AwsKnotRecord): Pro
     ),
     "job-definition-name": record.jobDefinitionName,
     "launch-template": record.launchTemplate,
+    "job-role": record.jobRole,
     sse: record.sse ?? NO_SSE_SETTING,
     retries: String(record.retries),
     compute: record.compute,

@@ -94,14 +94,34 @@ export interface IamPolicy {
 }
 
 const NAME = /^[\w+=,.@-]{1,64}$/;
-const AWS_MANAGED: [string, string][] = [
+/**
+ * The AWS managed policies the project attaches. The S3 ones carry their
+ * published documents ("AWS managed policy reference": AmazonS3FullAccess,
+ * AmazonS3ReadOnlyAccess), since S3 evaluates a role's policies; the others
+ * are empty, as nothing in the emulator evaluates them.
+ */
+const AWS_MANAGED: [string, string, object[]?][] = [
   ["/service-role/", "AWSBatchServiceRole"],
   ["/service-role/", "AmazonEC2ContainerServiceforEC2Role"],
   ["/service-role/", "AmazonEC2SpotFleetTaggingRole"],
   ["/service-role/", "AmazonECSTaskExecutionRolePolicy"],
   ["/aws-service-role/", "BatchServiceRolePolicy"],
-  ["/", "AmazonS3FullAccess"],
-  ["/", "AmazonS3ReadOnlyAccess"],
+  ["/", "AmazonS3FullAccess", [{
+    Effect: "Allow",
+    Action: ["s3:*", "s3-object-lambda:*"],
+    Resource: "*",
+  }]],
+  ["/", "AmazonS3ReadOnlyAccess", [{
+    Effect: "Allow",
+    Action: [
+      "s3:Get*",
+      "s3:List*",
+      "s3:Describe*",
+      "s3-object-lambda:Get*",
+      "s3-object-lambda:List*",
+    ],
+    Resource: "*",
+  }]],
   ["/", "AmazonEC2ContainerRegistryReadOnly"],
   ["/", "CloudWatchLogsFullAccess"],
 ];
@@ -183,7 +203,7 @@ export class IamService implements ModeledService {
   constructor(account: string) {
     this.#account = account;
     const created = new Date("2015-04-09T15:03:43Z");
-    for (const [path, name] of AWS_MANAGED) {
+    for (const [path, name, statements] of AWS_MANAGED) {
       const arn = `arn:aws:iam::aws:policy${path}${name}`;
       this.policies.set(arn, {
         PolicyName: name,
@@ -193,7 +213,7 @@ export class IamService implements ModeledService {
         DefaultVersionId: "v1",
         CreateDate: created,
         UpdateDate: created,
-        document: JSON.stringify({ Version: "2012-10-17", Statement: [] }),
+        document: JSON.stringify({ Version: "2012-10-17", Statement: statements ?? [] }),
         builtin: true,
         Tags: [],
       });
@@ -475,6 +495,25 @@ export class IamService implements ModeledService {
     const p = this.policies.get(arn);
     if (!p) throw new ServiceError("NoSuchEntity", `Policy ${arn} was not found.`, 404);
     return p;
+  }
+
+  /**
+   * The policy documents of a role: its inline policies and the managed
+   * policies attached to it (for other services' authorization). None for a
+   * role that does not exist.
+   *
+   * @param roleName The role's name.
+   */
+  policyDocuments(roleName: string): string[] {
+    const r = this.roles.get(roleName);
+    if (!r) return [];
+    return [
+      ...r.inline.values(),
+      ...[...r.attached].flatMap((arn) => {
+        const p = this.policies.get(arn);
+        return p ? [p.document] : [];
+      }),
+    ];
   }
 
   /**

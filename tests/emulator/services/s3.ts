@@ -6,9 +6,85 @@
  */
 import { base64, checksum, hex, md5 } from "../checksums.ts";
 import { ServiceError } from "../errors.ts";
+import { evaluatePolicies, type PolicyRequest } from "../iam_policy.ts";
 import type { RoutedService } from "../server.ts";
 import type { CallContext } from "../service.ts";
 import { parseXml, xmlElements, type XmlNode } from "../xml.ts";
+
+/** A role's policy documents (inline and attached), by role name; none for an unknown role. */
+export type RolePolicies = (roleName: string) => string[];
+
+/**
+ * The IAM action, resource and condition keys S3 authorizes an operation
+ * with ("Required permissions for Amazon S3 API operations",
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html;
+ * ARNs and condition keys: "Actions, resources, and condition keys for
+ * Amazon S3" in the Service Authorization Reference). DeleteObjects is
+ * checked per key, and CopyObject's source as well, where they run.
+ */
+export function s3Permission(
+  op: string,
+  bucket: string,
+  key: string,
+  q: URLSearchParams,
+): PolicyRequest | undefined {
+  const onBucket: Record<string, string> = {
+    CreateBucket: "s3:CreateBucket",
+    HeadBucket: "s3:ListBucket",
+    DeleteBucket: "s3:DeleteBucket",
+    GetBucketLocation: "s3:GetBucketLocation",
+    PutBucketEncryption: "s3:PutEncryptionConfiguration",
+    GetBucketEncryption: "s3:GetEncryptionConfiguration",
+    DeleteBucketEncryption: "s3:PutEncryptionConfiguration",
+    PutPublicAccessBlock: "s3:PutBucketPublicAccessBlock",
+    GetPublicAccessBlock: "s3:GetBucketPublicAccessBlock",
+    DeletePublicAccessBlock: "s3:PutBucketPublicAccessBlock",
+    PutBucketPolicy: "s3:PutBucketPolicy",
+    GetBucketPolicy: "s3:GetBucketPolicy",
+    DeleteBucketPolicy: "s3:DeleteBucketPolicy",
+    PutBucketLifecycleConfiguration: "s3:PutLifecycleConfiguration",
+    GetBucketLifecycleConfiguration: "s3:GetLifecycleConfiguration",
+    DeleteBucketLifecycle: "s3:PutLifecycleConfiguration",
+    PutBucketVersioning: "s3:PutBucketVersioning",
+    GetBucketVersioning: "s3:GetBucketVersioning",
+    PutBucketTagging: "s3:PutBucketTagging",
+    GetBucketTagging: "s3:GetBucketTagging",
+    DeleteBucketTagging: "s3:PutBucketTagging",
+    ListObjects: "s3:ListBucket",
+    ListObjectsV2: "s3:ListBucket",
+    ListMultipartUploads: "s3:ListBucketMultipartUploads",
+  };
+  const onObject: Record<string, string> = {
+    PutObject: "s3:PutObject",
+    CopyObject: "s3:PutObject",
+    CreateMultipartUpload: "s3:PutObject",
+    UploadPart: "s3:PutObject",
+    CompleteMultipartUpload: "s3:PutObject",
+    GetObject: "s3:GetObject",
+    HeadObject: "s3:GetObject",
+    DeleteObject: "s3:DeleteObject",
+    PutObjectTagging: "s3:PutObjectTagging",
+    GetObjectTagging: "s3:GetObjectTagging",
+    DeleteObjectTagging: "s3:DeleteObjectTagging",
+    ListParts: "s3:ListMultipartUploadParts",
+    AbortMultipartUpload: "s3:AbortMultipartUpload",
+  };
+  if (op === "ListBuckets") return { action: "s3:ListAllMyBuckets", resource: "*" };
+  if (onObject[op] !== undefined) {
+    return { action: onObject[op], resource: `arn:aws:s3:::${bucket}/${key}` };
+  }
+  if (onBucket[op] === undefined) return undefined;
+  const context: Record<string, string | undefined> = {};
+  if (op === "ListObjects" || op === "ListObjectsV2") {
+    // A listing without a prefix has no s3:prefix, so a policy that asks for
+    // one does not allow it (the S3 user guide's s3:prefix example: "If the
+    // user sends a request without a prefix, Amazon S3 denies the request").
+    if (q.has("prefix")) context["s3:prefix"] = q.get("prefix")!;
+    if (q.has("delimiter")) context["s3:delimiter"] = q.get("delimiter")!;
+    if (q.has("max-keys")) context["s3:max-keys"] = q.get("max-keys")!;
+  }
+  return { action: onBucket[op], resource: `arn:aws:s3:::${bucket}`, context };
+}
 
 /** A stored object. */
 export interface S3Object {
@@ -185,6 +261,7 @@ export class S3Service implements RoutedService {
   #uploads = new Map<string, Upload>();
   #region: string;
   #visibilityMs: number;
+  #policiesOf: RolePolicies;
 
   /**
    * Makes S3.
@@ -192,10 +269,44 @@ export class S3Service implements RoutedService {
    * @param region The region.
    * @param visibilityMs How long a bucket created outside us-east-1 answers
    *   `NoSuchBucket` to requests that address it.
+   * @param policiesOf A role's policy documents, for requests signed with a
+   *   role's credentials (default: none, so they are all denied).
    */
-  constructor(region: string, visibilityMs = 0) {
+  constructor(region: string, visibilityMs = 0, policiesOf: RolePolicies = () => []) {
     this.#region = region;
     this.#visibilityMs = visibilityMs;
+    this.#policiesOf = policiesOf;
+  }
+
+  /**
+   * Refuses a request signed with a role's credentials (an assumed-role
+   * session: AssumeRole, a container's job role) that the role's
+   * identity-based policies do not allow, as IAM's policy evaluation logic
+   * decides (`iam_policy.ts`): an explicit Deny wins, then an Allow, and
+   * otherwise the request is denied. The answer is S3's 403 `AccessDenied`
+   * with the context S3 gives for a request within the account
+   * ("Access denied message examples" in "Troubleshoot access denied (403
+   * Forbidden) errors in Amazon S3",
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html).
+   * The emulator's IAM user (the long-term keys the tests use) is allowed
+   * everything, as before; bucket policies are not evaluated.
+   */
+  #authorize(ctx: CallContext, request: PolicyRequest): void {
+    const message = this.#denial(ctx, request);
+    if (message !== undefined) throw new ServiceError("AccessDenied", message, 403);
+  }
+
+  /** Why a role's request is denied, or `undefined` when it is allowed. */
+  #denial(ctx: CallContext, request: PolicyRequest): string | undefined {
+    const { principal } = ctx;
+    if (principal.kind !== "assumed-role") return undefined;
+    const decision = evaluatePolicies(this.#policiesOf(principal.roleName ?? ""), request);
+    if (decision === "allow") return undefined;
+    return `User: ${principal.arn} is not authorized to perform: ${request.action} on resource: ` +
+      `"${request.resource}" ` +
+      (decision === "explicit-deny"
+        ? "with an explicit deny in an identity-based policy"
+        : `because no identity-based policy allows the ${request.action} action`);
   }
 
   /**
@@ -353,6 +464,8 @@ export class S3Service implements RoutedService {
     const key = params.Key as string;
     const q = ctx.url.searchParams;
     const h = ctx.headers;
+    const permission = s3Permission(op, bucket, key, q);
+    if (permission !== undefined) this.#authorize(ctx, permission);
     const requestHeaders = { "x-amz-request-id": ctx.requestId, "x-amz-id-2": btoa(ctx.requestId) };
     const res = this.#execute(op, bucket, key, q, h, ctx);
     for (const [k, v] of Object.entries(requestHeaders)) res.headers.set(k, v);
@@ -628,7 +741,7 @@ export class S3Service implements RoutedService {
       case "PutObject":
         return this.#put(bucket, key, h, ctx);
       case "CopyObject":
-        return this.#copy(bucket, key, h);
+        return this.#copy(bucket, key, h, ctx);
       case "GetObject":
       case "HeadObject":
         return this.#get(bucket, key, h, op === "HeadObject");
@@ -862,10 +975,15 @@ export class S3Service implements RoutedService {
     return new Response(null, { status: 200, headers });
   }
 
-  #copy(bucket: string, key: string, h: Headers): Response {
+  #copy(bucket: string, key: string, h: Headers, ctx: CallContext): Response {
     const b = this.#bucket(bucket);
     const src = decodeURIComponent(h.get("x-amz-copy-source")!.replace(/^\//, ""));
     const i = src.indexOf("/");
+    // CopyObject also needs s3:GetObject on the source object.
+    this.#authorize(ctx, {
+      action: "s3:GetObject",
+      resource: `arn:aws:s3:::${src.split("?")[0]}`,
+    });
     const o = this.#object(src.slice(0, i), src.slice(i + 1).split("?")[0]!);
     const copy: S3Object = {
       ...o,
@@ -1048,12 +1166,26 @@ export class S3Service implements RoutedService {
     if (objects.length === 0 || objects.length > 1000) throw malformed();
     const quiet = root.Quiet === "true";
     const deleted: XmlNode[] = [];
+    const errors: XmlNode[] = [];
     for (const o of objects) {
       if (typeof o.Key !== "string") throw malformed();
+      // DeleteObjects needs s3:DeleteObject on each key; a denied key is an
+      // error of the result, the others are deleted.
+      const denied = this.#denial(ctx, {
+        action: "s3:DeleteObject",
+        resource: `arn:aws:s3:::${bucket}/${o.Key}`,
+      });
+      if (denied !== undefined) {
+        errors.push({ Key: o.Key, Code: "AccessDenied", Message: denied });
+        continue;
+      }
       b.objects.delete(o.Key);
       if (!quiet) deleted.push({ Key: o.Key });
     }
-    return xmlResponse("DeleteResult", { Deleted: deleted });
+    return xmlResponse("DeleteResult", {
+      Deleted: deleted,
+      ...(errors.length > 0 ? { Error: errors } : {}),
+    });
   }
 
   #upload(bucket: string, key: string, id: string): Upload {

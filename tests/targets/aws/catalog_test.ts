@@ -37,6 +37,7 @@ const RECORD: AwsKnotRecord = {
   jobDefinition: "arn:aws:batch:us-east-1:123456789012:job-definition/Squares-ck-jd:1",
   jobDefinitionName: "Squares-ck-jd",
   launchTemplate: "lt-0123",
+  jobRole: "arn:aws:iam::123456789012:role/default.Squares-job",
   bucket: "cloudknot-bucket",
   sse: "aws:kms",
   prefix: "cloudknot/jobs/Squares",
@@ -67,6 +68,8 @@ Deno.test("AWS catalog: keys a record lacks read as the writer's defaults", asyn
     assert.equal(record?.jobDefinitionName, "Old-ck-jd");
     assert.deepEqual(record?.imageTags, ["old"]);
     assert.equal(record?.launchTemplate, undefined);
+    // A knot made before knots had their own job role: its jobs use the Pars' role.
+    assert.equal(record?.jobRole, undefined);
     assert.throws(
       () => requireResources(record!, ["jobQueue"]),
       (e) => e instanceof CloudknotError && /\[knot Old\] has no "job-queue"/.test(e.message),

@@ -63,6 +63,23 @@ export async function setupBatchResources(
     RoleName: `${p}-job`,
     AssumeRolePolicyDocument: trust("ecs-tasks.amazonaws.com"),
   });
+  // The jobs read and write the bucket with the role's credentials, which
+  // S3 (and the emulator) authorizes against the role's policies.
+  await session.iam.putRolePolicy({
+    RoleName: `${p}-job`,
+    PolicyName: "bucket",
+    PolicyDocument: JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+          Resource: `arn:aws:s3:::${bucket}/*`,
+        },
+        { Effect: "Allow", Action: "s3:ListBucket", Resource: `arn:aws:s3:::${bucket}` },
+      ],
+    }),
+  });
   await session.iam.createRole({
     RoleName: `${p}-instance`,
     AssumeRolePolicyDocument: trust("ec2.amazonaws.com"),
