@@ -4,7 +4,9 @@
 // bytes per Uint8Array item, returns its length), echo (arg: bytes per
 // Uint8Array item, returns it). Prints one JSON line, in milliseconds from
 // the start: setup (Knot.create), mapReturned (map() resolved), firstStarted
-// (the first item started), calls (every result in), cleanup (clobber done).
+// (the first item started), calls (every result in), cleanup (clobber done);
+// and clientCpu, the CPU time of this process alone (its workers not counted).
+import process from "node:process";
 import { Knot } from "../mod.ts";
 
 const [scenario = "noop", items = "1000", arg = "0", concurrency = "2"] = Deno.args;
@@ -55,6 +57,7 @@ if (scenario === "bytes" || scenario === "echo") {
 await knot.clobber();
 await Deno.remove(dir, { recursive: true });
 const t3 = performance.now();
+const clientCpu = process.cpuUsage();
 const itemMs = scenario === "monte-carlo"
   ? (results as { ms: number }[]).reduce((s, r) => s + r.ms, 0)
   : 0;
@@ -66,5 +69,6 @@ console.log(JSON.stringify({
   callsMs: t2 - t1,
   cleanupMs: t3 - t2,
   itemMs,
+  clientCpuMs: (clientCpu.user + clientCpu.system) / 1000,
   count: results.length,
 }));

@@ -6,12 +6,18 @@
 //    returns the time it was called, which its record carries back. From the
 //    spawn to that call, the job loads runtime.js and function.js, opens its
 //    store (the credential chain and an S3 client) and reads its item with two
-//    ranged GETs. Cold: an empty DENO_DIR, as in a fresh container; warm: the
-//    same DENO_DIR again (Deno's V8 code cache filled).
+//    ranged GETs. Container: the DENO_DIR an image leaves, which its build
+//    filled by loading runtime.js once (warmCodeCacheCommand, the Dockerfile's
+//    RUN), so what a container's job compiles is function.js alone; cold: an
+//    empty DENO_DIR (an image without that step); warm: the DENO_DIR of the
+//    cold run again (runtime.js and function.js both in Deno's V8 code cache).
 //  - the original: `python3 -c 'import boto3, cloudpickle; boto3.client("s3")'`
 //    with the boto3 and cloudpickle this machine has, to its exit: the
 //    preamble before its job can download anything.
-//  - the floors: `deno run` of an empty module (cold and warm), `python3 -c pass`.
+//  - the floors: `deno run` of an empty module (cold and warm), `python3 -c pass`;
+//    and the part of a job that is loading runtime.js: the image's warm-up
+//    command again, in the DENO_DIR it filled (a process that loads the
+//    runtime and starts no job).
 import { join } from "node:path";
 import { encode } from "../src/job/codec.ts";
 import {
@@ -21,6 +27,7 @@ import {
   listRecords,
   writePayload,
 } from "../src/job/mod.ts";
+import { warmCodeCacheCommand } from "../src/image/mod.ts";
 import { S3Store } from "../src/store/mod.ts";
 import { startEmulator } from "../tests/emulator/mod.ts";
 import { sessionFor } from "../tests/support/aws_session.ts";
@@ -58,6 +65,8 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
     };
 
     const rows = {
+      image: [] as number[],
+      load: [] as number[],
       cold: [] as number[],
       warm: [] as number[],
       python: [] as number[],
@@ -88,16 +97,31 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
         count: 1,
         starmap: false,
         createdAt: 0,
-        attempts: 2,
+        attempts: 3,
       });
       const denoDir = join(dir, `deno_dir_${round}`);
-      for (const [attempt, row] of [[1, rows.cold], [2, rows.warm]] as const) {
+      const imageDir = join(dir, `image_dir_${round}`);
+      const warmed = await new Deno.Command(Deno.execPath(), {
+        args: warmCodeCacheCommand(new URL(`file://${app}/runtime.js`).href),
+        cwd: app,
+        env: { ...env, DENO_DIR: imageDir },
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      if (!warmed.success) throw new Error(new TextDecoder().decode(warmed.stderr));
+      for (
+        const [attempt, row, jobDir] of [
+          [1, rows.cold, denoDir],
+          [2, rows.warm, denoDir],
+          [3, rows.image, imageDir],
+        ] as const
+      ) {
         const start = now();
         const out = await new Deno.Command(Deno.execPath(), {
           args: ["run", "-A", "--no-prompt", "--no-remote", "--no-npm", "--no-config"]
             .concat(["runtime.js", "--run", store.url, "--index", "0"]),
           cwd: app,
-          env: { ...env, DENO_DIR: denoDir, AWS_BATCH_JOB_ATTEMPT: String(attempt) },
+          env: { ...env, DENO_DIR: jobDir, AWS_BATCH_JOB_ATTEMPT: String(attempt) },
           stdout: "null",
           stderr: "piped",
         }).output();
@@ -109,6 +133,18 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
         if (record.status !== "ok") throw new Error(JSON.stringify(record));
         row.push((record.value as number) - start);
       }
+      // The part of a job that is loading runtime.js: the image's warm-up command again.
+      rows.load.push(
+        await wall(
+          new Deno.Command(Deno.execPath(), {
+            args: warmCodeCacheCommand(new URL(`file://${app}/runtime.js`).href),
+            cwd: app,
+            env: { ...env, DENO_DIR: imageDir },
+            stdout: "null",
+            stderr: "piped",
+          }),
+        ),
+      );
       rows.denoFloorCold.push(await wall(deno(["empty.js"], join(dir, `empty_dir_${round}`))));
       rows.denoFloor.push(await wall(deno(["empty.js"], denoDir)));
       rows.python.push(
@@ -129,7 +165,11 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
       rounds,
       runtimeBytes: new TextEncoder().encode(runtime.source).length,
       rows: [
-        { label: "cloudknot: job start to function call, cold (empty DENO_DIR)", ms: rows.cold },
+        {
+          label: "cloudknot: job start to function call in a container (the image's DENO_DIR)",
+          ms: rows.image,
+        },
+        { label: "cloudknot: the same, cold (empty DENO_DIR)", ms: rows.cold },
         { label: "cloudknot: the same, warm (DENO_DIR of the cold run)", ms: rows.warm },
         {
           label: 'the original\'s preamble: `import boto3, cloudpickle; boto3.client("s3")`',
@@ -140,6 +180,10 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
           ms: rows.denoFloorCold,
         },
         { label: "floor: `deno run` of an empty module, warm", ms: rows.denoFloor },
+        {
+          label: "part: `deno run` that loads runtime.js and starts no job (the image's DENO_DIR)",
+          ms: rows.load,
+        },
         { label: "floor: `python3 -c pass`", ms: rows.pythonFloor },
       ],
     };
@@ -157,7 +201,7 @@ if (import.meta.main) {
 /** Prints the table of BENCHMARKS.md. */
 export function printJobStart(f: JobStartFigures): void {
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-  const python = median(f.rows[2]!.ms);
+  const python = median(f.rows.find((r) => r.label.startsWith("the original"))!.ms);
   console.log(`\nruntime.js: ${f.runtimeBytes} bytes. ${f.rounds} rounds, median (min–max).\n`);
   console.log("| measure | ms | of the original's preamble |");
   console.log("|---|---|---|");

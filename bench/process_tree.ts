@@ -20,12 +20,27 @@ function children(): Map<number, number[]> {
   return tree;
 }
 
+function cmdline(pid: number): string | undefined {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+  } catch {
+    return undefined;
+  }
+}
+
 function treeRss(root: number, withRoot: boolean): number {
   const tree = children();
   let total = 0;
   const stack = withRoot ? [root] : [...(tree.get(root) ?? [])];
   while (stack.length > 0) {
     const pid = stack.pop()!;
+    const kids = tree.get(pid) ?? [];
+    stack.push(...kids);
+    // A child forked but not yet started on its program shares its parent's
+    // pages and shows its parent's RSS: counting it would count the parent twice.
+    const own = cmdline(pid);
+    const parent = [...tree].find(([, list]) => list.includes(pid))?.[0];
+    if (parent !== undefined && own !== undefined && own === cmdline(parent)) continue;
     try {
       const status = Deno.readTextFileSync(`/proc/${pid}/status`);
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -33,7 +48,6 @@ function treeRss(root: number, withRoot: boolean): number {
     } catch {
       // Gone.
     }
-    stack.push(...(tree.get(pid) ?? []));
   }
   return total;
 }

@@ -28,7 +28,7 @@ import {
   validateMapOptions,
   type ValidKnotOptions,
 } from "./knot_options.ts";
-import { summarize, type Summary } from "./util/summary.ts";
+import { type InspectPlace, nestedText, summarize, type Summary } from "./util/summary.ts";
 import type { Estimate } from "./cost/estimate.ts";
 import { Plan } from "./plan/plan.ts";
 import { planAwsKnot } from "./targets/aws/aws_plan.ts";
@@ -221,8 +221,8 @@ export class Knot<F extends JobFunction = JobFunction> {
   }
 
   /** Shows a summary in `console.log`: name, target, function and resources, never its source. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return this.#summary().text;
+  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
+    return nestedText(this.#summary().text, place);
   }
 
   /** Shows the same summary as a table in a Jupyter notebook. */

@@ -31,3 +31,28 @@ Deno.test("a knot shows its name, target and function, not its source", async ()
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("knots shown in an array or an object indent their summaries' lines as Deno indents nested values", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-knot-test-" });
+  try {
+    const [a, b] = await Promise.all(
+      ["one", "two"].map((name) => Knot.create({ name, dir, func: (x: number) => x + 1 })),
+    );
+    assert.equal(
+      Deno.inspect([a, b]),
+      "[\n" +
+        "  Knot one\n    target:   local\n    function: func (func),\n" +
+        "  Knot two\n    target:   local\n    function: func (func)\n" +
+        "]",
+    );
+    assert.equal(
+      Deno.inspect({ run: { knot: a } }),
+      "{\n  run: {\n    knot: Knot one\n      target:   local\n      function: func (func)\n  }\n}",
+    );
+    // At the top level, nothing changes.
+    assert.equal(Deno.inspect(a), "Knot one\n  target:   local\n  function: func (func)");
+    await Promise.all([a!.clobber(), b!.clobber()]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -9,8 +9,9 @@
  *   this machine (`dependencies.ts`), so nothing is fetched while a job runs;
  * - `runtime.js`: the job entry point bundled into one file;
  * - `Dockerfile`: `FROM <baseImage>`, a check that `deno` runs, the runtime,
- *   `USER 1000` and the entry point (`--cached-only`), then the packages and
- *   the function as the last layers;
+ *   `USER 1000`, a load of the runtime that fills Deno's code cache, and the
+ *   entry point (`--cached-only`), then the packages and the function as the
+ *   last layers;
  * - `.dockerignore`: everything else in the directory stays out of the build.
  *
  * The directory may hold other files: they never reach Docker, and a file
@@ -44,6 +45,45 @@ const APP = "/app";
 /** The image's Deno cache: the fetched packages, and whatever Deno keeps while a job runs. */
 const DENO_DIR = "/tmp/deno_dir";
 
+/**
+ * The flags of the image's entry point: `deno run` with these, then the
+ * runtime's path (and, for a job, its arguments).
+ */
+const ENTRY_FLAGS = ["run", "-A", "--no-prompt", "--cached-only"] as const;
+
+/**
+ * What the image's build loads once, besides the runtime: the Node timers and
+ * the web APIs that Deno loads only when first used, and that a job's S3 reads
+ * use (`fetch` with its requests, responses, bodies and streams, fetched from
+ * a `data:` URL, so nothing leaves the machine).
+ */
+const WARM_LAZY = "await import('node:timers'); await (await fetch('data:,')).arrayBuffer();";
+
+/**
+ * The command that fills Deno's V8 code cache for a runtime at `runtimeUrl`
+ * without running a job: `deno run`, with the entry point's flags, of a
+ * one-line module that imports the runtime (which starts no job when it is
+ * not the main module) and touches the Deno APIs a job loads lazily. An
+ * image runs it once, at build time, as the user the jobs run as, so a
+ * container's first job finds the runtime and what it loads compiled in the
+ * image's `DENO_DIR`; only `function.js` is compiled when the job runs.
+ * (`deno cache` fills no code cache: it only fetches.)
+ *
+ * @example Usage
+ * ```ts
+ * import { warmCodeCacheCommand } from "@cloudknot/cloudknot/image";
+ *
+ * const args = warmCodeCacheCommand("file:///app/runtime.js");
+ * console.log(args[0], args.at(-1)!.startsWith("data:text/javascript,")); // "run" true
+ * ```
+ *
+ * @param runtimeUrl The file URL of `runtime.js`, as the entry point names it.
+ * @returns The arguments of `deno`.
+ */
+export function warmCodeCacheCommand(runtimeUrl: string): string[] {
+  return [...ENTRY_FLAGS, `data:text/javascript,await import('${runtimeUrl}'); ${WARM_LAZY}`];
+}
+
 function dockerignore(dependencies: boolean): string {
   return "# Written by cloudknot: only these files go into the build.\n*\n" +
     `!runtime.js\n!function.js\n${dependencies ? `!${DEPENDENCIES}\n` : ""}`;
@@ -72,7 +112,9 @@ export function defaultBaseImage(
 
 /**
  * The Dockerfile of a cloudknot image. The function is the last instruction,
- * so a changed function rebuilds only that layer and nothing after it. It
+ * so a changed function rebuilds only that layer and nothing after it. Before
+ * it, a `RUN` loads the runtime once ({@linkcode warmCodeCacheCommand}) so the
+ * image's `DENO_DIR` holds its V8 code cache and a container starts warm. It
  * needs nothing from the base image but `deno` on `PATH`: no shell, no
  * `useradd` (the user is numeric). The job runs with `--cached-only`: what
  * the function imports is in the image (`dependencies`), and nothing is
@@ -105,12 +147,18 @@ export function dockerfileFor(
     `WORKDIR ${APP}`,
     `COPY --chown=1000:1000 runtime.js ${APP}/runtime.js`,
     "USER 1000",
-    `ENTRYPOINT ["deno", "run", "-A", "--no-prompt", "--cached-only", "${APP}/runtime.js"]`,
+    `RUN ${execForm(["deno", ...warmCodeCacheCommand(`file://${APP}/runtime.js`)])}`,
+    `ENTRYPOINT ${execForm(["deno", ...ENTRY_FLAGS, `${APP}/runtime.js`])}`,
     `LABEL org.cloudknot.image="${name}"`,
     ...(options.dependencies ? [`COPY --chown=1000:1000 ${DEPENDENCIES} ${DENO_DIR}`] : []),
     `COPY --chown=1000:1000 function.js ${APP}/function.js`,
     "",
   ].join("\n");
+}
+
+/** A Dockerfile instruction's arguments in exec form (a JSON array): no shell runs them. */
+function execForm(args: readonly string[]): string {
+  return `[${args.map((a) => JSON.stringify(a)).join(", ")}]`;
 }
 
 /**

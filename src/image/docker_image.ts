@@ -41,7 +41,7 @@ import {
   readFunctionFile,
   writeBuildContext,
 } from "./build_context.ts";
-import { summarize, type Summary } from "../util/summary.ts";
+import { type InspectPlace, nestedText, summarize, type Summary } from "../util/summary.ts";
 
 /**
  * The platform images are built for unless told otherwise: what AWS Batch
@@ -450,8 +450,8 @@ export class DockerImage {
   }
 
   /** Shows a summary in `console.log`: name, function, base image, tags and repository. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return this.#summary().text;
+  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
+    return nestedText(this.#summary().text, place);
   }
 
   /** Shows the same summary as a table in a Jupyter notebook. */

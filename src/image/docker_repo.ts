@@ -14,7 +14,7 @@ import { reposSection } from "../state/sections.ts";
 import { validateImageTag, validateRepositoryName, validateResourceTags } from "./names.ts";
 import { DefaultRepositoryError } from "./errors.ts";
 import { describeValue, validateOptionKeys, validateOptionType } from "../util/validate.ts";
-import { summarize, type Summary } from "../util/summary.ts";
+import { type InspectPlace, nestedText, summarize, type Summary } from "../util/summary.ts";
 
 /** The tags every repository gets, besides the caller's. */
 export const DEFAULT_REPO_TAGS: Readonly<Record<string, string>> = Object.freeze({
@@ -244,8 +244,8 @@ export class DockerRepo {
   }
 
   /** Shows a summary in `console.log`: name, URI and region. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return this.#summary().text;
+  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
+    return nestedText(this.#summary().text, place);
   }
 
   /** Shows the same summary as a table in a Jupyter notebook. */

@@ -19,4 +19,9 @@ export * from "./docker_repo.ts";
 export * from "./names.ts";
 export * from "./errors.ts";
 export * from "./dependencies.ts";
-export { defaultBaseImage, dockerfileFor, GENERATED_FILES } from "./build_context.ts";
+export {
+  defaultBaseImage,
+  dockerfileFor,
+  GENERATED_FILES,
+  warmCodeCacheCommand,
+} from "./build_context.ts";

@@ -8,9 +8,11 @@
  *   scope it was written in is refused before anything runs.
  * - `module` + `exportName`: the module's whole graph, npm packages included,
  *   is bundled on this machine with `deno bundle` into one file. The bundle
- *   carries an inline source map whose sources are the absolute file URLs of
- *   the modules on this machine, so a stack trace from the artifact, wherever
- *   it runs, names the user's file and line rather than the bundle's.
+ *   carries an inline source map, so a stack trace from the artifact, wherever
+ *   it runs, names the user's file and line rather than the bundle's. The map
+ *   names the files relative to the user's folder and to the Deno cache
+ *   (`artifact_sources.ts`), so the artifact and its hash depend only on the
+ *   code, not on where the project or the cache is.
  *
  * @module
  */
@@ -19,6 +21,7 @@ import { pathToFileURL } from "node:url";
 import { denoLimit, outputWithin } from "../util/command_limit.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import { artifactSourceName, rememberSourceRoots, type SourceRoots } from "./artifact_sources.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
 
 /** How the function was shipped. */
@@ -150,7 +153,8 @@ export async function artifactFromFunc(
  * @param exportName The export to call; `"default"` for the default export.
  * @param options `deno` is the deno binary (default: this one); `cwd` resolves
  *   relative paths and finds the project's deno.json (default: `Deno.cwd()`);
- *   `timeoutMs` is how long `deno bundle` may run before it is killed
+ *   `timeoutMs` is how long `deno bundle` (and `deno info`, which names the Deno
+ *   cache) may each run before it is killed
  *   (default: `CLOUDKNOT_DENO_TIMEOUT` seconds, else 600000).
  * @returns The artifact.
  */
@@ -202,23 +206,28 @@ export async function artifactFromModule(
         : `export { ${exportName} as default } from ${target};\n`) +
         `export const kind = "module";\n`,
     );
-    const limit = denoLimit(["bundle", name], options.timeoutMs);
-    const result = await outputWithin(options.deno ?? Deno.execPath(), {
-      args: [
-        "bundle",
-        "--quiet",
-        "--platform",
-        "deno",
-        "--sourcemap",
-        "external",
-        "--output",
-        out,
-        entry,
-      ],
-      cwd,
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-    }, limit);
+    const deno = options.deno ?? Deno.execPath();
+    const [result, denoDir] = await Promise.all([
+      outputWithin(deno, {
+        args: [
+          "bundle",
+          "--quiet",
+          "--platform",
+          "deno",
+          "--sourcemap",
+          "external",
+          "--output",
+          out,
+          entry,
+        ],
+        cwd,
+        env: { NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }, denoLimit(["bundle", name], options.timeoutMs)),
+      denoDirOf(deno, cwd, options.timeoutMs),
+    ]);
     if (!result.success) {
       const detail = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-15)
         .join("\n");
@@ -228,19 +237,19 @@ export async function artifactFromModule(
         { module: name },
       );
     }
-    // The bundle names the temporary entry in a comment (and its map in its
-    // sources); drop the random part so the same graph always gives the same
-    // artifact (and the same image layer).
-    const random = dir.slice(dir.lastIndexOf("/") + 1);
-    const stable = (text: string) => text.replaceAll(random, "cloudknot-bundle");
-    const bundle = stable(await Deno.readTextFile(out));
+    const portable = await portableBundle(
+      await Deno.readTextFile(out),
+      await Deno.readTextFile(`${out}.map`),
+      { map: pathToFileURL(`${out}.map`), cwd, denoDir, entryDir: dir },
+    );
+    const bundle = portable.code;
     if (!/\bas default\b|\bdefault\b\s*[,}]/.test(bundle.slice(bundle.lastIndexOf("export {")))) {
       throw new ArtifactError(
         `Module ${name} has no export named "${exportName}": pass one of its exported function names as exportName`,
         { module: name },
       );
     }
-    const kind = await exportKind(out, options.deno ?? Deno.execPath());
+    const kind = await exportKind(out, deno);
     if (kind !== undefined && kind !== "function") {
       const what = exportName === "default" ? "The default export" : `Export ${exportName}`;
       throw new CloudknotInputError(
@@ -250,10 +259,10 @@ export async function artifactFromModule(
         { field: "exportName" },
       );
     }
-    const map = await Deno.readTextFile(`${out}.map`);
     const source = bundle.replace(/\n?$/, "\n") +
       "//# sourceMappingURL=data:application/json;base64," +
-      Buffer.from(stable(absoluteMap(map, pathToFileURL(`${out}.map`)))).toString("base64") + "\n";
+      Buffer.from(portable.map).toString("base64") + "\n";
+    rememberSourceRoots(portable.key, portable.roots);
     return {
       kind: "module",
       source,
@@ -266,19 +275,100 @@ export async function artifactFromModule(
 }
 
 /**
- * A bundle's source map made fit to travel inline with the artifact (a
- * `data:` URL comment, which Deno applies to the stack frames of the module
- * wherever it is imported). `deno bundle` names the sources relative to where
- * it wrote the map, which would resolve next to the artifact where it runs
- * (`/app/…` in a container): they become absolute URLs of the files on this
- * machine. Their contents are dropped (a stack trace needs only names and
- * positions), which keeps the artifact small and the user's source out of it.
+ * A bundle and its source map made independent of where the project and the
+ * Deno cache are on this machine (see `artifact_sources.ts`): the map names
+ * each file relative to the folder of the user's modules or to the Deno cache,
+ * behind the key of the bundled code, and so do the comments `deno bundle`
+ * writes before each module's code and the keys of its CommonJS wrappers
+ * (both relative to `cwd`). Deno reads the map
+ * from a `data:` URL comment and applies it to the module's stack frames
+ * wherever it is imported. The sources' contents are dropped (a stack trace
+ * needs only names and positions), which keeps the artifact small and the
+ * user's source out of it.
  */
-function absoluteMap(text: string, url: URL): string {
-  const map = JSON.parse(text) as { sources?: string[]; sourcesContent?: unknown };
-  map.sources = (map.sources ?? []).map((s) => new URL(s, url).href);
+async function portableBundle(
+  code: string,
+  mapText: string,
+  at: { map: URL; cwd: string; denoDir: string; entryDir: string },
+): Promise<{ code: string; map: string; key: string; roots: SourceRoots }> {
+  const map = JSON.parse(mapText) as { sources?: string[]; sourcesContent?: unknown };
+  const sources = (map.sources ?? []).map((s) => new URL(s, at.map).href);
+  const denoDir = directoryUrl(at.denoDir);
+  const entryDir = directoryUrl(at.entryDir);
+  const own = sources.filter((s) =>
+    s.startsWith("file:") && !s.startsWith(denoDir) && !s.startsWith(entryDir)
+  );
+  // The deepest folder that holds every module of the user's.
+  let src = own[0]?.slice(0, own[0].lastIndexOf("/") + 1) ?? "file:///";
+  for (const s of own) {
+    while (!s.startsWith(src)) src = src.slice(0, src.lastIndexOf("/", src.length - 2) + 1);
+  }
+  const relativeName = (
+    s: string,
+  ): [root: "src" | "deno_dir" | "entry", path: string] | undefined =>
+    s.startsWith(entryDir)
+      ? ["entry", s.slice(entryDir.length)]
+      : s.startsWith(denoDir)
+      ? ["deno_dir", s.slice(denoDir.length)]
+      : s.startsWith(src) && s.startsWith("file:")
+      ? ["src", s.slice(src.length)]
+      : undefined;
+  // The comment before each module's code names its file relative to cwd, and
+  // so does the key of a CommonJS module's wrapper ("../x/index.js"(exports, module)).
+  const byUrl = new Map(sources.map((s) => [s, relativeName(s)]));
+  const cwdUrl = directoryUrl(at.cwd);
+  const renamed = new Map<string, string>();
+  let portableCode = code.replace(/^\/\/ (\S.*)$/gm, (line, path: string) => {
+    const name = byUrl.get(new URL(path, cwdUrl).href);
+    if (name === undefined) return line;
+    renamed.set(path, `${name[0]}/${name[1]}`);
+    return `// ${name[0]}/${name[1]}`;
+  });
+  for (const [path, name] of renamed) {
+    portableCode = portableCode.replaceAll(JSON.stringify(path), JSON.stringify(name));
+  }
+  const key = (await sha256Hex(portableCode)).slice(0, 12);
+  map.sources = sources.map((s) => {
+    const name = byUrl.get(s);
+    return name === undefined ? s : artifactSourceName(key, name[0], name[1]);
+  });
   delete map.sourcesContent;
-  return JSON.stringify(map);
+  return {
+    code: portableCode,
+    map: JSON.stringify(map),
+    key,
+    roots: { src, deno_dir: denoDir },
+  };
+}
+
+/** A directory's file URL, ending in `/`. */
+function directoryUrl(path: string): string {
+  return pathToFileURL(path).href.replace(/\/?$/, "/");
+}
+
+/** The Deno cache (`DENO_DIR`) of a deno binary, as `deno info` reports it. */
+async function denoDirOf(
+  deno: string,
+  cwd: string,
+  timeoutMs: number | undefined,
+): Promise<string> {
+  const { success, stdout } = await outputWithin(deno, {
+    args: ["info", "--json", "--no-config"],
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }, denoLimit(["info", "--json"], timeoutMs));
+  const dir = success
+    ? (JSON.parse(new TextDecoder().decode(stdout)) as { denoDir?: unknown }).denoDir
+    : undefined;
+  if (typeof dir !== "string") {
+    throw new ArtifactError(`Cannot learn the Deno cache of ${deno} with \`deno info --json\``, {
+      module: "",
+    });
+  }
+  return dir;
 }
 
 /** How long the export's type may take to learn before it is left to the run. */

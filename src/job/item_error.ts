@@ -5,6 +5,7 @@
  * @module
  */
 import { JobFailedError } from "../util/errors.ts";
+import { resolveArtifactFrames } from "./artifact_sources.ts";
 import { recordToError, type SerializedError } from "./error_record.ts";
 import { type ErrorRecord, failureDetails, type FailureKind } from "./record.ts";
 
@@ -65,12 +66,14 @@ export class ItemError extends JobFailedError {
    * @param record The error record of the last attempt.
    */
   constructor(message: string, record: ErrorRecord) {
-    super(message, { cause: recordToError(record.error) });
+    // A module artifact's frames name its files portably: name them on this machine.
+    const remote = resolveFrames(record.error);
+    super(message, { cause: recordToError(remote) });
     this.index = record.index;
     this.attempt = record.attempt;
     this.kind = record.kind;
     this.jobId = record.jobId;
-    this.remote = record.error;
+    this.remote = remote;
     Object.assign(this, failureDetails(record));
   }
 
@@ -117,6 +120,15 @@ export class ItemError extends JobFailedError {
     }
     return new ItemError(message, record);
   }
+}
+
+/** A remote error with its stacks, and those of its causes, resolved by {@linkcode resolveArtifactFrames}. */
+function resolveFrames(error: SerializedError): SerializedError {
+  const resolved = { ...error };
+  if (error.stack !== undefined) resolved.stack = resolveArtifactFrames(error.stack);
+  if (error.cause !== undefined) resolved.cause = resolveFrames(error.cause);
+  if (error.errors !== undefined) resolved.errors = error.errors.map(resolveFrames);
+  return resolved;
 }
 
 /**

@@ -24,5 +24,6 @@ export * from "./inputs.ts";
 export * from "./pool.ts";
 export * from "./main.ts";
 export * from "./function_artifact.ts";
+export * from "./artifact_sources.ts";
 export * from "./runtime_bundle.ts";
 export { CommandTimeoutError } from "../util/command_limit.ts";

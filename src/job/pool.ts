@@ -13,7 +13,10 @@
  * Attempts go to a worker in batches sized so that each worker stays busy
  * (about {@linkcode BATCH_MS} of work per batch, two batches in flight) and
  * come back one frame per attempt, in order, on the worker's stdout
- * (`wire.ts`). Worker output is handed to the sink as it arrives, never kept.
+ * (`wire.ts`). Where there is a shell, a worker starts with its stderr on its
+ * stdout, so everything it prints comes back in the order it was printed,
+ * and the record that ends an attempt is its only frame: one write per
+ * attempt. Worker output is handed to the sink as it arrives, never kept.
  *
  * @module
  */
@@ -113,20 +116,51 @@ export interface PoolOptions {
    * @default {{ url: "worker_main.ts next to this file", args: [] }}
    */
   worker?: { url: string; args?: string[] };
+  /**
+   * The POSIX shell that starts each worker with its stderr on its stdout
+   * (`exec deno … 2>&1`), so the worker writes one frame per attempt and its
+   * output keeps the order it was printed in (every attempt's output is then
+   * reported as `stream` 1). `null` starts workers directly, their stdout and
+   * stderr apart: each attempt then also ends with a frame on stderr.
+   *
+   * @default {"/bin/sh" where it exists, otherwise null}
+   */
+  shell?: string | null;
 }
 
 /** About this much work goes to a worker at once. */
 export const BATCH_MS = 5;
+/**
+ * About this many bytes of items go to a worker at once (a larger item goes
+ * alone): large items then take little memory in flight, and a worker's
+ * buffer for them stays the size of one.
+ */
+const BATCH_BYTES = 1024 * 1024;
 /**
  * Attempts shorter than this on average are sent ahead, a batch behind the
  * running one; longer ones one batch at a time, so an attempt never waits
  * behind another that a third one could have run.
  */
 const PIPELINE_BELOW_MS = 20;
+/**
+ * The bytes at the end of each piece of a worker's output that are searched
+ * for V8's out-of-memory message: it comes as the worker's last words, so
+ * the end of a flood of output is enough to look at.
+ */
+const OOM_TAIL = 16 * 1024;
 /** Bytes read from a worker's stdout or stderr at once. */
 const READ_BYTES = 256 * 1024;
 /** The most attempts in one batch. */
 const MAX_BATCH = 512;
+/** The shell that merges a worker's stderr into its stdout, where there is one. */
+const SHELL: string | null = (() => {
+  if (Deno.build.os === "windows") return null;
+  try {
+    return Deno.statSync("/bin/sh").isFile ? "/bin/sh" : null;
+  } catch {
+    return null;
+  }
+})();
 /** Workers that die before they are ready, in a row, before the pool gives up. */
 const MAX_EARLY_DEATHS = 3;
 /** The AWS Batch variables every attempt sees. */
@@ -139,6 +173,8 @@ const attemptOf = (packed: number) => packed % 16;
 
 interface Slot {
   child: Deno.ChildProcess;
+  /** Its stderr is its stdout: no frame ends an attempt's stderr. */
+  merged: boolean;
   writer: WritableStreamDefaultWriter<Uint8Array>;
   /** Attempts sent, packed, in order; entries before both heads are dropped. */
   sent: number[];
@@ -189,6 +225,8 @@ export class WorkerPool {
   #earlyDeaths = 0;
   /** A moving average of attempt durations, in milliseconds. */
   #meanMs = Infinity;
+  /** A moving average of the items' sizes, in bytes (0 before the first batch). */
+  #meanBytes = 0;
   #finished = Promise.withResolvers<void>();
   #done: Promise<void>;
   #timer?: ReturnType<typeof setInterval>;
@@ -317,8 +355,9 @@ export class WorkerPool {
 
   #batchSize(): number {
     const byTime = this.#meanMs === Infinity ? 1 : Math.floor(BATCH_MS / this.#meanMs);
+    const byBytes = this.#meanBytes === 0 ? MAX_BATCH : Math.floor(BATCH_BYTES / this.#meanBytes);
     const fair = Math.ceil(this.#queued() / Math.max(1, this.#slots.size));
-    return Math.max(1, Math.min(MAX_BATCH, byTime, fair));
+    return Math.max(1, Math.min(MAX_BATCH, byTime, byBytes, fair));
   }
 
   #dispatch(slot: Slot, size: number): void {
@@ -336,11 +375,13 @@ export class WorkerPool {
       const idle = slot.sent.length === slot.outHead;
       for (const p of packed) slot.sent.push(p);
       if (idle) this.#startHead(slot);
-      const attempts: WireAttempt[] = packed.map((p, i) => ({
-        index: indexOf(p),
-        attempt: attemptOf(p),
-        bytes: items[i]!,
-      }));
+      let bytes = 0;
+      const attempts: WireAttempt[] = packed.map((p, i) => {
+        bytes += items[i]!.byteLength;
+        return { index: indexOf(p), attempt: attemptOf(p), bytes: items[i]! };
+      });
+      const mean = bytes / Math.max(1, packed.length);
+      this.#meanBytes = this.#meanBytes === 0 ? mean : 0.9 * this.#meanBytes + 0.1 * mean;
       for (const frame of encodeRunFrames(attempts)) slot.writer.write(frame).catch(() => {});
     };
     const fail = (e: unknown) => {
@@ -369,8 +410,8 @@ export class WorkerPool {
     });
   }
 
-  #startHead(slot: Slot): void {
-    slot.since = performance.now();
+  #startHead(slot: Slot, now: number = performance.now()): void {
+    slot.since = now;
     const head = slot.sent[slot.outHead];
     if (head !== undefined) this.#o.sink.started(indexOf(head), attemptOf(head));
   }
@@ -407,14 +448,20 @@ export class WorkerPool {
     // A function that may start programs or load native code sees the job's
     // variables in the real environment, which its children inherit.
     if (o.permissions?.run || o.permissions?.ffi) args.push("--real-env");
+    const deno = o.deno ?? Deno.execPath();
+    const shell = o.shell === undefined ? SHELL : o.shell;
+    if (shell !== null) args.push("--merged-output");
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(o.deno ?? Deno.execPath(), {
-        args,
+      // Through the shell, stdout and stderr are one pipe: what the function
+      // prints on either keeps its order, and the record that follows it
+      // ends it on both (one write per attempt instead of two).
+      child = new Deno.Command(shell ?? deno, {
+        args: shell !== null ? ["-c", 'exec "$0" "$@" 2>&1', deno, ...args] : args,
         env: o.env ?? {},
         stdin: "piped",
         stdout: "piped",
-        stderr: "piped",
+        stderr: shell !== null ? "null" : "piped",
       }).spawn();
     } catch (e) {
       this.#failEverything(`Cannot start a worker process: ${(e as Error).message}`);
@@ -422,6 +469,7 @@ export class WorkerPool {
     }
     const slot: Slot = {
       child,
+      merged: shell !== null,
       writer: child.stdin.getWriter(),
       sent: [],
       outHead: 0,
@@ -433,7 +481,9 @@ export class WorkerPool {
       exited: Promise.resolve(),
     };
     const out = this.#read(slot, child.stdout, 1, new MarkedStreamReader(mark));
-    const err = this.#read(slot, child.stderr, 2, new MarkedStreamReader(mark));
+    const err = slot.merged
+      ? Promise.resolve()
+      : this.#read(slot, child.stderr, 2, new MarkedStreamReader(mark));
     slot.exited = Promise.all([out, err]).then(() => child.status).then((status) =>
       this.#exited(slot, status)
     );
@@ -447,15 +497,22 @@ export class WorkerPool {
     reader: MarkedStreamReader,
   ): Promise<void> {
     let ended: EndedAttempt[] = [];
+    /** When the chunk being read came: one clock read for every attempt ended in it. */
+    let now = 0;
     const sink = this.#o.sink;
-    // V8's out-of-memory line may come in two reads.
-    const oom = which === 2 ? new LineWatch(OOM_LINE) : undefined;
+    // V8 says it ran out of heap on stderr (the worker's only stream when
+    // merged), in a line that may come in two reads.
+    const oom = which === 2 || slot.merged ? new LineWatch(OOM_LINE) : undefined;
     const owner = () => {
       const head = which === 1 ? slot.sent[slot.outHead] : slot.sent[slot.errHead];
       return head ?? (which === 1 ? slot.lastOut : slot.lastErr);
     };
     const handler = {
       text: (bytes: Uint8Array) => {
+        // Only what the function printed is searched, never the records.
+        if (oom !== undefined && !slot.outOfMemory && oom.push(bytes.subarray(-OOM_TAIL))) {
+          slot.outOfMemory = true;
+        }
         const at = owner();
         if (at !== undefined) sink.output(indexOf(at), attemptOf(at), which, bytes);
       },
@@ -470,10 +527,10 @@ export class WorkerPool {
           if (expected !== pack(done.index, done.attempt)) return;
           slot.lastOut = expected;
           slot.outHead++;
-          const now = performance.now();
+          if (slot.merged) slot.errHead = slot.outHead;
           const ms = now - slot.since;
           this.#meanMs = this.#meanMs === Infinity ? ms : 0.9 * this.#meanMs + 0.1 * ms;
-          this.#startHead(slot);
+          this.#startHead(slot, now);
           this.#trim(slot);
           ended.push({
             index: done.index,
@@ -497,9 +554,7 @@ export class WorkerPool {
       while (true) {
         const { value, done } = await byob.read(new Uint8Array(buffer));
         if (done || value === undefined) break;
-        if (oom !== undefined && !slot.outOfMemory && oom.push(value)) {
-          slot.outOfMemory = true;
-        }
+        now = performance.now();
         reader.push(value, handler);
         buffer = value.buffer as ArrayBuffer;
         if (ended.length > 0) {
@@ -527,7 +582,7 @@ export class WorkerPool {
   /** Drops the attempts both streams are done with. */
   #trim(slot: Slot): void {
     const done = Math.min(slot.outHead, slot.errHead);
-    if (done > 64 && done * 2 > slot.sent.length) {
+    if (done > 4096 && done * 2 > slot.sent.length) {
       slot.sent = slot.sent.slice(done);
       slot.outHead -= done;
       slot.errHead -= done;

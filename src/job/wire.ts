@@ -15,6 +15,9 @@
  *   an empty {@linkcode FRAME.end} frame on stderr: the text before them on
  *   each stream is that attempt's output, so output is told apart per
  *   attempt without a file, and a record always follows the output it ends.
+ *   When the pool starts the worker with its stderr on its stdout (one
+ *   pipe, see `pool.ts`), the worker writes no {@linkcode FRAME.end}: the
+ *   record alone ends the attempt's output, one write per attempt.
  *
  * Numbers are little-endian.
  *
@@ -170,9 +173,11 @@ export function encodeRunFrames(attempts: readonly WireAttempt[]): Uint8Array[] 
 
 /**
  * Reads the pool's frames from a worker's stdin, however the bytes are cut
- * into chunks. It keeps one buffer that grows to the largest frame, so a
- * large item is copied once, not once per chunk; the attempts it returns are
- * views of that buffer, valid until the next {@linkcode RunFrameReader.push}.
+ * into chunks. It keeps one buffer that grows to the largest frame; a reader
+ * that reads stdin straight into {@linkcode RunFrameReader.space} and then
+ * calls {@linkcode RunFrameReader.commit} copies nothing (`push` copies each
+ * chunk once). The attempts it returns are views of that buffer, valid until
+ * the next call.
  *
  * @example Usage
  * ```ts
@@ -195,21 +200,49 @@ export class RunFrameReader {
    * @returns The batches completed by it, each a list of attempts.
    */
   push(chunk: Uint8Array): WireAttempt[][] {
-    // The frames handed out last time are done with: drop them.
-    if (this.#start > 0) {
-      this.#buf.copyWithin(0, this.#start, this.#end);
-      this.#end -= this.#start;
-      this.#start = 0;
-    }
-    if (this.#end + chunk.byteLength > this.#buf.byteLength) {
-      const grown = new Uint8Array(
-        Math.max(this.#end + chunk.byteLength, this.#buf.byteLength * 2),
-      );
-      grown.set(this.#buf.subarray(0, this.#end));
-      this.#buf = grown;
-    }
+    this.#reserve(chunk.byteLength);
     this.#buf.set(chunk, this.#end);
-    this.#end += chunk.byteLength;
+    return this.commit(chunk.byteLength);
+  }
+
+  /**
+   * Where to read the next bytes of stdin: the free end of the buffer, with
+   * room for at least `min` bytes and for the rest of the frame being read,
+   * so a large item is read whole in place. Call
+   * {@linkcode RunFrameReader.commit} with the number of bytes read.
+   *
+   * @example Usage
+   * ```ts
+   * import { encodeRunFrame, RunFrameReader } from "./wire.ts";
+   *
+   * const reader = new RunFrameReader();
+   * const frame = encodeRunFrame([{ index: 3, attempt: 1, bytes: new Uint8Array([7]) }]);
+   * reader.space().set(frame);
+   * console.log(reader.commit(frame.length)[0]![0]!.index); // 3
+   * ```
+   *
+   * @param min The fewest bytes of room.
+   * @returns The room, a view of the buffer.
+   */
+  space(min: number = 64 * 1024): Uint8Array {
+    let need = min;
+    const have = this.#end - this.#start;
+    if (have >= 5) {
+      const length = new DataView(this.#buf.buffer).getUint32(this.#start, true);
+      need = Math.max(min, 5 + length - have);
+    }
+    this.#reserve(need);
+    return this.#buf.subarray(this.#end);
+  }
+
+  /**
+   * Takes `n` bytes read into {@linkcode RunFrameReader.space}.
+   *
+   * @param n The bytes read.
+   * @returns The batches completed by them, each a list of attempts.
+   */
+  commit(n: number): WireAttempt[][] {
+    this.#end += n;
     const view = new DataView(this.#buf.buffer);
     const batches: WireAttempt[][] = [];
     while (this.#end - this.#start >= 5) {
@@ -219,6 +252,20 @@ export class RunFrameReader {
       this.#start += 5 + length;
     }
     return batches;
+  }
+
+  /** Makes room for `n` more bytes, dropping the frames handed out last time. */
+  #reserve(n: number): void {
+    if (this.#start > 0) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    if (this.#end + n > this.#buf.byteLength) {
+      const grown = new Uint8Array(Math.max(this.#end + n, this.#buf.byteLength * 2));
+      grown.set(this.#buf.subarray(0, this.#end));
+      this.#buf = grown;
+    }
   }
 }
 
@@ -265,8 +312,10 @@ export function markedHead(mark: Uint8Array, type: number, length: number): Uint
 
 /**
  * Encodes a whole {@linkcode FRAME.done} frame: the head, the attempt and
- * its encoded record. For a large record, write {@linkcode doneHead} and
- * then the record instead, sparing a copy.
+ * its encoded record, into `into` when it has room (a buffer reused for
+ * every attempt makes no garbage), otherwise into a new array. For a large
+ * record, write {@linkcode doneHead} and then the record instead, sparing a
+ * copy.
  *
  * @example Usage
  * ```ts
@@ -280,7 +329,8 @@ export function markedHead(mark: Uint8Array, type: number, length: number): Uint
  * @param attempt The attempt.
  * @param kind The ending's code ({@linkcode kindCode}).
  * @param record The encoded record.
- * @returns The frame.
+ * @param into Where to encode it, when it fits.
+ * @returns The frame (a view of `into` when it fit).
  */
 export function doneFrame(
   mark: Uint8Array,
@@ -288,10 +338,14 @@ export function doneFrame(
   attempt: number,
   kind: number,
   record: Uint8Array,
+  into?: Uint8Array,
 ): Uint8Array {
-  const frame = new Uint8Array(HEAD_BYTES + 7 + record.byteLength);
+  const size = HEAD_BYTES + 7 + record.byteLength;
+  const frame = into !== undefined && into.byteLength >= size
+    ? into.subarray(0, size)
+    : new Uint8Array(size);
   frame.set(mark);
-  const view = new DataView(frame.buffer);
+  const view = new DataView(frame.buffer, frame.byteOffset, size);
   frame[MARK_BYTES] = FRAME.done;
   view.setUint32(MARK_BYTES + 1, 7 + record.byteLength, true);
   view.setUint32(HEAD_BYTES, index, true);

@@ -6,13 +6,15 @@
  * permissions the knot grants its function.
  *
  * ```sh
- * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--starmap] [--real-env]
+ * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--starmap] [--real-env] [--merged-output]
  * ```
  *
  * `--job-id` is the `AWS_BATCH_JOB_ID` every attempt sees; `{index}` in it
  * stands for the item's index. `--real-env` sets the AWS Batch variables in
  * the process's environment for each attempt (for a function that may start
- * programs); without it they are laid over `Deno.env`.
+ * programs); without it they are laid over `Deno.env`. `--merged-output` says
+ * its stderr is its stdout: the record alone ends an attempt's output, and
+ * no end frame goes to stderr.
  *
  * @module
  */
@@ -23,7 +25,7 @@ import { doneFrame, doneHead, FRAME, kindCode, markedHead, RunFrameReader } from
 /** Records larger than this are written after their frame's head, not copied into it. */
 const COPY_BELOW = 64 * 1024;
 
-/** Bytes read from stdin at once. */
+/** Bytes read from stdin at once, at least. */
 const READ_BYTES = 256 * 1024;
 
 function writeAll(stream: typeof Deno.stdout, bytes: Uint8Array): void {
@@ -53,6 +55,7 @@ export async function workerMain(args: string[]): Promise<number> {
       "job-id": { type: "string" },
       starmap: { type: "boolean", default: false },
       "real-env": { type: "boolean", default: false },
+      "merged-output": { type: "boolean", default: false },
     },
   });
   const mark = Uint8Array.from(values.mark!.match(/../g)!, (h) => parseInt(h, 16));
@@ -67,15 +70,17 @@ export async function workerMain(args: string[]): Promise<number> {
     return 3;
   }
   writeAll(Deno.stdout, markedHead(mark, FRAME.ready, 0));
-  const end = markedHead(mark, FRAME.end, 0);
+  // One stream for both: the record that ends an attempt ends its stderr too.
+  const end = values["merged-output"] ? undefined : markedHead(mark, FRAME.end, 0);
   const reader = new RunFrameReader();
+  // Every small record's frame is made here, in turn.
+  const frame = new Uint8Array(COPY_BELOW + 64);
   const jobEnv = values["real-env"] ? realJobEnv() : overlayJobEnv();
-  // Read into one buffer; the frame reader copies each chunk once.
-  const chunk = new Uint8Array(READ_BYTES);
   while (true) {
-    const n = await Deno.stdin.read(chunk);
+    // Straight into the frame reader's buffer: an item is never copied here.
+    const n = await Deno.stdin.read(reader.space(READ_BYTES));
     if (n === null) break;
-    for (const batch of reader.push(chunk.subarray(0, n))) {
+    for (const batch of reader.commit(n)) {
       for (const { index, attempt, bytes } of batch) {
         const jobId = template.replace("{index}", String(index));
         jobEnv(jobId, String(index), String(attempt));
@@ -87,12 +92,12 @@ export async function workerMain(args: string[]): Promise<number> {
         });
         const kind = kindCode(record.status === "ok" ? "ok" : record.kind);
         if (recordBytes.byteLength < COPY_BELOW) {
-          writeAll(Deno.stdout, doneFrame(mark, index, attempt, kind, recordBytes));
+          writeAll(Deno.stdout, doneFrame(mark, index, attempt, kind, recordBytes, frame));
         } else {
           writeAll(Deno.stdout, doneHead(mark, index, attempt, kind, recordBytes.byteLength));
           writeAll(Deno.stdout, recordBytes);
         }
-        writeAll(Deno.stderr, end);
+        if (end !== undefined) writeAll(Deno.stderr, end);
       }
     }
   }

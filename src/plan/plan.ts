@@ -7,7 +7,7 @@
  * @module
  */
 import type { Estimate } from "../cost/estimate.ts";
-import { escapeHtml } from "../util/summary.ts";
+import { escapeHtml, type InspectPlace, nestedText } from "../util/summary.ts";
 
 /** What one step of a plan does. */
 export type PlanAction =
@@ -143,7 +143,7 @@ export class Plan implements PlanFields {
   }
 
   /** Shows the plan in `console.log`. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return this.toString();
+  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
+    return nestedText(this.toString(), place);
   }
 }

@@ -65,7 +65,7 @@ import {
   findParsVpc,
   findSecurityGroup,
 } from "./_network.ts";
-import { summarize, type Summary } from "../util/summary.ts";
+import { type InspectPlace, nestedText, summarize, type Summary } from "../util/summary.ts";
 
 /** Options of {@linkcode Pars.clobber}. */
 export interface ParsClobberOptions {
@@ -654,8 +654,8 @@ export class Pars {
   }
 
   /** Shows a summary in `console.log`: name, region, network, bucket and roles. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return this.#summary().text;
+  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
+    return nestedText(this.#summary().text, place);
   }
 
   /** Shows the same summary as a table in a Jupyter notebook. */

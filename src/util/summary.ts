@@ -2,7 +2,9 @@
  * The short summary an object shows in a terminal (`Deno.customInspect`, so
  * `console.log` and a REPL print it) and in a Jupyter notebook
  * (`Symbol.for("Jupyter.display")`, read by Deno's kernel): a title line, then
- * one `label: value` line per field that has a value.
+ * one `label: value` line per field that has a value. Shown inside an array or
+ * object, its lines are indented as Deno indents a nested value
+ * ({@linkcode nestedText}).
  *
  * @module
  */
@@ -45,6 +47,37 @@ export function summarize(title: string, fields: readonly SummaryField[]): Summa
   const html = `<div class="cloudknot-summary"><b>${escapeHtml(title)}</b>` +
     `<table>${rows}</table></div>`;
   return { text, display: { "text/plain": text, "text/html": html } };
+}
+
+/** What `Deno.customInspect` is given about where the value is shown (the second argument). */
+export interface InspectPlace {
+  /** How many spaces the value is indented by, inside an array or object being shown. @default {0} */
+  indentationLvl?: number;
+}
+
+/**
+ * A multi-line text made fit to show as a value nested in an array or object:
+ * its continuation lines get the indentation Deno gives the nested value, as
+ * Deno indents a nested object's lines. Deno passes that indentation to
+ * `Deno.customInspect` as `indentationLvl`.
+ *
+ * @example Usage
+ * ```ts
+ * import { nestedText } from "./summary.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(nestedText("Knot a\n  target: local", { indentationLvl: 2 }), "Knot a\n    target: local");
+ * assert.equal(nestedText("Knot a\n  target: local"), "Knot a\n  target: local");
+ * ```
+ *
+ * @param text The text as shown at the top level.
+ * @param place Where it is shown: the options `Deno.customInspect` is given.
+ * @returns The text with its continuation lines indented.
+ */
+export function nestedText(text: string, place?: InspectPlace): string {
+  const level = place?.indentationLvl;
+  if (typeof level !== "number" || !(level > 0)) return text;
+  return text.replaceAll("\n", `\n${" ".repeat(level)}`);
 }
 
 /**

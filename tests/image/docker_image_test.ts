@@ -96,6 +96,39 @@ dockerTest(
       assert.equal(info.Config?.Labels?.["org.cloudknot.image"], name);
       assert.equal(info.Config?.WorkingDir, "/app");
 
+      await t.step(
+        "the image's DENO_DIR holds the runtime's compiled code, for the jobs' user",
+        async () => {
+          // Built by a RUN before the function's layer, as user 1000.
+          assert.match(
+            dockerfile,
+            /\nUSER 1000\nRUN \["deno", "run", "-A", "--no-prompt", "--cached-only", "data:text\/javascript,await import\('file:\/\/\/app\/runtime\.js'\);[^\n]*"\]\nENTRYPOINT /,
+          );
+          const probe = "const { DatabaseSync } = await import('node:sqlite');" +
+            "const path = '/tmp/deno_dir/v8_code_cache_v2';" +
+            "const rows = new DatabaseSync(path).prepare('select specifier from codecache').all();" +
+            "console.log(JSON.stringify({ uid: Deno.statSync(path).uid, " +
+            "specifiers: rows.map((r) => r.specifier) }));";
+          const { stdout } = await quiet.command([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "deno",
+            built.imageId,
+            "eval",
+            probe,
+          ]);
+          const cache = JSON.parse(stdout.trim().split("\n").at(-1)!);
+          assert.equal(cache.uid, 1000);
+          // The runtime, and the fetch a job's S3 reads load on first use; not the function.
+          assert.ok(cache.specifiers.includes("file:///app/runtime.js"), stdout);
+          assert.ok(cache.specifiers.includes("ext:deno_fetch/26_fetch.js"), stdout);
+          assert.ok(!cache.specifiers.includes("file:///app/function.js"), stdout);
+        },
+      );
+
       await t.step("push logs in through ECR with an isolated DOCKER_CONFIG", async () => {
         const pushed = await image!.push({ repo: repo! });
         assert.equal(pushed.repoUri, repo!.repoUri);

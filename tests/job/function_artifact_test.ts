@@ -1,11 +1,12 @@
 // A module named by a path that names no file: the error says where relative
 // paths are resolved and how to name a module next to the calling file. A
-// module's artifact maps its stack frames back to the user's files.
+// module's artifact maps its stack frames back to the user's files, and does
+// not depend on where the project or the Deno cache is.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ArtifactError, Knot } from "../../mod.ts";
-import { artifactFromModule } from "../../src/job/mod.ts";
+import { artifactFromModule, resolveArtifactFrames } from "../../src/job/mod.ts";
 import { checkModulePath } from "../../src/cli/common/module_path.ts";
 import { CloudknotInputError } from "../../src/util/errors.ts";
 import { THROWING_FRAMES } from "../fixtures/throwing_frames.ts";
@@ -66,13 +67,13 @@ Deno.test("a module artifact's stack frames name the user's files and lines wher
   const artifact = await artifactFromModule(module, "measure");
   // The same graph gives the same artifact: the map names no temporary folder.
   assert.equal((await artifactFromModule(module, "measure")).hash, artifact.hash);
-  assert.doesNotMatch(artifact.source, /cloudknot-bundle-/);
-  // The map names the files by absolute URL and carries positions, not the user's source.
-  const inline = /\n\/\/# sourceMappingURL=data:application\/json;base64,(.+)\n$/.exec(
-    artifact.source,
+  assert.doesNotMatch(artifact.source, /cloudknot-bundle-|fixtures/);
+  // The map names the files relative to their folder and carries positions, not the user's source.
+  const map = inlineMap(artifact.source);
+  assert.ok(
+    map.sources.some((s: string) => /^cloudknot:[0-9a-f]{12}\/src\/throwing_job\.ts$/.test(s)),
+    map.sources.join(", "),
   );
-  const map = JSON.parse(new TextDecoder().decode(Uint8Array.fromBase64(inline![1]!)));
-  assert.ok(map.sources.includes(module.href), map.sources.join(", "));
   assert.equal(map.sourcesContent, undefined);
   const app = await Deno.makeTempDir({ prefix: "cloudknot-app-" });
   try {
@@ -88,12 +89,83 @@ Deno.test("a module artifact's stack frames name the user's files and lines wher
       }
     })();
     assert.ok(error instanceof RangeError);
-    assert.match(error.stack ?? "", THROWING_FRAMES);
+    // Where it ran, the frames name the files under the module's folder, by line…
+    assert.match(
+      error.stack ?? "",
+      /at check \(cloudknot:[0-9a-f]{12}\/src\/throwing_helper\.ts:6:\d+\)/,
+    );
     assert.doesNotMatch(error.stack ?? "", /function\.js/);
+    // …and the process that made the artifact names them on this machine.
+    assert.match(resolveArtifactFrames(error.stack ?? ""), THROWING_FRAMES);
   } finally {
     await Deno.remove(app, { recursive: true });
   }
 });
+
+Deno.test("a module's artifact hash is the same wherever the project and the Deno cache are, and changes with its code", async () => {
+  const root = await Deno.makeTempDir({ prefix: "cloudknot-artifact-moved-" });
+  try {
+    // One project (a module, a helper beside it, an npm package), in two places,
+    // each bundled with a Deno cache of its own.
+    const fixtures = new URL("../fixtures/", import.meta.url);
+    const made: { hash: string; source: string; job: string }[] = [];
+    for (const place of ["a/project", "b/deeper/clone"]) {
+      const dir = join(root, place);
+      await Deno.mkdir(join(dir, "lib"), { recursive: true });
+      await Deno.copyFile(new URL("throwing_helper.ts", fixtures), join(dir, "lib", "helper.ts"));
+      const job = join(dir, "job.ts");
+      await Deno.writeTextFile(
+        job,
+        'import isNumber from "npm:is-number@7.0.0";\nimport { check } from "./lib/helper.ts";\n' +
+          "export function measure(x: number): number {\n  return isNumber(x) ? check(x) : 0;\n}\n",
+      );
+      const denoDir = join(root, `${place.replaceAll("/", "-")}-deno-dir`);
+      const deno = join(root, `${place.replaceAll("/", "-")}-deno`);
+      await Deno.writeTextFile(
+        deno,
+        `#!/bin/sh\nDENO_DIR='${denoDir}' exec '${Deno.execPath()}' "$@"\n`,
+      );
+      await Deno.chmod(deno, 0o755);
+      const artifact = await artifactFromModule(job, "measure", { deno, cwd: dir });
+      made.push({ ...artifact, job: pathToFileURL(job).href });
+      // The package came from this project's own cache.
+      assert.ok((await Deno.stat(join(denoDir, "npm"))).isDirectory);
+    }
+    assert.equal(made[0]!.hash, made[1]!.hash);
+    assert.equal(made[0]!.source, made[1]!.source);
+    assert.doesNotMatch(made[0]!.source, new RegExp(RegExp.escape(root)));
+    const sources: string[] = inlineMap(made[0]!.source).sources;
+    assert.ok(
+      sources.some((s) => s.endsWith("/deno_dir/npm/registry.npmjs.org/is-number/7.0.0/index.js")),
+      sources.join(", "),
+    );
+    // The frames resolve to the copy made last.
+    const key = /^cloudknot:([0-9a-f]{12})\//.exec(sources[0]!)![1];
+    assert.equal(
+      resolveArtifactFrames(`at measure (cloudknot:${key}/src/job.ts:4:38)`),
+      `at measure (${made[1]!.job}:4:38)`,
+    );
+
+    // A real change to the code changes the hash.
+    const job = join(root, "a/project/job.ts");
+    await Deno.writeTextFile(
+      job,
+      (await Deno.readTextFile(job)).replace("check(x) : 0", "check(x) : 1"),
+    );
+    const changed = await artifactFromModule(job, "measure", {
+      deno: join(root, "a-project-deno"),
+    });
+    assert.notEqual(changed.hash, made[0]!.hash);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+// deno-lint-ignore no-explicit-any
+function inlineMap(source: string): any {
+  const inline = /\n\/\/# sourceMappingURL=data:application\/json;base64,(.+)\n$/.exec(source);
+  return JSON.parse(new TextDecoder().decode(Uint8Array.fromBase64(inline![1]!)));
+}
 
 Deno.test("a module export that is not a function is refused when the knot is made, naming its type", async () => {
   const cwd = await Deno.makeTempDir({ prefix: "cloudknot-artifact-" });

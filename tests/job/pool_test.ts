@@ -128,3 +128,109 @@ Deno.test("a sink that cannot store fails those attempts for good, with its erro
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+for (const shell of [undefined, null]) {
+  const how = shell === null ? "with stdout and stderr apart" : "through the shell (one stream)";
+  Deno.test(`each attempt's output is its own, in the order printed, ${how}`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // Attempts run back to back on one worker, printing through every
+      // API, some more than a pipe holds; every 7th prints nothing.
+      const functionUrl = await artifact(
+        dir,
+        `async (x) => {
+          const { writeSync } = await import("node:fs");
+          const process = (await import("node:process")).default;
+          if (x % 7 === 0) return x;
+          console.log("out " + x);
+          console.error("err " + x);
+          Deno.stdout.writeSync(new TextEncoder().encode("raw " + x + "\\n"));
+          writeSync(2, "fs " + x + "\\n");
+          process.stdout.write("node " + x + "\\n");
+          if (x % 50 === 1) console.log(("big " + x + "\\n").repeat(40000));
+          return x;
+        }`,
+      );
+      // Each attempt's output, per stream.
+      const output = new Map<number, string>();
+      const pool = new WorkerPool({
+        functionUrl,
+        starmap: false,
+        concurrency: 1,
+        attempts: 1,
+        jobId: "r:{index}",
+        source: { read: (indices) => indices.map((i) => encode(i)) },
+        sink: {
+          started: () => {},
+          output: (index, _attempt, stream, bytes) =>
+            output.set(
+              index * 2 + stream - 1,
+              (output.get(index * 2 + stream - 1) ?? "") + new TextDecoder().decode(bytes),
+            ),
+          store: () => {},
+          ended: () => {},
+        },
+        ...(shell === null ? { shell } : {}),
+      });
+      pool.addRange(0, 300);
+      pool.close();
+      await pool.done;
+      for (let x = 0; x < 300; x++) {
+        const text = (output.get(x * 2) ?? "") + (output.get(x * 2 + 1) ?? "");
+        const lines = text.split("\n").filter((l) => l !== "");
+        if (x % 7 === 0) {
+          assert.deepEqual(lines, [], `item ${x}`);
+          continue;
+        }
+        const expected = ["out", "err", "raw", "fs", "node"].map((p) => `${p} ${x}`);
+        if (x % 50 === 1) expected.push(...Array(40000).fill(`big ${x}`));
+        if (shell === null) assert.deepEqual(lines.sort(), expected.sort(), `item ${x}`);
+        else {
+          // One stream, in the order printed.
+          assert.equal(output.get(x * 2 + 1), undefined);
+          assert.deepEqual(lines, expected, `item ${x}`);
+        }
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("large items go to a worker about a mebibyte at a time, however fast they run", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const functionUrl = await artifact(dir, "(b) => b.byteLength");
+    const item = encode(new Uint8Array(300 * 1024));
+    const reads: number[] = [];
+    const lengths: number[] = [];
+    const pool = new WorkerPool({
+      functionUrl,
+      starmap: false,
+      concurrency: 1,
+      attempts: 1,
+      jobId: "r:{index}",
+      source: {
+        read: (indices) => {
+          reads.push(indices.length);
+          return indices.map(() => item);
+        },
+      },
+      sink: {
+        started: () => {},
+        output: () => {},
+        store: () => {},
+        ended: (a) => lengths.push(decodeRecord(a.bytes).status === "ok" ? a.index : -1),
+      },
+    });
+    pool.addRange(0, 60);
+    pool.close();
+    await pool.done;
+    assert.equal(lengths.length, 60);
+    assert.ok(!lengths.includes(-1));
+    // 300 KiB items: at most three to a batch (the first batch is one item).
+    assert.ok(Math.max(...reads) <= 3, `batches of ${reads.join(", ")} items`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

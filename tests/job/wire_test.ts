@@ -99,6 +99,36 @@ Deno.test("batches reach the worker whole however stdin is cut", () => {
   }
 });
 
+Deno.test("batches read in place reach the worker whole, however much each read gets", () => {
+  const big = new Uint8Array(300_000).map((_, i) => i % 251);
+  const attempts = [
+    { index: 0, attempt: 1, bytes: text("a") },
+    { index: 1, attempt: 2, bytes: big },
+    { index: 2, attempt: 1, bytes: new Uint8Array(0) },
+  ];
+  const stream = concat(encodeRunFrame(attempts), encodeRunFrame(attempts.slice(1, 2)));
+  for (const size of [7, 4096, 70_000, stream.byteLength]) {
+    const reader = new RunFrameReader();
+    const seen: number[][] = [];
+    let i = 0;
+    while (i < stream.byteLength) {
+      // A read gets what the pipe has, up to the room given.
+      const room = reader.space(16);
+      const n = Math.min(size, room.byteLength, stream.byteLength - i);
+      room.set(stream.subarray(i, i + n));
+      i += n;
+      for (const batch of reader.commit(n)) {
+        // Views of the reader's buffer: checked before the next read.
+        for (const a of batch) {
+          assert.deepEqual(a.bytes, attempts.find((x) => x.index === a.index)!.bytes);
+        }
+        seen.push(batch.map((a) => a.index));
+      }
+    }
+    assert.deepEqual(seen, [[0, 1, 2], [1]], `reads of ${size}`);
+  }
+});
+
 Deno.test("large frames written in parts are the same bytes as one frame", () => {
   const big = new Uint8Array(300_000).fill(3);
   const attempts = [{ index: 1, attempt: 1, bytes: big }, {
@@ -115,4 +145,10 @@ Deno.test("large frames written in parts are the same bytes as one frame", () =>
     concat(doneHead(mark, 7, 1, 0, big.byteLength), big),
     doneFrame(mark, 7, 1, 0, big),
   );
+  // A frame made in a reused buffer is the same bytes; one too large gets its own.
+  const reused = new Uint8Array(100);
+  const small = doneFrame(mark, 9, 2, 1, text("record"), reused);
+  assert.equal(small.buffer, reused.buffer);
+  assert.deepEqual(small, doneFrame(mark, 9, 2, 1, text("record")));
+  assert.deepEqual(doneFrame(mark, 7, 1, 0, big, reused), doneFrame(mark, 7, 1, 0, big));
 });

@@ -437,15 +437,18 @@ export class RunDir {
     // turn, sparing a copy.
     const whole = size <= SYNC_WRITE_BYTES ? new Uint8Array(size) : undefined;
     const parts: Uint8Array[] = whole ? [whole] : [];
+    const wholeView = whole ? new DataView(whole.buffer) : undefined;
     let at = 0;
     for (const e of entries) {
-      const head = whole ? whole.subarray(at, at + HEAD) : new Uint8Array(HEAD);
-      const view = new DataView(head.buffer, head.byteOffset, HEAD);
-      head[0] = RECORD_MAGIC;
-      head[1] = kindCode(e.kind);
-      view.setUint16(2, e.attempt, true);
-      view.setUint32(4, e.index, true);
-      view.setUint32(8, e.record.byteLength, true);
+      // Heads go straight into the one buffer; only large records get heads of their own.
+      const head = whole ?? new Uint8Array(HEAD);
+      const view = wholeView ?? new DataView(head.buffer);
+      const h = whole ? at : 0;
+      head[h] = RECORD_MAGIC;
+      head[h + 1] = kindCode(e.kind);
+      view.setUint16(h + 2, e.attempt, true);
+      view.setUint32(h + 4, e.index, true);
+      view.setUint32(h + 8, e.record.byteLength, true);
       if (whole) whole.set(e.record, at + HEAD);
       else parts.push(head, e.record);
       at += HEAD + e.record.byteLength;

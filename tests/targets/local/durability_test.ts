@@ -221,3 +221,28 @@ Deno.test("RunStoreError names the directory and what to do", () => {
   );
   assert.match(e.message, /^Cannot write the records of item 1 in \/r: No space left on device\./);
 });
+
+Deno.test("a record with bytes that are not UTF-8 is reported damaged; a result holding U+FFFD is kept", async () => {
+  await withKnot({
+    name: "utf8",
+    func: (x: number) => x === 1 ? "\uFFFD replacement" : `item ${x}`,
+  }, async (knot, dir) => {
+    const run = await knot.map([0, 1, 2], { progress: false });
+    assert.deepEqual(await run.results(), ["item 0", "\uFFFD replacement", "item 2"]);
+    // One byte of item 2's record turns into one that UTF-8 never has.
+    const log = join(dir, "utf8", "runs", run.runId, "records");
+    const bytes = await Deno.readFile(log);
+    const needle = new TextEncoder().encode("item 2");
+    const at = bytes.findIndex((_, i) => needle.every((b, k) => bytes[i + k] === b)) + 5;
+    assert.ok(at > 0);
+    bytes[at] = 0xff;
+    await Deno.writeFile(log, bytes);
+    const collected = await knot.collect(run.runId);
+    await collected.done;
+    assert.equal(await collected.item(1), "\uFFFD replacement");
+    await assert.rejects(
+      () => collected.item(2),
+      (e) => (e as ItemError).kind === "infrastructure" && /is damaged/.test((e as Error).message),
+    );
+  });
+});

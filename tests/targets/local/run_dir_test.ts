@@ -1,24 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  LOCAL_RUN_LAYOUT,
-  type LocalRunManifest,
-  RunDir,
-} from "../../../src/targets/local/run_dir.ts";
-
-const manifest: LocalRunManifest = {
-  version: 1,
-  layout: LOCAL_RUN_LAYOUT,
-  runId: "r",
-  knot: "k",
-  count: 0,
-  starmap: false,
-  createdAt: 0,
-  attempts: 1,
-  artifact: "artifacts/x.js",
-  env: {},
-  permissions: {},
-};
+import { RunDir } from "../../../src/targets/local/run_dir.ts";
+import { manifest } from "./helpers.ts";
 
 Deno.test("a torn record at the end of the log is skipped, then cut off by the next writer", async () => {
   const base = await Deno.makeTempDir();
@@ -57,6 +40,32 @@ Deno.test("a torn record at the end of the log is skipped, then cut off by the n
     other.close();
     reader.close();
     assert.equal(other.isLive(), false);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("records of every size are read back as written, small ones and large ones in one append", async () => {
+  const base = await Deno.makeTempDir();
+  try {
+    const run = await RunDir.create(join(base, "run"), manifest);
+    const records = [
+      { index: 3, attempt: 1, kind: "ok" as const, record: new Uint8Array([1, 2]) },
+      { index: 70000, attempt: 2, kind: "threw" as const, record: new Uint8Array(0) },
+    ];
+    const large = [
+      ...records,
+      { index: 5, attempt: 3, kind: "crashed" as const, record: new Uint8Array(300_000).fill(7) },
+    ];
+    run.appendRecords(records);
+    run.appendRecords(large);
+    const seen: string[] = [];
+    run.scanRecords(0, (e) => seen.push(`${e.index}/${e.attempt}/${e.kind}/${e.record.join("")}`));
+    assert.deepEqual(
+      seen,
+      [...records, ...large].map((e) => `${e.index}/${e.attempt}/${e.kind}/${e.record.join("")}`),
+    );
+    run.close();
   } finally {
     await Deno.remove(base, { recursive: true });
   }

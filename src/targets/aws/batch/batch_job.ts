@@ -26,7 +26,7 @@ import {
 import { MapRun } from "../../../run/map_run.ts";
 import type { StateFile } from "../../../state/state_file.ts";
 import { openS3Store } from "../../../store/s3.ts";
-import { summarize, type Summary } from "../../../util/summary.ts";
+import { type InspectPlace, nestedText, summarize, type Summary } from "../../../util/summary.ts";
 
 /** Options for {@linkcode BatchJob.fromId}. */
 export interface BatchJobOptions {
@@ -200,8 +200,8 @@ export class BatchJob {
    * Shows a summary in `console.log`: id, name, queue, children, run and the
    * status Batch gave when the job was last described (sending nothing).
    */
-  [Symbol.for("Deno.customInspect")](): string {
-    return this.#summary().text;
+  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
+    return nestedText(this.#summary().text, place);
   }
 
   /** Shows the same summary as a table in a Jupyter notebook. */

@@ -8,7 +8,7 @@
  */
 import type { AwsSession } from "../../../aws/session.ts";
 import { describeJobs, JOB_STATUS_ORDER } from "./jobs.ts";
-import { escapeHtml } from "../../../util/summary.ts";
+import { escapeHtml, type InspectPlace, nestedText } from "../../../util/summary.ts";
 
 /** One row of a {@linkcode JobsView}. */
 export interface JobRow {
@@ -122,8 +122,8 @@ export class JobsView {
   }
 
   /** Shows the table in `console.log`. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return this.toString();
+  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
+    return nestedText(this.toString(), place);
   }
 }
 
