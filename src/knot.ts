@@ -18,6 +18,7 @@ import {
   openAwsKnot,
 } from "./targets/aws/aws_knot.ts";
 import { openLocalKnot } from "./targets/local/local_knot.ts";
+import { openDockerKnot } from "./targets/docker/docker_knot.ts";
 import type { OpenedKnot, Target } from "./targets/target.ts";
 import type { JobsView } from "./targets/aws/batch/jobs_view.ts";
 import type { BatchJob } from "./targets/aws/batch/batch_job.ts";
@@ -58,17 +59,30 @@ export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKno
   module?: string | URL;
   /** The export of `module` to call. @default {"default"} */
   exportName?: string;
-  /** Where the items run. @default {"local"} */
-  target?: "local" | "aws";
-  /** Worker processes on the local target. @default {navigator.hardwareConcurrency} */
+  /**
+   * Where the items run: `"local"` (worker processes on this machine),
+   * `"aws"` (AWS Batch) or `"docker"` (the knot's image on the local Docker
+   * engine, with the job contract of AWS Batch: see docs/docker.md).
+   * @default {"local"}
+   */
+  target?: "local" | "aws" | "docker";
+  /**
+   * Worker processes on the local target; containers at once on the docker
+   * target. @default {navigator.hardwareConcurrency}
+   */
   concurrency?: number;
   /** Attempts per item, 1 to 10 (AWS Batch's `retryStrategy.attempts`). @default {3} */
   retries?: number;
   /** Seconds one attempt may run before it is stopped (at least 60 on AWS). */
   timeout?: number;
-  /** Memory per job in MiB; on the local target, each worker's V8 heap limit. */
+  /**
+   * Memory per job in MiB; on the local target, each worker's V8 heap limit;
+   * on the docker target, each container's memory limit (no swap).
+   */
   memory?: number;
-  /** The directory of the local target's knots. @default {"$CLOUDKNOT_LOCAL_DIR or ~/.cloudknot/local"} */
+  /** The Docker network of the docker target's containers. @default {"bridge"} */
+  network?: string;
+  /** The directory of the local and docker targets' knots. @default {"$CLOUDKNOT_LOCAL_DIR or ~/.cloudknot/local"} */
   dir?: string;
   /**
    * What the function may do, as Deno permission descriptors (`read`,
@@ -140,7 +154,7 @@ export class Knot<F extends JobFunction = JobFunction> {
   /** The knot's name. */
   readonly name: string;
   /** Where its items run. */
-  readonly target: "local" | "aws";
+  readonly target: "local" | "aws" | "docker";
   /** The packaged function. */
   readonly artifact: FunctionArtifact;
   #target: KnotTarget;
@@ -188,6 +202,18 @@ export class Knot<F extends JobFunction = JobFunction> {
   ): Promise<Knot<F> | Plan> {
     const o = validateKnotOptions(options);
     if (options.dryRun === true) return await planKnot(options, o);
+    const source = {
+      ...(options.func !== undefined ? { func: options.func } : {}),
+      ...(options.module !== undefined ? { module: options.module } : {}),
+      ...(options.exportName !== undefined ? { exportName: options.exportName } : {}),
+      ...(options.dir !== undefined ? { dir: options.dir } : {}),
+    };
+    const limits = {
+      concurrency: o.concurrency,
+      attempts: o.retries,
+      ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+      ...(o.memory !== undefined ? { memory: o.memory } : {}),
+    };
     const opened: OpenedKnot<KnotTarget> = o.target === "aws"
       ? await openAwsKnot({
         ...options,
@@ -195,16 +221,23 @@ export class Knot<F extends JobFunction = JobFunction> {
         // Only a given value: adopting warns about each option passed.
         ...(options.retries !== undefined ? { retries: o.retries } : {}),
       })
+      : o.target === "docker"
+      ? await openDockerKnot({
+        name: o.name,
+        ...source,
+        ...limits,
+        ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
+        ...(options.network !== undefined ? { network: options.network } : {}),
+        ...(options.baseImage !== undefined ? { baseImage: options.baseImage } : {}),
+        ...(options.noImageCache !== undefined ? { noImageCache: options.noImageCache } : {}),
+        ...(options.docker !== undefined ? { docker: options.docker } : {}),
+        ...(options.cloudknotDir !== undefined ? { cloudknotDir: options.cloudknotDir } : {}),
+        ...(options.warn !== undefined ? { warn: options.warn } : {}),
+      })
       : await openLocalKnot({
         name: o.name,
-        ...(options.func !== undefined ? { func: options.func } : {}),
-        ...(options.module !== undefined ? { module: options.module } : {}),
-        ...(options.exportName !== undefined ? { exportName: options.exportName } : {}),
-        ...(options.dir !== undefined ? { dir: options.dir } : {}),
-        concurrency: o.concurrency,
-        attempts: o.retries,
-        ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
-        ...(o.memory !== undefined ? { memory: o.memory } : {}),
+        ...source,
+        ...limits,
         ...(o.permissions !== undefined ? { permissions: o.permissions } : {}),
       });
     return new Knot<F>(o.name, opened);
@@ -484,22 +517,37 @@ async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promise<Plan
     ? await artifactFromModule(options.module, options.exportName ?? "default")
     : undefined;
   const dir = localKnotsDir(options.dir !== undefined ? { dir: options.dir } : {});
+  const docker = o.target === "docker";
+  const fn: Record<string, string> = artifact
+    ? { function: `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})` }
+    : {};
   return new Plan({
-    title: `Knot ${o.name} on this machine`,
-    steps: [{
-      action: "write",
-      kind: "local knot",
-      name: `${dir}/${o.name}`,
-      details: {
-        ...(artifact
-          ? { function: `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})` }
-          : {}),
-        workers: o.concurrency,
-        attempts: o.retries,
-        ...(o.memory !== undefined ? { "heap limit MiB": o.memory } : {}),
-        ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+    title: `Knot ${o.name} on this machine${docker ? "'s Docker engine" : ""}`,
+    steps: [
+      ...(docker && artifact
+        ? [{
+          action: "build" as const,
+          kind: "image",
+          name: `cloudknot/${o.name.toLowerCase()}-docker:local`,
+          details: fn,
+        }]
+        : []),
+      {
+        action: "write",
+        kind: docker ? "docker knot" : "local knot",
+        name: `${dir}/${o.name}`,
+        details: {
+          ...fn,
+          [docker ? "containers" : "workers"]: o.concurrency,
+          attempts: o.retries,
+          ...(o.memory !== undefined
+            ? { [docker ? "memory MiB" : "heap limit MiB"]: o.memory }
+            : {}),
+          ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
+          ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+        },
       },
-    }],
+    ],
     notes: artifact ? [] : ["no func or module: the knot of that name would be adopted"],
   });
 }

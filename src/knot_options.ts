@@ -12,6 +12,11 @@ import type { KnotOptions, MapOptions, MapPlanOptions } from "./knot.ts";
 import { type Permissions, validatePermissions } from "./job/permissions.ts";
 import { MAX_TIMEOUT_SECONDS } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
+import {
+  DOCKER_KNOT_OPTIONS,
+  MIN_CONTAINER_MIB,
+  validateDockerKnotOptions,
+} from "./targets/docker/knot_options.ts";
 import { CloudknotInputError } from "./util/errors.ts";
 import {
   describeValue,
@@ -32,7 +37,7 @@ export interface ValidKnotOptions {
   /** The name. */
   name: string;
   /** Where the items run. */
-  target: "local" | "aws";
+  target: "local" | "aws" | "docker";
   /** Local worker processes. */
   concurrency: number;
   /** Attempts per item. */
@@ -43,6 +48,8 @@ export interface ValidKnotOptions {
   memory?: number;
   /** What the function may reach, locally. */
   permissions?: Permissions;
+  /** CPUs per container (the docker target), when given. */
+  vcpus?: number;
 }
 
 const KNOT_OPTION_KEYS: Readonly<Record<keyof KnotOptions | "dryRun", true>> = {
@@ -59,6 +66,7 @@ const KNOT_OPTION_KEYS: Readonly<Record<keyof KnotOptions | "dryRun", true>> = {
   memory: true,
   dir: true,
   permissions: true,
+  network: true,
 };
 
 /** Options every target takes. */
@@ -73,8 +81,12 @@ const SHARED = new Set([
   "timeout",
   "memory",
 ]);
-/** Options of the local target only. */
-const LOCAL_ONLY = new Set(["concurrency", "dir", "permissions"]);
+/** The options of each target besides the shared ones, in the order errors name them. */
+const TARGET_OPTIONS: Readonly<Record<"local" | "docker" | "aws", ReadonlySet<string>>> = {
+  local: new Set(["concurrency", "dir", "permissions"]),
+  docker: new Set(DOCKER_KNOT_OPTIONS),
+  aws: new Set(Object.keys(AWS_KNOT_OPTION_KEYS).filter((key) => !SHARED.has(key))),
+};
 
 const MAP_OPTION_KEYS: Readonly<Record<keyof MapPlanOptions, true>> = {
   dryRun: true,
@@ -117,27 +129,33 @@ export function validateKnotOptions(
   const name = validateKnotName(options.name);
   validateFunctionSource(options);
   const target = options.target ?? "local";
-  if (target !== "local" && target !== "aws") {
+  if (target !== "local" && target !== "aws" && target !== "docker") {
     throw new CloudknotInputError(
-      `target must be "local" or "aws", not ${JSON.stringify(target)}`,
+      `target must be "local", "aws" or "docker", not ${JSON.stringify(target)}`,
       { field: "target" },
     );
   }
-  if (target === "aws" && options.permissions !== undefined) {
+  if (target !== "local" && options.permissions !== undefined) {
     // The job's container does not run the function in a worker of its own
     // yet, so permissions could not be applied there: refuse, never ignore.
     throw new CloudknotInputError(
-      "permissions apply on the local target only for now: on AWS, what a job may reach is " +
-        "its Pars job role's (its policies option) and its container's",
+      target === "aws"
+        ? "permissions apply on the local target only for now: on AWS, what a job may reach is " +
+          "its Pars job role's (its policies option) and its container's"
+        : "permissions apply on the local target only for now: on the docker target, what a " +
+          "job may reach is its container's (the network option)",
       { field: "permissions" },
     );
   }
   const given = Object.entries(options).filter(([key, value]) =>
     value !== undefined && !SHARED.has(key)
   ).map(([key]) => key);
-  const stray = given.filter((key) => (target === "aws") === LOCAL_ONLY.has(key));
-  if (stray.length > 0) {
-    const other = target === "aws" ? "local" : "aws";
+  const targets = Object.keys(TARGET_OPTIONS) as (keyof typeof TARGET_OPTIONS)[];
+  const otherOf = (key: string) => targets.find((t) => t !== target && TARGET_OPTIONS[t].has(key));
+  const strays = given.filter((key) => !TARGET_OPTIONS[target].has(key));
+  if (strays.length > 0) {
+    const other = otherOf(strays[0]!)!;
+    const stray = strays.filter((key) => otherOf(key) === other);
     throw new CloudknotInputError(
       `${stray.join(", ")} ${stray.length > 1 ? "are options" : "is an option"} of target ` +
         `"${other}", not of "${target}": leave ${stray.length > 1 ? "them" : "it"} out, or pass ` +
@@ -186,17 +204,21 @@ export function validateKnotOptions(
   if (options.memory !== undefined) {
     const m = options.memory;
     const total = system.totalMemoryMiB ?? Math.floor(Deno.systemMemoryInfo().total / 2 ** 20);
-    if (!Number.isInteger(m) || m < 1 || m > total) {
+    const least = target === "docker" ? MIN_CONTAINER_MIB : 1;
+    if (!Number.isInteger(m) || m < least || m > total) {
       throw new CloudknotInputError(
-        `memory must be an integer of MiB from 1 to this machine's ${
+        `memory must be an integer of MiB from ${least} to this machine's ${
           total.toLocaleString("en-US")
-        } (each worker's heap limit), not ${describeValue(m)}`,
+        } (${
+          target === "docker" ? "each container's memory limit" : "each worker's heap limit"
+        }), not ${describeValue(m)}`,
         { field: "memory" },
       );
     }
     valid.memory = m;
   }
   validateOptionType(options, "dir", "string");
+  if (target === "docker") validateDockerKnotOptions(options, valid);
   if (options.permissions !== undefined) {
     valid.permissions = validatePermissions(options.permissions);
   }

@@ -241,6 +241,55 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         "exportName",
         /Export x of .* is a number, not a function/,
       ],
+      // Knot on the docker target: nothing is built.
+      [
+        "an AWS option on the docker target",
+        () => Knot.create({ name: "k", func, target: "docker", compute: "SPOT", dir } as never),
+        "compute",
+        /is an option of target "aws", not of "docker"/,
+      ],
+      [
+        "permissions on the docker target",
+        () => Knot.create({ name: "k", func, target: "docker", permissions: { net: true }, dir }),
+        "permissions",
+        /on the docker target/,
+      ],
+      [
+        "network on the local target",
+        () => Knot.create({ name: "k", func, network: "host", dir }),
+        "network",
+        /is an option of target "docker", not of "local"/,
+      ],
+      [
+        "docker memory below Docker's 6 MiB",
+        () => Knot.create({ name: "k", func, target: "docker", memory: 4, dir }),
+        "memory",
+        /from 6 to .* \(each container's memory limit\)/,
+      ],
+      [
+        "docker vcpus past the machine's",
+        () => Knot.create({ name: "k", func, target: "docker", vcpus: 1e6, dir }),
+        "vcpus",
+        /from 0\.01 to this machine's/,
+      ],
+      [
+        "docker network not a name",
+        () => Knot.create({ name: "k", func, target: "docker", network: "a b", dir }),
+        "network",
+        /name of a Docker network/,
+      ],
+      [
+        "docker concurrency 0",
+        () => Knot.create({ name: "k", func, target: "docker", concurrency: 0, dir }),
+        "concurrency",
+        /from 1 to 1024/,
+      ],
+      [
+        "target mars",
+        () => Knot.create({ name: "k", func, target: "mars", dir } as never),
+        "target",
+        /"local", "aws" or "docker"/,
+      ],
       // Pars.create.
       [
         "Pars name",
@@ -298,6 +347,8 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         assert.deepEqual(emu.mutatingRequests(), [], `${label}: no mutating call`);
       });
     }
+    // No docker knot was made (its directory comes before its image's build).
+    await assert.rejects(Deno.stat(join(dir, "k")), Deno.errors.NotFound);
     assert.deepEqual(await state.section("docker-image img"), undefined);
     assert.deepEqual(await state.section("docker-image k"), undefined);
     await assert.rejects(Deno.stat(join(cloudknotDir, "images")), Deno.errors.NotFound);

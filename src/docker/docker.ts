@@ -446,12 +446,16 @@ export class Docker {
       (options.signal ? `cloudknot-run-${crypto.randomUUID().slice(0, 13)}` : undefined);
     const args = ["run"];
     if (options.rm ?? true) args.push("--rm");
+    if (options.detach) args.push("--detach");
     if (name !== undefined) args.push("--name", name);
     if (options.stdin !== undefined) args.push("--interactive");
     if (options.network !== undefined) args.push("--network", options.network);
     if (options.cpus !== undefined) args.push("--cpus", String(positive(options.cpus, "cpus")));
     if (options.memory !== undefined) {
       args.push("--memory", `${Math.round(positive(options.memory, "memory"))}m`);
+    }
+    if (options.memorySwap !== undefined) {
+      args.push("--memory-swap", `${Math.round(positive(options.memorySwap, "memorySwap"))}m`);
     }
     if (options.user !== undefined) args.push("--user", options.user);
     if (options.workdir !== undefined) args.push("--workdir", options.workdir);

@@ -265,6 +265,11 @@ export interface DockerRunOptions extends DockerStreamOptions {
   cpus?: number;
   /** The memory limit in MiB (`--memory`). */
   memory?: number;
+  /**
+   * Memory plus swap in MiB (`--memory-swap`); equal to `memory`, the
+   * container gets no swap and is killed when it runs out, as on AWS Batch.
+   */
+  memorySwap?: number;
   /** The user, such as `1000` or `1000:1000`. */
   user?: string;
   /** The working directory inside the container. */
@@ -282,6 +287,14 @@ export interface DockerRunOptions extends DockerStreamOptions {
   name?: string;
   /** Labels of the container. */
   labels?: Record<string, string>;
+  /**
+   * Start the container and return at once (`--detach`): the result's
+   * `stdout` is the container's id, and `code` is docker's (0 once it
+   * started). Give `rm: false` to inspect it after it exits.
+   *
+   * @default {false}
+   */
+  detach?: boolean;
   /** Mounts (`--mount`). */
   mounts?: DockerMount[];
   /** The platform to run, such as `linux/amd64`. */

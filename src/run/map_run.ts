@@ -74,7 +74,7 @@ export interface RunInfo {
   /** The run's id. */
   runId: string;
   /** Where it runs. */
-  target: "local" | "aws";
+  target: "local" | "aws" | "docker";
   /** How many items it has. */
   total: number;
   /** The attempts each item gets. */
@@ -168,7 +168,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   /** The run's id. */
   readonly runId: string;
   /** Where it runs. */
-  readonly target: "local" | "aws";
+  readonly target: "local" | "aws" | "docker";
   /** The attempts each item gets. */
   readonly attempts: number;
   /** When the run started, in epoch milliseconds. */

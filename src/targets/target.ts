@@ -92,7 +92,7 @@ export function requestChunks(items: MapRequest["items"]): AsyncIterable<readonl
  */
 export interface Target<ClobberOptions extends object = Record<never, never>> {
   /** Which target this is. */
-  readonly kind: "local" | "aws";
+  readonly kind: "local" | "aws" | "docker";
   /** Starts a run and returns its handle once the run is recorded. */
   map<T>(request: MapRequest): Promise<MapRun<T>>;
   /** Re-opens an earlier run to collect its results, from any process. */

@@ -114,7 +114,10 @@ Deno.test("knot commands report bad usage with exit code 2", async () => {
       [["knot", "lst"], /^error: Unknown command "knot lst": did you mean "knot list"\?$/m],
       [["knot", "show"], /^error: knot show needs the <knot> argument/m],
       [["knot", "create", "x"], /^error: knot create needs the <module> argument/m],
-      [["knot", "list", "--target", "moon"], /^error: --target must be "local" or "aws"/m],
+      [
+        ["knot", "list", "--target", "moon"],
+        /^error: --target must be "local", "aws" or "docker"/m,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await cli(home, args);

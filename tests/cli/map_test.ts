@@ -300,7 +300,7 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         ["map", JOBS, "square", "--target", "mars"],
         "[1]",
         2,
-        /^error: --target must be "local" or "aws", not "mars"/,
+        /^error: --target must be "local", "aws" or "docker", not "mars"/,
       ],
       [
         ["map", JOBS, "square", "--concurrency", "two"],

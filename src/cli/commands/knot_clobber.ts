@@ -7,7 +7,8 @@
  */
 import { Knot } from "../../knot.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
-import { findLocalKnot, localKnotsDir, localRuns } from "../../targets/local/catalog.ts";
+import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
+import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings } from "../common/aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
@@ -68,10 +69,15 @@ export const knotClobber = defineCommand({
       throw ctx.usage(`${extra.map((f) => `--${f}`).join(", ")}: for a knot on AWS only`);
     }
     const found = await findLocalKnot(name, { env: ctx.io.env });
-    const runs = (await localRuns(found).runs()).length;
+    const runs = (await knotRuns(found).runs()).length;
     const what = `knot ${name} and its ${runs} run${runs === 1 ? "" : "s"}`;
     if (!await confirmDeletion(ctx, what)) return 1;
-    const knot = await Knot.create({ name, dir: localKnotsDir({ env: ctx.io.env }) });
+    // A docker knot's clobber removes its containers and image too.
+    const knot = await Knot.create({
+      name,
+      dir: localKnotsDir({ env: ctx.io.env }),
+      ...((found.record.target as string) === "docker" ? { target: "docker" as const } : {}),
+    });
     await knot.clobber();
     await ctx.print(`Clobbered ${what}`);
     return 0;

@@ -20,6 +20,7 @@ import { printPlans } from "../common/plan_output.ts";
 import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
 import { resolveTarget } from "../common/target.ts";
+import { cliDocker } from "../common/docker.ts";
 
 /** `knot create <knot> <module> [export]`. */
 export const knotCreate = defineCommand({
@@ -31,7 +32,8 @@ export const knotCreate = defineCommand({
     "runs with no network. Run it later with `map --name KNOT`. With --target aws it makes the " +
     "knot on AWS Batch: the image (built and pushed to ECR, Docker's output on stderr), the " +
     "Pars, the compute environment, job queue and job definition; a knot of that name on AWS is " +
-    "adopted as it is.",
+    "adopted as it is. With --target docker it builds the knot's image on this machine (no AWS " +
+    "request) and `map --name KNOT` runs it on the local Docker engine, as AWS Batch would.",
   args: [
     {
       name: "knot",
@@ -72,14 +74,16 @@ export const knotCreate = defineCommand({
     const module = ctx.arg("module")!;
     const exportName = ctx.arg("export") ?? "default";
     const permissions = cliPermissions(ctx);
-    if (resolveTarget(ctx) === "aws") {
+    const target = resolveTarget(ctx);
+    if (target === "aws") {
       if (permissions !== undefined) {
         throw ctx.usage("--allow is for the local target (on AWS, the job role grants access)");
       }
       return await createAws(ctx, { name, module, exportName });
     }
     const stray = [
-      ...awsOptionsGiven(ctx),
+      // The docker target builds its image here: it takes the base image.
+      ...awsOptionsGiven(ctx).filter((o) => target !== "docker" || o !== "--base-image"),
       ...["retries", "timeout", "memory"].filter((o) => ctx.string(o) !== undefined)
         .map((o) => `--${o}`),
     ];
@@ -92,12 +96,25 @@ export const knotCreate = defineCommand({
     }
     await checkModulePath(module);
     const dir = localKnotsDir({ env: ctx.io.env });
+    const docker: Partial<KnotOptions> = target === "docker"
+      ? {
+        target,
+        docker: cliDocker(ctx, { quiet: ctx.flag("quiet") }),
+        ...(awsKnotOptions(ctx).baseImage !== undefined
+          ? { baseImage: awsKnotOptions(ctx).baseImage }
+          : {}),
+      }
+      : {};
     if (ctx.flag("dry-run")) {
-      await printPlans(ctx, await Knot.create({ name, module, exportName, dir, dryRun: true }));
+      await printPlans(
+        ctx,
+        await Knot.create({ ...docker, name, module, exportName, dir, dryRun: true }),
+      );
       return 0;
     }
     const existed = await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false);
     await Knot.create({
+      ...docker,
       name,
       module,
       exportName,

@@ -7,7 +7,8 @@ import { recordSection } from "../../state/sections.ts";
 import { readAwsKnots } from "../../targets/aws/catalog.ts";
 import { readOriginalRecords } from "../../resources/original.ts";
 import { ORIGINAL_LABEL, originalJson } from "../common/original.ts";
-import { listLocalKnots, localRuns } from "../../targets/local/catalog.ts";
+import { listLocalKnots } from "../../targets/local/catalog.ts";
+import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import {
@@ -19,6 +20,7 @@ import {
 } from "../common/knot_view.ts";
 import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { printList } from "../common/table.ts";
+import { resolveTarget } from "../common/target.ts";
 
 /** `knot list`. */
 export const knotList = defineCommand({
@@ -34,14 +36,13 @@ export const knotList = defineCommand({
   options: { ...JSON_OPTION, ...TARGET_OPTION },
   examples: [{ description: "List the knots", command: "cloudknot knot list" }],
   async run(ctx) {
-    const target = ctx.string("target");
-    if (target !== undefined && target !== "local" && target !== "aws") {
-      throw ctx.usage(`--target must be "local" or "aws", not "${target}"`);
-    }
+    const target = ctx.string("target") === undefined ? undefined : resolveTarget(ctx);
     const rows: { json: Record<string, unknown>; cells: string[] }[] = [];
     if (target !== "aws") {
       for (const knot of await listLocalKnots({ env: ctx.io.env })) {
-        const runs = await localRuns(knot).runs();
+        // Docker knots live in the local knots directory too.
+        if (target !== undefined && (knot.record.target as string) !== target) continue;
+        const runs = await knotRuns(knot).runs();
         const last = runs.at(-1);
         rows.push({
           json: {
@@ -55,7 +56,7 @@ export const knotList = defineCommand({
           },
           cells: [
             knot.record.name,
-            "local",
+            knot.record.target,
             functionLabel(knot),
             String(runs.length),
             last?.runId ?? "-",
@@ -63,7 +64,7 @@ export const knotList = defineCommand({
         });
       }
     }
-    if (target !== "local") {
+    if (target === undefined || target === "aws") {
       const { state } = cliSettings(ctx);
       for (const record of await readOriginalRecords(state, "knot")) {
         rows.push({

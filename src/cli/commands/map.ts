@@ -17,6 +17,7 @@ import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
 import { defineCommand } from "../common/command.ts";
 import { stderrProgress } from "../common/io.ts";
+import { cliDocker } from "../common/docker.ts";
 import { readInputs } from "../common/inputs.ts";
 import { failureSummary, writeItems } from "../common/item_output.ts";
 import { knotNameFor } from "../common/knot_name.ts";
@@ -72,7 +73,8 @@ export const map = defineCommand({
     concurrency: {
       type: "string",
       value: "N",
-      description: "Local: worker processes (default: the number of cores)",
+      description:
+        "Local: worker processes; docker: containers at once (default: the number of cores)",
     },
     retries: { type: "string", value: "N", description: "Attempts per item, 1 to 10 (default: 3)" },
     timeout: {
@@ -156,9 +158,21 @@ export const map = defineCommand({
     if (jobType !== undefined && jobType !== "array" && jobType !== "independent") {
       throw ctx.usage(`--job-type must be "array" or "independent", not "${jobType}"`);
     }
-    const aws = target === "aws" ? awsKnotOptions(ctx) : {};
+    const aws = target !== "local" ? awsKnotOptions(ctx) : {};
     const permissions = cliPermissions(ctx);
-    if (target === "local") {
+    if (target === "docker") {
+      // The docker target takes the AWS options that mean something on one machine.
+      const stray = [
+        ...awsOptionsGiven(ctx).filter((o) => o !== "--vcpus" && o !== "--base-image"),
+        ...(jobType !== undefined ? ["--job-type"] : []),
+        ...(permissions !== undefined ? ["--allow"] : []),
+      ];
+      if (stray.length > 0) {
+        throw ctx.usage(
+          `${stray.join(", ")} ${stray.length > 1 ? "are" : "is"} not for --target docker`,
+        );
+      }
+    } else if (target === "local") {
       const stray = [...awsOptionsGiven(ctx), ...(jobType !== undefined ? ["--job-type"] : [])];
       if (stray.length > 0) {
         throw ctx.usage(`${stray.join(", ")} ${stray.length > 1 ? "are" : "is"} for --target aws`);
@@ -187,11 +201,25 @@ export const map = defineCommand({
       ...(memory !== undefined ? { memory } : {}),
     };
     if (target === "aws") await refuseOriginal(ctx, "knot", common.name);
+    const docker: KnotOptions = {
+      ...common,
+      target: "docker",
+      dir: localKnotsDir({ env: ctx.io.env }),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(aws.vcpus !== undefined ? { vcpus: aws.vcpus } : {}),
+      ...(aws.baseImage !== undefined ? { baseImage: aws.baseImage } : {}),
+      // Docker's build output goes to stderr: stdout is the results'.
+      docker: cliDocker(ctx, { quiet: ctx.flag("quiet") }),
+    };
+    if (target === "docker" && ctx.flag("dry-run")) {
+      await printPlans(ctx, await Knot.create({ ...docker, dryRun: true }));
+      return 0;
+    }
     if (ctx.flag("dry-run")) {
       await printPlans(
         ctx,
         ...await planMap(ctx, {
-          target,
+          target: target === "aws" ? "aws" : "local",
           common,
           aws: { ...aws, ...(Object.keys(tags).length > 0 ? { tags } : {}) },
           items,
@@ -237,6 +265,11 @@ export const map = defineCommand({
         await ctx.log(ctx.err("dim", `Opening knot ${common.name} on AWS Batch…`));
       }
       knot = await Knot.create(options);
+    } else if (target === "docker") {
+      if (!ctx.flag("quiet")) {
+        await ctx.log(ctx.err("dim", `Building knot ${common.name}'s image on this machine…`));
+      }
+      knot = await Knot.create(docker);
     } else {
       knot = await Knot.create({
         ...common,

@@ -4,8 +4,9 @@
  * @module
  */
 import type { RunManifest } from "../../job/payload.ts";
-import type { RunCounts } from "../../run/map_run.ts";
+import type { MapRun, RunCounts } from "../../run/map_run.ts";
 import { type LocalKnotInfo, localRuns } from "../../targets/local/catalog.ts";
+import { type DockerKnotRecord, dockerRuns } from "../../targets/docker/docker_knot.ts";
 import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
 
 /**
@@ -59,6 +60,29 @@ export interface RunSnapshot {
 }
 
 /**
+ * The runs of a knot of the local knots directory: a local knot's, or a
+ * docker knot's (its record says which), without adopting it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const runs = await knotRuns(await findLocalKnot("squares")).runs();
+ * ```
+ *
+ * @param knot The knot.
+ * @returns Its runs' reader.
+ */
+export function knotRuns(knot: LocalKnotInfo): {
+  runs(): Promise<RunManifest[]>;
+  collect(
+    runId: string,
+    options?: { signal?: AbortSignal; finish?: boolean },
+  ): Promise<MapRun<unknown>>;
+} {
+  const record = knot.record as unknown as DockerKnotRecord;
+  return record.target === "docker" ? dockerRuns({ root: knot.root, record }) : localRuns(knot);
+}
+
+/**
  * Reads how each run of a knot stands, without waiting for runs that are
  * still going.
  *
@@ -71,7 +95,7 @@ export interface RunSnapshot {
  * @returns One snapshot per run, oldest first.
  */
 export async function snapshotRuns(knot: LocalKnotInfo): Promise<RunSnapshot[]> {
-  const reader = localRuns(knot);
+  const reader = knotRuns(knot);
   const snapshots: RunSnapshot[] = [];
   for (const manifest of await reader.runs()) {
     const stop = new AbortController();

@@ -26,7 +26,7 @@ import { findLocalKnot } from "../../targets/local/catalog.ts";
 import { cliSettings } from "./aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import type { CommandContext } from "./command.ts";
-import type { TargetName } from "./target.ts";
+import { resolveTarget, type TargetName } from "./target.ts";
 import { refuseOriginal } from "./original.ts";
 
 /**
@@ -48,13 +48,15 @@ import { refuseOriginal } from "./original.ts";
  */
 export async function locateKnot(ctx: CommandContext, name: string): Promise<TargetName> {
   const target = ctx.string("target");
-  if (target !== undefined && target !== "local" && target !== "aws") {
-    throw ctx.usage(`--target must be "local" or "aws", not "${target}"`);
-  }
-  if (target !== "local") await refuseOriginal(ctx, "knot", name);
-  if (target !== undefined) return target;
+  if (target !== undefined) resolveTarget(ctx);
+  if (target === "aws" || target === undefined) await refuseOriginal(ctx, "knot", name);
+  if (target !== undefined) return target as TargetName;
   const { state } = cliSettings(ctx);
-  if ((await readAwsKnot(state, name)) === undefined) return "local";
+  if ((await readAwsKnot(state, name)) === undefined) {
+    // A knot in the local knots directory runs locally, or on Docker as its record says.
+    const local = await findLocalKnot(name, { env: ctx.io.env }).catch(() => undefined);
+    return (local?.record.target as string) === "docker" ? "docker" : "local";
+  }
   const local = await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false);
   if (local) {
     throw new CloudknotInputError(

@@ -10,12 +10,14 @@ export const JSON_OPTION: Record<string, OptionSpec> = {
   json: { type: "boolean", description: "Print one JSON document instead of text" },
 };
 
-/** `--target local|aws`: where the knot's items run. */
+/** `--target local|aws|docker`: where the knot's items run. */
 export const TARGET_OPTION: Record<string, OptionSpec> = {
   target: {
     type: "string",
-    value: "local|aws",
-    description: "Where the knot's items run (default: local)",
+    value: "local|aws|docker",
+    description:
+      "Where the knot's items run (default: local); docker runs the knot's image on this " +
+      "machine's Docker engine as AWS Batch would",
   },
 };
 

@@ -9,6 +9,7 @@ import type { RunManifest } from "../../job/payload.ts";
 import { Knot } from "../../knot.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { findLocalKnot, localKnotsDir, localRuns, pickRun } from "../../targets/local/catalog.ts";
+import { knotRuns } from "./knot_view.ts";
 import type { CommandContext } from "./command.ts";
 import { type AwsKnotReader, locateKnot, openAwsKnotReader } from "./knots.ts";
 
@@ -63,18 +64,20 @@ export async function openRun(
     return { run, manifest, aws, close };
   }
   const knot = await findLocalKnot(name, { env: ctx.io.env });
-  const reader = localRuns(knot);
+  const docker = (knot.record.target as string) === "docker";
+  const reader = knotRuns(knot);
   const manifest = pickRun(
     knot.record.name,
     await reader.runs(),
     ctx.arg("run"),
-    await reader.goneRuns(),
+    docker ? [] : await localRuns(knot).goneRuns(),
   );
   if (options.use === "retry") {
-    // A retry runs items: on the knot itself, with this machine's workers.
+    // A retry runs items: on the knot itself, with this machine's workers or Docker.
     const opened = await Knot.create({
       name: knot.record.name,
       dir: localKnotsDir({ env: ctx.io.env }),
+      ...(docker ? { target: "docker" as const } : {}),
     });
     return { run: await opened.collect(manifest.runId), manifest, close: () => {} };
   }

@@ -6,7 +6,7 @@
 import type { CommandContext } from "./command.ts";
 
 /** The targets a knot can run on. */
-export type TargetName = "local" | "aws";
+export type TargetName = "local" | "aws" | "docker";
 
 /**
  * The target a command was asked to use (`--target`, default `local`). For
@@ -20,12 +20,12 @@ export type TargetName = "local" | "aws";
  *
  * @param ctx The running command.
  * @returns The target.
- * @throws {UsageError} When `--target` is neither `local` nor `aws`.
+ * @throws {UsageError} When `--target` is not `local`, `aws` or `docker`.
  */
 export function resolveTarget(ctx: CommandContext): TargetName {
   const target = ctx.string("target") ?? "local";
-  if (target !== "local" && target !== "aws") {
-    throw ctx.usage(`--target must be "local" or "aws", not "${target}"`);
+  if (target !== "local" && target !== "aws" && target !== "docker") {
+    throw ctx.usage(`--target must be "local", "aws" or "docker", not "${target}"`);
   }
   return target;
 }

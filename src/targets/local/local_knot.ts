@@ -66,6 +66,13 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
   const store = new LocalStore(root);
   const saved = await readLocalKnotRecord(store);
+  if (saved !== undefined && saved.target !== "local") {
+    throw new CloudknotInputError(
+      `The knot named "${spec.name}" in ${root} runs on the ${saved.target} target, not ` +
+        `locally: pass target: "${saved.target}", choose another name, or clobber that knot first`,
+      { field: "name" },
+    );
+  }
   if (saved !== undefined) await ensurePrivateDir(root);
   let artifact: FunctionArtifact;
   if (spec.func !== undefined) artifact = await artifactFromFunc(spec.func);

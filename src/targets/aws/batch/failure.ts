@@ -18,6 +18,12 @@ export interface BatchFailureTarget {
   index: number;
   /** The attempt, counted from 1 (default: the job's last attempt, or 1 when it never ran). */
   attempt?: number;
+  /**
+   * What ran the attempt, as the message names it, such as `"Docker
+   * container"` for the docker target, which runs the same job contract.
+   * @default {"AWS Batch job"}
+   */
+  runner?: string;
 }
 
 const TIMEOUT_RE = /attempt duration exceeded timeout/i;
@@ -89,13 +95,14 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
     kind = "infrastructure";
     name = "JobFailedError";
   }
+  const runner = `${target.runner ?? "AWS Batch job"} ${job.jobId}`;
   const what = attempt === undefined
     ? stuck?.cancelled
-      ? `AWS Batch job ${job.jobId} was cancelled after waiting too long in RUNNABLE`
-      : `AWS Batch job ${job.jobId} ended before it ran`
+      ? `${runner} was cancelled after waiting too long in RUNNABLE`
+      : `${runner} ended before it ran`
     : exitCode !== undefined
-    ? `AWS Batch job ${job.jobId} attempt ${attemptNo} exited with code ${exitCode} without a record`
-    : `AWS Batch job ${job.jobId} attempt ${attemptNo} stopped without a record`;
+    ? `${runner} attempt ${attemptNo} exited with code ${exitCode} without a record`
+    : `${runner} attempt ${attemptNo} stopped without a record`;
   const details = [statusReason, reason, stuck?.advice].filter((s): s is string => !!s);
   if (name === "OutOfMemoryError") details.push(memoryAdvice(job));
   const error: SerializedError = {

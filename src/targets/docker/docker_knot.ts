@@ -1,0 +1,182 @@
+/**
+ * Opening a knot on the docker target: its image built on this machine with
+ * `DockerImage` (no repository, no push, no AWS request), and its record in
+ * the local knots directory, `<dir>/<name>/knot.json`, next to the image's
+ * build directory (`image/`), the image's record (`image.ini`, not the
+ * cloudknot config file) and its runs (`runs/<runId>/`).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { Docker } from "../../docker/docker.ts";
+import type { FunctionArtifact, FunctionKind } from "../../job/function_artifact.ts";
+import { DockerImage } from "../../image/docker_image.ts";
+import { StateFile } from "../../state/state_file.ts";
+import { LocalStore } from "../../store/local.ts";
+import { ensurePrivateDir } from "../../store/private_dir.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
+import { localKnotsDir } from "../local/catalog.ts";
+import type { OpenedKnot } from "../target.ts";
+import type { LocalKnotSpec } from "../local/local_knot.ts";
+import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
+
+/** The tag of a docker knot's image. */
+const TAG = "local";
+
+/** What a docker knot's `knot.json` holds. */
+export interface DockerKnotRecord {
+  /** The knot's name. */
+  name: string;
+  /** Always `"docker"`. */
+  target: "docker";
+  /** The image the containers run, `cloudknot/<name>-docker:local`. */
+  image: string;
+  /** The function's SHA-256, in hex. */
+  hash: string;
+  /** How the function was shipped. */
+  kind: FunctionKind;
+  /** The function's name. */
+  functionName: string;
+  /** When the knot was created, in epoch milliseconds. */
+  createdAt: number;
+  /** When the knot was last created or adopted, in epoch milliseconds. */
+  updatedAt: number;
+}
+
+/** What a docker knot is made from: its function (as a local knot's), its containers' limits, its build. */
+export interface DockerKnotSpec
+  extends
+    Pick<LocalKnotSpec, "name" | "func" | "module" | "exportName" | "dir">,
+    Pick<
+      DockerTargetOptions,
+      "concurrency" | "attempts" | "timeout" | "memory" | "vcpus" | "network"
+    > {
+  /** The image's base image. */
+  baseImage?: string;
+  /** Build without Docker's layer cache. */
+  noImageCache?: boolean;
+  /** The docker driver. @default {"new Docker()"} */
+  docker?: Docker;
+  /** cloudknot's own directory (the runtime bundle cache). */
+  cloudknotDir?: string;
+  /** Where build notices go. */
+  warn?: (message: string) => void;
+}
+
+/**
+ * Access to a docker knot's runs without adopting (or building) the knot:
+ * list them, and collect one (finishing it unless `finish: false`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { dockerRuns } from "./docker_knot.ts";
+ *
+ * const runs = dockerRuns({ root: "/home/me/.cloudknot/local/squares", record });
+ * console.log((await runs.runs()).length);
+ * ```
+ *
+ * @param knot The knot's directory and record.
+ * @param docker The docker driver. @default {"new Docker()"}
+ * @returns Its runs' reader.
+ */
+export function dockerRuns(
+  knot: { root: string; record: DockerKnotRecord },
+  docker: Docker = new Docker(),
+): Pick<DockerTarget, "runs" | "collect"> {
+  return new DockerTarget({
+    knot: knot.record.name,
+    root: knot.root,
+    image: knot.record.image,
+    // Finishing a run another process left runs as many containers as there are cores.
+    concurrency: navigator.hardwareConcurrency ?? 1,
+    attempts: 1,
+    docker,
+  });
+}
+
+/**
+ * Creates a docker knot, or adopts the one of that name: builds its image
+ * locally when a function is given (Docker's layer cache makes an unchanged
+ * one quick) or when the image is gone, and writes its record.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { openDockerKnot } from "./docker_knot.ts";
+ *
+ * const { target } = await openDockerKnot({ name: "k", func: (x: number) => x, concurrency: 2, attempts: 3 });
+ * ```
+ *
+ * @param spec The name, the function, the containers' limits and the build's options.
+ * @returns The knot's artifact and target.
+ */
+export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<DockerTarget>> {
+  const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
+  const store = new LocalStore(root);
+  const bytes = await store.get("knot.json");
+  const saved = bytes === undefined ? undefined : JSON.parse(new TextDecoder().decode(bytes));
+  if (saved !== undefined && saved.target !== "docker") {
+    throw new CloudknotInputError(
+      `The knot named "${spec.name}" in ${root} runs on the ${
+        saved.target ?? "local"
+      } target, not on docker: choose another name, or clobber that knot first`,
+      { field: "name" },
+    );
+  }
+  const fresh = spec.func !== undefined || spec.module !== undefined;
+  if (!fresh && saved === undefined) {
+    throw new CloudknotInputError(
+      `There is no docker knot named "${spec.name}" to adopt: pass func, or module and ` +
+        `exportName, to create it`,
+      { field: "func" },
+    );
+  }
+  await ensurePrivateDir(root);
+  const docker = spec.docker ?? new Docker();
+  const image = await DockerImage.create({
+    name: `${spec.name.toLowerCase()}-docker`,
+    ...(spec.func !== undefined ? { func: spec.func } : {}),
+    ...(spec.module !== undefined ? { module: spec.module } : {}),
+    ...(spec.exportName !== undefined ? { exportName: spec.exportName } : {}),
+    ...(spec.baseImage !== undefined ? { baseImage: spec.baseImage } : {}),
+    ...(spec.cloudknotDir !== undefined ? { cloudknotDir: spec.cloudknotDir } : {}),
+    dir: join(root, "image"),
+    overwrite: true,
+    docker,
+    // The image's record stays with the knot, out of the cloudknot config file.
+    state: new StateFile({ path: join(root, "image.ini"), env: () => undefined }),
+  });
+  const ref = `${image.localName}:${TAG}`;
+  if (fresh || await docker.inspectImage(ref) === undefined) {
+    await image.build({
+      tags: [TAG],
+      ...(spec.noImageCache ? { noCache: true } : {}),
+      ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
+    });
+  }
+  const artifact: FunctionArtifact = image.artifact!;
+  const now = Date.now();
+  const record: DockerKnotRecord = {
+    name: spec.name,
+    target: "docker",
+    image: ref,
+    hash: artifact.hash,
+    kind: artifact.kind,
+    functionName: artifact.name,
+    createdAt: saved?.createdAt ?? now,
+    updatedAt: now,
+  };
+  await store.put("knot.json", JSON.stringify(record, null, 2));
+  const target = new DockerTarget({
+    knot: spec.name,
+    root,
+    image: ref,
+    concurrency: spec.concurrency,
+    attempts: spec.attempts,
+    docker,
+    ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
+    ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
+    ...(spec.vcpus !== undefined ? { vcpus: spec.vcpus } : {}),
+    ...(spec.network !== undefined ? { network: spec.network } : {}),
+  });
+  return { artifact, target };
+}

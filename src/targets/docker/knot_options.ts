@@ -1,0 +1,81 @@
+/**
+ * The options of a knot on the docker target besides the ones every target
+ * takes, and their checks, made before anything is built or run.
+ *
+ * @module
+ */
+import { Docker } from "../../docker/docker.ts";
+import { validateBaseImage } from "../../image/docker_image_options.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
+import { describeValue, validateOptionType } from "../../util/validate.ts";
+
+/** The options only the docker target takes (with the shared ones of `knot_options.ts`). */
+export const DOCKER_KNOT_OPTIONS: readonly string[] = Object.freeze([
+  "concurrency",
+  "dir",
+  "vcpus",
+  "network",
+  "baseImage",
+  "noImageCache",
+  "docker",
+  "cloudknotDir",
+  "warn",
+]);
+
+/** Docker refuses a container memory limit below 6 MiB. */
+export const MIN_CONTAINER_MIB = 6;
+
+/**
+ * Checks the docker target's own options and records `vcpus` in `valid`.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateDockerKnotOptions } from "./knot_options.ts";
+ *
+ * const valid: { vcpus?: number } = {};
+ * validateDockerKnotOptions({ vcpus: 1, network: "bridge" }, valid);
+ * console.log(valid.vcpus); // 1
+ * ```
+ *
+ * @param options The options as given.
+ * @param valid The checked options, to fill in.
+ * @param cores The CPUs Docker can give a container. @default {navigator.hardwareConcurrency}
+ */
+export function validateDockerKnotOptions(
+  options: {
+    vcpus?: unknown;
+    network?: unknown;
+    baseImage?: unknown;
+    noImageCache?: unknown;
+    docker?: unknown;
+    cloudknotDir?: unknown;
+    warn?: unknown;
+  },
+  valid: { vcpus?: number },
+  cores: number = navigator.hardwareConcurrency ?? 1,
+): void {
+  const { vcpus, network } = options;
+  if (vcpus !== undefined) {
+    if (typeof vcpus !== "number" || !(vcpus >= 0.01) || vcpus > cores) {
+      throw new CloudknotInputError(
+        `vcpus must be a number of CPUs from 0.01 to this machine's ${cores} (each ` +
+          `container's --cpus), not ${describeValue(vcpus)}`,
+        { field: "vcpus" },
+      );
+    }
+    valid.vcpus = vcpus;
+  }
+  if (network !== undefined && (typeof network !== "string" || !/^[\w.:-]+$/.test(network))) {
+    throw new CloudknotInputError(
+      `network must be the name of a Docker network, such as "bridge" or "host", not ${
+        describeValue(network)
+      }`,
+      { field: "network" },
+    );
+  }
+  if (options.baseImage !== undefined) validateBaseImage(options.baseImage);
+  validateOptionType(options, "noImageCache", "boolean");
+  validateOptionType(options, "docker", Docker, "a Docker driver");
+  validateOptionType(options, "cloudknotDir", "string");
+  validateOptionType(options, "warn", "function");
+}

@@ -1,0 +1,96 @@
+// The docker target from the command line, in a process whose AWS settings
+// point at the emulator and whose home has no AWS configuration: creating
+// the knot, mapping, reading results and logs and clobbering make no AWS
+// request at all.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Docker } from "../../../src/docker/docker.ts";
+import { startEmulator } from "../../emulator/mod.ts";
+import { DENO_DIR } from "../../cli/aws_helpers.ts";
+import { ensureBaseImage } from "../../support/base_image.ts";
+import { dockerTest } from "../../support/docker_available.ts";
+
+const quiet = new Docker({ logger: () => {} });
+
+dockerTest(
+  "knot create, map, results, logs and knot clobber with --target docker make no AWS request",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const emu = await startEmulator();
+    const home = await Deno.makeTempDir({ prefix: "cloudknot-docker-cli-" });
+    try {
+      const env = {
+        ...emu.env,
+        PATH: Deno.env.get("PATH") ?? "",
+        HOME: home,
+        NO_COLOR: "1",
+        CLOUDKNOT_LOCAL_DIR: join(home, "knots"),
+        CLOUDKNOT_BASE_IMAGE: baseImage,
+        DENO_DIR,
+      };
+      const cli = async (args: string[], stdin = "") => {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--lock=tests/deno.lock", "cli.ts", ...args],
+          env,
+          clearEnv: true,
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const writer = child.stdin.getWriter();
+        await writer.write(new TextEncoder().encode(stdin));
+        await writer.close();
+        const { code, stdout, stderr } = await child.output();
+        return {
+          code,
+          stdout: new TextDecoder().decode(stdout),
+          stderr: new TextDecoder().decode(stderr),
+        };
+      };
+      const created = await cli([
+        "knot",
+        "create",
+        "squares",
+        "examples/jobs.ts",
+        "square",
+        "--target",
+        "docker",
+      ]);
+      assert.equal(created.code, 0, created.stderr);
+      const listed = await cli(["knot", "list", "--target", "docker", "--json"]);
+      assert.equal(JSON.parse(listed.stdout)[0].name, "squares");
+
+      const mapped = await cli(
+        ["map", "--name", "squares", "--memory", "256", "--vcpus", "1"],
+        "[1, 2, 3]",
+      );
+      assert.equal(mapped.code, 0, mapped.stderr);
+      assert.equal(
+        mapped.stdout,
+        '{"index":0,"value":1}\n{"index":1,"value":4}\n{"index":2,"value":9}\n',
+      );
+      assert.match(mapped.stderr, /\(docker\)/);
+
+      const results = await cli(["results", "squares"]);
+      assert.equal(results.stdout, mapped.stdout);
+      const logs = await cli(["logs", "squares", "--item", "2"]);
+      assert.match(logs.stdout, /squaring 3/);
+      const shown = await cli(["knot", "show", "squares", "--json"]);
+      assert.equal(shown.code, 0, shown.stderr);
+      const knot = JSON.parse(shown.stdout);
+      assert.equal(knot.target, "docker");
+      assert.equal(knot.runs.length, 1);
+      const jobs = await cli(["jobs", "squares", "--json"]);
+      assert.equal(jobs.code, 0, jobs.stderr);
+      assert.equal(JSON.parse(jobs.stdout).counts.succeeded, 3);
+
+      const clobbered = await cli(["knot", "clobber", "squares", "--yes"]);
+      assert.equal(clobbered.code, 0, clobbered.stderr);
+      assert.equal(await quiet.inspectImage("cloudknot/squares-docker:local"), undefined);
+      assert.deepEqual(emu.requests.entries, [], "no AWS request was made");
+    } finally {
+      await emu.close();
+      await Deno.remove(home, { recursive: true });
+    }
+  },
+);

@@ -1,0 +1,294 @@
+// The docker target, with real containers: a knot's image runs on the local
+// Docker engine with the job contract of AWS Batch (command, environment,
+// payload layout, stamped records, exit codes), failures are typed and
+// retried as on Batch, and cancel, clobber and a client killed midway leave
+// nothing behind and lose nothing. Base images come from
+// tests/support/base_image.ts; under CI=true these tests fail without Docker.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type ItemError, Knot } from "../../../mod.ts";
+import { Docker } from "../../../src/docker/docker.ts";
+import { listRecords } from "../../../src/job/payload.ts";
+import { LocalStore } from "../../../src/store/local.ts";
+import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
+import { ensureBaseImage } from "../../support/base_image.ts";
+import { dockerTest } from "../../support/docker_available.ts";
+
+const quiet = new Docker({ logger: () => {} });
+
+/** The names of the containers with these labels, running or not. */
+async function containers(labels: Record<string, string>): Promise<string[]> {
+  const args = ["ps", "--all", "--format", "{{.Names}}"];
+  for (const [key, value] of Object.entries(labels)) args.push("--filter", `label=${key}=${value}`);
+  const { stdout } = await quiet.command(args);
+  return stdout.split("\n").filter((l) => l.trim() !== "");
+}
+
+/** Every record of a run as its key says: item, attempt, stamp. */
+async function recordKeys(runDir: string) {
+  return await Array.fromAsync(listRecords(new LocalStore(runDir)));
+}
+
+function rejected(settled: { status: string }, index: number): ItemError {
+  assert.equal(settled.status, "rejected", `item ${index} should have failed`);
+  return (settled as unknown as { reason: ItemError }).reason;
+}
+
+/** One function for every case: its input says what it does. */
+const job = async (x: number | string) => {
+  if (typeof x === "number") {
+    console.log(`squaring ${x}`);
+    return x * x;
+  }
+  if (x === "throw") throw new RangeError("no such item");
+  if (x === "crash") Deno.exit(7);
+  if (x === "oom") {
+    const held: Uint8Array[] = [];
+    for (;;) held.push(new Uint8Array(32 << 20).fill(1));
+  }
+  if (x === "sleep") {
+    await new Promise((resolve) => setTimeout(resolve, 120_000));
+    return "woke";
+  }
+  if (x === "nap") {
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    return "rested";
+  }
+  if (x === "env") {
+    return ["AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ATTEMPT", "AWS_BATCH_JOB_ID"]
+      .concat(["CLOUDKNOT_TIMEOUT", "MODE"]).map((name) => Deno.env.get(name));
+  }
+  return x;
+};
+
+dockerTest(
+  "a docker knot runs its image as Batch would: results in order, typed and retried failures, OOM, timeout, logs; clobber leaves nothing",
+  async (t) => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
+    try {
+      const knot = await Knot.create({
+        name: "contract",
+        target: "docker",
+        func: job,
+        dir,
+        cloudknotDir: dir,
+        baseImage,
+        docker: quiet,
+        concurrency: 2,
+        retries: 2,
+        timeout: 4,
+        memory: 128,
+      });
+      assert.equal(knot.target, "docker");
+      const root = join(dir, "contract");
+      const image = "cloudknot/contract-docker:local";
+      assert.ok(await quiet.inspectImage(image), "the image was built locally");
+
+      const inputs = [1, "throw", 2, "crash", "oom", "sleep", "env", 3];
+      const run = await knot.map(inputs, { env: { MODE: "test" }, progress: false });
+      assert.equal(run.target, "docker");
+      const settled = await run.settled();
+      const runDir = join(root, "runs", run.runId);
+
+      await t.step("results come back in input order", () => {
+        for (const [index, value] of [[0, 1], [2, 4], [7, 9]] as const) {
+          assert.deepEqual(settled[index], { index, status: "fulfilled", value });
+        }
+      });
+
+      await t.step("each container gets a Batch array child's environment", () => {
+        assert.deepEqual(settled[6], {
+          index: 6,
+          status: "fulfilled",
+          value: ["6", "1", `${run.runId}:6`, "4", "test"],
+        });
+      });
+
+      await t.step(
+        "a throw is retried, then fails with the function's error and exit code 1",
+        () => {
+          const e = rejected(settled[1]!, 1);
+          assert.equal(e.kind, "threw");
+          assert.equal(e.remote.name, "RangeError");
+          assert.equal(e.attempt, 2);
+          assert.equal(e.exitCode, 1);
+        },
+      );
+
+      await t.step("a container that exits without a record is a crash, retried", () => {
+        const e = rejected(settled[3]!, 3);
+        assert.equal(e.kind, "crashed");
+        assert.equal(e.remote.name, "JobCrashedError");
+        assert.equal(e.attempt, 2);
+        assert.equal(e.exitCode, 7);
+      });
+
+      await t.step("an OOM-killed container gives Batch's OutOfMemoryError", () => {
+        const e = rejected(settled[4]!, 4);
+        assert.equal(e.kind, "crashed");
+        assert.equal(e.remote.name, "OutOfMemoryError");
+        assert.equal(e.exitCode, 137);
+        assert.match(e.message, /memory limit is 128 MiB/);
+      });
+
+      await t.step("an attempt past the timeout is killed, recorded as a timeout, retried", () => {
+        const e = rejected(settled[5]!, 5);
+        assert.equal(e.kind, "timeout");
+        assert.equal(e.remote.name, "TimeoutError");
+        assert.equal(e.attempt, 2);
+        assert.equal(e.exitCode, 124);
+      });
+
+      await t.step("the counts show one retry per failed item", () => {
+        assert.equal(run.counts.retried, 4);
+        assert.equal(run.counts.failed, 4);
+        assert.equal(run.counts.succeeded, 4);
+      });
+
+      await t.step("each attempt's output is kept as its log", async () => {
+        assert.ok((await Array.fromAsync(run.logs(0))).includes("squaring 1"));
+        const second = await Array.fromAsync(run.logs(1, { attempt: 2 }));
+        assert.ok(second.some((l) => l.includes("no such item")), second.join("\n"));
+      });
+
+      await t.step("the run's directory is private and holds stamped records", async () => {
+        assert.equal((await Deno.stat(runDir)).mode! & 0o777, 0o700);
+        const keys = await recordKeys(runDir);
+        // 4 items that ended at once, 4 that took two attempts.
+        assert.equal(keys.length, 12);
+        assert.ok(keys.every((k) => k.stamp !== undefined), "every key is stamped");
+      });
+
+      await t.step("what the run used is read from its records, as CPU-seconds here", async () => {
+        const usage = await run.usage();
+        assert.equal(usage.attempts.length, 12);
+        assert.equal(usage.attempts.filter((a) => a.outcome === "retried").length, 4);
+        assert.match((await run.cost()).toString(), /CPU-seconds/);
+      });
+
+      await t.step("no container is left once the run is done", async () => {
+        assert.deepEqual(await containers({ [CONTAINER_LABELS.run]: run.runId }), []);
+      });
+
+      await t.step("collect() from a new handle reads the run and runs nothing", async () => {
+        const again = await Knot.create({ name: "contract", target: "docker", dir });
+        const collected = await again.collect(run.runId);
+        assert.deepEqual(await collected.settled(), settled);
+        assert.equal((await recordKeys(runDir)).length, 12);
+        assert.deepEqual((await again.runs()).map((r) => r.runId), [run.runId]);
+      });
+
+      await t.step(
+        "retry() runs the failed items again as a new run, with their own memory",
+        async () => {
+          const retried = await run.retry({ memory: "double", progress: false });
+          const again = await retried.settled();
+          assert.deepEqual(again[2], { index: 2, status: "fulfilled", value: 4 });
+          assert.equal(rejected(again[1]!, 1).remote.name, "RangeError");
+          // The item that ran out of memory got twice the knot's.
+          assert.match(rejected(again[4]!, 4).message, /memory limit is 256 MiB/);
+        },
+      );
+
+      await t.step("clobber removes the containers, the image and the knot's data", async () => {
+        await knot.clobber();
+        assert.deepEqual(await containers({ [CONTAINER_LABELS.knot]: root }), []);
+        assert.equal(await quiet.inspectImage(image), undefined);
+        await assert.rejects(Deno.stat(root), Deno.errors.NotFound);
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
+  "an attempt outlasts the driver's time limit on one docker call; cancel() kills the run's containers and settles every item as cancelled",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
+    try {
+      const knot = await Knot.create({
+        name: "cancelled",
+        target: "docker",
+        func: job,
+        dir,
+        cloudknotDir: dir,
+        baseImage,
+        // Each docker call may take 4 s here: waiting for a longer attempt asks again.
+        docker: new Docker({ logger: () => {}, timeouts: { other: 4_000 } }),
+        concurrency: 2,
+      });
+      const napped = await knot.map(["nap"], { progress: false });
+      assert.deepEqual(await napped.results(), ["rested"]);
+      const run = await knot.map(["sleep", "sleep", "sleep"], { progress: false });
+      const labels = { [CONTAINER_LABELS.run]: run.runId };
+      while ((await containers(labels)).length < 2) await new Promise((r) => setTimeout(r, 100));
+      await run.cancel("enough");
+      const settled = await run.settled();
+      for (const [i, s] of settled.entries()) assert.equal(rejected(s, i).kind, "cancelled");
+      assert.deepEqual(await containers(labels), [], "no container of the run is left");
+      // The cancellation is recorded: a later collect sees it and starts nothing.
+      const collected = await knot.collect(run.runId);
+      const again = await collected.settled();
+      for (const [i, s] of again.entries()) assert.equal(rejected(s, i).kind, "cancelled");
+      assert.deepEqual(await containers(labels), []);
+      await knot.clobber();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
+  "a client killed midway leaves containers that finish; collect() from another process adopts them and runs each item once",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-kill-" });
+    try {
+      const client = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--lock=tests/deno.lock",
+          new URL("../../fixtures/docker_client.ts", import.meta.url).href,
+          dir,
+          baseImage,
+        ],
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+      const reader = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let out = "";
+      while (!out.includes("\n")) {
+        const { value, done } = await reader.read();
+        assert.ok(!done, "the client ended before printing its run's id");
+        out += value;
+      }
+      const runId = out.trim();
+      const runDir = join(dir, "resumable", "runs", runId);
+      // Kill it once some items, but not all, are done.
+      while ((await recordKeys(runDir).catch(() => [])).length < 2) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      client.kill("SIGKILL");
+      await client.status;
+      await reader.cancel();
+      const before = (await recordKeys(runDir)).length;
+      assert.ok(before >= 2 && before < 8, `${before} items were recorded`);
+
+      const knot = await Knot.create({ name: "resumable", target: "docker", dir, docker: quiet });
+      const run = await knot.collect(runId);
+      assert.deepEqual(await run.results(), Array.from({ length: 8 }, (_, i) => i * 2));
+      // Every item ran once: one record each, all of a first attempt.
+      const keys = await recordKeys(runDir);
+      assert.deepEqual(keys.map((k) => k.index).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
+      assert.ok(keys.every((k) => k.attempt === 1), "an item ran twice");
+      assert.deepEqual(await containers({ [CONTAINER_LABELS.run]: runId }), []);
+      await knot.clobber();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
