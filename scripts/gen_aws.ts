@@ -1,33 +1,60 @@
 /**
- * Generates the response shape hints of the query-protocol services
- * (CloudFormation, EC2, IAM, STS) from the official service models, limited to the shapes the
- * operations in each service's operation table return, and writes them to
- * `src/aws/services/<service>.generated.ts`.
+ * Generates, from the official service models, what each AWS service file
+ * would otherwise copy by hand, for the operations of its API type
+ * (`BatchApi`, …): each operation's wire metadata (restJson's HTTP method,
+ * path, query and header members; whether the model leaves it unsigned), the
+ * paginators the model gives those operations (`*.paginators.json`), and for
+ * the query-protocol services (CloudFormation, EC2, IAM, STS) the response
+ * shape hints, limited to the shapes those operations return. They are
+ * written to `src/aws/services/<service>.generated.ts`.
  *
  * The models come from the `aws-sdk` v2 package, which ships them as JSON;
  * they are imported here (and in the test that checks the generated files
  * are current), never by the library, so they are no dependency of the
- * published package.
+ * published package. The v2 models do not say which operations are
+ * idempotent, so that stays in each service file.
  *
  * Run: `deno task gen:aws`.
  *
  * @module
  */
+import batchModel from "npm:aws-sdk@2.1693.0/apis/batch-2016-08-10.min.json" with { type: "json" };
+import batchPages from "npm:aws-sdk@2.1693.0/apis/batch-2016-08-10.paginators.json" with {
+  type: "json",
+};
 import cloudformationModel from "npm:aws-sdk@2.1693.0/apis/cloudformation-2010-05-15.min.json" with {
   type: "json",
 };
+import cloudformationPages from "npm:aws-sdk@2.1693.0/apis/cloudformation-2010-05-15.paginators.json" with {
+  type: "json",
+};
 import ec2Model from "npm:aws-sdk@2.1693.0/apis/ec2-2016-11-15.min.json" with { type: "json" };
+import ec2Pages from "npm:aws-sdk@2.1693.0/apis/ec2-2016-11-15.paginators.json" with {
+  type: "json",
+};
+import ecrModel from "npm:aws-sdk@2.1693.0/apis/ecr-2015-09-21.min.json" with { type: "json" };
+import ecrPages from "npm:aws-sdk@2.1693.0/apis/ecr-2015-09-21.paginators.json" with {
+  type: "json",
+};
 import iamModel from "npm:aws-sdk@2.1693.0/apis/iam-2010-05-08.min.json" with { type: "json" };
+import iamPages from "npm:aws-sdk@2.1693.0/apis/iam-2010-05-08.paginators.json" with {
+  type: "json",
+};
+import logsModel from "npm:aws-sdk@2.1693.0/apis/logs-2014-03-28.min.json" with { type: "json" };
+import logsPages from "npm:aws-sdk@2.1693.0/apis/logs-2014-03-28.paginators.json" with {
+  type: "json",
+};
+import ssoModel from "npm:aws-sdk@2.1693.0/apis/sso-2019-06-10.min.json" with { type: "json" };
+import ssoOidcModel from "npm:aws-sdk@2.1693.0/apis/sso-oidc-2019-06-10.min.json" with {
+  type: "json",
+};
 import stsModel from "npm:aws-sdk@2.1693.0/apis/sts-2011-06-15.min.json" with { type: "json" };
-import { CLOUDFORMATION_OPERATIONS } from "../src/aws/services/cloudformation.ts";
-import { EC2_OPERATIONS } from "../src/aws/services/ec2.ts";
-import { IAM_OPERATIONS } from "../src/aws/services/iam.ts";
-import { STS_OPERATIONS } from "../src/aws/services/sts.ts";
 
 /** A member or shape reference in a minified service model. */
 interface ShapeRef {
   shape?: string;
   type?: string;
+  location?: string;
   locationName?: string;
   flattened?: boolean;
   members?: Record<string, ShapeRef>;
@@ -35,21 +62,33 @@ interface ShapeRef {
   value?: ShapeRef;
 }
 
+/** One operation of a minified service model. */
+interface ModelOperation {
+  http?: { method?: string; requestUri?: string };
+  input?: ShapeRef;
+  output?: ShapeRef;
+  authtype?: string;
+}
+
 /** A minified service model (`apis/<service>-<version>.min.json`). */
 interface Model {
-  metadata: { apiVersion: string; uid: string };
-  operations: Record<string, { output?: ShapeRef }>;
+  metadata: { apiVersion: string; uid: string; protocol: string };
+  operations: Record<string, ModelOperation>;
   shapes: Record<string, ShapeRef>;
 }
 
-/** One service to generate hints for. */
-interface Target {
-  /** The service file's stem, e.g. `ec2`. */
-  file: string;
-  /** The constant's prefix, e.g. `EC2`. */
-  prefix: string;
-  /** The service's name in prose. */
-  title: string;
+/** A service's paginators (`apis/<service>-<version>.paginators.json`). */
+interface Pages {
+  pagination: Record<string, {
+    input_token?: string | string[];
+    output_token?: string | string[];
+    result_key?: string | string[];
+    more_results?: string;
+  }>;
+}
+
+/** How a query-protocol service's response XML is read. */
+interface XmlTarget {
   model: Model;
   /** The operations whose output shapes to cover. */
   operations: readonly string[];
@@ -59,44 +98,125 @@ interface Target {
   capitalize: boolean;
 }
 
+/** One service to generate a file for. */
+interface Target {
+  /** The generated file's stem, e.g. `ec2`. */
+  file: string;
+  /** The stem of the service file whose API type lists the operations, e.g. `ec2`. */
+  source: string;
+  /** That API type, e.g. `Ec2Api`. */
+  api: string;
+  /** The constants' prefix, e.g. `EC2`. */
+  prefix: string;
+  /** The service's name in prose. */
+  title: string;
+  model: Model;
+  pages?: Pages;
+  /** For a query-protocol service, how its response XML is read. */
+  xml?: Pick<XmlTarget, "memberName" | "capitalize">;
+}
+
 const TARGETS: Target[] = [
   {
+    file: "batch",
+    source: "batch",
+    api: "BatchApi",
+    prefix: "BATCH",
+    title: "AWS Batch",
+    model: batchModel as Model,
+    pages: batchPages,
+  },
+  {
     file: "cloudformation",
+    source: "cloudformation",
+    api: "CloudFormationApi",
     prefix: "CLOUDFORMATION",
     title: "AWS CloudFormation",
     model: cloudformationModel as Model,
-    operations: Object.keys(CLOUDFORMATION_OPERATIONS),
-    memberName: "member",
-    capitalize: false,
+    pages: cloudformationPages,
+    xml: { memberName: "member", capitalize: false },
   },
   {
     file: "ec2",
+    source: "ec2",
+    api: "Ec2Api",
     prefix: "EC2",
     title: "Amazon EC2",
     model: ec2Model as Model,
-    operations: Object.keys(EC2_OPERATIONS),
-    memberName: "item",
-    capitalize: true,
+    pages: ec2Pages,
+    xml: { memberName: "item", capitalize: true },
+  },
+  {
+    file: "ecr",
+    source: "ecr",
+    api: "EcrApi",
+    prefix: "ECR",
+    title: "Amazon ECR",
+    model: ecrModel as Model,
+    pages: ecrPages,
   },
   {
     file: "iam",
+    source: "iam",
+    api: "IamApi",
     prefix: "IAM",
     title: "AWS IAM",
     model: iamModel as Model,
-    operations: Object.keys(IAM_OPERATIONS),
-    memberName: "member",
-    capitalize: false,
+    pages: iamPages,
+    xml: { memberName: "member", capitalize: false },
+  },
+  {
+    file: "logs",
+    source: "logs",
+    api: "LogsApi",
+    prefix: "LOGS",
+    title: "CloudWatch Logs",
+    model: logsModel as Model,
+    pages: logsPages,
+  },
+  {
+    file: "sso",
+    source: "sso",
+    api: "SsoApi",
+    prefix: "SSO",
+    title: "The SSO portal",
+    model: ssoModel as Model,
+  },
+  {
+    file: "sso_oidc",
+    source: "sso",
+    api: "SsoOidcApi",
+    prefix: "SSO_OIDC",
+    title: "SSO OIDC",
+    model: ssoOidcModel as Model,
   },
   {
     file: "sts",
+    source: "sts",
+    api: "StsApi",
     prefix: "STS",
     title: "AWS STS",
     model: stsModel as Model,
-    operations: Object.keys(STS_OPERATIONS),
-    memberName: "member",
-    capitalize: false,
+    xml: { memberName: "member", capitalize: false },
   },
 ];
+
+/**
+ * The operations of a service's API type, in its order, read from the
+ * service file's source: each line `  Name: [` of `export type <Api> = {`
+ * (the layout `deno fmt` gives it).
+ *
+ * @param target The service.
+ * @returns The operation names.
+ */
+export function apiOperations(target: Target): string[] {
+  const url = new URL(`../src/aws/services/${target.source}.ts`, import.meta.url);
+  const text = Deno.readTextFileSync(url);
+  const start = text.indexOf(`export type ${target.api} = {\n`);
+  if (start < 0) throw new Error(`${target.source}.ts has no type ${target.api}`);
+  const body = text.slice(start, text.indexOf("\n};\n", start));
+  return [...body.matchAll(/^ {2}(\w+): \[/gm)].map((m) => m[1]!);
+}
 
 const KINDS = ["lists", "numbers", "booleans", "timestamps"] as const;
 type Kind = typeof KINDS[number];
@@ -146,7 +266,7 @@ function capitalized(name: string): string {
  * @param target The service.
  * @returns The hints, sorted.
  */
-export function shapeHints(target: Target): GeneratedHints {
+export function shapeHints(target: XmlTarget): GeneratedHints {
   const { model } = target;
   // element name → parent element name → use
   const uses = new Map<string, Map<string, Use>>();
@@ -224,6 +344,80 @@ function key(name: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name);
 }
 
+/** One operation's wire metadata, as the generated table holds it. */
+type Wire = Record<string, string | boolean | Record<string, string>>;
+
+/**
+ * What the model says of one operation on the wire: for restJson its method,
+ * path template, and the input members it sends as query parameters or
+ * headers; for every protocol, whether it is unsigned (`authtype: none`).
+ */
+function wire(model: Model, name: string): Wire {
+  const operation = model.operations[name];
+  if (operation === undefined) throw new Error(`${model.metadata.uid} has no operation ${name}`);
+  const out: Wire = {};
+  if (operation.authtype === "none") out.unsigned = true;
+  if (model.metadata.protocol === "rest-json") {
+    out.method = operation.http?.method ?? "POST";
+    out.path = operation.http?.requestUri ?? "/";
+    const members = operation.input === undefined
+      ? {}
+      : resolve(model, operation.input).members ?? {};
+    for (const place of ["query", "headers"] as const) {
+      const location = place === "query" ? "querystring" : "header";
+      const found = Object.entries(members).filter(([, m]) => m.location === location);
+      if (found.length > 0) {
+        out[place] = Object.fromEntries(found.map(([member, m]) => [member, m.locationName!]));
+      }
+    }
+  } else if (operation.http?.requestUri !== undefined && operation.http.requestUri !== "/") {
+    throw new Error(`${name}: only restJson operations have their own path`);
+  }
+  return out;
+}
+
+/**
+ * The model's paginators of the given operations, as `Paginator`s: those with
+ * one input and one output token (EC2's DescribeRegions lists without
+ * tokens). Where the model names several result keys, the first is the items.
+ */
+function paginators(target: Target, operations: readonly string[]): [string, Wire][] {
+  const out: [string, Wire][] = [];
+  for (const name of operations) {
+    const page = target.pages?.pagination[name];
+    if (page?.input_token === undefined || page.output_token === undefined) continue;
+    if (typeof page.input_token !== "string" || typeof page.output_token !== "string") {
+      throw new Error(`${name}: only paginators with one token are supported`);
+    }
+    const items = Array.isArray(page.result_key) ? page.result_key[0] : page.result_key;
+    if (items === undefined) throw new Error(`${name}: the paginator has no result key`);
+    const p: Wire = { inputToken: page.input_token, outputToken: page.output_token, items };
+    if (page.more_results !== undefined) p.moreResults = page.more_results;
+    out.push([name, p]);
+  }
+  return out;
+}
+
+/** A value on one line: `"x"`, `true` or `{ a: "x" }`. */
+function flat(value: Wire[string]): string {
+  if (typeof value !== "object") return JSON.stringify(value);
+  return `{ ${
+    Object.entries(value).map(([k, v]) => `${key(k)}: ${JSON.stringify(v)}`).join(", ")
+  } }`;
+}
+
+/**
+ * A table of entries, one a line however long: the generated files are data,
+ * kept out of `deno fmt` (`deno-fmt-ignore-file`), and a line an entry reads
+ * as a table.
+ */
+function table(entries: [string, Wire][]): string {
+  return entries.map(([name, value]) => {
+    const parts = Object.entries(value).map(([k, v]) => `${key(k)}: ${flat(v)}`);
+    return `  ${key(name)}: ${parts.length === 0 ? "{}" : `{ ${parts.join(", ")} }`},\n`;
+  }).join("");
+}
+
 /**
  * The text of one generated file.
  *
@@ -231,30 +425,57 @@ function key(name: string): string {
  * @returns The TypeScript source.
  */
 export function generatedFile(target: Target): string {
-  const hints = shapeHints(target);
   const { model } = target;
-  const renames = hints.renames.length === 0
-    ? ""
-    : `  renames: {\n${
-      hints.renames.map(([wire, name]) => `    ${key(wire)}: ${JSON.stringify(name)},\n`).join("")
-    }  },\n`;
-  return `/**
- * ${target.title}'s response shape hints, generated by \`scripts/gen_aws.ts\`
- * from the service model (aws-sdk 2.1693.0, \`apis/${model.metadata.uid}.min.json\`)
- * for the operations in \`${target.prefix}_OPERATIONS\`. Do not edit: run
- * \`deno task gen:aws\`.
+  const operations = apiOperations(target);
+  const pages = paginators(target, operations);
+  const sources = [`\`apis/${model.metadata.uid}.min.json\``];
+  if (target.pages !== undefined) sources.push(`\`.paginators.json\``);
+  const imports = [
+    ...(pages.length > 0 ? [`import type { Paginator } from "../core/paginate.ts";\n`] : []),
+    ...(target.xml ? [`import type { ShapeHints } from "../protocols/xml.ts";\n`] : []),
+  ];
+  const what = ["wire metadata"];
+  if (pages.length > 0) what.push("paginators");
+  if (target.xml) what.push("response shape hints");
+  const has = what.length === 1 ? what[0] : `${what.slice(0, -1).join(", ")} and ${what.at(-1)}`;
+  let text = `/**
+ * ${target.title}'s ${has}, generated by
+ * \`scripts/gen_aws.ts\` from the service model (aws-sdk 2.1693.0,
+ * ${sources.join(" and ")})
+ * for the operations of \`${target.api}\`. Do not edit: run \`deno task gen:aws\`.
  *
  * @module
  */
-import type { ShapeHints } from "../protocols/xml.ts";
-
+// deno-fmt-ignore-file
+${imports.join("")}
+/** Each operation of \`${target.api}\` as the model describes it on the wire. */
+export const ${target.prefix}_WIRE = {
+${table(operations.map((name) => [name, wire(model, name)]))}} as const;
+`;
+  if (pages.length > 0) {
+    text += `
+/** ${target.title}'s paginators of the operations of \`${target.api}\`, from its model. */
+export const ${target.prefix}_PAGINATORS = {
+${table(pages)}} as const satisfies Record<string, Paginator>;
+`;
+  }
+  if (target.xml) {
+    const hints = shapeHints({ model, operations, ...target.xml });
+    const renames = hints.renames.length === 0
+      ? ""
+      : `  renames: {\n${
+        hints.renames.map(([wire, name]) => `    ${key(wire)}: ${JSON.stringify(name)},\n`).join("")
+      }  },\n`;
+    text += `
 /** How to decode ${target.title}'s response XML, from its service model. */
 export const ${target.prefix}_SHAPE_HINTS: ShapeHints = {
-  memberName: ${JSON.stringify(target.memberName)},
-${target.capitalize ? "  capitalize: true,\n" : ""}${set("lists", hints.lists)}${
-    set("numbers", hints.numbers)
-  }${set("booleans", hints.booleans)}${set("timestamps", hints.timestamps)}${renames}};
+  memberName: ${JSON.stringify(target.xml.memberName)},
+${target.xml.capitalize ? "  capitalize: true,\n" : ""}${set("lists", hints.lists)}${
+      set("numbers", hints.numbers)
+    }${set("booleans", hints.booleans)}${set("timestamps", hints.timestamps)}${renames}};
 `;
+  }
+  return text;
 }
 
 /**

@@ -33,6 +33,7 @@ import type {
   ServiceId,
   WriteTextFile,
 } from "./core/types.ts";
+import { readTextIfExists } from "../util/read_text.ts";
 
 /** Options of {@linkcode resolveAwsSetup} and `AwsSession.create()`. */
 export interface AwsSessionOptions {
@@ -93,15 +94,6 @@ export interface AwsSessionOptions {
   now?: () => number;
   /** Waits between retries; injectable so tests do not sleep. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-}
-
-async function defaultReadTextFile(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
 }
 
 async function defaultRunProcess(
@@ -246,7 +238,7 @@ export interface AwsSetup {
  */
 export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<AwsSetup> {
   const env = options.env ?? defaultEnv;
-  const readTextFile = options.readTextFile ?? defaultReadTextFile;
+  const readTextFile = options.readTextFile ?? readTextIfExists;
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   const now = options.now ?? Date.now;
   const files = await loadSharedConfigFiles({

@@ -586,13 +586,7 @@ export class Docker {
    * @param options `force`, `missingOk` and an abort signal.
    */
   async removeImage(refs: string | string[], options: DockerRemoveOptions = {}): Promise<void> {
-    const list = typeof refs === "string" ? [refs] : refs;
-    if (list.length === 0) return;
-    const args = ["rmi", ...(options.force ? ["--force"] : []), ...list];
-    const result = await this.#exec(args, options);
-    if (result.code !== 0 && !(options.missingOk && onlyMissing(result, NO_SUCH_IMAGE))) {
-      this.#throw(result, args);
-    }
+    await this.#remove("rmi", refs, NO_SUCH_IMAGE, options);
   }
 
   /**
@@ -612,11 +606,21 @@ export class Docker {
     nameOrIds: string | string[],
     options: DockerRemoveOptions = {},
   ): Promise<void> {
-    const list = typeof nameOrIds === "string" ? [nameOrIds] : nameOrIds;
+    await this.#remove("rm", nameOrIds, NO_SUCH_CONTAINER, options);
+  }
+
+  /** `docker rmi` or `docker rm`; with `missingOk`, only-missing failures are no error. */
+  async #remove(
+    command: "rmi" | "rm",
+    refs: string | string[],
+    missing: RegExp,
+    options: DockerRemoveOptions,
+  ): Promise<void> {
+    const list = typeof refs === "string" ? [refs] : refs;
     if (list.length === 0) return;
-    const args = ["rm", ...(options.force ? ["--force"] : []), ...list];
+    const args = [command, ...(options.force ? ["--force"] : []), ...list];
     const result = await this.#exec(args, options);
-    if (result.code !== 0 && !(options.missingOk && onlyMissing(result, NO_SUCH_CONTAINER))) {
+    if (result.code !== 0 && !(options.missingOk && onlyMissing(result, missing))) {
       this.#throw(result, args);
     }
   }

@@ -18,7 +18,8 @@
  */
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
-import { CommandTimeoutError, denoLimit, outputWithin } from "../util/command_limit.ts";
+import { denoLimit } from "../util/command_limit.ts";
+import { lastLines, runDeno } from "../util/run_deno.ts";
 import { CloudknotError } from "../util/errors.ts";
 
 /** The folders of a Deno cache that hold fetched modules and packages. */
@@ -89,37 +90,27 @@ export async function cacheDependencies(
   try {
     await Deno.writeTextFile(join(tmp, "function.js"), source);
     const cache = join(tmp, "deno_dir");
-    const limit = denoLimit(["info", "function.js"], options.timeoutMs);
-    let out: Deno.CommandOutput;
-    try {
-      out = await outputWithin(options.deno ?? Deno.execPath(), {
-        args: ["info", "--json", "--no-config", "function.js"],
-        cwd: tmp,
-        env: { DENO_DIR: cache, NO_COLOR: "1" },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }, limit);
-    } catch (cause) {
-      if (cause instanceof CommandTimeoutError) throw cause;
-      throw new DependencyError(
-        `Cannot run ${options.deno ?? Deno.execPath()} to fetch what the function imports: ` +
-          "pass the path of a deno binary",
-        { cause },
-      );
-    }
+    const deno = options.deno ?? Deno.execPath();
+    const out = await runDeno(deno, ["info", "--json", "--no-config", "function.js"], {
+      cwd: tmp,
+      env: { DENO_DIR: cache },
+      limit: denoLimit(["info", "function.js"], options.timeoutMs),
+      cannotRun: (cause) =>
+        new DependencyError(
+          `Cannot run ${deno} to fetch what the function imports: pass the path of a deno binary`,
+          { cause },
+        ),
+    });
     const failures: string[] = [];
-    if (out.success) {
-      const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    if (out.code === 0) {
+      const graph = JSON.parse(out.stdout) as {
         modules?: { specifier?: string; error?: string }[];
       };
       for (const module of graph.modules ?? []) {
         if (module.error !== undefined) failures.push(`${module.specifier}: ${module.error}`);
       }
     } else {
-      failures.push(
-        new TextDecoder().decode(out.stderr).trim().split("\n").slice(-15).join("\n"),
-      );
+      failures.push(lastLines(out.stderr));
     }
     if (failures.length > 0) {
       throw new DependencyError(

@@ -117,21 +117,31 @@ export async function runAttempt(
 }
 
 /**
- * Catches unhandled promise rejections from now on; `stop()` waits one turn
- * of the event loop (a rejection is reported after its turn's microtasks),
+ * Catches unhandled promise rejections from now on: `found` is the first
+ * one's reason so far; `remove()` stops at once; `stop()` waits one turn of
+ * the event loop (a rejection is reported after its turn's microtasks),
  * stops, and gives the first one's reason.
  */
-function watchRejections(): { stop(): Promise<{ value: unknown } | undefined> } {
+function watchRejections(): {
+  readonly found: { value: unknown } | undefined;
+  remove(): void;
+  stop(): Promise<{ value: unknown } | undefined>;
+} {
   let found: { value: unknown } | undefined;
   const listener = (event: PromiseRejectionEvent) => {
     event.preventDefault();
     found ??= { value: event.reason };
   };
+  const remove = () => globalThis.removeEventListener("unhandledrejection", listener);
   globalThis.addEventListener("unhandledrejection", listener);
   return {
+    get found() {
+      return found;
+    },
+    remove,
     async stop() {
       await new Promise((resolve) => setTimeout(resolve, 0));
-      globalThis.removeEventListener("unhandledrejection", listener);
+      remove();
       return found;
     },
   };
@@ -175,18 +185,14 @@ export async function runItem(
   // with the reason only in the log; it fails the attempt instead, naming it.
   // One left behind as the function returns is reported a turn later:
   // runAttempt looks for it before it writes the record.
-  let unhandled: { reason: unknown } | undefined;
-  const onUnhandled = (event: PromiseRejectionEvent) => {
-    event.preventDefault();
-    unhandled ??= { reason: event.reason };
-  };
-  globalThis.addEventListener("unhandledrejection", onUnhandled);
+  const rejections = watchRejections();
   try {
     if (item instanceof Error) throw item;
     const args = readArguments(item, spec);
     try {
       const value = await func.fn(...args);
-      if (unhandled !== undefined) throw unhandledRejection(unhandled.reason);
+      const unhandled = rejections.found;
+      if (unhandled !== undefined) throw unhandledRejection(unhandled.value);
       record = { ...base, status: "ok", endedAt: Date.now(), value };
     } catch (e) {
       const error = explainPermissionError(func.kind === "func" ? explainScope(e) : e);
@@ -207,7 +213,7 @@ export async function runItem(
       error: errorToRecord(e),
     };
   } finally {
-    globalThis.removeEventListener("unhandledrejection", onUnhandled);
+    rejections.remove();
   }
   return encodeRecord(record);
 }

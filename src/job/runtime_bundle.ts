@@ -13,7 +13,8 @@
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CommandTimeoutError, denoLimit, outputWithin } from "../util/command_limit.ts";
+import { denoLimit } from "../util/command_limit.ts";
+import { type DenoOutput, lastLines, runDeno } from "../util/run_deno.ts";
 import { CloudknotError } from "../util/errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
 
@@ -148,7 +149,9 @@ export async function bundleRuntime(options: BundleRuntimeOptions = {}): Promise
     if (result.code !== 0) {
       throw new RuntimeBundleError(
         `Cannot bundle the job entry point ${entry.href} with deno bundle (exit code ${result.code}); ` +
-          `check that \`deno bundle ${entry.href}\` works from ${root}:\n${tail(result.stderr)}`,
+          `check that \`deno bundle ${entry.href}\` works from ${root}:\n${
+            lastLines(result.stderr)
+          }`,
         { entry: entry.href },
       );
     }
@@ -186,13 +189,13 @@ async function cacheKey(
     npmPackages?: Record<string, unknown>;
   };
   try {
-    if (result.code !== 0) throw new Error(tail(result.stderr));
+    if (result.code !== 0) throw new Error(lastLines(result.stderr));
     graph = JSON.parse(result.stdout);
   } catch (cause) {
     throw new RuntimeBundleError(
       `Cannot read the module graph of the job entry point ${entry.href} (deno info exit code ` +
         `${result.code}); check that \`deno info ${entry.href}\` works from ${root}:\n${
-          tail(result.stderr)
+          lastLines(result.stderr)
         }`,
       { entry: entry.href, cause },
     );
@@ -244,38 +247,20 @@ async function projectRoot(start: string): Promise<string> {
   }
 }
 
-async function run(
+/** Runs deno for the bundle; a binary that cannot start is a RuntimeBundleError. */
+function run(
   deno: string,
   args: string[],
   cwd: string,
   timeoutMs: number | undefined,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const limit = denoLimit([args[0]!, args.at(-1)!], timeoutMs);
-  let output: Deno.CommandOutput;
-  try {
-    output = await outputWithin(deno, {
-      args,
-      cwd,
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }, limit);
-  } catch (cause) {
-    if (cause instanceof CommandTimeoutError) throw cause;
-    throw new RuntimeBundleError(
-      `Cannot run ${deno} to bundle the job entry point: pass the path of a deno binary as the deno option`,
-      { entry: args.at(-1) ?? "", cause },
-    );
-  }
-  const text = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: text.decode(output.stdout),
-    stderr: text.decode(output.stderr),
-  };
-}
-
-function tail(text: string): string {
-  return text.trim().split("\n").slice(-15).join("\n");
+): Promise<DenoOutput> {
+  return runDeno(deno, args, {
+    cwd,
+    limit: denoLimit([args[0]!, args.at(-1)!], timeoutMs),
+    cannotRun: (cause) =>
+      new RuntimeBundleError(
+        `Cannot run ${deno} to bundle the job entry point: pass the path of a deno binary as the deno option`,
+        { entry: args.at(-1) ?? "", cause },
+      ),
+  });
 }

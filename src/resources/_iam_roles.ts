@@ -8,7 +8,7 @@ import type { Iam, IamTag, InstanceProfile, Role } from "../aws/services/iam.ts"
 import { JOB_DATA_PREFIX } from "./bucket.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { ResourceConflictError, UnknownPolicyError } from "./errors.ts";
-import { createOrFind, type Found, ignoreGone, isAwsCode, type Ledger } from "./_ledger.ts";
+import { adoptOrCreate, type Found, ignoreGone, isAwsCode, type Ledger } from "./_ledger.ts";
 
 /** The tag every resource cloudknot makes carries. */
 export const MANAGED_BY_TAG = { Key: "ManagedBy", Value: "cloudknot" } as const;
@@ -450,27 +450,23 @@ export interface EnsureRoleInput {
  */
 export async function ensureRole(iam: Iam, input: EnsureRoleInput): Promise<Found<Role>> {
   const { name, pars, spec } = input;
-  let found: Found<Role>;
-  if (input.existing) {
-    found = { value: input.existing, created: false };
-  } else {
-    found = await createOrFind(
-      async () =>
-        (await iam.createRole({
-          RoleName: name,
-          AssumeRolePolicyDocument: trustPolicy(spec.service),
-          Description: `cloudknot Pars ${pars}: ${spec.description}`,
-          Tags: input.tags,
-        })).Role,
-      async () => {
-        const role = await getRole(iam, name);
-        if (role) checkOurs("IAM role", name, role.Tags, pars);
-        return role;
-      },
-      ["EntityAlreadyExists"],
-    );
-    if (found.created) input.ledger.add(`IAM role ${name}`, () => deleteRole(iam, name));
-  }
+  const found = await adoptOrCreate(
+    input.existing,
+    async () =>
+      (await iam.createRole({
+        RoleName: name,
+        AssumeRolePolicyDocument: trustPolicy(spec.service),
+        Description: `cloudknot Pars ${pars}: ${spec.description}`,
+        Tags: input.tags,
+      })).Role,
+    async () => {
+      const role = await getRole(iam, name);
+      if (role) checkOurs("IAM role", name, role.Tags, pars);
+      return role;
+    },
+    ["EntityAlreadyExists"],
+    { ledger: input.ledger, what: `IAM role ${name}`, undo: () => deleteRole(iam, name) },
+  );
   for (const arn of input.policyArns) {
     await iam.attachRolePolicy({ RoleName: name, PolicyArn: arn });
   }
@@ -505,25 +501,23 @@ export async function ensureInstanceProfile(
   },
 ): Promise<Found<InstanceProfile>> {
   const { name, role, pars } = input;
-  let found: Found<InstanceProfile>;
-  if (input.existing) {
-    found = { value: input.existing, created: false };
-  } else {
-    found = await createOrFind(
-      async () =>
-        (await iam.createInstanceProfile({ InstanceProfileName: name, Tags: input.tags }))
-          .InstanceProfile,
-      async () => {
-        const profile = await getInstanceProfile(iam, name);
-        if (profile) checkOurs("IAM instance profile", name, profile.Tags, pars);
-        return profile;
-      },
-      ["EntityAlreadyExists"],
-    );
-    if (found.created) {
-      input.ledger.add(`IAM instance profile ${name}`, () => deleteInstanceProfile(iam, name));
-    }
-  }
+  const found = await adoptOrCreate(
+    input.existing,
+    async () =>
+      (await iam.createInstanceProfile({ InstanceProfileName: name, Tags: input.tags }))
+        .InstanceProfile,
+    async () => {
+      const profile = await getInstanceProfile(iam, name);
+      if (profile) checkOurs("IAM instance profile", name, profile.Tags, pars);
+      return profile;
+    },
+    ["EntityAlreadyExists"],
+    {
+      ledger: input.ledger,
+      what: `IAM instance profile ${name}`,
+      undo: () => deleteInstanceProfile(iam, name),
+    },
+  );
   const roles = (found.value.Roles ?? []).map((r) => r.RoleName);
   if (!roles.includes(role)) {
     if (roles.length > 0) {

@@ -83,6 +83,30 @@ export async function createOrFind<T>(
   }
 }
 
+/**
+ * Adopts `existing`, or makes the resource with {@linkcode createOrFind} and
+ * records one made here in the ledger, so that a failed creation undoes it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const found = await adoptOrCreate(existing, () => create(), () => find(), ["EntityAlreadyExists"], {
+ *   ledger, what: `IAM role ${name}`, undo: () => deleteRole(iam, name),
+ * });
+ * ```
+ */
+export async function adoptOrCreate<T>(
+  existing: T | undefined,
+  create: () => Promise<T>,
+  find: () => Promise<T | undefined>,
+  existsCodes: string[],
+  made: { ledger: Ledger; what: string; undo: () => Promise<void> },
+): Promise<Found<T>> {
+  if (existing) return { value: existing, created: false };
+  const found = await createOrFind(create, find, existsCodes);
+  if (found.created) made.ledger.add(made.what, made.undo);
+  return found;
+}
+
 /** One step that can be undone. */
 interface Step {
   what: string;

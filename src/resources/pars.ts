@@ -502,20 +502,8 @@ export class Pars {
     ];
 
     // Everything that only reads: policies, existing roles, the network.
-    const {
-      useDefaultVpc,
-      cidr,
-      tenancy,
-      policyArns,
-      specs,
-      roles,
-      profileName,
-      profile,
-      defaultNetwork,
-      ownVpc,
-      groupName,
-      group,
-    } = await survey(name, input, session);
+    const surveyed = await survey(name, input, session);
+    const { specs, roles, profile, group } = surveyed;
 
     // Make what is missing; undo it all if a step fails.
     const ledger = new Ledger();
@@ -530,7 +518,7 @@ export class Pars {
           spec,
           policyArns: [
             ...spec.managed.map((p) => `arn:${partition}:iam::aws:policy/${p}`),
-            ...(isJob ? policyArns : []),
+            ...(isJob ? surveyed.policyArns : []),
           ],
           ...(isJob
             ? {
@@ -548,25 +536,25 @@ export class Pars {
         owned.push(`role:${found.value.RoleName}`);
       }
       const instanceProfile = await ensureInstanceProfile(iam, {
-        name: profileName,
+        name: surveyed.profileName,
         role: name + "-ecs-instance-role",
         pars: name,
         tags: iamTags,
         existing: profile,
         ledger,
       });
-      owned.push(`instance-profile:${profileName}`);
+      owned.push(`instance-profile:${surveyed.profileName}`);
 
       let vpc: string;
       let subnets: string[];
-      if (defaultNetwork) {
-        ({ vpc, subnets } = defaultNetwork);
+      if (surveyed.defaultNetwork) {
+        ({ vpc, subnets } = surveyed.defaultNetwork);
       } else {
         const made = await ensureNewVpc(ec2, session.region, {
           pars: name,
-          cidr,
-          tenancy,
-          existing: ownVpc,
+          cidr: surveyed.cidr,
+          tenancy: surveyed.tenancy,
+          existing: surveyed.ownVpc,
           tags: iamTags,
           ledger,
         });
@@ -576,7 +564,7 @@ export class Pars {
       const sg = await ensureSecurityGroup(ec2, {
         pars: name,
         vpc,
-        name: groupName,
+        name: surveyed.groupName,
         existing: group,
         tags: iamTags,
         ledger,
@@ -597,9 +585,11 @@ export class Pars {
         subnets,
         securityGroup: sg.value,
         bucket: context.bucket,
-        policies: policyArns,
-        useDefaultVpc,
-        ...(useDefaultVpc ? {} : { ipv4Cidr: cidr, instanceTenancy: tenancy }),
+        policies: surveyed.policyArns,
+        useDefaultVpc: surveyed.useDefaultVpc,
+        ...(surveyed.useDefaultVpc
+          ? {}
+          : { ipv4Cidr: surveyed.cidr, instanceTenancy: surveyed.tenancy }),
         owned,
       };
       await state.update((doc) => {

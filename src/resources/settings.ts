@@ -33,6 +33,7 @@ import {
   validateEnsureBucketOptions,
   validateSse,
 } from "./bucket.ts";
+import { readTextIfExists } from "../util/read_text.ts";
 
 export { AWS_SECTION, FROM_ENV_PROFILE };
 
@@ -161,20 +162,11 @@ export function settingsState(options: SettingsOptions): StateFile {
   });
 }
 
-async function defaultReadTextFile(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-}
-
 function sharedFiles(options: SettingsOptions): Promise<SharedConfigFiles> {
   const env = envOf(options);
   return loadSharedConfigFiles({
     env,
-    readTextFile: options.readTextFile ?? defaultReadTextFile,
+    readTextFile: options.readTextFile ?? readTextIfExists,
     homeDir: options.homeDir ?? env("HOME") ?? env("USERPROFILE") ?? homedir(),
   });
 }

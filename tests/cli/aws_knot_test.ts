@@ -166,12 +166,14 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
       ]),
       [[run1, "finished", 3], [run2, "finished", 1]],
     );
+    assert.match(shown.jobRole, /^arn:aws:iam::\d{12}:role\/.*\.sq-job$/);
     const showText = await cli(home, ["knot", "show", "odd"]);
     assert.match(
       showText.stdout,
       /^data +s3:\/\/cloudknot-123456789012-us-east-1\/cloudknot\/odd\/$/m,
     );
     assert.match(showText.stdout, /^\S+ +\S+ \S+ +2 +1 +1 +finished$/m);
+    assert.match(showText.stdout, /^job role +arn:aws:iam::\d{12}:role\/.*\.odd-job$/m);
 
     // Clobber: --keep-data, and --pars once no other knot uses it.
     const noYes = await cli(home, ["knot", "clobber", "sq"]);

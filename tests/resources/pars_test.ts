@@ -558,27 +558,32 @@ Deno.test("Pars clobber refuses while a knot uses it, unless forced, and tolerat
 });
 
 Deno.test("Pars clobber waits while a compute environment deleted a moment ago still holds its network", async () => {
-  await withEmulator(async ({ emu, session, state }) => {
-    const before = resources(emu);
-    const pars = await Pars.create({ name: "held", session, state, useDefaultVpc: false });
-    const fast = { pollMs: 10, timeoutMs: 10_000 };
-    // A compute environment whose instances run from the start, then deleted.
-    const ce = await ensureComputeEnvironment(session, {
-      name: "held-ce",
-      compute: validateComputeOptions({ minVcpus: 2 }),
-      placement: { ...pars, subnets: [...pars.subnets] },
-      tags: {},
-    }, fast);
-    await deleteBatchEnvironment(session, { computeEnvironment: ce }, fast);
-    const warnings: string[] = [];
-    await pars.clobber({ pollMs: 20, warn: (m) => warnings.push(m) });
-    assert.deepEqual(resources(emu), before);
-    const refused = emu.requests.filter({ service: "ec2" })
-      .filter((e) => e.errorCode === "DependencyViolation");
-    assert.ok(refused.length > 0, "EC2 refused while the network was held");
-    assert.ok(warnings.length > 0 && warnings.length <= refused.length);
-    assert.match(warnings[0]!, /is still in use .* trying again for up to 15 minutes/);
-  }, { networkReleaseMs: 300, iamPropagationMs: 0 });
+  await withEmulator(
+    async ({ emu, session, state }) => {
+      const before = resources(emu);
+      const pars = await Pars.create({ name: "held", session, state, useDefaultVpc: false });
+      const fast = { pollMs: 10, timeoutMs: 10_000 };
+      // A compute environment whose instances run from the start, then deleted.
+      const ce = await ensureComputeEnvironment(session, {
+        name: "held-ce",
+        compute: validateComputeOptions({ minVcpus: 2 }),
+        placement: { ...pars, subnets: [...pars.subnets] },
+        tags: {},
+      }, fast);
+      await deleteBatchEnvironment(session, { computeEnvironment: ce }, fast);
+      const warnings: string[] = [];
+      await pars.clobber({ pollMs: 20, warn: (m) => warnings.push(m) });
+      assert.deepEqual(resources(emu), before);
+      const refused = emu.requests.filter({ service: "ec2" })
+        .filter((e) => e.errorCode === "DependencyViolation");
+      assert.ok(refused.length > 0, "EC2 refused while the network was held");
+      assert.ok(warnings.length > 0 && warnings.length <= refused.length);
+      assert.match(warnings[0]!, /is still in use .* trying again for up to 15 minutes/);
+    },
+    // 2 s, not less: the clobber must reach EC2 while the network is still held, on a loaded
+    // machine too (300 ms passed by before the first delete at load average 10).
+    { networkReleaseMs: 2_000, iamPropagationMs: 0 },
+  );
 });
 
 Deno.test("Pars clobber gives up on a network that stays in use, saying what holds it", async () => {

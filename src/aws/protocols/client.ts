@@ -123,21 +123,27 @@ export function createClient<
 }
 
 /**
- * Names each operation of a table after its key, so a table lists each name
- * once.
+ * An operation table from the wire metadata generated from a service's model
+ * (`BATCH_WIRE`): each operation named after its key, and idempotent (safe to
+ * send again after a lost answer) unless listed.
  *
  * @example Usage
  * ```ts ignore
- * operations({ GetRole: { idempotent: true } }); // { GetRole: { name: "GetRole", idempotent: true } }
+ * operationTable({ GetRole: {}, CreateRole: {} }, ["CreateRole"]);
+ * // { GetRole: { name: "GetRole", idempotent: true }, CreateRole: { name: "CreateRole", idempotent: false } }
  * ```
  *
- * @param table Each operation's metadata without its name.
- * @returns The table with names.
+ * @param wire Each operation's generated wire metadata, by name.
+ * @param notIdempotent The operations that must not be sent twice.
+ * @returns The table.
  */
-export function operations<const T extends Record<string, Omit<OperationInfo, "name">>>(
-  table: T,
-): { [K in keyof T & string]: NoInfer<T[K]> & { name: K } } {
+export function operationTable<const T extends Record<string, object>>(
+  wire: T,
+  notIdempotent: readonly (keyof T & string)[] = [],
+): { [K in keyof T & string]: T[K] & { name: K; idempotent: boolean } } {
   return Object.fromEntries(
-    Object.entries(table).map(([name, operation]) => [name, { name, ...operation }]),
-  ) as { [K in keyof T & string]: T[K] & { name: K } };
+    Object.entries(wire).map((
+      [name, operation],
+    ) => [name, { name, idempotent: !notIdempotent.includes(name), ...operation }]),
+  ) as { [K in keyof T & string]: T[K] & { name: K; idempotent: boolean } };
 }

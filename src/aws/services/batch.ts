@@ -5,8 +5,8 @@
  * @module
  */
 import { REST_JSON, type RestJsonOperation } from "../protocols/json.ts";
-import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import type { Paginator } from "../core/paginate.ts";
+import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import { BATCH_PAGINATORS, BATCH_WIRE } from "./batch.generated.ts";
 
 /** Key-value tags as Batch takes them. */
 export type BatchTags = Record<string, string>;
@@ -739,67 +739,19 @@ export type BatchApi = {
 };
 
 /**
- * The Batch operations as data. Creating calls are not idempotent: a lost
- * answer to SubmitJob is `OutcomeUnknown`, and each RegisterJobDefinition
- * adds a revision.
+ * The Batch operations as data: the wire metadata generated from its model.
+ * Creating calls are not idempotent: a lost answer to SubmitJob is
+ * `OutcomeUnknown`, and each RegisterJobDefinition adds a revision.
  */
-export const BATCH_OPERATIONS: { readonly [K in keyof BatchApi]: RestJsonOperation } = operations({
-  CreateComputeEnvironment: {
-    idempotent: false,
-    method: "POST",
-    path: "/v1/createcomputeenvironment",
-  },
-  DescribeComputeEnvironments: {
-    idempotent: true,
-    method: "POST",
-    path: "/v1/describecomputeenvironments",
-  },
-  UpdateComputeEnvironment: {
-    idempotent: true,
-    method: "POST",
-    path: "/v1/updatecomputeenvironment",
-  },
-  DeleteComputeEnvironment: {
-    idempotent: true,
-    method: "POST",
-    path: "/v1/deletecomputeenvironment",
-  },
-  CreateJobQueue: { idempotent: false, method: "POST", path: "/v1/createjobqueue" },
-  DescribeJobQueues: { idempotent: true, method: "POST", path: "/v1/describejobqueues" },
-  UpdateJobQueue: { idempotent: true, method: "POST", path: "/v1/updatejobqueue" },
-  DeleteJobQueue: { idempotent: true, method: "POST", path: "/v1/deletejobqueue" },
-  RegisterJobDefinition: { idempotent: false, method: "POST", path: "/v1/registerjobdefinition" },
-  DescribeJobDefinitions: { idempotent: true, method: "POST", path: "/v1/describejobdefinitions" },
-  DeregisterJobDefinition: {
-    idempotent: true,
-    method: "POST",
-    path: "/v1/deregisterjobdefinition",
-  },
-  SubmitJob: { idempotent: false, method: "POST", path: "/v1/submitjob" },
-  DescribeJobs: { idempotent: true, method: "POST", path: "/v1/describejobs" },
-  ListJobs: { idempotent: true, method: "POST", path: "/v1/listjobs" },
-  TerminateJob: { idempotent: true, method: "POST", path: "/v1/terminatejob" },
-  CancelJob: { idempotent: true, method: "POST", path: "/v1/canceljob" },
-  TagResource: { idempotent: true, method: "POST", path: "/v1/tags/{resourceArn}" },
-  UntagResource: {
-    idempotent: true,
-    method: "DELETE",
-    path: "/v1/tags/{resourceArn}",
-    query: { tagKeys: "tagKeys" },
-  },
-  ListTagsForResource: { idempotent: true, method: "GET", path: "/v1/tags/{resourceArn}" },
-});
+export const BATCH_OPERATIONS: { readonly [K in keyof BatchApi]: RestJsonOperation } =
+  operationTable(BATCH_WIRE, [
+    "CreateComputeEnvironment",
+    "CreateJobQueue",
+    "RegisterJobDefinition",
+    "SubmitJob",
+  ]);
 
-/** The token most operations page with. */
-const NEXT_TOKEN = { inputToken: "nextToken", outputToken: "nextToken" } as const;
-
-/** The Batch paginators as data. */
-export const BATCH_PAGINATORS = {
-  ListJobs: { ...NEXT_TOKEN, items: "jobSummaryList" },
-  DescribeJobQueues: { ...NEXT_TOKEN, items: "jobQueues" },
-  DescribeComputeEnvironments: { ...NEXT_TOKEN, items: "computeEnvironments" },
-  DescribeJobDefinitions: { ...NEXT_TOKEN, items: "jobDefinitions" },
-} as const satisfies Record<string, Paginator>;
+export { BATCH_PAGINATORS };
 
 /** AWS Batch as data: its protocol, operations and paginators. */
 export const BATCH_SERVICE: ServiceDefinition<

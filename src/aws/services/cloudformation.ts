@@ -7,9 +7,12 @@
  * @module
  */
 import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
-import { CLOUDFORMATION_SHAPE_HINTS } from "./cloudformation.generated.ts";
-import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import type { Paginator } from "../core/paginate.ts";
+import {
+  CLOUDFORMATION_PAGINATORS,
+  CLOUDFORMATION_SHAPE_HINTS,
+  CLOUDFORMATION_WIRE,
+} from "./cloudformation.generated.ts";
+import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
 import type { OperationInfo } from "../core/request.ts";
 
 /** A stack's status, such as `CREATE_COMPLETE` or `DELETE_FAILED`. */
@@ -280,32 +283,16 @@ export type CloudFormationApi = {
 };
 
 /**
- * The CloudFormation operations as data. DeleteStack is idempotent: deleting
- * a stack that is being deleted, or is deleted, succeeds and changes
- * nothing (DeleteStack in the CloudFormation API reference).
+ * The CloudFormation operations as data (the wire metadata generated from its
+ * model), all idempotent. DeleteStack is idempotent: deleting a stack that is
+ * being deleted, or is deleted, succeeds and changes nothing (DeleteStack in
+ * the CloudFormation API reference).
  */
 export const CLOUDFORMATION_OPERATIONS: {
   readonly [K in keyof CloudFormationApi]: OperationInfo;
-} = operations({
-  DescribeStacks: { idempotent: true },
-  ListStacks: { idempotent: true },
-  DeleteStack: { idempotent: true },
-  ListStackResources: { idempotent: true },
-  DescribeStackEvents: { idempotent: true },
-  ListImports: { idempotent: true },
-});
+} = operationTable(CLOUDFORMATION_WIRE);
 
-/** CloudFormation lists page with `NextToken`. */
-const NEXT = { inputToken: "NextToken", outputToken: "NextToken" } as const;
-
-/** The CloudFormation paginators as data. */
-export const CLOUDFORMATION_PAGINATORS = {
-  DescribeStacks: { ...NEXT, items: "Stacks" },
-  ListStacks: { ...NEXT, items: "StackSummaries" },
-  ListStackResources: { ...NEXT, items: "StackResourceSummaries" },
-  DescribeStackEvents: { ...NEXT, items: "StackEvents" },
-  ListImports: { ...NEXT, items: "Imports" },
-} as const satisfies Record<string, Paginator>;
+export { CLOUDFORMATION_PAGINATORS };
 
 /** AWS CloudFormation as data: its protocol, operations and paginators. */
 export const CLOUDFORMATION_SERVICE: ServiceDefinition<

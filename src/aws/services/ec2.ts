@@ -6,9 +6,8 @@
  * @module
  */
 import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
-import { EC2_SHAPE_HINTS } from "./ec2.generated.ts";
-import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import type { Paginator } from "../core/paginate.ts";
+import { EC2_PAGINATORS, EC2_SHAPE_HINTS, EC2_WIRE } from "./ec2.generated.ts";
+import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
 import type { OperationInfo } from "../core/request.ts";
 
 /** An EC2 tag. */
@@ -853,54 +852,19 @@ export type Ec2Api = {
   DeleteLaunchTemplate: [DeleteLaunchTemplateRequest, DeleteLaunchTemplateResponse];
 };
 
-/** The EC2 operations as data. */
-export const EC2_OPERATIONS: { readonly [K in keyof Ec2Api]: OperationInfo } = operations({
-  DescribeRegions: { idempotent: true },
-  DescribeAvailabilityZones: { idempotent: true },
-  DescribeInstanceTypes: { idempotent: true },
-  DescribeVpcs: { idempotent: true },
-  CreateVpc: { idempotent: false },
-  DeleteVpc: { idempotent: true },
-  ModifyVpcAttribute: { idempotent: true },
-  DescribeSubnets: { idempotent: true },
-  CreateSubnet: { idempotent: false },
-  DeleteSubnet: { idempotent: true },
-  ModifySubnetAttribute: { idempotent: true },
-  CreateSecurityGroup: { idempotent: false },
-  DescribeSecurityGroups: { idempotent: true },
-  DeleteSecurityGroup: { idempotent: true },
-  CreateInternetGateway: { idempotent: false },
-  AttachInternetGateway: { idempotent: true },
-  DetachInternetGateway: { idempotent: true },
-  DeleteInternetGateway: { idempotent: true },
-  DescribeInternetGateways: { idempotent: true },
-  CreateRouteTable: { idempotent: true },
-  DescribeRouteTables: { idempotent: true },
-  CreateRoute: { idempotent: true },
-  AssociateRouteTable: { idempotent: false },
-  DisassociateRouteTable: { idempotent: true },
-  DeleteRouteTable: { idempotent: true },
-  CreateTags: { idempotent: true },
-  DescribeImages: { idempotent: true },
-  CreateLaunchTemplate: { idempotent: true },
-  DescribeLaunchTemplates: { idempotent: true },
-  DeleteLaunchTemplate: { idempotent: true },
-});
+/** The EC2 operations as data (the wire metadata generated from its model). */
+export const EC2_OPERATIONS: { readonly [K in keyof Ec2Api]: OperationInfo } = operationTable(
+  EC2_WIRE,
+  [
+    "CreateVpc",
+    "CreateSubnet",
+    "CreateSecurityGroup",
+    "CreateInternetGateway",
+    "AssociateRouteTable",
+  ],
+);
 
-/** EC2 Describe calls page with `NextToken`. */
-const NEXT_TOKEN = { inputToken: "NextToken", outputToken: "NextToken" } as const;
-
-/** The EC2 paginators as data. */
-export const EC2_PAGINATORS = {
-  DescribeInstanceTypes: { ...NEXT_TOKEN, items: "InstanceTypes" },
-  DescribeVpcs: { ...NEXT_TOKEN, items: "Vpcs" },
-  DescribeSubnets: { ...NEXT_TOKEN, items: "Subnets" },
-  DescribeSecurityGroups: { ...NEXT_TOKEN, items: "SecurityGroups" },
-  DescribeInternetGateways: { ...NEXT_TOKEN, items: "InternetGateways" },
-  DescribeRouteTables: { ...NEXT_TOKEN, items: "RouteTables" },
-  DescribeImages: { ...NEXT_TOKEN, items: "Images" },
-  DescribeLaunchTemplates: { ...NEXT_TOKEN, items: "LaunchTemplates" },
-} as const satisfies Record<string, Paginator>;
+export { EC2_PAGINATORS };
 
 /** Amazon EC2 as data: its protocol, operations and paginators. */
 export const EC2_SERVICE: ServiceDefinition<Ec2Api, typeof EC2_PAGINATORS> = {

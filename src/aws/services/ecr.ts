@@ -5,8 +5,8 @@
  * @module
  */
 import { jsonProtocol, type JsonServiceInfo } from "../protocols/json.ts";
-import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import type { Paginator } from "../core/paginate.ts";
+import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import { ECR_PAGINATORS, ECR_WIRE } from "./ecr.generated.ts";
 import type { OperationInfo } from "../core/request.ts";
 
 /** An ECR tag. */
@@ -293,29 +293,13 @@ export type EcrApi = {
   ];
 };
 
-/** The ECR operations as data. */
-export const ECR_OPERATIONS: { readonly [K in keyof EcrApi]: OperationInfo } = operations({
-  CreateRepository: { idempotent: false },
-  DescribeRepositories: { idempotent: true },
-  DeleteRepository: { idempotent: true },
-  GetAuthorizationToken: { idempotent: true },
-  DescribeImages: { idempotent: true },
-  ListImages: { idempotent: true },
-  BatchDeleteImage: { idempotent: true },
-  TagResource: { idempotent: true },
-  ListTagsForResource: { idempotent: true },
-  PutImageScanningConfiguration: { idempotent: true },
-});
+/** The ECR operations as data (the wire metadata generated from its model). */
+export const ECR_OPERATIONS: { readonly [K in keyof EcrApi]: OperationInfo } = operationTable(
+  ECR_WIRE,
+  ["CreateRepository"],
+);
 
-/** The token most operations page with. */
-const NEXT_TOKEN = { inputToken: "nextToken", outputToken: "nextToken" } as const;
-
-/** The ECR paginators as data. */
-export const ECR_PAGINATORS = {
-  DescribeRepositories: { ...NEXT_TOKEN, items: "repositories" },
-  DescribeImages: { ...NEXT_TOKEN, items: "imageDetails" },
-  ListImages: { ...NEXT_TOKEN, items: "imageIds" },
-} as const satisfies Record<string, Paginator>;
+export { ECR_PAGINATORS };
 
 /** Amazon ECR as data: its protocol, operations and paginators. */
 export const ECR_SERVICE: ServiceDefinition<EcrApi, typeof ECR_PAGINATORS> = {

@@ -5,9 +5,8 @@
  * @module
  */
 import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
-import { IAM_SHAPE_HINTS } from "./iam.generated.ts";
-import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import type { Paginator } from "../core/paginate.ts";
+import { IAM_PAGINATORS, IAM_SHAPE_HINTS, IAM_WIRE } from "./iam.generated.ts";
+import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
 import type { OperationInfo } from "../core/request.ts";
 
 /** An IAM tag. */
@@ -401,48 +400,13 @@ export type IamApi = {
   ListRoles: [ListRolesRequest, ListRolesResponse];
 };
 
-/** The IAM operations as data. */
-export const IAM_OPERATIONS: { readonly [K in keyof IamApi]: OperationInfo } = operations({
-  CreateRole: { idempotent: false },
-  GetRole: { idempotent: true },
-  DeleteRole: { idempotent: true },
-  TagRole: { idempotent: true },
-  ListRoleTags: { idempotent: true },
-  AttachRolePolicy: { idempotent: true },
-  DetachRolePolicy: { idempotent: true },
-  ListAttachedRolePolicies: { idempotent: true },
-  PutRolePolicy: { idempotent: true },
-  GetRolePolicy: { idempotent: true },
-  DeleteRolePolicy: { idempotent: true },
-  ListRolePolicies: { idempotent: true },
-  CreateInstanceProfile: { idempotent: false },
-  GetInstanceProfile: { idempotent: true },
-  DeleteInstanceProfile: { idempotent: true },
-  AddRoleToInstanceProfile: { idempotent: false },
-  RemoveRoleFromInstanceProfile: { idempotent: true },
-  ListInstanceProfilesForRole: { idempotent: true },
-  TagInstanceProfile: { idempotent: true },
-  GetPolicy: { idempotent: true },
-  ListPolicies: { idempotent: true },
-  ListRoles: { idempotent: true },
-});
+/** The IAM operations as data (the wire metadata generated from its model). */
+export const IAM_OPERATIONS: { readonly [K in keyof IamApi]: OperationInfo } = operationTable(
+  IAM_WIRE,
+  ["CreateRole", "CreateInstanceProfile", "AddRoleToInstanceProfile"],
+);
 
-/** IAM lists page with `Marker` while `IsTruncated`. */
-const MARKER = {
-  inputToken: "Marker",
-  outputToken: "Marker",
-  moreResults: "IsTruncated",
-} as const;
-
-/** The IAM paginators as data. */
-export const IAM_PAGINATORS = {
-  ListRoleTags: { ...MARKER, items: "Tags" },
-  ListAttachedRolePolicies: { ...MARKER, items: "AttachedPolicies" },
-  ListRolePolicies: { ...MARKER, items: "PolicyNames" },
-  ListInstanceProfilesForRole: { ...MARKER, items: "InstanceProfiles" },
-  ListPolicies: { ...MARKER, items: "Policies" },
-  ListRoles: { ...MARKER, items: "Roles" },
-} as const satisfies Record<string, Paginator>;
+export { IAM_PAGINATORS };
 
 /** AWS IAM as data: its protocol, operations and paginators. */
 export const IAM_SERVICE: ServiceDefinition<IamApi, typeof IAM_PAGINATORS> = {

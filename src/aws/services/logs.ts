@@ -5,8 +5,8 @@
  * @module
  */
 import { jsonProtocol, type JsonServiceInfo } from "../protocols/json.ts";
-import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import type { Paginator } from "../core/paginate.ts";
+import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import { LOGS_PAGINATORS, LOGS_WIRE } from "./logs.generated.ts";
 import type { OperationInfo } from "../core/request.ts";
 
 /** GetLogEvents input. */
@@ -147,22 +147,12 @@ export type LogsApi = {
   DescribeLogStreams: [DescribeLogStreamsRequest, DescribeLogStreamsResponse];
 };
 
-/** The Logs operations as data. */
-export const LOGS_OPERATIONS: { readonly [K in keyof LogsApi]: OperationInfo } = operations({
-  GetLogEvents: { idempotent: true },
-  FilterLogEvents: { idempotent: true },
-  DescribeLogStreams: { idempotent: true },
-});
+/** The Logs operations as data (the wire metadata generated from its model). */
+export const LOGS_OPERATIONS: { readonly [K in keyof LogsApi]: OperationInfo } = operationTable(
+  LOGS_WIRE,
+);
 
-/** The token most operations page with. */
-const NEXT_TOKEN = { inputToken: "nextToken", outputToken: "nextToken" } as const;
-
-/** The Logs paginators as data. */
-export const LOGS_PAGINATORS = {
-  GetLogEvents: { inputToken: "nextToken", outputToken: "nextForwardToken", items: "events" },
-  FilterLogEvents: { ...NEXT_TOKEN, items: "events" },
-  DescribeLogStreams: { ...NEXT_TOKEN, items: "logStreams" },
-} as const satisfies Record<string, Paginator>;
+export { LOGS_PAGINATORS };
 
 /** CloudWatch Logs as data: its protocol, operations and paginators. */
 export const LOGS_SERVICE: ServiceDefinition<LogsApi, typeof LOGS_PAGINATORS> = {

@@ -14,7 +14,7 @@ import type {
 } from "../core/request.ts";
 import {
   createClient,
-  operations,
+  operationTable,
   type ServiceClient,
   type ServiceDefinition,
 } from "../protocols/client.ts";
@@ -507,12 +507,14 @@ function versionQuery(versionId: string | undefined): { query?: [string, string]
   return versionId ? { query: [["versionId", versionId]] } : {};
 }
 
-/** The S3 operations as data: each one's idempotency, request builder and response reader. */
+/**
+ * The S3 operations as data: each one's request builder and response reader.
+ * All but CreateBucket may be sent again.
+ */
 export const S3_OPERATIONS: {
   readonly [K in keyof S3Api]: S3Operation<S3Api[K][0], S3Api[K][1]>;
-} = operations({
+} = operationTable({
   CreateBucket: {
-    idempotent: false,
     request: (input: CreateBucketRequest, region: string): HttpRequestSpec => {
       const constraint = input.CreateBucketConfiguration?.LocationConstraint ??
         (region === "us-east-1" ? undefined : region);
@@ -532,7 +534,6 @@ export const S3_OPERATIONS: {
   // Succeeds when the bucket exists and is reachable; a missing bucket is an
   // AwsError with code NotFound.
   HeadBucket: {
-    idempotent: true,
     request: (input: BucketRequest): HttpRequestSpec => ({
       method: "HEAD",
       path: "/",
@@ -548,7 +549,6 @@ export const S3_OPERATIONS: {
     },
   },
   DeleteBucket: {
-    idempotent: true,
     request: (input: BucketRequest): HttpRequestSpec => ({
       method: "DELETE",
       path: "/",
@@ -557,7 +557,6 @@ export const S3_OPERATIONS: {
     response: empty,
   },
   PutBucketEncryption: {
-    idempotent: true,
     request: (input: PutBucketEncryptionRequest) =>
       configure(
         input,
@@ -583,7 +582,6 @@ export const S3_OPERATIONS: {
     response: empty,
   },
   PutPublicAccessBlock: {
-    idempotent: true,
     request: (input: PutPublicAccessBlockRequest) => {
       const c = input.PublicAccessBlockConfiguration;
       return configure(
@@ -600,13 +598,11 @@ export const S3_OPERATIONS: {
     response: empty,
   },
   PutBucketPolicy: {
-    idempotent: true,
     request: (input: PutBucketPolicyRequest) =>
       configure(input, "policy", input.Policy, "text/plain"),
     response: empty,
   },
   PutBucketLifecycleConfiguration: {
-    idempotent: true,
     request: (input: PutBucketLifecycleConfigurationRequest) =>
       configure(
         input,
@@ -645,7 +641,6 @@ export const S3_OPERATIONS: {
     response: empty,
   },
   PutBucketTagging: {
-    idempotent: true,
     request: (input: PutBucketTaggingRequest) =>
       configure(
         input,
@@ -659,7 +654,6 @@ export const S3_OPERATIONS: {
   },
   // A bucket without tags is an AwsError with code NoSuchTagSet.
   GetBucketTagging: {
-    idempotent: true,
     request: (input: BucketRequest): HttpRequestSpec => ({
       method: "GET",
       path: "/",
@@ -680,7 +674,6 @@ export const S3_OPERATIONS: {
     },
   },
   PutObject: {
-    idempotent: true,
     request: (input: PutObjectRequest): HttpRequestSpec => ({
       method: "PUT",
       path: keyPath(input.Key),
@@ -702,7 +695,6 @@ export const S3_OPERATIONS: {
   },
   // Metadata and a streaming body; Range reads part of it.
   GetObject: {
-    idempotent: true,
     request: (input: GetObjectRequest): HttpRequestSpec => ({
       method: "GET",
       path: keyPath(input.Key),
@@ -720,7 +712,6 @@ export const S3_OPERATIONS: {
   },
   // A missing object is an AwsError with code NotFound.
   HeadObject: {
-    idempotent: true,
     request: (input: HeadObjectRequest): HttpRequestSpec => ({
       method: "HEAD",
       path: keyPath(input.Key),
@@ -733,7 +724,6 @@ export const S3_OPERATIONS: {
     },
   },
   ListObjectsV2: {
-    idempotent: true,
     request: (input: ListObjectsV2Request): HttpRequestSpec => {
       const query: [string, string][] = [["list-type", "2"]];
       if (input.ContinuationToken !== undefined) {
@@ -790,7 +780,6 @@ export const S3_OPERATIONS: {
   },
   // Succeeds for a missing key.
   DeleteObject: {
-    idempotent: true,
     request: (input: DeleteObjectRequest): HttpRequestSpec => ({
       method: "DELETE",
       path: keyPath(input.Key),
@@ -801,7 +790,6 @@ export const S3_OPERATIONS: {
   },
   // Up to 1000 keys in one call; deleteKeys() takes any number.
   DeleteObjects: {
-    idempotent: true,
     request: async (input: DeleteObjectsRequest): Promise<HttpRequestSpec> => {
       if (input.Delete.Objects.length > 1000) {
         throw new CloudknotInputError(
@@ -841,7 +829,6 @@ export const S3_OPERATIONS: {
   // An unanswered CreateMultipartUpload leaves at most an orphan upload, which
   // the bucket's AbortIncompleteMultipartUpload rule removes.
   CreateMultipartUpload: {
-    idempotent: true,
     request: (input: CreateMultipartUploadRequest): HttpRequestSpec => ({
       method: "POST",
       path: keyPath(input.Key),
@@ -856,7 +843,6 @@ export const S3_OPERATIONS: {
       textMembers(await readXml(res, operation), ["Bucket", "Key", "UploadId"]),
   },
   UploadPart: {
-    idempotent: true,
     request: (input: UploadPartRequest): HttpRequestSpec => ({
       method: "PUT",
       path: keyPath(input.Key),
@@ -873,7 +859,6 @@ export const S3_OPERATIONS: {
   },
   // Also fails when S3 answers 200 with an error body.
   CompleteMultipartUpload: {
-    idempotent: true,
     request: (input: CompleteMultipartUploadRequest): HttpRequestSpec => ({
       method: "POST",
       path: keyPath(input.Key),
@@ -894,7 +879,6 @@ export const S3_OPERATIONS: {
       textMembers(await readXml(res, operation), ["Location", "Bucket", "Key", "ETag"]),
   },
   AbortMultipartUpload: {
-    idempotent: true,
     request: (input: AbortMultipartUploadRequest): HttpRequestSpec => ({
       method: "DELETE",
       path: keyPath(input.Key),
@@ -903,7 +887,7 @@ export const S3_OPERATIONS: {
     }),
     response: empty,
   },
-});
+}, ["CreateBucket"]);
 
 /** The S3 paginators as data. */
 export const S3_PAGINATORS = {

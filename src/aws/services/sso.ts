@@ -8,7 +8,9 @@
  * @module
  */
 import { REST_JSON, type RestJsonOperation } from "../protocols/json.ts";
-import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import { SSO_WIRE } from "./sso.generated.ts";
+import { SSO_OIDC_WIRE } from "./sso_oidc.generated.ts";
 
 /** GetRoleCredentials input. */
 export interface GetRoleCredentialsRequest {
@@ -40,17 +42,10 @@ export type SsoApi = {
   GetRoleCredentials: [GetRoleCredentialsRequest, GetRoleCredentialsResponse];
 };
 
-/** The SSO portal operations as data (the model's `authtype: none`: unsigned). */
-export const SSO_OPERATIONS: { readonly [K in keyof SsoApi]: RestJsonOperation } = operations({
-  GetRoleCredentials: {
-    idempotent: true,
-    unsigned: true,
-    method: "GET",
-    path: "/federation/credentials",
-    query: { roleName: "role_name", accountId: "account_id" },
-    headers: { accessToken: "x-amz-sso_bearer_token" },
-  },
-});
+/** The SSO portal operations as data (generated from its model; `authtype: none`: unsigned). */
+export const SSO_OPERATIONS: { readonly [K in keyof SsoApi]: RestJsonOperation } = operationTable(
+  SSO_WIRE,
+);
 
 /** The SSO portal as data. */
 export const SSO_SERVICE: ServiceDefinition<SsoApi, Record<never, never>, RestJsonOperation> = {
@@ -111,11 +106,9 @@ export type SsoOidcApi = {
   CreateToken: [CreateTokenRequest, CreateTokenResponse];
 };
 
-/** The SSO OIDC operations as data (unsigned, as the model's `authtype: none` says). */
+/** The SSO OIDC operations as data (generated from its model; `authtype: none`: unsigned). */
 export const SSO_OIDC_OPERATIONS: { readonly [K in keyof SsoOidcApi]: RestJsonOperation } =
-  operations({
-    CreateToken: { idempotent: false, unsigned: true, method: "POST", path: "/token" },
-  });
+  operationTable(SSO_OIDC_WIRE, ["CreateToken"]);
 
 /** SSO OIDC as data. */
 export const SSO_OIDC_SERVICE: ServiceDefinition<

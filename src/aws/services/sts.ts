@@ -5,8 +5,8 @@
  * @module
  */
 import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
-import { STS_SHAPE_HINTS } from "./sts.generated.ts";
-import { operations, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import { STS_SHAPE_HINTS, STS_WIRE } from "./sts.generated.ts";
+import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
 import type { OperationInfo } from "../core/request.ts";
 
 /** GetCallerIdentity output. */
@@ -126,13 +126,17 @@ export type StsApi = {
   AssumeRoleWithWebIdentity: [AssumeRoleWithWebIdentityRequest, AssumeRoleWithWebIdentityResponse];
 };
 
-/** The STS operations as data. */
-export const STS_OPERATIONS: { readonly [K in keyof StsApi]: OperationInfo } = operations({
-  GetCallerIdentity: { idempotent: true },
-  AssumeRole: { idempotent: true },
-  // Unsigned: the token is the proof, and the model's auth is smithy.api#noAuth.
-  AssumeRoleWithWebIdentity: { idempotent: true, unsigned: true },
-});
+/** The STS operations as data (the wire metadata generated from its model). */
+export const STS_OPERATIONS: { readonly [K in keyof StsApi]: OperationInfo } = {
+  ...operationTable(STS_WIRE),
+  // Unsigned: the token is the proof, and the model's auth is smithy.api#noAuth
+  // (the aws-sdk v2 model the generator reads does not say so).
+  AssumeRoleWithWebIdentity: {
+    name: "AssumeRoleWithWebIdentity",
+    idempotent: true,
+    unsigned: true,
+  },
+};
 
 /** AWS STS as data: its protocol, operations and paginators. */
 export const STS_SERVICE: ServiceDefinition<StsApi, Record<never, never>> = {

@@ -4,8 +4,9 @@
  * @module
  */
 import type { PriceTable } from "../../cost/prices.ts";
+import type { MapRun } from "../../run/map_run.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
-import { defineCommand } from "../common/command.ts";
+import { type CommandContext, defineCommand } from "../common/command.ts";
 import { openRun } from "../common/run_reader.ts";
 import { JSON_OPTION, RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
 
@@ -21,6 +22,28 @@ export async function readPrices(path: string | undefined): Promise<PriceTable |
       { field: "prices" },
     );
   }
+}
+
+/**
+ * Opens the run the arguments name, finishing it where its process is gone,
+ * waits for it to end, and hands it to `use` with the `--prices` table; then
+ * stops following it.
+ *
+ * @returns 0, the exit code.
+ */
+export async function withFinishedRun(
+  ctx: CommandContext,
+  use: (run: MapRun<unknown>, options: { prices?: PriceTable }) => Promise<void>,
+): Promise<number> {
+  const prices = await readPrices(ctx.string("prices"));
+  const { run, close } = await openRun(ctx, { use: "finish" });
+  try {
+    await run.done;
+    await use(run, prices !== undefined ? { prices } : {});
+  } finally {
+    close();
+  }
+  return 0;
 }
 
 /** `--prices FILE`. */
@@ -47,17 +70,10 @@ export const cost = defineCommand({
     description: "What the latest run of the knot squares used",
     command: "cloudknot cost squares",
   }],
-  async run(ctx) {
-    const prices = await readPrices(ctx.string("prices"));
-    const { run, close } = await openRun(ctx, { use: "finish" });
-    try {
-      await run.done;
-      const report = await run.cost(prices !== undefined ? { prices } : {});
+  run: (ctx) =>
+    withFinishedRun(ctx, async (run, options) => {
+      const report = await run.cost(options);
       if (ctx.flag("json")) await ctx.print(JSON.stringify({ ...report }));
       else await ctx.print(String(report));
-    } finally {
-      close();
-    }
-    return 0;
-  },
+    }),
 });

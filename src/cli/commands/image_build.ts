@@ -10,7 +10,7 @@ import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { cliDocker } from "../common/docker.ts";
 import { checkModulePath } from "../common/module_path.ts";
-import { JSON_OPTION } from "../common/options.ts";
+import { JSON_OPTION, MODULE_ARGUMENTS } from "../common/options.ts";
 
 /** `image build <module> [export]`. */
 export const imageBuild = defineCommand({
@@ -26,10 +26,7 @@ export const imageBuild = defineCommand({
     "needs deno on PATH (default: $CLOUDKNOT_BASE_IMAGE, else denoland/deno:<version>). " +
     "Docker's output goes to stderr. With --json, " +
     '{"name","imageId","images","buildPath","baseImage","functionHash"}.',
-  args: [
-    { name: "module", required: true, description: "The module's path or URL" },
-    { name: "export", required: false, description: 'The export to call (default: "default")' },
-  ],
+  args: MODULE_ARGUMENTS,
   options: {
     name: {
       type: "string",

@@ -12,7 +12,7 @@ import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings } from "../common/aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
-import { confirmDeletion, openOrForget } from "../common/confirm.ts";
+import { confirmDeletion, openOrForget, YES_OPTION } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
 import { locateKnot } from "../common/knots.ts";
 import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
@@ -33,7 +33,7 @@ export const knotClobber = defineCommand({
     "its Pars's stack next.",
   args: [{ name: "knot", required: true, description: "The knot's name" }],
   options: {
-    yes: { type: "boolean", short: "y", description: "Do not ask: delete it" },
+    ...YES_OPTION,
     pars: {
       type: "boolean",
       description: "AWS: also delete its Pars (unless another knot uses it)",

@@ -14,7 +14,7 @@ import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../common/knot_view.ts";
 import { checkModulePath } from "../common/module_path.ts";
-import { DRY_RUN_OPTION, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { DRY_RUN_OPTION, JSON_OPTION, MODULE_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import { printPlans } from "../common/plan_output.ts";
@@ -41,8 +41,7 @@ export const knotCreate = defineCommand({
       required: true,
       description: "The knot's name: a letter, then letters, digits and hyphens",
     },
-    { name: "module", required: true, description: "The module's path or URL" },
-    { name: "export", required: false, description: 'The export to call (default: "default")' },
+    ...MODULE_ARGUMENTS,
   ],
   options: {
     retries: {

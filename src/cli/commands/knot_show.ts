@@ -169,6 +169,7 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
     ["environment", record.computeEnvironment],
     ["queue", record.jobQueue],
     ["definition", record.jobDefinition],
+    ["job role", record.jobRole ?? "the Pars's shared job role (made before knots had their own)"],
     ["data", `s3://${record.bucket}/${record.prefix}/`],
   ], runs));
   return 0;

@@ -23,7 +23,7 @@ import { failureSummary, writeItems } from "../common/item_output.ts";
 import { knotNameFor } from "../common/knot_name.ts";
 import { locateKnot } from "../common/knots.ts";
 import { checkModulePath } from "../common/module_path.ts";
-import { DRY_RUN_OPTION, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { DRY_RUN_OPTION, EXPORT_ARGUMENT, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import { planMap, printPlans } from "../common/plan_output.ts";
 import { refuseOriginal } from "../common/original.ts";
@@ -54,7 +54,7 @@ export const map = defineCommand({
       required: false,
       description: "The module's path or URL (optional with --name)",
     },
-    { name: "export", required: false, description: 'The export to call (default: "default")' },
+    EXPORT_ARGUMENT,
   ],
   options: {
     inputs: {

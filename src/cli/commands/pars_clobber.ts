@@ -9,7 +9,7 @@ import { sessionFromSettings } from "../../resources/settings.ts";
 import { recordSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
-import { confirmDeletion, openOrForget } from "../common/confirm.ts";
+import { confirmDeletion, openOrForget, YES_OPTION } from "../common/confirm.ts";
 import { clobberOriginalCommand } from "../common/original.ts";
 import { readOriginalRecord } from "../../resources/original.ts";
 
@@ -27,7 +27,7 @@ export const parsClobber = defineCommand({
   args: [{ name: "name", required: true, description: "The Pars' name" }],
   options: {
     force: { type: "boolean", description: "Delete it even while knots use it" },
-    yes: { type: "boolean", short: "y", description: "Do not ask: delete it" },
+    ...YES_OPTION,
   },
   examples: [{
     description: "Delete the Pars lab without asking",

@@ -11,7 +11,7 @@ import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import { reposSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
-import { confirmDeletion } from "../common/confirm.ts";
+import { confirmDeletion, YES_OPTION } from "../common/confirm.ts";
 
 /** `repo clobber <name>`. */
 export const repoClobber = defineCommand({
@@ -23,7 +23,7 @@ export const repoClobber = defineCommand({
     "the default repository, which every knot shares. A recorded repository that is already " +
     "gone is forgotten. Asks first on a terminal; anywhere else it needs --yes.",
   args: [{ name: "name", required: true, description: "The repository's name" }],
-  options: { yes: { type: "boolean", short: "y", description: "Do not ask: delete it" } },
+  options: YES_OPTION,
   examples: [{
     description: "Delete the repository my-knots without asking",
     command: "cloudknot repo clobber my-knots --yes",

@@ -5,9 +5,8 @@
  * @module
  */
 import { defineCommand } from "../common/command.ts";
-import { openRun } from "../common/run_reader.ts";
 import { RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
-import { PRICES_OPTION, readPrices } from "./cost.ts";
+import { PRICES_OPTION, withFinishedRun } from "./cost.ts";
 
 /** `report <knot> [run]`. */
 export const report = defineCommand({
@@ -33,18 +32,11 @@ export const report = defineCommand({
     description: "The latest run of the knot squares, as report.html",
     command: "cloudknot report squares --out /tmp/squares-report.html",
   }],
-  async run(ctx) {
-    const prices = await readPrices(ctx.string("prices"));
-    const { run, close } = await openRun(ctx, { use: "finish" });
-    try {
-      await run.done;
-      const page = await run.report(prices !== undefined ? { prices } : {});
+  run: (ctx) =>
+    withFinishedRun(ctx, async (run, options) => {
+      const page = await run.report(options);
       const out = ctx.string("out") ?? `${run.knot}-${run.runId}.html`;
       await Deno.writeTextFile(out, page);
       await ctx.print(`Wrote the report of run ${run.runId} of knot ${run.knot} to ${out}`);
-    } finally {
-      close();
-    }
-    return 0;
-  },
+    }),
 });

@@ -6,8 +6,13 @@
  */
 import { ResourceDoesNotExistError } from "../../resources/errors.ts";
 import { TextLineStream } from "../../util/text_line_stream.ts";
-import type { CommandContext } from "./command.ts";
+import type { CommandContext, OptionSpec } from "./command.ts";
 import type { CliIo } from "./io.ts";
+
+/** `--yes`: delete without asking (what {@linkcode confirmDeletion} reads). */
+export const YES_OPTION: Record<string, OptionSpec> = {
+  yes: { type: "boolean", short: "y", description: "Do not ask: delete it" },
+};
 
 /**
  * Asks a question on stderr and reads one line of stdin: `y` or `yes` (in any

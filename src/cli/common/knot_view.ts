@@ -157,7 +157,8 @@ export function awsFunctionLabel(
  *
  * @param record The knot's record.
  * @param image The `[docker-image <name>]` section of its image, when there is one.
- * @returns Its name, target, region, function, resources and data location.
+ * @returns Its name, target, region, function, resources (its own job role, or `null` on the
+ *   Pars's shared one) and data location.
  */
 export function awsKnotJson(
   record: AwsKnotRecord,
@@ -180,6 +181,7 @@ export function awsKnotJson(
     computeEnvironment: record.computeEnvironment,
     jobQueue: record.jobQueue,
     jobDefinition: record.jobDefinition,
+    jobRole: record.jobRole ?? null,
     data: `s3://${record.bucket}/${record.prefix}/`,
   };
 }

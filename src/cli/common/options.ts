@@ -44,3 +44,16 @@ export const RUN_ARGUMENTS: ArgumentSpec[] = [
     description: "The run's id, or a unique prefix of it (default: the latest run)",
   },
 ];
+
+/** `[export]`: the export of a module to call. */
+export const EXPORT_ARGUMENT: ArgumentSpec = {
+  name: "export",
+  required: false,
+  description: 'The export to call (default: "default")',
+};
+
+/** `<module> [export]`: the function a command packages. */
+export const MODULE_ARGUMENTS: ArgumentSpec[] = [
+  { name: "module", required: true, description: "The module's path or URL" },
+  EXPORT_ARGUMENT,
+];

@@ -371,15 +371,7 @@ class Encoder {
         const key = plain ? keys[i]! : i;
         if (i > 0) this.#out += ",";
         if (plain) this.#out += this.#key(key as string);
-        let read = true;
-        try {
-          const value = target[key];
-          read = false;
-          if (typeof value === "string") this.#out += this.#quote(value);
-          else this.#value(value);
-        } catch (e) {
-          throw step(e, key, read ? "read" : "encode");
-        }
+        this.#slot(target, key);
       }
       this.#end(index, close);
       this.#depth--;
@@ -459,21 +451,29 @@ class Encoder {
     }
   }
 
+  /**
+   * Writes `target[key]`; an error names the key and whether reading it (a
+   * getter) or encoding its value failed.
+   */
+  #slot(target: Slot, key: string | number): void {
+    let read = true;
+    try {
+      const value = target[key];
+      read = false;
+      if (typeof value === "string") this.#out += this.#quote(value);
+      else this.#value(value);
+    } catch (e) {
+      throw step(e, key, read ? "read" : "encode");
+    }
+  }
+
   /** Writes `"key":value` pairs, without braces. */
   #properties(object: Slot, keys: string[], from: number): void {
     for (let i = from; i < keys.length; i++) {
       const key = keys[i]!;
       if (i > from) this.#out += ",";
       this.#out += this.#key(key);
-      let read = true;
-      try {
-        const value = object[key];
-        read = false;
-        if (typeof value === "string") this.#out += this.#quote(value);
-        else this.#value(value);
-      } catch (e) {
-        throw step(e, key, read ? "read" : "encode");
-      }
+      this.#slot(object, key);
     }
   }
 
@@ -487,14 +487,7 @@ class Encoder {
       this.#out += '{"$":"Array","items":[';
       for (let i = 0; i < length; i++) {
         if (i > 0) this.#out += ",";
-        let read = true;
-        try {
-          const value = array[i];
-          read = false;
-          this.#value(value);
-        } catch (e) {
-          throw step(e, i, read ? "read" : "encode");
-        }
+        this.#slot(array as unknown as Slot, i);
       }
       this.#out += "]";
     } else {
@@ -502,14 +495,7 @@ class Encoder {
       for (let i = 0; i < indices; i++) {
         const position = Number(keys[i]);
         this.#out += i === 0 ? `[${position},` : `,[${position},`;
-        let read = true;
-        try {
-          const value = array[position];
-          read = false;
-          this.#value(value);
-        } catch (e) {
-          throw step(e, position, read ? "read" : "encode");
-        }
+        this.#slot(array as unknown as Slot, position);
         this.#out += "]";
       }
       this.#out += "]";

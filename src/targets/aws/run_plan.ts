@@ -16,6 +16,7 @@ import { planGroups } from "./groups.ts";
 import { MAX_ARRAY_SIZE } from "./submit.ts";
 import { childCount } from "./batch/slices.ts";
 import { readSlicingFacts, sliceRun } from "./slicing.ts";
+import { defined } from "../../util/defined.ts";
 
 /** What an estimate of a run asks: how long one item runs, and the inputs' bytes. */
 export interface EstimateRequest {
@@ -47,13 +48,15 @@ export async function estimateAwsRun(
   return estimateRun({
     count,
     itemSeconds: request.itemSeconds,
-    ...(ce.compute !== undefined ? { compute: ce.compute } : {}),
-    ...(resources.vcpus !== undefined ? { vcpus: resources.vcpus } : {}),
-    ...(resources.memoryMiB !== undefined ? { memory: resources.memoryMiB } : {}),
-    ...(ce.maxVcpus !== undefined ? { maxVcpus: ce.maxVcpus } : {}),
-    ...(ce.instanceTypes !== undefined ? { instanceTypes: ce.instanceTypes } : {}),
-    ...(ce.bidPercentage !== undefined ? { bidPercentage: ce.bidPercentage } : {}),
-    ...(request.inputBytes !== undefined ? { inputBytes: request.inputBytes } : {}),
+    ...defined({
+      compute: ce.compute,
+      vcpus: resources.vcpus,
+      memory: resources.memoryMiB,
+      maxVcpus: ce.maxVcpus,
+      instanceTypes: ce.instanceTypes,
+      bidPercentage: ce.bidPercentage,
+      inputBytes: request.inputBytes,
+    }),
     region: o.region,
   });
 }
@@ -124,9 +127,11 @@ export async function planAwsMap(
         "items per job": job.slice ?? 1,
         queue: o.jobQueue,
         "job definition": o.jobDefinition,
-        ...(job.resources?.memory !== undefined ? { memory: job.resources.memory } : {}),
-        ...(job.resources?.vcpus !== undefined ? { vcpus: job.resources.vcpus } : {}),
-        ...(job.resources?.timeout !== undefined ? { timeout: job.resources.timeout } : {}),
+        ...defined({
+          memory: job.resources?.memory,
+          vcpus: job.resources?.vcpus,
+          timeout: job.resources?.timeout,
+        }),
       },
     });
   });

@@ -123,6 +123,40 @@ function describeQueue(session: AwsSession, name: string) {
 
 const GONE = new Set(["DELETING", "DELETED"]);
 
+/**
+ * Makes a Batch resource unless it exists: one still being deleted is waited
+ * out first, and a create whose answer was lost counts as made when a
+ * describe then finds the resource.
+ *
+ * @returns What existed already, or `undefined` when it was made here.
+ */
+async function createUnlessPresent<T extends { status?: string }>(
+  what: string,
+  describe: () => Promise<T | undefined>,
+  create: () => Promise<unknown>,
+  options: WaitOptions,
+): Promise<T | undefined> {
+  const existing = await describe();
+  if (existing !== undefined && GONE.has(existing.status ?? "")) {
+    await waitFor(
+      `${what} to finish deleting`,
+      describe,
+      (r) => r === undefined || r.status === "DELETED",
+      options,
+    );
+  } else if (existing !== undefined) {
+    return existing;
+  }
+  try {
+    await create();
+  } catch (e) {
+    // An answer lost in transit: the resource may exist now; look before failing.
+    if (!(e instanceof AwsError && e.code === "OutcomeUnknown")) throw e;
+    if ((await describe()) === undefined) throw e;
+  }
+  return undefined;
+}
+
 /** Whether an environment or queue is usable, or broken for good. */
 function settled(status: string | undefined): boolean {
   return status === "VALID" || status === "INVALID";
@@ -223,6 +257,7 @@ async function createComputeEnvironment(
   options: WaitOptions,
   again: boolean,
 ) {
+  const describe = () => describeEnvironment(session, spec.name);
   if (again) {
     await session.batch.updateComputeEnvironment({
       computeEnvironment: spec.name,
@@ -231,24 +266,16 @@ async function createComputeEnvironment(
     });
     return await waitFor(
       `compute environment ${spec.name} to become VALID`,
-      () => describeEnvironment(session, spec.name),
+      describe,
       (ce) => settled(ce?.status),
       options,
     );
   }
-  let existing = await describeEnvironment(session, spec.name);
-  if (existing !== undefined && GONE.has(existing.status ?? "")) {
-    await waitFor(
-      `compute environment ${spec.name} to finish deleting`,
-      () => describeEnvironment(session, spec.name),
-      (ce) => ce === undefined || ce.status === "DELETED",
-      options,
-    );
-    existing = undefined;
-  }
-  if (existing === undefined) {
-    try {
-      await session.batch.createComputeEnvironment({
+  await createUnlessPresent(
+    `compute environment ${spec.name}`,
+    describe,
+    () =>
+      session.batch.createComputeEnvironment({
         computeEnvironmentName: spec.name,
         type: "MANAGED",
         state: "ENABLED",
@@ -257,16 +284,12 @@ async function createComputeEnvironment(
           ? { serviceRole: spec.placement.batchServiceRole }
           : {}),
         tags: spec.tags,
-      });
-    } catch (e) {
-      // An answer lost in transit: the environment may exist now; look before failing.
-      if (!(e instanceof AwsError && e.code === "OutcomeUnknown")) throw e;
-      if ((await describeEnvironment(session, spec.name)) === undefined) throw e;
-    }
-  }
+      }),
+    options,
+  );
   return await waitFor(
     `compute environment ${spec.name} to become VALID`,
-    () => describeEnvironment(session, spec.name),
+    describe,
     (ce) => settled(ce?.status),
     options,
   );
@@ -337,19 +360,12 @@ export async function ensureJobQueue(
   },
   options: WaitOptions = {},
 ): Promise<string> {
-  let existing = await describeQueue(session, spec.name);
-  if (existing !== undefined && GONE.has(existing.status ?? "")) {
-    await waitFor(
-      `job queue ${spec.name} to finish deleting`,
-      () => describeQueue(session, spec.name),
-      (q) => q === undefined || q.status === "DELETED",
-      options,
-    );
-    existing = undefined;
-  }
-  if (existing === undefined) {
-    try {
-      await session.batch.createJobQueue({
+  const describe = () => describeQueue(session, spec.name);
+  const existing = await createUnlessPresent(
+    `job queue ${spec.name}`,
+    describe,
+    () =>
+      session.batch.createJobQueue({
         jobQueueName: spec.name,
         state: "ENABLED",
         priority: spec.priority,
@@ -358,12 +374,11 @@ export async function ensureJobQueue(
           ? { jobStateTimeLimitActions: spec.jobStateTimeLimitActions }
           : {}),
         tags: spec.tags,
-      });
-    } catch (e) {
-      if (!(e instanceof AwsError && e.code === "OutcomeUnknown")) throw e;
-      if ((await describeQueue(session, spec.name)) === undefined) throw e;
-    }
-  } else if (
+      }),
+    options,
+  );
+  if (
+    existing !== undefined &&
     !existing.computeEnvironmentOrder.some((o) => o.computeEnvironment === spec.computeEnvironment)
   ) {
     throw new BatchResourceError(
@@ -373,7 +388,7 @@ export async function ensureJobQueue(
   }
   const queue = await waitFor(
     `job queue ${spec.name} to become VALID`,
-    () => describeQueue(session, spec.name),
+    describe,
     (q) => settled(q?.status),
     options,
   );
