@@ -123,7 +123,7 @@ export interface PoolOptions {
    * reported as `stream` 1). `null` starts workers directly, their stdout and
    * stderr apart: each attempt then also ends with a frame on stderr.
    *
-   * @default {"/bin/sh" where it exists, otherwise null}
+   * @default {"/bin/sh" where it exists and may be run, otherwise null}
    */
   shell?: string | null;
 }
@@ -152,11 +152,17 @@ const OOM_TAIL = 16 * 1024;
 const READ_BYTES = 256 * 1024;
 /** The most attempts in one batch. */
 const MAX_BATCH = 512;
-/** The shell that merges a worker's stderr into its stdout, where there is one. */
+/**
+ * The shell that merges a worker's stderr into its stdout, where there is one
+ * and this process may run it: a caller that granted `--allow-run` for `deno`
+ * alone (as `docs/command_line.md`'s narrower flags do) gets workers started
+ * directly, their stdout and stderr apart.
+ */
 const SHELL: string | null = (() => {
   if (Deno.build.os === "windows") return null;
   try {
-    return Deno.statSync("/bin/sh").isFile ? "/bin/sh" : null;
+    const granted = Deno.permissions.querySync({ name: "run", command: "/bin/sh" }).state;
+    return granted === "granted" && Deno.statSync("/bin/sh").isFile ? "/bin/sh" : null;
   } catch {
     return null;
   }
