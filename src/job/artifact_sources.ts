@@ -18,10 +18,12 @@
  *   the export, which exists only while bundling.
  *
  * Deno leaves a URL of a scheme it does not know as it is, so a remote stack
- * names `cloudknot:3f2a…/src/jobs.ts:12:9`. The process that made the artifact
- * remembers where the roots were ({@linkcode rememberSourceRoots}), and
+ * names `cloudknot:3f2a…/src/jobs.ts:12:9`. The artifact says where the roots
+ * were when it was made ({@linkcode ArtifactSources}); a knot keeps that with
+ * its record, and every process that opens the knot or its runs from the
+ * record remembers it ({@linkcode rememberSourceRoots}), so
  * {@linkcode resolveArtifactFrames} turns such a frame back into the file's
- * URL on this machine.
+ * URL on this machine in any process, not only the one that made the artifact.
  *
  * @module
  */
@@ -37,7 +39,17 @@ export interface SourceRoots {
   deno_dir: string;
 }
 
-/** The roots of every module artifact made in this process, by key. */
+/**
+ * Where a module artifact's sources were on the machine that made it: its key
+ * and its roots, as a knot's record keeps them. They are not part of the
+ * artifact's code, so they do not change its hash.
+ */
+export interface ArtifactSources extends SourceRoots {
+  /** The artifact's key: the first 12 hex digits of its code's SHA-256. */
+  key: string;
+}
+
+/** The roots of every module artifact made or opened from a record in this process, by key. */
 const known = new Map<string, SourceRoots>();
 
 /**
@@ -80,15 +92,15 @@ export function artifactSourceName(
  * @param roots Where its roots are.
  */
 export function rememberSourceRoots(key: string, roots: SourceRoots): void {
-  known.set(key, roots);
+  known.set(key, { src: roots.src, deno_dir: roots.deno_dir });
 }
 
 /**
- * A stack with each frame of a module artifact made in this process named by
- * the file's URL on this machine. Frames of artifacts this process did not
- * make (a knot restored by name, a run read back by another process) keep
- * their portable names, which still give the path under the module's folder
- * and the line.
+ * A stack with each frame of a module artifact made in this process, or whose
+ * knot or runs this process opened from a record that keeps the artifact's
+ * roots, named by the file's URL on this machine. Frames of other artifacts
+ * (such as a knot recorded by an earlier version) keep their portable names,
+ * which still give the path under the module's folder and the line.
  *
  * @example Usage
  * ```ts

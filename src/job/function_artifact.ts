@@ -21,7 +21,12 @@ import { pathToFileURL } from "node:url";
 import { denoLimit, outputWithin } from "../util/command_limit.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
-import { artifactSourceName, rememberSourceRoots, type SourceRoots } from "./artifact_sources.ts";
+import {
+  type ArtifactSources,
+  artifactSourceName,
+  rememberSourceRoots,
+  type SourceRoots,
+} from "./artifact_sources.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
 
 /** How the function was shipped. */
@@ -37,6 +42,12 @@ export interface FunctionArtifact {
   hash: string;
   /** The function's name, for messages and default names. */
   name: string;
+  /**
+   * Where a module's sources were when it was bundled, for a knot to record
+   * so any process can resolve its stack frames (absent for `func`, and for
+   * an artifact read back without them).
+   */
+  sources?: ArtifactSources;
 }
 
 /**
@@ -268,6 +279,7 @@ export async function artifactFromModule(
       source,
       hash: await sha256Hex(source),
       name: exportName === "default" ? basename(url.pathname) : exportName,
+      sources: { key: portable.key, ...portable.roots },
     };
   } finally {
     await Deno.remove(dir, { recursive: true });

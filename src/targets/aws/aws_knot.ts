@@ -343,6 +343,7 @@ async function create(
       compute: compute.compute,
       imageTags: checked.imageTags,
       runs: [],
+      ...(image.artifact?.sources !== undefined ? { sources: image.artifact.sources } : {}),
     };
     await writeAwsKnot(state, record);
     return {
@@ -483,7 +484,9 @@ async function adopt(
     jobRole: record.jobRole ?? pars.jobRole,
   };
   return {
-    artifact: image.artifact,
+    artifact: record.sources !== undefined
+      ? { ...image.artifact, sources: record.sources }
+      : image.artifact,
     target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources),
   };
 }

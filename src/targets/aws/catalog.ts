@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { type ArtifactSources, rememberSourceRoots } from "../../job/artifact_sources.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { jobsSection, recordName, recordSection } from "../../state/sections.ts";
 import type { StateFile } from "../../state/state_file.ts";
@@ -88,6 +89,12 @@ export interface AwsKnotRecord {
   imageTags: string[];
   /** The run ids the record remembers, oldest first. */
   runs: string[];
+  /**
+   * Where its module's sources were when it was bundled (keys `source-key`,
+   * `source-src`, `source-deno-dir`), so its runs' stack frames name the
+   * files in any process; absent for `func` and in records of earlier versions.
+   */
+  sources?: ArtifactSources;
 }
 
 /** Options for {@linkcode readAwsKnot}. */
@@ -110,6 +117,12 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
   ) as Record<keyof typeof TEXT_KEYS, string>;
   const launchTemplate = keys.get("launch-template");
   const jobRole = keys.get("job-role");
+  const [key, src, deno_dir] = ["source-key", "source-src", "source-deno-dir"].map((k) =>
+    keys.get(k)
+  );
+  const sources = key && src && deno_dir ? { key, src, deno_dir } : undefined;
+  // Reading the record remembers, for this process, where its module's sources are.
+  if (sources !== undefined) rememberSourceRoots(sources.key, sources);
   return {
     name,
     ...text,
@@ -122,6 +135,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
     compute: keys.get("compute") || "EC2",
     imageTags: (keys.get("image-tags") ?? name.toLowerCase()).split(" "),
     runs: (keys.get("runs") ?? "").split(/\s+/).filter((id) => id !== ""),
+    ...(sources !== undefined ? { sources } : {}),
   };
 }
 
@@ -242,6 +256,9 @@ export async function writeAwsKnot(state: StateFile, record: AwsKnotRecord): Pro
     retries: String(record.retries),
     compute: record.compute,
     "image-tags": record.imageTags.join(" "),
+    "source-key": record.sources?.key,
+    "source-src": record.sources?.src,
+    "source-deno-dir": record.sources?.deno_dir,
   });
 }
 

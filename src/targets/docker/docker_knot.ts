@@ -9,13 +9,14 @@
  */
 import { join } from "node:path";
 import { Docker } from "../../docker/docker.ts";
+import type { ArtifactSources } from "../../job/artifact_sources.ts";
 import type { FunctionArtifact, FunctionKind } from "../../job/function_artifact.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
-import { localKnotsDir } from "../local/catalog.ts";
+import { localKnotsDir, readLocalKnotRecord } from "../local/catalog.ts";
 import type { OpenedKnot } from "../target.ts";
 import type { LocalKnotSpec } from "../local/local_knot.ts";
 import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
@@ -41,6 +42,8 @@ export interface DockerKnotRecord {
   createdAt: number;
   /** When the knot was last created or adopted, in epoch milliseconds. */
   updatedAt: number;
+  /** Where a module's sources were when it was bundled (as a local knot's record keeps them). */
+  sources?: ArtifactSources;
 }
 
 /** What a docker knot is made from: its function (as a local knot's), its containers' limits, its build. */
@@ -112,8 +115,9 @@ export function dockerRuns(
 export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<DockerTarget>> {
   const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
   const store = new LocalStore(root);
-  const bytes = await store.get("knot.json");
-  const saved = bytes === undefined ? undefined : JSON.parse(new TextDecoder().decode(bytes));
+  // Reading the record remembers where the sources of its module are.
+  const saved: { target: string; createdAt: number; hash: string; sources?: ArtifactSources } | undefined =
+    await readLocalKnotRecord(store);
   if (saved !== undefined && saved.target !== "docker") {
     throw new CloudknotInputError(
       `The knot named "${spec.name}" in ${root} runs on the ${
@@ -153,7 +157,10 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
       ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
     });
   }
-  const artifact: FunctionArtifact = image.artifact!;
+  const built: FunctionArtifact = image.artifact!;
+  // An image restored from its build directory keeps the record's sources when its function is the same.
+  const sources = built.sources ?? (saved?.hash === built.hash ? saved.sources : undefined);
+  const artifact: FunctionArtifact = sources === undefined ? built : { ...built, sources };
   const now = Date.now();
   const record: DockerKnotRecord = {
     name: spec.name,
@@ -164,6 +171,7 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     functionName: artifact.name,
     createdAt: saved?.createdAt ?? now,
     updatedAt: now,
+    ...(sources !== undefined ? { sources } : {}),
   };
   await store.put("knot.json", JSON.stringify(record, null, 2));
   const target = new DockerTarget({

@@ -13,6 +13,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { sha256Hex } from "../../util/sha256.ts";
+import { type ArtifactSources, rememberSourceRoots } from "../../job/artifact_sources.ts";
 import type { FunctionKind } from "../../job/function_artifact.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
@@ -43,6 +44,12 @@ export interface LocalKnotRecord {
   updatedAt: number;
   /** What the function may do (absent in records of earlier versions: the default). */
   permissions?: Permissions;
+  /**
+   * Where a module's sources were when it was bundled, so its runs' stack
+   * frames name the files in any process (absent for `func`, and in records
+   * of earlier versions: frames keep their `cloudknot:` names).
+   */
+  sources?: ArtifactSources;
 }
 
 /** A local knot found on disk. */
@@ -116,7 +123,9 @@ export async function localRunsRoot(
 }
 
 /**
- * Reads a local knot's record from its directory's store.
+ * Reads a local knot's record from its directory's store (a local or a
+ * docker knot's), and remembers, for this process, where its module's
+ * sources are, so the stack frames of its runs' errors name the files.
  *
  * @example Usage
  * ```ts ignore
@@ -132,7 +141,10 @@ export async function readLocalKnotRecord(
   store: LocalStore,
 ): Promise<LocalKnotRecord | undefined> {
   const bytes = await store.get("knot.json");
-  return bytes === undefined ? undefined : JSON.parse(new TextDecoder().decode(bytes));
+  if (bytes === undefined) return undefined;
+  const record: LocalKnotRecord = JSON.parse(new TextDecoder().decode(bytes));
+  if (record.sources !== undefined) rememberSourceRoots(record.sources.key, record.sources);
+  return record;
 }
 
 /**

@@ -80,7 +80,13 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     artifact = await artifactFromModule(spec.module, spec.exportName ?? "default");
   } else if (saved !== undefined) {
     const source = await Deno.readTextFile(join(root, saved.artifact));
-    artifact = { kind: saved.kind, source, hash: saved.hash, name: saved.functionName };
+    artifact = {
+      kind: saved.kind,
+      source,
+      hash: saved.hash,
+      name: saved.functionName,
+      ...(saved.sources !== undefined ? { sources: saved.sources } : {}),
+    };
   } else {
     throw new CloudknotInputError(
       `There is no local knot named "${spec.name}" to adopt: pass func, or module and exportName, to create it`,
@@ -102,6 +108,7 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     createdAt: saved?.createdAt ?? now,
     updatedAt: now,
     permissions: spec.permissions ?? saved?.permissions ?? { ...DEFAULT_PERMISSIONS },
+    ...(artifact.sources !== undefined ? { sources: artifact.sources } : {}),
   };
   await store.put("knot.json", JSON.stringify(record, null, 2));
   const runsRoot = await localRunsRoot(root);
