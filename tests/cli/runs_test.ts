@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, JOBS, lines, ndjson, spawnCli, withHome } from "./helpers.ts";
+import { THROWING_FRAMES } from "../fixtures/throwing_frames.ts";
+import { childEnv, cli, CLI, JOBS, lines, ndjson, ROOT, spawnCli, withHome } from "./helpers.ts";
 
 Deno.test("results collects a run later, from another process", async () => {
   await withHome(async (home) => {
@@ -66,6 +67,40 @@ Deno.test("results exits with 1 when an item failed and prints every line", asyn
     assert.equal(later.code, 1);
     assert.deepEqual(ndjson(later.stdout), ndjson(r.stdout));
     assert.match(later.stderr, /^1 of 2 items failed: 0$/m);
+  });
+});
+
+Deno.test("a module's failed item names its files in every process: results, and a Knot adopted by name", async () => {
+  await withHome(async (home) => {
+    const module = "tests/fixtures/throwing_job.ts";
+    const made = await cli(home, ["map", module, "measure", "--name", "throws", "--retries", "1", "-q"], {
+      stdin: "[1, -1]",
+    });
+    assert.equal(made.code, 1, made.stderr);
+    // Neither this process nor the ones below made the artifact: each reads the knot's record.
+    const later = await cli(home, ["results", "throws"]);
+    assert.equal(later.code, 1);
+    const failed = ndjson(later.stdout)[1]!.error as { stack: string };
+    assert.match(failed.stack, THROWING_FRAMES);
+    const script = `
+      import { Knot } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};
+      const knot = await Knot.create({ name: "throws" });
+      const [manifest] = await knot.runs();
+      const run = await knot.collect(manifest.runId);
+      const error = await run.results().then(() => undefined, (e) => e);
+      console.log(error.errors[0].remote.stack);
+    `;
+    const adopted = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      cwd: ROOT,
+      env: childEnv(home.env),
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(adopted.stderr);
+    assert.equal(adopted.code, 0, stderr);
+    assert.match(new TextDecoder().decode(adopted.stdout), THROWING_FRAMES);
   });
 });
 
