@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { THROWING_FRAMES } from "../fixtures/throwing_frames.ts";
-import { childEnv, cli, CLI, JOBS, lines, ndjson, ROOT, spawnCli, withHome } from "./helpers.ts";
+import { childEnv, CLI, cli, JOBS, lines, ndjson, ROOT, spawnCli, withHome } from "./helpers.ts";
 
 Deno.test("results collects a run later, from another process", async () => {
   await withHome(async (home) => {
@@ -73,7 +73,16 @@ Deno.test("results exits with 1 when an item failed and prints every line", asyn
 Deno.test("a module's failed item names its files in every process: results, and a Knot adopted by name", async () => {
   await withHome(async (home) => {
     const module = "tests/fixtures/throwing_job.ts";
-    const made = await cli(home, ["map", module, "measure", "--name", "throws", "--retries", "1", "-q"], {
+    const made = await cli(home, [
+      "map",
+      module,
+      "measure",
+      "--name",
+      "throws",
+      "--retries",
+      "1",
+      "-q",
+    ], {
       stdin: "[1, -1]",
     });
     assert.equal(made.code, 1, made.stderr);

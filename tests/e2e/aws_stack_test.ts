@@ -3,7 +3,8 @@
 // ItemError whose remote stack names the helper's and the module's file and
 // line on the machine that built the image (the container has neither file);
 // a func names the artifact, /app/function.js, at the line of the function's
-// source in it.
+// source in it. Another process (a Knot adopted by name, `cloudknot results`)
+// names the same files, from the knot's record.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ItemError, Knot, MapError } from "../../mod.ts";
@@ -49,6 +50,53 @@ dockerTest(
       assert.match(thrown.remote.stack ?? "", THROWING_FRAMES);
       assert.match((thrown.cause as Error).stack ?? "", THROWING_FRAMES);
       assert.doesNotMatch(thrown.remote.stack ?? "", /function\.js/);
+
+      // Processes that did not make the artifact read where its sources are from the knot's record.
+      const env = {
+        ...emu.env,
+        CLOUDKNOT_CONFIG_FILE: join(dir, "cloudknot"),
+        // Nothing from this machine's AWS files.
+        AWS_CONFIG_FILE: join(dir, "aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"),
+        NO_COLOR: "1",
+      };
+      const inChild = async (args: string[]) => {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args,
+          env,
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        return {
+          code: out.code,
+          stdout: new TextDecoder().decode(out.stdout),
+          stderr: new TextDecoder().decode(out.stderr),
+        };
+      };
+      const adopted = await inChild([
+        "eval",
+        `
+        import { Knot } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};
+        const knot = await Knot.create({ name: "stack-module", target: "aws", cloudknotDir: ${
+          JSON.stringify(common.cloudknotDir)
+        } });
+        const [manifest] = await knot.runs();
+        const error = await (await knot.collect(manifest.runId)).results().then(() => undefined, (e) => e);
+        console.log(error.errors[0].remote.stack);
+      `,
+      ]);
+      assert.equal(adopted.code, 0, adopted.stderr);
+      assert.match(adopted.stdout, THROWING_FRAMES);
+      const results = await inChild([
+        "run",
+        "-A",
+        "--quiet",
+        new URL("../../cli.ts", import.meta.url).pathname,
+        "results",
+        "stack-module",
+      ]);
+      assert.equal(results.code, 1, results.stderr);
+      assert.match(JSON.parse(results.stdout.trim()).error.stack, THROWING_FRAMES);
 
       const func = await Knot.create({ ...common, name: "stack-func", func: refuse });
       const funcError = await (await func.map([-2], { progress: false })).results()
