@@ -43,9 +43,9 @@ async function withHang(
   try {
     await test(hang);
     const pids = await hang.pids();
-    // Each run of the command starts one child; a module's artifact runs `deno bundle` and
-    // `deno info` at once, so the command may have run more than once.
-    assert.ok(pids.length >= 2 && pids.length % 2 === 0, `the command and its child ran: ${pids}`);
+    // A module's artifact runs `deno bundle` and `deno info` at once, so the command may have
+    // run twice; whatever it started is gone.
+    assert.ok(pids.length >= 2, `the command and its child ran: ${pids}`);
     for (const pid of pids) assert.ok(!(await alive(pid)), `process ${pid} was killed`);
   } finally {
     for (const pid of await hang.pids().catch(() => [])) {
