@@ -218,7 +218,9 @@ export async function artifactFromModule(
         `export const kind = "module";\n`,
     );
     const deno = options.deno ?? Deno.execPath();
-    const [result, denoDir] = await Promise.all([
+    // Both settle before either's failure is thrown, so no `deno` process
+    // outlives the error (each is killed at its own limit).
+    const [bundled, cache] = await Promise.allSettled([
       outputWithin(deno, {
         args: [
           "bundle",
@@ -239,6 +241,9 @@ export async function artifactFromModule(
       }, denoLimit(["bundle", name], options.timeoutMs)),
       denoDirOf(deno, cwd, options.timeoutMs),
     ]);
+    if (bundled.status === "rejected") throw bundled.reason;
+    if (cache.status === "rejected") throw cache.reason;
+    const [result, denoDir] = [bundled.value, cache.value];
     if (!result.success) {
       const detail = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-15)
         .join("\n");

@@ -43,7 +43,9 @@ async function withHang(
   try {
     await test(hang);
     const pids = await hang.pids();
-    assert.equal(pids.length, 2, "the command and its child ran");
+    // A module's artifact runs `deno bundle` and `deno info` at once, so the command may have
+    // run twice; whatever it started is gone.
+    assert.ok(pids.length >= 2, `the command and its child ran: ${pids}`);
     for (const pid of pids) assert.ok(!(await alive(pid)), `process ${pid} was killed`);
   } finally {
     for (const pid of await hang.pids().catch(() => [])) {

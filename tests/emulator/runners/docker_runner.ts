@@ -221,12 +221,22 @@ export class DockerRunner implements JobRunner {
     ]);
     req.signal.removeEventListener("abort", kill);
     await killing;
-    const inspect = await this.#docker([
-      "inspect",
-      "--format",
-      "{{.State.OOMKilled}} {{.State.ExitCode}} {{.State.StartedAt}}",
-      name,
-    ]);
+    const state = () =>
+      this.#docker([
+        "inspect",
+        "--format",
+        "{{.State.OOMKilled}} {{.State.ExitCode}} {{.State.StartedAt}}",
+        name,
+      ]);
+    let inspect = await state();
+    // Docker learns of an OOM kill from a cgroup event that can arrive just
+    // after the exit: a container killed (137) but not yet marked OOMKilled
+    // is looked at again for a second, as the ECS agent reads the state after
+    // the container has stopped.
+    for (let i = 0; i < 5 && /^false 137 /.test(inspect.stdout.trim() + " "); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      inspect = await state();
+    }
     await this.#docker(["rm", "-f", name]);
     this.#live.delete(name);
     const [oom, exit, started] = inspect.stdout.trim().split(" ");
