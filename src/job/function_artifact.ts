@@ -22,8 +22,8 @@ import { denoLimit, outputWithin } from "../util/command_limit.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import {
-  type ArtifactSources,
   artifactSourceName,
+  type ArtifactSources,
   rememberSourceRoots,
   type SourceRoots,
 } from "./artifact_sources.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { THROWING_FRAMES } from "../fixtures/throwing_frames.ts";
-import { childEnv, CLI, cli, JOBS, lines, ndjson, ROOT, spawnCli, withHome } from "./helpers.ts";
+import { childEnv, cli, JOBS, lines, ndjson, ROOT, spawnCli, withHome } from "./helpers.ts";
 
 Deno.test("results collects a run later, from another process", async () => {
   await withHome(async (home) => {

@@ -116,8 +116,9 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
   const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
   const store = new LocalStore(root);
   // Reading the record remembers where the sources of its module are.
-  const saved: { target: string; createdAt: number; hash: string; sources?: ArtifactSources } | undefined =
-    await readLocalKnotRecord(store);
+  const saved:
+    | { target: string; createdAt: number; hash: string; sources?: ArtifactSources }
+    | undefined = await readLocalKnotRecord(store);
   if (saved !== undefined && saved.target !== "docker") {
     throw new CloudknotInputError(
       `The knot named "${spec.name}" in ${root} runs on the ${
