@@ -2,7 +2,8 @@
 // Docker engine with the job contract of AWS Batch (command, environment,
 // payload layout, stamped records, exit codes), failures are typed and
 // retried as on Batch, and cancel, clobber and a client killed midway leave
-// nothing behind and lose nothing. Base images come from
+// nothing behind and lose nothing; a module's stack frames name its files in
+// any process that opens the knot from its record. Base images come from
 // tests/support/base_image.ts; under CI=true these tests fail without Docker.
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { LocalStore } from "../../../src/store/local.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
+import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
 
 const quiet = new Docker({ logger: () => {} });
 
@@ -287,6 +289,67 @@ dockerTest(
       assert.deepEqual(keys.map((k) => k.index).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
       assert.ok(keys.every((k) => k.attempt === 1), "an item ran twice");
       assert.deepEqual(await containers({ [CONTAINER_LABELS.run]: runId }), []);
+      await knot.clobber();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
+  "a module's failed item names its files in another process: a Knot adopted by name, and cloudknot results",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-stack-" });
+    try {
+      const knot = await Knot.create({
+        name: "throws",
+        target: "docker",
+        module: new URL("../../fixtures/throwing_job.ts", import.meta.url),
+        exportName: "measure",
+        dir,
+        cloudknotDir: dir,
+        baseImage,
+        docker: quiet,
+        retries: 1,
+      });
+      const run = await knot.map([-1], { progress: false });
+      await run.settled();
+      // The processes below did not make the artifact: they read its sources' roots from the record.
+      const inChild = async (args: string[]) => {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args,
+          env: { CLOUDKNOT_LOCAL_DIR: dir, NO_COLOR: "1" },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+        return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+      };
+      const adopted = await inChild([
+        "eval",
+        `
+        import { Knot } from ${JSON.stringify(new URL("../../../mod.ts", import.meta.url).href)};
+        const knot = await Knot.create({ name: "throws", target: "docker", cloudknotDir: ${
+          JSON.stringify(dir)
+        } });
+        const run = await knot.collect(${JSON.stringify(run.runId)});
+        const error = await run.results().then(() => undefined, (e) => e);
+        console.log(error.errors[0].remote.stack);
+      `,
+      ]);
+      assert.equal(adopted.code, 0, adopted.stderr);
+      assert.match(adopted.stdout, THROWING_FRAMES);
+      const results = await inChild([
+        "run",
+        "-A",
+        "--quiet",
+        new URL("../../../cli.ts", import.meta.url).pathname,
+        "results",
+        "throws",
+      ]);
+      assert.equal(results.code, 1, results.stderr);
+      assert.match(JSON.parse(results.stdout.trim()).error.stack, THROWING_FRAMES);
       await knot.clobber();
     } finally {
       await Deno.remove(dir, { recursive: true });
