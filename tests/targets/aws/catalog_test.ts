@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotError, CloudknotInputError } from "../../../mod.ts";
+import { resolveArtifactFrames } from "../../../src/job/artifact_sources.ts";
 import { StateFile } from "../../../src/state/mod.ts";
 import {
   type AwsKnotRecord,
@@ -45,6 +46,11 @@ const RECORD: AwsKnotRecord = {
   compute: "FARGATE",
   imageTags: ["squares", "v2"],
   runs: [],
+  sources: {
+    key: "c47a1095e0d2",
+    src: "file:///home/me/jobs/",
+    deno_dir: "file:///home/me/.cache/deno/",
+  },
 };
 
 Deno.test("AWS catalog: a written record reads back as it was, and the runs recorded are kept", async () => {
@@ -55,6 +61,11 @@ Deno.test("AWS catalog: a written record reads back as it was, and the runs reco
     assert.deepEqual(await readAwsKnot(state, "Squares"), { ...RECORD, runs });
     assert.deepEqual(await readAwsKnots(state), [{ ...RECORD, runs }]);
     assert.deepEqual(await recordedRuns(state, "Squares"), runs);
+    // Reading the record remembers where its module's sources are, for its stack frames.
+    assert.equal(
+      resolveArtifactFrames("at f (cloudknot:c47a1095e0d2/src/lib/sim.ts:3:9)"),
+      "at f (file:///home/me/jobs/lib/sim.ts:3:9)",
+    );
   });
 });
 
@@ -70,6 +81,8 @@ Deno.test("AWS catalog: keys a record lacks read as the writer's defaults", asyn
     assert.equal(record?.launchTemplate, undefined);
     // A knot made before knots had their own job role: its jobs use the Pars' role.
     assert.equal(record?.jobRole, undefined);
+    // A knot made before records kept its module's sources: its frames keep their portable names.
+    assert.equal(record?.sources, undefined);
     assert.throws(
       () => requireResources(record!, ["jobQueue"]),
       (e) => e instanceof CloudknotError && /\[knot Old\] has no "job-queue"/.test(e.message),
