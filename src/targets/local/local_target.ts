@@ -121,6 +121,8 @@ export class LocalTarget implements Target {
   /** Which target this is. */
   readonly kind = "local" as const;
   #o: LocalTargetOptions;
+  /** The runs this process started that are not done yet: clobber stops them first. */
+  #active = new Set<MapRun<unknown>>();
 
   /**
    * Makes a local target.
@@ -209,6 +211,8 @@ export class LocalTarget implements Target {
     // The run's files are closed (and its lock released) once it is done,
     // after cancellation records are written.
     run.done.then(() => files.close());
+    this.#active.add(run);
+    run.done.then(() => this.#active.delete(run));
     let written = 0;
     let storeError: RunStoreError | undefined;
     try {
@@ -478,6 +482,8 @@ export class LocalTarget implements Target {
     // The files are closed (and the lock released) when the run is done, or
     // when following it stops.
     run.done.then(() => files.close());
+    this.#active.add(run);
+    run.done.then(() => this.#active.delete(run));
     const release = () => {
       if (!run.finished) files.close();
     };
@@ -625,9 +631,14 @@ export class LocalTarget implements Target {
 
   /**
    * Removes the knot's directories: its record, its function and its runs.
-   * Each run is a few files, so this costs O(runs), not O(items).
+   * Each run is a few files, so this costs O(runs), not O(items). Runs this
+   * process is still running are cancelled first, and their workers waited
+   * for, so none writes into a directory being removed.
    */
   async clobber(): Promise<void> {
+    const active = [...this.#active];
+    await Promise.all(active.map((run) => run.cancel("The knot was clobbered")));
+    await Promise.all(active.map((run) => run.done));
     for (const dir of new Set([this.#o.root, this.#o.runsRoot])) {
       await Deno.remove(dir, { recursive: true }).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
