@@ -28,6 +28,7 @@ import {
   type JobRecord,
 } from "../../job/record.ts";
 import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
+import { readRunManifests } from "../run_manifests.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { type Estimate, estimateRun } from "../../cost/estimate.ts";
@@ -492,22 +493,11 @@ export class LocalTarget implements Target {
   }
 
   /** The knot's runs that still have their data, oldest first. */
-  async runs(): Promise<LocalRunManifest[]> {
-    const root = join(this.#o.runsRoot, "runs");
-    const manifests: LocalRunManifest[] = [];
-    let entries: Deno.DirEntry[];
-    try {
-      entries = await Array.fromAsync(Deno.readDir(root));
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return [];
-      throw e;
-    }
-    for (const entry of entries) {
-      if (!entry.isDirectory) continue;
-      const opened = await RunDir.open(join(root, entry.name));
-      if (opened !== undefined) manifests.push(opened.manifest);
-    }
-    return manifests.sort((a, b) => a.createdAt - b.createdAt || (a.runId < b.runId ? -1 : 1));
+  runs(): Promise<LocalRunManifest[]> {
+    return readRunManifests(
+      join(this.#o.runsRoot, "runs"),
+      async (dir) => (await RunDir.open(dir))?.manifest,
+    );
   }
 
   /**
