@@ -607,7 +607,7 @@ Deno.test("clobber() while a run is still running cancels it first, then removes
     assert.equal(run.finished, true);
     const settled = await run.settled();
     assert.deepEqual(settled.map((s) => s.status), Array(6).fill("rejected"));
-    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
