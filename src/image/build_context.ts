@@ -143,7 +143,7 @@ export function dockerfileFor(
     "# Written by cloudknot: the job entry point and the function, on a base image with deno.",
     `FROM ${baseImage}`,
     `RUN ["deno", "--version"]`,
-    `ENV DENO_DIR=${DENO_DIR} DENO_NO_UPDATE_CHECK=1`,
+    `ENV DENO_DIR=${DENO_DIR} DENO_NO_UPDATE_CHECK=1 CLOUDKNOT_CACHED_ONLY=1`,
     `WORKDIR ${APP}`,
     `COPY --chown=1000:1000 runtime.js ${APP}/runtime.js`,
     "USER 1000",

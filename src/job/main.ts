@@ -22,6 +22,8 @@
  *   the variables named by `CLOUDKNOT_ENV_NAMES` (comma-separated) and
  *   `CLOUDKNOT_TIMEOUT`. The slice's inputs come with one ranged read of the
  *   index and one of the inputs; each attempt writes its own stamped record.
+ *   With `CLOUDKNOT_CACHED_ONLY=1` (an image sets it) the workers run with
+ *   `--cached-only`, as the entry point does: nothing is downloaded.
  * - `CLOUDKNOT_TIMEOUT` (seconds), when set, limits each item: its worker is
  *   killed when the time is up, and a `timeout` record is written. Batch
  *   never retries an attempt that its own job timeout stopped ("Jobs that
@@ -185,6 +187,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     functionUrl: parsed.function ?? new URL("./function.js", import.meta.url).href,
     starmap: parsed.starmap,
     concurrency: Math.min(concurrency, todo.length),
+    denoFlags: env("CLOUDKNOT_CACHED_ONLY") === "1" ? ["--cached-only"] : [],
     // Batch retries the child, not the pool: every attempt here is final.
     attempts: attempt,
     jobId,

@@ -101,7 +101,8 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to a word, when one is within two edits (ignoring
- * case).
+ * case), or else the one candidate that starts with it (`export` for
+ * `exportName`).
  *
  * @example Usage
  * ```ts
@@ -121,7 +122,9 @@ export function closestWord(word: string, candidates: readonly string[]): string
     const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
-  return best;
+  if (best !== undefined || word.length < 3) return best;
+  const longer = candidates.filter((c) => c.toLowerCase().startsWith(word.toLowerCase()));
+  return longer.length === 1 ? longer[0] : undefined;
 }
 
 /**

@@ -234,3 +234,48 @@ Deno.test("large items go to a worker about a mebibyte at a time, however fast t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a pool's deno flags reach its workers: with --cached-only a package not in the cache is not downloaded", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A package that is in no cache: with --cached-only, Deno refuses it without asking the
+    // registry; without the flag it would ask the registry and fail differently.
+    const path = join(dir, "function.js");
+    await Deno.writeTextFile(
+      path,
+      `import "npm:cloudknot-no-such-package@0.0.1";\nexport default (x) => x;\n` +
+        `export const kind = "module";\n`,
+    );
+    const stored: EndedAttempt[] = [];
+    const pool = new WorkerPool({
+      functionUrl: pathToFileURL(path).href,
+      starmap: false,
+      concurrency: 1,
+      attempts: 1,
+      jobId: "cached",
+      denoFlags: ["--cached-only"],
+      env: { DENO_DIR: join(dir, "deno_dir") },
+      source: { read: (indices) => Promise.resolve(indices.map((i) => encode(i))) },
+      sink: {
+        started: () => {},
+        output: () => {},
+        store: (ended) => {
+          stored.push(...ended);
+          return Promise.resolve();
+        },
+        ended: () => {},
+      },
+    });
+    pool.addRange(0, 1);
+    pool.close();
+    const failed = await pool.done.then(() => undefined, (e: Error) => e);
+    const said = [
+      failed?.message ?? "",
+      ...stored.map((a) => JSON.stringify(a.record ?? decodeRecord(a.bytes))),
+    ]
+      .join("\n");
+    assert.match(said, /--cached-only|not found in cache|cached-only/i, said);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -51,6 +51,7 @@ import { sleep } from "../../util/sleep.ts";
 import { jobCommand } from "../aws/batch/command.ts";
 import { batchFailureRecord, withBatchDetails } from "../aws/batch/failure.ts";
 import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
+import { readRunManifests } from "../run_manifests.ts";
 import { type MapRequest, newRunId, requestItems, type Target } from "../target.ts";
 
 /** The labels of a docker knot's containers. */
@@ -567,24 +568,12 @@ export class DockerTarget implements Target {
   }
 
   /** The knot's runs that still have their data, oldest first. */
-  async runs(): Promise<DockerRunManifest[]> {
-    const root = join(this.#o.root, "runs");
-    const manifests: DockerRunManifest[] = [];
-    let entries: Deno.DirEntry[];
-    try {
-      entries = await Array.fromAsync(Deno.readDir(root));
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return [];
-      throw e;
-    }
-    for (const entry of entries) {
-      if (!entry.isDirectory) continue;
-      const manifest = await readManifest(new LocalStore(join(root, entry.name))).catch(() =>
-        undefined
-      );
-      if (manifest !== undefined) manifests.push(manifest as DockerRunManifest);
-    }
-    return manifests.sort((a, b) => a.createdAt - b.createdAt || (a.runId < b.runId ? -1 : 1));
+  runs(): Promise<DockerRunManifest[]> {
+    return readRunManifests(
+      join(this.#o.root, "runs"),
+      (dir) =>
+        readManifest(new LocalStore(dir)).then((m) => m as DockerRunManifest, () => undefined),
+    );
   }
 
   /** What `map(request)` would write and run, with nothing done; `itemSeconds` adds an estimate. */

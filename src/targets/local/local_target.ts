@@ -28,6 +28,7 @@ import {
   type JobRecord,
 } from "../../job/record.ts";
 import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
+import { readRunManifests } from "../run_manifests.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { type Estimate, estimateRun } from "../../cost/estimate.ts";
@@ -121,6 +122,8 @@ export class LocalTarget implements Target {
   /** Which target this is. */
   readonly kind = "local" as const;
   #o: LocalTargetOptions;
+  /** The runs this process started that are not done yet: clobber stops them first. */
+  #active = new Set<MapRun<unknown>>();
 
   /**
    * Makes a local target.
@@ -209,6 +212,8 @@ export class LocalTarget implements Target {
     // The run's files are closed (and its lock released) once it is done,
     // after cancellation records are written.
     run.done.then(() => files.close());
+    this.#active.add(run);
+    run.done.then(() => this.#active.delete(run));
     let written = 0;
     let storeError: RunStoreError | undefined;
     try {
@@ -478,6 +483,8 @@ export class LocalTarget implements Target {
     // The files are closed (and the lock released) when the run is done, or
     // when following it stops.
     run.done.then(() => files.close());
+    this.#active.add(run);
+    run.done.then(() => this.#active.delete(run));
     const release = () => {
       if (!run.finished) files.close();
     };
@@ -486,22 +493,11 @@ export class LocalTarget implements Target {
   }
 
   /** The knot's runs that still have their data, oldest first. */
-  async runs(): Promise<LocalRunManifest[]> {
-    const root = join(this.#o.runsRoot, "runs");
-    const manifests: LocalRunManifest[] = [];
-    let entries: Deno.DirEntry[];
-    try {
-      entries = await Array.fromAsync(Deno.readDir(root));
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return [];
-      throw e;
-    }
-    for (const entry of entries) {
-      if (!entry.isDirectory) continue;
-      const opened = await RunDir.open(join(root, entry.name));
-      if (opened !== undefined) manifests.push(opened.manifest);
-    }
-    return manifests.sort((a, b) => a.createdAt - b.createdAt || (a.runId < b.runId ? -1 : 1));
+  runs(): Promise<LocalRunManifest[]> {
+    return readRunManifests(
+      join(this.#o.runsRoot, "runs"),
+      async (dir) => (await RunDir.open(dir))?.manifest,
+    );
   }
 
   /**
@@ -625,9 +621,14 @@ export class LocalTarget implements Target {
 
   /**
    * Removes the knot's directories: its record, its function and its runs.
-   * Each run is a few files, so this costs O(runs), not O(items).
+   * Each run is a few files, so this costs O(runs), not O(items). Runs this
+   * process is still running are cancelled first, and their workers waited
+   * for, so none writes into a directory being removed.
    */
   async clobber(): Promise<void> {
+    const active = [...this.#active];
+    await Promise.all(active.map((run) => run.cancel("The knot was clobbered")));
+    await Promise.all(active.map((run) => run.done));
     for (const dir of new Set([this.#o.root, this.#o.runsRoot])) {
       await Deno.remove(dir, { recursive: true }).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;

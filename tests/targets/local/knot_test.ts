@@ -589,3 +589,26 @@ Deno.test("map() with inputs or options of the wrong type is a typed error namin
     assert.deepEqual(await knot.runs(), []);
   });
 });
+
+Deno.test("clobber() while a run is still running cancels it first, then removes every file of the knot", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+  try {
+    const knot = await Knot.create({
+      name: "clobber-running",
+      dir,
+      concurrency: 2,
+      func: async (x: number) => {
+        await new Promise((r) => setTimeout(r, 600_000));
+        return x;
+      },
+    });
+    const run = await knot.map([1, 2, 3, 4, 5, 6], { progress: false });
+    await knot.clobber();
+    assert.equal(run.finished, true);
+    const settled = await run.settled();
+    assert.deepEqual(settled.map((s) => s.status), Array(6).fill("rejected"));
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
