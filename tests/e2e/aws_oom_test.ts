@@ -1,11 +1,13 @@
 // A V8 heap out of memory on AWS Batch, against the emulator with real Docker
 // containers: V8 stops at its heap limit, below the container's memory, and
-// aborts (SIGTRAP, exit code 133). Docker does not mark the container
-// OOMKilled, so ECS and Batch report only the exit code ("Essential container
-// in task exited", no OutOfMemoryError reason), and V8's "Fatal JavaScript out
-// of memory" is only in the log stream (aws/amazon-ecs-agent#2231). The
-// emulator reports what Docker reports, as ECS does: the item must still fail
-// as out of memory, read from the end of its log.
+// aborts (SIGTRAP). Docker does not mark the container OOMKilled, so ECS and
+// Batch report no OutOfMemoryError reason (aws/amazon-ecs-agent#2231), and
+// V8's "Fatal JavaScript out of memory" is only in the output. A job runs its
+// items in worker processes, so the job sees its worker's last words and
+// writes the item's record as out of memory itself; the container then exits
+// 1 ("Essential container in task exited"). (When a job's own process dies
+// that way, with no record, the client reads the end of its log instead:
+// tests/targets/aws/batch/log_tail_test.ts.)
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ItemError, Knot } from "../../mod.ts";
@@ -23,7 +25,7 @@ function hog(x: string): number {
 }
 
 dockerTest(
-  "a V8 heap out of memory on AWS Batch fails its item as OutOfMemoryError, read from its log",
+  "a V8 heap out of memory on AWS Batch fails its item as OutOfMemoryError, though Batch reports no OOM",
   async () => {
     const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-e2e-oom-" });
@@ -50,18 +52,16 @@ dockerTest(
       assert.equal(big!.status, "rejected");
       const reason = (big as { reason: ItemError }).reason;
       assert.ok(reason instanceof ItemError);
-      // What Batch said: an exit code, no OutOfMemoryError reason.
-      assert.equal(reason.kind, "crashed");
-      assert.equal(reason.exitCode, 133);
+      // What Batch said: the container exited 1, with no OutOfMemoryError reason.
+      assert.equal(reason.exitCode, 1);
       assert.equal(reason.statusReason, "Essential container in task exited");
       assert.ok((await Array.fromAsync(run.logs(0))).some((l) => /out of memory/i.test(l)));
-      // What the item says: out of memory, the limit, and what to raise.
+      // What the item says: out of memory, and what to raise.
       assert.equal(reason.remote.name, "OutOfMemoryError");
       assert.match(
         reason.message,
-        /^Item 0 ran out of memory: .*exited with code 133.*V8 ran out of heap \(".*out of memory.*" in its log\): the job's memory limit is 512 MiB: raise the knot's memory option \(--memory on the command line\) above 512/,
+        /^Item 0 ran out of memory: V8 stopped the attempt .*"Fatal JavaScript out of memory" in its log.*raise the knot's memory option \(--memory on the command line\)/,
       );
-      assert.match(reason.message, /DENO_V8_FLAGS=--max-old-space-size=<MiB>/);
       await run.done;
       await knot.clobber();
     } finally {
