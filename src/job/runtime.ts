@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import type { ObjectStore } from "../store/store.ts";
 import { decode } from "./codec.ts";
 import { errorToRecord } from "./error_record.ts";
@@ -97,23 +98,53 @@ export async function runAttempt(
   } catch (e) {
     item = e instanceof Error ? e : new Error(String(e));
   }
-  // A promise the function rejected as it returned is reported a turn later:
-  // the attempt failed after all, and its one record says so.
-  const leftBehind = watchRejections();
-  let encoded = await runItem(func, item, spec);
-  const reason = await leftBehind.stop();
-  if (reason !== undefined && encoded.record.status === "ok") {
-    const { value: _, ...rest } = encoded.record;
-    encoded = encodeRecord({
-      ...rest,
-      status: "error",
-      kind: "threw",
-      endedAt: Date.now(),
-      error: errorToRecord(unhandledRejection(reason.value)),
-    });
-  }
+  const encoded = await runItemToTheEnd(func, item, spec);
   await run.put(RUN_KEYS.stampedRecord(Date.now(), spec.index, spec.attempt), encoded.bytes);
   return encoded;
+}
+
+/**
+ * Runs one attempt as {@linkcode runItem} does, then waits one turn of the
+ * event loop: a promise the function rejected as it returned, and that
+ * nobody awaited, is reported only then, and fails the attempt with an
+ * `UnhandledRejectionError` naming its reason. The turn costs a few
+ * microseconds, so a job's workers take it and the local target's do not.
+ *
+ * @example Usage
+ * ```ts
+ * import { encode } from "@cloudknot/cloudknot/codec";
+ * import { runItemToTheEnd } from "@cloudknot/cloudknot/job";
+ *
+ * const late = (x: number) => {
+ *   Promise.reject(new Error("lost"));
+ *   return x;
+ * };
+ * const { record } = await runItemToTheEnd({ fn: late, kind: "func" }, encode(1), { index: 0, attempt: 1, jobId: "j", starmap: false });
+ * console.log(record.status === "error" && record.error.name); // "UnhandledRejectionError"
+ * ```
+ *
+ * @param func The loaded function.
+ * @param item The item's encoded bytes, or why they could not be read.
+ * @param spec Which attempt of which item.
+ * @returns The record and its bytes.
+ */
+export async function runItemToTheEnd(
+  func: LoadedFunction,
+  item: Uint8Array | Error,
+  spec: AttemptSpec,
+): Promise<EncodedRecord> {
+  const leftBehind = watchRejections();
+  const encoded = await runItem(func, item, spec);
+  const reason = await leftBehind.stop();
+  if (reason === undefined || encoded.record.status !== "ok") return encoded;
+  const { value: _, ...rest } = encoded.record;
+  return encodeRecord({
+    ...rest,
+    status: "error",
+    kind: "threw",
+    endedAt: Date.now(),
+    error: errorToRecord(unhandledRejection(reason.value)),
+  });
 }
 
 /**
@@ -140,7 +171,8 @@ function watchRejections(): {
     },
     remove,
     async stop() {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      // One turn: rejections are reported after the turn's microtasks.
+      await new Promise((resolve) => setImmediate(resolve));
       remove();
       return found;
     },

@@ -109,6 +109,23 @@ Deno.test("a promise the function rejected and never awaited fails the attempt, 
   }
 });
 
+Deno.test("a promise the function rejected as it returned, and never awaited, fails the attempt too", async () => {
+  const { dir, run, functionUrl } = await setup(function leaves(x: number) {
+    Promise.reject(new RangeError(`left ${x}`));
+    return x;
+  }, [8]);
+  try {
+    const { code } = await job(["--run", run.url, "--function", functionUrl, "--index", "0"], {});
+    assert.equal(code, 1);
+    const record = (await readRecord(run, 0, 1))!;
+    assert.ok(record.status === "error", JSON.stringify(record));
+    assert.equal(record.error.name, "UnhandledRejectionError");
+    assert.match(record.error.message, /RangeError: left 8; await it/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("bad usage exits 2 and says what is missing", async () => {
   const missing = await job(["--run", "file:///tmp/x"], {});
   assert.equal(missing.code, 2);
