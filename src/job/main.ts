@@ -230,9 +230,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     ...(timeout > 0 ? { timeoutMs: timeout * 1000 } : {}),
     ...(Object.keys(itemEnv).length > 0 ? { env: itemEnv } : {}),
     permissions,
-    // A promise the function left rejected as it returned fails its item here,
-    // as it did when a job ran its item in its own process.
-    worker: { url: import.meta.url, args: [WORKER_FLAG, "--to-the-end"] },
+    worker: { url: import.meta.url, args: [WORKER_FLAG] },
   });
   for (const index of todo) pool.add(index, attempt);
   pool.close();

@@ -6,7 +6,7 @@
  * permissions the knot grants its function.
  *
  * ```sh
- * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--starmap] [--real-env] [--merged-output] [--to-the-end]
+ * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--starmap] [--real-env] [--merged-output]
  * ```
  *
  * `--job-id` is the `AWS_BATCH_JOB_ID` every attempt sees; `{index}` in it
@@ -14,14 +14,12 @@
  * the process's environment for each attempt (for a function that may start
  * programs); without it they are laid over `Deno.env`. `--merged-output` says
  * its stderr is its stdout: the record alone ends an attempt's output, and
- * no end frame goes to stderr. `--to-the-end` waits a turn after each item
- * for a promise it left rejected (`runItemToTheEnd`): a job's workers do, at
- * a few microseconds per item; the local target's do not.
+ * no end frame goes to stderr.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { type LoadedFunction, loadFunction, runItem, runItemToTheEnd } from "./runtime.ts";
+import { type LoadedFunction, loadFunction, runItem } from "./runtime.ts";
 import { doneFrame, doneHead, FRAME, kindCode, markedHead, RunFrameReader } from "./wire.ts";
 
 /** Records larger than this are written after their frame's head, not copied into it. */
@@ -58,7 +56,6 @@ export async function workerMain(args: string[]): Promise<number> {
       starmap: { type: "boolean", default: false },
       "real-env": { type: "boolean", default: false },
       "merged-output": { type: "boolean", default: false },
-      "to-the-end": { type: "boolean", default: false },
     },
   });
   const mark = Uint8Array.from(values.mark!.match(/../g)!, (h) => parseInt(h, 16));
@@ -79,7 +76,6 @@ export async function workerMain(args: string[]): Promise<number> {
   // Every small record's frame is made here, in turn.
   const frame = new Uint8Array(COPY_BELOW + 64);
   const jobEnv = values["real-env"] ? realJobEnv() : overlayJobEnv();
-  const run = values["to-the-end"] ? runItemToTheEnd : runItem;
   while (true) {
     // Straight into the frame reader's buffer: an item is never copied here.
     const n = await Deno.stdin.read(reader.space(READ_BYTES));
@@ -88,7 +84,7 @@ export async function workerMain(args: string[]): Promise<number> {
       for (const { index, attempt, bytes } of batch) {
         const jobId = template.replace("{index}", String(index));
         jobEnv(jobId, String(index), String(attempt));
-        const { record, bytes: recordBytes } = await run(func, bytes, {
+        const { record, bytes: recordBytes } = await runItem(func, bytes, {
           index,
           attempt,
           jobId,
