@@ -85,8 +85,10 @@ export interface RunPollerOptions {
   /**
    * How long after an attempt stopped the last lines of its log may still be
    * on their way to CloudWatch Logs, in milliseconds: the `awslogs` driver
-   * sends lines in batches every 5 seconds. When a crashed attempt's log
-   * tail, read within this time, has no out-of-memory line, it is read once
+   * sends lines in batches every 5 seconds. When the log tail of an attempt
+   * that ended as V8 ends a process at its heap limit (killed by its own
+   * signal: exit code 128 or more, but not 137 or 143), read within this
+   * time, has no out-of-memory line, it is read once
    * more when the time is up; the attempt's items settle then, and the poll
    * goes on meanwhile. @default {5000}
    */
@@ -595,8 +597,9 @@ export class RunPoller {
   }
 
   /**
-   * A crashed attempt's log tail; when it has no out-of-memory line and the
-   * attempt stopped less than `logLagMs` ago, also a second read (`later`)
+   * A crashed attempt's log tail; when it has no out-of-memory line, the
+   * attempt may have been V8 stopping at its heap limit and it stopped less
+   * than `logLagMs` ago, also a second read (`later`)
    * once that time is up, since CloudWatch Logs may get the last lines after
    * Batch says the attempt stopped. Neither read rejects: the log only
    * sharpens the error, and without it the crash stands.
@@ -612,7 +615,7 @@ export class RunPoller {
     const tail = await readLogTail(logs, stream, { logGroup, signal }).catch(() => []);
     const lag = this.#o.logLagMs ?? 5000;
     const wait = Math.min(lag, made.endedAt + lag - Date.now());
-    const crash = made.error.name === "JobCrashedError";
+    const crash = made.error.name === "JobCrashedError" && mayBeV8Abort(made.exitCode);
     if (wait <= 0 || !crash || withLogOutOfMemory(made, detail, tail) !== made) return { tail };
     const stop = AbortSignal.any([signal, this.#stopLate.signal]);
     const later = sleep(wait, stop).then(() =>
@@ -781,6 +784,17 @@ function earliestStart(job: JobDetail): number | undefined {
     }
   }
   return first ?? job.startedAt;
+}
+
+/**
+ * Whether an exit code can be V8 stopping itself at its heap limit: a
+ * process it ends dies of its own signal (SIGTRAP, 133, or another
+ * abort), 128 or more; not of SIGKILL (137) or SIGTERM (143), which come
+ * from outside (a termination, a container's memory limit), and not with
+ * an exit code of its own.
+ */
+function mayBeV8Abort(exitCode: number | undefined): boolean {
+  return exitCode !== undefined && exitCode >= 128 && exitCode !== 137 && exitCode !== 143;
 }
 
 function childIndex(jobId: string, index: number | undefined): number {
