@@ -55,11 +55,7 @@ import { CommandTimeoutError } from "../../util/command_limit.ts";
 import { forEachPooled } from "../../util/pooled.ts";
 import { sleep } from "../../util/sleep.ts";
 import { jobCommand } from "../aws/batch/command.ts";
-import {
-  batchFailureRecord,
-  withBatchDetails,
-  withLogOutOfMemory,
-} from "../aws/batch/failure.ts";
+import { batchFailureRecord, withBatchDetails, withLogOutOfMemory } from "../aws/batch/failure.ts";
 import { childCount, childItems } from "../aws/batch/slices.ts";
 import { type GroupedJob, planGroups } from "../aws/groups.ts";
 import { sliceRun } from "../aws/slicing.ts";
@@ -275,7 +271,8 @@ export class DockerTarget implements Target {
       saveCancelled: async (records) => {
         for (const record of records) await saveRecord(store, record);
       },
-      logs: (index, attempt) => this.#logs(dir, manifest.runId, childAt(children, index), index, attempt),
+      logs: (index, attempt) =>
+        this.#logs(dir, manifest.runId, childAt(children, index), index, attempt),
     });
     const state: RunState & { run: MapRun<T> } = {
       manifest,
@@ -609,9 +606,7 @@ export class DockerTarget implements Target {
               .sort((a, b) => b.attempt - a.attempt)[0];
             if (own !== undefined) adopted.add(own.name);
             slices.push(
-              own
-                ? { child, attempt: own.attempt, container: own.name }
-                : { child, attempt: next },
+              own ? { child, attempt: own.attempt, container: own.name } : { child, attempt: next },
             );
           }
           // The containers of attempts already recorded: their output is kept, then they go.

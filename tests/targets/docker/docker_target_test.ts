@@ -88,7 +88,12 @@ dockerTest(
       assert.ok(await quiet.inspectImage(image), "the image was built locally");
 
       const inputs = [1, "throw", 2, "crash", "oom", "sleep", "env", 3];
-      const run = await knot.map(inputs, { env: { MODE: "test" }, progress: false });
+      // One item per container, as a Batch child of one item (slices: slices_test.ts).
+      const run = await knot.map(inputs, {
+        env: { MODE: "test" },
+        itemsPerJob: 1,
+        progress: false,
+      });
       assert.equal(run.target, "docker");
       const settled = await run.settled();
       const runDir = join(root, "runs", run.runId);
