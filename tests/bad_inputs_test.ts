@@ -388,6 +388,10 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         /--items-per-job must be "auto" or an integer from 1 to 100,000/,
       ],
       [
+        ["map", JOBS, "square", "--target", "docker", "--items-per-job", "0"],
+        /--items-per-job must be "auto" or an integer from 1 to 100,000/,
+      ],
+      [
         ["map", JOBS, "square", "--target", "aws", "--items-per-job", "many"],
         /--items-per-job must be a whole number or auto, not "many"/,
       ],

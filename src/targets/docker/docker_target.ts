@@ -756,8 +756,8 @@ export class DockerTarget implements Target {
   jobIds(): Promise<never> {
     return Promise.reject(
       new CloudknotInputError(
-        `Knot ${this.#o.knot} runs on the local Docker engine, where each attempt is a ` +
-          `container removed once its output is kept, not an AWS Batch job: list its runs with ` +
+        `Knot ${this.#o.knot} runs on the local Docker engine, where each attempt of a slice of ` +
+          `items is a container removed once its output is kept, not an AWS Batch job: list its runs with ` +
           `knot.runs(), collect one with knot.collect(runId), and read an item's output with ` +
           `run.logs(i)`,
       ),
@@ -785,7 +785,7 @@ export class DockerTarget implements Target {
     return Promise.reject(
       new CloudknotInputError(
         `Knot ${this.#o.knot} runs on the local Docker engine: print a run (console.log(run)) ` +
-          `to see its items, one container per attempt`,
+          `to see its items, one container per attempt of a slice`,
       ),
     );
   }
