@@ -571,13 +571,18 @@ export class DockerTarget implements Target {
     const state = this.#open<T>(dir, store, manifest);
     const { run, control, children } = state;
     const seen = new Set<string>();
-    /** The last attempt recorded of each slice (by its first item). */
+    /** The last attempt of each slice (by its first item) that recorded anything. */
     const tried = new Map<number, number>();
+    /** The last attempt of each slice that recorded a failure: it ended, and failed. */
+    const failed = new Map<number, number>();
     const read = async () => {
       for (const { key, record } of await newRecords(store, seen)) {
         seen.add(key);
         const from = childAt(children, record.index).from;
         tried.set(from, Math.max(tried.get(from) ?? 0, record.attempt));
+        if (record.status === "error") {
+          failed.set(from, Math.max(failed.get(from) ?? 0, record.attempt));
+        }
         const final = record.status === "ok" || record.kind === "cancelled" ||
           record.attempt >= manifest.attempts;
         if (final) control.settle(record);
@@ -601,12 +606,18 @@ export class DockerTarget implements Target {
           const adopted = new Set<string>();
           for (const child of children) {
             if (range(child).every((i) => control.isSettled(i))) continue;
-            const next = (tried.get(child.from) ?? 0) + 1;
-            const own = containers.filter((c) => c.index === child.from && c.attempt >= next)
-              .sort((a, b) => b.attempt - a.attempt)[0];
+            // A slice whose items succeeded so far may still run: its container is adopted.
+            const own = containers.filter((c) =>
+              c.index === child.from && c.attempt > (failed.get(child.from) ?? 0)
+            ).sort((a, b) =>
+              b.attempt - a.attempt
+            )[0];
             if (own !== undefined) adopted.add(own.name);
+            // Without one, the next attempt skips what was recorded as succeeded.
             slices.push(
-              own ? { child, attempt: own.attempt, container: own.name } : { child, attempt: next },
+              own
+                ? { child, attempt: own.attempt, container: own.name }
+                : { child, attempt: (tried.get(child.from) ?? 0) + 1 },
             );
           }
           // The containers of attempts already recorded: their output is kept, then they go.
