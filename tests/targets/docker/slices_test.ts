@@ -165,6 +165,14 @@ dockerTest(
         assert.ok(!threw.some((l) => l.includes("squaring")), threw.join("\n"));
       });
 
+      await t.step("a dry run says how many containers run how many items each", async () => {
+        const plan = await knot.map(inputs, { dryRun: true });
+        const step = plan.steps.find((s) => s.kind === "containers")!;
+        assert.equal(step.details?.containers, 4);
+        assert.equal(step.details?.["items per container"], 3);
+        assert.equal(step.details?.["items in flight per container"], 2);
+      });
+
       await t.step("a bad itemsPerJob is refused before any container starts", async () => {
         const before = Math.floor(Date.now() / 1000);
         const runs = (await knot.runs()).length;
