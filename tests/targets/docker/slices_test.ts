@@ -74,12 +74,13 @@ dockerTest(
         concurrency: 2,
         vcpus: 2,
         retries: 2,
+        timeout: 60,
       };
       const knot = await Knot.create(options);
       const root = join(dir, "slices");
       const since = Math.floor(Date.now() / 1000);
       const inputs = [0, 1, 2, "throw", "crash", 5, 6, "env", "read", 9];
-      const run = await knot.map(inputs, { progress: false });
+      const run = await knot.map(inputs, { env: { MODE: "slices" }, progress: false });
       const settled = await run.settled();
       const runDir = join(root, "runs", run.runId);
       const attempts = await attemptsOf(runDir);
@@ -99,9 +100,11 @@ dockerTest(
 
       await t.step("each item sees the job variables an item of a Batch slice sees", () => {
         // Item 7 is in the third slice, [6, 9): job id <run>:2; its worker is told its own index.
-        assert.equal(settled[7]!.status, "fulfilled");
-        const value = (settled[7] as { value: string[] }).value;
-        assert.deepEqual(value.slice(0, 3), ["7", "1", `${run.runId}:2`]);
+        assert.deepEqual(settled[7], {
+          index: 7,
+          status: "fulfilled",
+          value: ["7", "1", `${run.runId}:2`, "60", "slices"],
+        });
       });
 
       await t.step("a throw and a crash fail their own items, each retried once", () => {
