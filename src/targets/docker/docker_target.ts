@@ -193,7 +193,12 @@ export class DockerTarget implements Target {
    * slices as AWS Batch children, then starts a container per slice, at
    * most `concurrency` at once. Resolves once the run is written.
    */
-  async map<T>(request: MapRequest): Promise<MapRun<T>> {
+  map<T>(request: MapRequest): Promise<MapRun<T>> {
+    return this.#map(request, this.#o.permissions ?? { ...DEFAULT_PERMISSIONS });
+  }
+
+  /** Starts a run whose function has these permissions. */
+  async #map<T>(request: MapRequest, permissions: Permissions): Promise<MapRun<T>> {
     const o = this.#o;
     const items = await requestItems(request.items);
     const runId = newRunId();
@@ -216,7 +221,7 @@ export class DockerTarget implements Target {
         image: o.image,
         network: o.network ?? "bridge",
         concurrency: slicing.concurrency,
-        permissions: o.permissions ?? { ...DEFAULT_PERMISSIONS },
+        permissions,
         ...(o.memory !== undefined ? { memory: o.memory } : {}),
         ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
         ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
@@ -723,7 +728,11 @@ export class DockerTarget implements Target {
         );
       },
       resubmit: async (request) =>
-        this.map(await resubmitRequest(new LocalStore(dir), manifest, request)),
+        // A retry runs with the permissions its run had, from whichever process retries it.
+        this.#map(
+          await resubmitRequest(new LocalStore(dir), manifest, request),
+          manifest.container.permissions ?? { ...DEFAULT_PERMISSIONS },
+        ),
     };
   }
 

@@ -12,6 +12,7 @@ import { Docker } from "../../../src/docker/docker.ts";
 import { listRecords } from "../../../src/job/payload.ts";
 import { decodeRecord } from "../../../src/job/record.ts";
 import { LocalStore } from "../../../src/store/local.ts";
+import { dockerRuns } from "../../../src/targets/docker/docker_knot.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { job, rejected } from "../../fixtures/docker_job.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
@@ -182,6 +183,19 @@ dockerTest(
           });
           const [again] = await (await adopted.map(["read"], { progress: false })).results();
           assert.equal(typeof again, "string", "the adopted knot keeps its grant");
+          // A retry from a process that only reads the knot's runs keeps the run's permissions.
+          const mixed = await granted.map(["read", "throw"], { itemsPerJob: 2, progress: false });
+          await mixed.settled();
+          const runs = dockerRuns({
+            root,
+            record: JSON.parse(await Deno.readTextFile(join(root, "knot.json"))),
+          }, quiet);
+          const retried = await (await runs.collect(mixed.runId)).retry({ progress: false });
+          await retried.settled();
+          const manifest = JSON.parse(
+            await Deno.readTextFile(join(root, "runs", retried.runId, "run.json")),
+          );
+          assert.deepEqual(manifest.container.permissions, { read: ["/etc/hostname"] });
         },
       );
 
