@@ -110,7 +110,7 @@ export interface RunManifest {
     array: boolean;
     slice?: number;
   }[];
-  /** Items per job (or array child) on AWS, when more than one. */
+  /** Items per job (or array child, or docker container), when more than one. */
   itemsPerJob?: number;
   /** The environment variables the map call gave every job, so a retry gets the same. */
   env?: Record<string, string>;
