@@ -32,13 +32,8 @@ import {
   type RunManifest,
   writePayload,
 } from "../../job/payload.ts";
-import {
-  decodeRecord,
-  encodeRecord,
-  type ErrorRecord,
-  failureRecord,
-  type JobRecord,
-} from "../../job/record.ts";
+import { mayHoldItems, readRecords } from "../../job/record_segment.ts";
+import { encodeRecord, type ErrorRecord, failureRecord, type JobRecord } from "../../job/record.ts";
 import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
 import { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
@@ -395,7 +390,10 @@ export class DockerTarget implements Target {
     if (written !== undefined) {
       record = withBatchDetails(written.record, job);
       // Kept with the record, as Batch keeps them for DescribeJobs: the container goes.
-      if (record !== written.record) await store.put(written.key, encodeRecord(record).bytes);
+      // (A segment holds other items' records too: it is left as the job wrote it.)
+      if (record !== written.record && written.key !== undefined) {
+        await store.put(written.key, encodeRecord(record).bytes);
+      }
     } else {
       record = {
         ...batchFailureRecord(job, { index, attempt, runner: "Docker container" }),
@@ -508,19 +506,21 @@ export class DockerTarget implements Target {
     const read = async () => {
       for await (const key of listRecords(store)) {
         if (seen.has(key.key)) continue;
-        const bytes = await store.get(key.key);
-        if (bytes === undefined) continue;
+        const records = await readRecords(store, key);
+        if (records.length === 0) continue;
         seen.add(key.key);
-        const record = decodeRecord(bytes);
-        const final = record.status === "ok" || record.kind === "cancelled" ||
-          record.attempt >= manifest.attempts;
-        if (final) {
-          tried.delete(record.index);
-          control.settle(record);
-        } else if (!control.isSettled(record.index)) {
-          tried.set(record.index, Math.max(tried.get(record.index) ?? 0, record.attempt));
-          control.retrying(record as ErrorRecord);
-        }
+        for (const record of records) settle(record);
+      }
+    };
+    const settle = (record: JobRecord) => {
+      const final = record.status === "ok" || record.kind === "cancelled" ||
+        record.attempt >= manifest.attempts;
+      if (final) {
+        tried.delete(record.index);
+        control.settle(record);
+      } else if (!control.isSettled(record.index)) {
+        tried.set(record.index, Math.max(tried.get(record.index) ?? 0, record.attempt));
+        control.retrying(record as ErrorRecord);
       }
     };
     await read();
@@ -640,8 +640,7 @@ export class DockerTarget implements Target {
       usage: async () => {
         const records: JobRecord[] = [];
         for await (const key of listRecords(store)) {
-          const bytes = await store.get(key.key);
-          if (bytes !== undefined) records.push(decodeRecord(bytes));
+          records.push(...await readRecords(store, key));
         }
         return localRunUsage(
           records,
@@ -765,16 +764,21 @@ function takeLock(dir: string): Deno.FsFile | undefined {
   return undefined;
 }
 
-/** The record one attempt of one item wrote, if it wrote one. */
+/**
+ * The record one attempt of one item wrote, if it wrote one, and its key
+ * when it has one of its own (not a segment's).
+ */
 async function findRecord(
   store: LocalStore,
   index: number,
   attempt: number,
-): Promise<{ key: string; record: JobRecord } | undefined> {
+): Promise<{ key?: string; record: JobRecord } | undefined> {
   for await (const key of listRecords(store)) {
-    if (key.index !== index || key.attempt !== attempt) continue;
-    const bytes = await store.get(key.key);
-    if (bytes !== undefined) return { key: key.key, record: decodeRecord(bytes) };
+    if (key.attempt !== attempt || !mayHoldItems(key, index, index + 1)) continue;
+    const record = (await readRecords(store, key)).find((r) => r.index === index);
+    if (record !== undefined) {
+      return key.segment === undefined ? { key: key.key, record } : { record };
+    }
   }
   return undefined;
 }

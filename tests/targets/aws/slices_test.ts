@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { listRecords, readManifest } from "../../../src/job/payload.ts";
+import { readAllRecords } from "../../support/records.ts";
 import type { ItemError } from "../../../src/job/item_error.ts";
 import { validateMapOptions } from "../../../src/knot_options.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
@@ -16,7 +17,7 @@ import { job, jobsNamed, startTestBed, type TestBed } from "./helpers.ts";
 async function recordedAttempts(bed: TestBed, runId: string): Promise<Map<number, number[]>> {
   const out = new Map<number, number[]>();
   const store = bed.target().store.at(`runs/${runId}`);
-  for await (const { index, attempt } of listRecords(store)) {
+  for (const { index, attempt } of await readAllRecords(store)) {
     out.set(index, [...(out.get(index) ?? []), attempt].sort());
   }
   return out;
