@@ -111,6 +111,40 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
     );
 
     await t.step(
+      "a child's records arrive as few objects: one PutObject per segment, one GetObject each to poll or collect",
+      async () => {
+        const items = Array.from({ length: 12 }, (_, i) => i);
+        const squares = items.map((x) => x * x);
+        const outRequests = (operation: string) =>
+          emu.requests.filter({ service: "s3", operation }).filter((e) =>
+            String(e.params.Key).includes(`/runs/${run.runId}/out/`)
+          );
+        emu.requests.clear();
+        const run = await target.map<number>({
+          items: encodeItems(items),
+          starmap: false,
+          env: {},
+          itemsPerJob: 12,
+        });
+        assert.deepEqual(await run.results(), squares);
+        await run.done;
+        const objects = await Array.fromAsync(listRecords(target.store.at(`runs/${run.runId}`)));
+        // One flush when the child ends, or a few on a slow machine: never one per item.
+        assert.ok(objects.length <= items.length / 3, `${objects.length} objects`);
+        assert.equal(outRequests("PutObject").length, objects.length);
+        const gets = outRequests("GetObject").map((e) => e.params.Key);
+        assert.equal(gets.length, objects.length);
+        assert.equal(new Set(gets).size, gets.length);
+        // collect() from a target that never saw the run reads the same segments.
+        emu.requests.clear();
+        const again = await bed.target({ attempts: 2 }).collect<number>(run.runId);
+        assert.deepEqual(await again.results(), squares);
+        assert.equal(outRequests("GetObject").length, objects.length);
+        await again.done;
+      },
+    );
+
+    await t.step(
       '"auto" makes at most 2 × maxvCpus ÷ vCPUs children, and collect() elsewhere maps items the same way',
       async () => {
         const items = Array.from({ length: 20 }, (_, i) => i);
