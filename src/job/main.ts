@@ -269,8 +269,8 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
 const TERMINATED_EXIT_CODE = 143;
 
 /**
- * On SIGTERM (what Batch sends when it terminates a job, cancels a running
- * one or stops it at its timeout, before SIGKILL), stops the pool's workers,
+ * On SIGTERM (what a container gets when Batch terminates its job or stops
+ * it at its timeout, before SIGKILL), stops the pool's workers,
  * so the job writes the records it holds and exits instead of being killed
  * with them unwritten.
  */
