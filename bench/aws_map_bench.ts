@@ -161,9 +161,11 @@ async function bench(N: number, itemsPerJob: number | "auto"): Promise<void> {
       } results/s (${fmt(collectOps)}) |`,
     );
     console.log(
-      `| floor: list the ${keys.length.toLocaleString("en")} record objects and GET each, 32 at a time | ${
-        (floorCollectMs / 1000).toFixed(2)
-      } s = ${Math.round(keys.length / (floorCollectMs / 1000))} GETs/s |`,
+      `| floor: list the ${
+        keys.length.toLocaleString("en")
+      } record objects and GET each, 32 at a time | ${(floorCollectMs / 1000).toFixed(2)} s = ${
+        Math.round(keys.length / (floorCollectMs / 1000))
+      } GETs/s |`,
     );
     console.log(
       `| bytes the children read | inputs ${inputsRead} + index ${indexRead} = ${
