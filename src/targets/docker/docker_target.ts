@@ -38,13 +38,8 @@ import {
 } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import { itemLine } from "../../job/item_log.ts";
-import {
-  decodeRecord,
-  encodeRecord,
-  type ErrorRecord,
-  failureRecord,
-  type JobRecord,
-} from "../../job/record.ts";
+import { mayHoldItems, readRecords } from "../../job/record_segment.ts";
+import { encodeRecord, type ErrorRecord, failureRecord, type JobRecord } from "../../job/record.ts";
 import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
 import { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
@@ -465,7 +460,10 @@ export class DockerTarget implements Target {
       if (own !== undefined) {
         const record = withBatchDetails(own.record, job);
         // Kept with the record, as Batch keeps them for DescribeJobs: the container goes.
-        if (record !== own.record) await store.put(own.key, encodeRecord(record).bytes);
+        // (A segment holds other items' records too: it is left as the job wrote it.)
+        if (record !== own.record && own.key !== undefined) {
+          await store.put(own.key, encodeRecord(record).bytes);
+        }
         records.push(record);
         continue;
       }
@@ -957,8 +955,7 @@ async function newRecords(
   const out: { key: string; record: JobRecord }[] = [];
   for await (const key of listRecords(store)) {
     if (seen.has(key.key)) continue;
-    const bytes = await store.get(key.key);
-    if (bytes !== undefined) out.push({ key: key.key, record: decodeRecord(bytes) });
+    for (const record of await readRecords(store, key)) out.push({ key: key.key, record });
   }
   return out;
 }
@@ -969,12 +966,15 @@ async function attemptRecords(
   from: number,
   to: number,
   attempt: number,
-): Promise<Map<number, { key: string; record: JobRecord }>> {
-  const out = new Map<number, { key: string; record: JobRecord }>();
+): Promise<Map<number, { key?: string; record: JobRecord }>> {
+  const out = new Map<number, { key?: string; record: JobRecord }>();
   for await (const key of listRecords(store)) {
-    if (key.index < from || key.index >= to || key.attempt !== attempt) continue;
-    const bytes = await store.get(key.key);
-    if (bytes !== undefined) out.set(key.index, { key: key.key, record: decodeRecord(bytes) });
+    if (key.attempt !== attempt || !mayHoldItems(key, from, to)) continue;
+    for (const record of await readRecords(store, key)) {
+      if (record.index < from || record.index >= to) continue;
+      // A segment's own key is not the record's: it is never rewritten.
+      out.set(record.index, key.segment === undefined ? { key: key.key, record } : { record });
+    }
   }
   return out;
 }
