@@ -103,26 +103,35 @@ export async function runAttempt(
   return encoded;
 }
 
-/**
- * Catches unhandled promise rejections from now on: `found` is the first
- * one's reason so far; `remove()` stops.
- */
-function watchRejections(): {
-  readonly found: { value: unknown } | undefined;
+/** What one attempt's watch for unhandled rejections found. */
+interface RejectionWatch {
+  /** The first one's reason so far. */
+  found: { value: unknown } | undefined;
+  /** Stops watching. */
   remove(): void;
-} {
-  let found: { value: unknown } | undefined;
-  const listener = (event: PromiseRejectionEvent) => {
-    event.preventDefault();
-    found ??= { value: event.reason };
-  };
-  globalThis.addEventListener("unhandledrejection", listener);
-  return {
-    get found() {
-      return found;
-    },
-    remove: () => globalThis.removeEventListener("unhandledrejection", listener),
-  };
+}
+
+/** The attempts watching for unhandled rejections now. */
+const watches = new Set<RejectionWatch>();
+let listening = false;
+
+/**
+ * Catches unhandled promise rejections from now on. One listener serves
+ * every attempt of the process (adding and removing one per attempt costs
+ * more); a rejection while no attempt watches is left to Deno, as before.
+ */
+function watchRejections(): RejectionWatch {
+  if (!listening) {
+    listening = true;
+    globalThis.addEventListener("unhandledrejection", (event) => {
+      if (watches.size === 0) return;
+      event.preventDefault();
+      for (const watch of watches) watch.found ??= { value: event.reason };
+    });
+  }
+  const watch: RejectionWatch = { found: undefined, remove: () => watches.delete(watch) };
+  watches.add(watch);
+  return watch;
 }
 
 /**
