@@ -283,6 +283,23 @@ export class RunDir {
     return this.#ends.length;
   }
 
+  /** The path of the run's `inputs`. */
+  get inputsPath(): string {
+    return join(this.dir, RUN_FILES.inputs);
+  }
+
+  /**
+   * Where an item's encoded bytes are in `inputs`.
+   *
+   * @param index An item whose inputs are written.
+   * @returns Its offset and length.
+   */
+  span(index: number): { offset: number; length: number } {
+    const ends = this.#ends.values;
+    const offset = index === 0 ? 0 : ends[index - 1]!;
+    return { offset, length: ends[index]! - offset };
+  }
+
   /**
    * Writes (or rewrites) the manifest, atomically.
    *
