@@ -97,8 +97,7 @@ export class ItemFeed implements ItemSource {
     let small: number[] | undefined;
     for (let k = 0; k < indices.length; k++) {
       const index = indices[k]!;
-      const span = index < count ? files.span(index) : undefined;
-      if (span === undefined || span.length < FILE_BYTES) {
+      if (index >= count || files.itemLength(index) < FILE_BYTES) {
         small?.push(index);
         continue;
       }
@@ -107,7 +106,7 @@ export class ItemFeed implements ItemSource {
         out = new Array(indices.length);
         small = indices.slice(0, k);
       }
-      out[k] = span;
+      out[k] = files.span(index);
     }
     if (out === undefined) return this.#readSmall(indices);
     const bytes = this.#readSmall(small!);
