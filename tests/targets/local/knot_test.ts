@@ -585,6 +585,31 @@ Deno.test("bad knot options are typed errors", async () => {
   }
 });
 
+Deno.test("a knot or runs directory with a comma is refused before anything is made", async () => {
+  const base = await Deno.makeTempDir();
+  try {
+    await assert.rejects(
+      () => Knot.create({ name: "comma", dir: join(base, "a,b"), func: (x: number) => x }),
+      (e) => e instanceof CloudknotInputError && /a,b.*CLOUDKNOT_LOCAL_DIR/.test(e.message),
+    );
+    const previous = Deno.env.get("CLOUDKNOT_LOCAL_RUNS");
+    Deno.env.set("CLOUDKNOT_LOCAL_RUNS", join(base, "runs,here"));
+    try {
+      await assert.rejects(
+        () => Knot.create({ name: "comma", dir: join(base, "knots"), func: (x: number) => x }),
+        (e) =>
+          e instanceof CloudknotInputError && /runs,here.*CLOUDKNOT_LOCAL_RUNS/.test(e.message),
+      );
+    } finally {
+      if (previous === undefined) Deno.env.delete("CLOUDKNOT_LOCAL_RUNS");
+      else Deno.env.set("CLOUDKNOT_LOCAL_RUNS", previous);
+    }
+    assert.deepEqual([...Deno.readDirSync(base)], []);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
 Deno.test("the job view is a table in a terminal and HTML in a notebook", async () => {
   await withKnot({
     name: "view",
