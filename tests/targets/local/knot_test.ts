@@ -604,7 +604,7 @@ Deno.test("a knot or runs directory with a comma is refused before anything is m
       if (previous === undefined) Deno.env.delete("CLOUDKNOT_LOCAL_RUNS");
       else Deno.env.set("CLOUDKNOT_LOCAL_RUNS", previous);
     }
-    assert.deepEqual([...Deno.readDirSync(base)], []);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(base)), []);
   } finally {
     await Deno.remove(base, { recursive: true });
   }
