@@ -43,9 +43,12 @@ const COPY_BELOW = 64 * 1024;
  * After this many bytes of items read from the inputs file, the worker asks
  * V8 for a young-generation collection (about 0.1 ms): each item's decoded
  * copy is garbage once its attempt ended, and V8 would otherwise let up to
- * 64 MiB of them (its external-memory limit) pile up in every worker.
+ * 64 MiB of them (its external-memory limit) pile up in every worker. Freed
+ * this soon, their memory is also reused for the next item's copy instead
+ * of fresh pages (in a CPU profile of 1 MiB items, collecting every 4 MiB
+ * left the decoder's copy twice as slow).
  */
-const GC_BYTES = 4 * 1024 * 1024;
+const GC_BYTES = 1024 * 1024;
 
 /** Bytes read from stdin at once, at least. */
 const READ_BYTES = 256 * 1024;
