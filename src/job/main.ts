@@ -142,19 +142,6 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     return 2;
   }
   const jobId = env("AWS_BATCH_JOB_ID") ?? `local-${first}`;
-  let run: ObjectStore;
-  let todo: number[];
-  try {
-    run = await openStore(parsed.run);
-    todo = await unfinished(run, first, stop, attempt);
-  } catch (e) {
-    log(`cloudknot job: cannot read the run at ${parsed.run}: ${(e as Error).stack ?? e}`);
-    return 3;
-  }
-  if (todo.length === 0) return 0;
-  const from = todo[0]!;
-  const bytes = readItems(run, from, todo.at(-1)! + 1);
-  bytes.catch(() => {});
   // The map's variables, and the knot's timeout, are the function's to read.
   const envNames = (env("CLOUDKNOT_ENV_NAMES") ?? "").split(",").filter((n) => n !== "")
     .concat("CLOUDKNOT_TIMEOUT");
@@ -183,17 +170,24 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     const record = outOfMemoryRecord(a.record, await containerMemoryMiB());
     return { ...a, record, bytes: encodeRecord(record).bytes };
   };
+  // The store and the slice's items, once read: the workers start before.
+  const opened = Promise.withResolvers<ObjectStore>();
+  const inputs = Promise.withResolvers<{ from: number; items: Promise<Uint8Array[]> }>();
+  opened.promise.catch(() => {});
+  inputs.promise.catch(() => {});
   const pool = new WorkerPool({
     functionUrl: parsed.function ?? new URL("./function.js", import.meta.url).href,
     starmap: parsed.starmap,
-    concurrency: Math.min(concurrency, todo.length),
+    // The pool starts no more workers than it has items.
+    concurrency,
     denoFlags: env("CLOUDKNOT_CACHED_ONLY") === "1" ? ["--cached-only"] : [],
     // Batch retries the child, not the pool: every attempt here is final.
     attempts: attempt,
     jobId,
     source: {
       read: async (indices) => {
-        const all = await bytes;
+        const { from, items } = await inputs.promise;
+        const all = await items;
         return indices.map((i) => all[i - from]!);
       },
     },
@@ -203,6 +197,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
         tagged ? lines.write(index, stream, chunk) : write(stream, chunk),
       store: async (ended: readonly EndedAttempt[]) => {
         try {
+          const run = await opened.promise;
           await Promise.all(
             ended.map(async (a) => {
               const { bytes } = await outOfMemory(a);
@@ -234,7 +229,28 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     // as it did when a job ran its item in its own process.
     worker: { url: import.meta.url, args: [WORKER_FLAG, "--to-the-end"] },
   });
-  for (const index of todo) pool.add(index, attempt);
+  // A first attempt runs its whole slice: its workers start now, so their
+  // start (a Deno process each) overlaps opening the store and reading the
+  // items. A later attempt first lists what an earlier one finished.
+  if (attempt === 1) { for (let index = first; index < stop; index++) pool.add(index, attempt); }
+  let todo: number[];
+  try {
+    const run = await openStore(parsed.run);
+    opened.resolve(run);
+    todo = await unfinished(run, first, stop, attempt);
+    if (todo.length > 0) {
+      const items = readItems(run, todo[0]!, todo.at(-1)! + 1);
+      items.catch(() => {});
+      inputs.resolve({ from: todo[0]!, items });
+    }
+  } catch (e) {
+    opened.reject(e);
+    pool.cancel("the run cannot be read");
+    await pool.done;
+    log(`cloudknot job: cannot read the run at ${parsed.run}: ${(e as Error).stack ?? e}`);
+    return 3;
+  }
+  if (attempt > 1) { for (const index of todo) pool.add(index, attempt); }
   pool.close();
   await pool.done;
   if (unstored || failures.has("infrastructure")) return 3;
