@@ -50,6 +50,7 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
     const app = join(dir, "app");
     await Deno.mkdir(app);
     await Deno.writeTextFile(join(app, "runtime.js"), runtime.source);
+    await Deno.writeTextFile(join(app, "worker.js"), runtime.worker!);
     const artifact = await artifactFromFunc((_: number) =>
       performance.timeOrigin + performance.now()
     );

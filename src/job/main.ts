@@ -40,8 +40,12 @@
  * the store cannot be reached, an item cannot be read or a record cannot be
  * written, 124 when the only failures were items past `CLOUDKNOT_TIMEOUT`.
  *
- * `main.js --worker …` runs a worker process of the pool instead
- * (`worker_main.ts`), so the bundled runtime is its own worker.
+ * The workers run `worker.js` where it lies beside this module (an image's
+ * `runtime.js`; `runtime_bundle.ts` bundles it from `worker_main.ts`), and
+ * on a first attempt they start before the store is opened, so their start
+ * overlaps the store's reads. Without `worker.js`, `main.js --worker …` runs
+ * a worker process of the pool instead (`worker_main.ts`), so the module is
+ * its own worker.
  *
  * @module
  */
@@ -225,9 +229,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     ...(timeout > 0 ? { timeoutMs: timeout * 1000 } : {}),
     ...(Object.keys(itemEnv).length > 0 ? { env: itemEnv } : {}),
     permissions,
-    // A promise the function left rejected as it returned fails its item here,
-    // as it did when a job ran its item in its own process.
-    worker: { url: import.meta.url, args: [WORKER_FLAG, "--to-the-end"] },
+    worker: workerEntry(import.meta.url),
   });
   // A first attempt runs its whole slice: its workers start now, so their
   // start (a Deno process each) overlaps opening the store and reading the
@@ -256,6 +258,29 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
   if (unstored || failures.has("infrastructure")) return 3;
   if (failures.size === 1 && failures.has("timeout")) return TIMEOUT_EXIT_CODE;
   return failures.size > 0 ? 1 : 0;
+}
+
+/** The name of the workers' own bundle, beside a bundled runtime (`runtime_bundle.ts`). */
+const WORKER_FILE = "worker.js";
+
+/**
+ * How a job starts its workers: from the worker's own bundle where one lies
+ * next to the runtime (an image's `worker.js`), which loads a quarter of the
+ * runtime's code and none of Deno's Node layer; otherwise from this module
+ * with `--worker`. A promise the function left rejected as it returned fails
+ * its item (`--to-the-end`), as it did when a job ran its item in its own
+ * process.
+ */
+function workerEntry(self: string): { url: string; args: string[] } {
+  const own = new URL(WORKER_FILE, self);
+  try {
+    if (own.protocol === "file:" && Deno.statSync(own).isFile) {
+      return { url: own.href, args: ["--to-the-end"] };
+    }
+  } catch {
+    // None beside this module: it is its own worker.
+  }
+  return { url: self, args: [WORKER_FLAG, "--to-the-end"] };
 }
 
 /**

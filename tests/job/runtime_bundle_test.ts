@@ -78,6 +78,58 @@ Deno.test("the bundled entry point is deterministic and runs a job on its own", 
   }
 });
 
+Deno.test("a job runs its items in worker.js beside runtime.js, which loads none of Deno's Node layer", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-runtime-worker-" });
+  try {
+    const bundle = await bundleRuntime({ cacheDir: join(dir, "cache") });
+    // Not one import: no node: built-in, whose first import loads Deno's Node layer.
+    assert.ok(bundle.worker !== undefined);
+    assert.deepEqual(
+      [...bundle.worker.matchAll(/\bimport\s*(?:[\w{*][^;"]*?from\s*)?"([^"]+)"/g)].map((m) =>
+        m[1]
+      ),
+      [],
+    );
+    assert.ok(bundle.worker.length * 2 < bundle.source.length);
+    // The disk cache gives both files back.
+    assert.equal((await bundleElsewhere({ cacheDir: join(dir, "cache") })).hash, bundle.hash);
+
+    const app = join(dir, "app");
+    await Deno.mkdir(app);
+    await Deno.writeTextFile(join(app, "runtime.js"), bundle.source);
+    await Deno.writeTextFile(join(app, "worker.js"), bundle.worker);
+    // The function tells which program its worker process runs.
+    const artifact = await artifactFromFunc((_: number) => Deno.mainModule);
+    await Deno.writeTextFile(join(app, "function.js"), artifact.source);
+    const run = new LocalStore(join(dir, "run"));
+    await writePayload(run, [encode(0)], {
+      version: 1,
+      runId: "r",
+      knot: "k",
+      count: 1,
+      starmap: false,
+      createdAt: 0,
+      attempts: 1,
+    });
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--no-prompt", "--no-remote", "--no-npm", join(app, "runtime.js")]
+        .concat(["--run", run.url, "--index", "0"]),
+      cwd: dir,
+      env: { DENO_DIR: join(dir, "deno_dir") },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const record = (await readRecord(run, 0, 1))!;
+    assert.deepEqual(
+      record.status === "ok" && record.value,
+      new URL(`file://${join(app, "worker.js")}`).href,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** The most bytes runtime.js may have: it is in every image and read by every job. */
 const RUNTIME_BUDGET = 150_000;
 
