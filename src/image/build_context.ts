@@ -56,11 +56,14 @@ const ENTRY_FLAGS = ["run", "-A", "--no-prompt", "--cached-only"] as const;
 
 /**
  * What the image's build loads once, besides the runtime: the Node timers and
- * the web APIs that Deno loads only when first used, and that a job's S3 reads
- * use (`fetch` with its requests, responses, bodies and streams, fetched from
- * a `data:` URL, so nothing leaves the machine).
+ * the Deno APIs that Deno loads only when first used, and that a job uses:
+ * the process API it starts its workers with (`Deno.Command`, made and never
+ * spawned), and what its S3 reads use (`fetch` with its requests, responses,
+ * bodies and streams, fetched from a `data:` URL, so nothing leaves the
+ * machine).
  */
-const WARM_LAZY = "await import('node:timers'); await (await fetch('data:,')).arrayBuffer();";
+const WARM_LAZY = "await import('node:timers'); new Deno.Command('deno'); " +
+  "await (await fetch('data:,')).arrayBuffer();";
 
 /**
  * The command that fills Deno's V8 code cache for a runtime at `runtimeUrl`

@@ -128,6 +128,8 @@ dockerTest(
           assert.ok(cache.specifiers.includes("file:///app/runtime.js"), stdout);
           assert.ok(cache.specifiers.includes("file:///app/worker.js"), stdout);
           assert.ok(cache.specifiers.includes("ext:deno_fetch/26_fetch.js"), stdout);
+          // The process API a job starts its workers with.
+          assert.ok(cache.specifiers.includes("ext:deno_process/40_process.js"), stdout);
           assert.ok(!cache.specifiers.includes("file:///app/function.js"), stdout);
         },
       );
