@@ -39,6 +39,7 @@ import { sessionFor } from "../tests/support/aws_session.ts";
 export interface JobStartFigures {
   rounds: number;
   runtimeBytes: number;
+  workerBytes: number;
   rows: { label: string; ms: number[] }[];
 }
 
@@ -203,6 +204,7 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
     return {
       rounds,
       runtimeBytes: new TextEncoder().encode(runtime.source).length,
+      workerBytes: new TextEncoder().encode(runtime.worker!).length,
       rows: [
         {
           label: "cloudknot: job start to function call in a container (the image's DENO_DIR)",
@@ -245,7 +247,10 @@ if (import.meta.main) {
 export function printJobStart(f: JobStartFigures): void {
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
   const python = median(f.rows.find((r) => r.label.startsWith("the original"))!.ms);
-  console.log(`\nruntime.js: ${f.runtimeBytes} bytes. ${f.rounds} rounds, median (min–max).\n`);
+  console.log(
+    `\nruntime.js: ${f.runtimeBytes} bytes, worker.js: ${f.workerBytes} bytes. ` +
+      `${f.rounds} rounds, median (min–max).\n`,
+  );
   console.log("| measure | ms | of the original's preamble |");
   console.log("|---|---|---|");
   for (const row of f.rows) {
