@@ -146,6 +146,18 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     return 2;
   }
   const jobId = env("AWS_BATCH_JOB_ID") ?? `local-${first}`;
+  // The store opens and the slice's items are read while the workers start
+  // (on a first attempt, below): a Deno process's start each, which would
+  // otherwise come after both.
+  const reading = (async () => {
+    const run = await openStore(parsed.run!);
+    const todo = await unfinished(run, first, stop, attempt);
+    const from = todo[0] ?? first;
+    const items = todo.length === 0 ? Promise.resolve([]) : readItems(run, from, todo.at(-1)! + 1);
+    items.catch(() => {});
+    return { run, todo, from, items };
+  })();
+  reading.catch(() => {});
   // The map's variables, and the knot's timeout, are the function's to read.
   const envNames = (env("CLOUDKNOT_ENV_NAMES") ?? "").split(",").filter((n) => n !== "")
     .concat("CLOUDKNOT_TIMEOUT");
@@ -174,11 +186,6 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     const record = outOfMemoryRecord(a.record, await containerMemoryMiB());
     return { ...a, record, bytes: encodeRecord(record).bytes };
   };
-  // The store and the slice's items, once read: the workers start before.
-  const opened = Promise.withResolvers<ObjectStore>();
-  const inputs = Promise.withResolvers<{ from: number; items: Promise<Uint8Array[]> }>();
-  opened.promise.catch(() => {});
-  inputs.promise.catch(() => {});
   const pool = new WorkerPool({
     functionUrl: parsed.function ?? new URL("./function.js", import.meta.url).href,
     starmap: parsed.starmap,
@@ -190,7 +197,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     jobId,
     source: {
       read: async (indices) => {
-        const { from, items } = await inputs.promise;
+        const { from, items } = await reading;
         const all = await items;
         return indices.map((i) => all[i - from]!);
       },
@@ -201,7 +208,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
         tagged ? lines.write(index, stream, chunk) : write(stream, chunk),
       store: async (ended: readonly EndedAttempt[]) => {
         try {
-          const run = await opened.promise;
+          const { run } = await reading;
           await Promise.all(
             ended.map(async (a) => {
               const { bytes } = await outOfMemory(a);
@@ -231,22 +238,13 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     permissions,
     worker: workerEntry(import.meta.url),
   });
-  // A first attempt runs its whole slice: its workers start now, so their
-  // start (a Deno process each) overlaps opening the store and reading the
-  // items. A later attempt first lists what an earlier one finished.
+  // A first attempt runs its whole slice: its workers start now. A later
+  // attempt first lists what an earlier one finished.
   if (attempt === 1) { for (let index = first; index < stop; index++) pool.add(index, attempt); }
   let todo: number[];
   try {
-    const run = await openStore(parsed.run);
-    opened.resolve(run);
-    todo = await unfinished(run, first, stop, attempt);
-    if (todo.length > 0) {
-      const items = readItems(run, todo[0]!, todo.at(-1)! + 1);
-      items.catch(() => {});
-      inputs.resolve({ from: todo[0]!, items });
-    }
+    todo = (await reading).todo;
   } catch (e) {
-    opened.reject(e);
     pool.cancel("the run cannot be read");
     await pool.done;
     log(`cloudknot job: cannot read the run at ${parsed.run}: ${(e as Error).stack ?? e}`);
