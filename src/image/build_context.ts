@@ -55,15 +55,17 @@ const DENO_DIR = "/tmp/deno_dir";
 const ENTRY_FLAGS = ["run", "-A", "--no-prompt", "--cached-only"] as const;
 
 /**
- * What the image's build loads once, besides the runtime: the Node timers and
- * the Deno APIs that Deno loads only when first used, and that a job uses:
- * the process API it starts its workers with (`Deno.Command`, made and never
- * spawned), and what its S3 reads use (`fetch` with its requests, responses,
- * bodies and streams, fetched from a `data:` URL, so nothing leaves the
- * machine).
+ * What the image's build loads once, besides the runtime: the Deno APIs that
+ * Deno loads only when first used, and that a job uses. First, before the
+ * runtime's own import of the Node timers, the global `setImmediate` a
+ * worker waits a turn with after each item, which loads them the way a
+ * worker does; then the process API the job starts its workers with
+ * (`Deno.Command`, made and never spawned), and what its S3 reads use
+ * (`fetch` with its requests, responses, bodies and streams, fetched from a
+ * `data:` URL, so nothing leaves the machine).
  */
-const WARM_LAZY = "await import('node:timers'); new Deno.Command('deno'); " +
-  "await (await fetch('data:,')).arrayBuffer();";
+const WARM_FIRST = "await new Promise((turn) => setImmediate(turn));";
+const WARM_LAZY = "new Deno.Command('deno'); await (await fetch('data:,')).arrayBuffer();";
 
 /**
  * The command that fills Deno's V8 code cache for a runtime at `runtimeUrl`
@@ -92,7 +94,8 @@ export function warmCodeCacheCommand(runtimeUrl: string): string[] {
   const workerUrl = new URL("worker.js", runtimeUrl).href;
   return [
     ...ENTRY_FLAGS,
-    `data:text/javascript,await import('${runtimeUrl}'); await import('${workerUrl}'); ${WARM_LAZY}`,
+    `data:text/javascript,${WARM_FIRST} await import('${runtimeUrl}'); ` +
+    `await import('${workerUrl}'); ${WARM_LAZY}`,
   ];
 }
 
