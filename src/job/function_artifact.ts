@@ -31,10 +31,10 @@ import {
   type SourceRoots,
 } from "./artifact_sources.ts";
 import { funcSourceMap } from "./func_source_map.ts";
+import type { FunctionKind } from "./function_kind.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
 
-/** How the function was shipped. */
-export type FunctionKind = "func" | "module";
+export type { FunctionKind } from "./function_kind.ts";
 
 /** A function packaged as one self-contained ES module. */
 export interface FunctionArtifact {

@@ -133,7 +133,6 @@ Deno.test("a func's artifact is the same for the same function at the same place
 });
 
 Deno.test("a func with no file behind it ships without a map, and its frames name the artifact", async () => {
-  // deno-lint-ignore no-new-func
   const made = new Function("x", "if (x < 0) throw new RangeError('negative');\nreturn x;") as (
     x: number,
   ) => number;
