@@ -156,24 +156,33 @@ export async function artifactFromFunc(
     );
   }
   const name = func.name || "anonymous";
-  if (located === undefined) {
-    return { kind: "func", source: code, hash: await sha256Hex(code), name };
-  }
-  const source = withInlineMap(code, located.map);
-  rememberSourceRoots(located.key, located.roots);
+  return located === undefined
+    ? { kind: "func", source: code, hash: await sha256Hex(code), name }
+    : await mappedArtifact("func", name, code, located);
+}
+
+/**
+ * An artifact of `code` with its portable source map in a `data:` URL
+ * comment, which Deno applies wherever it is imported; the map's roots are
+ * remembered for this process's stack frames.
+ */
+async function mappedArtifact(
+  kind: FunctionKind,
+  name: string,
+  code: string,
+  mapped: { map: string; key: string; roots: SourceRoots },
+): Promise<FunctionArtifact> {
+  const source = code.replace(/\n?$/, "\n") +
+    "//# sourceMappingURL=data:application/json;base64," +
+    Buffer.from(mapped.map).toString("base64") + "\n";
+  rememberSourceRoots(mapped.key, mapped.roots);
   return {
-    kind: "func",
+    kind,
     source,
     hash: await sha256Hex(source),
     name,
-    sources: { key: located.key, ...located.roots },
+    sources: { key: mapped.key, ...mapped.roots },
   };
-}
-
-/** Code with its source map in a `data:` URL comment, which Deno applies wherever it is imported. */
-function withInlineMap(code: string, map: string): string {
-  return code.replace(/\n?$/, "\n") + "//# sourceMappingURL=data:application/json;base64," +
-    Buffer.from(map).toString("base64") + "\n";
 }
 
 /** This process's Deno cache, learned once. */
@@ -327,15 +336,12 @@ export async function artifactFromModule(
         { field: "exportName" },
       );
     }
-    const source = withInlineMap(bundle, portable.map);
-    rememberSourceRoots(portable.key, portable.roots);
-    return {
-      kind: "module",
-      source,
-      hash: await sha256Hex(source),
-      name: exportName === "default" ? basename(url.pathname) : exportName,
-      sources: { key: portable.key, ...portable.roots },
-    };
+    return await mappedArtifact(
+      "module",
+      exportName === "default" ? basename(url.pathname) : exportName,
+      bundle,
+      portable,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -13,20 +13,8 @@ import { funcSourceMap } from "../../src/job/func_source_map.ts";
 import { sha256Hex } from "../../src/util/sha256.ts";
 import { refuseNegativeJs } from "../fixtures/plain_func.js";
 import { refuseNegative } from "../fixtures/typed_func.ts";
+import { CLI, denoChild } from "../support/deno_child.ts";
 import { PLAIN_FUNC_FRAME, throwFrame, TYPED_FUNC_FRAME } from "../fixtures/typed_func_frames.ts";
-
-const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-
-/** Runs deno in a new process. */
-async function inChild(args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
 
 /** The error of calling an artifact's function with `input`, imported from a folder of its own as in a container. */
 async function thrownByArtifact(source: string, input: unknown): Promise<Error> {
@@ -62,7 +50,7 @@ Deno.test("a TypeScript func's failed item names its file and the throw's line, 
     assert.doesNotMatch(item.remote.stack ?? "", /artifacts\/[0-9a-f]{64}\.js/);
 
     // Processes that did not make the artifact read where its file is from the knot's record.
-    const adopted = await inChild([
+    const adopted = await denoChild([
       "eval",
       `
       import { Knot } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};
@@ -74,11 +62,11 @@ Deno.test("a TypeScript func's failed item names its file and the throw's line, 
     ]);
     assert.equal(adopted.code, 0, adopted.stderr);
     assert.match(adopted.stdout, TYPED_FUNC_FRAME);
-    const results = await inChild([
+    const results = await denoChild([
       "run",
       "-A",
       "--quiet",
-      new URL("../../cli.ts", import.meta.url).pathname,
+      CLI,
       "results",
       "typed-func",
     ], { CLOUDKNOT_LOCAL_DIR: dir });
@@ -145,7 +133,7 @@ Deno.test("a func with no file behind it ships without a map, and its frames nam
   assert.match(error.stack ?? "", /function\.js:5:\d+\)/);
 
   // deno eval, as a notebook cell, has no file either.
-  const evaluated = await inChild([
+  const evaluated = await denoChild([
     "eval",
     `
     import { artifactFromFunc } from ${
