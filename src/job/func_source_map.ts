@@ -115,28 +115,26 @@ export async function funcSourceMap(
     const path = fileURLToPath(located.url);
     const starts = lineStarts(located.script);
     if (starts === undefined) return undefined;
-    const lines = text.split("\n").length;
-    const first = lineOf(starts, located.offset);
+    const denoDir = await options.denoDir();
     let inner: { sources: string[]; mappings: SourceMapSegment[][] } | undefined;
-    // A plain JavaScript file is the script itself: its positions are its own.
     if (await readText(path) === located.script) {
+      // A plain JavaScript file is the script itself: its positions are its own.
+      const first = lineOf(starts, located.offset);
+      const lines = text.split("\n").length;
       inner = { sources: [located.url], mappings: identity(located.script, starts, first, lines) };
     } else if (path.startsWith("/")) {
       // TypeScript (and JSX) is compiled: the emit cache holds the same code
       // with the compiler's map. It must be exactly the code this process
       // runs (a cache written by another version of the file, or edited, is
       // not), or there is no map.
-      const denoDir = await options.denoDir();
       const cached = await readText(`${denoDir.replace(/\/$/, "")}/gen/file${path}.js`);
       inner = cached === undefined ? undefined : emittedMap(cached, located.script, located.url);
-      if (inner === undefined) return undefined;
     }
     if (inner === undefined) return undefined;
-    const denoDir = await options.denoDir();
     return await portable(
       shifted(inner, starts, located.offset, text, artifact),
       artifact.code,
-      { src: pathToFileURL(dirname(path)).href.replace(/\/?$/, "/"), deno_dir: dirUrl(denoDir) },
+      { src: dirUrl(dirname(path)), deno_dir: dirUrl(denoDir) },
     );
   } catch {
     // Any failure to trace the function leaves the artifact without a map.
@@ -329,6 +327,7 @@ function lineOf(starts: number[], offset: number): number {
   return line;
 }
 
+/** A directory's file URL, ending in `/`. */
 function dirUrl(path: string): string {
   return pathToFileURL(path).href.replace(/\/?$/, "/");
 }
