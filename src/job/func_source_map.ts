@@ -4,10 +4,10 @@
  *
  * A `func` is shipped as its source text (`Function.prototype.toString`),
  * which is the JavaScript Deno compiled the user's file to: types removed,
- * reformatted, so its lines need not be the file's. Deno keeps no source map
- * for that code in the process, but it wrote the same code, with an inline
- * source map back to the file, to its emit cache
- * (`<DENO_DIR>/gen/file/<absolute path>.js`). So this module:
+ * reformatted, so its lines need not be the file's. Deno exposes no source
+ * map for that code to the process (the inspector reports none), but it wrote
+ * the same code, with an inline source map back to the file, to its emit
+ * cache (`<DENO_DIR>/gen/file/<absolute path>.js`). So this module:
  *
  * 1. asks V8's inspector (`node:inspector`) where the function is: the script
  *    (`[[FunctionLocation]]`, the script's URL from `Debugger.scriptParsed`)
@@ -32,6 +32,9 @@ import { Buffer } from "node:buffer";
 import { Session } from "node:inspector";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+// The map is moved, not traced through another, so the mappings' codec is all
+// of a source-map library this needs. It runs on the client only: the job
+// runtime's graph does not reach this module.
 import { decode, encode, type SourceMapSegment } from "@jridgewell/sourcemap-codec";
 import { sha256Hex } from "../util/sha256.ts";
 import { artifactSourceName, type SourceRoots } from "./artifact_sources.ts";
