@@ -12,7 +12,7 @@ import { artifactFromFunc, resolveArtifactFrames } from "../../src/job/mod.ts";
 import { funcSourceMap } from "../../src/job/func_source_map.ts";
 import { sha256Hex } from "../../src/util/sha256.ts";
 import { refuseNegativeJs } from "../fixtures/plain_func.js";
-import { refuseNegative } from "../fixtures/typed_func.ts";
+import { checks, refuseNegative } from "../fixtures/typed_func.ts";
 import { CLI, denoChild } from "../support/deno_child.ts";
 import { PLAIN_FUNC_FRAME, throwFrame, TYPED_FUNC_FRAME } from "../fixtures/typed_func_frames.ts";
 
@@ -88,6 +88,16 @@ Deno.test("a plain JavaScript func's frames name its file and line, with no emit
   assert.match(error.stack ?? "", /\(cloudknot:[0-9a-f]{12}\/src\/plain_func\.js:\d+:\d+\)/);
   // …which this process resolves to the file on this machine.
   assert.match(resolveArtifactFrames(error.stack ?? ""), PLAIN_FUNC_FRAME);
+});
+
+Deno.test("a method written with shorthand syntax names its file and line too", async () => {
+  const artifact = await artifactFromFunc(checks.refuseNegativeMethod);
+  assert.match(artifact.source, /Object\.values\(\{ refuseNegativeMethod/);
+  const error = await thrownByArtifact(artifact.source, { value: -4 });
+  assert.match(
+    resolveArtifactFrames(error.stack ?? ""),
+    throwFrame(new URL("../fixtures/typed_func.ts", import.meta.url), "negative method reading"),
+  );
 });
 
 Deno.test("a func's artifact is the same for the same function at the same place, wherever the project is", async () => {
