@@ -160,31 +160,25 @@ Deno.test("a func with no file behind it ships without a map, and its frames nam
 Deno.test("a func whose cached emit is absent or is not the code this process runs gets no map", async () => {
   const code = `export default (${String(refuseNegative)});\n`;
   const at = { code, line: 0, column: "export default (".length };
-  const denoDir = () => Promise.resolve("/no/such/deno/dir");
-  const cached = async (path: string) => {
-    const real = await artifactFromFunc(refuseNegative);
-    assert.ok(real.sources !== undefined);
-    return path.endsWith(".ts.js")
-      ? await Deno.readTextFile(
-        `${new URL(real.sources.deno_dir).pathname}gen/file${
-          new URL("../fixtures/typed_func.ts", import.meta.url).pathname
-        }.js`,
-      )
-      : undefined;
-  };
+  // Where this process's emit cache keeps the fixture's compiled code.
+  const real = await artifactFromFunc(refuseNegative);
+  assert.ok(real.sources !== undefined);
+  const denoDir = new URL(real.sources.deno_dir).pathname;
+  const fixture = new URL("../fixtures/typed_func.ts", import.meta.url).pathname;
+  const cachedText = await Deno.readTextFile(`${denoDir}gen/file${fixture}.js`);
+  const options = (text: string | undefined) => ({
+    denoDir: () => Promise.resolve(denoDir),
+    readText: (path: string) =>
+      Promise.resolve(path === `${denoDir}gen/file${fixture}.js` ? text : undefined),
+  });
   // The cache as Deno wrote it gives a map (so the cases below can fail)…
-  assert.ok(await funcSourceMap(refuseNegative, at, { denoDir, readText: cached }) !== undefined);
+  assert.ok(await funcSourceMap(refuseNegative, at, options(cachedText)) !== undefined);
   // …no cache gives none…
-  assert.equal(
-    await funcSourceMap(refuseNegative, at, {
-      denoDir,
-      readText: () => Promise.resolve(undefined),
-    }),
-    undefined,
-  );
+  assert.equal(await funcSourceMap(refuseNegative, at, options(undefined)), undefined);
   // …and neither does a cache whose code differs from what this process runs.
-  const stale = async (path: string) => (await cached(path))?.replace("floor = 0", "floor = 1");
-  assert.equal(await funcSourceMap(refuseNegative, at, { denoDir, readText: stale }), undefined);
+  const stale = cachedText.replace("floor = 0", "floor = 1");
+  assert.notEqual(stale, cachedText);
+  assert.equal(await funcSourceMap(refuseNegative, at, options(stale)), undefined);
   // Nor one that cannot be learned.
   const noDir = () => Promise.reject(new Error("no deno"));
   assert.equal(await funcSourceMap(refuseNegative, at, { denoDir: noDir }), undefined);
