@@ -3,9 +3,9 @@
 // ItemError whose remote stack names the helper's and the module's file and
 // line on the machine that built the image (the container has neither file);
 // a func written in TypeScript names its file and the throw's line there too
-// (its artifact carries a map made from Deno's emit cache). Another process
-// (a Knot adopted by name, `cloudknot results`) names the same files, from the
-// knot's record.
+// (its artifact carries a map made from Deno's emit cache). Other processes
+// (a Knot adopted by name, `cloudknot results`) name the same files, from the
+// knots' records.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ItemError, Knot, MapError } from "../../mod.ts";
@@ -15,7 +15,7 @@ import { THROWING_FRAMES } from "../fixtures/throwing_frames.ts";
 import { refuseNegative } from "../fixtures/typed_func.ts";
 import { TYPED_FUNC_FRAME } from "../fixtures/typed_func_frames.ts";
 import { sessionFor } from "../support/aws_session.ts";
-import { CLI, denoChild } from "../support/deno_child.ts";
+import { stacksElsewhere } from "../support/deno_child.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 
@@ -40,8 +40,8 @@ dockerTest(
         module: new URL("../fixtures/throwing_job.ts", import.meta.url),
         exportName: "measure",
       });
-      const moduleError = await (await module.map([-1], { progress: false })).results()
-        .then(() => undefined, (e) => e);
+      const moduleRun = await module.map([-1], { progress: false });
+      const moduleError = await moduleRun.results().then(() => undefined, (e) => e);
       assert.ok(moduleError instanceof MapError, String(moduleError));
       const [thrown] = moduleError.errors as ItemError[];
       assert.ok(thrown instanceof ItemError);
@@ -59,39 +59,30 @@ dockerTest(
         AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"),
         NO_COLOR: "1",
       };
-      const adopted = await denoChild([
-        "eval",
-        `
-        import { Knot } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};
-        const knot = await Knot.create({ name: "stack-module", target: "aws", cloudknotDir: ${
-          JSON.stringify(common.cloudknotDir)
-        } });
-        const [manifest] = await knot.runs();
-        const error = await (await knot.collect(manifest.runId)).results().then(() => undefined, (e) => e);
-        console.log(error.errors[0].remote.stack);
-      `,
-      ], env);
-      assert.equal(adopted.code, 0, adopted.stderr);
-      assert.match(adopted.stdout, THROWING_FRAMES);
-      const results = await denoChild([
-        "run",
-        "-A",
-        "--quiet",
-        CLI,
-        "results",
-        "stack-module",
-      ], env);
-      assert.equal(results.code, 1, results.stderr);
-      assert.match(JSON.parse(results.stdout.trim()).error.stack, THROWING_FRAMES);
+      const adopt = { target: "aws", cloudknotDir: common.cloudknotDir };
+      const moduleElsewhere = await stacksElsewhere(
+        { name: "stack-module", ...adopt },
+        moduleRun.runId,
+        env,
+      );
+      assert.match(moduleElsewhere.adopted, THROWING_FRAMES);
+      assert.match(moduleElsewhere.results, THROWING_FRAMES);
 
       const func = await Knot.create({ ...common, name: "stack-func", func: refuseNegative });
-      const funcError = await (await func.map([{ value: -2 }], { progress: false })).results()
-        .then(() => undefined, (e) => e);
+      const funcRun = await func.map([{ value: -2 }], { progress: false });
+      const funcError = await funcRun.results().then(() => undefined, (e) => e);
       assert.ok(funcError instanceof MapError, String(funcError));
       const [refused] = funcError.errors as ItemError[];
       assert.equal(refused!.remote.message, "negative reading -2");
       assert.match(refused!.remote.stack ?? "", TYPED_FUNC_FRAME);
       assert.doesNotMatch(refused!.remote.stack ?? "", /function\.js/);
+      const funcElsewhere = await stacksElsewhere(
+        { name: "stack-func", ...adopt },
+        funcRun.runId,
+        env,
+      );
+      assert.match(funcElsewhere.adopted, TYPED_FUNC_FRAME);
+      assert.match(funcElsewhere.results, TYPED_FUNC_FRAME);
       // The knots share their Pars, repository and bucket: the last one takes them.
       await module.clobber({ image: true });
       await func.clobber({ pars: true, repo: true, image: true, bucket: true });

@@ -13,7 +13,7 @@ import { funcSourceMap } from "../../src/job/func_source_map.ts";
 import { sha256Hex } from "../../src/util/sha256.ts";
 import { refuseNegativeJs } from "../fixtures/plain_func.js";
 import { checks, refuseNegative } from "../fixtures/typed_func.ts";
-import { CLI, denoChild } from "../support/deno_child.ts";
+import { denoChild, stacksElsewhere } from "../support/deno_child.ts";
 import { PLAIN_FUNC_FRAME, throwFrame, TYPED_FUNC_FRAME } from "../fixtures/typed_func_frames.ts";
 
 /** The error of calling an artifact's function with `input`, imported from a folder of its own as in a container. */
@@ -50,30 +50,11 @@ Deno.test("a TypeScript func's failed item names its file and the throw's line, 
     assert.doesNotMatch(item.remote.stack ?? "", /artifacts\/[0-9a-f]{64}\.js/);
 
     // Processes that did not make the artifact read where its file is from the knot's record.
-    const adopted = await denoChild([
-      "eval",
-      `
-      import { Knot } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};
-      const knot = await Knot.create({ name: "typed-func", dir: ${JSON.stringify(dir)} });
-      const error = await (await knot.collect(${JSON.stringify(run.runId)})).results()
-        .then(() => undefined, (e) => e);
-      console.log(error.errors[0].remote.stack);
-      `,
-    ]);
-    assert.equal(adopted.code, 0, adopted.stderr);
-    assert.match(adopted.stdout, TYPED_FUNC_FRAME);
-    const results = await denoChild([
-      "run",
-      "-A",
-      "--quiet",
-      CLI,
-      "results",
-      "typed-func",
-    ], { CLOUDKNOT_LOCAL_DIR: dir });
-    assert.equal(results.code, 1, results.stderr);
-    // One line per item: the second one failed.
-    const lines = results.stdout.trim().split("\n").map((line) => JSON.parse(line));
-    assert.match(lines[1].error.stack, TYPED_FUNC_FRAME);
+    const elsewhere = await stacksElsewhere({ name: "typed-func", dir }, run.runId, {
+      CLOUDKNOT_LOCAL_DIR: dir,
+    });
+    assert.match(elsewhere.adopted, TYPED_FUNC_FRAME);
+    assert.match(elsewhere.results, TYPED_FUNC_FRAME);
     await knot.clobber();
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -18,7 +18,7 @@ import { dockerTest } from "../../support/docker_available.ts";
 import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
 import { refuseNegative } from "../../fixtures/typed_func.ts";
 import { TYPED_FUNC_FRAME } from "../../fixtures/typed_func_frames.ts";
-import { CLI, denoChild } from "../../support/deno_child.ts";
+import { stacksElsewhere } from "../../support/deno_child.ts";
 
 const quiet = new Docker({ logger: () => {} });
 
@@ -310,24 +310,13 @@ dockerTest(
         const error = await run.results().then(() => undefined, (e) => e);
         assert.match(error.errors[0].remote.stack, frames);
         // The processes below did not make the artifact: they read its sources' roots from the record.
-        const env = { CLOUDKNOT_LOCAL_DIR: dir };
-        const adopted = await denoChild([
-          "eval",
-          `
-          import { Knot } from ${JSON.stringify(new URL("../../../mod.ts", import.meta.url).href)};
-          const knot = await Knot.create({ name: ${
-            JSON.stringify(name)
-          }, target: "docker", cloudknotDir: ${JSON.stringify(dir)} });
-          const run = await knot.collect(${JSON.stringify(run.runId)});
-          const error = await run.results().then(() => undefined, (e) => e);
-          console.log(error.errors[0].remote.stack);
-        `,
-        ], env);
-        assert.equal(adopted.code, 0, adopted.stderr);
-        assert.match(adopted.stdout, frames);
-        const results = await denoChild(["run", "-A", "--quiet", CLI, "results", name], env);
-        assert.equal(results.code, 1, results.stderr);
-        assert.match(JSON.parse(results.stdout.trim()).error.stack, frames);
+        const elsewhere = await stacksElsewhere(
+          { name, target: "docker", cloudknotDir: dir },
+          run.runId,
+          { CLOUDKNOT_LOCAL_DIR: dir },
+        );
+        assert.match(elsewhere.adopted, frames);
+        assert.match(elsewhere.results, frames);
       }
       await module.clobber();
       await func.clobber();
