@@ -185,6 +185,9 @@ async function mappedArtifact(
   };
 }
 
+/** How long `deno info --json` may take to name this process's Deno cache: it reads nothing. */
+const DENO_DIR_LOOKUP_MS = 30_000;
+
 /** This process's Deno cache, learned once. */
 let denoDirOnce: Promise<string> | undefined;
 
@@ -200,7 +203,8 @@ function thisDenoDir(): Promise<string> {
     if (Deno.permissions.querySync({ name: "run", command: deno }).state !== "granted") {
       throw new Error("no leave to run deno");
     }
-    return await denoDirOf(deno, Deno.cwd(), undefined);
+    // A limit of its own, so no environment variable is read (that could prompt).
+    return await denoDirOf(deno, Deno.cwd(), DENO_DIR_LOOKUP_MS);
   })().catch((e) => {
     denoDirOnce = undefined;
     throw e;
