@@ -134,15 +134,16 @@ export async function artifactFromFunc(
   const expression = asExpression(text);
   const code = `// cloudknot function artifact: the source of func "${func.name}"\n` +
     `export const kind = "func";\nexport default ${expression};\n`;
-  const [undeclared, located] = await Promise.all([
-    undeclaredNames(code, options),
-    // The function's text is on the artifact's third line, after `export default (`.
-    funcSourceMap(func, {
-      code,
-      line: 2,
-      column: "export default ".length + expression.indexOf(text),
-    }, { denoDir: thisDenoDir }),
-  ]);
+  // The function's text is on the artifact's third line, inside the expression
+  // after `export default `. The map never fails (it is absent instead), and
+  // it settles before the check's error is thrown, so no deno outlives it.
+  const mapping = funcSourceMap(func, {
+    code,
+    line: 2,
+    column: "export default ".length + expression.indexOf(text),
+  }, { denoDir: thisDenoDir });
+  const undeclared = await undeclaredNames(code, options).finally(() => mapping);
+  const located = await mapping;
   if (undeclared !== undefined && undeclared.length > 0) {
     const list = undeclared.map((name) => `"${name}"`).join(", ");
     throw new CloudknotInputError(
