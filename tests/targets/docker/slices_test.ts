@@ -9,13 +9,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, Knot } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
-import { listRecords } from "../../../src/job/payload.ts";
-import { decodeRecord } from "../../../src/job/record.ts";
 import { LocalStore } from "../../../src/store/local.ts";
 import { dockerRuns } from "../../../src/targets/docker/docker_knot.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { job, rejected } from "../../fixtures/docker_job.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
+import { readAllRecords } from "../../support/records.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
 const quiet = new Docker({ logger: () => {} });
@@ -40,14 +39,9 @@ async function started(since: number, labels: Record<string, string>): Promise<n
   return stdout.split("\n").filter((l) => l.trim() !== "").length;
 }
 
-/** Every record of a run: item, attempt and the record. */
-async function records(runDir: string) {
-  const store = new LocalStore(runDir);
-  const out = [];
-  for await (const key of listRecords(store)) {
-    out.push({ ...key, record: decodeRecord((await store.get(key.key))!) });
-  }
-  return out;
+/** Every record of a run (a job writes many in one segment). */
+function records(runDir: string) {
+  return readAllRecords(new LocalStore(runDir));
 }
 
 /** The attempts recorded of each item. */
@@ -266,7 +260,7 @@ dockerTest(
       assert.deepEqual(Object.fromEntries(hits), { "0": 1, "1": 1, "2": 2, "3": 1 });
       assert.deepEqual(await attemptsOf(runDir), { 0: [1], 1: [1], 2: [1, 2], 3: [1, 2] });
       // The killed attempt left no record of its own for items 2 and 3: they got Batch's.
-      const crash = (await records(runDir)).find((r) => r.index === 2 && r.attempt === 1)!.record;
+      const crash = (await records(runDir)).find((r) => r.index === 2 && r.attempt === 1)!;
       assert.equal(crash.status, "error");
       assert.equal(crash.status === "error" && crash.error.name, "JobCrashedError");
       assert.equal(crash.status === "error" && crash.exitCode, 137);
