@@ -6,11 +6,10 @@
  *
  * @module
  */
-import { setImmediate } from "node:timers";
 import type { ObjectStore } from "../store/store.ts";
 import { decode } from "./codec.ts";
 import { errorToRecord } from "./error_record.ts";
-import type { FunctionKind } from "./function_artifact.ts";
+import type { FunctionKind } from "./function_kind.ts";
 import { readItem, RUN_KEYS } from "./payload.ts";
 import { explainPermissionError } from "./permissions.ts";
 import { type EncodedRecord, encodeRecord, type JobRecord } from "./record.ts";
@@ -143,6 +142,8 @@ function watchRejections(): RejectionWatch {
  * is clamped to milliseconds once nested).
  */
 function turn(): Promise<void> {
+  // Deno's global setImmediate: importing node:timers would load Deno's Node
+  // layer as every worker starts.
   return new Promise((resolve) => setImmediate(resolve));
 }
 
