@@ -8,7 +8,13 @@
 import type { LocalRegistry } from "../registry.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { IsolatedNetwork } from "./isolated_network.ts";
-import { forEachLine, type JobRunner, type JobRunRequest, type JobRunResult } from "../runner.ts";
+import {
+  forEachLine,
+  type JobRunner,
+  type JobRunRequest,
+  type JobRunResult,
+  stopKind,
+} from "../runner.ts";
 
 /** Options of {@linkcode DockerRunner}. */
 export interface DockerRunnerOptions {
@@ -34,6 +40,14 @@ export interface DockerRunnerOptions {
    * @default {"host"}
    */
   network?: "host" | "isolated";
+  /**
+   * Milliseconds between the SIGTERM and the SIGKILL when an attempt is
+   * stopped as ECS stops a task (TerminateJob, its timeout): ECS's container
+   * stop timeout, 30 s unless configured (see `StopKind` in `runner.ts`).
+   * A lost host (`"kill"`) gets SIGKILL at once.
+   * @default {30000}
+   */
+  stopTimeoutMs?: number;
 }
 
 /** The reason Batch gives for an out-of-memory kill. */
@@ -203,9 +217,20 @@ export class DockerRunner implements JobRunner {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    // As ECS stops a task, `docker stop`'s way: SIGTERM, then SIGKILL after
+    // the stop timeout; a lost host kills at once (runner.ts StopKind).
     let killing: Promise<unknown> | undefined;
+    let killTimer: ReturnType<typeof setTimeout> | undefined;
     const kill = () => {
-      killing = this.#docker(["kill", name]).catch(() => {});
+      const sigkill = () => this.#docker(["kill", name]).catch(() => {});
+      if (stopKind(req.signal) === "kill") {
+        killing = sigkill();
+        return;
+      }
+      killing = this.#docker(["kill", "--signal", "SIGTERM", name]).catch(() => {});
+      killTimer = setTimeout(() => {
+        killing = sigkill();
+      }, this.#o.stopTimeoutMs ?? 30_000);
     };
     if (req.signal.aborted) kill();
     else req.signal.addEventListener("abort", kill, { once: true });
@@ -220,6 +245,7 @@ export class DockerRunner implements JobRunner {
       }),
     ]);
     req.signal.removeEventListener("abort", kill);
+    clearTimeout(killTimer);
     await killing;
     const state = () =>
       this.#docker([

@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { forEachLine, type JobRunner, type JobRunRequest, type JobRunResult } from "../runner.ts";
+import {
+  forEachLine,
+  type JobRunner,
+  type JobRunRequest,
+  type JobRunResult,
+  stopKind,
+} from "../runner.ts";
 
 /** Options of {@linkcode ProcessRunner}. */
 export interface ProcessRunnerOptions {
@@ -17,7 +23,12 @@ export interface ProcessRunnerOptions {
   inheritEnv?: string[];
   /** The working directory of the processes. */
   cwd?: string;
-  /** How long a stopped process gets between SIGTERM and SIGKILL, ms (default 2000). */
+  /**
+   * How long a process stopped as ECS stops a task gets between SIGTERM and
+   * SIGKILL, ms (ECS's is 30 s: see `StopKind` in `runner.ts`); a lost host
+   * kills at once.
+   * @default {2000}
+   */
   killGraceMs?: number;
 }
 
@@ -96,14 +107,16 @@ export class ProcessRunner implements JobRunner {
     this.#children.add(child);
     let killTimer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* gone */ }
-      killTimer = setTimeout(() => {
+      const sigkill = () => {
         try {
           child.kill("SIGKILL");
         } catch { /* gone */ }
-      }, this.#o.killGraceMs ?? 2000);
+      };
+      if (stopKind(req.signal) === "kill") return sigkill();
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      killTimer = setTimeout(sigkill, this.#o.killGraceMs ?? 2000);
     };
     if (req.signal.aborted) onAbort();
     else req.signal.addEventListener("abort", onAbort, { once: true });
