@@ -18,6 +18,7 @@ export {
   type JobRunner,
   type JobRunRequest,
   type JobRunResult,
+  onStop,
   type StopKind,
   stopKind,
 } from "./runner.ts";

@@ -92,6 +92,42 @@ export function stopKind(signal: AbortSignal): StopKind {
   return signal.reason === "stop" ? "stop" : "kill";
 }
 
+/**
+ * Stops an attempt when its signal aborts, as {@linkcode StopKind} says:
+ * `term`, then `kill` after `graceMs` unless the attempt ended first; or
+ * `kill` at once. Call the function it returns once the attempt has ended.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const ended = onStop(req.signal, { term: () => child.kill("SIGTERM"), kill: () => child.kill("SIGKILL") }, 30_000);
+ * await child.status;
+ * ended();
+ * ```
+ *
+ * @param signal The attempt's signal.
+ * @param stop Sends SIGTERM (`term`) and SIGKILL (`kill`) to the attempt.
+ * @param graceMs Milliseconds from SIGTERM to SIGKILL.
+ * @returns Stops listening and cancels a SIGKILL not yet sent.
+ */
+export function onStop(
+  signal: AbortSignal,
+  stop: { term: () => void; kill: () => void },
+  graceMs: number,
+): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const abort = () => {
+    if (stopKind(signal) === "kill") return stop.kill();
+    stop.term();
+    timer = setTimeout(stop.kill, graceMs);
+  };
+  if (signal.aborted) abort();
+  else signal.addEventListener("abort", abort, { once: true });
+  return () => {
+    signal.removeEventListener("abort", abort);
+    clearTimeout(timer);
+  };
+}
+
 /** How an attempt ended. */
 export interface JobRunResult {
   /** The exit code; absent when the container never ran or the host was lost. */

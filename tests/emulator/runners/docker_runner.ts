@@ -13,7 +13,7 @@ import {
   type JobRunner,
   type JobRunRequest,
   type JobRunResult,
-  stopKind,
+  onStop,
 } from "../runner.ts";
 
 /** Options of {@linkcode DockerRunner}. */
@@ -220,20 +220,14 @@ export class DockerRunner implements JobRunner {
     // As ECS stops a task, `docker stop`'s way: SIGTERM, then SIGKILL after
     // the stop timeout; a lost host kills at once (runner.ts StopKind).
     let killing: Promise<unknown> | undefined;
-    let killTimer: ReturnType<typeof setTimeout> | undefined;
-    const kill = () => {
-      const sigkill = () => this.#docker(["kill", name]).catch(() => {});
-      if (stopKind(req.signal) === "kill") {
-        killing = sigkill();
-        return;
-      }
-      killing = this.#docker(["kill", "--signal", "SIGTERM", name]).catch(() => {});
-      killTimer = setTimeout(() => {
-        killing = sigkill();
-      }, this.#o.stopTimeoutMs ?? 30_000);
+    const signal = (sig: string) => () => {
+      killing = this.#docker(["kill", "--signal", sig, name]).catch(() => {});
     };
-    if (req.signal.aborted) kill();
-    else req.signal.addEventListener("abort", kill, { once: true });
+    const ended = onStop(
+      req.signal,
+      { term: signal("SIGTERM"), kill: signal("SIGKILL") },
+      this.#o.stopTimeoutMs ?? 30_000,
+    );
     const stderrTail: string[] = [];
     const [status] = await Promise.all([
       child.status,
@@ -244,8 +238,7 @@ export class DockerRunner implements JobRunner {
         req.log(l);
       }),
     ]);
-    req.signal.removeEventListener("abort", kill);
-    clearTimeout(killTimer);
+    ended();
     await killing;
     const state = () =>
       this.#docker([

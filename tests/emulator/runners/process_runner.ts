@@ -10,7 +10,7 @@ import {
   type JobRunner,
   type JobRunRequest,
   type JobRunResult,
-  stopKind,
+  onStop,
 } from "../runner.ts";
 
 /** Options of {@linkcode ProcessRunner}. */
@@ -105,28 +105,22 @@ export class ProcessRunner implements JobRunner {
       return { reason: `CannotStartContainerError: ${e instanceof Error ? e.message : String(e)}` };
     }
     this.#children.add(child);
-    let killTimer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => {
-      const sigkill = () => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* gone */ }
-      };
-      if (stopKind(req.signal) === "kill") return sigkill();
+    const signal = (name: Deno.Signal) => () => {
       try {
-        child.kill("SIGTERM");
+        child.kill(name);
       } catch { /* gone */ }
-      killTimer = setTimeout(sigkill, this.#o.killGraceMs ?? 2000);
     };
-    if (req.signal.aborted) onAbort();
-    else req.signal.addEventListener("abort", onAbort, { once: true });
+    const ended = onStop(
+      req.signal,
+      { term: signal("SIGTERM"), kill: signal("SIGKILL") },
+      this.#o.killGraceMs ?? 2000,
+    );
     const [status] = await Promise.all([
       child.status,
       forEachLine(child.stdout, req.log),
       forEachLine(child.stderr, req.log),
     ]);
-    req.signal.removeEventListener("abort", onAbort);
-    if (killTimer !== undefined) clearTimeout(killTimer);
+    ended();
     this.#children.delete(child);
     const code = status.signal ? 128 + (SIGNALS[status.signal] ?? 0) : status.code;
     return { exitCode: code };
