@@ -385,7 +385,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * and compute environment).
    *
    * @param count How many items.
-   * @param options How long one item runs, and the inputs' bytes.
+   * @param options How long one item runs, the inputs' bytes, and the items per job.
    * @returns The estimate.
    */
   estimate(count: number, options: EstimateRequest): Promise<Estimate> {
