@@ -152,7 +152,7 @@ export function parseQueryResponse(
  *
  * @example Usage
  * ```ts ignore
- * const IAM = { protocol: queryProtocol(IAM_QUERY), operations: IAM_OPERATIONS, paginators: IAM_PAGINATORS };
+ * const IAM_SERVICE = defineService<IamApi>(queryProtocol(IAM_QUERY), generated);
  * ```
  *
  * @param service The dialect and hints.
