@@ -35,14 +35,7 @@ export type { JsonServiceInfo, RestJsonOperation } from "./protocols/json.ts";
 export type { QueryServiceInfo } from "./protocols/query.ts";
 export type { ShapeHints } from "./protocols/xml.ts";
 export type { Paginator } from "./core/paginate.ts";
-export type {
-  ApiTable,
-  PagedOperations,
-  Paginators,
-  Protocol,
-  ServiceClient,
-  ServiceDefinition,
-} from "./protocols/client.ts";
+export type { ApiTable, Protocol, ServiceClient, ServiceDefinition } from "./protocols/client.ts";
 export type { S3Operation } from "./protocols/rest_xml.ts";
 export type * from "./services/batch.ts";
 export type * from "./services/cloudformation.ts";

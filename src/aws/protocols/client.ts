@@ -27,16 +27,6 @@ export type ApiTable = {
   [operation: string]: [input: unknown, output: unknown, items?: string];
 };
 
-/** The operations of an API that page: those whose entry names their items. */
-export type PagedOperations<Api extends ApiTable> = {
-  [K in keyof Api & string]: Api[K] extends [unknown, unknown, string] ? K : never;
-}[keyof Api & string];
-
-/** The paginators of an API's operations that page, by operation name. */
-export type Paginators<Api extends ApiTable> = {
-  readonly [K in PagedOperations<Api>]: Paginator;
-};
-
 /** How one protocol builds an operation's request and reads its response. */
 export interface Protocol<Op extends OperationInfo = OperationInfo> {
   /** Builds the HTTP request of one call. */
@@ -57,8 +47,11 @@ export interface ServiceDefinition<Api extends ApiTable, Op extends OperationInf
   protocol: Protocol<Op>;
   /** Every operation of the API, by name. */
   operations: { readonly [K in keyof Api]: Op };
-  /** The operations that page, by name. */
-  paginators: Paginators<Api>;
+  /** The paginators of the operations that page (those whose API entry names its items), by name. */
+  paginators: {
+    readonly [K in keyof Api & string as Api[K] extends [unknown, unknown, string] ? K : never]:
+      Paginator;
+  };
 }
 
 /**
@@ -77,7 +70,10 @@ export type ServiceClient<Api extends ApiTable> =
     ) => Promise<Api[K][1]>;
   }
   & {
-    [K in PagedOperations<Api> as `${Uncapitalize<K>}All`]: (
+    [
+      K in keyof Api & string as Api[K] extends [unknown, unknown, string] ? `${Uncapitalize<K>}All`
+        : never
+    ]: (
       // deno-lint-ignore ban-types
       ...args: {} extends Api[K][0] ? [input?: Api[K][0]] : [input: Api[K][0]]
     ) => AsyncGenerator<
@@ -181,7 +177,7 @@ export function defineService<Api extends ApiTable, Op extends OperationInfo = O
   protocol: Protocol<Op>,
   generated: {
     wire: { readonly [K in keyof NoInfer<Api>]: object };
-    paginators?: Paginators<NoInfer<Api>>;
+    paginators?: ServiceDefinition<NoInfer<Api>>["paginators"];
   },
   notIdempotent: readonly (keyof NoInfer<Api> & string)[] = [],
 ): ServiceDefinition<Api, Op> {
@@ -194,6 +190,6 @@ export function defineService<Api extends ApiTable, Op extends OperationInfo = O
     ) as unknown as {
       readonly [K in keyof Api]: Op;
     },
-    paginators: (generated.paginators ?? {}) as Paginators<Api>,
+    paginators: (generated.paginators ?? {}) as ServiceDefinition<Api>["paginators"],
   };
 }
