@@ -146,6 +146,43 @@ export function parseQueryResponse(
   return decodeXml(child(root, `${operation}Result`), service.hints);
 }
 
+/** Shape hints as data (`*.generated.json`): lists of element names for the sets. */
+export interface ShapeHintsData {
+  /** Elements that are lists. */
+  lists?: readonly string[];
+  /** Elements whose text is a number. */
+  numbers?: readonly string[];
+  /** Elements whose text is `true`/`false`. */
+  booleans?: readonly string[];
+  /** Elements whose text is an ISO-8601 timestamp. */
+  timestamps?: readonly string[];
+  /** Wire element name to API member name, where they differ. */
+  renames?: Readonly<Record<string, string>>;
+  /** The name of list member elements. */
+  memberName: string;
+  /** Capitalise element names that are not renamed. */
+  capitalize?: boolean;
+}
+
+/**
+ * The shape hints that hints as data describe.
+ *
+ * @example Usage
+ * ```ts ignore
+ * shapeHints({ memberName: "member", lists: ["Roles"] }).lists?.has("Roles"); // true
+ * ```
+ *
+ * @param data The hints as data, e.g. from a service's `*.generated.json`.
+ * @returns The hints.
+ */
+export function shapeHints(data: ShapeHintsData): ShapeHints {
+  const hints: Record<string, unknown> = { ...data };
+  for (const kind of ["lists", "numbers", "booleans", "timestamps"] as const) {
+    if (data[kind]) hints[kind] = new Set(data[kind]);
+  }
+  return hints as unknown as ShapeHints;
+}
+
 /**
  * The query protocol of one service: a form body with `Action`, `Version`
  * and the flattened input; an XML response decoded with the service's hints.

@@ -115,48 +115,6 @@ export interface ShapeHints {
   capitalize?: boolean;
 }
 
-/** Shape hints as data (`*.generated.json`): lists of element names for the sets. */
-export interface ShapeHintsData {
-  /** Elements that are lists. */
-  lists?: readonly string[];
-  /** Elements whose text is a number. */
-  numbers?: readonly string[];
-  /** Elements whose text is `true`/`false`. */
-  booleans?: readonly string[];
-  /** Elements whose text is an ISO-8601 timestamp. */
-  timestamps?: readonly string[];
-  /** Wire element name to API member name, where they differ. */
-  renames?: Readonly<Record<string, string>>;
-  /** The name of list member elements. */
-  memberName: string;
-  /** Capitalise element names that are not renamed. */
-  capitalize?: boolean;
-}
-
-/**
- * The shape hints that hints as data describe.
- *
- * @example Usage
- * ```ts ignore
- * shapeHints({ memberName: "member", lists: ["Roles"] }).lists?.has("Roles"); // true
- * ```
- *
- * @param data The hints as data, e.g. from a service's `*.generated.json`.
- * @returns The hints.
- */
-export function shapeHints(data: ShapeHintsData): ShapeHints {
-  const { lists, numbers, booleans, timestamps, ...rest } = data;
-  const set = (names: readonly string[] | undefined) =>
-    names === undefined ? undefined : new Set(names);
-  return {
-    ...rest,
-    lists: set(lists),
-    numbers: set(numbers),
-    booleans: set(booleans),
-    timestamps: set(timestamps),
-  };
-}
-
 /**
  * Decodes a parsed element into plain values using the hints: lists become
  * arrays (also with one or no member), scalars are converted, and EC2 names

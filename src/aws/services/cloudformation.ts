@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
-import { shapeHints } from "../protocols/xml.ts";
+import { queryProtocol, type QueryServiceInfo, shapeHints } from "../protocols/query.ts";
 import generated from "./cloudformation.generated.json" with { type: "json" };
 import { defineService, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
 

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
-import { shapeHints } from "../protocols/xml.ts";
+import { queryProtocol, type QueryServiceInfo, shapeHints } from "../protocols/query.ts";
 import generated from "./sts.generated.json" with { type: "json" };
 import { defineService, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
 
