@@ -146,23 +146,15 @@ export function parseQueryResponse(
   return decodeXml(child(root, `${operation}Result`), service.hints);
 }
 
-/** Shape hints as data (`*.generated.json`): lists of element names for the sets. */
-export interface ShapeHintsData {
-  /** Elements that are lists. */
-  lists?: readonly string[];
-  /** Elements whose text is a number. */
-  numbers?: readonly string[];
-  /** Elements whose text is `true`/`false`. */
-  booleans?: readonly string[];
-  /** Elements whose text is an ISO-8601 timestamp. */
-  timestamps?: readonly string[];
-  /** Wire element name to API member name, where they differ. */
-  renames?: Readonly<Record<string, string>>;
-  /** The name of list member elements. */
-  memberName: string;
-  /** Capitalise element names that are not renamed. */
-  capitalize?: boolean;
-}
+/** The hints that are sets of element names. */
+type HintSets = "lists" | "numbers" | "booleans" | "timestamps";
+
+/** Shape hints as data (`*.generated.json`): arrays of element names where {@linkcode ShapeHints} has sets. */
+export type ShapeHintsData =
+  & Omit<ShapeHints, HintSets>
+  & {
+    [K in HintSets]?: readonly string[];
+  };
 
 /**
  * The shape hints that hints as data describe.
@@ -177,7 +169,7 @@ export interface ShapeHintsData {
  */
 export function shapeHints(data: ShapeHintsData): ShapeHints {
   const hints: Record<string, unknown> = { ...data };
-  for (const kind of ["lists", "numbers", "booleans", "timestamps"] as const) {
+  for (const kind of ["lists", "numbers", "booleans", "timestamps"] satisfies HintSets[]) {
     if (data[kind]) hints[kind] = new Set(data[kind]);
   }
   return hints as unknown as ShapeHints;
