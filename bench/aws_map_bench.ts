@@ -4,7 +4,8 @@
 // run the job entry's logic in this process (an InlineRunner calling
 // runAttempt on an S3Store per child, or reading a child's slice with two
 // ranged reads and running its items; at most 64 children at once), so every
-// S3 request is real while no process starts per child.
+// S3 request is real while no process starts per child. A child of a slice
+// writes its records in segments, as the job entry does (RecordWriter).
 //
 // Reported per size: containers started (attempts Batch ran), requests per
 // operation (the client's, split into submission and polling, and the
@@ -108,7 +109,8 @@ async function bench(N: number, itemsPerJob: number | "auto"): Promise<void> {
     const collectOps = count(emu.requests.entries);
 
     // The floor for collect(), in the same process and load: one listing of
-    // the records and a plain GET of each, 32 at a time, nothing decoded.
+    // the record objects (records and segments) and a plain GET of each, 32
+    // at a time, nothing decoded.
     const prefix = `cloudknot/bench/runs/${run.runId}`;
     const store = new S3Store({ session, bucket: resources.bucket, prefix });
     const t2 = performance.now();
@@ -159,9 +161,11 @@ async function bench(N: number, itemsPerJob: number | "auto"): Promise<void> {
       } results/s (${fmt(collectOps)}) |`,
     );
     console.log(
-      `| floor: list the ${keys.length.toLocaleString("en")} records and GET each, 32 at a time | ${
-        (floorCollectMs / 1000).toFixed(2)
-      } s = ${Math.round(keys.length / (floorCollectMs / 1000))} GETs/s |`,
+      `| floor: list the ${
+        keys.length.toLocaleString("en")
+      } record objects and GET each, 32 at a time | ${(floorCollectMs / 1000).toFixed(2)} s = ${
+        Math.round(keys.length / (floorCollectMs / 1000))
+      } GETs/s |`,
     );
     console.log(
       `| bytes the children read | inputs ${inputsRead} + index ${indexRead} = ${

@@ -90,8 +90,9 @@ export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKno
    * or a list of paths, hosts, names. Anything not granted fails in the item
    * with Deno's `NotCapable` error. Adopting a knot keeps its permissions
    * unless new ones are given (on AWS, a knot is adopted as it is). On AWS
-   * the job's container applies them to the worker processes that run the
-   * items (see docs/local.md and docs/aws.md).
+   * and the docker target the job's container applies them to the worker
+   * processes that run the items (see docs/local.md, docs/aws.md and
+   * docs/docker.md).
    * @default {{ net: true }}
    */
   permissions?: Permissions;
@@ -120,10 +121,12 @@ export interface MapOptions {
   jobType?: "array" | "independent";
   /**
    * Items each Batch job (or array child) runs, side by side in one
-   * container, as many at once as the job has vCPUs (AWS): a number, or
-   * `"auto"` for at most 2 × (the compute environment's maxvCpus ÷ the job's
-   * vCPUs) children. `1` starts one container per item. Each item keeps its
-   * own record, error, retries and logs (see docs/aws.md).
+   * container, as many at once as the job has vCPUs (AWS and docker): a
+   * number, or `"auto"` for at most 2 × (the compute environment's maxvCpus
+   * ÷ the job's vCPUs) children on AWS, and at most 2 × `concurrency`
+   * containers on the docker target. `1` starts one container per item.
+   * Each item keeps its own record, error, retries and logs (see docs/aws.md
+   * and docs/docker.md).
    * @default {"auto"}
    */
   itemsPerJob?: number | "auto";
@@ -238,6 +241,7 @@ export class Knot<F extends JobFunction = JobFunction> {
         ...limits,
         ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
         ...(options.network !== undefined ? { network: options.network } : {}),
+        ...(o.permissions !== undefined ? { permissions: o.permissions } : {}),
         ...(options.baseImage !== undefined ? { baseImage: options.baseImage } : {}),
         ...(options.noImageCache !== undefined ? { noImageCache: options.noImageCache } : {}),
         ...(options.docker !== undefined ? { docker: options.docker } : {}),

@@ -143,15 +143,6 @@ export function validateKnotOptions(
       { field: "target" },
     );
   }
-  if (target === "docker" && options.permissions !== undefined) {
-    // The docker target does not pass a knot's permissions to its containers
-    // yet, so they could not be applied there: refuse, never ignore.
-    throw new CloudknotInputError(
-      "permissions apply on the local and aws targets only for now: on the docker target, what " +
-        "a job may reach is its container's (the network option)",
-      { field: "permissions" },
-    );
-  }
   const given = Object.entries(options).filter(([key, value]) =>
     value !== undefined && !SHARED.has(key)
   ).map(([key]) => key);
@@ -277,10 +268,10 @@ export function validateMapOptions(
   if (env !== undefined) validateEnv(env);
   const { itemsPerJob } = options;
   if (itemsPerJob !== undefined) {
-    if (target !== "aws") {
+    if (target === "local") {
       throw new CloudknotInputError(
-        `itemsPerJob is an option of target "aws" (items per Batch job), not of "${target}": ` +
-          `leave it out`,
+        `itemsPerJob is an option of targets "aws" and "docker" (items per Batch job or ` +
+          `container), not of "${target}": leave it out`,
         { field: "itemsPerJob" },
       );
     }
@@ -291,7 +282,7 @@ export function validateMapOptions(
       throw new CloudknotInputError(
         `itemsPerJob must be "auto" or an integer from 1 to ${
           MAX_ITEMS_PER_JOB.toLocaleString("en-US")
-        } (items per Batch job), not ${describeValue(itemsPerJob)}`,
+        } (items per Batch job or container), not ${describeValue(itemsPerJob)}`,
         { field: "itemsPerJob" },
       );
     }

@@ -249,10 +249,17 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         /is an option of target "aws", not of "docker"/,
       ],
       [
-        "permissions on the docker target",
-        () => Knot.create({ name: "k", func, target: "docker", permissions: { net: true }, dir }),
+        "bad permissions on the docker target",
+        () =>
+          Knot.create({
+            name: "k",
+            func,
+            target: "docker",
+            permissions: { disk: true } as never,
+            dir,
+          }),
         "permissions",
-        /on the docker target/,
+        /permissions has an unknown kind "disk"/,
       ],
       [
         "network on the local target",
@@ -385,6 +392,10 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       ],
       [
         ["map", JOBS, "square", "--target", "aws", "--items-per-job", "0"],
+        /--items-per-job must be "auto" or an integer from 1 to 100,000/,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "docker", "--items-per-job", "0"],
         /--items-per-job must be "auto" or an integer from 1 to 100,000/,
       ],
       [

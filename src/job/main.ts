@@ -21,9 +21,16 @@
  *   JSON object of Deno permission descriptors; default network only) plus
  *   the variables named by `CLOUDKNOT_ENV_NAMES` (comma-separated) and
  *   `CLOUDKNOT_TIMEOUT`. The slice's inputs come with one ranged read of the
- *   index and one of the inputs; each attempt writes its own stamped record.
+ *   index and one of the inputs. The records are buffered and written as
+ *   segments (`record_writer.ts`): at 1 MiB or 1,000 records, when the oldest
+ *   has waited 1 s, and before the job exits; a job of one item writes its
+ *   one record under its own stamped key.
  *   With `CLOUDKNOT_CACHED_ONLY=1` (an image sets it) the workers run with
  *   `--cached-only`, as the entry point does: nothing is downloaded.
+ * - On SIGTERM (Batch terminating the job, or stopping it at its timeout)
+ *   the job stops its workers, writes the records it holds and exits 143.
+ *   An item whose record was not written (it was running, or the container
+ *   was killed before a flush) has no record and runs again on a retry.
  * - `CLOUDKNOT_TIMEOUT` (seconds), when set, limits each item: its worker is
  *   killed when the time is up, and a `timeout` record is written. Batch
  *   never retries an attempt that its own job timeout stopped ("Jobs that
@@ -38,7 +45,8 @@
  * Exit codes: 0 when every item of the slice returned, 1 when one failed
  * (each has its record; the others are unaffected), 2 for bad usage, 3 when
  * the store cannot be reached, an item cannot be read or a record cannot be
- * written, 124 when the only failures were items past `CLOUDKNOT_TIMEOUT`.
+ * written, 124 when the only failures were items past `CLOUDKNOT_TIMEOUT`, 143 after
+ * SIGTERM.
  *
  * `main.js --worker …` runs a worker process of the pool instead
  * (`worker_main.ts`), so the bundled runtime is its own worker.
@@ -49,10 +57,13 @@ import { parseArgs } from "node:util";
 import { openStore } from "../store/open.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { ItemLines } from "./item_log.ts";
-import { listRecords, readItems, RUN_KEYS } from "./payload.ts";
+import { listRecords, readItems, type RecordKey } from "./payload.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import { type EndedAttempt, WorkerPool } from "./pool.ts";
 import { decodeRecord, encodeRecord } from "./record.ts";
+import { mayHoldItems, readRecords } from "./record_segment.ts";
+import { RecordWriter } from "./record_writer.ts";
+import { forEachPooled } from "../util/pooled.ts";
 import { containerMemoryMiB, containerOomKills, outOfMemoryRecord } from "./container_memory.ts";
 import { workerMain } from "./worker_main.ts";
 
@@ -183,6 +194,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     const record = outOfMemoryRecord(a.record, await containerMemoryMiB());
     return { ...a, record, bytes: encodeRecord(record).bytes };
   };
+  const writer = new RecordWriter(run, attempt);
   const pool = new WorkerPool({
     functionUrl: parsed.function ?? new URL("./function.js", import.meta.url).href,
     starmap: parsed.starmap,
@@ -201,14 +213,10 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
       started() {},
       output: (index, _attempt, stream, chunk) =>
         tagged ? lines.write(index, stream, chunk) : write(stream, chunk),
+      // Buffered, then written as segments (record_writer.ts).
       store: async (ended: readonly EndedAttempt[]) => {
         try {
-          await Promise.all(
-            ended.map(async (a) => {
-              const { bytes } = await outOfMemory(a);
-              await run.put(RUN_KEYS.stampedRecord(Date.now(), a.index, a.attempt), bytes);
-            }),
-          );
+          for (const a of ended) await writer.add(a.index, (await outOfMemory(a)).bytes);
         } catch (e) {
           unstored = true;
           throw e;
@@ -234,12 +242,65 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     // as it did when a job ran its item in its own process.
     worker: { url: import.meta.url, args: [WORKER_FLAG, "--to-the-end"] },
   });
+  const terminated = stopOnTerminate(pool, log);
   for (const index of todo) pool.add(index, attempt);
   pool.close();
   await pool.done;
+  terminated.dispose();
+  try {
+    await writer.close();
+  } catch (e) {
+    unstored = true;
+    log(`cloudknot job: records could not be written: ${(e as Error).stack ?? e}`);
+  }
+  if (terminated.received) {
+    log(
+      `cloudknot job: stopped by SIGTERM after writing ${writer.written} records; ` +
+        "the items without one run again on a retry",
+    );
+    return TERMINATED_EXIT_CODE;
+  }
   if (unstored || failures.has("infrastructure")) return 3;
   if (failures.size === 1 && failures.has("timeout")) return TIMEOUT_EXIT_CODE;
   return failures.size > 0 ? 1 : 0;
+}
+
+/** The exit code of an attempt stopped by SIGTERM, as a process it killed would have. */
+const TERMINATED_EXIT_CODE = 143;
+
+/**
+ * On SIGTERM (what a container gets when Batch terminates its job or stops
+ * it at its timeout, before SIGKILL), stops the pool's workers,
+ * so the job writes the records it holds and exits instead of being killed
+ * with them unwritten.
+ */
+function stopOnTerminate(
+  pool: WorkerPool,
+  log: (line: string) => void,
+): { readonly received: boolean; dispose(): void } {
+  let received = false;
+  const stop = () => {
+    received = true;
+    log("cloudknot job: SIGTERM: stopping the workers and writing the records held");
+    pool.cancel("SIGTERM");
+  };
+  try {
+    Deno.addSignalListener("SIGTERM", stop);
+  } catch {
+    // No SIGTERM here (Windows): nothing to listen for.
+  }
+  return {
+    get received() {
+      return received;
+    },
+    dispose() {
+      try {
+        Deno.removeSignalListener("SIGTERM", stop);
+      } catch {
+        // Never added.
+      }
+    },
+  };
 }
 
 /**
@@ -255,17 +316,18 @@ async function unfinished(
 ): Promise<number[]> {
   const all = Array.from({ length: stop - first }, (_, i) => first + i);
   if (attempt === 1) return all;
-  const latest = new Map<number, { key: string; attempt: number }>();
+  const earlier: RecordKey[] = [];
   for await (const key of listRecords(run)) {
-    if (key.index < first || key.index >= stop || key.attempt >= attempt) continue;
-    const seen = latest.get(key.index);
-    if (seen === undefined || seen.attempt < key.attempt) latest.set(key.index, key);
+    if (key.attempt < attempt && mayHoldItems(key, first, stop)) earlier.push(key);
   }
+  // An item that an earlier attempt ran to a result was not run again after it.
   const succeeded = new Set<number>();
-  await Promise.all([...latest].map(async ([index, { key }]) => {
-    const bytes = await run.get(key);
-    if (bytes !== undefined && decodeRecord(bytes).status === "ok") succeeded.add(index);
-  }));
+  const errors = await forEachPooled(earlier, 32, async (key) => {
+    for (const record of await readRecords(run, key)) {
+      if (record.status === "ok") succeeded.add(record.index);
+    }
+  }, { stopOnError: true });
+  if (errors.length > 0) throw errors[0];
   return all.filter((i) => !succeeded.has(i));
 }
 

@@ -15,6 +15,12 @@
  *   and a listing that starts after a time finds only the newer ones
  *   ({@linkcode RUN_KEYS.stampedRecord}, {@linkcode listRecords}). Jobs write
  *   these.
+ * - `out/<stamp>-s<first>-<last>-<attempt>-<seq>`: a segment, the records of
+ *   several items of one attempt of a job in one object, items `first` to
+ *   `last` at most ({@linkcode RUN_KEYS.segment}; the format is in
+ *   `record_segment.ts`). A job buffers its records and writes them this way,
+ *   so one read gives many; a flush of one record writes the stamped key
+ *   above. `seq` counts the attempt's segments from 0.
  * - `out/<index>-<attempt>`: the same record without a stamp (jobs of earlier
  *   versions).
  *
@@ -47,6 +53,11 @@ export interface RecordKey {
   attempt: number;
   /** When the record was written (epoch milliseconds), for stamped keys. */
   stamp?: number;
+  /**
+   * For a segment (many records in one object): the last item it may hold
+   * (`index` is the first) and its number among the attempt's segments.
+   */
+  segment?: { last: number; seq: number };
 }
 
 /** The keys of a run's objects, relative to the run's root. */
@@ -64,13 +75,29 @@ export const RUN_KEYS = {
    */
   stampedRecord: (stamp: number, index: number, attempt: number): string =>
     `${RECORDS_PREFIX}${stampText(stamp)}-${index}-${attempt}`,
+  /**
+   * The segment of one attempt of a job, stamped with when it was written:
+   * the records of items `first` to `last` (some of them) in one object.
+   */
+  segment: (stamp: number, first: number, last: number, attempt: number, seq: number): string =>
+    `${RECORDS_PREFIX}${stampText(stamp)}-s${first}-${last}-${attempt}-${seq}`,
   /** The first key a record written at `stamp` or later can have. */
   recordsFrom: (stamp: number): string => `${RECORDS_PREFIX}${stampText(stamp)}`,
   /**
    * Reads the item, the attempt and the stamp (when there is one) back from a
-   * record's key; `undefined` for other keys.
+   * record's or a segment's key; `undefined` for other keys.
    */
   parseRecord: (key: string): RecordKey | undefined => {
+    const segment = /^(?:.*\/)?out\/(\d{13})-s(\d+)-(\d+)-(\d+)-(\d+)$/.exec(key);
+    if (segment !== null) {
+      return {
+        key,
+        index: Number(segment[2]),
+        attempt: Number(segment[4]),
+        stamp: Number(segment[1]),
+        segment: { last: Number(segment[3]), seq: Number(segment[5]) },
+      };
+    }
     const match = /^(?:.*\/)?out\/(?:(\d{13})-)?(\d+)-(\d+)$/.exec(key);
     if (match === null) return undefined;
     const parsed: RecordKey = { key, index: Number(match[2]), attempt: Number(match[3]) };
@@ -110,7 +137,7 @@ export interface RunManifest {
     array: boolean;
     slice?: number;
   }[];
-  /** Items per job (or array child) on AWS, when more than one. */
+  /** Items per job (or array child, or docker container), when more than one. */
   itemsPerJob?: number;
   /** The environment variables the map call gave every job, so a retry gets the same. */
   env?: Record<string, string>;
@@ -362,8 +389,9 @@ export async function readItems(run: ObjectStore, from: number, to: number): Pro
 }
 
 /**
- * Lists a run's records, stamped or not, in key order: stamped ones in the
- * order they were written.
+ * Lists a run's records and segments, stamped or not, in key order: stamped
+ * ones in the order they were written. Read what one holds with
+ * `readRecords` (`record_segment.ts`).
  *
  * @example Usage
  * ```ts
@@ -378,7 +406,7 @@ export async function readItems(run: ObjectStore, from: number, to: number): Pro
  * ```
  *
  * @param run The store rooted at the run.
- * @returns Each record's key, item, attempt and stamp.
+ * @returns Each record's (or segment's) key, item, attempt and stamp.
  */
 export async function* listRecords(run: ObjectStore): AsyncGenerator<RecordKey> {
   for await (const { key } of run.list(RECORDS_PREFIX)) {

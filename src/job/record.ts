@@ -1,6 +1,6 @@
 /**
- * The records a job attempt leaves in the store, at `out/<index>-<attempt>`:
- * a result record when the function returned, an error record when it threw
+ * The records a job attempt leaves in the store (under `out/`, alone or many
+ * in a segment: `payload.ts`, `record_segment.ts`): a result record when the function returned, an error record when it threw
  * or its process died. Every item of a run ends with exactly one of them as
  * its final record. Records are encoded with the job codec, so any value the
  * codec carries (including `undefined`) can be a result.

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encode } from "../../src/job/codec.ts";
-import { artifactFromFunc, writePayload } from "../../src/job/mod.ts";
+import { artifactFromFunc, listRecords, readRecords, writePayload } from "../../src/job/mod.ts";
 import { LocalStore } from "../../src/store/mod.ts";
 import { readRecord } from "../support/records.ts";
 
@@ -143,6 +143,115 @@ Deno.test("an unreachable run exits 3 without a record", async () => {
     );
     assert.equal(code, 3);
     assert.match(stderr, /Unsupported store URL/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** What the records of a slice's run say: each object's items, and each item's attempts. */
+async function recorded(run: LocalStore) {
+  const objects: number[][] = [];
+  const attempts = new Map<number, number[]>();
+  const values = new Map<number, unknown>();
+  for await (const key of listRecords(run)) {
+    const records = await readRecords(run, key);
+    objects.push(records.map((r) => r.index));
+    for (const r of records) {
+      attempts.set(r.index, [...(attempts.get(r.index) ?? []), r.attempt].sort());
+      if (r.status === "ok") values.set(r.index, r.value);
+    }
+  }
+  return { objects, attempts: Object.fromEntries(attempts), values };
+}
+
+/** One function for the slice tests: its input says what it does. */
+const sliceItem = async (x: { v: number; sleep?: number; kill?: boolean; say?: string }) => {
+  if (x.say !== undefined) console.log(x.say);
+  if (x.sleep !== undefined) await new Promise((r) => setTimeout(r, x.sleep));
+  // Kills the job entry (the worker's parent), as a reclaimed host does, on the first attempt.
+  if (x.kill && Deno.env.get("AWS_BATCH_JOB_ATTEMPT") === "1") {
+    Deno.kill(Deno.ppid, "SIGKILL");
+    Deno.exit(9);
+  }
+  return x.v * 10;
+};
+
+Deno.test("a slice's records go out as one object for many items", async () => {
+  const items = Array.from({ length: 12 }, (_, v) => ({ v }));
+  const { dir, run, functionUrl } = await setup(sliceItem, items);
+  try {
+    const args = ["--run", run.url, "--function", functionUrl, "--index", "0", "--slice", "12"];
+    const { code, stderr } = await job([...args, "--concurrency", "2"], {});
+    assert.equal(code, 0, stderr);
+    const { objects, values } = await recorded(run);
+    // One flush at the end, or a few if the machine is slow: never one object per item.
+    assert.ok(objects.length < items.length / 2, `${objects.length} objects`);
+    assert.deepEqual([...values].sort((a, b) => a[0] - b[0]).map(([, v]) => v), [
+      ...items.map((x) => x.v * 10),
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a job killed with records written and records buffered: its retry runs only the items without one", async () => {
+  // Items 0 and 1 are written while item 2 sleeps (their wait is 1 s); 2 to 4 are
+  // buffered when item 5 kills the job; 5 and 6 never ran.
+  const items = [
+    { v: 0 },
+    { v: 1 },
+    { v: 2, sleep: 3000 },
+    { v: 3 },
+    { v: 4 },
+    { v: 5, kill: true },
+    { v: 6 },
+  ];
+  const { dir, run, functionUrl } = await setup(sliceItem, items);
+  try {
+    const args = ["--run", run.url, "--function", functionUrl, "--index", "0", "--slice", "7"];
+    const env = { CLOUDKNOT_PERMISSIONS: JSON.stringify({ net: true, run: true }) };
+    const killed = await job(args, { ...env, AWS_BATCH_JOB_ATTEMPT: "1" });
+    assert.notEqual(killed.code, 0);
+    assert.deepEqual((await recorded(run)).attempts, { 0: [1], 1: [1] });
+    const retried = await job(args, { ...env, AWS_BATCH_JOB_ATTEMPT: "2" });
+    assert.equal(retried.code, 0, retried.stderr);
+    const { attempts, values } = await recorded(run);
+    assert.deepEqual(attempts, { 0: [1], 1: [1], 2: [2], 3: [2], 4: [2], 5: [2], 6: [2] });
+    assert.deepEqual(
+      [...values].sort((a, b) => a[0] - b[0]).map(([, v]) => v),
+      items.map((x) => x.v * 10),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGTERM stops the workers, writes the records held and exits 143", async () => {
+  const items = [{ v: 0 }, { v: 1 }, { v: 2, say: "started 2", sleep: 60_000 }];
+  const { dir, run, functionUrl } = await setup(sliceItem, items);
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", main, "--run", run.url, "--function", functionUrl]
+        .concat(["--index", "0", "--slice", "3"]),
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    // Item 2 starts after the records of 0 and 1 reached the job (one worker, in order).
+    let seen = "";
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    while (!seen.includes("started 2")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    child.kill("SIGTERM");
+    await reader.cancel();
+    const status = await child.status;
+    assert.equal(status.signal, null, "the job handles SIGTERM");
+    assert.equal(status.code, 143);
+    assert.match(await stderr, /stopped by SIGTERM after writing 2 records/);
+    assert.deepEqual((await recorded(run)).attempts, { 0: [1], 1: [1] });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

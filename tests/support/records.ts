@@ -1,10 +1,11 @@
 /**
  * Reads a run's records whatever their keys: a job stamps each record's key
- * with when it was written, so a test finds an item's record by listing.
+ * with when it was written, and writes many in one segment, so a test finds
+ * an item's record by listing.
  *
  * @module
  */
-import { decodeRecord, type JobRecord, listRecords } from "../../src/job/mod.ts";
+import { type JobRecord, listRecords, mayHoldItems, readRecords } from "../../src/job/mod.ts";
 import type { ObjectStore } from "../../src/store/mod.ts";
 
 /** The record of one attempt of one item, or `undefined` when there is none. */
@@ -14,9 +15,16 @@ export async function readRecord(
   attempt: number,
 ): Promise<JobRecord | undefined> {
   for await (const key of listRecords(run)) {
-    if (key.index !== index || key.attempt !== attempt) continue;
-    const bytes = await run.get(key.key);
-    if (bytes !== undefined) return decodeRecord(bytes);
+    if (key.attempt !== attempt || !mayHoldItems(key, index, index + 1)) continue;
+    const record = (await readRecords(run, key)).find((r) => r.index === index);
+    if (record !== undefined) return record;
   }
   return undefined;
+}
+
+/** Every record of a run (in segments or alone), in the order their objects were listed. */
+export async function readAllRecords(run: ObjectStore): Promise<JobRecord[]> {
+  const out: JobRecord[] = [];
+  for await (const key of listRecords(run)) out.push(...await readRecords(run, key));
+  return out;
 }

@@ -102,8 +102,9 @@ export const map = defineCommand({
       type: "string",
       value: "N|auto",
       description:
-        "AWS: items each Batch job (or array child) runs in one container, as many at once as " +
-        "it has vCPUs; auto (default) makes at most 2 x (maxvCpus / the job's vCPUs) children",
+        "AWS and docker: items each Batch job (or array child, or container) runs in one " +
+        "container, as many at once as it has vCPUs; auto (default) makes at most " +
+        "2 x (maxvCpus / the job's vCPUs) children on AWS, 2 x --concurrency containers on docker",
     },
     ...PERMISSION_OPTION,
     ...AWS_KNOT_OPTIONS,
@@ -181,8 +182,6 @@ export const map = defineCommand({
       const stray = [
         ...awsOptionsGiven(ctx).filter((o) => o !== "--vcpus" && o !== "--base-image"),
         ...(jobType !== undefined ? ["--job-type"] : []),
-        ...(perJob !== undefined ? ["--items-per-job"] : []),
-        ...(permissions !== undefined ? ["--allow"] : []),
       ];
       if (stray.length > 0) {
         throw ctx.usage(
@@ -228,6 +227,7 @@ export const map = defineCommand({
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(aws.vcpus !== undefined ? { vcpus: aws.vcpus } : {}),
       ...(aws.baseImage !== undefined ? { baseImage: aws.baseImage } : {}),
+      ...(permissions !== undefined ? { permissions } : {}),
       // Docker's build output goes to stderr: stdout is the results'.
       docker: cliDocker(ctx, { quiet: ctx.flag("quiet") }),
     };

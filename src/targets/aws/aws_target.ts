@@ -7,9 +7,10 @@
  * A run's objects live under `<prefix>/runs/<runId>/` in the bucket:
  * `inputs` and `index` (written before any job is submitted; the index
  * carries the run's manifest as metadata), `run.json` (the manifest with the
- * jobs, written once they are submitted) and `out/<stamp>-<index>-<attempt>` (one
- * record per attempt, written by the jobs and stamped with when it was
- * written, so each poll round lists only the new ones).
+ * jobs, written once they are submitted) and the records under `out/`
+ * (written by the jobs, several items' records to an object, each key
+ * stamped with when it was written, so each poll round lists only the new
+ * ones: `job/payload.ts`).
  *
  * @module
  */

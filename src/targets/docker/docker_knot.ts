@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { Docker } from "../../docker/docker.ts";
 import type { ArtifactSources } from "../../job/artifact_sources.ts";
 import type { FunctionArtifact, FunctionKind } from "../../job/function_artifact.ts";
+import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { LocalStore } from "../../store/local.ts";
@@ -44,12 +45,14 @@ export interface DockerKnotRecord {
   updatedAt: number;
   /** Where a module's sources were when it was bundled (as a local knot's record keeps them). */
   sources?: ArtifactSources;
+  /** What the function may do in its containers (records made before permissions: the default). */
+  permissions?: Permissions;
 }
 
 /** What a docker knot is made from: its function (as a local knot's), its containers' limits, its build. */
 export interface DockerKnotSpec
   extends
-    Pick<LocalKnotSpec, "name" | "func" | "module" | "exportName" | "dir">,
+    Pick<LocalKnotSpec, "name" | "func" | "module" | "exportName" | "dir" | "permissions">,
     Pick<
       DockerTargetOptions,
       "concurrency" | "attempts" | "timeout" | "memory" | "vcpus" | "network"
@@ -117,7 +120,13 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
   const store = new LocalStore(root);
   // Reading the record remembers where the sources of its module are.
   const saved:
-    | { target: string; createdAt: number; hash: string; sources?: ArtifactSources }
+    | {
+      target: string;
+      createdAt: number;
+      hash: string;
+      sources?: ArtifactSources;
+      permissions?: Permissions;
+    }
     | undefined = await readLocalKnotRecord(store);
   if (saved !== undefined && saved.target !== "docker") {
     throw new CloudknotInputError(
@@ -173,6 +182,8 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     createdAt: saved?.createdAt ?? now,
     updatedAt: now,
     ...(sources !== undefined ? { sources } : {}),
+    // Adopting a knot keeps its permissions unless new ones are given, as on the local target.
+    permissions: spec.permissions ?? saved?.permissions ?? { ...DEFAULT_PERMISSIONS },
   };
   await store.put("knot.json", JSON.stringify(record, null, 2));
   const target = new DockerTarget({
@@ -186,6 +197,7 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
     ...(spec.vcpus !== undefined ? { vcpus: spec.vcpus } : {}),
     ...(spec.network !== undefined ? { network: spec.network } : {}),
+    permissions: record.permissions!,
   });
   return { artifact, target };
 }

@@ -1,19 +1,23 @@
 /**
  * The docker target: runs a knot's image on the local Docker engine with the
  * job contract of AWS Batch, so what will run on Batch can be tried here
- * first. Each attempt of each item is one container, started with the
- * command and environment a Batch array child gets (`batch/command.ts`):
- * `--run file://<run directory> --offset 0`, `AWS_BATCH_JOB_ARRAY_INDEX`,
- * `AWS_BATCH_JOB_ATTEMPT`, `AWS_BATCH_JOB_ID` and `CLOUDKNOT_TIMEOUT`. The
- * run's directory (private, under the knot's) holds the payload in the
- * layout a job reads on Batch, and is bind-mounted at the same path, so the
- * job writes its stamped records there as it would to S3.
+ * first. A run is cut into slices as on AWS (`itemsPerJob`), and each
+ * attempt of each slice is one container, started with the command and
+ * environment a Batch array child of that slice gets (`batch/command.ts`):
+ * `--run file://<run directory> --offset N [--slice S --end E --concurrency
+ * C]`, `AWS_BATCH_JOB_ARRAY_INDEX`, `AWS_BATCH_JOB_ATTEMPT`,
+ * `AWS_BATCH_JOB_ID`, `CLOUDKNOT_TIMEOUT` and the knot's
+ * `CLOUDKNOT_PERMISSIONS`. The run's directory (private, under the knot's)
+ * holds the payload in the layout a job reads on Batch, and is bind-mounted
+ * at the same path, so the job writes its stamped records there as it would
+ * to S3. A failed slice is retried as Batch retries a child: its next
+ * attempt skips the items already recorded as succeeded.
  *
- * The containers are the run's state: they are labelled with the knot and
- * the run, and each one's output is kept as its attempt's log file before it
- * is removed. A run outlives its process: another process's `collect()`
- * takes the run's lock once it is free, waits for the containers still
- * running, and runs each unfinished item's next attempt.
+ * The containers are the run's state: they are labelled with the knot, the
+ * run and the slice, and each one's output is kept as its attempt's log file
+ * before it is removed. A run outlives its process: another process's
+ * `collect()` takes the run's lock once it is free, waits for the containers
+ * still running, and runs each unfinished slice's next attempt.
  *
  * @module
  */
@@ -32,13 +36,10 @@ import {
   type RunManifest,
   writePayload,
 } from "../../job/payload.ts";
-import {
-  decodeRecord,
-  encodeRecord,
-  type ErrorRecord,
-  failureRecord,
-  type JobRecord,
-} from "../../job/record.ts";
+import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
+import { itemLine } from "../../job/item_log.ts";
+import { mayHoldItems, readRecords } from "../../job/record_segment.ts";
+import { encodeRecord, type ErrorRecord, failureRecord, type JobRecord } from "../../job/record.ts";
 import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
 import { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
@@ -49,7 +50,10 @@ import { CommandTimeoutError } from "../../util/command_limit.ts";
 import { forEachPooled } from "../../util/pooled.ts";
 import { sleep } from "../../util/sleep.ts";
 import { jobCommand } from "../aws/batch/command.ts";
-import { batchFailureRecord, withBatchDetails } from "../aws/batch/failure.ts";
+import { batchFailureRecord, withBatchDetails, withLogOutOfMemory } from "../aws/batch/failure.ts";
+import { childCount, childItems } from "../aws/batch/slices.ts";
+import { type GroupedJob, planGroups } from "../aws/groups.ts";
+import { sliceRun } from "../aws/slicing.ts";
 import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
 import { readRunManifests } from "../run_manifests.ts";
 import { type MapRequest, newRunId, requestItems, type Target } from "../target.ts";
@@ -60,7 +64,7 @@ export const CONTAINER_LABELS = {
   knot: "org.cloudknot.knot-dir",
   /** The run's id. */
   run: "org.cloudknot.run",
-  /** The item's index. */
+  /** The first item of the container's slice. */
   index: "org.cloudknot.index",
   /** The attempt. */
   attempt: "org.cloudknot.attempt",
@@ -70,6 +74,8 @@ export const CONTAINER_LABELS = {
 const OOM_REASON = "OutOfMemoryError: Container killed due to memory usage";
 /** How often a follower looks at a run another process drives, in milliseconds. */
 const FOLLOW_MS = 200;
+/** The lines at the end of a crashed slice's log read for V8's out-of-memory line. */
+const LOG_TAIL_LINES = 50;
 
 /** Options for a {@linkcode DockerTarget}. */
 export interface DockerTargetOptions {
@@ -87,29 +93,49 @@ export interface DockerTargetOptions {
   timeout?: number;
   /** Each container's memory limit, MiB, with no swap. */
   memory?: number;
-  /** Each container's CPUs. */
+  /** Each container's CPUs, and so the items in flight in it (at least 1). */
   vcpus?: number;
   /** The containers' network. @default {"bridge"} */
   network?: string;
+  /** What the function may do in its container (`job/permissions.ts`). @default {{ net: true }} */
+  permissions?: Permissions;
   /** The docker driver. */
   docker: Docker;
 }
 
 /** A docker run's manifest: the job contract's, plus what its containers get. */
 export interface DockerRunManifest extends RunManifest {
-  /** The image, limits and network every attempt of the run gets. */
+  /** The image, limits, network and permissions every attempt of the run gets. */
   container: {
     image: string;
     network: string;
+    /** Items in flight in one container (runs recorded before slices: 1). */
+    concurrency?: number;
+    /** The function's permissions (runs recorded before permissions: the default). */
+    permissions?: Permissions;
     memory?: number;
     vcpus?: number;
     timeout?: number;
   };
 }
 
-/** One item to drive: its next attempt, and the container of that attempt when one exists. */
+/** One slice of a run: the items one Batch array child (or single job) runs. */
+interface Child {
+  /** Its job, as AWS would submit it (`aws/groups.ts`). */
+  job: GroupedJob;
+  /** Its array index in the job. */
+  k: number;
+  /** Its first item. */
+  from: number;
+  /** One past its last item. */
+  to: number;
+  /** Its job id, `<runId>:<k>` for the run's first array job. */
+  jobId: string;
+}
+
+/** One slice to drive: its next attempt, and the container of that attempt when one exists. */
 interface Work {
-  index: number;
+  child: Child;
   attempt: number;
   container?: string;
 }
@@ -124,6 +150,8 @@ interface RunState {
   stop: AbortController;
   /** The attempts under way in this process, when it drives the run. */
   driving?: Promise<void>;
+  /** The run's slices, in item order. */
+  children: Child[];
 }
 
 /**
@@ -156,18 +184,24 @@ export class DockerTarget implements Target {
   }
 
   /**
-   * Starts a run: writes its payload to a private directory, then starts
-   * its containers, at most `concurrency` at once. Resolves once the run is
-   * written.
+   * Starts a run: writes its payload to a private directory, cuts it into
+   * slices as AWS Batch children, then starts a container per slice, at
+   * most `concurrency` at once. Resolves once the run is written.
    */
-  async map<T>(request: MapRequest): Promise<MapRun<T>> {
+  map<T>(request: MapRequest): Promise<MapRun<T>> {
+    return this.#map(request, this.#o.permissions ?? { ...DEFAULT_PERMISSIONS });
+  }
+
+  /** Starts a run whose function has these permissions. */
+  async #map<T>(request: MapRequest, permissions: Permissions): Promise<MapRun<T>> {
     const o = this.#o;
     const items = await requestItems(request.items);
     const runId = newRunId();
     const info = { knot: o.knot, runId, target: "docker" as const, attempts: o.attempts };
     if (items.length === 0) {
-      return MapRun.create<T>({ ...info, total: 0 }, { jobId: (i) => `${runId}:${i}` }).run;
+      return MapRun.create<T>({ ...info, total: 0 }, { jobId: () => runId }).run;
     }
+    const slicing = dockerSlicing(o, items.length, request.itemsPerJob ?? "auto");
     const manifest: DockerRunManifest = {
       version: 1,
       runId,
@@ -177,9 +211,12 @@ export class DockerTarget implements Target {
       createdAt: Date.now(),
       attempts: o.attempts,
       env: { ...request.env },
+      ...(slicing.slice > 1 ? { itemsPerJob: slicing.slice } : {}),
       container: {
         image: o.image,
         network: o.network ?? "bridge",
+        concurrency: slicing.concurrency,
+        permissions,
         ...(o.memory !== undefined ? { memory: o.memory } : {}),
         ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
         ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
@@ -197,7 +234,7 @@ export class DockerTarget implements Target {
     const abort = () => state.run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
     request.signal?.addEventListener("abort", abort, { once: true });
     if (request.signal?.aborted) abort();
-    const work = Array.from({ length: items.length }, (_, index) => ({ index, attempt: 1 }));
+    const work = state.children.map((child) => ({ child, attempt: 1 }));
     state.control.track(
       this.#drive(state, work).finally(() => {
         request.signal?.removeEventListener("abort", abort);
@@ -214,6 +251,7 @@ export class DockerTarget implements Target {
     manifest: DockerRunManifest,
   ): RunState & { run: MapRun<T> } {
     const stop = new AbortController();
+    const children = runChildren(manifest);
     const { run, control } = MapRun.create<T>({
       knot: manifest.knot,
       runId: manifest.runId,
@@ -223,7 +261,7 @@ export class DockerTarget implements Target {
       ...(manifest.retryOf !== undefined ? { retryOf: manifest.retryOf } : {}),
     }, {
       ...this.#hooks(dir, store, manifest),
-      jobId: (index) => `${manifest.runId}:${index}`,
+      jobId: (index) => childAt(children, index).jobId,
       startedAt: manifest.createdAt,
       onCancel: async () => {
         stop.abort();
@@ -233,68 +271,91 @@ export class DockerTarget implements Target {
       saveCancelled: async (records) => {
         for (const record of records) await saveRecord(store, record);
       },
-      logs: (index, attempt) => this.#logs(dir, manifest.runId, index, attempt),
+      logs: (index, attempt) =>
+        this.#logs(dir, manifest.runId, childAt(children, index), index, attempt),
     });
-    const state: RunState & { run: MapRun<T> } = { manifest, dir, store, control, stop, run };
+    const state: RunState & { run: MapRun<T> } = {
+      manifest,
+      dir,
+      store,
+      control,
+      stop,
+      run,
+      children,
+    };
     return state;
   }
 
-  /** Runs each item's attempts until its final record, `concurrency` containers at once. */
+  /** Runs each slice's attempts until its items' final records, `concurrency` containers at once. */
   #drive(state: RunState, work: Work[]): Promise<void> {
     state.driving = forEachPooled(
       work,
       this.#o.concurrency,
-      (w) => this.#item(state, w),
+      (w) => this.#child(state, w),
       { signal: state.stop.signal },
     ).then(() => {});
     return state.driving;
   }
 
-  /** Runs one item's attempts, from `w.attempt` (adopting `w.container`), until its final record. */
-  async #item(state: RunState, w: Work): Promise<void> {
+  /**
+   * Runs one slice's attempts, from `w.attempt` (adopting `w.container`), as
+   * Batch retries a failed child: each attempt runs the items of the slice
+   * that have no result yet, until every item has its final record.
+   */
+  async #child(state: RunState, w: Work): Promise<void> {
     const { manifest, control, stop } = state;
-    const jobId = `${manifest.runId}:${w.index}`;
+    const { child } = w;
+    const open = () => range(child).filter((i) => !control.isSettled(i));
     let attempt = w.attempt;
     let container = w.container;
     try {
-      while (!stop.signal.aborted) {
-        control.started(w.index, attempt, jobId);
-        const record = await this.#attempt(state, w.index, attempt, container);
-        if (record === undefined || stop.signal.aborted) return;
-        const final = record.status === "ok" || record.kind === "cancelled" ||
-          attempt >= manifest.attempts;
-        if (final) return control.settle(record);
-        control.retrying(record as ErrorRecord);
+      while (!stop.signal.aborted && open().length > 0) {
+        for (const index of open()) control.started(index, attempt, child.jobId);
+        const ended = await this.#attempt(state, child, attempt, container);
+        if (ended === undefined || stop.signal.aborted) return;
+        // Batch retries a child that failed while it has attempts left; one that exited 0 is done.
+        const final = ended.exitCode === 0 || attempt >= manifest.attempts;
+        for (const record of ended.records) {
+          if (control.isSettled(record.index)) continue;
+          if (final || record.status === "ok" || record.kind === "cancelled") {
+            control.settle(record);
+          } else control.retrying(record as ErrorRecord);
+        }
         attempt++;
         container = undefined;
       }
     } catch (e) {
-      // Docker or the run's directory failed under the item: it ends with that error.
-      control.settle(failureRecord(
-        { index: w.index, attempt, jobId, kind: "infrastructure" },
-        errorToRecord(e),
-      ));
+      // Docker or the run's directory failed under the slice: its open items end with that error.
+      for (const index of open()) {
+        control.settle(failureRecord(
+          { index, attempt, jobId: child.jobId, kind: "infrastructure" },
+          errorToRecord(e),
+        ));
+      }
     }
   }
 
   /**
-   * Runs one attempt in a container (or waits for the one already running)
-   * and returns its record: the one the job wrote, or, when it wrote none,
-   * the failure Batch would report, which is saved to the run's store.
-   * `undefined` when the run was cancelled meanwhile.
+   * Runs one attempt of a slice in a container (or waits for the one
+   * already running) and returns its exit code and the records of the
+   * slice's open items: the ones the job wrote, with the container's exit
+   * code, status reason and log as Batch adds them, and for each item it
+   * left without a record, the failure Batch would report
+   * (`batch/failure.ts`), saved to the run's store. `undefined` when the run
+   * was cancelled meanwhile.
    */
   async #attempt(
     state: RunState,
-    index: number,
+    child: Child,
     attempt: number,
     running?: string,
-  ): Promise<JobRecord | undefined> {
-    const { manifest, dir, store } = state;
+  ): Promise<{ exitCode?: number; records: JobRecord[] } | undefined> {
+    const { manifest, dir, store, control } = state;
     const docker = this.#o.docker;
-    const name = running ?? containerName(manifest.runId, index, attempt);
-    const jobId = `${manifest.runId}:${index}`;
+    const name = running ?? containerName(manifest.runId, child.from, attempt);
+    const open = range(child).filter((i) => !control.isSettled(i));
+    const limits = resourcesOf(manifest, child.from);
     if (running === undefined) {
-      const limits = resourcesOf(manifest, index);
       try {
         await docker.run(manifest.container.image, {
           detach: true,
@@ -305,7 +366,7 @@ export class DockerTarget implements Target {
           labels: {
             [CONTAINER_LABELS.knot]: this.#o.root,
             [CONTAINER_LABELS.run]: manifest.runId,
-            [CONTAINER_LABELS.index]: String(index),
+            [CONTAINER_LABELS.index]: String(child.from),
             [CONTAINER_LABELS.attempt]: String(attempt),
           },
           mounts: [{ type: "bind", source: dir, target: dir }],
@@ -319,35 +380,37 @@ export class DockerTarget implements Target {
             ...manifest.env,
             // The map's variables, which the job entry lets the function's worker read.
             CLOUDKNOT_ENV_NAMES: Object.keys(manifest.env ?? {}).join(","),
-            AWS_BATCH_JOB_ARRAY_INDEX: String(index),
+            // What the function may do, as a Batch job definition says it (job/main.ts).
+            CLOUDKNOT_PERMISSIONS: JSON.stringify(
+              manifest.container.permissions ?? DEFAULT_PERMISSIONS,
+            ),
+            ...(child.job.array ? { AWS_BATCH_JOB_ARRAY_INDEX: String(child.k) } : {}),
             AWS_BATCH_JOB_ATTEMPT: String(attempt),
-            AWS_BATCH_JOB_ID: jobId,
+            AWS_BATCH_JOB_ID: child.jobId,
             ...(limits.timeout !== undefined ? { CLOUDKNOT_TIMEOUT: String(limits.timeout) } : {}),
           },
-          // The child command of a Batch array job whose first item is 0.
-          command: jobCommand({
-            run: pathToFileURL(dir).href,
-            offset: 0,
-            starmap: manifest.starmap,
-          }),
+          command: childCommand(manifest, child, dir),
         });
       } catch (e) {
         if (!/already in use/.test(String(e))) {
           // The container could not start: as Batch's CannotStartContainerError.
           await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
           if (state.stop.signal.aborted) return undefined;
-          const record = failureRecord(
-            { index, attempt, jobId, kind: "infrastructure" },
-            {
-              name: "JobFailedError",
-              message: `Docker container ${name} attempt ${attempt} could not start: ${
-                (e as Error).message
-              }`,
-            },
-          );
-          record.statusReason = `CannotStartContainerError: ${(e as Error).message}`;
-          await saveRecord(store, record);
-          return record;
+          const records = open.map((index) => {
+            const record = failureRecord(
+              { index, attempt, jobId: child.jobId, kind: "infrastructure" },
+              {
+                name: "JobFailedError",
+                message: `Docker container ${name} attempt ${attempt} could not start: ${
+                  (e as Error).message
+                }`,
+              },
+            );
+            record.statusReason = `CannotStartContainerError: ${(e as Error).message}`;
+            return record;
+          });
+          for (const record of records) await saveRecord(store, record);
+          return { records };
         }
         // Another process started this attempt: wait for it as for our own.
       }
@@ -356,14 +419,13 @@ export class DockerTarget implements Target {
     }
     const exitCode = await this.#wait(name);
     const inspected = await docker.inspectContainer(name).catch(() => undefined);
-    const logFile = await this.#keepLog(dir, name, index, attempt);
+    const logFile = await this.#keepLog(dir, name, child.from, attempt);
     if (state.stop.signal.aborted) {
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
       return undefined;
     }
     const oom = inspected?.State.OOMKilled === true;
     const code = inspected?.State.ExitCode ?? exitCode;
-    const limits = resourcesOf(manifest, index);
     // What DescribeJobs says of the attempt, so its details and errors are Batch's.
     const job = {
       jobId: name,
@@ -390,21 +452,30 @@ export class DockerTarget implements Target {
         },
       ],
     } as JobDetail;
-    const written = await findRecord(store, index, attempt);
-    let record: JobRecord;
-    if (written !== undefined) {
-      record = withBatchDetails(written.record, job);
-      // Kept with the record, as Batch keeps them for DescribeJobs: the container goes.
-      if (record !== written.record) await store.put(written.key, encodeRecord(record).bytes);
-    } else {
-      record = {
-        ...batchFailureRecord(job, { index, attempt, runner: "Docker container" }),
-        jobId,
-      };
+    const written = await attemptRecords(store, child.from, child.to, attempt);
+    let tail: Promise<string[]> | undefined;
+    const records: JobRecord[] = [];
+    for (const index of open) {
+      const own = written.get(index);
+      if (own !== undefined) {
+        const record = withBatchDetails(own.record, job);
+        // Kept with the record, as Batch keeps them for DescribeJobs: the container goes.
+        // (A segment holds other items' records too: it is left as the job wrote it.)
+        if (record !== own.record && own.key !== undefined) {
+          await store.put(own.key, encodeRecord(record).bytes);
+        }
+        records.push(record);
+        continue;
+      }
+      // The slice's log is read once, for V8's out-of-memory line, as on AWS.
+      tail ??= logTail(logFile);
+      const made = batchFailureRecord(job, { index, attempt, runner: "Docker container" });
+      const record = { ...withLogOutOfMemory(made, job, await tail), jobId: child.jobId };
       await saveRecord(store, record);
+      records.push(record);
     }
     await docker.removeContainer(name, { force: true, missingOk: true });
-    return record;
+    return { ...(code !== undefined && !Number.isNaN(code) ? { exitCode: code } : {}), records };
   }
 
   /**
@@ -425,11 +496,11 @@ export class DockerTarget implements Target {
   }
 
   /**
-   * Keeps a container's output as its attempt's log file (once: a file
-   * already there stays) and returns the file's path.
+   * Keeps a container's output as its slice attempt's log file (once: a
+   * file already there stays) and returns the file's path.
    */
-  async #keepLog(dir: string, name: string, index: number, attempt: number): Promise<string> {
-    const logFile = join(dir, "logs", `${index}-${attempt}.log`);
+  async #keepLog(dir: string, name: string, from: number, attempt: number): Promise<string> {
+    const logFile = join(dir, "logs", `${from}-${attempt}.log`);
     if (await Deno.stat(logFile).then(() => true, () => false)) return logFile;
     const output = await this.#o.docker.command(["logs", name]).catch(() => undefined);
     if (output !== undefined) {
@@ -447,7 +518,7 @@ export class DockerTarget implements Target {
     }
   }
 
-  /** This knot's containers with these labels: name, item and attempt. */
+  /** This knot's containers with these labels: name, first item of its slice, and attempt. */
   async #containers(
     labels: Record<string, string>,
     options: { running?: boolean } = {},
@@ -473,7 +544,7 @@ export class DockerTarget implements Target {
    * Re-opens an earlier run, from any process. While the process that
    * drives it lives, it is followed through its records; once that process
    * is gone, this one drives it: it waits for the containers still running
-   * and runs each unfinished item's next attempt. `signal` stops following;
+   * and runs each unfinished slice's next attempt. `signal` stops following;
    * with `finish: false` the run is only read and followed, never driven,
    * for commands that only look.
    */
@@ -501,26 +572,24 @@ export class DockerTarget implements Target {
       );
     }
     const state = this.#open<T>(dir, store, manifest);
-    const { run, control } = state;
+    const { run, control, children } = state;
     const seen = new Set<string>();
-    /** The last attempt recorded of each item that has not ended. */
+    /** The last attempt of each slice (by its first item) that recorded anything. */
     const tried = new Map<number, number>();
+    /** The last attempt of each slice that recorded a failure: it ended, and failed. */
+    const failed = new Map<number, number>();
     const read = async () => {
-      for await (const key of listRecords(store)) {
-        if (seen.has(key.key)) continue;
-        const bytes = await store.get(key.key);
-        if (bytes === undefined) continue;
-        seen.add(key.key);
-        const record = decodeRecord(bytes);
+      for (const { key, record } of await newRecords(store, seen)) {
+        seen.add(key);
+        const from = childAt(children, record.index).from;
+        tried.set(from, Math.max(tried.get(from) ?? 0, record.attempt));
+        if (record.status === "error") {
+          failed.set(from, Math.max(failed.get(from) ?? 0, record.attempt));
+        }
         const final = record.status === "ok" || record.kind === "cancelled" ||
           record.attempt >= manifest.attempts;
-        if (final) {
-          tried.delete(record.index);
-          control.settle(record);
-        } else if (!control.isSettled(record.index)) {
-          tried.set(record.index, Math.max(tried.get(record.index) ?? 0, record.attempt));
-          control.retrying(record as ErrorRecord);
-        }
+        if (final) control.settle(record);
+        else if (!control.isSettled(record.index)) control.retrying(record as ErrorRecord);
       }
     };
     await read();
@@ -536,19 +605,22 @@ export class DockerTarget implements Target {
         try {
           await read();
           const containers = await this.#containers({ [CONTAINER_LABELS.run]: runId });
-          const items: Work[] = [];
+          const slices: Work[] = [];
           const adopted = new Set<string>();
-          for (let index = 0; index < manifest.count; index++) {
-            if (control.isSettled(index)) continue;
-            const next = (tried.get(index) ?? 0) + 1;
-            const own = containers.filter((c) => c.index === index && c.attempt >= next)
-              .sort((a, b) => b.attempt - a.attempt)[0];
+          for (const child of children) {
+            if (range(child).every((i) => control.isSettled(i))) continue;
+            // A slice whose items succeeded so far may still run: its container is adopted.
+            const own = containers.filter((c) =>
+              c.index === child.from && c.attempt > (failed.get(child.from) ?? 0)
+            ).sort((a, b) =>
+              b.attempt - a.attempt
+            )[0];
             if (own !== undefined) adopted.add(own.name);
-            items.push(
-              own ? { index, attempt: own.attempt, container: own.name } : {
-                index,
-                attempt: next,
-              },
+            // Without one, the next attempt skips what was recorded as succeeded.
+            slices.push(
+              own
+                ? { child, attempt: own.attempt, container: own.name }
+                : { child, attempt: (tried.get(child.from) ?? 0) + 1 },
             );
           }
           // The containers of attempts already recorded: their output is kept, then they go.
@@ -556,7 +628,7 @@ export class DockerTarget implements Target {
             await this.#keepLog(dir, c.name, c.index, c.attempt);
             await this.#o.docker.removeContainer(c.name, { force: true, missingOk: true });
           }
-          await this.#drive(state, items);
+          await this.#drive(state, slices);
         } finally {
           lock.close();
         }
@@ -582,6 +654,8 @@ export class DockerTarget implements Target {
     const items = await requestItems(request.items);
     const count = items.length;
     const run = join(o.root, "runs", "<run id>");
+    const { slice, concurrency } = dockerSlicing(o, count, request.itemsPerJob ?? "auto");
+    const containers = Math.ceil(count / slice);
     return new Plan({
       title: `Map ${count} items on knot ${o.knot} (docker)`,
       steps: [
@@ -603,7 +677,10 @@ export class DockerTarget implements Target {
           name: o.image,
           details: {
             items: count,
-            "at once": Math.min(o.concurrency, count),
+            containers,
+            "items per container": slice,
+            "items in flight per container": concurrency,
+            "at once": Math.min(o.concurrency, containers),
             attempts: o.attempts,
             ...(o.memory !== undefined ? { "memory MiB": o.memory } : {}),
             ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
@@ -617,14 +694,17 @@ export class DockerTarget implements Target {
     });
   }
 
-  /** An estimate of a run on this machine: its duration on `concurrency` containers, its CPU-hours. */
+  /**
+   * An estimate of a run on this machine: its duration on `concurrency`
+   * containers of as many items in flight as each has CPUs, its CPU-hours.
+   */
   estimate(count: number, options: { itemSeconds: number }): Promise<Estimate> {
     return Promise.resolve(
       estimateRun({
         target: "local",
         count,
         itemSeconds: options.itemSeconds,
-        concurrency: this.#o.concurrency,
+        concurrency: this.#o.concurrency * itemsInFlight(this.#o.vcpus),
       }),
     );
   }
@@ -638,11 +718,7 @@ export class DockerTarget implements Target {
     return {
       // CPU-seconds on this machine, as the local target counts them.
       usage: async () => {
-        const records: JobRecord[] = [];
-        for await (const key of listRecords(store)) {
-          const bytes = await store.get(key.key);
-          if (bytes !== undefined) records.push(decodeRecord(bytes));
-        }
+        const records = (await newRecords(store, new Set())).map((r) => r.record);
         return localRunUsage(
           records,
           manifest,
@@ -650,26 +726,45 @@ export class DockerTarget implements Target {
         );
       },
       resubmit: async (request) =>
-        this.map(await resubmitRequest(new LocalStore(dir), manifest, request)),
+        // A retry runs with the permissions its run had, from whichever process retries it.
+        this.#map(
+          await resubmitRequest(new LocalStore(dir), manifest, request),
+          manifest.container.permissions ?? { ...DEFAULT_PERMISSIONS },
+        ),
     };
   }
 
-  /** One attempt's output: its log file, or the running container's output so far. */
-  async *#logs(dir: string, runId: string, index: number, attempt: number): AsyncGenerator<string> {
+  /**
+   * One attempt of one item's output: of its slice's log file (or the running
+   * container's output so far), the lines tagged with the item
+   * (`job/item_log.ts`), as on AWS.
+   */
+  async *#logs(
+    dir: string,
+    runId: string,
+    child: Child,
+    index: number,
+    attempt: number,
+  ): AsyncGenerator<string> {
     let text: string;
     try {
-      text = await Deno.readTextFile(join(dir, "logs", `${index}-${attempt}.log`));
+      text = await Deno.readTextFile(join(dir, "logs", `${child.from}-${attempt}.log`));
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
       const { stdout, stderr } = await this.#o.docker.command([
         "logs",
-        containerName(runId, index, attempt),
+        containerName(runId, child.from, attempt),
       ]).catch(() => ({ stdout: "", stderr: "" }));
       text = stdout + stderr;
     }
     const lines = text.split("\n");
     if (lines.at(-1) === "") lines.pop();
-    yield* lines;
+    // The job tags its items' lines when its slice has more than one (job/main.ts).
+    const shared = child.to - child.from > 1;
+    for (const line of lines) {
+      const own = itemLine(line, index, shared);
+      if (own !== undefined) yield own;
+    }
   }
 
   /**
@@ -679,8 +774,8 @@ export class DockerTarget implements Target {
   jobIds(): Promise<never> {
     return Promise.reject(
       new CloudknotInputError(
-        `Knot ${this.#o.knot} runs on the local Docker engine, where each attempt is a ` +
-          `container removed once its output is kept, not an AWS Batch job: list its runs with ` +
+        `Knot ${this.#o.knot} runs on the local Docker engine, where each attempt of a slice of ` +
+          `items is a container removed once its output is kept, not an AWS Batch job: list its runs with ` +
           `knot.runs(), collect one with knot.collect(runId), and read an item's output with ` +
           `run.logs(i)`,
       ),
@@ -708,7 +803,7 @@ export class DockerTarget implements Target {
     return Promise.reject(
       new CloudknotInputError(
         `Knot ${this.#o.knot} runs on the local Docker engine: print a run (console.log(run)) ` +
-          `to see its items, one container per attempt`,
+          `to see its items, one container per attempt of a slice`,
       ),
     );
   }
@@ -725,9 +820,94 @@ export class DockerTarget implements Target {
   }
 }
 
-/** A container's name: the run, the item and the attempt, so an attempt starts at most once. */
-function containerName(runId: string, index: number, attempt: number): string {
-  return `cloudknot-${runId}-${index}-${attempt}`;
+/**
+ * A container's name: the run, the first item of its slice and the attempt,
+ * so an attempt of a slice starts at most once.
+ */
+function containerName(runId: string, from: number, attempt: number): string {
+  return `cloudknot-${runId}-${from}-${attempt}`;
+}
+
+/**
+ * Items in flight in one container: its CPUs (the knot's `vcpus`, at least
+ * one), as a Batch child runs as many as its job has vCPUs; 1 without
+ * `vcpus`, as for a Batch job of the default 1 vCPU.
+ */
+function itemsInFlight(vcpus: number | undefined): number {
+  return Math.max(1, Math.floor(vcpus ?? 1));
+}
+
+/**
+ * How a run on this machine is sliced: `itemsPerJob` as given, or `"auto"`,
+ * which sizes the run as AWS does for a compute environment of `concurrency`
+ * containers: at most 2 × `concurrency` slices, so every container slot
+ * stays busy while each container runs several items.
+ */
+function dockerSlicing(
+  o: { concurrency: number; vcpus?: number },
+  count: number,
+  itemsPerJob: number | "auto",
+): { slice: number; concurrency: number } {
+  const vcpus = itemsInFlight(o.vcpus);
+  if (count <= 1 || itemsPerJob === 1) return { slice: 1, concurrency: vcpus };
+  return sliceRun({ vcpus, maxVcpus: o.concurrency * vcpus }, count, itemsPerJob);
+}
+
+/** The slices of a run, in item order, as the jobs and array children AWS would submit. */
+function runChildren(manifest: DockerRunManifest): Child[] {
+  const jobs = planGroups(manifest.count, manifest.groups ?? [], {
+    slice: manifest.itemsPerJob ?? 1,
+  });
+  return jobs.flatMap((job, n) => {
+    const parent = n === 0 ? manifest.runId : `${manifest.runId}-${n}`;
+    return Array.from({ length: childCount(job) }, (_, k) => {
+      const [from, to] = childItems(job, k);
+      return { job, k, from, to, jobId: job.array ? `${parent}:${k}` : parent };
+    });
+  });
+}
+
+/** The slice that runs an item. */
+function childAt(children: readonly Child[], index: number): Child {
+  let lo = 0;
+  let hi = children.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (children[mid]!.from <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  return children[lo]!;
+}
+
+/** The items of a slice. */
+function range(child: Child): number[] {
+  return Array.from({ length: child.to - child.from }, (_, i) => child.from + i);
+}
+
+/** A slice's command: a Batch array child's (or single job's) of that slice. */
+function childCommand(manifest: DockerRunManifest, child: Child, dir: string): string[] {
+  const { job } = child;
+  const slice = job.slice ?? 1;
+  return jobCommand({
+    run: pathToFileURL(dir).href,
+    starmap: manifest.starmap,
+    ...(job.array ? { offset: job.offset } : { index: job.offset }),
+    ...(slice > 1
+      ? {
+        slice,
+        end: job.offset + job.size,
+        concurrency: job.resources?.vcpus !== undefined
+          ? itemsInFlight(job.resources.vcpus)
+          : manifest.container.concurrency ?? 1,
+      }
+      : {}),
+  });
+}
+
+/** The last lines of a slice attempt's log file; none when it cannot be read. */
+async function logTail(file: string): Promise<string[]> {
+  const text = await Deno.readTextFile(file).catch(() => "");
+  return text.split("\n").slice(-LOG_TAIL_LINES);
 }
 
 /** The memory, CPUs and timeout of an item: its group's (a retry's), else the run's. */
@@ -765,18 +945,38 @@ function takeLock(dir: string): Deno.FsFile | undefined {
   return undefined;
 }
 
-/** The record one attempt of one item wrote, if it wrote one. */
-async function findRecord(
+// The run's records are read here only: the records a job wrote, by key.
+
+/** The records of the run not in `seen`, in the order they were written, with their keys. */
+async function newRecords(
   store: LocalStore,
-  index: number,
-  attempt: number,
-): Promise<{ key: string; record: JobRecord } | undefined> {
+  seen: ReadonlySet<string>,
+): Promise<{ key: string; record: JobRecord }[]> {
+  const out: { key: string; record: JobRecord }[] = [];
   for await (const key of listRecords(store)) {
-    if (key.index !== index || key.attempt !== attempt) continue;
-    const bytes = await store.get(key.key);
-    if (bytes !== undefined) return { key: key.key, record: decodeRecord(bytes) };
+    if (seen.has(key.key)) continue;
+    for (const record of await readRecords(store, key)) out.push({ key: key.key, record });
   }
-  return undefined;
+  return out;
+}
+
+/** The records one attempt of a slice wrote, by item: items `from` to `to − 1`. */
+async function attemptRecords(
+  store: LocalStore,
+  from: number,
+  to: number,
+  attempt: number,
+): Promise<Map<number, { key?: string; record: JobRecord }>> {
+  const out = new Map<number, { key?: string; record: JobRecord }>();
+  for await (const key of listRecords(store)) {
+    if (key.attempt !== attempt || !mayHoldItems(key, from, to)) continue;
+    for (const record of await readRecords(store, key)) {
+      if (record.index < from || record.index >= to) continue;
+      // A segment's own key is not the record's: it is never rewritten.
+      out.set(record.index, key.segment === undefined ? { key: key.key, record } : { record });
+    }
+  }
+  return out;
 }
 
 /** Saves a record the target made, at the key a job would have written it. */

@@ -10,7 +10,7 @@ import { StateFile } from "../../../src/state/mod.ts";
 import {
   artifactFromFunc,
   readItems,
-  RUN_KEYS,
+  RecordWriter,
   runAttempt,
   runItem,
 } from "../../../src/job/mod.ts";
@@ -312,7 +312,8 @@ export function jobsNamed(emu: Emulator, prefix: string): { jobId: string; array
  * first child's container credentials) serves every child. A child of more
  * than one item (`--slice`) reads its slice with two ranged reads, as the job
  * entry does, and runs `--concurrency` items at once in this process, where
- * the entry starts worker processes; it does not skip items on a retry (the
+ * the entry starts worker processes, writing the records in segments as the
+ * entry does (`RecordWriter`); it does not skip items on a retry (the
  * real entry, `src/job/main.ts`, is tested end to end in `slices_test.ts`).
  */
 export function inlineJobRunner(
@@ -334,6 +335,8 @@ export function inlineJobRunner(
       const stop = Math.min(index + slice, command.end ?? Infinity);
       const bytes = await readItems(run, index, stop);
       let failed = false;
+      // Records go out in segments, as the job entry writes them.
+      const writer = new RecordWriter(run, req.attempt);
       await forEachPooled(bytes, command.concurrency ?? 1, async (item, i) => {
         const { record, bytes: out } = await runItem({ fn: func, kind: "func" }, item, {
           index: index + i,
@@ -341,9 +344,10 @@ export function inlineJobRunner(
           jobId: req.jobId,
           starmap: command.starmap,
         });
-        await run.put(RUN_KEYS.stampedRecord(Date.now(), index + i, req.attempt), out);
+        await writer.add(index + i, out);
         if (record.status !== "ok") failed = true;
       });
+      await writer.close();
       return { exitCode: failed ? 1 : 0 };
     }
     const { record } = await runAttempt(run, { fn: func, kind: "func" }, {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { listRecords, readManifest } from "../../../src/job/payload.ts";
+import { readAllRecords } from "../../support/records.ts";
 import type { ItemError } from "../../../src/job/item_error.ts";
 import { validateMapOptions } from "../../../src/knot_options.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
@@ -16,7 +17,7 @@ import { job, jobsNamed, startTestBed, type TestBed } from "./helpers.ts";
 async function recordedAttempts(bed: TestBed, runId: string): Promise<Map<number, number[]>> {
   const out = new Map<number, number[]>();
   const store = bed.target().store.at(`runs/${runId}`);
-  for await (const { index, attempt } of listRecords(store)) {
+  for (const { index, attempt } of await readAllRecords(store)) {
     out.set(index, [...(out.get(index) ?? []), attempt].sort());
   }
   return out;
@@ -106,6 +107,40 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
         const detail = emu.batch.jobs.get(child!.jobId)!;
         assert.match(detail.attempts[0]!.statusReason ?? "", /^Host EC2 .* terminated\.$/);
         await run.done;
+      },
+    );
+
+    await t.step(
+      "a child's records arrive as few objects: one PutObject per segment, one GetObject each to poll or collect",
+      async () => {
+        const items = Array.from({ length: 12 }, (_, i) => i);
+        const squares = items.map((x) => x * x);
+        const outRequests = (operation: string) =>
+          emu.requests.filter({ service: "s3", operation }).filter((e) =>
+            String(e.params.Key).includes(`/runs/${run.runId}/out/`)
+          );
+        emu.requests.clear();
+        const run = await target.map<number>({
+          items: encodeItems(items),
+          starmap: false,
+          env: {},
+          itemsPerJob: 12,
+        });
+        assert.deepEqual(await run.results(), squares);
+        await run.done;
+        const objects = await Array.fromAsync(listRecords(target.store.at(`runs/${run.runId}`)));
+        // One flush when the child ends, or a few on a slow machine: never one per item.
+        assert.ok(objects.length <= items.length / 3, `${objects.length} objects`);
+        assert.equal(outRequests("PutObject").length, objects.length);
+        const gets = outRequests("GetObject").map((e) => e.params.Key);
+        assert.equal(gets.length, objects.length);
+        assert.equal(new Set(gets).size, gets.length);
+        // collect() from a target that never saw the run reads the same segments.
+        emu.requests.clear();
+        const again = await bed.target({ attempts: 2 }).collect<number>(run.runId);
+        assert.deepEqual(await again.results(), squares);
+        assert.equal(outRequests("GetObject").length, objects.length);
+        await again.done;
       },
     );
 

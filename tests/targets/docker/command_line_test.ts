@@ -61,7 +61,8 @@ dockerTest(
       assert.equal(JSON.parse(listed.stdout)[0].name, "squares");
 
       const mapped = await cli(
-        ["map", "--name", "squares", "--memory", "256", "--vcpus", "1"],
+        // One container runs the three items; logs --item 2 is item 2's lines of its log.
+        ["map", "--name", "squares", "--memory", "256", "--vcpus", "1", "--items-per-job", "3"],
         "[1, 2, 3]",
       );
       assert.equal(mapped.code, 0, mapped.stderr);
@@ -75,6 +76,7 @@ dockerTest(
       assert.equal(results.stdout, mapped.stdout);
       const logs = await cli(["logs", "squares", "--item", "2"]);
       assert.match(logs.stdout, /squaring 3/);
+      assert.doesNotMatch(logs.stdout, /squaring [12]/);
       const shown = await cli(["knot", "show", "squares", "--json"]);
       assert.equal(shown.code, 0, shown.stderr);
       const knot = JSON.parse(shown.stdout);

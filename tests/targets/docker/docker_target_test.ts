@@ -7,11 +7,12 @@
 // tests/support/base_image.ts; under CI=true these tests fail without Docker.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type ItemError, Knot } from "../../../mod.ts";
+import { Knot } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
 import { listRecords } from "../../../src/job/payload.ts";
 import { LocalStore } from "../../../src/store/local.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
+import { job, rejected } from "../../fixtures/docker_job.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
@@ -30,38 +31,6 @@ async function containers(labels: Record<string, string>): Promise<string[]> {
 async function recordKeys(runDir: string) {
   return await Array.fromAsync(listRecords(new LocalStore(runDir)));
 }
-
-function rejected(settled: { status: string }, index: number): ItemError {
-  assert.equal(settled.status, "rejected", `item ${index} should have failed`);
-  return (settled as unknown as { reason: ItemError }).reason;
-}
-
-/** One function for every case: its input says what it does. */
-const job = async (x: number | string) => {
-  if (typeof x === "number") {
-    console.log(`squaring ${x}`);
-    return x * x;
-  }
-  if (x === "throw") throw new RangeError("no such item");
-  if (x === "crash") Deno.exit(7);
-  if (x === "oom") {
-    const held: Uint8Array[] = [];
-    for (;;) held.push(new Uint8Array(32 << 20).fill(1));
-  }
-  if (x === "sleep") {
-    await new Promise((resolve) => setTimeout(resolve, 120_000));
-    return "woke";
-  }
-  if (x === "nap") {
-    await new Promise((resolve) => setTimeout(resolve, 8_000));
-    return "rested";
-  }
-  if (x === "env") {
-    return ["AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ATTEMPT", "AWS_BATCH_JOB_ID"]
-      .concat(["CLOUDKNOT_TIMEOUT", "MODE"]).map((name) => Deno.env.get(name));
-  }
-  return x;
-};
 
 dockerTest(
   "a docker knot runs its image as Batch would: results in order, typed and retried failures, OOM, timeout, logs; clobber leaves nothing",
@@ -88,7 +57,12 @@ dockerTest(
       assert.ok(await quiet.inspectImage(image), "the image was built locally");
 
       const inputs = [1, "throw", 2, "crash", "oom", "sleep", "env", 3];
-      const run = await knot.map(inputs, { env: { MODE: "test" }, progress: false });
+      // One item per container, as a Batch child of one item (slices: slices_test.ts).
+      const run = await knot.map(inputs, {
+        env: { MODE: "test" },
+        itemsPerJob: 1,
+        progress: false,
+      });
       assert.equal(run.target, "docker");
       const settled = await run.settled();
       const runDir = join(root, "runs", run.runId);

@@ -1,7 +1,8 @@
 /**
  * The new records of a run, found by listing from a time. Jobs write their
- * records under keys stamped with when they were written
- * (`out/<stamp>-<index>-<attempt>`), so the keys sort in writing order and a
+ * records (and segments of records) under keys stamped with when they were
+ * written (`out/<stamp>-<index>-<attempt>`,
+ * `out/<stamp>-s<first>-<last>-<attempt>-<seq>`), so the keys sort in writing order and a
  * listing that starts after the newest stamp seen finds only what is new:
  * about one ListObjectsV2 per 1,000 new records, however many records the
  * run already has.

@@ -12,7 +12,8 @@
  * 3. lists the records written since the last round (`record_feed.ts`:
  *    record keys sort by when they were written), from the start of any job
  *    that just ended with items still unsettled, and fetches those of
- *    unsettled items, while the listing goes on;
+ *    unsettled items, while the listing goes on: a segment (the records of
+ *    many items of a child, `job/record_segment.ts`) with one GET, once;
  * 4. settles an item on its result record, or when Batch says its job (or
  *    array child) failed: with the last attempt's error record plus Batch's
  *    exit code, status reason and log stream, or, when the attempt left no
@@ -29,7 +30,8 @@ import type { Batch, JobDetail } from "../../../aws/services/batch.ts";
 import type { Logs } from "../../../aws/services/logs.ts";
 import { errorToRecord } from "../../../job/error_record.ts";
 import type { RecordKey } from "../../../job/payload.ts";
-import { decodeRecord, type ErrorRecord, type JobRecord } from "../../../job/record.ts";
+import type { ErrorRecord, JobRecord } from "../../../job/record.ts";
+import { readRecords } from "../../../job/record_segment.ts";
 import type { RunControl } from "../../../run/map_run.ts";
 import type { S3Store } from "../../../store/s3.ts";
 import { batchFailureRecord, withBatchDetails, withLogOutOfMemory } from "./failure.ts";
@@ -62,9 +64,9 @@ export interface PollRound {
   jobsDescribed: number;
   /** DescribeJobs calls for failed array children (only children not seen before). */
   childDescribeCalls: number;
-  /** Record keys listed (ListObjectsV2 returns up to 1,000 per call). */
+  /** Record and segment keys listed (ListObjectsV2 returns up to 1,000 per call). */
   recordsListed: number;
-  /** Records fetched. */
+  /** Records fetched (a segment holds many). */
   recordsFetched: number;
   /** Items still unsettled after the round. */
   unsettled: number;
@@ -100,7 +102,7 @@ export interface RunPollerOptions {
   maxIntervalMs?: number;
   /** Rounds that may fail in a row before every unsettled item ends with an error. @default {30} */
   maxFailedRounds?: number;
-  /** Records fetched at once. @default {32} */
+  /** Record objects (single records or segments) fetched at once. @default {32} */
   fetchConcurrency?: number;
   /**
    * How far before the newest record seen each round's listing starts, in
@@ -189,6 +191,8 @@ export class RunPoller {
   #childDescribes = 0;
   #stuckSeen = new Set<string>();
   #feed: RecordFeed;
+  /** The segments read so far. */
+  #segments = new Set<string>();
   #lastListed = 0;
   #refetchFrom?: number;
   #reconciled = 0;
@@ -636,11 +640,20 @@ export class RunPoller {
     const lo = this.#base;
     const hi = this.#base + this.#o.total;
     const taken = new Map<number, number>();
+    const segments = new Set<string>();
     const failed: number[] = [];
     let listed = 0;
     const wanted = async function* (this: RunPoller): AsyncGenerator<RecordKey> {
       for await (const key of this.#feed.next(since === undefined ? {} : { since })) {
         listed++;
+        if (key.segment !== undefined) {
+          // A segment is read once, while it holds a record this poller awaits.
+          if (this.#segments.has(key.key) || segments.has(key.key)) continue;
+          if (!this.#awaitsAny(key, lo, hi)) continue;
+          segments.add(key.key);
+          yield key;
+          continue;
+        }
         const { index, attempt } = key;
         if (index < lo || index >= hi || this.#settled(index)) continue;
         const known = Math.max(this.#latest.get(index)?.attempt ?? 0, taken.get(index) ?? 0);
@@ -654,19 +667,21 @@ export class RunPoller {
       wanted,
       this.#o.fetchConcurrency ?? 32,
       async (key) => {
-        let bytes;
+        let records;
         try {
-          bytes = await this.#o.run.get(key.key);
+          records = await readRecords(this.#o.run, key);
         } catch (e) {
           failed.push(key.stamp ?? 0);
           throw e;
         }
-        if (bytes === undefined) return;
-        const record = decodeRecord(bytes);
-        if ((this.#latest.get(record.index)?.attempt ?? 0) < record.attempt) {
-          this.#latest.set(record.index, record);
+        if (key.segment !== undefined) this.#segments.add(key.key);
+        for (const record of records) {
+          if (record.index < lo || record.index >= hi) continue;
+          if ((this.#latest.get(record.index)?.attempt ?? 0) < record.attempt) {
+            this.#latest.set(record.index, record);
+          }
+          out.push(record);
         }
-        out.push(record);
       },
       { signal },
     );
@@ -675,6 +690,19 @@ export class RunPoller {
     this.#refetchFrom = failed.length > 0 ? Math.min(...failed) : undefined;
     out.sort((a, b) => a.index - b.index || a.attempt - b.attempt);
     return errors.length === 0 ? { records: out } : { records: out, failure: errors[0] };
+  }
+
+  /**
+   * Whether a segment of attempt `key.attempt` may hold a record this
+   * poller awaits: of an unsettled item it watches whose latest known
+   * attempt is earlier.
+   */
+  #awaitsAny(key: RecordKey, lo: number, hi: number): boolean {
+    const to = Math.min((key.segment?.last ?? key.index) + 1, hi);
+    for (let i = Math.max(key.index, lo); i < to; i++) {
+      if (!this.#settled(i) && (this.#latest.get(i)?.attempt ?? 0) < key.attempt) return true;
+    }
+    return false;
   }
 
   #giveUp(error: unknown, rounds: number): void {
