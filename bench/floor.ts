@@ -1,4 +1,4 @@
-// deno run -A bench/floor.ts <lines|worker|batched> <items> <concurrency>
+// deno run -A bench/floor.ts <lines|worker|batched|bytes> <items> <concurrency> [bytes]
 //
 // The physical floors the local target is measured against, on this machine:
 //
@@ -7,11 +7,15 @@
 //   (the unbatched floor of process isolation);
 // - worker: Worker threads in this process, one structured-clone message per
 //   item each way, one item in flight per worker (no process isolation);
-// - batched: the child processes of "lines", sent 1,000 items per line.
+// - batched: the child processes of "lines", sent 1,000 items per line;
+// - bytes: the Worker threads of "worker", each item a Uint8Array of `bytes`
+//   bytes (structured clone copies it), answered with its length: the floor
+//   of the local target's 1 MiB items, without process isolation or a disk.
 //
-// Every item is its index; the answer is the index. Prints one JSON line:
-// { mode, items, ms, usPerItem }.
-const [mode = "lines", itemsArg = "10000", concurrencyArg = "2"] = Deno.args;
+// Every item is its index (in "bytes", a Uint8Array made before the clock
+// starts, as the caller's data); the answer is the index (its length).
+// Prints one JSON line: { mode, items, ms, usPerItem }.
+const [mode = "lines", itemsArg = "10000", concurrencyArg = "2", bytesArg = "1048576"] = Deno.args;
 const items = Number(itemsArg);
 const concurrency = Number(concurrencyArg);
 const BATCH = 1000;
@@ -54,12 +58,17 @@ function childLane(onAnswer: (count: number) => void): Lane {
   };
 }
 
+const payload = mode === "bytes"
+  ? Array.from({ length: items }, (_, i) => new Uint8Array(Number(bytesArg)).fill(i % 256))
+  : [];
+
 function workerLane(onAnswer: (count: number) => void): Lane {
   const worker = new Worker(new URL("./floor_worker.ts", import.meta.url).href, { type: "module" });
   worker.onmessage = (e) => onAnswer((e.data as number[]).length);
   return {
     send(first, count) {
-      worker.postMessage(Array.from({ length: count }, (_, i) => first + i));
+      if (mode === "bytes") worker.postMessage(payload[first]);
+      else worker.postMessage(Array.from({ length: count }, (_, i) => first + i));
     },
     close() {
       worker.terminate();
@@ -75,7 +84,7 @@ const finished = Promise.withResolvers<void>();
 const lanes: Lane[] = [];
 const start = performance.now();
 for (let i = 0; i < concurrency; i++) {
-  const lane: Lane = (mode === "worker" ? workerLane : childLane)((count) => {
+  const lane: Lane = (mode === "worker" || mode === "bytes" ? workerLane : childLane)((count) => {
     answered += count;
     if (answered === items) finished.resolve();
     else feed(lane);

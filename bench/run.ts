@@ -1,8 +1,9 @@
 // deno task bench: the local target's benchmarks of BENCHMARKS.md, side by side in one run.
 //
 // 1. Floors (bench/floor.ts): two child processes exchanging one JSON line per
-//    item (unbatched), Worker threads (one message per item), and the same
-//    child processes sent 1,000 items per line (batched).
+//    item (unbatched), Worker threads (one message per item), the same
+//    child processes sent 1,000 items per line (batched), and Worker threads
+//    sent 200 items of 1 MiB (structured clone), the floor of step 3.
 // 2. cloudknot no-op items, 1,000 to 300,000: per-item cost and the peak
 //    resident memory of the whole process tree.
 // 3. 200 items of 1 MiB Uint8Array: throughput, peak memory, when map()
@@ -44,6 +45,7 @@ function floor(mode: string, items: number) {
     mode,
     String(items),
     String(cores),
+    String(MiB),
   ]).then((m) => ({ ...last(m.stdout), peakMiB: m.peakRss / MiB, cpuMs: m.cpuMs }));
 }
 
@@ -109,6 +111,8 @@ console.log(
 const lines = await floor("lines", 10_000);
 const worker = await floor("worker", 20_000);
 const batched = await floor("batched", 300_000);
+const bytesFloor = await floor("bytes", 200);
+const floorMbs = 200 * MiB / 1e6 / (bytesFloor.ms / 1000);
 for (
   const [name, r] of [["child processes, one JSON line per item", lines], [
     "Worker threads, one message per item",
@@ -117,6 +121,12 @@ for (
 ) {
   console.log(`| ${name} | ${r.items} | ${f2(r.usPerItem)} | ${cpu(r.cpuMs, r.items)} |`);
 }
+console.log(
+  `| Worker threads, one 1 MiB Uint8Array per message | 200 | ${f2(bytesFloor.usPerItem)} | ${
+    cpu(bytesFloor.cpuMs, 200)
+  } |`,
+);
+console.log(`\n1 MiB floor: ${f0(floorMbs)} MB/s`);
 
 console.log("\n## cloudknot local, no-op items\n");
 console.log(
@@ -134,17 +144,17 @@ for (const n of [1_000, 10_000, 100_000, 300_000]) {
 
 console.log("\n## 200 × 1 MiB Uint8Array (payload 200 MiB)\n");
 console.log(
-  "| function | MB/s | CPU s (tree) | peak RSS MiB (tree) | × payload | map() returned ms | first item started ms |\n|---|---|---|---|---|---|---|",
+  "| function | MB/s | ÷ floor's | CPU s (tree) | peak RSS MiB (tree) | × payload | map() returned ms | first item started ms |\n|---|---|---|---|---|---|---|---|",
 );
 for (const scenario of ["bytes", "echo"]) {
   const r = await cloudknot(scenario, 200, MiB);
   const mbs = 200 * MiB / 1e6 / (r.callsMs / 1000);
   console.log(
     `| ${scenario === "bytes" ? "returns the length" : "returns the bytes"} | ${f0(mbs)} | ${
-      cpu(r.cpuMs, 1, 1 / 1000)
-    } | ${f0(r.peakMiB)} | ${f2(r.peakMiB / 200)} | ${f0(r.mapReturnedMs)} | ${
-      f0(r.firstStartedMs)
-    } |`,
+      f2(mbs / floorMbs)
+    } | ${cpu(r.cpuMs, 1, 1 / 1000)} | ${f0(r.peakMiB)} | ${f2(r.peakMiB / 200)} | ${
+      f0(r.mapReturnedMs)
+    } | ${f0(r.firstStartedMs)} |`,
   );
 }
 

@@ -25,6 +25,7 @@ export * from "./permissions.ts";
 export * from "./inputs.ts";
 export * from "./item_log.ts";
 export * from "./pool.ts";
+export type { FileSpan } from "./wire.ts";
 export * from "./main.ts";
 export * from "./function_artifact.ts";
 export * from "./artifact_sources.ts";

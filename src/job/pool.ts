@@ -29,7 +29,9 @@ import { permissionFlags, type Permissions } from "./permissions.ts";
 import { encodeRecord, type ErrorRecord, type FailureKind, failureRecord } from "./record.ts";
 import {
   encodeRunFrames,
+  type FileSpan,
   FRAME,
+  GC_NAME,
   MarkedStreamReader,
   newMark,
   readDone,
@@ -40,12 +42,25 @@ import {
 export interface ItemSource {
   /**
    * Reads items; may answer synchronously. The pool asks for the items of one
-   * batch at a time, usually consecutive ones.
+   * batch at a time, usually consecutive ones. An item may be answered with
+   * its place in {@linkcode ItemSource.file} instead of its bytes: the worker
+   * then reads it from there.
    *
    * @param indices The items, in the order wanted.
-   * @returns Their encoded bytes, in the same order.
+   * @returns Their encoded bytes (or places in the file), in the same order.
    */
-  read(indices: readonly number[]): Uint8Array[] | Promise<Uint8Array[]>;
+  read(
+    indices: readonly number[],
+  ): (Uint8Array | FileSpan)[] | Promise<(Uint8Array | FileSpan)[]>;
+  /**
+   * A file that holds items, which every worker is allowed to read (and only
+   * that file besides the function): `read` may answer with places in it.
+   * Items written there before they are answered reach a worker without
+   * passing through the pool's process or a pipe.
+   *
+   * @default {undefined}
+   */
+  file?: string;
 }
 
 /** An attempt that ended, with its encoded record. */
@@ -380,7 +395,7 @@ export class WorkerPool {
       if (next === undefined) break;
       packed.push(next);
     }
-    const send = (items: Uint8Array[]) => {
+    const send = (items: (Uint8Array | FileSpan)[]) => {
       if (!this.#slots.has(slot) || slot.killedFor !== undefined) {
         if (this.#cancelled === undefined) this.#front.push(...packed);
         return;
@@ -388,10 +403,12 @@ export class WorkerPool {
       const idle = slot.sent.length === slot.outHead;
       for (const p of packed) slot.sent.push(p);
       if (idle) this.#startHead(slot);
+      // The bytes that travel down the pipe: an item read from the file takes none.
       let bytes = 0;
       const attempts: WireAttempt[] = packed.map((p, i) => {
-        bytes += items[i]!.byteLength;
-        return { index: indexOf(p), attempt: attemptOf(p), bytes: items[i]! };
+        const item = items[i]!;
+        if (item instanceof Uint8Array) bytes += item.byteLength;
+        return { index: indexOf(p), attempt: attemptOf(p), bytes: item };
       });
       const mean = bytes / Math.max(1, packed.length);
       this.#meanBytes = this.#meanBytes === 0 ? mean : 0.9 * this.#meanBytes + 0.1 * mean;
@@ -404,7 +421,7 @@ export class WorkerPool {
         this.#failAttempt(p, "infrastructure", { name: "ItemReadError", message });
       }
     };
-    let read: Uint8Array[] | Promise<Uint8Array[]>;
+    let read: (Uint8Array | FileSpan)[] | Promise<(Uint8Array | FileSpan)[]>;
     try {
       read = this.#o.source.read(packed.map(indexOf));
     } catch (e) {
@@ -434,12 +451,13 @@ export class WorkerPool {
     const mark = newMark();
     const worker = o.worker ?? { url: new URL("./worker_main.ts", import.meta.url).href };
     const functionPath = o.functionUrl.startsWith("file:") ? [fileURLToPath(o.functionUrl)] : [];
+    const file = o.source.file;
     const args = [
       "run",
       "--quiet",
       ...(o.denoFlags ?? []),
       ...permissionFlags(o.permissions ?? { net: true }, {
-        read: functionPath,
+        read: file !== undefined ? [...functionPath, file] : functionPath,
         env: [...JOB_VARIABLES, ...Object.keys(o.env ?? {})],
       }),
     ];
@@ -447,6 +465,8 @@ export class WorkerPool {
     // would otherwise grow it to tens of MiB per worker for nothing.
     const v8 = ["--max-semi-space-size=1"];
     if (o.memoryMiB !== undefined) v8.push(`--max-old-space-size=${o.memoryMiB}`);
+    // A worker that reads large items from the file collects their garbage itself.
+    if (file !== undefined) v8.push(`--expose-gc-as=${GC_NAME}`);
     args.push(`--v8-flags=${v8.join(",")}`);
     args.push(
       worker.url,
@@ -457,6 +477,7 @@ export class WorkerPool {
       Array.from(mark, (b) => b.toString(16).padStart(2, "0")).join(""),
       "--job-id",
       o.jobId,
+      ...(file !== undefined ? ["--inputs", file] : []),
     );
     if (o.starmap) args.push("--starmap");
     // A function that may start programs or load native code sees the job's

@@ -5,8 +5,10 @@
  *
  * - **Pool to worker, on stdin**: `u32 length, u8 type, body` frames. A
  *   {@linkcode FRAME.run} frame carries a batch of attempts: `u32 count`,
- *   then for each `u32 index, u16 attempt, u32 length` and the item's
- *   encoded bytes. The end of stdin tells the worker to exit.
+ *   then for each `u32 index, u16 attempt, u8 where, u32 length` and either
+ *   the item's encoded bytes (`where` 0) or, for an item the worker reads
+ *   itself from the run's inputs file (`where` 1, see {@linkcode FileSpan}),
+ *   its `u64 offset` there. The end of stdin tells the worker to exit.
  * - **Worker to pool, on stdout and stderr**: the user's function writes
  *   there too, so each frame starts with the worker's mark, 16 random bytes
  *   (the first is `0x1e`) the pool gave it, then `u8 type, u32 length, body`.
@@ -38,6 +40,13 @@ export const FRAME = {
   /** Worker to pool (stderr): an attempt ended; nothing follows. */
   end: 5,
 } as const;
+
+/**
+ * The name under which the pool has V8 expose its garbage collector to a
+ * worker that reads large items from a file (`--expose-gc-as`); the worker
+ * takes it before the function loads and leaves `undefined` there.
+ */
+export const GC_NAME = "__cloudknotGc";
 
 /** Frames up to this size are written as one copy; larger ones in parts. */
 const COPY_BELOW = 256 * 1024;
@@ -93,14 +102,49 @@ export function newMark(): Uint8Array {
   return mark;
 }
 
+/**
+ * Where an item's encoded bytes are in the inputs file a worker was given
+ * (`--inputs`): a large item goes to the worker as its place, and the worker
+ * reads it from the file (which the pool's process has just written, so it
+ * is in the page cache), instead of down its stdin's pipe.
+ */
+export interface FileSpan {
+  /** Where the item starts in the file. */
+  offset: number;
+  /** Its length in bytes. */
+  length: number;
+}
+
 /** One attempt sent to a worker. */
 export interface WireAttempt {
   /** The item's position in the inputs. */
   index: number;
   /** The attempt, counted from 1. */
   attempt: number;
-  /** The item's encoded bytes. */
-  bytes: Uint8Array;
+  /** The item's encoded bytes, or where they are in the worker's inputs file. */
+  bytes: Uint8Array | FileSpan;
+}
+
+/** Bytes of an attempt's head in a run frame: index, attempt, where, length. */
+const ATTEMPT_HEAD = 11;
+
+/** The bytes an attempt takes in a run frame after its head. */
+function bodyLength(a: WireAttempt): number {
+  return a.bytes instanceof Uint8Array ? a.bytes.byteLength : 8;
+}
+
+/** Writes an attempt's head (and a span's offset) at `at`. */
+function writeAttempt(view: DataView, at: number, a: WireAttempt): void {
+  view.setUint32(at, a.index, true);
+  view.setUint16(at + 4, a.attempt, true);
+  if (a.bytes instanceof Uint8Array) {
+    view.setUint8(at + 6, 0);
+    view.setUint32(at + 7, a.bytes.byteLength, true);
+  } else {
+    view.setUint8(at + 6, 1);
+    view.setUint32(at + 7, a.bytes.length, true);
+    view.setBigUint64(at + ATTEMPT_HEAD, BigInt(a.bytes.offset), true);
+  }
 }
 
 /**
@@ -110,7 +154,7 @@ export interface WireAttempt {
  * ```ts
  * import { encodeRunFrame } from "./wire.ts";
  *
- * console.log(encodeRunFrame([{ index: 0, attempt: 1, bytes: new Uint8Array([1]) }]).length); // 20
+ * console.log(encodeRunFrame([{ index: 0, attempt: 1, bytes: new Uint8Array([1]) }]).length); // 21
  * ```
  *
  * @param attempts The attempts, in the order the worker runs them.
@@ -118,7 +162,7 @@ export interface WireAttempt {
  */
 export function encodeRunFrame(attempts: readonly WireAttempt[]): Uint8Array {
   let size = 5 + 4;
-  for (const a of attempts) size += 10 + a.bytes.byteLength;
+  for (const a of attempts) size += ATTEMPT_HEAD + bodyLength(a);
   const frame = new Uint8Array(size);
   const view = new DataView(frame.buffer);
   view.setUint32(0, size - 5, true);
@@ -126,11 +170,9 @@ export function encodeRunFrame(attempts: readonly WireAttempt[]): Uint8Array {
   view.setUint32(5, attempts.length, true);
   let at = 9;
   for (const a of attempts) {
-    view.setUint32(at, a.index, true);
-    view.setUint16(at + 4, a.attempt, true);
-    view.setUint32(at + 6, a.bytes.byteLength, true);
-    frame.set(a.bytes, at + 10);
-    at += 10 + a.bytes.byteLength;
+    writeAttempt(view, at, a);
+    if (a.bytes instanceof Uint8Array) frame.set(a.bytes, at + ATTEMPT_HEAD);
+    at += ATTEMPT_HEAD + bodyLength(a);
   }
   return frame;
 }
@@ -152,7 +194,7 @@ export function encodeRunFrame(attempts: readonly WireAttempt[]): Uint8Array {
  */
 export function encodeRunFrames(attempts: readonly WireAttempt[]): Uint8Array[] {
   let size = 5 + 4;
-  for (const a of attempts) size += 10 + a.bytes.byteLength;
+  for (const a of attempts) size += ATTEMPT_HEAD + bodyLength(a);
   if (size <= COPY_BELOW) return [encodeRunFrame(attempts)];
   const head = new Uint8Array(9);
   const view = new DataView(head.buffer);
@@ -161,12 +203,10 @@ export function encodeRunFrames(attempts: readonly WireAttempt[]): Uint8Array[] 
   view.setUint32(5, attempts.length, true);
   const parts: Uint8Array[] = [head];
   for (const a of attempts) {
-    const itemHead = new Uint8Array(10);
-    const v = new DataView(itemHead.buffer);
-    v.setUint32(0, a.index, true);
-    v.setUint16(4, a.attempt, true);
-    v.setUint32(6, a.bytes.byteLength, true);
-    parts.push(itemHead, a.bytes);
+    const itemHead = new Uint8Array(ATTEMPT_HEAD + (a.bytes instanceof Uint8Array ? 0 : 8));
+    writeAttempt(new DataView(itemHead.buffer), 0, a);
+    parts.push(itemHead);
+    if (a.bytes instanceof Uint8Array) parts.push(a.bytes);
   }
   return parts;
 }
@@ -275,13 +315,16 @@ function readRun(view: DataView, at: number): WireAttempt[] {
   const attempts: WireAttempt[] = new Array(count);
   at += 4;
   for (let i = 0; i < count; i++) {
-    const length = view.getUint32(at + 6, true);
+    const length = view.getUint32(at + 7, true);
+    const inFile = view.getUint8(at + 6) === 1;
     attempts[i] = {
       index: view.getUint32(at, true),
       attempt: view.getUint16(at + 4, true),
-      bytes: bytes.subarray(at + 10, at + 10 + length),
+      bytes: inFile
+        ? { offset: Number(view.getBigUint64(at + ATTEMPT_HEAD, true)), length }
+        : bytes.subarray(at + ATTEMPT_HEAD, at + ATTEMPT_HEAD + length),
     };
-    at += 10 + length;
+    at += ATTEMPT_HEAD + (inFile ? 8 : length);
   }
   return attempts;
 }

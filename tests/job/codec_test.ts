@@ -1029,6 +1029,20 @@ Deno.test("5,000 small items encode and decode (no timing assertion)", () => {
   assert.deepEqual(out, items);
 });
 
+Deno.test("text holding U+FFFD decodes as it was; bytes that are not UTF-8 beside it are refused", () => {
+  const value = { s: "a\uFFFDb", bytes: new Uint8Array([1]) };
+  assert.deepEqual(decode(encode("a\uFFFDb")), "a\uFFFDb");
+  assert.deepEqual(decode(encode(value)), value);
+  // A byte that is not UTF-8 next to a real U+FFFD (EF BF BD), in a text document and in a binary one's JSON.
+  const text = new TextEncoder().encode('{"ck":1,"v":"\uFFFD?"}');
+  text[text.length - 3] = 0xff;
+  assert.throws(() => decode(text), /not valid UTF-8/);
+  const binary = encode(value);
+  const at = binary.indexOf(0xbd) + 1;
+  binary[at] = 0xff;
+  assert.throws(() => decode(binary), /its JSON part is not UTF-8/);
+});
+
 // ---------------------------------------------------------------------------
 // Malformed input.
 

@@ -279,3 +279,88 @@ Deno.test("a pool's deno flags reach its workers: with --cached-only a package n
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("workers read items sent as a place in the source's file, mixed with items sent as bytes, and may read no other file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // The function returns its item, whether V8's collector is in its reach,
+    // and whether it may read a file next to the inputs.
+    const functionUrl = await artifact(
+      dir,
+      `(x) => {
+        let other;
+        try {
+          Deno.readFileSync(${JSON.stringify(join(dir, "other"))});
+          other = "read";
+        } catch (e) {
+          other = e.name;
+        }
+        return { x, gc: typeof globalThis.__cloudknotGc, other };
+      }`,
+    );
+    await Deno.writeTextFile(join(dir, "other"), "secret");
+    // Items 0 to 5: the even ones are in the file, the odd ones go as bytes.
+    const values = [
+      new Uint8Array(300 * 1024).map((_, i) => i % 251),
+      "small",
+      { text: "é".repeat(100_000), map: new Map([[1, new Float64Array([0.5, -0])]]) },
+      7n,
+      new Uint8Array(1 << 20).fill(9).subarray(10, 20),
+      [1, 2],
+    ];
+    const encoded = values.map((v) => encode(v));
+    const spans: { offset: number; length: number }[] = [];
+    const file = join(dir, "inputs");
+    let at = 0;
+    const parts: Uint8Array[] = [new Uint8Array(17)];
+    at = 17;
+    encoded.forEach((bytes, i) => {
+      spans[i] = { offset: at, length: bytes.byteLength };
+      parts.push(bytes);
+      at += bytes.byteLength;
+    });
+    await Deno.writeFile(file, new Uint8Array(parts.flatMap((p) => [...p])));
+    const records = new Map<number, ReturnType<typeof decodeRecord>>();
+    const pool = new WorkerPool({
+      functionUrl,
+      starmap: false,
+      concurrency: 2,
+      attempts: 1,
+      jobId: "r:{index}",
+      source: {
+        file,
+        read: (indices) =>
+          indices.map((i) =>
+            i === 6 ? { offset: at - 10, length: 100 } : i % 2 === 0 ? spans[i]! : encoded[i]!
+          ),
+      },
+      sink: {
+        started: () => {},
+        output: () => {},
+        store: () => {},
+        ended: (a) => records.set(a.index, a.record ?? decodeRecord(a.bytes)),
+      },
+    });
+    pool.addRange(0, 7);
+    pool.close();
+    await pool.done;
+    for (let i = 0; i < values.length; i++) {
+      const record = records.get(i)!;
+      assert.equal(record.status, "ok", `item ${i}`);
+      assert.deepEqual(
+        (record as { value: unknown }).value,
+        { x: values[i], gc: "undefined", other: "NotCapable" },
+        `item ${i}`,
+      );
+    }
+    // A place past the end of the file fails its item, naming the file.
+    const bad = records.get(6)!;
+    assert.equal(bad.status === "error" && bad.kind, "infrastructure");
+    assert.match(
+      bad.status === "error" ? bad.error.message : "",
+      /Cannot read the item from .*inputs/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

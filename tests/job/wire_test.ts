@@ -82,6 +82,8 @@ Deno.test("batches reach the worker whole however stdin is cut", () => {
     { index: 0, attempt: 1, bytes: text("a") },
     { index: 70000, attempt: 3, bytes: new Uint8Array(0) },
     { index: 2, attempt: 1, bytes: new Uint8Array(5000).fill(1) },
+    // A large item's place in the inputs file, which the worker reads itself.
+    { index: 3, attempt: 2, bytes: { offset: 2 ** 40 + 5, length: 3 << 20 } },
   ];
   const stream = concat(encodeRunFrame(attempts), encodeRunFrame(attempts.slice(0, 1)));
   for (const size of [1, 3, 9, 4096, stream.byteLength]) {
@@ -92,9 +94,11 @@ Deno.test("batches reach the worker whole however stdin is cut", () => {
     }
     assert.equal(batches.length, 2, `chunks of ${size}`);
     assert.deepEqual(
-      batches[0]!.map((a) => [a.index, a.attempt, a.bytes.byteLength]),
-      [[0, 1, 1], [70000, 3, 0], [2, 1, 5000]],
+      batches[0]!.map((a) => [a.index, a.attempt, a.bytes instanceof Uint8Array && a.bytes.length]),
+      [[0, 1, 1], [70000, 3, 0], [2, 1, 5000], [3, 2, false]],
     );
+    assert.deepEqual(batches[0]![2]!.bytes, new Uint8Array(5000).fill(1));
+    assert.deepEqual(batches[0]![3]!.bytes, { offset: 2 ** 40 + 5, length: 3 << 20 });
     assert.deepEqual(batches[1]!.map((a) => a.index), [0]);
   }
 });
@@ -131,11 +135,11 @@ Deno.test("batches read in place reach the worker whole, however much each read 
 
 Deno.test("large frames written in parts are the same bytes as one frame", () => {
   const big = new Uint8Array(300_000).fill(3);
-  const attempts = [{ index: 1, attempt: 1, bytes: big }, {
-    index: 2,
-    attempt: 2,
-    bytes: text("x"),
-  }];
+  const attempts = [
+    { index: 1, attempt: 1, bytes: big },
+    { index: 2, attempt: 2, bytes: text("x") },
+    { index: 3, attempt: 1, bytes: { offset: 123, length: 1 << 20 } },
+  ];
   const parts = encodeRunFrames(attempts);
   assert.ok(parts.length > 1);
   assert.ok(parts.includes(big), "the item's bytes are written as they are");

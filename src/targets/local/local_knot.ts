@@ -64,6 +64,25 @@ export interface LocalKnotSpec {
  */
 export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<LocalTarget>> {
   const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
+  const runsRoot = await localRunsRoot(root);
+  // The workers are allowed to read the function and the runs' inputs by
+  // path, in a flag that cannot name a path with a comma: refused before
+  // anything is made.
+  for (
+    const [dir, how] of [[root, "the dir option or CLOUDKNOT_LOCAL_DIR"], [
+      runsRoot,
+      "CLOUDKNOT_LOCAL_RUNS",
+    ]] as const
+  ) {
+    if (dir.includes(",")) {
+      throw new CloudknotInputError(
+        `The directory ${dir} holds a comma, which Deno's --allow-read flag (how the knot's ` +
+          `workers may read its function and its runs' inputs) cannot name: choose a directory ` +
+          `without commas (${how})`,
+        { field: "dir" },
+      );
+    }
+  }
   const store = new LocalStore(root);
   const saved = await readLocalKnotRecord(store);
   if (saved !== undefined && saved.target !== "local") {
@@ -111,7 +130,6 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     ...(artifact.sources !== undefined ? { sources: artifact.sources } : {}),
   };
   await store.put("knot.json", JSON.stringify(record, null, 2));
-  const runsRoot = await localRunsRoot(root);
   if (runsRoot !== root) await ensurePrivateDir(runsRoot);
   const target = new LocalTarget({
     knot: spec.name,

@@ -655,7 +655,7 @@ function report(control: RunControl, a: EndedAttempt): void {
 /** Decodes a record; a damaged one becomes an infrastructure error. */
 function decodeEntry(bytes: Uint8Array, index: number, attempt: number) {
   try {
-    return decodeRecord(recordText(bytes));
+    return decodeRecord(bytes);
   } catch (e) {
     return failureRecord(
       { index, attempt, jobId: "", kind: "infrastructure" },
@@ -665,25 +665,6 @@ function decodeEntry(bytes: Uint8Array, index: number, attempt: number) {
       },
     );
   }
-}
-
-/**
- * The runtime's lenient UTF-8 decoder: it has a fast path the strict one
- * (which the codec uses, to refuse bytes that are not UTF-8) has not, about
- * a microsecond less per record.
- */
-const UTF8 = new TextDecoder();
-
-/**
- * A record's JSON as text, decoded on the fast path; the bytes as they are
- * for a binary document (which does not start with `{`) and for text with a
- * U+FFFD, which may stand for bytes that are not UTF-8: the codec's strict
- * decoder then says whether they are.
- */
-function recordText(bytes: Uint8Array): Uint8Array | string {
-  if (bytes[0] !== 0x7b) return bytes;
-  const text = UTF8.decode(bytes);
-  return text.includes("\uFFFD") ? bytes : text;
 }
 
 /** Settles items whose inputs could not be written. */

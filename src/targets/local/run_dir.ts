@@ -283,6 +283,33 @@ export class RunDir {
     return this.#ends.length;
   }
 
+  /** The path of the run's `inputs`. */
+  get inputsPath(): string {
+    return join(this.dir, RUN_FILES.inputs);
+  }
+
+  /**
+   * The length of an item's encoded bytes.
+   *
+   * @param index An item whose inputs are written.
+   * @returns Its length.
+   */
+  itemLength(index: number): number {
+    const ends = this.#ends.values;
+    return ends[index]! - (index === 0 ? 0 : ends[index - 1]!);
+  }
+
+  /**
+   * Where an item's encoded bytes are in `inputs`.
+   *
+   * @param index An item whose inputs are written.
+   * @returns Its offset and length.
+   */
+  span(index: number): { offset: number; length: number } {
+    const offset = index === 0 ? 0 : this.#ends.values[index - 1]!;
+    return { offset, length: this.itemLength(index) };
+  }
+
   /**
    * Writes (or rewrites) the manifest, atomically.
    *

@@ -39,6 +39,52 @@ Deno.test("items and results carry structured values both ways", async () => {
   });
 });
 
+Deno.test("large items, read by the workers from the run's inputs, and small ones mixed with them come back as they were", async () => {
+  const flag = join(await Deno.makeTempDir(), "second");
+  try {
+    await withKnot({
+      name: "large-items",
+      // Every item fails the first time, so retry() runs them again: from a
+      // run that did not encode them (they are read back from the inputs).
+      permissions: { read: [flag] },
+      func: (x: unknown) => {
+        try {
+          Deno.statSync(Deno.env.get("FLAG")!);
+        } catch {
+          throw new Error("first time");
+        }
+        const views = x as { a?: Uint8Array; b?: Float32Array };
+        return { x, shared: views?.a !== undefined && views.a.buffer === views.b?.buffer };
+      },
+    }, async (knot) => {
+      const buffer = new ArrayBuffer(200 * 1024);
+      new Uint8Array(buffer).forEach((_, i, a) => a[i] = i % 253);
+      const resizable = new ArrayBuffer(70 * 1024, { maxByteLength: 1 << 20 });
+      new Uint8Array(resizable).fill(5);
+      const inputs: unknown[] = [
+        new Uint8Array(1 << 20).map((_, i) => i % 249),
+        1,
+        { a: new Uint8Array(buffer, 10, 100), b: new Float32Array(buffer, 1024, 8) },
+        "small",
+        "ü".repeat(80_000),
+        resizable,
+        new Uint8Array(64 * 1024 - 100),
+        [new BigInt64Array([1n, -2n]), new Map([["k", new Uint8Array(100_000).fill(1)]])],
+      ];
+      const first = await knot.map(inputs, { progress: false, env: { FLAG: flag } });
+      assert.ok((await first.settled()).every((s) => s.status === "rejected"));
+      await Deno.writeTextFile(flag, "");
+      const run = await first.retry({ progress: false });
+      const results = await run.results() as { x: unknown; shared: boolean }[];
+      assert.deepEqual(results.map((r) => r.x), inputs);
+      assert.equal(results[2]!.shared, true, "two views of one buffer still share it");
+      assert.equal((results[5]!.x as ArrayBuffer).resizable, true);
+    });
+  } finally {
+    await Deno.remove(join(flag, ".."), { recursive: true });
+  }
+});
+
 Deno.test("a function returning undefined resolves to undefined", async () => {
   await withKnot({ name: "nothing", func: (_x: number) => undefined }, async (knot) => {
     const run = await knot.map([1, 2], { progress: false });
@@ -536,6 +582,31 @@ Deno.test("bad knot options are typed errors", async () => {
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a knot or runs directory with a comma is refused before anything is made", async () => {
+  const base = await Deno.makeTempDir();
+  try {
+    await assert.rejects(
+      () => Knot.create({ name: "comma", dir: join(base, "a,b"), func: (x: number) => x }),
+      (e) => e instanceof CloudknotInputError && /a,b.*CLOUDKNOT_LOCAL_DIR/.test(e.message),
+    );
+    const previous = Deno.env.get("CLOUDKNOT_LOCAL_RUNS");
+    Deno.env.set("CLOUDKNOT_LOCAL_RUNS", join(base, "runs,here"));
+    try {
+      await assert.rejects(
+        () => Knot.create({ name: "comma", dir: join(base, "knots"), func: (x: number) => x }),
+        (e) =>
+          e instanceof CloudknotInputError && /runs,here.*CLOUDKNOT_LOCAL_RUNS/.test(e.message),
+      );
+    } finally {
+      if (previous === undefined) Deno.env.delete("CLOUDKNOT_LOCAL_RUNS");
+      else Deno.env.set("CLOUDKNOT_LOCAL_RUNS", previous);
+    }
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(base)), []);
+  } finally {
+    await Deno.remove(base, { recursive: true });
   }
 });
 
