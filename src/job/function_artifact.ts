@@ -5,7 +5,10 @@
  *
  * - `func`: the function's own source text is shipped. Imports must go inside
  *   the function as `await import(...)`; a function that uses names from the
- *   scope it was written in is refused before anything runs.
+ *   scope it was written in is refused before anything runs. When the text
+ *   can be traced back to its file (`func_source_map.ts`), the artifact
+ *   carries a source map to it, named as a module's is, so its frames name
+ *   the file and line; otherwise they name the artifact.
  * - `module` + `exportName`: the module's whole graph, npm packages included,
  *   is bundled on this machine with `deno bundle` into one file. The bundle
  *   carries an inline source map, so a stack trace from the artifact, wherever
@@ -27,10 +30,11 @@ import {
   rememberSourceRoots,
   type SourceRoots,
 } from "./artifact_sources.ts";
+import { funcSourceMap } from "./func_source_map.ts";
+import type { FunctionKind } from "./function_kind.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
 
-/** How the function was shipped. */
-export type FunctionKind = "func" | "module";
+export type { FunctionKind } from "./function_kind.ts";
 
 /** A function packaged as one self-contained ES module. */
 export interface FunctionArtifact {
@@ -43,9 +47,9 @@ export interface FunctionArtifact {
   /** The function's name, for messages and default names. */
   name: string;
   /**
-   * Where a module's sources were when it was bundled, for a knot to record
-   * so any process can resolve its stack frames (absent for `func`, and for
-   * an artifact read back without them).
+   * Where the sources its source map names were when it was made, for a knot
+   * to record so any process can resolve its stack frames (absent when it has
+   * no map, and for an artifact read back without them).
    */
   sources?: ArtifactSources;
 }
@@ -128,9 +132,18 @@ export async function artifactFromFunc(
     );
   }
   const expression = asExpression(text);
-  const source = `// cloudknot function artifact: the source of func "${func.name}"\n` +
+  const code = `// cloudknot function artifact: the source of func "${func.name}"\n` +
     `export const kind = "func";\nexport default ${expression};\n`;
-  const undeclared = await undeclaredNames(source, options);
+  // The function's text is on the artifact's third line, inside the expression
+  // after `export default `. The map never fails (it is absent instead), and
+  // it settles before the check's error is thrown, so no deno outlives it.
+  const mapping = funcSourceMap(func, {
+    code,
+    line: 2,
+    column: "export default ".length + expression.indexOf(text),
+  }, { denoDir: thisDenoDir });
+  const undeclared = await undeclaredNames(code, options).finally(() => mapping);
+  const located = await mapping;
   if (undeclared !== undefined && undeclared.length > 0) {
     const list = undeclared.map((name) => `"${name}"`).join(", ");
     throw new CloudknotInputError(
@@ -143,7 +156,60 @@ export async function artifactFromFunc(
       { field: "func" },
     );
   }
-  return { kind: "func", source, hash: await sha256Hex(source), name: func.name || "anonymous" };
+  const name = func.name || "anonymous";
+  return located === undefined
+    ? { kind: "func", source: code, hash: await sha256Hex(code), name }
+    : await mappedArtifact("func", name, code, located);
+}
+
+/**
+ * An artifact of `code` with its portable source map in a `data:` URL
+ * comment, which Deno applies wherever it is imported; the map's roots are
+ * remembered for this process's stack frames.
+ */
+async function mappedArtifact(
+  kind: FunctionKind,
+  name: string,
+  code: string,
+  mapped: { map: string; key: string; roots: SourceRoots },
+): Promise<FunctionArtifact> {
+  const source = code.replace(/\n?$/, "\n") +
+    "//# sourceMappingURL=data:application/json;base64," +
+    Buffer.from(mapped.map).toString("base64") + "\n";
+  rememberSourceRoots(mapped.key, mapped.roots);
+  return {
+    kind,
+    source,
+    hash: await sha256Hex(source),
+    name,
+    sources: { key: mapped.key, ...mapped.roots },
+  };
+}
+
+/** How long `deno info --json` may take to name this process's Deno cache: it reads nothing. */
+const DENO_DIR_LOOKUP_MS = 30_000;
+
+/** This process's Deno cache, learned once. */
+let denoDirOnce: Promise<string> | undefined;
+
+/**
+ * The Deno cache of this process, whose emit cache holds the compiled code of
+ * the user's TypeScript with its source map (`func_source_map.ts`). It
+ * rejects when this process may not run deno (asking would prompt): then a
+ * `func` artifact has no map.
+ */
+function thisDenoDir(): Promise<string> {
+  return denoDirOnce ??= (async () => {
+    const deno = Deno.execPath();
+    if (Deno.permissions.querySync({ name: "run", command: deno }).state !== "granted") {
+      throw new Error("no leave to run deno");
+    }
+    // A limit of its own, so no environment variable is read (that could prompt).
+    return await denoDirOf(deno, Deno.cwd(), DENO_DIR_LOOKUP_MS);
+  })().catch((e) => {
+    denoDirOnce = undefined;
+    throw e;
+  });
 }
 
 /**
@@ -275,17 +341,12 @@ export async function artifactFromModule(
         { field: "exportName" },
       );
     }
-    const source = bundle.replace(/\n?$/, "\n") +
-      "//# sourceMappingURL=data:application/json;base64," +
-      Buffer.from(portable.map).toString("base64") + "\n";
-    rememberSourceRoots(portable.key, portable.roots);
-    return {
-      kind: "module",
-      source,
-      hash: await sha256Hex(source),
-      name: exportName === "default" ? basename(url.pathname) : exportName,
-      sources: { key: portable.key, ...portable.roots },
-    };
+    return await mappedArtifact(
+      "module",
+      exportName === "default" ? basename(url.pathname) : exportName,
+      bundle,
+      portable,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -10,7 +10,7 @@ import { setImmediate } from "node:timers";
 import type { ObjectStore } from "../store/store.ts";
 import { decode } from "./codec.ts";
 import { errorToRecord } from "./error_record.ts";
-import type { FunctionKind } from "./function_artifact.ts";
+import type { FunctionKind } from "./function_kind.ts";
 import { readItem, RUN_KEYS } from "./payload.ts";
 import { explainPermissionError } from "./permissions.ts";
 import { type EncodedRecord, encodeRecord, type JobRecord } from "./record.ts";

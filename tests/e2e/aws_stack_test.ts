@@ -2,26 +2,25 @@
 // real Docker containers, a module that throws from a helper gives an
 // ItemError whose remote stack names the helper's and the module's file and
 // line on the machine that built the image (the container has neither file);
-// a func names the artifact, /app/function.js, at the line of the function's
-// source in it. Another process (a Knot adopted by name, `cloudknot results`)
-// names the same files, from the knot's record.
+// a func written in TypeScript names its file and the throw's line there too
+// (its artifact carries a map made from Deno's emit cache). Other processes
+// (a Knot adopted by name, `cloudknot results`) name the same files, from the
+// knots' records.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ItemError, Knot, MapError } from "../../mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { THROWING_FRAMES } from "../fixtures/throwing_frames.ts";
+import { refuseNegative } from "../fixtures/typed_func.ts";
+import { TYPED_FUNC_FRAME } from "../fixtures/typed_func_frames.ts";
 import { sessionFor } from "../support/aws_session.ts";
+import { stacksElsewhere } from "../support/deno_child.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 
-function refuse(x: number): number {
-  if (x < 0) throw new RangeError(`refused ${x}`);
-  return x;
-}
-
 dockerTest(
-  "an item's error on AWS names the module's file and line, and a func's line in the artifact",
+  "an item's error on AWS names the file and line of a module's throw and of a TypeScript func's",
   async () => {
     const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-e2e-stack-" });
@@ -41,8 +40,8 @@ dockerTest(
         module: new URL("../fixtures/throwing_job.ts", import.meta.url),
         exportName: "measure",
       });
-      const moduleError = await (await module.map([-1], { progress: false })).results()
-        .then(() => undefined, (e) => e);
+      const moduleRun = await module.map([-1], { progress: false });
+      const moduleError = await moduleRun.results().then(() => undefined, (e) => e);
       assert.ok(moduleError instanceof MapError, String(moduleError));
       const [thrown] = moduleError.errors as ItemError[];
       assert.ok(thrown instanceof ItemError);
@@ -60,55 +59,30 @@ dockerTest(
         AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"),
         NO_COLOR: "1",
       };
-      const inChild = async (args: string[]) => {
-        const out = await new Deno.Command(Deno.execPath(), {
-          args,
-          env,
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        return {
-          code: out.code,
-          stdout: new TextDecoder().decode(out.stdout),
-          stderr: new TextDecoder().decode(out.stderr),
-        };
-      };
-      const adopted = await inChild([
-        "eval",
-        `
-        import { Knot } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};
-        const knot = await Knot.create({ name: "stack-module", target: "aws", cloudknotDir: ${
-          JSON.stringify(common.cloudknotDir)
-        } });
-        const [manifest] = await knot.runs();
-        const error = await (await knot.collect(manifest.runId)).results().then(() => undefined, (e) => e);
-        console.log(error.errors[0].remote.stack);
-      `,
-      ]);
-      assert.equal(adopted.code, 0, adopted.stderr);
-      assert.match(adopted.stdout, THROWING_FRAMES);
-      const results = await inChild([
-        "run",
-        "-A",
-        "--quiet",
-        new URL("../../cli.ts", import.meta.url).pathname,
-        "results",
-        "stack-module",
-      ]);
-      assert.equal(results.code, 1, results.stderr);
-      assert.match(JSON.parse(results.stdout.trim()).error.stack, THROWING_FRAMES);
+      const adopt = { target: "aws", cloudknotDir: common.cloudknotDir };
+      const moduleElsewhere = await stacksElsewhere(
+        { name: "stack-module", ...adopt },
+        moduleRun.runId,
+        env,
+      );
+      assert.match(moduleElsewhere.adopted, THROWING_FRAMES);
+      assert.match(moduleElsewhere.results, THROWING_FRAMES);
 
-      const func = await Knot.create({ ...common, name: "stack-func", func: refuse });
-      const funcError = await (await func.map([-2], { progress: false })).results()
-        .then(() => undefined, (e) => e);
+      const func = await Knot.create({ ...common, name: "stack-func", func: refuseNegative });
+      const funcRun = await func.map([{ value: -2 }], { progress: false });
+      const funcError = await funcRun.results().then(() => undefined, (e) => e);
       assert.ok(funcError instanceof MapError, String(funcError));
       const [refused] = funcError.errors as ItemError[];
-      // The artifact's third line is the function's first, so its throw, on
-      // the function's second line, is line 4 (see docs/troubleshooting.md).
-      assert.match(
-        refused!.remote.stack ?? "",
-        /at [^\n(]*refuse[^\n(]*\(file:\/\/\/app\/function\.js:4:\d+\)/,
+      assert.equal(refused!.remote.message, "negative reading -2");
+      assert.match(refused!.remote.stack ?? "", TYPED_FUNC_FRAME);
+      assert.doesNotMatch(refused!.remote.stack ?? "", /function\.js/);
+      const funcElsewhere = await stacksElsewhere(
+        { name: "stack-func", ...adopt },
+        funcRun.runId,
+        env,
       );
+      assert.match(funcElsewhere.adopted, TYPED_FUNC_FRAME);
+      assert.match(funcElsewhere.results, TYPED_FUNC_FRAME);
       // The knots share their Pars, repository and bucket: the last one takes them.
       await module.clobber({ image: true });
       await func.clobber({ pars: true, repo: true, image: true, bucket: true });

@@ -184,8 +184,14 @@ dockerTest(
           assert.equal(failed.record.kind, "threw");
           assert.equal(failed.record.error.name, "RangeError");
           assert.equal(failed.record.error.message, "negative input -3");
-          // The stack is the container's own: the function ran from /app/function.js.
-          assert.match(failed.record.error.stack ?? "", /file:\/\/\/app\/function\.js/);
+          // The stack is the container's own: the function ran from /app/function.js,
+          // whose map names this file by its portable name, at the throw's line.
+          const throwLine = (await Deno.readTextFile(new URL(import.meta.url))).split("\n")
+            .findIndex((line) => line.includes("throw new RangeError(`negative input")) + 1;
+          assert.match(
+            failed.record.error.stack ?? "",
+            new RegExp(`\\(cloudknot:[0-9a-f]{12}/src/docker_image_test\\.ts:${throwLine}:\\d+\\)`),
+          );
           assert.match(failed.stderr, /item 1 failed/);
         } finally {
           await Deno.remove(config, { recursive: true });

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { ItemError, MapError } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { INDEX_ENTRY_BYTES } from "../../../src/job/mod.ts";
+import { throwFrame } from "../../fixtures/typed_func_frames.ts";
 import { job, jobsNamed, startTestBed } from "./helpers.ts";
 
 Deno.test("AWS target: map runs array jobs and independent jobs on Batch and collects every result", async (t) => {
@@ -124,7 +125,11 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         assert.equal(threw.exitCode, 1);
         assert.equal(threw.statusReason, "Essential container in task exited");
         assert.match(threw.logStream ?? "", /^ck-def\/default\/[0-9a-f]+$/);
-        assert.match((threw.cause as Error).stack ?? "", /job .*\(file:.*function\.js:\d+:\d+\)/);
+        // The artifact's map names the file the function was written in, and its throw's line.
+        assert.match(
+          (threw.cause as Error).stack ?? "",
+          throwFrame(new URL("./helpers.ts", import.meta.url), "throw new TypeError(`bad item"),
+        );
         assert.ok(crashed instanceof ItemError);
         assert.equal(crashed.kind, "crashed");
         assert.equal(crashed.exitCode, 3);

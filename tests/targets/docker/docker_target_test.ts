@@ -16,6 +16,9 @@ import { job, rejected } from "../../fixtures/docker_job.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
+import { refuseNegative } from "../../fixtures/typed_func.ts";
+import { TYPED_FUNC_FRAME } from "../../fixtures/typed_func_frames.ts";
+import { stacksElsewhere } from "../../support/deno_child.ts";
 
 const quiet = new Docker({ logger: () => {} });
 
@@ -271,60 +274,52 @@ dockerTest(
 );
 
 dockerTest(
-  "a module's failed item names its files in another process: a Knot adopted by name, and cloudknot results",
+  "a failed item names the user's files in another process, for a module and a TypeScript func: a Knot adopted by name, and cloudknot results",
   async () => {
     const baseImage = await ensureBaseImage({ docker: quiet });
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-stack-" });
     try {
-      const knot = await Knot.create({
-        name: "throws",
-        target: "docker",
-        module: new URL("../../fixtures/throwing_job.ts", import.meta.url),
-        exportName: "measure",
+      const common = {
+        target: "docker" as const,
         dir,
         cloudknotDir: dir,
         baseImage,
         docker: quiet,
         retries: 1,
-      });
-      const run = await knot.map([-1], { progress: false });
-      await run.settled();
-      // The processes below did not make the artifact: they read its sources' roots from the record.
-      const inChild = async (args: string[]) => {
-        const out = await new Deno.Command(Deno.execPath(), {
-          args,
-          env: { CLOUDKNOT_LOCAL_DIR: dir, NO_COLOR: "1" },
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-        return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
       };
-      const adopted = await inChild([
-        "eval",
-        `
-        import { Knot } from ${JSON.stringify(new URL("../../../mod.ts", import.meta.url).href)};
-        const knot = await Knot.create({ name: "throws", target: "docker", cloudknotDir: ${
-          JSON.stringify(dir)
-        } });
-        const run = await knot.collect(${JSON.stringify(run.runId)});
+      const module = await Knot.create({
+        ...common,
+        name: "throws",
+        module: new URL("../../fixtures/throwing_job.ts", import.meta.url),
+        exportName: "measure",
+      });
+      const func = await Knot.create({ ...common, name: "typed-throws", func: refuseNegative });
+      const failed = [
+        {
+          name: module.name,
+          run: await module.map([-1], { progress: false }),
+          frames: THROWING_FRAMES,
+        },
+        {
+          name: func.name,
+          run: await func.map([{ value: -1 }], { progress: false }),
+          frames: TYPED_FUNC_FRAME,
+        },
+      ];
+      for (const { name, run, frames } of failed) {
         const error = await run.results().then(() => undefined, (e) => e);
-        console.log(error.errors[0].remote.stack);
-      `,
-      ]);
-      assert.equal(adopted.code, 0, adopted.stderr);
-      assert.match(adopted.stdout, THROWING_FRAMES);
-      const results = await inChild([
-        "run",
-        "-A",
-        "--quiet",
-        new URL("../../../cli.ts", import.meta.url).pathname,
-        "results",
-        "throws",
-      ]);
-      assert.equal(results.code, 1, results.stderr);
-      assert.match(JSON.parse(results.stdout.trim()).error.stack, THROWING_FRAMES);
-      await knot.clobber();
+        assert.match(error.errors[0].remote.stack, frames);
+        // The processes below did not make the artifact: they read its sources' roots from the record.
+        const elsewhere = await stacksElsewhere(
+          { name, target: "docker", cloudknotDir: dir },
+          run.runId,
+          { CLOUDKNOT_LOCAL_DIR: dir },
+        );
+        assert.match(elsewhere.adopted, frames);
+        assert.match(elsewhere.results, frames);
+      }
+      await module.clobber();
+      await func.clobber();
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
