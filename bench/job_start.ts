@@ -15,9 +15,11 @@
 //    with the boto3 and cloudpickle this machine has, to its exit: the
 //    preamble before its job can download anything.
 //  - the floors: `deno run` of an empty module (cold and warm), `python3 -c pass`;
-//    and the part of a job that is loading runtime.js: the image's warm-up
-//    command again, in the DENO_DIR it filled (a process that loads the
-//    runtime and starts no job).
+//    and the parts of a job: loading runtime.js (the image's warm-up command
+//    again, in the DENO_DIR it filled: a process that loads the runtime and
+//    starts no job), and a worker's start to the function's call (a
+//    WorkerPool in this process running worker.js in that DENO_DIR, from the
+//    item added to the call; its item is in memory).
 import { join } from "node:path";
 import { encode } from "../src/job/codec.ts";
 import {
@@ -25,6 +27,7 @@ import {
   bundleRuntime,
   decodeRecord,
   listRecords,
+  WorkerPool,
   writePayload,
 } from "../src/job/mod.ts";
 import { warmCodeCacheCommand } from "../src/image/mod.ts";
@@ -36,6 +39,7 @@ import { sessionFor } from "../tests/support/aws_session.ts";
 export interface JobStartFigures {
   rounds: number;
   runtimeBytes: number;
+  workerBytes: number;
   rows: { label: string; ms: number[] }[];
 }
 
@@ -50,6 +54,7 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
     const app = join(dir, "app");
     await Deno.mkdir(app);
     await Deno.writeTextFile(join(app, "runtime.js"), runtime.source);
+    await Deno.writeTextFile(join(app, "worker.js"), runtime.worker!);
     const artifact = await artifactFromFunc((_: number) =>
       performance.timeOrigin + performance.now()
     );
@@ -67,6 +72,7 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
     const rows = {
       image: [] as number[],
       load: [] as number[],
+      worker: [] as number[],
       cold: [] as number[],
       warm: [] as number[],
       python: [] as number[],
@@ -151,6 +157,34 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
           }),
         ),
       );
+      // A worker's start to the function's call: a pool as a job makes it.
+      let called = 0;
+      const start = now();
+      const pool = new WorkerPool({
+        functionUrl: new URL(`file://${app}/function.js`).href,
+        starmap: false,
+        concurrency: 1,
+        attempts: 1,
+        jobId: "job-start",
+        denoFlags: ["--cached-only"],
+        env: { DENO_DIR: imageDir },
+        worker: { url: new URL(`file://${app}/worker.js`).href, args: ["--to-the-end"] },
+        source: { read: () => [encode(0)] },
+        sink: {
+          started() {},
+          output() {},
+          store(ended) {
+            const record = decodeRecord(ended[0]!.bytes);
+            if (record.status !== "ok") throw new Error(JSON.stringify(record));
+            called = record.value as number;
+          },
+          ended() {},
+        },
+      });
+      pool.add(0);
+      pool.close();
+      await pool.done;
+      rows.worker.push(called - start);
       rows.denoFloorCold.push(await wall(deno(["empty.js"], join(dir, `empty_dir_${round}`))));
       rows.denoFloor.push(await wall(deno(["empty.js"], denoDir)));
       rows.python.push(
@@ -170,6 +204,7 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
     return {
       rounds,
       runtimeBytes: new TextEncoder().encode(runtime.source).length,
+      workerBytes: new TextEncoder().encode(runtime.worker!).length,
       rows: [
         {
           label: "cloudknot: job start to function call in a container (the image's DENO_DIR)",
@@ -190,6 +225,10 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
           label: "part: `deno run` that loads runtime.js and starts no job (the image's DENO_DIR)",
           ms: rows.load,
         },
+        {
+          label: "part: a worker's start to the function's call (worker.js, the image's DENO_DIR)",
+          ms: rows.worker,
+        },
         { label: "floor: `python3 -c pass`", ms: rows.pythonFloor },
       ],
     };
@@ -208,7 +247,10 @@ if (import.meta.main) {
 export function printJobStart(f: JobStartFigures): void {
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
   const python = median(f.rows.find((r) => r.label.startsWith("the original"))!.ms);
-  console.log(`\nruntime.js: ${f.runtimeBytes} bytes. ${f.rounds} rounds, median (min–max).\n`);
+  console.log(
+    `\nruntime.js: ${f.runtimeBytes} bytes, worker.js: ${f.workerBytes} bytes. ` +
+      `${f.rounds} rounds, median (min–max).\n`,
+  );
   console.log("| measure | ms | of the original's preamble |");
   console.log("|---|---|---|");
   for (const row of f.rows) {

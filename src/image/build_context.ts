@@ -8,6 +8,8 @@
  * - `deno_dir/`: the packages and modules the function imports, fetched on
  *   this machine (`dependencies.ts`), so nothing is fetched while a job runs;
  * - `runtime.js`: the job entry point bundled into one file;
+ * - `worker.js`: the entry point of the job's worker processes, bundled
+ *   alone (it loads a quarter of the runtime's code);
  * - `Dockerfile`: `FROM <baseImage>`, a check that `deno` runs, the runtime,
  *   `USER 1000`, a load of the runtime that fills Deno's code cache, and the
  *   entry point (`--cached-only`), then the packages and the function as the
@@ -32,6 +34,7 @@ export const GENERATED_FILES: readonly string[] = Object.freeze([
   "Dockerfile",
   ".dockerignore",
   "runtime.js",
+  "worker.js",
   "function.js",
   "deno_dir",
 ]);
@@ -52,22 +55,28 @@ const DENO_DIR = "/tmp/deno_dir";
 const ENTRY_FLAGS = ["run", "-A", "--no-prompt", "--cached-only"] as const;
 
 /**
- * What the image's build loads once, besides the runtime: the Node timers and
- * the web APIs that Deno loads only when first used, and that a job's S3 reads
- * use (`fetch` with its requests, responses, bodies and streams, fetched from
- * a `data:` URL, so nothing leaves the machine).
+ * What the image's build loads once, besides the runtime: the Deno APIs that
+ * Deno loads only when first used, and that a job uses. First, before the
+ * runtime's own import of the Node timers, the global `setImmediate` a
+ * worker waits a turn with after each item, which loads them the way a
+ * worker does; then the process API the job starts its workers with
+ * (`Deno.Command`, made and never spawned), and what its S3 reads use
+ * (`fetch` with its requests, responses, bodies and streams, fetched from a
+ * `data:` URL, so nothing leaves the machine).
  */
-const WARM_LAZY = "await import('node:timers'); await (await fetch('data:,')).arrayBuffer();";
+const WARM_FIRST = "await new Promise((turn) => setImmediate(turn));";
+const WARM_LAZY = "new Deno.Command('deno'); await (await fetch('data:,')).arrayBuffer();";
 
 /**
  * The command that fills Deno's V8 code cache for a runtime at `runtimeUrl`
- * without running a job: `deno run`, with the entry point's flags, of a
- * one-line module that imports the runtime (which starts no job when it is
- * not the main module) and touches the Deno APIs a job loads lazily. An
- * image runs it once, at build time, as the user the jobs run as, so a
- * container's first job finds the runtime and what it loads compiled in the
- * image's `DENO_DIR`; only `function.js` is compiled when the job runs.
- * (`deno cache` fills no code cache: it only fetches.)
+ * and its workers' `worker.js` beside it, without running a job: `deno run`,
+ * with the entry point's flags, of a one-line module that imports both
+ * (neither starts anything when it is not the main module) and touches the
+ * Deno APIs a job loads lazily. An image runs it once, at build time, as the
+ * user the jobs run as, so a container's first job finds the runtime, its
+ * workers' code and what they load compiled in the image's `DENO_DIR`; only
+ * `function.js` is compiled when the job runs. (`deno cache` fills no code
+ * cache: it only fetches.)
  *
  * @example Usage
  * ```ts
@@ -81,12 +90,18 @@ const WARM_LAZY = "await import('node:timers'); await (await fetch('data:,')).ar
  * @returns The arguments of `deno`.
  */
 export function warmCodeCacheCommand(runtimeUrl: string): string[] {
-  return [...ENTRY_FLAGS, `data:text/javascript,await import('${runtimeUrl}'); ${WARM_LAZY}`];
+  // The name the runtime looks for its workers' entry under (main.ts).
+  const workerUrl = new URL("worker.js", runtimeUrl).href;
+  return [
+    ...ENTRY_FLAGS,
+    `data:text/javascript,${WARM_FIRST} await import('${runtimeUrl}'); ` +
+    `await import('${workerUrl}'); ${WARM_LAZY}`,
+  ];
 }
 
 function dockerignore(dependencies: boolean): string {
   return "# Written by cloudknot: only these files go into the build.\n*\n" +
-    `!runtime.js\n!function.js\n${dependencies ? `!${DEPENDENCIES}\n` : ""}`;
+    `!runtime.js\n!worker.js\n!function.js\n${dependencies ? `!${DEPENDENCIES}\n` : ""}`;
 }
 
 /**
@@ -145,7 +160,7 @@ export function dockerfileFor(
     `RUN ["deno", "--version"]`,
     `ENV DENO_DIR=${DENO_DIR} DENO_NO_UPDATE_CHECK=1 CLOUDKNOT_CACHED_ONLY=1`,
     `WORKDIR ${APP}`,
-    `COPY --chown=1000:1000 runtime.js ${APP}/runtime.js`,
+    `COPY --chown=1000:1000 runtime.js worker.js ${APP}/`,
     "USER 1000",
     `RUN ${execForm(["deno", ...warmCodeCacheCommand(`file://${APP}/runtime.js`)])}`,
     `ENTRYPOINT ${execForm(["deno", ...ENTRY_FLAGS, `${APP}/runtime.js`])}`,
@@ -284,6 +299,7 @@ export async function writeBuildContext(spec: BuildContextSpec): Promise<BuildCo
       ["Dockerfile", dockerfileFor(spec.baseImage, spec.name, { dependencies })],
       [".dockerignore", dockerignore(dependencies)],
       ["runtime.js", runtime.source],
+      ["worker.js", runtime.worker!],
     ]);
     if (spec.artifact !== undefined) wanted.set("function.js", spec.artifact.source);
 

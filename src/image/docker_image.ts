@@ -4,8 +4,8 @@
  * engine and pushed to Amazon ECR.
  *
  * The build context it writes (`Dockerfile`, `.dockerignore`, `runtime.js`,
- * `function.js`, and `deno_dir/` when the function imports packages) comes
- * from `build_context.ts`.
+ * `worker.js`, `function.js`, and `deno_dir/` when the function imports
+ * packages) comes from `build_context.ts`.
  *
  * @module
  */
@@ -440,7 +440,7 @@ export class DockerImage {
    * import { DockerImage } from "@cloudknot/cloudknot";
    *
    * const image = await DockerImage.create({ name: "square" });
-   * console.log(image.generated); // [ "Dockerfile", ".dockerignore", "runtime.js", "function.js" ]
+   * console.log(image.generated); // [ "Dockerfile", ".dockerignore", "runtime.js", "worker.js", "function.js" ]
    * ```
    *
    * @returns File names relative to the build directory.

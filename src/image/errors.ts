@@ -65,7 +65,7 @@ export class BaseImageError extends CloudknotError {
 /**
  * The build directory already holds files, written by someone else, with
  * the names cloudknot would write (`Dockerfile`, `.dockerignore`,
- * `runtime.js`, `function.js`). Pass `overwrite: true` to replace them, or
+ * `runtime.js`, `worker.js`, `function.js`). Pass `overwrite: true` to replace them, or
  * choose another `dir`.
  *
  * @example Usage

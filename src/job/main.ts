@@ -48,8 +48,12 @@
  * written, 124 when the only failures were items past `CLOUDKNOT_TIMEOUT`, 143 after
  * SIGTERM.
  *
- * `main.js --worker …` runs a worker process of the pool instead
- * (`worker_main.ts`), so the bundled runtime is its own worker.
+ * The workers run `worker.js` where it lies beside this module (an image's
+ * `runtime.js`; `runtime_bundle.ts` bundles it from `worker_main.ts`). The
+ * store is opened and the items read from the start, and on a first attempt
+ * the workers start while they are, so a worker's start overlaps the store's
+ * reads. Without `worker.js`, `main.js --worker …` runs a worker process of
+ * the pool instead (`worker_main.ts`), so the module is its own worker.
  *
  * @module
  */
@@ -153,19 +157,18 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     return 2;
   }
   const jobId = env("AWS_BATCH_JOB_ID") ?? `local-${first}`;
-  let run: ObjectStore;
-  let todo: number[];
-  try {
-    run = await openStore(parsed.run);
-    todo = await unfinished(run, first, stop, attempt);
-  } catch (e) {
-    log(`cloudknot job: cannot read the run at ${parsed.run}: ${(e as Error).stack ?? e}`);
-    return 3;
-  }
-  if (todo.length === 0) return 0;
-  const from = todo[0]!;
-  const bytes = readItems(run, from, todo.at(-1)! + 1);
-  bytes.catch(() => {});
+  // The store opens and the slice's items are read while the workers start
+  // (on a first attempt, below): a Deno process's start each, which would
+  // otherwise come after both.
+  const reading = (async () => {
+    const run = await openStore(parsed.run!);
+    const todo = await unfinished(run, first, stop, attempt);
+    const from = todo[0] ?? first;
+    const items = todo.length === 0 ? Promise.resolve([]) : readItems(run, from, todo.at(-1)! + 1);
+    items.catch(() => {});
+    return { run, todo, from, items };
+  })();
+  reading.catch(() => {});
   // The map's variables, and the knot's timeout, are the function's to read.
   const envNames = (env("CLOUDKNOT_ENV_NAMES") ?? "").split(",").filter((n) => n !== "")
     .concat("CLOUDKNOT_TIMEOUT");
@@ -194,18 +197,21 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     const record = outOfMemoryRecord(a.record, await containerMemoryMiB());
     return { ...a, record, bytes: encodeRecord(record).bytes };
   };
-  const writer = new RecordWriter(run, attempt);
+  const writing = reading.then(({ run }) => new RecordWriter(run, attempt));
+  writing.catch(() => {});
   const pool = new WorkerPool({
     functionUrl: parsed.function ?? new URL("./function.js", import.meta.url).href,
     starmap: parsed.starmap,
-    concurrency: Math.min(concurrency, todo.length),
+    // The pool starts no more workers than it has items.
+    concurrency,
     denoFlags: env("CLOUDKNOT_CACHED_ONLY") === "1" ? ["--cached-only"] : [],
     // Batch retries the child, not the pool: every attempt here is final.
     attempts: attempt,
     jobId,
     source: {
       read: async (indices) => {
-        const all = await bytes;
+        const { from, items } = await reading;
+        const all = await items;
         return indices.map((i) => all[i - from]!);
       },
     },
@@ -216,6 +222,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
       // Buffered, then written as segments (record_writer.ts).
       store: async (ended: readonly EndedAttempt[]) => {
         try {
+          const writer = await writing;
           for (const a of ended) await writer.add(a.index, (await outOfMemory(a)).bytes);
         } catch (e) {
           unstored = true;
@@ -238,15 +245,27 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     ...(timeout > 0 ? { timeoutMs: timeout * 1000 } : {}),
     ...(Object.keys(itemEnv).length > 0 ? { env: itemEnv } : {}),
     permissions,
-    // A promise the function left rejected as it returned fails its item here,
-    // as it did when a job ran its item in its own process.
-    worker: { url: import.meta.url, args: [WORKER_FLAG, "--to-the-end"] },
+    worker: workerEntry(import.meta.url),
   });
   const terminated = stopOnTerminate(pool, log);
-  for (const index of todo) pool.add(index, attempt);
+  // A first attempt runs its whole slice: its workers start now. A later
+  // attempt first lists what an earlier one finished.
+  if (attempt === 1) { for (let index = first; index < stop; index++) pool.add(index, attempt); }
+  let todo: number[];
+  try {
+    todo = (await reading).todo;
+  } catch (e) {
+    pool.cancel("the run cannot be read");
+    await pool.done;
+    terminated.dispose();
+    log(`cloudknot job: cannot read the run at ${parsed.run}: ${(e as Error).stack ?? e}`);
+    return 3;
+  }
+  if (attempt > 1) { for (const index of todo) pool.add(index, attempt); }
   pool.close();
   await pool.done;
   terminated.dispose();
+  const writer = await writing;
   try {
     await writer.close();
   } catch (e) {
@@ -263,6 +282,29 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
   if (unstored || failures.has("infrastructure")) return 3;
   if (failures.size === 1 && failures.has("timeout")) return TIMEOUT_EXIT_CODE;
   return failures.size > 0 ? 1 : 0;
+}
+
+/** The name of the workers' own bundle, beside a bundled runtime (`runtime_bundle.ts`). */
+const WORKER_FILE = "worker.js";
+
+/**
+ * How a job starts its workers: from the worker's own bundle where one lies
+ * next to the runtime (an image's `worker.js`), which loads a quarter of the
+ * runtime's code and none of Deno's Node layer; otherwise from this module
+ * with `--worker`. A promise the function left rejected as it returned fails
+ * its item (`--to-the-end`), as it did when a job ran its item in its own
+ * process.
+ */
+function workerEntry(self: string): { url: string; args: string[] } {
+  const own = new URL(WORKER_FILE, self);
+  try {
+    if (own.protocol === "file:" && Deno.statSync(own).isFile) {
+      return { url: own.href, args: ["--to-the-end"] };
+    }
+  } catch {
+    // None beside this module: it is its own worker.
+  }
+  return { url: self, args: [WORKER_FLAG, "--to-the-end"] };
 }
 
 /** The exit code of an attempt stopped by SIGTERM, as a process it killed would have. */

@@ -214,10 +214,16 @@ export function explainPermissionError(error: unknown): unknown {
   if (match === null || kind === undefined) return error;
   const target = /"([^"]*)"/.exec(match[1]!)![1]!;
   const explained = new Deno.errors.NotCapable(
-    `${match[1]}: the knot's permissions do not allow it. Grant it with permissions: ` +
-      `{ ${kind}: [${JSON.stringify(target)}] } in Knot.create (${kind}: true for all), or ` +
-      `--allow ${kind}=${target} on the command line; by default a function may use the ` +
-      "network and nothing else",
+    (PERMISSION_KINDS as readonly string[]).includes(kind)
+      ? `${match[1]}: the knot's permissions do not allow it. Grant it with permissions: ` +
+        `{ ${kind}: [${JSON.stringify(target)}] } in Knot.create (${kind}: true for all), or ` +
+        `--allow ${kind}=${target} on the command line; by default a function may use the ` +
+        "network and nothing else"
+      // Deno asks for --allow-all for a few paths (its process's own files, such as
+      // /proc/self/environ), which no single permission kind grants.
+      : `${match[1]}: Deno allows it only with --allow-all, which a knot's permissions do not ` +
+        "grant: read what you need another way (for example the job's variables through " +
+        "permissions: { env: [...] } instead of /proc/self/environ)",
   );
   explained.stack = `NotCapable: ${explained.message}\n${
     (error.stack ?? "").split("\n").slice(1).join("\n")

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { setImmediate } from "node:timers";
 import type { ObjectStore } from "../store/store.ts";
 import { decode } from "./codec.ts";
 import { errorToRecord } from "./error_record.ts";
@@ -171,7 +170,9 @@ function watchRejections(): {
     },
     remove,
     async stop() {
-      // One turn: rejections are reported after the turn's microtasks.
+      // One turn: rejections are reported after the turn's microtasks. (Deno's
+      // global setImmediate: importing node:timers would load Deno's Node
+      // layer as every worker starts.)
       await new Promise((resolve) => setImmediate(resolve));
       remove();
       return found;

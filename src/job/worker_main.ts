@@ -23,7 +23,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { type LoadedFunction, loadFunction, runItem, runItemToTheEnd } from "./runtime.ts";
 import {
   doneFrame,
@@ -72,19 +71,7 @@ function writeAll(stream: typeof Deno.stdout, bytes: Uint8Array): void {
  * @returns The exit code: 0 when stdin ended, 3 when the function did not load.
  */
 export async function workerMain(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      function: { type: "string" },
-      mark: { type: "string" },
-      "job-id": { type: "string" },
-      inputs: { type: "string" },
-      starmap: { type: "boolean", default: false },
-      "real-env": { type: "boolean", default: false },
-      "merged-output": { type: "boolean", default: false },
-      "to-the-end": { type: "boolean", default: false },
-    },
-  });
+  const values = workerArgs(args);
   const mark = Uint8Array.from(values.mark!.match(/../g)!, (h) => parseInt(h, 16));
   const global = globalThis as Record<string, unknown>;
   const gc = global[GC_NAME] as ((options: { type: "minor" }) => void) | undefined;
@@ -144,6 +131,48 @@ export async function workerMain(args: string[]): Promise<number> {
     }
   }
   return 0;
+}
+
+/** The options of a worker's command line. */
+interface WorkerArgs {
+  function?: string;
+  mark?: string;
+  "job-id"?: string;
+  inputs?: string;
+  starmap: boolean;
+  "real-env": boolean;
+  "merged-output": boolean;
+  "to-the-end": boolean;
+}
+
+/**
+ * Reads a worker's command line. Only its pool writes it (`pool.ts`), so a
+ * few lines do: `node:util`'s `parseArgs` would load Deno's Node layer,
+ * which is most of a worker's start after Deno's own (BENCHMARKS.md,
+ * "Job start").
+ */
+function workerArgs(args: readonly string[]): WorkerArgs {
+  const values: WorkerArgs = {
+    starmap: false,
+    "real-env": false,
+    "merged-output": false,
+    "to-the-end": false,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i]!.startsWith("--") ? args[i]!.slice(2) : "";
+    if (name === "function" || name === "mark" || name === "job-id" || name === "inputs") {
+      if (i + 1 >= args.length) throw new TypeError(`Option '--${name} <value>' argument missing`);
+      values[name] = args[++i];
+    } else if (
+      name === "starmap" || name === "real-env" || name === "merged-output" ||
+      name === "to-the-end"
+    ) {
+      values[name] = true;
+    } else {
+      throw new TypeError(`Unknown option '${args[i]}'`);
+    }
+  }
+  return values;
 }
 
 /** An item's bytes from the inputs file, or why they cannot be read (the attempt fails with it). */

@@ -58,6 +58,7 @@ Deno.test("a func's npm imports are fetched into the build context, which the Do
     "Dockerfile",
     ".dockerignore",
     "runtime.js",
+    "worker.js",
     "function.js",
     "deno_dir",
   ]);
@@ -92,7 +93,13 @@ Deno.test("a func's npm imports are fetched into the build context, which the Do
     docker: world.docker,
     cloudknotDir: world.cloudknotDir,
   });
-  assert.deepEqual(plain.generated, ["Dockerfile", ".dockerignore", "runtime.js", "function.js"]);
+  assert.deepEqual(plain.generated, [
+    "Dockerfile",
+    ".dockerignore",
+    "runtime.js",
+    "worker.js",
+    "function.js",
+  ]);
   assert.equal(await exists(join(image.buildPath, "deno_dir")), false);
   assert.doesNotMatch(
     await Deno.readTextFile(join(image.buildPath, "Dockerfile")),

@@ -66,6 +66,7 @@ dockerTest(
         "Dockerfile",
         ".dockerignore",
         "runtime.js",
+        "worker.js",
         "function.js",
       ]);
       const dockerfile = await Deno.readTextFile(join(image.buildPath, "Dockerfile"));
@@ -102,7 +103,7 @@ dockerTest(
           // Built by a RUN before the function's layer, as user 1000.
           assert.match(
             dockerfile,
-            /\nUSER 1000\nRUN \["deno", "run", "-A", "--no-prompt", "--cached-only", "data:text\/javascript,await import\('file:\/\/\/app\/runtime\.js'\);[^\n]*"\]\nENTRYPOINT /,
+            /\nUSER 1000\nRUN \["deno", "run", "-A", "--no-prompt", "--cached-only", "data:text\/javascript,[^\n]*await import\('file:\/\/\/app\/runtime\.js'\); await import\('file:\/\/\/app\/worker\.js'\);[^\n]*"\]\nENTRYPOINT /,
           );
           const probe = "const { DatabaseSync } = await import('node:sqlite');" +
             "const path = '/tmp/deno_dir/v8_code_cache_v2';" +
@@ -122,9 +123,15 @@ dockerTest(
           ]);
           const cache = JSON.parse(stdout.trim().split("\n").at(-1)!);
           assert.equal(cache.uid, 1000);
-          // The runtime, and the fetch a job's S3 reads load on first use; not the function.
+          // The runtime, its workers' entry, and the fetch a job's S3 reads load on first
+          // use; not the function.
           assert.ok(cache.specifiers.includes("file:///app/runtime.js"), stdout);
+          assert.ok(cache.specifiers.includes("file:///app/worker.js"), stdout);
           assert.ok(cache.specifiers.includes("ext:deno_fetch/26_fetch.js"), stdout);
+          // The process API a job starts its workers with, and the Node timers as a
+          // worker loads them for its global setImmediate.
+          assert.ok(cache.specifiers.includes("ext:deno_process/40_process.js"), stdout);
+          assert.ok(cache.specifiers.includes("node:timers"), stdout);
           assert.ok(!cache.specifiers.includes("file:///app/function.js"), stdout);
         },
       );

@@ -34,3 +34,23 @@ Deno.test("a permission error says which option grants it; other errors are left
   const other = new TypeError("x");
   assert.equal(explainPermissionError(other), other);
 });
+
+Deno.test("a path Deno grants only with --allow-all is not explained as an option no knot has", async () => {
+  // The message as Deno itself writes it, from a process that may read every file.
+  const dir = await Deno.makeTempDir();
+  const script = `${dir}/read_environ.js`;
+  await Deno.writeTextFile(
+    script,
+    'try { Deno.readTextFileSync("/proc/self/environ"); } catch (e) { console.log(e.message); }',
+  );
+  const { stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--allow-read", script],
+    stdout: "piped",
+  }).output();
+  await Deno.remove(dir, { recursive: true });
+  const message = new TextDecoder().decode(stdout).trim();
+  assert.match(message, /Requires all access to "\/proc\/self\/environ"/);
+  const explained = explainPermissionError(new Deno.errors.NotCapable(message)) as Error;
+  assert.match(explained.message, /only with --allow-all, which a knot's permissions do not grant/);
+  assert.doesNotMatch(explained.message, /permissions: \{ all:/);
+});

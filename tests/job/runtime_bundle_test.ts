@@ -17,11 +17,13 @@ const moduleUrl = new URL("../../src/job/runtime_bundle.ts", import.meta.url).hr
 /** Bundles in another process, so that nothing is shared with this one but the disk cache. */
 async function bundleElsewhere(
   options: { entry?: string; cacheDir: string },
-): Promise<{ hash: string; key: string; tail: string }> {
+): Promise<{ hash: string; key: string; tail: string; workerTail?: string }> {
   const code = `
     import { bundleRuntime } from ${JSON.stringify(moduleUrl)};
     const b = await bundleRuntime(${JSON.stringify(options)});
-    console.log(JSON.stringify({ hash: b.hash, key: b.key, tail: b.source.slice(-60) }));
+    console.log(JSON.stringify({
+      hash: b.hash, key: b.key, tail: b.source.slice(-60), workerTail: b.worker?.slice(-60),
+    }));
   `;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["eval", "--quiet", code],
@@ -31,6 +33,45 @@ async function bundleElsewhere(
   const text = new TextDecoder();
   assert.ok(out.success, text.decode(out.stderr));
   return JSON.parse(text.decode(out.stdout));
+}
+
+/**
+ * Lays out an app folder as an image does (runtime.js, worker.js when given,
+ * function.js), writes a run of `inputs`, and runs runtime.js on it with
+ * `args` after `--run`, with no network and an empty DENO_DIR.
+ */
+async function runBundled(
+  dir: string,
+  files: { runtime: string; worker?: string; func: (x: never) => unknown },
+  inputs: unknown[],
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ run: LocalStore; app: string }> {
+  const app = join(dir, "app");
+  await Deno.mkdir(app);
+  await Deno.writeTextFile(join(app, "runtime.js"), files.runtime);
+  if (files.worker !== undefined) await Deno.writeTextFile(join(app, "worker.js"), files.worker);
+  await Deno.writeTextFile(join(app, "function.js"), (await artifactFromFunc(files.func)).source);
+  const run = new LocalStore(join(dir, "run"));
+  await writePayload(run, inputs.map((x) => encode(x)), {
+    version: 1,
+    runId: "r",
+    knot: "k",
+    count: inputs.length,
+    starmap: false,
+    createdAt: 0,
+    attempts: 1,
+  });
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-prompt", "--no-remote", "--no-npm", join(app, "runtime.js")]
+      .concat(["--run", run.url, ...args]),
+    cwd: dir,
+    env: { DENO_DIR: join(dir, "deno_dir"), ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return { run, app };
 }
 
 Deno.test("the bundled entry point is deterministic and runs a job on its own", async () => {
@@ -47,32 +88,50 @@ Deno.test("the bundled entry point is deterministic and runs a job on its own", 
     assert.ok(imports.every((s) => s!.startsWith("node:")), imports.join(", "));
 
     // runtime.js next to function.js runs a job, with no network and an empty DENO_DIR.
-    const app = join(dir, "app");
-    await Deno.mkdir(app);
-    await Deno.writeTextFile(join(app, "runtime.js"), bundle.source);
-    const artifact = await artifactFromFunc((x: { n: number }) => ({ twice: x.n * 2 }));
-    await Deno.writeTextFile(join(app, "function.js"), artifact.source);
-    const run = new LocalStore(join(dir, "run"));
-    await writePayload(run, [encode({ n: 1 }), encode({ n: 21 })], {
-      version: 1,
-      runId: "r",
-      knot: "k",
-      count: 2,
-      starmap: false,
-      createdAt: 0,
-      attempts: 1,
-    });
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--no-prompt", "--no-remote", "--no-npm", join(app, "runtime.js")]
-        .concat(["--run", run.url, "--offset", "1"]),
-      cwd: dir,
-      env: { DENO_DIR: join(dir, "deno_dir"), AWS_BATCH_JOB_ARRAY_INDEX: "0" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const { run } = await runBundled(
+      dir,
+      { runtime: bundle.source, func: (x: { n: number }) => ({ twice: x.n * 2 }) },
+      [{ n: 1 }, { n: 21 }],
+      ["--offset", "1"],
+      { AWS_BATCH_JOB_ARRAY_INDEX: "0" },
+    );
     const record = (await readRecord(run, 1, 1))!;
     assert.deepEqual(record.status === "ok" && record.value, { twice: 42 });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a job runs its items in worker.js beside runtime.js, which loads none of Deno's Node layer", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-runtime-worker-" });
+  try {
+    const bundle = await bundleRuntime({ cacheDir: join(dir, "cache") });
+    // Not one import: no node: built-in, whose first import loads Deno's Node layer.
+    assert.ok(bundle.worker !== undefined);
+    assert.deepEqual(
+      [...bundle.worker.matchAll(/\bimport\s*(?:[\w{*][^;"]*?from\s*)?"([^"]+)"/g)].map((m) =>
+        m[1]
+      ),
+      [],
+    );
+    assert.ok(bundle.worker.length * 2 < bundle.source.length);
+    // The disk cache gives both files back.
+    const cached = await bundleElsewhere({ cacheDir: join(dir, "cache") });
+    assert.equal(cached.hash, bundle.hash);
+    assert.equal(cached.workerTail, bundle.worker.slice(-60));
+
+    // The function tells which program its worker process runs.
+    const { run, app } = await runBundled(
+      dir,
+      { runtime: bundle.source, worker: bundle.worker, func: (_: number) => Deno.mainModule },
+      [0],
+      ["--index", "0"],
+    );
+    const record = (await readRecord(run, 0, 1))!;
+    assert.deepEqual(
+      record.status === "ok" && record.value,
+      new URL(`file://${join(app, "worker.js")}`).href,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -34,7 +34,8 @@ Deno.test("itemsPerJob is checked with the other map options, as a typed error",
   }
   assert.throws(
     () => validateMapOptions({ itemsPerJob: 4 }, "local"),
-    (e: unknown) => e instanceof CloudknotInputError && /option of target "aws"/.test(e.message),
+    (e: unknown) =>
+      e instanceof CloudknotInputError && /option of targets "aws" and "docker"/.test(e.message),
   );
   validateMapOptions({ itemsPerJob: "auto" });
   validateMapOptions({ itemsPerJob: 250 });
