@@ -368,14 +368,19 @@ export class Knot<F extends JobFunction = JobFunction> {
    * with the assumptions printed beside it. Nothing runs.
    *
    * @param inputs The items (checked and encoded, for their size), or how many there are.
-   * @param options `itemSeconds`: how long one item runs.
+   * @param options `itemSeconds`: how long one item runs; `itemsPerJob`: as
+   * for {@linkcode Knot.map} (AWS; default `"auto"`), which sets how many
+   * containers start and how many objects the records make.
    * @returns The estimate.
    */
   async estimate(
     inputs: number | Iterable<unknown> | AsyncIterable<unknown>,
-    options: { itemSeconds: number },
+    options: { itemSeconds: number; itemsPerJob?: number | "auto" },
   ): Promise<Estimate> {
     this.#checkLive();
+    if (options.itemsPerJob !== undefined) {
+      validateMapOptions({ itemsPerJob: options.itemsPerJob }, this.target);
+    }
     if (typeof inputs === "number") return await this.#target.estimate(inputs, options);
     let count = 0;
     let inputBytes = 0;

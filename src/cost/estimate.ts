@@ -18,6 +18,8 @@ import {
 } from "./prices.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { formatBytes, formatSeconds, rowsHtml, rowsText } from "./format.ts";
+import { sliceRun } from "../job/slicing.ts";
+import { RECORD_FLUSH } from "../job/record_writer.ts";
 
 /** What an estimate is made from. */
 export interface EstimateOptions {
@@ -37,6 +39,12 @@ export interface EstimateOptions {
   memory?: number;
   /** AWS: the most vCPUs the compute environment runs. @default {256} */
   maxVcpus?: number;
+  /**
+   * AWS: items per job (array child), as `map`'s `itemsPerJob`: `"auto"`
+   * makes at most 2 × (maxVcpus ÷ vCPUs) children.
+   * @default {"auto"}
+   */
+  itemsPerJob?: number | "auto";
   /** AWS: the knot's instance types. @default {["optimal"]} */
   instanceTypes?: readonly string[];
   /** AWS SPOT: the bid as a percentage of On-Demand. @default {100} */
@@ -53,12 +61,31 @@ export interface EstimateOptions {
   pollSeconds?: number;
 }
 
+/**
+ * The objects a run's jobs write their records in: each job writes what it
+ * holds at 1,000 records or 1 MiB, once the oldest has waited 1 s, and at its
+ * end (`RECORD_FLUSH`), so how many depends on when its items end.
+ */
+export interface RecordObjects {
+  /** The count expected when items take the time estimated. */
+  expected: number;
+  /** The fewest: every job's records within the wait, split only by count and size. */
+  fewest: number;
+  /** The most: one object per item (items ending more than the wait apart). */
+  most: number;
+}
+
 /** S3 requests and storage of a run. */
 export interface S3Usage {
-  /** PUT requests (inputs, index, manifest, one record per item). */
+  /** PUT requests (inputs, index, manifest, the record objects expected). */
   puts: number;
-  /** GET requests (each job reads its index entry and its item; the client reads each record). */
+  /**
+   * GET requests (each job reads its index entries and its inputs; the
+   * client reads each record object expected).
+   */
   gets: number;
+  /** The objects the jobs write their records in. */
+  recordObjects: RecordObjects;
   /** LIST requests (the client's poll rounds). */
   lists: number;
   /** Bytes the run keeps in S3. */
@@ -83,6 +110,10 @@ export interface EstimateFields {
   itemSeconds: number;
   /** Jobs (or local workers) running at once. */
   concurrency: number;
+  /** Containers started in all (AWS): one per job or array child, each running a slice of items. */
+  containers?: number;
+  /** Items each container runs (AWS), the last fewer. */
+  itemsPerJob?: number;
   /** Seconds from the first job starting to the last ending, not counting start-up. */
   durationSeconds: number;
   /** vCPU-hours of the jobs (locally: CPU-hours of the workers). */
@@ -129,6 +160,10 @@ export class Estimate implements EstimateFields {
   readonly itemSeconds: number;
   /** Jobs (or local workers) running at once. */
   readonly concurrency: number;
+  /** Containers started in all (AWS): one per job or array child, each running a slice of items. */
+  readonly containers?: number;
+  /** Items each container runs (AWS), the last fewer. */
+  readonly itemsPerJob?: number;
   /** Seconds from the first job starting to the last ending, not counting start-up. */
   readonly durationSeconds: number;
   /** vCPU-hours of the jobs (locally: CPU-hours of the workers). */
@@ -278,20 +313,40 @@ export function estimateRun(options: EstimateOptions): Estimate {
   const maxVcpus = options.maxVcpus ?? 256;
   const region = options.region ?? "us-east-1";
   const table = options.prices ?? PRICES;
+  const itemsPerJob = options.itemsPerJob ?? "auto";
+  if (
+    itemsPerJob !== "auto" && (!Number.isInteger(itemsPerJob) || (itemsPerJob as number) < 1)
+  ) {
+    throw new CloudknotInputError(
+      `itemsPerJob must be "auto" or a whole number of items per job, not ${itemsPerJob}`,
+      { field: "itemsPerJob" },
+    );
+  }
+  // The slicing a run makes (job/slicing.ts), and what each child does.
+  const { slice, concurrency: inFlight } = sliceRun({ vcpus, maxVcpus }, count, itemsPerJob);
+  const work = sliceWork(count, slice, inFlight, itemSeconds, options.resultBytes ?? 1024);
   const slots = Math.max(1, Math.floor(maxVcpus / vcpus));
-  const concurrency = Math.max(1, Math.min(slots, count));
-  const waves = Math.ceil(count / concurrency);
-  const jobSeconds = count * itemSeconds;
+  const concurrency = Math.max(1, Math.min(slots, work.containers));
+  const waves = Math.ceil(work.containers / concurrency);
   const gb = memory / 1024;
+  const sliced = slice > 1;
   const assumptions = [
-    `each item runs ${itemSeconds}s in its own job of ${vcpus} vCPU and ${memory} MiB, and succeeds at its first attempt`,
+    sliced
+      ? `the ${count} items run in ${work.containers} jobs (containers) of ${vcpus} vCPU and ` +
+        `${memory} MiB, ${slice} items each${
+          count % slice > 0 ? ` (the last ${count % slice})` : ""
+        } (itemsPerJob ${itemsPerJob}), ${inFlight} at a time in each, each item taking ` +
+        `${itemSeconds}s and succeeding at its first attempt`
+      : `each item runs ${itemSeconds}s in its own job (container) of ${vcpus} vCPU and ` +
+        `${memory} MiB, and succeeds at its first attempt: ${work.containers} containers`,
     `at most ${concurrency} jobs run at once (maxVcpus ${maxVcpus} ÷ ${vcpus} vCPU per job)`,
-    "the duration leaves out queueing, instance or task start-up and image pulls (often a few minutes)",
+    `the duration leaves out queueing, instance or task start-up and image pulls (often a few ` +
+    `minutes), and the start of each of the ${work.containers} containers`,
   ];
   const lookup = regionPrices(table, region);
   let capacity: string;
   if (fargate) {
-    capacity = `${count} Fargate tasks, ${concurrency} at once`;
+    capacity = `${work.containers} Fargate tasks, ${concurrency} at once`;
     assumptions.push(
       "Fargate bills each task per second from the start of its image pull, with a 1-minute minimum",
     );
@@ -308,18 +363,25 @@ export function estimateRun(options: EstimateOptions): Estimate {
     );
   }
   const pollSeconds = options.pollSeconds ?? 2;
-  const durationSeconds = waves * itemSeconds;
+  const durationSeconds = waves * work.longestSeconds;
   const resultBytes = options.resultBytes ?? 1024;
   const s3Bytes = (options.inputBytes ?? 0) + 16 * count + resultBytes * count;
+  const records = work.recordObjects;
   const s3Counts = {
-    puts: count === 0 ? 0 : 3 + count,
-    gets: 3 * count,
-    lists: count === 0 ? 0 : Math.ceil(durationSeconds / pollSeconds) + Math.ceil(count / 1000),
+    puts: count === 0 ? 0 : 3 + records.expected,
+    gets: 2 * work.containers + records.expected,
+    lists: count === 0
+      ? 0
+      : Math.ceil(durationSeconds / pollSeconds) + Math.ceil(records.expected / 1000),
   };
   assumptions.push(
-    `S3: the client writes the inputs, the index and the manifest; each job reads its index entry ` +
-      `and its item and writes one record; the client reads each record and lists new ones every ` +
-      `${pollSeconds}s; results average ${formatBytes(resultBytes)}`,
+    `S3: the client writes the inputs, the index and the manifest; each of the ` +
+      `${work.containers} containers reads its index entries and its inputs and writes its ` +
+      `records in segments (at ${RECORD_FLUSH.maxRecords} records, ` +
+      `${RECORD_FLUSH.maxBytes / 2 ** 20} MiB, ${RECORD_FLUSH.maxWaitMs / 1000}s after the ` +
+      `oldest, and at its end): ${records.expected} record objects (${records.fewest} to ` +
+      `${records.most}, as the items' timing decides); the client reads each once and lists new ` +
+      `ones every ${pollSeconds}s; results average ${formatBytes(resultBytes)}`,
   );
   const fields: EstimateFields = {
     target: "aws",
@@ -328,9 +390,11 @@ export function estimateRun(options: EstimateOptions): Estimate {
     count,
     itemSeconds,
     concurrency,
+    containers: work.containers,
+    itemsPerJob: slice,
     durationSeconds,
-    vcpuHours: jobSeconds * vcpus / 3600,
-    gbHours: jobSeconds * gb / 3600,
+    vcpuHours: work.jobSeconds * vcpus / 3600,
+    gbHours: work.jobSeconds * gb / 3600,
     capacity,
     assumptions,
   };
@@ -349,6 +413,7 @@ export function estimateRun(options: EstimateOptions): Estimate {
     s3Counts.lists / 1000 * prices.s3.putPer1000 + s3Counts.gets / 1000 * prices.s3.getPer1000;
   const s3: S3Usage = {
     ...s3Counts,
+    recordObjects: records,
     bytes: s3Bytes,
     requestCost,
     storagePerMonth: s3Bytes / 1e9 * prices.s3.gbMonth,
@@ -356,17 +421,73 @@ export function estimateRun(options: EstimateOptions): Estimate {
   assumptions.push(`prices from the price table of ${table.date} (see PRICES.sources)`);
   if ("missing" in rate) return new Estimate({ ...fields, s3, missing: rate.missing });
   assumptions.push(rate.basis);
-  const billed = fargate ? Math.max(60, itemSeconds) : itemSeconds;
-  const computeCost = {
-    low: rate.rate.low * billed * count,
-    high: rate.rate.high * billed * count,
-  };
+  const billed = fargate ? work.fargateSeconds : work.jobSeconds;
+  const computeCost = { low: rate.rate.low * billed, high: rate.rate.high * billed };
   return new Estimate({
     ...fields,
     computeCost,
     s3,
     total: { low: computeCost.low + requestCost, high: computeCost.high + requestCost },
   });
+}
+
+/** What the children of a sliced run do, by the rules a job follows. */
+interface SliceWork {
+  /** Children (containers). */
+  containers: number;
+  /** Seconds the longest child runs. */
+  longestSeconds: number;
+  /** Seconds all children run, together. */
+  jobSeconds: number;
+  /** The same as Fargate bills it: at least a minute per task. */
+  fargateSeconds: number;
+  /** The objects their records are written in. */
+  recordObjects: RecordObjects;
+}
+
+/**
+ * The children of `count` items in slices of `slice`, each running
+ * `inFlight` items at a time of `itemSeconds` each, and how many objects
+ * their records make under the writer's rule (`RECORD_FLUSH`).
+ */
+function sliceWork(
+  count: number,
+  slice: number,
+  inFlight: number,
+  itemSeconds: number,
+  resultBytes: number,
+): SliceWork {
+  const out: SliceWork = {
+    containers: 0,
+    longestSeconds: 0,
+    jobSeconds: 0,
+    fargateSeconds: 0,
+    recordObjects: { expected: 0, fewest: 0, most: 0 },
+  };
+  const full = Math.floor(count / slice);
+  const sizes: [number, number][] = [[slice, full]];
+  if (count % slice > 0) sizes.push([count % slice, 1]);
+  for (const [items, children] of sizes) {
+    if (children === 0) continue;
+    const rounds = Math.ceil(items / inFlight);
+    const seconds = rounds * itemSeconds;
+    // A record of maxBytes or more goes alone; otherwise the count and the
+    // size make the fewest flushes, and the wait one per round of items that
+    // end more than the wait apart, or one per wait.
+    const fewest = resultBytes >= RECORD_FLUSH.maxBytes ? items : Math.max(
+      Math.ceil(items / RECORD_FLUSH.maxRecords),
+      Math.ceil(items * resultBytes / RECORD_FLUSH.maxBytes),
+    );
+    const timed = Math.min(rounds, Math.ceil(seconds * 1000 / RECORD_FLUSH.maxWaitMs));
+    out.containers += children;
+    out.longestSeconds = Math.max(out.longestSeconds, seconds);
+    out.jobSeconds += children * seconds;
+    out.fargateSeconds += children * Math.max(60, seconds);
+    out.recordObjects.expected += children * Math.min(items, Math.max(fewest, timed));
+    out.recordObjects.fewest += children * fewest;
+    out.recordObjects.most += children * items;
+  }
+  return out;
 }
 
 function types(

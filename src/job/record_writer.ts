@@ -28,6 +28,25 @@ export interface RecordWriterOptions {
   maxWaitMs?: number;
 }
 
+/**
+ * When a job writes the records it holds, unless told otherwise: at 1 MiB
+ * or 1,000 records, or once the oldest has waited 1 s (and always before it
+ * exits). The one place these figures live: the writer and the cost estimate
+ * (which counts the objects a run writes) read them here.
+ *
+ * @example Usage
+ * ```ts
+ * import { RECORD_FLUSH } from "@cloudknot/cloudknot/job";
+ *
+ * console.log(RECORD_FLUSH.maxRecords); // 1000
+ * ```
+ */
+export const RECORD_FLUSH: Readonly<Required<RecordWriterOptions>> = Object.freeze({
+  maxBytes: 1024 * 1024,
+  maxRecords: 1000,
+  maxWaitMs: 1000,
+});
+
 interface Buffered {
   index: number;
   bytes: Uint8Array;
@@ -80,9 +99,9 @@ export class RecordWriter {
   constructor(run: ObjectStore, attempt: number, options: RecordWriterOptions = {}) {
     this.#run = run;
     this.#attempt = attempt;
-    this.#maxBytes = options.maxBytes ?? 1024 * 1024;
-    this.#maxRecords = options.maxRecords ?? 1000;
-    this.#maxWaitMs = options.maxWaitMs ?? 1000;
+    this.#maxBytes = options.maxBytes ?? RECORD_FLUSH.maxBytes;
+    this.#maxRecords = options.maxRecords ?? RECORD_FLUSH.maxRecords;
+    this.#maxWaitMs = options.maxWaitMs ?? RECORD_FLUSH.maxWaitMs;
   }
 
   /** How many records have been written (flushed and stored) so far. */

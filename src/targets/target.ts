@@ -107,8 +107,14 @@ export interface Target<ClobberOptions extends object = Record<never, never>> {
   runs(): Promise<RunManifest[]>;
   /** What `map(request)` would do, with nothing done; `itemSeconds` adds an estimate. */
   plan(request: MapRequest, options?: { itemSeconds?: number }): Promise<Plan>;
-  /** An estimate of a run of `count` items of `itemSeconds` each, on the knot's resources. */
-  estimate(count: number, options: { itemSeconds: number; inputBytes?: number }): Promise<Estimate>;
+  /**
+   * An estimate of a run of `count` items of `itemSeconds` each, on the
+   * knot's resources (on AWS, sliced by `itemsPerJob` as a run is).
+   */
+  estimate(
+    count: number,
+    options: { itemSeconds: number; inputBytes?: number; itemsPerJob?: number | "auto" },
+  ): Promise<Estimate>;
   /**
    * The knot's jobs on AWS Batch as a table; a target without Batch jobs
    * rejects with a `CloudknotInputError` that says where to look instead.

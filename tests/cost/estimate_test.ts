@@ -6,14 +6,16 @@ import { estimateRun, PRICES } from "../../src/cost/mod.ts";
 const close = (actual: number | undefined, expected: number) =>
   assert.ok(Math.abs((actual ?? NaN) - expected) < 1e-9, `${actual} ≠ ${expected}`);
 
-Deno.test("a Fargate estimate: 1,000 items of 30 s on 1 vCPU and 2 GB", () => {
+Deno.test("a Fargate estimate: 1,000 items of 30 s on 1 vCPU and 2 GB, one item per job", () => {
   const e = estimateRun({
     count: 1000,
     itemSeconds: 30,
     compute: "FARGATE",
     vcpus: 1,
     memory: 2048,
+    itemsPerJob: 1,
   });
+  assert.equal(e.containers, 1000);
   assert.equal(e.concurrency, 256); // maxVcpus 256 ÷ 1 vCPU
   assert.equal(e.durationSeconds, 120); // ⌈1000 ÷ 256⌉ = 4 waves of 30 s
   close(e.vcpuHours, 1000 * 30 / 3600);
@@ -22,7 +24,9 @@ Deno.test("a Fargate estimate: 1,000 items of 30 s on 1 vCPU and 2 GB", () => {
   close(e.computeCost?.low, 1000 * 60 * (0.04048 + 2 * 0.004445) / 3600);
   close(e.computeCost?.high, e.computeCost!.low);
   // 1,003 PUTs and 61 LISTs at $0.005 per 1,000; 3,000 GETs at $0.0004 per 1,000.
+  // Each job reads its index entry and its item and writes one record, which the client reads.
   assert.deepEqual([e.s3?.puts, e.s3?.gets, e.s3?.lists], [1003, 3000, 61]);
+  assert.deepEqual(e.s3?.recordObjects, { expected: 1000, fewest: 1000, most: 1000 });
   close(e.s3?.requestCost, 1064 / 1000 * 0.005 + 3 * 0.0004);
   close(e.total?.low, e.computeCost!.low + e.s3!.requestCost);
   assert.match(String(e), /Fargate bills each task per second/);
@@ -37,6 +41,7 @@ Deno.test("an EC2 estimate prices the job's share of the family its memory fits,
     vcpus: 2,
     memory: 4096,
     maxVcpus: 20,
+    itemsPerJob: 1,
   });
   assert.equal(ec2.concurrency, 10);
   assert.equal(ec2.durationSeconds, 600);
@@ -50,6 +55,7 @@ Deno.test("an EC2 estimate prices the job's share of the family its memory fits,
     memory: 4096,
     maxVcpus: 20,
     bidPercentage: 50,
+    itemsPerJob: 1,
   });
   const onDemand = 100 * 60 * 2 * 0.0425 / 3600;
   close(spot.computeCost?.high, onDemand * 0.5);
@@ -58,6 +64,43 @@ Deno.test("an EC2 estimate prices the job's share of the family its memory fits,
   // Memory beyond r6i's 8 GiB per vCPU is priced by the share of the instance it needs.
   const big = estimateRun({ count: 1, itemSeconds: 3600, vcpus: 1, memory: 16384 });
   close(big.computeCost?.low, 2 * 0.063);
+});
+
+Deno.test('"auto" slices as a run does: 10,000 items of 50 ms on 64 vCPUs start 127 containers and write their records in segments', () => {
+  const e = estimateRun({
+    count: 10_000,
+    itemSeconds: 0.05,
+    compute: "EC2",
+    memory: 2048,
+    maxVcpus: 64,
+  });
+  // 2 × 64 children at most: 126 of 79 items and one of 46, 64 at once.
+  assert.equal(e.containers, 127);
+  assert.equal(e.itemsPerJob, 79);
+  assert.equal(e.concurrency, 64);
+  close(e.durationSeconds, 2 * 79 * 0.05);
+  close(e.vcpuHours, (126 * 79 + 46) * 0.05 / 3600);
+  close(e.computeCost?.low, (126 * 79 + 46) * 0.05 * 0.0425 / 3600);
+  // A child of 79 items of 50 ms runs 3.95 s: a segment per second of it (4), 3 for the last
+  // (2.3 s); at fewest one per child, at most one per item.
+  assert.deepEqual(e.s3?.recordObjects, { expected: 126 * 4 + 3, fewest: 127, most: 10_000 });
+  // Each child reads its index entries and its inputs; the client reads each segment once.
+  assert.deepEqual([e.s3?.puts, e.s3?.gets, e.s3?.lists], [3 + 507, 2 * 127 + 507, 4 + 1]);
+  assert.match(String(e), /127 jobs \(containers\) .* 79 items each \(the last 46\)/);
+  assert.match(String(e), /507 record objects \(127 to 10000/);
+  // Two vCPUs per job run two items at once: half the rounds, the same vCPU time per item.
+  const two = estimateRun({ count: 100, itemSeconds: 60, vcpus: 2, maxVcpus: 20 });
+  assert.deepEqual([two.containers, two.itemsPerJob], [20, 5]);
+  assert.equal(two.durationSeconds, 2 * 3 * 60); // 10 at once: two waves of 3 rounds
+
+  close(two.vcpuHours, 20 * 3 * 60 * 2 / 3600);
+  // A slice of 2,500 results of 1 KiB makes 3 segments at fewest (by count), whatever the timing.
+  const big = estimateRun({ count: 2500, itemSeconds: 0.001, itemsPerJob: 2500 });
+  assert.deepEqual(big.s3?.recordObjects, { expected: 3, fewest: 3, most: 2500 });
+  assert.throws(
+    () => estimateRun({ count: 10, itemSeconds: 1, itemsPerJob: 0 }),
+    (e: unknown) => e instanceof CloudknotInputError && e.field === "itemsPerJob",
+  );
 });
 
 Deno.test("a region the price table lacks says so instead of guessing", () => {

@@ -132,6 +132,14 @@ export interface EmulatorOptions extends RealismOptions {
   dockerNetwork?: "host" | "isolated";
   /** For the process runner: the working directory. */
   cwd?: string;
+  /**
+   * For the built-in runners: milliseconds from the SIGTERM to the SIGKILL
+   * when TerminateJob or a job's timeout stops a running attempt, as ECS's
+   * container stop timeout (see `StopKind` in `runner.ts`); a Spot reclaim
+   * kills at once.
+   * @default {30000 for docker, 2000 for process}
+   */
+  stopTimeoutMs?: number;
   /** Start a real `docker-registry` behind ECR (default: true with the docker runner). */
   registry?: boolean;
   /** Delay of CREATING/UPDATING → VALID and DELETING → gone for CEs and queues, ms (default 100). */
@@ -284,6 +292,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         registry,
         label,
         concurrency: options.concurrency,
+        ...(options.stopTimeoutMs !== undefined ? { stopTimeoutMs: options.stopTimeoutMs } : {}),
         checkArchitecture: realism.architectureCheck,
         ...(options.dockerNetwork !== undefined ? { network: options.dockerNetwork } : {}),
       });
@@ -293,6 +302,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         entrypoint: entrypoint ?? (() => []),
         concurrency: options.concurrency,
         cwd: options.cwd,
+        ...(options.stopTimeoutMs !== undefined ? { killGraceMs: options.stopTimeoutMs } : {}),
       });
     } else runner = options.runner;
   } catch (e) {

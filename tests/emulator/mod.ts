@@ -14,7 +14,14 @@
 export * from "./emulator.ts";
 export type { FaultKind, FaultSpec } from "./faults.ts";
 export type { LoggedRequest, RequestFilter } from "./request_log.ts";
-export type { JobRunner, JobRunRequest, JobRunResult } from "./runner.ts";
+export {
+  type JobRunner,
+  type JobRunRequest,
+  type JobRunResult,
+  onStop,
+  type StopKind,
+  stopKind,
+} from "./runner.ts";
 export { ProcessRunner, type ProcessRunnerOptions } from "./runners/process_runner.ts";
 export { DockerRunner, type DockerRunnerOptions, OOM_REASON } from "./runners/docker_runner.ts";
 export type { ContainerFault, Job, JobStatus } from "./services/batch.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startEmulator } from "./mod.ts";
+import { ProcessRunner, startEmulator, type StopKind } from "./mod.ts";
 import * as sdk from "./sdk_deps.ts";
 import { sdkConfig, setupBatch } from "./test_helpers.ts";
 
@@ -156,4 +156,44 @@ Deno.test("process runner: an array job runs as local processes with Batch's env
     await emu.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("process runner: a stop is SIGTERM with a grace before SIGKILL, a lost host SIGKILL at once", async () => {
+  // A process that answers SIGTERM by saying so and exiting 143, as the job entry does.
+  const runner = new ProcessRunner({
+    entrypoint: () => [
+      "/bin/sh",
+      "-c",
+      'trap "echo terminated; exit 143" TERM; echo up; while :; do sleep 0.05; done',
+    ],
+    killGraceMs: 10_000,
+  });
+  const attempt = async (how: StopKind) => {
+    const controller = new AbortController();
+    const lines: string[] = [];
+    const result = runner.run({
+      jobId: "j",
+      jobName: "j",
+      attempt: 1,
+      image: "local/sh",
+      command: [],
+      environment: {},
+      vcpus: 1,
+      memoryMiB: 128,
+      computeEnvironment: "ce",
+      jobQueue: "q",
+      architecture: "amd64",
+      signal: controller.signal,
+      log: (line) => {
+        lines.push(line);
+        if (line === "up") controller.abort(how);
+      },
+    });
+    return { ...await result, lines };
+  };
+  // TerminateJob or a timeout: ECS's docker stop, which the process answers within its grace.
+  assert.deepEqual(await attempt("stop"), { exitCode: 143, lines: ["up", "terminated"] });
+  // A reclaimed Spot host: the process is gone with it, with no SIGTERM first.
+  assert.deepEqual(await attempt("kill"), { exitCode: 137, lines: ["up"] });
+  await runner.close();
 });

@@ -42,13 +42,90 @@ export interface JobRunRequest {
    * `runtimePlatform.cpuArchitecture`.
    */
   architecture: "amd64" | "arm64";
-  /** Aborted when the attempt must stop (terminate or timeout); kill the work then. */
+  /**
+   * Aborted when the attempt must stop; its `reason` ({@linkcode stopKind})
+   * says how: `"stop"` as ECS stops a task (SIGTERM, then SIGKILL after the
+   * container stop timeout), `"kill"` as a lost host does (SIGKILL at once).
+   */
   signal: AbortSignal;
   /**
    * Appends one line of the container's output (stdout and stderr) to the
    * attempt's log stream.
    */
   log: (line: string) => void;
+}
+
+/**
+ * How an attempt is stopped, as the `reason` of its {@linkcode JobRunRequest.signal}:
+ *
+ * - `"stop"`: TerminateJob of a STARTING or RUNNING job, or its attempt timeout. Batch
+ *   stops the task through ECS, whose StopTask is "the equivalent of `docker stop`": SIGTERM,
+ *   then SIGKILL once the container stop timeout has passed, "30 seconds" unless the agent's
+ *   `ECS_CONTAINER_STOP_TIMEOUT` says otherwise
+ *   (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html;
+ *   `stopTimeout` in
+ *   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html;
+ *   Batch's container properties have no stop timeout of their own).
+ * - `"kill"`: the host is gone (a Spot reclaim) or the emulator is closing: SIGKILL at once.
+ *   EC2's two-minute Spot interruption notice goes to the instance
+ *   (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html),
+ *   not to the job's container, and Batch does not turn it into a StopTask, so the worst
+ *   case, the container killed with its host, is what the emulator models.
+ */
+export type StopKind = "stop" | "kill";
+
+/**
+ * How an aborted attempt is to be stopped: `"stop"` when its signal was
+ * aborted with that reason, otherwise `"kill"`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const controller = new AbortController();
+ * controller.abort("stop" satisfies StopKind);
+ * stopKind(controller.signal); // "stop"
+ * ```
+ *
+ * @param signal The attempt's signal.
+ * @returns How to stop it.
+ */
+export function stopKind(signal: AbortSignal): StopKind {
+  return signal.reason === "stop" ? "stop" : "kill";
+}
+
+/**
+ * Stops an attempt when its signal aborts, as {@linkcode StopKind} says:
+ * `term`, then `kill` after `graceMs` unless the attempt ended first; or
+ * `kill` at once. Call the function it returns once the attempt has ended.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const ended = onStop(req.signal, { term: () => child.kill("SIGTERM"), kill: () => child.kill("SIGKILL") }, 30_000);
+ * await child.status;
+ * ended();
+ * ```
+ *
+ * @param signal The attempt's signal.
+ * @param stop Sends SIGTERM (`term`) and SIGKILL (`kill`) to the attempt.
+ * @param graceMs Milliseconds from SIGTERM to SIGKILL.
+ * @returns Stops listening and cancels a SIGKILL not yet sent.
+ */
+export function onStop(
+  signal: AbortSignal,
+  stop: { term: () => void; kill: () => void },
+  graceMs: number,
+): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const abort = () => {
+    if (stopKind(signal) === "kill") return stop.kill();
+    stop.term();
+    timer = setTimeout(stop.kill, graceMs);
+  };
+  if (signal.aborted) abort();
+  else signal.addEventListener("abort", abort, { once: true });
+  return () => {
+    signal.removeEventListener("abort", abort);
+    clearTimeout(timer);
+  };
 }
 
 /** How an attempt ended. */

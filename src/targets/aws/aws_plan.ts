@@ -248,6 +248,7 @@ export async function planAwsKnotMap(
           count,
           itemSeconds: r.itemSeconds,
           ...(r.inputBytes !== undefined ? { inputBytes: r.inputBytes } : {}),
+          ...(r.itemsPerJob !== undefined ? { itemsPerJob: r.itemsPerJob } : {}),
         })),
     },
   );
@@ -257,7 +258,7 @@ export async function planAwsKnotMap(
 function estimateOn(
   compute: ComputeSpec,
   region: string,
-  run: { count: number; itemSeconds: number; inputBytes?: number },
+  run: { count: number; itemSeconds: number; inputBytes?: number; itemsPerJob?: number | "auto" },
 ): Estimate {
   return estimateRun({
     ...run,

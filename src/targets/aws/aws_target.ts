@@ -56,7 +56,8 @@ import { estimateAwsRun, type EstimateRequest, planAwsMap } from "./run_plan.ts"
 import type { Estimate } from "../../cost/estimate.ts";
 import type { Plan } from "../../plan/plan.ts";
 import { knotJobIds, recordAwsRun, recordedRuns } from "./catalog.ts";
-import { readSlicingFacts, sliceRun, sliceTimeout, type Slicing } from "./slicing.ts";
+import { readSlicingFacts } from "./slicing.ts";
+import { sliceRun, sliceTimeout, type Slicing } from "../../job/slicing.ts";
 import { childCount, childId } from "./batch/slices.ts";
 import { itemLine } from "../../job/item_log.ts";
 
@@ -384,7 +385,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * and compute environment).
    *
    * @param count How many items.
-   * @param options How long one item runs, and the inputs' bytes.
+   * @param options How long one item runs, the inputs' bytes, and the items per job.
    * @returns The estimate.
    */
   estimate(count: number, options: EstimateRequest): Promise<Estimate> {

@@ -15,7 +15,8 @@ import { jobResources, queueCompute } from "./batch/run_usage.ts";
 import { planGroups } from "./groups.ts";
 import { MAX_ARRAY_SIZE } from "./submit.ts";
 import { childCount } from "./batch/slices.ts";
-import { readSlicingFacts, sliceRun } from "./slicing.ts";
+import { readSlicingFacts } from "./slicing.ts";
+import { sliceRun } from "../../job/slicing.ts";
 import { defined } from "../../util/defined.ts";
 
 /** What an estimate of a run asks: how long one item runs, and the inputs' bytes. */
@@ -24,6 +25,8 @@ export interface EstimateRequest {
   itemSeconds: number;
   /** Bytes of the encoded inputs. @default {0} */
   inputBytes?: number;
+  /** Items per job (array child), as `map`'s `itemsPerJob`. @default {"auto"} */
+  itemsPerJob?: number | "auto";
 }
 
 /**
@@ -56,6 +59,7 @@ export async function estimateAwsRun(
       instanceTypes: ce.instanceTypes,
       bidPercentage: ce.bidPercentage,
       inputBytes: request.inputBytes,
+      itemsPerJob: request.itemsPerJob,
     }),
     region: o.region,
   });
@@ -148,6 +152,7 @@ export async function planAwsMap(
           ((n: number, r: EstimateRequest) => estimateAwsRun(o as AwsTargetOptions, n, r)))(count, {
             itemSeconds: options.itemSeconds,
             inputBytes: inputs.byteLength,
+            ...(request.itemsPerJob !== undefined ? { itemsPerJob: request.itemsPerJob } : {}),
           }),
       }
       : {}),

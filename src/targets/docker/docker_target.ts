@@ -53,7 +53,7 @@ import { jobCommand } from "../aws/batch/command.ts";
 import { batchFailureRecord, withBatchDetails, withLogOutOfMemory } from "../aws/batch/failure.ts";
 import { childCount, childItems } from "../aws/batch/slices.ts";
 import { type GroupedJob, planGroups } from "../aws/groups.ts";
-import { sliceRun } from "../aws/slicing.ts";
+import { sliceRun } from "../../job/slicing.ts";
 import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
 import { readRunManifests } from "../run_manifests.ts";
 import { type MapRequest, newRunId, requestItems, type Target } from "../target.ts";

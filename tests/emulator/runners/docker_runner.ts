@@ -8,7 +8,13 @@
 import type { LocalRegistry } from "../registry.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { IsolatedNetwork } from "./isolated_network.ts";
-import { forEachLine, type JobRunner, type JobRunRequest, type JobRunResult } from "../runner.ts";
+import {
+  forEachLine,
+  type JobRunner,
+  type JobRunRequest,
+  type JobRunResult,
+  onStop,
+} from "../runner.ts";
 
 /** Options of {@linkcode DockerRunner}. */
 export interface DockerRunnerOptions {
@@ -34,6 +40,14 @@ export interface DockerRunnerOptions {
    * @default {"host"}
    */
   network?: "host" | "isolated";
+  /**
+   * Milliseconds between the SIGTERM and the SIGKILL when an attempt is
+   * stopped as ECS stops a task (TerminateJob, its timeout): ECS's container
+   * stop timeout, 30 s unless configured (see `StopKind` in `runner.ts`).
+   * A lost host (`"kill"`) gets SIGKILL at once.
+   * @default {30000}
+   */
+  stopTimeoutMs?: number;
 }
 
 /** The reason Batch gives for an out-of-memory kill. */
@@ -203,12 +217,17 @@ export class DockerRunner implements JobRunner {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    // As ECS stops a task, `docker stop`'s way: SIGTERM, then SIGKILL after
+    // the stop timeout; a lost host kills at once (runner.ts StopKind).
     let killing: Promise<unknown> | undefined;
-    const kill = () => {
-      killing = this.#docker(["kill", name]).catch(() => {});
+    const signal = (sig: string) => () => {
+      killing = this.#docker(["kill", "--signal", sig, name]).catch(() => {});
     };
-    if (req.signal.aborted) kill();
-    else req.signal.addEventListener("abort", kill, { once: true });
+    const ended = onStop(
+      req.signal,
+      { term: signal("SIGTERM"), kill: signal("SIGKILL") },
+      this.#o.stopTimeoutMs ?? 30_000,
+    );
     const stderrTail: string[] = [];
     const [status] = await Promise.all([
       child.status,
@@ -219,7 +238,7 @@ export class DockerRunner implements JobRunner {
         req.log(l);
       }),
     ]);
-    req.signal.removeEventListener("abort", kill);
+    ended();
     await killing;
     const state = () =>
       this.#docker([

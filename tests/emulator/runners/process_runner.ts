@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { forEachLine, type JobRunner, type JobRunRequest, type JobRunResult } from "../runner.ts";
+import {
+  forEachLine,
+  type JobRunner,
+  type JobRunRequest,
+  type JobRunResult,
+  onStop,
+} from "../runner.ts";
 
 /** Options of {@linkcode ProcessRunner}. */
 export interface ProcessRunnerOptions {
@@ -17,7 +23,12 @@ export interface ProcessRunnerOptions {
   inheritEnv?: string[];
   /** The working directory of the processes. */
   cwd?: string;
-  /** How long a stopped process gets between SIGTERM and SIGKILL, ms (default 2000). */
+  /**
+   * How long a process stopped as ECS stops a task gets between SIGTERM and
+   * SIGKILL, ms (ECS's is 30 s: see `StopKind` in `runner.ts`); a lost host
+   * kills at once.
+   * @default {2000}
+   */
   killGraceMs?: number;
 }
 
@@ -94,26 +105,22 @@ export class ProcessRunner implements JobRunner {
       return { reason: `CannotStartContainerError: ${e instanceof Error ? e.message : String(e)}` };
     }
     this.#children.add(child);
-    let killTimer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => {
+    const signal = (name: Deno.Signal) => () => {
       try {
-        child.kill("SIGTERM");
+        child.kill(name);
       } catch { /* gone */ }
-      killTimer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* gone */ }
-      }, this.#o.killGraceMs ?? 2000);
     };
-    if (req.signal.aborted) onAbort();
-    else req.signal.addEventListener("abort", onAbort, { once: true });
+    const ended = onStop(
+      req.signal,
+      { term: signal("SIGTERM"), kill: signal("SIGKILL") },
+      this.#o.killGraceMs ?? 2000,
+    );
     const [status] = await Promise.all([
       child.status,
       forEachLine(child.stdout, req.log),
       forEachLine(child.stderr, req.log),
     ]);
-    req.signal.removeEventListener("abort", onAbort);
-    if (killTimer !== undefined) clearTimeout(killTimer);
+    ended();
     this.#children.delete(child);
     const code = status.signal ? 128 + (SIGNALS[status.signal] ?? 0) : status.code;
     return { exitCode: code };

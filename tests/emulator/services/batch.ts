@@ -8,7 +8,7 @@
  */
 import { randomHex } from "../credentials.ts";
 import { ServiceError } from "../errors.ts";
-import type { JobRunner, JobRunRequest, JobRunResult } from "../runner.ts";
+import type { JobRunner, JobRunRequest, JobRunResult, StopKind } from "../runner.ts";
 import { globMatch, type ModeledService, type OperationHandler } from "../service.ts";
 import type { Ec2Service, NetworkUse } from "./ec2.ts";
 import type { IamService } from "./iam.ts";
@@ -642,7 +642,7 @@ export class BatchService implements ModeledService {
     if (this.#tick !== undefined) clearTimeout(this.#tick);
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    for (const j of this.#active) j.abort?.abort();
+    for (const j of this.#active) j.abort?.abort("kill" satisfies StopKind);
     await Promise.allSettled([...this.#runs]);
     for (const w of this.#waiters) w();
     this.#waiters = [];
@@ -1569,7 +1569,8 @@ export class BatchService implements ModeledService {
     j.isTerminated = true;
     if (j.status === "STARTING" || j.status === "RUNNING") {
       j.stopReason = { kind: "terminate", reason };
-      j.abort?.abort();
+      // ECS stops the task: SIGTERM, then SIGKILL after the stop timeout (runner.ts StopKind).
+      j.abort?.abort("stop" satisfies StopKind);
       return;
     }
     this.#setStatus(j, "FAILED", reason);
@@ -2035,14 +2036,15 @@ export class BatchService implements ModeledService {
         if (timeoutSec !== undefined) {
           timer = setTimeout(() => {
             j.stopReason = { kind: "timeout", reason: "Job attempt duration exceeded timeout" };
-            j.abort?.abort();
+            j.abort?.abort("stop" satisfies StopKind);
           }, timeoutSec * 1000);
         }
         let reclaimed = false;
         const reclaim = fault?.kind === "spot"
           ? setTimeout(() => {
             reclaimed = true;
-            j.abort?.abort();
+            // The host goes with its containers: no SIGTERM first (runner.ts StopKind).
+            j.abort?.abort("kill" satisfies StopKind);
           }, fault.afterMs)
           : undefined;
         try {
