@@ -6,7 +6,11 @@
  * paginators the model gives those operations (`*.paginators.json`), and for
  * the query-protocol services (CloudFormation, EC2, IAM, STS) the response
  * shape hints, limited to the shapes those operations return. They are
- * written to `src/aws/services/<service>.generated.ts`.
+ * written as data to `src/aws/services/<service>.generated.json`, which the
+ * service file imports and hands to `defineService`. It also checks that the
+ * API type names the items of exactly the operations the model pages, and
+ * the same items (`ListJobs: [ListJobsRequest, ListJobsResponse,
+ * "jobSummaryList"]`), so the paginated iterators are typed from the model.
  *
  * The models come from the `aws-sdk` v2 package, which ships them as JSON;
  * they are imported here (and in the test that checks the generated files
@@ -106,10 +110,6 @@ interface Target {
   source: string;
   /** That API type, e.g. `Ec2Api`. */
   api: string;
-  /** The constants' prefix, e.g. `EC2`. */
-  prefix: string;
-  /** The service's name in prose. */
-  title: string;
   model: Model;
   pages?: Pages;
   /** For a query-protocol service, how its response XML is read. */
@@ -121,8 +121,6 @@ const TARGETS: Target[] = [
     file: "batch",
     source: "batch",
     api: "BatchApi",
-    prefix: "BATCH",
-    title: "AWS Batch",
     model: batchModel as Model,
     pages: batchPages,
   },
@@ -130,8 +128,6 @@ const TARGETS: Target[] = [
     file: "cloudformation",
     source: "cloudformation",
     api: "CloudFormationApi",
-    prefix: "CLOUDFORMATION",
-    title: "AWS CloudFormation",
     model: cloudformationModel as Model,
     pages: cloudformationPages,
     xml: { memberName: "member", capitalize: false },
@@ -140,8 +136,6 @@ const TARGETS: Target[] = [
     file: "ec2",
     source: "ec2",
     api: "Ec2Api",
-    prefix: "EC2",
-    title: "Amazon EC2",
     model: ec2Model as Model,
     pages: ec2Pages,
     xml: { memberName: "item", capitalize: true },
@@ -150,8 +144,6 @@ const TARGETS: Target[] = [
     file: "ecr",
     source: "ecr",
     api: "EcrApi",
-    prefix: "ECR",
-    title: "Amazon ECR",
     model: ecrModel as Model,
     pages: ecrPages,
   },
@@ -159,8 +151,6 @@ const TARGETS: Target[] = [
     file: "iam",
     source: "iam",
     api: "IamApi",
-    prefix: "IAM",
-    title: "AWS IAM",
     model: iamModel as Model,
     pages: iamPages,
     xml: { memberName: "member", capitalize: false },
@@ -169,8 +159,6 @@ const TARGETS: Target[] = [
     file: "logs",
     source: "logs",
     api: "LogsApi",
-    prefix: "LOGS",
-    title: "CloudWatch Logs",
     model: logsModel as Model,
     pages: logsPages,
   },
@@ -178,44 +166,49 @@ const TARGETS: Target[] = [
     file: "sso",
     source: "sso",
     api: "SsoApi",
-    prefix: "SSO",
-    title: "The SSO portal",
     model: ssoModel as Model,
   },
   {
     file: "sso_oidc",
     source: "sso",
     api: "SsoOidcApi",
-    prefix: "SSO_OIDC",
-    title: "SSO OIDC",
     model: ssoOidcModel as Model,
   },
   {
     file: "sts",
     source: "sts",
     api: "StsApi",
-    prefix: "STS",
-    title: "AWS STS",
     model: stsModel as Model,
     xml: { memberName: "member", capitalize: false },
   },
 ];
 
+/** One operation of a service's API type. */
+export interface ApiOperation {
+  name: string;
+  /** The output member holding each page's items, for an operation that pages. */
+  items?: string;
+}
+
 /**
  * The operations of a service's API type, in its order, read from the
- * service file's source: each line `  Name: [` of `export type <Api> = {`
- * (the layout `deno fmt` gives it).
+ * service file's source: each entry `  Name: [Input, Output]` or
+ * `  Name: [Input, Output, "items"]` of `export type <Api> = {` (the layout
+ * `deno fmt` gives it, on one line or several).
  *
  * @param target The service.
- * @returns The operation names.
+ * @returns The operations.
  */
-export function apiOperations(target: Target): string[] {
+export function apiOperations(target: Target): ApiOperation[] {
   const url = new URL(`../src/aws/services/${target.source}.ts`, import.meta.url);
   const text = Deno.readTextFileSync(url);
   const start = text.indexOf(`export type ${target.api} = {\n`);
   if (start < 0) throw new Error(`${target.source}.ts has no type ${target.api}`);
   const body = text.slice(start, text.indexOf("\n};\n", start));
-  return [...body.matchAll(/^ {2}(\w+): \[/gm)].map((m) => m[1]!);
+  return [...body.matchAll(/^ {2}(\w+): \[([^\]]*)\]/gm)].map((m) => {
+    const items = /"(\w+)"/.exec(m[2]!)?.[1];
+    return items === undefined ? { name: m[1]! } : { name: m[1]!, items };
+  });
 }
 
 const KINDS = ["lists", "numbers", "booleans", "timestamps"] as const;
@@ -333,17 +326,6 @@ export function shapeHints(target: XmlTarget): GeneratedHints {
   return out;
 }
 
-function set(name: string, values: string[]): string {
-  if (values.length === 0) return "";
-  return `  ${name}: new Set([\n${
-    values.map((v) => `    ${JSON.stringify(v)},\n`).join("")
-  }  ]),\n`;
-}
-
-function key(name: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name);
-}
-
 /** One operation's wire metadata, as the generated table holds it. */
 type Wire = Record<string, string | boolean | Record<string, string>>;
 
@@ -380,16 +362,25 @@ function wire(model: Model, name: string): Wire {
  * The model's paginators of the given operations, as `Paginator`s: those with
  * one input and one output token (EC2's DescribeRegions lists without
  * tokens). Where the model names several result keys, the first is the items.
+ * The API type must name the same items for exactly these operations.
  */
-function paginators(target: Target, operations: readonly string[]): [string, Wire][] {
+function paginators(target: Target, operations: readonly ApiOperation[]): [string, Wire][] {
   const out: [string, Wire][] = [];
-  for (const name of operations) {
+  for (const { name, items: declared } of operations) {
     const page = target.pages?.pagination[name];
-    if (page?.input_token === undefined || page.output_token === undefined) continue;
+    const pages = page?.input_token !== undefined && page.output_token !== undefined;
+    const items = Array.isArray(page?.result_key) ? page.result_key[0] : page?.result_key;
+    if (declared !== (pages ? items : undefined)) {
+      throw new Error(
+        `${target.source}.ts: ${target.api}.${name} must ${
+          pages ? `end with "${items}", the items of the model's paginator` : "not name items"
+        }`,
+      );
+    }
+    if (!pages) continue;
     if (typeof page.input_token !== "string" || typeof page.output_token !== "string") {
       throw new Error(`${name}: only paginators with one token are supported`);
     }
-    const items = Array.isArray(page.result_key) ? page.result_key[0] : page.result_key;
     if (items === undefined) throw new Error(`${name}: the paginator has no result key`);
     const p: Wire = { inputToken: page.input_token, outputToken: page.output_token, items };
     if (page.more_results !== undefined) p.moreResults = page.more_results;
@@ -398,84 +389,35 @@ function paginators(target: Target, operations: readonly string[]): [string, Wir
   return out;
 }
 
-/** A value on one line: `"x"`, `true` or `{ a: "x" }`. */
-function flat(value: Wire[string]): string {
-  if (typeof value !== "object") return JSON.stringify(value);
-  return `{ ${
-    Object.entries(value).map(([k, v]) => `${key(k)}: ${JSON.stringify(v)}`).join(", ")
-  } }`;
-}
-
 /**
- * A table of entries, one a line however long: the generated files are data,
- * kept out of `deno fmt` (`deno-fmt-ignore-file`), and a line an entry reads
- * as a table.
- */
-function table(entries: [string, Wire][]): string {
-  return entries.map(([name, value]) => {
-    const parts = Object.entries(value).map(([k, v]) => `${key(k)}: ${flat(v)}`);
-    return `  ${key(name)}: ${parts.length === 0 ? "{}" : `{ ${parts.join(", ")} }`},\n`;
-  }).join("");
-}
-
-/**
- * The text of one generated file.
+ * The text of one generated file: JSON, which the service file imports (and
+ * a job's `runtime.js` carries, for STS and SSO, so it holds only data).
  *
  * @param target The service.
- * @returns The TypeScript source.
+ * @returns The JSON text.
  */
 export function generatedFile(target: Target): string {
   const { model } = target;
   const operations = apiOperations(target);
   const pages = paginators(target, operations);
-  const sources = [`\`apis/${model.metadata.uid}.min.json\``];
-  if (target.pages !== undefined) sources.push(`\`.paginators.json\``);
-  const imports = [
-    ...(pages.length > 0 ? [`import type { Paginator } from "../core/paginate.ts";\n`] : []),
-    ...(target.xml ? [`import type { ShapeHints } from "../protocols/xml.ts";\n`] : []),
-  ];
-  const what = ["wire metadata"];
-  if (pages.length > 0) what.push("paginators");
-  if (target.xml) what.push("response shape hints");
-  const has = what.length === 1 ? what[0] : `${what.slice(0, -1).join(", ")} and ${what.at(-1)}`;
-  let text = `/**
- * ${target.title}'s ${has}, generated by
- * \`scripts/gen_aws.ts\` from the service model (aws-sdk 2.1693.0,
- * ${sources.join(" and ")})
- * for the operations of \`${target.api}\`. Do not edit: run \`deno task gen:aws\`.
- *
- * @module
- */
-// deno-fmt-ignore-file
-${imports.join("")}
-/** Each operation of \`${target.api}\` as the model describes it on the wire. */
-export const ${target.prefix}_WIRE = {
-${table(operations.map((name) => [name, wire(model, name)]))}} as const;
-`;
-  if (pages.length > 0) {
-    text += `
-/** ${target.title}'s paginators of the operations of \`${target.api}\`, from its model. */
-export const ${target.prefix}_PAGINATORS = {
-${table(pages)}} as const satisfies Record<string, Paginator>;
-`;
-  }
+  const data: Record<string, unknown> = {
+    wire: Object.fromEntries(operations.map(({ name }) => [name, wire(model, name)])),
+  };
+  if (pages.length > 0) data.paginators = Object.fromEntries(pages);
   if (target.xml) {
-    const hints = shapeHints({ model, operations, ...target.xml });
-    const renames = hints.renames.length === 0
-      ? ""
-      : `  renames: {\n${
-        hints.renames.map(([wire, name]) => `    ${key(wire)}: ${JSON.stringify(name)},\n`).join("")
-      }  },\n`;
-    text += `
-/** How to decode ${target.title}'s response XML, from its service model. */
-export const ${target.prefix}_SHAPE_HINTS: ShapeHints = {
-  memberName: ${JSON.stringify(target.xml.memberName)},
-${target.xml.capitalize ? "  capitalize: true,\n" : ""}${set("lists", hints.lists)}${
-      set("numbers", hints.numbers)
-    }${set("booleans", hints.booleans)}${set("timestamps", hints.timestamps)}${renames}};
-`;
+    const { renames, ...sets } = shapeHints({
+      model,
+      operations: operations.map(({ name }) => name),
+      ...target.xml,
+    });
+    data.hints = {
+      memberName: target.xml.memberName,
+      ...(target.xml.capitalize ? { capitalize: true } : {}),
+      ...Object.fromEntries(Object.entries(sets).filter(([, values]) => values.length > 0)),
+      ...(renames.length > 0 ? { renames: Object.fromEntries(renames) } : {}),
+    };
   }
-  return text;
+  return `${JSON.stringify(data, null, 2)}\n`;
 }
 
 /**
@@ -485,7 +427,7 @@ ${target.xml.capitalize ? "  capitalize: true,\n" : ""}${set("lists", hints.list
  */
 export function generatedFiles(): Record<string, string> {
   return Object.fromEntries(
-    TARGETS.map((t) => [`src/aws/services/${t.file}.generated.ts`, generatedFile(t)]),
+    TARGETS.map((t) => [`src/aws/services/${t.file}.generated.json`, generatedFile(t)]),
   );
 }
 

@@ -465,7 +465,7 @@ export async function ensureRole(iam: Iam, input: EnsureRoleInput): Promise<Foun
       return role;
     },
     ["EntityAlreadyExists"],
-    { ledger: input.ledger, what: `IAM role ${name}`, undo: () => deleteRole(iam, name) },
+    { ledger: input.ledger, what: () => `IAM role ${name}`, undo: () => deleteRole(iam, name) },
   );
   for (const arn of input.policyArns) {
     await iam.attachRolePolicy({ RoleName: name, PolicyArn: arn });
@@ -514,7 +514,7 @@ export async function ensureInstanceProfile(
     ["EntityAlreadyExists"],
     {
       ledger: input.ledger,
-      what: `IAM instance profile ${name}`,
+      what: () => `IAM instance profile ${name}`,
       undo: () => deleteInstanceProfile(iam, name),
     },
   );

@@ -90,7 +90,7 @@ export async function createOrFind<T>(
  * @example Usage
  * ```ts ignore
  * const found = await adoptOrCreate(existing, () => create(), () => find(), ["EntityAlreadyExists"], {
- *   ledger, what: `IAM role ${name}`, undo: () => deleteRole(iam, name),
+ *   ledger, what: () => `IAM role ${name}`, undo: () => deleteRole(iam, name),
  * });
  * ```
  */
@@ -99,11 +99,11 @@ export async function adoptOrCreate<T>(
   create: () => Promise<T>,
   find: () => Promise<T | undefined>,
   existsCodes: string[],
-  made: { ledger: Ledger; what: string; undo: () => Promise<void> },
+  made: { ledger: Ledger; what: (value: T) => string; undo: (value: T) => Promise<void> },
 ): Promise<Found<T>> {
   if (existing) return { value: existing, created: false };
   const found = await createOrFind(create, find, existsCodes);
-  if (found.created) made.ledger.add(made.what, made.undo);
+  if (found.created) made.ledger.add(made.what(found.value), () => made.undo(found.value));
   return found;
 }
 

@@ -12,7 +12,7 @@ import { sleep } from "../util/sleep.ts";
 import type { WaitOptions } from "../targets/aws/batch/environment.ts";
 import { CannotDeleteResourceError, NoDefaultVpcError, ResourceConflictError } from "./errors.ts";
 import { checkOurs, isOurs, PARS_TAG_KEY } from "./_iam_roles.ts";
-import { createOrFind, type Found, ignoreGone, isAwsCode, type Ledger } from "./_ledger.ts";
+import { adoptOrCreate, type Found, ignoreGone, isAwsCode, type Ledger } from "./_ledger.ts";
 
 /** The VPC CIDR of a new VPC when none is given (the original's). */
 export const DEFAULT_IPV4_CIDR = "172.31.0.0/16";
@@ -236,26 +236,22 @@ export async function ensureNewVpc(ec2: Ec2, region: string, input: NewVpcInput)
   const owned: string[] = [];
 
   // The VPC.
-  let vpc: Vpc;
-  if (input.existing) {
-    vpc = input.existing;
-  } else {
-    const found = await createOrFind(
-      async () =>
-        (await ec2.createVpc({
-          CidrBlock: input.cidr,
-          InstanceTenancy: input.tenancy,
-          TagSpecifications: tagSpec("vpc", tags, `${pars}-vpc`),
-        })).Vpc!,
-      () => findParsVpc(ec2, pars, input),
-      [],
-    );
-    vpc = found.value;
-    if (found.created) {
-      const id = vpc.VpcId!;
-      ledger.add(`VPC ${id}`, () => ignoreGone(() => ec2.deleteVpc({ VpcId: id })));
-    }
-  }
+  const { value: vpc } = await adoptOrCreate(
+    input.existing,
+    async () =>
+      (await ec2.createVpc({
+        CidrBlock: input.cidr,
+        InstanceTenancy: input.tenancy,
+        TagSpecifications: tagSpec("vpc", tags, `${pars}-vpc`),
+      })).Vpc!,
+    () => findParsVpc(ec2, pars, input),
+    [],
+    {
+      ledger,
+      what: (v) => `VPC ${v.VpcId}`,
+      undo: (v) => ignoreGone(() => ec2.deleteVpc({ VpcId: v.VpcId! })),
+    },
+  );
   const vpcId = vpc.VpcId!;
   owned.push(`vpc:${vpcId}`);
   await waitAvailable(ec2, vpc);
@@ -265,36 +261,35 @@ export async function ensureNewVpc(ec2: Ec2, region: string, input: NewVpcInput)
   const { InternetGateways } = await ec2.describeInternetGateways({
     Filters: [{ Name: "attachment.vpc-id", Values: [vpcId] }],
   });
-  let igw = InternetGateways?.[0];
-  if (!igw) {
-    const found = await createOrFind(
-      async () =>
-        (await ec2.createInternetGateway({
-          TagSpecifications: tagSpec("internet-gateway", tags, `${pars}-igw`),
-        })).InternetGateway!,
-      async () => {
-        const { InternetGateways } = await ec2.describeInternetGateways({
-          Filters: oursFilter(pars),
-        });
-        return InternetGateways?.find((g) => (g.Attachments ?? []).length === 0);
-      },
-      [],
-    );
-    igw = found.value;
-    const id = igw.InternetGatewayId!;
-    if (found.created) {
-      ledger.add(
-        `internet gateway ${id}`,
-        () => ignoreGone(() => ec2.deleteInternetGateway({ InternetGatewayId: id })),
-      );
-    }
-    await ec2.attachInternetGateway({ InternetGatewayId: id, VpcId: vpcId });
+  const attached = InternetGateways?.[0];
+  const { value: igw } = await adoptOrCreate(
+    attached,
+    async () =>
+      (await ec2.createInternetGateway({
+        TagSpecifications: tagSpec("internet-gateway", tags, `${pars}-igw`),
+      })).InternetGateway!,
+    async () => {
+      const { InternetGateways } = await ec2.describeInternetGateways({
+        Filters: oursFilter(pars),
+      });
+      return InternetGateways?.find((g) => (g.Attachments ?? []).length === 0);
+    },
+    [],
+    {
+      ledger,
+      what: (g) => `internet gateway ${g.InternetGatewayId}`,
+      undo: (g) =>
+        ignoreGone(() => ec2.deleteInternetGateway({ InternetGatewayId: g.InternetGatewayId! })),
+    },
+  );
+  const igwId = igw.InternetGatewayId!;
+  if (!attached) {
+    await ec2.attachInternetGateway({ InternetGatewayId: igwId, VpcId: vpcId });
     ledger.add(
-      `attachment of ${id} to ${vpcId}`,
-      () => ignoreGone(() => ec2.detachInternetGateway({ InternetGatewayId: id, VpcId: vpcId })),
+      `attachment of ${igwId} to ${vpcId}`,
+      () => ignoreGone(() => ec2.detachInternetGateway({ InternetGatewayId: igwId, VpcId: vpcId })),
     );
   }
-  const igwId = igw.InternetGatewayId!;
   if (isOurs(igw.Tags, pars)) owned.push(`internet-gateway:${igwId}`);
 
   // Two public subnets in two zones.
@@ -307,39 +302,38 @@ export async function ensureNewVpc(ec2: Ec2, region: string, input: NewVpcInput)
   ) existing.push(s);
   const subnets: Subnet[] = [];
   for (const [i, block] of cidrs.entries()) {
-    let subnet = existing.find((s) => s.CidrBlock === block);
-    if (!subnet) {
-      const taken = new Set(
-        [...subnets, ...existing.filter((s) => cidrs.includes(s.CidrBlock ?? ""))].map((s) =>
-          s.AvailabilityZone
-        ),
-      );
-      const zone = zones.find((z) => !taken.has(z)) ?? zones[i % zones.length]!;
-      const found = await createOrFind(
-        async () =>
-          (await ec2.createSubnet({
-            VpcId: vpcId,
-            CidrBlock: block,
-            AvailabilityZone: zone,
-            TagSpecifications: tagSpec("subnet", tags, `${pars}-subnet-${i + 1}`),
-          })).Subnet!,
-        async () => {
-          const { Subnets } = await ec2.describeSubnets({
-            Filters: [
-              { Name: "vpc-id", Values: [vpcId] },
-              { Name: "cidr-block", Values: [block] },
-            ],
-          });
-          return Subnets?.[0];
-        },
-        ["InvalidSubnet.Conflict"],
-      );
-      subnet = found.value;
-      const id = subnet.SubnetId!;
-      if (found.created) {
-        ledger.add(`subnet ${id}`, () => ignoreGone(() => ec2.deleteSubnet({ SubnetId: id })));
-      }
-    }
+    const { value: subnet } = await adoptOrCreate(
+      existing.find((s) => s.CidrBlock === block),
+      async () => {
+        const taken = new Set(
+          [...subnets, ...existing.filter((s) => cidrs.includes(s.CidrBlock ?? ""))].map((s) =>
+            s.AvailabilityZone
+          ),
+        );
+        const zone = zones.find((z) => !taken.has(z)) ?? zones[i % zones.length]!;
+        return (await ec2.createSubnet({
+          VpcId: vpcId,
+          CidrBlock: block,
+          AvailabilityZone: zone,
+          TagSpecifications: tagSpec("subnet", tags, `${pars}-subnet-${i + 1}`),
+        })).Subnet!;
+      },
+      async () => {
+        const { Subnets } = await ec2.describeSubnets({
+          Filters: [
+            { Name: "vpc-id", Values: [vpcId] },
+            { Name: "cidr-block", Values: [block] },
+          ],
+        });
+        return Subnets?.[0];
+      },
+      ["InvalidSubnet.Conflict"],
+      {
+        ledger,
+        what: (s) => `subnet ${s.SubnetId}`,
+        undo: (s) => ignoreGone(() => ec2.deleteSubnet({ SubnetId: s.SubnetId! })),
+      },
+    );
     if (!subnet.MapPublicIpOnLaunch) {
       await ec2.modifySubnetAttribute({
         SubnetId: subnet.SubnetId!,
@@ -375,7 +369,8 @@ export async function ensureNewVpc(ec2: Ec2, region: string, input: NewVpcInput)
   for (const subnet of subnets) {
     const id = subnet.SubnetId!;
     if ((table.Associations ?? []).some((a) => a.SubnetId === id)) continue;
-    const { value: association } = await createOrFind(
+    await adoptOrCreate(
+      undefined,
       async () =>
         (await ec2.associateRouteTable({ RouteTableId: tableId, SubnetId: id })).AssociationId!,
       async () => {
@@ -386,10 +381,12 @@ export async function ensureNewVpc(ec2: Ec2, region: string, input: NewVpcInput)
           ?.RouteTableAssociationId;
       },
       [],
-    );
-    ledger.add(
-      `association of ${tableId} with ${id}`,
-      () => ignoreGone(() => ec2.disassociateRouteTable({ AssociationId: association })),
+      {
+        ledger,
+        what: () => `association of ${tableId} with ${id}`,
+        undo: (association) =>
+          ignoreGone(() => ec2.disassociateRouteTable({ AssociationId: association })),
+      },
     );
   }
   return { vpc: vpcId, subnets: subnets.map((s) => s.SubnetId!), owned };
@@ -418,9 +415,9 @@ export async function ensureSecurityGroup(
   const { pars, vpc, name } = input;
   if (input.existing) {
     checkOurs("security group", `${input.existing.GroupId} (${name})`, input.existing.Tags, pars);
-    return { value: input.existing.GroupId!, created: false };
   }
-  const found = await createOrFind(
+  return await adoptOrCreate(
+    input.existing?.GroupId,
     async () =>
       (await ec2.createSecurityGroup({
         GroupName: name,
@@ -434,15 +431,12 @@ export async function ensureSecurityGroup(
       return group?.GroupId;
     },
     ["InvalidGroup.Duplicate"],
+    {
+      ledger: input.ledger,
+      what: (id) => `security group ${id}`,
+      undo: (id) => ignoreGone(() => ec2.deleteSecurityGroup({ GroupId: id })),
+    },
   );
-  if (found.created) {
-    const id = found.value;
-    input.ledger.add(
-      `security group ${id}`,
-      () => ignoreGone(() => ec2.deleteSecurityGroup({ GroupId: id })),
-    );
-  }
-  return found;
 }
 
 /**

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { paginate } from "../../src/aws/core/paginate.ts";
-import { BATCH_PAGINATORS } from "../../src/aws/services/batch.ts";
-import { LOGS_PAGINATORS } from "../../src/aws/services/logs.ts";
+import { BATCH_SERVICE } from "../../src/aws/services/batch.ts";
+import { LOGS_SERVICE } from "../../src/aws/services/logs.ts";
 import { recordingFetch, testSession } from "./sdk_helper.ts";
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -87,7 +87,7 @@ Deno.test("logs.getLogEventsAll stops when nextForwardToken repeats", async () =
   );
   assert.deepEqual(events.map((e) => e.message), ["a", "b", "c"]);
   assert.deepEqual(tokens, [undefined, "f/1", "f/2"]);
-  assert.equal(LOGS_PAGINATORS.GetLogEvents.outputToken, "nextForwardToken");
+  assert.equal(LOGS_SERVICE.paginators.GetLogEvents.outputToken, "nextForwardToken");
 });
 
 Deno.test("batch.listJobsAll follows nextToken until it is absent", async () => {
@@ -106,7 +106,7 @@ Deno.test("batch.listJobsAll follows nextToken until it is absent", async () => 
     { jobQueue: "q", jobStatus: "SUCCEEDED" },
     { jobQueue: "q", jobStatus: "SUCCEEDED", nextToken: "n1" },
   ]);
-  assert.equal(BATCH_PAGINATORS.ListJobs.items, "jobSummaryList");
+  assert.equal(BATCH_SERVICE.paginators.ListJobs.items, "jobSummaryList");
 });
 
 Deno.test("iam.listRolesAll pages with Marker while IsTruncated", async () => {

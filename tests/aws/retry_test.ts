@@ -380,10 +380,11 @@ Deno.test("operations that create things are marked non-idempotent, as data", as
   const nonIdempotent: string[] = [];
   for (const mod of modules) {
     for (const [key, value] of Object.entries(mod)) {
-      if (!key.endsWith("_OPERATIONS")) continue;
-      for (
-        const op of Object.values(value as Record<string, { name: string; idempotent: boolean }>)
-      ) {
+      if (!key.endsWith("_SERVICE")) continue;
+      const { operations } = value as {
+        operations: Record<string, { name: string; idempotent: boolean }>;
+      };
+      for (const op of Object.values(operations)) {
         assert.equal(typeof op.idempotent, "boolean", op.name);
         if (!op.idempotent) nonIdempotent.push(`${key.split("_")[0]}.${op.name}`);
       }

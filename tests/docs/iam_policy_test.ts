@@ -6,14 +6,14 @@ import { DockerImage, DockerRepo, Knot, Pars, setRegion, setS3Params } from "../
 import { StateFile } from "../../src/state/mod.ts";
 import { Docker } from "../../src/docker/mod.ts";
 import { findGarbage } from "../../src/resources/mod.ts";
-import { BATCH_OPERATIONS } from "../../src/aws/services/batch.ts";
-import { CLOUDFORMATION_OPERATIONS } from "../../src/aws/services/cloudformation.ts";
-import { EC2_OPERATIONS } from "../../src/aws/services/ec2.ts";
-import { ECR_OPERATIONS } from "../../src/aws/services/ecr.ts";
-import { IAM_OPERATIONS } from "../../src/aws/services/iam.ts";
-import { LOGS_OPERATIONS } from "../../src/aws/services/logs.ts";
-import { S3_OPERATIONS } from "../../src/aws/services/s3.ts";
-import { STS_OPERATIONS } from "../../src/aws/services/sts.ts";
+import { BATCH_SERVICE } from "../../src/aws/services/batch.ts";
+import { CLOUDFORMATION_SERVICE } from "../../src/aws/services/cloudformation.ts";
+import { EC2_SERVICE } from "../../src/aws/services/ec2.ts";
+import { ECR_SERVICE } from "../../src/aws/services/ecr.ts";
+import { IAM_SERVICE } from "../../src/aws/services/iam.ts";
+import { LOGS_SERVICE } from "../../src/aws/services/logs.ts";
+import { S3_SERVICE } from "../../src/aws/services/s3.ts";
+import { STS_SERVICE } from "../../src/aws/services/sts.ts";
 import {
   actionFor,
   allows,
@@ -102,7 +102,7 @@ const NOT_GRANTED: Record<string, string> = {
   // Only to remove the Python cloudknot's stacks, with the permissions the
   // original needed (docs/iam.md says so).
   ...Object.fromEntries(
-    Object.keys(CLOUDFORMATION_OPERATIONS).map((operation) => [
+    Object.keys(CLOUDFORMATION_SERVICE.operations).map((operation) => [
       actionFor("cloudformation", operation),
       "only to remove the Python cloudknot's stacks",
     ]),
@@ -110,18 +110,18 @@ const NOT_GRANTED: Record<string, string> = {
 };
 
 Deno.test("the policy covers every operation the AWS client layer can send", () => {
-  const tables: [string, Record<string, unknown>][] = [
-    ["batch", BATCH_OPERATIONS],
-    ["cloudformation", CLOUDFORMATION_OPERATIONS],
-    ["ec2", EC2_OPERATIONS],
-    ["ecr", ECR_OPERATIONS],
-    ["iam", IAM_OPERATIONS],
-    ["logs", LOGS_OPERATIONS],
-    ["s3", S3_OPERATIONS],
-    ["sts", STS_OPERATIONS],
-  ];
+  const services: Record<string, { operations: object }> = {
+    batch: BATCH_SERVICE,
+    cloudformation: CLOUDFORMATION_SERVICE,
+    ec2: EC2_SERVICE,
+    ecr: ECR_SERVICE,
+    iam: IAM_SERVICE,
+    logs: LOGS_SERVICE,
+    s3: S3_SERVICE,
+    sts: STS_SERVICE,
+  };
   const missing: string[] = [];
-  for (const [service, operations] of tables) {
+  for (const [service, { operations }] of Object.entries(services)) {
     for (const operation of Object.keys(operations)) {
       const action = actionFor(service, operation);
       if (action in NOT_GRANTED) continue;

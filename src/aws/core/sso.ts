@@ -233,14 +233,19 @@ export async function fromSso(
   return credentials;
 }
 
-async function readToken(path: string, options: FromSsoOptions): Promise<SsoToken | undefined> {
+/** The token `aws sso login` cached for a session name or start URL, and where. */
+async function cachedToken(
+  id: string,
+  options: FromSsoOptions,
+): Promise<{ path: string; token?: SsoToken }> {
+  const path = await ssoTokenPath(options.homeDir, id);
   const text = await options.readTextFile(path);
-  if (text === undefined) return undefined;
+  if (text === undefined) return { path };
   try {
     const token = JSON.parse(text);
-    return token !== null && typeof token === "object" ? token as SsoToken : undefined;
+    return token !== null && typeof token === "object" ? { path, token } : { path };
   } catch {
-    return undefined;
+    return { path };
   }
 }
 
@@ -255,8 +260,7 @@ async function legacyToken(
   login: string,
   options: FromSsoOptions,
 ): Promise<string> {
-  const path = await ssoTokenPath(options.homeDir, startUrl);
-  const token = await readToken(path, options);
+  const { path, token } = await cachedToken(startUrl, options);
   if (!token?.accessToken || !token.expiresAt) {
     throw ssoError(`There is no usable SSO token for profile ${name} (${path}): ${login}`);
   }
@@ -274,8 +278,7 @@ async function sessionToken(
   login: string,
   options: FromSsoOptions,
 ): Promise<string> {
-  const path = await ssoTokenPath(options.homeDir, sessionName);
-  const token = await readToken(path, options);
+  const { path, token } = await cachedToken(sessionName, options);
   if (token === undefined) {
     throw ssoError(`There is no SSO token for profile ${name} (${path}): ${login}`);
   }

@@ -17,8 +17,15 @@ import type {
   OperationInfo,
 } from "../core/request.ts";
 
-/** A service's typed API: each operation's input and output types, by operation name. */
-export type ApiTable = { [operation: string]: [input: unknown, output: unknown] };
+/**
+ * A service's typed API: each operation's input and output types, by
+ * operation name, and for an operation that pages, the output member that
+ * holds each page's items (`ListJobs: [ListJobsRequest, ListJobsResponse,
+ * "jobSummaryList"]`; `scripts/gen_aws.ts` checks it against the model).
+ */
+export type ApiTable = {
+  [operation: string]: [input: unknown, output: unknown, items?: string];
+};
 
 /** How one protocol builds an operation's request and reads its response. */
 export interface Protocol<Op extends OperationInfo = OperationInfo> {
@@ -35,29 +42,25 @@ export interface Protocol<Op extends OperationInfo = OperationInfo> {
 }
 
 /** A service as data: its protocol, its operations' wire metadata and its paginators. */
-export interface ServiceDefinition<
-  Api extends ApiTable,
-  Pages extends { [K in keyof Api]?: Paginator },
-  Op extends OperationInfo = OperationInfo,
-> {
+export interface ServiceDefinition<Api extends ApiTable, Op extends OperationInfo = OperationInfo> {
   /** The wire protocol. */
   protocol: Protocol<Op>;
   /** Every operation of the API, by name. */
   operations: { readonly [K in keyof Api]: Op };
-  /** The operations that page, by name. */
-  paginators: Pages;
+  /** The paginators of the operations that page (those whose API entry names its items), by name. */
+  paginators: {
+    readonly [K in keyof Api & string as Api[K] extends [unknown, unknown, string] ? K : never]:
+      Paginator;
+  };
 }
 
 /**
  * The client of a service: `submitJob(input, options)` for each operation
- * `SubmitJob` of the API, and `listJobsAll(input)` for each paginator
- * `ListJobs`, which yields the items of every page. The input may be left
- * out where it has no required member.
+ * `SubmitJob` of the API, and `listJobsAll(input)` for each operation
+ * `ListJobs` that pages, which yields the items of every page. The input may
+ * be left out where it has no required member.
  */
-export type ServiceClient<
-  Api extends ApiTable,
-  Pages extends { [K in keyof Api]?: Paginator },
-> =
+export type ServiceClient<Api extends ApiTable> =
   & {
     [K in keyof Api & string as Uncapitalize<K>]: (
       // `{} extends I` holds exactly when I has no required member.
@@ -67,12 +70,17 @@ export type ServiceClient<
     ) => Promise<Api[K][1]>;
   }
   & {
-    [K in keyof Pages & keyof Api & string as `${Uncapitalize<K>}All`]: (
+    [
+      K in keyof Api & string as Api[K] extends [unknown, unknown, string] ? `${Uncapitalize<K>}All`
+        : never
+    ]: (
       // deno-lint-ignore ban-types
       ...args: {} extends Api[K][0] ? [input?: Api[K][0]] : [input: Api[K][0]]
     ) => AsyncGenerator<
-      Pages[K] extends { items: infer Items extends keyof Api[K][1] }
-        ? NonNullable<Api[K][1][Items]> extends readonly (infer T)[] ? T : never
+      Api[K] extends [unknown, infer Output, infer Items]
+        ? Items extends keyof Output
+          ? NonNullable<Output[Items]> extends readonly (infer T)[] ? T : never
+        : never
         : never,
       void,
       undefined
@@ -99,11 +107,10 @@ function methodName(operation: string): string {
  * @param service The service as data.
  * @returns The client.
  */
-export function createClient<
-  Api extends ApiTable,
-  Pages extends { [K in keyof Api]?: Paginator },
-  Op extends OperationInfo,
->(http: AwsHttpClient, service: ServiceDefinition<Api, Pages, Op>): ServiceClient<Api, Pages> {
+export function createClient<Api extends ApiTable, Op extends OperationInfo>(
+  http: AwsHttpClient,
+  service: ServiceDefinition<Api, Op>,
+): ServiceClient<Api> {
   const { protocol } = service;
   // The methods live on the client's prototype, as a class's would.
   const methods: Record<string, unknown> = {};
@@ -119,7 +126,7 @@ export function createClient<
     const call = calls[name]!;
     methods[`${methodName(name)}All`] = (input: object = {}) => paginate(call, input, paginator);
   }
-  return Object.create(methods) as ServiceClient<Api, Pages>;
+  return Object.create(methods) as ServiceClient<Api>;
 }
 
 /**
@@ -146,4 +153,43 @@ export function operationTable<const T extends Record<string, object>>(
       [name, operation],
     ) => [name, { name, idempotent: !notIdempotent.includes(name), ...operation }]),
   ) as { [K in keyof T & string]: T[K] & { name: K; idempotent: boolean } };
+}
+
+/**
+ * A service as data, from its protocol, what was generated from its model
+ * and which operations must not be sent twice.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import generated from "./ecr.generated.json" with { type: "json" };
+ *
+ * const ECR_SERVICE = defineService<EcrApi>(jsonProtocol(ECR_JSON), generated, ["CreateRepository"]);
+ * ```
+ *
+ * @param protocol The wire protocol.
+ * @param generated The generated wire metadata and paginators: an operation of
+ * the API without its wire metadata, or a paginator the API does not name its
+ * items for, is a type error.
+ * @param notIdempotent The operations that must not be sent twice.
+ * @returns The service.
+ */
+export function defineService<Api extends ApiTable, Op extends OperationInfo = OperationInfo>(
+  protocol: Protocol<Op>,
+  generated: {
+    wire: { readonly [K in keyof NoInfer<Api>]: object };
+    paginators?: ServiceDefinition<NoInfer<Api>>["paginators"];
+  },
+  notIdempotent: readonly (keyof NoInfer<Api> & string)[] = [],
+): ServiceDefinition<Api, Op> {
+  return {
+    protocol,
+    // The generator writes each protocol's members from the model.
+    operations: operationTable<Record<string, object>>(
+      generated.wire,
+      notIdempotent,
+    ) as unknown as {
+      readonly [K in keyof Api]: Op;
+    },
+    paginators: (generated.paginators ?? {}) as ServiceDefinition<Api>["paginators"],
+  };
 }

@@ -88,7 +88,7 @@ async function readJson(res: Response): Promise<unknown> {
  *
  * @example Usage
  * ```ts ignore
- * const ECR = { protocol: jsonProtocol(ECR_JSON), operations: ECR_OPERATIONS, paginators: ECR_PAGINATORS };
+ * const ECR_SERVICE = defineService<EcrApi>(jsonProtocol(ECR_JSON), generated, ["CreateRepository"]);
  * ```
  *
  * @param service The protocol constants.
@@ -173,7 +173,7 @@ export function restJsonRequest(
  *
  * @example Usage
  * ```ts ignore
- * const BATCH = { protocol: REST_JSON, operations: BATCH_OPERATIONS, paginators: BATCH_PAGINATORS };
+ * const BATCH_SERVICE = defineService<BatchApi, RestJsonOperation>(REST_JSON, generated);
  * ```
  */
 export const REST_JSON: Protocol<RestJsonOperation> = {

@@ -146,13 +146,42 @@ export function parseQueryResponse(
   return decodeXml(child(root, `${operation}Result`), service.hints);
 }
 
+/** The hints that are sets of element names. */
+type HintSets = "lists" | "numbers" | "booleans" | "timestamps";
+
+/** Shape hints as data (`*.generated.json`): arrays of element names where {@linkcode ShapeHints} has sets. */
+export type ShapeHintsData =
+  & Omit<ShapeHints, HintSets>
+  & {
+    [K in HintSets]?: readonly string[];
+  };
+
+/**
+ * The shape hints that hints as data describe.
+ *
+ * @example Usage
+ * ```ts ignore
+ * shapeHints({ memberName: "member", lists: ["Roles"] }).lists?.has("Roles"); // true
+ * ```
+ *
+ * @param data The hints as data, e.g. from a service's `*.generated.json`.
+ * @returns The hints.
+ */
+export function shapeHints(data: ShapeHintsData): ShapeHints {
+  const hints: Record<string, unknown> = { ...data };
+  for (const kind of ["lists", "numbers", "booleans", "timestamps"] satisfies HintSets[]) {
+    if (data[kind]) hints[kind] = new Set(data[kind]);
+  }
+  return hints as unknown as ShapeHints;
+}
+
 /**
  * The query protocol of one service: a form body with `Action`, `Version`
  * and the flattened input; an XML response decoded with the service's hints.
  *
  * @example Usage
  * ```ts ignore
- * const IAM = { protocol: queryProtocol(IAM_QUERY), operations: IAM_OPERATIONS, paginators: IAM_PAGINATORS };
+ * const IAM_SERVICE = defineService<IamApi>(queryProtocol(IAM_QUERY), generated);
  * ```
  *
  * @param service The dialect and hints.

@@ -32,7 +32,7 @@ export interface S3Operation<I = never, O = unknown> extends OperationInfo {
  *
  * @example Usage
  * ```ts ignore
- * const S3 = { protocol: REST_XML, operations: S3_OPERATIONS, paginators: S3_PAGINATORS };
+ * const S3 = { protocol: REST_XML, operations: S3_OPERATIONS, paginators: {} };
  * ```
  */
 export const REST_XML: Protocol<S3Operation> = {

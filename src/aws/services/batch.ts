@@ -5,8 +5,8 @@
  * @module
  */
 import { REST_JSON, type RestJsonOperation } from "../protocols/json.ts";
-import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import { BATCH_PAGINATORS, BATCH_WIRE } from "./batch.generated.ts";
+import { defineService, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import generated from "./batch.generated.json" with { type: "json" };
 
 /** Key-value tags as Batch takes them. */
 export type BatchTags = Record<string, string>;
@@ -718,19 +718,24 @@ export type BatchApi = {
   DescribeComputeEnvironments: [
     DescribeComputeEnvironmentsRequest,
     DescribeComputeEnvironmentsResponse,
+    "computeEnvironments",
   ];
   UpdateComputeEnvironment: [UpdateComputeEnvironmentRequest, UpdateComputeEnvironmentResponse];
   DeleteComputeEnvironment: [DeleteComputeEnvironmentRequest, void];
   CreateJobQueue: [CreateJobQueueRequest, CreateJobQueueResponse];
-  DescribeJobQueues: [DescribeJobQueuesRequest, DescribeJobQueuesResponse];
+  DescribeJobQueues: [DescribeJobQueuesRequest, DescribeJobQueuesResponse, "jobQueues"];
   UpdateJobQueue: [UpdateJobQueueRequest, UpdateJobQueueResponse];
   DeleteJobQueue: [DeleteJobQueueRequest, void];
   RegisterJobDefinition: [RegisterJobDefinitionRequest, RegisterJobDefinitionResponse];
-  DescribeJobDefinitions: [DescribeJobDefinitionsRequest, DescribeJobDefinitionsResponse];
+  DescribeJobDefinitions: [
+    DescribeJobDefinitionsRequest,
+    DescribeJobDefinitionsResponse,
+    "jobDefinitions",
+  ];
   DeregisterJobDefinition: [DeregisterJobDefinitionRequest, void];
   SubmitJob: [SubmitJobRequest, SubmitJobResponse];
   DescribeJobs: [DescribeJobsRequest, DescribeJobsResponse];
-  ListJobs: [ListJobsRequest, ListJobsResponse];
+  ListJobs: [ListJobsRequest, ListJobsResponse, "jobSummaryList"];
   TerminateJob: [TerminateJobRequest, void];
   CancelJob: [CancelJobRequest, void];
   TagResource: [BatchTagResourceRequest, void];
@@ -739,30 +744,16 @@ export type BatchApi = {
 };
 
 /**
- * The Batch operations as data: the wire metadata generated from its model.
- * Creating calls are not idempotent: a lost answer to SubmitJob is
- * `OutcomeUnknown`, and each RegisterJobDefinition adds a revision.
+ * AWS Batch as data: its protocol, operations and paginators (the wire
+ * metadata generated from its model). Creating calls are not idempotent: a
+ * lost answer to SubmitJob is `OutcomeUnknown`, and each
+ * RegisterJobDefinition adds a revision.
  */
-export const BATCH_OPERATIONS: { readonly [K in keyof BatchApi]: RestJsonOperation } =
-  operationTable(BATCH_WIRE, [
-    "CreateComputeEnvironment",
-    "CreateJobQueue",
-    "RegisterJobDefinition",
-    "SubmitJob",
-  ]);
-
-export { BATCH_PAGINATORS };
-
-/** AWS Batch as data: its protocol, operations and paginators. */
-export const BATCH_SERVICE: ServiceDefinition<
-  BatchApi,
-  typeof BATCH_PAGINATORS,
-  RestJsonOperation
-> = {
-  protocol: REST_JSON,
-  operations: BATCH_OPERATIONS,
-  paginators: BATCH_PAGINATORS,
-};
+export const BATCH_SERVICE: ServiceDefinition<BatchApi, RestJsonOperation> = defineService(
+  REST_JSON,
+  generated,
+  ["CreateComputeEnvironment", "CreateJobQueue", "RegisterJobDefinition", "SubmitJob"],
+);
 
 /**
  * The AWS Batch client: a method per operation of {@linkcode BatchApi}
@@ -779,4 +770,4 @@ export const BATCH_SERVICE: ServiceDefinition<
  * for await (const job of aws.batch.listJobsAll({ jobQueue: "q", jobStatus: "RUNNING" })) console.log(job.jobId);
  * ```
  */
-export type Batch = ServiceClient<BatchApi, typeof BATCH_PAGINATORS>;
+export type Batch = ServiceClient<BatchApi>;

@@ -6,14 +6,9 @@
  *
  * @module
  */
-import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
-import {
-  CLOUDFORMATION_PAGINATORS,
-  CLOUDFORMATION_SHAPE_HINTS,
-  CLOUDFORMATION_WIRE,
-} from "./cloudformation.generated.ts";
-import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import type { OperationInfo } from "../core/request.ts";
+import { queryProtocol, type QueryServiceInfo, shapeHints } from "../protocols/query.ts";
+import generated from "./cloudformation.generated.json" with { type: "json" };
+import { defineService, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
 
 /** A stack's status, such as `CREATE_COMPLETE` or `DELETE_FAILED`. */
 export type StackStatus = string;
@@ -269,40 +264,33 @@ export interface ListImportsResponse {
 /** CloudFormation's protocol constants and shape hints (generated from its model). */
 export const CLOUDFORMATION_QUERY: QueryServiceInfo = {
   version: "2010-05-15",
-  hints: CLOUDFORMATION_SHAPE_HINTS,
+  hints: shapeHints(generated.hints),
 };
 
 /** The AWS CloudFormation API: each operation's input and output. */
 export type CloudFormationApi = {
-  DescribeStacks: [DescribeStacksRequest, DescribeStacksResponse];
-  ListStacks: [ListStacksRequest, ListStacksResponse];
+  DescribeStacks: [DescribeStacksRequest, DescribeStacksResponse, "Stacks"];
+  ListStacks: [ListStacksRequest, ListStacksResponse, "StackSummaries"];
   DeleteStack: [DeleteStackRequest, void];
-  ListStackResources: [ListStackResourcesRequest, ListStackResourcesResponse];
-  DescribeStackEvents: [DescribeStackEventsRequest, DescribeStackEventsResponse];
-  ListImports: [ListImportsRequest, ListImportsResponse];
+  ListStackResources: [
+    ListStackResourcesRequest,
+    ListStackResourcesResponse,
+    "StackResourceSummaries",
+  ];
+  DescribeStackEvents: [DescribeStackEventsRequest, DescribeStackEventsResponse, "StackEvents"];
+  ListImports: [ListImportsRequest, ListImportsResponse, "Imports"];
 };
 
 /**
- * The CloudFormation operations as data (the wire metadata generated from its
- * model), all idempotent. DeleteStack is idempotent: deleting a stack that is
- * being deleted, or is deleted, succeeds and changes nothing (DeleteStack in
- * the CloudFormation API reference).
+ * AWS CloudFormation as data: its protocol, operations and paginators (the
+ * wire metadata generated from its model), all idempotent. DeleteStack is
+ * idempotent: deleting a stack that is being deleted, or is deleted, succeeds
+ * and changes nothing (DeleteStack in the CloudFormation API reference).
  */
-export const CLOUDFORMATION_OPERATIONS: {
-  readonly [K in keyof CloudFormationApi]: OperationInfo;
-} = operationTable(CLOUDFORMATION_WIRE);
-
-export { CLOUDFORMATION_PAGINATORS };
-
-/** AWS CloudFormation as data: its protocol, operations and paginators. */
-export const CLOUDFORMATION_SERVICE: ServiceDefinition<
-  CloudFormationApi,
-  typeof CLOUDFORMATION_PAGINATORS
-> = {
-  protocol: queryProtocol(CLOUDFORMATION_QUERY),
-  operations: CLOUDFORMATION_OPERATIONS,
-  paginators: CLOUDFORMATION_PAGINATORS,
-};
+export const CLOUDFORMATION_SERVICE: ServiceDefinition<CloudFormationApi> = defineService(
+  queryProtocol(CLOUDFORMATION_QUERY),
+  generated,
+);
 
 /**
  * The AWS CloudFormation client: a method per operation of
@@ -320,4 +308,4 @@ export const CLOUDFORMATION_SERVICE: ServiceDefinition<
  * }
  * ```
  */
-export type CloudFormation = ServiceClient<CloudFormationApi, typeof CLOUDFORMATION_PAGINATORS>;
+export type CloudFormation = ServiceClient<CloudFormationApi>;

@@ -5,10 +5,9 @@
  *
  * @module
  */
-import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
-import { EC2_PAGINATORS, EC2_SHAPE_HINTS, EC2_WIRE } from "./ec2.generated.ts";
-import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import type { OperationInfo } from "../core/request.ts";
+import { queryProtocol, type QueryServiceInfo, shapeHints } from "../protocols/query.ts";
+import generated from "./ec2.generated.json" with { type: "json" };
+import { defineService, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
 
 /** An EC2 tag. */
 export interface Ec2Tag {
@@ -815,46 +814,66 @@ export const EC2_QUERY: QueryServiceInfo = {
     SecurityGroupIds: "SecurityGroupId",
     Description: "GroupDescription",
   },
-  hints: EC2_SHAPE_HINTS,
+  hints: shapeHints(generated.hints),
 };
 
 /** The Amazon EC2 API: each operation's input and output. */
 export type Ec2Api = {
   DescribeRegions: [DescribeRegionsRequest, DescribeRegionsResponse];
   DescribeAvailabilityZones: [DescribeAvailabilityZonesRequest, DescribeAvailabilityZonesResponse];
-  DescribeInstanceTypes: [DescribeInstanceTypesRequest, DescribeInstanceTypesResponse];
-  DescribeVpcs: [DescribeVpcsRequest, DescribeVpcsResponse];
+  DescribeInstanceTypes: [
+    DescribeInstanceTypesRequest,
+    DescribeInstanceTypesResponse,
+    "InstanceTypes",
+  ];
+  DescribeVpcs: [DescribeVpcsRequest, DescribeVpcsResponse, "Vpcs"];
   CreateVpc: [CreateVpcRequest, CreateVpcResponse];
   DeleteVpc: [DeleteVpcRequest, void];
   ModifyVpcAttribute: [ModifyVpcAttributeRequest, void];
-  DescribeSubnets: [DescribeSubnetsRequest, DescribeSubnetsResponse];
+  DescribeSubnets: [DescribeSubnetsRequest, DescribeSubnetsResponse, "Subnets"];
   CreateSubnet: [CreateSubnetRequest, CreateSubnetResponse];
   DeleteSubnet: [DeleteSubnetRequest, void];
   ModifySubnetAttribute: [ModifySubnetAttributeRequest, void];
   CreateSecurityGroup: [CreateSecurityGroupRequest, CreateSecurityGroupResponse];
-  DescribeSecurityGroups: [DescribeSecurityGroupsRequest, DescribeSecurityGroupsResponse];
+  DescribeSecurityGroups: [
+    DescribeSecurityGroupsRequest,
+    DescribeSecurityGroupsResponse,
+    "SecurityGroups",
+  ];
   DeleteSecurityGroup: [DeleteSecurityGroupRequest, void];
   CreateInternetGateway: [CreateInternetGatewayRequest, CreateInternetGatewayResponse];
   AttachInternetGateway: [InternetGatewayVpcRequest, void];
   DetachInternetGateway: [InternetGatewayVpcRequest, void];
   DeleteInternetGateway: [DeleteInternetGatewayRequest, void];
-  DescribeInternetGateways: [DescribeInternetGatewaysRequest, DescribeInternetGatewaysResponse];
+  DescribeInternetGateways: [
+    DescribeInternetGatewaysRequest,
+    DescribeInternetGatewaysResponse,
+    "InternetGateways",
+  ];
   CreateRouteTable: [CreateRouteTableRequest, CreateRouteTableResponse];
-  DescribeRouteTables: [DescribeRouteTablesRequest, DescribeRouteTablesResponse];
+  DescribeRouteTables: [DescribeRouteTablesRequest, DescribeRouteTablesResponse, "RouteTables"];
   CreateRoute: [CreateRouteRequest, CreateRouteResponse];
   AssociateRouteTable: [AssociateRouteTableRequest, AssociateRouteTableResponse];
   DisassociateRouteTable: [DisassociateRouteTableRequest, void];
   DeleteRouteTable: [DeleteRouteTableRequest, void];
   CreateTags: [CreateTagsRequest, void];
-  DescribeImages: [Ec2DescribeImagesRequest, Ec2DescribeImagesResponse];
+  DescribeImages: [Ec2DescribeImagesRequest, Ec2DescribeImagesResponse, "Images"];
   CreateLaunchTemplate: [CreateLaunchTemplateRequest, CreateLaunchTemplateResponse];
-  DescribeLaunchTemplates: [DescribeLaunchTemplatesRequest, DescribeLaunchTemplatesResponse];
+  DescribeLaunchTemplates: [
+    DescribeLaunchTemplatesRequest,
+    DescribeLaunchTemplatesResponse,
+    "LaunchTemplates",
+  ];
   DeleteLaunchTemplate: [DeleteLaunchTemplateRequest, DeleteLaunchTemplateResponse];
 };
 
-/** The EC2 operations as data (the wire metadata generated from its model). */
-export const EC2_OPERATIONS: { readonly [K in keyof Ec2Api]: OperationInfo } = operationTable(
-  EC2_WIRE,
+/**
+ * Amazon EC2 as data: its protocol, operations and paginators (the wire
+ * metadata generated from its model).
+ */
+export const EC2_SERVICE: ServiceDefinition<Ec2Api> = defineService(
+  queryProtocol(EC2_QUERY),
+  generated,
   [
     "CreateVpc",
     "CreateSubnet",
@@ -863,15 +882,6 @@ export const EC2_OPERATIONS: { readonly [K in keyof Ec2Api]: OperationInfo } = o
     "AssociateRouteTable",
   ],
 );
-
-export { EC2_PAGINATORS };
-
-/** Amazon EC2 as data: its protocol, operations and paginators. */
-export const EC2_SERVICE: ServiceDefinition<Ec2Api, typeof EC2_PAGINATORS> = {
-  protocol: queryProtocol(EC2_QUERY),
-  operations: EC2_OPERATIONS,
-  paginators: EC2_PAGINATORS,
-};
 
 /**
  * The Amazon EC2 client: a method per operation of {@linkcode Ec2Api}
@@ -887,4 +897,4 @@ export const EC2_SERVICE: ServiceDefinition<Ec2Api, typeof EC2_PAGINATORS> = {
  * console.log(Vpcs?.[0]?.VpcId);
  * ```
  */
-export type Ec2 = ServiceClient<Ec2Api, typeof EC2_PAGINATORS>;
+export type Ec2 = ServiceClient<Ec2Api>;

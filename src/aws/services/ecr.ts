@@ -5,9 +5,8 @@
  * @module
  */
 import { jsonProtocol, type JsonServiceInfo } from "../protocols/json.ts";
-import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import { ECR_PAGINATORS, ECR_WIRE } from "./ecr.generated.ts";
-import type { OperationInfo } from "../core/request.ts";
+import { defineService, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import generated from "./ecr.generated.json" with { type: "json" };
 
 /** An ECR tag. */
 export interface EcrTag {
@@ -279,11 +278,11 @@ export const ECR_JSON: JsonServiceInfo = {
 /** The Amazon ECR API: each operation's input and output. */
 export type EcrApi = {
   CreateRepository: [CreateRepositoryRequest, CreateRepositoryResponse];
-  DescribeRepositories: [DescribeRepositoriesRequest, DescribeRepositoriesResponse];
+  DescribeRepositories: [DescribeRepositoriesRequest, DescribeRepositoriesResponse, "repositories"];
   DeleteRepository: [DeleteRepositoryRequest, DeleteRepositoryResponse];
   GetAuthorizationToken: [GetAuthorizationTokenRequest, GetAuthorizationTokenResponse];
-  DescribeImages: [DescribeImagesRequest, DescribeImagesResponse];
-  ListImages: [ListImagesRequest, ListImagesResponse];
+  DescribeImages: [DescribeImagesRequest, DescribeImagesResponse, "imageDetails"];
+  ListImages: [ListImagesRequest, ListImagesResponse, "imageIds"];
   BatchDeleteImage: [BatchDeleteImageRequest, BatchDeleteImageResponse];
   TagResource: [EcrTagResourceRequest, void];
   ListTagsForResource: [EcrListTagsForResourceRequest, EcrListTagsForResourceResponse];
@@ -293,20 +292,15 @@ export type EcrApi = {
   ];
 };
 
-/** The ECR operations as data (the wire metadata generated from its model). */
-export const ECR_OPERATIONS: { readonly [K in keyof EcrApi]: OperationInfo } = operationTable(
-  ECR_WIRE,
+/**
+ * Amazon ECR as data: its protocol, operations and paginators (the wire
+ * metadata generated from its model).
+ */
+export const ECR_SERVICE: ServiceDefinition<EcrApi> = defineService(
+  jsonProtocol(ECR_JSON),
+  generated,
   ["CreateRepository"],
 );
-
-export { ECR_PAGINATORS };
-
-/** Amazon ECR as data: its protocol, operations and paginators. */
-export const ECR_SERVICE: ServiceDefinition<EcrApi, typeof ECR_PAGINATORS> = {
-  protocol: jsonProtocol(ECR_JSON),
-  operations: ECR_OPERATIONS,
-  paginators: ECR_PAGINATORS,
-};
 
 /**
  * The Amazon ECR client: a method per operation of {@linkcode EcrApi}
@@ -323,4 +317,4 @@ export const ECR_SERVICE: ServiceDefinition<EcrApi, typeof ECR_PAGINATORS> = {
  * console.log(authorizationData?.[0]?.proxyEndpoint);
  * ```
  */
-export type Ecr = ServiceClient<EcrApi, typeof ECR_PAGINATORS>;
+export type Ecr = ServiceClient<EcrApi>;

@@ -4,10 +4,9 @@
  *
  * @module
  */
-import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
-import { IAM_PAGINATORS, IAM_SHAPE_HINTS, IAM_WIRE } from "./iam.generated.ts";
-import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import type { OperationInfo } from "../core/request.ts";
+import { queryProtocol, type QueryServiceInfo, shapeHints } from "../protocols/query.ts";
+import generated from "./iam.generated.json" with { type: "json" };
+import { defineService, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
 
 /** An IAM tag. */
 export interface IamTag {
@@ -365,7 +364,7 @@ export interface ListRolesResponse {
 export const IAM_QUERY: QueryServiceInfo = {
   version: "2010-05-08",
   hints: {
-    ...IAM_SHAPE_HINTS,
+    ...shapeHints(generated.hints),
     // IAM returns policy documents URL-encoded; its model does not say so.
     urlEncoded: new Set(["AssumeRolePolicyDocument", "PolicyDocument"]),
   },
@@ -377,14 +376,18 @@ export type IamApi = {
   GetRole: [GetRoleRequest, GetRoleResponse];
   DeleteRole: [RoleNameRequest, void];
   TagRole: [TagRoleRequest, void];
-  ListRoleTags: [ListRoleTagsRequest, ListRoleTagsResponse];
+  ListRoleTags: [ListRoleTagsRequest, ListRoleTagsResponse, "Tags"];
   AttachRolePolicy: [RolePolicyArnRequest, void];
   DetachRolePolicy: [RolePolicyArnRequest, void];
-  ListAttachedRolePolicies: [ListAttachedRolePoliciesRequest, ListAttachedRolePoliciesResponse];
+  ListAttachedRolePolicies: [
+    ListAttachedRolePoliciesRequest,
+    ListAttachedRolePoliciesResponse,
+    "AttachedPolicies",
+  ];
   PutRolePolicy: [PutRolePolicyRequest, void];
   GetRolePolicy: [RolePolicyNameRequest, GetRolePolicyResponse];
   DeleteRolePolicy: [RolePolicyNameRequest, void];
-  ListRolePolicies: [ListRolePoliciesRequest, ListRolePoliciesResponse];
+  ListRolePolicies: [ListRolePoliciesRequest, ListRolePoliciesResponse, "PolicyNames"];
   CreateInstanceProfile: [CreateInstanceProfileRequest, InstanceProfileResponse];
   GetInstanceProfile: [InstanceProfileNameRequest, InstanceProfileResponse];
   DeleteInstanceProfile: [InstanceProfileNameRequest, void];
@@ -393,27 +396,23 @@ export type IamApi = {
   ListInstanceProfilesForRole: [
     ListInstanceProfilesForRoleRequest,
     ListInstanceProfilesForRoleResponse,
+    "InstanceProfiles",
   ];
   TagInstanceProfile: [TagInstanceProfileRequest, void];
   GetPolicy: [GetPolicyRequest, GetPolicyResponse];
-  ListPolicies: [ListPoliciesRequest, ListPoliciesResponse];
-  ListRoles: [ListRolesRequest, ListRolesResponse];
+  ListPolicies: [ListPoliciesRequest, ListPoliciesResponse, "Policies"];
+  ListRoles: [ListRolesRequest, ListRolesResponse, "Roles"];
 };
 
-/** The IAM operations as data (the wire metadata generated from its model). */
-export const IAM_OPERATIONS: { readonly [K in keyof IamApi]: OperationInfo } = operationTable(
-  IAM_WIRE,
+/**
+ * AWS IAM as data: its protocol, operations and paginators (the wire metadata
+ * generated from its model).
+ */
+export const IAM_SERVICE: ServiceDefinition<IamApi> = defineService(
+  queryProtocol(IAM_QUERY),
+  generated,
   ["CreateRole", "CreateInstanceProfile", "AddRoleToInstanceProfile"],
 );
-
-export { IAM_PAGINATORS };
-
-/** AWS IAM as data: its protocol, operations and paginators. */
-export const IAM_SERVICE: ServiceDefinition<IamApi, typeof IAM_PAGINATORS> = {
-  protocol: queryProtocol(IAM_QUERY),
-  operations: IAM_OPERATIONS,
-  paginators: IAM_PAGINATORS,
-};
 
 /**
  * The IAM client (global endpoint, signed for us-east-1): a method per
@@ -430,4 +429,4 @@ export const IAM_SERVICE: ServiceDefinition<IamApi, typeof IAM_PAGINATORS> = {
  * console.log(Role?.Arn);
  * ```
  */
-export type Iam = ServiceClient<IamApi, typeof IAM_PAGINATORS>;
+export type Iam = ServiceClient<IamApi>;

@@ -5,9 +5,8 @@
  * @module
  */
 import { jsonProtocol, type JsonServiceInfo } from "../protocols/json.ts";
-import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import { LOGS_PAGINATORS, LOGS_WIRE } from "./logs.generated.ts";
-import type { OperationInfo } from "../core/request.ts";
+import { defineService, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import generated from "./logs.generated.json" with { type: "json" };
 
 /** GetLogEvents input. */
 export interface GetLogEventsRequest {
@@ -142,24 +141,19 @@ export const LOGS_JSON: JsonServiceInfo = { targetPrefix: "Logs_20140328" };
 
 /** The CloudWatch Logs API: each operation's input and output. */
 export type LogsApi = {
-  GetLogEvents: [GetLogEventsRequest, GetLogEventsResponse];
-  FilterLogEvents: [FilterLogEventsRequest, FilterLogEventsResponse];
-  DescribeLogStreams: [DescribeLogStreamsRequest, DescribeLogStreamsResponse];
+  GetLogEvents: [GetLogEventsRequest, GetLogEventsResponse, "events"];
+  FilterLogEvents: [FilterLogEventsRequest, FilterLogEventsResponse, "events"];
+  DescribeLogStreams: [DescribeLogStreamsRequest, DescribeLogStreamsResponse, "logStreams"];
 };
 
-/** The Logs operations as data (the wire metadata generated from its model). */
-export const LOGS_OPERATIONS: { readonly [K in keyof LogsApi]: OperationInfo } = operationTable(
-  LOGS_WIRE,
+/**
+ * CloudWatch Logs as data: its protocol, operations and paginators (the wire
+ * metadata generated from its model).
+ */
+export const LOGS_SERVICE: ServiceDefinition<LogsApi> = defineService(
+  jsonProtocol(LOGS_JSON),
+  generated,
 );
-
-export { LOGS_PAGINATORS };
-
-/** CloudWatch Logs as data: its protocol, operations and paginators. */
-export const LOGS_SERVICE: ServiceDefinition<LogsApi, typeof LOGS_PAGINATORS> = {
-  protocol: jsonProtocol(LOGS_JSON),
-  operations: LOGS_OPERATIONS,
-  paginators: LOGS_PAGINATORS,
-};
 
 /**
  * The CloudWatch Logs client: a method per operation of
@@ -178,4 +172,4 @@ export const LOGS_SERVICE: ServiceDefinition<LogsApi, typeof LOGS_PAGINATORS> = 
  * }
  * ```
  */
-export type Logs = ServiceClient<LogsApi, typeof LOGS_PAGINATORS>;
+export type Logs = ServiceClient<LogsApi>;

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { Paginator } from "../core/paginate.ts";
 import type {
   AwsHttpClient,
   CallOptions,
@@ -398,7 +397,7 @@ export type S3Api = {
   PutObject: [PutObjectRequest, PutObjectResponse];
   GetObject: [GetObjectRequest, GetObjectResponse];
   HeadObject: [HeadObjectRequest, ObjectMetadata];
-  ListObjectsV2: [ListObjectsV2Request, ListObjectsV2Response];
+  ListObjectsV2: [ListObjectsV2Request, ListObjectsV2Response, "Contents"];
   DeleteObject: [DeleteObjectRequest, void];
   DeleteObjects: [DeleteObjectsRequest, DeleteObjectsResponse];
   CreateMultipartUpload: [CreateMultipartUploadRequest, CreateMultipartUploadResponse];
@@ -889,21 +888,18 @@ export const S3_OPERATIONS: {
   },
 }, ["CreateBucket"]);
 
-/** The S3 paginators as data. */
-export const S3_PAGINATORS = {
-  ListObjectsV2: {
-    inputToken: "ContinuationToken",
-    outputToken: "NextContinuationToken",
-    items: "Contents",
-    moreResults: "IsTruncated",
-  },
-} as const satisfies Record<string, Paginator>;
-
 /** Amazon S3 as data: its protocol, operations and paginators. */
-export const S3_SERVICE: ServiceDefinition<S3Api, typeof S3_PAGINATORS, S3Operation> = {
+export const S3_SERVICE: ServiceDefinition<S3Api, S3Operation> = {
   protocol: REST_XML,
   operations: S3_OPERATIONS,
-  paginators: S3_PAGINATORS,
+  paginators: {
+    ListObjectsV2: {
+      inputToken: "ContinuationToken",
+      outputToken: "NextContinuationToken",
+      items: "Contents",
+      moreResults: "IsTruncated",
+    },
+  },
 };
 
 /**
@@ -924,7 +920,7 @@ export const S3_SERVICE: ServiceDefinition<S3Api, typeof S3_PAGINATORS, S3Operat
  * console.log(await obj.text()); // "{"
  * ```
  */
-export type S3 = ServiceClient<S3Api, typeof S3_PAGINATORS> & {
+export type S3 = ServiceClient<S3Api> & {
   /** Deletes any number of keys, 1000 per DeleteObjects call, and combines the results. */
   deleteKeys(
     bucket: string,

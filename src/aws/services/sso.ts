@@ -8,9 +8,9 @@
  * @module
  */
 import { REST_JSON, type RestJsonOperation } from "../protocols/json.ts";
-import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import { SSO_WIRE } from "./sso.generated.ts";
-import { SSO_OIDC_WIRE } from "./sso_oidc.generated.ts";
+import { defineService, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
+import ssoGenerated from "./sso.generated.json" with { type: "json" };
+import oidcGenerated from "./sso_oidc.generated.json" with { type: "json" };
 
 /** GetRoleCredentials input. */
 export interface GetRoleCredentialsRequest {
@@ -42,17 +42,11 @@ export type SsoApi = {
   GetRoleCredentials: [GetRoleCredentialsRequest, GetRoleCredentialsResponse];
 };
 
-/** The SSO portal operations as data (generated from its model; `authtype: none`: unsigned). */
-export const SSO_OPERATIONS: { readonly [K in keyof SsoApi]: RestJsonOperation } = operationTable(
-  SSO_WIRE,
+/** The SSO portal as data (generated from its model; `authtype: none`: unsigned). */
+export const SSO_SERVICE: ServiceDefinition<SsoApi, RestJsonOperation> = defineService(
+  REST_JSON,
+  ssoGenerated,
 );
-
-/** The SSO portal as data. */
-export const SSO_SERVICE: ServiceDefinition<SsoApi, Record<never, never>, RestJsonOperation> = {
-  protocol: REST_JSON,
-  operations: SSO_OPERATIONS,
-  paginators: {},
-};
 
 /**
  * The SSO portal client. The credential chain uses it for SSO profiles.
@@ -63,7 +57,7 @@ export const SSO_SERVICE: ServiceDefinition<SsoApi, Record<never, never>, RestJs
  * const { roleCredentials } = await sso.getRoleCredentials({ roleName: "Dev", accountId: "123456789012", accessToken });
  * ```
  */
-export type Sso = ServiceClient<SsoApi, Record<never, never>>;
+export type Sso = ServiceClient<SsoApi>;
 
 /** CreateToken input (the refresh grant). */
 export interface CreateTokenRequest {
@@ -106,20 +100,12 @@ export type SsoOidcApi = {
   CreateToken: [CreateTokenRequest, CreateTokenResponse];
 };
 
-/** The SSO OIDC operations as data (generated from its model; `authtype: none`: unsigned). */
-export const SSO_OIDC_OPERATIONS: { readonly [K in keyof SsoOidcApi]: RestJsonOperation } =
-  operationTable(SSO_OIDC_WIRE, ["CreateToken"]);
-
-/** SSO OIDC as data. */
-export const SSO_OIDC_SERVICE: ServiceDefinition<
-  SsoOidcApi,
-  Record<never, never>,
-  RestJsonOperation
-> = {
-  protocol: REST_JSON,
-  operations: SSO_OIDC_OPERATIONS,
-  paginators: {},
-};
+/** SSO OIDC as data (generated from its model; `authtype: none`: unsigned). */
+export const SSO_OIDC_SERVICE: ServiceDefinition<SsoOidcApi, RestJsonOperation> = defineService(
+  REST_JSON,
+  oidcGenerated,
+  ["CreateToken"],
+);
 
 /**
  * The SSO OIDC client. The credential chain uses it to refresh an
@@ -131,4 +117,4 @@ export const SSO_OIDC_SERVICE: ServiceDefinition<
  * const { accessToken } = await oidc.createToken({ clientId, clientSecret, grantType: "refresh_token", refreshToken });
  * ```
  */
-export type SsoOidc = ServiceClient<SsoOidcApi, Record<never, never>>;
+export type SsoOidc = ServiceClient<SsoOidcApi>;

@@ -4,10 +4,9 @@
  *
  * @module
  */
-import { queryProtocol, type QueryServiceInfo } from "../protocols/query.ts";
-import { STS_SHAPE_HINTS, STS_WIRE } from "./sts.generated.ts";
-import { operationTable, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
-import type { OperationInfo } from "../core/request.ts";
+import { queryProtocol, type QueryServiceInfo, shapeHints } from "../protocols/query.ts";
+import generated from "./sts.generated.json" with { type: "json" };
+import { defineService, type ServiceClient, type ServiceDefinition } from "../protocols/client.ts";
 
 /** GetCallerIdentity output. */
 export interface GetCallerIdentityResponse {
@@ -116,7 +115,7 @@ export interface AssumeRoleWithWebIdentityResponse {
 /** STS's protocol constants and shape hints (generated from its model). */
 export const STS_QUERY: QueryServiceInfo = {
   version: "2011-06-15",
-  hints: STS_SHAPE_HINTS,
+  hints: shapeHints(generated.hints),
 };
 
 /** The AWS STS API: each operation's input and output. */
@@ -126,24 +125,15 @@ export type StsApi = {
   AssumeRoleWithWebIdentity: [AssumeRoleWithWebIdentityRequest, AssumeRoleWithWebIdentityResponse];
 };
 
-/** The STS operations as data (the wire metadata generated from its model). */
-export const STS_OPERATIONS: { readonly [K in keyof StsApi]: OperationInfo } = {
-  ...operationTable(STS_WIRE),
-  // Unsigned: the token is the proof, and the model's auth is smithy.api#noAuth
-  // (the aws-sdk v2 model the generator reads does not say so).
-  AssumeRoleWithWebIdentity: {
-    name: "AssumeRoleWithWebIdentity",
-    idempotent: true,
-    unsigned: true,
+/** AWS STS as data: its protocol and operations (the wire metadata generated from its model). */
+export const STS_SERVICE: ServiceDefinition<StsApi> = defineService(queryProtocol(STS_QUERY), {
+  wire: {
+    ...generated.wire,
+    // Unsigned: the token is the proof, and the model's auth is smithy.api#noAuth
+    // (the aws-sdk v2 model the generator reads does not say so).
+    AssumeRoleWithWebIdentity: { unsigned: true },
   },
-};
-
-/** AWS STS as data: its protocol, operations and paginators. */
-export const STS_SERVICE: ServiceDefinition<StsApi, Record<never, never>> = {
-  protocol: queryProtocol(STS_QUERY),
-  operations: STS_OPERATIONS,
-  paginators: {},
-};
+});
 
 /**
  * The AWS STS client: a method per operation of {@linkcode StsApi}
@@ -158,4 +148,4 @@ export const STS_SERVICE: ServiceDefinition<StsApi, Record<never, never>> = {
  * console.log((await aws.sts.getCallerIdentity()).Account);
  * ```
  */
-export type Sts = ServiceClient<StsApi, Record<never, never>>;
+export type Sts = ServiceClient<StsApi>;
