@@ -168,7 +168,7 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
         jobId: "job-start",
         denoFlags: ["--cached-only"],
         env: { DENO_DIR: imageDir },
-        worker: { url: new URL(`file://${app}/worker.js`).href, args: ["--to-the-end"] },
+        worker: { url: new URL(`file://${app}/worker.js`).href, args: [] },
         source: { read: () => [encode(0)] },
         sink: {
           started() {},

@@ -291,20 +291,18 @@ const WORKER_FILE = "worker.js";
  * How a job starts its workers: from the worker's own bundle where one lies
  * next to the runtime (an image's `worker.js`), which loads a quarter of the
  * runtime's code and none of Deno's Node layer; otherwise from this module
- * with `--worker`. A promise the function left rejected as it returned fails
- * its item (`--to-the-end`), as it did when a job ran its item in its own
- * process.
+ * with `--worker`.
  */
 function workerEntry(self: string): { url: string; args: string[] } {
   const own = new URL(WORKER_FILE, self);
   try {
     if (own.protocol === "file:" && Deno.statSync(own).isFile) {
-      return { url: own.href, args: ["--to-the-end"] };
+      return { url: own.href, args: [] };
     }
   } catch {
     // None beside this module: it is its own worker.
   }
-  return { url: self, args: [WORKER_FLAG, "--to-the-end"] };
+  return { url: self, args: [WORKER_FLAG] };
 }
 
 /** The exit code of an attempt stopped by SIGTERM, as a process it killed would have. */

@@ -97,87 +97,54 @@ export async function runAttempt(
   } catch (e) {
     item = e instanceof Error ? e : new Error(String(e));
   }
-  const encoded = await runItemToTheEnd(func, item, spec);
+  const encoded = await runItem(func, item, spec);
   await run.put(RUN_KEYS.stampedRecord(Date.now(), spec.index, spec.attempt), encoded.bytes);
   return encoded;
 }
 
+/** What one attempt's watch for unhandled rejections found. */
+interface RejectionWatch {
+  /** The first one's reason so far. */
+  found: { value: unknown } | undefined;
+  /** Stops watching. */
+  remove(): void;
+}
+
+/** The attempts watching for unhandled rejections now. */
+const watches = new Set<RejectionWatch>();
+let listening = false;
+
 /**
- * Runs one attempt as {@linkcode runItem} does, then waits one turn of the
- * event loop: a promise the function rejected as it returned, and that
- * nobody awaited, is reported only then, and fails the attempt with an
- * `UnhandledRejectionError` naming its reason. The turn costs a few
- * microseconds, so a job's workers take it and the local target's do not.
- *
- * @example Usage
- * ```ts
- * import { encode } from "@cloudknot/cloudknot/codec";
- * import { runItemToTheEnd } from "@cloudknot/cloudknot/job";
- *
- * const late = (x: number) => {
- *   Promise.reject(new Error("lost"));
- *   return x;
- * };
- * const { record } = await runItemToTheEnd({ fn: late, kind: "func" }, encode(1), { index: 0, attempt: 1, jobId: "j", starmap: false });
- * console.log(record.status === "error" && record.error.name); // "UnhandledRejectionError"
- * ```
- *
- * @param func The loaded function.
- * @param item The item's encoded bytes, or why they could not be read.
- * @param spec Which attempt of which item.
- * @returns The record and its bytes.
+ * Catches unhandled promise rejections from now on. One listener serves
+ * every attempt of the process (adding and removing one per attempt costs
+ * more); a rejection while no attempt watches is left to Deno, as before.
  */
-export async function runItemToTheEnd(
-  func: LoadedFunction,
-  item: Uint8Array | Error,
-  spec: AttemptSpec,
-): Promise<EncodedRecord> {
-  const leftBehind = watchRejections();
-  const encoded = await runItem(func, item, spec);
-  const reason = await leftBehind.stop();
-  if (reason === undefined || encoded.record.status !== "ok") return encoded;
-  const { value: _, ...rest } = encoded.record;
-  return encodeRecord({
-    ...rest,
-    status: "error",
-    kind: "threw",
-    endedAt: Date.now(),
-    error: errorToRecord(unhandledRejection(reason.value)),
-  });
+function watchRejections(): RejectionWatch {
+  if (!listening) {
+    listening = true;
+    globalThis.addEventListener("unhandledrejection", (event) => {
+      if (watches.size === 0) return;
+      event.preventDefault();
+      for (const watch of watches) watch.found ??= { value: event.reason };
+    });
+  }
+  const watch: RejectionWatch = { found: undefined, remove: () => watches.delete(watch) };
+  watches.add(watch);
+  return watch;
 }
 
 /**
- * Catches unhandled promise rejections from now on: `found` is the first
- * one's reason so far; `remove()` stops at once; `stop()` waits one turn of
- * the event loop (a rejection is reported after its turn's microtasks),
- * stops, and gives the first one's reason.
+ * One turn of the event loop. Deno reports a promise rejected with no handler
+ * (`unhandledrejection`) from its event loop, once the turn that rejected it
+ * has run its microtasks: after this turn, never within a chain of
+ * microtasks (`queueMicrotask`, `await`). `setImmediate` is the cheapest turn
+ * measured (about 2 µs; a `MessageChannel` round about 9 µs; `setTimeout(0)`
+ * is clamped to milliseconds once nested).
  */
-function watchRejections(): {
-  readonly found: { value: unknown } | undefined;
-  remove(): void;
-  stop(): Promise<{ value: unknown } | undefined>;
-} {
-  let found: { value: unknown } | undefined;
-  const listener = (event: PromiseRejectionEvent) => {
-    event.preventDefault();
-    found ??= { value: event.reason };
-  };
-  const remove = () => globalThis.removeEventListener("unhandledrejection", listener);
-  globalThis.addEventListener("unhandledrejection", listener);
-  return {
-    get found() {
-      return found;
-    },
-    remove,
-    async stop() {
-      // One turn: rejections are reported after the turn's microtasks. (Deno's
-      // global setImmediate: importing node:timers would load Deno's Node
-      // layer as every worker starts.)
-      await new Promise((resolve) => setImmediate(resolve));
-      remove();
-      return found;
-    },
-  };
+function turn(): Promise<void> {
+  // Deno's global setImmediate: importing node:timers would load Deno's Node
+  // layer as every worker starts.
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -186,6 +153,11 @@ function watchRejections(): {
  * where the record goes is the caller's business: a job's store, or the
  * pool a worker process answers to.
  *
+ * A promise the function rejected and nobody awaited fails the attempt with
+ * an `UnhandledRejectionError` naming its reason, even one rejected as the
+ * function returned: after the function, it waits one turn of the event
+ * loop, where Deno reports such a promise (about 2 µs).
+ *
  * @example Usage
  * ```ts
  * import { encode } from "@cloudknot/cloudknot/codec";
@@ -193,6 +165,19 @@ function watchRejections(): {
  *
  * const { record } = await runItem({ fn: (x: number) => x * 2, kind: "func" }, encode(21), { index: 0, attempt: 1, jobId: "j", starmap: false });
  * console.log(record.status === "ok" && record.value); // 42
+ * ```
+ *
+ * @example A promise left rejected as the function returns
+ * ```ts
+ * import { encode } from "@cloudknot/cloudknot/codec";
+ * import { runItem } from "@cloudknot/cloudknot/job";
+ *
+ * const late = (x: number) => {
+ *   Promise.reject(new Error("lost"));
+ *   return x;
+ * };
+ * const { record } = await runItem({ fn: late, kind: "func" }, encode(1), { index: 0, attempt: 1, jobId: "j", starmap: false });
+ * console.log(record.status === "error" && record.error.name); // "UnhandledRejectionError"
  * ```
  *
  * @param func The loaded function.
@@ -216,14 +201,20 @@ export async function runItem(
   let record: JobRecord;
   // A promise the function rejected and nobody awaited would end the process
   // with the reason only in the log; it fails the attempt instead, naming it.
-  // One left behind as the function returns is reported a turn later:
-  // runAttempt looks for it before it writes the record.
   const rejections = watchRejections();
   try {
     if (item instanceof Error) throw item;
     const args = readArguments(item, spec);
     try {
-      const value = await func.fn(...args);
+      let value: unknown;
+      try {
+        value = await func.fn(...args);
+      } finally {
+        // One left rejected as the function returned (or threw) is reported
+        // only after a turn; taking it whatever the outcome also keeps it
+        // from being blamed on the next item.
+        await turn();
+      }
       const unhandled = rejections.found;
       if (unhandled !== undefined) throw unhandledRejection(unhandled.value);
       record = { ...base, status: "ok", endedAt: Date.now(), value };

@@ -6,7 +6,7 @@
  * permissions the knot grants its function.
  *
  * ```sh
- * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--inputs PATH] [--starmap] [--real-env] [--merged-output] [--to-the-end]
+ * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--inputs PATH] [--starmap] [--real-env] [--merged-output]
  * ```
  *
  * `--job-id` is the `AWS_BATCH_JOB_ID` every attempt sees; `{index}` in it
@@ -17,13 +17,11 @@
  * the process's environment for each attempt (for a function that may start
  * programs); without it they are laid over `Deno.env`. `--merged-output` says
  * its stderr is its stdout: the record alone ends an attempt's output, and
- * no end frame goes to stderr. `--to-the-end` waits a turn after each item
- * for a promise it left rejected (`runItemToTheEnd`): a job's workers do, at
- * a few microseconds per item; the local target's do not.
+ * no end frame goes to stderr.
  *
  * @module
  */
-import { type LoadedFunction, loadFunction, runItem, runItemToTheEnd } from "./runtime.ts";
+import { type LoadedFunction, loadFunction, runItem } from "./runtime.ts";
 import {
   doneFrame,
   doneHead,
@@ -95,7 +93,6 @@ export async function workerMain(args: string[]): Promise<number> {
   // Every small record's frame is made here, in turn.
   const frame = new Uint8Array(COPY_BELOW + 64);
   const jobEnv = values["real-env"] ? realJobEnv() : overlayJobEnv();
-  const run = values["to-the-end"] ? runItemToTheEnd : runItem;
   const inputs = values.inputs !== undefined ? new InputsFile(values.inputs) : undefined;
   while (true) {
     // Straight into the frame reader's buffer: an item is never copied here.
@@ -106,7 +103,7 @@ export async function workerMain(args: string[]): Promise<number> {
         const jobId = template.replace("{index}", String(index));
         jobEnv(jobId, String(index), String(attempt));
         const item = bytes instanceof Uint8Array ? bytes : readSpan(inputs, bytes);
-        const { record, bytes: recordBytes } = await run(func, item, {
+        const { record, bytes: recordBytes } = await runItem(func, item, {
           index,
           attempt,
           jobId,
@@ -142,7 +139,6 @@ interface WorkerArgs {
   starmap: boolean;
   "real-env": boolean;
   "merged-output": boolean;
-  "to-the-end": boolean;
 }
 
 /**
@@ -156,17 +152,13 @@ function workerArgs(args: readonly string[]): WorkerArgs {
     starmap: false,
     "real-env": false,
     "merged-output": false,
-    "to-the-end": false,
   };
   for (let i = 0; i < args.length; i++) {
     const name = args[i]!.startsWith("--") ? args[i]!.slice(2) : "";
     if (name === "function" || name === "mark" || name === "job-id" || name === "inputs") {
       if (i + 1 >= args.length) throw new TypeError(`Option '--${name} <value>' argument missing`);
       values[name] = args[++i];
-    } else if (
-      name === "starmap" || name === "real-env" || name === "merged-output" ||
-      name === "to-the-end"
-    ) {
+    } else if (name === "starmap" || name === "real-env" || name === "merged-output") {
       values[name] = true;
     } else {
       throw new TypeError(`Unknown option '${args[i]}'`);

@@ -159,6 +159,13 @@ export interface EmulatorOptions extends RealismOptions {
    * (aws/containers-roadmap#1611). @default {false}
    */
   regionOnEc2?: boolean;
+  /**
+   * How long after a job writes a line CloudWatch Logs reads see it, in ms:
+   * the `awslogs` driver sends lines in batches, so the last lines of an
+   * attempt can arrive after Batch says it stopped (see `LogsService.append`).
+   * @default {0}
+   */
+  logDeliveryDelayMs?: number;
 }
 
 /** The environment a client process needs to talk to the emulator. */
@@ -312,7 +319,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const iam = new IamService(accountId);
   const ec2 = new Ec2Service(accountId, region);
-  const logs = new LogsService(accountId, region);
+  const logs = new LogsService(accountId, region, {
+    deliveryDelayMs: options.logDeliveryDelayMs ?? 0,
+  });
   // S3 evaluates a role session's requests against the role's policies.
   const s3 = new S3Service(region, realism.bucketVisibilityMs, (role) => iam.policyDocuments(role));
   const ecr = new EcrService(accountId, region, registry);

@@ -97,6 +97,12 @@ export interface AwsTargetOptions {
    * records starts, in milliseconds (see `RecordFeed`). @default {2000}
    */
   recordLagMs?: number;
+  /**
+   * How long after a crashed attempt stopped its log's last lines may still
+   * be on their way to CloudWatch Logs, in milliseconds (see
+   * `RunPollerOptions.logLagMs`). @default {5000}
+   */
+  logLagMs?: number;
   /** The log group of the jobs' output. @default {"/aws/batch/job"} */
   logGroup?: string;
   /** The most items per array job (2 to 10,000); larger runs are split. @default {10000} */
@@ -636,6 +642,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       minIntervalMs: o.pollIntervalMs ?? 2000,
       maxIntervalMs: o.maxPollIntervalMs ?? 30_000,
       ...(o.recordLagMs !== undefined ? { recordLagMs: o.recordLagMs } : {}),
+      ...(o.logLagMs !== undefined ? { logLagMs: o.logLagMs } : {}),
       ...(o.onPoll ? { onRound: (round: PollRound) => o.onPoll!(info.runId, round) } : {}),
       ...(o.onStuck ? { onStuck: (notice: StuckNotice) => o.onStuck!(info.runId, notice) } : {}),
       ...(o.stuckCheckIntervalMs !== undefined

@@ -78,16 +78,20 @@ export class LogsService implements ModeledService {
   readonly operations: Record<string, OperationHandler>;
   #account: string;
   #region: string;
+  #deliveryDelayMs: number;
 
   /**
    * Makes Logs with the Batch job group.
    *
    * @param account The account id.
    * @param region The region.
+   * @param options `deliveryDelayMs`: how long after a job writes a line it
+   * can be read (see {@linkcode LogsService.append}); default 0.
    */
-  constructor(account: string, region: string) {
+  constructor(account: string, region: string, options: { deliveryDelayMs?: number } = {}) {
     this.#account = account;
     this.#region = region;
+    this.#deliveryDelayMs = options.deliveryDelayMs ?? 0;
     this.groups.set("/aws/batch/job", {
       logGroupName: "/aws/batch/job",
       creationTime: Date.now(),
@@ -193,7 +197,8 @@ export class LogsService implements ModeledService {
         const inRange = (e: LogEvent) =>
           (p.startTime === undefined || e.timestamp >= p.startTime) &&
           (p.endTime === undefined || e.timestamp < p.endTime);
-        const all = s.events.map((e, i) => ({ e, i })).filter(({ e }) => inRange(e));
+        const delivered = delivery(s.events);
+        const all = delivered.map((e, i) => ({ e, i })).filter(({ e }) => inRange(e));
         let slice: typeof all;
         if (p.nextToken) {
           const t = parseToken(p.nextToken);
@@ -202,7 +207,7 @@ export class LogsService implements ModeledService {
         } else if (p.startFromHead) slice = all.slice(0, limit);
         else slice = all.slice(-limit);
         const first = slice[0]?.i ??
-          (p.nextToken ? parseToken(p.nextToken).index : (p.startFromHead ? 0 : s.events.length));
+          (p.nextToken ? parseToken(p.nextToken).index : (p.startFromHead ? 0 : delivered.length));
         const end = slice.length > 0 ? slice.at(-1)!.i + 1 : first;
         return {
           events: slice.map(({ e }) => e),
@@ -225,7 +230,7 @@ export class LogsService implements ModeledService {
         ).sort((a, b) => (a.logStreamName < b.logStreamName ? -1 : 1));
         const terms = parsePattern(p.filterPattern);
         const events = streams.flatMap((s) =>
-          s.events.map((e, i) => ({
+          delivery(s.events).map((e, i) => ({
             logStreamName: s.logStreamName,
             timestamp: e.timestamp,
             message: e.message,
@@ -311,7 +316,12 @@ export class LogsService implements ModeledService {
   }
 
   /**
-   * Appends one line to a stream.
+   * Appends one line to a stream, as a job's `awslogs` driver sends it.
+   * With a delivery delay, reads see it only that long after it was written:
+   * the driver sends a container's lines in batches, every 5 seconds
+   * (`batchPublishFrequency` in moby's daemon/logger/awslogs), and users
+   * report the last lines of a task that just stopped missing when its log
+   * is read at once (apache/airflow#21573, apache/airflow#43717).
    *
    * @param group The group name.
    * @param name The stream name.
@@ -320,7 +330,7 @@ export class LogsService implements ModeledService {
   append(group: string, name: string, message: string): void {
     const s = this.groups.get(group)?.streams.get(name) ?? this.createStream(group, name);
     const now = Date.now();
-    s.events.push({ timestamp: now, message, ingestionTime: now });
+    s.events.push({ timestamp: now, message, ingestionTime: now + this.#deliveryDelayMs });
   }
 
   #page<T>(all: T[], nextToken: string | undefined, limit: number | undefined, def: number) {
@@ -342,6 +352,13 @@ export class LogsService implements ModeledService {
       next: start + n < all.length ? `emu-${start + n}` : undefined,
     };
   }
+}
+
+/** The events a read sees: those stored by now (a prefix, since they are stored in order). */
+function delivery(events: LogEvent[]): LogEvent[] {
+  const now = Date.now();
+  const pending = events.findIndex((e) => e.ingestionTime > now);
+  return pending === -1 ? events : events.slice(0, pending);
 }
 
 function parsePattern(pattern: string | undefined): string[] {

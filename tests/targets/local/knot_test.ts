@@ -314,6 +314,36 @@ Deno.test("an unhandled rejection fails its item with the reason in the item's e
   });
 });
 
+Deno.test("a promise left rejected as the function returns fails that item, and only that item", async () => {
+  await withKnot({
+    name: "leaves-late",
+    // One worker: every item runs in the same process, one after another
+    // (the first alone, then the rest in one batch, once the pool knows
+    // they are short).
+    concurrency: 1,
+    func: (x: number) => {
+      if (x === 3) {
+        Promise.reject(new Error("late"));
+        return 1;
+      }
+      // A neighbour that waits a turn of its own, where a rejection left by
+      // the item before it would surface if nothing had waited for it.
+      return x % 2 === 0 ? new Promise((resolve) => setTimeout(() => resolve(x), 1)) : x;
+    },
+  }, async (knot) => {
+    const run = await knot.map([0, 1, 2, 3, 4, 5, 6], { progress: false });
+    const settled = await run.settled();
+    const reason = settled[3]!.status === "rejected" ? settled[3]!.reason as ItemError : undefined;
+    assert.ok(reason instanceof ItemError, JSON.stringify(settled[3]));
+    assert.equal(reason.kind, "threw");
+    assert.equal(reason.remote.name, "UnhandledRejectionError");
+    assert.match(reason.message, /never awaited \(unhandled rejection\): Error: late/);
+    assert.deepEqual(
+      settled.filter((s) => s.index !== 3),
+      [0, 1, 2, 4, 5, 6].map((x) => ({ index: x, status: "fulfilled", value: x })),
+    );
+  });
+});
 Deno.test("a result that cannot be sent back is retried like any failure, as on AWS", async () => {
   await withKnot({
     name: "unsendable",

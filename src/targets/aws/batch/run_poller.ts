@@ -84,6 +84,17 @@ export interface RunPollerOptions {
    * line. Without it, such an attempt is a crash.
    */
   logs?: Logs;
+  /**
+   * How long after an attempt stopped the last lines of its log may still be
+   * on their way to CloudWatch Logs, in milliseconds: the `awslogs` driver
+   * sends lines in batches every 5 seconds. When the log tail of an attempt
+   * that ended as V8 ends a process at its heap limit (killed by its own
+   * signal: exit code 128 or more, but not 137 or 143), read within this
+   * time, has no out-of-memory line, it is read once
+   * more when the time is up; the attempt's items settle then, and the poll
+   * goes on meanwhile. @default {5000}
+   */
+  logLagMs?: number;
   /** The run's store (rooted at `runs/<runId>`). */
   run: S3Store;
   /** The jobs to watch. */
@@ -198,8 +209,17 @@ export class RunPoller {
   #reconciled = 0;
   #waitingSince?: number;
   #waitingTold = false;
-  /** The last lines of crashed attempts' log streams, by stream. */
-  #tails = new Map<string, Promise<string[]>>();
+  /**
+   * The last lines of crashed attempts' log streams, by stream, and, while
+   * they may still be arriving, a read of them once they have.
+   */
+  #tails = new Map<string, Promise<{ tail: string[]; later?: Promise<string[]> }>>();
+  /** Items that settle once their log is read again. */
+  #lateItems = new Set<number>();
+  /** Ends the rest between rounds, once a late read settled an item. */
+  #wake?: () => void;
+  /** Stops late reads when polling ends. */
+  #stopLate = new AbortController();
 
   /**
    * Makes a poller; nothing is sent until {@linkcode RunPoller.run}.
@@ -225,6 +245,14 @@ export class RunPoller {
    * @param signal Stops polling (items stay unsettled).
    */
   async run(signal: AbortSignal): Promise<void> {
+    try {
+      await this.#loop(signal);
+    } finally {
+      this.#stopLate.abort();
+    }
+  }
+
+  async #loop(signal: AbortSignal): Promise<void> {
     const min = this.#o.minIntervalMs ?? 1000;
     const max = Math.max(min, this.#o.maxIntervalMs ?? 20_000);
     const maxFailed = this.#o.maxFailedRounds ?? 30;
@@ -255,8 +283,16 @@ export class RunPoller {
         nextIntervalMs: interval,
       });
       if (this.#unsettled() === 0) return;
-      await sleep(interval, signal);
+      await this.#rest(interval, signal);
     }
+  }
+
+  /** Waits between rounds, until a late log read settles an item. */
+  async #rest(ms: number, signal: AbortSignal): Promise<void> {
+    const woken = new AbortController();
+    this.#wake = () => woken.abort();
+    await sleep(ms, AbortSignal.any([signal, woken.signal]));
+    this.#wake = undefined;
   }
 
   #lastDescribe = { calls: 0, jobs: 0 };
@@ -537,6 +573,7 @@ export class RunPoller {
       this.#settle(withBatchDetails(record, detail));
       return;
     }
+    if (this.#lateItems.has(index)) return;
     const made = batchFailureRecord(detail, { index });
     const logs = this.#o.logs;
     const stream = made.logStream;
@@ -545,14 +582,50 @@ export class RunPoller {
       // The items of one child's slice share its log: it is read once.
       let read = this.#tails.get(stream);
       if (read === undefined) {
-        read = readLogTail(logs, stream, { logGroup: logGroupOf(detail), signal })
-          // The log only sharpens the error: without it, the crash stands.
-          .catch(() => []);
+        read = this.#readTail(logs, stream, detail, made, signal);
         this.#tails.set(stream, read);
       }
-      tail = await read;
+      const { tail: first, later } = await read;
+      tail = first;
+      if (later !== undefined) {
+        this.#lateItems.add(index);
+        void later.then((last) => {
+          if (this.#settled(index) || this.#stopLate.signal.aborted) return;
+          this.#settle(withLogOutOfMemory(made, detail, last));
+          this.#wake?.();
+        });
+        return;
+      }
     }
     if (!this.#settled(index)) this.#settle(withLogOutOfMemory(made, detail, tail));
+  }
+
+  /**
+   * A crashed attempt's log tail; when it has no out-of-memory line, the
+   * attempt may have been V8 stopping at its heap limit and it stopped less
+   * than `logLagMs` ago, also a second read (`later`)
+   * once that time is up, since CloudWatch Logs may get the last lines after
+   * Batch says the attempt stopped. Neither read rejects: the log only
+   * sharpens the error, and without it the crash stands.
+   */
+  async #readTail(
+    logs: Logs,
+    stream: string,
+    detail: JobDetail,
+    made: ErrorRecord,
+    signal: AbortSignal,
+  ): Promise<{ tail: string[]; later?: Promise<string[]> }> {
+    const logGroup = logGroupOf(detail);
+    const tail = await readLogTail(logs, stream, { logGroup, signal }).catch(() => []);
+    const lag = this.#o.logLagMs ?? 5000;
+    const wait = Math.min(lag, made.endedAt + lag - Date.now());
+    const crash = made.error.name === "JobCrashedError" && mayBeV8Abort(made.exitCode);
+    if (wait <= 0 || !crash || withLogOutOfMemory(made, detail, tail) !== made) return { tail };
+    const stop = AbortSignal.any([signal, this.#stopLate.signal]);
+    const later = sleep(wait, stop).then(() =>
+      stop.aborted ? tail : readLogTail(logs, stream, { logGroup, signal: stop }).catch(() => tail)
+    );
+    return { tail, later };
   }
 
   /** Settles the items a finished job left without a final record. */
@@ -739,6 +812,17 @@ function earliestStart(job: JobDetail): number | undefined {
     }
   }
   return first ?? job.startedAt;
+}
+
+/**
+ * Whether an exit code can be V8 stopping itself at its heap limit: a
+ * process it ends dies of its own signal (SIGTRAP, 133, or another
+ * abort), 128 or more; not of SIGKILL (137) or SIGTERM (143), which come
+ * from outside (a termination, a container's memory limit), and not with
+ * an exit code of its own.
+ */
+function mayBeV8Abort(exitCode: number | undefined): boolean {
+  return exitCode !== undefined && exitCode >= 128 && exitCode !== 137 && exitCode !== 143;
 }
 
 function childIndex(jobId: string, index: number | undefined): number {

@@ -1,6 +1,7 @@
 // The last lines of a crashed attempt's log, and what they make of its error:
 // one GetLogEvents from the end of the stream; only V8's fatal out-of-memory
-// line turns a crash into OutOfMemoryError.
+// line turns a crash into OutOfMemoryError; a tail read just after the stop
+// without it is read once more, when the last lines have had time to arrive.
 import assert from "node:assert/strict";
 import type { JobDetail } from "../../../../src/aws/services/batch.ts";
 import {
@@ -8,8 +9,11 @@ import {
   withLogOutOfMemory,
 } from "../../../../src/targets/aws/batch/failure.ts";
 import { readLogTail } from "../../../../src/targets/aws/batch/log_stream.ts";
-import { startEmulator } from "../../../emulator/mod.ts";
+import { encodeItems } from "../../../../src/job/codec.ts";
+import { ItemError } from "../../../../mod.ts";
+import { type JobRunner, startEmulator } from "../../../emulator/mod.ts";
 import { sessionFor } from "../../../support/aws_session.ts";
+import { inlineJobRunner, job, startTestBed } from "../helpers.ts";
 
 const crashed = (exitCode: number): JobDetail => ({
   jobId: "j",
@@ -65,4 +69,44 @@ Deno.test("only V8's out-of-memory line in a crashed attempt's log makes it OutO
     error: { name: "TimeoutError", message: "t" },
   };
   assert.equal(withLogOutOfMemory(timedOut, job, ["Fatal JavaScript out of memory"]), timedOut);
+});
+
+Deno.test("an out-of-memory line that reaches CloudWatch after Batch says the attempt stopped still makes it OutOfMemoryError, and the poll goes on meanwhile", async () => {
+  const inline = inlineJobRunner(job);
+  // Child 0 is V8 aborting at its heap limit, as the docker runner reports
+  // it: exit code 133, with the reason only in its log. Child 1 succeeds.
+  const runner: JobRunner = {
+    run: (req) => {
+      if (req.arrayIndex !== 0) return inline.run(req);
+      req.log("<--- Last few GCs --->");
+      req.log("# Fatal JavaScript out of memory: Reached heap limit");
+      return Promise.resolve({ exitCode: 133 });
+    },
+  };
+  // The lines arrive well after the poller's first read of the tail (it
+  // polls every 50 ms), and before its second, logLagMs (5 s) after the stop.
+  const bed = await startTestBed(job, { emulator: { runner, logDeliveryDelayMs: 2500 } });
+  try {
+    const run = await bed.target().map<number>({
+      items: encodeItems([1, 2]),
+      starmap: false,
+      env: {},
+    });
+    // Item 1 settles while item 0 waits for the rest of its log.
+    assert.equal(await run.item(1), 4);
+    assert.notEqual(run.items[0]!.status, "failed");
+    const settled = await run.settled();
+    const oom = settled[0]!.status === "rejected" ? settled[0]!.reason : undefined;
+    assert.ok(oom instanceof ItemError, JSON.stringify(settled[0]));
+    assert.equal(oom.kind, "crashed");
+    assert.equal(oom.exitCode, 133);
+    assert.equal(oom.remote.name, "OutOfMemoryError");
+    assert.match(oom.message, /Fatal JavaScript out of memory: Reached heap limit/);
+    // One read at once, and one more once the lines could have arrived.
+    const reads = bed.emu.requests.filter({ service: "logs", operation: "GetLogEvents" });
+    assert.equal(reads.length, 2);
+    await run.done;
+  } finally {
+    await bed.close();
+  }
 });
