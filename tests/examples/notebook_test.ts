@@ -95,7 +95,10 @@ awsNotebookTest(
     const cells = await run("examples/docker_image.ipynb");
     const created = resultText(cells, "created");
     assert.match(created, /baseImage: "cloudknot-test\/deno:/);
-    assert.match(created, /"Dockerfile",\s+"\.dockerignore",\s+"runtime\.js",\s+"function\.js"/);
+    assert.match(
+      created,
+      /"Dockerfile",\s+"\.dockerignore",\s+"runtime\.js",\s+"worker\.js",\s+"function\.js"/,
+    );
     assert.match(
       resultText(cells, "built"),
       /images: \[\s*"cloudknot\/collatz-notebook:v1",\s*"cloudknot\/collatz-notebook:notebook"\s*\]/,
