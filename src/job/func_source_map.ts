@@ -21,8 +21,9 @@
  *    any process that opens the knot or its runs.
  *
  * When any of that is missing (no leave to use the inspector, read the cache
- * or run `deno info`; a notebook cell, `deno eval` or a remote module, which
- * have no file; a cache that was cleaned or holds other code), there is no
+ * or run `deno info`; a Jupyter kernel, whose own use of the inspector a
+ * second session would crash; a notebook cell, `deno eval` or a remote
+ * module, which have no file; a cache that was cleaned or holds other code), there is no
  * map and the artifact is as it was without one: its frames name the
  * artifact.
  *
@@ -146,17 +147,32 @@ export async function funcSourceMap(
 }
 
 /**
+ * Whether this process is a `deno jupyter` kernel. The kernel runs its cells
+ * through V8's inspector itself, and Deno 2.9.6 panics ("RefCell already
+ * borrowed", `libs/core/inspector.rs`) when a cell opens a second session:
+ * there, a function is shipped without a map. `Deno.jupyter` exists only in
+ * a kernel; elsewhere reading it throws.
+ */
+function inJupyterKernel(): boolean {
+  try {
+    return (Deno as { jupyter?: unknown }).jupyter !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Where V8 compiled the function: its script's URL and code, and the offset
  * of the function's text in that code. `undefined` when this process may not
  * use the inspector (it needs `--allow-sys`; asking would prompt), in a
- * `deno compile` binary, or when V8 does not say.
+ * `deno compile` binary or a Jupyter kernel, or when V8 does not say.
  */
 async function locate(
   // deno-lint-ignore no-explicit-any
   func: (...args: any[]) => unknown,
   text: string,
 ): Promise<Located | undefined> {
-  if (Deno.build.standalone) return undefined;
+  if (Deno.build.standalone || inJupyterKernel()) return undefined;
   if (Deno.permissions.querySync({ name: "sys" }).state !== "granted") return undefined;
   const session = new Session();
   session.connect();
