@@ -489,32 +489,8 @@ export async function fromInstanceMetadata(
   }
 }
 
-/** Options of {@linkcode fromProfile}. */
+/** What resolving a profile's credentials needs. */
 export type FromProfileOptions = Omit<CredentialChainOptions, "credentials" | "explicitProfile">;
-
-/**
- * Resolves credentials from a profile of the shared files, in the order of
- * the SDK's `resolveProfileData`: `role_arn` with `source_profile` or
- * `credential_source`; static keys; `web_identity_token_file` with
- * `role_arn`; `credential_process`; IAM Identity Center (`sso_session`, or
- * the legacy `sso_start_url`).
- *
- * @example Usage
- * ```ts ignore
- * await fromProfile("dev", options);
- * ```
- *
- * @param name The profile's name.
- * @param options Files and side effects.
- * @returns The credentials, or `undefined` when the profile has no credential settings.
- * @throws {AwsConfigError} When the profile's settings are unusable.
- */
-export async function fromProfile(
-  name: string,
-  options: FromProfileOptions,
-): Promise<CredentialsInput | undefined> {
-  return await resolveProfileCredentials(name, options, []);
-}
 
 function staticKeys(name: string, settings: ProfileSettings): CredentialsInput | undefined {
   const id = settings.get("aws_access_key_id");
@@ -531,6 +507,19 @@ function staticKeys(name: string, settings: ProfileSettings): CredentialsInput |
   return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) };
 }
 
+/**
+ * Resolves credentials from a profile of the shared files, in the order of
+ * the SDK's `resolveProfileData`: `role_arn` with `source_profile` or
+ * `credential_source`; static keys; `web_identity_token_file` with
+ * `role_arn`; `credential_process`; IAM Identity Center (`sso_session`, or
+ * the legacy `sso_start_url`).
+ *
+ * @param name The profile's name.
+ * @param options Files and side effects.
+ * @param visited The profiles whose `source_profile` led here.
+ * @returns The credentials, or `undefined` when the profile has no credential settings.
+ * @throws {AwsConfigError} When the profile's settings are unusable.
+ */
 async function resolveProfileCredentials(
   name: string,
   options: FromProfileOptions,
@@ -715,7 +704,7 @@ export function defaultCredentialChain(
       const env = fromEnv(options.env);
       if (env) return makeCredentials(env, "env");
     }
-    const profile = await fromProfile(options.profile, options);
+    const profile = await resolveProfileCredentials(options.profile, options, []);
     if (profile) return makeCredentials(profile, `profile ${options.profile}`);
     const webIdentity = webIdentityFromEnv(options.env);
     if (webIdentity) {
