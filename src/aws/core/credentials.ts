@@ -33,7 +33,7 @@ import {
 } from "./web_identity.ts";
 
 /** Refresh credentials this long before they expire. */
-export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 
 /** Assumes a role with the given source credentials (an STS AssumeRole call). */
 export type AssumeRoleFn = (
@@ -146,12 +146,8 @@ export interface FromProcessOptions {
   env: Record<string, string>;
   /** The clock. */
   now: () => number;
-  /**
-   * How long the command may run before it is stopped, in milliseconds.
-   *
-   * @default {60000}
-   */
-  timeoutMs?: number;
+  /** How long the command may run before it is stopped, in milliseconds. */
+  timeoutMs: number;
 }
 
 /**
@@ -200,7 +196,7 @@ export async function fromProcess(
   command: string,
   options: FromProcessOptions,
 ): Promise<CredentialsInput> {
-  const timeoutMs = options.timeoutMs ?? CREDENTIAL_PROCESS_TIMEOUT_MS;
+  const { timeoutMs } = options;
   const stop = new AbortController();
   const timers: ReturnType<typeof setTimeout>[] = [];
   const after = (ms: number) =>
@@ -288,12 +284,6 @@ export interface FromContainerOptions {
   readTextFile: ReadTextFile;
   /** The fetch to use. */
   fetch: typeof fetch;
-  /**
-   * The timeout of one request, in milliseconds.
-   *
-   * @default {2000}
-   */
-  timeoutMs?: number;
 }
 
 const ECS_HOST = "169.254.170.2";
@@ -366,13 +356,7 @@ export async function fromContainer(
   } else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
     headers.Authorization = env("AWS_CONTAINER_AUTHORIZATION_TOKEN")!;
   }
-  const body = await getJson(
-    options.fetch,
-    url,
-    { headers },
-    options.timeoutMs ?? 2000,
-    "container",
-  );
+  const body = await getJson(options.fetch, url, { headers }, 2000, "container");
   return parseMetadataCredentials(body, "container credentials endpoint");
 }
 
@@ -429,12 +413,6 @@ export interface FromInstanceMetadataOptions {
   env: EnvLookup;
   /** The fetch to use. */
   fetch: typeof fetch;
-  /**
-   * The timeout of each request, in milliseconds.
-   *
-   * @default {1000}
-   */
-  timeoutMs?: number;
 }
 
 /**
@@ -455,7 +433,7 @@ export async function fromInstanceMetadata(
   if (isTrueSetting(options.env("AWS_EC2_METADATA_DISABLED"))) return undefined;
   const base = (options.env("AWS_EC2_METADATA_SERVICE_ENDPOINT") || "http://169.254.169.254")
     .replace(/\/+$/, "");
-  const timeout = () => AbortSignal.timeout(options.timeoutMs ?? 1000);
+  const timeout = () => AbortSignal.timeout(1000);
   let token: string;
   try {
     const res = await options.fetch(`${base}/latest/api/token`, {
@@ -738,20 +716,8 @@ export function defaultCredentialChain(
   };
 }
 
-/** Options of {@linkcode cachedProvider}. */
-export interface CachedProviderOptions {
-  /** The clock. */
-  now: () => number;
-  /**
-   * Refresh this long before expiry.
-   *
-   * @default {300000}
-   */
-  marginMs?: number;
-}
-
 /**
- * Caches a provider's credentials until `marginMs` before they expire;
+ * Caches a provider's credentials until five minutes before they expire;
  * concurrent callers share one in-flight resolution, and a failure is not
  * cached.
  *
@@ -761,18 +727,17 @@ export interface CachedProviderOptions {
  * ```
  *
  * @param provider The provider to cache.
- * @param options The clock and margin.
+ * @param options The clock.
  * @returns The caching provider.
  */
 export function cachedProvider(
   provider: () => Promise<Credentials>,
-  options: CachedProviderOptions,
+  options: { now: () => number },
 ): () => Promise<Credentials> {
   let current: Credentials | undefined;
   let pending: Promise<Credentials> | undefined;
-  const margin = options.marginMs ?? REFRESH_MARGIN_MS;
   const fresh = (c: Credentials) =>
-    c.expiration === undefined || c.expiration.getTime() - margin > options.now();
+    c.expiration === undefined || c.expiration.getTime() - REFRESH_MARGIN_MS > options.now();
   return () => {
     if (current && fresh(current)) return Promise.resolve(current);
     pending ??= provider().then(
