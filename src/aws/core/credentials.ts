@@ -94,11 +94,6 @@ function configError(message: string, cause?: unknown): AwsConfigError {
 /**
  * Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
  *
- * @example Usage
- * ```ts ignore
- * fromEnv((n) => ({ AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" })[n]); // { accessKeyId: "a", ... }
- * ```
- *
  * @param env Environment lookup.
  * @returns The credentials, or `undefined` when neither key is set.
  * @throws {AwsConfigError} When only one of the two keys is set.
@@ -179,11 +174,6 @@ function processTimeoutMs(options: FromProfileOptions): number {
  * Runs a profile's `credential_process` with `sh -c` and validates its JSON
  * (`Version: 1`, `AccessKeyId`, `SecretAccessKey`, optional `SessionToken`
  * and `Expiration`), with the AWS SDK's wording for bad output.
- *
- * @example Usage
- * ```ts ignore
- * await fromProcess("dev", "aws configure export-credentials --format process", { runProcess, env: {}, now: Date.now });
- * ```
  *
  * @param profile The profile's name, for messages.
  * @param command The command line.
@@ -305,11 +295,6 @@ function isLoopback(hostname: string): boolean {
  * `AWS_CONTAINER_CREDENTIALS_FULL_URI`, sending the authorization token from
  * `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
  *
- * @example Usage
- * ```ts ignore
- * await fromContainer({ env: Deno.env.get, readTextFile, fetch });
- * ```
- *
  * @param options Environment, file reader and fetch.
  * @returns The credentials, or `undefined` when neither URI variable is set.
  * @throws {AwsConfigError} When the URI is not allowed or the endpoint fails.
@@ -418,11 +403,6 @@ export interface FromInstanceMetadataOptions {
 /**
  * Fetches EC2 instance-role credentials with IMDSv2, unless
  * `AWS_EC2_METADATA_DISABLED=true`.
- *
- * @example Usage
- * ```ts ignore
- * await fromInstanceMetadata({ env: Deno.env.get, fetch });
- * ```
  *
  * @param options Environment and fetch.
  * @returns The credentials, or `undefined` when disabled or unreachable.
@@ -655,12 +635,6 @@ function processEnv(env: EnvLookup): Record<string, string> {
  * the environment (`AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN`);
  * container credentials; instance metadata.
  *
- * @example Usage
- * ```ts ignore
- * const provider = defaultCredentialChain(options);
- * const creds = await provider();
- * ```
- *
  * @param options Where to look and the side effects to use.
  * @returns A provider that runs the chain once per call (wrap it in {@linkcode cachedProvider}).
  */
@@ -720,11 +694,6 @@ export function defaultCredentialChain(
  * Caches a provider's credentials until five minutes before they expire;
  * concurrent callers share one in-flight resolution, and a failure is not
  * cached.
- *
- * @example Usage
- * ```ts ignore
- * const get = cachedProvider(defaultCredentialChain(options), { now: Date.now });
- * ```
  *
  * @param provider The provider to cache.
  * @param options The clock.

@@ -164,12 +164,6 @@ export interface SignRequestOptions {
  * Signs a request with aws4fetch exactly as every call of this layer does:
  * service, region and time explicit, session token signed in a header.
  *
- * @example Usage
- * ```ts ignore
- * const { headers } = await signRequest({ method: "GET", url: new URL("https://example.amazonaws.com/"), headers: {}, body: null,
- *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s" }, service: "service", region: "us-east-1", datetime: "20150830T123600Z" });
- * ```
- *
  * @param options The request and the signing parameters.
  * @returns The signed method, URL and headers.
  */
@@ -200,12 +194,6 @@ export async function signRequest(
  * Whether an S3 bucket must be addressed path-style on this endpoint: the host
  * is an IP address or `localhost`, the bucket name has dots or is not a valid
  * DNS label, or path style is forced.
- *
- * @example Usage
- * ```ts ignore
- * usePathStyle(new URL("http://127.0.0.1:9000"), "b", false); // true
- * usePathStyle(new URL("https://s3.eu-west-1.amazonaws.com"), "my-bucket", false); // false
- * ```
  *
  * @param endpoint The S3 endpoint.
  * @param bucket The bucket name.
@@ -427,11 +415,6 @@ function messageOf(error: unknown): string {
 /**
  * The request id from the headers AWS services use.
  *
- * @example Usage
- * ```ts ignore
- * requestIdOf(new Headers({ "x-amzn-requestid": "abc" })); // "abc"
- * ```
- *
  * @param headers Response headers.
  * @returns The request id, or `undefined`.
  */
@@ -442,11 +425,6 @@ export function requestIdOf(headers: Headers): string | undefined {
 
 /**
  * Percent-encodes a string as SigV4 wants (RFC 3986 unreserved characters kept).
- *
- * @example Usage
- * ```ts ignore
- * encodeRfc3986("a b*c"); // "a%20b%2Ac"
- * ```
  *
  * @param value The raw string.
  * @returns The encoded string.
