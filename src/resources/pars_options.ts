@@ -92,27 +92,6 @@ const PARS_OPTION_KEYS: Record<keyof ParsOptions, true> = {
 };
 
 /**
- * Checks the settings sources every settings function takes: the config
- * file, the environment lookup, the file reader and the home directory.
- *
- * @example Usage
- * ```ts
- * import { validateSettingsOptions } from "@cloudknot/cloudknot/resources";
- *
- * validateSettingsOptions({ homeDir: "/home/me" });
- * ```
- *
- * @param options The options that carry them.
- */
-export function validateSettingsOptions(options: SettingsOptions & { session?: unknown }): void {
-  validateOptionType(options, "state", StateFile, "a StateFile");
-  validateOptionType(options, "env", "function");
-  validateOptionType(options, "readTextFile", "function");
-  validateOptionType(options, "homeDir", "string");
-  validateOptionType(options, "session", AwsSession, "an AwsSession");
-}
-
-/**
  * Checks every option of {@linkcode Pars.create} without calling AWS.
  *
  * @example Usage
@@ -128,7 +107,11 @@ export function validateSettingsOptions(options: SettingsOptions & { session?: u
  */
 export function validateParsOptions(options: ParsOptions): ValidParsOptions {
   validateOptionKeys(options, PARS_OPTION_KEYS, "Pars.create()");
-  validateSettingsOptions(options);
+  validateOptionType(options, "state", StateFile, "a StateFile");
+  validateOptionType(options, "env", "function");
+  validateOptionType(options, "readTextFile", "function");
+  validateOptionType(options, "homeDir", "string");
+  validateOptionType(options, "session", AwsSession, "an AwsSession");
   const out: ValidParsOptions = { tags: {} };
   if (options.name !== undefined) {
     out.name = validateName(options.name, { what: "Pars", max: PARS_NAME_MAX });
