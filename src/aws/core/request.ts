@@ -18,6 +18,7 @@ import {
   TRANSIENT_CODES,
 } from "./retry.ts";
 import type { Credentials } from "./types.ts";
+import { sleep } from "../../util/sleep.ts";
 
 /**
  * The HTTP client for requests that must not be sent twice. Deno's fetch
@@ -112,19 +113,10 @@ export interface AwsHttpClientOptions {
   throttle?: () => Promise<void>;
 }
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+/** The backoff wait: {@linkcode sleep}, rejecting with the signal's reason once it aborts. */
+async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  await sleep(ms, signal);
+  signal?.throwIfAborted();
 }
 
 function amzDate(ms: number): string {
@@ -285,7 +277,7 @@ export class AwsHttpClient {
     const o = this.#options;
     const maxAttempts = Math.max(1, o.retry?.maxAttempts ?? 6);
     const maxThrottled = Math.max(0, o.retry?.maxThrottledRetries ?? 20);
-    const sleep = o.sleep ?? defaultSleep;
+    const wait = o.sleep ?? defaultSleep;
     const service = o.service.name;
     const url = this.urlFor(spec);
     // Throttling answers have their own budget; every other failure counts
@@ -339,7 +331,7 @@ export class AwsHttpClient {
         if (options.signal?.aborted) throw error;
         const decision = classifyAttempt({ kind: "network", error }, operation.idempotent);
         if (decision === "retry" && mayRetry(false)) {
-          await sleep(backoffDelay(attempt, o.retry ?? {}), options.signal);
+          await wait(backoffDelay(attempt, o.retry ?? {}), options.signal);
           continue;
         }
         if (decision === "unknown") throw outcomeUnknown(service, operation, error);
@@ -375,7 +367,7 @@ export class AwsHttpClient {
         operation.idempotent,
       );
       if (decision === "retry" && mayRetry(isThrottling(response.status, info.code))) {
-        await sleep(backoffDelay(attempt, o.retry ?? {}), options.signal);
+        await wait(backoffDelay(attempt, o.retry ?? {}), options.signal);
         continue;
       }
       if (decision === "unknown") throw outcomeUnknown(service, operation, error);
