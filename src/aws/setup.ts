@@ -137,22 +137,7 @@ async function defaultWriteTextFile(path: string, text: string): Promise<void> {
   await Deno.writeTextFile(path, text, { mode: 0o600 });
 }
 
-function defaultEnv(name: string): string | undefined {
-  return Deno.env.get(name);
-}
-
-const SERVICE_IDS: ServiceId[] = [
-  "batch",
-  "ecr",
-  "iam",
-  "ec2",
-  "s3",
-  "sts",
-  "logs",
-  "cloudformation",
-  "sso",
-  "ssooidc",
-];
+const SERVICE_IDS = Object.keys(SERVICES) as ServiceId[];
 
 /** A role session's credentials from STS, or an error with `missing` when it sent none. */
 function roleCredentials(c: StsCredentials | undefined, missing: string): Credentials {
@@ -237,7 +222,7 @@ export interface AwsSetup {
  * @throws {AwsConfigError} For an unknown profile, no region, or an endpoint that is not a URL.
  */
 export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<AwsSetup> {
-  const env = options.env ?? defaultEnv;
+  const env = options.env ?? ((name: string) => Deno.env.get(name));
   const readTextFile = options.readTextFile ?? readTextIfExists;
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   const now = options.now ?? Date.now;
