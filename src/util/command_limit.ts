@@ -153,7 +153,8 @@ export function killGroup(child: Deno.ChildProcess, signal: Deno.Signal = "SIGKI
   }
 }
 
-function readEnv(name: string): string | undefined {
+/** An environment variable, or `undefined` when it is unset or env access is not allowed. */
+export function readEnv(name: string): string | undefined {
   try {
     return Deno.env.get(name);
   } catch {
