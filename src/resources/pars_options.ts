@@ -55,25 +55,13 @@ export interface ParsOptions extends SettingsOptions {
   session?: AwsSession;
 }
 
-/** The options of {@linkcode Pars.create}, checked. */
-export interface ValidParsOptions {
-  /** The name, when given. */
-  name?: string;
-  /** The policies, deduplicated, when given. */
-  policies?: string[];
-  /** Whether to use the default VPC, when given. */
-  useDefaultVpc?: boolean;
-  /** The new VPC's block, when given. */
-  ipv4Cidr?: string;
-  /** The new VPC's tenancy, when given. */
-  instanceTenancy?: InstanceTenancy;
-  /** The bucket, when given. */
-  bucket?: string;
-  /** Whether to make a Batch service role of its own, when given. */
-  customServiceRole?: boolean;
-  /** The user's tags. */
-  tags: Record<string, string>;
-}
+/** The options of {@linkcode Pars.create}, checked: the policies deduplicated, the tags always there. */
+export type ValidParsOptions =
+  & Pick<
+    ParsOptions,
+    "name" | "useDefaultVpc" | "ipv4Cidr" | "instanceTenancy" | "bucket" | "customServiceRole"
+  >
+  & { policies?: string[]; tags: Record<string, string> };
 
 const PARS_OPTION_KEYS: Record<keyof ParsOptions, true> = {
   name: true,
