@@ -17,3 +17,4 @@ export * from "./prices.ts";
 export * from "./estimate.ts";
 export * from "./usage.ts";
 export * from "./report.ts";
+export { RowsTable } from "./format.ts";
