@@ -14,7 +14,7 @@ import { reposSection } from "../state/sections.ts";
 import { validateImageTag, validateRepositoryName, validateResourceTags } from "./names.ts";
 import { DefaultRepositoryError } from "./errors.ts";
 import { describeValue, validateOptionKeys, validateOptionType } from "../util/validate.ts";
-import { type InspectPlace, nestedText, summarize, type Summary } from "../util/summary.ts";
+import { showSummary } from "../util/summary.ts";
 
 /** The tags every repository gets, besides the caller's. */
 export const DEFAULT_REPO_TAGS: Readonly<Record<string, string>> = Object.freeze({
@@ -243,21 +243,15 @@ export class DockerRepo {
     return this.#session;
   }
 
-  /** Shows a summary in `console.log`: name, URI and region. */
-  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
-    return nestedText(this.#summary().text, place);
-  }
-
-  /** Shows the same summary as a table in a Jupyter notebook. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
-    return this.#summary().display;
-  }
-
-  #summary(): Summary {
-    return summarize(`DockerRepo ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
-      ["URI", this.repoUri],
-      ["region", this.#session.region],
-      ["adopted", this.adopted ? "yes, an existing repository" : "no, created here"],
+  // Its summary in `console.log` and in a Jupyter notebook: name, URI and region.
+  static {
+    showSummary(DockerRepo, (repo) => [
+      `DockerRepo ${repo.name}${repo.#clobbered ? " (clobbered)" : ""}`,
+      [
+        ["URI", repo.repoUri],
+        ["region", repo.#session.region],
+        ["adopted", repo.adopted ? "yes, an existing repository" : "no, created here"],
+      ],
     ]);
   }
 

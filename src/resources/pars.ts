@@ -65,7 +65,7 @@ import {
   findParsVpc,
   findSecurityGroup,
 } from "./_network.ts";
-import { type InspectPlace, nestedText, summarize, type Summary } from "../util/summary.ts";
+import { showSummary } from "../util/summary.ts";
 
 /** Options of {@linkcode Pars.clobber}. */
 export interface ParsClobberOptions {
@@ -653,27 +653,19 @@ export class Pars {
     return [...this.#owned];
   }
 
-  /** Shows a summary in `console.log`: name, region, network, bucket and roles. */
-  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
-    return nestedText(this.#summary().text, place);
-  }
-
-  /** Shows the same summary as a table in a Jupyter notebook. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
-    return this.#summary().display;
-  }
-
-  #summary(): Summary {
-    return summarize(`Pars ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
-      ["region", this.region],
-      ["profile", this.profile],
-      ["VPC", `${this.vpc}${this.useDefaultVpc ? " (default)" : ""}`],
-      ["subnets", this.subnets.join(", ")],
-      ["security group", this.securityGroup],
-      ["bucket", this.bucket],
-      ["job role", this.jobRole],
-      ["policies", this.policies.length > 0 ? this.policies.join(", ") : undefined],
-    ]);
+  // Its summary in `console.log` and in a Jupyter notebook: name, region,
+  // network, bucket and roles.
+  static {
+    showSummary(Pars, (pars) => [`Pars ${pars.name}${pars.#clobbered ? " (clobbered)" : ""}`, [
+      ["region", pars.region],
+      ["profile", pars.profile],
+      ["VPC", `${pars.vpc}${pars.useDefaultVpc ? " (default)" : ""}`],
+      ["subnets", pars.subnets.join(", ")],
+      ["security group", pars.securityGroup],
+      ["bucket", pars.bucket],
+      ["job role", pars.jobRole],
+      ["policies", pars.policies.length > 0 ? pars.policies.join(", ") : undefined],
+    ]]);
   }
 
   /**

@@ -4,7 +4,8 @@
  * (`Symbol.for("Jupyter.display")`, read by Deno's kernel): a title line, then
  * one `label: value` line per field that has a value. Shown inside an array or
  * object, its lines are indented as Deno indents a nested value
- * ({@linkcode nestedText}).
+ * ({@linkcode nestedText}). A class gets both from one list of fields with
+ * {@linkcode showSummary}.
  *
  * @module
  */
@@ -47,6 +48,50 @@ export function summarize(title: string, fields: readonly SummaryField[]): Summa
   const html = `<div class="cloudknot-summary"><b>${escapeHtml(title)}</b>` +
     `<table>${rows}</table></div>`;
   return { text, display: { "text/plain": text, "text/html": html } };
+}
+
+/**
+ * Gives a class's objects their summary in a terminal and in a notebook:
+ * defines `[Symbol.for("Deno.customInspect")]` (indented when nested,
+ * {@linkcode nestedText}) and `[Symbol.for("Jupyter.display")]` on its
+ * prototype, both rendered by {@linkcode summarize} from the title and fields
+ * `describe` gives for the object when it is shown. Called from the class's
+ * `static {}` block, `describe` may read the object's private fields.
+ *
+ * @example Usage
+ * ```ts
+ * import { showSummary } from "./summary.ts";
+ * import assert from "node:assert/strict";
+ *
+ * class Box {
+ *   #size = 3;
+ *   static {
+ *     showSummary(Box, (box) => ["Box", [["size", box.#size]]]);
+ *   }
+ * }
+ * assert.equal(Deno.inspect(new Box()), "Box\n  size: 3");
+ * ```
+ *
+ * @param cls The class.
+ * @param describe The title and fields of one of its objects.
+ */
+export function showSummary<T extends object>(
+  cls: { readonly prototype: T },
+  describe: (self: T) => readonly [title: string, fields: readonly SummaryField[]],
+): void {
+  const method = (value: (this: T, ...args: never[]) => unknown) => ({
+    value,
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperties(cls.prototype, {
+    [Symbol.for("Deno.customInspect")]: method(function (_inspect: unknown, place?: InspectPlace) {
+      return nestedText(summarize(...describe(this)).text, place);
+    }),
+    [Symbol.for("Jupyter.display")]: method(function () {
+      return summarize(...describe(this)).display;
+    }),
+  });
 }
 
 /** What `Deno.customInspect` is given about where the value is shown (the second argument). */
