@@ -151,6 +151,9 @@ export type Result<F> = F extends (...args: never[]) => infer R ? Awaited<R> : u
 /**
  * A function and the place its items run.
  *
+ * `console.log` and a Jupyter notebook show it as a short summary: its name,
+ * target, function and resources, never its source.
+ *
  * @example Usage
  * ```ts
  * import { Knot } from "@cloudknot/cloudknot";
@@ -267,8 +270,6 @@ export class Knot<F extends JobFunction = JobFunction> {
     return this.#clobbered;
   }
 
-  // Its summary in `console.log` and in a Jupyter notebook: name, target,
-  // function and resources, never its source.
   static {
     showSummary(Knot, (knot) => {
       const aws = knot.aws;

@@ -185,6 +185,9 @@ interface Saved {
  * `docker run <image> --run <store URL of the run> --index N` (or
  * `--offset N` with `AWS_BATCH_JOB_ARRAY_INDEX`).
  *
+ * `console.log` and a Jupyter notebook show it as a short summary: its name,
+ * function, base image, tags and repository.
+ *
  * @example Usage
  * ```ts ignore
  * import { DockerImage, DockerRepo } from "@cloudknot/cloudknot";
@@ -449,8 +452,6 @@ export class DockerImage {
     return [...this.#saved.generated];
   }
 
-  // Its summary in `console.log` and in a Jupyter notebook: name, function,
-  // base image, tags and repository.
   static {
     showSummary(DockerImage, (image) => {
       const artifact = image.#artifact;

@@ -96,6 +96,9 @@ export interface DefaultRepoNameOptions {
  * and records it in the cloudknot config file under
  * `[docker-repos <profile> <region>]`.
  *
+ * `console.log` and a Jupyter notebook show it as a short summary: its name,
+ * URI and region.
+ *
  * @example Usage
  * ```ts ignore
  * import { DockerImage, DockerRepo } from "@cloudknot/cloudknot";
@@ -243,7 +246,6 @@ export class DockerRepo {
     return this.#session;
   }
 
-  // Its summary in `console.log` and in a Jupyter notebook: name, URI and region.
   static {
     showSummary(DockerRepo, (repo) => [
       `DockerRepo ${repo.name}${repo.#clobbered ? " (clobbered)" : ""}`,

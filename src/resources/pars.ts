@@ -210,6 +210,9 @@ async function knotsUsing(state: StateFile, pars: string): Promise<string[]> {
  * deleted, so the default VPC and resources of the same name made by someone
  * else are never touched.
  *
+ * `console.log` and a Jupyter notebook show it as a short summary: its name,
+ * region, network, bucket and roles.
+ *
  * @example Usage
  * ```ts ignore
  * import { Pars } from "@cloudknot/cloudknot";
@@ -653,8 +656,6 @@ export class Pars {
     return [...this.#owned];
   }
 
-  // Its summary in `console.log` and in a Jupyter notebook: name, region,
-  // network, bucket and roles.
   static {
     showSummary(Pars, (pars) => [`Pars ${pars.name}${pars.#clobbered ? " (clobbered)" : ""}`, [
       ["region", pars.region],

@@ -101,6 +101,10 @@ export class JobNotFoundError extends CloudknotError {
 /**
  * An AWS Batch job, adopted by its id.
  *
+ * `console.log` and a Jupyter notebook show it as a short summary: its id,
+ * name, queue, children, run and the status Batch gave when it was last
+ * described (sending nothing).
+ *
  * @example Usage
  * ```ts ignore
  * import { BatchJob } from "@cloudknot/cloudknot";
@@ -196,9 +200,6 @@ export class BatchJob {
     return this.arraySize !== undefined;
   }
 
-  // Its summary in `console.log` and in a Jupyter notebook: id, name, queue,
-  // children, run and the status Batch gave when the job was last described
-  // (sending nothing).
   static {
     showSummary(BatchJob, (job) => {
       const seen = job.#detail.status;
