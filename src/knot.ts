@@ -29,12 +29,13 @@ import {
   validateMapOptions,
   type ValidKnotOptions,
 } from "./knot_options.ts";
-import { type InspectPlace, nestedText, summarize, type Summary } from "./util/summary.ts";
+import { showSummary } from "./util/summary.ts";
 import type { Estimate } from "./cost/estimate.ts";
 import { Plan } from "./plan/plan.ts";
 import { planAwsKnot } from "./targets/aws/aws_plan.ts";
 import { artifactFromFunc, artifactFromModule } from "./job/function_artifact.ts";
 import { localKnotsDir } from "./targets/local/catalog.ts";
+import { defined } from "./util/defined.ts";
 
 /** Any function a knot can run: its arguments and result cross to the worker. */
 // deno-lint-ignore no-explicit-any
@@ -151,6 +152,9 @@ export type Result<F> = F extends (...args: never[]) => infer R ? Awaited<R> : u
 /**
  * A function and the place its items run.
  *
+ * `console.log` and a Jupyter notebook show it as a short summary: its name,
+ * target, function and resources, never its source.
+ *
  * @example Usage
  * ```ts
  * import { Knot } from "@cloudknot/cloudknot";
@@ -215,17 +219,16 @@ export class Knot<F extends JobFunction = JobFunction> {
   ): Promise<Knot<F> | Plan> {
     const o = validateKnotOptions(options);
     if (options.dryRun === true) return await planKnot(options, o);
-    const source = {
-      ...(options.func !== undefined ? { func: options.func } : {}),
-      ...(options.module !== undefined ? { module: options.module } : {}),
-      ...(options.exportName !== undefined ? { exportName: options.exportName } : {}),
-      ...(options.dir !== undefined ? { dir: options.dir } : {}),
-    };
+    const source = defined({
+      func: options.func,
+      module: options.module,
+      exportName: options.exportName,
+      dir: options.dir,
+    });
     const limits = {
       concurrency: o.concurrency,
       attempts: o.retries,
-      ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
-      ...(o.memory !== undefined ? { memory: o.memory } : {}),
+      ...defined({ timeout: o.timeout, memory: o.memory }),
     };
     const opened: OpenedKnot<KnotTarget> = o.target === "aws"
       ? await openAwsKnot({
@@ -239,20 +242,22 @@ export class Knot<F extends JobFunction = JobFunction> {
         name: o.name,
         ...source,
         ...limits,
-        ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
-        ...(options.network !== undefined ? { network: options.network } : {}),
-        ...(o.permissions !== undefined ? { permissions: o.permissions } : {}),
-        ...(options.baseImage !== undefined ? { baseImage: options.baseImage } : {}),
-        ...(options.noImageCache !== undefined ? { noImageCache: options.noImageCache } : {}),
-        ...(options.docker !== undefined ? { docker: options.docker } : {}),
-        ...(options.cloudknotDir !== undefined ? { cloudknotDir: options.cloudknotDir } : {}),
-        ...(options.warn !== undefined ? { warn: options.warn } : {}),
+        ...defined({
+          vcpus: o.vcpus,
+          network: options.network,
+          permissions: o.permissions,
+          baseImage: options.baseImage,
+          noImageCache: options.noImageCache,
+          docker: options.docker,
+          cloudknotDir: options.cloudknotDir,
+          warn: options.warn,
+        }),
       })
       : await openLocalKnot({
         name: o.name,
         ...source,
         ...limits,
-        ...(o.permissions !== undefined ? { permissions: o.permissions } : {}),
+        ...defined({ permissions: o.permissions }),
       });
     return new Knot<F>(o.name, opened);
   }
@@ -267,27 +272,19 @@ export class Knot<F extends JobFunction = JobFunction> {
     return this.#clobbered;
   }
 
-  /** Shows a summary in `console.log`: name, target, function and resources, never its source. */
-  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
-    return nestedText(this.#summary().text, place);
-  }
-
-  /** Shows the same summary as a table in a Jupyter notebook. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
-    return this.#summary().display;
-  }
-
-  #summary(): Summary {
-    const aws = this.aws;
-    return summarize(`Knot ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
-      ["target", this.target],
-      ["function", `${this.artifact.name} (${this.artifact.kind})`],
-      ["region", aws?.region],
-      ["image", aws?.imageUri],
-      ["job queue", aws?.jobQueue],
-      ["job definition", aws?.jobDefinition],
-      ["results", aws && `s3://${aws.bucket}/${aws.prefix}`],
-    ]);
+  static {
+    showSummary(Knot, (knot) => {
+      const aws = knot.aws;
+      return [`Knot ${knot.name}${knot.#clobbered ? " (clobbered)" : ""}`, [
+        ["target", knot.target],
+        ["function", `${knot.artifact.name} (${knot.artifact.kind})`],
+        ["region", aws?.region],
+        ["image", aws?.imageUri],
+        ["job queue", aws?.jobQueue],
+        ["job definition", aws?.jobDefinition],
+        ["results", aws && `s3://${aws.bucket}/${aws.prefix}`],
+      ]];
+    });
   }
 
   /**
