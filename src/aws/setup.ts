@@ -34,6 +34,7 @@ import type {
   WriteTextFile,
 } from "./core/types.ts";
 import { readTextIfExists } from "../util/read_text.ts";
+import { defined } from "../util/defined.ts";
 
 /** Options of {@linkcode resolveAwsSetup} and `AwsSession.create()`. */
 export interface AwsSessionOptions {
@@ -229,7 +230,7 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
   const files = await loadSharedConfigFiles({
     env,
     readTextFile,
-    ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
+    ...defined({ homeDir: options.homeDir }),
   });
   const named = options.profile !== undefined && options.profile !== FROM_ENV_PROFILE;
   const profile = resolveProfile(files, {
@@ -237,8 +238,7 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
     env,
   });
   const region = resolveRegion({
-    ...(options.region !== undefined ? { region: options.region } : {}),
-    ...(options.fallbackRegion !== undefined ? { fallbackRegion: options.fallbackRegion } : {}),
+    ...defined({ region: options.region, fallbackRegion: options.fallbackRegion }),
     env,
     profile,
   });
@@ -261,8 +261,7 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
         env,
         profile: profile.settings,
         files,
-        ...(endpoint !== undefined ? { endpoint } : {}),
-        ...(options.endpoint !== undefined ? { allEndpoint: options.endpoint } : {}),
+        ...defined({ endpoint, allEndpoint: options.endpoint }),
       }),
     ];
   })) as Record<ServiceId, ResolvedEndpoint>;
@@ -282,9 +281,7 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
       fetch: fetchFn,
       now,
       clock,
-      ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.sleep ? { sleep: options.sleep } : {}),
-      ...(throttle ? { throttle } : {}),
+      ...defined({ retry: options.retry, sleep: options.sleep, throttle }),
       s3ForcePathStyle,
     });
   // The unsigned calls that obtain credentials (they need none), and the
@@ -299,19 +296,20 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
         env,
         profile: profile.settings,
         files,
-        ...(options.endpoints?.[id] !== undefined ? { endpoint: options.endpoints[id] } : {}),
-        ...(options.endpoint !== undefined ? { allEndpoint: options.endpoint } : {}),
+        ...defined({ endpoint: options.endpoints?.[id], allEndpoint: options.endpoint }),
       }),
       credentials: unsigned,
       fetch: fetchFn,
       now,
       clock,
-      ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...defined({ retry: options.retry, sleep: options.sleep }),
     });
   const credentials = cachedProvider(
     defaultCredentialChain({
-      ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+      ...defined({
+        credentials: options.credentials,
+        credentialProcessTimeoutMs: options.credentialProcessTimeoutMs,
+      }),
       explicitProfile: named,
       profile: profile.name,
       files,
@@ -321,9 +319,6 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
       homeDir: options.homeDir ?? env("HOME") ?? env("USERPROFILE") ?? "",
       fetch: fetchFn,
       runProcess: options.runProcess ?? defaultRunProcess,
-      ...(options.credentialProcessTimeoutMs !== undefined
-        ? { credentialProcessTimeoutMs: options.credentialProcessTimeoutMs }
-        : {}),
       now,
       assumeRole: async (source, params) => {
         const sts = createClient(clientFor("sts", () => Promise.resolve(source)), STS_SERVICE);
