@@ -49,11 +49,15 @@
  * SIGTERM.
  *
  * The workers run `worker.js` where it lies beside this module (an image's
- * `runtime.js`; `runtime_bundle.ts` bundles it from `worker_main.ts`). The
- * store is opened and the items read from the start, and on a first attempt
- * the workers start while they are, so a worker's start overlaps the store's
- * reads. Without `worker.js`, `main.js --worker …` runs a worker process of
- * the pool instead (`worker_main.ts`), so the module is its own worker.
+ * `runtime.js`; `runtime_bundle.ts` bundles it from `worker_main.ts`). On a
+ * first attempt the workers are spawned before anything else (a Deno
+ * process's start each, the longest part of a job's start), then the store
+ * is opened and the items read while they start. `runtime.js` has no static
+ * `node:` import, so the job's own start loads none of Deno's Node layer
+ * (BENCHMARKS.md, "Job start"). Without `worker.js`, `main.js --worker …`
+ * runs a worker process of the pool instead (`worker_main.ts`), so the
+ * module is its own worker. The command line's options are declared in
+ * `job_args.ts`, which reads a Batch job's command back too.
  *
  * @module
  */
