@@ -242,7 +242,7 @@ async function openState(options: GcOptions): Promise<{ state: StateFile; sessio
  *
  * @example Usage
  * ```ts ignore
- * import { deleteGarbage, findGarbageInRegions } from "@cloudknot/cloudknot";
+ * import { deleteGarbage, findGarbageInRegions } from "@cloudknot/cloudknot/resources";
  *
  * for (const { region, session, items } of await findGarbageInRegions()) {
  *   console.log(region, items.length);
