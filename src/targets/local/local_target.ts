@@ -144,8 +144,13 @@ export class LocalTarget implements Target {
    * input is written; a bad input rejects, naming its index, and the run is
    * stopped and removed.
    */
-  async map<T>(request: MapRequest): Promise<MapRun<T>> {
-    const o = this.#o;
+  map<T>(request: MapRequest): Promise<MapRun<T>> {
+    return this.#map(request, this.#o.attempts);
+  }
+
+  /** Starts a run whose items get these attempts each. */
+  async #map<T>(request: MapRequest, attempts: number): Promise<MapRun<T>> {
+    const o = { ...this.#o, attempts };
     const chunks = requestChunks(request.items)[Symbol.asyncIterator]();
     // Nothing is made before the first input is read and encoded.
     const first = await chunks.next();
@@ -577,8 +582,9 @@ export class LocalTarget implements Target {
           manifest.memoryMiB !== undefined ? { memory: manifest.memoryMiB } : {},
         ),
       // The run's inputs and index are the job contract's payload layout.
+      // A retry's items get the attempts its run's had, from whichever process retries it.
       resubmit: async (request) =>
-        this.map(await resubmitRequest(new LocalStore(dir), manifest, request)),
+        this.#map(await resubmitRequest(new LocalStore(dir), manifest, request), manifest.attempts),
     };
   }
 
