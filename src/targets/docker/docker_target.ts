@@ -47,6 +47,7 @@ import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { CommandTimeoutError } from "../../util/command_limit.ts";
+import { defined } from "../../util/defined.ts";
 import { forEachPooled } from "../../util/pooled.ts";
 import { sleep } from "../../util/sleep.ts";
 import { jobCommand } from "../aws/batch/command.ts";
@@ -54,7 +55,7 @@ import { batchFailureRecord, withBatchDetails, withLogOutOfMemory } from "../aws
 import { childCount, childItems } from "../aws/batch/slices.ts";
 import { type GroupedJob, planGroups } from "../aws/groups.ts";
 import { sliceRun } from "../../job/slicing.ts";
-import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
+import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { readRunManifests } from "../run_manifests.ts";
 import { type MapRequest, newRunId, requestItems, type Target } from "../target.ts";
 
@@ -226,9 +227,7 @@ export class DockerTarget implements Target {
         network: o.network ?? "bridge",
         concurrency: slicing.concurrency,
         permissions,
-        ...(o.memory !== undefined ? { memory: o.memory } : {}),
-        ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
-        ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+        ...defined({ memory: o.memory, vcpus: o.vcpus, timeout: o.timeout }),
       },
       ...(request.groups !== undefined ? { groups: request.groups } : {}),
       ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
@@ -575,18 +574,12 @@ export class DockerTarget implements Target {
    * with `finish: false` the run is only read and followed, never driven,
    * for commands that only look.
    */
-  async collect<T>(
-    runId: string,
-    options: { signal?: AbortSignal; finish?: boolean } = {},
-  ): Promise<MapRun<T>> {
-    const run = await this.#collectOne<T>(runId, options);
-    return await withEarlierResults(run, (id) => this.collect<T>(id, options));
+  collect<T>(runId: string, options: CollectOptions = {}): Promise<MapRun<T>> {
+    // A retry's handle covers the whole input, with the run it retries.
+    return collectWhole(runId, (id) => this.#collectOne<T>(id, options));
   }
 
-  async #collectOne<T>(
-    runId: string,
-    options: { signal?: AbortSignal; finish?: boolean },
-  ): Promise<MapRun<T>> {
+  async #collectOne<T>(runId: string, options: CollectOptions): Promise<MapRun<T>> {
     const dir = this.#runDir(runId);
     const store = new LocalStore(dir);
     const manifest = await readManifest(store).catch(() => undefined) as
@@ -987,11 +980,7 @@ function resourcesOf(
   const own = manifest.groups?.find((g) => index >= g.offset && index < g.offset + g.size)
     ?.resources;
   const { memory, vcpus, timeout } = { ...manifest.container, ...own };
-  return {
-    ...(memory !== undefined ? { memory } : {}),
-    ...(vcpus !== undefined ? { vcpus } : {}),
-    ...(timeout !== undefined ? { timeout } : {}),
-  };
+  return defined({ memory, vcpus, timeout });
 }
 
 /** This user, so what the job writes in the bind-mounted run directory is the user's. */

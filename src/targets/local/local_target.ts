@@ -34,7 +34,7 @@ import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { type Estimate, estimateRun } from "../../cost/estimate.ts";
 import { Plan } from "../../plan/plan.ts";
 import { type MapRequest, newRunId, requestChunks, requestItems, type Target } from "../target.ts";
-import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
+import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { localRunUsage } from "./run_usage.ts";
 import { ItemFeed } from "./item_feed.ts";
 import {
@@ -353,20 +353,13 @@ export class LocalTarget implements Target {
    * abandoned run is only read, never run (its unfinished items stay
    * pending), for commands that only look.
    */
-  async collect<T>(
-    runId: string,
-    options: { signal?: AbortSignal; finish?: boolean } = {},
-  ): Promise<MapRun<T>> {
-    const run = await this.#collectOne<T>(runId, options);
+  collect<T>(runId: string, options: CollectOptions = {}): Promise<MapRun<T>> {
     // A retry's handle covers the whole input, with the run it retries.
-    return await withEarlierResults(run, (id) => this.collect<T>(id, options));
+    return collectWhole(runId, (id) => this.#collectOne<T>(id, options));
   }
 
   /** Re-opens one run (see {@linkcode LocalTarget.collect}). */
-  async #collectOne<T>(
-    runId: string,
-    options: { signal?: AbortSignal; finish?: boolean },
-  ): Promise<MapRun<T>> {
+  async #collectOne<T>(runId: string, options: CollectOptions): Promise<MapRun<T>> {
     const o = this.#o;
     const dir = this.#runDir(runId);
     const opened = await RunDir.open(dir);

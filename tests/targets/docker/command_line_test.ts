@@ -8,32 +8,10 @@ import { Docker } from "../../../src/docker/docker.ts";
 import { startEmulator } from "../../emulator/mod.ts";
 import { DENO_DIR } from "../../cli/aws_helpers.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
+import { cli, withHome } from "../../cli/helpers.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
 const quiet = new Docker({ logger: () => {} });
-
-/** Runs cloudknot's command line in a process of its own, with only these variables. */
-function cliIn(env: Record<string, string>) {
-  return async (args: string[], stdin = "") => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--lock=tests/deno.lock", "cli.ts", ...args],
-      env,
-      clearEnv: true,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-    const { code, stdout, stderr } = await child.output();
-    return {
-      code,
-      stdout: new TextDecoder().decode(stdout),
-      stderr: new TextDecoder().decode(stderr),
-    };
-  };
-}
 
 dockerTest(
   "knot create, map, results, logs and knot clobber with --target docker make no AWS request",
@@ -51,7 +29,25 @@ dockerTest(
         CLOUDKNOT_BASE_IMAGE: baseImage,
         DENO_DIR,
       };
-      const cli = cliIn(env);
+      const cli = async (args: string[], stdin = "") => {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--lock=tests/deno.lock", "cli.ts", ...args],
+          env,
+          clearEnv: true,
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const writer = child.stdin.getWriter();
+        await writer.write(new TextEncoder().encode(stdin));
+        await writer.close();
+        const { code, stdout, stderr } = await child.output();
+        return {
+          code,
+          stdout: new TextDecoder().decode(stdout),
+          stderr: new TextDecoder().decode(stderr),
+        };
+      };
       const created = await cli([
         "knot",
         "create",
@@ -106,26 +102,21 @@ dockerTest(
   "cloudknot retry and results of a docker run give its items the attempts the run had, and the container's details",
   async () => {
     const baseImage = await ensureBaseImage({ docker: quiet });
-    const home = await Deno.makeTempDir({ prefix: "cloudknot-docker-retry-" });
-    try {
-      const cli = cliIn({
-        PATH: Deno.env.get("PATH") ?? "",
-        HOME: home,
-        NO_COLOR: "1",
-        AWS_EC2_METADATA_DISABLED: "true",
-        CLOUDKNOT_LOCAL_DIR: join(home, "knots"),
-        CLOUDKNOT_BASE_IMAGE: baseImage,
-        DENO_DIR,
-      });
-      const module = join(home, "flaky.ts");
+    await withHome(async (home) => {
+      const run = (args: string[], stdin?: string) =>
+        cli(home, args, {
+          env: { CLOUDKNOT_BASE_IMAGE: baseImage },
+          ...(stdin !== undefined ? { stdin } : {}),
+        });
+      const module = join(home.dir, "flaky.ts");
       await Deno.writeTextFile(
         module,
         'export function flaky(x: number | string): unknown {\n  if (x === "throw") throw new RangeError("no such item");\n  return x;\n}\n',
       );
-      const created = await cli(["knot", "create", "flaky", module, "flaky", "--target", "docker"]);
+      const created = await run(["knot", "create", "flaky", module, "flaky", "--target", "docker"]);
       assert.equal(created.code, 0, created.stderr);
       // Two attempts, not the default three; one container runs both items of each attempt.
-      const mapped = await cli(
+      const mapped = await run(
         ["map", "--name", "flaky", "--retries", "2", "--items-per-job", "2", "--json", "-q"],
         '["throw", 1]',
       );
@@ -137,23 +128,21 @@ dockerTest(
       assert.equal(failed.error.exitCode, 1, "the container's exit code");
 
       // Another process reads the same error, with the container's details.
-      const results = await cli(["results", "flaky", "--json"]);
+      const results = await run(["results", "flaky", "--json"]);
       assert.equal(results.code, 1, results.stderr);
       assert.deepEqual(items(results.stdout), items(mapped.stdout));
 
-      const retried = await cli(["retry", "flaky", "--json", "-q"]);
+      const retried = await run(["retry", "flaky", "--json", "-q"]);
       assert.equal(retried.code, 1, retried.stderr);
       const [again] = items(retried.stdout);
       assert.equal(again.error.name, "RangeError");
       assert.equal(again.error.attempt, 2, "the retry's items get the run's two attempts");
       assert.equal(again.error.exitCode, 1);
-      const latest = await cli(["results", "flaky", "--json"]);
+      const latest = await run(["results", "flaky", "--json"]);
       assert.deepEqual(items(latest.stdout), items(retried.stdout));
 
-      const clobbered = await cli(["knot", "clobber", "flaky", "--yes"]);
+      const clobbered = await run(["knot", "clobber", "flaky", "--yes"]);
       assert.equal(clobbered.code, 0, clobbered.stderr);
-    } finally {
-      await Deno.remove(home, { recursive: true });
-    }
+    });
   },
 );
