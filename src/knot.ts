@@ -29,7 +29,7 @@ import {
   validateMapOptions,
   type ValidKnotOptions,
 } from "./knot_options.ts";
-import { type InspectPlace, nestedText, summarize, type Summary } from "./util/summary.ts";
+import { showSummary } from "./util/summary.ts";
 import type { Estimate } from "./cost/estimate.ts";
 import { Plan } from "./plan/plan.ts";
 import { planAwsKnot } from "./targets/aws/aws_plan.ts";
@@ -151,6 +151,9 @@ export type Result<F> = F extends (...args: never[]) => infer R ? Awaited<R> : u
 /**
  * A function and the place its items run.
  *
+ * `console.log` and a Jupyter notebook show it as a short summary: its name,
+ * target, function and resources, never its source.
+ *
  * @example Usage
  * ```ts
  * import { Knot } from "@cloudknot/cloudknot";
@@ -267,27 +270,19 @@ export class Knot<F extends JobFunction = JobFunction> {
     return this.#clobbered;
   }
 
-  /** Shows a summary in `console.log`: name, target, function and resources, never its source. */
-  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
-    return nestedText(this.#summary().text, place);
-  }
-
-  /** Shows the same summary as a table in a Jupyter notebook. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
-    return this.#summary().display;
-  }
-
-  #summary(): Summary {
-    const aws = this.aws;
-    return summarize(`Knot ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
-      ["target", this.target],
-      ["function", `${this.artifact.name} (${this.artifact.kind})`],
-      ["region", aws?.region],
-      ["image", aws?.imageUri],
-      ["job queue", aws?.jobQueue],
-      ["job definition", aws?.jobDefinition],
-      ["results", aws && `s3://${aws.bucket}/${aws.prefix}`],
-    ]);
+  static {
+    showSummary(Knot, (knot) => {
+      const aws = knot.aws;
+      return [`Knot ${knot.name}${knot.#clobbered ? " (clobbered)" : ""}`, [
+        ["target", knot.target],
+        ["function", `${knot.artifact.name} (${knot.artifact.kind})`],
+        ["region", aws?.region],
+        ["image", aws?.imageUri],
+        ["job queue", aws?.jobQueue],
+        ["job definition", aws?.jobDefinition],
+        ["results", aws && `s3://${aws.bucket}/${aws.prefix}`],
+      ]];
+    });
   }
 
   /**

@@ -41,7 +41,7 @@ import {
   readFunctionFile,
   writeBuildContext,
 } from "./build_context.ts";
-import { type InspectPlace, nestedText, summarize, type Summary } from "../util/summary.ts";
+import { showSummary } from "../util/summary.ts";
 
 /**
  * The platform images are built for unless told otherwise: what AWS Batch
@@ -184,6 +184,9 @@ interface Saved {
  * A container of the image runs one job attempt:
  * `docker run <image> --run <store URL of the run> --index N` (or
  * `--offset N` with `AWS_BATCH_JOB_ARRAY_INDEX`).
+ *
+ * `console.log` and a Jupyter notebook show it as a short summary: its name,
+ * function, base image, tags and repository.
  *
  * @example Usage
  * ```ts ignore
@@ -449,26 +452,18 @@ export class DockerImage {
     return [...this.#saved.generated];
   }
 
-  /** Shows a summary in `console.log`: name, function, base image, tags and repository. */
-  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
-    return nestedText(this.#summary().text, place);
-  }
-
-  /** Shows the same summary as a table in a Jupyter notebook. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
-    return this.#summary().display;
-  }
-
-  #summary(): Summary {
-    const artifact = this.#artifact;
-    return summarize(`DockerImage ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
-      ["function", artifact && `${artifact.name} (${artifact.kind})`],
-      ["base image", this.baseImage],
-      ["platform", this.platform],
-      ["images", this.images.length > 0 ? this.images.join(", ") : "none built"],
-      ["pushed to", this.imageUri],
-      ["build directory", this.buildPath],
-    ]);
+  static {
+    showSummary(DockerImage, (image) => {
+      const artifact = image.#artifact;
+      return [`DockerImage ${image.name}${image.#clobbered ? " (clobbered)" : ""}`, [
+        ["function", artifact && `${artifact.name} (${artifact.kind})`],
+        ["base image", image.baseImage],
+        ["platform", image.platform],
+        ["images", image.images.length > 0 ? image.images.join(", ") : "none built"],
+        ["pushed to", image.imageUri],
+        ["build directory", image.buildPath],
+      ]];
+    });
   }
 
   /**

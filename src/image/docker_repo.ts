@@ -14,7 +14,7 @@ import { reposSection } from "../state/sections.ts";
 import { validateImageTag, validateRepositoryName, validateResourceTags } from "./names.ts";
 import { DefaultRepositoryError } from "./errors.ts";
 import { describeValue, validateOptionKeys, validateOptionType } from "../util/validate.ts";
-import { type InspectPlace, nestedText, summarize, type Summary } from "../util/summary.ts";
+import { showSummary } from "../util/summary.ts";
 
 /** The tags every repository gets, besides the caller's. */
 export const DEFAULT_REPO_TAGS: Readonly<Record<string, string>> = Object.freeze({
@@ -95,6 +95,9 @@ export interface DefaultRepoNameOptions {
  * scan-on-push and AES-256 encryption, or adopts the repository of that name,
  * and records it in the cloudknot config file under
  * `[docker-repos <profile> <region>]`.
+ *
+ * `console.log` and a Jupyter notebook show it as a short summary: its name,
+ * URI and region.
  *
  * @example Usage
  * ```ts ignore
@@ -243,21 +246,14 @@ export class DockerRepo {
     return this.#session;
   }
 
-  /** Shows a summary in `console.log`: name, URI and region. */
-  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
-    return nestedText(this.#summary().text, place);
-  }
-
-  /** Shows the same summary as a table in a Jupyter notebook. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
-    return this.#summary().display;
-  }
-
-  #summary(): Summary {
-    return summarize(`DockerRepo ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
-      ["URI", this.repoUri],
-      ["region", this.#session.region],
-      ["adopted", this.adopted ? "yes, an existing repository" : "no, created here"],
+  static {
+    showSummary(DockerRepo, (repo) => [
+      `DockerRepo ${repo.name}${repo.#clobbered ? " (clobbered)" : ""}`,
+      [
+        ["URI", repo.repoUri],
+        ["region", repo.#session.region],
+        ["adopted", repo.adopted ? "yes, an existing repository" : "no, created here"],
+      ],
     ]);
   }
 

@@ -65,7 +65,7 @@ import {
   findParsVpc,
   findSecurityGroup,
 } from "./_network.ts";
-import { type InspectPlace, nestedText, summarize, type Summary } from "../util/summary.ts";
+import { showSummary } from "../util/summary.ts";
 
 /** Options of {@linkcode Pars.clobber}. */
 export interface ParsClobberOptions {
@@ -209,6 +209,9 @@ async function knotsUsing(state: StateFile, pars: string): Promise<string[]> {
  * `cloudknot:pars=<name>`; only resources with these tags are adopted or
  * deleted, so the default VPC and resources of the same name made by someone
  * else are never touched.
+ *
+ * `console.log` and a Jupyter notebook show it as a short summary: its name,
+ * region, network, bucket and roles.
  *
  * @example Usage
  * ```ts ignore
@@ -653,27 +656,17 @@ export class Pars {
     return [...this.#owned];
   }
 
-  /** Shows a summary in `console.log`: name, region, network, bucket and roles. */
-  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
-    return nestedText(this.#summary().text, place);
-  }
-
-  /** Shows the same summary as a table in a Jupyter notebook. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
-    return this.#summary().display;
-  }
-
-  #summary(): Summary {
-    return summarize(`Pars ${this.name}${this.#clobbered ? " (clobbered)" : ""}`, [
-      ["region", this.region],
-      ["profile", this.profile],
-      ["VPC", `${this.vpc}${this.useDefaultVpc ? " (default)" : ""}`],
-      ["subnets", this.subnets.join(", ")],
-      ["security group", this.securityGroup],
-      ["bucket", this.bucket],
-      ["job role", this.jobRole],
-      ["policies", this.policies.length > 0 ? this.policies.join(", ") : undefined],
-    ]);
+  static {
+    showSummary(Pars, (pars) => [`Pars ${pars.name}${pars.#clobbered ? " (clobbered)" : ""}`, [
+      ["region", pars.region],
+      ["profile", pars.profile],
+      ["VPC", `${pars.vpc}${pars.useDefaultVpc ? " (default)" : ""}`],
+      ["subnets", pars.subnets.join(", ")],
+      ["security group", pars.securityGroup],
+      ["bucket", pars.bucket],
+      ["job role", pars.jobRole],
+      ["policies", pars.policies.length > 0 ? pars.policies.join(", ") : undefined],
+    ]]);
   }
 
   /**

@@ -197,8 +197,9 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
         });
         continue;
       }
-      if (parsed.kind === "docker-repos") dropped.push(...await staleRepos(session, section, keys));
-      else dropped.push(...await staleJobs(session, section, keys));
+      for (const [key, reason] of await STALE_KEYS[parsed.kind](session, keys)) {
+        dropped.push({ section, key, reason });
+      }
     } else if (parsed?.kind === "docker-image") {
       const entry = await staleImage(session, section, keys, {
         here: here(keys),
@@ -257,46 +258,38 @@ async function missingParsResources(
   return missing;
 }
 
-async function staleRepos(
-  session: AwsSession,
-  section: string,
-  keys: Map<string, string>,
-): Promise<PruneEntry[]> {
-  if (keys.size === 0) return [];
-  const uris = new Map<string, string>();
-  for await (const repo of session.ecr.describeRepositoriesAll({})) {
-    if (repo.repositoryName && repo.repositoryUri) {
-      uris.set(repo.repositoryName, repo.repositoryUri);
+/**
+ * For each section of keys per profile and region, the keys whose resource
+ * AWS no longer has (or has otherwise), each with why.
+ */
+const STALE_KEYS: Record<
+  "docker-repos" | "batch-jobs",
+  (session: AwsSession, keys: Map<string, string>) => Promise<[key: string, reason: string][]>
+> = {
+  "docker-repos": async (session, keys) => {
+    if (keys.size === 0) return [];
+    const uris = new Map<string, string>();
+    for await (const repo of session.ecr.describeRepositoriesAll({})) {
+      if (repo.repositoryName && repo.repositoryUri) {
+        uris.set(repo.repositoryName, repo.repositoryUri);
+      }
     }
-  }
-  const out: PruneEntry[] = [];
-  for (const [name, uri] of keys) {
-    const now = uris.get(name);
-    if (now === undefined) out.push({ section, key: name, reason: "the repository is gone" });
-    else if (now !== uri) {
-      out.push({ section, key: name, reason: `the repository's URI is now ${now}` });
+    return [...keys].flatMap(([name, uri]): [string, string][] => {
+      const now = uris.get(name);
+      if (now === undefined) return [[name, "the repository is gone"]];
+      return now === uri ? [] : [[name, `the repository's URI is now ${now}`]];
+    });
+  },
+  "batch-jobs": async (session, keys) => {
+    const ids = [...keys.keys()];
+    const seen = new Set<string>();
+    for (let i = 0; i < ids.length; i += 100) {
+      const { jobs } = await session.batch.describeJobs({ jobs: ids.slice(i, i + 100) });
+      for (const j of jobs ?? []) seen.add(j.jobId);
     }
-  }
-  return out;
-}
-
-async function staleJobs(
-  session: AwsSession,
-  section: string,
-  keys: Map<string, string>,
-): Promise<PruneEntry[]> {
-  const ids = [...keys.keys()];
-  const seen = new Set<string>();
-  for (let i = 0; i < ids.length; i += 100) {
-    const { jobs } = await session.batch.describeJobs({ jobs: ids.slice(i, i + 100) });
-    for (const j of jobs ?? []) seen.add(j.jobId);
-  }
-  return ids.filter((id) => !seen.has(id)).map((id) => ({
-    section,
-    key: id,
-    reason: "AWS Batch no longer knows the job",
-  }));
-}
+    return ids.filter((id) => !seen.has(id)).map((id) => [id, "AWS Batch no longer knows the job"]);
+  },
+};
 
 async function staleImage(
   session: AwsSession,

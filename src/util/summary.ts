@@ -4,7 +4,8 @@
  * (`Symbol.for("Jupyter.display")`, read by Deno's kernel): a title line, then
  * one `label: value` line per field that has a value. Shown inside an array or
  * object, its lines are indented as Deno indents a nested value
- * ({@linkcode nestedText}).
+ * ({@linkcode nestedText}). A class gets both from one list of fields with
+ * {@linkcode showSummary}.
  *
  * @module
  */
@@ -12,32 +13,8 @@
 /** One line of a summary: its label and its value, left out when `undefined`. */
 export type SummaryField = readonly [label: string, value: string | number | undefined];
 
-/** What an object returns from `Deno.customInspect` and `Symbol.for("Jupyter.display")`. */
-export interface Summary {
-  /** The summary as plain text. */
-  readonly text: string;
-  /** The notebook's display bundle: `text/plain` and `text/html`. */
-  readonly display: Record<string, string>;
-}
-
-/**
- * Makes an object's summary.
- *
- * @example Usage
- * ```ts
- * import { summarize } from "./summary.ts";
- * import assert from "node:assert/strict";
- *
- * const s = summarize("Knot squares", [["target", "local"], ["runs", undefined]]);
- * assert.equal(s.text, "Knot squares\n  target: local");
- * assert.ok(s.display["text/html"]!.includes("<td>local</td>"));
- * ```
- *
- * @param title The first line: what the object is and its name.
- * @param fields The lines under it.
- * @returns The text and the display bundle.
- */
-export function summarize(title: string, fields: readonly SummaryField[]): Summary {
+/** The text, and the notebook's display bundle (`text/plain` and `text/html`). */
+function summarize(title: string, fields: readonly SummaryField[]) {
   const shown = fields.filter((f): f is readonly [string, string | number] => f[1] !== undefined);
   const width = Math.max(0, ...shown.map(([label]) => label.length));
   const text = [title, ...shown.map(([l, v]) => `  ${`${l}:`.padEnd(width + 1)} ${v}`)].join("\n");
@@ -47,6 +24,53 @@ export function summarize(title: string, fields: readonly SummaryField[]): Summa
   const html = `<div class="cloudknot-summary"><b>${escapeHtml(title)}</b>` +
     `<table>${rows}</table></div>`;
   return { text, display: { "text/plain": text, "text/html": html } };
+}
+
+/**
+ * Gives a class's objects their summary in a terminal and in a notebook:
+ * defines `[Symbol.for("Deno.customInspect")]` (indented when nested,
+ * {@linkcode nestedText}) and `[Symbol.for("Jupyter.display")]` on its
+ * prototype, both rendered from the title and fields `describe` gives for
+ * the object when it is shown: a title line, then one `label: value` line (a
+ * table row in the notebook) per field that has a value. Called from the
+ * class's `static {}` block, `describe` may read the object's private fields.
+ *
+ * @example Usage
+ * ```ts
+ * import { showSummary } from "./summary.ts";
+ * import assert from "node:assert/strict";
+ *
+ * class Box {
+ *   #size = 3;
+ *   static {
+ *     showSummary(Box, (box) => ["Box", [["size", box.#size], ["label", undefined]]]);
+ *   }
+ * }
+ * assert.equal(Deno.inspect(new Box()), "Box\n  size: 3");
+ * const display = Reflect.get(Box.prototype, Symbol.for("Jupyter.display")).call(new Box());
+ * assert.ok(display["text/html"].includes("<td>3</td>"));
+ * ```
+ *
+ * @param cls The class.
+ * @param describe The title and fields of one of its objects.
+ */
+export function showSummary<T extends object>(
+  cls: { readonly prototype: T },
+  describe: (self: T) => readonly [title: string, fields: readonly SummaryField[]],
+): void {
+  const method = (value: (this: T, ...args: never[]) => unknown) => ({
+    value,
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperties(cls.prototype, {
+    [Symbol.for("Deno.customInspect")]: method(function (_inspect: unknown, place?: InspectPlace) {
+      return nestedText(summarize(...describe(this)).text, place);
+    }),
+    [Symbol.for("Jupyter.display")]: method(function () {
+      return summarize(...describe(this)).display;
+    }),
+  });
 }
 
 /** What `Deno.customInspect` is given about where the value is shown (the second argument). */

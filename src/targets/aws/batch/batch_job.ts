@@ -26,7 +26,7 @@ import {
 import { MapRun } from "../../../run/map_run.ts";
 import type { StateFile } from "../../../state/state_file.ts";
 import { openS3Store } from "../../../store/s3.ts";
-import { type InspectPlace, nestedText, summarize, type Summary } from "../../../util/summary.ts";
+import { showSummary } from "../../../util/summary.ts";
 
 /** Options for {@linkcode BatchJob.fromId}. */
 export interface BatchJobOptions {
@@ -100,6 +100,10 @@ export class JobNotFoundError extends CloudknotError {
 
 /**
  * An AWS Batch job, adopted by its id.
+ *
+ * `console.log` and a Jupyter notebook show it as a short summary: its id,
+ * name, queue, children, run and the status Batch gave when it was last
+ * described (sending nothing).
  *
  * @example Usage
  * ```ts ignore
@@ -196,29 +200,18 @@ export class BatchJob {
     return this.arraySize !== undefined;
   }
 
-  /**
-   * Shows a summary in `console.log`: id, name, queue, children, run and the
-   * status Batch gave when the job was last described (sending nothing).
-   */
-  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
-    return nestedText(this.#summary().text, place);
-  }
-
-  /** Shows the same summary as a table in a Jupyter notebook. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
-    return this.#summary().display;
-  }
-
-  #summary(): Summary {
-    const seen = this.#detail.status;
-    return summarize(`BatchJob ${this.jobName}`, [
-      ["job id", this.jobId],
-      ["queue", this.jobQueue.replace(/^arn:.*:job-queue\//, "")],
-      ["definition", this.jobDefinition.replace(/^arn:.*:job-definition\//, "")],
-      ["children", this.arraySize],
-      ["run", this.command.run],
-      ["status", seen === undefined ? undefined : `${seen} (when last described)`],
-    ]);
+  static {
+    showSummary(BatchJob, (job) => {
+      const seen = job.#detail.status;
+      return [`BatchJob ${job.jobName}`, [
+        ["job id", job.jobId],
+        ["queue", job.jobQueue.replace(/^arn:.*:job-queue\//, "")],
+        ["definition", job.jobDefinition.replace(/^arn:.*:job-definition\//, "")],
+        ["children", job.arraySize],
+        ["run", job.command.run],
+        ["status", seen === undefined ? undefined : `${seen} (when last described)`],
+      ]];
+    });
   }
 
   /**
