@@ -637,14 +637,14 @@ export class DockerTarget implements Target {
         } else partial.set(key.key, handled);
       }
     };
-    await read();
+    await read(await this.#undriven(dir, runId));
     const signal = options.signal;
     const work = (async () => {
       while (!run.finished && !signal?.aborted) {
         const lock = options.finish === false ? undefined : takeLock(dir);
         if (lock === undefined) {
           await sleep(FOLLOW_MS, signal).catch(() => {});
-          await read();
+          await read(await this.#undriven(dir, runId));
           continue;
         }
         try {
@@ -698,6 +698,19 @@ export class DockerTarget implements Target {
     })();
     control.track(work);
     return run;
+  }
+
+  /**
+   * The attempts of a run whose container still runs, when no process
+   * drives the run: no one saves what its other containers ended with, so a
+   * reader need not wait for it. `undefined` while a process drives it.
+   */
+  async #undriven(dir: string, runId: string): Promise<Set<string> | undefined> {
+    const lock = takeLock(dir);
+    if (lock === undefined) return undefined;
+    lock.close();
+    const running = await this.#containers({ [CONTAINER_LABELS.run]: runId }, { running: true });
+    return new Set(running.map((c) => `${c.index}-${c.attempt}`));
   }
 
   /** The knot's runs that still have their data, oldest first. */

@@ -204,6 +204,11 @@ dockerTest(
           ]);
           assert.deepEqual([0, 1].map((i) => details(followed, i)), own, "the follower's");
           assert.deepEqual([0, 1].map((i) => details(later, i)), own, "a later reader's");
+          // A run no process drives, without them (as a run of an earlier version): read at once.
+          await Deno.remove(join(root, "runs", failing.runId, "containers"), { recursive: true });
+          const bare = await reader().collect(failing.runId, { finish: false });
+          assert.ok(bare.finished, "every item is settled by the records alone");
+          assert.equal(details(await bare.settled(), 0).name, "RangeError");
         },
       );
 
