@@ -20,6 +20,10 @@
 //    starts no job), and a worker's start to the function's call (a
 //    WorkerPool in this process running worker.js in that DENO_DIR, from the
 //    item added to the call; its item is in memory).
+//  - with a folder as second argument (`bench/job_start.ts 10 /tmp/before`),
+//    the container's row again for the runtime.js and worker.js in that
+//    folder (another commit's bundles), interleaved with this one's: a
+//    before-and-after in the same load.
 import { join } from "node:path";
 import { encode } from "../src/job/codec.ts";
 import {
@@ -46,7 +50,7 @@ export interface JobStartFigures {
 const now = () => performance.timeOrigin + performance.now();
 
 /** Runs every measure `rounds` times, interleaved. */
-export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
+export async function measureJobStart(rounds = 10, against?: string): Promise<JobStartFigures> {
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-job-start-" });
   const emu = await startEmulator();
   try {
@@ -60,6 +64,14 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
     );
     await Deno.writeTextFile(join(app, "function.js"), artifact.source);
     await Deno.writeTextFile(join(app, "empty.js"), "");
+    const other = join(dir, "other");
+    if (against !== undefined) {
+      await Deno.mkdir(other);
+      for (const file of ["runtime.js", "worker.js"]) {
+        await Deno.copyFile(join(against, file), join(other, file));
+      }
+      await Deno.writeTextFile(join(other, "function.js"), artifact.source);
+    }
 
     const session = await sessionFor(emu);
     await session.s3.createBucket({ Bucket: "job-start" });
@@ -71,6 +83,7 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
 
     const rows = {
       image: [] as number[],
+      against: [] as number[],
       load: [] as number[],
       worker: [] as number[],
       cold: [] as number[],
@@ -112,19 +125,25 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
     for (let round = 0; round < rounds; round++) {
       const denoDir = join(dir, `deno_dir_${round}`);
       const imageDir = join(dir, `image_dir_${round}`);
-      const warmed = await new Deno.Command(Deno.execPath(), {
-        args: warmCodeCacheCommand(new URL(`file://${app}/runtime.js`).href),
-        cwd: app,
-        env: { ...env, DENO_DIR: imageDir },
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      if (!warmed.success) throw new Error(new TextDecoder().decode(warmed.stderr));
+      const otherDir = join(dir, `other_dir_${round}`);
+      const warm = async (folder: string, denoDir: string) => {
+        const warmed = await new Deno.Command(Deno.execPath(), {
+          args: warmCodeCacheCommand(new URL(`file://${folder}/runtime.js`).href),
+          cwd: folder,
+          env: { ...env, DENO_DIR: denoDir },
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        if (!warmed.success) throw new Error(new TextDecoder().decode(warmed.stderr));
+      };
+      await warm(app, imageDir);
+      if (against !== undefined) await warm(other, otherDir);
       for (
-        const [name, row, jobDir] of [
-          ["cold", rows.cold, denoDir],
-          ["warm", rows.warm, denoDir],
-          ["image", rows.image, imageDir],
+        const [name, row, jobDir, folder] of [
+          ["cold", rows.cold, denoDir, app],
+          ["warm", rows.warm, denoDir, app],
+          ["image", rows.image, imageDir, app],
+          ...(against !== undefined ? [["against", rows.against, otherDir, other] as const] : []),
         ] as const
       ) {
         const store = await newRun(`r${round}-${name}`);
@@ -132,7 +151,7 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
         const out = await new Deno.Command(Deno.execPath(), {
           args: ["run", "-A", "--no-prompt", "--no-remote", "--no-npm", "--no-config"]
             .concat(["runtime.js", "--run", store.url, "--index", "0"]),
-          cwd: app,
+          cwd: folder,
           env: { ...env, DENO_DIR: jobDir },
           stdout: "null",
           stderr: "piped",
@@ -210,6 +229,9 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
           label: "cloudknot: job start to function call in a container (the image's DENO_DIR)",
           ms: rows.image,
         },
+        ...(against !== undefined
+          ? [{ label: `cloudknot: the same with the bundles of ${against}`, ms: rows.against }]
+          : []),
         { label: "cloudknot: the same, cold (empty DENO_DIR)", ms: rows.cold },
         { label: "cloudknot: the same, warm (DENO_DIR of the cold run)", ms: rows.warm },
         {
@@ -239,7 +261,7 @@ export async function measureJobStart(rounds = 10): Promise<JobStartFigures> {
 }
 
 if (import.meta.main) {
-  const figures = await measureJobStart(Number(Deno.args[0] ?? 10));
+  const figures = await measureJobStart(Number(Deno.args[0] ?? 10), Deno.args[1]);
   printJobStart(figures);
 }
 

@@ -35,6 +35,7 @@ import { Plan } from "./plan/plan.ts";
 import { planAwsKnot } from "./targets/aws/aws_plan.ts";
 import { artifactFromFunc, artifactFromModule } from "./job/function_artifact.ts";
 import { localKnotsDir } from "./targets/local/catalog.ts";
+import { defined } from "./util/defined.ts";
 
 /** Any function a knot can run: its arguments and result cross to the worker. */
 // deno-lint-ignore no-explicit-any
@@ -218,17 +219,16 @@ export class Knot<F extends JobFunction = JobFunction> {
   ): Promise<Knot<F> | Plan> {
     const o = validateKnotOptions(options);
     if (options.dryRun === true) return await planKnot(options, o);
-    const source = {
-      ...(options.func !== undefined ? { func: options.func } : {}),
-      ...(options.module !== undefined ? { module: options.module } : {}),
-      ...(options.exportName !== undefined ? { exportName: options.exportName } : {}),
-      ...(options.dir !== undefined ? { dir: options.dir } : {}),
-    };
+    const source = defined({
+      func: options.func,
+      module: options.module,
+      exportName: options.exportName,
+      dir: options.dir,
+    });
     const limits = {
       concurrency: o.concurrency,
       attempts: o.retries,
-      ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
-      ...(o.memory !== undefined ? { memory: o.memory } : {}),
+      ...defined({ timeout: o.timeout, memory: o.memory }),
     };
     const opened: OpenedKnot<KnotTarget> = o.target === "aws"
       ? await openAwsKnot({
@@ -242,20 +242,22 @@ export class Knot<F extends JobFunction = JobFunction> {
         name: o.name,
         ...source,
         ...limits,
-        ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
-        ...(options.network !== undefined ? { network: options.network } : {}),
-        ...(o.permissions !== undefined ? { permissions: o.permissions } : {}),
-        ...(options.baseImage !== undefined ? { baseImage: options.baseImage } : {}),
-        ...(options.noImageCache !== undefined ? { noImageCache: options.noImageCache } : {}),
-        ...(options.docker !== undefined ? { docker: options.docker } : {}),
-        ...(options.cloudknotDir !== undefined ? { cloudknotDir: options.cloudknotDir } : {}),
-        ...(options.warn !== undefined ? { warn: options.warn } : {}),
+        ...defined({
+          vcpus: o.vcpus,
+          network: options.network,
+          permissions: o.permissions,
+          baseImage: options.baseImage,
+          noImageCache: options.noImageCache,
+          docker: options.docker,
+          cloudknotDir: options.cloudknotDir,
+          warn: options.warn,
+        }),
       })
       : await openLocalKnot({
         name: o.name,
         ...source,
         ...limits,
-        ...(o.permissions !== undefined ? { permissions: o.permissions } : {}),
+        ...defined({ permissions: o.permissions }),
       });
     return new Knot<F>(o.name, opened);
   }

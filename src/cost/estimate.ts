@@ -17,7 +17,7 @@ import {
   secondCost,
 } from "./prices.ts";
 import { CloudknotInputError } from "../util/errors.ts";
-import { formatBytes, formatSeconds, rowsHtml, rowsText } from "./format.ts";
+import { formatBytes, formatSeconds, placeText, RowsTable } from "./format.ts";
 import { sliceRun } from "../job/slicing.ts";
 import { RECORD_FLUSH } from "../job/record_writer.ts";
 
@@ -147,31 +147,31 @@ export interface EstimateFields {
  * console.log(String(estimate));
  * ```
  */
-export class Estimate implements EstimateFields {
+export class Estimate extends RowsTable implements EstimateFields {
   /** Where the items run. */
-  readonly target: "aws" | "local";
+  readonly target!: "aws" | "local";
   /** The region (AWS). */
   readonly region?: string;
   /** The compute type (AWS). */
   readonly compute?: ComputeKind;
   /** How many items. */
-  readonly count: number;
+  readonly count!: number;
   /** Seconds one item runs. */
-  readonly itemSeconds: number;
+  readonly itemSeconds!: number;
   /** Jobs (or local workers) running at once. */
-  readonly concurrency: number;
+  readonly concurrency!: number;
   /** Containers started in all (AWS): one per job or array child, each running a slice of items. */
   readonly containers?: number;
   /** Items each container runs (AWS), the last fewer. */
   readonly itemsPerJob?: number;
   /** Seconds from the first job starting to the last ending, not counting start-up. */
-  readonly durationSeconds: number;
+  readonly durationSeconds!: number;
   /** vCPU-hours of the jobs (locally: CPU-hours of the workers). */
-  readonly vcpuHours: number;
+  readonly vcpuHours!: number;
   /** GB-hours of the jobs' memory (AWS). */
-  readonly gbHours: number;
+  readonly gbHours!: number;
   /** Fargate tasks in all, and at once; or EC2 vCPUs at once and the family priced. */
-  readonly capacity: string;
+  readonly capacity!: string;
   /** What the compute costs; `undefined` when the table cannot say. */
   readonly computeCost?: CostRange;
   /** S3 requests and storage (AWS). */
@@ -179,7 +179,7 @@ export class Estimate implements EstimateFields {
   /** Compute plus S3 requests (storage is per month, apart). */
   readonly total?: CostRange;
   /** What the estimate assumes, one sentence each. */
-  readonly assumptions: string[];
+  readonly assumptions!: string[];
   /** Why there is no cost, when the price table cannot say. */
   readonly missing?: string;
 
@@ -189,16 +189,8 @@ export class Estimate implements EstimateFields {
    * @param fields The figures.
    */
   constructor(fields: EstimateFields) {
+    super();
     Object.assign(this, fields);
-    this.target = fields.target;
-    this.count = fields.count;
-    this.itemSeconds = fields.itemSeconds;
-    this.concurrency = fields.concurrency;
-    this.durationSeconds = fields.durationSeconds;
-    this.vcpuHours = fields.vcpuHours;
-    this.gbHours = fields.gbHours;
-    this.capacity = fields.capacity;
-    this.assumptions = fields.assumptions;
   }
 
   /** The figures as `[label, value]` rows. */
@@ -235,27 +227,19 @@ export class Estimate implements EstimateFields {
     return rows;
   }
 
-  /** The estimate and its assumptions as plain text. */
-  toString(): string {
-    const where = this.target === "local"
-      ? "local"
-      : `AWS ${this.compute}${this.region ? `, ${this.region}` : ""}`;
-    return rowsText(`Estimate (${where}):`, this.rows(), this.assumptions, "Assumptions:");
+  /** The first line of the text: `Estimate (<where>):`. */
+  protected title(): string {
+    return `Estimate (${placeText(this)}):`;
   }
 
-  /** The estimate and its assumptions as an HTML fragment. */
-  toHtml(): string {
-    return rowsHtml("cloudknot-estimate", this.rows(), this.assumptions);
+  /** The class of the HTML fragment. */
+  protected get htmlClass(): string {
+    return "cloudknot-estimate";
   }
 
-  /** Shows the estimate in a Jupyter notebook. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
-    return { "text/html": this.toHtml(), "text/plain": this.toString() };
-  }
-
-  /** Shows the estimate in `console.log`. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return this.toString();
+  /** The line before the assumptions in the text. */
+  protected override get notesHeading(): string {
+    return "Assumptions:";
   }
 }
 

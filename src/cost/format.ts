@@ -1,5 +1,6 @@
 /**
- * Formatting shared by the estimate, the cost report and the run's pictures.
+ * Formatting shared by the estimate, the cost report and the run's pictures,
+ * and the table the estimate and the cost report show themselves as.
  *
  * @module
  */
@@ -41,41 +42,92 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
- * Renders a titled table of `[label, value]` rows and its notes as plain text.
+ * Where a run's figures are from, as its table's title says it: `local`, or
+ * `AWS <compute>, <region>`.
  *
- * @param title The first line.
- * @param rows The rows.
- * @param notes Sentences listed under the rows.
- * @param heading A line before the notes, when wanted.
+ * @param figures The target, and on AWS the compute type and region.
  * @returns The text.
  */
-export function rowsText(
-  title: string,
-  rows: [string, string][],
-  notes: string[],
-  heading?: string,
+export function placeText(
+  figures: { target: "aws" | "local"; compute?: string; region?: string },
 ): string {
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return [
-    title,
-    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
-    ...(heading !== undefined ? [heading] : []),
-    ...notes.map((n) => `  - ${n}`),
-  ].join("\n");
+  if (figures.target === "local") return "local";
+  return `AWS ${figures.compute ?? ""}${figures.region ? `, ${figures.region}` : ""}`;
 }
 
 /**
- * Renders `[label, value]` rows and their notes as an HTML fragment.
+ * A table of `[label, value]` rows with notes under it (what the figures
+ * assume): the estimate and the cost report. Printed, it is a titled text
+ * table; in a notebook, an HTML table.
  *
- * @param className The fragment's class.
- * @param rows The rows.
- * @param notes Sentences listed under the rows.
- * @returns The HTML.
+ * @example Usage
+ * ```ts
+ * import { RowsTable } from "@cloudknot/cloudknot/cost";
+ * import assert from "node:assert/strict";
+ *
+ * class Sizes extends RowsTable {
+ *   readonly assumptions = ["Sizes are rounded."];
+ *   rows(): [string, string][] {
+ *     return [["inputs", "2 KB"]];
+ *   }
+ *   protected title(): string {
+ *     return "Sizes:";
+ *   }
+ *   protected get htmlClass(): string {
+ *     return "sizes";
+ *   }
+ * }
+ * assert.equal(String(new Sizes()), "Sizes:\n  inputs  2 KB\n  - Sizes are rounded.");
+ * ```
  */
-export function rowsHtml(className: string, rows: [string, string][], notes: string[]): string {
-  const body = rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
-    .join("");
-  return `<div class="${className}"><table>${body}</table><ul>${
-    notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")
-  }</ul></div>`;
+export abstract class RowsTable {
+  /** The notes under the rows, one sentence each. */
+  abstract readonly assumptions: string[];
+
+  /** The figures as `[label, value]` rows. */
+  abstract rows(): [string, string][];
+
+  /** The first line of the text: what the table is. */
+  protected abstract title(): string;
+
+  /** The class of the HTML fragment. */
+  protected abstract get htmlClass(): string;
+
+  /** A line between the rows and the notes in the text, when wanted. */
+  protected get notesHeading(): string | undefined {
+    return undefined;
+  }
+
+  /** The table and its notes as plain text. */
+  toString(): string {
+    const rows = this.rows();
+    const width = Math.max(...rows.map(([k]) => k.length));
+    const heading = this.notesHeading;
+    return [
+      this.title(),
+      ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+      ...(heading !== undefined ? [heading] : []),
+      ...this.assumptions.map((n) => `  - ${n}`),
+    ].join("\n");
+  }
+
+  /** The table and its notes as an HTML fragment. */
+  toHtml(): string {
+    const body = this.rows().map(([k, v]) =>
+      `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`
+    ).join("");
+    return `<div class="${this.htmlClass}"><table>${body}</table><ul>${
+      this.assumptions.map((n) => `<li>${escapeHtml(n)}</li>`).join("")
+    }</ul></div>`;
+  }
+
+  /** Shows the table in a Jupyter notebook. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return { "text/html": this.toHtml(), "text/plain": this.toString() };
+  }
+
+  /** Shows the table in `console.log`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
 }

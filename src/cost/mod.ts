@@ -1,7 +1,8 @@
 /**
  * What runs cost: the dated price table shipped with the package (AWS's
  * published prices, each with its page), estimates before a run, what a
- * run's attempts used, and the cost report computed from it.
+ * run's attempts used, the cost report computed from it, and the table
+ * (`RowsTable`) the estimate and the report show themselves as.
  *
  * @example Usage
  * ```ts
@@ -17,3 +18,4 @@ export * from "./prices.ts";
 export * from "./estimate.ts";
 export * from "./usage.ts";
 export * from "./report.ts";
+export { RowsTable } from "./format.ts";

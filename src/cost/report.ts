@@ -6,16 +6,9 @@
  *
  * @module
  */
-import { formatSeconds, rowsHtml, rowsText } from "./format.ts";
-import {
-  type ComputeKind,
-  type CostRange,
-  formatCost,
-  PRICES,
-  type PriceTable,
-  regionPrices,
-  secondCost,
-} from "./prices.ts";
+import { formatSeconds, placeText, RowsTable } from "./format.ts";
+import type { ComputeKind, CostRange, PriceTable } from "./prices.ts";
+import { formatCost, PRICES, regionPrices, secondCost } from "./prices.ts";
 import type { RunUsage } from "./usage.ts";
 
 /** The figures of a {@linkcode CostReport}. */
@@ -68,31 +61,31 @@ export interface CostReportFields {
  * console.log(report.cost); // { low: 0.0016456666666666666, high: 0.0016456666666666666 }
  * ```
  */
-export class CostReport implements CostReportFields {
+export class CostReport extends RowsTable implements CostReportFields {
   /** The knot's name. */
-  readonly knot: string;
+  readonly knot!: string;
   /** The run's id. */
-  readonly runId: string;
+  readonly runId!: string;
   /** Where it ran. */
-  readonly target: "aws" | "local";
+  readonly target!: "aws" | "local";
   /** The region (AWS). */
   readonly region?: string;
   /** The compute type (AWS). */
   readonly compute?: ComputeKind;
   /** Attempts that ran (started and stopped). */
-  readonly attempts: number;
+  readonly attempts!: number;
   /** Of those, attempts that failed and were retried. */
-  readonly retried: number;
+  readonly retried!: number;
   /** Attempts not counted: still running, or with no start time. */
-  readonly uncounted: number;
+  readonly uncounted!: number;
   /** Seconds the counted attempts ran, added up. */
-  readonly attemptSeconds: number;
+  readonly attemptSeconds!: number;
   /** Seconds billed. */
-  readonly billedSeconds: number;
+  readonly billedSeconds!: number;
   /** vCPU-hours. */
-  readonly vcpuHours: number;
+  readonly vcpuHours!: number;
   /** GB-hours. */
-  readonly gbHours: number;
+  readonly gbHours!: number;
   /** Locally: the attempts' CPU-seconds. */
   readonly cpuSeconds?: number;
   /** What the compute cost (AWS). */
@@ -100,7 +93,7 @@ export class CostReport implements CostReportFields {
   /** Why there is no cost. */
   readonly missing?: string;
   /** How the figures were reckoned. */
-  readonly assumptions: string[];
+  readonly assumptions!: string[];
 
   /**
    * Makes a report from its figures; {@linkcode costReport} computes them.
@@ -108,18 +101,8 @@ export class CostReport implements CostReportFields {
    * @param fields The figures.
    */
   constructor(fields: CostReportFields) {
+    super();
     Object.assign(this, fields);
-    this.knot = fields.knot;
-    this.runId = fields.runId;
-    this.target = fields.target;
-    this.attempts = fields.attempts;
-    this.retried = fields.retried;
-    this.uncounted = fields.uncounted;
-    this.attemptSeconds = fields.attemptSeconds;
-    this.billedSeconds = fields.billedSeconds;
-    this.vcpuHours = fields.vcpuHours;
-    this.gbHours = fields.gbHours;
-    this.assumptions = fields.assumptions;
   }
 
   /** The figures as `[label, value]` rows. */
@@ -145,31 +128,14 @@ export class CostReport implements CostReportFields {
     return rows;
   }
 
-  /** The report and its assumptions as plain text. */
-  toString(): string {
-    const where = this.target === "local"
-      ? "local"
-      : `AWS ${this.compute ?? ""}${this.region ? `, ${this.region}` : ""}`;
-    return rowsText(
-      `Cost of ${this.knot} run ${this.runId} (${where}):`,
-      this.rows(),
-      this.assumptions,
-    );
+  /** The first line of the text: `Cost of <knot> run <runId> (<where>):`. */
+  protected title(): string {
+    return `Cost of ${this.knot} run ${this.runId} (${placeText(this)}):`;
   }
 
-  /** The report as an HTML fragment. */
-  toHtml(): string {
-    return rowsHtml("cloudknot-cost", this.rows(), this.assumptions);
-  }
-
-  /** Shows the report in a Jupyter notebook. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
-    return { "text/html": this.toHtml(), "text/plain": this.toString() };
-  }
-
-  /** Shows the report in `console.log`. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return this.toString();
+  /** The class of the HTML fragment. */
+  protected get htmlClass(): string {
+    return "cloudknot-cost";
   }
 }
 

@@ -56,10 +56,10 @@ const ENTRY_FLAGS = ["run", "-A", "--no-prompt", "--cached-only"] as const;
 
 /**
  * What the image's build loads once, besides the runtime: the Deno APIs that
- * Deno loads only when first used, and that a job uses. First, before the
- * runtime's own import of the Node timers, the global `setImmediate` a
- * worker waits a turn with after each item, which loads them the way a
- * worker does; then the process API the job starts its workers with
+ * Deno loads only when first used, and that a job uses. First, the global
+ * `setImmediate` a worker and the pool wait a turn with (it loads Deno's
+ * Node timers on first use; the runtime imports no `node:` module itself);
+ * then the process API the job starts its workers with
  * (`Deno.Command`, made and never spawned), and what its S3 reads use
  * (`fetch` with its requests, responses, bodies and streams, fetched from a
  * `data:` URL, so nothing leaves the machine).

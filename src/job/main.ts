@@ -49,18 +49,22 @@
  * SIGTERM.
  *
  * The workers run `worker.js` where it lies beside this module (an image's
- * `runtime.js`; `runtime_bundle.ts` bundles it from `worker_main.ts`). The
- * store is opened and the items read from the start, and on a first attempt
- * the workers start while they are, so a worker's start overlaps the store's
- * reads. Without `worker.js`, `main.js --worker …` runs a worker process of
- * the pool instead (`worker_main.ts`), so the module is its own worker.
+ * `runtime.js`; `runtime_bundle.ts` bundles it from `worker_main.ts`). On a
+ * first attempt the workers are spawned before anything else (a Deno
+ * process's start each, the longest part of a job's start), then the store
+ * is opened and the items read while they start. `runtime.js` has no static
+ * `node:` import, so the job's own start loads none of Deno's Node layer
+ * (BENCHMARKS.md, "Job start"). Without `worker.js`, `main.js --worker …`
+ * runs a worker process of the pool instead (`worker_main.ts`), so the
+ * module is its own worker. The command line's options are declared in
+ * `job_args.ts`, which reads a Batch job's command back too.
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { openStore } from "../store/open.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { ItemLines } from "./item_log.ts";
+import { parseJobArgs } from "./job_args.ts";
 import { listRecords, readItems, type RecordKey } from "./payload.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import { type EndedAttempt, WorkerPool } from "./pool.ts";
@@ -106,20 +110,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
   const log = options.log ?? ((line: string) => console.error(line));
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      options: {
-        run: { type: "string" },
-        function: { type: "string" },
-        starmap: { type: "boolean", default: false },
-        offset: { type: "string" },
-        index: { type: "string" },
-        slice: { type: "string" },
-        end: { type: "string" },
-        concurrency: { type: "string" },
-      },
-      strict: true,
-    }).values;
+    parsed = parseJobArgs(args);
   } catch (e) {
     log(`cloudknot job: ${(e as Error).message}`);
     return 2;
@@ -157,18 +148,6 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     return 2;
   }
   const jobId = env("AWS_BATCH_JOB_ID") ?? `local-${first}`;
-  // The store opens and the slice's items are read while the workers start
-  // (on a first attempt, below): a Deno process's start each, which would
-  // otherwise come after both.
-  const reading = (async () => {
-    const run = await openStore(parsed.run!);
-    const todo = await unfinished(run, first, stop, attempt);
-    const from = todo[0] ?? first;
-    const items = todo.length === 0 ? Promise.resolve([]) : readItems(run, from, todo.at(-1)! + 1);
-    items.catch(() => {});
-    return { run, todo, from, items };
-  })();
-  reading.catch(() => {});
   // The map's variables, and the knot's timeout, are the function's to read.
   const envNames = (env("CLOUDKNOT_ENV_NAMES") ?? "").split(",").filter((n) => n !== "")
     .concat("CLOUDKNOT_TIMEOUT");
@@ -187,18 +166,10 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
   const lines = new ItemLines(write);
   const failures = new Set<string>();
   let unstored = false;
-  // A worker the kernel killed for the container's memory limit shows in the cgroup's count.
-  let oomKills = await containerOomKills();
-  const outOfMemory = async (a: EndedAttempt): Promise<EndedAttempt> => {
-    if (a.kind !== "crashed" || a.record?.signal !== "SIGKILL" || oomKills === undefined) return a;
-    const now = await containerOomKills();
-    if (now === undefined || now <= oomKills) return a;
-    oomKills = now;
-    const record = outOfMemoryRecord(a.record, await containerMemoryMiB());
-    return { ...a, record, bytes: encodeRecord(record).bytes };
-  };
-  const writing = reading.then(({ run }) => new RecordWriter(run, attempt));
-  writing.catch(() => {});
+  // The pool's callbacks below use the store (`reading`, `writing`), which
+  // is opened only once the workers are spawned: none of them is called
+  // before a worker is ready, long after this function returned to the
+  // event loop.
   const pool = new WorkerPool({
     functionUrl: parsed.function ?? new URL("./function.js", import.meta.url).href,
     starmap: parsed.starmap,
@@ -248,9 +219,35 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     worker: workerEntry(import.meta.url),
   });
   const terminated = stopOnTerminate(pool, log);
-  // A first attempt runs its whole slice: its workers start now. A later
-  // attempt first lists what an earlier one finished.
-  if (attempt === 1) { for (let index = first; index < stop; index++) pool.add(index, attempt); }
+  // A first attempt runs its whole slice: its workers are spawned first of
+  // all, as their start (a Deno process's each) is the longest part of a
+  // job's. A later attempt first lists what an earlier one finished.
+  if (attempt === 1) pool.addRange(first, stop);
+  // The store opens and the slice's items are read while the workers start.
+  const reading = (async () => {
+    const run = await openStore(parsed.run!);
+    const todo = await unfinished(run, first, stop, attempt);
+    const from = todo[0] ?? first;
+    const items = todo.length === 0 ? Promise.resolve([]) : readItems(run, from, todo.at(-1)! + 1);
+    items.catch(() => {});
+    return { run, todo, from, items };
+  })();
+  reading.catch(() => {});
+  const writing = reading.then(({ run }) => new RecordWriter(run, attempt));
+  writing.catch(() => {});
+  // A worker the kernel killed for the container's memory limit shows in the
+  // cgroup's count, read before any item runs.
+  let oomKills = containerOomKills();
+  const outOfMemory = async (a: EndedAttempt): Promise<EndedAttempt> => {
+    if (a.kind !== "crashed" || a.record?.signal !== "SIGKILL") return a;
+    const before = await oomKills;
+    if (before === undefined) return a;
+    const now = await containerOomKills();
+    if (now === undefined || now <= before) return a;
+    oomKills = Promise.resolve(now);
+    const record = outOfMemoryRecord(a.record, await containerMemoryMiB());
+    return { ...a, record, bytes: encodeRecord(record).bytes };
+  };
   let todo: number[];
   try {
     todo = (await reading).todo;

@@ -20,8 +20,7 @@
  *
  * @module
  */
-import { setImmediate } from "node:timers";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath } from "../util/path.ts";
 import { errorToRecord } from "./error_record.ts";
 import { OOM_LINE } from "./item_error.ts";
 import { LineWatch } from "./line_watch.ts";
@@ -800,6 +799,8 @@ export class WorkerPool {
     clearInterval(this.#timer);
     for (const slot of this.#slots) slot.writer.close().catch(() => {});
     // Let attempts that ended in the same turn be reported before the workers go.
+    // (Deno's global setImmediate: importing node:timers would load Deno's Node
+    // layer as every job starts.)
     await new Promise((resolve) => setImmediate(resolve));
     await Promise.allSettled([...this.#slots].map((s) => s.exited));
     await Promise.allSettled(this.#pending);

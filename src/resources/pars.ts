@@ -14,6 +14,7 @@ import type { IamTag, InstanceProfile, Role } from "../aws/services/iam.ts";
 import type { SecurityGroup, Vpc } from "../aws/services/ec2.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import type { StateFile } from "../state/state_file.ts";
+import type { IniDocument } from "../util/ini.ts";
 import { recordName, recordSection } from "../state/sections.ts";
 import {
   getS3Params,
@@ -83,26 +84,64 @@ export interface ParsClobberOptions {
   warn?: (message: string) => void;
 }
 
-interface ParsRecord {
+/**
+ * A `[pars <name>]` record of the config file, as {@linkcode parseParsRecord}
+ * reads it: what a {@linkcode Pars} is made from, and what `pars list` shows.
+ */
+export interface ParsRecord {
+  /** The name. */
   name: string;
+  /** The region. */
   region: string;
+  /** The profile it was made with. */
   profile: string;
+  /** The Batch service role's ARN, or `""` for AWS Batch's service-linked role. */
   batchServiceRole: string;
+  /** The ECS instance role's ARN. */
   ecsInstanceRole: string;
+  /** The ECS instance profile's ARN. */
   ecsInstanceProfile: string;
+  /** The spot fleet role's ARN. */
   spotFleetRole: string;
+  /** The Fargate task-execution role's ARN. */
   taskExecutionRole: string;
+  /** The job role's ARN. */
   jobRole: string;
+  /** The VPC id. */
   vpc: string;
+  /** The subnet ids. */
   subnets: string[];
+  /** The security group id. */
   securityGroup: string;
+  /** The bucket the job role may use. */
   bucket: string;
+  /** The extra policy ARNs of the job role. */
   policies: string[];
+  /**
+   * Whether the VPC is the account's default VPC. A record without
+   * `use-default-vpc` (an older or hand-edited one, or the Python
+   * original's, which never writes it) uses the default VPC unless its
+   * `created` lists a VPC of its own.
+   */
   useDefaultVpc: boolean;
+  /** The new VPC's block, for a Pars with a VPC of its own. */
   ipv4Cidr?: string;
+  /** The new VPC's instance tenancy, for a Pars with a VPC of its own. */
   instanceTenancy?: InstanceTenancy;
-  owned: string[];
+  /** What the Pars made and clobber deletes, as `kind:id`, oldest first. */
+  created: string[];
 }
+
+/** The config keys of a Pars' role ARNs, by the record's field. */
+const ROLE_KEYS = {
+  batchServiceRole: "batch-service-role",
+  ecsInstanceRole: "ecs-instance-role",
+  ecsInstanceProfile: "ecs-instance-profile",
+  spotFleetRole: "spot-fleet-role",
+  taskExecutionRole: "task-execution-role",
+  jobRole: "job-role",
+} as const;
+type RoleField = keyof typeof ROLE_KEYS;
 
 /**
  * The default Pars name made from the STS caller ARN: its last part (a user
@@ -135,32 +174,48 @@ function split(value: string | undefined, sep: RegExp): string[] {
   return (value ?? "").split(sep).map((s) => s.trim()).filter((s) => s);
 }
 
-function fromSection(name: string, keys: Map<string, string>): ParsRecord {
+/**
+ * Reads a `[pars <name>]` section of the config file: the one reader of the
+ * record, for {@linkcode Pars} and for `pars list`.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseParsRecord } from "@cloudknot/cloudknot/resources";
+ *
+ * const keys = new Map([["vpc", "vpc-1"], ["created", "vpc:vpc-1 subnet:subnet-1"]]);
+ * console.log(parseParsRecord("lab", keys).useDefaultVpc); // false: it made its own VPC
+ * ```
+ *
+ * @param name The Pars' name.
+ * @param keys The section's keys.
+ * @returns The record.
+ */
+export function parseParsRecord(name: string, keys: Map<string, string>): ParsRecord {
   const get = (k: string) => keys.get(k) ?? "";
-  const owned = split(keys.get("created"), /\s+/);
+  const created = split(keys.get("created"), /\s+/);
   const stored = keys.get("use-default-vpc");
   const tenancy = keys.get("instance-tenancy");
   return {
     name,
     region: get("region"),
     profile: get("profile"),
-    batchServiceRole: get("batch-service-role"),
-    ecsInstanceRole: get("ecs-instance-role"),
-    ecsInstanceProfile: get("ecs-instance-profile"),
-    spotFleetRole: get("spot-fleet-role"),
-    taskExecutionRole: get("task-execution-role"),
-    jobRole: get("job-role"),
+    batchServiceRole: get(ROLE_KEYS.batchServiceRole),
+    ecsInstanceRole: get(ROLE_KEYS.ecsInstanceRole),
+    ecsInstanceProfile: get(ROLE_KEYS.ecsInstanceProfile),
+    spotFleetRole: get(ROLE_KEYS.spotFleetRole),
+    taskExecutionRole: get(ROLE_KEYS.taskExecutionRole),
+    jobRole: get(ROLE_KEYS.jobRole),
     vpc: get("vpc"),
     subnets: split(keys.get("subnets"), /,/),
     securityGroup: get("security-group"),
     bucket: get("bucket"),
     policies: split(keys.get("policies"), /,/),
     useDefaultVpc: stored === undefined
-      ? !owned.some((o) => o.startsWith("vpc:"))
+      ? !created.some((o) => o.startsWith("vpc:"))
       : stored.toLowerCase() === "true",
     ...(keys.get("ipv4-cidr") ? { ipv4Cidr: get("ipv4-cidr") } : {}),
     ...(tenancy === "default" || tenancy === "dedicated" ? { instanceTenancy: tenancy } : {}),
-    owned,
+    created,
   };
 }
 
@@ -168,12 +223,9 @@ function toSection(r: ParsRecord): Map<string, string> {
   const keys = new Map<string, string>([
     ["region", r.region],
     ["profile", r.profile],
-    ["batch-service-role", r.batchServiceRole],
-    ["ecs-instance-role", r.ecsInstanceRole],
-    ["ecs-instance-profile", r.ecsInstanceProfile],
-    ["spot-fleet-role", r.spotFleetRole],
-    ["task-execution-role", r.taskExecutionRole],
-    ["job-role", r.jobRole],
+    ...Object.entries(ROLE_KEYS).map((
+      [field, key],
+    ): [string, string] => [key, r[field as RoleField]]),
     ["vpc", r.vpc],
     ["subnets", r.subnets.join(",")],
     ["security-group", r.securityGroup],
@@ -183,17 +235,67 @@ function toSection(r: ParsRecord): Map<string, string> {
   ]);
   if (r.ipv4Cidr) keys.set("ipv4-cidr", r.ipv4Cidr);
   if (r.instanceTenancy) keys.set("instance-tenancy", r.instanceTenancy);
-  keys.set("created", r.owned.join(" "));
+  keys.set("created", r.created.join(" "));
   return keys;
 }
 
-/** The sections of knots in the config file that use a Pars. */
-async function knotsUsing(state: StateFile, pars: string): Promise<string[]> {
+/** The knots of a config file, by the Pars each uses, in the file's order. */
+function knotsByPars(doc: IniDocument): Map<string, string[]> {
+  const users = new Map<string, string[]>();
+  for (const [section, keys] of doc) {
+    const knot = recordName("knot", section);
+    const pars = keys.get("pars");
+    if (knot !== undefined && pars) users.set(pars, [...users.get(pars) ?? [], knot]);
+  }
+  return users;
+}
+
+/** A `[pars <name>]` record with what else the config file says of it. */
+export interface ParsListing extends ParsRecord {
+  /** The knots of the config file that use it, sorted. */
+  knots: string[];
+  /** The CloudFormation stack of a Pars the Python cloudknot made; `null` for one made here. */
+  stack: string | null;
+  /** The role ARNs the record has, by config key (`batch-service-role`, `job-role`, …). */
+  roles: Record<string, string>;
+}
+
+/**
+ * Reads every `[pars <name>]` of the config file (the Python original's
+ * too), each with the knots that use it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { readParsRecords } from "@cloudknot/cloudknot/resources";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
+ *
+ * for (const pars of await readParsRecords(new StateFile())) console.log(pars.name, pars.knots);
+ * ```
+ *
+ * @param state The config file.
+ * @returns The records, sorted by name.
+ */
+export async function readParsRecords(state: StateFile): Promise<ParsListing[]> {
   const doc = await state.read();
-  return [...doc].flatMap(([s, keys]) => {
-    const knot = recordName("knot", s);
-    return knot !== undefined && keys.get("pars") === pars ? [knot] : [];
-  });
+  const users = knotsByPars(doc);
+  const out: ParsListing[] = [];
+  for (const [section, keys] of doc) {
+    const name = recordName("pars", section);
+    if (name === undefined) continue;
+    const record = parseParsRecord(name, keys);
+    out.push({
+      ...record,
+      knots: [...users.get(name) ?? []].sort(),
+      stack: originalRecord("pars", name, keys)?.stackName ?? null,
+      roles: Object.fromEntries(
+        Object.entries(ROLE_KEYS).flatMap(([field, key]) => {
+          const arn = record[field as RoleField];
+          return arn ? [[key, arn]] : [];
+        }),
+      ),
+    });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /**
@@ -278,7 +380,7 @@ export class Pars {
     this.bucket = record.bucket;
     this.policies = Object.freeze([...record.policies]);
     this.useDefaultVpc = record.useDefaultVpc;
-    this.#owned = [...record.owned];
+    this.#owned = [...record.created];
     this.#session = session;
     this.#state = state;
   }
@@ -325,7 +427,7 @@ export class Pars {
     const stored = await state.section(recordSection("pars", name));
     const original = stored && originalRecord("pars", name, stored);
     if (original) throw new OriginalResourceError(original);
-    if (stored) return await Pars.#adopt(fromSection(name, stored), input, session, state);
+    if (stored) return await Pars.#adopt(parseParsRecord(name, stored), input, session, state);
     caller ??= await session.sts.getCallerIdentity();
     let bucket = input.bucket ?? (await getS3Params(settings)).bucket;
     if (bucket === undefined) {
@@ -366,7 +468,7 @@ export class Pars {
     const title = `Pars ${name} in ${session.region}`;
     const stored = await state.section(recordSection("pars", name));
     if (stored) {
-      const record = fromSection(name, stored);
+      const record = parseParsRecord(name, stored);
       return new Plan({
         title,
         steps: [{
@@ -593,7 +695,7 @@ export class Pars {
         ...(surveyed.useDefaultVpc
           ? {}
           : { ipv4Cidr: surveyed.cidr, instanceTenancy: surveyed.tenancy }),
-        owned,
+        created: owned,
       };
       await state.update((doc) => {
         doc.set(recordSection("pars", name), toSection(record));
@@ -690,7 +792,7 @@ export class Pars {
    */
   async clobber(options: ParsClobberOptions = {}): Promise<void> {
     if (this.#clobbered) return;
-    const knots = await knotsUsing(this.#state, this.name);
+    const knots = knotsByPars(await this.#state.read()).get(this.name) ?? [];
     if (knots.length > 0 && !options.force) {
       throw new CannotDeleteResourceError(
         `Pars "${this.name}" is used by knot(s) ${knots.join(", ")}; clobber them first, or ` +
@@ -780,7 +882,6 @@ export class Pars {
   }
 }
 
-/** Every explicitly passed option must match the stored Pars. */
 /**
  * Everything about a new Pars that only reads: its policies, the roles,
  * instance profile, network and security group that exist already (each
@@ -832,6 +933,7 @@ async function survey(name: string, input: ValidParsOptions, session: AwsSession
   };
 }
 
+/** Every explicitly passed option must match the stored Pars. */
 function checkSame(record: ParsRecord, input: ValidParsOptions): void {
   const differ = (field: string, stored: string, given: string) =>
     new CloudknotInputError(

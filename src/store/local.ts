@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, join, pathToFileURL, resolve } from "../util/path.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import type { ByteRange, ObjectStore, StoredObject } from "./store.ts";
 

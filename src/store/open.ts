@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
+import { fileURLToPath } from "../util/path.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { LocalStore } from "./local.ts";
 import type { ObjectStore } from "./store.ts";

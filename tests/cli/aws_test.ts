@@ -2,7 +2,7 @@
 // configure, pars, repo and gc.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DockerRepo } from "../../mod.ts";
+import { DockerRepo, Pars } from "../../mod.ts";
 import type { AwsSession } from "../../src/aws/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
@@ -187,6 +187,38 @@ Deno.test("pars create, list and clobber", async () => {
     const missing = await cli(home, ["pars", "clobber", "lab", "--yes"]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^error: There is no Pars named "lab"/m);
+  });
+});
+
+Deno.test("pars list and Pars.create read a [pars] record without use-default-vpc alike: default VPC unless the Pars made its own", async () => {
+  await withAwsHome(async (home) => {
+    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    assert.equal((await cli(home, ["pars", "create", "own", "--new-vpc"])).code, 0);
+    assert.equal((await cli(home, ["pars", "create", "shared"])).code, 0);
+    // An older or hand-edited record: the key is left out.
+    const st = state(home);
+    await st.update((doc) => {
+      for (const name of ["own", "shared"]) doc.get(`pars ${name}`)!.delete("use-default-vpc");
+    });
+    const listed = await cli(home, ["pars", "list", "--json"]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const cliSays = Object.fromEntries(
+      JSON.parse(listed.stdout).map((p: { name: string; useDefaultVpc: boolean }) => [
+        p.name,
+        p.useDefaultVpc,
+      ]),
+    );
+    const session = await sessionFor(home.emu);
+    for (const name of ["own", "shared"]) {
+      const pars = await Pars.create({ name, session, state: st });
+      const isDefault = home.emu.ec2.vpcs.get(pars.vpc)!.IsDefault;
+      assert.equal(pars.useDefaultVpc, isDefault, `the library on ${name}`);
+      assert.equal(cliSays[name], isDefault, `pars list on ${name}`);
+    }
+    assert.deepEqual(cliSays, { own: false, shared: true });
+    const table = await cli(home, ["pars", "list"]);
+    assert.match(table.stdout, /^own +us-east-1 +from-env +vpc-\w+ +- +cloudknot$/m);
+    assert.match(table.stdout, /^shared +us-east-1 +from-env +vpc-\w+ \(default\) +- +cloudknot$/m);
   });
 });
 

@@ -4,6 +4,8 @@
 // that remove them, and removed by `knot clobber` / `pars clobber` through
 // CloudFormation.
 import assert from "node:assert/strict";
+import { readParsRecords } from "../../src/resources/mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { readWithConfigParser, writeAsOriginal } from "../support/original_config.ts";
 import { seedOriginalKnot, seedOriginalPars } from "../support/original_stacks.ts";
@@ -57,6 +59,12 @@ Deno.test("knot list, knot show and pars list show the original's knot and Pars 
       pars.stdout,
       /^py-knot +us-east-1 +from-env +vpc-\w+ +py-knot +Python cloudknot \(stack py-knot-pars\)$/m,
     );
+    // The original never writes use-default-vpc; its record reads the same here and in the library.
+    const json = JSON.parse((await cli(home, ["pars", "list", "--json"])).stdout);
+    const [record] = await readParsRecords(new StateFile({ path: home.configFile }));
+    assert.equal(json[0].stack, "py-knot-pars");
+    assert.equal(json[0].useDefaultVpc, record!.useDefaultVpc);
+    assert.equal(record!.useDefaultVpc, home.emu.ec2.vpcs.get(record!.vpc)!.IsDefault);
     assert.deepEqual(home.emu.mutatingRequests(), []);
   });
 });

@@ -54,6 +54,9 @@ Deno.test("a func's npm imports are fetched into the build context, which the Do
     docker: world.docker,
     cloudknotDir: world.cloudknotDir,
   });
+  // Written out, not GENERATED_FILES: this list is the test's own oracle for
+  // which files a build context with packages holds, and in what order (the
+  // code lists what it wrote by filtering GENERATED_FILES).
   assert.deepEqual(image.generated, [
     "Dockerfile",
     ".dockerignore",

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../../util/path.ts";
 import { parseIni } from "../../util/ini.ts";
 import { AwsConfigError } from "./error.ts";
 import type { EnvLookup, ReadTextFile } from "./types.ts";

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../../util/path.ts";
 import { AwsConfigError } from "./error.ts";
 import type { ProfileSettings, SharedConfigFiles } from "./profile.ts";
 import type { CredentialsInput, ReadTextFile, WriteTextFile } from "./types.ts";

@@ -6,7 +6,7 @@
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
-import { readParsRecords } from "../common/pars_view.ts";
+import { readParsRecords } from "../../resources/pars.ts";
 import { printList } from "../common/table.ts";
 import { ORIGINAL_LABEL } from "../common/original.ts";
 
@@ -34,6 +34,20 @@ export const parsList = defineCommand({
         p.knots.length === 0 ? "-" : p.knots.join(", "),
         p.stack === null ? "cloudknot" : `${ORIGINAL_LABEL} (stack ${p.stack})`,
       ],
+      json: (p) => ({
+        name: p.name,
+        region: p.region,
+        profile: p.profile,
+        vpc: p.vpc,
+        subnets: p.subnets,
+        securityGroup: p.securityGroup,
+        useDefaultVpc: p.useDefaultVpc,
+        bucket: p.bucket,
+        policies: p.policies,
+        roles: p.roles,
+        knots: p.knots,
+        stack: p.stack,
+      }),
       empty: "No Pars yet: make one with `cloudknot pars create`",
     });
   },

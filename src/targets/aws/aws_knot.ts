@@ -68,6 +68,7 @@ import {
 } from "./knot_options.ts";
 
 import { validatePermissions } from "../../job/permissions.ts";
+import { defined } from "../../util/defined.ts";
 
 export type { AwsKnotOptions, AwsKnotSpec } from "./knot_options.ts";
 
@@ -212,12 +213,14 @@ async function create(
       const known = await state.section(recordSection("docker-image", imageName)) !== undefined;
       image = await DockerImage.create({
         name: imageName,
-        ...(spec.func !== undefined ? { func: spec.func } : {}),
-        ...(spec.module !== undefined ? { module: spec.module } : {}),
-        ...(spec.exportName !== undefined ? { exportName: spec.exportName } : {}),
-        ...(spec.baseImage !== undefined ? { baseImage: spec.baseImage } : {}),
-        ...(spec.docker !== undefined ? { docker: spec.docker } : {}),
-        ...(spec.cloudknotDir !== undefined ? { cloudknotDir: spec.cloudknotDir } : {}),
+        ...defined({
+          func: spec.func,
+          module: spec.module,
+          exportName: spec.exportName,
+          baseImage: spec.baseImage,
+          docker: spec.docker,
+          cloudknotDir: spec.cloudknotDir,
+        }),
         state,
         session,
       });

@@ -28,6 +28,7 @@ import {
 } from "./batch/run_poller.ts";
 import { jobCommand, jobEnvironment, parseJobCommand } from "./batch/command.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
+import { describeValue } from "../../util/validate.ts";
 import { forEachPooled } from "../../util/pooled.ts";
 import {
   layoutPayload,
@@ -100,7 +101,7 @@ export interface AwsTargetOptions {
   /**
    * How long after a crashed attempt stopped its log's last lines may still
    * be on their way to CloudWatch Logs, in milliseconds (see
-   * `RunPollerOptions.logLagMs`). @default {5000}
+   * `RunPollerOptions.logLagMs`): a finite number, 0 or more. @default {5000}
    */
   logLagMs?: number;
   /** The log group of the jobs' output. @default {"/aws/batch/job"} */
@@ -182,6 +183,16 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       throw new CloudknotInputError(
         `maxArraySize must be an integer from 2 to ${MAX_ARRAY_SIZE}, not ${max}`,
         { field: "maxArraySize" },
+      );
+    }
+    const logLag = options.logLagMs;
+    if (logLag !== undefined && !(Number.isFinite(logLag) && logLag >= 0)) {
+      throw new CloudknotInputError(
+        `logLagMs must be a finite number of milliseconds, 0 or more (how long a crashed ` +
+          `attempt's last log lines may take to reach CloudWatch Logs; 5000 if left out), not ${
+            describeValue(logLag)
+          }`,
+        { field: "logLagMs" },
       );
     }
     this.#o = options;

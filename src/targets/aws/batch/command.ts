@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseJobArgs } from "../../../job/job_args.ts";
 
 /** What a job's command says. */
 export interface JobCommand {
@@ -75,21 +75,9 @@ export function jobCommand(command: JobCommand & { run: string }): string[] {
  * @returns What it says.
  */
 export function parseJobCommand(command: readonly string[]): JobCommand {
-  const { values } = parseArgs({
-    args: [...command],
-    options: {
-      run: { type: "string" },
-      offset: { type: "string" },
-      index: { type: "string" },
-      starmap: { type: "boolean", default: false },
-      slice: { type: "string" },
-      end: { type: "string" },
-      concurrency: { type: "string" },
-    },
-    strict: false,
-    allowPositionals: true,
-  });
-  const out: JobCommand = { starmap: values.starmap === true };
+  // The job's own options and parser (job/job_args.ts), lenient.
+  const values = parseJobArgs(command, { strict: false });
+  const out: JobCommand = { starmap: values.starmap };
   if (typeof values.run === "string") out.run = values.run;
   const offset = Number(values.offset);
   if (typeof values.offset === "string" && Number.isSafeInteger(offset)) out.offset = offset;

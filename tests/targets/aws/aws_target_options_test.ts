@@ -1,0 +1,33 @@
+// AwsTarget's options are checked when the target is made, before map()
+// sends anything to AWS: a logLagMs that is negative, NaN or infinite
+// would silently turn off the second read of a late CloudWatch tail.
+import assert from "node:assert/strict";
+import { CloudknotInputError } from "../../../mod.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
+import { job, startTestBed } from "./helpers.ts";
+
+Deno.test("AWS target: a logLagMs that is not a finite number of 0 or more is refused, naming the option, with zero mutating requests", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    emu.requests.clear();
+    for (const logLagMs of [-1, NaN, Infinity, -Infinity, "5000" as unknown as number]) {
+      await assert.rejects(
+        async () => {
+          const target = bed.target({ logLagMs });
+          await (await target.map({ items: encodeItems([2]), starmap: false, env: {} })).done;
+        },
+        (e) =>
+          e instanceof CloudknotInputError && e.field === "logLagMs" &&
+          /^logLagMs must be a finite number of milliseconds, 0 or more/.test(e.message),
+        `logLagMs ${String(logLagMs)}`,
+      );
+    }
+    assert.deepEqual(emu.mutatingRequests(), []);
+    // 0 (no wait for a late tail) and a whole number are taken.
+    bed.target({ logLagMs: 0 });
+    bed.target({ logLagMs: 5000 });
+  } finally {
+    await bed.close();
+  }
+});
