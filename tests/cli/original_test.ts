@@ -135,5 +135,10 @@ Deno.test("knot clobber --pars removes the original's knot and Pars through Clou
       JSON.parse((await cli(home, ["knot", "list", "--target", "aws", "--json"])).stdout),
       [],
     );
+  }, {
+    // AWS holds the network for minutes; the default 300 ms can pass on a
+    // loaded machine before the knot's stack is gone, and the Pars's first
+    // DeleteStack would then not fail as the assertion above expects.
+    networkReleaseMs: 2_000,
   });
 });
