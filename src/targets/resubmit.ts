@@ -76,3 +76,40 @@ export async function withEarlierResults<T>(
   if (run.retryOf === undefined) return run;
   return MapRun.merge(await collect(run.retryOf.runId), run, run.retryOf.items);
 }
+
+/** How a run on this machine is collected (local and docker targets). */
+export interface CollectOptions {
+  /** Stops following the run; its handle then stays unfinished. */
+  signal?: AbortSignal;
+  /**
+   * Whether a run whose process is gone is finished here; `false` only reads
+   * and follows it, for commands that only look. @default {true}
+   */
+  finish?: boolean;
+}
+
+/**
+ * Collects a run over its whole input: `collectOne` re-opens the run, and,
+ * when it is a retry, the run it retries, and so on back to the first run
+ * ({@linkcode withEarlierResults}).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { collectWhole } from "./resubmit.ts";
+ *
+ * return collectWhole(runId, (id) => this.#collectOne(id, options));
+ * ```
+ *
+ * @param runId The run to collect.
+ * @param collectOne Re-opens one run of the knot.
+ * @returns The handle whose results cover the whole input.
+ */
+export async function collectWhole<T>(
+  runId: string,
+  collectOne: (runId: string) => Promise<MapRun<T>>,
+): Promise<MapRun<T>> {
+  return await withEarlierResults(
+    await collectOne(runId),
+    (id) => collectWhole(id, collectOne),
+  );
+}

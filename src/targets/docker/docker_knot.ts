@@ -11,13 +11,14 @@ import { join } from "node:path";
 import { Docker } from "../../docker/docker.ts";
 import type { ArtifactSources } from "../../job/artifact_sources.ts";
 import type { FunctionArtifact, FunctionKind } from "../../job/function_artifact.ts";
-import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
+import type { Permissions } from "../../job/permissions.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
+import { defined } from "../../util/defined.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
-import { localKnotsDir, readLocalKnotRecord } from "../local/catalog.ts";
+import { knotRecordFields, localKnotsDir, readLocalKnotRecord } from "../local/catalog.ts";
 import type { OpenedKnot } from "../target.ts";
 import type { LocalKnotSpec } from "../local/local_knot.ts";
 import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
@@ -171,19 +172,12 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
   // An image restored from its build directory keeps the record's sources when its function is the same.
   const sources = built.sources ?? (saved?.hash === built.hash ? saved.sources : undefined);
   const artifact: FunctionArtifact = sources === undefined ? built : { ...built, sources };
-  const now = Date.now();
   const record: DockerKnotRecord = {
     name: spec.name,
     target: "docker",
     image: ref,
-    hash: artifact.hash,
-    kind: artifact.kind,
-    functionName: artifact.name,
-    createdAt: saved?.createdAt ?? now,
-    updatedAt: now,
-    ...(sources !== undefined ? { sources } : {}),
     // Adopting a knot keeps its permissions unless new ones are given, as on the local target.
-    permissions: spec.permissions ?? saved?.permissions ?? { ...DEFAULT_PERMISSIONS },
+    ...knotRecordFields(artifact, saved, spec.permissions),
   };
   await store.put("knot.json", JSON.stringify(record, null, 2));
   const target = new DockerTarget({
@@ -193,10 +187,12 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     concurrency: spec.concurrency,
     attempts: spec.attempts,
     docker,
-    ...(spec.timeout !== undefined ? { timeout: spec.timeout } : {}),
-    ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
-    ...(spec.vcpus !== undefined ? { vcpus: spec.vcpus } : {}),
-    ...(spec.network !== undefined ? { network: spec.network } : {}),
+    ...defined({
+      timeout: spec.timeout,
+      memory: spec.memory,
+      vcpus: spec.vcpus,
+      network: spec.network,
+    }),
     permissions: record.permissions!,
   });
   return { artifact, target };

@@ -47,6 +47,7 @@ import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { CommandTimeoutError } from "../../util/command_limit.ts";
+import { defined } from "../../util/defined.ts";
 import { forEachPooled } from "../../util/pooled.ts";
 import { sleep } from "../../util/sleep.ts";
 import { jobCommand } from "../aws/batch/command.ts";
@@ -54,7 +55,7 @@ import { batchFailureRecord, withBatchDetails, withLogOutOfMemory } from "../aws
 import { childCount, childItems } from "../aws/batch/slices.ts";
 import { type GroupedJob, planGroups } from "../aws/groups.ts";
 import { sliceRun } from "../../job/slicing.ts";
-import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
+import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { readRunManifests } from "../run_manifests.ts";
 import { type MapRequest, newRunId, requestItems, type Target } from "../target.ts";
 
@@ -76,6 +77,8 @@ const OOM_REASON = "OutOfMemoryError: Container killed due to memory usage";
 const FOLLOW_MS = 200;
 /** The lines at the end of a crashed slice's log read for V8's out-of-memory line. */
 const LOG_TAIL_LINES = 50;
+/** The folder of a run's directory that keeps what each attempt's container ended with. */
+const ATTEMPT_DETAILS = "containers";
 
 /** Options for a {@linkcode DockerTarget}. */
 export interface DockerTargetOptions {
@@ -189,12 +192,19 @@ export class DockerTarget implements Target {
    * most `concurrency` at once. Resolves once the run is written.
    */
   map<T>(request: MapRequest): Promise<MapRun<T>> {
-    return this.#map(request, this.#o.permissions ?? { ...DEFAULT_PERMISSIONS });
+    return this.#map(request, {
+      attempts: this.#o.attempts,
+      permissions: this.#o.permissions ?? { ...DEFAULT_PERMISSIONS },
+    });
   }
 
-  /** Starts a run whose function has these permissions. */
-  async #map<T>(request: MapRequest, permissions: Permissions): Promise<MapRun<T>> {
-    const o = this.#o;
+  /** Starts a run with these attempts per item, whose function has these permissions. */
+  async #map<T>(
+    request: MapRequest,
+    run: { attempts: number; permissions: Permissions },
+  ): Promise<MapRun<T>> {
+    const { permissions } = run;
+    const o = { ...this.#o, attempts: run.attempts };
     const items = await requestItems(request.items);
     const runId = newRunId();
     const info = { knot: o.knot, runId, target: "docker" as const, attempts: o.attempts };
@@ -217,9 +227,7 @@ export class DockerTarget implements Target {
         network: o.network ?? "bridge",
         concurrency: slicing.concurrency,
         permissions,
-        ...(o.memory !== undefined ? { memory: o.memory } : {}),
-        ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
-        ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+        ...defined({ memory: o.memory, vcpus: o.vcpus, timeout: o.timeout }),
       },
       ...(request.groups !== undefined ? { groups: request.groups } : {}),
       ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
@@ -418,29 +426,67 @@ export class DockerTarget implements Target {
       if (state.stop.signal.aborted) await docker.command(["kill", name]).catch(() => {});
     }
     const exitCode = await this.#wait(name);
-    const inspected = await docker.inspectContainer(name).catch(() => undefined);
-    const logFile = await this.#keepLog(dir, name, child.from, attempt);
     if (state.stop.signal.aborted) {
+      await this.#keepLog(dir, name, child.from, attempt);
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
       return undefined;
     }
+    const { job, logFile, code } = await this.#ended(manifest, dir, child, attempt, name, exitCode);
+    const written = await attemptRecords(store, child.from, child.to, attempt);
+    let tail: Promise<string[]> | undefined;
+    const records: JobRecord[] = [];
+    for (const index of open) {
+      const own = written.get(index);
+      if (own !== undefined) {
+        records.push(withBatchDetails(own, job));
+        continue;
+      }
+      // The slice's log is read once, for V8's out-of-memory line, as on AWS.
+      tail ??= logTail(logFile);
+      const made = batchFailureRecord(job, { index, attempt, runner: "Docker container" });
+      const record = { ...withLogOutOfMemory(made, job, await tail), jobId: child.jobId };
+      await saveRecord(store, record);
+      records.push(record);
+    }
+    await docker.removeContainer(name, { force: true, missingOk: true });
+    return { ...(code !== undefined ? { exitCode: code } : {}), records };
+  }
+
+  /**
+   * What the container of one attempt of a slice ended with, as DescribeJobs
+   * says of a Batch attempt (so its details and errors are Batch's): its
+   * output is kept as the attempt's log file, and the description is saved
+   * beside the run's records, where every process reading the run finds it
+   * (the container goes, and the job's records are never rewritten).
+   */
+  async #ended(
+    manifest: DockerRunManifest,
+    dir: string,
+    child: Child,
+    attempt: number,
+    name: string,
+    exitCode: number | undefined,
+  ): Promise<{ job: JobDetail; logFile: string; code?: number }> {
+    const inspected = await this.#o.docker.inspectContainer(name).catch(() => undefined);
+    const logFile = await this.#keepLog(dir, name, child.from, attempt);
+    const memory = resourcesOf(manifest, child.from).memory;
     const oom = inspected?.State.OOMKilled === true;
-    const code = inspected?.State.ExitCode ?? exitCode;
-    // What DescribeJobs says of the attempt, so its details and errors are Batch's.
+    const found = inspected?.State.ExitCode ?? exitCode;
+    const code = found !== undefined && !Number.isNaN(found) ? found : undefined;
     const job = {
       jobId: name,
       jobName: name,
       jobQueue: "docker",
       jobDefinition: manifest.container.image,
       status: "FAILED",
-      ...(limits.memory !== undefined
-        ? { container: { resourceRequirements: [{ type: "MEMORY", value: `${limits.memory}` }] } }
+      ...(memory !== undefined
+        ? { container: { resourceRequirements: [{ type: "MEMORY", value: `${memory}` }] } }
         : {}),
       attempts: [
         ...Array.from({ length: attempt - 1 }, () => ({})),
         {
           container: {
-            ...(code !== undefined && !Number.isNaN(code) ? { exitCode: code } : {}),
+            ...(code !== undefined ? { exitCode: code } : {}),
             ...(oom ? { reason: OOM_REASON } : {}),
             logStreamName: logFile,
           },
@@ -452,30 +498,8 @@ export class DockerTarget implements Target {
         },
       ],
     } as JobDetail;
-    const written = await attemptRecords(store, child.from, child.to, attempt);
-    let tail: Promise<string[]> | undefined;
-    const records: JobRecord[] = [];
-    for (const index of open) {
-      const own = written.get(index);
-      if (own !== undefined) {
-        const record = withBatchDetails(own.record, job);
-        // Kept with the record, as Batch keeps them for DescribeJobs: the container goes.
-        // (A segment holds other items' records too: it is left as the job wrote it.)
-        if (record !== own.record && own.key !== undefined) {
-          await store.put(own.key, encodeRecord(record).bytes);
-        }
-        records.push(record);
-        continue;
-      }
-      // The slice's log is read once, for V8's out-of-memory line, as on AWS.
-      tail ??= logTail(logFile);
-      const made = batchFailureRecord(job, { index, attempt, runner: "Docker container" });
-      const record = { ...withLogOutOfMemory(made, job, await tail), jobId: child.jobId };
-      await saveRecord(store, record);
-      records.push(record);
-    }
-    await docker.removeContainer(name, { force: true, missingOk: true });
-    return { ...(code !== undefined && !Number.isNaN(code) ? { exitCode: code } : {}), records };
+    await saveAttemptDetail(new LocalStore(dir), child.from, attempt, job);
+    return { job, logFile, ...(code !== undefined ? { code } : {}) };
   }
 
   /**
@@ -522,7 +546,7 @@ export class DockerTarget implements Target {
   async #containers(
     labels: Record<string, string>,
     options: { running?: boolean } = {},
-  ): Promise<{ name: string; index: number; attempt: number }[]> {
+  ): Promise<{ name: string; index: number; attempt: number; running: boolean }[]> {
     const args = ["ps", "--no-trunc", ...(options.running ? [] : ["--all"])];
     for (
       const [key, value] of Object.entries({ [CONTAINER_LABELS.knot]: this.#o.root, ...labels })
@@ -531,12 +555,14 @@ export class DockerTarget implements Target {
     }
     args.push(
       "--format",
-      `{{.Names}}\t{{.Label "${CONTAINER_LABELS.index}"}}\t{{.Label "${CONTAINER_LABELS.attempt}"}}`,
+      `{{.Names}}\t{{.Label "${CONTAINER_LABELS.index}"}}\t{{.Label "${CONTAINER_LABELS.attempt}"}}\t{{.State}}`,
     );
     const { stdout } = await this.#o.docker.command(args);
     return stdout.split("\n").filter((l) => l.trim() !== "").map((line) => {
-      const [name, index, attempt] = line.split("\t");
-      return { name: name!, index: Number(index), attempt: Number(attempt) };
+      const [name, index, attempt, state] = line.split("\t");
+      // A container just made is about to run: only one that exited has ended.
+      const running = state !== "exited" && state !== "dead";
+      return { name: name!, index: Number(index), attempt: Number(attempt), running };
     });
   }
 
@@ -548,18 +574,12 @@ export class DockerTarget implements Target {
    * with `finish: false` the run is only read and followed, never driven,
    * for commands that only look.
    */
-  async collect<T>(
-    runId: string,
-    options: { signal?: AbortSignal; finish?: boolean } = {},
-  ): Promise<MapRun<T>> {
-    const run = await this.#collectOne<T>(runId, options);
-    return await withEarlierResults(run, (id) => this.collect<T>(id, options));
+  collect<T>(runId: string, options: CollectOptions = {}): Promise<MapRun<T>> {
+    // A retry's handle covers the whole input, with the run it retries.
+    return collectWhole(runId, (id) => this.#collectOne<T>(id, options));
   }
 
-  async #collectOne<T>(
-    runId: string,
-    options: { signal?: AbortSignal; finish?: boolean },
-  ): Promise<MapRun<T>> {
+  async #collectOne<T>(runId: string, options: CollectOptions): Promise<MapRun<T>> {
     const dir = this.#runDir(runId);
     const store = new LocalStore(dir);
     const manifest = await readManifest(store).catch(() => undefined) as
@@ -573,38 +593,79 @@ export class DockerTarget implements Target {
     }
     const state = this.#open<T>(dir, store, manifest);
     const { run, control, children } = state;
-    const seen = new Set<string>();
+    /** The record keys read whole, and the items read so far of the others. */
+    const done = new Set<string>();
+    const partial = new Map<string, Set<number>>();
     /** The last attempt of each slice (by its first item) that recorded anything. */
     const tried = new Map<number, number>();
     /** The last attempt of each slice that recorded a failure: it ended, and failed. */
     const failed = new Map<number, number>();
-    const read = async () => {
-      for (const { key, record } of await newRecords(store, seen)) {
-        seen.add(key);
-        const from = childAt(children, record.index).from;
-        tried.set(from, Math.max(tried.get(from) ?? 0, record.attempt));
-        if (record.status === "error") {
-          failed.set(from, Math.max(failed.get(from) ?? 0, record.attempt));
+    /**
+     * Reads the new records. An error the job wrote gets its container's
+     * details (`#ended`); until they are saved it waits, unless its attempt
+     * is not in `waiting` (every attempt when omitted): its container is gone.
+     */
+    const read = async (waiting?: ReadonlySet<string>) => {
+      for await (const key of listRecords(store)) {
+        if (done.has(key.key)) continue;
+        const handled = partial.get(key.key) ?? new Set<number>();
+        let complete = true;
+        for (let record of await readRecords(store, key)) {
+          if (handled.has(record.index)) continue;
+          const from = childAt(children, record.index).from;
+          tried.set(from, Math.max(tried.get(from) ?? 0, record.attempt));
+          if (awaitsDetail(record)) {
+            const detail = await readAttemptDetail(store, from, record.attempt);
+            if (detail !== undefined) record = withBatchDetails(record, detail);
+            else if (waiting === undefined || waiting.has(`${from}-${record.attempt}`)) {
+              complete = false;
+              continue;
+            }
+          }
+          handled.add(record.index);
+          if (record.status === "error") {
+            failed.set(from, Math.max(failed.get(from) ?? 0, record.attempt));
+          }
+          const final = record.status === "ok" || record.kind === "cancelled" ||
+            record.attempt >= manifest.attempts;
+          if (final) control.settle(record);
+          else if (!control.isSettled(record.index)) control.retrying(record as ErrorRecord);
         }
-        const final = record.status === "ok" || record.kind === "cancelled" ||
-          record.attempt >= manifest.attempts;
-        if (final) control.settle(record);
-        else if (!control.isSettled(record.index)) control.retrying(record as ErrorRecord);
+        if (complete) {
+          done.add(key.key);
+          partial.delete(key.key);
+        } else partial.set(key.key, handled);
       }
     };
-    await read();
+    await read(await this.#undriven(dir, runId));
     const signal = options.signal;
     const work = (async () => {
       while (!run.finished && !signal?.aborted) {
         const lock = options.finish === false ? undefined : takeLock(dir);
         if (lock === undefined) {
           await sleep(FOLLOW_MS, signal).catch(() => {});
-          await read();
+          await read(await this.#undriven(dir, runId));
           continue;
         }
         try {
           await read();
           const containers = await this.#containers({ [CONTAINER_LABELS.run]: runId });
+          // A container that ended while no process drove the run: what it ended with is saved.
+          for (const c of containers.filter((c) => !c.running)) {
+            if (await readAttemptDetail(store, c.index, c.attempt) !== undefined) continue;
+            await this.#ended(
+              manifest,
+              dir,
+              childAt(children, c.index),
+              c.attempt,
+              c.name,
+              undefined,
+            );
+          }
+          // The errors of attempts whose container still runs wait for it; the others are read.
+          await read(
+            new Set(containers.filter((c) => c.running).map((c) => `${c.index}-${c.attempt}`)),
+          );
           const slices: Work[] = [];
           const adopted = new Set<string>();
           for (const child of children) {
@@ -637,6 +698,19 @@ export class DockerTarget implements Target {
     })();
     control.track(work);
     return run;
+  }
+
+  /**
+   * The attempts of a run whose container still runs, when no process
+   * drives the run: no one saves what its other containers ended with, so a
+   * reader need not wait for it. `undefined` while a process drives it.
+   */
+  async #undriven(dir: string, runId: string): Promise<Set<string> | undefined> {
+    const lock = takeLock(dir);
+    if (lock === undefined) return undefined;
+    lock.close();
+    const running = await this.#containers({ [CONTAINER_LABELS.run]: runId }, { running: true });
+    return new Set(running.map((c) => `${c.index}-${c.attempt}`));
   }
 
   /** The knot's runs that still have their data, oldest first. */
@@ -718,7 +792,7 @@ export class DockerTarget implements Target {
     return {
       // CPU-seconds on this machine, as the local target counts them.
       usage: async () => {
-        const records = (await newRecords(store, new Set())).map((r) => r.record);
+        const records = await allRecords(store);
         return localRunUsage(
           records,
           manifest,
@@ -726,11 +800,12 @@ export class DockerTarget implements Target {
         );
       },
       resubmit: async (request) =>
-        // A retry runs with the permissions its run had, from whichever process retries it.
-        this.#map(
-          await resubmitRequest(new LocalStore(dir), manifest, request),
-          manifest.container.permissions ?? { ...DEFAULT_PERMISSIONS },
-        ),
+        // A retry runs with the attempts and permissions its run had, from whichever process
+        // retries it (`cloudknot retry` opens the knot with the default retries).
+        this.#map(await resubmitRequest(new LocalStore(dir), manifest, request), {
+          attempts: manifest.attempts,
+          permissions: manifest.container.permissions ?? { ...DEFAULT_PERMISSIONS },
+        }),
     };
   }
 
@@ -918,11 +993,7 @@ function resourcesOf(
   const own = manifest.groups?.find((g) => index >= g.offset && index < g.offset + g.size)
     ?.resources;
   const { memory, vcpus, timeout } = { ...manifest.container, ...own };
-  return {
-    ...(memory !== undefined ? { memory } : {}),
-    ...(vcpus !== undefined ? { vcpus } : {}),
-    ...(timeout !== undefined ? { timeout } : {}),
-  };
+  return defined({ memory, vcpus, timeout });
 }
 
 /** This user, so what the job writes in the bind-mounted run directory is the user's. */
@@ -947,16 +1018,10 @@ function takeLock(dir: string): Deno.FsFile | undefined {
 
 // The run's records are read here only: the records a job wrote, by key.
 
-/** The records of the run not in `seen`, in the order they were written, with their keys. */
-async function newRecords(
-  store: LocalStore,
-  seen: ReadonlySet<string>,
-): Promise<{ key: string; record: JobRecord }[]> {
-  const out: { key: string; record: JobRecord }[] = [];
-  for await (const key of listRecords(store)) {
-    if (seen.has(key.key)) continue;
-    for (const record of await readRecords(store, key)) out.push({ key: key.key, record });
-  }
+/** Every record of the run, in the order they were written. */
+async function allRecords(store: LocalStore): Promise<JobRecord[]> {
+  const out: JobRecord[] = [];
+  for await (const key of listRecords(store)) out.push(...await readRecords(store, key));
   return out;
 }
 
@@ -966,17 +1031,55 @@ async function attemptRecords(
   from: number,
   to: number,
   attempt: number,
-): Promise<Map<number, { key?: string; record: JobRecord }>> {
-  const out = new Map<number, { key?: string; record: JobRecord }>();
+): Promise<Map<number, JobRecord>> {
+  const out = new Map<number, JobRecord>();
   for await (const key of listRecords(store)) {
     if (key.attempt !== attempt || !mayHoldItems(key, from, to)) continue;
     for (const record of await readRecords(store, key)) {
-      if (record.index < from || record.index >= to) continue;
-      // A segment's own key is not the record's: it is never rewritten.
-      out.set(record.index, key.segment === undefined ? { key: key.key, record } : { record });
+      if (record.index >= from && record.index < to) out.set(record.index, record);
     }
   }
   return out;
+}
+
+/** The key of what the container of one attempt of a slice (by its first item) ended with. */
+function attemptDetailKey(from: number, attempt: number): string {
+  return `${ATTEMPT_DETAILS}/${from}-${attempt}.json`;
+}
+
+/**
+ * Saves what the container of one attempt of a slice ended with (its exit
+ * code, reason and log file, as DescribeJobs says of a Batch attempt), so
+ * every process reading the run gives the job's error records of that
+ * attempt the same details (`withBatchDetails`).
+ */
+async function saveAttemptDetail(
+  store: LocalStore,
+  from: number,
+  attempt: number,
+  job: JobDetail,
+): Promise<void> {
+  await store.put(attemptDetailKey(from, attempt), JSON.stringify(job));
+}
+
+/** What the container of one attempt of a slice ended with; `undefined` until it ended. */
+async function readAttemptDetail(
+  store: LocalStore,
+  from: number,
+  attempt: number,
+): Promise<JobDetail | undefined> {
+  const bytes = await store.get(attemptDetailKey(from, attempt));
+  return bytes === undefined ? undefined : JSON.parse(new TextDecoder().decode(bytes));
+}
+
+/**
+ * Whether a record still lacks its container's details: an error the job
+ * wrote (the target's own records, and Batch's, carry a status reason; a
+ * cancellation has no container to describe).
+ */
+function awaitsDetail(record: JobRecord): record is ErrorRecord {
+  return record.status === "error" && record.statusReason === undefined &&
+    record.kind !== "cancelled";
 }
 
 /** Saves a record the target made, at the key a job would have written it. */

@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { sha256Hex } from "../../util/sha256.ts";
 import { type ArtifactSources, rememberSourceRoots } from "../../job/artifact_sources.ts";
-import type { FunctionKind } from "../../job/function_artifact.ts";
+import type { FunctionArtifact, FunctionKind } from "../../job/function_artifact.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
@@ -50,6 +50,44 @@ export interface LocalKnotRecord {
    * of earlier versions: frames keep their `cloudknot:` names).
    */
   sources?: ArtifactSources;
+}
+
+/**
+ * What every record of the local knots directory says of its knot, a local
+ * knot's and a docker knot's alike: its function, when it was made and
+ * updated, and what the function may do. Adopting a knot keeps when it was
+ * created, and its permissions unless new ones are given.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { knotRecordFields } from "./catalog.ts";
+ *
+ * const record = { name, target: "local", artifact: key, ...knotRecordFields(artifact, saved) };
+ * ```
+ *
+ * @param artifact The knot's function, packaged.
+ * @param saved The knot's record before, when it is adopted.
+ * @param permissions The permissions given now. @default {"the saved ones, else the default"}
+ * @returns The shared fields of the knot's new record.
+ */
+export function knotRecordFields(
+  artifact: FunctionArtifact,
+  saved: { createdAt: number; permissions?: Permissions } | undefined,
+  permissions?: Permissions,
+): Pick<
+  LocalKnotRecord,
+  "hash" | "kind" | "functionName" | "createdAt" | "updatedAt" | "permissions" | "sources"
+> {
+  const now = Date.now();
+  return {
+    hash: artifact.hash,
+    kind: artifact.kind,
+    functionName: artifact.name,
+    createdAt: saved?.createdAt ?? now,
+    updatedAt: now,
+    permissions: permissions ?? saved?.permissions ?? { ...DEFAULT_PERMISSIONS },
+    ...(artifact.sources !== undefined ? { sources: artifact.sources } : {}),
+  };
 }
 
 /** A local knot found on disk. */

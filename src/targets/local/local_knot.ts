@@ -11,10 +11,11 @@ import {
   artifactFromModule,
   type FunctionArtifact,
 } from "../../job/function_artifact.ts";
-import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
+import type { Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import {
+  knotRecordFields,
   type LocalKnotRecord,
   localKnotsDir,
   localRunsRoot,
@@ -116,18 +117,11 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   await ensurePrivateDir(root);
   const artifactKey = `artifacts/${artifact.hash}.js`;
   if ((await store.get(artifactKey)) === undefined) await store.put(artifactKey, artifact.source);
-  const now = Date.now();
   const record: LocalKnotRecord = {
     name: spec.name,
     target: "local",
     artifact: artifactKey,
-    hash: artifact.hash,
-    kind: artifact.kind,
-    functionName: artifact.name,
-    createdAt: saved?.createdAt ?? now,
-    updatedAt: now,
-    permissions: spec.permissions ?? saved?.permissions ?? { ...DEFAULT_PERMISSIONS },
-    ...(artifact.sources !== undefined ? { sources: artifact.sources } : {}),
+    ...knotRecordFields(artifact, saved, spec.permissions),
   };
   await store.put("knot.json", JSON.stringify(record, null, 2));
   if (runsRoot !== root) await ensurePrivateDir(runsRoot);

@@ -34,7 +34,7 @@ import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { type Estimate, estimateRun } from "../../cost/estimate.ts";
 import { Plan } from "../../plan/plan.ts";
 import { type MapRequest, newRunId, requestChunks, requestItems, type Target } from "../target.ts";
-import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
+import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { localRunUsage } from "./run_usage.ts";
 import { ItemFeed } from "./item_feed.ts";
 import {
@@ -144,8 +144,13 @@ export class LocalTarget implements Target {
    * input is written; a bad input rejects, naming its index, and the run is
    * stopped and removed.
    */
-  async map<T>(request: MapRequest): Promise<MapRun<T>> {
-    const o = this.#o;
+  map<T>(request: MapRequest): Promise<MapRun<T>> {
+    return this.#map(request, this.#o.attempts);
+  }
+
+  /** Starts a run whose items get these attempts each. */
+  async #map<T>(request: MapRequest, attempts: number): Promise<MapRun<T>> {
+    const o = { ...this.#o, attempts };
     const chunks = requestChunks(request.items)[Symbol.asyncIterator]();
     // Nothing is made before the first input is read and encoded.
     const first = await chunks.next();
@@ -348,20 +353,13 @@ export class LocalTarget implements Target {
    * abandoned run is only read, never run (its unfinished items stay
    * pending), for commands that only look.
    */
-  async collect<T>(
-    runId: string,
-    options: { signal?: AbortSignal; finish?: boolean } = {},
-  ): Promise<MapRun<T>> {
-    const run = await this.#collectOne<T>(runId, options);
+  collect<T>(runId: string, options: CollectOptions = {}): Promise<MapRun<T>> {
     // A retry's handle covers the whole input, with the run it retries.
-    return await withEarlierResults(run, (id) => this.collect<T>(id, options));
+    return collectWhole(runId, (id) => this.#collectOne<T>(id, options));
   }
 
   /** Re-opens one run (see {@linkcode LocalTarget.collect}). */
-  async #collectOne<T>(
-    runId: string,
-    options: { signal?: AbortSignal; finish?: boolean },
-  ): Promise<MapRun<T>> {
+  async #collectOne<T>(runId: string, options: CollectOptions): Promise<MapRun<T>> {
     const o = this.#o;
     const dir = this.#runDir(runId);
     const opened = await RunDir.open(dir);
@@ -577,8 +575,9 @@ export class LocalTarget implements Target {
           manifest.memoryMiB !== undefined ? { memory: manifest.memoryMiB } : {},
         ),
       // The run's inputs and index are the job contract's payload layout.
+      // A retry's items get the attempts its run's had, from whichever process retries it.
       resubmit: async (request) =>
-        this.map(await resubmitRequest(new LocalStore(dir), manifest, request)),
+        this.#map(await resubmitRequest(new LocalStore(dir), manifest, request), manifest.attempts),
     };
   }
 

@@ -8,6 +8,7 @@ import { Docker } from "../../../src/docker/docker.ts";
 import { startEmulator } from "../../emulator/mod.ts";
 import { DENO_DIR } from "../../cli/aws_helpers.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
+import { cli, withHome } from "../../cli/helpers.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
 const quiet = new Docker({ logger: () => {} });
@@ -94,5 +95,54 @@ dockerTest(
       await emu.close();
       await Deno.remove(home, { recursive: true });
     }
+  },
+);
+
+dockerTest(
+  "cloudknot retry and results of a docker run give its items the attempts the run had, and the container's details",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    await withHome(async (home) => {
+      const run = (args: string[], stdin?: string) =>
+        cli(home, args, {
+          env: { CLOUDKNOT_BASE_IMAGE: baseImage },
+          ...(stdin !== undefined ? { stdin } : {}),
+        });
+      const module = join(home.dir, "flaky.ts");
+      await Deno.writeTextFile(
+        module,
+        'export function flaky(x: number | string): unknown {\n  if (x === "throw") throw new RangeError("no such item");\n  return x;\n}\n',
+      );
+      const created = await run(["knot", "create", "flaky", module, "flaky", "--target", "docker"]);
+      assert.equal(created.code, 0, created.stderr);
+      // Two attempts, not the default three; one container runs both items of each attempt.
+      const mapped = await run(
+        ["map", "--name", "flaky", "--retries", "2", "--items-per-job", "2", "--json", "-q"],
+        '["throw", 1]',
+      );
+      assert.equal(mapped.code, 1, mapped.stderr + mapped.stdout);
+      const items = (text: string) => JSON.parse(text).items;
+      const [failed, ok] = items(mapped.stdout);
+      assert.deepEqual(ok, { index: 1, value: 1 });
+      assert.equal(failed.error.attempt, 2);
+      assert.equal(failed.error.exitCode, 1, "the container's exit code");
+
+      // Another process reads the same error, with the container's details.
+      const results = await run(["results", "flaky", "--json"]);
+      assert.equal(results.code, 1, results.stderr);
+      assert.deepEqual(items(results.stdout), items(mapped.stdout));
+
+      const retried = await run(["retry", "flaky", "--json", "-q"]);
+      assert.equal(retried.code, 1, retried.stderr);
+      const [again] = items(retried.stdout);
+      assert.equal(again.error.name, "RangeError");
+      assert.equal(again.error.attempt, 2, "the retry's items get the run's two attempts");
+      assert.equal(again.error.exitCode, 1);
+      const latest = await run(["results", "flaky", "--json"]);
+      assert.deepEqual(items(latest.stdout), items(retried.stdout));
+
+      const clobbered = await run(["knot", "clobber", "flaky", "--yes"]);
+      assert.equal(clobbered.code, 0, clobbered.stderr);
+    });
   },
 );

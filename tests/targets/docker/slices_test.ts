@@ -4,7 +4,9 @@
 // their slice is retried without its neighbours; a container killed midway
 // is retried and skips what it recorded; run.logs(i) shows only item i's
 // lines; the knot's permissions bind the function in its container; a bad
-// itemsPerJob starts nothing. Under CI=true these tests fail without Docker.
+// itemsPerJob starts nothing; what a failed slice's container ended with
+// reaches every process that reads the run. Under CI=true these tests fail
+// without Docker.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, Knot } from "../../../mod.ts";
@@ -156,6 +158,59 @@ dockerTest(
         assert.equal((await knot.runs()).length, runs, "no run was written");
         assert.equal(await started(before, { [CONTAINER_LABELS.knot]: root }), 0);
       });
+
+      await t.step(
+        "a failed slice's container details reach a process following the run and one reading it later",
+        async () => {
+          const reader = () =>
+            dockerRuns({
+              root,
+              record: JSON.parse(Deno.readTextFileSync(join(root, "knot.json"))),
+            }, quiet);
+          // One container runs the three items: the job records them in its segments, then exits 1.
+          const failing = await knot.map(["throw", "crash", 2], {
+            itemsPerJob: 3,
+            progress: false,
+          });
+          // Another target follows the run while this one drives it.
+          const stop = new AbortController();
+          const following = await reader().collect(failing.runId, {
+            signal: stop.signal,
+            finish: false,
+          });
+          const driven = await failing.settled();
+          const followed = await following.settled();
+          stop.abort();
+          const later = await (await reader().collect(failing.runId, { finish: false })).settled();
+          assert.deepEqual(driven[2], { index: 2, status: "fulfilled", value: 4 });
+          const details = (settled: { status: string }[], index: number) => {
+            const e = rejected(settled[index]!, index);
+            const { attempt, exitCode, statusReason, logStream } = e;
+            return { name: e.remote.name, attempt, exitCode, statusReason, logStream };
+          };
+          const log = join(root, "runs", failing.runId, "logs", "0-2.log");
+          const reason = "Essential container in task exited";
+          const own = [0, 1].map((i) => details(driven, i));
+          assert.deepEqual(own, [
+            // The container's exit code; the crashed worker's own, as the job recorded it.
+            { name: "RangeError", attempt: 2, exitCode: 1, statusReason: reason, logStream: log },
+            {
+              name: "WorkerCrashedError",
+              attempt: 2,
+              exitCode: 7,
+              statusReason: reason,
+              logStream: log,
+            },
+          ]);
+          assert.deepEqual([0, 1].map((i) => details(followed, i)), own, "the follower's");
+          assert.deepEqual([0, 1].map((i) => details(later, i)), own, "a later reader's");
+          // A run no process drives, without them (as a run of an earlier version): read at once.
+          await Deno.remove(join(root, "runs", failing.runId, "containers"), { recursive: true });
+          const bare = await reader().collect(failing.runId, { finish: false });
+          assert.ok(bare.finished, "every item is settled by the records alone");
+          assert.equal(details(await bare.settled(), 0).name, "RangeError");
+        },
+      );
 
       await t.step(
         "granted the file, the function reads it; the knot keeps its permissions",

@@ -93,3 +93,21 @@ Deno.test("retry() of a run where nothing failed is the run itself, and bad opti
     assert.equal((await knot.runs()).length, 1);
   });
 });
+
+Deno.test("retry() from a knot adopted with the default retries gives the items the attempts their run had", async () => {
+  const refuse = (x: number) => {
+    if (x < 0) throw new RangeError("negative");
+    return x;
+  };
+  await withKnot({ name: "two-tries", func: refuse, retries: 2 }, async (knot, dir) => {
+    const run = await knot.map([1, -1], { progress: false });
+    const first = await run.results().then(() => assert.fail("item 1 must fail"), (e) => e);
+    assert.equal(first.errors[0].attempt, 2);
+    // As `cloudknot retry` opens it: by name, with the default three retries.
+    const adopted = await Knot.create({ name: "two-tries", dir });
+    const retried = await (await adopted.collect(run.runId)).retry({ progress: false });
+    const again = await retried.results().then(() => assert.fail("item 1 must fail"), (e) => e);
+    assert.equal(again.errors[0].remote.name, "RangeError");
+    assert.equal(again.errors[0].attempt, 2, "the run's two attempts, not the default three");
+  });
+});
