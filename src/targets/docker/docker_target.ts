@@ -344,8 +344,8 @@ export class DockerTarget implements Target {
   }
 
   /**
-   * Runs one attempt of a slice in a container (or waits for the one
-   * already running) and returns its exit code and the records of the
+   * Runs one attempt of a slice in a container (or adopts the one another
+   * process made for it: started if it never was, else waited for) and returns its exit code and the records of the
    * slice's open items: the ones the job wrote, with the container's exit
    * code, status reason and log as Batch adds them, and for each item it
    * left without a record, the failure Batch would report
@@ -363,7 +363,27 @@ export class DockerTarget implements Target {
     const name = running ?? containerName(manifest.runId, child.from, attempt);
     const open = range(child).filter((i) => !control.isSettled(i));
     const limits = resourcesOf(manifest, child.from);
-    if (running === undefined) {
+    /** The container could not start: as Batch's CannotStartContainerError, a failed attempt. */
+    const cannotStart = async (e: unknown) => {
+      await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
+      if (state.stop.signal.aborted) return undefined;
+      const message = e instanceof Error ? e.message : String(e);
+      const records = open.map((index) => {
+        const record = failureRecord(
+          { index, attempt, jobId: child.jobId, kind: "infrastructure" },
+          {
+            name: "JobFailedError",
+            message: `Docker container ${name} attempt ${attempt} could not start: ${message}`,
+          },
+        );
+        record.statusReason = `CannotStartContainerError: ${message}`;
+        return record;
+      });
+      for (const record of records) await saveRecord(store, record);
+      return { records };
+    };
+    let adopted = running !== undefined;
+    if (!adopted) {
       try {
         await docker.run(manifest.container.image, {
           detach: true,
@@ -400,31 +420,26 @@ export class DockerTarget implements Target {
           command: childCommand(manifest, child, dir),
         });
       } catch (e) {
-        if (!/already in use/.test(String(e))) {
-          // The container could not start: as Batch's CannotStartContainerError.
-          await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
-          if (state.stop.signal.aborted) return undefined;
-          const records = open.map((index) => {
-            const record = failureRecord(
-              { index, attempt, jobId: child.jobId, kind: "infrastructure" },
-              {
-                name: "JobFailedError",
-                message: `Docker container ${name} attempt ${attempt} could not start: ${
-                  (e as Error).message
-                }`,
-              },
-            );
-            record.statusReason = `CannotStartContainerError: ${(e as Error).message}`;
-            return record;
-          });
-          for (const record of records) await saveRecord(store, record);
-          return { records };
-        }
-        // Another process started this attempt: wait for it as for our own.
+        if (!/already in use/.test(String(e))) return await cannotStart(e);
+        // Another process made this attempt's container: it is adopted as one listed.
+        adopted = true;
       }
-      // A cancel that listed the running containers before this one started.
-      if (state.stop.signal.aborted) await docker.command(["kill", name]).catch(() => {});
     }
+    if (adopted) {
+      // `docker run` creates a container, then starts it: a driver killed in between (or whose
+      // start failed) leaves one docker reports as created, never started. Its attempt never
+      // ran, so it runs now; `docker wait` would end at once with exit code 0 and no record.
+      const made = await docker.inspectContainer(name).catch(() => undefined);
+      if (made?.State.Status === "created") {
+        try {
+          await docker.command(["start", name]);
+        } catch (e) {
+          return await cannotStart(e);
+        }
+      }
+    }
+    // A cancel that listed the running containers before this one started.
+    if (state.stop.signal.aborted) await docker.command(["kill", name]).catch(() => {});
     const exitCode = await this.#wait(name);
     if (state.stop.signal.aborted) {
       await this.#keepLog(dir, name, child.from, attempt);
