@@ -345,12 +345,9 @@ export class DockerTarget implements Target {
 
   /**
    * Runs one attempt of a slice in a container (or adopts the one another
-   * process made for it: started if it never was, else waited for) and returns its exit code and the records of the
-   * slice's open items: the ones the job wrote, with the container's exit
-   * code, status reason and log as Batch adds them, and for each item it
-   * left without a record, the failure Batch would report
-   * (`batch/failure.ts`), saved to the run's store. `undefined` when the run
-   * was cancelled meanwhile.
+   * process made for it: started if it never was, else waited for) and
+   * returns its exit code and the records of the slice's open items
+   * (`#ended`). `undefined` when the run was cancelled meanwhile.
    */
   async #attempt(
     state: RunState,
@@ -446,42 +443,33 @@ export class DockerTarget implements Target {
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
       return undefined;
     }
-    const { job, logFile, code } = await this.#ended(manifest, dir, child, attempt, name, exitCode);
-    const written = await attemptRecords(store, child.from, child.to, attempt);
-    let tail: Promise<string[]> | undefined;
-    const records: JobRecord[] = [];
-    for (const index of open) {
-      const own = written.get(index);
-      if (own !== undefined) {
-        records.push(withBatchDetails(own, job));
-        continue;
-      }
-      // The slice's log is read once, for V8's out-of-memory line, as on AWS.
-      tail ??= logTail(logFile);
-      const made = batchFailureRecord(job, { index, attempt, runner: "Docker container" });
-      const record = { ...withLogOutOfMemory(made, job, await tail), jobId: child.jobId };
-      await saveRecord(store, record);
-      records.push(record);
-    }
+    const { code, records } = await this.#ended(state, child, attempt, name, exitCode, open);
     await docker.removeContainer(name, { force: true, missingOk: true });
     return { ...(code !== undefined ? { exitCode: code } : {}), records };
   }
 
   /**
    * What the container of one attempt of a slice ended with, as DescribeJobs
-   * says of a Batch attempt (so its details and errors are Batch's): its
-   * output is kept as the attempt's log file, and the description is saved
-   * beside the run's records, where every process reading the run finds it
-   * (the container goes, and the job's records are never rewritten).
+   * says of a Batch attempt (so its details and errors are Batch's), and the
+   * records of the items it ran (`open`): the ones the job wrote, with the
+   * container's exit code, status reason and log as Batch adds them, and for
+   * each item it left without a record, the failure Batch would report
+   * (`batch/failure.ts`), saved to the run's store. Its output is kept as the
+   * attempt's log file, and the description is saved last, beside the run's
+   * records, where every process reading the run finds it (the container
+   * goes, and the job's records are never rewritten): a process killed
+   * before that leaves the container, and the next one to drive the run
+   * does this again, without saving a record twice.
    */
   async #ended(
-    manifest: DockerRunManifest,
-    dir: string,
+    state: Pick<RunState, "manifest" | "dir" | "store">,
     child: Child,
     attempt: number,
     name: string,
     exitCode: number | undefined,
-  ): Promise<{ job: JobDetail; logFile: string; code?: number }> {
+    open: readonly number[],
+  ): Promise<{ code?: number; records: JobRecord[] }> {
+    const { manifest, dir, store } = state;
     const inspected = await this.#o.docker.inspectContainer(name).catch(() => undefined);
     const logFile = await this.#keepLog(dir, name, child.from, attempt);
     const memory = resourcesOf(manifest, child.from).memory;
@@ -513,8 +501,24 @@ export class DockerTarget implements Target {
         },
       ],
     } as JobDetail;
-    await saveAttemptDetail(new LocalStore(dir), child.from, attempt, job);
-    return { job, logFile, ...(code !== undefined ? { code } : {}) };
+    const written = await attemptRecords(store, child.from, child.to, attempt);
+    let tail: Promise<string[]> | undefined;
+    const records: JobRecord[] = [];
+    for (const index of open) {
+      const own = written.get(index);
+      if (own !== undefined) {
+        records.push(withBatchDetails(own, job));
+        continue;
+      }
+      // The slice's log is read once, for V8's out-of-memory line, as on AWS.
+      tail ??= logTail(logFile);
+      const made = batchFailureRecord(job, { index, attempt, runner: "Docker container" });
+      const record = { ...withLogOutOfMemory(made, job, await tail), jobId: child.jobId };
+      await saveRecord(store, record);
+      records.push(record);
+    }
+    await saveAttemptDetail(store, child.from, attempt, job);
+    return { ...(code !== undefined ? { code } : {}), records };
   }
 
   /**
@@ -665,17 +669,14 @@ export class DockerTarget implements Target {
         try {
           await read();
           const containers = await this.#containers({ [CONTAINER_LABELS.run]: runId });
-          // A container that ended while no process drove the run: what it ended with is saved.
+          // A container that ended while no process drove the run: what it ended with is saved,
+          // and the items it ran and left without a record get Batch's failure, as its driver
+          // would have given them (they are not silently run again).
           for (const c of containers.filter((c) => !c.running)) {
             if (await readAttemptDetail(store, c.index, c.attempt) !== undefined) continue;
-            await this.#ended(
-              manifest,
-              dir,
-              childAt(children, c.index),
-              c.attempt,
-              c.name,
-              undefined,
-            );
+            const child = childAt(children, c.index);
+            const open = range(child).filter((i) => !control.isSettled(i));
+            await this.#ended(state, child, c.attempt, c.name, undefined, open);
           }
           // The errors of attempts whose container still runs wait for it; the others are read.
           await read(

@@ -4,7 +4,8 @@
 // and exited before it was adopted is read, a slice whose container was
 // removed without a record (or never made) runs its attempt anew, and a
 // container whose records were written but which was not yet removed is
-// kept and removed. The killed driver is a real process, killed by its
+// kept and removed, and a container still running after one of its slice's
+// items recorded a failure is waited for, not removed. The killed driver is a real process, killed by its
 // docker client (dying_client.ts). Under CI=true these tests fail without
 // Docker.
 import assert from "node:assert/strict";
@@ -13,6 +14,7 @@ import { Knot } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
 import { LocalStore } from "../../../src/store/local.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
+import { rejected } from "../../fixtures/docker_job.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { readAllRecords } from "../../support/records.ts";
@@ -37,7 +39,12 @@ async function unlessHung<T>(work: Promise<T>, what: string, ms = HUNG_MS): Prom
 }
 
 /** Runs dying_client.ts until its docker client kills it at `when`; returns its run's id. */
-async function killedDriver(dir: string, baseImage: string, when: "create" | "rm") {
+async function killedDriver(
+  dir: string,
+  baseImage: string,
+  when: "create" | "wait" | "rm",
+  items?: unknown[],
+) {
   const client = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -47,6 +54,7 @@ async function killedDriver(dir: string, baseImage: string, when: "create" | "rm
       dir,
       baseImage,
       when,
+      ...(items !== undefined ? [JSON.stringify(items)] : []),
     ],
     stdout: "inherit",
     stderr: "inherit",
@@ -165,6 +173,84 @@ dockerTest(
       assert.deepEqual(await attemptsOf(runDir), once, "each item ran once, in attempt 1");
       assert.deepEqual(await containers(runId), {}, "no container of the run is left");
       assert.deepEqual(await Array.fromAsync(run.logs(1)), ["squaring 1"]);
+      await knot.clobber();
+    } finally {
+      await removeContainers(dir);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
+  "a run whose driver was killed while a slice's container runs on after one of its items failed is finished by collect(): the container is waited for, its other item runs once",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-adopt-wait-" });
+    try {
+      // One container runs both items, one at a time: the throw is recorded, then it naps 8 s.
+      const runId = await killedDriver(dir, baseImage, "wait", ["throw", "nap"]);
+      const runDir = join(dir, "dying", "runs", runId);
+      await unlessHung(
+        (async () => {
+          while ((await attemptsOf(runDir))[0] === undefined) {
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        })(),
+        "the failure's record",
+      );
+      assert.equal((await containers(runId))[0]?.state, "running", "it still runs the nap");
+
+      const knot = await Knot.create({ name: "dying", target: "docker", dir, docker: quiet });
+      const run = await knot.collect(runId);
+      const settled = await unlessHung(run.settled(), "the taken-over run");
+      assert.deepEqual(settled[1], { index: 1, status: "fulfilled", value: "rested" });
+      assert.equal(rejected(settled[0]!, 0).remote.name, "RangeError");
+      assert.deepEqual(
+        await attemptsOf(runDir),
+        { 0: [1, 2], 1: [1] },
+        "the nap ran once, in the container that ran on; the throw was retried",
+      );
+      assert.deepEqual(await containers(runId), {}, "no container of the run is left");
+      await knot.clobber();
+    } finally {
+      await removeContainers(dir);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
+  "a container killed after its driver was killed gives the items it left without a record Batch's crash record when another process takes the run over; they are retried, not run anew unrecorded",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-adopt-killed-" });
+    try {
+      const runId = await killedDriver(dir, baseImage, "wait", ["throw", "nap"]);
+      const runDir = join(dir, "dying", "runs", runId);
+      await unlessHung(
+        (async () => {
+          while ((await attemptsOf(runDir))[0] === undefined) {
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        })(),
+        "the failure's record",
+      );
+      // The nap's container is killed while no process drives the run.
+      const { name } = (await containers(runId))[0]!;
+      await quiet.command(["kill", name]);
+      assert.equal((await quiet.command(["wait", name])).stdout.trim(), "137");
+
+      const knot = await Knot.create({ name: "dying", target: "docker", dir, docker: quiet });
+      const run = await knot.collect(runId);
+      const settled = await unlessHung(run.settled(), "the taken-over run");
+      assert.deepEqual(settled[1], { index: 1, status: "fulfilled", value: "rested" });
+      assert.equal(rejected(settled[0]!, 0).remote.name, "RangeError");
+      assert.deepEqual(await attemptsOf(runDir), { 0: [1, 2], 1: [1, 2] });
+      const crash = (await readAllRecords(new LocalStore(runDir)))
+        .find((r) => r.index === 1 && r.attempt === 1)!;
+      assert.equal(crash.status === "error" && crash.error.name, "JobCrashedError");
+      assert.equal(crash.status === "error" && crash.exitCode, 137);
+      assert.deepEqual(await containers(runId), {}, "no container of the run is left");
       await knot.clobber();
     } finally {
       await removeContainers(dir);

@@ -1,18 +1,25 @@
-// A client that maps 8 items in 4 slices of 2 on the docker target and is
-// killed by its own docker client at a chosen moment, as a driver killed
-// between two docker calls leaves its run:
-//   deno run -A tests/targets/docker/dying_client.ts <knots dir> <base image> <when>
-// `when` is `create`: each `docker run` of a slice only creates its container
-// (as `docker run` does before it starts one), and once the 3 slices it runs at once
-// have one the client is killed, leaving 3 created containers no one
-// started and a fourth slice with none; or `rm`: the client is killed at its first `docker rm`, once
-// the first slice's container ended and its records were written.
+// A client that maps items in slices of 2 on the docker target and is killed
+// by its own docker client at a chosen moment, as a driver killed between two
+// docker calls leaves its run:
+//   deno run -A tests/targets/docker/dying_client.ts <knots dir> <base image> <when> [<items as JSON>]
+// The items are 0 to 7 unless given. `when` is `create`: each `docker run` of a
+// slice only creates its container (as `docker run` does before it starts
+// one), and once the 3 slices it runs at once have one the client is killed,
+// leaving 3 created containers no one started and a fourth slice with none;
+// `wait`: killed at its first `docker wait`, once the first slice's container
+// started; or `rm`: killed at its first `docker rm`, once the first slice's
+// container ended and its records were written.
 import { join } from "node:path";
 import { Docker } from "../../../src/docker/docker.ts";
 import { Knot } from "../../../mod.ts";
 import { job } from "../../fixtures/docker_job.ts";
 
-const [dir, baseImage, when] = Deno.args as [string, string, "create" | "rm"];
+const [dir, baseImage, when, items] = Deno.args as [
+  string,
+  string,
+  "create" | "wait" | "rm",
+  string?,
+];
 // A docker client that passes every call to docker, except the one it dies at (killing this process).
 const client = join(dir, `docker-dies-at-${when}`);
 await Deno.writeTextFile(
@@ -29,7 +36,7 @@ if [ "$1" = run ] && [ "${when}" = create ]; then
   while kill -0 $PPID 2>/dev/null; do sleep 0.1; done
   exit 0
 fi
-if [ "$1" = rm ] && [ "${when}" = rm ]; then kill -9 $PPID; exit 0; fi
+if [ "$1" = "${when}" ] && [ "$1" != create ]; then kill -9 $PPID; exit 0; fi
 exec docker "$@"
 `,
   { mode: 0o755 },
@@ -45,7 +52,7 @@ const knot = await Knot.create({
   concurrency: when === "create" ? 3 : 1,
   retries: 2,
 });
-const run = await knot.map(Array.from({ length: 8 }, (_, i) => i), {
+const run = await knot.map(items ? JSON.parse(items) : Array.from({ length: 8 }, (_, i) => i), {
   itemsPerJob: 2,
   progress: false,
 });
