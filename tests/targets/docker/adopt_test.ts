@@ -4,7 +4,8 @@
 // and exited before it was adopted is read, a slice whose container was
 // removed without a record (or never made) runs its attempt anew, and a
 // container whose records were written but which was not yet removed is
-// kept and removed, and a container still running after one of its slice's
+// kept and removed, a created container that cannot start fails its attempt
+// as Batch's CannotStartContainerError, and a container still running after one of its slice's
 // items recorded a failure is waited for, not removed. The killed driver is a real process, killed by its
 // docker client (dying_client.ts). Under CI=true these tests fail without
 // Docker.
@@ -44,6 +45,7 @@ async function killedDriver(
   baseImage: string,
   when: "create" | "wait" | "rm",
   items?: unknown[],
+  network?: string,
 ) {
   const client = new Deno.Command(Deno.execPath(), {
     args: [
@@ -54,7 +56,8 @@ async function killedDriver(
       dir,
       baseImage,
       when,
-      ...(items !== undefined ? [JSON.stringify(items)] : []),
+      JSON.stringify(items ?? squares.map((_, i) => i)),
+      ...(network !== undefined ? [network] : []),
     ],
     stdout: "inherit",
     stderr: "inherit",
@@ -254,6 +257,36 @@ dockerTest(
       await knot.clobber();
     } finally {
       await removeContainers(dir);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
+  "a created container that cannot start when another process takes its run over fails its attempt as Batch's CannotStartContainerError, retried; the run finishes",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-adopt-start-" });
+    const network = `cloudknot-adopt-${crypto.randomUUID().slice(0, 8)}`;
+    await quiet.command(["network", "create", network]);
+    try {
+      const runId = await killedDriver(dir, baseImage, "create", undefined, network);
+      // Docker cannot start a container whose network is gone.
+      await quiet.command(["network", "rm", network]);
+      const knot = await Knot.create({ name: "dying", target: "docker", dir, docker: quiet });
+      const run = await knot.collect(runId);
+      const settled = await unlessHung(run.settled(), "the taken-over run");
+      for (const [i, s] of settled.entries()) {
+        const e = rejected(s, i);
+        assert.equal(e.remote.name, "JobFailedError");
+        assert.match(e.message, /could not start/);
+        assert.equal(e.attempt, 2, "the attempt that could not start counts");
+      }
+      assert.deepEqual(await containers(runId), {}, "no container of the run is left");
+      await knot.clobber();
+    } finally {
+      await removeContainers(dir);
+      await quiet.command(["network", "rm", network]).catch(() => {});
       await Deno.remove(dir, { recursive: true });
     }
   },

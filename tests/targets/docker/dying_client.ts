@@ -1,8 +1,8 @@
 // A client that maps items in slices of 2 on the docker target and is killed
 // by its own docker client at a chosen moment, as a driver killed between two
 // docker calls leaves its run:
-//   deno run -A tests/targets/docker/dying_client.ts <knots dir> <base image> <when> [<items as JSON>]
-// The items are 0 to 7 unless given. `when` is `create`: each `docker run` of a
+//   deno run -A tests/targets/docker/dying_client.ts <knots dir> <base image> <when> <items as JSON> [<network>]
+// The containers' network is `bridge` unless given. `when` is `create`: each `docker run` of a
 // slice only creates its container (as `docker run` does before it starts
 // one), and once the 3 slices it runs at once have one the client is killed,
 // leaving 3 created containers no one started and a fourth slice with none;
@@ -14,10 +14,11 @@ import { Docker } from "../../../src/docker/docker.ts";
 import { Knot } from "../../../mod.ts";
 import { job } from "../../fixtures/docker_job.ts";
 
-const [dir, baseImage, when, items] = Deno.args as [
+const [dir, baseImage, when, items, network] = Deno.args as [
   string,
   string,
   "create" | "wait" | "rm",
+  string,
   string?,
 ];
 // A docker client that passes every call to docker, except the one it dies at (killing this process).
@@ -51,8 +52,9 @@ const knot = await Knot.create({
   docker: new Docker({ binary: client, logger: () => {} }),
   concurrency: when === "create" ? 3 : 1,
   retries: 2,
+  ...(network !== undefined ? { network } : {}),
 });
-const run = await knot.map(items ? JSON.parse(items) : Array.from({ length: 8 }, (_, i) => i), {
+const run = await knot.map(JSON.parse(items), {
   itemsPerJob: 2,
   progress: false,
 });
