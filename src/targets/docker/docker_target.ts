@@ -17,7 +17,9 @@
  * run and the slice, and each one's output is kept as its attempt's log file
  * before it is removed. A run outlives its process: another process's
  * `collect()` takes the run's lock once it is free, waits for the containers
- * still running, and runs each unfinished slice's next attempt.
+ * still running, starts the ones created but never started, records what
+ * those that ended meanwhile left unrecorded, and runs each unfinished
+ * slice's next attempt.
  *
  * @module
  */
@@ -579,7 +581,8 @@ export class DockerTarget implements Target {
     const { stdout } = await this.#o.docker.command(args);
     return stdout.split("\n").filter((l) => l.trim() !== "").map((line) => {
       const [name, index, attempt, state] = line.split("\t");
-      // A container just made is about to run: only one that exited has ended.
+      // A container just made is about to run (the driver of the run starts one no one started):
+      // only one that exited has ended.
       const running = state !== "exited" && state !== "dead";
       return { name: name!, index: Number(index), attempt: Number(attempt), running };
     });
@@ -588,8 +591,10 @@ export class DockerTarget implements Target {
   /**
    * Re-opens an earlier run, from any process. While the process that
    * drives it lives, it is followed through its records; once that process
-   * is gone, this one drives it: it waits for the containers still running
-   * and runs each unfinished slice's next attempt. `signal` stops following;
+   * is gone, this one drives it: it waits for the containers still running,
+   * starts those created but never started, gives the items of those that
+   * ended meanwhile without a record Batch's failure, and runs each
+   * unfinished slice's next attempt (docs/docker.md lists each state). `signal` stops following;
    * with `finish: false` the run is only read and followed, never driven,
    * for commands that only look.
    */
