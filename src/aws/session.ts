@@ -5,7 +5,6 @@
  * @module
  */
 import type { ResolvedEndpoint } from "./core/endpoints.ts";
-import type { AwsHttpClient } from "./core/request.ts";
 import pThrottle from "p-throttle";
 import { AwsConfigError } from "./core/error.ts";
 import { createClient } from "./protocols/client.ts";
@@ -100,19 +99,18 @@ export class AwsSession {
     this.#credentials = setup.credentials;
     this.#endpoints = setup.endpoints;
     this.#options = options;
-    const makeClient: (id: ServiceId) => AwsHttpClient = setup.client;
     const perSecond = options.batchRequestsPerSecond ?? 40;
     const throttle = perSecond > 0
       ? batchLimiter(setup.endpoints.batch.url.href, perSecond)
       : undefined;
     this.batch = createClient(setup.client("batch", throttle), BATCH_SERVICE);
-    this.ecr = createClient(makeClient("ecr"), ECR_SERVICE);
-    this.iam = createClient(makeClient("iam"), IAM_SERVICE);
-    this.ec2 = createClient(makeClient("ec2"), EC2_SERVICE);
-    this.s3 = createS3(makeClient("s3"));
-    this.sts = createClient(makeClient("sts"), STS_SERVICE);
-    this.logs = createClient(makeClient("logs"), LOGS_SERVICE);
-    this.cloudformation = createClient(makeClient("cloudformation"), CLOUDFORMATION_SERVICE);
+    this.ecr = createClient(setup.client("ecr"), ECR_SERVICE);
+    this.iam = createClient(setup.client("iam"), IAM_SERVICE);
+    this.ec2 = createClient(setup.client("ec2"), EC2_SERVICE);
+    this.s3 = createS3(setup.client("s3"));
+    this.sts = createClient(setup.client("sts"), STS_SERVICE);
+    this.logs = createClient(setup.client("logs"), LOGS_SERVICE);
+    this.cloudformation = createClient(setup.client("cloudformation"), CLOUDFORMATION_SERVICE);
   }
 
   /**

@@ -34,6 +34,7 @@ import type {
   WriteTextFile,
 } from "./core/types.ts";
 import { readTextIfExists } from "../util/read_text.ts";
+import { defined } from "../util/defined.ts";
 
 /** Options of {@linkcode resolveAwsSetup} and `AwsSession.create()`. */
 export interface AwsSessionOptions {
@@ -137,22 +138,7 @@ async function defaultWriteTextFile(path: string, text: string): Promise<void> {
   await Deno.writeTextFile(path, text, { mode: 0o600 });
 }
 
-function defaultEnv(name: string): string | undefined {
-  return Deno.env.get(name);
-}
-
-const SERVICE_IDS: ServiceId[] = [
-  "batch",
-  "ecr",
-  "iam",
-  "ec2",
-  "s3",
-  "sts",
-  "logs",
-  "cloudformation",
-  "sso",
-  "ssooidc",
-];
+const SERVICE_IDS = Object.keys(SERVICES) as ServiceId[];
 
 /** A role session's credentials from STS, or an error with `missing` when it sent none. */
 function roleCredentials(c: StsCredentials | undefined, missing: string): Credentials {
@@ -237,14 +223,14 @@ export interface AwsSetup {
  * @throws {AwsConfigError} For an unknown profile, no region, or an endpoint that is not a URL.
  */
 export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<AwsSetup> {
-  const env = options.env ?? defaultEnv;
+  const env = options.env ?? ((name: string) => Deno.env.get(name));
   const readTextFile = options.readTextFile ?? readTextIfExists;
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   const now = options.now ?? Date.now;
   const files = await loadSharedConfigFiles({
     env,
     readTextFile,
-    ...(options.homeDir !== undefined ? { homeDir: options.homeDir } : {}),
+    ...defined({ homeDir: options.homeDir }),
   });
   const named = options.profile !== undefined && options.profile !== FROM_ENV_PROFILE;
   const profile = resolveProfile(files, {
@@ -252,8 +238,7 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
     env,
   });
   const region = resolveRegion({
-    ...(options.region !== undefined ? { region: options.region } : {}),
-    ...(options.fallbackRegion !== undefined ? { fallbackRegion: options.fallbackRegion } : {}),
+    ...defined({ region: options.region, fallbackRegion: options.fallbackRegion }),
     env,
     profile,
   });
@@ -276,8 +261,7 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
         env,
         profile: profile.settings,
         files,
-        ...(endpoint !== undefined ? { endpoint } : {}),
-        ...(options.endpoint !== undefined ? { allEndpoint: options.endpoint } : {}),
+        ...defined({ endpoint, allEndpoint: options.endpoint }),
       }),
     ];
   })) as Record<ServiceId, ResolvedEndpoint>;
@@ -297,9 +281,7 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
       fetch: fetchFn,
       now,
       clock,
-      ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.sleep ? { sleep: options.sleep } : {}),
-      ...(throttle ? { throttle } : {}),
+      ...defined({ retry: options.retry, sleep: options.sleep, throttle }),
       s3ForcePathStyle,
     });
   // The unsigned calls that obtain credentials (they need none), and the
@@ -314,19 +296,20 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
         env,
         profile: profile.settings,
         files,
-        ...(options.endpoints?.[id] !== undefined ? { endpoint: options.endpoints[id] } : {}),
-        ...(options.endpoint !== undefined ? { allEndpoint: options.endpoint } : {}),
+        ...defined({ endpoint: options.endpoints?.[id], allEndpoint: options.endpoint }),
       }),
       credentials: unsigned,
       fetch: fetchFn,
       now,
       clock,
-      ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...defined({ retry: options.retry, sleep: options.sleep }),
     });
   const credentials = cachedProvider(
     defaultCredentialChain({
-      ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+      ...defined({
+        credentials: options.credentials,
+        credentialProcessTimeoutMs: options.credentialProcessTimeoutMs,
+      }),
       explicitProfile: named,
       profile: profile.name,
       files,
@@ -336,9 +319,6 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
       homeDir: options.homeDir ?? env("HOME") ?? env("USERPROFILE") ?? "",
       fetch: fetchFn,
       runProcess: options.runProcess ?? defaultRunProcess,
-      ...(options.credentialProcessTimeoutMs !== undefined
-        ? { credentialProcessTimeoutMs: options.credentialProcessTimeoutMs }
-        : {}),
       now,
       assumeRole: async (source, params) => {
         const sts = createClient(clientFor("sts", () => Promise.resolve(source)), STS_SERVICE);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type CommandLimit, limitMs } from "../util/command_limit.ts";
+import { type CommandLimit, limitMs, readEnv } from "../util/command_limit.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { BuildTracker, parseDigest, parseLayerStatus } from "./_build_output.ts";
 import { execDocker, type ExecResult } from "./_exec.ts";
@@ -877,12 +877,4 @@ function mountSpec(mount: DockerMount): string {
     }
   }
   return parts.join(",");
-}
-
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // No --allow-env: act as if it were unset.
-  }
 }

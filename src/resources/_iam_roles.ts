@@ -77,11 +77,6 @@ export const JOB_BUCKET_POLICY_NAME = "cloudknot-job-data";
 
 /**
  * The trust policy of a role assumed by a service.
- *
- * @example Usage
- * ```ts ignore
- * trustPolicy("batch.amazonaws.com");
- * ```
  */
 export function trustPolicy(service: string): string {
   return JSON.stringify({
@@ -97,11 +92,6 @@ export function trustPolicy(service: string): string {
 /**
  * The job role's inline policy: objects under `cloudknot/` of the bucket,
  * and listing only that prefix.
- *
- * @example Usage
- * ```ts ignore
- * jobBucketPolicy("my-bucket", "aws");
- * ```
  */
 export function jobBucketPolicy(bucket: string, partition: string): string {
   return prefixPolicy("CloudknotJobData", { bucket, partition, prefix: JOB_DATA_PREFIX }, [
@@ -173,11 +163,6 @@ export const KNOT_ROLE_SPEC: RoleSpec = {
  * The name of a knot's job role, `<pars>.<knot>-job`, checked against IAM's
  * 64-character limit.
  *
- * @example Usage
- * ```ts ignore
- * knotRoleName("lab", "squares"); // "lab.squares-job"
- * ```
- *
  * @throws {CloudknotInputError} When the name would be longer than 64 characters.
  */
 export function knotRoleName(pars: string, knot: string): string {
@@ -209,11 +194,6 @@ export function knotRoleName(pars: string, knot: string): string {
  * and the bucket's `arn:<partition>:s3:::<bucket>` ("Actions, resources,
  * and condition keys for Amazon S3", Service Authorization Reference). A job
  * never deletes, so there is no `s3:DeleteObject`.
- *
- * @example Usage
- * ```ts ignore
- * knotJobPolicy("my-bucket", "aws", "cloudknot/squares/");
- * ```
  */
 export function knotJobPolicy(bucket: string, partition: string, prefix: string): string {
   return prefixPolicy("CloudknotKnotData", { bucket, partition, prefix }, [
@@ -247,11 +227,6 @@ export interface EnsureKnotRoleInput {
  * Makes a knot's job role (or adopts the one of its name, when cloudknot
  * made it for this Pars), attaches the Pars' policies and puts the policy
  * of {@linkcode knotJobPolicy}.
- *
- * @example Usage
- * ```ts ignore
- * const role = await ensureKnotRole(iam, { pars: "lab", knot: "squares", ... });
- * ```
  */
 export async function ensureKnotRole(iam: Iam, input: EnsureKnotRoleInput): Promise<Found<Role>> {
   const name = knotRoleName(input.pars, input.knot);
@@ -274,11 +249,6 @@ export async function ensureKnotRole(iam: Iam, input: EnsureKnotRoleInput): Prom
 
 /**
  * Whether tags mark a resource as made by cloudknot for this Pars.
- *
- * @example Usage
- * ```ts ignore
- * isOurs(role.Tags, "lab");
- * ```
  */
 export function isOurs(
   tags: { Key?: string; Value?: string }[] | undefined,
@@ -290,11 +260,6 @@ export function isOurs(
 
 /**
  * The role, or `undefined` when there is none by that name.
- *
- * @example Usage
- * ```ts ignore
- * await getRole(iam, "lab-job-role");
- * ```
  */
 export async function getRole(iam: Iam, name: string): Promise<Role | undefined> {
   try {
@@ -307,11 +272,6 @@ export async function getRole(iam: Iam, name: string): Promise<Role | undefined>
 
 /**
  * The instance profile, or `undefined` when there is none by that name.
- *
- * @example Usage
- * ```ts ignore
- * await getInstanceProfile(iam, "lab-ecs-instance-role");
- * ```
  */
 export async function getInstanceProfile(
   iam: Iam,
@@ -328,11 +288,6 @@ export async function getInstanceProfile(
 /**
  * Throws when a role or instance profile of the wanted name exists but was
  * not made by cloudknot for this Pars.
- *
- * @example Usage
- * ```ts ignore
- * checkOurs("IAM role", role.RoleName, role.Tags, "lab");
- * ```
  */
 export function checkOurs(
   kind: string,
@@ -356,11 +311,6 @@ const POLICY_NAME_RE = /^[\w+=,.@-]{1,128}$/;
 /**
  * Checks the shape of `policies` (no AWS call): a string or an array of
  * policy ARNs or names. Duplicates are dropped.
- *
- * @example Usage
- * ```ts ignore
- * normalizePolicies("AmazonS3ReadOnlyAccess"); // ["AmazonS3ReadOnlyAccess"]
- * ```
  */
 export function normalizePolicies(policies: unknown): string[] {
   const list = policies === undefined ? [] : typeof policies === "string" ? [policies] : policies;
@@ -381,11 +331,6 @@ export function normalizePolicies(policies: unknown): string[] {
  * Resolves policy names and ARNs to ARNs: ARNs through GetPolicy, names
  * through ListPolicies, first among the account's own policies, then among
  * the AWS managed ones. Read-only.
- *
- * @example Usage
- * ```ts ignore
- * await resolvePolicies(iam, ["AmazonS3ReadOnlyAccess"]);
- * ```
  */
 export async function resolvePolicies(iam: Iam, policies: string[]): Promise<string[]> {
   const resolved = new Map<string, string>();
@@ -442,11 +387,6 @@ export interface EnsureRoleInput {
 /**
  * Makes a role (or adopts the one discovery found), attaches its policies and
  * puts its inline policy. A role made here is recorded in the ledger.
- *
- * @example Usage
- * ```ts ignore
- * const role = await ensureRole(iam, input);
- * ```
  */
 export async function ensureRole(iam: Iam, input: EnsureRoleInput): Promise<Found<Role>> {
   const { name, pars, spec } = input;
@@ -483,11 +423,6 @@ export async function ensureRole(iam: Iam, input: EnsureRoleInput): Promise<Foun
 /**
  * Makes the instance profile (or adopts the existing one) and puts the role
  * in it.
- *
- * @example Usage
- * ```ts ignore
- * await ensureInstanceProfile(iam, { name, role, pars, tags, existing, ledger });
- * ```
  */
 export async function ensureInstanceProfile(
   iam: Iam,
@@ -543,11 +478,6 @@ export async function ensureInstanceProfile(
 /**
  * Detaches a role's managed policies and deletes its inline ones. A role
  * already gone is fine.
- *
- * @example Usage
- * ```ts ignore
- * await stripRole(iam, "lab-job-role");
- * ```
  */
 export async function stripRole(iam: Iam, name: string): Promise<void> {
   try {
@@ -567,11 +497,6 @@ export async function stripRole(iam: Iam, name: string): Promise<void> {
 /**
  * Deletes a role with everything that holds on to it: attached and inline
  * policies and instance profile memberships. A role already gone is fine.
- *
- * @example Usage
- * ```ts ignore
- * await deleteRole(iam, "lab-job-role");
- * ```
  */
 export async function deleteRole(iam: Iam, name: string): Promise<void> {
   try {
@@ -594,11 +519,6 @@ export async function deleteRole(iam: Iam, name: string): Promise<void> {
 /**
  * Deletes an instance profile after taking its roles out. One already gone
  * is fine.
- *
- * @example Usage
- * ```ts ignore
- * await deleteInstanceProfile(iam, "lab-ecs-instance-role");
- * ```
  */
 export async function deleteInstanceProfile(iam: Iam, name: string): Promise<void> {
   const profile = await getInstanceProfile(iam, name);

@@ -20,11 +20,6 @@ export const GONE_CODES: readonly string[] = [
 
 /**
  * Whether an error is an `AwsError` with one of the codes.
- *
- * @example Usage
- * ```ts ignore
- * if (isAwsCode(e, "NoSuchEntity")) return undefined;
- * ```
  */
 export function isAwsCode(error: unknown, ...codes: string[]): error is AwsError {
   return error instanceof AwsError && codes.includes(error.code);
@@ -32,11 +27,6 @@ export function isAwsCode(error: unknown, ...codes: string[]): error is AwsError
 
 /**
  * Runs a delete and treats "already gone" as success.
- *
- * @example Usage
- * ```ts ignore
- * await ignoreGone(() => iam.deleteRole({ RoleName: "r" }));
- * ```
  */
 export async function ignoreGone(run: () => Promise<unknown>): Promise<void> {
   try {
@@ -58,11 +48,6 @@ export interface Found<T> {
  * Creates a resource; when the answer was lost (`OutcomeUnknown`) or the
  * resource already exists (one of `existsCodes`, e.g. another process made it
  * a moment ago), looks it up with `find` instead of failing.
- *
- * @example Usage
- * ```ts ignore
- * const { value, created } = await createOrFind(() => create(), () => find(), ["EntityAlreadyExists"]);
- * ```
  */
 export async function createOrFind<T>(
   create: () => Promise<T>,
@@ -86,13 +71,6 @@ export async function createOrFind<T>(
 /**
  * Adopts `existing`, or makes the resource with {@linkcode createOrFind} and
  * records one made here in the ledger, so that a failed creation undoes it.
- *
- * @example Usage
- * ```ts ignore
- * const found = await adoptOrCreate(existing, () => create(), () => find(), ["EntityAlreadyExists"], {
- *   ledger, what: () => `IAM role ${name}`, undo: () => deleteRole(iam, name),
- * });
- * ```
  */
 export async function adoptOrCreate<T>(
   existing: T | undefined,
@@ -116,13 +94,6 @@ interface Step {
 /**
  * What one create call made, so that a failure part-way can undo exactly
  * that, newest first.
- *
- * @example Usage
- * ```ts ignore
- * const ledger = new Ledger();
- * ledger.add("role r", () => deleteRole(iam, "r"));
- * await ledger.rollback(); // returns what could not be undone
- * ```
  */
 export class Ledger {
   #steps: Step[] = [];

@@ -32,11 +32,6 @@ function formatIp(n: number): string {
 /**
  * Parses an IPv4 CIDR block a VPC can have: `a.b.c.d/n` with `n` from 16 to
  * 27 (so that it holds two subnets of at least /28) and no host bits set.
- *
- * @example Usage
- * ```ts ignore
- * parseVpcCidr("10.0.0.0/16"); // { base: 167772160, prefix: 16 }
- * ```
  */
 export function parseVpcCidr(cidr: unknown): Cidr {
   const m = typeof cidr === "string"
@@ -65,11 +60,6 @@ export function parseVpcCidr(cidr: unknown): Cidr {
 /**
  * The two subnet blocks of a new VPC: the first two /20 blocks (as the
  * original), or the two halves of a VPC smaller than /19.
- *
- * @example Usage
- * ```ts ignore
- * subnetCidrs(parseVpcCidr("172.31.0.0/16")); // ["172.31.0.0/20", "172.31.16.0/20"]
- * ```
  */
 export function subnetCidrs(cidr: Cidr): [string, string] {
   const prefix = Math.max(20, cidr.prefix + 1);
@@ -90,11 +80,6 @@ function oursFilter(pars: string) {
 
 /**
  * The default VPC and its default subnets. Nothing is created.
- *
- * @example Usage
- * ```ts ignore
- * const { vpc, subnets } = await findDefaultVpc(ec2, "us-east-1");
- * ```
  */
 export async function findDefaultVpc(
   ec2: Ec2,
@@ -122,11 +107,6 @@ export async function findDefaultVpc(
 /**
  * The VPC cloudknot made for this Pars earlier (by its tags), if any; it must
  * have the asked-for block and tenancy.
- *
- * @example Usage
- * ```ts ignore
- * const vpc = await findParsVpc(ec2, "lab", { cidr: "172.31.0.0/16", tenancy: "default" });
- * ```
  */
 export async function findParsVpc(
   ec2: Ec2,
@@ -149,11 +129,6 @@ export async function findParsVpc(
 
 /**
  * The security group of that name in the VPC, if any.
- *
- * @example Usage
- * ```ts ignore
- * await findSecurityGroup(ec2, "vpc-1", "lab-sg");
- * ```
  */
 export async function findSecurityGroup(
   ec2: Ec2,
@@ -225,11 +200,6 @@ async function zonesOf(ec2: Ec2, region: string): Promise<string[]> {
  * Makes (or finishes, or adopts) a VPC of the Pars' own: the VPC, an
  * internet gateway, two public subnets in two zones, and a route table with
  * a default route to the gateway, associated with both subnets.
- *
- * @example Usage
- * ```ts ignore
- * const net = await ensureNewVpc(ec2, "us-east-1", input);
- * ```
  */
 export async function ensureNewVpc(ec2: Ec2, region: string, input: NewVpcInput): Promise<NewVpc> {
   const { pars, tags, ledger } = input;
@@ -395,11 +365,6 @@ export async function ensureNewVpc(ec2: Ec2, region: string, input: NewVpcInput)
 /**
  * Makes the Pars' security group, with no inbound rules (a new group only
  * allows all outbound traffic), or adopts the one made earlier.
- *
- * @example Usage
- * ```ts ignore
- * const { value: groupId } = await ensureSecurityGroup(ec2, { pars, vpc, name, existing, tags, ledger });
- * ```
  */
 export async function ensureSecurityGroup(
   ec2: Ec2,
@@ -448,11 +413,6 @@ export async function ensureSecurityGroup(
  * (cloud-barista/cb-spider#460; opensearch-project/opensearch-migrations#2913).
  * A resource already gone is fine.
  *
- * @example Usage
- * ```ts ignore
- * await deleteWhenReleased("security group sg-1", () => ec2.deleteSecurityGroup({ GroupId: "sg-1" }));
- * ```
- *
  * @param what The resource, for messages.
  * @param remove The delete call.
  * @param wait How long and how often to try, and where to say so (`onWait`, once).
@@ -497,11 +457,6 @@ export async function deleteWhenReleased(
 /**
  * Deletes a route table after removing its subnet associations. One already
  * gone is fine.
- *
- * @example Usage
- * ```ts ignore
- * await deleteRouteTable(ec2, "rtb-1");
- * ```
  */
 export async function deleteRouteTable(ec2: Ec2, id: string): Promise<void> {
   const { RouteTables } = await ec2.describeRouteTables({
@@ -522,11 +477,6 @@ export async function deleteRouteTable(ec2: Ec2, id: string): Promise<void> {
  * Detaches an internet gateway from its VPCs and deletes it. One already
  * gone is fine. Detaching waits (see {@linkcode deleteWhenReleased}) while
  * instances or network interfaces still have public addresses in the VPC.
- *
- * @example Usage
- * ```ts ignore
- * await deleteInternetGateway(ec2, "igw-1");
- * ```
  */
 export async function deleteInternetGateway(
   ec2: Ec2,

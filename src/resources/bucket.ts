@@ -6,11 +6,11 @@
  * @module
  */
 import type { AwsSession } from "../aws/session.ts";
-import { AwsError } from "../aws/core/error.ts";
 import type { LifecycleRule, S3Tag } from "../aws/services/s3.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { sleep } from "../util/sleep.ts";
 import { BucketTakenError, RegionMismatchError } from "./errors.ts";
+import { isAwsCode } from "./_ledger.ts";
 import type { S3Encryption } from "../store/s3.ts";
 
 /** The key prefix under which all job data lives (and expires). */
@@ -299,10 +299,6 @@ export function lifecycleRules(days: number | "never"): LifecycleRule[] {
   }];
 }
 
-function isCode(e: unknown, ...codes: string[]): e is AwsError {
-  return e instanceof AwsError && codes.includes(e.code);
-}
-
 /**
  * Makes sure the bucket exists and is configured. A missing bucket is
  * created (with a location constraint outside us-east-1). A bucket this
@@ -349,11 +345,11 @@ export async function ensureBucket(
       await session.s3.createBucket({ Bucket: bucket });
       created = true;
     } catch (e) {
-      if (isCode(e, "BucketAlreadyExists")) {
+      if (isAwsCode(e, "BucketAlreadyExists")) {
         throw new BucketTakenError(bucket, { cause: e });
-      } else if (isCode(e, "OutcomeUnknown")) {
+      } else if (isAwsCode(e, "OutcomeUnknown")) {
         created = true; // the answer was lost; the wait below finds out
-      } else if (!isCode(e, "BucketAlreadyOwnedByYou")) {
+      } else if (!isAwsCode(e, "BucketAlreadyOwnedByYou")) {
         throw e;
       }
     }
@@ -427,9 +423,9 @@ async function headBucket(
     }
     return true;
   } catch (e) {
-    if (isCode(e, "NotFound", "NoSuchBucket")) return false;
-    if (isCode(e, "Forbidden", "AccessDenied")) throw new BucketTakenError(bucket, { cause: e });
-    if (isCode(e, "PermanentRedirect", "TemporaryRedirect")) {
+    if (isAwsCode(e, "NotFound", "NoSuchBucket")) return false;
+    if (isAwsCode(e, "Forbidden", "AccessDenied")) throw new BucketTakenError(bucket, { cause: e });
+    if (isAwsCode(e, "PermanentRedirect", "TemporaryRedirect")) {
       const region = e.awsMessage.match(/the bucket is in ([a-z0-9-]+)/)?.[1] ?? "another region";
       throw new RegionMismatchError("S3 bucket", bucket, {
         resourceRegion: region,
@@ -472,7 +468,7 @@ async function bucketTags(session: AwsSession, bucket: string): Promise<S3Tag[]>
   try {
     return (await session.s3.getBucketTagging({ Bucket: bucket })).TagSet;
   } catch (e) {
-    if (isCode(e, "NoSuchTagSet", "NoSuchTagSetError")) return [];
+    if (isAwsCode(e, "NoSuchTagSet", "NoSuchTagSetError")) return [];
     throw e;
   }
 }

@@ -18,6 +18,7 @@ import { AwsError } from "../aws/core/error.ts";
 import type { AwsSession } from "../aws/session.ts";
 import type { Filter } from "../aws/services/ec2.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import { defined } from "../util/defined.ts";
 import type { StateFile } from "../state/state_file.ts";
 import { parseSection, recordSection } from "../state/sections.ts";
 import {
@@ -155,16 +156,12 @@ async function readReferences(state: StateFile): Promise<References> {
     const region = value("region");
     const parsed = parseSection(section);
     if (parsed?.kind === "knot") {
-      refs.knots.set(parsed.name, {
-        ...(region !== undefined ? { region } : {}),
-        ...(value("bucket") !== undefined ? { bucket: value("bucket")! } : {}),
-        ...(value("prefix") !== undefined ? { prefix: value("prefix")! } : {}),
-      });
+      refs.knots.set(
+        parsed.name,
+        defined({ region, bucket: value("bucket"), prefix: value("prefix") }),
+      );
     } else if (parsed?.kind === "pars") {
-      refs.pars.set(parsed.name, {
-        ...(region !== undefined ? { region } : {}),
-        ...(value("bucket") !== undefined ? { bucket: value("bucket")! } : {}),
-      });
+      refs.pars.set(parsed.name, defined({ region, bucket: value("bucket") }));
     }
   }
   return refs;
@@ -221,8 +218,7 @@ function item(
   return {
     kind,
     id,
-    ...(extra.arn !== undefined ? { arn: extra.arn } : {}),
-    ...(owner !== undefined ? { owner } : {}),
+    ...defined({ arn: extra.arn, owner }),
     reason,
   };
 }
@@ -246,7 +242,7 @@ async function openState(options: GcOptions): Promise<{ state: StateFile; sessio
  *
  * @example Usage
  * ```ts ignore
- * import { deleteGarbage, findGarbageInRegions } from "@cloudknot/cloudknot";
+ * import { deleteGarbage, findGarbageInRegions } from "@cloudknot/cloudknot/resources";
  *
  * for (const { region, session, items } of await findGarbageInRegions()) {
  *   console.log(region, items.length);

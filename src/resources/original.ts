@@ -98,7 +98,8 @@ export function isOriginalImageRecord(keys: Map<string, string>): boolean {
  *
  * @example Usage
  * ```ts ignore
- * import { readOriginalRecords, StateFile } from "@cloudknot/cloudknot";
+ * import { readOriginalRecords } from "@cloudknot/cloudknot/resources";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  *
  * for (const r of await readOriginalRecords(new StateFile())) console.log(r.kind, r.name, r.stackName);
  * ```
@@ -127,7 +128,8 @@ export async function readOriginalRecords(
  *
  * @example Usage
  * ```ts ignore
- * import { readOriginalRecord, StateFile } from "@cloudknot/cloudknot";
+ * import { readOriginalRecord } from "@cloudknot/cloudknot/resources";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
  *
  * console.log(await readOriginalRecord(new StateFile(), "knot", "lab"));
  * ```
@@ -310,7 +312,8 @@ function isMissingStack(e: unknown): boolean {
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession, originalStackStatus } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
+ * import { originalStackStatus } from "@cloudknot/cloudknot/resources";
  *
  * console.log(await originalStackStatus(await AwsSession.create(), record.stackId)); // { status: "CREATE_COMPLETE", reason: "" }
  * ```

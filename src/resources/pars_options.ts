@@ -55,25 +55,13 @@ export interface ParsOptions extends SettingsOptions {
   session?: AwsSession;
 }
 
-/** The options of {@linkcode Pars.create}, checked. */
-export interface ValidParsOptions {
-  /** The name, when given. */
-  name?: string;
-  /** The policies, deduplicated, when given. */
-  policies?: string[];
-  /** Whether to use the default VPC, when given. */
-  useDefaultVpc?: boolean;
-  /** The new VPC's block, when given. */
-  ipv4Cidr?: string;
-  /** The new VPC's tenancy, when given. */
-  instanceTenancy?: InstanceTenancy;
-  /** The bucket, when given. */
-  bucket?: string;
-  /** Whether to make a Batch service role of its own, when given. */
-  customServiceRole?: boolean;
-  /** The user's tags. */
-  tags: Record<string, string>;
-}
+/** The options of {@linkcode Pars.create}, checked: the policies deduplicated, the tags always there. */
+export type ValidParsOptions =
+  & Pick<
+    ParsOptions,
+    "name" | "useDefaultVpc" | "ipv4Cidr" | "instanceTenancy" | "bucket" | "customServiceRole"
+  >
+  & { policies?: string[]; tags: Record<string, string> };
 
 const PARS_OPTION_KEYS: Record<keyof ParsOptions, true> = {
   name: true,
@@ -92,27 +80,6 @@ const PARS_OPTION_KEYS: Record<keyof ParsOptions, true> = {
 };
 
 /**
- * Checks the settings sources every settings function takes: the config
- * file, the environment lookup, the file reader and the home directory.
- *
- * @example Usage
- * ```ts
- * import { validateSettingsOptions } from "@cloudknot/cloudknot/resources";
- *
- * validateSettingsOptions({ homeDir: "/home/me" });
- * ```
- *
- * @param options The options that carry them.
- */
-export function validateSettingsOptions(options: SettingsOptions & { session?: unknown }): void {
-  validateOptionType(options, "state", StateFile, "a StateFile");
-  validateOptionType(options, "env", "function");
-  validateOptionType(options, "readTextFile", "function");
-  validateOptionType(options, "homeDir", "string");
-  validateOptionType(options, "session", AwsSession, "an AwsSession");
-}
-
-/**
  * Checks every option of {@linkcode Pars.create} without calling AWS.
  *
  * @example Usage
@@ -128,7 +95,11 @@ export function validateSettingsOptions(options: SettingsOptions & { session?: u
  */
 export function validateParsOptions(options: ParsOptions): ValidParsOptions {
   validateOptionKeys(options, PARS_OPTION_KEYS, "Pars.create()");
-  validateSettingsOptions(options);
+  validateOptionType(options, "state", StateFile, "a StateFile");
+  validateOptionType(options, "env", "function");
+  validateOptionType(options, "readTextFile", "function");
+  validateOptionType(options, "homeDir", "string");
+  validateOptionType(options, "session", AwsSession, "an AwsSession");
   const out: ValidParsOptions = { tags: {} };
   if (options.name !== undefined) {
     out.name = validateName(options.name, { what: "Pars", max: PARS_NAME_MAX });

@@ -8,31 +8,12 @@ import { CloudknotInputError } from "../util/errors.ts";
 import { LocalStore } from "./local.ts";
 import type { ObjectStore } from "./store.ts";
 
-/** Opens the store of one URL scheme. */
-export type StoreOpener = (url: URL) => ObjectStore | Promise<ObjectStore>;
-
-const openers = new Map<string, StoreOpener>([
+/** How to open the stores of each URL scheme. */
+const openers = new Map<string, (url: URL) => ObjectStore | Promise<ObjectStore>>([
   ["file:", (url) => new LocalStore(fileURLToPath(url))],
   // Loaded on first use, so a local worker never loads the AWS layer.
   ["s3:", async (url) => (await import("./s3.ts")).openS3Store(url)],
 ]);
-
-/**
- * Registers how to open the stores of a URL scheme, such as `s3:`.
- *
- * @example Usage
- * ```ts
- * import { LocalStore, registerStore } from "@cloudknot/cloudknot/store";
- *
- * registerStore("mem:", () => new LocalStore(Deno.makeTempDirSync()));
- * ```
- *
- * @param scheme The scheme, with its colon.
- * @param opener Opens a store for a URL of that scheme.
- */
-export function registerStore(scheme: string, opener: StoreOpener): void {
-  openers.set(scheme, opener);
-}
 
 /**
  * Opens the store a URL names: `file:///dir`, or `s3://bucket/prefix` with an

@@ -49,14 +49,6 @@ export interface UploadOptions extends CallOptions {
  * up in one PutObject; larger bodies and streams that turn out larger go up
  * as a multipart upload in `partSize` parts (aborted again if a part fails).
  *
- * @example Usage
- * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot/aws";
- *
- * const aws = await AwsSession.create();
- * await uploadObject(aws.s3, { Bucket: "b", Key: "big", Body: (await Deno.open("big.bin")).readable });
- * ```
- *
  * @param s3 The S3 client.
  * @param input The object.
  * @param options Thresholds and per-call options.

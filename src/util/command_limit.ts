@@ -108,18 +108,6 @@ export function limitMs(
  * the whole group is killed (SIGKILL), so that nothing it started keeps the
  * output pipes open or goes on running.
  *
- * @example Usage
- * ```ts ignore
- * import { outputWithin } from "./command_limit.ts";
- *
- * const out = await outputWithin(Deno.execPath(), { args: ["--version"] }, {
- *   command: "deno --version",
- *   timeoutMs: 10_000,
- *   raise: "set CLOUDKNOT_DENO_TIMEOUT=<seconds>",
- * });
- * console.log(out.success);
- * ```
- *
  * @param binary The program.
  * @param options Its arguments, directory, environment and standard streams.
  * @param limit Its limit, and what the error says.
@@ -150,14 +138,6 @@ export async function outputWithin(
  * Kills a process started with `detached: true` and everything in its
  * process group.
  *
- * @example Usage
- * ```ts ignore
- * import { killGroup } from "./command_limit.ts";
- *
- * const child = new Deno.Command("sleep", { args: ["60"], detached: true }).spawn();
- * killGroup(child);
- * ```
- *
  * @param child The process.
  * @param signal The signal. @default {"SIGKILL"}
  */
@@ -173,7 +153,8 @@ export function killGroup(child: Deno.ChildProcess, signal: Deno.Signal = "SIGKI
   }
 }
 
-function readEnv(name: string): string | undefined {
+/** An environment variable, or `undefined` when it is unset or env access is not allowed. */
+export function readEnv(name: string): string | undefined {
   try {
     return Deno.env.get(name);
   } catch {

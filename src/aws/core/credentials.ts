@@ -33,7 +33,7 @@ import {
 } from "./web_identity.ts";
 
 /** Refresh credentials this long before they expire. */
-export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 
 /** Assumes a role with the given source credentials (an STS AssumeRole call). */
 export type AssumeRoleFn = (
@@ -94,11 +94,6 @@ function configError(message: string, cause?: unknown): AwsConfigError {
 /**
  * Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
  *
- * @example Usage
- * ```ts ignore
- * fromEnv((n) => ({ AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" })[n]); // { accessKeyId: "a", ... }
- * ```
- *
  * @param env Environment lookup.
  * @returns The credentials, or `undefined` when neither key is set.
  * @throws {AwsConfigError} When only one of the two keys is set.
@@ -146,12 +141,8 @@ export interface FromProcessOptions {
   env: Record<string, string>;
   /** The clock. */
   now: () => number;
-  /**
-   * How long the command may run before it is stopped, in milliseconds.
-   *
-   * @default {60000}
-   */
-  timeoutMs?: number;
+  /** How long the command may run before it is stopped, in milliseconds. */
+  timeoutMs: number;
 }
 
 /**
@@ -184,11 +175,6 @@ function processTimeoutMs(options: FromProfileOptions): number {
  * (`Version: 1`, `AccessKeyId`, `SecretAccessKey`, optional `SessionToken`
  * and `Expiration`), with the AWS SDK's wording for bad output.
  *
- * @example Usage
- * ```ts ignore
- * await fromProcess("dev", "aws configure export-credentials --format process", { runProcess, env: {}, now: Date.now });
- * ```
- *
  * @param profile The profile's name, for messages.
  * @param command The command line.
  * @param options How to run it.
@@ -200,7 +186,7 @@ export async function fromProcess(
   command: string,
   options: FromProcessOptions,
 ): Promise<CredentialsInput> {
-  const timeoutMs = options.timeoutMs ?? CREDENTIAL_PROCESS_TIMEOUT_MS;
+  const { timeoutMs } = options;
   const stop = new AbortController();
   const timers: ReturnType<typeof setTimeout>[] = [];
   const after = (ms: number) =>
@@ -288,12 +274,6 @@ export interface FromContainerOptions {
   readTextFile: ReadTextFile;
   /** The fetch to use. */
   fetch: typeof fetch;
-  /**
-   * The timeout of one request, in milliseconds.
-   *
-   * @default {2000}
-   */
-  timeoutMs?: number;
 }
 
 const ECS_HOST = "169.254.170.2";
@@ -314,11 +294,6 @@ function isLoopback(hostname: string): boolean {
  * `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (on 169.254.170.2) or
  * `AWS_CONTAINER_CREDENTIALS_FULL_URI`, sending the authorization token from
  * `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
- *
- * @example Usage
- * ```ts ignore
- * await fromContainer({ env: Deno.env.get, readTextFile, fetch });
- * ```
  *
  * @param options Environment, file reader and fetch.
  * @returns The credentials, or `undefined` when neither URI variable is set.
@@ -366,13 +341,7 @@ export async function fromContainer(
   } else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
     headers.Authorization = env("AWS_CONTAINER_AUTHORIZATION_TOKEN")!;
   }
-  const body = await getJson(
-    options.fetch,
-    url,
-    { headers },
-    options.timeoutMs ?? 2000,
-    "container",
-  );
+  const body = await getJson(options.fetch, url, { headers }, 2000, "container");
   return parseMetadataCredentials(body, "container credentials endpoint");
 }
 
@@ -429,22 +398,11 @@ export interface FromInstanceMetadataOptions {
   env: EnvLookup;
   /** The fetch to use. */
   fetch: typeof fetch;
-  /**
-   * The timeout of each request, in milliseconds.
-   *
-   * @default {1000}
-   */
-  timeoutMs?: number;
 }
 
 /**
  * Fetches EC2 instance-role credentials with IMDSv2, unless
  * `AWS_EC2_METADATA_DISABLED=true`.
- *
- * @example Usage
- * ```ts ignore
- * await fromInstanceMetadata({ env: Deno.env.get, fetch });
- * ```
  *
  * @param options Environment and fetch.
  * @returns The credentials, or `undefined` when disabled or unreachable.
@@ -455,7 +413,7 @@ export async function fromInstanceMetadata(
   if (isTrueSetting(options.env("AWS_EC2_METADATA_DISABLED"))) return undefined;
   const base = (options.env("AWS_EC2_METADATA_SERVICE_ENDPOINT") || "http://169.254.169.254")
     .replace(/\/+$/, "");
-  const timeout = () => AbortSignal.timeout(options.timeoutMs ?? 1000);
+  const timeout = () => AbortSignal.timeout(1000);
   let token: string;
   try {
     const res = await options.fetch(`${base}/latest/api/token`, {
@@ -489,32 +447,8 @@ export async function fromInstanceMetadata(
   }
 }
 
-/** Options of {@linkcode fromProfile}. */
+/** What resolving a profile's credentials needs. */
 export type FromProfileOptions = Omit<CredentialChainOptions, "credentials" | "explicitProfile">;
-
-/**
- * Resolves credentials from a profile of the shared files, in the order of
- * the SDK's `resolveProfileData`: `role_arn` with `source_profile` or
- * `credential_source`; static keys; `web_identity_token_file` with
- * `role_arn`; `credential_process`; IAM Identity Center (`sso_session`, or
- * the legacy `sso_start_url`).
- *
- * @example Usage
- * ```ts ignore
- * await fromProfile("dev", options);
- * ```
- *
- * @param name The profile's name.
- * @param options Files and side effects.
- * @returns The credentials, or `undefined` when the profile has no credential settings.
- * @throws {AwsConfigError} When the profile's settings are unusable.
- */
-export async function fromProfile(
-  name: string,
-  options: FromProfileOptions,
-): Promise<CredentialsInput | undefined> {
-  return await resolveProfileCredentials(name, options, []);
-}
 
 function staticKeys(name: string, settings: ProfileSettings): CredentialsInput | undefined {
   const id = settings.get("aws_access_key_id");
@@ -531,6 +465,19 @@ function staticKeys(name: string, settings: ProfileSettings): CredentialsInput |
   return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) };
 }
 
+/**
+ * Resolves credentials from a profile of the shared files, in the order of
+ * the SDK's `resolveProfileData`: `role_arn` with `source_profile` or
+ * `credential_source`; static keys; `web_identity_token_file` with
+ * `role_arn`; `credential_process`; IAM Identity Center (`sso_session`, or
+ * the legacy `sso_start_url`).
+ *
+ * @param name The profile's name.
+ * @param options Files and side effects.
+ * @param visited The profiles whose `source_profile` led here.
+ * @returns The credentials, or `undefined` when the profile has no credential settings.
+ * @throws {AwsConfigError} When the profile's settings are unusable.
+ */
 async function resolveProfileCredentials(
   name: string,
   options: FromProfileOptions,
@@ -688,12 +635,6 @@ function processEnv(env: EnvLookup): Record<string, string> {
  * the environment (`AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN`);
  * container credentials; instance metadata.
  *
- * @example Usage
- * ```ts ignore
- * const provider = defaultCredentialChain(options);
- * const creds = await provider();
- * ```
- *
  * @param options Where to look and the side effects to use.
  * @returns A provider that runs the chain once per call (wrap it in {@linkcode cachedProvider}).
  */
@@ -715,7 +656,7 @@ export function defaultCredentialChain(
       const env = fromEnv(options.env);
       if (env) return makeCredentials(env, "env");
     }
-    const profile = await fromProfile(options.profile, options);
+    const profile = await resolveProfileCredentials(options.profile, options, []);
     if (profile) return makeCredentials(profile, `profile ${options.profile}`);
     const webIdentity = webIdentityFromEnv(options.env);
     if (webIdentity) {
@@ -749,41 +690,23 @@ export function defaultCredentialChain(
   };
 }
 
-/** Options of {@linkcode cachedProvider}. */
-export interface CachedProviderOptions {
-  /** The clock. */
-  now: () => number;
-  /**
-   * Refresh this long before expiry.
-   *
-   * @default {300000}
-   */
-  marginMs?: number;
-}
-
 /**
- * Caches a provider's credentials until `marginMs` before they expire;
+ * Caches a provider's credentials until five minutes before they expire;
  * concurrent callers share one in-flight resolution, and a failure is not
  * cached.
  *
- * @example Usage
- * ```ts ignore
- * const get = cachedProvider(defaultCredentialChain(options), { now: Date.now });
- * ```
- *
  * @param provider The provider to cache.
- * @param options The clock and margin.
+ * @param options The clock.
  * @returns The caching provider.
  */
 export function cachedProvider(
   provider: () => Promise<Credentials>,
-  options: CachedProviderOptions,
+  options: { now: () => number },
 ): () => Promise<Credentials> {
   let current: Credentials | undefined;
   let pending: Promise<Credentials> | undefined;
-  const margin = options.marginMs ?? REFRESH_MARGIN_MS;
   const fresh = (c: Credentials) =>
-    c.expiration === undefined || c.expiration.getTime() - margin > options.now();
+    c.expiration === undefined || c.expiration.getTime() - REFRESH_MARGIN_MS > options.now();
   return () => {
     if (current && fresh(current)) return Promise.resolve(current);
     pending ??= provider().then(

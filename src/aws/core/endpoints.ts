@@ -188,12 +188,6 @@ function parseOverride(value: string, source: string, service: ServiceInfo): URL
  * `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` (or the profile's
  * `ignore_configured_endpoint_urls`) skips the environment and profile.
  *
- * @example Usage
- * ```ts ignore
- * const e = resolveEndpoint(SERVICES.iam, { region: "eu-west-1", env: () => undefined, profile: new Map() });
- * // e.url.host === "iam.amazonaws.com", e.signingRegion === "us-east-1"
- * ```
- *
  * @param service The service.
  * @param options Region, environment, profile and explicit overrides.
  * @returns The endpoint and its signing scope.

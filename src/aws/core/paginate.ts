@@ -23,11 +23,6 @@ export interface Paginator {
  * the `moreResults` flag is false, or when a token repeats (CloudWatch Logs
  * GetLogEvents returns the same `nextForwardToken` at the end of a stream).
  *
- * @example Usage
- * ```ts ignore
- * for await (const job of paginate((i) => batch.listJobs(i), { jobQueue: "q" }, LIST_JOBS)) console.log(job);
- * ```
- *
  * @param call Sends one page's request.
  * @param input The first request.
  * @param paginator How the operation pages.

@@ -56,18 +56,6 @@ function expandHome(path: string, home: string): string {
  * `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`. Missing files read as
  * empty.
  *
- * @example Usage
- * ```ts ignore
- * import { loadSharedConfigFiles } from "./profile.ts";
- *
- * const files = await loadSharedConfigFiles({
- *   env: () => undefined,
- *   readTextFile: () => Promise.resolve("[profile dev]\nregion = eu-west-1\n"),
- *   homeDir: "/home/me",
- * });
- * console.log(files.configProfiles.get("dev")?.get("region")); // "eu-west-1"
- * ```
- *
  * @param options Injected environment, file reader and home directory.
  * @returns The parsed files.
  */
@@ -116,14 +104,6 @@ export async function loadSharedConfigFiles(
  * The profile's settings from both files, merged key by key with the
  * credentials file winning, or `undefined` when neither file has it.
  *
- * @example Usage
- * ```ts ignore
- * import { loadSharedConfigFiles, profileSettings } from "@cloudknot/cloudknot";
- *
- * const files = await loadSharedConfigFiles({ env: Deno.env.get, readTextFile: (p) => Deno.readTextFile(p) });
- * console.log(profileSettings(files, "default")?.get("region"));
- * ```
- *
  * @param files The parsed shared files.
  * @param name The profile name.
  * @returns The merged settings, or `undefined`.
@@ -159,14 +139,6 @@ export interface ResolvedProfile {
  * A named profile that neither file has is an error; a missing `default` is
  * an empty profile.
  *
- * @example Usage
- * ```ts ignore
- * import { loadSharedConfigFiles, resolveProfile } from "@cloudknot/cloudknot";
- *
- * const files = await loadSharedConfigFiles({ env: Deno.env.get, readTextFile: (p) => Deno.readTextFile(p) });
- * console.log(resolveProfile(files, { env: Deno.env.get }).name);
- * ```
- *
  * @param files The parsed shared files.
  * @param options The explicit name and the environment.
  * @returns The selected profile.
@@ -190,13 +162,6 @@ export function resolveProfile(
 
 /**
  * Whether a setting string means true, as the AWS SDKs read booleans.
- *
- * @example Usage
- * ```ts ignore
- * import { isTrueSetting } from "./profile.ts";
- *
- * console.log(isTrueSetting("TRUE")); // true
- * ```
  *
  * @param value The raw setting.
  * @returns `true` for `true` in any case.

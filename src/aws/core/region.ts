@@ -27,11 +27,6 @@ const REGION_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
  * Picks the region from the explicit option, `AWS_REGION`,
  * `AWS_DEFAULT_REGION`, the profile's `region`, then the fallback.
  *
- * @example Usage
- * ```ts ignore
- * const region = resolveRegion({ env: Deno.env.get, profile: { name: "default", settings: new Map() } });
- * ```
- *
  * @param options Where to look.
  * @returns The region name.
  * @throws {AwsConfigError} When no source names a region, or the name is malformed.

@@ -18,6 +18,7 @@ import {
   TRANSIENT_CODES,
 } from "./retry.ts";
 import type { Credentials } from "./types.ts";
+import { sleep } from "../../util/sleep.ts";
 
 /**
  * The HTTP client for requests that must not be sent twice. Deno's fetch
@@ -112,19 +113,10 @@ export interface AwsHttpClientOptions {
   throttle?: () => Promise<void>;
 }
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+/** The backoff wait: {@linkcode sleep}, rejecting with the signal's reason once it aborts. */
+async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  await sleep(ms, signal);
+  signal?.throwIfAborted();
 }
 
 function amzDate(ms: number): string {
@@ -164,12 +156,6 @@ export interface SignRequestOptions {
  * Signs a request with aws4fetch exactly as every call of this layer does:
  * service, region and time explicit, session token signed in a header.
  *
- * @example Usage
- * ```ts ignore
- * const { headers } = await signRequest({ method: "GET", url: new URL("https://example.amazonaws.com/"), headers: {}, body: null,
- *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s" }, service: "service", region: "us-east-1", datetime: "20150830T123600Z" });
- * ```
- *
  * @param options The request and the signing parameters.
  * @returns The signed method, URL and headers.
  */
@@ -200,12 +186,6 @@ export async function signRequest(
  * Whether an S3 bucket must be addressed path-style on this endpoint: the host
  * is an IP address or `localhost`, the bucket name has dots or is not a valid
  * DNS label, or path style is forced.
- *
- * @example Usage
- * ```ts ignore
- * usePathStyle(new URL("http://127.0.0.1:9000"), "b", false); // true
- * usePathStyle(new URL("https://s3.eu-west-1.amazonaws.com"), "my-bucket", false); // false
- * ```
  *
  * @param endpoint The S3 endpoint.
  * @param bucket The bucket name.
@@ -297,7 +277,7 @@ export class AwsHttpClient {
     const o = this.#options;
     const maxAttempts = Math.max(1, o.retry?.maxAttempts ?? 6);
     const maxThrottled = Math.max(0, o.retry?.maxThrottledRetries ?? 20);
-    const sleep = o.sleep ?? defaultSleep;
+    const wait = o.sleep ?? defaultSleep;
     const service = o.service.name;
     const url = this.urlFor(spec);
     // Throttling answers have their own budget; every other failure counts
@@ -351,7 +331,7 @@ export class AwsHttpClient {
         if (options.signal?.aborted) throw error;
         const decision = classifyAttempt({ kind: "network", error }, operation.idempotent);
         if (decision === "retry" && mayRetry(false)) {
-          await sleep(backoffDelay(attempt, o.retry ?? {}), options.signal);
+          await wait(backoffDelay(attempt, o.retry ?? {}), options.signal);
           continue;
         }
         if (decision === "unknown") throw outcomeUnknown(service, operation, error);
@@ -387,7 +367,7 @@ export class AwsHttpClient {
         operation.idempotent,
       );
       if (decision === "retry" && mayRetry(isThrottling(response.status, info.code))) {
-        await sleep(backoffDelay(attempt, o.retry ?? {}), options.signal);
+        await wait(backoffDelay(attempt, o.retry ?? {}), options.signal);
         continue;
       }
       if (decision === "unknown") throw outcomeUnknown(service, operation, error);
@@ -427,11 +407,6 @@ function messageOf(error: unknown): string {
 /**
  * The request id from the headers AWS services use.
  *
- * @example Usage
- * ```ts ignore
- * requestIdOf(new Headers({ "x-amzn-requestid": "abc" })); // "abc"
- * ```
- *
  * @param headers Response headers.
  * @returns The request id, or `undefined`.
  */
@@ -442,11 +417,6 @@ export function requestIdOf(headers: Headers): string | undefined {
 
 /**
  * Percent-encodes a string as SigV4 wants (RFC 3986 unreserved characters kept).
- *
- * @example Usage
- * ```ts ignore
- * encodeRfc3986("a b*c"); // "a%20b%2Ac"
- * ```
  *
  * @param value The raw string.
  * @returns The encoded string.

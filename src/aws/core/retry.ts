@@ -85,12 +85,6 @@ export interface RetryOptions {
 /**
  * Whether an answer means "slow down": a throttling code or HTTP 429.
  *
- * @example Usage
- * ```ts ignore
- * isThrottling(400, "Throttling"); // true
- * isThrottling(500, "InternalError"); // false
- * ```
- *
  * @param status The HTTP status.
  * @param code The error code.
  * @returns `true` for a throttling answer.
@@ -117,11 +111,6 @@ export type RetryDecision =
  * Whether a network error happened before the request could reach the
  * server (connection refused, DNS failure), so re-sending is always safe.
  *
- * @example Usage
- * ```ts ignore
- * isConnectError(new TypeError("error sending request: tcp connect error: Connection refused")); // true
- * ```
- *
  * @param error The error `fetch` rejected with.
  * @returns `true` when nothing was sent.
  */
@@ -139,12 +128,6 @@ export function isConnectError(error: unknown): boolean {
  * - 5xx and network errors: retry an idempotent call, report "unknown" for any other
  *   (a connection that was never made is retried either way);
  * - anything else fails.
- *
- * @example Usage
- * ```ts ignore
- * classifyAttempt({ kind: "response", status: 400, code: "Throttling" }, false); // "retry"
- * classifyAttempt({ kind: "response", status: 500, code: "InternalError" }, false); // "unknown"
- * ```
  *
  * @param outcome The attempt's outcome.
  * @param idempotent Whether the operation can be repeated safely.
@@ -165,11 +148,6 @@ export function classifyAttempt(outcome: AttemptOutcome, idempotent: boolean): R
 /**
  * The capped full-jitter backoff before retry number `attempt` (0-based):
  * a uniform random delay in `[0, min(maxDelayMs, baseDelayMs * 2^attempt))`.
- *
- * @example Usage
- * ```ts ignore
- * backoffDelay(3, { baseDelayMs: 100, maxDelayMs: 20000 }, () => 0.5); // 400
- * ```
  *
  * @param attempt The number of retries already made.
  * @param options Base and cap.
@@ -192,11 +170,6 @@ export const CLOCK_SKEW_LIMIT_MS = 5 * 60 * 1000;
 /**
  * The clock offset to use after a clock-skew error, or `undefined` when the
  * server's `Date` does not show a skew of more than five minutes.
- *
- * @example Usage
- * ```ts ignore
- * skewCorrection("SignatureDoesNotMatch", "Wed, 01 Jan 2020 00:00:00 GMT", Date.now()); // a large negative offset
- * ```
  *
  * @param code The error code.
  * @param dateHeader The response's `Date` header.

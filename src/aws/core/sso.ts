@@ -87,11 +87,6 @@ const SSO_KEYS = ["sso_session", "sso_start_url", "sso_account_id", "sso_region"
  * `sso_start_url`, `sso_account_id`, `sso_region`, `sso_role_name` (the
  * SDK's `isSsoProfile`).
  *
- * @example Usage
- * ```ts ignore
- * isSsoProfile(new Map([["sso_session", "corp"]])); // true
- * ```
- *
  * @param settings The profile's settings.
  * @returns Whether it is one.
  */
@@ -132,11 +127,6 @@ function ssoError(message: string, cause?: unknown): AwsConfigError {
  * Resolves an SSO profile's credentials: its settings (with its
  * sso-session's), its cached token (refreshed when near its end), then the
  * role's credentials from the portal.
- *
- * @example Usage
- * ```ts ignore
- * const creds = await fromSso("dev", profileSettings(files, "dev")!, options);
- * ```
  *
  * @param name The profile's name.
  * @param settings Its settings.

@@ -46,11 +46,6 @@ export interface FromWebIdentityOptions {
  * and `AWS_ROLE_ARN` (both, or it is not configured, as the SDK skips it),
  * and `AWS_ROLE_SESSION_NAME`.
  *
- * @example Usage
- * ```ts ignore
- * webIdentityFromEnv((n) => ({ AWS_WEB_IDENTITY_TOKEN_FILE: "/t", AWS_ROLE_ARN: "arn:aws:iam::1:role/r" })[n]);
- * ```
- *
  * @param env Environment lookup.
  * @returns The settings, or `undefined` when either variable is unset.
  */
@@ -71,11 +66,6 @@ export function webIdentityFromEnv(env: EnvLookup): WebIdentitySource | undefine
  * Reads the token file (again on every call: EKS and GitHub Actions renew
  * it) and assumes the role with it. The session name defaults to
  * `cloudknot-<epoch ms>` (the SDK's is `aws-sdk-js-session-<epoch ms>`).
- *
- * @example Usage
- * ```ts ignore
- * const creds = await fromWebIdentity(webIdentityFromEnv(Deno.env.get)!, { readTextFile, assumeRoleWithWebIdentity, now: Date.now });
- * ```
  *
  * @param source The token file, role and session name.
  * @param options The file reader, the STS call and the clock.

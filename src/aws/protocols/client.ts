@@ -96,13 +96,6 @@ function methodName(operation: string): string {
  * protocol, sends it through the signed HTTP client (which retries as the
  * operation's idempotency allows) and reads the response with the protocol.
  *
- * @example Usage
- * ```ts ignore
- * const batch = createClient(http, BATCH);
- * await batch.submitJob({ jobName: "j", jobQueue: "q", jobDefinition: "d" });
- * for await (const job of batch.listJobsAll({ jobQueue: "q" })) console.log(job.jobId);
- * ```
- *
  * @param http The service's signed HTTP client.
  * @param service The service as data.
  * @returns The client.
@@ -134,12 +127,6 @@ export function createClient<Api extends ApiTable, Op extends OperationInfo>(
  * (`BATCH_WIRE`): each operation named after its key, and idempotent (safe to
  * send again after a lost answer) unless listed.
  *
- * @example Usage
- * ```ts ignore
- * operationTable({ GetRole: {}, CreateRole: {} }, ["CreateRole"]);
- * // { GetRole: { name: "GetRole", idempotent: true }, CreateRole: { name: "CreateRole", idempotent: false } }
- * ```
- *
  * @param wire Each operation's generated wire metadata, by name.
  * @param notIdempotent The operations that must not be sent twice.
  * @returns The table.
@@ -158,13 +145,6 @@ export function operationTable<const T extends Record<string, object>>(
 /**
  * A service as data, from its protocol, what was generated from its model
  * and which operations must not be sent twice.
- *
- * @example Usage
- * ```ts ignore
- * import generated from "./ecr.generated.json" with { type: "json" };
- *
- * const ECR_SERVICE = defineService<EcrApi>(jsonProtocol(ECR_JSON), generated, ["CreateRepository"]);
- * ```
  *
  * @param protocol The wire protocol.
  * @param generated The generated wire metadata and paginators: an operation of

@@ -12,12 +12,6 @@ import type { Protocol } from "./client.ts";
  * body's `__type`, then `code`, with any `namespace#` prefix and `:suffix`
  * removed.
  *
- * @example Usage
- * ```ts ignore
- * parseJsonError(400, new Headers(), '{"__type":"com.amazonaws.ecr#RepositoryNotFoundException","message":"m"}');
- * // { code: "RepositoryNotFoundException", message: "m" }
- * ```
- *
  * @param status The HTTP status.
  * @param headers The response headers.
  * @param body The response body.
@@ -86,11 +80,6 @@ async function readJson(res: Response): Promise<unknown> {
  * The awsJson1_1 protocol of one service: `POST /` with `X-Amz-Target` and a
  * JSON body; epoch-second timestamps in the response become `Date`s.
  *
- * @example Usage
- * ```ts ignore
- * const ECR_SERVICE = defineService<EcrApi>(jsonProtocol(ECR_JSON), generated, ["CreateRepository"]);
- * ```
- *
  * @param service The protocol constants.
  * @returns The protocol.
  */
@@ -125,11 +114,6 @@ export interface RestJsonOperation extends OperationInfo {
 /**
  * Builds a restJson1 request: path labels and query members are taken out of
  * the input, the rest is the JSON body (none for GET and DELETE).
- *
- * @example Usage
- * ```ts ignore
- * restJsonRequest({ name: "ListTagsForResource", idempotent: true, method: "GET", path: "/v1/tags/{resourceArn}" }, { resourceArn: "arn" });
- * ```
  *
  * @param operation The operation.
  * @param input The request members.
@@ -170,11 +154,6 @@ export function restJsonRequest(
 /**
  * The restJson1 protocol (Batch, the SSO portal): path labels, query and
  * header members come out of the input, the rest is the JSON body.
- *
- * @example Usage
- * ```ts ignore
- * const BATCH_SERVICE = defineService<BatchApi, RestJsonOperation>(REST_JSON, generated);
- * ```
  */
 export const REST_JSON: Protocol<RestJsonOperation> = {
   request: (operation, input) => restJsonRequest(operation, input as Record<string, unknown>),

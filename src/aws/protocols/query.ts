@@ -28,12 +28,6 @@ export interface QueryServiceInfo {
 /**
  * Flattens request members into form pairs the way the query protocols do.
  *
- * @example Usage
- * ```ts ignore
- * serializeQuery({ Tags: [{ Key: "a", Value: "b" }] }, { version: "2010-05-08", hints: { memberName: "member" } });
- * // [["Tags.member.1.Key", "a"], ["Tags.member.1.Value", "b"]]
- * ```
- *
  * @param input The request members.
  * @param service The service's dialect.
  * @returns The form pairs, without `Action` and `Version`.
@@ -82,11 +76,6 @@ function walk(value: unknown, prefix: string, service: QueryServiceInfo, out: [s
  * Decodes a query-protocol error: `<ErrorResponse><Error><Code>` (awsQuery)
  * or `<Response><Errors><Error><Code>` (EC2).
  *
- * @example Usage
- * ```ts ignore
- * parseQueryError(404, new Headers(), "<ErrorResponse><Error><Code>NoSuchEntity</Code><Message>m</Message></Error><RequestId>r</RequestId></ErrorResponse>");
- * ```
- *
  * @param status The HTTP status.
  * @param headers The response headers.
  * @param body The response body.
@@ -118,11 +107,6 @@ export function parseQueryError(status: number, headers: Headers, body: string):
 
 /**
  * Decodes a successful query-protocol response body.
- *
- * @example Usage
- * ```ts ignore
- * parseQueryResponse("GetRole", xml, IAM_QUERY);
- * ```
  *
  * @param operation The operation name.
  * @param body The XML body.
@@ -159,11 +143,6 @@ export type ShapeHintsData =
 /**
  * The shape hints that hints as data describe.
  *
- * @example Usage
- * ```ts ignore
- * shapeHints({ memberName: "member", lists: ["Roles"] }).lists?.has("Roles"); // true
- * ```
- *
  * @param data The hints as data, e.g. from a service's `*.generated.json`.
  * @returns The hints.
  */
@@ -178,11 +157,6 @@ export function shapeHints(data: ShapeHintsData): ShapeHints {
 /**
  * The query protocol of one service: a form body with `Action`, `Version`
  * and the flattened input; an XML response decoded with the service's hints.
- *
- * @example Usage
- * ```ts ignore
- * const IAM_SERVICE = defineService<IamApi>(queryProtocol(IAM_QUERY), generated);
- * ```
  *
  * @param service The dialect and hints.
  * @returns The protocol.

@@ -29,11 +29,6 @@ export interface S3Operation<I = never, O = unknown> extends OperationInfo {
 /**
  * The restXml protocol: runs each operation's own request builder and
  * response reader.
- *
- * @example Usage
- * ```ts ignore
- * const S3 = { protocol: REST_XML, operations: S3_OPERATIONS, paginators: {} };
- * ```
  */
 export const REST_XML: Protocol<S3Operation> = {
   // S3 is regional: its signing region is the session's region.
@@ -47,11 +42,6 @@ export const REST_XML: Protocol<S3Operation> = {
  * Reads an XML response body and returns its root element; S3 can answer 200
  * and still fail (CompleteMultipartUpload), so an `<Error>` root is thrown as
  * an {@linkcode AwsError}.
- *
- * @example Usage
- * ```ts ignore
- * const root = await readXml(response, { name: "ListObjectsV2", idempotent: true });
- * ```
  *
  * @param res The response.
  * @param operation The operation, named in the error.
@@ -96,11 +86,6 @@ export const S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/";
  * tests/normalize-uri-path.rs). Sending it would need an HTTP client and a
  * signer that keep the raw path.
  *
- * @example Usage
- * ```ts ignore
- * keyPath("dir/a b+c.txt"); // "/dir/a%20b%2Bc.txt"
- * ```
- *
  * @param key The object key.
  * @returns The path, starting with `/`.
  * @throws {CloudknotInputError} For a key with a `.` or `..` segment.
@@ -125,11 +110,6 @@ export type XmlElement = [name: string, content: string | number | boolean | Xml
 /**
  * Writes an XML document with one root element in the S3 namespace.
  *
- * @example Usage
- * ```ts ignore
- * toXml(["Tagging", [["TagSet", [["Tag", [["Key", "a"], ["Value", "b"]]]]]]]);
- * ```
- *
  * @param root The root element.
  * @returns The XML text.
  */
@@ -144,11 +124,6 @@ export function toXml(root: XmlElement): string {
 /**
  * The `x-amz-checksum-sha256` headers S3 accepts in place of `Content-MD5`
  * on calls that require a body checksum.
- *
- * @example Usage
- * ```ts ignore
- * await checksumHeaders("<Tagging/>");
- * ```
  *
  * @param body The request body.
  * @returns The headers to add.
@@ -176,12 +151,6 @@ const STATUS_CODES: Record<number, string> = {
 /**
  * Decodes an S3 error: `<Error><Code>`; HEAD errors have no body and get a
  * code from the status (`NotFound`, `Forbidden`, …).
- *
- * @example Usage
- * ```ts ignore
- * parseS3Error(404, new Headers({ "x-amz-request-id": "r" }), "");
- * // { code: "NotFound", message: "...", requestId: "r" }
- * ```
  *
  * @param status The HTTP status.
  * @param headers The response headers.

@@ -19,11 +19,6 @@ export type XmlNode = string | { [name: string]: XmlNode | XmlNode[] };
  * (`""` when empty); text between child elements is dropped when it is only
  * whitespace, else kept under `#text`.
  *
- * @example Usage
- * ```ts ignore
- * parseXml("<a><b>1</b></a>"); // { a: [{ b: ["1"] }] }
- * ```
- *
  * @param text The XML text.
  * @returns The document.
  * @throws {Error} When the text is not well-formed XML.
@@ -58,11 +53,6 @@ function toNode(element: XmlElement): XmlNode {
 /**
  * The first child element of a parsed node with the given name.
  *
- * @example Usage
- * ```ts ignore
- * child(parseXml("<a><b>1</b></a>"), "a"); // { b: ["1"] }
- * ```
- *
  * @param node A parsed node.
  * @param name The child's name.
  * @returns The child, or `undefined`.
@@ -75,11 +65,6 @@ export function child(node: XmlNode | undefined, name: string): XmlNode | undefi
 
 /**
  * The text of a child element.
- *
- * @example Usage
- * ```ts ignore
- * text(parseXml("<a><b>1</b></a>").a?.[0], "b"); // "1"
- * ```
  *
  * @param node A parsed node.
  * @param name The child's name.
@@ -119,12 +104,6 @@ export interface ShapeHints {
  * Decodes a parsed element into plain values using the hints: lists become
  * arrays (also with one or no member), scalars are converted, and EC2 names
  * are mapped to API member names.
- *
- * @example Usage
- * ```ts ignore
- * decodeXml(parseXml("<r><Roles><member><RoleName>a</RoleName></member></Roles></r>").r?.[0], { memberName: "member" });
- * // { Roles: [{ RoleName: "a" }] }
- * ```
  *
  * @param node The parsed element.
  * @param hints The service's shape hints.
@@ -189,11 +168,6 @@ function scalar(parent: string, wire: string, value: string, hints: ShapeHints):
 
 /**
  * Escapes text for an XML element.
- *
- * @example Usage
- * ```ts ignore
- * escapeXml("a<b&c"); // "a&lt;b&amp;c"
- * ```
  *
  * @param value The raw text.
  * @returns The escaped text.

@@ -300,7 +300,7 @@ export const CLOUDFORMATION_SERVICE: ServiceDefinition<CloudFormationApi> = defi
  *
  * @example Usage
  * ```ts ignore
- * import { AwsSession } from "@cloudknot/cloudknot";
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
  *
  * const aws = await AwsSession.create();
  * for await (const s of aws.cloudformation.listStacksAll({ StackStatusFilter: ["CREATE_COMPLETE"] })) {

@@ -106,15 +106,3 @@ export const SSO_OIDC_SERVICE: ServiceDefinition<SsoOidcApi, RestJsonOperation> 
   oidcGenerated,
   ["CreateToken"],
 );
-
-/**
- * The SSO OIDC client. The credential chain uses it to refresh an
- * sso-session's token.
- *
- * @example Usage
- * ```ts ignore
- * const oidc = createClient(http, SSO_OIDC_SERVICE);
- * const { accessToken } = await oidc.createToken({ clientId, clientSecret, grantType: "refresh_token", refreshToken });
- * ```
- */
-export type SsoOidc = ServiceClient<SsoOidcApi>;
