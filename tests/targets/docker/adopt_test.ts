@@ -90,13 +90,9 @@ async function containers(runId: string) {
   return out;
 }
 
-/** The attempts recorded of each item. */
+/** The attempts recorded of each item of a run. */
 async function attemptsOf(runDir: string): Promise<Record<number, number[]>> {
-  const out: Record<number, number[]> = {};
-  for (const r of await readAllRecords(new LocalStore(runDir))) {
-    (out[r.index] ??= []).push(r.attempt);
-  }
-  return out;
+  return attemptsIn(await readAllRecords(new LocalStore(runDir)));
 }
 
 /** Removes every container of the knots under `dir`, so nothing waits on them. */
@@ -184,81 +180,78 @@ dockerTest(
   },
 );
 
+/**
+ * Runs a slice of a throw then an 8 s nap (one item at a time) whose driver is killed once its
+ * container started; once the throw is recorded, `meanwhile` is done to the container, then
+ * another process collects the run, which must finish: the nap's result, the throw's error.
+ * Returns the run's records.
+ */
+async function throwThenNap(meanwhile: (container: string) => Promise<void>) {
+  const baseImage = await ensureBaseImage({ docker: quiet });
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-adopt-nap-" });
+  try {
+    const runId = await killedDriver(dir, baseImage, "wait", ["throw", "nap"]);
+    const runDir = join(dir, "dying", "runs", runId);
+    await unlessHung(
+      (async () => {
+        while ((await attemptsOf(runDir))[0] === undefined) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })(),
+      "the failure's record",
+    );
+    await meanwhile((await containers(runId))[0]!.name);
+
+    const knot = await Knot.create({ name: "dying", target: "docker", dir, docker: quiet });
+    const run = await knot.collect(runId);
+    const settled = await unlessHung(run.settled(), "the taken-over run");
+    assert.deepEqual(settled[1], { index: 1, status: "fulfilled", value: "rested" });
+    assert.equal(rejected(settled[0]!, 0).remote.name, "RangeError");
+    assert.deepEqual(await containers(runId), {}, "no container of the run is left");
+    const records = await readAllRecords(new LocalStore(runDir));
+    await knot.clobber();
+    return records;
+  } finally {
+    await removeContainers(dir);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The attempts recorded of each item, of these records. */
+function attemptsIn(records: { index: number; attempt: number }[]): Record<number, number[]> {
+  const out: Record<number, number[]> = {};
+  for (const r of records) (out[r.index] ??= []).push(r.attempt);
+  for (const list of Object.values(out)) list.sort();
+  return out;
+}
+
 dockerTest(
   "a run whose driver was killed while a slice's container runs on after one of its items failed is finished by collect(): the container is waited for, its other item runs once",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-adopt-wait-" });
-    try {
-      // One container runs both items, one at a time: the throw is recorded, then it naps 8 s.
-      const runId = await killedDriver(dir, baseImage, "wait", ["throw", "nap"]);
-      const runDir = join(dir, "dying", "runs", runId);
-      await unlessHung(
-        (async () => {
-          while ((await attemptsOf(runDir))[0] === undefined) {
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        })(),
-        "the failure's record",
-      );
-      assert.equal((await containers(runId))[0]?.state, "running", "it still runs the nap");
-
-      const knot = await Knot.create({ name: "dying", target: "docker", dir, docker: quiet });
-      const run = await knot.collect(runId);
-      const settled = await unlessHung(run.settled(), "the taken-over run");
-      assert.deepEqual(settled[1], { index: 1, status: "fulfilled", value: "rested" });
-      assert.equal(rejected(settled[0]!, 0).remote.name, "RangeError");
-      assert.deepEqual(
-        await attemptsOf(runDir),
-        { 0: [1, 2], 1: [1] },
-        "the nap ran once, in the container that ran on; the throw was retried",
-      );
-      assert.deepEqual(await containers(runId), {}, "no container of the run is left");
-      await knot.clobber();
-    } finally {
-      await removeContainers(dir);
-      await Deno.remove(dir, { recursive: true });
-    }
+    const records = await throwThenNap(async (name) => {
+      const state = (await quiet.inspectContainer(name))!.State;
+      assert.equal(state.Status, "running", "it still runs the nap");
+    });
+    assert.deepEqual(
+      attemptsIn(records),
+      { 0: [1, 2], 1: [1] },
+      "the nap ran once, in the container that ran on; the throw was retried",
+    );
   },
 );
 
 dockerTest(
   "a container killed after its driver was killed gives the items it left without a record Batch's crash record when another process takes the run over; they are retried, not run anew unrecorded",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-adopt-killed-" });
-    try {
-      const runId = await killedDriver(dir, baseImage, "wait", ["throw", "nap"]);
-      const runDir = join(dir, "dying", "runs", runId);
-      await unlessHung(
-        (async () => {
-          while ((await attemptsOf(runDir))[0] === undefined) {
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        })(),
-        "the failure's record",
-      );
-      // The nap's container is killed while no process drives the run.
-      const { name } = (await containers(runId))[0]!;
+    // The nap's container is killed while no process drives the run.
+    const records = await throwThenNap(async (name) => {
       await quiet.command(["kill", name]);
       assert.equal((await quiet.command(["wait", name])).stdout.trim(), "137");
-
-      const knot = await Knot.create({ name: "dying", target: "docker", dir, docker: quiet });
-      const run = await knot.collect(runId);
-      const settled = await unlessHung(run.settled(), "the taken-over run");
-      assert.deepEqual(settled[1], { index: 1, status: "fulfilled", value: "rested" });
-      assert.equal(rejected(settled[0]!, 0).remote.name, "RangeError");
-      assert.deepEqual(await attemptsOf(runDir), { 0: [1, 2], 1: [1, 2] });
-      const crash = (await readAllRecords(new LocalStore(runDir)))
-        .find((r) => r.index === 1 && r.attempt === 1)!;
-      assert.equal(crash.status === "error" && crash.error.name, "JobCrashedError");
-      assert.equal(crash.status === "error" && crash.exitCode, 137);
-      assert.deepEqual(await containers(runId), {}, "no container of the run is left");
-      await knot.clobber();
-    } finally {
-      await removeContainers(dir);
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
+    assert.deepEqual(attemptsIn(records), { 0: [1, 2], 1: [1, 2] });
+    const crash = records.find((r) => r.index === 1 && r.attempt === 1)!;
+    assert.equal(crash.status === "error" && crash.error.name, "JobCrashedError");
+    assert.equal(crash.status === "error" && crash.exitCode, 137);
   },
 );
 
