@@ -1,14 +1,15 @@
 // A docker run whose driving process was killed between two docker calls is
-// finished by another process's collect(), with every result and each item
-// run once: a container created but never started is started, one that ran
-// and exited before it was adopted is read, a slice whose container was
-// removed without a record (or never made) runs its attempt anew, and a
-// container whose records were written but which was not yet removed is
-// kept and removed, a created container that cannot start fails its attempt
-// as Batch's CannotStartContainerError, and a container still running after one of its slice's
-// items recorded a failure is waited for, not removed. The killed driver is a real process, killed by its
-// docker client (dying_client.ts). Under CI=true these tests fail without
-// Docker.
+// finished by another process's collect(), each item's attempts counted as
+// its driver would have: a container created but never started is started
+// (or, when it cannot start, fails its attempt as Batch's
+// CannotStartContainerError), one that ran and exited before it was adopted
+// is read, a slice whose container was removed without a record (or never
+// made) runs its attempt anew, a container whose records were written but
+// which was not yet removed is removed, a container still running after one
+// of its items recorded a failure is waited for, and the items a container
+// killed meanwhile left without a record get Batch's crash record. The
+// killed driver is a real process, killed by its docker client
+// (dying_client.ts). Under CI=true these tests fail without Docker.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
