@@ -189,7 +189,7 @@ export class BucketDeleteDeniedError extends CloudknotError {
    *
    * @param bucket The bucket's name.
    * @param options `knot` names the clobbered knot; `also` what else was
-   *   clobbered with it, such as `"Pars"` (@default {[]}); `partition` the
+   *   clobbered with it, such as `"Pars lab"` (@default {[]}); `partition` the
    *   ARN partition (@default {"aws"}); `cause` S3's AccessDenied.
    */
   constructor(

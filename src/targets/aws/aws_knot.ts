@@ -587,12 +587,16 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
       await deleteRole(session.iam, this.#record.jobRole.split("/").pop()!);
     }
     if (!options.keepData) await deletePrefix(this.store, "");
+    // What the repository lost, for the bucket's error.
+    let repoClobbered: string | undefined;
     if (options.repo) {
       const isDefault = r.repo.name === await getEcrRepo({ state });
       if (isDefault) {
         for (const tag of this.#record.imageTags) await r.repo.removeImage(tag);
+        repoClobbered = `image tags in repository ${r.repo.name}`;
       } else {
         await r.repo.clobber();
+        repoClobbered = `repository ${r.repo.name}`;
       }
     }
     if (options.image) await r.image.clobber();
@@ -600,9 +604,9 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     if (options.pars) await r.pars.clobber({ ...wait, warn });
     if (options.bucket) {
       const also = [
-        ...(options.pars ? ["Pars"] : []),
-        ...(options.repo ? ["repository"] : []),
-        ...(options.image ? ["local image"] : []),
+        ...(options.pars ? [`Pars ${r.pars.name}`] : []),
+        ...(repoClobbered !== undefined ? [repoClobbered] : []),
+        ...(options.image ? [`local image ${r.image.name}`] : []),
       ];
       await deleteBucketIfUnused(session, state, r.bucket, {
         knot: name,
