@@ -407,3 +407,61 @@ Deno.test("operations that create things are marked non-idempotent, as data", as
     "S3.CreateBucket",
   ]);
 });
+
+Deno.test("a process that got its answers exits without waiting for their attempt timeouts", async () => {
+  // The attempt timeout (an hour here) must stop holding the process once
+  // the answer came: a CLI command or a job ends as soon as its work does.
+  const root = new URL("../../", import.meta.url);
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `${dir}/requests.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { AwsSession } from ${JSON.stringify(new URL("src/aws/mod.ts", root).href)};
+const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () =>
+  Response.json({ jobs: [] }));
+const s = await AwsSession.create({
+  region: "eu-west-1",
+  endpoint: \`http://127.0.0.1:\${server.addr.port}\`,
+  credentials: { accessKeyId: "AKIDEXIT", secretAccessKey: "secret" },
+  env: () => undefined,
+  readTextFile: () => Promise.resolve(undefined),
+  retry: { attemptTimeoutMs: 3_600_000 },
+});
+await s.batch.describeJobs({ jobs: ["a"] });
+await server.shutdown();
+console.log("answered");
+`,
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--config",
+        new URL("deno.json", root).pathname,
+        "--lock",
+        new URL("tests/deno.lock", root).pathname,
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // A guard against hanging the suite for the hour, not a measure.
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const hung = new Promise<"hung">((resolve) => {
+      guard = setTimeout(() => resolve("hung"), 60_000);
+    });
+    const out = await Promise.race([child.output(), hung]);
+    clearTimeout(guard);
+    if (out === "hung") {
+      child.kill("SIGKILL");
+      await child.output();
+      assert.fail("the process was still running a minute after its last answer");
+    }
+    assert.equal(new TextDecoder().decode(out.stderr).includes("error"), false);
+    assert.equal(new TextDecoder().decode(out.stdout).trim(), "answered");
+    assert.equal(out.code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

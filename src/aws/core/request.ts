@@ -305,13 +305,16 @@ export class AwsHttpClient {
         });
       let response: Response;
       // The attempt timeout covers sending the request and receiving the
-      // response headers; a streaming body may take longer.
+      // response headers; a streaming body may take longer. Its clock is
+      // AbortSignal.timeout, not setTimeout: a process's first setTimeout
+      // costs 5 to 20 ms in Deno 2.9 (its timers load on first use), which
+      // was a job's first request's (BENCHMARKS.md, "Job start").
       const timeout = new AbortController();
       const timeoutMs = o.retry?.attemptTimeoutMs ?? 120_000;
-      const timer = setTimeout(
-        () => timeout.abort(new DOMException(`No response within ${timeoutMs} ms`, "TimeoutError")),
-        timeoutMs,
-      );
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const late = () =>
+        timeout.abort(new DOMException(`No response within ${timeoutMs} ms`, "TimeoutError"));
+      deadline.addEventListener("abort", late, { once: true });
       const signal = options.signal
         ? AbortSignal.any([options.signal, timeout.signal])
         : timeout.signal;
@@ -343,7 +346,7 @@ export class AwsHttpClient {
           cause: error,
         });
       } finally {
-        clearTimeout(timer);
+        deadline.removeEventListener("abort", late);
       }
       if (response.ok) return response;
       const text = await response.text().catch(() => "");
