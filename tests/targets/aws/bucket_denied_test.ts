@@ -88,6 +88,11 @@ dockerTest(
       const left = await admin.s3.listObjectsV2({ Bucket: bucket });
       assert.equal(left.KeyCount, 0);
       assert.equal(await state.section("knot denied"), undefined);
+      // The knot is clobbered: it says so, and a second clobber does nothing.
+      await assert.rejects(() => knot.map([1]), /Knot denied was clobbered: create it again/);
+      emu.requests.clear();
+      await knot.clobber({ bucket: true });
+      assert.deepEqual(emu.requests.entries, []);
     } finally {
       await emu.close();
       await Deno.remove(dir, { recursive: true });
