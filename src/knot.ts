@@ -6,6 +6,7 @@
  * @module
  */
 import { CloudknotInputError } from "./util/errors.ts";
+import { BucketDeleteDeniedError } from "./resources/errors.ts";
 import type { FunctionArtifact } from "./job/function_artifact.ts";
 import { encodeInputs } from "./job/inputs.ts";
 import type { Permissions } from "./job/permissions.ts";
@@ -507,7 +508,13 @@ export class Knot<F extends JobFunction = JobFunction> {
    */
   async clobber(options: AwsClobberOptions = {}): Promise<void> {
     if (this.#clobbered) return;
-    await this.#target.clobber(options);
+    try {
+      await this.#target.clobber(options);
+    } catch (e) {
+      // Everything but the bucket is gone; the error says how to delete it.
+      if (e instanceof BucketDeleteDeniedError) this.#clobbered = true;
+      throw e;
+    }
     this.#clobbered = true;
   }
 

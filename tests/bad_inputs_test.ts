@@ -24,7 +24,10 @@ const JOBS = "tests/cli/fixtures/jobs.ts";
 /** The messages of the "Bad inputs" catalogue in docs/troubleshooting.md: its table's code spans. */
 async function catalogue(): Promise<string[]> {
   const doc = await Deno.readTextFile(new URL("../docs/troubleshooting.md", import.meta.url));
-  const section = doc.slice(doc.indexOf("## Bad inputs"));
+  const start = doc.indexOf("## Bad inputs");
+  // The section ends where the next one starts.
+  const end = doc.indexOf("\n## ", start + 1);
+  const section = doc.slice(start, end === -1 ? undefined : end);
   return section.split("\n").filter((line) => /^\| [^-]/.test(line)).slice(1)
     .flatMap((row) => [...row.split("|")[2]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
 }

@@ -162,6 +162,60 @@ export class CannotDeleteResourceError extends CloudknotError {
 }
 
 /**
+ * A knot's clobber with `bucket: true` deleted the knot (and whatever else
+ * was asked), but S3 refused to delete the bucket: these credentials lack
+ * `s3:DeleteBucket`, which the policy of `docs/iam.md` leaves out on purpose.
+ * The bucket is empty and kept; the message says how to grant the action or
+ * delete the bucket with the AWS CLI.
+ *
+ * @example Usage
+ * ```ts
+ * import { BucketDeleteDeniedError } from "@cloudknot/cloudknot/resources";
+ *
+ * const e = new BucketDeleteDeniedError("cloudknot-123456789012-us-east-1", { knot: "squares" });
+ * console.log(e.bucketArn); // "arn:aws:s3:::cloudknot-123456789012-us-east-1"
+ * ```
+ */
+export class BucketDeleteDeniedError extends CloudknotError {
+  /** The bucket that was kept. */
+  readonly bucket: string;
+  /** The bucket's ARN, the resource to grant `s3:DeleteBucket` on. */
+  readonly bucketArn: string;
+  /** The knot that was clobbered. */
+  readonly knot: string;
+
+  /**
+   * Makes the error.
+   *
+   * @param bucket The bucket's name.
+   * @param options `knot` names the clobbered knot; `also` what else was
+   *   clobbered with it, such as `"Pars lab"` (@default {[]}); `partition` the
+   *   ARN partition (@default {"aws"}); `cause` S3's AccessDenied.
+   */
+  constructor(
+    bucket: string,
+    options: { knot: string; also?: string[]; partition?: string; cause?: unknown },
+  ) {
+    const also = options.also ?? [];
+    const bucketArn = `arn:${options.partition ?? "aws"}:s3:::${bucket}`;
+    const done = also.length === 0
+      ? `Knot ${options.knot} was clobbered`
+      : `Knot ${options.knot} and its ${
+        also.length === 1 ? also[0] : `${also.slice(0, -1).join(", ")} and ${also.at(-1)}`
+      } were clobbered`;
+    super(
+      `${done}, but bucket ${bucket} was kept: these credentials may not delete it ` +
+        `(s3:DeleteBucket). Grant s3:DeleteBucket on ${bucketArn} (docs/iam.md) so that ` +
+        `clobber({ bucket: true }) may delete it, or delete it yourself: aws s3 rb s3://${bucket}`,
+      { cause: options.cause },
+    );
+    this.bucket = bucket;
+    this.bucketArn = bucketArn;
+    this.knot = options.knot;
+  }
+}
+
+/**
  * A resource with the name cloudknot wants exists, but cloudknot did not make
  * it (it lacks the `ManagedBy=cloudknot` tags), so it is neither adopted nor
  * changed.

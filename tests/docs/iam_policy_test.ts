@@ -97,7 +97,8 @@ Deno.test("the IAM policy of the docs is valid policy JSON", () => {
 /** Operations the policy leaves out on purpose. */
 const NOT_GRANTED: Record<string, string> = {
   "sts:AssumeRole": "only for role_arn profiles, granted with that role",
-  "s3:DeleteBucket": "cloudknot never deletes a bucket",
+  "s3:DeleteBucket":
+    "only for knot.clobber({ bucket: true }), which without it keeps the bucket and says to grant it",
   "sts:AssumeRoleWithWebIdentity": "unsigned: the role's trust policy decides, not the caller's",
   // Only to remove the Python cloudknot's stacks, with the permissions the
   // original needed (docs/iam.md says so).

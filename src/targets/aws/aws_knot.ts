@@ -28,12 +28,13 @@ import {
   MANAGED_BY_TAG,
   PARS_TAG_KEY,
 } from "../../resources/_iam_roles.ts";
-import { Ledger } from "../../resources/_ledger.ts";
+import { isAwsCode, Ledger } from "../../resources/_ledger.ts";
 import { KNOT_TAG_KEY } from "../../resources/gc.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
 import {
+  BucketDeleteDeniedError,
   ProfileMismatchError,
   RegionMismatchError,
   ResourceDoesNotExistError,
@@ -552,6 +553,8 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * asked.
    *
    * @param options What else to delete.
+   * @throws {BucketDeleteDeniedError} With `bucket: true`, when everything
+   *   else is deleted but S3 refuses these credentials `s3:DeleteBucket`.
    */
   async clobber(options: AwsClobberOptions = {}): Promise<void> {
     const { session, state, pollIntervalMs } = this.#options;
@@ -584,25 +587,46 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
       await deleteRole(session.iam, this.#record.jobRole.split("/").pop()!);
     }
     if (!options.keepData) await deletePrefix(this.store, "");
+    // What the repository lost, for the bucket's error.
+    let repoClobbered: string | undefined;
     if (options.repo) {
       const isDefault = r.repo.name === await getEcrRepo({ state });
       if (isDefault) {
         for (const tag of this.#record.imageTags) await r.repo.removeImage(tag);
+        repoClobbered = `image tags in repository ${r.repo.name}`;
       } else {
         await r.repo.clobber();
+        repoClobbered = `repository ${r.repo.name}`;
       }
     }
     if (options.image) await r.image.clobber();
     await removeAwsKnot(state, name, this.#options);
     if (options.pars) await r.pars.clobber({ ...wait, warn });
-    if (options.bucket) await deleteBucketIfUnused(session, state, r.bucket);
+    if (options.bucket) {
+      const also = [
+        ...(options.pars ? [`Pars ${r.pars.name}`] : []),
+        ...(repoClobbered !== undefined ? [repoClobbered] : []),
+        ...(options.image ? [`local image ${r.image.name}`] : []),
+      ];
+      await deleteBucketIfUnused(session, state, r.bucket, {
+        knot: name,
+        also,
+        partition: arnPartition(r.jobRole),
+      });
+    }
   }
 }
 
+/**
+ * Deletes the bucket when no knot uses it and it is empty. S3's AccessDenied
+ * (credentials without `s3:DeleteBucket`, which docs/iam.md's policy leaves
+ * out) becomes a {@linkcode BucketDeleteDeniedError} saying what was done.
+ */
 async function deleteBucketIfUnused(
   session: AwsSession,
   state: StateFile,
   bucket: string,
+  clobbered: { knot: string; also: string[]; partition: string },
 ): Promise<void> {
   const user = (await readAwsKnots(state)).find((knot) => knot.bucket === bucket);
   if (user !== undefined) {
@@ -614,5 +638,12 @@ async function deleteBucketIfUnused(
     console.warn(`cloudknot: bucket ${bucket} was kept: it still holds objects`);
     return;
   }
-  await session.s3.deleteBucket({ Bucket: bucket });
+  try {
+    await session.s3.deleteBucket({ Bucket: bucket });
+  } catch (e) {
+    if (isAwsCode(e, "AccessDenied")) {
+      throw new BucketDeleteDeniedError(bucket, { ...clobbered, cause: e });
+    }
+    throw e;
+  }
 }

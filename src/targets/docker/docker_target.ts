@@ -17,7 +17,9 @@
  * run and the slice, and each one's output is kept as its attempt's log file
  * before it is removed. A run outlives its process: another process's
  * `collect()` takes the run's lock once it is free, waits for the containers
- * still running, and runs each unfinished slice's next attempt.
+ * still running, starts the ones created but never started, records what
+ * those that ended meanwhile left unrecorded, and runs each unfinished
+ * slice's next attempt.
  *
  * @module
  */
@@ -344,13 +346,10 @@ export class DockerTarget implements Target {
   }
 
   /**
-   * Runs one attempt of a slice in a container (or waits for the one
-   * already running) and returns its exit code and the records of the
-   * slice's open items: the ones the job wrote, with the container's exit
-   * code, status reason and log as Batch adds them, and for each item it
-   * left without a record, the failure Batch would report
-   * (`batch/failure.ts`), saved to the run's store. `undefined` when the run
-   * was cancelled meanwhile.
+   * Runs one attempt of a slice in a container (or adopts the one another
+   * process made for it: started if it never was, else waited for) and
+   * returns its exit code and the records of the slice's open items
+   * (`#ended`). `undefined` when the run was cancelled meanwhile.
    */
   async #attempt(
     state: RunState,
@@ -363,7 +362,27 @@ export class DockerTarget implements Target {
     const name = running ?? containerName(manifest.runId, child.from, attempt);
     const open = range(child).filter((i) => !control.isSettled(i));
     const limits = resourcesOf(manifest, child.from);
-    if (running === undefined) {
+    /** The container could not start: as Batch's CannotStartContainerError, a failed attempt. */
+    const cannotStart = async (e: unknown) => {
+      await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
+      if (state.stop.signal.aborted) return undefined;
+      const message = e instanceof Error ? e.message : String(e);
+      const records = open.map((index) => {
+        const record = failureRecord(
+          { index, attempt, jobId: child.jobId, kind: "infrastructure" },
+          {
+            name: "JobFailedError",
+            message: `Docker container ${name} attempt ${attempt} could not start: ${message}`,
+          },
+        );
+        record.statusReason = `CannotStartContainerError: ${message}`;
+        return record;
+      });
+      for (const record of records) await saveRecord(store, record);
+      return { records };
+    };
+    let adopted = running !== undefined;
+    if (!adopted) {
       try {
         await docker.run(manifest.container.image, {
           detach: true,
@@ -400,73 +419,59 @@ export class DockerTarget implements Target {
           command: childCommand(manifest, child, dir),
         });
       } catch (e) {
-        if (!/already in use/.test(String(e))) {
-          // The container could not start: as Batch's CannotStartContainerError.
-          await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
-          if (state.stop.signal.aborted) return undefined;
-          const records = open.map((index) => {
-            const record = failureRecord(
-              { index, attempt, jobId: child.jobId, kind: "infrastructure" },
-              {
-                name: "JobFailedError",
-                message: `Docker container ${name} attempt ${attempt} could not start: ${
-                  (e as Error).message
-                }`,
-              },
-            );
-            record.statusReason = `CannotStartContainerError: ${(e as Error).message}`;
-            return record;
-          });
-          for (const record of records) await saveRecord(store, record);
-          return { records };
-        }
-        // Another process started this attempt: wait for it as for our own.
+        if (!/already in use/.test(String(e))) return await cannotStart(e);
+        // Another process made this attempt's container: it is adopted as one listed.
+        adopted = true;
       }
-      // A cancel that listed the running containers before this one started.
-      if (state.stop.signal.aborted) await docker.command(["kill", name]).catch(() => {});
     }
+    if (adopted) {
+      // `docker run` creates a container, then starts it: a driver killed in between (or whose
+      // start failed) leaves one docker reports as created, never started. Its attempt never
+      // ran, so it runs now; `docker wait` would end at once with exit code 0 and no record.
+      const made = await docker.inspectContainer(name).catch(() => undefined);
+      if (made?.State.Status === "created") {
+        try {
+          await docker.command(["start", name]);
+        } catch (e) {
+          return await cannotStart(e);
+        }
+      }
+    }
+    // A cancel that listed the running containers before this one started.
+    if (state.stop.signal.aborted) await docker.command(["kill", name]).catch(() => {});
     const exitCode = await this.#wait(name);
     if (state.stop.signal.aborted) {
       await this.#keepLog(dir, name, child.from, attempt);
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
       return undefined;
     }
-    const { job, logFile, code } = await this.#ended(manifest, dir, child, attempt, name, exitCode);
-    const written = await attemptRecords(store, child.from, child.to, attempt);
-    let tail: Promise<string[]> | undefined;
-    const records: JobRecord[] = [];
-    for (const index of open) {
-      const own = written.get(index);
-      if (own !== undefined) {
-        records.push(withBatchDetails(own, job));
-        continue;
-      }
-      // The slice's log is read once, for V8's out-of-memory line, as on AWS.
-      tail ??= logTail(logFile);
-      const made = batchFailureRecord(job, { index, attempt, runner: "Docker container" });
-      const record = { ...withLogOutOfMemory(made, job, await tail), jobId: child.jobId };
-      await saveRecord(store, record);
-      records.push(record);
-    }
+    const { code, records } = await this.#ended(state, child, attempt, name, exitCode, open);
     await docker.removeContainer(name, { force: true, missingOk: true });
     return { ...(code !== undefined ? { exitCode: code } : {}), records };
   }
 
   /**
    * What the container of one attempt of a slice ended with, as DescribeJobs
-   * says of a Batch attempt (so its details and errors are Batch's): its
-   * output is kept as the attempt's log file, and the description is saved
-   * beside the run's records, where every process reading the run finds it
-   * (the container goes, and the job's records are never rewritten).
+   * says of a Batch attempt (so its details and errors are Batch's), and the
+   * records of the items it ran (`open`): the ones the job wrote, with the
+   * container's exit code, status reason and log as Batch adds them, and for
+   * each item it left without a record, the failure Batch would report
+   * (`batch/failure.ts`), saved to the run's store. Its output is kept as the
+   * attempt's log file, and the description is saved last, beside the run's
+   * records, where every process reading the run finds it (the container
+   * goes, and the job's records are never rewritten): a process killed
+   * before that leaves the container, and the next one to drive the run
+   * does this again, without saving a record twice.
    */
   async #ended(
-    manifest: DockerRunManifest,
-    dir: string,
+    state: Pick<RunState, "manifest" | "dir" | "store">,
     child: Child,
     attempt: number,
     name: string,
     exitCode: number | undefined,
-  ): Promise<{ job: JobDetail; logFile: string; code?: number }> {
+    open: readonly number[],
+  ): Promise<{ code?: number; records: JobRecord[] }> {
+    const { manifest, dir, store } = state;
     const inspected = await this.#o.docker.inspectContainer(name).catch(() => undefined);
     const logFile = await this.#keepLog(dir, name, child.from, attempt);
     const memory = resourcesOf(manifest, child.from).memory;
@@ -498,8 +503,24 @@ export class DockerTarget implements Target {
         },
       ],
     } as JobDetail;
-    await saveAttemptDetail(new LocalStore(dir), child.from, attempt, job);
-    return { job, logFile, ...(code !== undefined ? { code } : {}) };
+    const written = await attemptRecords(store, child.from, child.to, attempt);
+    let tail: Promise<string[]> | undefined;
+    const records: JobRecord[] = [];
+    for (const index of open) {
+      const own = written.get(index);
+      if (own !== undefined) {
+        records.push(withBatchDetails(own, job));
+        continue;
+      }
+      // The slice's log is read once, for V8's out-of-memory line, as on AWS.
+      tail ??= logTail(logFile);
+      const made = batchFailureRecord(job, { index, attempt, runner: "Docker container" });
+      const record = { ...withLogOutOfMemory(made, job, await tail), jobId: child.jobId };
+      await saveRecord(store, record);
+      records.push(record);
+    }
+    await saveAttemptDetail(store, child.from, attempt, job);
+    return { ...(code !== undefined ? { code } : {}), records };
   }
 
   /**
@@ -560,7 +581,8 @@ export class DockerTarget implements Target {
     const { stdout } = await this.#o.docker.command(args);
     return stdout.split("\n").filter((l) => l.trim() !== "").map((line) => {
       const [name, index, attempt, state] = line.split("\t");
-      // A container just made is about to run: only one that exited has ended.
+      // A container just made is about to run (the driver of the run starts one no one started):
+      // only one that exited has ended.
       const running = state !== "exited" && state !== "dead";
       return { name: name!, index: Number(index), attempt: Number(attempt), running };
     });
@@ -569,8 +591,10 @@ export class DockerTarget implements Target {
   /**
    * Re-opens an earlier run, from any process. While the process that
    * drives it lives, it is followed through its records; once that process
-   * is gone, this one drives it: it waits for the containers still running
-   * and runs each unfinished slice's next attempt. `signal` stops following;
+   * is gone, this one drives it: it waits for the containers still running,
+   * starts those created but never started, gives the items of those that
+   * ended meanwhile without a record Batch's failure, and runs each
+   * unfinished slice's next attempt (docs/docker.md lists each state). `signal` stops following;
    * with `finish: false` the run is only read and followed, never driven,
    * for commands that only look.
    */
@@ -650,17 +674,14 @@ export class DockerTarget implements Target {
         try {
           await read();
           const containers = await this.#containers({ [CONTAINER_LABELS.run]: runId });
-          // A container that ended while no process drove the run: what it ended with is saved.
+          // A container that ended while no process drove the run: what it ended with is saved,
+          // and the items it ran and left without a record get Batch's failure, as its driver
+          // would have given them (they are not silently run again).
           for (const c of containers.filter((c) => !c.running)) {
             if (await readAttemptDetail(store, c.index, c.attempt) !== undefined) continue;
-            await this.#ended(
-              manifest,
-              dir,
-              childAt(children, c.index),
-              c.attempt,
-              c.name,
-              undefined,
-            );
+            const child = childAt(children, c.index);
+            const open = range(child).filter((i) => !control.isSettled(i));
+            await this.#ended(state, child, c.attempt, c.name, undefined, open);
           }
           // The errors of attempts whose container still runs wait for it; the others are read.
           await read(
