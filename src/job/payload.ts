@@ -1,7 +1,8 @@
 /**
  * The payload layout of one run: every input item in one object, plus an
  * index of fixed-size entries, so a worker reads its own item with one ranged
- * read of the index and one ranged read of the inputs, whatever the run size.
+ * read of the index and one ranged read of the inputs, whatever the run size
+ * (or, for small inputs, the whole inputs object beside the index read).
  *
  * Keys, relative to the run's root in the store:
  *
