@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { ItemError, MapError } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
-import { INDEX_ENTRY_BYTES } from "../../../src/job/mod.ts";
+import { INDEX_ENTRY_BYTES, writePayload } from "../../../src/job/mod.ts";
+import { jobCommand } from "../../../src/targets/aws/batch/command.ts";
+import { readRecord } from "../../support/records.ts";
 import { throwFrame } from "../../fixtures/typed_func_frames.ts";
 import type { Emulator } from "../../emulator/mod.ts";
 import { job, jobsNamed, startTestBed } from "./helpers.ts";
@@ -95,6 +97,35 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
           emu.s3.bytesServed(bed.resources.bucket, `${prefix}/inputs`),
           encoded.reduce((n, b) => n + b.byteLength, 0),
         );
+      },
+    );
+
+    await t.step(
+      "a small run submitted without the inputs' size (an older client): its job reads its ranges",
+      async () => {
+        const store = target.store.at("runs/older-client");
+        await writePayload(store, encodeItems([5, 6]), {
+          version: 1,
+          runId: "older-client",
+          knot: "squares",
+          count: 2,
+          starmap: false,
+          createdAt: 0,
+          attempts: 1,
+        });
+        const { jobId } = await bed.session.batch.submitJob({
+          jobName: "squares-older-client-0",
+          jobQueue: bed.resources.jobQueue,
+          jobDefinition: bed.resources.jobDefinition,
+          containerOverrides: { command: jobCommand({ run: store.url, index: 1, starmap: false }) },
+        });
+        assert.equal((await emu.batch.waitForJob(jobId)).status, "SUCCEEDED");
+        const record = await readRecord(store, 1, 1);
+        assert.equal(record?.status === "ok" && record.value, 36);
+        assert.deepEqual(inputReads(emu, "cloudknot/squares/runs/older-client"), {
+          ranged: 1,
+          whole: 0,
+        });
       },
     );
 
