@@ -5,8 +5,12 @@
 //    Batch container runs, against the emulator's S3 on loopback; the function
 //    returns the time it was called, which its record carries back. From the
 //    spawn to that call, the job loads runtime.js and function.js, opens its
-//    store (the credential chain and an S3 client) and reads its item with two
-//    ranged GETs. Container: the DENO_DIR an image leaves, which its build
+//    store (the credential chain and an S3 client) and reads its item: its
+//    environment has CLOUDKNOT_INPUTS_BYTES as the AWS target sets it for an
+//    inputs object of 64 KiB or less (this one's is 14 bytes), so a job of this
+//    runtime reads the whole object beside its index entry, one round trip,
+//    and a job of an older runtime (the second argument's) ignores it and
+//    makes two ranged GETs one after the other. Container: the DENO_DIR an image leaves, which its build
 //    filled by loading runtime.js once (warmCodeCacheCommand, the Dockerfile's
 //    RUN), so what a container's job compiles is function.js alone; cold: an
 //    empty DENO_DIR (an image without that step); warm: the DENO_DIR of the
@@ -30,6 +34,7 @@ import {
   artifactFromFunc,
   bundleRuntime,
   decodeRecord,
+  INPUTS_BYTES_ENV,
   listRecords,
   WorkerPool,
   writePayload,
@@ -109,9 +114,10 @@ export async function measureJobStart(rounds = 10, against?: string): Promise<Jo
     };
     // Each measurement is the first attempt of a run of its own: a later
     // attempt of the same run would skip the item its first one recorded.
+    const item = encode(0);
     const newRun = async (runId: string) => {
       const store = new S3Store({ session, bucket: "job-start", prefix: runId });
-      await writePayload(store, [encode(0)], {
+      await writePayload(store, [item], {
         version: 1,
         runId,
         knot: "job-start",
@@ -152,7 +158,8 @@ export async function measureJobStart(rounds = 10, against?: string): Promise<Jo
           args: ["run", "-A", "--no-prompt", "--no-remote", "--no-npm", "--no-config"]
             .concat(["runtime.js", "--run", store.url, "--index", "0"]),
           cwd: folder,
-          env: { ...env, DENO_DIR: jobDir },
+          // As the AWS target submits a run whose inputs object is this small.
+          env: { ...env, DENO_DIR: jobDir, [INPUTS_BYTES_ENV]: String(item.byteLength) },
           stdout: "null",
           stderr: "piped",
         }).output();

@@ -21,7 +21,10 @@
  *   JSON object of Deno permission descriptors; default network only) plus
  *   the variables named by `CLOUDKNOT_ENV_NAMES` (comma-separated) and
  *   `CLOUDKNOT_TIMEOUT`. The slice's inputs come with one ranged read of the
- *   index and one of the inputs. The records are buffered and written as
+ *   index and one of the inputs after it; with `CLOUDKNOT_INPUTS_BYTES` set
+ *   (the inputs object's size, which the client sets when it is small), the
+ *   whole inputs object is read beside the index instead, one round trip
+ *   instead of two. The records are buffered and written as
  *   segments (`record_writer.ts`): at 1 MiB or 1,000 records, when the oldest
  *   has waited 1 s, and before the job exits; a job of one item writes its
  *   one record under its own stamped key.
@@ -65,7 +68,7 @@ import { openStore } from "../store/open.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { ItemLines } from "./item_log.ts";
 import { parseJobArgs } from "./job_args.ts";
-import { listRecords, readItems, type RecordKey } from "./payload.ts";
+import { INPUTS_BYTES_ENV, listRecords, readItems, type RecordKey } from "./payload.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import { type EndedAttempt, WorkerPool } from "./pool.ts";
 import { decodeRecord, encodeRecord } from "./record.ts";
@@ -223,12 +226,16 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
   // all, as their start (a Deno process's each) is the longest part of a
   // job's. A later attempt first lists what an earlier one finished.
   if (attempt === 1) pool.addRange(first, stop);
-  // The store opens and the slice's items are read while the workers start.
+  // The store opens and the slice's items are read while the workers start:
+  // a small inputs object (its size set by the client) whole, beside the index.
+  const whole = /^\d+$/.test(env(INPUTS_BYTES_ENV) ?? "");
   const reading = (async () => {
     const run = await openStore(parsed.run!);
     const todo = await unfinished(run, first, stop, attempt);
     const from = todo[0] ?? first;
-    const items = todo.length === 0 ? Promise.resolve([]) : readItems(run, from, todo.at(-1)! + 1);
+    const items = todo.length === 0
+      ? Promise.resolve([])
+      : readItems(run, from, todo.at(-1)! + 1, { whole });
     items.catch(() => {});
     return { run, todo, from, items };
   })();

@@ -194,6 +194,21 @@ Deno.test("a slice's records go out as one object for many items", async () => {
   }
 });
 
+Deno.test("a job told the inputs' size reads its slice from the whole object, beside the index", async () => {
+  const items = Array.from({ length: 9 }, (_, v) => ({ v }));
+  const { dir, run, functionUrl } = await setup(sliceItem, items);
+  try {
+    const inputs = (await Deno.stat(join(dir, "run", "inputs"))).size;
+    const args = ["--run", run.url, "--function", functionUrl, "--index", "3", "--slice", "4"];
+    const { code, stderr } = await job(args, { CLOUDKNOT_INPUTS_BYTES: String(inputs) });
+    assert.equal(code, 0, stderr);
+    const { values } = await recorded(run);
+    assert.deepEqual([...values].sort((a, b) => a[0] - b[0]), [[3, 30], [4, 40], [5, 50], [6, 60]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a job killed with records written and records buffered: its retry runs only the items without one", async () => {
   // Items 0 and 1 are written while item 2 sleeps (their wait is 1 s); 2 to 4 are
   // buffered when item 5 kills the job; 5 and 6 never ran.

@@ -5,6 +5,7 @@ import {
   layoutPayload,
   PayloadError,
   readItem,
+  readItems,
   readManifest,
   writePayload,
 } from "../../src/job/mod.ts";
@@ -57,6 +58,33 @@ Deno.test("a run whose payload is gone is a PayloadError", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await assert.rejects(() => readItem(new LocalStore(dir), 0), /has no index object/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a slice read with whole reads the whole inputs object and gives the same items as ranged reads", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = new LocalStore(dir);
+    const items = ["a", { b: [1, 2, 3] }, "", "x".repeat(300), 7].map((v) => encode(v));
+    await writePayload(store, items, { ...manifest, count: items.length });
+    const total = items.reduce((n, b) => n + b.byteLength, 0);
+    const ranged = new LocalStore(dir);
+    const whole = new LocalStore(dir);
+    assert.deepEqual(await readItems(whole, 1, 4, { whole: true }), await readItems(ranged, 1, 4));
+    assert.deepEqual(await readItems(whole, 1, 4, { whole: true }), items.slice(1, 4));
+    // The ranged read takes items 1 to 3 only; the whole read every byte.
+    const slice = items.slice(1, 4).reduce((n, b) => n + b.byteLength, 0);
+    assert.equal(ranged.bytesRead, 3 * INDEX_ENTRY_BYTES + slice);
+    assert.equal(whole.bytesRead, 2 * (3 * INDEX_ENTRY_BYTES + total));
+    // An inputs object shorter than its index says is a PayloadError, as with ranged reads.
+    await Deno.writeFile(`${dir}/inputs`, new Uint8Array(2));
+    await assert.rejects(
+      () => readItems(new LocalStore(dir), 3, 5, { whole: true }),
+      /shorter than its index says \(items 3 to 4\)/,
+    );
+    await assert.rejects(() => readItems(new LocalStore(dir), 0, 6, { whole: true }), PayloadError);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

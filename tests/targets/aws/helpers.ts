@@ -311,7 +311,8 @@ export function jobsNamed(emu: Emulator, prefix: string): { jobId: string; array
  * S3 traffic is real while no process starts per child. One session (from the
  * first child's container credentials) serves every child. A child of more
  * than one item (`--slice`) reads its slice with two ranged reads, as the job
- * entry does, and runs `--concurrency` items at once in this process, where
+ * entry does when the client does not tell it the inputs' size
+ * (`CLOUDKNOT_INPUTS_BYTES`, which this runner ignores), and runs `--concurrency` items at once in this process, where
  * the entry starts worker processes, writing the records in segments as the
  * entry does (`RecordWriter`); it does not skip items on a retry (the
  * real entry, `src/job/main.ts`, is tested end to end in `slices_test.ts`).

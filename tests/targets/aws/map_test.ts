@@ -4,9 +4,29 @@
 import assert from "node:assert/strict";
 import { ItemError, MapError } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
-import { INDEX_ENTRY_BYTES } from "../../../src/job/mod.ts";
+import { INDEX_ENTRY_BYTES, writePayload } from "../../../src/job/mod.ts";
+import { jobCommand } from "../../../src/targets/aws/batch/command.ts";
+import { readRecord } from "../../support/records.ts";
 import { throwFrame } from "../../fixtures/typed_func_frames.ts";
+import type { Emulator } from "../../emulator/mod.ts";
 import { job, jobsNamed, startTestBed } from "./helpers.ts";
+
+/** The GETs of a run's inputs object in the emulator's log: with a range, and whole. */
+function inputReads(emu: Emulator, prefix: string): { ranged: number; whole: number } {
+  const gets = emu.requests.filter({ service: "s3", operation: "GetObject" })
+    .filter((e) => e.params.Key === `${prefix}/inputs`);
+  const ranged = gets.filter((e) => e.params.Range !== undefined).length;
+  return { ranged, whole: gets.length - ranged };
+}
+
+/** A job's container environment, as Batch resolved it. */
+function jobEnv(emu: Emulator, jobId: string): Record<string, string> {
+  const env = (emu.batch.jobs.get(jobId)!.container.environment ?? []) as {
+    name: string;
+    value: string;
+  }[];
+  return Object.fromEntries(env.map((v) => [v.name, v.value]));
+}
 
 Deno.test("AWS target: map runs array jobs and independent jobs on Batch and collects every result", async (t) => {
   const bed = await startTestBed(job, { attempts: 2, emulator: { minTimeoutSeconds: 1 } });
@@ -14,7 +34,7 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
   const { emu } = bed;
   try {
     await t.step(
-      "25 items as one array job, every result checked, one ranged read per item",
+      "25 items as one array job, every result checked; each child reads the small inputs whole beside its index entry",
       async () => {
         const items = Array.from({ length: 25 }, (_, i) => i + 1);
         const encoded = encodeItems(items);
@@ -47,14 +67,65 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
           size: 25,
           array: true,
         }]);
-        // Children read only their own items and index entries.
+        // The job was told the inputs' size, so each child read the whole
+        // (small) object in one GET with no range, and its own index entry.
         const prefix = `cloudknot/squares/runs/${run.runId}`;
         const itemBytes = encoded.reduce((n, b) => n + b.byteLength, 0);
-        assert.equal(emu.s3.bytesServed(bed.resources.bucket, `${prefix}/inputs`), itemBytes);
+        assert.equal(jobEnv(emu, jobs[0]!.jobId).CLOUDKNOT_INPUTS_BYTES, String(itemBytes));
+        assert.deepEqual(inputReads(emu, prefix), { ranged: 0, whole: 25 });
+        assert.equal(emu.s3.bytesServed(bed.resources.bucket, `${prefix}/inputs`), 25 * itemBytes);
         assert.equal(
           emu.s3.bytesServed(bed.resources.bucket, `${prefix}/index`),
           25 * INDEX_ENTRY_BYTES,
         );
+      },
+    );
+
+    await t.step(
+      "inputs above 64 KiB: each child reads only its own item's range after its index entry",
+      async () => {
+        const items = Array.from({ length: 3 }, (_, v) => ({ v, pad: "x".repeat(30_000) }));
+        const encoded = encodeItems(items);
+        const run = await target.map<unknown>({ items: encoded, starmap: false, env: {} });
+        assert.deepEqual(await run.results(), items);
+        await run.done;
+        const [parent] = jobsNamed(emu, `squares-${run.runId}-`);
+        assert.equal(jobEnv(emu, parent!.jobId).CLOUDKNOT_INPUTS_BYTES, undefined);
+        const prefix = `cloudknot/squares/runs/${run.runId}`;
+        assert.deepEqual(inputReads(emu, prefix), { ranged: 3, whole: 0 });
+        assert.equal(
+          emu.s3.bytesServed(bed.resources.bucket, `${prefix}/inputs`),
+          encoded.reduce((n, b) => n + b.byteLength, 0),
+        );
+      },
+    );
+
+    await t.step(
+      "a small run submitted without the inputs' size (an older client): its job reads its ranges",
+      async () => {
+        const store = target.store.at("runs/older-client");
+        await writePayload(store, encodeItems([5, 6]), {
+          version: 1,
+          runId: "older-client",
+          knot: "squares",
+          count: 2,
+          starmap: false,
+          createdAt: 0,
+          attempts: 1,
+        });
+        const { jobId } = await bed.session.batch.submitJob({
+          jobName: "squares-older-client-0",
+          jobQueue: bed.resources.jobQueue,
+          jobDefinition: bed.resources.jobDefinition,
+          containerOverrides: { command: jobCommand({ run: store.url, index: 1, starmap: false }) },
+        });
+        assert.equal((await emu.batch.waitForJob(jobId)).status, "SUCCEEDED");
+        const record = await readRecord(store, 1, 1);
+        assert.equal(record?.status === "ok" && record.value, 36);
+        assert.deepEqual(inputReads(emu, "cloudknot/squares/runs/older-client"), {
+          ranged: 1,
+          whole: 0,
+        });
       },
     );
 

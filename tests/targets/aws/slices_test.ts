@@ -84,6 +84,15 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
         });
         assert.equal(threw.attempt, 2);
         assert.equal(crashed.attempt, 2);
+        // The inputs are small: every attempt of each child read them whole, with no range.
+        const inputGets = emu.requests.filter({ service: "s3", operation: "GetObject" })
+          .filter((e) => e.params.Key === `cloudknot/squares/runs/${run.runId}/inputs`);
+        assert.deepEqual(inputGets.map((e) => e.params.Range), [
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+        ]);
         await run.done;
       },
     );
