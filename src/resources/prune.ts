@@ -17,6 +17,7 @@ import {
 import { getInstanceProfile, getRole } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
 import { originalRecord, originalStackStatus } from "./original.ts";
+import { parseParsRecord, type ParsRecord } from "./pars.ts";
 
 /** Options of {@linkcode prune}. */
 export interface PruneOptions extends SettingsOptions {
@@ -161,7 +162,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
         elsewhere(section, keys);
         continue;
       }
-      const missing = await missingParsResources(session, keys);
+      const missing = await missingParsResources(session, parseParsRecord(parsed.name, keys));
       if (missing.length > 0) {
         dropped.push({ section, reason: `gone: ${missing.join(", ")}` });
       }
@@ -227,33 +228,27 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
   return { dropped, skipped };
 }
 
-async function missingParsResources(
-  session: AwsSession,
-  keys: Map<string, string>,
-): Promise<string[]> {
+async function missingParsResources(session: AwsSession, r: ParsRecord): Promise<string[]> {
   const missing: string[] = [];
-  for (
-    const key of [
-      "batch-service-role",
-      "ecs-instance-role",
-      "spot-fleet-role",
-      "task-execution-role",
-      "job-role",
-    ]
-  ) {
-    const arn = keys.get(key);
+  const roles = [
+    r.batchServiceRole,
+    r.ecsInstanceRole,
+    r.spotFleetRole,
+    r.taskExecutionRole,
+    r.jobRole,
+  ];
+  for (const arn of roles) {
     if (arn && !(await getRole(session.iam, arn.split("/").pop()!))) missing.push(arn);
   }
-  const profile = keys.get("ecs-instance-profile");
+  const profile = r.ecsInstanceProfile;
   if (profile && !(await getInstanceProfile(session.iam, profile.split("/").pop()!))) {
     missing.push(profile);
   }
-  const vpc = keys.get("vpc");
-  if (vpc) {
+  if (r.vpc) {
     const { Vpcs } = await session.ec2.describeVpcs({
-      Filters: [{ Name: "vpc-id", Values: [vpc] }],
+      Filters: [{ Name: "vpc-id", Values: [r.vpc] }],
     });
-    if (!Vpcs?.length) missing.push(vpc);
+    if (!Vpcs?.length) missing.push(r.vpc);
   }
   return missing;
 }
