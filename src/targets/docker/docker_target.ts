@@ -625,6 +625,20 @@ export class DockerTarget implements Target {
     /** The last attempt of each slice that recorded a failure: it ended, and failed. */
     const failed = new Map<number, number>();
     /**
+     * What each attempt's container ended with, by `<first item>-<attempt>`,
+     * once saved: it is saved once and never changes, so a slice's many error
+     * records, and every later pass, read it once.
+     */
+    const details = new Map<string, JobDetail>();
+    const detailOf = async (from: number, attempt: number): Promise<JobDetail | undefined> => {
+      const id = `${from}-${attempt}`;
+      const known = details.get(id);
+      if (known !== undefined) return known;
+      const detail = await readAttemptDetail(store, from, attempt);
+      if (detail !== undefined) details.set(id, detail);
+      return detail;
+    };
+    /**
      * Reads the new records. An error the job wrote gets its container's
      * details (`#ended`); until they are saved it waits, unless its attempt
      * is not in `waiting` (every attempt when omitted): its container is gone.
@@ -639,7 +653,7 @@ export class DockerTarget implements Target {
           const from = childAt(children, record.index).from;
           tried.set(from, Math.max(tried.get(from) ?? 0, record.attempt));
           if (awaitsDetail(record)) {
-            const detail = await readAttemptDetail(store, from, record.attempt);
+            const detail = await detailOf(from, record.attempt);
             if (detail !== undefined) record = withBatchDetails(record, detail);
             else if (waiting === undefined || waiting.has(`${from}-${record.attempt}`)) {
               complete = false;
@@ -678,7 +692,7 @@ export class DockerTarget implements Target {
           // and the items it ran and left without a record get Batch's failure, as its driver
           // would have given them (they are not silently run again).
           for (const c of containers.filter((c) => !c.running)) {
-            if (await readAttemptDetail(store, c.index, c.attempt) !== undefined) continue;
+            if (await detailOf(c.index, c.attempt) !== undefined) continue;
             const child = childAt(children, c.index);
             const open = range(child).filter((i) => !control.isSettled(i));
             await this.#ended(state, child, c.attempt, c.name, undefined, open);
