@@ -199,6 +199,33 @@ export class StateFile {
   }
 
   /**
+   * Checks, changing nothing, that {@linkcode StateFile.update} could write
+   * the file, for callers that would change something elsewhere (on AWS)
+   * before writing their record: a directory, a read-only file or one this
+   * user may not write is refused with the same error an update gives. A
+   * file that does not exist yet passes (an update creates it).
+   *
+   * @example Usage
+   * ```ts
+   * import { StateFile } from "@cloudknot/cloudknot/state";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await new StateFile({ path: `${dir}/cloudknot` }).assertWritable();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   *
+   * @throws {StateFileError} When the path is a directory or the file is read-only.
+   */
+  async assertWritable(): Promise<void> {
+    const target = await followLinks(this.path);
+    const info = await Deno.stat(target).catch((e) => {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      throw e;
+    });
+    if (info) await checkWritable(target, info);
+  }
+
+  /**
    * Sets one value, creating the section when needed.
    *
    * @param section The section's name.

@@ -326,3 +326,25 @@ Deno.test("the file never holds a secret", async () => {
     assert.deepEqual(await state.read(), new Map());
   });
 });
+
+Deno.test("assertWritable refuses a read-only file or a directory as an update would, and passes a file not made yet, changing nothing", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cloudknot");
+    const state = new StateFile({ path });
+    await state.assertWritable();
+    await assert.rejects(() => Deno.stat(path), Deno.errors.NotFound);
+    await state.set("aws", "region", "x");
+    await state.assertWritable();
+    await Deno.chmod(path, 0o400);
+    await assert.rejects(
+      () => state.assertWritable(),
+      (e) => e instanceof StateFileError && /is read-only \(mode 0400\)/.test(e.message),
+    );
+    const folder = new StateFile({ path: dir });
+    await assert.rejects(
+      () => folder.assertWritable(),
+      (e) => e instanceof StateFileError && /is a directory/.test(e.message),
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["cloudknot"]);
+  });
+});

@@ -93,6 +93,8 @@ export const configure = defineCommand({
     let expireAfterDays: number | "never" | undefined;
     if (expireText === "never") expireAfterDays = "never";
     else if (expireText !== undefined) expireAfterDays = ctx.integer("expire-days", { min: 1 });
+    // A config file that cannot take the settings is refused before a bucket is made.
+    await state.assertWritable();
 
     const stored = await state.section(AWS_SECTION) ?? new Map<string, string>();
     const interactive = ctx.io.stdin.isTerminal();

@@ -97,6 +97,8 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   ];
   const what = `AWS knot ${name} (${parts.join(", ")})`;
   if (!await confirmDeletion(ctx, what)) return 1;
+  // A config file that cannot lose the record is refused before anything is deleted.
+  await settings.state.assertWritable();
   const knot = await openOrForget(ctx, `knot ${name}`, async () =>
     await Knot.create({
       name,

@@ -161,6 +161,8 @@ async function createAws(
     await printPlans(ctx, await Knot.create({ ...options, dryRun: true }));
     return 0;
   }
+  // A config file that cannot take the records is refused before anything is made.
+  await settings.state.assertWritable();
   if (!quiet && !existed) {
     await ctx.log(ctx.err("dim", `Making knot ${spec.name} on AWS Batch (this takes minutes)…`));
   }

@@ -283,6 +283,8 @@ export const map = defineCommand({
         ...await cliAwsKnot(ctx, settings, { quiet }),
       };
       validateKnotOptions(options);
+      // A config file that cannot take the records is refused before anything is made.
+      await settings.state.assertWritable();
       if (!quiet) {
         await ctx.log(ctx.err("dim", `Opening knot ${common.name} on AWS Batch…`));
       }

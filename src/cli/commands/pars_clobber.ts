@@ -54,6 +54,8 @@ export const parsClobber = defineCommand({
     if (!await confirmDeletion(ctx, `Pars ${name} (its IAM roles, security group and network)`)) {
       return 1;
     }
+    // A config file that cannot lose the record is refused before anything is deleted.
+    await settings.state.assertWritable();
     const pars = await openOrForget(
       ctx,
       `Pars ${name}`,

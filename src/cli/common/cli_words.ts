@@ -22,6 +22,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   [/setEcrRepo\("([^"]*)"\)/g, (repo) => `cloudknot configure --ecr-repo ${repo}`],
   [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
+  [/ \(or the path option\)/g, () => ""],
   [/ or use a session (?:in [\w-]+|with that profile),/g, () => ","],
   [/ or use a session (?:in [\w-]+|with that profile)/g, () => ""],
 ];
