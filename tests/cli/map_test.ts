@@ -335,3 +335,45 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
     }
   });
 });
+
+Deno.test("closing map's stdout cancels the run, says so on stderr with the retry command, and exits with 141", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "release");
+    const child = spawnCli(
+      home,
+      ["map", JOBS, "gate", "--concurrency", "2", "--name", "piped", "--allow", `read=${home.dir}`],
+      { stdin: true },
+    );
+    const writer = child.stdin.getWriter();
+    const inputs = [{ id: 0 }, { id: 1, waitFor: marker }, { id: 2, waitFor: marker }];
+    await writer.write(new TextEncoder().encode(JSON.stringify(inputs)));
+    await writer.close();
+    const stderr = new Response(child.stderr).text();
+    const out = lines(child.stdout);
+    assert.deepEqual(JSON.parse((await out.read()).value!), {
+      index: 0,
+      value: { id: 0, released: true },
+    });
+    // As `| head -1` does: the reader goes away, and the next line cannot be written.
+    await out.cancel();
+    await Deno.writeTextFile(marker, "");
+    assert.equal((await child.status).code, 141);
+    const runId = /run (\S+) · 3 items/.exec(await stderr)?.[1];
+    assert.ok(runId, await stderr);
+    assert.match(
+      await stderr,
+      new RegExp(
+        `^stdout was closed, so run ${runId} was cancelled: \`cloudknot retry piped ${runId}\` ` +
+          "runs its unfinished items$",
+        "m",
+      ),
+    );
+    // The command it names finishes the input.
+    const retry = await cli(home, ["retry", "piped", runId, "-q"]);
+    assert.equal(retry.code, 0, retry.stderr);
+    assert.deepEqual(
+      ndjson(retry.stdout).map((l) => l.value),
+      [0, 1, 2].map((id) => ({ id, released: true })),
+    );
+  });
+});

@@ -339,6 +339,13 @@ export const map = defineCommand({
       await run.done;
     } catch (e) {
       await run.cancel("The command line stopped: " + (e instanceof Error ? e.message : String(e)));
+      if (e instanceof Deno.errors.BrokenPipe) {
+        // Said on stderr, since stdout is gone: the exit code alone does not say the run stopped.
+        await ctx.log(
+          `stdout was closed, so run ${run.runId} was cancelled: ` +
+            `\`cloudknot retry ${knot.name} ${run.runId}\` runs its unfinished items`,
+        ).catch(() => {});
+      }
       throw e;
     } finally {
       Deno.removeSignalListener("SIGINT", onInterrupt);
