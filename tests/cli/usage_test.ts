@@ -205,3 +205,31 @@ Deno.test("main runs in process with an injected io and environment", async () =
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--help of the commands on an existing knot says --target picks among knots of the name, which are found wherever they are", async () => {
+  await withHome(async (home) => {
+    const onKnot = [
+      "results",
+      "retry",
+      "cost",
+      "report",
+      "jobs",
+      "logs",
+      "knot show",
+      "knot clobber",
+    ];
+    for (const name of onKnot) {
+      const r = await cli(home, [...name.split(" "), "--help"]);
+      assert.match(
+        r.stdout,
+        /^ {2}--target local\|aws\|docker +Which knot of the name, when there is one on more than one\n +target \(default: the one there is\)$/m,
+        name,
+      );
+    }
+    const list = await cli(home, ["knot", "list", "--help"]);
+    assert.match(
+      list.stdout,
+      /--target local\|aws\|docker +Only the knots of this target \(default: every target\)$/m,
+    );
+  });
+});

@@ -16,7 +16,7 @@ import { confirmDeletion, openOrForget, YES_OPTION } from "../common/confirm.ts"
 import { cliDocker } from "../common/docker.ts";
 import { locateKnot } from "../common/knots.ts";
 import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
-import { TARGET_OPTION } from "../common/options.ts";
+import { KNOT_TARGET_OPTION } from "../common/options.ts";
 
 /** `knot clobber <knot>`. */
 export const knotClobber = defineCommand({
@@ -41,7 +41,7 @@ export const knotClobber = defineCommand({
     repo: { type: "boolean", description: "AWS: also delete its image's repository" },
     image: { type: "boolean", description: "AWS: also remove its local image and build files" },
     "keep-data": { type: "boolean", description: "AWS: keep its job data in S3" },
-    ...TARGET_OPTION,
+    ...KNOT_TARGET_OPTION,
   },
   examples: [{
     description: "Delete the knot squares without asking",

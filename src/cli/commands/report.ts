@@ -5,7 +5,7 @@
  * @module
  */
 import { defineCommand } from "../common/command.ts";
-import { RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
+import { KNOT_TARGET_OPTION, RUN_ARGUMENTS } from "../common/options.ts";
 import { PRICES_OPTION, withFinishedRun } from "./cost.ts";
 
 /** `report <knot> [run]`. */
@@ -26,7 +26,7 @@ export const report = defineCommand({
       description: "Where to write the page (default: <knot>-<run>.html)",
     },
     ...PRICES_OPTION,
-    ...TARGET_OPTION,
+    ...KNOT_TARGET_OPTION,
   },
   examples: [{
     description: "The latest run of the knot squares, as report.html",

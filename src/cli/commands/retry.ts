@@ -10,7 +10,7 @@ import { defineCommand } from "../common/command.ts";
 import { stderrProgress } from "../common/io.ts";
 import { failureSummary, writeItems } from "../common/item_output.ts";
 import { openRun } from "../common/run_reader.ts";
-import { JSON_OPTION, RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
+import { JSON_OPTION, KNOT_TARGET_OPTION, RUN_ARGUMENTS } from "../common/options.ts";
 
 /** `retry <knot> [run]`. */
 export const retry = defineCommand({
@@ -33,7 +33,7 @@ export const retry = defineCommand({
     unordered: { type: "boolean", description: "Print results as they finish, not in input order" },
     quiet: { type: "boolean", short: "q", description: "Do not show progress on stderr" },
     ...JSON_OPTION,
-    ...TARGET_OPTION,
+    ...KNOT_TARGET_OPTION,
   },
   examples: [{
     description:
