@@ -377,3 +377,44 @@ Deno.test("closing map's stdout cancels the run, says so on stderr with the retr
     );
   });
 });
+
+Deno.test("an interrupt cancels a retry as it does a map: every item is printed, exit code 130", async () => {
+  await withHome(async (home) => {
+    const never = join(home.dir, "never");
+    const allow = ["--allow", `read=${home.dir}`];
+    const inputs = JSON.stringify([0, 1, 2].map((id) => ({ id, waitFor: never })));
+    const interrupt = async (args: string[], stdin?: string) => {
+      const child = spawnCli(home, args, { stdin: stdin !== undefined });
+      if (stdin !== undefined) {
+        const writer = child.stdin.getWriter();
+        await writer.write(new TextEncoder().encode(stdin));
+        await writer.close();
+      }
+      const err = lines(child.stderr);
+      const stdout = new Response(child.stdout).text();
+      // The run has started (and its interrupt handler is in place) once its header is printed.
+      while (true) {
+        const { value, done } = await err.read();
+        assert.ok(!done, "the command line ended before its run started");
+        if (/ · run /.test(value)) break;
+      }
+      child.kill("SIGINT");
+      let rest = "";
+      for (let r = await err.read(); !r.done; r = await err.read()) rest += `${r.value}\n`;
+      return { code: (await child.status).code, out: ndjson(await stdout), rest };
+    };
+    const mapped = await interrupt(
+      ["map", JOBS, "gate", "--name", "gated", "--concurrency", "2", ...allow],
+      inputs,
+    );
+    assert.equal(mapped.code, 130);
+    const retried = await interrupt(["retry", "gated"]);
+    assert.equal(retried.code, 130);
+    assert.deepEqual(retried.out.map((l) => l.index), [0, 1, 2]);
+    for (const line of retried.out) {
+      assert.equal((line.error as Record<string, unknown>).kind, "cancelled", JSON.stringify(line));
+    }
+    assert.match(retried.rest, /Cancelling the run \(interrupted\)/);
+    assert.match(retried.rest, /3 of 3 items failed/);
+  });
+});
