@@ -81,7 +81,7 @@ Deno.test("knot create, list, show and clobber a local knot", async () => {
     assert.equal(gone.code, 1);
     assert.match(
       gone.stderr,
-      /^error: There is no local knot named "sq" in .*: list the knots with `knot list`$/m,
+      /^error: There is no local knot named "sq" in .*: list the knots with `cloudknot knot list`$/m,
     );
     assert.deepEqual(JSON.parse((await cli(home, ["knot", "list", "--json"])).stdout).length, 1);
     assert.equal((await cli(home, ["knot", "clobber", "sq", "-y"])).code, 1);

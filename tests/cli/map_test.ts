@@ -246,7 +246,7 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         ["map", JOBS, "noSuchExport"],
         "[1]",
         1,
-        /^error: Module .* has no export named "noSuchExport"/,
+        /^error: Module .* has no export named "noSuchExport": pass one of its exported function names as the export argument$/m,
       ],
       [
         ["map", JOBS, "square", "--name", "bad_name"],

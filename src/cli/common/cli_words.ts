@@ -23,6 +23,8 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   [/setEcrRepo\("([^"]*)"\)/g, (repo) => `cloudknot configure --ecr-repo ${repo}`],
   [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
   [/ \(or the path option\)/g, () => ""],
+  [/ as exportName\b/g, () => " as the export argument"],
+  [/`knot (list|show)([^`]*)`/g, (command, rest) => `\`cloudknot knot ${command}${rest}\``],
   [/ or use a session (?:in [\w-]+|with that profile),/g, () => ","],
   [/ or use a session (?:in [\w-]+|with that profile)/g, () => ""],
 ];
