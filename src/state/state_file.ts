@@ -367,7 +367,14 @@ async function replace(target: string, text: string, old: Deno.FileInfo | undefi
     await Deno.rename(tmp, target);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    throw e;
+    // A full disk, a quota, an I/O error: the file is as it was; say which file and what to do.
+    throw new StateFileError(
+      `Cannot write the cloudknot config file ${target} (${(e as Error).message}); cloudknot ` +
+        `did not change it. Free space on that disk (or fix the cause), or point ` +
+        `CLOUDKNOT_CONFIG_FILE (or the path option) at a file on another disk`,
+      target,
+      { cause: e },
+    );
   }
 }
 
@@ -419,9 +426,11 @@ async function takeLock(target: string, timeoutMs: number, watch: Turns): Promis
       if (await file.tryLock(true)) {
         const [mine, named] = [await file.stat(), await Deno.stat(path).catch(() => undefined)];
         if (named?.ino === mine.ino && named.dev === mine.dev) {
-          await file.truncate(0);
-          await file.write(new TextEncoder().encode(`${Deno.pid} ${randomUUID()}\n`));
           held = true;
+          // Who holds it, for a waiter's message only: a full disk must not stop the update.
+          await file.truncate(0).catch(() => {});
+          await file.write(new TextEncoder().encode(`${Deno.pid} ${randomUUID()}\n`))
+            .catch(() => {});
           watch.seen = undefined;
           return { file, path, id: mine };
         }
