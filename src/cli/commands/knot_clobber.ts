@@ -10,7 +10,7 @@ import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings } from "../common/aws.ts";
-import { sessionFromSettings } from "../../resources/settings.ts";
+import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { confirmDeletion, openOrForget, YES_OPTION } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
@@ -88,11 +88,15 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   const settings = cliSettings(ctx);
   const record = await readAwsKnot(settings.state, name);
   const runs = record?.runs.length ?? 0;
+  // In the shared default repository only the knot's tags go, as the knot's clobber does.
+  const repo = record?.dockerRepo === await getEcrRepo(settings)
+    ? `its image tags in repository ${record?.dockerRepo}`
+    : `repository ${record?.dockerRepo}`;
   const parts = [
     "its compute environment, job queue and job definitions",
     `${runs} run${runs === 1 ? "" : "s"}${ctx.flag("keep-data") ? "" : " and their job data"}`,
     ...(ctx.flag("pars") ? [`Pars ${record?.pars}`] : []),
-    ...(ctx.flag("repo") ? [`repository ${record?.dockerRepo}`] : []),
+    ...(ctx.flag("repo") ? [repo] : []),
     ...(ctx.flag("image") ? [`image ${record?.dockerImage}`] : []),
   ];
   const what = `AWS knot ${name} (${parts.join(", ")})`;
