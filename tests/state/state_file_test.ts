@@ -346,7 +346,7 @@ Deno.test("assertWritable refuses a read-only file or a directory as an update w
       () => folder.assertWritable(),
       (e) => e instanceof StateFileError && /is a directory/.test(e.message),
     );
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["cloudknot"]);
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name), ["cloudknot"]);
   });
 });
 
@@ -376,7 +376,10 @@ tmpfsTest(
           /cloudknot did not change it\. Free space on that disk/.test(e.message),
       );
       assert.equal(await Deno.readTextFile(path), before);
-      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["cloudknot", "fill"]);
+      assert.deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(), [
+        "cloudknot",
+        "fill",
+      ]);
     });
   },
 );
