@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decode } from "../../src/job/codec.ts";
-import { cli, JOBS, lines, NARROW_FLAGS, ndjson, spawnCli, withHome } from "./helpers.ts";
+import {
+  cli,
+  type CliHome,
+  JOBS,
+  lines,
+  NARROW_FLAGS,
+  ndjson,
+  spawnCli,
+  withHome,
+} from "./helpers.ts";
 
 Deno.test("map reads a JSON array from stdin and prints NDJSON results in input order", async () => {
   await withHome(async (home) => {
@@ -182,36 +191,6 @@ Deno.test("map --unordered prints results as they finish", async () => {
   });
 });
 
-Deno.test("an interrupt cancels the run: every item is printed, exit code 130", async () => {
-  await withHome(async (home) => {
-    const never = join(home.dir, "never");
-    const child = spawnCli(home, ["map", JOBS, "gate", "--concurrency", "2"], { stdin: true });
-    const writer = child.stdin.getWriter();
-    const inputs = [0, 1, 2].map((id) => ({ id, waitFor: never }));
-    await writer.write(new TextEncoder().encode(JSON.stringify(inputs)));
-    await writer.close();
-    const err = lines(child.stderr);
-    const stdout = new Response(child.stdout).text();
-    // The run has started (and its interrupt handler is in place) once its id is printed.
-    while (true) {
-      const { value, done } = await err.read();
-      assert.ok(!done, "the command line ended before its run started");
-      if (/ · run /.test(value)) break;
-    }
-    child.kill("SIGINT");
-    let rest = "";
-    for (let r = await err.read(); !r.done; r = await err.read()) rest += `${r.value}\n`;
-    assert.equal((await child.status).code, 130);
-    const out = ndjson(await stdout);
-    assert.deepEqual(out.map((l) => l.index), [0, 1, 2]);
-    for (const line of out) {
-      assert.equal((line.error as Record<string, unknown>).kind, "cancelled");
-    }
-    assert.match(rest, /Cancelling the run \(interrupted\)/);
-    assert.match(rest, /3 of 3 items failed/);
-  });
-});
-
 Deno.test("map works with the documented narrower permission flags", async () => {
   await withHome(async (home) => {
     const r = await cli(home, ["map", JOBS, "square", "--concurrency", "2"], {
@@ -378,43 +357,55 @@ Deno.test("closing map's stdout cancels the run, says so on stderr with the retr
   });
 });
 
-Deno.test("an interrupt cancels a retry as it does a map: every item is printed, exit code 130", async () => {
+/** Starts a command line, interrupts it once its run has started, and collects what it printed. */
+async function interrupt(
+  home: CliHome,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number; out: Record<string, unknown>[]; rest: string }> {
+  const child = spawnCli(home, args, { stdin: stdin !== undefined });
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const err = lines(child.stderr);
+  const stdout = new Response(child.stdout).text();
+  // The run has started (and its interrupt handler is in place) once its header is printed.
+  while (true) {
+    const { value, done } = await err.read();
+    assert.ok(!done, "the command line ended before its run started");
+    if (/ · run /.test(value)) break;
+  }
+  child.kill("SIGINT");
+  let rest = "";
+  for (let r = await err.read(); !r.done; r = await err.read()) rest += `${r.value}\n`;
+  return { code: (await child.status).code, out: ndjson(await stdout), rest };
+}
+
+Deno.test("an interrupt cancels the run of a map, and of a retry alike: every item is printed, exit code 130", async () => {
   await withHome(async (home) => {
     const never = join(home.dir, "never");
-    const allow = ["--allow", `read=${home.dir}`];
     const inputs = JSON.stringify([0, 1, 2].map((id) => ({ id, waitFor: never })));
-    const interrupt = async (args: string[], stdin?: string) => {
-      const child = spawnCli(home, args, { stdin: stdin !== undefined });
-      if (stdin !== undefined) {
-        const writer = child.stdin.getWriter();
-        await writer.write(new TextEncoder().encode(stdin));
-        await writer.close();
+    const allow = ["--allow", `read=${home.dir}`];
+    for (
+      const [args, stdin] of [
+        [["map", JOBS, "gate", "--name", "gated", "--concurrency", "2", ...allow], inputs],
+        [["retry", "gated"], undefined],
+      ] as const
+    ) {
+      const r = await interrupt(home, [...args], stdin);
+      assert.equal(r.code, 130, args[0]);
+      assert.deepEqual(r.out.map((l) => l.index), [0, 1, 2]);
+      for (const line of r.out) {
+        assert.equal(
+          (line.error as Record<string, unknown>).kind,
+          "cancelled",
+          JSON.stringify(line),
+        );
       }
-      const err = lines(child.stderr);
-      const stdout = new Response(child.stdout).text();
-      // The run has started (and its interrupt handler is in place) once its header is printed.
-      while (true) {
-        const { value, done } = await err.read();
-        assert.ok(!done, "the command line ended before its run started");
-        if (/ · run /.test(value)) break;
-      }
-      child.kill("SIGINT");
-      let rest = "";
-      for (let r = await err.read(); !r.done; r = await err.read()) rest += `${r.value}\n`;
-      return { code: (await child.status).code, out: ndjson(await stdout), rest };
-    };
-    const mapped = await interrupt(
-      ["map", JOBS, "gate", "--name", "gated", "--concurrency", "2", ...allow],
-      inputs,
-    );
-    assert.equal(mapped.code, 130);
-    const retried = await interrupt(["retry", "gated"]);
-    assert.equal(retried.code, 130);
-    assert.deepEqual(retried.out.map((l) => l.index), [0, 1, 2]);
-    for (const line of retried.out) {
-      assert.equal((line.error as Record<string, unknown>).kind, "cancelled", JSON.stringify(line));
+      assert.match(r.rest, /Cancelling the run \(interrupted\)/);
+      assert.match(r.rest, /3 of 3 items failed/);
     }
-    assert.match(retried.rest, /Cancelling the run \(interrupted\)/);
-    assert.match(retried.rest, /3 of 3 items failed/);
   });
 });
