@@ -20,7 +20,7 @@ import { readInputs } from "../common/inputs.ts";
 import { followRun } from "../common/follow_run.ts";
 import { writeItems } from "../common/item_output.ts";
 import { knotNameFor } from "../common/knot_name.ts";
-import { locateKnot } from "../common/knots.ts";
+import { locateKnot, refuseAwsNameClash } from "../common/knots.ts";
 import { checkModulePath } from "../common/module_path.ts";
 import { DRY_RUN_OPTION, EXPORT_ARGUMENT, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
@@ -216,6 +216,7 @@ export const map = defineCommand({
       ...(memory !== undefined ? { memory } : {}),
     };
     if (target === "aws") await refuseOriginal(ctx, "knot", common.name);
+    else if (module !== undefined) await refuseAwsNameClash(ctx, common.name);
     const docker: KnotOptions = {
       ...common,
       target: "docker",

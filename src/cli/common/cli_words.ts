@@ -24,6 +24,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
   [/ \(or the path option\)/g, () => ""],
   [/ as exportName\b/g, () => " as the export argument"],
+  [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
   [/`knot (list|show)([^`]*)`/g, (command, rest) => `\`cloudknot knot ${command}${rest}\``],
   [/ or use a session (?:in [\w-]+|with that profile),/g, () => ","],
   [/ or use a session (?:in [\w-]+|with that profile)/g, () => ""],

@@ -1,0 +1,33 @@
+// Library messages in a command-line user's words (src/cli/common/cli_words.ts).
+import assert from "node:assert/strict";
+import { inCliWords } from "../../src/cli/common/cli_words.ts";
+import { CloudknotError } from "../../src/util/errors.ts";
+
+Deno.test("the library's options and bare knot commands in a message become the command line's", () => {
+  const cases: [string, string][] = [
+    [
+      'The knot named "sqd" in /k/sqd runs on the docker target, not locally: pass target: ' +
+      '"docker", choose another name, or clobber that knot first',
+      'The knot named "sqd" in /k/sqd runs on the docker target, not locally: pass --target ' +
+      "docker, choose another name, or clobber that knot first",
+    ],
+    [
+      "Make it writable (chmod u+w /c) or point CLOUDKNOT_CONFIG_FILE (or the path option) at " +
+      "another file",
+      "Make it writable (chmod u+w /c) or point CLOUDKNOT_CONFIG_FILE at another file",
+    ],
+    [
+      'Module m.ts has no export named "x": pass one of its exported function names as exportName',
+      'Module m.ts has no export named "x": pass one of its exported function names as the ' +
+      "export argument",
+    ],
+    [
+      'Knot sq has no run "z": list its runs with `knot show sq`',
+      'Knot sq has no run "z": list its runs with `cloudknot knot show sq`',
+    ],
+    ["see `cloudknot knot list`", "see `cloudknot knot list`"],
+  ];
+  for (const [library, cli] of cases) {
+    assert.equal(inCliWords(new CloudknotError(library)), cli);
+  }
+});
