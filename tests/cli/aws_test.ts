@@ -175,7 +175,10 @@ Deno.test("pars create, list and clobber", async () => {
     assert.match(noYes.stderr, /pass --yes to confirm \(stdin is not a terminal\)/);
     const used = await cli(home, ["pars", "clobber", "lab", "--yes"]);
     assert.equal(used.code, 1);
-    assert.match(used.stderr, /^error: Pars "lab" is used by knot\(s\) squares/m);
+    assert.match(
+      used.stderr,
+      /^error: Pars "lab" is used by knot\(s\) squares; clobber them first, or pass --force to delete it anyway$/m,
+    );
     const forced = await cli(home, ["pars", "clobber", "lab", "--yes", "--force"]);
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /^Clobbered Pars lab: 6 resources deleted$/m);
