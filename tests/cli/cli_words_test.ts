@@ -26,6 +26,19 @@ Deno.test("the library's options and bare knot commands in a message become the 
       'Knot sq has no run "z": list its runs with `cloudknot knot show sq`',
     ],
     ["see `cloudknot knot list`", "see `cloudknot knot list`"],
+    [
+      "clobber them first, or pass { force: true } to delete it anyway",
+      "clobber them first, or pass --force to delete it anyway",
+    ],
+    [
+      "Install Docker (https://docs.docker.com/get-docker/) or pass the path of the docker client " +
+      "as the `binary` option",
+      "Install Docker (https://docs.docker.com/get-docker/) or put docker on PATH",
+    ],
+    [
+      "or build with the legacy builder: `new Docker({ buildkit: false })` or DOCKER_BUILDKIT=0",
+      "or build with the legacy builder: DOCKER_BUILDKIT=0 in the environment",
+    ],
   ];
   for (const [library, cli] of cases) {
     assert.equal(inCliWords(new CloudknotError(library)), cli);

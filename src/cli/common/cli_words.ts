@@ -26,6 +26,14 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   [/ as exportName\b/g, () => " as the export argument"],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
   [/pass \{ force: true \}/g, () => "pass --force"],
+  [
+    / or pass the path of the docker client as the `binary` option/g,
+    () => " or put docker on PATH",
+  ],
+  [
+    /`new Docker\(\{ buildkit: false \}\)` or (DOCKER_BUILDKIT=0)/g,
+    (v) => `${v} in the environment`,
+  ],
   [/`knot (list|show)([^`]*)`/g, (command, rest) => `\`cloudknot knot ${command}${rest}\``],
   [/ or use a session (?:in [\w-]+|with that profile),/g, () => ","],
   [/ or use a session (?:in [\w-]+|with that profile)/g, () => ""],
