@@ -181,7 +181,9 @@ export class StateFile {
    */
   async update(change: (doc: IniDocument) => void | Promise<void>): Promise<void> {
     const target = await followLinks(this.path);
-    await Deno.mkdir(dirname(target), { recursive: true });
+    await Deno.mkdir(dirname(target), { recursive: true }).catch((e) => {
+      throw cannotWrite(target, e);
+    });
     await inTurn(target, this.#lockTimeoutMs, async () => {
       await removeLeftovers(target);
       const text = await readText(target);
@@ -348,7 +350,10 @@ async function checkWritable(path: string, info: Deno.FileInfo): Promise<void> {
  */
 async function replace(target: string, text: string, old: Deno.FileInfo | undefined) {
   const tmp = join(dirname(target), `${basename(target)}${TMP_INFIX}${randomUUID()}`);
-  const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+  const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 })
+    .catch((e) => {
+      throw cannotWrite(target, e);
+    });
   try {
     try {
       const bytes = new TextEncoder().encode(text);
@@ -367,15 +372,22 @@ async function replace(target: string, text: string, old: Deno.FileInfo | undefi
     await Deno.rename(tmp, target);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    // A full disk, a quota, an I/O error: the file is as it was; say which file and what to do.
-    throw new StateFileError(
-      `Cannot write the cloudknot config file ${target} (${(e as Error).message}); cloudknot ` +
-        `did not change it. Free space on that disk (or fix the cause), or point ` +
-        `CLOUDKNOT_CONFIG_FILE (or the path option) at a file on another disk`,
-      target,
-      { cause: e },
-    );
+    throw cannotWrite(target, e);
   }
+}
+
+/**
+ * A full disk, a quota, a folder this user may not write, an I/O error: the
+ * file is as it was; the error says which file and what to do.
+ */
+function cannotWrite(target: string, cause: unknown): StateFileError {
+  return new StateFileError(
+    `Cannot write the cloudknot config file ${target} (${(cause as Error).message}); cloudknot ` +
+      `did not change it. Free space on that disk (or fix the cause), or point ` +
+      `CLOUDKNOT_CONFIG_FILE (or the path option) at a file on another disk`,
+    target,
+    { cause },
+  );
 }
 
 /**
@@ -420,7 +432,10 @@ async function takeLock(target: string, timeoutMs: number, watch: Turns): Promis
   const path = `${target}.lock`;
   let wait = 1;
   while (true) {
-    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 })
+      .catch((e) => {
+        throw cannotWrite(target, e);
+      });
     let held = false;
     try {
       if (await file.tryLock(true)) {

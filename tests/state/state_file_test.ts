@@ -383,3 +383,19 @@ tmpfsTest(
     });
   },
 );
+
+Deno.test("a lock path that cannot be opened is a typed error naming the file, and the file is left as it was", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cloudknot");
+    const state = new StateFile({ path });
+    await state.set("aws", "region", "x");
+    await Deno.mkdir(`${path}.lock`);
+    await assert.rejects(
+      () => state.set("aws", "region", "y"),
+      (e) =>
+        e instanceof StateFileError && e.path === path &&
+        e.message.startsWith(`Cannot write the cloudknot config file ${path} (`),
+    );
+    assert.equal(await state.get("aws", "region"), "x");
+  });
+});
