@@ -26,6 +26,13 @@ Deno.test("the library's options and bare knot commands in a message become the 
       'Knot sq has no run "z": list its runs with `cloudknot knot show sq`',
     ],
     ["see `cloudknot knot list`", "see `cloudknot knot list`"],
+    // AWS_REGION does not override [aws] region of the config file, so it is not offered.
+    [
+      'Knot "kc" lives in region us-east-1 but the current region is us-west-2; call ' +
+      'setRegion("us-east-1") or use a session in us-east-1, or choose another name',
+      'Knot "kc" lives in region us-east-1 but the current region is us-west-2; run cloudknot ' +
+      "configure --region us-east-1, or choose another name",
+    ],
     [
       "clobber them first, or pass { force: true } to delete it anyway",
       "clobber them first, or pass --force to delete it anyway",

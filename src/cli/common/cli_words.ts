@@ -69,12 +69,6 @@ export function inCliWords(error: Error, command?: Command): string {
   for (const [pattern, replace] of CALLS) {
     message = message.replace(pattern, (_m, ...groups) => replace(...groups.slice(0, -2)));
   }
-  if (!message.includes("AWS_REGION")) {
-    message = message.replace(
-      /run cloudknot configure --region ([\w-]+)/,
-      "$& (or AWS_REGION=$1 for one command)",
-    );
-  }
   if (command === undefined) return message;
   const flags = new Map<string, string>(Object.entries(FLAG_OF));
   for (const flag of Object.keys(command.options)) {
