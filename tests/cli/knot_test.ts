@@ -162,3 +162,15 @@ Deno.test("making a knot on this machine under the name of an AWS knot is refuse
     assert.equal(local.stdout, '{"index":0,"value":9}\n');
   });
 });
+
+Deno.test("knot clobber --target aws of a name the config file does not record says so in command-line words", async () => {
+  await withHome(async (home) => {
+    const r = await cli(home, ["knot", "clobber", "gone", "--target", "aws", "--yes"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(
+      r.stderr,
+      `error: There is no AWS knot named "gone" in ${home.env.CLOUDKNOT_CONFIG_FILE}: see ` +
+        "`cloudknot knot list`\n",
+    );
+  });
+});

@@ -6,6 +6,7 @@
  * @module
  */
 import { Knot } from "../../knot.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
@@ -87,17 +88,23 @@ export const knotClobber = defineCommand({
 async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   const settings = cliSettings(ctx);
   const record = await readAwsKnot(settings.state, name);
-  const runs = record?.runs.length ?? 0;
+  if (record === undefined) {
+    throw new CloudknotInputError(
+      `There is no AWS knot named "${name}" in ${settings.state.path}: see \`cloudknot knot list\``,
+      { field: "knot" },
+    );
+  }
+  const runs = record.runs.length;
   // In the shared default repository only the knot's tags go, as the knot's clobber does.
-  const repo = record?.dockerRepo === await getEcrRepo(settings)
-    ? `its image tags in repository ${record?.dockerRepo}`
-    : `repository ${record?.dockerRepo}`;
+  const repo = record.dockerRepo === await getEcrRepo(settings)
+    ? `its image tags in repository ${record.dockerRepo}`
+    : `repository ${record.dockerRepo}`;
   const parts = [
     "its compute environment, job queue and job definitions",
     `${runs} run${runs === 1 ? "" : "s"}${ctx.flag("keep-data") ? "" : " and their job data"}`,
-    ...(ctx.flag("pars") ? [`Pars ${record?.pars}`] : []),
+    ...(ctx.flag("pars") ? [`Pars ${record.pars}`] : []),
     ...(ctx.flag("repo") ? [repo] : []),
-    ...(ctx.flag("image") ? [`image ${record?.dockerImage}`] : []),
+    ...(ctx.flag("image") ? [`image ${record.dockerImage}`] : []),
   ];
   const what = `AWS knot ${name} (${parts.join(", ")})`;
   if (!await confirmDeletion(ctx, what)) return 1;
