@@ -509,3 +509,30 @@ Deno.test("a read-only config file is refused before anything is made, pushed or
     assert.match(list.stdout, /^lab /m);
   });
 });
+
+Deno.test("configure is all or nothing: a value refused after others were written leaves [aws] as it was", async () => {
+  await withAwsHome(async (home) => {
+    await Deno.mkdir(join(home.env.HOME!, ".aws"), { recursive: true });
+    await Deno.writeTextFile(
+      join(home.env.HOME!, ".aws", "config"),
+      "[profile lab]\nregion = us-east-1\n",
+    );
+    await Deno.writeTextFile(
+      join(home.env.HOME!, ".aws", "credentials"),
+      `[lab]\naws_access_key_id = ${home.emu.credentials.accessKeyId}\n` +
+        `aws_secret_access_key = ${home.emu.credentials.secretAccessKey}\n`,
+    );
+    // Nothing configured yet: a refused region leaves no [aws] behind.
+    const first = await cli(home, ["configure", "--profile", "lab", "--region", "xx-nowhere-9"]);
+    assert.equal(first.code, 1, first.stderr);
+    assert.match(first.stderr, /^error: Region "xx-nowhere-9" is not available to this account/m);
+    assert.equal(await state(home).section("aws"), undefined);
+    // Configured: a refused region keeps the profile it had.
+    const ok = await cli(home, ["configure", "--region", "us-east-1"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const before = await Deno.readTextFile(home.configFile);
+    const again = await cli(home, ["configure", "--profile", "lab", "--region", "xx-nowhere-9"]);
+    assert.equal(again.code, 1, again.stderr);
+    assert.equal(await Deno.readTextFile(home.configFile), before);
+  });
+});
