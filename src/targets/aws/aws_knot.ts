@@ -30,6 +30,7 @@ import {
 } from "../../resources/_iam_roles.ts";
 import { isAwsCode, Ledger } from "../../resources/_ledger.ts";
 import { KNOT_TAG_KEY } from "../../resources/gc.ts";
+import { configOwner, OWNER_TAG_KEY } from "../../resources/owner.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
@@ -191,7 +192,13 @@ async function create(
   const settings = { session, state };
   const { bucket, sse } = await resolveS3Params(settings);
   const repoName = checked.repoName ?? await getEcrRepo({ state });
-  const tags = { ...spec.tags, ManagedBy: "cloudknot", [KNOT_TAG_KEY]: name };
+  const owner = await configOwner(state);
+  const tags = {
+    ...spec.tags,
+    ManagedBy: "cloudknot",
+    [KNOT_TAG_KEY]: name,
+    [OWNER_TAG_KEY]: owner,
+  };
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,
@@ -259,12 +266,20 @@ async function create(
         MANAGED_BY_TAG,
         { Key: PARS_TAG_KEY, Value: pars.name },
         { Key: KNOT_TAG_KEY, Value: name },
+        { Key: OWNER_TAG_KEY, Value: owner },
         ...Object.entries(spec.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
       ],
       ledger,
     })).value.Arn;
     await setS3Params({ bucket, sse }, settings);
     const repo = await DockerRepo.create({ name: repoName, session, state });
+    // A repository this knot made is its config file's; one adopted keeps its owner.
+    if (!repo.adopted && repo.arn !== "") {
+      await session.ecr.tagResource({
+        resourceArn: repo.arn,
+        tags: [{ Key: OWNER_TAG_KEY, Value: owner }],
+      });
+    }
     const { imageUri } = await image.push({ repo });
     const placement: BatchPlacement = {
       batchServiceRole: pars.batchServiceRole,
