@@ -167,7 +167,7 @@ Deno.test("findGarbage judges only what its own config file made: another config
     const other = new StateFile({ path: `${dir}/other` });
     for (const s of [state, other]) await s.set("aws", "s3-bucket", "lab-bucket");
     await session.s3.createBucket({ Bucket: "lab-bucket" });
-    const theirs = await Pars.create({
+    await Pars.create({
       name: "lab",
       session,
       state: other,
