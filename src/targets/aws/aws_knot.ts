@@ -192,13 +192,6 @@ async function create(
   const settings = { session, state };
   const { bucket, sse } = await resolveS3Params(settings);
   const repoName = checked.repoName ?? await getEcrRepo({ state });
-  const owner = await configOwner(state);
-  const tags = {
-    ...spec.tags,
-    ManagedBy: "cloudknot",
-    [KNOT_TAG_KEY]: name,
-    [OWNER_TAG_KEY]: owner,
-  };
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,
@@ -242,6 +235,13 @@ async function create(
       });
     }
     // AWS from here on. The Pars reads its policies and roles before it makes anything.
+    const owner = await configOwner(state);
+    const tags = {
+      ...spec.tags,
+      ManagedBy: "cloudknot",
+      [KNOT_TAG_KEY]: name,
+      [OWNER_TAG_KEY]: owner,
+    };
     const pars = typeof spec.pars === "object" ? spec.pars : await Pars.create({
       ...settings,
       bucket,
