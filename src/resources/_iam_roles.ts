@@ -15,6 +15,22 @@ export const MANAGED_BY_TAG = { Key: "ManagedBy", Value: "cloudknot" } as const;
 /** The tag key that names the Pars a resource belongs to. */
 export const PARS_TAG_KEY = "cloudknot:pars";
 
+/**
+ * The config keys of a Pars' role ARNs (and its instance profile's), by the
+ * `ParsRecord` field: the one list for the record's reader and writer and
+ * for `prune`.
+ */
+export const ROLE_KEYS = {
+  batchServiceRole: "batch-service-role",
+  ecsInstanceRole: "ecs-instance-role",
+  ecsInstanceProfile: "ecs-instance-profile",
+  spotFleetRole: "spot-fleet-role",
+  taskExecutionRole: "task-execution-role",
+  jobRole: "job-role",
+} as const;
+/** A `ParsRecord` field that holds a role's (or the instance profile's) ARN. */
+export type RoleField = keyof typeof ROLE_KEYS;
+
 /** The state key of each role, and how the role is made. */
 export interface RoleSpec {
   /** The key in `[pars <name>]`, e.g. `batch-service-role`. */
