@@ -137,6 +137,33 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       ],
       ["tags ManagedBy", () => knot({ tags: { ManagedBy: "me" } }), "tags", /ManagedBy/],
       ["tags aws:", () => knot({ tags: { "aws:x": "y" } }), "tags", /aws:/],
+      // A Map's entries are no own keys: its tags would be dropped without a word.
+      ["tags a Map", () => knot({ tags: new Map([["team", "lab"]]) }), "tags", /not a Map/],
+      // A name that is no string passed the name rule as its String() and failed at Batch.
+      [
+        "jobQueueName an array",
+        () => knot({ jobQueueName: ["q"] }),
+        "jobQueueName",
+        /must be a string/,
+      ],
+      [
+        "computeEnvironmentName a number",
+        () => knot({ computeEnvironmentName: 123 }),
+        "computeEnvironmentName",
+        /not the number 123/,
+      ],
+      [
+        "no instance types on EC2",
+        () => knot({ instanceTypes: [] }),
+        "instanceTypes",
+        /at least one instance type on EC2/,
+      ],
+      [
+        "a Fargate job of more vCPUs than maxVcpus",
+        () => knot({ compute: "FARGATE", vcpus: 2, maxVcpus: 1 }),
+        "maxVcpus",
+        /no job could ever start/,
+      ],
       [
         "jobQueueName with spaces",
         () => knot({ jobQueueName: "no spaces" }),

@@ -8,6 +8,7 @@
 import type { AwsSession } from "../aws/session.ts";
 import type { LifecycleRule, S3Tag } from "../aws/services/s3.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import { describeValue } from "../util/validate.ts";
 import { sleep } from "../util/sleep.ts";
 import { BucketTakenError, RegionMismatchError } from "./errors.ts";
 import { isAwsCode } from "./_ledger.ts";
@@ -183,10 +184,14 @@ export const RESERVED_TAG_KEYS: readonly string[] = ["ManagedBy", "Project", "Ow
  */
 export function validateTags(tags: Record<string, string> | undefined): void {
   if (tags === undefined) return;
-  if (typeof tags !== "object" || tags === null || Array.isArray(tags)) {
-    throw new CloudknotInputError(`The tags option must be an object of key to value`, {
-      field: "tags",
-    });
+  const proto = typeof tags === "object" && tags !== null ? Object.getPrototypeOf(tags) : undefined;
+  // A Map (or another class) has no own keys to read: its tags would be dropped silently.
+  if (proto !== Object.prototype && proto !== null) {
+    throw new CloudknotInputError(
+      `The tags option must be a plain object of key to value, such as { team: "lab" }, ` +
+        `not ${describeValue(tags)}`,
+      { field: "tags" },
+    );
   }
   for (const [key, value] of Object.entries(tags)) {
     if (

@@ -394,6 +394,14 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
         '"default_x86_64" or "default_arm64"',
     );
   }
+  // Batch: "instanceTypes is required for EC2 compute resources" (CreateComputeEnvironment).
+  if (!fargate && instanceTypes.length === 0) {
+    fail(
+      "instanceTypes",
+      `instanceTypes must name at least one instance type on ${compute}, such as ["optimal"] ` +
+        `(the default) or ["c5", "m5"]`,
+    );
+  }
   const minVcpus = integer("minVcpus", options.minVcpus ?? 0, 0, MAX_COMPUTE_VCPUS);
   const desiredVcpus = integer(
     "desiredVcpus",
@@ -417,7 +425,7 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
         `as ["g4dn", "g5"] or ["p3"]`,
     );
   }
-  if (!fargate && vcpus > maxVcpus) {
+  if (vcpus > maxVcpus) {
     fail(
       "maxVcpus",
       `maxVcpus (${maxVcpus}) is below one job's vcpus (${vcpus}): no job could ever start`,

@@ -67,6 +67,8 @@ Deno.test("bad compute settings are typed errors that name the option", () => {
     [{ gpus: -1 }, "gpus", /from 0 to 16/],
     [{ minVcpus: 4, maxVcpus: 2 }, "desiredVcpus", /minVcpus ≤ desiredVcpus ≤ maxVcpus/],
     [{ vcpus: 8, maxVcpus: 4 }, "maxVcpus", /no job could ever start/],
+    [{ compute: "FARGATE", vcpus: 4, maxVcpus: 2 }, "maxVcpus", /no job could ever start/],
+    [{ compute: "SPOT", instanceTypes: [] }, "instanceTypes", /at least one instance type/],
     [{ bidPercentage: 50 }, "bidPercentage", /needs compute "SPOT"/],
     [{ compute: "SPOT", bidPercentage: 0 }, "bidPercentage", /from 1 to 100/],
     [{ volumeSize: 100, imageId: "ami-0123456789abcdef0" }, "volumeSize", /not both/],
