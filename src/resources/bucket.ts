@@ -168,9 +168,18 @@ export function validateEnsureBucketOptions(options: EnsureBucketOptions): void 
 export const RESERVED_TAG_KEYS: readonly string[] = ["ManagedBy", "Project", "Owner", "Name"];
 
 /**
- * Checks user tags: non-empty keys of at most 128 characters, string values
- * of at most 256, no key in the `aws:` or `cloudknot:` namespaces, and none of
- * {@linkcode RESERVED_TAG_KEYS}.
+ * The most user tags: IAM, Batch, ECR, S3 and EC2 allow 50 tags per resource
+ * (IAM's `TagsPerRole`, <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>;
+ * <https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html>),
+ * and cloudknot adds up to four of its own (`ManagedBy`, `cloudknot:pars`,
+ * `Owner` and a network resource's `Name`).
+ */
+export const MAX_USER_TAGS = 46;
+
+/**
+ * Checks user tags: at most {@linkcode MAX_USER_TAGS}, non-empty keys of at
+ * most 128 characters, string values of at most 256, no key in the `aws:` or
+ * `cloudknot:` namespaces, and none of {@linkcode RESERVED_TAG_KEYS}.
  *
  * @example Usage
  * ```ts
@@ -190,6 +199,14 @@ export function validateTags(tags: Record<string, string> | undefined): void {
     throw new CloudknotInputError(
       `The tags option must be a plain object of key to value, such as { team: "lab" }, ` +
         `not ${describeValue(tags)}`,
+      { field: "tags" },
+    );
+  }
+  const count = Object.keys(tags).length;
+  if (count > MAX_USER_TAGS) {
+    throw new CloudknotInputError(
+      `Too many tags (${count}): pass at most ${MAX_USER_TAGS}; AWS allows 50 per resource and ` +
+        `cloudknot adds up to 4 of its own`,
       { field: "tags" },
     );
   }
