@@ -447,7 +447,7 @@ export async function registerJobDefinition(
     { type: "MEMORY", value: String(c.memory) },
   ];
   if (c.gpus > 0) requirements.push({ type: "GPU", value: String(c.gpus) });
-  const response = await session.batch.registerJobDefinition({
+  const request = {
     jobDefinitionName: spec.name,
     type: "container",
     platformCapabilities: [fargate ? "FARGATE" : "EC2"],
@@ -479,7 +479,19 @@ export async function registerJobDefinition(
       : {}),
     propagateTags: true,
     tags: spec.tags,
-  });
+  };
+  let response;
+  try {
+    response = await session.batch.registerJobDefinition(request);
+  } catch (e) {
+    // A lost answer (or a server error) leaves unknown whether a revision was added. Registering
+    // again is safe: RegisterJobDefinition only adds a revision, an unused one runs nothing, and
+    // the knot's clobber deregisters every revision of the name.
+    if (!(e instanceof AwsError && (e.code === "OutcomeUnknown" || (e.status ?? 0) >= 500))) {
+      throw e;
+    }
+    response = await session.batch.registerJobDefinition(request);
+  }
   return { arn: response.jobDefinitionArn, revision: response.revision };
 }
 

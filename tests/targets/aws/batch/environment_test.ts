@@ -164,6 +164,43 @@ Deno.test("a knot's compute environment, queue and job definition are created, a
   }
 });
 
+Deno.test("a job definition whose answer was lost is registered again, and clobber deregisters both revisions", async () => {
+  const emu = await startEmulator({ realism: false });
+  try {
+    const session = await sessionFor(emu);
+    const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 2));
+    const spec = {
+      name: "lost-jd",
+      image: "x:y",
+      compute: validateComputeOptions(),
+      placement: p,
+      tags: {},
+    };
+    // The first answer is lost: the revision was added, the client cannot know it.
+    emu.faults.add({
+      service: "batch",
+      operation: "RegisterJobDefinition",
+      kind: "lost-response",
+      times: 1,
+    });
+    const def = await registerJobDefinition(session, spec);
+    assert.equal(def.revision, 2);
+    const active = (await session.batch.describeJobDefinitions({
+      jobDefinitionName: "lost-jd",
+      status: "ACTIVE",
+    })).jobDefinitions!;
+    assert.deepEqual(active.map((d) => d.revision).sort(), [1, 2]);
+    await deleteBatchEnvironment(session, { jobDefinitions: ["lost-jd"] }, FAST);
+    const left = (await session.batch.describeJobDefinitions({
+      jobDefinitionName: "lost-jd",
+      status: "ACTIVE",
+    })).jobDefinitions!;
+    assert.deepEqual(left, []);
+  } finally {
+    await emu.close();
+  }
+});
+
 Deno.test("volumeSize makes a launch template that the environment uses and deletion removes", async () => {
   const emu = await startEmulator({ ceValidDelayMs: 10 });
   try {
