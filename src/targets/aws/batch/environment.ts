@@ -147,15 +147,22 @@ async function createUnlessPresent<T extends { status?: string }>(
   } else if (existing !== undefined) {
     return existing;
   }
-  try {
-    await create();
-  } catch (e) {
-    // An answer lost in transit: the resource may exist now; look before failing.
-    if (!(e instanceof AwsError && e.code === "OutcomeUnknown")) throw e;
-    if ((await describe()) === undefined) throw e;
+  for (let attempt = 1;; attempt++) {
+    try {
+      await create();
+      return undefined;
+    } catch (e) {
+      // An answer lost in transit or a server error: the resource may exist now; look first.
+      if (!(e instanceof AwsError && e.code === "OutcomeUnknown")) throw e;
+      if ((await describe()) !== undefined) return undefined;
+      // Not made: its name is unique, so creating it again cannot make a second one.
+      if (attempt >= CREATE_ATTEMPTS) throw e;
+    }
   }
-  return undefined;
 }
+
+/** How many times a compute environment or queue is created while each outcome is unknown. */
+const CREATE_ATTEMPTS = 3;
 
 /** Whether an environment or queue is usable, or broken for good. */
 function settled(status: string | undefined): boolean {

@@ -201,6 +201,36 @@ Deno.test("a job definition whose answer was lost is registered again, and clobb
   }
 });
 
+Deno.test("a compute environment and queue whose create got a server error are made again, once each", async () => {
+  const emu = await startEmulator({ realism: false, ceValidDelayMs: 10 });
+  try {
+    const session = await sessionFor(emu);
+    const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 2));
+    for (const operation of ["CreateComputeEnvironment", "CreateJobQueue"]) {
+      emu.faults.add({ service: "batch", operation, kind: "503", times: 1 });
+    }
+    const ce = await ensureComputeEnvironment(session, {
+      name: "busy-ce",
+      compute: validateComputeOptions(),
+      placement: p,
+      tags: {},
+    }, FAST);
+    const queue = await ensureJobQueue(session, {
+      name: "busy-jq",
+      priority: 1,
+      computeEnvironment: ce,
+      tags: {},
+    }, FAST);
+    assert.ok(emu.faults.list().every((f) => f.hits === 1));
+    assert.equal(emu.count("batch", "CreateComputeEnvironment"), 2);
+    assert.equal(emu.count("batch", "CreateJobQueue"), 2);
+    assert.deepEqual([...emu.batch.computeEnvironments.keys()].length, 1);
+    await deleteBatchEnvironment(session, { jobQueue: queue, computeEnvironment: ce }, FAST);
+  } finally {
+    await emu.close();
+  }
+});
+
 Deno.test("volumeSize makes a launch template that the environment uses and deletion removes", async () => {
   const emu = await startEmulator({ ceValidDelayMs: 10 });
   try {
