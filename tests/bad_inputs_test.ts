@@ -371,6 +371,15 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         /aws:/,
       ],
       [
+        "repo tags a Map",
+        () =>
+          DockerRepo.create(
+            { name: "ok", tags: new Map([["Team", "x"]]), session, state } as never,
+          ),
+        "tags",
+        /not a Map/,
+      ],
+      [
         "repo option typo",
         () => DockerRepo.create({ name: "ok", tag: {}, session, state } as never),
         "tag",
