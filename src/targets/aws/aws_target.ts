@@ -26,7 +26,12 @@ import {
   type StuckNotice,
   type WaitingNotice,
 } from "./batch/run_poller.ts";
-import { jobCommand, jobEnvironment, parseJobCommand } from "./batch/command.ts";
+import {
+  checkJobEnvironment,
+  jobCommand,
+  jobEnvironment,
+  parseJobCommand,
+} from "./batch/command.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { describeValue } from "../../util/validate.ts";
 import { forEachPooled } from "../../util/pooled.ts";
@@ -313,6 +318,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     manifest: RunManifest;
   }> {
     const o = this.#o;
+    checkJobEnvironment(request.env);
     // Every item is read and encoded before anything is sent: a bad item
     // rejects here, before any request.
     const items = await requestItems(request.items);
