@@ -258,6 +258,17 @@ export class Estimate extends RowsTable implements EstimateFields {
  * @param options The items, their run time and the knot's resources.
  * @returns The estimate.
  */
+/** A positive finite number, or a {@linkcode CloudknotInputError} naming the option. */
+function positive(field: string, value: unknown, what: string): number {
+  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
+    throw new CloudknotInputError(
+      `${field} must be a positive number (${what}), not ${String(value)}`,
+      { field },
+    );
+  }
+  return value;
+}
+
 export function estimateRun(options: EstimateOptions): Estimate {
   const { count, itemSeconds } = options;
   if (!Number.isInteger(count) || count < 0) {
@@ -291,10 +302,21 @@ export function estimateRun(options: EstimateOptions): Estimate {
     });
   }
   const compute = options.compute ?? "EC2";
+  const kinds: ComputeKind[] = ["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"];
+  if (!kinds.includes(compute)) {
+    throw new CloudknotInputError(
+      `compute must be one of ${kinds.join(", ")}, not ${JSON.stringify(compute)}`,
+      { field: "compute" },
+    );
+  }
   const fargate = compute === "FARGATE" || compute === "FARGATE_SPOT";
-  const vcpus = options.vcpus ?? 1;
-  const memory = options.memory ?? (fargate ? 2048 : 8000);
-  const maxVcpus = options.maxVcpus ?? 256;
+  const vcpus = positive("vcpus", options.vcpus ?? 1, "vCPUs of one job");
+  const memory = positive("memory", options.memory ?? (fargate ? 2048 : 8000), "MiB of one job");
+  const maxVcpus = positive(
+    "maxVcpus",
+    options.maxVcpus ?? 256,
+    "vCPUs of the compute environment",
+  );
   const region = options.region ?? "us-east-1";
   const table = options.prices ?? PRICES;
   const itemsPerJob = options.itemsPerJob ?? "auto";
