@@ -243,6 +243,17 @@ export class Estimate extends RowsTable implements EstimateFields {
   }
 }
 
+/** A positive finite number, or a {@linkcode CloudknotInputError} naming the option. */
+function positive(field: string, value: unknown, what: string): number {
+  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
+    throw new CloudknotInputError(
+      `${field} must be a positive number (${what}), not ${String(value)}`,
+      { field },
+    );
+  }
+  return value;
+}
+
 /**
  * Estimates a run's duration, resources and cost from how many items it has
  * and how long one takes. Every assumption is in the result.
@@ -258,17 +269,6 @@ export class Estimate extends RowsTable implements EstimateFields {
  * @param options The items, their run time and the knot's resources.
  * @returns The estimate.
  */
-/** A positive finite number, or a {@linkcode CloudknotInputError} naming the option. */
-function positive(field: string, value: unknown, what: string): number {
-  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
-    throw new CloudknotInputError(
-      `${field} must be a positive number (${what}), not ${String(value)}`,
-      { field },
-    );
-  }
-  return value;
-}
-
 export function estimateRun(options: EstimateOptions): Estimate {
   const { count, itemSeconds } = options;
   if (!Number.isInteger(count) || count < 0) {
