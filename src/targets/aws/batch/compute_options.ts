@@ -394,7 +394,7 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
         '"default_x86_64" or "default_arm64"',
     );
   }
-  // Batch: "instanceTypes is required for EC2 compute resources" (CreateComputeEnvironment).
+  // An empty list names nothing for Batch to launch: the compute environment could run no job.
   if (!fargate && instanceTypes.length === 0) {
     fail(
       "instanceTypes",
