@@ -157,7 +157,7 @@ export function validateEnsureBucketOptions(options: EnsureBucketOptions): void 
   if (days !== undefined && days !== "never" && !(Number.isInteger(days) && days >= 1)) {
     throw new CloudknotInputError(
       `The expireAfterDays option must be a whole number of days from 1, or "never" to keep job data ` +
-        `until it is clobbered; got ${JSON.stringify(days)}`,
+        `until it is clobbered; got ${describeValue(days)}`,
       { field: "expireAfterDays" },
     );
   }
