@@ -308,7 +308,9 @@ function integer(field: string, value: unknown, min: number, max = Infinity): nu
     const bound = max === Infinity
       ? `at least ${min}`
       : `from ${min} to ${max.toLocaleString("en-US")}`;
-    fail(field, `${field} must be an integer ${bound}, not ${JSON.stringify(value)}`);
+    // JSON would call NaN and Infinity null.
+    const given = typeof value === "number" ? String(value) : JSON.stringify(value);
+    fail(field, `${field} must be an integer ${bound}, not ${given}`);
   }
   return value;
 }

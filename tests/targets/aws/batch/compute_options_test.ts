@@ -60,6 +60,8 @@ Deno.test("bad compute settings are typed errors that name the option", () => {
     [{ compute: "FARGATE", minVcpus: 2 }, "minVcpus", /EC2 and SPOT/],
     [{ vcpus: 0 }, "vcpus", /integer from 1 to 256/],
     [{ vcpus: 1.5 }, "vcpus", /integer/],
+    [{ vcpus: NaN }, "vcpus", /from 1 to 256, not NaN$/],
+    [{ maxVcpus: Infinity }, "maxVcpus", /not Infinity$/],
     [{ memory: 2 }, "memory", /from 4 to 33,554,432/],
     [{ retries: 0 }, "retries", /from 1 to 10/],
     [{ retries: 11 }, "retries", /from 1 to 10/],
