@@ -278,7 +278,7 @@ async function createComputeEnvironment(
       options,
     );
   }
-  await createUnlessPresent(
+  const existing = await createUnlessPresent(
     `compute environment ${spec.name}`,
     describe,
     () =>
@@ -294,12 +294,48 @@ async function createComputeEnvironment(
       }),
     options,
   );
+  if (existing !== undefined) checkAdoptable(existing, spec);
   return await waitFor(
     `compute environment ${spec.name} to become VALID`,
     describe,
     (ce) => settled(ce?.status),
     options,
   );
+}
+
+/** The tags that say whose a compute environment is, when the spec gives them. */
+const OWNER_TAGS = ["ManagedBy", "cloudknot:knot"];
+
+/**
+ * Refuses to adopt a compute environment of the wanted name that someone
+ * else made (its `ManagedBy` or `cloudknot:knot` tag differs from the
+ * spec's), or that runs another compute type: its queue would take no job of
+ * this knot's definition, and the knot's clobber would delete it.
+ */
+function checkAdoptable(
+  ce: { tags?: Record<string, string>; computeResources?: { type?: string } },
+  spec: ComputeEnvironmentSpec,
+): void {
+  const foreign = OWNER_TAGS.find((key) =>
+    spec.tags[key] !== undefined && ce.tags?.[key] !== spec.tags[key]
+  );
+  if (foreign !== undefined) {
+    throw new BatchResourceError(
+      `Compute environment ${spec.name} exists and was not made for this knot (its tag ` +
+        `${foreign} is ${JSON.stringify(ce.tags?.[foreign] ?? null)}, not ` +
+        `${JSON.stringify(spec.tags[foreign])}); choose another computeEnvironmentName, or ` +
+        `knot name, so that it is left alone`,
+    );
+  }
+  const type = ce.computeResources?.type;
+  if (type !== undefined && type !== spec.compute.compute) {
+    throw new BatchResourceError(
+      `Compute environment ${spec.name} exists with compute type ${type}, not ` +
+        `${spec.compute.compute} (an earlier create of this knot that stopped part-way may ` +
+        `have left it): delete it with \`cloudknot gc\` (findGarbage and deleteGarbage), or ` +
+        `choose another computeEnvironmentName`,
+    );
+  }
 }
 
 function computeResources(spec: ComputeEnvironmentSpec): ComputeResource {

@@ -231,6 +231,56 @@ Deno.test("a compute environment and queue whose create got a server error are m
   }
 });
 
+Deno.test("a compute environment of the name that another made, or of another compute type, is refused and left alone", async () => {
+  const emu = await startEmulator({ realism: false, ceValidDelayMs: 10 });
+  try {
+    const session = await sessionFor(emu);
+    const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 2));
+    const ours = { ManagedBy: "cloudknot", "cloudknot:knot": "k" };
+    await ensureComputeEnvironment(session, {
+      name: "prod-ce",
+      compute: validateComputeOptions({ compute: "FARGATE" }),
+      placement: p,
+      tags: { Team: "prod" },
+    }, FAST);
+    await ensureComputeEnvironment(session, {
+      name: "k-ck-ce",
+      compute: validateComputeOptions(),
+      placement: p,
+      tags: ours,
+    }, FAST);
+    emu.requests.clear();
+    await assert.rejects(
+      ensureComputeEnvironment(session, {
+        name: "prod-ce",
+        compute: validateComputeOptions({ compute: "FARGATE" }),
+        placement: p,
+        tags: ours,
+      }, FAST),
+      (e) =>
+        e instanceof BatchResourceError &&
+        /prod-ce exists and was not made for this knot \(its tag ManagedBy is null/.test(e.message),
+    );
+    await assert.rejects(
+      ensureComputeEnvironment(session, {
+        name: "k-ck-ce",
+        compute: validateComputeOptions({ compute: "FARGATE" }),
+        placement: p,
+        tags: ours,
+      }, FAST),
+      (e) =>
+        e instanceof BatchResourceError &&
+        /k-ck-ce exists with compute type EC2, not FARGATE .*cloudknot gc/.test(e.message),
+    );
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.ok(
+      emu.batch.computeEnvironments.has("prod-ce") && emu.batch.computeEnvironments.has("k-ck-ce"),
+    );
+  } finally {
+    await emu.close();
+  }
+});
+
 Deno.test("volumeSize makes a launch template that the environment uses and deletion removes", async () => {
   const emu = await startEmulator({ ceValidDelayMs: 10 });
   try {
