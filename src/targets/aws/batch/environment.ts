@@ -653,8 +653,8 @@ async function retire(
  * Deletes a knot's Batch resources in the order Batch requires: disable the
  * queue, delete it and wait until it is gone; disable the environment,
  * delete it and wait; delete the launch template; deregister the job
- * definitions. Pieces already gone are
- * skipped.
+ * definitions' revisions that cloudknot registered (tagged
+ * `ManagedBy=cloudknot`). Pieces already gone are skipped.
  *
  * @example Usage
  * ```ts ignore
@@ -701,7 +701,9 @@ export async function deleteBatchEnvironment(
   }
   for (const name of refs.jobDefinitions ?? []) {
     for (const def of await jobDefinitionRevisions(session, name)) {
-      if (def.status === "INACTIVE") continue;
+      // Only revisions cloudknot registered (each carries ManagedBy=cloudknot): a name shared
+      // with someone's own definitions (jobDefinitionName) keeps their revisions.
+      if (def.status === "INACTIVE" || def.tags?.ManagedBy !== "cloudknot") continue;
       await session.batch.deregisterJobDefinition({ jobDefinition: def.jobDefinitionArn })
         .catch((e) => {
           if (!missing(e)) throw e;

@@ -174,7 +174,7 @@ Deno.test("a job definition whose answer was lost is registered again, and clobb
       image: "x:y",
       compute: validateComputeOptions(),
       placement: p,
-      tags: {},
+      tags: { ManagedBy: "cloudknot" },
     };
     // The first answer is lost: the revision was added, the client cannot know it.
     emu.faults.add({
@@ -276,6 +276,40 @@ Deno.test("a compute environment of the name that another made, or of another co
     assert.ok(
       emu.batch.computeEnvironments.has("prod-ce") && emu.batch.computeEnvironments.has("k-ck-ce"),
     );
+  } finally {
+    await emu.close();
+  }
+});
+
+Deno.test("deleting a knot's job definitions leaves the revisions of the name that cloudknot did not register", async () => {
+  const emu = await startEmulator({ realism: false });
+  try {
+    const session = await sessionFor(emu);
+    // Someone's own definition, whose name a knot was given as jobDefinitionName.
+    const theirs = await session.batch.registerJobDefinition({
+      jobDefinitionName: "prod-jd",
+      type: "container",
+      containerProperties: {
+        image: "prod:1",
+        command: ["run"],
+        resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+      },
+    });
+    const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 2));
+    const ours = await registerJobDefinition(session, {
+      name: "prod-jd",
+      image: "x:y",
+      compute: validateComputeOptions(),
+      placement: p,
+      tags: { ManagedBy: "cloudknot", "cloudknot:knot": "k" },
+    });
+    await deleteBatchEnvironment(session, { jobDefinitions: ["prod-jd"] }, FAST);
+    const active = (await session.batch.describeJobDefinitions({
+      jobDefinitionName: "prod-jd",
+      status: "ACTIVE",
+    })).jobDefinitions!.map((d) => d.jobDefinitionArn);
+    assert.deepEqual(active, [theirs.jobDefinitionArn]);
+    assert.notEqual(ours.arn, theirs.jobDefinitionArn);
   } finally {
     await emu.close();
   }
