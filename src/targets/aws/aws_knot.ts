@@ -451,7 +451,10 @@ async function adopt(
     throw new ResourceDoesNotExistError(
       `Knot ${name}'s ${
         missing.join(" and ")
-      } no longer exist; its record was dropped, so create the knot again`,
+      } no longer exist (a clobber that stopped part-way?); its record was dropped, so create ` +
+        `the knot again; what is left of it (its compute environment or queue, job definitions, ` +
+        `job role, job data) is garbage that \`cloudknot gc\` deletes (findGarbage and ` +
+        `deleteGarbage)`,
       { missing },
     );
   }
