@@ -271,7 +271,7 @@ Deno.test("a compute environment of the name that another made, or of another co
 });
 
 Deno.test("deleting a knot's job definitions leaves the revisions of the name that cloudknot did not register", async () => {
-  await withPlacement(async (emu, session, p) => {
+  await withPlacement(async (_emu, session, p) => {
     // Someone's own definition, whose name a knot was given as jobDefinitionName.
     const theirs = await session.batch.registerJobDefinition({
       jobDefinitionName: "prod-jd",
