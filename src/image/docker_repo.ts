@@ -161,10 +161,17 @@ export class DockerRepo {
     const state = options.state ?? new StateFile();
     const session = await sessionFromSettings({ state, aws: options.session });
     const ecr = session.ecr;
+    // A config file the record cannot be written to is refused before anything is made.
+    await state.assertWritable();
 
     let repository = await describe(session, name);
     let adopted = repository !== undefined;
-    if (repository === undefined) {
+    if (repository?.repositoryArn) {
+      await ecr.tagResource({ resourceArn: repository.repositoryArn, tags });
+    }
+    // A name is unique: when an attempt's outcome is unknown (a lost answer, a server error) and
+    // the repository is not there, creating it again cannot make a second one.
+    for (let attempt = 1; repository === undefined; attempt++) {
       try {
         repository = (await ecr.createRepository({
           repositoryName: name,
@@ -178,11 +185,10 @@ export class DockerRepo {
           throw e;
         }
         repository = await describe(session, name);
-        if (repository === undefined) throw e;
-        adopted = e.code !== "OutcomeUnknown";
+        if (repository === undefined && (e.code !== "OutcomeUnknown" || attempt >= 3)) throw e;
+        // What exists after an unknown outcome is this call's own.
+        adopted = e.code !== "OutcomeUnknown" && attempt === 1;
       }
-    } else if (repository.repositoryArn) {
-      await ecr.tagResource({ resourceArn: repository.repositoryArn, tags });
     }
     if (!repository?.repositoryName || !repository.repositoryUri) {
       throw new CloudknotError(

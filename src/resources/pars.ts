@@ -50,7 +50,9 @@ import {
   MANAGED_BY_TAG,
   PARS_TAG_KEY,
   resolvePolicies,
+  ROLE_KEYS,
   ROLE_SPECS,
+  type RoleField,
   stripRole,
 } from "./_iam_roles.ts";
 import { Ledger } from "./_ledger.ts";
@@ -132,17 +134,6 @@ export interface ParsRecord {
   /** What the Pars made and clobber deletes, as `kind:id`, oldest first. */
   created: string[];
 }
-
-/** The config keys of a Pars' role ARNs, by the record's field. */
-const ROLE_KEYS = {
-  batchServiceRole: "batch-service-role",
-  ecsInstanceRole: "ecs-instance-role",
-  ecsInstanceProfile: "ecs-instance-profile",
-  spotFleetRole: "spot-fleet-role",
-  taskExecutionRole: "task-execution-role",
-  jobRole: "job-role",
-} as const;
-type RoleField = keyof typeof ROLE_KEYS;
 
 /**
  * The default Pars name made from the STS caller ARN: its last part (a user
@@ -442,6 +433,8 @@ export class Pars {
       }
       bucket = defaultBucketName(caller.Account, session.region);
     }
+    // A config file the record cannot be written to is refused before anything is made.
+    await state.assertWritable();
     return await Pars.#make(name, input, { bucket, callerArn: caller.Arn }, session, state);
   }
 

@@ -189,6 +189,8 @@ async function create(
   if (checked.parsPolicies !== undefined) {
     await resolveParsPolicies(session, checked.parsPolicies);
   }
+  // A config file the knot's record cannot be written to is refused before anything is made.
+  await state.assertWritable();
   const settings = { session, state };
   const { bucket, sse } = await resolveS3Params(settings);
   const repoName = checked.repoName ?? await getEcrRepo({ state });
@@ -466,7 +468,10 @@ async function adopt(
     throw new ResourceDoesNotExistError(
       `Knot ${name}'s ${
         missing.join(" and ")
-      } no longer exist; its record was dropped, so create the knot again`,
+      } no longer exist (a clobber that stopped part-way?); its record was dropped, so create ` +
+        `the knot again; what is left of it (its compute environment or queue, job definitions, ` +
+        `job role, job data) is garbage that \`cloudknot gc\` deletes (findGarbage and ` +
+        `deleteGarbage)`,
       { missing },
     );
   }
@@ -514,7 +519,10 @@ async function adopt(
 export interface AwsClobberOptions {
   /** Also delete the knot's Pars (refused while another knot uses it). @default {false} */
   pars?: boolean;
-  /** Also delete the repository; in the default repository only the knot's tags go. @default {false} */
+  /**
+   * Also delete the repository; in the default repository, or one another knot uses, only the
+   * knot's tags go. @default {false}
+   */
   repo?: boolean;
   /** Also delete the local image and its build files. @default {false} */
   image?: boolean;
@@ -606,7 +614,19 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     let repoClobbered: string | undefined;
     if (options.repo) {
       const isDefault = r.repo.name === await getEcrRepo({ state });
-      if (isDefault) {
+      // Another knot's jobs pull their image from a repository they share: keep it for them.
+      const user = isDefault
+        ? undefined
+        : (await readAwsKnots(state)).find((knot) =>
+          knot.name !== name && knot.dockerRepo === r.repo.name
+        );
+      if (user !== undefined) {
+        warn(
+          `cloudknot: repository ${r.repo.name} was kept, with only knot ${name}'s image tags ` +
+            `removed: knot ${user.name} still uses it`,
+        );
+      }
+      if (isDefault || user !== undefined) {
         for (const tag of this.#record.imageTags) await r.repo.removeImage(tag);
         repoClobbered = `image tags in repository ${r.repo.name}`;
       } else {
