@@ -326,13 +326,15 @@ export async function findGarbageInRegions(options: GcOptions = {}): Promise<Reg
 }
 
 /**
- * Finds the resources cloudknot made that no record of the config file
- * refers to: Batch job queues, compute environments and job definitions,
+ * Finds the resources this config file made (tagged `cloudknot:owner` with
+ * its owner id; with `untagged`, also those with no owner tag) that no
+ * record of the config file refers to: Batch job queues, compute environments and job definitions,
  * launch templates, IAM roles and instance profiles, security groups and
  * the pieces of a VPC of its own (route tables, internet gateways, subnets,
  * the VPC), ECR repositories, and the job data of knots no longer recorded
- * (`cloudknot/<knot>/` in the buckets the config file names). It only reads
- * AWS and the config file.
+ * (`cloudknot/<knot>/` in the buckets the config file names) whose runs all
+ * name this config file. Another config file's resources are never garbage.
+ * It only reads AWS and the config file.
  *
  * @example Usage
  * ```ts ignore

@@ -18,6 +18,21 @@ import { Ledger } from "../../src/resources/_ledger.ts";
 import { sessionFor, withEmulator } from "./helpers.ts";
 import type { AwsSession } from "../../src/aws/mod.ts";
 
+/** The kinds of garbage a Pars with a VPC of its own leaves, in the order they are deleted. */
+const PARS_GARBAGE = [
+  "instance-profile",
+  "role",
+  "role",
+  "role",
+  "role",
+  "security-group",
+  "route-table",
+  "internet-gateway",
+  "subnet",
+  "subnet",
+  "vpc",
+];
+
 Deno.test("findGarbage: only tagged resources nothing refers to, never the default VPC", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     await state.set("aws", "s3-bucket", "lab-bucket");
@@ -78,19 +93,7 @@ Deno.test("deleteGarbage: dependency order, pieces already gone, failures report
       state,
       onDelete: (g) => order.push(g.kind),
     });
-    assert.deepEqual(order, [
-      "instance-profile",
-      "role",
-      "role",
-      "role",
-      "role",
-      "security-group",
-      "route-table",
-      "internet-gateway",
-      "subnet",
-      "subnet",
-      "vpc",
-    ]);
+    assert.deepEqual(order, PARS_GARBAGE);
     assert.equal(deleted.length, 10);
     assert.equal(failed.length, 1);
     assert.equal(failed[0]!.item.id, pars.vpc);
@@ -201,20 +204,7 @@ Deno.test("findGarbage judges only what its own config file made: another config
     assert.deepEqual(skipped, []);
     const names = (items: GarbageItem[]) => items.map((g) => `${g.kind} ${g.id}`).join("\n");
     assert.ok(!theirIds.some((id) => names(found).includes(id)), names(found));
-    assert.deepEqual(found.map((g) => g.kind), [
-      "instance-profile",
-      "role",
-      "role",
-      "role",
-      "role",
-      "security-group",
-      "route-table",
-      "internet-gateway",
-      "subnet",
-      "subnet",
-      "vpc",
-      "job-data",
-    ]);
+    assert.deepEqual(found.map((g) => g.kind), [...PARS_GARBAGE, "job-data"]);
     assert.ok(found.every((g) => g.owner === "pars mine" || g.id.endsWith("/cloudknot/lost/")));
 
     const before = emu.mutatingRequests().length;
