@@ -1,7 +1,7 @@
 /**
- * Garbage collection: finds the AWS resources cloudknot made (tagged
- * `ManagedBy=cloudknot`) that no section of the config file refers to any
- * more, and deletes them in dependency order. The original had no such
+ * Garbage collection: finds the AWS resources this config file made (tagged
+ * `ManagedBy=cloudknot` and with its owner id) that no section of the config
+ * file refers to any more, and deletes them in dependency order. The original had no such
  * thing (its issues #136 and #144); resources whose records were lost stayed
  * and cost money.
  *
@@ -543,7 +543,7 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
       );
       if (kept) continue;
       // Its runs' manifests say whose it is: kept if any run is another config file's.
-      const owners = await runOwners(session, bucket, prefix);
+      const owners = await runOwners(session, bucket, prefix, refs.owner);
       if ([...owners].some((o) => o !== undefined && o !== refs.owner)) continue;
       const mine = owners.size > 0 && refs.owner !== undefined && !owners.has(undefined);
       stays({ reason: `knot ${name} is gone`, untagged: !mine }, (reason) => ({
@@ -560,12 +560,14 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
 /**
  * The owner id each run under a knot's prefix names in its manifest
  * (`runs/<id>/run.json`, or the index's metadata when that is missing),
- * `undefined` for a run that names none.
+ * `undefined` for a run that names none; it stops at the first run that
+ * names another owner than `ours`, which keeps the whole prefix.
  */
 async function runOwners(
   session: AwsSession,
   bucket: string,
   prefix: string,
+  ours: string | undefined,
 ): Promise<Set<string | undefined>> {
   const owners = new Set<string | undefined>();
   const store = new S3Store({ session, bucket, prefix: prefix.replace(/\/$/, "") });
@@ -580,6 +582,7 @@ async function runOwners(
       if (!(e instanceof SyntaxError)) throw e;
     }
     owners.add(manifest?.owner);
+    if (manifest?.owner !== undefined && manifest.owner !== ours) break;
   }
   return owners;
 }
