@@ -43,6 +43,17 @@ dockerTest(
         AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [] }),
         Tags: [{ Key: "ManagedBy", Value: "cloudknot" }, { Key: "cloudknot:pars", Value: "old" }],
       });
+      // The default repository is the config file's that made it; the other one's knot adopted it
+      // as it was.
+      const owner = await new StateFile({ path: home.configFile }).get("aws", "owner");
+      assert.match(owner ?? "", /^[0-9a-f-]{36}$/);
+      const repo = (await session.ecr.describeRepositories({ repositoryNames: ["cloudknot"] }))
+        .repositories![0]!;
+      const repoTags = (await session.ecr.listTagsForResource({ resourceArn: repo.repositoryArn! }))
+        .tags ?? [];
+      assert.deepEqual(repoTags.filter((t) => t.Key === "cloudknot:owner"), [
+        { Key: "cloudknot:owner", Value: owner },
+      ]);
       const theirs = home.emu.listResources()
         .map((r) => r.id)
         .filter((id) => /^sq-|\.sq-job$/.test(id));
