@@ -21,7 +21,8 @@ import { renderTable } from "../common/table.ts";
 /** `gc`. */
 export const gc = defineCommand({
   name: "gc",
-  summary: "Find the AWS resources cloudknot made that nothing refers to; delete them with --yes",
+  summary:
+    "Find the AWS resources this config file made that nothing refers to; delete them with --yes",
   description:
     "Looks, in the configured region (with --all-regions, in every region the account has " +
     "enabled) and IAM, for resources tagged ManagedBy=cloudknot and made with this config file " +
@@ -37,9 +38,8 @@ export const gc = defineCommand({
     "tag (made before owner tags, or by the Python cloudknot) and job data whose runs name no " +
     "owner are left out and counted, unless --untagged. " +
     'With --json, {"dryRun","items":[{"kind","id","arn","owner","reason"}],"deleted":[...],' +
-    '"skipped":[...] (left out for want of an owner tag),' +
-    '(each item with its "region" under --all-regions) ' +
-    '"failed":[{"item","error"}]}.',
+    '"failed":[{"item","error"}],"skipped":[...]}, "skipped" holding what was left out for ' +
+    'want of an owner tag, and each item its "region" under --all-regions.',
   args: [],
   options: {
     yes: { type: "boolean", short: "y", description: "Delete what it finds" },
