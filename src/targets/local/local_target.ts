@@ -156,11 +156,17 @@ export class LocalTarget implements Target {
     const first = await chunks.next();
     const runId = newRunId();
     const jobId = (index: number) => `${runId}:${index}`;
-    if (first.done) {
-      return MapRun.create<T>(
-        { knot: o.knot, runId, target: "local", total: 0, attempts: o.attempts },
+    if (first.done || request.signal?.aborted) {
+      // A signal aborted before the run: every input is still checked, and
+      // each ends cancelled, with nothing written or run (as on AWS).
+      let total = 0;
+      for (let next = first; !next.done; next = await chunks.next()) total += next.value.length;
+      const { run } = MapRun.create<T>(
+        { knot: o.knot, runId, target: "local", total, attempts: o.attempts },
         { jobId },
-      ).run;
+      );
+      if (total > 0) await run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
+      return run;
     }
     const manifest: LocalRunManifest = {
       version: 1,

@@ -461,6 +461,44 @@ Deno.test("an AbortSignal cancels the run and kills its workers", async () => {
   });
 });
 
+Deno.test("a signal aborted before map() ends every item cancelled, runs and writes nothing", async () => {
+  await withKnot({ name: "pre-aborted", func: (x: number) => x }, async (knot, dir) => {
+    for (
+      const inputs of [
+        [1, 2, 3],
+        (function* () {
+          yield* [1, 2, 3];
+        })(),
+      ]
+    ) {
+      const run = await knot.map(inputs, {
+        signal: AbortSignal.abort("stopped before"),
+        progress: false,
+      });
+      // settled() resolves on its own: nothing else keeps this test's event loop busy.
+      const settled = await run.settled();
+      assert.equal(settled.length, 3);
+      for (const s of settled) {
+        assert.equal(s.status, "rejected");
+        assert.equal((s as { reason: ItemError }).reason.kind, "cancelled");
+        assert.match((s as { reason: ItemError }).reason.message, /stopped before/);
+      }
+      assert.deepEqual(run.counts, {
+        total: 3,
+        pending: 0,
+        running: 0,
+        succeeded: 0,
+        failed: 3,
+        retried: 0,
+      });
+    }
+    assert.deepEqual(await knot.runs(), []);
+    const runDirs = await Array.fromAsync(Deno.readDir(join(dir, "pre-aborted", "runs")))
+      .catch(() => []);
+    assert.deepEqual(runDirs, []);
+  });
+});
+
 Deno.test("cancel() ends a run, and a run is iterable in completion order", async () => {
   // Completion order is forced without timing: "late" waits for the flag file
   // that this test writes once it has seen "early" settle, and "forever" never
