@@ -253,4 +253,6 @@ function overlayJobEnv(): JobEnv {
   };
 }
 
-if (import.meta.main) Deno.exit(await workerMain(Deno.args));
+// Not a top-level await: Deno would end the process when a function's promise
+// can never settle, before the attempt could say so (see runItem).
+if (import.meta.main) workerMain(Deno.args).then((code) => Deno.exit(code));

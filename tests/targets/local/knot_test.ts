@@ -314,6 +314,34 @@ Deno.test("an unhandled rejection fails its item with the reason in the item's e
   });
 });
 
+Deno.test("a function whose promise can never settle fails its item saying so, and its worker runs the next items", async () => {
+  await withKnot({
+    name: "never-settles",
+    retries: 1,
+    // One worker: the items after the stuck one run in the same process.
+    concurrency: 1,
+    func: async (x: number) => {
+      // Nothing will ever resolve it: a resolve() never called.
+      if (x === 1) await new Promise(() => {});
+      return x;
+    },
+  }, async (knot) => {
+    const run = await knot.map([0, 1, 2, 3], { progress: false });
+    const settled = await run.settled();
+    const reason = settled[1]!.status === "rejected" ? settled[1]!.reason as ItemError : undefined;
+    assert.ok(reason instanceof ItemError, JSON.stringify(settled[1]));
+    assert.equal(reason.kind, "threw");
+    assert.equal(reason.remote.name, "PromiseNeverSettledError");
+    assert.match(reason.message, /never settled/);
+    assert.match(reason.message, /resolve/);
+    assert.deepEqual(settled.filter((s) => s.status === "fulfilled").map((s) => s.index), [
+      0,
+      2,
+      3,
+    ]);
+  });
+});
+
 Deno.test("a promise left rejected as the function returns fails that item, and only that item", async () => {
   await withKnot({
     name: "leaves-late",
