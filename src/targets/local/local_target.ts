@@ -49,6 +49,12 @@ import {
 const FOLLOW_MS = 200;
 /** The file in a knot's directory that lists its runs' ids, one a line. */
 const RUN_LIST = "runs.log";
+/**
+ * The file in a run's directory that says it was cancelled, and why: a handle
+ * that follows a run another process runs writes it, and that process, which
+ * looks for it while it runs the run, cancels the run too.
+ */
+const CANCEL_FILE = "cancel";
 
 /** Options for a {@linkcode LocalTarget}. */
 export interface LocalTargetOptions {
@@ -213,6 +219,7 @@ export class LocalTarget implements Target {
         logs: (index, attempt) => readLog(files, index, attempt),
       },
     );
+    watchCancel(dir, run);
     // Inputs read from an iterable are this run's own copies (Knot.map
     // encodes them), which the feed may free once done with.
     const feed = new ItemFeed(files, Symbol.asyncIterator in request.items);
@@ -400,6 +407,14 @@ export class LocalTarget implements Target {
       startedAt: manifest.createdAt,
       logs: (index, attempt) => readLog(files, index, attempt),
       onCancel: async (reason) => {
+        if (pool === undefined && !files.owned && files.isLive()) {
+          // Another process runs it: that process cancels it, and its records are read here.
+          requestCancel(dir, reason);
+          while (!run.finished && !files.owned && files.isLive()) {
+            await sleep(FOLLOW_MS);
+            read();
+          }
+        }
         pool?.cancel(reason);
         await pool?.done;
       },
@@ -433,7 +448,13 @@ export class LocalTarget implements Target {
         control.seal();
       }
       if (run.finished) return;
+      const cancelled = cancelRequest(dir);
+      if (cancelled !== undefined) {
+        void run.cancel(cancelled);
+        return;
+      }
       pool = this.#pools(files, manifest, control);
+      watchCancel(dir, run);
       const stop = () => pool?.cancel("stopped");
       signal?.addEventListener("abort", stop, { once: true });
       for (let index = 0; index < run.total; index++) {
@@ -693,6 +714,37 @@ async function* readLog(files: RunDir, index: number, attempt: number): AsyncGen
 }
 
 /** Writes cancellation records, so a later `collect` sees the items as cancelled. */
+/** Why another handle cancelled the run in `dir` (`CANCEL_FILE`), if it did. */
+function cancelRequest(dir: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(join(dir, CANCEL_FILE));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Asks the process that runs the run in `dir` to cancel it (`CANCEL_FILE`). */
+function requestCancel(dir: string, reason: string): void {
+  try {
+    Deno.writeTextFileSync(join(dir, CANCEL_FILE), reason, { createNew: true, mode: 0o600 });
+  } catch {
+    // Asked already (the first reason stays), or the run's directory is gone.
+  }
+}
+
+/** Cancels a run this process runs once another handle asks (`CANCEL_FILE`). */
+function watchCancel(dir: string, run: MapRun<unknown>): void {
+  const timer = setInterval(() => {
+    const reason = cancelRequest(dir);
+    if (reason === undefined) return;
+    clearInterval(timer);
+    void run.cancel(reason);
+  }, FOLLOW_MS);
+  // Only while the run keeps the process alive anyway.
+  Deno.unrefTimer(timer);
+  run.done.then(() => clearInterval(timer));
+}
+
 function saveCancelled(files: RunDir, records: ErrorRecord[]): void {
   if (!files.owned || records.length === 0) return;
   files.appendRecords(records.map((record) => ({

@@ -527,6 +527,33 @@ Deno.test("a signal aborted before map() ends every item cancelled, runs and wri
   });
 });
 
+Deno.test("cancel() from a handle that follows a run another handle drives stops it there too: every handle and every later reader agree", async () => {
+  await withKnot({
+    name: "cancelled-elsewhere",
+    concurrency: 1,
+    func: async (x: number) => {
+      await new Promise((r) => setTimeout(r, 200));
+      return x;
+    },
+  }, async (knot, dir) => {
+    const run = await knot.map(Array.from({ length: 20 }, (_, i) => i), { progress: false });
+    await run.item(0);
+    // Another handle (as another process's: the run's lock is held by the first).
+    const followed = await (await Knot.create({ name: "cancelled-elsewhere", dir }))
+      .collect(run.runId);
+    await followed.cancel("cancelled by the follower");
+    const kinds = (settled: PromiseSettledResult<unknown>[]) =>
+      settled.map((s) => s.status === "fulfilled" ? "ok" : (s.reason as ItemError).kind);
+    const seen = kinds(await followed.settled());
+    assert.ok(seen.includes("cancelled"), seen.join(" "));
+    assert.deepEqual(kinds(await run.settled()), seen, "the driving handle went on");
+    const later = await (await Knot.create({ name: "cancelled-elsewhere", dir })).collect(
+      run.runId,
+    );
+    assert.deepEqual(kinds(await later.settled()), seen);
+  });
+});
+
 Deno.test("cancel() ends a run, and a run is iterable in completion order", async () => {
   // Completion order is forced without timing: "late" waits for the flag file
   // that this test writes once it has seen "early" settle, and "forever" never
