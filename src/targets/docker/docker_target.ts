@@ -77,6 +77,14 @@ export const CONTAINER_LABELS = {
 const OOM_REASON = "OutOfMemoryError: Container killed due to memory usage";
 /** How often a follower looks at a run another process drives, in milliseconds. */
 const FOLLOW_MS = 200;
+/**
+ * The file in a run's directory that says it was cancelled, and why: a handle
+ * that follows a run another process drives writes it before it kills the
+ * run's containers, and the driver, which looks for it before it starts a
+ * container and when one ends, cancels the run too instead of starting the
+ * next containers or recording the killed ones as crashed.
+ */
+const CANCEL_FILE = "cancel";
 /** The lines at the end of a crashed slice's log read for V8's out-of-memory line. */
 const LOG_TAIL_LINES = 50;
 /** The folder of a run's directory that keeps what each attempt's container ended with. */
@@ -153,6 +161,8 @@ interface RunState {
   control: RunControl;
   /** Stops starting attempts (a cancel). */
   stop: AbortController;
+  /** Cancels the run (its handle's `cancel`). */
+  cancel(reason: string): Promise<void>;
   /** The attempts under way in this process, when it drives the run. */
   driving?: Promise<void>;
   /** The run's slices, in item order. */
@@ -273,8 +283,11 @@ export class DockerTarget implements Target {
       ...this.#hooks(dir, store, manifest),
       jobId: (index) => childAt(children, index).jobId,
       startedAt: manifest.createdAt,
-      onCancel: async () => {
+      onCancel: async (reason) => {
         stop.abort();
+        // Before the kill: a process driving the run cancels it too (CANCEL_FILE).
+        await Deno.writeTextFile(join(dir, CANCEL_FILE), reason, { createNew: true, mode: 0o600 })
+          .catch(() => {});
         await this.#kill({ [CONTAINER_LABELS.run]: manifest.runId });
         await state.driving;
       },
@@ -290,6 +303,7 @@ export class DockerTarget implements Target {
       store,
       control,
       stop,
+      cancel: (reason) => run.cancel(reason),
       run,
       children,
     };
@@ -320,6 +334,7 @@ export class DockerTarget implements Target {
     let container = w.container;
     try {
       while (!stop.signal.aborted && open().length > 0) {
+        if (cancelledElsewhere(state)) return;
         for (const index of open()) control.started(index, attempt, child.jobId);
         const ended = await this.#attempt(state, child, attempt, container);
         if (ended === undefined || stop.signal.aborted) return;
@@ -438,9 +453,11 @@ export class DockerTarget implements Target {
       }
     }
     // A cancel that listed the running containers before this one started.
-    if (state.stop.signal.aborted) await docker.command(["kill", name]).catch(() => {});
+    if (state.stop.signal.aborted || cancelledElsewhere(state)) {
+      await docker.command(["kill", name]).catch(() => {});
+    }
     const exitCode = await this.#wait(name);
-    if (state.stop.signal.aborted) {
+    if (state.stop.signal.aborted || cancelledElsewhere(state)) {
       await this.#keepLog(dir, name, child.from, attempt);
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
       return undefined;
@@ -1036,6 +1053,23 @@ function hostUser(): string | undefined {
   const uid = Deno.uid();
   const gid = Deno.gid();
   return uid === null || gid === null ? undefined : `${uid}:${gid}`;
+}
+
+/**
+ * Whether another handle cancelled the run (`CANCEL_FILE`): if so, this one
+ * cancels it too, with the same reason, and stops driving it.
+ */
+function cancelledElsewhere(state: RunState): boolean {
+  if (state.stop.signal.aborted) return true;
+  let reason: string;
+  try {
+    reason = Deno.readTextFileSync(join(state.dir, CANCEL_FILE));
+  } catch {
+    return false;
+  }
+  state.stop.abort();
+  void state.cancel(reason);
+  return true;
 }
 
 /** The run's lock, held by whoever drives it; `undefined` when another process holds it. */
