@@ -123,7 +123,17 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     artifact: artifactKey,
     ...knotRecordFields(artifact, saved, spec.permissions),
   };
-  await store.put("knot.json", JSON.stringify(record, null, 2));
+  // Adopting a knot that did not change writes nothing, so its runs stay
+  // readable on a full disk.
+  const text = JSON.stringify(record, null, 2);
+  const current = await store.get("knot.json");
+  const unchanged = current !== undefined &&
+    JSON.stringify(
+        { ...JSON.parse(new TextDecoder().decode(current)), updatedAt: record.updatedAt },
+        null,
+        2,
+      ) === text;
+  if (!unchanged) await store.put("knot.json", text);
   if (runsRoot !== root) await ensurePrivateDir(runsRoot);
   const target = new LocalTarget({
     knot: spec.name,

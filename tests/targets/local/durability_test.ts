@@ -213,6 +213,26 @@ Deno.test("a flood of item output goes to the run's log, and the client's memory
   });
 });
 
+tmpfsTest(
+  "on a full disk a knot is still adopted by name and its run's results read",
+  async () => {
+    await withTmpfs(1024 * 1024, async (dir) => {
+      const knot = await Knot.create({ name: "full-adopt", dir, func: (i: number) => i * 2 });
+      const run = await knot.map([1, 2, 3], { progress: false });
+      assert.deepEqual(await run.results(), [2, 4, 6]);
+      // Fill what is left of the disk.
+      await assert.rejects(
+        Deno.writeFile(join(dir, "filler"), new Uint8Array(2 * 1024 * 1024)),
+        /No space left on device/,
+      );
+      const adopted = await Knot.create({ name: "full-adopt", dir });
+      assert.deepEqual(await (await adopted.collect(run.runId)).results(), [2, 4, 6]);
+      await Deno.remove(join(dir, "filler"));
+      await knot.clobber();
+    });
+  },
+);
+
 Deno.test("RunStoreError names the directory and what to do", () => {
   const e = new RunStoreError(
     "/r",
