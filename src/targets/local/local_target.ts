@@ -322,19 +322,28 @@ export class LocalTarget implements Target {
         }
       },
       store: (ended) => {
-        for (const a of ended) {
+        // Each attempt fails with its own error: one whose output could not
+        // be written fails alone, the others' records are kept.
+        const failed = new Map<number, RunStoreError>();
+        const kept: number[] = [];
+        ended.forEach((a, i) => {
           const error = lost.get(key(a.index, a.attempt));
-          if (error !== undefined) {
-            lost.clear();
-            throw error;
-          }
+          if (error === undefined) return kept.push(i);
+          lost.delete(key(a.index, a.attempt));
+          failed.set(i, error);
+        });
+        if (kept.length === 0) return failed;
+        try {
+          files.appendRecords(kept.map((i) => ({
+            index: ended[i]!.index,
+            attempt: ended[i]!.attempt,
+            kind: ended[i]!.kind,
+            record: ended[i]!.bytes,
+          })));
+        } catch (e) {
+          for (const i of kept) failed.set(i, e as RunStoreError);
         }
-        files.appendRecords(ended.map((a) => ({
-          index: a.index,
-          attempt: a.attempt,
-          kind: a.kind,
-          record: a.bytes,
-        })));
+        return failed;
       },
       ended: (a) => {
         feed.ended(a.index);

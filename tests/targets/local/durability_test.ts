@@ -233,6 +233,39 @@ tmpfsTest(
   },
 );
 
+tmpfsTest(
+  "on a full disk each failed item's error is about its own output or record, not a neighbour's",
+  async () => {
+    await withTmpfs(1024 * 1024, async (dir) => {
+      const knot = await Knot.create({
+        name: "full-output",
+        dir,
+        concurrency: 2,
+        retries: 1,
+        func: (i: number) => {
+          console.log(`${i} `.repeat(500));
+          return i;
+        },
+      });
+      const run = await knot.map(Array.from({ length: 1500 }, (_, i) => i), { progress: false });
+      const settled = await run.settled();
+      const failed = settled.filter((s) => s.status === "rejected");
+      assert.ok(failed.length > 0, "every output fitted: the disk was not full");
+      for (const f of failed) {
+        const reason = (f as { reason: ItemError }).reason;
+        assert.equal(reason.kind, "infrastructure");
+        assert.match(
+          reason.message,
+          new RegExp(
+            `Cannot write the (output of item ${f.index} |records of items? (\\d+, )*${f.index}[ ,])`,
+          ),
+        );
+      }
+      await knot.clobber();
+    });
+  },
+);
+
 Deno.test("RunStoreError names the directory and what to do", () => {
   const e = new RunStoreError(
     "/r",
