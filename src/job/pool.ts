@@ -772,9 +772,17 @@ export class WorkerPool {
       !slot.ready && slot.killedFor === undefined && this.#cancelled === undefined &&
       this.#fatal === undefined && ++this.#earlyDeaths >= MAX_EARLY_DEATHS
     ) {
+      const { memoryMiB } = this.#o;
       this.#failEverything(
-        `Worker processes exit before they start (code ${status.code}); run the function ` +
-          `once with deno run to see why`,
+        slot.outOfMemory
+          ? `Worker processes run out of memory before they start (code ${status.code}, ` +
+            `"Fatal JavaScript out of memory" in their output): ` +
+            (memoryMiB !== undefined
+              ? `the knot's limit of ${memoryMiB} MiB is too small for Deno itself; `
+              : "") +
+            `raise the knot's memory option (--memory on the command line)`
+          : `Worker processes exit before they start (code ${status.code}); run the function ` +
+            `once with deno run to see why`,
       );
     }
     this.#fill();

@@ -269,6 +269,22 @@ Deno.test("running out of memory fails only that item, as out of memory with the
   });
 });
 
+Deno.test("a memory too small for a worker to start fails the items saying so and what to raise", async () => {
+  await withKnot(
+    { name: "tiny-heap", retries: 1, memory: 2, func: (x: number) => x },
+    async (knot) => {
+      const run = await knot.map([0], { progress: false });
+      const [first] = await run.settled();
+      const reason = (first as { reason: ItemError }).reason;
+      assert.ok(reason instanceof ItemError, JSON.stringify(first));
+      assert.match(
+        reason.message,
+        /run out of memory before they start.*2 MiB.*raise the knot's memory option \(--memory on the command line\)/,
+      );
+    },
+  );
+});
+
 Deno.test("V8's out-of-memory line written in pieces still reports out of memory", async () => {
   await withKnot({
     name: "oom-split",
