@@ -787,6 +787,7 @@ Deno.test("map() with inputs or options of the wrong type is a typed error namin
       [() => knot.map([1], { starmap: "yes" } as never), "starmap", /true or false/],
       [() => knot.map([1], { jobType: "weird" } as never), "jobType", /"array" or "independent"/],
       [() => knot.map([1], { env: { A: 1 } } as never), "env", /env\.A must be a string/],
+      [() => knot.map([1], { env: { A: "x\0y" } }), "env", /env\.A holds a NUL character/],
       [() => knot.map([1], { progres: false } as never), "progres", /did you mean "progress"/],
       [() => knot.map([1], "fast" as never), undefined as never, /map\(\) takes an options object/],
     ];
