@@ -46,7 +46,7 @@ import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.t
 import { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
-import { CloudknotInputError } from "../../util/errors.ts";
+import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { CommandTimeoutError } from "../../util/command_limit.ts";
 import { defined } from "../../util/defined.ts";
@@ -249,7 +249,14 @@ export class DockerTarget implements Target {
     await ensurePrivateDir(dir);
     const lock = takeLock(dir)!;
     const store = new LocalStore(dir);
-    await writePayload(store, items, manifest);
+    try {
+      await writePayload(store, items, manifest);
+    } catch (e) {
+      // Nothing ran: no part of the run is kept.
+      lock.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      throw diskError(e, `write the inputs of docker run ${runId}`, dir, "map them again") ?? e;
+    }
     const state = this.#open<T>(dir, store, manifest);
     const abort = () => state.run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
     request.signal?.addEventListener("abort", abort, { once: true });
@@ -351,10 +358,16 @@ export class DockerTarget implements Target {
       }
     } catch (e) {
       // Docker or the run's directory failed under the slice: its open items end with that error.
+      const error = diskError(
+        e,
+        `keep the files of docker run ${manifest.runId}`,
+        state.dir,
+        "run its failed items again with run.retry() (or cloudknot retry)",
+      ) ?? e;
       for (const index of open()) {
         control.settle(failureRecord(
           { index, attempt, jobId: child.jobId, kind: "infrastructure" },
-          errorToRecord(e),
+          errorToRecord(error),
         ));
       }
     }
@@ -1053,6 +1066,26 @@ function hostUser(): string | undefined {
   const uid = Deno.uid();
   const gid = Deno.gid();
   return uid === null || gid === null ? undefined : `${uid}:${gid}`;
+}
+
+/** The system's codes of a disk that cannot take a write. */
+const DISK_FULL = new Set(["ENOSPC", "EDQUOT", "EROFS", "EIO"]);
+
+/**
+ * A write to a run's directory that the disk refused (full, over quota,
+ * read-only), as an error that says so and what to do; `undefined` for any
+ * other error.
+ */
+function diskError(e: unknown, what: string, dir: string, then: string): Error | undefined {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (!(e instanceof Error) || typeof code !== "string" || !DISK_FULL.has(code)) return undefined;
+  const error = new CloudknotError(
+    `Cannot ${what} in ${dir}: ${e.message}. Free space on that disk (the results already ` +
+      `there stay readable), or pass the knot a dir on another disk; then ${then}`,
+    { cause: e },
+  );
+  error.name = "RunStoreError";
+  return error;
 }
 
 /**
