@@ -30,6 +30,7 @@ import type { Estimate } from "../../cost/estimate.ts";
 import { estimateRun } from "../../cost/estimate.ts";
 import type { Docker } from "../../docker/docker.ts";
 import { localRunUsage } from "../local/run_usage.ts";
+import { isRunName } from "../local/local_target.ts";
 import {
   INDEX_ENTRY_BYTES,
   listRecords,
@@ -636,9 +637,12 @@ export class DockerTarget implements Target {
   async #collectOne<T>(runId: string, options: CollectOptions): Promise<MapRun<T>> {
     const dir = this.#runDir(runId);
     const store = new LocalStore(dir);
-    const manifest = await readManifest(store).catch(() => undefined) as
-      | DockerRunManifest
-      | undefined;
+    // A run id is a name in the knot's runs, never a path to another knot's.
+    const manifest = !isRunName(runId)
+      ? undefined
+      : await readManifest(store).catch(() => undefined) as
+        | DockerRunManifest
+        | undefined;
     if (manifest === undefined) {
       throw new CloudknotInputError(
         `Knot ${this.#o.knot} has no docker run ${runId}: list its runs with knot.runs()`,

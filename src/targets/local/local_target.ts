@@ -384,7 +384,8 @@ export class LocalTarget implements Target {
   async #collectOne<T>(runId: string, options: CollectOptions): Promise<MapRun<T>> {
     const o = this.#o;
     const dir = this.#runDir(runId);
-    const opened = await RunDir.open(dir);
+    // A run id is a name in the knot's runs, never a path to another knot's.
+    const opened = isRunName(runId) ? await RunDir.open(dir) : undefined;
     if (opened === undefined) {
       if (this.#listedRuns().includes(runId)) throw new RunDataGoneError(o.knot, runId, dir);
       throw new CloudknotInputError(
@@ -723,6 +724,14 @@ async function* readLog(files: RunDir, index: number, attempt: number): AsyncGen
 }
 
 /** Writes cancellation records, so a later `collect` sees the items as cancelled. */
+/**
+ * Whether `runId` can name a run in a knot's runs directory: not a path
+ * (`../other/runs/<id>` would open another knot's run).
+ */
+export function isRunName(runId: string): boolean {
+  return runId !== "" && runId !== "." && runId !== ".." && !/[/\\]/.test(runId);
+}
+
 /** Why another handle cancelled the run in `dir` (`CANCEL_FILE`), if it did. */
 function cancelRequest(dir: string): string | undefined {
   try {

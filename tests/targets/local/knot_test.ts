@@ -672,6 +672,20 @@ Deno.test("a knot is adopted by name and its runs are collected from another pro
   });
 });
 
+Deno.test("collect() of a run id that is a path, such as another knot's run, is refused as no run of this knot", async () => {
+  await withKnot({ name: "first", func: (x: number) => x + 1 }, async (first, dir) => {
+    const run = await first.map([1], { progress: false });
+    await run.results();
+    const second = await Knot.create({ name: "second", dir, func: (x: number) => x * 2 });
+    for (const id of [`../../first/runs/${run.runId}`, "..", `${run.runId}/`]) {
+      const e = await second.collect(id).catch((e) => e);
+      assert.ok(e instanceof CloudknotInputError, `${id}: ${e}`);
+      assert.match(e.message, /has no local run/);
+    }
+    await second.clobber();
+  });
+});
+
 Deno.test("per-attempt output is kept in the run's store", async () => {
   await withKnot({
     name: "logs",
