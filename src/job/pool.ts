@@ -775,10 +775,9 @@ export class WorkerPool {
       const { memoryMiB } = this.#o;
       this.#failEverything(
         slot.outOfMemory
-          ? `Worker processes run out of memory before they start (code ${status.code}, ` +
-            `"Fatal JavaScript out of memory" in their output): ` +
+          ? `Worker processes run out of memory before they start (code ${status.code}): ` +
             (memoryMiB !== undefined
-              ? `the knot's limit of ${memoryMiB} MiB is too small for Deno itself; `
+              ? `the knot's limit of ${memoryMiB} MiB is too small for Deno; `
               : "") +
             `raise the knot's memory option (--memory on the command line)`
           : `Worker processes exit before they start (code ${status.code}); run the function ` +

@@ -159,12 +159,11 @@ function watchDrain(): { promise: Promise<never>; remove(): void } {
   const promise = new Promise<never>((_, reject) => {
     fail = () => {
       const error = new Error(
-        "The function's promise never settled: nothing was left that could settle it (no " +
-          "timer, I/O or other pending work), so it would have waited forever. Make sure every " +
-          "promise it awaits is resolved or rejected (a resolve() that is never called, an event " +
-          "that never comes)",
+        "The function's promise never settled: nothing was left to settle it. Check that every " +
+          "promise it awaits is resolved or rejected",
       );
       error.name = "PromiseNeverSettledError";
+      // Its stack would name cloudknot's listener, not the function.
       error.stack = `${error.name}: ${error.message}`;
       reject(error);
     };

@@ -358,6 +358,30 @@ Deno.test("a function whose promise can never settle fails its item saying so, a
   });
 });
 
+Deno.test("a function that reads stdin finds it empty, and the items queued behind it in its worker run", async () => {
+  await withKnot({
+    name: "reads-stdin",
+    // One worker, and a timeout in case an item's frames were taken.
+    concurrency: 1,
+    retries: 1,
+    timeout: 10,
+    func: async (x: number) => {
+      if (x !== 3) return x;
+      const read = await Deno.stdin.read(new Uint8Array(100));
+      const { default: process } = await import("node:process");
+      return [read, prompt("?"), process.stdin.read()];
+    },
+  }, async (knot) => {
+    const run = await knot.map(Array.from({ length: 20 }, (_, i) => i), { progress: false });
+    const results = await run.results();
+    assert.deepEqual(results[3], [null, null, null]);
+    assert.deepEqual(
+      results.filter((_, i) => i !== 3),
+      Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 3),
+    );
+  });
+});
+
 Deno.test("a promise left rejected as the function returns fails that item, and only that item", async () => {
   await withKnot({
     name: "leaves-late",
