@@ -249,7 +249,8 @@ export class DockerTarget implements Target {
     const dir = this.#runDir(runId);
     await ensurePrivateDir(dir);
     const lock = takeLock(dir)!;
-    const store = new LocalStore(dir);
+    // Its directory is made once: a clobber removes it for good.
+    const store = new LocalStore(dir, { createRoot: false });
     try {
       await writePayload(store, items, manifest);
     } catch (e) {
@@ -359,7 +360,7 @@ export class DockerTarget implements Target {
       }
     } catch (e) {
       // Docker or the run's directory failed under the slice: its open items end with that error.
-      const error = diskError(
+      const error = goneError(e, state.dir) ?? diskError(
         e,
         `keep the files of docker run ${manifest.runId}`,
         state.dir,
@@ -580,6 +581,7 @@ export class DockerTarget implements Target {
     if (await Deno.stat(logFile).then(() => true, () => false)) return logFile;
     const output = await this.#o.docker.command(["logs", name]).catch(() => undefined);
     if (output !== undefined) {
+      await Deno.stat(dir);
       await Deno.mkdir(join(dir, "logs"), { recursive: true, mode: 0o700 });
       await Deno.writeTextFile(logFile, output.stdout + output.stderr, { mode: 0o600 });
     }
@@ -636,7 +638,7 @@ export class DockerTarget implements Target {
 
   async #collectOne<T>(runId: string, options: CollectOptions): Promise<MapRun<T>> {
     const dir = this.#runDir(runId);
-    const store = new LocalStore(dir);
+    const store = new LocalStore(dir, { createRoot: false });
     // A run id is a name in the knot's runs, never a path to another knot's.
     const manifest = !isRunName(runId)
       ? undefined
@@ -1070,6 +1072,21 @@ function hostUser(): string | undefined {
   const uid = Deno.uid();
   const gid = Deno.gid();
   return uid === null || gid === null ? undefined : `${uid}:${gid}`;
+}
+
+/** The run's directory is gone (its knot was clobbered): what `e` says then; else `undefined`. */
+function goneError(e: unknown, dir: string): Error | undefined {
+  if (!(e instanceof Deno.errors.NotFound)) return undefined;
+  try {
+    Deno.statSync(dir);
+    return undefined;
+  } catch {
+    return new CloudknotError(
+      `The run's directory ${dir} is gone: its knot was clobbered (or the directory removed) ` +
+        `while the run ran, so nothing of it is kept; map the inputs again`,
+      { cause: e },
+    );
+  }
 }
 
 /** The system's codes of a disk that cannot take a write. */

@@ -259,6 +259,38 @@ dockerTest(
 );
 
 dockerTest(
+  "clobber() from another handle while a run is driven ends the run there and leaves no file of the knot behind",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
+    try {
+      const options = { name: "clobbered-elsewhere", target: "docker", dir } as const;
+      const knot = await Knot.create({
+        ...options,
+        func: job,
+        cloudknotDir: dir,
+        baseImage,
+        docker: quiet,
+        concurrency: 1,
+      });
+      const run = await knot.map(["sleep", 1, 2], { itemsPerJob: 1, progress: false });
+      const labels = { [CONTAINER_LABELS.run]: run.runId };
+      while ((await containers(labels)).length < 1) await new Promise((r) => setTimeout(r, 100));
+      // Another handle (as another process's) clobbers the knot under the run.
+      await (await Knot.create(options)).clobber();
+      const settled = await run.settled();
+      for (const [i, s] of settled.entries()) {
+        assert.match(rejected(s, i).message, /its knot was clobbered/, rejected(s, i).message);
+      }
+      await assert.rejects(Deno.stat(join(dir, "clobbered-elsewhere")), Deno.errors.NotFound);
+      assert.deepEqual(await containers(labels), [], "no container of the run is left");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
   "a client killed midway leaves containers that finish; collect() from another process adopts them and runs each item once",
   async () => {
     const baseImage = await ensureBaseImage({ docker: quiet });
