@@ -531,7 +531,12 @@ export class LocalTarget implements Target {
   runs(): Promise<LocalRunManifest[]> {
     return readRunManifests(
       join(this.#o.runsRoot, "runs"),
-      async (dir) => (await RunDir.open(dir))?.manifest,
+      // A run whose manifest is damaged is left out (collect() says why).
+      async (dir) =>
+        (await RunDir.open(dir).catch((e) => {
+          if (e?.cause instanceof SyntaxError) return undefined;
+          throw e;
+        }))?.manifest,
     );
   }
 

@@ -266,6 +266,21 @@ tmpfsTest(
   },
 );
 
+Deno.test("a run whose manifest is damaged is left out of runs(), and collect() of it says so", async () => {
+  await withKnot({ name: "damaged", func: (x: number) => x }, async (knot, dir) => {
+    const damaged = await knot.map([1], { progress: false });
+    await damaged.results();
+    const kept = await knot.map([2], { progress: false });
+    await kept.results();
+    const manifest = join(dir, "damaged", "runs", damaged.runId, "run.json");
+    await Deno.writeTextFile(manifest, "{ torn");
+    assert.deepEqual((await knot.runs()).map((r) => r.runId), [kept.runId]);
+    const e = await knot.collect(damaged.runId).catch((e) => e);
+    assert.ok(e instanceof Error, String(e));
+    assert.match(e.message, /manifest of the run in .* \(run\.json\) is damaged/);
+  });
+});
+
 Deno.test("RunStoreError names the directory and what to do", () => {
   const e = new RunStoreError(
     "/r",
