@@ -85,7 +85,13 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     }
   }
   const store = new LocalStore(root);
-  const saved = await readLocalKnotRecord(store);
+  // A damaged record is replaced when the knot is made again with its function.
+  const saved = await readLocalKnotRecord(store).catch((e) => {
+    if (e?.cause instanceof SyntaxError && (spec.func ?? spec.module) !== undefined) {
+      return undefined;
+    }
+    throw e;
+  });
   if (saved !== undefined && saved.target !== "local") {
     throw new CloudknotInputError(
       `The knot named "${spec.name}" in ${root} runs on the ${saved.target} target, not ` +
@@ -126,13 +132,8 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   // Adopting a knot that did not change writes nothing, so its runs stay
   // readable on a full disk.
   const text = JSON.stringify(record, null, 2);
-  const current = await store.get("knot.json");
-  const unchanged = current !== undefined &&
-    JSON.stringify(
-        { ...JSON.parse(new TextDecoder().decode(current)), updatedAt: record.updatedAt },
-        null,
-        2,
-      ) === text;
+  const unchanged = saved !== undefined &&
+    JSON.stringify({ ...saved, updatedAt: record.updatedAt }, null, 2) === text;
   if (!unchanged) await store.put("knot.json", text);
   if (runsRoot !== root) await ensurePrivateDir(runsRoot);
   const target = new LocalTarget({

@@ -281,6 +281,20 @@ Deno.test("a run whose manifest is damaged is left out of runs(), and collect() 
   });
 });
 
+Deno.test("a knot whose knot.json is damaged says so when adopted, and made again with its function keeps its runs", async () => {
+  await withKnot({ name: "torn-record", func: (x: number) => x + 1 }, async (knot, dir) => {
+    const run = await knot.map([1, 2], { progress: false });
+    await run.results();
+    await Deno.writeTextFile(join(dir, "torn-record", "knot.json"), "{ torn");
+    const e = await Knot.create({ name: "torn-record", dir }).catch((e) => e);
+    assert.ok(e instanceof Error, String(e));
+    assert.match(e.message, /knot\.json\) is damaged.*Create the knot again with its function/);
+    const again = await Knot.create({ name: "torn-record", dir, func: (x: number) => x + 1 });
+    assert.deepEqual((await again.runs()).map((r) => r.runId), [run.runId]);
+    assert.deepEqual(await (await again.collect(run.runId)).results(), [2, 3]);
+  });
+});
+
 Deno.test("RunStoreError names the directory and what to do", () => {
   const e = new RunStoreError(
     "/r",
