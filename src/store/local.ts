@@ -8,16 +8,6 @@ import { dirname, join, pathToFileURL, resolve } from "../util/path.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import type { ByteRange, ObjectStore, StoredObject } from "./store.ts";
 
-/** Options of a {@linkcode LocalStore}. */
-export interface LocalStoreOptions {
-  /**
-   * Whether a write may create the root directory itself.
-   *
-   * @default {true}
-   */
-  createRoot?: boolean;
-}
-
 /**
  * An object store in a local directory. Writes go to a temporary file that is
  * renamed into place, so a reader sees a whole object or none. Directories it
@@ -39,19 +29,14 @@ export class LocalStore implements ObjectStore {
   readonly root: string;
   /** Bytes returned by `get` so far, for measurements. */
   bytesRead = 0;
-  readonly #createRoot: boolean;
 
   /**
    * Opens a store rooted at a directory; it is created on the first write.
    *
    * @param root The directory, absolute or relative to the working directory.
-   * @param options `createRoot: false` for a root that must already exist:
-   * once it is removed (a run's directory when its knot is clobbered), writes
-   * fail with `Deno.errors.NotFound` rather than make it again.
    */
-  constructor(root: string, options: LocalStoreOptions = {}) {
+  constructor(root: string) {
     this.root = resolve(root);
-    this.#createRoot = options.createRoot ?? true;
   }
 
   /** The store's location as a `file:` URL. */
@@ -70,7 +55,6 @@ export class LocalStore implements ObjectStore {
       await writeFile(tmp, bytes);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
-      if (!this.#createRoot) await Deno.stat(this.root);
       await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
       await writeFile(tmp, bytes);
     }

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { JobDetail } from "../../aws/services/batch.ts";
 import type { Estimate } from "../../cost/estimate.ts";
@@ -250,7 +250,7 @@ export class DockerTarget implements Target {
     await ensurePrivateDir(dir);
     const lock = takeLock(dir)!;
     // Its directory is made once: a clobber removes it for good.
-    const store = new LocalStore(dir, { createRoot: false });
+    const store = new RunStore(dir);
     try {
       await writePayload(store, items, manifest);
     } catch (e) {
@@ -581,8 +581,10 @@ export class DockerTarget implements Target {
     if (await Deno.stat(logFile).then(() => true, () => false)) return logFile;
     const output = await this.#o.docker.command(["logs", name]).catch(() => undefined);
     if (output !== undefined) {
-      await Deno.stat(dir);
-      await Deno.mkdir(join(dir, "logs"), { recursive: true, mode: 0o700 });
+      // Not made recursively: a removed run's directory is not made again.
+      await Deno.mkdir(join(dir, "logs"), { mode: 0o700 }).catch((e) => {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      });
       await Deno.writeTextFile(logFile, output.stdout + output.stderr, { mode: 0o600 });
     }
     return logFile;
@@ -638,7 +640,7 @@ export class DockerTarget implements Target {
 
   async #collectOne<T>(runId: string, options: CollectOptions): Promise<MapRun<T>> {
     const dir = this.#runDir(runId);
-    const store = new LocalStore(dir, { createRoot: false });
+    const store = new RunStore(dir);
     // A run id is a name in the knot's runs, never a path to another knot's.
     const manifest = !isRunName(runId)
       ? undefined
@@ -960,9 +962,18 @@ export class DockerTarget implements Target {
     const containers = await this.#containers({});
     await docker.removeContainer(containers.map((c) => c.name), { force: true, missingOk: true });
     await docker.removeImage(this.#o.image, { force: true, missingOk: true });
-    await Deno.remove(this.#o.root, { recursive: true }).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    });
+    // A process driving one of its runs may write into it meanwhile (until it
+    // finds a directory gone): the removal is tried again.
+    for (let tries = 1;; tries++) {
+      try {
+        await Deno.remove(this.#o.root, { recursive: true });
+        return;
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return;
+        if (tries >= 5) throw e;
+        await sleep(FOLLOW_MS);
+      }
+    }
   }
 }
 
@@ -1073,6 +1084,28 @@ function hostUser(): string | undefined {
   const gid = Deno.gid();
   return uid === null || gid === null ? undefined : `${uid}:${gid}`;
 }
+
+/**
+ * A run's store, whose directory is made once: when it is gone (its knot was
+ * clobbered), writes fail with `Deno.errors.NotFound` instead of making it
+ * again, as a `LocalStore` makes its root on a write.
+ */
+class RunStore extends LocalStore {
+  override async put(key: string, body: Uint8Array | string): Promise<void> {
+    const path = join(this.root, key);
+    // Not made recursively: a removed root is not made again.
+    await Deno.mkdir(dirname(path), { mode: 0o700 }).catch((e) => {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    });
+    const tmp = `${path}.tmp-${Deno.pid}-${++runStoreWrites}`;
+    await Deno.writeFile(tmp, typeof body === "string" ? new TextEncoder().encode(body) : body, {
+      mode: 0o600,
+    });
+    await Deno.rename(tmp, path);
+  }
+}
+
+let runStoreWrites = 0;
 
 /** The run's directory is gone (its knot was clobbered): what `e` says then; else `undefined`. */
 function goneError(e: unknown, dir: string): Error | undefined {
