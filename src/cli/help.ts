@@ -189,6 +189,8 @@ export function renderTopHelp(options: TopHelpOptions): string {
       ["0", "Success"],
       ["1", "An error: a bad value, a missing knot, or an item that failed"],
       ["2", "Bad usage: an unknown command or option, or a missing argument"],
+      ["130", "Interrupted (Ctrl-C): map and retry cancel their run"],
+      ["141", "Stdout was closed before everything was printed"],
     ], style),
     "",
     "Results go to stdout; progress, logs and errors go to stderr. NO_COLOR turns colour off.",

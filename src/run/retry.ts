@@ -216,6 +216,17 @@ export function feedMerged(
 ): void {
   const again = new Set(items);
   const views = earlier.items;
+  // What both runs already hold is the merged handle's as it is returned, so
+  // a view read at once (`cloudknot jobs`, `knot show`) sees a finished retry
+  // finished; the feeds below settle the rest (a repeat is ignored).
+  views.forEach((view, i) => {
+    const s = again.has(i) ? undefined : earlier.settledItem(i);
+    if (s) control.settle(recordOf(s, i, view));
+  });
+  items.forEach((input, k) => {
+    const s = retried.settledItem(k);
+    if (s) control.settle(recordOf(s, input, retried.itemView(k)!));
+  });
   // The merged handle is done when both runs are (their workers stopped too).
   control.track(earlier.done);
   control.track(retried.done);

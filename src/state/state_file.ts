@@ -181,7 +181,9 @@ export class StateFile {
    */
   async update(change: (doc: IniDocument) => void | Promise<void>): Promise<void> {
     const target = await followLinks(this.path);
-    await Deno.mkdir(dirname(target), { recursive: true });
+    await Deno.mkdir(dirname(target), { recursive: true }).catch((e) => {
+      throw cannotWrite(target, e);
+    });
     await inTurn(target, this.#lockTimeoutMs, async () => {
       await removeLeftovers(target);
       const text = await readText(target);
@@ -196,6 +198,33 @@ export class StateFile {
       const next = updateIni(text ?? NEW_FILE, doc, target);
       if (next !== text) await replace(target, next, info);
     });
+  }
+
+  /**
+   * Checks, changing nothing, that {@linkcode StateFile.update} could write
+   * the file, for callers that would change something elsewhere (on AWS)
+   * before writing their record: a directory, a read-only file or one this
+   * user may not write is refused with the same error an update gives. A
+   * file that does not exist yet passes (an update creates it).
+   *
+   * @example Usage
+   * ```ts
+   * import { StateFile } from "@cloudknot/cloudknot/state";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await new StateFile({ path: `${dir}/cloudknot` }).assertWritable();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   *
+   * @throws {StateFileError} When the path is a directory or the file is read-only.
+   */
+  async assertWritable(): Promise<void> {
+    const target = await followLinks(this.path);
+    const info = await Deno.stat(target).catch((e) => {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      throw e;
+    });
+    if (info) await checkWritable(target, info);
   }
 
   /**
@@ -321,7 +350,10 @@ async function checkWritable(path: string, info: Deno.FileInfo): Promise<void> {
  */
 async function replace(target: string, text: string, old: Deno.FileInfo | undefined) {
   const tmp = join(dirname(target), `${basename(target)}${TMP_INFIX}${randomUUID()}`);
-  const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+  const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 })
+    .catch((e) => {
+      throw cannotWrite(target, e);
+    });
   try {
     try {
       const bytes = new TextEncoder().encode(text);
@@ -340,8 +372,22 @@ async function replace(target: string, text: string, old: Deno.FileInfo | undefi
     await Deno.rename(tmp, target);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    throw e;
+    throw cannotWrite(target, e);
   }
+}
+
+/**
+ * A full disk, a quota, a folder this user may not write, an I/O error: the
+ * file is as it was; the error says which file and what to do.
+ */
+function cannotWrite(target: string, cause: unknown): StateFileError {
+  return new StateFileError(
+    `Cannot write the cloudknot config file ${target} (${(cause as Error).message}); cloudknot ` +
+      `did not change it. Free space on that disk (or fix the cause), or point ` +
+      `CLOUDKNOT_CONFIG_FILE (or the path option) at a file on another disk`,
+    target,
+    { cause },
+  );
 }
 
 /**
@@ -386,15 +432,20 @@ async function takeLock(target: string, timeoutMs: number, watch: Turns): Promis
   const path = `${target}.lock`;
   let wait = 1;
   while (true) {
-    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 })
+      .catch((e) => {
+        throw cannotWrite(target, e);
+      });
     let held = false;
     try {
       if (await file.tryLock(true)) {
         const [mine, named] = [await file.stat(), await Deno.stat(path).catch(() => undefined)];
         if (named?.ino === mine.ino && named.dev === mine.dev) {
-          await file.truncate(0);
-          await file.write(new TextEncoder().encode(`${Deno.pid} ${randomUUID()}\n`));
           held = true;
+          // Who holds it, for a waiter's message only: a full disk must not stop the update.
+          await file.truncate(0).catch(() => {});
+          await file.write(new TextEncoder().encode(`${Deno.pid} ${randomUUID()}\n`))
+            .catch(() => {});
           watch.seen = undefined;
           return { file, path, id: mine };
         }

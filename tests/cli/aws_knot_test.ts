@@ -178,9 +178,13 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     // Clobber: --keep-data, and --pars once no other knot uses it.
     const noYes = await cli(home, ["knot", "clobber", "sq"]);
     assert.equal(noYes.code, 2);
-    const gone = await cli(home, ["knot", "clobber", "sq", "--yes", "--image"]);
+    // --repo on the shared default repository takes only the knot's tags, and says so.
+    const gone = await cli(home, ["knot", "clobber", "sq", "--yes", "--image", "--repo"]);
     assert.equal(gone.code, 0, gone.stderr);
-    assert.match(gone.stdout, /^Clobbered AWS knot sq \(.*2 runs and their job data, image sq\)$/m);
+    assert.match(
+      gone.stdout,
+      /^Clobbered AWS knot sq \(.*2 runs and their job data, its image tags in repository cloudknot, image sq\)$/m,
+    );
     const last = await cli(home, [
       "knot",
       "clobber",

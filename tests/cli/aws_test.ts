@@ -8,7 +8,7 @@ import { StateFile } from "../../src/state/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
-import { cli, cliInTerminal, hasScript } from "./helpers.ts";
+import { cli, cliInTerminal, hasScript, JOBS } from "./helpers.ts";
 
 function state(home: AwsHome): StateFile {
   return new StateFile({ path: home.configFile });
@@ -175,7 +175,10 @@ Deno.test("pars create, list and clobber", async () => {
     assert.match(noYes.stderr, /pass --yes to confirm \(stdin is not a terminal\)/);
     const used = await cli(home, ["pars", "clobber", "lab", "--yes"]);
     assert.equal(used.code, 1);
-    assert.match(used.stderr, /^error: Pars "lab" is used by knot\(s\) squares/m);
+    assert.match(
+      used.stderr,
+      /^error: Pars "lab" is used by knot\(s\) squares; clobber them first, or pass --force to delete it anyway$/m,
+    );
     const forced = await cli(home, ["pars", "clobber", "lab", "--yes", "--force"]);
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /^Clobbered Pars lab: 6 resources deleted$/m);
@@ -466,5 +469,70 @@ Deno.test("the AWS commands need settings: a clear error without a region", asyn
     const list = await cli(home, ["pars", "list"], { env });
     assert.equal(list.code, 0);
     assert.equal(join(home.configFile), home.configFile);
+  });
+});
+
+Deno.test("a read-only config file is refused before anything is made, pushed or deleted on AWS, in command-line words", async () => {
+  await withAwsHome(async (home) => {
+    const setUp = await cli(home, ["configure", "--region", "us-east-1"]);
+    assert.equal(setUp.code, 0, setUp.stderr);
+    const made = await cli(home, ["pars", "create", "lab"]);
+    assert.equal(made.code, 0, made.stderr);
+    await Deno.chmod(home.configFile, 0o444);
+    const before = await Deno.readTextFile(home.configFile);
+    home.emu.requests.clear();
+    for (
+      const args of [
+        ["configure", "--bucket", "another-lab-bucket"],
+        ["pars", "create", "lab2"],
+        ["knot", "create", "sq", JOBS, "square", "--target", "aws"],
+        ["map", JOBS, "square", "--name", "sq", "--target", "aws", "--inputs", "-"],
+        ["image", "push", "square"],
+        ["pars", "clobber", "lab", "--yes"],
+      ]
+    ) {
+      const r = await cli(home, args, { stdin: "[1]" });
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(
+        r.stderr,
+        `error: The cloudknot config file ${home.configFile} is read-only (mode 0444); cloudknot ` +
+          `did not change it. Make it writable (chmod u+w ${home.configFile}) or point ` +
+          "CLOUDKNOT_CONFIG_FILE at another file\n",
+        args.join(" "),
+      );
+    }
+    assert.deepEqual(home.emu.mutatingRequests().map((r) => `${r.service} ${r.operation}`), []);
+    assert.equal(await Deno.readTextFile(home.configFile), before);
+    // Commands that only read work as before.
+    const list = await cli(home, ["pars", "list"]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^lab /m);
+  });
+});
+
+Deno.test("configure is all or nothing: a value refused after others were written leaves [aws] as it was", async () => {
+  await withAwsHome(async (home) => {
+    await Deno.mkdir(join(home.env.HOME!, ".aws"), { recursive: true });
+    await Deno.writeTextFile(
+      join(home.env.HOME!, ".aws", "config"),
+      "[profile lab]\nregion = us-east-1\n",
+    );
+    await Deno.writeTextFile(
+      join(home.env.HOME!, ".aws", "credentials"),
+      `[lab]\naws_access_key_id = ${home.emu.credentials.accessKeyId}\n` +
+        `aws_secret_access_key = ${home.emu.credentials.secretAccessKey}\n`,
+    );
+    // Nothing configured yet: a refused region leaves no [aws] behind.
+    const first = await cli(home, ["configure", "--profile", "lab", "--region", "xx-nowhere-9"]);
+    assert.equal(first.code, 1, first.stderr);
+    assert.match(first.stderr, /^error: Region "xx-nowhere-9" is not available to this account/m);
+    assert.equal(await state(home).section("aws"), undefined);
+    // Configured: a refused region keeps the profile it had.
+    const ok = await cli(home, ["configure", "--region", "us-east-1"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const before = await Deno.readTextFile(home.configFile);
+    const again = await cli(home, ["configure", "--profile", "lab", "--region", "xx-nowhere-9"]);
+    assert.equal(again.code, 1, again.stderr);
+    assert.equal(await Deno.readTextFile(home.configFile), before);
   });
 });

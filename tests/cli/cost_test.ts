@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withAwsHome } from "./aws_helpers.ts";
-import { cli, JOBS, ndjson, withHome } from "./helpers.ts";
+import { cli, JOBS, lines, ndjson, spawnCli, withHome } from "./helpers.ts";
 
 Deno.test("cli: retry reruns the failed items of a local run, and cost and report read it", async () => {
   await withHome(async (home) => {
@@ -118,5 +118,38 @@ Deno.test("cli: --dry-run on knot create, map, pars create and image push sends 
 
     assert.deepEqual(emu.mutatingRequests(), []);
     assert.equal(await Deno.stat(home.configFile).catch(() => undefined), undefined);
+  });
+});
+
+Deno.test("report refuses an --out whose folder does not exist before waiting for a run still going", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "release");
+    const child = spawnCli(
+      home,
+      ["map", JOBS, "gate", "--name", "going", "--allow", `read=${home.dir}`],
+      { stdin: true },
+    );
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify([{ id: 0, waitFor: marker }])));
+    await writer.close();
+    const stdout = new Response(child.stdout).text();
+    const err = lines(child.stderr);
+    while (!/ · run /.test((await err.read()).value ?? "")) {
+      // The run is written once its header is printed.
+    }
+    const missing = join(home.dir, "no-such-folder", "report.html");
+    const r = await cli(home, ["report", "going", "--out", missing]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(
+      r.stderr,
+      `error: The folder of --out ${missing} (${join(home.dir, "no-such-folder")}) does not ` +
+        "exist: create it, or pass --out FILE in an existing folder\n",
+    );
+    await Deno.writeTextFile(marker, "");
+    for (let line = await err.read(); !line.done; line = await err.read()) {
+      // Drained to the end.
+    }
+    assert.deepEqual(ndjson(await stdout), [{ index: 0, value: { id: 0, released: true } }]);
+    assert.equal((await child.status).code, 0);
   });
 });

@@ -81,7 +81,7 @@ Deno.test("knot create, list, show and clobber a local knot", async () => {
     assert.equal(gone.code, 1);
     assert.match(
       gone.stderr,
-      /^error: There is no local knot named "sq" in .*: list the knots with `knot list`$/m,
+      /^error: There is no local knot named "sq" in .*: list the knots with `cloudknot knot list`$/m,
     );
     assert.deepEqual(JSON.parse((await cli(home, ["knot", "list", "--json"])).stdout).length, 1);
     assert.equal((await cli(home, ["knot", "clobber", "sq", "-y"])).code, 1);
@@ -129,5 +129,48 @@ Deno.test("knot commands report bad usage with exit code 2", async () => {
     const aws = await cli(home, ["knot", "list", "--target", "aws", "--json"]);
     assert.equal(aws.code, 0, aws.stderr);
     assert.deepEqual(JSON.parse(aws.stdout), []);
+  });
+});
+
+Deno.test("making a knot on this machine under the name of an AWS knot is refused unless --target asks for it", async () => {
+  await withHome(async (home) => {
+    const configFile = home.env.CLOUDKNOT_CONFIG_FILE!;
+    // The record an AWS knot leaves (nothing here talks to AWS).
+    await Deno.writeTextFile(
+      configFile,
+      "[aws]\nregion = us-east-1\nconfigured = True\n\n[knot sq]\ntarget = aws\n" +
+        "region = us-east-1\nprofile = from-env\npars = lab\ndocker-image = sq\n" +
+        "job-queue = arn:aws:batch:us-east-1:123456789012:job-queue/sq-ck-jq\n" +
+        "bucket = b\nprefix = cloudknot/sq\n",
+    );
+    const message = `error: Knot sq is on AWS (recorded in ${configFile}): pass --target aws to ` +
+      "use it, or another --name for a knot on this machine (or --target local for one of the " +
+      "same name)\n";
+    const mapped = await cli(home, ["map", JOBS, "square", "--name", "sq"], { stdin: "[1]" });
+    assert.equal(mapped.code, 1, mapped.stderr);
+    assert.equal(mapped.stderr, message);
+    const created = await cli(home, ["knot", "create", "sq", JOBS, "square"]);
+    assert.equal(created.code, 1, created.stderr);
+    assert.equal(created.stderr, message);
+    const none = await cli(home, ["knot", "list", "--target", "local", "--json"]);
+    assert.deepEqual(JSON.parse(none.stdout), []);
+    // Asked for by name, it is made.
+    const local = await cli(home, ["map", JOBS, "square", "--name", "sq", "--target", "local"], {
+      stdin: "[3]",
+    });
+    assert.equal(local.code, 0, local.stderr);
+    assert.equal(local.stdout, '{"index":0,"value":9}\n');
+  });
+});
+
+Deno.test("knot clobber --target aws of a name the config file does not record says so in command-line words", async () => {
+  await withHome(async (home) => {
+    const r = await cli(home, ["knot", "clobber", "gone", "--target", "aws", "--yes"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(
+      r.stderr,
+      `error: There is no AWS knot named "gone" in ${home.env.CLOUDKNOT_CONFIG_FILE}: see ` +
+        "`cloudknot knot list`\n",
+    );
   });
 });

@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decode } from "../../src/job/codec.ts";
-import { cli, JOBS, lines, NARROW_FLAGS, ndjson, spawnCli, withHome } from "./helpers.ts";
+import {
+  cli,
+  type CliHome,
+  JOBS,
+  lines,
+  NARROW_FLAGS,
+  ndjson,
+  spawnCli,
+  withHome,
+} from "./helpers.ts";
 
 Deno.test("map reads a JSON array from stdin and prints NDJSON results in input order", async () => {
   await withHome(async (home) => {
@@ -182,36 +191,6 @@ Deno.test("map --unordered prints results as they finish", async () => {
   });
 });
 
-Deno.test("an interrupt cancels the run: every item is printed, exit code 130", async () => {
-  await withHome(async (home) => {
-    const never = join(home.dir, "never");
-    const child = spawnCli(home, ["map", JOBS, "gate", "--concurrency", "2"], { stdin: true });
-    const writer = child.stdin.getWriter();
-    const inputs = [0, 1, 2].map((id) => ({ id, waitFor: never }));
-    await writer.write(new TextEncoder().encode(JSON.stringify(inputs)));
-    await writer.close();
-    const err = lines(child.stderr);
-    const stdout = new Response(child.stdout).text();
-    // The run has started (and its interrupt handler is in place) once its id is printed.
-    while (true) {
-      const { value, done } = await err.read();
-      assert.ok(!done, "the command line ended before its run started");
-      if (/ · run /.test(value)) break;
-    }
-    child.kill("SIGINT");
-    let rest = "";
-    for (let r = await err.read(); !r.done; r = await err.read()) rest += `${r.value}\n`;
-    assert.equal((await child.status).code, 130);
-    const out = ndjson(await stdout);
-    assert.deepEqual(out.map((l) => l.index), [0, 1, 2]);
-    for (const line of out) {
-      assert.equal((line.error as Record<string, unknown>).kind, "cancelled");
-    }
-    assert.match(rest, /Cancelling the run \(interrupted\)/);
-    assert.match(rest, /3 of 3 items failed/);
-  });
-});
-
 Deno.test("map works with the documented narrower permission flags", async () => {
   await withHome(async (home) => {
     const r = await cli(home, ["map", JOBS, "square", "--concurrency", "2"], {
@@ -246,7 +225,7 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         ["map", JOBS, "noSuchExport"],
         "[1]",
         1,
-        /^error: Module .* has no export named "noSuchExport"/,
+        /^error: Module .* has no export named "noSuchExport": pass one of its exported function names as the export argument$/m,
       ],
       [
         ["map", JOBS, "square", "--name", "bad_name"],
@@ -332,6 +311,101 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
       if (code === 2) {
         assert.match(r.stderr, /^Usage: cloudknot map \[module\] \[export\] \[options\]$/m);
       }
+    }
+  });
+});
+
+Deno.test("closing map's stdout cancels the run, says so on stderr with the retry command, and exits with 141", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "release");
+    const child = spawnCli(
+      home,
+      ["map", JOBS, "gate", "--concurrency", "2", "--name", "piped", "--allow", `read=${home.dir}`],
+      { stdin: true },
+    );
+    const writer = child.stdin.getWriter();
+    const inputs = [{ id: 0 }, { id: 1, waitFor: marker }, { id: 2, waitFor: marker }];
+    await writer.write(new TextEncoder().encode(JSON.stringify(inputs)));
+    await writer.close();
+    const stderr = new Response(child.stderr).text();
+    const out = lines(child.stdout);
+    assert.deepEqual(JSON.parse((await out.read()).value!), {
+      index: 0,
+      value: { id: 0, released: true },
+    });
+    // As `| head -1` does: the reader goes away, and the next line cannot be written.
+    await out.cancel();
+    await Deno.writeTextFile(marker, "");
+    assert.equal((await child.status).code, 141);
+    const runId = /run (\S+) · 3 items/.exec(await stderr)?.[1];
+    assert.ok(runId, await stderr);
+    assert.match(
+      await stderr,
+      new RegExp(
+        `^stdout was closed, so run ${runId} was cancelled: \`cloudknot retry piped ${runId}\` ` +
+          "runs its unfinished items$",
+        "m",
+      ),
+    );
+    // The command it names finishes the input.
+    const retry = await cli(home, ["retry", "piped", runId, "-q"]);
+    assert.equal(retry.code, 0, retry.stderr);
+    assert.deepEqual(
+      ndjson(retry.stdout).map((l) => l.value),
+      [0, 1, 2].map((id) => ({ id, released: true })),
+    );
+  });
+});
+
+/** Starts a command line, interrupts it once its run has started, and collects what it printed. */
+async function interrupt(
+  home: CliHome,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number; out: Record<string, unknown>[]; rest: string }> {
+  const child = spawnCli(home, args, { stdin: stdin !== undefined });
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const err = lines(child.stderr);
+  const stdout = new Response(child.stdout).text();
+  // The run has started (and its interrupt handler is in place) once its header is printed.
+  while (true) {
+    const { value, done } = await err.read();
+    assert.ok(!done, "the command line ended before its run started");
+    if (/ · run /.test(value)) break;
+  }
+  child.kill("SIGINT");
+  let rest = "";
+  for (let r = await err.read(); !r.done; r = await err.read()) rest += `${r.value}\n`;
+  return { code: (await child.status).code, out: ndjson(await stdout), rest };
+}
+
+Deno.test("an interrupt cancels the run of a map, and of a retry alike: every item is printed, exit code 130", async () => {
+  await withHome(async (home) => {
+    const never = join(home.dir, "never");
+    const inputs = JSON.stringify([0, 1, 2].map((id) => ({ id, waitFor: never })));
+    const allow = ["--allow", `read=${home.dir}`];
+    for (
+      const [args, stdin] of [
+        [["map", JOBS, "gate", "--name", "gated", "--concurrency", "2", ...allow], inputs],
+        [["retry", "gated"], undefined],
+      ] as const
+    ) {
+      const r = await interrupt(home, [...args], stdin);
+      assert.equal(r.code, 130, args[0]);
+      assert.deepEqual(r.out.map((l) => l.index), [0, 1, 2]);
+      for (const line of r.out) {
+        assert.equal(
+          (line.error as Record<string, unknown>).kind,
+          "cancelled",
+          JSON.stringify(line),
+        );
+      }
+      assert.match(r.rest, /Cancelling the run \(interrupted\)/);
+      assert.match(r.rest, /3 of 3 items failed/);
     }
   });
 });

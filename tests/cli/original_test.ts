@@ -4,13 +4,14 @@
 // that remove them, and removed by `knot clobber` / `pars clobber` through
 // CloudFormation.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { readParsRecords } from "../../src/resources/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { readWithConfigParser, writeAsOriginal } from "../support/original_config.ts";
 import { seedOriginalKnot, seedOriginalPars } from "../support/original_stacks.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
-import { cli, JOBS } from "./helpers.ts";
+import { cli, JOBS, withHome } from "./helpers.ts";
 
 async function seed(home: AwsHome) {
   const session = await sessionFor(home.emu);
@@ -140,5 +141,35 @@ Deno.test("knot clobber --pars removes the original's knot and Pars through Clou
     // loaded machine before the knot's stack is gone, and the Pars's first
     // DeleteStack would then not fail as the assertion above expects.
     networkReleaseMs: 2_000,
+  });
+});
+
+Deno.test("image clobber of the original's image says it is the Python tool's and how that tool removes it, and changes nothing", async () => {
+  await withHome(async (home) => {
+    const configFile = home.env.CLOUDKNOT_CONFIG_FILE!;
+    const buildPath = join(home.dir, "py-image");
+    await writeAsOriginal(configFile, [
+      { op: "set_profile", profile: "from-env" },
+      { op: "set_region", region: "us-east-1" },
+      { op: "configure" },
+      {
+        op: "docker_image",
+        name: "py-image",
+        profile: "from-env",
+        region: "us-east-1",
+        build_path: buildPath,
+        knot: "py-knot",
+      },
+    ]);
+    const before = await Deno.readTextFile(configFile);
+    const r = await cli(home, ["image", "clobber", "py-image", "--yes"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(
+      r.stderr,
+      `error: Image "py-image" was made by the Python cloudknot (its build files are in ` +
+        `${buildPath}), whose files and record cloudknot leaves alone: remove it with the ` +
+        `Python cloudknot, ck.DockerImage(name="py-image").clobber()\n`,
+    );
+    assert.equal(await Deno.readTextFile(configFile), before);
   });
 });

@@ -43,7 +43,10 @@ Deno.test("results collects a run later, from another process", async () => {
 
     const missing = await cli(home, ["results", "sq", "20000101T000000Z-000000"]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^error: Knot sq has no run "20000101T000000Z-000000"/);
+    assert.match(
+      missing.stderr,
+      /^error: Knot sq has no run "20000101T000000Z-000000": list its runs with `cloudknot knot show sq`$/m,
+    );
     const ambiguous = await cli(home, ["results", "sq", "2"]);
     assert.equal(ambiguous.code, 1);
     assert.match(

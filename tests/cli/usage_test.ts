@@ -14,6 +14,10 @@ Deno.test("every command's help has its usage line and its example", async () =>
     assert.equal(top.code, 0, top.stderr);
     assert.match(top.stdout, /^Usage: cloudknot <command> \[arguments\] \[options\]$/m);
     assert.match(top.stdout, /echo '\[1, 2, 3\]' \| cloudknot map examples\/jobs\.ts square/);
+    // Every exit code the command-line page lists.
+    for (const code of ["0", "1", "2", "130", "141"]) {
+      assert.match(top.stdout, new RegExp(`^ {2}${code} +\\S`, "m"), `exit code ${code}`);
+    }
     for (const command of COMMANDS) {
       const name = commandName(command);
       assert.ok(command.examples.length > 0, `${name} has no example`);
@@ -204,4 +208,32 @@ Deno.test("main runs in process with an injected io and environment", async () =
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("--help of the commands on an existing knot says --target picks among knots of the name, which are found wherever they are", async () => {
+  await withHome(async (home) => {
+    const onKnot = [
+      "results",
+      "retry",
+      "cost",
+      "report",
+      "jobs",
+      "logs",
+      "knot show",
+      "knot clobber",
+    ];
+    for (const name of onKnot) {
+      const r = await cli(home, [...name.split(" "), "--help"]);
+      assert.match(
+        r.stdout,
+        /^ {2}--target local\|aws\|docker +Which knot of the name, when there is one on more than one\n +target \(default: the one there is\)$/m,
+        name,
+      );
+    }
+    const list = await cli(home, ["knot", "list", "--help"]);
+    assert.match(
+      list.stdout,
+      /--target local\|aws\|docker +Only the knots of this target \(default: every target\)$/m,
+    );
+  });
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError } from "../../mod.ts";
 import { StateFile, StateFileError, StateLockError } from "../../src/state/mod.ts";
+import { tmpfsTest, withTmpfs } from "../support/tmpfs.ts";
 
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -324,5 +325,77 @@ Deno.test("the file never holds a secret", async () => {
       await assert.rejects(() => state.set("aws", key, "x"), CloudknotInputError);
     }
     assert.deepEqual(await state.read(), new Map());
+  });
+});
+
+Deno.test("assertWritable refuses a read-only file or a directory as an update would, and passes a file not made yet, changing nothing", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cloudknot");
+    const state = new StateFile({ path });
+    await state.assertWritable();
+    await assert.rejects(() => Deno.stat(path), Deno.errors.NotFound);
+    await state.set("aws", "region", "x");
+    await state.assertWritable();
+    await Deno.chmod(path, 0o400);
+    await assert.rejects(
+      () => state.assertWritable(),
+      (e) => e instanceof StateFileError && /is read-only \(mode 0400\)/.test(e.message),
+    );
+    const folder = new StateFile({ path: dir });
+    await assert.rejects(
+      () => folder.assertWritable(),
+      (e) => e instanceof StateFileError && /is a directory/.test(e.message),
+    );
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name), ["cloudknot"]);
+  });
+});
+
+tmpfsTest(
+  "on a full disk an update fails with a typed error naming the file and what to do, and leaves the file, no lock and no temporary file",
+  async () => {
+    await withTmpfs(64 * 1024, async (dir) => {
+      const path = join(dir, "cloudknot");
+      const state = new StateFile({ path });
+      await state.set("aws", "region", "x");
+      const before = await Deno.readTextFile(path);
+      // Fill the disk.
+      const fill = await Deno.open(join(dir, "fill"), { write: true, create: true });
+      try {
+        const block = new Uint8Array(4096);
+        while (true) await fill.write(block);
+      } catch (e) {
+        assert.ok(/No space left/.test((e as Error).message), String(e));
+      } finally {
+        fill.close();
+      }
+      await assert.rejects(
+        () => state.set("aws", "region", "y".repeat(10_000)),
+        (e) =>
+          e instanceof StateFileError && e.path === path &&
+          e.message.startsWith(`Cannot write the cloudknot config file ${path} (No space left`) &&
+          /cloudknot did not change it\. Free space on that disk/.test(e.message),
+      );
+      assert.equal(await Deno.readTextFile(path), before);
+      assert.deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(), [
+        "cloudknot",
+        "fill",
+      ]);
+    });
+  },
+);
+
+Deno.test("a lock path that cannot be opened is a typed error naming the file, and the file is left as it was", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cloudknot");
+    const state = new StateFile({ path });
+    await state.set("aws", "region", "x");
+    await Deno.mkdir(`${path}.lock`);
+    await assert.rejects(
+      () => state.set("aws", "region", "y"),
+      (e) =>
+        e instanceof StateFileError && e.path === path &&
+        e.message.startsWith(`Cannot write the cloudknot config file ${path} (`),
+    );
+    assert.equal(await state.get("aws", "region"), "x");
   });
 });

@@ -36,7 +36,8 @@ export const configure = defineCommand({
     "instance roles); a new region is checked with EC2; a new or changed bucket is created when " +
     "missing and configured (encryption, no public access, TLS only, job data expiry). The ECR " +
     "repository is made on the first push. Everything goes into [aws] of the config file " +
-    "($CLOUDKNOT_CONFIG_FILE or ~/.aws/cloudknot), with configured = True. With --json, " +
+    "($CLOUDKNOT_CONFIG_FILE or ~/.aws/cloudknot), with configured = True; a value refused " +
+    "leaves [aws] as it was. With --json, " +
     '{"configFile","profile","region","bucket","sse","ecrRepo"}.',
   args: [],
   options: {
@@ -93,8 +94,11 @@ export const configure = defineCommand({
     let expireAfterDays: number | "never" | undefined;
     if (expireText === "never") expireAfterDays = "never";
     else if (expireText !== undefined) expireAfterDays = ctx.integer("expire-days", { min: 1 });
+    // A config file that cannot take the settings is refused before a bucket is made.
+    await state.assertWritable();
 
-    const stored = await state.section(AWS_SECTION) ?? new Map<string, string>();
+    const before = await state.section(AWS_SECTION);
+    const stored = before ?? new Map<string, string>();
     const interactive = ctx.io.stdin.isTerminal();
     const prompter = new Prompter(ctx.io);
     try {
@@ -188,6 +192,14 @@ export const configure = defineCommand({
         ].join("\n"),
       );
       return 0;
+    } catch (e) {
+      // All or nothing: a value refused after others were written (a region EC2 does not
+      // know, a bucket S3 refuses) leaves [aws] as it was, not half configured.
+      await state.update((doc) => {
+        if (before === undefined) doc.delete(AWS_SECTION);
+        else doc.set(AWS_SECTION, before);
+      }).catch(() => {});
+      throw e;
     } finally {
       await prompter.close();
     }

@@ -8,7 +8,7 @@ import type { MapRun } from "../../run/map_run.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { openRun } from "../common/run_reader.ts";
-import { JSON_OPTION, RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
+import { JSON_OPTION, KNOT_TARGET_OPTION, RUN_ARGUMENTS } from "../common/options.ts";
 
 /** Reads a price table of one's own from a JSON file. */
 export async function readPrices(path: string | undefined): Promise<PriceTable | undefined> {
@@ -65,7 +65,7 @@ export const cost = defineCommand({
     "dated price table shipped with cloudknot (Spot as a range, a region the table lacks " +
     "without a price); locally, the attempts' CPU-seconds. With --json, the report's figures.",
   args: RUN_ARGUMENTS,
-  options: { ...PRICES_OPTION, ...JSON_OPTION, ...TARGET_OPTION },
+  options: { ...PRICES_OPTION, ...JSON_OPTION, ...KNOT_TARGET_OPTION },
   examples: [{
     description: "What the latest run of the knot squares used",
     command: "cloudknot cost squares",

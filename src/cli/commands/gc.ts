@@ -31,6 +31,9 @@ export const gc = defineCommand({
     "bucket) of knots no longer recorded. It is a dry run: it prints what it would delete. With " +
     "--yes it deletes them, in dependency order, tolerating pieces already gone, and exits with " +
     "1 if any could not be deleted. Never the default VPC, the default repository or a bucket. " +
+    "It judges by this config file only: the knots and Pars another config file records (a " +
+    "colleague's on the same account) are listed too, with their job data in a shared bucket, " +
+    "so run --yes only with the config file that records them all. " +
     'With --json, {"dryRun","items":[{"kind","id","arn","owner","reason"}],"deleted":[...],' +
     '(each item with its "region" under --all-regions) ' +
     '"failed":[{"item","error"}]}.',

@@ -5,6 +5,7 @@
  */
 import { CloudknotInputError } from "../../util/errors.ts";
 import { DockerImage } from "../../image/docker_image.ts";
+import { isOriginalImageRecord } from "../../resources/original.ts";
 import { recordSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
@@ -30,9 +31,20 @@ export const imageClobber = defineCommand({
   async run(ctx) {
     const name = ctx.arg("name")!;
     const { state } = cliSettings(ctx);
-    if ((await state.section(recordSection("docker-image", name))) === undefined) {
+    const record = await state.section(recordSection("docker-image", name));
+    if (record === undefined) {
       throw new CloudknotInputError(
         `There is no image named "${name}" in ${state.path}: see \`cloudknot image list\``,
+        { field: "name" },
+      );
+    }
+    if (isOriginalImageRecord(record)) {
+      // Its build files and record are the Python tool's, which this one never touches.
+      throw new CloudknotInputError(
+        `Image "${name}" was made by the Python cloudknot (its build files are in ` +
+          `${record.get("build-path") || "its build path"}), whose files and record cloudknot ` +
+          `leaves alone: remove it with the Python cloudknot, ` +
+          `ck.DockerImage(name="${name}").clobber()`,
         { field: "name" },
       );
     }

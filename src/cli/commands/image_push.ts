@@ -50,6 +50,8 @@ export const imagePush = defineCommand({
       await printPlans(ctx, await planImagePush({ name, repo, session, state: settings.state }));
       return 0;
     }
+    // A config file that cannot take the record is refused before anything is pushed.
+    await settings.state.assertWritable();
     const docker = cliDocker(ctx, { quiet: ctx.flag("quiet") });
     const session = await sessionFromSettings(settings);
     const image = await DockerImage.create({ name, state: settings.state, session, docker });

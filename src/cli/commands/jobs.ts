@@ -5,7 +5,7 @@
  */
 import { type JobsView, viewJobs } from "../../targets/aws/batch/jobs_view.ts";
 import { defineCommand } from "../common/command.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { openRun } from "../common/run_reader.ts";
 
 /** `jobs <knot> [run]`. */
@@ -27,7 +27,7 @@ export const jobs = defineCommand({
       description: "The run's id, or a unique prefix of it (default: the latest run)",
     },
   ],
-  options: { ...JSON_OPTION, ...TARGET_OPTION },
+  options: { ...JSON_OPTION, ...KNOT_TARGET_OPTION },
   examples: [{
     description: "The jobs of the latest run of the knot squares",
     command: "cloudknot jobs squares",

@@ -6,17 +6,18 @@
  * @module
  */
 import { Knot } from "../../knot.ts";
+import { CloudknotInputError } from "../../util/errors.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings } from "../common/aws.ts";
-import { sessionFromSettings } from "../../resources/settings.ts";
+import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { confirmDeletion, openOrForget, YES_OPTION } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
 import { locateKnot } from "../common/knots.ts";
 import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
-import { TARGET_OPTION } from "../common/options.ts";
+import { KNOT_TARGET_OPTION } from "../common/options.ts";
 
 /** `knot clobber <knot>`. */
 export const knotClobber = defineCommand({
@@ -41,7 +42,7 @@ export const knotClobber = defineCommand({
     repo: { type: "boolean", description: "AWS: also delete its image's repository" },
     image: { type: "boolean", description: "AWS: also remove its local image and build files" },
     "keep-data": { type: "boolean", description: "AWS: keep its job data in S3" },
-    ...TARGET_OPTION,
+    ...KNOT_TARGET_OPTION,
   },
   examples: [{
     description: "Delete the knot squares without asking",
@@ -87,16 +88,28 @@ export const knotClobber = defineCommand({
 async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   const settings = cliSettings(ctx);
   const record = await readAwsKnot(settings.state, name);
-  const runs = record?.runs.length ?? 0;
+  if (record === undefined) {
+    throw new CloudknotInputError(
+      `There is no AWS knot named "${name}" in ${settings.state.path}: see \`cloudknot knot list\``,
+      { field: "knot" },
+    );
+  }
+  const runs = record.runs.length;
+  // In the shared default repository only the knot's tags go, as the knot's clobber does.
+  const repo = record.dockerRepo === await getEcrRepo(settings)
+    ? `its image tags in repository ${record.dockerRepo}`
+    : `repository ${record.dockerRepo}`;
   const parts = [
     "its compute environment, job queue and job definitions",
     `${runs} run${runs === 1 ? "" : "s"}${ctx.flag("keep-data") ? "" : " and their job data"}`,
-    ...(ctx.flag("pars") ? [`Pars ${record?.pars}`] : []),
-    ...(ctx.flag("repo") ? [`repository ${record?.dockerRepo}`] : []),
-    ...(ctx.flag("image") ? [`image ${record?.dockerImage}`] : []),
+    ...(ctx.flag("pars") ? [`Pars ${record.pars}`] : []),
+    ...(ctx.flag("repo") ? [repo] : []),
+    ...(ctx.flag("image") ? [`image ${record.dockerImage}`] : []),
   ];
   const what = `AWS knot ${name} (${parts.join(", ")})`;
   if (!await confirmDeletion(ctx, what)) return 1;
+  // A config file that cannot lose the record is refused before anything is deleted.
+  await settings.state.assertWritable();
   const knot = await openOrForget(ctx, `knot ${name}`, async () =>
     await Knot.create({
       name,

@@ -13,6 +13,7 @@ import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../common/knot_view.ts";
+import { refuseAwsNameClash } from "../common/knots.ts";
 import { checkModulePath } from "../common/module_path.ts";
 import { DRY_RUN_OPTION, JSON_OPTION, MODULE_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
@@ -97,6 +98,7 @@ export const knotCreate = defineCommand({
         } for --target aws (a local knot takes them at map time)`,
       );
     }
+    await refuseAwsNameClash(ctx, name);
     await checkModulePath(module);
     const dir = localKnotsDir({ env: ctx.io.env });
     const docker: Partial<KnotOptions> = target === "docker"
@@ -161,6 +163,8 @@ async function createAws(
     await printPlans(ctx, await Knot.create({ ...options, dryRun: true }));
     return 0;
   }
+  // A config file that cannot take the records is refused before anything is made.
+  await settings.state.assertWritable();
   if (!quiet && !existed) {
     await ctx.log(ctx.err("dim", `Making knot ${spec.name} on AWS Batch (this takes minutes)…`));
   }

@@ -18,7 +18,7 @@ import {
   knotJson,
   runIdTime,
 } from "../common/knot_view.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { JSON_OPTION } from "../common/options.ts";
 import { printList } from "../common/table.ts";
 import { resolveTarget } from "../common/target.ts";
 
@@ -33,7 +33,14 @@ export const knotList = defineCommand({
     "Pars, image and Batch resources. Knots the Python cloudknot made show as such, with their " +
     'CloudFormation stack ({"madeBy":"python","stack",...}): `knot clobber` removes them.',
   args: [],
-  options: { ...JSON_OPTION, ...TARGET_OPTION },
+  options: {
+    ...JSON_OPTION,
+    target: {
+      type: "string",
+      value: "local|aws|docker",
+      description: "Only the knots of this target (default: every target)",
+    },
+  },
   examples: [{ description: "List the knots", command: "cloudknot knot list" }],
   async run(ctx) {
     const target = ctx.string("target") === undefined ? undefined : resolveTarget(ctx);

@@ -18,7 +18,7 @@ import {
 import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
 import { findOriginalKnot, ORIGINAL_LABEL, originalJson } from "../common/original.ts";
 import type { OriginalRecord } from "../../resources/original.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { formatTime, renderTable } from "../common/table.ts";
 import type { RunManifest } from "../../job/payload.ts";
 
@@ -35,7 +35,7 @@ export const knotShow = defineCommand({
     `For a knot on AWS, its resources too, and the counts of its latest ${AWS_RUNS_READ} runs. ` +
     "A knot of the Python cloudknot shows its CloudFormation stack, its Pars and its jobs.",
   args: [{ name: "knot", required: true, description: "The knot's name" }],
-  options: { ...JSON_OPTION, ...TARGET_OPTION },
+  options: { ...JSON_OPTION, ...KNOT_TARGET_OPTION },
   examples: [{
     description: "Show the knot squares and its runs",
     command: "cloudknot knot show squares",

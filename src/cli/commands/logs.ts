@@ -9,7 +9,7 @@ import { BatchJob } from "../../targets/aws/batch/batch_job.ts";
 import { cliSettings } from "../common/aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { openRun } from "../common/run_reader.ts";
 
 /** An AWS Batch job id: a UUID, with `:<index>` for an array child. */
@@ -48,7 +48,7 @@ export const logs = defineCommand({
       description: "AWS: keep printing while the attempt runs, until it ends",
     },
     ...JSON_OPTION,
-    ...TARGET_OPTION,
+    ...KNOT_TARGET_OPTION,
   },
   examples: [{
     description: "What item 0 of the latest run of the knot squares printed",

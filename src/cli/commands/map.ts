@@ -12,16 +12,15 @@ import type { MapRun } from "../../run/map_run.ts";
 import { recordSection } from "../../state/sections.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { localKnotsDir } from "../../targets/local/catalog.ts";
-import { showProgress } from "../../run/progress.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
 import { defineCommand } from "../common/command.ts";
-import { stderrProgress } from "../common/io.ts";
 import { cliDocker } from "../common/docker.ts";
 import { readInputs } from "../common/inputs.ts";
-import { failureSummary, writeItems } from "../common/item_output.ts";
+import { followRun } from "../common/follow_run.ts";
+import { writeItems } from "../common/item_output.ts";
 import { knotNameFor } from "../common/knot_name.ts";
-import { locateKnot } from "../common/knots.ts";
+import { locateKnot, refuseAwsNameClash } from "../common/knots.ts";
 import { checkModulePath } from "../common/module_path.ts";
 import { DRY_RUN_OPTION, EXPORT_ARGUMENT, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
@@ -29,9 +28,6 @@ import { planMap, printPlans } from "../common/plan_output.ts";
 import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
 import { resolveTarget, type TargetName } from "../common/target.ts";
-
-/** The exit code after an interrupt (128 + SIGINT). */
-const INTERRUPTED = 130;
 
 /** `map <module> [export]`. */
 export const map = defineCommand({
@@ -220,6 +216,7 @@ export const map = defineCommand({
       ...(memory !== undefined ? { memory } : {}),
     };
     if (target === "aws") await refuseOriginal(ctx, "knot", common.name);
+    else if (module !== undefined) await refuseAwsNameClash(ctx, common.name);
     const docker: KnotOptions = {
       ...common,
       target: "docker",
@@ -283,6 +280,8 @@ export const map = defineCommand({
         ...await cliAwsKnot(ctx, settings, { quiet }),
       };
       validateKnotOptions(options);
+      // A config file that cannot take the records is refused before anything is made.
+      await settings.state.assertWritable();
       if (!quiet) {
         await ctx.log(ctx.err("dim", `Opening knot ${common.name} on AWS Batch…`));
       }
@@ -314,35 +313,12 @@ export const map = defineCommand({
       if (ctx.flag("json")) await writeItems(run, ctx.io.stdout, { json: true });
       return 0;
     }
-    let interrupted = false;
-    const onInterrupt = () => {
-      if (interrupted) return;
-      interrupted = true;
-      ctx.log("Cancelling the run (interrupted)").catch(() => {});
-      run.cancel("The run was interrupted (SIGINT)").catch(() => {});
-    };
-    Deno.addSignalListener("SIGINT", onInterrupt);
-    let failed: number[];
-    try {
-      if (!ctx.flag("quiet")) {
-        await ctx.log(
-          ctx.err("dim", `knot ${knot.name} · run ${run.runId} · ${run.total} items (${target})`),
-        );
-        showProgress(run, stderrProgress(ctx.io));
-      }
-      failed = await writeItems(run, ctx.io.stdout, {
-        unordered: ctx.flag("unordered"),
-        json: ctx.flag("json"),
-      });
-      await run.done;
-    } catch (e) {
-      await run.cancel("The command line stopped: " + (e instanceof Error ? e.message : String(e)));
-      throw e;
-    } finally {
-      Deno.removeSignalListener("SIGINT", onInterrupt);
-    }
-    if (failed.length > 0) await ctx.log(ctx.err("red", failureSummary(failed, run.total)));
-    if (interrupted) return INTERRUPTED;
-    return failed.length > 0 ? 1 : 0;
+    return await followRun(ctx, run, {
+      unordered: ctx.flag("unordered"),
+      json: ctx.flag("json"),
+      ...(ctx.flag("quiet")
+        ? {}
+        : { header: `knot ${knot.name} · run ${run.runId} · ${run.total} items (${target})` }),
+    });
   },
 });

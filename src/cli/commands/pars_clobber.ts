@@ -26,7 +26,11 @@ export const parsClobber = defineCommand({
     "CloudFormation stack is deleted, and waited for, unless a knot or stack still uses it.",
   args: [{ name: "name", required: true, description: "The Pars' name" }],
   options: {
-    force: { type: "boolean", description: "Delete it even while knots use it" },
+    force: {
+      type: "boolean",
+      description: "Delete it even while knots use it (their jobs can then no longer start: " +
+        "clobber those knots too)",
+    },
     ...YES_OPTION,
   },
   examples: [{
@@ -54,6 +58,8 @@ export const parsClobber = defineCommand({
     if (!await confirmDeletion(ctx, `Pars ${name} (its IAM roles, security group and network)`)) {
       return 1;
     }
+    // A config file that cannot lose the record is refused before anything is deleted.
+    await settings.state.assertWritable();
     const pars = await openOrForget(
       ctx,
       `Pars ${name}`,

@@ -111,6 +111,8 @@ export const parsCreate = defineCommand({
       await printPlans(ctx, await Pars.plan(options));
       return 0;
     }
+    // A config file that cannot take the record is refused before anything is made.
+    await settings.state.assertWritable();
     if (!ctx.flag("json")) await ctx.log(ctx.err("dim", "Making the Pars' roles and network…"));
     const pars = await Pars.create(options);
     if (ctx.flag("json")) {

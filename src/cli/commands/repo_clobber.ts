@@ -66,6 +66,8 @@ export const repoClobber = defineCommand({
       );
     }
     if (!await confirmDeletion(ctx, `repository ${name} and every image in it`)) return 1;
+    // A config file that cannot lose the record is refused before anything is deleted.
+    await settings.state.assertWritable();
     const repo = await DockerRepo.create({ name, session, state: settings.state });
     await repo.clobber({ env: ctx.io.env });
     await ctx.print(`Clobbered repository ${name}`);

@@ -4,8 +4,10 @@
  *
  * @module
  */
+import { dirname, resolve } from "node:path";
+import { CloudknotInputError } from "../../util/errors.ts";
 import { defineCommand } from "../common/command.ts";
-import { RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
+import { KNOT_TARGET_OPTION, RUN_ARGUMENTS } from "../common/options.ts";
 import { PRICES_OPTION, withFinishedRun } from "./cost.ts";
 
 /** `report <knot> [run]`. */
@@ -26,17 +28,42 @@ export const report = defineCommand({
       description: "Where to write the page (default: <knot>-<run>.html)",
     },
     ...PRICES_OPTION,
-    ...TARGET_OPTION,
+    ...KNOT_TARGET_OPTION,
   },
   examples: [{
     description: "The latest run of the knot squares, as report.html",
     command: "cloudknot report squares --out /tmp/squares-report.html",
   }],
-  run: (ctx) =>
-    withFinishedRun(ctx, async (run, options) => {
+  async run(ctx) {
+    const given = ctx.string("out");
+    // Checked before waiting for a run still going, which can take hours.
+    if (given !== undefined) await checkFolder(given);
+    return await withFinishedRun(ctx, async (run, options) => {
       const page = await run.report(options);
-      const out = ctx.string("out") ?? `${run.knot}-${run.runId}.html`;
-      await Deno.writeTextFile(out, page);
+      const out = given ?? `${run.knot}-${run.runId}.html`;
+      try {
+        await Deno.writeTextFile(out, page);
+      } catch (e) {
+        throw new CloudknotInputError(
+          `Cannot write the report to ${out} (${(e as Error).message}): pass --out FILE ` +
+            "in a folder you may write",
+          { field: "out", cause: e },
+        );
+      }
       await ctx.print(`Wrote the report of run ${run.runId} of knot ${run.knot} to ${out}`);
-    }),
+    });
+  },
 });
+
+/** Refuses an `--out` whose folder does not exist. */
+async function checkFolder(out: string): Promise<void> {
+  const folder = dirname(resolve(out));
+  const info = await Deno.stat(folder).catch(() => undefined);
+  if (!info?.isDirectory) {
+    throw new CloudknotInputError(
+      `The folder of --out ${out} (${folder}) does not exist: create it, or pass --out FILE ` +
+        "in an existing folder",
+      { field: "out" },
+    );
+  }
+}

@@ -8,7 +8,7 @@ import { showProgress } from "../../run/progress.ts";
 import { defineCommand } from "../common/command.ts";
 import { stderrProgress } from "../common/io.ts";
 import { failureSummary, writeItems } from "../common/item_output.ts";
-import { JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { openRun } from "../common/run_reader.ts";
 
 /** `results <knot> [run]`. */
@@ -36,7 +36,7 @@ export const results = defineCommand({
       description: "Do not show progress on stderr while waiting for a run",
     },
     ...JSON_OPTION,
-    ...TARGET_OPTION,
+    ...KNOT_TARGET_OPTION,
   },
   examples: [{
     description: "The results of the knot's latest run, one JSON line per item",

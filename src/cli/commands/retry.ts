@@ -4,13 +4,11 @@
  *
  * @module
  */
-import { showProgress } from "../../run/progress.ts";
 import type { RetryOptions } from "../../run/retry.ts";
 import { defineCommand } from "../common/command.ts";
-import { stderrProgress } from "../common/io.ts";
-import { failureSummary, writeItems } from "../common/item_output.ts";
+import { followRun } from "../common/follow_run.ts";
 import { openRun } from "../common/run_reader.ts";
-import { JSON_OPTION, RUN_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
+import { JSON_OPTION, KNOT_TARGET_OPTION, RUN_ARGUMENTS } from "../common/options.ts";
 
 /** `retry <knot> [run]`. */
 export const retry = defineCommand({
@@ -33,7 +31,7 @@ export const retry = defineCommand({
     unordered: { type: "boolean", description: "Print results as they finish, not in input order" },
     quiet: { type: "boolean", short: "q", description: "Do not show progress on stderr" },
     ...JSON_OPTION,
-    ...TARGET_OPTION,
+    ...KNOT_TARGET_OPTION,
   },
   examples: [{
     description:
@@ -54,32 +52,23 @@ export const retry = defineCommand({
       ...(timeout !== undefined ? { timeout } : {}),
     };
     const { run: earlier, close } = await openRun(ctx, { use: "retry" });
-    let failed: number[];
     try {
       const run = await earlier.retry(options);
-      if (!ctx.flag("quiet")) {
-        await ctx.log(ctx.err(
-          "dim",
-          run === earlier
-            ? `Nothing to retry: every item of run ${run.runId} succeeded`
-            : `knot ${run.knot} · run ${run.runId} retries ${
-              run.retryOf!.items.length
-            } items of run ${earlier.runId}`,
-        ));
-        if (run !== earlier) {
-          showProgress(run, stderrProgress(ctx.io));
-        }
+      const quiet = ctx.flag("quiet");
+      if (run === earlier && !quiet) {
+        await ctx.log(ctx.err("dim", `Nothing to retry: every item of run ${run.runId} succeeded`));
       }
-      failed = await writeItems(run, ctx.io.stdout, {
+      return await followRun(ctx, run, {
         unordered: ctx.flag("unordered"),
         json: ctx.flag("json"),
+        ...(run === earlier || quiet ? {} : {
+          header: `knot ${run.knot} · run ${run.runId} retries ${
+            run.retryOf!.items.length
+          } items of run ${earlier.runId}`,
+        }),
       });
-      await run.done;
     } finally {
       close();
     }
-    if (failed.length === 0) return 0;
-    await ctx.log(ctx.err("red", failureSummary(failed, earlier.total)));
-    return 1;
   },
 });

@@ -22,7 +22,8 @@ export const AWS_KNOT_OPTIONS: Record<string, OptionSpec> = {
   vcpus: {
     type: "string",
     value: "N",
-    description: "AWS: vCPUs per job; Fargate takes 0.25, 0.5, 1, 2, 4, 8 or 16 (default: 1)",
+    description: "AWS: vCPUs per job; Fargate takes 0.25, 0.5, 1, 2, 4, 8 or 16 (default: 1); " +
+      "map --target docker: each container's CPUs",
   },
   gpus: { type: "string", value: "N", description: "AWS: GPUs per job, EC2 and SPOT (default: 0)" },
   "max-vcpus": {
@@ -65,7 +66,8 @@ export const AWS_KNOT_OPTIONS: Record<string, OptionSpec> = {
   "base-image": {
     type: "string",
     value: "IMAGE",
-    description: "AWS: the image's base, with deno on PATH (default: $CLOUDKNOT_BASE_IMAGE)",
+    description: "AWS and docker: the image's base, with deno on PATH (default: " +
+      "$CLOUDKNOT_BASE_IMAGE)",
   },
   pars: {
     type: "string",

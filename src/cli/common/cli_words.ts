@@ -22,6 +22,19 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   [/setEcrRepo\("([^"]*)"\)/g, (repo) => `cloudknot configure --ecr-repo ${repo}`],
   [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
+  [/ \(or the path option\)/g, () => ""],
+  [/ as exportName\b/g, () => " as the export argument"],
+  [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
+  [/pass \{ force: true \}/g, () => "pass --force"],
+  [
+    / or pass the path of the docker client as the `binary` option/g,
+    () => " or put docker on PATH",
+  ],
+  [
+    /`new Docker\(\{ buildkit: false \}\)` or (DOCKER_BUILDKIT=0)/g,
+    (v) => `${v} in the environment`,
+  ],
+  [/`knot (list|show)([^`]*)`/g, (command, rest) => `\`cloudknot knot ${command}${rest}\``],
   [/ or use a session (?:in [\w-]+|with that profile),/g, () => ","],
   [/ or use a session (?:in [\w-]+|with that profile)/g, () => ""],
 ];
@@ -55,12 +68,6 @@ export function inCliWords(error: Error, command?: Command): string {
   let message = error.message;
   for (const [pattern, replace] of CALLS) {
     message = message.replace(pattern, (_m, ...groups) => replace(...groups.slice(0, -2)));
-  }
-  if (!message.includes("AWS_REGION")) {
-    message = message.replace(
-      /run cloudknot configure --region ([\w-]+)/,
-      "$& (or AWS_REGION=$1 for one command)",
-    );
   }
   if (command === undefined) return message;
   const flags = new Map<string, string>(Object.entries(FLAG_OF));

@@ -67,6 +67,33 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
   return "aws";
 }
 
+/**
+ * Refuses to make a knot on this machine (the default target of `map` with a
+ * module and of `knot create`) under the name of a knot the config file
+ * records on AWS, unless `--target` asked for it: the user most likely meant
+ * the AWS knot, and a second knot of the name would make every later command
+ * on it ask for `--target`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await refuseAwsNameClash(ctx, "squares");
+ * ```
+ *
+ * @param ctx The running command (its `--target` and config file).
+ * @param name The name of the knot it would make or update.
+ * @throws {CloudknotInputError} When `--target` is not given and an AWS knot has the name.
+ */
+export async function refuseAwsNameClash(ctx: CommandContext, name: string): Promise<void> {
+  if (ctx.string("target") !== undefined) return;
+  const { state } = cliSettings(ctx);
+  if ((await readAwsKnot(state, name)) === undefined) return;
+  throw new CloudknotInputError(
+    `Knot ${name} is on AWS (recorded in ${state.path}): pass --target aws to use it, or ` +
+      `another --name for a knot on this machine (or --target local for one of the same name)`,
+    { field: "name" },
+  );
+}
+
 /** The runs of an AWS knot, read from its record. */
 export interface AwsKnotReader {
   /** The knot's record. */

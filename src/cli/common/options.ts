@@ -21,6 +21,19 @@ export const TARGET_OPTION: Record<string, OptionSpec> = {
   },
 };
 
+/**
+ * `--target local|aws|docker` of the commands on an existing knot, which is
+ * found by its name wherever it is.
+ */
+export const KNOT_TARGET_OPTION: Record<string, OptionSpec> = {
+  target: {
+    type: "string",
+    value: "local|aws|docker",
+    description: "Which knot of the name, when there is one on more than one target (default: " +
+      "the one there is)",
+  },
+};
+
 /** Options every command has; the command line handles them itself. */
 export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "Show this help" },

@@ -111,3 +111,34 @@ Deno.test("retry() from a knot adopted with the default retries gives the items 
     assert.equal(again.errors[0].attempt, 2, "the run's two attempts, not the default three");
   });
 });
+
+Deno.test("a finished retry collected again shows every item settled as collect() returns, as the jobs and knot show commands read it", async () => {
+  const refuse = (x: number) => {
+    if (x < 0) throw new RangeError("negative");
+    return x;
+  };
+  await withKnot({ name: "settled-at-once", func: refuse, retries: 1 }, async (knot, dir) => {
+    const run = await knot.map([1, -1, 2, -2], { progress: false });
+    await run.results().then(() => assert.fail("items 1 and 3 must fail"), (e) => e);
+    const retried = await run.retry({ progress: false });
+    await retried.results().then(() => assert.fail("they fail again"), (e) => e);
+
+    const adopted = await Knot.create({ name: "settled-at-once", dir });
+    const collected = await adopted.collect(retried.runId);
+    // Read at once, with no await in between, as a view of the run is.
+    const { pending, running, succeeded, failed } = collected.counts;
+    assert.deepEqual({ pending, running, succeeded, failed }, {
+      pending: 0,
+      running: 0,
+      succeeded: 2,
+      failed: 2,
+    });
+    assert.ok(collected.finished);
+    assert.deepEqual(collected.items.map((v) => v.status), [
+      "succeeded",
+      "failed",
+      "succeeded",
+      "failed",
+    ]);
+  });
+});

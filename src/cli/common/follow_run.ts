@@ -1,0 +1,85 @@
+/**
+ * Printing a run that this command started (`map`, `retry`) until it ends:
+ * Ctrl-C and a closed stdout cancel it, so its unfinished items end as
+ * `cancelled` and a later `retry` runs them.
+ *
+ * @module
+ */
+import type { MapRun } from "../../run/map_run.ts";
+import { showProgress } from "../../run/progress.ts";
+import type { CommandContext } from "./command.ts";
+import { stderrProgress } from "./io.ts";
+import { failureSummary, writeItems } from "./item_output.ts";
+
+/** The exit code of a command whose run was interrupted (128 + SIGINT). */
+export const INTERRUPTED = 130;
+
+/** Options for {@linkcode followRun}. */
+export interface FollowRunOptions {
+  /** Print results as they finish instead of in input order. @default {false} */
+  unordered?: boolean;
+  /** Print one JSON document at the end. @default {false} */
+  json?: boolean;
+  /** A line saying what runs, then the run's progress, on stderr; neither without it. */
+  header?: string;
+}
+
+/**
+ * Prints a run's items on stdout as they settle, and ends with its exit
+ * code: 0, 1 when an item failed (after the failure summary on stderr), or
+ * 130 when Ctrl-C cancelled it. A stdout closed early cancels the run too
+ * and says so on stderr, with the `retry` command that runs its unfinished
+ * items; the `BrokenPipe` error is thrown on.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const run = await knot.map(items);
+ * return await followRun(ctx, run, { unordered: ctx.flag("unordered") });
+ * ```
+ *
+ * @param ctx The running command.
+ * @param run The run it started.
+ * @param options The order and format of the output.
+ * @returns The exit code.
+ */
+export async function followRun(
+  ctx: CommandContext,
+  run: MapRun<unknown>,
+  options: FollowRunOptions = {},
+): Promise<number> {
+  let interrupted = false;
+  const onInterrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
+    ctx.log("Cancelling the run (interrupted)").catch(() => {});
+    run.cancel("The run was interrupted (SIGINT)").catch(() => {});
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  let failed: number[];
+  try {
+    if (options.header !== undefined) {
+      await ctx.log(ctx.err("dim", options.header));
+      showProgress(run, stderrProgress(ctx.io));
+    }
+    failed = await writeItems(run, ctx.io.stdout, {
+      ...(options.unordered !== undefined ? { unordered: options.unordered } : {}),
+      ...(options.json !== undefined ? { json: options.json } : {}),
+    });
+    await run.done;
+  } catch (e) {
+    await run.cancel("The command line stopped: " + (e instanceof Error ? e.message : String(e)));
+    if (e instanceof Deno.errors.BrokenPipe) {
+      // Said on stderr, since stdout is gone: the exit code alone does not say the run stopped.
+      await ctx.log(
+        `stdout was closed, so run ${run.runId} was cancelled: ` +
+          `\`cloudknot retry ${run.knot} ${run.runId}\` runs its unfinished items`,
+      ).catch(() => {});
+    }
+    throw e;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+  if (failed.length > 0) await ctx.log(ctx.err("red", failureSummary(failed, run.total)));
+  if (interrupted) return INTERRUPTED;
+  return failed.length > 0 ? 1 : 0;
+}

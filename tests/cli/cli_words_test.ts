@@ -1,0 +1,53 @@
+// Library messages in a command-line user's words (src/cli/common/cli_words.ts).
+import assert from "node:assert/strict";
+import { inCliWords } from "../../src/cli/common/cli_words.ts";
+import { CloudknotError } from "../../src/util/errors.ts";
+
+Deno.test("the library's options and bare knot commands in a message become the command line's", () => {
+  const cases: [string, string][] = [
+    [
+      'The knot named "sqd" in /k/sqd runs on the docker target, not locally: pass target: ' +
+      '"docker", choose another name, or clobber that knot first',
+      'The knot named "sqd" in /k/sqd runs on the docker target, not locally: pass --target ' +
+      "docker, choose another name, or clobber that knot first",
+    ],
+    [
+      "Make it writable (chmod u+w /c) or point CLOUDKNOT_CONFIG_FILE (or the path option) at " +
+      "another file",
+      "Make it writable (chmod u+w /c) or point CLOUDKNOT_CONFIG_FILE at another file",
+    ],
+    [
+      'Module m.ts has no export named "x": pass one of its exported function names as exportName',
+      'Module m.ts has no export named "x": pass one of its exported function names as the ' +
+      "export argument",
+    ],
+    [
+      'Knot sq has no run "z": list its runs with `knot show sq`',
+      'Knot sq has no run "z": list its runs with `cloudknot knot show sq`',
+    ],
+    ["see `cloudknot knot list`", "see `cloudknot knot list`"],
+    // AWS_REGION does not override [aws] region of the config file, so it is not offered.
+    [
+      'Knot "kc" lives in region us-east-1 but the current region is us-west-2; call ' +
+      'setRegion("us-east-1") or use a session in us-east-1, or choose another name',
+      'Knot "kc" lives in region us-east-1 but the current region is us-west-2; run cloudknot ' +
+      "configure --region us-east-1, or choose another name",
+    ],
+    [
+      "clobber them first, or pass { force: true } to delete it anyway",
+      "clobber them first, or pass --force to delete it anyway",
+    ],
+    [
+      "Install Docker (https://docs.docker.com/get-docker/) or pass the path of the docker client " +
+      "as the `binary` option",
+      "Install Docker (https://docs.docker.com/get-docker/) or put docker on PATH",
+    ],
+    [
+      "or build with the legacy builder: `new Docker({ buildkit: false })` or DOCKER_BUILDKIT=0",
+      "or build with the legacy builder: DOCKER_BUILDKIT=0 in the environment",
+    ],
+  ];
+  for (const [library, cli] of cases) {
+    assert.equal(inCliWords(new CloudknotError(library)), cli);
+  }
+});
