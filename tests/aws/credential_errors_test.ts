@@ -23,7 +23,7 @@ Deno.test("a wrong secret key or an unknown access key id fails with what to che
         assert.ok(e instanceof AwsError, String(e));
         assert.match(
           e.message,
-          /AWS did not accept the secret access key for this access key id: check the keys cloudknot uses \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile's in ~\/\.aws\/credentials\); `aws sts get-caller-identity` with the same settings tests them$/,
+          /AWS did not accept the secret access key for this access key id: check the keys cloudknot uses \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile's in ~\/\.aws\/credentials\); `aws sts get-caller-identity` with the same settings tests them \(request id [^)]*\)$/,
         );
         return true;
       });

@@ -64,11 +64,10 @@ export class AwsError extends CloudknotError {
    */
   constructor(message: string, options: AwsErrorOptions) {
     const rid = options.requestId ? ` (request id ${options.requestId})` : "";
-    const hint = credentialHint(options.code, message);
     super(
       `${options.service}.${options.operation}: ${options.code}: ${
         message || "(no message)"
-      }${rid}${hint ? `. ${hint}` : ""}`,
+      }${rid}`,
       options.cause === undefined ? undefined : { cause: options.cause },
     );
     this.service = options.service;
@@ -79,34 +78,6 @@ export class AwsError extends CloudknotError {
     this.retryable = options.retryable ?? false;
     this.awsMessage = message;
   }
-}
-
-const CHECK_KEYS = "check the keys cloudknot uses (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, " +
-  "or the profile's in ~/.aws/credentials); `aws sts get-caller-identity` with the same " +
-  "settings tests them";
-
-/** What to do when AWS refuses the credentials themselves (the codes of the auth failures). */
-function credentialHint(code: string, message: string): string | undefined {
-  switch (code) {
-    case "SignatureDoesNotMatch":
-    case "InvalidSignatureException":
-      // The same codes also report a scope (region) mistake, in other words.
-      return message.startsWith("The request signature we calculated does not match")
-        ? `AWS did not accept the secret access key for this access key id: ${CHECK_KEYS}`
-        : undefined;
-    case "InvalidClientTokenId":
-    case "UnrecognizedClientException":
-    case "InvalidAccessKeyId":
-    case "InvalidToken":
-    case "AuthFailure":
-      return `AWS does not know these credentials (a deleted or mistyped access key id, or a ` +
-        `session token of other keys): ${CHECK_KEYS}`;
-    case "ExpiredToken":
-    case "ExpiredTokenException":
-      return "The temporary credentials have expired: get new ones (`aws sso login` for an " +
-        "SSO profile) and try again";
-  }
-  return undefined;
 }
 
 /**
