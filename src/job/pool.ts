@@ -227,6 +227,8 @@ interface Slot {
   /** Attempts taken for this worker whose items are being read. */
   reading: number;
   exited: Promise<void>;
+  /** The worker leads a process group of its own, which holds what its function started. */
+  group: boolean;
 }
 
 /**
@@ -329,7 +331,7 @@ export class WorkerPool {
     this.#front = [];
     for (const slot of this.#slots) {
       slot.killedFor = "cancel";
-      kill(slot.child);
+      kill(slot);
     }
     this.#finished.resolve();
   }
@@ -489,6 +491,10 @@ export class WorkerPool {
     const deno = o.deno ?? Deno.execPath();
     const shell = o.shell === undefined ? SHELL : o.shell;
     if (shell !== null) args.push("--merged-output");
+    // A function that may start programs gets a process group of its own, so
+    // that killing its worker (a timeout, a cancel) kills them too, and what it
+    // left running when its worker ended does not hold the worker's pipes.
+    const group = Boolean(o.permissions?.run);
     let child: Deno.ChildProcess;
     try {
       // Through the shell, stdout and stderr are one pipe: what the function
@@ -500,6 +506,7 @@ export class WorkerPool {
         stdin: "piped",
         stdout: "piped",
         stderr: shell !== null ? "null" : "piped",
+        detached: group,
       }).spawn();
     } catch (e) {
       this.#failEverything(`Cannot start a worker process: ${(e as Error).message}`);
@@ -517,7 +524,9 @@ export class WorkerPool {
       tail: Promise.resolve(),
       reading: 0,
       exited: Promise.resolve(),
+      group,
     };
+    if (group) child.status.then(() => killGroup(child.pid));
     const out = this.#read(slot, child.stdout, 1, new MarkedStreamReader(mark));
     const err = slot.merged
       ? Promise.resolve()
@@ -716,7 +725,7 @@ export class WorkerPool {
         slot.killedFor === undefined && slot.sent.length > slot.outHead && now - slot.since > limit
       ) {
         slot.killedFor = "timeout";
-        kill(slot.child);
+        kill(slot);
       }
     }
   }
@@ -793,7 +802,7 @@ export class WorkerPool {
     this.#fatal = message;
     for (const slot of this.#slots) {
       slot.killedFor = "cancel";
-      kill(slot.child);
+      kill(slot);
       for (const p of slot.sent.slice(slot.outHead)) this.#front.push(p);
     }
     this.#failQueued();
@@ -825,9 +834,19 @@ export class WorkerPool {
   }
 }
 
-function kill(child: Deno.ChildProcess): void {
+function kill(slot: Slot): void {
+  if (slot.group) killGroup(slot.child.pid);
   try {
-    child.kill("SIGKILL");
+    slot.child.kill("SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Kills a worker's process group: the worker and every program its function started. */
+function killGroup(pid: number): void {
+  try {
+    Deno.kill(-pid, "SIGKILL");
   } catch {
     // Already gone.
   }

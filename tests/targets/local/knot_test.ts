@@ -862,3 +862,62 @@ Deno.test("clobber() while a run is still running cancels it first, then removes
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** The pids of the processes running `sleep <seconds>` (Deno gives the program's whole path). */
+async function sleepers(seconds: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+    const [program, arg] = cmdline.split("\0");
+    if (program?.endsWith("sleep") && arg === seconds) pids.push(Number(entry.name));
+  }
+  return pids;
+}
+
+Deno.test({
+  name:
+    "the programs a function started die with its worker: on a timeout, and when the run ends with one left running",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // Durations no other process uses, so the test finds only its own.
+    const awaited = `${900 + Math.floor(Math.random() * 90)}.25`;
+    const left = `${900 + Math.floor(Math.random() * 90)}.75`;
+    const func = async ([mode, seconds]: [string, string]) => {
+      const sleep = new Deno.Command("sleep", { args: [seconds], stdout: "null", stderr: "null" });
+      if (mode === "await") return (await sleep.output()).code;
+      sleep.spawn();
+      return "left running";
+    };
+    await withKnot({
+      name: "children",
+      func,
+      timeout: 3,
+      retries: 1,
+      permissions: { run: ["sleep"] },
+    }, async (knot) => {
+      const run = await knot.map([["await", awaited], ["leave", left]], { progress: false });
+      const settled = await run.settled();
+      assert.equal(settled[0]!.status, "rejected");
+      assert.match(
+        String((settled[0] as PromiseRejectedResult).reason),
+        /longer than the knot's timeout/,
+      );
+      assert.deepEqual(settled[1], { index: 1, status: "fulfilled", value: "left running" });
+      // SIGKILL is delivered at once, but a process takes a moment to go.
+      for (
+        let i = 0;
+        i < 50 && (await sleepers(awaited)).length + (await sleepers(left)).length > 0;
+        i++
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(
+        await sleepers(awaited),
+        [],
+        "the awaited program outlived its timed-out worker",
+      );
+      assert.deepEqual(await sleepers(left), [], "the program left running outlived its worker");
+    });
+  },
+});
