@@ -485,16 +485,18 @@ export class WorkerPool {
       ...(file !== undefined ? ["--inputs", file] : []),
     );
     if (o.starmap) args.push("--starmap");
+    // A function that may start programs gets a process group of its own, so
+    // that killing its worker (a timeout, a cancel) kills them too, and what it
+    // left running when its worker ended does not hold the worker's pipes; the
+    // worker follows its parent, since a terminal's Ctrl-C no longer reaches it.
+    const group = Boolean(o.permissions?.run);
+    if (group) args.push("--group");
     // A function that may start programs or load native code sees the job's
     // variables in the real environment, which its children inherit.
     if (o.permissions?.run || o.permissions?.ffi) args.push("--real-env");
     const deno = o.deno ?? Deno.execPath();
     const shell = o.shell === undefined ? SHELL : o.shell;
     if (shell !== null) args.push("--merged-output");
-    // A function that may start programs gets a process group of its own, so
-    // that killing its worker (a timeout, a cancel) kills them too, and what it
-    // left running when its worker ended does not hold the worker's pipes.
-    const group = Boolean(o.permissions?.run);
     let child: Deno.ChildProcess;
     try {
       // Through the shell, stdout and stderr are one pipe: what the function

@@ -921,3 +921,61 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "the programs a function started die with its worker when the process that mapped is killed, which a terminal's Ctrl-C would have done",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const seconds = `${900 + Math.floor(Math.random() * 90)}.5`;
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+    const script = join(dir, "client.ts");
+    await Deno.writeTextFile(
+      script,
+      `import { Knot } from ${JSON.stringify(new URL("../../../mod.ts", import.meta.url).href)};
+const knot = await Knot.create({
+  name: "orphans",
+  dir: ${JSON.stringify(dir)},
+  permissions: { run: ["sleep"] },
+  func: async (s: string) => (await new Deno.Command("sleep", { args: [s] }).output()).code,
+});
+await (await knot.map([${JSON.stringify(seconds)}], { progress: false })).results();
+`,
+    );
+    const client = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        "--config",
+        new URL("../../../deno.json", import.meta.url).pathname,
+        "--lock",
+        new URL("../../deno.lock", import.meta.url).pathname,
+        script,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    try {
+      // A bounded wait for the item's program to start, then for it to go.
+      for (let i = 0; i < 300 && (await sleepers(seconds)).length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      if ((await sleepers(seconds)).length === 0) {
+        client.kill("SIGKILL");
+        const { stderr } = await client.output();
+        assert.fail(`the item's program never started: ${new TextDecoder().decode(stderr)}`);
+      }
+      client.kill("SIGKILL");
+      await client.stderr.cancel();
+      await client.status;
+      for (let i = 0; i < 100 && (await sleepers(seconds)).length > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(await sleepers(seconds), [], "the program outlived the killed client");
+    } finally {
+      for (const pid of await sleepers(seconds)) Deno.kill(pid, "SIGKILL");
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
