@@ -22,6 +22,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   [/setEcrRepo\("([^"]*)"\)/g, (repo) => `cloudknot configure --ecr-repo ${repo}`],
   [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
+  [
+    /Knot\.create\(\{ name: "([^"]*)", func \}\) \(or module and exportName\) and the knot's options/g,
+    (name) => `cloudknot knot create ${name} MODULE EXPORT --target aws and the knot's options`,
+  ],
   [/ \(or the path option\)/g, () => ""],
   [/ as exportName\b/g, () => " as the export argument"],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
