@@ -476,24 +476,18 @@ async function adopt(
     });
   }
   requireResources(record, ["jobQueue", "computeEnvironment"]);
-  const [ce, queue] = await Promise.all([
-    session.batch.describeComputeEnvironments({ computeEnvironments: [computeEnvironment] })
-      .then((r) => r.computeEnvironments?.[0]),
-    session.batch.describeJobQueues({ jobQueues: [jobQueue] }).then((r) => r.jobQueues?.[0]),
-  ]);
-  const gone = {
-    computeEnvironment: ce === undefined || ce.status === "DELETED",
-    jobQueue: queue === undefined || queue.status === "DELETED",
-  };
-  const missing = [
-    ...(gone.computeEnvironment ? [computeEnvironment] : []),
-    ...(gone.jobQueue ? [jobQueue] : []),
-  ];
+  const missing = await missingBatchResources(session, record);
   // Deleted outside cloudknot: the record stays, with its runs. Given the
   // function again, the knot is made again under the record's names;
   // without it, the knot reads its runs and refuses to run anything.
   if (missing.length > 0 && hasFunction(spec)) {
-    return await create(spec, checked, session, state, { record, missing: gone });
+    return await create(spec, checked, session, state, {
+      record,
+      missing: {
+        computeEnvironment: missing.includes(computeEnvironment),
+        jobQueue: missing.includes(jobQueue),
+      },
+    });
   }
   const ignored = SHAPING.filter((key) => spec[key] !== undefined);
   if (ignored.length > 0) {
@@ -542,6 +536,69 @@ async function adopt(
       missing,
     }),
   };
+}
+
+/**
+ * The ARNs of a knot's compute environment and job queue that no longer
+ * exist (deleted outside cloudknot), compute environment first; AWS is only
+ * read.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const missing = await missingBatchResources(session, record);
+ * if (missing.length > 0) throw knotResourcesGone(record, missing);
+ * ```
+ *
+ * @param session The AWS session of the knot's region.
+ * @param record The knot's record.
+ * @returns The ARNs not found (or found DELETED).
+ */
+export async function missingBatchResources(
+  session: AwsSession,
+  record: AwsKnotRecord,
+): Promise<string[]> {
+  const { computeEnvironment, jobQueue } = record;
+  const [ce, queue] = await Promise.all([
+    session.batch.describeComputeEnvironments({ computeEnvironments: [computeEnvironment] })
+      .then((r) => r.computeEnvironments?.[0]),
+    session.batch.describeJobQueues({ jobQueues: [jobQueue] }).then((r) => r.jobQueues?.[0]),
+  ]);
+  return [
+    ...(ce === undefined || ce.status === "DELETED" ? [computeEnvironment] : []),
+    ...(queue === undefined || queue.status === "DELETED" ? [jobQueue] : []),
+  ];
+}
+
+/**
+ * The error of a knot that cannot run anything because its compute
+ * environment or job queue is gone: says which, that its runs are kept, and
+ * that `Knot.create` with the function makes them again.
+ *
+ * @example Usage
+ * ```ts ignore
+ * throw knotResourcesGone(record, [record.jobQueue]);
+ * ```
+ *
+ * @param record The knot's record.
+ * @param missing The ARNs that are gone, from {@linkcode missingBatchResources}.
+ * @returns The error.
+ */
+export function knotResourcesGone(
+  record: AwsKnotRecord,
+  missing: readonly string[],
+): ResourceDoesNotExistError {
+  const { name, computeEnvironment } = record;
+  const what = missing.map((arn) =>
+    `${arn === computeEnvironment ? "compute environment" : "job queue"} ${arn}`
+  );
+  return new ResourceDoesNotExistError(
+    `Knot ${name} cannot run anything: its ${what.join(" and its ")} no longer ${
+      what.length === 1 ? "exists" : "exist"
+    } (deleted outside cloudknot). Its runs are kept and can still be read. To run again, ` +
+      `make what is missing again with Knot.create({ name: "${name}", func }) (or module and ` +
+      `exportName) and the knot's options: it keeps the knot's names and runs`,
+    { missing: [...missing] },
+  );
 }
 
 /** What an AWS knot's clobber deletes besides the knot's own Batch resources and data. */
@@ -613,19 +670,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * makes it again and keeps the knot's runs.
    */
   #requireWhole(): void {
-    if (this.missing.length === 0) return;
-    const { name, computeEnvironment } = this.#record;
-    const what = this.missing.map((arn) =>
-      `${arn === computeEnvironment ? "compute environment" : "job queue"} ${arn}`
-    );
-    throw new ResourceDoesNotExistError(
-      `Knot ${name} cannot run anything: its ${what.join(" and its ")} no longer ${
-        what.length === 1 ? "exists" : "exist"
-      } (deleted outside cloudknot). Its runs are kept and can still be read. To run again, ` +
-        `make what is missing again with Knot.create({ name: "${name}", func }) (or module and ` +
-        `exportName) and the knot's options: it keeps the knot's names and runs`,
-      { missing: [...this.missing] },
-    );
+    if (this.missing.length > 0) throw knotResourcesGone(this.#record, this.missing);
   }
 
   /**

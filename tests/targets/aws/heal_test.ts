@@ -17,6 +17,8 @@ import { startEmulator } from "../../emulator/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
+import { withAwsHome } from "../../cli/aws_helpers.ts";
+import { cli, JOBS, ndjson } from "../../cli/helpers.ts";
 
 function square(x: number): number {
   return x * x;
@@ -125,7 +127,20 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
       `${first.runId} ${second.runId}`,
     );
     assert.deepEqual(await (await healed.collect(first.runId)).results(), [1, 4, 9]);
-    await healed.clobber();
+
+    // Deleted again, its clobber deletes what is left of it, its data and its record.
+    await deleteBatchEnvironment(session, { jobQueue }, { pollMs: 20 });
+    const broken = await Knot.create({ ...common, warn: () => {} });
+    await broken.clobber();
+    assert.equal(await state.section(`knot ${name}`), undefined);
+    const { bucket, prefix } = healed.aws!;
+    const left = await session.s3.listObjectsV2({ Bucket: bucket, Prefix: `${prefix}/` });
+    assert.equal(left.KeyCount, 0);
+    assert.equal(emu.batch.computeEnvironments.has(`${name}-ck-ce`), false);
+    assert.deepEqual(
+      (await findGarbage({ session, state })).filter((g) => g.owner === `knot ${name}`),
+      [],
+    );
   } finally {
     await emu.close();
     await Deno.remove(dir, { recursive: true });
@@ -140,4 +155,66 @@ dockerTest(
 dockerTest(
   "a knot whose compute environment and job queue were deleted outside cloudknot keeps its runs, refuses to map, and Knot.create with its function makes them again",
   () => deletedOutside("lostce", "queue and environment"),
+);
+
+dockerTest(
+  "on the command line, a knot whose job queue was deleted outside cloudknot keeps its results, map and retry say to run knot create, and knot create makes the queue again",
+  async () => {
+    await withAwsHome(async (home) => {
+      const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
+      assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+      const shape = [
+        "--target",
+        "aws",
+        "--compute",
+        "FARGATE",
+        "--vcpus",
+        "0.25",
+        "--memory",
+        "512",
+      ];
+      const make = ["map", JOBS, "failOdd", "--name", "odd", ...shape, "--retries", "1"];
+      const first = await cli(home, make, { stdin: "[1, 2]", env });
+      assert.equal(first.code, 1, first.stderr);
+      const runId = /^knot odd · run (\S+) · 2 items \(aws\)$/m.exec(first.stderr)?.[1];
+      assert.ok(runId, first.stderr);
+      const session = await sessionFor(home.emu);
+      const state = new StateFile({ path: home.configFile });
+      const jobQueue = (await state.get("knot odd", "job-queue"))!;
+      await deleteBatchEnvironment(session, { jobQueue }, { pollMs: 20 });
+
+      // Its results still read, and its record is kept.
+      const results = await cli(home, ["results", "odd", runId]);
+      assert.equal(results.code, 1, results.stderr);
+      assert.equal(ndjson(results.stdout)[1]!.value, 2);
+      assert.equal(await state.get("knot odd", "runs"), runId);
+
+      // map and retry are refused, in command-line words.
+      const advice = new RegExp(
+        `job queue ${jobQueue} no longer exists \\(deleted outside cloudknot\\)\\. Its runs are ` +
+          `kept and can still be read\\. To run again, make what is missing again with ` +
+          `cloudknot knot create odd MODULE EXPORT --target aws and the knot's options`,
+      );
+      home.emu.requests.clear();
+      const mapped = await cli(home, ["map", "--name", "odd"], { stdin: "[2]", env });
+      assert.equal(mapped.code, 1, mapped.stderr);
+      assert.match(mapped.stderr, advice);
+      const retried = await cli(home, ["retry", "odd", runId]);
+      assert.equal(retried.code, 1, retried.stderr);
+      assert.match(retried.stderr, advice);
+      assert.deepEqual(
+        home.emu.mutatingRequests().filter((r) => r.service === "batch").map((r) => r.operation),
+        [],
+      );
+
+      // knot create with the module makes the queue again; old and new runs are kept.
+      const healed = await cli(home, ["knot", "create", "odd", JOBS, "failOdd", ...shape], { env });
+      assert.equal(healed.code, 0, healed.stderr);
+      const second = await cli(home, ["map", "--name", "odd"], { stdin: "[4]", env });
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(second.stdout, '{"index":0,"value":4}\n');
+      assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
+      assert.equal(ndjson((await cli(home, ["results", "odd", runId])).stdout)[1]!.value, 2);
+    }, { runner: "docker", ceValidDelayMs: 30 });
+  },
 );
