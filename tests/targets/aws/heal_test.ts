@@ -210,6 +210,7 @@ dockerTest(
       // knot create with the module makes the queue again; old and new runs are kept.
       const healed = await cli(home, ["knot", "create", "odd", JOBS, "failOdd", ...shape], { env });
       assert.equal(healed.code, 0, healed.stderr);
+      assert.match(healed.stdout, /^Made again knot odd on AWS Batch \(us-east-1\): /);
       const second = await cli(home, ["map", "--name", "odd"], { stdin: "[4]", env });
       assert.equal(second.code, 0, second.stderr);
       assert.equal(second.stdout, '{"index":0,"value":4}\n');
