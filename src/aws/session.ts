@@ -14,7 +14,8 @@ import { type Ec2, EC2_SERVICE } from "./services/ec2.ts";
 import { type Ecr, ECR_SERVICE } from "./services/ecr.ts";
 import { type Iam, IAM_SERVICE } from "./services/iam.ts";
 import { type Logs, LOGS_SERVICE } from "./services/logs.ts";
-import { createS3, type S3 } from "./services/s3.ts";
+import { createS3, type S3, S3_SERVICE } from "./services/s3.ts";
+import { withCredentialAdvice } from "./credential_advice.ts";
 import { type Sts, STS_SERVICE } from "./services/sts.ts";
 import type { Credentials, ServiceId } from "./core/types.ts";
 import { type AwsSessionOptions, type AwsSetup, resolveAwsSetup } from "./setup.ts";
@@ -103,14 +104,19 @@ export class AwsSession {
     const throttle = perSecond > 0
       ? batchLimiter(setup.endpoints.batch.url.href, perSecond)
       : undefined;
-    this.batch = createClient(setup.client("batch", throttle), BATCH_SERVICE);
-    this.ecr = createClient(setup.client("ecr"), ECR_SERVICE);
-    this.iam = createClient(setup.client("iam"), IAM_SERVICE);
-    this.ec2 = createClient(setup.client("ec2"), EC2_SERVICE);
-    this.s3 = createS3(setup.client("s3"));
-    this.sts = createClient(setup.client("sts"), STS_SERVICE);
-    this.logs = createClient(setup.client("logs"), LOGS_SERVICE);
-    this.cloudformation = createClient(setup.client("cloudformation"), CLOUDFORMATION_SERVICE);
+    // Each client's errors say what to check when AWS refuses the credentials.
+    const advised = withCredentialAdvice;
+    this.batch = createClient(setup.client("batch", throttle), advised(BATCH_SERVICE));
+    this.ecr = createClient(setup.client("ecr"), advised(ECR_SERVICE));
+    this.iam = createClient(setup.client("iam"), advised(IAM_SERVICE));
+    this.ec2 = createClient(setup.client("ec2"), advised(EC2_SERVICE));
+    this.s3 = createS3(setup.client("s3"), advised(S3_SERVICE));
+    this.sts = createClient(setup.client("sts"), advised(STS_SERVICE));
+    this.logs = createClient(setup.client("logs"), advised(LOGS_SERVICE));
+    this.cloudformation = createClient(
+      setup.client("cloudformation"),
+      advised(CLOUDFORMATION_SERVICE),
+    );
   }
 
   /**

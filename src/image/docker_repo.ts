@@ -161,6 +161,8 @@ export class DockerRepo {
     const state = options.state ?? new StateFile();
     const session = await sessionFromSettings({ state, aws: options.session });
     const ecr = session.ecr;
+    // A config file the record cannot be written to is refused before anything is made.
+    await state.assertWritable();
 
     let repository = await describe(session, name);
     let adopted = repository !== undefined;

@@ -440,6 +440,8 @@ export class Pars {
       }
       bucket = defaultBucketName(caller.Account, session.region);
     }
+    // A config file the record cannot be written to is refused before anything is made.
+    await state.assertWritable();
     return await Pars.#make(name, input, { bucket, callerArn: caller.Arn }, session, state);
   }
 

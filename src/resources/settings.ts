@@ -568,6 +568,8 @@ export async function setS3Params(
     }
     bucket = defaultBucketName(Account, session.region);
   }
+  // A config file the setting cannot be written to is refused before the bucket is made.
+  await settingsState(options).assertWritable();
   await ensureBucket(session, { bucket, ...ensure });
   await settingsState(options).setMany(AWS_SECTION, {
     "s3-bucket": bucket,

@@ -9,6 +9,8 @@ import {
   CannotCreateResourceError,
   CannotDeleteResourceError,
   CloudknotInputError,
+  DockerRepo,
+  Knot,
   NoDefaultVpcError,
   Pars,
   ProfileMismatchError,
@@ -16,6 +18,7 @@ import {
   ResourceConflictError,
   ResourceDoesNotExistError,
   ResourceExistsError,
+  setS3Params,
   UnknownPolicyError,
 } from "../../mod.ts";
 import {
@@ -25,6 +28,7 @@ import {
 } from "../../src/targets/aws/batch/mod.ts";
 import { AwsError } from "../../src/aws/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
+import { StateFileError } from "../../src/state/state_file.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import { doc, rejects, resources, sessionFor, withEmulator } from "./helpers.ts";
 
@@ -705,5 +709,26 @@ Deno.test("Pars: a create whose answer was lost is looked up, not made twice", a
     await pars.clobber();
     client.close();
     assert.deepEqual(resources(emu), before);
+  });
+});
+
+Deno.test("a read-only config file is refused before Pars.create, setS3Params, DockerRepo.create or an AWS Knot.create makes anything", async () => {
+  await withEmulator(async ({ emu, session, state, path }) => {
+    await state.set("aws", "region", "us-east-1");
+    await Deno.chmod(path, 0o444);
+    const before = await Deno.readTextFile(path);
+    emu.requests.clear();
+    const readOnly = (e: unknown) =>
+      e instanceof StateFileError &&
+      e.message.startsWith(`The cloudknot config file ${path} is read-only (mode 0444)`);
+    await assert.rejects(() => Pars.create({ name: "lab", session, state }), readOnly);
+    await assert.rejects(() => setS3Params({ bucket: "lab-data" }, { session, state }), readOnly);
+    await assert.rejects(() => DockerRepo.create({ name: "knots", session, state }), readOnly);
+    await assert.rejects(
+      () => Knot.create({ name: "sq", func: (x: number) => x, target: "aws", session, state }),
+      readOnly,
+    );
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.equal(await Deno.readTextFile(path), before);
   });
 });

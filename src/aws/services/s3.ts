@@ -939,10 +939,14 @@ export type S3 = ServiceClient<S3Api> & {
  * ```
  *
  * @param http The S3 HTTP client.
+ * @param service S3 as data; a session passes one whose errors carry advice.
  * @returns The client.
  */
-export function createS3(http: AwsHttpClient): S3 {
-  const s3 = createClient(http, S3_SERVICE);
+export function createS3(
+  http: AwsHttpClient,
+  service: ServiceDefinition<S3Api, S3Operation> = S3_SERVICE,
+): S3 {
+  const s3 = createClient(http, service);
   return Object.assign(s3, {
     async deleteKeys(bucket: string, keys: Iterable<string>, options?: CallOptions) {
       const all = [...keys];

@@ -219,6 +219,8 @@ async function create(
   if (checked.parsPolicies !== undefined) {
     await resolveParsPolicies(session, checked.parsPolicies);
   }
+  // A config file the knot's record cannot be written to is refused before anything is made.
+  await state.assertWritable();
   const settings = { session, state };
   const { bucket, sse } = saved ?? await resolveS3Params(settings);
   const repoName = saved?.dockerRepo ?? checked.repoName ?? await getEcrRepo({ state });
