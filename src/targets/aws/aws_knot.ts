@@ -71,7 +71,8 @@ import {
   validateAwsKnotOptions,
 } from "./knot_options.ts";
 
-import { validatePermissions } from "../../job/permissions.ts";
+import { type Permissions, validatePermissions } from "../../job/permissions.ts";
+import type { ComputeType } from "./batch/compute_options.ts";
 import { defined } from "../../util/defined.ts";
 
 export type { AwsKnotOptions, AwsKnotSpec } from "./knot_options.ts";
@@ -165,7 +166,7 @@ export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnot
   const state = spec.state ?? new StateFile();
   const session = spec.session ?? await sessionFromSettings({ state });
   const saved = await readAwsKnot(state, spec.name, { strict: true });
-  if (saved !== undefined) return await adopt(spec, checked, saved, session, state);
+  if (saved !== undefined) return await adopt(spec, saved, session, state);
   return await create(spec, checked, session, state);
 }
 
@@ -459,7 +460,6 @@ function targetOptions(
 
 async function adopt(
   spec: AwsKnotSpec,
-  checked: CheckedAwsKnot,
   record: AwsKnotRecord,
   session: AwsSession,
   state: StateFile,
@@ -483,7 +483,15 @@ async function adopt(
   // function again, the knot is made again under the record's names;
   // without it, the knot reads its runs and refuses to run anything.
   if (missing.length > 0 && hasFunction(spec)) {
-    return await create(spec, checked, session, state, {
+    // What the record (and its job definition) gives is kept unless given
+    // again: the compute type, the attempts and the function's permissions.
+    const healing: AwsKnotSpec = {
+      ...spec,
+      ...(spec.compute === undefined ? { compute: record.compute as ComputeType } : {}),
+      ...(spec.retries === undefined ? { retries: record.retries } : {}),
+      ...(spec.permissions === undefined ? await recordedPermissions(session, record) : {}),
+    };
+    return await create(healing, validateAwsKnotOptions(healing), session, state, {
       record,
       missing: {
         computeEnvironment: missing.includes(computeEnvironment),
@@ -538,6 +546,19 @@ async function adopt(
       missing,
     }),
   };
+}
+
+/** The permissions a knot's job definition gives its function, when it names any. */
+async function recordedPermissions(
+  session: AwsSession,
+  record: AwsKnotRecord,
+): Promise<{ permissions?: Permissions }> {
+  const { jobDefinitions } = await session.batch.describeJobDefinitions({
+    jobDefinitions: [record.jobDefinition],
+  });
+  const value = jobDefinitions?.[0]?.containerProperties?.environment
+    ?.find((e) => e.name === "CLOUDKNOT_PERMISSIONS")?.value;
+  return value === undefined ? {} : { permissions: JSON.parse(value) };
 }
 
 /**

@@ -43,7 +43,14 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
       pollInterval: 100,
     };
     const baseImage = await ensureBaseImage();
-    const knot = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
+    const knot = await Knot.create({
+      ...common,
+      func: square,
+      baseImage,
+      memory: 512,
+      retries: 2,
+      permissions: { net: false },
+    });
     const { jobQueue, computeEnvironment } = knot.aws!;
     const first = await knot.map([1, 2, 3], { progress: false });
     assert.deepEqual(await first.results(), [1, 4, 9]);
@@ -116,6 +123,17 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
     const healed = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
     assert.equal(healed.aws!.jobQueue, jobQueue);
     assert.equal(healed.aws!.computeEnvironment, computeEnvironment);
+    // What it was made with and was not given again is kept: attempts, permissions.
+    assert.equal(await state.get(`knot ${name}`, "retries"), "2");
+    const permissionsOf = (arn: string) =>
+      JSON.stringify(
+        ([...emu.batch.jobDefinitions.values()].flat().find((d) => d.jobDefinitionArn === arn)
+          ?.containerProperties as { environment?: { name: string; value: string }[] })
+          ?.environment?.find((e) => e.name === "CLOUDKNOT_PERMISSIONS")?.value,
+      );
+    assert.notEqual(healed.aws!.jobDefinition, knot.aws!.jobDefinition);
+    assert.equal(permissionsOf(healed.aws!.jobDefinition), permissionsOf(knot.aws!.jobDefinition));
+    assert.notEqual(permissionsOf(knot.aws!.jobDefinition), undefined, "net: false is written");
     const second = await healed.map([4, 5], { progress: false });
     assert.deepEqual(await second.results(), [16, 25]);
     assert.deepEqual(
