@@ -416,8 +416,18 @@ async function create(
   }
 }
 
-/** Whether a spec gives a function to make the knot from. */
-function hasFunction(spec: AwsKnotSpec): boolean {
+/**
+ * Whether a spec gives a function to make the knot from.
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (!hasFunction(spec)) console.log("adopted as it is");
+ * ```
+ *
+ * @param spec The knot's name and options.
+ * @returns Whether it has `func`, `module` or `dockerImage`.
+ */
+export function hasFunction(spec: AwsKnotSpec): boolean {
   return spec.func !== undefined || spec.module !== undefined || spec.dockerImage !== undefined;
 }
 

@@ -117,6 +117,12 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
     assert.equal(bad.field, "instanceTypes");
     assert.deepEqual(emu.mutatingRequests(), []);
     assert.equal((await state.section(`knot ${name}`))?.get("runs"), first.runId);
+    // A dry run says what the heal would make.
+    const plan = await Knot.create({ ...common, func: square, baseImage, dryRun: true });
+    assert.equal(plan.find("job queue")?.action, "create");
+    assert.equal(plan.find("compute environment")?.action, what === "queue" ? undefined : "create");
+    assert.match(plan.notes.join("\n"), /would be made again under the same names/);
+    assert.deepEqual(emu.mutatingRequests(), []);
 
     // Knot.create with the function makes what is missing again, under the
     // same names, and keeps the knot's runs: old and new are both listed.
