@@ -64,8 +64,13 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
   const saved = await readAwsKnot(state, name, { strict: true });
   if (saved !== undefined) {
     const ignored = SHAPING.filter((key) => spec[key] !== undefined);
-    // Deleted outside cloudknot: given the function, create would make them again.
-    const missing = await missingBatchResources(session, saved);
+    // Deleted outside cloudknot: given the function, create would make them
+    // again. (A knot of another region, or a record without them, is
+    // refused by create, not looked at.)
+    const missing = saved.region === session.region && saved.jobQueue !== "" &&
+        saved.computeEnvironment !== ""
+      ? await missingBatchResources(session, saved)
+      : [];
     const gone = missing.length === 0
       ? undefined
       : `its ${missing.join(" and ")} no longer exist${missing.length === 1 ? "s" : ""}`;
