@@ -137,6 +137,41 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       ],
       ["tags ManagedBy", () => knot({ tags: { ManagedBy: "me" } }), "tags", /ManagedBy/],
       ["tags aws:", () => knot({ tags: { "aws:x": "y" } }), "tags", /aws:/],
+      // Its job role would pass IAM's 50 tags with the 3 cloudknot adds, after the Pars is made.
+      [
+        "49 tags",
+        () =>
+          knot({ tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`t${i}`, "v"])) }),
+        "tags",
+        /Too many tags \(49\): pass at most 46/,
+      ],
+      // A Map's entries are no own keys: its tags would be dropped without a word.
+      ["tags a Map", () => knot({ tags: new Map([["team", "lab"]]) }), "tags", /not a Map/],
+      // A name that is no string passed the name rule as its String() and failed at Batch.
+      [
+        "jobQueueName an array",
+        () => knot({ jobQueueName: ["q"] }),
+        "jobQueueName",
+        /must be a string/,
+      ],
+      [
+        "computeEnvironmentName a number",
+        () => knot({ computeEnvironmentName: 123 }),
+        "computeEnvironmentName",
+        /not the number 123/,
+      ],
+      [
+        "no instance types on EC2",
+        () => knot({ instanceTypes: [] }),
+        "instanceTypes",
+        /at least one instance type on EC2/,
+      ],
+      [
+        "a Fargate job of more vCPUs than maxVcpus",
+        () => knot({ compute: "FARGATE", vcpus: 2, maxVcpus: 1 }),
+        "maxVcpus",
+        /no job could ever start/,
+      ],
       [
         "jobQueueName with spaces",
         () => knot({ jobQueueName: "no spaces" }),
@@ -334,6 +369,15 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         () => DockerRepo.create({ name: "ok", tags: { "aws:x": "y" }, session, state }),
         "tags",
         /aws:/,
+      ],
+      [
+        "repo tags a Map",
+        () =>
+          DockerRepo.create(
+            { name: "ok", tags: new Map([["Team", "x"]]), session, state } as never,
+          ),
+        "tags",
+        /not a Map/,
       ],
       [
         "repo option typo",

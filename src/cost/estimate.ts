@@ -243,6 +243,17 @@ export class Estimate extends RowsTable implements EstimateFields {
   }
 }
 
+/** A positive finite number, or a {@linkcode CloudknotInputError} naming the option. */
+function positive(field: string, value: unknown, what: string): number {
+  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
+    throw new CloudknotInputError(
+      `${field} must be a positive number (${what}), not ${String(value)}`,
+      { field },
+    );
+  }
+  return value;
+}
+
 /**
  * Estimates a run's duration, resources and cost from how many items it has
  * and how long one takes. Every assumption is in the result.
@@ -291,10 +302,21 @@ export function estimateRun(options: EstimateOptions): Estimate {
     });
   }
   const compute = options.compute ?? "EC2";
+  const kinds: ComputeKind[] = ["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"];
+  if (!kinds.includes(compute)) {
+    throw new CloudknotInputError(
+      `compute must be one of ${kinds.join(", ")}, not ${JSON.stringify(compute)}`,
+      { field: "compute" },
+    );
+  }
   const fargate = compute === "FARGATE" || compute === "FARGATE_SPOT";
-  const vcpus = options.vcpus ?? 1;
-  const memory = options.memory ?? (fargate ? 2048 : 8000);
-  const maxVcpus = options.maxVcpus ?? 256;
+  const vcpus = positive("vcpus", options.vcpus ?? 1, "vCPUs of one job");
+  const memory = positive("memory", options.memory ?? (fargate ? 2048 : 8000), "MiB of one job");
+  const maxVcpus = positive(
+    "maxVcpus",
+    options.maxVcpus ?? 256,
+    "vCPUs of the compute environment",
+  );
   const region = options.region ?? "us-east-1";
   const table = options.prices ?? PRICES;
   const itemsPerJob = options.itemsPerJob ?? "auto";

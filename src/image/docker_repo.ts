@@ -166,7 +166,12 @@ export class DockerRepo {
 
     let repository = await describe(session, name);
     let adopted = repository !== undefined;
-    if (repository === undefined) {
+    if (repository?.repositoryArn) {
+      await ecr.tagResource({ resourceArn: repository.repositoryArn, tags });
+    }
+    // A name is unique: when an attempt's outcome is unknown (a lost answer, a server error) and
+    // the repository is not there, creating it again cannot make a second one.
+    for (let attempt = 1; repository === undefined; attempt++) {
       try {
         repository = (await ecr.createRepository({
           repositoryName: name,
@@ -180,11 +185,10 @@ export class DockerRepo {
           throw e;
         }
         repository = await describe(session, name);
-        if (repository === undefined) throw e;
-        adopted = e.code !== "OutcomeUnknown";
+        if (repository === undefined && (e.code !== "OutcomeUnknown" || attempt >= 3)) throw e;
+        // What exists after an unknown outcome is this call's own.
+        adopted = e.code !== "OutcomeUnknown" && attempt === 1;
       }
-    } else if (repository.repositoryArn) {
-      await ecr.tagResource({ resourceArn: repository.repositoryArn, tags });
     }
     if (!repository?.repositoryName || !repository.repositoryUri) {
       throw new CloudknotError(

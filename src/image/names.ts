@@ -6,6 +6,7 @@
  * @module
  */
 import { CloudknotInputError } from "../util/errors.ts";
+import { describeValue } from "../util/validate.ts";
 
 /** An image tag, as Docker and ECR accept it. */
 export const IMAGE_TAG_PATTERN: RegExp = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -187,9 +188,12 @@ export function imageNameFrom(functionName: string): string {
  * @returns The tags as ECR's `{ Key, Value }` list.
  */
 export function validateResourceTags(tags: unknown): { Key: string; Value: string }[] {
-  if (tags === null || typeof tags !== "object" || Array.isArray(tags)) {
+  const proto = tags !== null && typeof tags === "object" ? Object.getPrototypeOf(tags) : undefined;
+  // A Map (or another class) has no own keys to read: its tags would be dropped silently.
+  if (proto !== Object.prototype && proto !== null) {
     throw new CloudknotInputError(
-      'Pass tags as an object of keys and values, such as { Team: "imaging" }',
+      'Pass tags as an object of keys and values, such as { Team: "imaging" }, not ' +
+        describeValue(tags),
       { field: "tags" },
     );
   }

@@ -90,9 +90,13 @@ export interface PoolSink {
   /**
    * Keeps the records of attempts that ended, in the order they ended. A
    * throw (or rejection) means they could not be kept: the pool then ends
-   * them with an infrastructure error whose message is the thrown one.
+   * them with an infrastructure error whose message is the thrown one. A map
+   * it returns names the attempts, by their place in `ended`, whose records
+   * could not be kept, each with why: the pool ends those alone that way.
    */
-  store(ended: readonly EndedAttempt[]): void | Promise<void>;
+  store(
+    ended: readonly EndedAttempt[],
+  ): void | ReadonlyMap<number, unknown> | Promise<void | ReadonlyMap<number, unknown>>;
   /** An attempt's record is kept (or could not be, see `store`): report it. */
   ended(attempt: EndedAttempt): void;
 }
@@ -630,14 +634,20 @@ export class WorkerPool {
     const previous = this.#storing;
     const stored = previous.then(() => sink.store(batch));
     this.#storing = stored.then(() => {}, () => {});
+    let failures: ReadonlyMap<number, unknown> | undefined;
     try {
-      await stored;
+      failures = (await stored) ?? undefined;
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      batch = batch.map((a) => {
+      failures = new Map(batch.map((_, i) => [i, e]));
+    }
+    if (failures !== undefined && failures.size > 0) {
+      const failed = failures;
+      batch = batch.map((a, i) => {
+        if (!failed.has(i)) return a;
+        const e = failed.get(i);
         const record = this.#record(pack(a.index, a.attempt), "infrastructure", {
           name: e instanceof Error ? e.name : "StoreError",
-          message,
+          message: e instanceof Error ? e.message : String(e),
         });
         return {
           ...a,
@@ -762,9 +772,16 @@ export class WorkerPool {
       !slot.ready && slot.killedFor === undefined && this.#cancelled === undefined &&
       this.#fatal === undefined && ++this.#earlyDeaths >= MAX_EARLY_DEATHS
     ) {
+      const { memoryMiB } = this.#o;
       this.#failEverything(
-        `Worker processes exit before they start (code ${status.code}); run the function ` +
-          `once with deno run to see why`,
+        slot.outOfMemory
+          ? `Worker processes run out of memory before they start (code ${status.code}): ` +
+            (memoryMiB !== undefined
+              ? `the knot's limit of ${memoryMiB} MiB is too small for Deno; `
+              : "") +
+            `raise the knot's memory option (--memory on the command line)`
+          : `Worker processes exit before they start (code ${status.code}); run the function ` +
+            `once with deno run to see why`,
       );
     }
     this.#fill();

@@ -70,6 +70,8 @@ function writeAll(stream: typeof Deno.stdout, bytes: Uint8Array): void {
  */
 export async function workerMain(args: string[]): Promise<number> {
   const values = workerArgs(args);
+  // Before the function loads: it must not read its items' frames.
+  const readFrames = hideStdin();
   const mark = Uint8Array.from(values.mark!.match(/../g)!, (h) => parseInt(h, 16));
   const global = globalThis as Record<string, unknown>;
   const gc = global[GC_NAME] as ((options: { type: "minor" }) => void) | undefined;
@@ -96,7 +98,7 @@ export async function workerMain(args: string[]): Promise<number> {
   const inputs = values.inputs !== undefined ? new InputsFile(values.inputs) : undefined;
   while (true) {
     // Straight into the frame reader's buffer: an item is never copied here.
-    const n = await Deno.stdin.read(reader.space(READ_BYTES));
+    const n = await readFrames(reader.space(READ_BYTES));
     if (n === null) break;
     for (const batch of reader.commit(n)) {
       for (const { index, attempt, bytes } of batch) {
@@ -128,6 +130,27 @@ export async function workerMain(args: string[]): Promise<number> {
     }
   }
   return 0;
+}
+
+/**
+ * Takes the worker's stdin, which carries its pool's frames, for the worker
+ * alone: the function then sees an empty stdin (`Deno.stdin.read`,
+ * `readSync` and `readable` end at once, and so do `node:process`'s stdin and
+ * `prompt()`), as a Batch job's container has nothing on it. A function that
+ * read it would take the frames of the items queued behind its own, which
+ * would then never run.
+ *
+ * @returns The worker's own read of its stdin.
+ */
+function hideStdin(): (buffer: Uint8Array) => Promise<number | null> {
+  const stdin = Deno.stdin;
+  const read = stdin.read.bind(stdin);
+  Object.defineProperties(stdin, {
+    read: { value: () => Promise.resolve(null), configurable: true },
+    readSync: { value: () => null, configurable: true },
+    readable: { get: () => new ReadableStream({ start: (c) => c.close() }), configurable: true },
+  });
+  return read;
 }
 
 /** The options of a worker's command line. */
@@ -253,4 +276,6 @@ function overlayJobEnv(): JobEnv {
   };
 }
 
-if (import.meta.main) Deno.exit(await workerMain(Deno.args));
+// Not a top-level await: Deno would end the process when a function's promise
+// can never settle, before the attempt could say so (see runItem).
+if (import.meta.main) workerMain(Deno.args).then((code) => Deno.exit(code));

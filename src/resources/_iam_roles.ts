@@ -8,12 +8,35 @@ import type { Iam, IamTag, InstanceProfile, Role } from "../aws/services/iam.ts"
 import { JOB_DATA_PREFIX } from "./bucket.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { ResourceConflictError, UnknownPolicyError } from "./errors.ts";
-import { adoptOrCreate, type Found, ignoreGone, isAwsCode, type Ledger } from "./_ledger.ts";
+import {
+  adoptOrCreate,
+  CREATE_ATTEMPTS,
+  type Found,
+  ignoreGone,
+  isAwsCode,
+  type Ledger,
+} from "./_ledger.ts";
 
 /** The tag every resource cloudknot makes carries. */
 export const MANAGED_BY_TAG = { Key: "ManagedBy", Value: "cloudknot" } as const;
 /** The tag key that names the Pars a resource belongs to. */
 export const PARS_TAG_KEY = "cloudknot:pars";
+
+/**
+ * The config keys of a Pars' role ARNs (and its instance profile's), by the
+ * `ParsRecord` field: the one list for the record's reader and writer and
+ * for `prune`.
+ */
+export const ROLE_KEYS = {
+  batchServiceRole: "batch-service-role",
+  ecsInstanceRole: "ecs-instance-role",
+  ecsInstanceProfile: "ecs-instance-profile",
+  spotFleetRole: "spot-fleet-role",
+  taskExecutionRole: "task-execution-role",
+  jobRole: "job-role",
+} as const;
+/** A `ParsRecord` field that holds a role's (or the instance profile's) ARN. */
+export type RoleField = keyof typeof ROLE_KEYS;
 
 /** The state key of each role, and how the role is made. */
 export interface RoleSpec {
@@ -462,14 +485,19 @@ export async function ensureInstanceProfile(
         { resource: name },
       );
     }
-    try {
-      await iam.addRoleToInstanceProfile({ InstanceProfileName: name, RoleName: role });
-    } catch (e) {
-      // A lost answer: look before failing.
-      const now = isAwsCode(e, "OutcomeUnknown", "LimitExceeded")
-        ? await getInstanceProfile(iam, name)
-        : undefined;
-      if (!now?.Roles?.some((r) => r.RoleName === role)) throw e;
+    // A profile holds one role: adding it again after an unknown outcome cannot add two.
+    for (let attempt = 1;; attempt++) {
+      try {
+        await iam.addRoleToInstanceProfile({ InstanceProfileName: name, RoleName: role });
+        break;
+      } catch (e) {
+        // A lost answer or a server error: look before failing.
+        const now = isAwsCode(e, "OutcomeUnknown", "LimitExceeded")
+          ? await getInstanceProfile(iam, name)
+          : undefined;
+        if (now?.Roles?.some((r) => r.RoleName === role)) break;
+        if (!isAwsCode(e, "OutcomeUnknown") || attempt >= CREATE_ATTEMPTS) throw e;
+      }
     }
   }
   return found;

@@ -45,33 +45,43 @@ export interface Found<T> {
 }
 
 /**
+ * How many times a resource of a unique name is created when each attempt's
+ * outcome is unknown (a server error or a lost answer) and it is not found.
+ */
+export const CREATE_ATTEMPTS = 3;
+
+/**
  * Creates a resource; when the answer was lost (`OutcomeUnknown`) or the
  * resource already exists (one of `existsCodes`, e.g. another process made it
- * a moment ago), looks it up with `find` instead of failing.
+ * a moment ago), looks it up with `find` instead of failing. A resource whose
+ * key is unique (`existsCodes` names the error a second one gets) and that is
+ * not found after an unknown outcome is created again, up to
+ * {@linkcode CREATE_ATTEMPTS} times in all: a second create cannot make a
+ * second resource. One without such a key (a VPC) is not: that could.
  */
 export async function createOrFind<T>(
   create: () => Promise<T>,
   find: () => Promise<T | undefined>,
   existsCodes: string[],
 ): Promise<Found<T>> {
-  try {
-    return { value: await create(), created: true };
-  } catch (e) {
-    if (isAwsCode(e, "OutcomeUnknown")) {
-      const value = await find();
-      if (value !== undefined) return { value, created: true };
-    } else if (isAwsCode(e, ...existsCodes)) {
-      const value = await find();
-      if (value !== undefined) return { value, created: false };
+  for (let attempt = 1;; attempt++) {
+    try {
+      return { value: await create(), created: true };
+    } catch (e) {
+      if (isAwsCode(e, "OutcomeUnknown")) {
+        const value = await find();
+        if (value !== undefined) return { value, created: true };
+        if (existsCodes.length > 0 && attempt < CREATE_ATTEMPTS) continue;
+      } else if (isAwsCode(e, ...existsCodes)) {
+        const value = await find();
+        // After an unknown outcome, what exists is this call's own.
+        if (value !== undefined) return { value, created: attempt > 1 };
+      }
+      throw e;
     }
-    throw e;
   }
 }
 
-/**
- * Adopts `existing`, or makes the resource with {@linkcode createOrFind} and
- * records one made here in the ledger, so that a failed creation undoes it.
- */
 export async function adoptOrCreate<T>(
   existing: T | undefined,
   create: () => Promise<T>,

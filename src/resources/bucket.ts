@@ -8,6 +8,7 @@
 import type { AwsSession } from "../aws/session.ts";
 import type { LifecycleRule, S3Tag } from "../aws/services/s3.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import { describeValue } from "../util/validate.ts";
 import { sleep } from "../util/sleep.ts";
 import { BucketTakenError, RegionMismatchError } from "./errors.ts";
 import { isAwsCode } from "./_ledger.ts";
@@ -156,7 +157,7 @@ export function validateEnsureBucketOptions(options: EnsureBucketOptions): void 
   if (days !== undefined && days !== "never" && !(Number.isInteger(days) && days >= 1)) {
     throw new CloudknotInputError(
       `The expireAfterDays option must be a whole number of days from 1, or "never" to keep job data ` +
-        `until it is clobbered; got ${JSON.stringify(days)}`,
+        `until it is clobbered; got ${describeValue(days)}`,
       { field: "expireAfterDays" },
     );
   }
@@ -167,9 +168,18 @@ export function validateEnsureBucketOptions(options: EnsureBucketOptions): void 
 export const RESERVED_TAG_KEYS: readonly string[] = ["ManagedBy", "Project", "Owner", "Name"];
 
 /**
- * Checks user tags: non-empty keys of at most 128 characters, string values
- * of at most 256, no key in the `aws:` or `cloudknot:` namespaces, and none of
- * {@linkcode RESERVED_TAG_KEYS}.
+ * The most user tags: IAM, Batch, ECR, S3 and EC2 allow 50 tags per resource
+ * (IAM's `TagsPerRole`, <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>;
+ * <https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html>),
+ * and cloudknot adds up to four of its own (`ManagedBy`, `cloudknot:pars`,
+ * `Owner` and a network resource's `Name`).
+ */
+export const MAX_USER_TAGS = 46;
+
+/**
+ * Checks user tags: at most {@linkcode MAX_USER_TAGS}, non-empty keys of at
+ * most 128 characters, string values of at most 256, no key in the `aws:` or
+ * `cloudknot:` namespaces, and none of {@linkcode RESERVED_TAG_KEYS}.
  *
  * @example Usage
  * ```ts
@@ -183,10 +193,22 @@ export const RESERVED_TAG_KEYS: readonly string[] = ["ManagedBy", "Project", "Ow
  */
 export function validateTags(tags: Record<string, string> | undefined): void {
   if (tags === undefined) return;
-  if (typeof tags !== "object" || tags === null || Array.isArray(tags)) {
-    throw new CloudknotInputError(`The tags option must be an object of key to value`, {
-      field: "tags",
-    });
+  const proto = typeof tags === "object" && tags !== null ? Object.getPrototypeOf(tags) : undefined;
+  // A Map (or another class) has no own keys to read: its tags would be dropped silently.
+  if (proto !== Object.prototype && proto !== null) {
+    throw new CloudknotInputError(
+      `The tags option must be a plain object of key to value, such as { team: "lab" }, ` +
+        `not ${describeValue(tags)}`,
+      { field: "tags" },
+    );
+  }
+  const count = Object.keys(tags).length;
+  if (count > MAX_USER_TAGS) {
+    throw new CloudknotInputError(
+      `Too many tags (${count}): pass at most ${MAX_USER_TAGS}; AWS allows 50 per resource and ` +
+        `cloudknot adds up to 4 of its own`,
+      { field: "tags" },
+    );
   }
   for (const [key, value] of Object.entries(tags)) {
     if (

@@ -30,6 +30,7 @@ import {
 } from "./settings.ts";
 import { deleteBatchEnvironment, type WaitOptions } from "../targets/aws/batch/environment.ts";
 import { JOB_DATA_PREFIX } from "./bucket.ts";
+import { parseParsRecord } from "./pars.ts";
 import {
   deleteInstanceProfile,
   deleteRole,
@@ -161,7 +162,11 @@ async function readReferences(state: StateFile): Promise<References> {
         defined({ region, bucket: value("bucket"), prefix: value("prefix") }),
       );
     } else if (parsed?.kind === "pars") {
-      refs.pars.set(parsed.name, defined({ region, bucket: value("bucket") }));
+      const record = parseParsRecord(parsed.name, keys);
+      refs.pars.set(
+        parsed.name,
+        defined({ region: record.region || undefined, bucket: record.bucket || undefined }),
+      );
     }
   }
   return refs;

@@ -50,7 +50,9 @@ import {
   MANAGED_BY_TAG,
   PARS_TAG_KEY,
   resolvePolicies,
+  ROLE_KEYS,
   ROLE_SPECS,
+  type RoleField,
   stripRole,
 } from "./_iam_roles.ts";
 import { Ledger } from "./_ledger.ts";
@@ -131,17 +133,6 @@ export interface ParsRecord {
   /** What the Pars made and clobber deletes, as `kind:id`, oldest first. */
   created: string[];
 }
-
-/** The config keys of a Pars' role ARNs, by the record's field. */
-const ROLE_KEYS = {
-  batchServiceRole: "batch-service-role",
-  ecsInstanceRole: "ecs-instance-role",
-  ecsInstanceProfile: "ecs-instance-profile",
-  spotFleetRole: "spot-fleet-role",
-  taskExecutionRole: "task-execution-role",
-  jobRole: "job-role",
-} as const;
-type RoleField = keyof typeof ROLE_KEYS;
 
 /**
  * The default Pars name made from the STS caller ARN: its last part (a user

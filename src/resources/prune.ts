@@ -14,7 +14,7 @@ import {
   type SettingsOptions,
   settingsState,
 } from "./settings.ts";
-import { getInstanceProfile, getRole } from "./_iam_roles.ts";
+import { getInstanceProfile, getRole, ROLE_KEYS, type RoleField } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
 import { originalRecord, originalStackStatus } from "./original.ts";
 import { parseParsRecord, type ParsRecord } from "./pars.ts";
@@ -230,13 +230,9 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
 
 async function missingParsResources(session: AwsSession, r: ParsRecord): Promise<string[]> {
   const missing: string[] = [];
-  const roles = [
-    r.batchServiceRole,
-    r.ecsInstanceRole,
-    r.spotFleetRole,
-    r.taskExecutionRole,
-    r.jobRole,
-  ];
+  const roles = (Object.keys(ROLE_KEYS) as RoleField[])
+    .filter((field) => field !== "ecsInstanceProfile")
+    .map((field) => r[field]);
   for (const arn of roles) {
     if (arn && !(await getRole(session.iam, arn.split("/").pop()!))) missing.push(arn);
   }

@@ -130,6 +130,24 @@ Deno.test("an estimate refuses a count or an item time it cannot use", () => {
   );
 });
 
+Deno.test("an estimate refuses a compute type, vCPUs, memory or maxVcpus it cannot price, naming the option", () => {
+  for (
+    const [options, field] of [
+      [{ compute: "LAMBDA" }, "compute"],
+      [{ vcpus: 0 }, "vcpus"],
+      [{ memory: -1 }, "memory"],
+      [{ maxVcpus: 0 }, "maxVcpus"],
+      [{ vcpus: NaN }, "vcpus"],
+    ] as const
+  ) {
+    assert.throws(
+      () => estimateRun({ count: 100, itemSeconds: 30, ...options } as never),
+      (e) => e instanceof CloudknotInputError && e.field === field,
+      JSON.stringify(options),
+    );
+  }
+});
+
 Deno.test("the price table says where each figure comes from and when", () => {
   assert.match(PRICES.date, /^\d{4}-\d{2}-\d{2}$/);
   for (

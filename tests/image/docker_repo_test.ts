@@ -103,6 +103,25 @@ Deno.test("DockerRepo creates, adopts and clobbers an ECR repository", async (t)
       }
     });
 
+    await t.step(
+      "a server error on CreateRepository is followed by a look and a second create",
+      async () => {
+        emu.faults.add({ service: "ecr", operation: "CreateRepository", kind: "503", times: 1 });
+        try {
+          const repo = await DockerRepo.create({
+            name: "unavailable",
+            session,
+            state: world.state,
+          });
+          assert.equal(repo.repoUri, emu.ecr.repositories.get("unavailable")?.repositoryUri);
+          assert.ok(emu.faults.list().every((f) => f.hits === 1));
+          await repo.clobber({ env: noEnv });
+        } finally {
+          emu.faults.clear();
+        }
+      },
+    );
+
     await t.step("create again adopts it", async () => {
       const before = emu.count("ecr", "CreateRepository");
       const repo = await DockerRepo.create({

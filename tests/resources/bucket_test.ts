@@ -159,6 +159,17 @@ Deno.test("ensureBucket refuses bad options before any AWS call", async () => {
   });
 });
 
+Deno.test("a refused expireAfterDays is named as given: NaN is not called null", async () => {
+  await withEmulator(async ({ session }) => {
+    for (
+      const [days, said] of [[NaN, "the number NaN"], [Infinity, "the number Infinity"]] as const
+    ) {
+      const e = await rejects(ensureBucket(session, { bucket: "ok-name", expireAfterDays: days }));
+      assert.ok(e.message.endsWith(`got ${said}`), e.message);
+    }
+  });
+});
+
 /** A session whose requests for one bucket get canned answers (another account's bucket). */
 async function sessionWithForeignBucket(
   emu: Emulator,

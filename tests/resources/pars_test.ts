@@ -309,7 +309,8 @@ Deno.test("Pars adoption: from the config file (a new StateFile), and from tags"
 Deno.test("Pars rolls back what it made when a step fails, and keeps what it adopted", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const before = resources(emu);
-    emu.faults.add({ service: "ec2", operation: "CreateSecurityGroup", kind: "500", times: 1 });
+    // A server error on every try (a single one is followed by a look and a second create).
+    emu.faults.add({ service: "ec2", operation: "CreateSecurityGroup", kind: "500", times: 3 });
     const e = await rejects(Pars.create({ name: "fail", session, state, useDefaultVpc: false }));
     assert.ok(e instanceof AwsError);
     assert.equal(e.operation, "CreateSecurityGroup");
@@ -331,7 +332,8 @@ Deno.test("Pars rolls back what it made when a step fails, and keeps what it ado
     await Pars.create({ name: "half", session, state });
     await state.remove("pars half");
     const withRoles = resources(emu);
-    emu.faults.add({ service: "ec2", operation: "CreateSecurityGroup", kind: "500", times: 1 });
+    // A server error on every try (a single one is followed by a look and a second create).
+    emu.faults.add({ service: "ec2", operation: "CreateSecurityGroup", kind: "500", times: 3 });
     const sgId = [...emu.ec2.securityGroups.values()].find((g) => g.GroupName === "half-sg")!
       .GroupId as string;
     await session.ec2.deleteSecurityGroup({ GroupId: sgId });
@@ -708,6 +710,34 @@ Deno.test("Pars: a create whose answer was lost is looked up, not made twice", a
     );
     await pars.clobber();
     client.close();
+    assert.deepEqual(resources(emu), before);
+  });
+});
+
+Deno.test("Pars: a create that gets a server error is looked up and made again", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    const operations = [
+      "AddRoleToInstanceProfile",
+      "CreateInstanceProfile",
+      "CreateRole",
+      "CreateSecurityGroup",
+    ];
+    // A 503 leaves a non-idempotent call's outcome unknown; nothing was made, and each of these
+    // has a unique name, so making it again cannot make two.
+    for (const operation of operations) emu.faults.add({ operation, kind: "503", times: 1 });
+    const pars = await Pars.create({ name: "unavailable", session, state });
+    assert.deepEqual(
+      emu.requests.entries.filter((r) => r.fault).map((r) => r.operation).sort(),
+      operations,
+    );
+    assert.equal(emu.iam.roles.size, 4);
+    assert.equal(emu.iam.instanceProfiles.size, 1);
+    assert.deepEqual(
+      emu.iam.instanceProfiles.get("unavailable-ecs-instance-role")?.roles,
+      ["unavailable-ecs-instance-role"],
+    );
+    await pars.clobber();
     assert.deepEqual(resources(emu), before);
   });
 });

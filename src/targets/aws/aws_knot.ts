@@ -627,9 +627,11 @@ export function knotResourcesGone(
   return new ResourceDoesNotExistError(
     `Knot ${name} cannot run anything: its ${what.join(" and its ")} no longer ${
       what.length === 1 ? "exists" : "exist"
-    } (deleted outside cloudknot). Its runs are kept and can still be read. To run again, ` +
-      `make what is missing again with Knot.create({ name: "${name}", func }) (or module and ` +
-      `exportName) and the knot's options: it keeps the knot's names and runs`,
+    } (deleted outside cloudknot, or by a clobber that stopped part-way). Its runs are kept ` +
+      `and can still be read. To run again, make what is missing again with ` +
+      `Knot.create({ name: "${name}", func }) (or module and exportName) and the knot's ` +
+      `options: it keeps the knot's names and runs. To be done with it, clobber the knot: that ` +
+      `deletes what is left of it`,
     { missing: [...missing] },
   );
 }
@@ -638,7 +640,10 @@ export function knotResourcesGone(
 export interface AwsClobberOptions {
   /** Also delete the knot's Pars (refused while another knot uses it). @default {false} */
   pars?: boolean;
-  /** Also delete the repository; in the default repository only the knot's tags go. @default {false} */
+  /**
+   * Also delete the repository; in the default repository, or one another knot uses, only the
+   * knot's tags go. @default {false}
+   */
   repo?: boolean;
   /** Also delete the local image and its build files. @default {false} */
   image?: boolean;
@@ -797,7 +802,19 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     let repoClobbered: string | undefined;
     if (options.repo) {
       const isDefault = r.repo.name === await getEcrRepo({ state });
-      if (isDefault) {
+      // Another knot's jobs pull their image from a repository they share: keep it for them.
+      const user = isDefault
+        ? undefined
+        : (await readAwsKnots(state)).find((knot) =>
+          knot.name !== name && knot.dockerRepo === r.repo.name
+        );
+      if (user !== undefined) {
+        warn(
+          `cloudknot: repository ${r.repo.name} was kept, with only knot ${name}'s image tags ` +
+            `removed: knot ${user.name} still uses it`,
+        );
+      }
+      if (isDefault || user !== undefined) {
         for (const tag of this.#record.imageTags) await r.repo.removeImage(tag);
         repoClobbered = `image tags in repository ${r.repo.name}`;
       } else {

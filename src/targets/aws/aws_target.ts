@@ -26,10 +26,16 @@ import {
   type StuckNotice,
   type WaitingNotice,
 } from "./batch/run_poller.ts";
-import { jobCommand, jobEnvironment, parseJobCommand } from "./batch/command.ts";
+import {
+  checkJobEnvironment,
+  jobCommand,
+  jobEnvironment,
+  parseJobCommand,
+} from "./batch/command.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { describeValue } from "../../util/validate.ts";
 import { forEachPooled } from "../../util/pooled.ts";
+import { sleep } from "../../util/sleep.ts";
 import {
   INPUTS_BYTES_ENV,
   layoutPayload,
@@ -76,6 +82,12 @@ const MANIFEST_META = "cloudknot-run";
  * connection, less than the round trip it saves.
  */
 const WHOLE_INPUTS_MAX_BYTES = 64 * 1024;
+
+/**
+ * How long the usage of a finished run waits for AWS Batch to report the
+ * attempts whose containers are still stopping: 2 minutes.
+ */
+const USAGE_SETTLE_MS = 120_000;
 
 /** Options for an {@linkcode AwsTarget}. */
 export interface AwsTargetOptions {
@@ -313,6 +325,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     manifest: RunManifest;
   }> {
     const o = this.#o;
+    checkJobEnvironment(request.env);
     // Every item is read and encoded before anything is sent: a bad item
     // rejects here, before any request.
     const items = await requestItems(request.items);
@@ -641,15 +654,30 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         await this.#stopJobs(jobs, reason);
       },
       logs: (index, attempt) => this.#logs(jobs, index, attempt),
-      usage: () =>
-        awsRunUsage({
-          batch: o.session.batch,
-          knot: o.knot,
-          runId: info.runId,
-          jobs,
-          jobQueue: o.jobQueue,
-          region: o.region,
-        }),
+      usage: async () => {
+        const read = () =>
+          awsRunUsage({
+            batch: o.session.batch,
+            knot: o.knot,
+            runId: info.runId,
+            jobs,
+            jobQueue: o.jobQueue,
+            region: o.region,
+          });
+        let usage = await read();
+        // Once every item has settled, a container that wrote its last record (or was told
+        // to stop) may still be stopping; Batch reports its stop time only once it has
+        // stopped. Wait for that, so a finished run's report counts every attempt.
+        const until = Date.now() + USAGE_SETTLE_MS;
+        while (
+          run.finished && usage.attempts.some((a) => a.outcome === "running") &&
+          Date.now() < until
+        ) {
+          await sleep(o.pollIntervalMs ?? 2000);
+          usage = await read();
+        }
+        return usage;
+      },
       resubmit: async (request) => this.map(await resubmitRequest(store, manifest, request)),
     });
     // Items no job covers (a submission that stopped part-way) end at once.

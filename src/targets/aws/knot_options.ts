@@ -266,6 +266,13 @@ export function validateAwsKnotOptions(spec: AwsKnotSpec): CheckedAwsKnot {
   }
   validateTags(spec.tags);
   for (const [key, value] of Object.entries(checked.names)) {
+    if (typeof value !== "string") {
+      throw new CloudknotInputError(
+        `${key}Name must be a string of up to 128 letters, digits, hyphens and underscores, ` +
+          `not ${describeValue(value)}`,
+        { field: `${key}Name` },
+      );
+    }
     if (!BATCH_NAME.test(value)) {
       throw new CloudknotInputError(
         `Invalid ${key} name "${value}": use up to 128 letters, digits, hyphens and underscores`,

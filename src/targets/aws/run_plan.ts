@@ -16,6 +16,7 @@ import { planGroups } from "./groups.ts";
 import { MAX_ARRAY_SIZE } from "./submit.ts";
 import { childCount } from "./batch/slices.ts";
 import { readSlicingFacts } from "./slicing.ts";
+import { checkJobEnvironment } from "./batch/command.ts";
 import { sliceRun } from "../../job/slicing.ts";
 import { defined } from "../../util/defined.ts";
 
@@ -87,6 +88,7 @@ export async function planAwsMap(
     slicing?: { vcpus: number; maxVcpus?: number };
   } = {},
 ): Promise<Plan> {
+  checkJobEnvironment(request.env);
   const items = await requestItems(request.items);
   const wanted = request.itemsPerJob ?? "auto";
   const { slice } = items.length <= 1 || wanted === 1 ? { slice: 1 } : sliceRun(

@@ -95,7 +95,40 @@ const INSTANCE_TYPES: [string, number, number, number?][] = [
   ["r5.2xlarge", 8, 65536],
   ["p3.2xlarge", 8, 62464, 1],
   ["g4dn.xlarge", 4, 16384, 1],
+  // The families of Batch's default_x86_64 and default_arm64, and more AWS Graviton (arm64)
+  // types (https://docs.aws.amazon.com/ec2/latest/instancetypes/gp.html,
+  // https://docs.aws.amazon.com/ec2/latest/instancetypes/co.html,
+  // https://docs.aws.amazon.com/ec2/latest/instancetypes/mo.html,
+  // https://docs.aws.amazon.com/batch/latest/userguide/instance-type-compute-table.html).
+  ["m6i.large", 2, 8192],
+  ["m6i.xlarge", 4, 16384],
+  ["m6i.2xlarge", 8, 32768],
+  ["c6i.large", 2, 4096],
+  ["c6i.xlarge", 4, 8192],
+  ["r6i.large", 2, 16384],
+  ["r6i.xlarge", 4, 32768],
+  ["c7i.large", 2, 4096],
+  ["m6g.large", 2, 8192],
+  ["m6g.xlarge", 4, 16384],
+  ["m6g.2xlarge", 8, 32768],
+  ["c6g.large", 2, 4096],
+  ["c6g.xlarge", 4, 8192],
+  ["r6g.large", 2, 16384],
+  ["r6g.xlarge", 4, 32768],
+  ["m7g.large", 2, 8192],
+  ["m7g.xlarge", 4, 16384],
+  ["c7g.large", 2, 4096],
+  ["c7g.xlarge", 4, 8192],
+  ["c7gn.large", 2, 4096],
+  ["t4g.micro", 2, 1024],
+  ["t4g.small", 2, 2048],
+  ["t4g.medium", 2, 4096],
 ];
+
+/** AWS Graviton types run arm64: `a1`, and a family whose generation digit is followed by `g`. */
+function architectureOf(type: string): string {
+  return /^(a1|[a-z]+\d+g[a-z]*)\./.test(type) ? "arm64" : "x86_64";
+}
 
 /**
  * The EC2 state of one emulator.
@@ -472,7 +505,7 @@ export class Ec2Service implements ModeledService {
           CurrentGeneration: true,
           FreeTierEligible: t === "t3.micro",
           SupportedUsageClasses: ["on-demand", "spot"],
-          ProcessorInfo: { SupportedArchitectures: ["x86_64"] },
+          ProcessorInfo: { SupportedArchitectures: [architectureOf(t)] },
           VCpuInfo: {
             DefaultVCpus: v,
             DefaultCores: Math.max(1, v / 2),

@@ -2,7 +2,13 @@
 // bundled, and a record of another region or profile (the table of bad
 // options is tests/bad_inputs_test.ts).
 import assert from "node:assert/strict";
-import { ArtifactError, Knot, ProfileMismatchError, RegionMismatchError } from "../../../mod.ts";
+import {
+  ArtifactError,
+  DockerImage,
+  Knot,
+  ProfileMismatchError,
+  RegionMismatchError,
+} from "../../../mod.ts";
 import { join } from "node:path";
 import { AwsConfigError } from "../../../src/aws/mod.ts";
 import { Docker } from "../../../src/docker/mod.ts";
@@ -120,6 +126,38 @@ dockerTest("a Knot.create that fails after building its image leaves no image be
     );
     assert.equal(await docker.inspectImage("cloudknot/leaves-nothing:leaves-nothing"), undefined);
     assert.equal(await state.section("knot leaves-nothing"), undefined);
+    assert.deepEqual(emu.mutatingRequests(), []);
+  });
+});
+
+Deno.test("an arm64 image on the AWS Graviton types the refusal of x86 types suggests is planned", async () => {
+  await withEmulator(async ({ emu, session, state, dir }) => {
+    const cloudknotDir = join(dir, "home");
+    const dockerImage = await DockerImage.create({
+      func: (x: number) => x,
+      name: "arm",
+      platform: "linux/arm64",
+      state,
+      cloudknotDir,
+    });
+    // The refusal of x86 types for it names Graviton types to use instead.
+    const refused = await rejects(
+      Knot.create({ name: "arm", target: "aws", dockerImage, session, state, cloudknotDir }),
+    );
+    assert.match(refused.message, /Graviton types such as "m7g", "c7g" or "default_arm64"/);
+    for (const instanceTypes of [["m7g"], ["c7g.large", "m6g"], ["default_arm64"]]) {
+      const plan = await Knot.create({
+        name: "arm",
+        target: "aws",
+        dockerImage,
+        instanceTypes,
+        session,
+        state,
+        cloudknotDir,
+        dryRun: true,
+      });
+      assert.ok(plan.find("compute environment"), instanceTypes.join());
+    }
     assert.deepEqual(emu.mutatingRequests(), []);
   });
 });

@@ -31,3 +31,38 @@ Deno.test("AWS target: a logLagMs that is not a finite number of 0 or more is re
     await bed.close();
   }
 });
+
+Deno.test("AWS target: a map whose env sets the AWS credentials, endpoint or region the job reads its data with is refused, naming them, with zero mutating requests", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    emu.requests.clear();
+    const target = bed.target();
+    for (
+      const env of [
+        { AWS_ACCESS_KEY_ID: "AKIA…", AWS_SECRET_ACCESS_KEY: "…" } as Record<string, string>,
+        { AWS_ENDPOINT_URL_S3: "http://elsewhere" },
+        { AWS_REGION: "eu-west-1" },
+        { AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://x" },
+      ]
+    ) {
+      await assert.rejects(
+        async () => await (await target.map({ items: encodeItems([2]), starmap: false, env })).done,
+        (e) =>
+          e instanceof CloudknotInputError && e.field === "env" &&
+          e.message.startsWith(`env must not set ${Object.keys(env).join(", ")}:`),
+        JSON.stringify(env),
+      );
+    }
+    assert.deepEqual(emu.mutatingRequests(), []);
+    // Other AWS_ names are the function's own.
+    const run = await target.map({
+      items: encodeItems([2]),
+      starmap: false,
+      env: { AWS_BUCKET_OF_MINE: "b" },
+    });
+    await run.done;
+  } finally {
+    await bed.close();
+  }
+});

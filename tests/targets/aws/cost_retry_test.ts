@@ -89,6 +89,44 @@ Deno.test("AWS target: the cost report of a run comes from its attempts' times, 
   }
 });
 
+Deno.test("AWS target: the cost of a finished run waits for Batch to report the containers still stopping, and counts them", async () => {
+  // Each container's attempt ends in Batch only once the gate opens, after its items settled.
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => open = resolve);
+  const bed = await startTestBed(work, {
+    wrapRunner: (inner) => ({
+      ...(inner.capacity !== undefined ? { capacity: inner.capacity } : {}),
+      run: async (req) => {
+        const result = await inner.run(req);
+        await gate;
+        return result;
+      },
+    }),
+  });
+  const { emu } = bed;
+  try {
+    const run = await bed.target().map<number>({
+      items: encodeItems([1, 2]),
+      starmap: false,
+      env: {},
+    });
+    assert.deepEqual(await run.results(), [1, 4]);
+    const described = emu.count("batch", "DescribeJobs");
+    const costing = run.cost();
+    // The report reads the jobs while their containers are still stopping, then they stop.
+    while (emu.count("batch", "DescribeJobs") === described) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    open();
+    const report = await costing;
+    assert.equal(report.uncounted, 0);
+    assert.equal(report.attempts, 2);
+  } finally {
+    open();
+    await bed.close();
+  }
+});
+
 Deno.test("AWS target: retry() reruns the item Batch killed for memory with twice its memory and the item that threw, and the merged results are complete from another process", async () => {
   // The function looks for a file: its knot grants reads (by default it may only use the network).
   const bed = await startTestBed(work, { attempts: 1, permissions: { net: true, read: true } });

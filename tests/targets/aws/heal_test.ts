@@ -86,7 +86,7 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
     assert.match(
       refused.message,
       what === "queue"
-        ? new RegExp(`its job queue ${jobQueue} no longer exists \\(deleted outside cloudknot\\)`)
+        ? new RegExp(`its job queue ${jobQueue} no longer exists \\(deleted outside cloudknot, `)
         : new RegExp(
           `its compute environment ${computeEnvironment} and its job queue ${jobQueue} no longer exist`,
         ),
@@ -215,9 +215,11 @@ dockerTest(
 
       // map and retry are refused, in command-line words.
       const advice = new RegExp(
-        `job queue ${jobQueue} no longer exists \\(deleted outside cloudknot\\)\\. Its runs are ` +
-          `kept and can still be read\\. To run again, make what is missing again with ` +
-          `cloudknot knot create odd MODULE EXPORT --target aws and the knot's options`,
+        `job queue ${jobQueue} no longer exists \\(deleted outside cloudknot, or by a clobber ` +
+          `that stopped part-way\\)\\. Its runs are kept and can still be read\\. To run again, ` +
+          `make what is missing again with cloudknot knot create odd MODULE EXPORT --target aws ` +
+          `and the knot's options: it keeps the knot's names and runs\\. To be done with it, run ` +
+          `cloudknot knot clobber odd --target aws: that deletes what is left of it`,
       );
       home.emu.requests.clear();
       const mapped = await cli(home, ["map", "--name", "odd"], { stdin: "[2]", env });

@@ -28,6 +28,8 @@ import {
   type Emulator,
   type EmulatorOptions,
   InlineRunner,
+  type JobRunner,
+  ProcessRunner,
   startEmulator,
 } from "../../emulator/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
@@ -190,25 +192,31 @@ export async function startTestBed(
     knot?: string;
     maxvCpus?: number;
     permissions?: Permissions;
+    /** Wraps the process runner that runs the job entry point, to hold or watch attempts. */
+    wrapRunner?: (inner: JobRunner) => JobRunner;
   } = {},
 ): Promise<TestBed> {
   const dir = await Deno.makeTempDir({ prefix: "ck-aws-target-" });
   const artifact = await artifactFromFunc(func);
   const functionPath = join(dir, "function.js");
   await Deno.writeTextFile(functionPath, artifact.source);
+  const entrypoint = () => [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--quiet",
+    MAIN,
+    "--function",
+    pathToFileURL(functionPath).href,
+  ];
   const emu = await startEmulator({
-    entrypoint: () => [
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--quiet",
-      MAIN,
-      "--function",
-      pathToFileURL(functionPath).href,
-    ],
+    entrypoint,
     cwd: ROOT,
     ceValidDelayMs: 10,
     tickMs: 10,
+    ...(options.wrapRunner
+      ? { runner: options.wrapRunner(new ProcessRunner({ entrypoint, cwd: ROOT })) }
+      : {}),
     ...options.emulator,
   });
   try {

@@ -8,6 +8,7 @@
  * @module
  */
 import { parseJobArgs } from "../../../job/job_args.ts";
+import { CloudknotInputError } from "../../../util/errors.ts";
 
 /** What a job's command says. */
 export interface JobCommand {
@@ -114,6 +115,41 @@ export function jobEnvironment(
 ): Record<string, string> {
   const given = { ...regionEnvironment(region), ...env };
   return { ...given, CLOUDKNOT_ENV_NAMES: Object.keys(given).join(",") };
+}
+
+/**
+ * The variables a job's own runtime reads to reach its data (credentials,
+ * profile, endpoint, region), which a map's `env` may not set: the job would
+ * sign its S3 requests with them and every item would fail.
+ */
+const RUNTIME_VARIABLES =
+  /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|CONFIG_FILE|SHARED_CREDENTIALS_FILE|REGION|DEFAULT_REGION|ROLE_ARN|ROLE_SESSION_NAME|WEB_IDENTITY_TOKEN_FILE|ENDPOINT_URL(_.*)?|CONTAINER_.*|EC2_METADATA_.*)$/;
+
+/**
+ * Checks a map's `env` for a job on AWS Batch: it may not set the variables
+ * the job's runtime reads to reach the run's data in S3 (the AWS credentials,
+ * profile, endpoint and region), which would make every item fail.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkJobEnvironment } from "./command.ts";
+ *
+ * checkJobEnvironment({ MODE: "fast" }); // fine
+ * ```
+ *
+ * @param env The map's environment variables.
+ * @throws {CloudknotInputError} For a variable the runtime reads.
+ */
+export function checkJobEnvironment(env: Record<string, string>): void {
+  const taken = Object.keys(env).filter((name) => RUNTIME_VARIABLES.test(name));
+  if (taken.length > 0) {
+    throw new CloudknotInputError(
+      `env must not set ${taken.join(", ")}: the job reads the run's data in S3 with the job ` +
+        `role's credentials in the knot's region, and these would replace them, so every item ` +
+        `would fail; give the function its own settings under other names`,
+      { field: "env" },
+    );
+  }
 }
 
 /**

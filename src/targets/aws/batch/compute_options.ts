@@ -308,7 +308,9 @@ function integer(field: string, value: unknown, min: number, max = Infinity): nu
     const bound = max === Infinity
       ? `at least ${min}`
       : `from ${min} to ${max.toLocaleString("en-US")}`;
-    fail(field, `${field} must be an integer ${bound}, not ${JSON.stringify(value)}`);
+    // JSON would call NaN and Infinity null.
+    const given = typeof value === "number" ? String(value) : JSON.stringify(value);
+    fail(field, `${field} must be an integer ${bound}, not ${given}`);
   }
   return value;
 }
@@ -394,6 +396,14 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
         '"default_x86_64" or "default_arm64"',
     );
   }
+  // An empty list names nothing for Batch to launch: the compute environment could run no job.
+  if (!fargate && instanceTypes.length === 0) {
+    fail(
+      "instanceTypes",
+      `instanceTypes must name at least one instance type on ${compute}, such as ["optimal"] ` +
+        `(the default) or ["c5", "m5"]`,
+    );
+  }
   const minVcpus = integer("minVcpus", options.minVcpus ?? 0, 0, MAX_COMPUTE_VCPUS);
   const desiredVcpus = integer(
     "desiredVcpus",
@@ -417,7 +427,7 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
         `as ["g4dn", "g5"] or ["p3"]`,
     );
   }
-  if (!fargate && vcpus > maxVcpus) {
+  if (vcpus > maxVcpus) {
     fail(
       "maxVcpus",
       `maxVcpus (${maxVcpus}) is below one job's vcpus (${vcpus}): no job could ever start`,

@@ -147,15 +147,22 @@ async function createUnlessPresent<T extends { status?: string }>(
   } else if (existing !== undefined) {
     return existing;
   }
-  try {
-    await create();
-  } catch (e) {
-    // An answer lost in transit: the resource may exist now; look before failing.
-    if (!(e instanceof AwsError && e.code === "OutcomeUnknown")) throw e;
-    if ((await describe()) === undefined) throw e;
+  for (let attempt = 1;; attempt++) {
+    try {
+      await create();
+      return undefined;
+    } catch (e) {
+      // An answer lost in transit or a server error: the resource may exist now; look first.
+      if (!(e instanceof AwsError && e.code === "OutcomeUnknown")) throw e;
+      if ((await describe()) !== undefined) return undefined;
+      // Not made: its name is unique, so creating it again cannot make a second one.
+      if (attempt >= CREATE_ATTEMPTS) throw e;
+    }
   }
-  return undefined;
 }
+
+/** How many times a compute environment or queue is created while each outcome is unknown. */
+const CREATE_ATTEMPTS = 3;
 
 /** Whether an environment or queue is usable, or broken for good. */
 function settled(status: string | undefined): boolean {
@@ -271,7 +278,7 @@ async function createComputeEnvironment(
       options,
     );
   }
-  await createUnlessPresent(
+  const existing = await createUnlessPresent(
     `compute environment ${spec.name}`,
     describe,
     () =>
@@ -287,12 +294,48 @@ async function createComputeEnvironment(
       }),
     options,
   );
+  if (existing !== undefined) checkAdoptable(existing, spec);
   return await waitFor(
     `compute environment ${spec.name} to become VALID`,
     describe,
     (ce) => settled(ce?.status),
     options,
   );
+}
+
+/** The tags that say whose a compute environment is, when the spec gives them. */
+const OWNER_TAGS = ["ManagedBy", "cloudknot:knot"];
+
+/**
+ * Refuses to adopt a compute environment of the wanted name that someone
+ * else made (its `ManagedBy` or `cloudknot:knot` tag differs from the
+ * spec's), or that runs another compute type: its queue would take no job of
+ * this knot's definition, and the knot's clobber would delete it.
+ */
+function checkAdoptable(
+  ce: { tags?: Record<string, string>; computeResources?: { type?: string } },
+  spec: ComputeEnvironmentSpec,
+): void {
+  const foreign = OWNER_TAGS.find((key) =>
+    spec.tags[key] !== undefined && ce.tags?.[key] !== spec.tags[key]
+  );
+  if (foreign !== undefined) {
+    throw new BatchResourceError(
+      `Compute environment ${spec.name} exists and was not made for this knot (its tag ` +
+        `${foreign} is ${JSON.stringify(ce.tags?.[foreign] ?? null)}, not ` +
+        `${JSON.stringify(spec.tags[foreign])}); choose another computeEnvironmentName, or ` +
+        `knot name, so that it is left alone`,
+    );
+  }
+  const type = ce.computeResources?.type;
+  if (type !== undefined && type !== spec.compute.compute) {
+    throw new BatchResourceError(
+      `Compute environment ${spec.name} exists with compute type ${type}, not ` +
+        `${spec.compute.compute} (an earlier create of this knot that stopped part-way may ` +
+        `have left it): delete it with \`cloudknot gc\` (findGarbage and deleteGarbage), or ` +
+        `choose another computeEnvironmentName`,
+    );
+  }
 }
 
 function computeResources(spec: ComputeEnvironmentSpec): ComputeResource {
@@ -447,7 +490,7 @@ export async function registerJobDefinition(
     { type: "MEMORY", value: String(c.memory) },
   ];
   if (c.gpus > 0) requirements.push({ type: "GPU", value: String(c.gpus) });
-  const response = await session.batch.registerJobDefinition({
+  const request = {
     jobDefinitionName: spec.name,
     type: "container",
     platformCapabilities: [fargate ? "FARGATE" : "EC2"],
@@ -479,7 +522,19 @@ export async function registerJobDefinition(
       : {}),
     propagateTags: true,
     tags: spec.tags,
-  });
+  };
+  let response;
+  try {
+    response = await session.batch.registerJobDefinition(request);
+  } catch (e) {
+    // A lost answer (or a server error) leaves unknown whether a revision was added. Registering
+    // again is safe: RegisterJobDefinition only adds a revision, an unused one runs nothing, and
+    // the knot's clobber deregisters every revision of the name.
+    if (!(e instanceof AwsError && (e.code === "OutcomeUnknown" || (e.status ?? 0) >= 500))) {
+      throw e;
+    }
+    response = await session.batch.registerJobDefinition(request);
+  }
   return { arn: response.jobDefinitionArn, revision: response.revision };
 }
 
@@ -598,8 +653,8 @@ async function retire(
  * Deletes a knot's Batch resources in the order Batch requires: disable the
  * queue, delete it and wait until it is gone; disable the environment,
  * delete it and wait; delete the launch template; deregister the job
- * definitions. Pieces already gone are
- * skipped.
+ * definitions' revisions that cloudknot registered (tagged
+ * `ManagedBy=cloudknot`). Pieces already gone are skipped.
  *
  * @example Usage
  * ```ts ignore
@@ -646,7 +701,9 @@ export async function deleteBatchEnvironment(
   }
   for (const name of refs.jobDefinitions ?? []) {
     for (const def of await jobDefinitionRevisions(session, name)) {
-      if (def.status === "INACTIVE") continue;
+      // Only revisions cloudknot registered (each carries ManagedBy=cloudknot): a name shared
+      // with someone's own definitions (jobDefinitionName) keeps their revisions.
+      if (def.status === "INACTIVE" || def.tags?.ManagedBy !== "cloudknot") continue;
       await session.batch.deregisterJobDefinition({ jobDefinition: def.jobDefinitionArn })
         .catch((e) => {
           if (!missing(e)) throw e;

@@ -8,6 +8,8 @@
  */
 import type { AwsSession } from "../../../aws/session.ts";
 import { describeJobs, JOB_STATUS_ORDER } from "./jobs.ts";
+import { CloudknotInputError } from "../../../util/errors.ts";
+import { describeValue } from "../../../util/validate.ts";
 import { escapeHtml, type InspectPlace, nestedText } from "../../../util/summary.ts";
 
 /** One row of a {@linkcode JobsView}. */
@@ -167,7 +169,22 @@ export async function viewJobs(
   jobs: Iterable<string | { jobId: string }>,
   options: ViewJobsOptions,
 ): Promise<JobsView> {
-  const ids = [...new Set(Array.from(jobs, (j) => typeof j === "string" ? j : j.jobId))];
+  const listed = jobs !== null && typeof jobs === "object" && Symbol.iterator in jobs
+    ? Array.from(
+      jobs,
+      (j: unknown) => typeof j === "object" && j !== null && "jobId" in j ? j.jobId : j,
+    )
+    : undefined;
+  if (listed === undefined || listed.some((id) => typeof id !== "string" || id === "")) {
+    throw new CloudknotInputError(
+      `viewJobs takes a list of job ids or BatchJob handles, such as ["3f9a…", job], not ` +
+        (listed === undefined
+          ? describeValue(jobs)
+          : `a list holding ${describeValue(listed.find((id) => typeof id !== "string" || !id))}`),
+      { field: "jobs" },
+    );
+  }
+  const ids = [...new Set(listed as string[])];
   const found = await describeJobs(
     options.session.batch,
     ids,

@@ -10,7 +10,7 @@ import {
 } from "../../../../src/targets/aws/batch/mod.ts";
 import type { AwsSession } from "../../../../src/aws/mod.ts";
 import type { BatchPlacement } from "../../../../src/targets/aws/batch/mod.ts";
-import { startEmulator } from "../../../emulator/mod.ts";
+import { type Emulator, startEmulator } from "../../../emulator/mod.ts";
 import { sessionFor } from "../../../support/aws_session.ts";
 
 const FAST = { pollMs: 20, timeoutMs: 10_000 };
@@ -43,6 +43,23 @@ async function placement(session: AwsSession, subnets: string[]): Promise<BatchP
     subnets,
     securityGroup: sg.GroupId!,
   };
+}
+
+/**
+ * Runs `fn` against a fresh emulator with a session and a placement. Realism
+ * is off: each of these tests is about one behaviour that its delays would
+ * only slow down.
+ */
+async function withPlacement(
+  fn: (emu: Emulator, session: AwsSession, p: BatchPlacement) => Promise<void>,
+): Promise<void> {
+  const emu = await startEmulator({ realism: false, ceValidDelayMs: 10 });
+  try {
+    const session = await sessionFor(emu);
+    await fn(emu, session, await placement(session, [...emu.ec2.subnets.keys()].slice(0, 2)));
+  } finally {
+    await emu.close();
+  }
 }
 
 Deno.test("a knot's compute environment, queue and job definition are created, adopted and deleted in order", async () => {
@@ -162,6 +179,124 @@ Deno.test("a knot's compute environment, queue and job definition are created, a
   } finally {
     await emu.close();
   }
+});
+
+Deno.test("a job definition whose answer was lost is registered again, and clobber deregisters both revisions", async () => {
+  await withPlacement(async (emu, session, p) => {
+    const spec = {
+      name: "lost-jd",
+      image: "x:y",
+      compute: validateComputeOptions(),
+      placement: p,
+      tags: { ManagedBy: "cloudknot" },
+    };
+    // The first answer is lost: the revision was added, the client cannot know it.
+    emu.faults.add({
+      service: "batch",
+      operation: "RegisterJobDefinition",
+      kind: "lost-response",
+      times: 1,
+    });
+    const def = await registerJobDefinition(session, spec);
+    assert.equal(def.revision, 2);
+    const active = (await session.batch.describeJobDefinitions({
+      jobDefinitionName: "lost-jd",
+      status: "ACTIVE",
+    })).jobDefinitions!;
+    assert.deepEqual(active.map((d) => d.revision).sort(), [1, 2]);
+    await deleteBatchEnvironment(session, { jobDefinitions: ["lost-jd"] }, FAST);
+    const left = (await session.batch.describeJobDefinitions({
+      jobDefinitionName: "lost-jd",
+      status: "ACTIVE",
+    })).jobDefinitions!;
+    assert.deepEqual(left, []);
+  });
+});
+
+Deno.test("a compute environment and queue whose create got a server error are made again, once each", async () => {
+  await withPlacement(async (emu, session, p) => {
+    for (const operation of ["CreateComputeEnvironment", "CreateJobQueue"]) {
+      emu.faults.add({ service: "batch", operation, kind: "503", times: 1 });
+    }
+    const ce = await ensureComputeEnvironment(session, {
+      name: "busy-ce",
+      compute: validateComputeOptions(),
+      placement: p,
+      tags: {},
+    }, FAST);
+    const queue = await ensureJobQueue(session, {
+      name: "busy-jq",
+      priority: 1,
+      computeEnvironment: ce,
+      tags: {},
+    }, FAST);
+    assert.ok(emu.faults.list().every((f) => f.hits === 1));
+    assert.equal(emu.count("batch", "CreateComputeEnvironment"), 2);
+    assert.equal(emu.count("batch", "CreateJobQueue"), 2);
+    assert.deepEqual([...emu.batch.computeEnvironments.keys()].length, 1);
+    await deleteBatchEnvironment(session, { jobQueue: queue, computeEnvironment: ce }, FAST);
+  });
+});
+
+Deno.test("a compute environment of the name that another made, or of another compute type, is refused and left alone", async () => {
+  await withPlacement(async (emu, session, p) => {
+    const ours = { ManagedBy: "cloudknot", "cloudknot:knot": "k" };
+    const ensure = (name: string, compute: "EC2" | "FARGATE", tags: Record<string, string>) =>
+      ensureComputeEnvironment(session, {
+        name,
+        compute: validateComputeOptions({ compute }),
+        placement: p,
+        tags,
+      }, FAST);
+    await ensure("prod-ce", "FARGATE", { Team: "prod" });
+    await ensure("k-ck-ce", "EC2", ours);
+    emu.requests.clear();
+    await assert.rejects(
+      ensure("prod-ce", "FARGATE", ours),
+      (e) =>
+        e instanceof BatchResourceError &&
+        /prod-ce exists and was not made for this knot \(its tag ManagedBy is null/.test(e.message),
+    );
+    await assert.rejects(
+      ensure("k-ck-ce", "FARGATE", ours),
+      (e) =>
+        e instanceof BatchResourceError &&
+        /k-ck-ce exists with compute type EC2, not FARGATE .*cloudknot gc/.test(e.message),
+    );
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.ok(
+      emu.batch.computeEnvironments.has("prod-ce") && emu.batch.computeEnvironments.has("k-ck-ce"),
+    );
+  });
+});
+
+Deno.test("deleting a knot's job definitions leaves the revisions of the name that cloudknot did not register", async () => {
+  await withPlacement(async (_emu, session, p) => {
+    // Someone's own definition, whose name a knot was given as jobDefinitionName.
+    const theirs = await session.batch.registerJobDefinition({
+      jobDefinitionName: "prod-jd",
+      type: "container",
+      containerProperties: {
+        image: "prod:1",
+        command: ["run"],
+        resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+      },
+    });
+    const ours = await registerJobDefinition(session, {
+      name: "prod-jd",
+      image: "x:y",
+      compute: validateComputeOptions(),
+      placement: p,
+      tags: { ManagedBy: "cloudknot", "cloudknot:knot": "k" },
+    });
+    await deleteBatchEnvironment(session, { jobDefinitions: ["prod-jd"] }, FAST);
+    const active = (await session.batch.describeJobDefinitions({
+      jobDefinitionName: "prod-jd",
+      status: "ACTIVE",
+    })).jobDefinitions!.map((d) => d.jobDefinitionArn);
+    assert.deepEqual(active, [theirs.jobDefinitionArn]);
+    assert.notEqual(ours.arn, theirs.jobDefinitionArn);
+  });
 });
 
 Deno.test("volumeSize makes a launch template that the environment uses and deletion removes", async () => {

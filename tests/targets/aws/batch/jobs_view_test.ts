@@ -1,7 +1,7 @@
 // viewJobs: any number of jobs (100 ids per DescribeJobs), array children
 // summarised by status, text for terminals and HTML for notebooks.
 import assert from "node:assert/strict";
-import { BatchJob, JobsView, viewJobs } from "../../../../mod.ts";
+import { BatchJob, CloudknotInputError, JobsView, viewJobs } from "../../../../mod.ts";
 import { InlineRunner, startEmulator } from "../../../emulator/mod.ts";
 import { setupBatchResources } from "../helpers.ts";
 import { sessionFor } from "../../../support/aws_session.ts";
@@ -97,4 +97,27 @@ Deno.test("JobsView: escapes HTML and sorts rows it is given", () => {
   const html = jupyter(view)["text/html"]!;
   assert.ok(html.includes("&#60;b&#62;") && html.includes("a &#38; b"));
   assert.ok(!html.includes("<b>&"));
+});
+
+Deno.test("viewJobs refuses what is not a list of job ids or handles, naming what it got", async () => {
+  const emu = await startEmulator({ realism: false });
+  try {
+    const session = await sessionFor(emu);
+    for (
+      const [jobs, said] of [
+        [undefined, /not undefined/],
+        [[5], /a list holding the number 5/],
+        [[""], /a list holding the string ""/],
+        ["abc", /not the string "abc"/],
+      ] as const
+    ) {
+      await assert.rejects(
+        viewJobs(jobs as never, { session }),
+        (e) => e instanceof CloudknotInputError && e.field === "jobs" && said.test(e.message),
+      );
+    }
+    assert.equal(emu.requests.entries.length, 0);
+  } finally {
+    await emu.close();
+  }
 });
