@@ -319,6 +319,13 @@ function validateEnv(env: Record<string, string>): void {
         field: "env",
       });
     }
+    if (value.includes("\0")) {
+      throw new CloudknotInputError(
+        `env.${key} holds a NUL character (\\0), which no process environment can carry: ` +
+          `pass the value in the inputs instead, or encode it (for example as base64)`,
+        { field: "env" },
+      );
+    }
   }
 }
 

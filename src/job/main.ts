@@ -375,4 +375,6 @@ async function unfinished(
   return all.filter((i) => !succeeded.has(i));
 }
 
-if (import.meta.main) Deno.exit(await jobMain(Deno.args));
+// Not a top-level await: as a worker (`--worker`), Deno would end the process
+// when a function's promise can never settle, before the attempt could say so.
+if (import.meta.main) jobMain(Deno.args).then((code) => Deno.exit(code));

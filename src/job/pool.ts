@@ -90,9 +90,13 @@ export interface PoolSink {
   /**
    * Keeps the records of attempts that ended, in the order they ended. A
    * throw (or rejection) means they could not be kept: the pool then ends
-   * them with an infrastructure error whose message is the thrown one.
+   * them with an infrastructure error whose message is the thrown one. A map
+   * it returns names the attempts, by their place in `ended`, whose records
+   * could not be kept, each with why: the pool ends those alone that way.
    */
-  store(ended: readonly EndedAttempt[]): void | Promise<void>;
+  store(
+    ended: readonly EndedAttempt[],
+  ): void | ReadonlyMap<number, unknown> | Promise<void | ReadonlyMap<number, unknown>>;
   /** An attempt's record is kept (or could not be, see `store`): report it. */
   ended(attempt: EndedAttempt): void;
 }
@@ -223,6 +227,8 @@ interface Slot {
   /** Attempts taken for this worker whose items are being read. */
   reading: number;
   exited: Promise<void>;
+  /** The worker leads a process group of its own, which holds what its function started. */
+  group: boolean;
 }
 
 /**
@@ -325,7 +331,7 @@ export class WorkerPool {
     this.#front = [];
     for (const slot of this.#slots) {
       slot.killedFor = "cancel";
-      kill(slot.child);
+      kill(slot);
     }
     this.#finished.resolve();
   }
@@ -479,6 +485,12 @@ export class WorkerPool {
       ...(file !== undefined ? ["--inputs", file] : []),
     );
     if (o.starmap) args.push("--starmap");
+    // A function that may start programs gets a process group of its own, so
+    // that killing its worker (a timeout, a cancel) kills them too, and what it
+    // left running when its worker ended does not hold the worker's pipes; the
+    // worker follows its parent, since a terminal's Ctrl-C no longer reaches it.
+    const group = Boolean(o.permissions?.run);
+    if (group) args.push("--group");
     // A function that may start programs or load native code sees the job's
     // variables in the real environment, which its children inherit.
     if (o.permissions?.run || o.permissions?.ffi) args.push("--real-env");
@@ -496,6 +508,7 @@ export class WorkerPool {
         stdin: "piped",
         stdout: "piped",
         stderr: shell !== null ? "null" : "piped",
+        detached: group,
       }).spawn();
     } catch (e) {
       this.#failEverything(`Cannot start a worker process: ${(e as Error).message}`);
@@ -513,7 +526,9 @@ export class WorkerPool {
       tail: Promise.resolve(),
       reading: 0,
       exited: Promise.resolve(),
+      group,
     };
+    if (group) child.status.then(() => killGroup(child.pid));
     const out = this.#read(slot, child.stdout, 1, new MarkedStreamReader(mark));
     const err = slot.merged
       ? Promise.resolve()
@@ -630,14 +645,20 @@ export class WorkerPool {
     const previous = this.#storing;
     const stored = previous.then(() => sink.store(batch));
     this.#storing = stored.then(() => {}, () => {});
+    let failures: ReadonlyMap<number, unknown> | undefined;
     try {
-      await stored;
+      failures = (await stored) ?? undefined;
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      batch = batch.map((a) => {
+      failures = new Map(batch.map((_, i) => [i, e]));
+    }
+    if (failures !== undefined && failures.size > 0) {
+      const failed = failures;
+      batch = batch.map((a, i) => {
+        if (!failed.has(i)) return a;
+        const e = failed.get(i);
         const record = this.#record(pack(a.index, a.attempt), "infrastructure", {
           name: e instanceof Error ? e.name : "StoreError",
-          message,
+          message: e instanceof Error ? e.message : String(e),
         });
         return {
           ...a,
@@ -706,7 +727,7 @@ export class WorkerPool {
         slot.killedFor === undefined && slot.sent.length > slot.outHead && now - slot.since > limit
       ) {
         slot.killedFor = "timeout";
-        kill(slot.child);
+        kill(slot);
       }
     }
   }
@@ -762,9 +783,16 @@ export class WorkerPool {
       !slot.ready && slot.killedFor === undefined && this.#cancelled === undefined &&
       this.#fatal === undefined && ++this.#earlyDeaths >= MAX_EARLY_DEATHS
     ) {
+      const { memoryMiB } = this.#o;
       this.#failEverything(
-        `Worker processes exit before they start (code ${status.code}); run the function ` +
-          `once with deno run to see why`,
+        slot.outOfMemory
+          ? `Worker processes run out of memory before they start (code ${status.code}): ` +
+            (memoryMiB !== undefined
+              ? `the knot's limit of ${memoryMiB} MiB is too small for Deno; `
+              : "") +
+            `raise the knot's memory option (--memory on the command line)`
+          : `Worker processes exit before they start (code ${status.code}); run the function ` +
+            `once with deno run to see why`,
       );
     }
     this.#fill();
@@ -776,7 +804,7 @@ export class WorkerPool {
     this.#fatal = message;
     for (const slot of this.#slots) {
       slot.killedFor = "cancel";
-      kill(slot.child);
+      kill(slot);
       for (const p of slot.sent.slice(slot.outHead)) this.#front.push(p);
     }
     this.#failQueued();
@@ -808,9 +836,19 @@ export class WorkerPool {
   }
 }
 
-function kill(child: Deno.ChildProcess): void {
+function kill(slot: Slot): void {
+  if (slot.group) killGroup(slot.child.pid);
   try {
-    child.kill("SIGKILL");
+    slot.child.kill("SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Kills a worker's process group: the worker and every program its function started. */
+function killGroup(pid: number): void {
+  try {
+    Deno.kill(-pid, "SIGKILL");
   } catch {
     // Already gone.
   }

@@ -133,6 +133,45 @@ function watchRejections(): RejectionWatch {
   return watch;
 }
 
+/** The attempts waiting for the function's promise now. */
+const drainWatches = new Set<() => void>();
+let listeningForDrain = false;
+
+/**
+ * Rejects when the process's event loop runs out of work while the
+ * function's promise is still pending: nothing (no timer, I/O or other work)
+ * is left that could settle it, and Deno would end the process with "Top-level
+ * await promise never resolved" (or end it quietly), a crash that names
+ * cloudknot's worker rather than the function. Deno dispatches `beforeunload`
+ * then; cancelling it keeps the process running, with the attempt failed.
+ */
+function watchDrain(): { promise: Promise<never>; remove(): void } {
+  if (!listeningForDrain) {
+    listeningForDrain = true;
+    globalThis.addEventListener("beforeunload", (event) => {
+      if (drainWatches.size === 0) return;
+      event.preventDefault();
+      for (const fail of drainWatches) fail();
+      drainWatches.clear();
+    });
+  }
+  let fail!: () => void;
+  const promise = new Promise<never>((_, reject) => {
+    fail = () => {
+      const error = new Error(
+        "The function's promise never settled: nothing was left to settle it. Check that every " +
+          "promise it awaits is resolved or rejected",
+      );
+      error.name = "PromiseNeverSettledError";
+      // Its stack would name cloudknot's listener, not the function.
+      error.stack = `${error.name}: ${error.message}`;
+      reject(error);
+    };
+  });
+  drainWatches.add(fail);
+  return { promise, remove: () => drainWatches.delete(fail) };
+}
+
 /**
  * One turn of the event loop. Deno reports a promise rejected with no handler
  * (`unhandledrejection`) from its event loop, once the turn that rejected it
@@ -208,7 +247,15 @@ export async function runItem(
     try {
       let value: unknown;
       try {
-        value = await func.fn(...args);
+        value = func.fn(...args);
+        if (typeof (value as PromiseLike<unknown> | undefined)?.then === "function") {
+          const drain = watchDrain();
+          try {
+            value = await Promise.race([value, drain.promise]);
+          } finally {
+            drain.remove();
+          }
+        }
       } finally {
         // One left rejected as the function returned (or threw) is reported
         // only after a turn; taking it whatever the outcome also keeps it

@@ -6,7 +6,7 @@
  * permissions the knot grants its function.
  *
  * ```sh
- * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--inputs PATH] [--starmap] [--real-env] [--merged-output]
+ * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--inputs PATH] [--starmap] [--real-env] [--merged-output] [--group]
  * ```
  *
  * `--job-id` is the `AWS_BATCH_JOB_ID` every attempt sees; `{index}` in it
@@ -17,7 +17,10 @@
  * the process's environment for each attempt (for a function that may start
  * programs); without it they are laid over `Deno.env`. `--merged-output` says
  * its stderr is its stdout: the record alone ends an attempt's output, and
- * no end frame goes to stderr.
+ * no end frame goes to stderr. `--group` says the worker leads a process
+ * group of its own (a function that may start programs, `pool.ts`), which a
+ * terminal's Ctrl-C does not reach: it then kills the group, itself and the
+ * programs, once its pool's process is gone.
  *
  * @module
  */
@@ -70,6 +73,9 @@ function writeAll(stream: typeof Deno.stdout, bytes: Uint8Array): void {
  */
 export async function workerMain(args: string[]): Promise<number> {
   const values = workerArgs(args);
+  if (values.group) followParent();
+  // Before the function loads: it must not read its items' frames.
+  const readFrames = hideStdin();
   const mark = Uint8Array.from(values.mark!.match(/../g)!, (h) => parseInt(h, 16));
   const global = globalThis as Record<string, unknown>;
   const gc = global[GC_NAME] as ((options: { type: "minor" }) => void) | undefined;
@@ -96,7 +102,7 @@ export async function workerMain(args: string[]): Promise<number> {
   const inputs = values.inputs !== undefined ? new InputsFile(values.inputs) : undefined;
   while (true) {
     // Straight into the frame reader's buffer: an item is never copied here.
-    const n = await Deno.stdin.read(reader.space(READ_BYTES));
+    const n = await readFrames(reader.space(READ_BYTES));
     if (n === null) break;
     for (const batch of reader.commit(n)) {
       for (const { index, attempt, bytes } of batch) {
@@ -130,6 +136,27 @@ export async function workerMain(args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Takes the worker's stdin, which carries its pool's frames, for the worker
+ * alone: the function then sees an empty stdin (`Deno.stdin.read`,
+ * `readSync` and `readable` end at once, and so do `node:process`'s stdin and
+ * `prompt()`), as a Batch job's container has nothing on it. A function that
+ * read it would take the frames of the items queued behind its own, which
+ * would then never run.
+ *
+ * @returns The worker's own read of its stdin.
+ */
+function hideStdin(): (buffer: Uint8Array) => Promise<number | null> {
+  const stdin = Deno.stdin;
+  const read = stdin.read.bind(stdin);
+  Object.defineProperties(stdin, {
+    read: { value: () => Promise.resolve(null), configurable: true },
+    readSync: { value: () => null, configurable: true },
+    readable: { get: () => new ReadableStream({ start: (c) => c.close() }), configurable: true },
+  });
+  return read;
+}
+
 /** The options of a worker's command line. */
 interface WorkerArgs {
   function?: string;
@@ -139,6 +166,7 @@ interface WorkerArgs {
   starmap: boolean;
   "real-env": boolean;
   "merged-output": boolean;
+  group: boolean;
 }
 
 /**
@@ -152,19 +180,30 @@ function workerArgs(args: readonly string[]): WorkerArgs {
     starmap: false,
     "real-env": false,
     "merged-output": false,
+    group: false,
   };
   for (let i = 0; i < args.length; i++) {
     const name = args[i]!.startsWith("--") ? args[i]!.slice(2) : "";
     if (name === "function" || name === "mark" || name === "job-id" || name === "inputs") {
       if (i + 1 >= args.length) throw new TypeError(`Option '--${name} <value>' argument missing`);
       values[name] = args[++i];
-    } else if (name === "starmap" || name === "real-env" || name === "merged-output") {
+    } else if (
+      name === "starmap" || name === "real-env" || name === "merged-output" || name === "group"
+    ) {
       values[name] = true;
     } else {
       throw new TypeError(`Unknown option '${args[i]}'`);
     }
   }
   return values;
+}
+
+/** Kills the worker's process group once its parent (its pool's process) is gone. */
+function followParent(): void {
+  const parent = Deno.ppid;
+  Deno.unrefTimer(setInterval(() => {
+    if (Deno.ppid !== parent) Deno.kill(-Deno.pid, "SIGKILL");
+  }, 500));
 }
 
 /** An item's bytes from the inputs file, or why they cannot be read (the attempt fails with it). */
@@ -253,4 +292,6 @@ function overlayJobEnv(): JobEnv {
   };
 }
 
-if (import.meta.main) Deno.exit(await workerMain(Deno.args));
+// Not a top-level await: Deno would end the process when a function's promise
+// can never settle, before the attempt could say so (see runItem).
+if (import.meta.main) workerMain(Deno.args).then((code) => Deno.exit(code));

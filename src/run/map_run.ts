@@ -429,6 +429,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
           cancelled.push(record);
           return record;
         });
+        // A run still open with nothing to settle (no input written yet) is
+        // finished here: no item's settling will finish it.
+        if (cancelled.length === 0 && this.finished) this.#finish();
       }
       await this.#saveCancelled?.(cancelled).catch(() => {});
       await this.done;

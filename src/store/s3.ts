@@ -7,7 +7,7 @@
  * @module
  */
 import { AwsError } from "../aws/core/error.ts";
-import { createS3, type S3 } from "../aws/services/s3.ts";
+import { createS3, S3_OBJECT_SERVICE, type S3Objects } from "../aws/services/s3.ts";
 import { resolveAwsSetup } from "../aws/setup.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { uploadObject } from "./s3_upload.ts";
@@ -24,7 +24,7 @@ export interface S3Session {
   /** The region. */
   readonly region: string;
   /** The S3 client. */
-  readonly s3: S3;
+  readonly s3: S3Objects;
 }
 
 /** Options for an {@linkcode S3Store}. */
@@ -359,7 +359,7 @@ export async function openS3Store(
   let session = options.session;
   if (session === undefined) {
     const setup = await resolveAwsSetup(region !== null && region !== "" ? { region } : {});
-    session = { region: setup.region, s3: createS3(setup.client("s3")) };
+    session = { region: setup.region, s3: createS3(setup.client("s3"), S3_OBJECT_SERVICE) };
   }
   return new S3Store({
     session,

@@ -9,7 +9,7 @@
  */
 import { AwsError } from "../aws/core/error.ts";
 import type { CallOptions } from "../aws/core/request.ts";
-import type { PutObjectRequest, PutObjectResponse, S3 } from "../aws/services/s3.ts";
+import type { PutObjectRequest, PutObjectResponse, S3Objects } from "../aws/services/s3.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 
 /** The smallest part S3 accepts (except the last). */
@@ -56,7 +56,7 @@ export interface UploadOptions extends CallOptions {
  * @throws {CloudknotInputError} For a part size under 5 MiB, before anything is sent.
  */
 export async function uploadObject(
-  s3: S3,
+  s3: S3Objects,
   input: UploadRequest,
   options: UploadOptions = {},
 ): Promise<PutObjectResponse> {
@@ -89,7 +89,7 @@ export async function uploadObject(
 }
 
 async function putMultipart(
-  s3: S3,
+  s3: S3Objects,
   input: UploadRequest,
   parts: AsyncIterable<Uint8Array<ArrayBuffer>> | Iterable<Uint8Array<ArrayBuffer>>,
   options: CallOptions,

@@ -126,6 +126,26 @@ Deno.test("a promise the function rejected as it returned, and never awaited, fa
   }
 });
 
+Deno.test("a promise nothing can settle fails the attempt with a record that says so, in a job's worker", async () => {
+  const { dir, run, functionUrl } = await setup(async function stuck(x: number) {
+    await new Promise(() => {});
+    return x;
+  }, [9, 10]);
+  try {
+    const { code } = await job(["--run", run.url, "--function", functionUrl, "--offset", "0"], {
+      AWS_BATCH_JOB_ARRAY_INDEX: "0",
+    });
+    assert.equal(code, 1);
+    const record = (await readRecord(run, 0, 1))!;
+    assert.ok(record.status === "error", JSON.stringify(record));
+    assert.equal(record.kind, "threw");
+    assert.equal(record.error.name, "PromiseNeverSettledError");
+    assert.match(record.error.message, /never settled/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("bad usage exits 2 and says what is missing", async () => {
   const missing = await job(["--run", "file:///tmp/x"], {});
   assert.equal(missing.code, 2);

@@ -114,3 +114,14 @@ Deno.test("done waits for tracked work such as stopping workers", async () => {
   await run.results();
   assert.ok(stopped);
 });
+
+Deno.test("cancelling a run still reading its inputs, with none yet, finishes it empty", async () => {
+  const { run } = MapRun.create<number>(
+    { knot: "k", runId: "r", target: "local", total: 0, attempts: 1 },
+    { open: true },
+  );
+  // Resolves on its own: nothing else keeps this test's event loop busy.
+  await run.cancel("stop");
+  assert.ok(run.finished);
+  assert.deepEqual(await run.settled(), []);
+});

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type RequirementTest, requirementTest } from "./requirement.ts";
+import { type RequirementStatus, type RequirementTest, requirementTest } from "./requirement.ts";
 
 async function mount(dir: string, bytes: number): Promise<void> {
   const out = await new Deno.Command("mount", {
@@ -32,8 +32,11 @@ async function check(): Promise<{ ok: boolean; reason?: string }> {
   }
 }
 
+/** Whether a tmpfs can be mounted here, and why not. */
+export const tmpfsStatus: RequirementStatus = await check();
+
 /** Registers a test that needs a tmpfs mount. */
-export const tmpfsTest: RequirementTest = requirementTest("a tmpfs mount (root)", await check());
+export const tmpfsTest: RequirementTest = requirementTest("a tmpfs mount (root)", tmpfsStatus);
 
 /**
  * Runs `body` with a fresh tmpfs of `bytes` mounted on a temporary directory,

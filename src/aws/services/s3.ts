@@ -383,8 +383,8 @@ export interface AbortMultipartUploadRequest {
   UploadId: string;
 }
 
-/** The Amazon S3 API: each operation's input and output. */
-export type S3Api = {
+/** The Amazon S3 bucket operations: each one's input and output. */
+export type S3BucketApi = {
   CreateBucket: [CreateBucketRequest, CreateBucketResponse];
   HeadBucket: [BucketRequest, HeadBucketResponse];
   DeleteBucket: [BucketRequest, void];
@@ -394,6 +394,10 @@ export type S3Api = {
   PutBucketLifecycleConfiguration: [PutBucketLifecycleConfigurationRequest, void];
   PutBucketTagging: [PutBucketTaggingRequest, void];
   GetBucketTagging: [BucketRequest, GetBucketTaggingResponse];
+};
+
+/** The Amazon S3 object operations, all a job's store uses: each one's input and output. */
+export type S3ObjectApi = {
   PutObject: [PutObjectRequest, PutObjectResponse];
   GetObject: [GetObjectRequest, GetObjectResponse];
   HeadObject: [HeadObjectRequest, ObjectMetadata];
@@ -405,6 +409,9 @@ export type S3Api = {
   CompleteMultipartUpload: [CompleteMultipartUploadRequest, CompleteMultipartUploadResponse];
   AbortMultipartUpload: [AbortMultipartUploadRequest, void];
 };
+
+/** The Amazon S3 API: each operation's input and output. */
+export type S3Api = S3BucketApi & S3ObjectApi;
 
 function bool(value: boolean | undefined, name: string): XmlElement[] {
   return value === undefined ? [] : [[name, value ? "true" : "false"]];
@@ -506,13 +513,17 @@ function versionQuery(versionId: string | undefined): { query?: [string, string]
   return versionId ? { query: [["versionId", versionId]] } : {};
 }
 
+/** An operation table's type: each operation's request builder and response reader. */
+export type S3Operations<Api extends Record<string, [unknown, unknown, ...unknown[]]>> = {
+  readonly [K in keyof Api]: S3Operation<Api[K][0], Api[K][1]>;
+};
+
 /**
- * The S3 operations as data: each one's request builder and response reader.
- * All but CreateBucket may be sent again.
+ * The S3 bucket operations as data. All but CreateBucket may be sent again.
+ * Marked pure so that a bundle that uses only the object operations (a job's
+ * `runtime.js`, which has a byte budget) leaves them out.
  */
-export const S3_OPERATIONS: {
-  readonly [K in keyof S3Api]: S3Operation<S3Api[K][0], S3Api[K][1]>;
-} = operationTable({
+export const S3_BUCKET_OPERATIONS: S3Operations<S3BucketApi> = /* @__PURE__ */ operationTable({
   CreateBucket: {
     request: (input: CreateBucketRequest, region: string): HttpRequestSpec => {
       const constraint = input.CreateBucketConfiguration?.LocationConstraint ??
@@ -672,6 +683,10 @@ export const S3_OPERATIONS: {
       };
     },
   },
+}, ["CreateBucket"]);
+
+/** The S3 object operations as data, all a job's store uses; each may be sent again. */
+export const S3_OBJECT_OPERATIONS: S3Operations<S3ObjectApi> = /* @__PURE__ */ operationTable({
   PutObject: {
     request: (input: PutObjectRequest): HttpRequestSpec => ({
       method: "PUT",
@@ -886,20 +901,29 @@ export const S3_OPERATIONS: {
     }),
     response: empty,
   },
-}, ["CreateBucket"]);
+});
+
+const PAGINATORS = {
+  ListObjectsV2: {
+    inputToken: "ContinuationToken",
+    outputToken: "NextContinuationToken",
+    items: "Contents",
+    moreResults: "IsTruncated",
+  },
+} as const;
+
+/** Amazon S3's object operations as data: what a job's store signs and sends. */
+export const S3_OBJECT_SERVICE: ServiceDefinition<S3ObjectApi, S3Operation> = {
+  protocol: REST_XML,
+  operations: S3_OBJECT_OPERATIONS,
+  paginators: PAGINATORS,
+};
 
 /** Amazon S3 as data: its protocol, operations and paginators. */
 export const S3_SERVICE: ServiceDefinition<S3Api, S3Operation> = {
   protocol: REST_XML,
-  operations: S3_OPERATIONS,
-  paginators: {
-    ListObjectsV2: {
-      inputToken: "ContinuationToken",
-      outputToken: "NextContinuationToken",
-      items: "Contents",
-      moreResults: "IsTruncated",
-    },
-  },
+  operations: /* @__PURE__ */ Object.assign({}, S3_BUCKET_OPERATIONS, S3_OBJECT_OPERATIONS),
+  paginators: PAGINATORS,
 };
 
 /**
@@ -920,7 +944,13 @@ export const S3_SERVICE: ServiceDefinition<S3Api, S3Operation> = {
  * console.log(await obj.text()); // "{"
  * ```
  */
-export type S3 = ServiceClient<S3Api> & {
+export type S3 = S3Client<S3Api>;
+
+/** The S3 client of a job's store: the object operations of {@linkcode S3ObjectApi} and `deleteKeys`. */
+export type S3Objects = S3Client<S3ObjectApi>;
+
+/** An S3 client of some of S3's operations, with `deleteKeys`. */
+export type S3Client<Api extends S3ObjectApi> = ServiceClient<Api> & {
   /** Deletes any number of keys, 1000 per DeleteObjects call, and combines the results. */
   deleteKeys(
     bucket: string,
@@ -930,11 +960,12 @@ export type S3 = ServiceClient<S3Api> & {
 };
 
 /**
- * Makes the S3 client on a signed HTTP client.
+ * Makes an S3 client on a signed HTTP client: {@linkcode S3_SERVICE} for every
+ * operation, {@linkcode S3_OBJECT_SERVICE} for the objects' alone.
  *
  * @example Usage
  * ```ts ignore
- * const s3 = createS3(http);
+ * const s3 = createS3(http, S3_SERVICE);
  * await s3.deleteKeys("bucket", ["a", "b"]);
  * ```
  *
@@ -942,12 +973,13 @@ export type S3 = ServiceClient<S3Api> & {
  * @param service S3 as data; a session passes one whose errors carry advice.
  * @returns The client.
  */
-export function createS3(
+export function createS3<Api extends S3ObjectApi>(
   http: AwsHttpClient,
-  service: ServiceDefinition<S3Api, S3Operation> = S3_SERVICE,
-): S3 {
-  const s3 = createClient(http, service);
-  return Object.assign(s3, {
+  service: ServiceDefinition<Api, S3Operation>,
+): S3Client<Api> {
+  const client = createClient(http, service);
+  const s3 = client as unknown as ServiceClient<S3ObjectApi>;
+  return Object.assign(client, {
     async deleteKeys(bucket: string, keys: Iterable<string>, options?: CallOptions) {
       const all = [...keys];
       const out: Required<DeleteObjectsResponse> = { Deleted: [], Errors: [] };

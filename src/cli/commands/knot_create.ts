@@ -34,7 +34,8 @@ export const knotCreate = defineCommand({
     "runs with no network. Run it later with `map --name KNOT`. With --target aws it makes the " +
     "knot on AWS Batch: the image (built and pushed to ECR, Docker's output on stderr), the " +
     "Pars, the compute environment, job queue and job definition; a knot of that name on AWS is " +
-    "adopted as it is. With --target docker it builds the knot's image on this machine (no AWS " +
+    "adopted as it is, or, when its job queue or compute environment was deleted outside " +
+    "cloudknot, made again under the same names, keeping its runs. With --target docker it builds the knot's image on this machine (no AWS " +
     "request) and `map --name KNOT` runs it on the local Docker engine, as AWS Batch would.",
   args: [
     {
@@ -147,7 +148,8 @@ async function createAws(
   await checkModulePath(spec.module);
   await refuseOriginal(ctx, "knot", spec.name);
   const settings = cliSettings(ctx);
-  const existed = (await readAwsKnot(settings.state, spec.name)) !== undefined;
+  const before = await readAwsKnot(settings.state, spec.name);
+  const existed = before !== undefined;
   const quiet = ctx.flag("quiet") || ctx.flag("dry-run");
   const options: KnotOptions = {
     ...spec,
@@ -174,7 +176,15 @@ async function createAws(
   if (ctx.flag("json")) await ctx.print(JSON.stringify(awsKnotJson(record, image)));
   else {
     await ctx.print(
-      `${existed ? "Adopted" : "Created"} knot ${spec.name} on AWS Batch (${record.region}): ` +
+      // Only a knot made again registers a new job definition: one whose
+      // queue or compute environment was deleted outside cloudknot.
+      `${
+        !existed
+          ? "Created"
+          : record.jobDefinition !== before.jobDefinition
+          ? "Made again"
+          : "Adopted"
+      } knot ${spec.name} on AWS Batch (${record.region}): ` +
         `${awsFunctionLabel(record, image)}, ${record.compute}`,
     );
   }

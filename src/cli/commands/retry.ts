@@ -5,6 +5,7 @@
  * @module
  */
 import type { RetryOptions } from "../../run/retry.ts";
+import { knotResourcesGone, missingBatchResources } from "../../targets/aws/aws_knot.ts";
 import { defineCommand } from "../common/command.ts";
 import { followRun } from "../common/follow_run.ts";
 import { openRun } from "../common/run_reader.ts";
@@ -51,8 +52,17 @@ export const retry = defineCommand({
       ...(vcpus !== undefined ? { vcpus } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
     };
-    const { run: earlier, close } = await openRun(ctx, { use: "retry" });
+    const { run: earlier, close, aws } = await openRun(ctx, { use: "retry" });
     try {
+      if (aws !== undefined) {
+        // A knot whose queue or compute environment was deleted outside
+        // cloudknot reads its runs but runs nothing, as its adopted knot says.
+        await earlier.done;
+        const missing = earlier.counts.failed > 0
+          ? await missingBatchResources(aws.session, aws.record)
+          : [];
+        if (missing.length > 0) throw knotResourcesGone(aws.record, missing);
+      }
       const run = await earlier.retry(options);
       const quiet = ctx.flag("quiet");
       if (run === earlier && !quiet) {

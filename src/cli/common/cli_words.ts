@@ -22,6 +22,12 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   [/setEcrRepo\("([^"]*)"\)/g, (repo) => `cloudknot configure --ecr-repo ${repo}`],
   [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
+  [
+    /Knot\.create\(\{ name: "([^"]*)", func \}\) \(or module and exportName\) and the knot's options(.*)clobber the knot: that/g,
+    (name, rest) =>
+      `cloudknot knot create ${name} MODULE EXPORT --target aws and the knot's options${rest}` +
+      `run cloudknot knot clobber ${name} --target aws: that`,
+  ],
   [/ \(or the path option\)/g, () => ""],
   [/ as exportName\b/g, () => " as the export argument"],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],

@@ -67,9 +67,11 @@ export async function confirmDeletion(ctx: CommandContext, what: string): Promis
 
 /**
  * Opens what a clobber command deletes. When its AWS resources are already
- * (partly) gone, opening it has removed its record
- * (`ResourceDoesNotExistError`): that is said, with `cloudknot gc` to find
- * what is left, and the answer is `undefined`.
+ * (partly) gone and opening it has removed its record (a Pars whose roles or
+ * network are gone: `ResourceDoesNotExistError`), that is said, with
+ * `cloudknot gc` to find what is left, and the answer is `undefined`. (A
+ * knot whose queue or compute environment is gone opens, and its clobber
+ * deletes what is left.)
  *
  * @example Usage
  * ```ts ignore

@@ -51,7 +51,10 @@ import {
 import { recordSection } from "../../state/sections.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { deletePrefix } from "../../store/store.ts";
-import type { OpenedKnot, Target } from "../target.ts";
+import type { MapRequest, OpenedKnot, SubmitRequest, Target } from "../target.ts";
+import type { MapRun } from "../../run/map_run.ts";
+import type { BatchJob } from "./batch/batch_job.ts";
+import type { Plan } from "../../plan/plan.ts";
 import { AwsTarget, type AwsTargetOptions } from "./aws_target.ts";
 import {
   type AwsKnotRecord,
@@ -69,7 +72,8 @@ import {
   validateAwsKnotOptions,
 } from "./knot_options.ts";
 
-import { validatePermissions } from "../../job/permissions.ts";
+import { type Permissions, validatePermissions } from "../../job/permissions.ts";
+import type { ComputeType } from "./batch/compute_options.ts";
 import { defined } from "../../util/defined.ts";
 
 export type { AwsKnotOptions, AwsKnotSpec } from "./knot_options.ts";
@@ -167,14 +171,38 @@ export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnot
   return await create(spec, checked, session, state);
 }
 
+/**
+ * What a create that heals a knot keeps of its record: the names of its
+ * resources, its bucket and Pars, and which of its compute environment and
+ * job queue are gone (only those are undone when the heal fails).
+ */
+interface Heal {
+  record: AwsKnotRecord;
+  missing: { computeEnvironment: boolean; jobQueue: boolean };
+}
+
+/** The name of a Batch resource from its ARN (`…:job-queue/<name>`). */
+function batchName(arn: string): string {
+  return arn.slice(arn.lastIndexOf("/") + 1);
+}
+
 async function create(
   spec: AwsKnotSpec,
   checked: CheckedAwsKnot,
   session: AwsSession,
   state: StateFile,
+  heal?: Heal,
 ): Promise<OpenedKnot<AwsKnotTarget>> {
   const { name } = spec;
-  const { compute, names } = checked;
+  const { compute } = checked;
+  const saved = heal?.record;
+  // A heal makes the knot again under the names its record gives.
+  const names = saved === undefined ? checked.names : {
+    computeEnvironment: batchName(saved.computeEnvironment),
+    jobQueue: batchName(saved.jobQueue),
+    jobDefinition: saved.jobDefinitionName,
+    launchTemplate: saved.launchTemplate ?? checked.names.launchTemplate,
+  };
   requireFunction(spec);
   if (spec.dockerImage !== undefined && spec.dockerImage.artifact === undefined) {
     throw new CloudknotInputError(
@@ -184,7 +212,11 @@ async function create(
   }
   // What only reads AWS: the Pars' name (and with it the job role's), the
   // instance types, the policies, the bucket's and the repository's names.
-  const parsName = (await knotParsName(spec, checked, session)).pars;
+  // A heal keeps the record's Pars, bucket and repository, so the knot's
+  // runs stay where its record says they are.
+  const parsName = saved !== undefined && typeof spec.pars !== "object"
+    ? saved.pars
+    : (await knotParsName(spec, checked, session)).pars;
   await checkJobFits(session, compute);
   if (checked.parsPolicies !== undefined) {
     await resolveParsPolicies(session, checked.parsPolicies);
@@ -192,8 +224,8 @@ async function create(
   // A config file the knot's record cannot be written to is refused before anything is made.
   await state.assertWritable();
   const settings = { session, state };
-  const { bucket, sse } = await resolveS3Params(settings);
-  const repoName = checked.repoName ?? await getEcrRepo({ state });
+  const { bucket, sse } = saved ?? await resolveS3Params(settings);
+  const repoName = saved?.dockerRepo ?? checked.repoName ?? await getEcrRepo({ state });
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,
@@ -273,7 +305,7 @@ async function create(
       ],
       ledger,
     })).value.Arn;
-    await setS3Params({ bucket, sse }, settings);
+    if (saved === undefined) await setS3Params({ bucket, sse }, settings);
     const repo = await DockerRepo.create({ name: repoName, session, state });
     // A repository this knot made is its config file's; one adopted keeps its owner.
     if (!repo.adopted && repo.arn !== "") {
@@ -293,27 +325,35 @@ async function create(
       securityGroup: pars.securityGroup,
     };
     made.batch = true;
+    let launchTemplate: string | undefined;
     if (compute.volumeSize !== undefined) {
-      made.launchTemplate = await ensureLaunchTemplate(session, {
+      launchTemplate = await ensureLaunchTemplate(session, {
         name: names.launchTemplate,
         volumeSize: compute.volumeSize,
         tags,
       });
+      // A heal leaves the launch template its record names when it fails.
+      if (heal === undefined) made.launchTemplate = launchTemplate;
     }
-    made.computeEnvironment = await ensureComputeEnvironment(session, {
+    const computeEnvironment = await ensureComputeEnvironment(session, {
       name: names.computeEnvironment,
       compute,
       placement,
       tags,
-      ...(made.launchTemplate !== undefined ? { launchTemplate: made.launchTemplate } : {}),
+      ...(launchTemplate !== undefined ? { launchTemplate } : {}),
     }, wait);
-    made.jobQueue = await ensureJobQueue(session, {
+    // A heal that fails deletes only what was gone before it, never what the knot still had.
+    if (heal === undefined || heal.missing.computeEnvironment) {
+      made.computeEnvironment = computeEnvironment;
+    }
+    const jobQueue = await ensureJobQueue(session, {
       name: names.jobQueue,
       priority: compute.priority,
-      computeEnvironment: made.computeEnvironment,
+      computeEnvironment,
       jobStateTimeLimitActions: compute.jobStateTimeLimitActions,
       tags,
     }, wait);
+    if (heal === undefined || heal.missing.jobQueue) made.jobQueue = jobQueue;
     const definition = await registerJobDefinition(session, {
       name: names.jobDefinition,
       image: imageUri,
@@ -336,8 +376,8 @@ async function create(
       image,
       repo,
       imageUri,
-      computeEnvironment: made.computeEnvironment,
-      jobQueue: made.jobQueue,
+      computeEnvironment,
+      jobQueue,
       jobDefinition: definition.arn,
       bucket,
       prefix,
@@ -355,7 +395,7 @@ async function create(
       jobQueue: resources.jobQueue,
       jobDefinition: resources.jobDefinition,
       jobDefinitionName: names.jobDefinition,
-      ...(made.launchTemplate !== undefined ? { launchTemplate: made.launchTemplate } : {}),
+      ...(launchTemplate !== undefined ? { launchTemplate } : {}),
       jobRole,
       bucket,
       sse,
@@ -363,7 +403,7 @@ async function create(
       retries: compute.retries,
       compute: compute.compute,
       imageTags: checked.imageTags,
-      runs: [],
+      runs: saved?.runs ?? [],
       ...(image.artifact?.sources !== undefined ? { sources: image.artifact.sources } : {}),
     };
     await writeAwsKnot(state, record);
@@ -381,7 +421,8 @@ async function create(
           ? { computeEnvironment: made.computeEnvironment }
           : {}),
         ...(made.launchTemplate !== undefined ? { launchTemplate: made.launchTemplate } : {}),
-        jobDefinitions: [names.jobDefinition],
+        // A heal keeps the revisions of the knot's job definition.
+        jobDefinitions: heal === undefined ? [names.jobDefinition] : [],
       }, wait).catch(() => {});
     }
     await ledger.rollback();
@@ -390,9 +431,24 @@ async function create(
   }
 }
 
+/**
+ * Whether a spec gives a function to make the knot from.
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (!hasFunction(spec)) console.log("adopted as it is");
+ * ```
+ *
+ * @param spec The knot's name and options.
+ * @returns Whether it has `func`, `module` or `dockerImage`.
+ */
+export function hasFunction(spec: AwsKnotSpec): boolean {
+  return spec.func !== undefined || spec.module !== undefined || spec.dockerImage !== undefined;
+}
+
 /** Refuses to create a knot that is not recorded and has no function to make it from. */
 export function requireFunction(spec: AwsKnotSpec): void {
-  if (spec.func === undefined && spec.module === undefined && spec.dockerImage === undefined) {
+  if (!hasFunction(spec)) {
     throw new CloudknotInputError(
       `There is no AWS knot named "${spec.name}" to adopt: pass func, module and exportName, or dockerImage to create it`,
       { field: "func" },
@@ -446,33 +502,33 @@ async function adopt(
       currentProfile: session.profile,
     });
   }
+  requireResources(record, ["jobQueue", "computeEnvironment"]);
+  const missing = await missingBatchResources(session, record);
+  // Deleted outside cloudknot: the record stays, with its runs. Given the
+  // function again, the knot is made again under the record's names;
+  // without it, the knot reads its runs and refuses to run anything.
+  if (missing.length > 0 && hasFunction(spec)) {
+    // What the record (and its job definition) gives is kept unless given
+    // again: the compute type, the attempts and the function's permissions.
+    const healing: AwsKnotSpec = {
+      ...spec,
+      ...(spec.compute === undefined ? { compute: record.compute as ComputeType } : {}),
+      ...(spec.retries === undefined ? { retries: record.retries } : {}),
+      ...(spec.permissions === undefined ? await recordedPermissions(session, record) : {}),
+    };
+    return await create(healing, validateAwsKnotOptions(healing), session, state, {
+      record,
+      missing: {
+        computeEnvironment: missing.includes(computeEnvironment),
+        jobQueue: missing.includes(jobQueue),
+      },
+    });
+  }
   const ignored = SHAPING.filter((key) => spec[key] !== undefined);
   if (ignored.length > 0) {
     (spec.warn ?? console.warn)(
       `cloudknot: knot ${name} exists, so it was adopted as it is and these options were ignored: ` +
         `${ignored.join(", ")}; clobber the knot or choose another name to change them`,
-    );
-  }
-  requireResources(record, ["jobQueue", "computeEnvironment"]);
-  const [ce, queue] = await Promise.all([
-    session.batch.describeComputeEnvironments({ computeEnvironments: [computeEnvironment] })
-      .then((r) => r.computeEnvironments?.[0]),
-    session.batch.describeJobQueues({ jobQueues: [jobQueue] }).then((r) => r.jobQueues?.[0]),
-  ]);
-  const missing = [
-    ...(ce === undefined || ce.status === "DELETED" ? [computeEnvironment] : []),
-    ...(queue === undefined || queue.status === "DELETED" ? [jobQueue] : []),
-  ];
-  if (missing.length > 0) {
-    await removeAwsKnot(state, name);
-    throw new ResourceDoesNotExistError(
-      `Knot ${name}'s ${
-        missing.join(" and ")
-      } no longer exist (a clobber that stopped part-way?); its record was dropped, so create ` +
-        `the knot again; what is left of it (its compute environment or queue, job definitions, ` +
-        `job role, job data) is garbage that \`cloudknot gc\` deletes (findGarbage and ` +
-        `deleteGarbage)`,
-      { missing },
     );
   }
   requireResources(record);
@@ -511,8 +567,88 @@ async function adopt(
     artifact: record.sources !== undefined
       ? { ...image.artifact, sources: record.sources }
       : image.artifact,
-    target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources),
+    target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources, {
+      missing,
+    }),
   };
+}
+
+/** The permissions a knot's job definition gives its function, when it names any. */
+async function recordedPermissions(
+  session: AwsSession,
+  record: AwsKnotRecord,
+): Promise<{ permissions?: Permissions }> {
+  const { jobDefinitions } = await session.batch.describeJobDefinitions({
+    jobDefinitions: [record.jobDefinition],
+  });
+  const value = jobDefinitions?.[0]?.containerProperties?.environment
+    ?.find((e) => e.name === "CLOUDKNOT_PERMISSIONS")?.value;
+  return value === undefined ? {} : { permissions: JSON.parse(value) };
+}
+
+/**
+ * The ARNs of a knot's compute environment and job queue that no longer
+ * exist (deleted outside cloudknot), compute environment first; AWS is only
+ * read.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const missing = await missingBatchResources(session, record);
+ * if (missing.length > 0) throw knotResourcesGone(record, missing);
+ * ```
+ *
+ * @param session The AWS session of the knot's region.
+ * @param record The knot's record.
+ * @returns The ARNs not found (or found DELETED).
+ */
+export async function missingBatchResources(
+  session: AwsSession,
+  record: AwsKnotRecord,
+): Promise<string[]> {
+  const { computeEnvironment, jobQueue } = record;
+  const [ce, queue] = await Promise.all([
+    session.batch.describeComputeEnvironments({ computeEnvironments: [computeEnvironment] })
+      .then((r) => r.computeEnvironments?.[0]),
+    session.batch.describeJobQueues({ jobQueues: [jobQueue] }).then((r) => r.jobQueues?.[0]),
+  ]);
+  return [
+    ...(ce === undefined || ce.status === "DELETED" ? [computeEnvironment] : []),
+    ...(queue === undefined || queue.status === "DELETED" ? [jobQueue] : []),
+  ];
+}
+
+/**
+ * The error of a knot that cannot run anything because its compute
+ * environment or job queue is gone: says which, that its runs are kept, and
+ * that `Knot.create` with the function makes them again.
+ *
+ * @example Usage
+ * ```ts ignore
+ * throw knotResourcesGone(record, [record.jobQueue]);
+ * ```
+ *
+ * @param record The knot's record.
+ * @param missing The ARNs that are gone, from {@linkcode missingBatchResources}.
+ * @returns The error.
+ */
+export function knotResourcesGone(
+  record: AwsKnotRecord,
+  missing: readonly string[],
+): ResourceDoesNotExistError {
+  const { name, computeEnvironment } = record;
+  const what = missing.map((arn) =>
+    `${arn === computeEnvironment ? "compute environment" : "job queue"} ${arn}`
+  );
+  return new ResourceDoesNotExistError(
+    `Knot ${name} cannot run anything: its ${what.join(" and its ")} no longer ${
+      what.length === 1 ? "exists" : "exist"
+    } (deleted outside cloudknot, or by a clobber that stopped part-way). Its runs are kept ` +
+      `and can still be read. To run again, make what is missing again with ` +
+      `Knot.create({ name: "${name}", func }) (or module and exportName) and the knot's ` +
+      `options: it keeps the knot's names and runs. To be done with it, clobber the knot: that ` +
+      `deletes what is left of it`,
+    { missing: [...missing] },
+  );
 }
 
 /** What an AWS knot's clobber deletes besides the knot's own Batch resources and data. */
@@ -550,6 +686,13 @@ export interface AwsClobberOptions {
 export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions> {
   /** The knot's resources. */
   readonly resources: AwsKnotResources;
+  /**
+   * The ARNs of the knot's compute environment and job queue that no longer
+   * exist (deleted outside cloudknot); empty when the knot is whole. While
+   * any is missing, the knot's runs can be read but `map`, `submit` and
+   * `retry` are refused.
+   */
+  readonly missing: readonly string[];
   #options: AwsTargetOptions;
   #record: AwsKnotRecord;
 
@@ -559,12 +702,68 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * @param options The target's options, from the knot's record.
    * @param record The knot's record.
    * @param resources The knot's resources.
+   * @param state `missing`: the knot's resources found gone when it was adopted. @default {{ missing: [] }}
    */
-  constructor(options: AwsTargetOptions, record: AwsKnotRecord, resources: AwsKnotResources) {
+  constructor(
+    options: AwsTargetOptions,
+    record: AwsKnotRecord,
+    resources: AwsKnotResources,
+    state: { missing?: readonly string[] } = {},
+  ) {
     super(options);
     this.#options = options;
     this.#record = record;
     this.resources = resources;
+    this.missing = state.missing ?? [];
+  }
+
+  /**
+   * Refuses to run anything while the knot's compute environment or job
+   * queue is gone: says which, and that `Knot.create` with the function
+   * makes it again and keeps the knot's runs.
+   */
+  #requireWhole(): void {
+    if (this.missing.length > 0) throw knotResourcesGone(this.#record, this.missing);
+  }
+
+  /**
+   * Submits a run, as {@linkcode AwsTarget.map} does, once the knot is whole.
+   *
+   * @param request The encoded items and the map options.
+   * @returns The run's handle.
+   * @throws {ResourceDoesNotExistError} When the knot's compute environment or job queue is gone.
+   */
+  override async map<T>(request: MapRequest): Promise<MapRun<T>> {
+    this.#requireWhole();
+    return await super.map(request);
+  }
+
+  /**
+   * Submits one item, as {@linkcode AwsTarget.submit} does, once the knot is whole.
+   *
+   * @param request The encoded item, starmap and environment.
+   * @returns The job.
+   * @throws {ResourceDoesNotExistError} When the knot's compute environment or job queue is gone.
+   */
+  override async submit(request: SubmitRequest): Promise<BatchJob> {
+    this.#requireWhole();
+    return await super.submit(request);
+  }
+
+  /**
+   * What `map(request)` would do, as {@linkcode AwsTarget.plan} says, once the knot is whole.
+   *
+   * @param request The encoded items and the map options.
+   * @param options `itemSeconds` adds an estimate.
+   * @returns The plan.
+   * @throws {ResourceDoesNotExistError} When the knot's compute environment or job queue is gone.
+   */
+  override async plan(
+    request: MapRequest,
+    options: { itemSeconds?: number } = {},
+  ): Promise<Plan> {
+    this.#requireWhole();
+    return await super.plan(request, options);
   }
 
   /**
@@ -585,7 +784,11 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     const { name } = this.#record;
     const batch = session.batch;
     const live: string[] = [];
-    for (const jobStatus of ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"]) {
+    // A queue deleted outside cloudknot has no jobs left to stop.
+    const statuses = this.missing.includes(r.jobQueue)
+      ? []
+      : ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"];
+    for (const jobStatus of statuses) {
       for await (const job of batch.listJobsAll({ jobQueue: r.jobQueue, jobStatus })) {
         live.push(job.jobId);
       }

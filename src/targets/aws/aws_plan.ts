@@ -19,7 +19,7 @@ import { JOB_DATA_PREFIX } from "../../resources/bucket.ts";
 import { StateFile } from "../../state/state_file.ts";
 import type { MapRequest } from "../target.ts";
 import { planAwsMap } from "./run_plan.ts";
-import { knotParsName, requireFunction } from "./aws_knot.ts";
+import { hasFunction, knotParsName, missingBatchResources, requireFunction } from "./aws_knot.ts";
 import { getRole, KNOT_ROLE_SPEC } from "../../resources/_iam_roles.ts";
 import { type AwsKnotSpec, SHAPING, validateAwsKnotOptions as check } from "./knot_options.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
@@ -64,6 +64,32 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
   const saved = await readAwsKnot(state, name, { strict: true });
   if (saved !== undefined) {
     const ignored = SHAPING.filter((key) => spec[key] !== undefined);
+    // Deleted outside cloudknot: given the function, create would make them
+    // again. (A knot of another region, or a record without them, is
+    // refused by create, not looked at.)
+    const missing = saved.region === session.region && saved.jobQueue !== "" &&
+        saved.computeEnvironment !== ""
+      ? await missingBatchResources(session, saved)
+      : [];
+    const gone = missing.length === 0
+      ? undefined
+      : `its ${missing.join(" and ")} no longer exist${missing.length === 1 ? "s" : ""}`;
+    if (gone !== undefined && hasFunction(spec)) {
+      return new Plan({
+        title,
+        steps: missing.map((arn) => ({
+          action: "create" as const,
+          kind: arn === saved.jobQueue ? "job queue" : "compute environment",
+          name: arn.slice(arn.lastIndexOf("/") + 1),
+        })),
+        notes: [
+          `knot ${name} is in the config file, but ${gone}: ${
+            missing.length === 1 ? "it" : "they"
+          } would be made again under the same names (the image built and pushed and a job ` +
+          "definition registered again), keeping its runs",
+        ],
+      });
+    }
     return new Plan({
       title,
       steps: [{
@@ -78,6 +104,11 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       }],
       notes: [
         `knot ${name} is in the config file, so it would be adopted as it is`,
+        ...(gone !== undefined
+          ? [
+            `${gone}: it could read its runs but run nothing until created again with its function`,
+          ]
+          : []),
         ...(ignored.length > 0 ? [`these options would be ignored: ${ignored.join(", ")}`] : []),
       ],
     });

@@ -23,13 +23,14 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { JobDetail } from "../../aws/services/batch.ts";
 import type { Estimate } from "../../cost/estimate.ts";
 import { estimateRun } from "../../cost/estimate.ts";
 import type { Docker } from "../../docker/docker.ts";
 import { localRunUsage } from "../local/run_usage.ts";
+import { isRunName } from "../local/local_target.ts";
 import {
   INDEX_ENTRY_BYTES,
   listRecords,
@@ -46,7 +47,7 @@ import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.t
 import { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
-import { CloudknotInputError } from "../../util/errors.ts";
+import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { CommandTimeoutError } from "../../util/command_limit.ts";
 import { defined } from "../../util/defined.ts";
@@ -77,6 +78,14 @@ export const CONTAINER_LABELS = {
 const OOM_REASON = "OutOfMemoryError: Container killed due to memory usage";
 /** How often a follower looks at a run another process drives, in milliseconds. */
 const FOLLOW_MS = 200;
+/**
+ * The file in a run's directory that says it was cancelled, and why: a handle
+ * that follows a run another process drives writes it before it kills the
+ * run's containers, and the driver, which looks for it before it starts a
+ * container and when one ends, cancels the run too instead of starting the
+ * next containers or recording the killed ones as crashed.
+ */
+const CANCEL_FILE = "cancel";
 /** The lines at the end of a crashed slice's log read for V8's out-of-memory line. */
 const LOG_TAIL_LINES = 50;
 /** The folder of a run's directory that keeps what each attempt's container ended with. */
@@ -153,6 +162,8 @@ interface RunState {
   control: RunControl;
   /** Stops starting attempts (a cancel). */
   stop: AbortController;
+  /** Cancels the run (its handle's `cancel`). */
+  cancel(reason: string): Promise<void>;
   /** The attempts under way in this process, when it drives the run. */
   driving?: Promise<void>;
   /** The run's slices, in item order. */
@@ -238,8 +249,16 @@ export class DockerTarget implements Target {
     const dir = this.#runDir(runId);
     await ensurePrivateDir(dir);
     const lock = takeLock(dir)!;
-    const store = new LocalStore(dir);
-    await writePayload(store, items, manifest);
+    // Its directory is made once: a clobber removes it for good.
+    const store = new RunStore(dir);
+    try {
+      await writePayload(store, items, manifest);
+    } catch (e) {
+      // Nothing ran: no part of the run is kept.
+      lock.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      throw diskError(e, `write the inputs of docker run ${runId}`, dir, "map them again") ?? e;
+    }
     const state = this.#open<T>(dir, store, manifest);
     const abort = () => state.run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
     request.signal?.addEventListener("abort", abort, { once: true });
@@ -273,8 +292,11 @@ export class DockerTarget implements Target {
       ...this.#hooks(dir, store, manifest),
       jobId: (index) => childAt(children, index).jobId,
       startedAt: manifest.createdAt,
-      onCancel: async () => {
+      onCancel: async (reason) => {
         stop.abort();
+        // Before the kill: a process driving the run cancels it too (CANCEL_FILE).
+        await Deno.writeTextFile(join(dir, CANCEL_FILE), reason, { createNew: true, mode: 0o600 })
+          .catch(() => {});
         await this.#kill({ [CONTAINER_LABELS.run]: manifest.runId });
         await state.driving;
       },
@@ -290,6 +312,7 @@ export class DockerTarget implements Target {
       store,
       control,
       stop,
+      cancel: (reason) => run.cancel(reason),
       run,
       children,
     };
@@ -320,6 +343,7 @@ export class DockerTarget implements Target {
     let container = w.container;
     try {
       while (!stop.signal.aborted && open().length > 0) {
+        if (cancelledElsewhere(state)) return;
         for (const index of open()) control.started(index, attempt, child.jobId);
         const ended = await this.#attempt(state, child, attempt, container);
         if (ended === undefined || stop.signal.aborted) return;
@@ -336,10 +360,16 @@ export class DockerTarget implements Target {
       }
     } catch (e) {
       // Docker or the run's directory failed under the slice: its open items end with that error.
+      const error = goneError(e, state.dir) ?? diskError(
+        e,
+        `keep the files of docker run ${manifest.runId}`,
+        state.dir,
+        "run its failed items again with run.retry() (or cloudknot retry)",
+      ) ?? e;
       for (const index of open()) {
         control.settle(failureRecord(
           { index, attempt, jobId: child.jobId, kind: "infrastructure" },
-          errorToRecord(e),
+          errorToRecord(error),
         ));
       }
     }
@@ -438,9 +468,11 @@ export class DockerTarget implements Target {
       }
     }
     // A cancel that listed the running containers before this one started.
-    if (state.stop.signal.aborted) await docker.command(["kill", name]).catch(() => {});
+    if (state.stop.signal.aborted || cancelledElsewhere(state)) {
+      await docker.command(["kill", name]).catch(() => {});
+    }
     const exitCode = await this.#wait(name);
-    if (state.stop.signal.aborted) {
+    if (state.stop.signal.aborted || cancelledElsewhere(state)) {
       await this.#keepLog(dir, name, child.from, attempt);
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
       return undefined;
@@ -549,7 +581,10 @@ export class DockerTarget implements Target {
     if (await Deno.stat(logFile).then(() => true, () => false)) return logFile;
     const output = await this.#o.docker.command(["logs", name]).catch(() => undefined);
     if (output !== undefined) {
-      await Deno.mkdir(join(dir, "logs"), { recursive: true, mode: 0o700 });
+      // Not made recursively: a removed run's directory is not made again.
+      await Deno.mkdir(join(dir, "logs"), { mode: 0o700 }).catch((e) => {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      });
       await Deno.writeTextFile(logFile, output.stdout + output.stderr, { mode: 0o600 });
     }
     return logFile;
@@ -605,10 +640,13 @@ export class DockerTarget implements Target {
 
   async #collectOne<T>(runId: string, options: CollectOptions): Promise<MapRun<T>> {
     const dir = this.#runDir(runId);
-    const store = new LocalStore(dir);
-    const manifest = await readManifest(store).catch(() => undefined) as
-      | DockerRunManifest
-      | undefined;
+    const store = new RunStore(dir);
+    // A run id is a name in the knot's runs, never a path to another knot's.
+    const manifest = !isRunName(runId)
+      ? undefined
+      : await readManifest(store).catch(() => undefined) as
+        | DockerRunManifest
+        | undefined;
     if (manifest === undefined) {
       throw new CloudknotInputError(
         `Knot ${this.#o.knot} has no docker run ${runId}: list its runs with knot.runs()`,
@@ -924,9 +962,18 @@ export class DockerTarget implements Target {
     const containers = await this.#containers({});
     await docker.removeContainer(containers.map((c) => c.name), { force: true, missingOk: true });
     await docker.removeImage(this.#o.image, { force: true, missingOk: true });
-    await Deno.remove(this.#o.root, { recursive: true }).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    });
+    // A process driving one of its runs may write into it meanwhile (until it
+    // finds a directory gone): the removal is tried again.
+    for (let tries = 1;; tries++) {
+      try {
+        await Deno.remove(this.#o.root, { recursive: true });
+        return;
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return;
+        if (tries >= 5) throw e;
+        await sleep(FOLLOW_MS);
+      }
+    }
   }
 }
 
@@ -1036,6 +1083,80 @@ function hostUser(): string | undefined {
   const uid = Deno.uid();
   const gid = Deno.gid();
   return uid === null || gid === null ? undefined : `${uid}:${gid}`;
+}
+
+/**
+ * A run's store, whose directory is made once: when it is gone (its knot was
+ * clobbered), writes fail with `Deno.errors.NotFound` instead of making it
+ * again, as a `LocalStore` makes its root on a write.
+ */
+class RunStore extends LocalStore {
+  override async put(key: string, body: Uint8Array | string): Promise<void> {
+    const path = join(this.root, key);
+    // Not made recursively: a removed root is not made again.
+    await Deno.mkdir(dirname(path), { mode: 0o700 }).catch((e) => {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    });
+    const tmp = `${path}.tmp-${Deno.pid}-${++runStoreWrites}`;
+    await Deno.writeFile(tmp, typeof body === "string" ? new TextEncoder().encode(body) : body, {
+      mode: 0o600,
+    });
+    await Deno.rename(tmp, path);
+  }
+}
+
+let runStoreWrites = 0;
+
+/** The run's directory is gone (its knot was clobbered): what `e` says then; else `undefined`. */
+function goneError(e: unknown, dir: string): Error | undefined {
+  if (!(e instanceof Deno.errors.NotFound)) return undefined;
+  try {
+    Deno.statSync(dir);
+    return undefined;
+  } catch {
+    return new CloudknotError(
+      `The run's directory ${dir} is gone: its knot was clobbered (or the directory removed) ` +
+        `while the run ran, so nothing of it is kept; map the inputs again`,
+      { cause: e },
+    );
+  }
+}
+
+/** The system's codes of a disk that cannot take a write. */
+const DISK_FULL = new Set(["ENOSPC", "EDQUOT", "EROFS", "EIO"]);
+
+/**
+ * A write to a run's directory that the disk refused (full, over quota,
+ * read-only), as an error that says so and what to do; `undefined` for any
+ * other error.
+ */
+function diskError(e: unknown, what: string, dir: string, then: string): Error | undefined {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (!(e instanceof Error) || typeof code !== "string" || !DISK_FULL.has(code)) return undefined;
+  const error = new CloudknotError(
+    `Cannot ${what} in ${dir}: ${e.message}. Free space on that disk (the results already ` +
+      `there stay readable), or pass the knot a dir on another disk; then ${then}`,
+    { cause: e },
+  );
+  error.name = "RunStoreError";
+  return error;
+}
+
+/**
+ * Whether another handle cancelled the run (`CANCEL_FILE`): if so, this one
+ * cancels it too, with the same reason, and stops driving it.
+ */
+function cancelledElsewhere(state: RunState): boolean {
+  if (state.stop.signal.aborted) return true;
+  let reason: string;
+  try {
+    reason = Deno.readTextFileSync(join(state.dir, CANCEL_FILE));
+  } catch {
+    return false;
+  }
+  state.stop.abort();
+  void state.cancel(reason);
+  return true;
 }
 
 /** The run's lock, held by whoever drives it; `undefined` when another process holds it. */

@@ -11,7 +11,7 @@
  */
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { CloudknotInputError } from "../../util/errors.ts";
+import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { sha256Hex } from "../../util/sha256.ts";
 import { type ArtifactSources, rememberSourceRoots } from "../../job/artifact_sources.ts";
 import type { FunctionArtifact, FunctionKind } from "../../job/function_artifact.ts";
@@ -180,7 +180,17 @@ export async function readLocalKnotRecord(
 ): Promise<LocalKnotRecord | undefined> {
   const bytes = await store.get("knot.json");
   if (bytes === undefined) return undefined;
-  const record: LocalKnotRecord = JSON.parse(new TextDecoder().decode(bytes));
+  let record: LocalKnotRecord;
+  try {
+    record = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new CloudknotError(
+      `The record of the knot in ${store.root} (knot.json) is damaged: ${(e as Error).message}. ` +
+        `Create the knot again with its function (Knot.create with func or module, or ` +
+        `cloudknot knot create), which writes a new record and keeps its runs`,
+      { cause: e },
+    );
+  }
   if (record.sources !== undefined) rememberSourceRoots(record.sources.key, record.sources);
   return record;
 }
@@ -212,7 +222,11 @@ export async function listLocalKnots(options: LocalCatalogOptions = {}): Promise
   const knots: LocalKnotInfo[] = [];
   for (const name of names.sort()) {
     const root = join(dir, name);
-    const record = await readLocalKnotRecord(new LocalStore(root));
+    // A knot whose record is damaged is left out (adopting it says why).
+    const record = await readLocalKnotRecord(new LocalStore(root)).catch((e) => {
+      if (e?.cause instanceof SyntaxError) return undefined;
+      throw e;
+    });
     if (record === undefined) continue;
     knots.push({ record, root, runsRoot: await localRunsRoot(root, options) });
   }

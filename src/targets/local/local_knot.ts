@@ -85,7 +85,13 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     }
   }
   const store = new LocalStore(root);
-  const saved = await readLocalKnotRecord(store);
+  // A damaged record is replaced when the knot is made again with its function.
+  const saved = await readLocalKnotRecord(store).catch((e) => {
+    if (e?.cause instanceof SyntaxError && (spec.func ?? spec.module) !== undefined) {
+      return undefined;
+    }
+    throw e;
+  });
   if (saved !== undefined && saved.target !== "local") {
     throw new CloudknotInputError(
       `The knot named "${spec.name}" in ${root} runs on the ${saved.target} target, not ` +
@@ -123,7 +129,12 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     artifact: artifactKey,
     ...knotRecordFields(artifact, saved, spec.permissions),
   };
-  await store.put("knot.json", JSON.stringify(record, null, 2));
+  // Adopting a knot that did not change writes nothing, so its runs stay
+  // readable on a full disk.
+  const text = JSON.stringify(record, null, 2);
+  const unchanged = saved !== undefined &&
+    JSON.stringify({ ...saved, updatedAt: record.updatedAt }, null, 2) === text;
+  if (!unchanged) await store.put("knot.json", text);
   if (runsRoot !== root) await ensurePrivateDir(runsRoot);
   const target = new LocalTarget({
     knot: spec.name,

@@ -49,6 +49,12 @@ import {
 const FOLLOW_MS = 200;
 /** The file in a knot's directory that lists its runs' ids, one a line. */
 const RUN_LIST = "runs.log";
+/**
+ * The file in a run's directory that says it was cancelled, and why: a handle
+ * that follows a run another process runs writes it, and that process, which
+ * looks for it while it runs the run, cancels the run too.
+ */
+const CANCEL_FILE = "cancel";
 
 /** Options for a {@linkcode LocalTarget}. */
 export interface LocalTargetOptions {
@@ -156,11 +162,17 @@ export class LocalTarget implements Target {
     const first = await chunks.next();
     const runId = newRunId();
     const jobId = (index: number) => `${runId}:${index}`;
-    if (first.done) {
-      return MapRun.create<T>(
-        { knot: o.knot, runId, target: "local", total: 0, attempts: o.attempts },
+    if (first.done || request.signal?.aborted) {
+      // A signal aborted before the run: every input is still checked, and
+      // each ends cancelled, with nothing written or run (as on AWS).
+      let total = 0;
+      for (let next = first; !next.done; next = await chunks.next()) total += next.value.length;
+      const { run } = MapRun.create<T>(
+        { knot: o.knot, runId, target: "local", total, attempts: o.attempts },
         { jobId },
-      ).run;
+      );
+      if (total > 0) await run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
+      return run;
     }
     const manifest: LocalRunManifest = {
       version: 1,
@@ -207,6 +219,7 @@ export class LocalTarget implements Target {
         logs: (index, attempt) => readLog(files, index, attempt),
       },
     );
+    watchCancel(dir, run);
     // Inputs read from an iterable are this run's own copies (Knot.map
     // encodes them), which the feed may free once done with.
     const feed = new ItemFeed(files, Symbol.asyncIterator in request.items);
@@ -309,19 +322,28 @@ export class LocalTarget implements Target {
         }
       },
       store: (ended) => {
-        for (const a of ended) {
+        // Each attempt fails with its own error: one whose output could not
+        // be written fails alone, the others' records are kept.
+        const failed = new Map<number, RunStoreError>();
+        const kept: number[] = [];
+        ended.forEach((a, i) => {
           const error = lost.get(key(a.index, a.attempt));
-          if (error !== undefined) {
-            lost.clear();
-            throw error;
-          }
+          if (error === undefined) return kept.push(i);
+          lost.delete(key(a.index, a.attempt));
+          failed.set(i, error);
+        });
+        if (kept.length === 0) return failed;
+        try {
+          files.appendRecords(kept.map((i) => ({
+            index: ended[i]!.index,
+            attempt: ended[i]!.attempt,
+            kind: ended[i]!.kind,
+            record: ended[i]!.bytes,
+          })));
+        } catch (e) {
+          for (const i of kept) failed.set(i, e as RunStoreError);
         }
-        files.appendRecords(ended.map((a) => ({
-          index: a.index,
-          attempt: a.attempt,
-          kind: a.kind,
-          record: a.bytes,
-        })));
+        return failed;
       },
       ended: (a) => {
         feed.ended(a.index);
@@ -362,7 +384,8 @@ export class LocalTarget implements Target {
   async #collectOne<T>(runId: string, options: CollectOptions): Promise<MapRun<T>> {
     const o = this.#o;
     const dir = this.#runDir(runId);
-    const opened = await RunDir.open(dir);
+    // A run id is a name in the knot's runs, never a path to another knot's.
+    const opened = isRunName(runId) ? await RunDir.open(dir) : undefined;
     if (opened === undefined) {
       if (this.#listedRuns().includes(runId)) throw new RunDataGoneError(o.knot, runId, dir);
       throw new CloudknotInputError(
@@ -394,6 +417,14 @@ export class LocalTarget implements Target {
       startedAt: manifest.createdAt,
       logs: (index, attempt) => readLog(files, index, attempt),
       onCancel: async (reason) => {
+        if (pool === undefined && !files.owned && files.isLive()) {
+          // Another process runs it: that process cancels it, and its records are read here.
+          requestCancel(dir, reason);
+          while (!run.finished && !files.owned && files.isLive()) {
+            await sleep(FOLLOW_MS);
+            read();
+          }
+        }
         pool?.cancel(reason);
         await pool?.done;
       },
@@ -427,7 +458,13 @@ export class LocalTarget implements Target {
         control.seal();
       }
       if (run.finished) return;
+      const cancelled = cancelRequest(dir);
+      if (cancelled !== undefined) {
+        void run.cancel(cancelled);
+        return;
+      }
       pool = this.#pools(files, manifest, control);
+      watchCancel(dir, run);
       const stop = () => pool?.cancel("stopped");
       signal?.addEventListener("abort", stop, { once: true });
       for (let index = 0; index < run.total; index++) {
@@ -494,7 +531,12 @@ export class LocalTarget implements Target {
   runs(): Promise<LocalRunManifest[]> {
     return readRunManifests(
       join(this.#o.runsRoot, "runs"),
-      async (dir) => (await RunDir.open(dir))?.manifest,
+      // A run whose manifest is damaged is left out (collect() says why).
+      async (dir) =>
+        (await RunDir.open(dir).catch((e) => {
+          if (e?.cause instanceof SyntaxError) return undefined;
+          throw e;
+        }))?.manifest,
     );
   }
 
@@ -687,6 +729,45 @@ async function* readLog(files: RunDir, index: number, attempt: number): AsyncGen
 }
 
 /** Writes cancellation records, so a later `collect` sees the items as cancelled. */
+/**
+ * Whether `runId` can name a run in a knot's runs directory: not a path
+ * (`../other/runs/<id>` would open another knot's run).
+ */
+export function isRunName(runId: string): boolean {
+  return runId !== "" && runId !== "." && runId !== ".." && !/[/\\]/.test(runId);
+}
+
+/** Why another handle cancelled the run in `dir` (`CANCEL_FILE`), if it did. */
+function cancelRequest(dir: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(join(dir, CANCEL_FILE));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Asks the process that runs the run in `dir` to cancel it (`CANCEL_FILE`). */
+function requestCancel(dir: string, reason: string): void {
+  try {
+    Deno.writeTextFileSync(join(dir, CANCEL_FILE), reason, { createNew: true, mode: 0o600 });
+  } catch {
+    // Asked already (the first reason stays), or the run's directory is gone.
+  }
+}
+
+/** Cancels a run this process runs once another handle asks (`CANCEL_FILE`). */
+function watchCancel(dir: string, run: MapRun<unknown>): void {
+  const timer = setInterval(() => {
+    const reason = cancelRequest(dir);
+    if (reason === undefined) return;
+    clearInterval(timer);
+    void run.cancel(reason);
+  }, FOLLOW_MS);
+  // Only while the run keeps the process alive anyway.
+  Deno.unrefTimer(timer);
+  run.done.then(() => clearInterval(timer));
+}
+
 function saveCancelled(files: RunDir, records: ErrorRecord[]): void {
   if (!files.owned || records.length === 0) return;
   files.appendRecords(records.map((record) => ({

@@ -229,7 +229,17 @@ export class RunDir {
       if (e instanceof Deno.errors.NotFound) return undefined;
       throw e;
     }
-    return { run: new RunDir(dir), manifest: JSON.parse(text) };
+    let manifest: LocalRunManifest;
+    try {
+      manifest = JSON.parse(text);
+    } catch (e) {
+      throw new CloudknotError(
+        `The manifest of the run in ${dir} (${RUN_FILES.manifest}) is damaged, so the run ` +
+          `cannot be read: ${(e as Error).message}. Map its inputs again`,
+        { cause: e },
+      );
+    }
+    return { run: new RunDir(dir), manifest };
   }
 
   /**

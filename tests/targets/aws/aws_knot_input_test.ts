@@ -8,7 +8,6 @@ import {
   Knot,
   ProfileMismatchError,
   RegionMismatchError,
-  ResourceDoesNotExistError,
 } from "../../../mod.ts";
 import { join } from "node:path";
 import { AwsConfigError } from "../../../src/aws/mod.ts";
@@ -38,7 +37,7 @@ Deno.test("a module that cannot be bundled fails before any AWS resource is touc
   });
 });
 
-Deno.test("a knot recorded in another region or profile is refused, and a vanished one is dropped", async () => {
+Deno.test("a knot recorded in another region or profile is refused, and a vanished one's record is kept", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const record = {
       target: "aws",
@@ -59,16 +58,15 @@ Deno.test("a knot recorded in another region or profile is refused, and a vanish
       ProfileMismatchError,
     );
     assert.deepEqual(emu.mutatingRequests(), []);
-    await state.setMany("knot gone", { profile: session.profile });
+    // Its compute environment and queue are gone, and the record lacks the
+    // rest: refused, with the record and its runs kept (heal_test.ts adopts
+    // and heals a whole record).
+    await state.setMany("knot gone", { profile: session.profile, runs: "20260101T000000Z-abcdef" });
     await assert.rejects(
       () => Knot.create({ name: "gone", target: "aws", session, state }),
-      (e) =>
-        e instanceof ResourceDoesNotExistError && e.missing.length === 2 &&
-        /create the knot again; what is left of it .* is garbage that `cloudknot gc` deletes/.test(
-          e.message,
-        ),
+      /has no "pars": clobber the knot and create it again/,
     );
-    assert.equal(await state.section("knot gone"), undefined, "the stale record was dropped");
+    assert.equal(await state.get("knot gone", "runs"), "20260101T000000Z-abcdef");
     assert.deepEqual(emu.mutatingRequests(), []);
   });
 });

@@ -222,6 +222,75 @@ dockerTest(
 );
 
 dockerTest(
+  "cancel() from a handle that follows a run another handle drives stops it there too: every handle and every later reader see the same cancelled items",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
+    try {
+      const options = { name: "cancelled-elsewhere", target: "docker", dir } as const;
+      const knot = await Knot.create({
+        ...options,
+        func: job,
+        cloudknotDir: dir,
+        baseImage,
+        docker: quiet,
+        concurrency: 1,
+      });
+      // One container at a time: the first sleeps, the others wait for it.
+      const run = await knot.map(["sleep", 1, 2, 3], { itemsPerJob: 1, progress: false });
+      const labels = { [CONTAINER_LABELS.run]: run.runId };
+      while ((await containers(labels)).length < 1) await new Promise((r) => setTimeout(r, 100));
+      // Another handle (as another process's: the run's lock is held by the first).
+      const followed = await (await Knot.create(options)).collect(run.runId);
+      await followed.cancel("cancelled by the follower");
+      const kinds = (settled: PromiseSettledResult<unknown>[]) =>
+        settled.map((s, i) => s.status === "fulfilled" ? "ok" : rejected(s, i).kind);
+      const cancelled = ["cancelled", "cancelled", "cancelled", "cancelled"];
+      assert.deepEqual(kinds(await followed.settled()), cancelled);
+      assert.deepEqual(kinds(await run.settled()), cancelled, "the driving handle went on");
+      const later = await (await Knot.create(options)).collect(run.runId);
+      assert.deepEqual(kinds(await later.settled()), cancelled);
+      assert.deepEqual(await containers(labels), [], "no container of the run is left");
+      await knot.clobber();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
+  "clobber() from another handle while a run is driven ends the run there and leaves no file of the knot behind",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
+    try {
+      const options = { name: "clobbered-elsewhere", target: "docker", dir } as const;
+      const knot = await Knot.create({
+        ...options,
+        func: job,
+        cloudknotDir: dir,
+        baseImage,
+        docker: quiet,
+        concurrency: 1,
+      });
+      const run = await knot.map(["sleep", 1, 2], { itemsPerJob: 1, progress: false });
+      const labels = { [CONTAINER_LABELS.run]: run.runId };
+      while ((await containers(labels)).length < 1) await new Promise((r) => setTimeout(r, 100));
+      // Another handle (as another process's) clobbers the knot under the run.
+      await (await Knot.create(options)).clobber();
+      const settled = await run.settled();
+      for (const [i, s] of settled.entries()) {
+        assert.match(rejected(s, i).message, /its knot was clobbered/, rejected(s, i).message);
+      }
+      await assert.rejects(Deno.stat(join(dir, "clobbered-elsewhere")), Deno.errors.NotFound);
+      assert.deepEqual(await containers(labels), [], "no container of the run is left");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
   "a client killed midway leaves containers that finish; collect() from another process adopts them and runs each item once",
   async () => {
     const baseImage = await ensureBaseImage({ docker: quiet });

@@ -213,6 +213,88 @@ Deno.test("a flood of item output goes to the run's log, and the client's memory
   });
 });
 
+tmpfsTest(
+  "on a full disk a knot is still adopted by name and its run's results read",
+  async () => {
+    await withTmpfs(1024 * 1024, async (dir) => {
+      const knot = await Knot.create({ name: "full-adopt", dir, func: (i: number) => i * 2 });
+      const run = await knot.map([1, 2, 3], { progress: false });
+      assert.deepEqual(await run.results(), [2, 4, 6]);
+      // Fill what is left of the disk.
+      await assert.rejects(
+        Deno.writeFile(join(dir, "filler"), new Uint8Array(2 * 1024 * 1024)),
+        /No space left on device/,
+      );
+      const adopted = await Knot.create({ name: "full-adopt", dir });
+      assert.deepEqual(await (await adopted.collect(run.runId)).results(), [2, 4, 6]);
+      await Deno.remove(join(dir, "filler"));
+      await knot.clobber();
+    });
+  },
+);
+
+tmpfsTest(
+  "on a full disk each failed item's error is about its own output or record, not a neighbour's",
+  async () => {
+    await withTmpfs(1024 * 1024, async (dir) => {
+      const knot = await Knot.create({
+        name: "full-output",
+        dir,
+        concurrency: 2,
+        retries: 1,
+        func: (i: number) => {
+          console.log(`${i} `.repeat(500));
+          return i;
+        },
+      });
+      const run = await knot.map(Array.from({ length: 1500 }, (_, i) => i), { progress: false });
+      const settled = await run.settled();
+      const failed = settled.filter((s) => s.status === "rejected");
+      assert.ok(failed.length > 0, "every output fitted: the disk was not full");
+      for (const f of failed) {
+        const reason = (f as { reason: ItemError }).reason;
+        assert.equal(reason.kind, "infrastructure");
+        assert.match(
+          reason.message,
+          new RegExp(
+            `Cannot write the (output of item ${f.index} |records of items? (\\d+, )*${f.index}[ ,])`,
+          ),
+        );
+      }
+      await knot.clobber();
+    });
+  },
+);
+
+Deno.test("a run whose manifest is damaged is left out of runs(), and collect() of it says so", async () => {
+  await withKnot({ name: "damaged", func: (x: number) => x }, async (knot, dir) => {
+    const damaged = await knot.map([1], { progress: false });
+    await damaged.results();
+    const kept = await knot.map([2], { progress: false });
+    await kept.results();
+    const manifest = join(dir, "damaged", "runs", damaged.runId, "run.json");
+    await Deno.writeTextFile(manifest, "{ torn");
+    assert.deepEqual((await knot.runs()).map((r) => r.runId), [kept.runId]);
+    const e = await knot.collect(damaged.runId).catch((e) => e);
+    assert.ok(e instanceof Error, String(e));
+    assert.match(e.message, /manifest of the run in .* \(run\.json\) is damaged/);
+  });
+});
+
+Deno.test("a knot whose knot.json is damaged says so when adopted, and made again with its function keeps its runs", async () => {
+  await withKnot({ name: "torn-record", func: (x: number) => x + 1 }, async (knot, dir) => {
+    const run = await knot.map([1, 2], { progress: false });
+    await run.results();
+    await Deno.writeTextFile(join(dir, "torn-record", "knot.json"), "{ torn");
+    const e = await Knot.create({ name: "torn-record", dir }).catch((e) => e);
+    assert.ok(e instanceof Error, String(e));
+    assert.match(e.message, /knot\.json\) is damaged.*Create the knot again with its function/);
+    const again = await Knot.create({ name: "torn-record", dir, func: (x: number) => x + 1 });
+    assert.deepEqual((await again.runs()).map((r) => r.runId), [run.runId]);
+    assert.deepEqual(await (await again.collect(run.runId)).results(), [2, 3]);
+  });
+});
+
 Deno.test("RunStoreError names the directory and what to do", () => {
   const e = new RunStoreError(
     "/r",

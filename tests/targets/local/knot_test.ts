@@ -269,6 +269,22 @@ Deno.test("running out of memory fails only that item, as out of memory with the
   });
 });
 
+Deno.test("a memory too small for a worker to start fails the items saying so and what to raise", async () => {
+  await withKnot(
+    { name: "tiny-heap", retries: 1, memory: 2, func: (x: number) => x },
+    async (knot) => {
+      const run = await knot.map([0], { progress: false });
+      const [first] = await run.settled();
+      const reason = (first as { reason: ItemError }).reason;
+      assert.ok(reason instanceof ItemError, JSON.stringify(first));
+      assert.match(
+        reason.message,
+        /run out of memory before they start.*2 MiB.*raise the knot's memory option \(--memory on the command line\)/,
+      );
+    },
+  );
+});
+
 Deno.test("V8's out-of-memory line written in pieces still reports out of memory", async () => {
   await withKnot({
     name: "oom-split",
@@ -311,6 +327,58 @@ Deno.test("an unhandled rejection fails its item with the reason in the item's e
       /^Item 0 threw UnhandledRejectionError: A promise was rejected and never awaited \(unhandled rejection\): Error: nobody awaited me/,
     );
     assert.deepEqual(second, { index: 1, status: "fulfilled", value: 1 });
+  });
+});
+
+Deno.test("a function whose promise can never settle fails its item saying so, and its worker runs the next items", async () => {
+  await withKnot({
+    name: "never-settles",
+    retries: 1,
+    // One worker: the items after the stuck one run in the same process.
+    concurrency: 1,
+    func: async (x: number) => {
+      // Nothing will ever resolve it: a resolve() never called.
+      if (x === 1) await new Promise(() => {});
+      return x;
+    },
+  }, async (knot) => {
+    const run = await knot.map([0, 1, 2, 3], { progress: false });
+    const settled = await run.settled();
+    const reason = settled[1]!.status === "rejected" ? settled[1]!.reason as ItemError : undefined;
+    assert.ok(reason instanceof ItemError, JSON.stringify(settled[1]));
+    assert.equal(reason.kind, "threw");
+    assert.equal(reason.remote.name, "PromiseNeverSettledError");
+    assert.match(reason.message, /never settled/);
+    assert.match(reason.message, /resolve/);
+    assert.deepEqual(settled.filter((s) => s.status === "fulfilled").map((s) => s.index), [
+      0,
+      2,
+      3,
+    ]);
+  });
+});
+
+Deno.test("a function that reads stdin finds it empty, and the items queued behind it in its worker run", async () => {
+  await withKnot({
+    name: "reads-stdin",
+    // One worker, and a timeout in case an item's frames were taken.
+    concurrency: 1,
+    retries: 1,
+    timeout: 10,
+    func: async (x: number) => {
+      if (x !== 3) return x;
+      const read = await Deno.stdin.read(new Uint8Array(100));
+      const { default: process } = await import("node:process");
+      return [read, prompt("?"), process.stdin.read()];
+    },
+  }, async (knot) => {
+    const run = await knot.map(Array.from({ length: 20 }, (_, i) => i), { progress: false });
+    const results = await run.results();
+    assert.deepEqual(results[3], [null, null, null]);
+    assert.deepEqual(
+      results.filter((_, i) => i !== 3),
+      Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 3),
+    );
   });
 });
 
@@ -461,6 +529,71 @@ Deno.test("an AbortSignal cancels the run and kills its workers", async () => {
   });
 });
 
+Deno.test("a signal aborted before map() ends every item cancelled, runs and writes nothing", async () => {
+  await withKnot({ name: "pre-aborted", func: (x: number) => x }, async (knot, dir) => {
+    for (
+      const inputs of [
+        [1, 2, 3],
+        (function* () {
+          yield* [1, 2, 3];
+        })(),
+      ]
+    ) {
+      const run = await knot.map(inputs, {
+        signal: AbortSignal.abort("stopped before"),
+        progress: false,
+      });
+      // settled() resolves on its own: nothing else keeps this test's event loop busy.
+      const settled = await run.settled();
+      assert.equal(settled.length, 3);
+      for (const s of settled) {
+        assert.equal(s.status, "rejected");
+        assert.equal((s as { reason: ItemError }).reason.kind, "cancelled");
+        assert.match((s as { reason: ItemError }).reason.message, /stopped before/);
+      }
+      assert.deepEqual(run.counts, {
+        total: 3,
+        pending: 0,
+        running: 0,
+        succeeded: 0,
+        failed: 3,
+        retried: 0,
+      });
+    }
+    assert.deepEqual(await knot.runs(), []);
+    const runDirs = await Array.fromAsync(Deno.readDir(join(dir, "pre-aborted", "runs")))
+      .catch(() => []);
+    assert.deepEqual(runDirs, []);
+  });
+});
+
+Deno.test("cancel() from a handle that follows a run another handle drives stops it there too: every handle and every later reader agree", async () => {
+  await withKnot({
+    name: "cancelled-elsewhere",
+    concurrency: 1,
+    func: async (x: number) => {
+      await new Promise((r) => setTimeout(r, 200));
+      return x;
+    },
+  }, async (knot, dir) => {
+    const run = await knot.map(Array.from({ length: 20 }, (_, i) => i), { progress: false });
+    await run.item(0);
+    // Another handle (as another process's: the run's lock is held by the first).
+    const followed = await (await Knot.create({ name: "cancelled-elsewhere", dir }))
+      .collect(run.runId);
+    await followed.cancel("cancelled by the follower");
+    const kinds = (settled: PromiseSettledResult<unknown>[]) =>
+      settled.map((s) => s.status === "fulfilled" ? "ok" : (s.reason as ItemError).kind);
+    const seen = kinds(await followed.settled());
+    assert.ok(seen.includes("cancelled"), seen.join(" "));
+    assert.deepEqual(kinds(await run.settled()), seen, "the driving handle went on");
+    const later = await (await Knot.create({ name: "cancelled-elsewhere", dir })).collect(
+      run.runId,
+    );
+    assert.deepEqual(kinds(await later.settled()), seen);
+  });
+});
+
 Deno.test("cancel() ends a run, and a run is iterable in completion order", async () => {
   // Completion order is forced without timing: "late" waits for the flag file
   // that this test writes once it has seen "early" settle, and "forever" never
@@ -560,6 +693,20 @@ Deno.test("a knot is adopted by name and its runs are collected from another pro
       runId: run.runId,
       results: [101, 102],
     });
+  });
+});
+
+Deno.test("collect() of a run id that is a path, such as another knot's run, is refused as no run of this knot", async () => {
+  await withKnot({ name: "first", func: (x: number) => x + 1 }, async (first, dir) => {
+    const run = await first.map([1], { progress: false });
+    await run.results();
+    const second = await Knot.create({ name: "second", dir, func: (x: number) => x * 2 });
+    for (const id of [`../../first/runs/${run.runId}`, "..", `${run.runId}/`]) {
+      const e = await second.collect(id).catch((e) => e);
+      assert.ok(e instanceof CloudknotInputError, `${id}: ${e}`);
+      assert.match(e.message, /has no local run/);
+    }
+    await second.clobber();
   });
 });
 
@@ -678,6 +825,7 @@ Deno.test("map() with inputs or options of the wrong type is a typed error namin
       [() => knot.map([1], { starmap: "yes" } as never), "starmap", /true or false/],
       [() => knot.map([1], { jobType: "weird" } as never), "jobType", /"array" or "independent"/],
       [() => knot.map([1], { env: { A: 1 } } as never), "env", /env\.A must be a string/],
+      [() => knot.map([1], { env: { A: "x\0y" } }), "env", /env\.A holds a NUL character/],
       [() => knot.map([1], { progres: false } as never), "progres", /did you mean "progress"/],
       [() => knot.map([1], "fast" as never), undefined as never, /map\(\) takes an options object/],
     ];
@@ -713,4 +861,121 @@ Deno.test("clobber() while a run is still running cancels it first, then removes
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** The pids of the processes running `sleep <seconds>` (Deno gives the program's whole path). */
+async function sleepers(seconds: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+    const [program, arg] = cmdline.split("\0");
+    if (program?.endsWith("sleep") && arg === seconds) pids.push(Number(entry.name));
+  }
+  return pids;
+}
+
+Deno.test({
+  name:
+    "the programs a function started die with its worker: on a timeout, and when the run ends with one left running",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // Durations no other process uses, so the test finds only its own.
+    const awaited = `${900 + Math.floor(Math.random() * 90)}.25`;
+    const left = `${900 + Math.floor(Math.random() * 90)}.75`;
+    const func = async ([mode, seconds]: [string, string]) => {
+      const sleep = new Deno.Command("sleep", { args: [seconds], stdout: "null", stderr: "null" });
+      if (mode === "await") return (await sleep.output()).code;
+      sleep.spawn();
+      return "left running";
+    };
+    await withKnot({
+      name: "children",
+      func,
+      timeout: 3,
+      retries: 1,
+      permissions: { run: ["sleep"] },
+    }, async (knot) => {
+      const run = await knot.map([["await", awaited], ["leave", left]], { progress: false });
+      const settled = await run.settled();
+      assert.equal(settled[0]!.status, "rejected");
+      assert.match(
+        String((settled[0] as PromiseRejectedResult).reason),
+        /longer than the knot's timeout/,
+      );
+      assert.deepEqual(settled[1], { index: 1, status: "fulfilled", value: "left running" });
+      // SIGKILL is delivered at once, but a process takes a moment to go.
+      for (
+        let i = 0;
+        i < 50 && (await sleepers(awaited)).length + (await sleepers(left)).length > 0;
+        i++
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(
+        await sleepers(awaited),
+        [],
+        "the awaited program outlived its timed-out worker",
+      );
+      assert.deepEqual(await sleepers(left), [], "the program left running outlived its worker");
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "the programs a function started die with its worker when the process that mapped is killed, which a terminal's Ctrl-C would have done",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const seconds = `${900 + Math.floor(Math.random() * 90)}.5`;
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+    const script = join(dir, "client.ts");
+    await Deno.writeTextFile(
+      script,
+      `import { Knot } from ${JSON.stringify(new URL("../../../mod.ts", import.meta.url).href)};
+const knot = await Knot.create({
+  name: "orphans",
+  dir: ${JSON.stringify(dir)},
+  permissions: { run: ["sleep"] },
+  func: async (s: string) => (await new Deno.Command("sleep", { args: [s] }).output()).code,
+});
+await (await knot.map([${JSON.stringify(seconds)}], { progress: false })).results();
+`,
+    );
+    const client = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        "--config",
+        new URL("../../../deno.json", import.meta.url).pathname,
+        "--lock",
+        new URL("../../deno.lock", import.meta.url).pathname,
+        script,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    try {
+      // A bounded wait for the item's program to start, then for it to go.
+      for (let i = 0; i < 300 && (await sleepers(seconds)).length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      if ((await sleepers(seconds)).length === 0) {
+        client.kill("SIGKILL");
+        const { stderr } = await client.output();
+        assert.fail(`the item's program never started: ${new TextDecoder().decode(stderr)}`);
+      }
+      client.kill("SIGKILL");
+      await client.stderr.cancel();
+      await client.status;
+      for (let i = 0; i < 100 && (await sleepers(seconds)).length > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(await sleepers(seconds), [], "the program outlived the killed client");
+    } finally {
+      for (const pid of await sleepers(seconds)) Deno.kill(pid, "SIGKILL");
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -1,0 +1,247 @@
+// A knot whose job queue, or compute environment and job queue, were deleted
+// outside cloudknot (the console, another tool), against the emulator with
+// real Docker containers: adopting it by name keeps its record and its runs
+// (their results read, gc finds no garbage in them), running anything is
+// refused saying what is gone and how to make it again, and Knot.create with
+// the function makes the missing pieces again under the record's names,
+// checking every option before it changes anything.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Knot, ResourceDoesNotExistError } from "../../../mod.ts";
+import { findGarbage } from "../../../src/resources/mod.ts";
+import { StateFile } from "../../../src/state/mod.ts";
+import { deleteBatchEnvironment } from "../../../src/targets/aws/batch/mod.ts";
+import { inCliWords } from "../../../src/cli/common/cli_words.ts";
+import { CloudknotInputError } from "../../../src/util/errors.ts";
+import { startEmulator } from "../../emulator/mod.ts";
+import { sessionFor } from "../../support/aws_session.ts";
+import { ensureBaseImage } from "../../support/base_image.ts";
+import { dockerTest } from "../../support/docker_available.ts";
+import { withAwsHome } from "../../cli/aws_helpers.ts";
+import { cli, JOBS, ndjson } from "../../cli/helpers.ts";
+
+function square(x: number): number {
+  return x * x;
+}
+
+/**
+ * Makes knot `name` and runs it once, deletes `what` of it behind cloudknot's
+ * back, then checks adoption, the refusal, a refused heal and a heal.
+ */
+async function deletedOutside(name: string, what: "queue" | "queue and environment") {
+  const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-heal-" });
+  try {
+    const session = await sessionFor(emu);
+    const state = new StateFile({ path: join(dir, "cloudknot") });
+    const common = {
+      name,
+      target: "aws" as const,
+      session,
+      state,
+      cloudknotDir: join(dir, "home"),
+      pollInterval: 100,
+    };
+    const baseImage = await ensureBaseImage();
+    const knot = await Knot.create({
+      ...common,
+      func: square,
+      baseImage,
+      memory: 512,
+      retries: 2,
+      permissions: { net: false },
+    });
+    const { jobQueue, computeEnvironment } = knot.aws!;
+    const first = await knot.map([1, 2, 3], { progress: false });
+    assert.deepEqual(await first.results(), [1, 4, 9]);
+
+    // Deleted outside cloudknot, as the console does it: a compute
+    // environment goes only once no queue uses it (AWS Batch's
+    // DeleteComputeEnvironment), so with it goes its queue.
+    await deleteBatchEnvironment(session, {
+      jobQueue,
+      ...(what === "queue and environment" ? { computeEnvironment } : {}),
+    }, { pollMs: 20 });
+    const gone = what === "queue" ? [jobQueue] : [computeEnvironment, jobQueue];
+    emu.requests.clear();
+
+    // Adopted by name: the record and its runs are kept, the old run reads.
+    const adopted = await Knot.create({ ...common, warn: () => {} });
+    const record = await state.section(`knot ${name}`);
+    assert.equal(record?.get("runs"), first.runId, "the record and its runs are kept");
+    assert.deepEqual((await adopted.runs()).map((r) => r.runId), [first.runId]);
+    const again = await adopted.collect(first.runId);
+    assert.deepEqual(await again.results(), [1, 4, 9]);
+    const garbage = await findGarbage({ session, state });
+    assert.deepEqual(
+      garbage.filter((g) => g.kind === "job-data").map((g) => g.id),
+      [],
+      "the kept runs' job data is not garbage",
+    );
+
+    // Running anything is refused, saying what is gone and what to do.
+    const refused = await adopted.map([4], { progress: false }).then(() => undefined, (e) => e);
+    assert.ok(refused instanceof ResourceDoesNotExistError, String(refused));
+    assert.deepEqual([...refused.missing].sort(), [...gone].sort());
+    assert.match(
+      refused.message,
+      what === "queue"
+        ? new RegExp(`its job queue ${jobQueue} no longer exists \\(deleted outside cloudknot, `)
+        : new RegExp(
+          `its compute environment ${computeEnvironment} and its job queue ${jobQueue} no longer exist`,
+        ),
+    );
+    assert.match(refused.message, /Its runs are kept and can still be read/);
+    assert.match(refused.message, new RegExp(`Knot\\.create\\(\\{ name: "${name}", func \\}\\)`));
+    // A command-line user is told the command instead.
+    assert.match(
+      inCliWords(refused),
+      new RegExp(`with cloudknot knot create ${name} MODULE EXPORT --target aws and the knot's`),
+    );
+    // Adopting a knot tags its ECR repository (as every adoption does); nothing else changes.
+    assert.deepEqual(
+      emu.mutatingRequests().map((r) => `${r.service} ${r.operation}`),
+      ["ecr TagResource"],
+      "adoption, reading and refusals change nothing of the knot",
+    );
+
+    // A heal with an option AWS refuses changes nothing.
+    emu.requests.clear();
+    const bad = await Knot.create({
+      ...common,
+      func: square,
+      baseImage,
+      instanceTypes: ["nosuch.large"],
+    }).then(() => undefined, (e) => e);
+    assert.ok(bad instanceof CloudknotInputError, String(bad));
+    assert.equal(bad.field, "instanceTypes");
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.equal((await state.section(`knot ${name}`))?.get("runs"), first.runId);
+    // A dry run says what the heal would make.
+    const plan = await Knot.create({ ...common, func: square, baseImage, dryRun: true });
+    assert.equal(plan.find("job queue")?.action, "create");
+    assert.equal(plan.find("compute environment")?.action, what === "queue" ? undefined : "create");
+    assert.match(plan.notes.join("\n"), /would be made again under the same names/);
+    assert.deepEqual(emu.mutatingRequests(), []);
+
+    // Knot.create with the function makes what is missing again, under the
+    // same names, and keeps the knot's runs: old and new are both listed.
+    const healed = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
+    assert.equal(healed.aws!.jobQueue, jobQueue);
+    assert.equal(healed.aws!.computeEnvironment, computeEnvironment);
+    // What it was made with and was not given again is kept: attempts, permissions.
+    assert.equal(await state.get(`knot ${name}`, "retries"), "2");
+    const permissionsOf = (arn: string) =>
+      JSON.stringify(
+        ([...emu.batch.jobDefinitions.values()].flat().find((d) => d.jobDefinitionArn === arn)
+          ?.containerProperties as { environment?: { name: string; value: string }[] })
+          ?.environment?.find((e) => e.name === "CLOUDKNOT_PERMISSIONS")?.value,
+      );
+    assert.notEqual(healed.aws!.jobDefinition, knot.aws!.jobDefinition);
+    assert.equal(permissionsOf(healed.aws!.jobDefinition), permissionsOf(knot.aws!.jobDefinition));
+    assert.notEqual(permissionsOf(knot.aws!.jobDefinition), undefined, "net: false is written");
+    const second = await healed.map([4, 5], { progress: false });
+    assert.deepEqual(await second.results(), [16, 25]);
+    assert.deepEqual(
+      (await healed.runs()).map((r) => r.runId).sort(),
+      [first.runId, second.runId].sort(),
+    );
+    assert.equal(
+      (await state.section(`knot ${name}`))?.get("runs"),
+      `${first.runId} ${second.runId}`,
+    );
+    assert.deepEqual(await (await healed.collect(first.runId)).results(), [1, 4, 9]);
+
+    // Deleted again, its clobber deletes what is left of it, its data and its record.
+    await deleteBatchEnvironment(session, { jobQueue }, { pollMs: 20 });
+    const broken = await Knot.create({ ...common, warn: () => {} });
+    await broken.clobber();
+    assert.equal(await state.section(`knot ${name}`), undefined);
+    const { bucket, prefix } = healed.aws!;
+    const left = await session.s3.listObjectsV2({ Bucket: bucket, Prefix: `${prefix}/` });
+    assert.equal(left.KeyCount, 0);
+    assert.equal(emu.batch.computeEnvironments.has(`${name}-ck-ce`), false);
+    assert.deepEqual(
+      (await findGarbage({ session, state })).filter((g) => g.owner === `knot ${name}`),
+      [],
+    );
+  } finally {
+    await emu.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+dockerTest(
+  "a knot whose job queue was deleted outside cloudknot keeps its runs, refuses to map, and Knot.create with its function makes the queue again",
+  () => deletedOutside("lostqueue", "queue"),
+);
+
+dockerTest(
+  "a knot whose compute environment and job queue were deleted outside cloudknot keeps its runs, refuses to map, and Knot.create with its function makes them again",
+  () => deletedOutside("lostce", "queue and environment"),
+);
+
+dockerTest(
+  "on the command line, a knot whose job queue was deleted outside cloudknot keeps its results, map and retry say to run knot create, and knot create makes the queue again",
+  async () => {
+    await withAwsHome(async (home) => {
+      const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
+      assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+      const shape = [
+        "--target",
+        "aws",
+        "--compute",
+        "FARGATE",
+        "--vcpus",
+        "0.25",
+        "--memory",
+        "512",
+      ];
+      const make = ["map", JOBS, "failOdd", "--name", "odd", ...shape, "--retries", "1"];
+      const first = await cli(home, make, { stdin: "[1, 2]", env });
+      assert.equal(first.code, 1, first.stderr);
+      const runId = /^knot odd · run (\S+) · 2 items \(aws\)$/m.exec(first.stderr)?.[1];
+      assert.ok(runId, first.stderr);
+      const session = await sessionFor(home.emu);
+      const state = new StateFile({ path: home.configFile });
+      const jobQueue = (await state.get("knot odd", "job-queue"))!;
+      await deleteBatchEnvironment(session, { jobQueue }, { pollMs: 20 });
+
+      // Its results still read, and its record is kept.
+      const results = await cli(home, ["results", "odd", runId]);
+      assert.equal(results.code, 1, results.stderr);
+      assert.equal(ndjson(results.stdout)[1]!.value, 2);
+      assert.equal(await state.get("knot odd", "runs"), runId);
+
+      // map and retry are refused, in command-line words.
+      const advice = new RegExp(
+        `job queue ${jobQueue} no longer exists \\(deleted outside cloudknot, or by a clobber ` +
+          `that stopped part-way\\)\\. Its runs are kept and can still be read\\. To run again, ` +
+          `make what is missing again with cloudknot knot create odd MODULE EXPORT --target aws ` +
+          `and the knot's options: it keeps the knot's names and runs\\. To be done with it, run ` +
+          `cloudknot knot clobber odd --target aws: that deletes what is left of it`,
+      );
+      home.emu.requests.clear();
+      const mapped = await cli(home, ["map", "--name", "odd"], { stdin: "[2]", env });
+      assert.equal(mapped.code, 1, mapped.stderr);
+      assert.match(mapped.stderr, advice);
+      const retried = await cli(home, ["retry", "odd", runId]);
+      assert.equal(retried.code, 1, retried.stderr);
+      assert.match(retried.stderr, advice);
+      assert.deepEqual(
+        home.emu.mutatingRequests().filter((r) => r.service === "batch").map((r) => r.operation),
+        [],
+      );
+
+      // knot create with the module makes the queue again; old and new runs are kept.
+      const healed = await cli(home, ["knot", "create", "odd", JOBS, "failOdd", ...shape], { env });
+      assert.equal(healed.code, 0, healed.stderr);
+      assert.match(healed.stdout, /^Made again knot odd on AWS Batch \(us-east-1\): /);
+      const second = await cli(home, ["map", "--name", "odd"], { stdin: "[4]", env });
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(second.stdout, '{"index":0,"value":4}\n');
+      assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
+      assert.equal(ndjson((await cli(home, ["results", "odd", runId])).stdout)[1]!.value, 2);
+    }, { runner: "docker", ceValidDelayMs: 30 });
+  },
+);

@@ -1,0 +1,95 @@
+// A docker run on a full disk: a map() whose inputs do not fit rejects saying
+// so and what to do, and keeps nothing; the items of a run that filled the
+// disk fail saying what to do, and once there is room, retry() finishes them.
+// Needs Docker and a tmpfs mount (root); under CI=true it fails without them.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CloudknotError, type ItemError, Knot } from "../../../mod.ts";
+import { Docker } from "../../../src/docker/docker.ts";
+import { job } from "../../fixtures/docker_job.ts";
+import { ensureBaseImage } from "../../support/base_image.ts";
+import { checkDocker } from "../../support/docker_available.ts";
+import { requirementTest } from "../../support/requirement.ts";
+import { tmpfsStatus, withTmpfs } from "../../support/tmpfs.ts";
+
+const quiet = new Docker({ logger: () => {} });
+const docker = await checkDocker(quiet);
+const dockerTmpfsTest = requirementTest("Docker and a tmpfs mount (root)", {
+  ok: docker.ok && tmpfsStatus.ok,
+  reason: docker.reason ?? tmpfsStatus.reason,
+});
+
+/** Fills what is left of the disk under `dir` with files of 64 KiB, then frees `keep` of them. */
+async function fill(dir: string, keep: number): Promise<string[]> {
+  const files: string[] = [];
+  for (let i = 0;; i++) {
+    const file = join(dir, `filler-${i}`);
+    try {
+      await Deno.writeFile(file, new Uint8Array(64 * 1024));
+    } catch {
+      break;
+    }
+    files.push(file);
+  }
+  for (const file of files.splice(files.length - keep)) await Deno.remove(file);
+  return files;
+}
+
+dockerTmpfsTest(
+  "on a full disk a docker map() rejects saying what to do and keeps nothing; a run that filled it is finished by retry() once there is room",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    await withTmpfs(4 * 1024 * 1024, async (dir) => {
+      const knot = await Knot.create({
+        name: "full",
+        target: "docker",
+        func: job,
+        dir,
+        baseImage,
+        docker: quiet,
+        concurrency: 1,
+        retries: 1,
+      });
+      const items = Array.from({ length: 8 }, (_, i) => `${i}`.repeat(40_000));
+      // No room for the inputs: map() rejects, and keeps nothing of the run.
+      const full = await fill(dir, 0);
+      const e = await knot.map(items, { itemsPerJob: 1, progress: false }).catch((e) => e);
+      assert.ok(e instanceof CloudknotError, String(e));
+      assert.equal(e.name, "RunStoreError");
+      assert.match(e.message, /No space left on device.*Free space on that disk.*map them again/);
+      assert.deepEqual(await knot.runs(), []);
+      for (const file of full) await Deno.remove(file);
+      // Room for the inputs, not for every result.
+      const filler = await fill(dir, 8);
+      const run = await knot.map(items, { itemsPerJob: 1, progress: false });
+      const settled = await run.settled();
+      assert.ok(
+        settled.some((s) => s.status === "rejected"),
+        "every item fitted: the disk was not full",
+      );
+      for (const file of filler) await Deno.remove(file);
+      // Once there is room, a retry finishes the items left.
+      const retried = await run.retry({ progress: false });
+      assert.deepEqual(await retried.results(), items);
+      // The disk fills while the container runs: its item fails saying what to do, and once
+      // there is room, a retry from another handle finishes it.
+      const napping = await knot.map(["nap"], { progress: false });
+      const labels = `label=org.cloudknot.run=${napping.runId}`;
+      while ((await quiet.command(["ps", "--quiet", "--filter", labels])).stdout.trim() === "") {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const filled = await fill(dir, 0);
+      const [napped] = await napping.settled();
+      assert.equal(napped!.status, "rejected");
+      const reason = (napped as { reason: ItemError }).reason;
+      assert.equal(reason.kind, "infrastructure");
+      assert.match(reason.message, /No space left on device.*Free space on that disk/);
+      assert.match(reason.message, /run\.retry\(\)/);
+      for (const file of filled) await Deno.remove(file);
+      const again = await (await Knot.create({ name: "full", target: "docker", dir }))
+        .collect(napping.runId);
+      assert.deepEqual(await (await again.retry({ progress: false })).results(), ["rested"]);
+      await knot.clobber();
+    });
+  },
+);
