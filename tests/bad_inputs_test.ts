@@ -357,6 +357,12 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       // DockerImage.create (nothing is written).
       ["image name", () => image({ name: "Bad Name" }), "name", /Invalid image name/],
       ["image platform", () => image({ platform: "amd64" }), "platform", /linux\/amd64/],
+      [
+        "image platform Deno is not built for",
+        () => image({ platform: "linux/sparc" }),
+        "platform",
+        /Invalid platform "linux\/sparc": pass linux\/amd64 or linux\/arm64, the platforms Deno/,
+      ],
       ["image baseImage", () => image({ baseImage: "a b" }), "baseImage", /image reference/],
       ["image func 1", () => image({ func: 1 }), "func", /must be a function/],
       ["image dir empty", () => image({ dir: "" }), "dir", /non-empty string/],

@@ -24,8 +24,12 @@ export const IMAGE_REFERENCE_PATTERN: RegExp = new RegExp(
     "(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$",
 );
 
-/** An image platform, `os/architecture[/variant]`, such as `linux/amd64` or `linux/arm/v7`. */
-export const PLATFORM_PATTERN: RegExp = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+/**
+ * The image platforms a job can run on: Deno, which runs it, is built for
+ * Linux on x86_64 and aarch64 alone, which is also what AWS Batch runs
+ * (`linux/arm64/v8` is Docker's longer name for `linux/arm64`).
+ */
+export const PLATFORM_PATTERN: RegExp = /^linux\/(?:amd64|arm64(?:\/v8)?)$/;
 
 const DOCKER_IMAGE_OPTION_KEYS: Record<keyof DockerImageOptions, true> = {
   name: true,
@@ -95,7 +99,7 @@ export function validateDockerImageOptions(options: DockerImageOptions): void {
     throw new CloudknotInputError(
       `Invalid platform ${
         typeof o.platform === "string" ? JSON.stringify(o.platform) : describeValue(o.platform)
-      }: pass os/architecture, such as linux/amd64 or linux/arm64`,
+      }: pass linux/amd64 or linux/arm64, the platforms Deno (which runs the job) is built for`,
       { field: "platform" },
     );
   }

@@ -71,7 +71,7 @@ import { parseJobArgs } from "./job_args.ts";
 import { INPUTS_BYTES_ENV, listRecords, readItems, type RecordKey } from "./payload.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import { type EndedAttempt, WorkerPool } from "./pool.ts";
-import { decodeRecord, encodeRecord } from "./record.ts";
+import { decodeRecord, encodeRecord, STORE_EXIT_CODE } from "./record.ts";
 import { mayHoldItems, readRecords } from "./record_segment.ts";
 import { RecordWriter } from "./record_writer.ts";
 import { forEachPooled } from "../util/pooled.ts";
@@ -263,7 +263,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     await pool.done;
     terminated.dispose();
     log(`cloudknot job: cannot read the run at ${parsed.run}: ${(e as Error).stack ?? e}`);
-    return 3;
+    return STORE_EXIT_CODE;
   }
   if (attempt > 1) { for (const index of todo) pool.add(index, attempt); }
   pool.close();
@@ -283,7 +283,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     );
     return TERMINATED_EXIT_CODE;
   }
-  if (unstored || failures.has("infrastructure")) return 3;
+  if (unstored || failures.has("infrastructure")) return STORE_EXIT_CODE;
   if (failures.size === 1 && failures.has("timeout")) return TIMEOUT_EXIT_CODE;
   return failures.size > 0 ? 1 : 0;
 }

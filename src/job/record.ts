@@ -25,6 +25,12 @@ export type FailureKind =
   /** The item could not be read or the record could not be written. */
   | "infrastructure";
 
+/**
+ * The exit code of a job that could not read its run or write its records
+ * (`main.ts`): what a container that left no record says with it.
+ */
+export const STORE_EXIT_CODE = 3;
+
 /** Fields every record has. */
 export interface RecordBase {
   /** The layout version. */

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { cli, cliInTerminal, hasScript, JOBS, ndjson, withHome } from "./helpers.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { type AwsKnotRecord, writeAwsKnot } from "../../src/targets/aws/catalog.ts";
 
 Deno.test("knot create, list, show and clobber a local knot", async () => {
   await withHome(async (home) => {
@@ -172,5 +174,41 @@ Deno.test("knot clobber --target aws of a name the config file does not record s
       `error: There is no AWS knot named "gone" in ${home.env.CLOUDKNOT_CONFIG_FILE}: see ` +
         "`cloudknot knot list`\n",
     );
+  });
+});
+
+Deno.test("knot clobber --repo says it takes only the knot's image tags from a repository another knot uses, as the clobber does", async () => {
+  await withHome(async (home) => {
+    const state = new StateFile({ path: home.env.CLOUDKNOT_CONFIG_FILE! });
+    const record = (name: string, dockerRepo: string): AwsKnotRecord => ({
+      name,
+      region: "us-east-1",
+      profile: "default",
+      pars: "default",
+      dockerImage: name,
+      dockerRepo,
+      imageUri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${dockerRepo}@sha256:ab`,
+      computeEnvironment: `arn:aws:batch:us-east-1:123456789012:compute-environment/${name}-ck-ce`,
+      jobQueue: `arn:aws:batch:us-east-1:123456789012:job-queue/${name}-ck-jq`,
+      jobDefinition: `arn:aws:batch:us-east-1:123456789012:job-definition/${name}-ck-jd:1`,
+      jobDefinitionName: `${name}-ck-jd`,
+      jobRole: `arn:aws:iam::123456789012:role/default.${name}-job`,
+      bucket: "lab-data",
+      sse: "AES256",
+      prefix: `cloudknot/${name}`,
+      retries: 3,
+      compute: "FARGATE",
+      imageTags: [name],
+      runs: [],
+    });
+    await writeAwsKnot(state, record("a", "lab-images"));
+    await writeAwsKnot(state, record("b", "lab-images"));
+    await writeAwsKnot(state, record("c", "c-images"));
+    const shared = await cli(home, ["knot", "clobber", "a", "--repo"]);
+    assert.equal(shared.code, 2, shared.stderr);
+    assert.match(shared.stderr, /, its image tags in repository lab-images\): pass --yes/);
+    const own = await cli(home, ["knot", "clobber", "c", "--repo"]);
+    assert.equal(own.code, 2, own.stderr);
+    assert.match(own.stderr, /, repository c-images\): pass --yes/);
   });
 });

@@ -7,7 +7,7 @@
  */
 import { Knot } from "../../knot.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
-import { readAwsKnot } from "../../targets/aws/catalog.ts";
+import { readAwsKnot, repositoryUser } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings } from "../common/aws.ts";
@@ -95,8 +95,11 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
     );
   }
   const runs = record.runs.length;
-  // In the shared default repository only the knot's tags go, as the knot's clobber does.
-  const repo = record.dockerRepo === await getEcrRepo(settings)
+  // In the default repository, or one another knot uses, only the knot's tags go, as the
+  // knot's clobber does.
+  const shared = record.dockerRepo === await getEcrRepo(settings) ||
+    (ctx.flag("repo") && await repositoryUser(settings.state, name, record.dockerRepo));
+  const repo = shared
     ? `its image tags in repository ${record.dockerRepo}`
     : `repository ${record.dockerRepo}`;
   const parts = [

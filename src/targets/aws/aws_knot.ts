@@ -62,6 +62,7 @@ import {
   readAwsKnot,
   readAwsKnots,
   removeAwsKnot,
+  repositoryUser,
   requireResources,
   writeAwsKnot,
 } from "./catalog.ts";
@@ -818,15 +819,11 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     if (options.repo) {
       const isDefault = r.repo.name === await getEcrRepo({ state });
       // Another knot's jobs pull their image from a repository they share: keep it for them.
-      const user = isDefault
-        ? undefined
-        : (await readAwsKnots(state)).find((knot) =>
-          knot.name !== name && knot.dockerRepo === r.repo.name
-        );
+      const user = isDefault ? undefined : await repositoryUser(state, name, r.repo.name);
       if (user !== undefined) {
         warn(
           `cloudknot: repository ${r.repo.name} was kept, with only knot ${name}'s image tags ` +
-            `removed: knot ${user.name} still uses it`,
+            `removed: knot ${user} still uses it`,
         );
       }
       if (isDefault || user !== undefined) {

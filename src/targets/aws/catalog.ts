@@ -207,6 +207,31 @@ export function requireResources(
 }
 
 /**
+ * Another knot of the config file whose jobs pull their image from this
+ * repository: a knot's clobber keeps a repository such a knot uses.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { repositoryUser } from "./catalog.ts";
+ *
+ * console.log(await repositoryUser(state, "squares", "lab-images"));
+ * ```
+ *
+ * @param state The config file.
+ * @param knot The knot being clobbered.
+ * @param repository The repository's name.
+ * @returns The other knot's name, or `undefined` when no other knot uses it.
+ */
+export async function repositoryUser(
+  state: StateFile,
+  knot: string,
+  repository: string,
+): Promise<string | undefined> {
+  return (await readAwsKnots(state)).find((k) => k.name !== knot && k.dockerRepo === repository)
+    ?.name;
+}
+
+/**
  * Every AWS knot of the config file.
  *
  * @example Usage

@@ -9,7 +9,12 @@
 import type { AttemptDetail, JobDetail } from "../../../aws/services/batch.ts";
 import type { SerializedError } from "../../../job/error_record.ts";
 import { OOM_LINE } from "../../../job/item_error.ts";
-import type { ErrorRecord, FailureKind, JobRecord } from "../../../job/record.ts";
+import {
+  type ErrorRecord,
+  type FailureKind,
+  type JobRecord,
+  STORE_EXIT_CODE,
+} from "../../../job/record.ts";
 import { stuckReason } from "./stuck.ts";
 
 /** Which item and attempt a failure record is about. */
@@ -105,6 +110,12 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
     : `${runner} attempt ${attemptNo} stopped without a record`;
   const details = [statusReason, reason, stuck?.advice].filter((s): s is string => !!s);
   if (name === "OutOfMemoryError") details.push(memoryAdvice(job));
+  if (exitCode === STORE_EXIT_CODE) {
+    details.push(
+      "the job could not read its run or write its records (S3 access, or a full disk on the " +
+        "docker target); the attempt's log says which",
+    );
+  }
   const error: SerializedError = {
     name,
     message: details.length > 0 ? `${what}: ${details.join("; ")}` : what,

@@ -110,3 +110,15 @@ Deno.test("an out-of-memory line that reaches CloudWatch after Batch says the at
     await bed.close();
   }
 });
+
+Deno.test("a job that exits 3 without a record says it could not read its run or write its records, and where to look", () => {
+  const record = batchFailureRecord(crashed(3), { index: 0 });
+  assert.equal(record.error.name, "JobCrashedError");
+  assert.equal(
+    record.error.message,
+    "AWS Batch job j attempt 1 exited with code 3 without a record: Essential container in task " +
+      "exited; the job could not read its run or write its records (S3 access, or a full disk on " +
+      "the docker target); the attempt's log says which",
+  );
+  assert.doesNotMatch(batchFailureRecord(crashed(1), { index: 0 }).error.message, /S3 access/);
+});
