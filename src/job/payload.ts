@@ -150,7 +150,16 @@ export interface RunManifest {
   }[];
   /** The run this run retries, and the input index of each of its items. */
   retryOf?: { runId: string; items: number[] };
+  /**
+   * The owner id of the config file the run was started with (AWS target):
+   * `gc` deletes the job data of a knot no longer recorded only when every
+   * run under it names its own config file.
+   */
+  owner?: string;
 }
+
+/** The metadata key of a run's index object that carries its manifest (AWS target). */
+export const MANIFEST_METADATA_KEY = "cloudknot-run";
 
 /** The two objects of a laid-out payload. */
 export interface Payload {

@@ -171,10 +171,10 @@ export const RESERVED_TAG_KEYS: readonly string[] = ["ManagedBy", "Project", "Ow
  * The most user tags: IAM, Batch, ECR, S3 and EC2 allow 50 tags per resource
  * (IAM's `TagsPerRole`, <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>;
  * <https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html>),
- * and cloudknot adds up to four of its own (`ManagedBy`, `cloudknot:pars`,
- * `Owner` and a network resource's `Name`).
+ * and cloudknot adds up to five of its own (`ManagedBy`, `cloudknot:pars`,
+ * `cloudknot:owner`, `Owner` and a network resource's `Name`).
  */
-export const MAX_USER_TAGS = 46;
+export const MAX_USER_TAGS = 45;
 
 /**
  * Checks user tags: at most {@linkcode MAX_USER_TAGS}, non-empty keys of at
@@ -206,7 +206,7 @@ export function validateTags(tags: Record<string, string> | undefined): void {
   if (count > MAX_USER_TAGS) {
     throw new CloudknotInputError(
       `Too many tags (${count}): pass at most ${MAX_USER_TAGS}; AWS allows 50 per resource and ` +
-        `cloudknot adds up to 4 of its own`,
+        `cloudknot adds up to 5 of its own`,
       { field: "tags" },
     );
   }

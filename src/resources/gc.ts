@@ -1,7 +1,7 @@
 /**
- * Garbage collection: finds the AWS resources cloudknot made (tagged
- * `ManagedBy=cloudknot`) that no section of the config file refers to any
- * more, and deletes them in dependency order. The original had no such
+ * Garbage collection: finds the AWS resources this config file made (tagged
+ * `ManagedBy=cloudknot` and with its owner id) that no section of the config
+ * file refers to any more, and deletes them in dependency order. The original had no such
  * thing (its issues #136 and #144); resources whose records were lost stayed
  * and cost money.
  *
@@ -11,6 +11,16 @@
  * records (for IAM, in any region; for the network, in this region). The
  * default VPC and its subnets, default security groups, main route tables,
  * the default ECR repository and the buckets themselves are never garbage.
+ *
+ * It judges only what this config file made. Each config file has an owner
+ * id (`owner` in `[aws]`, `owner.ts`), and everything a Pars or a knot makes
+ * is tagged `cloudknot:owner=<id>`; each run's manifest in S3 records it.
+ * A resource whose owner tag names another id (another config file on the
+ * same account: a colleague's, another machine's) is never garbage, nor is
+ * the job data of a knot with a run of another owner. A resource without an
+ * owner tag (made before owner tags, or by the Python original), and job data
+ * with a run that names no owner, is left out unless `untagged` is true;
+ * `onSkip` hears of each one left out so.
  *
  * @module
  */
@@ -41,6 +51,9 @@ import {
   ROLE_SPECS,
 } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
+import { OWNER_TAG_KEY, readOwner } from "./owner.ts";
+import { MANIFEST_METADATA_KEY, readManifest, RUN_KEYS, type RunManifest } from "../job/payload.ts";
+import { S3Store } from "../store/s3.ts";
 import { deleteInternetGateway, deleteRouteTable, deleteWhenReleased } from "./_network.ts";
 
 /** The tag key that names the knot a resource belongs to. */
@@ -82,6 +95,18 @@ export interface GarbageItem {
 
 /** Options of {@linkcode findGarbage} and {@linkcode deleteGarbage}. */
 export interface GcOptions extends SettingsOptions {
+  /**
+   * Also count as garbage what has no `cloudknot:owner` tag (made before
+   * owner tags, or by the Python original, perhaps with another config file)
+   * and the job data of runs that name no owner. Without it they are left
+   * out, and `onSkip` hears of each. @default {false}
+   */
+  untagged?: boolean;
+  /**
+   * Called by {@linkcode findGarbage} with each resource it left out because
+   * it has no owner tag (without `untagged`). @default {undefined}
+   */
+  onSkip?: (item: GarbageItem) => void;
   /** The AWS session (default: one made from the settings). */
   session?: AwsSession;
   /** How to wait for Batch resources to be deleted. */
@@ -109,6 +134,8 @@ export interface RegionGarbage {
   session: AwsSession;
   /** What it found there. */
   items: GarbageItem[];
+  /** What it left out there for want of an owner tag (without `untagged`). */
+  skipped: GarbageItem[];
 }
 
 /** What {@linkcode deleteGarbage} did. */
@@ -131,6 +158,8 @@ interface References {
   pars: Map<string, { region?: string; bucket?: string }>;
   /** Job definition names named by an ARN in the file. */
   jobDefinitions: Set<string>;
+  /** The config file's owner id, if it has one. */
+  owner: string | undefined;
 }
 
 async function readReferences(state: StateFile): Promise<References> {
@@ -139,6 +168,7 @@ async function readReferences(state: StateFile): Promise<References> {
     knots: new Map(),
     pars: new Map(),
     jobDefinitions: new Set(),
+    owner: await readOwner(state),
   };
   for (const [section, keys] of await state.read()) {
     for (const [key, value] of keys) {
@@ -207,6 +237,20 @@ function judge(refs: References, tags: Tags, ids: string[], region?: string): st
   return "no record in the config file names it";
 }
 
+/** Why a resource is garbage, and whether it has no owner tag. */
+type Verdict = { reason: string; untagged: boolean } | undefined;
+
+/**
+ * {@linkcode judge}, for this config file's resources only: one another
+ * config file made is kept.
+ */
+function verdict(refs: References, tags: Tags, ids: string[], region?: string): Verdict {
+  const owner = tags[OWNER_TAG_KEY];
+  if (owner !== undefined && owner !== refs.owner) return undefined;
+  const reason = judge(refs, tags, ids, region);
+  return reason === undefined ? undefined : { reason, untagged: owner === undefined };
+}
+
 function ownerOf(tags: Tags): string | undefined {
   if (tags[KNOT_TAG_KEY] !== undefined) return recordSection("knot", tags[KNOT_TAG_KEY]);
   if (tags[PARS_TAG_KEY] !== undefined) return recordSection("pars", tags[PARS_TAG_KEY]);
@@ -265,25 +309,32 @@ export async function findGarbageInRegions(options: GcOptions = {}): Promise<Reg
   const out: RegionGarbage[] = [];
   for (const region of [session.region, ...enabled.filter((r) => r !== session.region)]) {
     const here = await session.inRegion(region);
+    const skipped: GarbageItem[] = [];
     const items = await findGarbage({
       ...options,
       state,
       session: here,
       home: region === session.region,
+      onSkip: (g) => {
+        skipped.push(g);
+        options.onSkip?.(g);
+      },
     });
-    out.push({ region, session: here, items });
+    out.push({ region, session: here, items, skipped });
   }
   return out;
 }
 
 /**
- * Finds the resources cloudknot made that no record of the config file
- * refers to: Batch job queues, compute environments and job definitions,
+ * Finds the resources this config file made (tagged `cloudknot:owner` with
+ * its owner id; with `untagged`, also those with no owner tag) that no
+ * record of the config file refers to: Batch job queues, compute environments and job definitions,
  * launch templates, IAM roles and instance profiles, security groups and
  * the pieces of a VPC of its own (route tables, internet gateways, subnets,
  * the VPC), ECR repositories, and the job data of knots no longer recorded
- * (`cloudknot/<knot>/` in the buckets the config file names). It only reads
- * AWS and the config file.
+ * (`cloudknot/<knot>/` in the buckets the config file names) whose runs all
+ * name this config file. Another config file's resources are never garbage.
+ * It only reads AWS and the config file.
  *
  * @example Usage
  * ```ts ignore
@@ -301,6 +352,21 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
   const region = session.region;
   const found: GarbageItem[] = [];
   const { batch, ec2, iam, ecr } = session;
+  const untagged = options.untagged ?? false;
+  /**
+   * Whether a resource stays: kept, or left out for want of an owner tag;
+   * otherwise it goes to `into` as garbage.
+   */
+  const stays = (v: Verdict, garbage: (reason: string) => GarbageItem, into = found) => {
+    if (v === undefined) return true;
+    const g = garbage(v.reason);
+    if (v.untagged && !untagged) {
+      options.onSkip?.(g);
+      return true;
+    }
+    into.push(g);
+    return false;
+  };
 
   // Batch: queues first, so a compute environment a kept queue uses is kept.
   const keptEnvironments = new Set<string>();
@@ -308,34 +374,32 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
   for (const q of queues) {
     if (GONE_STATUS.has(q.status ?? "")) continue;
     const tags = q.tags ?? {};
-    const reason = managed(tags)
-      ? judge(refs, tags, [q.jobQueueArn, q.jobQueueName], region)
+    const v = managed(tags)
+      ? verdict(refs, tags, [q.jobQueueArn, q.jobQueueName], region)
       : undefined;
-    if (reason === undefined) {
+    if (stays(v, (why) => item("job-queue", q.jobQueueName, why, { arn: q.jobQueueArn, tags }))) {
       for (const o of q.computeEnvironmentOrder ?? []) keptEnvironments.add(o.computeEnvironment);
-      continue;
     }
-    found.push(item("job-queue", q.jobQueueName, reason, { arn: q.jobQueueArn, tags }));
   }
   const keptTemplates = new Set<string>();
   for await (const ce of batch.describeComputeEnvironmentsAll({})) {
     if (GONE_STATUS.has(ce.status ?? "")) continue;
     const tags = ce.tags ?? {};
     const ids = [ce.computeEnvironmentArn, ce.computeEnvironmentName];
-    const reason = managed(tags) && !ids.some((id) => keptEnvironments.has(id))
-      ? judge(refs, tags, ids, region)
+    const v = managed(tags) && !ids.some((id) => keptEnvironments.has(id))
+      ? verdict(refs, tags, ids, region)
       : undefined;
     const template = ce.computeResources?.launchTemplate;
-    if (reason === undefined) {
+    const garbage = (why: string) =>
+      item("compute-environment", ce.computeEnvironmentName, why, {
+        arn: ce.computeEnvironmentArn,
+        tags,
+      });
+    if (stays(v, garbage)) {
       for (const t of [template?.launchTemplateName, template?.launchTemplateId]) {
         if (t) keptTemplates.add(t);
       }
-      continue;
     }
-    found.push(item("compute-environment", ce.computeEnvironmentName, reason, {
-      arn: ce.computeEnvironmentArn,
-      tags,
-    }));
   }
   const definitions = new Map<string, { arn: string; tags: Tags; referenced: boolean }>();
   for await (const def of batch.describeJobDefinitionsAll({ status: "ACTIVE" })) {
@@ -343,7 +407,7 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
     if (!managed(tags)) continue;
     const name = def.jobDefinitionName;
     const referenced = refs.jobDefinitions.has(name) ||
-      judge(refs, tags, [def.jobDefinitionArn, name], region) === undefined;
+      verdict(refs, tags, [def.jobDefinitionArn, name], region) === undefined;
     const seen = definitions.get(name);
     definitions.set(name, {
       arn: def.jobDefinitionArn,
@@ -353,17 +417,19 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
   }
   for (const [name, def] of definitions) {
     if (def.referenced) continue;
-    found.push(item("job-definition", name, judge(refs, def.tags, [def.arn], region)!, {
-      arn: def.arn,
-      tags: def.tags,
-    }));
+    stays(
+      verdict(refs, def.tags, [def.arn], region),
+      (why) => item("job-definition", name, why, { arn: def.arn, tags: def.tags }),
+    );
   }
   for await (const t of ec2.describeLaunchTemplatesAll({ Filters: MANAGED_FILTER })) {
     const tags = tagMap(t.Tags);
     const ids = [t.LaunchTemplateName ?? "", t.LaunchTemplateId ?? ""].filter((s) => s !== "");
     if (!managed(tags) || ids.some((id) => keptTemplates.has(id))) continue;
-    const reason = judge(refs, tags, ids, region);
-    if (reason !== undefined) found.push(item("launch-template", ids[0]!, reason, { tags }));
+    stays(
+      verdict(refs, tags, ids, region),
+      (why) => item("launch-template", ids[0]!, why, { tags }),
+    );
   }
 
   // IAM (global): the roles of a Pars and of its knots, and the Pars' instance profiles.
@@ -383,12 +449,13 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
       throw e;
     }
     if (!managed(tags)) continue;
-    const reason = judge(refs, tags, [role.Arn, role.RoleName]);
-    if (reason === undefined) continue;
+    const v = verdict(refs, tags, [role.Arn, role.RoleName]);
+    if (stays(v, (why) => item("role", role.RoleName, why, { arn: role.Arn, tags }), roles)) {
+      continue;
+    }
     if (tags[PARS_TAG_KEY] !== undefined && tags[KNOT_TAG_KEY] === undefined) {
       garbageParsNames.add(tags[PARS_TAG_KEY]);
     }
-    roles.push(item("role", role.RoleName, reason, { arn: role.Arn, tags }));
   }
   const profiles = new Set<string>();
   for (const role of roles) {
@@ -400,10 +467,10 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
     if (!profile) continue;
     const tags = tagMap(profile.Tags);
     if (!managed(tags)) continue;
-    const reason = judge(refs, tags, [profile.Arn, name]);
-    if (reason !== undefined) {
-      found.push(item("instance-profile", name, reason, { arn: profile.Arn, tags }));
-    }
+    stays(
+      verdict(refs, tags, [profile.Arn, name]),
+      (why) => item("instance-profile", name, why, { arn: profile.Arn, tags }),
+    );
   }
   found.push(...roles);
 
@@ -411,35 +478,33 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
   for await (const g of ec2.describeSecurityGroupsAll({ Filters: MANAGED_FILTER })) {
     const tags = tagMap(g.Tags);
     if (!g.GroupId || g.GroupName === "default" || !managed(tags)) continue;
-    const reason = judge(refs, tags, [g.GroupId], region);
-    if (reason !== undefined) found.push(item("security-group", g.GroupId, reason, { tags }));
+    const id = g.GroupId;
+    stays(verdict(refs, tags, [id], region), (why) => item("security-group", id, why, { tags }));
   }
   for await (const t of ec2.describeRouteTablesAll({ Filters: MANAGED_FILTER })) {
     const tags = tagMap(t.Tags);
     if (!t.RouteTableId || !managed(tags)) continue;
     if ((t.Associations ?? []).some((a) => a.Main)) continue; // goes with its VPC
-    const reason = judge(refs, tags, [t.RouteTableId], region);
-    if (reason !== undefined) found.push(item("route-table", t.RouteTableId, reason, { tags }));
+    const id = t.RouteTableId;
+    stays(verdict(refs, tags, [id], region), (why) => item("route-table", id, why, { tags }));
   }
   for await (const g of ec2.describeInternetGatewaysAll({ Filters: MANAGED_FILTER })) {
     const tags = tagMap(g.Tags);
     if (!g.InternetGatewayId || !managed(tags)) continue;
-    const reason = judge(refs, tags, [g.InternetGatewayId], region);
-    if (reason !== undefined) {
-      found.push(item("internet-gateway", g.InternetGatewayId, reason, { tags }));
-    }
+    const id = g.InternetGatewayId;
+    stays(verdict(refs, tags, [id], region), (why) => item("internet-gateway", id, why, { tags }));
   }
   for await (const s of ec2.describeSubnetsAll({ Filters: MANAGED_FILTER })) {
     const tags = tagMap(s.Tags);
     if (!s.SubnetId || s.DefaultForAz || !managed(tags)) continue;
-    const reason = judge(refs, tags, [s.SubnetId], region);
-    if (reason !== undefined) found.push(item("subnet", s.SubnetId, reason, { tags }));
+    const id = s.SubnetId;
+    stays(verdict(refs, tags, [id], region), (why) => item("subnet", id, why, { tags }));
   }
   for await (const v of ec2.describeVpcsAll({ Filters: MANAGED_FILTER })) {
     const tags = tagMap(v.Tags);
     if (!v.VpcId || v.IsDefault || !managed(tags)) continue;
-    const reason = judge(refs, tags, [v.VpcId], region);
-    if (reason !== undefined) found.push(item("vpc", v.VpcId, reason, { tags }));
+    const id = v.VpcId;
+    stays(verdict(refs, tags, [id], region), (why) => item("vpc", id, why, { tags }));
   }
 
   // ECR repositories (never the default one).
@@ -451,10 +516,11 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
       (await ecr.listTagsForResource({ resourceArn: repo.repositoryArn })).tags,
     );
     if (!managed(tags)) continue;
-    const reason = judge(refs, tags, [name, repo.repositoryArn, repo.repositoryUri ?? ""], region);
-    if (reason !== undefined) {
-      found.push(item("repository", name, reason, { arn: repo.repositoryArn, tags }));
-    }
+    const arn = repo.repositoryArn;
+    stays(
+      verdict(refs, tags, [name, arn, repo.repositoryUri ?? ""], region),
+      (why) => item("repository", name, why, { arn, tags }),
+    );
   }
 
   // Job data of knots the config file no longer records.
@@ -476,26 +542,69 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
         (k.prefix !== undefined ? k.prefix.replace(/\/$/, "") === bare : knot === name)
       );
       if (kept) continue;
-      found.push({
+      // Its runs' manifests say whose it is: kept if any run is another config file's.
+      const owners = await runOwners(session, bucket, prefix, refs.owner);
+      if ([...owners].some((o) => o !== undefined && o !== refs.owner)) continue;
+      const mine = owners.size > 0 && refs.owner !== undefined && !owners.has(undefined);
+      stays({ reason: `knot ${name} is gone`, untagged: !mine }, (reason) => ({
         kind: "job-data",
         id: `s3://${bucket}/${prefix}`,
         owner: recordSection("knot", name),
-        reason: `knot ${name} is gone`,
-      });
+        reason,
+      }));
     }
   }
   return found.sort((a, b) => GARBAGE_KINDS.indexOf(a.kind) - GARBAGE_KINDS.indexOf(b.kind));
 }
 
+/**
+ * The owner id each run under a knot's prefix names in its manifest
+ * (`runs/<id>/run.json`, or the index's metadata when that is missing),
+ * `undefined` for a run that names none; it stops at the first run that
+ * names another owner than `ours`, which keeps the whole prefix.
+ */
+async function runOwners(
+  session: AwsSession,
+  bucket: string,
+  prefix: string,
+  ours: string | undefined,
+): Promise<Set<string | undefined>> {
+  const owners = new Set<string | undefined>();
+  const store = new S3Store({ session, bucket, prefix: prefix.replace(/\/$/, "") });
+  for (const run of await commonPrefixes(session, bucket, `${prefix}runs/`)) {
+    const at = store.at(run.slice(prefix.length).replace(/\/$/, ""));
+    let manifest: RunManifest | undefined;
+    try {
+      manifest = await readManifest(at) ??
+        JSON.parse((await at.head(RUN_KEYS.index))?.metadata[MANIFEST_METADATA_KEY] ?? "null") ??
+        undefined;
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+    }
+    owners.add(manifest?.owner);
+    if (manifest?.owner !== undefined && manifest.owner !== ours) break;
+  }
+  return owners;
+}
+
 /** The `cloudknot/<knot>/` prefixes of a bucket; none when the bucket is missing. */
-async function knotPrefixes(session: AwsSession, bucket: string): Promise<string[]> {
+function knotPrefixes(session: AwsSession, bucket: string): Promise<string[]> {
+  return commonPrefixes(session, bucket, JOB_DATA_PREFIX);
+}
+
+/** The prefixes one level under `prefix` in a bucket; none when the bucket is missing. */
+async function commonPrefixes(
+  session: AwsSession,
+  bucket: string,
+  prefix: string,
+): Promise<string[]> {
   const out: string[] = [];
   let token: string | undefined;
   try {
     do {
       const page = await session.s3.listObjectsV2({
         Bucket: bucket,
-        Prefix: JOB_DATA_PREFIX,
+        Prefix: prefix,
         Delimiter: "/",
         ...(token !== undefined ? { ContinuationToken: token } : {}),
       });

@@ -3,7 +3,8 @@
  * network) and its options, the job-data bucket, the settings API with the
  * one way to open an AWS session from it, the resource errors, and the
  * cleaners `prune` (stale records) and `findGarbage`/`deleteGarbage` (AWS
- * resources no record refers to), and the Python cloudknot's Pars and knots
+ * resources no record refers to) with the config file's owner id they judge
+ * by (`configOwner`), and the Python cloudknot's Pars and knots
  * (`readOriginalRecords`, `clobberOriginal`).
  *
  * @example Usage
@@ -22,5 +23,6 @@ export * from "./pars.ts";
 export * from "./pars_options.ts";
 export * from "./prune.ts";
 export * from "./gc.ts";
+export * from "./owner.ts";
 export * from "./original.ts";
 export * from "../util/validate.ts";

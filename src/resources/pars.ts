@@ -57,6 +57,7 @@ import {
 } from "./_iam_roles.ts";
 import { Ledger } from "./_ledger.ts";
 import { originalRecord, OriginalResourceError } from "./original.ts";
+import { configOwner, OWNER_TAG_KEY } from "./owner.ts";
 import {
   DEFAULT_IPV4_CIDR,
   deleteInternetGateway,
@@ -298,8 +299,9 @@ export async function readParsRecords(state: StateFile): Promise<ParsListing[]> 
  * environments use AWS Batch's service-linked role, unless it has a Batch
  * service role of its own (`customServiceRole`).
  *
- * Everything cloudknot makes is tagged `ManagedBy=cloudknot` and
- * `cloudknot:pars=<name>`; only resources with these tags are adopted or
+ * Everything cloudknot makes is tagged `ManagedBy=cloudknot`,
+ * `cloudknot:pars=<name>` and `cloudknot:owner=<the config file's owner id>`
+ * (what `gc` judges by); only resources with these tags are adopted or
  * deleted, so the default VPC and resources of the same name made by someone
  * else are never touched.
  *
@@ -592,16 +594,16 @@ export class Pars {
   ): Promise<Pars> {
     const { iam, ec2 } = session;
     const partition = arnPartition(context.callerArn);
-    const iamTags: IamTag[] = [
-      MANAGED_BY_TAG,
-      { Key: PARS_TAG_KEY, Value: name },
-      ...(context.callerArn ? [{ Key: "Owner", Value: context.callerArn }] : []),
-      ...Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
-    ];
-
     // Everything that only reads: policies, existing roles, the network.
     const surveyed = await survey(name, input, session);
     const { specs, roles, profile, group } = surveyed;
+    const iamTags: IamTag[] = [
+      MANAGED_BY_TAG,
+      { Key: PARS_TAG_KEY, Value: name },
+      { Key: OWNER_TAG_KEY, Value: await configOwner(state) },
+      ...(context.callerArn ? [{ Key: "Owner", Value: context.callerArn }] : []),
+      ...Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
+    ];
 
     // Make what is missing; undo it all if a step fails.
     const ledger = new Ledger();

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { DockerRepo, Pars } from "../../mod.ts";
 import type { AwsSession } from "../../src/aws/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
+import { configOwner, OWNER_TAG_KEY } from "../../src/resources/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
@@ -308,8 +309,9 @@ async function knotBatchResources(
   session: AwsSession,
   emu: AwsHome["emu"],
   knot: string,
+  owner: string,
 ): Promise<{ queue: string; ce: string; def: string }> {
-  const tags = { ManagedBy: "cloudknot", "cloudknot:knot": knot };
+  const tags = { ManagedBy: "cloudknot", "cloudknot:knot": knot, [OWNER_TAG_KEY]: owner };
   const subnets = (await session.ec2.describeSubnets({
     Filters: [{ Name: "vpc-id", Values: [emu.ec2.defaultVpcId] }],
   })).Subnets!.map((s) => s.SubnetId!);
@@ -355,15 +357,16 @@ async function knotBatchResources(
   return { queue: queue.jobQueueArn, ce: ceArn, def: def.jobDefinitionArn };
 }
 
-Deno.test("gc: a dry run changes nothing; --yes deletes what no record refers to", async () => {
+Deno.test("gc: a dry run changes nothing; --yes deletes what this config file made that no record refers to, and --untagged what has no owner tag too", async () => {
   await withAwsHome(async (home) => {
     assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
     const session = await sessionFor(home.emu);
     const st = state(home);
     const bucket = "cloudknot-123456789012-us-east-1";
-    // A knot that is recorded, and one whose record is lost.
-    const kept = await knotBatchResources(session, home.emu, "kept");
-    await knotBatchResources(session, home.emu, "lost");
+    // A knot that is recorded, and one whose record is lost, both made with this config file.
+    const owner = await configOwner(st);
+    const kept = await knotBatchResources(session, home.emu, "kept", owner);
+    await knotBatchResources(session, home.emu, "lost", owner);
     await st.setMany("knot kept", {
       target: "aws",
       region: "us-east-1",
@@ -384,8 +387,14 @@ Deno.test("gc: a dry run changes nothing; --yes deletes what no record refers to
         Key: `cloudknot/${knot}/runs/r1/index`,
         Body: "y",
       });
+      await session.s3.putObject({
+        Bucket: bucket,
+        Key: `cloudknot/${knot}/runs/r1/run.json`,
+        Body: JSON.stringify({ version: 1, runId: "r1", knot, count: 1, owner }),
+      });
     }
-    // A Pars whose record is lost, a repository nobody records, one that is recorded.
+    // A Pars whose record is lost, a repository nobody records (with no owner tag, as
+    // DockerRepo.create makes it outside a knot), one that is recorded.
     assert.equal((await cli(home, ["pars", "create", "old", "--new-vpc"])).code, 0);
     await st.remove("pars old");
     await DockerRepo.create({ name: "orphan-images", session, state: st });
@@ -398,6 +407,11 @@ Deno.test("gc: a dry run changes nothing; --yes deletes what no record refers to
     assert.equal(home.emu.mutatingRequests().length, before, "a dry run changed something");
     const report = JSON.parse(dry.stdout);
     assert.equal(report.dryRun, true);
+    // Without --untagged, what has no owner tag is left out, and counted.
+    assert.deepEqual(
+      report.skipped.map((i: { kind: string; id: string }) => `${i.kind} ${i.id}`),
+      ["repository orphan-images"],
+    );
     const found = report.items.map((i: { kind: string; id: string }) => `${i.kind} ${i.id}`);
     const vpcPieces = found.filter((f: string) =>
       /^(security-group|route-table|internet-gateway|subnet|vpc) /.test(f)
@@ -411,7 +425,6 @@ Deno.test("gc: a dry run changes nothing; --yes deletes what no record refers to
       "role old-spot-fleet-role",
       "role old-task-exec-role",
       "role old-job-role",
-      "repository orphan-images",
       `job-data s3://${bucket}/cloudknot/lost/`,
     ]);
     assert.deepEqual(
@@ -424,9 +437,24 @@ Deno.test("gc: a dry run changes nothing; --yes deletes what no record refers to
     const text = await cli(home, ["gc"]);
     assert.match(text.stdout, /^KIND +ID +OWNER +WHY$/m);
     assert.match(text.stdout, /^role +old-job-role +pars old +Pars old is gone$/m);
-    assert.match(text.stderr, /^Dry run: 16 resources would be deleted; run `cloudknot gc --yes`/m);
+    assert.match(text.stderr, /^Dry run: 15 resources would be deleted; run `cloudknot gc --yes`/m);
+    assert.match(
+      text.stderr,
+      /^Left out 1 resource with no cloudknot:owner tag .*; run `cloudknot gc --untagged` to list it too$/m,
+    );
+    const all = await cli(home, ["gc", "--untagged"]);
+    assert.match(
+      all.stdout,
+      /^repository +orphan-images +- +no record in the config file names it$/m,
+    );
+    assert.match(
+      all.stderr,
+      /^Dry run: 16 resources would be deleted; run `cloudknot gc --untagged --yes`/m,
+    );
+    assert.doesNotMatch(all.stderr, /Left out/);
+    assert.equal(home.emu.mutatingRequests().length, before, "a dry run changed something");
 
-    const wet = await cli(home, ["gc", "--yes", "--json"]);
+    const wet = await cli(home, ["gc", "--untagged", "--yes", "--json"]);
     assert.equal(wet.code, 0, wet.stderr);
     const result = JSON.parse(wet.stdout);
     assert.equal(result.deleted.length, 16);
@@ -445,6 +473,7 @@ Deno.test("gc: a dry run changes nothing; --yes deletes what no record refers to
     assert.deepEqual(keys.map((k) => k.Key).sort(), [
       "cloudknot/kept/runs/r1/index",
       "cloudknot/kept/runs/r1/inputs",
+      "cloudknot/kept/runs/r1/run.json",
     ]);
     const again = await cli(home, ["gc"]);
     assert.equal(again.code, 0);

@@ -5,7 +5,12 @@
 // global, is looked at once, in the session's region.
 import assert from "node:assert/strict";
 import { AwsSession } from "../../src/aws/mod.ts";
-import { deleteGarbage, findGarbageInRegions } from "../../src/resources/mod.ts";
+import {
+  configOwner,
+  deleteGarbage,
+  findGarbageInRegions,
+  OWNER_TAG_KEY,
+} from "../../src/resources/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { signRequest } from "../../src/aws/core/request.ts";
 import { type Emulator, startEmulator } from "../emulator/mod.ts";
@@ -72,11 +77,13 @@ Deno.test("findGarbageInRegions looks in every enabled region, IAM once, and del
     const state = new StateFile({ path: `${dir}/cloudknot` });
     await state.setMany("aws", { region: "us-east-1", "s3-bucket": "lab-bucket" });
     await session.s3.createBucket({ Bucket: "lab-bucket" });
-    // Left over: a Pars's role (IAM, global) and, in Ireland, its security group.
-    const tags = [{ Key: "ManagedBy", Value: "cloudknot" }, {
-      Key: "cloudknot:pars",
-      Value: "gone",
-    }];
+    // Left over: a Pars's role (IAM, global) and, in Ireland, its security group, made with
+    // this config file (its owner tag).
+    const tags = [
+      { Key: "ManagedBy", Value: "cloudknot" },
+      { Key: "cloudknot:pars", Value: "gone" },
+      { Key: OWNER_TAG_KEY, Value: await configOwner(state) },
+    ];
     await session.iam.createRole({
       RoleName: "gone-job-role",
       AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [] }),
@@ -108,6 +115,7 @@ Deno.test("findGarbageInRegions looks in every enabled region, IAM once, and del
         `${region} was looked at`,
       );
     }
+    assert.ok(found.every((r) => r.skipped.length === 0));
     // IAM is asked once, from the home region's pass.
     assert.equal(home.count("iam", "ListRoles"), 1);
 

@@ -180,6 +180,7 @@ Deno.test("prune drops exactly the stale records", async () => {
     assert.deepEqual(emu.mutatingRequests(), []);
     const doc = await state.read();
     assert.deepEqual([...doc.keys()], [
+      "aws", // the config file's owner id, written when the Pars was made
       "pars live",
       "pars far",
       "knot alive",

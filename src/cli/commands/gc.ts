@@ -1,6 +1,6 @@
 /**
- * `gc`: finds (and with `--yes` deletes) the AWS resources cloudknot made
- * that no record of the config file refers to.
+ * `gc`: finds (and with `--yes` deletes) the AWS resources this config file
+ * made (its owner tag) that no record of the config file refers to.
  *
  * @module
  */
@@ -21,25 +21,33 @@ import { renderTable } from "../common/table.ts";
 /** `gc`. */
 export const gc = defineCommand({
   name: "gc",
-  summary: "Find the AWS resources cloudknot made that nothing refers to; delete them with --yes",
+  summary:
+    "Find the AWS resources this config file made that nothing refers to; delete them with --yes",
   description:
     "Looks, in the configured region (with --all-regions, in every region the account has " +
-    "enabled) and IAM, for resources tagged ManagedBy=cloudknot that " +
+    "enabled) and IAM, for resources tagged ManagedBy=cloudknot and made with this config file " +
+    "(tagged cloudknot:owner with the owner id in its [aws] section) that " +
     "no record of the config file refers to: job queues, compute environments, job " +
     "definitions, launch templates, IAM roles and instance profiles, security groups, the " +
     "pieces of a VPC of its own, ECR repositories, and the job data (cloudknot/<knot>/ in the " +
     "bucket) of knots no longer recorded. It is a dry run: it prints what it would delete. With " +
     "--yes it deletes them, in dependency order, tolerating pieces already gone, and exits with " +
     "1 if any could not be deleted. Never the default VPC, the default repository or a bucket. " +
-    "It judges by this config file only: the knots and Pars another config file records (a " +
-    "colleague's on the same account) are listed too, with their job data in a shared bucket, " +
-    "so run --yes only with the config file that records them all. " +
+    "What another config file made (a colleague's on the same account, another machine's) is " +
+    "never listed, nor is job data with a run of another config file. Resources with no owner " +
+    "tag (made before owner tags, or by the Python cloudknot) and job data whose runs name no " +
+    "owner are left out and counted, unless --untagged. " +
     'With --json, {"dryRun","items":[{"kind","id","arn","owner","reason"}],"deleted":[...],' +
-    '(each item with its "region" under --all-regions) ' +
-    '"failed":[{"item","error"}]}.',
+    '"failed":[{"item","error"}],"skipped":[...]}, "skipped" holding what was left out for ' +
+    'want of an owner tag, and each item its "region" under --all-regions.',
   args: [],
   options: {
     yes: { type: "boolean", short: "y", description: "Delete what it finds" },
+    untagged: {
+      type: "boolean",
+      description: "Include resources with no cloudknot:owner tag (made before owner tags or " +
+        "by the Python cloudknot, perhaps with another config file): read the dry run first",
+    },
     "all-regions": {
       type: "boolean",
       description: "Look in every region the account has enabled (EC2 DescribeRegions), not " +
@@ -50,6 +58,10 @@ export const gc = defineCommand({
   examples: [
     { description: "See what is left over (a dry run)", command: "cloudknot gc" },
     { description: "Delete it", command: "cloudknot gc --yes" },
+    {
+      description: "Include what was made before owner tags",
+      command: "cloudknot gc --untagged",
+    },
   ],
   async run(ctx) {
     const settings = cliSettings(ctx);
@@ -57,6 +69,7 @@ export const gc = defineCommand({
     const json = ctx.flag("json");
     const dryRun = !ctx.flag("yes");
     const all = ctx.flag("all-regions");
+    const untagged = ctx.flag("untagged");
     if (!json) {
       await ctx.log(ctx.err(
         "dim",
@@ -65,13 +78,31 @@ export const gc = defineCommand({
           : `Looking for leftovers in ${session.region} and IAM…`,
       ));
     }
-    const regions: RegionGarbage[] = all
-      ? await findGarbageInRegions({ ...settings, session })
-      : [{ region: session.region, session, items: await findGarbage({ ...settings, session }) }];
+    const find = { ...settings, session, untagged };
+    const here: GarbageItem[] = [];
+    const regions: RegionGarbage[] = all ? await findGarbageInRegions(find) : [{
+      region: session.region,
+      session,
+      items: await findGarbage({ ...find, onSkip: (g) => here.push(g) }),
+      skipped: here,
+    }];
     // With --all-regions, each item says its region.
     const tag = (region: string, list: GarbageItem[]) =>
       all ? list.map((g) => ({ ...g, region })) : list;
     const items = regions.flatMap((r) => tag(r.region, r.items));
+    const skipped = regions.flatMap((r) => tag(r.region, r.skipped));
+    // What was left out, and the flag that includes it.
+    const note = async () => {
+      if (json || skipped.length === 0) return;
+      const n = skipped.length;
+      await ctx.log(
+        `Left out ${n} resource${n === 1 ? "" : "s"} with no cloudknot:owner tag (made before ` +
+          `owner tags or by the Python cloudknot, perhaps with another config file); run ` +
+          `\`cloudknot gc ${all ? "--all-regions " : ""}--untagged\` to list ${
+            n === 1 ? "it" : "them"
+          } too`,
+      );
+    };
     const table = (list: (GarbageItem & { region?: string })[]) =>
       renderTable(
         [...(all ? ["REGION"] : []), "KIND", "ID", "OWNER", "WHY"],
@@ -86,22 +117,26 @@ export const gc = defineCommand({
       );
     if (dryRun) {
       if (json) {
-        await ctx.print(JSON.stringify({ dryRun, items, deleted: [], failed: [] }));
+        await ctx.print(JSON.stringify({ dryRun, items, deleted: [], failed: [], skipped }));
       } else if (items.length === 0) await ctx.print("Nothing to collect");
       else {
         await ctx.print(table(items));
         await ctx.log(
           `Dry run: ${items.length} resource${
             items.length === 1 ? "" : "s"
-          } would be deleted; run \`cloudknot gc ${all ? "--all-regions " : ""}--yes\` to ` +
-            "delete them",
+          } would be deleted; run \`cloudknot gc ${all ? "--all-regions " : ""}${
+            untagged ? "--untagged " : ""
+          }--yes\` to delete them`,
         );
       }
+      await note();
       return 0;
     }
     if (items.length === 0) {
-      if (json) await ctx.print(JSON.stringify({ dryRun, items, deleted: [], failed: [] }));
-      else await ctx.print("Nothing to collect");
+      if (json) {
+        await ctx.print(JSON.stringify({ dryRun, items, deleted: [], failed: [], skipped }));
+      } else await ctx.print("Nothing to collect");
+      await note();
       return 0;
     }
     const result: GcResult = { deleted: [], failed: [] };
@@ -119,13 +154,14 @@ export const gc = defineCommand({
       result.failed.push(...done.failed.map((f) => ({ ...f, item: tag(r.region, [f.item])[0]! })));
     }
     if (json) {
-      await ctx.print(JSON.stringify({ dryRun, items, ...result }));
+      await ctx.print(JSON.stringify({ dryRun, items, ...result, skipped }));
     } else {
       if (result.deleted.length > 0) await ctx.print(table(result.deleted));
       await ctx.log(`Deleted ${result.deleted.length} of ${items.length}`);
       for (const { item, error } of result.failed) {
         await ctx.log(ctx.err("red", `Could not delete ${item.kind} ${item.id}: ${error}`));
       }
+      await note();
     }
     return result.failed.length > 0 ? 1 : 0;
   },

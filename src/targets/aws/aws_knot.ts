@@ -30,6 +30,7 @@ import {
 } from "../../resources/_iam_roles.ts";
 import { isAwsCode, Ledger } from "../../resources/_ledger.ts";
 import { KNOT_TAG_KEY } from "../../resources/gc.ts";
+import { configOwner, OWNER_TAG_KEY } from "../../resources/owner.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
@@ -226,7 +227,6 @@ async function create(
   const settings = { session, state };
   const { bucket, sse } = saved ?? await resolveS3Params(settings);
   const repoName = saved?.dockerRepo ?? checked.repoName ?? await getEcrRepo({ state });
-  const tags = { ...spec.tags, ManagedBy: "cloudknot", [KNOT_TAG_KEY]: name };
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,
@@ -270,6 +270,13 @@ async function create(
       });
     }
     // AWS from here on. The Pars reads its policies and roles before it makes anything.
+    const owner = await configOwner(state);
+    const tags = {
+      ...spec.tags,
+      ManagedBy: "cloudknot",
+      [KNOT_TAG_KEY]: name,
+      [OWNER_TAG_KEY]: owner,
+    };
     const pars = typeof spec.pars === "object" ? spec.pars : await Pars.create({
       ...settings,
       bucket,
@@ -294,12 +301,20 @@ async function create(
         MANAGED_BY_TAG,
         { Key: PARS_TAG_KEY, Value: pars.name },
         { Key: KNOT_TAG_KEY, Value: name },
+        { Key: OWNER_TAG_KEY, Value: owner },
         ...Object.entries(spec.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
       ],
       ledger,
     })).value.Arn;
     if (saved === undefined) await setS3Params({ bucket, sse }, settings);
     const repo = await DockerRepo.create({ name: repoName, session, state });
+    // A repository this knot made is its config file's; one adopted keeps its owner.
+    if (!repo.adopted && repo.arn !== "") {
+      await session.ecr.tagResource({
+        resourceArn: repo.arn,
+        tags: [{ Key: OWNER_TAG_KEY, Value: owner }],
+      });
+    }
     const { imageUri } = await image.push({ repo });
     const placement: BatchPlacement = {
       batchServiceRole: pars.batchServiceRole,

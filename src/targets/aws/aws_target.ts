@@ -39,6 +39,7 @@ import { sleep } from "../../util/sleep.ts";
 import {
   INPUTS_BYTES_ENV,
   layoutPayload,
+  MANIFEST_METADATA_KEY,
   readManifest,
   RUN_KEYS,
   type RunManifest,
@@ -47,6 +48,7 @@ import {
 import { failureRecord } from "../../job/record.ts";
 import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
+import { configOwner } from "../../resources/owner.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
 import {
   type MapRequest,
@@ -68,9 +70,6 @@ import { readSlicingFacts } from "./slicing.ts";
 import { sliceRun, sliceTimeout, type Slicing } from "../../job/slicing.ts";
 import { childCount, childId } from "./batch/slices.ts";
 import { itemLine } from "../../job/item_log.ts";
-
-/** The metadata key of the index object that carries the run's manifest. */
-const MANIFEST_META = "cloudknot-run";
 
 /**
  * The largest inputs object a job reads whole, beside its index, instead of
@@ -342,6 +341,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       env: request.env,
       ...(request.groups !== undefined ? { groups: request.groups } : {}),
       ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
+      owner: await configOwner(o.state),
     };
     const info: RunInfo = {
       knot: o.knot,
@@ -370,7 +370,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     await Promise.all([
       store.put(RUN_KEYS.inputs, inputs),
       store.put(RUN_KEYS.index, index, {
-        metadata: { [MANIFEST_META]: JSON.stringify(manifest) },
+        metadata: { [MANIFEST_METADATA_KEY]: JSON.stringify(manifest) },
       }),
     ]);
     const plan = planGroups(count, request.groups ?? [], {
@@ -500,7 +500,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     const manifest = await readManifest(store);
     if (manifest !== undefined) return manifest;
     const head = await store.head(RUN_KEYS.index);
-    const meta = head?.metadata[MANIFEST_META];
+    const meta = head?.metadata[MANIFEST_METADATA_KEY];
     if (meta === undefined) return undefined;
     try {
       return JSON.parse(meta) as RunManifest;
