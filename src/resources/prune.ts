@@ -51,7 +51,12 @@ export interface PruneEntry {
 export interface PruneResult {
   /** The records dropped (or, with `dryRun`, that would be). */
   dropped: PruneEntry[];
-  /** Records that could not be checked from this session (another region or profile, no Docker). */
+  /**
+   * Records that could not be checked from this session (another region or
+   * profile, no Docker), or that were kept for what they still hold: a knot
+   * whose queue or compute environment is gone but whose runs' results can
+   * still be read (creating the knot again heals it).
+   */
   skipped: PruneEntry[];
 }
 
@@ -97,7 +102,10 @@ function parseImageUri(uri: string): { repo: string; tag?: string; digest?: stri
  * Drops the records of resources that no longer exist:
  *
  * - `[pars <name>]` whose roles, instance profile or VPC are gone;
- * - `[knot <name>]` whose compute environment, job queue or own job role is gone;
+ * - `[knot <name>]` whose compute environment, job queue or own job role is
+ *   gone, unless it records runs: their results stay readable through it,
+ *   and creating the knot again with its function makes what is gone (it
+ *   is then reported as skipped);
  * - the Python cloudknot's `[pars <name>]` and `[knot <name>]` whose
  *   CloudFormation stack is gone;
  * - entries of `[docker-repos <profile> <region>]` whose repository is gone
@@ -187,7 +195,20 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
       }
       const role = keys.get("job-role");
       if (role && !(await getRole(session.iam, role.split("/").pop()!))) missing.push(role);
-      if (missing.length > 0) dropped.push({ section, reason: `gone: ${missing.join(", ")}` });
+      // The runs' ids, as the knot's record lists them (targets/aws/catalog.ts).
+      const runs = (keys.get("runs") ?? "").split(/\s+/).filter((id) => id !== "").length;
+      if (missing.length > 0 && runs > 0) {
+        skipped.push({
+          section,
+          reason:
+            `gone: ${missing.join(", ")}; kept for its ${runs} run${
+              runs === 1 ? "" : "s"
+            }, whose results stay readable: create the knot again with its function to heal it, ` +
+            `or clobber it to delete it and its runs`,
+        });
+      } else if (missing.length > 0) {
+        dropped.push({ section, reason: `gone: ${missing.join(", ")}` });
+      }
     } else if (parsed?.kind === "docker-repos" || parsed?.kind === "batch-jobs") {
       const { profile, region: sectionRegion } = parsed;
       if (sectionRegion !== region || !mine(profile)) {

@@ -98,6 +98,13 @@ Deno.test("prune drops exactly the stale records", async () => {
         "compute-environment": ce,
         "job-queue": `${BATCH}:job-queue/deleted-queue`,
       },
+      "knot healable": {
+        region: "us-east-1",
+        profile: "default",
+        "compute-environment": ce,
+        "job-queue": `${BATCH}:job-queue/deleted-queue`,
+        runs: "20260101T000000Z-aaaaaa 20260102T000000Z-bbbbbb",
+      },
       "knot roleless": {
         region: "us-east-1",
         profile: "default",
@@ -162,6 +169,7 @@ Deno.test("prune drops exactly the stale records", async () => {
     assert.deepEqual(named(dry.dropped), expected);
     assert.deepEqual(named(dry.skipped), [
       "pars far",
+      "knot healable",
       "docker-repos other us-east-1",
       "batch-jobs default eu-west-1",
     ]);
@@ -171,6 +179,11 @@ Deno.test("prune drops exactly the stale records", async () => {
     );
     assert.match(dry.dropped[1]!.reason, /deleted-queue/);
     assert.doesNotMatch(dry.dropped[1]!.reason, /live-ce/);
+    // A knot whose runs are still readable is kept, and the reason says how to heal it.
+    assert.match(
+      dry.skipped[1]!.reason,
+      /^gone: .*deleted-queue; kept for its 2 runs, whose results stay readable: create the knot again with its function to heal it/,
+    );
     // A knot whose own job role is gone cannot run a job.
     assert.equal(dry.dropped[2]!.reason, `gone: ${ACCOUNT}:role/live.roleless-job`);
     assert.match(dry.dropped[3]!.reason, /URI is now/);
@@ -184,6 +197,7 @@ Deno.test("prune drops exactly the stale records", async () => {
       "pars live",
       "pars far",
       "knot alive",
+      "knot healable",
       "knot local",
       "docker-repos default us-east-1",
       "docker-repos other us-east-1",
