@@ -6,8 +6,7 @@
  * @module
  */
 import { Knot } from "../../knot.ts";
-import { CloudknotInputError } from "../../util/errors.ts";
-import { readAwsKnot, repositoryUser } from "../../targets/aws/catalog.ts";
+import { repositoryUser } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings } from "../common/aws.ts";
@@ -15,7 +14,7 @@ import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { confirmDeletion, openOrForget, YES_OPTION } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
-import { locateKnot } from "../common/knots.ts";
+import { locateKnot, requireAwsKnot } from "../common/knots.ts";
 import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
 import { KNOT_TARGET_OPTION } from "../common/options.ts";
 
@@ -87,13 +86,7 @@ export const knotClobber = defineCommand({
 
 async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   const settings = cliSettings(ctx);
-  const record = await readAwsKnot(settings.state, name);
-  if (record === undefined) {
-    throw new CloudknotInputError(
-      `There is no AWS knot named "${name}" in ${settings.state.path}: see \`cloudknot knot list\``,
-      { field: "knot" },
-    );
-  }
+  const record = await requireAwsKnot(settings.state, name);
   const runs = record.runs.length;
   // In the default repository, or one another knot uses, only the knot's tags go, as the
   // knot's clobber does.

@@ -26,6 +26,7 @@ import { findLocalKnot } from "../../targets/local/catalog.ts";
 import { cliSettings } from "./aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import type { CommandContext } from "./command.ts";
+import type { StateFile } from "../../state/state_file.ts";
 import { resolveTarget, type TargetName } from "./target.ts";
 import { refuseOriginal } from "./original.ts";
 
@@ -128,6 +129,31 @@ export interface AwsKnotReader {
 }
 
 /**
+ * The config file's record of an AWS knot, or an error naming the command
+ * that lists the knots there are.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const record = await requireAwsKnot(cliSettings(ctx).state, "squares");
+ * ```
+ *
+ * @param state The config file.
+ * @param name The knot's name.
+ * @returns The record.
+ * @throws {CloudknotInputError} When the config file has no AWS knot of that name.
+ */
+export async function requireAwsKnot(state: StateFile, name: string): Promise<AwsKnotRecord> {
+  const record = await readAwsKnot(state, name);
+  if (record === undefined) {
+    throw new CloudknotInputError(
+      `There is no AWS knot named "${name}" in ${state.path}: see \`cloudknot knot list\``,
+      { field: "knot" },
+    );
+  }
+  return record;
+}
+
+/**
  * Opens an AWS knot's runs from its record in the config file.
  *
  * @example Usage
@@ -149,13 +175,7 @@ export async function openAwsKnotReader(
   name: string,
 ): Promise<AwsKnotReader> {
   const settings = cliSettings(ctx);
-  const record = await readAwsKnot(settings.state, name);
-  if (record === undefined) {
-    throw new CloudknotInputError(
-      `There is no AWS knot named "${name}" in ${settings.state.path}: see \`cloudknot knot list\``,
-      { field: "knot" },
-    );
-  }
+  const record = await requireAwsKnot(settings.state, name);
   const session = await sessionFromSettings(settings);
   if (record.region !== session.region) {
     throw new RegionMismatchError("Knot", name, {
