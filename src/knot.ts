@@ -38,7 +38,7 @@ import { artifactFromFunc, artifactFromModule } from "./job/function_artifact.ts
 import { localKnotsDir } from "./targets/local/catalog.ts";
 import { defined } from "./util/defined.ts";
 
-/** Any function a knot can run: its arguments and result cross to the worker. */
+/** Any function a knot can run: its arguments and result cross between processes. */
 // deno-lint-ignore no-explicit-any
 export type JobFunction = (...args: any[]) => unknown;
 

@@ -808,7 +808,7 @@ Deno.test("functions and symbols are rejected with the path and what to do", () 
     path: "$.cb",
     kind: "function",
     message:
-      /^Cannot encode a function at \$\.cb: functions cannot cross to the worker; pass data and do the work inside the job function$/,
+      /^Cannot encode a function at \$\.cb: functions cannot cross between processes; send data, and do the work in the job function$/,
   });
   expectCodecError(() => encode([1, [2, class Foo {}]]), { path: "$[1][1]", kind: "function" });
   expectCodecError(() => encode(() => 1), { path: "$", kind: "function" });

@@ -68,13 +68,13 @@ for (const ctor of Object.values(TYPED_ARRAYS)) KINDS.set(ctor.prototype, Kind.T
 const REFUSED: [string, string][] = [
   ["WeakMap", "its entries cannot be read; use a Map instead"],
   ["WeakSet", "its items cannot be read; use a Set instead"],
-  ["WeakRef", "it cannot cross to the worker; pass the referenced value itself"],
-  ["FinalizationRegistry", "it cannot cross to the worker; remove it from the input"],
+  ["WeakRef", "it cannot cross between processes; pass the referenced value itself"],
+  ["FinalizationRegistry", "it cannot cross between processes; remove it"],
   ["Promise", "its value is not known yet; await it and pass the result"],
   ["Symbol", "a symbol is unique to one process; use a string instead"],
   [
     "SharedArrayBuffer",
-    "shared memory cannot cross to the worker; copy it with new Uint8Array(shared).slice()",
+    "shared memory cannot cross between processes; copy it with new Uint8Array(shared).slice()",
   ],
   ["Blob", "its bytes can only be read asynchronously; pass await blob.bytes() instead"],
   ["File", "its bytes can only be read asynchronously; pass await file.bytes() instead"],
@@ -156,7 +156,7 @@ const keyTexts = new Map<string, string>();
 const NON_ASCII = /[\u0080-\uffff]/;
 
 const FUNCTION_FAILURE = (at: string) =>
-  `Cannot encode a function at ${at}: functions cannot cross to the worker; pass data and do the work inside the job function`;
+  `Cannot encode a function at ${at}: functions cannot cross between processes; send data, and do the work in the job function`;
 const SYMBOL_FAILURE = (at: string) =>
   `Cannot encode a symbol at ${at}: a symbol is unique to one process; use a string instead`;
 
@@ -445,7 +445,7 @@ class Encoder {
         throw failure(
           "symbol-keyed property",
           (at) =>
-            `Cannot encode the property ${shown} of the object at ${at}: symbol keys cannot cross to the worker; use a string key or remove the property`,
+            `Cannot encode the property ${shown} of the object at ${at}: symbol keys cannot cross between processes; use a string key or remove the property`,
         );
       }
     }
@@ -574,7 +574,7 @@ class Encoder {
       throw failure(
         name,
         (at) =>
-          `Cannot encode a ${name} over a SharedArrayBuffer at ${at}: shared memory cannot cross to the worker; copy it with view.slice()`,
+          `Cannot encode a ${name} over a SharedArrayBuffer at ${at}: shared memory cannot cross between processes; copy it with view.slice()`,
       );
     }
     const size = name === "DataView"
