@@ -53,9 +53,17 @@ const GC_BYTES = 1024 * 1024;
 /** Bytes read from stdin at once, at least. */
 const READ_BYTES = 256 * 1024;
 
-function writeAll(stream: typeof Deno.stdout, bytes: Uint8Array): void {
-  let written = 0;
-  while (written < bytes.byteLength) written += stream.writeSync(bytes.subarray(written));
+/**
+ * Writes whole to a stream through its `writeSync` as it was when the worker
+ * started: a function that replaces the method (to silence its own output)
+ * does not silence the frames.
+ */
+function writerOf(stream: typeof Deno.stdout): (bytes: Uint8Array) => void {
+  const writeSync = stream.writeSync.bind(stream);
+  return (bytes) => {
+    let written = 0;
+    while (written < bytes.byteLength) written += writeSync(bytes.subarray(written));
+  };
 }
 
 /**
@@ -73,6 +81,8 @@ function writeAll(stream: typeof Deno.stdout, bytes: Uint8Array): void {
  */
 export async function workerMain(args: string[]): Promise<number> {
   const values = workerArgs(args);
+  const out = writerOf(Deno.stdout);
+  const err = writerOf(Deno.stderr);
   if (values.group) followParent();
   // Before the function loads: it must not read its items' frames.
   const readFrames = hideStdin();
@@ -88,11 +98,11 @@ export async function workerMain(args: string[]): Promise<number> {
     func = await loadFunction(values.function!);
   } catch (e) {
     const message = new TextEncoder().encode(`Cannot load the function: ${(e as Error).message}`);
-    writeAll(Deno.stdout, markedHead(mark, FRAME.fatal, message.byteLength));
-    writeAll(Deno.stdout, message);
+    out(markedHead(mark, FRAME.fatal, message.byteLength));
+    out(message);
     return 3;
   }
-  writeAll(Deno.stdout, markedHead(mark, FRAME.ready, 0));
+  out(markedHead(mark, FRAME.ready, 0));
   // One stream for both: the record that ends an attempt ends its stderr too.
   const end = values["merged-output"] ? undefined : markedHead(mark, FRAME.end, 0);
   const reader = new RunFrameReader();
@@ -117,12 +127,12 @@ export async function workerMain(args: string[]): Promise<number> {
         });
         const kind = kindCode(record.status === "ok" ? "ok" : record.kind);
         if (recordBytes.byteLength < COPY_BELOW) {
-          writeAll(Deno.stdout, doneFrame(mark, index, attempt, kind, recordBytes, frame));
+          out(doneFrame(mark, index, attempt, kind, recordBytes, frame));
         } else {
-          writeAll(Deno.stdout, doneHead(mark, index, attempt, kind, recordBytes.byteLength));
-          writeAll(Deno.stdout, recordBytes);
+          out(doneHead(mark, index, attempt, kind, recordBytes.byteLength));
+          out(recordBytes);
         }
-        if (end !== undefined) writeAll(Deno.stderr, end);
+        if (end !== undefined) err(end);
         if (!(bytes instanceof Uint8Array) && gc !== undefined) {
           sinceGc += bytes.length;
           if (sinceGc >= GC_BYTES) {

@@ -979,3 +979,19 @@ await (await knot.map([${JSON.stringify(seconds)}], { progress: false })).result
     }
   },
 });
+
+Deno.test("a function that silences Deno.stdout by replacing its methods still returns its results, and its worker goes on", async () => {
+  const func = (x: number) => {
+    Deno.stdout.writeSync = (bytes: Uint8Array) => bytes.byteLength;
+    Deno.stdout.write = (bytes: Uint8Array) => Promise.resolve(bytes.byteLength);
+    return x * 2;
+  };
+  // One worker, so the second item runs after the first silenced it; a timeout, so a lost record fails.
+  await withKnot(
+    { name: "silenced", func, concurrency: 1, timeout: 20, retries: 1 },
+    async (knot) => {
+      const run = await knot.map([1, 2], { progress: false });
+      assert.deepEqual(await run.results(), [2, 4]);
+    },
+  );
+});
