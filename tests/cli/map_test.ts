@@ -409,3 +409,42 @@ Deno.test("an interrupt cancels the run of a map, and of a retry alike: every it
     }
   });
 });
+
+Deno.test("retry of a run another process is still running says it waits for the run to end", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "release");
+    const map = spawnCli(
+      home,
+      ["map", JOBS, "gate", "--name", "waiting", "--allow", `read=${home.dir}`],
+      { stdin: true },
+    );
+    const writer = map.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify([{ id: 0, waitFor: marker }])));
+    await writer.close();
+    const mapOut = map.output();
+    // A bounded wait for the run to be recorded.
+    for (let i = 0; i < 300; i++) {
+      const shown = await cli(home, ["knot", "show", "waiting", "--json"]);
+      if (shown.code === 0 && JSON.parse(shown.stdout).runs.length === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const retry = spawnCli(home, ["retry", "waiting"]);
+    const err = lines(retry.stderr);
+    let said = "";
+    while (!/still going/.test(said)) {
+      const line = await err.read();
+      if (line.done) break;
+      said += `${line.value}\n`;
+    }
+    assert.match(
+      said,
+      /Run \S+ is still going \(0\/1 done\): waiting for it to end, then retrying its failed items/,
+    );
+    await Deno.writeTextFile(marker, "");
+    for (let r = await err.read(); !r.done; r = await err.read()) said += `${r.value}\n`;
+    assert.equal((await retry.status).code, 0, said);
+    assert.match(said, /Nothing to retry: every item of run \S+ succeeded/);
+    await retry.stdout.cancel();
+    assert.equal((await mapOut).code, 0);
+  });
+});

@@ -53,7 +53,16 @@ export const retry = defineCommand({
       ...(timeout !== undefined ? { timeout } : {}),
     };
     const { run: earlier, close, aws } = await openRun(ctx, { use: "retry" });
+    const quiet = ctx.flag("quiet");
     try {
+      if (!earlier.finished && !quiet) {
+        const { total, succeeded, failed } = earlier.counts;
+        await ctx.log(ctx.err(
+          "dim",
+          `Run ${earlier.runId} is still going (${succeeded + failed}/${total} done): waiting ` +
+            "for it to end, then retrying its failed items",
+        ));
+      }
       if (aws !== undefined) {
         // A knot whose queue or compute environment was deleted outside
         // cloudknot reads its runs but runs nothing, as its adopted knot says.
@@ -64,7 +73,6 @@ export const retry = defineCommand({
         if (missing.length > 0) throw knotResourcesGone(aws.record, missing);
       }
       const run = await earlier.retry(options);
-      const quiet = ctx.flag("quiet");
       if (run === earlier && !quiet) {
         await ctx.log(ctx.err("dim", `Nothing to retry: every item of run ${run.runId} succeeded`));
       }
