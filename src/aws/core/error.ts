@@ -53,7 +53,11 @@ export class AwsError extends CloudknotError {
   readonly requestId?: string;
   /** Whether retrying the same call may succeed. */
   readonly retryable: boolean;
-  /** The service's own message, without the prefix this class adds. */
+  /**
+   * The service's own message, without the prefix this class adds (for a
+   * refusal of the credentials, an `AwsSession`'s clients add what to check
+   * after it: `credential_advice.ts`).
+   */
   readonly awsMessage: string;
 
   /**
