@@ -176,10 +176,14 @@ export async function bundleRuntime(options: BundleRuntimeOptions = {}): Promise
       }
       return await Deno.readTextFile(out);
     };
-    const [source, workerSource] = await Promise.all([
-      bundle(entry, join(tmp, "runtime.js")),
-      worker === undefined ? undefined : bundle(worker, join(tmp, "worker.js")),
-    ]);
+    // One after the other: two `deno bundle`s started together with an empty
+    // DENO_DIR (a new user's first image) both install esbuild's binary into
+    // it, and one can fail ("failed to copy esbuild binary"). A miss of the
+    // cache is rare, and the second bundle is then the faster one.
+    const source = await bundle(entry, join(tmp, "runtime.js"));
+    const workerSource = worker === undefined
+      ? undefined
+      : await bundle(worker, join(tmp, "worker.js"));
     // The worker's file first: the runtime's marks the entry cached.
     if (workerSource !== undefined) await writeAtomically(cachedWorker, workerSource);
     await writeAtomically(cached, source);
