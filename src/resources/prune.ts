@@ -7,7 +7,7 @@
 import type { AwsSession } from "../aws/session.ts";
 import { Docker } from "../docker/docker.ts";
 import { DockerError } from "../docker/errors.ts";
-import { parseSection } from "../state/sections.ts";
+import { knotRunIds, parseSection } from "../state/sections.ts";
 import {
   getProfile,
   sessionFromSettings,
@@ -195,8 +195,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
       }
       const role = keys.get("job-role");
       if (role && !(await getRole(session.iam, role.split("/").pop()!))) missing.push(role);
-      // The runs' ids, as the knot's record lists them (targets/aws/catalog.ts).
-      const runs = (keys.get("runs") ?? "").split(/\s+/).filter((id) => id !== "").length;
+      const runs = knotRunIds(keys).length;
       if (missing.length > 0 && runs > 0) {
         skipped.push({
           section,

@@ -134,3 +134,22 @@ export function parseSection(section: string): ParsedSection | undefined {
   const [profile = "", region = ""] = rest.split(" ");
   return { kind: kind as AccountKind, profile, region };
 }
+
+/**
+ * The ids of the runs a `[knot <name>]` record lists, oldest first: its
+ * `runs` key, ids separated by spaces. Its one writer is the AWS knots'
+ * catalogue (`targets/aws/catalog.ts`); `prune` reads it too.
+ *
+ * @example Usage
+ * ```ts
+ * import { knotRunIds } from "./sections.ts";
+ *
+ * console.log(knotRunIds(new Map([["runs", "r-1 r-2"]]))); // ["r-1", "r-2"]
+ * ```
+ *
+ * @param keys The knot record's keys.
+ * @returns The run ids.
+ */
+export function knotRunIds(keys: ReadonlyMap<string, string>): string[] {
+  return (keys.get("runs") ?? "").split(/\s+/).filter((id) => id !== "");
+}

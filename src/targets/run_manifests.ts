@@ -1,6 +1,8 @@
 /**
  * The runs a knot keeps in a directory of its own on this machine (the local
- * and docker targets): one folder per run, each with its manifest.
+ * and docker targets): one folder per run, each with its manifest, named by
+ * its run id, and where another handle asks the process driving the run to
+ * cancel it.
  *
  * @module
  */
@@ -40,4 +42,76 @@ export async function readRunManifests<M extends { createdAt: number; runId: str
     if (manifest !== undefined) manifests.push(manifest);
   }
   return manifests.sort((a, b) => a.createdAt - b.createdAt || (a.runId < b.runId ? -1 : 1));
+}
+
+/**
+ * Whether `runId` can name a run in a knot's runs directory: not a path
+ * (`../other/runs/<id>` would open another knot's run).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { isRunName } from "./run_manifests.ts";
+ *
+ * isRunName("r-1a2b"); // true
+ * isRunName("../other/runs/r-1a2b"); // false
+ * ```
+ *
+ * @param runId A run id a caller gave.
+ * @returns Whether it is a folder name, not a path.
+ */
+export function isRunName(runId: string): boolean {
+  return runId !== "" && runId !== "." && runId !== ".." && !/[/\\]/.test(runId);
+}
+
+/**
+ * The file in a run's folder that says it was cancelled, and why: a handle
+ * that follows a run another process drives writes it (on docker, before it
+ * kills the run's containers), and the driver, which looks for it, cancels the
+ * run too instead of going on with it.
+ */
+const CANCEL_FILE = "cancel";
+
+/**
+ * Asks the process that drives the run in `dir` to cancel it, with `reason`;
+ * the first reason asked stays.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { requestCancel } from "./run_manifests.ts";
+ *
+ * requestCancel(runDir, "cancelled by the user");
+ * ```
+ *
+ * @param dir The run's folder.
+ * @param reason Why the run is cancelled, as its items' errors will say.
+ */
+export function requestCancel(dir: string, reason: string): void {
+  try {
+    Deno.writeTextFileSync(join(dir, CANCEL_FILE), reason, { createNew: true, mode: 0o600 });
+  } catch {
+    // Asked already (the first reason stays), or the run's folder is gone.
+  }
+}
+
+/**
+ * Why another handle asked to cancel the run in `dir`, or `undefined` if none
+ * did.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { cancelRequest } from "./run_manifests.ts";
+ *
+ * const reason = cancelRequest(runDir);
+ * if (reason !== undefined) await run.cancel(reason);
+ * ```
+ *
+ * @param dir The run's folder.
+ * @returns The reason the first request gave.
+ */
+export function cancelRequest(dir: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(join(dir, CANCEL_FILE));
+  } catch {
+    return undefined;
+  }
 }

@@ -13,7 +13,7 @@
  */
 import { type ArtifactSources, rememberSourceRoots } from "../../job/artifact_sources.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
-import { jobsSection, recordName, recordSection } from "../../state/sections.ts";
+import { jobsSection, knotRunIds, recordName, recordSection } from "../../state/sections.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import type { AwsTargetOptions } from "./aws_target.ts";
 import { NO_SSE_SETTING } from "../../resources/settings.ts";
@@ -134,7 +134,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
     retries: Number(keys.get("retries")) || 3,
     compute: keys.get("compute") || "EC2",
     imageTags: (keys.get("image-tags") ?? name.toLowerCase()).split(" "),
-    runs: (keys.get("runs") ?? "").split(/\s+/).filter((id) => id !== ""),
+    runs: knotRunIds(keys),
     ...(sources !== undefined ? { sources } : {}),
   };
 }

@@ -30,7 +30,6 @@ import type { Estimate } from "../../cost/estimate.ts";
 import { estimateRun } from "../../cost/estimate.ts";
 import type { Docker } from "../../docker/docker.ts";
 import { localRunUsage } from "../local/run_usage.ts";
-import { isRunName } from "../local/local_target.ts";
 import {
   INDEX_ENTRY_BYTES,
   listRecords,
@@ -59,7 +58,7 @@ import { childCount, childItems } from "../aws/batch/slices.ts";
 import { type GroupedJob, planGroups } from "../aws/groups.ts";
 import { sliceRun } from "../../job/slicing.ts";
 import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
-import { readRunManifests } from "../run_manifests.ts";
+import { cancelRequest, isRunName, readRunManifests, requestCancel } from "../run_manifests.ts";
 import { type MapRequest, newRunId, requestItems, type Target } from "../target.ts";
 
 /** The labels of a docker knot's containers. */
@@ -78,14 +77,6 @@ export const CONTAINER_LABELS = {
 const OOM_REASON = "OutOfMemoryError: Container killed due to memory usage";
 /** How often a follower looks at a run another process drives, in milliseconds. */
 const FOLLOW_MS = 200;
-/**
- * The file in a run's directory that says it was cancelled, and why: a handle
- * that follows a run another process drives writes it before it kills the
- * run's containers, and the driver, which looks for it before it starts a
- * container and when one ends, cancels the run too instead of starting the
- * next containers or recording the killed ones as crashed.
- */
-const CANCEL_FILE = "cancel";
 /** The lines at the end of a crashed slice's log read for V8's out-of-memory line. */
 const LOG_TAIL_LINES = 50;
 /** The folder of a run's directory that keeps what each attempt's container ended with. */
@@ -294,9 +285,8 @@ export class DockerTarget implements Target {
       startedAt: manifest.createdAt,
       onCancel: async (reason) => {
         stop.abort();
-        // Before the kill: a process driving the run cancels it too (CANCEL_FILE).
-        await Deno.writeTextFile(join(dir, CANCEL_FILE), reason, { createNew: true, mode: 0o600 })
-          .catch(() => {});
+        // Before the kill: a process driving the run cancels it too.
+        requestCancel(dir, reason);
         await this.#kill({ [CONTAINER_LABELS.run]: manifest.runId });
         await state.driving;
       },
@@ -1143,17 +1133,13 @@ function diskError(e: unknown, what: string, dir: string, then: string): Error |
 }
 
 /**
- * Whether another handle cancelled the run (`CANCEL_FILE`): if so, this one
+ * Whether another handle cancelled the run (`requestCancel`): if so, this one
  * cancels it too, with the same reason, and stops driving it.
  */
 function cancelledElsewhere(state: RunState): boolean {
   if (state.stop.signal.aborted) return true;
-  let reason: string;
-  try {
-    reason = Deno.readTextFileSync(join(state.dir, CANCEL_FILE));
-  } catch {
-    return false;
-  }
+  const reason = cancelRequest(state.dir);
+  if (reason === undefined) return false;
   state.stop.abort();
   void state.cancel(reason);
   return true;

@@ -28,7 +28,7 @@ import {
   type JobRecord,
 } from "../../job/record.ts";
 import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
-import { readRunManifests } from "../run_manifests.ts";
+import { cancelRequest, isRunName, readRunManifests, requestCancel } from "../run_manifests.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { type Estimate, estimateRun } from "../../cost/estimate.ts";
@@ -49,12 +49,6 @@ import {
 const FOLLOW_MS = 200;
 /** The file in a knot's directory that lists its runs' ids, one a line. */
 const RUN_LIST = "runs.log";
-/**
- * The file in a run's directory that says it was cancelled, and why: a handle
- * that follows a run another process runs writes it, and that process, which
- * looks for it while it runs the run, cancels the run too.
- */
-const CANCEL_FILE = "cancel";
 
 /** Options for a {@linkcode LocalTarget}. */
 export interface LocalTargetOptions {
@@ -728,34 +722,7 @@ async function* readLog(files: RunDir, index: number, attempt: number): AsyncGen
   yield* files.readOutput(index, attempt);
 }
 
-/** Writes cancellation records, so a later `collect` sees the items as cancelled. */
-/**
- * Whether `runId` can name a run in a knot's runs directory: not a path
- * (`../other/runs/<id>` would open another knot's run).
- */
-export function isRunName(runId: string): boolean {
-  return runId !== "" && runId !== "." && runId !== ".." && !/[/\\]/.test(runId);
-}
-
-/** Why another handle cancelled the run in `dir` (`CANCEL_FILE`), if it did. */
-function cancelRequest(dir: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(join(dir, CANCEL_FILE));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Asks the process that runs the run in `dir` to cancel it (`CANCEL_FILE`). */
-function requestCancel(dir: string, reason: string): void {
-  try {
-    Deno.writeTextFileSync(join(dir, CANCEL_FILE), reason, { createNew: true, mode: 0o600 });
-  } catch {
-    // Asked already (the first reason stays), or the run's directory is gone.
-  }
-}
-
-/** Cancels a run this process runs once another handle asks (`CANCEL_FILE`). */
+/** Cancels a run this process runs once another handle asks (`requestCancel`). */
 function watchCancel(dir: string, run: MapRun<unknown>): void {
   const timer = setInterval(() => {
     const reason = cancelRequest(dir);
@@ -768,6 +735,7 @@ function watchCancel(dir: string, run: MapRun<unknown>): void {
   run.done.then(() => clearInterval(timer));
 }
 
+/** Writes cancellation records, so a later `collect` sees the items as cancelled. */
 function saveCancelled(files: RunDir, records: ErrorRecord[]): void {
   if (!files.owned || records.length === 0) return;
   files.appendRecords(records.map((record) => ({
