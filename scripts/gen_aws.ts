@@ -63,6 +63,7 @@ interface ShapeRef {
   flattened?: boolean;
   members?: Record<string, ShapeRef>;
   member?: ShapeRef;
+  key?: ShapeRef;
   value?: ShapeRef;
 }
 
@@ -211,7 +212,7 @@ export function apiOperations(target: Target): ApiOperation[] {
   });
 }
 
-const KINDS = ["lists", "numbers", "booleans", "timestamps"] as const;
+const KINDS = ["lists", "maps", "numbers", "booleans", "timestamps"] as const;
 type Kind = typeof KINDS[number];
 
 const SCALAR_KINDS: Record<string, Kind> = {
@@ -232,6 +233,7 @@ interface Use {
 /** The hints of one service, as plain data. */
 export interface GeneratedHints {
   lists: string[];
+  maps: string[];
   numbers: string[];
   booleans: string[];
   timestamps: string[];
@@ -283,6 +285,26 @@ export function shapeHints(target: XmlTarget): GeneratedHints {
       const here = use(wire, parent);
       if ((target.capitalize ? capitalized(wire) : wire) !== name) here.rename = name;
       const memberType = member.type ?? "string";
+      if (memberType === "map") {
+        // `<Name><entry><key>…</key><value>…</value></entry>…</Name>`, with
+        // scalar values (IAM's SummaryMap), read by their kind under the map.
+        const key = member.key?.locationName ?? "key";
+        const value = resolve(model, member.value!);
+        const valueKind = SCALAR_KINDS[value.type ?? "string"];
+        if (
+          member.flattened || key !== "key" || (member.value!.locationName ?? "value") !== "value"
+        ) {
+          throw new Error(
+            `${where}.${name}: only maps of <entry><key/><value/></entry> are supported`,
+          );
+        }
+        if (value.type === "structure" || value.type === "list" || value.type === "map") {
+          throw new Error(`${where}.${name}: only maps of scalars are supported`);
+        }
+        here.kinds.add("maps");
+        if (valueKind !== undefined) use("value", wire).kinds.add(valueKind);
+        continue;
+      }
       let innerRef = memberRef;
       if (memberType === "list") {
         innerRef = member.member!;
@@ -308,7 +330,14 @@ export function shapeHints(target: XmlTarget): GeneratedHints {
     if (spec === undefined) throw new Error(`${model.metadata.uid} has no operation ${operation}`);
     if (spec.output !== undefined) walk(spec.output, "", operation);
   }
-  const out: GeneratedHints = { lists: [], numbers: [], booleans: [], timestamps: [], renames: [] };
+  const out: GeneratedHints = {
+    lists: [],
+    maps: [],
+    numbers: [],
+    booleans: [],
+    timestamps: [],
+    renames: [],
+  };
   for (const [wire, byParent] of uses) {
     const all = [...byParent.entries()];
     const same = all.every(([, u]) =>

@@ -254,6 +254,12 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         "policies",
         /NoSuchPolicy/,
       ],
+      [
+        "parsPolicies more than a role may have",
+        () => knot({ parsPolicies: Array.from({ length: 11 }, (_, i) => `policy-${i}`) }),
+        "parsPolicies",
+        /parsPolicies has 11 IAM policies, but IAM lets a role in this account have at most 10/,
+      ],
       // Knot on the local target.
       [
         "an AWS option on the local target",

@@ -351,11 +351,43 @@ export function normalizePolicies(policies: unknown): string[] {
 }
 
 /**
+ * IAM's default quota of managed policies per role. Every account allows at
+ * least this many, so only more policies make the account's quota worth
+ * reading.
+ */
+const DEFAULT_POLICIES_PER_ROLE = 10;
+
+/**
  * Resolves policy names and ARNs to ARNs: ARNs through GetPolicy, names
  * through ListPolicies, first among the account's own policies, then among
- * the AWS managed ones. Read-only.
+ * the AWS managed ones; and checks that a role may have that many managed
+ * policies (IAM's quota, from GetAccountSummary, read only for more than 10).
+ * Read-only, so a Pars or knot that asks for more is refused before anything
+ * is made, where AttachRolePolicy would fail after its roles were.
+ *
+ * @param iam The IAM client.
+ * @param policies Policy names or ARNs, deduplicated.
+ * @param option The option that gave them, as the error names it.
+ * @returns Their ARNs.
  */
-export async function resolvePolicies(iam: Iam, policies: string[]): Promise<string[]> {
+export async function resolvePolicies(
+  iam: Iam,
+  policies: string[],
+  option = "policies",
+): Promise<string[]> {
+  if (policies.length > DEFAULT_POLICIES_PER_ROLE) {
+    const { SummaryMap } = await iam.getAccountSummary({});
+    const quota = SummaryMap?.AttachedPoliciesPerRoleQuota ?? DEFAULT_POLICIES_PER_ROLE;
+    if (policies.length > quota) {
+      throw new CloudknotInputError(
+        `${option} has ${policies.length} IAM policies, but IAM lets a role in this account ` +
+          `have at most ${quota} managed policies (the quota "Managed policies per role"): give ` +
+          `at most ${quota}, for example by putting the permissions of several into one policy ` +
+          `of your own, or ask AWS to raise the quota in the Service Quotas console (IAM)`,
+        { field: option },
+      );
+    }
+  }
   const resolved = new Map<string, string>();
   const names = new Set<string>();
   for (const p of policies) {

@@ -175,8 +175,9 @@ export function validateParsName(name: unknown, field = "pars"): string {
 }
 
 /**
- * Reads from IAM whether each policy exists (read-only), so a knot that
- * names a missing policy is refused before anything is made.
+ * Reads from IAM whether each policy exists, and whether a role may have that
+ * many (read-only), so a knot that names a missing policy, or too many, is
+ * refused before anything is made.
  *
  * @example Usage
  * ```ts ignore
@@ -188,9 +189,14 @@ export function validateParsName(name: unknown, field = "pars"): string {
  *
  * @param session The AWS session.
  * @param policies Policy names or ARNs, checked with {@linkcode validateParsOptions}.
+ * @param option The option that gave them, as an error names it.
  * @returns Their ARNs.
  * @throws {UnknownPolicyError} For a policy IAM does not have.
  */
-export function resolveParsPolicies(session: AwsSession, policies: string[]): Promise<string[]> {
-  return resolvePolicies(session.iam, policies);
+export function resolveParsPolicies(
+  session: AwsSession,
+  policies: string[],
+  option = "policies",
+): Promise<string[]> {
+  return resolvePolicies(session.iam, policies, option);
 }

@@ -359,6 +359,15 @@ const SUCCESS: [Svc, string, Record<string, unknown>, Canned, string[]?][] = [
   ],
   [
     "iam",
+    "GetAccountSummary",
+    {},
+    query(
+      "GetAccountSummary",
+      `<SummaryMap><entry><key>Roles</key><value>12</value></entry><entry><key>AttachedPoliciesPerRoleQuota</key><value>10</value></entry><entry><key>AccountMFAEnabled</key><value>0</value></entry></SummaryMap>`,
+    ),
+  ],
+  [
+    "iam",
     "ListInstanceProfilesForRole",
     { RoleName: "r" },
     query(

@@ -207,6 +207,7 @@ const CASES: [Svc, string, Record<string, unknown>][] = [
   ["iam", "ListInstanceProfilesForRole", { RoleName: "r", MaxItems: 5 }],
   ["iam", "TagInstanceProfile", { InstanceProfileName: "ip", Tags: [{ Key: "a", Value: "b" }] }],
   ["iam", "GetPolicy", { PolicyArn: "arn:aws:iam::aws:policy/x" }],
+  ["iam", "GetAccountSummary", {}],
   ["iam", "ListPolicies", {
     Scope: "AWS",
     OnlyAttached: false,

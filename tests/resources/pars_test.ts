@@ -461,6 +461,38 @@ function isInput(field: string): (e: Error) => boolean {
   return (e) => e instanceof CloudknotInputError && e.field === field;
 }
 
+Deno.test("Pars with more policies than a role may have is refused before anything is made, and a raised quota lets them through", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    // The account's own policies, made before cloudknot runs.
+    const policies = Array.from({ length: 11 }, (_, i) => `team-policy-${i + 1}`);
+    for (const name of policies) {
+      emu.iam.operations.CreatePolicy!({
+        PolicyName: name,
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "s3:ListAllMyBuckets", Resource: "*" }],
+        }),
+      }, {} as never);
+    }
+    emu.requests.clear();
+    const e = await rejects(Pars.create({ name: "p", session, state, policies }));
+    assert.ok(isInput("policies")(e), `got ${e.name}: ${e.message}`);
+    assert.match(
+      e.message,
+      /^policies has 11 IAM policies, but IAM lets a role in this account have at most 10 managed policies/,
+    );
+    assert.match(e.message, /Service Quotas/);
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.equal(emu.iam.roles.size, 0);
+
+    // An account whose quota AWS raised takes them all.
+    emu.iam.policiesPerRole = 12;
+    const pars = await Pars.create({ name: "p", session, state, policies });
+    assert.equal(pars.policies.length, 11);
+    assert.equal(role(emu, "p-job-role").attached.size, 11);
+  });
+});
+
 Deno.test("Pars adoption refuses another region, profile, or different options", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const pars = await Pars.create({

@@ -131,7 +131,7 @@ export function parseQueryResponse(
 }
 
 /** The hints that are sets of element names. */
-type HintSets = "lists" | "numbers" | "booleans" | "timestamps";
+type HintSets = "lists" | "maps" | "numbers" | "booleans" | "timestamps";
 
 /** Shape hints as data (`*.generated.json`): arrays of element names where {@linkcode ShapeHints} has sets. */
 export type ShapeHintsData =
@@ -148,7 +148,7 @@ export type ShapeHintsData =
  */
 export function shapeHints(data: ShapeHintsData): ShapeHints {
   const hints: Record<string, unknown> = { ...data };
-  for (const kind of ["lists", "numbers", "booleans", "timestamps"] satisfies HintSets[]) {
+  for (const kind of ["lists", "maps", "numbers", "booleans", "timestamps"] satisfies HintSets[]) {
     if (data[kind]) hints[kind] = new Set(data[kind]);
   }
   return hints as unknown as ShapeHints;

@@ -84,6 +84,11 @@ export function text(node: XmlNode | undefined, name: string): string | undefine
 export interface ShapeHints {
   /** Elements that are lists (their children are list members). */
   lists?: ReadonlySet<string>;
+  /**
+   * Elements that are maps (`<entry><key>…</key><value>…</value></entry>`
+   * children); the kind of their values is read as `<map>/value`.
+   */
+  maps?: ReadonlySet<string>;
   /** Elements whose text is a number. */
   numbers?: ReadonlySet<string>;
   /** Elements whose text is `true`/`false`. */
@@ -141,6 +146,15 @@ function decodeValue(
     const members = value[hints.memberName];
     const list = Array.isArray(members) ? members : members === undefined ? [] : [members];
     return list.map((m) => decodeMember(parent, wire, m, hints));
+  }
+  if (has(hints.maps, parent, wire)) {
+    if (value === undefined || typeof value === "string") return {};
+    const entries = value.entry;
+    const list = Array.isArray(entries) ? entries : entries === undefined ? [] : [entries];
+    return Object.fromEntries(list.map((entry) => [
+      text(entry, "key") ?? "",
+      scalar(wire, "value", text(entry, "value") ?? "", hints),
+    ]));
   }
   if (typeof value === "string" || value === undefined) {
     return scalar(parent, wire, value ?? "", hints);

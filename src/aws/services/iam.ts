@@ -314,6 +314,15 @@ export interface GetPolicyResponse {
   Policy?: ManagedPolicy;
 }
 
+/** GetAccountSummary output. */
+export interface GetAccountSummaryResponse {
+  /**
+   * IAM's use and quotas in the account, by name: `Roles`, `RolesQuota`,
+   * `AttachedPoliciesPerRoleQuota`, …
+   */
+  SummaryMap?: Record<string, number>;
+}
+
 /** ListPolicies input. */
 export interface ListPoliciesRequest {
   /** `All`, `AWS` or `Local`. */
@@ -400,6 +409,7 @@ export type IamApi = {
   ];
   TagInstanceProfile: [TagInstanceProfileRequest, void];
   GetPolicy: [GetPolicyRequest, GetPolicyResponse];
+  GetAccountSummary: [Record<string, never>, GetAccountSummaryResponse];
   ListPolicies: [ListPoliciesRequest, ListPoliciesResponse, "Policies"];
   ListRoles: [ListRolesRequest, ListRolesResponse, "Roles"];
 };

@@ -220,7 +220,7 @@ async function create(
     : (await knotParsName(spec, checked, session)).pars;
   await checkJobFits(session, compute);
   if (checked.parsPolicies !== undefined) {
-    await resolveParsPolicies(session, checked.parsPolicies);
+    await resolveParsPolicies(session, checked.parsPolicies, "parsPolicies");
   }
   // A config file the knot's record cannot be written to is refused before anything is made.
   await state.assertWritable();

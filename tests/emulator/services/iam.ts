@@ -191,6 +191,13 @@ export class IamService implements ModeledService {
   readonly instanceProfiles: Map<string, IamInstanceProfile> = new Map();
   /** Managed policies by ARN (AWS managed ones included). */
   readonly policies: Map<string, IamPolicy> = new Map();
+  /**
+   * The account's quota of managed policies attached to one role ("Managed
+   * policies per role", L-0DA4ABF3: 10 unless AWS raised it, at most 20).
+   * AttachRolePolicy beyond it answers 409 `LimitExceeded`; GetAccountSummary
+   * reports it as `AttachedPoliciesPerRoleQuota`.
+   */
+  policiesPerRole: number;
   /** Handlers by operation. */
   readonly operations: Record<string, OperationHandler>;
   #account: string;
@@ -199,9 +206,11 @@ export class IamService implements ModeledService {
    * Makes IAM with the AWS managed policies the project attaches.
    *
    * @param account The account id.
+   * @param options `policiesPerRole` sets the account's quota (default 10).
    */
-  constructor(account: string) {
+  constructor(account: string, options: { policiesPerRole?: number } = {}) {
     this.#account = account;
+    this.policiesPerRole = options.policiesPerRole ?? 10;
     const created = new Date("2015-04-09T15:03:43Z");
     for (const [path, name, statements] of AWS_MANAGED) {
       const arn = `arn:aws:iam::aws:policy${path}${name}`;
@@ -257,6 +266,14 @@ export class IamService implements ModeledService {
             "NoSuchEntity",
             `Policy ${p.PolicyArn} does not exist or is not attachable.`,
             404,
+          );
+        }
+        if (!r.attached.has(p.PolicyArn) && r.attached.size >= this.policiesPerRole) {
+          // IAM's words, as users report them.
+          throw new ServiceError(
+            "LimitExceeded",
+            `Cannot exceed quota for PoliciesPerRole: ${this.policiesPerRole}`,
+            409,
           );
         }
         r.attached.add(p.PolicyArn);
@@ -388,6 +405,25 @@ export class IamService implements ModeledService {
       },
       CreatePolicy: (p) => this.#createPolicy(p),
       GetPolicy: (p) => ({ Policy: this.#policyOut(this.policy(p.PolicyArn)) }),
+      // The entities IAM holds and the quotas it applies (AWS's defaults but
+      // the policies per role, which an account can have raised).
+      GetAccountSummary: () => ({
+        SummaryMap: {
+          Roles: this.roles.size,
+          RolesQuota: 1000,
+          InstanceProfiles: this.instanceProfiles.size,
+          InstanceProfilesQuota: 1000,
+          Policies: [...this.policies.values()].filter((p) => !p.builtin).length,
+          PoliciesQuota: 1500,
+          AttachedPoliciesPerRoleQuota: this.policiesPerRole,
+          AttachedPoliciesPerUserQuota: 10,
+          AttachedPoliciesPerGroupQuota: 10,
+          PolicySizeQuota: 6144,
+          RolePolicySizeQuota: 10240,
+          AssumeRolePolicySizeQuota: 2048,
+          VersionsPerPolicyQuota: 5,
+        },
+      }),
       GetPolicyVersion: (p) => {
         const pol = this.policy(p.PolicyArn);
         if (p.VersionId !== pol.DefaultVersionId) {
