@@ -132,7 +132,11 @@ export function validateKnotOptions(
       `Knot.create() takes an options object with at least a name, not ${describeValue(options)}`,
     );
   }
-  validateOptionKeys(options, KNOT_OPTION_KEYS, "Knot.create()");
+  validateOptionKeys(options, KNOT_OPTION_KEYS, "Knot.create()", {
+    where: "map()",
+    keys: MAP_OPTION_KEYS,
+    how: (key) => `for one run: knot.map(inputs, { ${key} })`,
+  });
   validateDryRun(options as { dryRun?: unknown });
   const name = validateKnotName(options.name);
   validateFunctionSource(options);
@@ -233,12 +237,21 @@ export function validateKnotOptions(
  *
  * @param options The options as given.
  * @param target The knot's target, for the options of one target only. @default {"aws"}
+ * @param knot The knot's name, for the message that says where an option of `Knot.create()` goes.
  */
 export function validateMapOptions(
   options: MapOptions & Partial<MapPlanOptions>,
   target: "local" | "docker" | "aws" = "aws",
+  knot?: string,
 ): void {
-  validateOptionKeys(options, MAP_OPTION_KEYS, "map()");
+  validateOptionKeys(options, MAP_OPTION_KEYS, "map()", {
+    where: "Knot.create()",
+    keys: KNOT_OPTION_KEYS,
+    how: (key) =>
+      `for every run of the knot: Knot.create({ name: ${
+        knot === undefined ? "…" : JSON.stringify(knot)
+      }, ${key} })`,
+  });
   validateDryRun(options as { dryRun?: unknown });
   const { itemSeconds } = options;
   if (itemSeconds !== undefined && !(typeof itemSeconds === "number" && itemSeconds > 0)) {

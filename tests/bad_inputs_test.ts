@@ -200,6 +200,12 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         /DockerImage/,
       ],
       ["a typo: maxVcpu", () => knot({ maxVcpu: 8 }), "maxVcpu", /did you mean "maxVcpus"/],
+      [
+        "an option of map()",
+        () => knot({ itemsPerJob: 4 }),
+        "itemsPerJob",
+        /itemsPerJob is an option of map\(\), for one run: knot\.map\(inputs, \{ itemsPerJob \}\)/,
+      ],
       ["concurrency on AWS", () => knot({ concurrency: 4 }), "concurrency", /target "local"/],
       ["func 42", () => knot({ func: 42 }), "func", /must be a function/],
       ["func and module", () => knot({ module: "./x.ts" }), "func", /either func or module/],
