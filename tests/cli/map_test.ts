@@ -245,6 +245,19 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         2,
         /^error: --concurrency is for the local target: on AWS, see --max-vcpus$/m,
       ],
+      // The docker target takes these too.
+      [
+        ["map", JOBS, "square", "--items-per-job", "2"],
+        "[1]",
+        2,
+        /^error: --items-per-job is for --target aws or --target docker$/m,
+      ],
+      [
+        ["map", JOBS, "square", "--vcpus", "2", "--compute", "FARGATE"],
+        "[1]",
+        2,
+        /^error: --compute is for --target aws; --vcpus is for --target aws or --target docker$/m,
+      ],
       [
         ["map", JOBS, "square", "--stuck-timeout", "900"],
         "[1]",
