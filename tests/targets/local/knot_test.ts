@@ -995,3 +995,30 @@ Deno.test("a function that silences Deno.stdout by replacing its methods still r
     },
   );
 });
+
+Deno.test("a map() still reading its first input when the knot is clobbered rejects saying so, and leaves no run behind", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+  try {
+    const knot = await Knot.create({ name: "clobber-starting", dir, func: (x: number) => x });
+    const first = Promise.withResolvers<void>();
+    const inputs = async function* () {
+      await first.promise;
+      yield 1;
+      yield 2;
+    };
+    const mapping = knot.map(inputs(), { progress: false });
+    const clobbering = knot.clobber();
+    first.resolve();
+    const e = await mapping.then(() => undefined, (e: Error) => e);
+    assert.ok(e instanceof CloudknotInputError, String(e));
+    assert.equal(
+      e.message,
+      "Knot clobber-starting was clobbered while map() was starting: create it again with " +
+        "Knot.create()",
+    );
+    await clobbering;
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
