@@ -18,7 +18,7 @@ import type { StateFile } from "../../state/state_file.ts";
 import type { AwsTargetOptions } from "./aws_target.ts";
 import { NO_SSE_SETTING } from "../../resources/settings.ts";
 import { originalRecord, OriginalResourceError } from "../../resources/original.ts";
-import { RegionMismatchError } from "../../resources/errors.ts";
+import { requireRecordRegion } from "../../resources/record_region.ts";
 
 /** How many runs a knot's record remembers. */
 const RUNS_KEPT = 100;
@@ -208,9 +208,8 @@ export function requireResources(
 }
 
 /**
- * Checks that a knot's record is in the session's region: a record without
- * a region (made or cut by hand) says what to add to the config file, where a
- * mismatch would name a blank region.
+ * Checks that a knot's record is in the session's region (see
+ * {@linkcode requireRecordRegion}).
  *
  * @example Usage
  * ```ts ignore
@@ -226,18 +225,7 @@ export function requireResources(
  * @throws {RegionMismatchError} When the record is in another region.
  */
 export function requireRegion(record: AwsKnotRecord, current: string, file: string): void {
-  if (record.region === "") {
-    throw new CloudknotError(
-      `The config file's [knot ${record.name}] (${file}) has no "region": add the region the ` +
-        `knot was made in to it, such as region = ${current} for the current region`,
-    );
-  }
-  if (record.region !== current) {
-    throw new RegionMismatchError("Knot", record.name, {
-      resourceRegion: record.region,
-      currentRegion: current,
-    });
-  }
+  requireRecordRegion({ kind: "knot", name: record.name, region: record.region }, current, file);
 }
 
 /**
