@@ -9,6 +9,7 @@
  */
 import { validateFunctionSource } from "./image/docker_image_options.ts";
 import type { KnotOptions, MapOptions, MapPlanOptions } from "./knot.ts";
+import type { ProgressOptions } from "./run/progress.ts";
 import { type Permissions, validatePermissions } from "./job/permissions.ts";
 import { MAX_TIMEOUT_SECONDS } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
@@ -99,6 +100,42 @@ const MAP_OPTION_KEYS: Readonly<Record<keyof MapPlanOptions, true>> = {
   itemsPerJob: true,
   progress: true,
 };
+
+const PROGRESS_OPTION_KEYS: Readonly<Record<keyof ProgressOptions, true>> = {
+  isTerminal: true,
+  write: true,
+  log: true,
+  intervalMs: true,
+  redrawMs: true,
+};
+
+/** Checks `map()`'s progress options: a typo or a bad interval is an error, not ignored. */
+function validateProgressOptions(progress: ProgressOptions): void {
+  const named = (e: unknown) => {
+    if (e instanceof CloudknotInputError && e.field !== undefined) {
+      const message = e.message.startsWith(e.field) ? `progress.${e.message}` : e.message;
+      return new CloudknotInputError(message, { field: `progress.${e.field}` });
+    }
+    return e;
+  };
+  try {
+    validateOptionKeys(progress, PROGRESS_OPTION_KEYS, "map()'s progress");
+    validateOptionType(progress, "isTerminal", "boolean");
+    validateOptionType(progress, "write", "function");
+    validateOptionType(progress, "log", "function");
+  } catch (e) {
+    throw named(e);
+  }
+  for (const key of ["intervalMs", "redrawMs"] as const) {
+    const ms = progress[key];
+    if (ms !== undefined && !(typeof ms === "number" && Number.isFinite(ms) && ms > 0)) {
+      throw new CloudknotInputError(
+        `progress.${key} must be a positive number of milliseconds, not ${describeValue(ms)}`,
+        { field: `progress.${key}` },
+      );
+    }
+  }
+}
 
 /**
  * The most items one Batch job may run, given as a number: a slice's inputs
@@ -278,6 +315,7 @@ export function validateMapOptions(
       { field: "progress" },
     );
   }
+  if (typeof progress === "object") validateProgressOptions(progress);
   if (env !== undefined) validateEnv(env);
   const { itemsPerJob } = options;
   if (itemsPerJob !== undefined) {
