@@ -306,6 +306,13 @@ export function validateMapOptions(
       { field: "jobType" },
     );
   }
+  if (jobType !== undefined && target !== "aws") {
+    throw new CloudknotInputError(
+      `jobType is an option of target "aws" (array jobs or one job per item), not of ` +
+        `"${target}": leave it out`,
+      { field: "jobType" },
+    );
+  }
   if (
     progress !== undefined && typeof progress !== "boolean" &&
     (progress === null || typeof progress !== "object" || Array.isArray(progress))

@@ -824,6 +824,12 @@ Deno.test("map() with inputs or options of the wrong type is a typed error namin
       [() => knot.map(null as never), "inputs", /not null/],
       [() => knot.map([1], { starmap: "yes" } as never), "starmap", /true or false/],
       [() => knot.map([1], { jobType: "weird" } as never), "jobType", /"array" or "independent"/],
+      // Local items run in workers, not Batch jobs: the option would be ignored.
+      [
+        () => knot.map([1], { jobType: "independent" }),
+        "jobType",
+        /^jobType is an option of target "aws" \(array jobs or one job per item\), not of "local": leave it out$/,
+      ],
       [() => knot.map([1], { env: { A: 1 } } as never), "env", /env\.A must be a string/],
       [() => knot.map([1], { env: { A: "x\0y" } }), "env", /env\.A holds a NUL character/],
       [() => knot.map([1], { progres: false } as never), "progres", /did you mean "progress"/],
