@@ -331,7 +331,7 @@ export class Knot<F extends JobFunction = JobFunction> {
     options: MapOptions & Partial<MapPlanOptions> = {},
   ): Promise<MapRun<Result<F>> | Plan> {
     this.#checkLive();
-    validateMapOptions(options, this.target);
+    validateMapOptions(options, this.target, this.name);
     validateInputs(inputs);
     const { starmap = false, env = {}, jobType, itemsPerJob } = options;
     if (options.dryRun === true) {
@@ -484,7 +484,7 @@ export class Knot<F extends JobFunction = JobFunction> {
     options: Pick<MapOptions, "starmap" | "env"> = {},
   ): Promise<BatchJob> {
     this.#checkLive();
-    validateMapOptions(options);
+    validateMapOptions(options, "aws", this.name);
     const { starmap = false, env = {} } = options;
     if (starmap && !Array.isArray(input)) {
       throw new CloudknotInputError(

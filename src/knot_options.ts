@@ -9,6 +9,7 @@
  */
 import { validateFunctionSource } from "./image/docker_image_options.ts";
 import type { KnotOptions, MapOptions, MapPlanOptions } from "./knot.ts";
+import type { ProgressOptions } from "./run/progress.ts";
 import { type Permissions, validatePermissions } from "./job/permissions.ts";
 import { MAX_TIMEOUT_SECONDS } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
@@ -100,6 +101,42 @@ const MAP_OPTION_KEYS: Readonly<Record<keyof MapPlanOptions, true>> = {
   progress: true,
 };
 
+const PROGRESS_OPTION_KEYS: Readonly<Record<keyof ProgressOptions, true>> = {
+  isTerminal: true,
+  write: true,
+  log: true,
+  intervalMs: true,
+  redrawMs: true,
+};
+
+/** Checks `map()`'s progress options: a typo or a bad interval is an error, not ignored. */
+function validateProgressOptions(progress: ProgressOptions): void {
+  const named = (e: unknown) => {
+    if (e instanceof CloudknotInputError && e.field !== undefined) {
+      const message = e.message.startsWith(e.field) ? `progress.${e.message}` : e.message;
+      return new CloudknotInputError(message, { field: `progress.${e.field}` });
+    }
+    return e;
+  };
+  try {
+    validateOptionKeys(progress, PROGRESS_OPTION_KEYS, "map()'s progress");
+    validateOptionType(progress, "isTerminal", "boolean");
+    validateOptionType(progress, "write", "function");
+    validateOptionType(progress, "log", "function");
+  } catch (e) {
+    throw named(e);
+  }
+  for (const key of ["intervalMs", "redrawMs"] as const) {
+    const ms = progress[key];
+    if (ms !== undefined && !(typeof ms === "number" && Number.isFinite(ms) && ms > 0)) {
+      throw new CloudknotInputError(
+        `progress.${key} must be a positive number of milliseconds, not ${describeValue(ms)}`,
+        { field: `progress.${key}` },
+      );
+    }
+  }
+}
+
 /**
  * The most items one Batch job may run, given as a number: a slice's inputs
  * are read into the container's memory at once.
@@ -132,7 +169,11 @@ export function validateKnotOptions(
       `Knot.create() takes an options object with at least a name, not ${describeValue(options)}`,
     );
   }
-  validateOptionKeys(options, KNOT_OPTION_KEYS, "Knot.create()");
+  validateOptionKeys(options, KNOT_OPTION_KEYS, "Knot.create()", {
+    where: "map()",
+    keys: MAP_OPTION_KEYS,
+    how: (key) => `for one run: knot.map(inputs, { ${key} })`,
+  });
   validateDryRun(options as { dryRun?: unknown });
   const name = validateKnotName(options.name);
   validateFunctionSource(options);
@@ -233,12 +274,21 @@ export function validateKnotOptions(
  *
  * @param options The options as given.
  * @param target The knot's target, for the options of one target only. @default {"aws"}
+ * @param knot The knot's name, for the message that says where an option of `Knot.create()` goes.
  */
 export function validateMapOptions(
   options: MapOptions & Partial<MapPlanOptions>,
   target: "local" | "docker" | "aws" = "aws",
+  knot?: string,
 ): void {
-  validateOptionKeys(options, MAP_OPTION_KEYS, "map()");
+  validateOptionKeys(options, MAP_OPTION_KEYS, "map()", {
+    where: "Knot.create()",
+    keys: KNOT_OPTION_KEYS,
+    how: (key) =>
+      `for every run of the knot: Knot.create({ name: ${
+        knot === undefined ? "…" : JSON.stringify(knot)
+      }, ${key} })`,
+  });
   validateDryRun(options as { dryRun?: unknown });
   const { itemSeconds } = options;
   if (itemSeconds !== undefined && !(typeof itemSeconds === "number" && itemSeconds > 0)) {
@@ -256,6 +306,13 @@ export function validateMapOptions(
       { field: "jobType" },
     );
   }
+  if (jobType !== undefined && target !== "aws") {
+    throw new CloudknotInputError(
+      `jobType is an option of target "aws" (array jobs or one job per item), not of ` +
+        `"${target}": leave it out`,
+      { field: "jobType" },
+    );
+  }
   if (
     progress !== undefined && typeof progress !== "boolean" &&
     (progress === null || typeof progress !== "object" || Array.isArray(progress))
@@ -265,6 +322,7 @@ export function validateMapOptions(
       { field: "progress" },
     );
   }
+  if (typeof progress === "object") validateProgressOptions(progress);
   if (env !== undefined) validateEnv(env);
   const { itemsPerJob } = options;
   if (itemsPerJob !== undefined) {

@@ -200,6 +200,12 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         /DockerImage/,
       ],
       ["a typo: maxVcpu", () => knot({ maxVcpu: 8 }), "maxVcpu", /did you mean "maxVcpus"/],
+      [
+        "an option of map()",
+        () => knot({ itemsPerJob: 4 }),
+        "itemsPerJob",
+        /itemsPerJob is an option of map\(\), for one run: knot\.map\(inputs, \{ itemsPerJob \}\)/,
+      ],
       ["concurrency on AWS", () => knot({ concurrency: 4 }), "concurrency", /target "local"/],
       ["func 42", () => knot({ func: 42 }), "func", /must be a function/],
       ["func and module", () => knot({ module: "./x.ts" }), "func", /either func or module/],
@@ -390,6 +396,45 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
           ),
         "tags",
         /not a Map/,
+      ],
+      // ECR takes 50 tags, and every repository gets Project and ManagedBy.
+      [
+        "repo 49 tags",
+        () =>
+          DockerRepo.create({
+            name: "ok",
+            tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`t${i}`, "v"])),
+            session,
+            state,
+          }),
+        "tags",
+        /^Too many tags \(49\): pass at most 48; AWS allows 50 per repository and cloudknot adds Project and ManagedBy$/,
+      ],
+      [
+        "repo 60 tags",
+        () =>
+          DockerRepo.create({
+            name: "ok",
+            tags: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`t${i}`, "v"])),
+            session,
+            state,
+          }),
+        "tags",
+        /^Too many tags \(60\): pass at most 48;/,
+      ],
+      [
+        "repo 50 tags with ManagedBy",
+        () =>
+          DockerRepo.create({
+            name: "ok",
+            tags: Object.fromEntries(
+              Array.from({ length: 50 }, (_, i) => [i === 0 ? "ManagedBy" : `t${i}`, "v"]),
+            ),
+            session,
+            state,
+          }),
+        "tags",
+        /^Too many tags \(50\): pass at most 49; AWS allows 50 per repository and cloudknot adds Project$/,
       ],
       [
         "repo option typo",

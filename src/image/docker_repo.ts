@@ -22,6 +22,9 @@ export const DEFAULT_REPO_TAGS: Readonly<Record<string, string>> = Object.freeze
   ManagedBy: "cloudknot",
 });
 
+/** The most tags ECR takes on a repository. */
+const MAX_ECR_TAGS = 50;
+
 /** Options of {@linkcode DockerRepo.create}. */
 export interface DockerRepoOptions {
   /** The ECR repository name: 2 to 256 lowercase characters (see {@linkcode validateRepositoryName}). */
@@ -68,6 +71,20 @@ export function validateDockerRepoOptions(
 ): { name: string; tags: { Key: string; Value: string }[] } {
   validateOptionKeys(options, DOCKER_REPO_OPTION_KEYS, "DockerRepo.create()");
   const name = validateRepositoryName(options.name);
+  if (typeof options.tags === "object" && options.tags !== null) {
+    // ECR counts the tags every repository gets too: say how many the caller may pass.
+    const added = Object.keys(DEFAULT_REPO_TAGS).filter((key) =>
+      !Object.hasOwn(options.tags!, key)
+    );
+    const count = Object.keys(options.tags).length;
+    if (count + added.length > MAX_ECR_TAGS) {
+      throw new CloudknotInputError(
+        `Too many tags (${count}): pass at most ${MAX_ECR_TAGS - added.length}; AWS allows ` +
+          `${MAX_ECR_TAGS} per repository and cloudknot adds ${added.join(" and ")}`,
+        { field: "tags" },
+      );
+    }
+  }
   if (options.tags !== undefined) validateResourceTags(options.tags);
   validateOptionType(options, "state", StateFile, "a StateFile");
   if (

@@ -199,9 +199,10 @@ export function validateResourceTags(tags: unknown): { Key: string; Value: strin
   }
   const entries = Object.entries(tags as Record<string, unknown>);
   if (entries.length > 50) {
-    throw new CloudknotInputError(`AWS allows at most 50 tags, got ${entries.length}`, {
-      field: "tags",
-    });
+    throw new CloudknotInputError(
+      `Too many tags (${entries.length}): pass at most 50, as AWS allows 50 per resource`,
+      { field: "tags" },
+    );
   }
   const allowed = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
   return entries.map(([Key, Value]) => {

@@ -326,8 +326,10 @@ export async function artifactFromModule(
     );
     const bundle = portable.code;
     if (!/\bas default\b|\bdefault\b\s*[,}]/.test(bundle.slice(bundle.lastIndexOf("export {")))) {
+      const names = await exportNames(url, deno, cwd, options.timeoutMs);
       throw new ArtifactError(
-        `Module ${name} has no export named "${exportName}": pass one of its exported function names as exportName`,
+        `Module ${name} has no export named "${exportName}": pass one of its exported function ` +
+          `names as exportName` + (names.length > 0 ? ` (it exports ${names.join(", ")})` : ""),
         { module: name },
       );
     }
@@ -481,6 +483,38 @@ async function exportKind(bundle: string, deno: string): Promise<string | undefi
     return success ? new TextDecoder().decode(stdout).trim() || undefined : undefined;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * The names a module exports, re-exports included, as `deno doc` reads them
+ * without running the module; empty when it cannot tell. Only an error's
+ * message uses it.
+ */
+async function exportNames(
+  url: URL,
+  deno: string,
+  cwd: string,
+  timeoutMs: number | undefined,
+): Promise<string[]> {
+  try {
+    const out = await outputWithin(deno, {
+      args: ["doc", "--json", url.href],
+      cwd,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }, denoLimit(["doc", url.href], timeoutMs));
+    if (!out.success) return [];
+    const doc = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+      nodes?: Record<string, { symbols?: { name: string }[] }>;
+    };
+    const names = Object.values(doc.nodes ?? {}).flatMap((m) => m.symbols ?? []).map((s) => s.name);
+    const unique = [...new Set(names)];
+    return unique.length > 20 ? [...unique.slice(0, 20), "…"] : unique;
+  } catch {
+    return [];
   }
 }
 

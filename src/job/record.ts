@@ -167,11 +167,25 @@ export function encodeRecord(record: JobRecord): EncodedRecord {
       attempt: record.attempt,
       jobId: record.jobId,
       endedAt: record.endedAt,
-      error: errorToRecord(cause),
+      error: errorToRecord(valueFailure(record.value, cause)),
     };
     if (record.startedAt !== undefined) failed.startedAt = record.startedAt;
     return { record: failed, bytes: encode(failed) };
   }
+}
+
+/**
+ * Why a result cannot be encoded, with the path inside the value the function
+ * returned (`$.cb`) rather than inside the record that carries it
+ * (`$.value.cb`): the value alone is encoded again to find it.
+ */
+function valueFailure(value: unknown, recordFailure: unknown): unknown {
+  try {
+    encode(value);
+  } catch (e) {
+    return e;
+  }
+  return recordFailure;
 }
 
 /**

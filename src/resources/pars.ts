@@ -33,7 +33,6 @@ import { arnPartition, defaultBucketName } from "./bucket.ts";
 import {
   CannotDeleteResourceError,
   ProfileMismatchError,
-  RegionMismatchError,
   ResourceClobberedError,
   ResourceDoesNotExistError,
 } from "./errors.ts";
@@ -58,6 +57,7 @@ import {
 import { Ledger } from "./_ledger.ts";
 import { originalRecord, OriginalResourceError } from "./original.ts";
 import { configOwner, OWNER_TAG_KEY } from "./owner.ts";
+import { requireRecordRegion } from "./record_region.ts";
 import {
   DEFAULT_IPV4_CIDR,
   deleteInternetGateway,
@@ -400,6 +400,7 @@ export class Pars {
    * @returns The Pars.
    * @throws {CloudknotInputError} For a bad option, an unknown policy, or an option that differs from the stored Pars.
    * @throws {RegionMismatchError} When the stored Pars is in another region.
+   * @throws {CloudknotError} When its record has no region.
    * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
    * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's (a CloudFormation stack).
    * @throws {ResourceDoesNotExistError} When the stored Pars' resources are gone.
@@ -521,12 +522,7 @@ export class Pars {
     state: StateFile,
   ): Promise<Pars> {
     const { name } = record;
-    if (record.region !== session.region) {
-      throw new RegionMismatchError("Pars", name, {
-        resourceRegion: record.region,
-        currentRegion: session.region,
-      });
-    }
+    requireRecordRegion({ kind: "pars", name, region: record.region }, session.region, state.path);
     if (!session.sameProfile(record.profile)) {
       throw new ProfileMismatchError("Pars", name, {
         resourceProfile: record.profile,

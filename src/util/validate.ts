@@ -127,11 +127,23 @@ export function closestWord(word: string, candidates: readonly string[]): string
   return longer.length === 1 ? longer[0] : undefined;
 }
 
+/** The options of another call, which a key given to the wrong call may belong to. */
+export interface OptionsElsewhere {
+  /** The call, for the message, such as `"map()"`. */
+  where: string;
+  /** Its keys. */
+  keys: Readonly<Record<string, true>>;
+  /** How to give one of them there, such as `for one run: knot.map(inputs, { env })`. */
+  how: (key: string) => string;
+}
+
 /**
  * Checks that options are an object whose keys are all known, so a typo such
  * as `maxVcpu` is an error instead of an option silently ignored. List the
  * keys as a `Record<keyof Options, true>`, so the compiler keeps the list
- * complete.
+ * complete. A key that belongs to another call (`elsewhere`, such as
+ * `itemsPerJob` given to `Knot.create()` rather than `map()`) is named with
+ * that call and how to give it there.
  *
  * @example Usage
  * ```ts
@@ -143,12 +155,14 @@ export function closestWord(word: string, candidates: readonly string[]): string
  * @param options What was passed.
  * @param known The known keys.
  * @param where The call, for the message, such as `"Knot.create()"`.
+ * @param elsewhere The options of another call a key may belong to.
  * @returns The options.
  */
 export function validateOptionKeys<T extends object>(
   options: T | undefined,
   known: Readonly<Record<string, true>>,
   where: string,
+  elsewhere?: OptionsElsewhere,
 ): T {
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new CloudknotInputError(
@@ -157,10 +171,15 @@ export function validateOptionKeys<T extends object>(
   }
   for (const key of Object.keys(options)) {
     if (Object.hasOwn(known, key)) continue;
-    const near = closestWord(key, Object.keys(known));
+    const there = elsewhere && Object.hasOwn(elsewhere.keys, key) ? key : undefined;
+    const near = there === undefined ? closestWord(key, Object.keys(known)) : undefined;
+    const nearThere = there ??
+      (elsewhere && near === undefined ? closestWord(key, Object.keys(elsewhere.keys)) : undefined);
     throw new CloudknotInputError(
       `${where} has no option "${key}"` +
-        (near !== undefined
+        (nearThere !== undefined
+          ? `: ${nearThere} is an option of ${elsewhere!.where}, ${elsewhere!.how(nearThere)}`
+          : near !== undefined
           ? `: did you mean "${near}"?`
           : `; its options are ${Object.keys(known).join(", ")}`),
       { field: key },

@@ -501,6 +501,36 @@ Deno.test("the AWS commands need settings: a clear error without a region", asyn
   });
 });
 
+Deno.test("a knot whose record has no region: jobs, results and knot clobber say what to add to the config file, and change nothing", async () => {
+  await withAwsHome(async (home) => {
+    // A record made by hand: every key but the region.
+    await state(home).setMany("knot hand", {
+      target: "aws",
+      profile: "default",
+      pars: "default",
+      "compute-environment": "arn:aws:batch:us-east-1:123456789012:compute-environment/hand-ck-ce",
+      "job-queue": "arn:aws:batch:us-east-1:123456789012:job-queue/hand-ck-jq",
+    });
+    for (
+      const args of [["jobs", "hand"], ["results", "hand"], ["knot", "clobber", "hand", "--yes"]]
+    ) {
+      const r = await cli(home, args);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(
+        r.stderr.split("\n")[0],
+        `error: The config file's [knot hand] (${home.configFile}) has no "region": add the ` +
+          `region the knot was made in to it, such as region = us-east-1 for the current region`,
+        args.join(" "),
+      );
+    }
+    assert.deepEqual(home.emu.mutatingRequests(), []);
+    assert.equal(
+      await state(home).get("knot hand", "job-queue"),
+      "arn:aws:batch:us-east-1:123456789012:job-queue/hand-ck-jq",
+    );
+  });
+});
+
 Deno.test("a read-only config file is refused before anything is made, pushed or deleted on AWS, in command-line words", async () => {
   await withAwsHome(async (home) => {
     const setUp = await cli(home, ["configure", "--region", "us-east-1"]);

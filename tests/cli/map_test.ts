@@ -225,7 +225,7 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         ["map", JOBS, "noSuchExport"],
         "[1]",
         1,
-        /^error: Module .* has no export named "noSuchExport": pass one of its exported function names as the export argument$/m,
+        /^error: Module .* has no export named "noSuchExport": pass one of its exported function names as the export argument \(it exports square, add, failOdd, .*\)$/m,
       ],
       [
         ["map", JOBS, "square", "--name", "bad_name"],
@@ -244,6 +244,19 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         "[1]",
         2,
         /^error: --concurrency is for the local target: on AWS, see --max-vcpus$/m,
+      ],
+      // The docker target takes these too.
+      [
+        ["map", JOBS, "square", "--items-per-job", "2"],
+        "[1]",
+        2,
+        /^error: --items-per-job is for --target aws or --target docker$/m,
+      ],
+      [
+        ["map", JOBS, "square", "--vcpus", "2", "--compute", "FARGATE"],
+        "[1]",
+        2,
+        /^error: --compute is for --target aws; --vcpus is for --target aws or --target docker$/m,
       ],
       [
         ["map", JOBS, "square", "--stuck-timeout", "900"],

@@ -83,6 +83,6 @@ Deno.test("resource tags follow ECR's limits", () => {
   refused(
     () =>
       validateResourceTags(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, ""]))),
-    /at most 50 tags/,
+    /^Too many tags \(51\): pass at most 50, as AWS allows 50 per resource$/,
   );
 });

@@ -209,3 +209,30 @@ Deno.test("a module export that is not a function is refused when the knot is ma
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("an exportName the module lacks is refused with the names the module exports, re-exports included", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-artifact-" });
+  try {
+    await Deno.writeTextFile(
+      join(dir, "helpers.ts"),
+      "export const double = (x: number) => 2 * x;\n",
+    );
+    await Deno.writeTextFile(
+      join(dir, "jobs.ts"),
+      'export function square(x: number) {\n  return x * x;\n}\nexport * from "./helpers.ts";\n',
+    );
+    const module = pathToFileURL(join(dir, "jobs.ts"));
+    const e = await artifactFromModule(module, "sqare", { cwd: dir }).catch((e) => e);
+    assert.ok(e instanceof ArtifactError, String(e));
+    assert.equal(
+      e.message,
+      `Module ${module.href} has no export named "sqare": pass one of its exported function ` +
+        `names as exportName (it exports square, double)`,
+    );
+    // No default export: the same list, for a module given without exportName.
+    const d = await artifactFromModule(module, "default", { cwd: dir }).catch((e) => e);
+    assert.match(d.message, /has no export named "default": .* \(it exports square, double\)$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   CannotCreateResourceError,
   CannotDeleteResourceError,
+  CloudknotError,
   CloudknotInputError,
   DockerRepo,
   Knot,
@@ -490,6 +491,23 @@ Deno.test("Pars with more policies than a role may have is refused before anythi
     const pars = await Pars.create({ name: "p", session, state, policies });
     assert.equal(pars.policies.length, 11);
     assert.equal(role(emu, "p-job-role").attached.size, 11);
+  });
+});
+
+Deno.test("a Pars whose record has no region is refused with what to add to the config file, before any request", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    await Pars.create({ name: "hand", session, state });
+    // A record cut by hand: every key but the region.
+    await state.update((d) => void d.get("pars hand")!.delete("region"));
+    emu.requests.clear();
+    const e = await rejects(Pars.create({ name: "hand", session, state }), CloudknotError);
+    assert.equal(
+      e.message,
+      `The config file's [pars hand] (${state.path}) has no "region": add the region the Pars ` +
+        `was made in to it, such as region = us-east-1 for the current region`,
+    );
+    assert.ok(!(e instanceof RegionMismatchError));
+    assert.deepEqual(emu.requests.entries, [], "not even a read");
   });
 });
 

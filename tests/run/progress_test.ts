@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { MapRun } from "../../mod.ts";
+import { CloudknotInputError, Knot, MapRun } from "../../mod.ts";
+import { rejects } from "../support/rejects.ts";
 import { formatProgress, showProgress } from "../../src/run/mod.ts";
 
 function ok(index: number) {
@@ -72,4 +73,42 @@ Deno.test("the progress line has the rate and an ETA while running", () => {
   control.started(1, 1);
   const line = formatProgress(run, run.startedAt + 2000);
   assert.match(line, /^k: 1\/4 done · 1 running · 0\.5\/s · ETA 6\.0s$/);
+});
+
+Deno.test("map() refuses progress options it would ignore or misuse, before running anything", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const knot = await Knot.create({ name: "k", func: (x: number) => x, dir });
+    const refused = (progress: unknown) =>
+      rejects(knot.map([1], { progress } as never), CloudknotInputError);
+    let e = await refused({ interval: 1000 });
+    assert.equal(
+      e.message,
+      `map()'s progress has no option "interval": did you mean "intervalMs"?`,
+    );
+    assert.equal(e.field, "progress.interval");
+    e = await refused({ intervalMs: -1 });
+    assert.equal(
+      e.message,
+      "progress.intervalMs must be a positive number of milliseconds, not the number -1",
+    );
+    assert.equal(e.field, "progress.intervalMs");
+    e = await refused({ redrawMs: Infinity });
+    assert.match(e.message, /^progress\.redrawMs must be a positive number of milliseconds/);
+    e = await refused({ write: "stderr" });
+    assert.equal(e.message, 'progress.write must be a function, not the string "stderr"');
+    e = await refused({ isTerminal: 1 });
+    assert.equal(e.message, "progress.isTerminal must be true or false, not the number 1");
+    assert.deepEqual(await knot.runs(), []);
+    // The options it takes still work.
+    const lines: string[] = [];
+    const run = await knot.map([1], {
+      progress: { isTerminal: false, intervalMs: 10_000, log: (l) => lines.push(l) },
+    });
+    assert.deepEqual(await run.results(), [1]);
+    await run.done;
+    assert.match(lines.at(-1)!, /^k: 1\/1 done/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -29,6 +29,9 @@ import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
 import { resolveTarget, type TargetName } from "../common/target.ts";
 
+/** The flags of AWS knots the docker target takes too: what they mean on one machine. */
+const DOCKER_TOO: ReadonlySet<string> = new Set(["--vcpus", "--base-image", "--items-per-job"]);
+
 /** `map <module> [export]`. */
 export const map = defineCommand({
   name: "map",
@@ -174,9 +177,8 @@ export const map = defineCommand({
     const aws = target !== "local" ? awsKnotOptions(ctx) : {};
     const permissions = cliPermissions(ctx);
     if (target === "docker") {
-      // The docker target takes the AWS options that mean something on one machine.
       const stray = [
-        ...awsOptionsGiven(ctx).filter((o) => o !== "--vcpus" && o !== "--base-image"),
+        ...awsOptionsGiven(ctx).filter((o) => !DOCKER_TOO.has(o)),
         ...(jobType !== undefined ? ["--job-type"] : []),
       ];
       if (stray.length > 0) {
@@ -191,7 +193,14 @@ export const map = defineCommand({
         ...(perJob !== undefined ? ["--items-per-job"] : []),
       ];
       if (stray.length > 0) {
-        throw ctx.usage(`${stray.join(", ")} ${stray.length > 1 ? "are" : "is"} for --target aws`);
+        const awsOnly = stray.filter((o) => !DOCKER_TOO.has(o));
+        const dockerToo = stray.filter((o) => DOCKER_TOO.has(o));
+        const isFor = (flags: string[], targets: string) =>
+          `${flags.join(", ")} ${flags.length > 1 ? "are" : "is"} for ${targets}`;
+        throw ctx.usage([
+          ...(awsOnly.length > 0 ? [isFor(awsOnly, "--target aws")] : []),
+          ...(dockerToo.length > 0 ? [isFor(dockerToo, "--target aws or --target docker")] : []),
+        ].join("; "));
       }
     } else if (concurrency !== undefined) {
       throw ctx.usage("--concurrency is for the local target: on AWS, see --max-vcpus");

@@ -18,10 +18,14 @@ import type { MapRequest } from "../../targets/target.ts";
 import type { AwsSession } from "../../aws/session.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import type { RunManifest } from "../../job/payload.ts";
-import { RegionMismatchError } from "../../resources/errors.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { AwsTarget } from "../../targets/aws/aws_target.ts";
-import { type AwsKnotRecord, awsTargetOptions, readAwsKnot } from "../../targets/aws/catalog.ts";
+import {
+  type AwsKnotRecord,
+  awsTargetOptions,
+  readAwsKnot,
+  requireRegion,
+} from "../../targets/aws/catalog.ts";
 import { findLocalKnot } from "../../targets/local/catalog.ts";
 import { cliSettings } from "./aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
@@ -169,6 +173,7 @@ export async function requireAwsKnot(state: StateFile, name: string): Promise<Aw
  * @returns The reader.
  * @throws {CloudknotInputError} When the config file has no AWS knot of that name.
  * @throws {RegionMismatchError} When the knot is in another region than the settings'.
+ * @throws {CloudknotError} When its record has no region.
  */
 export async function openAwsKnotReader(
   ctx: CommandContext,
@@ -177,12 +182,7 @@ export async function openAwsKnotReader(
   const settings = cliSettings(ctx);
   const record = await requireAwsKnot(settings.state, name);
   const session = await sessionFromSettings(settings);
-  if (record.region !== session.region) {
-    throw new RegionMismatchError("Knot", name, {
-      resourceRegion: record.region,
-      currentRegion: session.region,
-    });
-  }
+  requireRegion(record, session.region, settings.state.path);
   const rounds = new Map<string, () => void>();
   const target = new AwsTarget(awsTargetOptions(record, {
     session,

@@ -37,7 +37,6 @@ import { DockerRepo } from "../../image/docker_repo.ts";
 import {
   BucketDeleteDeniedError,
   ProfileMismatchError,
-  RegionMismatchError,
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
 import { defaultParsName, Pars } from "../../resources/pars.ts";
@@ -63,6 +62,7 @@ import {
   readAwsKnots,
   removeAwsKnot,
   repositoryUser,
+  requireRegion,
   requireResources,
   writeAwsKnot,
 } from "./catalog.ts";
@@ -491,12 +491,7 @@ async function adopt(
   state: StateFile,
 ): Promise<OpenedKnot<AwsKnotTarget>> {
   const { name, region, profile, jobQueue, computeEnvironment } = record;
-  if (region !== session.region) {
-    throw new RegionMismatchError("Knot", name, {
-      resourceRegion: region,
-      currentRegion: session.region,
-    });
-  }
+  requireRegion(record, session.region, state.path);
   if (!session.sameProfile(profile)) {
     throw new ProfileMismatchError("Knot", name, {
       resourceProfile: profile,

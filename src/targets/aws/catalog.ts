@@ -18,6 +18,7 @@ import type { StateFile } from "../../state/state_file.ts";
 import type { AwsTargetOptions } from "./aws_target.ts";
 import { NO_SSE_SETTING } from "../../resources/settings.ts";
 import { originalRecord, OriginalResourceError } from "../../resources/original.ts";
+import { requireRecordRegion } from "../../resources/record_region.ts";
 
 /** How many runs a knot's record remembers. */
 const RUNS_KEPT = 100;
@@ -204,6 +205,27 @@ export function requireResources(
       }": clobber the knot and create it again`,
     );
   }
+}
+
+/**
+ * Checks that a knot's record is in the session's region (see
+ * {@linkcode requireRecordRegion}).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { requireRegion } from "./catalog.ts";
+ *
+ * requireRegion(record, session.region, state.path);
+ * ```
+ *
+ * @param record The record.
+ * @param current The session's region.
+ * @param file The config file's path.
+ * @throws {CloudknotError} When the record has no region.
+ * @throws {RegionMismatchError} When the record is in another region.
+ */
+export function requireRegion(record: AwsKnotRecord, current: string, file: string): void {
+  requireRecordRegion({ kind: "knot", name: record.name, region: record.region }, current, file);
 }
 
 /**

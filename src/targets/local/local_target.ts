@@ -124,6 +124,10 @@ export class LocalTarget implements Target {
   #o: LocalTargetOptions;
   /** The runs this process started that are not done yet: clobber stops them first. */
   #active = new Set<MapRun<unknown>>();
+  /** Runs being set up on disk, not yet active: clobber waits for them, then stops them. */
+  #starting = new Set<Promise<void>>();
+  /** Set when clobber starts: a run not yet set up is refused. */
+  #clobbered = false;
 
   /**
    * Makes a local target.
@@ -186,9 +190,23 @@ export class LocalTarget implements Target {
       ...(request.groups !== undefined ? { groups: request.groups } : {}),
       ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
     };
-    await ensurePrivateDir(join(o.runsRoot, "runs"));
+    if (this.#clobbered) {
+      throw new CloudknotInputError(
+        `Knot ${o.knot} was clobbered while map() was starting: create it again with Knot.create()`,
+      );
+    }
     const dir = this.#runDir(runId);
-    const files = await RunDir.create(dir, manifest);
+    // Until the run is in #active (the synchronous code after this), clobber waits.
+    const starting = Promise.withResolvers<void>();
+    this.#starting.add(starting.promise);
+    let files: RunDir;
+    try {
+      await ensurePrivateDir(join(o.runsRoot, "runs"));
+      files = await RunDir.create(dir, manifest);
+    } finally {
+      this.#starting.delete(starting.promise);
+      starting.resolve();
+    }
     let stopped = false;
     const { run, control } = MapRun.create<T>(
       {
@@ -661,6 +679,8 @@ export class LocalTarget implements Target {
    * for, so none writes into a directory being removed.
    */
   async clobber(): Promise<void> {
+    this.#clobbered = true;
+    await Promise.all(this.#starting);
     const active = [...this.#active];
     await Promise.all(active.map((run) => run.cancel("The knot was clobbered")));
     await Promise.all(active.map((run) => run.done));

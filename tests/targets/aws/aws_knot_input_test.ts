@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import {
   ArtifactError,
+  CloudknotError,
   DockerImage,
   Knot,
   ProfileMismatchError,
@@ -68,6 +69,32 @@ Deno.test("a knot recorded in another region or profile is refused, and a vanish
     );
     assert.equal(await state.get("knot gone", "runs"), "20260101T000000Z-abcdef");
     assert.deepEqual(emu.mutatingRequests(), []);
+  });
+});
+
+Deno.test("a knot whose record has no region is refused with what to add to the config file, before any request", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    // A record made by hand, or cut by an editor: every key but the region.
+    await state.setMany("knot hand", {
+      target: "aws",
+      profile: session.profile,
+      pars: "default",
+      "compute-environment": "arn:aws:batch:us-east-1:123456789012:compute-environment/hand-ck-ce",
+      "job-queue": "arn:aws:batch:us-east-1:123456789012:job-queue/hand-ck-jq",
+    });
+    emu.requests.clear();
+    const error = await rejects(
+      Knot.create({ name: "hand", target: "aws", session, state }),
+      CloudknotError,
+    );
+    assert.equal(
+      error.message,
+      `The config file's [knot hand] (${state.path}) has no "region": add the region the knot ` +
+        `was made in to it, such as region = us-east-1 for the current region`,
+    );
+    assert.ok(!(error instanceof RegionMismatchError));
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.equal(await state.get("knot hand", "region"), undefined);
   });
 });
 

@@ -434,7 +434,11 @@ Deno.test("a result that cannot be sent back is retried like any failure, as on 
     assert.ok(reason instanceof ItemError);
     assert.equal(reason.kind, "unencodable");
     assert.equal(reason.attempt, 2);
-    assert.match(reason.message, /^Item 0 returned a value that cannot be sent back: /);
+    // The path is inside the returned value, not inside the record that carries it.
+    assert.match(
+      reason.message,
+      /^Item 0 returned a value that cannot be sent back: Cannot encode a function at \$\.cb: /,
+    );
   });
 });
 
@@ -824,6 +828,12 @@ Deno.test("map() with inputs or options of the wrong type is a typed error namin
       [() => knot.map(null as never), "inputs", /not null/],
       [() => knot.map([1], { starmap: "yes" } as never), "starmap", /true or false/],
       [() => knot.map([1], { jobType: "weird" } as never), "jobType", /"array" or "independent"/],
+      // Local items run in workers, not Batch jobs: the option would be ignored.
+      [
+        () => knot.map([1], { jobType: "independent" }),
+        "jobType",
+        /^jobType is an option of target "aws" \(array jobs or one job per item\), not of "local": leave it out$/,
+      ],
       [() => knot.map([1], { env: { A: 1 } } as never), "env", /env\.A must be a string/],
       [() => knot.map([1], { env: { A: "x\0y" } }), "env", /env\.A holds a NUL character/],
       [() => knot.map([1], { progres: false } as never), "progres", /did you mean "progress"/],
@@ -994,4 +1004,31 @@ Deno.test("a function that silences Deno.stdout by replacing its methods still r
       assert.deepEqual(await run.results(), [2, 4]);
     },
   );
+});
+
+Deno.test("a map() still reading its first input when the knot is clobbered rejects saying so, and leaves no run behind", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+  try {
+    const knot = await Knot.create({ name: "clobber-starting", dir, func: (x: number) => x });
+    const first = Promise.withResolvers<void>();
+    const inputs = async function* () {
+      await first.promise;
+      yield 1;
+      yield 2;
+    };
+    const mapping = knot.map(inputs(), { progress: false });
+    const clobbering = knot.clobber();
+    first.resolve();
+    const e = await mapping.then(() => undefined, (e: Error) => e);
+    assert.ok(e instanceof CloudknotInputError, String(e));
+    assert.equal(
+      e.message,
+      "Knot clobber-starting was clobbered while map() was starting: create it again with " +
+        "Knot.create()",
+    );
+    await clobbering;
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
