@@ -36,7 +36,7 @@ import {
   readManifest,
   RUN_KEYS,
   type RunManifest,
-  writePayload,
+  writeManifest,
 } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import { itemLine } from "../../job/item_log.ts";
@@ -60,6 +60,7 @@ import { sliceRun } from "../../job/slicing.ts";
 import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { cancelRequest, isRunName, readRunManifests, requestCancel } from "../run_manifests.ts";
 import { type MapRequest, newRunId, requestItems, type Target } from "../target.ts";
+import { firstChunk, writeInputs } from "./run_inputs.ts";
 
 /** The labels of a docker knot's containers. */
 export const CONTAINER_LABELS = {
@@ -209,41 +210,44 @@ export class DockerTarget implements Target {
   ): Promise<MapRun<T>> {
     const { permissions } = run;
     const o = { ...this.#o, attempts: run.attempts };
-    const items = await requestItems(request.items);
     const runId = newRunId();
     const info = { knot: o.knot, runId, target: "docker" as const, attempts: o.attempts };
-    if (items.length === 0) {
+    const chunks = await firstChunk(request.items);
+    if (chunks === undefined) {
       return MapRun.create<T>({ ...info, total: 0 }, { jobId: () => runId }).run;
     }
-    const slicing = dockerSlicing(o, items.length, request.itemsPerJob ?? "auto");
-    const manifest: DockerRunManifest = {
-      version: 1,
-      runId,
-      knot: o.knot,
-      count: items.length,
-      starmap: request.starmap,
-      createdAt: Date.now(),
-      attempts: o.attempts,
-      env: { ...request.env },
-      ...(slicing.slice > 1 ? { itemsPerJob: slicing.slice } : {}),
-      container: {
-        image: o.image,
-        network: o.network ?? "bridge",
-        concurrency: slicing.concurrency,
-        permissions,
-        ...defined({ memory: o.memory, vcpus: o.vcpus, timeout: o.timeout }),
-      },
-      ...(request.groups !== undefined ? { groups: request.groups } : {}),
-      ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
-    };
     await ensurePrivateDir(join(o.root, "runs"));
     const dir = this.#runDir(runId);
     await ensurePrivateDir(dir);
     const lock = takeLock(dir)!;
     // Its directory is made once: a clobber removes it for good.
     const store = new RunStore(dir);
+    let manifest: DockerRunManifest;
     try {
-      await writePayload(store, items, manifest);
+      // The inputs go to disk as they are read; the manifest, last, makes the run one to read.
+      const count = await writeInputs(dir, chunks);
+      const slicing = dockerSlicing(o, count, request.itemsPerJob ?? "auto");
+      manifest = {
+        version: 1,
+        runId,
+        knot: o.knot,
+        count,
+        starmap: request.starmap,
+        createdAt: Date.now(),
+        attempts: o.attempts,
+        env: { ...request.env },
+        ...(slicing.slice > 1 ? { itemsPerJob: slicing.slice } : {}),
+        container: {
+          image: o.image,
+          network: o.network ?? "bridge",
+          concurrency: slicing.concurrency,
+          permissions,
+          ...defined({ memory: o.memory, vcpus: o.vcpus, timeout: o.timeout }),
+        },
+        ...(request.groups !== undefined ? { groups: request.groups } : {}),
+        ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
+      };
+      await writeManifest(store, manifest);
     } catch (e) {
       // Nothing ran: no part of the run is kept.
       lock.close();
