@@ -162,13 +162,13 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     state: new StateFile({ path: join(root, "image.ini"), env: () => undefined }),
   });
   const ref = `${image.localName}:${TAG}`;
-  if (fresh || await docker.inspectImage(ref) === undefined) {
-    await image.build({
+  const build = () =>
+    image.build({
       tags: [TAG],
       ...(spec.noImageCache ? { noCache: true } : {}),
       ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
     });
-  }
+  if (fresh || await docker.inspectImage(ref) === undefined) await build();
   const built: FunctionArtifact = image.artifact!;
   // An image restored from its build directory keeps the record's function name (the build
   // directory knows only the image's) and sources when its function is the same.
@@ -199,6 +199,10 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     concurrency: spec.concurrency,
     attempts: spec.attempts,
     docker,
+    // An image removed from Docker since is built again from its build directory at map().
+    buildImage: async () => {
+      await build();
+    },
     ...defined({
       timeout: spec.timeout,
       memory: spec.memory,

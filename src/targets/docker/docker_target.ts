@@ -107,6 +107,12 @@ export interface DockerTargetOptions {
   permissions?: Permissions;
   /** The docker driver. */
   docker: Docker;
+  /**
+   * Builds the knot's image again, for a map whose image was removed from
+   * Docker since the knot was opened. Without it, such a map rejects saying to
+   * open the knot again.
+   */
+  buildImage?: () => Promise<void>;
 }
 
 /** A docker run's manifest: the job contract's, plus what its containers get. */
@@ -216,6 +222,7 @@ export class DockerTarget implements Target {
     if (chunks === undefined) {
       return MapRun.create<T>({ ...info, total: 0 }, { jobId: () => runId }).run;
     }
+    await this.#ensureImage();
     await ensurePrivateDir(join(o.root, "runs"));
     const dir = this.#runDir(runId);
     await ensurePrivateDir(dir);
@@ -266,6 +273,21 @@ export class DockerTarget implements Target {
       }),
     );
     return state.run;
+  }
+
+  /**
+   * Makes sure the knot's image is on this engine before a run is written: one
+   * removed since the knot was opened is built again (its containers never pull
+   * it from a registry, where a name like it may be someone else's image).
+   */
+  async #ensureImage(): Promise<void> {
+    const { docker, image, knot, buildImage } = this.#o;
+    if (await docker.inspectImage(image) !== undefined) return;
+    if (buildImage !== undefined) return await buildImage();
+    throw new CloudknotError(
+      `The image ${image} of docker knot ${knot} is gone from Docker (removed since the knot ` +
+        `was opened): ${imageGoneAdvice(knot)}`,
+    );
   }
 
   /** Makes the handle of a run, with this target's hooks. */
@@ -390,7 +412,13 @@ export class DockerTarget implements Target {
     const cannotStart = async (e: unknown) => {
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
       if (state.stop.signal.aborted) return undefined;
-      const message = e instanceof Error ? e.message : String(e);
+      const gone = /No such image/i.test(String(e));
+      const message = gone
+        ? `its image ${manifest.container.image} is gone from Docker (removed while the run ran): ` +
+          imageGoneAdvice(manifest.knot)
+        : e instanceof Error
+        ? e.message
+        : String(e);
       const records = open.map((index) => {
         const record = failureRecord(
           { index, attempt, jobId: child.jobId, kind: "infrastructure" },
@@ -411,6 +439,8 @@ export class DockerTarget implements Target {
         await docker.run(manifest.container.image, {
           detach: true,
           rm: false,
+          // Only this engine's image: a registry's of the same name would be someone else's.
+          pull: "never",
           // The container's id is all docker says here; the job's output goes to its log file.
           logger: () => {},
           name,
@@ -1100,6 +1130,13 @@ class RunStore extends LocalStore {
 }
 
 let runStoreWrites = 0;
+
+/** What to do when a knot's image is gone from Docker, in a library user's and a CLI user's words. */
+function imageGoneAdvice(knot: string): string {
+  return `open the knot again, which builds its image again from its build directory ` +
+    `(Knot.create({ name: "${knot}", target: "docker" })), then run the items with ` +
+    `run.retry() (or cloudknot retry ${knot}, which does both)`;
+}
 
 /** The run's directory is gone (its knot was clobbered): what `e` says then; else `undefined`. */
 function goneError(e: unknown, dir: string): Error | undefined {

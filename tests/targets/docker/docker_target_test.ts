@@ -394,3 +394,68 @@ dockerTest(
     }
   },
 );
+
+dockerTest(
+  "a knot whose image was removed builds it again at map(), and its containers never pull an image from a registry",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
+    try {
+      // A docker client that notes each `docker run` it passes on; with a `remove-at` file, it
+      // removes the image that file names just before the `docker run` of that number.
+      const runs = join(dir, "runs.log");
+      const removeAt = join(dir, "remove-at");
+      const client = join(dir, "docker-noting-runs");
+      await Deno.writeTextFile(
+        client,
+        `#!/bin/sh
+if [ "$1" = run ]; then
+  echo "$*" >> ${runs}
+  if [ -f ${removeAt} ] && [ "$(wc -l < ${runs})" -eq "$(head -n 1 ${removeAt})" ]; then
+    docker rmi --force "$(tail -n 1 ${removeAt})" > /dev/null
+  fi
+fi
+exec docker "$@"
+`,
+        { mode: 0o755 },
+      );
+      const knot = await Knot.create({
+        name: "rebuilt",
+        target: "docker",
+        func: job,
+        dir,
+        cloudknotDir: dir,
+        baseImage,
+        docker: new Docker({ binary: client, logger: () => {} }),
+        // One container at a time: the second item's starts once the first one's ended.
+        concurrency: 1,
+      });
+      const image = "cloudknot/rebuilt-docker:local";
+      await quiet.removeImage(image, { force: true });
+      const run = await knot.map([1, 2, 3], { itemsPerJob: 1, progress: false });
+      assert.deepEqual(await run.results(), [1, 4, 9]);
+      assert.ok(await quiet.inspectImage(image), "the image was built again");
+      const started = (await Deno.readTextFile(runs)).trim().split("\n");
+      assert.equal(started.length, 3);
+      for (const line of started) assert.match(line, / --pull never /);
+      // Removed while a run runs, before its second container starts: the attempts left fail
+      // at once, saying what happened and what to do.
+      await Deno.writeTextFile(removeAt, `5\n${image}\n`);
+      const removed = await knot.map([1, 2], { itemsPerJob: 1, progress: false });
+      const [first, after] = await removed.settled();
+      assert.deepEqual(first, { index: 0, status: "fulfilled", value: 1 });
+      const error = rejected(after!, 1);
+      assert.match(error.message, /its image cloudknot\/rebuilt-docker:local is gone from Docker/);
+      assert.match(error.message, /Knot\.create\(\{ name: "rebuilt", target: "docker" \}\)/);
+      assert.match(error.message, /cloudknot retry rebuilt/);
+      assert.doesNotMatch(error.message, /registry/);
+      // As it says: the knot opened again builds its image, and the retry runs the item.
+      const again = await Knot.create({ name: "rebuilt", target: "docker", dir, docker: quiet });
+      const retried = await (await again.collect(removed.runId)).retry({ progress: false });
+      assert.deepEqual(await retried.results(), [1, 4]);
+      await knot.clobber();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
