@@ -119,7 +119,14 @@ export interface DockerTargetOptions {
 export interface DockerRunManifest extends RunManifest {
   /** The image, limits, network and permissions every attempt of the run gets. */
   container: {
+    /** The knot's image, by name. */
     image: string;
+    /**
+     * The image's id when the run started, which its containers run, so the
+     * whole run runs one function even when the knot is created again with
+     * another (runs recorded before: the image's name).
+     */
+    imageId?: string;
     network: string;
     /** Items in flight in one container (runs recorded before slices: 1). */
     concurrency?: number;
@@ -222,7 +229,7 @@ export class DockerTarget implements Target {
     if (chunks === undefined) {
       return MapRun.create<T>({ ...info, total: 0 }, { jobId: () => runId }).run;
     }
-    await this.#ensureImage();
+    const imageId = await this.#ensureImage();
     await ensurePrivateDir(join(o.root, "runs"));
     const dir = this.#runDir(runId);
     await ensurePrivateDir(dir);
@@ -246,6 +253,7 @@ export class DockerTarget implements Target {
         ...(slicing.slice > 1 ? { itemsPerJob: slicing.slice } : {}),
         container: {
           image: o.image,
+          ...(imageId !== undefined ? { imageId } : {}),
           network: o.network ?? "bridge",
           concurrency: slicing.concurrency,
           permissions,
@@ -279,11 +287,16 @@ export class DockerTarget implements Target {
    * Makes sure the knot's image is on this engine before a run is written: one
    * removed since the knot was opened is built again (its containers never pull
    * it from a registry, where a name like it may be someone else's image).
+   * Returns the image's id, which the run's containers run.
    */
-  async #ensureImage(): Promise<void> {
+  async #ensureImage(): Promise<string | undefined> {
     const { docker, image, knot, buildImage } = this.#o;
-    if (await docker.inspectImage(image) !== undefined) return;
-    if (buildImage !== undefined) return await buildImage();
+    const found = await docker.inspectImage(image);
+    if (found !== undefined) return found.Id;
+    if (buildImage !== undefined) {
+      await buildImage();
+      return (await docker.inspectImage(image))?.Id;
+    }
     throw new CloudknotError(
       `The image ${image} of docker knot ${knot} is gone from Docker (removed since the knot ` +
         `was opened): ${imageGoneAdvice(knot)}`,
@@ -436,7 +449,8 @@ export class DockerTarget implements Target {
     let adopted = running !== undefined;
     if (!adopted) {
       try {
-        await docker.run(manifest.container.image, {
+        // The image the run started with, by id: the knot's name may be another function's now.
+        await docker.run(manifest.container.imageId ?? manifest.container.image, {
           detach: true,
           rm: false,
           // Only this engine's image: a registry's of the same name would be someone else's.

@@ -459,3 +459,40 @@ exec docker "$@"
     }
   },
 );
+
+dockerTest(
+  "a run keeps running the function it started with when its knot is created again with another one",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
+    try {
+      const options = {
+        name: "swapped",
+        target: "docker",
+        dir,
+        cloudknotDir: dir,
+        baseImage,
+        docker: quiet,
+        // One container at a time: the later items start after the knot changed.
+        concurrency: 1,
+      } as const;
+      const knot = await Knot.create({
+        ...options,
+        func: async (x: number) => {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          return `first ${x}`;
+        },
+      });
+      const run = await knot.map([1, 2, 3], { itemsPerJob: 1, progress: false });
+      assert.equal(await run.item(0), "first 1");
+      const changed = await Knot.create({ ...options, func: (x: number) => `second ${x}` });
+      assert.deepEqual(await run.results(), ["first 1", "first 2", "first 3"]);
+      // Runs mapped from then on run the new function.
+      const next = await changed.map([4], { progress: false });
+      assert.deepEqual(await next.results(), ["second 4"]);
+      await changed.clobber();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
