@@ -994,12 +994,26 @@ export class DockerTarget implements Target {
     );
   }
 
-  /** Removes the knot's containers, its image and its directory (its record and runs). */
+  /** Removes the knot's containers, its images (of each function it had) and its directory (its record and runs). */
   async clobber(): Promise<void> {
     const docker = this.#o.docker;
     const containers = await this.#containers({});
     await docker.removeContainer(containers.map((c) => c.name), { force: true, missingOk: true });
     await docker.removeImage(this.#o.image, { force: true, missingOk: true });
+    // The images of the knot's earlier functions, untagged when it was created again with
+    // another one (its runs ran them by id), are the knot's too.
+    const label = this.#o.image.replace(/:[^:/]*$/, "").split("/").pop();
+    const { stdout } = await docker.command([
+      "images",
+      "--quiet",
+      "--no-trunc",
+      "--filter",
+      "dangling=true",
+      "--filter",
+      `label=org.cloudknot.image=${label}`,
+    ]);
+    const earlier = stdout.split("\n").filter((id) => id.trim() !== "");
+    if (earlier.length > 0) await docker.removeImage(earlier, { missingOk: true }).catch(() => {});
     // A process driving one of its runs may write into it meanwhile (until it
     // finds a directory gone): the removal is tried again.
     for (let tries = 1;; tries++) {

@@ -461,7 +461,7 @@ exec docker "$@"
 );
 
 dockerTest(
-  "a run keeps running the function it started with when its knot is created again with another one",
+  "a run keeps running the function it started with when its knot is created again with another one, and clobber removes the image of each",
   async () => {
     const baseImage = await ensureBaseImage({ docker: quiet });
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
@@ -490,7 +490,16 @@ dockerTest(
       // Runs mapped from then on run the new function.
       const next = await changed.map([4], { progress: false });
       assert.deepEqual(await next.results(), ["second 4"]);
+      // The clobber removes the image of each function the knot had, not only its last.
       await changed.clobber();
+      const images = await quiet.command([
+        "images",
+        "--all",
+        "--quiet",
+        "--filter",
+        "label=org.cloudknot.image=swapped-docker",
+      ]);
+      assert.equal(images.stdout.trim(), "", "no image of the knot is left");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
