@@ -13,7 +13,7 @@ import { listRecords } from "../../../src/job/payload.ts";
 import { LocalStore } from "../../../src/store/local.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { job, rejected } from "../../fixtures/docker_job.ts";
-import { ensureBaseImage } from "../../support/base_image.ts";
+import { withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
 import { refuseNegative } from "../../fixtures/typed_func.ts";
@@ -38,17 +38,11 @@ async function recordKeys(runDir: string) {
 dockerTest(
   "a docker knot runs its image as Batch would: results in order, typed and retried failures, OOM, timeout, logs; clobber leaves nothing",
   async (t) => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
-    try {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, knotOptions }) => {
       const knot = await Knot.create({
+        ...knotOptions,
         name: "contract",
-        target: "docker",
         func: job,
-        dir,
-        cloudknotDir: dir,
-        baseImage,
-        docker: quiet,
         concurrency: 2,
         retries: 2,
         timeout: 4,
@@ -177,18 +171,14 @@ dockerTest(
         assert.equal(await quiet.inspectImage(image), undefined);
         await assert.rejects(Deno.stat(root), Deno.errors.NotFound);
       });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 dockerTest(
   "an attempt outlasts the driver's time limit on one docker call; cancel() kills the run's containers and settles every item as cancelled",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
-    try {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, baseImage }) => {
       const knot = await Knot.create({
         name: "cancelled",
         target: "docker",
@@ -215,18 +205,14 @@ dockerTest(
       for (const [i, s] of again.entries()) assert.equal(rejected(s, i).kind, "cancelled");
       assert.deepEqual(await containers(labels), []);
       await knot.clobber();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 dockerTest(
   "cancel() from a handle that follows a run another handle drives stops it there too: every handle and every later reader see the same cancelled items",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
-    try {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, baseImage }) => {
       const options = { name: "cancelled-elsewhere", target: "docker", dir } as const;
       const knot = await Knot.create({
         ...options,
@@ -252,18 +238,14 @@ dockerTest(
       assert.deepEqual(kinds(await later.settled()), cancelled);
       assert.deepEqual(await containers(labels), [], "no container of the run is left");
       await knot.clobber();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 dockerTest(
   "clobber() from another handle while a run is driven ends the run there and leaves no file of the knot behind",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
-    try {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, baseImage }) => {
       const options = { name: "clobbered-elsewhere", target: "docker", dir } as const;
       const knot = await Knot.create({
         ...options,
@@ -284,18 +266,14 @@ dockerTest(
       }
       await assert.rejects(Deno.stat(join(dir, "clobbered-elsewhere")), Deno.errors.NotFound);
       assert.deepEqual(await containers(labels), [], "no container of the run is left");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 dockerTest(
   "a client killed midway leaves containers that finish; collect() from another process adopts them and runs each item once",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-kill-" });
-    try {
+    await withDockerKnots("cloudknot-docker-kill-", async ({ dir, baseImage }) => {
       const client = new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -336,18 +314,14 @@ dockerTest(
       assert.ok(keys.every((k) => k.attempt === 1), "an item ran twice");
       assert.deepEqual(await containers({ [CONTAINER_LABELS.run]: runId }), []);
       await knot.clobber();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 dockerTest(
   "a failed item names the user's files in another process, for a module and a TypeScript func: a Knot adopted by name, and cloudknot results",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-stack-" });
-    try {
+    await withDockerKnots("cloudknot-docker-stack-", async ({ dir, baseImage }) => {
       const common = {
         target: "docker" as const,
         dir,
@@ -389,18 +363,14 @@ dockerTest(
       }
       await module.clobber();
       await func.clobber();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 dockerTest(
   "a knot whose image was removed builds it again at map(), and its containers never pull an image from a registry",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
-    try {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, baseImage }) => {
       // A docker client that notes each `docker run` it passes on; with a `remove-at` file, it
       // removes the image that file names just before the `docker run` of that number.
       const runs = join(dir, "runs.log");
@@ -454,28 +424,16 @@ exec docker "$@"
       const retried = await (await again.collect(removed.runId)).retry({ progress: false });
       assert.deepEqual(await retried.results(), [1, 4]);
       await knot.clobber();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 dockerTest(
   "a run keeps running the function it started with when its knot is created again with another one, and clobber removes the image of each",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
-    try {
-      const options = {
-        name: "swapped",
-        target: "docker",
-        dir,
-        cloudknotDir: dir,
-        baseImage,
-        docker: quiet,
-        // One container at a time: the later items start after the knot changed.
-        concurrency: 1,
-      } as const;
+    await withDockerKnots("cloudknot-docker-", async ({ knotOptions }) => {
+      // One container at a time: the later items start after the knot changed.
+      const options = { ...knotOptions, name: "swapped", concurrency: 1 };
       const knot = await Knot.create({
         ...options,
         func: async (x: number) => {
@@ -500,8 +458,6 @@ dockerTest(
         "label=org.cloudknot.image=swapped-docker",
       ]);
       assert.equal(images.stdout.trim(), "", "no image of the knot is left");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );

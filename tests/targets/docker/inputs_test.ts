@@ -5,12 +5,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
-import { Docker } from "../../../src/docker/docker.ts";
 import { job } from "../../fixtures/docker_job.ts";
-import { ensureBaseImage } from "../../support/base_image.ts";
+import { withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
-const quiet = new Docker({ logger: () => {} });
 /** Items of 256 KiB: 4 fill one chunk of encoded inputs (`job/inputs.ts`). */
 const ITEM = 256 * 1024;
 
@@ -29,19 +27,8 @@ async function inputsSizes(root: string): Promise<Record<string, number>> {
 dockerTest(
   "a docker map() writes its inputs as it reads them, and inputs that fail midway keep nothing",
   async (t) => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-inputs-" });
-    try {
-      const knot = await Knot.create({
-        name: "inputs",
-        target: "docker",
-        func: job,
-        dir,
-        cloudknotDir: dir,
-        baseImage,
-        docker: quiet,
-        concurrency: 2,
-      });
+    await withDockerKnots("cloudknot-docker-inputs-", async ({ dir, knotOptions }) => {
+      const knot = await Knot.create({ ...knotOptions, name: "inputs", func: job, concurrency: 2 });
       const root = join(dir, "inputs");
       const items = Array.from({ length: 24 }, (_, i) => `${i % 10}`.repeat(ITEM));
 
@@ -86,8 +73,6 @@ dockerTest(
         assert.deepEqual(await knot.runs(), before);
       });
       await knot.clobber();
-    } finally {
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
+    });
   },
 );
