@@ -29,6 +29,7 @@ import type { JobDetail } from "../../aws/services/batch.ts";
 import type { Estimate } from "../../cost/estimate.ts";
 import { estimateRun } from "../../cost/estimate.ts";
 import type { Docker } from "../../docker/docker.ts";
+import { DockerCommandError } from "../../docker/errors.ts";
 import { localRunUsage } from "../local/run_usage.ts";
 import {
   INDEX_ENTRY_BYTES,
@@ -425,22 +426,27 @@ export class DockerTarget implements Target {
     const cannotStart = async (e: unknown) => {
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
       if (state.stop.signal.aborted) return undefined;
-      const gone = /No such image/i.test(String(e));
-      const message = gone
-        ? `its image ${manifest.container.image} is gone from Docker (removed while the run ran): ` +
-          imageGoneAdvice(manifest.knot)
+      // What docker said (its last error line), as Batch's status reason says why a container could
+      // not start; the command line docker's error also holds is left out.
+      const said = e instanceof DockerCommandError
+        ? (e.tail.findLast((line) => /error/i.test(line)) ?? e.tail.at(-1) ?? e.message).trim()
         : e instanceof Error
         ? e.message
         : String(e);
+      const gone = /No such image/i.test(said);
       const records = open.map((index) => {
         const record = failureRecord(
           { index, attempt, jobId: child.jobId, kind: "infrastructure" },
           {
             name: "JobFailedError",
-            message: `Docker container ${name} attempt ${attempt} could not start: ${message}`,
+            message: `Docker container ${name} attempt ${attempt} could not start` +
+              (gone
+                ? `: its image ${manifest.container.image} is gone from Docker (removed while ` +
+                  `the run ran): ${imageGoneAdvice(manifest.knot)}`
+                : ""),
           },
         );
-        record.statusReason = `CannotStartContainerError: ${message}`;
+        record.statusReason = `CannotStartContainerError: ${said}`;
         return record;
       });
       for (const record of records) await saveRecord(store, record);

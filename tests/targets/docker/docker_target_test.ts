@@ -419,6 +419,9 @@ exec docker "$@"
       assert.match(error.message, /Knot\.create\(\{ name: "rebuilt", target: "docker" \}\)/);
       assert.match(error.message, /cloudknot retry rebuilt/);
       assert.doesNotMatch(error.message, /registry/);
+      // What docker said, once, as Batch's status reason; not docker's whole command line, twice.
+      assert.match(error.message, /; CannotStartContainerError: .*No such image/);
+      assert.doesNotMatch(error.message, /--mount/);
       // As it says: the knot opened again builds its image, and the retry runs the item.
       const again = await Knot.create({ name: "rebuilt", target: "docker", dir, docker: quiet });
       const retried = await (await again.collect(removed.runId)).retry({ progress: false });
