@@ -461,6 +461,7 @@ export class Docker {
     if (options.workdir !== undefined) args.push("--workdir", options.workdir);
     if (options.entrypoint !== undefined) args.push("--entrypoint", options.entrypoint);
     if (options.platform !== undefined) args.push("--platform", options.platform);
+    if (options.pull !== undefined) args.push("--pull", options.pull);
     for (const [key, value] of Object.entries(options.labels ?? {})) {
       args.push("--label", `${checkKey(key, "labels")}=${value}`);
     }

@@ -299,6 +299,11 @@ export interface DockerRunOptions extends DockerStreamOptions {
   mounts?: DockerMount[];
   /** The platform to run, such as `linux/amd64`. */
   platform?: string;
+  /**
+   * When docker pulls the image (`--pull`): `"never"` runs only an image this
+   * engine has, and fails at once without one. @default {"missing"}
+   */
+  pull?: "always" | "missing" | "never";
   /** Text written to the container's standard input (`-i`). */
   stdin?: string;
   /**

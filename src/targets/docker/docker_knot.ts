@@ -125,6 +125,7 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
       target: string;
       createdAt: number;
       hash: string;
+      functionName?: string;
       sources?: ArtifactSources;
       permissions?: Permissions;
     }
@@ -161,17 +162,23 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     state: new StateFile({ path: join(root, "image.ini"), env: () => undefined }),
   });
   const ref = `${image.localName}:${TAG}`;
-  if (fresh || await docker.inspectImage(ref) === undefined) {
-    await image.build({
+  const build = () =>
+    image.build({
       tags: [TAG],
       ...(spec.noImageCache ? { noCache: true } : {}),
       ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
     });
-  }
+  if (fresh || await docker.inspectImage(ref) === undefined) await build();
   const built: FunctionArtifact = image.artifact!;
-  // An image restored from its build directory keeps the record's sources when its function is the same.
-  const sources = built.sources ?? (saved?.hash === built.hash ? saved.sources : undefined);
-  const artifact: FunctionArtifact = sources === undefined ? built : { ...built, sources };
+  // An image restored from its build directory keeps the record's function name (the build
+  // directory knows only the image's) and sources when its function is the same.
+  const same = saved?.hash === built.hash;
+  const sources = built.sources ?? (same ? saved?.sources : undefined);
+  const artifact: FunctionArtifact = {
+    ...built,
+    ...(!fresh && same && saved?.functionName !== undefined ? { name: saved.functionName } : {}),
+    ...(sources !== undefined ? { sources } : {}),
+  };
   const record: DockerKnotRecord = {
     name: spec.name,
     target: "docker",
@@ -179,7 +186,12 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     // Adopting a knot keeps its permissions unless new ones are given, as on the local target.
     ...knotRecordFields(artifact, saved, spec.permissions),
   };
-  await store.put("knot.json", JSON.stringify(record, null, 2));
+  // Adopting a knot that did not change writes nothing, so its runs stay
+  // readable on a full disk (as a local knot's).
+  const text = JSON.stringify(record, null, 2);
+  const unchanged = saved !== undefined &&
+    JSON.stringify({ ...saved, updatedAt: record.updatedAt }, null, 2) === text;
+  if (!unchanged) await store.put("knot.json", text);
   const target = new DockerTarget({
     knot: spec.name,
     root,
@@ -187,6 +199,10 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     concurrency: spec.concurrency,
     attempts: spec.attempts,
     docker,
+    // An image removed from Docker since is built again from its build directory at map().
+    buildImage: async () => {
+      await build();
+    },
     ...defined({
       timeout: spec.timeout,
       memory: spec.memory,

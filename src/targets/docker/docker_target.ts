@@ -29,6 +29,7 @@ import type { JobDetail } from "../../aws/services/batch.ts";
 import type { Estimate } from "../../cost/estimate.ts";
 import { estimateRun } from "../../cost/estimate.ts";
 import type { Docker } from "../../docker/docker.ts";
+import { DockerCommandError } from "../../docker/errors.ts";
 import { localRunUsage } from "../local/run_usage.ts";
 import {
   INDEX_ENTRY_BYTES,
@@ -36,7 +37,7 @@ import {
   readManifest,
   RUN_KEYS,
   type RunManifest,
-  writePayload,
+  writeManifest,
 } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import { itemLine } from "../../job/item_log.ts";
@@ -60,6 +61,7 @@ import { sliceRun } from "../../job/slicing.ts";
 import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { cancelRequest, isRunName, readRunManifests, requestCancel } from "../run_manifests.ts";
 import { type MapRequest, newRunId, requestItems, type Target } from "../target.ts";
+import { firstChunk, writeInputs } from "./run_inputs.ts";
 
 /** The labels of a docker knot's containers. */
 export const CONTAINER_LABELS = {
@@ -106,13 +108,26 @@ export interface DockerTargetOptions {
   permissions?: Permissions;
   /** The docker driver. */
   docker: Docker;
+  /**
+   * Builds the knot's image again, for a map whose image was removed from
+   * Docker since the knot was opened. Without it, such a map rejects saying to
+   * open the knot again.
+   */
+  buildImage?: () => Promise<void>;
 }
 
 /** A docker run's manifest: the job contract's, plus what its containers get. */
 export interface DockerRunManifest extends RunManifest {
   /** The image, limits, network and permissions every attempt of the run gets. */
   container: {
+    /** The knot's image, by name. */
     image: string;
+    /**
+     * The image's id when the run started, which its containers run, so the
+     * whole run runs one function even when the knot is created again with
+     * another (runs recorded before: the image's name).
+     */
+    imageId?: string;
     network: string;
     /** Items in flight in one container (runs recorded before slices: 1). */
     concurrency?: number;
@@ -209,41 +224,46 @@ export class DockerTarget implements Target {
   ): Promise<MapRun<T>> {
     const { permissions } = run;
     const o = { ...this.#o, attempts: run.attempts };
-    const items = await requestItems(request.items);
     const runId = newRunId();
     const info = { knot: o.knot, runId, target: "docker" as const, attempts: o.attempts };
-    if (items.length === 0) {
+    const chunks = await firstChunk(request.items);
+    if (chunks === undefined) {
       return MapRun.create<T>({ ...info, total: 0 }, { jobId: () => runId }).run;
     }
-    const slicing = dockerSlicing(o, items.length, request.itemsPerJob ?? "auto");
-    const manifest: DockerRunManifest = {
-      version: 1,
-      runId,
-      knot: o.knot,
-      count: items.length,
-      starmap: request.starmap,
-      createdAt: Date.now(),
-      attempts: o.attempts,
-      env: { ...request.env },
-      ...(slicing.slice > 1 ? { itemsPerJob: slicing.slice } : {}),
-      container: {
-        image: o.image,
-        network: o.network ?? "bridge",
-        concurrency: slicing.concurrency,
-        permissions,
-        ...defined({ memory: o.memory, vcpus: o.vcpus, timeout: o.timeout }),
-      },
-      ...(request.groups !== undefined ? { groups: request.groups } : {}),
-      ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
-    };
+    const imageId = await this.#ensureImage();
     await ensurePrivateDir(join(o.root, "runs"));
     const dir = this.#runDir(runId);
     await ensurePrivateDir(dir);
     const lock = takeLock(dir)!;
     // Its directory is made once: a clobber removes it for good.
     const store = new RunStore(dir);
+    let manifest: DockerRunManifest;
     try {
-      await writePayload(store, items, manifest);
+      // The inputs go to disk as they are read; the manifest, last, makes the run one to read.
+      const count = await writeInputs(dir, chunks);
+      const slicing = dockerSlicing(o, count, request.itemsPerJob ?? "auto");
+      manifest = {
+        version: 1,
+        runId,
+        knot: o.knot,
+        count,
+        starmap: request.starmap,
+        createdAt: Date.now(),
+        attempts: o.attempts,
+        env: { ...request.env },
+        ...(slicing.slice > 1 ? { itemsPerJob: slicing.slice } : {}),
+        container: {
+          image: o.image,
+          ...(imageId !== undefined ? { imageId } : {}),
+          network: o.network ?? "bridge",
+          concurrency: slicing.concurrency,
+          permissions,
+          ...defined({ memory: o.memory, vcpus: o.vcpus, timeout: o.timeout }),
+        },
+        ...(request.groups !== undefined ? { groups: request.groups } : {}),
+        ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
+      };
+      await writeManifest(store, manifest);
     } catch (e) {
       // Nothing ran: no part of the run is kept.
       lock.close();
@@ -262,6 +282,26 @@ export class DockerTarget implements Target {
       }),
     );
     return state.run;
+  }
+
+  /**
+   * Makes sure the knot's image is on this engine before a run is written: one
+   * removed since the knot was opened is built again (its containers never pull
+   * it from a registry, where a name like it may be someone else's image).
+   * Returns the image's id, which the run's containers run.
+   */
+  async #ensureImage(): Promise<string | undefined> {
+    const { docker, image, knot, buildImage } = this.#o;
+    const found = await docker.inspectImage(image);
+    if (found !== undefined) return found.Id;
+    if (buildImage !== undefined) {
+      await buildImage();
+      return (await docker.inspectImage(image))?.Id;
+    }
+    throw new CloudknotError(
+      `The image ${image} of docker knot ${knot} is gone from Docker (removed since the knot ` +
+        `was opened): ${imageGoneAdvice(knot)}`,
+    );
   }
 
   /** Makes the handle of a run, with this target's hooks. */
@@ -386,16 +426,27 @@ export class DockerTarget implements Target {
     const cannotStart = async (e: unknown) => {
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
       if (state.stop.signal.aborted) return undefined;
-      const message = e instanceof Error ? e.message : String(e);
+      // What docker said (its last error line), as Batch's status reason says why a container could
+      // not start; the command line docker's error also holds is left out.
+      const said = e instanceof DockerCommandError
+        ? (e.tail.findLast((line) => /error/i.test(line)) ?? e.tail.at(-1) ?? e.message).trim()
+        : e instanceof Error
+        ? e.message
+        : String(e);
+      const gone = /No such image/i.test(said);
       const records = open.map((index) => {
         const record = failureRecord(
           { index, attempt, jobId: child.jobId, kind: "infrastructure" },
           {
             name: "JobFailedError",
-            message: `Docker container ${name} attempt ${attempt} could not start: ${message}`,
+            message: `Docker container ${name} attempt ${attempt} could not start` +
+              (gone
+                ? `: its image ${manifest.container.image} is gone from Docker (removed while ` +
+                  `the run ran): ${imageGoneAdvice(manifest.knot)}`
+                : ""),
           },
         );
-        record.statusReason = `CannotStartContainerError: ${message}`;
+        record.statusReason = `CannotStartContainerError: ${said}`;
         return record;
       });
       for (const record of records) await saveRecord(store, record);
@@ -404,9 +455,12 @@ export class DockerTarget implements Target {
     let adopted = running !== undefined;
     if (!adopted) {
       try {
-        await docker.run(manifest.container.image, {
+        // The image the run started with, by id: the knot's name may be another function's now.
+        await docker.run(manifest.container.imageId ?? manifest.container.image, {
           detach: true,
           rm: false,
+          // Only this engine's image: a registry's of the same name would be someone else's.
+          pull: "never",
           // The container's id is all docker says here; the job's output goes to its log file.
           logger: () => {},
           name,
@@ -946,12 +1000,26 @@ export class DockerTarget implements Target {
     );
   }
 
-  /** Removes the knot's containers, its image and its directory (its record and runs). */
+  /** Removes the knot's containers, its images (of each function it had) and its directory (its record and runs). */
   async clobber(): Promise<void> {
     const docker = this.#o.docker;
     const containers = await this.#containers({});
     await docker.removeContainer(containers.map((c) => c.name), { force: true, missingOk: true });
     await docker.removeImage(this.#o.image, { force: true, missingOk: true });
+    // The images of the knot's earlier functions, untagged when it was created again with
+    // another one (its runs ran them by id), are the knot's too.
+    const label = this.#o.image.replace(/:[^:/]*$/, "").split("/").pop();
+    const { stdout } = await docker.command([
+      "images",
+      "--quiet",
+      "--no-trunc",
+      "--filter",
+      "dangling=true",
+      "--filter",
+      `label=org.cloudknot.image=${label}`,
+    ]);
+    const earlier = stdout.split("\n").filter((id) => id.trim() !== "");
+    if (earlier.length > 0) await docker.removeImage(earlier, { missingOk: true }).catch(() => {});
     // A process driving one of its runs may write into it meanwhile (until it
     // finds a directory gone): the removal is tried again.
     for (let tries = 1;; tries++) {
@@ -1096,6 +1164,13 @@ class RunStore extends LocalStore {
 }
 
 let runStoreWrites = 0;
+
+/** What to do when a knot's image is gone from Docker, in a library user's and a CLI user's words. */
+function imageGoneAdvice(knot: string): string {
+  return `open the knot again, which builds its image again from its build directory ` +
+    `(Knot.create({ name: "${knot}", target: "docker" })), then run the items with ` +
+    `run.retry() (or cloudknot retry ${knot}, which does both)`;
+}
 
 /** The run's directory is gone (its knot was clobbered): what `e` says then; else `undefined`. */
 function goneError(e: unknown, dir: string): Error | undefined {

@@ -13,7 +13,7 @@ import { listRecords } from "../../../src/job/payload.ts";
 import { LocalStore } from "../../../src/store/local.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { job, rejected } from "../../fixtures/docker_job.ts";
-import { ensureBaseImage } from "../../support/base_image.ts";
+import { withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
 import { refuseNegative } from "../../fixtures/typed_func.ts";
@@ -38,17 +38,11 @@ async function recordKeys(runDir: string) {
 dockerTest(
   "a docker knot runs its image as Batch would: results in order, typed and retried failures, OOM, timeout, logs; clobber leaves nothing",
   async (t) => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
-    try {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, knotOptions }) => {
       const knot = await Knot.create({
+        ...knotOptions,
         name: "contract",
-        target: "docker",
         func: job,
-        dir,
-        cloudknotDir: dir,
-        baseImage,
-        docker: quiet,
         concurrency: 2,
         retries: 2,
         timeout: 4,
@@ -177,18 +171,14 @@ dockerTest(
         assert.equal(await quiet.inspectImage(image), undefined);
         await assert.rejects(Deno.stat(root), Deno.errors.NotFound);
       });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 dockerTest(
   "an attempt outlasts the driver's time limit on one docker call; cancel() kills the run's containers and settles every item as cancelled",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
-    try {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, baseImage }) => {
       const knot = await Knot.create({
         name: "cancelled",
         target: "docker",
@@ -215,18 +205,14 @@ dockerTest(
       for (const [i, s] of again.entries()) assert.equal(rejected(s, i).kind, "cancelled");
       assert.deepEqual(await containers(labels), []);
       await knot.clobber();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 dockerTest(
   "cancel() from a handle that follows a run another handle drives stops it there too: every handle and every later reader see the same cancelled items",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
-    try {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, baseImage }) => {
       const options = { name: "cancelled-elsewhere", target: "docker", dir } as const;
       const knot = await Knot.create({
         ...options,
@@ -252,18 +238,14 @@ dockerTest(
       assert.deepEqual(kinds(await later.settled()), cancelled);
       assert.deepEqual(await containers(labels), [], "no container of the run is left");
       await knot.clobber();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 dockerTest(
   "clobber() from another handle while a run is driven ends the run there and leaves no file of the knot behind",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-" });
-    try {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, baseImage }) => {
       const options = { name: "clobbered-elsewhere", target: "docker", dir } as const;
       const knot = await Knot.create({
         ...options,
@@ -284,18 +266,14 @@ dockerTest(
       }
       await assert.rejects(Deno.stat(join(dir, "clobbered-elsewhere")), Deno.errors.NotFound);
       assert.deepEqual(await containers(labels), [], "no container of the run is left");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 dockerTest(
   "a client killed midway leaves containers that finish; collect() from another process adopts them and runs each item once",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-kill-" });
-    try {
+    await withDockerKnots("cloudknot-docker-kill-", async ({ dir, baseImage }) => {
       const client = new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -336,18 +314,14 @@ dockerTest(
       assert.ok(keys.every((k) => k.attempt === 1), "an item ran twice");
       assert.deepEqual(await containers({ [CONTAINER_LABELS.run]: runId }), []);
       await knot.clobber();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 dockerTest(
   "a failed item names the user's files in another process, for a module and a TypeScript func: a Knot adopted by name, and cloudknot results",
   async () => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-stack-" });
-    try {
+    await withDockerKnots("cloudknot-docker-stack-", async ({ dir, baseImage }) => {
       const common = {
         target: "docker" as const,
         dir,
@@ -389,8 +363,104 @@ dockerTest(
       }
       await module.clobber();
       await func.clobber();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
+  },
+);
+
+dockerTest(
+  "a knot whose image was removed builds it again at map(), and its containers never pull an image from a registry",
+  async () => {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, baseImage }) => {
+      // A docker client that notes each `docker run` it passes on; with a `remove-at` file, it
+      // removes the image that file names just before the `docker run` of that number.
+      const runs = join(dir, "runs.log");
+      const removeAt = join(dir, "remove-at");
+      const client = join(dir, "docker-noting-runs");
+      await Deno.writeTextFile(
+        client,
+        `#!/bin/sh
+if [ "$1" = run ]; then
+  echo "$*" >> ${runs}
+  if [ -f ${removeAt} ] && [ "$(wc -l < ${runs})" -eq "$(head -n 1 ${removeAt})" ]; then
+    docker rmi --force "$(tail -n 1 ${removeAt})" > /dev/null
+  fi
+fi
+exec docker "$@"
+`,
+        { mode: 0o755 },
+      );
+      const knot = await Knot.create({
+        name: "rebuilt",
+        target: "docker",
+        func: job,
+        dir,
+        cloudknotDir: dir,
+        baseImage,
+        docker: new Docker({ binary: client, logger: () => {} }),
+        // One container at a time: the second item's starts once the first one's ended.
+        concurrency: 1,
+      });
+      const image = "cloudknot/rebuilt-docker:local";
+      await quiet.removeImage(image, { force: true });
+      const run = await knot.map([1, 2, 3], { itemsPerJob: 1, progress: false });
+      assert.deepEqual(await run.results(), [1, 4, 9]);
+      assert.ok(await quiet.inspectImage(image), "the image was built again");
+      const started = (await Deno.readTextFile(runs)).trim().split("\n");
+      assert.equal(started.length, 3);
+      for (const line of started) assert.match(line, / --pull never /);
+      // Removed while a run runs, before its second container starts: the attempts left fail
+      // at once, saying what happened and what to do.
+      await Deno.writeTextFile(removeAt, `5\n${image}\n`);
+      const removed = await knot.map([1, 2], { itemsPerJob: 1, progress: false });
+      const [first, after] = await removed.settled();
+      assert.deepEqual(first, { index: 0, status: "fulfilled", value: 1 });
+      const error = rejected(after!, 1);
+      assert.match(error.message, /its image cloudknot\/rebuilt-docker:local is gone from Docker/);
+      assert.match(error.message, /Knot\.create\(\{ name: "rebuilt", target: "docker" \}\)/);
+      assert.match(error.message, /cloudknot retry rebuilt/);
+      assert.doesNotMatch(error.message, /registry/);
+      // What docker said, once, as Batch's status reason; not docker's whole command line, twice.
+      assert.match(error.message, /; CannotStartContainerError: .*No such image/);
+      assert.doesNotMatch(error.message, /--mount/);
+      // As it says: the knot opened again builds its image, and the retry runs the item.
+      const again = await Knot.create({ name: "rebuilt", target: "docker", dir, docker: quiet });
+      const retried = await (await again.collect(removed.runId)).retry({ progress: false });
+      assert.deepEqual(await retried.results(), [1, 4]);
+      await knot.clobber();
+    });
+  },
+);
+
+dockerTest(
+  "a run keeps running the function it started with when its knot is created again with another one, and clobber removes the image of each",
+  async () => {
+    await withDockerKnots("cloudknot-docker-", async ({ knotOptions }) => {
+      // One container at a time: the later items start after the knot changed.
+      const options = { ...knotOptions, name: "swapped", concurrency: 1 };
+      const knot = await Knot.create({
+        ...options,
+        func: async (x: number) => {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          return `first ${x}`;
+        },
+      });
+      const run = await knot.map([1, 2, 3], { itemsPerJob: 1, progress: false });
+      assert.equal(await run.item(0), "first 1");
+      const changed = await Knot.create({ ...options, func: (x: number) => `second ${x}` });
+      assert.deepEqual(await run.results(), ["first 1", "first 2", "first 3"]);
+      // Runs mapped from then on run the new function.
+      const next = await changed.map([4], { progress: false });
+      assert.deepEqual(await next.results(), ["second 4"]);
+      // The clobber removes the image of each function the knot had, not only its last.
+      await changed.clobber();
+      const images = await quiet.command([
+        "images",
+        "--all",
+        "--quiet",
+        "--filter",
+        "label=org.cloudknot.image=swapped-docker",
+      ]);
+      assert.equal(images.stdout.trim(), "", "no image of the knot is left");
+    });
   },
 );

@@ -19,17 +19,22 @@ const dockerTmpfsTest = requirementTest("Docker and a tmpfs mount (root)", {
   reason: docker.reason ?? tmpfsStatus.reason,
 });
 
-/** Fills what is left of the disk under `dir` with files of 64 KiB, then frees `keep` of them. */
-async function fill(dir: string, keep: number): Promise<string[]> {
+/**
+ * Fills what is left of the disk under `dir` with files of each size in turn
+ * (64 KiB, unless told), then frees `keep` of the last ones.
+ */
+async function fill(dir: string, keep: number, sizes = [64 * 1024]): Promise<string[]> {
   const files: string[] = [];
-  for (let i = 0;; i++) {
-    const file = join(dir, `filler-${i}`);
-    try {
-      await Deno.writeFile(file, new Uint8Array(64 * 1024));
-    } catch {
-      break;
+  for (const size of sizes) {
+    for (let i = 0;; i++) {
+      const file = join(dir, `filler-${size}-${i}`);
+      try {
+        await Deno.writeFile(file, new Uint8Array(size));
+      } catch {
+        break;
+      }
+      files.push(file);
     }
-    files.push(file);
   }
   for (const file of files.splice(files.length - keep)) await Deno.remove(file);
   return files;
@@ -89,6 +94,35 @@ dockerTmpfsTest(
       const again = await (await Knot.create({ name: "full", target: "docker", dir }))
         .collect(napping.runId);
       assert.deepEqual(await (await again.retry({ progress: false })).results(), ["rested"]);
+      await knot.clobber();
+    });
+  },
+);
+
+dockerTmpfsTest(
+  "on a full disk a docker knot adopted by name reads its finished runs: results, logs and runs()",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    await withTmpfs(4 * 1024 * 1024, async (dir) => {
+      const knot = await Knot.create({
+        name: "full",
+        target: "docker",
+        func: job,
+        dir,
+        baseImage,
+        docker: quiet,
+        concurrency: 1,
+      });
+      const run = await knot.map([1, 2, 3], { progress: false });
+      assert.deepEqual(await run.results(), [1, 4, 9]);
+      // Not a page left: the knot's record cannot be rewritten.
+      const full = await fill(dir, 0, [64 * 1024, 4 * 1024]);
+      const adopted = await Knot.create({ name: "full", target: "docker", dir, docker: quiet });
+      assert.deepEqual((await adopted.runs()).map((r) => r.runId), [run.runId]);
+      const again = await adopted.collect(run.runId);
+      assert.deepEqual(await again.results(), [1, 4, 9]);
+      assert.deepEqual(await Array.fromAsync(again.logs(1)), ["squaring 2"]);
+      for (const file of full) await Deno.remove(file);
       await knot.clobber();
     });
   },

@@ -16,6 +16,7 @@ import { dockerRuns } from "../../../src/targets/docker/docker_knot.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { job, rejected } from "../../fixtures/docker_job.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
+import { withDockerKnots } from "../../support/docker_knots.ts";
 import { readAllRecords } from "../../support/records.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
@@ -57,9 +58,7 @@ async function attemptsOf(runDir: string): Promise<Record<number, number[]>> {
 dockerTest(
   "a docker run runs its items in slices, fewer containers than items: failures stay in their item, a failed slice is retried without its neighbours, logs(i) is item i's, permissions bind the function",
   async (t) => {
-    const baseImage = await ensureBaseImage({ docker: quiet });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-slices-" });
-    try {
+    await withDockerKnots("cloudknot-slices-", async ({ dir, baseImage }) => {
       const options = {
         name: "slices",
         target: "docker" as const,
@@ -249,9 +248,7 @@ dockerTest(
       );
 
       await knot.clobber();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
