@@ -439,6 +439,82 @@ export class Pars {
   }
 
   /**
+   * Makes again a Pars whose record is in the config file but some of whose
+   * resources are gone (deleted outside cloudknot, or by a clobber with
+   * `force` that stopped part-way), as its record says: the same name,
+   * bucket, policies, network and service role. What still exists with
+   * cloudknot's tags is adopted, the rest is made, and the record is
+   * written again. Where {@linkcode Pars.create} removes such a record and
+   * refuses, this keeps it until the Pars is whole again; a knot that uses
+   * the Pars heals it this way.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { Pars } from "@cloudknot/cloudknot";
+   *
+   * const pars = await Pars.remake({ name: "lab" });
+   * ```
+   *
+   * @param options The Pars' name, and the session and config file.
+   * @returns The Pars, whole.
+   * @throws {ResourceDoesNotExistError} When the config file has no record of the Pars.
+   * @throws {RegionMismatchError} When the stored Pars is in another region.
+   * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
+   * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's.
+   */
+  static async remake(
+    options: SettingsOptions & { name: string; session?: AwsSession },
+  ): Promise<Pars> {
+    const state = settingsState(options);
+    const session = options.session ?? await sessionFromSettings({ ...options, state });
+    const { name } = options;
+    const stored = await state.section(recordSection("pars", name));
+    if (stored === undefined) {
+      throw new ResourceDoesNotExistError(
+        `The config file ${state.path} has no record of Pars "${name}": create it with ` +
+          `Pars.create({ name: "${name}" })`,
+        { missing: [recordSection("pars", name)] },
+      );
+    }
+    const original = originalRecord("pars", name, stored);
+    if (original) throw new OriginalResourceError(original);
+    const record = parseParsRecord(name, stored);
+    if (record.region !== session.region) {
+      throw new RegionMismatchError("Pars", name, {
+        resourceRegion: record.region,
+        currentRegion: session.region,
+      });
+    }
+    if (!session.sameProfile(record.profile)) {
+      throw new ProfileMismatchError("Pars", name, {
+        resourceProfile: record.profile,
+        currentProfile: session.profile,
+      });
+    }
+    const input: ValidParsOptions = {
+      name,
+      tags: {},
+      policies: [...record.policies],
+      useDefaultVpc: record.useDefaultVpc,
+      customServiceRole: record.batchServiceRole !== "",
+      ...(record.ipv4Cidr !== undefined ? { ipv4Cidr: record.ipv4Cidr } : {}),
+      ...(record.instanceTenancy !== undefined ? { instanceTenancy: record.instanceTenancy } : {}),
+    };
+    await state.assertWritable();
+    const caller = await session.sts.getCallerIdentity();
+    return await Pars.#make(
+      name,
+      input,
+      {
+        bucket: record.bucket,
+        callerArn: caller.Arn,
+      },
+      session,
+      state,
+    );
+  }
+
+  /**
    * What {@linkcode Pars.create} would do with these options, found out with
    * read-only requests: each role, the instance profile, the VPC, subnets
    * and security group, created or adopted, and the record. Nothing is
@@ -535,44 +611,7 @@ export class Pars {
     }
     checkSame(record, input);
 
-    const missing: string[] = [];
-    const roles = [
-      ...(record.batchServiceRole ? [record.batchServiceRole] : []),
-      record.ecsInstanceRole,
-      record.spotFleetRole,
-      record.taskExecutionRole,
-      record.jobRole,
-    ];
-    for (const arn of roles) {
-      if (!arn || !(await getRole(session.iam, roleName(arn)))) missing.push(arn || "a role");
-    }
-    if (!(await getInstanceProfile(session.iam, roleName(record.ecsInstanceProfile)))) {
-      missing.push(record.ecsInstanceProfile || "the instance profile");
-    }
-    const ec2 = session.ec2;
-    if (!record.vpc) missing.push("the VPC");
-    else {
-      const { Vpcs } = await ec2.describeVpcs({
-        Filters: [{ Name: "vpc-id", Values: [record.vpc] }],
-      });
-      if (!Vpcs?.length) missing.push(record.vpc);
-    }
-    if (record.subnets.length === 0) missing.push("the subnets");
-    else {
-      const { Subnets } = await ec2.describeSubnets({
-        Filters: [{ Name: "subnet-id", Values: record.subnets }],
-      });
-      for (const id of record.subnets) {
-        if (!Subnets?.some((s) => s.SubnetId === id)) missing.push(id);
-      }
-    }
-    if (!record.securityGroup) missing.push("the security group");
-    else {
-      const { SecurityGroups } = await ec2.describeSecurityGroups({
-        Filters: [{ Name: "group-id", Values: [record.securityGroup] }],
-      });
-      if (!SecurityGroups?.length) missing.push(record.securityGroup);
-    }
+    const missing = await missingParsResources(session, record);
     if (missing.length > 0) {
       await state.remove(recordSection("pars", name));
       throw new ResourceDoesNotExistError(
@@ -795,6 +834,16 @@ export class Pars {
         { users: knots.map((k) => recordSection("knot", k)) },
       );
     }
+    // Forced: each knot keeps its record and runs, and is told how to heal.
+    for (const knot of knots) {
+      (options.warn ?? console.warn)(
+        `cloudknot: Pars ${this.name} is clobbered while knot ${knot} uses it, so knot ${knot} ` +
+          `now uses a Pars that is gone: its runs can still be read; to run it again, ` +
+          `Knot.create({ name: "${knot}", func }) (or module and exportName) and the knot's ` +
+          `options make Pars ${this.name} again and keep its runs; to be done with it, clobber ` +
+          `the knot: that deletes what is left of it`,
+      );
+    }
     const { iam, ec2 } = this.#session;
     const of = (kind: string) =>
       this.#owned.filter((o) => o.startsWith(`${kind}:`)).map((o) => o.slice(kind.length + 1));
@@ -875,6 +924,68 @@ export class Pars {
       clobbered: this.#clobbered,
     };
   }
+}
+
+/**
+ * What of a Pars no longer exists on AWS: its roles, instance profile, VPC,
+ * subnets and security group, as their ARNs or ids (or a few words for what
+ * the record does not name). AWS is only read.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { missingParsResources, parseParsRecord } from "@cloudknot/cloudknot/resources";
+ *
+ * const missing = await missingParsResources(session, parseParsRecord("lab", keys));
+ * if (missing.length > 0) console.log(`Pars lab is gone: ${missing.join(", ")}`);
+ * ```
+ *
+ * @param session The AWS session of the Pars' region.
+ * @param record The Pars' record.
+ * @returns What is gone; empty when the Pars is whole.
+ */
+export async function missingParsResources(
+  session: AwsSession,
+  record: ParsRecord,
+): Promise<string[]> {
+  const missing: string[] = [];
+  const roles = [
+    ...(record.batchServiceRole ? [record.batchServiceRole] : []),
+    record.ecsInstanceRole,
+    record.spotFleetRole,
+    record.taskExecutionRole,
+    record.jobRole,
+  ];
+  for (const arn of roles) {
+    if (!arn || !(await getRole(session.iam, roleName(arn)))) missing.push(arn || "a role");
+  }
+  if (!(await getInstanceProfile(session.iam, roleName(record.ecsInstanceProfile)))) {
+    missing.push(record.ecsInstanceProfile || "the instance profile");
+  }
+  const ec2 = session.ec2;
+  if (!record.vpc) missing.push("the VPC");
+  else {
+    const { Vpcs } = await ec2.describeVpcs({
+      Filters: [{ Name: "vpc-id", Values: [record.vpc] }],
+    });
+    if (!Vpcs?.length) missing.push(record.vpc);
+  }
+  if (record.subnets.length === 0) missing.push("the subnets");
+  else {
+    const { Subnets } = await ec2.describeSubnets({
+      Filters: [{ Name: "subnet-id", Values: record.subnets }],
+    });
+    for (const id of record.subnets) {
+      if (!Subnets?.some((s) => s.SubnetId === id)) missing.push(id);
+    }
+  }
+  if (!record.securityGroup) missing.push("the security group");
+  else {
+    const { SecurityGroups } = await ec2.describeSecurityGroups({
+      Filters: [{ Name: "group-id", Values: [record.securityGroup] }],
+    });
+    if (!SecurityGroups?.length) missing.push(record.securityGroup);
+  }
+  return missing;
 }
 
 /**

@@ -40,7 +40,13 @@ import {
   RegionMismatchError,
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
-import { defaultParsName, Pars } from "../../resources/pars.ts";
+import {
+  defaultParsName,
+  missingParsResources,
+  Pars,
+  parseParsRecord,
+  type ParsRecord,
+} from "../../resources/pars.ts";
 import { resolveParsPolicies } from "../../resources/pars_options.ts";
 import {
   getEcrRepo,
@@ -48,6 +54,7 @@ import {
   sessionFromSettings,
   setS3Params,
 } from "../../resources/settings.ts";
+import { originalRecord } from "../../resources/original.ts";
 import { recordSection } from "../../state/sections.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { deletePrefix } from "../../store/store.ts";
@@ -85,8 +92,12 @@ export interface AwsKnotResources {
   region: string;
   /** The profile. */
   profile: string;
-  /** The Pars (roles, network). */
-  pars: Pars;
+  /**
+   * The Pars (roles, network); `undefined` for a knot adopted while the Pars
+   * it uses is gone (its record, or some of its resources), which reads its
+   * runs but runs nothing until `Knot.create` with its function heals it.
+   */
+  pars: Pars | undefined;
   /** The image. */
   image: DockerImage;
   /** The ECR repository. */
@@ -179,7 +190,7 @@ export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnot
  */
 interface Heal {
   record: AwsKnotRecord;
-  missing: { computeEnvironment: boolean; jobQueue: boolean };
+  missing: { computeEnvironment: boolean; jobQueue: boolean; pars?: ParsGone };
 }
 
 /** The name of a Batch resource from its ARN (`…:job-queue/<name>`). */
@@ -277,12 +288,17 @@ async function create(
       [KNOT_TAG_KEY]: name,
       [OWNER_TAG_KEY]: owner,
     };
-    const pars = typeof spec.pars === "object" ? spec.pars : await Pars.create({
-      ...settings,
-      bucket,
-      name: parsName,
-      ...(checked.parsPolicies !== undefined ? { policies: checked.parsPolicies } : {}),
-    });
+    // A Pars whose record stays but whose resources are gone is made again as its record says.
+    const pars = typeof spec.pars === "object"
+      ? spec.pars
+      : heal?.missing.pars?.record !== undefined
+      ? await Pars.remake({ ...settings, name: parsName })
+      : await Pars.create({
+        ...settings,
+        bucket,
+        name: parsName,
+        ...(checked.parsPolicies !== undefined ? { policies: checked.parsPolicies } : {}),
+      });
     // The knot's own job role: its jobs reach only the knot's prefix of the
     // bucket, not the other knots' data. IAM is eventually consistent, so it
     // is made before the image is pushed and the compute environment is made
@@ -504,24 +520,33 @@ async function adopt(
     });
   }
   requireResources(record, ["jobQueue", "computeEnvironment"]);
-  const missing = await missingBatchResources(session, record);
-  // Deleted outside cloudknot: the record stays, with its runs. Given the
-  // function again, the knot is made again under the record's names;
-  // without it, the knot reads its runs and refuses to run anything.
-  if (missing.length > 0 && hasFunction(spec)) {
+  const [missing, parsGone] = await Promise.all([
+    missingBatchResources(session, record),
+    missingPars(session, state, record),
+  ]);
+  // Deleted outside cloudknot, or its Pars clobbered with force: the record
+  // stays, with its runs. Given the function again, the knot is made again
+  // under the record's names; without it, the knot reads its runs and
+  // refuses to run anything, and nothing is made.
+  if ((missing.length > 0 || parsGone !== undefined) && hasFunction(spec)) {
     // What the record (and its job definition) gives is kept unless given
-    // again: the compute type, the attempts and the function's permissions.
+    // again: the compute type, the attempts, the function's permissions,
+    // and the policies of a Pars whose record is gone too.
     const healing: AwsKnotSpec = {
       ...spec,
       ...(spec.compute === undefined ? { compute: record.compute as ComputeType } : {}),
       ...(spec.retries === undefined ? { retries: record.retries } : {}),
       ...(spec.permissions === undefined ? await recordedPermissions(session, record) : {}),
+      ...(spec.parsPolicies === undefined && parsGone !== undefined && !parsGone.record
+        ? await recordedParsPolicies(session, record)
+        : {}),
     };
     return await create(healing, validateAwsKnotOptions(healing), session, state, {
       record,
       missing: {
         computeEnvironment: missing.includes(computeEnvironment),
         jobQueue: missing.includes(jobQueue),
+        ...(parsGone !== undefined ? { pars: parsGone } : {}),
       },
     });
   }
@@ -535,7 +560,7 @@ async function adopt(
   requireResources(record);
   const settings = { session, state };
   const [pars, image, repo] = await Promise.all([
-    Pars.create({ ...settings, name: record.pars }),
+    parsGone === undefined ? Pars.create({ ...settings, name: record.pars }) : undefined,
     DockerImage.create({
       name: record.dockerImage,
       state,
@@ -562,7 +587,7 @@ async function adopt(
     jobDefinition: record.jobDefinition,
     bucket: record.bucket,
     prefix: record.prefix,
-    jobRole: record.jobRole ?? pars.jobRole,
+    jobRole: record.jobRole ?? pars?.jobRole ?? "",
   };
   return {
     artifact: record.sources !== undefined
@@ -570,6 +595,7 @@ async function adopt(
       : image.artifact,
     target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources, {
       missing,
+      ...(parsGone !== undefined ? { pars: parsGone } : {}),
     }),
   };
 }
@@ -585,6 +611,77 @@ async function recordedPermissions(
   const value = jobDefinitions?.[0]?.containerProperties?.environment
     ?.find((e) => e.name === "CLOUDKNOT_PERMISSIONS")?.value;
   return value === undefined ? {} : { permissions: JSON.parse(value) };
+}
+
+/**
+ * The managed policies of a knot's own job role, which are its Pars'
+ * (`ensureKnotRole` attaches them): what a Pars made again for a knot keeps
+ * when the Pars' record is gone. AWS is only read.
+ */
+async function recordedParsPolicies(
+  session: AwsSession,
+  record: AwsKnotRecord,
+): Promise<{ parsPolicies?: string[] }> {
+  const role = record.jobRole?.split("/").pop();
+  if (role === undefined || role !== knotRoleName(record.pars, record.name)) return {};
+  try {
+    const policies: string[] = [];
+    for await (
+      const p of session.iam.listAttachedRolePoliciesAll({ RoleName: role })
+    ) {
+      if (p.PolicyArn) policies.push(p.PolicyArn);
+    }
+    return policies.length > 0 ? { parsPolicies: policies } : {};
+  } catch (e) {
+    if (isAwsCode(e, "NoSuchEntity")) return {};
+    throw e;
+  }
+}
+
+/**
+ * What is gone of the Pars a knot uses: its record in the config file (a
+ * Pars clobbered with `force`, or a record removed by hand), or some of its
+ * roles, instance profile or network (deleted outside cloudknot).
+ */
+export interface ParsGone {
+  /** The Pars' name. */
+  name: string;
+  /** The Pars' record, when the config file still has it. */
+  record?: ParsRecord;
+  /** `pars <name>` when its record is gone, otherwise the ARNs or ids of what is gone. */
+  missing: string[];
+}
+
+/**
+ * What is gone of the Pars a knot uses, or `undefined` when it is whole;
+ * the config file and AWS are only read (adopting a Pars by name would make
+ * one whose record is gone, and forget one whose resources are).
+ *
+ * @example Usage
+ * ```ts ignore
+ * const pars = await missingPars(session, state, record);
+ * if (pars !== undefined) throw knotResourcesGone(record, [], pars);
+ * ```
+ *
+ * @param session The AWS session of the knot's region.
+ * @param state The config file.
+ * @param record The knot's record.
+ * @returns What is gone of its Pars.
+ */
+export async function missingPars(
+  session: AwsSession,
+  state: StateFile,
+  record: AwsKnotRecord,
+): Promise<ParsGone | undefined> {
+  const name = record.pars;
+  const section = recordSection("pars", name);
+  const keys = await state.section(section);
+  if (keys === undefined) return { name, missing: [section] };
+  const pars = parseParsRecord(name, keys);
+  // Another region's or profile's Pars, or the Python original's: Pars.create says why.
+  if (pars.region !== session.region || originalRecord("pars", name, keys)) return undefined;
+  const missing = await missingParsResources(session, pars);
+  return missing.length > 0 ? { name, record: pars, missing } : undefined;
 }
 
 /**
@@ -630,25 +727,47 @@ export async function missingBatchResources(
  *
  * @param record The knot's record.
  * @param missing The ARNs that are gone, from {@linkcode missingBatchResources}.
+ * @param pars What is gone of the knot's Pars, from {@linkcode missingPars}.
  * @returns The error.
  */
 export function knotResourcesGone(
   record: AwsKnotRecord,
   missing: readonly string[],
+  pars?: ParsGone,
 ): ResourceDoesNotExistError {
   const { name, computeEnvironment } = record;
   const what = missing.map((arn) =>
     `${arn === computeEnvironment ? "compute environment" : "job queue"} ${arn}`
   );
+  const gone = [
+    ...(pars === undefined ? [] : [
+      `the Pars ${pars.name} it uses is gone: ${
+        pars.record === undefined
+          ? `the config file has no [pars ${pars.name}] record any more (removed when the Pars ` +
+            `was clobbered with { force: true }, or by hand)`
+          : `its ${pars.missing.join(", ")} no longer ${
+            pars.missing.length === 1 ? "exists" : "exist"
+          } (deleted outside cloudknot, or when the Pars was clobbered with { force: true })`
+      }`,
+    ]),
+    ...(what.length === 0 ? [] : [
+      `its ${what.join(" and its ")} no longer ${
+        what.length === 1 ? "exists" : "exist"
+      } (deleted outside cloudknot, or by a clobber that stopped part-way)`,
+    ]),
+  ];
+  const heals = pars === undefined
+    ? ""
+    : `, and makes Pars ${pars.name} again under its name${
+      pars.record === undefined ? "" : " as its record says"
+    }`;
   return new ResourceDoesNotExistError(
-    `Knot ${name} cannot run anything: its ${what.join(" and its ")} no longer ${
-      what.length === 1 ? "exists" : "exist"
-    } (deleted outside cloudknot, or by a clobber that stopped part-way). Its runs are kept ` +
+    `Knot ${name} cannot run anything: ${gone.join("; and ")}. Its runs are kept ` +
       `and can still be read. To run again, make what is missing again with ` +
       `Knot.create({ name: "${name}", func }) (or module and exportName) and the knot's ` +
-      `options: it keeps the knot's names and runs. To be done with it, clobber the knot: that ` +
-      `deletes what is left of it`,
-    { missing: [...missing] },
+      `options: it keeps the knot's names and runs${heals}. To be done with it, clobber the ` +
+      `knot: that deletes what is left of it`,
+    { missing: [...pars?.missing ?? [], ...missing] },
   );
 }
 
@@ -694,6 +813,12 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * `retry` are refused.
    */
   readonly missing: readonly string[];
+  /**
+   * What is gone of the knot's Pars (its record, or some of its resources),
+   * or `undefined` when it is whole; while it is gone, as while `missing`
+   * is not empty, the knot's runs can be read but nothing runs.
+   */
+  readonly parsGone: ParsGone | undefined;
   #options: AwsTargetOptions;
   #record: AwsKnotRecord;
 
@@ -703,19 +828,21 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * @param options The target's options, from the knot's record.
    * @param record The knot's record.
    * @param resources The knot's resources.
-   * @param state `missing`: the knot's resources found gone when it was adopted. @default {{ missing: [] }}
+   * @param state `missing`: the knot's resources found gone when it was adopted; `pars`: what
+   *   is gone of its Pars. @default {{ missing: [] }}
    */
   constructor(
     options: AwsTargetOptions,
     record: AwsKnotRecord,
     resources: AwsKnotResources,
-    state: { missing?: readonly string[] } = {},
+    state: { missing?: readonly string[]; pars?: ParsGone } = {},
   ) {
     super(options);
     this.#options = options;
     this.#record = record;
     this.resources = resources;
     this.missing = state.missing ?? [];
+    this.parsGone = state.pars;
   }
 
   /**
@@ -724,7 +851,9 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * makes it again and keeps the knot's runs.
    */
   #requireWhole(): void {
-    if (this.missing.length > 0) throw knotResourcesGone(this.#record, this.missing);
+    if (this.missing.length > 0 || this.parsGone !== undefined) {
+      throw knotResourcesGone(this.#record, this.missing, this.parsGone);
+    }
   }
 
   /**
@@ -810,7 +939,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     }, wait);
     // The knot's own job role, once no job definition names it; a knot made
     // before knots had their own uses the Pars' role, which stays.
-    if (this.#record.jobRole !== undefined && this.#record.jobRole !== r.pars.jobRole) {
+    if (this.#record.jobRole !== undefined && this.#record.jobRole !== r.pars?.jobRole) {
       await deleteRole(session.iam, this.#record.jobRole.split("/").pop()!);
     }
     if (!options.keepData) await deletePrefix(this.store, "");
@@ -836,10 +965,12 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     }
     if (options.image) await r.image.clobber();
     await removeAwsKnot(state, name, this.#options);
-    if (options.pars) await r.pars.clobber({ ...wait, warn });
+    if (options.pars && r.pars === undefined) {
+      warn(`cloudknot: Pars ${this.#record.pars} of knot ${name} was gone already`);
+    } else if (options.pars) await r.pars!.clobber({ ...wait, warn });
     if (options.bucket) {
       const also = [
-        ...(options.pars ? [`Pars ${r.pars.name}`] : []),
+        ...(options.pars && r.pars !== undefined ? [`Pars ${r.pars.name}`] : []),
         ...(repoClobbered !== undefined ? [repoClobbered] : []),
         ...(options.image ? [`local image ${r.image.name}`] : []),
       ];
