@@ -17,6 +17,8 @@ import { startEmulator } from "../../emulator/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
+import { withAwsHome } from "../../cli/aws_helpers.ts";
+import { cli, JOBS, ndjson } from "../../cli/helpers.ts";
 
 function square(x: number): number {
   return x * x;
@@ -169,4 +171,83 @@ dockerTest(
 dockerTest(
   "a knot whose Pars' roles were deleted outside cloudknot reads its runs without removing the Pars record, refuses to map, and Knot.create with its function makes the roles again",
   () => parsGone("noroles", "roles"),
+);
+
+dockerTest(
+  "on the command line, pars clobber --force says which knots it leaves without a Pars and how to heal them, map refuses in command-line words, and knot create makes the Pars again",
+  async () => {
+    await withAwsHome(async (home) => {
+      const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
+      assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+      const shape = [
+        "--target",
+        "aws",
+        "--compute",
+        "FARGATE",
+        "--vcpus",
+        "0.25",
+        "--memory",
+        "512",
+      ];
+      const make = ["map", JOBS, "failOdd", "--name", "odd", ...shape, "--retries", "1"];
+      const first = await cli(home, make, { stdin: "[1, 2]", env });
+      assert.equal(first.code, 1, first.stderr);
+      const runId = /^knot odd · run (\S+) · 2 items \(aws\)$/m.exec(first.stderr)?.[1];
+      assert.ok(runId, first.stderr);
+      const state = new StateFile({ path: home.configFile });
+      const pars = (await state.get("knot odd", "pars"))!;
+
+      const clobbered = await cli(home, ["pars", "clobber", pars, "--force", "--yes"]);
+      assert.equal(clobbered.code, 0, clobbered.stderr);
+      assert.match(
+        clobbered.stderr,
+        new RegExp(
+          `knot odd now uses a Pars that is gone: its runs can still be read; to run it again, ` +
+            `cloudknot knot create odd MODULE EXPORT --target aws and the knot's options make ` +
+            `Pars ${pars} again and keep its runs; to be done with it, run cloudknot knot ` +
+            `clobber odd --target aws: that deletes what is left of it`,
+        ),
+      );
+
+      // Its results and the knot read and change nothing; map and retry are
+      // refused before anything is submitted.
+      home.emu.requests.clear();
+      const results = await cli(home, ["results", "odd", runId]);
+      assert.equal(results.code, 1, results.stderr);
+      assert.equal(ndjson(results.stdout)[1]!.value, 2);
+      const shown = await cli(home, ["knot", "show", "odd", "--target", "aws"]);
+      assert.equal(shown.code, 0, shown.stderr);
+      const retried = await cli(home, ["retry", "odd", runId]);
+      assert.equal(retried.code, 1, retried.stderr);
+      assert.match(retried.stderr, new RegExp(`Knot odd cannot run anything: the Pars ${pars}`));
+      const mapped = await cli(home, ["map", "--name", "odd"], { stdin: "[2]", env });
+      assert.equal(mapped.code, 1, mapped.stderr);
+      assert.match(
+        mapped.stderr,
+        new RegExp(
+          `Knot odd cannot run anything: the Pars ${pars} it uses is gone: the config file has ` +
+            `no \\[pars ${pars}\\] record any more \\(removed when the Pars was clobbered with ` +
+            `cloudknot pars clobber --force, or by hand\\)\\. Its runs are kept and can still be ` +
+            `read\\. To run again, make what is missing again with cloudknot knot create odd ` +
+            `MODULE EXPORT --target aws and the knot's options: it keeps the knot's names and ` +
+            `runs, and makes Pars ${pars} again under its name\\.`,
+        ),
+      );
+      assert.deepEqual(
+        home.emu.mutatingRequests().filter((r) => r.service !== "ecr").map((r) =>
+          `${r.service} ${r.operation}`
+        ),
+        [],
+      );
+
+      // knot create heals it: the Pars is back under its name, and map runs.
+      const healed = await cli(home, ["knot", "create", "odd", JOBS, "failOdd", ...shape], { env });
+      assert.equal(healed.code, 0, healed.stderr);
+      assert.notEqual(await state.section(`pars ${pars}`), undefined);
+      const second = await cli(home, ["map", "--name", "odd"], { stdin: "[4]", env });
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(second.stdout, '{"index":0,"value":4}\n');
+      assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
+    }, { runner: "docker", ceValidDelayMs: 30 });
+  },
 );
