@@ -24,6 +24,7 @@ import { arnPartition, JOB_DATA_PREFIX } from "../../resources/bucket.ts";
 import {
   deleteRole,
   ensureKnotRole,
+  getRole,
   knotRoleName,
   MANAGED_BY_TAG,
   PARS_TAG_KEY,
@@ -685,9 +686,9 @@ export async function missingPars(
 }
 
 /**
- * The ARNs of a knot's compute environment and job queue that no longer
- * exist (deleted outside cloudknot), compute environment first; AWS is only
- * read.
+ * The ARNs of a knot's compute environment, job queue and own job role
+ * that no longer exist (deleted outside cloudknot), in that order; AWS is
+ * only read.
  *
  * @example Usage
  * ```ts ignore
@@ -704,14 +705,20 @@ export async function missingBatchResources(
   record: AwsKnotRecord,
 ): Promise<string[]> {
   const { computeEnvironment, jobQueue } = record;
-  const [ce, queue] = await Promise.all([
+  // The knot's own job role (a knot made before knots had their own uses the Pars').
+  const ownRole = record.jobRole?.split("/").pop() === knotRoleName(record.pars, record.name)
+    ? record.jobRole
+    : undefined;
+  const [ce, queue, role] = await Promise.all([
     session.batch.describeComputeEnvironments({ computeEnvironments: [computeEnvironment] })
       .then((r) => r.computeEnvironments?.[0]),
     session.batch.describeJobQueues({ jobQueues: [jobQueue] }).then((r) => r.jobQueues?.[0]),
+    ownRole === undefined ? undefined : getRole(session.iam, ownRole.split("/").pop()!),
   ]);
   return [
     ...(ce === undefined || ce.status === "DELETED" ? [computeEnvironment] : []),
     ...(queue === undefined || queue.status === "DELETED" ? [jobQueue] : []),
+    ...(ownRole !== undefined && role === undefined ? [ownRole] : []),
   ];
 }
 
@@ -735,9 +742,15 @@ export function knotResourcesGone(
   missing: readonly string[],
   pars?: ParsGone,
 ): ResourceDoesNotExistError {
-  const { name, computeEnvironment } = record;
+  const { name, computeEnvironment, jobRole } = record;
   const what = missing.map((arn) =>
-    `${arn === computeEnvironment ? "compute environment" : "job queue"} ${arn}`
+    `${
+      arn === computeEnvironment
+        ? "compute environment"
+        : arn === jobRole
+        ? "job role"
+        : "job queue"
+    } ${arn}`
   );
   const gone = [
     ...(pars === undefined ? [] : [
@@ -807,8 +820,8 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
   /** The knot's resources. */
   readonly resources: AwsKnotResources;
   /**
-   * The ARNs of the knot's compute environment and job queue that no longer
-   * exist (deleted outside cloudknot); empty when the knot is whole. While
+   * The ARNs of the knot's compute environment, job queue and own job role
+   * that no longer exist (deleted outside cloudknot); empty when the knot is whole. While
    * any is missing, the knot's runs can be read but `map`, `submit` and
    * `retry` are refused.
    */

@@ -79,7 +79,11 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
         title,
         steps: missing.map((arn) => ({
           action: "create" as const,
-          kind: arn === saved.jobQueue ? "job queue" : "compute environment",
+          kind: arn === saved.jobQueue
+            ? "job queue"
+            : arn === saved.jobRole
+            ? "IAM role"
+            : "compute environment",
           name: arn.slice(arn.lastIndexOf("/") + 1),
         })),
         notes: [

@@ -80,7 +80,9 @@ async function parsGone(name: string, how: "record" | "clobbered" | "roles") {
         ),
       );
     } else {
+      // The Pars' execution role, and the knot's own job role made from the Pars.
       await deleteRole(session.iam, executionRole.split("/").pop()!);
+      await deleteRole(session.iam, knot.aws!.jobRole.split("/").pop()!);
     }
     const hasRecord = await state.section(section) !== undefined;
     assert.equal(hasRecord, how !== "record");
@@ -109,6 +111,13 @@ async function parsGone(name: string, how: "record" | "clobbered" | "roles") {
     assert.ok(refused instanceof ResourceDoesNotExistError, String(refused));
     if (how === "record") assert.deepEqual(refused.missing, [section]);
     else assert.ok(refused.missing.includes(executionRole), String(refused.missing));
+    if (how === "roles") {
+      assert.ok(refused.missing.includes(knot.aws!.jobRole), String(refused.missing));
+      assert.match(
+        refused.message,
+        new RegExp(`its job role ${knot.aws!.jobRole} no longer exists`),
+      );
+    }
     assert.match(
       refused.message,
       new RegExp(`^Knot ${name} cannot run anything: the Pars ${parsName} it uses is gone`),
