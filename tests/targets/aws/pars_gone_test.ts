@@ -147,6 +147,13 @@ async function parsGone(name: string, how: "record" | "clobbered" | "roles") {
     assert.match(kept.reason, new RegExp(`Pars ${parsName}`));
     assert.match(kept.reason, /create the knot again with its function to heal it/);
 
+    // A dry run says what the heal would make, and makes nothing.
+    emu.requests.clear();
+    const plan = await Knot.create({ ...common, func: square, baseImage, dryRun: true });
+    assert.equal(plan.find("Pars")?.action, "create");
+    assert.match(plan.notes.join("\n"), new RegExp(`the Pars ${parsName} it uses is gone`));
+    assert.deepEqual(emu.mutatingRequests(), []);
+
     // Given the function again, the knot heals: its Pars is made again
     // under its name with its policy, its runs are kept, and it runs.
     const healed = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
