@@ -136,6 +136,21 @@ export interface ParsRecord {
 }
 
 /**
+ * What {@linkcode Pars.find} found of a Pars that is gone: its record in the
+ * config file (a Pars clobbered with `force`, or a record removed by hand),
+ * or some of its roles, instance profile or network (deleted outside
+ * cloudknot).
+ */
+export interface ParsGone {
+  /** The Pars' name. */
+  name: string;
+  /** The Pars' record, when the config file still has it. */
+  record?: ParsRecord;
+  /** `pars <name>` when its record is gone, otherwise the ARNs or ids of what is gone. */
+  missing: string[];
+}
+
+/**
  * The default Pars name made from the STS caller ARN: its last part (a user
  * name, or an assumed role's session name), with every character the name
  * rules forbid turned into a hyphen, then `-default`, at most 45 characters.
@@ -439,6 +454,41 @@ export class Pars {
   }
 
   /**
+   * Reads the Pars of that name and changes nothing: the Pars when its
+   * record is in the config file and its resources exist, otherwise what is
+   * gone. Where {@linkcode Pars.create} would make a Pars whose record is
+   * gone, and remove the record of one whose resources are, this only
+   * reads; a knot that uses the Pars is opened this way.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { Pars } from "@cloudknot/cloudknot";
+   *
+   * const found = await Pars.find({ name: "lab" });
+   * if (!(found instanceof Pars)) console.log(`Pars lab is gone: ${found.missing.join(", ")}`);
+   * ```
+   *
+   * @param options The Pars' name, and the session and config file.
+   * @returns The Pars, or what is gone of it.
+   * @throws {RegionMismatchError} When the stored Pars is in another region.
+   * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
+   * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's.
+   */
+  static async find(
+    options: SettingsOptions & { name: string; session?: AwsSession },
+  ): Promise<Pars | ParsGone> {
+    const state = settingsState(options);
+    const session = options.session ?? await sessionFromSettings({ ...options, state });
+    const { name } = options;
+    const section = recordSection("pars", name);
+    const stored = await state.section(section);
+    if (stored === undefined) return { name, missing: [section] };
+    const record = storedHere(name, stored, session);
+    const missing = await missingParsResources(session, record);
+    return missing.length > 0 ? { name, record, missing } : new Pars(record, session, state);
+  }
+
+  /**
    * Makes again a Pars whose record is in the config file but some of whose
    * resources are gone (deleted outside cloudknot, or by a clobber with
    * `force` that stopped part-way), as its record says: the same name,
@@ -476,21 +526,7 @@ export class Pars {
         { missing: [recordSection("pars", name)] },
       );
     }
-    const original = originalRecord("pars", name, stored);
-    if (original) throw new OriginalResourceError(original);
-    const record = parseParsRecord(name, stored);
-    if (record.region !== session.region) {
-      throw new RegionMismatchError("Pars", name, {
-        resourceRegion: record.region,
-        currentRegion: session.region,
-      });
-    }
-    if (!session.sameProfile(record.profile)) {
-      throw new ProfileMismatchError("Pars", name, {
-        resourceProfile: record.profile,
-        currentProfile: session.profile,
-      });
-    }
+    const record = storedHere(name, stored, session);
     const input: ValidParsOptions = {
       name,
       tags: {},
@@ -597,18 +633,7 @@ export class Pars {
     state: StateFile,
   ): Promise<Pars> {
     const { name } = record;
-    if (record.region !== session.region) {
-      throw new RegionMismatchError("Pars", name, {
-        resourceRegion: record.region,
-        currentRegion: session.region,
-      });
-    }
-    if (!session.sameProfile(record.profile)) {
-      throw new ProfileMismatchError("Pars", name, {
-        resourceProfile: record.profile,
-        currentProfile: session.profile,
-      });
-    }
+    checkHere(record, session);
     checkSame(record, input);
 
     const missing = await missingParsResources(session, record);
@@ -923,6 +948,35 @@ export class Pars {
       created: this.created,
       clobbered: this.#clobbered,
     };
+  }
+}
+
+/**
+ * A stored Pars' record, once it is known to be cloudknot's own (not the
+ * Python original's) and of the session's region and profile.
+ */
+function storedHere(name: string, stored: Map<string, string>, session: AwsSession): ParsRecord {
+  const original = originalRecord("pars", name, stored);
+  if (original) throw new OriginalResourceError(original);
+  const record = parseParsRecord(name, stored);
+  checkHere(record, session);
+  return record;
+}
+
+/** Refuses a stored Pars of another region or profile than the session's. */
+function checkHere(record: ParsRecord, session: AwsSession): void {
+  const { name } = record;
+  if (record.region !== session.region) {
+    throw new RegionMismatchError("Pars", name, {
+      resourceRegion: record.region,
+      currentRegion: session.region,
+    });
+  }
+  if (!session.sameProfile(record.profile)) {
+    throw new ProfileMismatchError("Pars", name, {
+      resourceProfile: record.profile,
+      currentProfile: session.profile,
+    });
   }
 }
 

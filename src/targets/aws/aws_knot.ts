@@ -41,13 +41,7 @@ import {
   RegionMismatchError,
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
-import {
-  defaultParsName,
-  missingParsResources,
-  Pars,
-  parseParsRecord,
-  type ParsRecord,
-} from "../../resources/pars.ts";
+import { defaultParsName, Pars, type ParsGone } from "../../resources/pars.ts";
 import { resolveParsPolicies } from "../../resources/pars_options.ts";
 import {
   getEcrRepo,
@@ -55,7 +49,6 @@ import {
   sessionFromSettings,
   setS3Params,
 } from "../../resources/settings.ts";
-import { originalRecord } from "../../resources/original.ts";
 import { recordSection } from "../../state/sections.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { deletePrefix } from "../../store/store.ts";
@@ -521,10 +514,11 @@ async function adopt(
     });
   }
   requireResources(record, ["jobQueue", "computeEnvironment"]);
-  const [missing, parsGone] = await Promise.all([
+  const [missing, found] = await Promise.all([
     missingBatchResources(session, record),
-    missingPars(session, state, record),
+    Pars.find({ session, state, name: record.pars }),
   ]);
+  const parsGone = found instanceof Pars ? undefined : found;
   // Deleted outside cloudknot, or its Pars clobbered with force: the record
   // stays, with its runs. Given the function again, the knot is made again
   // under the record's names; without it, the knot reads its runs and
@@ -559,9 +553,8 @@ async function adopt(
     );
   }
   requireResources(record);
-  const settings = { session, state };
-  const [pars, image, repo] = await Promise.all([
-    parsGone === undefined ? Pars.create({ ...settings, name: record.pars }) : undefined,
+  const pars = found instanceof Pars ? found : undefined;
+  const [image, repo] = await Promise.all([
     DockerImage.create({
       name: record.dockerImage,
       state,
@@ -640,23 +633,8 @@ async function recordedParsPolicies(
 }
 
 /**
- * What is gone of the Pars a knot uses: its record in the config file (a
- * Pars clobbered with `force`, or a record removed by hand), or some of its
- * roles, instance profile or network (deleted outside cloudknot).
- */
-export interface ParsGone {
-  /** The Pars' name. */
-  name: string;
-  /** The Pars' record, when the config file still has it. */
-  record?: ParsRecord;
-  /** `pars <name>` when its record is gone, otherwise the ARNs or ids of what is gone. */
-  missing: string[];
-}
-
-/**
  * What is gone of the Pars a knot uses, or `undefined` when it is whole;
- * the config file and AWS are only read (adopting a Pars by name would make
- * one whose record is gone, and forget one whose resources are).
+ * the config file and AWS are only read ({@linkcode Pars.find}).
  *
  * @example Usage
  * ```ts ignore
@@ -674,15 +652,8 @@ export async function missingPars(
   state: StateFile,
   record: AwsKnotRecord,
 ): Promise<ParsGone | undefined> {
-  const name = record.pars;
-  const section = recordSection("pars", name);
-  const keys = await state.section(section);
-  if (keys === undefined) return { name, missing: [section] };
-  const pars = parseParsRecord(name, keys);
-  // Another region's or profile's Pars, or the Python original's: Pars.create says why.
-  if (pars.region !== session.region || originalRecord("pars", name, keys)) return undefined;
-  const missing = await missingParsResources(session, pars);
-  return missing.length > 0 ? { name, record: pars, missing } : undefined;
+  const found = await Pars.find({ session, state, name: record.pars });
+  return found instanceof Pars ? undefined : found;
 }
 
 /**
