@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot, Pars, ResourceDoesNotExistError } from "../../../mod.ts";
-import { prune } from "../../../src/resources/mod.ts";
+import { findGarbage, prune } from "../../../src/resources/mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
 import { deleteRole } from "../../../src/resources/_iam_roles.ts";
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
@@ -30,7 +30,11 @@ const POLICY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
  * Makes knot `name` with a Pars of its own (with a policy) and runs it once,
  * makes its Pars gone `how`, then checks adoption, the refusal and the heal.
  */
-async function parsGone(name: string, how: "record" | "clobbered" | "roles") {
+async function parsGone(
+  name: string,
+  how: "record" | "clobbered" | "roles",
+  then: "heal" | "clobber" = "heal",
+) {
   const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-pars-gone-" });
   try {
@@ -146,6 +150,22 @@ async function parsGone(name: string, how: "record" | "clobbered" | "roles") {
     assert.ok(kept, JSON.stringify(pruned));
     assert.match(kept.reason, new RegExp(`Pars ${parsName}`));
     assert.match(kept.reason, /create the knot again with its function to heal it/);
+
+    if (then === "clobber") {
+      // Its clobber deletes what is left of the knot, and says its Pars was gone already.
+      const warnings: string[] = [];
+      const broken = await Knot.create({ ...common, warn: (m) => warnings.push(m) });
+      await broken.clobber({ pars: true });
+      assert.equal(await state.section(`knot ${name}`), undefined);
+      assert.equal(emu.batch.computeEnvironments.has(`${name}-ck-ce`), false);
+      assert.equal(emu.iam.findRole(knot.aws!.jobRole), undefined);
+      assert.deepEqual(
+        (await findGarbage({ session, state })).filter((g) => g.owner === `knot ${name}`),
+        [],
+      );
+      assert.match(warnings.join("\n"), new RegExp(`Pars ${parsName} of knot ${name} was gone`));
+      return;
+    }
 
     // A dry run says what the heal would make, and makes nothing.
     emu.requests.clear();
@@ -266,4 +286,9 @@ dockerTest(
       assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
     }, { runner: "docker", ceValidDelayMs: 30 });
   },
+);
+
+dockerTest(
+  "a knot whose Pars record was removed from the config file is clobbered whole, saying its Pars was gone already",
+  () => parsGone("noparsclobber", "record", "clobber"),
 );
