@@ -922,9 +922,11 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
       ...(this.#record.launchTemplate ? { launchTemplate: this.#record.launchTemplate } : {}),
     }, wait);
     // The knot's own job role, once no job definition names it; a knot made
-    // before knots had their own uses the Pars' role, which stays.
-    if (this.#record.jobRole !== undefined && this.#record.jobRole !== r.pars?.jobRole) {
-      await deleteRole(session.iam, this.#record.jobRole.split("/").pop()!);
+    // before knots had their own uses the Pars' role, which stays (even
+    // when the Pars is gone: its clobber, or gc, deletes it).
+    const role = this.#record.jobRole?.split("/").pop();
+    if (role !== undefined && role === knotRoleName(this.#record.pars, name)) {
+      await deleteRole(session.iam, role);
     }
     if (!options.keepData) await deletePrefix(this.store, "");
     // What the repository lost, for the bucket's error.
