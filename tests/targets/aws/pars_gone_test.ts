@@ -33,7 +33,7 @@ const POLICY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
 async function parsGone(
   name: string,
   how: "record" | "clobbered" | "roles",
-  then: "heal" | "clobber" = "heal",
+  then: "heal" | "clobber" | "clobber an old knot" = "heal",
 ) {
   const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-pars-gone-" });
@@ -63,6 +63,9 @@ async function parsGone(
     assert.deepEqual(await first.results(), [1, 4, 9]);
 
     const section = `pars ${parsName}`;
+    // A knot made before knots had their own job role: its jobs use the Pars'.
+    const parsJobRole = knot.aws!.pars!.jobRole;
+    if (then === "clobber an old knot") await state.set(`knot ${name}`, "job-role", parsJobRole);
     if (how === "record") {
       await state.remove(section);
     } else if (how === "clobbered") {
@@ -151,18 +154,23 @@ async function parsGone(
     assert.match(kept.reason, new RegExp(`Pars ${parsName}`));
     assert.match(kept.reason, /create the knot again with its function to heal it/);
 
-    if (then === "clobber") {
+    if (then !== "heal") {
       // Its clobber deletes what is left of the knot, and says its Pars was gone already.
       const warnings: string[] = [];
       const broken = await Knot.create({ ...common, warn: (m) => warnings.push(m) });
       await broken.clobber({ pars: true });
       assert.equal(await state.section(`knot ${name}`), undefined);
       assert.equal(emu.batch.computeEnvironments.has(`${name}-ck-ce`), false);
-      assert.equal(emu.iam.findRole(knot.aws!.jobRole), undefined);
-      assert.deepEqual(
-        (await findGarbage({ session, state })).filter((g) => g.owner === `knot ${name}`),
-        [],
-      );
+      if (then === "clobber") {
+        assert.equal(emu.iam.findRole(knot.aws!.jobRole), undefined);
+        assert.deepEqual(
+          (await findGarbage({ session, state })).filter((g) => g.owner === `knot ${name}`),
+          [],
+        );
+      } else {
+        // The Pars' job role is the Pars', not the knot's: it stays.
+        assert.notEqual(emu.iam.findRole(parsJobRole), undefined);
+      }
       assert.match(warnings.join("\n"), new RegExp(`Pars ${parsName} of knot ${name} was gone`));
       return;
     }
@@ -291,4 +299,9 @@ dockerTest(
 dockerTest(
   "a knot whose Pars record was removed from the config file is clobbered whole, saying its Pars was gone already",
   () => parsGone("noparsclobber", "record", "clobber"),
+);
+
+dockerTest(
+  "clobbering a knot made before knots had their own job role, whose Pars record is gone, leaves the Pars' job role alone",
+  () => parsGone("oldknot", "record", "clobber an old knot"),
 );
