@@ -136,6 +136,21 @@ export interface ParsRecord {
 }
 
 /**
+ * What {@linkcode Pars.find} found of a Pars that is gone: its record in the
+ * config file (a Pars clobbered with `force`, or a record removed by hand),
+ * or some of its roles, instance profile or network (deleted outside
+ * cloudknot).
+ */
+export interface ParsGone {
+  /** The Pars' name. */
+  name: string;
+  /** The Pars' record, when the config file still has it. */
+  record?: ParsRecord;
+  /** `pars <name>` when its record is gone, otherwise the ARNs or ids of what is gone. */
+  missing: string[];
+}
+
+/**
  * The default Pars name made from the STS caller ARN: its last part (a user
  * name, or an assumed role's session name), with every character the name
  * rules forbid turned into a hyphen, then `-default`, at most 45 characters.
@@ -440,6 +455,103 @@ export class Pars {
   }
 
   /**
+   * Reads the Pars of that name and changes nothing: the Pars when its
+   * record is in the config file and its resources exist, otherwise what is
+   * gone. Where {@linkcode Pars.create} would make a Pars whose record is
+   * gone, and remove the record of one whose resources are, this only
+   * reads; a knot that uses the Pars is opened this way.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { Pars } from "@cloudknot/cloudknot";
+   *
+   * const found = await Pars.find({ name: "lab" });
+   * if (!(found instanceof Pars)) console.log(`Pars lab is gone: ${found.missing.join(", ")}`);
+   * ```
+   *
+   * @param options The Pars' name, and the session and config file.
+   * @returns The Pars, or what is gone of it.
+   * @throws {RegionMismatchError} When the stored Pars is in another region.
+   * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
+   * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's.
+   */
+  static async find(
+    options: SettingsOptions & { name: string; session?: AwsSession },
+  ): Promise<Pars | ParsGone> {
+    const state = settingsState(options);
+    const session = options.session ?? await sessionFromSettings({ ...options, state });
+    const { name } = options;
+    const section = recordSection("pars", name);
+    const stored = await state.section(section);
+    if (stored === undefined) return { name, missing: [section] };
+    const record = storedHere(name, stored, session, state.path);
+    const missing = await missingParsResources(session, record);
+    return missing.length > 0 ? { name, record, missing } : new Pars(record, session, state);
+  }
+
+  /**
+   * Makes again a Pars whose record is in the config file but some of whose
+   * resources are gone (deleted outside cloudknot, or by a clobber with
+   * `force` that stopped part-way), as its record says: the same name,
+   * bucket, policies, network and service role. What still exists with
+   * cloudknot's tags is adopted, the rest is made, and the record is
+   * written again. Where {@linkcode Pars.create} removes such a record and
+   * refuses, this keeps it until the Pars is whole again; a knot that uses
+   * the Pars heals it this way.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { Pars } from "@cloudknot/cloudknot";
+   *
+   * const pars = await Pars.remake({ name: "lab" });
+   * ```
+   *
+   * @param options The Pars' name, and the session and config file.
+   * @returns The Pars, whole.
+   * @throws {ResourceDoesNotExistError} When the config file has no record of the Pars.
+   * @throws {RegionMismatchError} When the stored Pars is in another region.
+   * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
+   * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's.
+   */
+  static async remake(
+    options: SettingsOptions & { name: string; session?: AwsSession },
+  ): Promise<Pars> {
+    const state = settingsState(options);
+    const session = options.session ?? await sessionFromSettings({ ...options, state });
+    const { name } = options;
+    const stored = await state.section(recordSection("pars", name));
+    if (stored === undefined) {
+      throw new ResourceDoesNotExistError(
+        `The config file ${state.path} has no record of Pars "${name}": create it with ` +
+          `Pars.create({ name: "${name}" })`,
+        { missing: [recordSection("pars", name)] },
+      );
+    }
+    const record = storedHere(name, stored, session, state.path);
+    const input: ValidParsOptions = {
+      name,
+      tags: {},
+      policies: [...record.policies],
+      useDefaultVpc: record.useDefaultVpc,
+      customServiceRole: record.batchServiceRole !== "",
+      ...(record.ipv4Cidr !== undefined ? { ipv4Cidr: record.ipv4Cidr } : {}),
+      ...(record.instanceTenancy !== undefined ? { instanceTenancy: record.instanceTenancy } : {}),
+    };
+    await state.assertWritable();
+    const caller = await session.sts.getCallerIdentity();
+    return await Pars.#make(
+      name,
+      input,
+      {
+        bucket: record.bucket,
+        callerArn: caller.Arn,
+      },
+      session,
+      state,
+    );
+  }
+
+  /**
    * What {@linkcode Pars.create} would do with these options, found out with
    * read-only requests: each role, the instance profile, the VPC, subnets
    * and security group, created or adopted, and the record. Nothing is
@@ -522,53 +634,10 @@ export class Pars {
     state: StateFile,
   ): Promise<Pars> {
     const { name } = record;
-    requireRecordRegion({ kind: "pars", name, region: record.region }, session.region, state.path);
-    if (!session.sameProfile(record.profile)) {
-      throw new ProfileMismatchError("Pars", name, {
-        resourceProfile: record.profile,
-        currentProfile: session.profile,
-      });
-    }
+    checkHere(record, session, state.path);
     checkSame(record, input);
 
-    const missing: string[] = [];
-    const roles = [
-      ...(record.batchServiceRole ? [record.batchServiceRole] : []),
-      record.ecsInstanceRole,
-      record.spotFleetRole,
-      record.taskExecutionRole,
-      record.jobRole,
-    ];
-    for (const arn of roles) {
-      if (!arn || !(await getRole(session.iam, roleName(arn)))) missing.push(arn || "a role");
-    }
-    if (!(await getInstanceProfile(session.iam, roleName(record.ecsInstanceProfile)))) {
-      missing.push(record.ecsInstanceProfile || "the instance profile");
-    }
-    const ec2 = session.ec2;
-    if (!record.vpc) missing.push("the VPC");
-    else {
-      const { Vpcs } = await ec2.describeVpcs({
-        Filters: [{ Name: "vpc-id", Values: [record.vpc] }],
-      });
-      if (!Vpcs?.length) missing.push(record.vpc);
-    }
-    if (record.subnets.length === 0) missing.push("the subnets");
-    else {
-      const { Subnets } = await ec2.describeSubnets({
-        Filters: [{ Name: "subnet-id", Values: record.subnets }],
-      });
-      for (const id of record.subnets) {
-        if (!Subnets?.some((s) => s.SubnetId === id)) missing.push(id);
-      }
-    }
-    if (!record.securityGroup) missing.push("the security group");
-    else {
-      const { SecurityGroups } = await ec2.describeSecurityGroups({
-        Filters: [{ Name: "group-id", Values: [record.securityGroup] }],
-      });
-      if (!SecurityGroups?.length) missing.push(record.securityGroup);
-    }
+    const missing = await missingParsResources(session, record);
     if (missing.length > 0) {
       await state.remove(recordSection("pars", name));
       throw new ResourceDoesNotExistError(
@@ -791,6 +860,16 @@ export class Pars {
         { users: knots.map((k) => recordSection("knot", k)) },
       );
     }
+    // Forced: each knot keeps its record and runs, and is told how to heal.
+    for (const knot of knots) {
+      (options.warn ?? console.warn)(
+        `cloudknot: Pars ${this.name} is clobbered while knot ${knot} uses it, so knot ${knot} ` +
+          `now uses a Pars that is gone: its runs can still be read; to run it again, ` +
+          `Knot.create({ name: "${knot}", func }) (or module and exportName) and the knot's ` +
+          `options make Pars ${this.name} again and keep its runs; to be done with it, clobber ` +
+          `the knot: that deletes what is left of it`,
+      );
+    }
     const { iam, ec2 } = this.#session;
     const of = (kind: string) =>
       this.#owned.filter((o) => o.startsWith(`${kind}:`)).map((o) => o.slice(kind.length + 1));
@@ -871,6 +950,97 @@ export class Pars {
       clobbered: this.#clobbered,
     };
   }
+}
+
+/**
+ * A stored Pars' record, once it is known to be cloudknot's own (not the
+ * Python original's) and of the session's region and profile.
+ */
+function storedHere(
+  name: string,
+  stored: Map<string, string>,
+  session: AwsSession,
+  file: string,
+): ParsRecord {
+  const original = originalRecord("pars", name, stored);
+  if (original) throw new OriginalResourceError(original);
+  const record = parseParsRecord(name, stored);
+  checkHere(record, session, file);
+  return record;
+}
+
+/** Refuses a stored Pars of another region or profile than the session's. */
+function checkHere(record: ParsRecord, session: AwsSession, file: string): void {
+  const { name } = record;
+  requireRecordRegion({ kind: "pars", name, region: record.region }, session.region, file);
+  if (!session.sameProfile(record.profile)) {
+    throw new ProfileMismatchError("Pars", name, {
+      resourceProfile: record.profile,
+      currentProfile: session.profile,
+    });
+  }
+}
+
+/**
+ * What of a Pars no longer exists on AWS: its roles, instance profile, VPC,
+ * subnets and security group, as their ARNs or ids (or a few words for what
+ * the record does not name). AWS is only read.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { missingParsResources, parseParsRecord } from "@cloudknot/cloudknot/resources";
+ *
+ * const missing = await missingParsResources(session, parseParsRecord("lab", keys));
+ * if (missing.length > 0) console.log(`Pars lab is gone: ${missing.join(", ")}`);
+ * ```
+ *
+ * @param session The AWS session of the Pars' region.
+ * @param record The Pars' record.
+ * @returns What is gone; empty when the Pars is whole.
+ */
+export async function missingParsResources(
+  session: AwsSession,
+  record: ParsRecord,
+): Promise<string[]> {
+  const missing: string[] = [];
+  const roles = [
+    ...(record.batchServiceRole ? [record.batchServiceRole] : []),
+    record.ecsInstanceRole,
+    record.spotFleetRole,
+    record.taskExecutionRole,
+    record.jobRole,
+  ];
+  for (const arn of roles) {
+    if (!arn || !(await getRole(session.iam, roleName(arn)))) missing.push(arn || "a role");
+  }
+  if (!(await getInstanceProfile(session.iam, roleName(record.ecsInstanceProfile)))) {
+    missing.push(record.ecsInstanceProfile || "the instance profile");
+  }
+  const ec2 = session.ec2;
+  if (!record.vpc) missing.push("the VPC");
+  else {
+    const { Vpcs } = await ec2.describeVpcs({
+      Filters: [{ Name: "vpc-id", Values: [record.vpc] }],
+    });
+    if (!Vpcs?.length) missing.push(record.vpc);
+  }
+  if (record.subnets.length === 0) missing.push("the subnets");
+  else {
+    const { Subnets } = await ec2.describeSubnets({
+      Filters: [{ Name: "subnet-id", Values: record.subnets }],
+    });
+    for (const id of record.subnets) {
+      if (!Subnets?.some((s) => s.SubnetId === id)) missing.push(id);
+    }
+  }
+  if (!record.securityGroup) missing.push("the security group");
+  else {
+    const { SecurityGroups } = await ec2.describeSecurityGroups({
+      Filters: [{ Name: "group-id", Values: [record.securityGroup] }],
+    });
+    if (!SecurityGroups?.length) missing.push(record.securityGroup);
+  }
+  return missing;
 }
 
 /**

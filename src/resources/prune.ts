@@ -7,17 +7,17 @@
 import type { AwsSession } from "../aws/session.ts";
 import { Docker } from "../docker/docker.ts";
 import { DockerError } from "../docker/errors.ts";
-import { knotRunIds, parseSection } from "../state/sections.ts";
+import { knotRunIds, parseSection, recordSection } from "../state/sections.ts";
 import {
   getProfile,
   sessionFromSettings,
   type SettingsOptions,
   settingsState,
 } from "./settings.ts";
-import { getInstanceProfile, getRole, ROLE_KEYS, type RoleField } from "./_iam_roles.ts";
+import { getRole } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
 import { originalRecord, originalStackStatus } from "./original.ts";
-import { parseParsRecord, type ParsRecord } from "./pars.ts";
+import { missingParsResources, parseParsRecord } from "./pars.ts";
 
 /** Options of {@linkcode prune}. */
 export interface PruneOptions extends SettingsOptions {
@@ -54,7 +54,7 @@ export interface PruneResult {
   /**
    * Records that could not be checked from this session (another region or
    * profile, no Docker), or that were kept for what they still hold: a knot
-   * whose queue or compute environment is gone but whose runs' results can
+   * whose queue, compute environment or Pars is gone but whose runs' results can
    * still be read (creating the knot again heals it).
    */
   skipped: PruneEntry[];
@@ -103,7 +103,8 @@ function parseImageUri(uri: string): { repo: string; tag?: string; digest?: stri
  *
  * - `[pars <name>]` whose roles, instance profile or VPC are gone;
  * - `[knot <name>]` whose compute environment, job queue or own job role is
- *   gone, unless it records runs: their results stay readable through it,
+ *   gone, or whose Pars is (its record, or its roles or network), unless it
+ *   records runs: their results stay readable through it,
  *   and creating the knot again with its function makes what is gone (it
  *   is then reported as skipped);
  * - the Python cloudknot's `[pars <name>]` and `[knot <name>]` whose
@@ -151,6 +152,18 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
     });
 
   const doc = await state.read();
+  // What is gone of each Pars of this region, read once: its record, or its resources.
+  const parsChecks = new Map<string, Promise<string[]>>();
+  const parsGone = async (name: string): Promise<string[] | undefined> => {
+    const keys = doc.get(recordSection("pars", name));
+    if (keys === undefined) return ["its record"];
+    if (!here(keys) || originalRecord("pars", name, keys) !== undefined) return undefined;
+    if (!parsChecks.has(name)) {
+      parsChecks.set(name, missingParsResources(session, parseParsRecord(name, keys)));
+    }
+    const missing = await parsChecks.get(name)!;
+    return missing.length > 0 ? missing : undefined;
+  };
   for (const [section, keys] of doc) {
     const parsed = parseSection(section);
     const original = parsed?.kind === "pars" || parsed?.kind === "knot"
@@ -170,7 +183,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
         elsewhere(section, keys);
         continue;
       }
-      const missing = await missingParsResources(session, parseParsRecord(parsed.name, keys));
+      const missing = (await parsGone(parsed.name)) ?? [];
       if (missing.length > 0) {
         dropped.push({ section, reason: `gone: ${missing.join(", ")}` });
       }
@@ -195,6 +208,12 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
       }
       const role = keys.get("job-role");
       if (role && !(await getRole(session.iam, role.split("/").pop()!))) missing.push(role);
+      // The Pars it uses: its record, or its resources.
+      const pars = keys.get("pars");
+      if (pars) {
+        const gone = await parsGone(pars);
+        if (gone !== undefined) missing.push(`Pars ${pars} (${gone.join(", ")})`);
+      }
       const runs = knotRunIds(keys).length;
       if (missing.length > 0 && runs > 0) {
         skipped.push({
@@ -246,27 +265,6 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
     });
   }
   return { dropped, skipped };
-}
-
-async function missingParsResources(session: AwsSession, r: ParsRecord): Promise<string[]> {
-  const missing: string[] = [];
-  const roles = (Object.keys(ROLE_KEYS) as RoleField[])
-    .filter((field) => field !== "ecsInstanceProfile")
-    .map((field) => r[field]);
-  for (const arn of roles) {
-    if (arn && !(await getRole(session.iam, arn.split("/").pop()!))) missing.push(arn);
-  }
-  const profile = r.ecsInstanceProfile;
-  if (profile && !(await getInstanceProfile(session.iam, profile.split("/").pop()!))) {
-    missing.push(profile);
-  }
-  if (r.vpc) {
-    const { Vpcs } = await session.ec2.describeVpcs({
-      Filters: [{ Name: "vpc-id", Values: [r.vpc] }],
-    });
-    if (!Vpcs?.length) missing.push(r.vpc);
-  }
-  return missing;
 }
 
 /**

@@ -99,7 +99,7 @@ dockerTest(
       }
       assert.ok(
         plan.steps.filter((s) => s.kind === "IAM role").every((s) =>
-          aws.pars.jobRole.endsWith(s.name) || made.has(s.name)
+          aws.pars!.jobRole.endsWith(s.name) || made.has(s.name)
         ),
       );
 

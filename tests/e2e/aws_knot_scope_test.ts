@@ -46,10 +46,10 @@ dockerTest(
       });
       const [awsA, awsB] = [a.aws!, b.aws!];
       // Each knot's jobs have a role of their own, allowed only their knot's prefix.
-      const pars = awsA.pars.name;
+      const pars = awsA.pars!.name;
       assert.equal(awsA.jobRole, `arn:aws:iam::${emu.accountId}:role/${pars}.scope-a-job`);
       assert.equal(awsB.jobRole, `arn:aws:iam::${emu.accountId}:role/${pars}.scope-b-job`);
-      assert.notEqual(awsA.jobRole, awsA.pars.jobRole);
+      assert.notEqual(awsA.jobRole, awsA.pars!.jobRole);
       const policy = JSON.parse(
         emu.iam.roles.get(`${pars}.scope-a-job`)!.inline.get("cloudknot-job-data")!,
       );

@@ -92,7 +92,13 @@ async function settled(c: Clients, name: string) {
 async function register(
   c: Clients,
   name: string,
-  container: { image?: string; command?: string[]; jobRoleArn?: string; memory?: number } = {},
+  container: {
+    image?: string;
+    command?: string[];
+    jobRoleArn?: string;
+    executionRoleArn?: string;
+    memory?: number;
+  } = {},
 ) {
   return await c.batch.send(
     new sdk.batch.RegisterJobDefinitionCommand({
@@ -102,6 +108,7 @@ async function register(
         image: container.image ?? "emulator/inline:latest",
         command: container.command ?? ["true"],
         jobRoleArn: container.jobRoleArn,
+        executionRoleArn: container.executionRoleArn,
         resourceRequirements: [
           { type: "VCPU", value: "1" },
           { type: "MEMORY", value: String(container.memory ?? 512) },
@@ -246,6 +253,34 @@ Deno.test("iam propagation: a job whose job role was just created fails to start
     await sleep(LAG);
     assert.equal((await finished(c, await submit())).status, "SUCCEEDED");
     assert.equal(runner.runs, 1);
+  } finally {
+    c.destroy();
+    await emu.close();
+  }
+});
+
+Deno.test("a job whose execution role was deleted fails to start with ECS's unable-to-assume reason, whatever realism says", async () => {
+  const runner = new InlineRunner(() => ({ exitCode: 0 }));
+  const emu = await startEmulator({ realism: false, runner, ceValidDelayMs: 10, tickMs: 5 });
+  const c = clients(emu);
+  try {
+    const s = await setupBatch(emu);
+    const arn = "arn:aws:iam::123456789012:role/deleted-execution-role";
+    await register(c, s.jobDefinition, { executionRoleArn: arn });
+    const job = await finished(
+      c,
+      (await c.batch.send(
+        new sdk.batch.SubmitJobCommand({
+          jobName: "j",
+          jobQueue: s.queue,
+          jobDefinition: s.jobDefinition,
+        }),
+      )).jobId!,
+    );
+    assert.equal(job.status, "FAILED");
+    assert.match(job.attempts![0]!.container!.reason!, /^ECS was unable to assume the role '/);
+    assert.ok(job.attempts![0]!.container!.reason!.includes(arn));
+    assert.equal(runner.runs, 0);
   } finally {
     c.destroy();
     await emu.close();
@@ -593,6 +628,13 @@ dockerTest(
 
       const s = await setupBatch(emu, { image: `${uri}:amd64`, memory: 64 });
       const net = await defaultNetwork(c);
+      // Fargate's tasks pull with their execution role, which must exist.
+      await c.iam.send(
+        new sdk.iam.CreateRoleCommand({
+          RoleName: "ecsTaskExecutionRole",
+          AssumeRolePolicyDocument: TRUST("ecs-tasks.amazonaws.com"),
+        }),
+      );
       await c.batch.send(
         new sdk.batch.CreateComputeEnvironmentCommand({
           computeEnvironmentName: "graviton",

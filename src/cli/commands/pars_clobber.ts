@@ -10,6 +10,7 @@ import { recordSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { confirmDeletion, openOrForget, YES_OPTION } from "../common/confirm.ts";
+import { inCliWords } from "../common/cli_words.ts";
 import { clobberOriginalCommand } from "../common/original.ts";
 import { readOriginalRecord } from "../../resources/original.ts";
 
@@ -67,7 +68,10 @@ export const parsClobber = defineCommand({
         await Pars.create({ ...settings, session: await sessionFromSettings(settings), name }),
     );
     if (pars === undefined) return 0;
-    await pars.clobber({ force: ctx.flag("force"), warn: (m) => ctx.warn(m) });
+    await pars.clobber({
+      force: ctx.flag("force"),
+      warn: (m) => ctx.warn(inCliWords(new Error(m))),
+    });
     await ctx.print(`Clobbered Pars ${name}: ${pars.created.length} resources deleted`);
     return 0;
   },

@@ -5,7 +5,12 @@
  * @module
  */
 import type { RetryOptions } from "../../run/retry.ts";
-import { knotResourcesGone, missingBatchResources } from "../../targets/aws/aws_knot.ts";
+import {
+  knotResourcesGone,
+  missingBatchResources,
+  missingPars,
+} from "../../targets/aws/aws_knot.ts";
+import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { followRun } from "../common/follow_run.ts";
 import { openRun } from "../common/run_reader.ts";
@@ -67,10 +72,15 @@ export const retry = defineCommand({
         // A knot whose queue or compute environment was deleted outside
         // cloudknot reads its runs but runs nothing, as its adopted knot says.
         await earlier.done;
-        const missing = earlier.counts.failed > 0
-          ? await missingBatchResources(aws.session, aws.record)
-          : [];
-        if (missing.length > 0) throw knotResourcesGone(aws.record, missing);
+        if (earlier.counts.failed > 0) {
+          const [missing, pars] = await Promise.all([
+            missingBatchResources(aws.session, aws.record),
+            missingPars(aws.session, cliSettings(ctx).state, aws.record),
+          ]);
+          if (missing.length > 0 || pars !== undefined) {
+            throw knotResourcesGone(aws.record, missing, pars);
+          }
+        }
       }
       const run = await earlier.retry(options);
       if (run === earlier && !quiet) {

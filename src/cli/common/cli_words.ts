@@ -33,6 +33,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
   [/pass \{ force: true \}/g, () => "pass --force"],
   [
+    /the Pars was clobbered with \{ force: true \}/g,
+    () => "the Pars was clobbered with cloudknot pars clobber --force",
+  ],
+  [
     / or pass the path of the docker client as the `binary` option/g,
     () => " or put docker on PATH",
   ],

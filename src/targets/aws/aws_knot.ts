@@ -24,6 +24,7 @@ import { arnPartition, JOB_DATA_PREFIX } from "../../resources/bucket.ts";
 import {
   deleteRole,
   ensureKnotRole,
+  getRole,
   knotRoleName,
   MANAGED_BY_TAG,
   PARS_TAG_KEY,
@@ -39,7 +40,7 @@ import {
   ProfileMismatchError,
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
-import { defaultParsName, Pars } from "../../resources/pars.ts";
+import { defaultParsName, Pars, type ParsGone } from "../../resources/pars.ts";
 import { resolveParsPolicies } from "../../resources/pars_options.ts";
 import {
   getEcrRepo,
@@ -85,8 +86,12 @@ export interface AwsKnotResources {
   region: string;
   /** The profile. */
   profile: string;
-  /** The Pars (roles, network). */
-  pars: Pars;
+  /**
+   * The Pars (roles, network); `undefined` for a knot adopted while the Pars
+   * it uses is gone (its record, or some of its resources), which reads its
+   * runs but runs nothing until `Knot.create` with its function heals it.
+   */
+  pars: Pars | undefined;
   /** The image. */
   image: DockerImage;
   /** The ECR repository. */
@@ -179,7 +184,7 @@ export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnot
  */
 interface Heal {
   record: AwsKnotRecord;
-  missing: { computeEnvironment: boolean; jobQueue: boolean };
+  missing: { computeEnvironment: boolean; jobQueue: boolean; pars?: ParsGone };
 }
 
 /** The name of a Batch resource from its ARN (`…:job-queue/<name>`). */
@@ -277,12 +282,17 @@ async function create(
       [KNOT_TAG_KEY]: name,
       [OWNER_TAG_KEY]: owner,
     };
-    const pars = typeof spec.pars === "object" ? spec.pars : await Pars.create({
-      ...settings,
-      bucket,
-      name: parsName,
-      ...(checked.parsPolicies !== undefined ? { policies: checked.parsPolicies } : {}),
-    });
+    // A Pars whose record stays but whose resources are gone is made again as its record says.
+    const pars = typeof spec.pars === "object"
+      ? spec.pars
+      : heal?.missing.pars?.record !== undefined
+      ? await Pars.remake({ ...settings, name: parsName })
+      : await Pars.create({
+        ...settings,
+        bucket,
+        name: parsName,
+        ...(checked.parsPolicies !== undefined ? { policies: checked.parsPolicies } : {}),
+      });
     // The knot's own job role: its jobs reach only the knot's prefix of the
     // bucket, not the other knots' data. IAM is eventually consistent, so it
     // is made before the image is pushed and the compute environment is made
@@ -499,24 +509,34 @@ async function adopt(
     });
   }
   requireResources(record, ["jobQueue", "computeEnvironment"]);
-  const missing = await missingBatchResources(session, record);
-  // Deleted outside cloudknot: the record stays, with its runs. Given the
-  // function again, the knot is made again under the record's names;
-  // without it, the knot reads its runs and refuses to run anything.
-  if (missing.length > 0 && hasFunction(spec)) {
+  const [missing, found] = await Promise.all([
+    missingBatchResources(session, record),
+    Pars.find({ session, state, name: record.pars }),
+  ]);
+  const parsGone = found instanceof Pars ? undefined : found;
+  // Deleted outside cloudknot, or its Pars clobbered with force: the record
+  // stays, with its runs. Given the function again, the knot is made again
+  // under the record's names; without it, the knot reads its runs and
+  // refuses to run anything, and nothing is made.
+  if ((missing.length > 0 || parsGone !== undefined) && hasFunction(spec)) {
     // What the record (and its job definition) gives is kept unless given
-    // again: the compute type, the attempts and the function's permissions.
+    // again: the compute type, the attempts, the function's permissions,
+    // and the policies of a Pars whose record is gone too.
     const healing: AwsKnotSpec = {
       ...spec,
       ...(spec.compute === undefined ? { compute: record.compute as ComputeType } : {}),
       ...(spec.retries === undefined ? { retries: record.retries } : {}),
       ...(spec.permissions === undefined ? await recordedPermissions(session, record) : {}),
+      ...(spec.parsPolicies === undefined && parsGone !== undefined && !parsGone.record
+        ? await recordedParsPolicies(session, record)
+        : {}),
     };
     return await create(healing, validateAwsKnotOptions(healing), session, state, {
       record,
       missing: {
         computeEnvironment: missing.includes(computeEnvironment),
         jobQueue: missing.includes(jobQueue),
+        ...(parsGone !== undefined ? { pars: parsGone } : {}),
       },
     });
   }
@@ -528,9 +548,8 @@ async function adopt(
     );
   }
   requireResources(record);
-  const settings = { session, state };
-  const [pars, image, repo] = await Promise.all([
-    Pars.create({ ...settings, name: record.pars }),
+  const pars = found instanceof Pars ? found : undefined;
+  const [image, repo] = await Promise.all([
     DockerImage.create({
       name: record.dockerImage,
       state,
@@ -557,7 +576,7 @@ async function adopt(
     jobDefinition: record.jobDefinition,
     bucket: record.bucket,
     prefix: record.prefix,
-    jobRole: record.jobRole ?? pars.jobRole,
+    jobRole: record.jobRole ?? pars?.jobRole ?? "",
   };
   return {
     artifact: record.sources !== undefined
@@ -565,6 +584,7 @@ async function adopt(
       : image.artifact,
     target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources, {
       missing,
+      ...(parsGone !== undefined ? { pars: parsGone } : {}),
     }),
   };
 }
@@ -583,9 +603,58 @@ async function recordedPermissions(
 }
 
 /**
- * The ARNs of a knot's compute environment and job queue that no longer
- * exist (deleted outside cloudknot), compute environment first; AWS is only
- * read.
+ * The managed policies of a knot's own job role, which are its Pars'
+ * (`ensureKnotRole` attaches them): what a Pars made again for a knot keeps
+ * when the Pars' record is gone. AWS is only read.
+ */
+async function recordedParsPolicies(
+  session: AwsSession,
+  record: AwsKnotRecord,
+): Promise<{ parsPolicies?: string[] }> {
+  const role = record.jobRole?.split("/").pop();
+  if (role === undefined || role !== knotRoleName(record.pars, record.name)) return {};
+  try {
+    const policies: string[] = [];
+    for await (
+      const p of session.iam.listAttachedRolePoliciesAll({ RoleName: role })
+    ) {
+      if (p.PolicyArn) policies.push(p.PolicyArn);
+    }
+    return policies.length > 0 ? { parsPolicies: policies } : {};
+  } catch (e) {
+    if (isAwsCode(e, "NoSuchEntity")) return {};
+    throw e;
+  }
+}
+
+/**
+ * What is gone of the Pars a knot uses, or `undefined` when it is whole;
+ * the config file and AWS are only read ({@linkcode Pars.find}).
+ *
+ * @example Usage
+ * ```ts ignore
+ * const pars = await missingPars(session, state, record);
+ * if (pars !== undefined) throw knotResourcesGone(record, [], pars);
+ * ```
+ *
+ * @param session The AWS session of the knot's region.
+ * @param state The config file.
+ * @param record The knot's record.
+ * @returns What is gone of its Pars.
+ */
+export async function missingPars(
+  session: AwsSession,
+  state: StateFile,
+  record: AwsKnotRecord,
+): Promise<ParsGone | undefined> {
+  const found = await Pars.find({ session, state, name: record.pars });
+  return found instanceof Pars ? undefined : found;
+}
+
+/**
+ * The ARNs of a knot's compute environment, job queue and own job role
+ * that no longer exist (deleted outside cloudknot), in that order; AWS is
+ * only read.
  *
  * @example Usage
  * ```ts ignore
@@ -602,14 +671,20 @@ export async function missingBatchResources(
   record: AwsKnotRecord,
 ): Promise<string[]> {
   const { computeEnvironment, jobQueue } = record;
-  const [ce, queue] = await Promise.all([
+  // The knot's own job role (a knot made before knots had their own uses the Pars').
+  const ownRole = record.jobRole?.split("/").pop() === knotRoleName(record.pars, record.name)
+    ? record.jobRole
+    : undefined;
+  const [ce, queue, role] = await Promise.all([
     session.batch.describeComputeEnvironments({ computeEnvironments: [computeEnvironment] })
       .then((r) => r.computeEnvironments?.[0]),
     session.batch.describeJobQueues({ jobQueues: [jobQueue] }).then((r) => r.jobQueues?.[0]),
+    ownRole === undefined ? undefined : getRole(session.iam, ownRole.split("/").pop()!),
   ]);
   return [
     ...(ce === undefined || ce.status === "DELETED" ? [computeEnvironment] : []),
     ...(queue === undefined || queue.status === "DELETED" ? [jobQueue] : []),
+    ...(ownRole !== undefined && role === undefined ? [ownRole] : []),
   ];
 }
 
@@ -625,25 +700,53 @@ export async function missingBatchResources(
  *
  * @param record The knot's record.
  * @param missing The ARNs that are gone, from {@linkcode missingBatchResources}.
+ * @param pars What is gone of the knot's Pars, from {@linkcode missingPars}.
  * @returns The error.
  */
 export function knotResourcesGone(
   record: AwsKnotRecord,
   missing: readonly string[],
+  pars?: ParsGone,
 ): ResourceDoesNotExistError {
-  const { name, computeEnvironment } = record;
+  const { name, computeEnvironment, jobRole } = record;
   const what = missing.map((arn) =>
-    `${arn === computeEnvironment ? "compute environment" : "job queue"} ${arn}`
+    `${
+      arn === computeEnvironment
+        ? "compute environment"
+        : arn === jobRole
+        ? "job role"
+        : "job queue"
+    } ${arn}`
   );
+  const gone = [
+    ...(pars === undefined ? [] : [
+      `the Pars ${pars.name} it uses is gone: ${
+        pars.record === undefined
+          ? `the config file has no [pars ${pars.name}] record any more (removed when the Pars ` +
+            `was clobbered with { force: true }, or by hand)`
+          : `its ${pars.missing.join(", ")} no longer ${
+            pars.missing.length === 1 ? "exists" : "exist"
+          } (deleted outside cloudknot, or when the Pars was clobbered with { force: true })`
+      }`,
+    ]),
+    ...(what.length === 0 ? [] : [
+      `its ${what.join(" and its ")} no longer ${
+        what.length === 1 ? "exists" : "exist"
+      } (deleted outside cloudknot, or by a clobber that stopped part-way)`,
+    ]),
+  ];
+  const heals = pars === undefined
+    ? ""
+    : `, and makes Pars ${pars.name} again under its name${
+      pars.record === undefined ? "" : " as its record says"
+    }`;
   return new ResourceDoesNotExistError(
-    `Knot ${name} cannot run anything: its ${what.join(" and its ")} no longer ${
-      what.length === 1 ? "exists" : "exist"
-    } (deleted outside cloudknot, or by a clobber that stopped part-way). Its runs are kept ` +
+    `Knot ${name} cannot run anything: ${gone.join("; and ")}. Its runs are kept ` +
       `and can still be read. To run again, make what is missing again with ` +
       `Knot.create({ name: "${name}", func }) (or module and exportName) and the knot's ` +
-      `options: it keeps the knot's names and runs. To be done with it, clobber the knot: that ` +
-      `deletes what is left of it`,
-    { missing: [...missing] },
+      `options: it keeps the knot's names and runs${heals}. To be done with it, clobber the ` +
+      `knot: that deletes what is left of it`,
+    { missing: [...pars?.missing ?? [], ...missing] },
   );
 }
 
@@ -683,12 +786,18 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
   /** The knot's resources. */
   readonly resources: AwsKnotResources;
   /**
-   * The ARNs of the knot's compute environment and job queue that no longer
-   * exist (deleted outside cloudknot); empty when the knot is whole. While
+   * The ARNs of the knot's compute environment, job queue and own job role
+   * that no longer exist (deleted outside cloudknot); empty when the knot is whole. While
    * any is missing, the knot's runs can be read but `map`, `submit` and
    * `retry` are refused.
    */
   readonly missing: readonly string[];
+  /**
+   * What is gone of the knot's Pars (its record, or some of its resources),
+   * or `undefined` when it is whole; while it is gone, as while `missing`
+   * is not empty, the knot's runs can be read but nothing runs.
+   */
+  readonly parsGone: ParsGone | undefined;
   #options: AwsTargetOptions;
   #record: AwsKnotRecord;
 
@@ -698,19 +807,21 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * @param options The target's options, from the knot's record.
    * @param record The knot's record.
    * @param resources The knot's resources.
-   * @param state `missing`: the knot's resources found gone when it was adopted. @default {{ missing: [] }}
+   * @param state `missing`: the knot's resources found gone when it was adopted; `pars`: what
+   *   is gone of its Pars. @default {{ missing: [] }}
    */
   constructor(
     options: AwsTargetOptions,
     record: AwsKnotRecord,
     resources: AwsKnotResources,
-    state: { missing?: readonly string[] } = {},
+    state: { missing?: readonly string[]; pars?: ParsGone } = {},
   ) {
     super(options);
     this.#options = options;
     this.#record = record;
     this.resources = resources;
     this.missing = state.missing ?? [];
+    this.parsGone = state.pars;
   }
 
   /**
@@ -719,7 +830,9 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * makes it again and keeps the knot's runs.
    */
   #requireWhole(): void {
-    if (this.missing.length > 0) throw knotResourcesGone(this.#record, this.missing);
+    if (this.missing.length > 0 || this.parsGone !== undefined) {
+      throw knotResourcesGone(this.#record, this.missing, this.parsGone);
+    }
   }
 
   /**
@@ -804,9 +917,11 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
       ...(this.#record.launchTemplate ? { launchTemplate: this.#record.launchTemplate } : {}),
     }, wait);
     // The knot's own job role, once no job definition names it; a knot made
-    // before knots had their own uses the Pars' role, which stays.
-    if (this.#record.jobRole !== undefined && this.#record.jobRole !== r.pars.jobRole) {
-      await deleteRole(session.iam, this.#record.jobRole.split("/").pop()!);
+    // before knots had their own uses the Pars' role, which stays (even
+    // when the Pars is gone: its clobber, or gc, deletes it).
+    const role = this.#record.jobRole?.split("/").pop();
+    if (role !== undefined && role === knotRoleName(this.#record.pars, name)) {
+      await deleteRole(session.iam, role);
     }
     if (!options.keepData) await deletePrefix(this.store, "");
     // What the repository lost, for the bucket's error.
@@ -831,10 +946,12 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     }
     if (options.image) await r.image.clobber();
     await removeAwsKnot(state, name, this.#options);
-    if (options.pars) await r.pars.clobber({ ...wait, warn });
+    if (options.pars && r.pars === undefined) {
+      warn(`cloudknot: Pars ${this.#record.pars} of knot ${name} was gone already`);
+    } else if (options.pars) await r.pars!.clobber({ ...wait, warn });
     if (options.bucket) {
       const also = [
-        ...(options.pars ? [`Pars ${r.pars.name}`] : []),
+        ...(options.pars && r.pars !== undefined ? [`Pars ${r.pars.name}`] : []),
         ...(repoClobbered !== undefined ? [repoClobbered] : []),
         ...(options.image ? [`local image ${r.image.name}`] : []),
       ];

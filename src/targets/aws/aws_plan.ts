@@ -19,7 +19,13 @@ import { JOB_DATA_PREFIX } from "../../resources/bucket.ts";
 import { StateFile } from "../../state/state_file.ts";
 import type { MapRequest } from "../target.ts";
 import { planAwsMap } from "./run_plan.ts";
-import { hasFunction, knotParsName, missingBatchResources, requireFunction } from "./aws_knot.ts";
+import {
+  hasFunction,
+  knotParsName,
+  missingBatchResources,
+  missingPars,
+  requireFunction,
+} from "./aws_knot.ts";
 import { getRole, KNOT_ROLE_SPEC } from "../../resources/_iam_roles.ts";
 import { type AwsKnotSpec, SHAPING, validateAwsKnotOptions as check } from "./knot_options.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
@@ -67,24 +73,47 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     // Deleted outside cloudknot: given the function, create would make them
     // again. (A knot of another region, or a record without them, is
     // refused by create, not looked at.)
-    const missing = saved.region === session.region && saved.jobQueue !== "" &&
-        saved.computeEnvironment !== ""
-      ? await missingBatchResources(session, saved)
-      : [];
-    const gone = missing.length === 0
-      ? undefined
-      : `its ${missing.join(" and ")} no longer exist${missing.length === 1 ? "s" : ""}`;
+    const here = saved.region === session.region && saved.jobQueue !== "" &&
+      saved.computeEnvironment !== "";
+    const [missing, parsGone] = here
+      ? await Promise.all([
+        missingBatchResources(session, saved),
+        missingPars(session, state, saved),
+      ])
+      : [[], undefined];
+    const gone = [
+      ...(parsGone === undefined ? [] : [
+        `the Pars ${parsGone.name} it uses is gone (${
+          parsGone.record === undefined ? "its record" : parsGone.missing.join(", ")
+        })`,
+      ]),
+      ...(missing.length === 0
+        ? []
+        : [`its ${missing.join(" and ")} no longer exist${missing.length === 1 ? "s" : ""}`]),
+    ].join(", and ") || undefined;
     if (gone !== undefined && hasFunction(spec)) {
+      const count = missing.length + (parsGone === undefined ? 0 : 1);
       return new Plan({
         title,
-        steps: missing.map((arn) => ({
-          action: "create" as const,
-          kind: arn === saved.jobQueue ? "job queue" : "compute environment",
-          name: arn.slice(arn.lastIndexOf("/") + 1),
-        })),
+        steps: [
+          ...(parsGone === undefined ? [] : [{
+            action: "create" as const,
+            kind: "Pars",
+            name: parsGone.name,
+          }]),
+          ...missing.map((arn) => ({
+            action: "create" as const,
+            kind: arn === saved.jobQueue
+              ? "job queue"
+              : arn === saved.jobRole
+              ? "IAM role"
+              : "compute environment",
+            name: arn.slice(arn.lastIndexOf("/") + 1),
+          })),
+        ],
         notes: [
           `knot ${name} is in the config file, but ${gone}: ${
-            missing.length === 1 ? "it" : "they"
+            count === 1 ? "it" : "they"
           } would be made again under the same names (the image built and pushed and a job ` +
           "definition registered again), keeping its runs",
         ],

@@ -1987,8 +1987,15 @@ export class BatchService implements ModeledService {
         const r = this.#o.iam.findRole(arn);
         return r !== undefined && Date.now() - r.changedAt.trust < this.#o.iamPropagationMs;
       };
+      // An execution role that does not exist (deleted, as a Pars clobbered
+      // while its knots still run) is one ECS cannot assume either.
       const executionRoleArn = j.container.executionRoleArn as string | undefined;
-      if (executionRoleArn && young(executionRoleArn)) throw unassumable(executionRoleArn);
+      if (
+        executionRoleArn &&
+        (this.#o.iam.findRole(executionRoleArn) === undefined || young(executionRoleArn))
+      ) {
+        throw unassumable(executionRoleArn);
+      }
       const roleArn = j.container.jobRoleArn as string | undefined;
       if (roleArn) {
         const role = this.#o.iam.findRole(roleArn);

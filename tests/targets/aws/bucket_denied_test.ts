@@ -72,7 +72,7 @@ dockerTest(
       assert.equal(error.bucketArn, `arn:aws:s3:::${bucket}`);
       assert.equal(
         error.message,
-        `Knot denied and its Pars ${knot.aws!.pars.name}, repository denied-images and local ` +
+        `Knot denied and its Pars ${knot.aws!.pars!.name}, repository denied-images and local ` +
           `image denied were clobbered, but bucket ` +
           `${bucket} was kept: these credentials may not delete it (s3:DeleteBucket). Grant ` +
           `s3:DeleteBucket on arn:aws:s3:::${bucket} (docs/iam.md) so that ` +

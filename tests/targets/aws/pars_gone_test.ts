@@ -1,0 +1,307 @@
+// A knot whose Pars is gone while the knot's record stays, against the
+// emulator with real Docker containers: the Pars' record removed from the
+// config file (by hand), the Pars clobbered with force (record and roles
+// gone), or its roles deleted outside cloudknot (record kept). Adopting the
+// knot by name changes nothing and reads its runs; running anything is
+// refused, saying which Pars is gone and how to heal; Knot.create with the
+// function makes the Pars again under its name, with its policies, and the
+// knot runs again.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Knot, Pars, ResourceDoesNotExistError } from "../../../mod.ts";
+import { findGarbage, prune } from "../../../src/resources/mod.ts";
+import { StateFile } from "../../../src/state/mod.ts";
+import { deleteRole } from "../../../src/resources/_iam_roles.ts";
+import { inCliWords } from "../../../src/cli/common/cli_words.ts";
+import { startEmulator } from "../../emulator/mod.ts";
+import { sessionFor } from "../../support/aws_session.ts";
+import { ensureBaseImage } from "../../support/base_image.ts";
+import { dockerTest } from "../../support/docker_available.ts";
+import { withAwsHome } from "../../cli/aws_helpers.ts";
+import { cli, JOBS, ndjson } from "../../cli/helpers.ts";
+
+function square(x: number): number {
+  return x * x;
+}
+
+const POLICY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
+
+/**
+ * Makes knot `name` with a Pars of its own (with a policy) and runs it once,
+ * makes its Pars gone `how`, then checks adoption, the refusal and the heal.
+ */
+async function parsGone(
+  name: string,
+  how: "record" | "clobbered" | "roles",
+  then: "heal" | "clobber" | "clobber an old knot" = "heal",
+) {
+  const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-pars-gone-" });
+  try {
+    const session = await sessionFor(emu);
+    const state = new StateFile({ path: join(dir, "cloudknot") });
+    const common = {
+      name,
+      target: "aws" as const,
+      session,
+      state,
+      cloudknotDir: join(dir, "home"),
+      pollInterval: 100,
+    };
+    const baseImage = await ensureBaseImage();
+    const knot = await Knot.create({
+      ...common,
+      func: square,
+      baseImage,
+      memory: 512,
+      retries: 2,
+      parsPolicies: ["AmazonS3ReadOnlyAccess"],
+    });
+    const parsName = knot.aws!.pars!.name;
+    const executionRole = knot.aws!.pars!.taskExecutionRole;
+    const first = await knot.map([1, 2, 3], { progress: false });
+    assert.deepEqual(await first.results(), [1, 4, 9]);
+
+    const section = `pars ${parsName}`;
+    // A knot made before knots had their own job role: its jobs use the Pars'.
+    const parsJobRole = knot.aws!.pars!.jobRole;
+    if (then === "clobber an old knot") await state.set(`knot ${name}`, "job-role", parsJobRole);
+    if (how === "record") {
+      await state.remove(section);
+    } else if (how === "clobbered") {
+      // The knot's compute environment holds the Pars' security group, so
+      // the clobber deletes the roles and gives up on the network.
+      const warnings: string[] = [];
+      await (await Pars.create({ name: parsName, session, state })).clobber({
+        force: true,
+        pollMs: 20,
+        timeoutMs: 200,
+        warn: (m) => warnings.push(m),
+      }).catch(() => {});
+      // It says which knots it leaves without a Pars, and how to heal them.
+      assert.match(
+        warnings.join("\n"),
+        new RegExp(
+          `knot ${name} now uses a Pars that is gone: its runs can still be read; to run it ` +
+            `again, Knot\\.create\\(\\{ name: "${name}", func \\}\\)`,
+        ),
+      );
+    } else {
+      // The Pars' execution role, and the knot's own job role made from the Pars.
+      await deleteRole(session.iam, executionRole.split("/").pop()!);
+      await deleteRole(session.iam, knot.aws!.jobRole.split("/").pop()!);
+    }
+    const hasRecord = await state.section(section) !== undefined;
+    assert.equal(hasRecord, how !== "record");
+    emu.requests.clear();
+
+    // Adopted by name: nothing is made, the record and its runs are kept, the old run reads.
+    const adopted = await Knot.create({ ...common, warn: () => {} });
+    assert.equal(adopted.aws!.pars, undefined);
+    assert.equal((await state.section(`knot ${name}`))?.get("runs"), first.runId);
+    assert.deepEqual(await (await adopted.collect(first.runId)).results(), [1, 4, 9]);
+    assert.deepEqual(
+      emu.mutatingRequests().filter((r) => r.service !== "ecr").map((r) =>
+        `${r.service} ${r.operation}`
+      ),
+      [],
+      "adopting and reading make nothing",
+    );
+    assert.equal(
+      await state.section(section) !== undefined,
+      hasRecord,
+      "a Pars record is neither made nor removed by adopting the knot",
+    );
+
+    // Running anything is refused before anything is submitted.
+    const refused = await adopted.map([4], { progress: false }).then(() => undefined, (e) => e);
+    assert.ok(refused instanceof ResourceDoesNotExistError, String(refused));
+    if (how === "record") assert.deepEqual(refused.missing, [section]);
+    else assert.ok(refused.missing.includes(executionRole), String(refused.missing));
+    if (how === "roles") {
+      assert.ok(refused.missing.includes(knot.aws!.jobRole), String(refused.missing));
+      assert.match(
+        refused.message,
+        new RegExp(`its job role ${knot.aws!.jobRole} no longer exists`),
+      );
+    }
+    assert.match(
+      refused.message,
+      new RegExp(`^Knot ${name} cannot run anything: the Pars ${parsName} it uses is gone`),
+    );
+    assert.match(refused.message, /Its runs are kept and can still be read/);
+    assert.match(refused.message, new RegExp(`Knot\\.create\\(\\{ name: "${name}", func \\}\\)`));
+    assert.match(refused.message, new RegExp(`makes Pars ${parsName} again`));
+    assert.match(
+      inCliWords(refused),
+      new RegExp(`with cloudknot knot create ${name} MODULE EXPORT --target aws and the knot's`),
+    );
+    assert.deepEqual(
+      emu.mutatingRequests().filter((r) => r.service !== "ecr"),
+      [],
+      "the refusal submits nothing",
+    );
+
+    // prune keeps the knot for its runs, and says how to heal it.
+    const pruned = await prune({
+      session,
+      state,
+      dryRun: true,
+      imageExists: () => Promise.resolve(true),
+    });
+    const kept = pruned.skipped.find((s) => s.section === `knot ${name}`);
+    assert.ok(kept, JSON.stringify(pruned));
+    assert.match(kept.reason, new RegExp(`Pars ${parsName}`));
+    assert.match(kept.reason, /create the knot again with its function to heal it/);
+
+    if (then !== "heal") {
+      // Its clobber deletes what is left of the knot, and says its Pars was gone already.
+      const warnings: string[] = [];
+      const broken = await Knot.create({ ...common, warn: (m) => warnings.push(m) });
+      await broken.clobber({ pars: true });
+      assert.equal(await state.section(`knot ${name}`), undefined);
+      assert.equal(emu.batch.computeEnvironments.has(`${name}-ck-ce`), false);
+      if (then === "clobber") {
+        assert.equal(emu.iam.findRole(knot.aws!.jobRole), undefined);
+        assert.deepEqual(
+          (await findGarbage({ session, state })).filter((g) => g.owner === `knot ${name}`),
+          [],
+        );
+      } else {
+        // The Pars' job role is the Pars', not the knot's: it stays.
+        assert.notEqual(emu.iam.findRole(parsJobRole), undefined);
+      }
+      assert.match(warnings.join("\n"), new RegExp(`Pars ${parsName} of knot ${name} was gone`));
+      return;
+    }
+
+    // A dry run says what the heal would make, and makes nothing.
+    emu.requests.clear();
+    const plan = await Knot.create({ ...common, func: square, baseImage, dryRun: true });
+    assert.equal(plan.find("Pars")?.action, "create");
+    assert.match(plan.notes.join("\n"), new RegExp(`the Pars ${parsName} it uses is gone`));
+    assert.deepEqual(emu.mutatingRequests(), []);
+
+    // Given the function again, the knot heals: its Pars is made again
+    // under its name with its policy, its runs are kept, and it runs.
+    const healed = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
+    assert.equal(healed.aws!.pars!.name, parsName);
+    assert.deepEqual([...healed.aws!.pars!.policies], [POLICY]);
+    assert.equal((await state.section(section))?.get("policies"), POLICY);
+    assert.equal(await state.get(`knot ${name}`, "retries"), "2");
+    const second = await healed.map([4, 5], { progress: false });
+    assert.deepEqual(await second.results(), [16, 25]);
+    assert.deepEqual(
+      (await healed.runs()).map((r) => r.runId).sort(),
+      [first.runId, second.runId].sort(),
+    );
+    assert.deepEqual(await (await healed.collect(first.runId)).results(), [1, 4, 9]);
+  } finally {
+    await emu.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+dockerTest(
+  "a knot whose Pars record was removed from the config file reads its runs without making anything, refuses to map, and Knot.create with its function makes the Pars again",
+  () => parsGone("norecord", "record"),
+);
+
+dockerTest(
+  "a knot whose Pars was clobbered with force reads its runs without making anything, refuses to map, and Knot.create with its function makes the Pars again",
+  () => parsGone("clobbered", "clobbered"),
+);
+
+dockerTest(
+  "a knot whose Pars' roles were deleted outside cloudknot reads its runs without removing the Pars record, refuses to map, and Knot.create with its function makes the roles again",
+  () => parsGone("noroles", "roles"),
+);
+
+dockerTest(
+  "on the command line, pars clobber --force says which knots it leaves without a Pars and how to heal them, map refuses in command-line words, and knot create makes the Pars again",
+  async () => {
+    await withAwsHome(async (home) => {
+      const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
+      assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+      const shape = [
+        "--target",
+        "aws",
+        "--compute",
+        "FARGATE",
+        "--vcpus",
+        "0.25",
+        "--memory",
+        "512",
+      ];
+      const make = ["map", JOBS, "failOdd", "--name", "odd", ...shape, "--retries", "1"];
+      const first = await cli(home, make, { stdin: "[1, 2]", env });
+      assert.equal(first.code, 1, first.stderr);
+      const runId = /^knot odd · run (\S+) · 2 items \(aws\)$/m.exec(first.stderr)?.[1];
+      assert.ok(runId, first.stderr);
+      const state = new StateFile({ path: home.configFile });
+      const pars = (await state.get("knot odd", "pars"))!;
+
+      const clobbered = await cli(home, ["pars", "clobber", pars, "--force", "--yes"]);
+      assert.equal(clobbered.code, 0, clobbered.stderr);
+      assert.match(
+        clobbered.stderr,
+        new RegExp(
+          `knot odd now uses a Pars that is gone: its runs can still be read; to run it again, ` +
+            `cloudknot knot create odd MODULE EXPORT --target aws and the knot's options make ` +
+            `Pars ${pars} again and keep its runs; to be done with it, run cloudknot knot ` +
+            `clobber odd --target aws: that deletes what is left of it`,
+        ),
+      );
+
+      // Its results and the knot read and change nothing; map and retry are
+      // refused before anything is submitted.
+      home.emu.requests.clear();
+      const results = await cli(home, ["results", "odd", runId]);
+      assert.equal(results.code, 1, results.stderr);
+      assert.equal(ndjson(results.stdout)[1]!.value, 2);
+      const shown = await cli(home, ["knot", "show", "odd", "--target", "aws"]);
+      assert.equal(shown.code, 0, shown.stderr);
+      const retried = await cli(home, ["retry", "odd", runId]);
+      assert.equal(retried.code, 1, retried.stderr);
+      assert.match(retried.stderr, new RegExp(`Knot odd cannot run anything: the Pars ${pars}`));
+      const mapped = await cli(home, ["map", "--name", "odd"], { stdin: "[2]", env });
+      assert.equal(mapped.code, 1, mapped.stderr);
+      assert.match(
+        mapped.stderr,
+        new RegExp(
+          `Knot odd cannot run anything: the Pars ${pars} it uses is gone: the config file has ` +
+            `no \\[pars ${pars}\\] record any more \\(removed when the Pars was clobbered with ` +
+            `cloudknot pars clobber --force, or by hand\\)\\. Its runs are kept and can still be ` +
+            `read\\. To run again, make what is missing again with cloudknot knot create odd ` +
+            `MODULE EXPORT --target aws and the knot's options: it keeps the knot's names and ` +
+            `runs, and makes Pars ${pars} again under its name\\.`,
+        ),
+      );
+      assert.deepEqual(
+        home.emu.mutatingRequests().filter((r) => r.service !== "ecr").map((r) =>
+          `${r.service} ${r.operation}`
+        ),
+        [],
+      );
+
+      // knot create heals it: the Pars is back under its name, and map runs.
+      const healed = await cli(home, ["knot", "create", "odd", JOBS, "failOdd", ...shape], { env });
+      assert.equal(healed.code, 0, healed.stderr);
+      assert.notEqual(await state.section(`pars ${pars}`), undefined);
+      const second = await cli(home, ["map", "--name", "odd"], { stdin: "[4]", env });
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(second.stdout, '{"index":0,"value":4}\n');
+      assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
+    }, { runner: "docker", ceValidDelayMs: 30 });
+  },
+);
+
+dockerTest(
+  "a knot whose Pars record was removed from the config file is clobbered whole, saying its Pars was gone already",
+  () => parsGone("noparsclobber", "record", "clobber"),
+);
+
+dockerTest(
+  "clobbering a knot made before knots had their own job role, whose Pars record is gone, leaves the Pars' job role alone",
+  () => parsGone("oldknot", "record", "clobber an old knot"),
+);
