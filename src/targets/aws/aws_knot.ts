@@ -30,7 +30,7 @@ import {
 } from "../../resources/_iam_roles.ts";
 import { isAwsCode, Ledger } from "../../resources/_ledger.ts";
 import { KNOT_TAG_KEY } from "../../resources/gc.ts";
-import { configOwner, OWNER_TAG_KEY } from "../../resources/owner.ts";
+import { configOwner, OWNER_TAG_KEY, refuseOtherOwnersKnot } from "../../resources/owner.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
@@ -227,6 +227,14 @@ async function create(
   const settings = { session, state };
   const { bucket, sse } = saved ?? await resolveS3Params(settings);
   const repoName = saved?.dockerRepo ?? checked.repoName ?? await getEcrRepo({ state });
+  // A knot of this name another config file made would be shared, and deleted with this one.
+  await refuseOtherOwnersKnot(session, state, {
+    knot: name,
+    computeEnvironment: names.computeEnvironment,
+    jobQueue: names.jobQueue,
+    bucket,
+    prefix: `${JOB_DATA_PREFIX}${name}/`,
+  });
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,
