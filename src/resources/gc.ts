@@ -8,7 +8,9 @@
  * A resource is kept when any value of the config file names it (its id,
  * name or ARN), when its `cloudknot:knot` tag names a knot the file records
  * in this region, or when its `cloudknot:pars` tag names a Pars the file
- * records (for IAM, in any region; for the network, in this region). The
+ * records (for IAM, in any region; for the network, in this region). A knot
+ * or Pars that a live process is making with this config file
+ * (`StateFile.whileMaking`) counts as recorded, in every region, until it is. The
  * default VPC and its subnets, default security groups, main route tables,
  * the default ECR repository and the buckets themselves are never garbage.
  *
@@ -197,6 +199,12 @@ async function readReferences(state: StateFile): Promise<References> {
         defined({ region: record.region || undefined, bucket: record.bucket || undefined }),
       );
     }
+  }
+  // A knot or Pars another process is making has no record yet: what it made so far stays.
+  for (const section of await state.making()) {
+    const parsed = parseSection(section);
+    if (parsed?.kind === "knot" && !refs.knots.has(parsed.name)) refs.knots.set(parsed.name, {});
+    if (parsed?.kind === "pars" && !refs.pars.has(parsed.name)) refs.pars.set(parsed.name, {});
   }
   return refs;
 }

@@ -169,7 +169,17 @@ export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnot
   const session = spec.session ?? await sessionFromSettings({ state });
   const saved = await readAwsKnot(state, spec.name, { strict: true });
   if (saved !== undefined) return await adopt(spec, saved, session, state);
-  return await create(spec, checked, session, state);
+  // Marked as being made until its record is written: gc keeps what it made
+  // so far, and another process making it too waits, then adopts it.
+  return await state.whileMaking(recordSection("knot", spec.name), async () => {
+    const made = await readAwsKnot(state, spec.name, { strict: true });
+    if (made !== undefined) return await adopt(spec, made, session, state);
+    return await create(spec, checked, session, state);
+  }, () =>
+    (spec.warn ?? console.warn)(
+      `cloudknot: knot ${spec.name} is being made by another process with this config file ` +
+        `(${state.path}); waiting for it to finish, then this one uses it`,
+    ));
 }
 
 /**
