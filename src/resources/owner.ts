@@ -197,7 +197,9 @@ export async function refuseOtherOwnersKnot(
       `(owner ${theirs}, not ${ours ?? "this file, which has none yet"}; ${state.path}): its ` +
       `${found.join(" and its ")}. A knot of that name made with this file would share them, and ` +
       `deleting it would delete that knot and its results: choose another knot name, or use ` +
-      `that knot with the config file that made it (CLOUDKNOT_CONFIG_FILE)`,
+      `that knot with the config file that made it (CLOUDKNOT_CONFIG_FILE). If that file is ` +
+      `lost and the knot was yours, make this file its owner: set owner = ${theirs} in [aws] ` +
+      `of ${state.path}`,
     { field: "name" },
   );
 }

@@ -65,6 +65,21 @@ dockerTest(
       // Clobbered with its data kept, the data is still the first config file's.
       await first.clobber({ keepData: true });
       await refuse(/its job data s3:\/\/[^ ]+\/cloudknot\/shared\//);
+
+      // Its owner, when that file is lost, takes it on by the owner id the message gives.
+      const owner = await mine.get("aws", "owner");
+      const e = await Knot.create({ ...common, state: theirs, cloudknotDir: join(dir, "t") })
+        .then(() => undefined, (e) => e);
+      assert.ok(
+        e.message.endsWith(
+          `If that file is lost and the knot was yours, make this file its owner: set owner = ` +
+            `${owner} in [aws] of ${theirs.path}`,
+        ),
+        e.message,
+      );
+      await theirs.set("aws", "owner", owner!);
+      const again = await Knot.create({ ...common, state: theirs, cloudknotDir: join(dir, "t") });
+      assert.deepEqual(await (await again.collect(run.runId)).results(), [1, 4]);
     } finally {
       await emu.close();
       await Deno.remove(dir, { recursive: true });
