@@ -739,10 +739,24 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
   /**
    * Refuses to run anything while the knot's compute environment or job
    * queue is gone: says which, and that `Knot.create` with the function
-   * makes it again and keeps the knot's runs.
+   * makes it again and keeps the knot's runs; and once the knot's record is
+   * gone from the config file (clobbered by another process), before anything
+   * is uploaded.
    */
-  #requireWhole(): void {
+  async #requireWhole(): Promise<void> {
     if (this.missing.length > 0) throw knotResourcesGone(this.#record, this.missing);
+    // Another process (or knot handle) may have clobbered it since it was opened.
+    const { state } = this.#options;
+    if (await readAwsKnot(state, this.#record.name) === undefined) {
+      const { name } = this.#record;
+      throw new ResourceDoesNotExistError(
+        `Knot ${name} was clobbered: its record is no longer in the config file ${state.path} ` +
+          `(another process or knot handle clobbered it), and nothing was submitted. To run it ` +
+          `again, make it again with Knot.create({ name: "${name}", func }) (or module and ` +
+          `exportName) and the knot's options`,
+        { missing: [this.#record.jobQueue] },
+      );
+    }
   }
 
   /**
@@ -753,7 +767,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * @throws {ResourceDoesNotExistError} When the knot's compute environment or job queue is gone.
    */
   override async map<T>(request: MapRequest): Promise<MapRun<T>> {
-    this.#requireWhole();
+    await this.#requireWhole();
     return await super.map(request);
   }
 
@@ -765,7 +779,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * @throws {ResourceDoesNotExistError} When the knot's compute environment or job queue is gone.
    */
   override async submit(request: SubmitRequest): Promise<BatchJob> {
-    this.#requireWhole();
+    await this.#requireWhole();
     return await super.submit(request);
   }
 
@@ -781,7 +795,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     request: MapRequest,
     options: { itemSeconds?: number } = {},
   ): Promise<Plan> {
-    this.#requireWhole();
+    await this.#requireWhole();
     return await super.plan(request, options);
   }
 
