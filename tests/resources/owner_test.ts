@@ -5,7 +5,7 @@
 // results. Knot.create refuses it before it changes anything.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Knot } from "../../mod.ts";
+import { DockerImage, Knot } from "../../mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { CloudknotInputError } from "../../src/util/errors.ts";
 import { startEmulator } from "../emulator/mod.ts";
@@ -80,6 +80,71 @@ dockerTest(
       await theirs.set("aws", "owner", owner!);
       const again = await Knot.create({ ...common, state: theirs, cloudknotDir: join(dir, "t") });
       assert.deepEqual(await (await again.collect(run.runId)).results(), [1, 4]);
+    } finally {
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
+  "two Knot.create of one knot name with two config files at the same moment: one knot is made whole, the other is refused and deletes nothing of it",
+  async () => {
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-owner-race-" });
+    try {
+      const session = await sessionFor(emu);
+      const baseImage = await ensureBaseImage();
+      // Two machines: each config file and its image are its own.
+      const make = async (who: string) => {
+        const state = new StateFile({ path: join(dir, who, "cloudknot") });
+        const cloudknotDir = join(dir, `${who}-home`);
+        const dockerImage = await DockerImage.create({
+          name: `race-${who}`,
+          func: square,
+          baseImage,
+          state,
+          cloudknotDir,
+        });
+        return await Knot.create({
+          name: "race",
+          target: "aws",
+          session,
+          state,
+          cloudknotDir,
+          dockerImage,
+          compute: "FARGATE",
+          vcpus: 0.25,
+          memory: 512,
+          pollInterval: 50,
+          warn: () => {},
+        }).then((knot) => ({ knot }), (error) => ({ error }));
+      };
+      // The first one's compute environment is made late: both pass the checks
+      // before it exists, and the second one makes the knot's compute environment first.
+      emu.faults.add({
+        service: "batch",
+        operation: "CreateComputeEnvironment",
+        kind: "latency",
+        delayMs: 15_000,
+        times: 1,
+      });
+      const late = make("late");
+      await new Promise((r) => setTimeout(r, 1000));
+      const both = await Promise.all([late, make("first")]);
+      // Whichever comes second to one of the knot's resources is refused: the job role, made
+      // by the first, or the compute environment, made by the second.
+      const errors = both.flatMap((r) => "error" in r ? [String(r.error)] : []);
+      const knots = both.flatMap((r) => "knot" in r ? [r.knot] : []);
+      assert.equal(knots.length, 1, errors.join("\n"));
+      assert.equal(errors.length, 1);
+      assert.match(
+        errors[0]!,
+        /(Compute environment race-ck-ce exists and was not made for this knot|The IAM role emulator-default\.race-job is the job role of knot race made with another cloudknot config file) \(its tag cloudknot:owner is "?[0-9a-f-]{36}"?, not "?[0-9a-f-]{36}"?\)/,
+      );
+      // The winner's knot is whole: the loser's undoing deleted nothing of it.
+      const run = await knots[0]!.map([3], { progress: false });
+      assert.deepEqual(await run.results(), [9]);
     } finally {
       await emu.close();
       await Deno.remove(dir, { recursive: true });

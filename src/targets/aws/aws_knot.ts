@@ -252,6 +252,7 @@ async function create(
   const made: {
     image?: DockerImage;
     batch?: boolean;
+    jobDefinition?: boolean;
     computeEnvironment?: string;
     jobQueue?: string;
     launchTemplate?: string;
@@ -373,6 +374,7 @@ async function create(
       tags,
     }, wait);
     if (heal === undefined || heal.missing.jobQueue) made.jobQueue = jobQueue;
+    made.jobDefinition = true;
     const definition = await registerJobDefinition(session, {
       name: names.jobDefinition,
       image: imageUri,
@@ -440,8 +442,10 @@ async function create(
           ? { computeEnvironment: made.computeEnvironment }
           : {}),
         ...(made.launchTemplate !== undefined ? { launchTemplate: made.launchTemplate } : {}),
-        // A heal keeps the revisions of the knot's job definition.
-        jobDefinitions: heal === undefined ? [names.jobDefinition] : [],
+        // A heal keeps the revisions of the knot's job definition; a create
+        // that stopped before registering one leaves those of the name alone
+        // (another create of the knot, with another config file, may have made them).
+        jobDefinitions: heal === undefined && made.jobDefinition ? [names.jobDefinition] : [],
       }, wait).catch(() => {});
     }
     await ledger.rollback();
