@@ -57,6 +57,14 @@ dockerTest(
           [],
         );
         assert.equal(await theirs.section("knot shared"), undefined);
+        // A dry run says so too.
+        const dry = await Knot.create({
+          ...common,
+          state: theirs,
+          cloudknotDir: join(dir, "t"),
+          dryRun: true,
+        }).then(() => undefined, (e) => e);
+        assert.equal(dry?.message, e.message);
       };
       await refuse(/its compute environment shared-ck-ce/);
       // The first one's knot and results are untouched.
