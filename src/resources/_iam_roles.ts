@@ -8,6 +8,7 @@ import type { Iam, IamTag, InstanceProfile, Role } from "../aws/services/iam.ts"
 import { JOB_DATA_PREFIX } from "./bucket.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { ResourceConflictError, UnknownPolicyError } from "./errors.ts";
+import { OWNER_TAG_KEY } from "./owner.ts";
 import {
   adoptOrCreate,
   CREATE_ATTEMPTS,
@@ -255,6 +256,19 @@ export async function ensureKnotRole(iam: Iam, input: EnsureKnotRoleInput): Prom
   const name = knotRoleName(input.pars, input.knot);
   const existing = await getRole(iam, name);
   if (existing) checkOurs("IAM role", name, existing.Tags, input.pars);
+  // The knot's role another config file's knot of the same name made (at the
+  // same moment, or the checks before would have refused) stays that knot's.
+  const ownerOf = (tags: { Key?: string; Value?: string }[] | undefined) =>
+    tags?.find((t) => t.Key === OWNER_TAG_KEY)?.Value;
+  const [theirs, ours] = [ownerOf(existing?.Tags), ownerOf(input.tags)];
+  if (theirs !== undefined && ours !== undefined && theirs !== ours) {
+    throw new ResourceConflictError(
+      `The IAM role ${name} is the job role of knot ${input.knot} made with another cloudknot ` +
+        `config file (its tag ${OWNER_TAG_KEY} is ${theirs}, not ${ours}); choose another knot ` +
+        `name, or use that knot with the config file that made it`,
+      { resource: name },
+    );
+  }
   return await ensureRole(iam, {
     name,
     pars: input.pars,

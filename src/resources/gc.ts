@@ -8,7 +8,9 @@
  * A resource is kept when any value of the config file names it (its id,
  * name or ARN), when its `cloudknot:knot` tag names a knot the file records
  * in this region, or when its `cloudknot:pars` tag names a Pars the file
- * records (for IAM, in any region; for the network, in this region). The
+ * records (for IAM, in any region; for the network, in this region). A knot
+ * or Pars that a live process is making with this config file
+ * (`StateFile.whileMaking`) counts as recorded, in every region, until it is. The
  * default VPC and its subnets, default security groups, main route tables,
  * the default ECR repository and the buckets themselves are never garbage.
  *
@@ -51,9 +53,8 @@ import {
   ROLE_SPECS,
 } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
-import { OWNER_TAG_KEY, readOwner } from "./owner.ts";
-import { MANIFEST_METADATA_KEY, readManifest, RUN_KEYS, type RunManifest } from "../job/payload.ts";
-import { S3Store } from "../store/s3.ts";
+import { OWNER_TAG_KEY, readOwner, runOwners } from "./owner.ts";
+import { commonPrefixes } from "./_s3_prefixes.ts";
 import { deleteInternetGateway, deleteRouteTable, deleteWhenReleased } from "./_network.ts";
 
 /** The tag key that names the knot a resource belongs to. */
@@ -198,6 +199,12 @@ async function readReferences(state: StateFile): Promise<References> {
         defined({ region: record.region || undefined, bucket: record.bucket || undefined }),
       );
     }
+  }
+  // A knot or Pars another process is making has no record yet: what it made so far stays.
+  for (const section of await state.making()) {
+    const parsed = parseSection(section);
+    if (parsed?.kind === "knot" && !refs.knots.has(parsed.name)) refs.knots.set(parsed.name, {});
+    if (parsed?.kind === "pars" && !refs.pars.has(parsed.name)) refs.pars.set(parsed.name, {});
   }
   return refs;
 }
@@ -557,65 +564,9 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
   return found.sort((a, b) => GARBAGE_KINDS.indexOf(a.kind) - GARBAGE_KINDS.indexOf(b.kind));
 }
 
-/**
- * The owner id each run under a knot's prefix names in its manifest
- * (`runs/<id>/run.json`, or the index's metadata when that is missing),
- * `undefined` for a run that names none; it stops at the first run that
- * names another owner than `ours`, which keeps the whole prefix.
- */
-async function runOwners(
-  session: AwsSession,
-  bucket: string,
-  prefix: string,
-  ours: string | undefined,
-): Promise<Set<string | undefined>> {
-  const owners = new Set<string | undefined>();
-  const store = new S3Store({ session, bucket, prefix: prefix.replace(/\/$/, "") });
-  for (const run of await commonPrefixes(session, bucket, `${prefix}runs/`)) {
-    const at = store.at(run.slice(prefix.length).replace(/\/$/, ""));
-    let manifest: RunManifest | undefined;
-    try {
-      manifest = await readManifest(at) ??
-        JSON.parse((await at.head(RUN_KEYS.index))?.metadata[MANIFEST_METADATA_KEY] ?? "null") ??
-        undefined;
-    } catch (e) {
-      if (!(e instanceof SyntaxError)) throw e;
-    }
-    owners.add(manifest?.owner);
-    if (manifest?.owner !== undefined && manifest.owner !== ours) break;
-  }
-  return owners;
-}
-
 /** The `cloudknot/<knot>/` prefixes of a bucket; none when the bucket is missing. */
 function knotPrefixes(session: AwsSession, bucket: string): Promise<string[]> {
   return commonPrefixes(session, bucket, JOB_DATA_PREFIX);
-}
-
-/** The prefixes one level under `prefix` in a bucket; none when the bucket is missing. */
-async function commonPrefixes(
-  session: AwsSession,
-  bucket: string,
-  prefix: string,
-): Promise<string[]> {
-  const out: string[] = [];
-  let token: string | undefined;
-  try {
-    do {
-      const page = await session.s3.listObjectsV2({
-        Bucket: bucket,
-        Prefix: prefix,
-        Delimiter: "/",
-        ...(token !== undefined ? { ContinuationToken: token } : {}),
-      });
-      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token !== undefined);
-  } catch (e) {
-    if (isAwsCode(e, "NoSuchBucket")) return [];
-    throw e;
-  }
-  return out;
 }
 
 /**

@@ -10,8 +10,13 @@
  *
  * @module
  */
+import type { AwsSession } from "../aws/session.ts";
+import { MANIFEST_METADATA_KEY, readManifest, RUN_KEYS, type RunManifest } from "../job/payload.ts";
+import { S3Store } from "../store/s3.ts";
 import type { StateFile } from "../state/state_file.ts";
 import { AWS_SECTION } from "../state/sections.ts";
+import { CloudknotInputError } from "../util/errors.ts";
+import { commonPrefixes } from "./_s3_prefixes.ts";
 
 /** The tag key that names the config file (its owner id) a resource was made with. */
 export const OWNER_TAG_KEY = "cloudknot:owner";
@@ -70,4 +75,131 @@ export async function configOwner(state: StateFile): Promise<string> {
  */
 export async function readOwner(state: StateFile): Promise<string | undefined> {
   return (await state.get(AWS_SECTION, OWNER_KEY))?.trim() || undefined;
+}
+
+/**
+ * The owner id each run under a knot's prefix names in its manifest
+ * (`runs/<id>/run.json`, or the index's metadata when that is missing),
+ * `undefined` for a run that names none; it stops at the first run that
+ * names another owner than `ours`. It only reads.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { runOwners } from "@cloudknot/cloudknot/resources";
+ *
+ * console.log(await runOwners(session, "my-bucket", "cloudknot/squares/", undefined));
+ * ```
+ *
+ * @param session The AWS session.
+ * @param bucket The bucket of the job data.
+ * @param prefix The knot's prefix, ending in `/`.
+ * @param ours The config file's owner id, if it has one.
+ * @returns The owners its runs name.
+ */
+export async function runOwners(
+  session: AwsSession,
+  bucket: string,
+  prefix: string,
+  ours: string | undefined,
+): Promise<Set<string | undefined>> {
+  const owners = new Set<string | undefined>();
+  const store = new S3Store({ session, bucket, prefix: prefix.replace(/\/$/, "") });
+  for (const run of await commonPrefixes(session, bucket, `${prefix}runs/`)) {
+    const at = store.at(run.slice(prefix.length).replace(/\/$/, ""));
+    let manifest: RunManifest | undefined;
+    try {
+      manifest = await readManifest(at) ??
+        JSON.parse((await at.head(RUN_KEYS.index))?.metadata[MANIFEST_METADATA_KEY] ?? "null") ??
+        undefined;
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+    }
+    owners.add(manifest?.owner);
+    if (manifest?.owner !== undefined && manifest.owner !== ours) break;
+  }
+  return owners;
+}
+
+/** What a new knot's name would make or use on AWS. */
+export interface KnotNames {
+  /** The knot's name. */
+  knot: string;
+  /** Its compute environment's name. */
+  computeEnvironment: string;
+  /** Its job queue's name. */
+  jobQueue: string;
+  /** The bucket of its job data. */
+  bucket: string;
+  /** The prefix of its job data, ending in `/`. */
+  prefix: string;
+}
+
+/**
+ * Refuses to make a knot whose compute environment, job queue or job data
+ * another config file on the same account made (their `cloudknot:owner` tag,
+ * or the owner its runs' manifests name, is not this config file's): the new
+ * knot would share them, its runs would sit beside the other knot's, and its
+ * clobber would delete the other knot and its results. What has no owner
+ * (made before owner tags, or by the Python original) is not refused. It
+ * only reads.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { refuseOtherOwnersKnot } from "@cloudknot/cloudknot/resources";
+ *
+ * await refuseOtherOwnersKnot(session, state, {
+ *   knot: "squares",
+ *   computeEnvironment: "squares-ck-ce",
+ *   jobQueue: "squares-ck-jq",
+ *   bucket: "my-bucket",
+ *   prefix: "cloudknot/squares/",
+ * });
+ * ```
+ *
+ * @param session The AWS session.
+ * @param state The config file the knot would be recorded in.
+ * @param names What the knot would make or use.
+ * @throws {CloudknotInputError} When another config file made any of them (field `name`).
+ */
+export async function refuseOtherOwnersKnot(
+  session: AwsSession,
+  state: StateFile,
+  names: KnotNames,
+): Promise<void> {
+  const ours = await readOwner(state);
+  const foreign = (owner: string | undefined) => owner !== undefined && owner !== ours;
+  const found: string[] = [];
+  let theirs: string | undefined;
+  const [ce, queue] = await Promise.all([
+    session.batch.describeComputeEnvironments({ computeEnvironments: [names.computeEnvironment] })
+      .then((r) => r.computeEnvironments?.[0]),
+    session.batch.describeJobQueues({ jobQueues: [names.jobQueue] }).then((r) => r.jobQueues?.[0]),
+  ]);
+  for (
+    const [what, tags] of [
+      [`compute environment ${names.computeEnvironment}`, ce?.tags],
+      [`job queue ${names.jobQueue}`, queue?.tags],
+    ] as const
+  ) {
+    const owner = tags?.[OWNER_TAG_KEY];
+    if (!foreign(owner)) continue;
+    found.push(what);
+    theirs ??= owner;
+  }
+  const runs = [...await runOwners(session, names.bucket, names.prefix, ours)].find(foreign);
+  if (runs !== undefined) {
+    found.push(`job data s3://${names.bucket}/${names.prefix}`);
+    theirs ??= runs;
+  }
+  if (found.length === 0) return;
+  throw new CloudknotInputError(
+    `Knot ${names.knot} exists on this AWS account, made with another cloudknot config file ` +
+      `(owner ${theirs}, not ${ours ?? "this file, which has none yet"}; ${state.path}): its ` +
+      `${found.join(" and its ")}. A knot of that name made with this file would share them, and ` +
+      `deleting it would delete that knot and its results: choose another knot name, or use ` +
+      `that knot with the config file that made it (CLOUDKNOT_CONFIG_FILE). If that file is ` +
+      `lost and the knot was yours, make this file its owner: set owner = ${theirs} in [aws] ` +
+      `of ${state.path}`,
+    { field: "name" },
+  );
 }

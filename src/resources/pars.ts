@@ -451,7 +451,18 @@ export class Pars {
     }
     // A config file the record cannot be written to is refused before anything is made.
     await state.assertWritable();
-    return await Pars.#make(name, input, { bucket, callerArn: caller.Arn }, session, state);
+    // Marked as being made until its record is written: gc keeps what it made
+    // so far, and another process making it too waits, then adopts it.
+    const made = name;
+    return await state.whileMaking(recordSection("pars", made), async () => {
+      const now = await state.section(recordSection("pars", made));
+      if (now) return await Pars.#adopt(parseParsRecord(made, now), input, session, state);
+      return await Pars.#make(made, input, { bucket, callerArn: caller.Arn }, session, state);
+    }, () =>
+      console.warn(
+        `cloudknot: Pars ${made} is being made by another process with this config file ` +
+          `(${state.path}); waiting for it to finish, then this one uses it`,
+      ));
   }
 
   /**

@@ -228,6 +228,98 @@ export class StateFile {
   }
 
   /**
+   * Runs `body` while this process holds the mark that record `section` is
+   * being made: an exclusive OS lock (`flock`) on a file beside the config
+   * file, `<file>.making-<section>.lock`. Whatever makes AWS resources before
+   * it writes their record holds it, so that `gc` ({@linkcode StateFile.making})
+   * does not judge them garbage meanwhile, and a second process making the
+   * same record waits, then finds the record written. The kernel frees the
+   * mark when its holder exits however it exits, so a killed maker leaves no
+   * mark that must age; the lock file is removed when `body` ends.
+   *
+   * @example Usage
+   * ```ts
+   * import { StateFile } from "@cloudknot/cloudknot/state";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const state = new StateFile({ path: `${dir}/cloudknot` });
+   * await state.whileMaking("knot squares", async () => {
+   *   console.log(await state.making()); // ["knot squares"]
+   * });
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   *
+   * @param section The record being made, such as `"knot squares"`.
+   * @param body Makes it, and writes its record.
+   * @param onWait Called once when another process holds the mark, before waiting for it.
+   * @returns What `body` returns.
+   * @throws {StateFileError} When the directory of the config file cannot be written.
+   */
+  async whileMaking<T>(
+    section: string,
+    body: () => Promise<T>,
+    onWait?: () => void,
+  ): Promise<T> {
+    const target = await followLinks(this.path);
+    await Deno.mkdir(dirname(target), { recursive: true }).catch((e) => {
+      throw cannotWrite(target, e);
+    });
+    const lock = await holdMark(target, makingPath(target, section), onWait);
+    try {
+      return await body();
+    } finally {
+      await releaseLock(lock);
+    }
+  }
+
+  /**
+   * The records a live process is making now ({@linkcode StateFile.whileMaking});
+   * it only reads (a mark left by a process that died is not listed).
+   *
+   * @example Usage
+   * ```ts
+   * import { StateFile } from "@cloudknot/cloudknot/state";
+   *
+   * const dir = await Deno.makeTempDir();
+   * console.log(await new StateFile({ path: `${dir}/cloudknot` }).making()); // []
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   *
+   * @returns Their sections, such as `"knot squares"`, sorted.
+   */
+  async making(): Promise<string[]> {
+    const target = await followLinks(this.path);
+    const prefix = `${basename(target)}${MAKING_INFIX}`;
+    const out: string[] = [];
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(dirname(target)));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw e;
+    }
+    for (const entry of entries) {
+      if (!entry.isFile || !entry.name.startsWith(prefix) || !entry.name.endsWith(".lock")) {
+        continue;
+      }
+      const section = decodeURIComponent(entry.name.slice(prefix.length, -".lock".length));
+      let file: Deno.FsFile;
+      try {
+        file = await Deno.open(join(dirname(target), entry.name), { read: true, write: true });
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) continue; // its maker just finished
+        throw e;
+      }
+      try {
+        if (!await file.tryLock(true)) out.push(section);
+      } finally {
+        file.close();
+      }
+    }
+    return out.sort();
+  }
+
+  /**
    * Sets one value, creating the section when needed.
    *
    * @param section The section's name.
@@ -468,6 +560,49 @@ async function takeLock(target: string, timeoutMs: number, watch: Turns): Promis
     }
     await sleep(wait);
     wait = Math.min(wait * 2, 50);
+  }
+}
+
+/** What follows the file's name in the name of a mark of a record being made. */
+const MAKING_INFIX = ".making-";
+
+/** The lock file that marks `section` as being made. */
+function makingPath(target: string, section: string): string {
+  return join(
+    dirname(target),
+    `${basename(target)}${MAKING_INFIX}${encodeURIComponent(section)}.lock`,
+  );
+}
+
+/**
+ * Takes the exclusive `flock` on a mark's file, waiting as long as its holder
+ * is making the record (that can take many minutes: an image push, a compute
+ * environment's validation). As in {@linkcode takeLock}, a lock on a file its
+ * holder removed on release is let go and the new file is locked instead.
+ */
+async function holdMark(target: string, path: string, onWait?: () => void): Promise<HeldLock> {
+  let told = false;
+  while (true) {
+    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 })
+      .catch((e) => {
+        throw cannotWrite(target, e);
+      });
+    let held = false;
+    try {
+      // `making()` takes the lock for a moment to look: wait that out before telling.
+      if (!await file.tryLock(true) && !await sleep(50).then(() => file.tryLock(true))) {
+        if (!told) onWait?.();
+        told = true;
+        await file.lock(true);
+      }
+      const [mine, named] = [await file.stat(), await Deno.stat(path).catch(() => undefined)];
+      if (named?.ino === mine.ino && named.dev === mine.dev) {
+        held = true;
+        return { file, path, id: mine };
+      }
+    } finally {
+      if (!held) file.close();
+    }
   }
 }
 

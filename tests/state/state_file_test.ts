@@ -399,3 +399,60 @@ Deno.test("a lock path that cannot be opened is a typed error naming the file, a
     assert.equal(await state.get("aws", "region"), "x");
   });
 });
+
+/** A child that marks `section` as being made and keeps it until told to go on. */
+async function maker(path: string, section: string) {
+  const child = writer(
+    path,
+    `await state.whileMaking(${JSON.stringify(section)}, async () => {
+       console.log("making");
+       await Deno.stdin.read(new Uint8Array(1));
+       await state.set(${JSON.stringify(section)}, "made", "yes");
+     });`,
+  ).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  assert.equal((await lines.read()).value?.trim(), "making");
+  return { child, lines };
+}
+
+Deno.test("a record another process is making is listed until it is written, a second maker waits for it, and a killed maker's mark is gone at once", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cloudknot");
+    const state = new StateFile({ path });
+    assert.deepEqual(await state.making(), []);
+    const first = await maker(path, "knot sq");
+    assert.deepEqual(await state.making(), ["knot sq"]);
+    // A second maker of the same record waits, is told so, then finds it written.
+    let told = 0;
+    const second = state.whileMaking(
+      "knot sq",
+      async () => await state.get("knot sq", "made"),
+      () => told++,
+    );
+    // Another record is not held up.
+    assert.equal(await state.whileMaking("knot other", () => Promise.resolve(1)), 1);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(told, 1);
+    const stdin = first.child.stdin.getWriter();
+    await stdin.write(new Uint8Array([10]));
+    await stdin.close();
+    assert.equal(await second, "yes");
+    assert.equal((await first.child.status).code, 0);
+    while (!(await first.lines.read()).done) { /* drain */ }
+    assert.deepEqual(await state.making(), []);
+    await assertOnlyTheFile(dir);
+
+    // Killed while making: the kernel frees the mark; its file is left, listed as nothing.
+    const killed = await maker(path, "pars lab");
+    assert.deepEqual(await state.making(), ["pars lab"]);
+    killed.child.kill("SIGKILL");
+    assert.equal((await killed.child.status).signal, "SIGKILL");
+    killed.child.stdin.close().catch(() => {});
+    await killed.child.stderr.cancel();
+    while (!(await killed.lines.read()).done) { /* drain */ }
+    assert.deepEqual(await state.making(), []);
+    // The next maker takes it at once, and leaves nothing behind.
+    assert.deepEqual(await state.whileMaking("pars lab", () => state.making()), ["pars lab"]);
+    await assertOnlyTheFile(dir);
+  });
+});

@@ -28,6 +28,11 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
       `cloudknot knot create ${name} MODULE EXPORT --target aws and the knot's options${rest}` +
       `run cloudknot knot clobber ${name} --target aws: that`,
   ],
+  [
+    /make it again with Knot\.create\(\{ name: "([^"]*)", func \}\) \(or module and exportName\) and the knot's options$/g,
+    (name) =>
+      `make it again with cloudknot knot create ${name} MODULE EXPORT --target aws and the knot's options`,
+  ],
   [/ \(or the path option\)/g, () => ""],
   [/ as exportName\b/g, () => " as the export argument"],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],

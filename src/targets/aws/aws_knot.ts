@@ -31,7 +31,7 @@ import {
 } from "../../resources/_iam_roles.ts";
 import { isAwsCode, Ledger } from "../../resources/_ledger.ts";
 import { KNOT_TAG_KEY } from "../../resources/gc.ts";
-import { configOwner, OWNER_TAG_KEY } from "../../resources/owner.ts";
+import { configOwner, OWNER_TAG_KEY, refuseOtherOwnersKnot } from "../../resources/owner.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
@@ -174,7 +174,17 @@ export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnot
   const session = spec.session ?? await sessionFromSettings({ state });
   const saved = await readAwsKnot(state, spec.name, { strict: true });
   if (saved !== undefined) return await adopt(spec, saved, session, state);
-  return await create(spec, checked, session, state);
+  // Marked as being made until its record is written: gc keeps what it made
+  // so far, and another process making it too waits, then adopts it.
+  return await state.whileMaking(recordSection("knot", spec.name), async () => {
+    const made = await readAwsKnot(state, spec.name, { strict: true });
+    if (made !== undefined) return await adopt(spec, made, session, state);
+    return await create(spec, checked, session, state);
+  }, () =>
+    (spec.warn ?? console.warn)(
+      `cloudknot: knot ${spec.name} is being made by another process with this config file ` +
+        `(${state.path}); waiting for it to finish, then this one uses it`,
+    ));
 }
 
 /**
@@ -232,6 +242,14 @@ async function create(
   const settings = { session, state };
   const { bucket, sse } = saved ?? await resolveS3Params(settings);
   const repoName = saved?.dockerRepo ?? checked.repoName ?? await getEcrRepo({ state });
+  // A knot of this name another config file made would be shared, and deleted with this one.
+  await refuseOtherOwnersKnot(session, state, {
+    knot: name,
+    computeEnvironment: names.computeEnvironment,
+    jobQueue: names.jobQueue,
+    bucket,
+    prefix: `${JOB_DATA_PREFIX}${name}/`,
+  });
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,
@@ -239,6 +257,7 @@ async function create(
   const made: {
     image?: DockerImage;
     batch?: boolean;
+    jobDefinition?: boolean;
     computeEnvironment?: string;
     jobQueue?: string;
     launchTemplate?: string;
@@ -365,6 +384,7 @@ async function create(
       tags,
     }, wait);
     if (heal === undefined || heal.missing.jobQueue) made.jobQueue = jobQueue;
+    made.jobDefinition = true;
     const definition = await registerJobDefinition(session, {
       name: names.jobDefinition,
       image: imageUri,
@@ -432,8 +452,10 @@ async function create(
           ? { computeEnvironment: made.computeEnvironment }
           : {}),
         ...(made.launchTemplate !== undefined ? { launchTemplate: made.launchTemplate } : {}),
-        // A heal keeps the revisions of the knot's job definition.
-        jobDefinitions: heal === undefined ? [names.jobDefinition] : [],
+        // A heal keeps the revisions of the knot's job definition; a create
+        // that stopped before registering one leaves those of the name alone
+        // (another create of the knot, with another config file, may have made them).
+        jobDefinitions: heal === undefined && made.jobDefinition ? [names.jobDefinition] : [],
       }, wait).catch(() => {});
     }
     await ledger.rollback();
@@ -827,11 +849,25 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
   /**
    * Refuses to run anything while the knot's compute environment or job
    * queue is gone: says which, and that `Knot.create` with the function
-   * makes it again and keeps the knot's runs.
+   * makes it again and keeps the knot's runs; and once the knot's record is
+   * gone from the config file (clobbered by another process), before anything
+   * is uploaded.
    */
-  #requireWhole(): void {
+  async #requireWhole(): Promise<void> {
     if (this.missing.length > 0 || this.parsGone !== undefined) {
       throw knotResourcesGone(this.#record, this.missing, this.parsGone);
+    }
+    // Another process (or knot handle) may have clobbered it since it was opened.
+    const { state } = this.#options;
+    if (await readAwsKnot(state, this.#record.name) === undefined) {
+      const { name } = this.#record;
+      throw new ResourceDoesNotExistError(
+        `Knot ${name} was clobbered: its record is no longer in the config file ${state.path} ` +
+          `(another process or knot handle clobbered it), and nothing was submitted. To run it ` +
+          `again, make it again with Knot.create({ name: "${name}", func }) (or module and ` +
+          `exportName) and the knot's options`,
+        { missing: [this.#record.jobQueue] },
+      );
     }
   }
 
@@ -843,7 +879,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * @throws {ResourceDoesNotExistError} When the knot's compute environment or job queue is gone.
    */
   override async map<T>(request: MapRequest): Promise<MapRun<T>> {
-    this.#requireWhole();
+    await this.#requireWhole();
     return await super.map(request);
   }
 
@@ -855,7 +891,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * @throws {ResourceDoesNotExistError} When the knot's compute environment or job queue is gone.
    */
   override async submit(request: SubmitRequest): Promise<BatchJob> {
-    this.#requireWhole();
+    await this.#requireWhole();
     return await super.submit(request);
   }
 
@@ -871,7 +907,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     request: MapRequest,
     options: { itemSeconds?: number } = {},
   ): Promise<Plan> {
-    this.#requireWhole();
+    await this.#requireWhole();
     return await super.plan(request, options);
   }
 

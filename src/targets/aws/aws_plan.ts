@@ -16,6 +16,7 @@ import { Plan, type PlanStep } from "../../plan/plan.ts";
 import { Pars } from "../../resources/pars.ts";
 import { getEcrRepo, resolveS3Params, sessionFromSettings } from "../../resources/settings.ts";
 import { JOB_DATA_PREFIX } from "../../resources/bucket.ts";
+import { refuseOtherOwnersKnot } from "../../resources/owner.ts";
 import { StateFile } from "../../state/state_file.ts";
 import type { MapRequest } from "../target.ts";
 import { planAwsMap } from "./run_plan.ts";
@@ -164,6 +165,14 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     });
   }
   const { bucket } = await resolveS3Params({ session, state });
+  // A knot of this name another config file made is refused, as the create refuses it.
+  await refuseOtherOwnersKnot(session, state, {
+    knot: name,
+    computeEnvironment: names.computeEnvironment,
+    jobQueue: names.jobQueue,
+    bucket,
+    prefix: `${JOB_DATA_PREFIX}${name}/`,
+  });
   steps.push({
     action: await exists(() =>
         session.s3.headBucket({ Bucket: bucket }).then(() => true), "NotFound")

@@ -152,6 +152,14 @@ async function createUnlessPresent<T extends { status?: string }>(
       await create();
       return undefined;
     } catch (e) {
+      // Made by someone else since the look above (another process creating the same knot):
+      // what is there now is judged as one found at first.
+      if (
+        e instanceof AwsError && e.code === "ClientException" && /already exists/i.test(e.message)
+      ) {
+        const now = await describe();
+        if (now !== undefined) return now;
+      }
       // An answer lost in transit or a server error: the resource may exist now; look first.
       if (!(e instanceof AwsError && e.code === "OutcomeUnknown")) throw e;
       if ((await describe()) !== undefined) return undefined;
@@ -307,18 +315,30 @@ async function createComputeEnvironment(
 const OWNER_TAGS = ["ManagedBy", "cloudknot:knot"];
 
 /**
+ * The tag that names the config file a compute environment was made with
+ * (`resources/owner.ts`); one without it (made before owner tags) is anyone's.
+ */
+const CONFIG_OWNER_TAG = "cloudknot:owner";
+
+/**
  * Refuses to adopt a compute environment of the wanted name that someone
  * else made (its `ManagedBy` or `cloudknot:knot` tag differs from the
- * spec's), or that runs another compute type: its queue would take no job of
- * this knot's definition, and the knot's clobber would delete it.
+ * spec's, or its `cloudknot:owner` tag names another config file: a knot of
+ * the same name another create is making at the same moment), or that runs
+ * another compute type: its queue would take no job of this knot's
+ * definition, and the knot's clobber would delete it.
  */
 function checkAdoptable(
   ce: { tags?: Record<string, string>; computeResources?: { type?: string } },
   spec: ComputeEnvironmentSpec,
 ): void {
-  const foreign = OWNER_TAGS.find((key) =>
-    spec.tags[key] !== undefined && ce.tags?.[key] !== spec.tags[key]
-  );
+  const owner = ce.tags?.[CONFIG_OWNER_TAG];
+  const foreign =
+    OWNER_TAGS.find((key) => spec.tags[key] !== undefined && ce.tags?.[key] !== spec.tags[key]) ??
+      (owner !== undefined && spec.tags[CONFIG_OWNER_TAG] !== undefined &&
+          owner !== spec.tags[CONFIG_OWNER_TAG]
+        ? CONFIG_OWNER_TAG
+        : undefined);
   if (foreign !== undefined) {
     throw new BatchResourceError(
       `Compute environment ${spec.name} exists and was not made for this knot (its tag ` +

@@ -482,3 +482,30 @@ Deno.test("compute environments use Batch's service-linked role unless a role is
     await emu.close();
   }
 });
+
+Deno.test("a compute environment of the knot's name that another config file made is refused and left alone; one made before owner tags is adopted", async () => {
+  await withPlacement(async (emu, session, p) => {
+    const knot = { ManagedBy: "cloudknot", "cloudknot:knot": "k" };
+    const ensure = (name: string, tags: Record<string, string>) =>
+      ensureComputeEnvironment(session, {
+        name,
+        compute: validateComputeOptions({ compute: "FARGATE" }),
+        placement: p,
+        tags,
+      }, FAST);
+    const theirs = await ensure("k-ck-ce", { ...knot, "cloudknot:owner": "a" });
+    const old = await ensure("old-ck-ce", knot);
+    emu.requests.clear();
+    // Made by another config file's create of the same knot name, running at the same time.
+    await assert.rejects(
+      ensure("k-ck-ce", { ...knot, "cloudknot:owner": "b" }),
+      (e) =>
+        e instanceof BatchResourceError &&
+        /k-ck-ce exists and was not made for this knot \(its tag cloudknot:owner is "a", not "b"\)/
+          .test(e.message),
+    );
+    assert.equal(await ensure("k-ck-ce", { ...knot, "cloudknot:owner": "a" }), theirs);
+    assert.equal(await ensure("old-ck-ce", { ...knot, "cloudknot:owner": "b" }), old);
+    assert.deepEqual(emu.mutatingRequests(), []);
+  });
+});

@@ -1,0 +1,161 @@
+// Two config files on one AWS account (two users, a laptop and CI) against
+// the emulator with real containers: a knot's name names its Batch resources
+// and its job data, so a knot of the same name made with another config file
+// would share them, and its clobber would delete the first one's knot and
+// results. Knot.create refuses it before it changes anything.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DockerImage, Knot } from "../../mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { CloudknotInputError } from "../../src/util/errors.ts";
+import { startEmulator } from "../emulator/mod.ts";
+import { sessionFor } from "../support/aws_session.ts";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { dockerTest } from "../support/docker_available.ts";
+
+function square(x: number): number {
+  return x * x;
+}
+
+dockerTest(
+  "Knot.create of a knot another config file on the account made refuses before changing anything, also once only its job data is left",
+  async () => {
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-owner-" });
+    try {
+      const session = await sessionFor(emu);
+      const baseImage = await ensureBaseImage();
+      const common = {
+        name: "shared",
+        target: "aws" as const,
+        session,
+        func: square,
+        baseImage,
+        compute: "FARGATE" as const,
+        vcpus: 0.25,
+        memory: 512,
+        pollInterval: 50,
+        warn: () => {},
+      };
+      const mine = new StateFile({ path: join(dir, "mine", "cloudknot") });
+      const theirs = new StateFile({ path: join(dir, "theirs", "cloudknot") });
+      const first = await Knot.create({ ...common, state: mine, cloudknotDir: join(dir, "m") });
+      const run = await first.map([1, 2], { progress: false });
+      assert.deepEqual(await run.results(), [1, 4]);
+
+      const refuse = async (why: RegExp) => {
+        const before = emu.mutatingRequests().length;
+        const e = await Knot.create({ ...common, state: theirs, cloudknotDir: join(dir, "t") })
+          .then(() => undefined, (e) => e);
+        assert.ok(e instanceof CloudknotInputError, String(e));
+        assert.equal(e.field, "name");
+        assert.match(e.message, /^Knot shared exists on this AWS account, made with another /);
+        assert.match(e.message, why);
+        assert.match(e.message, /choose another knot name/);
+        assert.deepEqual(
+          emu.mutatingRequests().slice(before).map((r) => `${r.service} ${r.operation}`),
+          [],
+        );
+        assert.equal(await theirs.section("knot shared"), undefined);
+        // A dry run says so too.
+        const dry = await Knot.create({
+          ...common,
+          state: theirs,
+          cloudknotDir: join(dir, "t"),
+          dryRun: true,
+        }).then(() => undefined, (e) => e);
+        assert.equal(dry?.message, e.message);
+      };
+      await refuse(/its compute environment shared-ck-ce/);
+      // The first one's knot and results are untouched.
+      assert.deepEqual(await (await first.collect(run.runId)).results(), [1, 4]);
+
+      // Clobbered with its data kept, the data is still the first config file's.
+      await first.clobber({ keepData: true });
+      await refuse(/its job data s3:\/\/[^ ]+\/cloudknot\/shared\//);
+
+      // Its owner, when that file is lost, takes it on by the owner id the message gives.
+      const owner = await mine.get("aws", "owner");
+      const e = await Knot.create({ ...common, state: theirs, cloudknotDir: join(dir, "t") })
+        .then(() => undefined, (e) => e);
+      assert.ok(
+        e.message.endsWith(
+          `If that file is lost and the knot was yours, make this file its owner: set owner = ` +
+            `${owner} in [aws] of ${theirs.path}`,
+        ),
+        e.message,
+      );
+      await theirs.set("aws", "owner", owner!);
+      const again = await Knot.create({ ...common, state: theirs, cloudknotDir: join(dir, "t") });
+      assert.deepEqual(await (await again.collect(run.runId)).results(), [1, 4]);
+    } finally {
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
+  "two Knot.create of one knot name with two config files at the same moment: one knot is made whole, the other is refused and deletes nothing of it",
+  async () => {
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-owner-race-" });
+    try {
+      const session = await sessionFor(emu);
+      const baseImage = await ensureBaseImage();
+      // Two machines: each config file and its image are its own.
+      const make = async (who: string) => {
+        const state = new StateFile({ path: join(dir, who, "cloudknot") });
+        const cloudknotDir = join(dir, `${who}-home`);
+        const dockerImage = await DockerImage.create({
+          name: `race-${who}`,
+          func: square,
+          baseImage,
+          state,
+          cloudknotDir,
+        });
+        return await Knot.create({
+          name: "race",
+          target: "aws",
+          session,
+          state,
+          cloudknotDir,
+          dockerImage,
+          compute: "FARGATE",
+          vcpus: 0.25,
+          memory: 512,
+          pollInterval: 50,
+          warn: () => {},
+        }).then((knot) => ({ knot }), (error) => ({ error }));
+      };
+      // The first one's compute environment is made late: both pass the checks
+      // before it exists, and the second one makes the knot's compute environment first.
+      emu.faults.add({
+        service: "batch",
+        operation: "CreateComputeEnvironment",
+        kind: "latency",
+        delayMs: 15_000,
+        times: 1,
+      });
+      const late = make("late");
+      await new Promise((r) => setTimeout(r, 1000));
+      const both = await Promise.all([late, make("first")]);
+      // Whichever comes second to one of the knot's resources is refused: the job role, made
+      // by the first, or the compute environment, made by the second.
+      const errors = both.flatMap((r) => "error" in r ? [String(r.error)] : []);
+      const knots = both.flatMap((r) => "knot" in r ? [r.knot] : []);
+      assert.equal(knots.length, 1, errors.join("\n"));
+      assert.equal(errors.length, 1);
+      assert.match(
+        errors[0]!,
+        /(Compute environment race-ck-ce exists and was not made for this knot|The IAM role emulator-default\.race-job is the job role of knot race made with another cloudknot config file) \(its tag cloudknot:owner is "?[0-9a-f-]{36}"?, not "?[0-9a-f-]{36}"?\)/,
+      );
+      // The winner's knot is whole: the loser's undoing deleted nothing of it.
+      const run = await knots[0]!.map([3], { progress: false });
+      assert.deepEqual(await run.results(), [9]);
+    } finally {
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
