@@ -438,6 +438,7 @@ Deno.test("a record another process is making is listed until it is written, a s
     await stdin.close();
     assert.equal(await second, "yes");
     assert.equal((await first.child.status).code, 0);
+    await first.child.stderr.cancel();
     while (!(await first.lines.read()).done) { /* drain */ }
     assert.deepEqual(await state.making(), []);
     await assertOnlyTheFile(dir);
