@@ -125,15 +125,24 @@ export class S3Store implements ObjectStore {
   }
 
   /**
-   * Writes an object whole (one PutObject; multipart above 16 MiB).
+   * Writes an object whole (one PutObject; multipart above 16 MiB). A
+   * stream is read a part at a time, so only about one part is held in
+   * memory; if it errors, the multipart upload is aborted and rejects with
+   * the stream's error.
    *
    * @param key The key, relative to the store's root.
-   * @param body The bytes or text.
+   * @param body The bytes, text or a stream of bytes.
    * @param options User metadata.
    */
-  async put(key: string, body: Uint8Array | string, options: S3PutOptions = {}): Promise<void> {
+  async put(
+    key: string,
+    body: Uint8Array | string | ReadableStream<Uint8Array>,
+    options: S3PutOptions = {},
+  ): Promise<void> {
     const bytes = typeof body === "string"
       ? new TextEncoder().encode(body)
+      : body instanceof ReadableStream
+      ? body
       : body.buffer instanceof ArrayBuffer
       ? body as Uint8Array<ArrayBuffer>
       : new Uint8Array(body);

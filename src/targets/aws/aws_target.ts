@@ -38,7 +38,6 @@ import { forEachPooled } from "../../util/pooled.ts";
 import { sleep } from "../../util/sleep.ts";
 import {
   INPUTS_BYTES_ENV,
-  layoutPayload,
   MANIFEST_METADATA_KEY,
   readManifest,
   RUN_KEYS,
@@ -50,14 +49,9 @@ import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { configOwner } from "../../resources/owner.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
-import {
-  type MapRequest,
-  newRunId,
-  requestItems,
-  type SubmitRequest,
-  type Target,
-} from "../target.ts";
+import { type MapRequest, newRunId, type SubmitRequest, type Target } from "../target.ts";
 import { BatchJob } from "./batch/batch_job.ts";
+import { countItems, uploadInputs } from "./run_inputs.ts";
 import { MAX_ARRAY_SIZE, SubmitError, submitJobOnce } from "./submit.ts";
 import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
 import { awsRunUsage } from "./batch/run_usage.ts";
@@ -325,23 +319,34 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   }> {
     const o = this.#o;
     checkJobEnvironment(request.env);
-    // Every item is read and encoded before anything is sent: a bad item
-    // rejects here, before any request.
-    const items = await requestItems(request.items);
+    // Resources of their own are checked against the job definition before anything is written.
+    if (request.groups !== undefined) {
+      await checkGroups(o.session.batch, o.jobDefinition, request.groups);
+    }
+    // What slicing needs is read before anything is written, as the count is only known after.
+    if ((request.itemsPerJob ?? "auto") !== 1) await this.#readSlicingFacts();
     const runId = newRunId();
-    const count = items.length;
+    const store = this.#store.at(`runs/${runId}`);
+    const createdAt = Date.now();
+    const owner = await configOwner(o.state);
+    // The inputs go up a chunk at a time as they are read (`run_inputs.ts`); a
+    // bad item midway rejects here, with the upload aborted and nothing submitted.
+    const uploaded = request.signal?.aborted
+      ? { count: await countItems(request.items), bytes: 0, index: undefined }
+      : await uploadInputs(store, request.items);
+    const count = uploaded.count;
     const manifest: RunManifest = {
       version: 1,
       runId,
       knot: o.knot,
       count,
       starmap: request.starmap,
-      createdAt: Date.now(),
+      createdAt,
       attempts: o.attempts,
       env: request.env,
       ...(request.groups !== undefined ? { groups: request.groups } : {}),
       ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
-      owner: await configOwner(o.state),
+      owner,
     };
     const info: RunInfo = {
       knot: o.knot,
@@ -351,34 +356,35 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       attempts: o.attempts,
       ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
     };
-    // Resources of their own are checked against the job definition before anything is written.
-    if (request.groups !== undefined) {
-      await checkGroups(o.session.batch, o.jobDefinition, request.groups);
-    }
-    const slicing = count > 0 ? await this.#slicing(count, request.itemsPerJob ?? "auto") : {
-      slice: 1,
-      concurrency: 1,
-    };
-    if (slicing.slice > 1) manifest.itemsPerJob = slicing.slice;
-    const store = this.#store.at(`runs/${runId}`);
-    if (count === 0 || request.signal?.aborted) {
+    const empty = async () => {
       const { run } = MapRun.create<unknown>(info, { startedAt: manifest.createdAt });
       if (count > 0) await run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
       return { run, info, store, manifest };
-    }
-    const { inputs, index } = layoutPayload(items);
-    await Promise.all([
-      store.put(RUN_KEYS.inputs, inputs),
-      store.put(RUN_KEYS.index, index, {
+    };
+    if (uploaded.index === undefined || count === 0) return await empty();
+    let slicing: Slicing;
+    let plan: ReturnType<typeof planGroups>;
+    try {
+      slicing = await this.#slicing(count, request.itemsPerJob ?? "auto");
+      if (slicing.slice > 1) manifest.itemsPerJob = slicing.slice;
+      plan = planGroups(count, request.groups ?? [], {
+        independent: request.jobType === "independent",
+        maxArraySize: o.maxArraySize ?? MAX_ARRAY_SIZE,
+        slice: slicing.slice,
+      });
+      if (request.signal?.aborted) {
+        await store.delete(RUN_KEYS.inputs);
+        return await empty();
+      }
+      await store.put(RUN_KEYS.index, uploaded.index, {
         metadata: { [MANIFEST_METADATA_KEY]: JSON.stringify(manifest) },
-      }),
-    ]);
-    const plan = planGroups(count, request.groups ?? [], {
-      independent: request.jobType === "independent",
-      maxArraySize: o.maxArraySize ?? MAX_ARRAY_SIZE,
-      slice: slicing.slice,
-    });
-    const jobs = await this.#submit(runId, store.url, plan, request, slicing, inputs.byteLength);
+      });
+    } catch (e) {
+      // Nothing was submitted: the run's inputs must not outlive it.
+      await store.delete([RUN_KEYS.inputs, RUN_KEYS.index]).catch(() => {});
+      throw e;
+    }
+    const jobs = await this.#submit(runId, store.url, plan, request, slicing, uploaded.bytes);
     manifest.jobs = jobs;
     try {
       await recordAwsRun(o.state, o, runId, jobs);
@@ -392,11 +398,16 @@ export class AwsTarget implements Omit<Target, "clobber"> {
 
   /**
    * How many items each child of a run runs (`slicing.ts`); the job
-   * definition and compute environment are read once per target, and only
-   * when a child may run more than one item.
+   * definition and compute environment are read once per target, before a
+   * run's inputs are written, unless each child runs one item.
    */
   async #slicing(count: number, itemsPerJob: number | "auto"): Promise<Slicing> {
     if (count <= 1 || itemsPerJob === 1) return { slice: 1, concurrency: 1 };
+    return sliceRun(await this.#readSlicingFacts(), count, itemsPerJob);
+  }
+
+  /** The facts slicing reads, read once per target (again after a failed read). */
+  async #readSlicingFacts(): Promise<Awaited<ReturnType<typeof readSlicingFacts>>> {
     const o = this.#o;
     this.#slicingFacts ??= readSlicingFacts({
       batch: o.session.batch,
@@ -404,7 +415,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       jobDefinition: o.jobDefinition,
     });
     try {
-      return sliceRun(await this.#slicingFacts, count, itemsPerJob);
+      return await this.#slicingFacts;
     } catch (e) {
       this.#slicingFacts = undefined;
       throw e;

@@ -1,0 +1,125 @@
+/**
+ * An AWS run's inputs, uploaded to S3 as they are read: each chunk of encoded
+ * items (`job/inputs.ts`) is appended to the run's `inputs` object (the job
+ * contract's payload, `job/payload.ts`) through one streamed upload (a
+ * multipart upload once it passes 16 MiB, `store/s3_upload.ts`), so a map of
+ * many or large items holds about one chunk and one part in memory, where
+ * laying the whole payload out first held every encoded item twice. Only the
+ * index (16 bytes an item) is kept until the end; the caller writes it with
+ * the run's manifest once the count is known.
+ *
+ * @module
+ */
+import { INDEX_ENTRY_BYTES, RUN_KEYS } from "../../job/payload.ts";
+import type { S3Store } from "../../store/s3.ts";
+import { type MapRequest, requestChunks } from "../target.ts";
+
+/** What {@linkcode uploadInputs} uploaded. */
+export interface UploadedInputs {
+  /** The number of items. */
+  count: number;
+  /** The size of the `inputs` object, in bytes. */
+  bytes: number;
+  /** The run's `index`: for each item, its offset and length (little-endian u64s). */
+  index: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Uploads a request's items to `inputs` under `store` a chunk at a time and
+ * returns their index. Nothing is written when there are no items (the count
+ * is then 0). A bad item or a failed read midway rejects with its own error,
+ * after the multipart upload begun for the items before it is aborted, so
+ * nothing of the run is left in the bucket.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { uploadInputs } from "./run_inputs.ts";
+ *
+ * const { count, index } = await uploadInputs(store.at(`runs/${runId}`), request.items);
+ * ```
+ *
+ * @param store The run's folder in the knot's bucket.
+ * @param items The request's items.
+ * @returns The count, the size of the inputs and the index.
+ */
+export async function uploadInputs(
+  store: S3Store,
+  items: MapRequest["items"],
+): Promise<UploadedInputs> {
+  const chunks = requestChunks(items)[Symbol.asyncIterator]();
+  let first = await chunks.next();
+  while (!first.done && first.value.length === 0) first = await chunks.next();
+  if (first.done) return { count: 0, bytes: 0, index: new Uint8Array() };
+  let pending: readonly Uint8Array[] | undefined = first.value;
+  const entries: Uint8Array<ArrayBuffer>[] = [];
+  let count = 0;
+  let offset = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk = pending;
+      pending = undefined;
+      if (chunk === undefined) {
+        const next = await chunks.next();
+        if (next.done) return controller.close();
+        chunk = next.value;
+      }
+      if (chunk.length === 0) return;
+      const { bytes, index } = layoutChunk(chunk, offset);
+      entries.push(index);
+      offset += bytes.byteLength;
+      count += chunk.length;
+      controller.enqueue(bytes);
+    },
+    async cancel() {
+      await chunks.return?.();
+    },
+  }, { highWaterMark: 0 });
+  await store.put(RUN_KEYS.inputs, body);
+  const index = new Uint8Array(count * INDEX_ENTRY_BYTES);
+  let at = 0;
+  for (const e of entries) {
+    index.set(e, at);
+    at += e.byteLength;
+  }
+  return { count, bytes: offset, index };
+}
+
+/** One chunk's items as one byte array and their index entries from `offset`. */
+function layoutChunk(
+  chunk: readonly Uint8Array[],
+  offset: number,
+): { bytes: Uint8Array<ArrayBuffer>; index: Uint8Array<ArrayBuffer> } {
+  let size = 0;
+  for (const item of chunk) size += item.byteLength;
+  const bytes = new Uint8Array(size);
+  const index = new Uint8Array(chunk.length * INDEX_ENTRY_BYTES);
+  const view = new DataView(index.buffer);
+  let at = 0;
+  chunk.forEach((item, i) => {
+    bytes.set(item, at);
+    view.setBigUint64(i * INDEX_ENTRY_BYTES, BigInt(offset + at), true);
+    view.setBigUint64(i * INDEX_ENTRY_BYTES + 8, BigInt(item.byteLength), true);
+    at += item.byteLength;
+  });
+  return { bytes, index };
+}
+
+/**
+ * How many items a request has, read a chunk at a time without keeping them
+ * (a map cancelled before it starts reports its count).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { countItems } from "./run_inputs.ts";
+ *
+ * console.log(await countItems([new Uint8Array([1])])); // 1
+ * ```
+ *
+ * @param items The request's items.
+ * @returns The number of items.
+ */
+export async function countItems(items: MapRequest["items"]): Promise<number> {
+  let count = 0;
+  for await (const chunk of requestChunks(items)) count += chunk.length;
+  return count;
+}

@@ -1,0 +1,71 @@
+// An AWS map() uploads its inputs to S3 as it reads them, a chunk at a time
+// (a multipart upload past 16 MiB), so a map of many or large items holds
+// about one part in memory, not every encoded item twice; inputs that fail
+// midway submit nothing and leave nothing in the bucket.
+import assert from "node:assert/strict";
+import { encodeItems } from "../../../src/job/codec.ts";
+import { job, jobsNamed, startTestBed } from "./helpers.ts";
+
+/** Items of 1 MiB: 17 fill the first 16 MiB the upload reads before its first part. */
+const ITEM = 1024 * 1024;
+
+Deno.test("AWS target: map uploads its inputs as it reads them, and inputs that fail midway submit and keep nothing", async (t) => {
+  const bed = await startTestBed(job);
+  const target = bed.target();
+  const { emu } = bed;
+  const bucket = () => emu.s3.buckets.get(bed.resources.bucket)!;
+  const runKeys = () => [...bucket().objects.keys()].filter((k) => k.includes("/runs/"));
+  const items = Array.from({ length: 24 }, (_, i) => ({ i, pad: `${i % 10}`.repeat(ITEM) }));
+  try {
+    await t.step("parts of the inputs are in S3 before the last items are read", async () => {
+      let parts = -1;
+      async function* chunks() {
+        for (const [i, item] of items.entries()) {
+          if (i === 20) {
+            parts = emu.requests.filter({ service: "s3", operation: "UploadPart" })
+              .filter((e) => String(e.params.Key).endsWith("/inputs")).length;
+          }
+          yield encodeItems([item]);
+        }
+      }
+      const run = await target.map<typeof items[number]>({
+        items: chunks(),
+        starmap: false,
+        env: {},
+        itemsPerJob: 24,
+      });
+      assert.ok(parts >= 2, `${parts} parts of inputs were uploaded when item 20 was read`);
+      assert.deepEqual(await run.results(), items);
+    });
+
+    await t.step(
+      "inputs that throw midway reject the map, submit nothing and keep nothing",
+      async () => {
+        const keys = runKeys();
+        const state = await bed.state.read();
+        const runs = state.get("knot squares")?.get("runs");
+        emu.requests.clear();
+        async function* chunks() {
+          for (const item of items.slice(0, 20)) yield encodeItems([item]);
+          throw new Error("the input file is truncated");
+        }
+        await assert.rejects(
+          target.map({ items: chunks(), starmap: false, env: {} }),
+          /truncated/,
+        );
+        // The upload had begun (the failure came after its first parts) and was aborted.
+        const s3 = (operation: string) =>
+          emu.requests.filter({ service: "s3", operation }).map((e) => e.params.Key);
+        assert.equal(s3("UploadPart").length, 2);
+        assert.deepEqual(s3("AbortMultipartUpload"), s3("CreateMultipartUpload"));
+        assert.deepEqual(emu.requests.filter({ service: "batch", operation: "SubmitJob" }), []);
+        assert.deepEqual(runKeys(), keys);
+        const after = await bed.state.read();
+        assert.equal(after.get("knot squares")?.get("runs"), runs);
+        assert.equal(jobsNamed(emu, "squares-").length, 1);
+      },
+    );
+  } finally {
+    await bed.close();
+  }
+});
