@@ -70,6 +70,7 @@ import {
   findSecurityGroup,
 } from "./_network.ts";
 import { showSummary } from "../util/summary.ts";
+import { knotsMakingWithPars } from "./_pars_users.ts";
 
 /** Options of {@linkcode Pars.clobber}. */
 export interface ParsClobberOptions {
@@ -863,6 +864,21 @@ export class Pars {
    */
   async clobber(options: ParsClobberOptions = {}): Promise<void> {
     if (this.#clobbered) return;
+    // A knot being made has no record yet, and would be left half made with
+    // roles and network deleted under it, so even `force` refuses: its maker
+    // cannot be told how to heal. Refusing at once, rather than waiting for it
+    // (an image build and a compute environment can take many minutes), leaves
+    // the choice to the user, and the knot, once made, is refused below anyway.
+    const being = await knotsMakingWithPars(this.#state, this.name);
+    if (being.length > 0) {
+      throw new CannotDeleteResourceError(
+        `Pars "${this.name}" is used by knot ${being.join(", ")}, which another process is ` +
+          `making with this config file (${this.#state.path}); wait until it is made, ` +
+          `then clobber the knot first, or clobber the Pars again with force (force does ` +
+          `not reach a knot being made)`,
+        { users: being.map((k) => recordSection("knot", k)) },
+      );
+    }
     const knots = knotsByPars(await this.#state.read()).get(this.name) ?? [];
     if (knots.length > 0 && !options.force) {
       throw new CannotDeleteResourceError(
