@@ -70,6 +70,8 @@ import {
   findSecurityGroup,
 } from "./_network.ts";
 import { showSummary } from "../util/summary.ts";
+import { knotsMakingWithPars } from "./_pars_users.ts";
+import { deleteBatchEnvironment } from "../targets/aws/batch/environment.ts";
 
 /** Options of {@linkcode Pars.clobber}. */
 export interface ParsClobberOptions {
@@ -863,7 +865,23 @@ export class Pars {
    */
   async clobber(options: ParsClobberOptions = {}): Promise<void> {
     if (this.#clobbered) return;
-    const knots = knotsByPars(await this.#state.read()).get(this.name) ?? [];
+    // A knot being made has no record yet, and would be left half made with
+    // roles and network deleted under it, so even `force` refuses: its maker
+    // cannot be told how to heal. Refusing at once, rather than waiting for it
+    // (an image build and a compute environment can take many minutes), leaves
+    // the choice to the user, and the knot, once made, is refused below anyway.
+    const being = await knotsMakingWithPars(this.#state, this.name);
+    if (being.length > 0) {
+      throw new CannotDeleteResourceError(
+        `Pars "${this.name}" is used by knot ${being.join(", ")}, which another process is ` +
+          `making with this config file (${this.#state.path}); wait until it is made, ` +
+          `then clobber the knot first, or clobber the Pars again with force (force does ` +
+          `not reach a knot being made)`,
+        { users: being.map((k) => recordSection("knot", k)) },
+      );
+    }
+    const doc = await this.#state.read();
+    const knots = knotsByPars(doc).get(this.name) ?? [];
     if (knots.length > 0 && !options.force) {
       throw new CannotDeleteResourceError(
         `Pars "${this.name}" is used by knot(s) ${knots.join(", ")}; clobber them first, or ` +
@@ -874,12 +892,36 @@ export class Pars {
     // Forced: each knot keeps its record and runs, and is told how to heal.
     for (const knot of knots) {
       (options.warn ?? console.warn)(
-        `cloudknot: Pars ${this.name} is clobbered while knot ${knot} uses it, so knot ${knot} ` +
-          `now uses a Pars that is gone: its runs can still be read; to run it again, ` +
+        `cloudknot: Pars ${this.name} is clobbered while knot ${knot} uses it, so knot ${knot}'s ` +
+          `job queue and compute environment, which hold the Pars' network, are deleted, and ` +
+          `knot ${knot} now uses a Pars that is gone: its runs can still be read; to run it again, ` +
           `Knot.create({ name: "${knot}", func }) (or module and exportName) and the knot's ` +
           `options make Pars ${this.name} again and keep its runs; to be done with it, clobber ` +
           `the knot: that deletes what is left of it`,
       );
+    }
+    const wait = {
+      ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      onWait: options.warn ?? console.warn,
+    };
+    // Forced: a knot's compute environment holds the Pars' security group and
+    // subnets while its instances live, so EC2 would refuse to delete them
+    // (until the timeout, with the roles already gone and the record kept).
+    // Its job queue and compute environment go first: without the Pars' roles
+    // they cannot run anything anyway, and the knot keeps its record and job
+    // data, so its runs stay readable and Knot.create with its function makes
+    // them again with the Pars. Refusing instead would leave only clobbering
+    // the knots, which forgets their runs.
+    for (const knot of knots) {
+      const keys = doc.get(recordSection("knot", knot));
+      if (keys?.get("target") !== "aws") continue; // the Python original's: CloudFormation's
+      await deleteBatchEnvironment(this.#session, {
+        ...(keys.get("job-queue") ? { jobQueue: keys.get("job-queue") } : {}),
+        ...(keys.get("compute-environment")
+          ? { computeEnvironment: keys.get("compute-environment") }
+          : {}),
+      }, wait);
     }
     const { iam, ec2 } = this.#session;
     const of = (kind: string) =>
@@ -888,11 +930,6 @@ export class Pars {
     for (const role of roles) await stripRole(iam, role);
     for (const profile of of("instance-profile")) await deleteInstanceProfile(iam, profile);
     for (const role of roles) await deleteRole(iam, role);
-    const wait = {
-      ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      onWait: options.warn ?? console.warn,
-    };
     for (const id of of("security-group")) {
       await deleteWhenReleased(
         `security group ${id}`,

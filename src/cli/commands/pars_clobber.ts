@@ -21,7 +21,8 @@ export const parsClobber = defineCommand({
   summary: "Delete a Pars' roles, security group and VPC (never the default VPC)",
   description:
     "Deletes only what the Pars made, in dependency order, and removes [pars <name>] from the " +
-    "config file. It refuses while a knot uses the Pars, unless --force. Asks first on a " +
+    "config file. It refuses while a knot uses the Pars, unless --force, which first deletes " +
+    "those knots' job queues and compute environments (their runs stay readable). Asks first on a " +
     "terminal; anywhere else it needs --yes. A Pars whose resources are already partly gone is " +
     "forgotten; `cloudknot gc` finds what is left of it. A Pars of the Python cloudknot: its " +
     "CloudFormation stack is deleted, and waited for, unless a knot or stack still uses it.",
@@ -29,8 +30,8 @@ export const parsClobber = defineCommand({
   options: {
     force: {
       type: "boolean",
-      description: "Delete it even while knots use it (their jobs can then no longer start: " +
-        "clobber those knots too)",
+      description: "Delete it even while knots use it, with their job queues and compute " +
+        "environments (their runs stay readable; cloudknot knot create makes them again)",
     },
     ...YES_OPTION,
   },

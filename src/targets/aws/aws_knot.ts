@@ -41,6 +41,7 @@ import {
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
 import { defaultParsName, Pars, type ParsGone } from "../../resources/pars.ts";
+import { makingWithPars } from "../../resources/_pars_users.ts";
 import { resolveParsPolicies } from "../../resources/pars_options.ts";
 import {
   getEcrRepo,
@@ -179,7 +180,14 @@ export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnot
   return await state.whileMaking(recordSection("knot", spec.name), async () => {
     const made = await readAwsKnot(state, spec.name, { strict: true });
     if (made !== undefined) return await adopt(spec, made, session, state);
-    return await create(spec, checked, session, state);
+    // Its record does not name its Pars yet: this mark does, so Pars.clobber refuses meanwhile.
+    const { pars } = await knotParsName(spec, checked, session);
+    return await makingWithPars(
+      state,
+      pars,
+      spec.name,
+      () => create(spec, checked, session, state),
+    );
   }, () =>
     (spec.warn ?? console.warn)(
       `cloudknot: knot ${spec.name} is being made by another process with this config file ` +

@@ -19,6 +19,7 @@ import type { AwsTargetOptions } from "./aws_target.ts";
 import { NO_SSE_SETTING } from "../../resources/settings.ts";
 import { originalRecord, OriginalResourceError } from "../../resources/original.ts";
 import { requireRecordRegion } from "../../resources/record_region.ts";
+import { ResourceDoesNotExistError } from "../../resources/errors.ts";
 
 /** How many runs a knot's record remembers. */
 const RUNS_KEPT = 100;
@@ -386,6 +387,8 @@ export async function recordedRuns(state: StateFile, name: string): Promise<stri
  * @param where The knot, and the account and region of its jobs.
  * @param runId The run's id.
  * @param jobs The run's jobs.
+ * @throws {ResourceDoesNotExistError} When the knot's record is gone (clobbered meanwhile);
+ *   nothing is written.
  */
 export async function recordAwsRun(
   state: StateFile,
@@ -395,7 +398,12 @@ export async function recordAwsRun(
 ): Promise<void> {
   await state.update((doc) => {
     const record = recordSection("knot", where.knot);
-    const keys = doc.get(record) ?? new Map<string, string>();
+    const keys = doc.get(record);
+    // Gone since the map began: clobbered by another process, which deletes
+    // its job queue and the jobs in it. A record made again with only `runs`
+    // would be a knot nothing can run nor clobber whole, so the run is refused
+    // (and its caller stops its jobs) rather than recorded.
+    if (keys === undefined) throw clobberedWhileSubmitting(state, where.knot);
     const runs = parse(where.knot, keys).runs;
     runs.push(runId);
     const dropped = runs.splice(0, Math.max(0, runs.length - RUNS_KEPT));
@@ -411,6 +419,17 @@ export async function recordAwsRun(
     for (const job of jobs) entries.set(job.jobId.toLowerCase(), job.jobName);
     doc.set(section, entries);
   });
+}
+
+/** The error of a run whose knot's record was removed while its jobs were submitted. */
+function clobberedWhileSubmitting(state: StateFile, name: string): ResourceDoesNotExistError {
+  return new ResourceDoesNotExistError(
+    `Knot ${name} was clobbered while this map submitted its jobs: its record is no longer in ` +
+      `the config file ${state.path} (another process or knot handle clobbered it), so this ` +
+      `run is not recorded and its jobs are stopped. To run it again, make it again with ` +
+      `Knot.create({ name: "${name}", func }) (or module and exportName) and the knot's options`,
+    { missing: [recordSection("knot", name)] },
+  );
 }
 
 /**

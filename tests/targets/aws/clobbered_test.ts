@@ -73,3 +73,65 @@ dockerTest(
     }
   },
 );
+
+dockerTest(
+  "a knot another process clobbers while map submits its jobs stays gone: the run's jobs are stopped and map says the knot was clobbered and how to make it again",
+  async () => {
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-clobbered-" });
+    try {
+      const session = await sessionFor(emu);
+      const state = new StateFile({ path: join(dir, "cloudknot") });
+      const knot = await Knot.create({
+        name: "late",
+        target: "aws",
+        session,
+        state,
+        cloudknotDir: join(dir, "home"),
+        pollInterval: 50,
+        warn: () => {},
+        func: square,
+        baseImage: await ensureBaseImage(),
+        compute: "FARGATE",
+        vcpus: 0.25,
+        memory: 512,
+      });
+      // The answer to SubmitJob comes late; meanwhile the knot's clobber removes its record.
+      const fault = emu.faults.add({
+        service: "batch",
+        operation: "SubmitJob",
+        kind: "latency",
+        delayMs: 1500,
+        times: 1,
+      });
+      const mapping = knot.map([1, 2], { progress: false }).then(() => undefined, (e) => e);
+      const deadline = Date.now() + 60_000;
+      while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+        if (Date.now() > deadline) throw new Error("map submitted nothing after 60 s");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await state.remove("knot late");
+      const e = await mapping;
+      assert.ok(e instanceof ResourceDoesNotExistError, String(e));
+      assert.match(
+        e.message,
+        new RegExp(
+          `^Knot late was clobbered while this map submitted its jobs: its record is no longer ` +
+            `in the config file ${state.path.replaceAll(".", "\\.")} \\(another process or ` +
+            `knot handle clobbered it\\), so this run is not recorded and its jobs are stopped\\. ` +
+            `To run it again, make it again with Knot\\.create\\(\\{ name: "late", func \\}\\)`,
+        ),
+      );
+      assert.match(
+        inCliWords(e),
+        /To run it again, make it again with cloudknot knot create late MODULE EXPORT --target aws and the knot's options$/,
+      );
+      // The record is not made again with only the run in it.
+      assert.equal(await state.section("knot late"), undefined);
+      assert.equal(emu.count("batch", "TerminateJob") + emu.count("batch", "CancelJob") > 0, true);
+    } finally {
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

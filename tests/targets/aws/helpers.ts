@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import type { JobFunction } from "../../../mod.ts";
 import { AwsSession } from "../../../src/aws/mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
+import { recordSection } from "../../../src/state/sections.ts";
 import {
   artifactFromFunc,
   readItems,
@@ -229,6 +230,8 @@ export async function startTestBed(
     });
     const state = new StateFile({ path: join(dir, "cloudknot") });
     const knot = options.knot ?? "squares";
+    // Every AWS target is a knot's: its record is there to remember its runs.
+    await state.setMany(recordSection("knot", knot), { target: "aws" });
     return {
       emu,
       session,

@@ -69,15 +69,17 @@ async function parsGone(
     if (how === "record") {
       await state.remove(section);
     } else if (how === "clobbered") {
-      // The knot's compute environment holds the Pars' security group, so
-      // the clobber deletes the roles and gives up on the network.
+      // The knot's compute environment holds the Pars' security group: the
+      // clobber deletes the knot's queue and compute environment first, and
+      // then the whole Pars, without waiting for its timeout.
       const warnings: string[] = [];
       await (await Pars.create({ name: parsName, session, state })).clobber({
         force: true,
         pollMs: 20,
-        timeoutMs: 200,
         warn: (m) => warnings.push(m),
-      }).catch(() => {});
+      });
+      assert.equal(emu.batch.computeEnvironments.has(`${name}-ck-ce`), false);
+      assert.equal(emu.iam.findRole(executionRole), undefined);
       // It says which knots it leaves without a Pars, and how to heal them.
       assert.match(
         warnings.join("\n"),
@@ -92,7 +94,7 @@ async function parsGone(
       await deleteRole(session.iam, knot.aws!.jobRole.split("/").pop()!);
     }
     const hasRecord = await state.section(section) !== undefined;
-    assert.equal(hasRecord, how !== "record");
+    assert.equal(hasRecord, how === "roles");
     emu.requests.clear();
 
     // Adopted by name: nothing is made, the record and its runs are kept, the old run reads.
@@ -117,7 +119,9 @@ async function parsGone(
     const refused = await adopted.map([4], { progress: false }).then(() => undefined, (e) => e);
     assert.ok(refused instanceof ResourceDoesNotExistError, String(refused));
     if (how === "record") assert.deepEqual(refused.missing, [section]);
-    else assert.ok(refused.missing.includes(executionRole), String(refused.missing));
+    else if (how === "clobbered") {
+      assert.ok(refused.missing.includes(section), String(refused.missing));
+    } else assert.ok(refused.missing.includes(executionRole), String(refused.missing));
     if (how === "roles") {
       assert.ok(refused.missing.includes(knot.aws!.jobRole), String(refused.missing));
       assert.match(
@@ -271,7 +275,9 @@ dockerTest(
         new RegExp(
           `Knot odd cannot run anything: the Pars ${pars} it uses is gone: the config file has ` +
             `no \\[pars ${pars}\\] record any more \\(removed when the Pars was clobbered with ` +
-            `cloudknot pars clobber --force, or by hand\\)\\. Its runs are kept and can still be ` +
+            `cloudknot pars clobber --force, or by hand\\); and its compute environment ` +
+            `\\S+/odd-ck-ce and its job queue \\S+/odd-ck-jq no longer exist .*\\. Its runs are ` +
+            `kept and can still be ` +
             `read\\. To run again, make what is missing again with cloudknot knot create odd ` +
             `MODULE EXPORT --target aws and the knot's options: it keeps the knot's names and ` +
             `runs, and makes Pars ${pars} again under its name\\.`,

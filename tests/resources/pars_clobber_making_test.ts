@@ -1,0 +1,99 @@
+// Clobbering a Pars while another call with the same config file makes a knot
+// that uses it, against the emulator with real containers: that knot has no
+// record yet, and the clobber must not delete the roles and network it is
+// being made with.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Knot, Pars } from "../../mod.ts";
+import { CannotDeleteResourceError } from "../../src/resources/mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { type Emulator, startEmulator } from "../emulator/mod.ts";
+import { sessionFor } from "../support/aws_session.ts";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { dockerTest } from "../support/docker_available.ts";
+
+function square(x: number): number {
+  return x * x;
+}
+
+/** Waits until the emulator holds a resource whose id matches. */
+async function until(emu: Emulator, id: RegExp): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!emu.listResources().some((r) => id.test(r.id))) {
+    if (Date.now() > deadline) throw new Error(`no resource ${id} after 120 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+dockerTest(
+  "Pars.clobber while another call makes a knot that uses the Pars refuses, even forced, before deleting anything, and the knot is made whole",
+  async () => {
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-pars-clobber-making-" });
+    let making: Promise<Knot> | undefined;
+    try {
+      const session = await sessionFor(emu);
+      const state = new StateFile({ path: join(dir, "cloudknot") });
+      const pars = await Pars.create({ name: "lab", session, state });
+      // The knot's job definition is its last resource; its answer comes late.
+      emu.faults.add({
+        service: "batch",
+        operation: "RegisterJobDefinition",
+        kind: "latency",
+        delayMs: 3000,
+        times: 1,
+      });
+      making = Knot.create({
+        name: "racy",
+        target: "aws",
+        pars: "lab",
+        session,
+        state,
+        func: square,
+        baseImage: await ensureBaseImage(),
+        compute: "FARGATE",
+        vcpus: 0.25,
+        memory: 512,
+        pollInterval: 50,
+        cloudknotDir: join(dir, "home"),
+        warn: () => {},
+      });
+      await until(emu, /^racy-ck-jq$/);
+      const before = emu.mutatingRequests().length;
+      for (const force of [false, true]) {
+        await assert.rejects(
+          pars.clobber({ force, pollMs: 20, timeoutMs: 2000, warn: () => {} }),
+          (e: unknown) => {
+            assert.ok(e instanceof CannotDeleteResourceError, String(e));
+            assert.equal(
+              e.message,
+              `Pars "lab" is used by knot racy, which another process is making with this ` +
+                `config file (${state.path}); wait until it is made, then clobber the knot ` +
+                `first, or clobber the Pars again with force (force does not reach a knot ` +
+                `being made)`,
+            );
+            return true;
+          },
+        );
+      }
+      // Nothing was deleted while the knot was made: only the knot's own requests.
+      assert.deepEqual(
+        emu.mutatingRequests().slice(before).filter((r) => r.service !== "batch")
+          .map((r) => `${r.service} ${r.operation}`),
+        [],
+      );
+      const knot = await making.then((k) => k, (e) => e);
+      assert.ok(knot instanceof Knot, String(knot));
+      assert.equal(pars.clobbered, false);
+      const run = await knot.map([1, 2], { progress: false });
+      assert.deepEqual(await run.results(), [1, 4]);
+      await knot.clobber();
+      await pars.clobber({ pollMs: 20, warn: () => {} });
+      assert.equal(pars.clobbered, true);
+    } finally {
+      await making?.catch(() => {});
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
