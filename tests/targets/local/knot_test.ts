@@ -437,8 +437,30 @@ Deno.test("a result that cannot be sent back is retried like any failure, as on 
     // The path is inside the returned value, not inside the record that carries it.
     assert.match(
       reason.message,
-      /^Item 0 returned a value that cannot be sent back: Cannot encode a function at \$\.cb: /,
+      /^Item 0 returned a value that cannot be sent back: Cannot encode a function at \$\.cb: functions cannot cross between processes; return data instead, /,
     );
+    assert.doesNotMatch(reason.message, /send data/);
+  });
+});
+
+Deno.test("a returned class instance is advised to return a plain object, not told about the worker", async () => {
+  await withKnot({
+    name: "instance-result",
+    func: (_x: number) =>
+      new (class Point {
+        x = 1;
+      })(),
+  }, async (knot) => {
+    const run = await knot.map([0], { progress: false });
+    const [only] = await run.settled();
+    const reason = only!.status === "rejected" ? only!.reason as ItemError : undefined;
+    assert.ok(reason instanceof ItemError);
+    assert.equal(reason.kind, "unencodable");
+    assert.match(
+      reason.message,
+      /Cannot encode an instance of class Point at \$: its prototype would be lost on the way back; return a plain object/,
+    );
+    assert.doesNotMatch(reason.message, /on the worker|the job needs/);
   });
 });
 
