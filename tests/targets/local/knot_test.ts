@@ -263,9 +263,19 @@ Deno.test("running out of memory fails only that item, as out of memory with the
     assert.equal(reason.remote.name, "OutOfMemoryError");
     assert.match(
       reason.message,
-      /^Item 0 ran out of memory: V8 stopped the attempt at the knot's limit of 64 MiB .*raise the knot's memory option \(--memory on the command line\) above 64/,
+      /^Item 0 ran out of memory: V8 stopped the attempt at its limit of 64 MiB .*give the item more than 64 MiB with the memory option of Knot\.create, map or retry, or make the item smaller/,
     );
+    assert.doesNotMatch(reason.message, /--memory|command line/);
     assert.deepEqual(second, { index: 1, status: "fulfilled", value: 1 });
+    // Retried with double the memory, the message names the memory the attempt had.
+    const again = await run.retry({ memory: "double", progress: false });
+    const [retried] = await again.settled();
+    const retriedReason = (retried as { reason: ItemError }).reason;
+    assert.match(
+      retriedReason.message,
+      /V8 stopped the attempt at its limit of 128 MiB .*give the item more than 128 MiB/,
+    );
+    assert.doesNotMatch(retriedReason.message, /the knot's/);
   });
 });
 
@@ -279,7 +289,7 @@ Deno.test("a memory too small for a worker to start fails the items saying so an
       assert.ok(reason instanceof ItemError, JSON.stringify(first));
       assert.match(
         reason.message,
-        /run out of memory before they start.*2 MiB.*raise the knot's memory option \(--memory on the command line\)/,
+        /run out of memory before they start.*2 MiB is too small for Deno; give the items more memory with the memory option of Knot\.create, map or retry/,
       );
     },
   );
