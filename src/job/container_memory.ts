@@ -62,6 +62,31 @@ export async function containerMemoryMiB(): Promise<number | undefined> {
 }
 
 /**
+ * What to do about an item that ran out of memory, in the library's words:
+ * give it more than the memory its attempt had (which after a retry with
+ * `memory: "double"` is not the knot's). The command line prints it with
+ * its flag instead (`inCliWords` in `src/cli/common/cli_words.ts`).
+ *
+ * @example Usage
+ * ```ts
+ * import { memoryAdvice } from "./container_memory.ts";
+ *
+ * console.log(memoryAdvice(512));
+ * // "give the item more than 512 MiB with the memory option of Knot.create, map or retry"
+ * ```
+ *
+ * @param limitMiB The memory the attempt had, when known.
+ * @param who Whom to give the memory.
+ * @returns The advice, without a final period.
+ */
+export function memoryAdvice(limitMiB: number | undefined, who = "the item"): string {
+  return (limitMiB !== undefined
+    ? `give ${who} more than ${limitMiB} MiB`
+    : `give ${who} more memory`) +
+    " with the memory option of Knot.create, map or retry";
+}
+
+/**
  * The record of an attempt whose worker the kernel killed for the
  * container's memory limit, as AWS Batch reports an OOM-killed container
  * (exit code 137).
@@ -83,9 +108,10 @@ export async function containerMemoryMiB(): Promise<number | undefined> {
  */
 export function outOfMemoryRecord(record: ErrorRecord, limitMiB: number | undefined): ErrorRecord {
   const advice = limitMiB !== undefined
-    ? `the job's memory limit is ${limitMiB} MiB: raise the knot's memory option ` +
-      `(--memory on the command line) above ${limitMiB}, or make the item smaller`
-    : "raise the knot's memory option (--memory on the command line), or make the item smaller";
+    ? `the job's memory limit is ${limitMiB} MiB: ${
+      memoryAdvice(limitMiB)
+    }, or make the item smaller`
+    : `${memoryAdvice(undefined)}, or make the item smaller`;
   return {
     ...record,
     exitCode: 137,

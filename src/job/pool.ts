@@ -22,6 +22,7 @@
  */
 import { fileURLToPath } from "../util/path.ts";
 import { errorToRecord } from "./error_record.ts";
+import { memoryAdvice } from "./container_memory.ts";
 import { OOM_LINE } from "./item_error.ts";
 import { LineWatch } from "./line_watch.ts";
 import { permissionFlags, type Permissions } from "./permissions.ts";
@@ -759,14 +760,13 @@ export class WorkerPool {
           slot.outOfMemory
             ? {
               name: "OutOfMemoryError",
+              // The pool's memory is the attempt's: after a retry with more, not the knot's.
               message: `V8 stopped the attempt at ` +
                 (memoryMiB !== undefined
-                  ? `the knot's limit of ${memoryMiB} MiB`
+                  ? `its limit of ${memoryMiB} MiB`
                   : "its default heap limit") +
                 ` ("Fatal JavaScript out of memory" in its log) and the worker ${how}; ` +
-                `raise the knot's memory option (--memory on the command line)` +
-                (memoryMiB !== undefined ? ` above ${memoryMiB}` : "") +
-                `, or make the item smaller`,
+                `${memoryAdvice(memoryMiB)}, or make the item smaller`,
             }
             : {
               name: "WorkerCrashedError",
@@ -788,9 +788,9 @@ export class WorkerPool {
         slot.outOfMemory
           ? `Worker processes run out of memory before they start (code ${status.code}): ` +
             (memoryMiB !== undefined
-              ? `the knot's limit of ${memoryMiB} MiB is too small for Deno; `
+              ? `the limit of ${memoryMiB} MiB is too small for Deno; `
               : "") +
-            `raise the knot's memory option (--memory on the command line)`
+            memoryAdvice(undefined, "the items")
           : `Worker processes exit before they start (code ${status.code}); run the function ` +
             `once with deno run to see why`,
       );

@@ -8,6 +8,7 @@
  * @module
  */
 import { decode, encode } from "./codec.ts";
+import { encodeResult } from "./codec/encode.ts";
 import { errorToRecord, type SerializedError } from "./error_record.ts";
 
 /** Why an attempt failed. */
@@ -181,7 +182,7 @@ export function encodeRecord(record: JobRecord): EncodedRecord {
  */
 function valueFailure(value: unknown, recordFailure: unknown): unknown {
   try {
-    encode(value);
+    encodeResult(value);
   } catch (e) {
     return e;
   }

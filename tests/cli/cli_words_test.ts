@@ -34,6 +34,12 @@ Deno.test("the library's options and bare knot commands in a message become the 
       "configure --region us-east-1, or choose another name",
     ],
     [
+      "the job's memory limit is 512 MiB: give the item more than 512 MiB with the memory option " +
+      "of Knot.create, map or retry, or make the item smaller",
+      "the job's memory limit is 512 MiB: give the item more than 512 MiB with --memory on " +
+      "cloudknot knot create, map or retry, or make the item smaller",
+    ],
+    [
       "clobber them first, or pass { force: true } to delete it anyway",
       "clobber them first, or pass --force to delete it anyway",
     ],

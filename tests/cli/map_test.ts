@@ -117,6 +117,24 @@ Deno.test("a failing item gives exit code 1 after every line is printed", async 
   });
 });
 
+Deno.test("an item out of memory tells a command-line user the --memory flag, not the library option", async () => {
+  await withHome(async (home) => {
+    const r = await cli(home, ["map", JOBS, "hog", "--memory", "64", "--retries", "1"], {
+      stdin: "[0]",
+    });
+    assert.equal(r.code, 1, r.stderr);
+    const error = ndjson(r.stdout)[0]!.error as Record<string, unknown>;
+    assert.equal(error.name, "OutOfMemoryError");
+    for (const text of [String(error.message), String(error.summary)]) {
+      assert.match(
+        text,
+        /its limit of 64 MiB .*give the item more than 64 MiB with --memory on cloudknot knot create, map or retry, or make the item smaller/,
+      );
+      assert.doesNotMatch(text, /Knot\.create|memory option/);
+    }
+  });
+});
+
 Deno.test("map --json prints one document; --env reaches the jobs", async () => {
   await withHome(async (home) => {
     const r = await cli(

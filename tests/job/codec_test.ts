@@ -10,6 +10,7 @@ import {
   encodeToString,
   formatPath,
 } from "../../src/job/codec.ts";
+import { encodeRecord } from "../../src/job/record.ts";
 import { assertIsomorphic, difference } from "./_isomorphic.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -857,6 +858,47 @@ Deno.test("paths through Maps, Sets, errors, views and sparse arrays are readabl
     formatPath(["a", 3, "b", { collection: "Map", part: "key", entry: 2 }, "$x", "1a"]),
     '$.a[3].b<map key 2>.$x["1a"]',
   );
+});
+
+Deno.test("a result that cannot be encoded is advised to return data, not to send or pass it", () => {
+  class Point {
+    constructor(public x: number, public y: number) {}
+  }
+  class MyMap extends Map {}
+  const cases: [unknown, string, RegExp][] = [
+    [
+      () => 1,
+      "function",
+      /^Cannot encode a function at \$\.x: functions cannot cross between processes; return data instead, such as what the function would compute$/,
+    ],
+    [
+      new Point(1, 2),
+      "class Point",
+      /^Cannot encode an instance of class Point at \$\.x: its prototype would be lost on the way back; return a plain object \(for example \{ \.\.\.value \}\) or only the fields you need$/,
+    ],
+    [
+      new MyMap(),
+      "class MyMap",
+      /its own prototype would be lost on the way back; return a plain Map instead$/,
+    ],
+    [Promise.resolve(1), "Promise", /await it and return its value$/],
+    [new Blob(["x"]), "Blob", /return await blob\.bytes\(\) instead$/],
+  ];
+  for (const [value, kind, message] of cases) {
+    const { record } = encodeRecord({
+      version: 1,
+      status: "ok",
+      index: 0,
+      attempt: 1,
+      jobId: "j",
+      endedAt: 0,
+      value: { x: value },
+    });
+    assert.equal(record.status, "error");
+    const error = (record as { error: { message: string; kind?: string } }).error;
+    assert.match(error.message, message, kind);
+    assert.doesNotMatch(error.message, /send data|on the worker|pass /, kind);
+  }
 });
 
 Deno.test("class instances, weak collections, promises and shared memory are rejected", () => {

@@ -33,6 +33,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (name) =>
       `make it again with cloudknot knot create ${name} MODULE EXPORT --target aws and the knot's options`,
   ],
+  [
+    / with the memory option of Knot\.create, map or retry/g,
+    () => " with --memory on cloudknot knot create, map or retry",
+  ],
   [/ \(or the path option\)/g, () => ""],
   [/ as exportName\b/g, () => " as the export argument"],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],

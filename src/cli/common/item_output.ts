@@ -24,6 +24,7 @@ import { encodeToString } from "../../job/codec.ts";
 import type { ItemError } from "../../job/item_error.ts";
 import { failureDetails } from "../../job/record.ts";
 import type { ItemSettled, MapRun } from "../../run/map_run.ts";
+import { inCliWords } from "./cli_words.ts";
 import type { CliOutput } from "./io.ts";
 
 /**
@@ -55,13 +56,18 @@ export function toCodecJson(value: unknown): unknown {
  * @returns The JSON object.
  */
 export function errorJson(error: ItemError): Record<string, unknown> {
+  // What cloudknot wrote (not what the function threw) is put in CLI words.
+  const ours = error.kind !== "threw";
   const json: Record<string, unknown> = {
     ...error.remote,
+    ...(ours && typeof error.remote.message === "string"
+      ? { message: inCliWords(new Error(error.remote.message)) }
+      : {}),
     kind: error.kind,
     attempt: error.attempt,
     jobId: error.jobId,
     ...failureDetails(error),
-    summary: error.message,
+    summary: ours ? inCliWords(error) : error.message,
   };
   return json;
 }

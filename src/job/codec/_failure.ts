@@ -7,12 +7,20 @@
  */
 import { CodecError, formatPath, type PathSegment } from "./error.ts";
 
+/**
+ * What the value being encoded is: a job's input, sent to the worker, or what
+ * a job function returned, sent back. Advice is worded for it ("pass …" or
+ * "return …"); it is read only when a failure is explained, never while
+ * encoding.
+ */
+export type Role = "input" | "result";
+
 export class Failure {
   /** Steps from the bad value outwards (reversed at the end). */
   readonly steps: PathSegment[] = [];
   constructor(
     readonly kind: string,
-    readonly explain: (at: string) => string,
+    readonly explain: (at: string, role: Role) => string,
     readonly cause?: unknown,
   ) {}
 }
@@ -68,17 +76,21 @@ export function fromThrown(e: unknown, operation: "encode" | "decode" = "encode"
   }
   return new Failure(
     "value",
-    (at) =>
-      `Cannot read the value at ${at}: reading it threw ${
-        describeThrown(e)
-      }; pass plain data instead`,
+    (at, role) =>
+      `Cannot read the value at ${at}: reading it threw ${describeThrown(e)}; ${
+        role === "result" ? "return" : "pass"
+      } plain data instead`,
     e,
   );
 }
 
-export function toCodecError(failure: Failure, operation: "encode" | "decode"): CodecError {
+export function toCodecError(
+  failure: Failure,
+  operation: "encode" | "decode",
+  role: Role = "input",
+): CodecError {
   const path = failure.steps.slice().reverse();
-  return new CodecError(failure.explain(formatPath(path, { maxSteps: 40 })), {
+  return new CodecError(failure.explain(formatPath(path, { maxSteps: 40 }), role), {
     operation,
     path,
     kind: failure.kind,

@@ -6,7 +6,7 @@
  */
 import { CloudknotInputError } from "../../util/errors.ts";
 import { CodecError } from "./error.ts";
-import { describeThrown, Failure, fromThrown, step, toCodecError } from "./_failure.ts";
+import { describeThrown, Failure, fromThrown, type Role, step, toCodecError } from "./_failure.ts";
 import { defaultErrorType, isIndex, type Slot, TYPED_ARRAYS } from "./_builtins.ts";
 import { ERROR_CLASSES } from "../../util/builtin_errors.ts";
 import { BINARY_MAGIC, BINARY_VERSION } from "./format.ts";
@@ -64,25 +64,46 @@ const KINDS = new Map<object, number>([
 ]);
 for (const ctor of Object.values(TYPED_ARRAYS)) KINDS.set(ctor.prototype, Kind.TypedArray);
 
-/** Objects the codec refuses, with what to do instead. */
-const REFUSED: [string, string][] = [
-  ["WeakMap", "its entries cannot be read; use a Map instead"],
-  ["WeakSet", "its items cannot be read; use a Set instead"],
-  ["WeakRef", "it cannot cross between processes; pass the referenced value itself"],
-  ["FinalizationRegistry", "it cannot cross between processes; remove it"],
-  ["Promise", "its value is not known yet; await it and pass the result"],
-  ["Symbol", "a symbol is unique to one process; use a string instead"],
+/**
+ * Objects the codec refuses, with what to do instead, given the verb for
+ * the value's role ("pass" for an input, "return" for a result).
+ */
+const REFUSED: [string, (verb: string) => string][] = [
+  ["WeakMap", () => "its entries cannot be read; use a Map instead"],
+  ["WeakSet", () => "its items cannot be read; use a Set instead"],
+  ["WeakRef", (verb) => `it cannot cross between processes; ${verb} the referenced value itself`],
+  ["FinalizationRegistry", () => "it cannot cross between processes; remove it"],
+  [
+    "Promise",
+    (verb) =>
+      `its value is not known yet; await it and ${
+        verb === "return" ? "return its value" : "pass the result"
+      }`,
+  ],
+  ["Symbol", () => "a symbol is unique to one process; use a string instead"],
   [
     "SharedArrayBuffer",
-    "shared memory cannot cross between processes; copy it with new Uint8Array(shared).slice()",
+    () =>
+      "shared memory cannot cross between processes; copy it with new Uint8Array(shared).slice()",
   ],
-  ["Blob", "its bytes can only be read asynchronously; pass await blob.bytes() instead"],
-  ["File", "its bytes can only be read asynchronously; pass await file.bytes() instead"],
+  [
+    "Blob",
+    (verb) => `its bytes can only be read asynchronously; ${verb} await blob.bytes() instead`,
+  ],
+  [
+    "File",
+    (verb) => `its bytes can only be read asynchronously; ${verb} await file.bytes() instead`,
+  ],
 ];
-const REFUSED_PROTOS = new Map<object, [string, string]>();
+const REFUSED_PROTOS = new Map<object, [string, (verb: string) => string]>();
 for (const [name, advice] of REFUSED) {
   const ctor = (globalThis as Slot)[name];
   if (typeof ctor === "function") REFUSED_PROTOS.set(ctor.prototype, [name, advice]);
+}
+
+/** The verb of advice about a value in this role. */
+function verbOf(role: Role): string {
+  return role === "result" ? "return" : "pass";
 }
 
 function className(value: object): string {
@@ -140,7 +161,7 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-function failure(kind: string, explain: (at: string) => string): Failure {
+function failure(kind: string, explain: (at: string, role: Role) => string): Failure {
   return new Failure(kind, explain);
 }
 
@@ -155,8 +176,12 @@ const keyTexts = new Map<string, string>();
 
 const NON_ASCII = /[\u0080-\uffff]/;
 
-const FUNCTION_FAILURE = (at: string) =>
-  `Cannot encode a function at ${at}: functions cannot cross between processes; send data, and do the work in the job function`;
+const FUNCTION_FAILURE = (at: string, role: Role) =>
+  `Cannot encode a function at ${at}: functions cannot cross between processes; ${
+    role === "result"
+      ? "return data instead, such as what the function would compute"
+      : "send data, and do the work in the job function"
+  }`;
 const SYMBOL_FAILURE = (at: string) =>
   `Cannot encode a symbol at ${at}: a symbol is unique to one process; use a string instead`;
 
@@ -424,16 +449,24 @@ class Encoder {
     const refused = REFUSED_PROTOS.get(proto);
     if (refused !== undefined) {
       const [name, advice] = refused;
-      return failure(name, (at) => `Cannot encode a ${name} at ${at}: ${advice}`);
+      return failure(
+        name,
+        (at, role) => `Cannot encode a ${name} at ${at}: ${advice(verbOf(role))}`,
+      );
     }
     const name = className(object);
     const base = builtinBase(object);
     const kind = name ? `class ${name}` : "object with a custom prototype";
     const what = name ? `an instance of class ${name}` : "an object with a custom prototype";
-    const advice = base !== undefined
-      ? `it extends ${base} but its own prototype would be lost on the worker; convert it to a plain ${base} first`
-      : "its prototype would be lost on the worker; convert it to a plain object (for example { ...value }) or pass only the fields the job needs";
-    return failure(kind, (at) => `Cannot encode ${what} at ${at}: ${advice}`);
+    const advice = (role: Role) =>
+      role === "result"
+        ? base !== undefined
+          ? `it extends ${base} but its own prototype would be lost on the way back; return a plain ${base} instead`
+          : "its prototype would be lost on the way back; return a plain object (for example { ...value }) or only the fields you need"
+        : base !== undefined
+        ? `it extends ${base} but its own prototype would be lost on the worker; convert it to a plain ${base} first`
+        : "its prototype would be lost on the worker; convert it to a plain object (for example { ...value }) or pass only the fields the job needs";
+    return failure(kind, (at, role) => `Cannot encode ${what} at ${at}: ${advice(role)}`);
   }
 
   #checkSymbols(object: object): void {
@@ -551,8 +584,10 @@ class Encoder {
     if (buffer.detached) {
       throw failure(
         "detached ArrayBuffer",
-        (at) =>
-          `Cannot encode a detached ArrayBuffer at ${at}: it was transferred and has no bytes; pass a copy made before transferring`,
+        (at, role) =>
+          `Cannot encode a detached ArrayBuffer at ${at}: it was transferred and has no bytes; ${
+            verbOf(role)
+          } a copy made before transferring`,
       );
     }
     const max = buffer.resizable ? `,"maxByteLength":${buffer.maxByteLength}` : "";
@@ -659,11 +694,11 @@ function withEncoder<T>(options: EncodeOptions | undefined, use: (encoder: Encod
   }
 }
 
-function encodeText(value: unknown, encoder: Encoder): string {
+function encodeText(value: unknown, encoder: Encoder, role?: Role): string {
   try {
     return encoder.document(value);
   } catch (e) {
-    throw toCodecError(e instanceof Failure ? e : fromThrown(e), "encode");
+    throw toCodecError(e instanceof Failure ? e : fromThrown(e), "encode", role);
   }
 }
 
@@ -712,10 +747,28 @@ export function encode(value: unknown, options?: EncodeOptions): Uint8Array {
   return withEncoder(options, (encoder) => encodeBytes(value, encoder));
 }
 
+/**
+ * Internal (not in the codec's entry point): encodes what a job function
+ * returned, as {@linkcode encode} does, but a {@linkcode CodecError} advises
+ * what to return rather than what to pass. Only the error path differs.
+ *
+ * @example Usage
+ * ```ts ignore
+ * encodeResult({ cb: () => 1 }); // throws: "…; return data instead, …"
+ * ```
+ *
+ * @param value What the job function returned.
+ * @returns The encoded document.
+ * @throws {CodecError} When the value holds something that cannot be carried.
+ */
+export function encodeResult(value: unknown): Uint8Array {
+  return withEncoder(undefined, (encoder) => encodeBytes(value, encoder, "result"));
+}
+
 /** A document's bytes: its UTF-8 text, or a binary document when it has blobs. */
-function encodeBytes(value: unknown, encoder: Encoder): Uint8Array {
+function encodeBytes(value: unknown, encoder: Encoder, role?: Role): Uint8Array {
   encoder.binary = true;
-  const text = encodeText(value, encoder);
+  const text = encodeText(value, encoder, role);
   return encoder.blobs.length === 0 ? utf8.encode(text) : binaryDocument(text, encoder.blobs);
 }
 

@@ -40,7 +40,7 @@ import {
   ProfileMismatchError,
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
-import { defaultParsName, Pars, type ParsGone } from "../../resources/pars.ts";
+import { defaultParsName, Pars, type ParsGone, type ParsRecord } from "../../resources/pars.ts";
 import { makingWithPars } from "../../resources/_pars_users.ts";
 import { resolveParsPolicies } from "../../resources/pars_options.ts";
 import {
@@ -243,7 +243,9 @@ async function create(
     : (await knotParsName(spec, checked, session)).pars;
   await checkJobFits(session, compute);
   if (checked.parsPolicies !== undefined) {
-    await resolveParsPolicies(session, checked.parsPolicies, "parsPolicies");
+    const policies = await resolveParsPolicies(session, checked.parsPolicies, "parsPolicies");
+    const kept = typeof spec.pars !== "object" ? heal?.missing.pars?.record : undefined;
+    if (kept !== undefined) refuseOtherParsPolicies(name, kept, policies, checked.parsPolicies);
   }
   // A config file the knot's record cannot be written to is refused before anything is made.
   await state.assertWritable();
@@ -485,6 +487,29 @@ async function create(
  */
 export function hasFunction(spec: AwsKnotSpec): boolean {
   return spec.func !== undefined || spec.module !== undefined || spec.dockerImage !== undefined;
+}
+
+/**
+ * Refuses to heal a knot with policies other than its Pars': a Pars whose
+ * record stays is made again as the record says, so other policies would be
+ * silently ignored (as `Pars.create` refuses them for a Pars that exists).
+ */
+function refuseOtherParsPolicies(
+  name: string,
+  record: ParsRecord,
+  arns: readonly string[],
+  given: readonly string[],
+): void {
+  const same = arns.length === record.policies.length &&
+    arns.every((arn) => record.policies.includes(arn));
+  if (same) return;
+  throw new CloudknotInputError(
+    `Knot ${name} heals with its Pars ${record.name} as the Pars' record says, with policies ` +
+      `${JSON.stringify(record.policies)}, but parsPolicies ${JSON.stringify(given)} was ` +
+      `passed; leave parsPolicies out to heal it, or clobber the knot with its Pars and create ` +
+      `it again to change them`,
+    { field: "parsPolicies" },
+  );
 }
 
 /** Refuses to create a knot that is not recorded and has no function to make it from. */

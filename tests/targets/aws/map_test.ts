@@ -246,7 +246,7 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         assert.match(oom.remote.message, /Container killed due to memory usage/);
         assert.match(
           oom.message,
-          /^Item 0 ran out of memory: .*the job's memory limit is \d+ MiB: raise the knot's memory option \(--memory on the command line\) above \d+/,
+          /^Item 0 ran out of memory: .*the job's memory limit is \d+ MiB: give the item more than \d+ MiB with the memory option of Knot\.create, map or retry/,
         );
         const spot = settled[1]!.status === "rejected" ? settled[1]!.reason : undefined;
         assert.ok(spot instanceof ItemError);

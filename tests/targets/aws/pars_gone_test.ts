@@ -8,7 +8,7 @@
 // knot runs again.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Knot, Pars, ResourceDoesNotExistError } from "../../../mod.ts";
+import { CloudknotInputError, Knot, Pars, ResourceDoesNotExistError } from "../../../mod.ts";
 import { findGarbage, prune } from "../../../src/resources/mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
 import { deleteRole } from "../../../src/resources/_iam_roles.ts";
@@ -179,6 +179,29 @@ async function parsGone(
       return;
     }
 
+    if (how === "roles") {
+      // Its Pars' record stays, so the heal makes the Pars again with the
+      // record's policies: other parsPolicies are refused before anything is made.
+      emu.requests.clear();
+      const other = await Knot.create({
+        ...common,
+        func: square,
+        baseImage,
+        parsPolicies: ["AmazonS3FullAccess"],
+      }).then(() => undefined, (e) => e);
+      assert.ok(other instanceof CloudknotInputError, String(other));
+      assert.equal(other.field, "parsPolicies");
+      assert.match(
+        other.message,
+        new RegExp(
+          `^Knot ${name} heals with its Pars ${parsName} as the Pars' record says, with policies ` +
+            `\\["${POLICY}"\\], but parsPolicies \\["AmazonS3FullAccess"\\] was passed; leave ` +
+            `parsPolicies out to heal it`,
+        ),
+      );
+      assert.deepEqual(emu.mutatingRequests(), [], "the refusal makes nothing");
+    }
+
     // A dry run says what the heal would make, and makes nothing.
     emu.requests.clear();
     const plan = await Knot.create({ ...common, func: square, baseImage, dryRun: true });
@@ -188,7 +211,14 @@ async function parsGone(
 
     // Given the function again, the knot heals: its Pars is made again
     // under its name with its policy, its runs are kept, and it runs.
-    const healed = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
+    const healed = await Knot.create({
+      ...common,
+      func: square,
+      baseImage,
+      memory: 512,
+      // The record's policies, by name, are the same policies.
+      ...(how === "roles" ? { parsPolicies: ["AmazonS3ReadOnlyAccess"] } : {}),
+    });
     assert.equal(healed.aws!.pars!.name, parsName);
     assert.deepEqual([...healed.aws!.pars!.policies], [POLICY]);
     assert.equal((await state.section(section))?.get("policies"), POLICY);

@@ -263,9 +263,19 @@ Deno.test("running out of memory fails only that item, as out of memory with the
     assert.equal(reason.remote.name, "OutOfMemoryError");
     assert.match(
       reason.message,
-      /^Item 0 ran out of memory: V8 stopped the attempt at the knot's limit of 64 MiB .*raise the knot's memory option \(--memory on the command line\) above 64/,
+      /^Item 0 ran out of memory: V8 stopped the attempt at its limit of 64 MiB .*give the item more than 64 MiB with the memory option of Knot\.create, map or retry, or make the item smaller/,
     );
+    assert.doesNotMatch(reason.message, /--memory|command line/);
     assert.deepEqual(second, { index: 1, status: "fulfilled", value: 1 });
+    // Retried with double the memory, the message names the memory the attempt had.
+    const again = await run.retry({ memory: "double", progress: false });
+    const [retried] = await again.settled();
+    const retriedReason = (retried as { reason: ItemError }).reason;
+    assert.match(
+      retriedReason.message,
+      /V8 stopped the attempt at its limit of 128 MiB .*give the item more than 128 MiB/,
+    );
+    assert.doesNotMatch(retriedReason.message, /the knot's/);
   });
 });
 
@@ -279,7 +289,7 @@ Deno.test("a memory too small for a worker to start fails the items saying so an
       assert.ok(reason instanceof ItemError, JSON.stringify(first));
       assert.match(
         reason.message,
-        /run out of memory before they start.*2 MiB.*raise the knot's memory option \(--memory on the command line\)/,
+        /run out of memory before they start.*2 MiB is too small for Deno; give the items more memory with the memory option of Knot\.create, map or retry/,
       );
     },
   );
@@ -437,8 +447,30 @@ Deno.test("a result that cannot be sent back is retried like any failure, as on 
     // The path is inside the returned value, not inside the record that carries it.
     assert.match(
       reason.message,
-      /^Item 0 returned a value that cannot be sent back: Cannot encode a function at \$\.cb: /,
+      /^Item 0 returned a value that cannot be sent back: Cannot encode a function at \$\.cb: functions cannot cross between processes; return data instead, /,
     );
+    assert.doesNotMatch(reason.message, /send data/);
+  });
+});
+
+Deno.test("a returned class instance is advised to return a plain object, not told about the worker", async () => {
+  await withKnot({
+    name: "instance-result",
+    func: (_x: number) =>
+      new (class Point {
+        x = 1;
+      })(),
+  }, async (knot) => {
+    const run = await knot.map([0], { progress: false });
+    const [only] = await run.settled();
+    const reason = only!.status === "rejected" ? only!.reason as ItemError : undefined;
+    assert.ok(reason instanceof ItemError);
+    assert.equal(reason.kind, "unencodable");
+    assert.match(
+      reason.message,
+      /Cannot encode an instance of class Point at \$: its prototype would be lost on the way back; return a plain object/,
+    );
+    assert.doesNotMatch(reason.message, /on the worker|the job needs/);
   });
 });
 

@@ -9,6 +9,7 @@
 import type { AttemptDetail, JobDetail } from "../../../aws/services/batch.ts";
 import type { SerializedError } from "../../../job/error_record.ts";
 import { OOM_LINE } from "../../../job/item_error.ts";
+import { memoryAdvice as raiseMemory } from "../../../job/container_memory.ts";
 import {
   type ErrorRecord,
   type FailureKind,
@@ -38,10 +39,10 @@ function memoryAdvice(job: JobDetail): string {
   const container = job.container;
   const limit = container?.resourceRequirements?.find((r) => r.type === "MEMORY")?.value ??
     container?.memory;
-  return limit !== undefined
-    ? `the job's memory limit is ${limit} MiB: raise the knot's memory option ` +
-      `(--memory on the command line) above ${limit}, or make the item smaller`
-    : "raise the knot's memory option (--memory on the command line), or make the item smaller";
+  const advice = `${
+    raiseMemory(limit !== undefined ? Number(limit) : undefined)
+  }, or make the item smaller`;
+  return limit !== undefined ? `the job's memory limit is ${limit} MiB: ${advice}` : advice;
 }
 
 function attemptOf(job: JobDetail, attempt: number): AttemptDetail | undefined {
