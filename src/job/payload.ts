@@ -194,9 +194,11 @@ export class PayloadError extends CloudknotError {}
  * ```
  *
  * @param items Each item's encoded bytes.
- * @returns The inputs object and its index.
+ * @param start Where the first item starts in the whole inputs object, for a
+ * chunk of items laid out after others (a payload written as it is read).
+ * @returns The inputs object (or chunk) and its index entries.
  */
-export function layoutPayload(items: readonly Uint8Array[]): Payload {
+export function layoutPayload(items: readonly Uint8Array[], start = 0): Payload {
   let total = 0;
   for (const item of items) total += item.byteLength;
   const inputs = new Uint8Array(total);
@@ -205,7 +207,7 @@ export function layoutPayload(items: readonly Uint8Array[]): Payload {
   let offset = 0;
   items.forEach((item, i) => {
     inputs.set(item, offset);
-    view.setBigUint64(i * INDEX_ENTRY_BYTES, BigInt(offset), true);
+    view.setBigUint64(i * INDEX_ENTRY_BYTES, BigInt(start + offset), true);
     view.setBigUint64(i * INDEX_ENTRY_BYTES + 8, BigInt(item.byteLength), true);
     offset += item.byteLength;
   });

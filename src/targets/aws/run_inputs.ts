@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { INDEX_ENTRY_BYTES, RUN_KEYS } from "../../job/payload.ts";
+import { INDEX_ENTRY_BYTES, layoutPayload, RUN_KEYS } from "../../job/payload.ts";
 import type { S3Store } from "../../store/s3.ts";
 import { type MapRequest, requestChunks } from "../target.ts";
 
@@ -51,7 +51,7 @@ export async function uploadInputs(
   while (!first.done && first.value.length === 0) first = await chunks.next();
   if (first.done) return { count: 0, bytes: 0, index: new Uint8Array() };
   let pending: readonly Uint8Array[] | undefined = first.value;
-  const entries: Uint8Array<ArrayBuffer>[] = [];
+  const entries: Uint8Array[] = [];
   let count = 0;
   let offset = 0;
   const body = new ReadableStream<Uint8Array>({
@@ -64,7 +64,7 @@ export async function uploadInputs(
         chunk = next.value;
       }
       if (chunk.length === 0) return;
-      const { bytes, index } = layoutChunk(chunk, offset);
+      const { inputs: bytes, index } = layoutPayload(chunk, offset);
       entries.push(index);
       offset += bytes.byteLength;
       count += chunk.length;
@@ -82,26 +82,6 @@ export async function uploadInputs(
     at += e.byteLength;
   }
   return { count, bytes: offset, index };
-}
-
-/** One chunk's items as one byte array and their index entries from `offset`. */
-function layoutChunk(
-  chunk: readonly Uint8Array[],
-  offset: number,
-): { bytes: Uint8Array<ArrayBuffer>; index: Uint8Array<ArrayBuffer> } {
-  let size = 0;
-  for (const item of chunk) size += item.byteLength;
-  const bytes = new Uint8Array(size);
-  const index = new Uint8Array(chunk.length * INDEX_ENTRY_BYTES);
-  const view = new DataView(index.buffer);
-  let at = 0;
-  chunk.forEach((item, i) => {
-    bytes.set(item, at);
-    view.setBigUint64(i * INDEX_ENTRY_BYTES, BigInt(offset + at), true);
-    view.setBigUint64(i * INDEX_ENTRY_BYTES + 8, BigInt(item.byteLength), true);
-    at += item.byteLength;
-  });
-  return { bytes, index };
 }
 
 /**

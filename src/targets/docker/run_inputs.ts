@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { INDEX_ENTRY_BYTES, RUN_KEYS } from "../../job/payload.ts";
+import { layoutPayload, RUN_KEYS } from "../../job/payload.ts";
 import { type MapRequest, requestChunks } from "../target.ts";
 
 /**
@@ -67,21 +67,10 @@ export async function writeInputs(
   let offset = 0;
   try {
     for await (const chunk of chunks) {
-      let size = 0;
-      for (const item of chunk) size += item.byteLength;
-      const bytes = new Uint8Array(size);
-      const entries = new Uint8Array(chunk.length * INDEX_ENTRY_BYTES);
-      const view = new DataView(entries.buffer);
-      let at = 0;
-      chunk.forEach((item, i) => {
-        bytes.set(item, at);
-        view.setBigUint64(i * INDEX_ENTRY_BYTES, BigInt(offset + at), true);
-        view.setBigUint64(i * INDEX_ENTRY_BYTES + 8, BigInt(item.byteLength), true);
-        at += item.byteLength;
-      });
-      await inputs.write(bytes);
-      await index.write(entries);
-      offset += size;
+      const laid = layoutPayload(chunk, offset);
+      await inputs.write(laid.inputs);
+      await index.write(laid.index);
+      offset += laid.inputs.byteLength;
       count += chunk.length;
     }
     await Promise.all([inputs.close(), index.close()]);
