@@ -875,8 +875,8 @@ export class Pars {
       throw new CannotDeleteResourceError(
         `Pars "${this.name}" is used by knot ${being.join(", ")}, which another process is ` +
           `making with this config file (${this.#state.path}); wait until it is made, ` +
-          `then clobber the knot first, or clobber the Pars again with force (force does ` +
-          `not reach a knot being made)`,
+          `then clobber the knot first, or pass { force: true } to clobber the Pars once it is ` +
+          `made (force does not reach a knot being made)`,
         { users: being.map((k) => recordSection("knot", k)) },
       );
     }

@@ -69,8 +69,8 @@ dockerTest(
               e.message,
               `Pars "lab" is used by knot racy, which another process is making with this ` +
                 `config file (${state.path}); wait until it is made, then clobber the knot ` +
-                `first, or clobber the Pars again with force (force does not reach a knot ` +
-                `being made)`,
+                `first, or pass { force: true } to clobber the Pars once it is made (force ` +
+                `does not reach a knot being made)`,
             );
             return true;
           },

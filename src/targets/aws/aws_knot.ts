@@ -787,7 +787,8 @@ export function knotResourcesGone(
     ...(what.length === 0 ? [] : [
       `its ${what.join(" and its ")} no longer ${
         what.length === 1 ? "exists" : "exist"
-      } (deleted outside cloudknot, or by a clobber that stopped part-way)`,
+      } (deleted outside cloudknot, by a clobber that stopped part-way, or by a forced ` +
+      `clobber of the knot's Pars)`,
     ]),
   ];
   const heals = pars === undefined

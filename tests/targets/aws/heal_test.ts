@@ -215,8 +215,8 @@ dockerTest(
 
       // map and retry are refused, in command-line words.
       const advice = new RegExp(
-        `job queue ${jobQueue} no longer exists \\(deleted outside cloudknot, or by a clobber ` +
-          `that stopped part-way\\)\\. Its runs are kept and can still be read\\. To run again, ` +
+        `job queue ${jobQueue} no longer exists \\(deleted outside cloudknot, by a clobber ` +
+          `that stopped part-way, or by a forced clobber of the knot's Pars\\)\\. Its runs are kept and can still be read\\. To run again, ` +
           `make what is missing again with cloudknot knot create odd MODULE EXPORT --target aws ` +
           `and the knot's options: it keeps the knot's names and runs\\. To be done with it, run ` +
           `cloudknot knot clobber odd --target aws: that deletes what is left of it`,
