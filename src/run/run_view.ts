@@ -70,9 +70,14 @@ function duration(item: ItemView): string {
  * ```
  *
  * @param run The run.
+ * @param errorOf An item's error as the reader should see it (the command line
+ * puts cloudknot's advice in its own words); by default its message.
  * @returns The summary line and a table.
  */
-export function renderRunText(run: MapRun<unknown>): string {
+export function renderRunText(
+  run: MapRun<unknown>,
+  errorOf: (item: ItemView) => string | undefined = (item) => item.error,
+): string {
   const cost = run.lastCost;
   const { shown, hidden } = rows(run);
   const table = [["item", "status", "attempts", "time", "error"]];
@@ -82,7 +87,7 @@ export function renderRunText(run: MapRun<unknown>): string {
       item.status,
       String(item.attempts),
       duration(item),
-      (item.error ?? "").split("\n")[0]!.slice(0, 80),
+      (errorOf(item) ?? "").split("\n")[0]!.slice(0, 80),
     ]);
   }
   const widths = table[0]!.map((_, col) => Math.max(...table.map((row) => row[col]!.length)));

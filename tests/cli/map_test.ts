@@ -132,6 +132,17 @@ Deno.test("an item out of memory tells a command-line user the --memory flag, no
       );
       assert.doesNotMatch(text, /Knot\.create|memory option/);
     }
+    const jobs = await cli(home, ["jobs", "jobs-hog", "--json"]);
+    assert.equal(jobs.code, 0, jobs.stderr);
+    const item = JSON.parse(jobs.stdout).items[0];
+    assert.match(
+      item.error,
+      /give the item more than 64 MiB with --memory on cloudknot knot create/,
+    );
+    const table = await cli(home, ["jobs", "jobs-hog"]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^0 +failed +1 .*Item 0 ran out of memory/m);
+    assert.doesNotMatch(jobs.stdout + table.stdout, /Knot\.create|memory option/);
   });
 });
 

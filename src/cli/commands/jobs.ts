@@ -6,7 +6,10 @@
 import { type JobsView, viewJobs } from "../../targets/aws/batch/jobs_view.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
+import { errorSummary } from "../common/item_output.ts";
 import { openRun } from "../common/run_reader.ts";
+import { renderRunText } from "../../run/run_view.ts";
+import type { ItemView, MapRun } from "../../run/map_run.ts";
 
 /** `jobs <knot> [run]`. */
 export const jobs = defineCommand({
@@ -44,6 +47,7 @@ export const jobs = defineCommand({
           session: aws.session,
         });
       }
+      const errorOf = cliError(run);
       if (ctx.flag("json")) {
         await ctx.print(JSON.stringify({
           knot: run.knot,
@@ -58,6 +62,7 @@ export const jobs = defineCommand({
           counts: run.counts,
           items: run.items.map((item) => ({
             ...item,
+            ...(item.error !== undefined ? { error: errorOf(item) } : {}),
             ...(item.startedAt !== undefined
               ? { startedAt: new Date(item.startedAt).toISOString() }
               : {}),
@@ -84,11 +89,19 @@ export const jobs = defineCommand({
             : {}),
         }));
       } else if (jobsView !== undefined) {
-        await ctx.print(`${jobsView.toString()}\n\n${run.toString()}`);
-      } else await ctx.print(run.toString());
+        await ctx.print(`${jobsView.toString()}\n\n${renderRunText(run, errorOf)}`);
+      } else await ctx.print(renderRunText(run, errorOf));
     } finally {
       close();
     }
     return 0;
   },
 });
+
+/** An item's error in a command-line user's words. */
+function cliError(run: MapRun<unknown>): (item: ItemView) => string | undefined {
+  return (item) => {
+    const settled = run.settledItem(item.index);
+    return settled?.status === "rejected" ? errorSummary(settled.reason) : item.error;
+  };
+}

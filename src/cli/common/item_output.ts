@@ -45,6 +45,22 @@ export function toCodecJson(value: unknown): unknown {
 }
 
 /**
+ * An item's one-line description for a command-line user: what cloudknot
+ * wrote (not what the function threw) is put in CLI words.
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log(errorSummary(itemError)); // "Item 0 ran out of memory: … with --memory on …"
+ * ```
+ *
+ * @param error The item's error.
+ * @returns Its summary.
+ */
+export function errorSummary(error: ItemError): string {
+  return error.kind === "threw" ? error.message : inCliWords(error);
+}
+
+/**
  * An item's error as a JSON object.
  *
  * @example Usage
@@ -56,7 +72,6 @@ export function toCodecJson(value: unknown): unknown {
  * @returns The JSON object.
  */
 export function errorJson(error: ItemError): Record<string, unknown> {
-  // What cloudknot wrote (not what the function threw) is put in CLI words.
   const ours = error.kind !== "threw";
   const json: Record<string, unknown> = {
     ...error.remote,
@@ -67,7 +82,7 @@ export function errorJson(error: ItemError): Record<string, unknown> {
     attempt: error.attempt,
     jobId: error.jobId,
     ...failureDetails(error),
-    summary: ours ? inCliWords(error) : error.message,
+    summary: errorSummary(error),
   };
   return json;
 }
