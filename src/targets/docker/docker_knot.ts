@@ -18,7 +18,7 @@ import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { defined } from "../../util/defined.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
-import { knotRecordFields, localKnotsDir, readLocalKnotRecord } from "../local/catalog.ts";
+import { localKnotsDir, readLocalKnotRecord, saveLocalKnotRecord } from "../local/catalog.ts";
 import type { OpenedKnot } from "../target.ts";
 import type { LocalKnotSpec } from "../local/local_knot.ts";
 import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
@@ -179,19 +179,12 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     ...(!fresh && same && saved?.functionName !== undefined ? { name: saved.functionName } : {}),
     ...(sources !== undefined ? { sources } : {}),
   };
-  const record: DockerKnotRecord = {
-    name: spec.name,
-    target: "docker",
-    image: ref,
-    // Adopting a knot keeps its permissions unless new ones are given, as on the local target.
-    ...knotRecordFields(artifact, saved, spec.permissions),
-  };
-  // Adopting a knot that did not change writes nothing, so its runs stay
-  // readable on a full disk (as a local knot's).
-  const text = JSON.stringify(record, null, 2);
-  const unchanged = saved !== undefined &&
-    JSON.stringify({ ...saved, updatedAt: record.updatedAt }, null, 2) === text;
-  if (!unchanged) await store.put("knot.json", text);
+  // Adopting a knot keeps its permissions unless new ones are given, as on the local target.
+  const record = await saveLocalKnotRecord<DockerKnotRecord>(
+    store,
+    { name: spec.name, target: "docker", image: ref },
+    { artifact, saved, permissions: spec.permissions },
+  );
   const target = new DockerTarget({
     knot: spec.name,
     root,

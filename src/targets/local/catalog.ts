@@ -52,42 +52,65 @@ export interface LocalKnotRecord {
   sources?: ArtifactSources;
 }
 
+/** What every record of the local knots directory says of its knot, a local knot's and a docker knot's alike. */
+export type KnotRecordFields = Pick<
+  LocalKnotRecord,
+  "hash" | "kind" | "functionName" | "createdAt" | "updatedAt" | "permissions" | "sources"
+>;
+
 /**
- * What every record of the local knots directory says of its knot, a local
- * knot's and a docker knot's alike: its function, when it was made and
- * updated, and what the function may do. Adopting a knot keeps when it was
- * created, and its permissions unless new ones are given.
+ * Makes a knot's record and writes it to its directory's store (a local or
+ * a docker knot's): the target's own fields, then what every record of the
+ * local knots directory says of its knot ({@linkcode KnotRecordFields}): its
+ * function, when it was made and updated, and what the function may do.
+ * Adopting a knot keeps when it was created, and its permissions unless new
+ * ones are given; adopting one that did not change (but for `updatedAt`)
+ * writes nothing, so its runs stay readable on a full disk.
  *
  * @example Usage
  * ```ts ignore
- * import { knotRecordFields } from "./catalog.ts";
+ * import { saveLocalKnotRecord } from "./catalog.ts";
  *
- * const record = { name, target: "local", artifact: key, ...knotRecordFields(artifact, saved) };
+ * const record = await saveLocalKnotRecord<LocalKnotRecord>(
+ *   new LocalStore(root),
+ *   { name, target: "local", artifact: key },
+ *   { artifact, saved },
+ * );
  * ```
  *
- * @param artifact The knot's function, packaged.
- * @param saved The knot's record before, when it is adopted.
- * @param permissions The permissions given now. @default {"the saved ones, else the default"}
- * @returns The shared fields of the knot's new record.
+ * @param store The store rooted at the knot's directory.
+ * @param own The fields of the target's record before the shared ones.
+ * @param options `artifact`, the knot's function, packaged; `saved`, the
+ *   knot's record before, when it is adopted; `permissions`, those given now
+ *   (default: the saved ones, else the default).
+ * @returns The knot's record, as saved.
  */
-export function knotRecordFields(
-  artifact: FunctionArtifact,
-  saved: { createdAt: number; permissions?: Permissions } | undefined,
-  permissions?: Permissions,
-): Pick<
-  LocalKnotRecord,
-  "hash" | "kind" | "functionName" | "createdAt" | "updatedAt" | "permissions" | "sources"
-> {
+export async function saveLocalKnotRecord<R extends KnotRecordFields>(
+  store: LocalStore,
+  own: Omit<R, keyof KnotRecordFields>,
+  options: {
+    artifact: FunctionArtifact;
+    saved: { createdAt: number; permissions?: Permissions } | undefined;
+    permissions?: Permissions | undefined;
+  },
+): Promise<R> {
+  const { artifact, saved } = options;
   const now = Date.now();
-  return {
+  const shared: KnotRecordFields = {
     hash: artifact.hash,
     kind: artifact.kind,
     functionName: artifact.name,
     createdAt: saved?.createdAt ?? now,
     updatedAt: now,
-    permissions: permissions ?? saved?.permissions ?? { ...DEFAULT_PERMISSIONS },
+    permissions: options.permissions ?? saved?.permissions ?? { ...DEFAULT_PERMISSIONS },
     ...(artifact.sources !== undefined ? { sources: artifact.sources } : {}),
   };
+  const record = { ...own, ...shared } as R;
+  const text = JSON.stringify(record, null, 2);
+  const unchanged = saved !== undefined &&
+    JSON.stringify({ ...saved, updatedAt: now }, null, 2) === text;
+  if (!unchanged) await store.put("knot.json", text);
+  return record;
 }
 
 /** A local knot found on disk. */

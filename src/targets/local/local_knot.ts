@@ -15,11 +15,11 @@ import type { Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import {
-  knotRecordFields,
   type LocalKnotRecord,
   localKnotsDir,
   localRunsRoot,
   readLocalKnotRecord,
+  saveLocalKnotRecord,
 } from "./catalog.ts";
 import { LocalTarget } from "./local_target.ts";
 import type { OpenedKnot } from "../target.ts";
@@ -123,18 +123,11 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   await ensurePrivateDir(root);
   const artifactKey = `artifacts/${artifact.hash}.js`;
   if ((await store.get(artifactKey)) === undefined) await store.put(artifactKey, artifact.source);
-  const record: LocalKnotRecord = {
-    name: spec.name,
-    target: "local",
-    artifact: artifactKey,
-    ...knotRecordFields(artifact, saved, spec.permissions),
-  };
-  // Adopting a knot that did not change writes nothing, so its runs stay
-  // readable on a full disk.
-  const text = JSON.stringify(record, null, 2);
-  const unchanged = saved !== undefined &&
-    JSON.stringify({ ...saved, updatedAt: record.updatedAt }, null, 2) === text;
-  if (!unchanged) await store.put("knot.json", text);
+  const record = await saveLocalKnotRecord<LocalKnotRecord>(
+    store,
+    { name: spec.name, target: "local", artifact: artifactKey },
+    { artifact, saved, permissions: spec.permissions },
+  );
   if (runsRoot !== root) await ensurePrivateDir(runsRoot);
   const target = new LocalTarget({
     knot: spec.name,

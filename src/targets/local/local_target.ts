@@ -595,14 +595,7 @@ export class LocalTarget implements Target {
         },
       ],
       ...(options.itemSeconds !== undefined && count > 0
-        ? {
-          estimate: estimateRun({
-            target: "local",
-            count,
-            itemSeconds: options.itemSeconds,
-            concurrency: o.concurrency,
-          }),
-        }
+        ? { estimate: await this.estimate(count, { itemSeconds: options.itemSeconds }) }
         : {}),
     });
   }

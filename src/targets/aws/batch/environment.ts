@@ -273,36 +273,32 @@ async function createComputeEnvironment(
   again: boolean,
 ) {
   const describe = () => describeEnvironment(session, spec.name);
+  const role = spec.placement.batchServiceRole
+    ? { serviceRole: spec.placement.batchServiceRole }
+    : {};
   if (again) {
     await session.batch.updateComputeEnvironment({
       computeEnvironment: spec.name,
       state: "ENABLED",
-      ...(spec.placement.batchServiceRole ? { serviceRole: spec.placement.batchServiceRole } : {}),
+      ...role,
     });
-    return await waitFor(
-      `compute environment ${spec.name} to become VALID`,
+  } else {
+    const existing = await createUnlessPresent(
+      `compute environment ${spec.name}`,
       describe,
-      (ce) => settled(ce?.status),
+      () =>
+        session.batch.createComputeEnvironment({
+          computeEnvironmentName: spec.name,
+          type: "MANAGED",
+          state: "ENABLED",
+          computeResources: computeResources(spec),
+          ...role,
+          tags: spec.tags,
+        }),
       options,
     );
+    if (existing !== undefined) checkAdoptable(existing, spec);
   }
-  const existing = await createUnlessPresent(
-    `compute environment ${spec.name}`,
-    describe,
-    () =>
-      session.batch.createComputeEnvironment({
-        computeEnvironmentName: spec.name,
-        type: "MANAGED",
-        state: "ENABLED",
-        computeResources: computeResources(spec),
-        ...(spec.placement.batchServiceRole
-          ? { serviceRole: spec.placement.batchServiceRole }
-          : {}),
-        tags: spec.tags,
-      }),
-    options,
-  );
-  if (existing !== undefined) checkAdoptable(existing, spec);
   return await waitFor(
     `compute environment ${spec.name} to become VALID`,
     describe,
