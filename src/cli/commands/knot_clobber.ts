@@ -25,7 +25,9 @@ export const knotClobber = defineCommand({
   summary: "Delete a knot, its function and all its runs",
   description:
     "Asks first on a terminal; anywhere else (a script, CI) it needs --yes. Exits with 1 when " +
-    "the question is answered no. A knot on AWS: its running jobs are stopped, its queue, " +
+    "the question is answered no. A knot on AWS: its running jobs are stopped and waited on " +
+    "(whoever reads their runs, as cloudknot results, sees their items cancelled by the " +
+    "clobber), its queue, " +
     "compute environment and job definitions deleted, its job data deleted (unless " +
     "--keep-data) and its record removed; --pars, --repo and --image delete those too (in the " +
     "shared default repository, only the knot's tags). A knot of the Python cloudknot: its " +

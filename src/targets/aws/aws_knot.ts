@@ -9,7 +9,8 @@
  */
 import type { AwsSession } from "../../aws/session.ts";
 import { regionEnvironment } from "./batch/command.ts";
-import { describeJobs, stopJob } from "./batch/jobs.ts";
+import { cloudknotStopReason, describeJobs, stopJob, waitForJobsToEnd } from "./batch/jobs.ts";
+import { forEachPooled } from "../../util/pooled.ts";
 import { waitingAdvice } from "./batch/stuck.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import {
@@ -806,6 +807,13 @@ export function knotResourcesGone(
   );
 }
 
+/**
+ * How long a knot's clobber waits for the jobs it stopped to end before it
+ * deletes their queue: a container gets SIGTERM, then SIGKILL after ECS's
+ * stop timeout (30 s by default).
+ */
+const CLOBBER_STOP_WAIT_MS = 150_000;
+
 /** What an AWS knot's clobber deletes besides the knot's own Batch resources and data. */
 export interface AwsClobberOptions {
   /** Also delete the knot's Pars (refused while another knot uses it). @default {false} */
@@ -946,8 +954,9 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
   }
 
   /**
-   * Deletes the knot's AWS resources, in this order: its running jobs are
-   * stopped; its queue is disabled and deleted; its compute environment is
+   * Deletes the knot's AWS resources, in this order: its unfinished jobs are
+   * stopped, with a reason that every reader of their runs reads as a
+   * cancellation by the clobber, and waited on (at most 150 s); its queue is disabled and deleted; its compute environment is
    * disabled and deleted (and waited on); its job definitions are
    * deregistered; its job data is deleted from S3; the repository and image
    * when asked; its record is removed; then the Pars and the bucket when
@@ -972,10 +981,24 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
         live.push(job.jobId);
       }
     }
-    for (const job of (await describeJobs(batch, live)).values()) {
-      await stopJob(batch, job, `Knot ${name} was clobbered`);
-    }
+    // Stopped with a reason a reader of the run recognises (another process's results() reads
+    // the items as cancelled by the clobber), and waited on: deleting the queue would terminate
+    // them again, with a reason of AWS's that no one can tell from a crash.
+    const reason = cloudknotStopReason(`Knot ${name} was clobbered`);
+    const stopping = [...(await describeJobs(batch, live)).values()];
+    const errors = await forEachPooled(stopping, 10, (job) => stopJob(batch, job, reason));
+    if (errors.length > 0) throw errors[0];
     const warn = this.#options.warn ?? console.warn;
+    const left = await waitForJobsToEnd(batch, live, {
+      ...(pollIntervalMs !== undefined ? { pollMs: pollIntervalMs } : {}),
+      timeoutMs: CLOBBER_STOP_WAIT_MS,
+    });
+    if (left.length > 0) {
+      warn(
+        `cloudknot: ${left.length} job(s) of knot ${name} still stopping after ` +
+          `${CLOBBER_STOP_WAIT_MS / 1000} s; deleting its queue terminates them`,
+      );
+    }
     const wait = {
       ...(pollIntervalMs !== undefined ? { pollMs: pollIntervalMs } : {}),
       onWait: warn,

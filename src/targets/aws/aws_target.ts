@@ -16,7 +16,7 @@
  */
 import type { AwsSession } from "../../aws/session.ts";
 import type { SubmitJobRequest } from "../../aws/services/batch.ts";
-import { describeJobs, stopJob } from "./batch/jobs.ts";
+import { cloudknotStopReason, describeJobs, stopJob } from "./batch/jobs.ts";
 import { type JobsView, viewJobs } from "./batch/jobs_view.ts";
 import { BATCH_LOG_GROUP, readLogStream } from "./batch/log_stream.ts";
 import {
@@ -740,7 +740,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     const errors = await forEachPooled(
       all,
       10,
-      (job) => stopJob(batch, job, `cloudknot: ${reason}`.slice(0, 1000)),
+      (job) => stopJob(batch, job, cloudknotStopReason(reason)),
     );
     if (errors.length > 0) throw errors[0];
   }

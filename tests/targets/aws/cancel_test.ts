@@ -47,6 +47,32 @@ Deno.test("AWS target: cancel() terminates an array job; its children stop and e
   }
 });
 
+Deno.test("AWS target: another handle reads a cancelled run's stopped items as cancelled, with the reason given, not as crashed", async () => {
+  const bed = await startTestBed(job, { emulator: { concurrency: 2 } });
+  const { emu } = bed;
+  try {
+    const run = await bed.target().map<string>({
+      items: encodeItems([{ sleep: 60_000 }, { sleep: 60_000 }]),
+      starmap: false,
+      env: {},
+    });
+    while (run.counts.running < 2) await new Promise((r) => setTimeout(r, 20));
+    await run.cancel("No longer needed");
+    await emu.waitForJobs(30_000);
+    // Another process's handle reads the run from Batch and S3 alone.
+    const other = await bed.target().collect<string>(run.runId);
+    for (const s of await other.settled()) {
+      assert.ok(s.status === "rejected");
+      assert.equal(s.reason.kind, "cancelled", s.reason.message);
+      assert.match(s.reason.message, /was stopped by cloudknot: No longer needed$/);
+      assert.equal(s.reason.exitCode, 143);
+    }
+    await run.done;
+  } finally {
+    await bed.close();
+  }
+});
+
 Deno.test("AWS target: aborting the signal cancels waiting jobs and terminates running ones", async () => {
   const bed = await startTestBed(job, { emulator: { concurrency: 1 } });
   const { emu } = bed;

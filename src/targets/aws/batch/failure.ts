@@ -16,6 +16,7 @@ import {
   type JobRecord,
   STORE_EXIT_CODE,
 } from "../../../job/record.ts";
+import { stoppedByCloudknot } from "./jobs.ts";
 import { stuckReason } from "./stuck.ts";
 
 /** Which item and attempt a failure record is about. */
@@ -57,7 +58,9 @@ function attemptOf(job: JobDetail, attempt: number): AttemptDetail | undefined {
  *   out-of-memory kills;
  * - `cancelled`: the job never ran (cancelled or terminated while waiting,
  *   or cancelled by its queue's time limit for a job stuck in RUNNABLE, with
- *   what to do about the reason);
+ *   what to do about the reason), or cloudknot itself stopped the attempt
+ *   (a run's `cancel()`, a knot's clobber: its reason starts `cloudknot: `),
+ *   whatever the container's exit code;
  * - `infrastructure`: the container never got to exit (it could not start,
  *   or its host went away, as when Spot capacity is reclaimed).
  *
@@ -88,9 +91,14 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
   let kind: FailureKind;
   let name: string;
   const stuck = stuckReason(statusReason);
+  // Terminated by cloudknot: its container got SIGTERM and exited 143, as a crash would.
+  const stoppedBy = attempt !== undefined ? stoppedByCloudknot(statusReason) : undefined;
   if (attempt === undefined) {
     kind = "cancelled";
     name = stuck?.cancelled ? "JobStuckError" : "JobCancelledError";
+  } else if (stoppedBy !== undefined) {
+    kind = "cancelled";
+    name = "JobCancelledError";
   } else if (TIMEOUT_RE.test(statusReason ?? "")) {
     kind = "timeout";
     name = "TimeoutError";
@@ -102,14 +110,18 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
     name = "JobFailedError";
   }
   const runner = `${target.runner ?? "AWS Batch job"} ${job.jobId}`;
-  const what = attempt === undefined
+  const what = stoppedBy !== undefined
+    ? `${runner} attempt ${attemptNo} was stopped by cloudknot: ${stoppedBy}`
+    : attempt === undefined
     ? stuck?.cancelled
       ? `${runner} was cancelled after waiting too long in RUNNABLE`
       : `${runner} ended before it ran`
     : exitCode !== undefined
     ? `${runner} attempt ${attemptNo} exited with code ${exitCode} without a record`
     : `${runner} attempt ${attemptNo} stopped without a record`;
-  const details = [statusReason, reason, stuck?.advice].filter((s): s is string => !!s);
+  const details = stoppedBy !== undefined
+    ? []
+    : [statusReason, reason, stuck?.advice].filter((s): s is string => !!s);
   if (name === "OutOfMemoryError") details.push(memoryAdvice(job));
   if (exitCode === STORE_EXIT_CODE) {
     details.push(

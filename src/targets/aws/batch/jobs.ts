@@ -7,6 +7,8 @@
  */
 import type { Batch, JobDetail } from "../../../aws/services/batch.ts";
 import { forEachPooled } from "../../../util/pooled.ts";
+import { sleep } from "../../../util/sleep.ts";
+import { defined } from "../../../util/defined.ts";
 
 /** The most job ids one DescribeJobs call takes. */
 export const DESCRIBE_JOBS_LIMIT = 100;
@@ -28,6 +30,56 @@ export const JOB_STATUS_ORDER = [
   "FAILED",
   "SUCCEEDED",
 ] as const;
+
+/**
+ * What starts the reason cloudknot gives Batch when it stops a run's jobs
+ * itself (a run's `cancel()`, a knot's clobber): a reader of the run (any
+ * process) then knows the attempts it stopped were cancelled, not crashed.
+ */
+export const CLOUDKNOT_STOP_PREFIX = "cloudknot: ";
+
+/** The longest reason TerminateJob and CancelJob take (their `reason` parameter). */
+const STOP_REASON_LIMIT = 1024;
+
+/**
+ * The reason cloudknot gives Batch when it stops jobs itself: the prefix a
+ * reader recognises ({@linkcode stoppedByCloudknot}), then why, cut to what
+ * Batch takes.
+ *
+ * @example Usage
+ * ```ts
+ * import { cloudknotStopReason } from "./jobs.ts";
+ *
+ * console.log(cloudknotStopReason("Knot squares was clobbered")); // "cloudknot: Knot squares was clobbered"
+ * ```
+ *
+ * @param why Why the jobs are stopped, as the user should read it.
+ * @returns The reason for TerminateJob or CancelJob.
+ */
+export function cloudknotStopReason(why: string): string {
+  return `${CLOUDKNOT_STOP_PREFIX}${why}`.slice(0, STOP_REASON_LIMIT);
+}
+
+/**
+ * Why cloudknot stopped a job, when a status reason is one that
+ * {@linkcode cloudknotStopReason} made.
+ *
+ * @example Usage
+ * ```ts
+ * import { stoppedByCloudknot } from "./jobs.ts";
+ *
+ * console.log(stoppedByCloudknot("cloudknot: Knot squares was clobbered")); // "Knot squares was clobbered"
+ * console.log(stoppedByCloudknot("Essential container in task exited")); // undefined
+ * ```
+ *
+ * @param statusReason Batch's status reason of a job or attempt.
+ * @returns Why, without the prefix, or `undefined` when cloudknot did not stop it.
+ */
+export function stoppedByCloudknot(statusReason: string | undefined): string | undefined {
+  return statusReason?.startsWith(CLOUDKNOT_STOP_PREFIX)
+    ? statusReason.slice(CLOUDKNOT_STOP_PREFIX.length)
+    : undefined;
+}
 
 /**
  * Whether a Batch job status is final.
@@ -128,4 +180,45 @@ export async function stopJob(
   }
   await batch.terminateJob({ jobId: job.jobId, reason });
   return "terminate";
+}
+
+/**
+ * Waits until jobs have finished (or Batch no longer knows them), looking
+ * every `pollMs`, for at most `timeoutMs`: a terminated job's container gets
+ * SIGTERM, and SIGKILL only after its stop timeout, so it ends moments after
+ * TerminateJob answers.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
+ * import { waitForJobsToEnd } from "./jobs.ts";
+ *
+ * const session = await AwsSession.create();
+ * const left = await waitForJobsToEnd(session.batch, ["3f9a…"], { timeoutMs: 120_000 });
+ * console.log(left.length === 0 ? "all ended" : `${left.length} still running`);
+ * ```
+ *
+ * @param batch The Batch client.
+ * @param ids The jobs.
+ * @param options `pollMs` between looks (default 2000), `timeoutMs` in all
+ *   (default 120000), `signal` stops waiting.
+ * @returns The ids of the jobs still unfinished when the time was up (empty when all ended).
+ */
+export async function waitForJobsToEnd(
+  batch: Batch,
+  ids: Iterable<string>,
+  options: { pollMs?: number; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<string[]> {
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  let left = [...new Set(ids)];
+  while (left.length > 0) {
+    const found = await describeJobs(batch, left, defined({ signal: options.signal }));
+    left = left.filter((id) => found.has(id) && !isTerminalStatus(found.get(id)!.status));
+    if (left.length === 0 || Date.now() >= deadline) break;
+    await sleep(
+      Math.min(options.pollMs ?? 2000, Math.max(0, deadline - Date.now())),
+      options.signal,
+    );
+  }
+  return left;
 }

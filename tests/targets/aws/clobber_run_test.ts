@@ -1,0 +1,116 @@
+// A knot clobbered while its run goes on, against the emulator with real
+// containers: every reader of the run (the handle that mapped it, another
+// handle adopted by name, `cloudknot results` in another process) reads the
+// items the clobber stopped as cancelled by the clobber, not as crashed, and
+// the items that had finished keep their results.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Knot } from "../../../mod.ts";
+import { StateFile } from "../../../src/state/mod.ts";
+import { describeJobs } from "../../../src/targets/aws/batch/jobs.ts";
+import { sessionFor } from "../../support/aws_session.ts";
+import { ensureBaseImage } from "../../support/base_image.ts";
+import { dockerTest } from "../../support/docker_available.ts";
+import { withAwsHome } from "../../cli/aws_helpers.ts";
+import { lines, ndjson, spawnCli } from "../../cli/helpers.ts";
+
+async function nap(ms: number): Promise<number> {
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+  return ms;
+}
+
+dockerTest(
+  "a knot clobbered while its run goes on: every reader, in this process or another, reads the stopped items as cancelled by the clobber, and the finished ones keep their results",
+  async () => {
+    await withAwsHome(async (home) => {
+      const { emu } = home;
+      const session = await sessionFor(emu);
+      const state = new StateFile({ path: home.configFile });
+      const common = {
+        name: "napping",
+        target: "aws" as const,
+        session,
+        state,
+        cloudknotDir: join(home.dir, "ck"),
+        pollInterval: 50,
+        warn: () => {},
+      };
+      const knot = await Knot.create({
+        ...common,
+        func: nap,
+        baseImage: await ensureBaseImage(),
+        compute: "FARGATE",
+        vcpus: 0.25,
+        memory: 512,
+      });
+      const run = await knot.map([0, 0, 600_000, 600_000], { progress: false, itemsPerJob: 1 });
+      // Another handle adopts the knot by name and follows the run.
+      const other = await Knot.create(common);
+      const seen = await other.collect(run.runId);
+      const deadline = Date.now() + 120_000;
+      while (seen.counts.succeeded < 2 || seen.counts.running < 2) {
+        if (Date.now() > deadline) throw new Error(`the run did not get going: ${seen}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // And another process waits for its results on the command line.
+      const results = spawnCli(home, ["results", "napping", run.runId]);
+      const stderr = lines(results.stderr);
+      const said: string[] = [];
+      while (!said.at(-1)?.startsWith(`Waiting for run ${run.runId}`)) {
+        const { value, done } = await stderr.read();
+        if (done) throw new Error(`cloudknot results did not wait: ${said.join("\n")}`);
+        said.push(value);
+      }
+      const printed = new Response(results.stdout).text();
+
+      await knot.clobber();
+
+      const settled = await seen.settled();
+      assert.deepEqual(settled.slice(0, 2), [
+        { index: 0, status: "fulfilled", value: 0 },
+        { index: 1, status: "fulfilled", value: 0 },
+      ]);
+      for (const s of settled.slice(2)) {
+        assert.ok(s.status === "rejected");
+        assert.equal(s.reason.kind, "cancelled", s.reason.message);
+        assert.match(s.reason.message, /was stopped by cloudknot: Knot napping was clobbered$/);
+        assert.equal(s.reason.exitCode, 143);
+      }
+      // The handle that mapped reads the same.
+      const mine = await run.settled();
+      assert.deepEqual(mine.map((s) => s.status === "rejected" ? s.reason.kind : s.value), [
+        0,
+        0,
+        "cancelled",
+        "cancelled",
+      ]);
+      // So does `cloudknot results`, in its own process.
+      const out = ndjson(await printed);
+      while (!(await stderr.read()).done);
+      assert.equal((await results.status).code, 1);
+      assert.deepEqual(out.slice(0, 2), [{ index: 0, value: 0 }, { index: 1, value: 0 }]);
+      for (const line of out.slice(2)) {
+        const error = line.error as Record<string, unknown>;
+        assert.equal(error.kind, "cancelled", JSON.stringify(line));
+        assert.match(
+          String(error.summary),
+          /was stopped by cloudknot: Knot napping was clobbered$/,
+        );
+      }
+      // What Batch says of each child, as `cloudknot jobs` reads it: the clobber's reason.
+      const children = [...emu.batch.jobs.values()]
+        .filter((j) => j.jobName.startsWith(`napping-${run.runId}-`) && j.parent !== undefined);
+      const described = await describeJobs(session.batch, children.map((c) => c.jobId));
+      assert.deepEqual(
+        [...described.values()].map((d) => [d.arrayProperties?.index, d.status, d.statusReason])
+          .sort(),
+        [
+          [0, "SUCCEEDED", "Essential container in task exited"],
+          [1, "SUCCEEDED", "Essential container in task exited"],
+          [2, "FAILED", "cloudknot: Knot napping was clobbered"],
+          [3, "FAILED", "cloudknot: Knot napping was clobbered"],
+        ],
+      );
+    }, { runner: "docker", ceValidDelayMs: 30, concurrency: 4 });
+  },
+);
