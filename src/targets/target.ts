@@ -84,8 +84,10 @@ export async function requestItems(items: MapRequest["items"]): Promise<readonly
  * @param items The request's items.
  * @returns The chunks.
  */
-export function requestChunks(items: MapRequest["items"]): AsyncIterable<readonly Uint8Array[]> {
-  if (Symbol.asyncIterator in items) return items as AsyncIterable<Uint8Array[]>;
+export function requestChunks(
+  items: MapRequest["items"] | AsyncIterable<readonly Uint8Array[]>,
+): AsyncIterable<readonly Uint8Array[]> {
+  if (Symbol.asyncIterator in items) return items as AsyncIterable<readonly Uint8Array[]>;
   const all = items as readonly Uint8Array[];
   return (async function* () {
     if (all.length > 0) yield all;

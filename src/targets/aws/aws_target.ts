@@ -51,7 +51,7 @@ import { configOwner } from "../../resources/owner.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
 import { type MapRequest, newRunId, type SubmitRequest, type Target } from "../target.ts";
 import { BatchJob } from "./batch/batch_job.ts";
-import { countItems, uploadInputs } from "./run_inputs.ts";
+import { countItems, openItems, uploadInputs } from "./run_inputs.ts";
 import { MAX_ARRAY_SIZE, SubmitError, submitJobOnce } from "./submit.ts";
 import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
 import { awsRunUsage } from "./batch/run_usage.ts";
@@ -323,17 +323,27 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     if (request.groups !== undefined) {
       await checkGroups(o.session.batch, o.jobDefinition, request.groups);
     }
-    // What slicing needs is read before anything is written, as the count is only known after.
-    if ((request.itemsPerJob ?? "auto") !== 1) await this.#readSlicingFacts();
     const runId = newRunId();
     const store = this.#store.at(`runs/${runId}`);
     const createdAt = Date.now();
     const owner = await configOwner(o.state);
+    // The first items are read first: a map without any asks AWS nothing more.
+    const aborted = request.signal?.aborted === true;
+    const items = aborted ? undefined : await openItems(request.items);
+    // What slicing needs is read before anything is written, as the count is only known after.
+    if (items !== undefined && (request.itemsPerJob ?? "auto") !== 1) {
+      await this.#readSlicingFacts().catch(async (e) => {
+        await items.close();
+        throw e;
+      });
+    }
     // The inputs go up a chunk at a time as they are read (`run_inputs.ts`); a
     // bad item midway rejects here, with the upload aborted and nothing submitted.
-    const uploaded = request.signal?.aborted
+    const uploaded = aborted
       ? { count: await countItems(request.items), bytes: 0, index: undefined }
-      : await uploadInputs(store, request.items);
+      : items === undefined
+      ? { count: 0, bytes: 0, index: undefined }
+      : await uploadInputs(store, items);
     const count = uploaded.count;
     const manifest: RunManifest = {
       version: 1,

@@ -44,7 +44,7 @@ export interface UploadedInputs {
  */
 export async function uploadInputs(
   store: S3Store,
-  items: MapRequest["items"],
+  items: MapRequest["items"] | OpenedItems,
 ): Promise<UploadedInputs> {
   const chunks = requestChunks(items)[Symbol.asyncIterator]();
   let first = await chunks.next();
@@ -82,6 +82,55 @@ export async function uploadInputs(
     at += e.byteLength;
   }
   return { count, bytes: offset, index };
+}
+
+/** A request's chunks of items, the first one read already; `close` lets them go unread. */
+export interface OpenedItems extends AsyncIterable<readonly Uint8Array[]> {
+  /** Ends the reading of the items (their source's `return`), as a loop that breaks does. */
+  close(): Promise<void>;
+}
+
+/**
+ * Reads a request's items up to the first one, so a map knows whether it has
+ * any before it asks AWS what slicing them needs: `undefined` when there are
+ * none, otherwise every chunk again, from the first.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { openItems } from "./run_inputs.ts";
+ *
+ * const items = await openItems(request.items);
+ * if (items === undefined) console.log("nothing to run");
+ * ```
+ *
+ * @param items The request's items.
+ * @returns The items, or `undefined` when there are none.
+ */
+export async function openItems(items: MapRequest["items"]): Promise<OpenedItems | undefined> {
+  const chunks = requestChunks(items)[Symbol.asyncIterator]();
+  let first = await chunks.next();
+  while (!first.done && first.value.length === 0) first = await chunks.next();
+  if (first.done) return undefined;
+  let head: readonly Uint8Array[] | undefined = first.value;
+  const close = async () => {
+    head = undefined;
+    await chunks.return?.();
+  };
+  return {
+    close,
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        if (head === undefined) return await chunks.next();
+        const value = head;
+        head = undefined;
+        return { value, done: false };
+      },
+      return: async () => {
+        await close();
+        return { value: undefined, done: true };
+      },
+    }),
+  };
 }
 
 /**

@@ -1,9 +1,11 @@
 // An AWS map() uploads its inputs to S3 as it reads them, a chunk at a time
 // (a multipart upload past 16 MiB), so a map of many or large items holds
 // about one part in memory, not every encoded item twice; inputs that fail
-// midway submit nothing and leave nothing in the bucket.
+// midway submit nothing and leave nothing in the bucket; a map without items
+// asks AWS nothing (not even what slicing needs).
 import assert from "node:assert/strict";
 import { encodeItems } from "../../../src/job/codec.ts";
+import { encodeInputs } from "../../../src/job/inputs.ts";
 import { job, jobsNamed, startTestBed } from "./helpers.ts";
 
 /** Items of 1 MiB: 17 fill the first 16 MiB the upload reads before its first part. */
@@ -65,6 +67,68 @@ Deno.test("AWS target: map uploads its inputs as it reads them, and inputs that 
         assert.equal(jobsNamed(emu, "squares-").length, 1);
       },
     );
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: an empty map asks AWS nothing and returns a settled handle of no items", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    const empties = {
+      "an empty list": () => [],
+      "inputs read lazily that end at once": () => encodeInputs([]),
+      "chunks that hold no items": () =>
+        (async function* () {
+          yield [];
+          yield [];
+        })(),
+    };
+    for (const [what, items] of Object.entries(empties)) {
+      // A fresh target: the facts slicing reads are kept by the target that read them.
+      const target = bed.target();
+      emu.requests.clear();
+      const run = await target.map({ items: items(), starmap: false, env: {} });
+      assert.deepEqual(
+        emu.requests.entries.map((e) => `${e.service} ${e.operation}`),
+        [],
+        `${what}: the requests sent`,
+      );
+      assert.equal(run.total, 0, what);
+      assert.deepEqual(await run.results(), [], what);
+      await run.done;
+      assert.equal(await target.runs().then((runs) => runs.length), 0, what);
+    }
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: a map whose slicing facts cannot be read lets go of its inputs and writes nothing", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    const target = bed.target();
+    emu.faults.add({ service: "batch", operation: "DescribeJobDefinitions", kind: "500" });
+    let read = 0;
+    let closed = false;
+    const chunks = async function* () {
+      try {
+        for (let i = 0; i < 5; i++) {
+          read++;
+          yield encodeItems([i]);
+        }
+      } finally {
+        closed = true;
+      }
+    };
+    emu.requests.clear();
+    await assert.rejects(target.map({ items: chunks(), starmap: false, env: {} }), /500|Internal/);
+    assert.equal(read, 1);
+    assert.ok(closed, "the inputs' generator was closed");
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.equal(emu.count("s3"), 0);
   } finally {
     await bed.close();
   }
