@@ -49,9 +49,15 @@ import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { configOwner } from "../../resources/owner.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
-import { type MapRequest, newRunId, type SubmitRequest, type Target } from "../target.ts";
+import {
+  type MapRequest,
+  measureItems,
+  newRunId,
+  type SubmitRequest,
+  type Target,
+} from "../target.ts";
 import { BatchJob } from "./batch/batch_job.ts";
-import { countItems, openItems, uploadInputs } from "./run_inputs.ts";
+import { openItems, uploadInputs } from "./run_inputs.ts";
 import { MAX_ARRAY_SIZE, SubmitError, submitJobOnce } from "./submit.ts";
 import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
 import { awsRunUsage } from "./batch/run_usage.ts";
@@ -340,7 +346,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // The inputs go up a chunk at a time as they are read (`run_inputs.ts`); a
     // bad item midway rejects here, with the upload aborted and nothing submitted.
     const uploaded = aborted
-      ? { count: await countItems(request.items), bytes: 0, index: undefined }
+      ? { count: (await measureItems(request.items)).count, bytes: 0, index: undefined }
       : items === undefined
       ? { count: 0, bytes: 0, index: undefined }
       : await uploadInputs(store, items);

@@ -132,23 +132,3 @@ export async function openItems(items: MapRequest["items"]): Promise<OpenedItems
     }),
   };
 }
-
-/**
- * How many items a request has, read a chunk at a time without keeping them
- * (a map cancelled before it starts reports its count).
- *
- * @example Usage
- * ```ts ignore
- * import { countItems } from "./run_inputs.ts";
- *
- * console.log(await countItems([new Uint8Array([1])])); // 1
- * ```
- *
- * @param items The request's items.
- * @returns The number of items.
- */
-export async function countItems(items: MapRequest["items"]): Promise<number> {
-  let count = 0;
-  for await (const chunk of requestChunks(items)) count += chunk.length;
-  return count;
-}

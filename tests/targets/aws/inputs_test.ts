@@ -133,3 +133,67 @@ Deno.test("AWS target: a map whose slicing facts cannot be read lets go of its i
     await bed.close();
   }
 });
+
+/**
+ * Chunks of encoded items that are gone once the next chunk is asked for (the
+ * buffers of a chunk are detached then), so a reader that keeps earlier chunks
+ * to use later finds them empty. `read` counts the items handed out.
+ */
+function fleetingChunks(chunks: number, perChunk: number, read = { items: 0 }) {
+  return (async function* () {
+    for (let c = 0; c < chunks; c++) {
+      const chunk = encodeItems(Array.from({ length: perChunk }, (_, i) => c * perChunk + i));
+      read.items += chunk.length;
+      yield chunk;
+      for (const buffer of new Set(chunk.map((b) => b.buffer as ArrayBuffer))) buffer.transfer();
+    }
+  })();
+}
+
+Deno.test("AWS target: a map's dry run reads its inputs a chunk at a time, keeping none, and plans the bytes the run writes", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  const target = bed.target();
+  // 40 chunks of 1,000 items: what every item weighs, chunk by chunk, as the run reads it.
+  const chunks = 40;
+  const perChunk = 1000;
+  let bytes = 0;
+  for (let c = 0; c < chunks; c++) {
+    bytes += encodeItems(Array.from({ length: perChunk }, (_, i) => c * perChunk + i))
+      .reduce((n, b) => n + b.byteLength, 0);
+  }
+  try {
+    emu.requests.clear();
+    const read = { items: 0 };
+    const plan = await target.plan({
+      items: fleetingChunks(chunks, perChunk, read),
+      starmap: false,
+      env: {},
+    });
+    assert.equal(read.items, chunks * perChunk);
+    assert.ok(plan.title.startsWith(`Map ${chunks * perChunk} items`), plan.title);
+    const objects = plan.steps.filter((s) => s.kind === "S3 object");
+    assert.deepEqual(objects.map((s) => s.details?.bytes), [bytes, chunks * perChunk * 16]);
+    assert.deepEqual(emu.mutatingRequests(), []);
+
+    // The run of the same inputs writes objects of the sizes planned.
+    const controller = new AbortController();
+    const run = await target.map({
+      items: fleetingChunks(chunks, perChunk),
+      starmap: false,
+      env: {},
+      signal: controller.signal,
+    });
+    controller.abort();
+    await run.done.catch(() => {});
+    const sizes = [...emu.s3.buckets.get(bed.resources.bucket)!.objects.entries()]
+      .filter(([key]) => key.includes(`/runs/${run.runId}/`))
+      .map(([key, object]) => [key.split("/").at(-1), object.body.byteLength]);
+    assert.deepEqual(
+      Object.fromEntries(sizes.filter(([key]) => key === "inputs" || key === "index")),
+      { inputs: bytes, index: chunks * perChunk * 16 },
+    );
+  } finally {
+    await bed.close();
+  }
+});
