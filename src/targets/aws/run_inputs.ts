@@ -25,45 +25,41 @@ export interface UploadedInputs {
 }
 
 /**
- * Uploads a request's items to `inputs` under `store` a chunk at a time and
- * returns their index. Nothing is written when there are no items (the count
- * is then 0). A bad item or a failed read midway rejects with its own error,
+ * Uploads a request's items, opened by {@linkcode openItems} (so there is at
+ * least one), to `inputs` under `store` a chunk at a time and returns their
+ * index. A bad item or a failed read midway rejects with its own error,
  * after the multipart upload begun for the items before it is aborted, so
  * nothing of the run is left in the bucket.
  *
  * @example Usage
  * ```ts ignore
- * import { uploadInputs } from "./run_inputs.ts";
+ * import { openItems, uploadInputs } from "./run_inputs.ts";
  *
- * const { count, index } = await uploadInputs(store.at(`runs/${runId}`), request.items);
+ * const items = await openItems(request.items);
+ * if (items !== undefined) {
+ *   const { count, index } = await uploadInputs(store.at(`runs/${runId}`), items);
+ * }
  * ```
  *
  * @param store The run's folder in the knot's bucket.
- * @param items The request's items.
+ * @param items The request's items, opened.
  * @returns The count, the size of the inputs and the index.
  */
 export async function uploadInputs(
   store: S3Store,
-  items: MapRequest["items"] | OpenedItems,
+  items: OpenedItems,
 ): Promise<UploadedInputs> {
-  const chunks = requestChunks(items)[Symbol.asyncIterator]();
-  let first = await chunks.next();
-  while (!first.done && first.value.length === 0) first = await chunks.next();
-  if (first.done) return { count: 0, bytes: 0, index: new Uint8Array() };
-  let pending: readonly Uint8Array[] | undefined = first.value;
+  const chunks = items[Symbol.asyncIterator]();
   const entries: Uint8Array[] = [];
   let count = 0;
   let offset = 0;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      let chunk = pending;
-      pending = undefined;
-      if (chunk === undefined) {
-        const next = await chunks.next();
-        if (next.done) return controller.close();
-        chunk = next.value;
-      }
-      if (chunk.length === 0) return;
+      // A pull must enqueue or close: one that returns with nothing is not called again.
+      let next = await chunks.next();
+      while (!next.done && next.value.length === 0) next = await chunks.next();
+      if (next.done) return controller.close();
+      const chunk = next.value;
       const { inputs: bytes, index } = layoutPayload(chunk, offset);
       entries.push(index);
       offset += bytes.byteLength;

@@ -197,3 +197,26 @@ Deno.test("AWS target: a map's dry run reads its inputs a chunk at a time, keepi
     await bed.close();
   }
 });
+
+Deno.test("AWS target: chunks that hold no items midway are skipped and every item is uploaded", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    const target = bed.target();
+    const chunks = async function* () {
+      yield encodeItems([1]);
+      yield [];
+      yield [];
+      yield encodeItems([2, 3]);
+      yield [];
+    };
+    const run = await target.map<number>({ items: chunks(), starmap: false, env: {} });
+    assert.equal(run.total, 3);
+    const index = [...emu.s3.buckets.get(bed.resources.bucket)!.objects.entries()]
+      .find(([key]) => key.endsWith(`/runs/${run.runId}/index`))?.[1];
+    assert.equal(index?.body.byteLength, 3 * 16);
+    assert.deepEqual(await run.results(), [1, 4, 9]);
+  } finally {
+    await bed.close();
+  }
+});
