@@ -20,7 +20,7 @@ import {
 } from "./targets/aws/aws_knot.ts";
 import { openLocalKnot } from "./targets/local/local_knot.ts";
 import { openDockerKnot } from "./targets/docker/docker_knot.ts";
-import type { OpenedKnot, Target } from "./targets/target.ts";
+import { measureItems, type OpenedKnot, type Target } from "./targets/target.ts";
 import type { JobsView } from "./targets/aws/batch/jobs_view.ts";
 import type { BatchJob } from "./targets/aws/batch/batch_job.ts";
 import { type ProgressOptions, showProgress } from "./run/progress.ts";
@@ -335,10 +335,10 @@ export class Knot<F extends JobFunction = JobFunction> {
     validateInputs(inputs);
     const { starmap = false, env = {}, jobType, itemsPerJob } = options;
     if (options.dryRun === true) {
-      // A plan needs every item's size: the inputs are read and encoded here.
-      const encoded = (await Array.fromAsync(encodeInputs(inputs, { starmap }))).flat();
+      // A plan needs every item's size: the target reads and encodes the
+      // inputs a chunk at a time, as the run would, and keeps none of them.
       return await this.#target.plan({
-        items: encoded,
+        items: encodeInputs(inputs, { starmap }),
         starmap,
         env,
         ...(jobType !== undefined ? { jobType } : {}),
@@ -380,13 +380,8 @@ export class Knot<F extends JobFunction = JobFunction> {
       validateMapOptions({ itemsPerJob: options.itemsPerJob }, this.target);
     }
     if (typeof inputs === "number") return await this.#target.estimate(inputs, options);
-    let count = 0;
-    let inputBytes = 0;
-    for await (const chunk of encodeInputs(inputs, { starmap: false })) {
-      count += chunk.length;
-      for (const item of chunk) inputBytes += item.byteLength;
-    }
-    return await this.#target.estimate(count, { ...options, inputBytes });
+    const { count, bytes } = await measureItems(encodeInputs(inputs, { starmap: false }));
+    return await this.#target.estimate(count, { ...options, inputBytes: bytes });
   }
 
   /**

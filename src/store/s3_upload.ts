@@ -174,12 +174,19 @@ function* chunksOf(
   }
 }
 
+/**
+ * Cuts a stream into parts of `size` bytes (the last one shorter) as it is
+ * read. The pieces read are kept as they are until a part is full, then
+ * copied once into it: each byte is copied once, however the pieces are cut
+ * (gathering everything pending into one buffer for every part copied the
+ * rest of a large piece again for each part cut from it).
+ */
 async function* streamParts(
   head: Uint8Array[],
   reader: ReadableStreamDefaultReader<Uint8Array>,
   size: number,
 ): AsyncGenerator<Uint8Array<ArrayBuffer>> {
-  let pending: Uint8Array[] = head;
+  const pending: Uint8Array[] = [...head];
   let pendingSize = head.reduce((n, c) => n + c.byteLength, 0);
   let finished = false;
   try {
@@ -192,12 +199,25 @@ async function* streamParts(
           pendingSize += value.byteLength;
         }
       }
-      const all = concat(pending, pendingSize);
-      const take = Math.min(size, all.byteLength);
-      if (take === 0) break;
-      yield all.slice(0, take);
-      pending = take < all.byteLength ? [all.slice(take)] : [];
-      pendingSize = all.byteLength - take;
+      if (pendingSize === 0) break;
+      const part = new Uint8Array(Math.min(size, pendingSize));
+      let filled = 0;
+      let used = 0;
+      while (filled < part.byteLength) {
+        const piece = pending[used]!;
+        const take = Math.min(piece.byteLength, part.byteLength - filled);
+        if (take === piece.byteLength) {
+          part.set(piece, filled);
+          used++;
+        } else {
+          part.set(piece.subarray(0, take), filled);
+          pending[used] = piece.subarray(take);
+        }
+        filled += take;
+      }
+      pending.splice(0, used);
+      pendingSize -= part.byteLength;
+      yield part;
     }
   } finally {
     if (!finished) await reader.cancel().catch(() => {});

@@ -53,22 +53,30 @@ export interface SubmitRequest {
 }
 
 /**
- * The items of a request, all of them.
+ * How many items a request has and how many bytes they weigh, read a chunk at
+ * a time and let go, so measuring a request (a dry run, a cancelled map)
+ * holds no more of it than running it does.
  *
  * @example Usage
  * ```ts
- * import { requestItems } from "./target.ts";
+ * import { measureItems } from "./target.ts";
  *
- * console.log((await requestItems([new Uint8Array([1])])).length); // 1
+ * console.log(await measureItems([new Uint8Array([1]), new Uint8Array([2, 3])])); // { count: 2, bytes: 3 }
  * ```
  *
  * @param items The request's items.
- * @returns Every item's bytes, in input order.
+ * @returns The number of items and the sum of their sizes in bytes.
  */
-export async function requestItems(items: MapRequest["items"]): Promise<readonly Uint8Array[]> {
-  return Symbol.asyncIterator in items
-    ? (await Array.fromAsync(items as AsyncIterable<Uint8Array[]>)).flat()
-    : items as readonly Uint8Array[];
+export async function measureItems(
+  items: MapRequest["items"],
+): Promise<{ count: number; bytes: number }> {
+  let count = 0;
+  let bytes = 0;
+  for await (const chunk of requestChunks(items)) {
+    count += chunk.length;
+    for (const item of chunk) bytes += item.byteLength;
+  }
+  return { count, bytes };
 }
 
 /**
@@ -84,8 +92,10 @@ export async function requestItems(items: MapRequest["items"]): Promise<readonly
  * @param items The request's items.
  * @returns The chunks.
  */
-export function requestChunks(items: MapRequest["items"]): AsyncIterable<readonly Uint8Array[]> {
-  if (Symbol.asyncIterator in items) return items as AsyncIterable<Uint8Array[]>;
+export function requestChunks(
+  items: MapRequest["items"] | AsyncIterable<readonly Uint8Array[]>,
+): AsyncIterable<readonly Uint8Array[]> {
+  if (Symbol.asyncIterator in items) return items as AsyncIterable<readonly Uint8Array[]>;
   const all = items as readonly Uint8Array[];
   return (async function* () {
     if (all.length > 0) yield all;

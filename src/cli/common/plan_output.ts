@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { encodeItems } from "../../job/codec.ts";
+import { encodeInputs } from "../../job/inputs.ts";
 import { Knot, type KnotOptions } from "../../knot.ts";
 import type { Plan } from "../../plan/plan.ts";
 import { DEFAULT_PERMISSIONS } from "../../job/permissions.ts";
@@ -75,7 +75,8 @@ export async function planMap(
     throw ctx.usage("with --starmap, each input must be an array of arguments");
   }
   const request: MapRequest = {
-    items: encodeItems(items),
+    // Encoded a chunk at a time as the plan reads them, as a map does.
+    items: encodeInputs(items, { starmap: ctx.flag("starmap") }),
     starmap: ctx.flag("starmap"),
     env: o.env,
     ...(o.jobType !== undefined ? { jobType: o.jobType } : {}),

@@ -49,9 +49,15 @@ import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { configOwner } from "../../resources/owner.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
-import { type MapRequest, newRunId, type SubmitRequest, type Target } from "../target.ts";
+import {
+  type MapRequest,
+  measureItems,
+  newRunId,
+  type SubmitRequest,
+  type Target,
+} from "../target.ts";
 import { BatchJob } from "./batch/batch_job.ts";
-import { countItems, uploadInputs } from "./run_inputs.ts";
+import { openItems, uploadInputs } from "./run_inputs.ts";
 import { MAX_ARRAY_SIZE, SubmitError, submitJobOnce } from "./submit.ts";
 import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
 import { awsRunUsage } from "./batch/run_usage.ts";
@@ -323,17 +329,27 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     if (request.groups !== undefined) {
       await checkGroups(o.session.batch, o.jobDefinition, request.groups);
     }
-    // What slicing needs is read before anything is written, as the count is only known after.
-    if ((request.itemsPerJob ?? "auto") !== 1) await this.#readSlicingFacts();
     const runId = newRunId();
     const store = this.#store.at(`runs/${runId}`);
     const createdAt = Date.now();
     const owner = await configOwner(o.state);
+    // The first items are read first: a map without any asks AWS nothing more.
+    const aborted = request.signal?.aborted === true;
+    const items = aborted ? undefined : await openItems(request.items);
+    // What slicing needs is read before anything is written, as the count is only known after.
+    if (items !== undefined && (request.itemsPerJob ?? "auto") !== 1) {
+      await this.#readSlicingFacts().catch(async (e) => {
+        await items.close();
+        throw e;
+      });
+    }
     // The inputs go up a chunk at a time as they are read (`run_inputs.ts`); a
     // bad item midway rejects here, with the upload aborted and nothing submitted.
-    const uploaded = request.signal?.aborted
-      ? { count: await countItems(request.items), bytes: 0, index: undefined }
-      : await uploadInputs(store, request.items);
+    const uploaded = aborted
+      ? { count: (await measureItems(request.items)).count, bytes: 0, index: undefined }
+      : items === undefined
+      ? { count: 0, bytes: 0, index: undefined }
+      : await uploadInputs(store, items);
     const count = uploaded.count;
     const manifest: RunManifest = {
       version: 1,

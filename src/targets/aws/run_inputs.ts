@@ -25,45 +25,41 @@ export interface UploadedInputs {
 }
 
 /**
- * Uploads a request's items to `inputs` under `store` a chunk at a time and
- * returns their index. Nothing is written when there are no items (the count
- * is then 0). A bad item or a failed read midway rejects with its own error,
+ * Uploads a request's items, opened by {@linkcode openItems} (so there is at
+ * least one), to `inputs` under `store` a chunk at a time and returns their
+ * index. A bad item or a failed read midway rejects with its own error,
  * after the multipart upload begun for the items before it is aborted, so
  * nothing of the run is left in the bucket.
  *
  * @example Usage
  * ```ts ignore
- * import { uploadInputs } from "./run_inputs.ts";
+ * import { openItems, uploadInputs } from "./run_inputs.ts";
  *
- * const { count, index } = await uploadInputs(store.at(`runs/${runId}`), request.items);
+ * const items = await openItems(request.items);
+ * if (items !== undefined) {
+ *   const { count, index } = await uploadInputs(store.at(`runs/${runId}`), items);
+ * }
  * ```
  *
  * @param store The run's folder in the knot's bucket.
- * @param items The request's items.
+ * @param items The request's items, opened.
  * @returns The count, the size of the inputs and the index.
  */
 export async function uploadInputs(
   store: S3Store,
-  items: MapRequest["items"],
+  items: OpenedItems,
 ): Promise<UploadedInputs> {
-  const chunks = requestChunks(items)[Symbol.asyncIterator]();
-  let first = await chunks.next();
-  while (!first.done && first.value.length === 0) first = await chunks.next();
-  if (first.done) return { count: 0, bytes: 0, index: new Uint8Array() };
-  let pending: readonly Uint8Array[] | undefined = first.value;
+  const chunks = items[Symbol.asyncIterator]();
   const entries: Uint8Array[] = [];
   let count = 0;
   let offset = 0;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      let chunk = pending;
-      pending = undefined;
-      if (chunk === undefined) {
-        const next = await chunks.next();
-        if (next.done) return controller.close();
-        chunk = next.value;
-      }
-      if (chunk.length === 0) return;
+      // A pull must enqueue or close: one that returns with nothing is not called again.
+      let next = await chunks.next();
+      while (!next.done && next.value.length === 0) next = await chunks.next();
+      if (next.done) return controller.close();
+      const chunk = next.value;
       const { inputs: bytes, index } = layoutPayload(chunk, offset);
       entries.push(index);
       offset += bytes.byteLength;
@@ -84,22 +80,51 @@ export async function uploadInputs(
   return { count, bytes: offset, index };
 }
 
+/** A request's chunks of items, the first one read already; `close` lets them go unread. */
+export interface OpenedItems extends AsyncIterable<readonly Uint8Array[]> {
+  /** Ends the reading of the items (their source's `return`), as a loop that breaks does. */
+  close(): Promise<void>;
+}
+
 /**
- * How many items a request has, read a chunk at a time without keeping them
- * (a map cancelled before it starts reports its count).
+ * Reads a request's items up to the first one, so a map knows whether it has
+ * any before it asks AWS what slicing them needs: `undefined` when there are
+ * none, otherwise every chunk again, from the first.
  *
  * @example Usage
  * ```ts ignore
- * import { countItems } from "./run_inputs.ts";
+ * import { openItems } from "./run_inputs.ts";
  *
- * console.log(await countItems([new Uint8Array([1])])); // 1
+ * const items = await openItems(request.items);
+ * if (items === undefined) console.log("nothing to run");
  * ```
  *
  * @param items The request's items.
- * @returns The number of items.
+ * @returns The items, or `undefined` when there are none.
  */
-export async function countItems(items: MapRequest["items"]): Promise<number> {
-  let count = 0;
-  for await (const chunk of requestChunks(items)) count += chunk.length;
-  return count;
+export async function openItems(items: MapRequest["items"]): Promise<OpenedItems | undefined> {
+  const chunks = requestChunks(items)[Symbol.asyncIterator]();
+  let first = await chunks.next();
+  while (!first.done && first.value.length === 0) first = await chunks.next();
+  if (first.done) return undefined;
+  let head: readonly Uint8Array[] | undefined = first.value;
+  const close = async () => {
+    head = undefined;
+    await chunks.return?.();
+  };
+  return {
+    close,
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        if (head === undefined) return await chunks.next();
+        const value = head;
+        head = undefined;
+        return { value, done: false };
+      },
+      return: async () => {
+        await close();
+        return { value: undefined, done: true };
+      },
+    }),
+  };
 }

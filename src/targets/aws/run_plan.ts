@@ -7,9 +7,9 @@
  * @module
  */
 import { type Estimate, estimateRun } from "../../cost/estimate.ts";
-import { layoutPayload, RUN_KEYS } from "../../job/payload.ts";
+import { INDEX_ENTRY_BYTES, RUN_KEYS } from "../../job/payload.ts";
 import { Plan, type PlanStep } from "../../plan/plan.ts";
-import { type MapRequest, requestItems } from "../target.ts";
+import { type MapRequest, measureItems } from "../target.ts";
 import type { AwsTargetOptions } from "./aws_target.ts";
 import { jobResources, queueCompute } from "./batch/run_usage.ts";
 import { planGroups } from "./groups.ts";
@@ -89,32 +89,32 @@ export async function planAwsMap(
   } = {},
 ): Promise<Plan> {
   checkJobEnvironment(request.env);
-  const items = await requestItems(request.items);
+  // The items are counted and weighed a chunk at a time, as the run reads
+  // them (`run_inputs.ts`): a dry run holds no more of them than the run.
+  const { count, bytes } = await measureItems(request.items);
   const wanted = request.itemsPerJob ?? "auto";
-  const { slice } = items.length <= 1 || wanted === 1 ? { slice: 1 } : sliceRun(
+  const { slice } = count <= 1 || wanted === 1 ? { slice: 1 } : sliceRun(
     options.slicing ?? await readSlicingFacts({
       batch: o.session!.batch,
       jobQueue: o.jobQueue,
       jobDefinition: o.jobDefinition,
     }),
-    items.length,
+    count,
     wanted,
   );
-  const count = items.length;
-  const { inputs, index } = layoutPayload(items);
   const run = `${storeUrl}/runs/<run id>`;
   const steps: PlanStep[] = [
     {
       action: "write",
       kind: "S3 object",
       name: `${run}/${RUN_KEYS.inputs}`,
-      details: { bytes: inputs.byteLength },
+      details: { bytes },
     },
     {
       action: "write",
       kind: "S3 object",
       name: `${run}/${RUN_KEYS.index}`,
-      details: { bytes: index.byteLength },
+      details: { bytes: count * INDEX_ENTRY_BYTES },
     },
   ];
   const jobs = planGroups(count, request.groups ?? [], {
@@ -153,7 +153,7 @@ export async function planAwsMap(
         estimate: await (options.estimate ??
           ((n: number, r: EstimateRequest) => estimateAwsRun(o as AwsTargetOptions, n, r)))(count, {
             itemSeconds: options.itemSeconds,
-            inputBytes: inputs.byteLength,
+            inputBytes: bytes,
             ...(request.itemsPerJob !== undefined ? { itemsPerJob: request.itemsPerJob } : {}),
           }),
       }

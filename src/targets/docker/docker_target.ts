@@ -60,7 +60,7 @@ import { type GroupedJob, planGroups } from "../aws/groups.ts";
 import { sliceRun } from "../../job/slicing.ts";
 import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { cancelRequest, isRunName, readRunManifests, requestCancel } from "../run_manifests.ts";
-import { type MapRequest, newRunId, requestItems, type Target } from "../target.ts";
+import { type MapRequest, measureItems, newRunId, type Target } from "../target.ts";
 import { firstChunk, writeInputs } from "./run_inputs.ts";
 
 /** The labels of a docker knot's containers. */
@@ -842,8 +842,7 @@ export class DockerTarget implements Target {
   /** What `map(request)` would write and run, with nothing done; `itemSeconds` adds an estimate. */
   async plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
     const o = this.#o;
-    const items = await requestItems(request.items);
-    const count = items.length;
+    const { count, bytes } = await measureItems(request.items);
     const run = join(o.root, "runs", "<run id>");
     const { slice, concurrency } = dockerSlicing(o, count, request.itemsPerJob ?? "auto");
     const containers = Math.ceil(count / slice);
@@ -854,7 +853,7 @@ export class DockerTarget implements Target {
           action: "write",
           kind: "file",
           name: join(run, RUN_KEYS.inputs),
-          details: { bytes: items.reduce((n, b) => n + b.byteLength, 0) },
+          details: { bytes },
         },
         {
           action: "write",

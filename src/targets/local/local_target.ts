@@ -33,7 +33,7 @@ import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { type Estimate, estimateRun } from "../../cost/estimate.ts";
 import { Plan } from "../../plan/plan.ts";
-import { type MapRequest, newRunId, requestChunks, requestItems, type Target } from "../target.ts";
+import { type MapRequest, measureItems, newRunId, requestChunks, type Target } from "../target.ts";
 import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { localRunUsage } from "./run_usage.ts";
 import { ItemFeed } from "./item_feed.ts";
@@ -568,9 +568,7 @@ export class LocalTarget implements Target {
    */
   async plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
     const o = this.#o;
-    const items = await requestItems(request.items);
-    const count = items.length;
-    const bytes = items.reduce((n, b) => n + b.byteLength, 0);
+    const { count, bytes } = await measureItems(request.items);
     const run = join(o.runsRoot, "runs", "<run id>");
     return new Plan({
       title: `Map ${count} items on knot ${o.knot} (local)`,

@@ -1,9 +1,11 @@
 // An AWS map() uploads its inputs to S3 as it reads them, a chunk at a time
 // (a multipart upload past 16 MiB), so a map of many or large items holds
 // about one part in memory, not every encoded item twice; inputs that fail
-// midway submit nothing and leave nothing in the bucket.
+// midway submit nothing and leave nothing in the bucket; a map without items
+// asks AWS nothing (not even what slicing needs).
 import assert from "node:assert/strict";
 import { encodeItems } from "../../../src/job/codec.ts";
+import { encodeInputs } from "../../../src/job/inputs.ts";
 import { job, jobsNamed, startTestBed } from "./helpers.ts";
 
 /** Items of 1 MiB: 17 fill the first 16 MiB the upload reads before its first part. */
@@ -65,6 +67,155 @@ Deno.test("AWS target: map uploads its inputs as it reads them, and inputs that 
         assert.equal(jobsNamed(emu, "squares-").length, 1);
       },
     );
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: an empty map asks AWS nothing and returns a settled handle of no items", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    const empties = {
+      "an empty list": () => [],
+      "inputs read lazily that end at once": () => encodeInputs([]),
+      "chunks that hold no items": () =>
+        (async function* () {
+          yield [];
+          yield [];
+        })(),
+    };
+    for (const [what, items] of Object.entries(empties)) {
+      // A fresh target: the facts slicing reads are kept by the target that read them.
+      const target = bed.target();
+      emu.requests.clear();
+      const run = await target.map({ items: items(), starmap: false, env: {} });
+      assert.deepEqual(
+        emu.requests.entries.map((e) => `${e.service} ${e.operation}`),
+        [],
+        `${what}: the requests sent`,
+      );
+      assert.equal(run.total, 0, what);
+      assert.deepEqual(await run.results(), [], what);
+      await run.done;
+      assert.equal(await target.runs().then((runs) => runs.length), 0, what);
+    }
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: a map whose slicing facts cannot be read lets go of its inputs and writes nothing", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    const target = bed.target();
+    emu.faults.add({ service: "batch", operation: "DescribeJobDefinitions", kind: "500" });
+    let read = 0;
+    let closed = false;
+    const chunks = async function* () {
+      try {
+        for (let i = 0; i < 5; i++) {
+          read++;
+          yield encodeItems([i]);
+        }
+      } finally {
+        closed = true;
+      }
+    };
+    emu.requests.clear();
+    await assert.rejects(target.map({ items: chunks(), starmap: false, env: {} }), /500|Internal/);
+    assert.equal(read, 1);
+    assert.ok(closed, "the inputs' generator was closed");
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.equal(emu.count("s3"), 0);
+  } finally {
+    await bed.close();
+  }
+});
+
+/**
+ * Chunks of encoded items that are gone once the next chunk is asked for (the
+ * buffers of a chunk are detached then), so a reader that keeps earlier chunks
+ * to use later finds them empty. `read` counts the items handed out.
+ */
+function fleetingChunks(chunks: number, perChunk: number, read = { items: 0 }) {
+  return (async function* () {
+    for (let c = 0; c < chunks; c++) {
+      const chunk = encodeItems(Array.from({ length: perChunk }, (_, i) => c * perChunk + i));
+      read.items += chunk.length;
+      yield chunk;
+      for (const buffer of new Set(chunk.map((b) => b.buffer as ArrayBuffer))) buffer.transfer();
+    }
+  })();
+}
+
+Deno.test("AWS target: a map's dry run reads its inputs a chunk at a time, keeping none, and plans the bytes the run writes", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  const target = bed.target();
+  // 40 chunks of 1,000 items: what every item weighs, chunk by chunk, as the run reads it.
+  const chunks = 40;
+  const perChunk = 1000;
+  let bytes = 0;
+  for (let c = 0; c < chunks; c++) {
+    bytes += encodeItems(Array.from({ length: perChunk }, (_, i) => c * perChunk + i))
+      .reduce((n, b) => n + b.byteLength, 0);
+  }
+  try {
+    emu.requests.clear();
+    const read = { items: 0 };
+    const plan = await target.plan({
+      items: fleetingChunks(chunks, perChunk, read),
+      starmap: false,
+      env: {},
+    });
+    assert.equal(read.items, chunks * perChunk);
+    assert.ok(plan.title.startsWith(`Map ${chunks * perChunk} items`), plan.title);
+    const objects = plan.steps.filter((s) => s.kind === "S3 object");
+    assert.deepEqual(objects.map((s) => s.details?.bytes), [bytes, chunks * perChunk * 16]);
+    assert.deepEqual(emu.mutatingRequests(), []);
+
+    // The run of the same inputs writes objects of the sizes planned.
+    const controller = new AbortController();
+    const run = await target.map({
+      items: fleetingChunks(chunks, perChunk),
+      starmap: false,
+      env: {},
+      signal: controller.signal,
+    });
+    controller.abort();
+    await run.done.catch(() => {});
+    const sizes = [...emu.s3.buckets.get(bed.resources.bucket)!.objects.entries()]
+      .filter(([key]) => key.includes(`/runs/${run.runId}/`))
+      .map(([key, object]) => [key.split("/").at(-1), object.body.byteLength]);
+    assert.deepEqual(
+      Object.fromEntries(sizes.filter(([key]) => key === "inputs" || key === "index")),
+      { inputs: bytes, index: chunks * perChunk * 16 },
+    );
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: chunks that hold no items midway are skipped and every item is uploaded", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    const target = bed.target();
+    const chunks = async function* () {
+      yield encodeItems([1]);
+      yield [];
+      yield [];
+      yield encodeItems([2, 3]);
+      yield [];
+    };
+    const run = await target.map<number>({ items: chunks(), starmap: false, env: {} });
+    assert.equal(run.total, 3);
+    const index = [...emu.s3.buckets.get(bed.resources.bucket)!.objects.entries()]
+      .find(([key]) => key.endsWith(`/runs/${run.runId}/index`))?.[1];
+    assert.equal(index?.body.byteLength, 3 * 16);
+    assert.deepEqual(await run.results(), [1, 4, 9]);
   } finally {
     await bed.close();
   }
