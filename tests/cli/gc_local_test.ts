@@ -24,13 +24,14 @@ dockerTest(
             "--lock=tests/deno.lock",
             STALLED_MAP,
             dir,
+            "gc-cli-stalled",
             "docker",
             await ensureBaseImage(),
           ],
           "reading",
         ),
       );
-      const runs = join(dir, "stalled", "runs");
+      const runs = join(dir, "gc-cli-stalled", "runs");
       const [run] = (await Array.fromAsync(Deno.readDir(runs))).map((e) => join(runs, e.name));
       assert.ok(run !== undefined);
       // Older than gc's grace for a lock file just made.
@@ -44,7 +45,10 @@ dockerTest(
 
       const dry = await cli(home, ["gc", "--local"], { env });
       assert.equal(dry.code, 0, dry.stderr);
-      assert.match(dry.stdout, /run-folder .*runs\/\S+ +knot stalled +a map\(\) ended while/);
+      assert.match(
+        dry.stdout,
+        /run-folder .*runs\/\S+ +knot gc-cli-stalled +a map\(\) ended while/,
+      );
       assert.match(dry.stderr, /run `cloudknot gc --local --yes` to delete them/);
       assert.ok(await Deno.lstat(run).then(() => true, () => false), "a dry run deletes nothing");
 
@@ -61,6 +65,9 @@ dockerTest(
         usage.stderr,
         /--local looks only at this machine's run folders: drop --all-regions/,
       );
+      // Its image goes with it.
+      const clobber = await cli(home, ["knot", "clobber", "gc-cli-stalled", "--yes"], { env });
+      assert.equal(clobber.code, 0, clobber.stderr);
     });
   },
 );

@@ -47,6 +47,7 @@ dockerTest(
           "--lock=tests/deno.lock",
           STALLED_MAP,
           dir,
+          "gc-stalled",
           "docker",
           await ensureBaseImage(),
         ],
@@ -54,7 +55,7 @@ dockerTest(
       );
       let killed = false;
       try {
-        const [run] = await runFolders(join(dir, "stalled", "runs"));
+        const [run] = await runFolders(join(dir, "gc-stalled", "runs"));
         assert.ok(run !== undefined && !await exists(join(run, "run.json")));
         assert.ok((await Deno.stat(join(run, "inputs"))).size > 0, "its inputs are on disk");
 
@@ -69,19 +70,20 @@ dockerTest(
 
         await killChild(map);
         killed = true;
-        const knot = await Knot.create({ name: "stalled", target: "docker", dir });
+        const knot = await Knot.create({ name: "gc-stalled", target: "docker", dir });
         assert.deepEqual(await knot.runs(), [], "no run can read it");
         const found = await findGarbage({ session, state, localDir: dir });
         assert.deepEqual(found.map((g) => [g.kind, g.id, g.owner]), [
-          ["run-folder", run, "knot stalled"],
+          ["run-folder", run, "knot gc-stalled"],
         ]);
         assert.match(found[0]!.reason, /ended while it wrote its inputs: 2\.\d MB no run can read/);
         const { deleted, failed } = await deleteGarbage(found, { session });
         assert.deepEqual(failed, []);
         assert.equal(deleted.length, 1);
         assert.ok(!await exists(run), "the folder is gone");
-        assert.ok(await exists(join(dir, "stalled", "knot.json")), "the knot stays");
+        assert.ok(await exists(join(dir, "gc-stalled", "knot.json")), "the knot stays");
         assert.deepEqual(await findLocalGarbage({ localDir: dir }), []);
+        await knot.clobber(); // and its image
       } finally {
         if (!killed) await killChild(map);
       }
@@ -94,7 +96,7 @@ Deno.test("a local map() killed while it reads its inputs leaves a run knot.runs
   try {
     await killChild(
       await startUntil(
-        ["run", "-A", "--lock=tests/deno.lock", STALLED_MAP, dir, "local"],
+        ["run", "-A", "--lock=tests/deno.lock", STALLED_MAP, dir, "stalled", "local"],
         "reading",
       ),
     );

@@ -92,7 +92,11 @@ export async function startUntil(args: string[], word: string): Promise<Deno.Chi
       out += value;
     }
   } catch (e) {
-    child.kill("SIGKILL");
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It ended already.
+    }
     await child.status;
     throw e;
   } finally {
