@@ -3,7 +3,9 @@
  * `ManagedBy=cloudknot` and with its owner id) that no section of the config
  * file refers to any more, and deletes them in dependency order. The original had no such
  * thing (its issues #136 and #144); resources whose records were lost stayed
- * and cost money.
+ * and cost money. It also finds the run folders on this machine that a
+ * `map()` killed while it wrote their inputs left without a manifest, once
+ * no live process writes them (`_run_leftovers.ts`).
  *
  * A resource is kept when any value of the config file names it (its id,
  * name or ARN), when its `cloudknot:knot` tag names a knot the file records
@@ -56,6 +58,8 @@ import { isAwsCode } from "./_ledger.ts";
 import { OWNER_TAG_KEY, readOwner, runOwners } from "./owner.ts";
 import { commonPrefixes } from "./_s3_prefixes.ts";
 import { deleteInternetGateway, deleteRouteTable, deleteWhenReleased } from "./_network.ts";
+import { findRunLeftovers, removeRunLeftover } from "./_run_leftovers.ts";
+import { formatBytes } from "../cost/format.ts";
 
 /** The tag key that names the knot a resource belongs to. */
 export const KNOT_TAG_KEY = "cloudknot:knot";
@@ -75,6 +79,7 @@ export const GARBAGE_KINDS = [
   "vpc",
   "repository",
   "job-data",
+  "run-folder",
 ] as const;
 
 /** A kind of garbage. */
@@ -84,7 +89,7 @@ export type GarbageKind = typeof GARBAGE_KINDS[number];
 export interface GarbageItem {
   /** What it is. */
   kind: GarbageKind;
-  /** Its id or name; for job data, `s3://<bucket>/<prefix>`. */
+  /** Its id or name; for job data, `s3://<bucket>/<prefix>`; for a run folder, its path. */
   id: string;
   /** Its ARN, when it has one. */
   arn?: string;
@@ -125,6 +130,12 @@ export interface GcOptions extends SettingsOptions {
    * looks at them once, in the session's region. @default {true}
    */
   home?: boolean;
+  /**
+   * The directory of the local and docker knots, whose run folders a killed
+   * `map()` left are looked at with the home region.
+   * @default {"$CLOUDKNOT_LOCAL_DIR, else ~/.cloudknot/local"}
+   */
+  localDir?: string;
 }
 
 /** One region's leftovers, as {@linkcode findGarbageInRegions} finds them. */
@@ -341,7 +352,8 @@ export async function findGarbageInRegions(options: GcOptions = {}): Promise<Reg
  * the VPC), ECR repositories, and the job data of knots no longer recorded
  * (`cloudknot/<knot>/` in the buckets the config file names) whose runs all
  * name this config file. Another config file's resources are never garbage.
- * It only reads AWS and the config file.
+ * In the home region it also finds this machine's run folders a killed
+ * `map()` left ({@linkcode findLocalGarbage}). It only reads.
  *
  * @example Usage
  * ```ts ignore
@@ -561,7 +573,39 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
       }));
     }
   }
+  if (home) found.push(...await findLocalGarbage(options));
   return found.sort((a, b) => GARBAGE_KINDS.indexOf(a.kind) - GARBAGE_KINDS.indexOf(b.kind));
+}
+
+/**
+ * Finds the run folders of this machine's local and docker knots (in
+ * `localDir`) that a `map()` killed while it wrote their inputs left without
+ * a manifest (`run.json`), so that nothing can read them: those whose
+ * writer is gone. A folder a live process is writing is never garbage. It
+ * only reads, and asks nothing of AWS. {@linkcode findGarbage} includes them.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { deleteGarbage, findLocalGarbage } from "@cloudknot/cloudknot/resources";
+ *
+ * await deleteGarbage(await findLocalGarbage());
+ * ```
+ *
+ * @param options The knots directory and the environment.
+ * @returns The run folders, by knot.
+ */
+export async function findLocalGarbage(
+  options: Pick<GcOptions, "localDir" | "env"> = {},
+): Promise<GarbageItem[]> {
+  const leftovers = await findRunLeftovers(defined({ dir: options.localDir, env: options.env }));
+  return leftovers.map((left) => ({
+    kind: "run-folder",
+    id: left.dir,
+    owner: recordSection("knot", left.knot),
+    reason: `a map() ended while it wrote its inputs: ${
+      formatBytes(left.bytes)
+    } no run can read (no run.json)`,
+  }));
 }
 
 /** The `cloudknot/<knot>/` prefixes of a bucket; none when the bucket is missing. */
@@ -573,8 +617,10 @@ function knotPrefixes(session: AwsSession, bucket: string): Promise<string[]> {
  * Deletes garbage that {@linkcode findGarbage} found, in dependency order
  * (queues, compute environments, job definitions, launch templates, instance
  * profiles, roles, security groups, route tables, internet gateways,
- * subnets, VPCs, repositories, job data). A piece already gone counts as
- * deleted; a piece that cannot be deleted is reported and the rest go on.
+ * subnets, VPCs, repositories, job data, run folders). A piece already gone
+ * counts as deleted; a piece that cannot be deleted is reported and the rest
+ * go on. A run folder a process took up since it was found is kept, and
+ * reported as failed; run folders alone need no AWS session.
  *
  * @example Usage
  * ```ts ignore
@@ -592,7 +638,9 @@ export async function deleteGarbage(
   items: readonly GarbageItem[],
   options: GcOptions = {},
 ): Promise<GcResult> {
-  const { session } = await openState(options);
+  // Only AWS's garbage needs a session: run folders are deleted without one.
+  let session: Promise<AwsSession> | undefined;
+  const aws = () => session ??= openState(options).then((o) => o.session);
   const result: GcResult = { deleted: [], failed: [] };
   const ordered = [...items].sort((a, b) =>
     GARBAGE_KINDS.indexOf(a.kind) - GARBAGE_KINDS.indexOf(b.kind)
@@ -600,10 +648,13 @@ export async function deleteGarbage(
   for (const garbage of ordered) {
     options.onDelete?.(garbage);
     try {
-      await deleteOne(session, garbage, {
-        ...options.wait,
-        onWait: options.warn ?? console.warn,
-      });
+      if (garbage.kind === "run-folder") await removeRunLeftover(garbage.id);
+      else {
+        await deleteOne(await aws(), garbage, {
+          ...options.wait,
+          onWait: options.warn ?? console.warn,
+        });
+      }
       result.deleted.push(garbage);
     } catch (e) {
       result.failed.push({ item: garbage, error: e instanceof Error ? e.message : String(e) });

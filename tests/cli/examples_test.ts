@@ -8,9 +8,10 @@ import { dockerTest } from "../support/docker_available.ts";
 import { DENO_DIR } from "./aws_helpers.ts";
 import { childEnv, CLI, type CliHome, ROOT, shellQuote, withHome } from "./helpers.ts";
 
-/** Whether an example needs AWS (the emulator) to work. */
+/** Whether an example needs AWS (the emulator) to work (`gc --local` does not). */
 function needsAws(command: Command, example: Example): boolean {
-  return ["configure", "gc"].includes(command.name) ||
+  return command.name === "configure" ||
+    (command.name === "gc" && !example.command.includes("--local")) ||
     ["pars", "image", "repo"].includes(command.group ?? "") ||
     /--target aws|squares-aws/.test(example.command);
 }

@@ -71,3 +71,43 @@ export async function stacksElsewhere(
     .find((item) => item.error !== undefined);
   return { adopted: adopted.stdout, results: failed?.error?.stack ?? "" };
 }
+
+/**
+ * Starts this deno with `args` in a new process and resolves once it printed
+ * `word` on stdout (its stderr is this process's); the caller ends it, with
+ * {@linkcode killChild}. One that ends before is reported with what it printed.
+ */
+export async function startUntil(args: string[], word: string): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  try {
+    while (!out.includes(word)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the child ended before printing ${word}: ${out}`);
+      out += value;
+    }
+  } catch (e) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It ended already.
+    }
+    await child.status;
+    throw e;
+  } finally {
+    await reader.cancel();
+  }
+  return child;
+}
+
+/** Kills a child with SIGKILL, as a crash or `kill -9` would, and waits for it to end. */
+export async function killChild(child: Deno.ChildProcess): Promise<void> {
+  child.kill("SIGKILL");
+  const status = await child.status;
+  if (status.signal !== "SIGKILL") throw new Error(`the child ended by itself: ${status.code}`);
+}

@@ -1,6 +1,8 @@
 /**
  * `gc`: finds (and with `--yes` deletes) the AWS resources this config file
- * made (its owner tag) that no record of the config file refers to.
+ * made (its owner tag) that no record of the config file refers to, and the
+ * run folders on this machine a killed `map()` left (with `--local`, only
+ * those, without AWS).
  *
  * @module
  */
@@ -8,11 +10,13 @@ import {
   deleteGarbage,
   findGarbage,
   findGarbageInRegions,
+  findLocalGarbage,
   type GarbageItem,
   type GcResult,
   type RegionGarbage,
 } from "../../resources/gc.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
+import type { AwsSession } from "../../aws/session.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
@@ -30,7 +34,10 @@ export const gc = defineCommand({
     "no record of the config file refers to: job queues, compute environments, job " +
     "definitions, launch templates, IAM roles and instance profiles, security groups, the " +
     "pieces of a VPC of its own, ECR repositories, and the job data (cloudknot/<knot>/ in the " +
-    "bucket) of knots no longer recorded. It is a dry run: it prints what it would delete. With " +
+    "bucket) of knots no longer recorded; and, on this machine, the run folders of local and " +
+    "docker knots that a map() killed while it wrote their inputs left without a run.json " +
+    "(none that a live process is writing). With --local it looks only at those, and asks " +
+    "nothing of AWS. It is a dry run: it prints what it would delete. With " +
     "--yes it deletes them, in dependency order, tolerating pieces already gone, and exits with " +
     "1 if any could not be deleted. Never the default VPC, the default repository or a bucket. " +
     "What another config file made (a colleague's on the same account, another machine's) is " +
@@ -53,11 +60,20 @@ export const gc = defineCommand({
       description: "Look in every region the account has enabled (EC2 DescribeRegions), not " +
         "only the configured one",
     },
+    local: {
+      type: "boolean",
+      description: "Look only at this machine's run folders a killed map() left (local and " +
+        "docker knots), asking nothing of AWS",
+    },
     ...JSON_OPTION,
   },
   examples: [
     { description: "See what is left over (a dry run)", command: "cloudknot gc" },
     { description: "Delete it", command: "cloudknot gc --yes" },
+    {
+      description: "Delete the run folders killed maps left, without AWS",
+      command: "cloudknot gc --local --yes",
+    },
     {
       description: "Include what was made before owner tags",
       command: "cloudknot gc --untagged",
@@ -65,27 +81,41 @@ export const gc = defineCommand({
   ],
   async run(ctx) {
     const settings = cliSettings(ctx);
-    const session = await sessionFromSettings(settings);
     const json = ctx.flag("json");
     const dryRun = !ctx.flag("yes");
     const all = ctx.flag("all-regions");
     const untagged = ctx.flag("untagged");
+    const local = ctx.flag("local");
+    if (local && (all || untagged)) {
+      throw ctx.usage(
+        `--local looks only at this machine's run folders: drop ${
+          all ? "--all-regions" : "--untagged"
+        }`,
+      );
+    }
+    const session = local ? undefined : await sessionFromSettings(settings);
     if (!json) {
       await ctx.log(ctx.err(
         "dim",
-        all
-          ? "Looking for leftovers in every enabled region and IAM…"
-          : `Looking for leftovers in ${session.region} and IAM…`,
+        session === undefined
+          ? "Looking for leftover run folders on this machine…"
+          : all
+          ? "Looking for leftovers in every enabled region and IAM, and on this machine…"
+          : `Looking for leftovers in ${session.region} and IAM, and on this machine…`,
       ));
     }
-    const find = { ...settings, session, untagged };
     const here: GarbageItem[] = [];
-    const regions: RegionGarbage[] = all ? await findGarbageInRegions(find) : [{
-      region: session.region,
-      session,
-      items: await findGarbage({ ...find, onSkip: (g) => here.push(g) }),
-      skipped: here,
-    }];
+    const regions: (Omit<RegionGarbage, "session"> & { session?: AwsSession })[] =
+      session === undefined
+        ? [{ region: "local", items: await findLocalGarbage(settings), skipped: [] }]
+        : all
+        ? await findGarbageInRegions({ ...settings, session, untagged })
+        : [{
+          region: session.region,
+          session,
+          items: await findGarbage({ ...settings, session, untagged, onSkip: (g) => here.push(g) }),
+          skipped: here,
+        }];
     // With --all-regions, each item says its region.
     const tag = (region: string, list: GarbageItem[]) =>
       all ? list.map((g) => ({ ...g, region })) : list;
@@ -126,7 +156,7 @@ export const gc = defineCommand({
             items.length === 1 ? "" : "s"
           } would be deleted; run \`cloudknot gc ${all ? "--all-regions " : ""}${
             untagged ? "--untagged " : ""
-          }--yes\` to delete them`,
+          }${local ? "--local " : ""}--yes\` to delete them`,
         );
       }
       await note();
@@ -144,7 +174,7 @@ export const gc = defineCommand({
       if (r.items.length === 0) continue;
       const done = await deleteGarbage(r.items, {
         ...settings,
-        session: r.session,
+        ...(r.session !== undefined ? { session: r.session } : {}),
         onDelete: (g) => {
           if (!json) ctx.log(ctx.err("dim", `Deleting ${g.kind} ${g.id}`)).catch(() => {});
         },

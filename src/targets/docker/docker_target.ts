@@ -47,6 +47,7 @@ import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.t
 import { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
+import { RUN_LOCK_FILES } from "../../store/local_knots.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { CommandTimeoutError } from "../../util/command_limit.ts";
@@ -1221,7 +1222,7 @@ function cancelledElsewhere(state: RunState): boolean {
 
 /** The run's lock, held by whoever drives it; `undefined` when another process holds it. */
 function takeLock(dir: string): Deno.FsFile | undefined {
-  const file = Deno.openSync(join(dir, "lock"), {
+  const file = Deno.openSync(join(dir, RUN_LOCK_FILES.docker), {
     read: true,
     write: true,
     create: true,

@@ -9,20 +9,19 @@
  *
  * @module
  */
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
-import { sha256Hex } from "../../util/sha256.ts";
 import { type ArtifactSources, rememberSourceRoots } from "../../job/artifact_sources.ts";
 import type { FunctionArtifact, FunctionKind } from "../../job/function_artifact.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
+import { type EnvLookup, localKnotsDir, localRunsRoot } from "../../store/local_knots.ts";
 import { validateKnotName } from "../../util/validate.ts";
 import { LocalTarget } from "./local_target.ts";
 
-/** Reads an environment variable; `undefined` when it is not set. */
-export type EnvLookup = (name: string) => string | undefined;
+export type { EnvLookup };
+export { localKnotsDir, localRunsRoot };
 
 /** What a local knot's `knot.json` holds. */
 export interface LocalKnotRecord {
@@ -129,58 +128,6 @@ export interface LocalCatalogOptions {
   dir?: string;
   /** Reads environment variables (default: `Deno.env.get`). */
   env?: EnvLookup;
-}
-
-function denoEnv(name: string): string | undefined {
-  return Deno.env.get(name);
-}
-
-/**
- * The directory of the local knots, as an absolute path: `dir` when given,
- * else `$CLOUDKNOT_LOCAL_DIR`, else `~/.cloudknot/local`.
- *
- * @example Usage
- * ```ts
- * import { localKnotsDir } from "./catalog.ts";
- *
- * console.log(localKnotsDir({ env: () => "/data/knots" })); // "/data/knots"
- * ```
- *
- * @param options `dir` wins; `env` reads `CLOUDKNOT_LOCAL_DIR`.
- * @returns The directory.
- */
-export function localKnotsDir(options: LocalCatalogOptions = {}): string {
-  return resolve(
-    options.dir ?? (options.env ?? denoEnv)("CLOUDKNOT_LOCAL_DIR") ??
-      join(homedir(), ".cloudknot", "local"),
-  );
-}
-
-/**
- * Where a local knot keeps its runs: its own directory (on persistent disk,
- * so runs outlive a restart), or `$CLOUDKNOT_LOCAL_RUNS/<id>` when that
- * variable names another directory (`<id>` is derived from the knot's
- * directory, so knots never share one). Runs go under `runs/<runId>/`.
- *
- * @example Usage
- * ```ts
- * import { localRunsRoot } from "./catalog.ts";
- *
- * console.log(await localRunsRoot("/home/me/.cloudknot/local/squares", { env: () => undefined }));
- * // "/home/me/.cloudknot/local/squares"
- * ```
- *
- * @param root The knot's directory.
- * @param options `env` reads `CLOUDKNOT_LOCAL_RUNS`.
- * @returns The directory under which its runs go.
- */
-export async function localRunsRoot(
-  root: string,
-  options: { env?: EnvLookup } = {},
-): Promise<string> {
-  const chosen = (options.env ?? denoEnv)("CLOUDKNOT_LOCAL_RUNS");
-  if (!chosen) return root;
-  return join(resolve(chosen), (await sha256Hex(root)).slice(0, 16));
 }
 
 /**

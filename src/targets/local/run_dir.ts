@@ -33,6 +33,7 @@ import type { Permissions } from "../../job/permissions.ts";
 import type { FailureKind } from "../../job/record.ts";
 import { KIND_CODES, kindCode } from "../../job/wire.ts";
 import { checkPrivateDir, ensurePrivateDir } from "../../store/private_dir.ts";
+import { RUN_LOCK_FILES } from "../../store/local_knots.ts";
 
 /** The layout of a local run's directory that this version writes. */
 export const LOCAL_RUN_LAYOUT = "log-1";
@@ -60,7 +61,8 @@ export const RUN_FILES = {
   manifest: RUN_KEYS.manifest,
   inputs: RUN_KEYS.inputs,
   index: RUN_KEYS.index,
-  records: "records",
+  /** The run log, which the run's driver holds locked. */
+  records: RUN_LOCK_FILES.local,
   output: "output",
 } as const;
 

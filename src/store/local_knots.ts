@@ -1,0 +1,73 @@
+/**
+ * Where the knots of this machine (the local and docker targets) keep their
+ * records and runs, and the files a run's driver holds locked: what the
+ * targets that write there and `gc`, which cleans up after them, share.
+ *
+ * @module
+ */
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { sha256Hex } from "../util/sha256.ts";
+
+/** Reads an environment variable; `undefined` when it is not set. */
+export type EnvLookup = (name: string) => string | undefined;
+
+/**
+ * The files of a run's folder that the process driving the run holds an
+ * exclusive lock on (released by the system when it dies) from before it
+ * writes the run's inputs: `records` (the local target's run log) and
+ * `lock` (the docker target's).
+ */
+export const RUN_LOCK_FILES = { local: "records", docker: "lock" } as const;
+
+function denoEnv(name: string): string | undefined {
+  return Deno.env.get(name);
+}
+
+/**
+ * The directory of the local knots, as an absolute path: `dir` when given,
+ * else `$CLOUDKNOT_LOCAL_DIR`, else `~/.cloudknot/local`.
+ *
+ * @example Usage
+ * ```ts
+ * import { localKnotsDir } from "./local_knots.ts";
+ *
+ * console.log(localKnotsDir({ env: () => "/data/knots" })); // "/data/knots"
+ * ```
+ *
+ * @param options `dir` wins; `env` reads `CLOUDKNOT_LOCAL_DIR`.
+ * @returns The directory.
+ */
+export function localKnotsDir(options: { dir?: string; env?: EnvLookup } = {}): string {
+  return resolve(
+    options.dir ?? (options.env ?? denoEnv)("CLOUDKNOT_LOCAL_DIR") ??
+      join(homedir(), ".cloudknot", "local"),
+  );
+}
+
+/**
+ * Where a local knot keeps its runs: its own directory (on persistent disk,
+ * so runs outlive a restart), or `$CLOUDKNOT_LOCAL_RUNS/<id>` when that
+ * variable names another directory (`<id>` is derived from the knot's
+ * directory, so knots never share one). Runs go under `runs/<runId>/`.
+ *
+ * @example Usage
+ * ```ts
+ * import { localRunsRoot } from "./local_knots.ts";
+ *
+ * console.log(await localRunsRoot("/home/me/.cloudknot/local/squares", { env: () => undefined }));
+ * // "/home/me/.cloudknot/local/squares"
+ * ```
+ *
+ * @param root The knot's directory.
+ * @param options `env` reads `CLOUDKNOT_LOCAL_RUNS`.
+ * @returns The directory under which its runs go.
+ */
+export async function localRunsRoot(
+  root: string,
+  options: { env?: EnvLookup } = {},
+): Promise<string> {
+  const chosen = (options.env ?? denoEnv)("CLOUDKNOT_LOCAL_RUNS");
+  if (!chosen) return root;
+  return join(resolve(chosen), (await sha256Hex(root)).slice(0, 16));
+}

@@ -1,0 +1,73 @@
+// `cloudknot gc --local`: the run folders a killed map() left on this machine,
+// found and deleted with no AWS at all (no region, no credentials).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { LOCK_GRACE_MS } from "../../src/resources/_run_leftovers.ts";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { killChild, startUntil } from "../support/deno_child.ts";
+import { dockerTest } from "../support/docker_available.ts";
+import { cli, withHome } from "./helpers.ts";
+
+const STALLED_MAP = new URL("../fixtures/stalled_map.ts", import.meta.url).href;
+
+dockerTest(
+  "cloudknot gc --local lists the run folder a killed docker map() left without asking AWS, and deletes it with --yes",
+  async () => {
+    await withHome(async (home) => {
+      const env = { HOME: join(home.dir, "home") };
+      const dir = home.env.CLOUDKNOT_LOCAL_DIR!;
+      await killChild(
+        await startUntil(
+          [
+            "run",
+            "-A",
+            "--lock=tests/deno.lock",
+            STALLED_MAP,
+            dir,
+            "gc-cli-stalled",
+            "docker",
+            await ensureBaseImage(),
+          ],
+          "reading",
+        ),
+      );
+      const runs = join(dir, "gc-cli-stalled", "runs");
+      const [run] = (await Array.fromAsync(Deno.readDir(runs))).map((e) => join(runs, e.name));
+      assert.ok(run !== undefined);
+      // Older than gc's grace for a lock file just made.
+      const past = new Date(Date.now() - 2 * LOCK_GRACE_MS);
+      await Deno.utime(join(run, "lock"), past, past);
+
+      // Without --local it needs AWS.
+      const aws = await cli(home, ["gc"], { env });
+      assert.equal(aws.code, 1);
+      assert.match(aws.stderr, /No AWS region is set/);
+
+      const dry = await cli(home, ["gc", "--local"], { env });
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(
+        dry.stdout,
+        /run-folder .*runs\/\S+ +knot gc-cli-stalled +a map\(\) ended while/,
+      );
+      assert.match(dry.stderr, /run `cloudknot gc --local --yes` to delete them/);
+      assert.ok(await Deno.lstat(run).then(() => true, () => false), "a dry run deletes nothing");
+
+      const done = await cli(home, ["gc", "--local", "--yes", "--json"], { env });
+      assert.equal(done.code, 0, done.stderr);
+      const out = JSON.parse(done.stdout);
+      assert.deepEqual(out.deleted.map((g: { id: string }) => g.id), [run]);
+      assert.deepEqual(out.failed, []);
+      assert.ok(!await Deno.lstat(run).then(() => true, () => false));
+
+      const usage = await cli(home, ["gc", "--local", "--all-regions"], { env });
+      assert.equal(usage.code, 2);
+      assert.match(
+        usage.stderr,
+        /--local looks only at this machine's run folders: drop --all-regions/,
+      );
+      // Its image goes with it.
+      const clobber = await cli(home, ["knot", "clobber", "gc-cli-stalled", "--yes"], { env });
+      assert.equal(clobber.code, 0, clobber.stderr);
+    });
+  },
+);
