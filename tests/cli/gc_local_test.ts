@@ -42,6 +42,7 @@ dockerTest(
       const aws = await cli(home, ["gc"], { env });
       assert.equal(aws.code, 1);
       assert.match(aws.stderr, /No AWS region is set/);
+      assert.match(aws.stderr, /only this machine's run folders: run cloudknot gc --local/);
 
       const dry = await cli(home, ["gc", "--local"], { env });
       assert.equal(dry.code, 0, dry.stderr);

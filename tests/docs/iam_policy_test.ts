@@ -155,7 +155,7 @@ dockerTest("the policy allows every AWS call of a knot's whole life on the emula
   try {
     const session = await sessionFor(emu);
     const state = new StateFile({ path: join(dir, "cloudknot") });
-    const settings = { session, state, env: () => undefined };
+    const settings = { session, state, env: () => undefined, localDir: join(dir, "local-knots") };
     // configure: region, bucket; a Pars; an image pushed to a repository of its own.
     await setRegion(emu.region, settings);
     await setS3Params({}, settings);

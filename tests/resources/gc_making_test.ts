@@ -9,6 +9,7 @@ import { deleteGarbage, findGarbage } from "../../src/resources/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { type Emulator, startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
+import { noLocalKnots } from "./helpers.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { withAwsHome } from "../cli/aws_helpers.ts";
@@ -38,7 +39,7 @@ dockerTest(
       const session = await sessionFor(emu);
       const state = new StateFile({ path: join(dir, "cloudknot") });
       const gc = async () => {
-        const items = await findGarbage({ session, state });
+        const items = await findGarbage({ session, state, localDir: noLocalKnots(state) });
         await deleteGarbage(items, { session, state, wait: { pollMs: 20 }, warn: () => {} });
         return items.map((g) => `${g.kind} ${g.id}`);
       };
@@ -88,7 +89,7 @@ dockerTest(
       assert.deepEqual(duringPars, []);
       assert.ok(made instanceof Pars, String(made));
       await made.clobber({ pollMs: 20, warn: () => {} });
-      assert.deepEqual(await findGarbage({ session, state }), []);
+      assert.deepEqual(await findGarbage({ session, state, localDir: noLocalKnots(state) }), []);
     } finally {
       await emu.close();
       await Deno.remove(dir, { recursive: true });

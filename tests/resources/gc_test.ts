@@ -15,7 +15,7 @@ import { StateFile } from "../../src/state/mod.ts";
 import { MANIFEST_METADATA_KEY } from "../../src/job/payload.ts";
 import { ensureKnotRole, MANAGED_BY_TAG, PARS_TAG_KEY } from "../../src/resources/_iam_roles.ts";
 import { Ledger } from "../../src/resources/_ledger.ts";
-import { sessionFor, withEmulator } from "./helpers.ts";
+import { noLocalKnots, sessionFor, withEmulator } from "./helpers.ts";
 import type { AwsSession } from "../../src/aws/mod.ts";
 
 /** The kinds of garbage a Pars with a VPC of its own leaves, in the order they are deleted. */
@@ -38,7 +38,7 @@ Deno.test("findGarbage: only tagged resources nothing refers to, never the defau
     await state.set("aws", "s3-bucket", "lab-bucket");
     await session.s3.createBucket({ Bucket: "lab-bucket" });
     const pars = await Pars.create({ name: "lab", session, state, useDefaultVpc: false });
-    assert.deepEqual(await findGarbage({ session, state }), []);
+    assert.deepEqual(await findGarbage({ session, state, localDir: noLocalKnots(state) }), []);
 
     // Untagged look-alikes are never garbage.
     await session.iam.createRole({
@@ -48,12 +48,12 @@ Deno.test("findGarbage: only tagged resources nothing refers to, never the defau
     await session.ec2.createVpc({ CidrBlock: "10.9.0.0/16" });
     // Every resource the record names is kept, even with the region changed.
     await state.set("pars lab", "region", "eu-west-1");
-    assert.deepEqual(await findGarbage({ session, state }), []);
+    assert.deepEqual(await findGarbage({ session, state, localDir: noLocalKnots(state) }), []);
     // A Pars of that name recorded in another region (with its own network) keeps the IAM
     // roles (IAM is global), not this region's network.
     await state.remove("pars lab");
     await state.setMany("pars lab", { region: "eu-west-1", vpc: "vpc-0elsewhere" });
-    const found = await findGarbage({ session, state });
+    const found = await findGarbage({ session, state, localDir: noLocalKnots(state) });
     assert.deepEqual(
       found.map((g) => g.kind),
       ["security-group", "route-table", "internet-gateway", "subnet", "subnet", "vpc"],
@@ -64,7 +64,11 @@ Deno.test("findGarbage: only tagged resources nothing refers to, never the defau
 
     // A value anywhere in the config file keeps a resource, whatever its tags say.
     await state.set("knot other", "vpc-of-another-knot", pars.vpc);
-    assert.ok(!(await findGarbage({ session, state })).some((g) => g.kind === "vpc"));
+    assert.ok(
+      !(await findGarbage({ session, state, localDir: noLocalKnots(state) })).some((g) =>
+        g.kind === "vpc"
+      ),
+    );
   });
 });
 
@@ -74,7 +78,7 @@ Deno.test("deleteGarbage: dependency order, pieces already gone, failures report
     await session.s3.createBucket({ Bucket: "lab-bucket" });
     const pars = await Pars.create({ name: "lab", session, state, useDefaultVpc: false });
     await state.remove("pars lab");
-    const found = await findGarbage({ session, state });
+    const found = await findGarbage({ session, state, localDir: noLocalKnots(state) });
     assert.equal(found.length, 11);
 
     // Someone deleted a role and the security group already.
@@ -100,7 +104,7 @@ Deno.test("deleteGarbage: dependency order, pieces already gone, failures report
     assert.match(failed[0]!.error, /InternalError|500|internal/i);
     emu.faults.clear();
     // Run again: only the VPC is left.
-    const rest = await findGarbage({ session, state });
+    const rest = await findGarbage({ session, state, localDir: noLocalKnots(state) });
     assert.deepEqual(rest.map((g) => g.id), [pars.vpc]);
     assert.deepEqual((await deleteGarbage(rest, { session, state })).failed, []);
     assert.deepEqual(
@@ -132,9 +136,9 @@ Deno.test("findGarbage: a knot's own job role lives while its knot's record does
     });
     assert.equal(role.value.RoleName, "lab.sq-job");
     await state.setMany("knot sq", { target: "aws", region: "us-east-1", pars: "lab" });
-    assert.deepEqual(await findGarbage({ session, state }), []);
+    assert.deepEqual(await findGarbage({ session, state, localDir: noLocalKnots(state) }), []);
     await state.remove("knot sq");
-    const found = await findGarbage({ session, state });
+    const found = await findGarbage({ session, state, localDir: noLocalKnots(state) });
     assert.deepEqual(found.map((g) => [g.kind, g.id, g.owner, g.reason]), [
       ["role", "lab.sq-job", "knot sq", "knot sq is gone"],
     ]);
@@ -200,7 +204,12 @@ Deno.test("findGarbage judges only what its own config file made: another config
     await putRun(session, "cloudknot/lost/runs/r2", us, "index");
 
     const skipped: GarbageItem[] = [];
-    const found = await findGarbage({ session, state, onSkip: (g) => skipped.push(g) });
+    const found = await findGarbage({
+      session,
+      state,
+      localDir: noLocalKnots(state),
+      onSkip: (g) => skipped.push(g),
+    });
     assert.deepEqual(skipped, []);
     const names = (items: GarbageItem[]) => items.map((g) => `${g.kind} ${g.id}`).join("\n");
     assert.ok(!theirIds.some((id) => names(found).includes(id)), names(found));
@@ -216,8 +225,11 @@ Deno.test("findGarbage judges only what its own config file made: another config
       assert.ok(!theirIds.some((id) => said.includes(id)), `${r.operation} ${said}`);
     }
     // Theirs is all there, and still theirs alone.
-    assert.deepEqual(await findGarbage({ session, state: other }), []);
-    assert.deepEqual(await findGarbage({ session, state }), []);
+    assert.deepEqual(
+      await findGarbage({ session, state: other, localDir: noLocalKnots(other) }),
+      [],
+    );
+    assert.deepEqual(await findGarbage({ session, state, localDir: noLocalKnots(state) }), []);
     const keys = await Array.fromAsync(
       session.s3.listObjectsV2All({ Bucket: "lab-bucket", Prefix: "cloudknot/" }),
     );
@@ -251,14 +263,27 @@ Deno.test("findGarbage leaves out what has no owner tag, and job data whose runs
 
     const skipped: GarbageItem[] = [];
     const before = emu.mutatingRequests().length;
-    assert.deepEqual(await findGarbage({ session, state, onSkip: (g) => skipped.push(g) }), []);
+    assert.deepEqual(
+      await findGarbage({
+        session,
+        state,
+        localDir: noLocalKnots(state),
+        onSkip: (g) => skipped.push(g),
+      }),
+      [],
+    );
     assert.deepEqual(skipped.map((g) => [g.kind, g.id, g.reason]), [
       ["role", "old-job-role", "Pars old is gone"],
       ["job-data", "s3://lab-bucket/cloudknot/old/", "knot old is gone"],
     ]);
     assert.equal(emu.mutatingRequests().length, before);
 
-    const found = await findGarbage({ session, state, untagged: true });
+    const found = await findGarbage({
+      session,
+      state,
+      localDir: noLocalKnots(state),
+      untagged: true,
+    });
     assert.deepEqual(found.map((g) => `${g.kind} ${g.id}`), [
       "role old-job-role",
       "job-data s3://lab-bucket/cloudknot/old/",

@@ -28,6 +28,14 @@ export async function tempState(): Promise<TempState> {
   return { dir, path, state: new StateFile({ path }) };
 }
 
+/**
+ * A local knots directory of a test's own (none there), so that `gc` judges
+ * this machine's real `~/.cloudknot/local` in no test.
+ */
+export function noLocalKnots(state: StateFile): string {
+  return `${state.path}.local-knots`;
+}
+
 /** Runs a test body with an emulator, a session and a temporary config file. */
 export async function withEmulator(
   body: (ctx: { emu: Emulator; session: AwsSession } & TempState) => Promise<void>,

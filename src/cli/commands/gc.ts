@@ -17,6 +17,7 @@ import {
 } from "../../resources/gc.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import type { AwsSession } from "../../aws/session.ts";
+import { AwsConfigError } from "../../aws/core/error.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
@@ -93,7 +94,13 @@ export const gc = defineCommand({
         }`,
       );
     }
-    const session = local ? undefined : await sessionFromSettings(settings);
+    const session = local ? undefined : await sessionFromSettings(settings).catch((e) => {
+      if (!(e instanceof AwsConfigError)) throw e;
+      throw new AwsConfigError(
+        `${e.message}; to clean only this machine's run folders: run cloudknot gc --local`,
+        { setting: e.setting, cause: e.cause },
+      );
+    });
     if (!json) {
       await ctx.log(ctx.err(
         "dim",
