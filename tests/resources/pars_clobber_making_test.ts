@@ -4,13 +4,15 @@
 // being made with.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Knot, Pars } from "../../mod.ts";
-import { CannotDeleteResourceError } from "../../src/resources/mod.ts";
+import { CannotCreateResourceError, Knot, Pars } from "../../mod.ts";
+import { CannotDeleteResourceError, findGarbage } from "../../src/resources/mod.ts";
+import { inCliWords } from "../../src/cli/common/cli_words.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { type Emulator, startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
+import { rejects } from "../support/rejects.ts";
 
 function square(x: number): number {
   return x * x;
@@ -92,6 +94,85 @@ dockerTest(
       assert.equal(pars.clobbered, true);
     } finally {
       await making?.catch(() => {});
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
+  "Knot.create with a Pars that another call is clobbering refuses before creating anything, saying the Pars is being clobbered and how to make the knot once it ends",
+  async () => {
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-pars-clobber-making-" });
+    let clobbering: Promise<unknown> | undefined;
+    try {
+      const session = await sessionFor(emu);
+      const state = new StateFile({ path: join(dir, "cloudknot") });
+      const pars = await Pars.create({ name: "lab", session, state });
+      const baseImage = await ensureBaseImage();
+      // The clobber's first IAM request (it reads the roles' policies) answers late:
+      // the clobber has checked for knots being made, and deleted nothing yet.
+      const fault = emu.faults.add({
+        service: "iam",
+        operation: "ListAttachedRolePolicies",
+        kind: "latency",
+        delayMs: 3000,
+        times: 1,
+      });
+      clobbering = pars.clobber({ pollMs: 20, warn: () => {} }).then(() => undefined, (e) => e);
+      const deadline = Date.now() + 60_000;
+      while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+        if (Date.now() > deadline) throw new Error("the clobber sent nothing after 60 s");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const before = emu.mutatingRequests().length;
+      // gc passes the clobber's mark by: the Pars still has its record.
+      assert.deepEqual(await findGarbage({ session, state }), []);
+      const e = await rejects(
+        Knot.create({
+          name: "racy",
+          target: "aws",
+          pars: "lab",
+          session,
+          state,
+          func: square,
+          baseImage,
+          compute: "FARGATE",
+          vcpus: 0.25,
+          memory: 512,
+          pollInterval: 50,
+          cloudknotDir: join(dir, "home"),
+          warn: () => {},
+        }),
+        CannotCreateResourceError,
+      );
+      assert.equal(
+        e.message,
+        `Pars "lab" is being clobbered by another process with this config file ` +
+          `(${state.path}), so knot racy was not made, and nothing was created. Once that ` +
+          `clobber ends, create the Pars again with Pars.create({ name: "lab" }), or create the ` +
+          `knot with Knot.create({ name: "racy", func }) (or module and exportName) and the ` +
+          `knot's options: that creates the Pars again too`,
+      );
+      // A command-line user is told the commands.
+      assert.match(
+        inCliWords(e),
+        /create the Pars again with cloudknot pars create lab, or create the knot with cloudknot knot create racy MODULE EXPORT --target aws and the knot's options: that creates the Pars again too$/,
+      );
+      // Only the clobber's deletions: the knot made nothing.
+      assert.deepEqual(
+        emu.mutatingRequests().slice(before)
+          .filter((r) => !/^(Delete|Detach|Remove)/.test(r.operation))
+          .map((r) => `${r.service} ${r.operation}`),
+        [],
+      );
+      assert.equal(await clobbering, undefined);
+      assert.equal(pars.clobbered, true);
+      assert.deepEqual(emu.listResources().map((r) => r.id), []);
+      assert.equal(await state.section("knot racy"), undefined);
+    } finally {
+      await clobbering;
       await emu.close();
       await Deno.remove(dir, { recursive: true });
     }
