@@ -178,3 +178,68 @@ dockerTest(
     }
   },
 );
+
+dockerTest(
+  "Knot.create that heals a knot whose Pars another call is clobbering with force refuses before creating anything, and heals it once the clobber ended",
+  async () => {
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-pars-clobber-making-" });
+    let clobbering: Promise<unknown> | undefined;
+    try {
+      const session = await sessionFor(emu);
+      const state = new StateFile({ path: join(dir, "cloudknot") });
+      const options = {
+        name: "healed",
+        target: "aws" as const,
+        pars: "lab",
+        session,
+        state,
+        func: square,
+        baseImage: await ensureBaseImage(),
+        compute: "FARGATE" as const,
+        vcpus: 0.25,
+        memory: 512,
+        pollInterval: 50,
+        cloudknotDir: join(dir, "home"),
+        warn: () => {},
+      };
+      await Knot.create(options);
+      const pars = await Pars.create({ name: "lab", session, state });
+      // Forced, the clobber deletes the knot's queue and compute environment first; its next
+      // request (it reads the roles' policies) answers late, while the knot's record stays.
+      const fault = emu.faults.add({
+        service: "iam",
+        operation: "ListAttachedRolePolicies",
+        kind: "latency",
+        delayMs: 3000,
+        times: 1,
+      });
+      clobbering = pars.clobber({ force: true, pollMs: 20, warn: () => {} })
+        .then(() => undefined, (e) => e);
+      const deadline = Date.now() + 60_000;
+      while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+        if (Date.now() > deadline) throw new Error("the clobber sent nothing after 60 s");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const before = emu.mutatingRequests().length;
+      // Its compute environment gone, Knot.create with its function would heal it: it refuses.
+      const e = await rejects(Knot.create(options), CannotCreateResourceError);
+      assert.match(e.message, /^Pars "lab" is being clobbered by another process/);
+      assert.deepEqual(
+        emu.mutatingRequests().slice(before)
+          .filter((r) => !/^(Delete|Detach|Remove)/.test(r.operation))
+          .map((r) => `${r.service} ${r.operation}`),
+        [],
+      );
+      assert.equal(await clobbering, undefined);
+      // What the refusal says to do: once the clobber ended, the knot heals with its Pars.
+      const knot = await Knot.create(options);
+      const run = await knot.map([1, 2], { progress: false });
+      assert.deepEqual(await run.results(), [1, 4]);
+    } finally {
+      await clobbering;
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

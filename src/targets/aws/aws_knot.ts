@@ -586,14 +586,23 @@ async function adopt(
         ? await recordedParsPolicies(session, record)
         : {}),
     };
-    return await create(healing, validateAwsKnotOptions(healing), session, state, {
-      record,
-      missing: {
-        computeEnvironment: missing.includes(computeEnvironment),
-        jobQueue: missing.includes(jobQueue),
-        ...(parsGone !== undefined ? { pars: parsGone } : {}),
-      },
-    });
+    // Marked as made with its Pars, as a new knot is: a clobber of the Pars
+    // refuses meanwhile, and this heal refuses while one runs.
+    const parsName = typeof spec.pars === "object" ? spec.pars.name : record.pars;
+    return await makingWithPars(
+      state,
+      parsName,
+      name,
+      () =>
+        create(healing, validateAwsKnotOptions(healing), session, state, {
+          record,
+          missing: {
+            computeEnvironment: missing.includes(computeEnvironment),
+            jobQueue: missing.includes(jobQueue),
+            ...(parsGone !== undefined ? { pars: parsGone } : {}),
+          },
+        }),
+    );
   }
   const ignored = SHAPING.filter((key) => spec[key] !== undefined);
   if (ignored.length > 0) {
