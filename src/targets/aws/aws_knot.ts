@@ -266,6 +266,7 @@ async function create(
   };
   const made: {
     image?: DockerImage;
+    held?: DockerImage;
     batch?: boolean;
     jobDefinition?: boolean;
     computeEnvironment?: string;
@@ -297,11 +298,15 @@ async function create(
       if (!known) made.image = image;
     }
     if (image.images.length === 0 || spec.dockerImage === undefined) {
+      // Held until pushed: another config file's create of this knot name on this
+      // machine shares its local tags, and its undo may remove them meanwhile.
       await image.build({
         tags: checked.imageTags,
+        hold: true,
         noCache: spec.noImageCache ?? false,
         ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
       });
+      made.held = image;
     }
     // AWS from here on. The Pars reads its policies and roles before it makes anything.
     const owner = await configOwner(state);
@@ -469,7 +474,10 @@ async function create(
       }, wait).catch(() => {});
     }
     await ledger.rollback();
-    await made.image?.clobber().catch(() => {});
+    // Only the local tags that still name this call's build: another config
+    // file's create of this knot name may have built under them since.
+    await made.image?.clobber({ ownBuildOnly: true }).catch(() => {});
+    await made.held?.release().catch(() => {});
     throw e;
   }
 }
