@@ -13,6 +13,7 @@ import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { rejects } from "../support/rejects.ts";
+import { resources, withEmulator } from "./helpers.ts";
 
 function square(x: number): number {
   return x * x;
@@ -243,3 +244,39 @@ dockerTest(
     }
   },
 );
+
+Deno.test("a second Pars.clobber while another call clobbers the Pars says so and waits for it, then ends with the Pars gone", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    await Pars.create({ name: "lab", session, state });
+    // Two handles of the Pars, as two processes with this config file have.
+    const [one, two] = [
+      await Pars.create({ name: "lab", session, state }),
+      await Pars.create({ name: "lab", session, state }),
+    ];
+    const fault = emu.faults.add({
+      service: "iam",
+      operation: "ListAttachedRolePolicies",
+      kind: "latency",
+      delayMs: 1500,
+      times: 1,
+    });
+    let first = false;
+    const clobbering = one.clobber({ pollMs: 20, warn: () => {} }).then(() => first = true);
+    while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const warnings: string[] = [];
+    await two.clobber({ pollMs: 20, warn: (m) => warnings.push(m) });
+    // It waited: the first one had ended when the second one did.
+    assert.equal(first, true);
+    await clobbering;
+    assert.deepEqual(warnings, [
+      `cloudknot: Pars lab is being clobbered by another process with this config file ` +
+      `(${state.path}); waiting for it to finish`,
+    ]);
+    assert.equal(two.clobbered, true);
+    assert.equal(await state.section("pars lab"), undefined);
+    assert.deepEqual(resources(emu), before);
+  });
+});
