@@ -125,6 +125,16 @@ export interface DockerImageBuildOptions {
    * because Docker runs on another CPU architecture. @default {console.warn}
    */
   warn?: (message: string) => void;
+  /**
+   * Holds the built image until {@linkcode DockerImage.prototype.push} has
+   * tagged it for the repository (or {@linkcode DockerImage.prototype.clobber}
+   * ends it), with one more local tag of its own, `hold-<random>`: the local
+   * tags are shared by every image of this name on the Docker daemon (another
+   * config file's, on this machine), and removing them there must not delete
+   * the image this one is about to push. A knot's create holds its image so.
+   * @default {false}
+   */
+  hold?: boolean;
 }
 
 /** The result of {@linkcode DockerImage.prototype.build}. */
@@ -146,6 +156,17 @@ export interface DockerImagePushOptions {
   repoUri?: string;
   /** Aborts the push. */
   signal?: AbortSignal;
+}
+
+/** Options of {@linkcode DockerImage.prototype.clobber}. */
+export interface DockerImageClobberOptions {
+  /**
+   * Leaves each local tag this object built in this process that names
+   * another image by now: another config file's build of the same name, on
+   * this machine, took it. What undoing a failed knot create does, so that it
+   * removes only what it made. @default {false}
+   */
+  ownBuildOnly?: boolean;
 }
 
 /** The result of {@linkcode DockerImage.prototype.push}. */
@@ -219,6 +240,13 @@ export class DockerImage {
   #cloudknotDir: string;
   #saved: Saved;
   #clobbered = false;
+  /**
+   * What this object's last build made, in this process: the image id and its
+   * local references, which another build of the same name may take since.
+   */
+  #built: { imageId: string; refs: string[] } | undefined;
+  /** The tag that holds the last build ({@linkcode DockerImageBuildOptions.hold}). */
+  #hold: string | undefined;
 
   private constructor(
     fields: {
@@ -499,10 +527,13 @@ export class DockerImage {
     }
     const refs = tags.map((tag) => `${this.localName}:${tag}`);
     await this.#noticeEmulation(options.warn ?? console.warn);
+    await this.#release();
+    const hold = options.hold ? `${this.localName}:hold-${crypto.randomUUID()}` : undefined;
     let imageId: string;
     try {
+      // The hold is one of the build's own tags: the image is never without it.
       ({ imageId } = await this.#docker.build(this.buildPath, {
-        tags: refs,
+        tags: hold !== undefined ? [...refs, hold] : refs,
         platform: this.platform,
         ...(options.noCache ? { noCache: true } : {}),
         ...(options.signal !== undefined ? { signal: options.signal } : {}),
@@ -510,6 +541,8 @@ export class DockerImage {
     } catch (e) {
       throw e instanceof DockerBuildError ? explainBuildError(e, this.baseImage) : e;
     }
+    this.#built = { imageId, refs };
+    this.#hold = hold;
     this.#saved.images = [...this.#saved.images.filter((r) => !refs.includes(r)), ...refs];
     await this.#state.set(
       recordSection("docker-image", this.name),
@@ -572,17 +605,22 @@ export class DockerImage {
       );
     }
     // The tags of the latest build: every built tag that still names its image.
+    // An image this object built is pushed by its id, whatever its local tags
+    // name now: another build of the same name (another config file's, on this
+    // machine) may have taken them, or removed them.
     const signal = options.signal !== undefined ? { signal: options.signal } : {};
-    const latest = this.#saved.images.at(-1)!;
-    const imageId = (await this.#docker.inspectImage(latest, signal))?.Id;
+    const latest = this.#built?.refs.at(-1) ?? this.#saved.images.at(-1)!;
+    const imageId = this.#built !== undefined
+      ? (await this.#docker.inspectImage(this.#built.imageId, signal))?.Id
+      : (await this.#docker.inspectImage(latest, signal))?.Id;
     if (imageId === undefined) {
       throw new CloudknotInputError(
         `The image ${latest} is no longer on this machine: call build({ tags }) again before push()`,
         { field: "tags" },
       );
     }
-    const refs: string[] = [];
-    for (const ref of this.#saved.images) {
+    const refs = this.#built !== undefined ? [...this.#built.refs] : [];
+    for (const ref of this.#built !== undefined ? [] : this.#saved.images) {
       if (ref === latest || (await this.#docker.inspectImage(ref, signal))?.Id === imageId) {
         refs.push(ref);
       }
@@ -619,7 +657,7 @@ export class DockerImage {
     for (const ref of refs) {
       const tag = ref.slice(ref.lastIndexOf(":") + 1);
       const remote = `${repoUri}:${tag}`;
-      await docker.tag(ref, remote, signal);
+      await docker.tag(imageId, remote, signal);
       digest = (await docker.push(remote, signal)).digest;
       tags.push(tag);
     }
@@ -632,6 +670,8 @@ export class DockerImage {
       );
     }
     const imageUri = `${repoUri}@${digest}`;
+    // Tagged for the repository, the image needs its hold no more.
+    await this.#release();
     Object.assign(this.#saved, {
       repoUri,
       imageUri,
@@ -652,6 +692,8 @@ export class DockerImage {
    * wrote (never another file in the build directory), the directory when
    * cloudknot made it and it is now empty, and the image's section of the
    * cloudknot config file. The pushed image stays: its repository owns it.
+   * With `ownBuildOnly`, a local tag this object built in this process that
+   * now names another image is left to that image.
    *
    * @example Usage
    * ```ts ignore
@@ -660,16 +702,28 @@ export class DockerImage {
    * const image = await DockerImage.create({ name: "square" });
    * await image.clobber();
    * ```
+   *
+   * @param options `ownBuildOnly`, to leave the local tags another build has taken.
    */
-  async clobber(): Promise<void> {
+  async clobber(options: DockerImageClobberOptions = {}): Promise<void> {
     if (this.#clobbered) return;
-    const refs = [...this.#saved.images];
+    const all = [...this.#saved.images];
     if (this.#saved.repoUri !== undefined) {
       for (const ref of this.#saved.images) {
-        refs.push(`${this.#saved.repoUri}:${ref.slice(ref.lastIndexOf(":") + 1)}`);
+        all.push(`${this.#saved.repoUri}:${ref.slice(ref.lastIndexOf(":") + 1)}`);
       }
     }
+    const built = options.ownBuildOnly ? this.#built : undefined;
+    const tagOf = (ref: string) => ref.slice(ref.lastIndexOf(":") + 1);
+    const refs: string[] = [];
+    for (const ref of all) {
+      const mine = built === undefined || !built.refs.some((r) => tagOf(r) === tagOf(ref)) ||
+        (await this.#docker.inspectImage(ref))?.Id === built.imageId;
+      if (mine) refs.push(ref);
+    }
+    // Untags each; an image another tag still holds (another build's hold) stays.
     await this.#docker.removeImage(refs, { force: true, missingOk: true });
+    await this.#release();
     for (const file of this.#saved.generated) {
       await Deno.remove(join(this.buildPath, file), { recursive: true }).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -684,6 +738,31 @@ export class DockerImage {
     }
     await this.#state.remove(recordSection("docker-image", this.name));
     this.#clobbered = true;
+  }
+
+  /**
+   * Removes the tag that holds the last build ({@linkcode DockerImageBuildOptions.hold}),
+   * if any: for a caller that builds with `hold` and then neither pushes nor
+   * clobbers the image (`push()` and `clobber()` release it themselves). The
+   * image stays while another tag names it.
+   *
+   * @example Usage
+   * ```ts ignore
+   * import { DockerImage } from "@cloudknot/cloudknot";
+   *
+   * const image = await DockerImage.create({ name: "square" });
+   * await image.build({ tags: ["v1"], hold: true });
+   * await image.release();
+   * ```
+   */
+  async release(): Promise<void> {
+    await this.#release();
+  }
+
+  async #release(): Promise<void> {
+    if (this.#hold === undefined) return;
+    await this.#docker.removeImage(this.#hold, { force: true, missingOk: true });
+    this.#hold = undefined;
   }
 
   #awsSession(): Promise<AwsSession> {

@@ -5,20 +5,33 @@
  * this mark ({@linkcode StateFile.whileMaking}, an OS lock its process's exit
  * frees), {@linkcode knotsMakingWithPars} names it, and `Pars.clobber` refuses.
  *
+ * And the converse, the mark that a Pars is being clobbered
+ * ({@linkcode clobberingPars}): a knot whose create starts while it is held
+ * refuses before it makes anything. Each side takes its own mark before it
+ * looks for the other's, so of a clobber and a knot create that overlap, one
+ * always sees the other.
+ *
  * @module
  */
 import type { StateFile } from "../state/mod.ts";
+import { CannotCreateResourceError } from "../util/errors.ts";
 
 /** The first word of such a mark's section; no record has this kind, so `gc` passes it by. */
 const USING = "using-pars";
+/** The first word of the mark of a Pars being clobbered; `gc` passes it by too. */
+const CLOBBERING = "clobbering-pars";
 
 /**
- * Runs `body`, which makes knot `knot` with Pars `pars`, marked as doing so.
+ * Runs `body`, which makes knot `knot` with Pars `pars`, marked as doing so;
+ * refuses, before `body` makes anything, while a clobber of the Pars holds
+ * its mark.
  *
  * @example Usage
  * ```ts ignore
  * await makingWithPars(state, "lab", "squares", () => create());
  * ```
+ *
+ * @throws {CannotCreateResourceError} While another call clobbers Pars `pars`.
  */
 export async function makingWithPars<T>(
   state: StateFile,
@@ -26,7 +39,41 @@ export async function makingWithPars<T>(
   knot: string,
   body: () => Promise<T>,
 ): Promise<T> {
-  return await state.whileMaking(`${USING} ${pars} ${knot}`, body);
+  return await state.whileMaking(`${USING} ${pars} ${knot}`, async () => {
+    // This mark is held before looking: a clobber that starts later sees it and refuses.
+    if ((await state.making()).includes(`${CLOBBERING} ${pars}`)) {
+      throw new CannotCreateResourceError(
+        `Pars "${pars}" is being clobbered by another process with this config file ` +
+          `(${state.path}), so knot ${knot} was not made, and nothing was created. Once that ` +
+          `clobber ends, create the Pars again with Pars.create({ name: "${pars}" }), or create ` +
+          `the knot with Knot.create({ name: "${knot}", func }) (or module and exportName) and ` +
+          `the knot's options: that creates the Pars again too`,
+      );
+    }
+    return await body();
+  });
+}
+
+/**
+ * Runs `body`, which clobbers Pars `pars`, marked as doing so: a knot create
+ * with the Pars that starts meanwhile refuses ({@linkcode makingWithPars}).
+ * `body` looks for knots being made with the Pars only once the mark is held.
+ * A second clobber of the same Pars waits for the first.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await clobberingPars(state, "lab", async () => {
+ *   if ((await knotsMakingWithPars(state, "lab")).length > 0) throw new Error("in use");
+ * });
+ * ```
+ */
+export async function clobberingPars<T>(
+  state: StateFile,
+  pars: string,
+  body: () => Promise<T>,
+  onWait?: () => void,
+): Promise<T> {
+  return await state.whileMaking(`${CLOBBERING} ${pars}`, body, onWait);
 }
 
 /**

@@ -70,7 +70,7 @@ import {
   findSecurityGroup,
 } from "./_network.ts";
 import { showSummary } from "../util/summary.ts";
-import { knotsMakingWithPars } from "./_pars_users.ts";
+import { clobberingPars, knotsMakingWithPars } from "./_pars_users.ts";
 import { deleteBatchEnvironment } from "../targets/aws/batch/environment.ts";
 
 /** Options of {@linkcode Pars.clobber}. */
@@ -865,6 +865,21 @@ export class Pars {
    */
   async clobber(options: ParsClobberOptions = {}): Promise<void> {
     if (this.#clobbered) return;
+    // Marked while it runs, from before it looks for knots being made: a
+    // knot create that starts meanwhile sees the mark and refuses (_pars_users.ts).
+    await clobberingPars(
+      this.#state,
+      this.name,
+      () => this.#clobber(options),
+      () =>
+        (options.warn ?? console.warn)(
+          `cloudknot: Pars ${this.name} is being clobbered by another process with this ` +
+            `config file (${this.#state.path}); waiting for it to finish`,
+        ),
+    );
+  }
+
+  async #clobber(options: ParsClobberOptions): Promise<void> {
     // A knot being made has no record yet, and would be left half made with
     // roles and network deleted under it, so even `force` refuses: its maker
     // cannot be told how to heal. Refusing at once, rather than waiting for it

@@ -270,6 +270,64 @@ dockerTest(
   },
 );
 
+dockerTest(
+  "two images of one name with two config files on one machine: a build held until pushed pushes itself though the other build took its local tag, and its clobber leaves that tag",
+  async () => {
+    const base = await ensureBaseImage({ docker: quiet });
+    const emu = await startEmulator({ runner: "docker" });
+    await using one = await tempWorld();
+    await using two = await tempWorld();
+    const session = await sessionFor(emu, { retry: { maxAttempts: 1 } });
+    const name = `shared-${id()}`;
+    const ref = `cloudknot/${name}:v1`;
+    let repo: DockerRepo | undefined;
+    try {
+      repo = await DockerRepo.create({ name: `knots-${id()}`, session, state: one.state });
+      const create = (world: typeof one, func: (x: number) => number) =>
+        DockerImage.create({
+          name,
+          func,
+          baseImage: base,
+          state: world.state,
+          docker: world.docker,
+          session,
+          cloudknotDir: world.cloudknotDir,
+        });
+      const first = await create(one, function square(x: number) {
+        return x * x;
+      });
+      const second = await create(two, function cube(x: number) {
+        return x * x * x;
+      });
+      const a = await first.build({ tags: "v1", hold: true });
+      const b = await second.build({ tags: "v1", hold: true });
+      assert.notEqual(a.imageId, b.imageId);
+      assert.equal((await quiet.inspectImage(ref))?.Id, b.imageId);
+      // The first one pushes its own build, not the one its local tag names now.
+      const pushed = `${repo.repoUri}:v1`;
+      await first.push({ repo });
+      assert.equal((await quiet.inspectImage(pushed))?.Id, a.imageId);
+      // Its clobber, as a failed create's undo, leaves the local tag the second build took.
+      await first.clobber({ ownBuildOnly: true });
+      assert.equal((await quiet.inspectImage(ref))?.Id, b.imageId);
+      // And the second one pushes its own.
+      await second.push({ repo });
+      assert.equal((await quiet.inspectImage(pushed))?.Id, b.imageId);
+      // Pushed, neither build is held any more.
+      assert.deepEqual(await quiet.listImages({ reference: `cloudknot/${name}:hold-*` }), []);
+      await second.clobber();
+      assert.equal(await quiet.inspectImage(ref), undefined);
+    } finally {
+      const refs = (await quiet.listImages({ reference: `cloudknot/${name}` }))
+        .map((i) => `${i.repository}:${i.tag}`);
+      if (repo !== undefined) refs.push(`${repo.repoUri}:v1`);
+      await quiet.removeImage(refs, { force: true, missingOk: true }).catch(() => {});
+      await repo?.clobber({ env: () => undefined }).catch(() => {});
+      await emu.close();
+    }
+  },
+);
+
 dockerTest("a changed function rebuilds only the last layer; a user's files are kept", async () => {
   const base = await ensureBaseImage({ docker: quiet });
   await using world = await tempWorld();

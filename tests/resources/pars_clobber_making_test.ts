@@ -4,13 +4,16 @@
 // being made with.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Knot, Pars } from "../../mod.ts";
-import { CannotDeleteResourceError } from "../../src/resources/mod.ts";
+import { CannotCreateResourceError, Knot, Pars } from "../../mod.ts";
+import { CannotDeleteResourceError, findGarbage } from "../../src/resources/mod.ts";
+import { inCliWords } from "../../src/cli/common/cli_words.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { type Emulator, startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
+import { rejects } from "../support/rejects.ts";
+import { resources, withEmulator } from "./helpers.ts";
 
 function square(x: number): number {
   return x * x;
@@ -97,3 +100,183 @@ dockerTest(
     }
   },
 );
+
+dockerTest(
+  "Knot.create with a Pars that another call is clobbering refuses before creating anything, saying the Pars is being clobbered and how to make the knot once it ends",
+  async () => {
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-pars-clobber-making-" });
+    let clobbering: Promise<unknown> | undefined;
+    try {
+      const session = await sessionFor(emu);
+      const state = new StateFile({ path: join(dir, "cloudknot") });
+      const pars = await Pars.create({ name: "lab", session, state });
+      const baseImage = await ensureBaseImage();
+      // The clobber's first IAM request (it reads the roles' policies) answers late:
+      // the clobber has checked for knots being made, and deleted nothing yet.
+      const fault = emu.faults.add({
+        service: "iam",
+        operation: "ListAttachedRolePolicies",
+        kind: "latency",
+        delayMs: 3000,
+        times: 1,
+      });
+      clobbering = pars.clobber({ pollMs: 20, warn: () => {} }).then(() => undefined, (e) => e);
+      const deadline = Date.now() + 60_000;
+      while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+        if (Date.now() > deadline) throw new Error("the clobber sent nothing after 60 s");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const before = emu.mutatingRequests().length;
+      // gc passes the clobber's mark by: the Pars still has its record.
+      assert.deepEqual(await findGarbage({ session, state }), []);
+      const e = await rejects(
+        Knot.create({
+          name: "racy",
+          target: "aws",
+          pars: "lab",
+          session,
+          state,
+          func: square,
+          baseImage,
+          compute: "FARGATE",
+          vcpus: 0.25,
+          memory: 512,
+          pollInterval: 50,
+          cloudknotDir: join(dir, "home"),
+          warn: () => {},
+        }),
+        CannotCreateResourceError,
+      );
+      assert.equal(
+        e.message,
+        `Pars "lab" is being clobbered by another process with this config file ` +
+          `(${state.path}), so knot racy was not made, and nothing was created. Once that ` +
+          `clobber ends, create the Pars again with Pars.create({ name: "lab" }), or create the ` +
+          `knot with Knot.create({ name: "racy", func }) (or module and exportName) and the ` +
+          `knot's options: that creates the Pars again too`,
+      );
+      // A command-line user is told the commands.
+      assert.match(
+        inCliWords(e),
+        /create the Pars again with cloudknot pars create lab, or create the knot with cloudknot knot create racy MODULE EXPORT --target aws and the knot's options: that creates the Pars again too$/,
+      );
+      // Only the clobber's deletions: the knot made nothing.
+      assert.deepEqual(
+        emu.mutatingRequests().slice(before)
+          .filter((r) => !/^(Delete|Detach|Remove)/.test(r.operation))
+          .map((r) => `${r.service} ${r.operation}`),
+        [],
+      );
+      assert.equal(await clobbering, undefined);
+      assert.equal(pars.clobbered, true);
+      assert.deepEqual(emu.listResources().map((r) => r.id), []);
+      assert.equal(await state.section("knot racy"), undefined);
+    } finally {
+      await clobbering;
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+dockerTest(
+  "Knot.create that heals a knot whose Pars another call is clobbering with force refuses before creating anything, and heals it once the clobber ended",
+  async () => {
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-pars-clobber-making-" });
+    let clobbering: Promise<unknown> | undefined;
+    try {
+      const session = await sessionFor(emu);
+      const state = new StateFile({ path: join(dir, "cloudknot") });
+      const options = {
+        name: "healed",
+        target: "aws" as const,
+        pars: "lab",
+        session,
+        state,
+        func: square,
+        baseImage: await ensureBaseImage(),
+        compute: "FARGATE" as const,
+        vcpus: 0.25,
+        memory: 512,
+        pollInterval: 50,
+        cloudknotDir: join(dir, "home"),
+        warn: () => {},
+      };
+      await Knot.create(options);
+      const pars = await Pars.create({ name: "lab", session, state });
+      // Forced, the clobber deletes the knot's queue and compute environment first; its next
+      // request (it reads the roles' policies) answers late, while the knot's record stays.
+      const fault = emu.faults.add({
+        service: "iam",
+        operation: "ListAttachedRolePolicies",
+        kind: "latency",
+        delayMs: 3000,
+        times: 1,
+      });
+      clobbering = pars.clobber({ force: true, pollMs: 20, warn: () => {} })
+        .then(() => undefined, (e) => e);
+      const deadline = Date.now() + 60_000;
+      while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+        if (Date.now() > deadline) throw new Error("the clobber sent nothing after 60 s");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const before = emu.mutatingRequests().length;
+      // Its compute environment gone, Knot.create with its function would heal it: it refuses.
+      const e = await rejects(Knot.create(options), CannotCreateResourceError);
+      assert.match(e.message, /^Pars "lab" is being clobbered by another process/);
+      assert.deepEqual(
+        emu.mutatingRequests().slice(before)
+          .filter((r) => !/^(Delete|Detach|Remove)/.test(r.operation))
+          .map((r) => `${r.service} ${r.operation}`),
+        [],
+      );
+      assert.equal(await clobbering, undefined);
+      // What the refusal says to do: once the clobber ended, the knot heals with its Pars.
+      const knot = await Knot.create(options);
+      const run = await knot.map([1, 2], { progress: false });
+      assert.deepEqual(await run.results(), [1, 4]);
+    } finally {
+      await clobbering;
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test("a second Pars.clobber while another call clobbers the Pars says so and waits for it, then ends with the Pars gone", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    await Pars.create({ name: "lab", session, state });
+    // Two handles of the Pars, as two processes with this config file have.
+    const [one, two] = [
+      await Pars.create({ name: "lab", session, state }),
+      await Pars.create({ name: "lab", session, state }),
+    ];
+    const fault = emu.faults.add({
+      service: "iam",
+      operation: "ListAttachedRolePolicies",
+      kind: "latency",
+      delayMs: 1500,
+      times: 1,
+    });
+    let first = false;
+    const clobbering = one.clobber({ pollMs: 20, warn: () => {} }).then(() => first = true);
+    while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const warnings: string[] = [];
+    await two.clobber({ pollMs: 20, warn: (m) => warnings.push(m) });
+    // It waited: the first one had ended when the second one did.
+    assert.equal(first, true);
+    await clobbering;
+    assert.deepEqual(warnings, [
+      `cloudknot: Pars lab is being clobbered by another process with this config file ` +
+      `(${state.path}); waiting for it to finish`,
+    ]);
+    assert.equal(two.clobbered, true);
+    assert.equal(await state.section("pars lab"), undefined);
+    assert.deepEqual(resources(emu), before);
+  });
+});

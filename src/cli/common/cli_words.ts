@@ -34,6 +34,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
       `make it again with cloudknot knot create ${name} MODULE EXPORT --target aws and the knot's options`,
   ],
   [
+    /create the knot with Knot\.create\(\{ name: "([^"]*)", func \}\) \(or module and exportName\)/g,
+    (name) => `create the knot with cloudknot knot create ${name} MODULE EXPORT --target aws`,
+  ],
+  [
     / with the memory option of Knot\.create, map or retry/g,
     () => " with --memory on cloudknot knot create, map or retry",
   ],

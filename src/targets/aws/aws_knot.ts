@@ -267,6 +267,7 @@ async function create(
   };
   const made: {
     image?: DockerImage;
+    held?: DockerImage;
     batch?: boolean;
     jobDefinition?: boolean;
     computeEnvironment?: string;
@@ -298,11 +299,15 @@ async function create(
       if (!known) made.image = image;
     }
     if (image.images.length === 0 || spec.dockerImage === undefined) {
+      // Held until pushed: another config file's create of this knot name on this
+      // machine shares its local tags, and its undo may remove them meanwhile.
       await image.build({
         tags: checked.imageTags,
+        hold: true,
         noCache: spec.noImageCache ?? false,
         ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
       });
+      made.held = image;
     }
     // AWS from here on. The Pars reads its policies and roles before it makes anything.
     const owner = await configOwner(state);
@@ -470,7 +475,10 @@ async function create(
       }, wait).catch(() => {});
     }
     await ledger.rollback();
-    await made.image?.clobber().catch(() => {});
+    // Only the local tags that still name this call's build: another config
+    // file's create of this knot name may have built under them since.
+    await made.image?.clobber({ ownBuildOnly: true }).catch(() => {});
+    await made.held?.release().catch(() => {});
     throw e;
   }
 }
@@ -587,14 +595,23 @@ async function adopt(
         ? await recordedParsPolicies(session, record)
         : {}),
     };
-    return await create(healing, validateAwsKnotOptions(healing), session, state, {
-      record,
-      missing: {
-        computeEnvironment: missing.includes(computeEnvironment),
-        jobQueue: missing.includes(jobQueue),
-        ...(parsGone !== undefined ? { pars: parsGone } : {}),
-      },
-    });
+    // Marked as made with its Pars, as a new knot is: a clobber of the Pars
+    // refuses meanwhile, and this heal refuses while one runs.
+    const parsName = typeof spec.pars === "object" ? spec.pars.name : record.pars;
+    return await makingWithPars(
+      state,
+      parsName,
+      name,
+      () =>
+        create(healing, validateAwsKnotOptions(healing), session, state, {
+          record,
+          missing: {
+            computeEnvironment: missing.includes(computeEnvironment),
+            jobQueue: missing.includes(jobQueue),
+            ...(parsGone !== undefined ? { pars: parsGone } : {}),
+          },
+        }),
+    );
   }
   const ignored = SHAPING.filter((key) => spec[key] !== undefined);
   if (ignored.length > 0) {
