@@ -41,17 +41,44 @@ export async function makingWithPars<T>(
 ): Promise<T> {
   return await state.whileMaking(`${USING} ${pars} ${knot}`, async () => {
     // This mark is held before looking: a clobber that starts later sees it and refuses.
-    if ((await state.making()).includes(`${CLOBBERING} ${pars}`)) {
-      throw new CannotCreateResourceError(
-        `Pars "${pars}" is being clobbered by another process with this config file ` +
-          `(${state.path}), so knot ${knot} was not made, and nothing was created. Once that ` +
-          `clobber ends, create the Pars again with Pars.create({ name: "${pars}" }), or create ` +
-          `the knot with Knot.create({ name: "${knot}", func }) (or module and exportName) and ` +
-          `the knot's options: that creates the Pars again too`,
-      );
-    }
+    await refuseWhileClobbering(
+      state,
+      pars,
+      `knot ${knot} was not made, and nothing was created`,
+      `, or create the knot with Knot.create({ name: "${knot}", func }) (or module and ` +
+        `exportName) and the knot's options: that creates the Pars again too`,
+    );
     return await body();
   });
+}
+
+/**
+ * Refuses while a clobber of Pars `pars` holds its mark ({@linkcode clobberingPars}):
+ * what opens or makes the Pars, or a knot with it, must not start meanwhile.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await refuseWhileClobbering(state, "lab", "it was not opened, and nothing was changed");
+ * ```
+ *
+ * @param state The config file.
+ * @param pars The Pars' name.
+ * @param outcome What was not done, for the message.
+ * @param more Another way out, for the message, after creating the Pars again.
+ * @throws {CannotCreateResourceError} While another call clobbers Pars `pars`.
+ */
+export async function refuseWhileClobbering(
+  state: StateFile,
+  pars: string,
+  outcome: string,
+  more = "",
+): Promise<void> {
+  if (!(await state.making()).includes(`${CLOBBERING} ${pars}`)) return;
+  throw new CannotCreateResourceError(
+    `Pars "${pars}" is being clobbered by another process with this config file ` +
+      `(${state.path}), so ${outcome}. Once that clobber ends, create the Pars again with ` +
+      `Pars.create({ name: "${pars}" })${more}`,
+  );
 }
 
 /**

@@ -70,7 +70,7 @@ import {
   findSecurityGroup,
 } from "./_network.ts";
 import { showSummary } from "../util/summary.ts";
-import { clobberingPars, knotsMakingWithPars } from "./_pars_users.ts";
+import { clobberingPars, knotsMakingWithPars, refuseWhileClobbering } from "./_pars_users.ts";
 import { deleteBatchEnvironment } from "../targets/aws/batch/environment.ts";
 
 /** Options of {@linkcode Pars.clobber}. */
@@ -423,6 +423,7 @@ export class Pars {
    * @throws {ResourceDoesNotExistError} When the stored Pars' resources are gone.
    * @throws {ResourceConflictError} When a resource of the wanted name exists but is not cloudknot's.
    * @throws {NoDefaultVpcError} When the default VPC is asked for and there is none.
+   * @throws {CannotCreateResourceError} While another process clobbers the Pars.
    */
   static async create(options: ParsOptions = {}): Promise<Pars> {
     const input = validateParsOptions(options);
@@ -435,6 +436,8 @@ export class Pars {
       caller = await session.sts.getCallerIdentity();
       name = defaultParsName(caller.Arn);
     }
+    // A Pars another call is clobbering is neither adopted nor made meanwhile.
+    await refuseWhileClobbering(state, name, "it was not opened, and nothing was changed");
     const stored = await state.section(recordSection("pars", name));
     const original = stored && originalRecord("pars", name, stored);
     if (original) throw new OriginalResourceError(original);

@@ -280,3 +280,49 @@ Deno.test("a second Pars.clobber while another call clobbers the Pars says so an
     assert.deepEqual(resources(emu), before);
   });
 });
+
+Deno.test("Pars.create while another call clobbers the Pars refuses, changing nothing, and creates it again once the clobber ends", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const pars = await Pars.create({ name: "lab", session, state });
+    const fault = emu.faults.add({
+      service: "iam",
+      operation: "ListAttachedRolePolicies",
+      kind: "latency",
+      delayMs: 1500,
+      times: 1,
+    });
+    const clobbering = pars.clobber({ pollMs: 20, warn: () => {} });
+    while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const before = emu.mutatingRequests().length;
+    const error = await rejects(
+      Pars.create({ name: "lab", session, state, policies: ["AmazonS3ReadOnlyAccess"] }),
+      CannotCreateResourceError,
+    );
+    assert.equal(
+      error.message,
+      `Pars "lab" is being clobbered by another process with this config file ` +
+        `(${state.path}), so it was not opened, and nothing was changed. Once that clobber ` +
+        `ends, create the Pars again with Pars.create({ name: "lab" })`,
+    );
+    assert.equal(
+      inCliWords(error),
+      `Pars "lab" is being clobbered by another process with this config file ` +
+        `(${state.path}), so it was not opened, and nothing was changed. Once that clobber ` +
+        `ends, create the Pars again with cloudknot pars create lab`,
+    );
+    // Only the clobber's own deletions were requested meanwhile.
+    assert.deepEqual(
+      emu.mutatingRequests().slice(before).filter((r) =>
+        !/^(Delete|Detach|Remove)/.test(r.operation)
+      )
+        .map((r) => `${r.service} ${r.operation}`),
+      [],
+    );
+    await clobbering;
+    const again = await Pars.create({ name: "lab", session, state });
+    assert.equal(again.clobbered, false);
+    assert.ok(await state.section("pars lab"));
+  });
+});
