@@ -524,10 +524,7 @@ async function takeLock(target: string, timeoutMs: number, watch: Turns): Promis
   const path = `${target}.lock`;
   let wait = 1;
   while (true) {
-    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 })
-      .catch((e) => {
-        throw cannotWrite(target, e);
-      });
+    const file = await openLockFile(target, path);
     let held = false;
     try {
       if (await file.tryLock(true)) {
@@ -563,6 +560,13 @@ async function takeLock(target: string, timeoutMs: number, watch: Turns): Promis
   }
 }
 
+/** Opens (or makes, private) a lock file of config file `target`. */
+function openLockFile(target: string, path: string): Promise<Deno.FsFile> {
+  return Deno.open(path, { read: true, write: true, create: true, mode: 0o600 }).catch((e) => {
+    throw cannotWrite(target, e);
+  });
+}
+
 /** What follows the file's name in the name of a mark of a record being made. */
 const MAKING_INFIX = ".making-";
 
@@ -583,10 +587,7 @@ function makingPath(target: string, section: string): string {
 async function holdMark(target: string, path: string, onWait?: () => void): Promise<HeldLock> {
   let told = false;
   while (true) {
-    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 })
-      .catch((e) => {
-        throw cannotWrite(target, e);
-      });
+    const file = await openLockFile(target, path);
     let held = false;
     try {
       // `making()` takes the lock for a moment to look: wait that out before telling.
