@@ -155,7 +155,7 @@ dockerTest("the policy allows every AWS call of a knot's whole life on the emula
   try {
     const session = await sessionFor(emu);
     const state = new StateFile({ path: join(dir, "cloudknot") });
-    const settings = { session, state, env: () => undefined, localDir: join(dir, "local-knots") };
+    const settings = { session, state, env: () => undefined };
     // configure: region, bucket; a Pars; an image pushed to a repository of its own.
     await setRegion(emu.region, settings);
     await setS3Params({}, settings);
@@ -197,7 +197,7 @@ dockerTest("the policy allows every AWS call of a knot's whole life on the emula
     assert.deepEqual(await Array.fromAsync(run.logs(1)), ["squaring 2"]);
     await knot.viewJobs();
     await (await knot.collect(run.runId)).results();
-    assert.deepEqual(await findGarbage({ ...settings }), []);
+    assert.deepEqual(await findGarbage({ ...settings, localDir: join(dir, "local-knots") }), []);
     await knot.clobber({ pars: true, repo: true, image: true });
 
     const { denied, seen } = deniedCalls(policy, emu.requests.entries, emu.accountId);
