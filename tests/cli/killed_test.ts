@@ -2,9 +2,11 @@
 // then the command a user runs next: what was finished stays readable, what
 // was half done is finished, and nothing is left that no command finds.
 import assert from "node:assert/strict";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { dockerTest } from "../support/docker_available.ts";
 import { killAt } from "../support/kill_at.ts";
-import { withAwsHome } from "./aws_helpers.ts";
-import { cli, spawnCli } from "./helpers.ts";
+import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
+import { cli, JOBS, spawnCli } from "./helpers.ts";
 
 const BUCKET = "cloudknot-123456789012-us-east-1";
 
@@ -29,3 +31,80 @@ for (const operation of ["PutPublicAccessBlock", "PutBucketPolicy"]) {
     });
   });
 }
+
+const FARGATE = ["--target", "aws", "--compute", "FARGATE", "--vcpus", "0.25", "--memory", "512"];
+
+/** Configures the home and makes knot `name` on AWS with one run of `[1]`. */
+async function knotWithRun(home: AwsHome, name: string): Promise<Record<string, string>> {
+  const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
+  assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+  const made = await cli(home, ["map", JOBS, "square", "--name", name, ...FARGATE, "-q"], {
+    stdin: "[1]",
+    env,
+  });
+  assert.equal(made.code, 0, made.stderr);
+  return env;
+}
+
+function states(home: AwsHome, name: string): string[] {
+  const { computeEnvironments, jobQueues } = home.emu.batch;
+  return [
+    computeEnvironments.get(`${name}-ck-ce`)?.state ?? "gone",
+    jobQueues.get(`${name}-ck-jq`)?.state ?? "gone",
+  ];
+}
+
+dockerTest(
+  "knot clobber killed once it disabled the queue: map says how to go on, knot create enables it",
+  async () => {
+    await withAwsHome(async (home) => {
+      const env = await knotWithRun(home, "dq");
+      await killAt(
+        home.emu,
+        { service: "batch", operation: "UpdateJobQueue" },
+        () => spawnCli(home, ["knot", "clobber", "dq", "--yes"], { env }),
+      );
+      assert.deepEqual(states(home, "dq"), ["ENABLED", "DISABLED"]);
+      const refused = await cli(home, ["map", "--name", "dq"], { stdin: "[2]", env });
+      assert.equal(refused.code, 1);
+      assert.match(
+        refused.stderr,
+        /job queue \S+ is DISABLED \(by a clobber that stopped part-way/,
+      );
+      assert.match(refused.stderr, /cloudknot knot create dq MODULE EXPORT --target aws/);
+      assert.match(refused.stderr, /cloudknot knot clobber dq --target aws/);
+      assert.equal(home.emu.count("batch", "SubmitJob"), 1, "nothing was submitted");
+      const healed = await cli(home, ["knot", "create", "dq", JOBS, "square", ...FARGATE], { env });
+      assert.equal(healed.code, 0, healed.stderr);
+      assert.deepEqual(states(home, "dq"), ["ENABLED", "ENABLED"]);
+      const again = await cli(home, ["map", "--name", "dq", "-q"], { stdin: "[2]", env });
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout, '{"index":0,"value":4}\n');
+      assert.equal((await cli(home, ["results", "dq"], { env })).stdout, again.stdout);
+    }, { runner: "docker" });
+  },
+);
+
+dockerTest(
+  "knot clobber killed after the queue went and the environment was disabled: knot create makes a knot that runs",
+  async () => {
+    await withAwsHome(async (home) => {
+      const env = await knotWithRun(home, "dce");
+      await killAt(
+        home.emu,
+        { service: "batch", operation: "UpdateComputeEnvironment" },
+        () => spawnCli(home, ["knot", "clobber", "dce", "--yes"], { env }),
+      );
+      assert.deepEqual(states(home, "dce"), ["DISABLED", "gone"]);
+      const healed = await cli(home, ["knot", "create", "dce", JOBS, "square", ...FARGATE], {
+        env,
+      });
+      assert.equal(healed.code, 0, healed.stderr);
+      // A DISABLED environment would leave every job RUNNABLE for ever.
+      assert.deepEqual(states(home, "dce"), ["ENABLED", "ENABLED"]);
+      const again = await cli(home, ["map", "--name", "dce", "-q"], { stdin: "[3]", env });
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout, '{"index":0,"value":9}\n');
+    }, { runner: "docker" });
+  },
+);
