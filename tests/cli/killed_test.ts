@@ -74,6 +74,30 @@ dockerTest(
       assert.match(refused.stderr, /cloudknot knot create dq MODULE EXPORT --target aws/);
       assert.match(refused.stderr, /cloudknot knot clobber dq --target aws/);
       assert.equal(home.emu.count("batch", "SubmitJob"), 1, "nothing was submitted");
+      home.emu.requests.clear();
+      const plan = await cli(home, [
+        "knot",
+        "create",
+        "dq",
+        JOBS,
+        "square",
+        ...FARGATE,
+        "--dry-run",
+        "--json",
+      ], { env });
+      assert.equal(plan.code, 0, plan.stderr);
+      const { steps, notes } = JSON.parse(plan.stdout);
+      assert.deepEqual(
+        steps.filter((s: { details?: { state?: string } }) => s.details?.state !== undefined),
+        [{
+          action: "adopt",
+          kind: "job queue",
+          name: "dq-ck-jq",
+          details: { state: "DISABLED, enabled again" },
+        }],
+      );
+      assert.match(notes.join("\n"), /dq-ck-jq is DISABLED \(it would be enabled again\)/);
+      assert.deepEqual(home.emu.mutatingRequests(), []);
       const healed = await cli(home, ["knot", "create", "dq", JOBS, "square", ...FARGATE], { env });
       assert.equal(healed.code, 0, healed.stderr);
       assert.deepEqual(states(home, "dq"), ["ENABLED", "ENABLED"]);
