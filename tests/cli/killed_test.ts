@@ -132,3 +132,40 @@ dockerTest(
     }, { runner: "docker" });
   },
 );
+
+dockerTest(
+  "retry killed once it submitted: knot show, once its jobs are done, shows it finished over the whole input",
+  async () => {
+    await withAwsHome(async (home) => {
+      const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
+      assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+      const args = ["map", JOBS, "failOdd", "--name", "odd", ...FARGATE, "--retries", "1", "-q"];
+      const first = await cli(home, args, { stdin: "[1, 2, 3, 4]", env });
+      assert.equal(first.code, 1, first.stderr);
+      await killAt(
+        home.emu,
+        { service: "batch", operation: "SubmitJob" },
+        () => spawnCli(home, ["retry", "odd"], { env }),
+      );
+      await home.emu.waitForJobs();
+      const shown = await cli(home, ["knot", "show", "odd", "--json"], { env });
+      assert.equal(shown.code, 0, shown.stderr);
+      const runs = JSON.parse(shown.stdout).runs;
+      assert.equal(runs.length, 2);
+      const pick = ({ items, succeeded, failed, status }: Record<string, unknown>) => ({
+        items,
+        succeeded,
+        failed,
+        status,
+      });
+      const whole = { items: 4, succeeded: 2, failed: 2, status: "finished" };
+      assert.deepEqual(runs.map(pick), [whole, whole]);
+      // results reads the same whole input, from any process.
+      const results = await cli(home, ["results", "odd"], { env });
+      assert.deepEqual(results.stdout.split("\n").filter((l) => l.includes('"value"')), [
+        '{"index":1,"value":2}',
+        '{"index":3,"value":4}',
+      ]);
+    }, { runner: "docker" });
+  },
+);
