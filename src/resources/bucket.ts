@@ -384,6 +384,20 @@ export async function ensureBucket(
   if (!created && !managed && !options.manageExisting) {
     return { bucket, created, configured: false };
   }
+  // The tags first: `ManagedBy` is what tells a later run that the bucket is
+  // cloudknot's to configure, so a process killed while it configures a new
+  // bucket leaves one that the next run configures again, not one it must
+  // leave as it is (without its lifecycle rule).
+  const tags = new Map(existingTags.map((t) => [t.Key, t.Value]));
+  for (const [k, v] of Object.entries(options.tags ?? {})) tags.set(k, v);
+  tags.set("ManagedBy", "cloudknot");
+  tags.set("Project", "cloudknot");
+  if (!tags.has("Owner") && caller.Arn) tags.set("Owner", caller.Arn);
+  await session.s3.putBucketTagging({
+    Bucket: bucket,
+    ...headers,
+    Tagging: { TagSet: [...tags].map(([Key, Value]) => ({ Key, Value })) },
+  });
   const partition = arnPartition(caller.Arn);
   await session.s3.putPublicAccessBlock({
     Bucket: bucket,
@@ -416,16 +430,6 @@ export async function ensureBucket(
     Bucket: bucket,
     ...headers,
     LifecycleConfiguration: { Rules: lifecycleRules(days) },
-  });
-  const tags = new Map(existingTags.map((t) => [t.Key, t.Value]));
-  for (const [k, v] of Object.entries(options.tags ?? {})) tags.set(k, v);
-  tags.set("ManagedBy", "cloudknot");
-  tags.set("Project", "cloudknot");
-  if (!tags.has("Owner") && caller.Arn) tags.set("Owner", caller.Arn);
-  await session.s3.putBucketTagging({
-    Bucket: bucket,
-    ...headers,
-    Tagging: { TagSet: [...tags].map(([Key, Value]) => ({ Key, Value })) },
   });
   return { bucket, created, configured: true };
 }

@@ -230,11 +230,12 @@ export function feedMerged(
   // The merged handle is done when both runs are (their workers stopped too).
   control.track(earlier.done);
   control.track(retried.done);
+  // Each of the earlier run's items as it settles, not once that run is done:
+  // a view read after one look at AWS (`knot show`) sees a finished retry finished.
   control.track((async () => {
-    const settled = await earlier.settled();
-    settled.forEach((s, i) => {
-      if (!again.has(i)) control.settle(recordOf(s, i, views[i]!));
-    });
+    for await (const s of earlier) {
+      if (!again.has(s.index)) control.settle(recordOf(s, s.index, earlier.itemView(s.index)!));
+    }
   })());
   // Which retried items are running, looked at on updates at most every
   // 200 ms (for progress), so a large retry is not walked on every event.

@@ -87,10 +87,10 @@ Deno.test("ensureBucket waits until a new bucket outside us-east-1 is visible be
   await withEmulator(async ({ emu, session }) => {
     const made = await ensureBucket(session, { bucket: "slow-data" });
     assert.deepEqual(made, { bucket: "slow-data", created: true, configured: true });
-    // HeadBucket, CreateBucket, HeadBucket until it answers, then the configuration.
+    // HeadBucket, CreateBucket, HeadBucket until it answers, then the tags and configuration.
     const s3 = emu.requests.filter({ service: "s3" }).map((e) => `${e.operation} ${e.status}`);
     assert.deepEqual(s3.slice(0, 2), ["HeadBucket 404", "CreateBucket 200"]);
-    const firstPut = s3.findIndex((op) => op.startsWith("PutPublicAccessBlock"));
+    const firstPut = s3.findIndex((op) => op.startsWith("PutBucketTagging"));
     assert.equal(s3[firstPut - 1], "HeadBucket 200");
     assert.ok(s3.slice(2, firstPut).includes("HeadBucket 404"), s3.join(", "));
     assert.ok(s3.slice(firstPut).every((op) => / 20\d$/.test(op)), s3.join(", "));

@@ -32,6 +32,7 @@ export const knotShow = defineCommand({
   summary: "Show a knot's details and a table of its runs",
   description:
     "A run is finished once every item has ended; one still going shows its counts so far. " +
+    "A retry counts every item of the input it retried, with the results it did not run again. " +
     `For a knot on AWS, its resources too, and the counts of its latest ${AWS_RUNS_READ} runs. ` +
     "A knot of the Python cloudknot shows its CloudFormation stack, its Pars and its jobs.",
   args: [{ name: "knot", required: true, description: "The knot's name" }],
@@ -78,7 +79,8 @@ function runJson(manifest: RunManifest, counts?: RunCounts, finished?: boolean) 
   return {
     runId: manifest.runId,
     createdAt: new Date(manifest.createdAt).toISOString(),
-    items: manifest.count,
+    // A retry's handle covers the whole input: its counts are of every item.
+    items: counts?.total ?? manifest.count,
     attempts: manifest.attempts,
     starmap: manifest.starmap,
     status: counts === undefined ? null : finished ? "finished" : "running",
@@ -100,7 +102,7 @@ function details(ctx: CommandContext, rows: [string, string][], runs: RunRow[]):
       runs.map(({ manifest, counts, finished }) => [
         manifest.runId,
         formatTime(manifest.createdAt),
-        String(manifest.count),
+        String(counts?.total ?? manifest.count),
         counts === undefined ? "-" : String(counts.succeeded),
         counts === undefined ? "-" : String(counts.failed),
         counts === undefined ? "-" : finished ? "finished" : "running",

@@ -5,11 +5,7 @@
  * @module
  */
 import type { RetryOptions } from "../../run/retry.ts";
-import {
-  knotResourcesGone,
-  missingBatchResources,
-  missingPars,
-} from "../../targets/aws/aws_knot.ts";
+import { batchResourceStates, knotResourcesGone, missingPars } from "../../targets/aws/aws_knot.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { followRun } from "../common/follow_run.ts";
@@ -73,12 +69,12 @@ export const retry = defineCommand({
         // cloudknot reads its runs but runs nothing, as its adopted knot says.
         await earlier.done;
         if (earlier.counts.failed > 0) {
-          const [missing, pars] = await Promise.all([
-            missingBatchResources(aws.session, aws.record),
+          const [{ missing, disabled }, pars] = await Promise.all([
+            batchResourceStates(aws.session, aws.record),
             missingPars(aws.session, cliSettings(ctx).state, aws.record),
           ]);
-          if (missing.length > 0 || pars !== undefined) {
-            throw knotResourcesGone(aws.record, missing, pars);
+          if (missing.length > 0 || disabled.length > 0 || pars !== undefined) {
+            throw knotResourcesGone(aws.record, missing, pars, disabled);
           }
         }
       }

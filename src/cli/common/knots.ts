@@ -183,11 +183,16 @@ export async function openAwsKnotReader(
   const record = await requireAwsKnot(settings.state, name);
   const session = await sessionFromSettings(settings);
   requireRegion(record, session.region, settings.state.path);
-  const rounds = new Map<string, () => void>();
+  // How many looks at AWS each run's poll loop has made, and who waits for one.
+  const rounds = new Map<string, number>();
+  const waiters = new Set<() => void>();
   const target = new AwsTarget(awsTargetOptions(record, {
     session,
     state: settings.state,
-    onPoll: (runId) => rounds.get(runId)?.(),
+    onPoll: (runId) => {
+      rounds.set(runId, (rounds.get(runId) ?? 0) + 1);
+      for (const wake of waiters) wake();
+    },
   }));
   return {
     record,
@@ -197,10 +202,30 @@ export async function openAwsKnotReader(
     plan: (request, options = {}) => target.plan(request, options),
     async open(runId) {
       const stop = new AbortController();
-      const polled = new Promise<void>((resolve) => rounds.set(runId, resolve));
+      const before = new Map(rounds);
       const run = await target.collect(runId, { signal: stop.signal });
+      // A retry's handle holds the results of the runs it retries too: one look at each.
+      const chain = [runId];
+      if (run.retryOf !== undefined) {
+        const manifests = new Map((await target.runs()).map((m) => [m.runId, m]));
+        for (let id: string | undefined = run.retryOf.runId; id !== undefined;) {
+          chain.push(id);
+          id = manifests.get(id)?.retryOf?.runId;
+        }
+      }
+      const looked = () => chain.every((id) => (rounds.get(id) ?? 0) > (before.get(id) ?? 0));
+      let wake = () => {};
+      const polled = new Promise<void>((resolve) => {
+        wake = () => {
+          if (looked()) resolve();
+        };
+        waiters.add(wake);
+        wake();
+      });
       await Promise.race([polled, run.done]);
-      rounds.delete(runId);
+      waiters.delete(wake);
+      // What that look settled reaches the handle in promise callbacks: let them run.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       return { run, close: () => stop.abort() };
     },
   };

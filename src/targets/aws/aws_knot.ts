@@ -573,16 +573,17 @@ async function adopt(
     });
   }
   requireResources(record, ["jobQueue", "computeEnvironment"]);
-  const [missing, found] = await Promise.all([
-    missingBatchResources(session, record),
+  const [{ missing, disabled }, found] = await Promise.all([
+    batchResourceStates(session, record),
     Pars.find({ session, state, name: record.pars }),
   ]);
   const parsGone = found instanceof Pars ? undefined : found;
   // Deleted outside cloudknot, or its Pars clobbered with force: the record
   // stays, with its runs. Given the function again, the knot is made again
-  // under the record's names; without it, the knot reads its runs and
-  // refuses to run anything, and nothing is made.
-  if ((missing.length > 0 || parsGone !== undefined) && hasFunction(spec)) {
+  // under the record's names (and what is DISABLED is enabled); without it,
+  // the knot reads its runs and refuses to run anything, and nothing is made.
+  const broken = missing.length > 0 || disabled.length > 0 || parsGone !== undefined;
+  if (broken && hasFunction(spec)) {
     // What the record (and its job definition) gives is kept unless given
     // again: the compute type, the attempts, the function's permissions,
     // and the policies of a Pars whose record is gone too.
@@ -657,6 +658,7 @@ async function adopt(
       : image.artifact,
     target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources, {
       missing,
+      disabled,
       ...(parsGone !== undefined ? { pars: parsGone } : {}),
     }),
   };
@@ -743,6 +745,28 @@ export async function missingBatchResources(
   session: AwsSession,
   record: AwsKnotRecord,
 ): Promise<string[]> {
+  return (await batchResourceStates(session, record)).missing;
+}
+
+/**
+ * What of a knot's compute environment, job queue and own job role is gone
+ * ({@linkcode missingBatchResources}), and which of its compute environment
+ * and job queue are DISABLED, and so run nothing (a clobber that stopped
+ * part-way after disabling them, or a hand). AWS is only read.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const { missing, disabled } = await batchResourceStates(session, record);
+ * ```
+ *
+ * @param session The AWS session of the knot's region.
+ * @param record The knot's record.
+ * @returns The ARNs gone, and the ARNs disabled.
+ */
+export async function batchResourceStates(
+  session: AwsSession,
+  record: AwsKnotRecord,
+): Promise<{ missing: string[]; disabled: string[] }> {
   const { computeEnvironment, jobQueue } = record;
   // The knot's own job role (a knot made before knots had their own uses the Pars').
   const ownRole = record.jobRole?.split("/").pop() === knotRoleName(record.pars, record.name)
@@ -754,11 +778,17 @@ export async function missingBatchResources(
     session.batch.describeJobQueues({ jobQueues: [jobQueue] }).then((r) => r.jobQueues?.[0]),
     ownRole === undefined ? undefined : getRole(session.iam, ownRole.split("/").pop()!),
   ]);
-  return [
-    ...(ce === undefined || ce.status === "DELETED" ? [computeEnvironment] : []),
-    ...(queue === undefined || queue.status === "DELETED" ? [jobQueue] : []),
-    ...(ownRole !== undefined && role === undefined ? [ownRole] : []),
-  ];
+  const gone = (r: { status?: string } | undefined) => r === undefined || r.status === "DELETED";
+  const off = (r: { status?: string; state?: string } | undefined) =>
+    !gone(r) && r?.state === "DISABLED";
+  return {
+    missing: [
+      ...(gone(ce) ? [computeEnvironment] : []),
+      ...(gone(queue) ? [jobQueue] : []),
+      ...(ownRole !== undefined && role === undefined ? [ownRole] : []),
+    ],
+    disabled: [...(off(ce) ? [computeEnvironment] : []), ...(off(queue) ? [jobQueue] : [])],
+  };
 }
 
 /**
@@ -774,14 +804,18 @@ export async function missingBatchResources(
  * @param record The knot's record.
  * @param missing The ARNs that are gone, from {@linkcode missingBatchResources}.
  * @param pars What is gone of the knot's Pars, from {@linkcode missingPars}.
+ * @param disabled The ARNs of its DISABLED compute environment and queue, from
+ *   {@linkcode batchResourceStates}.
  * @returns The error.
  */
 export function knotResourcesGone(
   record: AwsKnotRecord,
   missing: readonly string[],
   pars?: ParsGone,
+  disabled: readonly string[] = [],
 ): ResourceDoesNotExistError {
   const { name, computeEnvironment, jobRole } = record;
+  const kind = (arn: string) => arn === computeEnvironment ? "compute environment" : "job queue";
   const what = missing.map((arn) =>
     `${
       arn === computeEnvironment
@@ -808,6 +842,11 @@ export function knotResourcesGone(
       } (deleted outside cloudknot, by a clobber that stopped part-way, or by a forced ` +
       `clobber of the knot's Pars)`,
     ]),
+    ...(disabled.length === 0 ? [] : [
+      `its ${disabled.map((arn) => `${kind(arn)} ${arn}`).join(" and its ")} ${
+        disabled.length === 1 ? "is" : "are"
+      } DISABLED (by a clobber that stopped part-way, or by hand), so no job would start`,
+    ]),
   ];
   const heals = pars === undefined
     ? ""
@@ -816,7 +855,8 @@ export function knotResourcesGone(
     }`;
   return new ResourceDoesNotExistError(
     `Knot ${name} cannot run anything: ${gone.join("; and ")}. Its runs are kept ` +
-      `and can still be read. To run again, make what is missing again with ` +
+      `and can still be read. To run again, make what is missing again ` +
+      `${disabled.length > 0 ? "(and enable what is disabled) " : ""}with ` +
       `Knot.create({ name: "${name}", func }) (or module and exportName) and the knot's ` +
       `options: it keeps the knot's names and runs${heals}. To be done with it, clobber the ` +
       `knot: that deletes what is left of it`,
@@ -881,6 +921,8 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
   readonly parsGone: ParsGone | undefined;
   #options: AwsTargetOptions;
   #record: AwsKnotRecord;
+  /** Its DISABLED compute environment and job queue (runs nothing until a create enables them). */
+  #disabled: readonly string[];
 
   /**
    * Makes the target of an opened knot.
@@ -895,13 +937,14 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     options: AwsTargetOptions,
     record: AwsKnotRecord,
     resources: AwsKnotResources,
-    state: { missing?: readonly string[]; pars?: ParsGone } = {},
+    state: { missing?: readonly string[]; disabled?: readonly string[]; pars?: ParsGone } = {},
   ) {
     super(options);
     this.#options = options;
     this.#record = record;
     this.resources = resources;
     this.missing = state.missing ?? [];
+    this.#disabled = state.disabled ?? [];
     this.parsGone = state.pars;
   }
 
@@ -913,8 +956,8 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * is uploaded.
    */
   async #requireWhole(): Promise<void> {
-    if (this.missing.length > 0 || this.parsGone !== undefined) {
-      throw knotResourcesGone(this.#record, this.missing, this.parsGone);
+    if (this.missing.length > 0 || this.#disabled.length > 0 || this.parsGone !== undefined) {
+      throw knotResourcesGone(this.#record, this.missing, this.parsGone, this.#disabled);
     }
     // Another process (or knot handle) may have clobbered it since it was opened.
     const { state } = this.#options;

@@ -21,9 +21,9 @@ import { StateFile } from "../../state/state_file.ts";
 import type { MapRequest } from "../target.ts";
 import { planAwsMap } from "./run_plan.ts";
 import {
+  batchResourceStates,
   hasFunction,
   knotParsName,
-  missingBatchResources,
   missingPars,
   requireFunction,
 } from "./aws_knot.ts";
@@ -76,12 +76,18 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     // refused by create, not looked at.)
     const here = saved.region === session.region && saved.jobQueue !== "" &&
       saved.computeEnvironment !== "";
-    const [missing, parsGone] = here
+    const [{ missing, disabled }, parsGone] = here
       ? await Promise.all([
-        missingBatchResources(session, saved),
+        batchResourceStates(session, saved),
         missingPars(session, state, saved),
       ])
-      : [[], undefined];
+      : [{ missing: [], disabled: [] }, undefined];
+    const kindOf = (arn: string) =>
+      arn === saved.jobQueue
+        ? "job queue"
+        : arn === saved.jobRole
+        ? "IAM role"
+        : "compute environment";
     const gone = [
       ...(parsGone === undefined ? [] : [
         `the Pars ${parsGone.name} it uses is gone (${
@@ -91,9 +97,15 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       ...(missing.length === 0
         ? []
         : [`its ${missing.join(" and ")} no longer exist${missing.length === 1 ? "s" : ""}`]),
+      // Left so by a clobber that stopped part-way: create would enable them.
+      ...(disabled.length === 0 ? [] : [
+        `its ${disabled.join(" and ")} ${
+          disabled.length === 1 ? "is" : "are"
+        } DISABLED (it would be enabled again)`,
+      ]),
     ].join(", and ") || undefined;
     if (gone !== undefined && hasFunction(spec)) {
-      const count = missing.length + (parsGone === undefined ? 0 : 1);
+      const count = missing.length + disabled.length + (parsGone === undefined ? 0 : 1);
       return new Plan({
         title,
         steps: [
@@ -104,18 +116,22 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
           }]),
           ...missing.map((arn) => ({
             action: "create" as const,
-            kind: arn === saved.jobQueue
-              ? "job queue"
-              : arn === saved.jobRole
-              ? "IAM role"
-              : "compute environment",
+            kind: kindOf(arn),
             name: arn.slice(arn.lastIndexOf("/") + 1),
+          })),
+          ...disabled.map((arn) => ({
+            action: "adopt" as const,
+            kind: kindOf(arn),
+            name: arn.slice(arn.lastIndexOf("/") + 1),
+            details: { state: "DISABLED, enabled again" },
           })),
         ],
         notes: [
           `knot ${name} is in the config file, but ${gone}: ${
             count === 1 ? "it" : "they"
-          } would be made again under the same names (the image built and pushed and a job ` +
+          } would be made again${
+            disabled.length > 0 ? " (or enabled)" : ""
+          } under the same names (the image built and pushed and a job ` +
           "definition registered again), keeping its runs",
         ],
       });

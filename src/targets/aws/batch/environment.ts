@@ -298,6 +298,14 @@ async function createComputeEnvironment(
       options,
     );
     if (existing !== undefined) checkAdoptable(existing, spec);
+    // A knot's environment left DISABLED (by its clobber, stopped part-way) would
+    // never run a job again: the knot is being made, so it is enabled.
+    if (existing?.state === "DISABLED") {
+      await session.batch.updateComputeEnvironment({
+        computeEnvironment: spec.name,
+        state: "ENABLED",
+      });
+    }
   }
   return await waitFor(
     `compute environment ${spec.name} to become VALID`,
@@ -444,6 +452,10 @@ export async function ensureJobQueue(
       `Job queue ${spec.name} exists but does not use compute environment ${spec.computeEnvironment}; ` +
         `choose another jobQueueName or delete that queue`,
     );
+  }
+  // A queue left DISABLED (by the knot's clobber, stopped part-way) takes no job: enable it.
+  if (existing?.state === "DISABLED") {
+    await session.batch.updateJobQueue({ jobQueue: spec.name, state: "ENABLED" });
   }
   const queue = await waitFor(
     `job queue ${spec.name} to become VALID`,

@@ -1,0 +1,171 @@
+// A command-line process killed (SIGKILL) part-way through its AWS requests,
+// then the command a user runs next: what was finished stays readable, what
+// was half done is finished, and nothing is left that no command finds.
+import assert from "node:assert/strict";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { dockerTest } from "../support/docker_available.ts";
+import { killAt } from "../support/kill_at.ts";
+import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
+import { cli, JOBS, spawnCli } from "./helpers.ts";
+
+const BUCKET = "cloudknot-123456789012-us-east-1";
+
+for (const operation of ["PutPublicAccessBlock", "PutBucketPolicy"]) {
+  Deno.test(`configure killed at ${operation} of a new bucket: the next configure finishes the bucket`, async () => {
+    await withAwsHome(async (home) => {
+      await killAt(
+        home.emu,
+        { service: "s3", operation },
+        () => spawnCli(home, ["configure", "--region", "us-east-1"]),
+      );
+      assert.ok(home.emu.s3.buckets.has(BUCKET));
+      const again = await cli(home, ["configure", "--region", "us-east-1"]);
+      assert.equal(again.code, 0, again.stderr);
+      const bucket = home.emu.s3.buckets.get(BUCKET)!;
+      // The lifecycle rule expires job data and aborts unfinished uploads.
+      assert.match(bucket.config.lifecycle ?? "", /AbortIncompleteMultipartUpload/);
+      assert.match(bucket.config.policy ?? "", /aws:SecureTransport/);
+      assert.match(bucket.config.publicAccessBlock ?? "", /<BlockPublicAcls>true/);
+      assert.match(bucket.config.encryption ?? "", /AES256/);
+      assert.equal(bucket.tags?.ManagedBy, "cloudknot");
+    });
+  });
+}
+
+const FARGATE = ["--target", "aws", "--compute", "FARGATE", "--vcpus", "0.25", "--memory", "512"];
+
+/** Configures the home and makes knot `name` on AWS with one run of `[1]`. */
+async function knotWithRun(home: AwsHome, name: string): Promise<Record<string, string>> {
+  const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
+  assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+  const made = await cli(home, ["map", JOBS, "square", "--name", name, ...FARGATE, "-q"], {
+    stdin: "[1]",
+    env,
+  });
+  assert.equal(made.code, 0, made.stderr);
+  return env;
+}
+
+function states(home: AwsHome, name: string): string[] {
+  const { computeEnvironments, jobQueues } = home.emu.batch;
+  return [
+    computeEnvironments.get(`${name}-ck-ce`)?.state ?? "gone",
+    jobQueues.get(`${name}-ck-jq`)?.state ?? "gone",
+  ];
+}
+
+dockerTest(
+  "knot clobber killed once it disabled the queue: map says how to go on, knot create enables it",
+  async () => {
+    await withAwsHome(async (home) => {
+      const env = await knotWithRun(home, "dq");
+      await killAt(
+        home.emu,
+        { service: "batch", operation: "UpdateJobQueue" },
+        () => spawnCli(home, ["knot", "clobber", "dq", "--yes"], { env }),
+      );
+      assert.deepEqual(states(home, "dq"), ["ENABLED", "DISABLED"]);
+      const refused = await cli(home, ["map", "--name", "dq"], { stdin: "[2]", env });
+      assert.equal(refused.code, 1);
+      assert.match(
+        refused.stderr,
+        /job queue \S+ is DISABLED \(by a clobber that stopped part-way/,
+      );
+      assert.match(refused.stderr, /cloudknot knot create dq MODULE EXPORT --target aws/);
+      assert.match(refused.stderr, /cloudknot knot clobber dq --target aws/);
+      assert.equal(home.emu.count("batch", "SubmitJob"), 1, "nothing was submitted");
+      home.emu.requests.clear();
+      const plan = await cli(home, [
+        "knot",
+        "create",
+        "dq",
+        JOBS,
+        "square",
+        ...FARGATE,
+        "--dry-run",
+        "--json",
+      ], { env });
+      assert.equal(plan.code, 0, plan.stderr);
+      const { steps, notes } = JSON.parse(plan.stdout);
+      assert.deepEqual(
+        steps.filter((s: { details?: { state?: string } }) => s.details?.state !== undefined),
+        [{
+          action: "adopt",
+          kind: "job queue",
+          name: "dq-ck-jq",
+          details: { state: "DISABLED, enabled again" },
+        }],
+      );
+      assert.match(notes.join("\n"), /dq-ck-jq is DISABLED \(it would be enabled again\)/);
+      assert.deepEqual(home.emu.mutatingRequests(), []);
+      const healed = await cli(home, ["knot", "create", "dq", JOBS, "square", ...FARGATE], { env });
+      assert.equal(healed.code, 0, healed.stderr);
+      assert.deepEqual(states(home, "dq"), ["ENABLED", "ENABLED"]);
+      const again = await cli(home, ["map", "--name", "dq", "-q"], { stdin: "[2]", env });
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout, '{"index":0,"value":4}\n');
+      assert.equal((await cli(home, ["results", "dq"], { env })).stdout, again.stdout);
+    }, { runner: "docker" });
+  },
+);
+
+dockerTest(
+  "knot clobber killed after the queue went and the environment was disabled: knot create makes a knot that runs",
+  async () => {
+    await withAwsHome(async (home) => {
+      const env = await knotWithRun(home, "dce");
+      await killAt(
+        home.emu,
+        { service: "batch", operation: "UpdateComputeEnvironment" },
+        () => spawnCli(home, ["knot", "clobber", "dce", "--yes"], { env }),
+      );
+      assert.deepEqual(states(home, "dce"), ["DISABLED", "gone"]);
+      const healed = await cli(home, ["knot", "create", "dce", JOBS, "square", ...FARGATE], {
+        env,
+      });
+      assert.equal(healed.code, 0, healed.stderr);
+      // A DISABLED environment would leave every job RUNNABLE for ever.
+      assert.deepEqual(states(home, "dce"), ["ENABLED", "ENABLED"]);
+      const again = await cli(home, ["map", "--name", "dce", "-q"], { stdin: "[3]", env });
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout, '{"index":0,"value":9}\n');
+    }, { runner: "docker" });
+  },
+);
+
+dockerTest(
+  "retry killed once it submitted: knot show, once its jobs are done, shows it finished over the whole input",
+  async () => {
+    await withAwsHome(async (home) => {
+      const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
+      assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+      const args = ["map", JOBS, "failOdd", "--name", "odd", ...FARGATE, "--retries", "1", "-q"];
+      const first = await cli(home, args, { stdin: "[1, 2, 3, 4]", env });
+      assert.equal(first.code, 1, first.stderr);
+      await killAt(
+        home.emu,
+        { service: "batch", operation: "SubmitJob" },
+        () => spawnCli(home, ["retry", "odd"], { env }),
+      );
+      await home.emu.waitForJobs();
+      const shown = await cli(home, ["knot", "show", "odd", "--json"], { env });
+      assert.equal(shown.code, 0, shown.stderr);
+      const runs = JSON.parse(shown.stdout).runs;
+      assert.equal(runs.length, 2);
+      const pick = ({ items, succeeded, failed, status }: Record<string, unknown>) => ({
+        items,
+        succeeded,
+        failed,
+        status,
+      });
+      const whole = { items: 4, succeeded: 2, failed: 2, status: "finished" };
+      assert.deepEqual(runs.map(pick), [whole, whole]);
+      // results reads the same whole input, from any process.
+      const results = await cli(home, ["results", "odd"], { env });
+      assert.deepEqual(results.stdout.split("\n").filter((l) => l.includes('"value"')), [
+        '{"index":1,"value":2}',
+        '{"index":3,"value":4}',
+      ]);
+    }, { runner: "docker" });
+  },
+);

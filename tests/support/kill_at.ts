@@ -1,0 +1,87 @@
+/**
+ * Kills a client process (SIGKILL) at a chosen request to the emulator, as a
+ * crash, an out-of-memory kill or a closed laptop would: the request is held
+ * by a latency fault until the process is dead, then answered to no one, as
+ * AWS processes a request whose client died after sending it. The kill point
+ * is the request, not a time, so the test is the same however slow the
+ * machine is.
+ *
+ * @module
+ */
+import type { Emulator } from "../emulator/mod.ts";
+
+/** Where to kill. */
+export interface KillPoint {
+  /** The service, as the emulator names it (`batch`, `s3`, `iam`, …). */
+  service: string;
+  /** The operation (`CreateJobQueue`, `PutBucketPolicy`, …). */
+  operation: string;
+  /** Which matching request (1 for the first). @default {1} */
+  nth?: number;
+}
+
+/** What the killed process had written. */
+export interface Killed {
+  /** Its stdout until the kill. */
+  stdout: string;
+  /** Its stderr until the kill. */
+  stderr: string;
+}
+
+/**
+ * Starts a child, kills it with SIGKILL once the emulator has received the
+ * `nth` request of `at`, and waits until the emulator has processed that
+ * request. Fails when the child ends before it makes the request.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await killAt(emu, at, () => spawnCli(home, ["configure"]));
+ * ```
+ *
+ * @param emu The emulator the child talks to.
+ * @param at The request at which it is killed.
+ * @param spawn Starts the child, with piped stdout and stderr.
+ * @returns What it printed.
+ */
+export async function killAt(
+  emu: Emulator,
+  at: KillPoint,
+  spawn: () => Deno.ChildProcess,
+): Promise<Killed> {
+  const nth = at.nth ?? 1;
+  // Held far longer than the kill takes; the kill, not the delay, ends the wait.
+  const id = emu.faults.add({ ...at, kind: "latency", delayMs: 2000, times: nth });
+  const child = spawn();
+  const stdout = new Response(child.stdout).text();
+  const stderr = new Response(child.stderr).text();
+  let ended = false;
+  const status = child.status.then((s) => {
+    ended = true;
+    return s;
+  });
+  const hits = () => emu.faults.list().find((f) => f.id === id)?.hits ?? 0;
+  try {
+    while (hits() < nth && !ended) await new Promise((r) => setTimeout(r, 10));
+    if (hits() < nth) {
+      throw new Error(
+        `the process ended before ${at.service} ${at.operation} #${nth}:\n${await stderr}`,
+      );
+    }
+    child.kill("SIGKILL");
+    await status;
+    // The held request is processed once its delay is over, as AWS would.
+    const processed = () =>
+      emu.requests.filter({ service: at.service, operation: at.operation })
+        .filter((e) => e.fault === "latency").length >= nth;
+    while (!processed()) await new Promise((r) => setTimeout(r, 10));
+  } finally {
+    emu.faults.clear(id);
+    if (!ended) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }
+    await status;
+  }
+  return { stdout: await stdout, stderr: await stderr };
+}
