@@ -13,7 +13,7 @@ import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { rejects } from "../support/rejects.ts";
-import { resources, withEmulator } from "./helpers.ts";
+import { noLocalKnots, resources, withEmulator } from "./helpers.ts";
 
 function square(x: number): number {
   return x * x;
@@ -26,6 +26,40 @@ async function until(emu: Emulator, id: RegExp): Promise<void> {
     if (Date.now() > deadline) throw new Error(`no resource ${id} after 120 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Starts a clobber whose first IAM request (it reads the roles' policies)
+ * answers late, and waits until it is sent: the clobber holds its mark, has
+ * checked for knots being made, and has deleted nothing of the Pars yet.
+ * Its `done` is the clobber's outcome: `undefined`, or what it threw.
+ */
+async function slowClobber(
+  emu: Emulator,
+  clobber: () => Promise<unknown>,
+  delayMs = 3000,
+): Promise<{ done: Promise<unknown> }> {
+  const fault = emu.faults.add({
+    service: "iam",
+    operation: "ListAttachedRolePolicies",
+    kind: "latency",
+    delayMs,
+    times: 1,
+  });
+  const outcome = clobber().then(() => undefined, (e) => e);
+  const deadline = Date.now() + 60_000;
+  while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+    if (Date.now() > deadline) throw new Error("the clobber sent nothing after 60 s");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { done: outcome };
+}
+
+/** The mutating requests since the `before`-th that a clobber does not send. */
+function madeSince(emu: Emulator, before: number): string[] {
+  return emu.mutatingRequests().slice(before)
+    .filter((r) => !/^(Delete|Detach|Remove)/.test(r.operation))
+    .map((r) => `${r.service} ${r.operation}`);
 }
 
 dockerTest(
@@ -112,24 +146,11 @@ dockerTest(
       const state = new StateFile({ path: join(dir, "cloudknot") });
       const pars = await Pars.create({ name: "lab", session, state });
       const baseImage = await ensureBaseImage();
-      // The clobber's first IAM request (it reads the roles' policies) answers late:
-      // the clobber has checked for knots being made, and deleted nothing yet.
-      const fault = emu.faults.add({
-        service: "iam",
-        operation: "ListAttachedRolePolicies",
-        kind: "latency",
-        delayMs: 3000,
-        times: 1,
-      });
-      clobbering = pars.clobber({ pollMs: 20, warn: () => {} }).then(() => undefined, (e) => e);
-      const deadline = Date.now() + 60_000;
-      while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
-        if (Date.now() > deadline) throw new Error("the clobber sent nothing after 60 s");
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      clobbering = (await slowClobber(emu, () =>
+        pars.clobber({ pollMs: 20, warn: () => {} }))).done;
       const before = emu.mutatingRequests().length;
       // gc passes the clobber's mark by: the Pars still has its record.
-      assert.deepEqual(await findGarbage({ session, state }), []);
+      assert.deepEqual(await findGarbage({ session, state, localDir: noLocalKnots(state) }), []);
       const e = await rejects(
         Knot.create({
           name: "racy",
@@ -162,12 +183,7 @@ dockerTest(
         /create the Pars again with cloudknot pars create lab, or create the knot with cloudknot knot create racy MODULE EXPORT --target aws and the knot's options: that creates the Pars again too$/,
       );
       // Only the clobber's deletions: the knot made nothing.
-      assert.deepEqual(
-        emu.mutatingRequests().slice(before)
-          .filter((r) => !/^(Delete|Detach|Remove)/.test(r.operation))
-          .map((r) => `${r.service} ${r.operation}`),
-        [],
-      );
+      assert.deepEqual(madeSince(emu, before), []);
       assert.equal(await clobbering, undefined);
       assert.equal(pars.clobbered, true);
       assert.deepEqual(emu.listResources().map((r) => r.id), []);
@@ -206,32 +222,17 @@ dockerTest(
       };
       await Knot.create(options);
       const pars = await Pars.create({ name: "lab", session, state });
-      // Forced, the clobber deletes the knot's queue and compute environment first; its next
-      // request (it reads the roles' policies) answers late, while the knot's record stays.
-      const fault = emu.faults.add({
-        service: "iam",
-        operation: "ListAttachedRolePolicies",
-        kind: "latency",
-        delayMs: 3000,
-        times: 1,
-      });
-      clobbering = pars.clobber({ force: true, pollMs: 20, warn: () => {} })
-        .then(() => undefined, (e) => e);
-      const deadline = Date.now() + 60_000;
-      while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
-        if (Date.now() > deadline) throw new Error("the clobber sent nothing after 60 s");
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      // Forced, the clobber deletes the knot's queue and compute environment first, then
+      // answers late, while the knot's record stays.
+      clobbering = (await slowClobber(
+        emu,
+        () => pars.clobber({ force: true, pollMs: 20, warn: () => {} }),
+      )).done;
       const before = emu.mutatingRequests().length;
       // Its compute environment gone, Knot.create with its function would heal it: it refuses.
       const e = await rejects(Knot.create(options), CannotCreateResourceError);
       assert.match(e.message, /^Pars "lab" is being clobbered by another process/);
-      assert.deepEqual(
-        emu.mutatingRequests().slice(before)
-          .filter((r) => !/^(Delete|Detach|Remove)/.test(r.operation))
-          .map((r) => `${r.service} ${r.operation}`),
-        [],
-      );
+      assert.deepEqual(madeSince(emu, before), []);
       assert.equal(await clobbering, undefined);
       // What the refusal says to do: once the clobber ended, the knot heals with its Pars.
       const knot = await Knot.create(options);
@@ -254,18 +255,12 @@ Deno.test("a second Pars.clobber while another call clobbers the Pars says so an
       await Pars.create({ name: "lab", session, state }),
       await Pars.create({ name: "lab", session, state }),
     ];
-    const fault = emu.faults.add({
-      service: "iam",
-      operation: "ListAttachedRolePolicies",
-      kind: "latency",
-      delayMs: 1500,
-      times: 1,
-    });
     let first = false;
-    const clobbering = one.clobber({ pollMs: 20, warn: () => {} }).then(() => first = true);
-    while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const clobbering = (await slowClobber(
+      emu,
+      () => one.clobber({ pollMs: 20, warn: () => {} }).then(() => first = true),
+      1500,
+    )).done;
     const warnings: string[] = [];
     await two.clobber({ pollMs: 20, warn: (m) => warnings.push(m) });
     // It waited: the first one had ended when the second one did.
@@ -284,17 +279,11 @@ Deno.test("a second Pars.clobber while another call clobbers the Pars says so an
 Deno.test("Pars.create while another call clobbers the Pars refuses, changing nothing, and creates it again once the clobber ends", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const pars = await Pars.create({ name: "lab", session, state });
-    const fault = emu.faults.add({
-      service: "iam",
-      operation: "ListAttachedRolePolicies",
-      kind: "latency",
-      delayMs: 1500,
-      times: 1,
-    });
-    const clobbering = pars.clobber({ pollMs: 20, warn: () => {} });
-    while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const clobbering = (await slowClobber(
+      emu,
+      () => pars.clobber({ pollMs: 20, warn: () => {} }),
+      1500,
+    )).done;
     const before = emu.mutatingRequests().length;
     const error = await rejects(
       Pars.create({ name: "lab", session, state, policies: ["AmazonS3ReadOnlyAccess"] }),
@@ -313,14 +302,8 @@ Deno.test("Pars.create while another call clobbers the Pars refuses, changing no
         `ends, create the Pars again with cloudknot pars create lab`,
     );
     // Only the clobber's own deletions were requested meanwhile.
-    assert.deepEqual(
-      emu.mutatingRequests().slice(before).filter((r) =>
-        !/^(Delete|Detach|Remove)/.test(r.operation)
-      )
-        .map((r) => `${r.service} ${r.operation}`),
-      [],
-    );
-    await clobbering;
+    assert.deepEqual(madeSince(emu, before), []);
+    assert.equal(await clobbering, undefined);
     const again = await Pars.create({ name: "lab", session, state });
     assert.equal(again.clobbered, false);
     assert.ok(await state.section("pars lab"));
