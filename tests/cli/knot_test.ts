@@ -83,7 +83,7 @@ Deno.test("knot create, list, show and clobber a local knot", async () => {
     assert.equal(gone.code, 1);
     assert.match(
       gone.stderr,
-      /^error: There is no local knot named "sq" in .*: list the knots with `cloudknot knot list`$/m,
+      /^error: There is no knot named "sq" on this machine \(.*\) or recorded on AWS in .*: list the knots with `cloudknot knot list`\. A `cloudknot knot create sq … --target aws` stopped before it recorded the knot finishes when run again, and `cloudknot gc` lists what it left$/m,
     );
     assert.deepEqual(JSON.parse((await cli(home, ["knot", "list", "--json"])).stdout).length, 1);
     assert.equal((await cli(home, ["knot", "clobber", "sq", "-y"])).code, 1);

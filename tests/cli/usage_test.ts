@@ -113,8 +113,8 @@ Deno.test("--version, and --debug shows the stack of an error", async () => {
     assert.doesNotMatch(plain.stderr, /\bat /);
     const debug = await cli(home, ["jobs", "nope", "--debug"]);
     assert.equal(debug.code, 1);
-    assert.match(debug.stderr, /^error: CloudknotInputError: There is no local knot named "nope"/);
-    assert.match(debug.stderr, /^ +at .*catalog\.ts/m);
+    assert.match(debug.stderr, /^error: CloudknotInputError: There is no knot named "nope"/);
+    assert.match(debug.stderr, /^ +at .*knots\.ts/m);
     assert.equal((await cli(home, ["--debug", "jobs", "nope"])).stderr, debug.stderr);
   });
 });

@@ -26,7 +26,7 @@ import {
   readAwsKnot,
   requireRegion,
 } from "../../targets/aws/catalog.ts";
-import { findLocalKnot } from "../../targets/local/catalog.ts";
+import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { cliSettings } from "./aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import type { CommandContext } from "./command.ts";
@@ -60,7 +60,18 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
   if ((await readAwsKnot(state, name)) === undefined) {
     // A knot in the local knots directory runs locally, or on Docker as its record says.
     const local = await findLocalKnot(name, { env: ctx.io.env }).catch(() => undefined);
-    return (local?.record.target as string) === "docker" ? "docker" : "local";
+    if (local === undefined) {
+      // Neither here nor on AWS: an AWS create stopped before its record leaves only AWS's side.
+      throw new CloudknotInputError(
+        `There is no knot named "${name}" on this machine (${
+          localKnotsDir({ env: ctx.io.env })
+        }) or recorded on AWS in ${state.path}: list the knots with \`cloudknot knot list\`. ` +
+          `A \`cloudknot knot create ${name} … --target aws\` stopped before it recorded the ` +
+          `knot finishes when run again, and \`cloudknot gc\` lists what it left`,
+        { field: "name" },
+      );
+    }
+    return (local.record.target as string) === "docker" ? "docker" : "local";
   }
   const local = await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false);
   if (local) {
