@@ -1,0 +1,155 @@
+/**
+ * Runs every test of the repository, several test files at once, each in a `deno test` process of
+ * its own with the suite's sanitizers, then the doc tests (the TypeScript blocks of the code's doc
+ * comments) in one more. It prints each file's output whole as the file ends, the slowest files,
+ * and one last line in `deno test`'s words: `ok | N passed (N steps) | N failed (time)`.
+ *
+ * Why processes and not `deno test --parallel`: `--parallel` runs test files as worker threads of
+ * one process, which share its environment variables, working directory and signal handlers, and
+ * some tests set environment variables or kill processes on purpose. A process per file keeps each
+ * file as alone as it is in a serial run. Most of the suite's time is spent waiting (on containers,
+ * child processes and the emulator's Batch timings), so files run well side by side even on two
+ * cores.
+ *
+ * The type check is not repeated here (`--no-check`): `deno task test` runs the gates first, whose
+ * `deno check --doc` checks every module, test and doc block.
+ *
+ * Usage: `deno run -A scripts/test.ts [path ...]` (default: the whole repository). Environment:
+ * `CLOUDKNOT_TEST_JOBS`, how many files run at once (default 4); `CLOUDKNOT_TEST_FILE_TIMEOUT`,
+ * seconds after which a file's process is killed and the file counts as failed (default 900).
+ *
+ * @module
+ */
+
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const jobs = Number(Deno.env.get("CLOUDKNOT_TEST_JOBS") ?? 4);
+const fileTimeout = Number(Deno.env.get("CLOUDKNOT_TEST_FILE_TIMEOUT") ?? 900) * 1000;
+const denoArgs = ["test", "-A", "--lock=tests/deno.lock", "--no-check"];
+const sanitizers = ["--sanitize-ops", "--sanitize-resources"];
+
+/** `deno test`'s own rule for a test module's name: `test.ts`, `*_test.ts` or `*.test.ts`. */
+const TEST_MODULE = /^(?:.*[._])?test\.(?:[cm]?[jt]s|[jt]sx)$/;
+
+/** The paths `deno.json` keeps out of tests: its `exclude` and `test.exclude`, as absolute paths. */
+function excludedPaths(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(join(root, "deno.json")));
+  const paths: string[] = [...(config.exclude ?? []), ...(config.test?.exclude ?? [])];
+  return [".git", ...paths].map((p) => resolve(root, p));
+}
+
+/** The test modules under `dir`, as `deno test` finds them (it never looks in `node_modules`). */
+function testModules(dir: string, excluded: string[], out: string[] = []): string[] {
+  for (const entry of Deno.readDirSync(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.name === "node_modules") continue;
+    if (excluded.some((e) => path === e || path.startsWith(e + "/"))) continue;
+    if (entry.isDirectory) testModules(path, excluded, out);
+    else if (entry.isFile && TEST_MODULE.test(entry.name)) out.push(path);
+  }
+  return out;
+}
+
+type Job = { name: string; args: string[]; weight: number };
+type Outcome = {
+  job: Job;
+  code: number | null;
+  seconds: number;
+  output: string;
+  passed: number;
+  failed: number;
+  steps: number;
+};
+
+/** Runs one `deno test` process, its stdout and stderr in one file so their lines keep their order. */
+function run(job: Job, logDir: string): Promise<Outcome> {
+  const log = join(logDir, `${crypto.randomUUID()}.log`);
+  const fd = openSync(log, "w");
+  const started = performance.now();
+  const child = spawn(Deno.execPath(), job.args, { cwd: root, stdio: ["ignore", fd, fd] });
+  closeSync(fd);
+  const timer = setTimeout(() => child.kill("SIGKILL"), fileTimeout);
+  return new Promise((done) => {
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const seconds = (performance.now() - started) / 1000;
+      let output = Deno.readTextFileSync(log);
+      if (code === null) output += `\n${job.name}: killed after ${fileTimeout / 1000} s\n`;
+      const summary = output.match(
+        /^(?:ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed/m,
+      );
+      const passed = Number(summary?.[1] ?? 0);
+      const steps = Number(summary?.[2] ?? 0);
+      let failed = Number(summary?.[3] ?? 0);
+      // A process that failed without a failed test (a load error, a crash, a kill) counts as one.
+      if (code !== 0 && failed === 0) failed = 1;
+      done({ job, code, seconds, output, passed, failed, steps });
+    });
+  });
+}
+
+/** `deno test`'s way of writing a duration: `42s`, `3m7s`. */
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60}s`;
+}
+
+if (import.meta.main) {
+  const started = performance.now();
+  const excluded = excludedPaths();
+  const args = Deno.args.length > 0 ? Deno.args.map((a) => resolve(a)) : [root];
+  const modules = args.flatMap((a) =>
+    Deno.statSync(a).isDirectory ? testModules(a, excluded) : [a]
+  );
+  const queue: Job[] = modules.map((path) => ({
+    name: relative(root, path),
+    args: [...denoArgs, ...sanitizers, path],
+    // The longest files go first, so none is left to run alone at the end; size stands for length.
+    weight: Deno.statSync(path).size,
+  }));
+  // Every doc test, from every module that is not a test file (test files were run above).
+  // `--ignore` replaces `deno.json`'s exclusions, so they are given again.
+  if (Deno.args.length === 0) {
+    const ignore = [...modules, ...excluded.filter((e) => !e.endsWith("/.git"))];
+    queue.push({
+      name: "doc tests",
+      args: [...denoArgs, "--doc", ...sanitizers, `--ignore=${ignore.join(",")}`, root],
+      weight: Infinity,
+    });
+  }
+  queue.sort((a, b) => b.weight - a.weight);
+  const logDir = Deno.makeTempDirSync({ prefix: "cloudknot-tests-" });
+  const outcomes: Outcome[] = [];
+  const encoder = new TextEncoder();
+  await Promise.all(
+    Array.from({ length: Math.max(1, jobs) }, async () => {
+      for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+        const outcome = await run(job, logDir);
+        outcomes.push(outcome);
+        Deno.stdout.writeSync(encoder.encode(outcome.output));
+      }
+    }),
+  );
+  Deno.removeSync(logDir, { recursive: true });
+
+  const sum = (key: "passed" | "failed" | "steps") => outcomes.reduce((n, o) => n + o[key], 0);
+  const slowest = [...outcomes].sort((a, b) => b.seconds - a.seconds).slice(0, 10);
+  console.log("\nslowest files:");
+  for (const o of slowest) console.log(`  ${duration(o.seconds).padStart(6)}  ${o.job.name}`);
+  const failing = outcomes.filter((o) => o.failed > 0);
+  if (failing.length > 0) {
+    console.log("\nfailing files:");
+    for (const o of failing) console.log(`  ${o.job.name} (${o.failed} failed)`);
+  }
+  const failed = sum("failed");
+  console.log(
+    `\n${failed === 0 ? "ok" : "FAILED"} | ${sum("passed")} passed (${sum("steps")} steps) | ` +
+      `${failed} failed (${duration((performance.now() - started) / 1000)}, ` +
+      `${outcomes.length} processes, ${jobs} at once)`,
+  );
+  Deno.exit(failed === 0 ? 0 : 1);
+}
