@@ -22,7 +22,7 @@ import {
   type FunctionArtifact,
   type FunctionKind,
 } from "../job/function_artifact.ts";
-import { StateFile } from "../state/state_file.ts";
+import { StateFile, type StateHold } from "../state/state_file.ts";
 import { sessionFromSettings } from "../resources/settings.ts";
 import { recordSection } from "../state/sections.ts";
 import {
@@ -132,6 +132,9 @@ export interface DockerImageBuildOptions {
    * tags are shared by every image of this name on the Docker daemon (another
    * config file's, on this machine), and removing them there must not delete
    * the image this one is about to push. A knot's create holds its image so.
+   * While it holds, the process holds a mark beside the config file
+   * ({@linkcode StateFile.hold}); a process killed before it released the
+   * tag leaves it to `cloudknot gc --local` (`findLocalGarbage`).
    * @default {false}
    */
   hold?: boolean;
@@ -246,7 +249,7 @@ export class DockerImage {
    */
   #built: { imageId: string; refs: string[] } | undefined;
   /** The tag that holds the last build ({@linkcode DockerImageBuildOptions.hold}). */
-  #hold: string | undefined;
+  #hold: StateHold | undefined;
 
   private constructor(
     fields: {
@@ -528,17 +531,21 @@ export class DockerImage {
     const refs = tags.map((tag) => `${this.localName}:${tag}`);
     await this.#noticeEmulation(options.warn ?? console.warn);
     await this.#release();
-    const hold = options.hold ? `${this.localName}:hold-${crypto.randomUUID()}` : undefined;
+    const tag = options.hold ? `${this.localName}:hold-${crypto.randomUUID()}` : undefined;
+    // Marked beside the config file while this process lives, before the tag exists, so that
+    // `gc --local` removes the tag of a process killed before it released it, never a live one's.
+    const hold = tag !== undefined ? await this.#state.hold(tag) : undefined;
     let imageId: string;
     try {
       // The hold is one of the build's own tags: the image is never without it.
       ({ imageId } = await this.#docker.build(this.buildPath, {
-        tags: hold !== undefined ? [...refs, hold] : refs,
+        tags: tag !== undefined ? [...refs, tag] : refs,
         platform: this.platform,
         ...(options.noCache ? { noCache: true } : {}),
         ...(options.signal !== undefined ? { signal: options.signal } : {}),
       }));
     } catch (e) {
+      await hold?.release();
       throw e instanceof DockerBuildError ? explainBuildError(e, this.baseImage) : e;
     }
     this.#built = { imageId, refs };
@@ -761,7 +768,9 @@ export class DockerImage {
 
   async #release(): Promise<void> {
     if (this.#hold === undefined) return;
-    await this.#docker.removeImage(this.#hold, { force: true, missingOk: true });
+    // The tag first: a process killed between the two leaves a mark, which gc finds, not a tag.
+    await this.#docker.removeImage(this.#hold.name, { force: true, missingOk: true });
+    await this.#hold.release();
     this.#hold = undefined;
   }
 

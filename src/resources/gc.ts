@@ -59,6 +59,8 @@ import { OWNER_TAG_KEY, readOwner, runOwners } from "./owner.ts";
 import { commonPrefixes } from "./_s3_prefixes.ts";
 import { deleteInternetGateway, deleteRouteTable, deleteWhenReleased } from "./_network.ts";
 import { findRunLeftovers, removeRunLeftover } from "./_run_leftovers.ts";
+import { findHoldLeftovers, removeHoldLeftover } from "./_hold_leftovers.ts";
+import { Docker } from "../docker/docker.ts";
 import { formatBytes } from "../cost/format.ts";
 
 /** The tag key that names the knot a resource belongs to. */
@@ -80,6 +82,7 @@ export const GARBAGE_KINDS = [
   "repository",
   "job-data",
   "run-folder",
+  "hold-tag",
 ] as const;
 
 /** A kind of garbage. */
@@ -89,7 +92,10 @@ export type GarbageKind = typeof GARBAGE_KINDS[number];
 export interface GarbageItem {
   /** What it is. */
   kind: GarbageKind;
-  /** Its id or name; for job data, `s3://<bucket>/<prefix>`; for a run folder, its path. */
+  /**
+   * Its id or name; for job data, `s3://<bucket>/<prefix>`; for a run
+   * folder, its path; for a hold tag, the image reference.
+   */
   id: string;
   /** Its ARN, when it has one. */
   arn?: string;
@@ -136,6 +142,12 @@ export interface GcOptions extends SettingsOptions {
    * @default {"$CLOUDKNOT_LOCAL_DIR, else ~/.cloudknot/local"}
    */
   localDir?: string;
+  /**
+   * The Docker driver that looks for and removes the hold tags a killed
+   * build left (only asked when such a build's mark is found).
+   * @default {"docker on the PATH, quiet"}
+   */
+  docker?: Docker;
 }
 
 /** One region's leftovers, as {@linkcode findGarbageInRegions} finds them. */
@@ -581,8 +593,11 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
  * Finds the run folders of this machine's local and docker knots (in
  * `localDir`) that a `map()` killed while it wrote their inputs left without
  * a manifest (`run.json`), so that nothing can read them: those whose
- * writer is gone. A folder a live process is writing is never garbage. It
- * only reads, and asks nothing of AWS. {@linkcode findGarbage} includes them.
+ * writer is gone; and the hold tags (`cloudknot/<name>:hold-<uuid>`) that a
+ * build with `hold: true` with this config file left on the Docker daemon
+ * when it was killed before it pushed the image. A folder a live process is
+ * writing, or a tag a live process holds, is never garbage. It only reads,
+ * and asks nothing of AWS. {@linkcode findGarbage} includes them.
  *
  * @example Usage
  * ```ts ignore
@@ -595,17 +610,30 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
  * @returns The run folders, by knot.
  */
 export async function findLocalGarbage(
-  options: Pick<GcOptions, "localDir" | "env"> = {},
+  options: Pick<GcOptions, "localDir" | "env" | "state" | "homeDir" | "docker"> = {},
 ): Promise<GarbageItem[]> {
   const leftovers = await findRunLeftovers(defined({ dir: options.localDir, env: options.env }));
-  return leftovers.map((left) => ({
-    kind: "run-folder",
-    id: left.dir,
-    owner: recordSection("knot", left.knot),
-    reason: `a map() ended while it wrote its inputs: ${
-      formatBytes(left.bytes)
-    } no run can read (no run.json)`,
-  }));
+  const holds = await findHoldLeftovers(settingsState(options), options.docker ?? quietDocker());
+  return [
+    ...leftovers.map((left): GarbageItem => ({
+      kind: "run-folder",
+      id: left.dir,
+      owner: recordSection("knot", left.knot),
+      reason: `a map() ended while it wrote its inputs: ${
+        formatBytes(left.bytes)
+      } no run can read (no run.json)`,
+    })),
+    ...holds.map((ref): GarbageItem => ({
+      kind: "hold-tag",
+      id: ref,
+      owner: recordSection("docker-image", ref.slice(ref.indexOf("/") + 1, ref.indexOf(":"))),
+      reason: "the build that holds it was killed before it pushed the image",
+    })),
+  ];
+}
+
+function quietDocker(): Docker {
+  return new Docker({ logger: () => {} });
 }
 
 /** The `cloudknot/<knot>/` prefixes of a bucket; none when the bucket is missing. */
@@ -617,10 +645,12 @@ function knotPrefixes(session: AwsSession, bucket: string): Promise<string[]> {
  * Deletes garbage that {@linkcode findGarbage} found, in dependency order
  * (queues, compute environments, job definitions, launch templates, instance
  * profiles, roles, security groups, route tables, internet gateways,
- * subnets, VPCs, repositories, job data, run folders). A piece already gone
- * counts as deleted; a piece that cannot be deleted is reported and the rest
- * go on. A run folder a process took up since it was found is kept, and
- * reported as failed; run folders alone need no AWS session.
+ * subnets, VPCs, repositories, job data, run folders, hold tags). A piece
+ * already gone counts as deleted; a piece that cannot be deleted is reported
+ * and the rest go on. A run folder a process took up since it was found is
+ * kept, and reported as failed; a hold tag is removed with `docker rmi` of
+ * that tag alone (an image another tag names stays). Run folders and hold
+ * tags need no AWS session.
  *
  * @example Usage
  * ```ts ignore
@@ -649,7 +679,13 @@ export async function deleteGarbage(
     options.onDelete?.(garbage);
     try {
       if (garbage.kind === "run-folder") await removeRunLeftover(garbage.id);
-      else {
+      else if (garbage.kind === "hold-tag") {
+        await removeHoldLeftover(
+          settingsState(options),
+          options.docker ?? quietDocker(),
+          garbage.id,
+        );
+      } else {
         await deleteOne(await aws(), garbage, {
           ...options.wait,
           onWait: options.warn ?? console.warn,

@@ -17,6 +17,7 @@ import type { StateFile } from "../state/state_file.ts";
 import { AWS_SECTION } from "../state/sections.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { commonPrefixes } from "./_s3_prefixes.ts";
+import { JOB_DATA_PREFIX } from "./bucket.ts";
 
 /** The tag key that names the config file (its owner id) a resource was made with. */
 export const OWNER_TAG_KEY = "cloudknot:owner";
@@ -128,10 +129,8 @@ export interface KnotNames {
   computeEnvironment: string;
   /** Its job queue's name. */
   jobQueue: string;
-  /** The bucket of its job data. */
+  /** The bucket of its job data, which is under `cloudknot/<knot>/` in it. */
   bucket: string;
-  /** The prefix of its job data, ending in `/`. */
-  prefix: string;
 }
 
 /**
@@ -139,9 +138,10 @@ export interface KnotNames {
  * another config file on the same account made (their `cloudknot:owner` tag,
  * or the owner its runs' manifests name, is not this config file's): the new
  * knot would share them, its runs would sit beside the other knot's, and its
- * clobber would delete the other knot and its results. What has no owner
- * (made before owner tags, or by the Python original) is not refused. It
- * only reads.
+ * clobber would delete the other knot and its results. The job data looked
+ * at is the knot's, `cloudknot/<knot>/` in `bucket`. What has no owner (made
+ * before owner tags, or by the Python original) is not refused. It only
+ * reads.
  *
  * @example Usage
  * ```ts ignore
@@ -152,7 +152,6 @@ export interface KnotNames {
  *   computeEnvironment: "squares-ck-ce",
  *   jobQueue: "squares-ck-jq",
  *   bucket: "my-bucket",
- *   prefix: "cloudknot/squares/",
  * });
  * ```
  *
@@ -186,9 +185,10 @@ export async function refuseOtherOwnersKnot(
     found.push(what);
     theirs ??= owner;
   }
-  const runs = [...await runOwners(session, names.bucket, names.prefix, ours)].find(foreign);
+  const prefix = `${JOB_DATA_PREFIX}${names.knot}/`;
+  const runs = [...await runOwners(session, names.bucket, prefix, ours)].find(foreign);
   if (runs !== undefined) {
-    found.push(`job data s3://${names.bucket}/${names.prefix}`);
+    found.push(`job data s3://${names.bucket}/${prefix}`);
     theirs ??= runs;
   }
   if (found.length === 0) return;

@@ -289,34 +289,108 @@ export class StateFile {
    */
   async making(): Promise<string[]> {
     const target = await followLinks(this.path);
-    const prefix = `${basename(target)}${MAKING_INFIX}`;
-    const out: string[] = [];
-    let entries: Deno.DirEntry[];
+    return (await marks(target, MAKING_INFIX)).filter((m) => m.held).map((m) => m.name);
+  }
+
+  /**
+   * Takes the mark that this process holds `name` (such as the tag of an
+   * image it built and has not pushed yet) until {@linkcode StateHold.release}:
+   * an exclusive OS lock (`flock`) on a file beside the config file,
+   * `<file>.hold-<name>.lock`. The kernel frees it when the process exits
+   * however it exits, so what a killed holder held is told apart from what a
+   * live one holds however long it takes, with no age to guess and no
+   * process id to outlive: {@linkcode StateFile.holdsLeft} lists the first,
+   * for `gc` to undo.
+   *
+   * @example Usage
+   * ```ts
+   * import { StateFile } from "@cloudknot/cloudknot/state";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const state = new StateFile({ path: `${dir}/cloudknot` });
+   * const hold = await state.hold("cloudknot/squares:hold-1");
+   * console.log(await state.holdsLeft()); // []
+   * await hold.release();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   *
+   * @param name What is held; one holder at a time per name.
+   * @returns The hold, held until released.
+   * @throws {StateFileError} When the directory of the config file cannot be written.
+   */
+  async hold(name: string): Promise<StateHold> {
+    const target = await followLinks(this.path);
+    await Deno.mkdir(dirname(target), { recursive: true }).catch((e) => {
+      throw cannotWrite(target, e);
+    });
+    const lock = await holdMark(target, markPath(target, HOLD_INFIX, name));
+    let released: Promise<void> | undefined;
+    return { name, release: () => released ??= releaseLock(lock) };
+  }
+
+  /**
+   * The names of the holds ({@linkcode StateFile.hold}) whose holder ended
+   * without releasing them (it was killed); it only reads.
+   *
+   * @example Usage
+   * ```ts
+   * import { StateFile } from "@cloudknot/cloudknot/state";
+   *
+   * const dir = await Deno.makeTempDir();
+   * console.log(await new StateFile({ path: `${dir}/cloudknot` }).holdsLeft()); // []
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   *
+   * @returns Their names, sorted.
+   */
+  async holdsLeft(): Promise<string[]> {
+    const target = await followLinks(this.path);
+    return (await marks(target, HOLD_INFIX)).filter((m) => !m.held).map((m) => m.name);
+  }
+
+  /**
+   * Ends a hold its holder left ({@linkcode StateFile.holdsLeft}): takes its
+   * lock, runs `body` (that undoes what it held), then removes its file. A
+   * hold a live process holds is left alone and `body` does not run; a hold
+   * already ended counts as ended.
+   *
+   * @example Usage
+   * ```ts
+   * import { StateFile } from "@cloudknot/cloudknot/state";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const state = new StateFile({ path: `${dir}/cloudknot` });
+   * console.log(await state.endHoldLeft("cloudknot/squares:hold-1", async () => {})); // true
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   *
+   * @param name The hold's name.
+   * @param body Undoes what the hold held; the file stays when it throws.
+   * @returns `false` when a live process holds it, otherwise `true`.
+   */
+  async endHoldLeft(name: string, body: () => Promise<void>): Promise<boolean> {
+    const target = await followLinks(this.path);
+    const path = markPath(target, HOLD_INFIX, name);
+    let file: Deno.FsFile;
     try {
-      entries = await Array.fromAsync(Deno.readDir(dirname(target)));
+      file = await Deno.open(path, { read: true, write: true });
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return [];
+      if (e instanceof Deno.errors.NotFound) return true;
       throw e;
     }
-    for (const entry of entries) {
-      if (!entry.isFile || !entry.name.startsWith(prefix) || !entry.name.endsWith(".lock")) {
-        continue;
-      }
-      const section = decodeURIComponent(entry.name.slice(prefix.length, -".lock".length));
-      let file: Deno.FsFile;
-      try {
-        file = await Deno.open(join(dirname(target), entry.name), { read: true, write: true });
-      } catch (e) {
-        if (e instanceof Deno.errors.NotFound) continue; // its maker just finished
-        throw e;
-      }
-      try {
-        if (!await file.tryLock(true)) out.push(section);
-      } finally {
-        file.close();
-      }
+    try {
+      if (!await file.tryLock(true)) return false;
+      const [mine, named] = [await file.stat(), await Deno.stat(path).catch(() => undefined)];
+      // Its holder released it while this opened it.
+      if (named?.ino !== mine.ino || named.dev !== mine.dev) return true;
+      await body();
+      await Deno.remove(path).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+      return true;
+    } finally {
+      file.close();
     }
-    return out.sort();
   }
 
   /**
@@ -569,13 +643,52 @@ function openLockFile(target: string, path: string): Promise<Deno.FsFile> {
 
 /** What follows the file's name in the name of a mark of a record being made. */
 const MAKING_INFIX = ".making-";
+/** What follows the file's name in the name of a hold's mark. */
+const HOLD_INFIX = ".hold-";
+
+/** The lock file of a mark: `name` being made (`MAKING_INFIX`), or held (`HOLD_INFIX`). */
+function markPath(target: string, infix: string, name: string): string {
+  return join(dirname(target), `${basename(target)}${infix}${encodeURIComponent(name)}.lock`);
+}
 
 /** The lock file that marks `section` as being made. */
 function makingPath(target: string, section: string): string {
-  return join(
-    dirname(target),
-    `${basename(target)}${MAKING_INFIX}${encodeURIComponent(section)}.lock`,
-  );
+  return markPath(target, MAKING_INFIX, section);
+}
+
+/**
+ * The marks of one kind beside config file `target`, each with whether a
+ * live process holds it (its lock is taken for a moment to look).
+ */
+async function marks(target: string, infix: string): Promise<{ name: string; held: boolean }[]> {
+  const prefix = `${basename(target)}${infix}`;
+  const out: { name: string; held: boolean }[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dirname(target)));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  for (const entry of entries) {
+    if (!entry.isFile || !entry.name.startsWith(prefix) || !entry.name.endsWith(".lock")) {
+      continue;
+    }
+    const name = decodeURIComponent(entry.name.slice(prefix.length, -".lock".length));
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(join(dirname(target), entry.name), { read: true, write: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue; // its holder just finished
+      throw e;
+    }
+    try {
+      out.push({ name, held: !await file.tryLock(true) });
+    } finally {
+      file.close();
+    }
+  }
+  return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
 /**
@@ -657,6 +770,14 @@ async function inTurn(
     done();
     if (queue.tail === mine) turns.delete(target);
   }
+}
+
+/** A hold this process has ({@linkcode StateFile.hold}). */
+export interface StateHold {
+  /** What is held. */
+  readonly name: string;
+  /** Removes the hold's file and lets go of its lock; a second call does nothing more. */
+  release(): Promise<void>;
 }
 
 /** A lock this process holds: the open, locked file and its path. */

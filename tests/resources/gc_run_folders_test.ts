@@ -1,10 +1,13 @@
-// gc and the run folders of this machine's knots: a map() killed while it
-// wrote its inputs leaves a folder without a manifest (run.json) that no run
-// can read. gc deletes it once its writer is gone, and never while a live
-// process writes it. The writers are real processes, killed with SIGKILL.
+// gc and what killed processes leave on this machine: a map() killed while
+// it wrote its inputs leaves a folder without a manifest (run.json) that no
+// run can read, and a build with hold killed before its push leaves its hold
+// tag. gc deletes them once their writer is gone, and never while a live
+// process writes them. The writers are real processes, killed with SIGKILL.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot } from "../../mod.ts";
+import { Docker } from "../../src/docker/mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
 import { deleteGarbage, findGarbage, findLocalGarbage } from "../../src/resources/mod.ts";
 import { localRunsRoot } from "../../src/store/local_knots.ts";
 import { LOCK_GRACE_MS } from "../../src/resources/_run_leftovers.ts";
@@ -61,7 +64,7 @@ dockerTest(
 
         // Its writer lives: not garbage, and a deletion asked anyway keeps it.
         await backdate(run);
-        assert.deepEqual(await findLocalGarbage({ localDir: dir }), []);
+        assert.deepEqual(await findLocalGarbage({ localDir: dir, state }), []);
         const live = { kind: "run-folder" as const, id: run, reason: "asked" };
         const kept = await deleteGarbage([live]);
         assert.deepEqual(kept.deleted, []);
@@ -82,7 +85,7 @@ dockerTest(
         assert.equal(deleted.length, 1);
         assert.ok(!await exists(run), "the folder is gone");
         assert.ok(await exists(join(dir, "gc-stalled", "knot.json")), "the knot stays");
-        assert.deepEqual(await findLocalGarbage({ localDir: dir }), []);
+        assert.deepEqual(await findLocalGarbage({ localDir: dir, state }), []);
         await knot.clobber(); // and its image
       } finally {
         if (!killed) await killChild(map);
@@ -102,7 +105,8 @@ Deno.test("a local map() killed while it reads its inputs leaves a run knot.runs
     );
     const [run] = await runFolders(join(dir, "stalled", "runs"));
     assert.ok(run !== undefined && await exists(join(run, "run.json")));
-    assert.deepEqual(await findLocalGarbage({ localDir: dir }), []);
+    const state = new StateFile({ path: join(dir, "cloudknot") });
+    assert.deepEqual(await findLocalGarbage({ localDir: dir, state }), []);
     const knot = await Knot.create({ name: "stalled", dir });
     assert.equal((await knot.runs()).length, 1);
   } finally {
@@ -118,6 +122,7 @@ Deno.test("a local run folder whose log a live process holds locked before its r
     await Deno.mkdir(root, { recursive: true, mode: 0o700 });
     await Deno.writeTextFile(join(root, "knot.json"), "{}");
     const env = (name: string) => name === "CLOUDKNOT_LOCAL_RUNS" ? join(base, "runs") : undefined;
+    const state = new StateFile({ path: join(base, "cloudknot") });
     const run = join(await localRunsRoot(root, { env }), "runs", "20260101T000000Z-abcdef");
     await Deno.mkdir(run, { recursive: true, mode: 0o700 });
     // The local target's writer: its log locked, then its inputs, before run.json.
@@ -134,15 +139,15 @@ Deno.test("a local run folder whose log a live process holds locked before its r
     let killed = false;
     try {
       await backdate(run);
-      assert.deepEqual(await findLocalGarbage({ localDir: dir, env }), []);
+      assert.deepEqual(await findLocalGarbage({ localDir: dir, env, state }), []);
       await killChild(writer);
       killed = true;
       // A lock file just made may be one its writer has not locked yet.
       const now = new Date();
       await Deno.utime(join(run, "records"), now, now);
-      assert.deepEqual(await findLocalGarbage({ localDir: dir, env }), []);
+      assert.deepEqual(await findLocalGarbage({ localDir: dir, env, state }), []);
       await backdate(run);
-      const found = await findLocalGarbage({ localDir: dir, env });
+      const found = await findLocalGarbage({ localDir: dir, env, state });
       assert.deepEqual(found.map((g) => [g.kind, g.id, g.owner]), [[
         "run-folder",
         run,
@@ -161,3 +166,72 @@ Deno.test("a local run folder whose log a live process holds locked before its r
     await Deno.remove(base, { recursive: true });
   }
 });
+
+dockerTest(
+  "gc --local keeps the hold tag of a live build with hold, and once its process is killed before the push removes that tag alone, for the config file it was built with",
+  async () => {
+    const base = await Deno.makeTempDir({ prefix: "cloudknot-gc-hold-" });
+    const state = new StateFile({ path: join(base, "cloudknot") });
+    const local = {
+      localDir: join(base, "knots"),
+      state,
+      docker: new Docker({ logger: () => {} }),
+    };
+    const name = `gc-hold-${crypto.randomUUID().slice(0, 8)}`;
+    const image = (tag: string) => local.docker.inspectImage(`cloudknot/${name}:${tag}`);
+    const url = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+    // A knot create's build, killed before it pushes.
+    const builder = await startUntil([
+      "eval",
+      `import { DockerImage } from ${url("../../mod.ts")};
+      import { Docker } from ${url("../../src/docker/mod.ts")};
+      import { StateFile } from ${url("../../src/state/mod.ts")};
+      const image = await DockerImage.create({
+        name: ${JSON.stringify(name)},
+        func: function held(x) { return x; },
+        baseImage: ${JSON.stringify(await ensureBaseImage())},
+        state: new StateFile({ path: ${JSON.stringify(state.path)} }),
+        cloudknotDir: ${JSON.stringify(join(base, "home"))},
+        docker: new Docker({ logger: () => {} }),
+      });
+      await image.build({ tags: ["v1"], hold: true });
+      console.log("built");
+      setTimeout(() => {}, 600_000);`,
+    ], "built");
+    let killed = false;
+    try {
+      const [hold] = (await local.docker.listImages({ reference: `cloudknot/${name}:hold-*` }))
+        .map((i) => `${i.repository}:${i.tag}`);
+      assert.ok(hold !== undefined);
+      // Its builder lives: not garbage, and a deletion asked anyway keeps it.
+      assert.deepEqual(await findLocalGarbage(local), []);
+      const asked = await deleteGarbage([{ kind: "hold-tag", id: hold, reason: "asked" }], local);
+      assert.match(asked.failed[0]!.error, /was kept: a live process holds it/);
+      assert.ok(await image(hold.slice(hold.indexOf(":") + 1)));
+
+      await killChild(builder);
+      killed = true;
+      const found = await findLocalGarbage(local);
+      assert.deepEqual(found.map((g) => [g.kind, g.id, g.owner]), [
+        ["hold-tag", hold, `docker-image ${name}`],
+      ]);
+      // Another config file's gc does not judge it.
+      const other = new StateFile({ path: join(base, "other", "cloudknot") });
+      assert.deepEqual(await findLocalGarbage({ ...local, state: other }), []);
+      const built = (await image("v1"))!.Id;
+      const { deleted, failed } = await deleteGarbage(found, local);
+      assert.deepEqual([deleted, failed], [found, []]);
+      // Only the tag: the image its other tag names stays.
+      assert.equal(await local.docker.inspectImage(hold), undefined);
+      assert.equal((await image("v1"))?.Id, built);
+      assert.deepEqual(await findLocalGarbage(local), []);
+      assert.deepEqual(await state.holdsLeft(), []);
+    } finally {
+      if (!killed) await killChild(builder);
+      const refs = (await local.docker.listImages({ reference: `cloudknot/${name}` }))
+        .map((i) => `${i.repository}:${i.tag}`);
+      await local.docker.removeImage(refs, { force: true, missingOk: true });
+      await Deno.remove(base, { recursive: true });
+    }
+  },
+);

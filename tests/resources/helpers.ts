@@ -36,7 +36,11 @@ export function noLocalKnots(state: StateFile): string {
   return `${state.path}.local-knots`;
 }
 
-/** Runs a test body with an emulator, a session and a temporary config file. */
+/**
+ * Runs a test body with an emulator (started with `options`, such as
+ * `{ runner: "docker" }` for jobs in real containers), a session and a
+ * temporary config file, then closes the emulator and removes the directory.
+ */
 export async function withEmulator(
   body: (ctx: { emu: Emulator; session: AwsSession } & TempState) => Promise<void>,
   options: EmulatorOptions = {},

@@ -7,9 +7,7 @@ import { join } from "node:path";
 import { CannotCreateResourceError, Knot, Pars } from "../../mod.ts";
 import { CannotDeleteResourceError, findGarbage } from "../../src/resources/mod.ts";
 import { inCliWords } from "../../src/cli/common/cli_words.ts";
-import { StateFile } from "../../src/state/mod.ts";
-import { type Emulator, startEmulator } from "../emulator/mod.ts";
-import { sessionFor } from "../support/aws_session.ts";
+import type { Emulator } from "../emulator/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { rejects } from "../support/rejects.ts";
@@ -18,6 +16,9 @@ import { noLocalKnots, resources, withEmulator } from "./helpers.ts";
 function square(x: number): number {
   return x * x;
 }
+
+/** The emulator of the tests that make knots: real containers, compute environments valid soon. */
+const DOCKER_EMULATOR = { runner: "docker", ceValidDelayMs: 30 } as const;
 
 /** Waits until the emulator holds a resource whose id matches. */
 async function until(emu: Emulator, id: RegExp): Promise<void> {
@@ -64,186 +65,171 @@ function madeSince(emu: Emulator, before: number): string[] {
 
 dockerTest(
   "Pars.clobber while another call makes a knot that uses the Pars refuses, even forced, before deleting anything, and the knot is made whole",
-  async () => {
-    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-pars-clobber-making-" });
-    let making: Promise<Knot> | undefined;
-    try {
-      const session = await sessionFor(emu);
-      const state = new StateFile({ path: join(dir, "cloudknot") });
-      const pars = await Pars.create({ name: "lab", session, state });
-      // The knot's job definition is its last resource; its answer comes late.
-      emu.faults.add({
-        service: "batch",
-        operation: "RegisterJobDefinition",
-        kind: "latency",
-        delayMs: 3000,
-        times: 1,
-      });
-      making = Knot.create({
-        name: "racy",
-        target: "aws",
-        pars: "lab",
-        session,
-        state,
-        func: square,
-        baseImage: await ensureBaseImage(),
-        compute: "FARGATE",
-        vcpus: 0.25,
-        memory: 512,
-        pollInterval: 50,
-        cloudknotDir: join(dir, "home"),
-        warn: () => {},
-      });
-      await until(emu, /^racy-ck-jq$/);
-      const before = emu.mutatingRequests().length;
-      for (const force of [false, true]) {
-        await assert.rejects(
-          pars.clobber({ force, pollMs: 20, timeoutMs: 2000, warn: () => {} }),
-          (e: unknown) => {
-            assert.ok(e instanceof CannotDeleteResourceError, String(e));
-            assert.equal(
-              e.message,
-              `Pars "lab" is used by knot racy, which another process is making with this ` +
-                `config file (${state.path}); wait until it is made, then clobber the knot ` +
-                `first, or pass { force: true } to clobber the Pars once it is made (force ` +
-                `does not reach a knot being made)`,
-            );
-            return true;
-          },
-        );
-      }
-      // Nothing was deleted while the knot was made: only the knot's own requests.
-      assert.deepEqual(
-        emu.mutatingRequests().slice(before).filter((r) => r.service !== "batch")
-          .map((r) => `${r.service} ${r.operation}`),
-        [],
-      );
-      const knot = await making.then((k) => k, (e) => e);
-      assert.ok(knot instanceof Knot, String(knot));
-      assert.equal(pars.clobbered, false);
-      const run = await knot.map([1, 2], { progress: false });
-      assert.deepEqual(await run.results(), [1, 4]);
-      await knot.clobber();
-      await pars.clobber({ pollMs: 20, warn: () => {} });
-      assert.equal(pars.clobbered, true);
-    } finally {
-      await making?.catch(() => {});
-      await emu.close();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-);
-
-dockerTest(
-  "Knot.create with a Pars that another call is clobbering refuses before creating anything, saying the Pars is being clobbered and how to make the knot once it ends",
-  async () => {
-    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-pars-clobber-making-" });
-    let clobbering: Promise<unknown> | undefined;
-    try {
-      const session = await sessionFor(emu);
-      const state = new StateFile({ path: join(dir, "cloudknot") });
-      const pars = await Pars.create({ name: "lab", session, state });
-      const baseImage = await ensureBaseImage();
-      clobbering = (await slowClobber(emu, () =>
-        pars.clobber({ pollMs: 20, warn: () => {} }))).done;
-      const before = emu.mutatingRequests().length;
-      // gc passes the clobber's mark by: the Pars still has its record.
-      assert.deepEqual(await findGarbage({ session, state, localDir: noLocalKnots(state) }), []);
-      const e = await rejects(
-        Knot.create({
+  () =>
+    withEmulator(async ({ emu, session, state, dir }) => {
+      let making: Promise<Knot> | undefined;
+      try {
+        const pars = await Pars.create({ name: "lab", session, state });
+        // The knot's job definition is its last resource; its answer comes late.
+        emu.faults.add({
+          service: "batch",
+          operation: "RegisterJobDefinition",
+          kind: "latency",
+          delayMs: 3000,
+          times: 1,
+        });
+        making = Knot.create({
           name: "racy",
           target: "aws",
           pars: "lab",
           session,
           state,
           func: square,
-          baseImage,
+          baseImage: await ensureBaseImage(),
           compute: "FARGATE",
           vcpus: 0.25,
           memory: 512,
           pollInterval: 50,
           cloudknotDir: join(dir, "home"),
           warn: () => {},
-        }),
-        CannotCreateResourceError,
-      );
-      assert.equal(
-        e.message,
-        `Pars "lab" is being clobbered by another process with this config file ` +
-          `(${state.path}), so knot racy was not made, and nothing was created. Once that ` +
-          `clobber ends, create the Pars again with Pars.create({ name: "lab" }), or create the ` +
-          `knot with Knot.create({ name: "racy", func }) (or module and exportName) and the ` +
-          `knot's options: that creates the Pars again too`,
-      );
-      // A command-line user is told the commands.
-      assert.match(
-        inCliWords(e),
-        /create the Pars again with cloudknot pars create lab, or create the knot with cloudknot knot create racy MODULE EXPORT --target aws and the knot's options: that creates the Pars again too$/,
-      );
-      // Only the clobber's deletions: the knot made nothing.
-      assert.deepEqual(madeSince(emu, before), []);
-      assert.equal(await clobbering, undefined);
-      assert.equal(pars.clobbered, true);
-      assert.deepEqual(emu.listResources().map((r) => r.id), []);
-      assert.equal(await state.section("knot racy"), undefined);
-    } finally {
-      await clobbering;
-      await emu.close();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+        });
+        await until(emu, /^racy-ck-jq$/);
+        const before = emu.mutatingRequests().length;
+        for (const force of [false, true]) {
+          await assert.rejects(
+            pars.clobber({ force, pollMs: 20, timeoutMs: 2000, warn: () => {} }),
+            (e: unknown) => {
+              assert.ok(e instanceof CannotDeleteResourceError, String(e));
+              assert.equal(
+                e.message,
+                `Pars "lab" is used by knot racy, which another process is making with this ` +
+                  `config file (${state.path}); wait until it is made, then clobber the knot ` +
+                  `first, or pass { force: true } to clobber the Pars once it is made (force ` +
+                  `does not reach a knot being made)`,
+              );
+              return true;
+            },
+          );
+        }
+        // Nothing was deleted while the knot was made: only the knot's own requests.
+        assert.deepEqual(
+          emu.mutatingRequests().slice(before).filter((r) => r.service !== "batch")
+            .map((r) => `${r.service} ${r.operation}`),
+          [],
+        );
+        const knot = await making.then((k) => k, (e) => e);
+        assert.ok(knot instanceof Knot, String(knot));
+        assert.equal(pars.clobbered, false);
+        const run = await knot.map([1, 2], { progress: false });
+        assert.deepEqual(await run.results(), [1, 4]);
+        await knot.clobber();
+        await pars.clobber({ pollMs: 20, warn: () => {} });
+        assert.equal(pars.clobbered, true);
+      } finally {
+        await making?.catch(() => {});
+      }
+    }, DOCKER_EMULATOR),
+);
+
+dockerTest(
+  "Knot.create with a Pars that another call is clobbering refuses before creating anything, saying the Pars is being clobbered and how to make the knot once it ends",
+  () =>
+    withEmulator(async ({ emu, session, state, dir }) => {
+      let clobbering: Promise<unknown> | undefined;
+      try {
+        const pars = await Pars.create({ name: "lab", session, state });
+        const baseImage = await ensureBaseImage();
+        clobbering = (await slowClobber(emu, () =>
+          pars.clobber({ pollMs: 20, warn: () => {} }))).done;
+        const before = emu.mutatingRequests().length;
+        // gc passes the clobber's mark by: the Pars still has its record.
+        assert.deepEqual(await findGarbage({ session, state, localDir: noLocalKnots(state) }), []);
+        const e = await rejects(
+          Knot.create({
+            name: "racy",
+            target: "aws",
+            pars: "lab",
+            session,
+            state,
+            func: square,
+            baseImage,
+            compute: "FARGATE",
+            vcpus: 0.25,
+            memory: 512,
+            pollInterval: 50,
+            cloudknotDir: join(dir, "home"),
+            warn: () => {},
+          }),
+          CannotCreateResourceError,
+        );
+        assert.equal(
+          e.message,
+          `Pars "lab" is being clobbered by another process with this config file ` +
+            `(${state.path}), so knot racy was not made, and nothing was created. Once that ` +
+            `clobber ends, create the Pars again with Pars.create({ name: "lab" }), or create the ` +
+            `knot with Knot.create({ name: "racy", func }) (or module and exportName) and the ` +
+            `knot's options: that creates the Pars again too`,
+        );
+        // A command-line user is told the commands.
+        assert.match(
+          inCliWords(e),
+          /create the Pars again with cloudknot pars create lab, or create the knot with cloudknot knot create racy MODULE EXPORT --target aws and the knot's options: that creates the Pars again too$/,
+        );
+        // Only the clobber's deletions: the knot made nothing.
+        assert.deepEqual(madeSince(emu, before), []);
+        assert.equal(await clobbering, undefined);
+        assert.equal(pars.clobbered, true);
+        assert.deepEqual(emu.listResources().map((r) => r.id), []);
+        assert.equal(await state.section("knot racy"), undefined);
+      } finally {
+        await clobbering;
+      }
+    }, DOCKER_EMULATOR),
 );
 
 dockerTest(
   "Knot.create that heals a knot whose Pars another call is clobbering with force refuses before creating anything, and heals it once the clobber ended",
-  async () => {
-    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-pars-clobber-making-" });
-    let clobbering: Promise<unknown> | undefined;
-    try {
-      const session = await sessionFor(emu);
-      const state = new StateFile({ path: join(dir, "cloudknot") });
-      const options = {
-        name: "healed",
-        target: "aws" as const,
-        pars: "lab",
-        session,
-        state,
-        func: square,
-        baseImage: await ensureBaseImage(),
-        compute: "FARGATE" as const,
-        vcpus: 0.25,
-        memory: 512,
-        pollInterval: 50,
-        cloudknotDir: join(dir, "home"),
-        warn: () => {},
-      };
-      await Knot.create(options);
-      const pars = await Pars.create({ name: "lab", session, state });
-      // Forced, the clobber deletes the knot's queue and compute environment first, then
-      // answers late, while the knot's record stays.
-      clobbering = (await slowClobber(
-        emu,
-        () => pars.clobber({ force: true, pollMs: 20, warn: () => {} }),
-      )).done;
-      const before = emu.mutatingRequests().length;
-      // Its compute environment gone, Knot.create with its function would heal it: it refuses.
-      const e = await rejects(Knot.create(options), CannotCreateResourceError);
-      assert.match(e.message, /^Pars "lab" is being clobbered by another process/);
-      assert.deepEqual(madeSince(emu, before), []);
-      assert.equal(await clobbering, undefined);
-      // What the refusal says to do: once the clobber ended, the knot heals with its Pars.
-      const knot = await Knot.create(options);
-      const run = await knot.map([1, 2], { progress: false });
-      assert.deepEqual(await run.results(), [1, 4]);
-    } finally {
-      await clobbering;
-      await emu.close();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+  () =>
+    withEmulator(async ({ emu, session, state, dir }) => {
+      let clobbering: Promise<unknown> | undefined;
+      try {
+        const options = {
+          name: "healed",
+          target: "aws" as const,
+          pars: "lab",
+          session,
+          state,
+          func: square,
+          baseImage: await ensureBaseImage(),
+          compute: "FARGATE" as const,
+          vcpus: 0.25,
+          memory: 512,
+          pollInterval: 50,
+          cloudknotDir: join(dir, "home"),
+          warn: () => {},
+        };
+        await Knot.create(options);
+        const pars = await Pars.create({ name: "lab", session, state });
+        // Forced, the clobber deletes the knot's queue and compute environment first, then
+        // answers late, while the knot's record stays.
+        clobbering = (await slowClobber(
+          emu,
+          () => pars.clobber({ force: true, pollMs: 20, warn: () => {} }),
+        )).done;
+        const before = emu.mutatingRequests().length;
+        // Its compute environment gone, Knot.create with its function would heal it: it refuses.
+        const e = await rejects(Knot.create(options), CannotCreateResourceError);
+        assert.match(e.message, /^Pars "lab" is being clobbered by another process/);
+        assert.deepEqual(madeSince(emu, before), []);
+        assert.equal(await clobbering, undefined);
+        // What the refusal says to do: once the clobber ended, the knot heals with its Pars.
+        const knot = await Knot.create(options);
+        const run = await knot.map([1, 2], { progress: false });
+        assert.deepEqual(await run.results(), [1, 4]);
+      } finally {
+        await clobbering;
+      }
+    }, DOCKER_EMULATOR),
 );
 
 Deno.test("a second Pars.clobber while another call clobbers the Pars says so and waits for it, then ends with the Pars gone", async () => {

@@ -1,8 +1,8 @@
 /**
  * `gc`: finds (and with `--yes` deletes) the AWS resources this config file
  * made (its owner tag) that no record of the config file refers to, and the
- * run folders on this machine a killed `map()` left (with `--local`, only
- * those, without AWS).
+ * run folders on this machine a killed `map()` left and the image hold tags
+ * a killed build left (with `--local`, only those, without AWS).
  *
  * @module
  */
@@ -37,8 +37,10 @@ export const gc = defineCommand({
     "pieces of a VPC of its own, ECR repositories, and the job data (cloudknot/<knot>/ in the " +
     "bucket) of knots no longer recorded; and, on this machine, the run folders of local and " +
     "docker knots that a map() killed while it wrote their inputs left without a run.json " +
-    "(none that a live process is writing). With --local it looks only at those, and asks " +
-    "nothing of AWS. It is a dry run: it prints what it would delete. With " +
+    "(none that a live process is writing), and the hold tags (cloudknot/<name>:hold-<id>) " +
+    "that a knot create with this config file killed between its image's build and push left " +
+    "on Docker (none that a live process holds; --yes removes the tag alone). With --local it " +
+    "looks only at those, and asks nothing of AWS. It is a dry run: it prints what it would delete. With " +
     "--yes it deletes them, in dependency order, tolerating pieces already gone, and exits with " +
     "1 if any could not be deleted. Never the default VPC, the default repository or a bucket. " +
     "What another config file made (a colleague's on the same account, another machine's) is " +
@@ -64,7 +66,7 @@ export const gc = defineCommand({
     local: {
       type: "boolean",
       description: "Look only at this machine's run folders a killed map() left (local and " +
-        "docker knots), asking nothing of AWS",
+        "docker knots) and image hold tags a killed knot create left, asking nothing of AWS",
     },
     ...JSON_OPTION,
   },
@@ -72,7 +74,7 @@ export const gc = defineCommand({
     { description: "See what is left over (a dry run)", command: "cloudknot gc" },
     { description: "Delete it", command: "cloudknot gc --yes" },
     {
-      description: "Delete the run folders killed maps left, without AWS",
+      description: "Delete the run folders and hold tags killed processes left, without AWS",
       command: "cloudknot gc --local --yes",
     },
     {
@@ -105,7 +107,7 @@ export const gc = defineCommand({
       await ctx.log(ctx.err(
         "dim",
         session === undefined
-          ? "Looking for leftover run folders on this machine…"
+          ? "Looking for leftover run folders and hold tags on this machine…"
           : all
           ? "Looking for leftovers in every enabled region and IAM, and on this machine…"
           : `Looking for leftovers in ${session.region} and IAM, and on this machine…`,

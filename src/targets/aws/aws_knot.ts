@@ -259,7 +259,6 @@ async function create(
     computeEnvironment: names.computeEnvironment,
     jobQueue: names.jobQueue,
     bucket,
-    prefix: `${JOB_DATA_PREFIX}${name}/`,
   });
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),

@@ -187,7 +187,6 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     computeEnvironment: names.computeEnvironment,
     jobQueue: names.jobQueue,
     bucket,
-    prefix: `${JOB_DATA_PREFIX}${name}/`,
   });
   steps.push({
     action: await exists(() =>

@@ -27,12 +27,10 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { JobDetail } from "../../aws/services/batch.ts";
 import type { Estimate } from "../../cost/estimate.ts";
-import { estimateRun } from "../../cost/estimate.ts";
 import type { Docker } from "../../docker/docker.ts";
 import { DockerCommandError } from "../../docker/errors.ts";
 import { localRunUsage } from "../local/run_usage.ts";
 import {
-  INDEX_ENTRY_BYTES,
   listRecords,
   readManifest,
   RUN_KEYS,
@@ -44,7 +42,7 @@ import { itemLine } from "../../job/item_log.ts";
 import { mayHoldItems, readRecords } from "../../job/record_segment.ts";
 import { encodeRecord, type ErrorRecord, failureRecord, type JobRecord } from "../../job/record.ts";
 import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
-import { Plan } from "../../plan/plan.ts";
+import type { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { RUN_LOCK_FILES } from "../../store/local_knots.ts";
@@ -61,7 +59,13 @@ import { type GroupedJob, planGroups } from "../aws/groups.ts";
 import { sliceRun } from "../../job/slicing.ts";
 import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { cancelRequest, isRunName, readRunManifests, requestCancel } from "../run_manifests.ts";
-import { type MapRequest, measureItems, newRunId, type Target } from "../target.ts";
+import {
+  estimateMachineRun,
+  type MapRequest,
+  newRunId,
+  planMachineMap,
+  type Target,
+} from "../target.ts";
 import { firstChunk, writeInputs } from "./run_inputs.ts";
 
 /** The labels of a docker knot's containers. */
@@ -841,28 +845,17 @@ export class DockerTarget implements Target {
   }
 
   /** What `map(request)` would write and run, with nothing done; `itemSeconds` adds an estimate. */
-  async plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
+  plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
     const o = this.#o;
-    const { count, bytes } = await measureItems(request.items);
-    const run = join(o.root, "runs", "<run id>");
-    const { slice, concurrency } = dockerSlicing(o, count, request.itemsPerJob ?? "auto");
-    const containers = Math.ceil(count / slice);
-    return new Plan({
-      title: `Map ${count} items on knot ${o.knot} (docker)`,
-      steps: [
-        {
-          action: "write",
-          kind: "file",
-          name: join(run, RUN_KEYS.inputs),
-          details: { bytes },
-        },
-        {
-          action: "write",
-          kind: "file",
-          name: join(run, RUN_KEYS.index),
-          details: { bytes: count * INDEX_ENTRY_BYTES },
-        },
-        {
+    return planMachineMap(request, {
+      kind: "docker",
+      knot: o.knot,
+      root: o.root,
+      concurrency: this.#itemsAtOnce(),
+      run: (count) => {
+        const { slice, concurrency } = dockerSlicing(o, count, request.itemsPerJob ?? "auto");
+        const containers = Math.ceil(count / slice);
+        return {
           action: "run",
           kind: "containers",
           name: o.image,
@@ -877,12 +870,9 @@ export class DockerTarget implements Target {
             ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
             ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
           },
-        },
-      ],
-      ...(options.itemSeconds !== undefined && count > 0
-        ? { estimate: await this.estimate(count, { itemSeconds: options.itemSeconds }) }
-        : {}),
-    });
+        };
+      },
+    }, options);
   }
 
   /**
@@ -890,14 +880,12 @@ export class DockerTarget implements Target {
    * containers of as many items in flight as each has CPUs, its CPU-hours.
    */
   estimate(count: number, options: { itemSeconds: number }): Promise<Estimate> {
-    return Promise.resolve(
-      estimateRun({
-        target: "local",
-        count,
-        itemSeconds: options.itemSeconds,
-        concurrency: this.#o.concurrency * itemsInFlight(this.#o.vcpus),
-      }),
-    );
+    return estimateMachineRun(count, options.itemSeconds, this.#itemsAtOnce());
+  }
+
+  /** How many items run at once: `concurrency` containers, each with as many as it has CPUs. */
+  #itemsAtOnce(): number {
+    return this.#o.concurrency * itemsInFlight(this.#o.vcpus);
   }
 
   /** What a run's handle asks its target: its attempts' usage, and a retry. */

@@ -19,7 +19,6 @@ import { sleep } from "../../util/sleep.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import { type EndedAttempt, type PoolSink, WorkerPool } from "../../job/pool.ts";
-import { INDEX_ENTRY_BYTES } from "../../job/payload.ts";
 import {
   decodeRecord,
   encodeRecord,
@@ -31,19 +30,20 @@ import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.t
 import { cancelRequest, isRunName, readRunManifests, requestCancel } from "../run_manifests.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
-import { type Estimate, estimateRun } from "../../cost/estimate.ts";
-import { Plan } from "../../plan/plan.ts";
-import { type MapRequest, measureItems, newRunId, requestChunks, type Target } from "../target.ts";
+import type { Estimate } from "../../cost/estimate.ts";
+import type { Plan } from "../../plan/plan.ts";
+import {
+  estimateMachineRun,
+  type MapRequest,
+  newRunId,
+  planMachineMap,
+  requestChunks,
+  type Target,
+} from "../target.ts";
 import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { localRunUsage } from "./run_usage.ts";
 import { ItemFeed } from "./item_feed.ts";
-import {
-  LOCAL_RUN_LAYOUT,
-  type LocalRunManifest,
-  RUN_FILES,
-  RunDir,
-  RunStoreError,
-} from "./run_dir.ts";
+import { LOCAL_RUN_LAYOUT, type LocalRunManifest, RunDir, RunStoreError } from "./run_dir.ts";
 
 /** How often a follower looks at a run another process is running, in milliseconds. */
 const FOLLOW_MS = 200;
@@ -566,48 +566,30 @@ export class LocalTarget implements Target {
    * What `map(request)` would write and run, with nothing done;
    * `itemSeconds` adds an estimate.
    */
-  async plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
+  plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
     const o = this.#o;
-    const { count, bytes } = await measureItems(request.items);
-    const run = join(o.runsRoot, "runs", "<run id>");
-    return new Plan({
-      title: `Map ${count} items on knot ${o.knot} (local)`,
-      steps: [
-        { action: "write", kind: "file", name: join(run, RUN_FILES.inputs), details: { bytes } },
-        {
-          action: "write",
-          kind: "file",
-          name: join(run, RUN_FILES.index),
-          details: { bytes: count * INDEX_ENTRY_BYTES },
+    return planMachineMap(request, {
+      kind: "local",
+      knot: o.knot,
+      root: o.runsRoot,
+      concurrency: o.concurrency,
+      run: (count) => ({
+        action: "run",
+        kind: "worker processes",
+        name: `${Math.min(o.concurrency, count)}`,
+        details: {
+          items: count,
+          attempts: o.attempts,
+          ...(o.memory !== undefined ? { "heap limit MiB": o.memory } : {}),
+          ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
         },
-        {
-          action: "run",
-          kind: "worker processes",
-          name: `${Math.min(o.concurrency, count)}`,
-          details: {
-            items: count,
-            attempts: o.attempts,
-            ...(o.memory !== undefined ? { "heap limit MiB": o.memory } : {}),
-            ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
-          },
-        },
-      ],
-      ...(options.itemSeconds !== undefined && count > 0
-        ? { estimate: await this.estimate(count, { itemSeconds: options.itemSeconds }) }
-        : {}),
-    });
+      }),
+    }, options);
   }
 
   /** An estimate of a local run: its duration on the knot's workers, and its CPU-hours. */
   estimate(count: number, options: { itemSeconds: number }): Promise<Estimate> {
-    return Promise.resolve(
-      estimateRun({
-        target: "local",
-        count,
-        itemSeconds: options.itemSeconds,
-        concurrency: this.#o.concurrency,
-      }),
-    );
+    return estimateMachineRun(count, options.itemSeconds, this.#o.concurrency);
   }
 
   /** What a run's handle asks its target: its attempts' usage, and a retry. */
