@@ -2,6 +2,7 @@
 // then the command a user runs next: what was finished stays readable, what
 // was half done is finished, and nothing is left that no command finds.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { killAt } from "../support/kill_at.ts";
@@ -134,7 +135,7 @@ dockerTest(
 );
 
 dockerTest(
-  "retry killed once it submitted: knot show, once its jobs are done, shows it finished over the whole input",
+  "retry killed once it submitted: knot show, once its jobs are done, shows it finished over the whole input, and knot clobber counts it",
   async () => {
     await withAwsHome(async (home) => {
       const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
@@ -166,6 +167,22 @@ dockerTest(
         '{"index":1,"value":2}',
         '{"index":3,"value":4}',
       ]);
+
+      // A map killed while it uploaded its inputs leaves the data of a run that never started.
+      const inputs = join(home.dir, "inputs.json");
+      await Deno.writeTextFile(inputs, "[5]");
+      await killAt(
+        home.emu,
+        { service: "s3", operation: "PutObject" },
+        () => spawnCli(home, ["map", "--name", "odd", "--inputs", inputs], { env }),
+      );
+      // knot clobber counts what it deletes: the retry's run, which the knot's record lacks, too.
+      const asked = await cli(home, ["knot", "clobber", "odd"], { env });
+      assert.equal(asked.code, 2, asked.stderr);
+      assert.match(
+        asked.stderr,
+        /Clobbering deletes AWS knot odd \(its compute environment, job queue and job definitions, 2 runs and their job data, the data of 1 unfinished run\)/,
+      );
     }, { runner: "docker" });
   },
 );
