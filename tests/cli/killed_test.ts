@@ -135,7 +135,7 @@ dockerTest(
 );
 
 dockerTest(
-  "retry killed once it submitted: knot show, once its jobs are done, shows it finished over the whole input, and knot clobber counts it",
+  "retry killed once it submitted: knot show, once its jobs are done, shows it finished over the whole input, and knot clobber counts it; a clobber killed deleting the data leaves knot show and knot list agreeing, and saying how to finish",
   async () => {
     await withAwsHome(async (home) => {
       const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
@@ -182,6 +182,41 @@ dockerTest(
       assert.match(
         asked.stderr,
         /Clobbering deletes AWS knot odd \(its compute environment, job queue and job definitions, 2 runs and their job data, the data of 1 unfinished run\)/,
+      );
+
+      // A clobber killed while it deletes the job data: the runs are gone, and both say so.
+      await killAt(
+        home.emu,
+        { service: "s3", operation: "DeleteObjects" },
+        () => spawnCli(home, ["knot", "clobber", "odd", "--yes"], { env }),
+      );
+      const half = await cli(home, ["knot", "show", "odd"], { env });
+      assert.equal(half.code, 0, half.stderr);
+      assert.match(half.stdout, /^No runs$/m);
+      assert.match(
+        half.stdout,
+        /^A clobber of knot odd stopped part-way .*: run `cloudknot knot clobber odd` again to finish it\.$/m,
+      );
+      const halfJson = JSON.parse(
+        (await cli(home, ["knot", "show", "odd", "--json"], { env })).stdout,
+      );
+      assert.deepEqual(halfJson.runs, []);
+      assert.match(halfJson.clobberStarted, /^\d{4}-\d\d-\d\dT/);
+      const listed = JSON.parse((await cli(home, ["knot", "list", "--json"], { env })).stdout);
+      assert.deepEqual(
+        listed.map((k: Record<string, unknown>) => [k.name, k.runs, k.lastRun]),
+        [["odd", 0, null]],
+      );
+      assert.match(
+        (await cli(home, ["knot", "list"], { env })).stdout,
+        /^odd +aws us-east-1 \(clobber unfinished\) .* 0 +-$/m,
+      );
+      const finished = await cli(home, ["knot", "clobber", "odd", "--yes"], { env });
+      assert.equal(finished.code, 0, finished.stderr);
+      assert.match(finished.stdout, /^Clobbered AWS knot odd \(.*, 0 runs and their job data\)$/m);
+      assert.deepEqual(
+        JSON.parse((await cli(home, ["knot", "list", "--json"], { env })).stdout),
+        [],
       );
     }, { runner: "docker" });
   },

@@ -29,7 +29,8 @@ export const knotClobber = defineCommand({
     "(whoever reads their runs, as cloudknot results, sees their items cancelled by the " +
     "clobber), its queue, " +
     "compute environment and job definitions deleted, its job data deleted (unless " +
-    "--keep-data) and its record removed; --pars, --repo and --image delete those too (in the " +
+    "--keep-data) and its record removed (stopped part-way, it is finished by running it " +
+    "again); --pars, --repo and --image delete those too (in the " +
     "shared default repository, only the knot's tags). A knot of the Python cloudknot: its " +
     "CloudFormation stack is deleted, and waited for, with every resource in it; --pars deletes " +
     "its Pars's stack next.",
