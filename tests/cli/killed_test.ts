@@ -56,7 +56,7 @@ function states(home: AwsHome, name: string): string[] {
 }
 
 dockerTest(
-  "knot clobber killed once it disabled the queue: map says how to go on, knot create enables it",
+  "knot clobber killed once it disabled the queue: map says how to go on, knot create enables it and the knot no longer reads as half clobbered",
   async () => {
     await withAwsHome(async (home) => {
       const env = await knotWithRun(home, "dq");
@@ -66,6 +66,10 @@ dockerTest(
         () => spawnCli(home, ["knot", "clobber", "dq", "--yes"], { env }),
       );
       assert.deepEqual(states(home, "dq"), ["ENABLED", "DISABLED"]);
+      const clobberStarted = async () =>
+        JSON.parse((await cli(home, ["knot", "show", "dq", "--json"], { env })).stdout)
+          .clobberStarted;
+      assert.match(await clobberStarted(), /^\d{4}-\d\d-\d\dT/);
       const refused = await cli(home, ["map", "--name", "dq"], { stdin: "[2]", env });
       assert.equal(refused.code, 1);
       assert.match(
@@ -102,6 +106,8 @@ dockerTest(
       const healed = await cli(home, ["knot", "create", "dq", JOBS, "square", ...FARGATE], { env });
       assert.equal(healed.code, 0, healed.stderr);
       assert.deepEqual(states(home, "dq"), ["ENABLED", "ENABLED"]);
+      // Made whole again, it is no longer a knot whose clobber stopped part-way.
+      assert.equal(await clobberStarted(), null);
       const again = await cli(home, ["map", "--name", "dq", "-q"], { stdin: "[2]", env });
       assert.equal(again.code, 0, again.stderr);
       assert.equal(again.stdout, '{"index":0,"value":4}\n');
