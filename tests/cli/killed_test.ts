@@ -2,6 +2,7 @@
 // then the command a user runs next: what was finished stays readable, what
 // was half done is finished, and nothing is left that no command finds.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { killAt } from "../support/kill_at.ts";
@@ -55,7 +56,7 @@ function states(home: AwsHome, name: string): string[] {
 }
 
 dockerTest(
-  "knot clobber killed once it disabled the queue: map says how to go on, knot create enables it",
+  "knot clobber killed once it disabled the queue: map says how to go on, knot create enables it and the knot no longer reads as half clobbered",
   async () => {
     await withAwsHome(async (home) => {
       const env = await knotWithRun(home, "dq");
@@ -65,6 +66,10 @@ dockerTest(
         () => spawnCli(home, ["knot", "clobber", "dq", "--yes"], { env }),
       );
       assert.deepEqual(states(home, "dq"), ["ENABLED", "DISABLED"]);
+      const clobberStarted = async () =>
+        JSON.parse((await cli(home, ["knot", "show", "dq", "--json"], { env })).stdout)
+          .clobberStarted;
+      assert.match(await clobberStarted(), /^\d{4}-\d\d-\d\dT/);
       const refused = await cli(home, ["map", "--name", "dq"], { stdin: "[2]", env });
       assert.equal(refused.code, 1);
       assert.match(
@@ -101,6 +106,8 @@ dockerTest(
       const healed = await cli(home, ["knot", "create", "dq", JOBS, "square", ...FARGATE], { env });
       assert.equal(healed.code, 0, healed.stderr);
       assert.deepEqual(states(home, "dq"), ["ENABLED", "ENABLED"]);
+      // Made whole again, it is no longer a knot whose clobber stopped part-way.
+      assert.equal(await clobberStarted(), null);
       const again = await cli(home, ["map", "--name", "dq", "-q"], { stdin: "[2]", env });
       assert.equal(again.code, 0, again.stderr);
       assert.equal(again.stdout, '{"index":0,"value":4}\n');
@@ -134,7 +141,7 @@ dockerTest(
 );
 
 dockerTest(
-  "retry killed once it submitted: knot show, once its jobs are done, shows it finished over the whole input",
+  "retry killed once it submitted: knot show, once its jobs are done, shows it finished over the whole input, and knot clobber counts it; a clobber killed deleting the data leaves knot show and knot list agreeing, and saying how to finish",
   async () => {
     await withAwsHome(async (home) => {
       const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
@@ -166,6 +173,57 @@ dockerTest(
         '{"index":1,"value":2}',
         '{"index":3,"value":4}',
       ]);
+
+      // A map killed while it uploaded its inputs leaves the data of a run that never started.
+      const inputs = join(home.dir, "inputs.json");
+      await Deno.writeTextFile(inputs, "[5]");
+      await killAt(
+        home.emu,
+        { service: "s3", operation: "PutObject" },
+        () => spawnCli(home, ["map", "--name", "odd", "--inputs", inputs], { env }),
+      );
+      // knot clobber counts what it deletes: the retry's run, which the knot's record lacks, too.
+      const asked = await cli(home, ["knot", "clobber", "odd"], { env });
+      assert.equal(asked.code, 2, asked.stderr);
+      assert.match(
+        asked.stderr,
+        /Clobbering deletes AWS knot odd \(its compute environment, job queue and job definitions, 2 runs and their job data, the data of 1 unfinished run\)/,
+      );
+
+      // A clobber killed while it deletes the job data: the runs are gone, and both say so.
+      await killAt(
+        home.emu,
+        { service: "s3", operation: "DeleteObjects" },
+        () => spawnCli(home, ["knot", "clobber", "odd", "--yes"], { env }),
+      );
+      const half = await cli(home, ["knot", "show", "odd"], { env });
+      assert.equal(half.code, 0, half.stderr);
+      assert.match(half.stdout, /^No runs$/m);
+      assert.match(
+        half.stdout,
+        /^A clobber of knot odd stopped part-way .*: run `cloudknot knot clobber odd` again to finish it\.$/m,
+      );
+      const halfJson = JSON.parse(
+        (await cli(home, ["knot", "show", "odd", "--json"], { env })).stdout,
+      );
+      assert.deepEqual(halfJson.runs, []);
+      assert.match(halfJson.clobberStarted, /^\d{4}-\d\d-\d\dT/);
+      const listed = JSON.parse((await cli(home, ["knot", "list", "--json"], { env })).stdout);
+      assert.deepEqual(
+        listed.map((k: Record<string, unknown>) => [k.name, k.runs, k.lastRun]),
+        [["odd", 0, null]],
+      );
+      assert.match(
+        (await cli(home, ["knot", "list"], { env })).stdout,
+        /^odd +aws us-east-1 \(clobber unfinished\) .* 0 +-$/m,
+      );
+      const finished = await cli(home, ["knot", "clobber", "odd", "--yes"], { env });
+      assert.equal(finished.code, 0, finished.stderr);
+      assert.match(finished.stdout, /^Clobbered AWS knot odd \(.*, 0 runs and their job data\)$/m);
+      assert.deepEqual(
+        JSON.parse((await cli(home, ["knot", "list", "--json"], { env })).stdout),
+        [],
+      );
     }, { runner: "docker" });
   },
 );

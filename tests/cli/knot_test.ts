@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { cli, cliInTerminal, hasScript, JOBS, ndjson, withHome } from "./helpers.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { type AwsKnotRecord, writeAwsKnot } from "../../src/targets/aws/catalog.ts";
+import { withAwsHome } from "./aws_helpers.ts";
 
 Deno.test("knot create, list, show and clobber a local knot", async () => {
   await withHome(async (home) => {
@@ -178,7 +179,8 @@ Deno.test("knot clobber --target aws of a name the config file does not record s
 });
 
 Deno.test("knot clobber --repo says it takes only the knot's image tags from a repository another knot uses, as the clobber does", async () => {
-  await withHome(async (home) => {
+  // The question counts the runs in the knots' job data (none: their bucket was never made).
+  await withAwsHome(async (home) => {
     const state = new StateFile({ path: home.env.CLOUDKNOT_CONFIG_FILE! });
     const record = (name: string, dockerRepo: string): AwsKnotRecord => ({
       name,
@@ -210,5 +212,7 @@ Deno.test("knot clobber --repo says it takes only the knot's image tags from a r
     const own = await cli(home, ["knot", "clobber", "c", "--repo"]);
     assert.equal(own.code, 2, own.stderr);
     assert.match(own.stderr, /, repository c-images\): pass --yes/);
+    assert.match(own.stderr, /, 0 runs and their job data, /);
+    assert.deepEqual(home.emu.mutatingRequests(), []);
   });
 });

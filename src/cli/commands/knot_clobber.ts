@@ -14,7 +14,7 @@ import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { confirmDeletion, openOrForget, YES_OPTION } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
-import { locateKnot, requireAwsKnot } from "../common/knots.ts";
+import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
 import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
 import { KNOT_TARGET_OPTION } from "../common/options.ts";
 
@@ -29,7 +29,8 @@ export const knotClobber = defineCommand({
     "(whoever reads their runs, as cloudknot results, sees their items cancelled by the " +
     "clobber), its queue, " +
     "compute environment and job definitions deleted, its job data deleted (unless " +
-    "--keep-data) and its record removed; --pars, --repo and --image delete those too (in the " +
+    "--keep-data) and its record removed (stopped part-way, it is finished by running it " +
+    "again); --pars, --repo and --image delete those too (in the " +
     "shared default repository, only the knot's tags). A knot of the Python cloudknot: its " +
     "CloudFormation stack is deleted, and waited for, with every resource in it; --pars deletes " +
     "its Pars's stack next.",
@@ -88,8 +89,17 @@ export const knotClobber = defineCommand({
 
 async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   const settings = cliSettings(ctx);
-  const record = await requireAwsKnot(settings.state, name);
-  const runs = record.runs.length;
+  const reader = await openAwsKnotReader(ctx, name);
+  const { record } = reader;
+  // What is deleted is what its job data holds (as `knot show` lists it), not what its record
+  // remembers: a map killed before it recorded its run has a run all the same.
+  // (A record of another profile, or without a bucket, is refused when the knot is opened.)
+  const readable = record.bucket !== "" && reader.session.sameProfile(record.profile);
+  const data = readable
+    ? await reader.runData()
+    : { runs: record.runs, unfinished: [] as string[] };
+  const runs = data.runs.length;
+  const unfinished = data.unfinished.length;
   // In the default repository, or one another knot uses, only the knot's tags go, as the
   // knot's clobber does.
   const shared = record.dockerRepo === await getEcrRepo(settings) ||
@@ -100,6 +110,9 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   const parts = [
     "its compute environment, job queue and job definitions",
     `${runs} run${runs === 1 ? "" : "s"}${ctx.flag("keep-data") ? "" : " and their job data"}`,
+    ...(unfinished > 0 && !ctx.flag("keep-data")
+      ? [`the data of ${unfinished} unfinished run${unfinished === 1 ? "" : "s"}`]
+      : []),
     ...(ctx.flag("pars") ? [`Pars ${record.pars}`] : []),
     ...(ctx.flag("repo") ? [repo] : []),
     ...(ctx.flag("image") ? [`image ${record.dockerImage}`] : []),

@@ -101,7 +101,9 @@ export const knotList = defineCommand({
           },
           cells: [
             record.name,
-            `aws ${record.region}`,
+            `aws ${record.region}${
+              record.clobberStartedAt === undefined ? "" : " (clobber unfinished)"
+            }`,
             awsFunctionLabel(record, image),
             String(record.runs.length),
             last ?? "-",

@@ -21,6 +21,7 @@ import type { OriginalRecord } from "../../resources/original.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { formatTime, renderTable } from "../common/table.ts";
 import type { RunManifest } from "../../job/payload.ts";
+import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
 
 /** AWS runs read for their status (each takes one round of AWS calls); older ones are listed only. */
 const AWS_RUNS_READ = 20;
@@ -34,7 +35,8 @@ export const knotShow = defineCommand({
     "A run is finished once every item has ended; one still going shows its counts so far. " +
     "A retry counts every item of the input it retried, with the results it did not run again. " +
     `For a knot on AWS, its resources too, and the counts of its latest ${AWS_RUNS_READ} runs. ` +
-    "A knot of the Python cloudknot shows its CloudFormation stack, its Pars and its jobs.",
+    "A knot of the Python cloudknot shows its CloudFormation stack, its Pars and its jobs. " +
+    "An AWS knot whose clobber stopped part-way says so, and what to run to finish it.",
   args: [{ name: "knot", required: true, description: "The knot's name" }],
   options: { ...JSON_OPTION, ...KNOT_TARGET_OPTION },
   examples: [{
@@ -91,11 +93,16 @@ function runJson(manifest: RunManifest, counts?: RunCounts, finished?: boolean) 
   };
 }
 
-function details(ctx: CommandContext, rows: [string, string][], runs: RunRow[]): string {
+function details(
+  ctx: CommandContext,
+  rows: [string, string][],
+  runs: RunRow[],
+  note?: string,
+): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${ctx.out("bold", k.padEnd(width))} ${v}`);
   lines.push("");
-  if (runs.length === 0) lines.push("No runs yet");
+  if (runs.length === 0) lines.push(note === undefined ? "No runs yet" : "No runs");
   else {
     lines.push(renderTable(
       ["RUN", "CREATED", "ITEMS", "SUCCEEDED", "FAILED", "STATUS"],
@@ -110,6 +117,7 @@ function details(ctx: CommandContext, rows: [string, string][], runs: RunRow[]):
       ctx.out,
     ));
   }
+  if (note !== undefined) lines.push("", note);
   return lines.join("\n");
 }
 
@@ -161,18 +169,34 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
     }));
     return 0;
   }
-  await ctx.print(details(ctx, [
-    ["knot", record.name],
-    ["target", `aws (${record.region}, profile ${record.profile})`],
-    ["function", awsFunctionLabel(record, image)],
-    ["image", record.imageUri],
-    ["compute", record.compute],
-    ["pars", record.pars],
-    ["environment", record.computeEnvironment],
-    ["queue", record.jobQueue],
-    ["definition", record.jobDefinition],
-    ["job role", record.jobRole ?? "the Pars's shared job role (made before knots had their own)"],
-    ["data", `s3://${record.bucket}/${record.prefix}/`],
-  ], runs));
+  await ctx.print(details(
+    ctx,
+    [
+      ["knot", record.name],
+      ["target", `aws (${record.region}, profile ${record.profile})`],
+      ["function", awsFunctionLabel(record, image)],
+      ["image", record.imageUri],
+      ["compute", record.compute],
+      ["pars", record.pars],
+      ["environment", record.computeEnvironment],
+      ["queue", record.jobQueue],
+      ["definition", record.jobDefinition],
+      [
+        "job role",
+        record.jobRole ?? "the Pars's shared job role (made before knots had their own)",
+      ],
+      ["data", `s3://${record.bucket}/${record.prefix}/`],
+    ],
+    runs,
+    halfClobbered(record),
+  ));
   return 0;
+}
+
+/** What to do about a knot whose clobber has not finished (it stopped part-way, or still runs). */
+function halfClobbered(record: AwsKnotRecord): string | undefined {
+  if (record.clobberStartedAt === undefined) return undefined;
+  return `A clobber of knot ${record.name} stopped part-way (it began at ` +
+    `${formatTime(record.clobberStartedAt)} and has not finished): run ` +
+    `\`cloudknot knot clobber ${record.name}\` again to finish it.`;
 }

@@ -183,5 +183,9 @@ export function awsKnotJson(
     jobDefinition: record.jobDefinition,
     jobRole: record.jobRole ?? null,
     data: `s3://${record.bucket}/${record.prefix}/`,
+    // A clobber that has not finished: when it began.
+    clobberStarted: record.clobberStartedAt === undefined
+      ? null
+      : new Date(record.clobberStartedAt).toISOString(),
   };
 }

@@ -119,6 +119,11 @@ export interface AwsKnotReader {
   /** The knot's runs, oldest first. */
   runs(): Promise<RunManifest[]>;
   /**
+   * Its runs, and the ids of the run folders of its job data without a
+   * manifest (maps stopped while they uploaded their inputs).
+   */
+  runData(): Promise<{ runs: RunManifest[]; unfinished: string[] }>;
+  /**
    * Opens a run and follows it (results arrive as the jobs finish).
    *
    * @param runId The run's id.
@@ -209,6 +214,7 @@ export async function openAwsKnotReader(
     record,
     session,
     runs: () => target.runs(),
+    runData: () => target.runData(),
     collect: (runId, options = {}) => target.collect(runId, options),
     plan: (request, options = {}) => target.plan(request, options),
     async open(runId) {

@@ -61,6 +61,8 @@ import { AwsTarget, type AwsTargetOptions } from "./aws_target.ts";
 import {
   type AwsKnotRecord,
   awsTargetOptions,
+  forgetAwsKnotRuns,
+  markAwsKnotClobbering,
   readAwsKnot,
   readAwsKnots,
   removeAwsKnot,
@@ -1013,13 +1015,16 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
   }
 
   /**
-   * Deletes the knot's AWS resources, in this order: its unfinished jobs are
+   * Deletes the knot's AWS resources, in this order: its record notes that
+   * its clobber has begun; its unfinished jobs are
    * stopped, with a reason that every reader of their runs reads as a
    * cancellation by the clobber, and waited on (at most 150 s); its queue is disabled and deleted; its compute environment is
    * disabled and deleted (and waited on); its job definitions are
-   * deregistered; its job data is deleted from S3; the repository and image
+   * deregistered; its record forgets its runs and their job data is deleted
+   * from S3; the repository and image
    * when asked; its record is removed; then the Pars and the bucket when
-   * asked.
+   * asked. A clobber stopped part-way (a kill, a lost connection) is
+   * finished by clobbering the knot again.
    *
    * @param options What else to delete.
    * @throws {BucketDeleteDeniedError} With `bucket: true`, when everything
@@ -1030,6 +1035,8 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     const r = this.resources;
     const { name } = this.#record;
     const batch = session.batch;
+    // Noted before anything changes: a clobber stopped part-way reads as such (`knot show`).
+    await markAwsKnotClobbering(state, name);
     const live: string[] = [];
     // A queue deleted outside cloudknot has no jobs left to stop.
     const statuses = this.missing.includes(r.jobQueue)
@@ -1075,7 +1082,11 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     if (role !== undefined && role === knotRoleName(this.#record.pars, name)) {
       await deleteRole(session.iam, role);
     }
-    if (!options.keepData) await deletePrefix(this.store, "");
+    if (!options.keepData) {
+      // Forgotten first: once some of it is deleted, the record counts no run whose data is gone.
+      await forgetAwsKnotRuns(state, name);
+      await deletePrefix(this.store, "");
+    }
     // What the repository lost, for the bucket's error.
     let repoClobbered: string | undefined;
     if (options.repo) {

@@ -48,6 +48,7 @@ import { failureRecord } from "../../job/record.ts";
 import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { configOwner } from "../../resources/owner.ts";
+import { isAwsCode } from "../../resources/_ledger.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
 import {
   type MapRequest,
@@ -514,13 +515,40 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * @returns Each run's manifest.
    */
   async runs(): Promise<RunManifest[]> {
+    return (await this.#scanRuns()).runs;
+  }
+
+  /**
+   * What a knot's job data holds: its runs, as {@linkcode runs} lists them,
+   * and the ids of the run folders under `<prefix>/runs/` without a
+   * manifest: the data of maps stopped before their index was written (killed
+   * while they uploaded their inputs), or of one uploading now. A bucket that
+   * is gone holds neither.
+   *
+   * @returns The runs, oldest first, and the unfinished run ids.
+   */
+  async runData(): Promise<{ runs: RunManifest[]; unfinished: string[] }> {
+    try {
+      return await this.#scanRuns();
+    } catch (e) {
+      if (isAwsCode(e, "NoSuchBucket")) return { runs: [], unfinished: [] };
+      throw e;
+    }
+  }
+
+  async #scanRuns(): Promise<{ runs: RunManifest[]; unfinished: string[] }> {
     const ids = new Set(await recordedRuns(this.#o.state, this.#o.knot));
-    for await (const id of this.#store.folders("runs/")) ids.add(id);
+    const folders = new Set<string>();
+    for await (const id of this.#store.folders("runs/")) folders.add(id);
+    const all = [...new Set([...ids, ...folders])];
     const manifests = await Promise.all(
-      [...ids].map((id) => this.#manifest(this.#store.at(`runs/${id}`))),
+      all.map((id) => this.#manifest(this.#store.at(`runs/${id}`))),
     );
-    return manifests.filter((m): m is RunManifest => m !== undefined)
-      .sort((a, b) => a.createdAt - b.createdAt);
+    return {
+      runs: manifests.filter((m): m is RunManifest => m !== undefined)
+        .sort((a, b) => a.createdAt - b.createdAt),
+      unfinished: all.filter((id, i) => folders.has(id) && manifests[i] === undefined),
+    };
   }
 
   async #manifest(store: S3Store): Promise<RunManifest | undefined> {

@@ -92,6 +92,12 @@ export interface AwsKnotRecord {
   /** The run ids the record remembers, oldest first. */
   runs: string[];
   /**
+   * When a clobber of the knot began (key `clobber-started`), in ms since
+   * the epoch: the record of a knot whose clobber has not finished (it
+   * stopped part-way, or still runs). A knot made again drops it.
+   */
+  clobberStartedAt?: number;
+  /**
    * Where its module's sources were when it was bundled (keys `source-key`,
    * `source-src`, `source-deno-dir`), so its runs' stack frames name the
    * files in any process; absent for `func` and in records of earlier versions.
@@ -123,6 +129,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
     keys.get(k)
   );
   const sources = key && src && deno_dir ? { key, src, deno_dir } : undefined;
+  const clobberStartedAt = Date.parse(keys.get("clobber-started") ?? "");
   // Reading the record remembers, for this process, where its module's sources are.
   if (sources !== undefined) rememberSourceRoots(sources.key, sources);
   return {
@@ -138,6 +145,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
     imageTags: (keys.get("image-tags") ?? name.toLowerCase()).split(" "),
     runs: knotRunIds(keys),
     ...(sources !== undefined ? { sources } : {}),
+    ...(Number.isNaN(clobberStartedAt) ? {} : { clobberStartedAt }),
   };
 }
 
@@ -307,6 +315,50 @@ export async function writeAwsKnot(state: StateFile, record: AwsKnotRecord): Pro
     "source-key": record.sources?.key,
     "source-src": record.sources?.src,
     "source-deno-dir": record.sources?.deno_dir,
+    // A knot made again is whole, whatever a clobber left undone.
+    "clobber-started": undefined,
+  });
+}
+
+/**
+ * Notes in a knot's record that its clobber has begun, before the clobber
+ * changes anything, so that `knot show` and `knot list` tell a knot whose
+ * clobber stopped part-way. A record that is gone is left gone.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { markAwsKnotClobbering } from "./catalog.ts";
+ *
+ * await markAwsKnotClobbering(state, "squares");
+ * ```
+ *
+ * @param state The config file.
+ * @param name The knot's name.
+ */
+export async function markAwsKnotClobbering(state: StateFile, name: string): Promise<void> {
+  await state.update((doc) => {
+    doc.get(recordSection("knot", name))?.set("clobber-started", new Date().toISOString());
+  });
+}
+
+/**
+ * Forgets the runs a knot's record remembers, as its clobber is about to
+ * delete their data: the record counts no run whose data may be gone. A
+ * record that is gone is left gone.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { forgetAwsKnotRuns } from "./catalog.ts";
+ *
+ * await forgetAwsKnotRuns(state, "squares");
+ * ```
+ *
+ * @param state The config file.
+ * @param name The knot's name.
+ */
+export async function forgetAwsKnotRuns(state: StateFile, name: string): Promise<void> {
+  await state.update((doc) => {
+    doc.get(recordSection("knot", name))?.delete("runs");
   });
 }
 

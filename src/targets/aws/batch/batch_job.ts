@@ -13,7 +13,7 @@ import type {
   JobDetail,
 } from "../../../aws/services/batch.ts";
 import { type JobCommand, parseJobCommand } from "./command.ts";
-import { describeJobs, isTerminalStatus, stopJob } from "./jobs.ts";
+import { cloudknotStopReason, describeJobs, isTerminalStatus, stopJob } from "./jobs.ts";
 import { logGroupOf, readLogStream } from "./log_stream.ts";
 import { RunPoller } from "./run_poller.ts";
 import { sleep } from "../../../util/sleep.ts";
@@ -334,16 +334,19 @@ export class BatchJob {
   /**
    * Stops the job the way its state allows: cancels it while it waits,
    * terminates it once it runs; an array parent is terminated, which stops
-   * all its children.
+   * all its children. As a run's `cancel()` does, it gives Batch the reason
+   * after `cloudknot: `, so whoever reads the job's run (`result()`, the run's
+   * handle, `cloudknot results`) reads its items as cancelled with this
+   * reason, not as crashed (a running container gets SIGTERM and exits 143).
    *
-   * @param reason Why; Batch shows it as the status reason.
+   * @param reason Why; Batch shows it as the status reason, as `cloudknot: <reason>`.
    * @returns What was done (`"none"` when the job had already finished).
    */
   async terminate(reason: string): Promise<"cancel" | "terminate" | "none"> {
     if (typeof reason !== "string" || reason.trim() === "") {
       throw new CloudknotInputError("reason must be a non-empty string", { field: "reason" });
     }
-    return await stopJob(this.#session.batch, await this.#describe(), reason);
+    return await stopJob(this.#session.batch, await this.#describe(), cloudknotStopReason(reason));
   }
 
   /**
@@ -411,9 +414,9 @@ export class BatchJob {
    * Stops the job (unless it has finished) and removes it from the state
    * file.
    *
-   * @param reason Why, for the status reason. @default {"Clobbered by cloudknot"}
+   * @param reason Why, for the status reason (after `cloudknot: `, as {@linkcode terminate} gives it). @default {"The job was clobbered"}
    */
-  async clobber(reason = "Clobbered by cloudknot"): Promise<void> {
+  async clobber(reason = "The job was clobbered"): Promise<void> {
     await this.terminate(reason);
     if (!this.#isChild) await this.#state?.remove(this.#section(), this.jobId);
   }

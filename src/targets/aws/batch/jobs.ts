@@ -33,8 +33,9 @@ export const JOB_STATUS_ORDER = [
 
 /**
  * What starts the reason cloudknot gives Batch when it stops a run's jobs
- * itself (a run's `cancel()`, a knot's clobber): a reader of the run (any
- * process) then knows the attempts it stopped were cancelled, not crashed.
+ * itself (a run's `cancel()`, a knot's clobber, `BatchJob.terminate()`): a
+ * reader of the run (any process) then knows the attempts it stopped were
+ * cancelled, not crashed.
  */
 export const CLOUDKNOT_STOP_PREFIX = "cloudknot: ";
 

@@ -141,7 +141,7 @@ Deno.test("BatchJob: adopt, status, done, result of array parents and children, 
   }
 });
 
-Deno.test("BatchJob: terminate cancels a waiting job and terminates a running one", async () => {
+Deno.test("BatchJob: terminate cancels a waiting job and terminates a running one; every reader reads their items as cancelled, with the reason given", async () => {
   const bed = await startTestBed(job, { emulator: { concurrency: 1 } });
   const { emu, session } = bed;
   const options = { session, pollIntervalMs: 50 };
@@ -165,17 +165,25 @@ Deno.test("BatchJob: terminate cancels a waiting job and terminates a running on
     const waiting = await BatchJob.fromId(b, options);
     assert.equal(await waiting.terminate("Not needed"), "cancel");
     assert.equal(await running.terminate("Enough"), "terminate");
-    const settled = await run.settled();
-    const first = settled[ids.indexOf(a)]!;
-    const second = settled[ids.indexOf(b)]!;
-    assert.ok(first.status === "rejected" && first.reason instanceof ItemError);
-    assert.equal(first.reason.statusReason, "Enough");
-    assert.ok(second.status === "rejected" && second.reason instanceof ItemError);
-    assert.equal(second.reason.kind, "cancelled");
-    assert.match(second.reason.message, /Not needed/);
-    assert.equal((await waiting.status()).status, "FAILED");
-    await run.done;
+    // The handle that mapped, and another one that reads the run from Batch and S3 alone.
     await emu.waitForJobs(30_000);
+    for (const reader of [run, await bed.target().collect<string>(run.runId)]) {
+      const settled = await reader.settled();
+      const first = settled[ids.indexOf(a)]!;
+      const second = settled[ids.indexOf(b)]!;
+      // The running one got SIGTERM and exited 143, as a crash would: still cancelled.
+      assert.ok(first.status === "rejected" && first.reason instanceof ItemError);
+      assert.equal(first.reason.kind, "cancelled", first.reason.message);
+      assert.match(first.reason.message, /attempt 1 was stopped by cloudknot: Enough$/);
+      assert.equal(first.reason.exitCode, 143);
+      assert.equal(first.reason.statusReason, "cloudknot: Enough");
+      assert.ok(second.status === "rejected" && second.reason instanceof ItemError);
+      assert.equal(second.reason.kind, "cancelled", second.reason.message);
+      assert.match(second.reason.message, /Not needed/);
+    }
+    assert.equal((await waiting.status()).status, "FAILED");
+    assert.equal((await running.status()).statusReason, "cloudknot: Enough");
+    await run.done;
   } finally {
     await bed.close();
   }
