@@ -14,7 +14,7 @@ import { cli, JOBS, spawnCli } from "./helpers.ts";
 
 const BUCKET = "cloudknot-123456789012-us-east-1";
 
-for (const operation of ["PutPublicAccessBlock", "PutBucketPolicy"]) {
+for (const operation of ["CreateBucket", "PutPublicAccessBlock", "PutBucketPolicy"]) {
   Deno.test(`configure killed at ${operation} of a new bucket: the next configure finishes the bucket`, async () => {
     await withAwsHome(async (home) => {
       await killAt(
@@ -23,8 +23,12 @@ for (const operation of ["PutPublicAccessBlock", "PutBucketPolicy"]) {
         () => spawnCli(home, ["configure", "--region", "us-east-1"]),
       );
       assert.ok(home.emu.s3.buckets.has(BUCKET));
+      // Killed before the bucket's first tag, the config file says it was creating it.
+      const state = new StateFile({ path: home.configFile });
+      assert.equal(await state.get("aws", "s3-bucket-creating"), BUCKET);
       const again = await cli(home, ["configure", "--region", "us-east-1"]);
       assert.equal(again.code, 0, again.stderr);
+      assert.equal(await state.get("aws", "s3-bucket-creating"), undefined);
       const bucket = home.emu.s3.buckets.get(BUCKET)!;
       // The lifecycle rule expires job data and aborts unfinished uploads.
       assert.match(bucket.config.lifecycle ?? "", /AbortIncompleteMultipartUpload/);
