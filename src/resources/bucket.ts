@@ -59,6 +59,16 @@ export interface EnsureBucketOptions {
    * @default {false}
    */
   manageExisting?: boolean;
+  /**
+   * Called once the bucket is known to be missing, right before it is
+   * created: where a caller records that it is creating it. S3 has no way to
+   * tag a bucket as it is created, so a process killed between CreateBucket
+   * and its first PutBucketTagging leaves a bucket without `ManagedBy`, which
+   * a later call would use as it is; a caller that finds its record there
+   * passes `manageExisting` to finish it (as `setS3Params` does).
+   * @default {undefined}
+   */
+  beforeCreate?: () => Promise<void>;
 }
 
 /** What {@linkcode ensureBucket} did. */
@@ -363,6 +373,7 @@ export async function ensureBucket(
   let created = false;
   const exists = await headBucket(session, bucket, headers);
   if (!exists) {
+    await options.beforeCreate?.();
     try {
       await session.s3.createBucket({ Bucket: bucket });
       created = true;

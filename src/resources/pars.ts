@@ -44,6 +44,7 @@ import {
   ensureRole,
   getInstanceProfile,
   getRole,
+  isOurs,
   JOB_BUCKET_POLICY_NAME,
   jobBucketPolicy,
   MANAGED_BY_TAG,
@@ -56,7 +57,7 @@ import {
 } from "./_iam_roles.ts";
 import { Ledger } from "./_ledger.ts";
 import { originalRecord, OriginalResourceError } from "./original.ts";
-import { configOwner, OWNER_TAG_KEY } from "./owner.ts";
+import { configOwner, OWNER_TAG_KEY, readOwner } from "./owner.ts";
 import { requireRecordRegion } from "./record_region.ts";
 import {
   DEFAULT_IPV4_CIDR,
@@ -87,6 +88,26 @@ export interface ParsClobberOptions {
   timeoutMs?: number;
   /** Where waits are reported. @default {console.warn} */
   warn?: (message: string) => void;
+}
+
+/**
+ * What {@linkcode Pars.clobber} did with each resource the Pars' record says
+ * it made (its {@linkcode Pars.created} list), as `kind:id`.
+ */
+export interface ParsClobbered {
+  /** What it deleted, in the order the Pars made them. */
+  deleted: string[];
+  /**
+   * What was gone already: deleted by a clobber that stopped part-way (a
+   * killed process), or outside cloudknot.
+   */
+  gone: string[];
+  /**
+   * What it kept: a resource of that name exists again, but its tags say
+   * another Pars or another config file made it (`cloudknot:pars`,
+   * `cloudknot:owner`).
+   */
+  kept: string[];
 }
 
 /**
@@ -848,29 +869,80 @@ export class Pars {
   }
 
   /**
-   * Deletes what this Pars made, in dependency order, tolerating pieces
-   * already gone: role policies, the role's instance profile membership, the
-   * instance profile, the roles, the security group, then (for a VPC of its
-   * own) route table associations and route table, internet gateway,
-   * subnets and VPC. Then removes `[pars <name>]` from the config file. A
-   * second call does nothing. A network resource that a compute environment
-   * deleted a moment ago still holds is deleted again with backoff until
-   * AWS releases it (for up to `timeoutMs`), with a warning.
+   * Clobbers the Pars of that name from its record in the config file,
+   * whether its resources are all there or partly gone: what a clobber
+   * killed part-way (or a hand outside cloudknot) left of it is deleted, as
+   * {@linkcode Pars.prototype.clobber} says, and its record removed. Where
+   * {@linkcode Pars.create} would remove the record of a Pars partly gone and
+   * leave the rest to `findGarbage`, this finishes the clobber. Nothing is
+   * made.
    *
    * @example Usage
    * ```ts ignore
-   * await pars.clobber({ force: true });
+   * import { Pars } from "@cloudknot/cloudknot";
+   *
+   * const { deleted, gone } = await Pars.clobber({ name: "lab" });
+   * console.log(`deleted ${deleted.length}; ${gone.length} were gone already`);
+   * ```
+   *
+   * @param options The Pars' name, the session and config file, and the clobber's options.
+   * @returns What was deleted, what was gone already and what was kept.
+   * @throws {ResourceDoesNotExistError} When the config file has no record of the Pars.
+   * @throws {RegionMismatchError} When the stored Pars is in another region.
+   * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
+   * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's.
+   * @throws {CannotDeleteResourceError} As {@linkcode Pars.prototype.clobber}.
+   */
+  static async clobber(
+    options: SettingsOptions & ParsClobberOptions & { name: string; session?: AwsSession },
+  ): Promise<ParsClobbered> {
+    const state = settingsState(options);
+    const session = options.session ?? await sessionFromSettings({ ...options, state });
+    const { name } = options;
+    const stored = await state.section(recordSection("pars", name));
+    if (stored === undefined) {
+      throw new ResourceDoesNotExistError(
+        `The config file ${state.path} has no record of Pars "${name}", so there is nothing to ` +
+          `clobber; findGarbage() lists what it may have left`,
+        { missing: [recordSection("pars", name)] },
+      );
+    }
+    const pars = new Pars(storedHere(name, stored, session, state.path), session, state);
+    return await pars.clobber(options);
+  }
+
+  /**
+   * Deletes what this Pars made, in dependency order: role policies, the
+   * role's instance profile membership, the instance profile, the roles, the
+   * security group, then (for a VPC of its own) route table associations and
+   * route table, internet gateway, subnets and VPC. Then removes
+   * `[pars <name>]` from the config file. A second call does nothing.
+   *
+   * Each resource of its `created` list is looked up first. What is gone
+   * already (a clobber that stopped part-way, or a hand outside cloudknot) is
+   * passed by, and said through `warn`. A resource of that name that exists
+   * again but whose tags say another Pars or another config file made it
+   * (`cloudknot:pars`, `cloudknot:owner`; one without an owner tag counts as
+   * this file's) is kept, and said through `warn`. A network resource that a
+   * compute environment deleted a moment ago still holds is deleted again
+   * with backoff until AWS releases it (for up to `timeoutMs`), with a
+   * warning.
+   *
+   * @example Usage
+   * ```ts ignore
+   * const { deleted, gone } = await pars.clobber({ force: true });
    * ```
    *
    * @param options `force` clobbers even while knots use this Pars; how to wait for the network.
+   * @returns What was deleted, what was gone already and what was kept (all empty on a second call).
    * @throws {CannotDeleteResourceError} While a `[knot *]` section names this Pars, unless
    *   forced, or when a network resource is still in use after `timeoutMs`.
    */
-  async clobber(options: ParsClobberOptions = {}): Promise<void> {
-    if (this.#clobbered) return;
+  async clobber(options: ParsClobberOptions = {}): Promise<ParsClobbered> {
+    if (this.#clobbered) return { deleted: [], gone: [], kept: [] };
     // Marked while it runs, from before it looks for knots being made: a
     // knot create that starts meanwhile sees the mark and refuses (_pars_users.ts).
-    await clobberingPars(
+    return await clobberingPars(
       this.#state,
       this.name,
       () => this.#clobber(options),
@@ -882,7 +954,7 @@ export class Pars {
     );
   }
 
-  async #clobber(options: ParsClobberOptions): Promise<void> {
+  async #clobber(options: ParsClobberOptions): Promise<ParsClobbered> {
     // A knot being made has no record yet, and would be left half made with
     // roles and network deleted under it, so even `force` refuses: its maker
     // cannot be told how to heal. Refusing at once, rather than waiting for it
@@ -941,9 +1013,32 @@ export class Pars {
           : {}),
       }, wait);
     }
+    const warn = options.warn ?? console.warn;
+    const found = await sortOwned(
+      this.#session,
+      this.name,
+      this.#owned,
+      await readOwner(this.#state),
+    );
+    // All gone with the record: another clobber (a process or handle this one waited for) ended it.
+    const endedElsewhere = found.deleted.length === 0 && found.kept.length === 0 &&
+      !doc.has(recordSection("pars", this.name));
+    if (found.gone.length > 0 && !endedElsewhere) {
+      warn(
+        `cloudknot: Pars ${this.name} was partly gone already (${found.gone.join(", ")}): a ` +
+          `clobber that stopped part-way, or deleted outside cloudknot; deleting the rest`,
+      );
+    }
+    if (found.kept.length > 0) {
+      warn(
+        `cloudknot: Pars ${this.name}'s record names ${found.kept.join(", ")}, which now ` +
+          `${found.kept.length === 1 ? "belongs" : "belong"} to another Pars or another config ` +
+          `file (its cloudknot:pars or cloudknot:owner tag says so); kept`,
+      );
+    }
     const { iam, ec2 } = this.#session;
     const of = (kind: string) =>
-      this.#owned.filter((o) => o.startsWith(`${kind}:`)).map((o) => o.slice(kind.length + 1));
+      found.deleted.filter((o) => o.startsWith(`${kind}:`)).map((o) => o.slice(kind.length + 1));
     const roles = of("role");
     for (const role of roles) await stripRole(iam, role);
     for (const profile of of("instance-profile")) await deleteInstanceProfile(iam, profile);
@@ -965,6 +1060,7 @@ export class Pars {
     }
     await this.#state.remove(recordSection("pars", this.name));
     this.#clobbered = true;
+    return found;
   }
 
   /**
@@ -1016,6 +1112,76 @@ export class Pars {
       clobbered: this.#clobbered,
     };
   }
+}
+
+type Tags = { Key?: string; Value?: string }[] | undefined;
+
+/**
+ * Sorts a Pars' `created` list (`kind:id`) by what each is on AWS now: there
+ * and the Pars' own (to delete), gone, or there again but another Pars' or
+ * another config file's (kept, by its `cloudknot:pars` and `cloudknot:owner`
+ * tags; no owner tag is this file's, as for `gc`). It only reads.
+ */
+async function sortOwned(
+  session: AwsSession,
+  pars: string,
+  owned: readonly string[],
+  owner: string | undefined,
+): Promise<ParsClobbered> {
+  const { iam, ec2 } = session;
+  const ids = (kind: string) =>
+    owned.filter((o) => o.startsWith(`${kind}:`)).map((o) => o.slice(kind.length + 1));
+  const filter = (name: string, kind: string) => ({
+    Filters: [{ Name: name, Values: ids(kind) }],
+  });
+  const any = (kind: string) => ids(kind).length > 0;
+  // One read per kind of network piece; IAM reads one by one.
+  const tags = new Map<string, Tags>();
+  for (const id of ids("role")) {
+    const role = await getRole(iam, id);
+    if (role) tags.set(`role:${id}`, role.Tags ?? []);
+  }
+  for (const id of ids("instance-profile")) {
+    const profile = await getInstanceProfile(iam, id);
+    if (profile) tags.set(`instance-profile:${id}`, profile.Tags ?? []);
+  }
+  if (any("security-group")) {
+    const { SecurityGroups } = await ec2.describeSecurityGroups(
+      filter("group-id", "security-group"),
+    );
+    for (const g of SecurityGroups ?? []) tags.set(`security-group:${g.GroupId}`, g.Tags ?? []);
+  }
+  if (any("route-table")) {
+    const { RouteTables } = await ec2.describeRouteTables(filter("route-table-id", "route-table"));
+    for (const t of RouteTables ?? []) tags.set(`route-table:${t.RouteTableId}`, t.Tags ?? []);
+  }
+  if (any("internet-gateway")) {
+    const { InternetGateways } = await ec2.describeInternetGateways(
+      filter("internet-gateway-id", "internet-gateway"),
+    );
+    for (const g of InternetGateways ?? []) {
+      tags.set(`internet-gateway:${g.InternetGatewayId}`, g.Tags ?? []);
+    }
+  }
+  if (any("subnet")) {
+    const { Subnets } = await ec2.describeSubnets(filter("subnet-id", "subnet"));
+    for (const n of Subnets ?? []) tags.set(`subnet:${n.SubnetId}`, n.Tags ?? []);
+  }
+  if (any("vpc")) {
+    const { Vpcs } = await ec2.describeVpcs(filter("vpc-id", "vpc"));
+    for (const v of Vpcs ?? []) tags.set(`vpc:${v.VpcId}`, v.Tags ?? []);
+  }
+  const out: ParsClobbered = { deleted: [], gone: [], kept: [] };
+  for (const o of owned) {
+    const found = tags.get(o);
+    if (found === undefined) out.gone.push(o);
+    else {
+      const ownerTag = found.find((t) => t.Key === OWNER_TAG_KEY)?.Value;
+      const ours = isOurs(found, pars) && (ownerTag === undefined || ownerTag === owner);
+      (ours ? out.deleted : out.kept).push(o);
+    }
+  }
+  return out;
 }
 
 /**

@@ -34,6 +34,7 @@ import {
   validateSse,
 } from "./bucket.ts";
 import { readTextIfExists } from "../util/read_text.ts";
+import { BucketTakenError } from "./errors.ts";
 
 export { AWS_SECTION, FROM_ENV_PROFILE };
 
@@ -517,6 +518,9 @@ export async function resolveS3Params(
   return { bucket: defaultBucketName(Account, session.region), sse: params.sse };
 }
 
+/** The key of `[aws]` naming a bucket `setS3Params` is creating, until it is configured. */
+const CREATING_BUCKET_KEY = "s3-bucket-creating";
+
 /**
  * Sets the S3 bucket and its encryption: creates the bucket when missing
  * (or adopts it), configures it (see `ensureBucket`), then writes
@@ -568,12 +572,40 @@ export async function setS3Params(
     }
     bucket = defaultBucketName(Account, session.region);
   }
+  const state = settingsState(options);
   // A config file the setting cannot be written to is refused before the bucket is made.
-  await settingsState(options).assertWritable();
-  await ensureBucket(session, { bucket, ...ensure });
-  await settingsState(options).setMany(AWS_SECTION, {
+  await state.assertWritable();
+  // A bucket this config file was creating when its process was killed (before the bucket's
+  // first tag) is finished, not left as it is; the mark is written only once the bucket is
+  // known to be missing, so a bucket that was there before is never taken over.
+  const stored = await state.section(AWS_SECTION);
+  const hadAws = stored !== undefined;
+  const creating = stored?.get(CREATING_BUCKET_KEY)?.trim();
+  try {
+    await ensureBucket(session, {
+      bucket,
+      ...ensure,
+      ...(creating === bucket ? { manageExisting: true } : {}),
+      beforeCreate: () => state.set(AWS_SECTION, CREATING_BUCKET_KEY, bucket),
+    });
+  } catch (e) {
+    // Another account's bucket: nothing was made, and nothing is left to finish.
+    if (e instanceof BucketTakenError) {
+      await state.update((doc) => {
+        const aws = doc.get(AWS_SECTION);
+        aws?.delete(CREATING_BUCKET_KEY);
+        // The `configured` the mark's write added to a file that had no [aws] goes with it.
+        if (!hadAws && [...aws?.keys() ?? []].every((k) => k === "configured")) {
+          doc.delete(AWS_SECTION);
+        }
+      });
+    }
+    throw e;
+  }
+  await state.setMany(AWS_SECTION, {
     "s3-bucket": bucket,
     "s3-sse": sse ?? NO_SSE_SETTING,
+    [CREATING_BUCKET_KEY]: undefined,
   });
   return { bucket, sse };
 }

@@ -3,6 +3,10 @@
 // was half done is finished, and nothing is left that no command finds.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Pars } from "../../mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { OWNER_TAG_KEY } from "../../src/resources/mod.ts";
+import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { killAt } from "../support/kill_at.ts";
@@ -11,7 +15,7 @@ import { cli, JOBS, spawnCli } from "./helpers.ts";
 
 const BUCKET = "cloudknot-123456789012-us-east-1";
 
-for (const operation of ["PutPublicAccessBlock", "PutBucketPolicy"]) {
+for (const operation of ["CreateBucket", "PutPublicAccessBlock", "PutBucketPolicy"]) {
   Deno.test(`configure killed at ${operation} of a new bucket: the next configure finishes the bucket`, async () => {
     await withAwsHome(async (home) => {
       await killAt(
@@ -20,8 +24,12 @@ for (const operation of ["PutPublicAccessBlock", "PutBucketPolicy"]) {
         () => spawnCli(home, ["configure", "--region", "us-east-1"]),
       );
       assert.ok(home.emu.s3.buckets.has(BUCKET));
+      // Killed before the bucket's first tag, the config file says it was creating it.
+      const state = new StateFile({ path: home.configFile });
+      assert.equal(await state.get("aws", "s3-bucket-creating"), BUCKET);
       const again = await cli(home, ["configure", "--region", "us-east-1"]);
       assert.equal(again.code, 0, again.stderr);
+      assert.equal(await state.get("aws", "s3-bucket-creating"), undefined);
       const bucket = home.emu.s3.buckets.get(BUCKET)!;
       // The lifecycle rule expires job data and aborts unfinished uploads.
       assert.match(bucket.config.lifecycle ?? "", /AbortIncompleteMultipartUpload/);
@@ -32,6 +40,78 @@ for (const operation of ["PutPublicAccessBlock", "PutBucketPolicy"]) {
     });
   });
 }
+
+/** What the emulator holds, as `service/type/id`, sorted. */
+function resources(home: AwsHome): string[] {
+  return home.emu.listResources().map((r) => `${r.service}/${r.type}/${r.id}`).sort();
+}
+
+Deno.test("pars clobber killed part-way: the next pars clobber deletes what is left of it, and only that", async () => {
+  await withAwsHome(async (home) => {
+    const state = new StateFile({ path: home.configFile });
+    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    // Another Pars of this config file is never touched.
+    const session = await sessionFor(home.emu);
+    await Pars.create({ name: "other", session, state });
+    const before = resources(home);
+    for (
+      const [at, left] of [
+        // After the first role: 3 roles, the instance profile, the security group, the network.
+        [{ service: "iam", operation: "DeleteRole" }, 10],
+        // After the roles and the security group: route table, gateway, subnets, VPC.
+        [{ service: "ec2", operation: "DeleteSecurityGroup" }, 5],
+        // In the VPC's pieces: a subnet and the VPC.
+        [{ service: "ec2", operation: "DeleteSubnet" }, 2],
+      ] as const
+    ) {
+      const { created } = await Pars.create({ name: "lab", useDefaultVpc: false, session, state });
+      assert.equal(created.length, 11);
+      await killAt(home.emu, at, () => spawnCli(home, ["pars", "clobber", "lab", "--yes"]));
+      assert.ok(await state.section("pars lab"), "the killed clobber left the record");
+      // A role the killed clobber deleted is made again by another config file's Pars lab.
+      let theirs: string | undefined;
+      if (at.operation === "DeleteRole") {
+        theirs = created.map((c) => c.slice("role:".length)).find((r) =>
+          created.includes(`role:${r}`) && !home.emu.iam.roles.has(r)
+        );
+        assert.ok(theirs);
+        await session.iam.createRole({
+          RoleName: theirs,
+          AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [] }),
+          Tags: [
+            { Key: "ManagedBy", Value: "cloudknot" },
+            { Key: "cloudknot:pars", Value: "lab" },
+            { Key: OWNER_TAG_KEY, Value: "another-config-file" },
+          ],
+        });
+      }
+      const again = await cli(home, ["pars", "clobber", "lab", "--yes"]);
+      assert.equal(again.code, 0, again.stderr);
+      const gone = created.length - left;
+      const kept = theirs === undefined ? "" : ", 1 resource kept";
+      assert.match(
+        again.stdout,
+        new RegExp(
+          `^Clobbered Pars lab: ${left - (theirs ? 1 : 0)} resources? deleted, ${gone} ` +
+            `resources? gone already${kept}$`,
+          "m",
+        ),
+      );
+      assert.match(
+        again.stderr,
+        /Pars lab was partly gone already \((instance-profile|role):lab-[^)]*\): a clobber that stopped part-way/,
+      );
+      assert.doesNotMatch(again.stderr, /cloudknot gc|Forgot/);
+      assert.equal(await state.section("pars lab"), undefined);
+      if (theirs !== undefined) {
+        assert.match(again.stderr, new RegExp(`role:${theirs}, which now belongs to another`));
+        assert.deepEqual(resources(home), [...before, `iam/role/${theirs}`].sort());
+        await session.iam.deleteRole({ RoleName: theirs });
+      }
+      assert.deepEqual(resources(home), before);
+    }
+  });
+});
 
 const FARGATE = ["--target", "aws", "--compute", "FARGATE", "--vcpus", "0.25", "--memory", "512"];
 

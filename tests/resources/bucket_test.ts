@@ -5,7 +5,12 @@
  * cloudknot did not make; names taken by another account; bad input.
  */
 import assert from "node:assert/strict";
-import { BucketTakenError, CloudknotInputError, RegionMismatchError } from "../../mod.ts";
+import {
+  BucketTakenError,
+  CloudknotInputError,
+  RegionMismatchError,
+  setS3Params,
+} from "../../mod.ts";
 import {
   bucketPolicy,
   defaultBucketName,
@@ -189,7 +194,7 @@ async function sessionWithForeignBucket(
 }
 
 Deno.test("ensureBucket: a name another account owns is a BucketTakenError", async () => {
-  await withEmulator(async ({ emu }) => {
+  await withEmulator(async ({ emu, state }) => {
     const forbidden = await sessionWithForeignBucket(emu, "popular", {
       head: () => new Response(null, { status: 403 }),
     });
@@ -209,6 +214,13 @@ Deno.test("ensureBucket: a name another account owns is a BucketTakenError", asy
     const e2 = await rejects(ensureBucket(race, { bucket: "popular" }));
     assert.ok(e2 instanceof BucketTakenError);
     assert.equal(emu.s3.buckets.size, 0);
+    // setS3Params marks the bucket as being created before CreateBucket, and
+    // drops the mark once it is another account's: nothing is left to finish.
+    const e3 = await rejects(
+      setS3Params({ bucket: "popular" }, { state, session: race, env: () => undefined }),
+    );
+    assert.ok(e3 instanceof BucketTakenError);
+    assert.equal(await state.section("aws"), undefined);
   });
 });
 

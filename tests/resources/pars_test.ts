@@ -28,6 +28,7 @@ import {
   validateComputeOptions,
 } from "../../src/targets/aws/batch/mod.ts";
 import { AwsError } from "../../src/aws/mod.ts";
+import { deleteInstanceProfile, deleteRole } from "../../src/resources/_iam_roles.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { StateFileError } from "../../src/state/state_file.ts";
 import type { Emulator } from "../emulator/mod.ts";
@@ -584,6 +585,46 @@ Deno.test("Pars whose resources are gone: the record is dropped and the error sa
     assert.equal(again.securityGroup, pars.securityGroup);
     await again.clobber();
     assert.deepEqual(resources(emu), before);
+  });
+});
+
+Deno.test("Pars.clobber({ name }) finishes a Pars partly gone from its record, saying what was gone, and makes nothing", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    const { created } = await Pars.create({ name: "half", session, state, useDefaultVpc: false });
+    // What a clobber killed after the roles and the security group leaves.
+    const gone = created.filter((c) => /^(role|instance-profile|security-group):/.test(c));
+    for (const c of gone) {
+      const id = c.slice(c.indexOf(":") + 1);
+      if (c.startsWith("role:")) await deleteRole(session.iam, id);
+      else if (c.startsWith("instance-profile:")) await deleteInstanceProfile(session.iam, id);
+      else await session.ec2.deleteSecurityGroup({ GroupId: id });
+    }
+    emu.requests.clear();
+    const warnings: string[] = [];
+    const done = await Pars.clobber({
+      name: "half",
+      session,
+      state,
+      warn: (m) => warnings.push(m),
+    });
+    assert.deepEqual(done, {
+      deleted: created.filter((c) => !gone.includes(c)),
+      gone,
+      kept: [],
+    });
+    assert.match(warnings.join("\n"), /Pars half was partly gone already \(role:half-/);
+    assert.deepEqual(
+      emu.mutatingRequests().filter((r) => !/^(Delete|Detach|Disassociate)/.test(r.operation)),
+      [],
+      "nothing is made",
+    );
+    assert.equal(await state.section("pars half"), undefined);
+    assert.deepEqual(resources(emu), before);
+    // With no record, there is nothing to clobber.
+    const none = await rejects(Pars.clobber({ name: "half", session, state }));
+    assert.ok(none instanceof ResourceDoesNotExistError);
+    assert.match(none.message, /has no record of Pars "half"/);
   });
 });
 

@@ -9,7 +9,7 @@ import { sessionFromSettings } from "../../resources/settings.ts";
 import { recordSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
-import { confirmDeletion, openOrForget, YES_OPTION } from "../common/confirm.ts";
+import { confirmDeletion, YES_OPTION } from "../common/confirm.ts";
 import { inCliWords } from "../common/cli_words.ts";
 import { clobberOriginalCommand } from "../common/original.ts";
 import { readOriginalRecord } from "../../resources/original.ts";
@@ -23,8 +23,9 @@ export const parsClobber = defineCommand({
     "Deletes only what the Pars made, in dependency order, and removes [pars <name>] from the " +
     "config file. It refuses while a knot uses the Pars, unless --force, which first deletes " +
     "those knots' job queues and compute environments (their runs stay readable). Asks first on a " +
-    "terminal; anywhere else it needs --yes. A Pars whose resources are already partly gone is " +
-    "forgotten; `cloudknot gc` finds what is left of it. A Pars of the Python cloudknot: its " +
+    "terminal; anywhere else it needs --yes. A Pars whose resources are already partly gone (a " +
+    "clobber that was killed part-way, or deleted outside cloudknot) is clobbered all the same: " +
+    "what is left of it is deleted, and what was gone is said. A Pars of the Python cloudknot: its " +
     "CloudFormation stack is deleted, and waited for, unless a knot or stack still uses it.",
   args: [{ name: "name", required: true, description: "The Pars' name" }],
   options: {
@@ -62,18 +63,17 @@ export const parsClobber = defineCommand({
     }
     // A config file that cannot lose the record is refused before anything is deleted.
     await settings.state.assertWritable();
-    const pars = await openOrForget(
-      ctx,
-      `Pars ${name}`,
-      async () =>
-        await Pars.create({ ...settings, session: await sessionFromSettings(settings), name }),
-    );
-    if (pars === undefined) return 0;
-    await pars.clobber({
+    const done = await Pars.clobber({
+      ...settings,
+      session: await sessionFromSettings(settings),
+      name,
       force: ctx.flag("force"),
       warn: (m) => ctx.warn(inCliWords(new Error(m))),
     });
-    await ctx.print(`Clobbered Pars ${name}: ${pars.created.length} resources deleted`);
+    const count = (n: number) => `${n} resource${n === 1 ? "" : "s"}`;
+    const gone = done.gone.length > 0 ? `, ${count(done.gone.length)} gone already` : "";
+    const kept = done.kept.length > 0 ? `, ${count(done.kept.length)} kept` : "";
+    await ctx.print(`Clobbered Pars ${name}: ${count(done.deleted.length)} deleted${gone}${kept}`);
     return 0;
   },
 });

@@ -67,16 +67,16 @@ export async function confirmDeletion(ctx: CommandContext, what: string): Promis
 
 /**
  * Opens what a clobber command deletes. When its AWS resources are already
- * (partly) gone and opening it has removed its record (a Pars whose roles or
- * network are gone: `ResourceDoesNotExistError`), that is said, with
- * `cloudknot gc` to find what is left, and the answer is `undefined`. (A
- * knot whose queue or compute environment is gone opens, and its clobber
- * deletes what is left.)
+ * (partly) gone and opening it has removed its record
+ * (`ResourceDoesNotExistError`), that is said, with `cloudknot gc` to find
+ * what is left, and the answer is `undefined`. (A knot whose queue or compute
+ * environment is gone opens, and its clobber deletes what is left; a Pars
+ * partly gone is clobbered from its record, `Pars.clobber({ name })`.)
  *
  * @example Usage
  * ```ts ignore
- * const pars = await openOrForget(ctx, `Pars ${name}`, () => Pars.create({ name }));
- * if (pars === undefined) return 0;
+ * const knot = await openOrForget(ctx, `knot ${name}`, () => Knot.create({ name }));
+ * if (knot === undefined) return 0;
  * ```
  *
  * @param ctx The running command.

@@ -874,7 +874,11 @@ const CLOBBER_STOP_WAIT_MS = 150_000;
 
 /** What an AWS knot's clobber deletes besides the knot's own Batch resources and data. */
 export interface AwsClobberOptions {
-  /** Also delete the knot's Pars (refused while another knot uses it). @default {false} */
+  /**
+   * Also delete the knot's Pars (refused while another knot uses it); one
+   * partly gone is finished from its record, as `Pars.clobber({ name })` does.
+   * @default {false}
+   */
   pars?: boolean;
   /**
    * Also delete the repository; in the default repository, or one another knot uses, only the
@@ -1109,12 +1113,18 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     }
     if (options.image) await r.image.clobber();
     await removeAwsKnot(state, name, this.#options);
-    if (options.pars && r.pars === undefined) {
+    if (options.pars && r.pars !== undefined) await r.pars.clobber({ ...wait, warn });
+    else if (options.pars && this.parsGone?.record !== undefined) {
+      // Partly gone (a Pars clobber killed part-way, or roles deleted by hand): finished from its record.
+      await Pars.clobber({ session, state, name: this.#record.pars, ...wait, warn });
+    } else if (options.pars) {
       warn(`cloudknot: Pars ${this.#record.pars} of knot ${name} was gone already`);
-    } else if (options.pars) await r.pars!.clobber({ ...wait, warn });
+    }
     if (options.bucket) {
       const also = [
-        ...(options.pars && r.pars !== undefined ? [`Pars ${r.pars.name}`] : []),
+        ...(options.pars && (r.pars ?? this.parsGone?.record) !== undefined
+          ? [`Pars ${this.#record.pars}`]
+          : []),
         ...(repoClobbered !== undefined ? [repoClobbered] : []),
         ...(options.image ? [`local image ${r.image.name}`] : []),
       ];

@@ -230,6 +230,25 @@ async function parsGone(
       [first.runId, second.runId].sort(),
     );
     assert.deepEqual(await (await healed.collect(first.runId)).results(), [1, 4, 9]);
+
+    if (how === "roles") {
+      // A Pars clobber killed part-way leaves the Pars partly gone, with its
+      // record: the knot's clobber with its Pars finishes it from the record.
+      const created = (await state.get(section, "created"))!.split(" ");
+      await deleteRole(session.iam, executionRole.split("/").pop()!);
+      const warnings: string[] = [];
+      const opened = await Knot.create({ ...common, warn: (m) => warnings.push(m) });
+      await opened.clobber({ pars: true });
+      assert.equal(await state.section(section), undefined);
+      const ids = created.map((c) => c.slice(c.indexOf(":") + 1));
+      assert.deepEqual(emu.listResources().filter((r) => ids.includes(r.id)), []);
+      assert.match(
+        warnings.join("\n"),
+        new RegExp(
+          `Pars ${parsName} was partly gone already \\(role:${executionRole.split("/").pop()}\\)`,
+        ),
+      );
+    }
   } finally {
     await emu.close();
     await Deno.remove(dir, { recursive: true });
@@ -247,7 +266,7 @@ dockerTest(
 );
 
 dockerTest(
-  "a knot whose Pars' roles were deleted outside cloudknot reads its runs without removing the Pars record, refuses to map, and Knot.create with its function makes the roles again",
+  "a knot whose Pars' roles were deleted outside cloudknot reads its runs without removing the Pars record, refuses to map, Knot.create with its function makes the roles again, and its clobber with the Pars finishes a Pars partly gone",
   () => parsGone("noroles", "roles"),
 );
 
