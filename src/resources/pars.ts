@@ -553,18 +553,11 @@ export class Pars {
   static async remake(
     options: SettingsOptions & { name: string; session?: AwsSession },
   ): Promise<Pars> {
-    const state = settingsState(options);
-    const session = options.session ?? await sessionFromSettings({ ...options, state });
     const { name } = options;
-    const stored = await state.section(recordSection("pars", name));
-    if (stored === undefined) {
-      throw new ResourceDoesNotExistError(
-        `The config file ${state.path} has no record of Pars "${name}": create it with ` +
-          `Pars.create({ name: "${name}" })`,
-        { missing: [recordSection("pars", name)] },
-      );
-    }
-    const record = storedHere(name, stored, session, state.path);
+    const { state, session, record } = await Pars.#stored(
+      options,
+      `: create it with Pars.create({ name: "${name}" })`,
+    );
     const input: ValidParsOptions = {
       name,
       tags: {},
@@ -896,19 +889,35 @@ export class Pars {
   static async clobber(
     options: SettingsOptions & ParsClobberOptions & { name: string; session?: AwsSession },
   ): Promise<ParsClobbered> {
+    const { state, session, record } = await Pars.#stored(
+      options,
+      ", so there is nothing to clobber; findGarbage() lists what it may have left",
+    );
+    return await new Pars(record, session, state).clobber(options);
+  }
+
+  /**
+   * The config file, session and record of the Pars `options.name`, read
+   * and checked to be of this region and profile.
+   *
+   * @param ending What the error says after "has no record of Pars …" when there is none.
+   * @throws {ResourceDoesNotExistError} When the config file has no record of the Pars.
+   */
+  static async #stored(
+    options: SettingsOptions & { name: string; session?: AwsSession },
+    ending: string,
+  ): Promise<{ state: StateFile; session: AwsSession; record: ParsRecord }> {
     const state = settingsState(options);
     const session = options.session ?? await sessionFromSettings({ ...options, state });
-    const { name } = options;
-    const stored = await state.section(recordSection("pars", name));
+    const section = recordSection("pars", options.name);
+    const stored = await state.section(section);
     if (stored === undefined) {
       throw new ResourceDoesNotExistError(
-        `The config file ${state.path} has no record of Pars "${name}", so there is nothing to ` +
-          `clobber; findGarbage() lists what it may have left`,
-        { missing: [recordSection("pars", name)] },
+        `The config file ${state.path} has no record of Pars "${options.name}"${ending}`,
+        { missing: [section] },
       );
     }
-    const pars = new Pars(storedHere(name, stored, session, state.path), session, state);
-    return await pars.clobber(options);
+    return { state, session, record: storedHere(options.name, stored, session, state.path) };
   }
 
   /**

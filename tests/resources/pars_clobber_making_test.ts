@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { CannotCreateResourceError, Knot, Pars } from "../../mod.ts";
 import { CannotDeleteResourceError, findGarbage } from "../../src/resources/mod.ts";
 import { inCliWords } from "../../src/cli/common/cli_words.ts";
+import type { AwsSession } from "../../src/aws/mod.ts";
+import type { StateFile } from "../../src/state/mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
@@ -63,6 +65,28 @@ function madeSince(emu: Emulator, before: number): string[] {
     .map((r) => `${r.service} ${r.operation}`);
 }
 
+/** The options of a small Fargate knot on Pars "lab", made in the emulator's session. */
+async function labKnot(
+  name: string,
+  { session, state, dir }: { session: AwsSession; state: StateFile; dir: string },
+) {
+  return {
+    name,
+    target: "aws" as const,
+    pars: "lab",
+    session,
+    state,
+    func: square,
+    baseImage: await ensureBaseImage(),
+    compute: "FARGATE" as const,
+    vcpus: 0.25,
+    memory: 512,
+    pollInterval: 50,
+    cloudknotDir: join(dir, "home"),
+    warn: () => {},
+  };
+}
+
 dockerTest(
   "Pars.clobber while another call makes a knot that uses the Pars refuses, even forced, before deleting anything, and the knot is made whole",
   () =>
@@ -78,21 +102,7 @@ dockerTest(
           delayMs: 3000,
           times: 1,
         });
-        making = Knot.create({
-          name: "racy",
-          target: "aws",
-          pars: "lab",
-          session,
-          state,
-          func: square,
-          baseImage: await ensureBaseImage(),
-          compute: "FARGATE",
-          vcpus: 0.25,
-          memory: 512,
-          pollInterval: 50,
-          cloudknotDir: join(dir, "home"),
-          warn: () => {},
-        });
+        making = Knot.create(await labKnot("racy", { session, state, dir }));
         await until(emu, /^racy-ck-jq$/);
         const before = emu.mutatingRequests().length;
         for (const force of [false, true]) {
@@ -138,28 +148,14 @@ dockerTest(
       let clobbering: Promise<unknown> | undefined;
       try {
         const pars = await Pars.create({ name: "lab", session, state });
-        const baseImage = await ensureBaseImage();
+        const options = await labKnot("racy", { session, state, dir });
         clobbering = (await slowClobber(emu, () =>
           pars.clobber({ pollMs: 20, warn: () => {} }))).done;
         const before = emu.mutatingRequests().length;
         // gc passes the clobber's mark by: the Pars still has its record.
         assert.deepEqual(await findGarbage({ session, state, localDir: noLocalKnots(state) }), []);
         const e = await rejects(
-          Knot.create({
-            name: "racy",
-            target: "aws",
-            pars: "lab",
-            session,
-            state,
-            func: square,
-            baseImage,
-            compute: "FARGATE",
-            vcpus: 0.25,
-            memory: 512,
-            pollInterval: 50,
-            cloudknotDir: join(dir, "home"),
-            warn: () => {},
-          }),
+          Knot.create(options),
           CannotCreateResourceError,
         );
         assert.equal(
@@ -193,21 +189,7 @@ dockerTest(
     withEmulator(async ({ emu, session, state, dir }) => {
       let clobbering: Promise<unknown> | undefined;
       try {
-        const options = {
-          name: "healed",
-          target: "aws" as const,
-          pars: "lab",
-          session,
-          state,
-          func: square,
-          baseImage: await ensureBaseImage(),
-          compute: "FARGATE" as const,
-          vcpus: 0.25,
-          memory: 512,
-          pollInterval: 50,
-          cloudknotDir: join(dir, "home"),
-          warn: () => {},
-        };
+        const options = await labKnot("healed", { session, state, dir });
         await Knot.create(options);
         const pars = await Pars.create({ name: "lab", session, state });
         // Forced, the clobber deletes the knot's queue and compute environment first, then
