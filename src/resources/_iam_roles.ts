@@ -8,7 +8,7 @@ import type { Iam, IamTag, InstanceProfile, Role } from "../aws/services/iam.ts"
 import { JOB_DATA_PREFIX } from "./bucket.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { ResourceConflictError, UnknownPolicyError } from "./errors.ts";
-import { OWNER_TAG_KEY } from "./owner.ts";
+import { OWNER_TAG_KEY, ownerTag } from "./owner.ts";
 import {
   adoptOrCreate,
   CREATE_ATTEMPTS,
@@ -258,9 +258,7 @@ export async function ensureKnotRole(iam: Iam, input: EnsureKnotRoleInput): Prom
   if (existing) checkOurs("IAM role", name, existing.Tags, input.pars);
   // The knot's role another config file's knot of the same name made (at the
   // same moment, or the checks before would have refused) stays that knot's.
-  const ownerOf = (tags: { Key?: string; Value?: string }[] | undefined) =>
-    tags?.find((t) => t.Key === OWNER_TAG_KEY)?.Value;
-  const [theirs, ours] = [ownerOf(existing?.Tags), ownerOf(input.tags)];
+  const [theirs, ours] = [ownerTag(existing?.Tags), ownerTag(input.tags)];
   if (theirs !== undefined && ours !== undefined && theirs !== ours) {
     throw new ResourceConflictError(
       `The IAM role ${name} is the job role of knot ${input.knot} made with another cloudknot ` +

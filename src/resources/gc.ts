@@ -55,7 +55,7 @@ import {
   ROLE_SPECS,
 } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
-import { OWNER_TAG_KEY, readOwner, runOwners } from "./owner.ts";
+import { ownerTag, readOwner, runOwners } from "./owner.ts";
 import { commonPrefixes } from "./_s3_prefixes.ts";
 import { deleteInternetGateway, deleteRouteTable, deleteWhenReleased } from "./_network.ts";
 import { findRunLeftovers, removeRunLeftover } from "./_run_leftovers.ts";
@@ -275,7 +275,7 @@ type Verdict = { reason: string; untagged: boolean } | undefined;
  * config file made is kept.
  */
 function verdict(refs: References, tags: Tags, ids: string[], region?: string): Verdict {
-  const owner = tags[OWNER_TAG_KEY];
+  const owner = ownerTag(tags);
   if (owner !== undefined && owner !== refs.owner) return undefined;
   const reason = judge(refs, tags, ids, region);
   return reason === undefined ? undefined : { reason, untagged: owner === undefined };

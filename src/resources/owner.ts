@@ -133,6 +133,95 @@ export interface KnotNames {
   bucket: string;
 }
 
+/** Tags as AWS gives them: IAM's and EC2's list, or Batch's map. */
+export type AwsTags = { Key?: string; Value?: string }[] | Record<string, string> | undefined;
+
+/**
+ * The owner id a resource's `cloudknot:owner` tag names, `undefined` when it
+ * has none.
+ *
+ * @example Usage
+ * ```ts
+ * import { ownerTag } from "@cloudknot/cloudknot/resources";
+ *
+ * console.log(ownerTag([{ Key: "cloudknot:owner", Value: "1234" }])); // "1234"
+ * console.log(ownerTag({ "cloudknot:owner": "1234" })); // "1234"
+ * ```
+ *
+ * @param tags Its tags, as a list or a map.
+ * @returns The owner id.
+ */
+export function ownerTag(tags: AwsTags): string | undefined {
+  if (tags === undefined) return undefined;
+  if (Array.isArray(tags)) return tags.find((t) => t.Key === OWNER_TAG_KEY)?.Value;
+  return tags[OWNER_TAG_KEY];
+}
+
+/** What a new knot or Pars would share with another config file's, for {@linkcode refuseOtherOwners}. */
+export interface Shared {
+  /** What it is, capitalised, as `Knot`. */
+  kind: string;
+  /** Its name. */
+  name: string;
+  /** Each resource of that name that exists, and the owner id its tag or its runs name. */
+  found: { what: string; owner: string | undefined }[];
+  /** What sharing them would do, as one sentence without its full stop. */
+  harm: string;
+  /** How to choose another name, after a colon. */
+  choose: string;
+  /** The field of the error. */
+  field: string;
+}
+
+/**
+ * Refuses what another config file on the account made: throws when any of
+ * `found` names an owner id that is not this config file's (what names none
+ * is not refused). It only reads.
+ *
+ * @example Usage
+ * ```ts
+ * import { refuseOtherOwners } from "@cloudknot/cloudknot/resources";
+ * import { StateFile } from "@cloudknot/cloudknot/state";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const state = new StateFile({ path: `${dir}/cloudknot` });
+ * await refuseOtherOwners(state, {
+ *   kind: "Pars",
+ *   name: "lab",
+ *   found: [{ what: "IAM role lab-job-role", owner: undefined }],
+ *   harm: "A Pars of that name made with this file would share them",
+ *   choose: "choose another Pars name",
+ *   field: "name",
+ * }); // no owner tag: not refused
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param state The config file.
+ * @param shared What would be shared.
+ * @throws {CloudknotInputError} When another config file made any of it.
+ */
+export async function refuseOtherOwners(state: StateFile, shared: Shared): Promise<void> {
+  const ours = await readOwner(state);
+  const foreign = shared.found.filter((f) => f.owner !== undefined && f.owner !== ours);
+  if (foreign.length === 0) return;
+  const theirs = foreign[0]!.owner;
+  const noun = shared.kind === "Pars" ? "Pars" : shared.kind.toLowerCase();
+  throw new CloudknotInputError(
+    `${shared.kind} ${shared.name} exists on this AWS account, made with another cloudknot ` +
+      `config file (owner ${theirs}, not ${ours ?? "this file, which has none yet"}; ` +
+      `${state.path}): ${list(foreign.map((f) => `its ${f.what}`))}. ${shared.harm}: ` +
+      `${shared.choose}, or use that ${noun} with the config file that made it ` +
+      `(CLOUDKNOT_CONFIG_FILE). If that file is lost and the ${noun} was yours, make this file ` +
+      `its owner: set owner = ${theirs} in [aws] of ${state.path}`,
+    { field: shared.field },
+  );
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function list(items: string[]): string {
+  return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
+
 /**
  * Refuses to make a knot whose compute environment, job queue or job data
  * another config file on the same account made (their `cloudknot:owner` tag,
@@ -166,40 +255,25 @@ export async function refuseOtherOwnersKnot(
   names: KnotNames,
 ): Promise<void> {
   const ours = await readOwner(state);
-  const foreign = (owner: string | undefined) => owner !== undefined && owner !== ours;
-  const found: string[] = [];
-  let theirs: string | undefined;
   const [ce, queue] = await Promise.all([
     session.batch.describeComputeEnvironments({ computeEnvironments: [names.computeEnvironment] })
       .then((r) => r.computeEnvironments?.[0]),
     session.batch.describeJobQueues({ jobQueues: [names.jobQueue] }).then((r) => r.jobQueues?.[0]),
   ]);
-  for (
-    const [what, tags] of [
-      [`compute environment ${names.computeEnvironment}`, ce?.tags],
-      [`job queue ${names.jobQueue}`, queue?.tags],
-    ] as const
-  ) {
-    const owner = tags?.[OWNER_TAG_KEY];
-    if (!foreign(owner)) continue;
-    found.push(what);
-    theirs ??= owner;
-  }
   const prefix = `${JOB_DATA_PREFIX}${names.knot}/`;
-  const runs = [...await runOwners(session, names.bucket, prefix, ours)].find(foreign);
-  if (runs !== undefined) {
-    found.push(`job data s3://${names.bucket}/${prefix}`);
-    theirs ??= runs;
-  }
-  if (found.length === 0) return;
-  throw new CloudknotInputError(
-    `Knot ${names.knot} exists on this AWS account, made with another cloudknot config file ` +
-      `(owner ${theirs}, not ${ours ?? "this file, which has none yet"}; ${state.path}): its ` +
-      `${found.join(" and its ")}. A knot of that name made with this file would share them, and ` +
-      `deleting it would delete that knot and its results: choose another knot name, or use ` +
-      `that knot with the config file that made it (CLOUDKNOT_CONFIG_FILE). If that file is ` +
-      `lost and the knot was yours, make this file its owner: set owner = ${theirs} in [aws] ` +
-      `of ${state.path}`,
-    { field: "name" },
-  );
+  const runs = [...await runOwners(session, names.bucket, prefix, ours)]
+    .find((owner) => owner !== undefined && owner !== ours);
+  await refuseOtherOwners(state, {
+    kind: "Knot",
+    name: names.knot,
+    found: [
+      { what: `compute environment ${names.computeEnvironment}`, owner: ownerTag(ce?.tags) },
+      { what: `job queue ${names.jobQueue}`, owner: ownerTag(queue?.tags) },
+      { what: `job data s3://${names.bucket}/${prefix}`, owner: runs },
+    ],
+    harm: "A knot of that name made with this file would share them, and deleting it would " +
+      "delete that knot and its results",
+    choose: "choose another knot name",
+    field: "name",
+  });
 }

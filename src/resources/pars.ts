@@ -57,7 +57,7 @@ import {
 } from "./_iam_roles.ts";
 import { Ledger } from "./_ledger.ts";
 import { originalRecord, OriginalResourceError } from "./original.ts";
-import { configOwner, OWNER_TAG_KEY, readOwner } from "./owner.ts";
+import { configOwner, OWNER_TAG_KEY, ownerTag, readOwner, refuseOtherOwners } from "./owner.ts";
 import { requireRecordRegion } from "./record_region.ts";
 import {
   DEFAULT_IPV4_CIDR,
@@ -341,7 +341,8 @@ export async function readParsRecords(state: StateFile): Promise<ParsListing[]> 
  * `cloudknot:pars=<name>` and `cloudknot:owner=<the config file's owner id>`
  * (what `gc` judges by); only resources with these tags are adopted or
  * deleted, so the default VPC and resources of the same name made by someone
- * else are never touched.
+ * else are never touched, and a Pars of a name another config file on the
+ * account made (its owner tag) is refused.
  *
  * `console.log` and a Jupyter notebook show it as a short summary: its name,
  * region, network, bucket and roles.
@@ -436,7 +437,7 @@ export class Pars {
    *
    * @param options The name, policies, network, tags, session and config file.
    * @returns The Pars.
-   * @throws {CloudknotInputError} For a bad option, an unknown policy, or an option that differs from the stored Pars.
+   * @throws {CloudknotInputError} For a bad option, an unknown policy, an option that differs from the stored Pars, or a Pars of that name another config file on the account made (field `name`).
    * @throws {RegionMismatchError} When the stored Pars is in another region.
    * @throws {CloudknotError} When its record has no region.
    * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
@@ -477,6 +478,11 @@ export class Pars {
     }
     // A config file the record cannot be written to is refused before anything is made.
     await state.assertWritable();
+    // Another config file's Pars of this name is neither adopted nor made again.
+    await refuseOtherOwnersPars(session, state, name, {
+      call: 'Pars.create({ name: "NAME" })',
+      isDefault: input.name === undefined,
+    });
     // Marked as being made until its record is written: gc keeps what it made
     // so far, and another process making it too waits, then adopts it.
     const made = name;
@@ -568,6 +574,7 @@ export class Pars {
       ...(record.instanceTenancy !== undefined ? { instanceTenancy: record.instanceTenancy } : {}),
     };
     await state.assertWritable();
+    await refuseOtherOwnersPars(session, state, name, { call: 'Pars.create({ name: "NAME" })' });
     const caller = await session.sts.getCallerIdentity();
     return await Pars.#make(
       name,
@@ -597,6 +604,7 @@ export class Pars {
    *
    * @param options The same options as `create`.
    * @returns The plan.
+   * @throws {CloudknotInputError} As `create` does, also for a Pars of that name another config file on the account made.
    */
   static async plan(options: ParsOptions = {}): Promise<Plan> {
     const input = validateParsOptions(options);
@@ -621,6 +629,10 @@ export class Pars {
         }],
       });
     }
+    await refuseOtherOwnersPars(session, state, name, {
+      call: 'Pars.create({ name: "NAME" })',
+      isDefault: input.name === undefined,
+    });
     const found = await survey(name, input, session);
     const steps: PlanStep[] = found.specs.map((spec) => ({
       action: found.roles.get(spec.key) ? "adopt" : "create",
@@ -1185,8 +1197,8 @@ async function sortOwned(
     const found = tags.get(o);
     if (found === undefined) out.gone.push(o);
     else {
-      const ownerTag = found.find((t) => t.Key === OWNER_TAG_KEY)?.Value;
-      const ours = isOurs(found, pars) && (ownerTag === undefined || ownerTag === owner);
+      const tag = ownerTag(found);
+      const ours = isOurs(found, pars) && (tag === undefined || tag === owner);
       (ours ? out.deleted : out.kept).push(o);
     }
   }
@@ -1282,6 +1294,93 @@ export async function missingParsResources(
     if (!SecurityGroups?.length) missing.push(record.securityGroup);
   }
   return missing;
+}
+
+/** How the caller names another Pars, for {@linkcode refuseOtherOwnersPars}. */
+export interface ParsNaming {
+  /**
+   * The library call that passes another Pars name, with `NAME` for it, as
+   * `Pars.create({ name: "NAME" })`; without it, the Pars is named after its
+   * knot (a knot's own Pars), so another knot name is what to choose.
+   */
+  call?: string;
+  /** Whether the name is the default one, made from the caller's IAM identity. @default {false} */
+  isDefault?: boolean;
+  /** The field of the error: the option that names the Pars. @default {"name"} */
+  field?: string;
+}
+
+/**
+ * Refuses a Pars whose roles, instance profile, VPC or security group (by
+ * the names and tags a Pars of that name has) another config file on the
+ * same account made (their `cloudknot:owner` tag is not this config file's):
+ * adopted, they would be shared, and either file's clobber of the Pars would
+ * delete the roles and network under the other's knots. What has no owner
+ * tag (made before owner tags, or by the Python original) is not refused.
+ * It only reads.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { refuseOtherOwnersPars } from "@cloudknot/cloudknot/resources";
+ *
+ * await refuseOtherOwnersPars(session, state, "lab", { call: 'Pars.create({ name: "NAME" })' });
+ * ```
+ *
+ * @param session The AWS session.
+ * @param state The config file the Pars would be recorded in.
+ * @param name The Pars' name.
+ * @param naming How the caller names another Pars, for the message.
+ * @throws {CloudknotInputError} When another config file made any of them.
+ */
+export async function refuseOtherOwnersPars(
+  session: AwsSession,
+  state: StateFile,
+  name: string,
+  naming: ParsNaming = {},
+): Promise<void> {
+  const { iam, ec2 } = session;
+  const found: { what: string; owner: string | undefined }[] = [];
+  const roles = new Map<string | undefined, string[]>();
+  for (const spec of ROLE_SPECS) {
+    const role = await getRole(iam, name + spec.suffix);
+    if (role) {
+      roles.set(ownerTag(role.Tags), [...roles.get(ownerTag(role.Tags)) ?? [], role.RoleName]);
+    }
+  }
+  for (const [owner, names] of roles) {
+    found.push({ what: `IAM role${names.length > 1 ? "s" : ""} ${names.join(", ")}`, owner });
+  }
+  const profileName = name + "-ecs-instance-role";
+  const profile = await getInstanceProfile(iam, profileName);
+  if (profile) {
+    found.push({ what: `IAM instance profile ${profileName}`, owner: ownerTag(profile.Tags) });
+  }
+  const parsTag = { Name: `tag:${PARS_TAG_KEY}`, Values: [name] };
+  const [{ Vpcs }, { SecurityGroups }] = await Promise.all([
+    ec2.describeVpcs({ Filters: [parsTag] }),
+    ec2.describeSecurityGroups({
+      Filters: [parsTag, { Name: "group-name", Values: [`${name}-sg`] }],
+    }),
+  ]);
+  for (const v of Vpcs ?? []) found.push({ what: `VPC ${v.VpcId}`, owner: ownerTag(v.Tags) });
+  for (const g of SecurityGroups ?? []) {
+    found.push({ what: `security group ${g.GroupId} (${g.GroupName})`, owner: ownerTag(g.Tags) });
+  }
+  const { call, isDefault = false, field = "name" } = naming;
+  await refuseOtherOwners(state, {
+    kind: "Pars",
+    name,
+    found,
+    harm: "A Pars of that name made with this file would adopt them, and clobbering either " +
+      "Pars would delete the roles and network the other's knots run with",
+    choose: call === undefined
+      ? `choose another knot name (its Pars, ${name}, is named after it)`
+      : isDefault
+      ? `pass a Pars name of this file's own, as ${call} (${name} is the default Pars name, ` +
+        `made from your IAM identity, so every config file of yours shares it)`
+      : `choose another Pars name, as ${call}`,
+    field,
+  });
 }
 
 /**

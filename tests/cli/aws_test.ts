@@ -153,6 +153,34 @@ Deno.test("pars create, list and clobber", async () => {
     assert.equal(conflict.code, 1);
     assert.match(conflict.stderr, /^error: Pars "lab" exists with useDefaultVpc true/m);
 
+    // Another config file on the account is refused it, in command-line words, changing nothing.
+    const otherFile = join(home.dir, "other", "cloudknot");
+    await new StateFile({ path: otherFile }).set("aws", "region", "us-east-1");
+    const other = { env: { CLOUDKNOT_CONFIG_FILE: otherFile } };
+    const before = home.emu.mutatingRequests().length;
+    for (
+      const [args, choose] of [
+        [["pars", "create", "lab"], "choose another Pars name, as cloudknot pars create NAME"],
+        [
+          ["pars", "create", "lab", "--dry-run"],
+          "choose another Pars name, as cloudknot pars create NAME",
+        ],
+        [
+          ["knot", "create", "sq", JOBS, "square", "--target", "aws", "--pars", "lab", "--dry-run"],
+          "choose another Pars name, as --pars NAME",
+        ],
+      ]
+    ) {
+      const theirs = await cli(home, args as string[], other);
+      assert.equal(theirs.code, 1, theirs.stderr);
+      assert.match(
+        theirs.stderr,
+        /^error: Pars lab exists on this AWS account, made with another cloudknot config file /m,
+      );
+      assert.ok(theirs.stderr.includes(`: ${choose}, or use that Pars`), theirs.stderr);
+    }
+    assert.deepEqual(home.emu.mutatingRequests().slice(before), []);
+
     const list = await cli(home, ["pars", "list", "--json"]);
     const [info] = JSON.parse(list.stdout);
     assert.equal(info.name, "lab");

@@ -29,11 +29,13 @@ dockerTest(
         env: base,
       });
       assert.equal(first.code, 0, first.stderr);
-      // User 2: a knot of their own (with the same Pars, adopted), whose record they lose.
-      const second = await cli(home, ["map", JOBS, "square", "--name", "mine", ...FARGATE], {
-        stdin: "[3]",
-        env: other,
-      });
+      // User 2: a knot of their own (with a Pars of their own: the default one is user 1's),
+      // whose record they lose.
+      const second = await cli(
+        home,
+        ["map", JOBS, "square", "--name", "mine", "--pars", "theirs", ...FARGATE],
+        { stdin: "[3]", env: other },
+      );
       assert.equal(second.code, 0, second.stderr);
       await new StateFile({ path: otherFile }).remove("knot mine");
       // And a leftover made before owner tags: no cloudknot:owner tag.

@@ -5,7 +5,7 @@
 // results. Knot.create refuses it before it changes anything.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DockerImage, Knot } from "../../mod.ts";
+import { DockerImage, Knot, Pars } from "../../mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { CloudknotInputError } from "../../src/util/errors.ts";
 import { startEmulator } from "../emulator/mod.ts";
@@ -103,7 +103,13 @@ dockerTest(
     try {
       const session = await sessionFor(emu);
       const baseImage = await ensureBaseImage();
-      // Two machines: each config file and its image are its own.
+      // Two machines: each config file and its image are its own; the Pars is one both are
+      // given (a Pars of one name made with two config files is refused before the knot is).
+      const pars = await Pars.create({
+        name: "race-pars",
+        session,
+        state: new StateFile({ path: join(dir, "late", "cloudknot") }),
+      });
       const make = async (who: string) => {
         const state = new StateFile({ path: join(dir, who, "cloudknot") });
         const cloudknotDir = join(dir, `${who}-home`);
@@ -121,6 +127,7 @@ dockerTest(
           state,
           cloudknotDir,
           dockerImage,
+          pars,
           compute: "FARGATE",
           vcpus: 0.25,
           memory: 512,
@@ -148,7 +155,7 @@ dockerTest(
       assert.equal(errors.length, 1);
       assert.match(
         errors[0]!,
-        /(Compute environment race-ck-ce exists and was not made for this knot|The IAM role emulator-default\.race-job is the job role of knot race made with another cloudknot config file) \(its tag cloudknot:owner is "?[0-9a-f-]{36}"?, not "?[0-9a-f-]{36}"?\)/,
+        /(Compute environment race-ck-ce exists and was not made for this knot|The IAM role race-pars\.race-job is the job role of knot race made with another cloudknot config file) \(its tag cloudknot:owner is "?[0-9a-f-]{36}"?, not "?[0-9a-f-]{36}"?\)/,
       );
       // The winner's knot is whole: the loser's undoing deleted nothing of it.
       const run = await knots[0]!.map([3], { progress: false });

@@ -22,6 +22,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   [/setEcrRepo\("([^"]*)"\)/g, (repo) => `cloudknot configure --ecr-repo ${repo}`],
   [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
+  [/Knot\.create\(\{ pars: "([^"]*)" \}\)/g, (name) => `--pars ${name}`],
   [
     /Knot\.create\(\{ name: "([^"]*)", func \}\) \(or module and exportName\) and the knot's options(.*)clobber the knot: that/g,
     (name, rest) =>

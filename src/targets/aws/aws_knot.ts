@@ -41,7 +41,13 @@ import {
   ProfileMismatchError,
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
-import { defaultParsName, Pars, type ParsGone, type ParsRecord } from "../../resources/pars.ts";
+import {
+  defaultParsName,
+  Pars,
+  type ParsGone,
+  type ParsRecord,
+  refuseOtherOwnersPars,
+} from "../../resources/pars.ts";
 import { makingWithPars } from "../../resources/_pars_users.ts";
 import { resolveParsPolicies } from "../../resources/pars_options.ts";
 import {
@@ -158,6 +164,46 @@ export async function knotParsName(
 }
 
 /**
+ * Refuses the Pars a new knot would make or adopt by name when another config
+ * file on the account made it ({@linkcode refuseOtherOwnersPars}), naming the
+ * knot's option that chooses another: `pars`, or, for a knot's own Pars
+ * (`parsPolicies`), its name. A Pars passed as an object is the caller's
+ * choice and is not looked at. It only reads.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const { pars } = await knotParsName(spec, checked, session);
+ * await refuseOtherOwnersKnotPars(spec, checked, session, state, pars);
+ * ```
+ *
+ * @param spec The knot's name and options.
+ * @param checked The options after their checks.
+ * @param session The AWS session.
+ * @param state The config file the knot would be recorded in.
+ * @param pars The Pars' name.
+ * @throws {CloudknotInputError} When another config file made the Pars (field `pars`, or `name` for a knot's own Pars).
+ */
+export async function refuseOtherOwnersKnotPars(
+  spec: AwsKnotSpec,
+  checked: CheckedAwsKnot,
+  session: AwsSession,
+  state: StateFile,
+  pars: string,
+): Promise<void> {
+  if (typeof spec.pars === "object") return;
+  await refuseOtherOwnersPars(
+    session,
+    state,
+    pars,
+    checked.parsPolicies !== undefined ? {} : {
+      call: 'Knot.create({ pars: "NAME" })',
+      isDefault: checked.parsName === undefined,
+      field: "pars",
+    },
+  );
+}
+
+/**
  * Creates a knot on AWS, or adopts the knot of that name from the config
  * file. Every option is checked before any AWS call.
  *
@@ -262,6 +308,7 @@ async function create(
     jobQueue: names.jobQueue,
     bucket,
   });
+  await refuseOtherOwnersKnotPars(spec, checked, session, state, parsName);
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,

@@ -25,6 +25,7 @@ import {
   hasFunction,
   knotParsName,
   missingPars,
+  refuseOtherOwnersKnotPars,
   requireFunction,
 } from "./aws_knot.ts";
 import { getRole, KNOT_ROLE_SPEC } from "../../resources/_iam_roles.ts";
@@ -188,6 +189,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     jobQueue: names.jobQueue,
     bucket,
   });
+  await refuseOtherOwnersKnotPars(spec, checked, session, state, knotPars.pars);
   steps.push({
     action: await exists(() =>
         session.s3.headBucket({ Bucket: bucket }).then(() => true), "NotFound")

@@ -40,7 +40,11 @@ export interface AwsKnotOptions extends ComputeOptions {
    * descriptors (as on the local target). @default {{ net: true }}
    */
   permissions?: Permissions;
-  /** The Pars to use, or its name (default: the shared `<caller>-default` Pars). */
+  /**
+   * The Pars to use, or its name (default: the shared `<caller>-default`
+   * Pars). A name whose Pars another config file on the account made is
+   * refused before anything is made.
+   */
   pars?: Pars | string;
   /** More IAM policies for the jobs; the knot then gets a Pars of its own. */
   parsPolicies?: string[];

@@ -5,7 +5,7 @@
 // about to push.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Knot } from "../../../mod.ts";
+import { Knot, Pars } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
 import { startEmulator } from "../../emulator/mod.ts";
@@ -37,12 +37,17 @@ for (
       try {
         const session = await sessionFor(emu);
         const baseImage = await ensureBaseImage();
+        const stateOf = (who: string) => new StateFile({ path: join(dir, who, "cloudknot") });
+        // One Pars both are given (a Pars of one name made with two config files is refused
+        // before the image is built): the second is refused by the knot's job role, after its build.
+        const pars = await Pars.create({ name: `${name}-pars`, session, state: stateOf("first") });
         const make = (who: string, func: (x: number) => number) =>
           Knot.create({
             name,
             target: "aws",
             session,
-            state: new StateFile({ path: join(dir, who, "cloudknot") }),
+            state: stateOf(who),
+            pars,
             cloudknotDir: join(dir, `${who}-home`),
             func,
             baseImage,

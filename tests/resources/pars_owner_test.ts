@@ -1,0 +1,126 @@
+// Two config files on one AWS account (two users, or one user's laptop and
+// CI) against the emulator: a Pars' name names its roles and network, so a
+// Pars of the same name made with another config file would adopt them, and
+// either file's clobber would delete them under the other's knots.
+// Pars.create, its dry run and an AWS Knot.create refuse it before they
+// change anything; what has no owner tag, and a copy of the same config file,
+// are adopted as before.
+import assert from "node:assert/strict";
+import { CloudknotInputError, Knot, Pars } from "../../mod.ts";
+import { readOwner } from "../../src/resources/owner.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { withEmulator } from "./helpers.ts";
+
+function square(x: number): number {
+  return x * x;
+}
+
+Deno.test("Pars.create, Pars.plan and an AWS Knot.create refuse a Pars another config file made, before changing anything; a copy of that file, and a Pars without owner tags, are adopted", async () => {
+  await withEmulator(async ({ emu, session, state: mine, dir }) => {
+    await Pars.create({ name: "lab", session, state: mine });
+    await Pars.create({ session, state: mine }); // the default Pars, emulator-default
+    await Pars.create({ name: "sq-pars", session, state: mine }); // as knot sq's own Pars
+    const owner = (await readOwner(mine))!;
+    const theirs = new StateFile({ path: `${dir}/theirs/cloudknot` });
+
+    const refused = async (call: () => Promise<unknown>, field: string, ...why: RegExp[]) => {
+      const before = emu.mutatingRequests().length;
+      const e = await call().then(() => undefined, (e) => e);
+      assert.ok(e instanceof CloudknotInputError, String(e));
+      assert.equal(e.field, field);
+      assert.match(
+        e.message,
+        /^Pars [\w-]+ exists on this AWS account, made with another cloudknot config file \(owner [0-9a-f-]{36}, not this file, which has none yet; /,
+      );
+      assert.match(
+        e.message,
+        /its IAM roles [\w-]+-ecs-instance-role, [\w-]+-spot-fleet-role, [\w-]+-task-exec-role, [\w-]+-job-role, its IAM instance profile [\w-]+-ecs-instance-role and /,
+      );
+      assert.match(e.message, / and its security group sg-\w+ \([\w-]+-sg\)\./);
+      for (const re of why) assert.match(e.message, re);
+      assert.ok(
+        e.message.endsWith(
+          `If that file is lost and the Pars was yours, make this file its owner: set owner = ` +
+            `${owner} in [aws] of ${theirs.path}`,
+        ),
+        e.message,
+      );
+      assert.deepEqual(
+        emu.mutatingRequests().slice(before).map((r) => `${r.service} ${r.operation}`),
+        [],
+      );
+      return e.message;
+    };
+    const named =
+      /: choose another Pars name, as Pars\.create\(\{ name: "NAME" \}\), or use that Pars with the config file that made it/;
+    const plan = await refused(
+      () => Pars.plan({ name: "lab", session, state: theirs }),
+      "name",
+      named,
+    );
+    assert.equal(
+      await refused(() => Pars.create({ name: "lab", session, state: theirs }), "name", named),
+      plan,
+    );
+    const knot = { name: "sq", target: "aws" as const, session, state: theirs, func: square };
+    const byPars = /: choose another Pars name, as Knot\.create\(\{ pars: "NAME" \}\), or use/;
+    await refused(() => Knot.create({ ...knot, pars: "lab", dryRun: true }), "pars", byPars);
+    await refused(() => Knot.create({ ...knot, pars: "lab" }), "pars", byPars);
+    // The default Pars' name is one user's on every config file: the message says to pass one.
+    const byDefault =
+      /: pass a Pars name of this file's own, as (Pars|Knot)\.create\(\{ (name|pars): "NAME" \}\) \(emulator-default is the default Pars name, made from your IAM identity, so every config file of yours shares it\)/;
+    await refused(() => Pars.create({ session, state: theirs }), "name", byDefault, /Pars\.create/);
+    await refused(() => Knot.create(knot), "pars", byDefault, /Knot\.create/);
+    // A knot's own Pars (parsPolicies) is named after the knot: the message says to rename it.
+    const own = { ...knot, parsPolicies: ["AmazonS3ReadOnlyAccess"] };
+    const byKnot = /: choose another knot name \(its Pars, sq-pars, is named after it\), or use/;
+    await refused(() => Knot.create({ ...own, dryRun: true }), "name", byKnot);
+    await refused(() => Knot.create(own), "name", byKnot);
+    // Nothing of it was written to the refused file: no owner id, no record.
+    assert.equal(await readOwner(theirs), undefined);
+    assert.equal(await theirs.section("pars lab"), undefined);
+    assert.equal(await theirs.section("knot sq"), undefined);
+
+    // A copy of the first file (its owner id, not its records) adopts the Pars from its tags.
+    const copy = new StateFile({ path: `${dir}/copy/cloudknot` });
+    await copy.set("aws", "owner", owner);
+    const made = emu.mutatingRequests().length;
+    const adopted = await Pars.create({ name: "lab", session, state: copy });
+    assert.deepEqual(
+      emu.mutatingRequests().slice(made).filter((r) => r.operation.startsWith("Create")),
+      [],
+    );
+    assert.equal(
+      adopted.jobRole,
+      (await Pars.find({ name: "lab", session, state: mine }) as Pars).jobRole,
+    );
+
+    // What has no owner tag (made before owner tags) is adopted by any config file.
+    const old = await Pars.create({ name: "old", session, state: mine, useDefaultVpc: false });
+    const untag = (tags: { Key?: string; Value?: string }[]) =>
+      tags.splice(tags.findIndex((t) => t.Key === "cloudknot:owner"), 1);
+    const ofOld = (tags: { Key?: string; Value?: string }[]) =>
+      tags.some((t) => t.Key === "cloudknot:pars" && t.Value === "old");
+    for (
+      const map of [
+        emu.iam.roles,
+        emu.iam.instanceProfiles,
+        emu.ec2.vpcs,
+        emu.ec2.subnets,
+        emu.ec2.securityGroups,
+        emu.ec2.internetGateways,
+        emu.ec2.routeTables,
+      ]
+    ) {
+      for (const r of map.values()) if (ofOld(r.Tags)) untag(r.Tags);
+    }
+    const before = emu.mutatingRequests().length;
+    const kept = await Pars.create({ name: "old", session, state: theirs, useDefaultVpc: false });
+    assert.deepEqual(
+      emu.mutatingRequests().slice(before).filter((r) => r.operation.startsWith("Create")),
+      [],
+    );
+    assert.equal(kept.vpc, old.vpc);
+    assert.equal(kept.securityGroup, old.securityGroup);
+  });
+});
