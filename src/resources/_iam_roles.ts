@@ -322,19 +322,33 @@ export async function getInstanceProfile(
 
 /**
  * Throws when a role or instance profile of the wanted name exists but was
- * not made by cloudknot for this Pars.
+ * not made by cloudknot for this Pars, or, given `mine` (the tags this call
+ * would have made it with), when its `cloudknot:owner` tag names another
+ * config file: a Pars of that name another config file made at the same
+ * moment, past the owner check before anything was made.
  */
 export function checkOurs(
   kind: string,
   id: string,
   tags: { Key?: string; Value?: string }[] | undefined,
   pars: string,
+  mine?: { Key?: string; Value?: string }[],
 ): void {
   if (!isOurs(tags, pars)) {
     throw new ResourceConflictError(
       `The ${kind} ${id} exists but was not made by cloudknot for Pars "${pars}" (it lacks the ` +
         `tags ManagedBy=cloudknot and ${PARS_TAG_KEY}=${pars}); choose another Pars name, or ` +
         `delete or rename the ${kind}`,
+      { resource: id },
+    );
+  }
+  const [theirs, ours] = [ownerTag(tags), ownerTag(mine)];
+  if (theirs !== undefined && ours !== undefined && theirs !== ours) {
+    throw new ResourceConflictError(
+      `The ${kind} ${id} of Pars "${pars}" was just made with another cloudknot config file ` +
+        `(its tag ${OWNER_TAG_KEY} is ${theirs}, not ${ours}), which made that Pars at the same ` +
+        `moment; what this call made of it is undone: choose another Pars name, or use that Pars ` +
+        `with the config file that made it`,
       { resource: id },
     );
   }
@@ -468,7 +482,7 @@ export async function ensureRole(iam: Iam, input: EnsureRoleInput): Promise<Foun
       })).Role,
     async () => {
       const role = await getRole(iam, name);
-      if (role) checkOurs("IAM role", name, role.Tags, pars);
+      if (role) checkOurs("IAM role", name, role.Tags, pars, input.tags);
       return role;
     },
     ["EntityAlreadyExists"],
@@ -510,7 +524,7 @@ export async function ensureInstanceProfile(
         .InstanceProfile,
     async () => {
       const profile = await getInstanceProfile(iam, name);
-      if (profile) checkOurs("IAM instance profile", name, profile.Tags, pars);
+      if (profile) checkOurs("IAM instance profile", name, profile.Tags, pars, input.tags);
       return profile;
     },
     ["EntityAlreadyExists"],

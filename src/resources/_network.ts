@@ -392,7 +392,9 @@ export async function ensureSecurityGroup(
       })).GroupId!,
     async () => {
       const group = await findSecurityGroup(ec2, vpc, name);
-      if (group) checkOurs("security group", `${group.GroupId} (${name})`, group.Tags, pars);
+      if (group) {
+        checkOurs("security group", `${group.GroupId} (${name})`, group.Tags, pars, input.tags);
+      }
       return group?.GroupId;
     },
     ["InvalidGroup.Duplicate"],

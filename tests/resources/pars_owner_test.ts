@@ -6,8 +6,8 @@
 // change anything; what has no owner tag, and a copy of the same config file,
 // are adopted as before.
 import assert from "node:assert/strict";
-import { CloudknotInputError, Knot, Pars } from "../../mod.ts";
-import { readOwner } from "../../src/resources/owner.ts";
+import { CloudknotInputError, Knot, Pars, ResourceConflictError } from "../../mod.ts";
+import { ownerTag, readOwner } from "../../src/resources/owner.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { withEmulator } from "./helpers.ts";
 
@@ -122,5 +122,35 @@ Deno.test("Pars.create, Pars.plan and an AWS Knot.create refuse a Pars another c
     );
     assert.equal(kept.vpc, old.vpc);
     assert.equal(kept.securityGroup, old.securityGroup);
+  });
+});
+
+Deno.test("two config files making one Pars name at the same moment: one Pars is made whole, the other call is refused and undoes what it made", async () => {
+  await withEmulator(async ({ session, dir }) => {
+    const files = ["a", "b"].map((f) => new StateFile({ path: `${dir}/${f}/cloudknot` }));
+    const settled = await Promise.allSettled(
+      files.map((state) => Pars.create({ name: "race", session, state })),
+    );
+    const made = settled.flatMap((s, i) => s.status === "fulfilled" ? [i] : []);
+    assert.equal(made.length, 1, JSON.stringify(settled.map((s) => s.status)));
+    const [winner, loser] = made[0] === 0 ? files : [...files].reverse();
+    const refusal = (settled.find((s) => s.status === "rejected") as PromiseRejectedResult).reason;
+    // Refused by the owner check before anything was made, or, when both passed it, by the
+    // owner tag of the first resource the other call made.
+    assert.ok(
+      refusal instanceof CloudknotInputError || refusal instanceof ResourceConflictError,
+      String(refusal),
+    );
+    assert.match(refusal.message, /another cloudknot config file/);
+    assert.equal(await loser!.section("pars race"), undefined);
+    // The winner's Pars is whole, and every piece of it is the winner's.
+    const record = (await winner!.section("pars race"))!;
+    // Adopting it again finds every resource its record names (or removes the record and throws).
+    await Pars.create({ name: "race", session, state: winner! });
+    const owner = await readOwner(winner!);
+    for (const role of record.get("created")!.split(" ").filter((c) => c.startsWith("role:"))) {
+      const { Role } = await session.iam.getRole({ RoleName: role.slice("role:".length) });
+      assert.equal(ownerTag(Role?.Tags), owner, role);
+    }
   });
 });
