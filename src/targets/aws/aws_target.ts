@@ -537,17 +537,20 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   }
 
   async #scanRuns(): Promise<{ runs: RunManifest[]; unfinished: string[] }> {
-    const ids = new Set(await recordedRuns(this.#o.state, this.#o.knot));
+    const all = new Set(await recordedRuns(this.#o.state, this.#o.knot));
     const folders = new Set<string>();
-    for await (const id of this.#store.folders("runs/")) folders.add(id);
-    const all = [...new Set([...ids, ...folders])];
+    for await (const id of this.#store.folders("runs/")) {
+      folders.add(id);
+      all.add(id);
+    }
+    const ids = [...all];
     const manifests = await Promise.all(
-      all.map((id) => this.#manifest(this.#store.at(`runs/${id}`))),
+      ids.map((id) => this.#manifest(this.#store.at(`runs/${id}`))),
     );
     return {
       runs: manifests.filter((m): m is RunManifest => m !== undefined)
         .sort((a, b) => a.createdAt - b.createdAt),
-      unfinished: all.filter((id, i) => folders.has(id) && manifests[i] === undefined),
+      unfinished: ids.filter((id, i) => folders.has(id) && manifests[i] === undefined),
     };
   }
 
