@@ -26,6 +26,7 @@ import {
 } from "../store/local_knots.ts";
 import { checkPrivateDir } from "../store/private_dir.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import { pathExists } from "../util/read_text.ts";
 
 /**
  * How old a free lock file must be for its folder to count as left: more
@@ -53,14 +54,9 @@ export interface RunLeftoverOptions {
   env?: EnvLookup;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
+/** Whether anything is at a path, a link counting as itself. */
+function exists(path: string): Promise<boolean> {
+  return pathExists(path, { followLinks: false });
 }
 
 async function subfolders(dir: string): Promise<string[]> {

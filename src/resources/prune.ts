@@ -14,6 +14,7 @@ import {
   type SettingsOptions,
   settingsState,
 } from "./settings.ts";
+import { pathExists as existsOnDisk } from "../util/read_text.ts";
 import { getRole } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
 import { originalRecord, originalStackStatus } from "./original.ts";
@@ -58,16 +59,6 @@ export interface PruneResult {
    * still be read (creating the knot again heals it).
    */
   skipped: PruneEntry[];
-}
-
-async function defaultPathExists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 function defaultImageExists(
@@ -138,7 +129,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
   const region = session.region;
   const settingsProfile = await getProfile(settings);
   const mine = (profile: string) => session.sameProfile(profile) || profile === settingsProfile;
-  const pathExists = options.pathExists ?? defaultPathExists;
+  const pathExists = options.pathExists ?? existsOnDisk;
   const imageExists = options.imageExists ?? defaultImageExists(options.docker);
   const dropped: PruneEntry[] = [];
   const skipped: PruneEntry[] = [];

@@ -1,5 +1,6 @@
 /**
- * Reading a text file that may not exist.
+ * Reading a path that may not exist: a text file's contents, or whether
+ * anything is there at all.
  *
  * @module
  */
@@ -24,6 +25,45 @@ export async function readTextIfExists(path: string): Promise<string | undefined
     return await Deno.readTextFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+/** Options of {@linkcode pathExists}. */
+export interface PathExistsOptions {
+  /**
+   * Whether a symbolic link counts by what it points to (`Deno.stat`), so
+   * that a dangling one does not exist, or by itself (`Deno.lstat`).
+   *
+   * @default {true}
+   */
+  followLinks?: boolean;
+}
+
+/**
+ * Whether anything (a file, a folder, a link) is at a path; a path that
+ * does not exist is `false`, any other failure, such as a folder that may
+ * not be read, throws.
+ *
+ * @example Usage
+ * ```ts
+ * import { pathExists } from "./read_text.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(await pathExists("/nonexistent/cloudknot/config"), false);
+ * assert.equal(await pathExists(Deno.execPath(), { followLinks: false }), true);
+ * ```
+ *
+ * @param path The path.
+ * @param options Whether a symbolic link is followed.
+ * @returns Whether it exists.
+ */
+export async function pathExists(path: string, options: PathExistsOptions = {}): Promise<boolean> {
+  try {
+    await (options.followLinks === false ? Deno.lstat(path) : Deno.stat(path));
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
     throw e;
   }
 }
