@@ -162,3 +162,18 @@ Deno.test("AWS catalog: a knot's clobber reads as running while its caller holds
     assert.equal((await readAwsKnot(state, "Squares"))?.clobberRunning, undefined);
   });
 });
+
+Deno.test("AWS catalog: a knot's clobber that meets its mark held only for a moment, as a reader looking at the marks holds it, goes on once it is let go", async () => {
+  await withState(async (state) => {
+    await writeAwsKnot(state, RECORD);
+    let ran = false;
+    // The mark held for 200 ms, then let go: a slow look (another process's `knot list`).
+    const { clobber } = await state.whileMaking("clobbering-knot Squares", async () => {
+      const clobber = clobberingAwsKnot(state, "Squares", () => Promise.resolve(ran = true));
+      await new Promise((r) => setTimeout(r, 200));
+      return { clobber };
+    });
+    await clobber;
+    assert.equal(ran, true);
+  });
+});
