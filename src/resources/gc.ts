@@ -59,7 +59,11 @@ import { ownerTag, readOwner, runOwners } from "./owner.ts";
 import { commonPrefixes } from "./_s3_prefixes.ts";
 import { deleteInternetGateway, deleteRouteTable, deleteWhenReleased } from "./_network.ts";
 import { findRunLeftovers, removeRunLeftover } from "./_run_leftovers.ts";
-import { findHoldLeftovers, removeHoldLeftover } from "./_hold_leftovers.ts";
+import {
+  findHoldLeftovers,
+  removeHoldFileLeftover,
+  removeHoldLeftover,
+} from "./_hold_leftovers.ts";
 import { Docker } from "../docker/docker.ts";
 import { formatBytes } from "../cost/format.ts";
 
@@ -83,6 +87,7 @@ export const GARBAGE_KINDS = [
   "job-data",
   "run-folder",
   "hold-tag",
+  "hold-file",
 ] as const;
 
 /** A kind of garbage. */
@@ -94,7 +99,8 @@ export interface GarbageItem {
   kind: GarbageKind;
   /**
    * Its id or name; for job data, `s3://<bucket>/<prefix>`; for a run
-   * folder, its path; for a hold tag, the image reference.
+   * folder, its path; for a hold tag, the image reference; for a hold
+   * file, the image reference of the tag it held (the reason names the file).
    */
   id: string;
   /** Its ARN, when it has one. */
@@ -595,7 +601,9 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
  * a manifest (`run.json`), so that nothing can read them: those whose
  * writer is gone; and the hold tags (`cloudknot/<name>:hold-<uuid>`) that a
  * build with `hold: true` with this config file left on the Docker daemon
- * when it was killed before it pushed the image. A folder a live process is
+ * when it was killed before it pushed the image, or the empty file of such a
+ * hold's mark (`hold-file`) when it was killed once it had removed the tag.
+ * A folder a live process is
  * writing, or a tag a live process holds, is never garbage. It only reads,
  * and asks nothing of AWS. {@linkcode findGarbage} includes them.
  *
@@ -623,11 +631,14 @@ export async function findLocalGarbage(
         formatBytes(left.bytes)
       } no run can read (no run.json)`,
     })),
-    ...holds.map((ref): GarbageItem => ({
-      kind: "hold-tag",
+    ...holds.map(({ ref, tag, file }): GarbageItem => ({
+      kind: tag ? "hold-tag" : "hold-file",
       id: ref,
       owner: recordSection("docker-image", ref.slice(ref.indexOf("/") + 1, ref.indexOf(":"))),
-      reason: "the build that holds it was killed before it pushed the image",
+      reason: tag
+        ? "the build that holds it was killed before it pushed the image"
+        : `the empty mark file ${file} that a build killed once it had removed this tag left ` +
+          "(the tag is gone: no Docker object)",
     })),
   ];
 }
@@ -645,7 +656,7 @@ function knotPrefixes(session: AwsSession, bucket: string): Promise<string[]> {
  * Deletes garbage that {@linkcode findGarbage} found, in dependency order
  * (queues, compute environments, job definitions, launch templates, instance
  * profiles, roles, security groups, route tables, internet gateways,
- * subnets, VPCs, repositories, job data, run folders, hold tags). A piece
+ * subnets, VPCs, repositories, job data, run folders, hold tags, hold files). A piece
  * already gone counts as deleted; a piece that cannot be deleted is reported
  * and the rest go on. A run folder a process took up since it was found is
  * kept, and reported as failed; a hold tag is removed with `docker rmi` of
@@ -679,7 +690,9 @@ export async function deleteGarbage(
     options.onDelete?.(garbage);
     try {
       if (garbage.kind === "run-folder") await removeRunLeftover(garbage.id);
-      else if (garbage.kind === "hold-tag") {
+      else if (garbage.kind === "hold-file") {
+        await removeHoldFileLeftover(settingsState(options), garbage.id);
+      } else if (garbage.kind === "hold-tag") {
         await removeHoldLeftover(
           settingsState(options),
           options.docker ?? quietDocker(),

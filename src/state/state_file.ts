@@ -349,6 +349,25 @@ export class StateFile {
   }
 
   /**
+   * The file of a hold's mark ({@linkcode StateFile.hold}) beside the config
+   * file, for a message; it only computes its path.
+   *
+   * @example Usage
+   * ```ts
+   * import { StateFile } from "@cloudknot/cloudknot/state";
+   *
+   * const state = new StateFile({ path: "/tmp/cloudknot" });
+   * console.log(await state.holdFile("cloudknot/squares:hold-1")); // "/tmp/cloudknot.hold-cloudknot%2Fsquares%3Ahold-1.lock"
+   * ```
+   *
+   * @param name The hold's name.
+   * @returns The path of its lock file.
+   */
+  async holdFile(name: string): Promise<string> {
+    return markPath(await followLinks(this.path), HOLD_INFIX, name);
+  }
+
+  /**
    * Ends a hold its holder left ({@linkcode StateFile.holdsLeft}): takes its
    * lock, runs `body` (that undoes what it held), then removes its file. A
    * hold a live process holds is left alone and `body` does not run; a hold

@@ -136,20 +136,58 @@ function states(home: AwsHome, name: string): string[] {
 }
 
 dockerTest(
-  "knot clobber killed once it disabled the queue: map says how to go on, knot create enables it and the knot no longer reads as half clobbered",
+  "knot clobber killed once it disabled the queue: while it runs, knot show and knot list say another process is clobbering it and a second knot clobber refuses; once killed, they say it stopped part-way; map says how to go on, knot create enables it and the knot no longer reads as half clobbered",
   async () => {
     await withAwsHome(async (home) => {
       const env = await knotWithRun(home, "dq");
+      const show = async (...args: string[]) => {
+        const r = await cli(home, ["knot", ...args], { env });
+        assert.equal(r.code, 0, r.stderr);
+        return r.stdout;
+      };
       await killAt(
         home.emu,
         { service: "batch", operation: "UpdateJobQueue" },
         () => spawnCli(home, ["knot", "clobber", "dq", "--yes"], { env }),
+        // The clobber is alive, held at its request to disable the queue.
+        async () => {
+          const text = await show("show", "dq");
+          assert.match(
+            text,
+            /^Knot dq is being clobbered by another process \(began at [^)]+\)\.$/m,
+          );
+          assert.doesNotMatch(text, /stopped part-way|again to finish/);
+          const json = JSON.parse(await show("show", "dq", "--json"));
+          assert.match(json.clobberStarted, /^\d{4}-\d\d-\d\dT/);
+          assert.equal(json.clobberRunning, true);
+          assert.match(await show("list"), /^dq +aws us-east-1 \(being clobbered\) /m);
+          assert.equal(JSON.parse(await show("list", "--json"))[0].clobberRunning, true);
+          // A second clobber refuses before it changes anything, and says what to do.
+          const before = home.emu.mutatingRequests().length;
+          const second = await cli(home, ["knot", "clobber", "dq", "--yes"], { env });
+          assert.equal(second.code, 1, second.stderr);
+          assert.equal(
+            second.stderr,
+            `error: Knot dq is being clobbered by another process with this config file ` +
+              `(${home.configFile}), so this clobber changed nothing. Wait for that one to end: ` +
+              "`cloudknot knot show dq` says while it runs, and once it has stopped part-way, " +
+              "clobbering the knot again finishes it\n",
+          );
+          assert.deepEqual(home.emu.mutatingRequests().slice(before), []);
+        },
       );
       assert.deepEqual(states(home, "dq"), ["ENABLED", "DISABLED"]);
+      // Killed, its clobber stopped part-way: both say so, and how to finish it.
+      assert.match(
+        await show("show", "dq"),
+        /^A clobber of knot dq stopped part-way .*: run `cloudknot knot clobber dq` again to finish it\.$/m,
+      );
+      assert.match(await show("list"), /^dq +aws us-east-1 \(clobber unfinished\) /m);
       const clobberStarted = async () =>
         JSON.parse((await cli(home, ["knot", "show", "dq", "--json"], { env })).stdout)
           .clobberStarted;
       assert.match(await clobberStarted(), /^\d{4}-\d\d-\d\dT/);
+      assert.equal(JSON.parse(await show("show", "dq", "--json")).clobberRunning, false);
       const refused = await cli(home, ["map", "--name", "dq"], { stdin: "[2]", env });
       assert.equal(refused.code, 1);
       assert.match(

@@ -18,7 +18,6 @@ import {
   type ModeledService,
   SERVICE_SPECS,
   type ServiceSpec,
-  sleep,
 } from "./service.ts";
 import {
   expectedSignature,
@@ -411,7 +410,7 @@ export class Pipeline {
       const latency = faults.find((f) => f.kind === "latency");
       if (latency) {
         entry.fault = "latency";
-        await sleep(latency.delayMs ?? 200);
+        await this.#o.faults.delay(latency);
       }
       if (faults.some((f) => f.kind === "reset")) {
         entry.fault = "reset";

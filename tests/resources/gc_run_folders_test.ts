@@ -235,3 +235,60 @@ dockerTest(
     }
   },
 );
+
+dockerTest(
+  "gc --local removes the empty mark file a build killed once it had removed its hold tag left, saying what it is, and never a live holder's",
+  async () => {
+    const base = await Deno.makeTempDir({ prefix: "cloudknot-gc-hold-file-" });
+    const state = new StateFile({ path: join(base, "cloudknot") });
+    const local = {
+      localDir: join(base, "knots"),
+      state,
+      docker: new Docker({ logger: () => {} }),
+    };
+    const name = `gc-hold-file-${crypto.randomUUID().slice(0, 8)}`;
+    const hold = () => `cloudknot/${name}:hold-${crypto.randomUUID()}`;
+    const [gone, live] = [hold(), hold()];
+    const url = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+    // A build's holder as a knot create is when it has removed its hold tag and not yet its
+    // mark's file: the mark held, no such tag on Docker (this one never made it, which is the
+    // same to gc: it asks Docker whether the tag is there). Killed then, it leaves the file.
+    const holder = await startUntil([
+      "eval",
+      `import { StateFile } from ${url("../../src/state/mod.ts")};
+      await new StateFile({ path: ${JSON.stringify(state.path)} }).hold(${JSON.stringify(gone)});
+      console.log("held");
+      setTimeout(() => {}, 600_000);`,
+    ], "held");
+    let killed = false;
+    const mine = await state.hold(live);
+    try {
+      const [goneFile, liveFile] = [await state.holdFile(gone), await state.holdFile(live)];
+      // Both holders live: nothing is garbage.
+      assert.deepEqual(await findLocalGarbage(local), []);
+      await killChild(holder);
+      killed = true;
+      const found = await findLocalGarbage(local);
+      assert.deepEqual(found.map((g) => [g.kind, g.id, g.owner]), [
+        ["hold-file", gone, `docker-image ${name}`],
+      ]);
+      assert.equal(
+        found[0]!.reason,
+        `the empty mark file ${goneFile} that a build killed once it had removed this tag left ` +
+          "(the tag is gone: no Docker object)",
+      );
+      // A deletion asked of the live holder's file keeps it.
+      const asked = await deleteGarbage([{ kind: "hold-file", id: live, reason: "asked" }], local);
+      assert.match(asked.failed[0]!.error, /was kept: a live process holds it/);
+      const { deleted, failed } = await deleteGarbage(found, local);
+      assert.deepEqual([deleted, failed], [found, []]);
+      assert.ok(!await exists(goneFile), "the leftover file is removed");
+      assert.ok(await exists(liveFile), "the live holder's file stays");
+      assert.deepEqual(await findLocalGarbage(local), []);
+    } finally {
+      if (!killed) await killChild(holder);
+      await mine.release();
+      await Deno.remove(base, { recursive: true });
+    }
+  },
+);

@@ -30,8 +30,9 @@ export interface Killed {
 
 /**
  * Starts a child, kills it with SIGKILL once the emulator has received the
- * `nth` request of `at`, and waits until the emulator has processed that
- * request. Fails when the child ends before it makes the request.
+ * `nth` request of `at` (after `whileHeld`, when given, has run while the
+ * child waits for its answer), and waits until the emulator has processed
+ * that request. Fails when the child ends before it makes the request.
  *
  * @example Usage
  * ```ts ignore
@@ -41,16 +42,18 @@ export interface Killed {
  * @param emu The emulator the child talks to.
  * @param at The request at which it is killed.
  * @param spawn Starts the child, with piped stdout and stderr.
+ * @param whileHeld Runs while the child is held at that request, alive.
  * @returns What it printed.
  */
 export async function killAt(
   emu: Emulator,
   at: KillPoint,
   spawn: () => Deno.ChildProcess,
+  whileHeld?: () => Promise<void>,
 ): Promise<Killed> {
   const nth = at.nth ?? 1;
-  // Held far longer than the kill takes; the kill, not the delay, ends the wait.
-  const id = emu.faults.add({ ...at, kind: "latency", delayMs: 2000, times: nth });
+  // Held far longer than the kill (and whileHeld) takes; the kill, not the delay, ends the wait.
+  const id = emu.faults.add({ ...at, kind: "latency", delayMs: 600_000, times: nth });
   const child = spawn();
   const stdout = new Response(child.stdout).text();
   const stderr = new Response(child.stderr).text();
@@ -61,15 +64,21 @@ export async function killAt(
   });
   const hits = () => emu.faults.list().find((f) => f.id === id)?.hits ?? 0;
   try {
-    while (hits() < nth && !ended) await new Promise((r) => setTimeout(r, 10));
+    while (hits() < nth && !ended) {
+      // The requests before the nth go on at once (checked and released with no wait between).
+      emu.faults.release(id);
+      await new Promise((r) => setTimeout(r, 10));
+    }
     if (hits() < nth) {
       throw new Error(
         `the process ended before ${at.service} ${at.operation} #${nth}:\n${await stderr}`,
       );
     }
+    await whileHeld?.();
     child.kill("SIGKILL");
     await status;
-    // The held request is processed once its delay is over, as AWS would.
+    // The held request is processed now, answered to no one, as AWS would.
+    emu.faults.release(id);
     const processed = () =>
       emu.requests.filter({ service: at.service, operation: at.operation })
         .filter((e) => e.fault === "latency").length >= nth;
@@ -82,6 +91,7 @@ export async function killAt(
       } catch { /* already gone */ }
     }
     await status;
+    emu.faults.release(id);
   }
   return { stdout: await stdout, stderr: await stderr };
 }

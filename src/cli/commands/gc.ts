@@ -39,7 +39,8 @@ export const gc = defineCommand({
     "docker knots that a map() killed while it wrote their inputs left without a run.json " +
     "(none that a live process is writing), and the hold tags (cloudknot/<name>:hold-<id>) " +
     "that a knot create with this config file killed between its image's build and push left " +
-    "on Docker (none that a live process holds; --yes removes the tag alone). With --local it " +
+    "on Docker (none that a live process holds; --yes removes the tag alone), or the empty " +
+    "mark file of such a hold whose tag is gone (hold-file). With --local it " +
     "looks only at those, and asks nothing of AWS. It is a dry run: it prints what it would delete. With " +
     "--yes it deletes them, in dependency order, tolerating pieces already gone, and exits with " +
     "1 if any could not be deleted. Never the default VPC, the default repository or a bucket. " +

@@ -6,7 +6,7 @@
  * @module
  */
 import { Knot } from "../../knot.ts";
-import { repositoryUser } from "../../targets/aws/catalog.ts";
+import { knotBeingClobbered, repositoryUser } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings } from "../common/aws.ts";
@@ -91,6 +91,8 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   const settings = cliSettings(ctx);
   const reader = await openAwsKnotReader(ctx, name);
   const { record } = reader;
+  // Refused before the question too (the knot's clobber refuses for sure, whatever this saw).
+  if (record.clobberRunning) throw knotBeingClobbered(settings.state, name);
   // What is deleted is what its job data holds (as `knot show` lists it), not what its record
   // remembers: a map killed before it recorded its run has a run all the same.
   // (A record of another profile, or without a bucket, is refused when the knot is opened.)

@@ -4,7 +4,7 @@
  * @module
  */
 import { recordSection } from "../../state/sections.ts";
-import { readAwsKnots } from "../../targets/aws/catalog.ts";
+import { type AwsKnotRecord, readAwsKnots } from "../../targets/aws/catalog.ts";
 import { readOriginalRecords } from "../../resources/original.ts";
 import { ORIGINAL_LABEL, originalJson } from "../common/original.ts";
 import { listLocalKnots } from "../../targets/local/catalog.ts";
@@ -101,9 +101,7 @@ export const knotList = defineCommand({
           },
           cells: [
             record.name,
-            `aws ${record.region}${
-              record.clobberStartedAt === undefined ? "" : " (clobber unfinished)"
-            }`,
+            `aws ${record.region}${clobberLabel(record)}`,
             awsFunctionLabel(record, image),
             String(record.runs.length),
             last ?? "-",
@@ -122,3 +120,9 @@ export const knotList = defineCommand({
     });
   },
 });
+
+/** What the TARGET column adds for a knot whose clobber has not finished. */
+function clobberLabel(record: AwsKnotRecord): string {
+  if (record.clobberStartedAt === undefined) return "";
+  return record.clobberRunning ? " (being clobbered)" : " (clobber unfinished)";
+}

@@ -193,10 +193,17 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
   return 0;
 }
 
-/** What to do about a knot whose clobber has not finished (it stopped part-way, or still runs). */
+/**
+ * What to say of a knot whose clobber has not finished: that another process
+ * is clobbering it still, or that it stopped part-way and how to finish it.
+ */
 function halfClobbered(record: AwsKnotRecord): string | undefined {
   if (record.clobberStartedAt === undefined) return undefined;
+  const began = formatTime(record.clobberStartedAt);
+  if (record.clobberRunning) {
+    return `Knot ${record.name} is being clobbered by another process (began at ${began}).`;
+  }
   return `A clobber of knot ${record.name} stopped part-way (it began at ` +
-    `${formatTime(record.clobberStartedAt)} and has not finished): run ` +
+    `${began} and has not finished): run ` +
     `\`cloudknot knot clobber ${record.name}\` again to finish it.`;
 }

@@ -187,5 +187,7 @@ export function awsKnotJson(
     clobberStarted: record.clobberStartedAt === undefined
       ? null
       : new Date(record.clobberStartedAt).toISOString(),
+    // Whether that clobber still runs in another process (`false`: it stopped part-way).
+    clobberRunning: record.clobberStartedAt === undefined ? null : record.clobberRunning === true,
   };
 }

@@ -67,6 +67,7 @@ import { AwsTarget, type AwsTargetOptions } from "./aws_target.ts";
 import {
   type AwsKnotRecord,
   awsTargetOptions,
+  clobberingAwsKnot,
   forgetAwsKnotRuns,
   markAwsKnotClobbering,
   readAwsKnot,
@@ -1080,8 +1081,15 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * @param options What else to delete.
    * @throws {BucketDeleteDeniedError} With `bucket: true`, when everything
    *   else is deleted but S3 refuses these credentials `s3:DeleteBucket`.
+   * @throws {CannotDeleteResourceError} While another process clobbers the
+   *   knot, before anything changes.
    */
   async clobber(options: AwsClobberOptions = {}): Promise<void> {
+    // Marked while it runs, so `knot show` tells it from a clobber that stopped part-way.
+    await clobberingAwsKnot(this.#options.state, this.#record.name, () => this.#clobber(options));
+  }
+
+  async #clobber(options: AwsClobberOptions): Promise<void> {
     const { session, state, pollIntervalMs } = this.#options;
     const r = this.resources;
     const { name } = this.#record;

@@ -13,13 +13,14 @@
  */
 import { type ArtifactSources, rememberSourceRoots } from "../../job/artifact_sources.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
+import { sleep } from "../../util/sleep.ts";
 import { jobsSection, knotRunIds, recordName, recordSection } from "../../state/sections.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import type { AwsTargetOptions } from "./aws_target.ts";
 import { NO_SSE_SETTING } from "../../resources/settings.ts";
 import { originalRecord, OriginalResourceError } from "../../resources/original.ts";
 import { requireRecordRegion } from "../../resources/record_region.ts";
-import { ResourceDoesNotExistError } from "../../resources/errors.ts";
+import { CannotDeleteResourceError, ResourceDoesNotExistError } from "../../resources/errors.ts";
 
 /** How many runs a knot's record remembers. */
 const RUNS_KEPT = 100;
@@ -98,6 +99,12 @@ export interface AwsKnotRecord {
    */
   clobberStartedAt?: number;
   /**
+   * Whether that clobber still runs: a live process holds its mark
+   * ({@linkcode clobberingAwsKnot}). Set by {@linkcode readAwsKnot} and
+   * {@linkcode readAwsKnots} with `clobberStartedAt`; not written.
+   */
+  clobberRunning?: boolean;
+  /**
    * Where its module's sources were when it was bundled (keys `source-key`,
    * `source-src`, `source-deno-dir`), so its runs' stack frames name the
    * files in any process; absent for `func` and in records of earlier versions.
@@ -175,17 +182,124 @@ export async function readAwsKnot(
   name: string,
   options: ReadAwsKnotOptions = {},
 ): Promise<AwsKnotRecord | undefined> {
-  const keys = await state.section(recordSection("knot", name));
-  if (keys === undefined) return undefined;
-  if (keys.get("target") !== "aws") {
-    if (!options.strict) return undefined;
-    const original = originalRecord("knot", name, keys);
-    if (original !== undefined) throw new OriginalResourceError(original);
-    throw new CloudknotInputError(
-      `The config file's knot "${name}" is not an AWS knot; choose another name`,
-    );
+  const [record] = await withClobberRunning(state, async () => {
+    const keys = await state.section(recordSection("knot", name));
+    if (keys === undefined) return [];
+    if (keys.get("target") !== "aws") {
+      if (!options.strict) return [];
+      const original = originalRecord("knot", name, keys);
+      if (original !== undefined) throw new OriginalResourceError(original);
+      throw new CloudknotInputError(
+        `The config file's knot "${name}" is not an AWS knot; choose another name`,
+      );
+    }
+    return [parse(name, keys)];
+  });
+  return record;
+}
+
+/** The first word of the mark of a knot being clobbered; no record has this kind, so `gc` passes it by. */
+const CLOBBERING = "clobbering-knot";
+
+/**
+ * Runs `body`, which clobbers knot `name`, holding the mark that it does so
+ * ({@linkcode StateFile.whileMaking}, an OS lock its process's exit frees):
+ * while it is held, {@linkcode readAwsKnot} tells a clobber that still runs
+ * from one that stopped part-way. A second clobber of the knot while one
+ * runs (the mark is still held after a few looks over a second) refuses
+ * before it changes anything: the knot it opened is being
+ * deleted under it, and what is left once the first ends is only known then.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { clobberingAwsKnot } from "./catalog.ts";
+ *
+ * await clobberingAwsKnot(state, "squares", async () => {});
+ * ```
+ *
+ * @param state The config file.
+ * @param name The knot's name.
+ * @param body Clobbers it.
+ * @returns What `body` returns.
+ * @throws {CannotDeleteResourceError} While another process clobbers the knot.
+ */
+export async function clobberingAwsKnot<T>(
+  state: StateFile,
+  name: string,
+  body: () => Promise<T>,
+): Promise<T> {
+  // A reader looking at the marks takes this one's lock for a moment; a clobber holds it for
+  // minutes: only a mark still held after a few looks over a second is another clobber.
+  for (let look = 1;; look++) {
+    const busy = new Error("busy");
+    try {
+      return await state.whileMaking(`${CLOBBERING} ${name}`, body, () => {
+        throw busy;
+      });
+    } catch (e) {
+      if (e !== busy) throw e;
+      if (look === CLOBBER_LOOKS) throw knotBeingClobbered(state, name);
+      await sleep(250);
+    }
   }
-  return parse(name, keys);
+}
+
+/** How many times a clobber looks at a knot's mark before it refuses as another holds it. */
+const CLOBBER_LOOKS = 4;
+
+/**
+ * The refusal of a clobber of knot `name` while another process clobbers it
+ * ({@linkcode clobberingAwsKnot}), for a caller that sees it first in the
+ * knot's record (`clobberRunning`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { knotBeingClobbered } from "./catalog.ts";
+ *
+ * if (record.clobberRunning) throw knotBeingClobbered(state, record.name);
+ * ```
+ *
+ * @param state The config file.
+ * @param name The knot's name.
+ * @returns The error, saying what to do.
+ */
+export function knotBeingClobbered(state: StateFile, name: string): CannotDeleteResourceError {
+  return new CannotDeleteResourceError(
+    `Knot ${name} is being clobbered by another process with this config file ` +
+      `(${state.path}), so this clobber changed nothing. Wait for that one to end: ` +
+      `\`knot show ${name}\` says while it runs, and once it has stopped part-way, ` +
+      `clobbering the knot again finishes it`,
+    { users: [] },
+  );
+}
+
+/**
+ * Reads records, and sets `clobberRunning` on those whose clobber has not
+ * finished. The records are read again after the marks are looked at, until
+ * both reads agree: a clobber holds its mark from before it notes its start
+ * until after it removes the record, so a note that is there before and
+ * after the mark was seen free belongs to a clobber that ended.
+ */
+async function withClobberRunning(
+  state: StateFile,
+  read: () => Promise<AwsKnotRecord[]>,
+): Promise<AwsKnotRecord[]> {
+  const started = (records: AwsKnotRecord[]) =>
+    JSON.stringify(records.map((r) => [r.name, r.clobberStartedAt]));
+  let records = await read();
+  for (let tries = 0; records.some((r) => r.clobberStartedAt !== undefined); tries++) {
+    const running = new Set(await state.making());
+    const again = await read();
+    const settled = started(again) === started(records) || tries === 2;
+    records = again;
+    if (!settled) continue;
+    for (const record of records) {
+      if (record.clobberStartedAt === undefined) continue;
+      record.clobberRunning = running.has(`${CLOBBERING} ${record.name}`);
+    }
+    break;
+  }
+  return records;
 }
 
 /**
@@ -276,12 +390,14 @@ export async function repositoryUser(
  * @returns The records, sorted by name.
  */
 export async function readAwsKnots(state: StateFile): Promise<AwsKnotRecord[]> {
-  const out: AwsKnotRecord[] = [];
-  for (const [section, keys] of await state.read()) {
-    const name = recordName("knot", section);
-    if (name !== undefined && keys.get("target") === "aws") out.push(parse(name, keys));
-  }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  return await withClobberRunning(state, async () => {
+    const out: AwsKnotRecord[] = [];
+    for (const [section, keys] of await state.read()) {
+      const name = recordName("knot", section);
+      if (name !== undefined && keys.get("target") === "aws") out.push(parse(name, keys));
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  });
 }
 
 /**

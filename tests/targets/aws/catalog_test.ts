@@ -5,9 +5,12 @@ import { join } from "node:path";
 import { CloudknotError, CloudknotInputError } from "../../../mod.ts";
 import { resolveArtifactFrames } from "../../../src/job/artifact_sources.ts";
 import { StateFile } from "../../../src/state/mod.ts";
+import { CannotDeleteResourceError } from "../../../src/resources/mod.ts";
 import {
   type AwsKnotRecord,
+  clobberingAwsKnot,
   knotJobIds,
+  markAwsKnotClobbering,
   readAwsKnot,
   readAwsKnots,
   recordedRuns,
@@ -122,5 +125,55 @@ Deno.test("AWS catalog: removing a knot forgets its jobs, whatever the case of i
     );
     await removeAwsKnot(state, "cubes", { ...where, knot: "cubes" });
     assert.equal(await state.section("batch-jobs default us-east-1"), undefined);
+  });
+});
+
+Deno.test("AWS catalog: a knot's clobber reads as running while its caller holds the mark, a second one refuses without running, and once the first ended part-way it reads as stopped", async () => {
+  await withState(async (state) => {
+    await writeAwsKnot(state, RECORD);
+    let second = false;
+    await assert.rejects(
+      clobberingAwsKnot(state, "Squares", async () => {
+        await markAwsKnotClobbering(state, "Squares");
+        assert.equal((await readAwsKnot(state, "Squares"))?.clobberRunning, true);
+        assert.deepEqual((await readAwsKnots(state)).map((k) => k.clobberRunning), [true]);
+        // Another clobber of it (flock excludes two opens in one process as two processes).
+        await assert.rejects(
+          clobberingAwsKnot(state, "Squares", () => Promise.resolve(second = true)),
+          (e: unknown) => {
+            assert.ok(e instanceof CannotDeleteResourceError, String(e));
+            assert.match(
+              e.message,
+              /^Knot Squares is being clobbered by another process with this config file .*, so this clobber changed nothing\. Wait for that one to end: `knot show Squares` says while it runs/,
+            );
+            return true;
+          },
+        );
+        throw new Error("lost connection");
+      }),
+      /lost connection/,
+    );
+    assert.equal(second, false);
+    const stopped = await readAwsKnot(state, "Squares");
+    assert.equal(typeof stopped?.clobberStartedAt, "number");
+    assert.equal(stopped?.clobberRunning, false);
+    // A knot whose clobber never began says nothing of one.
+    await writeAwsKnot(state, RECORD);
+    assert.equal((await readAwsKnot(state, "Squares"))?.clobberRunning, undefined);
+  });
+});
+
+Deno.test("AWS catalog: a knot's clobber that meets its mark held only for a moment, as a reader looking at the marks holds it, goes on once it is let go", async () => {
+  await withState(async (state) => {
+    await writeAwsKnot(state, RECORD);
+    let ran = false;
+    // The mark held for 200 ms, then let go: a slow look (another process's `knot list`).
+    const { clobber } = await state.whileMaking("clobbering-knot Squares", async () => {
+      const clobber = clobberingAwsKnot(state, "Squares", () => Promise.resolve(ran = true));
+      await new Promise((r) => setTimeout(r, 200));
+      return { clobber };
+    });
+    await clobber;
+    assert.equal(ran, true);
   });
 });
