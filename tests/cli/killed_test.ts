@@ -136,7 +136,7 @@ function states(home: AwsHome, name: string): string[] {
 }
 
 dockerTest(
-  "knot clobber killed once it disabled the queue: while it runs, knot show and knot list say another process is clobbering it and a second knot clobber refuses; once killed, they say it stopped part-way; map says how to go on, knot create enables it and the knot no longer reads as half clobbered",
+  "knot clobber killed once it disabled the queue: while it runs, knot show and knot list say another process is clobbering it, and a second knot clobber, a knot create and a map of it refuse; once killed, they say it stopped part-way; map says how to go on, knot create enables it and the knot no longer reads as half clobbered",
   async () => {
     await withAwsHome(async (home) => {
       const env = await knotWithRun(home, "dq");
@@ -173,6 +173,26 @@ dockerTest(
               "`cloudknot knot show dq` says while it runs, and once it has stopped part-way, " +
               "clobbering the knot again finishes it\n",
           );
+          // Neither a knot create nor a map opens it meanwhile: each would adopt or make again
+          // what the clobber is deleting.
+          for (
+            const args of [["knot", "create", "dq", JOBS, "square", ...FARGATE], [
+              "map",
+              "--name",
+              "dq",
+            ]]
+          ) {
+            const opened = await cli(home, args, { stdin: "[2]", env });
+            assert.equal(opened.code, 1, opened.stderr);
+            assert.ok(
+              opened.stderr.endsWith(
+                `error: Knot dq is being clobbered by another process with this config file ` +
+                  `(${home.configFile}), so it was not opened, and nothing was changed. Once that ` +
+                  "clobber ends, create the knot with cloudknot knot create dq MODULE EXPORT --target aws\n",
+              ),
+              opened.stderr,
+            );
+          }
           assert.deepEqual(home.emu.mutatingRequests().slice(before), []);
         },
       );

@@ -69,6 +69,7 @@ import {
   awsTargetOptions,
   clobberingAwsKnot,
   forgetAwsKnotRuns,
+  knotBeingClobbered,
   markAwsKnotClobbering,
   readAwsKnot,
   readAwsKnots,
@@ -224,6 +225,8 @@ export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnot
   const state = spec.state ?? new StateFile();
   const session = spec.session ?? await sessionFromSettings({ state });
   const saved = await readAwsKnot(state, spec.name, { strict: true });
+  // Neither adopted nor made again while another process deletes it.
+  if (saved?.clobberRunning) throw knotBeingClobbered(state, spec.name, "open");
   if (saved !== undefined) return await adopt(spec, saved, session, state);
   // Marked as being made until its record is written: gc keeps what it made
   // so far, and another process making it too waits, then adopts it.

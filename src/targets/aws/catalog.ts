@@ -12,7 +12,11 @@
  * @module
  */
 import { type ArtifactSources, rememberSourceRoots } from "../../job/artifact_sources.ts";
-import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
+import {
+  CannotCreateResourceError,
+  CloudknotError,
+  CloudknotInputError,
+} from "../../util/errors.ts";
 import { sleep } from "../../util/sleep.ts";
 import { jobsSection, knotRunIds, recordName, recordSection } from "../../state/sections.ts";
 import type { StateFile } from "../../state/state_file.ts";
@@ -248,9 +252,10 @@ export async function clobberingAwsKnot<T>(
 const CLOBBER_LOOKS = 4;
 
 /**
- * The refusal of a clobber of knot `name` while another process clobbers it
- * ({@linkcode clobberingAwsKnot}), for a caller that sees it first in the
- * knot's record (`clobberRunning`).
+ * The refusal of a clobber of knot `name`, or of opening it (`Knot.create`,
+ * which would adopt or make again what is being deleted), while another
+ * process clobbers it ({@linkcode clobberingAwsKnot}), for a caller that sees
+ * it first in the knot's record (`clobberRunning`).
  *
  * @example Usage
  * ```ts ignore
@@ -261,12 +266,24 @@ const CLOBBER_LOOKS = 4;
  *
  * @param state The config file.
  * @param name The knot's name.
+ * @param refused What was refused: a clobber, or opening the knot.
  * @returns The error, saying what to do.
  */
-export function knotBeingClobbered(state: StateFile, name: string): CannotDeleteResourceError {
+export function knotBeingClobbered(
+  state: StateFile,
+  name: string,
+  refused: "clobber" | "open" = "clobber",
+): CannotDeleteResourceError | CannotCreateResourceError {
+  const clobbering = `Knot ${name} is being clobbered by another process with this config file ` +
+    `(${state.path}), so `;
+  if (refused === "open") {
+    return new CannotCreateResourceError(
+      clobbering + `it was not opened, and nothing was changed. Once that clobber ends, ` +
+        `create the knot with Knot.create({ name: "${name}", func }) (or module and exportName)`,
+    );
+  }
   return new CannotDeleteResourceError(
-    `Knot ${name} is being clobbered by another process with this config file ` +
-      `(${state.path}), so this clobber changed nothing. Wait for that one to end: ` +
+    clobbering + `this clobber changed nothing. Wait for that one to end: ` +
       `\`knot show ${name}\` says while it runs, and once it has stopped part-way, ` +
       `clobbering the knot again finishes it`,
     { users: [] },
