@@ -30,6 +30,12 @@ export interface FaultSpec {
   probability?: number;
   /** For `latency`: the delay in ms (default 200). */
   delayMs?: number;
+  /**
+   * For `latency`: the answer waits until this settles instead of `delayMs`,
+   * so that a test keeps a request pending for exactly as long as its own
+   * steps take (settle it in a `finally` too, or the request never ends).
+   */
+  until?: Promise<unknown>;
 }
 
 /** A registered fault with its hit count. */

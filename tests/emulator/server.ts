@@ -411,7 +411,8 @@ export class Pipeline {
       const latency = faults.find((f) => f.kind === "latency");
       if (latency) {
         entry.fault = "latency";
-        await sleep(latency.delayMs ?? 200);
+        if (latency.until) await latency.until.catch(() => {});
+        else await sleep(latency.delayMs ?? 200);
       }
       if (faults.some((f) => f.kind === "reset")) {
         entry.fault = "reset";
