@@ -4,7 +4,7 @@
  *
  * A test that must see a lag while it lasts (EC2 refusing while a deleted
  * compute environment's network is held, Batch not seeing a new role yet, a
- * new bucket not visible) starts the emulator with the lag far longer than
+ * new bucket not visible, a log line not delivered yet) starts the emulator with the lag far longer than
  * the test runs ({@linkcode LONG_LAG_MS}), so that it cannot end on its own
  * before the client meets it however loaded the machine is, and ends it with
  * {@linkcode endLagWhen} once the client has met it: the test then waits for
@@ -69,6 +69,26 @@ export function propagateIam(emu: Emulator): void {
  */
 export function showBuckets(emu: Emulator): void {
   for (const bucket of emu.s3.buckets.values()) bucket.visibleAt = 0;
+}
+
+/**
+ * Every line jobs wrote so far reaches CloudWatch Logs now (the emulator
+ * started with a `logDeliveryDelayMs`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * deliverLogs(emu); // GetLogEvents returns every line written so far
+ * ```
+ *
+ * @param emu The emulator.
+ */
+export function deliverLogs(emu: Emulator): void {
+  const now = Date.now();
+  for (const group of emu.logs.groups.values()) {
+    for (const stream of group.streams.values()) {
+      for (const event of stream.events) event.ingestionTime = Math.min(event.ingestionTime, now);
+    }
+  }
 }
 
 /** What {@linkcode endLagWhen} returns. */
