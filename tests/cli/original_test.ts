@@ -10,6 +10,7 @@ import { StateFile } from "../../src/state/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { readWithConfigParser, writeAsOriginal } from "../support/original_config.ts";
 import { seedOriginalKnot, seedOriginalPars } from "../support/original_stacks.ts";
+import { endLagWhen, LONG_LAG_MS, releaseNetwork } from "../support/lag_ends.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
 import { cli, JOBS, withHome } from "./helpers.ts";
 
@@ -115,8 +116,17 @@ Deno.test("knot clobber --pars removes the original's knot and Pars through Clou
       noYes.stderr,
       /Clobbering deletes knot py-knot made by the Python cloudknot \(CloudFormation stacks py-knot-knot and py-knot's stack/,
     );
+    // AWS holds the Pars's network for the knot's deleted compute environment until the Pars
+    // stack's first delete has failed, however long the knot stack's deletion takes on a loaded
+    // machine (a timed hold of 300 ms could end before it).
+    using held = endLagWhen(
+      () =>
+        [...home.emu.cloudformation.stacks.values()].some((s) => s.StackStatus === "DELETE_FAILED"),
+      () => releaseNetwork(home.emu),
+    );
     const done = await cli(home, ["knot", "clobber", "py-knot", "--pars", "--yes"]);
     assert.equal(done.code, 0, done.stderr);
+    assert.ok(held.ended);
     assert.equal(
       done.stdout,
       "Clobbered knot py-knot of the Python cloudknot: deleted py-knot-knot, py-knot-pars\n",
@@ -136,12 +146,7 @@ Deno.test("knot clobber --pars removes the original's knot and Pars through Clou
       JSON.parse((await cli(home, ["knot", "list", "--target", "aws", "--json"])).stdout),
       [],
     );
-  }, {
-    // AWS holds the network for minutes; the default 300 ms can pass on a
-    // loaded machine before the knot's stack is gone, and the Pars's first
-    // DeleteStack would then not fail as the assertion above expects.
-    networkReleaseMs: 2_000,
-  });
+  }, { networkReleaseMs: LONG_LAG_MS });
 });
 
 Deno.test("image clobber of the original's image says it is the Python tool's and how that tool removes it, and changes nothing", async () => {

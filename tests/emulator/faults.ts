@@ -30,6 +30,12 @@ export interface FaultSpec {
   probability?: number;
   /** For `latency`: the delay in ms (default 200). */
   delayMs?: number;
+  /**
+   * For `latency`: the answer waits until this settles instead of `delayMs`,
+   * so that a test keeps a request pending for exactly as long as its own
+   * steps take (settle it in a `finally` too, or the request never ends).
+   */
+  until?: Promise<unknown>;
 }
 
 /** A registered fault with its hit count. */
@@ -51,8 +57,6 @@ export interface ActiveFault extends FaultSpec {
 export class Faults {
   #faults: ActiveFault[] = [];
   #next = 1;
-  /** The requests each latency fault holds, each by what ends its delay. */
-  #held = new Map<number, Set<() => void>>();
 
   /**
    * Adds a fault and returns its id.
@@ -77,38 +81,6 @@ export class Faults {
   /** The registered faults with their hit counts. */
   list(): readonly ActiveFault[] {
     return this.#faults;
-  }
-
-  /**
-   * Waits out the delay of a `latency` fault that hit a request, or less
-   * when {@linkcode Faults.release} ends it first.
-   *
-   * @param fault The fault.
-   */
-  delay(fault: ActiveFault): Promise<void> {
-    return new Promise((resolve) => {
-      const held = this.#held.get(fault.id) ?? new Set();
-      this.#held.set(fault.id, held);
-      const done = () => {
-        clearTimeout(timer);
-        held.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, fault.delayMs ?? 200);
-      held.add(done);
-    });
-  }
-
-  /**
-   * Ends now the delay of every request a `latency` fault holds: they are
-   * processed at once, as at the end of their delay. A test holds a client
-   * mid-way with a delay far longer than its own steps take, then releases it.
-   *
-   * @param id The id `add` returned.
-   */
-  release(id: number): void {
-    for (const done of [...this.#held.get(id) ?? []]) done();
-    this.#held.delete(id);
   }
 
   /**

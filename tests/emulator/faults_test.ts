@@ -95,6 +95,49 @@ Deno.test("faults: 500/503 per operation, latency, probability 0", async () => {
   }
 });
 
+Deno.test("faults: latency until a promise settles holds the answer while the test acts, then answers", async () => {
+  const emu = await startEmulator();
+  const iam = new sdk.iam.IAMClient(sdkConfig(emu));
+  try {
+    const { promise: release, resolve } = Promise.withResolvers<void>();
+    // delayMs 0: only `until` can hold the answer.
+    const id = emu.faults.add({
+      service: "iam",
+      operation: "ListRoles",
+      kind: "latency",
+      delayMs: 0,
+      until: release,
+      times: 1,
+    });
+    let answered = false;
+    const held = iam.send(new sdk.iam.ListRolesCommand({})).then(() => answered = true);
+    try {
+      while (emu.faults.list().find((f) => f.id === id)!.hits !== 1) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Another request's whole round trip passes while it is held.
+      const other = new sdk.iam.IAMClient(sdkConfig(emu));
+      try {
+        await other.send(new sdk.iam.ListRolesCommand({}));
+      } finally {
+        other.destroy();
+      }
+      assert.equal(answered, false);
+    } finally {
+      resolve();
+    }
+    await held;
+    assert.equal(answered, true);
+    assert.deepEqual(emu.requests.filter({ operation: "ListRoles" }).map((e) => e.status), [
+      200,
+      200,
+    ]);
+  } finally {
+    iam.destroy();
+    await emu.close();
+  }
+});
+
 Deno.test("faults: reset refuses before processing, lost-response processes then drops the answer", async () => {
   const emu = await startEmulator();
   const c = new AwsClient({ ...emu.credentials, retries: 0 });

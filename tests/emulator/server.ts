@@ -18,6 +18,7 @@ import {
   type ModeledService,
   SERVICE_SPECS,
   type ServiceSpec,
+  sleep,
 } from "./service.ts";
 import {
   expectedSignature,
@@ -410,7 +411,8 @@ export class Pipeline {
       const latency = faults.find((f) => f.kind === "latency");
       if (latency) {
         entry.fault = "latency";
-        await this.#o.faults.delay(latency);
+        if (latency.until) await latency.until.catch(() => {});
+        else await sleep(latency.delayMs ?? 200);
       }
       if (faults.some((f) => f.kind === "reset")) {
         entry.fault = "reset";

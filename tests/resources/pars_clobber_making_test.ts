@@ -31,31 +31,45 @@ async function until(emu: Emulator, id: RegExp): Promise<void> {
   }
 }
 
+/** A clobber held in the middle by {@linkcode slowClobber}. */
+interface SlowClobber {
+  /** Lets the held answer go and gives the clobber's outcome: `undefined`, or what it threw. */
+  answer(): Promise<unknown>;
+}
+
 /**
  * Starts a clobber whose first IAM request (it reads the roles' policies)
- * answers late, and waits until it is sent: the clobber holds its mark, has
- * checked for knots being made, and has deleted nothing of the Pars yet.
- * Its `done` is the clobber's outcome: `undefined`, or what it threw.
+ * is held unanswered until `answer()`, and waits until it is sent: the
+ * clobber holds its mark, has checked for knots being made, and has deleted
+ * nothing of the Pars yet. The test's steps meanwhile may take as long as a
+ * loaded machine makes them; call `answer()` in a `finally` too.
  */
 async function slowClobber(
   emu: Emulator,
   clobber: () => Promise<unknown>,
-  delayMs = 3000,
-): Promise<{ done: Promise<unknown> }> {
+): Promise<SlowClobber> {
+  const held = Promise.withResolvers<void>();
   const fault = emu.faults.add({
     service: "iam",
     operation: "ListAttachedRolePolicies",
     kind: "latency",
-    delayMs,
+    until: held.promise,
     times: 1,
   });
   const outcome = clobber().then(() => undefined, (e) => e);
+  const answer = () => {
+    held.resolve();
+    return outcome;
+  };
   const deadline = Date.now() + 60_000;
   while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
-    if (Date.now() > deadline) throw new Error("the clobber sent nothing after 60 s");
+    if (Date.now() > deadline) {
+      await answer();
+      throw new Error("the clobber sent nothing after 60 s");
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { done: outcome };
+  return { answer };
 }
 
 /** The mutating requests since the `before`-th that a clobber does not send. */
@@ -92,14 +106,16 @@ dockerTest(
   () =>
     withEmulator(async ({ emu, session, state, dir }) => {
       let making: Promise<Knot> | undefined;
+      // The knot's job definition is its last resource; its answer is held until the clobbers
+      // below have been refused, however long they take.
+      const registered = Promise.withResolvers<void>();
       try {
         const pars = await Pars.create({ name: "lab", session, state });
-        // The knot's job definition is its last resource; its answer comes late.
         emu.faults.add({
           service: "batch",
           operation: "RegisterJobDefinition",
           kind: "latency",
-          delayMs: 3000,
+          until: registered.promise,
           times: 1,
         });
         making = Knot.create(await labKnot("racy", { session, state, dir }));
@@ -127,6 +143,7 @@ dockerTest(
             .map((r) => `${r.service} ${r.operation}`),
           [],
         );
+        registered.resolve();
         const knot = await making.then((k) => k, (e) => e);
         assert.ok(knot instanceof Knot, String(knot));
         assert.equal(pars.clobbered, false);
@@ -136,6 +153,7 @@ dockerTest(
         await pars.clobber({ pollMs: 20, warn: () => {} });
         assert.equal(pars.clobbered, true);
       } finally {
+        registered.resolve();
         await making?.catch(() => {});
       }
     }, DOCKER_EMULATOR),
@@ -145,12 +163,11 @@ dockerTest(
   "Knot.create with a Pars that another call is clobbering refuses before creating anything, saying the Pars is being clobbered and how to make the knot once it ends",
   () =>
     withEmulator(async ({ emu, session, state, dir }) => {
-      let clobbering: Promise<unknown> | undefined;
+      let clobbering: SlowClobber | undefined;
       try {
         const pars = await Pars.create({ name: "lab", session, state });
         const options = await labKnot("racy", { session, state, dir });
-        clobbering = (await slowClobber(emu, () =>
-          pars.clobber({ pollMs: 20, warn: () => {} }))).done;
+        clobbering = await slowClobber(emu, () => pars.clobber({ pollMs: 20, warn: () => {} }));
         const before = emu.mutatingRequests().length;
         // gc passes the clobber's mark by: the Pars still has its record.
         assert.deepEqual(await findGarbage({ session, state, localDir: noLocalKnots(state) }), []);
@@ -173,12 +190,12 @@ dockerTest(
         );
         // Only the clobber's deletions: the knot made nothing.
         assert.deepEqual(madeSince(emu, before), []);
-        assert.equal(await clobbering, undefined);
+        assert.equal(await clobbering.answer(), undefined);
         assert.equal(pars.clobbered, true);
         assert.deepEqual(emu.listResources().map((r) => r.id), []);
         assert.equal(await state.section("knot racy"), undefined);
       } finally {
-        await clobbering;
+        await clobbering?.answer();
       }
     }, DOCKER_EMULATOR),
 );
@@ -187,29 +204,29 @@ dockerTest(
   "Knot.create that heals a knot whose Pars another call is clobbering with force refuses before creating anything, and heals it once the clobber ended",
   () =>
     withEmulator(async ({ emu, session, state, dir }) => {
-      let clobbering: Promise<unknown> | undefined;
+      let clobbering: SlowClobber | undefined;
       try {
         const options = await labKnot("healed", { session, state, dir });
         await Knot.create(options);
         const pars = await Pars.create({ name: "lab", session, state });
         // Forced, the clobber deletes the knot's queue and compute environment first, then
         // answers late, while the knot's record stays.
-        clobbering = (await slowClobber(
+        clobbering = await slowClobber(
           emu,
           () => pars.clobber({ force: true, pollMs: 20, warn: () => {} }),
-        )).done;
+        );
         const before = emu.mutatingRequests().length;
         // Its compute environment gone, Knot.create with its function would heal it: it refuses.
         const e = await rejects(Knot.create(options), CannotCreateResourceError);
         assert.match(e.message, /^Pars "lab" is being clobbered by another process/);
         assert.deepEqual(madeSince(emu, before), []);
-        assert.equal(await clobbering, undefined);
+        assert.equal(await clobbering.answer(), undefined);
         // What the refusal says to do: once the clobber ended, the knot heals with its Pars.
         const knot = await Knot.create(options);
         const run = await knot.map([1, 2], { progress: false });
         assert.deepEqual(await run.results(), [1, 4]);
       } finally {
-        await clobbering;
+        await clobbering?.answer();
       }
     }, DOCKER_EMULATOR),
 );
@@ -224,16 +241,27 @@ Deno.test("a second Pars.clobber while another call clobbers the Pars says so an
       await Pars.create({ name: "lab", session, state }),
     ];
     let first = false;
-    const clobbering = (await slowClobber(
+    const clobbering = await slowClobber(
       emu,
       () => one.clobber({ pollMs: 20, warn: () => {} }).then(() => first = true),
-      1500,
-    )).done;
+    );
     const warnings: string[] = [];
-    await two.clobber({ pollMs: 20, warn: (m) => warnings.push(m) });
+    let firstEndedBefore = false;
+    try {
+      // The first one's answer comes once the second one said it waits for it.
+      await two.clobber({
+        pollMs: 20,
+        warn: (m) => {
+          warnings.push(m);
+          void clobbering.answer();
+        },
+      });
+      firstEndedBefore = first;
+    } finally {
+      await clobbering.answer();
+    }
     // It waited: the first one had ended when the second one did.
-    assert.equal(first, true);
-    await clobbering;
+    assert.equal(firstEndedBefore, true);
     assert.deepEqual(warnings, [
       `cloudknot: Pars lab is being clobbered by another process with this config file ` +
       `(${state.path}); waiting for it to finish`,
@@ -247,31 +275,31 @@ Deno.test("a second Pars.clobber while another call clobbers the Pars says so an
 Deno.test("Pars.create while another call clobbers the Pars refuses, changing nothing, and creates it again once the clobber ends", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const pars = await Pars.create({ name: "lab", session, state });
-    const clobbering = (await slowClobber(
-      emu,
-      () => pars.clobber({ pollMs: 20, warn: () => {} }),
-      1500,
-    )).done;
-    const before = emu.mutatingRequests().length;
-    const error = await rejects(
-      Pars.create({ name: "lab", session, state, policies: ["AmazonS3ReadOnlyAccess"] }),
-      CannotCreateResourceError,
-    );
-    assert.equal(
-      error.message,
-      `Pars "lab" is being clobbered by another process with this config file ` +
-        `(${state.path}), so it was not opened, and nothing was changed. Once that clobber ` +
-        `ends, create the Pars again with Pars.create({ name: "lab" })`,
-    );
-    assert.equal(
-      inCliWords(error),
-      `Pars "lab" is being clobbered by another process with this config file ` +
-        `(${state.path}), so it was not opened, and nothing was changed. Once that clobber ` +
-        `ends, create the Pars again with cloudknot pars create lab`,
-    );
-    // Only the clobber's own deletions were requested meanwhile.
-    assert.deepEqual(madeSince(emu, before), []);
-    assert.equal(await clobbering, undefined);
+    const clobbering = await slowClobber(emu, () => pars.clobber({ pollMs: 20, warn: () => {} }));
+    try {
+      const before = emu.mutatingRequests().length;
+      const error = await rejects(
+        Pars.create({ name: "lab", session, state, policies: ["AmazonS3ReadOnlyAccess"] }),
+        CannotCreateResourceError,
+      );
+      assert.equal(
+        error.message,
+        `Pars "lab" is being clobbered by another process with this config file ` +
+          `(${state.path}), so it was not opened, and nothing was changed. Once that clobber ` +
+          `ends, create the Pars again with Pars.create({ name: "lab" })`,
+      );
+      assert.equal(
+        inCliWords(error),
+        `Pars "lab" is being clobbered by another process with this config file ` +
+          `(${state.path}), so it was not opened, and nothing was changed. Once that clobber ` +
+          `ends, create the Pars again with cloudknot pars create lab`,
+      );
+      // Only the clobber's own deletions were requested meanwhile.
+      assert.deepEqual(madeSince(emu, before), []);
+    } finally {
+      await clobbering.answer();
+    }
+    assert.equal(await clobbering.answer(), undefined);
     const again = await Pars.create({ name: "lab", session, state });
     assert.equal(again.clobbered, false);
     assert.ok(await state.section("pars lab"));

@@ -33,6 +33,7 @@ import { StateFile } from "../../src/state/mod.ts";
 import { StateFileError } from "../../src/state/state_file.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import { doc, rejects, resources, sessionFor, withEmulator } from "./helpers.ts";
+import { endLagWhen, LONG_LAG_MS, releaseNetwork } from "../support/lag_ends.ts";
 
 const MANAGED = "arn:aws:iam::aws:policy/service-role/";
 
@@ -668,18 +669,23 @@ Deno.test("Pars clobber waits while a compute environment deleted a moment ago s
         tags: {},
       }, fast);
       await deleteBatchEnvironment(session, { computeEnvironment: ce }, fast);
+      const refusals = () =>
+        emu.requests.filter({ service: "ec2" }).filter((e) =>
+          e.errorCode === "DependencyViolation"
+        );
+      // The network is held until EC2 has refused the clobber once, however long its steps
+      // take on a loaded machine (a timed hold of 300 ms passed by at load average 10).
+      using held = endLagWhen(() => refusals().length > 0, () => releaseNetwork(emu));
       const warnings: string[] = [];
       await pars.clobber({ pollMs: 20, warn: (m) => warnings.push(m) });
+      assert.ok(held.ended);
       assert.deepEqual(resources(emu), before);
-      const refused = emu.requests.filter({ service: "ec2" })
-        .filter((e) => e.errorCode === "DependencyViolation");
+      const refused = refusals();
       assert.ok(refused.length > 0, "EC2 refused while the network was held");
       assert.ok(warnings.length > 0 && warnings.length <= refused.length);
       assert.match(warnings[0]!, /is still in use .* trying again for up to 15 minutes/);
     },
-    // 2 s, not less: the clobber must reach EC2 while the network is still held, on a loaded
-    // machine too (300 ms passed by before the first delete at load average 10).
-    { networkReleaseMs: 2_000, iamPropagationMs: 0 },
+    { networkReleaseMs: LONG_LAG_MS, iamPropagationMs: 0 },
   );
 });
 

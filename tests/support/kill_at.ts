@@ -52,8 +52,12 @@ export async function killAt(
   whileHeld?: () => Promise<void>,
 ): Promise<Killed> {
   const nth = at.nth ?? 1;
-  // Held far longer than the kill (and whileHeld) takes; the kill, not the delay, ends the wait.
-  const id = emu.faults.add({ ...at, kind: "latency", delayMs: 600_000, times: nth });
+  // The requests before the nth go on at once; the nth is held until the child is dead.
+  const passed = nth > 1
+    ? emu.faults.add({ ...at, kind: "latency", delayMs: 0, times: nth - 1 })
+    : undefined;
+  const { promise: dead, resolve: answer } = Promise.withResolvers<void>();
+  const id = emu.faults.add({ ...at, kind: "latency", until: dead, times: 1 });
   const child = spawn();
   const stdout = new Response(child.stdout).text();
   const stderr = new Response(child.stderr).text();
@@ -62,14 +66,10 @@ export async function killAt(
     ended = true;
     return s;
   });
-  const hits = () => emu.faults.list().find((f) => f.id === id)?.hits ?? 0;
+  const held = () => emu.faults.list().find((f) => f.id === id)?.hits === 1;
   try {
-    while (hits() < nth && !ended) {
-      // The requests before the nth go on at once (checked and released with no wait between).
-      emu.faults.release(id);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    if (hits() < nth) {
+    while (!held() && !ended) await new Promise((r) => setTimeout(r, 10));
+    if (!held()) {
       throw new Error(
         `the process ended before ${at.service} ${at.operation} #${nth}:\n${await stderr}`,
       );
@@ -78,12 +78,13 @@ export async function killAt(
     child.kill("SIGKILL");
     await status;
     // The held request is processed now, answered to no one, as AWS would.
-    emu.faults.release(id);
+    answer();
     const processed = () =>
       emu.requests.filter({ service: at.service, operation: at.operation })
         .filter((e) => e.fault === "latency").length >= nth;
     while (!processed()) await new Promise((r) => setTimeout(r, 10));
   } finally {
+    if (passed !== undefined) emu.faults.clear(passed);
     emu.faults.clear(id);
     if (!ended) {
       try {
@@ -91,7 +92,7 @@ export async function killAt(
       } catch { /* already gone */ }
     }
     await status;
-    emu.faults.release(id);
+    answer();
   }
   return { stdout: await stdout, stderr: await stderr };
 }

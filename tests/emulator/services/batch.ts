@@ -251,9 +251,15 @@ export interface ContainerFault {
    * gives a two-minute notice, then terminates the instance and its
    * containers: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html;
    * Batch then retries the job as for any other failure of the attempt).
-   * Without it the host goes before the container starts.
+   * Without it (and without `until`) the host goes before the container starts.
    */
   afterMs?: number;
+  /**
+   * For `spot`, instead of `afterMs`: the host is reclaimed when this
+   * settles, if the container still runs then, so that a test reclaims it
+   * once the job reached the point it needs, however loaded the machine is.
+   */
+  until?: Promise<unknown>;
 }
 
 /** Batch options. */
@@ -2012,7 +2018,7 @@ export class BatchService implements ModeledService {
         }
         Object.assign(env, this.#o.containerCredentials(roleArn, taskId));
       }
-      if (fault?.kind === "spot" && fault.afterMs === undefined) {
+      if (fault?.kind === "spot" && fault.afterMs === undefined && fault.until === undefined) {
         attempt.startedAt = Date.now();
         this.#setStatus(j, "RUNNING");
         j.startedAt = attempt.startedAt;
@@ -2055,19 +2061,26 @@ export class BatchService implements ModeledService {
           }, timeoutSec * 1000);
         }
         let reclaimed = false;
-        const reclaim = fault?.kind === "spot"
-          ? setTimeout(() => {
-            reclaimed = true;
-            // The host goes with its containers: no SIGTERM first (runner.ts StopKind).
-            j.abort?.abort("kill" satisfies StopKind);
-          }, fault.afterMs)
+        let over = false;
+        const hostGoes = () => {
+          if (over) return;
+          reclaimed = true;
+          // The host goes with its containers: no SIGTERM first (runner.ts StopKind).
+          j.abort?.abort("kill" satisfies StopKind);
+        };
+        const reclaim = fault?.kind === "spot" && fault.until === undefined
+          ? setTimeout(hostGoes, fault.afterMs)
           : undefined;
+        if (fault?.kind === "spot" && fault.until !== undefined) {
+          fault.until.then(hostGoes, hostGoes);
+        }
         try {
           result = await this.#o.runner.run(req);
         } catch (e) {
           if (!reclaimed) throw e;
           result = {};
         } finally {
+          over = true;
           clearTimeout(reclaim);
         }
         if (reclaimed) result = { statusReason: SPOT_RECLAIMED };

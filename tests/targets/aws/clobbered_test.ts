@@ -79,6 +79,7 @@ dockerTest(
   async () => {
     const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-clobbered-" });
+    const submitted = Promise.withResolvers<void>();
     try {
       const session = await sessionFor(emu);
       const state = new StateFile({ path: join(dir, "cloudknot") });
@@ -96,12 +97,12 @@ dockerTest(
         vcpus: 0.25,
         memory: 512,
       });
-      // The answer to SubmitJob comes late; meanwhile the knot's clobber removes its record.
+      // The answer to SubmitJob is held; meanwhile the knot's clobber removes its record.
       const fault = emu.faults.add({
         service: "batch",
         operation: "SubmitJob",
         kind: "latency",
-        delayMs: 1500,
+        until: submitted.promise,
         times: 1,
       });
       const mapping = knot.map([1, 2], { progress: false }).then(() => undefined, (e) => e);
@@ -111,6 +112,7 @@ dockerTest(
         await new Promise((r) => setTimeout(r, 20));
       }
       await state.remove("knot late");
+      submitted.resolve();
       const e = await mapping;
       assert.ok(e instanceof ResourceDoesNotExistError, String(e));
       assert.match(
@@ -130,6 +132,7 @@ dockerTest(
       assert.equal(await state.section("knot late"), undefined);
       assert.equal(emu.count("batch", "TerminateJob") + emu.count("batch", "CancelJob") > 0, true);
     } finally {
+      submitted.resolve();
       await emu.close();
       await Deno.remove(dir, { recursive: true });
     }

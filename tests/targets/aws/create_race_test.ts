@@ -34,6 +34,9 @@ for (
       const dir = await Deno.makeTempDir({ prefix: "cloudknot-create-race-" });
       // The local image's name is the knot's: one no other test on this Docker daemon uses.
       const name = `race-${crypto.randomUUID().slice(0, 8)}`;
+      // The first one's ECR login is answered once the second one ended, however long its build
+      // takes on a loaded machine.
+      const login = Promise.withResolvers<void>();
       try {
         const session = await sessionFor(emu);
         const baseImage = await ensureBaseImage();
@@ -63,7 +66,7 @@ for (
           service: "ecr",
           operation: "GetAuthorizationToken",
           kind: "latency",
-          delayMs: 10_000,
+          until: login.promise,
           times: 1,
         });
         const first = make("first", square);
@@ -73,6 +76,7 @@ for (
           await new Promise((r) => setTimeout(r, 20));
         }
         const second = await make("second", loser);
+        login.resolve();
         assert.ok("error" in second, "the second create was not refused");
         assert.match(
           String(second.error),
@@ -88,6 +92,7 @@ for (
           [],
         );
       } finally {
+        login.resolve();
         await emu.close();
         // Only this test's tags: another test's image may have the same id.
         const docker = new Docker();

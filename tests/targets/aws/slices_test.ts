@@ -101,14 +101,27 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
       "a child retried after its Spot host was reclaimed skips the items it had recorded",
       async () => {
         const items = [1, 2, { slowFirst: true }, 3];
-        // The host goes while the third item sleeps: the first two are recorded by then.
-        emu.batch.injectSpotReclaim({ attempt: 1, afterMs: 10_000 });
-        const run = await target.map<unknown>({
-          items: encodeItems(items),
-          starmap: false,
-          env: {},
-          itemsPerJob: 4,
-        });
+        // The host goes while the third item sleeps (30 s): once the first two are recorded,
+        // however long the container takes to get there on a loaded machine.
+        const recorded = Promise.withResolvers<void>();
+        emu.batch.injectSpotReclaim({ attempt: 1, until: recorded.promise });
+        let run;
+        try {
+          run = await target.map<unknown>({
+            items: encodeItems(items),
+            starmap: false,
+            env: {},
+            itemsPerJob: 4,
+          });
+          const deadline = Date.now() + 60_000;
+          while (Date.now() < deadline) {
+            const seen = await recordedAttempts(bed, run.runId);
+            if (seen.has(0) && seen.has(1)) break;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        } finally {
+          recorded.resolve();
+        }
         assert.deepEqual(await run.results(), [1, 4, "in time", 9]);
         const attempts = await recordedAttempts(bed, run.runId);
         // The first two ran once; the other two only in the second attempt.

@@ -12,6 +12,7 @@ import type { AwsSession } from "../../../../src/aws/mod.ts";
 import type { BatchPlacement } from "../../../../src/targets/aws/batch/mod.ts";
 import { type Emulator, startEmulator } from "../../../emulator/mod.ts";
 import { sessionFor } from "../../../support/aws_session.ts";
+import { LONG_LAG_MS, propagateIam } from "../../../support/lag_ends.ts";
 
 const FAST = { pollMs: 20, timeoutMs: 10_000 };
 
@@ -364,7 +365,9 @@ Deno.test("an INVALID compute environment is an error carrying Batch's reason", 
 });
 
 Deno.test("a compute environment made INVALID by roles IAM has not shown Batch yet is validated again until VALID", async () => {
-  const emu = await startEmulator({ ceValidDelayMs: 10, iamPropagationMs: 400 });
+  // IAM catches up only once the client said it waits for it (below), however long the steps
+  // between the role changes and the compute environment's validation take on a loaded machine.
+  const emu = await startEmulator({ ceValidDelayMs: 10, iamPropagationMs: LONG_LAG_MS });
   try {
     const session = await sessionFor(emu);
     const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 1));
@@ -399,7 +402,14 @@ Deno.test("a compute environment made INVALID by roles IAM has not shown Batch y
         compute: validateComputeOptions(),
         placement,
         tags: {},
-      }, { ...FAST, pollMs: 50, onWait: (m) => warnings.push(m) });
+      }, {
+        ...FAST,
+        pollMs: 50,
+        onWait: (m) => {
+          warnings.push(m);
+          propagateIam(emu);
+        },
+      });
       const [detail] = (await session.batch.describeComputeEnvironments({
         computeEnvironments: [ce],
       })).computeEnvironments!;

@@ -13,6 +13,7 @@ import { encodeItems } from "../../../../src/job/codec.ts";
 import { ItemError } from "../../../../mod.ts";
 import { type JobRunner, startEmulator } from "../../../emulator/mod.ts";
 import { sessionFor } from "../../../support/aws_session.ts";
+import { deliverLogs, endLagWhen, LONG_LAG_MS } from "../../../support/lag_ends.ts";
 import { inlineJobRunner, job, startTestBed } from "../helpers.ts";
 
 const crashed = (exitCode: number): JobDetail => ({
@@ -83,9 +84,13 @@ Deno.test("an out-of-memory line that reaches CloudWatch after Batch says the at
       return Promise.resolve({ exitCode: 133 });
     },
   };
-  // The lines arrive well after the poller's first read of the tail (it
-  // polls every 50 ms), and before its second, logLagMs (5 s) after the stop.
-  const bed = await startTestBed(job, { emulator: { runner, logDeliveryDelayMs: 2500 } });
+  // The lines arrive right after the poller's first read of the tail, however long it takes
+  // to come on a loaded machine, and so before its second, logLagMs (5 s) after the stop.
+  const bed = await startTestBed(job, { emulator: { runner, logDeliveryDelayMs: LONG_LAG_MS } });
+  using delivered = endLagWhen(
+    () => bed.emu.requests.filter({ service: "logs", operation: "GetLogEvents" }).length > 0,
+    () => deliverLogs(bed.emu),
+  );
   try {
     const run = await bed.target().map<number>({
       items: encodeItems([1, 2]),
@@ -105,6 +110,7 @@ Deno.test("an out-of-memory line that reaches CloudWatch after Batch says the at
     // One read at once, and one more once the lines could have arrived.
     const reads = bed.emu.requests.filter({ service: "logs", operation: "GetLogEvents" });
     assert.equal(reads.length, 2);
+    assert.ok(delivered.ended);
     await run.done;
   } finally {
     await bed.close();
