@@ -167,17 +167,18 @@ Deno.test("a local run folder whose log a live process holds locked before its r
   }
 });
 
+/** A temp config file and local knots directory for a hold test, and an image name of its own. */
+async function holdSetup(prefix: string) {
+  const base = await Deno.makeTempDir({ prefix: `cloudknot-${prefix}-` });
+  const state = new StateFile({ path: join(base, "cloudknot") });
+  const local = { localDir: join(base, "knots"), state, docker: new Docker({ logger: () => {} }) };
+  return { base, state, local, name: `${prefix}-${crypto.randomUUID().slice(0, 8)}` };
+}
+
 dockerTest(
   "gc --local keeps the hold tag of a live build with hold, and once its process is killed before the push removes that tag alone, for the config file it was built with",
   async () => {
-    const base = await Deno.makeTempDir({ prefix: "cloudknot-gc-hold-" });
-    const state = new StateFile({ path: join(base, "cloudknot") });
-    const local = {
-      localDir: join(base, "knots"),
-      state,
-      docker: new Docker({ logger: () => {} }),
-    };
-    const name = `gc-hold-${crypto.randomUUID().slice(0, 8)}`;
+    const { base, state, local, name } = await holdSetup("gc-hold");
     const image = (tag: string) => local.docker.inspectImage(`cloudknot/${name}:${tag}`);
     const url = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
     // A knot create's build, killed before it pushes.
@@ -239,14 +240,7 @@ dockerTest(
 dockerTest(
   "gc --local removes the empty mark file a build killed once it had removed its hold tag left, saying what it is, and never a live holder's",
   async () => {
-    const base = await Deno.makeTempDir({ prefix: "cloudknot-gc-hold-file-" });
-    const state = new StateFile({ path: join(base, "cloudknot") });
-    const local = {
-      localDir: join(base, "knots"),
-      state,
-      docker: new Docker({ logger: () => {} }),
-    };
-    const name = `gc-hold-file-${crypto.randomUUID().slice(0, 8)}`;
+    const { base, state, local, name } = await holdSetup("gc-hold-file");
     const hold = () => `cloudknot/${name}:hold-${crypto.randomUUID()}`;
     const [gone, live] = [hold(), hold()];
     const url = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
