@@ -10,6 +10,7 @@ import { CloudknotInputError, Knot, Pars, ResourceConflictError } from "../../mo
 import { ownerTag, readOwner } from "../../src/resources/owner.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { withEmulator } from "./helpers.ts";
+import { parsReads } from "../support/pars_reads.ts";
 
 function square(x: number): number {
   return x * x;
@@ -152,5 +153,18 @@ Deno.test("two config files making one Pars name at the same moment: one Pars is
       const { Role } = await session.iam.getRole({ RoleName: role.slice("role:".length) });
       assert.equal(ownerTag(Role?.Tags), owner, role);
     }
+  });
+});
+
+Deno.test("Pars.create that makes a Pars reads each of its roles, its instance profile and its security group once, judging their owners and what to adopt from one read", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    emu.requests.clear();
+    await Pars.create({ name: "once", session, state, customServiceRole: true });
+    const roles = ["batch-service-role", "ecs-instance-role", "spot-fleet-role", "task-exec-role"];
+    assert.deepEqual(parsReads(emu, "once"), {
+      ...Object.fromEntries([...roles, "job-role"].map((r) => [`GetRole once-${r}`, 1])),
+      GetInstanceProfile: 1,
+      DescribeSecurityGroups: 1,
+    });
   });
 });

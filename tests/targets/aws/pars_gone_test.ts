@@ -19,6 +19,7 @@ import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { withAwsHome } from "../../cli/aws_helpers.ts";
 import { cli, JOBS, ndjson } from "../../cli/helpers.ts";
+import { parsReads } from "../../support/pars_reads.ts";
 
 function square(x: number): number {
   return x * x;
@@ -58,6 +59,16 @@ async function parsGone(
       parsPolicies: ["AmazonS3ReadOnlyAccess"],
     });
     const parsName = knot.aws!.pars!.name;
+    // The knot's owner check and the Pars it makes share one read of each role, the
+    // instance profile and the security group.
+    assert.deepEqual(parsReads(emu, parsName), {
+      ...Object.fromEntries(
+        ["batch-service", "ecs-instance", "spot-fleet", "task-exec", "job"]
+          .map((role) => [`GetRole ${parsName}-${role}-role`, 1]),
+      ),
+      GetInstanceProfile: 1,
+      DescribeSecurityGroups: 1,
+    });
     const executionRole = knot.aws!.pars!.taskExecutionRole;
     const first = await knot.map([1, 2, 3], { progress: false });
     assert.deepEqual(await first.results(), [1, 4, 9]);
