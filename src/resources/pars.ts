@@ -589,13 +589,13 @@ export class Pars {
       ...(record.instanceTenancy !== undefined ? { instanceTenancy: record.instanceTenancy } : {}),
     };
     await state.assertWritable();
-    const seen = await refuseOtherOwnersPars(
-      session,
-      state,
-      name,
-      { call: 'Pars.create({ name: "NAME" })' },
-      surveyed,
-    );
+    // The record names the Pars: it is made again under that name or not at all.
+    const seen = await refuseOtherOwnersPars(session, state, name, {
+      choose: `Pars ${name} is made again only under its name, as its record in ${state.path} ` +
+        `says: clobber this file's record of it with Pars.clobber({ name: "${name}" }) (what ` +
+        `the other file made is kept; clobber the knots that use it first) and make a Pars of ` +
+        `another name, as Pars.create({ name: "NAME" })`,
+    }, surveyed);
     const caller = await session.sts.getCallerIdentity();
     return await Pars.#make(
       name,
@@ -1331,6 +1331,12 @@ export interface ParsNaming {
   isDefault?: boolean;
   /** The field of the error: the option that names the Pars. @default {"name"} */
   field?: string;
+  /**
+   * What to do instead, after a colon, when the caller cannot choose another
+   * Pars name (a heal, which makes the Pars again under its record's name);
+   * it replaces the advice `call` and `isDefault` give.
+   */
+  choose?: string;
 }
 
 /**
@@ -1439,19 +1445,20 @@ export async function refuseOtherOwnersPars(
   for (const g of seen.groups.filter(ofPars)) {
     found.push({ what: `security group ${g.GroupId} (${g.GroupName})`, owner: ownerTag(g.Tags) });
   }
-  const { call, isDefault = false, field = "name" } = naming;
+  const { call, isDefault = false, field = "name", choose } = naming;
   await refuseOtherOwners(state, {
     kind: "Pars",
     name,
     found,
     harm: "A Pars of that name made with this file would adopt them, and clobbering either " +
       "Pars would delete the roles and network the other's knots run with",
-    choose: call === undefined
-      ? `choose another knot name (its Pars, ${name}, is named after it)`
-      : isDefault
-      ? `pass a Pars name of this file's own, as ${call} (${name} is the default Pars name, ` +
-        `made from your IAM identity, so every config file of yours shares it)`
-      : `choose another Pars name, as ${call}`,
+    choose: choose ??
+      (call === undefined
+        ? `choose another knot name (its Pars, ${name}, is named after it)`
+        : isDefault
+        ? `pass a Pars name of this file's own, as ${call} (${name} is the default Pars name, ` +
+          `made from your IAM identity, so every config file of yours shares it)`
+        : `choose another Pars name, as ${call}`),
     field,
   });
   return seen;

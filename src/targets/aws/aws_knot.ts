@@ -169,7 +169,9 @@ export async function knotParsName(
  * file on the account made it ({@linkcode refuseOtherOwnersPars}), naming the
  * knot's option that chooses another: `pars`, or, for a knot's own Pars
  * (`parsPolicies`), its name. A Pars passed as an object is the caller's
- * choice and is not looked at. It only reads, and returns what it read for
+ * choice and is not looked at. A heal makes the Pars again under its
+ * record's name, so its refusal says to clobber the knot and create it with
+ * another instead. It only reads, and returns what it read for
  * `Pars.create` or `Pars.remake`, so they do not read it again.
  *
  * @example Usage
@@ -183,6 +185,7 @@ export async function knotParsName(
  * @param session The AWS session.
  * @param state The config file the knot would be recorded in.
  * @param pars The Pars' name.
+ * @param heal Whether the knot is healed with the Pars its record names. @default {false}
  * @returns What exists of the Pars, or `undefined` for a Pars passed as an object.
  * @throws {CloudknotInputError} When another config file made the Pars (field `pars`, or `name` for a knot's own Pars).
  */
@@ -192,17 +195,33 @@ export async function refuseOtherOwnersKnotPars(
   session: AwsSession,
   state: StateFile,
   pars: string,
+  heal = false,
 ): Promise<ParsSurvey | undefined> {
   if (typeof spec.pars === "object") return undefined;
+  const own = checked.parsPolicies !== undefined;
+  const again = `knot ${spec.name} heals only with its Pars ${pars}, as its record says: clobber ` +
+    `the knot with (await Knot.create({ name: "${spec.name}", target: "aws" })).clobber() (its ` +
+    `runs go with it) and create it again`;
   return await refuseOtherOwnersPars(
     session,
     state,
     pars,
-    checked.parsPolicies !== undefined ? {} : {
-      call: 'Knot.create({ pars: "NAME" })',
-      isDefault: checked.parsName === undefined,
-      field: "pars",
-    },
+    heal
+      ? {
+        field: own ? "name" : "pars",
+        choose: own
+          ? `${again} under another name (its Pars is named after it), as ` +
+            `Knot.create({ name: "NAME", func, parsPolicies })`
+          : `${again} with a Pars of another name, as ` +
+            `Knot.create({ name: "${spec.name}", func, pars: "NAME" })`,
+      }
+      : own
+      ? {}
+      : {
+        call: 'Knot.create({ pars: "NAME" })',
+        isDefault: checked.parsName === undefined,
+        field: "pars",
+      },
   );
 }
 
@@ -311,7 +330,14 @@ async function create(
     jobQueue: names.jobQueue,
     bucket,
   });
-  const parsSeen = await refuseOtherOwnersKnotPars(spec, checked, session, state, parsName);
+  const parsSeen = await refuseOtherOwnersKnotPars(
+    spec,
+    checked,
+    session,
+    state,
+    parsName,
+    saved !== undefined,
+  );
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,
