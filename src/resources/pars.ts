@@ -424,8 +424,12 @@ export class Pars {
    * call made is deleted again, newest first, and the error is rethrown.
    * Adopting checks that the region and profile are the current ones, that
    * every explicitly passed option matches the stored one, and that the
-   * resources still exist (if not, the record is removed and
-   * {@linkcode ResourceDoesNotExistError} says to make it again).
+   * resources still exist. A Pars partly gone (deleted outside cloudknot, or
+   * a clobber that stopped part-way) is made whole again in this call, as
+   * {@linkcode Pars.remake} does: what is missing is made as its record says
+   * (bucket, policies, network, service role), and the record is kept and
+   * written again; the config file is checked to be writable, and what
+   * exists to be no other config file's, before anything is made.
    *
    * @example Usage
    * ```ts ignore
@@ -442,7 +446,6 @@ export class Pars {
    * @throws {CloudknotError} When its record has no region.
    * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
    * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's (a CloudFormation stack).
-   * @throws {ResourceDoesNotExistError} When the stored Pars' resources are gone.
    * @throws {ResourceConflictError} When a resource of the wanted name exists but is not cloudknot's.
    * @throws {NoDefaultVpcError} When the default VPC is asked for and there is none.
    * @throws {CannotCreateResourceError} While another process clobbers the Pars.
@@ -463,7 +466,9 @@ export class Pars {
     const stored = await state.section(recordSection("pars", name));
     const original = stored && originalRecord("pars", name, stored);
     if (original) throw new OriginalResourceError(original);
-    if (stored) return await Pars.#adopt(parseParsRecord(name, stored), input, session, state);
+    if (stored) {
+      return await Pars.#adopt(parseParsRecord(name, stored), input, session, state, surveyed);
+    }
     caller ??= await session.sts.getCallerIdentity();
     let bucket = input.bucket ?? (await getS3Params(settings)).bucket;
     if (bucket === undefined) {
@@ -514,8 +519,8 @@ export class Pars {
    * Reads the Pars of that name and changes nothing: the Pars when its
    * record is in the config file and its resources exist, otherwise what is
    * gone. Where {@linkcode Pars.create} would make a Pars whose record is
-   * gone, and remove the record of one whose resources are, this only
-   * reads; a knot that uses the Pars is opened this way.
+   * gone, and make again what is gone of one whose record is there, this
+   * only reads; a knot that uses the Pars is opened this way.
    *
    * @example Usage
    * ```ts ignore
@@ -551,9 +556,11 @@ export class Pars {
    * `force` that stopped part-way), as its record says: the same name,
    * bucket, policies, network and service role. What still exists with
    * cloudknot's tags is adopted, the rest is made, and the record is
-   * written again. Where {@linkcode Pars.create} removes such a record and
-   * refuses, this keeps it until the Pars is whole again; a knot that uses
-   * the Pars heals it this way.
+   * written again, as {@linkcode Pars.create} of a recorded Pars partly gone
+   * does; this takes only the name, so it needs no options to agree with
+   * the record, and a knot that uses the Pars heals it this way. When
+   * another config file made a Pars of that name since, it refuses before
+   * changing anything, saying to clobber this file's record of it.
    *
    * @example Usage
    * ```ts ignore
@@ -569,6 +576,7 @@ export class Pars {
    * @throws {RegionMismatchError} When the stored Pars is in another region.
    * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
    * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's.
+   * @throws {CloudknotInputError} When another config file made a Pars of that name since.
    */
   static async remake(
     options: SettingsOptions & { name: string; session?: AwsSession },
@@ -579,35 +587,7 @@ export class Pars {
       options,
       `: create it with Pars.create({ name: "${name}" })`,
     );
-    const input: ValidParsOptions = {
-      name,
-      tags: {},
-      policies: [...record.policies],
-      useDefaultVpc: record.useDefaultVpc,
-      customServiceRole: record.batchServiceRole !== "",
-      ...(record.ipv4Cidr !== undefined ? { ipv4Cidr: record.ipv4Cidr } : {}),
-      ...(record.instanceTenancy !== undefined ? { instanceTenancy: record.instanceTenancy } : {}),
-    };
-    await state.assertWritable();
-    // The record names the Pars: it is made again under that name or not at all.
-    const seen = await refuseOtherOwnersPars(session, state, name, {
-      choose: `Pars ${name} is made again only under its name, as its record in ${state.path} ` +
-        `says: clobber this file's record of it with Pars.clobber({ name: "${name}" }) (what ` +
-        `the other file made is kept; clobber the knots that use it first) and make a Pars of ` +
-        `another name, as Pars.create({ name: "NAME" })`,
-    }, surveyed);
-    const caller = await session.sts.getCallerIdentity();
-    return await Pars.#make(
-      name,
-      input,
-      {
-        bucket: record.bucket,
-        callerArn: caller.Arn,
-      },
-      session,
-      state,
-      seen,
-    );
+    return await Pars.#heal(record, {}, session, state, surveyed);
   }
 
   /**
@@ -691,26 +671,62 @@ export class Pars {
     return new Plan({ title, steps });
   }
 
+  /**
+   * Makes again what is gone of a recorded Pars, as its record says (name,
+   * bucket, policies, network, service role), adopting what still exists,
+   * and writes its record again. The config file is checked to be writable,
+   * and the Pars' resources not another config file's, before anything is
+   * made; the record is never removed.
+   */
+  static async #heal(
+    record: ParsRecord,
+    tags: Record<string, string>,
+    session: AwsSession,
+    state: StateFile,
+    surveyed: ParsSurvey | undefined,
+  ): Promise<Pars> {
+    const { name } = record;
+    const input: ValidParsOptions = {
+      name,
+      tags,
+      policies: [...record.policies],
+      useDefaultVpc: record.useDefaultVpc,
+      customServiceRole: record.batchServiceRole !== "",
+      ...(record.ipv4Cidr !== undefined ? { ipv4Cidr: record.ipv4Cidr } : {}),
+      ...(record.instanceTenancy !== undefined ? { instanceTenancy: record.instanceTenancy } : {}),
+    };
+    await state.assertWritable();
+    // The record names the Pars: it is made again under that name or not at all.
+    const seen = await refuseOtherOwnersPars(session, state, name, {
+      choose: `Pars ${name} is made again only under its name, as its record in ${state.path} ` +
+        `says: clobber this file's record of it with Pars.clobber({ name: "${name}" }) (what ` +
+        `the other file made is kept; clobber the knots that use it first) and make a Pars of ` +
+        `another name, as Pars.create({ name: "NAME" })`,
+    }, surveyed);
+    const caller = await session.sts.getCallerIdentity();
+    return await Pars.#make(
+      name,
+      input,
+      { bucket: record.bucket, callerArn: caller.Arn },
+      session,
+      state,
+      seen,
+    );
+  }
+
   static async #adopt(
     record: ParsRecord,
     input: ValidParsOptions,
     session: AwsSession,
     state: StateFile,
+    surveyed?: ParsSurvey,
   ): Promise<Pars> {
-    const { name } = record;
     checkHere(record, session, state.path);
     checkSame(record, input);
 
+    // Partly gone (deleted outside cloudknot, or a clobber that stopped part-way): made whole.
     const missing = await missingParsResources(session, record);
-    if (missing.length > 0) {
-      await state.remove(recordSection("pars", name));
-      throw new ResourceDoesNotExistError(
-        `Pars "${name}" in ${state.path} names resources that no longer exist ` +
-          `(${missing.join(", ")}); its record was removed: create it again with ` +
-          `Pars.create({ name: "${name}" })`,
-        { missing },
-      );
-    }
+    if (missing.length > 0) return await Pars.#heal(record, input.tags, session, state, surveyed);
     return new Pars(record, session, state);
   }
 
@@ -901,8 +917,8 @@ export class Pars {
    * whether its resources are all there or partly gone: what a clobber
    * killed part-way (or a hand outside cloudknot) left of it is deleted, as
    * {@linkcode Pars.prototype.clobber} says, and its record removed. Where
-   * {@linkcode Pars.create} would remove the record of a Pars partly gone and
-   * leave the rest to `findGarbage`, this finishes the clobber. Nothing is
+   * {@linkcode Pars.create} would make again what is gone of a Pars partly
+   * gone, this finishes the clobber. Nothing is
    * made.
    *
    * @example Usage

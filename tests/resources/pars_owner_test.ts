@@ -230,6 +230,14 @@ Deno.test("a heal of a Pars another config file made again is refused before cha
           `of another name, as Pars\\.create\\(\\{ name: "NAME" \\}\\), or use that Pars`,
       ),
     );
+    // Pars.create of the Pars partly gone heals it as remake does, so it is refused the same way.
+    const created = await refusal(() => Pars.create({ name: "lab", session, state }));
+    assert.equal(created.message, remade.message);
+    // `cloudknot pars create lab` reaches it too: in its words, the commands to run.
+    assert.match(
+      inCliWords(created),
+      /clobber this file's record of it with cloudknot pars clobber lab \(what the other file made is kept; clobber the knots that use it first\) and make a Pars of another name, as cloudknot pars create NAME, or use/,
+    );
     assert.deepEqual(emu.mutatingRequests().slice(before), []);
     assert.deepEqual(Object.fromEntries((await state.section("pars lab"))!), record);
   });

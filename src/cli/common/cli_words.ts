@@ -22,6 +22,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   [/setEcrRepo\("([^"]*)"\)/g, (repo) => `cloudknot configure --ecr-repo ${repo}`],
   [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
+  [/Pars\.clobber\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars clobber ${name}`],
   [/Knot\.create\(\{ pars: "([^"]*)" \}\)/g, (name) => `--pars ${name}`],
   [
     /\(await Knot\.create\(\{ name: "([^"]*)", target: "aws" \}\)\)\.clobber\(\)/g,

@@ -243,6 +243,19 @@ async function parsGone(
     assert.deepEqual(await (await healed.collect(first.runId)).results(), [1, 4, 9]);
 
     if (how === "roles") {
+      // A role deleted outside cloudknot (its security group, which the knot's compute
+      // environment holds, too in pars_test.ts): Pars.create makes it again under the Pars'
+      // record, and the knot runs with it.
+      const kept = Object.fromEntries((await state.section(section))!);
+      await deleteRole(session.iam, executionRole.split("/").pop()!);
+      const whole = await Pars.create({ name: parsName, session, state });
+      assert.equal(whole.taskExecutionRole, executionRole);
+      assert.deepEqual(Object.fromEntries((await state.section(section))!), kept);
+      const third = await healed.map([6], { progress: false });
+      assert.deepEqual(await third.results(), [36]);
+    }
+
+    if (how === "roles") {
       // A Pars clobber killed part-way leaves the Pars partly gone, with its
       // record: the knot's clobber with its Pars finishes it from the record.
       const created = (await state.get(section, "created"))!.split(" ");
