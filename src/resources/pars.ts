@@ -68,7 +68,6 @@ import {
   ensureSecurityGroup,
   findDefaultVpc,
   findParsVpc,
-  findSecurityGroup,
 } from "./_network.ts";
 import { showSummary } from "../util/summary.ts";
 import { clobberingPars, knotsMakingWithPars, refuseWhileClobbering } from "./_pars_users.ts";
@@ -425,8 +424,12 @@ export class Pars {
    * call made is deleted again, newest first, and the error is rethrown.
    * Adopting checks that the region and profile are the current ones, that
    * every explicitly passed option matches the stored one, and that the
-   * resources still exist (if not, the record is removed and
-   * {@linkcode ResourceDoesNotExistError} says to make it again).
+   * resources still exist. A Pars partly gone (deleted outside cloudknot, or
+   * a clobber that stopped part-way) is made whole again in this call, as
+   * {@linkcode Pars.remake} does: what is missing is made as its record says
+   * (bucket, policies, network, service role), and the record is kept and
+   * written again; the config file is checked to be writable, and what
+   * exists to be no other config file's, before anything is made.
    *
    * @example Usage
    * ```ts ignore
@@ -436,18 +439,18 @@ export class Pars {
    * ```
    *
    * @param options The name, policies, network, tags, session and config file.
+   * @param surveyed What {@linkcode refuseOtherOwnersPars} read of the Pars a moment ago (as a knot create passes it), so it is not read again; read here when not given.
    * @returns The Pars.
    * @throws {CloudknotInputError} For a bad option, an unknown policy, an option that differs from the stored Pars, or a Pars of that name another config file on the account made (field `name`).
    * @throws {RegionMismatchError} When the stored Pars is in another region.
    * @throws {CloudknotError} When its record has no region.
    * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
    * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's (a CloudFormation stack).
-   * @throws {ResourceDoesNotExistError} When the stored Pars' resources are gone.
    * @throws {ResourceConflictError} When a resource of the wanted name exists but is not cloudknot's.
    * @throws {NoDefaultVpcError} When the default VPC is asked for and there is none.
    * @throws {CannotCreateResourceError} While another process clobbers the Pars.
    */
-  static async create(options: ParsOptions = {}): Promise<Pars> {
+  static async create(options: ParsOptions = {}, surveyed?: ParsSurvey): Promise<Pars> {
     const input = validateParsOptions(options);
     const state = settingsState(options);
     const settings: SettingsOptions = { ...options, state };
@@ -463,7 +466,9 @@ export class Pars {
     const stored = await state.section(recordSection("pars", name));
     const original = stored && originalRecord("pars", name, stored);
     if (original) throw new OriginalResourceError(original);
-    if (stored) return await Pars.#adopt(parseParsRecord(name, stored), input, session, state);
+    if (stored) {
+      return await Pars.#adopt(parseParsRecord(name, stored), input, session, state, surveyed);
+    }
     caller ??= await session.sts.getCallerIdentity();
     let bucket = input.bucket ?? (await getS3Params(settings)).bucket;
     if (bucket === undefined) {
@@ -479,30 +484,43 @@ export class Pars {
     // A config file the record cannot be written to is refused before anything is made.
     await state.assertWritable();
     // Another config file's Pars of this name is neither adopted nor made again.
-    await refuseOtherOwnersPars(session, state, name, {
+    // What exists of it is read once: judged here, adopted or made by #make.
+    const seen = await refuseOtherOwnersPars(session, state, name, {
       call: 'Pars.create({ name: "NAME" })',
       isDefault: input.name === undefined,
-    });
+    }, surveyed);
     // Marked as being made until its record is written: gc keeps what it made
     // so far, and another process making it too waits, then adopts it.
     const made = name;
+    let waited = false;
     return await state.whileMaking(recordSection("pars", made), async () => {
       const now = await state.section(recordSection("pars", made));
       if (now) return await Pars.#adopt(parseParsRecord(made, now), input, session, state);
-      return await Pars.#make(made, input, { bucket, callerArn: caller.Arn }, session, state);
-    }, () =>
+      // Another process that made it and failed has undone what it made since the read.
+      const fresh = waited ? await surveyPars(session, made) : seen;
+      return await Pars.#make(
+        made,
+        input,
+        { bucket, callerArn: caller.Arn },
+        session,
+        state,
+        fresh,
+      );
+    }, () => {
+      waited = true;
       console.warn(
         `cloudknot: Pars ${made} is being made by another process with this config file ` +
           `(${state.path}); waiting for it to finish, then this one uses it`,
-      ));
+      );
+    });
   }
 
   /**
    * Reads the Pars of that name and changes nothing: the Pars when its
    * record is in the config file and its resources exist, otherwise what is
    * gone. Where {@linkcode Pars.create} would make a Pars whose record is
-   * gone, and remove the record of one whose resources are, this only
-   * reads; a knot that uses the Pars is opened this way.
+   * gone, and make again what is gone of one whose record is there, this
+   * only reads; a knot that uses the Pars is opened this way.
    *
    * @example Usage
    * ```ts ignore
@@ -538,9 +556,11 @@ export class Pars {
    * `force` that stopped part-way), as its record says: the same name,
    * bucket, policies, network and service role. What still exists with
    * cloudknot's tags is adopted, the rest is made, and the record is
-   * written again. Where {@linkcode Pars.create} removes such a record and
-   * refuses, this keeps it until the Pars is whole again; a knot that uses
-   * the Pars heals it this way.
+   * written again, as {@linkcode Pars.create} of a recorded Pars partly gone
+   * does; this takes only the name, so it needs no options to agree with
+   * the record, and a knot that uses the Pars heals it this way. When
+   * another config file made a Pars of that name since, it refuses before
+   * changing anything, saying to clobber this file's record of it.
    *
    * @example Usage
    * ```ts ignore
@@ -550,42 +570,24 @@ export class Pars {
    * ```
    *
    * @param options The Pars' name, and the session and config file.
+   * @param surveyed What {@linkcode refuseOtherOwnersPars} read of the Pars a moment ago, so it is not read again; read here when not given.
    * @returns The Pars, whole.
    * @throws {ResourceDoesNotExistError} When the config file has no record of the Pars.
    * @throws {RegionMismatchError} When the stored Pars is in another region.
    * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
    * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's.
+   * @throws {CloudknotInputError} When another config file made a Pars of that name since.
    */
   static async remake(
     options: SettingsOptions & { name: string; session?: AwsSession },
+    surveyed?: ParsSurvey,
   ): Promise<Pars> {
     const { name } = options;
     const { state, session, record } = await Pars.#stored(
       options,
       `: create it with Pars.create({ name: "${name}" })`,
     );
-    const input: ValidParsOptions = {
-      name,
-      tags: {},
-      policies: [...record.policies],
-      useDefaultVpc: record.useDefaultVpc,
-      customServiceRole: record.batchServiceRole !== "",
-      ...(record.ipv4Cidr !== undefined ? { ipv4Cidr: record.ipv4Cidr } : {}),
-      ...(record.instanceTenancy !== undefined ? { instanceTenancy: record.instanceTenancy } : {}),
-    };
-    await state.assertWritable();
-    await refuseOtherOwnersPars(session, state, name, { call: 'Pars.create({ name: "NAME" })' });
-    const caller = await session.sts.getCallerIdentity();
-    return await Pars.#make(
-      name,
-      input,
-      {
-        bucket: record.bucket,
-        callerArn: caller.Arn,
-      },
-      session,
-      state,
-    );
+    return await Pars.#heal(record, {}, session, state, surveyed);
   }
 
   /**
@@ -629,11 +631,11 @@ export class Pars {
         }],
       });
     }
-    await refuseOtherOwnersPars(session, state, name, {
+    const seen = await refuseOtherOwnersPars(session, state, name, {
       call: 'Pars.create({ name: "NAME" })',
       isDefault: input.name === undefined,
     });
-    const found = await survey(name, input, session);
+    const found = await survey(name, input, session, seen);
     const steps: PlanStep[] = found.specs.map((spec) => ({
       action: found.roles.get(spec.key) ? "adopt" : "create",
       kind: "IAM role",
@@ -669,26 +671,62 @@ export class Pars {
     return new Plan({ title, steps });
   }
 
+  /**
+   * Makes again what is gone of a recorded Pars, as its record says (name,
+   * bucket, policies, network, service role), adopting what still exists,
+   * and writes its record again. The config file is checked to be writable,
+   * and the Pars' resources not another config file's, before anything is
+   * made; the record is never removed.
+   */
+  static async #heal(
+    record: ParsRecord,
+    tags: Record<string, string>,
+    session: AwsSession,
+    state: StateFile,
+    surveyed: ParsSurvey | undefined,
+  ): Promise<Pars> {
+    const { name } = record;
+    const input: ValidParsOptions = {
+      name,
+      tags,
+      policies: [...record.policies],
+      useDefaultVpc: record.useDefaultVpc,
+      customServiceRole: record.batchServiceRole !== "",
+      ...(record.ipv4Cidr !== undefined ? { ipv4Cidr: record.ipv4Cidr } : {}),
+      ...(record.instanceTenancy !== undefined ? { instanceTenancy: record.instanceTenancy } : {}),
+    };
+    await state.assertWritable();
+    // The record names the Pars: it is made again under that name or not at all.
+    const seen = await refuseOtherOwnersPars(session, state, name, {
+      choose: `Pars ${name} is made again only under its name, as its record in ${state.path} ` +
+        `says: clobber this file's record of it with Pars.clobber({ name: "${name}" }) (what ` +
+        `the other file made is kept; clobber the knots that use it first) and make a Pars of ` +
+        `another name, as Pars.create({ name: "NAME" })`,
+    }, surveyed);
+    const caller = await session.sts.getCallerIdentity();
+    return await Pars.#make(
+      name,
+      input,
+      { bucket: record.bucket, callerArn: caller.Arn },
+      session,
+      state,
+      seen,
+    );
+  }
+
   static async #adopt(
     record: ParsRecord,
     input: ValidParsOptions,
     session: AwsSession,
     state: StateFile,
+    surveyed?: ParsSurvey,
   ): Promise<Pars> {
-    const { name } = record;
     checkHere(record, session, state.path);
     checkSame(record, input);
 
+    // Partly gone (deleted outside cloudknot, or a clobber that stopped part-way): made whole.
     const missing = await missingParsResources(session, record);
-    if (missing.length > 0) {
-      await state.remove(recordSection("pars", name));
-      throw new ResourceDoesNotExistError(
-        `Pars "${name}" in ${state.path} names resources that no longer exist ` +
-          `(${missing.join(", ")}); its record was removed: create it again with ` +
-          `Pars.create({ name: "${name}" })`,
-        { missing },
-      );
-    }
+    if (missing.length > 0) return await Pars.#heal(record, input.tags, session, state, surveyed);
     return new Pars(record, session, state);
   }
 
@@ -698,11 +736,12 @@ export class Pars {
     context: { bucket: string; callerArn: string | undefined },
     session: AwsSession,
     state: StateFile,
+    seen: ParsSurvey,
   ): Promise<Pars> {
     const { iam, ec2 } = session;
     const partition = arnPartition(context.callerArn);
-    // Everything that only reads: policies, existing roles, the network.
-    const surveyed = await survey(name, input, session);
+    // Everything that only reads: policies, the network; the roles as the refusal read them.
+    const surveyed = await survey(name, input, session, seen);
     const { specs, roles, profile, group } = surveyed;
     const iamTags: IamTag[] = [
       MANAGED_BY_TAG,
@@ -878,8 +917,8 @@ export class Pars {
    * whether its resources are all there or partly gone: what a clobber
    * killed part-way (or a hand outside cloudknot) left of it is deleted, as
    * {@linkcode Pars.prototype.clobber} says, and its record removed. Where
-   * {@linkcode Pars.create} would remove the record of a Pars partly gone and
-   * leave the rest to `findGarbage`, this finishes the clobber. Nothing is
+   * {@linkcode Pars.create} would make again what is gone of a Pars partly
+   * gone, this finishes the clobber. Nothing is
    * made.
    *
    * @example Usage
@@ -1308,6 +1347,60 @@ export interface ParsNaming {
   isDefault?: boolean;
   /** The field of the error: the option that names the Pars. @default {"name"} */
   field?: string;
+  /**
+   * What to do instead, after a colon, when the caller cannot choose another
+   * Pars name (a heal, which makes the Pars again under its record's name);
+   * it replaces the advice `call` and `isDefault` give.
+   */
+  choose?: string;
+}
+
+/**
+ * What exists on AWS by the names and tags a Pars of that name has, read once
+ * by {@linkcode surveyPars}: {@linkcode refuseOtherOwnersPars} judges their
+ * owners from it, and {@linkcode Pars.create} and {@linkcode Pars.remake}
+ * adopt or make from it, so each is read once per call.
+ */
+export interface ParsSurvey {
+  /** The Pars' name. */
+  readonly name: string;
+  /** Each of its five roles by its key (`job-role`, …), or `undefined` where there is none. */
+  readonly roles: ReadonlyMap<string, Role | undefined>;
+  /** Its instance profile, if any. */
+  readonly profile: InstanceProfile | undefined;
+  /** The VPCs tagged with its name. */
+  readonly vpcs: readonly Vpc[];
+  /** The security groups named `<name>-sg`, in any VPC. */
+  readonly groups: readonly SecurityGroup[];
+}
+
+/**
+ * Reads what exists of the Pars of that name: its roles, its instance
+ * profile, the VPCs tagged with its name and the security groups of its
+ * group's name. It only reads; nothing is judged.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { surveyPars } from "@cloudknot/cloudknot/resources";
+ *
+ * const found = await surveyPars(session, "lab");
+ * console.log(found.profile ? "lab has an instance profile" : "lab has none");
+ * ```
+ *
+ * @param session The AWS session.
+ * @param name The Pars' name.
+ * @returns What exists of it.
+ */
+export async function surveyPars(session: AwsSession, name: string): Promise<ParsSurvey> {
+  const { iam, ec2 } = session;
+  const roles = new Map<string, Role | undefined>();
+  for (const spec of ROLE_SPECS) roles.set(spec.key, await getRole(iam, name + spec.suffix));
+  const profile = await getInstanceProfile(iam, name + "-ecs-instance-role");
+  const [{ Vpcs }, { SecurityGroups }] = await Promise.all([
+    ec2.describeVpcs({ Filters: [{ Name: `tag:${PARS_TAG_KEY}`, Values: [name] }] }),
+    ec2.describeSecurityGroups({ Filters: [{ Name: "group-name", Values: [`${name}-sg`] }] }),
+  ]);
+  return { name, roles, profile, vpcs: Vpcs ?? [], groups: SecurityGroups ?? [] };
 }
 
 /**
@@ -1317,19 +1410,23 @@ export interface ParsNaming {
  * adopted, they would be shared, and either file's clobber of the Pars would
  * delete the roles and network under the other's knots. What has no owner
  * tag (made before owner tags, or by the Python original) is not refused.
- * It only reads.
+ * It only reads, and only when not given what {@linkcode surveyPars} read.
  *
  * @example Usage
  * ```ts ignore
  * import { refuseOtherOwnersPars } from "@cloudknot/cloudknot/resources";
  *
- * await refuseOtherOwnersPars(session, state, "lab", { call: 'Pars.create({ name: "NAME" })' });
+ * const found = await refuseOtherOwnersPars(session, state, "lab", {
+ *   call: 'Pars.create({ name: "NAME" })',
+ * });
  * ```
  *
  * @param session The AWS session.
  * @param state The config file the Pars would be recorded in.
  * @param name The Pars' name.
  * @param naming How the caller names another Pars, for the message.
+ * @param surveyed What {@linkcode surveyPars} read of it a moment ago; read now when not given (or of another name).
+ * @returns What exists of the Pars, judged: pass it on to {@linkcode Pars.create} so it is not read again.
  * @throws {CloudknotInputError} When another config file made any of them.
  */
 export async function refuseOtherOwnersPars(
@@ -1337,12 +1434,12 @@ export async function refuseOtherOwnersPars(
   state: StateFile,
   name: string,
   naming: ParsNaming = {},
-): Promise<void> {
-  const { iam, ec2 } = session;
+  surveyed?: ParsSurvey,
+): Promise<ParsSurvey> {
+  const seen = surveyed?.name === name ? surveyed : await surveyPars(session, name);
   const found: { what: string; owner: string | undefined }[] = [];
   const roles = new Map<string | undefined, string[]>();
-  for (const spec of ROLE_SPECS) {
-    const role = await getRole(iam, name + spec.suffix);
+  for (const role of seen.roles.values()) {
     if (role) {
       roles.set(ownerTag(role.Tags), [...roles.get(ownerTag(role.Tags)) ?? [], role.RoleName]);
     }
@@ -1350,45 +1447,50 @@ export async function refuseOtherOwnersPars(
   for (const [owner, names] of roles) {
     found.push({ what: `IAM role${names.length > 1 ? "s" : ""} ${names.join(", ")}`, owner });
   }
-  const profileName = name + "-ecs-instance-role";
-  const profile = await getInstanceProfile(iam, profileName);
-  if (profile) {
-    found.push({ what: `IAM instance profile ${profileName}`, owner: ownerTag(profile.Tags) });
+  if (seen.profile) {
+    found.push({
+      what: `IAM instance profile ${seen.profile.InstanceProfileName}`,
+      owner: ownerTag(seen.profile.Tags),
+    });
   }
-  const parsTag = { Name: `tag:${PARS_TAG_KEY}`, Values: [name] };
-  const [{ Vpcs }, { SecurityGroups }] = await Promise.all([
-    ec2.describeVpcs({ Filters: [parsTag] }),
-    ec2.describeSecurityGroups({
-      Filters: [parsTag, { Name: "group-name", Values: [`${name}-sg`] }],
-    }),
-  ]);
-  for (const v of Vpcs ?? []) found.push({ what: `VPC ${v.VpcId}`, owner: ownerTag(v.Tags) });
-  for (const g of SecurityGroups ?? []) {
+  for (const v of seen.vpcs) found.push({ what: `VPC ${v.VpcId}`, owner: ownerTag(v.Tags) });
+  // Only a group tagged as this Pars' is judged: one of that name but not cloudknot's is
+  // refused as a conflict when the Pars is made.
+  const ofPars = (g: SecurityGroup) =>
+    g.Tags?.some((t) => t.Key === PARS_TAG_KEY && t.Value === name) ?? false;
+  for (const g of seen.groups.filter(ofPars)) {
     found.push({ what: `security group ${g.GroupId} (${g.GroupName})`, owner: ownerTag(g.Tags) });
   }
-  const { call, isDefault = false, field = "name" } = naming;
+  const { call, isDefault = false, field = "name", choose } = naming;
   await refuseOtherOwners(state, {
     kind: "Pars",
     name,
     found,
     harm: "A Pars of that name made with this file would adopt them, and clobbering either " +
       "Pars would delete the roles and network the other's knots run with",
-    choose: call === undefined
-      ? `choose another knot name (its Pars, ${name}, is named after it)`
-      : isDefault
-      ? `pass a Pars name of this file's own, as ${call} (${name} is the default Pars name, ` +
-        `made from your IAM identity, so every config file of yours shares it)`
-      : `choose another Pars name, as ${call}`,
+    choose: choose ??
+      (call === undefined
+        ? `choose another knot name (its Pars, ${name}, is named after it)`
+        : isDefault
+        ? `pass a Pars name of this file's own, as ${call} (${name} is the default Pars name, ` +
+          `made from your IAM identity, so every config file of yours shares it)`
+        : `choose another Pars name, as ${call}`),
     field,
   });
+  return seen;
 }
 
 /**
- * Everything about a new Pars that only reads: its policies, the roles,
- * instance profile, network and security group that exist already (each
- * checked to be this Pars' own).
+ * Everything about a new Pars from what {@linkcode surveyPars} read: its
+ * policies, the roles, instance profile, network and security group that
+ * exist already (each checked to be this Pars' own).
  */
-async function survey(name: string, input: ValidParsOptions, session: AwsSession) {
+async function survey(
+  name: string,
+  input: ValidParsOptions,
+  session: AwsSession,
+  seen: ParsSurvey,
+) {
   const { iam, ec2 } = session;
   const useDefaultVpc = input.useDefaultVpc ?? true;
   const cidr = input.ipv4Cidr ?? DEFAULT_IPV4_CIDR;
@@ -1400,12 +1502,12 @@ async function survey(name: string, input: ValidParsOptions, session: AwsSession
   );
   const roles = new Map<string, Role | undefined>();
   for (const spec of specs) {
-    const role = await getRole(iam, name + spec.suffix);
+    const role = seen.roles.get(spec.key);
     if (role) checkOurs("IAM role", role.RoleName, role.Tags, name);
     roles.set(spec.key, role);
   }
   const profileName = name + "-ecs-instance-role";
-  const profile: InstanceProfile | undefined = await getInstanceProfile(iam, profileName);
+  const profile = seen.profile;
   if (profile) checkOurs("IAM instance profile", profileName, profile.Tags, name);
   let defaultNetwork: { vpc: string; subnets: string[] } | undefined;
   let ownVpc: Vpc | undefined;
@@ -1415,7 +1517,7 @@ async function survey(name: string, input: ValidParsOptions, session: AwsSession
   const groupName = `${name}-sg`;
   let group: SecurityGroup | undefined;
   if (knownVpc) {
-    group = await findSecurityGroup(ec2, knownVpc, groupName);
+    group = seen.groups.find((g) => g.VpcId === knownVpc);
     if (group) checkOurs("security group", `${group.GroupId} (${groupName})`, group.Tags, name);
   }
   return {

@@ -10,6 +10,9 @@ import { CloudknotInputError, Knot, Pars, ResourceConflictError } from "../../mo
 import { ownerTag, readOwner } from "../../src/resources/owner.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { withEmulator } from "./helpers.ts";
+import { parsReads } from "../support/pars_reads.ts";
+import { writeAwsKnot } from "../../src/targets/aws/catalog.ts";
+import { inCliWords } from "../../src/cli/common/cli_words.ts";
 
 function square(x: number): number {
   return x * x;
@@ -152,5 +155,90 @@ Deno.test("two config files making one Pars name at the same moment: one Pars is
       const { Role } = await session.iam.getRole({ RoleName: role.slice("role:".length) });
       assert.equal(ownerTag(Role?.Tags), owner, role);
     }
+  });
+});
+
+Deno.test("Pars.create that makes a Pars reads each of its roles, its instance profile and its security group once, judging their owners and what to adopt from one read", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    emu.requests.clear();
+    await Pars.create({ name: "once", session, state, customServiceRole: true });
+    const roles = ["batch-service-role", "ecs-instance-role", "spot-fleet-role", "task-exec-role"];
+    assert.deepEqual(parsReads(emu, "once"), {
+      ...Object.fromEntries([...roles, "job-role"].map((r) => [`GetRole once-${r}`, 1])),
+      GetInstanceProfile: 1,
+      DescribeSecurityGroups: 1,
+    });
+  });
+});
+
+Deno.test("a heal of a Pars another config file made again is refused before changing anything, saying to clobber the knot and create it with another Pars (in the CLI's words too), and Pars.remake says to clobber the record", async () => {
+  await withEmulator(async ({ emu, session, state, dir }) => {
+    // This file's Pars lab is gone, its record kept; another file made a Pars lab since.
+    await Pars.create({ name: "lab", session, state });
+    const record = Object.fromEntries((await state.section("pars lab"))!);
+    await Pars.clobber({ name: "lab", session, state });
+    await state.setMany("pars lab", record);
+    await Pars.create({ name: "lab", session, state: new StateFile({ path: `${dir}/b/ck` }) });
+    const account = "123456789012";
+    await writeAwsKnot(state, {
+      name: "sq",
+      region: session.region,
+      profile: session.profile,
+      pars: "lab",
+      dockerImage: "sq",
+      dockerRepo: "cloudknot",
+      imageUri: `${account}.dkr.ecr.${session.region}.amazonaws.com/cloudknot@sha256:ab`,
+      computeEnvironment: `arn:aws:batch:${session.region}:${account}:compute-environment/sq-ck-ce`,
+      jobQueue: `arn:aws:batch:${session.region}:${account}:job-queue/sq-ck-jq`,
+      jobDefinition: `arn:aws:batch:${session.region}:${account}:job-definition/sq-ck-jd:1`,
+      jobDefinitionName: "sq-ck-jd",
+      bucket: "ck-bucket",
+      sse: "AES256",
+      prefix: "cloudknot/sq",
+      retries: 1,
+      compute: "FARGATE",
+      imageTags: ["sq"],
+      runs: [],
+    });
+    const before = emu.mutatingRequests().length;
+    const refusal = async (call: () => Promise<unknown>) => {
+      const e = await call().then(() => undefined, (e) => e);
+      assert.ok(e instanceof CloudknotInputError, String(e));
+      assert.match(e.message, /^Pars lab exists on this AWS account, made with another cloudknot/);
+      return e;
+    };
+    const healed = await refusal(() =>
+      Knot.create({ name: "sq", target: "aws", session, state, func: square })
+    );
+    assert.equal(healed.field, "pars");
+    assert.match(
+      healed.message,
+      /: knot sq heals only with its Pars lab, as its record says: clobber the knot with \(await Knot\.create\(\{ name: "sq", target: "aws" \}\)\)\.clobber\(\) \(its runs go with it\) and create it again with a Pars of another name, as Knot\.create\(\{ name: "sq", func, pars: "NAME" \}\), or use that Pars with the config file that made it/,
+    );
+    assert.doesNotMatch(healed.message, /choose another Pars name/);
+    assert.match(
+      inCliWords(healed),
+      /: knot sq heals only with its Pars lab, as its record says: clobber the knot with cloudknot knot clobber sq --target aws \(its runs go with it\) and create it again with a Pars of another name, as cloudknot knot create sq MODULE EXPORT --target aws --pars NAME, or use/,
+    );
+    const remade = await refusal(() => Pars.remake({ name: "lab", session, state }));
+    assert.match(
+      remade.message,
+      new RegExp(
+        `: Pars lab is made again only under its name, as its record in ${state.path} says: ` +
+          `clobber this file's record of it with Pars\\.clobber\\(\\{ name: "lab" \\}\\) \\(what ` +
+          `the other file made is kept; clobber the knots that use it first\\) and make a Pars ` +
+          `of another name, as Pars\\.create\\(\\{ name: "NAME" \\}\\), or use that Pars`,
+      ),
+    );
+    // Pars.create of the Pars partly gone heals it as remake does, so it is refused the same way.
+    const created = await refusal(() => Pars.create({ name: "lab", session, state }));
+    assert.equal(created.message, remade.message);
+    // `cloudknot pars create lab` reaches it too: in its words, the commands to run.
+    assert.match(
+      inCliWords(created),
+      /clobber this file's record of it with cloudknot pars clobber lab \(what the other file made is kept; clobber the knots that use it first\) and make a Pars of another name, as cloudknot pars create NAME, or use/,
+    );
+    assert.deepEqual(emu.mutatingRequests().slice(before), []);
+    assert.deepEqual(Object.fromEntries((await state.section("pars lab"))!), record);
   });
 });

@@ -564,26 +564,38 @@ Deno.test("Pars adoption refuses another region, profile, or different options",
   });
 });
 
-Deno.test("Pars whose resources are gone: the record is dropped and the error says to create it again", async () => {
+Deno.test("Pars.create of a Pars partly gone makes what is missing as its record says, keeps the record, and checks the options first", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const before = resources(emu);
-    const pars = await Pars.create({ name: "gone", session, state });
-    await session.iam.detachRolePolicy({
-      RoleName: "gone-spot-fleet-role",
-      PolicyArn: `${MANAGED}AmazonEC2SpotFleetTaggingRole`,
-    });
-    await session.iam.deleteRole({ RoleName: "gone-spot-fleet-role" });
+    const policies = ["AmazonS3ReadOnlyAccess"];
+    const pars = await Pars.create({ name: "gone", session, state, policies });
+    const record = Object.fromEntries((await state.section("pars gone"))!);
+    // A role and the security group deleted outside cloudknot.
+    await deleteRole(session.iam, "gone-spot-fleet-role");
+    await session.ec2.deleteSecurityGroup({ GroupId: pars.securityGroup });
     emu.requests.clear();
-    const e = await rejects(Pars.create({ name: "gone", session, state }));
-    assert.ok(e instanceof ResourceDoesNotExistError);
-    assert.deepEqual(e.missing, [pars.spotFleetRole]);
-    assert.match(e.message, /create it again/);
+    // Options that differ from the record are refused before anything is made or removed.
+    const differs = await rejects(Pars.create({ name: "gone", session, state, policies: [] }));
+    assert.ok(differs instanceof CloudknotInputError, String(differs));
     assert.deepEqual(emu.mutatingRequests(), []);
-    assert.equal(await state.section("pars gone"), undefined);
-    // Creating again adopts the rest by their tags and makes the missing role.
+    assert.deepEqual(Object.fromEntries((await state.section("pars gone"))!), record);
+    // The same options, or none, make it whole again in one call, keeping the record.
     const again = await Pars.create({ name: "gone", session, state });
-    assert.equal(emu.count("iam", "CreateRole"), 1);
-    assert.equal(again.securityGroup, pars.securityGroup);
+    assert.deepEqual(
+      emu.mutatingRequests().filter((r) => r.operation.startsWith("Create")).map((r) =>
+        `${r.operation} ${r.params.RoleName ?? r.params.GroupName}`
+      ),
+      ["CreateRole gone-spot-fleet-role", "CreateSecurityGroup gone-sg"],
+    );
+    assert.ok(await Pars.find({ name: "gone", session, state }) instanceof Pars, "whole again");
+    const kept = Object.fromEntries((await state.section("pars gone"))!);
+    assert.notEqual(again.securityGroup, pars.securityGroup);
+    assert.deepEqual(
+      { ...kept, "security-group": "", created: "" },
+      { ...record, "security-group": "", created: "" },
+    );
+    assert.deepEqual([...again.policies], ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]);
+    assert.equal(again.spotFleetRole, pars.spotFleetRole);
     await again.clobber();
     assert.deepEqual(resources(emu), before);
   });

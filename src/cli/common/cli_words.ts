@@ -22,7 +22,18 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   [/setEcrRepo\("([^"]*)"\)/g, (repo) => `cloudknot configure --ecr-repo ${repo}`],
   [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
+  [/Pars\.clobber\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars clobber ${name}`],
   [/Knot\.create\(\{ pars: "([^"]*)" \}\)/g, (name) => `--pars ${name}`],
+  [
+    /\(await Knot\.create\(\{ name: "([^"]*)", target: "aws" \}\)\)\.clobber\(\)/g,
+    (name) => `cloudknot knot clobber ${name} --target aws`,
+  ],
+  [
+    /Knot\.create\(\{ name: "([^"]*)", func, (pars: "NAME"|parsPolicies) \}\)/g,
+    (name, option) =>
+      `cloudknot knot create ${name} MODULE EXPORT --target aws ` +
+      (option === "parsPolicies" ? "--policy POLICY" : "--pars NAME"),
+  ],
   [
     /Knot\.create\(\{ name: "([^"]*)", func \}\) \(or module and exportName\) and the knot's options(.*)clobber the knot: that/g,
     (name, rest) =>

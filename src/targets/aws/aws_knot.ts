@@ -46,6 +46,7 @@ import {
   Pars,
   type ParsGone,
   type ParsRecord,
+  type ParsSurvey,
   refuseOtherOwnersPars,
 } from "../../resources/pars.ts";
 import { makingWithPars } from "../../resources/_pars_users.ts";
@@ -170,7 +171,10 @@ export async function knotParsName(
  * file on the account made it ({@linkcode refuseOtherOwnersPars}), naming the
  * knot's option that chooses another: `pars`, or, for a knot's own Pars
  * (`parsPolicies`), its name. A Pars passed as an object is the caller's
- * choice and is not looked at. It only reads.
+ * choice and is not looked at. A heal makes the Pars again under its
+ * record's name, so its refusal says to clobber the knot and create it with
+ * another instead. It only reads, and returns what it read for
+ * `Pars.create` or `Pars.remake`, so they do not read it again.
  *
  * @example Usage
  * ```ts ignore
@@ -183,6 +187,8 @@ export async function knotParsName(
  * @param session The AWS session.
  * @param state The config file the knot would be recorded in.
  * @param pars The Pars' name.
+ * @param heal Whether the knot is healed with the Pars its record names. @default {false}
+ * @returns What exists of the Pars, or `undefined` for a Pars passed as an object.
  * @throws {CloudknotInputError} When another config file made the Pars (field `pars`, or `name` for a knot's own Pars).
  */
 export async function refuseOtherOwnersKnotPars(
@@ -191,17 +197,33 @@ export async function refuseOtherOwnersKnotPars(
   session: AwsSession,
   state: StateFile,
   pars: string,
-): Promise<void> {
-  if (typeof spec.pars === "object") return;
-  await refuseOtherOwnersPars(
+  heal = false,
+): Promise<ParsSurvey | undefined> {
+  if (typeof spec.pars === "object") return undefined;
+  const own = checked.parsPolicies !== undefined;
+  const again = `knot ${spec.name} heals only with its Pars ${pars}, as its record says: clobber ` +
+    `the knot with (await Knot.create({ name: "${spec.name}", target: "aws" })).clobber() (its ` +
+    `runs go with it) and create it again`;
+  return await refuseOtherOwnersPars(
     session,
     state,
     pars,
-    checked.parsPolicies !== undefined ? {} : {
-      call: 'Knot.create({ pars: "NAME" })',
-      isDefault: checked.parsName === undefined,
-      field: "pars",
-    },
+    heal
+      ? {
+        field: own ? "name" : "pars",
+        choose: own
+          ? `${again} under another name (its Pars is named after it), as ` +
+            `Knot.create({ name: "NAME", func, parsPolicies })`
+          : `${again} with a Pars of another name, as ` +
+            `Knot.create({ name: "${spec.name}", func, pars: "NAME" })`,
+      }
+      : own
+      ? {}
+      : {
+        call: 'Knot.create({ pars: "NAME" })',
+        isDefault: checked.parsName === undefined,
+        field: "pars",
+      },
   );
 }
 
@@ -312,7 +334,14 @@ async function create(
     jobQueue: names.jobQueue,
     bucket,
   });
-  await refuseOtherOwnersKnotPars(spec, checked, session, state, parsName);
+  const parsSeen = await refuseOtherOwnersKnotPars(
+    spec,
+    checked,
+    session,
+    state,
+    parsName,
+    saved !== undefined,
+  );
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,
@@ -373,13 +402,13 @@ async function create(
     const pars = typeof spec.pars === "object"
       ? spec.pars
       : heal?.missing.pars?.record !== undefined
-      ? await Pars.remake({ ...settings, name: parsName })
+      ? await Pars.remake({ ...settings, name: parsName }, parsSeen)
       : await Pars.create({
         ...settings,
         bucket,
         name: parsName,
         ...(checked.parsPolicies !== undefined ? { policies: checked.parsPolicies } : {}),
-      });
+      }, parsSeen);
     // The knot's own job role: its jobs reach only the knot's prefix of the
     // bucket, not the other knots' data. IAM is eventually consistent, so it
     // is made before the image is pushed and the compute environment is made

@@ -19,6 +19,7 @@ import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { withAwsHome } from "../../cli/aws_helpers.ts";
 import { cli, JOBS, ndjson } from "../../cli/helpers.ts";
+import { parsReads } from "../../support/pars_reads.ts";
 
 function square(x: number): number {
   return x * x;
@@ -58,6 +59,16 @@ async function parsGone(
       parsPolicies: ["AmazonS3ReadOnlyAccess"],
     });
     const parsName = knot.aws!.pars!.name;
+    // The knot's owner check and the Pars it makes share one read of each role, the
+    // instance profile and the security group.
+    assert.deepEqual(parsReads(emu, parsName), {
+      ...Object.fromEntries(
+        ["batch-service", "ecs-instance", "spot-fleet", "task-exec", "job"]
+          .map((role) => [`GetRole ${parsName}-${role}-role`, 1]),
+      ),
+      GetInstanceProfile: 1,
+      DescribeSecurityGroups: 1,
+    });
     const executionRole = knot.aws!.pars!.taskExecutionRole;
     const first = await knot.map([1, 2, 3], { progress: false });
     assert.deepEqual(await first.results(), [1, 4, 9]);
@@ -230,6 +241,19 @@ async function parsGone(
       [first.runId, second.runId].sort(),
     );
     assert.deepEqual(await (await healed.collect(first.runId)).results(), [1, 4, 9]);
+
+    if (how === "roles") {
+      // A role deleted outside cloudknot (its security group, which the knot's compute
+      // environment holds, too in pars_test.ts): Pars.create makes it again under the Pars'
+      // record, and the knot runs with it.
+      const kept = Object.fromEntries((await state.section(section))!);
+      await deleteRole(session.iam, executionRole.split("/").pop()!);
+      const whole = await Pars.create({ name: parsName, session, state });
+      assert.equal(whole.taskExecutionRole, executionRole);
+      assert.deepEqual(Object.fromEntries((await state.section(section))!), kept);
+      const third = await healed.map([6], { progress: false });
+      assert.deepEqual(await third.results(), [36]);
+    }
 
     if (how === "roles") {
       // A Pars clobber killed part-way leaves the Pars partly gone, with its
