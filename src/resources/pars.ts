@@ -439,7 +439,6 @@ export class Pars {
    * ```
    *
    * @param options The name, policies, network, tags, session and config file.
-   * @param surveyed What {@linkcode refuseOtherOwnersPars} read of the Pars a moment ago (as a knot create passes it), so it is not read again; read here when not given.
    * @returns The Pars.
    * @throws {CloudknotInputError} For a bad option, an unknown policy, an option that differs from the stored Pars, or a Pars of that name another config file on the account made (field `name`).
    * @throws {RegionMismatchError} When the stored Pars is in another region.
@@ -450,7 +449,7 @@ export class Pars {
    * @throws {NoDefaultVpcError} When the default VPC is asked for and there is none.
    * @throws {CannotCreateResourceError} While another process clobbers the Pars.
    */
-  static async create(options: ParsOptions = {}, surveyed?: ParsSurvey): Promise<Pars> {
+  static async create(options: ParsOptions = {}): Promise<Pars> {
     const input = validateParsOptions(options);
     const state = settingsState(options);
     const settings: SettingsOptions = { ...options, state };
@@ -467,7 +466,7 @@ export class Pars {
     const original = stored && originalRecord("pars", name, stored);
     if (original) throw new OriginalResourceError(original);
     if (stored) {
-      return await Pars.#adopt(parseParsRecord(name, stored), input, session, state, surveyed);
+      return await Pars.#adopt(parseParsRecord(name, stored), input, session, state);
     }
     caller ??= await session.sts.getCallerIdentity();
     let bucket = input.bucket ?? (await getS3Params(settings)).bucket;
@@ -488,7 +487,7 @@ export class Pars {
     const seen = await refuseOtherOwnersPars(session, state, name, {
       call: 'Pars.create({ name: "NAME" })',
       isDefault: input.name === undefined,
-    }, surveyed);
+    });
     // Marked as being made until its record is written: gc keeps what it made
     // so far, and another process making it too waits, then adopts it.
     const made = name;
@@ -570,7 +569,6 @@ export class Pars {
    * ```
    *
    * @param options The Pars' name, and the session and config file.
-   * @param surveyed What {@linkcode refuseOtherOwnersPars} read of the Pars a moment ago, so it is not read again; read here when not given.
    * @returns The Pars, whole.
    * @throws {ResourceDoesNotExistError} When the config file has no record of the Pars.
    * @throws {RegionMismatchError} When the stored Pars is in another region.
@@ -580,14 +578,13 @@ export class Pars {
    */
   static async remake(
     options: SettingsOptions & { name: string; session?: AwsSession },
-    surveyed?: ParsSurvey,
   ): Promise<Pars> {
     const { name } = options;
     const { state, session, record } = await Pars.#stored(
       options,
       `: create it with Pars.create({ name: "${name}" })`,
     );
-    return await Pars.#heal(record, {}, session, state, surveyed);
+    return await Pars.#heal(record, {}, session, state);
   }
 
   /**
@@ -683,7 +680,6 @@ export class Pars {
     tags: Record<string, string>,
     session: AwsSession,
     state: StateFile,
-    surveyed: ParsSurvey | undefined,
   ): Promise<Pars> {
     const { name } = record;
     const input: ValidParsOptions = {
@@ -702,7 +698,7 @@ export class Pars {
         `says: clobber this file's record of it with Pars.clobber({ name: "${name}" }) (what ` +
         `the other file made is kept; clobber the knots that use it first) and make a Pars of ` +
         `another name, as Pars.create({ name: "NAME" })`,
-    }, surveyed);
+    });
     const caller = await session.sts.getCallerIdentity();
     return await Pars.#make(
       name,
@@ -719,14 +715,13 @@ export class Pars {
     input: ValidParsOptions,
     session: AwsSession,
     state: StateFile,
-    surveyed?: ParsSurvey,
   ): Promise<Pars> {
     checkHere(record, session, state.path);
     checkSame(record, input);
 
     // Partly gone (deleted outside cloudknot, or a clobber that stopped part-way): made whole.
     const missing = await missingParsResources(session, record);
-    if (missing.length > 0) return await Pars.#heal(record, input.tags, session, state, surveyed);
+    if (missing.length > 0) return await Pars.#heal(record, input.tags, session, state);
     return new Pars(record, session, state);
   }
 

@@ -46,7 +46,6 @@ import {
   Pars,
   type ParsGone,
   type ParsRecord,
-  type ParsSurvey,
   refuseOtherOwnersPars,
 } from "../../resources/pars.ts";
 import { makingWithPars } from "../../resources/_pars_users.ts";
@@ -173,8 +172,9 @@ export async function knotParsName(
  * (`parsPolicies`), its name. A Pars passed as an object is the caller's
  * choice and is not looked at. A heal makes the Pars again under its
  * record's name, so its refusal says to clobber the knot and create it with
- * another instead. It only reads, and returns what it read for
- * `Pars.create` or `Pars.remake`, so they do not read it again.
+ * another instead. It only reads, before the knot's image is built; the Pars
+ * is read again when it is made, after the build, so what it makes or adopts
+ * is what exists then.
  *
  * @example Usage
  * ```ts ignore
@@ -188,7 +188,6 @@ export async function knotParsName(
  * @param state The config file the knot would be recorded in.
  * @param pars The Pars' name.
  * @param heal Whether the knot is healed with the Pars its record names. @default {false}
- * @returns What exists of the Pars, or `undefined` for a Pars passed as an object.
  * @throws {CloudknotInputError} When another config file made the Pars (field `pars`, or `name` for a knot's own Pars).
  */
 export async function refuseOtherOwnersKnotPars(
@@ -198,13 +197,13 @@ export async function refuseOtherOwnersKnotPars(
   state: StateFile,
   pars: string,
   heal = false,
-): Promise<ParsSurvey | undefined> {
-  if (typeof spec.pars === "object") return undefined;
+): Promise<void> {
+  if (typeof spec.pars === "object") return;
   const own = checked.parsPolicies !== undefined;
   const again = `knot ${spec.name} heals only with its Pars ${pars}, as its record says: clobber ` +
     `the knot with (await Knot.create({ name: "${spec.name}", target: "aws" })).clobber() (its ` +
     `runs go with it) and create it again`;
-  return await refuseOtherOwnersPars(
+  await refuseOtherOwnersPars(
     session,
     state,
     pars,
@@ -334,14 +333,7 @@ async function create(
     jobQueue: names.jobQueue,
     bucket,
   });
-  const parsSeen = await refuseOtherOwnersKnotPars(
-    spec,
-    checked,
-    session,
-    state,
-    parsName,
-    saved !== undefined,
-  );
+  await refuseOtherOwnersKnotPars(spec, checked, session, state, parsName, saved !== undefined);
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,
@@ -402,13 +394,13 @@ async function create(
     const pars = typeof spec.pars === "object"
       ? spec.pars
       : heal?.missing.pars?.record !== undefined
-      ? await Pars.remake({ ...settings, name: parsName }, parsSeen)
+      ? await Pars.remake({ ...settings, name: parsName })
       : await Pars.create({
         ...settings,
         bucket,
         name: parsName,
         ...(checked.parsPolicies !== undefined ? { policies: checked.parsPolicies } : {}),
-      }, parsSeen);
+      });
     // The knot's own job role: its jobs reach only the knot's prefix of the
     // bucket, not the other knots' data. IAM is eventually consistent, so it
     // is made before the image is pushed and the compute environment is made
