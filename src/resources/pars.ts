@@ -1420,8 +1420,7 @@ export async function surveyPars(session: AwsSession, name: string): Promise<Par
  * @param state The config file the Pars would be recorded in.
  * @param name The Pars' name.
  * @param naming How the caller names another Pars, for the message.
- * @param surveyed What {@linkcode surveyPars} read of it a moment ago; read now when not given (or of another name).
- * @returns What exists of the Pars, judged: pass it on to {@linkcode Pars.create} so it is not read again.
+ * @returns What exists of the Pars, judged, for the caller to adopt or make from without reading it again.
  * @throws {CloudknotInputError} When another config file made any of them.
  */
 export async function refuseOtherOwnersPars(
@@ -1429,9 +1428,8 @@ export async function refuseOtherOwnersPars(
   state: StateFile,
   name: string,
   naming: ParsNaming = {},
-  surveyed?: ParsSurvey,
 ): Promise<ParsSurvey> {
-  const seen = surveyed?.name === name ? surveyed : await surveyPars(session, name);
+  const seen = await surveyPars(session, name);
   const found: { what: string; owner: string | undefined }[] = [];
   const roles = new Map<string | undefined, string[]>();
   for (const role of seen.roles.values()) {
