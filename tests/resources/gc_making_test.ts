@@ -35,6 +35,7 @@ dockerTest(
   async () => {
     const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-gc-making-" });
+    const [knotHeld, parsHeld] = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
     try {
       const session = await sessionFor(emu);
       const state = new StateFile({ path: join(dir, "cloudknot") });
@@ -44,12 +45,12 @@ dockerTest(
         return items.map((g) => `${g.kind} ${g.id}`);
       };
 
-      // The knot's job definition is its last resource; its answer comes late.
+      // The knot's job definition is its last resource; its answer is held until gc is done.
       emu.faults.add({
         service: "batch",
         operation: "RegisterJobDefinition",
         kind: "latency",
-        delayMs: 3000,
+        until: knotHeld.promise,
         times: 1,
       });
       const making = Knot.create({
@@ -67,30 +68,32 @@ dockerTest(
         warn: () => {},
       });
       await until(emu, /^racy-ck-jq$/);
-      const duringKnot = await gc();
+      const duringKnot = await gc().finally(knotHeld.resolve);
       const knot = await making.then((k) => k, (e) => e);
       assert.deepEqual(duringKnot, []);
       assert.ok(knot instanceof Knot, String(knot));
       const run = await knot.map([1, 2], { progress: false });
       assert.deepEqual(await run.results(), [1, 4]);
 
-      // A Pars' security group is its last resource.
+      // A Pars' security group is its last resource; its answer is held until gc is done.
       emu.faults.add({
         service: "ec2",
         operation: "CreateSecurityGroup",
         kind: "latency",
-        delayMs: 3000,
+        until: parsHeld.promise,
         times: 1,
       });
       const pars = Pars.create({ name: "slow", session, state });
       await until(emu, /^slow-ecs-instance-role$/);
-      const duringPars = await gc();
+      const duringPars = await gc().finally(parsHeld.resolve);
       const made = await pars.then((p) => p, (e) => e);
       assert.deepEqual(duringPars, []);
       assert.ok(made instanceof Pars, String(made));
       await made.clobber({ pollMs: 20, warn: () => {} });
       assert.deepEqual(await findGarbage({ session, state, localDir: noLocalKnots(state) }), []);
     } finally {
+      knotHeld.resolve();
+      parsHeld.resolve();
       await emu.close();
       await Deno.remove(dir, { recursive: true });
     }
