@@ -465,9 +465,7 @@ export class Pars {
     const stored = await state.section(recordSection("pars", name));
     const original = stored && originalRecord("pars", name, stored);
     if (original) throw new OriginalResourceError(original);
-    if (stored) {
-      return await Pars.#adopt(parseParsRecord(name, stored), input, session, state);
-    }
+    if (stored) return await Pars.#adopt(parseParsRecord(name, stored), input, session, state);
     caller ??= await session.sts.getCallerIdentity();
     let bucket = input.bucket ?? (await getS3Params(settings)).bucket;
     if (bucket === undefined) {
@@ -1357,8 +1355,6 @@ export interface ParsNaming {
  * adopt or make from it, so each is read once per call.
  */
 export interface ParsSurvey {
-  /** The Pars' name. */
-  readonly name: string;
   /** Each of its five roles by its key (`job-role`, …), or `undefined` where there is none. */
   readonly roles: ReadonlyMap<string, Role | undefined>;
   /** Its instance profile, if any. */
@@ -1395,7 +1391,7 @@ export async function surveyPars(session: AwsSession, name: string): Promise<Par
     ec2.describeVpcs({ Filters: [{ Name: `tag:${PARS_TAG_KEY}`, Values: [name] }] }),
     ec2.describeSecurityGroups({ Filters: [{ Name: "group-name", Values: [`${name}-sg`] }] }),
   ]);
-  return { name, roles, profile, vpcs: Vpcs ?? [], groups: SecurityGroups ?? [] };
+  return { roles, profile, vpcs: Vpcs ?? [], groups: SecurityGroups ?? [] };
 }
 
 /**
@@ -1405,7 +1401,7 @@ export async function surveyPars(session: AwsSession, name: string): Promise<Par
  * adopted, they would be shared, and either file's clobber of the Pars would
  * delete the roles and network under the other's knots. What has no owner
  * tag (made before owner tags, or by the Python original) is not refused.
- * It only reads, and only when not given what {@linkcode surveyPars} read.
+ * It only reads, through {@linkcode surveyPars}.
  *
  * @example Usage
  * ```ts ignore
