@@ -19,7 +19,7 @@ import {
   openAwsKnot,
 } from "./targets/aws/aws_knot.ts";
 import { openLocalKnot } from "./targets/local/local_knot.ts";
-import { openDockerKnot } from "./targets/docker/docker_knot.ts";
+import { dockerKnotImage, openDockerKnot } from "./targets/docker/docker_knot.ts";
 import { measureItems, type OpenedKnot, type Target } from "./targets/target.ts";
 import type { JobsView } from "./targets/aws/batch/jobs_view.ts";
 import type { BatchJob } from "./targets/aws/batch/batch_job.ts";
@@ -548,7 +548,7 @@ async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promise<Plan
         ? [{
           action: "build" as const,
           kind: "image",
-          name: `cloudknot/${o.name.toLowerCase()}-docker:local`,
+          name: await dockerKnotImage({ name: o.name, dir }),
           details: fn,
         }]
         : []),

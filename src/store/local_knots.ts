@@ -69,5 +69,26 @@ export async function localRunsRoot(
 ): Promise<string> {
   const chosen = (options.env ?? denoEnv)("CLOUDKNOT_LOCAL_RUNS");
   if (!chosen) return root;
-  return join(resolve(chosen), (await sha256Hex(root)).slice(0, 16));
+  return join(resolve(chosen), await knotDirId(root));
+}
+
+/**
+ * A short id of a knot's directory (16 hex digits of its SHA-256): what names
+ * the things of a knot that live outside its directory, in a place every knots
+ * directory of this machine shares (its runs under `$CLOUDKNOT_LOCAL_RUNS`, a
+ * docker knot's image on the Docker engine), so knots of one name in two
+ * knots directories never share them.
+ *
+ * @example Usage
+ * ```ts
+ * import { knotDirId } from "./local_knots.ts";
+ *
+ * console.log((await knotDirId("/home/me/.cloudknot/local/squares")).length); // 16
+ * ```
+ *
+ * @param root The knot's directory, as an absolute path.
+ * @returns The id.
+ */
+export async function knotDirId(root: string): Promise<string> {
+  return (await sha256Hex(root)).slice(0, 16);
 }

@@ -171,3 +171,46 @@ Deno.test("a local knot's dry run and map plan write nothing, and its estimate c
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a docker knot's dry run names an image of its knots directory's own, or the one an existing knot's record names, and needs no Docker", async () => {
+  const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  try {
+    const plans = await Promise.all(dirs.map((dir) =>
+      Knot.create({
+        name: "Twin",
+        target: "docker",
+        func: (x: number) => x,
+        dir,
+        docker: new Docker({ binary: join(dir, "no-docker") }),
+        dryRun: true,
+      })
+    ));
+    const [first, second] = plans.map((plan) => plan.find("image")!.name);
+    assert.match(first!, /^cloudknot\/twin-docker-[0-9a-f]{16}:local$/);
+    assert.notEqual(first, second, "each knots directory's knot has an image of its own");
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dirs[0]!)), []);
+    // A knot made before images were named after their directory keeps the image its record names.
+    await Deno.mkdir(join(dirs[0]!, "Twin"));
+    await Deno.writeTextFile(
+      join(dirs[0]!, "Twin", "knot.json"),
+      JSON.stringify({ name: "Twin", target: "docker", image: "cloudknot/twin-docker:local" }),
+    );
+    const adopted = await Knot.create({
+      name: "Twin",
+      target: "docker",
+      dir: dirs[0]!,
+      dryRun: true,
+    });
+    assert.equal(adopted.find("image"), undefined, "adopting builds nothing");
+    const again = await Knot.create({
+      name: "Twin",
+      target: "docker",
+      func: (x: number) => x + 1,
+      dir: dirs[0]!,
+      dryRun: true,
+    });
+    assert.equal(again.find("image")?.name, "cloudknot/twin-docker:local");
+  } finally {
+    for (const dir of dirs) await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { Docker } from "../../src/docker/docker.ts";
 import { ensureBaseImage } from "./base_image.ts";
 
@@ -54,4 +55,21 @@ export async function withDockerKnots(
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * The image a docker knot's record names, `cloudknot/<…>:local`: the one its
+ * containers run and its clobber removes.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const image = await knotImage(dir, "squares");
+ * ```
+ *
+ * @param dir The knots directory.
+ * @param name The knot's name.
+ * @returns The image's local reference.
+ */
+export async function knotImage(dir: string, name: string): Promise<string> {
+  return JSON.parse(await Deno.readTextFile(join(dir, name, "knot.json"))).image;
 }

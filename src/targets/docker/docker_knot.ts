@@ -15,6 +15,7 @@ import type { Permissions } from "../../job/permissions.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { LocalStore } from "../../store/local.ts";
+import { knotDirId } from "../../store/local_knots.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { defined } from "../../util/defined.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
@@ -32,7 +33,10 @@ export interface DockerKnotRecord {
   name: string;
   /** Always `"docker"`. */
   target: "docker";
-  /** The image the containers run, `cloudknot/<name>-docker:local`. */
+  /**
+   * The image the containers run, `cloudknot/<name>-docker-<id of the knot's directory>:local`
+   * (knots made before images were named after their directory: `cloudknot/<name>-docker:local`).
+   */
   image: string;
   /** The function's SHA-256, in hex. */
   hash: string;
@@ -68,6 +72,42 @@ export interface DockerKnotSpec
   cloudknotDir?: string;
   /** Where build notices go. */
   warn?: (message: string) => void;
+}
+
+/**
+ * The image a docker knot of this name in this knots directory runs: the one
+ * its record names, else (a new knot) `cloudknot/<name>-docker-<id>:local`,
+ * where `<id>` is the short id of the knot's directory (`knotDirId`).
+ * Docker has one set of image names for every user and project of this
+ * machine: a name of the knot's own means that a knot of the same name in
+ * another knots directory (another `HOME`, another `dir`) neither runs this
+ * knot's image nor removes it when it is clobbered.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { dockerKnotImage } from "./docker_knot.ts";
+ *
+ * console.log(await dockerKnotImage({ name: "squares" })); // "cloudknot/squares-docker-…:local"
+ * ```
+ *
+ * @param spec The knot's name and its knots directory.
+ * @returns The image's local reference.
+ */
+export async function dockerKnotImage(spec: Pick<DockerKnotSpec, "name" | "dir">): Promise<string> {
+  const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
+  const saved: { target: string; image?: string } | undefined = await readLocalKnotRecord(
+    new LocalStore(root),
+  );
+  return imageFor(spec.name, root, saved);
+}
+
+/** The image of the knot `name` in `root`, whose record (if any) is `saved`: see {@linkcode dockerKnotImage}. */
+async function imageFor(name: string, root: string, saved?: { image?: string }): Promise<string> {
+  // A knot is adopted by the image its record names, so a knot made before keeps its image.
+  if (saved?.image !== undefined && /^cloudknot\/[a-z0-9._-]+:local$/.test(saved.image)) {
+    return saved.image;
+  }
+  return `cloudknot/${name.toLowerCase()}-docker-${await knotDirId(root)}:${TAG}`;
 }
 
 /**
@@ -125,6 +165,7 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
       target: string;
       createdAt: number;
       hash: string;
+      image?: string;
       functionName?: string;
       sources?: ArtifactSources;
       permissions?: Permissions;
@@ -148,8 +189,9 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
   }
   await ensurePrivateDir(root);
   const docker = spec.docker ?? new Docker();
+  const ref = await imageFor(spec.name, root, saved);
   const image = await DockerImage.create({
-    name: `${spec.name.toLowerCase()}-docker`,
+    name: ref.slice("cloudknot/".length, -`:${TAG}`.length),
     ...(spec.func !== undefined ? { func: spec.func } : {}),
     ...(spec.module !== undefined ? { module: spec.module } : {}),
     ...(spec.exportName !== undefined ? { exportName: spec.exportName } : {}),
@@ -161,7 +203,12 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     // The image's record stays with the knot, out of the cloudknot config file.
     state: new StateFile({ path: join(root, "image.ini"), env: () => undefined }),
   });
-  const ref = `${image.localName}:${TAG}`;
+  // Built without `hold` (which an AWS knot's create uses): a hold keeps a build whose local
+  // tags other builds of the same name may take until push() tags it for its repository. This
+  // image is never pushed, its name is its knot directory's alone (so only this knot, created
+  // again, retags it, as it means to), and each run runs the image by the id it had when the
+  // run started, while the clobber of this knot alone removes its earlier images: a hold tag
+  // would protect nothing, and would stay on the image with nothing to release it.
   const build = () =>
     image.build({
       tags: [TAG],

@@ -995,7 +995,10 @@ export class DockerTarget implements Target {
     await docker.removeContainer(containers.map((c) => c.name), { force: true, missingOk: true });
     await docker.removeImage(this.#o.image, { force: true, missingOk: true });
     // The images of the knot's earlier functions, untagged when it was created again with
-    // another one (its runs ran them by id), are the knot's too.
+    // another one (its runs ran them by id), are the knot's too: their label is the image's
+    // name, which has its knot directory's id (`docker_knot.ts`), so no other knot's image has
+    // it (but a knot made before images were named so shares its name with every knot of its
+    // name made before).
     const label = this.#o.image.replace(/:[^:/]*$/, "").split("/").pop();
     const { stdout } = await docker.command([
       "images",

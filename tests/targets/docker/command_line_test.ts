@@ -8,6 +8,7 @@ import { Docker } from "../../../src/docker/docker.ts";
 import { startEmulator } from "../../emulator/mod.ts";
 import { DENO_DIR } from "../../cli/aws_helpers.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
+import { knotImage } from "../../support/docker_knots.ts";
 import { cli, withHome } from "../../cli/helpers.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
@@ -87,9 +88,11 @@ dockerTest(
       assert.equal(jobs.code, 0, jobs.stderr);
       assert.equal(JSON.parse(jobs.stdout).counts.succeeded, 3);
 
+      const image = await knotImage(join(home, "knots"), "squares");
+      assert.ok(await quiet.inspectImage(image), "the knot's image was built");
       const clobbered = await cli(["knot", "clobber", "squares", "--yes"]);
       assert.equal(clobbered.code, 0, clobbered.stderr);
-      assert.equal(await quiet.inspectImage("cloudknot/squares-docker:local"), undefined);
+      assert.equal(await quiet.inspectImage(image), undefined);
       assert.deepEqual(emu.requests.entries, [], "no AWS request was made");
     } finally {
       await emu.close();

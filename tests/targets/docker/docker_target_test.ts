@@ -13,7 +13,7 @@ import { listRecords } from "../../../src/job/payload.ts";
 import { LocalStore } from "../../../src/store/local.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { job, rejected } from "../../fixtures/docker_job.ts";
-import { withDockerKnots } from "../../support/docker_knots.ts";
+import { knotImage, withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
 import { refuseNegative } from "../../fixtures/typed_func.ts";
@@ -50,7 +50,7 @@ dockerTest(
       });
       assert.equal(knot.target, "docker");
       const root = join(dir, "contract");
-      const image = "cloudknot/contract-docker:local";
+      const image = await knotImage(dir, "contract");
       assert.ok(await quiet.inspectImage(image), "the image was built locally");
 
       const inputs = [1, "throw", 2, "crash", "oom", "sleep", "env", 3];
@@ -400,7 +400,7 @@ exec docker "$@"
         // One container at a time: the second item's starts once the first one's ended.
         concurrency: 1,
       });
-      const image = "cloudknot/rebuilt-docker:local";
+      const image = await knotImage(dir, "rebuilt");
       await quiet.removeImage(image, { force: true });
       const run = await knot.map([1, 2, 3], { itemsPerJob: 1, progress: false });
       assert.deepEqual(await run.results(), [1, 4, 9]);
@@ -415,7 +415,7 @@ exec docker "$@"
       const [first, after] = await removed.settled();
       assert.deepEqual(first, { index: 0, status: "fulfilled", value: 1 });
       const error = rejected(after!, 1);
-      assert.match(error.message, /its image cloudknot\/rebuilt-docker:local is gone from Docker/);
+      assert.ok(error.message.includes(`its image ${image} is gone from Docker`), error.message);
       assert.match(error.message, /Knot\.create\(\{ name: "rebuilt", target: "docker" \}\)/);
       assert.match(error.message, /cloudknot retry rebuilt/);
       assert.doesNotMatch(error.message, /registry/);
@@ -434,7 +434,7 @@ exec docker "$@"
 dockerTest(
   "a run keeps running the function it started with when its knot is created again with another one, and clobber removes the image of each",
   async () => {
-    await withDockerKnots("cloudknot-docker-", async ({ knotOptions }) => {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, knotOptions }) => {
       // One container at a time: the later items start after the knot changed.
       const options = { ...knotOptions, name: "swapped", concurrency: 1 };
       const knot = await Knot.create({
@@ -444,23 +444,130 @@ dockerTest(
           return `first ${x}`;
         },
       });
+      const image = await knotImage(dir, "swapped");
+      const first = (await quiet.inspectImage(image))!.Id;
       const run = await knot.map([1, 2, 3], { itemsPerJob: 1, progress: false });
       assert.equal(await run.item(0), "first 1");
       const changed = await Knot.create({ ...options, func: (x: number) => `second ${x}` });
+      const second = (await quiet.inspectImage(image))!.Id;
+      assert.notEqual(second, first);
       assert.deepEqual(await run.results(), ["first 1", "first 2", "first 3"]);
       // Runs mapped from then on run the new function.
       const next = await changed.map([4], { progress: false });
       assert.deepEqual(await next.results(), ["second 4"]);
       // The clobber removes the image of each function the knot had, not only its last.
       await changed.clobber();
-      const images = await quiet.command([
-        "images",
-        "--all",
-        "--quiet",
-        "--filter",
-        "label=org.cloudknot.image=swapped-docker",
-      ]);
-      assert.equal(images.stdout.trim(), "", "no image of the knot is left");
+      assert.equal(
+        await quiet.inspectImage(first),
+        undefined,
+        "its first function's image is gone",
+      );
+      assert.equal(
+        await quiet.inspectImage(second),
+        undefined,
+        "its second function's image is gone",
+      );
+    });
+  },
+);
+
+dockerTest(
+  "two knots of one name in two knots directories each run their own function, and clobbering one leaves the other's images",
+  async (t) => {
+    await withDockerKnots("cloudknot-docker-twin-a-", async (a) => {
+      await withDockerKnots("cloudknot-docker-twin-b-", async (b) => {
+        const name = "twin";
+        // The first knot's earlier function: its image, untagged when the knot is created again
+        // with another, is still the knot's (a run started before may run it by id).
+        await Knot.create({ ...a.knotOptions, name, func: (x: number) => `earlier ${x}` });
+        const earlier = (await quiet.inspectImage(await knotImage(a.dir, name)))!.Id;
+        const first = await Knot.create({
+          ...a.knotOptions,
+          name,
+          func: (x: number) => `first ${x}`,
+        });
+        const second = await Knot.create({
+          ...b.knotOptions,
+          name,
+          func: (x: number) => `second ${x}`,
+        });
+        const firstImage = await knotImage(a.dir, name);
+        const secondImage = await knotImage(b.dir, name);
+        try {
+          await t.step("each knot's map runs its own function", async () => {
+            const firstRun = await first.map([1], { progress: false });
+            assert.deepEqual(await firstRun.results(), ["first 1"]);
+            const secondRun = await second.map([1], { progress: false });
+            assert.deepEqual(await secondRun.results(), ["second 1"]);
+          });
+          const current = (await quiet.inspectImage(firstImage))?.Id;
+          await t.step(
+            "clobbering one leaves the other's images, and the other maps with them",
+            async () => {
+              await second.clobber();
+              assert.equal(
+                await quiet.inspectImage(secondImage),
+                undefined,
+                "its own image is gone",
+              );
+              assert.equal(
+                (await quiet.inspectImage(firstImage))?.Id,
+                current,
+                "the other's is kept",
+              );
+              assert.ok(await quiet.inspectImage(earlier), "the other's earlier image is kept");
+              const run = await first.map([2], { progress: false });
+              assert.deepEqual(await run.results(), ["first 2"]);
+            },
+          );
+        } finally {
+          await second.clobber();
+          await first.clobber();
+        }
+      });
+    });
+  },
+);
+
+dockerTest(
+  "a docker knot made before images were named after their knots directory is adopted with its image, runs it and clobbers it",
+  async () => {
+    await withDockerKnots("cloudknot-docker-legacy-", async ({ dir, knotOptions }) => {
+      // A name of this test's own: an image named the way knots were before is shared by the engine.
+      const name = `legacy-${crypto.randomUUID().slice(0, 8)}`;
+      await Knot.create({ ...knotOptions, name, func: (x: number) => `kept ${x}` });
+      // The knot as a version before wrote it: its image, its record and its image's record all
+      // name the image cloudknot/<name>-docker:local.
+      const root = join(dir, name);
+      const image = await knotImage(dir, name);
+      const bare = (ref: string) => ref.slice("cloudknot/".length, -":local".length);
+      const legacy = `cloudknot/${name}-docker:local`;
+      await quiet.command(["tag", image, legacy]);
+      await quiet.removeImage(image);
+      const id = (await quiet.inspectImage(legacy))!.Id;
+      const record = JSON.parse(await Deno.readTextFile(join(root, "knot.json")));
+      await Deno.writeTextFile(
+        join(root, "knot.json"),
+        JSON.stringify({ ...record, image: legacy }),
+      );
+      const ini = await Deno.readTextFile(join(root, "image.ini"));
+      await Deno.writeTextFile(join(root, "image.ini"), ini.replaceAll(bare(image), bare(legacy)));
+      try {
+        const adopted = await Knot.create({ ...knotOptions, name });
+        const run = await adopted.map([1], { progress: false });
+        assert.deepEqual(await run.results(), ["kept 1"]);
+        assert.equal(await knotImage(dir, name), legacy, "its record keeps its image");
+        assert.equal((await quiet.inspectImage(legacy))?.Id, id, "its image was not built again");
+        assert.equal(
+          await quiet.inspectImage(image),
+          undefined,
+          "no image of another name was built",
+        );
+        await adopted.clobber();
+        assert.equal(await quiet.inspectImage(id), undefined, "the clobber removed its image");
+      } finally {
+        await quiet.removeImage([legacy, id], { force: true, missingOk: true });
+      }
     });
   },
 );
