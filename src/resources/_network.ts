@@ -114,7 +114,20 @@ export async function findParsVpc(
   want: { cidr: string; tenancy: string },
 ): Promise<Vpc | undefined> {
   const { Vpcs } = await ec2.describeVpcs({ Filters: oursFilter(pars) });
-  const vpc = Vpcs?.[0];
+  return parsVpcOf(Vpcs ?? [], pars, want);
+}
+
+/**
+ * {@linkcode findParsVpc} among VPCs read already (as a Pars' survey reads
+ * those tagged with its name): the first with both of cloudknot's tags for
+ * this Pars, checked to have the asked-for block and tenancy.
+ */
+export function parsVpcOf(
+  vpcs: readonly Vpc[],
+  pars: string,
+  want: { cidr: string; tenancy: string },
+): Vpc | undefined {
+  const vpc = vpcs.find((v) => isOurs(v.Tags, pars));
   if (!vpc) return undefined;
   if (vpc.CidrBlock !== want.cidr || (vpc.InstanceTenancy ?? "default") !== want.tenancy) {
     throw new ResourceConflictError(

@@ -67,7 +67,7 @@ import {
   ensureNewVpc,
   ensureSecurityGroup,
   findDefaultVpc,
-  findParsVpc,
+  parsVpcOf,
 } from "./_network.ts";
 import { showSummary } from "../util/summary.ts";
 import { clobberingPars, knotsMakingWithPars, refuseWhileClobbering } from "./_pars_users.ts";
@@ -1501,7 +1501,8 @@ async function survey(
   let defaultNetwork: { vpc: string; subnets: string[] } | undefined;
   let ownVpc: Vpc | undefined;
   if (useDefaultVpc) defaultNetwork = await findDefaultVpc(ec2, session.region);
-  else ownVpc = await findParsVpc(ec2, name, { cidr, tenancy });
+  // The VPCs tagged with its name were read with its roles.
+  else ownVpc = parsVpcOf(seen.vpcs, name, { cidr, tenancy });
   const knownVpc = defaultNetwork?.vpc ?? ownVpc?.VpcId;
   const groupName = `${name}-sg`;
   let group: SecurityGroup | undefined;

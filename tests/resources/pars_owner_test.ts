@@ -162,12 +162,29 @@ Deno.test("Pars.create that makes a Pars reads each of its roles, its instance p
   await withEmulator(async ({ emu, session, state }) => {
     emu.requests.clear();
     await Pars.create({ name: "once", session, state, customServiceRole: true });
+    // Another Pars made meanwhile reads its own, which are not counted as these.
+    await Pars.create({ name: "other", session, state });
     const roles = ["batch-service-role", "ecs-instance-role", "spot-fleet-role", "task-exec-role"];
     assert.deepEqual(parsReads(emu, "once"), {
       ...Object.fromEntries([...roles, "job-role"].map((r) => [`GetRole once-${r}`, 1])),
       GetInstanceProfile: 1,
       DescribeSecurityGroups: 1,
+      DescribeVpcs: 1,
     });
+  });
+});
+
+Deno.test("Pars.create of a Pars with a VPC of its own reads the VPCs tagged with its name once, and adopts its VPC from that read when its record is gone", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    emu.requests.clear();
+    const made = await Pars.create({ name: "own", session, state, useDefaultVpc: false });
+    assert.equal(parsReads(emu, "own").DescribeVpcs, 1);
+    await state.remove("pars own");
+    emu.requests.clear();
+    const again = await Pars.create({ name: "own", session, state, useDefaultVpc: false });
+    assert.equal(again.vpc, made.vpc);
+    assert.deepEqual(emu.requests.filter({ operation: "CreateVpc" }), []);
+    assert.equal(parsReads(emu, "own").DescribeVpcs, 1);
   });
 });
 

@@ -34,6 +34,11 @@ import { StateFileError } from "../../src/state/state_file.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import { doc, rejects, resources, sessionFor, withEmulator } from "./helpers.ts";
 import { endLagWhen, LONG_LAG_MS, releaseNetwork } from "../support/lag_ends.ts";
+import { parsReads } from "../support/pars_reads.ts";
+import { withAwsHome } from "../cli/aws_helpers.ts";
+import { lines, spawnCli } from "../cli/helpers.ts";
+import { MANAGED_BY_TAG, PARS_TAG_KEY } from "../../src/resources/_iam_roles.ts";
+import { configOwner, OWNER_TAG_KEY } from "../../src/resources/owner.ts";
 
 const MANAGED = "arn:aws:iam::aws:policy/service-role/";
 
@@ -869,5 +874,59 @@ Deno.test("a read-only config file is refused before Pars.create, setS3Params, D
     );
     assert.deepEqual(emu.mutatingRequests(), []);
     assert.equal(await Deno.readTextFile(path), before);
+  });
+});
+
+Deno.test("a Pars create that waited for another process making the same Pars reads it again, and makes what that process undid instead of adopting what it read before", async () => {
+  await withAwsHome(async (home) => {
+    const session = await sessionFor(home.emu);
+    const state = new StateFile({ path: home.configFile });
+    const role = "lab-ecs-instance-role";
+    // Another process makes Pars lab with this config file: it holds the mark and made a role.
+    const waiting = await state.whileMaking("pars lab", async () => {
+      await session.iam.createRole({
+        RoleName: role,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{
+            Effect: "Allow",
+            Principal: { Service: "ec2.amazonaws.com" },
+            Action: "sts:AssumeRole",
+          }],
+        }),
+        Tags: [
+          MANAGED_BY_TAG,
+          { Key: PARS_TAG_KEY, Value: "lab" },
+          { Key: OWNER_TAG_KEY, Value: await configOwner(state) },
+        ],
+      });
+      home.emu.requests.clear();
+      const child = spawnCli(home, ["pars", "create", "lab"]);
+      const stdout = new Response(child.stdout).text();
+      const stderr = lines(child.stderr);
+      // It reads the Pars (the role too), then says it waits for the mark.
+      let said = "";
+      for (let line = await stderr.read(); !line.done; line = await stderr.read()) {
+        said += `${line.value}\n`;
+        if (line.value.includes("is being made by another process")) break;
+      }
+      assert.match(said, /Pars lab is being made by another process with this config file/);
+      assert.equal(parsReads(home.emu, "lab")[`GetRole ${role}`], 1);
+      // That process fails and undoes what it made, then lets go of the mark.
+      await deleteRole(session.iam, role);
+      return { child, stdout, stderr, said };
+    });
+    const { child, stdout, stderr } = waiting;
+    let said = waiting.said;
+    for (let line = await stderr.read(); !line.done; line = await stderr.read()) {
+      said += `${line.value}\n`;
+    }
+    const { code } = await child.status;
+    await stdout;
+    // Read again after the wait: the role is made, not adopted as it was before it was undone.
+    assert.equal(code, 0, said);
+    assert.ok(home.emu.iam.roles.has(role));
+    assert.ok((await state.get("pars lab", "created"))?.split(" ").includes(`role:${role}`));
+    assert.equal(parsReads(home.emu, "lab")[`GetRole ${role}`], 2);
   });
 });

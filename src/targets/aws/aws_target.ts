@@ -337,8 +337,9 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // The first items are read first: a map without any asks AWS nothing more.
     const aborted = request.signal?.aborted === true;
     const items = aborted ? undefined : await openItems(request.items);
-    // What slicing needs is read before anything is written, as the count is only known after.
-    if (items !== undefined && (request.itemsPerJob ?? "auto") !== 1) {
+    // What slicing needs is read before anything is written, as the count is only known
+    // after; one item, or one item per child, needs none of it.
+    if (items !== undefined && !items.single && (request.itemsPerJob ?? "auto") !== 1) {
       await this.#readSlicingFacts().catch(async (e) => {
         await items.close();
         throw e;

@@ -80,16 +80,22 @@ export async function uploadInputs(
   return { count, bytes: offset, index };
 }
 
-/** A request's chunks of items, the first one read already; `close` lets them go unread. */
+/**
+ * A request's chunks of items, the first one read already (and the next one
+ * too when the first holds one item); `close` lets them go unread.
+ */
 export interface OpenedItems extends AsyncIterable<readonly Uint8Array[]> {
+  /** Whether the request has one item only: a run of it needs nothing read for slicing. */
+  readonly single: boolean;
   /** Ends the reading of the items (their source's `return`), as a loop that breaks does. */
   close(): Promise<void>;
 }
 
 /**
- * Reads a request's items up to the first one, so a map knows whether it has
- * any before it asks AWS what slicing them needs: `undefined` when there are
- * none, otherwise every chunk again, from the first.
+ * Reads a request's items up to the second one, so a map knows whether it
+ * has any, and more than one, before it asks AWS what slicing them needs:
+ * `undefined` when there are none, otherwise every chunk again, from the
+ * first.
  *
  * @example Usage
  * ```ts ignore
@@ -97,6 +103,7 @@ export interface OpenedItems extends AsyncIterable<readonly Uint8Array[]> {
  *
  * const items = await openItems(request.items);
  * if (items === undefined) console.log("nothing to run");
+ * else if (items.single) console.log("one item: one child, nothing to slice");
  * ```
  *
  * @param items The request's items.
@@ -104,21 +111,34 @@ export interface OpenedItems extends AsyncIterable<readonly Uint8Array[]> {
  */
 export async function openItems(items: MapRequest["items"]): Promise<OpenedItems | undefined> {
   const chunks = requestChunks(items)[Symbol.asyncIterator]();
-  let first = await chunks.next();
-  while (!first.done && first.value.length === 0) first = await chunks.next();
+  const nonEmpty = async () => {
+    let chunk = await chunks.next();
+    while (!chunk.done && chunk.value.length === 0) chunk = await chunks.next();
+    return chunk;
+  };
+  const first = await nonEmpty();
   if (first.done) return undefined;
-  let head: readonly Uint8Array[] | undefined = first.value;
+  let head: (readonly Uint8Array[])[] = [first.value];
+  let single = false;
+  if (first.value.length === 1) {
+    // Whether a second item follows: a chunk's buffers are the source's until it
+    // is asked for the next one, so the one item read is kept as a copy.
+    head = [[first.value[0]!.slice()]];
+    const second = await nonEmpty();
+    if (second.done) single = true;
+    else head.push(second.value);
+  }
   const close = async () => {
-    head = undefined;
+    head = [];
     await chunks.return?.();
   };
   return {
+    single,
     close,
     [Symbol.asyncIterator]: () => ({
       next: async () => {
-        if (head === undefined) return await chunks.next();
-        const value = head;
-        head = undefined;
+        const value = head.shift();
+        if (value === undefined) return await chunks.next();
         return { value, done: false };
       },
       return: async () => {

@@ -93,15 +93,19 @@ export async function planAwsMap(
   // them (`run_inputs.ts`): a dry run holds no more of them than the run.
   const { count, bytes } = await measureItems(request.items);
   const wanted = request.itemsPerJob ?? "auto";
-  const { slice } = count <= 1 || wanted === 1 ? { slice: 1 } : sliceRun(
-    options.slicing ?? await readSlicingFacts({
-      batch: o.session!.batch,
-      jobQueue: o.jobQueue,
-      jobDefinition: o.jobDefinition,
-    }),
-    count,
-    wanted,
-  );
+  // Only "auto" slices by what AWS says (the job's vCPUs, the compute environment's
+  // maxvCpus): a number of items per job, or one item, needs nothing read.
+  const { slice } = count <= 1 || wanted !== "auto"
+    ? sliceRun({ vcpus: 1 }, count, wanted)
+    : sliceRun(
+      options.slicing ?? await readSlicingFacts({
+        batch: o.session!.batch,
+        jobQueue: o.jobQueue,
+        jobDefinition: o.jobDefinition,
+      }),
+      count,
+      wanted,
+    );
   const run = `${storeUrl}/runs/<run id>`;
   const steps: PlanStep[] = [
     {

@@ -105,6 +105,47 @@ Deno.test("AWS target: an empty map asks AWS nothing and returns a settled handl
   }
 });
 
+Deno.test("AWS target: a map of one item, and a dry run with a number of items per job, read nothing slicing needs; a second item in a later chunk is still sliced", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  const slicingReads = () =>
+    emu.requests.entries.filter((e) =>
+      ["DescribeJobDefinitions", "DescribeJobQueues", "DescribeComputeEnvironments"]
+        .includes(e.operation)
+    ).map((e) => e.operation);
+  // One item to a chunk, as inputs read lazily come, the buffers of each gone once the next is asked for.
+  const oneByOne = (n: number) => fleetingChunks(n, 1);
+  try {
+    // A fresh target each time: the facts slicing reads are kept by the target that read them.
+    emu.requests.clear();
+    const one = await bed.target().map<number>({ items: oneByOne(1), starmap: false, env: {} });
+    assert.deepEqual(await one.results(), [0]);
+    assert.deepEqual(slicingReads(), [], "one item");
+
+    emu.requests.clear();
+    const plan = await bed.target().plan({
+      items: encodeItems(Array.from({ length: 10 }, (_, i) => i)),
+      starmap: false,
+      env: {},
+      itemsPerJob: 5,
+    });
+    assert.equal(plan.find("array job")?.details?.["items per job"], 5);
+    assert.deepEqual(slicingReads(), [], "a dry run with itemsPerJob: 5");
+
+    // Two items, the second in a later chunk: read, and sliced into one child.
+    emu.requests.clear();
+    const two = await bed.target().map<number>({ items: oneByOne(2), starmap: false, env: {} });
+    assert.deepEqual(await two.results(), [0, 1]);
+    assert.deepEqual(slicingReads().toSorted(), [
+      "DescribeComputeEnvironments",
+      "DescribeJobDefinitions",
+      "DescribeJobQueues",
+    ]);
+  } finally {
+    await bed.close();
+  }
+});
+
 Deno.test("AWS target: a map whose slicing facts cannot be read lets go of its inputs and writes nothing", async () => {
   const bed = await startTestBed(job);
   const { emu } = bed;
@@ -125,7 +166,8 @@ Deno.test("AWS target: a map whose slicing facts cannot be read lets go of its i
     };
     emu.requests.clear();
     await assert.rejects(target.map({ items: chunks(), starmap: false, env: {} }), /500|Internal/);
-    assert.equal(read, 1);
+    // Read up to the second item (one item needs no slicing), then let go.
+    assert.equal(read, 2);
     assert.ok(closed, "the inputs' generator was closed");
     assert.deepEqual(emu.mutatingRequests(), []);
     assert.equal(emu.count("s3"), 0);

@@ -69,6 +69,7 @@ async function parsGone(
       ),
       GetInstanceProfile: 2,
       DescribeSecurityGroups: 2,
+      DescribeVpcs: 2,
     });
     const executionRole = knot.aws!.pars!.taskExecutionRole;
     const first = await knot.map([1, 2, 3], { progress: false });
