@@ -201,6 +201,25 @@ export async function readAwsKnot(
   return record;
 }
 
+/**
+ * Why a knot's clobber stops its jobs, as a reader of their runs reads it
+ * (after `cloudknot: ` in their status reason, or for the jobs Batch
+ * terminated with its own when the clobber deleted their queue).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { knotClobberedWhy } from "./catalog.ts";
+ *
+ * console.log(knotClobberedWhy("squares")); // "Knot squares was clobbered"
+ * ```
+ *
+ * @param name The knot's name.
+ * @returns Why.
+ */
+export function knotClobberedWhy(name: string): string {
+  return `Knot ${name} was clobbered`;
+}
+
 /** The first word of the mark of a knot being clobbered; no record has this kind, so `gc` passes it by. */
 const CLOBBERING = "clobbering-knot";
 
