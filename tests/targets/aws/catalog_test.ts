@@ -18,6 +18,7 @@ import {
   requireResources,
   writeAwsKnot,
 } from "../../../src/targets/aws/catalog.ts";
+import { watchLooks } from "../../support/mark_looks.ts";
 
 async function withState(body: (state: StateFile) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -162,27 +163,6 @@ Deno.test("AWS catalog: a knot's clobber reads as running while its caller holds
     assert.equal((await readAwsKnot(state, "Squares"))?.clobberRunning, undefined);
   });
 });
-
-/**
- * Calls `seen` after each `tryLock` of the file whose inode is `ino` (the
- * mark of a knot's clobber), with whether it asked for the exclusive lock,
- * whether it got it and how many such calls there were; the call returns
- * once `seen` has. It only watches: `flock` does what it always does.
- */
-function watchLooks(
-  ino: number | null,
-  seen: (look: { exclusive: boolean; got: boolean; n: number }) => void | Promise<void>,
-): Disposable {
-  const proto = Deno.FsFile.prototype;
-  const original = proto.tryLock;
-  let n = 0;
-  proto.tryLock = async function (this: Deno.FsFile, exclusive = false) {
-    const got = await original.call(this, exclusive);
-    if ((await this.stat()).ino === ino) await seen({ exclusive, got, n: ++n });
-    return got;
-  };
-  return { [Symbol.dispose]: () => void (proto.tryLock = original) };
-}
 
 /** The file of the mark a clobber of knot `name` holds, beside config file `state`. */
 function clobberMark(state: StateFile, name: string): string {
