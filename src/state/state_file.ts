@@ -251,7 +251,8 @@ export class StateFile {
    *
    * @param section The record being made, such as `"knot squares"`.
    * @param body Makes it, and writes its record.
-   * @param onWait Called once when another process holds the mark, before waiting for it.
+   * @param onWait Called once, at once, when another holder has the mark (a reader looking
+   *   at it, {@linkcode StateFile.making}, is not one and is waited out), before waiting for it.
    * @returns What `body` returns.
    * @throws {StateFileError} When the directory of the config file cannot be written.
    */
@@ -398,7 +399,7 @@ export class StateFile {
       throw e;
     }
     try {
-      if (!await file.tryLock(true)) return false;
+      if (!await tryHoldMark(file)) return false;
       const [mine, named] = [await file.stat(), await Deno.stat(path).catch(() => undefined)];
       // Its holder released it while this opened it.
       if (named?.ino !== mine.ino || named.dev !== mine.dev) return true;
@@ -677,7 +678,10 @@ function makingPath(target: string, section: string): string {
 
 /**
  * The marks of one kind beside config file `target`, each with whether a
- * live process holds it (its lock is taken for a moment to look).
+ * live process holds it. A look takes the mark's lock shared, for a moment:
+ * it fails only while a holder has it (holders take it exclusive), and two
+ * readers looking at once both see what is true; a holder tells a reader's
+ * look from another holder's lock ({@linkcode tryHoldMark}).
  */
 async function marks(target: string, infix: string): Promise<{ name: string; held: boolean }[]> {
   const prefix = `${basename(target)}${infix}`;
@@ -702,7 +706,7 @@ async function marks(target: string, infix: string): Promise<{ name: string; hel
       throw e;
     }
     try {
-      out.push({ name, held: !await file.tryLock(true) });
+      out.push({ name, held: !await file.tryLock(false) });
     } finally {
       file.close();
     }
@@ -722,8 +726,7 @@ async function holdMark(target: string, path: string, onWait?: () => void): Prom
     const file = await openLockFile(target, path);
     let held = false;
     try {
-      // `making()` takes the lock for a moment to look: wait that out before telling.
-      if (!await file.tryLock(true) && !await sleep(50).then(() => file.tryLock(true))) {
+      if (!await tryHoldMark(file)) {
         if (!told) onWait?.();
         told = true;
         await file.lock(true);
@@ -736,6 +739,24 @@ async function holdMark(target: string, path: string, onWait?: () => void): Prom
     } finally {
       if (!held) file.close();
     }
+  }
+}
+
+/**
+ * Takes the exclusive `flock` on an open mark's file, unless another holder
+ * has it: `false` then, at once. Readers ({@linkcode marks}) look with the
+ * shared lock, for a moment: when the exclusive lock is refused, the shared
+ * one is tried, and it is refused only while an exclusive holder has the
+ * mark; granted, only readers were there, and the exclusive lock is tried
+ * again (at once, then after a pause that doubles up to 50 ms, so readers
+ * that look without a pause are waited out, not raced).
+ */
+async function tryHoldMark(file: Deno.FsFile): Promise<boolean> {
+  for (let wait = 0;; wait = Math.min(wait * 2 || 1, 50)) {
+    if (await file.tryLock(true)) return true;
+    if (!await file.tryLock(false)) return false;
+    await file.unlock();
+    if (wait > 0) await sleep(wait);
   }
 }
 

@@ -135,31 +135,44 @@ dockerTest(
           warn: () => {},
         }).then((knot) => ({ knot }), (error) => ({ error }));
       };
-      // The first one's compute environment is made late: both pass the checks
-      // before it exists, and the second one makes the knot's compute environment first.
-      emu.faults.add({
+      // The first create ("late") is held at its compute environment, after it made the
+      // knot's job role; only then does the second start: it passes the owner checks (no
+      // compute environment, job queue or job data of the knot exists yet), and meets the
+      // first's job role when it makes its own.
+      const held = Promise.withResolvers<void>();
+      const fault = emu.faults.add({
         service: "batch",
         operation: "CreateComputeEnvironment",
         kind: "latency",
-        delayMs: 15_000,
+        until: held.promise,
         times: 1,
       });
-      const late = make("late");
-      await new Promise((r) => setTimeout(r, 1000));
-      const both = await Promise.all([late, make("first")]);
-      // Whichever comes second to one of the knot's resources is refused: the job role, made
-      // by the first, or the compute environment, made by the second.
-      const errors = both.flatMap((r) => "error" in r ? [String(r.error)] : []);
-      const knots = both.flatMap((r) => "knot" in r ? [r.knot] : []);
-      assert.equal(knots.length, 1, errors.join("\n"));
-      assert.equal(errors.length, 1);
-      assert.match(
-        errors[0]!,
-        /(Compute environment race-ck-ce exists and was not made for this knot|The IAM role race-pars\.race-job is the job role of knot race made with another cloudknot config file) \(its tag cloudknot:owner is "?[0-9a-f-]{36}"?, not "?[0-9a-f-]{36}"?\)/,
-      );
-      // The winner's knot is whole: the loser's undoing deleted nothing of it.
-      const run = await knots[0]!.map([3], { progress: false });
-      assert.deepEqual(await run.results(), [9]);
+      try {
+        const late = make("late");
+        while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+          const early = await Promise.race([late, new Promise((r) => setTimeout(r, 20))]);
+          if (early !== undefined) throw new Error(`late ended first: ${JSON.stringify(early)}`);
+        }
+        const second = await make("first");
+        held.resolve();
+        const both = [await late, second];
+        const errors = both.flatMap((r) => "error" in r ? [String(r.error)] : []);
+        const knots = both.flatMap((r) => "knot" in r ? [r.knot] : []);
+        assert.equal(knots.length, 1, errors.join("\n"));
+        assert.ok("knot" in both[0]!, errors.join("\n"));
+        // Refused when it made the job role, by the role's owner tag: not by the owner checks
+        // before anything is made, which saw nothing of the first knot yet.
+        assert.deepEqual(errors.length, 1);
+        assert.match(
+          errors[0]!,
+          /The IAM role race-pars\.race-job is the job role of knot race made with another cloudknot config file \(its tag cloudknot:owner is [0-9a-f-]{36}, not [0-9a-f-]{36}\)/,
+        );
+        // The winner's knot is whole: the loser's undoing deleted nothing of it.
+        const run = await knots[0]!.map([3], { progress: false });
+        assert.deepEqual(await run.results(), [9]);
+      } finally {
+        held.resolve();
+      }
     } finally {
       await emu.close();
       await Deno.remove(dir, { recursive: true });

@@ -70,6 +70,7 @@ import {
   clobberingAwsKnot,
   forgetAwsKnotRuns,
   knotBeingClobbered,
+  knotClobberedWhy,
   markAwsKnotClobbering,
   readAwsKnot,
   readAwsKnots,
@@ -1131,21 +1132,23 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
       }
     }
     // Stopped with a reason a reader of the run recognises (another process's results() reads
-    // the items as cancelled by the clobber), and waited on: deleting the queue would terminate
-    // them again, with a reason of AWS's that no one can tell from a crash.
-    const reason = cloudknotStopReason(`Knot ${name} was clobbered`);
+    // the items as cancelled by the clobber), and waited on: deleting the queue terminates those
+    // still stopping again, with a reason of AWS's own (a reader still reads them as cancelled
+    // by the clobber, from the record's note that it began).
+    const reason = cloudknotStopReason(knotClobberedWhy(name));
     const stopping = [...(await describeJobs(batch, live)).values()];
     const errors = await forEachPooled(stopping, 10, (job) => stopJob(batch, job, reason));
     if (errors.length > 0) throw errors[0];
     const warn = this.#options.warn ?? console.warn;
+    const stopWaitMs = this.#options.clobberStopWaitMs ?? CLOBBER_STOP_WAIT_MS;
     const left = await waitForJobsToEnd(batch, live, {
       ...(pollIntervalMs !== undefined ? { pollMs: pollIntervalMs } : {}),
-      timeoutMs: CLOBBER_STOP_WAIT_MS,
+      timeoutMs: stopWaitMs,
     });
     if (left.length > 0) {
       warn(
         `cloudknot: ${left.length} job(s) of knot ${name} still stopping after ` +
-          `${CLOBBER_STOP_WAIT_MS / 1000} s; deleting its queue terminates them`,
+          `${stopWaitMs / 1000} s; deleting its queue terminates them`,
       );
     }
     const wait = {

@@ -66,7 +66,13 @@ import { checkGroups, planGroups, resourceOverrides } from "./groups.ts";
 import { estimateAwsRun, type EstimateRequest, planAwsMap } from "./run_plan.ts";
 import type { Estimate } from "../../cost/estimate.ts";
 import type { Plan } from "../../plan/plan.ts";
-import { knotJobIds, recordAwsRun, recordedRuns } from "./catalog.ts";
+import {
+  knotClobberedWhy,
+  knotJobIds,
+  readAwsKnot,
+  recordAwsRun,
+  recordedRuns,
+} from "./catalog.ts";
 import { readSlicingFacts } from "./slicing.ts";
 import { sliceRun, sliceTimeout, type Slicing } from "../../job/slicing.ts";
 import { childCount, childId } from "./batch/slices.ts";
@@ -153,6 +159,12 @@ export interface AwsTargetOptions {
   waitingWarnMs?: number;
   /** Where warnings go, such as waits while the knot is clobbered. @default {console.warn} */
   warn?: (message: string) => void;
+  /**
+   * How long a knot's clobber waits for the jobs it stopped to end before it
+   * deletes their queue, in ms; Batch then terminates those still stopping,
+   * and their items still read as cancelled by the clobber. @default {150000}
+   */
+  clobberStopWaitMs?: number;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -183,6 +195,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   #o: AwsTargetOptions;
   #store: S3Store;
   #slicingFacts?: ReturnType<typeof readSlicingFacts>;
+  /** When the knot's clobber began, once its record said so. */
+  #clobberStartedAt?: number;
 
   /**
    * Makes an AWS target from resources that already exist.
@@ -302,6 +316,20 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    */
   async jobs(): Promise<BatchJob[]> {
     return await BatchJob.fromIds(await this.jobIds(), this.#batchJobOptions());
+  }
+
+  /**
+   * From when the knot's clobber stopped every job of its runs, and why, as
+   * its record says (and, once the record is gone, as it said when last
+   * read): a clobber past its wait deletes the queue of the jobs still
+   * stopping, and Batch terminates them with a reason of its own. A config
+   * file that cannot be read now counts as one without the record.
+   */
+  async #clobberedSince(): Promise<{ at: number; why: string } | undefined> {
+    const record = await readAwsKnot(this.#o.state, this.#o.knot).catch(() => undefined);
+    if (record !== undefined) this.#clobberStartedAt = record.clobberStartedAt;
+    const at = this.#clobberStartedAt;
+    return at === undefined ? undefined : { at, why: knotClobberedWhy(this.#o.knot) };
   }
 
   #batchJobOptions() {
@@ -767,6 +795,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         ? { onWaiting: (notice: WaitingNotice) => o.onWaiting!(info.runId, notice) }
         : {}),
       ...(o.waitingWarnMs !== undefined ? { waitingWarnMs: o.waitingWarnMs } : {}),
+      stoppedSince: () => this.#clobberedSince(),
     });
     // map()'s signal cancels the run; collect()'s only stops waiting, as locally.
     const abort = watch.cancelOnAbort

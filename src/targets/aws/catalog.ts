@@ -17,7 +17,6 @@ import {
   CloudknotError,
   CloudknotInputError,
 } from "../../util/errors.ts";
-import { sleep } from "../../util/sleep.ts";
 import { jobsSection, knotRunIds, recordName, recordSection } from "../../state/sections.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import type { AwsTargetOptions } from "./aws_target.ts";
@@ -202,6 +201,25 @@ export async function readAwsKnot(
   return record;
 }
 
+/**
+ * Why a knot's clobber stops its jobs, as a reader of their runs reads it
+ * (after `cloudknot: ` in their status reason, or for the jobs Batch
+ * terminated with its own when the clobber deleted their queue).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { knotClobberedWhy } from "./catalog.ts";
+ *
+ * console.log(knotClobberedWhy("squares")); // "Knot squares was clobbered"
+ * ```
+ *
+ * @param name The knot's name.
+ * @returns Why.
+ */
+export function knotClobberedWhy(name: string): string {
+  return `Knot ${name} was clobbered`;
+}
+
 /** The first word of the mark of a knot being clobbered; no record has this kind, so `gc` passes it by. */
 const CLOBBERING = "clobbering-knot";
 
@@ -210,8 +228,8 @@ const CLOBBERING = "clobbering-knot";
  * ({@linkcode StateFile.whileMaking}, an OS lock its process's exit frees):
  * while it is held, {@linkcode readAwsKnot} tells a clobber that still runs
  * from one that stopped part-way. A second clobber of the knot while one
- * runs (the mark is still held after a few looks over a second) refuses
- * before it changes anything: the knot it opened is being
+ * runs refuses at once, before it changes anything (a reader looking at the
+ * mark meanwhile is waited out, not taken for a clobber): the knot it opened is being
  * deleted under it, and what is left once the first ends is only known then.
  *
  * @example Usage
@@ -232,24 +250,18 @@ export async function clobberingAwsKnot<T>(
   name: string,
   body: () => Promise<T>,
 ): Promise<T> {
-  // A reader looking at the marks takes this one's lock for a moment; a clobber holds it for
-  // minutes: only a mark still held after a few looks over a second is another clobber.
-  for (let look = 1;; look++) {
-    const busy = new Error("busy");
-    try {
-      return await state.whileMaking(`${CLOBBERING} ${name}`, body, () => {
-        throw busy;
-      });
-    } catch (e) {
-      if (e !== busy) throw e;
-      if (look === CLOBBER_LOOKS) throw knotBeingClobbered(state, name);
-      await sleep(250);
-    }
+  // Refused at once when another clobber holds the mark; a reader looking at the marks is
+  // waited out (StateFile.whileMaking tells the two apart).
+  const busy = new Error("busy");
+  try {
+    return await state.whileMaking(`${CLOBBERING} ${name}`, body, () => {
+      throw busy;
+    });
+  } catch (e) {
+    if (e === busy) throw knotBeingClobbered(state, name);
+    throw e;
   }
 }
-
-/** How many times a clobber looks at a knot's mark before it refuses as another holds it. */
-const CLOBBER_LOOKS = 4;
 
 /**
  * The refusal of a clobber of knot `name`, or of opening it (`Knot.create`,

@@ -18,6 +18,7 @@ import {
   requireResources,
   writeAwsKnot,
 } from "../../../src/targets/aws/catalog.ts";
+import { watchLooks } from "../../support/mark_looks.ts";
 
 async function withState(body: (state: StateFile) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -163,17 +164,70 @@ Deno.test("AWS catalog: a knot's clobber reads as running while its caller holds
   });
 });
 
-Deno.test("AWS catalog: a knot's clobber that meets its mark held only for a moment, as a reader looking at the marks holds it, goes on once it is let go", async () => {
+/** The file of the mark a clobber of knot `name` holds, beside config file `state`. */
+function clobberMark(state: StateFile, name: string): string {
+  return `${state.path}.making-${encodeURIComponent(`clobbering-knot ${name}`)}.lock`;
+}
+
+Deno.test("AWS catalog: a second clobber of a knot while one runs is refused at its first look at the mark, even when the first ends right after that look", async () => {
   await withState(async (state) => {
     await writeAwsKnot(state, RECORD);
-    let ran = false;
-    // The mark held for 200 ms, then let go: a slow look (another process's `knot list`).
-    const { clobber } = await state.whileMaking("clobbering-knot Squares", async () => {
-      const clobber = clobberingAwsKnot(state, "Squares", () => Promise.resolve(ran = true));
-      await new Promise((r) => setTimeout(r, 200));
-      return { clobber };
+    const holding = Promise.withResolvers<void>();
+    const ended = Promise.withResolvers<void>();
+    const first = clobberingAwsKnot(state, "Squares", () => {
+      holding.resolve();
+      return ended.promise;
     });
-    await clobber;
-    assert.equal(ran, true);
+    await holding.promise;
+    // The first clobber ends as soon as the second has tried the mark twice (one look: the
+    // exclusive lock, then the shared one that tells another clobber from a reader).
+    using _ = watchLooks((await Deno.stat(clobberMark(state, "Squares"))).ino, async ({ n }) => {
+      if (n !== 2) return;
+      ended.resolve();
+      await first;
+    });
+    let ran = false;
+    await assert.rejects(
+      clobberingAwsKnot(state, "Squares", () => Promise.resolve(ran = true)),
+      (e) => e instanceof CannotDeleteResourceError && /is being clobbered/.test(e.message),
+    );
+    assert.equal(ran, false);
+    await first;
+  });
+});
+
+Deno.test("AWS catalog: readers looking at a knot's clobber mark without a pause never make its clobber refuse: it waits for them, then runs", async () => {
+  await withState(async (state) => {
+    await writeAwsKnot(state, RECORD);
+    const mark = clobberMark(state, "Squares");
+    // Two readers whose looks overlap, so that one is always under way; a reader
+    // (`StateFile.making()`, `knot list`) looks with the shared lock.
+    const readers: [Deno.FsFile, Deno.FsFile] = [
+      await Deno.open(mark, { read: true, write: true, create: true }),
+      await Deno.open(mark, { read: true, write: true }),
+    ];
+    try {
+      await readers[0].lock(false);
+      let tries = 0;
+      using _ = watchLooks((await Deno.stat(mark)).ino, ({ exclusive }) => {
+        if (exclusive) tries++;
+      });
+      let ran = false;
+      let settled = false;
+      const clobber = clobberingAwsKnot(state, "Squares", () => Promise.resolve(ran = true))
+        .then(() => undefined, (e: unknown) => e).finally(() => settled = true);
+      // More tries than the four looks over a second a clobber used to give them.
+      for (let i = 0; tries < 12 && !settled; i++) {
+        await readers[(i + 1) % 2]!.lock(false);
+        await readers[i % 2]!.unlock();
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      assert.equal(ran, false);
+      for (const reader of readers) await reader.unlock();
+      assert.equal(await clobber, undefined);
+      assert.equal(ran, true);
+    } finally {
+      for (const reader of readers) reader.close();
+    }
   });
 });

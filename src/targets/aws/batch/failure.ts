@@ -31,6 +31,14 @@ export interface BatchFailureTarget {
    * @default {"AWS Batch job"}
    */
   runner?: string;
+  /**
+   * From when, and why, cloudknot stopped every job of the run: an attempt
+   * that ended then without cloudknot's stop reason was stopped by it all the
+   * same, and reads as cancelled with this `why`. A knot's clobber deletes
+   * the job queue of the jobs still stopping once its wait for them is over,
+   * and Batch then terminates them with a reason of its own.
+   */
+  stoppedSince?: { at: number; why: string };
 }
 
 const TIMEOUT_RE = /attempt duration exceeded timeout/i;
@@ -59,7 +67,8 @@ function attemptOf(job: JobDetail, attempt: number): AttemptDetail | undefined {
  * - `cancelled`: the job never ran (cancelled or terminated while waiting,
  *   or cancelled by its queue's time limit for a job stuck in RUNNABLE, with
  *   what to do about the reason), or cloudknot itself stopped the attempt
- *   (a run's `cancel()`, a knot's clobber: its reason starts `cloudknot: `),
+ *   (a run's `cancel()`, a knot's clobber: its reason starts `cloudknot: `,
+ *   or it ended once `stoppedSince` says cloudknot stopped every job),
  *   whatever the container's exit code;
  * - `infrastructure`: the container never got to exit (it could not start,
  *   or its host went away, as when Spot capacity is reclaimed).
@@ -92,7 +101,11 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
   let name: string;
   const stuck = stuckReason(statusReason);
   // Terminated by cloudknot: its container got SIGTERM and exited 143, as a crash would.
-  const stoppedBy = attempt !== undefined ? stoppedByCloudknot(statusReason) : undefined;
+  const since = target.stoppedSince;
+  const stoppedBy = attempt === undefined ? undefined : stoppedByCloudknot(statusReason) ??
+    (since !== undefined && (attempt.stoppedAt ?? job.stoppedAt ?? Infinity) >= since.at
+      ? since.why
+      : undefined);
   if (attempt === undefined) {
     kind = "cancelled";
     name = stuck?.cancelled ? "JobStuckError" : "JobCancelledError";

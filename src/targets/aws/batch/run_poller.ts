@@ -142,6 +142,13 @@ export interface RunPollerOptions {
   onWaiting?: (notice: WaitingNotice) => void;
   /** How long such a wait lasts before `onWaiting` is told, in ms. @default {300000} */
   waitingWarnMs?: number;
+  /**
+   * From when, and why, cloudknot stopped every job of the run, if it did
+   * (a knot's clobber: see `BatchFailureTarget.stoppedSince`), asked at
+   * most once a round, and only for an attempt that ended without a record
+   * and without cloudknot's stop reason.
+   */
+  stoppedSince?: () => Promise<{ at: number; why: string } | undefined>;
 }
 
 /** The run's jobs all wait in RUNNABLE, and AWS Batch says nothing about why. */
@@ -193,6 +200,8 @@ interface Watch {
  */
 export class RunPoller {
   #o: RunPollerOptions;
+  /** This round's answer of `stoppedSince`, once asked. */
+  #stoppedSince?: Promise<{ at: number; why: string } | undefined>;
   #base: number;
   #watches: Watch[];
   #latest = new Map<number, JobRecord>();
@@ -401,6 +410,7 @@ export class RunPoller {
 
   async #poll(signal: AbortSignal): Promise<boolean> {
     this.#round++;
+    this.#stoppedSince = undefined;
     this.#childDescribes = 0;
     const { batch } = this.#o;
     const active = this.#watches.filter((w) => !w.done);
@@ -574,7 +584,12 @@ export class RunPoller {
       return;
     }
     if (this.#lateItems.has(index)) return;
-    const made = batchFailureRecord(detail, { index });
+    let made = batchFailureRecord(detail, { index });
+    if (made.kind !== "cancelled" && this.#o.stoppedSince !== undefined) {
+      const stoppedSince = await (this.#stoppedSince ??= this.#o.stoppedSince());
+      if (stoppedSince !== undefined) made = batchFailureRecord(detail, { index, stoppedSince });
+      if (this.#settled(index)) return;
+    }
     const logs = this.#o.logs;
     const stream = made.logStream;
     let tail: string[] = [];
