@@ -1,0 +1,72 @@
+// Drives Deno's Jupyter kernel as a notebook user does: a cell interrupted
+// mid-run, the kernel restarted, a knot created again with another function.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { jupyterTest } from "../support/jupyter_available.ts";
+import { driveKernel, outputText } from "../support/notebook.ts";
+
+const MOD = new URL("../../mod.ts", import.meta.url).href;
+
+/** Runs fn with a temporary directory for the kernel's knots. */
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-kernel-test-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+jupyterTest(
+  "a map interrupted mid-run in a notebook is found by name in the restarted kernel, with its finished items, and finished there",
+  () =>
+    withDir(async (dir) => {
+      const knots = join(dir, "knots");
+      const gate = join(dir, "gate");
+      // Item 0 ends at once; the others wait until the gate exists, so the
+      // interrupt comes while they run, however slow the machine is.
+      const create = `import { Knot } from "${MOD}";
+const knot = await Knot.create({
+  name: "interrupted",
+  func: async (x: number) => {
+    while (x > 0) {
+      try { await Deno.stat(${
+        JSON.stringify(gate)
+      }); break; } catch { await new Promise((r) => setTimeout(r, 50)); }
+    }
+    return x * 10;
+  },
+  concurrency: 2,
+  permissions: { read: [${JSON.stringify(dir)}] },
+});`;
+      const steps = await driveKernel([
+        { code: create },
+        {
+          code: `const run = await knot.map([0, 1, 2, 3, 4], { progress: false });
+for await (const s of run) console.log("settled", s.index);`,
+          interruptOn: "settled 0",
+          gone: knots,
+        },
+        { code: `${create}\nconsole.log(String(await knot.runs().then((r) => r.length)));` },
+        {
+          code: `await Deno.writeTextFile(${JSON.stringify(gate)}, "");
+const runs = await knot.runs();
+const old = await knot.collect(runs[0].runId);
+console.log(JSON.stringify(await old.results()));
+old`,
+        },
+      ], { CLOUDKNOT_LOCAL_DIR: knots });
+      const [, map, again, collected] = steps;
+      assert.ok(map!.restarted, "the interrupted cell did not end");
+      assert.deepEqual(map!.left, [], "worker processes were left behind");
+      assert.equal(outputText(again!.outputs, "error"), "");
+      assert.equal(outputText(again!.outputs, "stdout").trim(), "1");
+      assert.equal(outputText(collected!.outputs, "error"), "");
+      assert.equal(outputText(collected!.outputs, "stdout").trim(), "[0,10,20,30,40]");
+      // The item that had finished kept its one attempt.
+      assert.match(
+        outputText(collected!.outputs, "execute_result"),
+        /interrupted run \S+ \(local\): 5\/5 done[^]*\n0 +succeeded +1 /,
+      );
+    }),
+);
