@@ -70,3 +70,36 @@ old`,
       );
     }),
 );
+
+jupyterTest(
+  "after the Knot.create cell runs again with an edited function, retrying an earlier run of the notebook runs the edited function",
+  () =>
+    withDir(async (dir) => {
+      const create = (body: string) =>
+        `import { Knot } from "${MOD}";
+const knot = await Knot.create({ name: "edited", func: (x: number) => { ${body} }, concurrency: 1, retries: 1 });`;
+      const steps = await driveKernel([
+        { code: create(`if (x === 3) throw new Error("three"); return x + 1;`) },
+        {
+          code: `const run = await knot.map([1, 2, 3], { progress: false });
+console.log(JSON.stringify((await run.settled()).map((s) => s.status)));`,
+        },
+        // The user fixes the function and runs the cell again.
+        { code: create(`return x * 100;`) },
+        {
+          code: `const retried = await run.retry({ progress: false });
+console.log(JSON.stringify(await retried.results()));
+const collected = await (await knot.collect(run.runId)).retry({ progress: false });
+console.log(JSON.stringify(await collected.results()));`,
+        },
+      ], { CLOUDKNOT_LOCAL_DIR: join(dir, "knots") });
+      for (const step of steps) assert.equal(outputText(step.outputs, "error"), "");
+      assert.equal(
+        outputText(steps[1]!.outputs, "stdout").trim(),
+        '["fulfilled","fulfilled","rejected"]',
+      );
+      // The earlier results are kept; the failed item ran the edited function,
+      // from the notebook's handle as from one collected by name.
+      assert.equal(outputText(steps[3]!.outputs, "stdout").trim(), "[2,3,300]\n[2,3,300]");
+    }),
+);
