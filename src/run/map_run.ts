@@ -81,6 +81,11 @@ export interface RunInfo {
   attempts: number;
   /** The run this run retries, and the input index of each of its items. */
   retryOf?: RetryOf;
+  /**
+   * The process that mapped it died while it was still reading the inputs:
+   * the run is the `total` inputs read before. @default {false}
+   */
+  cutShort?: boolean;
 }
 
 /**
@@ -106,8 +111,11 @@ export interface RunControl {
   track(work: Promise<unknown>): void;
   /** The run has `total` items now (it only grows; for a run made `open`). */
   extend(total: number): void;
-  /** No more items will be added: the run can finish. */
-  seal(): void;
+  /**
+   * No more items will be added: the run can finish. `cutShort`: because the
+   * process that read the inputs died (see {@linkcode MapRun.cutShort}).
+   */
+  seal(options?: { cutShort?: boolean }): void;
 }
 
 /** Options for {@linkcode MapRun.create}. */
@@ -178,6 +186,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
 
   #total: number;
   #open: boolean;
+  #cutShort: boolean;
   #status: Uint8Array;
   #attempts: Uint8Array;
   #started: Float64Array;
@@ -212,6 +221,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     this.attempts = info.attempts;
     this.startedAt = options.startedAt ?? Date.now();
     this.#open = options.open ?? false;
+    this.#cutShort = info.cutShort ?? false;
     if (options.onCancel) this.#onCancel = options.onCancel;
     if (options.logs) this.#logs = options.logs;
     if (options.saveCancelled) this.#saveCancelled = options.saveCancelled;
@@ -251,6 +261,17 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   ): { run: MapRun<T>; control: RunControl } {
     const run = new MapRun<T>(info, options);
     return { run, control: run.#control() };
+  }
+
+  /**
+   * Whether the process that mapped the run died while `map()` was still
+   * reading its inputs (a kernel restarted, a process killed): the run is
+   * its first `total` inputs, which every handle finishes, and the inputs
+   * after those were never read. Map them again
+   * (`knot.map(inputs.slice(run.total))`). The run's view says so too.
+   */
+  get cutShort(): boolean {
+    return this.#cutShort;
   }
 
   /** How many items the run has. */
@@ -704,7 +725,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
         this.#total = total;
         this.#emit();
       },
-      seal: () => {
+      seal: (options = {}) => {
+        if (options.cutShort) this.#cutShort = true;
         if (!this.#open) return;
         this.#open = false;
         if (this.finished) this.#finish();

@@ -103,3 +103,52 @@ console.log(JSON.stringify(await collected.results()));`,
       assert.equal(outputText(steps[3]!.outputs, "stdout").trim(), "[2,3,300]\n[2,3,300]");
     }),
 );
+
+jupyterTest(
+  "a map interrupted while it still read its inputs is, in the restarted kernel, a run that says it was cut short",
+  () =>
+    withDir(async (dir) => {
+      const knots = join(dir, "knots");
+      const create = `import { Knot } from "${MOD}";
+const knot = await Knot.create({
+  name: "cut",
+  func: async (x: number) => {
+    await Deno.writeTextFile(${JSON.stringify(dir)} + "/ran-" + x, "");
+    return x * 10;
+  },
+  concurrency: 2,
+  permissions: { write: [${JSON.stringify(dir)}] },
+});`;
+      // Three inputs are read and run; the fourth never comes.
+      const steps = await driveKernel([
+        { code: create },
+        {
+          code: `async function* inputs() {
+  yield* [0, 1, 2];
+  const ran = async () => (await Array.fromAsync(Deno.readDir(${JSON.stringify(dir)})))
+    .filter((e) => e.name.startsWith("ran-")).length;
+  while (await ran() < 3) await new Promise((r) => setTimeout(r, 20));
+  console.log("waiting");
+  await new Promise((r) => setTimeout(r, 600_000));
+  yield 3;
+}
+await knot.map(inputs());`,
+          interruptOn: "waiting",
+        },
+        {
+          code: `${create}
+const id = (await knot.runs())[0].runId;
+const run = await knot.collect(id);
+console.log(JSON.stringify([await run.results(), run.cutShort, (await knot.collect(id)).cutShort]));
+run`,
+        },
+      ], { CLOUDKNOT_LOCAL_DIR: knots });
+      assert.ok(steps[1]!.restarted, "the interrupted cell did not end");
+      assert.equal(outputText(steps[2]!.outputs, "error"), "");
+      assert.equal(outputText(steps[2]!.outputs, "stdout").trim(), "[[0,10,20],true,true]");
+      assert.match(
+        outputText(steps[2]!.outputs, "execute_result"),
+        /cut run \S+ \(local\): 3\/3 done, cut short: the process that mapped it died after 3 inputs were read, map the rest again/,
+      );
+    }),
+);

@@ -432,6 +432,7 @@ export class LocalTarget implements Target {
       total: manifest.count,
       attempts: manifest.attempts,
       ...(manifest.retryOf !== undefined ? { retryOf: manifest.retryOf } : {}),
+      ...(manifest.cutShort === true ? { cutShort: true } : {}),
     }, {
       ...this.#hooks(dir, manifest),
       open: manifest.open === true,
@@ -475,9 +476,10 @@ export class LocalTarget implements Target {
         // Its process died while reading the inputs: the run is what was written.
         manifest.count = files.itemCount;
         delete manifest.open;
+        manifest.cutShort = true;
         control.extend(manifest.count);
         await files.writeManifest(manifest).catch(() => {});
-        control.seal();
+        control.seal({ cutShort: true });
       }
       if (run.finished) return;
       const cancelled = cancelRequest(dir);
@@ -531,7 +533,7 @@ export class LocalTarget implements Target {
           Object.assign(manifest, fresh.manifest);
           if (!manifest.open) {
             control.extend(manifest.count);
-            control.seal();
+            control.seal({ cutShort: manifest.cutShort === true });
           }
         }
       }
