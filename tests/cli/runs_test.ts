@@ -291,7 +291,7 @@ Deno.test("results finishes a run whose map was killed, printing every result", 
   });
 });
 
-Deno.test("results of a run whose map() died while it still read its inputs says it was cut short and how to map the rest", async () => {
+Deno.test("results and knot show of a run whose map() died while it still read its inputs say it was cut short, and results says how to map the rest", async () => {
   await withHome(async (home) => {
     // A library user's map() of a generator (the CLI's map reads every input
     // first): item 0 is written and ran, then the process is killed while
@@ -330,6 +330,11 @@ await knot.map(inputs(), { progress: false });`;
       later.stderr,
       /Run \S+ of knot cut was cut short: the process that mapped it died after 1 inputs were read[^]*cloudknot map --name cut --inputs FILE, with the inputs after the first 1/,
     );
+    // knot show lists it as cut short, not as a finished run.
+    const show = await cli(home, ["knot", "show", "cut"]);
+    assert.match(show.stdout, /\n\S+ +\S+ \S+ +1 +1 +0 +cut short\n?$/);
+    const json = JSON.parse((await cli(home, ["knot", "show", "cut", "--json"])).stdout);
+    assert.equal(json.runs[0].status, "cut short");
   });
 });
 

@@ -177,11 +177,13 @@ export async function readLocalKnotRecord(
  * ```
  *
  * @param root The knot's directory.
- * @param fallback The artifact when the knot has no record (it was clobbered).
+ * @param fallback The artifact when the knot has no local record (it was clobbered, or a knot
+ * of another target has its name now).
  * @returns The artifact's key in the knot's directory.
  */
 export async function recordedArtifact(root: string, fallback: string): Promise<string> {
-  return (await readLocalKnotRecord(new LocalStore(root)))?.artifact ?? fallback;
+  const record = await readLocalKnotRecord(new LocalStore(root));
+  return record?.target === "local" ? record.artifact : fallback;
 }
 
 /**
