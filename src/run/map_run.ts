@@ -11,6 +11,7 @@ import { renderRunHtml, renderRunText } from "./run_view.ts";
 import type { RunUsage } from "../cost/usage.ts";
 import { type CostReport, costReport, type CostReportOptions } from "../cost/report.ts";
 import { CloudknotInputError } from "../util/errors.ts";
+import { type InspectPlace, nestedText } from "../util/summary.ts";
 import { renderReportPage, type ReportFailure } from "./report_page.ts";
 import { showProgress } from "./progress.ts";
 import {
@@ -672,8 +673,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   }
 
   /** Shows the job view in `console.log`. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return renderRunText(this);
+  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
+    return nestedText(renderRunText(this), place);
   }
 
   #control(): RunControl {
