@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { escapeHtml } from "../util/summary.ts";
+import { escapeHtml, type InspectPlace, nestedText } from "../util/summary.ts";
 
 /**
  * Formats seconds as `42s`, `3m 20s` or `2h 05m`.
@@ -126,8 +126,8 @@ export abstract class RowsTable {
     return { "text/html": this.toHtml(), "text/plain": this.toString() };
   }
 
-  /** Shows the table in `console.log`. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return this.toString();
+  /** Shows the table in `console.log`, indented as a nested value inside an array or object. */
+  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
+    return nestedText(this.toString(), place);
   }
 }

@@ -11,6 +11,7 @@ import { renderRunHtml, renderRunText } from "./run_view.ts";
 import type { RunUsage } from "../cost/usage.ts";
 import { type CostReport, costReport, type CostReportOptions } from "../cost/report.ts";
 import { CloudknotInputError } from "../util/errors.ts";
+import { type InspectPlace, nestedText } from "../util/summary.ts";
 import { renderReportPage, type ReportFailure } from "./report_page.ts";
 import { showProgress } from "./progress.ts";
 import {
@@ -81,6 +82,11 @@ export interface RunInfo {
   attempts: number;
   /** The run this run retries, and the input index of each of its items. */
   retryOf?: RetryOf;
+  /**
+   * The process that mapped it died while it was still reading the inputs:
+   * the run is the `total` inputs read before. @default {false}
+   */
+  cutShort?: boolean;
 }
 
 /**
@@ -106,8 +112,11 @@ export interface RunControl {
   track(work: Promise<unknown>): void;
   /** The run has `total` items now (it only grows; for a run made `open`). */
   extend(total: number): void;
-  /** No more items will be added: the run can finish. */
-  seal(): void;
+  /**
+   * No more items will be added: the run can finish. `cutShort`: because the
+   * process that read the inputs died (see {@linkcode MapRun.cutShort}).
+   */
+  seal(options?: { cutShort?: boolean }): void;
 }
 
 /** Options for {@linkcode MapRun.create}. */
@@ -178,6 +187,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
 
   #total: number;
   #open: boolean;
+  #cutShort: boolean;
   #status: Uint8Array;
   #attempts: Uint8Array;
   #started: Float64Array;
@@ -212,6 +222,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     this.attempts = info.attempts;
     this.startedAt = options.startedAt ?? Date.now();
     this.#open = options.open ?? false;
+    this.#cutShort = info.cutShort ?? false;
     if (options.onCancel) this.#onCancel = options.onCancel;
     if (options.logs) this.#logs = options.logs;
     if (options.saveCancelled) this.#saveCancelled = options.saveCancelled;
@@ -251,6 +262,17 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   ): { run: MapRun<T>; control: RunControl } {
     const run = new MapRun<T>(info, options);
     return { run, control: run.#control() };
+  }
+
+  /**
+   * Whether the process that mapped the run died while `map()` was still
+   * reading its inputs (a kernel restarted, a process killed): the run is
+   * its first `total` inputs, which every handle finishes, and the inputs
+   * after those were never read. Map them again
+   * (`knot.map(inputs.slice(run.total))`). The run's view says so too.
+   */
+  get cutShort(): boolean {
+    return this.#cutShort;
   }
 
   /** How many items the run has. */
@@ -651,8 +673,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   }
 
   /** Shows the job view in `console.log`. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return renderRunText(this);
+  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
+    return nestedText(renderRunText(this), place);
   }
 
   #control(): RunControl {
@@ -704,7 +726,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
         this.#total = total;
         this.#emit();
       },
-      seal: () => {
+      seal: (options = {}) => {
+        if (options.cutShort) this.#cutShort = true;
         if (!this.#open) return;
         this.#open = false;
         if (this.finished) this.#finish();

@@ -39,6 +39,11 @@ export function summarizeRun(run: MapRun<unknown>): string {
   if (c.failed > 0) parts.push(`${c.failed} failed`);
   if (c.running > 0) parts.push(`${c.running} running`);
   if (c.retried > 0) parts.push(`${c.retried} retried`);
+  if (run.cutShort) {
+    parts.push(
+      `cut short: the process that mapped it died after ${c.total} inputs were read, map the rest again`,
+    );
+  }
   const seconds = ((run.endedAt ?? Date.now()) - run.startedAt) / 1000;
   return `${run.knot} run ${run.runId} (${run.target}): ${parts.join(", ")} · ${
     seconds.toFixed(1)

@@ -291,6 +291,53 @@ Deno.test("results finishes a run whose map was killed, printing every result", 
   });
 });
 
+Deno.test("results and knot show of a run whose map() died while it still read its inputs say it was cut short, and results says how to map the rest", async () => {
+  await withHome(async (home) => {
+    // A library user's map() of a generator (the CLI's map reads every input
+    // first): item 0 is written and ran, then the process is killed while
+    // the generator waits for the next input.
+    const ran = join(home.dir, "ran");
+    const code = `import { Knot } from ${JSON.stringify(join(ROOT, "mod.ts"))};
+const knot = await Knot.create({
+  name: "cut",
+  func: async (x: number) => { await Deno.writeTextFile(${JSON.stringify(ran)}, ""); return x; },
+  permissions: { write: [${JSON.stringify(home.dir)}] },
+});
+async function* inputs() {
+  yield 0;
+  while (!(await Deno.stat(${JSON.stringify(ran)}).then(() => true, () => false))) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  console.log("reading");
+  await new Promise((r) => setTimeout(r, 600_000));
+}
+await knot.map(inputs(), { progress: false });`;
+    const mapping = new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--config", join(ROOT, "deno.json"), "--ext=ts", code],
+      env: childEnv(home.env),
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const out = lines(mapping.stdout);
+    assert.equal((await out.read()).value, "reading");
+    mapping.kill("SIGKILL");
+    await mapping.status;
+    await out.cancel();
+    const later = await cli(home, ["results", "cut"]);
+    assert.equal(later.code, 0, later.stderr);
+    assert.deepEqual(ndjson(later.stdout), [{ index: 0, value: 0 }]);
+    assert.match(
+      later.stderr,
+      /Run \S+ of knot cut was cut short: the process that mapped it died after 1 inputs were read[^]*cloudknot map --name cut --inputs FILE, with the inputs after the first 1/,
+    );
+    // knot show lists it as cut short, not as a finished run.
+    const show = await cli(home, ["knot", "show", "cut"]);
+    assert.match(show.stdout, /\n\S+ +\S+ \S+ +1 +1 +0 +cut short\n?$/);
+    const json = JSON.parse((await cli(home, ["knot", "show", "cut", "--json"])).stdout);
+    assert.equal(json.runs[0].status, "cut short");
+  });
+});
+
 Deno.test("results says so when a run's data is gone", async () => {
   await withHome(async (home) => {
     const r = await cli(home, ["map", JOBS, "square", "--name", "lost", "-q"], { stdin: "[1]" });

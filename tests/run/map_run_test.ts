@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ItemError, MapError, MapRun } from "../../mod.ts";
+import { estimateMachineRun } from "../../src/targets/target.ts";
 
 function record(index: number, ok: boolean) {
   return ok
@@ -124,4 +125,24 @@ Deno.test("cancelling a run still reading its inputs, with none yet, finishes it
   await run.cancel("stop");
   assert.ok(run.finished);
   assert.deepEqual(await run.settled(), []);
+});
+
+Deno.test("a run and an estimate shown in an array or an object indent their lines as Deno indents nested values", async () => {
+  const { run, control } = MapRun.create({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 1,
+    attempts: 1,
+  }, { startedAt: 0 });
+  control.settle(record(0, true));
+  const top = Deno.inspect(run);
+  assert.match(top, /^k run r \(local\): 1\/1 done[^]*\nitem +status/);
+  assert.equal(Deno.inspect([run]), `[\n  ${top.replaceAll("\n", "\n  ")}\n]`);
+  const estimate = await estimateMachineRun(10, 60, 2);
+  const shown = Deno.inspect(estimate);
+  assert.equal(
+    Deno.inspect({ estimate }),
+    `{\n  estimate: ${shown.replaceAll("\n", "\n  ")}\n}`,
+  );
 });

@@ -53,7 +53,7 @@ export const knotShow = defineCommand({
     if (ctx.flag("json")) {
       await ctx.print(JSON.stringify({
         ...knotJson(knot),
-        runs: runs.map((r) => runJson(r.manifest, r.counts, r.finished)),
+        runs: runs.map(runJson),
       }));
       return 0;
     }
@@ -75,9 +75,17 @@ interface RunRow {
   manifest: RunManifest;
   counts?: RunCounts;
   finished?: boolean;
+  cutShort?: boolean;
 }
 
-function runJson(manifest: RunManifest, counts?: RunCounts, finished?: boolean) {
+/** A run's status: `finished` (`cut short` when its map() died reading the inputs) or `running`. */
+function runStatus({ counts, finished, cutShort }: RunRow): string | undefined {
+  if (counts === undefined) return undefined;
+  return finished ? (cutShort ? "cut short" : "finished") : "running";
+}
+
+function runJson(row: RunRow) {
+  const { manifest, counts } = row;
   return {
     runId: manifest.runId,
     createdAt: new Date(manifest.createdAt).toISOString(),
@@ -85,7 +93,7 @@ function runJson(manifest: RunManifest, counts?: RunCounts, finished?: boolean) 
     items: counts?.total ?? manifest.count,
     attempts: manifest.attempts,
     starmap: manifest.starmap,
-    status: counts === undefined ? null : finished ? "finished" : "running",
+    status: runStatus(row) ?? null,
     succeeded: counts?.succeeded ?? null,
     failed: counts?.failed ?? null,
     running: counts?.running ?? null,
@@ -106,13 +114,13 @@ function details(
   else {
     lines.push(renderTable(
       ["RUN", "CREATED", "ITEMS", "SUCCEEDED", "FAILED", "STATUS"],
-      runs.map(({ manifest, counts, finished }) => [
-        manifest.runId,
-        formatTime(manifest.createdAt),
-        String(counts?.total ?? manifest.count),
-        counts === undefined ? "-" : String(counts.succeeded),
-        counts === undefined ? "-" : String(counts.failed),
-        counts === undefined ? "-" : finished ? "finished" : "running",
+      runs.map((row) => [
+        row.manifest.runId,
+        formatTime(row.manifest.createdAt),
+        String(row.counts?.total ?? row.manifest.count),
+        row.counts === undefined ? "-" : String(row.counts.succeeded),
+        row.counts === undefined ? "-" : String(row.counts.failed),
+        runStatus(row) ?? "-",
       ]),
       ctx.out,
     ));
@@ -165,7 +173,7 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
   if (ctx.flag("json")) {
     await ctx.print(JSON.stringify({
       ...awsKnotJson(record, image),
-      runs: runs.map((r) => runJson(r.manifest, r.counts, r.finished)),
+      runs: runs.map(runJson),
     }));
     return 0;
   }

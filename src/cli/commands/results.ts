@@ -63,6 +63,14 @@ export const results = defineCommand({
     } finally {
       close();
     }
+    if (run.cutShort) {
+      await ctx.log(ctx.err(
+        "yellow",
+        `Run ${run.runId} of knot ${run.knot} was cut short: the process that mapped it died ` +
+          `after ${run.total} inputs were read, and the rest were never read. Map them again: ` +
+          `cloudknot map --name ${run.knot} --inputs FILE, with the inputs after the first ${run.total}`,
+      ));
+    }
     if (failed.length === 0) return 0;
     await ctx.log(ctx.err("red", failureSummary(failed, run.total)));
     return 1;

@@ -57,6 +57,8 @@ export interface RunSnapshot {
   counts: RunCounts;
   /** Whether every item has ended. */
   finished: boolean;
+  /** Its `map()` died while it still read the inputs (see `MapRun.cutShort`). */
+  cutShort?: boolean;
 }
 
 /**
@@ -100,7 +102,12 @@ export async function snapshotRuns(knot: LocalKnotInfo): Promise<RunSnapshot[]> 
   for (const manifest of await reader.runs()) {
     const stop = new AbortController();
     const run = await reader.collect(manifest.runId, { signal: stop.signal, finish: false });
-    snapshots.push({ manifest, counts: run.counts, finished: run.finished });
+    snapshots.push({
+      manifest,
+      counts: run.counts,
+      finished: run.finished,
+      ...(run.cutShort ? { cutShort: true } : {}),
+    });
     stop.abort();
   }
   return snapshots;

@@ -166,6 +166,27 @@ export async function readLocalKnotRecord(
 }
 
 /**
+ * The artifact a local knot's record names now: what a retry of its runs
+ * runs, the knot's function of then.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { recordedArtifact } from "./catalog.ts";
+ *
+ * console.log(await recordedArtifact("/home/me/.cloudknot/local/squares", "artifacts/1f2e.js"));
+ * ```
+ *
+ * @param root The knot's directory.
+ * @param fallback The artifact when the knot has no local record (it was clobbered, or a knot
+ * of another target has its name now).
+ * @returns The artifact's key in the knot's directory.
+ */
+export async function recordedArtifact(root: string, fallback: string): Promise<string> {
+  const record = await readLocalKnotRecord(new LocalStore(root));
+  return record?.target === "local" ? record.artifact : fallback;
+}
+
+/**
  * Lists the local knots, sorted by name.
  *
  * @example Usage
@@ -261,6 +282,7 @@ export function localRuns(
     root: knot.root,
     runsRoot: knot.runsRoot,
     artifact: knot.record.artifact,
+    knotArtifact: () => recordedArtifact(knot.root, knot.record.artifact),
     // Finishing a run another process left runs its items on every core.
     concurrency: navigator.hardwareConcurrency ?? 1,
     attempts: 1,

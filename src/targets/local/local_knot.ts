@@ -19,6 +19,7 @@ import {
   localKnotsDir,
   localRunsRoot,
   readLocalKnotRecord,
+  recordedArtifact,
   saveLocalKnotRecord,
 } from "./catalog.ts";
 import { LocalTarget } from "./local_target.ts";
@@ -134,6 +135,7 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     root,
     runsRoot,
     artifact: artifactKey,
+    knotArtifact: () => recordedArtifact(root, artifactKey),
     concurrency: spec.concurrency,
     attempts: spec.attempts,
     permissions: record.permissions!,

@@ -60,6 +60,13 @@ export interface LocalTargetOptions {
   runsRoot: string;
   /** The function's artifact, relative to `root` (`artifacts/<hash>.js`). */
   artifact: string;
+  /**
+   * The knot's artifact when a run is retried, as its record says then: a
+   * retry runs the knot's function of then, whichever handle retries it (a
+   * knot created again with another function meanwhile runs that one).
+   * @default {() => artifact}
+   */
+  knotArtifact?: () => Promise<string>;
   /** How many worker processes at most. */
   concurrency: number;
   /** Attempts per item. */
@@ -149,12 +156,15 @@ export class LocalTarget implements Target {
    * stopped and removed.
    */
   map<T>(request: MapRequest): Promise<MapRun<T>> {
-    return this.#map(request, this.#o.attempts);
+    return this.#map(request, {});
   }
 
-  /** Starts a run whose items get these attempts each. */
-  async #map<T>(request: MapRequest, attempts: number): Promise<MapRun<T>> {
-    const o = { ...this.#o, attempts };
+  /** Starts a run: of this target's function, attempts and permissions, unless others are given. */
+  async #map<T>(
+    request: MapRequest,
+    given: Partial<Pick<LocalTargetOptions, "artifact" | "attempts" | "permissions">>,
+  ): Promise<MapRun<T>> {
+    const o = { ...this.#o, ...given };
     const chunks = requestChunks(request.items)[Symbol.asyncIterator]();
     // Nothing is made before the first input is read and encoded.
     const first = await chunks.next();
@@ -422,6 +432,7 @@ export class LocalTarget implements Target {
       total: manifest.count,
       attempts: manifest.attempts,
       ...(manifest.retryOf !== undefined ? { retryOf: manifest.retryOf } : {}),
+      ...(manifest.cutShort === true ? { cutShort: true } : {}),
     }, {
       ...this.#hooks(dir, manifest),
       open: manifest.open === true,
@@ -465,9 +476,10 @@ export class LocalTarget implements Target {
         // Its process died while reading the inputs: the run is what was written.
         manifest.count = files.itemCount;
         delete manifest.open;
+        manifest.cutShort = true;
         control.extend(manifest.count);
         await files.writeManifest(manifest).catch(() => {});
-        control.seal();
+        control.seal({ cutShort: true });
       }
       if (run.finished) return;
       const cancelled = cancelRequest(dir);
@@ -521,7 +533,7 @@ export class LocalTarget implements Target {
           Object.assign(manifest, fresh.manifest);
           if (!manifest.open) {
             control.extend(manifest.count);
-            control.seal();
+            control.seal({ cutShort: manifest.cutShort === true });
           }
         }
       }
@@ -602,9 +614,14 @@ export class LocalTarget implements Target {
           manifest.memoryMiB !== undefined ? { memory: manifest.memoryMiB } : {},
         ),
       // The run's inputs and index are the job contract's payload layout.
-      // A retry's items get the attempts its run's had, from whichever process retries it.
+      // A retry's items get the attempts and permissions its run had and the
+      // knot's function of then, from whichever handle and process retries it.
       resubmit: async (request) =>
-        this.#map(await resubmitRequest(new LocalStore(dir), manifest, request), manifest.attempts),
+        this.#map(await resubmitRequest(new LocalStore(dir), manifest, request), {
+          attempts: manifest.attempts,
+          permissions: manifest.permissions,
+          artifact: await (this.#o.knotArtifact?.() ?? this.#o.artifact),
+        }),
     };
   }
 

@@ -54,6 +54,11 @@ export interface LocalRunManifest extends RunManifest {
   memoryMiB?: number;
   /** Set while the inputs are still being written; `count` is then a lower bound. */
   open?: boolean;
+  /**
+   * Set by whoever finished the run once its process died while the inputs
+   * were still being written: the run is the `count` inputs written.
+   */
+  cutShort?: boolean;
 }
 
 /** File names in a run's directory. */

@@ -142,3 +142,17 @@ Deno.test("a finished retry collected again shows every item settled as collect(
     ]);
   });
 });
+
+Deno.test("a retry runs with the permissions its run had, also from a handle of the knot created again with others", async () => {
+  const options = { name: "retry-grants", func: work, retries: 1, permissions: { read: true } };
+  await withKnot(options, async (knot, dir) => {
+    const flag = join(dir, "flag");
+    const run = await knot.map([`flag:${flag}`], { progress: false });
+    assert.equal((await run.settled())[0]!.status, "rejected");
+    await Deno.writeTextFile(flag, "");
+    // Created again without leave to read, the flag item could never see the flag.
+    const again = await Knot.create({ ...options, dir, permissions: { net: true } });
+    const retried = await (await again.collect(run.runId)).retry({ progress: false });
+    assert.deepEqual(await retried.results(), ["flagged"]);
+  });
+});

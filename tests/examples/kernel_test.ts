@@ -1,0 +1,154 @@
+// Drives Deno's Jupyter kernel as a notebook user does: a cell interrupted
+// mid-run, the kernel restarted, a knot created again with another function.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { jupyterTest } from "../support/jupyter_available.ts";
+import { driveKernel, outputText } from "../support/notebook.ts";
+
+const MOD = new URL("../../mod.ts", import.meta.url).href;
+
+/** Runs fn with a temporary directory for the kernel's knots. */
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-kernel-test-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+jupyterTest(
+  "a map interrupted mid-run in a notebook is found by name in the restarted kernel, with its finished items, and finished there",
+  () =>
+    withDir(async (dir) => {
+      const knots = join(dir, "knots");
+      const gate = join(dir, "gate");
+      // Item 0 ends at once; the others wait until the gate exists, so the
+      // interrupt comes while they run, however slow the machine is.
+      const create = `import { Knot } from "${MOD}";
+const knot = await Knot.create({
+  name: "interrupted",
+  func: async (x: number) => {
+    while (x > 0) {
+      try { await Deno.stat(${
+        JSON.stringify(gate)
+      }); break; } catch { await new Promise((r) => setTimeout(r, 50)); }
+    }
+    return x * 10;
+  },
+  concurrency: 2,
+  permissions: { read: [${JSON.stringify(dir)}] },
+});`;
+      const steps = await driveKernel([
+        { code: create },
+        {
+          code: `const run = await knot.map([0, 1, 2, 3, 4], { progress: false });
+for await (const s of run) console.log("settled", s.index);`,
+          interruptOn: "settled 0",
+          gone: knots,
+        },
+        { code: `${create}\nconsole.log(String(await knot.runs().then((r) => r.length)));` },
+        {
+          code: `await Deno.writeTextFile(${JSON.stringify(gate)}, "");
+const runs = await knot.runs();
+const old = await knot.collect(runs[0].runId);
+console.log(JSON.stringify(await old.results()));
+old`,
+        },
+      ], { CLOUDKNOT_LOCAL_DIR: knots });
+      const [, map, again, collected] = steps;
+      assert.ok(map!.restarted, "the interrupted cell did not end");
+      assert.deepEqual(map!.left, [], "worker processes were left behind");
+      assert.equal(outputText(again!.outputs, "error"), "");
+      assert.equal(outputText(again!.outputs, "stdout").trim(), "1");
+      assert.equal(outputText(collected!.outputs, "error"), "");
+      assert.equal(outputText(collected!.outputs, "stdout").trim(), "[0,10,20,30,40]");
+      // The item that had finished kept its one attempt.
+      assert.match(
+        outputText(collected!.outputs, "execute_result"),
+        /interrupted run \S+ \(local\): 5\/5 done[^]*\n0 +succeeded +1 /,
+      );
+    }),
+);
+
+jupyterTest(
+  "after the Knot.create cell runs again with an edited function, retrying an earlier run of the notebook runs the edited function",
+  () =>
+    withDir(async (dir) => {
+      const create = (body: string) =>
+        `import { Knot } from "${MOD}";
+const knot = await Knot.create({ name: "edited", func: (x: number) => { ${body} }, concurrency: 1, retries: 1 });`;
+      const steps = await driveKernel([
+        { code: create(`if (x === 3) throw new Error("three"); return x + 1;`) },
+        {
+          code: `const run = await knot.map([1, 2, 3], { progress: false });
+console.log(JSON.stringify((await run.settled()).map((s) => s.status)));`,
+        },
+        // The user fixes the function and runs the cell again.
+        { code: create(`return x * 100;`) },
+        {
+          code: `const retried = await run.retry({ progress: false });
+console.log(JSON.stringify(await retried.results()));
+const collected = await (await knot.collect(run.runId)).retry({ progress: false });
+console.log(JSON.stringify(await collected.results()));`,
+        },
+      ], { CLOUDKNOT_LOCAL_DIR: join(dir, "knots") });
+      for (const step of steps) assert.equal(outputText(step.outputs, "error"), "");
+      assert.equal(
+        outputText(steps[1]!.outputs, "stdout").trim(),
+        '["fulfilled","fulfilled","rejected"]',
+      );
+      // The earlier results are kept; the failed item ran the edited function,
+      // from the notebook's handle as from one collected by name.
+      assert.equal(outputText(steps[3]!.outputs, "stdout").trim(), "[2,3,300]\n[2,3,300]");
+    }),
+);
+
+jupyterTest(
+  "a map interrupted while it still read its inputs is, in the restarted kernel, a run that says it was cut short",
+  () =>
+    withDir(async (dir) => {
+      const knots = join(dir, "knots");
+      const create = `import { Knot } from "${MOD}";
+const knot = await Knot.create({
+  name: "cut",
+  func: async (x: number) => {
+    await Deno.writeTextFile(${JSON.stringify(dir)} + "/ran-" + x, "");
+    return x * 10;
+  },
+  concurrency: 2,
+  permissions: { write: [${JSON.stringify(dir)}] },
+});`;
+      // Three inputs are read and run; the fourth never comes.
+      const steps = await driveKernel([
+        { code: create },
+        {
+          code: `async function* inputs() {
+  yield* [0, 1, 2];
+  const ran = async () => (await Array.fromAsync(Deno.readDir(${JSON.stringify(dir)})))
+    .filter((e) => e.name.startsWith("ran-")).length;
+  while (await ran() < 3) await new Promise((r) => setTimeout(r, 20));
+  console.log("waiting");
+  await new Promise((r) => setTimeout(r, 600_000));
+  yield 3;
+}
+await knot.map(inputs());`,
+          interruptOn: "waiting",
+        },
+        {
+          code: `${create}
+const id = (await knot.runs())[0].runId;
+const run = await knot.collect(id);
+console.log(JSON.stringify([await run.results(), run.cutShort, (await knot.collect(id)).cutShort]));
+run`,
+        },
+      ], { CLOUDKNOT_LOCAL_DIR: knots });
+      assert.ok(steps[1]!.restarted, "the interrupted cell did not end");
+      assert.equal(outputText(steps[2]!.outputs, "error"), "");
+      assert.equal(outputText(steps[2]!.outputs, "stdout").trim(), "[[0,10,20],true,true]");
+      assert.match(
+        outputText(steps[2]!.outputs, "execute_result"),
+        /cut run \S+ \(local\): 3\/3 done, cut short: the process that mapped it died after 3 inputs were read, map the rest again/,
+      );
+    }),
+);
