@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { CloudknotInputError } from "../../mod.ts";
 import { StateFile, StateFileError, StateLockError } from "../../src/state/mod.ts";
 import { tmpfsTest, withTmpfs } from "../support/tmpfs.ts";
-import { watchLooks } from "../support/mark_looks.ts";
+import { whileReadersLook } from "../support/mark_looks.ts";
 
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -465,36 +465,16 @@ Deno.test("a hold its holder left is ended even while readers look at its mark w
     const state = new StateFile({ path: join(dir, "cloudknot") });
     // Left by a holder that was killed: the file, and no lock on it.
     const mark = await state.holdFile("cloudknot/sq:hold-1");
-    const readers: [Deno.FsFile, Deno.FsFile] = [
-      await Deno.open(mark, { read: true, write: true, create: true }),
-      await Deno.open(mark, { read: true, write: true }),
-    ];
-    try {
-      // Two readers (`holdsLeft()`, as another gc runs it) whose looks overlap.
-      await readers[0].lock(false);
-      let tries = 0;
-      using _ = watchLooks((await Deno.stat(mark)).ino, ({ exclusive }) => {
-        if (exclusive) tries++;
-      });
-      let undone = false;
-      let settled = false;
-      const ending = state.endHoldLeft(
-        "cloudknot/sq:hold-1",
-        () => Promise.resolve(void (undone = true)),
-      )
-        .finally(() => settled = true);
-      for (let i = 0; tries < 6 && !settled; i++) {
-        await readers[(i + 1) % 2]!.lock(false);
-        await readers[i % 2]!.unlock();
-        await new Promise((r) => setTimeout(r, 1));
-      }
-      assert.equal(undone, false);
-      for (const reader of readers) await reader.unlock();
-      assert.equal(await ending, true);
-      assert.equal(undone, true);
-      assert.deepEqual(await state.holdsLeft(), []);
-    } finally {
-      for (const reader of readers) reader.close();
-    }
+    let undone = false;
+    // Two readers (`holdsLeft()`, as another gc runs it) whose looks overlap.
+    const ended = await whileReadersLook(
+      mark,
+      6,
+      () => state.endHoldLeft("cloudknot/sq:hold-1", () => Promise.resolve(void (undone = true))),
+      () => assert.equal(undone, false),
+    );
+    assert.equal(ended, true);
+    assert.equal(undone, true);
+    assert.deepEqual(await state.holdsLeft(), []);
   });
 });

@@ -45,3 +45,52 @@ export function watchLooks(
   };
   return { [Symbol.dispose]: () => void (proto.tryLock = original) };
 }
+
+/**
+ * Starts what `start` does while two readers look at mark file `mark` with
+ * the shared lock, their looks overlapping so that one is always under way,
+ * as two processes running `StateFile.making()` without a pause would; they
+ * look until what was started has tried the exclusive lock `tries` times (or
+ * settled), then `check` runs and the readers stop.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const result = await whileReadersLook(mark, 12, () => clobber(), () => assert.equal(ran, false));
+ * ```
+ *
+ * @param mark The mark file's path (made when missing).
+ * @param tries How many exclusive tries to wait for.
+ * @param start Starts what takes the mark.
+ * @param check Runs once the readers have looked long enough, before they stop.
+ * @returns What `start` settles with, once the readers stopped.
+ */
+export async function whileReadersLook<T>(
+  mark: string,
+  tries: number,
+  start: () => Promise<T>,
+  check: () => void,
+): Promise<T> {
+  const readers: [Deno.FsFile, Deno.FsFile] = [
+    await Deno.open(mark, { read: true, write: true, create: true }),
+    await Deno.open(mark, { read: true, write: true }),
+  ];
+  try {
+    await readers[0].lock(false);
+    let tried = 0;
+    using _ = watchLooks((await Deno.stat(mark)).ino, ({ exclusive }) => {
+      if (exclusive) tried++;
+    });
+    let settled = false;
+    const started = start().finally(() => settled = true);
+    for (let i = 0; tried < tries && !settled; i++) {
+      await readers[(i + 1) % 2]!.lock(false);
+      await readers[i % 2]!.unlock();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    check();
+    for (const reader of readers) await reader.unlock();
+    return await started;
+  } finally {
+    for (const reader of readers) reader.close();
+  }
+}

@@ -18,7 +18,7 @@ import {
   requireResources,
   writeAwsKnot,
 } from "../../../src/targets/aws/catalog.ts";
-import { watchLooks } from "../../support/mark_looks.ts";
+import { watchLooks, whileReadersLook } from "../../support/mark_looks.ts";
 
 async function withState(body: (state: StateFile) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -199,35 +199,18 @@ Deno.test("AWS catalog: a second clobber of a knot while one runs is refused at 
 Deno.test("AWS catalog: readers looking at a knot's clobber mark without a pause never make its clobber refuse: it waits for them, then runs", async () => {
   await withState(async (state) => {
     await writeAwsKnot(state, RECORD);
-    const mark = clobberMark(state, "Squares");
-    // Two readers whose looks overlap, so that one is always under way; a reader
-    // (`StateFile.making()`, `knot list`) looks with the shared lock.
-    const readers: [Deno.FsFile, Deno.FsFile] = [
-      await Deno.open(mark, { read: true, write: true, create: true }),
-      await Deno.open(mark, { read: true, write: true }),
-    ];
-    try {
-      await readers[0].lock(false);
-      let tries = 0;
-      using _ = watchLooks((await Deno.stat(mark)).ino, ({ exclusive }) => {
-        if (exclusive) tries++;
-      });
-      let ran = false;
-      let settled = false;
-      const clobber = clobberingAwsKnot(state, "Squares", () => Promise.resolve(ran = true))
-        .then(() => undefined, (e: unknown) => e).finally(() => settled = true);
-      // More tries than the four looks over a second a clobber used to give them.
-      for (let i = 0; tries < 12 && !settled; i++) {
-        await readers[(i + 1) % 2]!.lock(false);
-        await readers[i % 2]!.unlock();
-        await new Promise((r) => setTimeout(r, 1));
-      }
-      assert.equal(ran, false);
-      for (const reader of readers) await reader.unlock();
-      assert.equal(await clobber, undefined);
-      assert.equal(ran, true);
-    } finally {
-      for (const reader of readers) reader.close();
-    }
+    let ran = false;
+    // Two readers (`StateFile.making()`, `knot list`) whose looks overlap, for more tries than
+    // the four looks over a second a clobber used to give them.
+    const refused = await whileReadersLook(
+      clobberMark(state, "Squares"),
+      12,
+      () =>
+        clobberingAwsKnot(state, "Squares", () => Promise.resolve(ran = true))
+          .then(() => undefined, (e: unknown) => e),
+      () => assert.equal(ran, false),
+    );
+    assert.equal(refused, undefined);
+    assert.equal(ran, true);
   });
 });
