@@ -254,19 +254,15 @@ export interface EnsureKnotRoleInput {
  */
 export async function ensureKnotRole(iam: Iam, input: EnsureKnotRoleInput): Promise<Found<Role>> {
   const name = knotRoleName(input.pars, input.knot);
-  const existing = await getRole(iam, name);
-  if (existing) checkOurs("IAM role", name, existing.Tags, input.pars);
   // The knot's role another config file's knot of the same name made (at the
-  // same moment, or the checks before would have refused) stays that knot's.
-  const [theirs, ours] = [ownerTag(existing?.Tags), ownerTag(input.tags)];
-  if (theirs !== undefined && ours !== undefined && theirs !== ours) {
-    throw new ResourceConflictError(
-      `The IAM role ${name} is the job role of knot ${input.knot} made with another cloudknot ` +
-        `config file (its tag ${OWNER_TAG_KEY} is ${theirs}, not ${ours}); choose another knot ` +
-        `name, or use that knot with the config file that made it`,
-      { resource: name },
-    );
-  }
+  // same moment, or the checks before would have refused) stays that knot's:
+  // found here, or when both made it at once and this call's create met it.
+  const taken = (theirs: string, ours: string) =>
+    `The IAM role ${name} is the job role of knot ${input.knot} made with another cloudknot ` +
+    `config file (its tag ${OWNER_TAG_KEY} is ${theirs}, not ${ours}); choose another knot ` +
+    `name, or use that knot with the config file that made it`;
+  const existing = await getRole(iam, name);
+  if (existing) checkOurs("IAM role", name, existing.Tags, input.pars, input.tags, taken);
   return await ensureRole(iam, {
     name,
     pars: input.pars,
@@ -279,6 +275,7 @@ export async function ensureKnotRole(iam: Iam, input: EnsureKnotRoleInput): Prom
     tags: input.tags,
     existing,
     ledger: input.ledger,
+    taken,
   });
 }
 
@@ -325,7 +322,8 @@ export async function getInstanceProfile(
  * not made by cloudknot for this Pars, or, given `mine` (the tags this call
  * would have made it with), when its `cloudknot:owner` tag names another
  * config file: a Pars of that name another config file made at the same
- * moment, past the owner check before anything was made.
+ * moment, past the owner check before anything was made (or, with `taken`,
+ * what it says: a knot's own role another config file's knot made).
  */
 export function checkOurs(
   kind: string,
@@ -333,6 +331,7 @@ export function checkOurs(
   tags: { Key?: string; Value?: string }[] | undefined,
   pars: string,
   mine?: { Key?: string; Value?: string }[],
+  taken?: (theirs: string, ours: string) => string,
 ): void {
   if (!isOurs(tags, pars)) {
     throw new ResourceConflictError(
@@ -345,10 +344,11 @@ export function checkOurs(
   const [theirs, ours] = [ownerTag(tags), ownerTag(mine)];
   if (theirs !== undefined && ours !== undefined && theirs !== ours) {
     throw new ResourceConflictError(
-      `The ${kind} ${id} of Pars "${pars}" was just made with another cloudknot config file ` +
-        `(its tag ${OWNER_TAG_KEY} is ${theirs}, not ${ours}), which made that Pars at the same ` +
-        `moment; what this call made of it is undone: choose another Pars name, or use that Pars ` +
-        `with the config file that made it`,
+      taken?.(theirs, ours) ??
+        `The ${kind} ${id} of Pars "${pars}" was just made with another cloudknot config file ` +
+          `(its tag ${OWNER_TAG_KEY} is ${theirs}, not ${ours}), which made that Pars at the ` +
+          `same moment; what this call made of it is undone: choose another Pars name, or use ` +
+          `that Pars with the config file that made it`,
       { resource: id },
     );
   }
@@ -463,6 +463,11 @@ export interface EnsureRoleInput {
   existing: Role | undefined;
   /** Where to record what this call made. */
   ledger: Ledger;
+  /**
+   * What a role another config file made says, when it is not a Pars' role
+   * (a knot's own job role); a Pars' role says the Pars was made at the same moment.
+   */
+  taken?: (theirs: string, ours: string) => string;
 }
 
 /**
@@ -482,7 +487,7 @@ export async function ensureRole(iam: Iam, input: EnsureRoleInput): Promise<Foun
       })).Role,
     async () => {
       const role = await getRole(iam, name);
-      if (role) checkOurs("IAM role", name, role.Tags, pars, input.tags);
+      if (role) checkOurs("IAM role", name, role.Tags, pars, input.tags, input.taken);
       return role;
     },
     ["EntityAlreadyExists"],

@@ -12,6 +12,10 @@ import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
+import { ensureKnotRole, MANAGED_BY_TAG, PARS_TAG_KEY } from "../../src/resources/_iam_roles.ts";
+import { Ledger } from "../../src/resources/_ledger.ts";
+import { OWNER_TAG_KEY } from "../../src/resources/mod.ts";
+import { withEmulator } from "./helpers.ts";
 
 function square(x: number): number {
   return x * x;
@@ -179,3 +183,51 @@ dockerTest(
     }
   },
 );
+
+Deno.test("two config files that make one knot's job role at the same moment: the one whose create met the other's role is told it is that knot's job role, and to choose another knot name", async () => {
+  await withEmulator(async ({ emu, session }) => {
+    const make = (owner: string) =>
+      ensureKnotRole(session.iam, {
+        pars: "lab",
+        knot: "sq",
+        bucket: "lab-bucket",
+        prefix: "cloudknot/sq/",
+        partition: "aws",
+        policyArns: [],
+        tags: [
+          MANAGED_BY_TAG,
+          { Key: PARS_TAG_KEY, Value: "lab" },
+          { Key: "cloudknot:knot", Value: "sq" },
+          { Key: OWNER_TAG_KEY, Value: owner },
+        ],
+        ledger: new Ledger(),
+      }).then(() => undefined, (e: unknown) => e);
+    // The first found no role and asked for one; its answer waits until the second made it.
+    const held = Promise.withResolvers<void>();
+    const fault = emu.faults.add({
+      service: "iam",
+      operation: "CreateRole",
+      kind: "latency",
+      until: held.promise,
+      times: 1,
+    });
+    try {
+      const first = make("owner-a");
+      while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(await make("owner-b"), undefined);
+      held.resolve();
+      const refused = await first;
+      assert.ok(refused instanceof Error);
+      assert.equal(
+        refused.message,
+        "The IAM role lab.sq-job is the job role of knot sq made with another cloudknot config " +
+          "file (its tag cloudknot:owner is owner-b, not owner-a); choose another knot name, or " +
+          "use that knot with the config file that made it",
+      );
+    } finally {
+      held.resolve();
+    }
+  });
+});
