@@ -10,7 +10,7 @@
 import { Plan, type PlanStep } from "../plan/plan.ts";
 import type { AwsSession } from "../aws/session.ts";
 import { AwsConfigError } from "../aws/core/error.ts";
-import type { IamTag, InstanceProfile, Role } from "../aws/services/iam.ts";
+import type { IamTag, Role } from "../aws/services/iam.ts";
 import type { SecurityGroup, Vpc } from "../aws/services/ec2.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import type { StateFile } from "../state/state_file.ts";
@@ -56,8 +56,20 @@ import {
   stripRole,
 } from "./_iam_roles.ts";
 import { Ledger } from "./_ledger.ts";
+import {
+  checkRecordedPars,
+  completeSurvey,
+  judgeParsOwners,
+  keepRead,
+  NOTHING_READ,
+  type ParsNaming,
+  type ParsRead,
+  type ParsSurvey,
+  roleName,
+  surveyPars,
+} from "./_pars_survey.ts";
 import { originalRecord, OriginalResourceError } from "./original.ts";
-import { configOwner, OWNER_TAG_KEY, ownerTag, readOwner, refuseOtherOwners } from "./owner.ts";
+import { configOwner, OWNER_TAG_KEY, ownerTag, readOwner } from "./owner.ts";
 import { requireRecordRegion } from "./record_region.ts";
 import {
   DEFAULT_IPV4_CIDR,
@@ -193,10 +205,6 @@ export function defaultParsName(callerArn: string | undefined): string {
   let base = last.replace(/[^a-zA-Z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^[^a-zA-Z]+/, "");
   base = base.slice(0, PARS_NAME_MAX - "-default".length).replace(/-+$/, "");
   return `${base || "cloudknot"}-default`;
-}
-
-function roleName(arn: string): string {
-  return arn.split("/").pop()!;
 }
 
 function split(value: string | undefined, sep: RegExp): string[] {
@@ -543,8 +551,11 @@ export class Pars {
     const stored = await state.section(section);
     if (stored === undefined) return { name, missing: [section] };
     const record = storedHere(name, stored, session, state.path);
-    const missing = await missingParsResources(session, record);
-    return missing.length > 0 ? { name, record, missing } : new Pars(record, session, state);
+    const { missing, read } = await checkRecordedPars(session, record);
+    // What was read stays with what is gone: a knot's heal judges the Pars from it.
+    return missing.length > 0
+      ? keepRead({ name, record, missing }, read)
+      : new Pars(record, session, state);
   }
 
   /**
@@ -582,7 +593,7 @@ export class Pars {
       options,
       `: create it with Pars.create({ name: "${name}" })`,
     );
-    return await Pars.#heal(record, {}, session, state);
+    return await Pars.#heal(record, {}, session, state, NOTHING_READ);
   }
 
   /**
@@ -671,13 +682,15 @@ export class Pars {
    * bucket, policies, network, service role), adopting what still exists,
    * and writes its record again. The config file is checked to be writable,
    * and the Pars' resources not another config file's, before anything is
-   * made; the record is never removed.
+   * made; the record is never removed. What exists is surveyed once, taking
+   * what was `read` of it already.
    */
   static async #heal(
     record: ParsRecord,
     tags: Record<string, string>,
     session: AwsSession,
     state: StateFile,
+    read: ParsRead,
   ): Promise<Pars> {
     const { name } = record;
     const input: ValidParsOptions = {
@@ -691,7 +704,8 @@ export class Pars {
     };
     await state.assertWritable();
     // The record names the Pars: it is made again under that name or not at all.
-    const seen = await refuseOtherOwnersPars(session, state, name, {
+    const seen = await completeSurvey(session, name, read);
+    await judgeParsOwners(state, name, seen, {
       choose: `Pars ${name} is made again only under its name, as its record in ${state.path} ` +
         `says: clobber this file's record of it with Pars.clobber({ name: "${name}" }) (what ` +
         `the other file made is kept; clobber the knots that use it first) and make a Pars of ` +
@@ -718,8 +732,8 @@ export class Pars {
     checkSame(record, input);
 
     // Partly gone (deleted outside cloudknot, or a clobber that stopped part-way): made whole.
-    const missing = await missingParsResources(session, record);
-    if (missing.length > 0) return await Pars.#heal(record, input.tags, session, state);
+    const { missing, read } = await checkRecordedPars(session, record);
+    if (missing.length > 0) return await Pars.#heal(record, input.tags, session, state, read);
     return new Pars(record, session, state);
   }
 
@@ -1287,112 +1301,10 @@ export async function missingParsResources(
   session: AwsSession,
   record: ParsRecord,
 ): Promise<string[]> {
-  const missing: string[] = [];
-  const roles = [
-    ...(record.batchServiceRole ? [record.batchServiceRole] : []),
-    record.ecsInstanceRole,
-    record.spotFleetRole,
-    record.taskExecutionRole,
-    record.jobRole,
-  ];
-  for (const arn of roles) {
-    if (!arn || !(await getRole(session.iam, roleName(arn)))) missing.push(arn || "a role");
-  }
-  if (!(await getInstanceProfile(session.iam, roleName(record.ecsInstanceProfile)))) {
-    missing.push(record.ecsInstanceProfile || "the instance profile");
-  }
-  const ec2 = session.ec2;
-  if (!record.vpc) missing.push("the VPC");
-  else {
-    const { Vpcs } = await ec2.describeVpcs({
-      Filters: [{ Name: "vpc-id", Values: [record.vpc] }],
-    });
-    if (!Vpcs?.length) missing.push(record.vpc);
-  }
-  if (record.subnets.length === 0) missing.push("the subnets");
-  else {
-    const { Subnets } = await ec2.describeSubnets({
-      Filters: [{ Name: "subnet-id", Values: record.subnets }],
-    });
-    for (const id of record.subnets) {
-      if (!Subnets?.some((s) => s.SubnetId === id)) missing.push(id);
-    }
-  }
-  if (!record.securityGroup) missing.push("the security group");
-  else {
-    const { SecurityGroups } = await ec2.describeSecurityGroups({
-      Filters: [{ Name: "group-id", Values: [record.securityGroup] }],
-    });
-    if (!SecurityGroups?.length) missing.push(record.securityGroup);
-  }
-  return missing;
+  return (await checkRecordedPars(session, record)).missing;
 }
 
-/** How the caller names another Pars, for {@linkcode refuseOtherOwnersPars}. */
-export interface ParsNaming {
-  /**
-   * The library call that passes another Pars name, with `NAME` for it, as
-   * `Pars.create({ name: "NAME" })`; without it, the Pars is named after its
-   * knot (a knot's own Pars), so another knot name is what to choose.
-   */
-  call?: string;
-  /** Whether the name is the default one, made from the caller's IAM identity. @default {false} */
-  isDefault?: boolean;
-  /** The field of the error: the option that names the Pars. @default {"name"} */
-  field?: string;
-  /**
-   * What to do instead, after a colon, when the caller cannot choose another
-   * Pars name (a heal, which makes the Pars again under its record's name);
-   * it replaces the advice `call` and `isDefault` give.
-   */
-  choose?: string;
-}
-
-/**
- * What exists on AWS by the names and tags a Pars of that name has, read once
- * by {@linkcode surveyPars}: {@linkcode refuseOtherOwnersPars} judges their
- * owners from it, and {@linkcode Pars.create} and {@linkcode Pars.remake}
- * adopt or make from it, so each is read once per call.
- */
-export interface ParsSurvey {
-  /** Each of its five roles by its key (`job-role`, …), or `undefined` where there is none. */
-  readonly roles: ReadonlyMap<string, Role | undefined>;
-  /** Its instance profile, if any. */
-  readonly profile: InstanceProfile | undefined;
-  /** The VPCs tagged with its name. */
-  readonly vpcs: readonly Vpc[];
-  /** The security groups named `<name>-sg`, in any VPC. */
-  readonly groups: readonly SecurityGroup[];
-}
-
-/**
- * Reads what exists of the Pars of that name: its roles, its instance
- * profile, the VPCs tagged with its name and the security groups of its
- * group's name. It only reads; nothing is judged.
- *
- * @example Usage
- * ```ts ignore
- * import { surveyPars } from "@cloudknot/cloudknot/resources";
- *
- * const found = await surveyPars(session, "lab");
- * console.log(found.profile ? "lab has an instance profile" : "lab has none");
- * ```
- *
- * @param session The AWS session.
- * @param name The Pars' name.
- * @returns What exists of it.
- */
-export async function surveyPars(session: AwsSession, name: string): Promise<ParsSurvey> {
-  const { iam, ec2 } = session;
-  const roles = new Map<string, Role | undefined>();
-  for (const spec of ROLE_SPECS) roles.set(spec.key, await getRole(iam, name + spec.suffix));
-  const profile = await getInstanceProfile(iam, name + "-ecs-instance-role");
-  const [{ Vpcs }, { SecurityGroups }] = await Promise.all([
-    ec2.describeVpcs({ Filters: [{ Name: `tag:${PARS_TAG_KEY}`, Values: [name] }] }),
-    ec2.describeSecurityGroups({ Filters: [{ Name: "group-name", Values: [`${name}-sg`] }] }),
-  ]);
-  return { roles, profile, vpcs: Vpcs ?? [], groups: SecurityGroups ?? [] };
-}
+export { type ParsNaming, type ParsSurvey, surveyPars } from "./_pars_survey.ts";
 
 /**
  * Refuses a Pars whose roles, instance profile, VPC or security group (by
@@ -1426,46 +1338,7 @@ export async function refuseOtherOwnersPars(
   naming: ParsNaming = {},
 ): Promise<ParsSurvey> {
   const seen = await surveyPars(session, name);
-  const found: { what: string; owner: string | undefined }[] = [];
-  const roles = new Map<string | undefined, string[]>();
-  for (const role of seen.roles.values()) {
-    if (role) {
-      roles.set(ownerTag(role.Tags), [...roles.get(ownerTag(role.Tags)) ?? [], role.RoleName]);
-    }
-  }
-  for (const [owner, names] of roles) {
-    found.push({ what: `IAM role${names.length > 1 ? "s" : ""} ${names.join(", ")}`, owner });
-  }
-  if (seen.profile) {
-    found.push({
-      what: `IAM instance profile ${seen.profile.InstanceProfileName}`,
-      owner: ownerTag(seen.profile.Tags),
-    });
-  }
-  for (const v of seen.vpcs) found.push({ what: `VPC ${v.VpcId}`, owner: ownerTag(v.Tags) });
-  // Only a group tagged as this Pars' is judged: one of that name but not cloudknot's is
-  // refused as a conflict when the Pars is made.
-  const ofPars = (g: SecurityGroup) =>
-    g.Tags?.some((t) => t.Key === PARS_TAG_KEY && t.Value === name) ?? false;
-  for (const g of seen.groups.filter(ofPars)) {
-    found.push({ what: `security group ${g.GroupId} (${g.GroupName})`, owner: ownerTag(g.Tags) });
-  }
-  const { call, isDefault = false, field = "name", choose } = naming;
-  await refuseOtherOwners(state, {
-    kind: "Pars",
-    name,
-    found,
-    harm: "A Pars of that name made with this file would adopt them, and clobbering either " +
-      "Pars would delete the roles and network the other's knots run with",
-    choose: choose ??
-      (call === undefined
-        ? `choose another knot name (its Pars, ${name}, is named after it)`
-        : isDefault
-        ? `pass a Pars name of this file's own, as ${call} (${name} is the default Pars name, ` +
-          `made from your IAM identity, so every config file of yours shares it)`
-        : `choose another Pars name, as ${call}`),
-    field,
-  });
+  await judgeParsOwners(state, name, seen, naming);
   return seen;
 }
 

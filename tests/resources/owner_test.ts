@@ -12,6 +12,7 @@ import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
+import { holdAnswer } from "../support/held_answer.ts";
 import { ensureKnotRole, MANAGED_BY_TAG, PARS_TAG_KEY } from "../../src/resources/_iam_roles.ts";
 import { Ledger } from "../../src/resources/_ledger.ts";
 import { OWNER_TAG_KEY } from "../../src/resources/mod.ts";
@@ -143,23 +144,14 @@ dockerTest(
       // knot's job role; only then does the second start: it passes the owner checks (no
       // compute environment, job queue or job data of the knot exists yet), and meets the
       // first's job role when it makes its own.
-      const held = Promise.withResolvers<void>();
-      const fault = emu.faults.add({
-        service: "batch",
-        operation: "CreateComputeEnvironment",
-        kind: "latency",
-        until: held.promise,
-        times: 1,
-      });
+      const late = await holdAnswer(
+        emu,
+        { service: "batch", operation: "CreateComputeEnvironment" },
+        () => make("late"),
+      );
       try {
-        const late = make("late");
-        while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
-          const early = await Promise.race([late, new Promise((r) => setTimeout(r, 20))]);
-          if (early !== undefined) throw new Error(`late ended first: ${JSON.stringify(early)}`);
-        }
         const second = await make("first");
-        held.resolve();
-        const both = [await late, second];
+        const both = [await late.answer(), second];
         const errors = both.flatMap((r) => "error" in r ? [String(r.error)] : []);
         const knots = both.flatMap((r) => "knot" in r ? [r.knot] : []);
         assert.equal(knots.length, 1, errors.join("\n"));
@@ -175,7 +167,7 @@ dockerTest(
         const run = await knots[0]!.map([3], { progress: false });
         assert.deepEqual(await run.results(), [9]);
       } finally {
-        held.resolve();
+        await late.answer();
       }
     } finally {
       await emu.close();
@@ -203,22 +195,14 @@ Deno.test("two config files that make one knot's job role at the same moment: th
         ledger: new Ledger(),
       }).then(() => undefined, (e: unknown) => e);
     // The first found no role and asked for one; its answer waits until the second made it.
-    const held = Promise.withResolvers<void>();
-    const fault = emu.faults.add({
-      service: "iam",
-      operation: "CreateRole",
-      kind: "latency",
-      until: held.promise,
-      times: 1,
-    });
+    const first = await holdAnswer(
+      emu,
+      { service: "iam", operation: "CreateRole" },
+      () => make("owner-a"),
+    );
     try {
-      const first = make("owner-a");
-      while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
       assert.equal(await make("owner-b"), undefined);
-      held.resolve();
-      const refused = await first;
+      const refused = await first.answer();
       assert.ok(refused instanceof Error);
       assert.equal(
         refused.message,
@@ -227,7 +211,7 @@ Deno.test("two config files that make one knot's job role at the same moment: th
           "use that knot with the config file that made it",
       );
     } finally {
-      held.resolve();
+      await first.answer();
     }
   });
 });

@@ -12,6 +12,7 @@ import type { StateFile } from "../../src/state/mod.ts";
 import type { Emulator } from "../emulator/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
+import { holdAnswer } from "../support/held_answer.ts";
 import { rejects } from "../support/rejects.ts";
 import { noLocalKnots, resources, withEmulator } from "./helpers.ts";
 
@@ -48,28 +49,11 @@ async function slowClobber(
   emu: Emulator,
   clobber: () => Promise<unknown>,
 ): Promise<SlowClobber> {
-  const held = Promise.withResolvers<void>();
-  const fault = emu.faults.add({
-    service: "iam",
-    operation: "ListAttachedRolePolicies",
-    kind: "latency",
-    until: held.promise,
-    times: 1,
-  });
-  const outcome = clobber().then(() => undefined, (e) => e);
-  const answer = () => {
-    held.resolve();
-    return outcome;
-  };
-  const deadline = Date.now() + 60_000;
-  while (emu.faults.list().find((f) => f.id === fault)?.hits !== 1) {
-    if (Date.now() > deadline) {
-      await answer();
-      throw new Error("the clobber sent nothing after 60 s");
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { answer };
+  return await holdAnswer(
+    emu,
+    { service: "iam", operation: "ListAttachedRolePolicies" },
+    () => clobber().then(() => undefined, (e) => e),
+  );
 }
 
 /** The mutating requests since the `before`-th that a clobber does not send. */

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { CloudknotInputError, Knot, Pars, ResourceConflictError } from "../../mod.ts";
 import { ownerTag, readOwner } from "../../src/resources/owner.ts";
+import { deleteRole } from "../../src/resources/_iam_roles.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { withEmulator } from "./helpers.ts";
 import { parsReads } from "../support/pars_reads.ts";
@@ -158,19 +159,28 @@ Deno.test("two config files making one Pars name at the same moment: one Pars is
   });
 });
 
-Deno.test("Pars.create that makes a Pars reads each of its roles, its instance profile and its security group once, judging their owners and what to adopt from one read", async () => {
+Deno.test("Pars.create that makes a Pars, or heals one partly gone, reads each of its roles, its instance profile and its security group once, judging their owners and what to adopt from one read", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     emu.requests.clear();
     await Pars.create({ name: "once", session, state, customServiceRole: true });
     // Another Pars made meanwhile reads its own, which are not counted as these.
     await Pars.create({ name: "other", session, state });
     const roles = ["batch-service-role", "ecs-instance-role", "spot-fleet-role", "task-exec-role"];
-    assert.deepEqual(parsReads(emu, "once"), {
+    const once = {
       ...Object.fromEntries([...roles, "job-role"].map((r) => [`GetRole once-${r}`, 1])),
       GetInstanceProfile: 1,
       DescribeSecurityGroups: 1,
       DescribeVpcs: 1,
-    });
+    };
+    assert.deepEqual(parsReads(emu, "once"), once);
+
+    // A role deleted outside cloudknot: the read that finds it gone is the one the heal
+    // judges the owners from and makes it again from.
+    await deleteRole(session.iam, "once-task-exec-role");
+    emu.requests.clear();
+    await Pars.create({ name: "once", session, state });
+    assert.ok(emu.iam.roles.has("once-task-exec-role"));
+    assert.deepEqual(parsReads(emu, "once"), once);
   });
 });
 

@@ -41,14 +41,9 @@ import {
   ProfileMismatchError,
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
-import {
-  defaultParsName,
-  Pars,
-  type ParsGone,
-  type ParsRecord,
-  refuseOtherOwnersPars,
-} from "../../resources/pars.ts";
+import { defaultParsName, Pars, type ParsGone, type ParsRecord } from "../../resources/pars.ts";
 import { makingWithPars } from "../../resources/_pars_users.ts";
+import { completeSurvey, judgeParsOwners, readBehind } from "../../resources/_pars_survey.ts";
 import { resolveParsPolicies } from "../../resources/pars_options.ts";
 import {
   getEcrRepo,
@@ -168,14 +163,15 @@ export async function knotParsName(
 
 /**
  * Refuses the Pars a new knot would make or adopt by name when another config
- * file on the account made it ({@linkcode refuseOtherOwnersPars}), naming the
+ * file on the account made it ({@linkcode judgeParsOwners}), naming the
  * knot's option that chooses another: `pars`, or, for a knot's own Pars
  * (`parsPolicies`), its name. A Pars passed as an object is the caller's
  * choice and is not looked at. A heal makes the Pars again under its
  * record's name, so its refusal says to clobber the knot and create it with
- * another instead. It only reads, before the knot's image is built; the Pars
- * is read again when it is made, after the build, so what it makes or adopts
- * is what exists then.
+ * another instead; it takes what opening the knot read of its Pars partly
+ * gone, and reads only the rest. It only reads, before the knot's image is
+ * built; the Pars is read again when it is made, after the build, so what it
+ * makes or adopts is what exists then.
  *
  * @example Usage
  * ```ts ignore
@@ -188,7 +184,7 @@ export async function knotParsName(
  * @param session The AWS session.
  * @param state The config file the knot would be recorded in.
  * @param pars The Pars' name.
- * @param heal Whether the knot is healed with the Pars its record names. @default {false}
+ * @param heal What a heal found gone of the knot, which is healed with the Pars its record names (and what is gone of that Pars, as `Pars.find` found it); a new knot has none.
  * @throws {CloudknotInputError} When another config file made the Pars (field `pars`, or `name` for a knot's own Pars).
  */
 export async function refuseOtherOwnersKnotPars(
@@ -197,17 +193,19 @@ export async function refuseOtherOwnersKnotPars(
   session: AwsSession,
   state: StateFile,
   pars: string,
-  heal = false,
+  heal?: { pars?: ParsGone },
 ): Promise<void> {
   if (typeof spec.pars === "object") return;
   const own = checked.parsPolicies !== undefined;
   const again = `knot ${spec.name} heals only with its Pars ${pars}, as its record says: clobber ` +
     `the knot with (await Knot.create({ name: "${spec.name}", target: "aws" })).clobber() (its ` +
     `runs go with it) and create it again`;
-  await refuseOtherOwnersPars(
-    session,
+  // Before the build; read again when the Pars is made, after it.
+  const seen = await completeSurvey(session, pars, readBehind(heal?.pars));
+  await judgeParsOwners(
     state,
     pars,
+    seen,
     heal
       ? {
         field: own ? "name" : "pars",
@@ -334,7 +332,7 @@ async function create(
     jobQueue: names.jobQueue,
     bucket,
   });
-  await refuseOtherOwnersKnotPars(spec, checked, session, state, parsName, saved !== undefined);
+  await refuseOtherOwnersKnotPars(spec, checked, session, state, parsName, heal?.missing);
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,

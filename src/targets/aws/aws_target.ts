@@ -322,14 +322,32 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * From when the knot's clobber stopped every job of its runs, and why, as
    * its record says (and, once the record is gone, as it said when last
    * read): a clobber past its wait deletes the queue of the jobs still
-   * stopping, and Batch terminates them with a reason of its own. A config
-   * file that cannot be read now counts as one without the record.
+   * stopping, and Batch terminates them with a reason of its own, which AWS
+   * does not document. A config file that cannot be read now counts as one
+   * without the record.
+   *
+   * A handle that never saw the record note the clobber (it looked only once
+   * the clobber had removed it) knows the knot was clobbered when its queue
+   * is gone too (deleted, or being deleted), but not when that began: an
+   * attempt that ended since the handle began to follow the run
+   * (`watchedFrom`), and that it sees end only now, is taken as stopped by
+   * it (a handle that polls looks again within its poll interval, 30 s at
+   * most by default, and a clobber takes longer: it waits for its compute
+   * environment's deletion); what ended before the handle followed the run
+   * is not judged.
    */
-  async #clobberedSince(): Promise<{ at: number; why: string } | undefined> {
+  async #clobberedSince(watchedFrom: number): Promise<{ at: number; why: string } | undefined> {
     const record = await readAwsKnot(this.#o.state, this.#o.knot).catch(() => undefined);
     if (record !== undefined) this.#clobberStartedAt = record.clobberStartedAt;
-    const at = this.#clobberStartedAt;
-    return at === undefined ? undefined : { at, why: knotClobberedWhy(this.#o.knot) };
+    const why = knotClobberedWhy(this.#o.knot);
+    if (this.#clobberStartedAt !== undefined) return { at: this.#clobberStartedAt, why };
+    if (record !== undefined) return undefined;
+    const { jobQueues } = await this.#o.session.batch.describeJobQueues({
+      jobQueues: [this.#o.jobQueue],
+    });
+    const status = jobQueues?.[0]?.status;
+    const deleted = status === undefined || status === "DELETING" || status === "DELETED";
+    return deleted ? { at: watchedFrom, why } : undefined;
   }
 
   #batchJobOptions() {
@@ -774,6 +792,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         message: `No AWS Batch job of run ${info.runId} runs item ${i}: map the item again`,
       }));
     }
+    // From now on this handle sees each of the run's attempts that ends.
+    const watchedFrom = Date.now();
     const poller = new RunPoller({
       batch: o.session.batch,
       logs: o.session.logs,
@@ -795,7 +815,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         ? { onWaiting: (notice: WaitingNotice) => o.onWaiting!(info.runId, notice) }
         : {}),
       ...(o.waitingWarnMs !== undefined ? { waitingWarnMs: o.waitingWarnMs } : {}),
-      stoppedSince: () => this.#clobberedSince(),
+      stoppedSince: () => this.#clobberedSince(watchedFrom),
     });
     // map()'s signal cancels the run; collect()'s only stops waiting, as locally.
     const abort = watch.cancelOnAbort

@@ -202,22 +202,26 @@ export async function readAwsKnot(
 }
 
 /**
- * Why a knot's clobber stops its jobs, as a reader of their runs reads it
- * (after `cloudknot: ` in their status reason, or for the jobs Batch
- * terminated with its own when the clobber deleted their queue).
+ * Why a knot's clobber stops its jobs, and how to run their items again, as
+ * a reader of their runs reads it (after `cloudknot: ` in their status
+ * reason, or for the jobs Batch terminated with its own when the clobber
+ * deleted their queue). The command line says it with its own commands.
  *
  * @example Usage
  * ```ts ignore
  * import { knotClobberedWhy } from "./catalog.ts";
  *
- * console.log(knotClobberedWhy("squares")); // "Knot squares was clobbered"
+ * console.log(knotClobberedWhy("squares"));
+ * // "Knot squares was clobbered: to run these items again, create the knot with
+ * // Knot.create({ name: "squares", func }) (or module and exportName) and map them again"
  * ```
  *
  * @param name The knot's name.
  * @returns Why.
  */
 export function knotClobberedWhy(name: string): string {
-  return `Knot ${name} was clobbered`;
+  return `Knot ${name} was clobbered: to run these items again, create the knot with ` +
+    `Knot.create({ name: "${name}", func }) (or module and exportName) and map them again`;
 }
 
 /** The first word of the mark of a knot being clobbered; no record has this kind, so `gc` passes it by. */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
 import { describeJobs } from "../../../src/targets/aws/batch/jobs.ts";
+import { knotClobberedWhy } from "../../../src/targets/aws/catalog.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
@@ -73,7 +74,10 @@ dockerTest(
       for (const s of settled.slice(2)) {
         assert.ok(s.status === "rejected");
         assert.equal(s.reason.kind, "cancelled", s.reason.message);
-        assert.match(s.reason.message, /was stopped by cloudknot: Knot napping was clobbered$/);
+        assert.ok(
+          s.reason.message.endsWith(`was stopped by cloudknot: ${knotClobberedWhy("napping")}`),
+          s.reason.message,
+        );
         assert.equal(s.reason.exitCode, 143);
       }
       // The handle that mapped reads the same.
@@ -92,9 +96,10 @@ dockerTest(
       for (const line of out.slice(2)) {
         const error = line.error as Record<string, unknown>;
         assert.equal(error.kind, "cancelled", JSON.stringify(line));
+        // In the command line's words: the command that makes the knot again.
         assert.match(
           String(error.summary),
-          /was stopped by cloudknot: Knot napping was clobbered$/,
+          /was stopped by cloudknot: Knot napping was clobbered: to run these items again, create the knot with cloudknot knot create napping MODULE EXPORT --target aws and map them again$/,
         );
       }
       // What Batch says of each child, as `cloudknot jobs` reads it: the clobber's reason.
@@ -107,8 +112,8 @@ dockerTest(
         [
           [0, "SUCCEEDED", "Essential container in task exited"],
           [1, "SUCCEEDED", "Essential container in task exited"],
-          [2, "FAILED", "cloudknot: Knot napping was clobbered"],
-          [3, "FAILED", "cloudknot: Knot napping was clobbered"],
+          [2, "FAILED", `cloudknot: ${knotClobberedWhy("napping")}`],
+          [3, "FAILED", `cloudknot: ${knotClobberedWhy("napping")}`],
         ],
       );
     }, { runner: "docker", ceValidDelayMs: 30, concurrency: 4 });

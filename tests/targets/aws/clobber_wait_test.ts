@@ -8,11 +8,19 @@ import { join } from "node:path";
 import { DockerImage, DockerRepo } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { batchFailureRecord } from "../../../src/targets/aws/batch/failure.ts";
+import { deleteBatchEnvironment } from "../../../src/targets/aws/batch/mod.ts";
+import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { AwsKnotTarget } from "../../../src/targets/aws/aws_knot.ts";
 import { type AwsKnotRecord, writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
 import { job, jobsNamed, startTestBed } from "./helpers.ts";
 
-Deno.test("AWS knot clobber: a job still stopping when the clobber's wait is over, which Batch terminates as its queue is deleted, reads as cancelled by the clobber in every handle, not as crashed", async () => {
+/**
+ * Clobbers a knot while a job of its run still stops, and checks that every
+ * handle of the run reads the job as cancelled by the clobber: its readers
+ * look while the clobber still runs, or only once it has removed the knot's
+ * record (they never saw the record note that the clobber began).
+ */
+async function stillStopping(look: "while the clobber runs" | "once its record is gone") {
   // A stopped job's task ends in Batch only once the test lets it: still stopping however
   // long the clobber's wait.
   const stopping = Promise.withResolvers<void>();
@@ -104,26 +112,55 @@ Deno.test("AWS knot clobber: a job still stopping when the clobber's wait is ove
     }
     // Another handle follows the run, as another process's collect(runId) does.
     const other = await bed.target().collect<number | string>(run.runId);
-    // The clobber is held once it deleted the queue, before it removes the knot's record.
-    emu.faults.add({
-      service: "batch",
-      operation: "UpdateComputeEnvironment",
-      kind: "latency",
-      until: readersDone.promise,
-      times: 1,
-    });
-    const clobbering = knot.clobber();
+    const early = look === "while the clobber runs";
+    // The clobber is held once it deleted the queue, before it removes the knot's record;
+    // or the readers' answers are, from then until it has removed it (keeping the run's data).
+    if (early) {
+      emu.faults.add({
+        service: "batch",
+        operation: "UpdateComputeEnvironment",
+        kind: "latency",
+        until: readersDone.promise,
+        times: 1,
+      });
+    }
+    const clobbering = knot.clobber(early ? {} : { keepData: true });
     while (emu.count("batch", "DeleteJobQueue") === 0) {
       await new Promise((r) => setTimeout(r, 20));
     }
+    if (!early) {
+      emu.faults.add({
+        service: "batch",
+        operation: "DescribeJobs",
+        kind: "latency",
+        until: readersDone.promise,
+      });
+    }
     stopping.resolve();
+    if (!early) {
+      await clobbering;
+      assert.equal(await state.section("knot squares"), undefined);
+      readersDone.resolve();
+    }
     for (const handle of [run, other]) {
       const settled = await handle.settled();
       assert.deepEqual(settled[0], { index: 0, status: "fulfilled", value: 9 });
       const stopped = settled[1]!;
       assert.ok(stopped.status === "rejected");
       assert.equal(stopped.reason.kind, "cancelled", stopped.reason.message);
-      assert.match(stopped.reason.message, /was stopped by cloudknot: Knot squares was clobbered$/);
+      assert.ok(
+        stopped.reason.message.endsWith(
+          `was stopped by cloudknot: Knot squares was clobbered: to run these items again, ` +
+            `create the knot with Knot.create({ name: "squares", func }) (or module and ` +
+            `exportName) and map them again`,
+        ),
+        stopped.reason.message,
+      );
+      // A command-line user is told the command that makes the knot again.
+      assert.match(
+        inCliWords(stopped.reason),
+        /create the knot with cloudknot knot create squares MODULE EXPORT --target aws and map them again$/,
+      );
     }
     // Batch ended the job with its own reason, not the clobber's.
     const [parent] = jobsNamed(emu, `squares-${run.runId}-`);
@@ -141,7 +178,17 @@ Deno.test("AWS knot clobber: a job still stopping when the clobber's wait is ove
     readersDone.resolve();
     await bed.close();
   }
-});
+}
+
+Deno.test(
+  "AWS knot clobber: a job still stopping when the clobber's wait is over, which Batch terminates as its queue is deleted, reads as cancelled by the clobber in every handle, not as crashed",
+  () => stillStopping("while the clobber runs"),
+);
+
+Deno.test(
+  "AWS knot clobber: a handle that first sees such a job once the clobber has removed the knot's record still reads it as cancelled by the clobber, not as crashed",
+  () => stillStopping("once its record is gone"),
+);
 
 Deno.test("AWS knot clobber: an attempt that crashed before the clobber began still reads as crashed; one that ended after it reads as cancelled by it", () => {
   const stoppedSince = { at: 2_000, why: "Knot squares was clobbered" };
@@ -162,4 +209,46 @@ Deno.test("AWS knot clobber: an attempt that crashed before the clobber began st
     stopped.error.message,
     "AWS Batch job j:1 attempt 1 was stopped by cloudknot: Knot squares was clobbered",
   );
+});
+
+Deno.test("AWS knot: a handle that first sees an attempt that crashed once the knot's record was removed by hand, its queue still there, reads it as crashed, not as cancelled by a clobber, and so does a handle that follows the run only once its queue is deleted too", async () => {
+  // Each attempt's container is killed before it writes a record.
+  const bed = await startTestBed(job, {
+    wrapRunner: () => ({ run: () => Promise.resolve({ exitCode: 137 }) }),
+  });
+  const removed = Promise.withResolvers<void>();
+  try {
+    const { emu, state } = bed;
+    // The handle learns how its job ended only once the record is gone.
+    emu.faults.add({
+      service: "batch",
+      operation: "DescribeJobs",
+      kind: "latency",
+      until: removed.promise,
+    });
+    const run = await bed.target().map<number>({
+      items: encodeItems([3]),
+      starmap: false,
+      env: {},
+      itemsPerJob: 1,
+    });
+    const [submitted] = jobsNamed(emu, `squares-${run.runId}-`);
+    while (emu.batch.jobs.get(submitted!.jobId)!.status !== "FAILED") {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await state.remove("knot squares");
+    removed.resolve();
+    const [crashed] = await run.settled();
+    assert.ok(crashed?.status === "rejected");
+    assert.equal(crashed.reason.kind, "crashed", crashed.reason.message);
+    // Its queue deleted too, as a clobber does: a handle that follows the run only from now
+    // on cannot tell whether the clobber stopped what had ended, and judges it as before.
+    await deleteBatchEnvironment(bed.session, { jobQueue: bed.resources.jobQueue }, { pollMs: 20 });
+    const [later] = await (await bed.target().collect<number>(run.runId)).settled();
+    assert.ok(later?.status === "rejected");
+    assert.equal(later.reason.kind, "crashed", later.reason.message);
+  } finally {
+    removed.resolve();
+    await bed.close();
+  }
 });
