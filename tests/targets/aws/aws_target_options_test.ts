@@ -66,3 +66,41 @@ Deno.test("AWS target: a map whose env sets the AWS credentials, endpoint or reg
     await bed.close();
   }
 });
+
+Deno.test("AWS target: a map whose env passes what ECS lets a job's overrides carry is refused, saying how large it is and what to do, with zero mutating requests", async () => {
+  // ECS takes 8,192 characters of container overrides per task: a job whose
+  // env passes them fails to start ("Container Overrides length must be at
+  // most 8192"), after every input was uploaded.
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    emu.requests.clear();
+    const target = bed.target();
+    const env = { CONFIG: "x".repeat(7000), MODE: "fast" };
+    for (const dryRun of [false, true]) {
+      await assert.rejects(
+        async () => {
+          const request = { items: encodeItems([2]), starmap: false, env };
+          if (dryRun) await target.plan(request);
+          else await (await target.map(request)).done;
+        },
+        (e) =>
+          e instanceof CloudknotInputError && e.field === "env" &&
+          /^env is 7,0\d\d characters as AWS Batch passes it to a job, more than the 6,144 /.test(
+            e.message,
+          ) && /put them in S3 and pass their location/.test(e.message),
+        dryRun ? "dry run" : "map",
+      );
+    }
+    assert.deepEqual(emu.mutatingRequests(), []);
+    // An env within it runs.
+    const run = await target.map<number>({
+      items: encodeItems([3]),
+      starmap: false,
+      env: { CONFIG: "x".repeat(5000) },
+    });
+    assert.deepEqual(await run.results(), [9]);
+  } finally {
+    await bed.close();
+  }
+});
