@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { CloudknotInputError } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
+import { ENV_MAX_CHARS } from "../../../src/targets/aws/batch/command.ts";
 import { job, startTestBed } from "./helpers.ts";
 
 Deno.test("AWS target: a logLagMs that is not a finite number of 0 or more is refused, naming the option, with zero mutating requests", async () => {
@@ -93,13 +94,17 @@ Deno.test("AWS target: a map whose env passes what ECS lets a job's overrides ca
       );
     }
     assert.deepEqual(emu.mutatingRequests(), []);
-    // An env within it runs.
+    // The largest env taken leaves room for the command and the variables
+    // cloudknot and Batch add: its jobs start (the emulator models ECS's limit).
+    const largest = {
+      CONFIG: "x".repeat(ENV_MAX_CHARS - '[{"name":"CONFIG","value":""}]CONFIG'.length),
+    };
     const run = await target.map<number>({
-      items: encodeItems([3]),
+      items: encodeItems([3, 4]),
       starmap: false,
-      env: { CONFIG: "x".repeat(5000) },
+      env: largest,
     });
-    assert.deepEqual(await run.results(), [9]);
+    assert.deepEqual(await run.results(), [9, 16]);
   } finally {
     await bed.close();
   }
