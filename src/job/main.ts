@@ -21,7 +21,9 @@
  *   JSON object of Deno permission descriptors; default network only) plus
  *   the variables named by `CLOUDKNOT_ENV_NAMES` (comma-separated) and
  *   `CLOUDKNOT_TIMEOUT`. The slice's inputs come with one ranged read of the
- *   index and one of the inputs after it; with `CLOUDKNOT_INPUTS_BYTES` set
+ *   index and one of the inputs after it (one per 64 MiB window of them, read
+ *   as the workers take the items, for a larger slice); with
+ *   `CLOUDKNOT_INPUTS_BYTES` set
  *   (the inputs object's size, which the client sets when it is small), the
  *   whole inputs object is read beside the index instead, one round trip
  *   instead of two. The records are buffered and written as
@@ -68,7 +70,7 @@ import { openStore } from "../store/open.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { ItemLines } from "./item_log.ts";
 import { parseJobArgs } from "./job_args.ts";
-import { INPUTS_BYTES_ENV, listRecords, readItems, type RecordKey } from "./payload.ts";
+import { INPUTS_BYTES_ENV, listRecords, type RecordKey, SliceReader } from "./payload.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import { type EndedAttempt, WorkerPool } from "./pool.ts";
 import { decodeRecord, encodeRecord, STORE_EXIT_CODE } from "./record.ts";
@@ -183,11 +185,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     attempts: attempt,
     jobId,
     source: {
-      read: async (indices) => {
-        const { from, items } = await reading;
-        const all = await items;
-        return indices.map((i) => all[i - from]!);
-      },
+      read: async (indices) => await (await (await reading).items)!.read(indices),
     },
     sink: {
       started() {},
@@ -233,9 +231,10 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     const run = await openStore(parsed.run!);
     const todo = await unfinished(run, first, stop, attempt);
     const from = todo[0] ?? first;
+    // Read a window at a time (64 MiB), each item let go of once a worker has it.
     const items = todo.length === 0
-      ? Promise.resolve([])
-      : readItems(run, from, todo.at(-1)! + 1, { whole });
+      ? Promise.resolve(undefined)
+      : SliceReader.open(run, from, todo.at(-1)! + 1, { whole, wanted: todo });
     items.catch(() => {});
     return { run, todo, from, items };
   })();

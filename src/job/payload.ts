@@ -395,13 +395,32 @@ export async function readItems(
   to: number,
   options: ReadItemsOptions = {},
 ): Promise<Uint8Array[]> {
+  // Sent before the index is read, so both are in flight at once.
+  const whole = options.whole ? run.get(RUN_KEYS.inputs) : undefined;
+  whole?.catch(() => {});
+  const spans = await readSpans(run, from, to);
+  const count = to - from;
+  const start = spans[0]!.offset;
+  const last = spans[count - 1]!;
+  const length = last.offset + last.length - start;
+  if (length === 0) return spans.map(() => new Uint8Array());
+  const bytes = whole !== undefined
+    ? (await whole)?.subarray(start, start + length)
+    : await run.get(RUN_KEYS.inputs, { range: { offset: start, length } });
+  if (bytes === undefined || bytes.byteLength !== length) throw shortInputs(run, from, to);
+  return spans.map((s) => bytes.subarray(s.offset - start, s.offset - start + s.length));
+}
+
+/** Where each item of `from` to `to - 1` is in the inputs: one ranged read of the index. */
+async function readSpans(
+  run: ObjectStore,
+  from: number,
+  to: number,
+): Promise<{ offset: number; length: number }[]> {
   if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(to) || to <= from) {
     throw new PayloadError(`Invalid item range ${from} to ${to}: it must hold at least one item`);
   }
   const count = to - from;
-  // Sent before the index is read, so both are in flight at once.
-  const whole = options.whole ? run.get(RUN_KEYS.inputs) : undefined;
-  whole?.catch(() => {});
   const entries = await run.get(RUN_KEYS.index, {
     range: { offset: from * INDEX_ENTRY_BYTES, length: count * INDEX_ENTRY_BYTES },
   });
@@ -418,24 +437,173 @@ export async function readItems(
     );
   }
   const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
-  const spans = Array.from({ length: count }, (_, i) => ({
+  return Array.from({ length: count }, (_, i) => ({
     offset: Number(view.getBigUint64(i * INDEX_ENTRY_BYTES, true)),
     length: Number(view.getBigUint64(i * INDEX_ENTRY_BYTES + 8, true)),
   }));
-  const start = spans[0]!.offset;
-  const last = spans[count - 1]!;
-  const length = last.offset + last.length - start;
-  if (length === 0) return spans.map(() => new Uint8Array());
-  const bytes = whole !== undefined
-    ? (await whole)?.subarray(start, start + length)
-    : await run.get(RUN_KEYS.inputs, { range: { offset: start, length } });
-  if (bytes === undefined || bytes.byteLength !== length) {
-    throw new PayloadError(
-      `The inputs object at ${run.url} is missing or shorter than its index says (items ${from} ` +
-        `to ${to - 1})`,
-    );
+}
+
+function shortInputs(run: ObjectStore, from: number, to: number): PayloadError {
+  return new PayloadError(
+    `The inputs object at ${run.url} is missing or shorter than its index says (items ${from} ` +
+      `to ${to - 1})`,
+  );
+}
+
+/** The default {@linkcode SliceReaderOptions.windowBytes}: 64 MiB. */
+export const SLICE_WINDOW_BYTES = 64 * 1024 * 1024;
+
+/** Options of {@linkcode SliceReader.open}. */
+export interface SliceReaderOptions extends ReadItemsOptions {
+  /**
+   * The items to run (the others are never asked for: on a retried attempt,
+   * those an earlier one ran to a result). @default {every item of the slice}
+   */
+  wanted?: readonly number[];
+  /**
+   * The most bytes of inputs one ranged read fetches (at least one item):
+   * about the most of the slice's inputs held at once.
+   *
+   * @default {67108864}
+   */
+  windowBytes?: number;
+}
+
+/**
+ * A job's slice of items, read as they are asked for: the index entries of
+ * the slice in one ranged read, then its inputs a window at a time (one
+ * ranged read each, the first begun at once), so a slice of large items is
+ * never held whole; each item is let go of once handed out, and read again
+ * if asked for again. A slice within one window is read as
+ * {@linkcode readItems} reads it: two reads, or one beside the index with
+ * `whole`.
+ *
+ * @example Usage
+ * ```ts
+ * import { SliceReader, writePayload } from "@cloudknot/cloudknot/job";
+ * import { LocalStore } from "@cloudknot/cloudknot/store";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const run = new LocalStore(dir);
+ * await writePayload(run, [new Uint8Array([7]), new Uint8Array([8, 9])], { version: 1, runId: "r", knot: "k", count: 2, starmap: false, createdAt: 0, attempts: 1 });
+ * const slice = await SliceReader.open(run, 0, 2);
+ * console.log(await slice.read([1])); // [ Uint8Array(2) [ 8, 9 ] ]
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class SliceReader {
+  #run: ObjectStore;
+  #from: number;
+  #spans: { offset: number; length: number }[];
+  #wanted: Set<number> | undefined;
+  #window: number;
+  #held = new Map<number, Uint8Array>();
+  #reading: Promise<void> = Promise.resolve();
+
+  private constructor(
+    run: ObjectStore,
+    from: number,
+    spans: { offset: number; length: number }[],
+    options: SliceReaderOptions,
+  ) {
+    this.#run = run;
+    this.#from = from;
+    this.#spans = spans;
+    this.#wanted = options.wanted !== undefined ? new Set(options.wanted) : undefined;
+    this.#window = options.windowBytes ?? SLICE_WINDOW_BYTES;
   }
-  return spans.map((s) => bytes.subarray(s.offset - start, s.offset - start + s.length));
+
+  /**
+   * Reads the slice's index entries and begins reading its first window.
+   *
+   * @param run The store rooted at the run.
+   * @param from The first item.
+   * @param to One past the last item.
+   * @param options `whole`, the items wanted and the window.
+   * @returns The reader.
+   */
+  static async open(
+    run: ObjectStore,
+    from: number,
+    to: number,
+    options: SliceReaderOptions = {},
+  ): Promise<SliceReader> {
+    // Sent before the index is read, so both are in flight at once.
+    const whole = options.whole ? run.get(RUN_KEYS.inputs) : undefined;
+    whole?.catch(() => {});
+    const reader = new SliceReader(run, from, await readSpans(run, from, to), options);
+    const first = options.wanted?.[0] ?? from;
+    reader.#reading = whole !== undefined
+      ? whole.then((bytes) => reader.#keep(first, to, bytes, 0))
+      : reader.#fetch(first);
+    reader.#reading.catch(() => {});
+    return reader;
+  }
+
+  /**
+   * The encoded bytes of some items of the slice, in the order asked.
+   *
+   * @param indices The items.
+   * @returns Their bytes.
+   */
+  async read(indices: readonly number[]): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    for (const index of indices) {
+      if (!this.#held.has(index)) {
+        // After the read under way (which may bring it), one at a time.
+        const fetching = this.#reading.catch(() => {}).then(() => {
+          if (!this.#held.has(index)) return this.#fetch(index);
+        });
+        this.#reading = fetching;
+        await fetching;
+      }
+      let bytes = this.#held.get(index);
+      // Asked again after it was handed out: read on its own.
+      if (bytes === undefined) {
+        await this.#fetch(index, true);
+        bytes = this.#held.get(index)!;
+      }
+      this.#held.delete(index);
+      out.push(bytes);
+    }
+    return out;
+  }
+
+  /** Reads the window of items that begins at `index` (only it, with `alone`). */
+  async #fetch(index: number, alone = false): Promise<void> {
+    const spans = this.#spans;
+    const k = index - this.#from;
+    if (spans[k] === undefined) {
+      throw new PayloadError(`Item ${index} is not in the slice read from ${this.#run.url}`);
+    }
+    const start = spans[k]!.offset;
+    let end = k + 1;
+    while (
+      !alone && end < spans.length &&
+      spans[end]!.offset + spans[end]!.length - start <= this.#window
+    ) end++;
+    const length = spans[end - 1]!.offset + spans[end - 1]!.length - start;
+    const bytes = length === 0
+      ? new Uint8Array()
+      : await this.#run.get(RUN_KEYS.inputs, { range: { offset: start, length } });
+    if (bytes === undefined || bytes.byteLength !== length) {
+      throw shortInputs(this.#run, index, this.#from + end);
+    }
+    this.#keep(index, this.#from + end, bytes, start, alone);
+  }
+
+  /** Holds the wanted items of `from` to `to - 1`, out of bytes that begin at `start`. */
+  #keep(from: number, to: number, bytes: Uint8Array | undefined, start: number, all = false) {
+    for (let index = from; index < to; index++) {
+      if (!all && this.#wanted !== undefined && !this.#wanted.has(index)) continue;
+      const span = this.#spans[index - this.#from]!;
+      const at = span.offset - start;
+      if (bytes === undefined || at + span.length > bytes.byteLength) {
+        throw shortInputs(this.#run, from, to);
+      }
+      this.#held.set(index, bytes.subarray(at, at + span.length));
+    }
+  }
 }
 
 /**

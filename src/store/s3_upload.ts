@@ -18,6 +18,10 @@ export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const DEFAULT_MULTIPART_THRESHOLD = 16 * 1024 * 1024;
 /** The default part size of multipart uploads. */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/** The most parts S3 takes in one multipart upload. */
+export const MAX_PARTS = 10_000;
+/** The largest part S3 takes. */
+export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
 
 /** A body {@linkcode uploadObject} accepts. */
 export type UploadBody = string | Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
@@ -42,6 +46,16 @@ export interface UploadOptions extends CallOptions {
    * @default {8388608}
    */
   partSize?: number;
+  /**
+   * The most parts an upload may have (S3's limit; lower only to test). The
+   * parts grow so that this many hold any object S3 takes: `partSize` for
+   * the first tenth of them, then twice as large for each tenth after (at
+   * most 5 GiB), so 10,000 parts of 8 MiB hold 8 TiB where parts of one
+   * size would stop at 78 GiB.
+   *
+   * @default {10000}
+   */
+  maxParts?: number;
 }
 
 /**
@@ -60,7 +74,7 @@ export async function uploadObject(
   input: UploadRequest,
   options: UploadOptions = {},
 ): Promise<PutObjectResponse> {
-  const { multipartThreshold, partSize: size, ...callOptions } = options;
+  const { multipartThreshold, partSize: size, maxParts: most, ...callOptions } = options;
   const threshold = multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
   const partSize = size ?? DEFAULT_PART_SIZE;
   if (partSize < MIN_PART_SIZE) {
@@ -68,13 +82,20 @@ export async function uploadObject(
       `partSize must be at least ${MIN_PART_SIZE} bytes (5 MiB), got ${partSize}`,
     );
   }
+  const maxParts = most ?? MAX_PARTS;
+  if (!Number.isInteger(maxParts) || maxParts < 1 || maxParts > MAX_PARTS) {
+    throw new CloudknotInputError(
+      `maxParts must be an integer from 1 to ${MAX_PARTS}, got ${maxParts}`,
+    );
+  }
+  const sizeOf = partSizes(partSize, maxParts);
   const body = input.Body;
   if (typeof body === "string" || body instanceof Uint8Array) {
     const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
     if (bytes.byteLength <= threshold) {
       return await s3.putObject({ ...input, Body: bytes }, callOptions);
     }
-    return await putMultipart(s3, input, chunksOf(bytes, partSize), callOptions);
+    return await putMultipart(s3, input, chunksOf(bytes, sizeOf), callOptions);
   }
   const head = await readAll(body, threshold);
   if (head.done) {
@@ -83,7 +104,7 @@ export async function uploadObject(
   return await putMultipart(
     s3,
     input,
-    streamParts(head.chunks, head.reader, partSize),
+    streamParts(head.chunks, head.reader, sizeOf),
     callOptions,
   );
 }
@@ -165,18 +186,30 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/**
+ * The size of each part of an upload, by its number (from 1): `partSize` for
+ * the first tenth of `maxParts`, twice that for the next tenth, and so on,
+ * at most 5 GiB.
+ */
+function partSizes(partSize: number, maxParts: number): (part: number) => number {
+  const tenth = Math.max(1, Math.floor(maxParts / 10));
+  return (part) => Math.min(MAX_PART_SIZE, partSize * 2 ** Math.floor((part - 1) / tenth));
+}
+
 function* chunksOf(
   bytes: Uint8Array<ArrayBuffer>,
-  size: number,
+  sizeOf: (part: number) => number,
 ): Generator<Uint8Array<ArrayBuffer>> {
-  for (let offset = 0; offset < bytes.byteLength; offset += size) {
-    yield bytes.subarray(offset, Math.min(offset + size, bytes.byteLength));
+  for (let offset = 0, part = 1; offset < bytes.byteLength; part++) {
+    const end = Math.min(offset + sizeOf(part), bytes.byteLength);
+    yield bytes.subarray(offset, end);
+    offset = end;
   }
 }
 
 /**
- * Cuts a stream into parts of `size` bytes (the last one shorter) as it is
- * read. The pieces read are kept as they are until a part is full, then
+ * Cuts a stream into parts of `sizeOf(n)` bytes (the last one shorter) as it
+ * is read. The pieces read are kept as they are until a part is full, then
  * copied once into it: each byte is copied once, however the pieces are cut
  * (gathering everything pending into one buffer for every part copied the
  * rest of a large piece again for each part cut from it).
@@ -184,13 +217,14 @@ function* chunksOf(
 async function* streamParts(
   head: Uint8Array[],
   reader: ReadableStreamDefaultReader<Uint8Array>,
-  size: number,
+  sizeOf: (part: number) => number,
 ): AsyncGenerator<Uint8Array<ArrayBuffer>> {
   const pending: Uint8Array[] = [...head];
   let pendingSize = head.reduce((n, c) => n + c.byteLength, 0);
   let finished = false;
   try {
-    while (!finished || pendingSize > 0) {
+    for (let number = 1; !finished || pendingSize > 0; number++) {
+      const size = sizeOf(number);
       while (!finished && pendingSize < size) {
         const { value, done } = await reader.read();
         if (done) finished = true;

@@ -436,6 +436,34 @@ Deno.test("batch: a job goes SUBMITTED to SUCCEEDED with attempts, exit code, lo
   });
 });
 
+Deno.test("batch: a job whose overrides pass ECS's 8,192 characters fails without starting, with the reason users see", async () => {
+  await withBatch(async (emu, client, seen) => {
+    const s = await setupBatch(emu, { command: ["exit", "0"] });
+    const submit = (value: string) =>
+      client.send(
+        new B.SubmitJobCommand({
+          jobName: "big-env",
+          jobQueue: s.queue,
+          jobDefinition: s.jobDefinition,
+          containerOverrides: { environment: [{ name: "CONFIG", value }] },
+        }),
+      );
+    const long = await submit("x".repeat(8200));
+    const failed = await waitStatus(client, long.jobId!, ["SUCCEEDED", "FAILED"]);
+    assert.equal(failed.status, "FAILED");
+    assert.equal(failed.statusReason, "Container Overrides length must be at most 8192");
+    assert.equal(failed.attempts!.at(-1)!.container!.exitCode, undefined);
+    assert.equal(seen.length, 0);
+    // Within them (with the variables Batch adds), it runs.
+    const fits = await submit("x".repeat(7500));
+    assert.equal(
+      (await waitStatus(client, fits.jobId!, ["SUCCEEDED", "FAILED"])).status,
+      "SUCCEEDED",
+    );
+    assert.equal(seen.length, 1);
+  });
+});
+
 Deno.test("batch: array jobs keep a status summary and give children their index", async () => {
   await withBatch(async (emu, client, seen) => {
     const s = await setupBatch(emu, { command: ["fail-index", "2"] });

@@ -466,6 +466,39 @@ Deno.test("sdk fidelity: S3 objects, ranges, listing, multipart, configuration a
       }),
     );
 
+    // User metadata is limited to 2 KB: the bytes of every key (without
+    // `x-amz-meta-`) and value, added up.
+    const fits = { note: "x".repeat(2048 - "note".length) };
+    await s3.send(
+      new S.PutObjectCommand({ Bucket: "ck-bucket", Key: "m", Body: "", Metadata: fits }),
+    );
+    const kept = await s3.send(new S.HeadObjectCommand({ Bucket: "ck-bucket", Key: "m" }));
+    assert.equal(kept.Metadata!.note!.length, 2044);
+    const over = { note: "x".repeat(2045) };
+    for (
+      const tooLarge of [
+        new S.PutObjectCommand({ Bucket: "ck-bucket", Key: "m2", Body: "", Metadata: over }),
+        new S.CreateMultipartUploadCommand({ Bucket: "ck-bucket", Key: "m2", Metadata: over }),
+        new S.CopyObjectCommand({
+          Bucket: "ck-bucket",
+          Key: "m2",
+          CopySource: "ck-bucket/m",
+          MetadataDirective: "REPLACE",
+          Metadata: over,
+        }),
+      ]
+    ) {
+      // deno-lint-ignore no-explicit-any
+      const e = await rejects(s3.send(tooLarge as any));
+      assert.equal(e.name, "MetadataTooLarge");
+      assert.equal(e.message, "Your metadata headers exceed the maximum allowed metadata size");
+      assert.equal(
+        (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
+        400,
+      );
+    }
+    assert.equal(emu.s3.buckets.get("ck-bucket")!.objects.has("m2"), false);
+
     await s3.send(
       new S.PutBucketEncryptionCommand({
         Bucket: "ck-bucket",

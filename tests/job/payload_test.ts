@@ -7,6 +7,7 @@ import {
   readItem,
   readItems,
   readManifest,
+  SliceReader,
   writePayload,
 } from "../../src/job/mod.ts";
 import { LocalStore } from "../../src/store/mod.ts";
@@ -85,6 +86,48 @@ Deno.test("a slice read with whole reads the whole inputs object and gives the s
       /shorter than its index says \(items 3 to 4\)/,
     );
     await assert.rejects(() => readItems(new LocalStore(dir), 0, 6, { whole: true }), PayloadError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a slice larger than its window is read a window at a time as its items are asked for, and none is held once handed out", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Ten items of 100 bytes; a window of 250 bytes holds two of them.
+    const items = Array.from({ length: 10 }, (_, i) => new Uint8Array(100).fill(i));
+    await writePayload(new LocalStore(dir), items, {
+      version: 1,
+      runId: "r",
+      knot: "k",
+      count: 10,
+      starmap: false,
+      createdAt: 0,
+      attempts: 1,
+    });
+    const reads: { key: string; length?: number }[] = [];
+    const store = new LocalStore(dir);
+    const get = store.get.bind(store);
+    store.get = (key, options) => {
+      reads.push({ key, ...(options?.range ? { length: options.range.length } : {}) });
+      return get(key, options);
+    };
+    const slice = await SliceReader.open(store, 1, 9, { windowBytes: 250 });
+    assert.deepEqual(await slice.read([1, 2]), items.slice(1, 3));
+    assert.deepEqual(await slice.read([3]), items.slice(3, 4));
+    assert.deepEqual(await slice.read([4, 5, 6, 7, 8]), items.slice(4, 9));
+    const inputs = reads.filter((r) => r.key === "inputs");
+    // The index once, then a window of two items at a time: never the slice's 800 bytes at once.
+    assert.deepEqual(reads.filter((r) => r.key === "index"), [{ key: "index", length: 128 }]);
+    assert.deepEqual(inputs.map((r) => r.length), [200, 200, 200, 200]);
+    // An item asked for again (a worker that died before running it) is read again.
+    assert.deepEqual(await slice.read([2]), items.slice(2, 3));
+    assert.equal(reads.at(-1)!.length, 200);
+    // A retried attempt's slice holds only the items it runs.
+    reads.length = 0;
+    const retried = await SliceReader.open(store, 2, 9, { wanted: [2, 5, 8] });
+    assert.deepEqual(await retried.read([2, 5, 8]), [items[2], items[5], items[8]]);
+    assert.deepEqual(reads.map((r) => r.key), ["index", "inputs"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import type { S3Objects } from "../../src/aws/services/s3.ts";
 import { uploadObject } from "../../src/store/s3_upload.ts";
+import { startEmulator } from "../emulator/mod.ts";
+import { sessionFor } from "../support/aws_session.ts";
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
@@ -136,4 +138,35 @@ Deno.test("a stream's bytes are copied once on their way into its parts, however
   }
   assert.equal(parts.reduce((n, p) => n + p.byteLength, 0), total);
   assert.ok(copied <= total, `${copied} bytes copied for ${total} bytes uploaded`);
+});
+
+Deno.test("a stream longer than S3's 10,000 parts of the part size allow goes up whole: its parts grow as it goes", async () => {
+  // S3 takes parts 1 to 10,000 (8 MiB parts: 78 GiB at most); `maxParts`
+  // lowers that limit here, so that 13 parts' worth of bytes must fit in 4.
+  const emu = await startEmulator({ realism: false });
+  try {
+    const session = await sessionFor(emu);
+    await session.s3.createBucket({ Bucket: "parts" });
+    const pieces = piecesOf(Array(13).fill(PART));
+    const whole = joined(pieces) as Uint8Array<ArrayBuffer>;
+    await uploadObject(session.s3, { Bucket: "parts", Key: "k", Body: streamOf(pieces) }, {
+      multipartThreshold: 0,
+      partSize: PART,
+      maxParts: 4,
+    });
+    const parts = emu.requests.filter({ service: "s3", operation: "UploadPart" });
+    assert.ok(parts.length <= 4, `${parts.length} parts`);
+    assert.deepEqual(emu.s3.buckets.get("parts")!.objects.get("k")!.body, whole);
+    // A byte array too large for them goes up the same way.
+    emu.requests.clear();
+    await uploadObject(session.s3, { Bucket: "parts", Key: "a", Body: whole }, {
+      multipartThreshold: 0,
+      partSize: PART,
+      maxParts: 4,
+    });
+    assert.ok(emu.requests.filter({ service: "s3", operation: "UploadPart" }).length <= 4);
+    assert.deepEqual(emu.s3.buckets.get("parts")!.objects.get("a")!.body, whole);
+  } finally {
+    await emu.close();
+  }
 });

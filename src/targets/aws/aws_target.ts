@@ -440,12 +440,17 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         await store.delete(RUN_KEYS.inputs);
         return await empty();
       }
+      // The manifest rides on the index when it fits S3's 2 KB of metadata;
+      // a larger one (a long env, a retry of many items) is written as the
+      // run's run.json first, without jobs, before any job is submitted.
+      const meta = metadataJson(manifest);
       await store.put(RUN_KEYS.index, uploaded.index, {
-        metadata: { [MANIFEST_METADATA_KEY]: JSON.stringify(manifest) },
+        ...(meta !== undefined ? { metadata: { [MANIFEST_METADATA_KEY]: meta } } : {}),
       });
+      if (meta === undefined) await writeManifest(store, manifest);
     } catch (e) {
-      // Nothing was submitted: the run's inputs must not outlive it.
-      await store.delete([RUN_KEYS.inputs, RUN_KEYS.index]).catch(() => {});
+      // Nothing was submitted: the run's data must not outlive it.
+      await store.delete([RUN_KEYS.inputs, RUN_KEYS.index, RUN_KEYS.manifest]).catch(() => {});
       throw e;
     }
     const jobs = await this.#submit(runId, store.url, plan, request, slicing, uploaded.bytes);
@@ -867,6 +872,22 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       if (own !== undefined) yield own;
     }
   }
+}
+
+/** The most bytes of user metadata S3 keeps on an object (its keys and values added up). */
+const METADATA_MAX_BYTES = 2048;
+
+/**
+ * A run's manifest as the value of its index's metadata, in ASCII (a
+ * header carries no other characters: the rest are escaped as JSON allows),
+ * or `undefined` when it does not fit S3's 2 KB of metadata.
+ */
+function metadataJson(manifest: RunManifest): string | undefined {
+  const json = JSON.stringify(manifest).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return MANIFEST_METADATA_KEY.length + json.length <= METADATA_MAX_BYTES ? json : undefined;
 }
 
 /** The items no job runs. */

@@ -184,6 +184,8 @@ export interface Job {
   parameters: Record<string, string>;
   /** The resolved container (definition merged with overrides). */
   container: Json;
+  /** The submission's `containerOverrides` command and environment, which ECS gets as the task's overrides. */
+  overrides: { command?: string[]; environment: { name: string; value: string }[] };
   /** The retry strategy. */
   retryStrategy?: { attempts?: number; evaluateOnExit?: Json[] };
   /** The timeout. */
@@ -1475,6 +1477,10 @@ export class BatchService implements ModeledService {
       deps,
       parameters,
       container,
+      overrides: {
+        ...(ov.command !== undefined ? { command: ov.command as string[] } : {}),
+        environment: (ov.environment as { name: string; value: string }[] | undefined) ?? [],
+      },
       retryStrategy,
       timeout,
       tags,
@@ -1990,6 +1996,14 @@ export class BatchService implements ModeledService {
     let result: JobRunResult;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
+      // ECS takes 8,192 characters of a task's overrides, JSON included
+      // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html):
+      // the job's command and environment overrides with the variables Batch
+      // adds. Past them the task is not started, in the words users report
+      // (ASFHyP3/hyp3#3041).
+      if (overridesLength(j, env) > ECS_OVERRIDES_MAX) {
+        throw new StartError(OVERRIDES_TOO_LONG);
+      }
       // ECS's words when it cannot assume a task's role (pulumi/pulumi-awsx#927,
       // telia-oss/terraform-aws-ecs-fargate#58): a role without the trust,
       // or, with IAM's eventual consistency, one created or changed a moment ago.
@@ -2089,7 +2103,9 @@ export class BatchService implements ModeledService {
       const reason = e instanceof StartError
         ? e.message
         : `CannotStartContainerError: ${e instanceof Error ? e.message : String(e)}`;
-      result = { reason, statusReason: "Task failed to start" };
+      result = reason === OVERRIDES_TOO_LONG
+        ? { statusReason: reason }
+        : { reason, statusReason: "Task failed to start" };
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
@@ -2158,6 +2174,24 @@ export class BatchService implements ModeledService {
 }
 
 class StartError extends Error {}
+
+/** The most characters ECS takes in a task's overrides. */
+const ECS_OVERRIDES_MAX = 8192;
+/** The status reason of a job whose task's overrides are longer. */
+const OVERRIDES_TOO_LONG = "Container Overrides length must be at most 8192";
+
+/** The length of the overrides ECS gets for an attempt: the submission's, and the variables Batch adds. */
+function overridesLength(j: Job, env: Record<string, string>): number {
+  const batch = Object.entries(env).filter(([name]) => name.startsWith("AWS_BATCH_"))
+    .map(([name, value]) => ({ name, value }));
+  return JSON.stringify({
+    containerOverrides: [{
+      name: "default",
+      ...(j.overrides.command !== undefined ? { command: j.overrides.command } : {}),
+      environment: [...j.overrides.environment, ...batch],
+    }],
+  }).length;
+}
 
 // deno-lint-ignore no-explicit-any
 function checkTimeLimitActions(actions: any): JobStateTimeLimitAction[] {

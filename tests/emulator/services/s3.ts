@@ -145,6 +145,8 @@ interface Upload {
 
 const NS = "http://s3.amazonaws.com/doc/2006-03-01/";
 const MIN_PART = 5 * 1024 * 1024;
+/** The most bytes of user metadata an object may have (keys and values). */
+const METADATA_MAX_BYTES = 2048;
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 function noBucket(name: string): ServiceError {
@@ -929,9 +931,28 @@ export class S3Service implements RoutedService {
     return o;
   }
 
+  /**
+   * A request's user metadata. S3 limits it to 2 KB, the bytes of every key
+   * (without `x-amz-meta-`) and value added up
+   * (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html>),
+   * and refuses more with 400 `MetadataTooLarge`. A header value holds one
+   * byte per character here, as it came on the wire.
+   */
   #meta(h: Headers): Record<string, string> {
     const m: Record<string, string> = {};
-    for (const [k, v] of h) if (k.startsWith("x-amz-meta-")) m[k.slice(11)] = v;
+    let bytes = 0;
+    for (const [k, v] of h) {
+      if (!k.startsWith("x-amz-meta-")) continue;
+      m[k.slice(11)] = v;
+      bytes += k.length - 11 + v.length;
+    }
+    if (bytes > METADATA_MAX_BYTES) {
+      throw new ServiceError(
+        "MetadataTooLarge",
+        "Your metadata headers exceed the maximum allowed metadata size",
+        400,
+      );
+    }
     return m;
   }
 

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { CloudknotInputError } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
+import { ENV_MAX_CHARS } from "../../../src/targets/aws/batch/command.ts";
 import { job, startTestBed } from "./helpers.ts";
 
 Deno.test("AWS target: a logLagMs that is not a finite number of 0 or more is refused, naming the option, with zero mutating requests", async () => {
@@ -62,6 +63,48 @@ Deno.test("AWS target: a map whose env sets the AWS credentials, endpoint or reg
       env: { AWS_BUCKET_OF_MINE: "b" },
     });
     await run.done;
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: a map whose env passes what ECS lets a job's overrides carry is refused, saying how large it is and what to do, with zero mutating requests", async () => {
+  // ECS takes 8,192 characters of container overrides per task: a job whose
+  // env passes them fails to start ("Container Overrides length must be at
+  // most 8192"), after every input was uploaded.
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    emu.requests.clear();
+    const target = bed.target();
+    const env = { CONFIG: "x".repeat(7000), MODE: "fast" };
+    for (const dryRun of [false, true]) {
+      await assert.rejects(
+        async () => {
+          const request = { items: encodeItems([2]), starmap: false, env };
+          if (dryRun) await target.plan(request);
+          else await (await target.map(request)).done;
+        },
+        (e) =>
+          e instanceof CloudknotInputError && e.field === "env" &&
+          /^env is 7,0\d\d characters as AWS Batch passes it to a job, more than the 6,144 /.test(
+            e.message,
+          ) && /put them in S3 and pass their location/.test(e.message),
+        dryRun ? "dry run" : "map",
+      );
+    }
+    assert.deepEqual(emu.mutatingRequests(), []);
+    // The largest env taken leaves room for the command and the variables
+    // cloudknot and Batch add: its jobs start (the emulator models ECS's limit).
+    const largest = {
+      CONFIG: "x".repeat(ENV_MAX_CHARS - '[{"name":"CONFIG","value":""}]CONFIG'.length),
+    };
+    const run = await target.map<number>({
+      items: encodeItems([3, 4]),
+      starmap: false,
+      env: largest,
+    });
+    assert.deepEqual(await run.results(), [9, 16]);
   } finally {
     await bed.close();
   }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { encodeInputs } from "../../../src/job/inputs.ts";
-import { job, jobsNamed, startTestBed } from "./helpers.ts";
+import { inlineJobRunner, job, jobsNamed, startTestBed } from "./helpers.ts";
 
 /** Items of 1 MiB: 17 fill the first 16 MiB the upload reads before its first part. */
 const ITEM = 1024 * 1024;
@@ -258,6 +258,80 @@ Deno.test("AWS target: chunks that hold no items midway are skipped and every it
       .find(([key]) => key.endsWith(`/runs/${run.runId}/index`))?.[1];
     assert.equal(index?.body.byteLength, 3 * 16);
     assert.deepEqual(await run.results(), [1, 4, 9]);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: a run whose manifest passes S3's 2 KB of object metadata (a large or non-ASCII env, a retry of many items) is recorded in run.json before any job is submitted", async (t) => {
+  // The children run in this process: the test is about what map() writes.
+  const bed = await startTestBed(job, { emulator: { runner: inlineJobRunner(job) } });
+  const { emu } = bed;
+  const object = (key: string) => emu.s3.buckets.get(bed.resources.bucket)!.objects.get(key);
+  /** The first write of a run's run.json, and its first SubmitJob, in the emulator's log. */
+  const order = (runId: string) => {
+    const put = emu.requests.filter({ service: "s3", operation: "PutObject" })
+      .find((e) => e.params.Key === `cloudknot/squares/runs/${runId}/run.json`);
+    const submit = emu.requests.filter({ service: "batch", operation: "SubmitJob" })
+      .find((e) => String(e.params.jobName).includes(runId));
+    return { put: put?.seq ?? Infinity, submit: submit?.seq ?? -Infinity };
+  };
+  try {
+    await t.step("an env of 3 KB with accented and CJK values", async () => {
+      const env = { NOTE: "x".repeat(3000), GREETING: "grüße, 日本" };
+      const run = await bed.target().map<number>({
+        items: encodeItems([1, 2, 3]),
+        starmap: false,
+        env,
+      });
+      const { put, submit } = order(run.runId);
+      assert.ok(put < submit, "run.json was written before the first SubmitJob");
+      assert.deepEqual(await run.results(), [1, 4, 9]);
+      // Another process finds the run, and what a retry of it needs.
+      const runs = await bed.target().runs();
+      assert.deepEqual(runs.find((m) => m.runId === run.runId)?.env, env);
+      assert.deepEqual(await (await bed.target().collect<number>(run.runId)).results(), [1, 4, 9]);
+      const index = object(`cloudknot/squares/runs/${run.runId}/index`)!;
+      assert.deepEqual(index.metadata, {});
+    });
+
+    await t.step(
+      "a small env with accented and CJK values rides on the index, escaped",
+      async () => {
+        const env = { GREETING: "grüße, 日本" };
+        const run = await bed.target().map<number>({
+          items: encodeItems([4, 5]),
+          starmap: false,
+          env,
+        });
+        assert.deepEqual(await run.results(), [16, 25]);
+        const index = object(`cloudknot/squares/runs/${run.runId}/index`)!;
+        assert.match(index.metadata["cloudknot-run"]!, /gr\\u00fc\\u00dfe, \\u65e5\\u672c/);
+        const runs = await bed.target().runs();
+        assert.deepEqual(runs.find((m) => m.runId === run.runId)?.env, env);
+      },
+    );
+
+    await t.step("a retry of 500 failed items of 1,000", async () => {
+      const items = Array.from({ length: 1000 }, (_, i) => (i % 2 ? { throw: i } : i));
+      const run = await bed.target().map<unknown>({
+        items: encodeItems(items),
+        starmap: false,
+        env: {},
+      });
+      assert.equal((await run.settled()).filter((s) => s.status === "rejected").length, 500);
+      const retried = await run.retry({ progress: false });
+      const settled = await retried.settled();
+      // Every item ran again and failed as before: the retry was submitted.
+      assert.deepEqual(
+        settled.flatMap((s) => s.status === "rejected" ? [s.reason.kind] : []),
+        Array(500).fill("threw"),
+      );
+      const retry = (await bed.target().runs()).find((m) => m.retryOf?.runId === run.runId)!;
+      assert.equal(retry.retryOf!.items.length, 500);
+      const { put, submit } = order(retry.runId);
+      assert.ok(put < submit, "the retry's run.json was written before its first SubmitJob");
+    });
   } finally {
     await bed.close();
   }

@@ -126,9 +126,28 @@ const RUNTIME_VARIABLES =
   /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|CONFIG_FILE|SHARED_CREDENTIALS_FILE|REGION|DEFAULT_REGION|ROLE_ARN|ROLE_SESSION_NAME|WEB_IDENTITY_TOKEN_FILE|ENDPOINT_URL(_.*)?|CONTAINER_.*|EC2_METADATA_.*)$/;
 
 /**
+ * The most characters a map's `env` may take in a job's container overrides
+ * (as JSON entries, and its names again in `CLOUDKNOT_ENV_NAMES`). ECS takes
+ * 8,192 characters of overrides per task, JSON included
+ * (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html>);
+ * the rest is kept for the job's command, the region and inputs variables
+ * and the variables Batch adds (`AWS_BATCH_JOB_ID`, …). A job past them
+ * fails to start: "Container Overrides length must be at most 8192".
+ */
+export const ENV_MAX_CHARS = 6144;
+
+/** The characters a map's `env` takes in a job's container overrides. */
+function envChars(env: Record<string, string>): number {
+  const entries = Object.entries(env).map(([name, value]) => ({ name, value }));
+  return JSON.stringify(entries).length + Object.keys(env).join(",").length;
+}
+
+/**
  * Checks a map's `env` for a job on AWS Batch: it may not set the variables
  * the job's runtime reads to reach the run's data in S3 (the AWS credentials,
- * profile, endpoint and region), which would make every item fail.
+ * profile, endpoint and region), which would make every item fail, nor be
+ * larger than a job's container overrides can carry
+ * ({@linkcode ENV_MAX_CHARS}), which would stop every job from starting.
  *
  * @example Usage
  * ```ts
@@ -138,7 +157,7 @@ const RUNTIME_VARIABLES =
  * ```
  *
  * @param env The map's environment variables.
- * @throws {CloudknotInputError} For a variable the runtime reads.
+ * @throws {CloudknotInputError} For a variable the runtime reads, or an env too large.
  */
 export function checkJobEnvironment(env: Record<string, string>): void {
   const taken = Object.keys(env).filter((name) => RUNTIME_VARIABLES.test(name));
@@ -147,6 +166,18 @@ export function checkJobEnvironment(env: Record<string, string>): void {
       `env must not set ${taken.join(", ")}: the job reads the run's data in S3 with the job ` +
         `role's credentials in the knot's region, and these would replace them, so every item ` +
         `would fail; give the function its own settings under other names`,
+      { field: "env" },
+    );
+  }
+  const chars = envChars(env);
+  if (chars > ENV_MAX_CHARS) {
+    const n = (x: number) => x.toLocaleString("en-US");
+    throw new CloudknotInputError(
+      `env is ${n(chars)} characters as AWS Batch passes it to a job, more than the ` +
+        `${n(ENV_MAX_CHARS)} a job's container overrides leave for it (ECS takes 8,192 ` +
+        `characters of overrides, which also hold the job's command and the variables ` +
+        `cloudknot and Batch add), so no job could start: pass large settings in the items, ` +
+        `or put them in S3 and pass their location in env`,
       { field: "env" },
     );
   }
