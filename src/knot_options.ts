@@ -109,8 +109,53 @@ const PROGRESS_OPTION_KEYS: Readonly<Record<keyof ProgressOptions, true>> = {
   redrawMs: true,
 };
 
-/** Checks `map()`'s progress options: a typo or a bad interval is an error, not ignored. */
-function validateProgressOptions(progress: ProgressOptions): void {
+/** `true`, `false` or progress options, checked. */
+function validateProgress(progress: unknown, where: string): void {
+  if (
+    progress !== undefined && typeof progress !== "boolean" &&
+    (progress === null || typeof progress !== "object" || Array.isArray(progress))
+  ) {
+    throw new CloudknotInputError(
+      `progress must be true, false or progress options, not ${describeValue(progress)}`,
+      { field: "progress" },
+    );
+  }
+  if (typeof progress === "object") validateProgressOptions(progress as ProgressOptions, where);
+}
+
+/** The options of `knot.collect()`. */
+interface CollectOptions {
+  signal?: AbortSignal;
+  progress?: boolean | ProgressOptions;
+}
+
+const COLLECT_OPTION_KEYS: Readonly<Record<keyof CollectOptions, true>> = {
+  signal: true,
+  progress: true,
+};
+
+/**
+ * Checks the options of `knot.collect()`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * validateCollectOptions({ progress: false }); // passes
+ * validateCollectOptions({ progres: false }); // CloudknotInputError: did you mean "progress"?
+ * ```
+ *
+ * @param options The options.
+ */
+export function validateCollectOptions(options: CollectOptions): void {
+  validateOptionKeys(options, COLLECT_OPTION_KEYS, "collect()");
+  validateOptionType(options, "signal", AbortSignal, "an AbortSignal");
+  validateProgress(options.progress, "collect()");
+}
+
+/**
+ * Checks the progress options of `map()` or `collect()` (`where`): a typo or
+ * a bad interval is an error, not ignored.
+ */
+function validateProgressOptions(progress: ProgressOptions, where = "map()"): void {
   const named = (e: unknown) => {
     if (e instanceof CloudknotInputError && e.field !== undefined) {
       const message = e.message.startsWith(e.field) ? `progress.${e.message}` : e.message;
@@ -119,7 +164,7 @@ function validateProgressOptions(progress: ProgressOptions): void {
     return e;
   };
   try {
-    validateOptionKeys(progress, PROGRESS_OPTION_KEYS, "map()'s progress");
+    validateOptionKeys(progress, PROGRESS_OPTION_KEYS, `${where}'s progress`);
     validateOptionType(progress, "isTerminal", "boolean");
     validateOptionType(progress, "write", "function");
     validateOptionType(progress, "log", "function");
@@ -313,16 +358,7 @@ export function validateMapOptions(
       { field: "jobType" },
     );
   }
-  if (
-    progress !== undefined && typeof progress !== "boolean" &&
-    (progress === null || typeof progress !== "object" || Array.isArray(progress))
-  ) {
-    throw new CloudknotInputError(
-      `progress must be true, false or progress options, not ${describeValue(progress)}`,
-      { field: "progress" },
-    );
-  }
-  if (typeof progress === "object") validateProgressOptions(progress);
+  validateProgress(progress, "map()");
   if (env !== undefined) validateEnv(env);
   const { itemsPerJob } = options;
   if (itemsPerJob !== undefined) {

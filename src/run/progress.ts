@@ -22,7 +22,21 @@ export interface ProgressOptions {
 }
 
 /**
- * Formats a progress line: done, failed, running, rate and ETA.
+ * Where a progress line measures its rate from: a moment, and how many items
+ * were done then.
+ */
+export interface ProgressSince {
+  /** The moment, in epoch milliseconds. */
+  at: number;
+  /** Items done (succeeded or failed) at that moment. */
+  done: number;
+}
+
+/**
+ * Formats a progress line: done, failed, running, rate and ETA. The rate
+ * counts the items done since `since` (by default, the run's start), so a
+ * run picked up part-way (by `collect()` or `retry()`) is not credited with
+ * the items an earlier process finished.
  *
  * @example Usage
  * ```ts
@@ -35,20 +49,27 @@ export interface ProgressOptions {
  *
  * @param run The run.
  * @param now The current time in epoch milliseconds.
+ * @param since Where the rate is measured from. @default {{ at: run.startedAt, done: 0 }}
  * @returns One line.
  */
-export function formatProgress(run: MapRun<unknown>, now: number): string {
+export function formatProgress(
+  run: MapRun<unknown>,
+  now: number,
+  since: ProgressSince = { at: run.startedAt, done: 0 },
+): string {
   const c = run.counts;
   const done = c.succeeded + c.failed;
   const parts = [`${run.knot}: ${done}/${c.total} done`];
   if (c.failed > 0) parts.push(`${c.failed} failed`);
   parts.push(`${c.running} running`);
-  const seconds = ((run.endedAt ?? now) - run.startedAt) / 1000;
-  if (done > 0 && seconds > 0) {
-    const rate = done / seconds;
-    parts.push(`${rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)}/s`);
-    if (done < c.total) parts.push(`ETA ${formatSeconds((c.total - done) / rate)}`);
-    else parts.push(`took ${formatSeconds(seconds)}`);
+  const end = run.endedAt ?? now;
+  const seconds = (end - since.at) / 1000;
+  const rate = done > since.done && seconds > 0 ? (done - since.done) / seconds : undefined;
+  if (rate !== undefined) parts.push(`${rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)}/s`);
+  if (done < c.total) {
+    if (rate !== undefined) parts.push(`ETA ${formatSeconds((c.total - done) / rate)}`);
+  } else if (done > 0) {
+    parts.push(`took ${formatSeconds((end - run.startedAt) / 1000)}`);
   }
   return parts.join(" · ");
 }
@@ -62,7 +83,10 @@ function formatSeconds(s: number): string {
 
 /**
  * Shows a run's progress until it finishes. Returns a function that stops
- * early; it is also stopped when the run finishes.
+ * early; it is also stopped when the run finishes. Its rate counts the items
+ * done while it is shown; a run with items already done (picked up by
+ * `collect()` or `retry()`) gets its first line at once, saying where it
+ * stands.
  *
  * @example Usage
  * ```ts
@@ -89,8 +113,10 @@ export function showProgress(run: MapRun<unknown>, options: ProgressOptions = {}
   });
   const log = options.log ?? ((line: string) => console.error(line));
   let stopped = false;
+  const c = run.counts;
+  const since = { at: Date.now(), done: c.succeeded + c.failed };
   const tick = () => {
-    const line = formatProgress(run, Date.now());
+    const line = formatProgress(run, Date.now(), since);
     if (tty) write(`\r\u001b[K${line}`);
     else log(line);
   };
@@ -108,7 +134,7 @@ export function showProgress(run: MapRun<unknown>, options: ProgressOptions = {}
     stop();
     return stop;
   }
-  if (tty) tick();
+  if (tty || since.done > 0) tick();
   run.done.then(stop);
   return stop;
 }

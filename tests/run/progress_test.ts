@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { CloudknotInputError, Knot, MapRun } from "../../mod.ts";
+import { denoChild } from "../support/deno_child.ts";
 import { rejects } from "../support/rejects.ts";
 import { formatProgress, showProgress } from "../../src/run/mod.ts";
 
@@ -75,7 +77,7 @@ Deno.test("the progress line has the rate and an ETA while running", () => {
   assert.match(line, /^k: 1\/4 done · 1 running · 0\.5\/s · ETA 6\.0s$/);
 });
 
-Deno.test("map() refuses progress options it would ignore or misuse, before running anything", async () => {
+Deno.test("map() and collect() refuse progress options they would ignore or misuse, before running anything", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const knot = await Knot.create({ name: "k", func: (x: number) => x, dir });
@@ -108,7 +110,101 @@ Deno.test("map() refuses progress options it would ignore or misuse, before runn
     assert.deepEqual(await run.results(), [1]);
     await run.done;
     assert.match(lines.at(-1)!, /^k: 1\/1 done/);
+    // collect() checks the same options, in its own words, and shows nothing of a finished run.
+    e = await rejects(knot.collect(run.runId, { progres: false } as never), CloudknotInputError);
+    assert.equal(e.message, `collect() has no option "progres": did you mean "progress"?`);
+    e = await rejects(
+      knot.collect(run.runId, { progress: { interval: 1 } } as never),
+      CloudknotInputError,
+    );
+    assert.equal(
+      e.message,
+      `collect()'s progress has no option "interval": did you mean "intervalMs"?`,
+    );
+    lines.length = 0;
+    const again = await knot.collect(run.runId, {
+      progress: { isTerminal: false, log: (l) => lines.push(l) },
+    });
+    await again.done;
+    assert.deepEqual(lines, []);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a run picked up part-way says where it stands at once, and measures its rate from the items it sees finish", async () => {
+  // Mapped an hour ago by a process that died after 90 of 100 items.
+  const { run, control } = MapRun.create({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 100,
+    attempts: 1,
+  }, { startedAt: Date.now() - 3_600_000 });
+  for (let i = 0; i < 90; i++) control.settle(ok(i));
+  const lines: string[] = [];
+  showProgress(run, { isTerminal: false, log: (l) => lines.push(l), intervalMs: 60_000 });
+  assert.deepEqual(lines, ["k: 90/100 done · 0 running"]);
+  // Two more in the next 2 s: 1/s, not 92 items over an hour.
+  const at = Date.now();
+  control.settle(ok(90));
+  control.settle(ok(91));
+  assert.equal(
+    formatProgress(run, at + 2000, { at, done: 90 }),
+    "k: 92/100 done · 0 running · 1.0/s · ETA 8.0s",
+  );
+  for (let i = 92; i < 100; i++) control.settle(ok(i));
+  await run.done;
+  // The run took the hour since it started.
+  assert.match(lines.at(-1)!, /^k: 100\/100 done · 0 running( · \d+\/s)? · took 1h00m$/);
+});
+
+Deno.test("collect() in a new process shows the progress of a dead process's run as it finishes it, its finished items counted", async () => {
+  const base = await Deno.makeTempDir({ prefix: "cloudknot-collect-progress-" });
+  try {
+    const dir = join(base, "knots");
+    const log = join(base, "executions.log");
+    const client = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../fixtures/resumable_client.ts", import.meta.url).href,
+        dir,
+        log,
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("\n")) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, "the client ended before printing its run's id");
+      out += value;
+    }
+    const executed = async () => (await Deno.readTextFile(log).catch(() => "")).split("\n").length;
+    while (await executed() < 60) await new Promise((r) => setTimeout(r, 20));
+    client.kill("SIGKILL");
+    await client.status;
+    await reader.cancel();
+
+    const collected = await denoChild([
+      "run",
+      "-A",
+      new URL("../fixtures/collect_client.ts", import.meta.url).href,
+      dir,
+      "resumable",
+      out.trim(),
+    ]);
+    assert.equal(collected.code, 0, collected.stderr);
+    assert.equal(collected.stdout.trim(), "300");
+    const lines = collected.stderr.split("\n").filter((l) => l.startsWith("resumable: "));
+    const first = lines[0]?.match(/^resumable: (\d+)\/300 done · \d+ running$/);
+    assert.ok(first, `no first progress line: ${collected.stderr}`);
+    const done = Number(first[1]);
+    assert.ok(done > 0 && done < 300, `${done} items were done`);
+    assert.match(lines.at(-1)!, /^resumable: 300\/300 done · 0 running · [\d.]+\/s · took /);
+  } finally {
+    await Deno.remove(base, { recursive: true });
   }
 });
