@@ -44,8 +44,13 @@ export interface RunCounts {
   running: number;
   /** Items that returned a value. */
   succeeded: number;
-  /** Items that failed for good. */
+  /** Items that failed for good, cancelled ones included. */
   failed: number;
+  /**
+   * Of the failed items, those cancelled (`cancel()`, a `signal`, Ctrl-C, a
+   * clobber, or a job stuck in RUNNABLE too long): they never ran to an end.
+   */
+  cancelled: number;
   /** Attempts that failed and were retried. */
   retried: number;
 }
@@ -243,6 +248,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       running: 0,
       succeeded: 0,
       failed: 0,
+      cancelled: 0,
       retried: 0,
     };
     this.#done = Promise.withResolvers<void>();
@@ -810,6 +816,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       const error = ItemError.fromRecord(record, { attempts: this.attempts });
       this.#status[index] = FAILED;
       this.#counts.failed++;
+      if (record.kind === "cancelled") this.#counts.cancelled++;
       this.#errors.set(index, error);
       d?.reject(error);
     }

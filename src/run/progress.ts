@@ -28,7 +28,7 @@ export interface ProgressOptions {
 export interface ProgressSince {
   /** The moment, in epoch milliseconds. */
   at: number;
-  /** Items done (succeeded or failed) at that moment. */
+  /** Items that ran to an end (succeeded, or failed but not cancelled) at that moment. */
   done: number;
 }
 
@@ -60,11 +60,14 @@ export function formatProgress(
   const c = run.counts;
   const done = c.succeeded + c.failed;
   const parts = [`${run.knot}: ${done}/${c.total} done`];
-  if (c.failed > 0) parts.push(`${c.failed} failed`);
+  if (c.failed > c.cancelled) parts.push(`${c.failed - c.cancelled} failed`);
+  if (c.cancelled > 0) parts.push(`${c.cancelled} cancelled`);
   parts.push(`${c.running} running`);
   const end = run.endedAt ?? now;
   const seconds = (end - since.at) / 1000;
-  const rate = done > since.done && seconds > 0 ? (done - since.done) / seconds : undefined;
+  // Cancelled items never ran: they are not part of the rate.
+  const ran = ranToEnd(run);
+  const rate = ran > since.done && seconds > 0 ? (ran - since.done) / seconds : undefined;
   if (rate !== undefined) parts.push(`${rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)}/s`);
   if (done < c.total) {
     if (rate !== undefined) parts.push(`ETA ${formatSeconds((c.total - done) / rate)}`);
@@ -72,6 +75,12 @@ export function formatProgress(
     parts.push(`took ${formatSeconds((end - run.startedAt) / 1000)}`);
   }
   return parts.join(" · ");
+}
+
+/** Items that ran to an end: succeeded, or failed but not cancelled. */
+function ranToEnd(run: MapRun<unknown>): number {
+  const c = run.counts;
+  return c.succeeded + c.failed - c.cancelled;
 }
 
 function formatSeconds(s: number): string {
@@ -114,7 +123,7 @@ export function showProgress(run: MapRun<unknown>, options: ProgressOptions = {}
   const log = options.log ?? ((line: string) => console.error(line));
   let stopped = false;
   const c = run.counts;
-  const since = { at: Date.now(), done: c.succeeded + c.failed };
+  const since = { at: Date.now(), done: ranToEnd(run) };
   const tick = () => {
     const line = formatProgress(run, Date.now(), since);
     if (tty) write(`\r\u001b[K${line}`);
@@ -134,7 +143,7 @@ export function showProgress(run: MapRun<unknown>, options: ProgressOptions = {}
     stop();
     return stop;
   }
-  if (tty || since.done > 0) tick();
+  if (tty || c.succeeded + c.failed > 0) tick();
   run.done.then(stop);
   return stop;
 }

@@ -192,6 +192,7 @@ Deno.test("jobs shows a run's job view, and its items with --json", async () => 
       running: 0,
       succeeded: 2,
       failed: 1,
+      cancelled: 0,
       retried: 1,
     });
     assert.deepEqual(

@@ -41,6 +41,7 @@ Deno.test("a settled item never settles again and counts stay consistent", async
     running: 0,
     succeeded: 0,
     failed: 0,
+    cancelled: 0,
     retried: 1,
   });
   control.started(0, 2);
@@ -58,6 +59,7 @@ Deno.test("a settled item never settles again and counts stay consistent", async
     running: 0,
     succeeded: 1,
     failed: 1,
+    cancelled: 0,
     retried: 1,
   });
   assert.equal(await run.item(0), 0);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { CloudknotInputError, Knot, MapRun } from "../../mod.ts";
 import { denoChild } from "../support/deno_child.ts";
 import { rejects } from "../support/rejects.ts";
-import { formatProgress, showProgress } from "../../src/run/mod.ts";
+import { formatProgress, showProgress, summarizeRun } from "../../src/run/mod.ts";
 
 function ok(index: number) {
   return {
@@ -207,4 +207,24 @@ Deno.test("collect() in a new process shows the progress of a dead process's run
   } finally {
     await Deno.remove(base, { recursive: true });
   }
+});
+
+Deno.test("a cancelled run's last progress line and summary count its cancelled items apart from its failures", async () => {
+  const { run, control } = MapRun.create({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 4,
+    attempts: 1,
+  });
+  const lines: string[] = [];
+  showProgress(run, { isTerminal: false, log: (l) => lines.push(l), intervalMs: 60_000 });
+  control.settle(ok(0));
+  control.settle({ ...ok(1), status: "error", kind: "threw", error: { name: "E", message: "m" } });
+  control.started(2, 1);
+  await run.cancel("stop");
+  assert.equal(run.counts.failed, 3);
+  assert.equal(run.counts.cancelled, 2);
+  assert.match(lines.at(-1)!, /^k: 4\/4 done · 1 failed · 2 cancelled · 0 running · /);
+  assert.match(summarizeRun(run), /^k run r \(local\): 4\/4 done, 1 failed, 2 cancelled · /);
 });
