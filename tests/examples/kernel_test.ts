@@ -63,6 +63,11 @@ old`,
       assert.equal(outputText(again!.outputs, "stdout").trim(), "1");
       assert.equal(outputText(collected!.outputs, "error"), "");
       assert.equal(outputText(collected!.outputs, "stdout").trim(), "[0,10,20,30,40]");
+      // collect() finishing the dead kernel's run shows its progress in the notebook, as map()
+      // does: at once with the item done before, and a last line.
+      const progress = outputText(collected!.outputs, "stderr");
+      assert.match(progress, /^interrupted: 1\/5 done · \d+ running$/m);
+      assert.match(progress, /^interrupted: 5\/5 done · 0 running · .* · took /m);
       // The item that had finished kept its one attempt.
       assert.match(
         outputText(collected!.outputs, "execute_result"),
