@@ -105,6 +105,7 @@ const PROGRESS_OPTION_KEYS: Readonly<Record<keyof ProgressOptions, true>> = {
   isTerminal: true,
   write: true,
   log: true,
+  display: true,
   intervalMs: true,
   redrawMs: true,
 };
@@ -168,6 +169,7 @@ function validateProgressOptions(progress: ProgressOptions, where = "map()"): vo
     validateOptionType(progress, "isTerminal", "boolean");
     validateOptionType(progress, "write", "function");
     validateOptionType(progress, "log", "function");
+    validateOptionType(progress, "display", "function");
   } catch (e) {
     throw named(e);
   }

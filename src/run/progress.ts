@@ -1,11 +1,13 @@
 /**
- * Progress of a run on stderr: on a terminal, one line redrawn in place;
- * elsewhere (pipes, CI logs, notebooks), plain lines at an interval through
- * `console.error`, which notebooks capture.
+ * Progress of a run: on a terminal, one line on stderr redrawn in place; in a
+ * Jupyter notebook, one display in the cell that started it, updated in
+ * place; elsewhere (pipes, CI logs), plain lines at an interval through
+ * `console.error`.
  *
  * @module
  */
 import type { MapRun } from "./map_run.ts";
+import { inJupyterKernel, showInNotebook } from "../util/jupyter.ts";
 
 /** Options for {@linkcode showProgress}. */
 export interface ProgressOptions {
@@ -15,11 +17,19 @@ export interface ProgressOptions {
   write?: (text: string) => void;
   /** Writes a plain line (default: `console.error`). */
   log?: (line: string) => void;
+  /**
+   * Shows the line in a notebook, `update` replacing the one shown before
+   * (default in a Deno Jupyter kernel, without `log`: one display of the
+   * cell, updated in place with `Deno.jupyter.display`).
+   */
+  display?: (line: string, update: boolean) => void;
   /** Milliseconds between plain lines when not on a terminal. @default {5000} */
   intervalMs?: number;
-  /** Milliseconds between redraws on a terminal. @default {100} */
+  /** Milliseconds between redraws on a terminal (default 100) or in a notebook (default 1000). */
   redrawMs?: number;
 }
+
+let displays = 0;
 
 /**
  * Where a progress line measures its rate from: a moment, and how many items
@@ -92,7 +102,10 @@ function formatSeconds(s: number): string {
 
 /**
  * Shows a run's progress until it finishes. Returns a function that stops
- * early; it is also stopped when the run finishes. Its rate counts the items
+ * early; it is also stopped when the run finishes. In a Deno Jupyter kernel
+ * it is one display in the cell that calls it, updated in place every second,
+ * so a run going on between cells never prints into the cells run later. Its
+ * rate counts the items
  * done while it is shown; a run with items already done (picked up by
  * `collect()` or `retry()`) gets its first line at once, saying where it
  * stands.
@@ -121,17 +134,30 @@ export function showProgress(run: MapRun<unknown>, options: ProgressOptions = {}
     Deno.stderr.writeSync(encoder.encode(text));
   });
   const log = options.log ?? ((line: string) => console.error(line));
+  // In a notebook, lines at an interval would land in whichever cell runs
+  // then, long after the one that mapped: one display is updated instead.
+  const id = `cloudknot-progress-${run.runId}-${++displays}`;
+  const display = tty ? undefined : options.display ??
+    (options.log === undefined && inJupyterKernel()
+      ? (line: string, update: boolean) => showInNotebook(line, id, update)
+      : undefined);
   let stopped = false;
+  let shown = false;
   const c = run.counts;
   const since = { at: Date.now(), done: ranToEnd(run) };
   const tick = () => {
     const line = formatProgress(run, Date.now(), since);
     if (tty) write(`\r\u001b[K${line}`);
+    else if (display) display(line, shown);
     else log(line);
+    shown = true;
   };
-  const timer = run.finished
-    ? undefined
-    : setInterval(tick, tty ? options.redrawMs ?? 100 : options.intervalMs ?? 5000);
+  const every = tty
+    ? options.redrawMs ?? 100
+    : display
+    ? options.redrawMs ?? 1000
+    : options.intervalMs ?? 5000;
+  const timer = run.finished ? undefined : setInterval(tick, every);
   const stop = () => {
     if (stopped) return;
     stopped = true;
@@ -143,7 +169,7 @@ export function showProgress(run: MapRun<unknown>, options: ProgressOptions = {}
     stop();
     return stop;
   }
-  if (tty || c.succeeded + c.failed > 0) tick();
+  if (tty || display || c.succeeded + c.failed > 0) tick();
   run.done.then(stop);
   return stop;
 }

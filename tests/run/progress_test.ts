@@ -99,6 +99,8 @@ Deno.test("map() and collect() refuse progress options they would ignore or misu
     assert.match(e.message, /^progress\.redrawMs must be a positive number of milliseconds/);
     e = await refused({ write: "stderr" });
     assert.equal(e.message, 'progress.write must be a function, not the string "stderr"');
+    e = await refused({ display: true });
+    assert.equal(e.message, "progress.display must be a function, not the boolean true");
     e = await refused({ isTerminal: 1 });
     assert.equal(e.message, "progress.isTerminal must be true or false, not the number 1");
     assert.deepEqual(await knot.runs(), []);
@@ -227,4 +229,33 @@ Deno.test("a cancelled run's last progress line and summary count its cancelled 
   assert.equal(run.counts.cancelled, 2);
   assert.match(lines.at(-1)!, /^k: 4\/4 done · 1 failed · 2 cancelled · 0 running · /);
   assert.match(summarizeRun(run), /^k run r \(local\): 4\/4 done, 1 failed, 2 cancelled · /);
+});
+
+Deno.test("in a notebook progress is one display updated in place, never lines in later cells", async () => {
+  const { run, control } = MapRun.create({
+    knot: "nb",
+    runId: "r",
+    target: "local",
+    total: 2,
+    attempts: 1,
+  });
+  const shown: { line: string; update: boolean }[] = [];
+  const lines: string[] = [];
+  showProgress(run, {
+    isTerminal: false,
+    display: (line, update) => shown.push({ line, update }),
+    redrawMs: 10,
+  });
+  // Shown at once, in the cell that mapped.
+  assert.deepEqual(shown, [{ line: "nb: 0/2 done · 0 running", update: false }]);
+  control.started(0, 1);
+  await new Promise((r) => setTimeout(r, 40));
+  control.settle(ok(0));
+  control.settle(ok(1));
+  await run.done;
+  assert.ok(shown.length >= 3);
+  assert.ok(shown.slice(1).every((s) => s.update), "a display after the first is a new one");
+  assert.ok(shown.some((s) => /1 running/.test(s.line)));
+  assert.match(shown.at(-1)!.line, /^nb: 2\/2 done · 0 running · .*took/);
+  assert.deepEqual(lines, []);
 });
