@@ -8,6 +8,8 @@
  */
 import type { MapRun } from "./map_run.ts";
 import { inJupyterKernel, showInNotebook } from "../util/jupyter.ts";
+import { CloudknotInputError } from "../util/errors.ts";
+import { describeValue, validateOptionKeys, validateOptionType } from "../util/validate.ts";
 
 /** Options for {@linkcode showProgress}. */
 export interface ProgressOptions {
@@ -30,6 +32,78 @@ export interface ProgressOptions {
 }
 
 let displays = 0;
+
+const PROGRESS_OPTION_KEYS: Readonly<Record<keyof ProgressOptions, true>> = {
+  isTerminal: true,
+  write: true,
+  log: true,
+  display: true,
+  intervalMs: true,
+  redrawMs: true,
+};
+
+/**
+ * Checks the `progress` option of `map()`, `collect()` or `retry()`
+ * (`where`): `true`, `false` or progress options; a misspelt key or a bad
+ * interval is an error, not ignored.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateProgress } from "@cloudknot/cloudknot/run";
+ *
+ * validateProgress({ intervalMs: 1000 }, "map()"); // passes
+ * try {
+ *   validateProgress({ interval: 1000 }, "map()");
+ * } catch (e) {
+ *   console.log((e as Error).message); // map()'s progress has no option "interval": did you mean "intervalMs"?
+ * }
+ * ```
+ *
+ * @param progress The option's value.
+ * @param where The call it was given to, for the message.
+ * @throws {CloudknotInputError} Naming the option and what it takes.
+ */
+export function validateProgress(progress: unknown, where: string): void {
+  if (
+    progress !== undefined && typeof progress !== "boolean" &&
+    (progress === null || typeof progress !== "object" || Array.isArray(progress))
+  ) {
+    throw new CloudknotInputError(
+      `progress must be true, false or progress options, not ${describeValue(progress)}`,
+      { field: "progress" },
+    );
+  }
+  if (typeof progress === "object") validateProgressOptions(progress as ProgressOptions, where);
+}
+
+/** Checks progress options given as an object (see {@linkcode validateProgress}). */
+function validateProgressOptions(progress: ProgressOptions, where: string): void {
+  const named = (e: unknown) => {
+    if (e instanceof CloudknotInputError && e.field !== undefined) {
+      const message = e.message.startsWith(e.field) ? `progress.${e.message}` : e.message;
+      return new CloudknotInputError(message, { field: `progress.${e.field}` });
+    }
+    return e;
+  };
+  try {
+    validateOptionKeys(progress, PROGRESS_OPTION_KEYS, `${where}'s progress`);
+    validateOptionType(progress, "isTerminal", "boolean");
+    validateOptionType(progress, "write", "function");
+    validateOptionType(progress, "log", "function");
+    validateOptionType(progress, "display", "function");
+  } catch (e) {
+    throw named(e);
+  }
+  for (const key of ["intervalMs", "redrawMs"] as const) {
+    const ms = progress[key];
+    if (ms !== undefined && !(typeof ms === "number" && Number.isFinite(ms) && ms > 0)) {
+      throw new CloudknotInputError(
+        `progress.${key} must be a positive number of milliseconds, not ${describeValue(ms)}`,
+        { field: `progress.${key}` },
+      );
+    }
+  }
+}
 
 /**
  * Where a progress line measures its rate from: a moment, and how many items

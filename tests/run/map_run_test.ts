@@ -148,3 +148,33 @@ Deno.test("a run and an estimate shown in an array or an object indent their lin
     `{\n  estimate: ${shown.replaceAll("\n", "\n  ")}\n}`,
   );
 });
+
+Deno.test("retry() refuses a misspelt option or progress option before it runs anything", async () => {
+  let resubmits = 0;
+  const { run, control } = MapRun.create<number>({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 1,
+    attempts: 1,
+  }, {
+    resubmit: () => {
+      resubmits++;
+      throw new Error("retried");
+    },
+  });
+  control.settle(record(0, false));
+  await assert.rejects(
+    () => run.retry({ memroy: "double" } as never),
+    /^CloudknotInputError: retry\(\) has no option "memroy": did you mean "memory"\?/,
+  );
+  await assert.rejects(
+    () => run.retry({ progress: { interval: 1000 } } as never),
+    /^CloudknotInputError: retry\(\)'s progress has no option "interval": did you mean "intervalMs"\?/,
+  );
+  await assert.rejects(
+    () => run.retry({ progress: "quiet" } as never),
+    /progress must be true, false or progress options, not the string "quiet"/,
+  );
+  assert.equal(resubmits, 0);
+});
