@@ -117,7 +117,8 @@ export interface ProgressSince {
 }
 
 /**
- * Formats a progress line: done, failed, running, rate and ETA. The rate
+ * Formats a progress line: done, failed, cancelled, running, attempts
+ * retried, rate and ETA. The rate
  * counts the items done since `since` (by default, the run's start), so a
  * run picked up part-way (by `collect()` or `retry()`) is not credited with
  * the items an earlier process finished.
@@ -147,6 +148,8 @@ export function formatProgress(
   if (c.failed > c.cancelled) parts.push(`${c.failed - c.cancelled} failed`);
   if (c.cancelled > 0) parts.push(`${c.cancelled} cancelled`);
   parts.push(`${c.running} running`);
+  // Attempts that failed and will run again: a run whose items keep crashing says so at once.
+  if (c.retried > 0) parts.push(`${c.retried} retried`);
   const end = run.endedAt ?? now;
   const seconds = (end - since.at) / 1000;
   // Cancelled items never ran: they are not part of the rate.

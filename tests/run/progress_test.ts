@@ -259,3 +259,28 @@ Deno.test("in a notebook progress is one display updated in place, never lines i
   assert.match(shown.at(-1)!.line, /^nb: 2\/2 done · 0 running · .*took/);
   assert.deepEqual(lines, []);
 });
+
+Deno.test("the progress line says how many attempts failed and were retried, while the items are still running", () => {
+  const { run, control } = MapRun.create({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 2,
+    attempts: 3,
+  });
+  control.started(0, 1);
+  control.started(1, 1);
+  const crashed = {
+    version: 1 as const,
+    status: "error" as const,
+    kind: "crashed" as const,
+    attempt: 1,
+    jobId: "j",
+    endedAt: Date.now(),
+    error: { name: "E", message: "m" },
+  };
+  control.retrying({ ...crashed, index: 0 });
+  control.retrying({ ...crashed, index: 1 });
+  control.started(0, 2);
+  assert.equal(formatProgress(run, Date.now()), "k: 0/2 done · 1 running · 2 retried");
+});
