@@ -240,6 +240,13 @@ Deno.test("logs prints what items printed, per attempt", async () => {
       outOfRange.stderr,
       /^error: Item 5 is out of range: run \S+ has 1 items \(0 to 0\)$/m,
     );
+    // An attempt the item never had is an error, not an empty output.
+    const noSuchAttempt = await cli(home, ["logs", "flaky", "--item", "0", "--attempt", "3"]);
+    assert.equal(noSuchAttempt.code, 1);
+    assert.match(
+      noSuchAttempt.stderr,
+      /^error: Item 0 of run \S+ ran 2 attempts: --attempt takes 1 to 2$/m,
+    );
     const attemptAlone = await cli(home, ["logs", "flaky", "--attempt", "1"]);
     assert.equal(attemptAlone.code, 2);
     assert.match(attemptAlone.stderr, /^error: --attempt needs --item$/m);
