@@ -178,3 +178,27 @@ Deno.test("retry() refuses a misspelt option or progress option before it runs a
   );
   assert.equal(resubmits, 0);
 });
+
+Deno.test("logs() of an attempt an ended item never ran is a RangeError, not an empty output", async () => {
+  const { run, control } = MapRun.create<number>({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 1,
+    attempts: 3,
+  }, {
+    logs: async function* (_index, attempt) {
+      yield `attempt ${attempt}`;
+    },
+  });
+  control.settle({ ...record(0, true), attempt: 2 });
+  assert.deepEqual(await Array.fromAsync(run.logs(0)), ["attempt 2"]);
+  assert.deepEqual(await Array.fromAsync(run.logs(0, { attempt: 1 })), ["attempt 1"]);
+  for (const attempt of [3, 0, 1.5]) {
+    await assert.rejects(
+      () => Array.fromAsync(run.logs(0, { attempt })),
+      RangeError,
+      "Item 0 ran 2 attempts: attempt takes 1 to 2",
+    );
+  }
+});
