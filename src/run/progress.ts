@@ -25,6 +25,11 @@ export interface ProgressOptions {
    * cell, updated in place with `Deno.jupyter.display`).
    */
   display?: (line: string, update: boolean) => void;
+  /**
+   * The terminal's width in columns, read at each redraw: a longer line is
+   * cut to fit (default: `Deno.consoleSize().columns`).
+   */
+  columns?: () => number;
   /** Milliseconds between plain lines when not on a terminal. @default {5000} */
   intervalMs?: number;
   /** Milliseconds between redraws on a terminal (default 100) or in a notebook (default 1000). */
@@ -38,6 +43,7 @@ const PROGRESS_OPTION_KEYS: Readonly<Record<keyof ProgressOptions, true>> = {
   write: true,
   log: true,
   display: true,
+  columns: true,
   intervalMs: true,
   redrawMs: true,
 };
@@ -91,6 +97,7 @@ function validateProgressOptions(progress: ProgressOptions, where: string): void
     validateOptionType(progress, "write", "function");
     validateOptionType(progress, "log", "function");
     validateOptionType(progress, "display", "function");
+    validateOptionType(progress, "columns", "function");
   } catch (e) {
     throw named(e);
   }
@@ -164,6 +171,27 @@ export function formatProgress(
   return parts.join(" · ");
 }
 
+/** The terminal's width, or no limit when it cannot be read. */
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return Infinity;
+  }
+}
+
+/**
+ * A line that fits in `columns - 1` columns, so the terminal never wraps it
+ * (a wrapped row stays behind at each redraw): without the knot's name
+ * first, then cut with an ellipsis.
+ */
+function fit(line: string, knot: string, columns: number): string {
+  const room = columns - 1;
+  if (!(room > 0) || line.length <= room) return line;
+  const counts = line.slice(knot.length + 2);
+  return counts.length <= room ? counts : `${counts.slice(0, Math.max(0, room - 1))}…`;
+}
+
 /** Items that ran to an end: succeeded, or failed but not cancelled. */
 function ranToEnd(run: MapRun<unknown>): number {
   const c = run.counts;
@@ -218,13 +246,14 @@ export function showProgress(run: MapRun<unknown>, options: ProgressOptions = {}
     (options.log === undefined && inJupyterKernel()
       ? (line: string, update: boolean) => showInNotebook(line, id, update)
       : undefined);
+  const columns = options.columns ?? terminalColumns;
   let stopped = false;
   let shown = false;
   const c = run.counts;
   const since = { at: Date.now(), done: ranToEnd(run) };
   const tick = () => {
     const line = formatProgress(run, Date.now(), since);
-    if (tty) write(`\r\u001b[K${line}`);
+    if (tty) write(`\r\u001b[K${fit(line, run.knot, columns())}`);
     else if (display) display(line, shown);
     else log(line);
     shown = true;

@@ -284,3 +284,29 @@ Deno.test("the progress line says how many attempts failed and were retried, whi
   control.started(0, 2);
   assert.equal(formatProgress(run, Date.now()), "k: 0/2 done · 1 running · 2 retried");
 });
+
+Deno.test("on a terminal narrower than the progress line the line is cut to fit, so a redraw never leaves a wrapped row behind", async () => {
+  const { run, control } = MapRun.create({
+    knot: "a-knot-with-a-rather-long-name",
+    runId: "r",
+    target: "local",
+    total: 2,
+    attempts: 1,
+  });
+  const writes: string[] = [];
+  showProgress(run, {
+    isTerminal: true,
+    write: (t) => writes.push(t),
+    columns: () => 30,
+    redrawMs: 5,
+  });
+  control.started(0, 1);
+  control.settle(ok(0));
+  control.settle(ok(1));
+  await run.done;
+  const lines = writes.filter((w) => w !== "\n").map((w) => w.replace("\r\u001b[K", ""));
+  assert.ok(lines.length >= 2);
+  for (const line of lines) assert.ok(line.length < 30, line);
+  // The counts first: the knot's name goes when the line does not fit.
+  assert.match(lines.at(-1)!, /^2\/2 done · 0 running/);
+});
