@@ -25,6 +25,7 @@ import type { JobsView } from "./targets/aws/batch/jobs_view.ts";
 import type { BatchJob } from "./targets/aws/batch/batch_job.ts";
 import { type ProgressOptions, showProgress } from "./run/progress.ts";
 import {
+  validateCollectOptions,
   validateInputs,
   validateKnotOptions,
   validateMapOptions,
@@ -388,13 +389,29 @@ export class Knot<F extends JobFunction = JobFunction> {
    * Re-opens an earlier run of this knot to collect its results, from any
    * process.
    *
+   * A run that is not finished shows its progress on stderr, as `map()`'s
+   * does: the items done so far counted, the rate and ETA of the rest.
+   *
    * @param runId The run's id, from {@linkcode Knot.runs} or `run.runId`.
-   * @param options `signal` stops waiting.
+   * @param options `signal` stops waiting (or finishing) the run, and the
+   * handle stays unfinished; `progress` as for {@linkcode Knot.map}
+   * (`false` silences it).
    * @returns The run's handle.
    */
-  collect(runId: string, options: { signal?: AbortSignal } = {}): Promise<MapRun<Result<F>>> {
+  async collect(
+    runId: string,
+    options: { signal?: AbortSignal; progress?: boolean | ProgressOptions } = {},
+  ): Promise<MapRun<Result<F>>> {
     this.#checkLive();
-    return this.#target.collect<Result<F>>(runId, options);
+    validateCollectOptions(options);
+    const run = await this.#target.collect<Result<F>>(
+      runId,
+      options.signal !== undefined ? { signal: options.signal } : {},
+    );
+    if (options.progress !== false && !run.finished) {
+      showProgress(run, typeof options.progress === "object" ? options.progress : {});
+    }
+    return run;
   }
 
   /**

@@ -9,7 +9,7 @@
  */
 import { validateFunctionSource } from "./image/docker_image_options.ts";
 import type { KnotOptions, MapOptions, MapPlanOptions } from "./knot.ts";
-import type { ProgressOptions } from "./run/progress.ts";
+import { type ProgressOptions, validateProgress } from "./run/progress.ts";
 import { type Permissions, validatePermissions } from "./job/permissions.ts";
 import { MAX_TIMEOUT_SECONDS } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
@@ -101,40 +101,32 @@ const MAP_OPTION_KEYS: Readonly<Record<keyof MapPlanOptions, true>> = {
   progress: true,
 };
 
-const PROGRESS_OPTION_KEYS: Readonly<Record<keyof ProgressOptions, true>> = {
-  isTerminal: true,
-  write: true,
-  log: true,
-  intervalMs: true,
-  redrawMs: true,
+/** The options of `knot.collect()`. */
+interface CollectOptions {
+  signal?: AbortSignal;
+  progress?: boolean | ProgressOptions;
+}
+
+const COLLECT_OPTION_KEYS: Readonly<Record<keyof CollectOptions, true>> = {
+  signal: true,
+  progress: true,
 };
 
-/** Checks `map()`'s progress options: a typo or a bad interval is an error, not ignored. */
-function validateProgressOptions(progress: ProgressOptions): void {
-  const named = (e: unknown) => {
-    if (e instanceof CloudknotInputError && e.field !== undefined) {
-      const message = e.message.startsWith(e.field) ? `progress.${e.message}` : e.message;
-      return new CloudknotInputError(message, { field: `progress.${e.field}` });
-    }
-    return e;
-  };
-  try {
-    validateOptionKeys(progress, PROGRESS_OPTION_KEYS, "map()'s progress");
-    validateOptionType(progress, "isTerminal", "boolean");
-    validateOptionType(progress, "write", "function");
-    validateOptionType(progress, "log", "function");
-  } catch (e) {
-    throw named(e);
-  }
-  for (const key of ["intervalMs", "redrawMs"] as const) {
-    const ms = progress[key];
-    if (ms !== undefined && !(typeof ms === "number" && Number.isFinite(ms) && ms > 0)) {
-      throw new CloudknotInputError(
-        `progress.${key} must be a positive number of milliseconds, not ${describeValue(ms)}`,
-        { field: `progress.${key}` },
-      );
-    }
-  }
+/**
+ * Checks the options of `knot.collect()`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * validateCollectOptions({ progress: false }); // passes
+ * validateCollectOptions({ progres: false }); // CloudknotInputError: did you mean "progress"?
+ * ```
+ *
+ * @param options The options.
+ */
+export function validateCollectOptions(options: CollectOptions): void {
+  validateOptionKeys(options, COLLECT_OPTION_KEYS, "collect()");
+  validateOptionType(options, "signal", AbortSignal, "an AbortSignal");
+  validateProgress(options.progress, "collect()");
 }
 
 /**
@@ -313,16 +305,7 @@ export function validateMapOptions(
       { field: "jobType" },
     );
   }
-  if (
-    progress !== undefined && typeof progress !== "boolean" &&
-    (progress === null || typeof progress !== "object" || Array.isArray(progress))
-  ) {
-    throw new CloudknotInputError(
-      `progress must be true, false or progress options, not ${describeValue(progress)}`,
-      { field: "progress" },
-    );
-  }
-  if (typeof progress === "object") validateProgressOptions(progress);
+  validateProgress(progress, "map()");
   if (env !== undefined) validateEnv(env);
   const { itemsPerJob } = options;
   if (itemsPerJob !== undefined) {

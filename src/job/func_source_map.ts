@@ -38,6 +38,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 // runtime's graph does not reach this module.
 import { decode, encode, type SourceMapSegment } from "@jridgewell/sourcemap-codec";
 import { sha256Hex } from "../util/sha256.ts";
+import { inJupyterKernel } from "../util/jupyter.ts";
 import { artifactSourceName, type SourceRoots } from "./artifact_sources.ts";
 
 /** A portable source map for a `func` artifact, as {@linkcode funcSourceMap} makes it. */
@@ -147,21 +148,6 @@ export async function funcSourceMap(
 }
 
 /**
- * Whether this process is a `deno jupyter` kernel. The kernel runs its cells
- * through V8's inspector itself, and Deno 2.9.6 panics ("RefCell already
- * borrowed", `libs/core/inspector.rs`) when a cell opens a second session:
- * there, a function is shipped without a map. `Deno.jupyter` exists only in
- * a kernel; elsewhere reading it throws.
- */
-function inJupyterKernel(): boolean {
-  try {
-    return (Deno as { jupyter?: unknown }).jupyter !== undefined;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * Where V8 compiled the function: its script's URL and code, and the offset
  * of the function's text in that code. `undefined` when this process may not
  * use the inspector (it needs `--allow-sys`; asking would prompt), in a
@@ -172,6 +158,9 @@ async function locate(
   func: (...args: any[]) => unknown,
   text: string,
 ): Promise<Located | undefined> {
+  // The kernel runs its cells through V8's inspector itself, and Deno 2.9.6
+  // panics ("RefCell already borrowed", `libs/core/inspector.rs`) when a cell
+  // opens a second session: there, a function is shipped without a map.
   if (Deno.build.standalone || inJupyterKernel()) return undefined;
   if (Deno.permissions.querySync({ name: "sys" }).state !== "granted") return undefined;
   const session = new Session();

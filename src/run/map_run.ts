@@ -44,8 +44,13 @@ export interface RunCounts {
   running: number;
   /** Items that returned a value. */
   succeeded: number;
-  /** Items that failed for good. */
+  /** Items that failed for good, cancelled ones included. */
   failed: number;
+  /**
+   * Of the failed items, those cancelled (`cancel()`, a `signal`, Ctrl-C, a
+   * clobber, or a job stuck in RUNNABLE too long): they never ran to an end.
+   */
+  cancelled: number;
   /** Attempts that failed and were retried. */
   retried: number;
 }
@@ -243,6 +248,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       running: 0,
       succeeded: 0,
       failed: 0,
+      cancelled: 0,
       retried: 0,
     };
     this.#done = Promise.withResolvers<void>();
@@ -406,12 +412,27 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * @param index The item's position in the inputs.
    * @param options `attempt` picks an attempt (default: the latest).
    * @returns The lines; none when the attempt printed nothing.
+   * @throws {RangeError} For an item out of range, or an attempt an ended item never ran.
    */
   async *logs(index: number, options: { attempt?: number } = {}): AsyncGenerator<string> {
     if (!(Number.isInteger(index) && index >= 0 && index < this.#total)) {
       throw new RangeError(`Item ${index} is out of range: the run has ${this.#total} items`);
     }
-    const attempt = options.attempt ?? this.#attempts[index]!;
+    const ran = this.#attempts[index]!;
+    const attempt = options.attempt ?? ran;
+    const ended = this.#status[index]! >= SUCCEEDED;
+    if (
+      options.attempt !== undefined &&
+      (!Number.isInteger(attempt) || attempt < 1 || (ended && attempt > ran))
+    ) {
+      // An ended item ran all its attempts: a later one never printed anything.
+      throw new RangeError(
+        ended
+          ? `Item ${index} ran ${ran} attempt${ran === 1 ? "" : "s"}: attempt takes 1` +
+            (ran === 1 ? "" : ` to ${ran}`)
+          : `attempt must be a positive integer, not ${attempt}`,
+      );
+    }
     if (attempt < 1 || this.#logs === undefined) return;
     yield* this.#logs(index, attempt);
   }
@@ -810,6 +831,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       const error = ItemError.fromRecord(record, { attempts: this.attempts });
       this.#status[index] = FAILED;
       this.#counts.failed++;
+      if (record.kind === "cancelled") this.#counts.cancelled++;
       this.#errors.set(index, error);
       d?.reject(error);
     }

@@ -12,10 +12,11 @@
  * @module
  */
 import { CloudknotInputError } from "../util/errors.ts";
+import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
 import { type ItemError, OOM_LINE } from "../job/item_error.ts";
 import { type ErrorRecord, failureDetails, type JobRecord } from "../job/record.ts";
 import type { AttemptUsage, RunUsage } from "../cost/usage.ts";
-import type { ProgressOptions } from "./progress.ts";
+import { type ProgressOptions, validateProgress } from "./progress.ts";
 import type { MapRun, RunControl } from "./map_run.ts";
 
 /** Options for `run.retry()`. */
@@ -35,6 +36,14 @@ export interface RetryOptions {
   /** Show progress on stderr; `false` silences it. @default {true} */
   progress?: boolean | ProgressOptions;
 }
+
+const RETRY_OPTION_KEYS: Readonly<Record<keyof RetryOptions, true>> = {
+  memory: true,
+  vcpus: true,
+  timeout: true,
+  signal: true,
+  progress: true,
+};
 
 /** Resources for some items of a run, instead of the knot's. */
 export interface ItemResources {
@@ -112,6 +121,9 @@ export function ranOutOfMemory(error: ItemError, log: readonly string[] = []): b
  * @throws {CloudknotInputError} Naming the option and what it takes.
  */
 export function validateRetryOptions(options: RetryOptions): void {
+  validateOptionKeys(options, RETRY_OPTION_KEYS, "retry()");
+  validateOptionType(options, "signal", AbortSignal, "an AbortSignal");
+  validateProgress(options.progress, "retry()");
   const { memory, vcpus, timeout } = options;
   if (memory !== undefined && memory !== "double" && !(Number.isInteger(memory) && memory > 0)) {
     throw new CloudknotInputError(

@@ -36,7 +36,8 @@ const ORDER: Record<ItemView["status"], number> = {
 export function summarizeRun(run: MapRun<unknown>): string {
   const c = run.counts;
   const parts = [`${c.succeeded + c.failed}/${c.total} done`];
-  if (c.failed > 0) parts.push(`${c.failed} failed`);
+  if (c.failed > c.cancelled) parts.push(`${c.failed - c.cancelled} failed`);
+  if (c.cancelled > 0) parts.push(`${c.cancelled} cancelled`);
   if (c.running > 0) parts.push(`${c.running} running`);
   if (c.retried > 0) parts.push(`${c.retried} retried`);
   if (run.cutShort) {

@@ -114,6 +114,15 @@ Deno.test("a failing item gives exit code 1 after every line is printed", async 
     assert.match(String(error.stack), /RangeError: odd: 1/);
     assert.equal(error.summary, "Item 1 threw RangeError: odd: 1 (attempt 2 of 2)");
     assert.match(r.stderr, /^2 of 5 items failed: 1, 3$/m);
+    const runId = r.stderr.match(/ · run (\S+) · /)![1];
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^\`cloudknot logs jobs-failOdd ${runId} --item 1\` shows what an item printed; ` +
+          `\`cloudknot retry jobs-failOdd ${runId}\` runs them again$`,
+        "m",
+      ),
+    );
   });
 });
 
@@ -447,7 +456,11 @@ Deno.test("an interrupt cancels the run of a map, and of a retry alike: every it
         );
       }
       assert.match(r.rest, /Cancelling the run \(interrupted\)/);
-      assert.match(r.rest, /3 of 3 items failed/);
+      // The last lines say they were cancelled, not failed, and how to run them.
+      assert.match(r.rest, /^gated: 3\/3 done · 3 cancelled · 0 running/m);
+      assert.match(r.rest, /^3 of 3 items were cancelled: 0, 1, 2$/m);
+      assert.match(r.rest, /^`cloudknot retry gated \S+` runs them again$/m);
+      assert.doesNotMatch(r.rest, /failed/);
     }
   });
 });

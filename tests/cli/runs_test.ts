@@ -192,6 +192,7 @@ Deno.test("jobs shows a run's job view, and its items with --json", async () => 
       running: 0,
       succeeded: 2,
       failed: 1,
+      cancelled: 0,
       retried: 1,
     });
     assert.deepEqual(
@@ -238,6 +239,13 @@ Deno.test("logs prints what items printed, per attempt", async () => {
     assert.match(
       outOfRange.stderr,
       /^error: Item 5 is out of range: run \S+ has 1 items \(0 to 0\)$/m,
+    );
+    // An attempt the item never had is an error, not an empty output.
+    const noSuchAttempt = await cli(home, ["logs", "flaky", "--item", "0", "--attempt", "3"]);
+    assert.equal(noSuchAttempt.code, 1);
+    assert.match(
+      noSuchAttempt.stderr,
+      /^error: Item 0 of run \S+ ran 2 attempts: --attempt takes 1 to 2$/m,
     );
     const attemptAlone = await cli(home, ["logs", "flaky", "--attempt", "1"]);
     assert.equal(attemptAlone.code, 2);

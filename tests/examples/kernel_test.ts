@@ -63,6 +63,24 @@ old`,
       assert.equal(outputText(again!.outputs, "stdout").trim(), "1");
       assert.equal(outputText(collected!.outputs, "error"), "");
       assert.equal(outputText(collected!.outputs, "stdout").trim(), "[0,10,20,30,40]");
+      // collect() finishing the dead kernel's run shows its progress in the notebook, as map()
+      // does: one display, at once with the item done before, updated in place to its end.
+      const shown = collected!.outputs.filter((o) =>
+        o.output_type === "display_data" && o.display_id?.startsWith("cloudknot-progress-")
+      );
+      assert.equal(shown.length, 1, JSON.stringify(collected!.outputs));
+      assert.match(
+        shown[0]!.data!["text/plain"]!.join(""),
+        /^interrupted: 1\/5 done · \d+ running$/,
+      );
+      const updates = collected!.outputs.filter((o) =>
+        o.output_type === "update_display_data" && o.display_id === shown[0]!.display_id
+      );
+      assert.match(
+        updates.at(-1)!.data!["text/plain"]!.join(""),
+        /^interrupted: 5\/5 done · 0 running · .* · took /,
+      );
+      assert.doesNotMatch(outputText(collected!.outputs, "stderr"), /interrupted: /);
       // The item that had finished kept its one attempt.
       assert.match(
         outputText(collected!.outputs, "execute_result"),

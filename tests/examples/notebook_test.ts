@@ -16,8 +16,11 @@ jupyterTest(
     const text = (id: string, stream: string) =>
       (byId.get(id) ?? []).filter((o) => o.output_type === "stream" && o.name === stream)
         .map((o) => o.text!.join("")).join("");
-    // Progress reaches the notebook through console.error.
-    assert.match(text("map", "stderr"), /quickstart-pi: 16\/16 done/);
+    // Progress is one display of the cell that maps, updated in place to the run's end.
+    const progress = (byId.get("map") ?? []).filter((o) => o.output_type === "display_data");
+    assert.equal(progress.length, 1);
+    assert.match(progress[0]!.data!["text/plain"]!.join(""), /^quickstart-pi: 16\/16 done/);
+    assert.doesNotMatch(text("map", "stderr"), /quickstart-pi: /);
     const estimate = /π ≈ (\d\.\d+)/.exec(text("map", "stdout"));
     assert.ok(estimate, text("map", "stdout"));
     assert.ok(Math.abs(Number(estimate[1]) - Math.PI) < 0.01);

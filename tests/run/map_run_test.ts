@@ -41,6 +41,7 @@ Deno.test("a settled item never settles again and counts stay consistent", async
     running: 0,
     succeeded: 0,
     failed: 0,
+    cancelled: 0,
     retried: 1,
   });
   control.started(0, 2);
@@ -58,6 +59,7 @@ Deno.test("a settled item never settles again and counts stay consistent", async
     running: 0,
     succeeded: 1,
     failed: 1,
+    cancelled: 0,
     retried: 1,
   });
   assert.equal(await run.item(0), 0);
@@ -145,4 +147,58 @@ Deno.test("a run and an estimate shown in an array or an object indent their lin
     Deno.inspect({ estimate }),
     `{\n  estimate: ${shown.replaceAll("\n", "\n  ")}\n}`,
   );
+});
+
+Deno.test("retry() refuses a misspelt option or progress option before it runs anything", async () => {
+  let resubmits = 0;
+  const { run, control } = MapRun.create<number>({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 1,
+    attempts: 1,
+  }, {
+    resubmit: () => {
+      resubmits++;
+      throw new Error("retried");
+    },
+  });
+  control.settle(record(0, false));
+  await assert.rejects(
+    () => run.retry({ memroy: "double" } as never),
+    /^CloudknotInputError: retry\(\) has no option "memroy": did you mean "memory"\?/,
+  );
+  await assert.rejects(
+    () => run.retry({ progress: { interval: 1000 } } as never),
+    /^CloudknotInputError: retry\(\)'s progress has no option "interval": did you mean "intervalMs"\?/,
+  );
+  await assert.rejects(
+    () => run.retry({ progress: "quiet" } as never),
+    /progress must be true, false or progress options, not the string "quiet"/,
+  );
+  assert.equal(resubmits, 0);
+});
+
+Deno.test("logs() of an attempt an ended item never ran is a RangeError, not an empty output", async () => {
+  const { run, control } = MapRun.create<number>({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 1,
+    attempts: 3,
+  }, {
+    logs: async function* (_index, attempt) {
+      yield `attempt ${attempt}`;
+    },
+  });
+  control.settle({ ...record(0, true), attempt: 2 });
+  assert.deepEqual(await Array.fromAsync(run.logs(0)), ["attempt 2"]);
+  assert.deepEqual(await Array.fromAsync(run.logs(0, { attempt: 1 })), ["attempt 1"]);
+  for (const attempt of [3, 0, 1.5]) {
+    await assert.rejects(
+      () => Array.fromAsync(run.logs(0, { attempt })),
+      RangeError,
+      "Item 0 ran 2 attempts: attempt takes 1 to 2",
+    );
+  }
 });

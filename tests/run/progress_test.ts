@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { CloudknotInputError, Knot, MapRun } from "../../mod.ts";
+import { denoChild } from "../support/deno_child.ts";
 import { rejects } from "../support/rejects.ts";
-import { formatProgress, showProgress } from "../../src/run/mod.ts";
+import { formatProgress, showProgress, summarizeRun } from "../../src/run/mod.ts";
 
 function ok(index: number) {
   return {
@@ -75,7 +77,7 @@ Deno.test("the progress line has the rate and an ETA while running", () => {
   assert.match(line, /^k: 1\/4 done · 1 running · 0\.5\/s · ETA 6\.0s$/);
 });
 
-Deno.test("map() refuses progress options it would ignore or misuse, before running anything", async () => {
+Deno.test("map() and collect() refuse progress options they would ignore or misuse, before running anything", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const knot = await Knot.create({ name: "k", func: (x: number) => x, dir });
@@ -97,6 +99,8 @@ Deno.test("map() refuses progress options it would ignore or misuse, before runn
     assert.match(e.message, /^progress\.redrawMs must be a positive number of milliseconds/);
     e = await refused({ write: "stderr" });
     assert.equal(e.message, 'progress.write must be a function, not the string "stderr"');
+    e = await refused({ display: true });
+    assert.equal(e.message, "progress.display must be a function, not the boolean true");
     e = await refused({ isTerminal: 1 });
     assert.equal(e.message, "progress.isTerminal must be true or false, not the number 1");
     assert.deepEqual(await knot.runs(), []);
@@ -108,7 +112,201 @@ Deno.test("map() refuses progress options it would ignore or misuse, before runn
     assert.deepEqual(await run.results(), [1]);
     await run.done;
     assert.match(lines.at(-1)!, /^k: 1\/1 done/);
+    // collect() checks the same options, in its own words, and shows nothing of a finished run.
+    e = await rejects(knot.collect(run.runId, { progres: false } as never), CloudknotInputError);
+    assert.equal(e.message, `collect() has no option "progres": did you mean "progress"?`);
+    e = await rejects(
+      knot.collect(run.runId, { progress: { interval: 1 } } as never),
+      CloudknotInputError,
+    );
+    assert.equal(
+      e.message,
+      `collect()'s progress has no option "interval": did you mean "intervalMs"?`,
+    );
+    lines.length = 0;
+    const again = await knot.collect(run.runId, {
+      progress: { isTerminal: false, log: (l) => lines.push(l) },
+    });
+    await again.done;
+    assert.deepEqual(lines, []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a run picked up part-way says where it stands at once, and measures its rate from the items it sees finish", async () => {
+  // Mapped an hour ago by a process that died after 90 of 100 items.
+  const { run, control } = MapRun.create({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 100,
+    attempts: 1,
+  }, { startedAt: Date.now() - 3_600_000 });
+  for (let i = 0; i < 90; i++) control.settle(ok(i));
+  const lines: string[] = [];
+  showProgress(run, { isTerminal: false, log: (l) => lines.push(l), intervalMs: 60_000 });
+  assert.deepEqual(lines, ["k: 90/100 done · 0 running"]);
+  // Two more in the next 2 s: 1/s, not 92 items over an hour.
+  const at = Date.now();
+  control.settle(ok(90));
+  control.settle(ok(91));
+  assert.equal(
+    formatProgress(run, at + 2000, { at, done: 90 }),
+    "k: 92/100 done · 0 running · 1.0/s · ETA 8.0s",
+  );
+  for (let i = 92; i < 100; i++) control.settle(ok(i));
+  await run.done;
+  // The run took the hour since it started.
+  assert.match(lines.at(-1)!, /^k: 100\/100 done · 0 running( · \d+\/s)? · took 1h00m$/);
+});
+
+Deno.test("collect() in a new process shows the progress of a dead process's run as it finishes it, its finished items counted", async () => {
+  const base = await Deno.makeTempDir({ prefix: "cloudknot-collect-progress-" });
+  try {
+    const dir = join(base, "knots");
+    const log = join(base, "executions.log");
+    const client = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../fixtures/resumable_client.ts", import.meta.url).href,
+        dir,
+        log,
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("\n")) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, "the client ended before printing its run's id");
+      out += value;
+    }
+    const executed = async () => (await Deno.readTextFile(log).catch(() => "")).split("\n").length;
+    while (await executed() < 60) await new Promise((r) => setTimeout(r, 20));
+    client.kill("SIGKILL");
+    await client.status;
+    await reader.cancel();
+
+    const collected = await denoChild([
+      "run",
+      "-A",
+      new URL("../fixtures/collect_client.ts", import.meta.url).href,
+      dir,
+      "resumable",
+      out.trim(),
+    ]);
+    assert.equal(collected.code, 0, collected.stderr);
+    assert.equal(collected.stdout.trim(), "300");
+    const lines = collected.stderr.split("\n").filter((l) => l.startsWith("resumable: "));
+    const first = lines[0]?.match(/^resumable: (\d+)\/300 done · \d+ running$/);
+    assert.ok(first, `no first progress line: ${collected.stderr}`);
+    const done = Number(first[1]);
+    assert.ok(done > 0 && done < 300, `${done} items were done`);
+    assert.match(lines.at(-1)!, /^resumable: 300\/300 done · 0 running · [\d.]+\/s · took /);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("a cancelled run's last progress line and summary count its cancelled items apart from its failures", async () => {
+  const { run, control } = MapRun.create({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 4,
+    attempts: 1,
+  });
+  const lines: string[] = [];
+  showProgress(run, { isTerminal: false, log: (l) => lines.push(l), intervalMs: 60_000 });
+  control.settle(ok(0));
+  control.settle({ ...ok(1), status: "error", kind: "threw", error: { name: "E", message: "m" } });
+  control.started(2, 1);
+  await run.cancel("stop");
+  assert.equal(run.counts.failed, 3);
+  assert.equal(run.counts.cancelled, 2);
+  assert.match(lines.at(-1)!, /^k: 4\/4 done · 1 failed · 2 cancelled · 0 running · /);
+  assert.match(summarizeRun(run), /^k run r \(local\): 4\/4 done, 1 failed, 2 cancelled · /);
+});
+
+Deno.test("in a notebook progress is one display updated in place, never lines in later cells", async () => {
+  const { run, control } = MapRun.create({
+    knot: "nb",
+    runId: "r",
+    target: "local",
+    total: 2,
+    attempts: 1,
+  });
+  const shown: { line: string; update: boolean }[] = [];
+  const lines: string[] = [];
+  showProgress(run, {
+    isTerminal: false,
+    display: (line, update) => shown.push({ line, update }),
+    redrawMs: 10,
+  });
+  // Shown at once, in the cell that mapped.
+  assert.deepEqual(shown, [{ line: "nb: 0/2 done · 0 running", update: false }]);
+  control.started(0, 1);
+  await new Promise((r) => setTimeout(r, 40));
+  control.settle(ok(0));
+  control.settle(ok(1));
+  await run.done;
+  assert.ok(shown.length >= 3);
+  assert.ok(shown.slice(1).every((s) => s.update), "a display after the first is a new one");
+  assert.ok(shown.some((s) => /1 running/.test(s.line)));
+  assert.match(shown.at(-1)!.line, /^nb: 2\/2 done · 0 running · .*took/);
+  assert.deepEqual(lines, []);
+});
+
+Deno.test("the progress line says how many attempts failed and were retried, while the items are still running", () => {
+  const { run, control } = MapRun.create({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 2,
+    attempts: 3,
+  });
+  control.started(0, 1);
+  control.started(1, 1);
+  const crashed = {
+    version: 1 as const,
+    status: "error" as const,
+    kind: "crashed" as const,
+    attempt: 1,
+    jobId: "j",
+    endedAt: Date.now(),
+    error: { name: "E", message: "m" },
+  };
+  control.retrying({ ...crashed, index: 0 });
+  control.retrying({ ...crashed, index: 1 });
+  control.started(0, 2);
+  assert.equal(formatProgress(run, Date.now()), "k: 0/2 done · 1 running · 2 retried");
+});
+
+Deno.test("on a terminal narrower than the progress line the line is cut to fit, so a redraw never leaves a wrapped row behind", async () => {
+  const { run, control } = MapRun.create({
+    knot: "a-knot-with-a-rather-long-name",
+    runId: "r",
+    target: "local",
+    total: 2,
+    attempts: 1,
+  });
+  const writes: string[] = [];
+  showProgress(run, {
+    isTerminal: true,
+    write: (t) => writes.push(t),
+    columns: () => 30,
+    redrawMs: 5,
+  });
+  control.started(0, 1);
+  control.settle(ok(0));
+  control.settle(ok(1));
+  await run.done;
+  const lines = writes.filter((w) => w !== "\n").map((w) => w.replace("\r\u001b[K", ""));
+  assert.ok(lines.length >= 2);
+  for (const line of lines) assert.ok(line.length < 30, line);
+  // The counts first: the knot's name goes when the line does not fit.
+  assert.match(lines.at(-1)!, /^2\/2 done · 0 running/);
 });

@@ -31,9 +31,13 @@ def output(msg):
     kind, content = msg["msg_type"], msg["content"]
     if kind == "stream":
         return {"output_type": "stream", "name": content["name"], "text": [content["text"]]}
-    if kind in ("execute_result", "display_data"):
-        return {"output_type": kind, "data": {k: [v] for k, v in content["data"].items()
-                                              if isinstance(v, str)}}
+    if kind in ("execute_result", "display_data", "update_display_data"):
+        out = {"output_type": kind, "data": {k: [v] for k, v in content["data"].items()
+                                             if isinstance(v, str)}}
+        display_id = content.get("transient", {}).get("display_id")
+        if display_id:
+            out["display_id"] = display_id
+        return out
     if kind == "error":
         return {"output_type": "error", "ename": content["ename"], "evalue": content["evalue"],
                 "text": ["\n".join(content["traceback"])]}

@@ -40,6 +40,8 @@ export interface Output {
   name?: string;
   text?: string[];
   data?: Record<string, string[]>;
+  /** The id of a display (`display_data`) or of the display it replaces (`update_display_data`). */
+  display_id?: string;
 }
 
 /**

@@ -82,6 +82,17 @@ export const logs = defineCommand({
           { field: "item" },
         );
       }
+      const ran = item !== undefined && run.settledItem(item) !== undefined
+        ? run.itemView(item)!.attempts
+        : undefined;
+      if (attempt !== undefined && ran !== undefined && attempt > ran) {
+        // An item that has ended ran all its attempts: a later one never printed anything.
+        throw new CloudknotInputError(
+          `Item ${item} of run ${run.runId} ran ${ran} attempt${ran === 1 ? "" : "s"}: ` +
+            `--attempt takes 1${ran === 1 ? "" : ` to ${ran}`}`,
+          { field: "attempt" },
+        );
+      }
       if (follow && aws !== undefined && item !== undefined) {
         const job = manifest.jobs?.find((j) => item >= j.offset && item < j.offset + j.size);
         if (job === undefined) {

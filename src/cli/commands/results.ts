@@ -72,7 +72,7 @@ export const results = defineCommand({
       ));
     }
     if (failed.length === 0) return 0;
-    await ctx.log(ctx.err("red", failureSummary(failed, run.total)));
+    await ctx.log(ctx.err("red", failureSummary(run, failed)));
     return 1;
   },
 });

@@ -79,7 +79,7 @@ export async function followRun(
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
-  if (failed.length > 0) await ctx.log(ctx.err("red", failureSummary(failed, run.total)));
+  if (failed.length > 0) await ctx.log(ctx.err("red", failureSummary(run, failed)));
   if (interrupted) return INTERRUPTED;
   return failed.length > 0 ? 1 : 0;
 }

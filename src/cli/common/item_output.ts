@@ -176,22 +176,42 @@ export async function writeItems(
 }
 
 /**
- * The line that sums up failed items, such as
- * `2 of 10 items failed: 3, 7`.
+ * The lines that sum up a run's failed items: those that failed, such as
+ * `2 of 10 items failed: 3, 7`, those cancelled apart
+ * (`3 of 10 items were cancelled: 4, 5, 6`), then the commands that show
+ * what a failed item printed and run them again.
  *
  * @example Usage
- * ```ts
- * import { failureSummary } from "./item_output.ts";
- *
- * console.log(failureSummary([3, 7], 10)); // "2 of 10 items failed: 3, 7"
+ * ```ts ignore
+ * const failed = await writeItems(run, ctx.io.stdout);
+ * if (failed.length > 0) await ctx.log(failureSummary(run, failed));
  * ```
  *
+ * @param run The run, settled.
  * @param failed The failed indices, ascending.
- * @param total How many items the run has.
- * @returns The line.
+ * @returns The lines.
  */
-export function failureSummary(failed: number[], total: number): string {
-  const shown = failed.slice(0, 20).join(", ");
-  const more = failed.length > 20 ? ` and ${failed.length - 20} more` : "";
-  return `${failed.length} of ${total} items failed: ${shown}${more}`;
+export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
+  const cancelled: number[] = [];
+  const threw: number[] = [];
+  for (const index of failed) {
+    const s = run.settledItem(index);
+    (s?.status === "rejected" && s.reason.kind === "cancelled" ? cancelled : threw).push(index);
+  }
+  const list = (indices: number[]) =>
+    indices.slice(0, 20).join(", ") +
+    (indices.length > 20 ? ` and ${indices.length - 20} more` : "");
+  const lines: string[] = [];
+  if (threw.length > 0) lines.push(`${threw.length} of ${run.total} items failed: ${list(threw)}`);
+  if (cancelled.length > 0) {
+    lines.push(`${cancelled.length} of ${run.total} items were cancelled: ${list(cancelled)}`);
+  }
+  const retry = `\`cloudknot retry ${run.knot} ${run.runId}\` runs them again`;
+  lines.push(
+    threw.length > 0
+      ? `\`cloudknot logs ${run.knot} ${run.runId} --item ${threw[0]}\` shows what an item ` +
+        `printed; ${retry}`
+      : retry,
+  );
+  return lines.join("\n");
 }

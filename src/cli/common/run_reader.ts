@@ -79,7 +79,9 @@ export async function openRun(
       dir: localKnotsDir({ env: ctx.io.env }),
       ...(docker ? { target: "docker" as const } : {}),
     });
-    return { run: await opened.collect(manifest.runId), manifest, close: () => {} };
+    // The command shows the progress of what it runs, on its own stderr.
+    const run = await opened.collect(manifest.runId, { progress: false });
+    return { run, manifest, close: () => {} };
   }
   const stop = new AbortController();
   const run = await reader.collect(manifest.runId, {

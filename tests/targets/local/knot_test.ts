@@ -16,6 +16,7 @@ Deno.test("map returns every result in input order", async () => {
       running: 0,
       succeeded: 40,
       failed: 0,
+      cancelled: 0,
       retried: 0,
     });
   });
@@ -537,6 +538,7 @@ Deno.test("every item ends with exactly one result or one error in a mixed run",
       running: 0,
       succeeded: 8,
       failed: 12,
+      cancelled: 0,
       retried: 16,
     });
   });
@@ -593,6 +595,7 @@ Deno.test("a signal aborted before map() ends every item cancelled, runs and wri
         running: 0,
         succeeded: 0,
         failed: 3,
+        cancelled: 3,
         retried: 0,
       });
     }
@@ -669,9 +672,10 @@ Deno.test("cancel() ends a run, and a run is iterable in completion order", asyn
       running: 0,
       succeeded: 2,
       failed: 1,
+      cancelled: 1,
       retried: 0,
     });
-    assert.match(run.toString(), /3\/3 done, 1 failed/);
+    assert.match(run.toString(), /3\/3 done, 1 cancelled/);
     const later = await knot.collect(run.runId);
     const [, , forever] = await later.settled();
     assert.equal(forever!.status, "rejected");
