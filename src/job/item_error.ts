@@ -161,8 +161,16 @@ export class MapError<T = unknown> extends JobFailedError {
   constructor(errors: ItemError[], results: (T | undefined)[]) {
     const shown = errors.slice(0, 5).map((e) => `  ${e.message}`).join("\n");
     const more = errors.length > 5 ? `\n  … and ${errors.length - 5} more` : "";
+    // Cancelled items never failed: a cancelled run says how many of each.
+    const cancelled = errors.filter((e) => e.kind === "cancelled").length;
+    const failed = errors.length - cancelled;
+    const verb = cancelled === 1 ? "was" : "were";
+    const what = failed === 0
+      ? `${cancelled} of ${results.length} items ${verb} cancelled`
+      : `${failed} of ${results.length} items failed` +
+        (cancelled > 0 ? ` and ${cancelled} ${verb} cancelled` : "");
     super(
-      `${errors.length} of ${results.length} items failed; the error's \`errors\` has each ` +
+      `${what}; the error's \`errors\` has each ` +
         `failure and \`results\` has the partial results:\n${shown}${more}`,
     );
     this.errors = errors;

@@ -66,6 +66,40 @@ Deno.test("a settled item never settles again and counts stay consistent", async
   await assert.rejects(() => run.item(5), RangeError);
 });
 
+Deno.test("a run's MapError counts its cancelled items apart from its failed ones", async () => {
+  const cancelled = (index: number) => ({
+    ...record(index, false),
+    kind: "cancelled" as const,
+    error: { name: "CancelledError", message: "stop" },
+  });
+  const mixed = MapRun.create<number>({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 4,
+    attempts: 1,
+  });
+  mixed.control.settle(record(0, true));
+  mixed.control.settle(record(1, false));
+  mixed.control.settle(cancelled(2));
+  mixed.control.settle(cancelled(3));
+  const some = await mixed.run.results().catch((e) => e);
+  assert.ok(some instanceof MapError);
+  assert.match(some.message, /^1 of 4 items failed and 2 were cancelled;/);
+  assert.deepEqual(some.failed, [1, 2, 3]);
+  const stopped = MapRun.create<number>({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 2,
+    attempts: 1,
+  });
+  stopped.control.settle(record(0, true));
+  stopped.control.settle(cancelled(1));
+  const only = await stopped.run.results().catch((e) => e);
+  assert.match(only.message, /^1 of 2 items was cancelled;/);
+});
+
 Deno.test("unawaited item rejections are never unhandled", async () => {
   const { run, control } = MapRun.create<number>({
     knot: "k",
