@@ -290,12 +290,11 @@ async function openOnce(
 
 /**
  * What a create that heals a knot keeps of its record: the names of its
- * resources, its bucket and Pars, and which of its compute environment and
- * job queue are gone (only those are undone when the heal fails).
+ * resources, its bucket and Pars, and what is gone of its Pars.
  */
 interface Heal {
   record: AwsKnotRecord;
-  missing: { computeEnvironment: boolean; jobQueue: boolean; pars?: ParsGone };
+  missing: { pars?: ParsGone };
 }
 
 /** The name of a Batch resource from its ARN (`…:job-queue/<name>`). */
@@ -473,25 +472,27 @@ async function create(
       // A heal leaves the launch template its record names when it fails.
       if (heal === undefined) made.launchTemplate = launchTemplate;
     }
+    // A create or heal that fails deletes only the compute environment and queue it made
+    // itself: never what the knot still had, nor what another process made meanwhile (a heal
+    // of this knot with a copy of this config file, on another machine) and this one adopted.
+    let created = false;
     const computeEnvironment = await ensureComputeEnvironment(session, {
       name: names.computeEnvironment,
       compute,
       placement,
       tags,
       ...(launchTemplate !== undefined ? { launchTemplate } : {}),
-    }, wait);
-    // A heal that fails deletes only what was gone before it, never what the knot still had.
-    if (heal === undefined || heal.missing.computeEnvironment) {
-      made.computeEnvironment = computeEnvironment;
-    }
+    }, { ...wait, onCreated: () => created = true });
+    if (created) made.computeEnvironment = computeEnvironment;
+    created = false;
     const jobQueue = await ensureJobQueue(session, {
       name: names.jobQueue,
       priority: compute.priority,
       computeEnvironment,
       jobStateTimeLimitActions: compute.jobStateTimeLimitActions,
       tags,
-    }, wait);
-    if (heal === undefined || heal.missing.jobQueue) made.jobQueue = jobQueue;
+    }, { ...wait, onCreated: () => created = true });
+    if (created) made.jobQueue = jobQueue;
     made.jobDefinition = true;
     const definition = await registerJobDefinition(session, {
       name: names.jobDefinition,
@@ -707,11 +708,7 @@ async function adopt(
         if (JSON.stringify(now) !== JSON.stringify(record)) return OPEN_AGAIN;
         return await create(healing, validateAwsKnotOptions(healing), session, state, {
           record,
-          missing: {
-            computeEnvironment: missing.includes(computeEnvironment),
-            jobQueue: missing.includes(jobQueue),
-            ...(parsGone !== undefined ? { pars: parsGone } : {}),
-          },
+          missing: parsGone !== undefined ? { pars: parsGone } : {},
         });
       },
       () =>

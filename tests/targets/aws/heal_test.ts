@@ -160,7 +160,8 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
       const heal = (more: { warn: (message: string) => void; state?: StateFile }) =>
         Knot.create({ ...common, func: square, baseImage, ...more });
       const twice = await healedWhileWaiting(emu, session, state, name, heal);
-      // The knot runs, on what the first call made: the second deleted none of it.
+      await healedFromCopy(emu, session, state, name, heal);
+      // The knot runs, on what the other calls made: none of it was deleted.
       const run = await twice.map([6], { progress: false });
       assert.deepEqual(await run.results(), [36]);
     }
@@ -268,6 +269,49 @@ async function healedWhileWaiting(
   } finally {
     await first.answer().catch(() => {});
     await second?.catch(() => {});
+    emu.faults.clear();
+  }
+}
+
+/**
+ * Breaks knot `name` again, then heals it with a copy of its config file (as
+ * on another machine: no mark tells the two heals of each other) while a heal
+ * with the config file itself, which read the knot broken, is held before its
+ * image's push. The copy's heal makes the compute environment and queue; the
+ * held one adopts them, fails at its job definition, and deletes neither.
+ */
+async function healedFromCopy(
+  emu: Emulator,
+  session: AwsSession,
+  state: StateFile,
+  name: string,
+  heal: Heal,
+) {
+  const { jobQueue, computeEnvironment } = await breakKnot(session, state, name);
+  const copy = new StateFile({ path: `${state.path}-copy` });
+  await Deno.copyFile(state.path, copy.path);
+  const held = await holdAnswer(
+    emu,
+    { service: "ecr", operation: "GetAuthorizationToken" },
+    () => heal({ warn: () => {} }),
+  );
+  try {
+    const other = await heal({ state: copy, warn: () => {} });
+    assert.equal(other.aws!.jobQueue, jobQueue);
+    emu.requests.clear();
+    emu.faults.add({ service: "batch", operation: "RegisterJobDefinition", kind: "500", times: 2 });
+    const failed = await held.answer().then(() => undefined, (e: unknown) => e);
+    assert.match(String(failed), /RegisterJobDefinition: OutcomeUnknown/);
+    assert.deepEqual(
+      emu.requests.filter({ service: "batch", mutating: true }).map((r) => r.operation)
+        .filter((operation) => operation.startsWith("Delete")),
+      [],
+      "the failed heal deletes nothing it adopted",
+    );
+    const ce = emu.batch.computeEnvironments.get(computeEnvironment.split("/").pop()!);
+    assert.equal(ce?.status, "VALID");
+  } finally {
+    await held.answer().catch(() => {});
     emu.faults.clear();
   }
 }
