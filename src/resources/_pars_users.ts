@@ -31,6 +31,8 @@ const CLOBBERING = "clobbering-pars";
  * await makingWithPars(state, "lab", "squares", () => create());
  * ```
  *
+ * @param onWait Called once, before waiting, when another process holds the
+ *   mark (making or healing the same knot with the same Pars).
  * @throws {CannotCreateResourceError} While another call clobbers Pars `pars`.
  */
 export async function makingWithPars<T>(
@@ -38,6 +40,7 @@ export async function makingWithPars<T>(
   pars: string,
   knot: string,
   body: () => Promise<T>,
+  onWait?: () => void,
 ): Promise<T> {
   return await state.whileMaking(`${USING} ${pars} ${knot}`, async () => {
     // This mark is held before looking: a clobber that starts later sees it and refuses.
@@ -49,7 +52,7 @@ export async function makingWithPars<T>(
         `exportName) and the knot's options: that creates the Pars again too`,
     );
     return await body();
-  });
+  }, onWait);
 }
 
 /**

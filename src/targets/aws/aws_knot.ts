@@ -244,6 +244,26 @@ export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnot
   const checked = validateAwsKnotOptions(spec);
   const state = spec.state ?? new StateFile();
   const session = spec.session ?? await sessionFromSettings({ state });
+  // A heal that finds the knot's record changed once it holds the mark (another process
+  // healed the knot, or clobbered it, since it was read) opens the knot again.
+  while (true) {
+    const opened = await openOnce(spec, checked, session, state);
+    if (opened !== OPEN_AGAIN) return opened;
+  }
+}
+
+/**
+ * What a heal gives back when the knot's record changed between the reads it
+ * would heal from and the moment it held the mark of the knot's Pars.
+ */
+const OPEN_AGAIN = Symbol("open again");
+
+async function openOnce(
+  spec: AwsKnotSpec,
+  checked: CheckedAwsKnot,
+  session: AwsSession,
+  state: StateFile,
+): Promise<OpenedKnot<AwsKnotTarget> | typeof OPEN_AGAIN> {
   const saved = await readAwsKnot(state, spec.name, { strict: true });
   // Neither adopted nor made again while another process deletes it.
   if (saved?.clobberRunning) throw knotBeingClobbered(state, spec.name, "open");
@@ -270,12 +290,11 @@ export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnot
 
 /**
  * What a create that heals a knot keeps of its record: the names of its
- * resources, its bucket and Pars, and which of its compute environment and
- * job queue are gone (only those are undone when the heal fails).
+ * resources, its bucket and Pars, and what is gone of its Pars.
  */
 interface Heal {
   record: AwsKnotRecord;
-  missing: { computeEnvironment: boolean; jobQueue: boolean; pars?: ParsGone };
+  missing: { pars?: ParsGone };
 }
 
 /** The name of a Batch resource from its ARN (`…:job-queue/<name>`). */
@@ -453,25 +472,27 @@ async function create(
       // A heal leaves the launch template its record names when it fails.
       if (heal === undefined) made.launchTemplate = launchTemplate;
     }
+    // A create or heal that fails deletes only the compute environment and queue it made
+    // itself: never what the knot still had, nor what another process made meanwhile (a heal
+    // of this knot with a copy of this config file, on another machine) and this one adopted.
+    let created = false;
     const computeEnvironment = await ensureComputeEnvironment(session, {
       name: names.computeEnvironment,
       compute,
       placement,
       tags,
       ...(launchTemplate !== undefined ? { launchTemplate } : {}),
-    }, wait);
-    // A heal that fails deletes only what was gone before it, never what the knot still had.
-    if (heal === undefined || heal.missing.computeEnvironment) {
-      made.computeEnvironment = computeEnvironment;
-    }
+    }, { ...wait, onCreated: () => created = true });
+    if (created) made.computeEnvironment = computeEnvironment;
+    created = false;
     const jobQueue = await ensureJobQueue(session, {
       name: names.jobQueue,
       priority: compute.priority,
       computeEnvironment,
       jobStateTimeLimitActions: compute.jobStateTimeLimitActions,
       tags,
-    }, wait);
-    if (heal === undefined || heal.missing.jobQueue) made.jobQueue = jobQueue;
+    }, { ...wait, onCreated: () => created = true });
+    if (created) made.jobQueue = jobQueue;
     made.jobDefinition = true;
     const definition = await registerJobDefinition(session, {
       name: names.jobDefinition,
@@ -635,7 +656,7 @@ async function adopt(
   record: AwsKnotRecord,
   session: AwsSession,
   state: StateFile,
-): Promise<OpenedKnot<AwsKnotTarget>> {
+): Promise<OpenedKnot<AwsKnotTarget> | typeof OPEN_AGAIN> {
   const { name, region, profile, jobQueue, computeEnvironment } = record;
   requireRegion(record, session.region, state.path);
   if (!session.sameProfile(profile)) {
@@ -669,21 +690,32 @@ async function adopt(
         : {}),
     };
     // Marked as made with its Pars, as a new knot is: a clobber of the Pars
-    // refuses meanwhile, and this heal refuses while one runs.
+    // refuses meanwhile, and this heal refuses while one runs. Another heal of
+    // the knot holds it too: this one waits for it.
     const parsName = typeof spec.pars === "object" ? spec.pars.name : record.pars;
     return await makingWithPars(
       state,
       parsName,
       name,
-      () =>
-        create(healing, validateAwsKnotOptions(healing), session, state, {
+      async () => {
+        // Every heal that ends writes the knot's record (a new job definition revision at
+        // least), and a clobber removes it or notes that it began: a record that changed since
+        // the reads above (another process healed the knot while this one waited for the mark,
+        // or just before it took it) means what they found gone may be there now, and the knot
+        // is opened again, from what is there now, instead of healed again from them. A heal
+        // that failed undid what it made and wrote nothing, so what was read still holds.
+        const now = await readAwsKnot(state, name, { strict: true });
+        if (JSON.stringify(now) !== JSON.stringify(record)) return OPEN_AGAIN;
+        return await create(healing, validateAwsKnotOptions(healing), session, state, {
           record,
-          missing: {
-            computeEnvironment: missing.includes(computeEnvironment),
-            jobQueue: missing.includes(jobQueue),
-            ...(parsGone !== undefined ? { pars: parsGone } : {}),
-          },
-        }),
+          missing: parsGone !== undefined ? { pars: parsGone } : {},
+        });
+      },
+      () =>
+        (spec.warn ?? console.warn)(
+          `cloudknot: knot ${name} is being made again by another process with this config ` +
+            `file (${state.path}); waiting for it to finish, then this one looks at the knot again`,
+        ),
     );
   }
   const ignored = SHAPING.filter((key) => spec[key] !== undefined);

@@ -13,7 +13,10 @@ import { StateFile } from "../../../src/state/mod.ts";
 import { deleteBatchEnvironment } from "../../../src/targets/aws/batch/mod.ts";
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
-import { startEmulator } from "../../emulator/mod.ts";
+import { type Emulator, startEmulator } from "../../emulator/mod.ts";
+import type { AwsSession } from "../../../src/aws/mod.ts";
+import { holdAnswer } from "../../support/held_answer.ts";
+import { watchLooks } from "../../support/mark_looks.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
@@ -152,6 +155,17 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
     );
     assert.deepEqual(await (await healed.collect(first.runId)).results(), [1, 4, 9]);
 
+    if (what === "queue and environment") {
+      // Broken again, and healed by two calls at once.
+      const heal = (more: { warn: (message: string) => void; state?: StateFile }) =>
+        Knot.create({ ...common, func: square, baseImage, ...more });
+      const twice = await healedWhileWaiting(emu, session, state, name, heal);
+      await healedFromCopy(emu, session, state, name, heal);
+      // The knot runs, on what the other calls made: none of it was deleted.
+      const run = await twice.map([6], { progress: false });
+      assert.deepEqual(await run.results(), [36]);
+    }
+
     // Deleted again, its clobber deletes what is left of it, its data and its record.
     await deleteBatchEnvironment(session, { jobQueue }, { pollMs: 20 });
     const broken = await Knot.create({ ...common, warn: () => {} });
@@ -168,6 +182,137 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
   } finally {
     await emu.close();
     await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Heals knot `name` with the knot's options, its function and these. */
+type Heal = (
+  more: { warn: (message: string) => void; state?: StateFile },
+) => Promise<Knot<typeof square>>;
+
+/** Deletes knot `name`'s job queue and compute environment, as the console does. */
+async function breakKnot(session: AwsSession, state: StateFile, name: string) {
+  const [jobQueue, computeEnvironment] = await Promise.all(
+    ["job-queue", "compute-environment"].map((key) => state.get(`knot ${name}`, key)),
+  );
+  await deleteBatchEnvironment(session, { jobQueue: jobQueue!, computeEnvironment }, {
+    pollMs: 20,
+  });
+  return { jobQueue: jobQueue!, computeEnvironment: computeEnvironment! };
+}
+
+/**
+ * Breaks knot `name` again, then heals it with two `Knot.create` calls at
+ * once: the first is held inside its heal (the answer to its
+ * CreateComputeEnvironment) while the second, which read the knot broken
+ * too, waits for the mark of the knot's Pars; the first heals it, and a
+ * fault meets the second's job definition should it heal again. The second
+ * judges again after its wait: it adopts what the first made and changes
+ * nothing. Gives the first's knot.
+ */
+async function healedWhileWaiting(
+  emu: Emulator,
+  session: AwsSession,
+  state: StateFile,
+  name: string,
+  heal: Heal,
+): Promise<Knot<typeof square>> {
+  const section = `knot ${name}`;
+  const pars = await state.get(section, "pars");
+  const { jobQueue, computeEnvironment } = await breakKnot(session, state, name);
+  const runs = await state.get(section, "runs");
+  const warned: string[] = [];
+  const first = await holdAnswer(
+    emu,
+    { service: "batch", operation: "CreateComputeEnvironment" },
+    () => heal({ warn: () => {} }),
+  );
+  let second: Promise<Knot<typeof square>> | undefined;
+  try {
+    // The first holds the mark of the knot's Pars while its answer is held: the second waits.
+    const mark = `${state.path}.making-${encodeURIComponent(`using-pars ${pars} ${name}`)}.lock`;
+    const waits = Promise.withResolvers<void>();
+    {
+      using _ = watchLooks((await Deno.stat(mark)).ino, ({ exclusive, got }) => {
+        // Refused the shared look too: held by a maker, so the second waits for it.
+        if (!exclusive && !got) waits.resolve();
+      });
+      second = heal({ warn: (m) => warned.push(m) });
+      second.catch(() => {});
+      await Promise.race([
+        waits.promise,
+        second.then(() => {
+          throw new Error("the second create ended without waiting for the first");
+        }),
+      ]);
+    }
+    const healed = await first.answer();
+    assert.equal(healed.aws!.computeEnvironment, computeEnvironment);
+    emu.requests.clear();
+    // Should the second heal again, it fails when it registers its job definition (once more
+    // after a server error too).
+    emu.faults.add({ service: "batch", operation: "RegisterJobDefinition", kind: "500", times: 2 });
+    const adopted = await second;
+    assert.equal(adopted.aws!.jobQueue, jobQueue);
+    assert.equal(adopted.aws!.computeEnvironment, computeEnvironment);
+    assert.match(
+      warned.join("\n"),
+      new RegExp(`knot ${name} is being made again by another process with this config file`),
+    );
+    // It adopted what the first made, changing nothing of it, and the knot's runs are kept.
+    assert.deepEqual(
+      emu.mutatingRequests().map((r) => `${r.service} ${r.operation}`),
+      ["ecr TagResource"],
+    );
+    assert.equal(await state.get(section, "runs"), runs);
+    return healed;
+  } finally {
+    await first.answer().catch(() => {});
+    await second?.catch(() => {});
+    emu.faults.clear();
+  }
+}
+
+/**
+ * Breaks knot `name` again, then heals it with a copy of its config file (as
+ * on another machine: no mark tells the two heals of each other) while a heal
+ * with the config file itself, which read the knot broken, is held before its
+ * image's push. The copy's heal makes the compute environment and queue; the
+ * held one adopts them, fails at its job definition, and deletes neither.
+ */
+async function healedFromCopy(
+  emu: Emulator,
+  session: AwsSession,
+  state: StateFile,
+  name: string,
+  heal: Heal,
+) {
+  const { jobQueue, computeEnvironment } = await breakKnot(session, state, name);
+  const copy = new StateFile({ path: `${state.path}-copy` });
+  await Deno.copyFile(state.path, copy.path);
+  const held = await holdAnswer(
+    emu,
+    { service: "ecr", operation: "GetAuthorizationToken" },
+    () => heal({ warn: () => {} }),
+  );
+  try {
+    const other = await heal({ state: copy, warn: () => {} });
+    assert.equal(other.aws!.jobQueue, jobQueue);
+    emu.requests.clear();
+    emu.faults.add({ service: "batch", operation: "RegisterJobDefinition", kind: "500", times: 2 });
+    const failed = await held.answer().then(() => undefined, (e: unknown) => e);
+    assert.match(String(failed), /RegisterJobDefinition: OutcomeUnknown/);
+    assert.deepEqual(
+      emu.requests.filter({ service: "batch", mutating: true }).map((r) => r.operation)
+        .filter((operation) => operation.startsWith("Delete")),
+      [],
+      "the failed heal deletes nothing it adopted",
+    );
+    const ce = emu.batch.computeEnvironments.get(computeEnvironment.split("/").pop()!);
+    assert.equal(ce?.status, "VALID");
+  } finally {
+    await held.answer().catch(() => {});
+    emu.faults.clear();
   }
 }
 

@@ -128,13 +128,13 @@ const GONE = new Set(["DELETING", "DELETED"]);
  * out first, and a create whose answer was lost counts as made when a
  * describe then finds the resource.
  *
- * @returns What existed already, or `undefined` when it was made here.
+ * @returns What existed already, or `undefined` when it was made here (and `options.onCreated` was told).
  */
 async function createUnlessPresent<T extends { status?: string }>(
   what: string,
   describe: () => Promise<T | undefined>,
   create: () => Promise<unknown>,
-  options: WaitOptions,
+  options: EnsureOptions,
 ): Promise<T | undefined> {
   const existing = await describe();
   if (existing !== undefined && GONE.has(existing.status ?? "")) {
@@ -150,6 +150,7 @@ async function createUnlessPresent<T extends { status?: string }>(
   for (let attempt = 1;; attempt++) {
     try {
       await create();
+      options.onCreated?.();
       return undefined;
     } catch (e) {
       // Made by someone else since the look above (another process creating the same knot):
@@ -162,11 +163,27 @@ async function createUnlessPresent<T extends { status?: string }>(
       }
       // An answer lost in transit or a server error: the resource may exist now; look first.
       if (!(e instanceof AwsError && e.code === "OutcomeUnknown")) throw e;
-      if ((await describe()) !== undefined) return undefined;
+      if ((await describe()) !== undefined) {
+        options.onCreated?.();
+        return undefined;
+      }
       // Not made: its name is unique, so creating it again cannot make a second one.
       if (attempt >= CREATE_ATTEMPTS) throw e;
     }
   }
+}
+
+/**
+ * How to wait for a compute environment or job queue made or adopted by
+ * name, and who is told when this call made it.
+ */
+export interface EnsureOptions extends WaitOptions {
+  /**
+   * Told once this call has created the resource, not when it adopted one
+   * that existed (made by another process, maybe at the same moment): what
+   * undoes a failed create deletes only what this call made.
+   */
+  onCreated?: () => void;
 }
 
 /** How many times a compute environment or queue is created while each outcome is unknown. */
@@ -197,13 +214,13 @@ function settled(status: string | undefined): boolean {
  *
  * @param session The AWS session.
  * @param spec What to make.
- * @param options How to wait.
+ * @param options How to wait, and who is told when this call made it.
  * @returns The environment's ARN.
  */
 export async function ensureComputeEnvironment(
   session: AwsSession,
   spec: ComputeEnvironmentSpec,
-  options: WaitOptions = {},
+  options: EnsureOptions = {},
 ): Promise<string> {
   const deadline = Date.now() + Math.min(IAM_WAIT_MS, options.timeoutMs ?? 900_000);
   let pause = options.pollMs ?? 2000;
@@ -269,7 +286,7 @@ async function placementExists(session: AwsSession, p: BatchPlacement): Promise<
 async function createComputeEnvironment(
   session: AwsSession,
   spec: ComputeEnvironmentSpec,
-  options: WaitOptions,
+  options: EnsureOptions,
   again: boolean,
 ) {
   const describe = () => describeEnvironment(session, spec.name);
@@ -413,7 +430,7 @@ function computeResources(spec: ComputeEnvironmentSpec): ComputeResource {
  * @param session The AWS session.
  * @param spec The queue's name, priority, environment and tags, and what
  *   Batch does with jobs stuck in RUNNABLE (a new queue only).
- * @param options How to wait.
+ * @param options How to wait, and who is told when this call made it.
  * @returns The queue's ARN.
  */
 export async function ensureJobQueue(
@@ -425,7 +442,7 @@ export async function ensureJobQueue(
     tags: Record<string, string>;
     jobStateTimeLimitActions?: JobStateTimeLimitAction[];
   },
-  options: WaitOptions = {},
+  options: EnsureOptions = {},
 ): Promise<string> {
   const describe = () => describeQueue(session, spec.name);
   const existing = await createUnlessPresent(

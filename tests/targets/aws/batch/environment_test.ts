@@ -78,19 +78,22 @@ Deno.test("a knot's compute environment, queue and job definition are created, a
       ]
     ) {
       const name = `k-${compute.compute.toLowerCase()}`;
+      // The caller is told what this call made, not what it adopted: a failed create undoes only that.
+      const created: string[] = [];
+      const told = (what: string) => ({ ...FAST, onCreated: () => created.push(what) });
       const ce = await ensureComputeEnvironment(session, {
         name: `${name}-ce`,
         compute,
         placement: p,
         tags,
-      }, FAST);
+      }, told("ce"));
       assert.match(ce, /:compute-environment\/k-/);
       const creates = emu.count("batch", "CreateComputeEnvironment");
       assert.equal(
         await ensureComputeEnvironment(
           session,
           { name: `${name}-ce`, compute, placement: p, tags },
-          FAST,
+          told("ce again"),
         ),
         ce,
       );
@@ -104,16 +107,17 @@ Deno.test("a knot's compute environment, queue and job definition are created, a
         priority: 1,
         computeEnvironment: ce,
         tags,
-      }, FAST);
+      }, told("queue"));
       assert.equal(
         await ensureJobQueue(session, {
           name: `${name}-jq`,
           priority: 1,
           computeEnvironment: ce,
           tags,
-        }, FAST),
+        }, told("queue again")),
         queue,
       );
+      assert.deepEqual(created, ["ce", "queue"]);
       const first = await registerJobDefinition(session, {
         name: `${name}-jd`,
         image: "127.0.0.1:5000/cloudknot@sha256:" + "a".repeat(64),
@@ -214,23 +218,32 @@ Deno.test("a job definition whose answer was lost is registered again, and clobb
   });
 });
 
-Deno.test("a compute environment and queue whose create got a server error are made again, once each", async () => {
+Deno.test("a compute environment and queue whose create got a server error are made again, once each, and count as made by the call", async () => {
   await withPlacement(async (emu, session, p) => {
     for (const operation of ["CreateComputeEnvironment", "CreateJobQueue"]) {
       emu.faults.add({ service: "batch", operation, kind: "503", times: 1 });
     }
+    // The queue's answer is lost once made: found by its describe, it is this call's.
+    emu.faults.add({
+      service: "batch",
+      operation: "CreateJobQueue",
+      kind: "lost-response",
+      times: 1,
+    });
+    const created: string[] = [];
     const ce = await ensureComputeEnvironment(session, {
       name: "busy-ce",
       compute: validateComputeOptions(),
       placement: p,
       tags: {},
-    }, FAST);
+    }, { ...FAST, onCreated: () => created.push("ce") });
     const queue = await ensureJobQueue(session, {
       name: "busy-jq",
       priority: 1,
       computeEnvironment: ce,
       tags: {},
-    }, FAST);
+    }, { ...FAST, onCreated: () => created.push("queue") });
+    assert.deepEqual(created, ["ce", "queue"]);
     assert.ok(emu.faults.list().every((f) => f.hits === 1));
     assert.equal(emu.count("batch", "CreateComputeEnvironment"), 2);
     assert.equal(emu.count("batch", "CreateJobQueue"), 2);
