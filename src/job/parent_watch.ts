@@ -11,12 +11,14 @@
  * worker's JavaScript has to run, so an attempt stuck in a synchronous loop
  * stops too, and the function is given no permission for it. It costs one
  * more `exec` as each worker starts (`setpriv`, which then becomes the
- * worker), and once per process, as its first worker starts, a probe that
- * `setpriv` knows `--pdeathsig` (util-linux 2.33 and later; an older one
- * would refuse to start every worker): about one process's start. No
- * process stays beside the worker and nothing wakes up while it runs. (The
- * kernel signals when the thread that started the worker ends: the pool's
- * process, or a `Worker` thread the pool ran in, whose end is the pool's.)
+ * worker); the shell finds `setpriv` itself (`command -v`, no process), and
+ * tells the worker (`--parent-death`). No process stays beside the worker
+ * and nothing wakes up while it runs. A `setpriv` older than util-linux
+ * 2.33 refuses `--pdeathsig`, and the worker dies before it is ready: only
+ * then does the pool ask ({@linkcode setprivRefuses}), and it starts that
+ * shell's workers without `setpriv` from then on. (The kernel signals when
+ * the thread that started the worker ends: the pool's process, or a
+ * `Worker` thread the pool ran in, whose end is the pool's.)
  * A worker that leads a process group of its own (a function with `run`
  * permission) also gets a watcher in that group: a shell asleep in `wait`,
  * given SIGTERM by the kernel when the worker ends, which then kills the
@@ -40,78 +42,93 @@
 /** How often a worker the kernel does not watch looks at its parent, in milliseconds. */
 const WATCH_MS = 500;
 
-/** Whether each shell may start workers with `setpriv --pdeathsig`, probed once. */
+/** Whether the `setpriv` each shell finds takes `--pdeathsig`, once asked. */
 const probed = new Map<string, boolean>();
 
 /**
- * Whether workers started through `shell` can be given Linux's parent-death
- * signal: whether `setpriv` is found there and takes `--pdeathsig` (it reads
- * its options in order, so `--help` after it prints its usage and succeeds,
- * with no program to run). Asked once per shell and process, as the first
- * worker starts: it takes about as long as starting one process.
+ * Whether workers started through `shell` should be started without
+ * `setpriv`: it is found there but refuses `--pdeathsig` (util-linux before
+ * 2.33). The pool asks when a worker started with it died before it was
+ * ready; the answer is kept for the process, so the first such death asks
+ * once (about as long as starting one process), and a death for another
+ * reason does not change how workers start.
  *
  * @example Usage
  * ```ts ignore
- * import { canSignalParentDeath } from "./parent_watch.ts";
+ * import { setprivRefuses } from "./parent_watch.ts";
  *
- * console.log(canSignalParentDeath("/bin/sh")); // true on Debian, false on macOS
+ * console.log(setprivRefuses("/bin/sh")); // false on Debian and where there is no setpriv
  * ```
  *
  * @param shell The POSIX shell workers start through.
- * @returns Whether the kernel can stop a worker whose pool's process ended.
+ * @param ask Ask now when not yet asked; otherwise answer only from what is known.
+ * @returns Whether `setpriv` is there and refuses `--pdeathsig`.
  */
-export function canSignalParentDeath(shell: string): boolean {
-  let can = probed.get(shell);
-  if (can === undefined) {
+export function setprivRefuses(shell: string, ask = true): boolean {
+  let takes = probed.get(shell);
+  if (takes === undefined) {
+    if (!ask) return false;
     try {
-      can = new Deno.Command(shell, {
-        args: ["-c", "exec setpriv --pdeathsig KILL --help"],
+      // setpriv reads its options in order: `--help` after `--pdeathsig`
+      // prints its usage and succeeds, with no program to run. Where there
+      // is no setpriv, there is none to refuse.
+      const { code } = new Deno.Command(shell, {
+        args: [
+          "-c",
+          "command -v setpriv >/dev/null || exit 0; exec setpriv --pdeathsig KILL --help",
+        ],
         stdin: "null",
         stdout: "null",
         stderr: "null",
-      }).outputSync().success;
+      }).outputSync();
+      takes = code === 0;
     } catch {
-      can = false;
+      takes = true;
     }
-    probed.set(shell, can);
+    probed.set(shell, takes);
   }
-  return can;
+  return !takes;
 }
 
 /**
  * The script a shell runs (`shell -c SCRIPT deno ARGS…`) to start a worker
  * with its stderr on its stdout, as the shell's own process (`exec`), so the
- * worker's pid and exit status are the shell's.
+ * worker's pid and exit status are the shell's; through `setpriv
+ * --pdeathsig KILL`, with `--parent-death` after the worker's arguments,
+ * where the shell finds `setpriv`.
  *
  * @example Usage
  * ```ts ignore
  * import { workerScript } from "./parent_watch.ts";
  *
- * console.log(workerScript("/bin/sh", { parentDeath: true, group: false }));
- * // exec setpriv --pdeathsig KILL "$0" "$@" 2>&1
+ * console.log(workerScript("/bin/sh", { setpriv: false, group: false }));
+ * // exec "$0" "$@" 2>&1
  * ```
  *
  * @param shell The shell that runs it (it starts the group's watcher too).
- * @param options `parentDeath`: the worker gets SIGKILL when its parent ends
- *   ({@linkcode canSignalParentDeath} said so); `group`: the worker leads a
- *   process group of its own, which a watcher then kills with it.
+ * @param options `setpriv`: use it where it is found (not when
+ *   {@linkcode setprivRefuses}); `group`: the worker leads a process group
+ *   of its own, which a watcher then kills with it.
  * @returns The script.
  */
 export function workerScript(
   shell: string,
-  options: { parentDeath: boolean; group: boolean },
+  options: { setpriv: boolean; group: boolean },
 ): string {
-  if (!options.parentDeath) return 'exec "$0" "$@" 2>&1';
-  const worker = 'exec setpriv --pdeathsig KILL "$0" "$@" 2>&1';
-  if (!options.group) return worker;
+  const plain = 'exec "$0" "$@" 2>&1';
+  if (!options.setpriv) return plain;
+  const worker = 'exec setpriv --pdeathsig KILL "$0" "$@" --parent-death 2>&1';
   // The watcher's parent is the worker (the shell's pid, $$, which becomes the
   // worker): it gets SIGTERM when the worker ends, however it ends, and then
   // kills the group. One whose worker ended before setpriv armed the signal
   // sees another parent and does it at once.
   const watcher = `trap 'kill -9 0' TERM; [ "$PPID" = "$0" ] || kill -9 0; ` +
     "sleep 2147483647 & wait";
-  return `setpriv --pdeathsig TERM ${quote(shell)} -c ${quote(watcher)} "$$" ` +
-    `</dev/null >/dev/null 2>&1 &\n${worker}`;
+  const group = options.group
+    ? `setpriv --pdeathsig TERM ${quote(shell)} -c ${quote(watcher)} "$$" ` +
+      "</dev/null >/dev/null 2>&1 &\n  "
+    : "";
+  return `if command -v setpriv >/dev/null 2>&1; then\n  ${group}${worker}\nfi\n${plain}`;
 }
 
 /**

@@ -28,7 +28,7 @@ import { errorToRecord } from "./error_record.ts";
 import { memoryAdvice } from "./container_memory.ts";
 import { OOM_LINE } from "./item_error.ts";
 import { LineWatch } from "./line_watch.ts";
-import { canSignalParentDeath, workerScript } from "./parent_watch.ts";
+import { setprivRefuses, workerScript } from "./parent_watch.ts";
 import { permissionFlags, type Permissions } from "./permissions.ts";
 import { encodeRecord, type ErrorRecord, type FailureKind, failureRecord } from "./record.ts";
 import {
@@ -240,6 +240,8 @@ interface Slot {
   exited: Promise<void>;
   /** The worker leads a process group of its own, which holds what its function started. */
   group: boolean;
+  /** The shell that started the worker through setpriv where it found it. */
+  shell: string | null;
 }
 
 /**
@@ -510,11 +512,10 @@ export class WorkerPool {
     const shell = o.shell === undefined ? SHELL : o.shell;
     if (shell !== null) args.push("--merged-output");
     // Whatever the function does, the worker ends when this process does: by
-    // the kernel's parent-death signal where it can be asked for, otherwise
+    // the kernel's parent-death signal where setpriv can ask for it, otherwise
     // by the worker's own look at its parent (parent_watch.ts).
-    const parentDeath = shell !== null && canSignalParentDeath(shell);
+    const setpriv = shell !== null && !setprivRefuses(shell, false);
     args.push("--parent", String(Deno.pid));
-    if (parentDeath) args.push("--parent-death");
     let child: Deno.ChildProcess;
     try {
       // Through the shell, stdout and stderr are one pipe: what the function
@@ -522,7 +523,7 @@ export class WorkerPool {
       // ends it on both (one write per attempt instead of two).
       child = new Deno.Command(shell ?? deno, {
         args: shell !== null
-          ? ["-c", workerScript(shell, { parentDeath, group }), deno, ...args]
+          ? ["-c", workerScript(shell, { setpriv, group }), deno, ...args]
           : args,
         env: o.env ?? {},
         stdin: "piped",
@@ -547,6 +548,7 @@ export class WorkerPool {
       reading: 0,
       exited: Promise.resolve(),
       group,
+      shell: setpriv ? shell : null,
     };
     if (group) child.status.then(() => killGroup(child.pid));
     const out = this.#read(slot, child.stdout, 1, new MarkedStreamReader(mark));
@@ -800,7 +802,10 @@ export class WorkerPool {
       }
     } else if (
       !slot.ready && slot.killedFor === undefined && this.#cancelled === undefined &&
-      this.#fatal === undefined && ++this.#earlyDeaths >= MAX_EARLY_DEATHS
+      this.#fatal === undefined &&
+      // A setpriv too old for --pdeathsig: the next workers start without it.
+      !(slot.shell !== null && setprivRefuses(slot.shell)) &&
+      ++this.#earlyDeaths >= MAX_EARLY_DEATHS
     ) {
       const { memoryMiB } = this.#o;
       this.#failEverything(

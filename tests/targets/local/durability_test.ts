@@ -151,9 +151,9 @@ Deno.test({
 
 Deno.test({
   name:
-    "without setpriv, the workers of a client killed with SIGKILL stop by themselves while their attempts await",
+    "with a setpriv too old for --pdeathsig, workers start without it, and those of a client killed with SIGKILL stop by themselves while their attempts await",
   ignore: Deno.build.os !== "linux",
-  fn: () => killClientOfRunningItems("without-setpriv"),
+  fn: () => killClientOfRunningItems("old-setpriv"),
 });
 
 tmpfsTest(
