@@ -17,6 +17,9 @@
  * stdout, so everything it prints comes back in the order it was printed,
  * and the record that ends an attempt is its only frame: one write per
  * attempt. Worker output is handed to the sink as it arrives, never kept.
+ * Workers do not outlive the pool's process: when it is gone, the kernel
+ * (or the worker itself) ends them, in the middle of an attempt
+ * (`parent_watch.ts`).
  *
  * @module
  */
@@ -25,6 +28,7 @@ import { errorToRecord } from "./error_record.ts";
 import { memoryAdvice } from "./container_memory.ts";
 import { OOM_LINE } from "./item_error.ts";
 import { LineWatch } from "./line_watch.ts";
+import { setprivRefuses, workerScript } from "./parent_watch.ts";
 import { permissionFlags, type Permissions } from "./permissions.ts";
 import { encodeRecord, type ErrorRecord, type FailureKind, failureRecord } from "./record.ts";
 import {
@@ -126,7 +130,12 @@ export interface PoolOptions {
   permissions?: Permissions;
   /** Each worker's V8 heap limit, in MiB. */
   memoryMiB?: number;
-  /** The deno binary. @default {Deno.execPath()} */
+  /**
+   * The deno binary, or a program that becomes it (`exec`): a worker takes
+   * the process that started it for its pool's, and ends when it is gone.
+   *
+   * @default {Deno.execPath()}
+   */
   deno?: string;
   /**
    * The worker's main module and the arguments before its own, for a
@@ -137,7 +146,8 @@ export interface PoolOptions {
   worker?: { url: string; args?: string[] };
   /**
    * The POSIX shell that starts each worker with its stderr on its stdout
-   * (`exec deno … 2>&1`), so the worker writes one frame per attempt and its
+   * (`exec deno … 2>&1`, through `setpriv --pdeathsig KILL` where it can, see
+   * `parent_watch.ts`), so the worker writes one frame per attempt and its
    * output keeps the order it was printed in (every attempt's output is then
    * reported as `stream` 1). `null` starts workers directly, their stdout and
    * stderr apart: each attempt then also ends with a frame on stderr.
@@ -230,6 +240,8 @@ interface Slot {
   exited: Promise<void>;
   /** The worker leads a process group of its own, which holds what its function started. */
   group: boolean;
+  /** The shell that started the worker through setpriv where it found it. */
+  shell: string | null;
 }
 
 /**
@@ -489,7 +501,8 @@ export class WorkerPool {
     // A function that may start programs gets a process group of its own, so
     // that killing its worker (a timeout, a cancel) kills them too, and what it
     // left running when its worker ended does not hold the worker's pipes; the
-    // worker follows its parent, since a terminal's Ctrl-C no longer reaches it.
+    // group goes when this process does (below), since a terminal's Ctrl-C no
+    // longer reaches it.
     const group = Boolean(o.permissions?.run);
     if (group) args.push("--group");
     // A function that may start programs or load native code sees the job's
@@ -498,13 +511,20 @@ export class WorkerPool {
     const deno = o.deno ?? Deno.execPath();
     const shell = o.shell === undefined ? SHELL : o.shell;
     if (shell !== null) args.push("--merged-output");
+    // Whatever the function does, the worker ends when this process does: by
+    // the kernel's parent-death signal where setpriv can ask for it, otherwise
+    // by the worker's own look at its parent (parent_watch.ts).
+    const setpriv = shell !== null && !setprivRefuses(shell, false);
+    args.push("--parent", String(Deno.pid));
     let child: Deno.ChildProcess;
     try {
       // Through the shell, stdout and stderr are one pipe: what the function
       // prints on either keeps its order, and the record that follows it
       // ends it on both (one write per attempt instead of two).
       child = new Deno.Command(shell ?? deno, {
-        args: shell !== null ? ["-c", 'exec "$0" "$@" 2>&1', deno, ...args] : args,
+        args: shell !== null
+          ? ["-c", workerScript(shell, { setpriv, group }), deno, ...args]
+          : args,
         env: o.env ?? {},
         stdin: "piped",
         stdout: "piped",
@@ -528,6 +548,7 @@ export class WorkerPool {
       reading: 0,
       exited: Promise.resolve(),
       group,
+      shell: setpriv ? shell : null,
     };
     if (group) child.status.then(() => killGroup(child.pid));
     const out = this.#read(slot, child.stdout, 1, new MarkedStreamReader(mark));
@@ -781,7 +802,10 @@ export class WorkerPool {
       }
     } else if (
       !slot.ready && slot.killedFor === undefined && this.#cancelled === undefined &&
-      this.#fatal === undefined && ++this.#earlyDeaths >= MAX_EARLY_DEATHS
+      this.#fatal === undefined &&
+      // A setpriv too old for --pdeathsig: the next workers start without it.
+      !(slot.shell !== null && setprivRefuses(slot.shell)) &&
+      ++this.#earlyDeaths >= MAX_EARLY_DEATHS
     ) {
       const { memoryMiB } = this.#o;
       this.#failEverything(

@@ -6,7 +6,7 @@
  * permissions the knot grants its function.
  *
  * ```sh
- * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--inputs PATH] [--starmap] [--real-env] [--merged-output] [--group]
+ * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--inputs PATH] [--starmap] [--real-env] [--merged-output] [--group] [--parent PID] [--parent-death]
  * ```
  *
  * `--job-id` is the `AWS_BATCH_JOB_ID` every attempt sees; `{index}` in it
@@ -17,13 +17,16 @@
  * the process's environment for each attempt (for a function that may start
  * programs); without it they are laid over `Deno.env`. `--merged-output` says
  * its stderr is its stdout: the record alone ends an attempt's output, and
- * no end frame goes to stderr. `--group` says the worker leads a process
- * group of its own (a function that may start programs, `pool.ts`), which a
- * terminal's Ctrl-C does not reach: it then kills the group, itself and the
- * programs, once its pool's process is gone.
+ * no end frame goes to stderr. `--parent` is the pid of its pool's
+ * process: the worker stops when that process is gone (`parent_watch.ts`),
+ * which the kernel sees to when `--parent-death` says it was asked to.
+ * `--group` says the worker leads a process group of its own (a function
+ * that may start programs, `pool.ts`), which a terminal's Ctrl-C does not
+ * reach: the group, the worker and the programs, then goes with it.
  *
  * @module
  */
+import { watchParent } from "./parent_watch.ts";
 import { type LoadedFunction, loadFunction, runItem } from "./runtime.ts";
 import {
   doneFrame,
@@ -83,7 +86,12 @@ export async function workerMain(args: string[]): Promise<number> {
   const values = workerArgs(args);
   const out = writerOf(Deno.stdout);
   const err = writerOf(Deno.stderr);
-  if (values.group) followParent();
+  if (values.parent !== undefined) {
+    watchParent(Number(values.parent), {
+      parentDeath: values["parent-death"],
+      group: values.group,
+    });
+  }
   // Before the function loads: it must not read its items' frames.
   const readFrames = hideStdin();
   const mark = Uint8Array.from(values.mark!.match(/../g)!, (h) => parseInt(h, 16));
@@ -173,10 +181,12 @@ interface WorkerArgs {
   mark?: string;
   "job-id"?: string;
   inputs?: string;
+  parent?: string;
   starmap: boolean;
   "real-env": boolean;
   "merged-output": boolean;
   group: boolean;
+  "parent-death": boolean;
 }
 
 /**
@@ -191,14 +201,19 @@ function workerArgs(args: readonly string[]): WorkerArgs {
     "real-env": false,
     "merged-output": false,
     group: false,
+    "parent-death": false,
   };
   for (let i = 0; i < args.length; i++) {
     const name = args[i]!.startsWith("--") ? args[i]!.slice(2) : "";
-    if (name === "function" || name === "mark" || name === "job-id" || name === "inputs") {
+    if (
+      name === "function" || name === "mark" || name === "job-id" || name === "inputs" ||
+      name === "parent"
+    ) {
       if (i + 1 >= args.length) throw new TypeError(`Option '--${name} <value>' argument missing`);
       values[name] = args[++i];
     } else if (
-      name === "starmap" || name === "real-env" || name === "merged-output" || name === "group"
+      name === "starmap" || name === "real-env" || name === "merged-output" ||
+      name === "group" || name === "parent-death"
     ) {
       values[name] = true;
     } else {
@@ -206,14 +221,6 @@ function workerArgs(args: readonly string[]): WorkerArgs {
     }
   }
   return values;
-}
-
-/** Kills the worker's process group once its parent (its pool's process) is gone. */
-function followParent(): void {
-  const parent = Deno.ppid;
-  Deno.unrefTimer(setInterval(() => {
-    if (Deno.ppid !== parent) Deno.kill(-Deno.pid, "SIGKILL");
-  }, 500));
 }
 
 /** An item's bytes from the inputs file, or why they cannot be read (the attempt fails with it). */

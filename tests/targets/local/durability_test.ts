@@ -8,6 +8,7 @@ import {
   UnsafeDirectoryError,
 } from "../../../mod.ts";
 import { RunDir } from "../../../src/targets/local/run_dir.ts";
+import { killChild, startUntil } from "../../support/deno_child.ts";
 import { requirementTest } from "../../support/requirement.ts";
 import { tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
 import { withKnot } from "./helpers.ts";
@@ -80,6 +81,79 @@ Deno.test("a client killed midway leaves a run that collect() finishes, each mis
   } finally {
     await Deno.remove(base, { recursive: true });
   }
+});
+
+/** The processes whose command line holds `text` (on Linux, from /proc). */
+async function processesWith(text: string): Promise<{ pid: number; args: string }[]> {
+  const found: { pid: number; args: string }[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+    if (cmdline.includes(text)) {
+      found.push({ pid: Number(entry.name), args: cmdline.slice(0, 200) });
+    }
+  }
+  return found;
+}
+
+/**
+ * Starts the orphaned-workers client (`mode` as its fixture says), kills it
+ * with SIGKILL once items 0 and 1 run, waits until none of its workers is
+ * left, then finishes the run with `collect()` in this process.
+ */
+async function killClientOfRunningItems(mode?: string): Promise<void> {
+  const base = await Deno.makeTempDir({ prefix: "cloudknot-orphans-" });
+  try {
+    const dir = join(base, "knots");
+    const marks = join(base, "marks");
+    await Deno.mkdir(marks);
+    const client = await startUntil([
+      "run",
+      "-A",
+      new URL("../../fixtures/orphaned_workers_client.ts", import.meta.url).href,
+      dir,
+      marks,
+      ...(mode !== undefined ? [mode] : []),
+    ], "started");
+    await killChild(client);
+    // The workers are the processes whose command line names this test's directory.
+    let workers = await processesWith(base);
+    for (let i = 0; i < 200 && workers.length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      workers = await processesWith(base);
+    }
+    assert.deepEqual(workers, [], "workers outlived the client that mapped");
+    // Another process finishes the run: the items run again, now to their end.
+    await Deno.writeTextFile(join(marks, "stop"), "");
+    const runId = await Deno.readTextFile(join(marks, "run"));
+    const knot = await Knot.create({ name: "orphans", dir });
+    assert.deepEqual(await (await knot.collect(runId)).results(), [0, 1, 2, 3]);
+    await knot.clobber();
+  } finally {
+    for (const { pid } of await processesWith(base)) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    }
+    await Deno.remove(base, { recursive: true });
+  }
+}
+
+Deno.test({
+  name:
+    "the workers of a client killed with SIGKILL stop at once, a CPU-bound attempt too, and collect() finishes the run",
+  ignore: Deno.build.os !== "linux",
+  // Item 0 spins in a synchronous loop and item 1 awaits, each in a worker of its own.
+  fn: () => killClientOfRunningItems(),
+});
+
+Deno.test({
+  name:
+    "with a setpriv too old for --pdeathsig, workers start without it, and those of a client killed with SIGKILL stop by themselves while their attempts await",
+  ignore: Deno.build.os !== "linux",
+  fn: () => killClientOfRunningItems("old-setpriv"),
 });
 
 tmpfsTest(

@@ -924,6 +924,17 @@ async function sleepers(seconds: string): Promise<number[]> {
   return pids;
 }
 
+/** The processes whose command line names `dir`: a knot's workers there. */
+async function workersIn(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+    if (cmdline.includes(dir) && cmdline.includes("worker_main")) pids.push(Number(entry.name));
+  }
+  return pids;
+}
+
 Deno.test({
   name:
     "the programs a function started die with its worker: on a timeout, and when the run ends with one left running",
@@ -973,10 +984,12 @@ Deno.test({
 
 Deno.test({
   name:
-    "the programs a function started die with its worker when the process that mapped is killed, which a terminal's Ctrl-C would have done",
+    "the programs a function started die with its worker when the process that mapped is killed, which a terminal's Ctrl-C would have done, also while the function spins",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
-    const seconds = `${900 + Math.floor(Math.random() * 90)}.5`;
+    // Durations no other process uses, so the test finds only its own.
+    const awaited = `${900 + Math.floor(Math.random() * 90)}.5`;
+    const spun = `${900 + Math.floor(Math.random() * 90)}.125`;
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
     const script = join(dir, "client.ts");
     await Deno.writeTextFile(
@@ -985,10 +998,20 @@ Deno.test({
 const knot = await Knot.create({
   name: "orphans",
   dir: ${JSON.stringify(dir)},
+  concurrency: 2,
   permissions: { run: ["sleep"] },
-  func: async (s: string) => (await new Deno.Command("sleep", { args: [s] }).output()).code,
+  func: async ([mode, s]: [string, string]) => {
+    const sleep = new Deno.Command("sleep", { args: [s] });
+    if (mode === "await") return (await sleep.output()).code;
+    sleep.spawn();
+    // A synchronous loop: no timer of the worker runs while it spins.
+    const end = Date.now() + 120_000;
+    while (Date.now() < end) continue;
+    return "spun";
+  },
 });
-await (await knot.map([${JSON.stringify(seconds)}], { progress: false })).results();
+const items = [["await", ${JSON.stringify(awaited)}], ["spin", ${JSON.stringify(spun)}]];
+await (await knot.map(items, { progress: false })).results();
 `,
     );
     const client = new Deno.Command(Deno.execPath(), {
@@ -1005,25 +1028,28 @@ await (await knot.map([${JSON.stringify(seconds)}], { progress: false })).result
       stdout: "null",
       stderr: "piped",
     }).spawn();
+    const left = async () => [...await sleepers(awaited), ...await sleepers(spun)];
     try {
-      // A bounded wait for the item's program to start, then for it to go.
-      for (let i = 0; i < 300 && (await sleepers(seconds)).length === 0; i++) {
+      // A bounded wait for the items' programs to start, then for them to go.
+      for (let i = 0; i < 300 && (await left()).length < 2; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      if ((await sleepers(seconds)).length === 0) {
+      if ((await left()).length < 2) {
         client.kill("SIGKILL");
         const { stderr } = await client.output();
-        assert.fail(`the item's program never started: ${new TextDecoder().decode(stderr)}`);
+        assert.fail(`the items' programs never started: ${new TextDecoder().decode(stderr)}`);
       }
       client.kill("SIGKILL");
       await client.stderr.cancel();
       await client.status;
-      for (let i = 0; i < 100 && (await sleepers(seconds)).length > 0; i++) {
+      for (let i = 0; i < 100 && (await left()).length + (await workersIn(dir)).length > 0; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      assert.deepEqual(await sleepers(seconds), [], "the program outlived the killed client");
+      assert.deepEqual(await sleepers(awaited), [], "the awaited program outlived the client");
+      assert.deepEqual(await sleepers(spun), [], "the spinning item's program outlived the client");
+      assert.deepEqual(await workersIn(dir), [], "a worker outlived the client");
     } finally {
-      for (const pid of await sleepers(seconds)) Deno.kill(pid, "SIGKILL");
+      for (const pid of [...await left(), ...await workersIn(dir)]) Deno.kill(pid, "SIGKILL");
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -1,0 +1,179 @@
+/**
+ * How a worker process stops when the process that runs its pool is gone
+ * (killed with SIGKILL, crashed, a notebook's kernel restarted): at once,
+ * in the middle of an attempt, so that the run's items do not go on running
+ * unseen while a `collect()` elsewhere runs them again.
+ *
+ * Where the worker starts through a POSIX shell and util-linux's `setpriv`
+ * can set Linux's parent-death signal, the kernel does it: the worker is
+ * started as `setpriv --pdeathsig KILL deno …`, and the kernel sends it
+ * SIGKILL the moment its parent (the pool's process) ends. Nothing in the
+ * worker's JavaScript has to run, so an attempt stuck in a synchronous loop
+ * stops too, and the function is given no permission for it. It costs one
+ * more `exec` as each worker starts (`setpriv`, which then becomes the
+ * worker); the shell finds `setpriv` itself (`command -v`, no process), and
+ * tells the worker (`--parent-death`). No process stays beside the worker
+ * and nothing wakes up while it runs. A `setpriv` older than util-linux
+ * 2.33 refuses `--pdeathsig`, and the worker dies before it is ready: only
+ * then does the pool ask ({@linkcode setprivRefuses}), and it starts that
+ * shell's workers without `setpriv` from then on. (The kernel signals when
+ * the thread that started the worker ends: the pool's process, or a
+ * `Worker` thread the pool ran in, whose end is the pool's.)
+ * A worker that leads a process group of its own (a function with `run`
+ * permission) also gets a watcher in that group: a shell asleep in `wait`,
+ * given SIGTERM by the kernel when the worker ends, which then kills the
+ * group, the programs the function started with it (two more processes,
+ * `sh` and `sleep`, asleep, per such worker).
+ *
+ * A shell polling `kill -0` would start a `sleep` every interval in every
+ * worker, and a watcher inside the worker (a timer, or a `Worker` thread,
+ * whose `Deno.exit()` ends only its thread) cannot stop an attempt that
+ * never yields without `Deno.kill`, which needs a `run` permission the
+ * function must not get. So where there is no `setpriv` (macOS, a caller
+ * that may run `deno` alone), the worker watches its parent itself, twice a
+ * second ({@linkcode watchParent}, `Deno.ppid` and `Deno.exit()` need no
+ * permission): an attempt that awaits stops within half a second, a
+ * CPU-bound one at its end. On Windows, where a process's parent id stays
+ * the same when the parent ends, a worker still finishes its attempt first.
+ *
+ * @module
+ */
+
+/** How often a worker the kernel does not watch looks at its parent, in milliseconds. */
+const WATCH_MS = 500;
+
+/** Whether the `setpriv` each shell finds takes `--pdeathsig`, once asked. */
+const probed = new Map<string, boolean>();
+
+/**
+ * Whether workers started through `shell` should be started without
+ * `setpriv`: it is found there but refuses `--pdeathsig` (util-linux before
+ * 2.33). The pool asks when a worker started with it died before it was
+ * ready; the answer is kept for the process, so the first such death asks
+ * once (about as long as starting one process), and a death for another
+ * reason does not change how workers start.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { setprivRefuses } from "./parent_watch.ts";
+ *
+ * console.log(setprivRefuses("/bin/sh")); // false on Debian and where there is no setpriv
+ * ```
+ *
+ * @param shell The POSIX shell workers start through.
+ * @param ask Ask now when not yet asked; otherwise answer only from what is known.
+ * @returns Whether `setpriv` is there and refuses `--pdeathsig`.
+ */
+export function setprivRefuses(shell: string, ask = true): boolean {
+  let takes = probed.get(shell);
+  if (takes === undefined) {
+    if (!ask) return false;
+    try {
+      // setpriv reads its options in order: `--help` after `--pdeathsig`
+      // prints its usage and succeeds, with no program to run. Where there
+      // is no setpriv, there is none to refuse.
+      const { code } = new Deno.Command(shell, {
+        args: [
+          "-c",
+          "command -v setpriv >/dev/null || exit 0; exec setpriv --pdeathsig KILL --help",
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).outputSync();
+      takes = code === 0;
+    } catch {
+      takes = true;
+    }
+    probed.set(shell, takes);
+  }
+  return !takes;
+}
+
+/**
+ * The script a shell runs (`shell -c SCRIPT deno ARGS…`) to start a worker
+ * with its stderr on its stdout, as the shell's own process (`exec`), so the
+ * worker's pid and exit status are the shell's; through `setpriv
+ * --pdeathsig KILL`, with `--parent-death` after the worker's arguments,
+ * where the shell finds `setpriv`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { workerScript } from "./parent_watch.ts";
+ *
+ * console.log(workerScript("/bin/sh", { setpriv: false, group: false }));
+ * // exec "$0" "$@" 2>&1
+ * ```
+ *
+ * @param shell The shell that runs it (it starts the group's watcher too).
+ * @param options `setpriv`: use it where it is found (not when
+ *   {@linkcode setprivRefuses}); `group`: the worker leads a process group
+ *   of its own, which a watcher then kills with it.
+ * @returns The script.
+ */
+export function workerScript(
+  shell: string,
+  options: { setpriv: boolean; group: boolean },
+): string {
+  const plain = 'exec "$0" "$@" 2>&1';
+  if (!options.setpriv) return plain;
+  const worker = 'exec setpriv --pdeathsig KILL "$0" "$@" --parent-death 2>&1';
+  // The watcher's parent is the worker (the shell's pid, $$, which becomes the
+  // worker): it gets SIGTERM when the worker ends, however it ends, and then
+  // kills the group. One whose worker ended before setpriv armed the signal
+  // sees another parent and does it at once.
+  const watcher = `trap 'kill -9 0' TERM; [ "$PPID" = "$0" ] || kill -9 0; ` +
+    "sleep 2147483647 & wait";
+  const group = options.group
+    ? `setpriv --pdeathsig TERM ${quote(shell)} -c ${quote(watcher)} "$$" ` +
+      "</dev/null >/dev/null 2>&1 &\n  "
+    : "";
+  return `if command -v setpriv >/dev/null 2>&1; then\n  ${group}${worker}\nfi\n${plain}`;
+}
+
+/**
+ * In a worker: stops it if its pool's process is gone. At once if it is
+ * gone already (it may have ended before the kernel was told to signal);
+ * then, unless the kernel watches the worker, whenever a look twice a
+ * second finds it gone. A worker that leads a process group kills the group
+ * first, when its permissions allow `Deno.kill`. On Windows, where an
+ * orphan keeps its parent's id, it does nothing.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { watchParent } from "./parent_watch.ts";
+ *
+ * watchParent(1234, { parentDeath: false, group: false });
+ * ```
+ *
+ * @param parent The pid of the pool's process.
+ * @param options `parentDeath`: the kernel kills the worker when its parent
+ *   ends, so no timer is needed; `group`: the worker leads a process group.
+ */
+export function watchParent(
+  parent: number,
+  options: { parentDeath: boolean; group: boolean },
+): void {
+  const gone = () => {
+    if (options.group) {
+      try {
+        Deno.kill(-Deno.pid, "SIGKILL");
+      } catch {
+        // Only a full `run` permission may; the worker still ends.
+      }
+    }
+    Deno.exit(1);
+  };
+  // Windows does not give an orphan another parent: nothing to see there.
+  if (Deno.build.os === "windows") return;
+  if (Deno.ppid !== parent) gone();
+  if (options.parentDeath) return;
+  Deno.unrefTimer(setInterval(() => {
+    if (Deno.ppid !== parent) gone();
+  }, WATCH_MS));
+}
+
+/** Quotes a word for a POSIX shell. */
+function quote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
