@@ -78,10 +78,6 @@ import { mayHoldItems, readRecords } from "./record_segment.ts";
 import { RecordWriter } from "./record_writer.ts";
 import { forEachPooled } from "../util/pooled.ts";
 import { containerMemoryMiB, containerOomKills, outOfMemoryRecord } from "./container_memory.ts";
-import { workerMain } from "./worker_main.ts";
-
-/** The first argument that makes the entry point a worker process of the pool. */
-const WORKER_FLAG = "--worker";
 
 /** The exit code of an attempt whose only failures were items killed at their timeout. */
 export const TIMEOUT_EXIT_CODE = 124;
@@ -110,7 +106,6 @@ export interface JobMainOptions {
  * @returns The exit code.
  */
 export async function jobMain(args: string[], options: JobMainOptions = {}): Promise<number> {
-  if (args[0] === WORKER_FLAG) return await workerMain(args.slice(1));
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const log = options.log ?? ((line: string) => console.error(line));
   let parsed;
@@ -293,19 +288,18 @@ const WORKER_FILE = "worker.js";
 /**
  * How a job starts its workers: from the worker's own bundle where one lies
  * next to the runtime (an image's `worker.js`), which loads a quarter of the
- * runtime's code and none of Deno's Node layer; otherwise from this module
- * with `--worker`.
+ * runtime's code and none of Deno's Node layer; otherwise, run from its
+ * sources, from the worker's module beside this one. The runtime's bundle
+ * thus holds no worker of its own (its byte budget, `runtime_bundle.ts`).
  */
-function workerEntry(self: string): { url: string; args: string[] } {
+function workerEntry(self: string): { url: string } {
   const own = new URL(WORKER_FILE, self);
   try {
-    if (own.protocol === "file:" && Deno.statSync(own).isFile) {
-      return { url: own.href, args: [] };
-    }
+    if (own.protocol === "file:" && Deno.statSync(own).isFile) return { url: own.href };
   } catch {
-    // None beside this module: it is its own worker.
+    // None beside this module: it runs from its sources.
   }
-  return { url: self, args: [WORKER_FLAG] };
+  return { url: new URL("./worker_main.ts", self).href };
 }
 
 /** The exit code of an attempt stopped by SIGTERM, as a process it killed would have. */

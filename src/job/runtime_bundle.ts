@@ -28,8 +28,8 @@ export interface RuntimeBundle {
   /**
    * The job's worker entry point (`worker_main.ts`) bundled alone, which
    * `runtime.js` runs as `worker.js` beside it (`main.ts`): one ES module with
-   * no imports. Only with the default `entry`; another entry's workers run it
-   * with `--worker`.
+   * no imports. Only with the default `entry`: another entry gets no worker
+   * bundle.
    */
   worker?: string;
   /** The SHA-256 of `source`, in hex. */

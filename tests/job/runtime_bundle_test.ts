@@ -42,7 +42,7 @@ async function bundleElsewhere(
  */
 async function runBundled(
   dir: string,
-  files: { runtime: string; worker?: string; func: (x: never) => unknown },
+  files: { runtime: string; worker: string; func: (x: never) => unknown },
   inputs: unknown[],
   args: string[],
   env: Record<string, string> = {},
@@ -50,7 +50,7 @@ async function runBundled(
   const app = join(dir, "app");
   await Deno.mkdir(app);
   await Deno.writeTextFile(join(app, "runtime.js"), files.runtime);
-  if (files.worker !== undefined) await Deno.writeTextFile(join(app, "worker.js"), files.worker);
+  await Deno.writeTextFile(join(app, "worker.js"), files.worker);
   await Deno.writeTextFile(join(app, "function.js"), (await artifactFromFunc(files.func)).source);
   const run = new LocalStore(join(dir, "run"));
   await writePayload(run, inputs.map((x) => encode(x)), {
@@ -74,7 +74,7 @@ async function runBundled(
   return { run, app };
 }
 
-Deno.test("the bundled entry point is deterministic and runs a job on its own", async () => {
+Deno.test("the bundled entry point is deterministic and runs a job with only its worker beside it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-runtime-test-" });
   try {
     const bundle = await bundleRuntime({ cacheDir: join(dir, "cache-a") });
@@ -92,10 +92,14 @@ Deno.test("the bundled entry point is deterministic and runs a job on its own", 
     const later = [...bundle.source.matchAll(/\bimport\("([^"]+)"\)/g)].map((m) => m[1]);
     assert.ok(later.length > 0 && later.every((s) => s!.startsWith("node:")), later.join(", "));
 
-    // runtime.js next to function.js runs a job, with no network and an empty DENO_DIR.
+    // runtime.js and worker.js next to function.js run a job, with no network and an empty DENO_DIR.
     const { run } = await runBundled(
       dir,
-      { runtime: bundle.source, func: (x: { n: number }) => ({ twice: x.n * 2 }) },
+      {
+        runtime: bundle.source,
+        worker: bundle.worker!,
+        func: (x: { n: number }) => ({ twice: x.n * 2 }),
+      },
       [{ n: 1 }, { n: 21 }],
       ["--offset", "1"],
       { AWS_BATCH_JOB_ARRAY_INDEX: "0" },
