@@ -249,6 +249,8 @@ export class RunPoller {
   #wake?: () => void;
   /** Stops late reads when polling ends. */
   #stopLate = new AbortController();
+  /** Whether no job the run's manifest lacks can come any more (see `RunPollerOptions.lateJobs`). */
+  #submissionOver = false;
 
   /**
    * Makes a poller; nothing is sent until {@linkcode RunPoller.run}.
@@ -444,12 +446,13 @@ export class RunPoller {
 
   /**
    * Watches the jobs of the run that came to light since the manifest was
-   * read; once its submission is over, settles the items none of them runs.
+   * read, and notes whether its submission is over.
    */
   async #findLateJobs(signal: AbortSignal): Promise<boolean> {
     const late = this.#o.lateJobs;
     if (late === undefined || this.#uncovered().length === 0) return false;
     const { jobs, over } = await late.find(signal);
+    this.#submissionOver = over;
     const known = new Set(this.#watches.map((w) => w.job.jobId));
     let changed = false;
     for (const job of jobs) {
@@ -457,12 +460,24 @@ export class RunPoller {
       this.#watches.push({ job, gone: false, failedSeen: new Set<number>(), done: false });
       changed = true;
     }
-    if (!over) return changed;
+    return changed;
+  }
+
+  /**
+   * Once the run's submission is over, settles the items no job runs: on
+   * their records, when a listing of every record finds any (a job Batch no
+   * longer lists may have written them), else as never submitted.
+   */
+  async #settleUnsubmitted(signal: AbortSignal): Promise<boolean> {
+    const late = this.#o.lateJobs;
+    if (late === undefined || !this.#submissionOver || this.#uncovered().length === 0) {
+      return false;
+    }
+    await this.#reconcile(signal);
     for (const index of this.#uncovered()) {
       this.#settle(this.#latest.get(index) ?? late.missing(index));
-      changed = true;
     }
-    return changed;
+    return true;
   }
 
   async #poll(signal: AbortSignal): Promise<boolean> {
@@ -576,6 +591,7 @@ export class RunPoller {
     );
     if (unsettled.length > 0) throw unsettled[0];
     if (failures.length > 0) changed = true;
+    if (await this.#settleUnsubmitted(signal)) changed = true;
     for (const w of active) {
       const [from, to] = this.#range(w.job);
       const terminal = w.gone || isTerminalStatus(w.detail?.status);
