@@ -51,6 +51,8 @@ export interface S3ObjectInfo {
   size: number;
   /** The object's user metadata. */
   metadata: Record<string, string>;
+  /** When the object was written, in epoch milliseconds, as S3 says (by S3's clock). */
+  lastModified?: number;
 }
 
 const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -210,7 +212,11 @@ export class S3Store implements ObjectStore {
   async head(key: string): Promise<S3ObjectInfo | undefined> {
     try {
       const meta = await this.#session.s3.headObject({ Bucket: this.bucket, Key: this.#key(key) });
-      return { size: meta.ContentLength ?? 0, metadata: meta.Metadata };
+      return {
+        size: meta.ContentLength ?? 0,
+        metadata: meta.Metadata,
+        ...(meta.LastModified !== undefined ? { lastModified: meta.LastModified.getTime() } : {}),
+      };
     } catch (e) {
       if (e instanceof AwsError && (e.code === "NotFound" || e.status === 404)) return undefined;
       throw e;

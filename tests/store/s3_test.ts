@@ -37,11 +37,12 @@ Deno.test("S3Store: put, ranged get, head, list, folders, delete and at() agains
     const put = sent.findLast((s) => s.method === "PUT")!;
     assert.match(put.url, /\/store-bucket\/ck\/k\/runs\/r1\/inputs$/);
     assert.equal(put.headers.get("x-amz-server-side-encryption"), "aws:kms");
+    const written = Date.now();
     await run.put("index", "text", { metadata: { "cloudknot-run": '{"a":1}' } });
-    assert.deepEqual(await run.head("index"), {
-      size: 4,
-      metadata: { "cloudknot-run": '{"a":1}' },
-    });
+    const { lastModified, ...head } = (await run.head("index"))!;
+    assert.deepEqual(head, { size: 4, metadata: { "cloudknot-run": '{"a":1}' } });
+    // When it was written, as S3 says: HTTP dates have whole seconds.
+    assert.ok(lastModified! >= Math.floor(written / 1000) * 1000 && lastModified! <= Date.now());
     assert.equal(await run.head("nothing"), undefined);
 
     assert.deepEqual(await run.get("inputs"), new Uint8Array([1, 2, 3, 4, 5]));

@@ -32,7 +32,10 @@ export interface Killed {
  * Starts a child, kills it with SIGKILL once the emulator has received the
  * `nth` request of `at` (after `whileHeld`, when given, has run while the
  * child waits for its answer), and waits until the emulator has processed
- * that request. Fails when the child ends before it makes the request.
+ * that request (after `whileDead`, when given, has run while the child is
+ * dead and the request not yet processed: what another process sees in
+ * the moment before a dead client's request lands). Fails when the child
+ * ends before it makes the request.
  *
  * @example Usage
  * ```ts ignore
@@ -43,6 +46,7 @@ export interface Killed {
  * @param at The request at which it is killed.
  * @param spawn Starts the child, with piped stdout and stderr.
  * @param whileHeld Runs while the child is held at that request, alive.
+ * @param whileDead Runs once the child is dead, before its request is processed.
  * @returns What it printed.
  */
 export async function killAt(
@@ -50,6 +54,7 @@ export async function killAt(
   at: KillPoint,
   spawn: () => Deno.ChildProcess,
   whileHeld?: () => Promise<void>,
+  whileDead?: () => Promise<void>,
 ): Promise<Killed> {
   const nth = at.nth ?? 1;
   // The requests before the nth go on at once; the nth is held until the child is dead.
@@ -77,6 +82,7 @@ export async function killAt(
     await whileHeld?.();
     child.kill("SIGKILL");
     await status;
+    await whileDead?.();
     // The held request is processed now, answered to no one, as AWS would.
     answer();
     const processed = () =>

@@ -20,6 +20,7 @@ import { cloudknotStopReason, describeJobs, stopJob } from "./batch/jobs.ts";
 import { type JobsView, viewJobs } from "./batch/jobs_view.ts";
 import { BATCH_LOG_GROUP, readLogStream } from "./batch/log_stream.ts";
 import {
+  type LateJobs,
   type PollRound,
   type RunJob,
   RunPoller,
@@ -95,6 +96,16 @@ const WHOLE_INPUTS_MAX_BYTES = 64 * 1024;
  */
 const USAGE_SETTLE_MS = 120_000;
 
+/**
+ * How long a reader waits for the jobs a run's manifest does not name, from
+ * the last sign of its submission (`AwsTargetOptions.submitWindowMs`): 10
+ * minutes. A map submits its jobs within seconds, but one SubmitJob may wait
+ * 2 minutes for an answer before it is looked up by name and sent again, up
+ * to 5 times, and AWS may throttle it meanwhile; a killed map's last
+ * SubmitJob reaches Batch within moments.
+ */
+const SUBMIT_WINDOW_MS = 600_000;
+
 /** Options for an {@linkcode AwsTarget}. */
 export interface AwsTargetOptions {
   /** The AWS session. */
@@ -144,6 +155,18 @@ export interface AwsTargetOptions {
   tags?: Record<string, string>;
   /** The wait before looking a job up by name a second time after a lost SubmitJob answer, ms. @default {2000} */
   reconcileDelayMs?: number;
+  /**
+   * How long a reader of a run whose manifest does not name a job for every
+   * item waits for the missing jobs, in ms, from the last sign of the run's
+   * submission (its index written, or the newest of its jobs submitted, by
+   * AWS's clocks): the map that submits it may still be submitting, or was
+   * killed with a SubmitJob on its way to AWS Batch. Meanwhile those items
+   * are not settled, and each poll round looks for their jobs by name (one
+   * ListJobs); after it, they end with `MissingJobError`. A submitting map
+   * may go minutes between two of its jobs when AWS throttles or times it
+   * out. @default {600000}
+   */
+  submitWindowMs?: number;
   /** Called after each poll round of any run (diagnostics). */
   onPoll?: (runId: string, round: PollRound) => void;
   /** Called once per reason when a run's jobs are stuck in RUNNABLE (see {@linkcode StuckNotice}). */
@@ -231,6 +254,16 @@ export class AwsTarget implements Omit<Target, "clobber"> {
             describeValue(logLag)
           }`,
         { field: "logLagMs" },
+      );
+    }
+    const window = options.submitWindowMs;
+    if (window !== undefined && !(Number.isFinite(window) && window >= 0)) {
+      throw new CloudknotInputError(
+        `submitWindowMs must be a finite number of milliseconds, 0 or more (how long a reader ` +
+          `waits for the jobs of a run still being submitted; 600000 if left out), not ${
+            describeValue(window)
+          }`,
+        { field: "submitWindowMs" },
       );
     }
     this.#o = options;
@@ -536,7 +569,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       );
     }
     if (manifest.jobs === undefined) {
-      manifest = { ...manifest, jobs: await this.#discoverJobs(runId) };
+      manifest = { ...manifest, jobs: (await this.#discoverJobs(runId)).jobs };
       // Kept only when complete: the run may still be being submitted.
       if (uncovered(manifest.count, manifest.jobs!).length === 0) {
         await writeManifest(store, manifest).catch(() => {});
@@ -553,7 +586,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       },
       store,
       manifest,
-      manifest.jobs!,
+      [...manifest.jobs!],
       { ...(options.signal ? { signal: options.signal } : {}), cancelOnAbort: false },
     );
     // A retry's handle covers the whole input, with the results of the run it retries.
@@ -619,24 +652,40 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     }
   }
 
-  /** Finds a run's jobs by name on the queue (for runs whose `run.json` is missing). */
-  async #discoverJobs(runId: string): Promise<RunJob[]> {
+  /**
+   * Finds a run's jobs by name on the queue (for runs whose `run.json` is
+   * missing), and when the newest of them was submitted (AWS Batch's
+   * `createdAt`).
+   */
+  async #discoverJobs(
+    runId: string,
+    signal?: AbortSignal,
+  ): Promise<{ jobs: RunJob[]; lastSubmittedAt?: number }> {
     const { batch } = this.#o.session;
     const prefix = `${this.#o.knot}-${runId}-`;
     const found = new Map<string, { jobId: string; createdAt: number }>();
+    let lastSubmittedAt: number | undefined;
     for await (
       const job of batch.listJobsAll({
         jobQueue: this.#o.jobQueue,
         filters: [{ name: "JOB_NAME", values: [`${prefix}*`] }],
       })
     ) {
+      signal?.throwIfAborted();
       if (!job.jobName.startsWith(prefix)) continue;
+      if (job.createdAt !== undefined) {
+        lastSubmittedAt = Math.max(lastSubmittedAt ?? 0, job.createdAt);
+      }
       const seen = found.get(job.jobName);
       if (seen === undefined || (job.createdAt ?? 0) < seen.createdAt) {
         found.set(job.jobName, { jobId: job.jobId, createdAt: job.createdAt ?? 0 });
       }
     }
-    const details = await describeJobs(batch, [...found.values()].map((f) => f.jobId));
+    const details = await describeJobs(
+      batch,
+      [...found.values()].map((f) => f.jobId),
+      signal ? { signal } : {},
+    );
     const jobs: RunJob[] = [];
     for (const d of details.values()) {
       const command = parseJobCommand(d.container?.command ?? []);
@@ -652,7 +701,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         ...(slice > 1 ? { slice } : {}),
       });
     }
-    return jobs.sort((a, b) => a.offset - b.offset);
+    jobs.sort((a, b) => a.offset - b.offset);
+    return { jobs, ...(lastSubmittedAt !== undefined ? { lastSubmittedAt } : {}) };
   }
 
   async #submit(
@@ -790,13 +840,11 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       },
       resubmit: async (request) => this.map(await resubmitRequest(store, manifest, request)),
     });
-    // Items no job covers (a submission that stopped part-way) end at once.
-    for (const i of uncovered(info.total, jobs)) {
-      control.settle(failureRecord({ index: i, attempt: 1, jobId: "", kind: "infrastructure" }, {
-        name: "MissingJobError",
-        message: `No AWS Batch job of run ${info.runId} runs item ${i}: map the item again`,
-      }));
-    }
+    // Items no job covers: the run is still being submitted, or its submission stopped part-way,
+    // maybe with a SubmitJob on its way. Their jobs are looked for until the window closes.
+    const lateJobs = uncovered(info.total, jobs).length > 0
+      ? this.#lateJobs(info.runId, store, manifest, jobs)
+      : undefined;
     // From now on this handle sees each of the run's attempts that ends.
     const watchedFrom = Date.now();
     const poller = new RunPoller({
@@ -821,6 +869,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         : {}),
       ...(o.waitingWarnMs !== undefined ? { waitingWarnMs: o.waitingWarnMs } : {}),
       stoppedSince: () => this.#clobberedSince(watchedFrom),
+      ...(lateJobs !== undefined ? { lateJobs } : {}),
     });
     // map()'s signal cancels the run; collect()'s only stops waiting, as locally.
     const abort = watch.cancelOnAbort
@@ -831,6 +880,66 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     if (signal?.aborted) abort();
     else signal?.addEventListener("abort", abort, { once: true });
     return { run, control };
+  }
+
+  /**
+   * How a run's handle finds the jobs its manifest does not name: by name,
+   * each poll round, adding them to `jobs` (which its cancel, logs and usage
+   * read), until the submission window (`submitWindowMs`) has passed since
+   * the last sign of the run's submission: its index written, or the newest
+   * of its jobs submitted. Once every item has a job, the manifest is
+   * written with them, so that later readers need no look.
+   */
+  #lateJobs(runId: string, store: S3Store, manifest: RunManifest, jobs: RunJob[]): LateJobs {
+    const o = this.#o;
+    const windowMs = o.submitWindowMs ?? SUBMIT_WINDOW_MS;
+    let started: Promise<number> | undefined;
+    /** The last sign of the run's submission, as last seen. */
+    let lastSign = manifest.createdAt;
+    let told = false;
+    return {
+      find: async (signal) => {
+        started ??= store.head(RUN_KEYS.index).then(
+          (head) => head?.lastModified ?? manifest.createdAt,
+          () => manifest.createdAt,
+        );
+        const found = await this.#discoverJobs(runId, signal);
+        const known = new Set(jobs.map((j) => j.jobId));
+        for (const job of found.jobs) if (!known.has(job.jobId)) jobs.push(job);
+        const left = uncovered(manifest.count, jobs);
+        if (left.length === 0) {
+          jobs.sort((a, b) => a.offset - b.offset);
+          await writeManifest(store, { ...manifest, jobs }).catch(() => {});
+          return { jobs: found.jobs, over: false };
+        }
+        lastSign = Math.max(await started, found.lastSubmittedAt ?? 0);
+        const until = lastSign + windowMs;
+        const over = Date.now() >= until;
+        if (!over && !told) {
+          told = true;
+          (o.warn ?? console.warn)(
+            `${items(left)} of run ${runId} of knot ${o.knot} ${
+              left.length === 1 ? "has" : "have"
+            } no AWS Batch job yet: the map that submits the run is still submitting it, or ` +
+              `stopped part-way with a job maybe on its way. Waiting for ${
+                left.length === 1 ? "its job" : "their jobs"
+              } until ${new Date(until).toISOString()}; do not map ${
+                left.length === 1 ? "it" : "them"
+              } again meanwhile`,
+          );
+        }
+        return { jobs: found.jobs, over };
+      },
+      missing: (index) => {
+        const last = new Date(lastSign).toISOString();
+        return failureRecord({ index, attempt: 1, jobId: "", kind: "infrastructure" }, {
+          name: "MissingJobError",
+          message: `No AWS Batch job of run ${runId} runs item ${index}, and none of the run's ` +
+            `jobs was submitted after ${last}: the map that submitted the run stopped part-way ` +
+            `(killed, or its SubmitJob failed) before it submitted this item's job; map the item again`,
+        });
+      },
+    };
   }
 
   /** Cancels or terminates a run's jobs, whichever their state allows. */
@@ -888,6 +997,15 @@ function metadataJson(manifest: RunManifest): string | undefined {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
   return MANIFEST_METADATA_KEY.length + json.length <= METADATA_MAX_BYTES ? json : undefined;
+}
+
+/** Items in words, to begin a sentence: `Item 3`, `Items 3, 4 and 5`, `Items 3, 4, 5, … (12 in all)`. */
+function items(indexes: readonly number[]): string {
+  if (indexes.length === 1) return `Item ${indexes[0]}`;
+  if (indexes.length <= 5) {
+    return `Items ${indexes.slice(0, -1).join(", ")} and ${indexes.at(-1)}`;
+  }
+  return `Items ${indexes.slice(0, 3).join(", ")}, … (${indexes.length} in all)`;
 }
 
 /** The items no job runs. */

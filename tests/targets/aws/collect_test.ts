@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, type ItemSettled } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
-import { job, ROOT, startTestBed } from "./helpers.ts";
+import { killAt } from "../../support/kill_at.ts";
+import { job, jobsNamed, ROOT, startTestBed } from "./helpers.ts";
 
 function summarize(settled: ItemSettled<unknown>[]): unknown[] {
   return settled.map((s) =>
@@ -102,19 +103,46 @@ Deno.test("AWS target: collect() without run.json finds the jobs by name; runs()
       ]),
       [[0, 3, true], [3, 3, true], [6, 1, false]],
     );
-    // A job the queue no longer shows by name (as while a run is still being
-    // submitted): its items end with an error, and run.json is left alone.
+    // A job the queue does not show by name (as Batch forgets jobs days after they end), with no
+    // job of the run submitted for the whole submission window (here 0 ms): its item is read from
+    // its record all the same.
     assert.ok(objects.delete(manifestKey));
     const last = [...emu.batch.jobs.values()].find((j) =>
       j.jobName === `squares-${second.runId}-2`
     )!;
     last.jobName = "renamed";
-    const partial = await target.collect<number>(second.runId);
+    const reader = bed.target({ maxArraySize: 3, submitWindowMs: 0 });
+    assert.deepEqual(await (await reader.collect<number>(second.runId)).results(), [
+      1,
+      4,
+      9,
+      16,
+      25,
+      36,
+      49,
+    ]);
+    // Without its record either, the item ends with an error that says so.
+    const record = new RegExp(
+      `^cloudknot/squares/runs/${second.runId}/out/(\\d+-)?(6-1|s6-6-1-\\d+)$`,
+    );
+    const records = [...objects.keys()].filter((key) => record.test(key));
+    assert.equal(records.length, 1);
+    objects.delete(records[0]!);
+    const partial = await bed.target({ maxArraySize: 3, submitWindowMs: 0 })
+      .collect<number>(second.runId);
     const settled = await partial.settled();
     assert.deepEqual(settled.slice(0, 6).map((s) => s.status), Array(6).fill("fulfilled"));
     const missing = settled[6]!;
     assert.ok(missing.status === "rejected");
     assert.equal(missing.reason.remote.name, "MissingJobError");
+    assert.match(
+      missing.reason.remote.message,
+      new RegExp(
+        `^No AWS Batch job of run ${second.runId} runs item 6, and none of the run's jobs was ` +
+          `submitted after \\S+: the map that submitted the run stopped part-way \\(killed, or its ` +
+          `SubmitJob failed\\) before it submitted this item's job; map the item again$`,
+      ),
+    );
     await partial.done;
     assert.equal(objects.has(manifestKey), false);
     const runs = await target.runs();
@@ -156,6 +184,80 @@ Deno.test("AWS target: the state file keeps the newest 100 runs and forgets the 
     assert.equal(jobs.size, 2);
     assert.deepEqual(await run.results(), [4]);
     await run.done;
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: a map killed while its SubmitJob is in flight: collect() waits for the job instead of calling its items never submitted, and reads them once the job lands", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    // The killed client maps 3 items as 2 jobs, one at a time: it dies with the second one's
+    // SubmitJob sent and not yet answered.
+    const script = `
+      import { AwsSession } from "./src/aws/mod.ts";
+      import { StateFile } from "./src/state/mod.ts";
+      import { encodeItems } from "./src/job/codec.ts";
+      import { AwsTarget } from "./src/targets/aws/aws_target.ts";
+      const session = await AwsSession.create();
+      const target = new AwsTarget({
+        session, state: new StateFile(), knot: "squares", bucket: ${
+      JSON.stringify(bed.resources.bucket)
+    },
+        prefix: "cloudknot/squares", jobQueue: ${JSON.stringify(bed.resources.jobQueue)},
+        jobDefinition: ${JSON.stringify(bed.resources.jobDefinition)}, attempts: 1,
+        profile: "default", region: session.region, maxArraySize: 2, submitConcurrency: 1,
+      });
+      await target.map({ items: encodeItems([1, 2, 3]), starmap: false, env: {}, itemsPerJob: 1 });
+    `;
+    let polled = Promise.withResolvers<void>();
+    const warned: string[] = [];
+    const reader = bed.target({ onPoll: () => polled.resolve(), warn: (m) => warned.push(m) });
+    let collected: Awaited<ReturnType<typeof reader.collect<number>>> | undefined;
+    await killAt(
+      emu,
+      { service: "batch", operation: "SubmitJob", nth: 2 },
+      () =>
+        new Deno.Command(Deno.execPath(), {
+          args: ["eval", "--quiet", script],
+          cwd: ROOT,
+          env: { ...emu.env, CLOUDKNOT_CONFIG_FILE: join(bed.dir, "cloudknot") },
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn(),
+      undefined,
+      // The client is dead; its second SubmitJob has not reached Batch yet.
+      async () => {
+        const [manifest] = await reader.runs();
+        assert.ok(manifest !== undefined && manifest.jobs === undefined);
+        collected = await reader.collect<number>(manifest.runId);
+        await polled.promise;
+        polled = Promise.withResolvers<void>();
+        await polled.promise;
+        // Item 2's job is not there yet: it waits, neither failed nor told to be mapped again.
+        assert.equal(collected.counts.failed, 0);
+        assert.ok(collected.counts.succeeded < 3);
+        assert.deepEqual(warned.map((m) => m.replace(/until \S+;/, "until T;")), [
+          `Item 2 of run ${manifest.runId} of knot squares has no AWS Batch job yet: the map that ` +
+          "submits the run is still submitting it, or stopped part-way with a job maybe on its " +
+          "way. Waiting for its job until T; do not map it again meanwhile",
+        ]);
+      },
+    );
+    // The dead client's SubmitJob landed: its job runs, once, and the reader reads its item.
+    assert.deepEqual(await collected!.results(), [1, 4, 9]);
+    await collected!.done;
+    assert.equal(jobsNamed(emu, `squares-${collected!.runId}-`).length, 2);
+    // The reader wrote the run's manifest with both jobs: later readers need no look by name.
+    const manifest = emu.s3.buckets.get(bed.resources.bucket)!.objects
+      .get(`cloudknot/squares/runs/${collected!.runId}/run.json`);
+    assert.deepEqual(
+      JSON.parse(new TextDecoder().decode(manifest!.body)).jobs.map((j: { offset: number }) =>
+        j.offset
+      ),
+      [0, 2],
+    );
   } finally {
     await bed.close();
   }

@@ -149,6 +149,26 @@ export interface RunPollerOptions {
    * and without cloudknot's stop reason.
    */
   stoppedSince?: () => Promise<{ at: number; why: string } | undefined>;
+  /**
+   * Where the run's jobs that `jobs` does not name are looked for: a
+   * manifest lacks jobs while the map that submits the run is still
+   * submitting them, or when it stopped part-way, possibly with a SubmitJob
+   * already on its way to Batch. Each round while an unsettled item has no
+   * watched job, {@linkcode LateJobs.find} is asked, and the jobs it gives
+   * are watched from then on. Without it, such items wait for a record.
+   */
+  lateJobs?: LateJobs;
+}
+
+/** How a poller finds a run's jobs its manifest does not name (see `RunPollerOptions.lateJobs`). */
+export interface LateJobs {
+  /**
+   * The run's jobs as AWS Batch lists them now, and whether the run's
+   * submission is over: no job missing from them can still come.
+   */
+  find(signal: AbortSignal): Promise<{ jobs: RunJob[]; over: boolean }>;
+  /** The error an item gets when the submission is over and no job runs it. */
+  missing(index: number): ErrorRecord;
 }
 
 /** The run's jobs all wait in RUNNABLE, and AWS Batch says nothing about why. */
@@ -229,6 +249,8 @@ export class RunPoller {
   #wake?: () => void;
   /** Stops late reads when polling ends. */
   #stopLate = new AbortController();
+  /** Whether no job the run's manifest lacks can come any more (see `RunPollerOptions.lateJobs`). */
+  #submissionOver = false;
 
   /**
    * Makes a poller; nothing is sent until {@linkcode RunPoller.run}.
@@ -408,18 +430,69 @@ export class RunPoller {
     return [Math.max(from, this.#base), Math.min(to, this.#base + this.#o.total)];
   }
 
+  /** The unsettled items that no job this poller watches runs. */
+  #uncovered(): number[] {
+    const covered = new Uint8Array(this.#o.total);
+    for (const { job } of this.#watches) {
+      const [from, to] = this.#range(job);
+      if (from < to) covered.fill(1, from - this.#base, to - this.#base);
+    }
+    const out: number[] = [];
+    for (let i = 0; i < this.#o.total; i++) {
+      if (covered[i] === 0 && !this.#o.control.isSettled(i)) out.push(i + this.#base);
+    }
+    return out;
+  }
+
+  /**
+   * Watches the jobs of the run that came to light since the manifest was
+   * read, and notes whether its submission is over.
+   */
+  async #findLateJobs(signal: AbortSignal): Promise<boolean> {
+    const late = this.#o.lateJobs;
+    if (late === undefined || this.#uncovered().length === 0) return false;
+    const { jobs, over } = await late.find(signal);
+    this.#submissionOver = over;
+    const known = new Set(this.#watches.map((w) => w.job.jobId));
+    let changed = false;
+    for (const job of jobs) {
+      if (known.has(job.jobId)) continue;
+      this.#watches.push({ job, gone: false, failedSeen: new Set<number>(), done: false });
+      changed = true;
+    }
+    return changed;
+  }
+
+  /**
+   * Once the run's submission is over, settles the items no job runs: on
+   * their records, when a listing of every record finds any (a job Batch no
+   * longer lists may have written them), else as never submitted.
+   */
+  async #settleUnsubmitted(signal: AbortSignal): Promise<boolean> {
+    const late = this.#o.lateJobs;
+    if (late === undefined || !this.#submissionOver || this.#uncovered().length === 0) {
+      return false;
+    }
+    await this.#reconcile(signal);
+    for (const index of this.#uncovered()) {
+      this.#settle(this.#latest.get(index) ?? late.missing(index));
+    }
+    return true;
+  }
+
   async #poll(signal: AbortSignal): Promise<boolean> {
     this.#round++;
     this.#stoppedSince = undefined;
     this.#childDescribes = 0;
     const { batch } = this.#o;
+    const found = await this.#findLateJobs(signal);
     const active = this.#watches.filter((w) => !w.done);
     const details = await describeJobs(batch, active.map((w) => w.job.jobId), { signal });
     this.#lastDescribe = {
       calls: Math.ceil(active.length / DESCRIBE_JOBS_LIMIT),
       jobs: active.length,
     };
-    let changed = false;
+    let changed = found;
     const failures: { index: number; detail: JobDetail }[] = [];
     for (const w of active) {
       const d = details.get(w.job.jobId);
@@ -518,6 +591,7 @@ export class RunPoller {
     );
     if (unsettled.length > 0) throw unsettled[0];
     if (failures.length > 0) changed = true;
+    if (await this.#settleUnsubmitted(signal)) changed = true;
     for (const w of active) {
       const [from, to] = this.#range(w.job);
       const terminal = w.gone || isTerminalStatus(w.detail?.status);
