@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, Knot, MapRun } from "../../mod.ts";
-import { denoChild } from "../support/deno_child.ts";
+import { denoChild, startForLine } from "../support/deno_child.ts";
 import { rejects } from "../support/rejects.ts";
 import { formatProgress, showProgress, summarizeRun } from "../../src/run/mod.ts";
 
@@ -166,29 +166,14 @@ Deno.test("collect() in a new process shows the progress of a dead process's run
   try {
     const dir = join(base, "knots");
     const log = join(base, "executions.log");
-    const client = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../fixtures/resumable_client.ts", import.meta.url).href,
-        dir,
-        log,
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const reader = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let out = "";
-    while (!out.includes("\n")) {
-      const { value, done } = await reader.read();
-      assert.ok(!done, "the client ended before printing its run's id");
-      out += value;
-    }
+    const { child: client, line: runId } = await startForLine(
+      ["run", "-A", new URL("../fixtures/resumable_client.ts", import.meta.url).href, dir, log],
+      "null",
+    );
     const executed = async () => (await Deno.readTextFile(log).catch(() => "")).split("\n").length;
     while (await executed() < 60) await new Promise((r) => setTimeout(r, 20));
     client.kill("SIGKILL");
     await client.status;
-    await reader.cancel();
 
     const collected = await denoChild([
       "run",
@@ -196,7 +181,7 @@ Deno.test("collect() in a new process shows the progress of a dead process's run
       new URL("../fixtures/collect_client.ts", import.meta.url).href,
       dir,
       "resumable",
-      out.trim(),
+      runId,
     ]);
     assert.equal(collected.code, 0, collected.stderr);
     assert.equal(collected.stdout.trim(), "300");

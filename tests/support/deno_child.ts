@@ -78,17 +78,36 @@ export async function stacksElsewhere(
  * {@linkcode killChild}. One that ends before is reported with what it printed.
  */
 export async function startUntil(args: string[], word: string): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+  return (await startReading(args, (out) => out.includes(word), word)).child;
+}
+
+/**
+ * Starts this deno with `args` in a new process and resolves with its first
+ * line on stdout (a run's id, which a client prints first), once printed.
+ * One that ends before is reported with what it printed.
+ */
+export async function startForLine(
+  args: string[],
+  stderr: "inherit" | "null" = "inherit",
+): Promise<{ child: Deno.ChildProcess; line: string }> {
+  const { child, out } = await startReading(args, (out) => out.includes("\n"), "a line", stderr);
+  return { child, line: out.slice(0, out.indexOf("\n")).trim() };
+}
+
+/** Starts a child and reads its stdout until `enough`, then stops reading it. */
+async function startReading(
+  args: string[],
+  enough: (out: string) => boolean,
+  what: string,
+  stderr: "inherit" | "null" = "inherit",
+): Promise<{ child: Deno.ChildProcess; out: string }> {
+  const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   try {
-    while (!out.includes(word)) {
+    while (!enough(out)) {
       const { value, done } = await reader.read();
-      if (done) throw new Error(`the child ended before printing ${word}: ${out}`);
+      if (done) throw new Error(`the child ended before printing ${what}: ${out}`);
       out += value;
     }
   } catch (e) {
@@ -102,7 +121,7 @@ export async function startUntil(args: string[], word: string): Promise<Deno.Chi
   } finally {
     await reader.cancel();
   }
-  return child;
+  return { child, out };
 }
 
 /** Kills a child with SIGKILL, as a crash or `kill -9` would, and waits for it to end. */

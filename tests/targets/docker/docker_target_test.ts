@@ -18,7 +18,7 @@ import { dockerTest } from "../../support/docker_available.ts";
 import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
 import { refuseNegative } from "../../fixtures/typed_func.ts";
 import { TYPED_FUNC_FRAME } from "../../fixtures/typed_func_frames.ts";
-import { stacksElsewhere } from "../../support/deno_child.ts";
+import { stacksElsewhere, startForLine } from "../../support/deno_child.ts";
 
 const quiet = new Docker({ logger: () => {} });
 
@@ -274,26 +274,14 @@ dockerTest(
   "a client killed midway leaves containers that finish; collect() from another process adopts them and runs each item once",
   async () => {
     await withDockerKnots("cloudknot-docker-kill-", async ({ dir, baseImage }) => {
-      const client = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "--lock=tests/deno.lock",
-          new URL("../../fixtures/docker_client.ts", import.meta.url).href,
-          dir,
-          baseImage,
-        ],
-        stdout: "piped",
-        stderr: "inherit",
-      }).spawn();
-      const reader = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
-      let out = "";
-      while (!out.includes("\n")) {
-        const { value, done } = await reader.read();
-        assert.ok(!done, "the client ended before printing its run's id");
-        out += value;
-      }
-      const runId = out.trim();
+      const { child: client, line: runId } = await startForLine([
+        "run",
+        "-A",
+        "--lock=tests/deno.lock",
+        new URL("../../fixtures/docker_client.ts", import.meta.url).href,
+        dir,
+        baseImage,
+      ]);
       const runDir = join(dir, "resumable", "runs", runId);
       // Kill it once some items, but not all, are done.
       while ((await recordKeys(runDir).catch(() => [])).length < 2) {
@@ -301,7 +289,6 @@ dockerTest(
       }
       client.kill("SIGKILL");
       await client.status;
-      await reader.cancel();
       const before = (await recordKeys(runDir)).length;
       assert.ok(before >= 2 && before < 8, `${before} items were recorded`);
 

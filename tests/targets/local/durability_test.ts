@@ -8,7 +8,7 @@ import {
   UnsafeDirectoryError,
 } from "../../../mod.ts";
 import { RunDir } from "../../../src/targets/local/run_dir.ts";
-import { killChild, startUntil } from "../../support/deno_child.ts";
+import { killChild, startForLine, startUntil } from "../../support/deno_child.ts";
 import { requirementTest } from "../../support/requirement.ts";
 import { tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
 import { withKnot } from "./helpers.ts";
@@ -28,30 +28,17 @@ Deno.test("a client killed midway leaves a run that collect() finishes, each mis
   try {
     const dir = join(base, "knots");
     const log = join(base, "executions.log");
-    const client = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../../fixtures/resumable_client.ts", import.meta.url).href,
-        dir,
-        log,
-      ],
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    const reader = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let out = "";
-    while (!out.includes("\n")) {
-      const { value, done } = await reader.read();
-      assert.ok(!done, "the client ended before printing its run's id");
-      out += value;
-    }
-    const runId = out.trim();
+    const { child: client, line: runId } = await startForLine([
+      "run",
+      "-A",
+      new URL("../../fixtures/resumable_client.ts", import.meta.url).href,
+      dir,
+      log,
+    ]);
     // Kill it once some items, but not all, are done.
     while ((await lines(log)).length < 60) await new Promise((r) => setTimeout(r, 20));
     client.kill("SIGKILL");
     await client.status;
-    await reader.cancel();
     const runDir = join(dir, "resumable", "runs", runId);
     const recorded = new Set<number>();
     const opened = (await RunDir.open(runDir))!;
