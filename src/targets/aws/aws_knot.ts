@@ -412,7 +412,7 @@ async function create(
     const pars = typeof spec.pars === "object"
       ? spec.pars
       : heal?.missing.pars?.record !== undefined
-      ? await Pars.remake({ ...settings, name: parsName })
+      ? await Pars.remake({ ...settings, name: parsName, ...defined({ warn: spec.warn }) })
       : await Pars.create({
         ...settings,
         bucket,
