@@ -500,7 +500,8 @@ export class Pars {
     let waited = false;
     return await state.whileMaking(recordSection("pars", made), async () => {
       const now = await state.section(recordSection("pars", made));
-      if (now) return await Pars.#adopt(parseParsRecord(made, now), input, session, state);
+      // Its mark is held: a heal of what is gone of it makes it without taking the mark again.
+      if (now) return await Pars.#adopt(parseParsRecord(made, now), input, session, state, true);
       // Another process that made it and failed has undone what it made since the read.
       const fresh = waited ? await surveyPars(session, made) : seen;
       return await Pars.#make(
@@ -568,7 +569,11 @@ export class Pars {
    * does; this takes only the name, so it needs no options to agree with
    * the record, and a knot that uses the Pars heals it this way. When
    * another config file made a Pars of that name since, it refuses before
-   * changing anything, saying to clobber this file's record of it.
+   * changing anything, saying to clobber this file's record of it. Two heals
+   * of one Pars with one config file (two knots that use it, healed at once)
+   * take turns, as two creates do: the second says so through `warn`, waits,
+   * then reads the Pars again and adopts what the first made, or makes what
+   * is still gone.
    *
    * @example Usage
    * ```ts ignore
@@ -577,23 +582,29 @@ export class Pars {
    * const pars = await Pars.remake({ name: "lab" });
    * ```
    *
-   * @param options The Pars' name, and the session and config file.
+   * @param options The Pars' name, the session and config file, and where to say that it
+   *   waits for another process healing the Pars (default: `console.warn`).
    * @returns The Pars, whole.
-   * @throws {ResourceDoesNotExistError} When the config file has no record of the Pars.
+   * @throws {ResourceDoesNotExistError} When the config file has no record of the Pars (also
+   *   when another process clobbered it while this one waited).
    * @throws {RegionMismatchError} When the stored Pars is in another region.
    * @throws {ProfileMismatchError} When the stored Pars was made with another profile.
    * @throws {OriginalResourceError} When the stored Pars is the Python cloudknot's.
    * @throws {CloudknotInputError} When another config file made a Pars of that name since.
    */
   static async remake(
-    options: SettingsOptions & { name: string; session?: AwsSession },
+    options: SettingsOptions & {
+      name: string;
+      session?: AwsSession;
+      warn?: (message: string) => void;
+    },
   ): Promise<Pars> {
     const { name } = options;
     const { state, session, record } = await Pars.#stored(
       options,
       `: create it with Pars.create({ name: "${name}" })`,
     );
-    return await Pars.#heal(record, {}, session, state, NOTHING_READ);
+    return await Pars.#heal(record, {}, session, state, NOTHING_READ, options.warn);
   }
 
   /**
@@ -684,8 +695,54 @@ export class Pars {
    * and the Pars' resources not another config file's, before anything is
    * made; the record is never removed. What exists is surveyed once, taking
    * what was `read` of it already.
+   *
+   * Marked as the Pars being made, the mark `Pars.create` holds: another
+   * heal of it with this config file (a knot sharing it, healed at once)
+   * waits, then reads the record and the Pars' resources again and adopts
+   * what this one made instead of making it again (a VPC of its own has no
+   * unique name, so it would be made twice). A call that holds the mark
+   * already (`Pars.create`, once it waited) passes `marked`.
    */
   static async #heal(
+    record: ParsRecord,
+    tags: Record<string, string>,
+    session: AwsSession,
+    state: StateFile,
+    read: ParsRead,
+    warn: ((message: string) => void) | undefined,
+    marked = false,
+  ): Promise<Pars> {
+    if (marked) return await Pars.#healNow(record, tags, session, state, read);
+    const { name } = record;
+    const section = recordSection("pars", name);
+    let waited = false;
+    return await state.whileMaking(section, async () => {
+      if (!waited) return await Pars.#healNow(record, tags, session, state, read);
+      // What the other process left: read again, only now.
+      const now = await state.section(section);
+      if (now === undefined) {
+        throw new ResourceDoesNotExistError(
+          `Pars "${name}" was clobbered by another process with this config file ` +
+            `(${state.path}) while this one waited to make it again, and nothing was changed: ` +
+            `create it again with Pars.create({ name: "${name}" })`,
+          { missing: [section] },
+        );
+      }
+      const again = storedHere(name, now, session, state.path);
+      const checked = await checkRecordedPars(session, again);
+      if (checked.missing.length === 0) return new Pars(again, session, state);
+      return await Pars.#healNow(again, tags, session, state, checked.read);
+    }, () => {
+      waited = true;
+      (warn ?? console.warn)(
+        `cloudknot: Pars ${name} is being made again by another process with this config ` +
+          `file (${state.path}); waiting for it to finish, then this one looks at it again`,
+      );
+    });
+  }
+
+  /** {@linkcode Pars.#heal}, once it holds the Pars' mark. */
+  static async #healNow(
     record: ParsRecord,
     tags: Record<string, string>,
     session: AwsSession,
@@ -727,13 +784,16 @@ export class Pars {
     input: ValidParsOptions,
     session: AwsSession,
     state: StateFile,
+    marked = false,
   ): Promise<Pars> {
     checkHere(record, session, state.path);
     checkSame(record, input);
 
     // Partly gone (deleted outside cloudknot, or a clobber that stopped part-way): made whole.
     const { missing, read } = await checkRecordedPars(session, record);
-    if (missing.length > 0) return await Pars.#heal(record, input.tags, session, state, read);
+    if (missing.length > 0) {
+      return await Pars.#heal(record, input.tags, session, state, read, undefined, marked);
+    }
     return new Pars(record, session, state);
   }
 

@@ -39,6 +39,7 @@ import { withAwsHome } from "../cli/aws_helpers.ts";
 import { lines, spawnCli } from "../cli/helpers.ts";
 import { MANAGED_BY_TAG, PARS_TAG_KEY } from "../../src/resources/_iam_roles.ts";
 import { configOwner, OWNER_TAG_KEY } from "../../src/resources/owner.ts";
+import { holdAnswer } from "../support/held_answer.ts";
 
 const MANAGED = "arn:aws:iam::aws:policy/service-role/";
 
@@ -928,5 +929,60 @@ Deno.test("a Pars create that waited for another process making the same Pars re
     assert.ok(home.emu.iam.roles.has(role));
     assert.ok((await state.get("pars lab", "created"))?.split(" ").includes(`role:${role}`));
     assert.equal(parsReads(home.emu, "lab")[`GetRole ${role}`], 2);
+  });
+});
+
+Deno.test("two heals of one Pars whose resources are gone, at once with one config file, take turns: the second waits, then adopts what the first made, and no VPC or role is made twice", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const before = resources(emu);
+    const pars = await Pars.create({ name: "twice", session, state, useDefaultVpc: false });
+    // A forced clobber killed before it removed the record: every resource gone, the record kept.
+    const record = (await state.section("pars twice"))!;
+    await pars.clobber();
+    await state.update((d) => {
+      d.set("pars twice", record);
+    });
+    emu.requests.clear();
+    // The first heal (a knot healing, say) is held once it asks for its VPC.
+    const first = await holdAnswer(
+      emu,
+      { service: "ec2", operation: "CreateVpc" },
+      () => Pars.remake({ name: "twice", session, state, warn: () => {} }),
+    );
+    let second: Promise<Pars> | undefined;
+    try {
+      // The second (another knot using the Pars) read it gone too: it waits for the first.
+      const waits = Promise.withResolvers<string>();
+      second = Pars.remake({ name: "twice", session, state, warn: waits.resolve });
+      second.catch(() => {});
+      const said = await Promise.race([
+        waits.promise,
+        second.then(() => {
+          throw new Error("the second heal ended without waiting for the first");
+        }),
+      ]);
+      assert.match(said, /Pars twice is being made again by another process with this config file/);
+      const healed = await first.answer();
+      const adopted = await second;
+      assert.equal(adopted.vpc, healed.vpc);
+      assert.deepEqual([...adopted.subnets], [...healed.subnets]);
+      assert.equal(adopted.securityGroup, healed.securityGroup);
+      assert.ok(await Pars.find({ name: "twice", session, state }) instanceof Pars, "whole again");
+      // Each resource made once: the second made nothing, and no VPC is left behind.
+      const creates = emu.mutatingRequests().filter((r) => r.operation.startsWith("Create"))
+        .map((r) => {
+          const { RoleName, InstanceProfileName, CidrBlock, GroupName } = r.params;
+          return `${r.operation} ${
+            RoleName ?? InstanceProfileName ?? CidrBlock ?? GroupName ?? ""
+          }`;
+        });
+      assert.deepEqual(creates, [...new Set(creates)], "nothing is made twice");
+      assert.equal(creates.filter((c) => c.startsWith("CreateVpc")).length, 1);
+      await adopted.clobber();
+      assert.deepEqual(resources(emu), before, "nothing is left behind");
+    } finally {
+      await first.answer().catch(() => {});
+      await second?.catch(() => {});
+    }
   });
 });

@@ -360,7 +360,7 @@ async function create(
     image?: DockerImage;
     held?: DockerImage;
     batch?: boolean;
-    jobDefinition?: boolean;
+    jobDefinition?: string;
     computeEnvironment?: string;
     jobQueue?: string;
     launchTemplate?: string;
@@ -412,7 +412,7 @@ async function create(
     const pars = typeof spec.pars === "object"
       ? spec.pars
       : heal?.missing.pars?.record !== undefined
-      ? await Pars.remake({ ...settings, name: parsName })
+      ? await Pars.remake({ ...settings, name: parsName, ...defined({ warn: spec.warn }) })
       : await Pars.create({
         ...settings,
         bucket,
@@ -462,20 +462,22 @@ async function create(
       securityGroup: pars.securityGroup,
     };
     made.batch = true;
+    // A create or heal that fails deletes only the launch template, compute environment and
+    // queue it made itself: never what the knot still had, nor what another process made
+    // meanwhile (a create or heal of this knot with a copy of this config file, on another
+    // machine, or what a killed create left) and this one adopted.
+    let created = false;
     let launchTemplate: string | undefined;
     if (compute.volumeSize !== undefined) {
       launchTemplate = await ensureLaunchTemplate(session, {
         name: names.launchTemplate,
         volumeSize: compute.volumeSize,
         tags,
-      });
+      }, { onCreated: () => created = true });
       // A heal leaves the launch template its record names when it fails.
-      if (heal === undefined) made.launchTemplate = launchTemplate;
+      if (created && heal === undefined) made.launchTemplate = launchTemplate;
     }
-    // A create or heal that fails deletes only the compute environment and queue it made
-    // itself: never what the knot still had, nor what another process made meanwhile (a heal
-    // of this knot with a copy of this config file, on another machine) and this one adopted.
-    let created = false;
+    created = false;
     const computeEnvironment = await ensureComputeEnvironment(session, {
       name: names.computeEnvironment,
       compute,
@@ -493,7 +495,6 @@ async function create(
       tags,
     }, { ...wait, onCreated: () => created = true });
     if (created) made.jobQueue = jobQueue;
-    made.jobDefinition = true;
     const definition = await registerJobDefinition(session, {
       name: names.jobDefinition,
       image: imageUri,
@@ -509,6 +510,7 @@ async function create(
       },
       tags,
     });
+    made.jobDefinition = definition.arn;
     const resources: AwsKnotResources = {
       region: session.region,
       profile: session.profile,
@@ -561,11 +563,14 @@ async function create(
           ? { computeEnvironment: made.computeEnvironment }
           : {}),
         ...(made.launchTemplate !== undefined ? { launchTemplate: made.launchTemplate } : {}),
-        // A heal keeps the revisions of the knot's job definition; a create
-        // that stopped before registering one leaves those of the name alone
-        // (another create of the knot, with another config file, may have made them).
-        jobDefinitions: heal === undefined && made.jobDefinition ? [names.jobDefinition] : [],
       }, wait).catch(() => {});
+    }
+    // A create deregisters only the revision it registered: the name's others may be another
+    // create's of this knot (with a copy of the config file), which runs on them. One whose
+    // answer was lost stays, unused (gc finds it); a heal keeps the knot's revisions.
+    if (heal === undefined && made.jobDefinition !== undefined) {
+      await session.batch.deregisterJobDefinition({ jobDefinition: made.jobDefinition })
+        .catch(() => {});
     }
     await ledger.rollback();
     // Only the local tags that still name this call's build: another config

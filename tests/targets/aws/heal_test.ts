@@ -161,6 +161,12 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
         Knot.create({ ...common, func: square, baseImage, ...more });
       const twice = await healedWhileWaiting(emu, session, state, name, heal);
       await healedFromCopy(emu, session, state, name, heal);
+      await createdFromCopy(
+        emu,
+        state,
+        `${name}lt`,
+        (more) => Knot.create({ ...common, func: square, baseImage, ...more, name: `${name}lt` }),
+      );
       // The knot runs, on what the other calls made: none of it was deleted.
       const run = await twice.map([6], { progress: false });
       assert.deepEqual(await run.results(), [36]);
@@ -313,6 +319,56 @@ async function healedFromCopy(
   } finally {
     await held.answer().catch(() => {});
     emu.faults.clear();
+  }
+}
+
+/**
+ * Creates a new knot `name` with a launch template (`volumeSize`) with a copy
+ * of the config file (as on another machine: no mark tells the two creates of
+ * each other) while a create with the config file itself is held before its
+ * image's push. The copy's create makes the launch template, compute
+ * environment, queue and job definition; the held one adopts them, fails at
+ * its job definition, and deletes none of them: the copy's knot stays whole.
+ * Then the copy's knot is clobbered, with its local image.
+ */
+async function createdFromCopy(
+  emu: Emulator,
+  state: StateFile,
+  name: string,
+  create: (
+    more: { warn: (message: string) => void; state?: StateFile; volumeSize: number },
+  ) => Promise<Knot<typeof square>>,
+) {
+  const copy = new StateFile({ path: `${state.path}-new-copy` });
+  await Deno.copyFile(state.path, copy.path);
+  const held = await holdAnswer(
+    emu,
+    { service: "ecr", operation: "GetAuthorizationToken" },
+    () => create({ warn: () => {}, volumeSize: 40 }),
+  );
+  let other: Knot<typeof square> | undefined;
+  try {
+    other = await create({ state: copy, warn: () => {}, volumeSize: 40 });
+    const template = (await copy.get(`knot ${name}`, "launch-template"))!;
+    assert.ok(template, "the copy's knot has a launch template");
+    emu.requests.clear();
+    emu.faults.add({ service: "batch", operation: "RegisterJobDefinition", kind: "500", times: 2 });
+    const failed = await held.answer().then(() => undefined, (e: unknown) => e);
+    assert.match(String(failed), /RegisterJobDefinition: OutcomeUnknown/);
+    assert.deepEqual(
+      emu.mutatingRequests().filter((r) => r.service !== "iam").map((r) => r.operation)
+        .filter((operation) => /^(Delete|Deregister)/.test(operation)),
+      [],
+      "the failed create deletes nothing it adopted",
+    );
+    assert.ok(
+      [...emu.ec2.launchTemplates.values()].some((t) => t.LaunchTemplateName === template),
+      "the other create's launch template is kept",
+    );
+  } finally {
+    await held.answer().catch(() => {});
+    emu.faults.clear();
+    await other?.clobber({ image: true });
   }
 }
 

@@ -608,7 +608,10 @@ export async function jobDefinitionRevisions(
 
 /**
  * Creates (or adopts) the launch template that gives a knot's instances a
- * bigger root volume (`volumeSize`, GiB, gp3).
+ * bigger root volume (`volumeSize`, GiB, gp3). One made by someone else
+ * since the look (another process creating the same knot) is adopted; a
+ * create whose answer was lost counts as made here when a look then finds
+ * the template. `options.onCreated` is told only when this call made it.
  *
  * @example Usage
  * ```ts ignore
@@ -619,29 +622,40 @@ export async function jobDefinitionRevisions(
  *
  * @param session The AWS session.
  * @param spec The template's name, volume size and tags.
+ * @param options Who is told when this call made the template (not when it adopted one).
  * @returns The template's name.
  */
 export async function ensureLaunchTemplate(
   session: AwsSession,
   spec: { name: string; volumeSize: number; tags: Record<string, string> },
+  options: Pick<EnsureOptions, "onCreated"> = {},
 ): Promise<string> {
-  const found = await session.ec2.describeLaunchTemplates({ LaunchTemplateNames: [spec.name] })
-    .then((r) => r.LaunchTemplates ?? [], (e) => {
-      if (e instanceof AwsError && /NotFound/.test(e.code)) return [];
-      throw e;
-    });
-  if (found.length > 0) return spec.name;
+  const exists = () =>
+    session.ec2.describeLaunchTemplates({ LaunchTemplateNames: [spec.name] })
+      .then((r) => (r.LaunchTemplates ?? []).length > 0, (e) => {
+        if (e instanceof AwsError && /NotFound/.test(e.code)) return false;
+        throw e;
+      });
+  if (await exists()) return spec.name;
   const tags = Object.entries(spec.tags).map(([Key, Value]) => ({ Key, Value }));
-  await session.ec2.createLaunchTemplate({
-    LaunchTemplateName: spec.name,
-    LaunchTemplateData: {
-      BlockDeviceMappings: [{
-        DeviceName: "/dev/xvda",
-        Ebs: { VolumeSize: spec.volumeSize, VolumeType: "gp3", DeleteOnTermination: true },
-      }],
-    },
-    TagSpecifications: [{ ResourceType: "launch-template", Tags: tags }],
-  });
+  try {
+    await session.ec2.createLaunchTemplate({
+      LaunchTemplateName: spec.name,
+      LaunchTemplateData: {
+        BlockDeviceMappings: [{
+          DeviceName: "/dev/xvda",
+          Ebs: { VolumeSize: spec.volumeSize, VolumeType: "gp3", DeleteOnTermination: true },
+        }],
+      },
+      TagSpecifications: [{ ResourceType: "launch-template", Tags: tags }],
+    });
+  } catch (e) {
+    // Made by someone else since the look: adopted, not this call's.
+    if (e instanceof AwsError && /AlreadyExists/.test(e.code)) return spec.name;
+    // An answer lost in transit: made here when it is there now.
+    if (!(e instanceof AwsError && e.code === "OutcomeUnknown" && await exists())) throw e;
+  }
+  options.onCreated?.();
   return spec.name;
 }
 

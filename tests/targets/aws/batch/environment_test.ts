@@ -13,6 +13,7 @@ import type { BatchPlacement } from "../../../../src/targets/aws/batch/mod.ts";
 import { type Emulator, startEmulator } from "../../../emulator/mod.ts";
 import { sessionFor } from "../../../support/aws_session.ts";
 import { LONG_LAG_MS, propagateIam } from "../../../support/lag_ends.ts";
+import { holdAnswer } from "../../../support/held_answer.ts";
 
 const FAST = { pollMs: 20, timeoutMs: 10_000 };
 
@@ -313,22 +314,34 @@ Deno.test("deleting a knot's job definitions leaves the revisions of the name th
   });
 });
 
-Deno.test("volumeSize makes a launch template that the environment uses and deletion removes", async () => {
+Deno.test("volumeSize makes a launch template that the environment uses and deletion removes; of two creates at once, only the one that made it is told so", async () => {
   const emu = await startEmulator({ ceValidDelayMs: 10 });
   try {
     const session = await sessionFor(emu);
     const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 1));
     const compute = validateComputeOptions({ volumeSize: 200 });
-    const template = await ensureLaunchTemplate(session, {
-      name: "lt-ck-lt",
-      volumeSize: 200,
-      tags: { a: "b" },
-    });
-    assert.equal(
-      await ensureLaunchTemplate(session, { name: "lt-ck-lt", volumeSize: 200, tags: {} }),
-      template,
+    // The caller is told what this call made, not what it adopted: a failed create undoes only that.
+    const created: string[] = [];
+    const told = (what: string) => ({ onCreated: () => created.push(what) });
+    const spec = { name: "lt-ck-lt", volumeSize: 200, tags: { a: "b" } };
+    // Two creates of one knot at once: the first is held once it asks for the template, the
+    // second makes it meanwhile, and the first, refused with AlreadyExists, adopts it.
+    const first = await holdAnswer(
+      emu,
+      { service: "ec2", operation: "CreateLaunchTemplate" },
+      () => ensureLaunchTemplate(session, spec, told("first")),
     );
-    assert.equal(emu.count("ec2", "CreateLaunchTemplate"), 1);
+    let template;
+    try {
+      template = await ensureLaunchTemplate(session, spec, told("second"));
+    } finally {
+      assert.equal(await first.answer(), "lt-ck-lt");
+    }
+    assert.equal(template, "lt-ck-lt");
+    assert.equal(await ensureLaunchTemplate(session, spec, told("again")), template);
+    assert.deepEqual(created, ["second"]);
+    assert.equal(emu.count("ec2", "CreateLaunchTemplate"), 2);
+    assert.equal(emu.ec2.launchTemplates.size, 1);
     const ce = await ensureComputeEnvironment(session, {
       name: "lt-ce",
       compute,
