@@ -332,9 +332,9 @@ export class BatchJob {
   }
 
   /**
-   * Stops the job the way its state allows: cancels it while it waits,
-   * terminates it once it runs; an array parent is terminated, which stops
-   * all its children. As a run's `cancel()` does, it gives Batch the reason
+   * Stops the job with TerminateJob, which cancels it while it waits and
+   * terminates it once it runs (even if it started since it was read); an
+   * array parent's children stop with it. As a run's `cancel()` does, it gives Batch the reason
    * after `cloudknot: `, so whoever reads the job's run (`result()`, the run's
    * handle, `cloudknot results`) reads its items as cancelled with this
    * reason, not as crashed (a running container gets SIGTERM and exits 143).

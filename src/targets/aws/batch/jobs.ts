@@ -144,10 +144,13 @@ export async function describeJobs(
 }
 
 /**
- * Stops a job the way its state allows: CancelJob while it waits
- * (SUBMITTED, PENDING, RUNNABLE), TerminateJob once it runs (STARTING,
- * RUNNING). An array parent is always terminated, which stops its running
- * children and cancels the others. A finished job is left alone.
+ * Stops a job, whatever its state: TerminateJob cancels a job that waits
+ * (SUBMITTED, PENDING, RUNNABLE) and terminates one that runs (STARTING,
+ * RUNNING), and an array parent's running children with it. CancelJob is
+ * never sent: it leaves a job that moved on to STARTING since it was read
+ * running, and still succeeds (AWS's CancelJob reference), so a job read as
+ * waiting a moment before would run to its end. A finished job is left
+ * alone.
  *
  * @example Usage
  * ```ts ignore
@@ -156,13 +159,14 @@ export async function describeJobs(
  *
  * const session = await AwsSession.create();
  * const job = (await describeJobs(session.batch, ["3f9a…"])).get("3f9a…")!;
- * console.log(await stopJob(session.batch, job, "No longer needed")); // "cancel"
+ * console.log(await stopJob(session.batch, job, "No longer needed")); // "cancel" (it waited)
  * ```
  *
  * @param batch The Batch client.
  * @param job The job, as DescribeJobs returned it.
  * @param reason Why; Batch shows it as the job's status reason.
- * @returns What was done.
+ * @returns What was done, as the job was read: `"cancel"` for a job that waited, `"terminate"`
+ *   for one that ran (or an array parent), `"none"` for a finished one.
  */
 export async function stopJob(
   batch: Batch,
@@ -172,15 +176,10 @@ export async function stopJob(
   if (isTerminalStatus(job.status)) return "none";
   const parent = job.arrayProperties?.statusSummary !== undefined ||
     job.arrayProperties?.size !== undefined;
-  if (
-    !parent && (job.status === "SUBMITTED" || job.status === "PENDING" ||
-      job.status === "RUNNABLE")
-  ) {
-    await batch.cancelJob({ jobId: job.jobId, reason });
-    return "cancel";
-  }
   await batch.terminateJob({ jobId: job.jobId, reason });
-  return "terminate";
+  const waited = job.status === "SUBMITTED" || job.status === "PENDING" ||
+    job.status === "RUNNABLE";
+  return !parent && waited ? "cancel" : "terminate";
 }
 
 /**

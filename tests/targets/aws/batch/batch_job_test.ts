@@ -10,6 +10,7 @@ import {
   MapError,
 } from "../../../../mod.ts";
 import { encodeItems } from "../../../../src/job/codec.ts";
+import { describeJobs, stopJob } from "../../../../src/targets/aws/batch/jobs.ts";
 import type { Emulator } from "../../../emulator/mod.ts";
 import { job, jobsNamed, startTestBed } from "../helpers.ts";
 
@@ -184,6 +185,39 @@ Deno.test("BatchJob: terminate cancels a waiting job and terminates a running on
     assert.equal((await waiting.status()).status, "FAILED");
     assert.equal((await running.status()).statusReason, "cloudknot: Enough");
     await run.done;
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("a job read as waiting that started since it was read is stopped too: TerminateJob, never a CancelJob that AWS ignores once a job starts", async () => {
+  const bed = await startTestBed(job, { emulator: { concurrency: 1 } });
+  const { emu, session } = bed;
+  try {
+    const run = await bed.target().map<string>({
+      items: encodeItems([{ sleep: 60_000 }, { sleep: 60_000 }]),
+      starmap: false,
+      env: {},
+      jobType: "independent",
+    });
+    const ids = [jobOf(emu, run.runId, 0), jobOf(emu, run.runId, 1)];
+    const status = (id: string) => emu.batch.jobs.get(id)!.status;
+    while (!ids.some((id) => status(id) === "RUNNING")) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const a = ids.find((id) => status(id) === "RUNNING")!;
+    const b = ids.find((id) => id !== a)!;
+    await untilStatus(emu, b, "RUNNABLE");
+    // Read while it waits; it starts in the running one's place before it is stopped.
+    const read = await describeJobs(session.batch, [a, b]);
+    assert.equal(await stopJob(session.batch, read.get(a)!, "cloudknot: enough"), "terminate");
+    await untilStatus(emu, b, "RUNNING");
+    assert.equal(await stopJob(session.batch, read.get(b)!, "cloudknot: not needed"), "cancel");
+    // Both end now, not after their 60 s.
+    await emu.waitForJobs(30_000);
+    assert.deepEqual(ids.map(status), ["FAILED", "FAILED"]);
+    assert.equal(emu.count("batch", "CancelJob"), 0);
+    await run.settled();
   } finally {
     await bed.close();
   }
