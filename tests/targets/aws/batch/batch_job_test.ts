@@ -12,7 +12,7 @@ import {
 import { encodeItems } from "../../../../src/job/codec.ts";
 import { describeJobs, stopJob } from "../../../../src/targets/aws/batch/jobs.ts";
 import type { Emulator } from "../../../emulator/mod.ts";
-import { job, jobsNamed, startTestBed } from "../helpers.ts";
+import { job, jobsNamed, startTestBed, type TestBed } from "../helpers.ts";
 
 function jobOf(emu: Emulator, runId: string, n = 0): string {
   return jobsNamed(emu, `squares-${runId}-${n}`)[0]!.jobId;
@@ -22,6 +22,30 @@ async function untilStatus(emu: Emulator, jobId: string, status: string): Promis
   while (emu.batch.jobs.get(jobId)?.status !== status) {
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Maps two items of 60 s as two jobs on an emulator that runs one job at a
+ * time; resolves once one runs (`a`) and the other waits (`b`), with both
+ * jobs' ids in input order.
+ */
+async function oneRunsOneWaits(bed: TestBed) {
+  const { emu } = bed;
+  const run = await bed.target().map<string>({
+    items: encodeItems([{ sleep: 60_000 }, { sleep: 60_000 }]),
+    starmap: false,
+    env: {},
+    jobType: "independent",
+  });
+  const ids = [jobOf(emu, run.runId, 0), jobOf(emu, run.runId, 1)];
+  const status = (id: string) => emu.batch.jobs.get(id)!.status;
+  while (!ids.some((id) => status(id) === "RUNNING")) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const a = ids.find((id) => status(id) === "RUNNING")!;
+  const b = ids.find((id) => id !== a)!;
+  await untilStatus(emu, b, "RUNNABLE");
+  return { run, ids, a, b, status };
 }
 
 Deno.test("BatchJob: adopt, status, done, result of array parents and children, logs, logUrls, clobber", async () => {
@@ -147,21 +171,8 @@ Deno.test("BatchJob: terminate cancels a waiting job and terminates a running on
   const { emu, session } = bed;
   const options = { session, pollIntervalMs: 50 };
   try {
-    const run = await bed.target().map<string>({
-      items: encodeItems([{ sleep: 60_000 }, { sleep: 60_000 }]),
-      starmap: false,
-      env: {},
-      jobType: "independent",
-    });
     // One job runs (the emulator runs one at a time), the other waits.
-    const ids = [jobOf(emu, run.runId, 0), jobOf(emu, run.runId, 1)];
-    const status = (id: string) => emu.batch.jobs.get(id)!.status;
-    while (!ids.some((id) => status(id) === "RUNNING")) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const a = ids.find((id) => status(id) === "RUNNING")!;
-    const b = ids.find((id) => id !== a)!;
-    await untilStatus(emu, b, "RUNNABLE");
+    const { run, ids, a, b } = await oneRunsOneWaits(bed);
     const running = await BatchJob.fromId(a, options);
     const waiting = await BatchJob.fromId(b, options);
     assert.equal(await waiting.terminate("Not needed"), "cancel");
@@ -194,20 +205,7 @@ Deno.test("a job read as waiting that started since it was read is stopped too: 
   const bed = await startTestBed(job, { emulator: { concurrency: 1 } });
   const { emu, session } = bed;
   try {
-    const run = await bed.target().map<string>({
-      items: encodeItems([{ sleep: 60_000 }, { sleep: 60_000 }]),
-      starmap: false,
-      env: {},
-      jobType: "independent",
-    });
-    const ids = [jobOf(emu, run.runId, 0), jobOf(emu, run.runId, 1)];
-    const status = (id: string) => emu.batch.jobs.get(id)!.status;
-    while (!ids.some((id) => status(id) === "RUNNING")) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const a = ids.find((id) => status(id) === "RUNNING")!;
-    const b = ids.find((id) => id !== a)!;
-    await untilStatus(emu, b, "RUNNABLE");
+    const { run, ids, a, b, status } = await oneRunsOneWaits(bed);
     // Read while it waits; it starts in the running one's place before it is stopped.
     const read = await describeJobs(session.batch, [a, b]);
     assert.equal(await stopJob(session.batch, read.get(a)!, "cloudknot: enough"), "terminate");
