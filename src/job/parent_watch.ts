@@ -20,18 +20,45 @@
  * the thread that started the worker ends: the pool's process, or a
  * `Worker` thread the pool ran in, whose end is the pool's.)
  * A worker that leads a process group of its own (a function with `run`
- * permission) also gets a watcher in that group: a shell asleep in `wait`,
- * given SIGTERM by the kernel when the worker ends, which then kills the
- * group, the programs the function started with it (two more processes,
- * `sh` and `sleep`, asleep, per such worker).
+ * permission, `true` or a list of programs) also gets a watcher in that
+ * group: a shell asleep in `wait`, given SIGTERM by the kernel when the
+ * worker ends, which then kills the group, the programs the function
+ * started with it (two more processes, `sh` and `sleep`, asleep, per such
+ * worker).
  *
- * A shell polling `kill -0` would start a `sleep` every interval in every
- * worker, and a watcher inside the worker (a timer, or a `Worker` thread,
- * whose `Deno.exit()` ends only its thread) cannot stop an attempt that
- * never yields without `Deno.kill`, which needs a `run` permission the
- * function must not get. So where there is no `setpriv` (macOS, a caller
- * that may run `deno` alone), the worker watches its parent itself, twice a
- * second ({@linkcode watchParent}, `Deno.ppid` and `Deno.exit()` need no
+ * Where the shell finds no `setpriv` (macOS, a Linux without util-linux) or
+ * one that refuses `--pdeathsig`, each worker gets a watcher of its own
+ * ({@linkcode watchWorker}): a shell, started by the pool beside the
+ * worker, asleep in a `read` of a pipe whose only write end the pool's
+ * process holds (Deno opens it close-on-exec, so no worker, watcher or
+ * program inherits it). When that process ends, however it ends (or the
+ * `Worker` thread the pool ran in: its end closes its pipes), the system
+ * closes that end, the `read` returns, and the shell kills the worker
+ * with SIGKILL (its whole process group, where it leads one): at once,
+ * whatever the attempt does, with no look at a clock, and without a
+ * permission for the function. The watcher is in a session of its own, so a
+ * terminal's Ctrl-C, which the pool's process may survive, does not end it.
+ * When the worker ends first (its pool closed it, a timeout, a crash), the
+ * pool kills the watcher (it never sends it a byte), then reaps it. It
+ * costs one `sh` per worker, asleep in `read` (1.6 MB of memory with dash,
+ * and no CPU while it waits), and about 4 ms of the pool's thread as each
+ * worker starts, to start it, which the worker's own start (60 ms and
+ * more) does not wait for (BENCHMARKS.md, "A worker's watcher"). Whether
+ * the shell finds `setpriv` the pool asks once, the first time it starts a
+ * worker with a given `PATH` ({@linkcode setprivFound}, one short `sh`);
+ * with `setpriv` nothing else changes. The watcher kills by pid: the pool
+ * stops it as soon as it has reaped the worker, before that pid can be
+ * given to another process in all but a vanishingly rare case (the
+ * system's pids wrapping around in that moment). A shell polling `kill -0`
+ * instead would start a `sleep` every interval in every worker, and a
+ * watcher inside the worker (a timer, or a `Worker` thread, whose
+ * `Deno.exit()` ends only its thread) cannot stop an attempt that never
+ * yields without `Deno.kill`, which needs a `run` permission the function
+ * must not get.
+ *
+ * Only a caller that may not run a shell (one that may run `deno` alone)
+ * gets workers that watch their parent themselves, twice a second
+ * ({@linkcode watchParent}, `Deno.ppid` and `Deno.exit()` need no
  * permission): an attempt that awaits stops within half a second, a
  * CPU-bound one at its end. On Windows, where a process's parent id stays
  * the same when the parent ends, a worker still finishes its attempt first.
@@ -39,7 +66,7 @@
  * @module
  */
 
-/** How often a worker the kernel does not watch looks at its parent, in milliseconds. */
+/** How often a worker that neither the kernel nor a watcher ends looks at its parent, in milliseconds. */
 const WATCH_MS = 500;
 
 /** Whether the `setpriv` each shell finds takes `--pdeathsig`, once asked. */
@@ -90,6 +117,122 @@ export function setprivRefuses(shell: string, ask = true): boolean {
   return !takes;
 }
 
+/** Whether each shell, with each `PATH`, finds a `setpriv`, once asked. */
+const found = new Map<string, boolean>();
+
+/**
+ * Whether a worker started through `shell` with the environment `env` over
+ * this process's finds a `setpriv` (`command -v`, as {@linkcode workerScript}
+ * does). The answer is kept for the shell and the `PATH` the worker sees, so
+ * the first worker started with them asks (one short `sh`), and the others
+ * do not.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { setprivFound } from "./parent_watch.ts";
+ *
+ * console.log(setprivFound("/bin/sh")); // true on Debian, false on macOS
+ * ```
+ *
+ * @param shell The POSIX shell workers start through.
+ * @param env The variables the workers get over this process's environment (none).
+ * @returns Whether the shell finds `setpriv`.
+ */
+export function setprivFound(shell: string, env: Record<string, string> = {}): boolean {
+  let path = env.PATH;
+  if (path === undefined) {
+    try {
+      path = Deno.env.get("PATH") ?? "";
+    } catch {
+      // Not allowed to read it: keyed by the shell alone.
+      path = "";
+    }
+  }
+  const key = `${shell}\0${path}`;
+  let is = found.get(key);
+  if (is === undefined) {
+    try {
+      is = new Deno.Command(shell, {
+        args: ["-c", "command -v setpriv >/dev/null 2>&1"],
+        env,
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).outputSync().code === 0;
+    } catch {
+      is = false;
+    }
+    found.set(key, is);
+  }
+  return is;
+}
+
+/** A worker's watcher (see {@linkcode watchWorker}). */
+export interface WorkerWatcher {
+  /**
+   * The worker ended: kills the watcher, which then kills nothing, and
+   * resolves once it is reaped and its pipe closed.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a worker's watcher: a `shell` in a session of its own, asleep in a
+ * `read` of a pipe only this process holds, that kills the worker with
+ * SIGKILL (its process group, when `group`) once that `read` returns, when
+ * this process is gone. Call {@linkcode WorkerWatcher.stop} when the worker
+ * ends.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { watchWorker } from "./parent_watch.ts";
+ *
+ * const worker = new Deno.Command("/bin/sh", { args: ["-c", "exec sleep 60"] }).spawn();
+ * const watcher = watchWorker("/bin/sh", worker.pid, { group: false });
+ * await worker.status;
+ * await watcher.stop();
+ * ```
+ *
+ * @param shell A POSIX shell this process may run.
+ * @param pid The worker's process id.
+ * @param options `group`: the worker leads a process group, which goes with it.
+ * @returns The watcher.
+ * @throws {Error} When the shell cannot be started.
+ */
+export function watchWorker(
+  shell: string,
+  pid: number,
+  options: { group: boolean },
+): WorkerWatcher {
+  const child = new Deno.Command(shell, {
+    // `$0` names it in `ps`; `$1` is what it kills.
+    args: [
+      "-c",
+      'read _; kill -s KILL -- "$1"',
+      "cloudknot-watcher",
+      String(options.group ? -pid : pid),
+    ],
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+    // Out of the terminal's reach: a Ctrl-C the pool's process survives must not end it.
+    detached: true,
+  }).spawn();
+  return {
+    async stop() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Gone already.
+      }
+      await child.status;
+      // Closed only now: the watcher cannot read its end any more.
+      await child.stdin.close().catch(() => {});
+    },
+  };
+}
+
 /**
  * The script a shell runs (`shell -c SCRIPT deno ARGS…`) to start a worker
  * with its stderr on its stdout, as the shell's own process (`exec`), so the
@@ -133,9 +276,10 @@ export function workerScript(
 
 /**
  * In a worker: stops it if its pool's process is gone. At once if it is
- * gone already (it may have ended before the kernel was told to signal);
- * then, unless the kernel watches the worker, whenever a look twice a
- * second finds it gone. A worker that leads a process group kills the group
+ * gone already (it may have ended before the kernel was told to signal, or
+ * before its watcher started); then, unless the kernel or a watcher
+ * ({@linkcode watchWorker}) ends the worker, whenever a look twice a second
+ * finds it gone. A worker that leads a process group kills the group
  * first, when its permissions allow `Deno.kill`. On Windows, where an
  * orphan keeps its parent's id, it does nothing.
  *
@@ -147,8 +291,8 @@ export function workerScript(
  * ```
  *
  * @param parent The pid of the pool's process.
- * @param options `parentDeath`: the kernel kills the worker when its parent
- *   ends, so no timer is needed; `group`: the worker leads a process group.
+ * @param options `parentDeath`: the kernel or a watcher kills the worker
+ *   when its parent ends, so no timer is needed; `group`: the worker leads a process group.
  */
 export function watchParent(
   parent: number,

@@ -18,8 +18,9 @@
  * and the record that ends an attempt is its only frame: one write per
  * attempt. Worker output is handed to the sink as it arrives, never kept.
  * Workers do not outlive the pool's process: when it is gone, the kernel
- * (or the worker itself) ends them, in the middle of an attempt
- * (`parent_watch.ts`).
+ * (through `setpriv`) or a watcher `sh` beside each worker ends them, in the
+ * middle of an attempt; only a worker started without a shell watches for
+ * it itself (`parent_watch.ts`).
  *
  * @module
  */
@@ -28,7 +29,13 @@ import { errorToRecord } from "./error_record.ts";
 import { memoryAdvice } from "./container_memory.ts";
 import { OOM_LINE } from "./item_error.ts";
 import { LineWatch } from "./line_watch.ts";
-import { setprivRefuses, workerScript } from "./parent_watch.ts";
+import {
+  setprivFound,
+  setprivRefuses,
+  watchWorker,
+  workerScript,
+  type WorkerWatcher,
+} from "./parent_watch.ts";
 import { permissionFlags, type Permissions } from "./permissions.ts";
 import { encodeRecord, type ErrorRecord, type FailureKind, failureRecord } from "./record.ts";
 import {
@@ -146,7 +153,8 @@ export interface PoolOptions {
   worker?: { url: string; args?: string[] };
   /**
    * The POSIX shell that starts each worker with its stderr on its stdout
-   * (`exec deno … 2>&1`, through `setpriv --pdeathsig KILL` where it can, see
+   * (`exec deno … 2>&1`, through `setpriv --pdeathsig KILL` where it can,
+   * otherwise with a watcher that ends it with this process, see
    * `parent_watch.ts`), so the worker writes one frame per attempt and its
    * output keeps the order it was printed in (every attempt's output is then
    * reported as `stream` 1). `null` starts workers directly, their stdout and
@@ -242,6 +250,8 @@ interface Slot {
   group: boolean;
   /** The shell that started the worker through setpriv where it found it. */
   shell: string | null;
+  /** What kills the worker when this process ends, where the kernel does not. */
+  watcher?: WorkerWatcher;
 }
 
 /**
@@ -513,9 +523,12 @@ export class WorkerPool {
     if (shell !== null) args.push("--merged-output");
     // Whatever the function does, the worker ends when this process does: by
     // the kernel's parent-death signal where setpriv can ask for it, otherwise
-    // by the worker's own look at its parent (parent_watch.ts).
+    // by a watcher beside it, or, with no shell, by the worker's own look at
+    // its parent (parent_watch.ts).
     const setpriv = shell !== null && !setprivRefuses(shell, false);
+    const watched = shell !== null && !(setpriv && setprivFound(shell, o.env ?? {}));
     args.push("--parent", String(Deno.pid));
+    if (watched) args.push("--parent-death");
     let child: Deno.ChildProcess;
     try {
       // Through the shell, stdout and stderr are one pipe: what the function
@@ -550,15 +563,37 @@ export class WorkerPool {
       group,
       shell: setpriv ? shell : null,
     };
-    if (group) child.status.then(() => killGroup(child.pid));
+    let unwatched: unknown;
+    if (watched) {
+      try {
+        slot.watcher = watchWorker(shell, child.pid, { group });
+      } catch (e) {
+        unwatched = e;
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Gone already.
+        }
+      }
+    }
+    const ended = child.status.then(async (status) => {
+      if (group) killGroup(child.pid);
+      await slot.watcher?.stop();
+      return status;
+    });
     const out = this.#read(slot, child.stdout, 1, new MarkedStreamReader(mark));
     const err = slot.merged
       ? Promise.resolve()
       : this.#read(slot, child.stderr, 2, new MarkedStreamReader(mark));
-    slot.exited = Promise.all([out, err]).then(() => child.status).then((status) =>
+    slot.exited = Promise.all([out, err]).then(() => ended).then((status) =>
       this.#exited(slot, status)
     );
     this.#slots.add(slot);
+    if (unwatched !== undefined) {
+      this.#failEverything(
+        `Cannot start a worker process's watcher (${shell}): ${(unwatched as Error).message}`,
+      );
+    }
   }
 
   async #read(

@@ -19,7 +19,8 @@
  * its stderr is its stdout: the record alone ends an attempt's output, and
  * no end frame goes to stderr. `--parent` is the pid of its pool's
  * process: the worker stops when that process is gone (`parent_watch.ts`),
- * which the kernel sees to when `--parent-death` says it was asked to.
+ * which the kernel or a watcher the pool started sees to when
+ * `--parent-death` says so.
  * `--group` says the worker leads a process group of its own (a function
  * that may start programs, `pool.ts`), which a terminal's Ctrl-C does not
  * reach: the group, the worker and the programs, then goes with it.

@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { encode } from "../../src/job/codec.ts";
 import { decodeRecord } from "../../src/job/record.ts";
 import { type EndedAttempt, WorkerPool } from "../../src/job/pool.ts";
+import { processesWith } from "../support/processes.ts";
 
 /** Writes a function artifact and returns its URL. */
 async function artifact(dir: string, source: string): Promise<string> {
@@ -363,4 +364,82 @@ Deno.test("workers read items sent as a place in the source's file, mixed with i
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "without setpriv, each worker runs beside a watcher of its own, and none is left once the pool is done, a crashed worker's neither",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // The workers' shell looks for setpriv on this PATH and finds none, as on macOS.
+      const bin = join(dir, "bin");
+      await Deno.mkdir(bin);
+      const stop = join(dir, "stop");
+      // Item 1 crashes its worker; the others run until the stop file exists.
+      const functionUrl = await artifact(
+        dir,
+        `async (x) => {
+          if (x === 1) Deno.exit(3);
+          while (true) {
+            try {
+              Deno.statSync(${JSON.stringify(stop)});
+              return x;
+            } catch {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+            }
+          }
+        }`,
+      );
+      const started = new Set<number>();
+      const reported: EndedAttempt[] = [];
+      const pool = new WorkerPool({
+        functionUrl,
+        starmap: false,
+        concurrency: 2,
+        attempts: 1,
+        jobId: "w:{index}",
+        env: { PATH: bin },
+        permissions: { read: [dir] },
+        source: { read: (indices) => indices.map((i) => encode(i)) },
+        sink: {
+          started: (index) => started.add(index),
+          output: () => {},
+          store: () => {},
+          ended: (a) => reported.push(a),
+        },
+      });
+      pool.addRange(0, 3);
+      pool.close();
+      let done = false;
+      pool.done.then(() => done = true);
+      // Item 2 starts in the worker that replaced item 1's, once that one is gone.
+      while (!(started.has(0) && started.has(2)) && !done) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const mine = async (text: string) =>
+        (await processesWith(text)).filter((p) => p.ppid === Deno.pid);
+      const workers = (await mine("worker_main")).map((p) => p.pid).sort();
+      // A watcher's last argument is the worker it kills.
+      const watched = (await mine("cloudknot-watcher")).map((p) => Number(p.args.split(" ").at(-1)))
+        .sort();
+      assert.equal(workers.length, 2);
+      assert.deepEqual(
+        watched,
+        workers,
+        "each worker running has one watcher, and no other is left",
+      );
+      await Deno.writeTextFile(stop, "");
+      await pool.done;
+      assert.deepEqual(
+        reported.map((a) => [a.index, a.kind]).sort(),
+        [[0, "ok"], [1, "crashed"], [2, "ok"]],
+      );
+      assert.deepEqual(await mine("cloudknot-watcher"), [], "a watcher outlived its worker");
+      assert.deepEqual(await mine("worker_main"), []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -9,6 +9,7 @@ import {
 } from "../../../mod.ts";
 import { RunDir } from "../../../src/targets/local/run_dir.ts";
 import { killChild, startForLine, startUntil } from "../../support/deno_child.ts";
+import { processesWith } from "../../support/processes.ts";
 import { requirementTest } from "../../support/requirement.ts";
 import { tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
 import { withKnot } from "./helpers.ts";
@@ -70,23 +71,12 @@ Deno.test("a client killed midway leaves a run that collect() finishes, each mis
   }
 });
 
-/** The processes whose command line holds `text` (on Linux, from /proc). */
-async function processesWith(text: string): Promise<{ pid: number; args: string }[]> {
-  const found: { pid: number; args: string }[] = [];
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
-    if (cmdline.includes(text)) {
-      found.push({ pid: Number(entry.name), args: cmdline.slice(0, 200) });
-    }
-  }
-  return found;
-}
-
 /**
  * Starts the orphaned-workers client (`mode` as its fixture says), kills it
- * with SIGKILL once items 0 and 1 run, waits until none of its workers is
- * left, then finishes the run with `collect()` in this process.
+ * with SIGKILL once items 0 and 1 run, waits until none of its workers (nor
+ * the programs they started, nor their watchers) is left, then finishes the
+ * run with `collect()` in this process. Without a setpriv that takes
+ * `--pdeathsig`, each worker must have had a watcher.
  */
 async function killClientOfRunningItems(mode?: string): Promise<void> {
   const base = await Deno.makeTempDir({ prefix: "cloudknot-orphans-" });
@@ -102,12 +92,24 @@ async function killClientOfRunningItems(mode?: string): Promise<void> {
       marks,
       ...(mode !== undefined ? [mode] : []),
     ], "started");
+    const watchers = (await processesWith("cloudknot-watcher")).filter((p) =>
+      p.ppid === client.pid
+    );
+    const unwatched = mode === undefined || mode === "run-list";
+    assert.equal(watchers.length, unwatched ? 0 : 2, JSON.stringify(watchers));
     await killChild(client);
-    // The workers are the processes whose command line names this test's directory.
-    let workers = await processesWith(base);
+    // The workers and the programs they started are the processes whose
+    // command line names this test's directory.
+    const left = async () => [
+      ...await processesWith(base),
+      ...(await processesWith("cloudknot-watcher")).filter((p) =>
+        watchers.some((w) => w.pid === p.pid)
+      ),
+    ];
+    let workers = await left();
     for (let i = 0; i < 200 && workers.length > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      workers = await processesWith(base);
+      workers = await left();
     }
     assert.deepEqual(workers, [], "workers outlived the client that mapped");
     // Another process finishes the run: the items run again, now to their end.
@@ -138,9 +140,23 @@ Deno.test({
 
 Deno.test({
   name:
-    "with a setpriv too old for --pdeathsig, workers start without it, and those of a client killed with SIGKILL stop by themselves while their attempts await",
+    "without setpriv, as on macOS, the workers of a client killed with SIGKILL stop at once, a CPU-bound attempt too, and collect() finishes the run",
+  ignore: Deno.build.os !== "linux",
+  fn: () => killClientOfRunningItems("no-setpriv"),
+});
+
+Deno.test({
+  name:
+    "with a setpriv too old for --pdeathsig, workers start without it, and those of a client killed with SIGKILL stop at once, a CPU-bound attempt too",
   ignore: Deno.build.os !== "linux",
   fn: () => killClientOfRunningItems("old-setpriv"),
+});
+
+Deno.test({
+  name:
+    "without setpriv, the programs a knot allowed to run only listed programs started go with its workers when the client is killed",
+  ignore: Deno.build.os !== "linux",
+  fn: () => killClientOfRunningItems("run-list,no-setpriv"),
 });
 
 tmpfsTest(
