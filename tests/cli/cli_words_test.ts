@@ -52,6 +52,12 @@ Deno.test("the library's options and bare knot commands in a message become the 
       "or build with the legacy builder: `new Docker({ buildkit: false })` or DOCKER_BUILDKIT=0",
       "or build with the legacy builder: DOCKER_BUILDKIT=0 in the environment",
     ],
+    [
+      "before it submitted this item's job, so it never ran; map it again with run.retry() on " +
+      'the run\'s handle (knot.collect("20260101T000000Z-abc123") of knot sq-2)',
+      "before it submitted this item's job, so it never ran; map it again with cloudknot retry " +
+      "sq-2 20260101T000000Z-abc123",
+    ],
   ];
   for (const [library, cli] of cases) {
     assert.equal(inCliWords(new CloudknotError(library)), cli);

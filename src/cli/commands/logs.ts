@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { CloudknotInputError } from "../../util/errors.ts";
+import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
+import type { MapRun } from "../../run/map_run.ts";
 import { BatchJob } from "../../targets/aws/batch/batch_job.ts";
 import { cliSettings } from "../common/aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
@@ -25,7 +26,8 @@ export const logs = defineCommand({
     "once the attempt ends (locally) or as it runs (on AWS, in CloudWatch Logs). Instead of a " +
     "knot, an AWS Batch job id (an array child is <id>:<index>) prints that job's output. " +
     "--follow (AWS, with --item or a job id) waits for the attempt to start and prints its " +
-    "lines as they come until it ends. On AWS each item is one CloudWatch read: for large runs, " +
+    "lines as they come until it ends; for a run whose map was killed before it wrote its jobs, " +
+    "it first waits for the item's job within the submission window, saying until when. On AWS each item is one CloudWatch read: for large runs, " +
     'prefer --item. With --json, [{"index","attempt","lines":[...]}] ({"jobId",…} for a job).',
   args: [
     { name: "knot", required: true, description: "The knot's name, or an AWS Batch job id" },
@@ -65,7 +67,7 @@ export const logs = defineCommand({
       throw ctx.usage("--attempt needs --item");
     }
     if (JOB_ID.test(ctx.arg("knot")!)) return await jobLogs(ctx, { attempt, follow });
-    const { run, manifest, aws, close } = await openRun(ctx);
+    const { run, aws, close } = await openRun(ctx);
     try {
       if (follow && (aws === undefined || item === undefined)) {
         throw ctx.usage(
@@ -94,16 +96,14 @@ export const logs = defineCommand({
         );
       }
       if (follow && aws !== undefined && item !== undefined) {
-        const job = manifest.jobs?.find((j) => item >= j.offset && item < j.offset + j.size);
-        if (job === undefined) {
-          throw new CloudknotInputError(
-            `No AWS Batch job of run ${run.runId} runs item ${item}: map it again`,
-            { field: "item" },
-          );
-        }
-        const id = job.array ? `${job.jobId}:${item - job.offset}` : job.jobId;
-        return await streamJob(ctx, id, { attempt, follow, index: item });
+        // The run's job of the item: named by its manifest, found by name, or (a map killed
+        // with a SubmitJob on its way) waited for while the reader looks for it, saying so.
+        const id = await aws.itemJob(run, item);
+        if (id !== undefined) return await streamJob(ctx, id, { attempt, follow, index: item });
+        // The item ended without one: its output is what its record's job left, if any.
       }
+      const never = item !== undefined ? neverRan(run, item) : undefined;
+      if (never !== undefined) throw never;
       const items = run.items;
       const indices = item !== undefined ? [item] : items.map((i) => i.index);
       const found: { index: number; attempt: number; lines: string[] }[] = [];
@@ -131,6 +131,19 @@ export const logs = defineCommand({
     }
   },
 });
+
+/**
+ * The error of an item that never ran, as no job of its run was submitted
+ * for it (`MissingJobError`): it has no output, and its message says how to
+ * run it (`inCliWords` puts that in CLI words).
+ */
+function neverRan(run: MapRun<unknown>, item: number): CloudknotError | undefined {
+  const settled = run.settledItem(item);
+  if (settled?.status !== "rejected" || settled.reason.remote.name !== "MissingJobError") {
+    return undefined;
+  }
+  return new CloudknotError(`Item ${item} has no output: ${settled.reason.remote.message}`);
+}
 
 /** `logs <job-id>`: one AWS Batch job's output. */
 async function jobLogs(

@@ -69,6 +69,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /`new Docker\(\{ buildkit: false \}\)` or (DOCKER_BUILDKIT=0)/g,
     (v) => `${v} in the environment`,
   ],
+  [
+    /run\.retry\(\) on the run's handle \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\)/g,
+    (run, knot) => `cloudknot retry ${knot} ${run}`,
+  ],
   [/`knot (list|show)([^`]*)`/g, (command, rest) => `\`cloudknot knot ${command}${rest}\``],
   [/ or use a session (?:in [\w-]+|with that profile),/g, () => ","],
   [/ or use a session (?:in [\w-]+|with that profile)/g, () => ""],

@@ -33,6 +33,7 @@ import type { CommandContext } from "./command.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { resolveTarget, type TargetName } from "./target.ts";
 import { refuseOriginal } from "./original.ts";
+import { inCliWords } from "./cli_words.ts";
 
 /**
  * Where the knot of a name lives: `--target` when given; otherwise AWS when
@@ -140,6 +141,16 @@ export interface AwsKnotReader {
    */
   open(runId: string): Promise<{ run: MapRun<unknown>; close(): void }>;
   /**
+   * The AWS Batch job (`<id>:<child>` for an array child) that runs an item
+   * of a run this reader opened, waiting while its handle looks for a job
+   * still on its way (see `AwsTarget.itemJob`).
+   *
+   * @param run The run, as `open` or `collect` gave it.
+   * @param index The item.
+   * @returns The job's id, or `undefined` when the item ended without one.
+   */
+  itemJob(run: MapRun<unknown>, index: number): Promise<string | undefined>;
+  /**
    * What mapping these items would write and submit, with nothing done.
    *
    * @param request The encoded items and the map options.
@@ -205,6 +216,8 @@ export async function openAwsKnotReader(
   const target = new AwsTarget(awsTargetOptions(record, {
     session,
     state: settings.state,
+    // Such as a run's items whose jobs it waits for: in the command line's words.
+    warn: (message) => ctx.warn(inCliWords(new Error(message))),
     onPoll: (runId) => {
       rounds.set(runId, (rounds.get(runId) ?? 0) + 1);
       for (const wake of waiters) wake();
@@ -217,6 +230,7 @@ export async function openAwsKnotReader(
     runData: () => target.runData(),
     collect: (runId, options = {}) => target.collect(runId, options),
     plan: (request, options = {}) => target.plan(request, options),
+    itemJob: (run, index) => target.itemJob(run, index),
     async open(runId) {
       const stop = new AbortController();
       const before = new Map(rounds);

@@ -220,6 +220,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   #slicingFacts?: ReturnType<typeof readSlicingFacts>;
   /** When the knot's clobber began, once its record said so. */
   #clobberStartedAt?: number;
+  /** Which job runs each item of the handles this target gave, for {@linkcode AwsTarget.itemJob}. */
+  #itemJobs = new WeakMap<MapRun<unknown>, ItemJobs>();
 
   /**
    * Makes an AWS target from resources that already exist.
@@ -568,8 +570,10 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         { field: "runId" },
       );
     }
+    let discovered: Discovered | undefined;
     if (manifest.jobs === undefined) {
-      manifest = { ...manifest, jobs: (await this.#discoverJobs(runId)).jobs };
+      discovered = await this.#discoverJobs(runId);
+      manifest = { ...manifest, jobs: discovered.jobs };
       // Kept only when complete: the run may still be being submitted.
       if (uncovered(manifest.count, manifest.jobs!).length === 0) {
         await writeManifest(store, manifest).catch(() => {});
@@ -588,9 +592,84 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       manifest,
       [...manifest.jobs!],
       { ...(options.signal ? { signal: options.signal } : {}), cancelOnAbort: false },
+      discovered,
     );
     // A retry's handle covers the whole input, with the results of the run it retries.
-    return await withEarlierResults(run, (id) => this.collect<T>(id, options));
+    let earlier: MapRun<T> | undefined;
+    const whole = await withEarlierResults(run, async (id) => {
+      earlier = await this.collect<T>(id, options);
+      return earlier;
+    });
+    if (whole !== run && earlier !== undefined) {
+      const retried = this.#itemJobs.get(run as MapRun<unknown>)!;
+      const before = this.#itemJobs.get(earlier as MapRun<unknown>)!;
+      const position = new Map(run.retryOf!.items.map((index, k) => [index, k]));
+      this.#itemJobs.set(whole as MapRun<unknown>, {
+        jobOf: (index) => {
+          const k = position.get(index);
+          return k === undefined ? before.jobOf(index) : retried.jobOf(k);
+        },
+        nextLook: () => Promise.race([retried.nextLook(), before.nextLook()]),
+        following: () => retried.following() || before.following(),
+      });
+    }
+    return whole;
+  }
+
+  /**
+   * The AWS Batch job that runs item `index` of a run whose handle this
+   * target gave (`map()` or `collect()`), as an id `BatchJob.fromId` takes
+   * (`<id>:<child>` for an array child): a job the run's manifest names, or
+   * one found by name, when the handle was opened or since. While no job
+   * runs the item yet (the run's map is still submitting it, or was killed
+   * with a SubmitJob on its way), this waits as the handle looks for it each
+   * poll round, within the submission window (`submitWindowMs`; the handle
+   * warns once that it waits).
+   *
+   * @example Usage
+   * ```ts ignore
+   * const run = await target.collect(runId);
+   * const jobId = await target.itemJob(run, 2);
+   * if (jobId !== undefined) {
+   *   for await (const line of (await BatchJob.fromId(jobId, { session })).logs({ follow: true })) {
+   *     console.log(line);
+   *   }
+   * }
+   * ```
+   *
+   * @param run The run's handle.
+   * @param index The item's position in the run's inputs.
+   * @param options `signal` stops waiting.
+   * @returns The job's id, or `undefined` when the item ended with no job
+   *   found (`MissingJobError`, or read from the record of a job Batch no
+   *   longer lists), when the handle stopped following the run, or for a
+   *   handle this target did not give.
+   * @throws The signal's reason, once it aborts.
+   */
+  async itemJob(
+    run: MapRun<unknown>,
+    index: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<string | undefined> {
+    const jobs = this.#itemJobs.get(run);
+    if (jobs === undefined) return undefined;
+    for (;;) {
+      const id = jobs.jobOf(index);
+      if (id !== undefined) return id;
+      if (run.settledItem(index) !== undefined || !jobs.following()) return undefined;
+      options.signal?.throwIfAborted();
+      const woken = Promise.withResolvers<void>();
+      const onAbort = () => woken.resolve();
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      const off = run.onUpdate(() => woken.resolve());
+      try {
+        // The poll round that may find its job, or an update that may settle the item.
+        await Promise.race([jobs.nextLook(), woken.promise]);
+      } finally {
+        off();
+        options.signal?.removeEventListener("abort", onAbort);
+      }
+    }
   }
 
   /**
@@ -657,10 +736,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * missing), and when the newest of them was submitted (AWS Batch's
    * `createdAt`).
    */
-  async #discoverJobs(
-    runId: string,
-    signal?: AbortSignal,
-  ): Promise<{ jobs: RunJob[]; lastSubmittedAt?: number }> {
+  async #discoverJobs(runId: string, signal?: AbortSignal): Promise<Discovered> {
     const { batch } = this.#o.session;
     const prefix = `${this.#o.knot}-${runId}-`;
     const found = new Map<string, { jobId: string; createdAt: number }>();
@@ -800,6 +876,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     manifest: RunManifest,
     jobs: RunJob[],
     watch: { signal?: AbortSignal; cancelOnAbort: boolean },
+    discovered?: Discovered,
   ): { run: MapRun<T>; control: RunControl } {
     const startedAt = manifest.createdAt;
     const signal = watch.signal;
@@ -843,8 +920,23 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // Items no job covers: the run is still being submitted, or its submission stopped part-way,
     // maybe with a SubmitJob on its way. Their jobs are looked for until the window closes.
     const lateJobs = uncovered(info.total, jobs).length > 0
-      ? this.#lateJobs(info.runId, store, manifest, jobs)
+      ? this.#lateJobs(info.runId, store, manifest, jobs, discovered)
       : undefined;
+    // Each poll round may find a late job: who waits for one (`itemJob`) looks again after it.
+    let look = Promise.withResolvers<void>();
+    let following = true;
+    this.#itemJobs.set(run as MapRun<unknown>, {
+      jobOf: (index) => {
+        const job = jobs.find((j) => index >= j.offset && index < j.offset + j.size);
+        return job === undefined ? undefined : childId(job, index);
+      },
+      nextLook: () => look.promise,
+      following: () => following,
+    });
+    const looked = () => {
+      look.resolve();
+      look = Promise.withResolvers<void>();
+    };
     // From now on this handle sees each of the run's attempts that ends.
     const watchedFrom = Date.now();
     const poller = new RunPoller({
@@ -859,7 +951,10 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       maxIntervalMs: o.maxPollIntervalMs ?? 30_000,
       ...(o.recordLagMs !== undefined ? { recordLagMs: o.recordLagMs } : {}),
       ...(o.logLagMs !== undefined ? { logLagMs: o.logLagMs } : {}),
-      ...(o.onPoll ? { onRound: (round: PollRound) => o.onPoll!(info.runId, round) } : {}),
+      onRound: (round: PollRound) => {
+        o.onPoll?.(info.runId, round);
+        looked();
+      },
       ...(o.onStuck ? { onStuck: (notice: StuckNotice) => o.onStuck!(info.runId, notice) } : {}),
       ...(o.stuckCheckIntervalMs !== undefined
         ? { stuckCheckIntervalMs: o.stuckCheckIntervalMs }
@@ -875,7 +970,11 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     const abort = watch.cancelOnAbort
       ? () => void run.cancel(String(signal?.reason ?? "The run was cancelled")).catch(() => {})
       : () => stop.abort();
-    polling = poller.run(stop.signal).finally(() => signal?.removeEventListener("abort", abort));
+    polling = poller.run(stop.signal).finally(() => {
+      signal?.removeEventListener("abort", abort);
+      following = false;
+      looked();
+    });
     control.track(polling);
     if (signal?.aborted) abort();
     else signal?.addEventListener("abort", abort, { once: true });
@@ -890,8 +989,16 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * of its jobs submitted. Once every item has a job, the manifest is
    * written with them, so that later readers need no look.
    */
-  #lateJobs(runId: string, store: S3Store, manifest: RunManifest, jobs: RunJob[]): LateJobs {
+  #lateJobs(
+    runId: string,
+    store: S3Store,
+    manifest: RunManifest,
+    jobs: RunJob[],
+    discovered?: Discovered,
+  ): LateJobs {
     const o = this.#o;
+    /** The look by name the handle's open just made: the first round takes it instead of another. */
+    let first = discovered;
     const windowMs = o.submitWindowMs ?? SUBMIT_WINDOW_MS;
     let started: Promise<number> | undefined;
     /** The last sign of the run's submission, as last seen. */
@@ -903,7 +1010,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
           (head) => head?.lastModified ?? manifest.createdAt,
           () => manifest.createdAt,
         );
-        const found = await this.#discoverJobs(runId, signal);
+        const found = first ?? await this.#discoverJobs(runId, signal);
+        first = undefined;
         const known = new Set(jobs.map((j) => j.jobId));
         for (const job of found.jobs) if (!known.has(job.jobId)) jobs.push(job);
         const left = uncovered(manifest.count, jobs);
@@ -936,7 +1044,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
           name: "MissingJobError",
           message: `No AWS Batch job of run ${runId} runs item ${index}, and none of the run's ` +
             `jobs was submitted after ${last}: the map that submitted the run stopped part-way ` +
-            `(killed, or its SubmitJob failed) before it submitted this item's job; map the item again`,
+            `(killed, or its SubmitJob failed) before it submitted this item's job, so it never ` +
+            `ran; map it again with ${retryAdvice(o.knot, runId)}`,
         });
       },
     };
@@ -983,6 +1092,22 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   }
 }
 
+/** A run's jobs found by name, and when the newest of them was submitted (AWS Batch's `createdAt`). */
+interface Discovered {
+  jobs: RunJob[];
+  lastSubmittedAt?: number;
+}
+
+/** Which job runs each item of a run's handle, as the handle knows it now (see `AwsTarget.itemJob`). */
+interface ItemJobs {
+  /** The id of the job (or array child) that runs an item, if one is known. */
+  jobOf(index: number): string | undefined;
+  /** Resolves after the handle's next poll round (or once it stops polling). */
+  nextLook(): Promise<void>;
+  /** Whether the handle still polls, and so may still find a job. */
+  following(): boolean;
+}
+
 /** The most bytes of user metadata S3 keeps on an object (its keys and values added up). */
 const METADATA_MAX_BYTES = 2048;
 
@@ -997,6 +1122,14 @@ function metadataJson(manifest: RunManifest): string | undefined {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
   return MANIFEST_METADATA_KEY.length + json.length <= METADATA_MAX_BYTES ? json : undefined;
+}
+
+/**
+ * How a library user runs a run's failed items again, in words that
+ * `inCliWords` turns into `cloudknot retry <knot> <run>`.
+ */
+function retryAdvice(knot: string, runId: string): string {
+  return `run.retry() on the run's handle (knot.collect("${runId}") of knot ${knot})`;
 }
 
 /** Items in words, to begin a sentence: `Item 3`, `Items 3, 4 and 5`, `Items 3, 4, 5, … (12 in all)`. */

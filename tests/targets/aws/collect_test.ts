@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { CloudknotInputError, type ItemSettled } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { killAt } from "../../support/kill_at.ts";
-import { job, jobsNamed, ROOT, startTestBed } from "./helpers.ts";
+import { job, jobsNamed, mapInChild, ROOT, startTestBed } from "./helpers.ts";
 
 function summarize(settled: ItemSettled<unknown>[]): unknown[] {
   return settled.map((s) =>
@@ -140,13 +140,25 @@ Deno.test("AWS target: collect() without run.json finds the jobs by name; runs()
       new RegExp(
         `^No AWS Batch job of run ${second.runId} runs item 6, and none of the run's jobs was ` +
           `submitted after \\S+: the map that submitted the run stopped part-way \\(killed, or its ` +
-          `SubmitJob failed\\) before it submitted this item's job; map the item again$`,
+          `SubmitJob failed\\) before it submitted this item's job, so it never ran; map it ` +
+          `again with run\\.retry\\(\\) on the run's handle \\(knot\\.collect\\("${second.runId}"\\) ` +
+          `of knot squares\\)$`,
       ),
     );
     await partial.done;
     assert.equal(objects.has(manifestKey), false);
+    // What the message says finishes the rest: run.retry() maps the item again, and the whole
+    // input's results are there.
+    const retried = await partial.retry({ progress: false });
+    assert.deepEqual(await retried.results(), [1, 4, 9, 16, 25, 36, 49]);
+    await retried.done;
+    assert.deepEqual(retried.retryOf, { runId: second.runId, items: [6] });
     const runs = await target.runs();
-    assert.deepEqual(runs.map((m) => [m.runId, m.count]), [[first.runId, 2], [second.runId, 7]]);
+    assert.deepEqual(runs.map((m) => [m.runId, m.count]), [
+      [first.runId, 2],
+      [second.runId, 7],
+      [retried.runId, 1],
+    ]);
     await assert.rejects(target.collect("20000101T000000Z-000000"), CloudknotInputError);
     await assert.rejects(target.collect("../x"), CloudknotInputError);
   } finally {
@@ -195,22 +207,6 @@ Deno.test("AWS target: a map killed while its SubmitJob is in flight: collect() 
   try {
     // The killed client maps 3 items as 2 jobs, one at a time: it dies with the second one's
     // SubmitJob sent and not yet answered.
-    const script = `
-      import { AwsSession } from "./src/aws/mod.ts";
-      import { StateFile } from "./src/state/mod.ts";
-      import { encodeItems } from "./src/job/codec.ts";
-      import { AwsTarget } from "./src/targets/aws/aws_target.ts";
-      const session = await AwsSession.create();
-      const target = new AwsTarget({
-        session, state: new StateFile(), knot: "squares", bucket: ${
-      JSON.stringify(bed.resources.bucket)
-    },
-        prefix: "cloudknot/squares", jobQueue: ${JSON.stringify(bed.resources.jobQueue)},
-        jobDefinition: ${JSON.stringify(bed.resources.jobDefinition)}, attempts: 1,
-        profile: "default", region: session.region, maxArraySize: 2, submitConcurrency: 1,
-      });
-      await target.map({ items: encodeItems([1, 2, 3]), starmap: false, env: {}, itemsPerJob: 1 });
-    `;
     let polled = Promise.withResolvers<void>();
     const warned: string[] = [];
     const reader = bed.target({ onPoll: () => polled.resolve(), warn: (m) => warned.push(m) });
@@ -218,14 +214,7 @@ Deno.test("AWS target: a map killed while its SubmitJob is in flight: collect() 
     await killAt(
       emu,
       { service: "batch", operation: "SubmitJob", nth: 2 },
-      () =>
-        new Deno.Command(Deno.execPath(), {
-          args: ["eval", "--quiet", script],
-          cwd: ROOT,
-          env: { ...emu.env, CLOUDKNOT_CONFIG_FILE: join(bed.dir, "cloudknot") },
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn(),
+      () => mapInChild(bed, [1, 2, 3]),
       undefined,
       // The client is dead; its second SubmitJob has not reached Batch yet.
       async () => {
@@ -258,6 +247,54 @@ Deno.test("AWS target: a map killed while its SubmitJob is in flight: collect() 
       ),
       [0, 2],
     );
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: collect() of a run without run.json looks its jobs up by name once, and its first poll round does not look again at once", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    const run = await bed.target({ maxArraySize: 2 }).map<number>({
+      items: encodeItems([1, 2, 3]),
+      starmap: false,
+      env: {},
+      itemsPerJob: 1,
+    });
+    await run.done;
+    // No run.json, and neither item 2's job (not listed by name) nor its record: the reader
+    // looks for the job each round.
+    const objects = emu.s3.buckets.get(bed.resources.bucket)!.objects;
+    assert.ok(objects.delete(`cloudknot/squares/runs/${run.runId}/run.json`));
+    [...emu.batch.jobs.values()].find((j) => j.jobName === `squares-${run.runId}-1`)!.jobName =
+      "renamed";
+    const record = new RegExp(
+      `^cloudknot/squares/runs/${run.runId}/out/(\\d+-)?(2-1|s2-2-1-\\d+)$`,
+    );
+    const records = [...objects.keys()].filter((key) => record.test(key));
+    assert.equal(records.length, 1);
+    objects.delete(records[0]!);
+    const lookups = () =>
+      emu.requests.filter({ service: "batch", operation: "ListJobs" })
+        .filter((r) => r.params.filters !== undefined).length;
+    const before = lookups();
+    const rounds = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+    let round = 0;
+    const stop = new AbortController();
+    const reader = bed.target({
+      submitWindowMs: 3_600_000,
+      warn: () => {},
+      onPoll: () => rounds[round++]?.resolve(),
+    });
+    const collected = await reader.collect<number>(run.runId, { signal: stop.signal });
+    assert.equal(lookups() - before, 1, "the open looks the run's jobs up by name");
+    await rounds[0]!.promise;
+    assert.equal(lookups() - before, 1, "the first round takes the open's look");
+    await rounds[1]!.promise;
+    assert.equal(lookups() - before, 2, "the next round looks again");
+    assert.equal(collected.settledItem(2), undefined);
+    stop.abort();
   } finally {
     await bed.close();
   }

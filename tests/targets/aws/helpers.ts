@@ -174,6 +174,10 @@ export interface TestBed {
   state: StateFile;
   /** The temporary directory (function artifact, state file). */
   dir: string;
+  /** The knot's name. */
+  knot: string;
+  /** The key prefix of the knot's job data in the bucket. */
+  prefix: string;
   /** Makes a target for the test bed's knot. */
   target(options?: Partial<AwsTargetOptions>): AwsTarget;
   /** Stops everything and removes the directory. */
@@ -238,6 +242,8 @@ export async function startTestBed(
       resources,
       state,
       dir,
+      knot,
+      prefix: `cloudknot/${knot}`,
       target: (overrides = {}) =>
         new AwsTarget({
           session,
@@ -303,6 +309,48 @@ export async function job(input: any, second?: any): Promise<unknown> {
     return input.log.length;
   }
   return input;
+}
+
+/**
+ * Starts another process that maps `items` on the test bed's knot, one item
+ * per child, in array jobs of at most `maxArraySize` children submitted one
+ * at a time: a client `killAt` can kill at one of its requests.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await killAt(bed.emu, { service: "batch", operation: "SubmitJob", nth: 2 }, () => mapInChild(bed, [1, 2, 3]));
+ * ```
+ */
+export function mapInChild(
+  bed: TestBed,
+  items: unknown[],
+  options: { maxArraySize?: number } = {},
+): Deno.ChildProcess {
+  const script = `
+    import { AwsSession } from "./src/aws/mod.ts";
+    import { StateFile } from "./src/state/mod.ts";
+    import { encodeItems } from "./src/job/codec.ts";
+    import { AwsTarget } from "./src/targets/aws/aws_target.ts";
+    const session = await AwsSession.create();
+    const target = new AwsTarget({
+      session, state: new StateFile(), knot: ${JSON.stringify(bed.knot)},
+      bucket: ${JSON.stringify(bed.resources.bucket)}, prefix: ${JSON.stringify(bed.prefix)},
+      jobQueue: ${JSON.stringify(bed.resources.jobQueue)},
+      jobDefinition: ${JSON.stringify(bed.resources.jobDefinition)}, attempts: 1,
+      profile: "default", region: session.region, maxArraySize: ${options.maxArraySize ?? 2},
+      submitConcurrency: 1,
+    });
+    await target.map({
+      items: encodeItems(${JSON.stringify(items)}), starmap: false, env: {}, itemsPerJob: 1,
+    });
+  `;
+  return new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", script],
+    cwd: ROOT,
+    env: { ...bed.emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
 }
 
 /** Counts the emulator's jobs whose name starts with a prefix (parents and single jobs only). */

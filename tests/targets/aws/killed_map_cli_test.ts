@@ -1,0 +1,160 @@
+// The command line reading a run on AWS whose map was killed before it wrote
+// the run's jobs: `cloudknot logs --item N [--follow]` finds the item's job by
+// name, waits for one still on its way, and, for an item that never got one,
+// says how to run it (`cloudknot retry`), as `results` does.
+import assert from "node:assert/strict";
+import type { AwsKnotRecord } from "../../../src/targets/aws/catalog.ts";
+import { writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
+import { cliInProcess } from "../../support/cli_in_process.ts";
+import { killAt } from "../../support/kill_at.ts";
+import { job, mapInChild, startTestBed, type TestBed } from "./helpers.ts";
+
+/** Three items, one line of output each: item 0 and 1 in an array job, item 2 in a job of its own. */
+const ITEMS = [{ log: ["zero"] }, { log: ["one"] }, { log: ["two"] }];
+
+/** Records the test bed's knot in its config file, as `cloudknot knot create` would. */
+async function recordKnot(bed: TestBed): Promise<void> {
+  const [ce] = (await bed.session.batch.describeComputeEnvironments({
+    computeEnvironments: ["ck-ce"],
+  })).computeEnvironments ?? [];
+  const record: AwsKnotRecord = {
+    name: bed.knot,
+    region: bed.emu.region,
+    profile: "default",
+    pars: "ck",
+    dockerImage: bed.knot,
+    dockerRepo: "ck-repo",
+    imageUri: "",
+    computeEnvironment: ce!.computeEnvironmentArn!,
+    jobQueue: bed.resources.jobQueue,
+    jobDefinition: bed.resources.jobDefinition,
+    jobDefinitionName: "ck-def",
+    jobRole: bed.resources.jobRoleArn,
+    bucket: bed.resources.bucket,
+    sse: undefined,
+    prefix: bed.prefix,
+    retries: 1,
+    compute: "EC2",
+    imageTags: [bed.knot],
+    runs: [],
+  };
+  await writeAwsKnot(bed.state, record);
+}
+
+/** Runs the command line against the test bed, in this process. */
+function cli(bed: TestBed, args: string[]): ReturnType<typeof cliInProcess> {
+  return cliInProcess(args, { ...bed.emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path });
+}
+
+/** Maps ITEMS on the test bed's knot and removes the run's run.json, as a map killed before it wrote it leaves the run. */
+async function runWithoutManifest(bed: TestBed): Promise<string> {
+  const run = await bed.target({ maxArraySize: 2 }).map<number>({
+    items: encodeItems(ITEMS),
+    starmap: false,
+    env: {},
+    itemsPerJob: 1,
+  });
+  await run.done;
+  const objects = bed.emu.s3.buckets.get(bed.resources.bucket)!.objects;
+  assert.ok(objects.delete(`${bed.prefix}/runs/${run.runId}/run.json`));
+  return run.runId;
+}
+
+Deno.test("cloudknot logs --item N --follow of a run whose map never wrote its jobs follows the item's job, found by name", async () => {
+  const bed = await startTestBed(job);
+  try {
+    await recordKnot(bed);
+    const runId = await runWithoutManifest(bed);
+    // An array child and a job of its own.
+    for (const [item, line] of [[1, "one"], [2, "two"]] as const) {
+      const followed = await cli(bed, ["logs", bed.knot, runId, "--item", `${item}`, "--follow"])
+        .ended;
+      assert.equal(followed.code, 0, followed.stderr);
+      assert.equal(followed.stdout, `${line}\n`);
+      const read = await cli(bed, ["logs", bed.knot, runId, "--item", `${item}`]).ended;
+      assert.equal(read.code, 0, read.stderr);
+      assert.equal(read.stdout, `${line}\n`);
+    }
+    // The library's handle reads them too: its jobs are those found by name.
+    const stop = new AbortController();
+    const collected = await bed.target().collect(runId, { signal: stop.signal });
+    await collected.done;
+    assert.deepEqual(await Array.fromAsync(collected.logs(2)), ["two"]);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("cloudknot logs --item N --follow of a run whose map was killed with the item's SubmitJob in flight waits for the job, says so, then prints its output", async () => {
+  const bed = await startTestBed(job);
+  try {
+    await recordKnot(bed);
+    let following: ReturnType<typeof cli> | undefined;
+    await killAt(
+      bed.emu,
+      { service: "batch", operation: "SubmitJob", nth: 2 },
+      () => mapInChild(bed, ITEMS),
+      undefined,
+      // The client is dead; its SubmitJob of item 2's job has not reached Batch yet.
+      async () => {
+        const [manifest] = await bed.target().runs();
+        assert.ok(manifest !== undefined && manifest.jobs === undefined);
+        following = cli(bed, ["logs", bed.knot, manifest.runId, "--item", "2", "--follow"]);
+        await following.printed(
+          new RegExp(
+            `^Item 2 of run ${manifest.runId} of knot ${bed.knot} has no AWS Batch job yet: .* ` +
+              `Waiting for its job until \\S+; do not map it again meanwhile$`,
+            "m",
+          ),
+        );
+      },
+    );
+    // The job landed: the command follows it to its end.
+    const { code, stdout, stderr } = await following!.ended;
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, "two\n");
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("cloudknot logs and results of an item whose job was never submitted say to run cloudknot retry", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    await recordKnot(bed);
+    const runId = await runWithoutManifest(bed);
+    // Item 2's job is not listed (nor its record kept), and the run's submission ended an hour
+    // ago: no job can still come for it.
+    const objects = emu.s3.buckets.get(bed.resources.bucket)!.objects;
+    const record = new RegExp(`^${bed.prefix}/runs/${runId}/out/(\\d+-)?(2-1|s2-2-1-\\d+)$`);
+    for (const key of [...objects.keys()].filter((key) => record.test(key))) objects.delete(key);
+    const hourAgo = Date.now() - 3_600_000;
+    objects.get(`${bed.prefix}/runs/${runId}/index`)!.lastModified = new Date(hourAgo);
+    for (const j of emu.batch.jobs.values()) {
+      if (j.jobName.startsWith(`${bed.knot}-${runId}-`)) j.createdAt = hourAgo;
+      if (j.jobName === `${bed.knot}-${runId}-1`) j.jobName = "renamed";
+    }
+    const advice = new RegExp(
+      `No AWS Batch job of run ${runId} runs item 2, .* before it submitted this item's job, ` +
+        `so it never ran; map it again with cloudknot retry ${bed.knot} ${runId}$`,
+      "m",
+    );
+    for (const follow of [["--follow"], []]) {
+      const r = await cli(bed, ["logs", bed.knot, runId, "--item", "2", ...follow]).ended;
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, /^error: Item 2 has no output: No AWS Batch job/m);
+      assert.match(r.stderr, advice);
+    }
+    const results = await cli(bed, ["results", bed.knot, runId]).ended;
+    assert.equal(results.code, 1);
+    const lines = results.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual(lines.slice(0, 2), [{ index: 0, value: 1 }, { index: 1, value: 1 }]);
+    assert.equal(lines[2].error.name, "MissingJobError");
+    assert.match(lines[2].error.message, advice);
+  } finally {
+    await bed.close();
+  }
+});
