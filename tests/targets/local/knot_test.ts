@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { CloudknotInputError, ItemError, Knot, MapError, type MapRun } from "../../../mod.ts";
 import { CodecError } from "../../../src/job/codec.ts";
 import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
+import { processesWith } from "../../support/processes.ts";
 import { withKnot } from "./helpers.ts";
 
 Deno.test("map returns every result in input order", async () => {
@@ -914,25 +915,15 @@ Deno.test("clobber() while a run is still running cancels it first, then removes
 
 /** The pids of the processes running `sleep <seconds>` (Deno gives the program's whole path). */
 async function sleepers(seconds: string): Promise<number[]> {
-  const pids: number[] = [];
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
-    const [program, arg] = cmdline.split("\0");
-    if (program?.endsWith("sleep") && arg === seconds) pids.push(Number(entry.name));
-  }
-  return pids;
+  return (await processesWith(seconds)).filter(({ args }) => {
+    const [program, arg] = args.split(" ");
+    return program?.endsWith("sleep") && arg === seconds;
+  }).map((p) => p.pid);
 }
 
 /** The processes whose command line names `dir`: a knot's workers there. */
 async function workersIn(dir: string): Promise<number[]> {
-  const pids: number[] = [];
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
-    if (cmdline.includes(dir) && cmdline.includes("worker_main")) pids.push(Number(entry.name));
-  }
-  return pids;
+  return (await processesWith(dir)).filter((p) => p.args.includes("worker_main")).map((p) => p.pid);
 }
 
 Deno.test({
