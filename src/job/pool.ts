@@ -681,8 +681,10 @@ export class WorkerPool {
   #isFinal(kind: "ok" | FailureKind, attempt: number): boolean {
     // Every failed attempt is retried while attempts are left, as Batch retries
     // every attempt that exits non-zero (docs/mapping.md, "What is retried").
+    // A cancel does not make a failed attempt final: its record says it may be
+    // retried, as a reader of the log takes it, and the cancel ends the item.
     return kind === "ok" || kind === "cancelled" || attempt >= this.#o.attempts ||
-      this.#cancelled !== undefined || this.#fatal !== undefined;
+      this.#fatal !== undefined;
   }
 
   /** Drops the attempts both streams are done with. */
@@ -726,11 +728,14 @@ export class WorkerPool {
         };
       });
     }
+    // Every record kept is reported, also once the pool is cancelled: an
+    // attempt that ended before the cancel reached its worker keeps its end
+    // (a success stays one), as the log that holds its record says to every
+    // later reader; only its retry is not run then.
     for (const a of batch) {
-      if (this.#cancelled !== undefined) break;
       sink.ended(a);
       if (a.final) this.#outstanding--;
-      else this.#queue.push(pack(a.index, a.attempt + 1));
+      else if (this.#cancelled === undefined) this.#queue.push(pack(a.index, a.attempt + 1));
     }
     this.#fill();
     this.#checkFinished();

@@ -130,6 +130,59 @@ Deno.test("a sink that cannot store fails those attempts for good, with its erro
   }
 });
 
+Deno.test("attempts whose records were kept when the pool is cancelled are reported as they ended, and no retry runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const functionUrl = await artifact(
+      dir,
+      `(x) => { if (x % 2 === 1) throw new Error("odd " + x); return x; }`,
+    );
+    const stored: EndedAttempt[] = [];
+    const reported: EndedAttempt[] = [];
+    // The first batch holding a failure is kept, then waits until the pool is cancelled.
+    const holding = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    let held = false;
+    const pool = new WorkerPool({
+      functionUrl,
+      starmap: false,
+      concurrency: 1,
+      attempts: 3,
+      jobId: "r:{index}",
+      source: { read: (indices) => indices.map((i) => encode(i)) },
+      sink: {
+        started: () => {},
+        output: () => {},
+        store: async (ended) => {
+          stored.push(...ended);
+          if (held || ended.every((a) => a.kind === "ok")) return;
+          held = true;
+          holding.resolve();
+          await release.promise;
+        },
+        ended: (a) => reported.push(a),
+      },
+    });
+    pool.addRange(0, 20);
+    pool.close();
+    await holding.promise;
+    pool.cancel("stopped");
+    release.resolve();
+    await pool.done;
+    const key = (a: EndedAttempt) => `${a.index}.${a.attempt} ${a.kind} final=${a.final}`;
+    // Every record kept is reported, those kept before the cancel reached the pool too.
+    assert.deepEqual(reported.map(key), stored.map(key));
+    const failed = reported.filter((a) => a.kind !== "ok");
+    assert.ok(failed.length > 0);
+    // A failed attempt with attempts left is not made final by the cancel (its
+    // record says it may be retried, as a reader of the records takes it), nor retried.
+    for (const a of failed) assert.equal(a.final, false, key(a));
+    assert.ok(reported.every((a) => a.attempt === 1), reported.map(key).join(", "));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 for (const shell of [undefined, null]) {
   const how = shell === null ? "with stdout and stderr apart" : "through the shell (one stream)";
   Deno.test(`each attempt's output is its own, in the order printed, ${how}`, async () => {
