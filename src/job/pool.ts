@@ -113,6 +113,16 @@ export interface PoolSink {
   ended(attempt: EndedAttempt): void;
 }
 
+/** An attempt running in a worker now. */
+export interface RunningAttempt {
+  /** The item's position in the inputs. */
+  index: number;
+  /** The attempt, counted from 1. */
+  attempt: number;
+  /** When it started, in epoch milliseconds. */
+  startedAt: number;
+}
+
 /** Options for a {@linkcode WorkerPool}. */
 export interface PoolOptions {
   /** The URL of the function's artifact. */
@@ -357,6 +367,28 @@ export class WorkerPool {
       kill(slot);
     }
     this.#finished.resolve();
+  }
+
+  /**
+   * The attempts running now, one per busy worker (those whose start the
+   * sink was told of and whose end it was not): a look at the workers, as
+   * cheap as their number, never at the items.
+   *
+   * @returns The attempts, with when each started.
+   */
+  running(): RunningAttempt[] {
+    const running: RunningAttempt[] = [];
+    if (this.#cancelled !== undefined) return running;
+    for (const slot of this.#slots) {
+      const head = slot.sent[slot.outHead];
+      if (head === undefined) continue;
+      running.push({
+        index: indexOf(head),
+        attempt: attemptOf(head),
+        startedAt: performance.timeOrigin + slot.since,
+      });
+    }
+    return running;
   }
 
   #queued(): number {

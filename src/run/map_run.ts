@@ -99,8 +99,17 @@ export interface RunInfo {
  * failing and items settling. Every item must be settled exactly once.
  */
 export interface RunControl {
-  /** An attempt of an item started. */
-  started(index: number, attempt: number, jobId?: string): void;
+  /**
+   * An attempt of an item started: `startedAt` (epoch milliseconds, default
+   * now) when it started elsewhere before this handle heard of it.
+   */
+  started(index: number, attempt: number, jobId?: string, startedAt?: number): void;
+  /**
+   * An attempt of the item is no longer running, and no record says how it
+   * ended yet (what a handle that follows a run another process runs learns
+   * from that process): the item is pending again.
+   */
+  idle(index: number): void;
   /** An attempt failed and the item will be tried again. */
   retrying(record: ErrorRecord): void;
   /** The item's final record arrived. Later calls for the same item are ignored. */
@@ -700,7 +709,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
 
   #control(): RunControl {
     return {
-      started: (index, attempt, jobId) => {
+      started: (index, attempt, jobId, startedAt) => {
         if (index >= this.#total) return;
         const status = this.#status[index]!;
         if (status >= SUCCEEDED) return;
@@ -710,8 +719,15 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
         }
         this.#status[index] = RUNNING;
         if (attempt > this.#attempts[index]!) this.#attempts[index] = attempt;
-        this.#started[index] = Date.now();
+        this.#started[index] = startedAt ?? Date.now();
         if (jobId !== undefined) this.#setJobId(index, jobId);
+        this.#emit();
+      },
+      idle: (index) => {
+        if (index >= this.#total || this.#status[index] !== RUNNING) return;
+        this.#status[index] = PENDING;
+        this.#counts.running--;
+        this.#counts.pending++;
         this.#emit();
       },
       retrying: (record) => {

@@ -236,3 +236,50 @@ Deno.test("logs() of an attempt an ended item never ran is a RangeError, not an 
     );
   }
 });
+
+Deno.test("a retry's handle shows a retried item running while the retry runs it, and pending again once it stops without a record", async () => {
+  const earlier = MapRun.create<number>({
+    knot: "k",
+    runId: "r1",
+    target: "local",
+    total: 3,
+    attempts: 1,
+  });
+  earlier.control.settle(record(0, true));
+  earlier.control.settle(record(1, false));
+  earlier.control.settle(record(2, false));
+  const retried = MapRun.create<number>({
+    knot: "k",
+    runId: "r2",
+    target: "local",
+    total: 2,
+    attempts: 1,
+  });
+  const merged = MapRun.merge(earlier.run, retried.run, [1, 2]);
+  const status = (i: number) => merged.itemView(i)!.status;
+  const until = (check: () => boolean) =>
+    new Promise<void>((resolve) => {
+      if (check()) return resolve();
+      const off = merged.onUpdate(() => {
+        if (!check()) return;
+        off();
+        resolve();
+      });
+    });
+  retried.control.started(0, 1, undefined, 1_000);
+  await until(() => status(1) === "running");
+  assert.equal(merged.itemView(1)!.startedAt, 1_000);
+  // Item 1 stops without a record (as a handle that follows the retry sees it when the process
+  // running it dies) as item 2 starts: the merged handle looks at both at once.
+  retried.control.idle(0);
+  retried.control.started(1, 1);
+  await until(() => status(2) === "running");
+  assert.equal(status(1), "pending");
+  assert.deepEqual({ running: merged.counts.running, pending: merged.counts.pending }, {
+    running: 1,
+    pending: 1,
+  });
+  retried.control.settle(record(0, true));
+  retried.control.settle({ ...record(1, true), index: 1 });
+  assert.deepEqual(await merged.results(), [0, 0, 2]);
+});
