@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { encode } from "../../src/job/codec.ts";
 import { decodeRecord } from "../../src/job/record.ts";
-import { type EndedAttempt, WorkerPool } from "../../src/job/pool.ts";
+import { type EndedAttempt, type PoolSink, WorkerPool } from "../../src/job/pool.ts";
 import { processesWith } from "../support/processes.ts";
 
 /** Writes a function artifact and returns its URL. */
@@ -11,6 +11,19 @@ async function artifact(dir: string, source: string): Promise<string> {
   const path = join(dir, "function.js");
   await Deno.writeTextFile(path, `export default ${source};\nexport const kind = "module";\n`);
   return pathToFileURL(path).href;
+}
+
+/** A pool of one worker giving each item 3 attempts, whose items are their indices. */
+function oneWorker(functionUrl: string, sink: Pick<PoolSink, "store" | "ended">): WorkerPool {
+  return new WorkerPool({
+    functionUrl,
+    starmap: false,
+    concurrency: 1,
+    attempts: 3,
+    jobId: "r:{index}",
+    source: { read: (indices) => indices.map((i) => encode(i)) },
+    sink: { started: () => {}, output: () => {}, ...sink },
+  });
 }
 
 Deno.test("the pool runs a slice from any source into any sink, as a container would", async () => {
@@ -95,21 +108,11 @@ Deno.test("a sink that cannot store fails those attempts for good, with its erro
   try {
     const functionUrl = await artifact(dir, "(x) => x");
     const reported: EndedAttempt[] = [];
-    const pool = new WorkerPool({
-      functionUrl,
-      starmap: false,
-      concurrency: 1,
-      attempts: 3,
-      jobId: "r:{index}",
-      source: { read: (indices) => indices.map((i) => encode(i)) },
-      sink: {
-        started: () => {},
-        output: () => {},
-        store: (ended) => {
-          if (ended.some((a) => a.index === 1)) throw new RangeError("disk full");
-        },
-        ended: (a) => reported.push(a),
+    const pool = oneWorker(functionUrl, {
+      store: (ended) => {
+        if (ended.some((a) => a.index === 1)) throw new RangeError("disk full");
       },
+      ended: (a) => reported.push(a),
     });
     pool.addRange(0, 3);
     pool.close();
@@ -143,25 +146,15 @@ Deno.test("attempts whose records were kept when the pool is cancelled are repor
     const holding = Promise.withResolvers<void>();
     const release = Promise.withResolvers<void>();
     let held = false;
-    const pool = new WorkerPool({
-      functionUrl,
-      starmap: false,
-      concurrency: 1,
-      attempts: 3,
-      jobId: "r:{index}",
-      source: { read: (indices) => indices.map((i) => encode(i)) },
-      sink: {
-        started: () => {},
-        output: () => {},
-        store: async (ended) => {
-          stored.push(...ended);
-          if (held || ended.every((a) => a.kind === "ok")) return;
-          held = true;
-          holding.resolve();
-          await release.promise;
-        },
-        ended: (a) => reported.push(a),
+    const pool = oneWorker(functionUrl, {
+      store: async (ended) => {
+        stored.push(...ended);
+        if (held || ended.every((a) => a.kind === "ok")) return;
+        held = true;
+        holding.resolve();
+        await release.promise;
       },
+      ended: (a) => reported.push(a),
     });
     pool.addRange(0, 20);
     pool.close();

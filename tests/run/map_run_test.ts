@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ItemError, MapError, MapRun } from "../../mod.ts";
 import { estimateMachineRun } from "../../src/targets/target.ts";
+import { runUntil } from "../support/run_until.ts";
 
 function record(index: number, ok: boolean) {
   return ok
@@ -23,6 +24,11 @@ function record(index: number, ok: boolean) {
       endedAt: 0,
       error: { name: "Error", message: `bad ${index}` },
     };
+}
+
+/** A local run of knot `k` whose items get one attempt. */
+function localRun(runId: string, total: number) {
+  return MapRun.create<number>({ knot: "k", runId, target: "local", total, attempts: 1 });
 }
 
 Deno.test("a settled item never settles again and counts stay consistent", async () => {
@@ -72,13 +78,7 @@ Deno.test("a run's MapError counts its cancelled items apart from its failed one
     kind: "cancelled" as const,
     error: { name: "CancelledError", message: "stop" },
   });
-  const mixed = MapRun.create<number>({
-    knot: "k",
-    runId: "r",
-    target: "local",
-    total: 4,
-    attempts: 1,
-  });
+  const mixed = localRun("r", 4);
   mixed.control.settle(record(0, true));
   mixed.control.settle(record(1, false));
   mixed.control.settle(cancelled(2));
@@ -238,34 +238,14 @@ Deno.test("logs() of an attempt an ended item never ran is a RangeError, not an 
 });
 
 Deno.test("a retry's handle shows a retried item running while the retry runs it, and pending again once it stops without a record", async () => {
-  const earlier = MapRun.create<number>({
-    knot: "k",
-    runId: "r1",
-    target: "local",
-    total: 3,
-    attempts: 1,
-  });
+  const earlier = localRun("r1", 3);
   earlier.control.settle(record(0, true));
   earlier.control.settle(record(1, false));
   earlier.control.settle(record(2, false));
-  const retried = MapRun.create<number>({
-    knot: "k",
-    runId: "r2",
-    target: "local",
-    total: 2,
-    attempts: 1,
-  });
+  const retried = localRun("r2", 2);
   const merged = MapRun.merge(earlier.run, retried.run, [1, 2]);
   const status = (i: number) => merged.itemView(i)!.status;
-  const until = (check: () => boolean) =>
-    new Promise<void>((resolve) => {
-      if (check()) return resolve();
-      const off = merged.onUpdate(() => {
-        if (!check()) return;
-        off();
-        resolve();
-      });
-    });
+  const until = (check: () => boolean) => runUntil(merged, check);
   retried.control.started(0, 1, undefined, 1_000);
   await until(() => status(1) === "running");
   assert.equal(merged.itemView(1)!.startedAt, 1_000);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type ItemSettled, MapError, type MapRun } from "../../../mod.ts";
+import { runUntil } from "../../support/run_until.ts";
 import { withKnot } from "./helpers.ts";
 
 /** How each item ended: its value, or its error's kind. */
@@ -27,13 +28,7 @@ Deno.test("a run cancelled mid-flight says what its log says: an item whose succ
   }, async (knot) => {
     const run = await knot.map(Array.from({ length: 20_000 }, (_, i) => i), { progress: false });
     // Cancelled while the workers are answering batch after batch.
-    await new Promise<void>((resolve) => {
-      const off = run.onUpdate(() => {
-        if (run.counts.succeeded < 1_000) return;
-        off();
-        resolve();
-      });
-    });
+    await runUntil(run, () => run.counts.succeeded >= 1_000);
     await run.cancel("stopped mid-flight");
     const handle = ends(await run.settled());
     assert.ok(run.counts.cancelled > 0, JSON.stringify(run.counts));

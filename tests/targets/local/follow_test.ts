@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Knot, type MapRun } from "../../../mod.ts";
+import { Knot } from "../../../mod.ts";
 import { formatProgress, summarizeRun } from "../../../src/run/mod.ts";
 import { RUNNING_FILE } from "../../../src/targets/local/running_file.ts";
 import { CLI, denoChild, killChild, startForLine } from "../../support/deno_child.ts";
+import { runUntil } from "../../support/run_until.ts";
 
 /** Starts `tests/fixtures/held_client.ts`: its 4 items run 2 at a time until `release` exists. */
 function startHeld(dir: string, release: string) {
@@ -14,18 +15,6 @@ function startHeld(dir: string, release: string) {
     dir,
     release,
   ]);
-}
-
-/** Resolves once `check` holds for the run (looked at on each of its updates). */
-function until(run: MapRun<unknown>, check: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    if (check()) return resolve();
-    const off = run.onUpdate(() => {
-      if (!check()) return;
-      off();
-      resolve();
-    });
-  });
 }
 
 Deno.test("a handle that follows a live run in another process shows the items that process runs, in its counts, progress line and view", async () => {
@@ -40,7 +29,7 @@ Deno.test("a handle that follows a live run in another process shows the items t
     // is kept.
     let line = "";
     let view = "";
-    await until(followed, () => followed.counts.running === 2 || followed.finished);
+    await runUntil(followed, () => followed.counts.running === 2 || followed.finished);
     if (followed.counts.running === 2) {
       line = formatProgress(followed, Date.now());
       view = summarizeRun(followed);
@@ -80,7 +69,7 @@ Deno.test("cloudknot jobs shows the items a live run's process runs, and none on
     const stop = new AbortController();
     const knot = await Knot.create({ name: "held", dir });
     const followed = await knot.collect(runId, { progress: false, signal: stop.signal });
-    await until(followed, () => followed.counts.running === 2 || followed.finished);
+    await runUntil(followed, () => followed.counts.running === 2 || followed.finished);
     stop.abort();
     const live = await jobsElsewhere(dir, runId);
     assert.equal(live.counts.running, 2, "the other process's items were running");
