@@ -227,6 +227,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #usage?: () => Promise<RunUsage>;
   #resubmit?: Resubmit;
   #cost?: CostReport;
+  /** On a handle over a run and its retry: the items the retry runs again. */
+  #retried?: ReadonlySet<number>;
 
   private constructor(info: RunInfo, options: MapRunOptions) {
     this.knot = info.knot;
@@ -421,7 +423,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * @param index The item's position in the inputs.
    * @param options `attempt` picks an attempt (default: the latest).
    * @returns The lines; none when the attempt printed nothing.
-   * @throws {RangeError} For an item out of range, or an attempt an ended item never ran.
+   * @throws {RangeError} For an item out of range, or an attempt an ended item never ran
+   * (on a retry's handle, an item it retried ran its attempts of this run; the error names the
+   * run whose handle reads its earlier ones).
    */
   async *logs(index: number, options: { attempt?: number } = {}): AsyncGenerator<string> {
     if (!(Number.isInteger(index) && index >= 0 && index < this.#total)) {
@@ -435,10 +439,19 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       (!Number.isInteger(attempt) || attempt < 1 || (ended && attempt > ran))
     ) {
       // An ended item ran all its attempts: a later one never printed anything.
+      const earlier = this.retryOf !== undefined && this.#retried?.has(index) &&
+          Number.isInteger(attempt) && attempt > ran
+        ? this.retryOf.runId
+        : undefined;
       throw new RangeError(
         ended
-          ? `Item ${index} ran ${ran} attempt${ran === 1 ? "" : "s"}: attempt takes 1` +
-            (ran === 1 ? "" : ` to ${ran}`)
+          ? `Item ${index} ran ${ran} attempt${ran === 1 ? "" : "s"}` +
+            (earlier !== undefined ? ` in run ${this.runId}` : "") +
+            `: attempt takes 1${ran === 1 ? "" : ` to ${ran}`}` +
+            (earlier !== undefined
+              ? `. Run ${this.runId} retries it: its earlier attempts are run ${earlier}'s, ` +
+                `read with (await knot.collect("${earlier}")).logs(${index}, { attempt })`
+              : "")
           : `attempt must be a positive integer, not ${attempt}`,
       );
     }
@@ -675,6 +688,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
         });
       },
     });
+    run.#retried = new Set(items);
     feedMerged(earlier as MapRun<unknown>, retried as MapRun<unknown>, items, control);
     return run;
   }
