@@ -113,6 +113,16 @@ export interface PoolSink {
   ended(attempt: EndedAttempt): void;
 }
 
+/** An attempt running in a worker now. */
+export interface RunningAttempt {
+  /** The item's position in the inputs. */
+  index: number;
+  /** The attempt, counted from 1. */
+  attempt: number;
+  /** When it started, in epoch milliseconds. */
+  startedAt: number;
+}
+
 /** Options for a {@linkcode WorkerPool}. */
 export interface PoolOptions {
   /** The URL of the function's artifact. */
@@ -357,6 +367,28 @@ export class WorkerPool {
       kill(slot);
     }
     this.#finished.resolve();
+  }
+
+  /**
+   * The attempts running now, one per busy worker (those whose start the
+   * sink was told of and whose end it was not): a look at the workers, as
+   * cheap as their number, never at the items.
+   *
+   * @returns The attempts, with when each started.
+   */
+  running(): RunningAttempt[] {
+    const running: RunningAttempt[] = [];
+    if (this.#cancelled !== undefined) return running;
+    for (const slot of this.#slots) {
+      const head = slot.sent[slot.outHead];
+      if (head === undefined) continue;
+      running.push({
+        index: indexOf(head),
+        attempt: attemptOf(head),
+        startedAt: performance.timeOrigin + slot.since,
+      });
+    }
+    return running;
   }
 
   #queued(): number {
@@ -681,8 +713,10 @@ export class WorkerPool {
   #isFinal(kind: "ok" | FailureKind, attempt: number): boolean {
     // Every failed attempt is retried while attempts are left, as Batch retries
     // every attempt that exits non-zero (docs/mapping.md, "What is retried").
+    // A cancel does not make a failed attempt final: its record says it may be
+    // retried, as a reader of the log takes it, and the cancel ends the item.
     return kind === "ok" || kind === "cancelled" || attempt >= this.#o.attempts ||
-      this.#cancelled !== undefined || this.#fatal !== undefined;
+      this.#fatal !== undefined;
   }
 
   /** Drops the attempts both streams are done with. */
@@ -726,11 +760,14 @@ export class WorkerPool {
         };
       });
     }
+    // Every record kept is reported, also once the pool is cancelled: an
+    // attempt that ended before the cancel reached its worker keeps its end
+    // (a success stays one), as the log that holds its record says to every
+    // later reader; only its retry is not run then.
     for (const a of batch) {
-      if (this.#cancelled !== undefined) break;
       sink.ended(a);
       if (a.final) this.#outstanding--;
-      else this.#queue.push(pack(a.index, a.attempt + 1));
+      else if (this.#cancelled === undefined) this.#queue.push(pack(a.index, a.attempt + 1));
     }
     this.#fill();
     this.#checkFinished();

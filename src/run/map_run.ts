@@ -99,8 +99,17 @@ export interface RunInfo {
  * failing and items settling. Every item must be settled exactly once.
  */
 export interface RunControl {
-  /** An attempt of an item started. */
-  started(index: number, attempt: number, jobId?: string): void;
+  /**
+   * An attempt of an item started: `startedAt` (epoch milliseconds, default
+   * now) when it started elsewhere before this handle heard of it.
+   */
+  started(index: number, attempt: number, jobId?: string, startedAt?: number): void;
+  /**
+   * An attempt of the item is no longer running, and no record says how it
+   * ended yet (what a handle that follows a run another process runs learns
+   * from that process): the item is pending again.
+   */
+  idle(index: number): void;
   /** An attempt failed and the item will be tried again. */
   retrying(record: ErrorRecord): void;
   /** The item's final record arrived. Later calls for the same item are ignored. */
@@ -218,6 +227,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #usage?: () => Promise<RunUsage>;
   #resubmit?: Resubmit;
   #cost?: CostReport;
+  /** On a handle over a run and its retry: the items the retry runs again. */
+  #retried?: ReadonlySet<number>;
 
   private constructor(info: RunInfo, options: MapRunOptions) {
     this.knot = info.knot;
@@ -412,7 +423,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * @param index The item's position in the inputs.
    * @param options `attempt` picks an attempt (default: the latest).
    * @returns The lines; none when the attempt printed nothing.
-   * @throws {RangeError} For an item out of range, or an attempt an ended item never ran.
+   * @throws {RangeError} For an item out of range, or an attempt an ended item never ran
+   * (on a retry's handle, an item it retried ran its attempts of this run; the error names the
+   * run whose handle reads its earlier ones).
    */
   async *logs(index: number, options: { attempt?: number } = {}): AsyncGenerator<string> {
     if (!(Number.isInteger(index) && index >= 0 && index < this.#total)) {
@@ -426,10 +439,19 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       (!Number.isInteger(attempt) || attempt < 1 || (ended && attempt > ran))
     ) {
       // An ended item ran all its attempts: a later one never printed anything.
+      const earlier = this.retryOf !== undefined && this.#retried?.has(index) &&
+          Number.isInteger(attempt) && attempt > ran
+        ? this.retryOf.runId
+        : undefined;
       throw new RangeError(
         ended
-          ? `Item ${index} ran ${ran} attempt${ran === 1 ? "" : "s"}: attempt takes 1` +
-            (ran === 1 ? "" : ` to ${ran}`)
+          ? `Item ${index} ran ${ran} attempt${ran === 1 ? "" : "s"}` +
+            (earlier !== undefined ? ` in run ${this.runId}` : "") +
+            `: attempt takes 1${ran === 1 ? "" : ` to ${ran}`}` +
+            (earlier !== undefined
+              ? `. Run ${this.runId} retries it: its earlier attempts are run ${earlier}'s, ` +
+                `read with (await knot.collect("${earlier}")).logs(${index}, { attempt })`
+              : "")
           : `attempt must be a positive integer, not ${attempt}`,
       );
     }
@@ -666,6 +688,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
         });
       },
     });
+    run.#retried = new Set(items);
     feedMerged(earlier as MapRun<unknown>, retried as MapRun<unknown>, items, control);
     return run;
   }
@@ -700,7 +723,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
 
   #control(): RunControl {
     return {
-      started: (index, attempt, jobId) => {
+      started: (index, attempt, jobId, startedAt) => {
         if (index >= this.#total) return;
         const status = this.#status[index]!;
         if (status >= SUCCEEDED) return;
@@ -710,8 +733,15 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
         }
         this.#status[index] = RUNNING;
         if (attempt > this.#attempts[index]!) this.#attempts[index] = attempt;
-        this.#started[index] = Date.now();
+        this.#started[index] = startedAt ?? Date.now();
         if (jobId !== undefined) this.#setJobId(index, jobId);
+        this.#emit();
+      },
+      idle: (index) => {
+        if (index >= this.#total || this.#status[index] !== RUNNING) return;
+        this.#status[index] = PENDING;
+        this.#counts.running--;
+        this.#counts.pending++;
         this.#emit();
       },
       retrying: (record) => {

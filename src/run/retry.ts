@@ -254,10 +254,15 @@ export function feedMerged(
   const marked = new Map<number, number>();
   const mark = () => {
     for (const view of retried.items) {
+      if (view.status === "pending" && marked.has(view.index)) {
+        // No longer running, and not ended (to be retried, or seen so from another process).
+        marked.delete(view.index);
+        control.idle(items[view.index]!);
+      }
       if (view.status !== "running") continue;
       if ((marked.get(view.index) ?? 0) >= view.attempts) continue;
       marked.set(view.index, view.attempts);
-      control.started(items[view.index]!, view.attempts, view.jobId);
+      control.started(items[view.index]!, view.attempts, view.jobId, view.startedAt);
     }
   };
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -11,7 +11,7 @@ Deno.test("cli: retry reruns the failed items of a local run, and cost and repor
     const inputs = JSON.stringify(
       [1, 2, 3].map((value) => value === 2 ? { flag, value } : { flag: home.dir, value }),
     );
-    const first = await cli(home, [
+    const mapped = await cli(home, [
       "map",
       JOBS,
       "untilFlag",
@@ -23,8 +23,8 @@ Deno.test("cli: retry reruns the failed items of a local run, and cost and repor
     ], {
       stdin: inputs,
     });
-    assert.equal(first.code, 1, first.stderr);
-    assert.deepEqual(ndjson(first.stdout).map((l) => "value" in l), [true, false, true]);
+    assert.equal(mapped.code, 1, mapped.stderr);
+    assert.deepEqual(ndjson(mapped.stdout).map((l) => "value" in l), [true, false, true]);
 
     await Deno.writeTextFile(flag, "");
     const retried = await cli(home, ["retry", "flags", "--memory", "double"]);
@@ -35,6 +35,23 @@ Deno.test("cli: retry reruns the failed items of a local run, and cost and repor
       { index: 2, value: 3 },
     ]);
     assert.match(retried.stderr, /retries 1 items of run/);
+    // The retry's logs hold its own attempt of item 1; the error for another names the run
+    // that holds the earlier three, whose logs read them.
+    const first = /retries 1 items of run (\S+)$/m.exec(retried.stderr)?.[1];
+    assert.ok(first, retried.stderr);
+    const earlier = await cli(home, ["logs", "flags", "--item", "1", "--attempt", "2"]);
+    assert.equal(earlier.code, 1);
+    assert.match(
+      earlier.stderr,
+      new RegExp(
+        `^error: Item 1 of run \\S+ ran 1 attempt: --attempt takes 1\\. Run \\S+ retries it: ` +
+          `its earlier attempts are run ${first}'s, read with ` +
+          `cloudknot logs flags ${first} --item 1 --attempt N$`,
+        "m",
+      ),
+    );
+    const read = await cli(home, ["logs", "flags", first, "--item", "1", "--attempt", "2"]);
+    assert.equal(read.code, 0, read.stderr);
 
     // The latest run is the retry: its cost counts both runs' attempts.
     const cost = await cli(home, ["cost", "flags", "--json"]);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { encode } from "../../src/job/codec.ts";
 import { decodeRecord } from "../../src/job/record.ts";
-import { type EndedAttempt, WorkerPool } from "../../src/job/pool.ts";
+import { type EndedAttempt, type PoolSink, WorkerPool } from "../../src/job/pool.ts";
 import { processesWith } from "../support/processes.ts";
 
 /** Writes a function artifact and returns its URL. */
@@ -11,6 +11,19 @@ async function artifact(dir: string, source: string): Promise<string> {
   const path = join(dir, "function.js");
   await Deno.writeTextFile(path, `export default ${source};\nexport const kind = "module";\n`);
   return pathToFileURL(path).href;
+}
+
+/** A pool of one worker giving each item 3 attempts, whose items are their indices. */
+function oneWorker(functionUrl: string, sink: Pick<PoolSink, "store" | "ended">): WorkerPool {
+  return new WorkerPool({
+    functionUrl,
+    starmap: false,
+    concurrency: 1,
+    attempts: 3,
+    jobId: "r:{index}",
+    source: { read: (indices) => indices.map((i) => encode(i)) },
+    sink: { started: () => {}, output: () => {}, ...sink },
+  });
 }
 
 Deno.test("the pool runs a slice from any source into any sink, as a container would", async () => {
@@ -95,21 +108,11 @@ Deno.test("a sink that cannot store fails those attempts for good, with its erro
   try {
     const functionUrl = await artifact(dir, "(x) => x");
     const reported: EndedAttempt[] = [];
-    const pool = new WorkerPool({
-      functionUrl,
-      starmap: false,
-      concurrency: 1,
-      attempts: 3,
-      jobId: "r:{index}",
-      source: { read: (indices) => indices.map((i) => encode(i)) },
-      sink: {
-        started: () => {},
-        output: () => {},
-        store: (ended) => {
-          if (ended.some((a) => a.index === 1)) throw new RangeError("disk full");
-        },
-        ended: (a) => reported.push(a),
+    const pool = oneWorker(functionUrl, {
+      store: (ended) => {
+        if (ended.some((a) => a.index === 1)) throw new RangeError("disk full");
       },
+      ended: (a) => reported.push(a),
     });
     pool.addRange(0, 3);
     pool.close();
@@ -125,6 +128,49 @@ Deno.test("a sink that cannot store fails those attempts for good, with its erro
       } else assert.equal(decodeRecord(a.bytes).status, "ok");
     }
     assert.equal(reported.find((a) => a.index === 1)!.kind, "infrastructure");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("attempts whose records were kept when the pool is cancelled are reported as they ended, and no retry runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const functionUrl = await artifact(
+      dir,
+      `(x) => { if (x % 2 === 1) throw new Error("odd " + x); return x; }`,
+    );
+    const stored: EndedAttempt[] = [];
+    const reported: EndedAttempt[] = [];
+    // The first batch holding a failure is kept, then waits until the pool is cancelled.
+    const holding = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    let held = false;
+    const pool = oneWorker(functionUrl, {
+      store: async (ended) => {
+        stored.push(...ended);
+        if (held || ended.every((a) => a.kind === "ok")) return;
+        held = true;
+        holding.resolve();
+        await release.promise;
+      },
+      ended: (a) => reported.push(a),
+    });
+    pool.addRange(0, 20);
+    pool.close();
+    await holding.promise;
+    pool.cancel("stopped");
+    release.resolve();
+    await pool.done;
+    const key = (a: EndedAttempt) => `${a.index}.${a.attempt} ${a.kind} final=${a.final}`;
+    // Every record kept is reported, those kept before the cancel reached the pool too.
+    assert.deepEqual(reported.map(key), stored.map(key));
+    const failed = reported.filter((a) => a.kind !== "ok");
+    assert.ok(failed.length > 0);
+    // A failed attempt with attempts left is not made final by the cancel (its
+    // record says it may be retried, as a reader of the records takes it), nor retried.
+    for (const a of failed) assert.equal(a.final, false, key(a));
+    assert.ok(reported.every((a) => a.attempt === 1), reported.map(key).join(", "));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ItemError, MapError, MapRun } from "../../mod.ts";
 import { estimateMachineRun } from "../../src/targets/target.ts";
+import { runUntil } from "../support/run_until.ts";
 
 function record(index: number, ok: boolean) {
   return ok
@@ -23,6 +24,11 @@ function record(index: number, ok: boolean) {
       endedAt: 0,
       error: { name: "Error", message: `bad ${index}` },
     };
+}
+
+/** A local run of knot `k` whose items get one attempt. */
+function localRun(runId: string, total: number) {
+  return MapRun.create<number>({ knot: "k", runId, target: "local", total, attempts: 1 });
 }
 
 Deno.test("a settled item never settles again and counts stay consistent", async () => {
@@ -72,13 +78,7 @@ Deno.test("a run's MapError counts its cancelled items apart from its failed one
     kind: "cancelled" as const,
     error: { name: "CancelledError", message: "stop" },
   });
-  const mixed = MapRun.create<number>({
-    knot: "k",
-    runId: "r",
-    target: "local",
-    total: 4,
-    attempts: 1,
-  });
+  const mixed = localRun("r", 4);
   mixed.control.settle(record(0, true));
   mixed.control.settle(record(1, false));
   mixed.control.settle(cancelled(2));
@@ -235,4 +235,31 @@ Deno.test("logs() of an attempt an ended item never ran is a RangeError, not an 
       "Item 0 ran 2 attempts: attempt takes 1 to 2",
     );
   }
+});
+
+Deno.test("a retry's handle shows a retried item running while the retry runs it, and pending again once it stops without a record", async () => {
+  const earlier = localRun("r1", 3);
+  earlier.control.settle(record(0, true));
+  earlier.control.settle(record(1, false));
+  earlier.control.settle(record(2, false));
+  const retried = localRun("r2", 2);
+  const merged = MapRun.merge(earlier.run, retried.run, [1, 2]);
+  const status = (i: number) => merged.itemView(i)!.status;
+  const until = (check: () => boolean) => runUntil(merged, check);
+  retried.control.started(0, 1, undefined, 1_000);
+  await until(() => status(1) === "running");
+  assert.equal(merged.itemView(1)!.startedAt, 1_000);
+  // Item 1 stops without a record (as a handle that follows the retry sees it when the process
+  // running it dies) as item 2 starts: the merged handle looks at both at once.
+  retried.control.idle(0);
+  retried.control.started(1, 1);
+  await until(() => status(2) === "running");
+  assert.equal(status(1), "pending");
+  assert.deepEqual({ running: merged.counts.running, pending: merged.counts.pending }, {
+    running: 1,
+    pending: 1,
+  });
+  retried.control.settle(record(0, true));
+  retried.control.settle({ ...record(1, true), index: 1 });
+  assert.deepEqual(await merged.results(), [0, 0, 2]);
 });

@@ -89,10 +89,15 @@ export const logs = defineCommand({
         : undefined;
       if (attempt !== undefined && ran !== undefined && attempt > ran) {
         // An item that has ended ran all its attempts: a later one never printed anything.
+        const earlier = run.retryOf?.items.includes(item!) ? run.retryOf.runId : undefined;
+        // In a command-line user's words already (no field: "ran 1 attempt:" is not the option).
         throw new CloudknotInputError(
           `Item ${item} of run ${run.runId} ran ${ran} attempt${ran === 1 ? "" : "s"}: ` +
-            `--attempt takes 1${ran === 1 ? "" : ` to ${ran}`}`,
-          { field: "attempt" },
+            `--attempt takes 1${ran === 1 ? "" : ` to ${ran}`}` +
+            (earlier !== undefined
+              ? `. Run ${run.runId} retries it: its earlier attempts are run ${earlier}'s, ` +
+                `read with cloudknot logs ${run.knot} ${earlier} --item ${item} --attempt N`
+              : ""),
         );
       }
       if (follow && aws !== undefined && item !== undefined) {

@@ -177,6 +177,11 @@ interface RunState {
   cancel(reason: string): Promise<void>;
   /** The attempts under way in this process, when it drives the run. */
   driving?: Promise<void>;
+  /**
+   * For a handle that follows the run: waits until no process drives it,
+   * reading its records meanwhile (`collect()`).
+   */
+  followed?: () => Promise<void>;
   /** The run's slices, in item order. */
   children: Child[];
 }
@@ -334,6 +339,10 @@ export class DockerTarget implements Target {
         requestCancel(dir, reason);
         await this.#kill({ [CONTAINER_LABELS.run]: manifest.runId });
         await state.driving;
+        // A run another process drives: that process cancels it too, and keeps what its jobs
+        // recorded before they were killed; those records are read here before the items
+        // without one are called cancelled, so every handle and later reader agree.
+        await state.followed?.();
       },
       saveCancelled: async (records) => {
         for (const record of records) await saveRecord(store, record);
@@ -381,8 +390,10 @@ export class DockerTarget implements Target {
         if (cancelledElsewhere(state)) return;
         for (const index of open()) control.started(index, attempt, child.jobId);
         const ended = await this.#attempt(state, child, attempt, container);
-        if (ended === undefined || stop.signal.aborted) return;
+        if (ended === undefined) return;
         // Batch retries a child that failed while it has attempts left; one that exited 0 is done.
+        // The records an attempt kept are its items' ends also when a cancel came meanwhile: the
+        // cancel ends only the items without one, as every later reader of the run sees it.
         const final = ended.exitCode === 0 || attempt >= manifest.attempts;
         for (const record of ended.records) {
           if (control.isSettled(record.index)) continue;
@@ -390,6 +401,7 @@ export class DockerTarget implements Target {
             control.settle(record);
           } else control.retrying(record as ErrorRecord);
         }
+        if (stop.signal.aborted) return;
         attempt++;
         container = undefined;
       }
@@ -414,7 +426,9 @@ export class DockerTarget implements Target {
    * Runs one attempt of a slice in a container (or adopts the one another
    * process made for it: started if it never was, else waited for) and
    * returns its exit code and the records of the slice's open items
-   * (`#ended`). `undefined` when the run was cancelled meanwhile.
+   * (`#ended`); when the run was cancelled meanwhile, the records the job
+   * wrote before it was killed, without an exit code. `undefined` when it
+   * never ran.
    */
   async #attempt(
     state: RunState,
@@ -524,7 +538,10 @@ export class DockerTarget implements Target {
     if (state.stop.signal.aborted || cancelledElsewhere(state)) {
       await this.#keepLog(dir, name, child.from, attempt);
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
-      return undefined;
+      // Cancelled: the records the job wrote before it was killed are kept as its items' ends
+      // (a success is one); no exit code, so a failure is final only on the last attempt.
+      const written = await attemptRecords(store, child.from, child.to, attempt);
+      return { records: open.flatMap((index) => written.get(index) ?? []) };
     }
     const { code, records } = await this.#ended(state, child, attempt, name, exitCode, open);
     await docker.removeContainer(name, { force: true, missingOk: true });
@@ -761,6 +778,13 @@ export class DockerTarget implements Target {
           partial.delete(key.key);
         } else partial.set(key.key, handled);
       }
+    };
+    state.followed = async () => {
+      while (!run.finished && await this.#undriven(dir, runId) === undefined) {
+        await sleep(FOLLOW_MS);
+        await read(new Set());
+      }
+      await read(new Set());
     };
     await read(await this.#undriven(dir, runId));
     const signal = options.signal;

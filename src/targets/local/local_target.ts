@@ -18,7 +18,12 @@ import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { sleep } from "../../util/sleep.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import type { Permissions } from "../../job/permissions.ts";
-import { type EndedAttempt, type PoolSink, WorkerPool } from "../../job/pool.ts";
+import {
+  type EndedAttempt,
+  type PoolSink,
+  type RunningAttempt,
+  WorkerPool,
+} from "../../job/pool.ts";
 import {
   decodeRecord,
   encodeRecord,
@@ -43,6 +48,7 @@ import {
 import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { localRunUsage } from "./run_usage.ts";
 import { ItemFeed } from "./item_feed.ts";
+import { FollowedRunning, publishRunning, readRunning } from "./running_file.ts";
 import { LOCAL_RUN_LAYOUT, type LocalRunManifest, RunDir, RunStoreError } from "./run_dir.ts";
 
 /** How often a follower looks at a run another process is running, in milliseconds. */
@@ -246,6 +252,7 @@ export class LocalTarget implements Target {
     // encodes them), which the feed may free once done with.
     const feed = new ItemFeed(files, Symbol.asyncIterator in request.items);
     const pool = this.#pools(files, manifest, control, feed);
+    publishRunning(dir, () => pool.running(), pool.done);
     const abort = () => run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
     request.signal?.addEventListener("abort", abort, { once: true });
     if (request.signal?.aborted) abort();
@@ -488,6 +495,8 @@ export class LocalTarget implements Target {
         return;
       }
       pool = this.#pools(files, manifest, control);
+      const own = pool;
+      publishRunning(dir, () => own.running(), own.done);
       watchCancel(dir, run);
       const stop = () => pool?.cancel("stopped");
       signal?.addEventListener("abort", stop, { once: true });
@@ -513,18 +522,30 @@ export class LocalTarget implements Target {
       await pool.done;
       signal?.removeEventListener("abort", stop);
     };
+    /** The items the process that runs the run runs now, shown on this handle. */
+    const running = new FollowedRunning(control);
     /** One look at the run; true when there is nothing more to wait for. */
     const look = async (): Promise<boolean> => {
       read();
       if (run.finished && !manifest.open) return true;
-      if (options.finish === false) return !files.isLive();
-      if (!files.takeOver()) return false;
+      if (options.finish === false) {
+        const live = files.isLive();
+        running.show(live ? readRunning(dir) : []);
+        return !live;
+      }
+      if (!files.takeOver()) {
+        running.show(readRunning(dir));
+        return false;
+      }
+      // Run here from now on: its workers say what runs.
+      running.show([]);
       await finish();
       return true;
     };
     // The records there are now are loaded before the handle is returned, so
-    // its counts and job view show the run as it stands.
+    // its counts and job view show the run as it stands, with what runs now.
     read();
+    if (!files.owned && files.isLive()) running.show(readRunning(dir));
     const work = (async () => {
       while (!signal?.aborted && !(await look())) {
         await sleep(FOLLOW_MS, signal);
@@ -805,6 +826,11 @@ class GroupedPools {
         await this.#current.done;
       }
     });
+  }
+
+  /** The attempts running now (see {@linkcode WorkerPool.running}). */
+  running(): RunningAttempt[] {
+    return this.#current.running();
   }
 
   /** Adds one attempt of an item. */

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
 import { listRecords } from "../../../src/job/payload.ts";
+import { readRecords } from "../../../src/job/record_segment.ts";
 import { LocalStore } from "../../../src/store/local.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { job, rejected } from "../../fixtures/docker_job.ts";
@@ -33,6 +34,20 @@ async function containers(labels: Record<string, string>): Promise<string[]> {
 /** Every record of a run as its key says: item, attempt, stamp. */
 async function recordKeys(runDir: string) {
   return await Array.fromAsync(listRecords(new LocalStore(runDir)));
+}
+
+/** How many items of a run have a record, as its jobs and its driver wrote them. */
+async function recordedItems(store: LocalStore): Promise<number> {
+  const items = new Set<number>();
+  for await (const key of listRecords(store)) {
+    for (const record of await readRecords(store, key)) items.add(record.index);
+  }
+  return items.size;
+}
+
+/** How each item ended: its value, or its error's kind. */
+function ends(settled: PromiseSettledResult<unknown>[]): string[] {
+  return settled.map((s, i) => s.status === "fulfilled" ? `ok ${s.value}` : rejected(s, i).kind);
 }
 
 dockerTest(
@@ -204,6 +219,60 @@ dockerTest(
       const again = await collected.settled();
       for (const [i, s] of again.entries()) assert.equal(rejected(s, i).kind, "cancelled");
       assert.deepEqual(await containers(labels), []);
+      await knot.clobber();
+    });
+  },
+);
+
+dockerTest(
+  "cancel() keeps what a slice's job recorded before its container was killed: its items that succeeded are successes on the handle and for a later collect()",
+  async () => {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, knotOptions }) => {
+      const knot = await Knot.create({
+        ...knotOptions,
+        name: "cancel-keeps",
+        func: job,
+        concurrency: 1,
+      });
+      // One container runs the four items one after another: the last sleeps for two minutes.
+      const run = await knot.map([1, 2, 3, "sleep"], { itemsPerJob: 4, progress: false });
+      const store = new LocalStore(join(dir, "cancel-keeps", "runs", run.runId));
+      // The job writes its records within a second of each item's end.
+      while ((await recordedItems(store)) < 3) await new Promise((r) => setTimeout(r, 100));
+      await run.cancel("enough");
+      const expected = ["ok 1", "ok 4", "ok 9", "cancelled"];
+      assert.deepEqual(ends(await run.settled()), expected);
+      const later = await knot.collect(run.runId, { progress: false });
+      assert.deepEqual(ends(await later.settled()), expected);
+      assert.deepEqual(later.counts, run.counts);
+      await knot.clobber();
+    });
+  },
+);
+
+dockerTest(
+  "cancel() from a handle that follows a run reads what the driver's job recorded before its container was killed: every handle and every later reader see those items succeed",
+  async () => {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, knotOptions }) => {
+      const options = { ...knotOptions, name: "follower-keeps" } as const;
+      const knot = await Knot.create({ ...options, func: job, concurrency: 1 });
+      const run = await knot.map([1, 2, 3, "sleep"], { itemsPerJob: 4, progress: false });
+      // Another handle (as another process's: the run's lock is held by the first), which has
+      // read the run once and stopped following it: only its cancel reads the run again.
+      const stopped = new AbortController();
+      stopped.abort();
+      const followed = await (await Knot.create(options)).collect(run.runId, {
+        signal: stopped.signal,
+      });
+      const store = new LocalStore(join(dir, "follower-keeps", "runs", run.runId));
+      while ((await recordedItems(store)) < 3) await new Promise((r) => setTimeout(r, 100));
+      await followed.cancel("cancelled by the follower");
+      const expected = ["ok 1", "ok 4", "ok 9", "cancelled"];
+      assert.deepEqual(ends(await followed.settled()), expected);
+      assert.deepEqual(ends(await run.settled()), expected, "the driving handle");
+      const later = await (await Knot.create(options)).collect(run.runId, { progress: false });
+      assert.deepEqual(ends(await later.settled()), expected);
+      assert.deepEqual(later.counts, followed.counts);
       await knot.clobber();
     });
   },

@@ -156,3 +156,42 @@ Deno.test("a retry runs with the permissions its run had, also from a handle of 
     assert.deepEqual(await retried.results(), ["flagged"]);
   });
 });
+
+Deno.test("logs() on a retry's handle reads the retry's attempts of a retried item, and the error for an earlier one names the run whose handle reads it", async () => {
+  await withKnot({
+    name: "retried-logs",
+    retries: 2,
+    permissions: { read: true },
+    // Throws until the flag file exists, saying so in each attempt's output.
+    func: async (flag: string) => {
+      const there = await Deno.stat(flag).then(() => true, () => false);
+      console.log(
+        `attempt ${Deno.env.get("AWS_BATCH_JOB_ATTEMPT")}: ${there ? "flag" : "no flag"}`,
+      );
+      if (!there) throw new Error("not yet");
+      return "flagged";
+    },
+  }, async (knot, dir) => {
+    const flag = join(dir, "flag");
+    const run = await knot.map([flag], { progress: false });
+    await run.results().then(() => assert.fail("the item must fail"), () => {});
+    await Deno.writeTextFile(flag, "");
+    const retried = await run.retry({ progress: false });
+    assert.deepEqual(await retried.results(), ["flagged"]);
+    assert.deepEqual(await Array.fromAsync(retried.logs(0)), ["attempt 1: flag"]);
+    await assert.rejects(
+      () => Array.fromAsync(retried.logs(0, { attempt: 2 })),
+      RangeError,
+      `Item 0 ran 1 attempt in run ${retried.runId}: attempt takes 1. Run ${retried.runId} ` +
+        `retries it: its earlier attempts are run ${run.runId}'s, read with ` +
+        `(await knot.collect("${run.runId}")).logs(0, { attempt })`,
+    );
+    // As the error says (from a handle collected again too).
+    const collected = await knot.collect(retried.runId);
+    await assert.rejects(() => Array.fromAsync(collected.logs(0, { attempt: 2 })), /run .*'s/);
+    const earlier = await knot.collect(run.runId);
+    assert.deepEqual(await Array.fromAsync(earlier.logs(0, { attempt: 2 })), [
+      "attempt 2: no flag",
+    ]);
+  });
+});

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { type ItemSettled, MapError, type MapRun } from "../../../mod.ts";
+import { runUntil } from "../../support/run_until.ts";
+import { withKnot } from "./helpers.ts";
+
+/** How each item ended: its value, or its error's kind. */
+function ends(settled: ItemSettled<unknown>[]): string[] {
+  return settled.map((s) => s.status === "fulfilled" ? `ok ${s.value}` : s.reason.kind);
+}
+
+/** The `MapError` a run's results() rejects with. */
+async function mapError(run: MapRun<unknown>): Promise<MapError<unknown>> {
+  const error = await run.results().then(() => undefined, (e) => e);
+  assert.ok(error instanceof MapError);
+  return error;
+}
+
+Deno.test("a run cancelled mid-flight says what its log says: an item whose success was recorded is a success on the handle and for every later collect()", async () => {
+  await withKnot({
+    name: "cancel-agrees",
+    concurrency: 2,
+    retries: 2,
+    // Every fifth item fails its attempts, so records of failed attempts are in flight too.
+    func: (x: number) => {
+      if (x % 5 === 0) throw new Error(`item ${x} fails`);
+      return x;
+    },
+  }, async (knot) => {
+    const run = await knot.map(Array.from({ length: 20_000 }, (_, i) => i), { progress: false });
+    // Cancelled while the workers are answering batch after batch.
+    await runUntil(run, () => run.counts.succeeded >= 1_000);
+    await run.cancel("stopped mid-flight");
+    const handle = ends(await run.settled());
+    assert.ok(run.counts.cancelled > 0, JSON.stringify(run.counts));
+    const later = await knot.collect(run.runId, { progress: false });
+    assert.deepEqual(later.counts, run.counts);
+    const collected = ends(await later.settled());
+    const differ = handle.flatMap((end, i) =>
+      end === collected[i] ? [] : [`${i}: ${end} / ${collected[i]}`]
+    );
+    assert.deepEqual(differ, [], "items the handle and a later collect() end differently");
+    const [ours, theirs] = [await mapError(run), await mapError(later)];
+    assert.deepEqual(ours.failed, theirs.failed);
+    assert.equal(ours.message.split("\n")[0], theirs.message.split("\n")[0]);
+  });
+});
