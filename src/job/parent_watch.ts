@@ -44,8 +44,9 @@
  * and no CPU while it waits), and about 4 ms of the pool's thread as each
  * worker starts, to start it, which the worker's own start (60 ms and
  * more) does not wait for (BENCHMARKS.md, "A worker's watcher"). Whether
- * the shell finds `setpriv` the pool asks once, the first time it starts a
- * worker with a given `PATH` ({@linkcode setprivFound}, one short `sh`);
+ * the shell finds `setpriv` the pool looks once, the first time it starts a
+ * worker with a given `PATH` ({@linkcode setprivFound}, in the `PATH`'s
+ * directories where it may read them, else by asking the shell);
  * with `setpriv` nothing else changes. The watcher kills by pid: the pool
  * stops it as soon as it has reaped the worker, before that pid can be
  * given to another process in all but a vanishingly rare case (the
@@ -123,9 +124,11 @@ const found = new Map<string, boolean>();
 /**
  * Whether a worker started through `shell` with the environment `env` over
  * this process's finds a `setpriv` (`command -v`, as {@linkcode workerScript}
- * does). The answer is kept for the shell and the `PATH` the worker sees, so
- * the first worker started with them asks (one short `sh`), and the others
- * do not.
+ * does). Where the `PATH` the worker sees can be read, its directories are
+ * looked in, as the shell would (a few `stat`s); otherwise the shell is
+ * asked (one short `sh`, which would cost the first worker's start a few
+ * milliseconds more). The answer is kept for the shell and that `PATH`, so
+ * only the first worker started with them looks.
  *
  * @example Usage
  * ```ts ignore
@@ -142,29 +145,51 @@ export function setprivFound(shell: string, env: Record<string, string> = {}): b
   let path = env.PATH;
   if (path === undefined) {
     try {
-      path = Deno.env.get("PATH") ?? "";
+      path = Deno.env.get("PATH");
     } catch {
-      // Not allowed to read it: keyed by the shell alone.
-      path = "";
+      // Not allowed to read it: the shell is asked.
     }
   }
-  const key = `${shell}\0${path}`;
+  const key = `${shell}\0${path ?? ""}`;
   let is = found.get(key);
   if (is === undefined) {
-    try {
-      is = new Deno.Command(shell, {
-        args: ["-c", "command -v setpriv >/dev/null 2>&1"],
-        env,
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).outputSync().code === 0;
-    } catch {
-      is = false;
-    }
+    is = (path === undefined ? undefined : onPath("setpriv", path)) ?? askShell(shell, env);
     found.set(key, is);
   }
   return is;
+}
+
+/**
+ * Whether a directory of `path` holds an executable file `name`, as a POSIX
+ * shell's `command -v` looks (an empty entry is the working directory), or
+ * `undefined` where this process may not look (no read permission).
+ */
+function onPath(name: string, path: string): boolean | undefined {
+  for (const dir of path.split(":")) {
+    try {
+      const info = Deno.statSync(`${dir || "."}/${name}`);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotCapable) return undefined;
+      // Not there, or not a directory this process's user may search: the shell would not find it either.
+    }
+  }
+  return false;
+}
+
+/** Whether `shell`, with `env` over this process's environment, finds `setpriv`, asked. */
+function askShell(shell: string, env: Record<string, string>): boolean {
+  try {
+    return new Deno.Command(shell, {
+      args: ["-c", "command -v setpriv >/dev/null 2>&1"],
+      env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().code === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** A worker's watcher (see {@linkcode watchWorker}). */
