@@ -118,6 +118,19 @@ export class Ledger {
     this.#steps.push({ what, undo });
   }
 
+  /**
+   * Drops a step, which a rollback then leaves as it is (something else has
+   * come to use what it made).
+   *
+   * @param what The step, as recorded.
+   * @returns Whether there was such a step.
+   */
+  forget(what: string): boolean {
+    const before = this.#steps.length;
+    this.#steps = this.#steps.filter((s) => s.what !== what);
+    return this.#steps.length < before;
+  }
+
   /** What was recorded, oldest first. */
   get made(): string[] {
     return this.#steps.map((s) => s.what);

@@ -364,6 +364,7 @@ async function create(
     computeEnvironment?: string;
     jobQueue?: string;
     launchTemplate?: string;
+    jobRole?: { name: string; arn: string };
   } = {};
   const ledger = new Ledger();
   try {
@@ -426,7 +427,7 @@ async function create(
     // time to show it to ECS before the first job assumes it; a job that
     // starts sooner fails to start and Batch retries it (docs/aws.md).
     const prefix = `${JOB_DATA_PREFIX}${name}`;
-    const jobRole = (await ensureKnotRole(session.iam, {
+    const knotRole = await ensureKnotRole(session.iam, {
       pars: pars.name,
       knot: name,
       bucket,
@@ -441,7 +442,9 @@ async function create(
         ...Object.entries(spec.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
       ],
       ledger,
-    })).value.Arn;
+    });
+    const jobRole = knotRole.value.Arn;
+    if (knotRole.created) made.jobRole = { name: knotRole.value.RoleName, arn: jobRole };
     if (saved === undefined) await setS3Params({ bucket, sse }, settings);
     const repo = await DockerRepo.create({ name: repoName, session, state });
     // A repository this knot made is its config file's; one adopted keeps its owner.
@@ -572,12 +575,57 @@ async function create(
       await session.batch.deregisterJobDefinition({ jobDefinition: made.jobDefinition })
         .catch(() => {});
     }
+    // The knot's job role this call made stays when another create of the knot (one with a copy of
+    // this config file, which adopted it) has registered a job definition on it since: that
+    // knot's jobs assume it.
+    if (made.jobRole !== undefined) {
+      const user = await jobRoleUser(session, name, names.jobDefinition, made.jobRole.arn, made);
+      if (user !== undefined && ledger.forget(`IAM role ${made.jobRole.name}`)) {
+        (spec.warn ?? console.warn)(
+          `cloudknot: the IAM role ${made.jobRole.name} that this Knot.create of knot ${name} made ` +
+            `stays although the create failed: ${user}`,
+        );
+      }
+    }
     await ledger.rollback();
     // Only the local tags that still name this call's build: another config
     // file's create of this knot name may have built under them since.
     await made.image?.clobber({ ownBuildOnly: true }).catch(() => {});
     await made.held?.release().catch(() => {});
     throw e;
+  }
+}
+
+/**
+ * Why a failed create keeps the knot's job role it made, if it must: an
+ * active revision of the knot's job definition that this call did not
+ * register runs its jobs with the role (another create of the knot, with a
+ * copy of the config file, adopted it), or the revisions could not be read,
+ * in which case the role stays too (a role costs nothing, and `cloudknot gc`
+ * lists it). `undefined` when no one else uses it.
+ */
+async function jobRoleUser(
+  session: AwsSession,
+  knot: string,
+  jobDefinitionName: string,
+  roleArn: string,
+  made: { jobDefinition?: string },
+): Promise<string | undefined> {
+  try {
+    for await (
+      const d of session.batch.describeJobDefinitionsAll({ jobDefinitionName, status: "ACTIVE" })
+    ) {
+      if (d.jobDefinitionArn === made.jobDefinition) continue;
+      if (d.containerProperties?.jobRoleArn === roleArn) {
+        return `job definition ${d.jobDefinitionArn}, which this create did not register (another ` +
+          `create of the knot's, one with a copy of this config file), runs its jobs with it`;
+      }
+    }
+    return undefined;
+  } catch (e) {
+    return `whether another create of the knot uses it could not be read ` +
+      `(DescribeJobDefinitions: ${e instanceof Error ? e.message : String(e)}); ` +
+      `\`cloudknot gc\` lists it while this config file has no knot ${knot}`;
   }
 }
 

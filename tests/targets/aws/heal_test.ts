@@ -341,10 +341,11 @@ async function createdFromCopy(
 ) {
   const copy = new StateFile({ path: `${state.path}-new-copy` });
   await Deno.copyFile(state.path, copy.path);
+  const warned: string[] = [];
   const held = await holdAnswer(
     emu,
     { service: "ecr", operation: "GetAuthorizationToken" },
-    () => create({ warn: () => {}, volumeSize: 40 }),
+    () => create({ warn: (message) => warned.push(message), volumeSize: 40 }),
   );
   let other: Knot<typeof square> | undefined;
   try {
@@ -355,16 +356,33 @@ async function createdFromCopy(
     emu.faults.add({ service: "batch", operation: "RegisterJobDefinition", kind: "500", times: 2 });
     const failed = await held.answer().then(() => undefined, (e: unknown) => e);
     assert.match(String(failed), /RegisterJobDefinition: OutcomeUnknown/);
-    assert.deepEqual(
-      emu.mutatingRequests().filter((r) => r.service !== "iam").map((r) => r.operation)
-        .filter((operation) => /^(Delete|Deregister)/.test(operation)),
-      [],
-      "the failed create deletes nothing it adopted",
-    );
+    const deletes = () =>
+      emu.mutatingRequests().map((r) => r.operation)
+        .filter((operation) => /^(Delete|Deregister)/.test(operation));
+    assert.deepEqual(deletes(), [], "the failed create deletes nothing the other create uses");
     assert.ok(
       [...emu.ec2.launchTemplates.values()].some((t) => t.LaunchTemplateName === template),
       "the other create's launch template is kept",
     );
+    // The knot's job role the failed create made, which the other create adopted, is kept, and
+    // the failed create says why.
+    const role = other.aws!.jobRole.split("/").pop()!;
+    assert.ok(emu.iam.roles.has(role), "the other create's job role is kept");
+    assert.match(
+      warned.join("\n"),
+      new RegExp(`IAM role ${role} .* stays although the create failed`),
+    );
+
+    // Alone, a create that fails deletes the job role it made.
+    await other.clobber({ image: true });
+    other = undefined;
+    assert.equal(emu.iam.roles.has(role), false, "the clobber deletes the knot's job role");
+    emu.requests.clear();
+    emu.faults.add({ service: "batch", operation: "RegisterJobDefinition", kind: "500", times: 2 });
+    const alone = await create({ warn: () => {}, volumeSize: 40 }).then(() => undefined, (e) => e);
+    assert.match(String(alone), /RegisterJobDefinition: OutcomeUnknown/);
+    assert.ok(deletes().includes("DeleteRole"), "the failed create deletes its job role");
+    assert.equal(emu.iam.roles.has(role), false);
   } finally {
     await held.answer().catch(() => {});
     emu.faults.clear();
