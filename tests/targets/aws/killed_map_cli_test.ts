@@ -119,6 +119,49 @@ Deno.test("cloudknot logs --item N --follow of a run whose map was killed with t
   }
 });
 
+Deno.test("cloudknot logs --item N without --follow, of an item whose job is still on its way, says it has no job yet and gives the --follow command that waits for it", async () => {
+  const bed = await startTestBed(job);
+  try {
+    await recordKnot(bed);
+    let runId = "";
+    const reads: Awaited<ReturnType<typeof cli>["ended"]>[] = [];
+    await killAt(
+      bed.emu,
+      { service: "batch", operation: "SubmitJob", nth: 2 },
+      () => mapInChild(bed, ITEMS),
+      undefined,
+      // The client is dead; its SubmitJob of item 2's job has not reached Batch yet.
+      async () => {
+        const [manifest] = await bed.target().runs();
+        assert.ok(manifest !== undefined && manifest.jobs === undefined);
+        runId = manifest.runId;
+        for (const json of [[], ["--json"]]) {
+          reads.push(await cli(bed, ["logs", bed.knot, runId, "--item", "2", ...json]).ended);
+        }
+      },
+    );
+    const [text, json] = reads;
+    // No output is not a failure (as for an item that has not started yet), but it is said.
+    assert.equal(text!.code, 0, text!.stderr);
+    assert.equal(text!.stdout, "");
+    assert.match(
+      text!.stderr,
+      new RegExp(
+        `^Item 2 of run ${runId} has no output yet: its AWS Batch job has not been submitted ` +
+          `or found yet \(.*\)\. To wait for it and print its lines as they come, run ` +
+          `cloudknot logs ${bed.knot} ${runId} --item 2 --follow$`,
+        "m",
+      ),
+    );
+    assert.doesNotMatch(text!.stderr, /Waiting for/, "this command does not wait");
+    assert.equal(json!.code, 0, json!.stderr);
+    assert.deepEqual(JSON.parse(json!.stdout), []);
+    assert.match(json!.stderr, /^Item 2 of run \S+ has no output yet: /m);
+  } finally {
+    await bed.close();
+  }
+});
+
 Deno.test("cloudknot logs and results of an item whose job was never submitted say to run cloudknot retry", async () => {
   const bed = await startTestBed(job);
   const { emu } = bed;
