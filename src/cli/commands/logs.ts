@@ -28,7 +28,9 @@ export const logs = defineCommand({
     "knot, an AWS Batch job id (an array child is <id>:<index>) prints that job's output. " +
     "--follow (AWS, with --item or a job id) waits for the attempt to start and prints its " +
     "lines as they come until it ends; for a run whose map was killed before it wrote its jobs, " +
-    "it first waits for the item's job within the submission window, saying until when. On AWS each item is one CloudWatch read: for large runs, " +
+    "it first waits for the item's job within the submission window, saying until when; " +
+    "without --follow, an item whose job has not been submitted or found yet prints nothing " +
+    "and says so. On AWS each item is one CloudWatch read: for large runs, " +
     'prefer --item. With --json, [{"index","attempt","lines":[...]}] ({"jobId",…} for a job).',
   args: [
     { name: "knot", required: true, description: "The knot's name, or an AWS Batch job id" },
