@@ -143,11 +143,11 @@ Deno.test("cloudknot logs --item N without --follow, of an item whose job is sti
     const reads: Awaited<ReturnType<typeof cli>["ended"]>[] = [];
     await whileItem2InFlight(bed, async (id) => {
       runId = id;
-      for (const json of [[], ["--json"]]) {
-        reads.push(await cli(bed, ["logs", bed.knot, runId, "--item", "2", ...json]).ended);
+      for (const args of [["--item", "2"], ["--item", "2", "--json"], []]) {
+        reads.push(await cli(bed, ["logs", bed.knot, runId, ...args]).ended);
       }
     });
-    const [text, json] = reads;
+    const [text, json, every] = reads;
     // No output is not a failure (as for an item that has not started yet), but it is said.
     assert.equal(text!.code, 0, text!.stderr);
     assert.equal(text!.stdout, "");
@@ -164,6 +164,9 @@ Deno.test("cloudknot logs --item N without --follow, of an item whose job is sti
     assert.equal(json!.code, 0, json!.stderr);
     assert.deepEqual(JSON.parse(json!.stdout), []);
     assert.match(json!.stderr, /^Item 2 of run \S+ has no output yet: /m);
+    // Without --item too: what the others printed so far, and the same words of item 2.
+    assert.equal(every!.code, 0, every!.stderr);
+    assert.match(every!.stderr, /^Item 2 of run \S+ has no output yet: .* --item 2 --follow$/m);
   } finally {
     await bed.close();
   }
