@@ -12,6 +12,7 @@ import { sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { openRun } from "../common/run_reader.ts";
+import { itemsInWords } from "../../util/item_words.ts";
 
 /** An AWS Batch job id: a UUID, with `:<index>` for an array child. */
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:\d+)?$/i;
@@ -27,7 +28,9 @@ export const logs = defineCommand({
     "knot, an AWS Batch job id (an array child is <id>:<index>) prints that job's output. " +
     "--follow (AWS, with --item or a job id) waits for the attempt to start and prints its " +
     "lines as they come until it ends; for a run whose map was killed before it wrote its jobs, " +
-    "it first waits for the item's job within the submission window, saying until when. On AWS each item is one CloudWatch read: for large runs, " +
+    "it first waits for the item's job within the submission window, saying until when; " +
+    "without --follow, an item whose job has not been submitted or found yet prints nothing " +
+    "and says so. On AWS each item is one CloudWatch read: for large runs, " +
     'prefer --item. With --json, [{"index","attempt","lines":[...]}] ({"jobId",…} for a job).',
   args: [
     { name: "knot", required: true, description: "The knot's name, or an AWS Batch job id" },
@@ -67,7 +70,9 @@ export const logs = defineCommand({
       throw ctx.usage("--attempt needs --item");
     }
     if (JOB_ID.test(ctx.arg("knot")!)) return await jobLogs(ctx, { attempt, follow });
-    const { run, aws, close } = await openRun(ctx);
+    // Without --follow the command reads once: it says itself which items have no job yet,
+    // instead of the handle's warning that it waits for them.
+    const { run, aws, close } = await openRun(ctx, follow ? {} : { warn: () => {} });
     try {
       if (follow && (aws === undefined || item === undefined)) {
         throw ctx.usage(
@@ -111,6 +116,16 @@ export const logs = defineCommand({
       if (never !== undefined) throw never;
       const items = run.items;
       const indices = item !== undefined ? [item] : items.map((i) => i.index);
+      if (!follow && aws !== undefined) {
+        const waiting: number[] = [];
+        for (const index of indices) {
+          if (
+            run.settledItem(index) === undefined &&
+            await aws.itemJob(run, index, { wait: false }) === undefined
+          ) waiting.push(index);
+        }
+        if (waiting.length > 0) await ctx.log(noJobYet(run, waiting));
+      }
       const found: { index: number; attempt: number; lines: string[] }[] = [];
       for (const index of indices) {
         const which = attempt ?? items[index]!.attempts;
@@ -148,6 +163,21 @@ function neverRan(run: MapRun<unknown>, item: number): CloudknotError | undefine
     return undefined;
   }
   return new CloudknotError(`Item ${item} has no output: ${settled.reason.remote.message}`);
+}
+
+/**
+ * What `logs` without `--follow` says of items of a run on AWS that have no
+ * job yet (their map still submits them, or was killed with a SubmitJob on
+ * its way): they have printed nothing, and `--follow` waits for their job.
+ */
+function noJobYet(run: MapRun<unknown>, waiting: readonly number[]): string {
+  const one = waiting.length === 1;
+  return `${itemsInWords(waiting)} of run ${run.runId} ${one ? "has" : "have"} no output yet: ` +
+    `${one ? "its AWS Batch job has" : "their AWS Batch jobs have"} not been submitted or ` +
+    `found yet (the map that submits the run is still submitting ${one ? "it" : "them"}, or ` +
+    `stopped part-way with a job maybe on its way; do not map ${one ? "it" : "them"} again ` +
+    `meanwhile). To wait for ${one ? "it" : "one"} and print its lines as they come, run ` +
+    `cloudknot logs ${run.knot} ${run.runId} --item ${one ? waiting[0] : "N"} --follow`;
 }
 
 /** `logs <job-id>`: one AWS Batch job's output. */

@@ -147,9 +147,16 @@ export interface AwsKnotReader {
    *
    * @param run The run, as `open` or `collect` gave it.
    * @param index The item.
-   * @returns The job's id, or `undefined` when the item ended without one.
+   * @param options `wait: false` gives the job known now, if any, without
+   *   waiting (`wait` @default {true}).
+   * @returns The job's id, or `undefined` when the item ended without one
+   *   (or, with `wait: false`, has none yet).
    */
-  itemJob(run: MapRun<unknown>, index: number): Promise<string | undefined>;
+  itemJob(
+    run: MapRun<unknown>,
+    index: number,
+    options?: { wait?: boolean },
+  ): Promise<string | undefined>;
   /**
    * What mapping these items would write and submit, with nothing done.
    *
@@ -197,6 +204,9 @@ export async function requireAwsKnot(state: StateFile, name: string): Promise<Aw
  *
  * @param ctx The running command.
  * @param name The knot's name.
+ * @param options `warn`: where the runs' handles' warnings go (such as that
+ *   a handle waits for jobs still on their way), in the command line's
+ *   words (@default stderr, as `ctx.warn` writes them).
  * @returns The reader.
  * @throws {CloudknotInputError} When the config file has no AWS knot of that name.
  * @throws {RegionMismatchError} When the knot is in another region than the settings'.
@@ -205,7 +215,9 @@ export async function requireAwsKnot(state: StateFile, name: string): Promise<Aw
 export async function openAwsKnotReader(
   ctx: CommandContext,
   name: string,
+  options: { warn?: (message: string) => void } = {},
 ): Promise<AwsKnotReader> {
+  const warn = options.warn ?? ((message: string) => ctx.warn(message));
   const settings = cliSettings(ctx);
   const record = await requireAwsKnot(settings.state, name);
   const session = await sessionFromSettings(settings);
@@ -217,7 +229,7 @@ export async function openAwsKnotReader(
     session,
     state: settings.state,
     // Such as a run's items whose jobs it waits for: in the command line's words.
-    warn: (message) => ctx.warn(inCliWords(new Error(message))),
+    warn: (message) => warn(inCliWords(new Error(message))),
     onPoll: (runId) => {
       rounds.set(runId, (rounds.get(runId) ?? 0) + 1);
       for (const wake of waiters) wake();
@@ -230,7 +242,7 @@ export async function openAwsKnotReader(
     runData: () => target.runData(),
     collect: (runId, options = {}) => target.collect(runId, options),
     plan: (request, options = {}) => target.plan(request, options),
-    itemJob: (run, index) => target.itemJob(run, index),
+    itemJob: (run, index, options = {}) => target.itemJob(run, index, options),
     async open(runId) {
       const stop = new AbortController();
       const before = new Map(rounds);

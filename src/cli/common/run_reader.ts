@@ -35,6 +35,12 @@ export interface OpenRunOptions {
    * same for all three. @default {"look"}
    */
   use?: "look" | "finish" | "retry";
+  /**
+   * Where the warnings of a run on AWS go (such as that its handle waits for
+   * jobs still on their way), in the command line's words: for a command
+   * that does not wait, and says itself what it found. @default stderr
+   */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -58,7 +64,7 @@ export async function openRun(
 ): Promise<OpenedRun> {
   const name = ctx.arg("knot")!;
   if (await locateKnot(ctx, name) === "aws") {
-    const aws = await openAwsKnotReader(ctx, name);
+    const aws = await openAwsKnotReader(ctx, name, options.warn ? { warn: options.warn } : {});
     const manifest = pickRun(name, await aws.runs(), ctx.arg("run"));
     const { run, close } = await aws.open(manifest.runId);
     return { run, manifest, aws, close };

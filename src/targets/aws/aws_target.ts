@@ -78,6 +78,7 @@ import { readSlicingFacts } from "./slicing.ts";
 import { sliceRun, sliceTimeout, type Slicing } from "../../job/slicing.ts";
 import { childCount, childId } from "./batch/slices.ts";
 import { itemLine } from "../../job/item_log.ts";
+import { itemsInWords } from "../../util/item_words.ts";
 
 /**
  * The largest inputs object a job reads whole, beside its index, instead of
@@ -639,23 +640,25 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    *
    * @param run The run's handle.
    * @param index The item's position in the run's inputs.
-   * @param options `signal` stops waiting.
+   * @param options `signal` stops waiting; `wait: false` does not wait: the
+   *   job known now, if any (`wait` @default {true}).
    * @returns The job's id, or `undefined` when the item ended with no job
    *   found (`MissingJobError`, or read from the record of a job Batch no
-   *   longer lists), when the handle stopped following the run, or for a
-   *   handle this target did not give.
+   *   longer lists), when the handle stopped following the run, for a
+   *   handle this target did not give, or, with `wait: false`, when no job
+   *   of the item is known yet.
    * @throws The signal's reason, once it aborts.
    */
   async itemJob(
     run: MapRun<unknown>,
     index: number,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; wait?: boolean } = {},
   ): Promise<string | undefined> {
     const jobs = this.#itemJobs.get(run);
     if (jobs === undefined) return undefined;
     for (;;) {
       const id = jobs.jobOf(index);
-      if (id !== undefined) return id;
+      if (id !== undefined || options.wait === false) return id;
       if (run.settledItem(index) !== undefined || !jobs.following()) return undefined;
       options.signal?.throwIfAborted();
       const woken = Promise.withResolvers<void>();
@@ -1026,7 +1029,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         if (!over && !told) {
           told = true;
           (o.warn ?? console.warn)(
-            `${items(left)} of run ${runId} of knot ${o.knot} ${
+            `${itemsInWords(left)} of run ${runId} of knot ${o.knot} ${
               left.length === 1 ? "has" : "have"
             } no AWS Batch job yet: the map that submits the run is still submitting it, or ` +
               `stopped part-way with a job maybe on its way. Waiting for ${
@@ -1130,15 +1133,6 @@ function metadataJson(manifest: RunManifest): string | undefined {
  */
 function retryAdvice(knot: string, runId: string): string {
   return `run.retry() on the run's handle (knot.collect("${runId}") of knot ${knot})`;
-}
-
-/** Items in words, to begin a sentence: `Item 3`, `Items 3, 4 and 5`, `Items 3, 4, 5, … (12 in all)`. */
-function items(indexes: readonly number[]): string {
-  if (indexes.length === 1) return `Item ${indexes[0]}`;
-  if (indexes.length <= 5) {
-    return `Items ${indexes.slice(0, -1).join(", ")} and ${indexes.at(-1)}`;
-  }
-  return `Items ${indexes.slice(0, 3).join(", ")}, … (${indexes.length} in all)`;
 }
 
 /** The items no job runs. */
