@@ -7,9 +7,10 @@ import { type JobsView, viewJobs } from "../../targets/aws/batch/jobs_view.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { errorSummary } from "../common/item_output.ts";
-import { openRun } from "../common/run_reader.ts";
+import { noJobYet, openRun } from "../common/run_reader.ts";
 import { renderRunText } from "../../run/run_view.ts";
 import type { ItemView, MapRun } from "../../run/map_run.ts";
+import type { RunManifest } from "../../job/payload.ts";
 
 /** `jobs <knot> [run]`. */
 export const jobs = defineCommand({
@@ -39,13 +40,23 @@ export const jobs = defineCommand({
     command: "cloudknot jobs squares-aws --json",
   }],
   async run(ctx) {
-    const { run, manifest, aws, close } = await openRun(ctx);
+    // The command reads once: it says itself which items have no job yet, instead of the
+    // handle's warning that it waits for them.
+    const { run, manifest, aws, close } = await openRun(ctx, { warn: () => {} });
     try {
       let jobsView: JobsView | undefined;
       if (aws !== undefined) {
-        jobsView = await viewJobs((manifest.jobs ?? []).map((j) => j.jobId), {
-          session: aws.session,
-        });
+        // The run's jobs: those its manifest names and, for the items it does not cover (a map
+        // killed before it wrote them), those found by name.
+        const ids = new Set((manifest.jobs ?? []).map((j) => j.jobId));
+        const waiting: number[] = [];
+        for (const index of uncoveredItems(manifest)) {
+          const id = await aws.itemJob(run, index, { wait: false });
+          if (id !== undefined) ids.add(id.split(":")[0]!);
+          else if (run.settledItem(index) === undefined) waiting.push(index);
+        }
+        if (waiting.length > 0) await ctx.log(noJobYet(run, waiting, "job"));
+        jobsView = await viewJobs([...ids], { session: aws.session });
       }
       const errorOf = cliError(run);
       if (ctx.flag("json")) {
@@ -104,4 +115,17 @@ function cliError(run: MapRun<unknown>): (item: ItemView) => string | undefined 
     const settled = run.settledItem(item.index);
     return settled?.status === "rejected" ? errorSummary(settled.reason) : item.error;
   };
+}
+
+/** The items of a run on AWS that no job of its manifest covers, in order. */
+function uncoveredItems(manifest: RunManifest): number[] {
+  const jobs = [...manifest.jobs ?? []].sort((a, b) => a.offset - b.offset);
+  const left: number[] = [];
+  let next = 0;
+  for (const job of jobs) {
+    for (; next < job.offset; next++) left.push(next);
+    next = Math.max(next, job.offset + job.size);
+  }
+  for (; next < manifest.count; next++) left.push(next);
+  return left;
 }

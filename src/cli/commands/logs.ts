@@ -11,8 +11,7 @@ import { cliSettings } from "../common/aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
-import { openRun } from "../common/run_reader.ts";
-import { itemsInWords } from "../../util/item_words.ts";
+import { noJobYet, openRun } from "../common/run_reader.ts";
 
 /** An AWS Batch job id: a UUID, with `:<index>` for an array child. */
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:\d+)?$/i;
@@ -124,7 +123,7 @@ export const logs = defineCommand({
             await aws.itemJob(run, index, { wait: false }) === undefined
           ) waiting.push(index);
         }
-        if (waiting.length > 0) await ctx.log(noJobYet(run, waiting));
+        if (waiting.length > 0) await ctx.log(noJobYet(run, waiting, "output"));
       }
       const found: { index: number; attempt: number; lines: string[] }[] = [];
       for (const index of indices) {
@@ -163,21 +162,6 @@ function neverRan(run: MapRun<unknown>, item: number): CloudknotError | undefine
     return undefined;
   }
   return new CloudknotError(`Item ${item} has no output: ${settled.reason.remote.message}`);
-}
-
-/**
- * What `logs` without `--follow` says of items of a run on AWS that have no
- * job yet (their map still submits them, or was killed with a SubmitJob on
- * its way): they have printed nothing, and `--follow` waits for their job.
- */
-function noJobYet(run: MapRun<unknown>, waiting: readonly number[]): string {
-  const one = waiting.length === 1;
-  return `${itemsInWords(waiting)} of run ${run.runId} ${one ? "has" : "have"} no output yet: ` +
-    `${one ? "its AWS Batch job has" : "their AWS Batch jobs have"} not been submitted or ` +
-    `found yet (the map that submits the run is still submitting ${one ? "it" : "them"}, or ` +
-    `stopped part-way with a job maybe on its way; do not map ${one ? "it" : "them"} again ` +
-    `meanwhile). To wait for ${one ? "it" : "one"} and print its lines as they come, run ` +
-    `cloudknot logs ${run.knot} ${run.runId} --item ${one ? waiting[0] : "N"} --follow`;
 }
 
 /** `logs <job-id>`: one AWS Batch job's output. */

@@ -12,6 +12,7 @@ import { findLocalKnot, localKnotsDir, localRuns, pickRun } from "../../targets/
 import { knotRuns } from "./knot_view.ts";
 import type { CommandContext } from "./command.ts";
 import { type AwsKnotReader, locateKnot, openAwsKnotReader } from "./knots.ts";
+import { itemsInWords } from "../../util/item_words.ts";
 
 /** A run opened as it stands, and how to stop following it. */
 export interface OpenedRun {
@@ -95,4 +96,38 @@ export async function openRun(
     finish: options.use === "finish",
   });
   return { run, manifest, close: () => stop.abort() };
+}
+
+/**
+ * What a command that reads a run on AWS once (`logs` without `--follow`,
+ * `jobs`) says of items that have no AWS Batch job yet (their map still
+ * submits them, or was killed with a SubmitJob on its way): that they have
+ * no `output` or no `job` yet, that mapping them again would run them twice,
+ * and the command that waits for one.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await ctx.log(noJobYet(run, [2], "output"));
+ * ```
+ *
+ * @param run The run.
+ * @param waiting The items with no job yet, at least one.
+ * @param lead What the command did not find for them.
+ * @returns The sentence, in the command line's words.
+ */
+export function noJobYet(
+  run: MapRun<unknown>,
+  waiting: readonly number[],
+  lead: "output" | "job",
+): string {
+  const one = waiting.length === 1;
+  const jobs = one ? "its AWS Batch job has" : "their AWS Batch jobs have";
+  return `${itemsInWords(waiting)} of run ${run.runId} ${one ? "has" : "have"} ` +
+    (lead === "output"
+      ? `no output yet: ${jobs} not been submitted or found yet`
+      : `no AWS Batch job yet: ${one ? "it has" : "they have"} not been submitted or found yet`) +
+    ` (the map that submits the run is still submitting ${one ? "it" : "them"}, or ` +
+    `stopped part-way with a job maybe on its way; do not map ${one ? "it" : "them"} again ` +
+    `meanwhile). To wait for ${one ? "it" : "one"} and print its lines as they come, run ` +
+    `cloudknot logs ${run.knot} ${run.runId} --item ${one ? waiting[0] : "N"} --follow`;
 }

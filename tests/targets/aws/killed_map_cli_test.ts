@@ -172,6 +172,39 @@ Deno.test("cloudknot logs --item N without --follow, of an item whose job is sti
   }
 });
 
+Deno.test("cloudknot jobs of a run whose map was killed with a SubmitJob in flight lists the jobs found by name and says which items have no job yet, without claiming to wait", async () => {
+  const bed = await startTestBed(job);
+  try {
+    await recordKnot(bed);
+    let runId = "";
+    const reads: Awaited<ReturnType<typeof cli>["ended"]>[] = [];
+    await whileItem2InFlight(bed, async (id) => {
+      runId = id;
+      for (const args of [[], ["--json"]]) {
+        reads.push(await cli(bed, ["jobs", bed.knot, runId, ...args]).ended);
+      }
+    });
+    const [text, json] = reads;
+    assert.equal(text!.code, 0, text!.stderr);
+    assert.match(
+      text!.stderr,
+      new RegExp(
+        `^Item 2 of run ${runId} has no AWS Batch job yet: it has not been submitted or found ` +
+          `yet \\(.*\\)\\. To wait for it and print its lines as they come, run ` +
+          `cloudknot logs ${bed.knot} ${runId} --item 2 --follow$`,
+        "m",
+      ),
+    );
+    assert.doesNotMatch(text!.stderr, /Waiting for/, "this command does not wait");
+    // The array job of items 0 and 1, found by name although run.json does not name it.
+    assert.equal(json!.code, 0, json!.stderr);
+    const jobs = JSON.parse(json!.stdout).jobs as { jobName: string; size?: number }[];
+    assert.deepEqual(jobs.map((j) => j.jobName), [`${bed.knot}-${runId}-0`]);
+  } finally {
+    await bed.close();
+  }
+});
+
 /**
  * Maps ITEMS on the test bed's knot as a map killed before it wrote run.json
  * and before it submitted item 2's job leaves the run, its submission over an
