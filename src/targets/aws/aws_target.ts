@@ -16,7 +16,13 @@
  */
 import type { AwsSession } from "../../aws/session.ts";
 import type { SubmitJobRequest } from "../../aws/services/batch.ts";
-import { cloudknotStopReason, describeJobs, stopJob } from "./batch/jobs.ts";
+import {
+  cloudknotStopReason,
+  describeJobs,
+  isTerminalStatus,
+  stopJob,
+  waitForJobsToEnd,
+} from "./batch/jobs.ts";
 import { type JobsView, viewJobs } from "./batch/jobs_view.ts";
 import { BATCH_LOG_GROUP, readLogStream } from "./batch/log_stream.ts";
 import {
@@ -107,6 +113,16 @@ const USAGE_SETTLE_MS = 120_000;
  */
 const SUBMIT_WINDOW_MS = 600_000;
 
+/**
+ * How long a cancelled run waits for the jobs it stopped to end
+ * (`AwsTargetOptions.cancelStopWaitMs`): 1 minute, ECS's 30 s from SIGTERM
+ * to SIGKILL, then the time AWS Batch takes to say the job FAILED.
+ */
+const CANCEL_STOP_WAIT_MS = 60_000;
+
+/** The longest wait between two looks at the jobs a cancelled run stopped. */
+const CANCEL_LOOK_MS = 2000;
+
 /** Options for an {@linkcode AwsTarget}. */
 export interface AwsTargetOptions {
   /** The AWS session. */
@@ -189,6 +205,18 @@ export interface AwsTargetOptions {
    * and their items still read as cancelled by the clobber. @default {150000}
    */
   clobberStopWaitMs?: number;
+  /**
+   * How long a run's `cancel()` (or the map's `signal`) waits for the jobs
+   * it stopped to end, in ms, looking every `pollIntervalMs` (at most every
+   * 2 s), before it reads the run's records a last time and calls the items
+   * without an end cancelled. A stopped job's container gets SIGTERM, on
+   * which the job writes the records it holds and exits; ECS sends SIGKILL
+   * 30 s later to one still running, and nothing is written after that. An
+   * item whose record lands after the wait is cancelled on the handle while
+   * a later `collect()` reads its record. A finite number, 0 or more.
+   * @default {60000}
+   */
+  cancelStopWaitMs?: number;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -267,6 +295,15 @@ export class AwsTarget implements Omit<Target, "clobber"> {
             describeValue(window)
           }`,
         { field: "submitWindowMs" },
+      );
+    }
+    const stopWait = options.cancelStopWaitMs;
+    if (stopWait !== undefined && !(Number.isFinite(stopWait) && stopWait >= 0)) {
+      throw new CloudknotInputError(
+        `cancelStopWaitMs must be a finite number of milliseconds, 0 or more (how long a ` +
+          `cancelled run waits for the jobs it stopped to end before it reads their records; ` +
+          `60000 if left out), not ${describeValue(stopWait)}`,
+        { field: "cancelStopWaitMs" },
       );
     }
     this.#o = options;
@@ -891,7 +928,18 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       onCancel: async (reason) => {
         stop.abort();
         await polling;
-        await this.#stopJobs(jobs, reason);
+        try {
+          const stopped = await this.#stopJobs(jobs, reason);
+          // A stopped job writes the records it holds as it stops (SIGTERM), after TerminateJob
+          // answered: its items keep those ends, as every later reader of the run reads them.
+          await waitForJobsToEnd(o.session.batch, stopped, {
+            pollMs: Math.min(o.pollIntervalMs ?? CANCEL_LOOK_MS, CANCEL_LOOK_MS),
+            timeoutMs: o.cancelStopWaitMs ?? CANCEL_STOP_WAIT_MS,
+          }).catch(() => {});
+        } finally {
+          // The handle's poller (made below, before anything can cancel the run) reads it a last time.
+          await poller.last();
+        }
       },
       logs: (index, attempt) => this.#logs(jobs, index, attempt),
       usage: async () => {
@@ -1054,9 +1102,12 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     };
   }
 
-  /** Cancels or terminates a run's jobs, whichever their state allows. */
-  async #stopJobs(jobs: RunJob[], reason: string): Promise<void> {
-    if (jobs.length === 0) return;
+  /**
+   * Cancels or terminates a run's jobs, whichever their state allows, and
+   * gives the ids of those it stopped (the unfinished ones).
+   */
+  async #stopJobs(jobs: RunJob[], reason: string): Promise<string[]> {
+    if (jobs.length === 0) return [];
     const { batch } = this.#o.session;
     const details = await describeJobs(batch, jobs.map((j) => j.jobId));
     const all = [...details.values()];
@@ -1066,6 +1117,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       (job) => stopJob(batch, job, cloudknotStopReason(reason)),
     );
     if (errors.length > 0) throw errors[0];
+    return all.filter((job) => !isTerminalStatus(job.status)).map((job) => job.jobId);
   }
 
   /**

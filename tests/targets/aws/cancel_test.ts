@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { ItemError } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import type { Emulator } from "../../emulator/mod.ts";
-import { job, jobsNamed, startTestBed } from "./helpers.ts";
+import { itemEnds } from "../../support/item_ends.ts";
+import { readAllRecords } from "../../support/records.ts";
+import { job, jobsNamed, startTestBed, type TestBed } from "./helpers.ts";
 
 async function untilRunning(emu: Emulator): Promise<void> {
   while (![...emu.batch.jobs.values()].some((j) => j.status === "RUNNING")) {
@@ -102,6 +104,127 @@ Deno.test("AWS target: aborting the signal cancels waiting jobs and terminates r
     assert.equal(emu.count("batch", "CancelJob"), 0);
     assert.equal(emu.batch.jobs.get(running)!.attempts.length, 1);
   } finally {
+    await bed.close();
+  }
+});
+
+/** A test bed that runs one job at a time, each only once `start` has resolved. */
+function oneJobAt(start: Promise<void>): Promise<TestBed> {
+  return startTestBed(job, {
+    emulator: { concurrency: 1 },
+    wrapRunner: (inner) => ({
+      ...(inner.capacity !== undefined ? { capacity: inner.capacity } : {}),
+      run: async (req) => {
+        await start;
+        return await inner.run(req);
+      },
+    }),
+  });
+}
+
+/**
+ * Stops a run (`cancel()` or the map's signal) once its job has recorded the
+ * first three items of its slice, before the handle's next poll round, and
+ * checks that the handle, and a later collect() of the run, both read those
+ * three as successes and only the fourth (still running) as cancelled.
+ */
+async function stoppedAfterRecords(how: "cancel" | "signal"): Promise<void> {
+  // The job starts only once the handle has polled once: what it records lands after that round.
+  const polled = Promise.withResolvers<void>();
+  const bed = await oneJobAt(polled.promise);
+  try {
+    // One round, then none for ten minutes: the run is stopped before the handle's next.
+    const target = bed.target({
+      pollIntervalMs: 600_000,
+      maxPollIntervalMs: 600_000,
+      onPoll: () => polled.resolve(),
+    });
+    const abort = new AbortController();
+    // One job runs the four items one after another: the last sleeps for ten minutes.
+    const run = await target.map<number | string>({
+      items: encodeItems([1, 2, 3, { sleep: 600_000 }]),
+      starmap: false,
+      env: {},
+      itemsPerJob: 4,
+      signal: abort.signal,
+    });
+    const store = target.store.at(`runs/${run.runId}`);
+    // The job writes its records within a second of each item's end.
+    while ((await readAllRecords(store)).length < 3) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(run.counts.succeeded, 0, "the handle has not read the records yet");
+    if (how === "cancel") await run.cancel("No longer needed");
+    else abort.abort("No longer needed");
+    await run.done;
+    const expected = ["ok 1", "ok 4", "ok 9", "cancelled"];
+    const settled = await run.settled();
+    assert.deepEqual(itemEnds(settled), expected);
+    assert.ok(settled[3]!.status === "rejected");
+    assert.match(settled[3]!.reason.message, /No longer needed/);
+    const later = await bed.target().collect<number | string>(run.runId);
+    assert.deepEqual(itemEnds(await later.settled()), expected);
+    assert.deepEqual(later.counts, run.counts);
+  } finally {
+    await bed.close();
+  }
+}
+
+Deno.test("AWS target: cancel() keeps what the run's job recorded before it was stopped: those items succeed on the handle, as for a later collect()", async () => {
+  await stoppedAfterRecords("cancel");
+});
+
+Deno.test("AWS target: aborting the map's signal keeps what the run's job recorded before it was stopped: those items succeed on the handle, as for a later collect()", async () => {
+  await stoppedAfterRecords("signal");
+});
+
+Deno.test("AWS target: cancel() reads the records a job writes as it is stopped, after TerminateJob answered: those items succeed on the handle, as for a later collect()", async () => {
+  const start = Promise.withResolvers<void>();
+  const bed = await oneJobAt(start.promise);
+  const { emu } = bed;
+  // The job's first write of records is held until the run's jobs were terminated: it lands
+  // as the job stops, with the rest of what it holds.
+  const landed = Promise.withResolvers<void>();
+  try {
+    const target = bed.target({ pollIntervalMs: 600_000, maxPollIntervalMs: 600_000 });
+    const run = await target.map<number | string>({
+      items: encodeItems([1, 2, 3, { sleep: 600_000 }]),
+      starmap: false,
+      env: {},
+      itemsPerJob: 4,
+    });
+    const puts = () => emu.requests.filter({ service: "s3", operation: "PutObject" });
+    // The handle's own write of the run's manifest comes first; the job's records after it.
+    while (!puts().some((e) => String(e.params.Key).endsWith(`${run.runId}/run.json`))) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const held = emu.faults.add({
+      service: "s3",
+      operation: "PutObject",
+      kind: "latency",
+      until: landed.promise,
+      times: 1,
+    });
+    start.resolve();
+    while (emu.faults.list().find((f) => f.id === held)?.hits !== 1) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const cancelled = run.cancel("No longer needed");
+    while (emu.count("batch", "TerminateJob") === 0) await new Promise((r) => setTimeout(r, 20));
+    landed.resolve();
+    await cancelled;
+    const [terminated] = emu.requests.filter({ service: "batch", operation: "TerminateJob" });
+    const written = puts().find((e) => e.fault === "latency")!;
+    assert.ok(written.seq > terminated!.seq, "the records landed after TerminateJob");
+    const store = target.store.at(`runs/${run.runId}`);
+    const recorded = new Set((await readAllRecords(store)).map((r) => r.index));
+    assert.ok(recorded.has(0) && !recorded.has(3));
+    const expected = [1, 4, 9, undefined].map((v, i) => recorded.has(i) ? `ok ${v}` : "cancelled");
+    assert.deepEqual(itemEnds(await run.settled()), expected);
+    const later = await bed.target().collect<number | string>(run.runId);
+    assert.deepEqual(itemEnds(await later.settled()), expected);
+    assert.deepEqual(later.counts, run.counts);
+  } finally {
+    start.resolve();
+    landed.resolve();
     await bed.close();
   }
 });

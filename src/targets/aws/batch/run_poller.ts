@@ -251,6 +251,8 @@ export class RunPoller {
   #stopLate = new AbortController();
   /** Whether no job the run's manifest lacks can come any more (see `RunPollerOptions.lateJobs`). */
   #submissionOver = false;
+  /** In {@linkcode RunPoller.last}: no job is looked for, no log read again later. */
+  #last = false;
 
   /**
    * Makes a poller; nothing is sent until {@linkcode RunPoller.run}.
@@ -278,6 +280,45 @@ export class RunPoller {
   async run(signal: AbortSignal): Promise<void> {
     try {
       await this.#loop(signal);
+    } finally {
+      this.#stopLate.abort();
+    }
+  }
+
+  /**
+   * One last round, once polling has stopped and the run's jobs were
+   * stopped (a run's `cancel()`) and have ended, or the wait for them is
+   * over: it reads every record they wrote, those a job wrote as it was
+   * stopped (on SIGTERM, after TerminateJob answered) included, and settles
+   * the items as any later reader of the run does: an item whose success
+   * was recorded succeeds, a job Batch says was stopped by cloudknot ends
+   * its items without a record as cancelled, with Batch's reason. Items
+   * whose end is not known yet (their job still stops) stay unsettled. No
+   * job the run's manifest lacks is looked for, and a crashed attempt's log
+   * is read once, not again later. Never rejects: what it cannot read stays
+   * unsettled.
+   *
+   * @example Usage
+   * ```ts ignore
+   * stop.abort();
+   * await polling;
+   * await stopJobs(jobs);
+   * await waitForJobsToEnd(batch, ids, { timeoutMs: 60_000 });
+   * await poller.last();
+   * ```
+   *
+   * @param signal Stops the round (what it settled so far stays settled).
+   */
+  async last(signal: AbortSignal = new AbortController().signal): Promise<void> {
+    this.#last = true;
+    // Log reads cut short when polling stopped are made again, once.
+    this.#stopLate = new AbortController();
+    this.#lateItems.clear();
+    this.#tails.clear();
+    try {
+      if (this.#unsettled() > 0) await this.#poll(signal);
+    } catch {
+      // Unread: those items stay unsettled, for the caller to end.
     } finally {
       this.#stopLate.abort();
     }
@@ -450,7 +491,7 @@ export class RunPoller {
    */
   async #findLateJobs(signal: AbortSignal): Promise<boolean> {
     const late = this.#o.lateJobs;
-    if (late === undefined || this.#uncovered().length === 0) return false;
+    if (late === undefined || this.#last || this.#uncovered().length === 0) return false;
     const { jobs, over } = await late.find(signal);
     this.#submissionOver = over;
     const known = new Set(this.#watches.map((w) => w.job.jobId));
@@ -709,7 +750,9 @@ export class RunPoller {
     const lag = this.#o.logLagMs ?? 5000;
     const wait = Math.min(lag, made.endedAt + lag - Date.now());
     const crash = made.error.name === "JobCrashedError" && mayBeV8Abort(made.exitCode);
-    if (wait <= 0 || !crash || withLogOutOfMemory(made, detail, tail) !== made) return { tail };
+    if (wait <= 0 || !crash || this.#last || withLogOutOfMemory(made, detail, tail) !== made) {
+      return { tail };
+    }
     const stop = AbortSignal.any([signal, this.#stopLate.signal]);
     const later = sleep(wait, stop).then(() =>
       stop.aborted ? tail : readLogTail(logs, stream, { logGroup, signal: stop }).catch(() => tail)
