@@ -70,6 +70,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (v) => `${v} in the environment`,
   ],
   [
+    /collect the run again \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\)/g,
+    (run, knot) => `run cloudknot results ${knot} ${run}`,
+  ],
+  [
     /run\.retry\(\) on the run's handle \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\)/g,
     (run, knot) => `cloudknot retry ${knot} ${run}`,
   ],
