@@ -20,10 +20,10 @@ import { errorToRecord } from "../../job/error_record.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import {
   type EndedAttempt,
+  neverRan,
   type PoolSink,
   type RunningAttempt,
   WorkerPool,
-  neverRan,
 } from "../../job/pool.ts";
 import {
   decodeRecord,
@@ -548,7 +548,7 @@ export class LocalTarget implements Target {
         running.show(live ? readRunning(dir) : []);
         // No one runs the run: an attempt that never ran is how its item ended,
         // until a collect() that finishes the run runs it again.
-        if (!live) for (const record of unstarted.values()) control.settle(record);
+        if (!live) { for (const record of unstarted.values()) control.settle(record); }
         return !live;
       }
       if (!files.takeOver()) {

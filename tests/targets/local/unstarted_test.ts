@@ -22,7 +22,9 @@ Deno.test("items whose workers could not load the function fail saying how to ru
     // A module that cannot load until the flag file exists, as after a fix.
     await Deno.writeTextFile(
       module,
-      `try { Deno.statSync(${JSON.stringify(flag)}); } catch { throw new Error("no flag yet"); }\n` +
+      `try { Deno.statSync(${
+        JSON.stringify(flag)
+      }); } catch { throw new Error("no flag yet"); }\n` +
         "export function same(x: number): number { return x; }\n",
     );
     await Deno.writeTextFile(flag, "");
@@ -37,7 +39,8 @@ Deno.test("items whose workers could not load the function fail saying how to ru
     await Deno.remove(flag);
     const run = await knot.map([0, 1, 2], { progress: false });
     const settled = await run.settled();
-    const advice = `Cannot load the function: .*no flag yet.*\\. The item never ran: once that is ` +
+    const advice =
+      `Cannot load the function: .*no flag yet.*\\. The item never ran: once that is ` +
       `fixed, collect the run again \\(knot\\.collect\\("${run.runId}"\\) of knot gated\\) to run ` +
       `it, or map it again with run\\.retry\\(\\) on the run's handle`;
     for (const s of settled) {
