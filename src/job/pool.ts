@@ -37,7 +37,13 @@ import {
   type WorkerWatcher,
 } from "./parent_watch.ts";
 import { permissionFlags, type Permissions } from "./permissions.ts";
-import { encodeRecord, type ErrorRecord, type FailureKind, failureRecord } from "./record.ts";
+import {
+  encodeRecord,
+  type ErrorRecord,
+  type FailureKind,
+  failureRecord,
+  type JobRecord,
+} from "./record.ts";
 import {
   encodeRunFrames,
   type FileSpan,
@@ -180,6 +186,38 @@ export interface PoolOptions {
    * @default {[]}
    */
   denoFlags?: readonly string[];
+  /**
+   * What the error of an attempt that never ran, because the pool gave up
+   * starting workers, says to do once the cause is fixed: where the item can
+   * run again (see {@linkcode neverRan}).
+   *
+   * @default {"run it again once that is fixed"}
+   */
+  unstarted?: string;
+}
+
+/** The error name of an attempt that never ran because no worker could start (or load the function). */
+export const WORKER_START_ERROR = "WorkerStartError";
+
+/**
+ * Whether a record is of an attempt that never ran: the pool that took it
+ * gave up starting workers (they could not start, died before they were
+ * ready, or could not load the function), so the item was not tried. Such an
+ * attempt is final for the pool that gave up (it cannot run it), but the
+ * item may run again elsewhere, as that same attempt: a reader of a local
+ * run's log runs it again when it finishes the run.
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (neverRan(record)) pool.add(record.index, record.attempt);
+ * ```
+ *
+ * @param record The record of an attempt.
+ * @returns Whether the attempt never ran.
+ */
+export function neverRan(record: JobRecord): boolean {
+  return record.status === "error" && record.kind === "infrastructure" &&
+    record.error.name === WORKER_START_ERROR;
 }
 
 /** About this much work goes to a worker at once. */
@@ -715,8 +753,9 @@ export class WorkerPool {
     // every attempt that exits non-zero (docs/mapping.md, "What is retried").
     // A cancel does not make a failed attempt final: its record says it may be
     // retried, as a reader of the log takes it, and the cancel ends the item.
-    return kind === "ok" || kind === "cancelled" || attempt >= this.#o.attempts ||
-      this.#fatal !== undefined;
+    // Nor does giving up on workers: the next attempt is queued and ends as one
+    // that never ran (#failQueued), so the log says what the handle does.
+    return kind === "ok" || kind === "cancelled" || attempt >= this.#o.attempts;
   }
 
   /** Drops the attempts both streams are done with. */
@@ -798,9 +837,9 @@ export class WorkerPool {
     kind: FailureKind,
     error: { name: string; message: string },
     extra: Partial<ErrorRecord> = {},
+    final: boolean = kind === "cancelled" || this.#isFinal(kind, attemptOf(packed)),
   ): void {
     const record = { ...this.#record(packed, kind, error), ...extra };
-    const final = kind === "cancelled" || this.#isFinal(kind, attemptOf(packed));
     this.#pending.push(this.#ended([{
       index: indexOf(packed),
       attempt: attemptOf(packed),
@@ -906,12 +945,15 @@ export class WorkerPool {
     this.#failQueued();
   }
 
+  /**
+   * Ends every attempt no worker will run, as attempts that never ran: final
+   * here, whatever attempt they are, and their message says how to run them.
+   */
   #failQueued(): void {
+    const unstarted = this.#o.unstarted ?? "run it again once that is fixed";
+    const message = `${this.#fatal!.replace(/\.$/, "")}. The item never ran: ${unstarted}`;
     for (let next = this.#take(); next !== undefined; next = this.#take()) {
-      this.#failAttempt(next, "infrastructure", {
-        name: "WorkerStartError",
-        message: this.#fatal!,
-      });
+      this.#failAttempt(next, "infrastructure", { name: WORKER_START_ERROR, message }, {}, true);
     }
   }
 

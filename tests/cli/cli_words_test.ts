@@ -1,7 +1,10 @@
 // Library messages in a command-line user's words (src/cli/common/cli_words.ts).
 import assert from "node:assert/strict";
 import { inCliWords } from "../../src/cli/common/cli_words.ts";
-import { CloudknotError } from "../../src/util/errors.ts";
+import type { Command } from "../../src/cli/common/command.ts";
+import { logs } from "../../src/cli/commands/logs.ts";
+import { map } from "../../src/cli/commands/map.ts";
+import { CloudknotError, CloudknotInputError } from "../../src/util/errors.ts";
 
 Deno.test("the library's options and bare knot commands in a message become the command line's", () => {
   const cases: [string, string][] = [
@@ -61,5 +64,32 @@ Deno.test("the library's options and bare knot commands in a message become the 
   ];
   for (const [library, cli] of cases) {
     assert.equal(inCliWords(new CloudknotError(library)), cli);
+  }
+});
+
+Deno.test("the option an input error is about becomes its flag where it is named as an option, not where it counts something", () => {
+  const cases: [string, string, Command, string][] = [
+    [
+      "Item 1 of run R ran 1 attempt: attempt takes 1",
+      "attempt",
+      logs,
+      "Item 1 of run R ran 1 attempt: --attempt takes 1",
+    ],
+    [
+      "Item 1 ran 3 attempts: attempt must be at most 3",
+      "attempt",
+      logs,
+      "Item 1 ran 3 attempts: --attempt must be at most 3",
+    ],
+    ["attempt: the latest is 2", "attempt", logs, "--attempt: the latest is 2"],
+    [
+      "the memory: 512 MiB is too little; memory must be at least 1024",
+      "memory",
+      map,
+      "the memory: 512 MiB is too little; --memory must be at least 1024",
+    ],
+  ];
+  for (const [library, field, command, cli] of cases) {
+    assert.equal(inCliWords(new CloudknotInputError(library, { field }), command), cli);
   }
 });

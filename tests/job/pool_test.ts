@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { encode } from "../../src/job/codec.ts";
 import { decodeRecord } from "../../src/job/record.ts";
-import { type EndedAttempt, type PoolSink, WorkerPool } from "../../src/job/pool.ts";
+import { type EndedAttempt, neverRan, type PoolSink, WorkerPool } from "../../src/job/pool.ts";
 import { processesWith } from "../support/processes.ts";
 
 /** Writes a function artifact and returns its URL. */
@@ -488,4 +488,44 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("when no worker can start, every item ends once, for good, as an attempt that never ran whose error says how to run it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const functionUrl = await artifact(dir, "(x) => x");
+    const reported: EndedAttempt[] = [];
+    const pool = new WorkerPool({
+      functionUrl,
+      starmap: false,
+      concurrency: 2,
+      attempts: 3,
+      jobId: "r:{index}",
+      source: { read: (indices) => indices.map((i) => encode(i)) },
+      sink: {
+        started: () => {},
+        output: () => {},
+        store: () => {},
+        ended: (a) => reported.push(a),
+      },
+      deno: join(dir, "no-deno-here"),
+      unstarted: "collect the run again",
+    });
+    pool.addRange(0, 4);
+    pool.close();
+    await pool.done;
+    assert.deepEqual(reported.map((a) => a.index).sort(), [0, 1, 2, 3]);
+    for (const a of reported) {
+      const record = a.record ?? decodeRecord(a.bytes);
+      assert.equal(a.final, true);
+      assert.equal(record.attempt, 1);
+      assert.ok(neverRan(record), JSON.stringify(record));
+      assert.match(
+        record.status === "error" ? record.error.message : "",
+        /^(Cannot start a worker process|Worker processes exit before they start).*\. The item never ran: collect the run again$/,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -70,6 +70,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (v) => `${v} in the environment`,
   ],
   [
+    /collect the run again \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\)/g,
+    (run, knot) => `run cloudknot results ${knot} ${run}`,
+  ],
+  [
     /run\.retry\(\) on the run's handle \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\)/g,
     (run, knot) => `cloudknot retry ${knot} ${run}`,
   ],
@@ -87,11 +91,18 @@ const FLAG_OF: Readonly<Record<string, string>> = {
 };
 
 /**
+ * What before a word makes it a plain noun, not an option's name: a count
+ * (`1 attempt:`, `3 retries has`) or a determiner (`the memory:`, `each attempt:`).
+ */
+const NOUN_BEFORE = String.raw`\b(?:\d+|a|an|the|one|each|every|its|this|that|no|any)`;
+
+/**
  * A message in a command-line user's words: library calls become commands,
  * and the options it names become the command's flags: a camel-case option
  * (`instanceTypes`) wherever it appears, the one-word option an input error
  * is about (`memory`) where the message names it as an option
- * (`memory must be…`, `lower memory`).
+ * (`memory must be…`, `lower memory`), not where it is a plain noun
+ * (`ran 1 attempt:`).
  *
  * @example Usage
  * ```ts ignore
@@ -120,9 +131,13 @@ export function inCliWords(error: Error, command?: Command): string {
       // A camel-case name is an option wherever it appears.
       message = message.replace(new RegExp(`(?<![-\\w])${option}\\b`, "g"), `--${flag}`);
     } else if (option === field) {
-      // The one-word option the error is about, where the message names it as an option.
+      // The one-word option the error is about, where the message names it as an option:
+      // not after a count or a determiner, where it is a plain noun ("ran 1 attempt:").
       message = message
-        .replace(new RegExp(`(^|\\s)${option}\\b(?= must| takes| has|:)`, "g"), `$1--${flag}`)
+        .replace(
+          new RegExp(`(^|(?<!${NOUN_BEFORE})\\s)${option}\\b(?= must| takes| has|:)`, "g"),
+          `$1--${flag}`,
+        )
         .replace(
           new RegExp(`\\b(lower|raise|pass|leave|Invalid|in) ${option}\\b`, "g"),
           `$1 --${flag}`,

@@ -30,6 +30,7 @@ import type { Estimate } from "../../cost/estimate.ts";
 import type { Docker } from "../../docker/docker.ts";
 import { DockerCommandError } from "../../docker/errors.ts";
 import { localRunUsage } from "../local/run_usage.ts";
+import { FollowedRunning } from "../local/running_file.ts";
 import {
   listRecords,
   readManifest,
@@ -38,6 +39,7 @@ import {
   writeManifest,
 } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
+import type { RunningAttempt } from "../../job/pool.ts";
 import { itemLine } from "../../job/item_log.ts";
 import { mayHoldItems, readRecords } from "../../job/record_segment.ts";
 import { encodeRecord, type ErrorRecord, failureRecord, type JobRecord } from "../../job/record.ts";
@@ -84,6 +86,8 @@ export const CONTAINER_LABELS = {
 const OOM_REASON = "OutOfMemoryError: Container killed due to memory usage";
 /** How often a follower looks at a run another process drives, in milliseconds. */
 const FOLLOW_MS = 200;
+/** The least time between two looks at a run's containers by a handle that follows it, in ms. */
+const PS_EVERY_MS = 1000;
 /** The lines at the end of a crashed slice's log read for V8's out-of-memory line. */
 const LOG_TAIL_LINES = 50;
 /** The folder of a run's directory that keeps what each attempt's container ended with. */
@@ -668,7 +672,7 @@ export class DockerTarget implements Target {
   async #containers(
     labels: Record<string, string>,
     options: { running?: boolean } = {},
-  ): Promise<{ name: string; index: number; attempt: number; running: boolean }[]> {
+  ): Promise<RunContainer[]> {
     const args = ["ps", "--no-trunc", ...(options.running ? [] : ["--all"])];
     for (
       const [key, value] of Object.entries({ [CONTAINER_LABELS.knot]: this.#o.root, ...labels })
@@ -677,15 +681,22 @@ export class DockerTarget implements Target {
     }
     args.push(
       "--format",
-      `{{.Names}}\t{{.Label "${CONTAINER_LABELS.index}"}}\t{{.Label "${CONTAINER_LABELS.attempt}"}}\t{{.State}}`,
+      `{{.Names}}\t{{.Label "${CONTAINER_LABELS.index}"}}\t{{.Label "${CONTAINER_LABELS.attempt}"}}\t{{.State}}\t{{.CreatedAt}}`,
     );
     const { stdout } = await this.#o.docker.command(args);
     return stdout.split("\n").filter((l) => l.trim() !== "").map((line) => {
-      const [name, index, attempt, state] = line.split("\t");
+      const [name, index, attempt, state, created] = line.split("\t");
       // A container just made is about to run (the driver of the run starts one no one started):
       // only one that exited has ended.
       const running = state !== "exited" && state !== "dead";
-      return { name: name!, index: Number(index), attempt: Number(attempt), running };
+      const createdAt = dockerTime(created ?? "");
+      return {
+        name: name!,
+        index: Number(index),
+        attempt: Number(attempt),
+        running,
+        ...(createdAt !== undefined ? { createdAt } : {}),
+      };
     });
   }
 
@@ -786,17 +797,41 @@ export class DockerTarget implements Target {
       }
       await read(new Set());
     };
-    await read(await this.#undriven(dir, runId));
+    /**
+     * The items the run's containers run now, shown on this handle while it
+     * does not drive the run: a container that runs, whichever process
+     * started it (one whose driver was killed too), runs its slice's items
+     * without a record, as the driver shows them. Looked at with each look at
+     * the run when no process drives it (that look lists the containers
+     * anyway), otherwise at most once a second.
+     */
+    const followed = new FollowedRunning(control);
+    let psAt = -Infinity;
+    const look = async (undriven: RunContainer[] | undefined) => {
+      await read(undriven && attemptsOf(undriven));
+      if (undriven === undefined) {
+        if (performance.now() - psAt < PS_EVERY_MS) return;
+        psAt = performance.now();
+        undriven = await this.#containers({ [CONTAINER_LABELS.run]: runId }, { running: true })
+          .catch(() => undefined);
+        if (undriven === undefined) return;
+      }
+      followed.show(runningItems(undriven, children, control));
+    };
+    // Before the handle is returned: its counts and view show what runs now.
+    await look(await this.#undriven(dir, runId));
     const signal = options.signal;
     const work = (async () => {
       while (!run.finished && !signal?.aborted) {
         const lock = options.finish === false ? undefined : takeLock(dir);
         if (lock === undefined) {
           await sleep(FOLLOW_MS, signal).catch(() => {});
-          await read(await this.#undriven(dir, runId));
+          await look(await this.#undriven(dir, runId));
           continue;
         }
         try {
+          // Driven here from now on: its containers' items are shown as this process runs them.
+          followed.show([]);
           await read();
           const containers = await this.#containers({ [CONTAINER_LABELS.run]: runId });
           // A container that ended while no process drove the run: what it ended with is saved,
@@ -847,16 +882,15 @@ export class DockerTarget implements Target {
   }
 
   /**
-   * The attempts of a run whose container still runs, when no process
-   * drives the run: no one saves what its other containers ended with, so a
-   * reader need not wait for it. `undefined` while a process drives it.
+   * The containers of a run that still run, when no process drives the run:
+   * no one saves what its other containers ended with, so a reader need not
+   * wait for their attempts. `undefined` while a process drives it.
    */
-  async #undriven(dir: string, runId: string): Promise<Set<string> | undefined> {
+  async #undriven(dir: string, runId: string): Promise<RunContainer[] | undefined> {
     const lock = takeLock(dir);
     if (lock === undefined) return undefined;
     lock.close();
-    const running = await this.#containers({ [CONTAINER_LABELS.run]: runId }, { running: true });
-    return new Set(running.map((c) => `${c.index}-${c.attempt}`));
+    return await this.#containers({ [CONTAINER_LABELS.run]: runId }, { running: true });
   }
 
   /** The knot's runs that still have their data, oldest first. */
@@ -1112,6 +1146,54 @@ function childAt(children: readonly Child[], index: number): Child {
 /** The items of a slice. */
 function range(child: Child): number[] {
   return Array.from({ length: child.to - child.from }, (_, i) => child.from + i);
+}
+
+/** One of a run's containers, as `docker ps` lists it. */
+interface RunContainer {
+  name: string;
+  /** The first item of its slice. */
+  index: number;
+  attempt: number;
+  /** It has not exited. */
+  running: boolean;
+  /** When it was made, in epoch milliseconds, when docker says. */
+  createdAt?: number;
+}
+
+/** The attempts of these containers, as `<first item>-<attempt>`. */
+function attemptsOf(containers: readonly RunContainer[]): Set<string> {
+  return new Set(containers.map((c) => `${c.index}-${c.attempt}`));
+}
+
+/**
+ * The items these containers run: each running container's slice's items
+ * without a record that ends them, at its attempt, from when it was made.
+ */
+function runningItems(
+  containers: readonly RunContainer[],
+  children: readonly Child[],
+  control: RunControl,
+): RunningAttempt[] {
+  const items = new Map<number, RunningAttempt>();
+  const now = Date.now();
+  for (const c of containers) {
+    if (!c.running || !Number.isSafeInteger(c.index) || !Number.isSafeInteger(c.attempt)) continue;
+    const child = childAt(children, c.index);
+    if (child.from !== c.index) continue;
+    for (const index of range(child)) {
+      if (control.isSettled(index) || (items.get(index)?.attempt ?? 0) >= c.attempt) continue;
+      items.set(index, { index, attempt: c.attempt, startedAt: c.createdAt ?? now });
+    }
+  }
+  return [...items.values()];
+}
+
+/** Epoch milliseconds of a time `docker ps` prints (`2026-12-04 21:15:20 +0000 UTC`). */
+function dockerTime(text: string): number | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) ([+-]\d{2})(\d{2})/.exec(text);
+  if (m === null) return undefined;
+  const ms = Date.parse(`${m[1]}T${m[2]}${m[3]}:${m[4]}`);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /** A slice's command: a Batch array child's (or single job's) of that slice. */

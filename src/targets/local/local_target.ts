@@ -20,6 +20,7 @@ import { errorToRecord } from "../../job/error_record.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import {
   type EndedAttempt,
+  neverRan,
   type PoolSink,
   type RunningAttempt,
   WorkerPool,
@@ -392,6 +393,7 @@ export class LocalTarget implements Target {
       ...(resources.timeoutMs !== undefined ? { timeoutMs: resources.timeoutMs } : {}),
       ...(resources.memoryMiB !== undefined ? { memoryMiB: resources.memoryMiB } : {}),
       ...(o.deno !== undefined ? { deno: o.deno } : {}),
+      unstarted: unstartedAdvice(o.knot, manifest.runId),
     });
   }
 
@@ -462,13 +464,26 @@ export class LocalTarget implements Target {
     });
     /** The last attempt recorded of each item that has not ended. */
     const tried = new Map<number, number>();
+    /**
+     * The items whose last record is an attempt that never ran (the process
+     * that ran the run could not start workers): whoever finishes the run runs
+     * that attempt again; once no one runs the run, they failed with it.
+     */
+    const unstarted = new Map<number, ErrorRecord>();
     let offset = 0;
     const read = () => {
       offset = files.scanRecords(offset, (entry) => {
         const final = entry.kind === "ok" || entry.kind === "cancelled" ||
           entry.attempt >= manifest.attempts;
         if (entry.index >= run.total) control.extend(entry.index + 1);
-        if (final) {
+        unstarted.delete(entry.index);
+        const record = entry.kind === "infrastructure"
+          ? decodeEntry(entry.record, entry.index, entry.attempt)
+          : undefined;
+        if (record !== undefined && neverRan(record)) {
+          tried.set(entry.index, entry.attempt - 1);
+          unstarted.set(entry.index, record as ErrorRecord);
+        } else if (final) {
           tried.delete(entry.index);
           control.settle(decodeEntry(entry.record, entry.index, entry.attempt));
         } else {
@@ -531,6 +546,9 @@ export class LocalTarget implements Target {
       if (options.finish === false) {
         const live = files.isLive();
         running.show(live ? readRunning(dir) : []);
+        // No one runs the run: an attempt that never ran is how its item ended,
+        // until a collect() that finishes the run runs it again.
+        if (!live) { for (const record of unstarted.values()) control.settle(record); }
         return !live;
       }
       if (!files.takeOver()) {
@@ -731,6 +749,18 @@ function decodeEntry(bytes: Uint8Array, index: number, attempt: number) {
       },
     );
   }
+}
+
+/**
+ * What the error of an item that never ran (its run's process could not
+ * start workers) says to do: collecting the run again runs it, as every
+ * finishing `collect()` runs an attempt that never ran; a retry maps it in a
+ * new run, with other resources if those were the cause.
+ */
+function unstartedAdvice(knot: string, runId: string): string {
+  return `once that is fixed, collect the run again (knot.collect("${runId}") of knot ${knot}) ` +
+    `to run it, or map it again with run.retry() on the run's handle ` +
+    `(knot.collect("${runId}") of knot ${knot})`;
 }
 
 /** Settles items whose inputs could not be written. */

@@ -20,6 +20,7 @@ import { rejected } from "../../fixtures/docker_job.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { readAllRecords } from "../../support/records.ts";
+import { CLI, denoChild } from "../../support/deno_child.ts";
 
 const quiet = new Docker({ logger: () => {} });
 /** How long a taken-over run may take before the test calls it hung (it takes seconds). */
@@ -281,6 +282,48 @@ dockerTest(
     } finally {
       await removeContainers(dir);
       await quiet.command(["network", "rm", network]).catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+/** `cloudknot jobs dying <runId> --json` in a new process, which only looks: each item's status. */
+async function jobsStatuses(dir: string, runId: string): Promise<string[]> {
+  const out = await denoChild(["run", "-A", "--quiet", CLI, "jobs", "dying", runId, "--json"], {
+    CLOUDKNOT_LOCAL_DIR: dir,
+    CLOUDKNOT_CONFIG_FILE: join(dir, "cloudknot.ini"),
+  });
+  assert.equal(out.code, 0, out.stderr);
+  return JSON.parse(out.stdout).items.map((item: { status: string }) => item.status);
+}
+
+dockerTest(
+  "cloudknot jobs shows a killed driver's container that still runs as its items running, and none once it exited",
+  async () => {
+    const baseImage = await ensureBaseImage({ docker: quiet });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-docker-adopt-ps-" });
+    try {
+      // Killed once the first slice's container started: its two items sleep for two minutes.
+      const runId = await killedDriver(dir, baseImage, "wait", ["sleep", "sleep", 1, 2]);
+      const left = await containers(runId);
+      assert.equal(left[0]?.state, "running");
+      assert.deepEqual(await jobsStatuses(dir, runId), [
+        "running",
+        "running",
+        "pending",
+        "pending",
+      ]);
+      // Gone without a record (as killed by hand): its items run nowhere.
+      await quiet.command(["kill", left[0]!.name]);
+      await quiet.command(["wait", left[0]!.name]);
+      assert.deepEqual(await jobsStatuses(dir, runId), [
+        "pending",
+        "pending",
+        "pending",
+        "pending",
+      ]);
+    } finally {
+      await removeContainers(dir);
       await Deno.remove(dir, { recursive: true });
     }
   },

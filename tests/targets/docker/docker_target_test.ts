@@ -19,7 +19,8 @@ import { dockerTest } from "../../support/docker_available.ts";
 import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
 import { refuseNegative } from "../../fixtures/typed_func.ts";
 import { TYPED_FUNC_FRAME } from "../../fixtures/typed_func_frames.ts";
-import { stacksElsewhere, startForLine } from "../../support/deno_child.ts";
+import { CLI, denoChild, stacksElsewhere, startForLine } from "../../support/deno_child.ts";
+import { runUntil } from "../../support/run_until.ts";
 
 const quiet = new Docker({ logger: () => {} });
 
@@ -624,6 +625,46 @@ dockerTest(
       } finally {
         await quiet.removeImage([legacy, id], { force: true, missingOk: true });
       }
+    });
+  },
+);
+
+dockerTest(
+  "a handle that follows a docker run another handle drives, and cloudknot jobs in another process, show the items its containers run",
+  async () => {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, knotOptions }) => {
+      const options = { ...knotOptions, name: "followed-running" } as const;
+      const knot = await Knot.create({ ...options, func: job, concurrency: 2 });
+      // Two containers of one item each run (each sleeps for two minutes); the third waits.
+      const run = await knot.map(["sleep", "sleep", 1], { itemsPerJob: 1, progress: false });
+      await runUntil(run, () => run.counts.running === 2);
+      // Another handle (as another process's: the run's lock is held by the first) follows it.
+      const stop = new AbortController();
+      const followed = await (await Knot.create(options)).collect(run.runId, {
+        signal: stop.signal,
+        progress: false,
+      });
+      // (The items end by themselves after two minutes: a handle that never shows them running
+      // fails here then.)
+      await runUntil(followed, () => followed.counts.running === 2 || followed.finished);
+      assert.deepEqual(
+        followed.items.map((item) => item.status),
+        ["running", "running", "pending"],
+      );
+      stop.abort();
+      const jobs = await denoChild(
+        ["run", "-A", "--quiet", CLI, "jobs", "followed-running", run.runId, "--json"],
+        { CLOUDKNOT_LOCAL_DIR: dir, CLOUDKNOT_CONFIG_FILE: join(dir, "cloudknot.ini") },
+      );
+      assert.equal(jobs.code, 0, jobs.stderr);
+      const view = JSON.parse(jobs.stdout);
+      assert.equal(view.counts.running, 2, jobs.stdout);
+      assert.deepEqual(
+        view.items.map((item: { status: string }) => item.status),
+        ["running", "running", "pending"],
+      );
+      await run.cancel("enough");
+      await knot.clobber();
     });
   },
 );
