@@ -135,7 +135,7 @@ Deno.test("cloudknot logs --item N --follow of a run whose map was killed with t
   }
 });
 
-Deno.test("cloudknot logs --item N without --follow, of an item whose job is still on its way, says it has no job yet and gives the --follow command that waits for it", async () => {
+Deno.test("cloudknot logs --item N without --follow and cloudknot jobs, of an item whose job is still on its way, say it has no job yet and give the --follow command that waits for it; jobs lists the jobs found by name", async () => {
   const bed = await startTestBed(job);
   try {
     await recordKnot(bed);
@@ -143,11 +143,19 @@ Deno.test("cloudknot logs --item N without --follow, of an item whose job is sti
     const reads: Awaited<ReturnType<typeof cli>["ended"]>[] = [];
     await whileItem2InFlight(bed, async (id) => {
       runId = id;
-      for (const args of [["--item", "2"], ["--item", "2", "--json"], []]) {
-        reads.push(await cli(bed, ["logs", bed.knot, runId, ...args]).ended);
+      for (
+        const args of [
+          ["logs", "--item", "2"],
+          ["logs", "--item", "2", "--json"],
+          ["logs"],
+          ["jobs"],
+          ["jobs", "--json"],
+        ]
+      ) {
+        reads.push(await cli(bed, [args[0]!, bed.knot, runId, ...args.slice(1)]).ended);
       }
     });
-    const [text, json, every] = reads;
+    const [text, json, every, jobsText, jobsJson] = reads;
     // No output is not a failure (as for an item that has not started yet), but it is said.
     assert.equal(text!.code, 0, text!.stderr);
     assert.equal(text!.stdout, "");
@@ -167,38 +175,20 @@ Deno.test("cloudknot logs --item N without --follow, of an item whose job is sti
     // Without --item too: what the others printed so far, and the same words of item 2.
     assert.equal(every!.code, 0, every!.stderr);
     assert.match(every!.stderr, /^Item 2 of run \S+ has no output yet: .* --item 2 --follow$/m);
-  } finally {
-    await bed.close();
-  }
-});
-
-Deno.test("cloudknot jobs of a run whose map was killed with a SubmitJob in flight lists the jobs found by name and says which items have no job yet, without claiming to wait", async () => {
-  const bed = await startTestBed(job);
-  try {
-    await recordKnot(bed);
-    let runId = "";
-    const reads: Awaited<ReturnType<typeof cli>["ended"]>[] = [];
-    await whileItem2InFlight(bed, async (id) => {
-      runId = id;
-      for (const args of [[], ["--json"]]) {
-        reads.push(await cli(bed, ["jobs", bed.knot, runId, ...args]).ended);
-      }
-    });
-    const [text, json] = reads;
-    assert.equal(text!.code, 0, text!.stderr);
+    // cloudknot jobs reads once too: the same words, of a job.
+    assert.equal(jobsText!.code, 0, jobsText!.stderr);
     assert.match(
-      text!.stderr,
+      jobsText!.stderr,
       new RegExp(
         `^Item 2 of run ${runId} has no AWS Batch job yet: it has not been submitted or found ` +
-          `yet \\(.*\\)\\. To wait for it and print its lines as they come, run ` +
-          `cloudknot logs ${bed.knot} ${runId} --item 2 --follow$`,
+          `yet \\(.*\\)\\. To wait .* --item 2 --follow$`,
         "m",
       ),
     );
-    assert.doesNotMatch(text!.stderr, /Waiting for/, "this command does not wait");
+    assert.doesNotMatch(jobsText!.stderr, /Waiting for/, "this command does not wait");
     // The array job of items 0 and 1, found by name although run.json does not name it.
-    assert.equal(json!.code, 0, json!.stderr);
-    const jobs = JSON.parse(json!.stdout).jobs as { jobName: string; size?: number }[];
+    assert.equal(jobsJson!.code, 0, jobsJson!.stderr);
+    const jobs = JSON.parse(jobsJson!.stdout).jobs as { jobName: string }[];
     assert.deepEqual(jobs.map((j) => j.jobName), [`${bed.knot}-${runId}-0`]);
   } finally {
     await bed.close();
