@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
-import { type ItemSettled, MapError, type MapRun } from "../../../mod.ts";
+import { MapError, type MapRun } from "../../../mod.ts";
+import { itemEnds as ends } from "../../support/item_ends.ts";
 import { runUntil } from "../../support/run_until.ts";
 import { withKnot } from "./helpers.ts";
-
-/** How each item ended: its value, or its error's kind. */
-function ends(settled: ItemSettled<unknown>[]): string[] {
-  return settled.map((s) => s.status === "fulfilled" ? `ok ${s.value}` : s.reason.kind);
-}
 
 /** The `MapError` a run's results() rejects with. */
 async function mapError(run: MapRun<unknown>): Promise<MapError<unknown>> {
