@@ -373,12 +373,21 @@ dockerTest("a changed function rebuilds only the last layer; a user's files are 
     await image.build({ tags: "two" });
     const second = (await quiet.inspectImage(`cloudknot/${name}:two`))!.RootFS.Layers!;
     assert.equal(second.length, first.length);
-    assert.deepEqual(second.slice(0, -1), first.slice(0, -1));
     assert.notEqual(second.at(-1), first.at(-1));
-    assert.ok(
-      world.lines.filter((l) => /Using cache|CACHED/.test(l.text)).length >= 3,
-      world.lines.map((l) => l.text).join("\n"),
-    );
+    // Every step before the function's came from the cache. The layer the code-cache step
+    // wrote is not compared: it differs from run to run, and another test building the same
+    // runtime at the same moment leaves a second cached result of that step, which docker may
+    // take instead; the layers before it are the same bytes.
+    assert.deepEqual(second.slice(0, -2), first.slice(0, -2));
+    const log = world.lines.map((l) => l.text).join("\n");
+    const steps = log.split(/^Step \d+\/\d+ : /m).slice(1);
+    if (steps.length > 0) {
+      assert.deepEqual(
+        steps.filter((step) => !/^FROM |Using cache/.test(step)).map((step) => step.split("\n")[0]),
+        [`COPY --chown=1000:1000 function.js /app/function.js`],
+        log,
+      );
+    } else assert.ok(log.split(/\bCACHED\b/).length - 1 >= 3, log); // BuildKit's words
     // The build context holds only cloudknot's files, not the 1 MiB file beside them.
     assert.ok(
       world.lines.some((l) => /Sending build context to Docker daemon\s+[0-9.]+kB/.test(l.text)) ||
