@@ -115,8 +115,8 @@ export const logs = defineCommand({
       if (never !== undefined) throw never;
       const items = run.items;
       const indices = item !== undefined ? [item] : items.map((i) => i.index);
+      const waiting: number[] = [];
       if (!follow && aws !== undefined) {
-        const waiting: number[] = [];
         for (const index of indices) {
           if (
             run.settledItem(index) === undefined &&
@@ -128,7 +128,13 @@ export const logs = defineCommand({
       const found: { index: number; attempt: number; lines: string[] }[] = [];
       for (const index of indices) {
         const which = attempt ?? items[index]!.attempts;
-        if (which < 1) continue;
+        if (which < 1) {
+          // Asked for by number, it is said why nothing is printed (unless said above already).
+          if (item !== undefined && !waiting.includes(index)) {
+            await ctx.log(notStarted(run, index, aws !== undefined));
+          }
+          continue;
+        }
         const lines = await Array.fromAsync(run.logs(index, { attempt: which }));
         if (lines.length > 0 || item !== undefined) found.push({ index, attempt: which, lines });
       }
@@ -162,6 +168,24 @@ function neverRan(run: MapRun<unknown>, item: number): CloudknotError | undefine
     return undefined;
   }
   return new CloudknotError(`Item ${item} has no output: ${settled.reason.remote.message}`);
+}
+
+/**
+ * What `logs --item N` says of an item that has not started (waiting for a
+ * worker, or its AWS Batch job not yet running; or cancelled before it
+ * started): it has no output, and how to see it once it runs.
+ */
+function notStarted(run: MapRun<unknown>, index: number, aws: boolean): string {
+  const settled = run.settledItem(index);
+  if (settled?.status === "rejected") {
+    return `Item ${index} of run ${run.runId} ended before it started (${settled.reason.kind}), ` +
+      `so it has no output`;
+  }
+  return `Item ${index} of run ${run.runId} has not started yet, so it has no output yet: ` +
+    (aws
+      ? `to wait for it and print its lines as they come, run cloudknot logs ${run.knot} ` +
+        `${run.runId} --item ${index} --follow`
+      : `run this command again once it has started`);
 }
 
 /** `logs <job-id>`: one AWS Batch job's output. */

@@ -74,6 +74,20 @@ Deno.test("cloudknot jobs shows the items a live run's process runs, and none on
     const live = await jobsElsewhere(dir, runId);
     assert.equal(live.counts.running, 2, "the other process's items were running");
     assert.deepEqual(live.statuses, ["running", "running", "pending", "pending"]);
+    // Asked for the output of an item that has not started, cloudknot logs says why there is none.
+    const logs = await denoChild(
+      ["run", "-A", "--quiet", CLI, "logs", "held", runId, "--item", "3"],
+      { CLOUDKNOT_LOCAL_DIR: dir, CLOUDKNOT_CONFIG_FILE: join(dir, "cloudknot.ini") },
+    );
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.equal(logs.stdout, "");
+    assert.match(
+      logs.stderr,
+      new RegExp(
+        `^Item 3 of run ${runId} has not started yet, so it has no output yet: run this command again once it has started$`,
+        "m",
+      ),
+    );
     await killChild(child);
     // What the killed process said last is still there, and not believed.
     const stale = JSON.parse(
