@@ -277,34 +277,31 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         { field: "maxArraySize" },
       );
     }
-    const logLag = options.logLagMs;
-    if (logLag !== undefined && !(Number.isFinite(logLag) && logLag >= 0)) {
-      throw new CloudknotInputError(
-        `logLagMs must be a finite number of milliseconds, 0 or more (how long a crashed ` +
-          `attempt's last log lines may take to reach CloudWatch Logs; 5000 if left out), not ${
-            describeValue(logLag)
-          }`,
-        { field: "logLagMs" },
-      );
-    }
-    const window = options.submitWindowMs;
-    if (window !== undefined && !(Number.isFinite(window) && window >= 0)) {
-      throw new CloudknotInputError(
-        `submitWindowMs must be a finite number of milliseconds, 0 or more (how long a reader ` +
-          `waits for the jobs of a run still being submitted; 600000 if left out), not ${
-            describeValue(window)
-          }`,
-        { field: "submitWindowMs" },
-      );
-    }
-    const stopWait = options.cancelStopWaitMs;
-    if (stopWait !== undefined && !(Number.isFinite(stopWait) && stopWait >= 0)) {
-      throw new CloudknotInputError(
-        `cancelStopWaitMs must be a finite number of milliseconds, 0 or more (how long a ` +
-          `cancelled run waits for the jobs it stopped to end before it reads their records; ` +
-          `60000 if left out), not ${describeValue(stopWait)}`,
-        { field: "cancelStopWaitMs" },
-      );
+    // Each wait, in milliseconds: what it is for, and its default.
+    const waits = [
+      [
+        "logLagMs",
+        "how long a crashed attempt's last log lines may take to reach CloudWatch Logs; 5000",
+      ],
+      [
+        "submitWindowMs",
+        "how long a reader waits for the jobs of a run still being submitted; 600000",
+      ],
+      [
+        "cancelStopWaitMs",
+        "how long a cancelled run waits for the jobs it stopped to end before it reads their " +
+        "records; 60000",
+      ],
+    ] as const;
+    for (const [field, what] of waits) {
+      const value = options[field];
+      if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+        throw new CloudknotInputError(
+          `${field} must be a finite number of milliseconds, 0 or more (${what} if left out), ` +
+            `not ${describeValue(value)}`,
+          { field },
+        );
+      }
     }
     this.#o = options;
     this.#store = new S3Store({
