@@ -10,7 +10,7 @@ import { errorSummary } from "../common/item_output.ts";
 import { noJobYet, openRun } from "../common/run_reader.ts";
 import { renderRunText } from "../../run/run_view.ts";
 import type { ItemView, MapRun } from "../../run/map_run.ts";
-import type { RunManifest } from "../../job/payload.ts";
+import { uncovered } from "../../targets/aws/batch/slices.ts";
 
 /** `jobs <knot> [run]`. */
 export const jobs = defineCommand({
@@ -50,7 +50,7 @@ export const jobs = defineCommand({
         // killed before it wrote them), those found by name.
         const ids = new Set((manifest.jobs ?? []).map((j) => j.jobId));
         const waiting: number[] = [];
-        for (const index of uncoveredItems(manifest)) {
+        for (const index of uncovered(manifest.count, manifest.jobs ?? [])) {
           const id = await aws.itemJob(run, index, { wait: false });
           if (id !== undefined) ids.add(id.split(":")[0]!);
           else if (run.settledItem(index) === undefined) waiting.push(index);
@@ -115,17 +115,4 @@ function cliError(run: MapRun<unknown>): (item: ItemView) => string | undefined 
     const settled = run.settledItem(item.index);
     return settled?.status === "rejected" ? errorSummary(settled.reason) : item.error;
   };
-}
-
-/** The items of a run on AWS that no job of its manifest covers, in order. */
-function uncoveredItems(manifest: RunManifest): number[] {
-  const jobs = [...manifest.jobs ?? []].sort((a, b) => a.offset - b.offset);
-  const left: number[] = [];
-  let next = 0;
-  for (const job of jobs) {
-    for (; next < job.offset; next++) left.push(next);
-    next = Math.max(next, job.offset + job.size);
-  }
-  for (; next < manifest.count; next++) left.push(next);
-  return left;
 }

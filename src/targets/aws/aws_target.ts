@@ -82,7 +82,7 @@ import {
 } from "./catalog.ts";
 import { readSlicingFacts } from "./slicing.ts";
 import { sliceRun, sliceTimeout, type Slicing } from "../../job/slicing.ts";
-import { childCount, childId } from "./batch/slices.ts";
+import { childCount, childId, uncovered } from "./batch/slices.ts";
 import { itemLine } from "../../job/item_log.ts";
 import { itemsInWords } from "../../util/item_words.ts";
 
@@ -1182,13 +1182,4 @@ function metadataJson(manifest: RunManifest): string | undefined {
  */
 function retryAdvice(knot: string, runId: string): string {
   return `run.retry() on the run's handle (knot.collect("${runId}") of knot ${knot})`;
-}
-
-/** The items no job runs. */
-function uncovered(count: number, jobs: readonly RunJob[]): number[] {
-  const covered = new Uint8Array(count);
-  for (const job of jobs) covered.fill(1, job.offset, Math.min(count, job.offset + job.size));
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) if (covered[i] === 0) out.push(i);
-  return out;
 }

@@ -93,3 +93,26 @@ export function childItems(job: SlicedJob, child: number): [number, number] {
 export function childId(job: SlicedJob & { jobId: string }, index: number): string {
   return job.array ? `${job.jobId}:${childOf(job, index)}` : job.jobId;
 }
+
+/**
+ * The items of a run of `count` items that none of its jobs runs: a run
+ * whose map stopped part-way, or is still submitting.
+ *
+ * @example Usage
+ * ```ts
+ * import { uncovered } from "./slices.ts";
+ *
+ * console.log(uncovered(4, [{ offset: 0, size: 2, array: true }])); // [2, 3]
+ * ```
+ *
+ * @param count How many items the run has.
+ * @param jobs Its jobs.
+ * @returns The items no job runs, in order.
+ */
+export function uncovered(count: number, jobs: readonly SlicedJob[]): number[] {
+  const covered = new Uint8Array(count);
+  for (const job of jobs) covered.fill(1, job.offset, Math.min(count, job.offset + job.size));
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) if (covered[i] === 0) out.push(i);
+  return out;
+}
