@@ -11,9 +11,9 @@
  * worker's JavaScript has to run, so an attempt stuck in a synchronous loop
  * stops too, and the function is given no permission for it. It costs one
  * more `exec` as each worker starts (`setpriv`, which then becomes the
- * worker); the shell finds `setpriv` itself (`command -v`, no process), and
- * tells the worker (`--parent-death`). No process stays beside the worker
- * and nothing wakes up while it runs. A `setpriv` older than util-linux
+ * worker); the pool knows whether the shell finds `setpriv`
+ * ({@linkcode setprivFound}) and tells the worker (`--parent-death`). No
+ * process stays beside the worker and nothing wakes up while it runs. A `setpriv` older than util-linux
  * 2.33 refuses `--pdeathsig`, and the worker dies before it is ready: only
  * then does the pool ask ({@linkcode setprivRefuses}), and it starts that
  * shell's workers without `setpriv` from then on. (The kernel signals when
@@ -123,9 +123,10 @@ const found = new Map<string, boolean>();
 
 /**
  * Whether a worker started through `shell` with the environment `env` over
- * this process's finds a `setpriv` (`command -v`, as {@linkcode workerScript}
- * does). Where the `PATH` the worker sees can be read, its directories are
- * looked in, as the shell would (a few `stat`s); otherwise the shell is
+ * this process's finds a `setpriv` (as its `command -v` would), so that
+ * {@linkcode workerScript} starts the worker through it. Where the `PATH`
+ * the worker sees can be read, its directories are looked in, as the shell
+ * would (a few `stat`s); otherwise the shell is
  * asked (one short `sh`, which would cost the first worker's start a few
  * milliseconds more). The answer is kept for the shell and that `PATH`, so
  * only the first worker started with them looks.
@@ -262,8 +263,8 @@ export function watchWorker(
  * The script a shell runs (`shell -c SCRIPT deno ARGS…`) to start a worker
  * with its stderr on its stdout, as the shell's own process (`exec`), so the
  * worker's pid and exit status are the shell's; through `setpriv
- * --pdeathsig KILL`, with `--parent-death` after the worker's arguments,
- * where the shell finds `setpriv`.
+ * --pdeathsig KILL` when `setpriv` says so (the shell finds one that takes
+ * it: {@linkcode setprivFound}, not {@linkcode setprivRefuses}).
  *
  * @example Usage
  * ```ts ignore
@@ -274,18 +275,17 @@ export function watchWorker(
  * ```
  *
  * @param shell The shell that runs it (it starts the group's watcher too).
- * @param options `setpriv`: use it where it is found (not when
- *   {@linkcode setprivRefuses}); `group`: the worker leads a process group
- *   of its own, which a watcher then kills with it.
+ * @param options `setpriv`: start the worker through it; `group`: the
+ *   worker leads a process group of its own, which a watcher then kills with
+ *   it.
  * @returns The script.
  */
 export function workerScript(
   shell: string,
   options: { setpriv: boolean; group: boolean },
 ): string {
-  const plain = 'exec "$0" "$@" 2>&1';
-  if (!options.setpriv) return plain;
-  const worker = 'exec setpriv --pdeathsig KILL "$0" "$@" --parent-death 2>&1';
+  if (!options.setpriv) return 'exec "$0" "$@" 2>&1';
+  const worker = 'exec setpriv --pdeathsig KILL "$0" "$@" 2>&1';
   // The watcher's parent is the worker (the shell's pid, $$, which becomes the
   // worker): it gets SIGTERM when the worker ends, however it ends, and then
   // kills the group. One whose worker ended before setpriv armed the signal
@@ -294,9 +294,9 @@ export function workerScript(
     "sleep 2147483647 & wait";
   const group = options.group
     ? `setpriv --pdeathsig TERM ${quote(shell)} -c ${quote(watcher)} "$$" ` +
-      "</dev/null >/dev/null 2>&1 &\n  "
+      "</dev/null >/dev/null 2>&1 &\n"
     : "";
-  return `if command -v setpriv >/dev/null 2>&1; then\n  ${group}${worker}\nfi\n${plain}`;
+  return `${group}${worker}`;
 }
 
 /**

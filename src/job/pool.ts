@@ -595,10 +595,11 @@ export class WorkerPool {
     // the kernel's parent-death signal where setpriv can ask for it, otherwise
     // by a watcher beside it, or, with no shell, by the worker's own look at
     // its parent (parent_watch.ts).
-    const setpriv = shell !== null && !setprivRefuses(shell, false);
-    const watched = shell !== null && !(setpriv && setprivFound(shell, o.env ?? {}));
+    const setpriv = shell !== null && !setprivRefuses(shell, false) &&
+      setprivFound(shell, o.env ?? {});
+    const watched = shell !== null && !setpriv;
     args.push("--parent", String(Deno.pid));
-    if (watched) args.push("--parent-death");
+    if (shell !== null) args.push("--parent-death");
     let child: Deno.ChildProcess;
     try {
       // Through the shell, stdout and stderr are one pipe: what the function
