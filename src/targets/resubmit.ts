@@ -77,6 +77,25 @@ export async function withEarlierResults<T>(
   return MapRun.merge(await collect(run.retryOf.runId), run, run.retryOf.items);
 }
 
+/**
+ * How a library user maps a run's failed items again, in words that the
+ * command line's `inCliWords` turns into `cloudknot retry <knot> <run>`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { retryAdvice } from "./resubmit.ts";
+ *
+ * console.log(`map it again with ${retryAdvice("squares", runId)}`);
+ * ```
+ *
+ * @param knot The knot's name.
+ * @param runId The run's id.
+ * @returns The advice.
+ */
+export function retryAdvice(knot: string, runId: string): string {
+  return `run.retry() on the run's handle (knot.collect("${runId}") of knot ${knot})`;
+}
+
 /** How a run on this machine is collected (local and docker targets). */
 export interface CollectOptions {
   /** Stops following the run; its handle then stays unfinished. */

@@ -67,7 +67,7 @@ import {
 import { BatchJob } from "./batch/batch_job.ts";
 import { openItems, uploadInputs } from "./run_inputs.ts";
 import { MAX_ARRAY_SIZE, SubmitError, submitJobOnce } from "./submit.ts";
-import { resubmitRequest, withEarlierResults } from "../resubmit.ts";
+import { resubmitRequest, retryAdvice, withEarlierResults } from "../resubmit.ts";
 import { awsRunUsage } from "./batch/run_usage.ts";
 import { checkGroups, planGroups, resourceOverrides } from "./groups.ts";
 import { estimateAwsRun, type EstimateRequest, planAwsMap } from "./run_plan.ts";
@@ -1174,12 +1174,4 @@ function metadataJson(manifest: RunManifest): string | undefined {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
   return MANIFEST_METADATA_KEY.length + json.length <= METADATA_MAX_BYTES ? json : undefined;
-}
-
-/**
- * How a library user runs a run's failed items again, in words that
- * `inCliWords` turns into `cloudknot retry <knot> <run>`.
- */
-function retryAdvice(knot: string, runId: string): string {
-  return `run.retry() on the run's handle (knot.collect("${runId}") of knot ${knot})`;
 }

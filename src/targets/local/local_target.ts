@@ -46,7 +46,7 @@ import {
   requestChunks,
   type Target,
 } from "../target.ts";
-import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
+import { type CollectOptions, collectWhole, resubmitRequest, retryAdvice } from "../resubmit.ts";
 import { localRunUsage } from "./run_usage.ts";
 import { ItemFeed } from "./item_feed.ts";
 import { FollowedRunning, publishRunning, readRunning } from "./running_file.ts";
@@ -485,7 +485,7 @@ export class LocalTarget implements Target {
           unstarted.set(entry.index, record as ErrorRecord);
         } else if (final) {
           tried.delete(entry.index);
-          control.settle(decodeEntry(entry.record, entry.index, entry.attempt));
+          control.settle(record ?? decodeEntry(entry.record, entry.index, entry.attempt));
         } else {
           tried.set(entry.index, entry.attempt);
           control.retrying(decodeEntry(entry.record, entry.index, entry.attempt) as ErrorRecord);
@@ -759,8 +759,7 @@ function decodeEntry(bytes: Uint8Array, index: number, attempt: number) {
  */
 function unstartedAdvice(knot: string, runId: string): string {
   return `once that is fixed, collect the run again (knot.collect("${runId}") of knot ${knot}) ` +
-    `to run it, or map it again with run.retry() on the run's handle ` +
-    `(knot.collect("${runId}") of knot ${knot})`;
+    `to run it, or map it again with ${retryAdvice(knot, runId)}`;
 }
 
 /** Settles items whose inputs could not be written. */
