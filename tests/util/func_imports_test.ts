@@ -31,44 +31,36 @@ Deno.test("a func's imports of relative paths and bare names are found; full spe
   assert.deepEqual(unshippableImports("(x) => x.important(1)"), []);
 });
 
-Deno.test("Knot.create refuses a func that imports a relative path, before anything is made, saying to use module", async () => {
+/** What Knot.create rejects `func` (written as `text`) with, and what its knot directory holds after. */
+async function refusal(
+  text: string,
+): Promise<{ error: CloudknotInputError; left: Deno.DirEntry[] }> {
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-func-imports-" });
   try {
     const error = await rejects(
-      Knot.create({
-        name: "rel",
-        dir,
-        func: written(`async (x) => (await import("./helpers.ts")).helper(x)`),
-      }),
+      Knot.create({ name: "imports", dir, func: written(text) }),
       CloudknotInputError,
     );
-    assert.equal(error.field, "func");
-    assert.match(error.message, /"\.\/helpers\.ts" is a relative path/);
-    assert.match(error.message, /use module and exportName/);
-    // Nothing was written: no knot directory.
-    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+    return { error, left: await Array.fromAsync(Deno.readDir(dir)) };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("Knot.create refuses a func that imports a relative path, before anything is made, saying to use module", async () => {
+  const { error, left } = await refusal(`async (x) => (await import("./helpers.ts")).helper(x)`);
+  assert.equal(error.field, "func");
+  assert.match(error.message, /"\.\/helpers\.ts" is a relative path/);
+  assert.match(error.message, /use module and exportName/);
+  assert.deepEqual(left, []);
 });
 
 Deno.test("Knot.create refuses a func that imports a name only deno.json maps, saying to import its full specifier", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "cloudknot-func-imports-" });
-  try {
-    const error = await rejects(
-      Knot.create({
-        name: "bare",
-        dir,
-        func: written(`async (x) => (await import("is-number")).default(x)`),
-      }),
-      CloudknotInputError,
-    );
-    assert.match(error.message, /^func imports "is-number"/);
-    assert.match(error.message, /only your deno\.json or package\.json maps/);
-    assert.match(error.message, /await import\("npm:…"\)/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const { error, left } = await refusal(`async (x) => (await import("is-number")).default(x)`);
+  assert.match(error.message, /^func imports "is-number"/);
+  assert.match(error.message, /only your deno\.json or package\.json maps/);
+  assert.match(error.message, /await import\("npm:…"\)/);
+  assert.deepEqual(left, []);
 });
 
 Deno.test("a func that imports full specifiers passes the check", () => {
