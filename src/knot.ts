@@ -38,6 +38,7 @@ import { planAwsKnot } from "./targets/aws/aws_plan.ts";
 import { artifactFromFunc, artifactFromModule } from "./job/function_artifact.ts";
 import { localKnotsDir } from "./targets/local/catalog.ts";
 import { defined } from "./util/defined.ts";
+import { explainProcessPermission } from "./util/process_permission.ts";
 
 /** Any function a knot can run: its arguments and result cross between processes. */
 // deno-lint-ignore no-explicit-any
@@ -217,6 +218,16 @@ export class Knot<F extends JobFunction = JobFunction> {
     options: KnotOptions<F>,
   ): Promise<Knot<F>>;
   static async create<F extends JobFunction = JobFunction>(
+    options: KnotOptions<F> & Partial<DryRun>,
+  ): Promise<Knot<F> | Plan> {
+    try {
+      return await Knot.#create<F>(options);
+    } catch (e) {
+      throw explainProcessPermission(e, "Knot.create()");
+    }
+  }
+
+  static async #create<F extends JobFunction>(
     options: KnotOptions<F> & Partial<DryRun>,
   ): Promise<Knot<F> | Plan> {
     const o = validateKnotOptions(options);

@@ -209,6 +209,18 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       ["concurrency on AWS", () => knot({ concurrency: 4 }), "concurrency", /target "local"/],
       ["func 42", () => knot({ func: 42 }), "func", /must be a function/],
       ["func and module", () => knot({ module: "./x.ts" }), "func", /either func or module/],
+      [
+        "func importing a relative path",
+        () => knot({ func: (0, eval)(`async () => await import("./helpers.ts")`) }),
+        "func",
+        /"\.\/helpers\.ts" is a relative path/,
+      ],
+      [
+        "func importing a name of deno.json",
+        () => knot({ func: (0, eval)(`async () => await import("is-number")`) }),
+        "func",
+        /"is-number" is a name that only your deno\.json/,
+      ],
       ["knot name bad_name", () => knot({ name: "bad_name" }), "name", /Invalid knot name/],
       [
         "instance type unknown in the region",
@@ -377,6 +389,12 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       ],
       ["image baseImage", () => image({ baseImage: "a b" }), "baseImage", /image reference/],
       ["image func 1", () => image({ func: 1 }), "func", /must be a function/],
+      [
+        "image func importing a relative path",
+        () => image({ func: (0, eval)(`async () => await import("../lib.ts")`) }),
+        "func",
+        /"\.\.\/lib\.ts" is a relative path/,
+      ],
       ["image dir empty", () => image({ dir: "" }), "dir", /non-empty string/],
       ["image overwrite 1", () => image({ overwrite: 1 }), "overwrite", /true or false/],
       ["image option typo", () => image({ nmae: "x" }), "nmae", /did you mean "name"/],

@@ -8,6 +8,7 @@
 import { Docker } from "../docker/docker.ts";
 import { StateFile } from "../state/state_file.ts";
 import { CloudknotInputError } from "../util/errors.ts";
+import { validateFuncImports } from "../util/func_imports.ts";
 import { describeValue, validateOptionKeys, validateOptionType } from "../util/validate.ts";
 import type { DockerImageOptions } from "./docker_image.ts";
 import { validateImageName } from "./names.ts";
@@ -116,8 +117,9 @@ export function validateDockerImageOptions(options: DockerImageOptions): void {
 
 /**
  * Checks how a function is given, as `DockerImage.create()` and
- * `Knot.create()` take it: `func` (a function) or `module` (a non-empty
- * path or URL string, or a URL) with an optional `exportName`, not both.
+ * `Knot.create()` take it: `func` (a function, whose own imports name full
+ * specifiers) or `module` (a non-empty path or URL string, or a URL) with an
+ * optional `exportName`, not both.
  *
  * @example Usage
  * ```ts
@@ -144,6 +146,7 @@ export function validateFunctionSource(
     });
   }
   validateOptionType(o, "func", "function");
+  validateFuncImports(o.func);
   validateOptionType(o, "exportName", "string");
   const module = o.module;
   if (module === undefined || module instanceof URL) return;

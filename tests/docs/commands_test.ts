@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { COMMANDS, GROUPS } from "../../src/cli/registry.ts";
 import { commandName } from "../../src/cli/common/command.ts";
-import { codeBlocks, docFiles, ROOT } from "./markdown.ts";
+import { codeBlocks, docFiles, ROOT, withoutCodeBlocks } from "./markdown.ts";
 
 /** The `cloudknot …` command lines of a Markdown text: shell lines and code spans. */
 function commandLines(text: string): string[] {
@@ -16,7 +16,7 @@ function commandLines(text: string): string[] {
       if (m) lines.push(m[1]!.replace(/\s+#.*$/, "").trim());
     }
   }
-  const prose = text.replace(/^(`{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, "");
+  const prose = withoutCodeBlocks(text);
   for (const m of prose.matchAll(/`cloudknot ([^`]+)`/g)) lines.push(m[1]!.trim());
   return lines;
 }
@@ -64,6 +64,11 @@ Deno.test("the command check finds shell lines and code spans, and refuses unkno
       "Run `cloudknot gc --yes`.\n```sh\n$ cloudknot knot list  # all\n```\n`cloudknot-1`",
     ),
     ["knot list", "gc --yes"],
+  );
+  // A block inside a list item counts too, read once.
+  assert.deepEqual(
+    commandLines("1. Then:\n\n   ```sh\n   cloudknot mapp jobs.ts  # typo\n   ```\n"),
+    ["mapp jobs.ts"],
   );
   assert.equal(problemOf("knot clobber py-knot --pars --yes"), undefined);
   assert.equal(problemOf("pars clobber lab -y"), undefined);

@@ -108,3 +108,67 @@ Deno.test("the npm install line of Deno installs a deno that runs", async () => 
     }
   }
 });
+
+/** The values a block's comments say it prints: `console.log(x); // [ 1, 4, 9 ]`. */
+export function shownValues(code: string): string[] {
+  return [...code.matchAll(/^\s*console\.log\(.*\);? *\/\/ ?([[{"\d].*)$/gm)].map((m) => m[1]!);
+}
+
+/** A shell example of the README: its command lines, and the stdout its `# ` lines show. */
+export function shellExample(code: string): { commands: string[]; stdout: string } {
+  const lines = code.split("\n");
+  return {
+    commands: lines.filter((l) => l.trim() !== "" && !l.startsWith("#")),
+    stdout: lines.filter((l) => l.startsWith("# ")).map((l) => `${l.slice(2)}\n`).join(""),
+  };
+}
+
+Deno.test("the example checks read the values a block's comments show and a shell example's output", () => {
+  assert.deepEqual(
+    shownValues(
+      "const a = 1;\nconsole.log(await run.results()); // [ 1, 4, 9 ]\n" +
+        "console.log(b); // in input order\nconsole.log(c) // 42",
+    ),
+    ["[ 1, 4, 9 ]", "42"],
+  );
+  assert.deepEqual(shellExample("echo '[1]' | cloudknot map jobs.ts square\n# {\"index\":0}"), {
+    commands: ["echo '[1]' | cloudknot map jobs.ts square"],
+    stdout: '{"index":0}\n',
+  });
+});
+
+Deno.test("every README example that needs no AWS runs as written in a fresh project, after its deno add and install lines, and prints what the README shows", async () => {
+  await using machine = await freshMachine(pkg);
+  ok(await machine.sh("deno add jsr:@cloudknot/cloudknot"), "deno add");
+  ok(
+    await machine.sh("deno install -g -A -n cloudknot jsr:@cloudknot/cloudknot/cli"),
+    "deno install -g",
+  );
+  const blocks = codeBlocks(readme);
+  const local = blocks.filter((b) => b.lang === "ts" && !/target: "(aws|docker)"/.test(b.code));
+  // The first example, the import lines, the quickstart and mapping a function.
+  assert.ok(local.length >= 4, `only ${local.length} TypeScript blocks`);
+  let values = 0;
+  for (const [i, block] of local.entries()) {
+    const file = `readme_${i}.ts`;
+    await Deno.writeTextFile(join(machine.work, file), block.code + "\n");
+    const what = `the README's block of "${block.section}" (${file})`;
+    ok(await machine.sh(`deno check ${file}`), `deno check of ${what}`);
+    const run = ok(await machine.sh(`deno run -A ${file}`), what);
+    const printed = run.stdout.split("\n");
+    for (const value of shownValues(block.code)) {
+      values++;
+      assert.ok(printed.includes(value), `${what} printed no line ${value}:\n${run.stdout}`);
+    }
+  }
+  assert.ok(values > 0, "no README block shows what it prints");
+  // The command line's example, with the module the README points at.
+  const shells = blocks.filter((b) => b.lang === "sh" && /\| cloudknot /.test(b.code));
+  assert.ok(shells.length > 0, "the README shows no cloudknot command fed on stdin");
+  await Deno.copyFile(join(ROOT, "examples", "jobs.ts"), join(machine.work, "jobs.ts"));
+  for (const block of shells) {
+    const { commands, stdout } = shellExample(block.code);
+    const run = ok(await machine.sh(commands.join("\n")), commands.join("; "));
+    assert.equal(run.stdout, stdout, commands.join("; "));
+  }
+});

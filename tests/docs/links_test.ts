@@ -2,7 +2,7 @@
 // #anchors), and every TypeScript block is one the gates type-check.
 import assert from "node:assert/strict";
 import { dirname, join, relative } from "node:path";
-import { allCodeBlocks, docFiles, ROOT } from "./markdown.ts";
+import { allCodeBlocks, docFiles, ROOT, withoutCodeBlocks } from "./markdown.ts";
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
 export function anchorOf(heading: string): string {
@@ -13,14 +13,8 @@ export function anchorOf(heading: string): string {
 /** The anchors of a Markdown text's headings, outside code blocks. */
 function anchors(text: string): Set<string> {
   const found = new Set<string>();
-  let fence: string | undefined;
-  for (const line of text.split("\n")) {
-    const open = /^`{3,}/.exec(line)?.[0];
-    if (open !== undefined && (fence === undefined || line.trim() === fence)) {
-      fence = fence === undefined ? open : undefined;
-      continue;
-    }
-    const heading = fence === undefined ? /^#{1,6} (.*)$/.exec(line) : null;
+  for (const line of withoutCodeBlocks(text).split("\n")) {
+    const heading = /^#{1,6} (.*)$/.exec(line);
     if (heading) found.add(anchorOf(heading[1]!));
   }
   return found;
@@ -28,7 +22,7 @@ function anchors(text: string): Set<string> {
 
 /** The relative links of a Markdown text, outside code blocks and code spans. */
 function links(text: string): string[] {
-  const prose = text.replace(/^(`{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, "").replace(/`[^`\n]*`/g, "");
+  const prose = withoutCodeBlocks(text).replace(/`[^`\n]*`/g, "");
   return [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!)
     .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target));
 }
@@ -66,6 +60,10 @@ Deno.test("the link check reads links outside code only, and anchors as GitHub m
     "command-line",
     "knotcreate-options",
   ]);
+  // A block inside a list item is code too.
+  const listed = "- run:\n\n  ```sh\n  # not a heading [h](i.md)\n  ```\n\n# After\n";
+  assert.deepEqual(links(listed), []);
+  assert.deepEqual([...anchors(listed)], ["after"]);
 });
 
 Deno.test("no TypeScript block of the README or docs/ is left out of the type check", async () => {

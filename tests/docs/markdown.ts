@@ -41,7 +41,8 @@ export async function docFiles(): Promise<string[]> {
 
 /**
  * The fenced code blocks of a Markdown text (fences of three or more
- * backticks; a longer fence may hold a shorter one).
+ * backticks; a longer fence may hold a shorter one), indented ones too (a
+ * block inside a list item), without that indentation.
  */
 export function codeBlocks(text: string, file = ""): CodeBlock[] {
   const blocks: CodeBlock[] = [];
@@ -50,21 +51,26 @@ export function codeBlocks(text: string, file = ""): CodeBlock[] {
   for (let i = 0; i < lines.length; i++) {
     const heading = /^#{1,6} (.*)$/.exec(lines[i]!);
     if (heading) section = heading[1]!.trim();
-    const open = /^(`{3,})\s*(.*)$/.exec(lines[i]!);
+    const open = /^( *)(`{3,})\s*(.*)$/.exec(lines[i]!);
     if (!open) continue;
-    const fence = open[1]!;
-    const [lang = "", ...attrs] = open[2]!.trim().split(/\s+/).filter((w) => w !== "");
+    const indent = new RegExp(`^ {0,${open[1]!.length}}`);
+    const fence = open[2]!;
+    const [lang = "", ...attrs] = open[3]!.trim().split(/\s+/).filter((w) => w !== "");
     const body: string[] = [];
-    for (
-      i++;
-      i < lines.length && !(lines[i]!.startsWith(fence) && lines[i]!.trim() === fence);
-      i++
-    ) {
-      body.push(lines[i]!);
+    for (i++; i < lines.length && lines[i]!.trim() !== fence; i++) {
+      body.push(lines[i]!.replace(indent, ""));
     }
     blocks.push({ file, lang, attrs, code: body.join("\n"), section });
   }
   return blocks;
+}
+
+/**
+ * A Markdown text without its fenced code blocks (indented ones too), so
+ * that what is left is prose, code spans and headings.
+ */
+export function withoutCodeBlocks(text: string): string {
+  return text.replace(/^( *)(`{3,})[^\n]*\n[\s\S]*?^ *\2[ \t]*$/gm, "");
 }
 
 /** The code blocks of every doc file. */
