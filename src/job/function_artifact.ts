@@ -288,9 +288,13 @@ export async function artifactFromModule(
     // outlives the error (each is killed at its own limit).
     const [bundled, cache] = await Promise.allSettled([
       outputWithin(deno, {
+        // Any host: the user named this module and its graph; bundling only
+        // fetches their code into the artifact, which imports nothing where it
+        // runs (the workers' permissions are their own).
         args: [
           "bundle",
           "--quiet",
+          "--allow-import",
           "--platform",
           "deno",
           "--sourcemap",
@@ -313,9 +317,15 @@ export async function artifactFromModule(
     if (!result.success) {
       const detail = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-15)
         .join("\n");
+      // What deno bundle says of a remote module whose content type it does not take for code.
+      const unread = /Do not know how to load path: deno:(https?:\S+)/.exec(detail)?.[1];
       throw new ArtifactError(
         `Cannot capture module ${name} with deno bundle (exit code ${result.code}); ` +
-          `fix the module or its imports so that \`deno bundle ${name}\` works:\n${detail}`,
+          `fix the module or its imports so that \`deno bundle --allow-import ${name}\` works` +
+          (unread === undefined ? "" : `, and check the content type the server sends with ` +
+            `${unread}: Deno reads a module by it, so TypeScript must come as ` +
+            `application/typescript, JavaScript as text/javascript`) +
+          `:\n${detail}`,
         { module: name },
       );
     }
@@ -499,7 +509,7 @@ async function exportNames(
 ): Promise<string[]> {
   try {
     const out = await outputWithin(deno, {
-      args: ["doc", "--json", url.href],
+      args: ["doc", "--json", "--allow-import", url.href],
       cwd,
       env: { NO_COLOR: "1" },
       stdin: "null",

@@ -1,7 +1,8 @@
 // A module named by a path that names no file: the error says where relative
 // paths are resolved and how to name a module next to the calling file. A
 // module's artifact maps its stack frames back to the user's files, and does
-// not depend on where the project or the Deno cache is.
+// not depend on where the project or the Deno cache is. A module by URL comes
+// from any host.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -234,5 +235,89 @@ Deno.test("an exportName the module lacks is refused with the names the module e
     assert.match(d.message, /has no export named "default": .* \(it exports square, double\)$/);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a module served over HTTP from any host is bundled with the modules it imports, its artifact needs no network where it runs, and a module sent with another content type is told so", async () => {
+  const root = await Deno.makeTempDir({ prefix: "cloudknot-artifact-http-" });
+  await Deno.mkdir(join(root, "site", "lib"), { recursive: true });
+  // A host outside Deno's default import allow list (deno.land, jsr.io, esm.sh, …),
+  // serving TypeScript as a CDN does.
+  await Deno.writeTextFile(
+    join(root, "site", "lib", "helper.ts"),
+    "export function plusOne(x: number): number {\n  return x + 1;\n}\n",
+  );
+  await Deno.writeTextFile(
+    join(root, "site", "jobs.ts"),
+    'import { plusOne } from "./lib/helper.ts";\n' +
+      "export function squarePlusOne(x: number): number {\n  return plusOne(x * x);\n}\n",
+  );
+  const served: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    served.push(path);
+    try {
+      // Under /as-text/, as Python's http.server sends a .ts file.
+      const text = path.startsWith("/as-text/");
+      return new Response(await Deno.readFile(join(root, "site", path.replace("/as-text", ""))), {
+        headers: {
+          "content-type": text ? "text/vnd.trolltech.linguist" : "application/typescript",
+        },
+      });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    const module = `${base}/jobs.ts`;
+    const artifact = await artifactFromModule(module, "squarePlusOne", { cwd: root });
+    assert.deepEqual(served.toSorted(), ["/jobs.ts", "/lib/helper.ts"]);
+
+    // A local module importing from that host is bundled too.
+    await Deno.writeTextFile(
+      join(root, "local.ts"),
+      `import { plusOne } from "${base}/lib/helper.ts";\nexport default (x: number) => plusOne(-x);\n`,
+    );
+    const local = await artifactFromModule("./local.ts", "default", { cwd: root });
+
+    // Knot.create with that URL makes a knot whose items run.
+    const knot = await Knot.create({
+      name: "http-module",
+      module,
+      exportName: "squarePlusOne",
+      dir: join(root, "knots"),
+    });
+    assert.deepEqual(await (await knot.map([1, 2, 3])).results(), [2, 5, 10]);
+    await knot.clobber();
+
+    // A server that sends TypeScript as some other type is named, with the type to send.
+    const misserved = await artifactFromModule(`${base}/as-text/jobs.ts`, "squarePlusOne", {
+      cwd: root,
+    }).catch((e) => e);
+    assert.ok(misserved instanceof ArtifactError, String(misserved));
+    assert.match(
+      misserved.message,
+      new RegExp(
+        `so that \`deno bundle --allow-import ${RegExp.escape(base)}/as-text/jobs\.ts\` works, ` +
+          `and check the content type the server sends with ${
+            RegExp.escape(base)
+          }/as-text/jobs\.ts: Deno reads a module by it, so TypeScript must come as ` +
+          "application/typescript, JavaScript as text/javascript:\n",
+      ),
+    );
+
+    // The host is gone: the artifacts hold the code they import, and import nothing.
+    await server.shutdown();
+    for (const [made, input, output] of [[artifact, 3, 10], [local, 3, -2]] as const) {
+      assert.doesNotMatch(made.source, /^\s*(import|export)\b[^\n]*["']http:|\bimport\(/m);
+      const file = join(root, `${made.hash}.js`);
+      await Deno.writeTextFile(file, made.source);
+      const { default: run } = await import(pathToFileURL(file).href);
+      assert.equal(run(input), output);
+    }
+  } finally {
+    await server.shutdown();
+    await Deno.remove(root, { recursive: true });
   }
 });
