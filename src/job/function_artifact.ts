@@ -32,6 +32,7 @@ import {
 } from "./artifact_sources.ts";
 import { funcSourceMap } from "./func_source_map.ts";
 import type { FunctionKind } from "./function_kind.ts";
+import { directoryModuleMessage } from "./module_directory.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
 
 export type { FunctionKind } from "./function_kind.ts";
@@ -257,9 +258,16 @@ export async function artifactFromModule(
       cause,
     });
   }
-  if (url.protocol === "file:" && await namesNoFile(url)) {
-    const relative = typeof module === "string" && !module.startsWith("/") &&
-      !/^[a-z][a-z0-9+.-]*:/i.test(module);
+  const found = url.protocol === "file:" ? await fileKind(url) : "file";
+  const relative = typeof module === "string" && !module.startsWith("/") &&
+    !/^[a-z][a-z0-9+.-]*:/i.test(module);
+  if (found === "directory") {
+    throw new ArtifactError(
+      await directoryModuleMessage(name, url, relative ? cwd : undefined),
+      { module: name },
+    );
+  }
+  if (found === "none") {
     throw new ArtifactError(
       relative
         ? `Module ${name} does not exist in ${cwd}: a relative module path is resolved against ` +
@@ -532,12 +540,17 @@ function article(word: string): string {
   return /^[aeiou]/.test(word) ? "an" : "a";
 }
 
-/** Whether a file URL names no file; `false` when it cannot be read, leaving that to the bundler. */
-async function namesNoFile(url: URL): Promise<boolean> {
+/**
+ * What a file URL names: a file, a directory, or nothing (something else,
+ * such as a socket, counts as nothing); `"file"` when it cannot be read,
+ * leaving that to the bundler.
+ */
+async function fileKind(url: URL): Promise<"file" | "directory" | "none"> {
   try {
-    return !(await Deno.stat(url)).isFile;
+    const info = await Deno.stat(url);
+    return info.isFile ? "file" : info.isDirectory ? "directory" : "none";
   } catch (e) {
-    return e instanceof Deno.errors.NotFound;
+    return e instanceof Deno.errors.NotFound ? "none" : "file";
   }
 }
 

@@ -1,8 +1,7 @@
-// A module named by a path that names no file: the error says where relative
-// paths are resolved and how to name a module next to the calling file. A
-// module's artifact maps its stack frames back to the user's files, and does
-// not depend on where the project or the Deno cache is. A module by URL comes
-// from any host.
+// A module named by a path that names no file, or a directory: the error says
+// where relative paths are resolved and what to pass. A module's artifact maps
+// its stack frames back to the user's files, and does not depend on where the
+// project or the Deno cache is. A module by URL comes from any host.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -235,6 +234,62 @@ Deno.test("an exportName the module lacks is refused with the names the module e
     assert.match(d.message, /has no export named "default": .* \(it exports square, double\)$/);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a module path that names a directory says it is a directory and names the files in it to pass", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "cloudknot-artifact-" });
+  try {
+    await Deno.mkdir(join(cwd, "lib", "nested"), { recursive: true });
+    await Deno.writeTextFile(join(cwd, "lib", "jobs.ts"), "export const f = () => 1;\n");
+    await Deno.writeTextFile(join(cwd, "lib", "helper.js"), "export const g = () => 2;\n");
+    await Deno.writeTextFile(join(cwd, "lib", "notes.md"), "# not a module\n");
+    await Deno.mkdir(join(cwd, "empty"));
+    const cases: [string | URL, string][] = [
+      [
+        "./lib/",
+        `Module ./lib/ is a directory in ${cwd}, not a module: pass the path of one TypeScript or ` +
+        "JavaScript file in it, such as one of ./lib/helper.js, ./lib/jobs.ts",
+      ],
+      [
+        join(cwd, "empty"),
+        `Module ${join(cwd, "empty")} is a directory, not a module: pass the path of one ` +
+        "TypeScript or JavaScript file in it (it holds none)",
+      ],
+      [
+        pathToFileURL(join(cwd, "lib")),
+        `Module ${pathToFileURL(join(cwd, "lib")).href} is a directory, not a module: pass the ` +
+        `path of one TypeScript or JavaScript file in it, such as one of ` +
+        `${pathToFileURL(join(cwd, "lib")).href}/helper.js, ${
+          pathToFileURL(join(cwd, "lib")).href
+        }/jobs.ts`,
+      ],
+    ];
+    for (const [module, message] of cases) {
+      const e = await artifactFromModule(module, "f", { cwd }).catch((e) => e);
+      assert.ok(e instanceof ArtifactError, String(e));
+      assert.equal(e.module, String(module));
+      assert.equal(e.message, message);
+    }
+    // The file it names is one to pass.
+    assert.equal((await artifactFromModule("./lib/jobs.ts", "f", { cwd })).kind, "module");
+
+    // The command line's check says the same, relative to the working directory.
+    const here = Deno.cwd();
+    Deno.chdir(cwd);
+    try {
+      const c = await checkModulePath("lib").catch((e) => e);
+      assert.ok(c instanceof CloudknotInputError, String(c));
+      assert.equal(
+        c.message,
+        `Module lib is a directory in ${cwd}, not a module: pass the path of one TypeScript or ` +
+          "JavaScript file in it, such as one of lib/helper.js, lib/jobs.ts",
+      );
+    } finally {
+      Deno.chdir(here);
+    }
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
   }
 });
 
