@@ -344,10 +344,14 @@ export async function artifactFromModule(
     );
     const bundle = portable.code;
     if (!/\bas default\b|\bdefault\b\s*[,}]/.test(bundle.slice(bundle.lastIndexOf("export {")))) {
-      const names = await exportNames(url, deno, cwd, options.timeoutMs);
+      const names = await exportedFunctions(url, deno, cwd, options.timeoutMs);
       throw new ArtifactError(
-        `Module ${name} has no export named "${exportName}": pass one of its exported function ` +
-          `names as exportName` + (names.length > 0 ? ` (it exports ${names.join(", ")})` : ""),
+        names?.length === 0
+          ? `Module ${name} has no export named "${exportName}", and it exports no function: ` +
+            `export the function to run from it, then pass its name as exportName`
+          : `Module ${name} has no export named "${exportName}": pass one of its exported ` +
+            `function names as exportName` +
+            (names === undefined ? "" : ` (its functions: ${names.join(", ")})`),
         { module: name },
       );
     }
@@ -505,16 +509,18 @@ async function exportKind(bundle: string, deno: string): Promise<string | undefi
 }
 
 /**
- * The names a module exports, re-exports included, as `deno doc` reads them
- * without running the module; empty when it cannot tell. Only an error's
- * message uses it.
+ * The names of the functions a module exports, re-exports included, as
+ * `deno doc` reads them without running the module: function declarations
+ * and expressions, and constants typed as functions (a constant whose value
+ * it cannot see, such as a call's result, is left out); `undefined` when it
+ * cannot tell. Only an error's message uses it.
  */
-async function exportNames(
+async function exportedFunctions(
   url: URL,
   deno: string,
   cwd: string,
   timeoutMs: number | undefined,
-): Promise<string[]> {
+): Promise<string[] | undefined> {
   try {
     const out = await outputWithin(deno, {
       args: ["doc", "--json", "--allow-import", url.href],
@@ -524,16 +530,33 @@ async function exportNames(
       stdout: "piped",
       stderr: "null",
     }, denoLimit(["doc", url.href], timeoutMs));
-    if (!out.success) return [];
+    if (!out.success) return undefined;
     const doc = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-      nodes?: Record<string, { symbols?: { name: string }[] }>;
+      nodes?: Record<string, { symbols?: DocSymbol[] }>;
     };
-    const names = Object.values(doc.nodes ?? {}).flatMap((m) => m.symbols ?? []).map((s) => s.name);
+    const names = Object.values(doc.nodes ?? {}).flatMap((m) => m.symbols ?? [])
+      .filter((s) => s.declarations?.some(isFunction)).map((s) => s.name);
     const unique = [...new Set(names)];
     return unique.length > 20 ? [...unique.slice(0, 20), "…"] : unique;
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+/** What `deno doc --json` says of one exported name. */
+interface DocSymbol {
+  name: string;
+  declarations?: {
+    kind?: string;
+    def?: { tsType?: { kind?: string; value?: { constructor?: boolean } } };
+  }[];
+}
+
+/** Whether a declaration `deno doc` read is a function's. */
+function isFunction(d: NonNullable<DocSymbol["declarations"]>[number]): boolean {
+  return d.kind === "function" ||
+    (d.kind === "variable" && d.def?.tsType?.kind === "fnOrConstructor" &&
+      d.def.tsType.value?.constructor !== true);
 }
 
 function article(word: string): string {

@@ -210,12 +210,13 @@ Deno.test("a module export that is not a function is refused when the knot is ma
   }
 });
 
-Deno.test("an exportName the module lacks is refused with the names the module exports, re-exports included", async () => {
+Deno.test("an exportName the module lacks is refused with the names of the functions the module exports, re-exports included, or saying it exports none", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-artifact-" });
   try {
     await Deno.writeTextFile(
       join(dir, "helpers.ts"),
-      "export const double = (x: number) => 2 * x;\n",
+      "export const double = (x: number) => 2 * x;\nexport const x = 42;\n" +
+        "export class Model {}\nexport type Size = number;\n",
     );
     await Deno.writeTextFile(
       join(dir, "jobs.ts"),
@@ -224,14 +225,29 @@ Deno.test("an exportName the module lacks is refused with the names the module e
     const module = pathToFileURL(join(dir, "jobs.ts"));
     const e = await artifactFromModule(module, "sqare", { cwd: dir }).catch((e) => e);
     assert.ok(e instanceof ArtifactError, String(e));
+    // Only the functions are named: a number, a class or a type is no exportName to pass.
     assert.equal(
       e.message,
       `Module ${module.href} has no export named "sqare": pass one of its exported function ` +
-        `names as exportName (it exports square, double)`,
+        `names as exportName (its functions: square, double)`,
     );
     // No default export: the same list, for a module given without exportName.
     const d = await artifactFromModule(module, "default", { cwd: dir }).catch((e) => e);
-    assert.match(d.message, /has no export named "default": .* \(it exports square, double\)$/);
+    assert.match(d.message, /has no export named "default": .* \(its functions: square, double\)$/);
+
+    // A module that exports no function says so, rather than listing what it does export.
+    const helpers = pathToFileURL(join(dir, "helpers.ts"));
+    await Deno.writeTextFile(
+      join(dir, "helpers.ts"),
+      "export const x = 42;\nexport class Model {}\n",
+    );
+    const none = await artifactFromModule(helpers, "double", { cwd: dir }).catch((e) => e);
+    assert.ok(none instanceof ArtifactError, String(none));
+    assert.equal(
+      none.message,
+      `Module ${helpers.href} has no export named "double", and it exports no function: export ` +
+        "the function to run from it, then pass its name as exportName",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
