@@ -529,3 +529,74 @@ Deno.test("when no worker can start, every item ends once, for good, as an attem
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an attempt that fails once the pool gave up starting workers is not its item's end: its next attempt ends as one that never ran", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // The function's module throws as it loads once the broken file exists.
+    const broken = join(dir, "broken");
+    const path = join(dir, "function.js");
+    await Deno.writeTextFile(
+      path,
+      `try { Deno.statSync(${JSON.stringify(broken)}); } catch { globalThis.ok = true; }\n` +
+        `if (!globalThis.ok) throw new Error("the module is broken");\n` +
+        `export default (x) => x;\nexport const kind = "module";\n`,
+    );
+    const reading = Promise.withResolvers<void>();
+    const read = Promise.withResolvers<Uint8Array[]>();
+    const reported: EndedAttempt[] = [];
+    const pool = new WorkerPool({
+      functionUrl: pathToFileURL(path).href,
+      starmap: false,
+      concurrency: 2,
+      attempts: 3,
+      jobId: "r:{index}",
+      permissions: { read: [dir] },
+      source: {
+        read: () => {
+          reading.resolve();
+          return read.promise;
+        },
+      },
+      sink: {
+        started: () => {},
+        output: () => {},
+        store: () => {},
+        ended: (a) => reported.push(a),
+      },
+      unstarted: "collect the run again",
+    });
+    let done = false;
+    pool.done.then(() => done = true);
+    // Item 0's first attempt is being read for the one worker that started.
+    pool.add(0);
+    await reading.promise;
+    // A second worker starts for item 1 and cannot load the function: the pool gives up.
+    await Deno.writeTextFile(broken, "");
+    pool.add(1);
+    pool.close();
+    while (!reported.some((a) => a.index === 1) && !done) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Then item 0's first attempt fails: it had attempts left, so it is not final;
+    // its second ends for good as an attempt that never ran.
+    read.reject(new Error("read failed"));
+    await pool.done;
+    const key = (a: EndedAttempt) => `${a.index}.${a.attempt} ${a.kind} final=${a.final}`;
+    assert.deepEqual(reported.map(key), [
+      "1.1 infrastructure final=true",
+      "0.1 infrastructure final=false",
+      "0.2 infrastructure final=true",
+    ]);
+    for (const a of reported.filter((a) => a.final)) {
+      const record = a.record ?? decodeRecord(a.bytes);
+      assert.ok(neverRan(record), JSON.stringify(record));
+      assert.match(
+        record.status === "error" ? record.error.message : "",
+        /^Cannot load the function: .*the module is broken.*\. The item never ran: collect the run again$/,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
