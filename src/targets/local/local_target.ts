@@ -356,13 +356,25 @@ export class LocalTarget implements Target {
     const o = this.#o;
     const lost = new Map<number, RunStoreError>();
     const key = (index: number, attempt: number) => index * 16 + attempt;
+    // An attempt whose record or output could not be written leaves no record:
+    // a collect() that finishes the run runs its item again.
+    const rerun = (e: unknown): RunStoreError =>
+      e instanceof RunStoreError
+        ? new RunStoreError(
+          e.dir,
+          e.what,
+          e.cause,
+          `collect the run again (knot.collect("${manifest.runId}") of knot ${o.knot}) once ` +
+            `its process is done, to run the items that could not be written`,
+        )
+        : e as RunStoreError;
     const sink: PoolSink = {
       started: (index, attempt) => control.started(index, attempt),
       output: (index, attempt, stream, bytes) => {
         try {
           files.appendOutput(index, attempt, stream, bytes);
         } catch (e) {
-          lost.set(key(index, attempt), e as RunStoreError);
+          lost.set(key(index, attempt), rerun(e));
         }
       },
       store: (ended) => {
@@ -385,7 +397,8 @@ export class LocalTarget implements Target {
             record: ended[i]!.bytes,
           })));
         } catch (e) {
-          for (const i of kept) failed.set(i, e as RunStoreError);
+          const error = rerun(e);
+          for (const i of kept) failed.set(i, error);
         }
         return failed;
       },
