@@ -6,10 +6,13 @@ import { decodeRecord } from "../../src/job/record.ts";
 import { type EndedAttempt, neverRan, type PoolSink, WorkerPool } from "../../src/job/pool.ts";
 import { processesWith } from "../support/processes.ts";
 
-/** Writes a function artifact and returns its URL. */
-async function artifact(dir: string, source: string): Promise<string> {
+/** Writes a function artifact, after the module's own `top` code, and returns its URL. */
+async function artifact(dir: string, source: string, top = ""): Promise<string> {
   const path = join(dir, "function.js");
-  await Deno.writeTextFile(path, `export default ${source};\nexport const kind = "module";\n`);
+  await Deno.writeTextFile(
+    path,
+    `${top}export default ${source};\nexport const kind = "module";\n`,
+  );
   return pathToFileURL(path).href;
 }
 
@@ -287,15 +290,14 @@ Deno.test("a pool's deno flags reach its workers: with --cached-only a package n
   try {
     // A package that is in no cache: with --cached-only, Deno refuses it without asking the
     // registry; without the flag it would ask the registry and fail differently.
-    const path = join(dir, "function.js");
-    await Deno.writeTextFile(
-      path,
-      `import "npm:cloudknot-no-such-package@0.0.1";\nexport default (x) => x;\n` +
-        `export const kind = "module";\n`,
+    const functionUrl = await artifact(
+      dir,
+      "(x) => x",
+      `import "npm:cloudknot-no-such-package@0.0.1";\n`,
     );
     const stored: EndedAttempt[] = [];
     const pool = new WorkerPool({
-      functionUrl: pathToFileURL(path).href,
+      functionUrl,
       starmap: false,
       concurrency: 1,
       attempts: 1,
@@ -535,18 +537,17 @@ Deno.test("an attempt that fails once the pool gave up starting workers is not i
   try {
     // The function's module throws as it loads once the broken file exists.
     const broken = join(dir, "broken");
-    const path = join(dir, "function.js");
-    await Deno.writeTextFile(
-      path,
+    const functionUrl = await artifact(
+      dir,
+      "(x) => x",
       `try { Deno.statSync(${JSON.stringify(broken)}); } catch { globalThis.ok = true; }\n` +
-        `if (!globalThis.ok) throw new Error("the module is broken");\n` +
-        `export default (x) => x;\nexport const kind = "module";\n`,
+        `if (!globalThis.ok) throw new Error("the module is broken");\n`,
     );
     const reading = Promise.withResolvers<void>();
     const read = Promise.withResolvers<Uint8Array[]>();
     const reported: EndedAttempt[] = [];
     const pool = new WorkerPool({
-      functionUrl: pathToFileURL(path).href,
+      functionUrl,
       starmap: false,
       concurrency: 2,
       attempts: 3,
