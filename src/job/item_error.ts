@@ -157,8 +157,9 @@ export class MapError<T = unknown> extends JobFailedError {
    *
    * @param errors Each failed item's error.
    * @param results The partial results, in input order.
+   * @param retry How to map the failed items again, when they can be (`run.retry()`).
    */
-  constructor(errors: ItemError[], results: (T | undefined)[]) {
+  constructor(errors: ItemError[], results: (T | undefined)[], retry?: string) {
     const shown = errors.slice(0, 5).map((e) => `  ${e.message}`).join("\n");
     const more = errors.length > 5 ? `\n  … and ${errors.length - 5} more` : "";
     // Cancelled items never failed: a cancelled run says how many of each.
@@ -171,7 +172,9 @@ export class MapError<T = unknown> extends JobFailedError {
         (cancelled > 0 ? ` and ${cancelled} ${verb} cancelled` : "");
     super(
       `${what}; the error's \`errors\` has each ` +
-        `failure and \`results\` has the partial results:\n${shown}${more}`,
+        `failure and \`results\` has the partial results` +
+        (retry !== undefined ? `; map them again with ${retry}` : "") +
+        `:\n${shown}${more}`,
     );
     this.errors = errors;
     this.results = results;

@@ -19,6 +19,7 @@ import {
   mergeUsage,
   ranOutOfMemory,
   type Resubmit,
+  retryAdvice,
   retryGroups,
   type RetryOf,
   type RetryOptions,
@@ -394,7 +395,11 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     const values = Array.from({ length: this.#total }, (_, i) => this.#values[i] as T);
     if (this.#errors.size === 0) return values;
     const errors = [...this.#errors.keys()].sort((a, b) => a - b).map((i) => this.#errors.get(i)!);
-    throw new MapError<T>(errors, values);
+    throw new MapError<T>(
+      errors,
+      values,
+      this.#resubmit !== undefined ? retryAdvice(this.knot, this.runId) : undefined,
+    );
   }
 
   /**
