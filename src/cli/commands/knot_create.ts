@@ -151,6 +151,9 @@ async function createAws(
   const before = await readAwsKnot(settings.state, spec.name);
   const existed = before !== undefined;
   const quiet = ctx.flag("quiet") || ctx.flag("dry-run");
+  if (existed && ctx.string("base-image") === undefined) {
+    delete awsOptions.baseImage; // from $CLOUDKNOT_BASE_IMAGE: it shapes a new knot only
+  }
   const options: KnotOptions = {
     ...spec,
     ...awsOptions,
