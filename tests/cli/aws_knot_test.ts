@@ -196,13 +196,27 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     // Clobber: --keep-data, and --pars once no other knot uses it.
     const noYes = await cli(home, ["knot", "clobber", "sq"]);
     assert.equal(noYes.code, 2);
-    // --repo on the shared default repository takes only the knot's tags, and says so.
-    const gone = await cli(home, ["knot", "clobber", "sq", "--yes", "--image", "--repo"]);
+    // --repo on the shared default repository takes only the knot's tags, and says so; --pars
+    // keeps the Pars knot odd still uses, says so, and the clobber succeeds.
+    const gone = await cli(home, [
+      "knot",
+      "clobber",
+      "sq",
+      "--yes",
+      "--image",
+      "--repo",
+      "--pars",
+    ]);
     assert.equal(gone.code, 0, gone.stderr);
     assert.match(
       gone.stdout,
       /^Clobbered AWS knot sq \(.*2 runs and their job data, its image tags in repository cloudknot, image sq\)$/m,
     );
+    assert.match(
+      gone.stderr,
+      /^cloudknot: Pars (\S+) was kept: knot odd still uses it; clobber that knot first, then cloudknot pars clobber \1$/m,
+    );
+    assert.equal(home.emu.iam.roles.has("emulator-default-job-role"), true);
     const last = await cli(home, [
       "knot",
       "clobber",

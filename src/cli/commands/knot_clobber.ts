@@ -6,7 +6,8 @@
  * @module
  */
 import { Knot } from "../../knot.ts";
-import { knotBeingClobbered, repositoryUser } from "../../targets/aws/catalog.ts";
+import { knotBeingClobbered, parsUsers, repositoryUser } from "../../targets/aws/catalog.ts";
+import { inCliWords } from "../common/cli_words.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings } from "../common/aws.ts";
@@ -115,7 +116,10 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
     ...(unfinished > 0 && !ctx.flag("keep-data")
       ? [`the data of ${unfinished} unfinished run${unfinished === 1 ? "" : "s"}`]
       : []),
-    ...(ctx.flag("pars") ? [`Pars ${record.pars}`] : []),
+    // A Pars another knot uses is kept (the clobber says so), as a shared repository.
+    ...(ctx.flag("pars") && (await parsUsers(settings.state, name, record.pars)).length === 0
+      ? [`Pars ${record.pars}`]
+      : []),
     ...(ctx.flag("repo") ? [repo] : []),
     ...(ctx.flag("image") ? [`image ${record.dockerImage}`] : []),
   ];
@@ -130,6 +134,7 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
       session: await sessionFromSettings(settings),
       state: settings.state,
       docker: cliDocker(ctx),
+      warn: (message) => ctx.warn(inCliWords(new Error(message))),
     }));
   if (knot === undefined) return 0;
   await ctx.log(ctx.err("dim", `Deleting knot ${name}'s resources (this takes a minute)…`));

@@ -68,6 +68,7 @@ import {
   knotBeingClobbered,
   knotClobberedWhy,
   markAwsKnotClobbering,
+  parsUsers,
   readAwsKnot,
   readAwsKnots,
   removeAwsKnot,
@@ -1315,7 +1316,17 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     }
     if (options.image) await r.image.clobber();
     await removeAwsKnot(state, name, this.#options);
-    if (options.pars && r.pars !== undefined) await r.pars.clobber({ ...wait, warn });
+    // Another knot's jobs run with a Pars they share: keep it for them, as a shared repository.
+    const users = options.pars ? await parsUsers(state, name, this.#record.pars) : [];
+    const parsKept = users.length > 0;
+    if (parsKept) {
+      warn(
+        `cloudknot: Pars ${this.#record.pars} was kept: knot ${users.join(", ")} still ` +
+          `use${users.length === 1 ? "s" : ""} it; clobber ` +
+          `${users.length === 1 ? "that knot" : "those knots"} first, then ` +
+          `Pars.clobber({ name: "${this.#record.pars}" })`,
+      );
+    } else if (options.pars && r.pars !== undefined) await r.pars.clobber({ ...wait, warn });
     else if (options.pars && this.parsGone?.record !== undefined) {
       // Partly gone (a Pars clobber killed part-way, or roles deleted by hand): finished from its record.
       await Pars.clobber({ session, state, name: this.#record.pars, ...wait, warn });
@@ -1324,7 +1335,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     }
     if (options.bucket) {
       const also = [
-        ...(options.pars && (r.pars ?? this.parsGone?.record) !== undefined
+        ...(options.pars && !parsKept && (r.pars ?? this.parsGone?.record) !== undefined
           ? [`Pars ${this.#record.pars}`]
           : []),
         ...(repoClobbered !== undefined ? [repoClobbered] : []),

@@ -410,6 +410,27 @@ export async function repositoryUser(
 }
 
 /**
+ * The other knots of the config file whose jobs run with this Pars: a
+ * knot's clobber with its Pars keeps a Pars such a knot uses.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { parsUsers } from "./catalog.ts";
+ *
+ * console.log(await parsUsers(state, "squares", "lab")); // ["cubes"]
+ * ```
+ *
+ * @param state The config file.
+ * @param knot The knot being clobbered.
+ * @param pars The Pars' name.
+ * @returns The other knots' names, in the config file's order.
+ */
+export async function parsUsers(state: StateFile, knot: string, pars: string): Promise<string[]> {
+  return (await readAwsKnots(state)).filter((k) => k.name !== knot && k.pars === pars)
+    .map((k) => k.name);
+}
+
+/**
  * Every AWS knot of the config file.
  *
  * @example Usage
