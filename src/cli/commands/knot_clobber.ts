@@ -6,7 +6,13 @@
  * @module
  */
 import { Knot } from "../../knot.ts";
-import { knotBeingClobbered, parsUsers, repositoryUser } from "../../targets/aws/catalog.ts";
+import {
+  knotBeingClobbered,
+  lackingResources,
+  parsUsers,
+  removeAwsKnot,
+  repositoryUser,
+} from "../../targets/aws/catalog.ts";
 import { inCliWords } from "../common/cli_words.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
@@ -94,6 +100,10 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   const { record } = reader;
   // Refused before the question too (the knot's clobber refuses for sure, whatever this saw).
   if (record.clobberRunning) throw knotBeingClobbered(settings.state, name);
+  // A record that lacks a resource's name (edited by hand) cannot open the knot: it is forgotten,
+  // and gc, which then finds what it made, deletes that.
+  const lacking = lackingResources(record);
+  if (lacking.length > 0) return await forgetIncomplete(ctx, name, lacking);
   // What is deleted is what its job data holds (as `knot show` lists it), not what its record
   // remembers: a map killed before it recorded its run has a run all the same.
   // (A record of another profile, or without a bucket, is refused when the knot is opened.)
@@ -145,5 +155,27 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
     keepData: ctx.flag("keep-data"),
   });
   await ctx.print(`Clobbered ${what}`);
+  return 0;
+}
+
+/** Removes the record of a knot that names no `lacking` keys, and says how to delete the rest. */
+async function forgetIncomplete(
+  ctx: CommandContext,
+  name: string,
+  lacking: string[],
+): Promise<number> {
+  const settings = cliSettings(ctx);
+  const keys = lacking.map((key) => `"${key}"`).join(", ");
+  const what = `the record of AWS knot ${name}, which has no ${keys} (the config file was ` +
+    `edited), so nothing of the knot can be found from it: \`cloudknot gc\` finds its ` +
+    `resources and job data once the record is gone`;
+  if (!await confirmDeletion(ctx, what)) return 1;
+  await settings.state.assertWritable();
+  await removeAwsKnot(settings.state, name);
+  await ctx.log(
+    `Knot ${name}'s record had no ${keys}: its AWS resources and job data were left. ` +
+      "Run `cloudknot gc` to list them and `cloudknot gc --yes` to delete them",
+  );
+  await ctx.print(`Forgot AWS knot ${name}`);
   return 0;
 }

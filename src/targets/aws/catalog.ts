@@ -353,14 +353,36 @@ export function requireResources(
   record: AwsKnotRecord,
   fields: AwsKnotResourceField[] = Object.keys(RESOURCE_KEYS) as AwsKnotResourceField[],
 ): void {
-  const missing = fields.find((field) => record[field] === "");
+  const [missing] = lackingResources(record, fields);
   if (missing !== undefined) {
     throw new CloudknotError(
-      `The config file's [knot ${record.name}] has no "${
-        RESOURCE_KEYS[missing]
-      }": clobber the knot and create it again`,
+      `The config file's [knot ${record.name}] has no "${missing}": clobber the knot and ` +
+        `create it again`,
     );
   }
+}
+
+/**
+ * The keys naming a resource that a record lacks (a config file edited by
+ * hand): such a knot cannot be opened, so its clobber forgets its record and
+ * leaves its resources to `gc`, which finds them once no record names the knot.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { lackingResources } from "./catalog.ts";
+ *
+ * console.log(lackingResources(record)); // ["job-queue"]
+ * ```
+ *
+ * @param record The record.
+ * @param fields The fields to check (default: every one that names a resource).
+ * @returns The config keys it lacks, in the order the writer writes them.
+ */
+export function lackingResources(
+  record: AwsKnotRecord,
+  fields: AwsKnotResourceField[] = Object.keys(RESOURCE_KEYS) as AwsKnotResourceField[],
+): string[] {
+  return fields.filter((field) => record[field] === "").map((field) => RESOURCE_KEYS[field]);
 }
 
 /**
