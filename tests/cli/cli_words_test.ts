@@ -93,3 +93,20 @@ Deno.test("the option an input error is about becomes its flag where it is named
     assert.equal(inCliWords(new CloudknotInputError(library, { field }), command), cli);
   }
 });
+
+Deno.test("the options an adopted knot ignored are named as the command's flags and arguments", async () => {
+  const { knotCreate } = await import("../../src/cli/commands/knot_create.ts");
+  assert.equal(
+    inCliWords(
+      new Error(
+        "cloudknot: knot sq exists, so it was adopted as it is and these options were ignored: " +
+          "module, exportName, pars, parsPolicies, baseImage, compute, vcpus, memory, tags; " +
+          "clobber the knot or choose another name to change them",
+      ),
+      knotCreate,
+    ),
+    "cloudknot: knot sq exists, so it was adopted as it is and these options were ignored: " +
+      "the module argument, the export argument, --pars, --policy, --base-image, --compute, " +
+      "--vcpus, --memory, --tag; clobber the knot or choose another name to change them",
+  );
+});

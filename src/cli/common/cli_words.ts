@@ -90,6 +90,12 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   tags: "tag",
 };
 
+/** Options that are a command's arguments, not flags. */
+const ARGUMENT_OF: Readonly<Record<string, string>> = {
+  module: "the module argument",
+  exportName: "the export argument",
+};
+
 /**
  * What before a word makes it a plain noun, not an option's name: a count
  * (`1 attempt:`, `3 retries has`) or a determiner (`the memory:`, `each attempt:`).
@@ -124,6 +130,17 @@ export function inCliWords(error: Error, command?: Command): string {
   for (const flag of Object.keys(command.options)) {
     flags.set(flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase()), flag);
   }
+  // The options an adopted knot ignored are listed by name: each is the command's flag, or
+  // (the function's) argument.
+  message = message.replace(
+    /(these options were ignored: )([\w, ]+)(?=;)/g,
+    (_m, lead: string, list: string) =>
+      lead + list.split(", ").map((option) => {
+        const flag = flags.get(option);
+        if (flag !== undefined && flag in command.options) return `--${flag}`;
+        return ARGUMENT_OF[option] ?? option;
+      }).join(", "),
+  );
   const field = error instanceof CloudknotInputError ? error.field : undefined;
   for (const [option, flag] of flags) {
     if (!(flag in command.options)) continue;
