@@ -43,6 +43,13 @@ Deno.test("the library's options and bare knot commands in a message become the 
       "cloudknot knot create, map or retry, or make the item smaller",
     ],
     [
+      "Refusing to delete cloudknot: it is the default ECR repository, which every knot shares. " +
+      "Remove only your image's tag with repo.removeImage(tag), or change the default",
+      "Refusing to delete cloudknot: it is the default ECR repository, which every knot shares. " +
+      "Remove only a knot's image tags with cloudknot knot clobber <knot> --repo, or change the " +
+      "default",
+    ],
+    [
       "clobber them first, or pass { force: true } to delete it anyway",
       "clobber them first, or pass --force to delete it anyway",
     ],

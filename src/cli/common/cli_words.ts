@@ -53,6 +53,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     / with the memory option of Knot\.create, map or retry/g,
     () => " with --memory on cloudknot knot create, map or retry",
   ],
+  [
+    /Remove only your image's tag with repo\.removeImage\(tag\)/g,
+    () => "Remove only a knot's image tags with cloudknot knot clobber <knot> --repo",
+  ],
   [/ \(or the path option\)/g, () => ""],
   [/ as exportName\b/g, () => " as the export argument"],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
