@@ -576,6 +576,10 @@ Deno.test("knot clobber of a knot whose record lacks a resource's name forgets t
       bucket: "cloudknot-123456789012-us-east-1",
       prefix: "cloudknot/hand",
     });
+    await state(home).setMany("batch-jobs from-env us-east-1", {
+      "0f0e2c1a-0000-4000-8000-000000000001": "hand-20260101T000000Z-abc123-0",
+      "0f0e2c1a-0000-4000-8000-000000000002": "other-20260101T000000Z-abc123-0",
+    });
     const asked = await cli(home, ["knot", "clobber", "hand"]);
     assert.equal(asked.code, 2, asked.stderr);
     assert.match(
@@ -591,6 +595,11 @@ Deno.test("knot clobber of a knot whose record lacks a resource's name forgets t
       /^Knot hand's record had no "job-queue": its AWS resources and job data were left\. Run `cloudknot gc` to list them and `cloudknot gc --yes` to delete them$/m,
     );
     assert.equal(await state(home).get("knot hand", "target"), undefined);
+    // Its jobs are forgotten with it; another knot's are kept.
+    assert.deepEqual(
+      [...(await state(home).section("batch-jobs from-env us-east-1"))!.keys()],
+      ["0f0e2c1a-0000-4000-8000-000000000002"],
+    );
     assert.deepEqual(home.emu.mutatingRequests(), []);
   });
 });

@@ -7,6 +7,7 @@
  */
 import { Knot } from "../../knot.ts";
 import {
+  type AwsKnotRecord,
   knotBeingClobbered,
   lackingResources,
   parsUsers,
@@ -103,7 +104,7 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   // A record that lacks a resource's name (edited by hand) cannot open the knot: it is forgotten,
   // and gc, which then finds what it made, deletes that.
   const lacking = lackingResources(record);
-  if (lacking.length > 0) return await forgetIncomplete(ctx, name, lacking);
+  if (lacking.length > 0) return await forgetIncomplete(ctx, record, lacking);
   // What is deleted is what its job data holds (as `knot show` lists it), not what its record
   // remembers: a map killed before it recorded its run has a run all the same.
   // (A record of another profile, or without a bucket, is refused when the knot is opened.)
@@ -161,9 +162,10 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
 /** Removes the record of a knot that names no `lacking` keys, and says how to delete the rest. */
 async function forgetIncomplete(
   ctx: CommandContext,
-  name: string,
+  record: AwsKnotRecord,
   lacking: string[],
 ): Promise<number> {
+  const { name, profile, region } = record;
   const settings = cliSettings(ctx);
   const keys = lacking.map((key) => `"${key}"`).join(", ");
   const what = `the record of AWS knot ${name}, which has no ${keys} (the config file was ` +
@@ -171,7 +173,7 @@ async function forgetIncomplete(
     `resources and job data once the record is gone`;
   if (!await confirmDeletion(ctx, what)) return 1;
   await settings.state.assertWritable();
-  await removeAwsKnot(settings.state, name);
+  await removeAwsKnot(settings.state, name, { knot: name, profile, region });
   await ctx.log(
     `Knot ${name}'s record had no ${keys}: its AWS resources and job data were left. ` +
       "Run `cloudknot gc` to list them and `cloudknot gc --yes` to delete them",
