@@ -25,6 +25,7 @@ import { cliDocker } from "../common/docker.ts";
 import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
 import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
 import { KNOT_TARGET_OPTION } from "../common/options.ts";
+import { untilInterrupted } from "../common/interrupted.ts";
 
 /** `knot clobber <knot>`. */
 export const knotClobber = defineCommand({
@@ -149,14 +150,20 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
     }));
   if (knot === undefined) return 0;
   await ctx.log(ctx.err("dim", `Deleting knot ${name}'s resources (this takes a minute)…`));
-  await knot.clobber({
-    pars: ctx.flag("pars"),
-    repo: ctx.flag("repo"),
-    image: ctx.flag("image"),
-    keepData: ctx.flag("keep-data"),
-  });
-  await ctx.print(`Clobbered ${what}`);
-  return 0;
+  return await untilInterrupted(
+    ctx,
+    async () => {
+      await knot.clobber({
+        pars: ctx.flag("pars"),
+        repo: ctx.flag("repo"),
+        image: ctx.flag("image"),
+        keepData: ctx.flag("keep-data"),
+      });
+      await ctx.print(`Clobbered ${what}`);
+      return 0;
+    },
+    `the clobber of knot ${name} stopped part-way: run cloudknot knot clobber ${name} again to finish it`,
+  );
 }
 
 /** Removes the record of a knot that names no `lacking` keys, and says how to delete the rest. */
