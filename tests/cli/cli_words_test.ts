@@ -117,3 +117,16 @@ Deno.test("the options an adopted knot ignored are named as the command's flags 
       "--vcpus, --memory, --tag; clobber the knot or choose another name to change them",
   );
 });
+
+Deno.test("pars create names the tenancy option by its flag", async () => {
+  const { parsCreate } = await import("../../src/cli/commands/pars_create.ts");
+  assert.equal(
+    inCliWords(
+      new CloudknotInputError('Invalid instanceTenancy "weird": use "default" or "dedicated"', {
+        field: "instanceTenancy",
+      }),
+      parsCreate,
+    ),
+    'Invalid --tenancy "weird": use "default" or "dedicated"',
+  );
+});

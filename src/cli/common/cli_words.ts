@@ -90,6 +90,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
 const FLAG_OF: Readonly<Record<string, string>> = {
   repoName: "repo",
   parsPolicies: "policy",
+  instanceTenancy: "tenancy",
   policies: "policy",
   tags: "tag",
 };
