@@ -52,7 +52,7 @@ import {
   writeManifest,
 } from "../../job/payload.ts";
 import { failureRecord } from "../../job/record.ts";
-import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
+import { MapRun, type RunControl, type RunInfo, type Unconfirmed } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { configOwner } from "../../resources/owner.ts";
 import { isAwsCode } from "../../resources/_ledger.ts";
@@ -212,8 +212,11 @@ export interface AwsTargetOptions {
    * without an end cancelled. A stopped job's container gets SIGTERM, on
    * which the job writes the records it holds and exits; ECS sends SIGKILL
    * 30 s later to one still running, and nothing is written after that. An
-   * item whose record lands after the wait is cancelled on the handle while
-   * a later `collect()` reads its record. A finite number, 0 or more.
+   * item whose job is still stopping when the wait is over is cancelled on
+   * the handle while a later `collect()` reads the record it may still write:
+   * the handle warns (`warn`) naming those items and their jobs, and each
+   * one's error says so and to collect the run again once the job stopped.
+   * A finite number, 0 or more.
    * @default {60000}
    */
   cancelStopWaitMs?: number;
@@ -922,21 +925,24 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     let polling: Promise<void> = Promise.resolve();
     const { run, control } = MapRun.create<T>(info, {
       startedAt,
-      onCancel: async (reason) => {
+      onCancel: async (reason): Promise<Unconfirmed | undefined> => {
         stop.abort();
         await polling;
+        let stopping: string[] = [];
         try {
           const stopped = await this.#stopJobs(jobs, reason);
           // A stopped job writes the records it holds as it stops (SIGTERM), after TerminateJob
           // answered: its items keep those ends, as every later reader of the run reads them.
-          await waitForJobsToEnd(o.session.batch, stopped, {
+          stopping = stopped;
+          stopping = await waitForJobsToEnd(o.session.batch, stopped, {
             pollMs: Math.min(o.pollIntervalMs ?? CANCEL_LOOK_MS, CANCEL_LOOK_MS),
             timeoutMs: o.cancelStopWaitMs ?? CANCEL_STOP_WAIT_MS,
-          }).catch(() => {});
+          }).catch(() => stopping);
         } finally {
           // The handle's poller (made below, before anything can cancel the run) reads it a last time.
           await poller.last();
         }
+        return this.#unconfirmed(info.runId, jobs, stopping, reason, (i) => control.isSettled(i));
       },
       logs: (index, attempt) => this.#logs(jobs, index, attempt),
       usage: async () => {
@@ -1115,6 +1121,53 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     );
     if (errors.length > 0) throw errors[0];
     return all.filter((job) => !isTerminalStatus(job.status)).map((job) => job.jobId);
+  }
+
+  /**
+   * After a cancel, the items a job still stopping when the wait for it
+   * (`cancelStopWaitMs`) was over left unsettled: the handle calls them
+   * cancelled without knowing how they end (the job may still record a
+   * success as it stops), so it warns once, naming them, and each one's
+   * error says so and how to read its end.
+   */
+  #unconfirmed(
+    runId: string,
+    jobs: RunJob[],
+    stopping: string[],
+    reason: string,
+    settled: (index: number) => boolean,
+  ): Unconfirmed | undefined {
+    const o = this.#o;
+    const still = new Set(stopping);
+    const jobOf = new Map<number, string>();
+    for (const job of jobs) {
+      if (!still.has(job.jobId)) continue;
+      for (let i = job.offset; i < job.offset + job.size; i++) {
+        if (!settled(i)) jobOf.set(i, childId(job, i));
+      }
+    }
+    if (jobOf.size === 0) return undefined;
+    const ms = o.cancelStopWaitMs ?? CANCEL_STOP_WAIT_MS;
+    const waited = ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+    const readAgain = `collect the run again (knot.collect("${runId}") of knot ${o.knot})`;
+    const items = [...jobOf.keys()];
+    (o.warn ?? console.warn)(
+      `${itemsInWords(items)} of run ${runId} of knot ${o.knot} ${
+        items.length === 1 ? "is" : "are"
+      } called cancelled without knowing how ${items.length === 1 ? "it" : "they"} ended: ` +
+        `${still.size === 1 ? "its AWS Batch job" : "their AWS Batch jobs"} (${
+          [...still].join(", ")
+        }) had not stopped ${waited} after being told to (cancelStopWaitMs of the AWS target), ` +
+        `and may still record a result as ${still.size === 1 ? "it stops" : "they stop"}; ` +
+        `to read how they ended once stopped, ${readAgain}`,
+    );
+    return (index) => {
+      const job = jobOf.get(index);
+      return job === undefined ? undefined : `${reason}; its AWS Batch job ${job} had not ` +
+        `stopped ${waited} after being told to (cancelStopWaitMs of the AWS target), so ` +
+        `whether the item ended before it stopped is not known: once the job has stopped, ` +
+        `${readAgain} to read how it ended`;
+    };
   }
 
   /**
