@@ -66,7 +66,7 @@ import {
 } from "../target.ts";
 import { BatchJob } from "./batch/batch_job.ts";
 import { openItems, uploadInputs } from "./run_inputs.ts";
-import { MAX_ARRAY_SIZE, SubmitError, submitJobOnce } from "./submit.ts";
+import { MAX_ARRAY_SIZE, outcomeUnknown, SubmitError, submitJobOnce } from "./submit.ts";
 import { resubmitRequest, retryAdvice, withEarlierResults } from "../resubmit.ts";
 import { awsRunUsage } from "./batch/run_usage.ts";
 import { checkGroups, planGroups, resourceOverrides } from "./groups.ts";
@@ -526,7 +526,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       await store.delete([RUN_KEYS.inputs, RUN_KEYS.index, RUN_KEYS.manifest]).catch(() => {});
       throw e;
     }
-    const jobs = await this.#submit(runId, store.url, plan, request, slicing, uploaded.bytes);
+    const jobs = await this.#submit(runId, store, plan, request, slicing, uploaded.bytes);
     manifest.jobs = jobs;
     try {
       await recordAwsRun(o.state, o, runId, jobs);
@@ -823,7 +823,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
 
   async #submit(
     runId: string,
-    runUrl: string,
+    store: S3Store,
     plan: ReturnType<typeof planGroups>,
     request: MapRequest,
     slicing: Slicing,
@@ -860,7 +860,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         jobDefinition: o.jobDefinition,
         containerOverrides: {
           command: jobCommand({
-            run: runUrl,
+            run: store.url,
             starmap: request.starmap,
             ...(job.array ? { offset: job.offset } : { index: job.offset }),
             ...(slice > 1 ? { slice, end: job.offset + job.size, concurrency } : {}),
@@ -886,12 +886,25 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     }, { stopOnError: true });
     if (failure !== undefined) {
       const submitted = jobs.filter((j) => j !== undefined);
+      const again = request.retryOf === undefined
+        ? "map again"
+        : `retry again with ${retryAdvice(o.knot, request.retryOf.runId)}`;
+      const why = `Submitting run ${runId} of knot ${o.knot} failed`;
+      const cause = (failure as Error)?.message ?? failure;
+      if (submitted.length === 0 && !outcomeUnknown(failure)) {
+        // No job exists: the run's data must not outlive it, or knot.runs() would list a run
+        // whose every item a later collect() waits for, then calls missing.
+        await store.delete([RUN_KEYS.inputs, RUN_KEYS.index, RUN_KEYS.manifest]).catch(() => {});
+        throw new SubmitError(
+          `${why} at its first job (${cause}); nothing was submitted and the run's data was ` +
+            `removed: fix the cause and ${again}`,
+          { cause: failure },
+        );
+      }
       await this.#stopJobs(submitted, "The rest of the run could not be submitted").catch(() => {});
       throw new SubmitError(
-        `Submitting run ${runId} of knot ${o.knot} failed after ${submitted.length} of ${plan.length} jobs ` +
-          `(${
-            (failure as Error)?.message ?? failure
-          }); the submitted jobs were stopped: fix the cause and map again`,
+        `${why} after ${submitted.length} of ${plan.length} jobs (${cause}); the submitted jobs ` +
+          `were stopped: fix the cause and ${again}`,
         { cause: failure },
       );
     }
