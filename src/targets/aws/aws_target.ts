@@ -848,9 +848,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       const overrides = resourceOverrides(job.resources);
       // A child runs its slice in rounds of `concurrency` items: Batch's
       // timeout (the knot's, per item) is stretched to cover them all.
-      const perItem = job.resources?.timeout !== undefined
-        ? { attemptDurationSeconds: job.resources.timeout }
-        : slicing.timeout;
+      const perItem = overrides.timeout.timeout ?? slicing.timeout;
       const timeout = slice > 1 && perItem !== undefined
         ? { timeout: sliceTimeout(perItem, slice, concurrency) }
         : overrides.timeout;
@@ -865,7 +863,10 @@ export class AwsTarget implements Omit<Target, "clobber"> {
             ...(job.array ? { offset: job.offset } : { index: job.offset }),
             ...(slice > 1 ? { slice, end: job.offset + job.size, concurrency } : {}),
           }),
-          environment,
+          environment: Object.keys(overrides.environment).length === 0 ? environment : [
+            ...environment.filter((v) => !(v.name in overrides.environment)),
+            ...Object.entries(overrides.environment).map(([name, value]) => ({ name, value })),
+          ],
           ...overrides.containerOverrides,
         },
         ...timeout,
