@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, MapError } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
-import { startTestBed } from "./helpers.ts";
+import { registerDefinition, startTestBed } from "./helpers.ts";
 import { checkGroups } from "../../../src/targets/aws/groups.ts";
 
 const T0 = Date.UTC(2026, 5, 1, 12);
@@ -258,20 +258,11 @@ Deno.test("AWS target: retry({ timeout }) gives the retried items that timeout: 
   try {
     // A knot's job definition: the job stops an item at the knot's timeout (CLOUDKNOT_TIMEOUT),
     // Batch a minute later.
-    const def = await bed.session.batch.registerJobDefinition({
-      jobDefinitionName: "timed",
-      type: "container",
-      containerProperties: {
-        image: "cloudknot/job:test",
-        command: [],
-        jobRoleArn: bed.resources.jobRoleArn,
-        resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
-        environment: [{ name: "CLOUDKNOT_TIMEOUT", value: "1" }],
-      },
-      retryStrategy: { attempts: 1 },
-      timeout: { attemptDurationSeconds: 61 },
+    const def = await registerDefinition(bed, "timed", {
+      environment: { CLOUDKNOT_TIMEOUT: "1" },
+      timeoutSeconds: 61,
     });
-    const target = bed.target({ jobDefinition: def.jobDefinitionArn, attempts: 1 });
+    const target = bed.target({ jobDefinition: def, attempts: 1 });
     const run = await target.map<string>({ items: encodeItems([5000]), starmap: false, env: {} });
     const [first] = await run.settled();
     assert.ok(first!.status === "rejected");

@@ -9,7 +9,7 @@ import { jobCommand } from "../../../src/targets/aws/batch/command.ts";
 import { readRecord } from "../../support/records.ts";
 import { throwFrame } from "../../fixtures/typed_func_frames.ts";
 import type { Emulator } from "../../emulator/mod.ts";
-import { job, jobsNamed, startTestBed } from "./helpers.ts";
+import { job, jobsNamed, registerDefinition, startTestBed } from "./helpers.ts";
 
 /** The GETs of a run's inputs object in the emulator's log: with a range, and whole. */
 function inputReads(emu: Emulator, prefix: string): { ranged: number; whole: number } {
@@ -257,21 +257,10 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
     );
 
     await t.step("an attempt that runs past the job's timeout", async () => {
-      const def = await bed.session.batch.registerJobDefinition({
-        jobDefinitionName: "ck-def-timeout",
-        type: "container",
-        containerProperties: {
-          image: "cloudknot/job:test",
-          command: [],
-          jobRoleArn: bed.resources.jobRoleArn,
-          resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
-        },
-        retryStrategy: { attempts: 1 },
-        // Time for a container to start its entry and the worker process that runs the item,
-        // on a loaded machine too: the sleeping item runs past it, the other does not.
-        timeout: { attemptDurationSeconds: 5 },
-      });
-      const timed = bed.target({ jobDefinition: def.jobDefinitionArn, attempts: 1 });
+      // Time for a container to start its entry and the worker process that runs the item,
+      // on a loaded machine too: the sleeping item runs past it, the other does not.
+      const def = await registerDefinition(bed, "ck-def-timeout", { timeoutSeconds: 5 });
+      const timed = bed.target({ jobDefinition: def, attempts: 1 });
       const run = await timed.map<string>({
         items: encodeItems([{ sleep: 30_000 }, 3]),
         starmap: false,
@@ -292,23 +281,12 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
     await t.step(
       "a knot's timeout is kept by the job, so a timed-out attempt is retried as locally",
       async () => {
-        const define = async (name: string, attempts: number) =>
-          (await bed.session.batch.registerJobDefinition({
-            jobDefinitionName: name,
-            type: "container",
-            containerProperties: {
-              image: "cloudknot/job:test",
-              command: [],
-              jobRoleArn: bed.resources.jobRoleArn,
-              resourceRequirements: [{ type: "VCPU", value: "1" }, {
-                type: "MEMORY",
-                value: "512",
-              }],
-              environment: [{ name: "CLOUDKNOT_TIMEOUT", value: "1" }],
-            },
-            retryStrategy: { attempts },
-            timeout: { attemptDurationSeconds: 61 },
-          })).jobDefinitionArn;
+        const define = (name: string, attempts: number) =>
+          registerDefinition(bed, name, {
+            attempts,
+            environment: { CLOUDKNOT_TIMEOUT: "1" },
+            timeoutSeconds: 61,
+          });
         const items = encodeItems([{ slowFirst: true }, 3]);
         const retried = bed.target({
           jobDefinition: await define("ck-def-own-timeout", 2),
