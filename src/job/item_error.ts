@@ -115,8 +115,11 @@ export class ItemError extends JobFailedError {
       case "unencodable":
         message = `Item ${index} returned a value that cannot be sent back: ${error.message}`;
         break;
-      default:
-        message = `Item ${index} failed: ${error.message}${reason}${tries}`;
+      default: {
+        // A status reason the error's message already gives is not given twice.
+        const more = error.message.includes(record.statusReason ?? "\0") ? "" : reason;
+        message = `Item ${index} failed: ${error.message}${more}${tries}`;
+      }
     }
     return new ItemError(message, record);
   }

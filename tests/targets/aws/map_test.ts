@@ -221,7 +221,7 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
     );
 
     await t.step(
-      "children that die without a record: out of memory, reclaimed Spot host",
+      "children that die without a record: out of memory, reclaimed Spot host (said once, with what to do)",
       async () => {
         // Both attempts of child 0 are killed for memory; child 1's host goes away twice.
         emu.batch.injectExit({
@@ -252,6 +252,12 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         assert.ok(spot instanceof ItemError);
         assert.equal(spot.kind, "infrastructure");
         assert.match(spot.statusReason ?? "", /Host EC2 .* terminated/);
+        // Batch's reason once, and what to do: the item is not at fault.
+        assert.equal(spot.message.split(spot.statusReason!).length, 2, spot.message);
+        assert.match(
+          spot.message,
+          /terminated\.; the instance that ran it went away \(a Spot instance reclaimed, or one stopped\), not the item: run it again with run\.retry\(\), or give the knot more retries \(the retries option of Knot\.create\)/,
+        );
         await run.done;
       },
     );
