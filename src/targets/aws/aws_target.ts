@@ -1173,7 +1173,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
           [...still].join(", ")
         }) had not stopped ${waited} after being told to (cancelStopWaitMs of the AWS target), ` +
         `and may still record a result as ${still.size === 1 ? "it stops" : "they stop"}; ` +
-        `to read how they ended once stopped, ${readAgain}`,
+        `to read how ${items.length === 1 ? "it" : "they"} ended once stopped, ${readAgain}`,
     );
     return (index) => {
       const job = jobOf.get(index);

@@ -283,6 +283,12 @@ Deno.test("AWS target: cancel() of a job still stopping when cancelStopWaitMs is
       new RegExp(`^Item 0 of run ${run.runId} of knot squares is called cancelled`),
     );
     assert.ok(warnings[0]!.includes(job!.jobId), warnings[0]);
+    assert.ok(
+      warnings[0]!.endsWith(
+        `to read how it ended once stopped, collect the run again (knot.collect("${run.runId}") of knot squares)`,
+      ),
+      warnings[0],
+    );
     // The item ends before its job stops: a later reader reads the success, as the error said.
     await Deno.writeTextFile(file, "done");
     const store = target.store.at(`runs/${run.runId}`);
