@@ -91,7 +91,7 @@ export class ItemError extends JobFailedError {
     let message: string;
     switch (record.kind) {
       case "threw":
-        message = `Item ${index} threw ${error.name}: ${error.message}${tries}`;
+        message = `Item ${index} threw ${thrownWords(error)}: ${error.message}${tries}`;
         break;
       case "crashed": {
         if (error.name === "OutOfMemoryError") {
@@ -123,6 +123,18 @@ export class ItemError extends JobFailedError {
     }
     return new ItemError(message, record);
   }
+}
+
+/**
+ * What an item threw, in words: the error's name, or, for a value that was
+ * not an `Error` (a string, an object…), its type, so a thrown string is not
+ * called an `Error`.
+ */
+function thrownWords(error: SerializedError): string {
+  const type = error.thrown;
+  if (type === undefined) return error.name;
+  if (type === "null" || type === "undefined") return `${type}, not an Error`;
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}, not an Error`;
 }
 
 /** A remote error with its stacks, and those of its causes, resolved by {@linkcode resolveArtifactFrames}. */
