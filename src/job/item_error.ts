@@ -91,7 +91,7 @@ export class ItemError extends JobFailedError {
     let message: string;
     switch (record.kind) {
       case "threw":
-        message = `Item ${index} threw ${error.name}: ${error.message}${tries}`;
+        message = `Item ${index} threw ${thrownWords(error)}: ${error.message}${tries}`;
         break;
       case "crashed": {
         if (error.name === "OutOfMemoryError") {
@@ -115,11 +115,26 @@ export class ItemError extends JobFailedError {
       case "unencodable":
         message = `Item ${index} returned a value that cannot be sent back: ${error.message}`;
         break;
-      default:
-        message = `Item ${index} failed: ${error.message}${reason}${tries}`;
+      default: {
+        // A status reason the error's message already gives is not given twice.
+        const more = error.message.includes(record.statusReason ?? "\0") ? "" : reason;
+        message = `Item ${index} failed: ${error.message}${more}${tries}`;
+      }
     }
     return new ItemError(message, record);
   }
+}
+
+/**
+ * What an item threw, in words: the error's name, or, for a value that was
+ * not an `Error` (a string, an object…), its type, so a thrown string is not
+ * called an `Error`.
+ */
+function thrownWords(error: SerializedError): string {
+  const type = error.thrown;
+  if (type === undefined) return error.name;
+  if (type === "null" || type === "undefined") return `${type}, not an Error`;
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}, not an Error`;
 }
 
 /** A remote error with its stacks, and those of its causes, resolved by {@linkcode resolveArtifactFrames}. */
@@ -157,8 +172,9 @@ export class MapError<T = unknown> extends JobFailedError {
    *
    * @param errors Each failed item's error.
    * @param results The partial results, in input order.
+   * @param retry How to map the failed items again, when they can be (`run.retry()`).
    */
-  constructor(errors: ItemError[], results: (T | undefined)[]) {
+  constructor(errors: ItemError[], results: (T | undefined)[], retry?: string) {
     const shown = errors.slice(0, 5).map((e) => `  ${e.message}`).join("\n");
     const more = errors.length > 5 ? `\n  … and ${errors.length - 5} more` : "";
     // Cancelled items never failed: a cancelled run says how many of each.
@@ -171,7 +187,9 @@ export class MapError<T = unknown> extends JobFailedError {
         (cancelled > 0 ? ` and ${cancelled} ${verb} cancelled` : "");
     super(
       `${what}; the error's \`errors\` has each ` +
-        `failure and \`results\` has the partial results:\n${shown}${more}`,
+        `failure and \`results\` has the partial results` +
+        (retry !== undefined ? `; map them again with ${retry}` : "") +
+        `:\n${shown}${more}`,
     );
     this.errors = errors;
     this.results = results;

@@ -19,6 +19,7 @@ import {
   mergeUsage,
   ranOutOfMemory,
   type Resubmit,
+  retryAdvice,
   retryGroups,
   type RetryOf,
   type RetryOptions,
@@ -133,10 +134,30 @@ export interface RunControl {
   seal(options?: { cutShort?: boolean }): void;
 }
 
+/**
+ * The message of a cancelled item whose work the target could not confirm
+ * stopped (it may still record how the item ended), or `undefined` for an
+ * item whose work stopped.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Unconfirmed } from "@cloudknot/cloudknot/run";
+ *
+ * const unconfirmed: Unconfirmed = (index) => index === 3 ? "Its job was still stopping" : undefined;
+ * console.log(unconfirmed(3)); // "Its job was still stopping"
+ * ```
+ */
+export type Unconfirmed = (index: number) => string | undefined;
+
 /** Options for {@linkcode MapRun.create}. */
 export interface MapRunOptions {
-  /** Called by `cancel()`; the target stops its work and settles what is left. */
-  onCancel?: (reason: string) => void | Promise<void>;
+  /**
+   * Called by `cancel()`; the target stops its work and settles what is left.
+   * It may resolve to the message of each item it could not confirm stopped
+   * (`undefined` for the others): those items end cancelled with that message
+   * instead of the bare reason.
+   */
+  onCancel?: (reason: string) => void | Promise<void | Unconfirmed>;
   /** When the run started (default: now). */
   startedAt?: number;
   /** Reads the output of one attempt of one item. */
@@ -219,7 +240,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #waiters: (() => void)[] = [];
   #done: Deferred<void>;
   #endedAt?: number;
-  #onCancel?: (reason: string) => void | Promise<void>;
+  #onCancel?: (reason: string) => void | Promise<void | Unconfirmed>;
   #logs?: (index: number, attempt: number) => AsyncIterable<string>;
   #saveCancelled?: (records: ErrorRecord[]) => Promise<void>;
   #cancelling?: Promise<void>;
@@ -394,7 +415,11 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     const values = Array.from({ length: this.#total }, (_, i) => this.#values[i] as T);
     if (this.#errors.size === 0) return values;
     const errors = [...this.#errors.keys()].sort((a, b) => a - b).map((i) => this.#errors.get(i)!);
-    throw new MapError<T>(errors, values);
+    throw new MapError<T>(
+      errors,
+      values,
+      this.#resubmit !== undefined ? retryAdvice(this.knot, this.runId) : undefined,
+    );
   }
 
   /**
@@ -480,8 +505,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     if (this.finished) return this.done;
     this.#cancelling ??= (async () => {
       const cancelled: ErrorRecord[] = [];
+      let unconfirmed: Unconfirmed | void = undefined;
       try {
-        await this.#onCancel?.(reason);
+        unconfirmed = await this.#onCancel?.(reason);
       } finally {
         this.#open = false;
         this.#control().settleAll((index) => {
@@ -490,7 +516,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
             attempt: Math.max(1, this.#attempts[index]!),
             jobId: this.#jobIdOf(index) ?? "",
             kind: "cancelled",
-          }, { name: "CancelledError", message: reason });
+          }, { name: "CancelledError", message: unconfirmed?.(index) ?? reason });
           cancelled.push(record);
           return record;
         });

@@ -87,6 +87,25 @@ export interface ResubmitRequest {
 export type Resubmit = (request: ResubmitRequest) => Promise<MapRun<unknown>>;
 
 /**
+ * How a library user maps a run's failed items again, in words that the
+ * command line's `inCliWords` turns into `cloudknot retry <knot> <run>`.
+ *
+ * @example Usage
+ * ```ts
+ * import { retryAdvice } from "@cloudknot/cloudknot/run";
+ *
+ * console.log(`map it again with ${retryAdvice("squares", "20250101T000000Z-abcdef")}`);
+ * ```
+ *
+ * @param knot The knot's name.
+ * @param runId The run's id.
+ * @returns The advice.
+ */
+export function retryAdvice(knot: string, runId: string): string {
+  return `run.retry() on the run's handle (knot.collect("${runId}") of knot ${knot})`;
+}
+
+/**
  * Whether an item failed because it ran out of memory: AWS Batch says so
  * (`OutOfMemoryError: Container killed due to memory usage`), or its process
  * died and its output has V8's out-of-memory message.

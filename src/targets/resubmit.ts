@@ -10,6 +10,8 @@
 import { readItem, type RunManifest } from "../job/payload.ts";
 import { MapRun } from "../run/map_run.ts";
 import type { ItemGroup, ResubmitRequest } from "../run/retry.ts";
+// Where the advice lives: the run handle words it too (MapError); the targets import it here.
+export { retryAdvice } from "../run/retry.ts";
 import type { ObjectStore } from "../store/store.ts";
 import type { MapRequest } from "./target.ts";
 
@@ -75,25 +77,6 @@ export async function withEarlierResults<T>(
 ): Promise<MapRun<T>> {
   if (run.retryOf === undefined) return run;
   return MapRun.merge(await collect(run.retryOf.runId), run, run.retryOf.items);
-}
-
-/**
- * How a library user maps a run's failed items again, in words that the
- * command line's `inCliWords` turns into `cloudknot retry <knot> <run>`.
- *
- * @example Usage
- * ```ts ignore
- * import { retryAdvice } from "./resubmit.ts";
- *
- * console.log(`map it again with ${retryAdvice("squares", runId)}`);
- * ```
- *
- * @param knot The knot's name.
- * @param runId The run's id.
- * @returns The advice.
- */
-export function retryAdvice(knot: string, runId: string): string {
-  return `run.retry() on the run's handle (knot.collect("${runId}") of knot ${knot})`;
 }
 
 /** How a run on this machine is collected (local and docker targets). */

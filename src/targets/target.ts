@@ -169,7 +169,12 @@ export function estimateMachineRun(
 }
 
 /**
- * The items of a request in chunks.
+ * The items of a request in chunks. With `stop`, reading ends once it aborts,
+ * also while the source waits for its next item (a queue, a socket, an
+ * endless generator), and the source is closed (its `finally` blocks run)
+ * when it next yields; the chunk it gives then is not taken. A `stop`
+ * aborted before the reading began does not end it: a map whose signal was
+ * aborted before it still has every input checked.
  *
  * @example Usage
  * ```ts
@@ -179,16 +184,52 @@ export function estimateMachineRun(
  * ```
  *
  * @param items The request's items.
+ * @param stop Ends the reading when it aborts.
  * @returns The chunks.
  */
 export function requestChunks(
   items: MapRequest["items"] | AsyncIterable<readonly Uint8Array[]>,
+  stop?: AbortSignal,
 ): AsyncIterable<readonly Uint8Array[]> {
-  if (Symbol.asyncIterator in items) return items as AsyncIterable<readonly Uint8Array[]>;
-  const all = items as readonly Uint8Array[];
-  return (async function* () {
-    if (all.length > 0) yield all;
-  })();
+  const source = Symbol.asyncIterator in items
+    ? items as AsyncIterable<readonly Uint8Array[]>
+    : (async function* () {
+      const all = items as readonly Uint8Array[];
+      if (all.length > 0) yield all;
+    })();
+  return stop === undefined ? source : untilStopped(source, stop);
+}
+
+async function* untilStopped(
+  source: AsyncIterable<readonly Uint8Array[]>,
+  stop: AbortSignal,
+): AsyncGenerator<readonly Uint8Array[]> {
+  const chunks = source[Symbol.asyncIterator]();
+  const stopped = Promise.withResolvers<IteratorResult<readonly Uint8Array[]>>();
+  let halted = false;
+  const onStop = () => {
+    halted = true;
+    stopped.resolve({ done: true, value: undefined });
+  };
+  if (!stop.aborted) stop.addEventListener("abort", onStop, { once: true });
+  let ended = false;
+  try {
+    while (!halted) {
+      const next = chunks.next();
+      // A read left waiting may still fail: no one waits for it then.
+      next.catch(() => {});
+      const result = await Promise.race([next, stopped.promise]);
+      if (result.done) {
+        ended = !halted;
+        return;
+      }
+      yield result.value;
+    }
+  } finally {
+    stop.removeEventListener("abort", onStop);
+    // Closed once it next yields: a source that ended (or threw) needs no closing.
+    if (!ended) chunks.return?.()?.catch(() => {});
+  }
 }
 
 /**

@@ -75,6 +75,24 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     });
     assert.equal(other.code, 1);
     assert.match(other.stderr, /^error: Knot sq on AWS runs another version of .*'s failOdd/m);
+    // knot create of the knot with another function refuses before any change (it would run
+    // the old one); with its own, it adopts the knot and warns of no option.
+    const mark = home.emu.requests.entries.length;
+    const changed = await cli(home, ["knot", "create", "sq", JOBS, "failOdd", "--target", "aws"], {
+      env,
+    });
+    assert.equal(changed.code, 1, changed.stderr);
+    assert.match(
+      changed.stderr,
+      /^error: Knot sq on AWS runs another function than .*'s failOdd, and a knot is adopted as it is: clobber it first \(cloudknot knot clobber sq --target aws\) or choose another name$/m,
+    );
+    assert.deepEqual(home.emu.requests.entries.slice(mark).filter((e) => e.mutating), []);
+    const same = await cli(home, ["knot", "create", "sq", JOBS, "square", "--target", "aws"], {
+      env,
+    });
+    assert.equal(same.code, 0, same.stderr);
+    assert.match(same.stdout, /^Adopted knot sq on AWS Batch/m);
+    assert.doesNotMatch(same.stderr, /ignored/);
 
     // A failing item: every line, then exit 1.
     const odd = await cli(home, [
@@ -178,13 +196,27 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     // Clobber: --keep-data, and --pars once no other knot uses it.
     const noYes = await cli(home, ["knot", "clobber", "sq"]);
     assert.equal(noYes.code, 2);
-    // --repo on the shared default repository takes only the knot's tags, and says so.
-    const gone = await cli(home, ["knot", "clobber", "sq", "--yes", "--image", "--repo"]);
+    // --repo on the shared default repository takes only the knot's tags, and says so; --pars
+    // keeps the Pars knot odd still uses, says so, and the clobber succeeds.
+    const gone = await cli(home, [
+      "knot",
+      "clobber",
+      "sq",
+      "--yes",
+      "--image",
+      "--repo",
+      "--pars",
+    ]);
     assert.equal(gone.code, 0, gone.stderr);
     assert.match(
       gone.stdout,
       /^Clobbered AWS knot sq \(.*2 runs and their job data, its image tags in repository cloudknot, image sq\)$/m,
     );
+    assert.match(
+      gone.stderr,
+      /^cloudknot: Pars (\S+) was kept: knot odd still uses it; clobber that knot first, then cloudknot pars clobber \1$/m,
+    );
+    assert.equal(home.emu.iam.roles.has("emulator-default-job-role"), true);
     const last = await cli(home, [
       "knot",
       "clobber",

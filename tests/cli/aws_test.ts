@@ -560,6 +560,50 @@ Deno.test("a knot whose record has no region: jobs, results and knot clobber say
   });
 });
 
+Deno.test("knot clobber of a knot whose record lacks a resource's name forgets the record, deletes nothing and says to run gc", async () => {
+  await withAwsHome(async (home) => {
+    // A record edited by hand: its job-queue line removed.
+    await state(home).setMany("knot hand", {
+      target: "aws",
+      region: "us-east-1",
+      profile: "from-env",
+      pars: "default",
+      "docker-image": "hand",
+      "docker-repo": "cloudknot",
+      "image-uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/cloudknot:hand",
+      "compute-environment": "arn:aws:batch:us-east-1:123456789012:compute-environment/hand-ck-ce",
+      "job-definition": "arn:aws:batch:us-east-1:123456789012:job-definition/hand-ck-jd:1",
+      bucket: "cloudknot-123456789012-us-east-1",
+      prefix: "cloudknot/hand",
+    });
+    await state(home).setMany("batch-jobs from-env us-east-1", {
+      "0f0e2c1a-0000-4000-8000-000000000001": "hand-20260101T000000Z-abc123-0",
+      "0f0e2c1a-0000-4000-8000-000000000002": "other-20260101T000000Z-abc123-0",
+    });
+    const asked = await cli(home, ["knot", "clobber", "hand"]);
+    assert.equal(asked.code, 2, asked.stderr);
+    assert.match(
+      asked.stderr,
+      /^error: Clobbering deletes the record of AWS knot hand, which has no "job-queue" /m,
+    );
+    assert.equal(await state(home).get("knot hand", "target"), "aws");
+    const r = await cli(home, ["knot", "clobber", "hand", "--yes"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "Forgot AWS knot hand\n");
+    assert.match(
+      r.stderr,
+      /^Knot hand's record had no "job-queue": its AWS resources and job data were left\. Run `cloudknot gc` to list them and `cloudknot gc --yes` to delete them$/m,
+    );
+    assert.equal(await state(home).get("knot hand", "target"), undefined);
+    // Its jobs are forgotten with it; another knot's are kept.
+    assert.deepEqual(
+      [...(await state(home).section("batch-jobs from-env us-east-1"))!.keys()],
+      ["0f0e2c1a-0000-4000-8000-000000000002"],
+    );
+    assert.deepEqual(home.emu.mutatingRequests(), []);
+  });
+});
+
 Deno.test("a read-only config file is refused before anything is made, pushed or deleted on AWS, in command-line words", async () => {
   await withAwsHome(async (home) => {
     const setUp = await cli(home, ["configure", "--region", "us-east-1"]);

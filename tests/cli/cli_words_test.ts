@@ -44,6 +44,13 @@ Deno.test("the library's options and bare knot commands in a message become the 
       "cloudknot knot create, map or retry, or make the item smaller",
     ],
     [
+      "Refusing to delete cloudknot: it is the default ECR repository, which every knot shares. " +
+      "Remove only your image's tag with repo.removeImage(tag), or change the default",
+      "Refusing to delete cloudknot: it is the default ECR repository, which every knot shares. " +
+      "Remove only a knot's image tags with cloudknot knot clobber <knot> --repo, or change the " +
+      "default",
+    ],
+    [
       "clobber them first, or pass { force: true } to delete it anyway",
       "clobber them first, or pass --force to delete it anyway",
     ],
@@ -95,4 +102,34 @@ Deno.test("the option an input error is about becomes its flag where it is named
   for (const [library, field, command, cli] of cases) {
     assert.equal(inCliWords(new CloudknotInputError(library, { field }), command), cli);
   }
+});
+
+Deno.test("the options an adopted knot ignored are named as the command's flags and arguments", async () => {
+  const { knotCreate } = await import("../../src/cli/commands/knot_create.ts");
+  assert.equal(
+    inCliWords(
+      new Error(
+        "cloudknot: knot sq exists, so it was adopted as it is and these options were ignored: " +
+          "module, exportName, pars, parsPolicies, baseImage, compute, vcpus, memory, tags; " +
+          "clobber the knot or choose another name to change them",
+      ),
+      knotCreate,
+    ),
+    "cloudknot: knot sq exists, so it was adopted as it is and these options were ignored: " +
+      "the module argument, the export argument, --pars, --policy, --base-image, --compute, " +
+      "--vcpus, --memory, --tag; clobber the knot or choose another name to change them",
+  );
+});
+
+Deno.test("pars create names the tenancy option by its flag", async () => {
+  const { parsCreate } = await import("../../src/cli/commands/pars_create.ts");
+  assert.equal(
+    inCliWords(
+      new CloudknotInputError('Invalid instanceTenancy "weird": use "default" or "dedicated"', {
+        field: "instanceTenancy",
+      }),
+      parsCreate,
+    ),
+    'Invalid --tenancy "weird": use "default" or "dedicated"',
+  );
 });

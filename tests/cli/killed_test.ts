@@ -41,6 +41,28 @@ for (const operation of ["CreateBucket", "PutPublicAccessBlock", "PutBucketPolic
   });
 }
 
+Deno.test("pars clobber interrupted (Ctrl-C) part-way says so with the command that finishes it, which does", async () => {
+  await withAwsHome(async (home) => {
+    const state = new StateFile({ path: home.configFile });
+    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    const session = await sessionFor(home.emu);
+    await Pars.create({ name: "lab", session, state });
+    const interrupted = await killAt(
+      home.emu,
+      { service: "iam", operation: "DeleteRole", signal: "SIGINT" },
+      () => spawnCli(home, ["pars", "clobber", "lab", "--yes"]),
+    );
+    assert.equal(interrupted.code, 130, interrupted.stderr);
+    assert.match(
+      interrupted.stderr,
+      /^interrupted: the clobber of Pars lab stopped part-way: run cloudknot pars clobber lab again to finish it$/m,
+    );
+    const again = await cli(home, ["pars", "clobber", "lab", "--yes"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(await state.section("pars lab"), undefined);
+  });
+});
+
 /** What the emulator holds, as `service/type/id`, sorted. */
 function resources(home: AwsHome): string[] {
   return home.emu.listResources().map((r) => `${r.service}/${r.type}/${r.id}`).sort();

@@ -6,10 +6,13 @@ import { decodeRecord } from "../../src/job/record.ts";
 import { type EndedAttempt, neverRan, type PoolSink, WorkerPool } from "../../src/job/pool.ts";
 import { processesWith } from "../support/processes.ts";
 
-/** Writes a function artifact and returns its URL. */
-async function artifact(dir: string, source: string): Promise<string> {
+/** Writes a function artifact, after the module's own `top` code, and returns its URL. */
+async function artifact(dir: string, source: string, top = ""): Promise<string> {
   const path = join(dir, "function.js");
-  await Deno.writeTextFile(path, `export default ${source};\nexport const kind = "module";\n`);
+  await Deno.writeTextFile(
+    path,
+    `${top}export default ${source};\nexport const kind = "module";\n`,
+  );
   return pathToFileURL(path).href;
 }
 
@@ -287,15 +290,14 @@ Deno.test("a pool's deno flags reach its workers: with --cached-only a package n
   try {
     // A package that is in no cache: with --cached-only, Deno refuses it without asking the
     // registry; without the flag it would ask the registry and fail differently.
-    const path = join(dir, "function.js");
-    await Deno.writeTextFile(
-      path,
-      `import "npm:cloudknot-no-such-package@0.0.1";\nexport default (x) => x;\n` +
-        `export const kind = "module";\n`,
+    const functionUrl = await artifact(
+      dir,
+      "(x) => x",
+      `import "npm:cloudknot-no-such-package@0.0.1";\n`,
     );
     const stored: EndedAttempt[] = [];
     const pool = new WorkerPool({
-      functionUrl: pathToFileURL(path).href,
+      functionUrl,
       starmap: false,
       concurrency: 1,
       attempts: 1,
@@ -523,6 +525,76 @@ Deno.test("when no worker can start, every item ends once, for good, as an attem
       assert.match(
         record.status === "error" ? record.error.message : "",
         /^(Cannot start a worker process|Worker processes exit before they start).*\. The item never ran: collect the run again$/,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an attempt that fails once the pool gave up starting workers is not its item's end: its next attempt ends as one that never ran", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // The function's module throws as it loads once the broken file exists.
+    const broken = join(dir, "broken");
+    const functionUrl = await artifact(
+      dir,
+      "(x) => x",
+      `try { Deno.statSync(${JSON.stringify(broken)}); } catch { globalThis.ok = true; }\n` +
+        `if (!globalThis.ok) throw new Error("the module is broken");\n`,
+    );
+    const reading = Promise.withResolvers<void>();
+    const read = Promise.withResolvers<Uint8Array[]>();
+    const reported: EndedAttempt[] = [];
+    const pool = new WorkerPool({
+      functionUrl,
+      starmap: false,
+      concurrency: 2,
+      attempts: 3,
+      jobId: "r:{index}",
+      permissions: { read: [dir] },
+      source: {
+        read: () => {
+          reading.resolve();
+          return read.promise;
+        },
+      },
+      sink: {
+        started: () => {},
+        output: () => {},
+        store: () => {},
+        ended: (a) => reported.push(a),
+      },
+      unstarted: "collect the run again",
+    });
+    let done = false;
+    pool.done.then(() => done = true);
+    // Item 0's first attempt is being read for the one worker that started.
+    pool.add(0);
+    await reading.promise;
+    // A second worker starts for item 1 and cannot load the function: the pool gives up.
+    await Deno.writeTextFile(broken, "");
+    pool.add(1);
+    pool.close();
+    while (!reported.some((a) => a.index === 1) && !done) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Then item 0's first attempt fails: it had attempts left, so it is not final;
+    // its second ends for good as an attempt that never ran.
+    read.reject(new Error("read failed"));
+    await pool.done;
+    const key = (a: EndedAttempt) => `${a.index}.${a.attempt} ${a.kind} final=${a.final}`;
+    assert.deepEqual(reported.map(key), [
+      "1.1 infrastructure final=true",
+      "0.1 infrastructure final=false",
+      "0.2 infrastructure final=true",
+    ]);
+    for (const a of reported.filter((a) => a.final)) {
+      const record = a.record ?? decodeRecord(a.bytes);
+      assert.ok(neverRan(record), JSON.stringify(record));
+      assert.match(
+        record.status === "error" ? record.error.message : "",
+        /^Cannot load the function: .*the module is broken.*\. The item never ran: collect the run again$/,
       );
     }
   } finally {

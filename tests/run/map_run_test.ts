@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ItemError, MapError, MapRun } from "../../mod.ts";
 import { estimateMachineRun } from "../../src/targets/target.ts";
 import { runUntil } from "../support/run_until.ts";
+import { inCliWords } from "../../src/cli/common/cli_words.ts";
 
 function record(index: number, ok: boolean) {
   return ok
@@ -98,6 +99,34 @@ Deno.test("a run's MapError counts its cancelled items apart from its failed one
   stopped.control.settle(cancelled(1));
   const only = await stopped.run.results().catch((e) => e);
   assert.match(only.message, /^1 of 2 items was cancelled;/);
+});
+
+Deno.test("a run's MapError says how to map its failed and cancelled items again when its handle can retry them, in words the command line turns into cloudknot retry", async () => {
+  const make = (resubmit: boolean) => {
+    const made = MapRun.create<number>(
+      { knot: "squares", runId: "r7", target: "local", total: 2, attempts: 1 },
+      resubmit ? { resubmit: () => Promise.reject(new Error("not here")) } : {},
+    );
+    made.control.settle(record(0, true));
+    const cancelled = {
+      ...record(1, false),
+      kind: "cancelled" as const,
+      error: { name: "CancelledError", message: "stop" },
+    };
+    made.control.settle(cancelled);
+    return made.run;
+  };
+  const retriable = await make(true).results().catch((e) => e);
+  assert.ok(retriable instanceof MapError);
+  assert.match(
+    retriable.message,
+    /^1 of 2 items was cancelled; .* partial results; map them again with run\.retry\(\) on the run's handle \(knot\.collect\("r7"\) of knot squares\):\n/,
+  );
+  const cli = inCliWords(retriable);
+  assert.ok(cli.split("\n")[0]!.endsWith("map them again with cloudknot retry squares r7:"), cli);
+  // A handle made by hand has no way to retry: it says nothing of it.
+  const bare = await make(false).results().catch((e) => e);
+  assert.doesNotMatch(bare.message, /retry/);
 });
 
 Deno.test("unawaited item rejections are never unhandled", async () => {

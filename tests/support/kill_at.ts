@@ -18,6 +18,8 @@ export interface KillPoint {
   operation: string;
   /** Which matching request (1 for the first). @default {1} */
   nth?: number;
+  /** The signal it is sent: SIGINT stands for a user's Ctrl-C. @default {"SIGKILL"} */
+  signal?: Deno.Signal;
 }
 
 /** What the killed process had written. */
@@ -26,6 +28,8 @@ export interface Killed {
   stdout: string;
   /** Its stderr until the kill. */
   stderr: string;
+  /** Its exit code. */
+  code: number;
 }
 
 /**
@@ -80,7 +84,7 @@ export async function killAt(
       );
     }
     await whileHeld?.();
-    child.kill("SIGKILL");
+    child.kill(at.signal ?? "SIGKILL");
     await status;
     await whileDead?.();
     // The held request is processed now, answered to no one, as AWS would.
@@ -100,5 +104,5 @@ export async function killAt(
     await status;
     answer();
   }
-  return { stdout: await stdout, stderr: await stderr };
+  return { stdout: await stdout, stderr: await stderr, code: (await status).code };
 }

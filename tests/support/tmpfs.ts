@@ -58,3 +58,18 @@ export async function withTmpfs(
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
+
+/**
+ * Gives a tmpfs that {@linkcode withTmpfs} mounted room: its size becomes
+ * `bytes` (as a user frees space on a full disk), keeping what it holds.
+ *
+ * @param dir Where it is mounted.
+ * @param bytes Its new size.
+ */
+export async function growTmpfs(dir: string, bytes: number): Promise<void> {
+  const out = await new Deno.Command("mount", {
+    args: ["-o", `remount,size=${bytes}`, dir],
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
+}

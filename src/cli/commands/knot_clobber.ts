@@ -6,7 +6,15 @@
  * @module
  */
 import { Knot } from "../../knot.ts";
-import { knotBeingClobbered, repositoryUser } from "../../targets/aws/catalog.ts";
+import {
+  type AwsKnotRecord,
+  knotBeingClobbered,
+  lackingResources,
+  parsUsers,
+  removeAwsKnot,
+  repositoryUser,
+} from "../../targets/aws/catalog.ts";
+import { inCliWords } from "../common/cli_words.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings } from "../common/aws.ts";
@@ -17,6 +25,7 @@ import { cliDocker } from "../common/docker.ts";
 import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
 import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
 import { KNOT_TARGET_OPTION } from "../common/options.ts";
+import { untilInterrupted } from "../common/interrupted.ts";
 
 /** `knot clobber <knot>`. */
 export const knotClobber = defineCommand({
@@ -93,6 +102,10 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   const { record } = reader;
   // Refused before the question too (the knot's clobber refuses for sure, whatever this saw).
   if (record.clobberRunning) throw knotBeingClobbered(settings.state, name);
+  // A record that lacks a resource's name (edited by hand) cannot open the knot: it is forgotten,
+  // and gc, which then finds what it made, deletes that.
+  const lacking = lackingResources(record);
+  if (lacking.length > 0) return await forgetIncomplete(ctx, record, lacking);
   // What is deleted is what its job data holds (as `knot show` lists it), not what its record
   // remembers: a map killed before it recorded its run has a run all the same.
   // (A record of another profile, or without a bucket, is refused when the knot is opened.)
@@ -115,7 +128,10 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
     ...(unfinished > 0 && !ctx.flag("keep-data")
       ? [`the data of ${unfinished} unfinished run${unfinished === 1 ? "" : "s"}`]
       : []),
-    ...(ctx.flag("pars") ? [`Pars ${record.pars}`] : []),
+    // A Pars another knot uses is kept (the clobber says so), as a shared repository.
+    ...(ctx.flag("pars") && (await parsUsers(settings.state, name, record.pars)).length === 0
+      ? [`Pars ${record.pars}`]
+      : []),
     ...(ctx.flag("repo") ? [repo] : []),
     ...(ctx.flag("image") ? [`image ${record.dockerImage}`] : []),
   ];
@@ -130,15 +146,45 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
       session: await sessionFromSettings(settings),
       state: settings.state,
       docker: cliDocker(ctx),
+      warn: (message) => ctx.warn(inCliWords(new Error(message))),
     }));
   if (knot === undefined) return 0;
   await ctx.log(ctx.err("dim", `Deleting knot ${name}'s resources (this takes a minute)…`));
-  await knot.clobber({
-    pars: ctx.flag("pars"),
-    repo: ctx.flag("repo"),
-    image: ctx.flag("image"),
-    keepData: ctx.flag("keep-data"),
-  });
-  await ctx.print(`Clobbered ${what}`);
+  return await untilInterrupted(
+    ctx,
+    async () => {
+      await knot.clobber({
+        pars: ctx.flag("pars"),
+        repo: ctx.flag("repo"),
+        image: ctx.flag("image"),
+        keepData: ctx.flag("keep-data"),
+      });
+      await ctx.print(`Clobbered ${what}`);
+      return 0;
+    },
+    `the clobber of knot ${name} stopped part-way: run cloudknot knot clobber ${name} again to finish it`,
+  );
+}
+
+/** Removes the record of a knot that names no `lacking` keys, and says how to delete the rest. */
+async function forgetIncomplete(
+  ctx: CommandContext,
+  record: AwsKnotRecord,
+  lacking: string[],
+): Promise<number> {
+  const { name, profile, region } = record;
+  const settings = cliSettings(ctx);
+  const keys = lacking.map((key) => `"${key}"`).join(", ");
+  const what = `the record of AWS knot ${name}, which has no ${keys} (the config file was ` +
+    `edited), so nothing of the knot can be found from it: \`cloudknot gc\` finds its ` +
+    `resources and job data once the record is gone`;
+  if (!await confirmDeletion(ctx, what)) return 1;
+  await settings.state.assertWritable();
+  await removeAwsKnot(settings.state, name, { knot: name, profile, region });
+  await ctx.log(
+    `Knot ${name}'s record had no ${keys}: its AWS resources and job data were left. ` +
+      "Run `cloudknot gc` to list them and `cloudknot gc --yes` to delete them",
+  );
+  await ctx.print(`Forgot AWS knot ${name}`);
   return 0;
 }

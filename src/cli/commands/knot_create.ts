@@ -23,6 +23,7 @@ import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
 import { resolveTarget } from "../common/target.ts";
 import { cliDocker } from "../common/docker.ts";
+import { untilInterrupted } from "../common/interrupted.ts";
 
 /** `knot create <knot> <module> [export]`. */
 export const knotCreate = defineCommand({
@@ -151,6 +152,9 @@ async function createAws(
   const before = await readAwsKnot(settings.state, spec.name);
   const existed = before !== undefined;
   const quiet = ctx.flag("quiet") || ctx.flag("dry-run");
+  if (existed && ctx.string("base-image") === undefined) {
+    delete awsOptions.baseImage; // from $CLOUDKNOT_BASE_IMAGE: it shapes a new knot only
+  }
   const options: KnotOptions = {
     ...spec,
     ...awsOptions,
@@ -170,23 +174,29 @@ async function createAws(
   if (!quiet && !existed) {
     await ctx.log(ctx.err("dim", `Making knot ${spec.name} on AWS Batch (this takes minutes)…`));
   }
-  await Knot.create(options);
-  const record = (await readAwsKnot(settings.state, spec.name))!;
-  const image = await settings.state.section(recordSection("docker-image", record.dockerImage));
-  if (ctx.flag("json")) await ctx.print(JSON.stringify(awsKnotJson(record, image)));
-  else {
-    await ctx.print(
-      // Only a knot made again registers a new job definition: one whose
-      // queue or compute environment was deleted outside cloudknot.
-      `${
-        !existed
-          ? "Created"
-          : record.jobDefinition !== before.jobDefinition
-          ? "Made again"
-          : "Adopted"
-      } knot ${spec.name} on AWS Batch (${record.region}): ` +
-        `${awsFunctionLabel(record, image)}, ${record.compute}`,
-    );
-  }
-  return 0;
+  return await untilInterrupted(
+    ctx,
+    async () => {
+      await Knot.create(options);
+      const record = (await readAwsKnot(settings.state, spec.name))!;
+      const image = await settings.state.section(recordSection("docker-image", record.dockerImage));
+      if (ctx.flag("json")) await ctx.print(JSON.stringify(awsKnotJson(record, image)));
+      else {
+        await ctx.print(
+          // Only a knot made again registers a new job definition: one whose
+          // queue or compute environment was deleted outside cloudknot.
+          `${
+            !existed
+              ? "Created"
+              : record.jobDefinition !== before.jobDefinition
+              ? "Made again"
+              : "Adopted"
+          } knot ${spec.name} on AWS Batch (${record.region}): ` +
+            `${awsFunctionLabel(record, image)}, ${record.compute}`,
+        );
+      }
+      return 0;
+    },
+    `knot ${spec.name} may be partly made: run the same cloudknot knot create again to finish it, or cloudknot gc to list what it left`,
+  );
 }

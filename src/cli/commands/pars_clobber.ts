@@ -13,6 +13,7 @@ import { confirmDeletion, YES_OPTION } from "../common/confirm.ts";
 import { inCliWords } from "../common/cli_words.ts";
 import { clobberOriginalCommand } from "../common/original.ts";
 import { readOriginalRecord } from "../../resources/original.ts";
+import { untilInterrupted } from "../common/interrupted.ts";
 
 /** `pars clobber <name>`. */
 export const parsClobber = defineCommand({
@@ -63,17 +64,25 @@ export const parsClobber = defineCommand({
     }
     // A config file that cannot lose the record is refused before anything is deleted.
     await settings.state.assertWritable();
-    const done = await Pars.clobber({
-      ...settings,
-      session: await sessionFromSettings(settings),
-      name,
-      force: ctx.flag("force"),
-      warn: (m) => ctx.warn(inCliWords(new Error(m))),
-    });
-    const count = (n: number) => `${n} resource${n === 1 ? "" : "s"}`;
-    const gone = done.gone.length > 0 ? `, ${count(done.gone.length)} gone already` : "";
-    const kept = done.kept.length > 0 ? `, ${count(done.kept.length)} kept` : "";
-    await ctx.print(`Clobbered Pars ${name}: ${count(done.deleted.length)} deleted${gone}${kept}`);
-    return 0;
+    return await untilInterrupted(
+      ctx,
+      async () => {
+        const done = await Pars.clobber({
+          ...settings,
+          session: await sessionFromSettings(settings),
+          name,
+          force: ctx.flag("force"),
+          warn: (m) => ctx.warn(inCliWords(new Error(m))),
+        });
+        const count = (n: number) => `${n} resource${n === 1 ? "" : "s"}`;
+        const gone = done.gone.length > 0 ? `, ${count(done.gone.length)} gone already` : "";
+        const kept = done.kept.length > 0 ? `, ${count(done.kept.length)} kept` : "";
+        await ctx.print(
+          `Clobbered Pars ${name}: ${count(done.deleted.length)} deleted${gone}${kept}`,
+        );
+        return 0;
+      },
+      `the clobber of Pars ${name} stopped part-way: run cloudknot pars clobber ${name} again to finish it`,
+    );
   },
 });

@@ -18,6 +18,7 @@ import { DRY_RUN_OPTION, JSON_OPTION } from "../common/options.ts";
 import { printPlans } from "../common/plan_output.ts";
 import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
+import { untilInterrupted } from "../common/interrupted.ts";
 
 /** `pars create [name]`. */
 export const parsCreate = defineCommand({
@@ -114,24 +115,34 @@ export const parsCreate = defineCommand({
     // A config file that cannot take the record is refused before anything is made.
     await settings.state.assertWritable();
     if (!ctx.flag("json")) await ctx.log(ctx.err("dim", "Making the Pars' roles and network…"));
-    const pars = await Pars.create(options);
-    if (ctx.flag("json")) {
-      await ctx.print(JSON.stringify(pars));
-      return 0;
-    }
-    const rows: [string, string][] = [
-      ["region", pars.region],
-      ["vpc", `${pars.vpc}${pars.useDefaultVpc ? " (default VPC)" : ""}`],
-      ["subnets", pars.subnets.join(", ")],
-      ["security", pars.securityGroup],
-      ["job role", pars.jobRole],
-      ["bucket", pars.bucket],
-    ];
-    if (pars.policies.length > 0) rows.push(["policies", pars.policies.join(", ")]);
-    await ctx.print([
-      `${existed ? "Adopted" : "Made"} Pars ${pars.name}`,
-      ...rows.map(([k, v]) => `  ${ctx.out("bold", k.padEnd(8))}  ${v}`),
-    ].join("\n"));
-    return 0;
+    // The name a Pars gets without one is `<you>-default`: the same command makes it.
+    const again = name === undefined ? "cloudknot pars create" : `cloudknot pars create ${name}`;
+    return await untilInterrupted(
+      ctx,
+      async () => {
+        const pars = await Pars.create(options);
+        if (ctx.flag("json")) {
+          await ctx.print(JSON.stringify(pars));
+          return 0;
+        }
+        const rows: [string, string][] = [
+          ["region", pars.region],
+          ["vpc", `${pars.vpc}${pars.useDefaultVpc ? " (default VPC)" : ""}`],
+          ["subnets", pars.subnets.join(", ")],
+          ["security", pars.securityGroup],
+          ["job role", pars.jobRole],
+          ["bucket", pars.bucket],
+        ];
+        if (pars.policies.length > 0) rows.push(["policies", pars.policies.join(", ")]);
+        await ctx.print([
+          `${existed ? "Adopted" : "Made"} Pars ${pars.name}`,
+          ...rows.map(([k, v]) => `  ${ctx.out("bold", k.padEnd(8))}  ${v}`),
+        ].join("\n"));
+        return 0;
+      },
+      `Pars ${
+        name ?? "<you>-default"
+      } may be partly made: run ${again} again to finish it, or cloudknot gc to list what it left`,
+    );
   },
 });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { inCliWords } from "./cli_words.ts";
 import type { AwsSession } from "../../aws/session.ts";
 import { sessionFromSettings, type SettingsOptions } from "../../resources/settings.ts";
 import { StateFile } from "../../state/state_file.ts";
@@ -70,6 +71,7 @@ export async function cliAwsKnot(
     session: await sessionFromSettings(settings),
     state: settings.state,
     docker: cliDocker(ctx, options),
-    warn: (message) => ctx.warn(message),
+    // Such as the options an adopted knot ignored: in the command's words.
+    warn: (message) => ctx.warn(inCliWords(new Error(message), ctx.command)),
   };
 }

@@ -53,6 +53,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     / with the memory option of Knot\.create, map or retry/g,
     () => " with --memory on cloudknot knot create, map or retry",
   ],
+  [
+    /Remove only your image's tag with repo\.removeImage\(tag\)/g,
+    () => "Remove only a knot's image tags with cloudknot knot clobber <knot> --repo",
+  ],
   [/ \(or the path option\)/g, () => ""],
   [/ as exportName\b/g, () => " as the export argument"],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
@@ -86,8 +90,15 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
 const FLAG_OF: Readonly<Record<string, string>> = {
   repoName: "repo",
   parsPolicies: "policy",
+  instanceTenancy: "tenancy",
   policies: "policy",
   tags: "tag",
+};
+
+/** Options that are a command's arguments, not flags. */
+const ARGUMENT_OF: Readonly<Record<string, string>> = {
+  module: "the module argument",
+  exportName: "the export argument",
 };
 
 /**
@@ -124,6 +135,17 @@ export function inCliWords(error: Error, command?: Command): string {
   for (const flag of Object.keys(command.options)) {
     flags.set(flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase()), flag);
   }
+  // The options an adopted knot ignored are listed by name: each is the command's flag, or
+  // (the function's) argument.
+  message = message.replace(
+    /(these options were ignored: )([\w, ]+)(?=;)/g,
+    (_m, lead: string, list: string) =>
+      lead + list.split(", ").map((option) => {
+        const flag = flags.get(option);
+        if (flag !== undefined && flag in command.options) return `--${flag}`;
+        return ARGUMENT_OF[option] ?? option;
+      }).join(", "),
+  );
   const field = error instanceof CloudknotInputError ? error.field : undefined;
   for (const [option, flag] of flags) {
     if (!(flag in command.options)) continue;

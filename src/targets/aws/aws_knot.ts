@@ -52,6 +52,7 @@ import {
   setS3Params,
 } from "../../resources/settings.ts";
 import { recordSection } from "../../state/sections.ts";
+import { artifactFromFunc, artifactFromModule } from "../../job/function_artifact.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { deletePrefix } from "../../store/store.ts";
 import type { MapRequest, OpenedKnot, SubmitRequest, Target } from "../target.ts";
@@ -67,6 +68,7 @@ import {
   knotBeingClobbered,
   knotClobberedWhy,
   markAwsKnotClobbering,
+  parsUsers,
   readAwsKnot,
   readAwsKnots,
   removeAwsKnot,
@@ -704,6 +706,37 @@ function targetOptions(
   });
 }
 
+/** The options that give a knot its function. */
+const FUNCTION_KEYS: readonly (keyof AwsKnotSpec)[] = ["func", "module", "exportName"];
+
+/**
+ * Whether the function a spec gives (`func`, or `module` and `exportName`) is
+ * the one the knot's image was built from; `false` when it gives none.
+ * @throws {CloudknotInputError} When it gives another function, before anything changes.
+ */
+async function sameFunction(
+  spec: AwsKnotSpec,
+  record: AwsKnotRecord,
+  state: StateFile,
+): Promise<boolean> {
+  if (spec.func === undefined && spec.module === undefined) return false;
+  const made = await state.get(recordSection("docker-image", record.dockerImage), "function-hash");
+  if (made === undefined) return false;
+  const artifact = spec.func !== undefined
+    ? await artifactFromFunc(spec.func)
+    : await artifactFromModule(spec.module!, spec.exportName ?? "default");
+  if (artifact.hash === made) return true;
+  const what = spec.func !== undefined
+    ? "another function than the one given"
+    : `another function than ${spec.module}'s ${spec.exportName ?? "default"}`;
+  throw new CloudknotInputError(
+    `Knot ${record.name} on AWS runs ${what}, and a knot is adopted as it is: clobber it ` +
+      `first ((await Knot.create({ name: "${record.name}", target: "aws" })).clobber()) or ` +
+      `choose another name`,
+    { field: spec.func !== undefined ? "func" : "module" },
+  );
+}
+
 async function adopt(
   spec: AwsKnotSpec,
   record: AwsKnotRecord,
@@ -771,7 +804,12 @@ async function adopt(
         ),
     );
   }
-  const ignored = SHAPING.filter((key) => spec[key] !== undefined);
+  // The function given again must be the knot's own: adopting the knot would
+  // run the old one, and a user who meant to change it would not know.
+  const same = await sameFunction(spec, record, state);
+  const ignored = SHAPING.filter((key) =>
+    spec[key] !== undefined && !(same && FUNCTION_KEYS.includes(key))
+  );
   if (ignored.length > 0) {
     (spec.warn ?? console.warn)(
       `cloudknot: knot ${name} exists, so it was adopted as it is and these options were ignored: ` +
@@ -1278,7 +1316,17 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     }
     if (options.image) await r.image.clobber();
     await removeAwsKnot(state, name, this.#options);
-    if (options.pars && r.pars !== undefined) await r.pars.clobber({ ...wait, warn });
+    // Another knot's jobs run with a Pars they share: keep it for them, as a shared repository.
+    const users = options.pars ? await parsUsers(state, name, this.#record.pars) : [];
+    const parsKept = users.length > 0;
+    if (parsKept) {
+      warn(
+        `cloudknot: Pars ${this.#record.pars} was kept: knot ${users.join(", ")} still ` +
+          `use${users.length === 1 ? "s" : ""} it; clobber ` +
+          `${users.length === 1 ? "that knot" : "those knots"} first, then ` +
+          `Pars.clobber({ name: "${this.#record.pars}" })`,
+      );
+    } else if (options.pars && r.pars !== undefined) await r.pars.clobber({ ...wait, warn });
     else if (options.pars && this.parsGone?.record !== undefined) {
       // Partly gone (a Pars clobber killed part-way, or roles deleted by hand): finished from its record.
       await Pars.clobber({ session, state, name: this.#record.pars, ...wait, warn });
@@ -1287,7 +1335,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     }
     if (options.bucket) {
       const also = [
-        ...(options.pars && (r.pars ?? this.parsGone?.record) !== undefined
+        ...(options.pars && !parsKept && (r.pars ?? this.parsGone?.record) !== undefined
           ? [`Pars ${this.#record.pars}`]
           : []),
         ...(repoClobbered !== undefined ? [repoClobbered] : []),

@@ -52,7 +52,7 @@ import {
   writeManifest,
 } from "../../job/payload.ts";
 import { failureRecord } from "../../job/record.ts";
-import { MapRun, type RunControl, type RunInfo } from "../../run/map_run.ts";
+import { MapRun, type RunControl, type RunInfo, type Unconfirmed } from "../../run/map_run.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { configOwner } from "../../resources/owner.ts";
 import { isAwsCode } from "../../resources/_ledger.ts";
@@ -66,7 +66,7 @@ import {
 } from "../target.ts";
 import { BatchJob } from "./batch/batch_job.ts";
 import { openItems, uploadInputs } from "./run_inputs.ts";
-import { MAX_ARRAY_SIZE, SubmitError, submitJobOnce } from "./submit.ts";
+import { MAX_ARRAY_SIZE, outcomeUnknown, SubmitError, submitJobOnce } from "./submit.ts";
 import { resubmitRequest, retryAdvice, withEarlierResults } from "../resubmit.ts";
 import { awsRunUsage } from "./batch/run_usage.ts";
 import { checkGroups, planGroups, resourceOverrides } from "./groups.ts";
@@ -212,8 +212,11 @@ export interface AwsTargetOptions {
    * without an end cancelled. A stopped job's container gets SIGTERM, on
    * which the job writes the records it holds and exits; ECS sends SIGKILL
    * 30 s later to one still running, and nothing is written after that. An
-   * item whose record lands after the wait is cancelled on the handle while
-   * a later `collect()` reads its record. A finite number, 0 or more.
+   * item whose job is still stopping when the wait is over is cancelled on
+   * the handle while a later `collect()` reads the record it may still write:
+   * the handle warns (`warn`) naming those items and their jobs, and each
+   * one's error says so and to collect the run again once the job stopped.
+   * A finite number, 0 or more.
    * @default {60000}
    */
   cancelStopWaitMs?: number;
@@ -523,7 +526,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       await store.delete([RUN_KEYS.inputs, RUN_KEYS.index, RUN_KEYS.manifest]).catch(() => {});
       throw e;
     }
-    const jobs = await this.#submit(runId, store.url, plan, request, slicing, uploaded.bytes);
+    const jobs = await this.#submit(runId, store, plan, request, slicing, uploaded.bytes);
     manifest.jobs = jobs;
     try {
       await recordAwsRun(o.state, o, runId, jobs);
@@ -820,7 +823,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
 
   async #submit(
     runId: string,
-    runUrl: string,
+    store: S3Store,
     plan: ReturnType<typeof planGroups>,
     request: MapRequest,
     slicing: Slicing,
@@ -845,9 +848,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       const overrides = resourceOverrides(job.resources);
       // A child runs its slice in rounds of `concurrency` items: Batch's
       // timeout (the knot's, per item) is stretched to cover them all.
-      const perItem = job.resources?.timeout !== undefined
-        ? { attemptDurationSeconds: job.resources.timeout }
-        : slicing.timeout;
+      const perItem = overrides.timeout.timeout ?? slicing.timeout;
       const timeout = slice > 1 && perItem !== undefined
         ? { timeout: sliceTimeout(perItem, slice, concurrency) }
         : overrides.timeout;
@@ -857,12 +858,15 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         jobDefinition: o.jobDefinition,
         containerOverrides: {
           command: jobCommand({
-            run: runUrl,
+            run: store.url,
             starmap: request.starmap,
             ...(job.array ? { offset: job.offset } : { index: job.offset }),
             ...(slice > 1 ? { slice, end: job.offset + job.size, concurrency } : {}),
           }),
-          environment,
+          environment: Object.keys(overrides.environment).length === 0 ? environment : [
+            ...environment.filter((v) => !(v.name in overrides.environment)),
+            ...Object.entries(overrides.environment).map(([name, value]) => ({ name, value })),
+          ],
           ...overrides.containerOverrides,
         },
         ...timeout,
@@ -883,12 +887,25 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     }, { stopOnError: true });
     if (failure !== undefined) {
       const submitted = jobs.filter((j) => j !== undefined);
+      const again = request.retryOf === undefined
+        ? "map again"
+        : `retry again with ${retryAdvice(o.knot, request.retryOf.runId)}`;
+      const why = `Submitting run ${runId} of knot ${o.knot} failed`;
+      const cause = (failure as Error)?.message ?? failure;
+      if (submitted.length === 0 && !outcomeUnknown(failure)) {
+        // No job exists: the run's data must not outlive it, or knot.runs() would list a run
+        // whose every item a later collect() waits for, then calls missing.
+        await store.delete([RUN_KEYS.inputs, RUN_KEYS.index, RUN_KEYS.manifest]).catch(() => {});
+        throw new SubmitError(
+          `${why} at its first job (${cause}); nothing was submitted and the run's data was ` +
+            `removed: fix the cause and ${again}`,
+          { cause: failure },
+        );
+      }
       await this.#stopJobs(submitted, "The rest of the run could not be submitted").catch(() => {});
       throw new SubmitError(
-        `Submitting run ${runId} of knot ${o.knot} failed after ${submitted.length} of ${plan.length} jobs ` +
-          `(${
-            (failure as Error)?.message ?? failure
-          }); the submitted jobs were stopped: fix the cause and map again`,
+        `${why} after ${submitted.length} of ${plan.length} jobs (${cause}); the submitted jobs ` +
+          `were stopped: fix the cause and ${again}`,
         { cause: failure },
       );
     }
@@ -922,21 +939,24 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     let polling: Promise<void> = Promise.resolve();
     const { run, control } = MapRun.create<T>(info, {
       startedAt,
-      onCancel: async (reason) => {
+      onCancel: async (reason): Promise<Unconfirmed | undefined> => {
         stop.abort();
         await polling;
+        let stopping: string[] = [];
         try {
           const stopped = await this.#stopJobs(jobs, reason);
           // A stopped job writes the records it holds as it stops (SIGTERM), after TerminateJob
           // answered: its items keep those ends, as every later reader of the run reads them.
-          await waitForJobsToEnd(o.session.batch, stopped, {
+          stopping = stopped;
+          stopping = await waitForJobsToEnd(o.session.batch, stopped, {
             pollMs: Math.min(o.pollIntervalMs ?? CANCEL_LOOK_MS, CANCEL_LOOK_MS),
             timeoutMs: o.cancelStopWaitMs ?? CANCEL_STOP_WAIT_MS,
-          }).catch(() => {});
+          }).catch(() => stopping);
         } finally {
           // The handle's poller (made below, before anything can cancel the run) reads it a last time.
           await poller.last();
         }
+        return this.#unconfirmed(info.runId, jobs, stopping, reason, (i) => control.isSettled(i));
       },
       logs: (index, attempt) => this.#logs(jobs, index, attempt),
       usage: async () => {
@@ -1115,6 +1135,53 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     );
     if (errors.length > 0) throw errors[0];
     return all.filter((job) => !isTerminalStatus(job.status)).map((job) => job.jobId);
+  }
+
+  /**
+   * After a cancel, the items a job still stopping when the wait for it
+   * (`cancelStopWaitMs`) was over left unsettled: the handle calls them
+   * cancelled without knowing how they end (the job may still record a
+   * success as it stops), so it warns once, naming them, and each one's
+   * error says so and how to read its end.
+   */
+  #unconfirmed(
+    runId: string,
+    jobs: RunJob[],
+    stopping: string[],
+    reason: string,
+    settled: (index: number) => boolean,
+  ): Unconfirmed | undefined {
+    const o = this.#o;
+    const still = new Set(stopping);
+    const jobOf = new Map<number, string>();
+    for (const job of jobs) {
+      if (!still.has(job.jobId)) continue;
+      for (let i = job.offset; i < job.offset + job.size; i++) {
+        if (!settled(i)) jobOf.set(i, childId(job, i));
+      }
+    }
+    if (jobOf.size === 0) return undefined;
+    const ms = o.cancelStopWaitMs ?? CANCEL_STOP_WAIT_MS;
+    const waited = ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+    const readAgain = `collect the run again (knot.collect("${runId}") of knot ${o.knot})`;
+    const items = [...jobOf.keys()];
+    (o.warn ?? console.warn)(
+      `${itemsInWords(items)} of run ${runId} of knot ${o.knot} ${
+        items.length === 1 ? "is" : "are"
+      } called cancelled without knowing how ${items.length === 1 ? "it" : "they"} ended: ` +
+        `${still.size === 1 ? "its AWS Batch job" : "their AWS Batch jobs"} (${
+          [...still].join(", ")
+        }) had not stopped ${waited} after being told to (cancelStopWaitMs of the AWS target), ` +
+        `and may still record a result as ${still.size === 1 ? "it stops" : "they stop"}; ` +
+        `to read how ${items.length === 1 ? "it" : "they"} ended once stopped, ${readAgain}`,
+    );
+    return (index) => {
+      const job = jobOf.get(index);
+      return job === undefined ? undefined : `${reason}; its AWS Batch job ${job} had not ` +
+        `stopped ${waited} after being told to (cancelStopWaitMs of the AWS target), so ` +
+        `whether the item ended before it stopped is not known: once the job has stopped, ` +
+        `${readAgain} to read how it ended`;
+    };
   }
 
   /**

@@ -353,14 +353,36 @@ export function requireResources(
   record: AwsKnotRecord,
   fields: AwsKnotResourceField[] = Object.keys(RESOURCE_KEYS) as AwsKnotResourceField[],
 ): void {
-  const missing = fields.find((field) => record[field] === "");
+  const [missing] = lackingResources(record, fields);
   if (missing !== undefined) {
     throw new CloudknotError(
-      `The config file's [knot ${record.name}] has no "${
-        RESOURCE_KEYS[missing]
-      }": clobber the knot and create it again`,
+      `The config file's [knot ${record.name}] has no "${missing}": clobber the knot and ` +
+        `create it again`,
     );
   }
+}
+
+/**
+ * The keys naming a resource that a record lacks (a config file edited by
+ * hand): such a knot cannot be opened, so its clobber forgets its record and
+ * leaves its resources to `gc`, which finds them once no record names the knot.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { lackingResources } from "./catalog.ts";
+ *
+ * console.log(lackingResources(record)); // ["job-queue"]
+ * ```
+ *
+ * @param record The record.
+ * @param fields The fields to check (default: every one that names a resource).
+ * @returns The config keys it lacks, in the order the writer writes them.
+ */
+export function lackingResources(
+  record: AwsKnotRecord,
+  fields: AwsKnotResourceField[] = Object.keys(RESOURCE_KEYS) as AwsKnotResourceField[],
+): string[] {
+  return fields.filter((field) => record[field] === "").map((field) => RESOURCE_KEYS[field]);
 }
 
 /**
@@ -407,6 +429,27 @@ export async function repositoryUser(
 ): Promise<string | undefined> {
   return (await readAwsKnots(state)).find((k) => k.name !== knot && k.dockerRepo === repository)
     ?.name;
+}
+
+/**
+ * The other knots of the config file whose jobs run with this Pars: a
+ * knot's clobber with its Pars keeps a Pars such a knot uses.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { parsUsers } from "./catalog.ts";
+ *
+ * console.log(await parsUsers(state, "squares", "lab")); // ["cubes"]
+ * ```
+ *
+ * @param state The config file.
+ * @param knot The knot being clobbered.
+ * @param pars The Pars' name.
+ * @returns The other knots' names, in the config file's order.
+ */
+export async function parsUsers(state: StateFile, knot: string, pars: string): Promise<string[]> {
+  return (await readAwsKnots(state)).filter((k) => k.name !== knot && k.pars === pars)
+    .map((k) => k.name);
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Batch, ContainerOverrides, JobTimeout } from "../../aws/services/b
 import type { ItemGroup, ItemResources } from "../../run/retry.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { validateComputeOptions } from "./batch/compute_options.ts";
+import { TIMEOUT_BACKSTOP_SECONDS } from "./batch/environment.ts";
 import { jobResources } from "./batch/run_usage.ts";
 import { planJobs, type PlannedJob } from "./submit.ts";
 
@@ -57,14 +58,27 @@ export function planGroups(
 }
 
 /**
- * The SubmitJob fields that give a job its resources.
+ * The SubmitJob fields that give a job its resources. A timeout of its own
+ * is the job's to keep, as the knot's is (`CLOUDKNOT_TIMEOUT`, which the
+ * job stops an item at, so a timed-out attempt is retried), with Batch's a
+ * backstop a minute later, as on the knot's job definition.
+ *
+ * @example Usage
+ * ```ts
+ * import { resourceOverrides } from "./groups.ts";
+ *
+ * const { environment, timeout } = resourceOverrides({ timeout: 600 });
+ * console.log(environment, timeout); // { CLOUDKNOT_TIMEOUT: "600" } { timeout: { attemptDurationSeconds: 660 } }
+ * ```
  *
  * @param resources The resources, when the job has its own.
- * @returns Container overrides and a timeout to spread into the request.
+ * @returns Container overrides and a timeout to spread into the request, and
+ * the variables to add to the job's environment.
  */
 export function resourceOverrides(resources: ItemResources | undefined): {
   containerOverrides: Pick<ContainerOverrides, "resourceRequirements">;
   timeout: { timeout?: JobTimeout };
+  environment: Record<string, string>;
 } {
   const requirements = [
     ...(resources?.vcpus !== undefined ? [{ type: "VCPU", value: String(resources.vcpus) }] : []),
@@ -72,11 +86,13 @@ export function resourceOverrides(resources: ItemResources | undefined): {
       ? [{ type: "MEMORY", value: String(resources.memory) }]
       : []),
   ];
+  const timeout = resources?.timeout;
   return {
     containerOverrides: requirements.length > 0 ? { resourceRequirements: requirements } : {},
-    timeout: resources?.timeout !== undefined
-      ? { timeout: { attemptDurationSeconds: resources.timeout } }
+    timeout: timeout !== undefined
+      ? { timeout: { attemptDurationSeconds: timeout + TIMEOUT_BACKSTOP_SECONDS } }
       : {},
+    environment: timeout !== undefined ? { CLOUDKNOT_TIMEOUT: String(timeout) } : {},
   };
 }
 

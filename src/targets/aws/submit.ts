@@ -84,10 +84,19 @@ export interface SubmitOnceOptions {
 /**
  * Whether a SubmitJob failure leaves the job's existence unknown.
  *
+ * @example Usage
+ * ```ts
+ * import { AwsError } from "@cloudknot/cloudknot/aws";
+ * import { outcomeUnknown } from "./submit.ts";
+ *
+ * const error = new AwsError("is INACTIVE", { service: "Batch", operation: "SubmitJob", code: "ClientException", status: 400 });
+ * console.log(outcomeUnknown(error)); // false
+ * ```
+ *
  * @param error What SubmitJob threw.
  * @returns `true` for `OutcomeUnknown` and server errors.
  */
-function outcomeUnknown(error: unknown): boolean {
+export function outcomeUnknown(error: unknown): boolean {
   return error instanceof AwsError &&
     (error.code === "OutcomeUnknown" || (error.status ?? 0) >= 500);
 }

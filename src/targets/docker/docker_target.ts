@@ -240,7 +240,7 @@ export class DockerTarget implements Target {
     const o = { ...this.#o, attempts: run.attempts };
     const runId = newRunId();
     const info = { knot: o.knot, runId, target: "docker" as const, attempts: o.attempts };
-    const chunks = await firstChunk(request.items);
+    const chunks = await firstChunk(request.items, request.signal);
     if (chunks === undefined) {
       return MapRun.create<T>({ ...info, total: 0 }, { jobId: () => runId }).run;
     }

@@ -23,12 +23,14 @@ import { type MapRequest, requestChunks } from "../target.ts";
  * ```
  *
  * @param items The request's items.
+ * @param stop Ends the reading when it aborts (the map's signal): the run is the items read.
  * @returns The chunks, or `undefined` when there are none.
  */
 export async function firstChunk(
   items: MapRequest["items"],
+  stop?: AbortSignal,
 ): Promise<AsyncIterable<readonly Uint8Array[]> | undefined> {
-  const chunks = requestChunks(items)[Symbol.asyncIterator]();
+  const chunks = requestChunks(items, stop)[Symbol.asyncIterator]();
   let first = await chunks.next();
   while (!first.done && first.value.length === 0) first = await chunks.next();
   if (first.done) return undefined;

@@ -172,7 +172,13 @@ export class LocalTarget implements Target {
     given: Partial<Pick<LocalTargetOptions, "artifact" | "attempts" | "permissions">>,
   ): Promise<MapRun<T>> {
     const o = { ...this.#o, ...given };
-    const chunks = requestChunks(request.items)[Symbol.asyncIterator]();
+    // Reading stops when the map's signal aborts (one aborted before it still
+    // has every input checked) or the run is cancelled, also while the source
+    // waits for its next input.
+    const stopReading = new AbortController();
+    const onAbort = () => stopReading.abort();
+    request.signal?.addEventListener("abort", onAbort, { once: true });
+    const chunks = requestChunks(request.items, stopReading.signal)[Symbol.asyncIterator]();
     // Nothing is made before the first input is read and encoded.
     const first = await chunks.next();
     const runId = newRunId();
@@ -186,6 +192,7 @@ export class LocalTarget implements Target {
         { knot: o.knot, runId, target: "local", total, attempts: o.attempts },
         { jobId },
       );
+      request.signal?.removeEventListener("abort", onAbort);
       if (total > 0) await run.cancel(String(request.signal?.reason ?? "The run was cancelled"));
       return run;
     }
@@ -241,6 +248,7 @@ export class LocalTarget implements Target {
         startedAt: manifest.createdAt,
         onCancel: async (reason) => {
           stopped = true;
+          stopReading.abort();
           pool.cancel(reason);
           await pool.done;
         },
@@ -290,12 +298,18 @@ export class LocalTarget implements Target {
     } catch (e) {
       // A bad input: nothing of the run is kept.
       request.signal?.removeEventListener("abort", abort);
+      request.signal?.removeEventListener("abort", onAbort);
       pool.cancel(String(e));
       await pool.done;
       files.close();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
       throw e;
     }
+    // Stopped (its signal, a cancel, a clobber): the run is the inputs read
+    // so far, and the source is closed (its finally blocks run) without
+    // waiting for it.
+    request.signal?.removeEventListener("abort", onAbort);
+    if (stopped) void chunks.return?.(undefined);
     manifest.count = written;
     delete manifest.open;
     await files.writeManifest(manifest).catch(() => {});
@@ -342,13 +356,25 @@ export class LocalTarget implements Target {
     const o = this.#o;
     const lost = new Map<number, RunStoreError>();
     const key = (index: number, attempt: number) => index * 16 + attempt;
+    // An attempt whose record or output could not be written leaves no record:
+    // a collect() that finishes the run runs its item again.
+    const rerun = (e: unknown): RunStoreError =>
+      e instanceof RunStoreError
+        ? new RunStoreError(
+          e.dir,
+          e.what,
+          e.cause,
+          `collect the run again (knot.collect("${manifest.runId}") of knot ${o.knot}) once ` +
+            `its process is done, to run the items that could not be written`,
+        )
+        : e as RunStoreError;
     const sink: PoolSink = {
       started: (index, attempt) => control.started(index, attempt),
       output: (index, attempt, stream, bytes) => {
         try {
           files.appendOutput(index, attempt, stream, bytes);
         } catch (e) {
-          lost.set(key(index, attempt), e as RunStoreError);
+          lost.set(key(index, attempt), rerun(e));
         }
       },
       store: (ended) => {
@@ -371,7 +397,8 @@ export class LocalTarget implements Target {
             record: ended[i]!.bytes,
           })));
         } catch (e) {
-          for (const i of kept) failed.set(i, e as RunStoreError);
+          const error = rerun(e);
+          for (const i of kept) failed.set(i, error);
         }
         return failed;
       },

@@ -94,6 +94,8 @@ const SYNC_WRITE_BYTES = 256 * 1024;
 export class RunStoreError extends CloudknotError {
   /** The run's directory. */
   readonly dir: string;
+  /** What could not be done, as "write the records of item 3". */
+  readonly what: string;
 
   /**
    * Makes the error.
@@ -101,15 +103,20 @@ export class RunStoreError extends CloudknotError {
    * @param dir The run's directory.
    * @param what What could not be done.
    * @param cause The system's error.
+   * @param then What runs the items again once there is room, as "collect the run again".
    */
-  constructor(dir: string, what: string, cause: unknown) {
+  constructor(dir: string, what: string, cause: unknown, then?: string) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(
       `Cannot ${what} in ${dir}: ${reason}. Free space on that disk (the results already ` +
-        `there stay readable), or set CLOUDKNOT_LOCAL_RUNS to a directory on another disk`,
+        (then === undefined
+          ? `there stay readable), or set CLOUDKNOT_LOCAL_RUNS to a directory on another disk`
+          : `there stay readable), then ${then}; CLOUDKNOT_LOCAL_RUNS set to a directory on ` +
+            `another disk puts new runs there`),
       { cause },
     );
     this.dir = dir;
+    this.what = what;
   }
 }
 

@@ -8,6 +8,7 @@
 import { getHeapStatistics } from "node:v8";
 import type { RunManifest } from "../../job/payload.ts";
 import type { JobRecord } from "../../job/record.ts";
+import { neverRan } from "../../job/pool.ts";
 import type { AttemptUsage, RunUsage } from "../../cost/usage.ts";
 
 /**
@@ -24,14 +25,19 @@ import type { AttemptUsage, RunUsage } from "../../cost/usage.ts";
  * @param records Every record in the run's log.
  * @param manifest The run's manifest.
  * @param options The knot's worker heap limit in MiB, when set.
- * @returns Every attempt that left a record, in item and attempt order.
+ * @returns Every attempt that left a record, in item and attempt order; an
+ *   attempt that never ran is left out once the item ran after it.
  */
 export function localRunUsage(
   records: JobRecord[],
   manifest: RunManifest,
   options: { memory?: number },
 ): RunUsage {
-  records = [...records].sort((a, b) => a.index - b.index || a.attempt - b.attempt);
+  // In log order within an attempt: an attempt that never ran (its workers could not start) is
+  // recorded again when a later collect() runs it, under the same number. It used nothing, so
+  // only an item's last such record counts, as how the item ended.
+  records = [...records].sort((a, b) => a.index - b.index || a.attempt - b.attempt)
+    .filter((r, i, all) => !(neverRan(r) && all[i + 1]?.index === r.index));
   const last = new Map<number, number>();
   for (const r of records) last.set(r.index, Math.max(last.get(r.index) ?? 0, r.attempt));
   const defaultMiB = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);

@@ -228,3 +228,77 @@ Deno.test("AWS target: cancel() reads the records a job writes as it is stopped,
     await bed.close();
   }
 });
+
+/** Waits until the file at `path` exists, then returns its text (shipped by its source). */
+async function waitsForFile(path: string): Promise<string> {
+  while (true) {
+    try {
+      return await Deno.readTextFile(path);
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+Deno.test("AWS target: cancel() of a job still stopping when cancelStopWaitMs is over calls its items cancelled, warns and says in each error that a later collect() reads how they ended", async () => {
+  // The container takes its time to stop: the stop reaches it only once `release` resolves.
+  const release = Promise.withResolvers<void>();
+  const bed = await startTestBed(waitsForFile, {
+    permissions: { read: true },
+    wrapRunner: (inner) => ({
+      ...(inner.capacity !== undefined ? { capacity: inner.capacity } : {}),
+      run: async (req) => {
+        const late = new AbortController();
+        req.signal.addEventListener("abort", () => {
+          void release.promise.then(() => late.abort(req.signal.reason));
+        }, { once: true });
+        return await inner.run({ ...req, signal: late.signal });
+      },
+    }),
+  });
+  const { emu } = bed;
+  const file = `${bed.dir}/go`;
+  try {
+    const warnings: string[] = [];
+    const target = bed.target({ cancelStopWaitMs: 0, warn: (m) => warnings.push(m) });
+    const run = await target.map<string>({
+      items: encodeItems([file]),
+      starmap: false,
+      env: {},
+    });
+    await untilRunning(emu);
+    await run.cancel("No longer needed");
+    const [job] = jobsNamed(emu, `squares-${run.runId}-`);
+    assert.equal(emu.batch.jobs.get(job!.jobId)!.status, "RUNNING", "the job still stops");
+    const [settled] = await run.settled();
+    assert.ok(settled!.status === "rejected" && settled!.reason instanceof ItemError);
+    assert.equal(settled!.reason.kind, "cancelled");
+    const message = settled!.reason.message;
+    assert.match(message, /^Item 0 was cancelled: No longer needed; its AWS Batch job /);
+    assert.ok(message.includes(`job ${job!.jobId} had not stopped`), message);
+    assert.ok(message.includes(`knot.collect("${run.runId}") of knot squares`), message);
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0]!,
+      new RegExp(`^Item 0 of run ${run.runId} of knot squares is called cancelled`),
+    );
+    assert.ok(warnings[0]!.includes(job!.jobId), warnings[0]);
+    assert.ok(
+      warnings[0]!.endsWith(
+        `to read how it ended once stopped, collect the run again (knot.collect("${run.runId}") of knot squares)`,
+      ),
+      warnings[0],
+    );
+    // The item ends before its job stops: a later reader reads the success, as the error said.
+    await Deno.writeTextFile(file, "done");
+    const store = target.store.at(`runs/${run.runId}`);
+    while ((await readAllRecords(store)).length === 0) await new Promise((r) => setTimeout(r, 50));
+    release.resolve();
+    await emu.waitForJobs(60_000);
+    const later = await bed.target().collect<string>(run.runId);
+    assert.deepEqual(itemEnds(await later.settled()), ["ok done"]);
+  } finally {
+    release.resolve();
+    await bed.close();
+  }
+});

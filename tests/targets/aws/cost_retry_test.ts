@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, MapError } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
-import { startTestBed } from "./helpers.ts";
+import { registerDefinition, startTestBed } from "./helpers.ts";
 import { checkGroups } from "../../../src/targets/aws/groups.ts";
 
 const T0 = Date.UTC(2026, 5, 1, 12);
@@ -241,6 +241,44 @@ Deno.test("AWS target: a retry's resources are checked against the job definitio
       resources: { memory: 16384, vcpus: 2 },
     }]);
     assert.deepEqual(emu.mutatingRequests(), []);
+  } finally {
+    await bed.close();
+  }
+});
+
+/** Sleeps `ms`, then says so (shipped by its source). */
+async function sleeper(ms: number): Promise<string> {
+  await new Promise((r) => setTimeout(r, ms));
+  return `slept ${ms} ms`;
+}
+
+Deno.test("AWS target: retry({ timeout }) gives the retried items that timeout: the job keeps it, not the knot's, and Batch's stops a minute later", async () => {
+  const bed = await startTestBed(sleeper, { emulator: { minTimeoutSeconds: 1 } });
+  const { emu } = bed;
+  try {
+    // A knot's job definition: the job stops an item at the knot's timeout (CLOUDKNOT_TIMEOUT),
+    // Batch a minute later.
+    const def = await registerDefinition(bed, "timed", {
+      environment: { CLOUDKNOT_TIMEOUT: "1" },
+      timeoutSeconds: 61,
+    });
+    const target = bed.target({ jobDefinition: def, attempts: 1 });
+    const run = await target.map<string>({ items: encodeItems([5000]), starmap: false, env: {} });
+    const [first] = await run.settled();
+    assert.ok(first!.status === "rejected");
+    assert.equal(first!.reason.kind, "timeout");
+    const retried = await run.retry({ timeout: 600, progress: false });
+    assert.deepEqual(await retried.results(), ["slept 5000 ms"]);
+    const submits = emu.requests.filter({ service: "batch", operation: "SubmitJob" });
+    const retry = submits.at(-1)!.params;
+    assert.deepEqual(retry.timeout, { attemptDurationSeconds: 660 });
+    const overrides = retry.containerOverrides as {
+      environment: { name: string; value: string }[];
+    };
+    const environment = overrides.environment;
+    assert.deepEqual(environment.filter((v) => v.name === "CLOUDKNOT_TIMEOUT"), [
+      { name: "CLOUDKNOT_TIMEOUT", value: "600" },
+    ]);
   } finally {
     await bed.close();
   }

@@ -274,6 +274,42 @@ export async function startTestBed(
 }
 
 /**
+ * Registers another job definition for the test bed's image and job role
+ * (1 vCPU, 512 MiB), as a knot's would be with these settings.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const arn = await registerDefinition(bed, "timed", { environment: { CLOUDKNOT_TIMEOUT: "1" }, timeoutSeconds: 61 });
+ * ```
+ */
+export async function registerDefinition(
+  bed: TestBed,
+  name: string,
+  options: { attempts?: number; environment?: Record<string, string>; timeoutSeconds?: number } =
+    {},
+): Promise<string> {
+  const environment = Object.entries(options.environment ?? {});
+  const { jobDefinitionArn } = await bed.session.batch.registerJobDefinition({
+    jobDefinitionName: name,
+    type: "container",
+    containerProperties: {
+      image: "cloudknot/job:test",
+      command: [],
+      jobRoleArn: bed.resources.jobRoleArn,
+      resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+      ...(environment.length > 0
+        ? { environment: environment.map(([name, value]) => ({ name, value })) }
+        : {}),
+    },
+    retryStrategy: { attempts: options.attempts ?? 1 },
+    ...(options.timeoutSeconds !== undefined
+      ? { timeout: { attemptDurationSeconds: options.timeoutSeconds } }
+      : {}),
+  });
+  return jobDefinitionArn;
+}
+
+/**
  * The function the tests run: what it does depends on the item. It is
  * shipped by its source, so it uses nothing from this module.
  */

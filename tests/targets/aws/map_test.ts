@@ -9,7 +9,7 @@ import { jobCommand } from "../../../src/targets/aws/batch/command.ts";
 import { readRecord } from "../../support/records.ts";
 import { throwFrame } from "../../fixtures/typed_func_frames.ts";
 import type { Emulator } from "../../emulator/mod.ts";
-import { job, jobsNamed, startTestBed } from "./helpers.ts";
+import { job, jobsNamed, registerDefinition, startTestBed } from "./helpers.ts";
 
 /** The GETs of a run's inputs object in the emulator's log: with a range, and whole. */
 function inputReads(emu: Emulator, prefix: string): { ranged: number; whole: number } {
@@ -221,7 +221,7 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
     );
 
     await t.step(
-      "children that die without a record: out of memory, reclaimed Spot host",
+      "children that die without a record: out of memory, reclaimed Spot host (said once, with what to do)",
       async () => {
         // Both attempts of child 0 are killed for memory; child 1's host goes away twice.
         emu.batch.injectExit({
@@ -252,26 +252,21 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         assert.ok(spot instanceof ItemError);
         assert.equal(spot.kind, "infrastructure");
         assert.match(spot.statusReason ?? "", /Host EC2 .* terminated/);
+        // Batch's reason once, and what to do: the item is not at fault.
+        assert.equal(spot.message.split(spot.statusReason!).length, 2, spot.message);
+        assert.match(
+          spot.message,
+          /terminated\.; the instance that ran it went away \(a Spot instance reclaimed, or one stopped\), not the item: run it again with run\.retry\(\), or give the knot more retries \(the retries option of Knot\.create\)/,
+        );
         await run.done;
       },
     );
 
     await t.step("an attempt that runs past the job's timeout", async () => {
-      const def = await bed.session.batch.registerJobDefinition({
-        jobDefinitionName: "ck-def-timeout",
-        type: "container",
-        containerProperties: {
-          image: "cloudknot/job:test",
-          command: [],
-          jobRoleArn: bed.resources.jobRoleArn,
-          resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
-        },
-        retryStrategy: { attempts: 1 },
-        // Time for a container to start its entry and the worker process that runs the item,
-        // on a loaded machine too: the sleeping item runs past it, the other does not.
-        timeout: { attemptDurationSeconds: 5 },
-      });
-      const timed = bed.target({ jobDefinition: def.jobDefinitionArn, attempts: 1 });
+      // Time for a container to start its entry and the worker process that runs the item,
+      // on a loaded machine too: the sleeping item runs past it, the other does not.
+      const def = await registerDefinition(bed, "ck-def-timeout", { timeoutSeconds: 5 });
+      const timed = bed.target({ jobDefinition: def, attempts: 1 });
       const run = await timed.map<string>({
         items: encodeItems([{ sleep: 30_000 }, 3]),
         starmap: false,
@@ -292,23 +287,12 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
     await t.step(
       "a knot's timeout is kept by the job, so a timed-out attempt is retried as locally",
       async () => {
-        const define = async (name: string, attempts: number) =>
-          (await bed.session.batch.registerJobDefinition({
-            jobDefinitionName: name,
-            type: "container",
-            containerProperties: {
-              image: "cloudknot/job:test",
-              command: [],
-              jobRoleArn: bed.resources.jobRoleArn,
-              resourceRequirements: [{ type: "VCPU", value: "1" }, {
-                type: "MEMORY",
-                value: "512",
-              }],
-              environment: [{ name: "CLOUDKNOT_TIMEOUT", value: "1" }],
-            },
-            retryStrategy: { attempts },
-            timeout: { attemptDurationSeconds: 61 },
-          })).jobDefinitionArn;
+        const define = (name: string, attempts: number) =>
+          registerDefinition(bed, name, {
+            attempts,
+            environment: { CLOUDKNOT_TIMEOUT: "1" },
+            timeoutSeconds: 61,
+          });
         const items = encodeItems([{ slowFirst: true }, 3]);
         const retried = bed.target({
           jobDefinition: await define("ck-def-own-timeout", 2),

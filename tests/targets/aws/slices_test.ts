@@ -11,7 +11,7 @@ import type { ItemError } from "../../../src/job/item_error.ts";
 import { validateMapOptions } from "../../../src/knot_options.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
 import { BatchJob } from "../../../src/targets/aws/batch/batch_job.ts";
-import { job, jobsNamed, startTestBed, type TestBed } from "./helpers.ts";
+import { job, jobsNamed, registerDefinition, startTestBed, type TestBed } from "./helpers.ts";
 
 /** The attempts of each item that wrote a record, by item. */
 async function recordedAttempts(bed: TestBed, runId: string): Promise<Map<number, number[]>> {
@@ -237,22 +237,12 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
         const secret = join(bed.dir, "secret.txt");
         await Deno.writeTextFile(granted, "yes");
         await Deno.writeTextFile(secret, "no");
-        const definition = await bed.session.batch.registerJobDefinition({
-          jobDefinitionName: "ck-def-permissions",
-          type: "container",
-          containerProperties: {
-            image: "cloudknot/job:test",
-            command: [],
-            jobRoleArn: bed.resources.jobRoleArn,
-            resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
-            environment: [{
-              name: "CLOUDKNOT_PERMISSIONS",
-              value: JSON.stringify({ net: true, read: [granted] }),
-            }],
+        const definition = await registerDefinition(bed, "ck-def-permissions", {
+          environment: {
+            CLOUDKNOT_PERMISSIONS: JSON.stringify({ net: true, read: [granted] }),
           },
-          retryStrategy: { attempts: 1 },
         });
-        const run = await bed.target({ jobDefinition: definition.jobDefinitionArn }).map<string>({
+        const run = await bed.target({ jobDefinition: definition }).map<string>({
           items: encodeItems([{ read: granted }, { read: secret }]),
           starmap: false,
           env: {},

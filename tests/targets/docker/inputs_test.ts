@@ -72,6 +72,39 @@ dockerTest(
         assert.deepEqual(await run.results(), []);
         assert.deepEqual(await knot.runs(), before);
       });
+
+      await t.step(
+        "the map's signal stops reading a never-ending input, which is closed, and cancels the items read",
+        async () => {
+          const source = { read: 0, closed: false, gate: Promise.withResolvers<void>() };
+          const stop = new AbortController();
+          const mapped = knot.map(
+            (async function* () {
+              try {
+                for (let i = 0;; i++) {
+                  // Nothing more for now: a queue that waits, a socket that is quiet.
+                  if (i === 3) await source.gate.promise;
+                  source.read = i + 1;
+                  yield String(i);
+                }
+              } finally {
+                source.closed = true;
+              }
+            })(),
+            { signal: stop.signal, progress: false },
+          );
+          while (source.read < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+          stop.abort("enough");
+          const run = await mapped;
+          assert.equal(run.total, 3);
+          for (const s of await run.settled()) {
+            assert.match(String((s as { reason?: unknown }).reason), /enough/);
+          }
+          source.gate.resolve();
+          while (!source.closed) await new Promise((resolve) => setTimeout(resolve, 10));
+          assert.equal(source.read, 4, "no item is read after the one it was waiting for");
+        },
+      );
       await knot.clobber();
     });
   },

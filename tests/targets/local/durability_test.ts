@@ -11,7 +11,7 @@ import { RunDir } from "../../../src/targets/local/run_dir.ts";
 import { killChild, startForLine, startUntil } from "../../support/deno_child.ts";
 import { processesWith } from "../../support/processes.ts";
 import { requirementTest } from "../../support/requirement.ts";
-import { tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
+import { growTmpfs, tmpfsTest, withTmpfs } from "../../support/tmpfs.ts";
 import { withKnot } from "./helpers.ts";
 
 const rootTest = requirementTest("root (to give a directory to another user)", {
@@ -184,14 +184,27 @@ tmpfsTest(
         assert.ok(reason.message.includes(runDir), reason.message);
         assert.match(reason.message, /No space left on device/);
         assert.match(reason.message, /CLOUDKNOT_LOCAL_RUNS/);
+        // It says how to run it once there is room.
+        assert.ok(
+          reason.message.includes(
+            `Free space on that disk (the results already there stay readable), then collect ` +
+              `the run again (knot.collect("${run.runId}") of knot full) once its process is ` +
+              `done, to run the items that could not be written`,
+          ),
+          reason.message,
+        );
       }
       for (const s of ok) {
         assert.equal((s as { value: string }).value.split(":")[0], String(s.index));
       }
-      // A new handle reads every result that was written.
-      const again = await knot.collect(run.runId);
+      // Room is made; a new handle reads every result that was written.
+      await growTmpfs(dir, 64 * 1024 * 1024);
+      const again = await knot.collect(run.runId, { progress: false });
       const later = await again.settled();
       for (const s of ok) assert.deepEqual(later[s.index], s);
+      // It did as the errors said: the items whose records were lost ran again, where there
+      // was room now, as the rest is readable.
+      assert.equal(later.filter((s) => s.status === "fulfilled").length, 20);
       await knot.clobber();
     });
   },

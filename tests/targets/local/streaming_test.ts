@@ -46,3 +46,61 @@ Deno.test("a bad input found while items run rejects map(), stops the run and re
     assert.deepEqual(await knot.runs(), []);
   });
 });
+
+Deno.test("the map's signal stops reading a never-ending input, also while it waits for its next item: map() resolves with the items read, and the input is closed", async () => {
+  await withKnot({ name: "endless", func: (x: number) => x * 2 }, async (knot) => {
+    // Waiting: three items, then nothing until the test lets it go on.
+    const waiting = { read: 0, closed: false, gate: Promise.withResolvers<void>() };
+    const ac = new AbortController();
+    const mapped = knot.map(
+      (async function* () {
+        try {
+          for (let i = 0;; i++) {
+            if (i === 3) await waiting.gate.promise;
+            waiting.read = i + 1;
+            yield i;
+          }
+        } finally {
+          waiting.closed = true;
+        }
+      })(),
+      { signal: ac.signal, progress: false },
+    );
+    // The fourth item is asked for once the first three are taken.
+    while (waiting.read < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    ac.abort("enough");
+    const run = await mapped;
+    assert.equal(run.total, 3);
+    for (const s of await run.settled()) {
+      // Each ran, or was cancelled if it had not ended yet.
+      if (s.status === "rejected") assert.match(String(s.reason), /enough/);
+    }
+    // Once it yields again, it is closed: its finally blocks run, no fourth item is taken.
+    waiting.gate.resolve();
+    while (!waiting.closed) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(run.total, 3);
+
+    // Never waiting: items keep coming until the signal.
+    const busy = { read: 0, closed: false };
+    const stop = new AbortController();
+    const endless = knot.map(
+      (async function* () {
+        try {
+          for (let i = 0;; i++) {
+            if (i === 20) stop.abort("that will do");
+            busy.read = i + 1;
+            yield i;
+          }
+        } finally {
+          busy.closed = true;
+        }
+      })(),
+      { signal: stop.signal, progress: false },
+    );
+    const second = await endless;
+    assert.equal(busy.closed, true, "the input was left open");
+    // The run is the items read before the signal: the one read as it aborted is not taken.
+    assert.ok(second.total >= 20 && second.total <= busy.read, `${second.total} of ${busy.read}`);
+    await second.settled();
+  });
+});

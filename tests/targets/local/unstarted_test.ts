@@ -25,7 +25,7 @@ Deno.test("items whose workers could not load the function fail saying how to ru
       `try { Deno.statSync(${
         JSON.stringify(flag)
       }); } catch { throw new Error("no flag yet"); }\n` +
-        "export function same(x: number): number { return x; }\n",
+        "export function same(x: number): number { console.log(`item ${x}`); return x; }\n",
     );
     await Deno.writeTextFile(flag, "");
     const knot = await Knot.create({
@@ -81,6 +81,18 @@ Deno.test("items whose workers could not load the function fail saying how to ru
     const finished = await knot.collect(run.runId, { progress: false });
     assert.deepEqual(await finished.results(), [0, 1, 2]);
     assert.equal(finished.itemView(0)!.attempts, 1);
+    // The log holds two records of attempt 1 of each item, the one that never ran first: every
+    // reader takes the last. Its logs are the attempt that ran; what the run used counts each
+    // item's one attempt that ran, succeeded, not one that failed beside it.
+    assert.deepEqual(await Array.fromAsync(finished.logs(2, { attempt: 1 })), ["item 2"]);
+    const usage = await finished.usage();
+    assert.deepEqual(
+      usage.attempts.map((a) => [a.index, a.attempt, a.outcome]),
+      [[0, 1, "succeeded"], [1, 1, "succeeded"], [2, 1, "succeeded"]],
+    );
+    const after = await cli(dir, ["jobs", "gated", run.runId, "--json"]);
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal(JSON.parse(after.stdout).counts.succeeded, 3, after.stdout);
     await knot.clobber();
   } finally {
     await Deno.remove(base, { recursive: true });

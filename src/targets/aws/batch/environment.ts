@@ -504,8 +504,17 @@ export interface JobDefinitionSpec {
   tags: Record<string, string>;
 }
 
-/** How long after a knot's timeout Batch stops an attempt the job did not stop itself. */
-const TIMEOUT_BACKSTOP_SECONDS = 60;
+/**
+ * How long after a knot's timeout Batch stops an attempt the job did not stop itself.
+ *
+ * @example Usage
+ * ```ts
+ * import { TIMEOUT_BACKSTOP_SECONDS } from "./environment.ts";
+ *
+ * console.log({ attemptDurationSeconds: 600 + TIMEOUT_BACKSTOP_SECONDS }); // { attemptDurationSeconds: 660 }
+ * ```
+ */
+export const TIMEOUT_BACKSTOP_SECONDS = 60;
 
 /**
  * Registers a revision of the knot's job definition: the image, vCPUs,

@@ -43,6 +43,14 @@ export interface BatchFailureTarget {
 
 const TIMEOUT_RE = /attempt duration exceeded timeout/i;
 
+/** Batch's status reason for an attempt whose EC2 host went away (a reclaimed Spot instance). */
+const HOST_GONE_RE = /^Host EC2 .* terminated/;
+
+/** What to do about an attempt whose host went away. */
+const HOST_GONE_ADVICE = "the instance that ran it went away (a Spot instance reclaimed, or one " +
+  "stopped), not the item: run it again with run.retry(), or give the knot more retries (the " +
+  "retries option of Knot.create) so that AWS Batch runs such an attempt again itself";
+
 /** The job's memory limit, and what to raise, for a job Batch stopped for memory. */
 function memoryAdvice(job: JobDetail): string {
   const container = job.container;
@@ -136,6 +144,9 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
     ? []
     : [statusReason, reason, stuck?.advice].filter((s): s is string => !!s);
   if (name === "OutOfMemoryError") details.push(memoryAdvice(job));
+  if (kind === "infrastructure" && HOST_GONE_RE.test(statusReason ?? "")) {
+    details.push(HOST_GONE_ADVICE);
+  }
   if (exitCode === STORE_EXIT_CODE) {
     details.push(
       "the job could not read its run or write its records (S3 access, or a full disk on the " +
