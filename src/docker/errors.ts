@@ -46,8 +46,9 @@ export class DockerNotInstalledError extends DockerError {
   constructor(binary: string, options?: ErrorOptions) {
     super(
       `Docker is not installed: could not run "${binary}". Install Docker ` +
-        "(https://docs.docker.com/get-docker/, or `apt-get install docker.io` on Debian and Ubuntu) " +
-        "or pass the path of the docker client as the `binary` option",
+        "(https://docs.docker.com/get-docker/, or `apt-get install docker.io` on Debian and Ubuntu), " +
+        "or name a docker client that is not on PATH with the docker option of Knot.create() or " +
+        'DockerImage.create(): `docker: new Docker({ binary: "/path/to/docker" })`',
       options,
     );
     this.binary = binary;

@@ -32,6 +32,7 @@ import {
 } from "./artifact_sources.ts";
 import { funcSourceMap } from "./func_source_map.ts";
 import type { FunctionKind } from "./function_kind.ts";
+import { directoryModuleMessage } from "./module_directory.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
 
 export type { FunctionKind } from "./function_kind.ts";
@@ -257,9 +258,16 @@ export async function artifactFromModule(
       cause,
     });
   }
-  if (url.protocol === "file:" && await namesNoFile(url)) {
-    const relative = typeof module === "string" && !module.startsWith("/") &&
-      !/^[a-z][a-z0-9+.-]*:/i.test(module);
+  const found = url.protocol === "file:" ? await fileKind(url) : "file";
+  const relative = typeof module === "string" && !module.startsWith("/") &&
+    !/^[a-z][a-z0-9+.-]*:/i.test(module);
+  if (found === "directory") {
+    throw new ArtifactError(
+      await directoryModuleMessage(name, url, relative ? cwd : undefined),
+      { module: name },
+    );
+  }
+  if (found === "none") {
     throw new ArtifactError(
       relative
         ? `Module ${name} does not exist in ${cwd}: a relative module path is resolved against ` +
@@ -288,9 +296,13 @@ export async function artifactFromModule(
     // outlives the error (each is killed at its own limit).
     const [bundled, cache] = await Promise.allSettled([
       outputWithin(deno, {
+        // Any host: the user named this module and its graph; bundling only
+        // fetches their code into the artifact, which imports nothing where it
+        // runs (the workers' permissions are their own).
         args: [
           "bundle",
           "--quiet",
+          "--allow-import",
           "--platform",
           "deno",
           "--sourcemap",
@@ -313,9 +325,15 @@ export async function artifactFromModule(
     if (!result.success) {
       const detail = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-15)
         .join("\n");
+      // What deno bundle says of a remote module whose content type it does not take for code.
+      const unread = /Do not know how to load path: deno:(https?:\S+)/.exec(detail)?.[1];
       throw new ArtifactError(
         `Cannot capture module ${name} with deno bundle (exit code ${result.code}); ` +
-          `fix the module or its imports so that \`deno bundle ${name}\` works:\n${detail}`,
+          `fix the module or its imports so that \`deno bundle --allow-import ${name}\` works` +
+          (unread === undefined ? "" : `, and check the content type the server sends with ` +
+            `${unread}: Deno reads a module by it, so TypeScript must come as ` +
+            `application/typescript, JavaScript as text/javascript`) +
+          `:\n${detail}`,
         { module: name },
       );
     }
@@ -326,10 +344,14 @@ export async function artifactFromModule(
     );
     const bundle = portable.code;
     if (!/\bas default\b|\bdefault\b\s*[,}]/.test(bundle.slice(bundle.lastIndexOf("export {")))) {
-      const names = await exportNames(url, deno, cwd, options.timeoutMs);
+      const names = await exportedFunctions(url, deno, cwd, options.timeoutMs);
       throw new ArtifactError(
-        `Module ${name} has no export named "${exportName}": pass one of its exported function ` +
-          `names as exportName` + (names.length > 0 ? ` (it exports ${names.join(", ")})` : ""),
+        names?.length === 0
+          ? `Module ${name} has no export named "${exportName}", and it exports no function: ` +
+            `export the function to run from it, then pass its name as exportName`
+          : `Module ${name} has no export named "${exportName}": pass one of its exported ` +
+            `function names as exportName` +
+            (names === undefined ? "" : ` (its functions: ${names.join(", ")})`),
         { module: name },
       );
     }
@@ -487,47 +509,71 @@ async function exportKind(bundle: string, deno: string): Promise<string | undefi
 }
 
 /**
- * The names a module exports, re-exports included, as `deno doc` reads them
- * without running the module; empty when it cannot tell. Only an error's
- * message uses it.
+ * The names of the functions a module exports, re-exports included, as
+ * `deno doc` reads them without running the module: function declarations
+ * and expressions, and constants typed as functions (a constant whose value
+ * it cannot see, such as a call's result, is left out); `undefined` when it
+ * cannot tell. Only an error's message uses it.
  */
-async function exportNames(
+async function exportedFunctions(
   url: URL,
   deno: string,
   cwd: string,
   timeoutMs: number | undefined,
-): Promise<string[]> {
+): Promise<string[] | undefined> {
   try {
     const out = await outputWithin(deno, {
-      args: ["doc", "--json", url.href],
+      args: ["doc", "--json", "--allow-import", url.href],
       cwd,
       env: { NO_COLOR: "1" },
       stdin: "null",
       stdout: "piped",
       stderr: "null",
     }, denoLimit(["doc", url.href], timeoutMs));
-    if (!out.success) return [];
+    if (!out.success) return undefined;
     const doc = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-      nodes?: Record<string, { symbols?: { name: string }[] }>;
+      nodes?: Record<string, { symbols?: DocSymbol[] }>;
     };
-    const names = Object.values(doc.nodes ?? {}).flatMap((m) => m.symbols ?? []).map((s) => s.name);
+    const names = Object.values(doc.nodes ?? {}).flatMap((m) => m.symbols ?? [])
+      .filter((s) => s.declarations?.some(isFunction)).map((s) => s.name);
     const unique = [...new Set(names)];
     return unique.length > 20 ? [...unique.slice(0, 20), "…"] : unique;
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+/** What `deno doc --json` says of one exported name. */
+interface DocSymbol {
+  name: string;
+  declarations?: {
+    kind?: string;
+    def?: { tsType?: { kind?: string; value?: { constructor?: boolean } } };
+  }[];
+}
+
+/** Whether a declaration `deno doc` read is a function's. */
+function isFunction(d: NonNullable<DocSymbol["declarations"]>[number]): boolean {
+  return d.kind === "function" ||
+    (d.kind === "variable" && d.def?.tsType?.kind === "fnOrConstructor" &&
+      d.def.tsType.value?.constructor !== true);
 }
 
 function article(word: string): string {
   return /^[aeiou]/.test(word) ? "an" : "a";
 }
 
-/** Whether a file URL names no file; `false` when it cannot be read, leaving that to the bundler. */
-async function namesNoFile(url: URL): Promise<boolean> {
+/**
+ * What a file URL names: a file, a directory, or nothing (something else,
+ * such as a socket, counts as nothing); `"file"` when it cannot be read,
+ * leaving that to the bundler.
+ */
+async function fileKind(url: URL): Promise<"file" | "directory" | "none"> {
   try {
-    return !(await Deno.stat(url)).isFile;
+    const info = await Deno.stat(url);
+    return info.isFile ? "file" : info.isDirectory ? "directory" : "none";
   } catch (e) {
-    return e instanceof Deno.errors.NotFound;
+    return e instanceof Deno.errors.NotFound ? "none" : "file";
   }
 }
 

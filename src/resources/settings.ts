@@ -392,7 +392,10 @@ const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /**
  * Sets the AWS region cloudknot uses, after checking with EC2
- * DescribeRegions that the account can use it. A bucket setting that is the
+ * DescribeRegions that the account can use it. Choosing a region needs no
+ * credentials: without any on this machine, only the name's form is checked
+ * (`checked` is then `false`), and the first AWS call in the region tells
+ * whether the account has it. A bucket setting that is the
  * derived default of the old region (`cloudknot-<account>-<old region>`) is
  * dropped, so the new region gets its own bucket.
  *
@@ -400,18 +403,19 @@ const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
  * ```ts ignore
  * import { getRegion, setRegion } from "@cloudknot/cloudknot";
  *
- * await setRegion("eu-west-1");
- * console.log(await getRegion()); // "eu-west-1"
+ * const { checked } = await setRegion("eu-west-1");
+ * console.log(await getRegion(), checked); // "eu-west-1" true
  * ```
  *
  * @param region The region, such as `"eu-west-1"`.
  * @param options The session to ask, and injectable settings sources.
+ * @returns Whether EC2 confirmed that the account has the region.
  * @throws {CloudknotInputError} When the name is malformed or the account has no such region.
  */
 export async function setRegion(
   region: string,
   options: SettingsSessionOptions = {},
-): Promise<void> {
+): Promise<{ checked: boolean }> {
   if (typeof region !== "string" || !REGION_RE.test(region.trim())) {
     throw new CloudknotInputError(
       `"${region}" is not an AWS region name; pass one such as "us-east-1" or "eu-west-1"`,
@@ -419,13 +423,8 @@ export async function setRegion(
     );
   }
   const wanted = region.trim();
-  const session = options.session ?? await sessionFromSettings({
-    ...options,
-    aws: { region: await getRegion(options).catch(() => "us-east-1") },
-  });
-  const { Regions } = await session.ec2.describeRegions({});
-  const names = (Regions ?? []).map((r) => r.RegionName).filter((r): r is string => !!r).sort();
-  if (!names.includes(wanted)) {
+  const names = await accountRegions(options);
+  if (names !== undefined && !names.includes(wanted)) {
     throw new CloudknotInputError(
       `Region "${wanted}" is not available to this account; choose one of ${names.join(", ")}`,
       { field: "region" },
@@ -441,6 +440,25 @@ export async function setRegion(
     aws.set("region", wanted);
     doc.set(AWS_SECTION, aws);
   });
+  return { checked: names !== undefined };
+}
+
+/**
+ * The regions the account can use, from EC2 DescribeRegions; `undefined`
+ * when this machine has no AWS credentials to ask with.
+ */
+async function accountRegions(options: SettingsSessionOptions): Promise<string[] | undefined> {
+  try {
+    const session = options.session ?? await sessionFromSettings({
+      ...options,
+      aws: { region: await getRegion(options).catch(() => "us-east-1") },
+    });
+    const { Regions } = await session.ec2.describeRegions({});
+    return (Regions ?? []).map((r) => r.RegionName).filter((r): r is string => !!r).sort();
+  } catch (e) {
+    if (e instanceof AwsConfigError && e.setting === "credentials") return undefined;
+    throw e;
+  }
 }
 
 /**

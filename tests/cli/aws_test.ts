@@ -668,3 +668,90 @@ Deno.test("configure is all or nothing: a value refused after others were writte
     assert.equal(await Deno.readTextFile(home.configFile), before);
   });
 });
+
+/** The environment of a machine with no AWS credentials (nor a region) set up yet. */
+const NO_CREDENTIALS = {
+  AWS_REGION: undefined,
+  AWS_DEFAULT_REGION: undefined,
+  AWS_ACCESS_KEY_ID: undefined,
+  AWS_SECRET_ACCESS_KEY: undefined,
+  AWS_SESSION_TOKEN: undefined,
+};
+
+Deno.test("configure --region needs no AWS credentials: the region is kept, the bucket left for later, and a later configure with credentials makes it", async () => {
+  await withAwsHome(async (home) => {
+    // The first step the region error recommends works on a machine with no credentials yet.
+    const needs = await cli(home, ["pars", "create", "lab"], { env: NO_CREDENTIALS });
+    assert.match(
+      needs.stderr,
+      /^error: No AWS region is set; run cloudknot configure --region us-east-1 /m,
+    );
+    const r = await cli(home, ["configure", "--region", "eu-west-1"], { env: NO_CREDENTIALS });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}region +eu-west-1$/m);
+    assert.match(r.stdout, /^ {2}bucket +not set up yet$/m);
+    assert.match(
+      r.stderr,
+      /^No AWS credentials were found, so region eu-west-1 was kept without asking EC2 whether the account has it, and the S3 bucket is not set up yet: set up credentials \(aws configure, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\), then run cloudknot configure again to make the bucket/m,
+    );
+    assert.deepEqual(Object.fromEntries((await state(home).section("aws"))!), {
+      region: "eu-west-1",
+      configured: "True",
+    });
+    const json = await cli(home, ["configure", "--region", "us-east-1", "--json"], {
+      env: NO_CREDENTIALS,
+    });
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), {
+      configFile: home.configFile,
+      profile: "from-env",
+      region: "us-east-1",
+      bucket: null,
+      sse: "AES256",
+      ecrRepo: "cloudknot",
+    });
+    // A bucket asked for by name needs credentials: refused, and [aws] left as it was.
+    const named = await cli(home, ["configure", "--bucket", "my-lab-bucket"], {
+      env: NO_CREDENTIALS,
+    });
+    assert.equal(named.code, 1, named.stderr);
+    assert.match(named.stderr, /^error: No AWS credentials found/m);
+    assert.equal(await state(home).get("aws", "s3-bucket"), undefined);
+    assert.equal(home.emu.requests.entries.length, 0);
+
+    // With credentials, configure makes the region's default bucket.
+    const later = await cli(home, ["configure", "--json"]);
+    assert.equal(later.code, 0, later.stderr);
+    assert.equal(JSON.parse(later.stdout).bucket, "cloudknot-123456789012-us-east-1");
+    assert.equal(later.stderr, "");
+    assert.ok(home.emu.s3.buckets.has("cloudknot-123456789012-us-east-1"));
+    assert.equal(await state(home).get("aws", "s3-bucket"), "cloudknot-123456789012-us-east-1");
+  });
+});
+
+Deno.test({
+  name:
+    "configure on a terminal with no AWS credentials asks for the region, not for a bucket it cannot make",
+  ignore: !hasScript,
+  async fn() {
+    await withAwsHome(async (home) => {
+      const env = { ...home.env, ...NO_CREDENTIALS };
+      const r = await cliInTerminal(home, ["configure"], {
+        env,
+        input: "\neu-west-1\nmy-images\n",
+      });
+      assert.equal(r.code, 0, r.stdout);
+      assert.match(r.stdout, /AWS region: /);
+      assert.doesNotMatch(r.stdout, /S3 bucket for job data|Bucket encryption/);
+      assert.match(r.stdout, /ECR repository for images \[cloudknot\]: /);
+      assert.match(r.stdout, /the S3 bucket is not set up yet/);
+      assert.deepEqual(Object.fromEntries((await state(home).section("aws"))!), {
+        profile: "from-env",
+        region: "eu-west-1",
+        "ecr-repo": "my-images",
+        configured: "True",
+      });
+      assert.equal(home.emu.requests.entries.length, 0);
+    });
+  },
+});

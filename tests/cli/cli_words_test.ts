@@ -4,6 +4,7 @@ import { inCliWords } from "../../src/cli/common/cli_words.ts";
 import type { Command } from "../../src/cli/common/command.ts";
 import { logs } from "../../src/cli/commands/logs.ts";
 import { map } from "../../src/cli/commands/map.ts";
+import { DockerNotInstalledError } from "../../src/docker/errors.ts";
 import { CloudknotError, CloudknotInputError } from "../../src/util/errors.ts";
 
 Deno.test("the library's options and bare knot commands in a message become the command line's", () => {
@@ -53,10 +54,12 @@ Deno.test("the library's options and bare knot commands in a message become the 
       "clobber them first, or pass { force: true } to delete it anyway",
       "clobber them first, or pass --force to delete it anyway",
     ],
+    // The library's way to name a docker client off PATH is an option the command line lacks.
     [
-      "Install Docker (https://docs.docker.com/get-docker/) or pass the path of the docker client " +
-      "as the `binary` option",
-      "Install Docker (https://docs.docker.com/get-docker/) or put docker on PATH",
+      new DockerNotInstalledError("docker").message,
+      'Docker is not installed: could not run "docker". Install Docker ' +
+      "(https://docs.docker.com/get-docker/, or `apt-get install docker.io` on Debian and " +
+      "Ubuntu), or put the directory of the docker client on PATH",
     ],
     [
       "or build with the legacy builder: `new Docker({ buildkit: false })` or DOCKER_BUILDKIT=0",

@@ -263,7 +263,7 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         ["map", JOBS, "noSuchExport"],
         "[1]",
         1,
-        /^error: Module .* has no export named "noSuchExport": pass one of its exported function names as the export argument \(it exports square, add, failOdd, .*\)$/m,
+        /^error: Module .* has no export named "noSuchExport": pass one of its exported function names as the export argument \(its functions: square, add, failOdd, .*\)$/m,
       ],
       [
         ["map", JOBS, "square", "--name", "bad_name"],

@@ -28,6 +28,11 @@ Deno.test("a missing docker binary is a DockerNotInstalledError", async () => {
     assert.equal(error.binary, binary);
     assert.match(error.message, /Install Docker/);
     assert.ok(error.cause instanceof Deno.errors.NotFound);
+    // It names the option a caller of Knot.create() or DockerImage.create() has: `docker`.
+    assert.match(
+      error.message,
+      /, or name a docker client that is not on PATH with the docker option of Knot\.create\(\) or DockerImage\.create\(\): `docker: new Docker\(\{ binary: "\/path\/to\/docker" \}\)`$/,
+    );
   }
 });
 

@@ -1,7 +1,7 @@
-// A module named by a path that names no file: the error says where relative
-// paths are resolved and how to name a module next to the calling file. A
-// module's artifact maps its stack frames back to the user's files, and does
-// not depend on where the project or the Deno cache is.
+// A module named by a path that names no file, or a directory: the error says
+// where relative paths are resolved and what to pass. A module's artifact maps
+// its stack frames back to the user's files, and does not depend on where the
+// project or the Deno cache is. A module by URL comes from any host.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -210,12 +210,13 @@ Deno.test("a module export that is not a function is refused when the knot is ma
   }
 });
 
-Deno.test("an exportName the module lacks is refused with the names the module exports, re-exports included", async () => {
+Deno.test("an exportName the module lacks is refused with the names of the functions the module exports, re-exports included, or saying it exports none", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-artifact-" });
   try {
     await Deno.writeTextFile(
       join(dir, "helpers.ts"),
-      "export const double = (x: number) => 2 * x;\n",
+      "export const double = (x: number) => 2 * x;\nexport const x = 42;\n" +
+        "export class Model {}\nexport type Size = number;\n",
     );
     await Deno.writeTextFile(
       join(dir, "jobs.ts"),
@@ -224,15 +225,170 @@ Deno.test("an exportName the module lacks is refused with the names the module e
     const module = pathToFileURL(join(dir, "jobs.ts"));
     const e = await artifactFromModule(module, "sqare", { cwd: dir }).catch((e) => e);
     assert.ok(e instanceof ArtifactError, String(e));
+    // Only the functions are named: a number, a class or a type is no exportName to pass.
     assert.equal(
       e.message,
       `Module ${module.href} has no export named "sqare": pass one of its exported function ` +
-        `names as exportName (it exports square, double)`,
+        `names as exportName (its functions: square, double)`,
     );
     // No default export: the same list, for a module given without exportName.
     const d = await artifactFromModule(module, "default", { cwd: dir }).catch((e) => e);
-    assert.match(d.message, /has no export named "default": .* \(it exports square, double\)$/);
+    assert.match(d.message, /has no export named "default": .* \(its functions: square, double\)$/);
+
+    // A module that exports no function says so, rather than listing what it does export.
+    const helpers = pathToFileURL(join(dir, "helpers.ts"));
+    await Deno.writeTextFile(
+      join(dir, "helpers.ts"),
+      "export const x = 42;\nexport class Model {}\n",
+    );
+    const none = await artifactFromModule(helpers, "double", { cwd: dir }).catch((e) => e);
+    assert.ok(none instanceof ArtifactError, String(none));
+    assert.equal(
+      none.message,
+      `Module ${helpers.href} has no export named "double", and it exports no function: export ` +
+        "the function to run from it, then pass its name as exportName",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a module path that names a directory says it is a directory and names the files in it to pass", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "cloudknot-artifact-" });
+  try {
+    await Deno.mkdir(join(cwd, "lib", "nested"), { recursive: true });
+    await Deno.writeTextFile(join(cwd, "lib", "jobs.ts"), "export const f = () => 1;\n");
+    await Deno.writeTextFile(join(cwd, "lib", "helper.js"), "export const g = () => 2;\n");
+    await Deno.writeTextFile(join(cwd, "lib", "notes.md"), "# not a module\n");
+    await Deno.mkdir(join(cwd, "empty"));
+    const cases: [string | URL, string][] = [
+      [
+        "./lib/",
+        `Module ./lib/ is a directory in ${cwd}, not a module: pass the path of one TypeScript or ` +
+        "JavaScript file in it, such as one of ./lib/helper.js, ./lib/jobs.ts",
+      ],
+      [
+        join(cwd, "empty"),
+        `Module ${join(cwd, "empty")} is a directory, not a module: pass the path of one ` +
+        "TypeScript or JavaScript file in it (it holds none)",
+      ],
+      [
+        pathToFileURL(join(cwd, "lib")),
+        `Module ${pathToFileURL(join(cwd, "lib")).href} is a directory, not a module: pass the ` +
+        `path of one TypeScript or JavaScript file in it, such as one of ` +
+        `${pathToFileURL(join(cwd, "lib")).href}/helper.js, ${
+          pathToFileURL(join(cwd, "lib")).href
+        }/jobs.ts`,
+      ],
+    ];
+    for (const [module, message] of cases) {
+      const e = await artifactFromModule(module, "f", { cwd }).catch((e) => e);
+      assert.ok(e instanceof ArtifactError, String(e));
+      assert.equal(e.module, String(module));
+      assert.equal(e.message, message);
+    }
+    // The file it names is one to pass.
+    assert.equal((await artifactFromModule("./lib/jobs.ts", "f", { cwd })).kind, "module");
+
+    // The command line's check says the same, relative to the working directory.
+    const here = Deno.cwd();
+    Deno.chdir(cwd);
+    try {
+      const c = await checkModulePath("lib").catch((e) => e);
+      assert.ok(c instanceof CloudknotInputError, String(c));
+      assert.equal(
+        c.message,
+        `Module lib is a directory in ${cwd}, not a module: pass the path of one TypeScript or ` +
+          "JavaScript file in it, such as one of lib/helper.js, lib/jobs.ts",
+      );
+    } finally {
+      Deno.chdir(here);
+    }
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("a module served over HTTP from any host is bundled with the modules it imports, its artifact needs no network where it runs, and a module sent with another content type is told so", async () => {
+  const root = await Deno.makeTempDir({ prefix: "cloudknot-artifact-http-" });
+  await Deno.mkdir(join(root, "site", "lib"), { recursive: true });
+  // A host outside Deno's default import allow list (deno.land, jsr.io, esm.sh, …),
+  // serving TypeScript as a CDN does.
+  await Deno.writeTextFile(
+    join(root, "site", "lib", "helper.ts"),
+    "export function plusOne(x: number): number {\n  return x + 1;\n}\n",
+  );
+  await Deno.writeTextFile(
+    join(root, "site", "jobs.ts"),
+    'import { plusOne } from "./lib/helper.ts";\n' +
+      "export function squarePlusOne(x: number): number {\n  return plusOne(x * x);\n}\n",
+  );
+  const served: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    served.push(path);
+    try {
+      // Under /as-text/, as Python's http.server sends a .ts file.
+      const text = path.startsWith("/as-text/");
+      return new Response(await Deno.readFile(join(root, "site", path.replace("/as-text", ""))), {
+        headers: {
+          "content-type": text ? "text/vnd.trolltech.linguist" : "application/typescript",
+        },
+      });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    const module = `${base}/jobs.ts`;
+    const artifact = await artifactFromModule(module, "squarePlusOne", { cwd: root });
+    assert.deepEqual(served.toSorted(), ["/jobs.ts", "/lib/helper.ts"]);
+
+    // A local module importing from that host is bundled too.
+    await Deno.writeTextFile(
+      join(root, "local.ts"),
+      `import { plusOne } from "${base}/lib/helper.ts";\nexport default (x: number) => plusOne(-x);\n`,
+    );
+    const local = await artifactFromModule("./local.ts", "default", { cwd: root });
+
+    // Knot.create with that URL makes a knot whose items run.
+    const knot = await Knot.create({
+      name: "http-module",
+      module,
+      exportName: "squarePlusOne",
+      dir: join(root, "knots"),
+    });
+    assert.deepEqual(await (await knot.map([1, 2, 3])).results(), [2, 5, 10]);
+    await knot.clobber();
+
+    // A server that sends TypeScript as some other type is named, with the type to send.
+    const misserved = await artifactFromModule(`${base}/as-text/jobs.ts`, "squarePlusOne", {
+      cwd: root,
+    }).catch((e) => e);
+    assert.ok(misserved instanceof ArtifactError, String(misserved));
+    assert.match(
+      misserved.message,
+      new RegExp(
+        `so that \`deno bundle --allow-import ${RegExp.escape(base)}/as-text/jobs\.ts\` works, ` +
+          `and check the content type the server sends with ${
+            RegExp.escape(base)
+          }/as-text/jobs\.ts: Deno reads a module by it, so TypeScript must come as ` +
+          "application/typescript, JavaScript as text/javascript:\n",
+      ),
+    );
+
+    // The host is gone: the artifacts hold the code they import, and import nothing.
+    await server.shutdown();
+    for (const [made, input, output] of [[artifact, 3, 10], [local, 3, -2]] as const) {
+      assert.doesNotMatch(made.source, /^\s*(import|export)\b[^\n]*["']http:|\bimport\(/m);
+      const file = join(root, `${made.hash}.js`);
+      await Deno.writeTextFile(file, made.source);
+      const { default: run } = await import(pathToFileURL(file).href);
+      assert.equal(run(input), output);
+    }
+  } finally {
+    await server.shutdown();
+    await Deno.remove(root, { recursive: true });
   }
 });

@@ -430,3 +430,27 @@ Deno.test("sessionFromSettings: an explicit profile wins over environment keys, 
     await Deno.remove(homeDir, { recursive: true });
   }
 });
+
+Deno.test("setRegion keeps a region without AWS credentials, checking only its name, and says it was not checked", async () => {
+  const { dir, state } = await tempState();
+  const homeDir = await home();
+  try {
+    // No keys, no profile, no instance metadata: nothing to ask EC2 with.
+    const env = envOf({ AWS_EC2_METADATA_DISABLED: "true" });
+    assert.deepEqual(await setRegion("us-east-1", { state, env, homeDir }), { checked: false });
+    assert.equal(await state.get("aws", "region"), "us-east-1");
+    assert.equal(await getRegion({ state, env, homeDir }), "us-east-1");
+    // The name's form is still checked.
+    const malformed = await rejects(setRegion("Mars", { state, env, homeDir }));
+    assert.ok(malformed instanceof CloudknotInputError);
+    assert.equal(await state.get("aws", "region"), "us-east-1");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(homeDir, { recursive: true });
+  }
+  // With credentials, EC2 is asked, and it says so.
+  await withEmulator(async ({ emu, session, state }) => {
+    assert.deepEqual(await setRegion("eu-west-1", { session, state }), { checked: true });
+    assert.equal(emu.count("ec2", "DescribeRegions"), 1);
+  });
+});

@@ -20,6 +20,7 @@ import {
   setS3Params,
   validateEcrRepoName,
 } from "../../resources/settings.ts";
+import { AwsConfigError } from "../../aws/core/error.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
@@ -34,11 +35,13 @@ export const configure = defineCommand({
     "current value as the default (press Enter to keep it). The profile must be in the shared " +
     `AWS files, or "${FROM_ENV_PROFILE}" for the credential chain (environment, SSO helpers, ` +
     "instance roles); a new region is checked with EC2; a new or changed bucket is created when " +
-    "missing and configured (encryption, no public access, TLS only, job data expiry). The ECR " +
+    "missing and configured (encryption, no public access, TLS only, job data expiry). With no " +
+    "AWS credentials yet, a region is kept unchecked and the default bucket is left for later, " +
+    "with a warning. The ECR " +
     "repository is made on the first push. Everything goes into [aws] of the config file " +
     "($CLOUDKNOT_CONFIG_FILE or ~/.aws/cloudknot), with configured = True; a value refused " +
     "leaves [aws] as it was. With --json, " +
-    '{"configFile","profile","region","bucket","sse","ecrRepo"}.',
+    '{"configFile","profile","region","bucket","sse","ecrRepo"} (bucket null when not set up yet).',
   args: [],
   options: {
     profile: {
@@ -122,32 +125,45 @@ export const configure = defineCommand({
           await getRegion(settings).catch(() => undefined),
         );
       }
+      // Choosing a region needs no credentials: without them it is kept unchecked.
+      let uncheckedRegion: string | undefined;
       if (region !== undefined && region !== stored.get("region")) {
-        await setRegion(region, settings);
+        if (!(await setRegion(region, settings)).checked) uncheckedRegion = region;
       }
 
       let bucket = given.bucket;
       let sse: string | undefined = given.sse;
+      // Without credentials the default bucket's name (it holds the account id) is unknown.
+      let noCredentials = uncheckedRegion !== undefined;
       if (interactive && (bucket === undefined || sse === undefined)) {
-        const current = await resolveS3Params(settings);
-        bucket ??= await prompter.ask("S3 bucket for job data", current.bucket);
-        sse ??= await prompter.ask(
-          "Bucket encryption (AES256 or aws:kms)",
-          current.sse ?? NO_SSE_SETTING,
-        );
+        const current = await resolveS3Params(settings).catch((e) => {
+          if (!isMissingCredentials(e)) throw e;
+          noCredentials = true;
+          return undefined;
+        });
+        if (current !== undefined) {
+          bucket ??= await prompter.ask("S3 bucket for job data", current.bucket);
+          sse ??= await prompter.ask(
+            "Bucket encryption (AES256 or aws:kms)",
+            current.sse ?? NO_SSE_SETTING,
+          );
+        }
       }
       // The bucket is (re)configured when it is new or changed; otherwise left alone.
       const storedBucket = stored.get("s3-bucket");
       const storedSse = stored.get("s3-sse");
       const wantSse = sse ?? storedSse;
-      let s3: { bucket: string; sse: string | undefined } = {
-        bucket: storedBucket ?? "",
+      let s3: { bucket: string | null; sse: string | undefined } = {
+        bucket: storedBucket ?? null,
         sse: storedSse ?? "AES256",
       };
       if (
         storedBucket === undefined || (bucket !== undefined && bucket !== storedBucket) ||
         wantSse !== storedSse || expireAfterDays !== undefined
       ) {
+        // Only the default bucket, which nothing asked for: made later without credentials.
+        const onlyDefault = storedBucket === undefined && bucket === undefined &&
+          given.sse === undefined && expireAfterDays === undefined;
         s3 = await setS3Params({
           ...(bucket !== undefined ? { bucket } : {}),
           // The Python cloudknot's "None" (no setting) is kept by setS3Params.
@@ -155,7 +171,11 @@ export const configure = defineCommand({
             ? { sse: validateSse(wantSse) as BucketSse }
             : {}),
           ...(expireAfterDays !== undefined ? { expireAfterDays } : {}),
-        }, settings);
+        }, settings).catch((e) => {
+          if (!onlyDefault || !isMissingCredentials(e)) throw e;
+          noCredentials = true;
+          return s3;
+        });
       }
 
       let ecrRepo = given.ecrRepo;
@@ -166,6 +186,23 @@ export const configure = defineCommand({
         await setEcrRepo(ecrRepo, settings);
       }
       await state.set(AWS_SECTION, "configured", "True");
+      if (noCredentials) {
+        const bucketLater = s3.bucket === null;
+        ctx.warn(
+          "No AWS credentials were found, so " +
+            [
+              ...(uncheckedRegion === undefined ? [] : [
+                `region ${uncheckedRegion} was kept without asking EC2 whether the account has it`,
+              ]),
+              ...(bucketLater ? ["the S3 bucket is not set up yet"] : []),
+            ].join(", and ") +
+            ": set up credentials (aws configure, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)" +
+            (bucketLater
+              ? ", then run cloudknot configure again to make the bucket (or the first knot " +
+                "made with --target aws makes it)"
+              : ""),
+        );
+      }
 
       const result = {
         configFile: state.path,
@@ -182,7 +219,10 @@ export const configure = defineCommand({
       const rows: [string, string][] = [
         ["profile", result.profile],
         ["region", result.region],
-        ["bucket", `${result.bucket} (${result.sse})`],
+        [
+          "bucket",
+          result.bucket === null ? "not set up yet" : `${result.bucket} (${result.sse})`,
+        ],
         ["ecr-repo", result.ecrRepo],
       ];
       await ctx.print(
@@ -205,3 +245,8 @@ export const configure = defineCommand({
     }
   },
 });
+
+/** Whether an error says this machine has no AWS credentials to ask with. */
+function isMissingCredentials(e: unknown): boolean {
+  return e instanceof AwsConfigError && e.setting === "credentials";
+}

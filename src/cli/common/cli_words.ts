@@ -66,8 +66,8 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     () => "the Pars was clobbered with cloudknot pars clobber --force",
   ],
   [
-    / or pass the path of the docker client as the `binary` option/g,
-    () => " or put docker on PATH",
+    /, or name a docker client that is not on PATH with the docker option of Knot\.create\(\) or DockerImage\.create\(\): `docker: new Docker\(\{ binary: "[^"]*" \}\)`/g,
+    () => ", or put the directory of the docker client on PATH",
   ],
   [
     /`new Docker\(\{ buildkit: false \}\)` or (DOCKER_BUILDKIT=0)/g,

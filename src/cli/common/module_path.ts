@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { directoryModuleMessage } from "../../job/module_directory.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 
 /**
@@ -18,11 +19,17 @@ import { CloudknotInputError } from "../../util/errors.ts";
  * ```
  *
  * @param module The module argument.
- * @throws {CloudknotInputError} When the path names no file.
+ * @throws {CloudknotInputError} When the path names no file, or a directory.
  */
 export async function checkModulePath(module: string): Promise<void> {
   if (/^[a-z][a-z0-9+.-]*:/i.test(module)) return;
   const found = await Deno.stat(module).catch(() => undefined);
+  if (found?.isDirectory) {
+    throw new CloudknotInputError(
+      await directoryModuleMessage(module, module, module.startsWith("/") ? undefined : Deno.cwd()),
+      { field: "module" },
+    );
+  }
   if (!found?.isFile) {
     throw new CloudknotInputError(
       `Module ${module} does not exist: pass the path of a TypeScript or JavaScript module, ` +
