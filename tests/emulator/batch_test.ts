@@ -11,7 +11,13 @@ import { rejects, sdkConfig, setupBatch, waitFor } from "./test_helpers.ts";
 
 const { batch: B } = sdk;
 
-/** An in-process runner driven by the job's command: echo, exit, sleep, env. */
+/** Gates a job's `wait <name>` command waits on, until the test opens them with `open(name)`. */
+const gates = new Map<string, PromiseWithResolvers<void>>();
+const gate = (name: string) =>
+  gates.get(name) ?? gates.set(name, Promise.withResolvers()).get(name)!;
+const open = (name: string) => gate(name).resolve();
+
+/** An in-process runner driven by the job's command: echo, exit, sleep, wait, env. */
 function commandRunner(seen: JobRunRequest[] = []): InlineRunner {
   return new InlineRunner(async (req) => {
     seen.push(req);
@@ -30,6 +36,15 @@ function commandRunner(seen: JobRunRequest[] = []): InlineRunner {
         i++;
       } else if (c === "fail-index") {
         if (req.environment.AWS_BATCH_JOB_ARRAY_INDEX === arg) code = 3;
+        i++;
+      } else if (c === "wait") {
+        const stopped = new Promise<"stopped">((stop) => {
+          if (req.signal.aborted) stop("stopped");
+          req.signal.addEventListener("abort", () => stop("stopped"), { once: true });
+        });
+        if (await Promise.race([gate(arg!).promise, stopped]) === "stopped") {
+          return { exitCode: 137 };
+        }
         i++;
       } else if (c === "sleep") {
         try {
@@ -349,7 +364,7 @@ Deno.test("batch: job definitions have revisions, ARNs and ACTIVE/INACTIVE looku
 
 Deno.test("batch: a job goes SUBMITTED to SUCCEEDED with attempts, exit code, log stream and ms timestamps", async () => {
   await withBatch(async (emu, client, seen) => {
-    const s = await setupBatch(emu, { command: ["echo", "Ref::greeting", "sleep", "100"] });
+    const s = await setupBatch(emu, { command: ["echo", "Ref::greeting", "wait", "listed"] });
     const logs = new sdk.logs.CloudWatchLogsClient(sdkConfig(emu));
     try {
       const release = emu.batch.hold();
@@ -378,6 +393,7 @@ Deno.test("batch: a job goes SUBMITTED to SUCCEEDED with attempts, exit code, lo
       assert.equal(running.container!.exitCode, undefined);
       const listed = await client.send(new B.ListJobsCommand({ jobQueue: s.queue }));
       assert.deepEqual(listed.jobSummaryList!.map((j) => j.jobId), [sub.jobId]);
+      open("listed");
       const done = await waitStatus(client, sub.jobId!, ["SUCCEEDED", "FAILED"]);
       assert.equal(done.status, "SUCCEEDED");
       assert.equal(done.attempts!.length, 1);

@@ -468,7 +468,9 @@ Deno.test("roles Batch still cannot use after the wait are an error that says wh
           compute: validateComputeOptions(),
           placement: p,
           tags: {},
-        }, { pollMs: 20, timeoutMs: 300, onWait: () => {} }),
+          // A wait long enough for a loaded machine to make and validate the environment again
+          // (20, 40, 80 … ms apart) before it gives up.
+        }, { pollMs: 20, timeoutMs: 2000, onWait: () => {} }),
       (e) =>
         e instanceof BatchResourceError && /is not authorized to perform/.test(e.message) &&
         /IAM still does not let AWS Batch use the roles .* check their trust and policies/.test(
