@@ -280,7 +280,10 @@ Deno.test("logs of items whose function could not load says on stderr that each 
       assert.equal(all.stdout, json.length > 0 ? "[]\n" : "");
       assert.match(
         all.stderr,
-        new RegExp(`^Items 0, 1 and 2 of run ${runId} never ran, so they have no output: ${why}$`, "m"),
+        new RegExp(
+          `^Items 0, 1 and 2 of run ${runId} never ran, so they have no output: ${why}$`,
+          "m",
+        ),
       );
     }
   });
