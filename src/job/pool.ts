@@ -194,6 +194,14 @@ export interface PoolOptions {
    * @default {"run it again once that is fixed"}
    */
   unstarted?: string;
+  /**
+   * How to map an item of this run again with the given retry options (code,
+   * such as `{ timeout: 6 }`), in the library's words: what the error of an
+   * attempt killed past its timeout tells to do.
+   *
+   * @default {(options) => `run.retry(${options}) on the run's handle`}
+   */
+  retry?: (options: string) => string;
 }
 
 /** The error name of an attempt that never ran because no worker could start (or load the function). */
@@ -877,10 +885,9 @@ export class WorkerPool {
       // When the attempt started, for its usage: the worker wrote no record.
       const startedAt = { startedAt: performance.timeOrigin + slot.since };
       if (slot.killedFor === "timeout") {
-        const seconds = this.#o.timeoutMs! / 1000;
         this.#failAttempt(running, "timeout", {
           name: "TimeoutError",
-          message: `The attempt ran longer than the knot's timeout of ${seconds}s and was killed`,
+          message: timeoutMessage(this.#o.timeoutMs! / 1000, this.#o.retry),
         }, startedAt);
       } else if (slot.killedFor === undefined) {
         const how = status.signal
@@ -973,6 +980,22 @@ export class WorkerPool {
     await Promise.allSettled(this.#pending);
     await this.#storing;
   }
+}
+
+/**
+ * The error of an attempt killed past its timeout (the pool's: after a retry
+ * with another timeout, not the knot's), with what to do in the library's
+ * words (`inCliWords` in `src/cli/common/cli_words.ts` gives the command
+ * line's): make the item faster, or give it more time, as a retry with twice
+ * the timeout does.
+ */
+function timeoutMessage(
+  seconds: number,
+  retry = (options: string) => `run.retry(${options}) on the run's handle`,
+): string {
+  return `The attempt ran longer than its timeout of ${seconds}s and was killed. Make the item ` +
+    `faster, or give it more time with the timeout option of Knot.create, map or retry: ` +
+    `${retry(`{ timeout: ${seconds * 2} }`)} maps the run's failed items again`;
 }
 
 function kill(slot: Slot): void {

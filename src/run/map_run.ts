@@ -447,7 +447,10 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    *
    * @param index The item's position in the inputs.
    * @param options `attempt` picks an attempt (default: the latest).
-   * @returns The lines; none when the attempt printed nothing.
+   * @returns The lines; none when the attempt printed nothing, or never ran: its workers
+   * could not start or load the function (`WorkerStartError`), or, on AWS, no job was
+   * submitted for it (`MissingJobError`); the item's {@linkcode ItemError} says why and how
+   * to run it.
    * @throws {RangeError} For an item out of range, or an attempt an ended item never ran
    * (on a retry's handle, an item it retried ran its attempts of this run; the error names the
    * run whose handle reads its earlier ones).

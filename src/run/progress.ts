@@ -34,6 +34,16 @@ export interface ProgressOptions {
   intervalMs?: number;
   /** Milliseconds between redraws on a terminal (default 100) or in a notebook (default 1000). */
   redrawMs?: number;
+  /**
+   * Whether the progress of a run not yet ended starts by naming the run and
+   * how to pick it up if the program stops first (`knot.collect("<run>")`):
+   * a line of its own on a terminal or in plain lines, kept above the
+   * progress line when Ctrl-C stops the program; the first line of the
+   * display in a notebook. The command line names the run itself.
+   *
+   * @default {true}
+   */
+  announce?: boolean;
 }
 
 let displays = 0;
@@ -46,6 +56,7 @@ const PROGRESS_OPTION_KEYS: Readonly<Record<keyof ProgressOptions, true>> = {
   columns: true,
   intervalMs: true,
   redrawMs: true,
+  announce: true,
 };
 
 /**
@@ -94,6 +105,7 @@ function validateProgressOptions(progress: ProgressOptions, where: string): void
   try {
     validateOptionKeys(progress, PROGRESS_OPTION_KEYS, `${where}'s progress`);
     validateOptionType(progress, "isTerminal", "boolean");
+    validateOptionType(progress, "announce", "boolean");
     validateOptionType(progress, "write", "function");
     validateOptionType(progress, "log", "function");
     validateOptionType(progress, "display", "function");
@@ -169,6 +181,28 @@ export function formatProgress(
     parts.push(`took ${formatSeconds((end - run.startedAt) / 1000)}`);
   }
   return parts.join(" · ");
+}
+
+/**
+ * The line that names a run as its progress starts: its id, and how to pick
+ * it up if the program that shows it stops first.
+ *
+ * @example Usage
+ * ```ts
+ * import { MapRun } from "@cloudknot/cloudknot";
+ * import { announceRun } from "@cloudknot/cloudknot/run";
+ *
+ * const { run } = MapRun.create({ knot: "k", runId: "r", target: "local", total: 1, attempts: 1 });
+ * console.log(announceRun(run));
+ * // Run r of knot k: if this program stops first, knot.collect("r") picks it up
+ * ```
+ *
+ * @param run The run.
+ * @returns One line.
+ */
+export function announceRun(run: MapRun<unknown>): string {
+  return `Run ${run.runId} of knot ${run.knot}: if this program stops first, ` +
+    `knot.collect("${run.runId}") picks it up`;
 }
 
 /** The terminal's width, or no limit when it cannot be read. */
@@ -251,10 +285,12 @@ export function showProgress(run: MapRun<unknown>, options: ProgressOptions = {}
   let shown = false;
   const c = run.counts;
   const since = { at: Date.now(), done: ranToEnd(run) };
+  // A program stopped before the run ends (Ctrl-C) leaves the run's id on screen.
+  const header = options.announce !== false && !run.finished ? announceRun(run) : undefined;
   const tick = () => {
     const line = formatProgress(run, Date.now(), since);
     if (tty) write(`\r\u001b[K${fit(line, run.knot, columns())}`);
-    else if (display) display(line, shown);
+    else if (display) display(header !== undefined ? `${header}\n${line}` : line, shown);
     else log(line);
     shown = true;
   };
@@ -275,6 +311,9 @@ export function showProgress(run: MapRun<unknown>, options: ProgressOptions = {}
     stop();
     return stop;
   }
+  // Written once and never redrawn, the line may wrap: it is not cut to the terminal.
+  if (header !== undefined && tty) write(`\r\u001b[K${header}\n`);
+  else if (header !== undefined && !display) log(header);
   if (tty || display || c.succeeded + c.failed > 0) tick();
   run.done.then(stop);
   return stop;

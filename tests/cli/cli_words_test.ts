@@ -71,6 +71,24 @@ Deno.test("the library's options and bare knot commands in a message become the 
       "before it submitted this item's job, so it never ran; map it again with cloudknot retry " +
       "sq-2 20260101T000000Z-abc123",
     ],
+    // An attempt past its timeout, locally (the pool knows the run) and in a container.
+    [
+      "The attempt ran longer than its timeout of 1.5s and was killed. Make the item faster, or " +
+      "give it more time with the timeout option of Knot.create, map or retry: " +
+      'run.retry({ timeout: 3 }) on the run\'s handle (knot.collect("20260101T000000Z-abc123") ' +
+      "of knot sq-2) maps the run's failed items again",
+      "The attempt ran longer than its timeout of 1.5s and was killed. Make the item faster, or " +
+      "give it more time with --timeout on cloudknot map or retry: cloudknot retry sq-2 " +
+      "20260101T000000Z-abc123 --timeout 3 maps the run's failed items again",
+    ],
+    [
+      "The attempt ran longer than its timeout of 60s and was killed. Make the item faster, or " +
+      "give it more time with the timeout option of Knot.create, map or retry: " +
+      "run.retry({ timeout: 120 }) on the run's handle maps the run's failed items again",
+      "The attempt ran longer than its timeout of 60s and was killed. Make the item faster, or " +
+      "give it more time with --timeout on cloudknot map or retry: cloudknot retry <knot> <run> " +
+      "--timeout 120 maps the run's failed items again",
+    ],
   ];
   for (const [library, cli] of cases) {
     assert.equal(inCliWords(new CloudknotError(library)), cli);

@@ -12,6 +12,8 @@ Deno.test("results collects a run later, from another process", async () => {
     const second = await cli(home, ["map", "--name", "sq"], { stdin: "[4]" });
     assert.equal(second.code, 0, second.stderr);
     const secondId = /run (\S+)/.exec(second.stderr)![1]!;
+    // The command names its run itself: its progress does not add the library's words.
+    assert.doesNotMatch(second.stderr, /knot\.collect/);
 
     const latest = await cli(home, ["results", "sq"]);
     assert.equal(latest.code, 0, latest.stderr);
@@ -250,6 +252,42 @@ Deno.test("logs prints what items printed, per attempt", async () => {
     const attemptAlone = await cli(home, ["logs", "flaky", "--attempt", "1"]);
     assert.equal(attemptAlone.code, 2);
     assert.match(attemptAlone.stderr, /^error: --attempt needs --item$/m);
+  });
+});
+
+Deno.test("logs of items whose function could not load says on stderr that each never ran, why, and how to run it", async () => {
+  await withHome(async (home) => {
+    const module = join(home.dir, "broken.ts");
+    await Deno.writeTextFile(
+      module,
+      'throw new Error("broken at load");\nexport function f(x: number) { return x; }\n',
+    );
+    const map = await cli(home, ["map", module, "f", "--name", "broken", "-q"], {
+      stdin: "[1, 2, 3]",
+    });
+    assert.equal(map.code, 1, map.stderr);
+    const runId = JSON.parse((await cli(home, ["knot", "show", "broken", "--json"])).stdout)
+      .runs[0].runId;
+    const why = `Cannot load the function: broken at load\. The item never ran: once that is ` +
+      `fixed, run cloudknot results broken ${runId} to run it, or map it again with ` +
+      `cloudknot retry broken ${runId}`;
+    const one = await cli(home, ["logs", "broken", "--item", "1"]);
+    assert.equal(one.code, 1, one.stderr);
+    assert.equal(one.stdout, "");
+    assert.match(one.stderr, new RegExp(`^error: Item 1 has no output: ${why}$`, "m"));
+    // Without --item, every item is read: all those that never ran are said, not the first alone.
+    for (const json of [[], ["--json"]]) {
+      const all = await cli(home, ["logs", "broken", ...json]);
+      assert.equal(all.code, 0, all.stderr);
+      assert.equal(all.stdout, json.length > 0 ? "[]\n" : "");
+      assert.match(
+        all.stderr,
+        new RegExp(
+          `^Items 0, 1 and 2 of run ${runId} never ran, so they have no output: ${why}$`,
+          "m",
+        ),
+      );
+    }
   });
 });
 

@@ -71,14 +71,14 @@ old`,
       assert.equal(shown.length, 1, JSON.stringify(collected!.outputs));
       assert.match(
         shown[0]!.data!["text/plain"]!.join(""),
-        /^interrupted: 1\/5 done · \d+ running$/,
+        /^Run \S+ of knot interrupted: if this program stops first, knot\.collect\("\S+"\) picks it up\ninterrupted: 1\/5 done · \d+ running$/,
       );
       const updates = collected!.outputs.filter((o) =>
         o.output_type === "update_display_data" && o.display_id === shown[0]!.display_id
       );
       assert.match(
         updates.at(-1)!.data!["text/plain"]!.join(""),
-        /^interrupted: 5\/5 done · 0 running · .* · took /,
+        /\ninterrupted: 5\/5 done · 0 running · .* · took /,
       );
       assert.doesNotMatch(outputText(collected!.outputs, "stderr"), /interrupted: /);
       // The item that had finished kept its one attempt.

@@ -35,6 +35,12 @@ Deno.test("on a terminal the progress line is redrawn in place and ends with a n
   await run.done;
   assert.ok(writes.length >= 3);
   assert.ok(writes.slice(0, -1).every((w) => w.startsWith("\r\u001b[K")));
+  // First, a line of its own that names the run: a program stopped by Ctrl-C leaves it on screen.
+  assert.equal(
+    writes[0],
+    '\r\u001b[KRun r of knot pi: if this program stops first, knot.collect("r") picks it up\n',
+  );
+  assert.ok(writes.slice(1, -1).every((w) => !w.includes("\n")), "only the first line stays");
   assert.match(writes.at(-2)!, /pi: 3\/3 done · 0 running · .*took/);
   assert.equal(writes.at(-1), "\n");
   assert.ok(writes.some((w) => /1 running/.test(w)));
@@ -55,8 +61,12 @@ Deno.test("off a terminal progress is plain lines at an interval, then a last li
   control.settle(ok(0));
   control.settle({ ...ok(1), status: "error", kind: "threw", error: { name: "E", message: "m" } });
   await run.done;
-  assert.ok(lines.length >= 2);
+  assert.ok(lines.length >= 3);
   assert.ok(lines.every((l) => !l.includes("\r")));
+  assert.equal(
+    lines[0],
+    'Run r of knot pi: if this program stops first, knot.collect("r") picks it up',
+  );
   assert.match(lines.at(-1)!, /^pi: 2\/2 done · 1 failed · 0 running/);
 });
 
@@ -103,6 +113,8 @@ Deno.test("map() and collect() refuse progress options they would ignore or misu
     assert.equal(e.message, "progress.display must be a function, not the boolean true");
     e = await refused({ isTerminal: 1 });
     assert.equal(e.message, "progress.isTerminal must be true or false, not the number 1");
+    e = await refused({ announce: "no" });
+    assert.equal(e.message, 'progress.announce must be true or false, not the string "no"');
     assert.deepEqual(await knot.runs(), []);
     // The options it takes still work.
     const lines: string[] = [];
@@ -146,7 +158,10 @@ Deno.test("a run picked up part-way says where it stands at once, and measures i
   for (let i = 0; i < 90; i++) control.settle(ok(i));
   const lines: string[] = [];
   showProgress(run, { isTerminal: false, log: (l) => lines.push(l), intervalMs: 60_000 });
-  assert.deepEqual(lines, ["k: 90/100 done · 0 running"]);
+  assert.deepEqual(lines, [
+    'Run r of knot k: if this program stops first, knot.collect("r") picks it up',
+    "k: 90/100 done · 0 running",
+  ]);
   // Two more in the next 2 s: 1/s, not 92 items over an hour.
   const at = Date.now();
   control.settle(ok(90));
@@ -231,8 +246,9 @@ Deno.test("in a notebook progress is one display updated in place, never lines i
     display: (line, update) => shown.push({ line, update }),
     redrawMs: 10,
   });
-  // Shown at once, in the cell that mapped.
-  assert.deepEqual(shown, [{ line: "nb: 0/2 done · 0 running", update: false }]);
+  // Shown at once, in the cell that mapped, under the run's id: an interrupted kernel keeps it.
+  const named = 'Run r of knot nb: if this program stops first, knot.collect("r") picks it up\n';
+  assert.deepEqual(shown, [{ line: `${named}nb: 0/2 done · 0 running`, update: false }]);
   control.started(0, 1);
   await new Promise((r) => setTimeout(r, 40));
   control.settle(ok(0));
@@ -241,7 +257,8 @@ Deno.test("in a notebook progress is one display updated in place, never lines i
   assert.ok(shown.length >= 3);
   assert.ok(shown.slice(1).every((s) => s.update), "a display after the first is a new one");
   assert.ok(shown.some((s) => /1 running/.test(s.line)));
-  assert.match(shown.at(-1)!.line, /^nb: 2\/2 done · 0 running · .*took/);
+  assert.ok(shown.every((s) => s.line.startsWith(named)));
+  assert.match(shown.at(-1)!.line, /\nnb: 2\/2 done · 0 running · .*took/);
   assert.deepEqual(lines, []);
 });
 
@@ -289,9 +306,30 @@ Deno.test("on a terminal narrower than the progress line the line is cut to fit,
   control.settle(ok(0));
   control.settle(ok(1));
   await run.done;
-  const lines = writes.filter((w) => w !== "\n").map((w) => w.replace("\r\u001b[K", ""));
+  // The line naming the run is written once, never redrawn: it may wrap, and is whole.
+  assert.equal(
+    writes[0],
+    "\r\u001b[KRun r of knot a-knot-with-a-rather-long-name: if this program stops first, " +
+      'knot.collect("r") picks it up\n',
+  );
+  const lines = writes.slice(1).filter((w) => w !== "\n").map((w) => w.replace("\r\u001b[K", ""));
   assert.ok(lines.length >= 2);
   for (const line of lines) assert.ok(line.length < 30, line);
   // The counts first: the knot's name goes when the line does not fit.
   assert.match(lines.at(-1)!, /^2\/2 done · 0 running/);
+});
+
+Deno.test("a run that has ended, or progress with announce: false, is not announced", async () => {
+  const opts = { knot: "k", runId: "r", target: "local", total: 1, attempts: 1 } as const;
+  const { run, control } = MapRun.create(opts);
+  const lines: string[] = [];
+  showProgress(run, { isTerminal: false, log: (l) => lines.push(l), announce: false });
+  control.settle(ok(0));
+  await run.done;
+  assert.ok(lines.length > 0);
+  assert.ok(lines.every((l) => !l.startsWith("Run r")), lines.join("\n"));
+  const after: string[] = [];
+  showProgress(run, { isTerminal: false, log: (l) => after.push(l) });
+  assert.equal(after.length, 1);
+  assert.match(after[0]!, /^k: 1\/1 done/);
 });

@@ -12,6 +12,10 @@ import { sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { noJobYet, openRun } from "../common/run_reader.ts";
+import { inCliWords } from "../common/cli_words.ts";
+import { WORKER_START_ERROR } from "../../job/pool.ts";
+import { retryAdvice } from "../../run/retry.ts";
+import { itemsInWords } from "../../util/item_words.ts";
 
 /** An AWS Batch job id: a UUID, with `:<index>` for an array child. */
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:\d+)?$/i;
@@ -112,9 +116,38 @@ export const logs = defineCommand({
         // The item ended without one: its output is what its record's job left, if any.
       }
       const never = item !== undefined ? neverRan(run, item) : undefined;
-      if (never !== undefined) throw never;
+      if (never !== undefined && (attempt === undefined || attempt >= never.attempt)) {
+        const earlier = never.attempt - 1;
+        throw new CloudknotError(
+          `Item ${item} has no output: ${never.message}` +
+            (earlier >= 1
+              ? `. Its attempt ${earlier} ran: cloudknot logs ${run.knot} ${run.runId} ` +
+                `--item ${item} --attempt ${earlier} prints what it printed`
+              : ""),
+        );
+      }
       const items = run.items;
       const indices = item !== undefined ? [item] : items.map((i) => i.index);
+      let skip = new Set<number>();
+      if (item === undefined) {
+        // Every item is read: those that never ran are said once, with why, and the rest printed.
+        const unran = new Map<string, number[]>();
+        for (const index of indices) {
+          const reason = neverRan(run, index)?.message;
+          if (reason !== undefined) unran.set(reason, [...unran.get(reason) ?? [], index]);
+        }
+        skip = new Set([...unran.values()].flat());
+        for (const [reason, which] of unran) {
+          const one = which.length === 1;
+          await ctx.log(inCliWords(
+            new Error(
+              `${itemsInWords(which)} of run ${run.runId} never ran, so ${
+                one ? "it has" : "they have"
+              } no output: ${reason}`,
+            ),
+          ));
+        }
+      }
       const waiting: number[] = [];
       if (!follow && aws !== undefined) {
         for (const index of indices) {
@@ -127,6 +160,7 @@ export const logs = defineCommand({
       }
       const found: { index: number; attempt: number; lines: string[] }[] = [];
       for (const index of indices) {
+        if (skip.has(index)) continue;
         const which = attempt ?? items[index]!.attempts;
         if (which < 1) {
           // Asked for by number, it is said why nothing is printed (unless said above already).
@@ -158,16 +192,28 @@ export const logs = defineCommand({
 });
 
 /**
- * The error of an item that never ran, as no job of its run was submitted
- * for it (`MissingJobError`): it has no output, and its message says how to
- * run it (`inCliWords` puts that in CLI words).
+ * Why an item never ran, when it never did: no job of its run was submitted
+ * for it (`MissingJobError`, on AWS), or the workers that were to run it could
+ * not start or load the function (`WorkerStartError`). It has no output, and
+ * the message says how to run it (`inCliWords` puts that in CLI words); the
+ * attempt is the one that never ran (an earlier one may have printed).
  */
-function neverRan(run: MapRun<unknown>, item: number): CloudknotError | undefined {
+function neverRan(
+  run: MapRun<unknown>,
+  item: number,
+): { message: string; attempt: number } | undefined {
   const settled = run.settledItem(item);
-  if (settled?.status !== "rejected" || settled.reason.remote.name !== "MissingJobError") {
-    return undefined;
-  }
-  return new CloudknotError(`Item ${item} has no output: ${settled.reason.remote.message}`);
+  if (settled?.status !== "rejected") return undefined;
+  const { remote, attempt } = settled.reason;
+  if (remote.name !== "MissingJobError" && remote.name !== WORKER_START_ERROR) return undefined;
+  const message = remote.message.replace(/\.$/, "");
+  // A container's pool does not know the knot: the handle says how to run the item again.
+  return {
+    message: message.includes("run.retry()")
+      ? message
+      : `${message}; once that is fixed, map it again with ${retryAdvice(run.knot, run.runId)}`,
+    attempt,
+  };
 }
 
 /**

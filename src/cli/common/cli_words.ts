@@ -78,8 +78,14 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (run, knot) => `run cloudknot results ${knot} ${run}`,
   ],
   [
-    /run\.retry\(\) on the run's handle \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\)/g,
-    (run, knot) => `cloudknot retry ${knot} ${run}`,
+    /run\.retry\((?:\{ timeout: ([\d.]+) \})?\) on the run's handle(?: \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\))?/g,
+    (timeout, run, knot) =>
+      `cloudknot retry ${knot ?? "<knot>"} ${run ?? "<run>"}` +
+      (timeout !== undefined ? ` --timeout ${timeout}` : ""),
+  ],
+  [
+    / with the timeout option of Knot\.create, map or retry/g,
+    () => " with --timeout on cloudknot map or retry",
   ],
   [/`knot (list|show)([^`]*)`/g, (command, rest) => `\`cloudknot knot ${command}${rest}\``],
   [/ or use a session (?:in [\w-]+|with that profile),/g, () => ","],

@@ -135,5 +135,7 @@ export function stderrProgress(io: CliIo): ProgressOptions {
     isTerminal: io.stderr.isTerminal(),
     write: (text) => void io.stderr.write(text).catch(() => {}),
     log: (line) => void io.stderr.write(`${line}\n`).catch(() => {}),
+    // The command names the run itself, with the command that picks it up.
+    announce: false,
   };
 }

@@ -421,6 +421,7 @@ export class LocalTarget implements Target {
       ...(resources.memoryMiB !== undefined ? { memoryMiB: resources.memoryMiB } : {}),
       ...(o.deno !== undefined ? { deno: o.deno } : {}),
       unstarted: unstartedAdvice(o.knot, manifest.runId),
+      retry: (options) => retryAdvice(o.knot, manifest.runId, options),
     });
   }
 

@@ -324,7 +324,7 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         assert.equal(slow.reason.exitCode, 124);
         assert.match(
           slow.reason.message,
-          /^Item 0 timed out: The attempt ran longer than the knot's timeout of 1s and was killed/,
+          /^Item 0 timed out: The attempt ran longer than its timeout of 1s and was killed\. Make the item faster, or give it more time with the timeout option of Knot\.create, map or retry: run\.retry\(\{ timeout: 2 \}\) on the run's handle maps the run's failed items again/,
         );
         await last.done;
       },

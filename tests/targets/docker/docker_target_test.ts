@@ -126,6 +126,10 @@ dockerTest(
         const e = rejected(settled[5]!, 5);
         assert.equal(e.kind, "timeout");
         assert.equal(e.remote.name, "TimeoutError");
+        assert.match(
+          e.remote.message,
+          /^The attempt ran longer than its timeout of 4s and was killed\. Make the item faster, or give it more time with the timeout option of Knot\.create, map or retry: run\.retry\(\{ timeout: 8 \}\) on the run's handle maps/,
+        );
         assert.equal(e.attempt, 2);
         assert.equal(e.exitCode, 124);
       });

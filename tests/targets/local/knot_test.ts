@@ -494,6 +494,28 @@ Deno.test("an attempt past the timeout is killed and retried", async () => {
   });
 });
 
+Deno.test("an attempt killed past the timeout says to make the item faster or to retry the run with twice the timeout", async () => {
+  await withKnot({
+    name: "too-slow",
+    retries: 1,
+    timeout: 1,
+    func: async (_x: number) => await new Promise((r) => setTimeout(r, 60_000)),
+  }, async (knot) => {
+    const run = await knot.map([0], { progress: false });
+    const [settled] = await run.settled();
+    assert.equal(settled!.status, "rejected");
+    const reason = (settled as PromiseRejectedResult).reason as ItemError;
+    assert.equal(reason.kind, "timeout");
+    assert.equal(
+      reason.remote.message,
+      "The attempt ran longer than its timeout of 1s and was killed. Make the item faster, or " +
+        "give it more time with the timeout option of Knot.create, map or retry: " +
+        `run.retry({ timeout: 2 }) on the run's handle (knot.collect("${run.runId}") of knot ` +
+        `${knot.name}) maps the run's failed items again`,
+    );
+  });
+});
+
 Deno.test("every item ends with exactly one result or one error in a mixed run", async () => {
   await withKnot({
     name: "mixed",
@@ -952,7 +974,7 @@ Deno.test({
       assert.equal(settled[0]!.status, "rejected");
       assert.match(
         String((settled[0] as PromiseRejectedResult).reason),
-        /longer than the knot's timeout/,
+        /longer than its timeout of 3s/,
       );
       assert.deepEqual(settled[1], { index: 1, status: "fulfilled", value: "left running" });
       // SIGKILL is delivered at once, but a process takes a moment to go.
