@@ -151,3 +151,33 @@ Deno.test("pars create names the tenancy option by its flag", async () => {
     'Invalid --tenancy "weird": use "default" or "dedicated"',
   );
 });
+
+Deno.test("an AWS item's advice after a lost host or an unconfirmed cancel names the command line's commands and flags", async () => {
+  const { batchFailureRecord } = await import("../../src/targets/aws/batch/failure.ts");
+  const spot = batchFailureRecord({
+    jobId: "p:3",
+    jobName: "k-r-0",
+    jobQueue: "q",
+    jobDefinition: "d",
+    status: "FAILED",
+    statusReason: "Host EC2 (instance i-0abc) terminated.",
+    attempts: [{ statusReason: "Host EC2 (instance i-0abc) terminated." }],
+  }, { index: 3 });
+  const cli = inCliWords(new CloudknotError(spot.error.message));
+  assert.match(
+    cli,
+    /run it again with cloudknot retry <knot> <run>; a knot made with more retries \(--retries on cloudknot knot create, up to 10\)/,
+  );
+  assert.doesNotMatch(cli, /run\.retry|Knot\.create/);
+  const unconfirmed =
+    "Item 0 was cancelled: No longer needed; its AWS Batch job j1 had not stopped 60 s " +
+    "after being told to (cancelStopWaitMs of the AWS target), so whether the item ended before it " +
+    'stopped is not known: once the job has stopped, collect the run again (knot.collect("r1") of ' +
+    "knot k) to read how it ended";
+  assert.equal(
+    inCliWords(new CloudknotError(unconfirmed)),
+    "Item 0 was cancelled: No longer needed; its AWS Batch job j1 had not stopped 60 s after being " +
+      "told to, so whether the item ended before it stopped is not known: once the job has " +
+      "stopped, run cloudknot results k r1 to read how it ended",
+  );
+});

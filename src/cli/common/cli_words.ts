@@ -87,6 +87,9 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     / with the timeout option of Knot\.create, map or retry/g,
     () => " with --timeout on cloudknot map or retry",
   ],
+  [/\(the retries option of Knot\.create,/g, () => "(--retries on cloudknot knot create,"],
+  // The command line has no flag for the AWS target's wait.
+  [/ \(cancelStopWaitMs of the AWS target\)/g, () => ""],
   [/`knot (list|show)([^`]*)`/g, (command, rest) => `\`cloudknot knot ${command}${rest}\``],
   [/ or use a session (?:in [\w-]+|with that profile),/g, () => ","],
   [/ or use a session (?:in [\w-]+|with that profile)/g, () => ""],

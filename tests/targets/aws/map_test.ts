@@ -256,7 +256,7 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         assert.equal(spot.message.split(spot.statusReason!).length, 2, spot.message);
         assert.match(
           spot.message,
-          /terminated\.; the instance that ran it went away \(a Spot instance reclaimed, or one stopped\), not the item: run it again with run\.retry\(\), or give the knot more retries \(the retries option of Knot\.create\)/,
+          /terminated\.; the instance that ran it went away \(a Spot instance reclaimed, or one stopped\), not the item: run it again with run\.retry\(\) on the run's handle; a knot made with more retries \(the retries option of Knot\.create, up to 10\)/,
         );
         await run.done;
       },

@@ -48,8 +48,9 @@ const HOST_GONE_RE = /^Host EC2 .* terminated/;
 
 /** What to do about an attempt whose host went away. */
 const HOST_GONE_ADVICE = "the instance that ran it went away (a Spot instance reclaimed, or one " +
-  "stopped), not the item: run it again with run.retry(), or give the knot more retries (the " +
-  "retries option of Knot.create) so that AWS Batch runs such an attempt again itself";
+  "stopped), not the item: run it again with run.retry() on the run's handle; a knot made with " +
+  "more retries (the retries option of Knot.create, up to 10) has AWS Batch run such an attempt " +
+  "again itself";
 
 /** The job's memory limit, and what to raise, for a job Batch stopped for memory. */
 function memoryAdvice(job: JobDetail): string {
