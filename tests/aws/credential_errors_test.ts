@@ -34,7 +34,10 @@ Deno.test("a wrong secret key or an unknown access key id fails with what to che
       await assert.rejects(call, (e) => {
         assert.ok(e instanceof AwsError, String(e));
         assert.doesNotMatch(e.message, /\.\./, "one full stop after AWS's message");
-        assert.match(e.message, /[^.]\. AWS does not know these credentials \(a deleted or mistyped/);
+        assert.match(
+          e.message,
+          /[^.]\. AWS does not know these credentials \(a deleted or mistyped/,
+        );
         return true;
       });
     }

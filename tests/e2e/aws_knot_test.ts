@@ -30,19 +30,19 @@ dockerTest(
       const configFile = join(dir, "cloudknot");
       const state = new StateFile({ path: configFile });
       const before = emu.listResources();
-      const knot = await Knot.create({
+      // The knot's options, given again below to adopt it.
+      const options = {
         name: "e2e",
-        target: "aws",
+        target: "aws" as const,
         func: job,
         baseImage,
         repoName: "e2e-knot-images",
         retries: 1,
-        memory: 512,
         session,
         state,
         cloudknotDir: join(dir, "home"),
-        pollInterval: 100,
-      });
+      };
+      const knot = await Knot.create({ ...options, memory: 512, pollInterval: 100 });
       assert.equal(knot.target, "aws");
       const aws = knot.aws!;
       assert.match(aws.imageUri, /@sha256:[0-9a-f]{64}$/);
@@ -148,17 +148,9 @@ dockerTest(
       const again = async (memory: number) => {
         const warnings: string[] = [];
         const adopted = await Knot.create({
-          name: "e2e",
-          target: "aws",
-          func: job,
-          baseImage,
-          repoName: "e2e-knot-images",
-          retries: 1,
+          ...options,
           memory,
           compute: "EC2",
-          session,
-          state,
-          cloudknotDir: join(dir, "home"),
           warn: (message) => warnings.push(message),
         });
         assert.equal(adopted.aws!.jobQueue, aws.jobQueue);
