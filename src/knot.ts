@@ -196,7 +196,7 @@ export class Knot<F extends JobFunction = JobFunction> {
    * the compute environment (waiting until it is VALID), the job queue and
    * the job definition, and records it all in the cloudknot config file.
    * Creating it again by name adopts everything and warns about each option
-   * that was ignored.
+   * that was ignored: given with another value than the knot's own.
    *
    * With `dryRun: true` nothing is created: the options are checked, what
    * would be created or adopted is found out with read-only requests, and

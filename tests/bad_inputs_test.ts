@@ -126,6 +126,12 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         /from 1 to 100/,
       ],
       ["volumeSize 20000", () => knot({ volumeSize: 20000 }), "volumeSize", /16,384/],
+      [
+        "volumeSize 2, below the ECS-optimized AMI's root snapshot",
+        () => knot({ volumeSize: 2 }),
+        "volumeSize",
+        /^volumeSize must be at least 30 \(GiB\), not 2: .*pass volumeSize of 30/,
+      ],
       ["imageId ubuntu", () => knot({ imageId: "ubuntu" }), "imageId", /AMI id/],
       ["priority 1001", () => knot({ priority: 1001 }), "priority", /from 1 to 1,000/],
       ["stuckTimeout 100", () => knot({ stuckTimeout: 100 }), "stuckTimeout", /from 600/],
@@ -505,6 +511,10 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       [[...create, "--tag", "aws:x=y"], /Invalid tag key "aws:x"/],
       [[...create, "--instance-types", "zz9.mega"], /Unknown instance type zz9\.mega/],
       [[...create, "--gpus", "17"], /--gpus must be an integer from 0 to 16/],
+      [
+        [...create, "--volume-size", "2"],
+        /--volume-size must be at least 30 \(GiB\), not 2: .*pass --volume-size of 30 to 16,384, or leave it out/,
+      ],
       [[...create, "--retries", "11"], /--retries must be an integer from 1 to 10/],
       [[...create, "--base-image", "Not A Ref"], /Invalid --base-image "Not A Ref"/],
       [[...create, "--policy", "NoSuchPolicy"], /NoSuchPolicy/],

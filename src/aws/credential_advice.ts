@@ -10,6 +10,7 @@
  */
 import type { ErrorInfo, OperationInfo } from "./core/request.ts";
 import type { ApiTable, ServiceDefinition } from "./protocols/client.ts";
+import { thenSentence } from "../util/sentence.ts";
 
 const CHECK_KEYS = "check the keys cloudknot uses (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, " +
   "or the profile's in ~/.aws/credentials); `aws sts get-caller-identity` with the same " +
@@ -75,7 +76,7 @@ export function withCredentialAdvice<Api extends ApiTable, Op extends OperationI
       parseError: (status, headers, body): ErrorInfo => {
         const info = parseError(status, headers, body);
         const advice = credentialAdvice(info.code, info.message);
-        return advice ? { ...info, message: `${info.message}. ${advice}` } : info;
+        return advice ? { ...info, message: thenSentence(info.message, advice) } : info;
       },
     },
   };

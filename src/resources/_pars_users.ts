@@ -107,6 +107,21 @@ export async function clobberingPars<T>(
 }
 
 /**
+ * The Pars a live process clobbers with this config file ({@linkcode clobberingPars}).
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log((await parsBeingClobbered(state)).has("lab"));
+ * ```
+ */
+export async function parsBeingClobbered(state: StateFile): Promise<Set<string>> {
+  const prefix = `${CLOBBERING} `;
+  return new Set(
+    (await state.making()).filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length)),
+  );
+}
+
+/**
  * The knots a live process is making with Pars `pars` and this config file, sorted.
  *
  * @example Usage

@@ -64,6 +64,10 @@ export class RegionMismatchError extends CloudknotError {
  * ```
  */
 export class ProfileMismatchError extends CloudknotError {
+  /** The kind of resource, such as `"Pars"`. */
+  readonly kind: string;
+  /** The resource's name. */
+  readonly resourceName: string;
   /** The profile the resource was made with. */
   readonly resourceProfile: string;
   /** The profile of the current session. */
@@ -75,17 +79,21 @@ export class ProfileMismatchError extends CloudknotError {
    * @param kind The kind of resource, such as `"Pars"`.
    * @param name The resource's name.
    * @param profiles The resource's profile and the current one.
+   * @param another How to use another resource instead, after "or". @default {"choose another name"}
    */
   constructor(
     kind: string,
     name: string,
     profiles: { resourceProfile: string; currentProfile: string },
+    another = "choose another name",
   ) {
     super(
       `${kind} "${name}" was made with AWS profile "${profiles.resourceProfile}" but the current ` +
         `profile is "${profiles.currentProfile}"; call setProfile("${profiles.resourceProfile}") ` +
-        `or use a session with that profile, or choose another name`,
+        `or use a session with that profile, or ${another}`,
     );
+    this.kind = kind;
+    this.resourceName = name;
     this.resourceProfile = profiles.resourceProfile;
     this.currentProfile = profiles.currentProfile;
   }

@@ -82,7 +82,12 @@ import {
   parsVpcOf,
 } from "./_network.ts";
 import { showSummary } from "../util/summary.ts";
-import { clobberingPars, knotsMakingWithPars, refuseWhileClobbering } from "./_pars_users.ts";
+import {
+  clobberingPars,
+  knotsMakingWithPars,
+  parsBeingClobbered,
+  refuseWhileClobbering,
+} from "./_pars_users.ts";
 import { deleteBatchEnvironment } from "../targets/aws/batch/environment.ts";
 
 /** Options of {@linkcode Pars.clobber}. */
@@ -207,6 +212,9 @@ export function defaultParsName(callerArn: string | undefined): string {
   return `${base || "cloudknot"}-default`;
 }
 
+/** The key of a Pars' record that says when its clobber began. */
+const CLOBBER_STARTED = "clobber-started";
+
 function split(value: string | undefined, sep: RegExp): string[] {
   return (value ?? "").split(sep).map((s) => s.trim()).filter((s) => s);
 }
@@ -295,6 +303,14 @@ export interface ParsListing extends ParsRecord {
   stack: string | null;
   /** The role ARNs the record has, by config key (`batch-service-role`, `job-role`, …). */
   roles: Record<string, string>;
+  /**
+   * When a clobber of the Pars began (key `clobber-started`), in ms since the
+   * epoch: the record of a Pars whose clobber has not finished (it stopped
+   * part-way, or still runs). A Pars made again drops it.
+   */
+  clobberStartedAt?: number;
+  /** Whether that clobber still runs (a live process holds its mark); with `clobberStartedAt` only. */
+  clobberRunning?: boolean;
 }
 
 /**
@@ -315,12 +331,17 @@ export interface ParsListing extends ParsRecord {
 export async function readParsRecords(state: StateFile): Promise<ParsListing[]> {
   const doc = await state.read();
   const users = knotsByPars(doc);
+  const clobbering = await parsBeingClobbered(state);
   const out: ParsListing[] = [];
   for (const [section, keys] of doc) {
     const name = recordName("pars", section);
     if (name === undefined) continue;
     const record = parseParsRecord(name, keys);
+    const clobberStartedAt = Date.parse(keys.get(CLOBBER_STARTED) ?? "");
     out.push({
+      ...(Number.isNaN(clobberStartedAt)
+        ? {}
+        : { clobberStartedAt, clobberRunning: clobbering.has(name) }),
       ...record,
       knots: [...users.get(name) ?? []].sort(),
       stack: originalRecord("pars", name, keys)?.stackName ?? null,
@@ -1122,6 +1143,11 @@ export class Pars {
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       onWait: options.warn ?? console.warn,
     };
+    // Noted in the record before anything is deleted, so that `pars list` tells a Pars whose
+    // clobber stopped part-way (the record goes once the clobber ends).
+    await this.#state.update((doc) => {
+      doc.get(recordSection("pars", this.name))?.set(CLOBBER_STARTED, new Date().toISOString());
+    });
     // Forced: a knot's compute environment holds the Pars' security group and
     // subnets while its instances live, so EC2 would refuse to delete them
     // (until the timeout, with the roles already gone and the record kept).

@@ -5,7 +5,7 @@ import { AwsError } from "../../src/aws/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 
-Deno.test("a wrong secret key or an unknown access key id fails with what to check, on query, JSON and REST-XML services", async () => {
+Deno.test("a wrong secret key or an unknown access key id fails with what to check after AWS's own sentence, one full stop between them, on query, JSON and REST-XML services", async () => {
   const emu = await startEmulator();
   try {
     const calls = async (credentials: { accessKeyId: string; secretAccessKey: string }) => {
@@ -21,6 +21,7 @@ Deno.test("a wrong secret key or an unknown access key id fails with what to che
     for (const call of wrongSecret) {
       await assert.rejects(call, (e) => {
         assert.ok(e instanceof AwsError, String(e));
+        assert.doesNotMatch(e.message, /\.\./, "one full stop after AWS's message");
         assert.match(
           e.message,
           /AWS did not accept the secret access key for this access key id: check the keys cloudknot uses \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile's in ~\/\.aws\/credentials\); `aws sts get-caller-identity` with the same settings tests them \(request id [^)]*\)$/,
@@ -32,7 +33,11 @@ Deno.test("a wrong secret key or an unknown access key id fails with what to che
     for (const call of unknownKey) {
       await assert.rejects(call, (e) => {
         assert.ok(e instanceof AwsError, String(e));
-        assert.match(e.message, /\. AWS does not know these credentials \(a deleted or mistyped/);
+        assert.doesNotMatch(e.message, /\.\./, "one full stop after AWS's message");
+        assert.match(
+          e.message,
+          /[^.]\. AWS does not know these credentials \(a deleted or mistyped/,
+        );
         return true;
       });
     }

@@ -30,6 +30,13 @@ Deno.test("the library's options and bare knot commands in a message become the 
       'Knot sq has no run "z": list its runs with `cloudknot knot show sq`',
     ],
     ["see `cloudknot knot list`", "see `cloudknot knot list`"],
+    [
+      'Pars "me-default" was made with AWS profile "work" but the current profile is "default"; ' +
+      'call setProfile("work") or use a session with that profile, or pass another Pars with ' +
+      'Knot.create({ pars: "NAME" })',
+      'Pars "me-default" was made with AWS profile "work" but the current profile is "default"; ' +
+      "run cloudknot configure --profile work, or pass another Pars with --pars NAME",
+    ],
     // AWS_REGION does not override [aws] region of the config file, so it is not offered.
     [
       'Knot "kc" lives in region us-east-1 but the current region is us-west-2; call ' +

@@ -41,22 +41,43 @@ for (const operation of ["CreateBucket", "PutPublicAccessBlock", "PutBucketPolic
   });
 }
 
-Deno.test("pars clobber interrupted (Ctrl-C) part-way says so with the command that finishes it, which does", async () => {
+Deno.test("pars clobber interrupted (Ctrl-C) part-way says so with the command that finishes it, which does; pars list says the Pars is being clobbered, then that its clobber is unfinished", async () => {
   await withAwsHome(async (home) => {
     const state = new StateFile({ path: home.configFile });
     assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
     const session = await sessionFor(home.emu);
     await Pars.create({ name: "lab", session, state });
+    const list = async (...more: string[]) => {
+      const r = await cli(home, ["pars", "list", ...more]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout;
+    };
+    assert.match(await list(), /^lab +us-east-1 +\S/m);
+    assert.deepEqual(
+      JSON.parse(await list("--json")).map((p: Record<string, unknown>) => [
+        p.clobberStarted,
+        p.clobberRunning,
+      ]),
+      [[null, null]],
+    );
     const interrupted = await killAt(
       home.emu,
       { service: "iam", operation: "DeleteRole", signal: "SIGINT" },
       () => spawnCli(home, ["pars", "clobber", "lab", "--yes"]),
+      async () => {
+        assert.match(await list(), /^lab +us-east-1 \(being clobbered\) /m);
+        assert.equal(JSON.parse(await list("--json"))[0].clobberRunning, true);
+      },
     );
     assert.equal(interrupted.code, 130, interrupted.stderr);
     assert.match(
       interrupted.stderr,
       /^interrupted: the clobber of Pars lab stopped part-way: run cloudknot pars clobber lab again to finish it$/m,
     );
+    assert.match(await list(), /^lab +us-east-1 \(clobber unfinished\) /m);
+    const [listed] = JSON.parse(await list("--json"));
+    assert.match(listed.clobberStarted, /^\d{4}-\d\d-\d\dT/);
+    assert.equal(listed.clobberRunning, false);
     const again = await cli(home, ["pars", "clobber", "lab", "--yes"]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(await state.section("pars lab"), undefined);

@@ -30,19 +30,19 @@ dockerTest(
       const configFile = join(dir, "cloudknot");
       const state = new StateFile({ path: configFile });
       const before = emu.listResources();
-      const knot = await Knot.create({
+      // The knot's options, given again below to adopt it.
+      const options = {
         name: "e2e",
-        target: "aws",
+        target: "aws" as const,
         func: job,
         baseImage,
         repoName: "e2e-knot-images",
         retries: 1,
-        memory: 512,
         session,
         state,
         cloudknotDir: join(dir, "home"),
-        pollInterval: 100,
-      });
+      };
+      const knot = await Knot.create({ ...options, memory: 512, pollInterval: 100 });
       assert.equal(knot.target, "aws");
       const aws = knot.aws!;
       assert.match(aws.imageUri, /@sha256:[0-9a-f]{64}$/);
@@ -142,19 +142,26 @@ dockerTest(
       );
       assert.equal(faultyJobs.length, 1);
 
-      // Creating it again by name adopts it and says which options were ignored.
-      const warnings: string[] = [];
-      const again = await Knot.create({
-        name: "e2e",
-        target: "aws",
-        memory: 1024,
-        session,
-        state,
-        cloudknotDir: join(dir, "home"),
-        warn: (message) => warnings.push(message),
-      });
-      assert.equal(again.aws!.jobQueue, aws.jobQueue);
-      assert.match(warnings.join("\n"), /options were ignored: memory/);
+      // Creating it again by name adopts it and says which options were ignored: those that
+      // differ from the knot's own, not those given again as they were.
+      assert.equal(aws.adopted, false);
+      const again = async (memory: number) => {
+        const warnings: string[] = [];
+        const adopted = await Knot.create({
+          ...options,
+          memory,
+          compute: "EC2",
+          warn: (message) => warnings.push(message),
+        });
+        assert.equal(adopted.aws!.jobQueue, aws.jobQueue);
+        assert.equal(adopted.aws!.adopted, true);
+        return warnings;
+      };
+      assert.deepEqual(await again(512), []);
+      assert.deepEqual(await again(1024), [
+        "cloudknot: knot e2e exists, so it was adopted as it is and these options were ignored: " +
+        "memory; clobber the knot or choose another name to change them",
+      ]);
 
       // The job view lists the knot's jobs with array children summarised.
       const view = (await knot.viewJobs()).toString();

@@ -101,7 +101,7 @@ dockerTest(
 );
 
 dockerTest(
-  "two cloudknot knot create of one new knot at once with one config file make it once: the second waits, says so, and uses it",
+  "two cloudknot knot create of one new knot at once with one config file make it once: the second waits, says so, and says it adopted the knot, ignoring no option",
   async () => {
     await withAwsHome(async (home) => {
       const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
@@ -118,6 +118,12 @@ dockerTest(
         )
       );
       assert.equal(waited.length, 1, both.map((r) => r.stderr).join("\n----\n"));
+      // The one that waited adopted the knot the other made, with the same options: it says so,
+      // and that no option was ignored.
+      const [maker] = both.filter((r) => r !== waited[0]);
+      assert.match(maker!.stdout, /^Created knot twice on AWS Batch/m);
+      assert.match(waited[0]!.stdout, /^Adopted knot twice on AWS Batch/m);
+      assert.doesNotMatch(waited[0]!.stderr, /ignored/);
       // Made once: one revision of the job definition.
       assert.deepEqual(
         home.emu.listResources().map((r) => `${r.type} ${r.id}`).filter((id) => /twice/.test(id))

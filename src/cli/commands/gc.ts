@@ -22,6 +22,7 @@ import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
 import { renderTable } from "../common/table.ts";
+import { untilInterrupted } from "../common/interrupted.ts";
 
 /** `gc`. */
 export const gc = defineCommand({
@@ -114,95 +115,123 @@ export const gc = defineCommand({
           : `Looking for leftovers in ${session.region} and IAM, and on this machine…`,
       ));
     }
-    const here: GarbageItem[] = [];
-    const regions: (Omit<RegionGarbage, "session"> & { session?: AwsSession })[] =
-      session === undefined
-        ? [{ region: "local", items: await findLocalGarbage(settings), skipped: [] }]
-        : all
-        ? await findGarbageInRegions({ ...settings, session, untagged })
-        : [{
-          region: session.region,
-          session,
-          items: await findGarbage({ ...settings, session, untagged, onSkip: (g) => here.push(g) }),
-          skipped: here,
-        }];
-    // With --all-regions, each item says its region.
-    const tag = (region: string, list: GarbageItem[]) =>
-      all ? list.map((g) => ({ ...g, region })) : list;
-    const items = regions.flatMap((r) => tag(r.region, r.items));
-    const skipped = regions.flatMap((r) => tag(r.region, r.skipped));
-    // What was left out, and the flag that includes it.
-    const note = async () => {
-      if (json || skipped.length === 0) return;
-      const n = skipped.length;
-      await ctx.log(
-        `Left out ${n} resource${n === 1 ? "" : "s"} with no cloudknot:owner tag (made before ` +
-          `owner tags or by the Python cloudknot, perhaps with another config file); run ` +
-          `\`cloudknot gc ${all ? "--all-regions " : ""}--untagged\` to list ${
-            n === 1 ? "it" : "them"
-          } too`,
-      );
-    };
-    const table = (list: (GarbageItem & { region?: string })[]) =>
-      renderTable(
-        [...(all ? ["REGION"] : []), "KIND", "ID", "OWNER", "WHY"],
-        list.map((g) => [
-          ...(all ? [g.region ?? "-"] : []),
-          g.kind,
-          g.id,
-          g.owner ?? "-",
-          g.reason,
-        ]),
-        ctx.out,
-      );
-    if (dryRun) {
-      if (json) {
-        await ctx.print(JSON.stringify({ dryRun, items, deleted: [], failed: [], skipped }));
-      } else if (items.length === 0) await ctx.print("Nothing to collect");
-      else {
-        await ctx.print(table(items));
+    // The command that deletes what is found, as the dry run and an interrupted one name it.
+    const deleting = `cloudknot gc ${all ? "--all-regions " : ""}${untagged ? "--untagged " : ""}${
+      local ? "--local " : ""
+    }--yes`;
+    const collect = async (): Promise<number> => {
+      const here: GarbageItem[] = [];
+      const regions: (Omit<RegionGarbage, "session"> & { session?: AwsSession })[] =
+        session === undefined
+          ? [{ region: "local", items: await findLocalGarbage(settings), skipped: [] }]
+          : all
+          ? await findGarbageInRegions({ ...settings, session, untagged })
+          : [{
+            region: session.region,
+            session,
+            items: await findGarbage({
+              ...settings,
+              session,
+              untagged,
+              onSkip: (g) => here.push(g),
+            }),
+            skipped: here,
+          }];
+      // With --all-regions, each item says its region.
+      const tag = (region: string, list: GarbageItem[]) =>
+        all ? list.map((g) => ({ ...g, region })) : list;
+      const items = regions.flatMap((r) => tag(r.region, r.items));
+      const skipped = regions.flatMap((r) => tag(r.region, r.skipped));
+      // What was left out, and the flag that includes it.
+      const note = async () => {
+        if (json || skipped.length === 0) return;
+        const n = skipped.length;
         await ctx.log(
-          `Dry run: ${items.length} resource${
-            items.length === 1 ? "" : "s"
-          } would be deleted; run \`cloudknot gc ${all ? "--all-regions " : ""}${
-            untagged ? "--untagged " : ""
-          }${local ? "--local " : ""}--yes\` to delete them`,
+          `Left out ${n} resource${n === 1 ? "" : "s"} with no cloudknot:owner tag (made before ` +
+            `owner tags or by the Python cloudknot, perhaps with another config file); run ` +
+            `\`cloudknot gc ${all ? "--all-regions " : ""}--untagged\` to list ${
+              n === 1 ? "it" : "them"
+            } too`,
+        );
+      };
+      const table = (list: (GarbageItem & { region?: string })[]) =>
+        renderTable(
+          [...(all ? ["REGION"] : []), "KIND", "ID", "OWNER", "WHY"],
+          list.map((g) => [
+            ...(all ? [g.region ?? "-"] : []),
+            g.kind,
+            g.id,
+            g.owner ?? "-",
+            g.reason,
+          ]),
+          ctx.out,
+        );
+      if (dryRun) {
+        if (json) {
+          await ctx.print(JSON.stringify({ dryRun, items, deleted: [], failed: [], skipped }));
+        } else if (items.length === 0) await ctx.print("Nothing to collect");
+        else {
+          await ctx.print(table(items));
+          await ctx.log(
+            `Dry run: ${items.length} resource${
+              items.length === 1 ? "" : "s"
+            } would be deleted; run \`${deleting}\` to delete them`,
+          );
+        }
+        await note();
+        return 0;
+      }
+      if (items.length === 0) {
+        if (json) {
+          await ctx.print(JSON.stringify({ dryRun, items, deleted: [], failed: [], skipped }));
+        } else await ctx.print("Nothing to collect");
+        await note();
+        return 0;
+      }
+      const result: GcResult = { deleted: [], failed: [] };
+      for (const r of regions) {
+        if (r.items.length === 0) continue;
+        const done = await deleteGarbage(r.items, {
+          ...settings,
+          ...(r.session !== undefined ? { session: r.session } : {}),
+          onDelete: (g) => {
+            if (!json) ctx.log(ctx.err("dim", `Deleting ${g.kind} ${g.id}`)).catch(() => {});
+          },
+          warn: (m) => ctx.warn(m),
+        });
+        result.deleted.push(...tag(r.region, done.deleted));
+        result.failed.push(
+          ...done.failed.map((f) => ({ ...f, item: tag(r.region, [f.item])[0]! })),
         );
       }
-      await note();
-      return 0;
-    }
-    if (items.length === 0) {
       if (json) {
-        await ctx.print(JSON.stringify({ dryRun, items, deleted: [], failed: [], skipped }));
-      } else await ctx.print("Nothing to collect");
-      await note();
-      return 0;
-    }
-    const result: GcResult = { deleted: [], failed: [] };
-    for (const r of regions) {
-      if (r.items.length === 0) continue;
-      const done = await deleteGarbage(r.items, {
-        ...settings,
-        ...(r.session !== undefined ? { session: r.session } : {}),
-        onDelete: (g) => {
-          if (!json) ctx.log(ctx.err("dim", `Deleting ${g.kind} ${g.id}`)).catch(() => {});
-        },
-        warn: (m) => ctx.warn(m),
-      });
-      result.deleted.push(...tag(r.region, done.deleted));
-      result.failed.push(...done.failed.map((f) => ({ ...f, item: tag(r.region, [f.item])[0]! })));
-    }
-    if (json) {
-      await ctx.print(JSON.stringify({ dryRun, items, ...result, skipped }));
-    } else {
-      if (result.deleted.length > 0) await ctx.print(table(result.deleted));
-      await ctx.log(`Deleted ${result.deleted.length} of ${items.length}`);
-      for (const { item, error } of result.failed) {
-        await ctx.log(ctx.err("red", `Could not delete ${item.kind} ${item.id}: ${error}`));
+        await ctx.print(JSON.stringify({ dryRun, items, ...result, skipped }));
+      } else {
+        if (result.deleted.length > 0) await ctx.print(table(result.deleted));
+        await ctx.log(`Deleted ${result.deleted.length} of ${items.length}`);
+        for (const { item, error } of result.failed) {
+          await ctx.log(ctx.err("red", `Could not delete ${item.kind} ${item.id}: ${error}`));
+        }
+        await note();
       }
-      await note();
-    }
-    return result.failed.length > 0 ? 1 : 0;
+      return result.failed.length > 0 ? 1 : 0;
+    };
+    if (dryRun) return await collect();
+    // One deleting gc at a time with a config file: a second waits for the first, then looks
+    // again, and finds (and says) only what is still there.
+    return await untilInterrupted(
+      ctx,
+      () =>
+        settings.state.whileMaking(
+          "gc",
+          collect,
+          () =>
+            ctx.warn(
+              `cloudknot: another cloudknot gc is deleting leftovers with this config file ` +
+                `(${settings.state.path}); waiting for it to finish, then this one looks again`,
+            ),
+        ),
+      `cloudknot gc stopped part-way: run ${deleting} again to delete what is left`,
+    );
   },
 });

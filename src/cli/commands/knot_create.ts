@@ -177,17 +177,18 @@ async function createAws(
   return await untilInterrupted(
     ctx,
     async () => {
-      await Knot.create(options);
+      const knot = await Knot.create(options);
       const record = (await readAwsKnot(settings.state, spec.name))!;
       const image = await settings.state.section(recordSection("docker-image", record.dockerImage));
       if (ctx.flag("json")) await ctx.print(JSON.stringify(awsKnotJson(record, image)));
       else {
         await ctx.print(
           // Only a knot made again registers a new job definition: one whose
-          // queue or compute environment was deleted outside cloudknot.
+          // queue or compute environment was deleted outside cloudknot. A knot
+          // another process made while this one waited for it is adopted.
           `${
             !existed
-              ? "Created"
+              ? knot.aws?.adopted ? "Adopted" : "Created"
               : record.jobDefinition !== before.jobDefinition
               ? "Made again"
               : "Adopted"

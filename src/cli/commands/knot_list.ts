@@ -4,7 +4,7 @@
  * @module
  */
 import { recordSection } from "../../state/sections.ts";
-import { type AwsKnotRecord, readAwsKnots } from "../../targets/aws/catalog.ts";
+import { readAwsKnots } from "../../targets/aws/catalog.ts";
 import { readOriginalRecords } from "../../resources/original.ts";
 import { ORIGINAL_LABEL, originalJson } from "../common/original.ts";
 import { listLocalKnots } from "../../targets/local/catalog.ts";
@@ -19,7 +19,7 @@ import {
   runIdTime,
 } from "../common/knot_view.ts";
 import { JSON_OPTION } from "../common/options.ts";
-import { printList } from "../common/table.ts";
+import { clobberLabel, printList } from "../common/table.ts";
 import { resolveTarget } from "../common/target.ts";
 
 /** `knot list`. */
@@ -120,9 +120,3 @@ export const knotList = defineCommand({
     });
   },
 });
-
-/** What the TARGET column adds for a knot whose clobber has not finished. */
-function clobberLabel(record: AwsKnotRecord): string {
-  if (record.clobberStartedAt === undefined) return "";
-  return record.clobberRunning ? " (being clobbered)" : " (clobber unfinished)";
-}

@@ -49,7 +49,7 @@ export const AWS_KNOT_OPTIONS: Record<string, OptionSpec> = {
   "volume-size": {
     type: "string",
     value: "GiB",
-    description: "AWS: the instances' root volume size, EC2 and SPOT",
+    description: "AWS: the instances' root volume size, EC2 and SPOT, 30 to 16384",
   },
   "stuck-timeout": {
     type: "string",

@@ -94,3 +94,25 @@ export function renderTable(header: string[], rows: string[][], style: Style): s
 export function formatTime(epochMs: number): string {
   return new Date(epochMs).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
 }
+
+/**
+ * What a list's cell adds for a knot or Pars whose clobber has not finished:
+ * ` (being clobbered)` while another process clobbers it, ` (clobber
+ * unfinished)` once that clobber stopped part-way; nothing otherwise.
+ *
+ * @example Usage
+ * ```ts
+ * import { clobberLabel } from "./table.ts";
+ *
+ * console.log(clobberLabel({ clobberStartedAt: 0, clobberRunning: false })); // " (clobber unfinished)"
+ * ```
+ *
+ * @param record When its clobber began, and whether it still runs.
+ * @returns The words to add.
+ */
+export function clobberLabel(
+  record: { clobberStartedAt?: number; clobberRunning?: boolean },
+): string {
+  if (record.clobberStartedAt === undefined) return "";
+  return record.clobberRunning ? " (being clobbered)" : " (clobber unfinished)";
+}

@@ -41,7 +41,13 @@ import {
   ProfileMismatchError,
   ResourceDoesNotExistError,
 } from "../../resources/errors.ts";
-import { defaultParsName, Pars, type ParsGone, type ParsRecord } from "../../resources/pars.ts";
+import {
+  defaultParsName,
+  Pars,
+  parseParsRecord,
+  type ParsGone,
+  type ParsRecord,
+} from "../../resources/pars.ts";
 import { makingWithPars } from "../../resources/_pars_users.ts";
 import { completeSurvey, judgeParsOwners, readBehind } from "../../resources/_pars_survey.ts";
 import { resolveParsPolicies } from "../../resources/pars_options.ts";
@@ -63,6 +69,7 @@ import { AwsTarget, type AwsTargetOptions } from "./aws_target.ts";
 import {
   type AwsKnotRecord,
   awsTargetOptions,
+  batchName,
   clobberingAwsKnot,
   forgetAwsKnotRuns,
   knotBeingClobbered,
@@ -77,14 +84,10 @@ import {
   requireResources,
   writeAwsKnot,
 } from "./catalog.ts";
-import {
-  type AwsKnotSpec,
-  type CheckedAwsKnot,
-  SHAPING,
-  validateAwsKnotOptions,
-} from "./knot_options.ts";
+import { type AwsKnotSpec, type CheckedAwsKnot, validateAwsKnotOptions } from "./knot_options.ts";
 
 import { type Permissions, validatePermissions } from "../../job/permissions.ts";
+import { type AdoptedBatch, ignoredOptions } from "./adopted_options.ts";
 import type { ComputeType } from "./batch/compute_options.ts";
 import { defined } from "../../util/defined.ts";
 
@@ -123,6 +126,12 @@ export interface AwsKnotResources {
    * for a knot made before knots had their own, the Pars' job role.
    */
   jobRole: string;
+  /**
+   * Whether `Knot.create` found the knot made already and adopted it as it
+   * is (made before, or by another process while this one waited for it);
+   * `false` when this call made it, or made again what was gone of it.
+   */
+  adopted: boolean;
 }
 
 /** The name of the Pars a knot gets when it has policies of its own. */
@@ -277,6 +286,20 @@ async function openOnce(
     if (made !== undefined) return await adopt(spec, made, session, state);
     // Its record does not name its Pars yet: this mark does, so Pars.clobber refuses meanwhile.
     const { pars } = await knotParsName(spec, checked, session);
+    // A Pars recorded with another profile is refused before the image is built; another
+    // Pars is the pars option, not another name of the knot.
+    const parsRecord = typeof spec.pars === "object"
+      ? undefined
+      : await state.section(recordSection("pars", pars));
+    const parsProfile = parsRecord && parseParsRecord(pars, parsRecord).profile;
+    if (parsProfile !== undefined && !session.sameProfile(parsProfile)) {
+      throw new ProfileMismatchError(
+        "Pars",
+        pars,
+        { resourceProfile: parsProfile, currentProfile: session.profile },
+        'pass another Pars with Knot.create({ pars: "NAME" })',
+      );
+    }
     return await makingWithPars(
       state,
       pars,
@@ -297,11 +320,6 @@ async function openOnce(
 interface Heal {
   record: AwsKnotRecord;
   missing: { pars?: ParsGone };
-}
-
-/** The name of a Batch resource from its ARN (`…:job-queue/<name>`). */
-function batchName(arn: string): string {
-  return arn.slice(arn.lastIndexOf("/") + 1);
 }
 
 async function create(
@@ -529,6 +547,7 @@ async function create(
       bucket,
       prefix,
       jobRole,
+      adopted: false,
     };
     const record: AwsKnotRecord = {
       name,
@@ -706,9 +725,6 @@ function targetOptions(
   });
 }
 
-/** The options that give a knot its function. */
-const FUNCTION_KEYS: readonly (keyof AwsKnotSpec)[] = ["func", "module", "exportName"];
-
 /**
  * Whether the function a spec gives (`func`, or `module` and `exportName`) is
  * the one the knot's image was built from; `false` when it gives none.
@@ -752,7 +768,7 @@ async function adopt(
     });
   }
   requireResources(record, ["jobQueue", "computeEnvironment"]);
-  const [{ missing, disabled }, found] = await Promise.all([
+  const [{ missing, disabled, ...batch }, found] = await Promise.all([
     batchResourceStates(session, record),
     Pars.find({ session, state, name: record.pars }),
   ]);
@@ -807,15 +823,6 @@ async function adopt(
   // The function given again must be the knot's own: adopting the knot would
   // run the old one, and a user who meant to change it would not know.
   const same = await sameFunction(spec, record, state);
-  const ignored = SHAPING.filter((key) =>
-    spec[key] !== undefined && !(same && FUNCTION_KEYS.includes(key))
-  );
-  if (ignored.length > 0) {
-    (spec.warn ?? console.warn)(
-      `cloudknot: knot ${name} exists, so it was adopted as it is and these options were ignored: ` +
-        `${ignored.join(", ")}; clobber the knot or choose another name to change them`,
-    );
-  }
   requireResources(record);
   const pars = found instanceof Pars ? found : undefined;
   const [image, repo] = await Promise.all([
@@ -828,6 +835,18 @@ async function adopt(
     }),
     DockerRepo.create({ name: record.dockerRepo, session, state }),
   ]);
+  // Only the options that differ from the knot's own were ignored: the same options given
+  // again (another process's create of the knot, which this one waited for) change nothing.
+  const ignored = await ignoredOptions(session, spec, record, batch, {
+    baseImage: image.baseImage,
+    sameFunction: same,
+  });
+  if (ignored.length > 0) {
+    (spec.warn ?? console.warn)(
+      `cloudknot: knot ${name} exists, so it was adopted as it is and these options were ignored: ` +
+        `${ignored.join(", ")}; clobber the knot or choose another name to change them`,
+    );
+  }
   if (image.artifact === undefined) {
     throw new CloudknotError(
       `Knot ${name}'s image ${image.name} lost its function files: clobber the knot and create it again`,
@@ -846,6 +865,7 @@ async function adopt(
     bucket: record.bucket,
     prefix: record.prefix,
     jobRole: record.jobRole ?? pars?.jobRole ?? "",
+    adopted: true,
   };
   return {
     artifact: record.sources !== undefined
@@ -956,12 +976,13 @@ export async function missingBatchResources(
  *
  * @param session The AWS session of the knot's region.
  * @param record The knot's record.
- * @returns The ARNs gone, and the ARNs disabled.
+ * @returns The ARNs gone, the ARNs disabled, and the compute environment and job queue as
+ *   described.
  */
 export async function batchResourceStates(
   session: AwsSession,
   record: AwsKnotRecord,
-): Promise<{ missing: string[]; disabled: string[] }> {
+): Promise<{ missing: string[]; disabled: string[] } & AdoptedBatch> {
   const { computeEnvironment, jobQueue } = record;
   // The knot's own job role (a knot made before knots had their own uses the Pars').
   const ownRole = record.jobRole?.split("/").pop() === knotRoleName(record.pars, record.name)
@@ -983,6 +1004,8 @@ export async function batchResourceStates(
       ...(ownRole !== undefined && role === undefined ? [ownRole] : []),
     ],
     disabled: [...(off(ce) ? [computeEnvironment] : []), ...(off(queue) ? [jobQueue] : [])],
+    ...(ce !== undefined ? { computeEnvironment: ce } : {}),
+    ...(queue !== undefined ? { jobQueue: queue } : {}),
   };
 }
 

@@ -115,6 +115,24 @@ export interface AwsKnotRecord {
   sources?: ArtifactSources;
 }
 
+/**
+ * The name of a Batch resource from its ARN (`…:job-queue/<name>`), as a
+ * knot's record holds its compute environment and job queue.
+ *
+ * @example Usage
+ * ```ts
+ * import { batchName } from "./catalog.ts";
+ *
+ * console.log(batchName("arn:aws:batch:us-east-1:123456789012:job-queue/sq-ck-jq")); // "sq-ck-jq"
+ * ```
+ *
+ * @param arn The ARN.
+ * @returns The name.
+ */
+export function batchName(arn: string): string {
+  return arn.slice(arn.lastIndexOf("/") + 1);
+}
+
 /** Options for {@linkcode readAwsKnot}. */
 export interface ReadAwsKnotOptions {
   /**

@@ -69,6 +69,7 @@ import {
   type Target,
 } from "../target.ts";
 import { firstChunk, writeInputs } from "./run_inputs.ts";
+import { thenSentence } from "../../util/sentence.ts";
 
 /** The labels of a docker knot's containers. */
 export const CONTAINER_LABELS = {
@@ -1296,8 +1297,11 @@ function diskError(e: unknown, what: string, dir: string, then: string): Error |
   const code = (e as { code?: unknown } | undefined)?.code;
   if (!(e instanceof Error) || typeof code !== "string" || !DISK_FULL.has(code)) return undefined;
   const error = new CloudknotError(
-    `Cannot ${what} in ${dir}: ${e.message}. Free space on that disk (the results already ` +
-      `there stay readable), or pass the knot a dir on another disk; then ${then}`,
+    thenSentence(
+      `Cannot ${what} in ${dir}: ${e.message}`,
+      `Free space on that disk (the results already there stay readable), or pass the knot a ` +
+        `dir on another disk; then ${then}`,
+    ),
     { cause: e },
   );
   error.name = "RunStoreError";

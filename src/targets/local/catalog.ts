@@ -19,6 +19,7 @@ import { LocalStore } from "../../store/local.ts";
 import { type EnvLookup, localKnotsDir, localRunsRoot } from "../../store/local_knots.ts";
 import { validateKnotName } from "../../util/validate.ts";
 import { LocalTarget } from "./local_target.ts";
+import { thenSentence } from "../../util/sentence.ts";
 
 export type { EnvLookup };
 export { localKnotsDir, localRunsRoot };
@@ -155,9 +156,11 @@ export async function readLocalKnotRecord(
     record = JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) {
     throw new CloudknotError(
-      `The record of the knot in ${store.root} (knot.json) is damaged: ${(e as Error).message}. ` +
+      thenSentence(
+        `The record of the knot in ${store.root} (knot.json) is damaged: ${(e as Error).message}`,
         `Create the knot again with its function (Knot.create with func or module, or ` +
-        `cloudknot knot create), which writes a new record and keeps its runs`,
+          `cloudknot knot create), which writes a new record and keeps its runs`,
+      ),
       { cause: e },
     );
   }

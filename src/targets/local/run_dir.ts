@@ -34,6 +34,7 @@ import type { FailureKind } from "../../job/record.ts";
 import { KIND_CODES, kindCode } from "../../job/wire.ts";
 import { checkPrivateDir, ensurePrivateDir } from "../../store/private_dir.ts";
 import { RUN_LOCK_FILES } from "../../store/local_knots.ts";
+import { thenSentence } from "../../util/sentence.ts";
 
 /** The layout of a local run's directory that this version writes. */
 export const LOCAL_RUN_LAYOUT = "log-1";
@@ -108,11 +109,14 @@ export class RunStoreError extends CloudknotError {
   constructor(dir: string, what: string, cause: unknown, then?: string) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(
-      `Cannot ${what} in ${dir}: ${reason}. Free space on that disk (the results already ` +
-        (then === undefined
-          ? `there stay readable), or set CLOUDKNOT_LOCAL_RUNS to a directory on another disk`
-          : `there stay readable), then ${then}; CLOUDKNOT_LOCAL_RUNS set to a directory on ` +
-            `another disk puts new runs there`),
+      thenSentence(
+        `Cannot ${what} in ${dir}: ${reason}`,
+        `Free space on that disk (the results already ` +
+          (then === undefined
+            ? `there stay readable), or set CLOUDKNOT_LOCAL_RUNS to a directory on another disk`
+            : `there stay readable), then ${then}; CLOUDKNOT_LOCAL_RUNS set to a directory on ` +
+              `another disk puts new runs there`),
+      ),
       { cause },
     );
     this.dir = dir;
@@ -249,7 +253,7 @@ export class RunDir {
     } catch (e) {
       throw new CloudknotError(
         `The manifest of the run in ${dir} (${RUN_FILES.manifest}) is damaged, so the run ` +
-          `cannot be read: ${(e as Error).message}. Map its inputs again`,
+          thenSentence(`cannot be read: ${(e as Error).message}`, "Map its inputs again"),
         { cause: e },
       );
     }

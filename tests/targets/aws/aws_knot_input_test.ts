@@ -12,6 +12,7 @@ import {
 } from "../../../mod.ts";
 import { join } from "node:path";
 import { AwsConfigError } from "../../../src/aws/mod.ts";
+import { defaultParsName } from "../../../src/resources/pars.ts";
 import { Docker } from "../../../src/docker/mod.ts";
 import { sessionFor, withEmulator } from "../../resources/helpers.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
@@ -186,5 +187,23 @@ Deno.test("an arm64 image on the AWS Graviton types the refusal of x86 types sug
       assert.ok(plan.find("compute environment"), instanceTypes.join());
     }
     assert.deepEqual(emu.mutatingRequests(), []);
+  });
+});
+
+Deno.test("a new knot whose Pars was made with another profile is refused before any change, saying to pass another Pars as the pars option", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const pars = defaultParsName((await session.sts.getCallerIdentity()).Arn);
+    await state.setMany(`pars ${pars}`, { region: session.region, profile: "elsewhere" });
+    emu.requests.clear();
+    const error = await rejects(
+      Knot.create({ name: "other", target: "aws", func: (x: number) => x, session, state }),
+      ProfileMismatchError,
+    );
+    assert.match(
+      error.message,
+      /^Pars "[^"]+" was made with AWS profile "elsewhere" but the current profile is "[^"]+"; call setProfile\("elsewhere"\) or use a session with that profile, or pass another Pars with Knot\.create\(\{ pars: "NAME" \}\)$/,
+    );
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.equal(await state.section("knot other"), undefined);
   });
 });

@@ -99,6 +99,7 @@ async function stillStopping(look: "while the clobber runs" | "once its record i
       bucket: record.bucket,
       prefix: record.prefix,
       jobRole: record.jobRole!,
+      adopted: true,
     });
     // The first item returns at once, the second sleeps.
     const run = await knot.map<number | string>({

@@ -53,7 +53,10 @@ export interface ComputeOptions {
   maxVcpus?: number;
   /** The spot bid as a percentage of the on-demand price, 1 to 100 (SPOT). */
   bidPercentage?: number;
-  /** The root volume's size in GiB, through a launch template (EC2 and SPOT). */
+  /**
+   * The root volume's size in GiB, through a launch template (EC2 and SPOT):
+   * 30 (the ECS-optimized AMI's own) to 16,384.
+   */
   volumeSize?: number;
   /** A custom AMI id (EC2 and SPOT). */
   imageId?: string;
@@ -174,6 +177,20 @@ export const MAX_COMPUTE_VCPUS: number = 100_000;
  * holds on AWS, so a knot's timeout means the same on both targets.
  */
 export const MAX_TIMEOUT_SECONDS: number = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * The smallest root volume, in GiB, a knot's instances may have: the root
+ * snapshot of the Amazon ECS-optimized Amazon Linux 2023 AMIs that Batch
+ * launches for a knot (`ECS_AL2023`, and `ECS_AL2023_NVIDIA` with GPUs; x86
+ * and arm64) is 30 GiB (`block_device_size_gb` in AWS's aws/amazon-ecs-ami
+ * build), and EC2 launches no instance whose root volume is smaller than its
+ * snapshot (`InvalidBlockDeviceMapping: Volume of size 2GB is smaller than
+ * snapshot …, expect size >= 30GB`): every job would wait in RUNNABLE.
+ */
+const ECS_AMI_ROOT_GIB = 30;
+
+/** The largest root volume cloudknot asks for, in GiB (16 TiB). */
+const MAX_VOLUME_GIB = 16_384;
 
 const COMPUTE_TYPES: readonly ComputeType[] = ["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"];
 
@@ -456,7 +473,19 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
     fail("volumeSize", "Pass volumeSize or imageId, not both: a custom AMI sets its own volume");
   }
   if (options.volumeSize !== undefined) {
-    spec.volumeSize = integer("volumeSize", options.volumeSize, 1, 16384);
+    const size = integer("volumeSize", options.volumeSize, 1, MAX_VOLUME_GIB);
+    if (size < ECS_AMI_ROOT_GIB) {
+      fail(
+        "volumeSize",
+        `volumeSize must be at least ${ECS_AMI_ROOT_GIB} (GiB), not ${size}: the instances run ` +
+          `Batch's ECS-optimized Amazon Linux 2023 AMI, whose root snapshot is ` +
+          `${ECS_AMI_ROOT_GIB} GiB, and EC2 launches none with a smaller root volume, so every ` +
+          `job would wait in RUNNABLE; pass volumeSize of ${ECS_AMI_ROOT_GIB} to ` +
+          `${MAX_VOLUME_GIB.toLocaleString("en-US")}, or leave it out for the AMI's ` +
+          `${ECS_AMI_ROOT_GIB} GiB`,
+      );
+    }
+    spec.volumeSize = size;
   }
   if (options.imageId !== undefined) {
     if (!/^ami-[0-9a-f]{8,17}$/.test(options.imageId)) {

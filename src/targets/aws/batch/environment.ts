@@ -15,6 +15,7 @@ import type {
 import { CannotCreateResourceError } from "../../../util/errors.ts";
 import { sleep } from "../../../util/sleep.ts";
 import type { ComputeSpec } from "./compute_options.ts";
+import { thenSentence } from "../../../util/sentence.ts";
 
 /** The roles and network a knot's Batch resources use (what a `Pars` holds). */
 export interface BatchPlacement {
@@ -231,14 +232,16 @@ export async function ensureComputeEnvironment(
     const iam = IAM_REASON.test(reason) && await placementExists(session, spec.placement);
     if (!iam || Date.now() + pause > deadline) {
       throw new BatchResourceError(
-        `Compute environment ${spec.name} is ${ce?.status}: ${reason}. ` +
-          (iam
+        thenSentence(
+          `Compute environment ${spec.name} is ${ce?.status}: ${reason}`,
+          iam
             ? `IAM still does not let AWS Batch use the roles ${
               Math.round(IAM_WAIT_MS / 60_000)
             } minutes after they were made: check their trust and policies (or clobber the ` +
               `Pars and let cloudknot make them again), then clobber the knot and create it again`
             : `Fix the cause (often a role, subnet or instance type), clobber the knot and ` +
-              `create it again`),
+              `create it again`,
+        ),
       );
     }
     options.onWait?.(

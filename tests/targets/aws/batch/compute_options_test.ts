@@ -74,6 +74,13 @@ Deno.test("bad compute settings are typed errors that name the option", () => {
     [{ bidPercentage: 50 }, "bidPercentage", /needs compute "SPOT"/],
     [{ compute: "SPOT", bidPercentage: 0 }, "bidPercentage", /from 1 to 100/],
     [{ volumeSize: 100, imageId: "ami-0123456789abcdef0" }, "volumeSize", /not both/],
+    [
+      { volumeSize: 2 },
+      "volumeSize",
+      /^volumeSize must be at least 30 \(GiB\), not 2: .*root snapshot is 30 GiB.*pass volumeSize of 30 to 16,384, or leave it out/,
+    ],
+    [{ volumeSize: 29 }, "volumeSize", /at least 30 \(GiB\), not 29/],
+    [{ volumeSize: 0 }, "volumeSize", /from 1 to 16,384, not 0/],
     [{ imageId: "ubuntu" }, "imageId", /AMI id/],
     [{ instanceTypes: ["M5 Large"] }, "instanceTypes", /instance types/],
     [{ priority: 0 }, "priority", /from 1 to 1,000/],

@@ -1,0 +1,157 @@
+/**
+ * Which options given to a knot on AWS that is adopted as it is were
+ * ignored: those that differ from the knot's own, as its record and AWS
+ * (its compute environment, job queue and job definition) say. An option
+ * whose value the knot keeps nowhere to compare with (its `tags`, or
+ * `volumeSize`) counts as ignored whenever it is given.
+ *
+ * @module
+ */
+import type { AwsSession } from "../../aws/mod.ts";
+import type {
+  ComputeEnvironmentDetail,
+  JobDefinition,
+  JobQueueDetail,
+} from "../../aws/services/batch.ts";
+import { validatePermissions } from "../../job/permissions.ts";
+import { type AwsKnotRecord, batchName } from "./catalog.ts";
+import { type AwsKnotSpec, SHAPING, validateAwsKnotOptions } from "./knot_options.ts";
+
+/** What AWS says of an adopted knot's Batch resources, as far as it was read. */
+export interface AdoptedBatch {
+  /** Its compute environment, when described. */
+  computeEnvironment?: ComputeEnvironmentDetail;
+  /** Its job queue, when described. */
+  jobQueue?: JobQueueDetail;
+}
+
+/** The options that give a knot its function. */
+const FUNCTION_KEYS: readonly (keyof AwsKnotSpec)[] = ["func", "module", "exportName"];
+
+/** What the knot is known to have beside its record and its Batch resources. */
+export interface AdoptedKnotOwn {
+  /** The base image of the knot's image, when its record names one. */
+  baseImage?: string;
+  /** Whether the function given is the one the knot's image was built from. */
+  sameFunction: boolean;
+}
+
+/**
+ * The options given to an adopted knot that differ from the knot's own (or
+ * that cannot be compared), in the order of {@linkcode SHAPING}. Reads the
+ * knot's job definition only when an option it holds was given.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const ignored = await ignoredOptions(session, spec, record, batch, {
+ *   baseImage: image.baseImage,
+ *   sameFunction: true,
+ * });
+ * ```
+ *
+ * @param session The AWS session of the knot's region.
+ * @param spec The options given.
+ * @param record The knot's record.
+ * @param batch Its compute environment and job queue, as described.
+ * @param known Its image's base image, and whether the function given is its own.
+ * @returns The names of the options ignored.
+ */
+export async function ignoredOptions(
+  session: AwsSession,
+  spec: AwsKnotSpec,
+  record: AwsKnotRecord,
+  batch: AdoptedBatch,
+  known: AdoptedKnotOwn,
+): Promise<(keyof AwsKnotSpec)[]> {
+  const given = SHAPING.filter((key) =>
+    spec[key] !== undefined && !(known.sameFunction && FUNCTION_KEYS.includes(key))
+  );
+  if (given.length === 0) return [];
+  // Every option was checked before the knot was looked at: the checks fill in what the knot
+  // would have been made with.
+  const checked = validateAwsKnotOptions(spec);
+  const c = checked.compute;
+  const needsDefinition = given.some((key) => IN_DEFINITION.includes(key));
+  const definition = needsDefinition
+    ? await session.batch.describeJobDefinitions({ jobDefinitions: [record.jobDefinition] })
+      .then((r) => r.jobDefinitions?.[0], () => undefined)
+    : undefined;
+  const resources = batch.computeEnvironment?.computeResources;
+  const requirement = (type: string) =>
+    definition?.containerProperties?.resourceRequirements?.find((r) => r.type === type)?.value;
+  const env = (name: string) =>
+    definition?.containerProperties?.environment?.find((e) => e.name === name)?.value;
+  const pars = typeof spec.pars === "object" ? spec.pars.name : spec.pars;
+  // The knot's own value of each option and the value given, as comparable text;
+  // undefined for what the knot keeps nowhere.
+  const own: Partial<Record<keyof AwsKnotSpec, [unknown, unknown]>> = {
+    pars: [record.pars, pars],
+    repoName: [record.dockerRepo, checked.repoName],
+    jobDefinitionName: [record.jobDefinitionName, checked.names.jobDefinition],
+    computeEnvironmentName: [
+      batchName(record.computeEnvironment),
+      checked.names.computeEnvironment,
+    ],
+    jobQueueName: [batchName(record.jobQueue), checked.names.jobQueue],
+    imageTags: [sorted(record.imageTags), sorted(checked.imageTags)],
+    baseImage: [known.baseImage, spec.baseImage],
+    compute: [record.compute, c.compute],
+    retries: [record.retries, c.retries],
+    vcpus: [definition && requirement("VCPU"), String(c.vcpus)],
+    memory: [definition && requirement("MEMORY"), String(c.memory)],
+    gpus: [definition && (requirement("GPU") ?? "0"), String(c.gpus)],
+    timeout: [definition && env("CLOUDKNOT_TIMEOUT"), c.timeout && String(c.timeout)],
+    evaluateOnExit: [
+      definition && rules(definition),
+      JSON.stringify(c.evaluateOnExit.map(rule)),
+    ],
+    permissions: [
+      definition && (env("CLOUDKNOT_PERMISSIONS") ??
+        JSON.stringify(validatePermissions(undefined))),
+      spec.permissions && JSON.stringify(validatePermissions(spec.permissions)),
+    ],
+    instanceTypes: [
+      resources?.instanceTypes && sorted(resources.instanceTypes),
+      sorted(c.instanceTypes),
+    ],
+    minVcpus: [resources?.minvCpus, c.minVcpus],
+    maxVcpus: [resources?.maxvCpus, c.maxVcpus],
+    desiredVcpus: [resources?.desiredvCpus, c.desiredVcpus],
+    bidPercentage: [resources?.bidPercentage, c.bidPercentage],
+    imageId: [
+      resources && (resources.ec2Configuration?.[0]?.imageIdOverride ?? ""),
+      c.imageId,
+    ],
+    ec2KeyPair: [resources && (resources.ec2KeyPair ?? ""), c.ec2KeyPair],
+    priority: [batch.jobQueue?.priority, c.priority],
+  };
+  return given.filter((key) => {
+    const pair = own[key];
+    return pair === undefined || pair[0] === undefined || String(pair[0]) !== String(pair[1]);
+  });
+}
+
+/** The options whose knot's value is in its job definition. */
+const IN_DEFINITION: readonly (keyof AwsKnotSpec)[] = [
+  "vcpus",
+  "memory",
+  "gpus",
+  "timeout",
+  "evaluateOnExit",
+  "permissions",
+];
+
+function sorted(values: readonly string[]): string {
+  return JSON.stringify([...values].sort());
+}
+
+/** A retry rule with its keys in one order, its action as Batch takes it. */
+function rule(
+  r: { onExitCode?: string; onReason?: string; onStatusReason?: string; action: string },
+) {
+  return [r.onExitCode ?? "", r.onReason ?? "", r.onStatusReason ?? "", r.action.toUpperCase()];
+}
+
+function rules(definition: JobDefinition): string {
+  return JSON.stringify((definition.retryStrategy?.evaluateOnExit ?? []).map(rule));
+}

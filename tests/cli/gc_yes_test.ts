@@ -1,0 +1,91 @@
+// cloudknot gc --yes against the emulator: two at once with one config file,
+// and Ctrl-C part-way.
+import assert from "node:assert/strict";
+import { Pars } from "../../mod.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { sessionFor } from "../support/aws_session.ts";
+import { killAt } from "../support/kill_at.ts";
+import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
+import { cli, lines, spawnCli } from "./helpers.ts";
+
+/** Configures the home and leaves a Pars whose record is gone: gc's garbage. */
+async function leftovers(home: AwsHome): Promise<void> {
+  assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+  const state = new StateFile({ path: home.configFile });
+  await Pars.create({ name: "lost", session: await sessionFor(home.emu), state });
+  await state.remove("pars lost");
+}
+
+Deno.test("two cloudknot gc --yes at once with one config file: the second waits for the first, then says nothing is left to collect instead of that it deleted it too", async () => {
+  await withAwsHome(async (home) => {
+    await leftovers(home);
+    const dry = await cli(home, ["gc", "--json"]);
+    assert.equal(dry.code, 0, dry.stderr);
+    const found = JSON.parse(dry.stdout).items.length;
+    assert.ok(found > 0, dry.stdout);
+    // The first is held at its first role's deletion until the second waits for it.
+    const { promise: waiting, resolve: release } = Promise.withResolvers<void>();
+    const fault = home.emu.faults.add({
+      service: "iam",
+      operation: "DeleteRole",
+      kind: "latency",
+      until: waiting,
+      times: 1,
+    });
+    try {
+      const first = spawnCli(home, ["gc", "--yes"]);
+      const firstOut = new Response(first.stdout).text();
+      const firstErr = new Response(first.stderr).text();
+      const held = () => home.emu.faults.list().find((f) => f.id === fault)?.hits === 1;
+      while (!held()) await new Promise((r) => setTimeout(r, 10));
+      const second = spawnCli(home, ["gc", "--yes"]);
+      const secondOut = new Response(second.stdout).text();
+      const said: string[] = [];
+      const reader = lines(second.stderr);
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        said.push(value);
+        if (value.includes("waiting for it to finish")) break;
+      }
+      assert.ok(
+        said.includes(
+          `cloudknot: another cloudknot gc is deleting leftovers with this config file ` +
+            `(${home.configFile}); waiting for it to finish, then this one looks again`,
+        ),
+        said.join("\n"),
+      );
+      release();
+      assert.equal((await first.status).code, 0, await firstErr);
+      assert.match(await firstErr, new RegExp(`^Deleted ${found} of ${found}$`, "m"));
+      assert.match(await firstOut, /role/);
+      while (!(await reader.read()).done) { /* the rest of its stderr */ }
+      assert.equal((await second.status).code, 0);
+      assert.equal(await secondOut, "Nothing to collect\n");
+    } finally {
+      release();
+      home.emu.faults.clear(fault);
+    }
+  });
+});
+
+Deno.test("Ctrl-C in cloudknot gc --yes says it stopped part-way and the command that deletes the rest, which does", async () => {
+  await withAwsHome(async (home) => {
+    await leftovers(home);
+    const interrupted = await killAt(
+      home.emu,
+      { service: "iam", operation: "DeleteRole", signal: "SIGINT" },
+      () => spawnCli(home, ["gc", "--yes"]),
+    );
+    assert.equal(interrupted.code, 130, interrupted.stderr);
+    assert.match(
+      interrupted.stderr,
+      /^interrupted: cloudknot gc stopped part-way: run cloudknot gc --yes again to delete what is left$/m,
+    );
+    const again = await cli(home, ["gc", "--yes"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /^Deleted (\d+) of \1$/m);
+    const after = await cli(home, ["gc"]);
+    assert.equal(after.stdout, "Nothing to collect\n", after.stderr);
+  });
+});
