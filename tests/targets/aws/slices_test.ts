@@ -231,18 +231,20 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
     );
 
     await t.step(
-      "a knot's permissions apply in its container: a file it was not granted is refused",
+      "a knot's permissions apply in its container: a file it was not granted is refused, at once and for good",
       async () => {
         const granted = join(bed.dir, "granted.txt");
         const secret = join(bed.dir, "secret.txt");
         await Deno.writeTextFile(granted, "yes");
         await Deno.writeTextFile(secret, "no");
+        // Batch could retry the job twice: a refused item makes it exit 0, with its record final.
         const definition = await registerDefinition(bed, "ck-def-permissions", {
+          attempts: 3,
           environment: {
             CLOUDKNOT_PERMISSIONS: JSON.stringify({ net: true, read: [granted] }),
           },
         });
-        const run = await bed.target({ jobDefinition: definition }).map<string>({
+        const run = await bed.target({ jobDefinition: definition, attempts: 3 }).map<string>({
           items: encodeItems([{ read: granted }, { read: secret }]),
           starmap: false,
           env: {},
@@ -253,9 +255,11 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
         assert.ok(refused?.status === "rejected");
         const error = refused.reason as ItemError;
         assert.equal(error.remote.name, "NotCapable");
+        assert.equal(error.kind, "refused");
+        assert.equal(error.attempt, 1);
         assert.match(
           error.message,
-          /Requires read access to ".*secret\.txt": the knot's permissions do not allow it/,
+          /Requires read access to ".*secret\.txt": the knot's permissions do not allow it, so the item is not retried/,
         );
         await run.done;
       },
