@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { listRecords, readManifest } from "../../../src/job/payload.ts";
 import { readAllRecords } from "../../support/records.ts";
+import { waitFor } from "../../emulator/test_helpers.ts";
 import type { ItemError } from "../../../src/job/item_error.ts";
 import { validateMapOptions } from "../../../src/knot_options.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
@@ -262,6 +263,15 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
           /Requires read access to ".*secret\.txt": the knot's permissions do not allow it, so the item is not retried/,
         );
         await run.done;
+        // The job exited 0: Batch ran it once, not 3 times, and its one attempt left both records.
+        const jobs = () =>
+          [...bed.emu.batch.jobs.values()].filter((j) => j.jobName.includes(run.runId));
+        await waitFor(() => jobs().every((j) => j.status === "SUCCEEDED" || j.status === "FAILED"));
+        assert.deepEqual(jobs().map((j) => [j.status, j.attempts.length]), [["SUCCEEDED", 1]]);
+        assert.deepEqual(Object.fromEntries(await recordedAttempts(bed, run.runId)), {
+          0: [1],
+          1: [1],
+        });
       },
     );
   } finally {
