@@ -75,7 +75,11 @@ export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKno
    * target. @default {navigator.hardwareConcurrency}
    */
   concurrency?: number;
-  /** Attempts per item, 1 to 10 (AWS Batch's `retryStrategy.attempts`). @default {3} */
+  /**
+   * Attempts per item, 1 to 10 (AWS Batch's `retryStrategy.attempts`); an
+   * attempt refused a permission (`kind` `"refused"`) is final at once.
+   * @default {3}
+   */
   retries?: number;
   /** Seconds one attempt may run before it is stopped (at least 60 on AWS). */
   timeout?: number;

@@ -93,6 +93,10 @@ export class ItemError extends JobFailedError {
       case "threw":
         message = `Item ${index} threw ${thrownWords(error)}: ${error.message}${tries}`;
         break;
+      case "refused":
+        // Its one attempt (no "attempt 1 of 3"): every other would be refused alike.
+        message = `Item ${index} threw ${thrownWords(error)}: ${error.message}`;
+        break;
       case "crashed": {
         if (error.name === "OutOfMemoryError") {
           message = `Item ${index} ran out of memory: ${error.message}${tries}`;

@@ -47,7 +47,9 @@
  *   job's stdout or stderr with the item's tag in front (`item_log.ts`), so
  *   one item's lines can be read back from the log stream its slice shares.
  *
- * Exit codes: 0 when every item of the slice returned, 1 when one failed
+ * Exit codes: 0 when every item of the slice returned or was refused a
+ * permission (a `refused` record is final: Batch need not retry the job for
+ * it, and a retry does not run it again), 1 when one failed otherwise
  * (each has its record; the others are unaffected), 2 for bad usage, 3 when
  * the store cannot be reached, an item cannot be read or a record cannot be
  * written, 124 when the only failures were items past `CLOUDKNOT_TIMEOUT`, 143 after
@@ -73,7 +75,7 @@ import { parseJobArgs } from "./job_args.ts";
 import { INPUTS_BYTES_ENV, listRecords, type RecordKey, SliceReader } from "./payload.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import { type EndedAttempt, WorkerPool } from "./pool.ts";
-import { decodeRecord, encodeRecord, STORE_EXIT_CODE } from "./record.ts";
+import { decodeRecord, encodeRecord, failsEveryAttempt, STORE_EXIT_CODE } from "./record.ts";
 import { mayHoldItems, readRecords } from "./record_segment.ts";
 import { RecordWriter } from "./record_writer.ts";
 import { forEachPooled } from "../util/pooled.ts";
@@ -199,7 +201,8 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
       ended: (a: EndedAttempt) => {
         lines.end(a.index);
         if (a.kind === "ok") return;
-        failures.add(a.kind);
+        // An item refused a permission is final: Batch is not to retry the job for it.
+        if (!failsEveryAttempt(a.kind)) failures.add(a.kind);
         const record = a.record ?? decodeRecord(a.bytes);
         if (record.status !== "error") return;
         const note = `cloudknot job: item ${a.index} failed: ${
@@ -357,11 +360,12 @@ async function unfinished(
   for await (const key of listRecords(run)) {
     if (key.attempt < attempt && mayHoldItems(key, first, stop)) earlier.push(key);
   }
-  // An item that an earlier attempt ran to a result was not run again after it.
+  // An item that an earlier attempt ran to a result was not run again after it,
+  // nor one refused a permission: it would be refused again.
   const succeeded = new Set<number>();
   const errors = await forEachPooled(earlier, 32, async (key) => {
     for (const record of await readRecords(run, key)) {
-      if (record.status === "ok") succeeded.add(record.index);
+      if (record.status === "ok" || failsEveryAttempt(record.kind)) succeeded.add(record.index);
     }
   }, { stopOnError: true });
   if (errors.length > 0) throw errors[0];

@@ -201,7 +201,7 @@ export function permissionFlags(permissions: Permissions, grants: RuntimeGrants 
  *
  * const denied = new Deno.errors.NotCapable('Requires read access to "/root/.aws/credentials", run again with the --allow-read flag');
  * console.log((explainPermissionError(denied) as Error).message);
- * // Requires read access to "/root/.aws/credentials": the knot's permissions do not allow it. …
+ * // Requires read access to "/root/.aws/credentials": the knot's permissions do not allow it, so the item is not retried. …
  * ```
  *
  * @param error What the function threw.
@@ -215,14 +215,14 @@ export function explainPermissionError(error: unknown): unknown {
   const target = /"([^"]*)"/.exec(match[1]!)![1]!;
   const explained = new Deno.errors.NotCapable(
     (PERMISSION_KINDS as readonly string[]).includes(kind)
-      ? `${match[1]}: the knot's permissions do not allow it. Grant it with permissions: ` +
-        `{ ${kind}: [${JSON.stringify(target)}] } in Knot.create (${kind}: true for all), or ` +
-        `--allow ${kind}=${target} on the command line; by default a function may use the ` +
-        "network and nothing else"
+      ? `${match[1]}: the knot's permissions do not allow it, so the item is not retried. ` +
+        `Grant it with permissions: { ${kind}: [${JSON.stringify(target)}] } in Knot.create ` +
+        `(${kind}: true for all), then map the items again (a retry keeps the permissions its ` +
+        "run had); by default a function may use the network and nothing else"
       // Deno asks for --allow-all for a few paths (its process's own files, such as
       // /proc/self/environ), which no single permission kind grants.
       : `${match[1]}: Deno allows it only with --allow-all, which a knot's permissions do not ` +
-        "grant: read what you need another way (for example the job's variables through " +
+        "grant, so the item is not retried: read what you need another way (for example the job's variables through " +
         "permissions: { env: [...] } instead of /proc/self/environ)",
   );
   explained.stack = `NotCapable: ${explained.message}\n${

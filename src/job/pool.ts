@@ -40,6 +40,7 @@ import { permissionFlags, type Permissions } from "./permissions.ts";
 import {
   encodeRecord,
   type ErrorRecord,
+  failsEveryAttempt,
   type FailureKind,
   failureRecord,
   type JobRecord,
@@ -764,7 +765,9 @@ export class WorkerPool {
     // retried, as a reader of the log takes it, and the cancel ends the item.
     // Nor does giving up on workers: the next attempt is queued and ends as one
     // that never ran (#failQueued), so the log says what the handle does.
-    return kind === "ok" || kind === "cancelled" || attempt >= this.#o.attempts;
+    // A refused permission is final: every attempt would be refused alike.
+    return kind === "ok" || kind === "cancelled" || failsEveryAttempt(kind) ||
+      attempt >= this.#o.attempts;
   }
 
   /** Drops the attempts both streams are done with. */

@@ -15,6 +15,11 @@ import { errorToRecord, type SerializedError } from "./error_record.ts";
 export type FailureKind =
   /** The function threw (or its promise rejected). */
   | "threw"
+  /**
+   * The function was refused a permission (Deno's `NotCapable`): final at once,
+   * as every attempt would be refused until the knot's `permissions` change.
+   */
+  | "refused"
   /** The process running the attempt died: a crash, out of memory, `Deno.exit`. */
   | "crashed"
   /** The attempt ran past its time limit and was killed. */
@@ -25,6 +30,25 @@ export type FailureKind =
   | "unencodable"
   /** The item could not be read or the record could not be written. */
   | "infrastructure";
+
+/**
+ * Whether an attempt that failed so is final whatever attempts are left: a
+ * refused permission is refused again on every attempt, locally, in a
+ * container and on AWS Batch, until the knot's `permissions` change.
+ *
+ * @example Usage
+ * ```ts
+ * import { failsEveryAttempt } from "@cloudknot/cloudknot/job";
+ *
+ * console.log(failsEveryAttempt("refused"), failsEveryAttempt("threw")); // true false
+ * ```
+ *
+ * @param kind Why the attempt failed.
+ * @returns `true` when retrying it is pointless.
+ */
+export function failsEveryAttempt(kind: FailureKind): boolean {
+  return kind === "refused";
+}
 
 /**
  * The exit code of a job that could not read its run or write its records

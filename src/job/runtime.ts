@@ -270,7 +270,8 @@ export async function runItem(
       record = {
         ...base,
         status: "error",
-        kind: "threw",
+        // A refused permission is refused again on every attempt.
+        kind: error instanceof Deno.errors.NotCapable ? "refused" : "threw",
         endedAt: Date.now(),
         error: errorToRecord(error),
       };

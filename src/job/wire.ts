@@ -65,6 +65,7 @@ export const KIND_CODES: readonly ("ok" | FailureKind)[] = [
   "crashed",
   "timeout",
   "cancelled",
+  "refused",
 ];
 
 /**

@@ -4,7 +4,11 @@ import { inCliWords } from "../../src/cli/common/cli_words.ts";
 import type { Command } from "../../src/cli/common/command.ts";
 import { logs } from "../../src/cli/commands/logs.ts";
 import { map } from "../../src/cli/commands/map.ts";
+import { errorSummary } from "../../src/cli/common/item_output.ts";
 import { DockerNotInstalledError } from "../../src/docker/errors.ts";
+import { errorToRecord } from "../../src/job/error_record.ts";
+import { ItemError } from "../../src/job/item_error.ts";
+import { explainPermissionError } from "../../src/job/permissions.ts";
 import { CloudknotError, CloudknotInputError } from "../../src/util/errors.ts";
 
 Deno.test("the library's options and bare knot commands in a message become the command line's", () => {
@@ -186,5 +190,42 @@ Deno.test("an AWS item's advice after a lost host or an unconfirmed cancel names
     "Item 0 was cancelled: No longer needed; its AWS Batch job j1 had not stopped 60 s after being " +
       "told to, so whether the item ended before it stopped is not known: once the job has " +
       "stopped, run cloudknot results k r1 to read how it ended",
+  );
+});
+
+Deno.test("a refused permission's item error names --allow on knot create or map, and mapping again", () => {
+  const explained = explainPermissionError(
+    new Deno.errors.NotCapable(
+      'Requires read access to "/data/in put.csv", run again with the --allow-read flag',
+    ),
+  ) as Error;
+  const error = ItemError.fromRecord({
+    version: 1,
+    status: "error",
+    kind: "refused",
+    index: 4,
+    attempt: 1,
+    jobId: "j",
+    endedAt: 0,
+    error: errorToRecord(explained),
+  }, { attempts: 3 });
+  assert.equal(
+    errorSummary(error),
+    'Item 4 threw NotCapable: Requires read access to "/data/in put.csv": the knot\'s ' +
+      "permissions do not allow it, so the item is not retried. Grant it with --allow " +
+      "read=/data/in put.csv on cloudknot knot create or cloudknot map (--allow read for all), " +
+      "then run cloudknot map again (cloudknot retry keeps the permissions its run had); by " +
+      "default a function may use the network and nothing else",
+  );
+  // The only path Deno grants with --allow-all names the flag for the job's variables.
+  assert.equal(
+    inCliWords(
+      new Error(
+        'Requires all access to "/proc/self/environ": … (for example the job\'s variables ' +
+          "through permissions: { env: [...] } instead of /proc/self/environ)",
+      ),
+    ),
+    'Requires all access to "/proc/self/environ": … (for example the job\'s variables ' +
+      "through --allow env=NAMES instead of /proc/self/environ)",
   );
 });

@@ -97,6 +97,26 @@ Deno.test("map prints values JSON cannot carry in the codec's JSON form", async 
   });
 });
 
+Deno.test("an item refused a permission runs once and says which --allow grants it, not to retry", async () => {
+  await withHome(async (home) => {
+    const r = await cli(home, ["map", JOBS, "env", "--retries", "3"], { stdin: '["HOME"]' });
+    assert.equal(r.code, 1);
+    const error = ndjson(r.stdout)[0]!.error as Record<string, unknown>;
+    assert.equal(error.name, "NotCapable");
+    assert.equal(error.kind, "refused");
+    assert.equal(error.attempt, 1);
+    assert.match(
+      String(error.summary),
+      /^Item 0 threw NotCapable: Requires env access to "HOME": the knot's permissions do not allow it, so the item is not retried\. Grant it with --allow env=HOME on cloudknot knot create or cloudknot map \(--allow env for all\), then run cloudknot map again /,
+    );
+    assert.match(
+      r.stderr,
+      /^1 of 1 items were refused a permission: 0; each one's error names the --allow that grants it: run cloudknot map again with it$/m,
+    );
+    assert.doesNotMatch(r.stderr, /cloudknot retry/);
+  });
+});
+
 Deno.test("a failing item gives exit code 1 after every line is printed", async () => {
   await withHome(async (home) => {
     const r = await cli(home, ["map", JOBS, "failOdd", "--retries", "2"], {

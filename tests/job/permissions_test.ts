@@ -30,7 +30,8 @@ Deno.test("a permission error says which option grants it; other errors are left
   assert.ok(explained instanceof Deno.errors.NotCapable);
   assert.match(explained.message, /^Requires env access to "HOME": the knot's permissions/);
   assert.match(explained.message, /permissions: \{ env: \["HOME"\] \}/);
-  assert.match(explained.message, /--allow env=HOME/);
+  assert.match(explained.message, /so the item is not retried/);
+  assert.match(explained.message, /then map the items again \(a retry keeps the permissions/);
   const other = new TypeError("x");
   assert.equal(explainPermissionError(other), other);
 });

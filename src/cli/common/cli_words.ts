@@ -87,6 +87,14 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     / with the timeout option of Knot\.create, map or retry/g,
     () => " with --timeout on cloudknot map or retry",
   ],
+  // A refused permission (job/permissions.ts): `--allow` takes Deno's lists.
+  [
+    /Grant it with permissions: \{ (\w+): \[("(?:[^"\\]|\\.)*")\] \} in Knot\.create \(\w+: true for all\), then map the items again \(a retry keeps/g,
+    (kind, target) =>
+      `Grant it with --allow ${kind}=${JSON.parse(target!)} on cloudknot knot create or ` +
+      `cloudknot map (--allow ${kind} for all), then run cloudknot map again (cloudknot retry keeps`,
+  ],
+  [/permissions: \{ env: \[\.\.\.\] \} instead of/g, () => "--allow env=NAMES instead of"],
   [/\(the retries option of Knot\.create,/g, () => "(--retries on cloudknot knot create,"],
   // The command line has no flag for the AWS target's wait.
   [/ \(cancelStopWaitMs of the AWS target\)/g, () => ""],

@@ -193,10 +193,12 @@ export async function writeItems(
  */
 export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
   const cancelled: number[] = [];
+  const refused: number[] = [];
   const threw: number[] = [];
   for (const index of failed) {
     const s = run.settledItem(index);
-    (s?.status === "rejected" && s.reason.kind === "cancelled" ? cancelled : threw).push(index);
+    const kind = s?.status === "rejected" ? s.reason.kind : undefined;
+    (kind === "cancelled" ? cancelled : kind === "refused" ? refused : threw).push(index);
   }
   const list = (indices: number[]) =>
     indices.slice(0, 20).join(", ") +
@@ -205,6 +207,14 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
   if (threw.length > 0) lines.push(`${threw.length} of ${run.total} items failed: ${list(threw)}`);
   if (cancelled.length > 0) {
     lines.push(`${cancelled.length} of ${run.total} items were cancelled: ${list(cancelled)}`);
+  }
+  if (refused.length > 0) {
+    // A retry keeps the run's permissions: it would be refused alike.
+    lines.push(
+      `${refused.length} of ${run.total} items were refused a permission: ${list(refused)}; ` +
+        "each one's error names the --allow that grants it: run cloudknot map again with it",
+    );
+    if (threw.length === 0 && cancelled.length === 0) return lines.join("\n");
   }
   const retry = `\`cloudknot retry ${run.knot} ${run.runId}\` runs them again`;
   lines.push(

@@ -42,7 +42,13 @@ import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts"
 import type { RunningAttempt } from "../../job/pool.ts";
 import { itemLine } from "../../job/item_log.ts";
 import { mayHoldItems, readRecords } from "../../job/record_segment.ts";
-import { encodeRecord, type ErrorRecord, failureRecord, type JobRecord } from "../../job/record.ts";
+import {
+  encodeRecord,
+  type ErrorRecord,
+  failsEveryAttempt,
+  failureRecord,
+  type JobRecord,
+} from "../../job/record.ts";
 import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
 import type { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
@@ -402,7 +408,10 @@ export class DockerTarget implements Target {
         const final = ended.exitCode === 0 || attempt >= manifest.attempts;
         for (const record of ended.records) {
           if (control.isSettled(record.index)) continue;
-          if (final || record.status === "ok" || record.kind === "cancelled") {
+          if (
+            final || record.status === "ok" || record.kind === "cancelled" ||
+            failsEveryAttempt(record.kind)
+          ) {
             control.settle(record);
           } else control.retrying(record as ErrorRecord);
         }

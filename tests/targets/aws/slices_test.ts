@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { listRecords, readManifest } from "../../../src/job/payload.ts";
 import { readAllRecords } from "../../support/records.ts";
+import { waitFor } from "../../emulator/test_helpers.ts";
 import type { ItemError } from "../../../src/job/item_error.ts";
 import { validateMapOptions } from "../../../src/knot_options.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
@@ -231,18 +232,20 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
     );
 
     await t.step(
-      "a knot's permissions apply in its container: a file it was not granted is refused",
+      "a knot's permissions apply in its container: a file it was not granted is refused, at once and for good",
       async () => {
         const granted = join(bed.dir, "granted.txt");
         const secret = join(bed.dir, "secret.txt");
         await Deno.writeTextFile(granted, "yes");
         await Deno.writeTextFile(secret, "no");
+        // Batch could retry the job twice: a refused item makes it exit 0, with its record final.
         const definition = await registerDefinition(bed, "ck-def-permissions", {
+          attempts: 3,
           environment: {
             CLOUDKNOT_PERMISSIONS: JSON.stringify({ net: true, read: [granted] }),
           },
         });
-        const run = await bed.target({ jobDefinition: definition }).map<string>({
+        const run = await bed.target({ jobDefinition: definition, attempts: 3 }).map<string>({
           items: encodeItems([{ read: granted }, { read: secret }]),
           starmap: false,
           env: {},
@@ -253,11 +256,22 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
         assert.ok(refused?.status === "rejected");
         const error = refused.reason as ItemError;
         assert.equal(error.remote.name, "NotCapable");
+        assert.equal(error.kind, "refused");
+        assert.equal(error.attempt, 1);
         assert.match(
           error.message,
-          /Requires read access to ".*secret\.txt": the knot's permissions do not allow it/,
+          /Requires read access to ".*secret\.txt": the knot's permissions do not allow it, so the item is not retried/,
         );
         await run.done;
+        // The job exited 0: Batch ran it once, not 3 times, and its one attempt left both records.
+        const jobs = () =>
+          [...bed.emu.batch.jobs.values()].filter((j) => j.jobName.includes(run.runId));
+        await waitFor(() => jobs().every((j) => j.status === "SUCCEEDED" || j.status === "FAILED"));
+        assert.deepEqual(jobs().map((j) => [j.status, j.attempts.length]), [["SUCCEEDED", 1]]);
+        assert.deepEqual(Object.fromEntries(await recordedAttempts(bed, run.runId)), {
+          0: [1],
+          1: [1],
+        });
       },
     );
   } finally {

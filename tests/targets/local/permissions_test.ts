@@ -15,11 +15,10 @@ Deno.test("by default a function cannot read the user's credentials: Deno's erro
       const [settled] = await (await knot.map([credentials], { progress: false })).settled();
       assert.equal(settled!.status, "rejected");
       const reason = (settled as { reason: ItemError }).reason;
-      assert.equal(reason.kind, "threw");
+      assert.equal(reason.kind, "refused");
       assert.equal(reason.remote.name, "NotCapable");
       assert.ok(reason.message.includes(`Requires read access to "${credentials}"`));
       assert.ok(reason.message.includes(`permissions: { read: ["${credentials}"] }`));
-      assert.ok(reason.message.includes(`--allow read=${credentials}`));
     });
     // Granted, it reads it.
     await withKnot({
@@ -33,6 +32,33 @@ Deno.test("by default a function cannot read the user's credentials: Deno's erro
     });
   } finally {
     await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("a refused permission fails the item at its first attempt, saying to grant it and map again", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const secret = join(dir, "secret.txt");
+    await Deno.writeTextFile(secret, "hidden");
+    await withKnot({ name: "refused", retries: 3, func: readFile }, async (knot) => {
+      const run = await knot.map([secret], { progress: false });
+      const [settled] = await run.settled();
+      assert.equal(settled!.status, "rejected");
+      const reason = (settled as { reason: ItemError }).reason;
+      assert.equal(reason.kind, "refused");
+      // One attempt of the 3 the knot allows: a second would be refused alike.
+      assert.equal(reason.attempt, 1);
+      assert.equal(
+        reason.message,
+        `Item 0 threw NotCapable: Requires read access to "${secret}": the knot's permissions ` +
+          "do not allow it, so the item is not retried. Grant it with permissions: " +
+          `{ read: [${JSON.stringify(secret)}] } in Knot.create (read: true for all), then map ` +
+          "the items again (a retry keeps the permissions its run had); by default a function " +
+          "may use the network and nothing else",
+      );
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

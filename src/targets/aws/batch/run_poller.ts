@@ -30,7 +30,7 @@ import type { Batch, JobDetail } from "../../../aws/services/batch.ts";
 import type { Logs } from "../../../aws/services/logs.ts";
 import { errorToRecord } from "../../../job/error_record.ts";
 import type { RecordKey } from "../../../job/payload.ts";
-import type { ErrorRecord, JobRecord } from "../../../job/record.ts";
+import { type ErrorRecord, failsEveryAttempt, type JobRecord } from "../../../job/record.ts";
 import { readRecords } from "../../../job/record_segment.ts";
 import type { RunControl } from "../../../run/map_run.ts";
 import type { S3Store } from "../../../store/s3.ts";
@@ -378,7 +378,9 @@ export class RunPoller {
   #awaited(index: number): boolean {
     if (this.#settled(index)) return false;
     const record = this.#latest.get(index);
-    return record === undefined || (record.status !== "ok" && record.attempt < this.#o.attempts);
+    return record === undefined ||
+      (record.status !== "ok" && !failsEveryAttempt(record.kind) &&
+        record.attempt < this.#o.attempts);
   }
 
   #unsettled(): number {
@@ -654,7 +656,8 @@ export class RunPoller {
   #take(records: JobRecord[]): void {
     for (const record of records) {
       if (this.#settled(record.index)) continue;
-      if (record.status === "ok") {
+      // A refused permission is final at once: the job does not run it again.
+      if (record.status === "ok" || failsEveryAttempt(record.kind)) {
         this.#settle(record);
         continue;
       }
@@ -694,7 +697,10 @@ export class RunPoller {
     const ran = detail.attempts?.length ?? 0;
     // This round listed from the job's start, so its last record is known.
     const record = this.#latest.get(index);
-    if (record !== undefined && (record.status === "ok" || record.attempt === ran)) {
+    if (
+      record !== undefined &&
+      (record.status === "ok" || failsEveryAttempt(record.kind) || record.attempt === ran)
+    ) {
       this.#settle(withBatchDetails(record, detail));
       return;
     }
