@@ -6,6 +6,7 @@ import { DockerRepo, Pars } from "../../mod.ts";
 import type { AwsSession } from "../../src/aws/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { configOwner, OWNER_TAG_KEY } from "../../src/resources/mod.ts";
+import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
@@ -754,4 +755,39 @@ Deno.test({
       assert.equal(home.emu.requests.entries.length, 0);
     });
   },
+});
+
+Deno.test("configure --region of another region drops the old region's default bucket, shows none, and a later configure makes the new region's", async () => {
+  await withAwsHome(async (home) => {
+    const first = await cli(home, ["configure", "--region", "us-east-1", "--json"]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(JSON.parse(first.stdout).bucket, "cloudknot-123456789012-us-east-1");
+    // Moved to eu-west-1 on a machine without credentials at hand: the old region's bucket is
+    // not eu-west-1's, so it is neither kept nor shown.
+    const moved = await cli(home, ["configure", "--region", "eu-west-1", "--json"], {
+      env: NO_CREDENTIALS,
+    });
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.deepEqual(
+      [JSON.parse(moved.stdout).region, JSON.parse(moved.stdout).bucket],
+      ["eu-west-1", null],
+    );
+    assert.match(moved.stderr, /the S3 bucket is not set up yet/);
+    assert.equal(await state(home).get("aws", "s3-bucket"), undefined);
+    // With credentials, against eu-west-1's endpoint (AWS has one per region, of the same
+    // account): the new region's default bucket is made.
+    const west = await startEmulator({ region: "eu-west-1", ceValidDelayMs: 10, tickMs: 10 });
+    try {
+      const later = await cli(home, ["configure", "--json"], { env: west.env });
+      assert.equal(later.code, 0, later.stderr);
+      assert.equal(JSON.parse(later.stdout).bucket, "cloudknot-123456789012-eu-west-1");
+      assert.ok(west.s3.buckets.has("cloudknot-123456789012-eu-west-1"));
+      assert.equal(
+        await state(home).get("aws", "s3-bucket"),
+        "cloudknot-123456789012-eu-west-1",
+      );
+    } finally {
+      await west.close();
+    }
+  });
 });

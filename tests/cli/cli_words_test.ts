@@ -229,3 +229,34 @@ Deno.test("a refused permission's item error names --allow on knot create or map
       "through --allow env=NAMES instead of /proc/self/environ)",
   );
 });
+
+Deno.test("an AWS item stopped by Batch's own timeout says why it happened and how to give it more time, in the caller's words", async () => {
+  const { batchFailureRecord } = await import("../../src/targets/aws/batch/failure.ts");
+  const stopped = batchFailureRecord({
+    jobId: "p:3",
+    jobName: "k-r-0",
+    jobQueue: "q",
+    jobDefinition: "d",
+    status: "FAILED",
+    statusReason: "Job attempt duration exceeded timeout",
+    // A knot's timeout of 600 s, with Batch's backstop a minute later.
+    timeout: { attemptDurationSeconds: 660 },
+    attempts: [{ statusReason: "Job attempt duration exceeded timeout" }],
+  }, { index: 3 });
+  assert.equal(stopped.kind, "timeout");
+  const library = stopped.error.message;
+  assert.match(
+    library,
+    /^AWS Batch job p:3 attempt 1 stopped without a record: Job attempt duration exceeded timeout; AWS Batch stopped the job after 660s, a minute past the time its items were given .* and does not retry such an attempt: .* the job as a whole ran past it/,
+  );
+  assert.match(
+    library,
+    /Give it more time with the timeout option of Knot\.create, map or retry: run\.retry\(\{ timeout: 1200 \}\) on the run's handle maps the run's failed items again$/,
+  );
+  const cli = inCliWords(new CloudknotError(library));
+  assert.match(
+    cli,
+    /Give it more time with --timeout on cloudknot map or retry: cloudknot retry <knot> <run> --timeout 1200 maps the run's failed items again$/,
+  );
+  assert.doesNotMatch(cli, /run\.retry|Knot\.create/);
+});

@@ -149,9 +149,12 @@ export const configure = defineCommand({
           );
         }
       }
-      // The bucket is (re)configured when it is new or changed; otherwise left alone.
-      const storedBucket = stored.get("s3-bucket");
-      const storedSse = stored.get("s3-sse");
+      // The bucket is (re)configured when it is new or changed; otherwise left alone. Read
+      // after the region is set: a new region drops the old region's default bucket, and its
+      // own default bucket is then made.
+      const now = await state.section(AWS_SECTION);
+      const storedBucket = now?.get("s3-bucket");
+      const storedSse = now?.get("s3-sse");
       const wantSse = sse ?? storedSse;
       let s3: { bucket: string | null; sse: string | undefined } = {
         bucket: storedBucket ?? null,

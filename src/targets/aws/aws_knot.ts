@@ -727,10 +727,21 @@ function targetOptions(
 
 /**
  * Whether the function a spec gives (`func`, or `module` and `exportName`) is
- * the one the knot's image was built from; `false` when it gives none.
+ * the one the knot's image was built from; `false` when it gives none. Reads
+ * only the config file: the adoption and its dry run both ask it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const same = await sameFunction(spec, record, state);
+ * ```
+ *
+ * @param spec The options given.
+ * @param record The knot's record.
+ * @param state The config file.
+ * @returns Whether the function given is the knot's own.
  * @throws {CloudknotInputError} When it gives another function, before anything changes.
  */
-async function sameFunction(
+export async function sameFunction(
   spec: AwsKnotSpec,
   record: AwsKnotRecord,
   state: StateFile,

@@ -27,9 +27,11 @@ import {
   missingPars,
   refuseOtherOwnersKnotPars,
   requireFunction,
+  sameFunction,
 } from "./aws_knot.ts";
+import { ignoredOptions } from "./adopted_options.ts";
 import { getRole, KNOT_ROLE_SPEC } from "../../resources/_iam_roles.ts";
-import { type AwsKnotSpec, SHAPING, validateAwsKnotOptions as check } from "./knot_options.ts";
+import { type AwsKnotSpec, validateAwsKnotOptions as check } from "./knot_options.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
 import { readAwsKnot } from "./catalog.ts";
 import { recordSection } from "../../state/sections.ts";
@@ -71,13 +73,12 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
   const estimate = estimateOn(compute, session.region, { count: 1, itemSeconds: 3600 });
   const saved = await readAwsKnot(state, name, { strict: true });
   if (saved !== undefined) {
-    const ignored = SHAPING.filter((key) => spec[key] !== undefined);
     // Deleted outside cloudknot: given the function, create would make them
     // again. (A knot of another region, or a record without them, is
     // refused by create, not looked at.)
     const here = saved.region === session.region && saved.jobQueue !== "" &&
       saved.computeEnvironment !== "";
-    const [{ missing, disabled }, parsGone] = here
+    const [{ missing, disabled, ...batch }, parsGone] = here
       ? await Promise.all([
         batchResourceStates(session, saved),
         missingPars(session, state, saved),
@@ -137,6 +138,14 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
         ],
       });
     }
+    // As the adoption does: another function than the knot's own is refused, and only the
+    // options that differ from the knot's own would be ignored.
+    const same = await sameFunction(spec, saved, state);
+    const ignored = await ignoredOptions(session, spec, saved, batch, {
+      baseImage: await state.get(recordSection("docker-image", saved.dockerImage), "base-image") ||
+        defaultBaseImage(),
+      sameFunction: same,
+    });
     return new Plan({
       title,
       steps: [{

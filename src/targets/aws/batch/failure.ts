@@ -16,6 +16,7 @@ import {
   type JobRecord,
   STORE_EXIT_CODE,
 } from "../../../job/record.ts";
+import { TIMEOUT_BACKSTOP_SECONDS } from "./environment.ts";
 import { stoppedByCloudknot } from "./jobs.ts";
 import { stuckReason } from "./stuck.ts";
 
@@ -51,6 +52,32 @@ const HOST_GONE_ADVICE = "the instance that ran it went away (a Spot instance re
   "stopped), not the item: run it again with run.retry() on the run's handle; a knot made with " +
   "more retries (the retries option of Knot.create, up to 10) has AWS Batch run such an attempt " +
   "again itself";
+
+/**
+ * What to do about an attempt AWS Batch stopped at its own timeout: the job
+ * stops each item at the knot's timeout itself, and Batch's timeout is a
+ * backstop a minute past the time of the job's items (`TIMEOUT_BACKSTOP_SECONDS`
+ * in `environment.ts`), which Batch does not retry. In the pool's words
+ * (`src/job/pool.ts`), which `inCliWords` turns into `--timeout` and
+ * `cloudknot retry`.
+ */
+function timeoutAdvice(job: JobDetail): string {
+  const limit = job.timeout?.attemptDurationSeconds;
+  const items = limit !== undefined && limit > TIMEOUT_BACKSTOP_SECONDS
+    ? limit - TIMEOUT_BACKSTOP_SECONDS
+    : undefined;
+  return `AWS Batch stopped the job ${
+    limit !== undefined ? `after ${limit}s, ` : ""
+  }a minute past the time its items were given (the knot's timeout for each round of the ` +
+    "items it runs), and does not retry such an attempt: the job stops each item at its timeout " +
+    "itself, so the job as a whole ran past it (a slow or hung start, slow writes of its " +
+    "records, or an item that did not stop; its log says which). Give it more time with the " +
+    "timeout option of Knot.create, map or retry" +
+    (items !== undefined
+      ? `: run.retry({ timeout: ${items * 2} }) on the run's handle maps the run's failed items ` +
+        "again"
+      : "");
+}
 
 /** The job's memory limit, and what to raise, for a job Batch stopped for memory. */
 function memoryAdvice(job: JobDetail): string {
@@ -145,6 +172,7 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
     ? []
     : [statusReason, reason, stuck?.advice].filter((s): s is string => !!s);
   if (name === "OutOfMemoryError") details.push(memoryAdvice(job));
+  if (kind === "timeout") details.push(timeoutAdvice(job));
   if (kind === "infrastructure" && HOST_GONE_RE.test(statusReason ?? "")) {
     details.push(HOST_GONE_ADVICE);
   }
