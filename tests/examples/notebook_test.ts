@@ -19,7 +19,11 @@ jupyterTest(
     // Progress is one display of the cell that maps, updated in place to the run's end.
     const progress = (byId.get("map") ?? []).filter((o) => o.output_type === "display_data");
     assert.equal(progress.length, 1);
-    assert.match(progress[0]!.data!["text/plain"]!.join(""), /^quickstart-pi: 16\/16 done/);
+    // It names the run first, then gives the run's progress.
+    assert.match(
+      progress[0]!.data!["text/plain"]!.join(""),
+      /^Run (\S+) of knot quickstart-pi: if this program stops first, knot\.collect\("\1"\) picks it up\nquickstart-pi: 16\/16 done/,
+    );
     assert.doesNotMatch(text("map", "stderr"), /quickstart-pi: /);
     const estimate = /π ≈ (\d\.\d+)/.exec(text("map", "stdout"));
     assert.ok(estimate, text("map", "stdout"));
