@@ -205,28 +205,33 @@ async function* untilStopped(
   stop: AbortSignal,
 ): AsyncGenerator<readonly Uint8Array[]> {
   const chunks = source[Symbol.asyncIterator]();
-  const stopped = Promise.withResolvers<IteratorResult<readonly Uint8Array[]>>();
-  let halted = false;
-  const onStop = () => {
-    halted = true;
-    stopped.resolve({ done: true, value: undefined });
-  };
-  if (!stop.aborted) stop.addEventListener("abort", onStop, { once: true });
+  // A stop aborted before the reading began does not end it (see requestChunks).
+  const watching = !stop.aborted;
   let ended = false;
   try {
-    while (!halted) {
+    while (!(watching && stop.aborted)) {
       const next = chunks.next();
       // A read left waiting may still fail: no one waits for it then.
       next.catch(() => {});
-      const result = await Promise.race([next, stopped.promise]);
+      // Each read races a stop of its own, dropped with its listener once the read answers: a
+      // race against one promise for the whole reading would keep every chunk read, since each
+      // race leaves a reaction on the promise that never settles.
+      let onStop = () => {};
+      const stopped = new Promise<"stopped">((resolve) => {
+        onStop = () => resolve("stopped");
+        if (watching) stop.addEventListener("abort", onStop, { once: true });
+      });
+      const result = await Promise.race([next, stopped]).finally(() =>
+        stop.removeEventListener("abort", onStop)
+      );
+      if (result === "stopped") return;
       if (result.done) {
-        ended = !halted;
+        ended = true;
         return;
       }
       yield result.value;
     }
   } finally {
-    stop.removeEventListener("abort", onStop);
     // Closed once it next yields: a source that ended (or threw) needs no closing.
     if (!ended) chunks.return?.()?.catch(() => {});
   }
