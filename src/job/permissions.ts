@@ -16,6 +16,7 @@
  * @module
  */
 import { CloudknotInputError } from "../util/errors.ts";
+import { readRefusal, reworded } from "../util/refusal.ts";
 
 /**
  * One permission: `true` grants all of it, `false` (or leaving it out) none,
@@ -208,25 +209,20 @@ export function permissionFlags(permissions: Permissions, grants: RuntimeGrants 
  * @returns The error, explained when it is a permission error.
  */
 export function explainPermissionError(error: unknown): unknown {
-  if (!(error instanceof Deno.errors.NotCapable)) return error;
-  const match = /^(Requires \w+ access to "[^"]*")/.exec(error.message);
-  const kind = /--allow-(\w+)/.exec(error.message)?.[1];
-  if (match === null || kind === undefined) return error;
-  const target = /"([^"]*)"/.exec(match[1]!)![1]!;
-  const explained = new Deno.errors.NotCapable(
+  const refusal = readRefusal(error);
+  if (refusal === undefined) return error;
+  const { what, kind, target } = refusal;
+  return reworded(
+    refusal,
     (PERMISSION_KINDS as readonly string[]).includes(kind)
-      ? `${match[1]}: the knot's permissions do not allow it, so the item is not retried. ` +
+      ? `${what}: the knot's permissions do not allow it, so the item is not retried. ` +
         `Grant it with permissions: { ${kind}: [${JSON.stringify(target)}] } in Knot.create ` +
         `(${kind}: true for all), then map the items again (a retry keeps the permissions its ` +
         "run had); by default a function may use the network and nothing else"
       // Deno asks for --allow-all for a few paths (its process's own files, such as
       // /proc/self/environ), which no single permission kind grants.
-      : `${match[1]}: Deno allows it only with --allow-all, which a knot's permissions do not ` +
+      : `${what}: Deno allows it only with --allow-all, which a knot's permissions do not ` +
         "grant, so the item is not retried: read what you need another way (for example the job's variables through " +
         "permissions: { env: [...] } instead of /proc/self/environ)",
   );
-  explained.stack = `NotCapable: ${explained.message}\n${
-    (error.stack ?? "").split("\n").slice(1).join("\n")
-  }`;
-  return explained;
 }

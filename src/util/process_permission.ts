@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { readRefusal, reworded } from "./refusal.ts";
 
 /**
  * Adds to a `NotCapable` error of the calling process that cloudknot needs
@@ -28,20 +29,15 @@
  * @returns The error, explained when it is a permission error of this process.
  */
 export function explainProcessPermission(error: unknown, call: string): unknown {
-  if (!(error instanceof Deno.errors.NotCapable)) return error;
-  const match = /^(Requires \w+ access to "[^"]*")/.exec(error.message);
-  const flag = /--allow-[a-z-]+/.exec(error.message)?.[0];
-  if (match === null || flag === undefined) return error;
-  const explained = new Deno.errors.NotCapable(
-    `${match[1]}, which ${call} needs in your program's process: run the program with ` +
+  const refusal = readRefusal(error);
+  if (refusal === undefined) return error;
+  return reworded(
+    refusal,
+    `${refusal.what}, which ${call} needs in your program's process: run the program with ` +
       "deno run -A (all permissions), since cloudknot reads its settings from the " +
       "environment, keeps knots and runs in files and starts deno and docker processes; or add " +
-      `${flag} and the other flags its docs list for narrower permissions (a function's own ` +
-      "permissions are the knot's permissions option, not these)",
-    { cause: error },
+      `--allow-${refusal.kind} and the other flags its docs list for narrower permissions (a ` +
+      "function's own permissions are the knot's permissions option, not these)",
+    { cause: true },
   );
-  explained.stack = `NotCapable: ${explained.message}\n${
-    (error.stack ?? "").split("\n").slice(1).join("\n")
-  }`;
-  return explained;
 }
