@@ -73,9 +73,14 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /`new Docker\(\{ buildkit: false \}\)` or (DOCKER_BUILDKIT=0)/g,
     (v) => `${v} in the environment`,
   ],
+  [/abort the retry's signal \(the jobs go on\)/g, () => "press Ctrl-C (the jobs go on)"],
   [
     /collect the run again \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\)/g,
     (run, knot) => `run cloudknot results ${knot} ${run}`,
+  ],
+  [
+    /run\.retry\(\{ permissions \}\) on the run's handle \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\), its permissions granting/g,
+    (run, knot) => `cloudknot retry ${knot} ${run} --allow KIND=LIST, its --allow granting`,
   ],
   [
     /run\.retry\((?:\{ timeout: ([\d.]+) \})?\) on the run's handle(?: \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\))?/g,

@@ -1,0 +1,93 @@
+// retry() after a cancel that could not confirm its jobs stopped: the retry
+// reads the run again and waits for its jobs to end, so that an item a job
+// recorded after the cancel keeps its result and is not run again.
+import assert from "node:assert/strict";
+import { encodeItems } from "../../../src/job/codec.ts";
+import { readAllRecords } from "../../support/records.ts";
+import { itemEnds } from "../../support/item_ends.ts";
+import { jobsNamed, startTestBed } from "./helpers.ts";
+
+/** Waits until the file at `path` exists, then returns its text (shipped by its source). */
+async function waitsForFile(path: string): Promise<string> {
+  while (true) {
+    try {
+      return await Deno.readTextFile(path);
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits for them, then runs again only the items still without a result", async () => {
+  // The containers take their time to stop: the stop reaches them only once `release` resolves.
+  const release = Promise.withResolvers<void>();
+  const bed = await startTestBed(waitsForFile, {
+    permissions: { read: true },
+    wrapRunner: (inner) => ({
+      ...(inner.capacity !== undefined ? { capacity: inner.capacity } : {}),
+      run: async (req) => {
+        const late = new AbortController();
+        req.signal.addEventListener("abort", () => {
+          void release.promise.then(() => late.abort(req.signal.reason));
+        }, { once: true });
+        return await inner.run({ ...req, signal: late.signal });
+      },
+    }),
+  });
+  const { emu } = bed;
+  const files = [0, 1, 2].map((i) => `${bed.dir}/go-${i}`);
+  try {
+    const warnings: string[] = [];
+    const target = bed.target({ cancelStopWaitMs: 0, warn: (m) => warnings.push(m) });
+    const run = await target.map<string>({
+      items: encodeItems(files),
+      starmap: false,
+      env: {},
+      itemsPerJob: 1,
+    });
+    // The runner runs two containers at once: items 0 and 1 run, item 2 waits.
+    while (run.counts.running < 2) await new Promise((r) => setTimeout(r, 20));
+    await run.cancel("No longer needed");
+    assert.deepEqual(itemEnds(await run.settled()), ["cancelled", "cancelled", "cancelled"]);
+    assert.equal(warnings.length, 1, "the cancel could not confirm the jobs stopped");
+    // Item 0 ends after the cancel, before its job stops: its success is recorded.
+    await Deno.writeTextFile(files[0]!, "done");
+    const store = target.store.at(`runs/${run.runId}`);
+    while ((await readAllRecords(store)).length === 0) await new Promise((r) => setTimeout(r, 50));
+
+    const retrying = run.retry({ progress: false });
+    retrying.catch(() => {});
+    // The retry waits while item 1's job has not stopped, and says so; nothing is submitted.
+    while (warnings.length < 2) {
+      const early = await Promise.race([
+        retrying.then(() => true, () => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 50)),
+      ]);
+      if (early) break;
+    }
+    assert.equal(emu.count("batch", "SubmitJob"), 1, "nothing was submitted while jobs still ran");
+    assert.match(
+      warnings[1] ?? "",
+      /^Item 1 of run \S+ of knot squares has not ended: its AWS Batch job still runs or stops /,
+    );
+    assert.ok(warnings[1]!.endsWith("to stop waiting, abort the retry's signal (the jobs go on)"));
+
+    release.resolve();
+    await Deno.writeTextFile(files[1]!, "again 1");
+    await Deno.writeTextFile(files[2]!, "again 2");
+    const retried = await retrying;
+    assert.deepEqual(retried.retryOf, { runId: run.runId, items: [1, 2] });
+    assert.deepEqual(await retried.results(), ["done", "again 1", "again 2"]);
+    // The retry's one SubmitJob ran items 1 and 2 only: item 0 ran once.
+    const [retryJob] = jobsNamed(emu, `squares-${retried.runId}-`);
+    assert.ok(retryJob !== undefined);
+    const retryInputs = (await readAllRecords(target.store.at(`runs/${retried.runId}`)))
+      .map((r) => r.index).sort();
+    assert.deepEqual(retryInputs, [0, 1]);
+    assert.equal(emu.count("batch", "SubmitJob"), 2);
+  } finally {
+    release.resolve();
+    await Promise.all(files.map((f) => Deno.writeTextFile(f, "end")));
+    await bed.close();
+  }
+});
