@@ -1,7 +1,9 @@
 // retry() after a cancel that could not confirm its jobs stopped: the retry
 // reads the run again and waits for its jobs to end, so that an item a job
-// recorded after the cancel keeps its result and is not run again.
+// recorded after the cancel keeps its result and is not run again. And a
+// retry given permissions passes them to its jobs.
 import assert from "node:assert/strict";
+import { MapError } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { readAllRecords } from "../../support/records.ts";
 import { itemEnds } from "../../support/item_ends.ts";
@@ -88,6 +90,44 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
   } finally {
     release.resolve();
     await Promise.all(files.map((f) => Deno.writeTextFile(f, "end")));
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: retry({ permissions }) gives the retried items' jobs those permissions, so an item refused a permission succeeds; bad ones are refused before any request that changes AWS", async () => {
+  const readFile = (path: string) => Deno.readTextFile(path);
+  const bed = await startTestBed(readFile);
+  const { emu } = bed;
+  try {
+    const secret = `${bed.dir}/secret.txt`;
+    await Deno.writeTextFile(secret, "hidden");
+    const run = await bed.target().map<string>({
+      items: encodeItems([secret]),
+      starmap: false,
+      env: {},
+    });
+    const error = await run.results().then(() => assert.fail("item 0 is refused"), (e) => e);
+    assert.ok(error instanceof MapError);
+    assert.equal(error.errors[0]!.kind, "refused");
+
+    emu.requests.clear();
+    await assert.rejects(
+      () => run.retry({ permissions: { read: "all" } as never, progress: false }),
+      /permissions\.read must be true, false or a list of non-empty strings/,
+    );
+    assert.deepEqual(emu.mutatingRequests(), []);
+
+    const granted = await run.retry({ permissions: { read: [secret] }, progress: false });
+    assert.deepEqual(await granted.results(), ["hidden"]);
+    const [submit] = emu.requests.filter({ service: "batch", operation: "SubmitJob" });
+    const environment = (submit!.params as {
+      containerOverrides: { environment: { name: string; value: string }[] };
+    }).containerOverrides.environment;
+    assert.equal(
+      environment.find((v) => v.name === "CLOUDKNOT_PERMISSIONS")?.value,
+      JSON.stringify({ read: [secret] }),
+    );
+  } finally {
     await bed.close();
   }
 });
