@@ -97,7 +97,8 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /Grant it with permissions: \{ (\w+): \[("(?:[^"\\]|\\.)*")\] \} in Knot\.create \(\w+: true for all\), then map the items again \(a retry keeps/g,
     (kind, target) =>
       `Grant it with --allow ${kind}=${JSON.parse(target!)} on cloudknot knot create or ` +
-      `cloudknot map (--allow ${kind} for all), then run cloudknot map again (cloudknot retry keeps`,
+      `cloudknot map (--allow ${kind} for all), then run cloudknot map again, or cloudknot ` +
+      `retry with that --allow and the run's others (without --allow, cloudknot retry keeps`,
   ],
   [/permissions: \{ env: \[\.\.\.\] \} instead of/g, () => "--allow env=NAMES instead of"],
   [/\(the retries option of Knot\.create,/g, () => "(--retries on cloudknot knot create,"],
