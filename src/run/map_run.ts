@@ -648,7 +648,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * is not run again, and no item is retried while a job of the run may still
    * run it. `memory`, `vcpus` and `timeout` change the retried items'
    * resources; `memory: "double"` doubles the memory of the items that ran
-   * out of it.
+   * out of it; `permissions` replaces the run's (for items refused one).
    *
    * @param options New resources, cancellation and progress.
    * @returns The merged handle (this run itself when nothing failed; the run as read again
