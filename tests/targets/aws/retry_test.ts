@@ -7,34 +7,14 @@ import { MapError } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { readAllRecords } from "../../support/records.ts";
 import { itemEnds } from "../../support/item_ends.ts";
-import { jobsNamed, startTestBed } from "./helpers.ts";
-
-/** Waits until the file at `path` exists, then returns its text (shipped by its source). */
-async function waitsForFile(path: string): Promise<string> {
-  while (true) {
-    try {
-      return await Deno.readTextFile(path);
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
+import { jobsNamed, slowToStop, startTestBed, waitsForFile } from "./helpers.ts";
 
 Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits for them, then runs again only the items still without a result", async () => {
   // The containers take their time to stop: the stop reaches them only once `release` resolves.
   const release = Promise.withResolvers<void>();
   const bed = await startTestBed(waitsForFile, {
     permissions: { read: true },
-    wrapRunner: (inner) => ({
-      ...(inner.capacity !== undefined ? { capacity: inner.capacity } : {}),
-      run: async (req) => {
-        const late = new AbortController();
-        req.signal.addEventListener("abort", () => {
-          void release.promise.then(() => late.abort(req.signal.reason));
-        }, { once: true });
-        return await inner.run({ ...req, signal: late.signal });
-      },
-    }),
+    wrapRunner: slowToStop(release.promise),
   });
   const { emu } = bed;
   const files = [0, 1, 2].map((i) => `${bed.dir}/go-${i}`);
