@@ -1,4 +1,5 @@
-// retry() after a cancel that could not confirm its jobs stopped: the retry
+// retry() after a cancel that could not confirm its jobs stopped (slow to stop,
+// or its TerminateJob dropped): the retry
 // reads the run again and waits for its jobs to end, so that an item a job
 // recorded after the cancel keeps its result and is not run again. And a
 // retry given permissions passes them to its jobs.
@@ -69,6 +70,56 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
     assert.equal(emu.count("batch", "SubmitJob"), 2);
   } finally {
     release.resolve();
+    await Promise.all(files.map((f) => Deno.writeTextFile(f, "end")));
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: retry() after a cancel whose TerminateJob was dropped waits for the run's jobs, and submits nothing when they recorded every item", async () => {
+  const bed = await startTestBed(waitsForFile, { permissions: { read: true } });
+  const { emu } = bed;
+  const files = [0, 1].map((i) => `${bed.dir}/go-${i}`);
+  try {
+    const warnings: string[] = [];
+    const target = bed.target({ warn: (m) => warnings.push(m) });
+    const run = await target.map<string>({
+      items: encodeItems(files),
+      starmap: false,
+      env: {},
+      itemsPerJob: 1,
+    });
+    while (run.counts.running < 2) await new Promise((r) => setTimeout(r, 20));
+    // Every TerminateJob is dropped before Batch reads it: the cancel fails, the jobs go on.
+    const dropped = emu.faults.add({ service: "batch", operation: "TerminateJob", kind: "reset" });
+    await assert.rejects(() => run.cancel("No longer needed"));
+    emu.faults.clear(dropped);
+    assert.deepEqual(itemEnds(await run.settled()), ["cancelled", "cancelled"]);
+    const [job] = jobsNamed(emu, `squares-${run.runId}-`);
+    const children = emu.batch.jobs.get(job!.jobId)!.children!;
+    assert.deepEqual(
+      children.map((c) => c.status),
+      ["RUNNING", "RUNNING"],
+      "no stop reached Batch",
+    );
+
+    const retrying = run.retry({ progress: false });
+    retrying.catch(() => {});
+    while (warnings.length === 0) {
+      const early = await Promise.race([
+        retrying.then(() => true, () => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 50)),
+      ]);
+      if (early) break;
+    }
+    assert.equal(emu.count("batch", "SubmitJob"), 1, "nothing was submitted while jobs still ran");
+    assert.match(warnings[0] ?? "", /^Items 0 and 1 of run \S+ of knot squares have not ended: /);
+    // The jobs record both items: the retry has nothing left to run.
+    await Promise.all(files.map((f) => Deno.writeTextFile(f, "done")));
+    const again = await retrying;
+    assert.equal(again.runId, run.runId);
+    assert.deepEqual(await again.results(), ["done", "done"]);
+    assert.equal(emu.count("batch", "SubmitJob"), 1, "no item was submitted twice");
+  } finally {
     await Promise.all(files.map((f) => Deno.writeTextFile(f, "end")));
     await bed.close();
   }
