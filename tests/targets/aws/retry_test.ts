@@ -1,8 +1,8 @@
-// retry() after a cancel that could not confirm its jobs stopped (slow to stop,
-// or its TerminateJob dropped): the retry
-// reads the run again and waits for its jobs to end, so that an item a job
-// recorded after the cancel keeps its result and is not run again. And a
-// retry given permissions passes them to its jobs.
+// retry() after a cancel that could not confirm its jobs stopped (slow to
+// stop, or its TerminateJob dropped): the retry reads the run again and waits
+// for its jobs to end, so that an item a job recorded after the cancel keeps
+// its result and is not run again. And a retry given permissions passes them
+// to its jobs.
 import assert from "node:assert/strict";
 import { MapError } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
