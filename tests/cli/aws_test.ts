@@ -297,6 +297,8 @@ dockerTest("repo list and clobber: what cloudknot knows, never the default", asy
       managed: true,
       exists: true,
       images: 0,
+      garbageTags: 0,
+      unownedTags: 0,
     });
     const table = await cli(home, ["repo", "list"]);
     assert.match(table.stdout, /^NAME +IMAGES +URI +NOTE$/m);
@@ -326,6 +328,8 @@ dockerTest("repo list and clobber: what cloudknot knows, never the default", asy
       managed: false,
       exists: false,
       images: null,
+      garbageTags: null,
+      unownedTags: null,
     });
     const forgot = await cli(home, ["repo", "clobber", "old-knots", "--yes"]);
     assert.equal(forgot.code, 0, forgot.stderr);
