@@ -3,7 +3,8 @@
  * `ManagedBy=cloudknot` and with its owner id) that no section of the config
  * file refers to any more, and deletes them in dependency order. The original had no such
  * thing (its issues #136 and #144); resources whose records were lost stayed
- * and cost money. It also finds the run folders on this machine that a
+ * and cost money; nor did the image tags of gone knots in the repository
+ * knots share (`_image_tags.ts`). It also finds the run folders on this machine that a
  * `map()` killed while it wrote their inputs left without a manifest, once
  * no live process writes them (`_run_leftovers.ts`).
  *
@@ -30,7 +31,7 @@
  */
 import { AwsError } from "../aws/core/error.ts";
 import type { AwsSession } from "../aws/session.ts";
-import type { Filter } from "../aws/services/ec2.ts";
+import type { Ec2, Filter } from "../aws/services/ec2.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { defined } from "../util/defined.ts";
 import type { StateFile } from "../state/state_file.ts";
@@ -127,8 +128,9 @@ export interface GcOptions extends SettingsOptions {
   /**
    * Also count as garbage what has no `cloudknot:owner` tag (made before
    * owner tags, or by the Python original, perhaps with another config file)
-   * and the job data of runs that name no owner. Without it they are left
-   * out, and `onSkip` hears of each. @default {false}
+   * the job data of runs that name no owner, and the image tags no job
+   * definition of this config file runs. Without it they are left out, and
+   * `onSkip` hears of each. @default {false}
    */
   untagged?: boolean;
   /**
@@ -383,7 +385,9 @@ export async function findGarbageInRegions(options: GcOptions = {}): Promise<Reg
  * record of the config file refers to: Batch job queues, compute environments and job definitions,
  * launch templates, IAM roles and instance profiles, security groups and
  * the pieces of a VPC of its own (route tables, internet gateways, subnets,
- * the VPC), ECR repositories, and the job data of knots no longer recorded
+ * the VPC), ECR repositories, the image tags of knots no longer recorded in
+ * the repositories the config file uses (`_image_tags.ts`; a tag no job
+ * definition of this config file runs counts as untagged), and the job data of knots no longer recorded
  * (`cloudknot/<knot>/` in the buckets the config file names) whose runs all
  * name this config file. Another config file's resources are never garbage.
  * In the home region it also finds this machine's run folders a killed
@@ -685,9 +689,12 @@ function knotPrefixes(session: AwsSession, bucket: string): Promise<string[]> {
  * Deletes garbage that {@linkcode findGarbage} found, in dependency order
  * (queues, compute environments, job definitions, launch templates, instance
  * profiles, roles, security groups, route tables, internet gateways,
- * subnets, VPCs, repositories, job data, run folders, hold tags, hold files). A piece
- * already gone counts as deleted; a piece that cannot be deleted is reported
- * and the rest go on. A run folder a process took up since it was found is
+ * subnets, VPCs, image tags, repositories, job data, run folders, hold tags,
+ * hold files). A piece already gone when it comes to it is listed in `gone`,
+ * not counted as deleted; a piece that cannot be deleted is reported and the
+ * rest go on. An image tag is removed alone (the image goes only when no other
+ * tag names it), and kept, as failed, when it names another image than when
+ * it was found. A run folder a process took up since it was found is
  * kept, and reported as failed; a hold tag is removed with `docker rmi` of
  * that tag alone (an image another tag names stays). Run folders and hold
  * tags need no AWS session.
@@ -754,14 +761,26 @@ async function deleteLocal(g: GarbageItem, options: GcOptions): Promise<boolean>
   return there;
 }
 
-/** Whether an EC2 resource is still there, described by a filter on its id. */
-async function ec2Has(
-  describe: (filters: Filter[]) => Promise<unknown[] | undefined>,
-  filter: string,
-  id: string,
-): Promise<boolean> {
-  return ((await describe([{ Name: filter, Values: [id] }])) ?? []).length > 0;
-}
+/** How each kind of EC2 garbage is described by its id: the filter, and the call. */
+const EC2_LOOKUPS: Record<
+  "security-group" | "route-table" | "internet-gateway" | "subnet" | "vpc",
+  [filter: string, describe: (ec2: Ec2, Filters: Filter[]) => Promise<unknown[] | undefined>]
+> = {
+  "security-group": [
+    "group-id",
+    async (ec2, Filters) => (await ec2.describeSecurityGroups({ Filters })).SecurityGroups,
+  ],
+  "route-table": [
+    "route-table-id",
+    async (ec2, Filters) => (await ec2.describeRouteTables({ Filters })).RouteTables,
+  ],
+  "internet-gateway": [
+    "internet-gateway-id",
+    async (ec2, Filters) => (await ec2.describeInternetGateways({ Filters })).InternetGateways,
+  ],
+  subnet: ["subnet-id", async (ec2, Filters) => (await ec2.describeSubnets({ Filters })).Subnets],
+  vpc: ["vpc-id", async (ec2, Filters) => (await ec2.describeVpcs({ Filters })).Vpcs],
+};
 
 /**
  * Whether a piece of AWS garbage whose delete helper takes "already gone"
@@ -800,35 +819,13 @@ async function stillThere(session: AwsSession, g: GarbageItem): Promise<boolean>
     case "role":
       return await getRole(iam, g.id) !== undefined;
     case "security-group":
-      return await ec2Has(
-        async (Filters) => (await ec2.describeSecurityGroups({ Filters })).SecurityGroups,
-        "group-id",
-        g.id,
-      );
     case "route-table":
-      return await ec2Has(
-        async (Filters) => (await ec2.describeRouteTables({ Filters })).RouteTables,
-        "route-table-id",
-        g.id,
-      );
     case "internet-gateway":
-      return await ec2Has(
-        async (Filters) => (await ec2.describeInternetGateways({ Filters })).InternetGateways,
-        "internet-gateway-id",
-        g.id,
-      );
     case "subnet":
-      return await ec2Has(
-        async (Filters) => (await ec2.describeSubnets({ Filters })).Subnets,
-        "subnet-id",
-        g.id,
-      );
-    case "vpc":
-      return await ec2Has(
-        async (Filters) => (await ec2.describeVpcs({ Filters })).Vpcs,
-        "vpc-id",
-        g.id,
-      );
+    case "vpc": {
+      const [filter, describe] = EC2_LOOKUPS[g.kind];
+      return ((await describe(ec2, [{ Name: filter, Values: [g.id] }])) ?? []).length > 0;
+    }
     default:
       return true;
   }
