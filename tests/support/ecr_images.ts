@@ -4,15 +4,13 @@
  *
  * @module
  */
+import { sha256Hex } from "../../src/util/sha256.ts";
 import type { Emulator } from "../emulator/mod.ts";
 
 const MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 
 async function sha256(bytes: Uint8Array): Promise<string> {
-  const hash = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  return `sha256:${Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `sha256:${await sha256Hex(bytes as Uint8Array<ArrayBuffer>)}`;
 }
 
 /**
