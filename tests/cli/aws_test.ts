@@ -307,6 +307,9 @@ dockerTest("repo list and clobber: what cloudknot knows, never the default", asy
     const refused = await cli(home, ["repo", "clobber", "cloudknot", "--yes"]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^error: Refusing to delete cloudknot: it is the default ECR/m);
+    // In the command line's words: the gc that removes the tags of gone knots.
+    assert.match(refused.stderr, /knots no longer recorded are listed by `cloudknot gc`/);
+    assert.doesNotMatch(refused.stderr, /removeImage/);
     const foreign = await cli(home, ["repo", "clobber", "someone-else", "--yes"]);
     assert.equal(foreign.code, 1);
     assert.match(foreign.stderr, /^error: Repository someone-else was not made by cloudknot/m);
