@@ -50,10 +50,13 @@ export interface LooseImageTag {
    * image; `false` when no job definition says whose it is.
    */
   owned: boolean;
+  /** Whether the config file still records that knot (which names the tag no more). */
+  knotRecorded: boolean;
 }
 
 /** What a config file names of images, read after ECR was listed. */
 interface Named {
+  knots: Set<string>;
   tags: Set<string>;
   digests: Set<string>;
   /** Knots being made and images held by a live build: the tag their name gives stays. */
@@ -84,13 +87,14 @@ function usedRepositories(
 }
 
 async function readNamed(state: StateFile): Promise<Named> {
-  const named: Named = { tags: new Set(), digests: new Set(), busy: new Set() };
+  const named: Named = { knots: new Set(), tags: new Set(), digests: new Set(), busy: new Set() };
   for (const [section, keys] of await state.read()) {
     for (const value of keys.values()) {
       for (const m of value.matchAll(/@(sha256:[0-9a-f]{64})/g)) named.digests.add(m[1]!);
     }
     const parsed = parseSection(section);
     if (parsed?.kind === "knot") {
+      named.knots.add(parsed.name);
       // As the knot's record reads it: its name, lowercase, when it lists none.
       const tags = keys.get("image-tags") ?? parsed.name.toLowerCase();
       for (const tag of tags.split(/\s+/)) if (tag) named.tags.add(tag);
@@ -211,6 +215,7 @@ export async function findLooseImageTags(
       digest: c.digest,
       knot,
       owned: ours !== undefined && whose !== undefined && whose.owners.has(ours),
+      knotRecorded: named.knots.has(knot),
     });
   }
   return out.sort((a, b) => a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));
@@ -223,13 +228,15 @@ export async function findLooseImageTags(
  * ```ts ignore
  * import { imageTagReason } from "./_image_tags.ts";
  *
- * console.log(imageTagReason(loose)); // "knot squares is gone: no record names tag squares"
+ * console.log(imageTagReason(loose)); // "knot cubes is gone: no record names tag cubes"
  * ```
  *
  * @param loose The tag.
  * @returns The reason.
  */
 export function imageTagReason(loose: LooseImageTag): string {
-  return `knot ${loose.knot} is gone: no record names tag ${loose.tag}` +
+  return (loose.knotRecorded
+    ? `knot ${loose.knot}'s record names tag ${loose.tag} no more`
+    : `knot ${loose.knot} is gone: no record names tag ${loose.tag}`) +
     (loose.owned ? "" : " (no job definition says whose it is)");
 }

@@ -45,7 +45,7 @@ Deno.test("repo list counts the default repository's tags of gone knots and poin
     const table = await cli(home, ["repo", "list"]);
     assert.match(
       table.stdout,
-      /^cloudknot +4 +\S+ +default, not tagged, 2 tags of gone knots: cloudknot gc, 1 tag of no known owner: cloudknot gc --untagged$/m,
+      /^cloudknot +4 +\S+ +default, not tagged, 2 tags no record names: cloudknot gc, 1 tag of no known owner: cloudknot gc --untagged$/m,
     );
 
     const gc = await cli(home, ["gc", "--yes"]);

@@ -67,6 +67,9 @@ Deno.test("gc finds the tags of a gone knot in the default repository, keeps eve
     const uri = await defaultRepo(session);
     // squares, updated once: two tags, both in its record.
     const squares = await pushImage(emu, REPO, ["squares", "squares-v2"], "squares");
+    // A tag its record names no more, whose image its old job definition ran.
+    const old = await pushImage(emu, REPO, ["squares-v0"], "squares old");
+    await jobDefinition(session, "squares", `${uri}@${old}`, owner);
     // cubes is gone: its record went, its deregistered job definition says it was ours.
     const cubes = await pushImage(emu, REPO, ["cubes"], "cubes");
     await jobDefinition(session, "cubes", `${uri}@${cubes}`, owner);
@@ -83,7 +86,14 @@ Deno.test("gc finds the tags of a gone knot in the default repository, keeps eve
 
     const items = await findGarbage(opts(session, state));
     const tags = items.filter((g) => g.kind === "image-tag");
-    assert.deepEqual(tags.map((g) => g.id).sort(), [`${REPO}:cubes`, `${REPO}:halves`]);
+    assert.deepEqual(tags.map((g) => g.id).sort(), [
+      `${REPO}:cubes`,
+      `${REPO}:halves`,
+      `${REPO}:squares-v0`,
+    ]);
+    const v0 = tags.find((g) => g.id === `${REPO}:squares-v0`)!;
+    assert.equal(v0.owner, "knot squares");
+    assert.match(v0.reason, /^knot squares's record names tag squares-v0 no more$/);
     const cubesTag = tags.find((g) => g.id === `${REPO}:cubes`)!;
     assert.equal(cubesTag.owner, "knot cubes");
     assert.equal(cubesTag.digest, cubes);
@@ -91,7 +101,11 @@ Deno.test("gc finds the tags of a gone knot in the default repository, keeps eve
 
     const done = await deleteGarbage(items, opts(session, state, { warn: () => {} }));
     assert.deepEqual(done.failed, []);
-    assert.deepEqual(tagItems(done.deleted), [`${REPO}:cubes`, `${REPO}:halves`]);
+    assert.deepEqual(tagItems(done.deleted), [
+      `${REPO}:cubes`,
+      `${REPO}:halves`,
+      `${REPO}:squares-v0`,
+    ]);
     assert.deepEqual(await tagsByDigest(session), {
       [squares]: ["squares", "squares-v2"],
       [shared]: ["halves-lib"],

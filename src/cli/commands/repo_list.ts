@@ -30,9 +30,9 @@ export interface RepoRow {
   /** Its images, when it exists. */
   images: number | null;
   /**
-   * Its tags of knots the config file no longer records whose job
-   * definitions say they were this config file's: what `cloudknot gc`
-   * deletes. `null` when it does not exist.
+   * Its tags no record of the config file names whose job definitions say
+   * they were this config file's knots': what `cloudknot gc` deletes. `null`
+   * when it does not exist.
    */
   garbageTags: number | null;
   /**
@@ -116,7 +116,8 @@ export const repoList = defineCommand({
     "The repositories of [docker-repos <profile> <region>] in the config file, those tagged " +
     "ManagedBy=cloudknot, and the default one. A recorded repository that ECR no longer has " +
     "shows as gone (`cloudknot gc` or `repo clobber` forgets it). Its note counts the tags " +
-    "of knots the config file no longer records (`cloudknot gc` deletes them), and the tags " +
+    "no record of the config file names whose job definitions say they were its knots' " +
+    "(`cloudknot gc` deletes them), and the tags " +
     "no record names whose owner no job definition tells (`cloudknot gc --untagged`). With " +
     '--json, an array of {"name","uri","default","recorded","managed","exists","images",' +
     '"garbageTags","unownedTags"}.',
@@ -150,7 +151,7 @@ export const repoList = defineCommand({
           r.exists ? "" : "gone",
           r.managed ? "" : "not tagged",
           r.garbageTags
-            ? `${r.garbageTags} tag${r.garbageTags === 1 ? "" : "s"} of gone knots: cloudknot gc`
+            ? `${r.garbageTags} tag${r.garbageTags === 1 ? "" : "s"} no record names: cloudknot gc`
             : "",
           r.unownedTags
             ? `${r.unownedTags} tag${r.unownedTags === 1 ? "" : "s"} of no known owner: ` +
