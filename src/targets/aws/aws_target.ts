@@ -57,13 +57,7 @@ import type { StateFile } from "../../state/state_file.ts";
 import { configOwner } from "../../resources/owner.ts";
 import { isAwsCode } from "../../resources/_ledger.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
-import {
-  type MapRequest,
-  measureItems,
-  newRunId,
-  type SubmitRequest,
-  type Target,
-} from "../target.ts";
+import { type MapRequest, newRunId, type SubmitRequest, type Target } from "../target.ts";
 import { BatchJob } from "./batch/batch_job.ts";
 import { openItems, uploadInputs } from "./run_inputs.ts";
 import { MAX_ARRAY_SIZE, outcomeUnknown, SubmitError, submitJobOnce } from "./submit.ts";
@@ -330,6 +324,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * @returns The run's handle.
    */
   async map<T>(request: MapRequest): Promise<MapRun<T>> {
+    // A signal aborted already: nothing is read, asked or made (as fetch() does).
+    request.signal?.throwIfAborted();
     const started = await this.#start(request);
     if (started.jobs === undefined) return started.run as MapRun<T>;
     const { info, store, jobs, manifest } = started;
@@ -453,9 +449,10 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     const store = this.#store.at(`runs/${runId}`);
     const createdAt = Date.now();
     const owner = await configOwner(o.state);
-    // The first items are read first: a map without any asks AWS nothing more.
-    const aborted = request.signal?.aborted === true;
-    const items = aborted ? undefined : await openItems(request.items);
+    // The first items are read first: a map without any asks AWS nothing more. Reading
+    // stops once the signal aborts, also while the input waits for its next item.
+    request.signal?.throwIfAborted();
+    const items = await openItems(request.items, request.signal);
     // What slicing needs is read before anything is written, as the count is only known
     // after; one item, or one item per child, needs none of it.
     if (items !== undefined && !items.single && (request.itemsPerJob ?? "auto") !== 1) {
@@ -466,9 +463,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     }
     // The inputs go up a chunk at a time as they are read (`run_inputs.ts`); a
     // bad item midway rejects here, with the upload aborted and nothing submitted.
-    const uploaded = aborted
-      ? { count: (await measureItems(request.items)).count, bytes: 0, index: undefined }
-      : items === undefined
+    const uploaded = items === undefined
       ? { count: 0, bytes: 0, index: undefined }
       : await uploadInputs(store, items);
     const count = uploaded.count;

@@ -243,6 +243,8 @@ export class DockerTarget implements Target {
     request: MapRequest,
     run: { attempts: number; permissions: Permissions },
   ): Promise<MapRun<T>> {
+    // A signal aborted already: nothing is read or made (as fetch() does).
+    request.signal?.throwIfAborted();
     const { permissions } = run;
     const o = { ...this.#o, attempts: run.attempts };
     const runId = newRunId();
