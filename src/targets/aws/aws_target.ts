@@ -59,6 +59,7 @@ import { isAwsCode } from "../../resources/_ledger.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
 import { type MapRequest, newRunId, type SubmitRequest, type Target } from "../target.ts";
 import { BatchJob } from "./batch/batch_job.ts";
+import { KNOT_ENV, RUN_ID_ENV } from "../../job/retry_advice.ts";
 import { openItems, uploadInputs } from "./run_inputs.ts";
 import { MAX_ARRAY_SIZE, outcomeUnknown, SubmitError, submitJobOnce } from "./submit.ts";
 import { resubmitRequest, retryAdvice, withEarlierResults } from "../resubmit.ts";
@@ -830,10 +831,13 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // predates the variables. The user's own values win. The function may
     // read them (CLOUDKNOT_ENV_NAMES: its worker is granted those names).
     // A small inputs object is read whole, beside the index: the job is told
-    // its size (a job of an older runtime ignores the variable).
+    // its size (a job of an older runtime ignores the variable). The knot and
+    // the run are named in what an item's error says to do (job/main.ts).
     const environment = Object.entries({
       ...jobEnvironment(o.session.region, request.env),
       ...(inputsBytes <= WHOLE_INPUTS_MAX_BYTES ? { [INPUTS_BYTES_ENV]: String(inputsBytes) } : {}),
+      [KNOT_ENV]: o.knot,
+      [RUN_ID_ENV]: runId,
     }).map(([name, value]) => ({ name, value }));
     const jobs: RunJob[] = new Array(plan.length);
     const [failure] = await forEachPooled(plan, o.submitConcurrency ?? 10, async (job, n) => {
