@@ -29,6 +29,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (name) => `cloudknot knot clobber ${name} --target aws`,
   ],
   [
+    /\(await Knot\.create\(\{ name: "([^"]*)", target: "aws" \}\)\)\.clobber\(\{ keepData: true \}\)/g,
+    (name) => `cloudknot knot clobber ${name} --target aws --keep-data`,
+  ],
+  [
     /Knot\.create\(\{ name: "([^"]*)", func, (pars: "NAME"|parsPolicies) \}\)/g,
     (name, option) =>
       `cloudknot knot create ${name} MODULE EXPORT --target aws ` +

@@ -891,24 +891,42 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         : `retry again with ${retryAdvice(o.knot, request.retryOf.runId)}`;
       const why = `Submitting run ${runId} of knot ${o.knot} failed`;
       const cause = (failure as Error)?.message ?? failure;
+      // A job definition deregistered under the knot: what gets a working one back.
+      const fix = await this.#jobDefinitionGone(failure)
+        ? deregisteredAdvice(o.knot, o.jobDefinition)
+        : "fix the cause";
       if (submitted.length === 0 && !outcomeUnknown(failure)) {
         // No job exists: the run's data must not outlive it, or knot.runs() would list a run
         // whose every item a later collect() waits for, then calls missing.
         await store.delete([RUN_KEYS.inputs, RUN_KEYS.index, RUN_KEYS.manifest]).catch(() => {});
         throw new SubmitError(
           `${why} at its first job (${cause}); nothing was submitted and the run's data was ` +
-            `removed: fix the cause and ${again}`,
+            `removed: ${fix} and ${again}`,
           { cause: failure },
         );
       }
       await this.#stopJobs(submitted, "The rest of the run could not be submitted").catch(() => {});
       throw new SubmitError(
         `${why} after ${submitted.length} of ${plan.length} jobs (${cause}); the submitted jobs ` +
-          `were stopped: fix the cause and ${again}`,
+          `were stopped: ${fix} and ${again}`,
         { cause: failure },
       );
     }
     return jobs;
+  }
+
+  /**
+   * Whether a SubmitJob Batch refused was refused because the knot's job
+   * definition is no longer ACTIVE (deregistered outside cloudknot), as
+   * DescribeJobDefinitions, which lists INACTIVE revisions too, says.
+   */
+  async #jobDefinitionGone(failure: unknown): Promise<boolean> {
+    if (!isAwsCode(failure, "ClientException")) return false;
+    const { jobDefinitions } = await this.#o.session.batch.describeJobDefinitions({
+      jobDefinitions: [this.#o.jobDefinition],
+    }).catch(() => ({ jobDefinitions: undefined }));
+    if (jobDefinitions === undefined) return false;
+    return jobDefinitions[0]?.status !== "ACTIVE";
   }
 
   /**
@@ -1240,4 +1258,19 @@ function metadataJson(manifest: RunManifest): string | undefined {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
   return MANIFEST_METADATA_KEY.length + json.length <= METADATA_MAX_BYTES ? json : undefined;
+}
+
+/**
+ * What gets a knot whose job definition was deregistered outside cloudknot a
+ * working one: creating the knot again adopts it as it is, job definition
+ * included, so it is clobbered (its runs' data kept) and created again, which
+ * registers a new job definition. In the library's words, which `inCliWords`
+ * turns into `cloudknot knot clobber` and `cloudknot knot create`.
+ */
+function deregisteredAdvice(knot: string, jobDefinition: string): string {
+  return `the knot's job definition ${jobDefinition} is not ACTIVE (it was deregistered ` +
+    `outside cloudknot), and creating the knot again adopts it as it is: clobber the knot, ` +
+    `keeping its runs' data, with (await Knot.create({ name: "${knot}", target: "aws" }))` +
+    `.clobber({ keepData: true }), create the knot with Knot.create({ name: "${knot}", func }) ` +
+    `(or module and exportName), which registers a new job definition,`;
 }

@@ -7,7 +7,7 @@
 // checking every option before it changes anything.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Knot, ResourceDoesNotExistError } from "../../../mod.ts";
+import { Knot, ResourceDoesNotExistError, SubmitError } from "../../../mod.ts";
 import { findGarbage } from "../../../src/resources/mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
 import { deleteBatchEnvironment } from "../../../src/targets/aws/batch/mod.ts";
@@ -462,5 +462,83 @@ dockerTest(
       assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
       assert.equal(ndjson((await cli(home, ["results", "odd", runId])).stdout)[1]!.value, 2);
     }, { runner: "docker", ceValidDelayMs: 30 });
+  },
+);
+
+dockerTest(
+  "a map on a knot whose job definition was deregistered outside cloudknot fails saying how to get a working one back, and doing so runs the map",
+  async () => {
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-heal-" });
+    try {
+      const session = await sessionFor(emu);
+      const state = new StateFile({ path: join(dir, "cloudknot") });
+      const name = "lostdef";
+      const common = {
+        name,
+        target: "aws" as const,
+        session,
+        state,
+        cloudknotDir: join(dir, "home"),
+        pollInterval: 100,
+      };
+      const baseImage = await ensureBaseImage();
+      const knot = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
+      const first = await knot.map([1, 2, 3], { progress: false });
+      assert.deepEqual(await first.results(), [1, 4, 9]);
+      const definition = knot.aws!.jobDefinition;
+      await session.batch.deregisterJobDefinition({ jobDefinition: definition });
+
+      // Created again with its function, the knot is adopted as it is: its job definition too.
+      const adopted = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
+      assert.equal(adopted.aws!.jobDefinition, definition);
+      const refused = await adopted.map([4], { progress: false }).then(() => undefined, (e) => e);
+      assert.ok(refused instanceof SubmitError, String(refused));
+      assert.ok(
+        refused.message.includes(`JobDefinition ${definition} is not in ACTIVE status`),
+        refused.message,
+      );
+      assert.ok(
+        refused.message.includes(
+          `nothing was submitted and the run's data was removed: the knot's job definition ${definition} is not ACTIVE (it ` +
+            `was deregistered outside cloudknot), and creating the knot again adopts it as it ` +
+            `is: clobber the knot, keeping its runs' data, with (await Knot.create({ name: ` +
+            `"${name}", target: "aws" })).clobber({ keepData: true }), create the knot with ` +
+            `Knot.create({ name: "${name}", func }) (or module and exportName), which registers ` +
+            `a new job definition, and map again`,
+        ),
+        refused.message,
+      );
+      // A command-line user is told the commands instead.
+      const words = inCliWords(refused);
+      assert.ok(
+        words.includes(
+          `clobber the knot, keeping its runs' data, with cloudknot knot clobber ${name} ` +
+            `--target aws --keep-data, create the knot with cloudknot knot create ${name} ` +
+            `MODULE EXPORT --target aws, which registers a new job definition, and map again`,
+        ),
+        words,
+      );
+      assert.doesNotMatch(words, /Knot\.create|clobber\(/);
+
+      // Doing what it says gives the knot a working job definition, and the first run's data.
+      await (await Knot.create({ name, target: "aws", session, state })).clobber({
+        keepData: true,
+      });
+      const again = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
+      assert.notEqual(again.aws!.jobDefinition, definition);
+      const second = await again.map([4, 5], { progress: false });
+      assert.deepEqual(await second.results(), [16, 25]);
+      const { bucket, prefix } = again.aws!;
+      const kept = await session.s3.listObjectsV2({
+        Bucket: bucket,
+        Prefix: `${prefix}/runs/${first.runId}/`,
+      });
+      assert.ok((kept.KeyCount ?? 0) > 0, "the first run's data is kept");
+      await again.clobber();
+    } finally {
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 );
