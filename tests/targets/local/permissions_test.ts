@@ -62,6 +62,57 @@ Deno.test("a refused permission fails the item at its first attempt, saying to g
   }
 });
 
+Deno.test("a refused permission wrapped in another error (its cause, or an AggregateError's) fails the item at its first attempt too, as refused", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const secret = join(dir, "secret.txt");
+    await Deno.writeTextFile(secret, "hidden");
+    await withKnot({
+      name: "wrapped-refusal",
+      retries: 3,
+      func: async (how: string, path: string) => {
+        try {
+          return await Deno.readTextFile(path);
+        } catch (e) {
+          if (how === "cause") throw new Error("could not read the settings", { cause: e });
+          if (how === "deeper") {
+            throw new Error("the job failed", {
+              cause: new Error("could not read the settings", { cause: e }),
+            });
+          }
+          if (how === "aggregate") {
+            throw new AggregateError([new Error("no cache"), e], "no source could be read");
+          }
+          throw new Error(`not a refusal: ${how}`);
+        }
+      },
+    }, async (knot) => {
+      const hows = ["cause", "deeper", "aggregate", "other"];
+      const run = await knot.map(hows.map((how) => [how, secret] as [string, string]), {
+        starmap: true,
+        progress: false,
+      });
+      const settled = await run.settled();
+      const ends = settled.map((s) => {
+        const reason = (s as { reason: ItemError }).reason;
+        return `${reason.kind} after ${reason.attempt}`;
+      });
+      // An error that wraps no refusal is retried as any other.
+      assert.deepEqual(ends, [
+        "refused after 1",
+        "refused after 1",
+        "refused after 1",
+        "threw after 3",
+      ]);
+      const cause = (settled[0] as { reason: ItemError }).reason;
+      assert.equal(cause.remote.message, "could not read the settings");
+      assert.match(String(cause.remote.cause?.message), /Requires read access to/);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the default allows the network and nothing else; env is the run's own", async () => {
   await withKnot({
     name: "probe",
