@@ -98,6 +98,13 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
       `Grant it with --allow ${kind}=${JSON.parse(target!)} on cloudknot knot create or ` +
       `cloudknot map (--allow ${kind} for all), then run cloudknot map again (cloudknot retry keeps`,
   ],
+  // A target whose comma no list can name (job/permissions.ts): all of the kind.
+  [
+    /Grant all of it with permissions: \{ (\w+): true \} in Knot\.create, then map the items again \(a retry keeps/g,
+    (kind) =>
+      `Grant all of it with --allow ${kind} on cloudknot knot create or cloudknot map, then ` +
+      "run cloudknot map again (cloudknot retry keeps",
+  ],
   [/permissions: \{ env: \[\.\.\.\] \} instead of/g, () => "--allow env=NAMES instead of"],
   [/\(the retries option of Knot\.create,/g, () => "(--retries on cloudknot knot create,"],
   // The command line has no flag for the AWS target's wait.
