@@ -230,19 +230,25 @@ Deno.test("a refused permission's item error names --allow on knot create or map
   );
 });
 
-Deno.test("an AWS item stopped by Batch's own timeout says why it happened and how to give it more time, in the caller's words", async () => {
+/** The error record of item 3 of a Batch job its own timeout stopped, with this limit and command. */
+async function stoppedByBatch(attemptDurationSeconds: number, command?: string[]) {
   const { batchFailureRecord } = await import("../../src/targets/aws/batch/failure.ts");
-  const stopped = batchFailureRecord({
+  return batchFailureRecord({
     jobId: "p:3",
     jobName: "k-r-0",
     jobQueue: "q",
     jobDefinition: "d",
     status: "FAILED",
     statusReason: "Job attempt duration exceeded timeout",
-    // A knot's timeout of 600 s, with Batch's backstop a minute later.
-    timeout: { attemptDurationSeconds: 660 },
+    timeout: { attemptDurationSeconds },
+    ...(command !== undefined ? { container: { command } } : {}),
     attempts: [{ statusReason: "Job attempt duration exceeded timeout" }],
   }, { index: 3 });
+}
+
+Deno.test("an AWS item stopped by Batch's own timeout says why it happened and how to give it more time, in the caller's words", async () => {
+  // A knot's timeout of 600 s, with Batch's backstop a minute later.
+  const stopped = await stoppedByBatch(660);
   assert.equal(stopped.kind, "timeout");
   const library = stopped.error.message;
   assert.match(
@@ -262,22 +268,14 @@ Deno.test("an AWS item stopped by Batch's own timeout says why it happened and h
 });
 
 Deno.test("an AWS child of many items stopped by Batch's own timeout suggests twice each item's timeout, not twice the whole job's", async () => {
-  const { batchFailureRecord } = await import("../../src/targets/aws/batch/failure.ts");
-  const stopped = (command: string[], attemptDurationSeconds: number) =>
-    batchFailureRecord({
-      jobId: "p:3",
-      jobName: "k-r-0",
-      jobQueue: "q",
-      jobDefinition: "d",
-      status: "FAILED",
-      statusReason: "Job attempt duration exceeded timeout",
-      timeout: { attemptDurationSeconds },
-      container: { command },
-      attempts: [{ statusReason: "Job attempt duration exceeded timeout" }],
-    }, { index: 3 }).error.message;
+  const stopped = async (command: string[], limit: number) =>
+    (await stoppedByBatch(limit, command)).error.message;
   const run = ["--run", "s3://b/cloudknot/k/runs/r", "--offset", "0"];
   // A knot's timeout of 600 s: 10 items, 2 at a time, are 5 rounds of 660 s (the job's limit).
-  const sliced = stopped([...run, "--slice", "10", "--end", "100", "--concurrency", "2"], 3300);
+  const sliced = await stopped(
+    [...run, "--slice", "10", "--end", "100", "--concurrency", "2"],
+    3300,
+  );
   assert.match(sliced, /AWS Batch stopped the job after 3300s/);
   assert.match(sliced, /run\.retry\(\{ timeout: 1200 \}\) on the run's handle maps/);
   assert.match(
@@ -286,13 +284,13 @@ Deno.test("an AWS child of many items stopped by Batch's own timeout suggests tw
   );
   // A slice that fits in one round has one item's limit; so does a child of one item.
   assert.match(
-    stopped([...run, "--slice", "4", "--end", "100", "--concurrency", "4"], 660),
+    await stopped([...run, "--slice", "4", "--end", "100", "--concurrency", "4"], 660),
     /run\.retry\(\{ timeout: 1200 \}\)/,
   );
-  assert.match(stopped(run, 660), /run\.retry\(\{ timeout: 1200 \}\)/);
+  assert.match(await stopped(run, 660), /run\.retry\(\{ timeout: 1200 \}\)/);
   // 7 items 2 at a time are 4 rounds.
   assert.match(
-    stopped([...run, "--slice", "7", "--end", "100", "--concurrency", "2"], 4 * 160),
+    await stopped([...run, "--slice", "7", "--end", "100", "--concurrency", "2"], 4 * 160),
     /run\.retry\(\{ timeout: 200 \}\)/,
   );
 });

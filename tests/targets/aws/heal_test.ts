@@ -27,11 +27,28 @@ function square(x: number): number {
   return x * x;
 }
 
+/** What a test of knot `name` runs with: {@linkcode withKnotBed}. */
+interface KnotBed {
+  emu: Emulator;
+  session: AwsSession;
+  state: StateFile;
+  /** The options every `Knot.create` of the knot takes. */
+  common: {
+    name: string;
+    target: "aws";
+    session: AwsSession;
+    state: StateFile;
+    cloudknotDir: string;
+    pollInterval: number;
+  };
+  baseImage: string;
+}
+
 /**
- * Makes knot `name` and runs it once, deletes `what` of it behind cloudknot's
- * back, then checks adoption, the refusal, a refused heal and a heal.
+ * Runs `test` with an emulator whose jobs run in containers, a config file of
+ * its own and the options knot `name` is created with; removes them after.
  */
-async function deletedOutside(name: string, what: "queue" | "queue and environment") {
+async function withKnotBed(name: string, test: (bed: KnotBed) => Promise<void>): Promise<void> {
   const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-heal-" });
   try {
@@ -45,7 +62,19 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
       cloudknotDir: join(dir, "home"),
       pollInterval: 100,
     };
-    const baseImage = await ensureBaseImage();
+    await test({ emu, session, state, common, baseImage: await ensureBaseImage() });
+  } finally {
+    await emu.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * Makes knot `name` and runs it once, deletes `what` of it behind cloudknot's
+ * back, then checks adoption, the refusal, a refused heal and a heal.
+ */
+async function deletedOutside(name: string, what: "queue" | "queue and environment") {
+  await withKnotBed(name, async ({ emu, session, state, common, baseImage }) => {
     const knot = await Knot.create({
       ...common,
       func: square,
@@ -185,10 +214,7 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
       (await findGarbage({ session, state })).filter((g) => g.owner === `knot ${name}`),
       [],
     );
-  } finally {
-    await emu.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 /** Heals knot `name` with the knot's options, its function and these. */
@@ -468,21 +494,8 @@ dockerTest(
 dockerTest(
   "a map on a knot whose job definition was deregistered outside cloudknot fails saying how to get a working one back, and doing so runs the map",
   async () => {
-    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
-    const dir = await Deno.makeTempDir({ prefix: "cloudknot-heal-" });
-    try {
-      const session = await sessionFor(emu);
-      const state = new StateFile({ path: join(dir, "cloudknot") });
-      const name = "lostdef";
-      const common = {
-        name,
-        target: "aws" as const,
-        session,
-        state,
-        cloudknotDir: join(dir, "home"),
-        pollInterval: 100,
-      };
-      const baseImage = await ensureBaseImage();
+    const name = "lostdef";
+    await withKnotBed(name, async ({ session, state, common, baseImage }) => {
       const knot = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
       const first = await knot.map([1, 2, 3], { progress: false });
       assert.deepEqual(await first.results(), [1, 4, 9]);
@@ -536,9 +549,6 @@ dockerTest(
       });
       assert.ok((kept.KeyCount ?? 0) > 0, "the first run's data is kept");
       await again.clobber();
-    } finally {
-      await emu.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
