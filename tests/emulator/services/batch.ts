@@ -1330,7 +1330,10 @@ export class BatchService implements ModeledService {
     if (!d || (arn && d.jobDefinitionArn !== ref)) {
       throw client(`Job definition ${ref} does not exist`);
     }
-    if (!anyStatus && d.status !== "ACTIVE") throw client(`Job definition ${ref} is INACTIVE`);
+    // AWS's words for a deregistered revision (users report them from SubmitJob).
+    if (!anyStatus && d.status !== "ACTIVE") {
+      throw client(`JobDefinition ${ref} is not in ACTIVE status`);
+    }
     return d;
   }
 
