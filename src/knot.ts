@@ -123,7 +123,11 @@ export interface MapOptions {
   starmap?: boolean;
   /** Environment variables for every job. */
   env?: Record<string, string>;
-  /** Cancels the run. */
+  /**
+   * Cancels the run. While `map()` reads the inputs, its abort stops the
+   * reading (the run is the items read); one aborted already makes `map()`
+   * reject at once with its reason, with no input read and nothing made.
+   */
   signal?: AbortSignal;
   /** `"array"` submits array jobs; `"independent"` one job per item (AWS). @default {"array"} */
   jobType?: "array" | "independent";

@@ -121,11 +121,16 @@ export class DefaultRepositoryError extends CloudknotError {
    * Makes the error.
    *
    * @param repository The default repository's name.
+   * @param instead What to do instead, in the caller's words.
+   *   @default {"Remove only your image's tag with repo.removeImage(tag)"}
    */
-  constructor(repository: string) {
+  constructor(
+    repository: string,
+    instead = "Remove only your image's tag with repo.removeImage(tag)",
+  ) {
     super(
       `Refusing to delete ${repository}: it is the default ECR repository, which every knot ` +
-        `shares. Remove only your image's tag with repo.removeImage(tag), or change the default ` +
+        `shares. ${instead}, or change the default ` +
         `([aws] ecr-repo in the cloudknot config file, or CLOUDKNOT_ECR_REPO) first`,
     );
     this.repository = repository;

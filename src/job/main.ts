@@ -43,6 +43,11 @@
  *   https://docs.aws.amazon.com/batch/latest/userguide/job_timeouts.html), so
  *   a knot's timeout is kept here and Batch retries the child as for any
  *   other failure, as the local target does.
+ * - `CLOUDKNOT_KNOT` and `CLOUDKNOT_RUN_ID`, when set (the docker target and
+ *   AWS set them), name the knot and the run, so an item's error says how to
+ *   map it again in full (`retryAdvice`): `run.retry({ timeout: 8 }) on the
+ *   run's handle (knot.collect("<run>") of knot <knot>)`, which the command
+ *   line words `cloudknot retry <knot> <run> --timeout 8`.
  * - In a job of more than one item, each line an item writes goes to the
  *   job's stdout or stderr with the item's tag in front (`item_log.ts`), so
  *   one item's lines can be read back from the log stream its slice shares.
@@ -75,6 +80,7 @@ import { parseJobArgs } from "./job_args.ts";
 import { INPUTS_BYTES_ENV, listRecords, type RecordKey, SliceReader } from "./payload.ts";
 import { type Permissions, validatePermissions } from "./permissions.ts";
 import { type EndedAttempt, WorkerPool } from "./pool.ts";
+import { KNOT_ENV, retryAdvice, RUN_ID_ENV } from "./retry_advice.ts";
 import { decodeRecord, encodeRecord, failsEveryAttempt, STORE_EXIT_CODE } from "./record.ts";
 import { mayHoldItems, readRecords } from "./record_segment.ts";
 import { RecordWriter } from "./record_writer.ts";
@@ -159,6 +165,15 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     if (value !== undefined) itemEnv[name] = value;
   }
   const timeout = Number(env("CLOUDKNOT_TIMEOUT"));
+  // What an item's error says to do, naming the knot and the run when the job is told them.
+  const knot = env(KNOT_ENV);
+  const runId = env(RUN_ID_ENV);
+  const advice = knot !== undefined && runId !== undefined
+    ? {
+      retry: (options: string) => retryAdvice(knot, runId, options),
+      unstarted: `once that is fixed, map it again with ${retryAdvice(knot, runId)}`,
+    }
+    : {};
   const write = (stream: 1 | 2, chunk: Uint8Array) => {
     const out = stream === 1 ? Deno.stdout : Deno.stderr;
     for (let n = 0; n < chunk.byteLength;) n += out.writeSync(chunk.subarray(n));
@@ -216,6 +231,7 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
     ...(Object.keys(itemEnv).length > 0 ? { env: itemEnv } : {}),
     permissions,
     worker: workerEntry(import.meta.url),
+    ...advice,
   });
   const terminated = stopOnTerminate(pool, log);
   // A first attempt runs its whole slice: its workers are spawned first of

@@ -212,17 +212,49 @@ export function explainPermissionError(error: unknown): unknown {
   const refusal = readRefusal(error);
   if (refusal === undefined) return error;
   const { what, kind, target } = refusal;
+  const grant = nameable(kind, target);
+  const again = "then map the items again (a retry keeps the permissions its run had); by " +
+    "default a function may use the network and nothing else";
   return reworded(
     refusal,
-    (PERMISSION_KINDS as readonly string[]).includes(kind)
-      ? `${what}: the knot's permissions do not allow it, so the item is not retried. ` +
-        `Grant it with permissions: { ${kind}: [${JSON.stringify(target)}] } in Knot.create ` +
-        `(${kind}: true for all), then map the items again (a retry keeps the permissions its ` +
-        "run had); by default a function may use the network and nothing else"
-      // Deno asks for --allow-all for a few paths (its process's own files, such as
-      // /proc/self/environ), which no single permission kind grants.
-      : `${what}: Deno allows it only with --allow-all, which a knot's permissions do not ` +
-        "grant, so the item is not retried: read what you need another way (for example the job's variables through " +
-        "permissions: { env: [...] } instead of /proc/self/environ)",
+    !(PERMISSION_KINDS as readonly string[]).includes(kind)
+      ? allOnly(what)
+      : `${what}: the knot's permissions do not allow it, so the item is not retried. ` +
+        (grant === undefined
+          ? `Deno's --allow-${kind} flag cannot name it, as it holds a comma: Grant all of it ` +
+            `with permissions: { ${kind}: true } in Knot.create, ${again}`
+          : `Grant it with permissions: { ${kind}: [${JSON.stringify(grant)}] } in Knot.create ` +
+            `(${kind}: true for all), ${again}` +
+            (grant === target ? "" : `; that is the directory above it without a comma, which ` +
+              `Deno's --allow-${kind} flag cannot name (it splits its list at commas)`)),
   );
+}
+
+/**
+ * What a knot's permissions can grant a refused target by: the target, or,
+ * as Deno splits an `--allow-*` flag's list at its commas (Deno 2.9 has no
+ * escape for one, and repeated flags split alike), for a path that holds a
+ * comma the nearest directory above it that holds none (`read`, `write` and
+ * `ffi` grant what is under a directory); `undefined` when nothing but the
+ * whole kind grants it.
+ */
+function nameable(kind: string, target: string): string | undefined {
+  if (!target.includes(",")) return target;
+  if (kind !== "read" && kind !== "write" && kind !== "ffi") return undefined;
+  let dir = target;
+  while (dir.includes(",")) {
+    const cut = Math.max(dir.lastIndexOf("/"), dir.lastIndexOf("\\"));
+    if (cut < 0) return undefined;
+    dir = cut === 0 ? dir.slice(0, 1) : dir.slice(0, cut);
+  }
+  return dir;
+}
+
+/** What to do about a target Deno grants only with `--allow-all`. */
+function allOnly(what: string): string {
+  // Deno asks for --allow-all for a few paths (its process's own files, such as
+  // /proc/self/environ), which no single permission kind grants.
+  return `${what}: Deno allows it only with --allow-all, which a knot's permissions do not ` +
+    "grant, so the item is not retried: read what you need another way (for example the job's variables through " +
+    "permissions: { env: [...] } instead of /proc/self/environ)";
 }

@@ -13,6 +13,7 @@ import type { FunctionKind } from "./function_kind.ts";
 import { readItem, RUN_KEYS } from "./payload.ts";
 import { explainPermissionError } from "./permissions.ts";
 import { type EncodedRecord, encodeRecord, type JobRecord } from "./record.ts";
+import { refusalWithin } from "../util/refusal.ts";
 
 /** A function loaded from an artifact. */
 export interface LoadedFunction {
@@ -270,8 +271,9 @@ export async function runItem(
       record = {
         ...base,
         status: "error",
-        // A refused permission is refused again on every attempt.
-        kind: error instanceof Deno.errors.NotCapable ? "refused" : "threw",
+        // A refused permission is refused again on every attempt, also when another error
+        // wraps it (its cause, an AggregateError's errors).
+        kind: refusalWithin(error) !== undefined ? "refused" : "threw",
         endedAt: Date.now(),
         error: errorToRecord(error),
       };

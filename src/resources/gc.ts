@@ -3,7 +3,8 @@
  * `ManagedBy=cloudknot` and with its owner id) that no section of the config
  * file refers to any more, and deletes them in dependency order. The original had no such
  * thing (its issues #136 and #144); resources whose records were lost stayed
- * and cost money. It also finds the run folders on this machine that a
+ * and cost money; nor did the image tags of gone knots in the repository
+ * knots share (`_image_tags.ts`). It also finds the run folders on this machine that a
  * `map()` killed while it wrote their inputs left without a manifest, once
  * no live process writes them (`_run_leftovers.ts`).
  *
@@ -30,7 +31,7 @@
  */
 import { AwsError } from "../aws/core/error.ts";
 import type { AwsSession } from "../aws/session.ts";
-import type { Filter } from "../aws/services/ec2.ts";
+import type { Ec2, Filter } from "../aws/services/ec2.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { defined } from "../util/defined.ts";
 import type { StateFile } from "../state/state_file.ts";
@@ -49,6 +50,7 @@ import {
   deleteInstanceProfile,
   deleteRole,
   getInstanceProfile,
+  getRole,
   KNOT_ROLE_SUFFIX,
   MANAGED_BY_TAG,
   PARS_TAG_KEY,
@@ -64,8 +66,10 @@ import {
   removeHoldFileLeftover,
   removeHoldLeftover,
 } from "./_hold_leftovers.ts";
+import { findLooseImageTags, imageTagReason } from "./_image_tags.ts";
 import { Docker } from "../docker/docker.ts";
 import { formatBytes } from "../cost/format.ts";
+import { pathExists } from "../util/read_text.ts";
 
 /** The tag key that names the knot a resource belongs to. */
 export const KNOT_TAG_KEY = "cloudknot:knot";
@@ -83,6 +87,7 @@ export const GARBAGE_KINDS = [
   "internet-gateway",
   "subnet",
   "vpc",
+  "image-tag",
   "repository",
   "job-data",
   "run-folder",
@@ -100,11 +105,18 @@ export interface GarbageItem {
   /**
    * Its id or name; for job data, `s3://<bucket>/<prefix>`; for a run
    * folder, its path; for a hold tag, the image reference; for a hold
-   * file, the image reference of the tag it held (the reason names the file).
+   * file, the image reference of the tag it held (the reason names the file);
+   * for an image tag, `<repository>:<tag>`.
    */
   id: string;
   /** Its ARN, when it has one. */
   arn?: string;
+  /**
+   * For an image tag, the digest of the image it named when it was found:
+   * {@linkcode deleteGarbage} keeps a tag that names another image since
+   * (pushed again).
+   */
+  digest?: string;
   /** The record its tags say it belonged to, such as `pars lab` or `knot squares`. */
   owner?: string;
   /** Why it is garbage. */
@@ -116,8 +128,9 @@ export interface GcOptions extends SettingsOptions {
   /**
    * Also count as garbage what has no `cloudknot:owner` tag (made before
    * owner tags, or by the Python original, perhaps with another config file)
-   * and the job data of runs that name no owner. Without it they are left
-   * out, and `onSkip` hears of each. @default {false}
+   * the job data of runs that name no owner, and the image tags no job
+   * definition of this config file runs. Without it they are left out, and
+   * `onSkip` hears of each. @default {false}
    */
   untagged?: boolean;
   /**
@@ -170,8 +183,13 @@ export interface RegionGarbage {
 
 /** What {@linkcode deleteGarbage} did. */
 export interface GcResult {
-  /** What was deleted (or was gone already). */
+  /** What was deleted. */
   deleted: GarbageItem[];
+  /**
+   * What was gone already when it came to be deleted (another gc, a clobber
+   * or someone else deleted it since it was found): not counted as deleted.
+   */
+  gone: GarbageItem[];
   /** What could not be deleted, with the error's message. */
   failed: { item: GarbageItem; error: string }[];
 }
@@ -367,7 +385,9 @@ export async function findGarbageInRegions(options: GcOptions = {}): Promise<Reg
  * record of the config file refers to: Batch job queues, compute environments and job definitions,
  * launch templates, IAM roles and instance profiles, security groups and
  * the pieces of a VPC of its own (route tables, internet gateways, subnets,
- * the VPC), ECR repositories, and the job data of knots no longer recorded
+ * the VPC), ECR repositories, the image tags of knots no longer recorded in
+ * the repositories the config file uses (`_image_tags.ts`; a tag no job
+ * definition of this config file runs counts as untagged), and the job data of knots no longer recorded
  * (`cloudknot/<knot>/` in the buckets the config file names) whose runs all
  * name this config file. Another config file's resources are never garbage.
  * In the home region it also finds this machine's run folders a killed
@@ -546,6 +566,7 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
 
   // ECR repositories (never the default one).
   const defaultRepo = await getEcrRepo({ ...options, state });
+  const goneRepos = new Set<string>();
   for await (const repo of ecr.describeRepositoriesAll({})) {
     const name = repo.repositoryName;
     if (!name || name === defaultRepo || !repo.repositoryArn) continue;
@@ -554,9 +575,21 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
     );
     if (!managed(tags)) continue;
     const arn = repo.repositoryArn;
+    const v = verdict(refs, tags, [name, arn, repo.repositoryUri ?? ""], region);
+    if (!stays(v, (why) => item("repository", name, why, { arn, tags }))) goneRepos.add(name);
+  }
+
+  // The tags of gone knots in the repositories it uses (those deleted whole aside).
+  for (const loose of await findLooseImageTags(session, state, defaultRepo, goneRepos)) {
     stays(
-      verdict(refs, tags, [name, arn, repo.repositoryUri ?? ""], region),
-      (why) => item("repository", name, why, { arn, tags }),
+      { reason: imageTagReason(loose), untagged: !loose.owned },
+      (reason) => ({
+        kind: "image-tag",
+        id: `${loose.repository}:${loose.tag}`,
+        digest: loose.digest,
+        owner: recordSection("knot", loose.knot),
+        reason,
+      }),
     );
   }
 
@@ -656,9 +689,12 @@ function knotPrefixes(session: AwsSession, bucket: string): Promise<string[]> {
  * Deletes garbage that {@linkcode findGarbage} found, in dependency order
  * (queues, compute environments, job definitions, launch templates, instance
  * profiles, roles, security groups, route tables, internet gateways,
- * subnets, VPCs, repositories, job data, run folders, hold tags, hold files). A piece
- * already gone counts as deleted; a piece that cannot be deleted is reported
- * and the rest go on. A run folder a process took up since it was found is
+ * subnets, VPCs, image tags, repositories, job data, run folders, hold tags,
+ * hold files). A piece already gone when it comes to it is listed in `gone`,
+ * not counted as deleted; a piece that cannot be deleted is reported and the
+ * rest go on. An image tag is removed alone (the image goes only when no other
+ * tag names it), and kept, as failed, when it names another image than when
+ * it was found. A run folder a process took up since it was found is
  * kept, and reported as failed; a hold tag is removed with `docker rmi` of
  * that tag alone (an image another tag names stays). Run folders and hold
  * tags need no AWS session.
@@ -682,29 +718,20 @@ export async function deleteGarbage(
   // Only AWS's garbage needs a session: run folders are deleted without one.
   let session: Promise<AwsSession> | undefined;
   const aws = () => session ??= openState(options).then((o) => o.session);
-  const result: GcResult = { deleted: [], failed: [] };
+  const result: GcResult = { deleted: [], gone: [], failed: [] };
   const ordered = [...items].sort((a, b) =>
     GARBAGE_KINDS.indexOf(a.kind) - GARBAGE_KINDS.indexOf(b.kind)
   );
   for (const garbage of ordered) {
     options.onDelete?.(garbage);
     try {
-      if (garbage.kind === "run-folder") await removeRunLeftover(garbage.id);
-      else if (garbage.kind === "hold-file") {
-        await removeHoldFileLeftover(settingsState(options), garbage.id);
-      } else if (garbage.kind === "hold-tag") {
-        await removeHoldLeftover(
-          settingsState(options),
-          options.docker ?? quietDocker(),
-          garbage.id,
-        );
-      } else {
-        await deleteOne(await aws(), garbage, {
+      const there = LOCAL_KINDS.has(garbage.kind)
+        ? await deleteLocal(garbage, options)
+        : await deleteOne(await aws(), garbage, {
           ...options.wait,
           onWait: options.warn ?? console.warn,
         });
-      }
-      result.deleted.push(garbage);
+      (there ? result.deleted : result.gone).push(garbage);
     } catch (e) {
       result.failed.push({ item: garbage, error: e instanceof Error ? e.message : String(e) });
     }
@@ -712,46 +739,154 @@ export async function deleteGarbage(
   return result;
 }
 
-async function deleteOne(session: AwsSession, g: GarbageItem, wait: WaitOptions): Promise<void> {
+/** The kinds of garbage on this machine, deleted without AWS. */
+const LOCAL_KINDS: ReadonlySet<GarbageKind> = new Set(["run-folder", "hold-tag", "hold-file"]);
+
+/** Deletes a piece of this machine's garbage; `false` when it was gone already. */
+async function deleteLocal(g: GarbageItem, options: GcOptions): Promise<boolean> {
+  const state = settingsState(options);
+  if (g.kind === "run-folder") {
+    if (!await pathExists(g.id)) return false;
+    await removeRunLeftover(g.id);
+    return true;
+  }
+  if (g.kind === "hold-file") {
+    if (!await pathExists(await state.holdFile(g.id))) return false;
+    await removeHoldFileLeftover(state, g.id);
+    return true;
+  }
+  const docker = options.docker ?? quietDocker();
+  const there = await docker.inspectImage(g.id) !== undefined;
+  await removeHoldLeftover(state, docker, g.id);
+  return there;
+}
+
+/** How each kind of EC2 garbage is described by its id: the filter, and the call. */
+const EC2_LOOKUPS: Record<
+  "security-group" | "route-table" | "internet-gateway" | "subnet" | "vpc",
+  [filter: string, describe: (ec2: Ec2, Filters: Filter[]) => Promise<unknown[] | undefined>]
+> = {
+  "security-group": [
+    "group-id",
+    async (ec2, Filters) => (await ec2.describeSecurityGroups({ Filters })).SecurityGroups,
+  ],
+  "route-table": [
+    "route-table-id",
+    async (ec2, Filters) => (await ec2.describeRouteTables({ Filters })).RouteTables,
+  ],
+  "internet-gateway": [
+    "internet-gateway-id",
+    async (ec2, Filters) => (await ec2.describeInternetGateways({ Filters })).InternetGateways,
+  ],
+  subnet: ["subnet-id", async (ec2, Filters) => (await ec2.describeSubnets({ Filters })).Subnets],
+  vpc: ["vpc-id", async (ec2, Filters) => (await ec2.describeVpcs({ Filters })).Vpcs],
+};
+
+/**
+ * Whether a piece of AWS garbage whose delete helper takes "already gone"
+ * quietly is still there, so that it is counted apart.
+ */
+async function stillThere(session: AwsSession, g: GarbageItem): Promise<boolean> {
+  const { batch, ec2, iam } = session;
+  switch (g.kind) {
+    case "job-queue": {
+      const { jobQueues } = await batch.describeJobQueues({ jobQueues: [g.arn ?? g.id] });
+      return (jobQueues ?? []).some((q) => q.status !== "DELETED");
+    }
+    case "compute-environment": {
+      const { computeEnvironments } = await batch.describeComputeEnvironments({
+        computeEnvironments: [g.arn ?? g.id],
+      });
+      return (computeEnvironments ?? []).some((c) => c.status !== "DELETED");
+    }
+    case "job-definition": {
+      const { jobDefinitions } = await batch.describeJobDefinitions({
+        jobDefinitionName: g.id,
+        status: "ACTIVE",
+      });
+      return (jobDefinitions ?? []).length > 0;
+    }
+    case "launch-template":
+      try {
+        await ec2.describeLaunchTemplates({ LaunchTemplateNames: [g.id] });
+        return true;
+      } catch (e) {
+        if (e instanceof AwsError && /NotFound/.test(e.code)) return false;
+        throw e;
+      }
+    case "instance-profile":
+      return await getInstanceProfile(iam, g.id) !== undefined;
+    case "role":
+      return await getRole(iam, g.id) !== undefined;
+    case "security-group":
+    case "route-table":
+    case "internet-gateway":
+    case "subnet":
+    case "vpc": {
+      const [filter, describe] = EC2_LOOKUPS[g.kind];
+      return ((await describe(ec2, [{ Name: filter, Values: [g.id] }])) ?? []).length > 0;
+    }
+    default:
+      return true;
+  }
+}
+
+/** Deletes a piece of AWS garbage; `false` when it was gone already. */
+async function deleteOne(session: AwsSession, g: GarbageItem, wait: WaitOptions): Promise<boolean> {
   const { ec2, iam } = session;
+  if (!await stillThere(session, g)) return false;
   switch (g.kind) {
     case "job-queue":
-      return await deleteBatchEnvironment(session, { jobQueue: g.arn ?? g.id }, wait);
+      await deleteBatchEnvironment(session, { jobQueue: g.arn ?? g.id }, wait);
+      return true;
     case "compute-environment":
-      return await deleteBatchEnvironment(session, { computeEnvironment: g.arn ?? g.id }, wait);
+      await deleteBatchEnvironment(session, { computeEnvironment: g.arn ?? g.id }, wait);
+      return true;
     case "job-definition":
-      return await deleteBatchEnvironment(session, { jobDefinitions: [g.id] }, wait);
+      await deleteBatchEnvironment(session, { jobDefinitions: [g.id] }, wait);
+      return true;
     case "launch-template":
-      return await deleteBatchEnvironment(session, { launchTemplate: g.id }, wait);
+      await deleteBatchEnvironment(session, { launchTemplate: g.id }, wait);
+      return true;
     case "instance-profile":
-      return await deleteInstanceProfile(iam, g.id);
+      await deleteInstanceProfile(iam, g.id);
+      return true;
     case "role":
-      return await deleteRole(iam, g.id);
+      await deleteRole(iam, g.id);
+      return true;
     case "security-group":
-      return await deleteWhenReleased(
+      await deleteWhenReleased(
         `security group ${g.id}`,
         () => ec2.deleteSecurityGroup({ GroupId: g.id }),
         wait,
       );
+      return true;
     case "route-table":
-      return await deleteRouteTable(ec2, g.id);
+      await deleteRouteTable(ec2, g.id);
+      return true;
     case "internet-gateway":
-      return await deleteInternetGateway(ec2, g.id, wait);
+      await deleteInternetGateway(ec2, g.id, wait);
+      return true;
     case "subnet":
-      return await deleteWhenReleased(
+      await deleteWhenReleased(
         `subnet ${g.id}`,
         () => ec2.deleteSubnet({ SubnetId: g.id }),
         wait,
       );
+      return true;
     case "vpc":
-      return await deleteWhenReleased(`VPC ${g.id}`, () => ec2.deleteVpc({ VpcId: g.id }), wait);
+      await deleteWhenReleased(`VPC ${g.id}`, () => ec2.deleteVpc({ VpcId: g.id }), wait);
+      return true;
+    case "image-tag":
+      return await deleteImageTag(session, g);
     case "repository":
       try {
         await session.ecr.deleteRepository({ repositoryName: g.id, force: true });
+        return true;
       } catch (e) {
         if (!(e instanceof AwsError && e.code === "RepositoryNotFoundException")) throw e;
+        return false;
       }
-      return;
     case "job-data": {
       const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(g.id);
       if (!match) throw new CloudknotInputError(`Not an S3 location: ${g.id}`, { field: "id" });
@@ -762,10 +897,10 @@ async function deleteOne(session: AwsSession, g: GarbageItem, wait: WaitOptions)
           if (o.Key) keys.push(o.Key);
         }
       } catch (e) {
-        if (isAwsCode(e, "NoSuchBucket")) return;
+        if (isAwsCode(e, "NoSuchBucket")) return false;
         throw e;
       }
-      if (keys.length === 0) return;
+      if (keys.length === 0) return false;
       const { Errors } = await session.s3.deleteKeys(bucket, keys);
       if (Errors?.length) {
         throw new CloudknotError(
@@ -773,7 +908,41 @@ async function deleteOne(session: AwsSession, g: GarbageItem, wait: WaitOptions)
             `(${Errors[0]!.Key}: ${Errors[0]!.Code}); run gc again`,
         );
       }
-      return;
+      return true;
     }
+    default:
+      throw new CloudknotInputError(`gc cannot delete a ${g.kind} with AWS`, { field: "kind" });
   }
+}
+
+/**
+ * Removes one tag from its repository (the image goes only when no other tag
+ * names it, as ECR does), and only while it names the image it named when
+ * found; `false` when the tag (or its repository) was gone already.
+ */
+async function deleteImageTag(session: AwsSession, g: GarbageItem): Promise<boolean> {
+  const colon = g.id.lastIndexOf(":");
+  const [repositoryName, imageTag] = [g.id.slice(0, colon), g.id.slice(colon + 1)];
+  let failure;
+  try {
+    failure = (await session.ecr.batchDeleteImage({
+      repositoryName,
+      imageIds: [{ imageTag, ...defined({ imageDigest: g.digest }) }],
+    })).failures?.[0];
+  } catch (e) {
+    if (isAwsCode(e, "RepositoryNotFoundException")) return false;
+    throw e;
+  }
+  if (failure === undefined) return true;
+  if (failure.failureCode === "ImageNotFound") return false;
+  if (failure.failureCode === "ImageTagDoesNotMatchDigest") {
+    throw new CloudknotError(
+      `The tag ${g.id} was kept: it names another image than when gc looked (pushed again ` +
+        `since); run cloudknot gc again to judge it anew`,
+    );
+  }
+  throw new CloudknotError(
+    `ECR could not remove tag ${g.id}: ${failure.failureCode}: ` +
+      `${failure.failureReason ?? "no reason given"}; run cloudknot gc again`,
+  );
 }

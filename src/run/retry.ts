@@ -97,28 +97,7 @@ export interface ResubmitRequest {
 /** Runs items of a run again as a new run; each target provides it. */
 export type Resubmit = (request: ResubmitRequest) => Promise<MapRun<unknown>>;
 
-/**
- * How a library user maps a run's failed items again, in words that the
- * command line's `inCliWords` turns into `cloudknot retry <knot> <run>`
- * (with `{ timeout: 6 }` as the options, `cloudknot retry <knot> <run> --timeout 6`).
- *
- * @example Usage
- * ```ts
- * import { retryAdvice } from "@cloudknot/cloudknot/run";
- *
- * console.log(`map it again with ${retryAdvice("squares", "20250101T000000Z-abcdef")}`);
- * console.log(retryAdvice("squares", "20250101T000000Z-abcdef", "{ timeout: 6 }"));
- * // run.retry({ timeout: 6 }) on the run's handle (knot.collect("20250101T000000Z-abcdef") of knot squares)
- * ```
- *
- * @param knot The knot's name.
- * @param runId The run's id.
- * @param options The retry's options, as code (`{ timeout: 6 }`), when it takes some.
- * @returns The advice.
- */
-export function retryAdvice(knot: string, runId: string, options = ""): string {
-  return `run.retry(${options}) on the run's handle (knot.collect("${runId}") of knot ${knot})`;
-}
+export { retryAdvice } from "../job/retry_advice.ts";
 
 /**
  * Whether an item failed because it ran out of memory: AWS Batch says so

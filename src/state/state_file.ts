@@ -350,6 +350,31 @@ export class StateFile {
   }
 
   /**
+   * The names of the holds ({@linkcode StateFile.hold}) a live process holds
+   * now, such as the tag of an image it built and has not pushed yet; it
+   * only reads (a mark left by a process that died is not listed: see
+   * {@linkcode StateFile.holdsLeft}).
+   *
+   * @example Usage
+   * ```ts
+   * import { StateFile } from "@cloudknot/cloudknot/state";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const state = new StateFile({ path: `${dir}/cloudknot` });
+   * const hold = await state.hold("cloudknot/squares:hold-1");
+   * console.log(await state.holding()); // ["cloudknot/squares:hold-1"]
+   * await hold.release();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   *
+   * @returns Their names, sorted.
+   */
+  async holding(): Promise<string[]> {
+    const target = await followLinks(this.path);
+    return (await marks(target, HOLD_INFIX)).filter((m) => m.held).map((m) => m.name);
+  }
+
+  /**
    * The file of a hold's mark ({@linkcode StateFile.hold}) beside the config
    * file, for a message; it only computes its path.
    *

@@ -37,7 +37,10 @@ export interface MapRequest {
    * maxvCpus ÷ the job's vCPUs) children. @default {"auto"}
    */
   itemsPerJob?: number | "auto";
-  /** Cancels the run. */
+  /**
+   * Cancels the run; one aborted already makes `map` reject with its reason,
+   * with no input read and nothing made.
+   */
   signal?: AbortSignal;
   /** Ranges of items that run with resources of their own instead of the knot's. */
   groups?: ItemGroup[];
@@ -176,8 +179,8 @@ export function estimateMachineRun(
  * also while the source waits for its next item (a queue, a socket, an
  * endless generator), and the source is closed (its `finally` blocks run)
  * when it next yields; the chunk it gives then is not taken. A `stop`
- * aborted before the reading began does not end it: a map whose signal was
- * aborted before it still has every input checked.
+ * aborted already reads nothing (a map whose signal was aborted before it
+ * rejects with the signal's reason before it asks for any).
  *
  * @example Usage
  * ```ts
@@ -208,11 +211,9 @@ async function* untilStopped(
   stop: AbortSignal,
 ): AsyncGenerator<readonly Uint8Array[]> {
   const chunks = source[Symbol.asyncIterator]();
-  // A stop aborted before the reading began does not end it (see requestChunks).
-  const watching = !stop.aborted;
   let ended = false;
   try {
-    while (!(watching && stop.aborted)) {
+    while (!stop.aborted) {
       const next = chunks.next();
       // A read left waiting may still fail: no one waits for it then.
       next.catch(() => {});
@@ -222,7 +223,7 @@ async function* untilStopped(
       let onStop = () => {};
       const stopped = new Promise<"stopped">((resolve) => {
         onStop = () => resolve("stopped");
-        if (watching) stop.addEventListener("abort", onStop, { once: true });
+        stop.addEventListener("abort", onStop, { once: true });
       });
       const result = await Promise.race([next, stopped]).finally(() =>
         stop.removeEventListener("abort", onStop)
@@ -247,7 +248,11 @@ async function* untilStopped(
 export interface Target<ClobberOptions extends object = Record<never, never>> {
   /** Which target this is. */
   readonly kind: "local" | "aws" | "docker";
-  /** Starts a run and returns its handle once the run is recorded. */
+  /**
+   * Starts a run and returns its handle once the run is recorded; rejects
+   * with the reason of a `signal` aborted already, having read no input and
+   * made nothing.
+   */
   map<T>(request: MapRequest): Promise<MapRun<T>>;
   /** Re-opens an earlier run to collect its results, from any process. */
   collect<T>(runId: string, options?: { signal?: AbortSignal }): Promise<MapRun<T>>;

@@ -41,6 +41,47 @@ export function readRefusal(error: unknown): Refusal | undefined {
   return { error, what: match[1]!, target: match[2]!, kind };
 }
 
+/** How many errors {@linkcode refusalWithin} looks at, at most: a cause chain can be endless. */
+const MAX_WRAPPED = 32;
+
+/**
+ * Deno's refusal of a permission (`NotCapable`) that an error is or wraps:
+ * the error itself, its `cause`, their causes, and the `errors` of an
+ * `AggregateError` among them, nearest first, at most 32 errors looked at
+ * (a chain of causes may loop). `undefined` when none is one.
+ *
+ * @example Usage
+ * ```ts
+ * import { refusalWithin } from "./refusal.ts";
+ *
+ * const denied = new Deno.errors.NotCapable('Requires read access to "/x", run again with the --allow-read flag');
+ * const wrapped = new Error("could not load the settings", { cause: denied });
+ * console.log(refusalWithin(wrapped) === denied); // true
+ * console.log(refusalWithin(new AggregateError([new Error("no"), wrapped])) === denied); // true
+ * ```
+ *
+ * @param error What was thrown.
+ * @returns The refusal it is or wraps.
+ */
+export function refusalWithin(error: unknown): Deno.errors.NotCapable | undefined {
+  const queue: unknown[] = [error];
+  const seen = new Set<unknown>();
+  while (queue.length > 0 && seen.size < MAX_WRAPPED) {
+    const next = queue.shift();
+    if (typeof next !== "object" || next === null || seen.has(next)) continue;
+    seen.add(next);
+    if (next instanceof Deno.errors.NotCapable) return next;
+    // A getter of the user's may throw: what cannot be read wraps nothing.
+    try {
+      if (next instanceof AggregateError && Array.isArray(next.errors)) queue.push(...next.errors);
+      if ("cause" in next) queue.push(next.cause);
+    } catch {
+      // Nothing more to look at here.
+    }
+  }
+  return undefined;
+}
+
 /**
  * A `NotCapable` with a message of cloudknot's and the refused error's stack
  * frames, so that it still points where the permission was asked for.

@@ -297,6 +297,8 @@ dockerTest("repo list and clobber: what cloudknot knows, never the default", asy
       managed: true,
       exists: true,
       images: 0,
+      garbageTags: 0,
+      unownedTags: 0,
     });
     const table = await cli(home, ["repo", "list"]);
     assert.match(table.stdout, /^NAME +IMAGES +URI +NOTE$/m);
@@ -305,6 +307,9 @@ dockerTest("repo list and clobber: what cloudknot knows, never the default", asy
     const refused = await cli(home, ["repo", "clobber", "cloudknot", "--yes"]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^error: Refusing to delete cloudknot: it is the default ECR/m);
+    // In the command line's words: the gc that removes the tags of gone knots.
+    assert.match(refused.stderr, /knots no longer recorded are listed by `cloudknot gc`/);
+    assert.doesNotMatch(refused.stderr, /removeImage/);
     const foreign = await cli(home, ["repo", "clobber", "someone-else", "--yes"]);
     assert.equal(foreign.code, 1);
     assert.match(foreign.stderr, /^error: Repository someone-else was not made by cloudknot/m);
@@ -326,6 +331,8 @@ dockerTest("repo list and clobber: what cloudknot knows, never the default", asy
       managed: false,
       exists: false,
       images: null,
+      garbageTags: null,
+      unownedTags: null,
     });
     const forgot = await cli(home, ["repo", "clobber", "old-knots", "--yes"]);
     assert.equal(forgot.code, 0, forgot.stderr);

@@ -251,19 +251,25 @@ Deno.test("a refused permission's item error names --allow on knot create or map
   );
 });
 
-Deno.test("an AWS item stopped by Batch's own timeout says why it happened and how to give it more time, in the caller's words", async () => {
+/** The error record of item 3 of a Batch job its own timeout stopped, with this limit and command. */
+async function stoppedByBatch(attemptDurationSeconds: number, command?: string[]) {
   const { batchFailureRecord } = await import("../../src/targets/aws/batch/failure.ts");
-  const stopped = batchFailureRecord({
+  return batchFailureRecord({
     jobId: "p:3",
     jobName: "k-r-0",
     jobQueue: "q",
     jobDefinition: "d",
     status: "FAILED",
     statusReason: "Job attempt duration exceeded timeout",
-    // A knot's timeout of 600 s, with Batch's backstop a minute later.
-    timeout: { attemptDurationSeconds: 660 },
+    timeout: { attemptDurationSeconds },
+    ...(command !== undefined ? { container: { command } } : {}),
     attempts: [{ statusReason: "Job attempt duration exceeded timeout" }],
   }, { index: 3 });
+}
+
+Deno.test("an AWS item stopped by Batch's own timeout says why it happened and how to give it more time, in the caller's words", async () => {
+  // A knot's timeout of 600 s, with Batch's backstop a minute later.
+  const stopped = await stoppedByBatch(660);
   assert.equal(stopped.kind, "timeout");
   const library = stopped.error.message;
   assert.match(
@@ -280,4 +286,32 @@ Deno.test("an AWS item stopped by Batch's own timeout says why it happened and h
     /Give it more time with --timeout on cloudknot map or retry: cloudknot retry <knot> <run> --timeout 1200 maps the run's failed items again$/,
   );
   assert.doesNotMatch(cli, /run\.retry|Knot\.create/);
+});
+
+Deno.test("an AWS child of many items stopped by Batch's own timeout suggests twice each item's timeout, not twice the whole job's", async () => {
+  const stopped = async (command: string[], limit: number) =>
+    (await stoppedByBatch(limit, command)).error.message;
+  const run = ["--run", "s3://b/cloudknot/k/runs/r", "--offset", "0"];
+  // A knot's timeout of 600 s: 10 items, 2 at a time, are 5 rounds of 660 s (the job's limit).
+  const sliced = await stopped(
+    [...run, "--slice", "10", "--end", "100", "--concurrency", "2"],
+    3300,
+  );
+  assert.match(sliced, /AWS Batch stopped the job after 3300s/);
+  assert.match(sliced, /run\.retry\(\{ timeout: 1200 \}\) on the run's handle maps/);
+  assert.match(
+    inCliWords(new CloudknotError(sliced)),
+    /cloudknot retry <knot> <run> --timeout 1200 maps the run's failed items again$/,
+  );
+  // A slice that fits in one round has one item's limit; so does a child of one item.
+  assert.match(
+    await stopped([...run, "--slice", "4", "--end", "100", "--concurrency", "4"], 660),
+    /run\.retry\(\{ timeout: 1200 \}\)/,
+  );
+  assert.match(await stopped(run, 660), /run\.retry\(\{ timeout: 1200 \}\)/);
+  // 7 items 2 at a time are 4 rounds.
+  assert.match(
+    await stopped([...run, "--slice", "7", "--end", "100", "--concurrency", "2"], 4 * 160),
+    /run\.retry\(\{ timeout: 200 \}\)/,
+  );
 });

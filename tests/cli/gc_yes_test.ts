@@ -89,3 +89,57 @@ Deno.test("Ctrl-C in cloudknot gc --yes says it stopped part-way and the command
     assert.equal(after.stdout, "Nothing to collect\n", after.stderr);
   });
 });
+
+/**
+ * Leaves a Pars' leftovers, then runs `cloudknot gc --yes` with `args`, held
+ * at its first role's deletion while someone else deletes the security group
+ * it found.
+ */
+async function gcWhileGroupGoes(home: AwsHome, args: string[]) {
+  await leftovers(home);
+  const dry = await cli(home, ["gc", "--json"]);
+  assert.equal(dry.code, 0, dry.stderr);
+  const items: { kind: string; id: string }[] = JSON.parse(dry.stdout).items;
+  const group = items.find((g) => g.kind === "security-group")!;
+  assert.ok(group, dry.stdout);
+  const { promise: deletedElsewhere, resolve: release } = Promise.withResolvers<void>();
+  const fault = home.emu.faults.add({
+    service: "iam",
+    operation: "DeleteRole",
+    kind: "latency",
+    until: deletedElsewhere,
+    times: 1,
+  });
+  try {
+    const gc = spawnCli(home, ["gc", "--yes", ...args]);
+    const out = new Response(gc.stdout).text();
+    const err = new Response(gc.stderr).text();
+    const held = () => home.emu.faults.list().find((f) => f.id === fault)?.hits === 1;
+    while (!held()) await new Promise((r) => setTimeout(r, 10));
+    const session = await sessionFor(home.emu);
+    await session.ec2.deleteSecurityGroup({ GroupId: group.id });
+    release();
+    return { items, group, code: (await gc.status).code, out: await out, err: await err };
+  } finally {
+    release();
+    home.emu.faults.clear(fault);
+  }
+}
+
+Deno.test("cloudknot gc --yes counts a resource gone before it came to delete it apart: Deleted N of M; 1 was already gone", async () => {
+  await withAwsHome(async (home) => {
+    const json = await gcWhileGroupGoes(home, ["--json"]);
+    assert.equal(json.code, 0, json.err);
+    const result = JSON.parse(json.out);
+    assert.deepEqual(result.gone.map((g: { id: string }) => g.id), [json.group.id]);
+    assert.equal(result.deleted.length, json.items.length - 1);
+    assert.equal(result.deleted.some((g: { id: string }) => g.id === json.group.id), false);
+
+    const text = await gcWhileGroupGoes(home, []);
+    assert.equal(text.code, 0, text.err);
+    // The table lists what it deleted: not the security group, gone already.
+    assert.doesNotMatch(text.out, /security-group/);
+    const n = text.items.length;
+    assert.match(text.err, new RegExp(`^Deleted ${n - 1} of ${n}; 1 was already gone$`, "m"));
+  });
+});

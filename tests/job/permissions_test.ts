@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { CloudknotInputError } from "../../mod.ts";
+import { inCliWords } from "../../src/cli/common/cli_words.ts";
 import {
   explainPermissionError,
   permissionFlags,
@@ -54,4 +55,54 @@ Deno.test("a path Deno grants only with --allow-all is not explained as an optio
   const explained = explainPermissionError(new Deno.errors.NotCapable(message)) as Error;
   assert.match(explained.message, /only with --allow-all, which a knot's permissions do not grant/);
   assert.doesNotMatch(explained.message, /permissions: \{ all:/);
+});
+
+Deno.test("Deno's --allow-read splits its list at every comma, also in repeated flags, so a refused path with one is granted by the directory above it, or the whole kind", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/a,b`);
+    await Deno.writeTextFile(`${dir}/a,b/f.txt`, "x");
+    const script = `${dir}/read.js`;
+    await Deno.writeTextFile(
+      script,
+      "try { Deno.readTextFileSync(Deno.args[0]); console.log('read'); } " +
+        "catch (e) { console.log(e.name); }",
+    );
+    const run = async (...flags: string[]) => {
+      const { stdout } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-prompt", ...flags, script, `${dir}/a,b/f.txt`],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      return new TextDecoder().decode(stdout).trim();
+    };
+    // The path itself cannot be named, alone or beside another flag; the directory above can.
+    assert.equal(await run(`--allow-read=${dir}/a,b`, `--allow-read=${script}`), "NotCapable");
+    assert.equal(await run(`--allow-read=${dir}/a,b/f.txt,${script}`), "NotCapable");
+    assert.equal(await run(`--allow-read=${dir}`), "read");
+
+    const explain = (kind: string, target: string) =>
+      (explainPermissionError(
+        new Deno.errors.NotCapable(
+          `Requires ${kind} access to "${target}", run again with the --allow-${kind} flag`,
+        ),
+      ) as Error).message;
+    assert.match(
+      explain("read", `${dir}/a,b/f.txt`),
+      new RegExp(`Grant it with permissions: \\{ read: \\["${dir}"\\] \\}`),
+    );
+    assert.match(explain("write", "/a,b"), /Grant it with permissions: \{ write: \["\/"\] \}/);
+    // A program's path is not granted by its directory: only all of the kind grants it.
+    const program = explain("run", "/opt/a,b/tool");
+    assert.match(
+      program,
+      /Deno's --allow-run flag cannot name it, as it holds a comma: Grant all of it with permissions: \{ run: true \} in Knot\.create, then map the items again/,
+    );
+    assert.match(
+      inCliWords(new Error(program)),
+      /Grant all of it with --allow run on cloudknot knot create or cloudknot map, then run cloudknot map again \(cloudknot retry keeps/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -35,7 +35,9 @@ export const gc = defineCommand({
     "(tagged cloudknot:owner with the owner id in its [aws] section) that " +
     "no record of the config file refers to: job queues, compute environments, job " +
     "definitions, launch templates, IAM roles and instance profiles, security groups, the " +
-    "pieces of a VPC of its own, ECR repositories, and the job data (cloudknot/<knot>/ in the " +
+    "pieces of a VPC of its own, ECR repositories, the image tags of knots no longer " +
+    "recorded in the repositories it uses (the default one too: --yes removes the tag, and " +
+    "the image only when no other tag names it), and the job data (cloudknot/<knot>/ in the " +
     "bucket) of knots no longer recorded; and, on this machine, the run folders of local and " +
     "docker knots that a map() killed while it wrote their inputs left without a run.json " +
     "(none that a live process is writing), and the hold tags (cloudknot/<name>:hold-<id>) " +
@@ -48,10 +50,13 @@ export const gc = defineCommand({
     "What another config file made (a colleague's on the same account, another machine's) is " +
     "never listed, nor is job data with a run of another config file. Resources with no owner " +
     "tag (made before owner tags, or by the Python cloudknot) and job data whose runs name no " +
-    "owner are left out and counted, unless --untagged. " +
-    'With --json, {"dryRun","items":[{"kind","id","arn","owner","reason"}],"deleted":[...],' +
-    '"failed":[{"item","error"}],"skipped":[...]}, "skipped" holding what was left out for ' +
-    'want of an owner tag, and each item its "region" under --all-regions.',
+    "owner are left out and counted, unless --untagged; so are image tags no job definition " +
+    "of this config file runs (a tag names no owner). " +
+    'With --json, {"dryRun","items":[{"kind","id","arn","digest","owner","reason"}],' +
+    '"deleted":[...],"gone":[...],"failed":[{"item","error"}],"skipped":[...]}, "gone" ' +
+    "holding what was gone already when gc came to delete it (not counted as deleted), " +
+    '"skipped" what was left out for want of an owner tag, and each item its "region" under ' +
+    "--all-regions.",
   args: [],
   options: {
     yes: { type: "boolean", short: "y", description: "Delete what it finds" },
@@ -146,9 +151,24 @@ export const gc = defineCommand({
       const note = async () => {
         if (json || skipped.length === 0) return;
         const n = skipped.length;
+        const tags = skipped.filter((g) => g.kind === "image-tag").length;
+        const parts = [
+          ...(n > tags
+            ? [
+              `${n - tags} resource${n - tags === 1 ? "" : "s"} with no cloudknot:owner tag ` +
+              `(made before owner tags or by the Python cloudknot, perhaps with another config ` +
+              `file)`,
+            ]
+            : []),
+          ...(tags > 0
+            ? [
+              `${tags} image tag${tags === 1 ? "" : "s"} no record names that no job definition ` +
+              `says whose ${tags === 1 ? "it is" : "they are"} (perhaps another config file's)`,
+            ]
+            : []),
+        ];
         await ctx.log(
-          `Left out ${n} resource${n === 1 ? "" : "s"} with no cloudknot:owner tag (made before ` +
-            `owner tags or by the Python cloudknot, perhaps with another config file); run ` +
+          `Left out ${parts.join(" and ")}; run ` +
             `\`cloudknot gc ${all ? "--all-regions " : ""}--untagged\` to list ${
               n === 1 ? "it" : "them"
             } too`,
@@ -168,7 +188,9 @@ export const gc = defineCommand({
         );
       if (dryRun) {
         if (json) {
-          await ctx.print(JSON.stringify({ dryRun, items, deleted: [], failed: [], skipped }));
+          await ctx.print(
+            JSON.stringify({ dryRun, items, deleted: [], gone: [], failed: [], skipped }),
+          );
         } else if (items.length === 0) await ctx.print("Nothing to collect");
         else {
           await ctx.print(table(items));
@@ -183,12 +205,14 @@ export const gc = defineCommand({
       }
       if (items.length === 0) {
         if (json) {
-          await ctx.print(JSON.stringify({ dryRun, items, deleted: [], failed: [], skipped }));
+          await ctx.print(
+            JSON.stringify({ dryRun, items, deleted: [], gone: [], failed: [], skipped }),
+          );
         } else await ctx.print("Nothing to collect");
         await note();
         return 0;
       }
-      const result: GcResult = { deleted: [], failed: [] };
+      const result: GcResult = { deleted: [], gone: [], failed: [] };
       for (const r of regions) {
         if (r.items.length === 0) continue;
         const done = await deleteGarbage(r.items, {
@@ -200,6 +224,7 @@ export const gc = defineCommand({
           warn: (m) => ctx.warn(m),
         });
         result.deleted.push(...tag(r.region, done.deleted));
+        result.gone.push(...tag(r.region, done.gone));
         result.failed.push(
           ...done.failed.map((f) => ({ ...f, item: tag(r.region, [f.item])[0]! })),
         );
@@ -208,7 +233,11 @@ export const gc = defineCommand({
         await ctx.print(JSON.stringify({ dryRun, items, ...result, skipped }));
       } else {
         if (result.deleted.length > 0) await ctx.print(table(result.deleted));
-        await ctx.log(`Deleted ${result.deleted.length} of ${items.length}`);
+        const gone = result.gone.length;
+        await ctx.log(
+          `Deleted ${result.deleted.length} of ${items.length}` +
+            (gone === 0 ? "" : `; ${gone} ${gone === 1 ? "was" : "were"} already gone`),
+        );
         for (const { item, error } of result.failed) {
           await ctx.log(ctx.err("red", `Could not delete ${item.kind} ${item.id}: ${error}`));
         }

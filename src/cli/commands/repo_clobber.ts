@@ -20,7 +20,8 @@ export const repoClobber = defineCommand({
   summary: "Delete an ECR repository cloudknot made, with every image in it",
   description:
     "Only a repository the config file records or that is tagged ManagedBy=cloudknot; never " +
-    "the default repository, which every knot shares. A recorded repository that is already " +
+    "the default repository, which every knot shares (`cloudknot gc` removes the tags of knots " +
+    "no longer recorded in it). A recorded repository that is already " +
     "gone is forgotten. Asks first on a terminal; anywhere else it needs --yes.",
   args: [{ name: "name", required: true, description: "The repository's name" }],
   options: YES_OPTION,
@@ -31,7 +32,13 @@ export const repoClobber = defineCommand({
   async run(ctx) {
     const name = ctx.arg("name")!;
     const settings = cliSettings(ctx);
-    if (name === await getEcrRepo(settings)) throw new DefaultRepositoryError(name);
+    if (name === await getEcrRepo(settings)) {
+      throw new DefaultRepositoryError(
+        name,
+        "The tags of knots no longer recorded are listed by `cloudknot gc` and removed by " +
+          "`cloudknot gc --yes`; a knot's own tags go with `cloudknot knot clobber <knot> --repo`",
+      );
+    }
     const session = await sessionFromSettings(settings);
     const doc = await settings.state.read();
     const section = session.profileNames.map((p) => reposSection(p, session.region))

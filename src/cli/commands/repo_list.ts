@@ -4,6 +4,8 @@
  * @module
  */
 import type { AwsSession } from "../../aws/session.ts";
+import { findLooseImageTags } from "../../resources/_image_tags.ts";
+import type { StateFile } from "../../state/state_file.ts";
 import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import { reposSection } from "../../state/sections.ts";
 import { cliSettings } from "../common/aws.ts";
@@ -27,6 +29,18 @@ export interface RepoRow {
   exists: boolean;
   /** Its images, when it exists. */
   images: number | null;
+  /**
+   * Its tags no record of the config file names whose job definitions say
+   * they were this config file's knots': what `cloudknot gc` deletes. `null`
+   * when it does not exist.
+   */
+  garbageTags: number | null;
+  /**
+   * Its tags no record of the config file names and no job definition says
+   * whose they are: what `cloudknot gc --untagged` deletes too. `null` when
+   * it does not exist.
+   */
+  unownedTags: number | null;
 }
 
 /**
@@ -36,18 +50,23 @@ export interface RepoRow {
  *
  * @example Usage
  * ```ts ignore
- * for (const row of await knownRepos(session, { recorded, defaultName: "cloudknot" })) console.log(row.name);
+ * const rows = await knownRepos(session, { recorded, defaultName: "cloudknot", state });
+ * for (const row of rows) console.log(row.name, row.garbageTags);
  * ```
  *
  * @param session The AWS session.
- * @param known The recorded repositories (name to URI) and the default repository's name.
+ * @param known The recorded repositories (name to URI), the default repository's name, and
+ *   the config file whose gone knots' tags are counted.
  * @returns One row per repository, sorted by name.
  */
 export async function knownRepos(
   session: AwsSession,
-  known: { recorded: Map<string, string>; defaultName: string },
+  known: { recorded: Map<string, string>; defaultName: string; state: StateFile },
 ): Promise<RepoRow[]> {
   const rows = new Map<string, RepoRow>();
+  const loose = await findLooseImageTags(session, known.state, known.defaultName);
+  const count = (name: string, owned: boolean) =>
+    loose.filter((t) => t.repository === name && t.owned === owned).length;
   for await (const repo of session.ecr.describeRepositoriesAll({})) {
     const name = repo.repositoryName;
     if (!name) continue;
@@ -67,6 +86,8 @@ export async function knownRepos(
       managed,
       exists: true,
       images,
+      garbageTags: count(name, true),
+      unownedTags: count(name, false),
     });
   }
   for (const [name, uri] of known.recorded) {
@@ -79,6 +100,8 @@ export async function knownRepos(
       managed: false,
       exists: false,
       images: null,
+      garbageTags: null,
+      unownedTags: null,
     });
   }
   return [...rows.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -92,8 +115,12 @@ export const repoList = defineCommand({
   description:
     "The repositories of [docker-repos <profile> <region>] in the config file, those tagged " +
     "ManagedBy=cloudknot, and the default one. A recorded repository that ECR no longer has " +
-    "shows as gone (`cloudknot gc` or `repo clobber` forgets it). With --json, an array of " +
-    '{"name","uri","default","recorded","managed","exists","images"}.',
+    "shows as gone (`cloudknot gc` or `repo clobber` forgets it). Its note counts the tags " +
+    "no record of the config file names whose job definitions say they were its knots' " +
+    "(`cloudknot gc` deletes them), and the tags " +
+    "no record names whose owner no job definition tells (`cloudknot gc --untagged`). With " +
+    '--json, an array of {"name","uri","default","recorded","managed","exists","images",' +
+    '"garbageTags","unownedTags"}.',
   args: [],
   options: { ...JSON_OPTION },
   examples: [{ description: "List the repositories", command: "cloudknot repo list" }],
@@ -111,6 +138,7 @@ export const repoList = defineCommand({
     const rows = await knownRepos(session, {
       recorded,
       defaultName: await getEcrRepo(settings),
+      state: settings.state,
     });
     return await printList(ctx, rows, {
       header: ["NAME", "IMAGES", "URI", "NOTE"],
@@ -118,8 +146,18 @@ export const repoList = defineCommand({
         r.name,
         r.images === null ? "-" : String(r.images),
         r.uri ?? "-",
-        [r.default ? "default" : "", r.exists ? "" : "gone", r.managed ? "" : "not tagged"]
-          .filter((s) => s !== "").join(", "),
+        [
+          r.default ? "default" : "",
+          r.exists ? "" : "gone",
+          r.managed ? "" : "not tagged",
+          r.garbageTags
+            ? `${r.garbageTags} tag${r.garbageTags === 1 ? "" : "s"} no record names: cloudknot gc`
+            : "",
+          r.unownedTags
+            ? `${r.unownedTags} tag${r.unownedTags === 1 ? "" : "s"} of no known owner: ` +
+              "cloudknot gc --untagged"
+            : "",
+        ].filter((s) => s !== "").join(", "),
       ],
       empty: `No repositories in ${session.region} yet: \`cloudknot image push\` makes one`,
     });

@@ -29,6 +29,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (name) => `cloudknot knot clobber ${name} --target aws`,
   ],
   [
+    /\(await Knot\.create\(\{ name: "([^"]*)", target: "aws" \}\)\)\.clobber\(\{ keepData: true \}\)/g,
+    (name) => `cloudknot knot clobber ${name} --target aws --keep-data`,
+  ],
+  [
     /Knot\.create\(\{ name: "([^"]*)", func, (pars: "NAME"|parsPolicies) \}\)/g,
     (name, option) =>
       `cloudknot knot create ${name} MODULE EXPORT --target aws ` +
@@ -99,6 +103,13 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
       `Grant it with --allow ${kind}=${JSON.parse(target!)} on cloudknot knot create or ` +
       `cloudknot map (--allow ${kind} for all), then run cloudknot map again, or cloudknot ` +
       `retry with that --allow and the run's others (without --allow, cloudknot retry keeps`,
+  ],
+  // A target whose comma no list can name (job/permissions.ts): all of the kind.
+  [
+    /Grant all of it with permissions: \{ (\w+): true \} in Knot\.create, then map the items again \(a retry keeps/g,
+    (kind) =>
+      `Grant all of it with --allow ${kind} on cloudknot knot create or cloudknot map, then ` +
+      "run cloudknot map again (cloudknot retry keeps",
   ],
   [/permissions: \{ env: \[\.\.\.\] \} instead of/g, () => "--allow env=NAMES instead of"],
   [/\(the retries option of Knot\.create,/g, () => "(--retries on cloudknot knot create,"],

@@ -116,7 +116,11 @@ export async function ignoredOptions(
     ],
     minVcpus: [resources?.minvCpus, c.minVcpus],
     maxVcpus: [resources?.maxvCpus, c.maxVcpus],
-    desiredVcpus: [resources?.desiredvCpus, c.desiredVcpus],
+    // Batch moves desiredvCpus between the bounds with demand: a start within them is kept.
+    desiredVcpus: [
+      resources && within(c.desiredVcpus, resources) ? c.desiredVcpus : resources?.desiredvCpus,
+      c.desiredVcpus,
+    ],
     bidPercentage: [resources?.bidPercentage, c.bidPercentage],
     imageId: [
       resources && (resources.ec2Configuration?.[0]?.imageIdOverride ?? ""),
@@ -140,6 +144,11 @@ const IN_DEFINITION: readonly (keyof AwsKnotSpec)[] = [
   "evaluateOnExit",
   "permissions",
 ];
+
+/** Whether a number of vCPUs is within a compute environment's bounds. */
+function within(vcpus: number, r: { minvCpus?: number; maxvCpus?: number }): boolean {
+  return (r.minvCpus ?? 0) <= vcpus && vcpus <= (r.maxvCpus ?? Infinity);
+}
 
 function sorted(values: readonly string[]): string {
   return JSON.stringify([...values].sort());

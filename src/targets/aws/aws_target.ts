@@ -57,14 +57,9 @@ import type { StateFile } from "../../state/state_file.ts";
 import { configOwner } from "../../resources/owner.ts";
 import { isAwsCode } from "../../resources/_ledger.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
-import {
-  type MapRequest,
-  measureItems,
-  newRunId,
-  type SubmitRequest,
-  type Target,
-} from "../target.ts";
+import { type MapRequest, newRunId, type SubmitRequest, type Target } from "../target.ts";
 import { BatchJob } from "./batch/batch_job.ts";
+import { KNOT_ENV, RUN_ID_ENV } from "../../job/retry_advice.ts";
 import { openItems, uploadInputs } from "./run_inputs.ts";
 import { MAX_ARRAY_SIZE, outcomeUnknown, SubmitError, submitJobOnce } from "./submit.ts";
 import { resubmitRequest, retryAdvice, withEarlierResults } from "../resubmit.ts";
@@ -330,6 +325,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * @returns The run's handle.
    */
   async map<T>(request: MapRequest): Promise<MapRun<T>> {
+    // A signal aborted already: nothing is read, asked or made (as fetch() does).
+    request.signal?.throwIfAborted();
     const started = await this.#start(request);
     if (started.jobs === undefined) return started.run as MapRun<T>;
     const { info, store, jobs, manifest } = started;
@@ -453,9 +450,10 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     const store = this.#store.at(`runs/${runId}`);
     const createdAt = Date.now();
     const owner = await configOwner(o.state);
-    // The first items are read first: a map without any asks AWS nothing more.
-    const aborted = request.signal?.aborted === true;
-    const items = aborted ? undefined : await openItems(request.items);
+    // The first items are read first: a map without any asks AWS nothing more. Reading
+    // stops once the signal aborts, also while the input waits for its next item.
+    request.signal?.throwIfAborted();
+    const items = await openItems(request.items, request.signal);
     // What slicing needs is read before anything is written, as the count is only known
     // after; one item, or one item per child, needs none of it.
     if (items !== undefined && !items.single && (request.itemsPerJob ?? "auto") !== 1) {
@@ -466,9 +464,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     }
     // The inputs go up a chunk at a time as they are read (`run_inputs.ts`); a
     // bad item midway rejects here, with the upload aborted and nothing submitted.
-    const uploaded = aborted
-      ? { count: (await measureItems(request.items)).count, bytes: 0, index: undefined }
-      : items === undefined
+    const uploaded = items === undefined
       ? { count: 0, bytes: 0, index: undefined }
       : await uploadInputs(store, items);
     const count = uploaded.count;
@@ -835,12 +831,15 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // predates the variables. The user's own values win. The function may
     // read them (CLOUDKNOT_ENV_NAMES: its worker is granted those names).
     // A small inputs object is read whole, beside the index: the job is told
-    // its size (a job of an older runtime ignores the variable).
+    // its size (a job of an older runtime ignores the variable). The knot and
+    // the run are named in what an item's error says to do (job/main.ts).
     // A retry given permissions of its own passes them as the job definition passes the
     // knot's (CLOUDKNOT_PERMISSIONS, which the job grants its workers).
     const environment = Object.entries({
       ...jobEnvironment(o.session.region, request.env),
       ...(inputsBytes <= WHOLE_INPUTS_MAX_BYTES ? { [INPUTS_BYTES_ENV]: String(inputsBytes) } : {}),
+      [KNOT_ENV]: o.knot,
+      [RUN_ID_ENV]: runId,
       ...(request.permissions !== undefined
         ? { CLOUDKNOT_PERMISSIONS: JSON.stringify(request.permissions) }
         : {}),
@@ -897,24 +896,42 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         : `retry again with ${retryAdvice(o.knot, request.retryOf.runId)}`;
       const why = `Submitting run ${runId} of knot ${o.knot} failed`;
       const cause = (failure as Error)?.message ?? failure;
+      // A job definition deregistered under the knot: what gets a working one back.
+      const fix = await this.#jobDefinitionGone(failure)
+        ? deregisteredAdvice(o.knot, o.jobDefinition)
+        : "fix the cause";
       if (submitted.length === 0 && !outcomeUnknown(failure)) {
         // No job exists: the run's data must not outlive it, or knot.runs() would list a run
         // whose every item a later collect() waits for, then calls missing.
         await store.delete([RUN_KEYS.inputs, RUN_KEYS.index, RUN_KEYS.manifest]).catch(() => {});
         throw new SubmitError(
           `${why} at its first job (${cause}); nothing was submitted and the run's data was ` +
-            `removed: fix the cause and ${again}`,
+            `removed: ${fix} and ${again}`,
           { cause: failure },
         );
       }
       await this.#stopJobs(submitted, "The rest of the run could not be submitted").catch(() => {});
       throw new SubmitError(
         `${why} after ${submitted.length} of ${plan.length} jobs (${cause}); the submitted jobs ` +
-          `were stopped: fix the cause and ${again}`,
+          `were stopped: ${fix} and ${again}`,
         { cause: failure },
       );
     }
     return jobs;
+  }
+
+  /**
+   * Whether a SubmitJob Batch refused was refused because the knot's job
+   * definition is no longer ACTIVE (deregistered outside cloudknot), as
+   * DescribeJobDefinitions, which lists INACTIVE revisions too, says.
+   */
+  async #jobDefinitionGone(failure: unknown): Promise<boolean> {
+    if (!isAwsCode(failure, "ClientException")) return false;
+    const { jobDefinitions } = await this.#o.session.batch.describeJobDefinitions({
+      jobDefinitions: [this.#o.jobDefinition],
+    }).catch(() => ({ jobDefinitions: undefined }));
+    if (jobDefinitions === undefined) return false;
+    return jobDefinitions[0]?.status !== "ACTIVE";
   }
 
   /**
@@ -1273,4 +1290,19 @@ function metadataJson(manifest: RunManifest): string | undefined {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
   return MANIFEST_METADATA_KEY.length + json.length <= METADATA_MAX_BYTES ? json : undefined;
+}
+
+/**
+ * What gets a knot whose job definition was deregistered outside cloudknot a
+ * working one: creating the knot again adopts it as it is, job definition
+ * included, so it is clobbered (its runs' data kept) and created again, which
+ * registers a new job definition. In the library's words, which `inCliWords`
+ * turns into `cloudknot knot clobber` and `cloudknot knot create`.
+ */
+function deregisteredAdvice(knot: string, jobDefinition: string): string {
+  return `the knot's job definition ${jobDefinition} is not ACTIVE (it was deregistered ` +
+    `outside cloudknot), and creating the knot again adopts it as it is: clobber the knot, ` +
+    `keeping its runs' data, with (await Knot.create({ name: "${knot}", target: "aws" }))` +
+    `.clobber({ keepData: true }), create the knot with Knot.create({ name: "${knot}", func }) ` +
+    `(or module and exportName), which registers a new job definition,`;
 }

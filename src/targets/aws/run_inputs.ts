@@ -107,10 +107,14 @@ export interface OpenedItems extends AsyncIterable<readonly Uint8Array[]> {
  * ```
  *
  * @param items The request's items.
+ * @param stop Ends the reading when it aborts (the map's signal): the run is the items read.
  * @returns The items, or `undefined` when there are none.
  */
-export async function openItems(items: MapRequest["items"]): Promise<OpenedItems | undefined> {
-  const chunks = requestChunks(items)[Symbol.asyncIterator]();
+export async function openItems(
+  items: MapRequest["items"],
+  stop?: AbortSignal,
+): Promise<OpenedItems | undefined> {
+  const chunks = requestChunks(items, stop)[Symbol.asyncIterator]();
   const nonEmpty = async () => {
     let chunk = await chunks.next();
     while (!chunk.done && chunk.value.length === 0) chunk = await chunks.next();

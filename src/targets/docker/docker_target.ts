@@ -41,6 +41,7 @@ import {
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import type { RunningAttempt } from "../../job/pool.ts";
 import { itemLine } from "../../job/item_log.ts";
+import { KNOT_ENV, RUN_ID_ENV } from "../../job/retry_advice.ts";
 import { mayHoldItems, readRecords } from "../../job/record_segment.ts";
 import {
   encodeRecord,
@@ -243,6 +244,8 @@ export class DockerTarget implements Target {
     request: MapRequest,
     run: { attempts: number; permissions: Permissions },
   ): Promise<MapRun<T>> {
+    // A signal aborted already: nothing is read or made (as fetch() does).
+    request.signal?.throwIfAborted();
     const { permissions } = run;
     const o = { ...this.#o, attempts: run.attempts };
     const runId = newRunId();
@@ -521,6 +524,9 @@ export class DockerTarget implements Target {
             ...(child.job.array ? { AWS_BATCH_JOB_ARRAY_INDEX: String(child.k) } : {}),
             AWS_BATCH_JOB_ATTEMPT: String(attempt),
             AWS_BATCH_JOB_ID: child.jobId,
+            // Named in what an item's error says to do (job/main.ts).
+            [KNOT_ENV]: manifest.knot,
+            [RUN_ID_ENV]: manifest.runId,
             ...(limits.timeout !== undefined ? { CLOUDKNOT_TIMEOUT: String(limits.timeout) } : {}),
           },
           command: childCommand(manifest, child, dir),

@@ -171,10 +171,11 @@ export class LocalTarget implements Target {
     request: MapRequest,
     given: Partial<Pick<LocalTargetOptions, "artifact" | "attempts" | "permissions">>,
   ): Promise<MapRun<T>> {
+    // A signal aborted already: nothing is read or made (as fetch() does).
+    request.signal?.throwIfAborted();
     const o = { ...this.#o, ...given };
-    // Reading stops when the map's signal aborts (one aborted before it still
-    // has every input checked) or the run is cancelled, also while the source
-    // waits for its next input.
+    // Reading stops when the map's signal aborts or the run is cancelled,
+    // also while the source waits for its next input.
     const stopReading = new AbortController();
     const onAbort = () => stopReading.abort();
     request.signal?.addEventListener("abort", onAbort, { once: true });
@@ -184,8 +185,8 @@ export class LocalTarget implements Target {
     const runId = newRunId();
     const jobId = (index: number) => `${runId}:${index}`;
     if (first.done || request.signal?.aborted) {
-      // A signal aborted before the run: every input is still checked, and
-      // each ends cancelled, with nothing written or run (as on AWS).
+      // A signal aborted while the first inputs were read: those read end
+      // cancelled, with nothing written or run (as on AWS).
       let total = 0;
       for (let next = first; !next.done; next = await chunks.next()) total += next.value.length;
       const { run } = MapRun.create<T>(

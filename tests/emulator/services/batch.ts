@@ -1330,7 +1330,10 @@ export class BatchService implements ModeledService {
     if (!d || (arn && d.jobDefinitionArn !== ref)) {
       throw client(`Job definition ${ref} does not exist`);
     }
-    if (!anyStatus && d.status !== "ACTIVE") throw client(`Job definition ${ref} is INACTIVE`);
+    // AWS's words for a deregistered revision (users report them from SubmitJob).
+    if (!anyStatus && d.status !== "ACTIVE") {
+      throw client(`JobDefinition ${ref} is not in ACTIVE status`);
+    }
     return d;
   }
 
@@ -1915,12 +1918,36 @@ export class BatchService implements ModeledService {
     return f;
   }
 
+  /**
+   * Raises a managed EC2 or Spot compute environment's desiredvCpus to the
+   * vCPUs its jobs now use, up to maxvCpus, as Batch does with the queue's
+   * demand (the desiredvCpus given when it was made is where it starts:
+   * "AWS Batch modifies this value between the minimum and maximum values
+   * based on job queue demand", ComputeResource in the Batch API reference).
+   * Batch lowers it again only once the instances have been idle for a while,
+   * which the emulator leaves out: it stays where demand last put it.
+   */
+  #scaleUp(ce: ComputeEnvironment): void {
+    const cr = ce.computeResources;
+    if (cr === undefined || isFargateType(cr.type)) return;
+    let used = 0;
+    for (const other of this.#active) {
+      if (other.ce === ce && (other.status === "STARTING" || other.status === "RUNNING")) {
+        used += other.vcpus;
+      }
+    }
+    const max = (cr.maxvCpus as number | undefined) ?? Infinity;
+    const desired = (cr.desiredvCpus as number | undefined) ?? 0;
+    cr.desiredvCpus = Math.max(desired, Math.min(max, used));
+  }
+
   #start(j: Job, ce: ComputeEnvironment): void {
     j.ce = ce;
     j.abort = new AbortController();
     j.stopReason = undefined;
     this.#running++;
     this.#setStatus(j, "STARTING");
+    this.#scaleUp(ce);
     this.#networkUp(ce, j);
     const run = this.#runAttempt(j, ce).catch((e) => {
       console.error("emulator: attempt failed unexpectedly", e);

@@ -7,7 +7,7 @@
 // checking every option before it changes anything.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Knot, ResourceDoesNotExistError } from "../../../mod.ts";
+import { Knot, ResourceDoesNotExistError, SubmitError } from "../../../mod.ts";
 import { findGarbage } from "../../../src/resources/mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
 import { deleteBatchEnvironment } from "../../../src/targets/aws/batch/mod.ts";
@@ -27,11 +27,28 @@ function square(x: number): number {
   return x * x;
 }
 
+/** What a test of knot `name` runs with: {@linkcode withKnotBed}. */
+interface KnotBed {
+  emu: Emulator;
+  session: AwsSession;
+  state: StateFile;
+  /** The options every `Knot.create` of the knot takes. */
+  common: {
+    name: string;
+    target: "aws";
+    session: AwsSession;
+    state: StateFile;
+    cloudknotDir: string;
+    pollInterval: number;
+  };
+  baseImage: string;
+}
+
 /**
- * Makes knot `name` and runs it once, deletes `what` of it behind cloudknot's
- * back, then checks adoption, the refusal, a refused heal and a heal.
+ * Runs `test` with an emulator whose jobs run in containers, a config file of
+ * its own and the options knot `name` is created with; removes them after.
  */
-async function deletedOutside(name: string, what: "queue" | "queue and environment") {
+async function withKnotBed(name: string, test: (bed: KnotBed) => Promise<void>): Promise<void> {
   const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-heal-" });
   try {
@@ -45,7 +62,19 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
       cloudknotDir: join(dir, "home"),
       pollInterval: 100,
     };
-    const baseImage = await ensureBaseImage();
+    await test({ emu, session, state, common, baseImage: await ensureBaseImage() });
+  } finally {
+    await emu.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * Makes knot `name` and runs it once, deletes `what` of it behind cloudknot's
+ * back, then checks adoption, the refusal, a refused heal and a heal.
+ */
+async function deletedOutside(name: string, what: "queue" | "queue and environment") {
+  await withKnotBed(name, async ({ emu, session, state, common, baseImage }) => {
     const knot = await Knot.create({
       ...common,
       func: square,
@@ -185,10 +214,7 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
       (await findGarbage({ session, state })).filter((g) => g.owner === `knot ${name}`),
       [],
     );
-  } finally {
-    await emu.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 /** Heals knot `name` with the knot's options, its function and these. */
@@ -462,5 +488,67 @@ dockerTest(
       assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
       assert.equal(ndjson((await cli(home, ["results", "odd", runId])).stdout)[1]!.value, 2);
     }, { runner: "docker", ceValidDelayMs: 30 });
+  },
+);
+
+dockerTest(
+  "a map on a knot whose job definition was deregistered outside cloudknot fails saying how to get a working one back, and doing so runs the map",
+  async () => {
+    const name = "lostdef";
+    await withKnotBed(name, async ({ session, state, common, baseImage }) => {
+      const knot = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
+      const first = await knot.map([1, 2, 3], { progress: false });
+      assert.deepEqual(await first.results(), [1, 4, 9]);
+      const definition = knot.aws!.jobDefinition;
+      await session.batch.deregisterJobDefinition({ jobDefinition: definition });
+
+      // Created again with its function, the knot is adopted as it is: its job definition too.
+      const adopted = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
+      assert.equal(adopted.aws!.jobDefinition, definition);
+      const refused = await adopted.map([4], { progress: false }).then(() => undefined, (e) => e);
+      assert.ok(refused instanceof SubmitError, String(refused));
+      assert.ok(
+        refused.message.includes(`JobDefinition ${definition} is not in ACTIVE status`),
+        refused.message,
+      );
+      assert.ok(
+        refused.message.includes(
+          `nothing was submitted and the run's data was removed: the knot's job definition ${definition} is not ACTIVE (it ` +
+            `was deregistered outside cloudknot), and creating the knot again adopts it as it ` +
+            `is: clobber the knot, keeping its runs' data, with (await Knot.create({ name: ` +
+            `"${name}", target: "aws" })).clobber({ keepData: true }), create the knot with ` +
+            `Knot.create({ name: "${name}", func }) (or module and exportName), which registers ` +
+            `a new job definition, and map again`,
+        ),
+        refused.message,
+      );
+      // A command-line user is told the commands instead.
+      const words = inCliWords(refused);
+      assert.ok(
+        words.includes(
+          `clobber the knot, keeping its runs' data, with cloudknot knot clobber ${name} ` +
+            `--target aws --keep-data, create the knot with cloudknot knot create ${name} ` +
+            `MODULE EXPORT --target aws, which registers a new job definition, and map again`,
+        ),
+        words,
+      );
+      assert.doesNotMatch(words, /Knot\.create|clobber\(/);
+
+      // Doing what it says gives the knot a working job definition, and the first run's data.
+      await (await Knot.create({ name, target: "aws", session, state })).clobber({
+        keepData: true,
+      });
+      const again = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
+      assert.notEqual(again.aws!.jobDefinition, definition);
+      const second = await again.map([4, 5], { progress: false });
+      assert.deepEqual(await second.results(), [16, 25]);
+      const { bucket, prefix } = again.aws!;
+      const kept = await session.s3.listObjectsV2({
+        Bucket: bucket,
+        Prefix: `${prefix}/runs/${first.runId}/`,
+      });
+      assert.ok((kept.KeyCount ?? 0) > 0, "the first run's data is kept");
+      await again.clobber();
+    });
   },
 );

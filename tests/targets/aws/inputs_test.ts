@@ -105,6 +105,84 @@ Deno.test("AWS target: an empty map asks AWS nothing and returns a settled handl
   }
 });
 
+/**
+ * A never-ending input, encoded as `Knot.map` encodes one; `read` counts the
+ * items it gave. A tripwire past 1,000 items fails a map that reads on,
+ * instead of leaving it reading for ever.
+ */
+function endless(read: { items: number }, onItem: (n: number) => void = () => {}) {
+  return encodeInputs(
+    (async function* () {
+      for (let i = 0;; i++) {
+        if (++read.items > 1000) {
+          throw new Error("map() read past 1,000 items of a never-ending input");
+        }
+        onItem(read.items);
+        yield i;
+      }
+    })(),
+    { starmap: false },
+  );
+}
+
+Deno.test("AWS target: a map whose signal was aborted before it rejects with its reason at once, reading no input, even a never-ending one, and sending AWS nothing", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    const target = bed.target();
+    const read = { items: 0 };
+    const reason = new Error("stopped before");
+    emu.requests.clear();
+    await assert.rejects(
+      target.map({
+        items: endless(read),
+        starmap: false,
+        env: {},
+        signal: AbortSignal.abort(reason),
+      }),
+      (e) => e === reason,
+    );
+    assert.equal(read.items, 0);
+    assert.deepEqual(emu.mutatingRequests(), []);
+    assert.deepEqual(emu.requests.entries.map((e) => `${e.service} ${e.operation}`), []);
+    assert.deepEqual(await target.runs(), []);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: aborting the map's signal while it reads a never-ending input stops the reading: map() resolves with the items read, each cancelled, and nothing submitted or kept", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    const target = bed.target();
+    const bucket = () => emu.s3.buckets.get(bed.resources.bucket)!;
+    const read = { items: 0 };
+    const controller = new AbortController();
+    emu.requests.clear();
+    const run = await target.map({
+      items: endless(read, (n) => {
+        if (n === 30) controller.abort(new Error("enough read"));
+      }),
+      starmap: false,
+      env: {},
+      signal: controller.signal,
+    });
+    assert.ok(run.total > 0 && run.total <= 30, `${run.total} items in the run`);
+    assert.ok(read.items <= 31, `${read.items} items read`);
+    const settled = await run.settled();
+    assert.equal(settled.length, run.total);
+    for (const s of settled) {
+      assert.equal(s.status, "rejected");
+      assert.match(String((s as PromiseRejectedResult).reason), /enough read/);
+    }
+    assert.deepEqual(emu.requests.filter({ service: "batch", operation: "SubmitJob" }), []);
+    assert.deepEqual([...bucket().objects.keys()].filter((k) => k.includes("/runs/")), []);
+  } finally {
+    await bed.close();
+  }
+});
+
 Deno.test("AWS target: a map of one item, and a dry run with a number of items per job, read nothing slicing needs; a second item in a later chunk is still sliced", async () => {
   const bed = await startTestBed(job);
   const { emu } = bed;

@@ -324,7 +324,15 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         assert.equal(slow.reason.exitCode, 124);
         assert.match(
           slow.reason.message,
-          /^Item 0 timed out: The attempt ran longer than its timeout of 1s and was killed\. Make the item faster, or give it more time with the timeout option of Knot\.create, map or retry: run\.retry\(\{ timeout: 2 \}\) on the run's handle maps the run's failed items again/,
+          /^Item 0 timed out: The attempt ran longer than its timeout of 1s and was killed\. Make the item faster, or give it more time with the timeout option of Knot\.create, map or retry: /,
+        );
+        // The job is told its knot and run: the advice names them.
+        assert.ok(
+          slow.reason.message.includes(
+            `run.retry({ timeout: 2 }) on the run's handle (knot.collect("${last.runId}") of ` +
+              `knot squares) maps the run's failed items again`,
+          ),
+          slow.reason.message,
         );
         await last.done;
       },

@@ -15,8 +15,14 @@ Deno.test("AWS target: a map whose first job Batch refuses removes the run's dat
     assert.ok(error instanceof SubmitError, String(error));
     assert.equal(bed.emu.batch.jobs.size, 0);
     assert.deepEqual(await target.runData(), { runs: [], unfinished: [] });
-    assert.match(error.message, /at its first job \(.*is INACTIVE.*\); nothing was submitted/);
-    assert.match(error.message, /the run's data was removed: fix the cause and map again$/);
+    assert.match(
+      error.message,
+      /at its first job \(.*is not in ACTIVE status.*\); nothing was submitted/,
+    );
+    assert.match(
+      error.message,
+      /the run's data was removed: the knot's job definition .* is not ACTIVE \(it was deregistered outside cloudknot\).*, which registers a new job definition, and map again$/,
+    );
   } finally {
     await bed.close();
   }
@@ -38,7 +44,8 @@ Deno.test("AWS target: run.retry() whose first job Batch refuses says to retry a
     assert.match(
       error.message,
       new RegExp(
-        `nothing was submitted and the run's data was removed: fix the cause and retry again ` +
+        `nothing was submitted and the run's data was removed: the knot's job definition .* ` +
+          `is not ACTIVE .*, which registers a new job definition, and retry again ` +
           `with run\\.retry\\(\\) on the run's handle \\(knot\\.collect\\("${run.runId}"\\) of knot squares\\)$`,
       ),
     );

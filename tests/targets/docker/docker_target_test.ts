@@ -21,6 +21,7 @@ import { refuseNegative } from "../../fixtures/typed_func.ts";
 import { TYPED_FUNC_FRAME } from "../../fixtures/typed_func_frames.ts";
 import { CLI, denoChild, stacksElsewhere, startForLine } from "../../support/deno_child.ts";
 import { runUntil } from "../../support/run_until.ts";
+import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 
 const quiet = new Docker({ logger: () => {} });
 
@@ -128,7 +129,21 @@ dockerTest(
         assert.equal(e.remote.name, "TimeoutError");
         assert.match(
           e.remote.message,
-          /^The attempt ran longer than its timeout of 4s and was killed\. Make the item faster, or give it more time with the timeout option of Knot\.create, map or retry: run\.retry\(\{ timeout: 8 \}\) on the run's handle maps/,
+          /^The attempt ran longer than its timeout of 4s and was killed\. Make the item faster, or give it more time with the timeout option of Knot\.create, map or retry: /,
+        );
+        // The container is told its knot and run: the advice names them, in both words.
+        assert.ok(
+          e.remote.message.includes(
+            `run.retry({ timeout: 8 }) on the run's handle (knot.collect("${run.runId}") of ` +
+              `knot contract) maps the run's failed items again`,
+          ),
+          e.remote.message,
+        );
+        assert.ok(
+          inCliWords(e).includes(
+            `cloudknot retry contract ${run.runId} --timeout 8 maps the run's failed items again`,
+          ),
+          inCliWords(e),
         );
         assert.equal(e.attempt, 2);
         assert.equal(e.exitCode, 124);
@@ -424,6 +439,41 @@ dockerTest(
       }
       await module.clobber();
       await func.clobber();
+    });
+  },
+);
+
+dockerTest(
+  "an item whose container could not load the function never ran, and its error says how to map it again, naming the knot and the run",
+  async () => {
+    await withDockerKnots("cloudknot-docker-unstarted-", async ({ dir, knotOptions }) => {
+      // A module that cannot load in a run whose env says BREAK, as one broken by its input data.
+      const module = join(dir, "breakable.ts");
+      await Deno.writeTextFile(
+        module,
+        'if (Deno.env.get("BREAK") === "1") throw new Error("broken on purpose");\n' +
+          "export function same(x: number): number { return x; }\n",
+      );
+      const knot = await Knot.create({
+        ...knotOptions,
+        name: "unloadable",
+        module,
+        exportName: "same",
+        permissions: { env: ["BREAK"] },
+      });
+      const run = await knot.map([1, 2], { env: { BREAK: "1" }, itemsPerJob: 2, progress: false });
+      for (const [index, s] of (await run.settled()).entries()) {
+        const e = rejected(s, index);
+        assert.equal(e.kind, "infrastructure");
+        assert.match(e.message, /Cannot load the function: .*broken on purpose/);
+        const advice = `The item never ran: once that is fixed, map it again with run.retry() on ` +
+          `the run's handle (knot.collect("${run.runId}") of knot unloadable)`;
+        assert.ok(e.message.includes(advice), e.message);
+        const words = `The item never ran: once that is fixed, map it again with cloudknot retry ` +
+          `unloadable ${run.runId}`;
+        assert.ok(inCliWords(e).includes(words), inCliWords(e));
+      }
+      await knot.clobber();
     });
   },
 );

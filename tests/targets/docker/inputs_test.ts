@@ -105,6 +105,33 @@ dockerTest(
           assert.equal(source.read, 4, "no item is read after the one it was waiting for");
         },
       );
+
+      await t.step(
+        "a signal aborted before map() rejects with its reason at once: no input read, even of a never-ending one, and nothing made",
+        async () => {
+          const before = await knot.runs();
+          let read = 0;
+          const reason = new Error("stopped before");
+          const mapped = knot.map(
+            (async function* () {
+              for (let i = 0;; i++) {
+                // A tripwire, so a map that reads on fails here instead of never ending.
+                if (++read > 1000) throw new Error("map() read past 1,000 items");
+                yield String(i);
+              }
+            })(),
+            { signal: AbortSignal.abort(reason), progress: false },
+          );
+          await assert.rejects(mapped, (e) => e === reason);
+          assert.equal(read, 0);
+          assert.deepEqual(await knot.runs(), before);
+          assert.deepEqual(
+            Object.keys(await inputsSizes(root)).sort(),
+            before.map((r) => r.runId).sort(),
+            "no directory is made for it",
+          );
+        },
+      );
       await knot.clobber();
     });
   },

@@ -590,38 +590,28 @@ Deno.test("an AbortSignal cancels the run and kills its workers", async () => {
   });
 });
 
-Deno.test("a signal aborted before map() ends every item cancelled, runs and writes nothing", async () => {
+Deno.test("a signal aborted before map() rejects with its reason at once, reads no input, even a never-ending one, and makes nothing", async () => {
   await withKnot({ name: "pre-aborted", func: (x: number) => x }, async (knot, dir) => {
-    for (
-      const inputs of [
-        [1, 2, 3],
-        (function* () {
-          yield* [1, 2, 3];
-        })(),
-      ]
-    ) {
-      const run = await knot.map(inputs, {
-        signal: AbortSignal.abort("stopped before"),
-        progress: false,
-      });
-      // settled() resolves on its own: nothing else keeps this test's event loop busy.
-      const settled = await run.settled();
-      assert.equal(settled.length, 3);
-      for (const s of settled) {
-        assert.equal(s.status, "rejected");
-        assert.equal((s as { reason: ItemError }).reason.kind, "cancelled");
-        assert.match((s as { reason: ItemError }).reason.message, /stopped before/);
+    let read = 0;
+    async function* endless() {
+      for (let i = 0;; i++) {
+        read++;
+        // A tripwire, so a map that reads on fails here instead of never ending.
+        if (read > 1000) throw new Error("map() read past 1,000 items of a never-ending input");
+        yield i;
       }
-      assert.deepEqual(run.counts, {
-        total: 3,
-        pending: 0,
-        running: 0,
-        succeeded: 0,
-        failed: 3,
-        cancelled: 3,
-        retried: 0,
-      });
     }
+    const reason = new Error("stopped before");
+    for (const inputs of [[1, 2, 3], endless()]) {
+      const mapped = knot.map(inputs, { signal: AbortSignal.abort(reason), progress: false });
+      await assert.rejects(mapped, (e) => e === reason);
+    }
+    // Without a reason of its own, the signal's default one: an AbortError, as fetch() rejects with.
+    await assert.rejects(
+      knot.map(endless(), { signal: AbortSignal.abort(), progress: false }),
+      (e) => e instanceof DOMException && e.name === "AbortError",
+    );
+    assert.equal(read, 0);
     assert.deepEqual(await knot.runs(), []);
     const runDirs = await Array.fromAsync(Deno.readDir(join(dir, "pre-aborted", "runs")))
       .catch(() => []);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, type ItemError, Knot } from "../../../mod.ts";
 import { withKnot } from "./helpers.ts";
+import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 
 const readFile = (path: string) => Deno.readTextFile(path);
 
@@ -56,6 +57,97 @@ Deno.test("a refused permission fails the item at its first attempt, saying to g
           "the items again (a retry keeps the permissions its run had); by default a function " +
           "may use the network and nothing else",
       );
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a refused permission wrapped in another error (its cause, or an AggregateError's) fails the item at its first attempt too, as refused", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const secret = join(dir, "secret.txt");
+    await Deno.writeTextFile(secret, "hidden");
+    await withKnot({
+      name: "wrapped-refusal",
+      retries: 3,
+      func: async (how: string, path: string) => {
+        try {
+          return await Deno.readTextFile(path);
+        } catch (e) {
+          if (how === "cause") throw new Error("could not read the settings", { cause: e });
+          if (how === "deeper") {
+            throw new Error("the job failed", {
+              cause: new Error("could not read the settings", { cause: e }),
+            });
+          }
+          if (how === "aggregate") {
+            throw new AggregateError([new Error("no cache"), e], "no source could be read");
+          }
+          throw new Error(`not a refusal: ${how}`);
+        }
+      },
+    }, async (knot) => {
+      const hows = ["cause", "deeper", "aggregate", "other"];
+      const run = await knot.map(hows.map((how) => [how, secret] as [string, string]), {
+        starmap: true,
+        progress: false,
+      });
+      const settled = await run.settled();
+      const ends = settled.map((s) => {
+        const reason = (s as { reason: ItemError }).reason;
+        return `${reason.kind} after ${reason.attempt}`;
+      });
+      // An error that wraps no refusal is retried as any other.
+      assert.deepEqual(ends, [
+        "refused after 1",
+        "refused after 1",
+        "refused after 1",
+        "threw after 3",
+      ]);
+      const cause = (settled[0] as { reason: ItemError }).reason;
+      assert.equal(cause.remote.message, "could not read the settings");
+      assert.match(String(cause.remote.cause?.message), /Requires read access to/);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a refused path that holds a comma is granted by the directory above it, which the advice names in both words, and granting it lets the item read the file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "in,out"));
+    const secret = join(dir, "in,out", "secret.txt");
+    await Deno.writeTextFile(secret, "hidden");
+    await withKnot({ name: "comma-refused", retries: 1, func: readFile }, async (knot) => {
+      const [settled] = await (await knot.map([secret], { progress: false })).settled();
+      const reason = (settled as { reason: ItemError }).reason;
+      assert.equal(reason.kind, "refused");
+      assert.ok(
+        reason.message.includes(
+          `Grant it with permissions: { read: [${JSON.stringify(dir)}] } in Knot.create (read: ` +
+            "true for all), then map the items again",
+        ),
+        reason.message,
+      );
+      assert.match(reason.message, /that is the directory above it without a comma/);
+      const words = inCliWords(reason);
+      assert.ok(
+        words.includes(
+          `Grant it with --allow read=${dir} on cloudknot knot create or cloudknot map`,
+        ),
+        words,
+      );
+      assert.doesNotMatch(words, /--allow read=\S*,/);
+    });
+    // What it says to grant works: the worker (a deno run with --allow-read of it) reads the file.
+    await withKnot({
+      name: "comma-granted",
+      func: readFile,
+      permissions: { read: [dir] },
+    }, async (knot) => {
+      assert.deepEqual(await (await knot.map([secret], { progress: false })).results(), ["hidden"]);
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -130,8 +130,8 @@ const RUNTIME_VARIABLES =
  * (as JSON entries, and its names again in `CLOUDKNOT_ENV_NAMES`). ECS takes
  * 8,192 characters of overrides per task, JSON included
  * (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html>);
- * the rest is kept for the job's command, the region and inputs variables
- * and the variables Batch adds (`AWS_BATCH_JOB_ID`, …). A job past them
+ * the rest is kept for the job's command, the region, inputs, knot and run
+ * variables and the variables Batch adds (`AWS_BATCH_JOB_ID`, …). A job past them
  * fails to start: "Container Overrides length must be at most 8192".
  */
 export const ENV_MAX_CHARS = 6144;

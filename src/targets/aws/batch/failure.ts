@@ -17,6 +17,7 @@ import {
   STORE_EXIT_CODE,
 } from "../../../job/record.ts";
 import { TIMEOUT_BACKSTOP_SECONDS } from "./environment.ts";
+import { parseJobCommand } from "./command.ts";
 import { stoppedByCloudknot } from "./jobs.ts";
 import { stuckReason } from "./stuck.ts";
 
@@ -57,15 +58,14 @@ const HOST_GONE_ADVICE = "the instance that ran it went away (a Spot instance re
  * What to do about an attempt AWS Batch stopped at its own timeout: the job
  * stops each item at the knot's timeout itself, and Batch's timeout is a
  * backstop a minute past the time of the job's items (`TIMEOUT_BACKSTOP_SECONDS`
- * in `environment.ts`), which Batch does not retry. In the pool's words
+ * in `environment.ts`), which Batch does not retry. The retry it suggests
+ * gives each item twice the timeout it had. In the pool's words
  * (`src/job/pool.ts`), which `inCliWords` turns into `--timeout` and
  * `cloudknot retry`.
  */
 function timeoutAdvice(job: JobDetail): string {
   const limit = job.timeout?.attemptDurationSeconds;
-  const items = limit !== undefined && limit > TIMEOUT_BACKSTOP_SECONDS
-    ? limit - TIMEOUT_BACKSTOP_SECONDS
-    : undefined;
+  const item = limit !== undefined ? itemTimeout(limit, job.container?.command ?? []) : undefined;
   return `AWS Batch stopped the job ${
     limit !== undefined ? `after ${limit}s, ` : ""
   }a minute past the time its items were given (the knot's timeout for each round of the ` +
@@ -73,10 +73,23 @@ function timeoutAdvice(job: JobDetail): string {
     "itself, so the job as a whole ran past it (a slow or hung start, slow writes of its " +
     "records, or an item that did not stop; its log says which). Give it more time with the " +
     "timeout option of Knot.create, map or retry" +
-    (items !== undefined
-      ? `: run.retry({ timeout: ${items * 2} }) on the run's handle maps the run's failed items ` +
+    (item !== undefined
+      ? `: run.retry({ timeout: ${item * 2} }) on the run's handle maps the run's failed items ` +
         "again"
       : "");
+}
+
+/**
+ * The timeout each item of a job had, read back from the job's limit: a job
+ * of one item has its item's timeout plus the backstop, and a child that runs
+ * a slice of items (`--slice N --concurrency C` in its command) has that
+ * times the rounds it runs them in (`sliceTimeout` in `job/slicing.ts`).
+ */
+function itemTimeout(limit: number, command: readonly string[]): number | undefined {
+  const { slice = 1, concurrency = 1 } = parseJobCommand(command);
+  const rounds = slice > 1 ? Math.ceil(slice / Math.max(1, concurrency)) : 1;
+  const item = Math.round(limit / rounds) - TIMEOUT_BACKSTOP_SECONDS;
+  return item > 0 ? item : undefined;
 }
 
 /** The job's memory limit, and what to raise, for a job Batch stopped for memory. */

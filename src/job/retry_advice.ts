@@ -1,0 +1,36 @@
+/**
+ * How a run's failed items are mapped again, in a library user's words: the
+ * advice every target's errors give (a container's pool too, which is told
+ * its knot and run), and which the command line's `inCliWords` turns into
+ * `cloudknot retry <knot> <run>`.
+ *
+ * @module
+ */
+
+/** The variable that tells a job (`main.ts`) its knot's name, for the advice of its items' errors. */
+export const KNOT_ENV = "CLOUDKNOT_KNOT";
+/** The variable that tells a job (`main.ts`) its run's id, for the advice of its items' errors. */
+export const RUN_ID_ENV = "CLOUDKNOT_RUN_ID";
+
+/**
+ * How a library user maps a run's failed items again, in words that the
+ * command line's `inCliWords` turns into `cloudknot retry <knot> <run>`
+ * (with `{ timeout: 6 }` as the options, `cloudknot retry <knot> <run> --timeout 6`).
+ *
+ * @example Usage
+ * ```ts
+ * import { retryAdvice } from "@cloudknot/cloudknot/run";
+ *
+ * console.log(`map it again with ${retryAdvice("squares", "20250101T000000Z-abcdef")}`);
+ * console.log(retryAdvice("squares", "20250101T000000Z-abcdef", "{ timeout: 6 }"));
+ * // run.retry({ timeout: 6 }) on the run's handle (knot.collect("20250101T000000Z-abcdef") of knot squares)
+ * ```
+ *
+ * @param knot The knot's name.
+ * @param runId The run's id.
+ * @param options The retry's options, as code (`{ timeout: 6 }`), when it takes some.
+ * @returns The advice.
+ */
+export function retryAdvice(knot: string, runId: string, options = ""): string {
+  return `run.retry(${options}) on the run's handle (knot.collect("${runId}") of knot ${knot})`;
+}

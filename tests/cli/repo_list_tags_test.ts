@@ -1,0 +1,65 @@
+// repo list counts the tags of gone knots in the repositories the config file
+// uses, and points to the gc that deletes them; gc --yes then removes those
+// tags alone.
+import assert from "node:assert/strict";
+import { configOwner } from "../../src/resources/owner.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { sessionFor } from "../support/aws_session.ts";
+import { pushImage } from "../support/ecr_images.ts";
+import { withAwsHome } from "./aws_helpers.ts";
+import { cli } from "./helpers.ts";
+
+Deno.test("repo list counts the default repository's tags of gone knots and points to cloudknot gc, which deletes them and keeps the rest", async () => {
+  await withAwsHome(async (home) => {
+    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    const session = await sessionFor(home.emu);
+    const state = new StateFile({ path: home.configFile });
+    const owner = await configOwner(state);
+    const { repository } = await session.ecr.createRepository({ repositoryName: "cloudknot" });
+    const uri = repository!.repositoryUri!;
+    await pushImage(home.emu, "cloudknot", ["squares"], "squares");
+    await state.setMany("knot squares", { target: "aws", region: "us-east-1" });
+    for (const knot of ["cubes", "halves"]) {
+      const digest = await pushImage(home.emu, "cloudknot", [knot], knot);
+      const def = await session.batch.registerJobDefinition({
+        jobDefinitionName: `${knot}-ck-jd`,
+        type: "container",
+        containerProperties: {
+          image: `${uri}@${digest}`,
+          command: ["true"],
+          resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+        },
+        tags: { ManagedBy: "cloudknot", "cloudknot:knot": knot, "cloudknot:owner": owner },
+      });
+      await session.batch.deregisterJobDefinition({ jobDefinition: def.jobDefinitionArn! });
+    }
+    await pushImage(home.emu, "cloudknot", ["nobody"], "nobody");
+
+    const list = await cli(home, ["repo", "list", "--json"]);
+    assert.equal(list.code, 0, list.stderr);
+    const [row] = JSON.parse(list.stdout);
+    assert.equal(row.name, "cloudknot");
+    assert.equal(row.images, 4);
+    assert.equal(row.garbageTags, 2);
+    assert.equal(row.unownedTags, 1);
+    const table = await cli(home, ["repo", "list"]);
+    assert.match(
+      table.stdout,
+      /^cloudknot +4 +\S+ +default, not tagged, 2 tags no record names: cloudknot gc, 1 tag of no known owner: cloudknot gc --untagged$/m,
+    );
+
+    const gc = await cli(home, ["gc", "--yes"]);
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.match(gc.stdout, /^image-tag +cloudknot:cubes +knot cubes +knot cubes is gone/m);
+    assert.match(gc.stderr, /^Deleted 2 of 2$/m);
+    assert.match(
+      gc.stderr,
+      /^Left out 1 image tag no record names that no job definition says whose it is/m,
+    );
+    const after = JSON.parse((await cli(home, ["repo", "list", "--json"])).stdout)[0];
+    assert.equal(after.images, 2);
+    assert.equal(after.garbageTags, 0);
+    const { imageIds } = await session.ecr.listImages({ repositoryName: "cloudknot" });
+    assert.deepEqual(imageIds!.map((i) => i.imageTag).sort(), ["nobody", "squares"]);
+  }, { registry: true });
+});
