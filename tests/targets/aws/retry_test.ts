@@ -4,11 +4,45 @@
 // its result and is not run again. And a retry given permissions passes them
 // to its jobs.
 import assert from "node:assert/strict";
-import { MapError } from "../../../mod.ts";
+import { MapError, type MapRun } from "../../../mod.ts";
+import type { AwsTarget } from "../../../src/targets/aws/aws_target.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { readAllRecords } from "../../support/records.ts";
 import { itemEnds } from "../../support/item_ends.ts";
 import { jobsNamed, slowToStop, startTestBed, waitsForFile } from "./helpers.ts";
+
+/**
+ * Maps one item per job, each waiting for its file, and waits until two of
+ * them run (the test bed's runner runs two containers at once).
+ */
+async function mapRunning(target: AwsTarget, files: string[]): Promise<MapRun<string>> {
+  const run = await target.map<string>({
+    items: encodeItems(files),
+    starmap: false,
+    env: {},
+    itemsPerJob: 1,
+  });
+  while (run.counts.running < 2) await new Promise((r) => setTimeout(r, 20));
+  return run;
+}
+
+/**
+ * Starts `run.retry()` and waits until `warnings` holds `count` messages (the
+ * retry warns that it waits for the run's jobs) or the retry settles.
+ */
+async function retryUntilWarned(
+  run: MapRun<string>,
+  warnings: string[],
+  count: number,
+): Promise<{ retrying: Promise<MapRun<string>> }> {
+  const retrying = run.retry({ progress: false });
+  retrying.catch(() => {});
+  let settled = false;
+  retrying.then(() => settled = true, () => settled = true);
+  while (warnings.length < count && !settled) await new Promise((r) => setTimeout(r, 50));
+  // In an object: an async function's returned promise would be awaited with it.
+  return { retrying };
+}
 
 Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits for them, then runs again only the items still without a result", async () => {
   // The containers take their time to stop: the stop reaches them only once `release` resolves.
@@ -22,14 +56,8 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
   try {
     const warnings: string[] = [];
     const target = bed.target({ cancelStopWaitMs: 0, warn: (m) => warnings.push(m) });
-    const run = await target.map<string>({
-      items: encodeItems(files),
-      starmap: false,
-      env: {},
-      itemsPerJob: 1,
-    });
-    // The runner runs two containers at once: items 0 and 1 run, item 2 waits.
-    while (run.counts.running < 2) await new Promise((r) => setTimeout(r, 20));
+    // Items 0 and 1 run, item 2 waits.
+    const run = await mapRunning(target, files);
     await run.cancel("No longer needed");
     assert.deepEqual(itemEnds(await run.settled()), ["cancelled", "cancelled", "cancelled"]);
     assert.equal(warnings.length, 1, "the cancel could not confirm the jobs stopped");
@@ -38,16 +66,8 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
     const store = target.store.at(`runs/${run.runId}`);
     while ((await readAllRecords(store)).length === 0) await new Promise((r) => setTimeout(r, 50));
 
-    const retrying = run.retry({ progress: false });
-    retrying.catch(() => {});
     // The retry waits while item 1's job has not stopped, and says so; nothing is submitted.
-    while (warnings.length < 2) {
-      const early = await Promise.race([
-        retrying.then(() => true, () => true),
-        new Promise<false>((r) => setTimeout(() => r(false), 50)),
-      ]);
-      if (early) break;
-    }
+    const { retrying } = await retryUntilWarned(run, warnings, 2);
     assert.equal(emu.count("batch", "SubmitJob"), 1, "nothing was submitted while jobs still ran");
     assert.match(
       warnings[1] ?? "",
@@ -82,13 +102,7 @@ Deno.test("AWS target: retry() after a cancel whose TerminateJob was dropped wai
   try {
     const warnings: string[] = [];
     const target = bed.target({ warn: (m) => warnings.push(m) });
-    const run = await target.map<string>({
-      items: encodeItems(files),
-      starmap: false,
-      env: {},
-      itemsPerJob: 1,
-    });
-    while (run.counts.running < 2) await new Promise((r) => setTimeout(r, 20));
+    const run = await mapRunning(target, files);
     // Every TerminateJob is dropped before Batch reads it: the cancel fails, the jobs go on.
     const dropped = emu.faults.add({ service: "batch", operation: "TerminateJob", kind: "reset" });
     await assert.rejects(() => run.cancel("No longer needed"));
@@ -102,15 +116,7 @@ Deno.test("AWS target: retry() after a cancel whose TerminateJob was dropped wai
       "no stop reached Batch",
     );
 
-    const retrying = run.retry({ progress: false });
-    retrying.catch(() => {});
-    while (warnings.length === 0) {
-      const early = await Promise.race([
-        retrying.then(() => true, () => true),
-        new Promise<false>((r) => setTimeout(() => r(false), 50)),
-      ]);
-      if (early) break;
-    }
+    const { retrying } = await retryUntilWarned(run, warnings, 1);
     assert.equal(emu.count("batch", "SubmitJob"), 1, "nothing was submitted while jobs still ran");
     assert.match(warnings[0] ?? "", /^Items 0 and 1 of run \S+ of knot squares have not ended: /);
     // The jobs record both items: the retry has nothing left to run.
