@@ -176,6 +176,13 @@ export interface MapRunOptions {
   usage?: () => Promise<RunUsage>;
   /** Runs items of this run again as a new run, for `retry()`. */
   resubmit?: Resubmit;
+  /**
+   * The run read again where its records are kept, for `retry()`: a handle
+   * over the same input that follows the run until it ends, so that what its
+   * jobs recorded after this handle settled (a cancel that did not see them
+   * stop) counts. Without it, `retry()` retries what this handle holds.
+   */
+  reread?: (signal?: AbortSignal) => Promise<MapRun<unknown>>;
 }
 
 interface Deferred<T> {
@@ -247,6 +254,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #work: Promise<unknown>[] = [];
   #usage?: () => Promise<RunUsage>;
   #resubmit?: Resubmit;
+  #reread?: (signal?: AbortSignal) => Promise<MapRun<unknown>>;
   #cost?: CostReport;
   /** On a handle over a run and its retry: the items the retry runs again. */
   #retried?: ReadonlySet<number>;
@@ -273,6 +281,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     this.#values = new Array(capacity);
     if (options.usage) this.#usage = options.usage;
     if (options.resubmit) this.#resubmit = options.resubmit;
+    if (options.reread) this.#reread = options.reread;
     if (info.retryOf) this.retryOf = info.retryOf;
     this.#counts = {
       total: info.total,
@@ -418,7 +427,14 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     throw new MapError<T>(
       errors,
       values,
-      this.#resubmit !== undefined ? retryAdvice(this.knot, this.runId) : undefined,
+      this.#resubmit === undefined
+        ? undefined
+        // A retry keeps the run's permissions: one refused a permission needs them given.
+        : errors.some((e) => e.kind === "refused")
+        ? `${
+          retryAdvice(this.knot, this.runId, "{ permissions }")
+        }, its permissions granting what each refused item's error names`
+        : retryAdvice(this.knot, this.runId),
     );
   }
 
@@ -625,29 +641,38 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * Runs the items that failed, were cancelled or were lost again, as a new
    * run of the same knot, and returns a handle whose results cover the whole
    * input: this run's results for the other items, and the retried ones as
-   * they come. Waits for this run to finish first. `memory`, `vcpus` and
-   * `timeout` change the retried items' resources; `memory: "double"`
-   * doubles the memory of the items that ran out of it.
+   * they come. Waits for this run to finish first, then reads it again where
+   * its records are kept and waits for that reading to end too: an item that
+   * recorded a result after this handle settled it (a job still stopping
+   * after a cancel that could not confirm it stopped) keeps that result and
+   * is not run again, and no item is retried while a job of the run may still
+   * run it. `memory`, `vcpus` and `timeout` change the retried items'
+   * resources; `memory: "double"` doubles the memory of the items that ran
+   * out of it; `permissions` replaces the run's (for items refused one).
    *
    * @param options New resources, cancellation and progress.
-   * @returns The merged handle (this run itself when nothing failed).
+   * @returns The merged handle (this run itself when nothing failed; the run as read again
+   *   when what failed here has since ended otherwise).
    */
   async retry(options: RetryOptions = {}): Promise<MapRun<T>> {
-    validateRetryOptions(options);
-    const resubmit = this.#resubmit;
-    if (resubmit === undefined) {
+    const permissions = validateRetryOptions(options);
+    if (this.#resubmit === undefined) {
       throw new CloudknotInputError(
         `Run ${this.runId} cannot be retried: map its failed items again`,
       );
     }
     await this.done;
+    // A success is final: with no failure here, a reading again finds none either.
+    if (this.#errors.size === 0) return this;
+    const run = await this.#readAgain(options.signal);
+    const resubmit = run.#resubmit!;
     const failed: { index: number; reason: ItemError }[] = [];
-    for (const [index, reason] of this.#errors) failed.push({ index, reason });
+    for (const [index, reason] of run.#errors) failed.push({ index, reason });
     failed.sort((a, b) => a.index - b.index);
-    if (failed.length === 0) return this;
+    if (failed.length === 0) return run;
     const memory = new Map<number, number>();
     if (options.memory === "double") {
-      for (const a of (await this.usage()).attempts) {
+      for (const a of (await run.usage()).attempts) {
         if (a.memoryMiB !== undefined) memory.set(a.index, a.memoryMiB);
       }
     }
@@ -656,7 +681,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       // The output is read only for a crash the error itself does not explain.
       const outOfMemory = options.memory === "double" &&
         (ranOutOfMemory(s.reason) ||
-          (s.reason.kind === "crashed" && ranOutOfMemory(s.reason, await this.#tail(s.index, 50))));
+          (s.reason.kind === "crashed" && ranOutOfMemory(s.reason, await run.#tail(s.index, 50))));
       const last = memory.get(s.index);
       items.push({
         position: s.index,
@@ -667,14 +692,37 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     const groups = retryGroups(items, options);
     const retried = await resubmit({
       groups,
-      retryOf: { runId: this.runId, items: groups.flatMap((g) => g.items) },
+      retryOf: { runId: run.runId, items: groups.flatMap((g) => g.items) },
+      ...(permissions !== undefined ? { permissions } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    const merged = MapRun.merge<T>(this, retried as MapRun<T>, groups.flatMap((g) => g.items));
+    const merged = MapRun.merge<T>(run, retried as MapRun<T>, groups.flatMap((g) => g.items));
     if (options.progress !== false && retried.total > 0) {
       showProgress(merged, typeof options.progress === "object" ? options.progress : {});
     }
     return merged;
+  }
+
+  /**
+   * This run read again (`reread`), once that reading has ended; this handle
+   * itself when its target gives no other reading.
+   */
+  async #readAgain(signal: AbortSignal | undefined): Promise<MapRun<T>> {
+    if (this.#reread === undefined) return this;
+    signal?.throwIfAborted();
+    const again = (await this.#reread(signal)) as MapRun<T>;
+    if (!again.finished) {
+      // Its jobs go on when the signal aborts: the reading only stops following them.
+      const aborted = Promise.withResolvers<never>();
+      const abort = () => aborted.reject(signal!.reason);
+      signal?.addEventListener("abort", abort, { once: true });
+      try {
+        await Promise.race([again.done, aborted.promise]);
+      } finally {
+        signal?.removeEventListener("abort", abort);
+      }
+    }
+    return again;
   }
 
   /**
@@ -703,6 +751,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
         return k === undefined ? earlier.logs(index, { attempt }) : retried.logs(k, { attempt });
       },
       usage: async () => mergeUsage(await earlier.usage(), await retried.usage(), items),
+      // The retry's target reads the retry again over the whole input, as `collect` does.
+      ...(retried.#reread !== undefined ? { reread: retried.#reread } : {}),
       resubmit: (request) => {
         const inner = retried.#resubmit;
         if (inner === undefined) {

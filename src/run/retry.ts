@@ -16,6 +16,7 @@ import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
 import { type ItemError, OOM_LINE } from "../job/item_error.ts";
 import { type ErrorRecord, failureDetails, type JobRecord } from "../job/record.ts";
 import type { AttemptUsage, RunUsage } from "../cost/usage.ts";
+import { type Permissions, validatePermissions } from "../job/permissions.ts";
 import { type ProgressOptions, validateProgress } from "./progress.ts";
 import type { MapRun, RunControl } from "./map_run.ts";
 
@@ -31,6 +32,13 @@ export interface RetryOptions {
   vcpus?: number;
   /** Seconds one attempt of a retried item may run. */
   timeout?: number;
+  /**
+   * What the retried items' function may do, instead of the permissions
+   * their run had: the whole set, as in `Knot.create` (`{ net: true, read:
+   * ["/data"] }` to keep the network and grant reads of `/data`). An item
+   * refused a permission is retried with it granted here. @default {the run's}
+   */
+  permissions?: Permissions;
   /** Cancels the retry. */
   signal?: AbortSignal;
   /** Show progress on stderr; `false` silences it. @default {true} */
@@ -41,6 +49,7 @@ const RETRY_OPTION_KEYS: Readonly<Record<keyof RetryOptions, true>> = {
   memory: true,
   vcpus: true,
   timeout: true,
+  permissions: true,
   signal: true,
   progress: true,
 };
@@ -79,6 +88,8 @@ export interface ResubmitRequest {
   groups: { items: number[]; resources: ItemResources }[];
   /** What the new run retries, for its manifest. */
   retryOf: RetryOf;
+  /** The items' permissions (validated), instead of their run's. */
+  permissions?: Permissions;
   /** Cancels the new run. */
   signal?: AbortSignal;
 }
@@ -120,9 +131,10 @@ export function ranOutOfMemory(error: ItemError, log: readonly string[] = []): b
  * Checks retry options before anything is submitted.
  *
  * @param options The options as given.
+ * @returns The permissions given, in their canonical form.
  * @throws {CloudknotInputError} Naming the option and what it takes.
  */
-export function validateRetryOptions(options: RetryOptions): void {
+export function validateRetryOptions(options: RetryOptions): Permissions | undefined {
   validateOptionKeys(options, RETRY_OPTION_KEYS, "retry()");
   validateOptionType(options, "signal", AbortSignal, "an AbortSignal");
   validateProgress(options.progress, "retry()");
@@ -147,6 +159,7 @@ export function validateRetryOptions(options: RetryOptions): void {
       { field: "timeout" },
     );
   }
+  return options.permissions === undefined ? undefined : validatePermissions(options.permissions);
 }
 
 /**

@@ -51,6 +51,7 @@ export async function resubmitRequest(
     env: manifest.env ?? {},
     ...(groups.length > 0 ? { groups } : {}),
     retryOf: request.retryOf,
+    ...(request.permissions !== undefined ? { permissions: request.permissions } : {}),
     ...(request.signal !== undefined ? { signal: request.signal } : {}),
   };
 }

@@ -9,6 +9,7 @@ import type { FunctionArtifact } from "../job/function_artifact.ts";
 import type { RunManifest } from "../job/payload.ts";
 import type { MapRun } from "../run/map_run.ts";
 import type { ItemGroup, RetryOf } from "../run/retry.ts";
+import type { Permissions } from "../job/permissions.ts";
 import { type Estimate, estimateRun } from "../cost/estimate.ts";
 import { Plan, type PlanStep } from "../plan/plan.ts";
 import { INDEX_ENTRY_BYTES, RUN_KEYS } from "../job/payload.ts";
@@ -45,6 +46,8 @@ export interface MapRequest {
   groups?: ItemGroup[];
   /** The run this run retries (a retry), for its manifest. */
   retryOf?: RetryOf;
+  /** The function's permissions for this run (a retry's, validated), instead of the knot's. */
+  permissions?: Permissions;
 }
 
 /** One item to submit as a job of its own. */

@@ -193,7 +193,7 @@ Deno.test("an AWS item's advice after a lost host or an unconfirmed cancel names
   );
 });
 
-Deno.test("a refused permission's item error names --allow on knot create or map, and mapping again", () => {
+Deno.test("a refused permission's item error names --allow on knot create or map, and mapping again or retrying with it", () => {
   const explained = explainPermissionError(
     new Deno.errors.NotCapable(
       'Requires read access to "/data/in put.csv", run again with the --allow-read flag',
@@ -214,8 +214,29 @@ Deno.test("a refused permission's item error names --allow on knot create or map
     'Item 4 threw NotCapable: Requires read access to "/data/in put.csv": the knot\'s ' +
       "permissions do not allow it, so the item is not retried. Grant it with --allow " +
       "read=/data/in put.csv on cloudknot knot create or cloudknot map (--allow read for all), " +
-      "then run cloudknot map again (cloudknot retry keeps the permissions its run had); by " +
-      "default a function may use the network and nothing else",
+      "then run cloudknot map again, or cloudknot retry with that --allow and the run's others " +
+      "(without --allow, cloudknot retry keeps the permissions its run had); by default a " +
+      "function may use the network and nothing else",
+  );
+  // The run's error says how a retry grants it, and a retry waiting for a run's jobs how to stop.
+  assert.equal(
+    inCliWords(
+      new Error(
+        "1 of 1 items failed; … map them again with run.retry({ permissions }) on the run's " +
+          'handle (knot.collect("r1") of knot k), its permissions granting what each refused ' +
+          "item's error names",
+      ),
+    ),
+    "1 of 1 items failed; … map them again with cloudknot retry k r1 --allow KIND=LIST, its " +
+      "--allow granting what each refused item's error names",
+  );
+  assert.match(
+    inCliWords(
+      new Error(
+        "… runs again only the items without a result then; to stop waiting, abort the retry's signal (the jobs go on)",
+      ),
+    ),
+    /; to stop waiting, press Ctrl-C \(the jobs go on\)$/,
   );
   // The only path Deno grants with --allow-all names the flag for the job's variables.
   assert.equal(

@@ -97,7 +97,7 @@ Deno.test("map prints values JSON cannot carry in the codec's JSON form", async 
   });
 });
 
-Deno.test("an item refused a permission runs once and says which --allow grants it, not to retry", async () => {
+Deno.test("an item refused a permission runs once and says which --allow grants it, and cloudknot retry with it runs the item again", async () => {
   await withHome(async (home) => {
     const r = await cli(home, ["map", JOBS, "env", "--retries", "3"], { stdin: '["HOME"]' });
     assert.equal(r.code, 1);
@@ -107,13 +107,16 @@ Deno.test("an item refused a permission runs once and says which --allow grants 
     assert.equal(error.attempt, 1);
     assert.match(
       String(error.summary),
-      /^Item 0 threw NotCapable: Requires env access to "HOME": the knot's permissions do not allow it, so the item is not retried\. Grant it with --allow env=HOME on cloudknot knot create or cloudknot map \(--allow env for all\), then run cloudknot map again /,
+      /^Item 0 threw NotCapable: Requires env access to "HOME": the knot's permissions do not allow it, so the item is not retried\. Grant it with --allow env=HOME on cloudknot knot create or cloudknot map \(--allow env for all\), then run cloudknot map again, or cloudknot retry with that --allow /,
     );
-    assert.match(
-      r.stderr,
-      /^1 of 1 items were refused a permission: 0; each one's error names the --allow that grants it: run cloudknot map again with it$/m,
-    );
-    assert.doesNotMatch(r.stderr, /cloudknot retry/);
+    const advice =
+      /^1 of 1 items were refused a permission: 0; each one's error names the --allow that grants it: run `cloudknot retry (\S+) (\S+)` with it \(and the --allow the run had\)$/m
+        .exec(r.stderr);
+    assert.ok(advice, r.stderr);
+    // The command it names, with the --allow the error names, runs the item again granted.
+    const retry = await cli(home, ["retry", advice[1]!, advice[2]!, "--allow", "env=HOME", "-q"]);
+    assert.equal(retry.code, 0, retry.stderr);
+    assert.deepEqual(ndjson(retry.stdout).map((l) => typeof l.value), ["string"]);
   });
 });
 

@@ -11,6 +11,7 @@ import { defineCommand } from "../common/command.ts";
 import { followRun } from "../common/follow_run.ts";
 import { openRun } from "../common/run_reader.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION, RUN_ARGUMENTS } from "../common/options.ts";
+import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 
 /** `retry <knot> [run]`. */
 export const retry = defineCommand({
@@ -20,7 +21,11 @@ export const retry = defineCommand({
     "Submits only the items that failed, were cancelled or were lost, as a new run of the " +
     "same knot, then prints one JSON line per item of the whole input, exactly as map does " +
     "(the earlier results, and the retried ones). --memory double gives the items that ran " +
-    "out of memory twice the memory they had. Exits with 1 when any item still failed.",
+    "out of memory twice the memory they had. The retried items keep the permissions their " +
+    "run had, unless --allow gives others (all of them, as on map: net is allowed by " +
+    "default). It waits for the run to end first, on AWS until its jobs have stopped, so " +
+    "that an item that recorded a result meanwhile is not run again. Exits with 1 when any " +
+    "item still failed.",
   args: RUN_ARGUMENTS,
   options: {
     memory: {
@@ -30,6 +35,7 @@ export const retry = defineCommand({
     },
     vcpus: { type: "string", value: "N", description: "AWS: vCPUs for the retried items" },
     timeout: { type: "string", value: "S", description: "Seconds one retried attempt may run" },
+    ...PERMISSION_OPTION,
     unordered: { type: "boolean", description: "Print results as they finish, not in input order" },
     quiet: { type: "boolean", short: "q", description: "Do not show progress on stderr" },
     ...JSON_OPTION,
@@ -47,11 +53,13 @@ export const retry = defineCommand({
     else if (memoryText !== undefined) memory = ctx.integer("memory", { min: 1 });
     const vcpus = ctx.positive("vcpus");
     const timeout = ctx.positive("timeout");
+    const permissions = cliPermissions(ctx);
     const options: RetryOptions = {
       progress: false,
       ...(memory !== undefined ? { memory } : {}),
       ...(vcpus !== undefined ? { vcpus } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
+      ...(permissions !== undefined ? { permissions } : {}),
     };
     const { run: earlier, close, aws } = await openRun(ctx, { use: "retry" });
     const quiet = ctx.flag("quiet");
@@ -79,13 +87,15 @@ export const retry = defineCommand({
         }
       }
       const run = await earlier.retry(options);
-      if (run === earlier && !quiet) {
+      // Nothing failed: the retry hands back the run, as read again.
+      const same = run.runId === earlier.runId;
+      if (same && !quiet) {
         await ctx.log(ctx.err("dim", `Nothing to retry: every item of run ${run.runId} succeeded`));
       }
       return await followRun(ctx, run, {
         unordered: ctx.flag("unordered"),
         json: ctx.flag("json"),
-        ...(run === earlier || quiet ? {} : {
+        ...(same || quiet ? {} : {
           header: `knot ${run.knot} · run ${run.runId} retries ${
             run.retryOf!.items.length
           } items of run ${earlier.runId}`,

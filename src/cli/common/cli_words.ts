@@ -77,9 +77,14 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /`new Docker\(\{ buildkit: false \}\)` or (DOCKER_BUILDKIT=0)/g,
     (v) => `${v} in the environment`,
   ],
+  [/abort the retry's signal \(the jobs go on\)/g, () => "press Ctrl-C (the jobs go on)"],
   [
     /collect the run again \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\)/g,
     (run, knot) => `run cloudknot results ${knot} ${run}`,
+  ],
+  [
+    /run\.retry\(\{ permissions \}\) on the run's handle \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\), its permissions granting/g,
+    (run, knot) => `cloudknot retry ${knot} ${run} --allow KIND=LIST, its --allow granting`,
   ],
   [
     /run\.retry\((?:\{ timeout: ([\d.]+) \})?\) on the run's handle(?: \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\))?/g,
@@ -96,7 +101,8 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /Grant it with permissions: \{ (\w+): \[("(?:[^"\\]|\\.)*")\] \} in Knot\.create \(\w+: true for all\), then map the items again \(a retry keeps/g,
     (kind, target) =>
       `Grant it with --allow ${kind}=${JSON.parse(target!)} on cloudknot knot create or ` +
-      `cloudknot map (--allow ${kind} for all), then run cloudknot map again (cloudknot retry keeps`,
+      `cloudknot map (--allow ${kind} for all), then run cloudknot map again, or cloudknot ` +
+      `retry with that --allow and the run's others (without --allow, cloudknot retry keeps`,
   ],
   // A target whose comma no list can name (job/permissions.ts): all of the kind.
   [

@@ -209,10 +209,11 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
     lines.push(`${cancelled.length} of ${run.total} items were cancelled: ${list(cancelled)}`);
   }
   if (refused.length > 0) {
-    // A retry keeps the run's permissions: it would be refused alike.
+    // A retry keeps the run's permissions unless given others: without them it is refused alike.
     lines.push(
       `${refused.length} of ${run.total} items were refused a permission: ${list(refused)}; ` +
-        "each one's error names the --allow that grants it: run cloudknot map again with it",
+        "each one's error names the --allow that grants it: run " +
+        `\`cloudknot retry ${run.knot} ${run.runId}\` with it (and the --allow the run had)`,
     );
     if (threw.length === 0 && cancelled.length === 0) return lines.join("\n");
   }

@@ -833,11 +833,16 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // A small inputs object is read whole, beside the index: the job is told
     // its size (a job of an older runtime ignores the variable). The knot and
     // the run are named in what an item's error says to do (job/main.ts).
+    // A retry given permissions of its own passes them as the job definition passes the
+    // knot's (CLOUDKNOT_PERMISSIONS, which the job grants its workers).
     const environment = Object.entries({
       ...jobEnvironment(o.session.region, request.env),
       ...(inputsBytes <= WHOLE_INPUTS_MAX_BYTES ? { [INPUTS_BYTES_ENV]: String(inputsBytes) } : {}),
       [KNOT_ENV]: o.knot,
       [RUN_ID_ENV]: runId,
+      ...(request.permissions !== undefined
+        ? { CLOUDKNOT_PERMISSIONS: JSON.stringify(request.permissions) }
+        : {}),
     }).map(([name, value]) => ({ name, value }));
     const jobs: RunJob[] = new Array(plan.length);
     const [failure] = await forEachPooled(plan, o.submitConcurrency ?? 10, async (job, n) => {
@@ -1001,6 +1006,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         return usage;
       },
       resubmit: async (request) => this.map(await resubmitRequest(store, manifest, request)),
+      reread: (signal) => this.#reread(info.runId, signal),
     });
     // Items no job covers: the run is still being submitted, or its submission stopped part-way,
     // maybe with a SubmitJob on its way. Their jobs are looked for until the window closes.
@@ -1134,6 +1140,32 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         });
       },
     };
+  }
+
+  /**
+   * A run read again for its retry (`collect`), after its first look at
+   * AWS: while some of its items have not ended (their jobs still run or
+   * stop, after a cancel that did not see them stop), it warns once that
+   * the retry waits for them, naming them.
+   */
+  async #reread(runId: string, signal?: AbortSignal): Promise<MapRun<unknown>> {
+    const again = await this.collect(runId, signal ? { signal } : {});
+    await this.#itemJobs.get(again)?.nextLook();
+    if (again.finished) return again;
+    const left = again.items.filter((v) => v.status === "pending" || v.status === "running")
+      .map((v) => v.index);
+    const one = left.length === 1;
+    (this.#o.warn ?? console.warn)(
+      `${itemsInWords(left)} of run ${runId} of knot ${this.#o.knot} ${
+        one ? "has" : "have"
+      } not ended: ${one ? "its AWS Batch job still runs" : "their AWS Batch jobs still run"} ` +
+        `or stop${one ? "s" : ""} (after a cancel that did not see ${
+          one ? "it" : "them"
+        } stop, for example). The retry waits for ${one ? "it" : "them"} to end, so that it ` +
+        `runs again only the items without a result then; to stop waiting, abort the retry's ` +
+        `signal (the jobs go on)`,
+    );
+    return again;
   }
 
   /**

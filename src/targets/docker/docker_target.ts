@@ -979,11 +979,13 @@ export class DockerTarget implements Target {
         );
       },
       resubmit: async (request) =>
-        // A retry runs with the attempts and permissions its run had, from whichever process
-        // retries it (`cloudknot retry` opens the knot with the default retries).
+        // A retry runs with the attempts and permissions its run had (unless it gives others),
+        // from whichever process retries it (`cloudknot retry` opens the knot with the default
+        // retries).
         this.#map(await resubmitRequest(new LocalStore(dir), manifest, request), {
           attempts: manifest.attempts,
-          permissions: manifest.container.permissions ?? { ...DEFAULT_PERMISSIONS },
+          permissions: request.permissions ?? manifest.container.permissions ??
+            { ...DEFAULT_PERMISSIONS },
         }),
     };
   }

@@ -682,12 +682,13 @@ export class LocalTarget implements Target {
           manifest.memoryMiB !== undefined ? { memory: manifest.memoryMiB } : {},
         ),
       // The run's inputs and index are the job contract's payload layout.
-      // A retry's items get the attempts and permissions its run had and the
-      // knot's function of then, from whichever handle and process retries it.
+      // A retry's items get the attempts and permissions its run had (unless
+      // it gives others) and the knot's function of then, from whichever handle
+      // and process retries it.
       resubmit: async (request) =>
         this.#map(await resubmitRequest(new LocalStore(dir), manifest, request), {
           attempts: manifest.attempts,
-          permissions: manifest.permissions,
+          permissions: request.permissions ?? manifest.permissions,
           artifact: await (this.#o.knotArtifact?.() ?? this.#o.artifact),
         }),
     };

@@ -6,7 +6,7 @@ import { encodeItems } from "../../../src/job/codec.ts";
 import type { Emulator } from "../../emulator/mod.ts";
 import { itemEnds } from "../../support/item_ends.ts";
 import { readAllRecords } from "../../support/records.ts";
-import { job, jobsNamed, startTestBed, type TestBed } from "./helpers.ts";
+import { job, jobsNamed, slowToStop, startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
 
 async function untilRunning(emu: Emulator): Promise<void> {
   while (![...emu.batch.jobs.values()].some((j) => j.status === "RUNNING")) {
@@ -229,32 +229,12 @@ Deno.test("AWS target: cancel() reads the records a job writes as it is stopped,
   }
 });
 
-/** Waits until the file at `path` exists, then returns its text (shipped by its source). */
-async function waitsForFile(path: string): Promise<string> {
-  while (true) {
-    try {
-      return await Deno.readTextFile(path);
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
 Deno.test("AWS target: cancel() of a job still stopping when cancelStopWaitMs is over calls its items cancelled, warns and says in each error that a later collect() reads how they ended", async () => {
   // The container takes its time to stop: the stop reaches it only once `release` resolves.
   const release = Promise.withResolvers<void>();
   const bed = await startTestBed(waitsForFile, {
     permissions: { read: true },
-    wrapRunner: (inner) => ({
-      ...(inner.capacity !== undefined ? { capacity: inner.capacity } : {}),
-      run: async (req) => {
-        const late = new AbortController();
-        req.signal.addEventListener("abort", () => {
-          void release.promise.then(() => late.abort(req.signal.reason));
-        }, { once: true });
-        return await inner.run({ ...req, signal: late.signal });
-      },
-    }),
+    wrapRunner: slowToStop(release.promise),
   });
   const { emu } = bed;
   const file = `${bed.dir}/go`;

@@ -455,3 +455,32 @@ export function inlineJobRunner(
     return { exitCode: record.status === "ok" ? 0 : 1 };
   }, options.capacity !== undefined ? { capacity: options.capacity } : {});
 }
+
+/** Waits until the file at `path` exists, then returns its text (a job's function, shipped by its source). */
+export async function waitsForFile(path: string): Promise<string> {
+  while (true) {
+    try {
+      return await Deno.readTextFile(path);
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/**
+ * Wraps a job runner so that its containers take their time to stop: a stop
+ * (TerminateJob) reaches a container only once `release` resolves, for
+ * `startTestBed`'s `wrapRunner`.
+ */
+export function slowToStop(release: Promise<unknown>): (inner: JobRunner) => JobRunner {
+  return (inner) => ({
+    ...(inner.capacity !== undefined ? { capacity: inner.capacity } : {}),
+    run: async (req) => {
+      const late = new AbortController();
+      req.signal.addEventListener("abort", () => {
+        void release.then(() => late.abort(req.signal.reason));
+      }, { once: true });
+      return await inner.run({ ...req, signal: late.signal });
+    },
+  });
+}

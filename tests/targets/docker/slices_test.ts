@@ -215,7 +215,7 @@ dockerTest(
       );
 
       await t.step(
-        "granted the file, the function reads it; the knot keeps its permissions",
+        "granted the file, the function reads it; the knot keeps its permissions, and a retry given them runs the item its run refused",
         async () => {
           const granted = await Knot.create({
             ...options,
@@ -247,6 +247,18 @@ dockerTest(
             await Deno.readTextFile(join(root, "runs", retried.runId, "run.json")),
           );
           assert.deepEqual(manifest.container.permissions, { read: ["/etc/hostname"] });
+          // Refused under the knot that does not grant it, the item runs with a retry that does.
+          const refused = await knot.map(["read"], { progress: false });
+          assert.equal(rejected((await refused.settled())[0]!, 0).kind, "refused");
+          const allowed = await refused.retry({
+            permissions: { read: ["/etc/hostname"] },
+            progress: false,
+          });
+          assert.equal(typeof (await allowed.results())[0], "string");
+          const allowedManifest = JSON.parse(
+            await Deno.readTextFile(join(root, "runs", allowed.runId, "run.json")),
+          );
+          assert.deepEqual(allowedManifest.container.permissions, { read: ["/etc/hostname"] });
         },
       );
 

@@ -157,6 +157,38 @@ Deno.test("a retry runs with the permissions its run had, also from a handle of 
   });
 });
 
+Deno.test("retry({ permissions }) runs an item refused a permission with it granted, where a plain retry is refused alike; bad permissions are refused before anything runs", async () => {
+  const readFile = (path: string) => Deno.readTextFile(path);
+  await withKnot({ name: "retry-allow", func: readFile, retries: 2 }, async (knot, dir) => {
+    const secret = join(dir, "secret.txt");
+    await Deno.writeTextFile(secret, "hidden");
+    const run = await knot.map([secret], { progress: false });
+    const error = await run.results().then(() => assert.fail("item 0 is refused"), (e) => e);
+    assert.ok(error instanceof MapError);
+    assert.equal(error.errors[0]!.kind, "refused");
+    // The advice names the option a retry needs, not a plain retry, which would be refused alike.
+    assert.ok(
+      error.message.includes(
+        `map them again with run.retry({ permissions }) on the run's handle ` +
+          `(knot.collect("${run.runId}") of knot retry-allow), its permissions granting what ` +
+          "each refused item's error names",
+      ),
+      error.message,
+    );
+    await assert.rejects(
+      () => run.retry({ permissions: { disk: true } as never, progress: false }),
+      /permissions has an unknown kind "disk"/,
+    );
+    assert.equal((await knot.runs()).length, 1, "nothing ran for the refused options");
+    const plain = await run.retry({ progress: false });
+    assert.equal((await plain.settled())[0]!.status, "rejected", "the run's permissions again");
+    const granted = await plain.retry({ permissions: { read: [secret] }, progress: false });
+    assert.deepEqual(await granted.results(), ["hidden"]);
+    // Another handle of the retry reads the same whole input.
+    assert.deepEqual(await (await knot.collect(granted.runId)).results(), ["hidden"]);
+  });
+});
+
 Deno.test("logs() on a retry's handle reads the retry's attempts of a retried item, and the error for an earlier one names the run whose handle reads it", async () => {
   await withKnot({
     name: "retried-logs",

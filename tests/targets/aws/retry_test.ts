@@ -1,0 +1,170 @@
+// retry() after a cancel that could not confirm its jobs stopped (slow to
+// stop, or its TerminateJob dropped): the retry reads the run again and waits
+// for its jobs to end, so that an item a job recorded after the cancel keeps
+// its result and is not run again. And a retry given permissions passes them
+// to its jobs.
+import assert from "node:assert/strict";
+import { MapError, type MapRun } from "../../../mod.ts";
+import type { AwsTarget } from "../../../src/targets/aws/aws_target.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
+import { readAllRecords } from "../../support/records.ts";
+import { itemEnds } from "../../support/item_ends.ts";
+import { jobsNamed, slowToStop, startTestBed, waitsForFile } from "./helpers.ts";
+
+/**
+ * Maps one item per job, each waiting for its file, and waits until two of
+ * them run (the test bed's runner runs two containers at once).
+ */
+async function mapRunning(target: AwsTarget, files: string[]): Promise<MapRun<string>> {
+  const run = await target.map<string>({
+    items: encodeItems(files),
+    starmap: false,
+    env: {},
+    itemsPerJob: 1,
+  });
+  while (run.counts.running < 2) await new Promise((r) => setTimeout(r, 20));
+  return run;
+}
+
+/**
+ * Starts `run.retry()` and waits until `warnings` holds `count` messages (the
+ * retry warns that it waits for the run's jobs) or the retry settles.
+ */
+async function retryUntilWarned(
+  run: MapRun<string>,
+  warnings: string[],
+  count: number,
+): Promise<{ retrying: Promise<MapRun<string>> }> {
+  const retrying = run.retry({ progress: false });
+  retrying.catch(() => {});
+  let settled = false;
+  retrying.then(() => settled = true, () => settled = true);
+  while (warnings.length < count && !settled) await new Promise((r) => setTimeout(r, 50));
+  // In an object: an async function's returned promise would be awaited with it.
+  return { retrying };
+}
+
+Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits for them, then runs again only the items still without a result", async () => {
+  // The containers take their time to stop: the stop reaches them only once `release` resolves.
+  const release = Promise.withResolvers<void>();
+  const bed = await startTestBed(waitsForFile, {
+    permissions: { read: true },
+    wrapRunner: slowToStop(release.promise),
+  });
+  const { emu } = bed;
+  const files = [0, 1, 2].map((i) => `${bed.dir}/go-${i}`);
+  try {
+    const warnings: string[] = [];
+    const target = bed.target({ cancelStopWaitMs: 0, warn: (m) => warnings.push(m) });
+    // Items 0 and 1 run, item 2 waits.
+    const run = await mapRunning(target, files);
+    await run.cancel("No longer needed");
+    assert.deepEqual(itemEnds(await run.settled()), ["cancelled", "cancelled", "cancelled"]);
+    assert.equal(warnings.length, 1, "the cancel could not confirm the jobs stopped");
+    // Item 0 ends after the cancel, before its job stops: its success is recorded.
+    await Deno.writeTextFile(files[0]!, "done");
+    const store = target.store.at(`runs/${run.runId}`);
+    while ((await readAllRecords(store)).length === 0) await new Promise((r) => setTimeout(r, 50));
+
+    // The retry waits while item 1's job has not stopped, and says so; nothing is submitted.
+    const { retrying } = await retryUntilWarned(run, warnings, 2);
+    assert.equal(emu.count("batch", "SubmitJob"), 1, "nothing was submitted while jobs still ran");
+    assert.match(
+      warnings[1] ?? "",
+      /^Item 1 of run \S+ of knot squares has not ended: its AWS Batch job still runs or stops /,
+    );
+    assert.ok(warnings[1]!.endsWith("to stop waiting, abort the retry's signal (the jobs go on)"));
+
+    release.resolve();
+    await Deno.writeTextFile(files[1]!, "again 1");
+    await Deno.writeTextFile(files[2]!, "again 2");
+    const retried = await retrying;
+    assert.deepEqual(retried.retryOf, { runId: run.runId, items: [1, 2] });
+    assert.deepEqual(await retried.results(), ["done", "again 1", "again 2"]);
+    // The retry's one SubmitJob ran items 1 and 2 only: item 0 ran once.
+    const [retryJob] = jobsNamed(emu, `squares-${retried.runId}-`);
+    assert.ok(retryJob !== undefined);
+    const retryInputs = (await readAllRecords(target.store.at(`runs/${retried.runId}`)))
+      .map((r) => r.index).sort();
+    assert.deepEqual(retryInputs, [0, 1]);
+    assert.equal(emu.count("batch", "SubmitJob"), 2);
+  } finally {
+    release.resolve();
+    await Promise.all(files.map((f) => Deno.writeTextFile(f, "end")));
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: retry() after a cancel whose TerminateJob was dropped waits for the run's jobs, and submits nothing when they recorded every item", async () => {
+  const bed = await startTestBed(waitsForFile, { permissions: { read: true } });
+  const { emu } = bed;
+  const files = [0, 1].map((i) => `${bed.dir}/go-${i}`);
+  try {
+    const warnings: string[] = [];
+    const target = bed.target({ warn: (m) => warnings.push(m) });
+    const run = await mapRunning(target, files);
+    // Every TerminateJob is dropped before Batch reads it: the cancel fails, the jobs go on.
+    const dropped = emu.faults.add({ service: "batch", operation: "TerminateJob", kind: "reset" });
+    await assert.rejects(() => run.cancel("No longer needed"));
+    emu.faults.clear(dropped);
+    assert.deepEqual(itemEnds(await run.settled()), ["cancelled", "cancelled"]);
+    const [job] = jobsNamed(emu, `squares-${run.runId}-`);
+    const children = emu.batch.jobs.get(job!.jobId)!.children!;
+    assert.deepEqual(
+      children.map((c) => c.status),
+      ["RUNNING", "RUNNING"],
+      "no stop reached Batch",
+    );
+
+    const { retrying } = await retryUntilWarned(run, warnings, 1);
+    assert.equal(emu.count("batch", "SubmitJob"), 1, "nothing was submitted while jobs still ran");
+    assert.match(warnings[0] ?? "", /^Items 0 and 1 of run \S+ of knot squares have not ended: /);
+    // The jobs record both items: the retry has nothing left to run.
+    await Promise.all(files.map((f) => Deno.writeTextFile(f, "done")));
+    const again = await retrying;
+    assert.equal(again.runId, run.runId);
+    assert.deepEqual(await again.results(), ["done", "done"]);
+    assert.equal(emu.count("batch", "SubmitJob"), 1, "no item was submitted twice");
+  } finally {
+    await Promise.all(files.map((f) => Deno.writeTextFile(f, "end")));
+    await bed.close();
+  }
+});
+
+Deno.test("AWS target: retry({ permissions }) gives the retried items' jobs those permissions, so an item refused a permission succeeds; bad ones are refused before any request that changes AWS", async () => {
+  const readFile = (path: string) => Deno.readTextFile(path);
+  const bed = await startTestBed(readFile);
+  const { emu } = bed;
+  try {
+    const secret = `${bed.dir}/secret.txt`;
+    await Deno.writeTextFile(secret, "hidden");
+    const run = await bed.target().map<string>({
+      items: encodeItems([secret]),
+      starmap: false,
+      env: {},
+    });
+    const error = await run.results().then(() => assert.fail("item 0 is refused"), (e) => e);
+    assert.ok(error instanceof MapError);
+    assert.equal(error.errors[0]!.kind, "refused");
+
+    emu.requests.clear();
+    await assert.rejects(
+      () => run.retry({ permissions: { read: "all" } as never, progress: false }),
+      /permissions\.read must be true, false or a list of non-empty strings/,
+    );
+    assert.deepEqual(emu.mutatingRequests(), []);
+
+    const granted = await run.retry({ permissions: { read: [secret] }, progress: false });
+    assert.deepEqual(await granted.results(), ["hidden"]);
+    const [submit] = emu.requests.filter({ service: "batch", operation: "SubmitJob" });
+    const environment = (submit!.params as {
+      containerOverrides: { environment: { name: string; value: string }[] };
+    }).containerOverrides.environment;
+    assert.equal(
+      environment.find((v) => v.name === "CLOUDKNOT_PERMISSIONS")?.value,
+      JSON.stringify({ read: [secret] }),
+    );
+  } finally {
+    await bed.close();
+  }
+});
