@@ -213,8 +213,9 @@ export function explainPermissionError(error: unknown): unknown {
   if (refusal === undefined) return error;
   const { what, kind, target } = refusal;
   const grant = nameable(kind, target);
-  const again = "then map the items again (a retry keeps the permissions its run had); by " +
-    "default a function may use the network and nothing else";
+  const again = "then map the items again, or retry them with it in run.retry({ permissions }) " +
+    "(a retry without them keeps the permissions its run had); by default a function may use " +
+    "the network and nothing else";
   return reworded(
     refusal,
     !(PERMISSION_KINDS as readonly string[]).includes(kind)

@@ -213,7 +213,7 @@ Deno.test("a refused permission's item error names --allow on knot create or map
     errorSummary(error),
     'Item 4 threw NotCapable: Requires read access to "/data/in put.csv": the knot\'s ' +
       "permissions do not allow it, so the item is not retried. Grant it with --allow " +
-      "read=/data/in put.csv on cloudknot knot create or cloudknot map (--allow read for all), " +
+      "'read=/data/in put.csv' on cloudknot knot create or cloudknot map (--allow read for all), " +
       "then run cloudknot map again, or cloudknot retry with that --allow and the run's others " +
       "(without --allow, cloudknot retry keeps the permissions its run had); by default a " +
       "function may use the network and nothing else",

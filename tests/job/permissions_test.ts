@@ -32,7 +32,10 @@ Deno.test("a permission error says which option grants it; other errors are left
   assert.match(explained.message, /^Requires env access to "HOME": the knot's permissions/);
   assert.match(explained.message, /permissions: \{ env: \["HOME"\] \}/);
   assert.match(explained.message, /so the item is not retried/);
-  assert.match(explained.message, /then map the items again \(a retry keeps the permissions/);
+  assert.match(
+    explained.message,
+    /then map the items again, or retry them with it in run\.retry\(\{ permissions \}\) \(a retry without them keeps the permissions/,
+  );
   const other = new TypeError("x");
   assert.equal(explainPermissionError(other), other);
 });
@@ -100,7 +103,7 @@ Deno.test("Deno's --allow-read splits its list at every comma, also in repeated 
     );
     assert.match(
       inCliWords(new Error(program)),
-      /Grant all of it with --allow run on cloudknot knot create or cloudknot map, then run cloudknot map again \(cloudknot retry keeps/,
+      /Grant all of it with --allow run on cloudknot knot create or cloudknot map, then run cloudknot map again, or cloudknot retry with --allow run and the run.s others \(without --allow, cloudknot retry keeps/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

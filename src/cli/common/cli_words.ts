@@ -9,6 +9,16 @@
 import { CloudknotInputError } from "../../util/errors.ts";
 import type { Command } from "./command.ts";
 
+/**
+ * A word as a POSIX shell reads it back whole: as it is when it holds only
+ * characters no shell treats apart, else in single quotes (a path with a
+ * space, a `$` or a quote pasted from an error must stay one argument).
+ * Hand-written: one regular expression and one replace, no library needed.
+ */
+function shellWord(word: string): string {
+  return /^[\w./=:@%+,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
 /** Library calls in messages, and what a command-line user runs instead. */
 const CALLS: [RegExp, (...groups: string[]) => string][] = [
   [
@@ -98,18 +108,19 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   // A refused permission (job/permissions.ts): `--allow` takes Deno's lists.
   [
-    /Grant it with permissions: \{ (\w+): \[("(?:[^"\\]|\\.)*")\] \} in Knot\.create \(\w+: true for all\), then map the items again \(a retry keeps/g,
+    /Grant it with permissions: \{ (\w+): \[("(?:[^"\\]|\\.)*")\] \} in Knot\.create \(\w+: true for all\), then map the items again, or retry them with it in run\.retry\(\{ permissions \}\) \(a retry without them keeps/g,
     (kind, target) =>
-      `Grant it with --allow ${kind}=${JSON.parse(target!)} on cloudknot knot create or ` +
-      `cloudknot map (--allow ${kind} for all), then run cloudknot map again, or cloudknot ` +
-      `retry with that --allow and the run's others (without --allow, cloudknot retry keeps`,
+      `Grant it with --allow ${shellWord(`${kind}=${JSON.parse(target!)}`)} on cloudknot knot ` +
+      `create or cloudknot map (--allow ${kind} for all), then run cloudknot map again, or ` +
+      `cloudknot retry with that --allow and the run's others (without --allow, cloudknot retry keeps`,
   ],
   // A target whose comma no list can name (job/permissions.ts): all of the kind.
   [
-    /Grant all of it with permissions: \{ (\w+): true \} in Knot\.create, then map the items again \(a retry keeps/g,
+    /Grant all of it with permissions: \{ (\w+): true \} in Knot\.create, then map the items again, or retry them with it in run\.retry\(\{ permissions \}\) \(a retry without them keeps/g,
     (kind) =>
       `Grant all of it with --allow ${kind} on cloudknot knot create or cloudknot map, then ` +
-      "run cloudknot map again (cloudknot retry keeps",
+      `run cloudknot map again, or cloudknot retry with --allow ${kind} and the run's others ` +
+      "(without --allow, cloudknot retry keeps",
   ],
   [/permissions: \{ env: \[\.\.\.\] \} instead of/g, () => "--allow env=NAMES instead of"],
   [/\(the retries option of Knot\.create,/g, () => "(--retries on cloudknot knot create,"],

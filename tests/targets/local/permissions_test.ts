@@ -54,8 +54,9 @@ Deno.test("a refused permission fails the item at its first attempt, saying to g
         `Item 0 threw NotCapable: Requires read access to "${secret}": the knot's permissions ` +
           "do not allow it, so the item is not retried. Grant it with permissions: " +
           `{ read: [${JSON.stringify(secret)}] } in Knot.create (read: true for all), then map ` +
-          "the items again (a retry keeps the permissions its run had); by default a function " +
-          "may use the network and nothing else",
+          "the items again, or retry them with it in run.retry({ permissions }) (a retry " +
+          "without them keeps the permissions its run had); by default a function may use the " +
+          "network and nothing else",
       );
     });
   } finally {
