@@ -9,6 +9,7 @@ import { DockerNotInstalledError } from "../../src/docker/errors.ts";
 import { errorToRecord } from "../../src/job/error_record.ts";
 import { ItemError } from "../../src/job/item_error.ts";
 import { explainPermissionError } from "../../src/job/permissions.ts";
+import { checkJobEnvironment } from "../../src/targets/aws/batch/command.ts";
 import { CloudknotError, CloudknotInputError } from "../../src/util/errors.ts";
 
 Deno.test("the library's options and bare knot commands in a message become the command line's", () => {
@@ -248,6 +249,17 @@ Deno.test("a refused permission's item error names --allow on knot create or map
     ),
     'Requires all access to "/proc/self/environ": … (for example the job\'s variables ' +
       "through --allow env=NAMES instead of /proc/self/environ)",
+  );
+  // A retry's --allow lists too long for a Batch job's overrides.
+  let tooLong: Error | undefined;
+  try {
+    checkJobEnvironment({}, JSON.stringify({ read: Array(400).fill("/data/inputs/file.csv") }));
+  } catch (e) {
+    tooLong = e as Error;
+  }
+  assert.match(
+    inCliWords(tooLong!),
+    /^--allow lists are [\d,]+ characters as AWS Batch passes them to a retry's jobs, which .* grant the directories that hold the files instead of each file, or a kind whole \(--allow read\), or give --allow on cloudknot knot create and run cloudknot map again$/,
   );
 });
 

@@ -123,6 +123,14 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
       "(without --allow, cloudknot retry keeps",
   ],
   [/permissions: \{ env: \[\.\.\.\] \} instead of/g, () => "--allow env=NAMES instead of"],
+  // A retry's permissions too long for a job's overrides (targets/aws/batch/command.ts).
+  [
+    /^permissions are ([\d,]+) characters as AWS Batch passes them to a retry's jobs(.*) or a kind whole \(read: true\), or give the permissions in Knot\.create and map again$/g,
+    (chars, rest) =>
+      `--allow lists are ${chars} characters as AWS Batch passes them to a retry's jobs${rest} ` +
+      "or a kind whole (--allow read), or give --allow on cloudknot knot create and run " +
+      "cloudknot map again",
+  ],
   [/\(the retries option of Knot\.create,/g, () => "(--retries on cloudknot knot create,"],
   // The command line has no flag for the AWS target's wait.
   [/ \(cancelStopWaitMs of the AWS target\)/g, () => ""],

@@ -441,7 +441,10 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     manifest: RunManifest;
   }> {
     const o = this.#o;
-    checkJobEnvironment(request.env);
+    checkJobEnvironment(
+      request.env,
+      request.permissions === undefined ? undefined : JSON.stringify(request.permissions),
+    );
     // Resources of their own are checked against the job definition before anything is written.
     if (request.groups !== undefined) {
       await checkGroups(o.session.batch, o.jobDefinition, request.groups);

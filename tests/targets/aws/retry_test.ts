@@ -4,7 +4,7 @@
 // its result and is not run again. And a retry given permissions passes them
 // to its jobs.
 import assert from "node:assert/strict";
-import { MapError, type MapRun } from "../../../mod.ts";
+import { CloudknotInputError, MapError, type MapRun } from "../../../mod.ts";
 import type { AwsTarget } from "../../../src/targets/aws/aws_target.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { readAllRecords } from "../../support/records.ts";
@@ -151,6 +151,16 @@ Deno.test("AWS target: retry({ permissions }) gives the retried items' jobs thos
     await assert.rejects(
       () => run.retry({ permissions: { read: "all" } as never, progress: false }),
       /permissions\.read must be true, false or a list of non-empty strings/,
+    );
+    // Too many to travel in a job's container overrides (ECS takes 8,192 characters): no job
+    // could start, so the retry is refused before it writes or submits anything.
+    const many = Array.from({ length: 300 }, (_, i) => `${bed.dir}/inputs/file-${i}.csv`);
+    await assert.rejects(
+      () => run.retry({ permissions: { read: many }, progress: false }),
+      (e) =>
+        e instanceof CloudknotInputError && e.field === "permissions" &&
+        /^permissions are [\d,]+ characters as AWS Batch passes them to a retry's jobs, .* grant the directories that hold the files instead of each file/
+          .test(e.message),
     );
     assert.deepEqual(emu.mutatingRequests(), []);
 

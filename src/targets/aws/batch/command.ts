@@ -147,7 +147,9 @@ function envChars(env: Record<string, string>): number {
  * the job's runtime reads to reach the run's data in S3 (the AWS credentials,
  * profile, endpoint and region), which would make every item fail, nor be
  * larger than a job's container overrides can carry
- * ({@linkcode ENV_MAX_CHARS}), which would stop every job from starting.
+ * ({@linkcode ENV_MAX_CHARS}), which would stop every job from starting. A
+ * retry's own permissions travel in the same overrides
+ * (`CLOUDKNOT_PERMISSIONS`), and count with the `env`.
  *
  * @example Usage
  * ```ts
@@ -157,9 +159,10 @@ function envChars(env: Record<string, string>): number {
  * ```
  *
  * @param env The map's environment variables.
+ * @param permissions A retry's own permissions, as the job is told them (JSON).
  * @throws {CloudknotInputError} For a variable the runtime reads, or an env too large.
  */
-export function checkJobEnvironment(env: Record<string, string>): void {
+export function checkJobEnvironment(env: Record<string, string>, permissions?: string): void {
   const taken = Object.keys(env).filter((name) => RUNTIME_VARIABLES.test(name));
   if (taken.length > 0) {
     throw new CloudknotInputError(
@@ -170,8 +173,21 @@ export function checkJobEnvironment(env: Record<string, string>): void {
     );
   }
   const chars = envChars(env);
+  const n = (x: number) => x.toLocaleString("en-US");
+  const granted = permissions === undefined
+    ? 0
+    : JSON.stringify({ name: "CLOUDKNOT_PERMISSIONS", value: permissions }).length + 1;
+  if (granted > 0 && chars + granted > ENV_MAX_CHARS) {
+    throw new CloudknotInputError(
+      `permissions are ${n(granted)} characters as AWS Batch passes them to a retry's jobs, ` +
+        `which with the run's env (${n(chars)}) is more than the ${n(ENV_MAX_CHARS)} a job's ` +
+        `container overrides leave for them (ECS takes 8,192 characters of overrides), so no ` +
+        `job could start: grant the directories that hold the files instead of each file, or ` +
+        `a kind whole (read: true), or give the permissions in Knot.create and map again`,
+      { field: "permissions" },
+    );
+  }
   if (chars > ENV_MAX_CHARS) {
-    const n = (x: number) => x.toLocaleString("en-US");
     throw new CloudknotInputError(
       `env is ${n(chars)} characters as AWS Batch passes it to a job, more than the ` +
         `${n(ENV_MAX_CHARS)} a job's container overrides leave for it (ECS takes 8,192 ` +
