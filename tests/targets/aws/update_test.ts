@@ -10,15 +10,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ItemSettled, Knot } from "../../../mod.ts";
 import { findGarbage } from "../../../src/resources/mod.ts";
-import { StateFile } from "../../../src/state/mod.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
 import { readAwsKnot } from "../../../src/targets/aws/catalog.ts";
 import { awsFunctionLabel, awsKnotJson } from "../../../src/cli/common/knot_view.ts";
-import { type Emulator, startEmulator } from "../../emulator/mod.ts";
+import type { Emulator } from "../../emulator/mod.ts";
 import type { AwsSession } from "../../../src/aws/mod.ts";
-import { sessionFor } from "../../support/aws_session.ts";
-import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
+import { type KnotBed, withKnotBed } from "./helpers.ts";
 
 function refuseThree(x: number): number {
   if (x === 3) throw new RangeError("the first function refuses 3");
@@ -78,56 +76,29 @@ async function repoTags(session: AwsSession, repositoryName: string): Promise<st
   return tags.sort();
 }
 
-async function withKnotHome(
+/**
+ * Runs `test` on a knot bed ({@linkcode withKnotBed}) of a knot name of its
+ * own (the local image's name is the knot's: one no other test on this Docker
+ * daemon uses), with the options of a small Fargate knot.
+ */
+async function withFargateKnot(
   prefix: string,
-  body: (h: {
-    emu: Emulator;
-    session: AwsSession;
-    state: StateFile;
-    dir: string;
-    common: {
-      name: string;
-      target: "aws";
-      session: AwsSession;
-      state: StateFile;
-      cloudknotDir: string;
-      baseImage: string;
-      pollInterval: number;
-      compute: "FARGATE";
-      vcpus: number;
-      memory: number;
-    };
-  }) => Promise<void>,
-) {
-  const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
-  const dir = await Deno.makeTempDir({ prefix: `cloudknot-${prefix}-` });
-  try {
-    const session = await sessionFor(emu);
-    const state = new StateFile({ path: join(dir, "cloudknot") });
-    const common = {
-      // The local image's name is the knot's: one no other test on this Docker daemon uses.
-      name: `${prefix}-${crypto.randomUUID().slice(0, 8)}`,
-      target: "aws" as const,
-      session,
-      state,
-      cloudknotDir: join(dir, "home"),
-      baseImage: await ensureBaseImage(),
-      pollInterval: 100,
-      compute: "FARGATE" as const,
-      vcpus: 0.25,
-      memory: 512,
-    };
-    await body({ emu, session, state, dir, common });
-  } finally {
-    await emu.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  test: (
+    bed: KnotBed & { common: KnotBed["common"] & typeof FARGATE & { baseImage: string } },
+  ) => Promise<void>,
+): Promise<void> {
+  await withKnotBed(`${prefix}-${crypto.randomUUID().slice(0, 8)}`, async (bed) => {
+    await test({ ...bed, common: { ...bed.common, baseImage: bed.baseImage, ...FARGATE } });
+  });
 }
+
+/** A small Fargate knot. */
+const FARGATE = { compute: "FARGATE" as const, vcpus: 0.25, memory: 512 };
 
 dockerTest(
   "a knot given another function runs it on a new job definition revision, a run made before retries with the old function, and its clobber removes both images and every revision",
   async () => {
-    await withKnotHome("upd", async ({ emu, session, state, common }) => {
+    await withFargateKnot("upd", async ({ emu, session, state, common }) => {
       const knot = await Knot.create({ ...common, func: refuseThree, retries: 1 });
       const first = await knot.map([2, 3], { progress: false });
       assert.deepEqual(outcomes(await first.settled()), [
@@ -229,7 +200,7 @@ dockerTest(
 dockerTest(
   "an update with an option the knot's own values make wrong, or a function that does not bundle, is refused before any AWS request that changes anything",
   async () => {
-    await withKnotHome("updbad", async ({ emu, state, dir, common }) => {
+    await withFargateKnot("updbad", async ({ emu, state, dir, common }) => {
       const knot = await Knot.create({ ...common, func: refuseThree, retries: 1 });
       const before = await state.section(`knot ${common.name}`);
       emu.requests.clear();
@@ -280,7 +251,7 @@ dockerTest(
 dockerTest(
   "two updates of a knot to one function at once register one revision: the second waits for the first, then finds the knot updated and adopts it",
   async () => {
-    await withKnotHome("updtwice", async ({ emu, common }) => {
+    await withFargateKnot("updtwice", async ({ emu, common }) => {
       await Knot.create({ ...common, func: refuseThree, retries: 1 });
       const warned: string[] = [];
       const update = () =>
@@ -308,7 +279,7 @@ dockerTest(
 dockerTest(
   "an update stopped between its push and its job definition revision leaves the knot running its old function, with the new tag listed for its clobber, and the next update finishes it",
   async () => {
-    await withKnotHome("updstop", async ({ emu, session, state, common }) => {
+    await withFargateKnot("updstop", async ({ emu, session, state, common }) => {
       const knot = await Knot.create({ ...common, func: refuseThree, retries: 1 });
       const before = await state.section(`knot ${common.name}`);
       // Batch never answers the registration: the connection is reset, however often it is tried.
