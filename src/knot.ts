@@ -97,7 +97,7 @@ export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKno
    * `write`, `net`, `env`, `run`, `ffi`, `sys`, `import`): `true` for all,
    * or a list of paths, hosts, names. Anything not granted fails in the item
    * with Deno's `NotCapable` error. Adopting a knot keeps its permissions
-   * unless new ones are given (on AWS, a knot is adopted as it is). On AWS
+   * unless new ones are given (on AWS, other ones update the knot). On AWS
    * and the docker target the job's container applies them to the worker
    * processes that run the items (see docs/local.md, docs/aws.md and
    * docs/docker.md).
@@ -204,7 +204,12 @@ export class Knot<F extends JobFunction = JobFunction> {
    * the compute environment (waiting until it is VALID), the job queue and
    * the job definition, and records it all in the cloudknot config file.
    * Creating it again by name adopts everything and warns about each option
-   * that was ignored: given with another value than the knot's own.
+   * that was ignored: given with another value than the knot's own. Given
+   * another function, or other options of its job definition (`memory`,
+   * `vcpus`, `gpus`, `retries`, `timeout`, `evaluateOnExit`, `permissions`),
+   * it updates the knot instead: a new image for a new function and a new
+   * revision of its job definition, its compute environment and queue kept;
+   * runs made before, and their retries, keep their own function.
    *
    * With `dryRun: true` nothing is created: the options are checked, what
    * would be created or adopted is found out with read-only requests, and

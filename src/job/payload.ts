@@ -151,6 +151,13 @@ export interface RunManifest {
   /** The run this run retries, and the input index of each of its items. */
   retryOf?: { runId: string; items: number[] };
   /**
+   * The job definition revision its jobs run on (AWS target), so that its
+   * retries run the same function and options after the knot is updated;
+   * absent in runs of earlier versions, whose retries run on the revision
+   * Batch says their jobs ran on (or the knot's, once Batch forgot them).
+   */
+  jobDefinition?: string;
+  /**
    * The owner id of the config file the run was started with (AWS target):
    * `gc` deletes the job data of a knot no longer recorded only when every
    * run under it names its own config file.

@@ -48,6 +48,12 @@ export interface MapRequest {
   retryOf?: RetryOf;
   /** The function's permissions for this run (a retry's, validated), instead of the knot's. */
   permissions?: Permissions;
+  /**
+   * The job definition revision to run on and its attempts, instead of the
+   * knot's (AWS): a retry's are those of the run it retries, so it runs the
+   * function that run ran, whatever the knot was updated to since.
+   */
+  definition?: { jobDefinition: string; attempts: number };
 }
 
 /** One item to submit as a job of its own. */

@@ -69,24 +69,8 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     assert.equal(second.stdout, '{"index":0,"value":16}\n');
     assert.doesNotMatch(second.stderr, /ignored/);
     const run2 = runIdOf(second.stderr);
-    const other = await cli(home, ["map", JOBS, "failOdd", "--name", "sq", "--target", "aws"], {
-      stdin: "[1]",
-      env,
-    });
-    assert.equal(other.code, 1);
-    assert.match(other.stderr, /^error: Knot sq on AWS runs another version of .*'s failOdd/m);
-    // knot create of the knot with another function refuses before any change (it would run
-    // the old one); with its own, it adopts the knot and warns of no option.
-    const mark = home.emu.requests.entries.length;
-    const changed = await cli(home, ["knot", "create", "sq", JOBS, "failOdd", "--target", "aws"], {
-      env,
-    });
-    assert.equal(changed.code, 1, changed.stderr);
-    assert.match(
-      changed.stderr,
-      /^error: Knot sq on AWS runs another function than .*'s failOdd, and a knot is adopted as it is: clobber it first \(cloudknot knot clobber sq --target aws\) or choose another name$/m,
-    );
-    assert.deepEqual(home.emu.requests.entries.slice(mark).filter((e) => e.mutating), []);
+    // knot create of the knot with its own function adopts it and warns of no option (another
+    // function updates it: aws_update_test.ts).
     const same = await cli(home, ["knot", "create", "sq", JOBS, "square", "--target", "aws"], {
       env,
     });

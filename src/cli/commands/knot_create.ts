@@ -34,9 +34,13 @@ export const knotCreate = defineCommand({
     "Bundles the module with everything it imports, npm packages included, so the function " +
     "runs with no network. Run it later with `map --name KNOT`. With --target aws it makes the " +
     "knot on AWS Batch: the image (built and pushed to ECR, Docker's output on stderr), the " +
-    "Pars, the compute environment, job queue and job definition; a knot of that name on AWS is " +
-    "adopted as it is, or, when its job queue or compute environment was deleted outside " +
-    "cloudknot, made again under the same names, keeping its runs. With --target docker it builds the knot's image on this machine (no AWS " +
+    "Pars, the compute environment, job queue and job definition. A knot of that name on AWS " +
+    "given another function (or other --memory, --retries, --timeout, --permission) is updated: " +
+    "the new function's image is pushed under a tag of its own and a new revision of its job " +
+    "definition registered, its compute environment and queue kept, and runs made before (and " +
+    "their retries) keep their own function; given the same, it is adopted as it is; when its " +
+    "job queue or compute environment was deleted outside cloudknot, it is made again under the " +
+    "same names, keeping its runs. With --target docker it builds the knot's image on this machine (no AWS " +
     "request) and `map --name KNOT` runs it on the local Docker engine, as AWS Batch would.",
   args: [
     {
@@ -182,18 +186,26 @@ async function createAws(
       const image = await settings.state.section(recordSection("docker-image", record.dockerImage));
       if (ctx.flag("json")) await ctx.print(JSON.stringify(awsKnotJson(record, image)));
       else {
+        const revision = record.jobDefinition.slice(record.jobDefinition.lastIndexOf(":") + 1);
         await ctx.print(
-          // Only a knot made again registers a new job definition: one whose
-          // queue or compute environment was deleted outside cloudknot. A knot
-          // another process made while this one waited for it is adopted.
+          // A knot made again registers a new job definition too: one whose queue or compute
+          // environment was deleted outside cloudknot. A knot another process made (or
+          // updated) while this one waited for it is adopted.
           `${
             !existed
               ? knot.aws?.adopted ? "Adopted" : "Created"
+              : knot.aws?.updated
+              ? "Updated"
               : record.jobDefinition !== before.jobDefinition
               ? "Made again"
               : "Adopted"
           } knot ${spec.name} on AWS Batch (${record.region}): ` +
-            `${awsFunctionLabel(record, image)}, ${record.compute}`,
+            `${awsFunctionLabel(record, image)}, ${record.compute}${
+              existed && knot.aws?.updated
+                ? `, job definition revision ${revision}; runs made before keep their own ` +
+                  `function (cloudknot retry ${spec.name} RUN retries one with it)`
+                : ""
+            }`,
         );
       }
       return 0;

@@ -4,13 +4,11 @@
  *
  * @module
  */
-import { CloudknotInputError } from "../../util/errors.ts";
-import { artifactFromModule } from "../../job/function_artifact.ts";
 import { Knot, type KnotOptions } from "../../knot.ts";
 import { validateKnotOptions, validateMapOptions } from "../../knot_options.ts";
 import type { MapRun } from "../../run/map_run.ts";
-import { recordSection } from "../../state/sections.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
+import { functionChange } from "../../targets/aws/aws_knot.ts";
 import { localKnotsDir } from "../../targets/local/catalog.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
@@ -262,19 +260,12 @@ export const map = defineCommand({
       const settings = cliSettings(ctx);
       const quiet = ctx.flag("quiet");
       const existing = await readAwsKnot(settings.state, common.name);
-      if (existing !== undefined && module !== undefined) {
-        // An AWS knot is adopted as it is: its function must be this one.
-        const { hash } = await artifactFromModule(module, exportName);
-        const image = recordSection("docker-image", existing.dockerImage);
-        const made = await settings.state.get(image, "function-hash");
-        if (made !== undefined && made !== hash) {
-          throw new CloudknotInputError(
-            `Knot ${common.name} on AWS runs another version of ${module}'s ${exportName}: ` +
-              `clobber it first (cloudknot knot clobber ${common.name} --target aws --yes) or ` +
-              `choose another --name`,
-            { field: "module" },
-          );
-        }
+      // An AWS knot given its own function is adopted as it is, with no image built; given
+      // another, it is updated (a new image and job definition revision) before the map.
+      if (
+        existing !== undefined && module !== undefined &&
+        await functionChange({ module, exportName }, existing, settings.state) === "same"
+      ) {
         delete common.module;
         delete common.exportName;
       }

@@ -150,7 +150,9 @@ export function awsFunctionLabel(
   image: Map<string, string> | undefined,
 ): string {
   const kind = image?.get("kind") || "function";
-  const hash = image?.get("function-hash")?.slice(0, 8);
+  // The knot's record names the function its job definition runs (an update stopped part-way
+  // may have built another in the image's directory); a record of an earlier version does not.
+  const hash = (record.functionHash ?? image?.get("function-hash"))?.slice(0, 8);
   return `image ${record.dockerImage} (${kind}${hash ? `, ${hash}` : ""})`;
 }
 
@@ -179,7 +181,7 @@ export function awsKnotJson(
     function: {
       image: record.dockerImage,
       kind: image?.get("kind") ?? null,
-      hash: image?.get("function-hash") ?? null,
+      hash: record.functionHash ?? image?.get("function-hash") ?? null,
     },
     compute: record.compute,
     pars: record.pars,

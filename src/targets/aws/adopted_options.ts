@@ -1,9 +1,12 @@
 /**
- * Which options given to a knot on AWS that is adopted as it is were
- * ignored: those that differ from the knot's own, as its record and AWS
- * (its compute environment, job queue and job definition) say. An option
- * whose value the knot keeps nowhere to compare with (its `tags`, or
- * `volumeSize`) counts as ignored whenever it is given.
+ * Which options given to a knot on AWS that exists differ from the knot's
+ * own, as its record and AWS (its compute environment, job queue and job
+ * definition) say: those of its function and its job definition
+ * ({@linkcode UPDATED_OPTIONS}) update the knot, the others are ignored. An
+ * option whose value the knot keeps nowhere to compare with (its `tags`, or
+ * `volumeSize`) counts as differing whenever it is given. Also the knot's
+ * own values of the options an update or a heal keeps when they are not
+ * given ({@linkcode knotOwnOptions}).
  *
  * @module
  */
@@ -16,6 +19,7 @@ import type {
 import { validatePermissions } from "../../job/permissions.ts";
 import { type AwsKnotRecord, batchName } from "./catalog.ts";
 import { type AwsKnotSpec, SHAPING, validateAwsKnotOptions } from "./knot_options.ts";
+import type { ComputeType } from "./batch/compute_options.ts";
 
 /** What AWS says of an adopted knot's Batch resources, as far as it was read. */
 export interface AdoptedBatch {
@@ -27,6 +31,35 @@ export interface AdoptedBatch {
 
 /** The options that give a knot its function. */
 const FUNCTION_KEYS: readonly (keyof AwsKnotSpec)[] = ["func", "module", "exportName"];
+
+/** The options whose knot's value is in its job definition. */
+const IN_DEFINITION: readonly (keyof AwsKnotSpec)[] = [
+  "vcpus",
+  "memory",
+  "gpus",
+  "timeout",
+  "evaluateOnExit",
+  "permissions",
+];
+
+/**
+ * The options that, given to a knot that exists with other values than its
+ * own, update it: a new image when the function is another, and a new
+ * revision of its job definition. The others would need its compute
+ * environment or queue made again, and are ignored.
+ *
+ * @example Usage
+ * ```ts
+ * import { UPDATED_OPTIONS } from "./adopted_options.ts";
+ *
+ * console.log(UPDATED_OPTIONS.includes("memory")); // true
+ * ```
+ */
+export const UPDATED_OPTIONS: readonly (keyof AwsKnotSpec)[] = [
+  ...FUNCTION_KEYS,
+  ...IN_DEFINITION,
+  "retries",
+];
 
 /** What the knot is known to have beside its record and its Batch resources. */
 export interface AdoptedKnotOwn {
@@ -135,16 +168,6 @@ export async function ignoredOptions(
   });
 }
 
-/** The options whose knot's value is in its job definition. */
-const IN_DEFINITION: readonly (keyof AwsKnotSpec)[] = [
-  "vcpus",
-  "memory",
-  "gpus",
-  "timeout",
-  "evaluateOnExit",
-  "permissions",
-];
-
 /** Whether a number of vCPUs is within a compute environment's bounds. */
 function within(vcpus: number, r: { minvCpus?: number; maxvCpus?: number }): boolean {
   return (r.minvCpus ?? 0) <= vcpus && vcpus <= (r.maxvCpus ?? Infinity);
@@ -163,4 +186,97 @@ function rule(
 
 function rules(definition: JobDefinition): string {
   return JSON.stringify((definition.retryStrategy?.evaluateOnExit ?? []).map(rule));
+}
+
+/**
+ * Which of the options that differ from a knot's own
+ * ({@linkcode ignoredOptions}) update it and which are ignored: those of
+ * {@linkcode UPDATED_OPTIONS} update a knot that is whole (its function's
+ * only when the function given is another), and a knot that is not whole is
+ * healed, or adopted as it is, instead. The one rule of the adoption and its
+ * dry run.
+ *
+ * @example Usage
+ * ```ts
+ * import { splitUpdates } from "./adopted_options.ts";
+ *
+ * console.log(splitUpdates(["memory", "maxVcpus"], { whole: true, newFunction: false }));
+ * // { updates: [ "memory" ], ignored: [ "maxVcpus" ] }
+ * ```
+ *
+ * @param differ The options that differ from the knot's own.
+ * @param knot `whole`: nothing of the knot is gone or disabled; `newFunction`: the function
+ *   given is another than the knot's.
+ * @returns The options the update takes (the function's left out), and those ignored.
+ */
+export function splitUpdates(
+  differ: readonly (keyof AwsKnotSpec)[],
+  knot: { whole: boolean; newFunction: boolean },
+): { updates: (keyof AwsKnotSpec)[]; ignored: (keyof AwsKnotSpec)[] } {
+  const taken = differ.filter((key) =>
+    knot.whole && UPDATED_OPTIONS.includes(key) &&
+    (knot.newFunction || !FUNCTION_KEYS.includes(key))
+  );
+  return {
+    updates: taken.filter((key) => !FUNCTION_KEYS.includes(key)),
+    ignored: differ.filter((key) => !taken.includes(key)),
+  };
+}
+
+/**
+ * The knot's own values of the options a new revision of its job definition
+ * is registered with, and of those its checks need: its compute type and
+ * attempts from its record, its vCPUs, memory, GPUs, timeout, retry rules and
+ * permissions from its job definition, its instance types and most vCPUs from
+ * its compute environment (when described). An update or a heal registers
+ * the new revision with these where the options given leave them out. AWS
+ * is only read; a job definition that cannot be read gives only the record's.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const spec = { ...await knotOwnOptions(session, record, batch), ...given };
+ * ```
+ *
+ * @param session The AWS session of the knot's region.
+ * @param record The knot's record.
+ * @param batch Its compute environment, as described.
+ * @returns The options, as `Knot.create` takes them.
+ */
+export async function knotOwnOptions(
+  session: AwsSession,
+  record: AwsKnotRecord,
+  batch: AdoptedBatch,
+): Promise<Partial<AwsKnotSpec>> {
+  const definition = await session.batch
+    .describeJobDefinitions({ jobDefinitions: [record.jobDefinition] })
+    .then((r) => r.jobDefinitions?.[0], () => undefined);
+  const requirement = (type: string) => {
+    const value = definition?.containerProperties?.resourceRequirements
+      ?.find((r) => r.type === type)?.value;
+    return value === undefined ? undefined : Number(value);
+  };
+  const env = (name: string) =>
+    definition?.containerProperties?.environment?.find((e) => e.name === name)?.value;
+  const timeout = env("CLOUDKNOT_TIMEOUT");
+  const permissions = env("CLOUDKNOT_PERMISSIONS");
+  const rules = definition?.retryStrategy?.evaluateOnExit;
+  const resources = batch.computeEnvironment?.computeResources;
+  const own: Partial<AwsKnotSpec> = {
+    compute: record.compute as ComputeType,
+    retries: record.retries,
+    vcpus: requirement("VCPU"),
+    memory: requirement("MEMORY"),
+    gpus: requirement("GPU"),
+    timeout: timeout === undefined ? undefined : Number(timeout),
+    permissions: permissions === undefined ? undefined : JSON.parse(permissions),
+    evaluateOnExit: rules?.map((r) => ({
+      ...(r.onExitCode !== undefined ? { onExitCode: r.onExitCode } : {}),
+      ...(r.onReason !== undefined ? { onReason: r.onReason } : {}),
+      ...(r.onStatusReason !== undefined ? { onStatusReason: r.onStatusReason } : {}),
+      action: r.action.toUpperCase() as "RETRY" | "EXIT",
+    })),
+    instanceTypes: resources?.instanceTypes?.length ? [...resources.instanceTypes] : undefined,
+    maxVcpus: resources?.maxvCpus,
+  };
+  return Object.fromEntries(Object.entries(own).filter(([, v]) => v !== undefined));
 }

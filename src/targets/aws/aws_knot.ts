@@ -84,11 +84,21 @@ import {
   requireResources,
   writeAwsKnot,
 } from "./catalog.ts";
-import { type AwsKnotSpec, type CheckedAwsKnot, validateAwsKnotOptions } from "./knot_options.ts";
+import {
+  type AwsKnotSpec,
+  type CheckedAwsKnot,
+  SHAPING,
+  validateAwsKnotOptions,
+} from "./knot_options.ts";
 
-import { type Permissions, validatePermissions } from "../../job/permissions.ts";
-import { type AdoptedBatch, ignoredOptions } from "./adopted_options.ts";
-import type { ComputeType } from "./batch/compute_options.ts";
+import { validatePermissions } from "../../job/permissions.ts";
+import {
+  type AdoptedBatch,
+  ignoredOptions,
+  knotOwnOptions,
+  splitUpdates,
+} from "./adopted_options.ts";
+import { defaultBaseImage } from "../../image/build_context.ts";
 import { defined } from "../../util/defined.ts";
 
 export type { AwsKnotOptions, AwsKnotSpec } from "./knot_options.ts";
@@ -129,9 +139,18 @@ export interface AwsKnotResources {
   /**
    * Whether `Knot.create` found the knot made already and adopted it as it
    * is (made before, or by another process while this one waited for it);
-   * `false` when this call made it, or made again what was gone of it.
+   * `false` when this call made it, made again what was gone of it, or
+   * updated it.
    */
   adopted: boolean;
+  /**
+   * Whether `Knot.create` updated the knot: it was whole, and was given
+   * another function, or other options of its job definition (`memory`,
+   * `permissions`, …), so a new revision of its job definition was
+   * registered (with a new image, for another function). Runs made before
+   * keep their revision, and so their function.
+   */
+  updated: boolean;
 }
 
 /** The name of the Pars a knot gets when it has policies of its own. */
@@ -320,6 +339,12 @@ async function openOnce(
 interface Heal {
   record: AwsKnotRecord;
   missing: { pars?: ParsGone };
+  /**
+   * When the knot is whole and this create updates it: whether with another
+   * function (a new image, pushed under a tag of its own), or with the same
+   * image and other options.
+   */
+  update?: { newFunction: boolean };
 }
 
 async function create(
@@ -339,7 +364,9 @@ async function create(
     jobDefinition: saved.jobDefinitionName,
     launchTemplate: saved.launchTemplate ?? checked.names.launchTemplate,
   };
-  requireFunction(spec);
+  // An update with the same function runs the knot's own image again.
+  const reuse = heal?.update !== undefined && !heal.update.newFunction;
+  if (!reuse) requireFunction(spec);
   if (spec.dockerImage !== undefined && spec.dockerImage.artifact === undefined) {
     throw new CloudknotInputError(
       `Image ${spec.dockerImage.name} holds no function: create it with func, or module and exportName`,
@@ -392,8 +419,15 @@ async function create(
     // cannot be shipped, or an image that does not build, is refused before
     // anything exists on AWS.
     let image = spec.dockerImage;
-    if (image === undefined) {
-      const imageName = name.toLowerCase();
+    if (reuse) {
+      image = await DockerImage.create({
+        name: saved!.dockerImage,
+        state,
+        session,
+        ...defined({ docker: spec.docker, cloudknotDir: spec.cloudknotDir }),
+      });
+    } else if (image === undefined) {
+      const imageName = saved?.dockerImage ?? name.toLowerCase();
       const known = await state.section(recordSection("docker-image", imageName)) !== undefined;
       image = await DockerImage.create({
         name: imageName,
@@ -410,17 +444,29 @@ async function create(
       });
       if (!known) made.image = image;
     }
-    if (image.images.length === 0 || spec.dockerImage === undefined) {
+    // An update pushes the new function under a tag of its own: the images of the runs made
+    // before keep theirs, for their retries (their job definition revisions name them).
+    const pushTags = heal?.update?.newFunction
+      ? [updateImageTag(name, image.artifact!.hash)]
+      : checked.imageTags;
+    if (!reuse && (image.images.length === 0 || spec.dockerImage === undefined)) {
       // Held until pushed: another config file's create of this knot name on this
       // machine shares its local tags, and its undo may remove them meanwhile.
       await image.build({
-        tags: checked.imageTags,
+        tags: pushTags,
         hold: true,
         noCache: spec.noImageCache ?? false,
         ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
       });
       made.held = image;
     }
+    // The record names the new tag before it is pushed, and still the knot's image and job
+    // definition: stopped in between, the knot runs its old function, and its clobber removes
+    // the tag too.
+    const imageTags = saved === undefined
+      ? checked.imageTags
+      : [...new Set([...saved.imageTags, ...reuse ? [] : pushTags])];
+    if (heal?.update?.newFunction) await writeAwsKnot(state, { ...saved!, imageTags });
     // AWS from here on. The Pars reads its policies and roles before it makes anything.
     const owner = await configOwner(state);
     const tags = {
@@ -474,7 +520,7 @@ async function create(
         tags: [{ Key: OWNER_TAG_KEY, Value: owner }],
       });
     }
-    const { imageUri } = await image.push({ repo });
+    const { imageUri } = reuse ? { imageUri: saved!.imageUri } : await image.push({ repo });
     const placement: BatchPlacement = {
       batchServiceRole: pars.batchServiceRole,
       ecsInstanceProfile: pars.ecsInstanceProfile,
@@ -534,6 +580,8 @@ async function create(
       tags,
     });
     made.jobDefinition = definition.arn;
+    const artifact = image.artifact;
+    if (artifact === undefined) throw lostFunctionFiles(name, image.name);
     const resources: AwsKnotResources = {
       region: session.region,
       profile: session.profile,
@@ -548,7 +596,11 @@ async function create(
       prefix,
       jobRole,
       adopted: false,
+      updated: heal?.update !== undefined,
     };
+    // A heal without a volume size keeps the launch template its record names (its clobber
+    // deletes it).
+    const template = launchTemplate ?? saved?.launchTemplate;
     const record: AwsKnotRecord = {
       name,
       region: resources.region,
@@ -561,20 +613,24 @@ async function create(
       jobQueue: resources.jobQueue,
       jobDefinition: resources.jobDefinition,
       jobDefinitionName: names.jobDefinition,
-      ...(launchTemplate !== undefined ? { launchTemplate } : {}),
+      ...(template !== undefined ? { launchTemplate: template } : {}),
       jobRole,
       bucket,
       sse,
       prefix: resources.prefix,
       retries: compute.retries,
       compute: compute.compute,
-      imageTags: checked.imageTags,
+      imageTags,
       runs: saved?.runs ?? [],
-      ...(image.artifact?.sources !== undefined ? { sources: image.artifact.sources } : {}),
+      ...(reuse
+        ? defined({ functionHash: saved!.functionHash, sources: saved!.sources })
+        : { functionHash: artifact.hash, ...defined({ sources: artifact.sources }) }),
     };
     await writeAwsKnot(state, record);
     return {
-      artifact: image.artifact!,
+      artifact: reuse && record.sources !== undefined
+        ? { ...artifact, sources: record.sources }
+        : artifact,
       target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources),
     };
   } catch (e) {
@@ -726,42 +782,72 @@ function targetOptions(
 }
 
 /**
- * Whether the function a spec gives (`func`, or `module` and `exportName`) is
- * the one the knot's image was built from; `false` when it gives none. Reads
- * only the config file: the adoption and its dry run both ask it.
+ * Whether the function a spec gives (`func`, or `module` and `exportName`)
+ * is the one the knot's job definition runs: `"none"` when it gives none,
+ * `"same"`, or `"other"` (also when the knot's record and its image's know
+ * no function to compare with). The function is bundled here, so one that
+ * cannot be bundled (a bad import) is refused before anything changes. Reads
+ * only the config file: the adoption, its dry run and `cloudknot map` ask it.
  *
  * @example Usage
  * ```ts ignore
- * const same = await sameFunction(spec, record, state);
+ * if (await functionChange(spec, record, state) === "other") console.log("updated");
  * ```
  *
  * @param spec The options given.
  * @param record The knot's record.
  * @param state The config file.
  * @returns Whether the function given is the knot's own.
- * @throws {CloudknotInputError} When it gives another function, before anything changes.
  */
-export async function sameFunction(
-  spec: AwsKnotSpec,
+export async function functionChange(
+  spec: Pick<AwsKnotSpec, "func" | "module" | "exportName">,
   record: AwsKnotRecord,
   state: StateFile,
-): Promise<boolean> {
-  if (spec.func === undefined && spec.module === undefined) return false;
-  const made = await state.get(recordSection("docker-image", record.dockerImage), "function-hash");
-  if (made === undefined) return false;
+): Promise<"none" | "same" | "other"> {
+  if (spec.func === undefined && spec.module === undefined) return "none";
+  // A record of an earlier version names no function: its image's record does.
+  const made = record.functionHash ??
+    await state.get(recordSection("docker-image", record.dockerImage), "function-hash");
   const artifact = spec.func !== undefined
     ? await artifactFromFunc(spec.func)
     : await artifactFromModule(spec.module!, spec.exportName ?? "default");
-  if (artifact.hash === made) return true;
-  const what = spec.func !== undefined
-    ? "another function than the one given"
-    : `another function than ${spec.module}'s ${spec.exportName ?? "default"}`;
-  throw new CloudknotInputError(
-    `Knot ${record.name} on AWS runs ${what}, and a knot is adopted as it is: clobber it ` +
-      `first ((await Knot.create({ name: "${record.name}", target: "aws" })).clobber()) or ` +
-      `choose another name`,
-    { field: spec.func !== undefined ? "func" : "module" },
+  return artifact.hash === made ? "same" : "other";
+}
+
+/**
+ * The tag an update pushes a knot's new function under: the knot's name,
+ * the function's hash and the time, so it names no image pushed before
+ * (whose runs' job definition revisions still run on them).
+ */
+function updateImageTag(knot: string, hash: string): string {
+  return `${knot.toLowerCase().slice(0, 96)}-${hash.slice(0, 12)}-${Date.now().toString(36)}`;
+}
+
+/** The error of a knot whose image's build files lost its function. */
+function lostFunctionFiles(knot: string, image: string): CloudknotError {
+  return new CloudknotError(
+    `Knot ${knot}'s image ${image} lost its function files: clobber the knot and create it again`,
   );
+}
+
+/**
+ * The options given that a knot keeps its own values of where they are left
+ * out ({@linkcode knotOwnOptions}), read when a heal or an update registers
+ * a new revision of its job definition. A heal given another compute type
+ * keeps only its attempts: the job definition's vCPUs and memory were the
+ * other type's.
+ */
+async function withOwnOptions(
+  spec: AwsKnotSpec,
+  session: AwsSession,
+  record: AwsKnotRecord,
+  batch: AdoptedBatch,
+): Promise<AwsKnotSpec> {
+  const own: Partial<AwsKnotSpec> = spec.compute === undefined || spec.compute === record.compute
+    ? await knotOwnOptions(session, record, batch)
+    : { retries: record.retries };
+  const kept = Object.entries(own).filter(([key]) => spec[key as keyof AwsKnotSpec] === undefined);
+  return { ...spec, ...Object.fromEntries(kept) };
 }
 
 async function adopt(
@@ -794,10 +880,7 @@ async function adopt(
     // again: the compute type, the attempts, the function's permissions,
     // and the policies of a Pars whose record is gone too.
     const healing: AwsKnotSpec = {
-      ...spec,
-      ...(spec.compute === undefined ? { compute: record.compute as ComputeType } : {}),
-      ...(spec.retries === undefined ? { retries: record.retries } : {}),
-      ...(spec.permissions === undefined ? await recordedPermissions(session, record) : {}),
+      ...await withOwnOptions(spec, session, record, batch),
       ...(spec.parsPolicies === undefined && parsGone !== undefined && !parsGone.record
         ? await recordedParsPolicies(session, record)
         : {}),
@@ -831,10 +914,32 @@ async function adopt(
         ),
     );
   }
-  // The function given again must be the knot's own: adopting the knot would
-  // run the old one, and a user who meant to change it would not know.
-  const same = await sameFunction(spec, record, state);
+  // Another function (bundled here: one that does not bundle is refused) or other options of
+  // its job definition update a knot that is whole; the other options differing from the
+  // knot's own are ignored (the same options given again, by another process's create of
+  // the knot, which this one waited for, change nothing).
+  const change = await functionChange(spec, record, state);
   requireResources(record);
+  const baseImage =
+    await state.get(recordSection("docker-image", record.dockerImage), "base-image") ||
+    defaultBaseImage();
+  const differ = await ignoredOptions(session, spec, record, batch, {
+    baseImage,
+    sameFunction: change === "same",
+  });
+  const newFunction = change === "other";
+  const { updates, ignored } = splitUpdates(differ, { whole: !broken, newFunction });
+  if (ignored.length > 0) {
+    (spec.warn ?? console.warn)(
+      `cloudknot: knot ${name} exists, so it was ${
+        newFunction || updates.length > 0 ? "updated" : "adopted as it is"
+      } and these options were ignored: ${ignored.join(", ")}; clobber the knot or choose ` +
+        `another name to change them`,
+    );
+  }
+  if (!broken && (newFunction || updates.length > 0)) {
+    return await update(spec, record, session, state, { batch, newFunction, options: updates });
+  }
   const pars = found instanceof Pars ? found : undefined;
   const [image, repo] = await Promise.all([
     DockerImage.create({
@@ -846,23 +951,7 @@ async function adopt(
     }),
     DockerRepo.create({ name: record.dockerRepo, session, state }),
   ]);
-  // Only the options that differ from the knot's own were ignored: the same options given
-  // again (another process's create of the knot, which this one waited for) change nothing.
-  const ignored = await ignoredOptions(session, spec, record, batch, {
-    baseImage: image.baseImage,
-    sameFunction: same,
-  });
-  if (ignored.length > 0) {
-    (spec.warn ?? console.warn)(
-      `cloudknot: knot ${name} exists, so it was adopted as it is and these options were ignored: ` +
-        `${ignored.join(", ")}; clobber the knot or choose another name to change them`,
-    );
-  }
-  if (image.artifact === undefined) {
-    throw new CloudknotError(
-      `Knot ${name}'s image ${image.name} lost its function files: clobber the knot and create it again`,
-    );
-  }
+  if (image.artifact === undefined) throw lostFunctionFiles(name, image.name);
   const resources: AwsKnotResources = {
     region,
     profile,
@@ -877,6 +966,7 @@ async function adopt(
     prefix: record.prefix,
     jobRole: record.jobRole ?? pars?.jobRole ?? "",
     adopted: true,
+    updated: false,
   };
   return {
     artifact: record.sources !== undefined
@@ -890,17 +980,131 @@ async function adopt(
   };
 }
 
-/** The permissions a knot's job definition gives its function, when it names any. */
-async function recordedPermissions(
-  session: AwsSession,
+/** What {@linkcode updateOptions} is told of an update. */
+export interface UpdateChange {
+  /** The knot's compute environment and job queue, as described. */
+  batch: AdoptedBatch;
+  /** Whether the function given is another than the knot's. */
+  newFunction: boolean;
+  /** The options given that differ from the knot's own and update it (its function's aside). */
+  options: (keyof AwsKnotSpec)[];
+}
+
+/**
+ * The options an update of a knot registers its new job definition revision
+ * with, checked: those given that update it (the function, when another),
+ * the knot's own values of the others ({@linkcode knotOwnOptions}), and the
+ * options that shape no resource (session, config file, warn…). AWS is only
+ * read; the update and its dry run both ask it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const { checked } = await updateOptions(spec, record, session, { batch, newFunction: true, options: [] });
+ * ```
+ *
+ * @param spec The options given.
+ * @param record The knot's record.
+ * @param session The AWS session of the knot's region.
+ * @param change The knot's Batch resources as described, and what the update changes.
+ * @returns The update's options, and them checked.
+ * @throws {CloudknotInputError} When they do not go together, naming the knot's own values
+ *   used, before anything changes.
+ */
+export async function updateOptions(
+  spec: AwsKnotSpec,
   record: AwsKnotRecord,
-): Promise<{ permissions?: Permissions }> {
-  const { jobDefinitions } = await session.batch.describeJobDefinitions({
-    jobDefinitions: [record.jobDefinition],
-  });
-  const value = jobDefinitions?.[0]?.containerProperties?.environment
-    ?.find((e) => e.name === "CLOUDKNOT_PERMISSIONS")?.value;
-  return value === undefined ? {} : { permissions: JSON.parse(value) };
+  session: AwsSession,
+  change: UpdateChange,
+): Promise<{ updating: AwsKnotSpec; checked: CheckedAwsKnot }> {
+  const { name } = record;
+  // Only what an update changes is taken from the options given; the rest is the knot's own.
+  const given = Object.entries(spec).filter(([key]) =>
+    !SHAPING.includes(key as keyof AwsKnotSpec) ||
+    change.options.includes(key as keyof AwsKnotSpec) ||
+    (change.newFunction && ["func", "module", "exportName"].includes(key))
+  );
+  const updating = await withOwnOptions(
+    { ...Object.fromEntries(given), name } as AwsKnotSpec,
+    session,
+    record,
+    change.batch,
+  );
+  try {
+    return { updating, checked: validateAwsKnotOptions(updating) };
+  } catch (e) {
+    if (!(e instanceof CloudknotInputError)) throw e;
+    // Say which values were the knot's own, not given: the caller may not know them.
+    const own = Object.keys(updating).filter((key) =>
+      SHAPING.includes(key as keyof AwsKnotSpec) && !given.some(([k]) => k === key) &&
+      !["func", "module", "exportName"].includes(key)
+    );
+    throw new CloudknotInputError(
+      `${e.message.replace(/\.?$/, "")} (knot ${name} keeps its own ${
+        own.map((key) => `${key} ${JSON.stringify(updating[key as keyof AwsKnotSpec])}`)
+          .join(", ")
+      } where they are not given: give them with the update too); nothing was changed`,
+      { ...(e.field !== undefined ? { field: e.field } : {}), cause: e },
+    );
+  }
+}
+
+/**
+ * Updates a knot that is whole: registers a new revision of its job
+ * definition, with the new function's image (built and pushed under a tag of
+ * its own) or the knot's own, and the options given where they differ from
+ * the knot's own; everything else stays as it is (its compute environment,
+ * queue, Pars, bucket and runs). Every option is checked, with the knot's own
+ * values of those not given, before anything changes. Marked as made with
+ * its Pars, as a heal is: another update or heal of the knot waits for this
+ * one, then opens the knot again from its new record.
+ */
+async function update(
+  spec: AwsKnotSpec,
+  record: AwsKnotRecord,
+  session: AwsSession,
+  state: StateFile,
+  change: UpdateChange,
+): Promise<OpenedKnot<AwsKnotTarget> | typeof OPEN_AGAIN> {
+  const { name } = record;
+  const warn = spec.warn ?? console.warn;
+  const { updating, checked } = await updateOptions(spec, record, session, change);
+  return await makingWithPars(
+    state,
+    record.pars,
+    name,
+    async () => {
+      // Another process updated (or healed, or clobbered) the knot while this one waited: it
+      // is opened again from its new record.
+      const now = await readAwsKnot(state, name, { strict: true });
+      if (JSON.stringify(now) !== JSON.stringify(record)) return OPEN_AGAIN;
+      const opened = await create(updating, checked, session, state, {
+        record,
+        missing: {},
+        update: { newFunction: change.newFunction },
+      });
+      const { artifact, target } = opened;
+      const revision = target.resources.jobDefinition.slice(
+        target.resources.jobDefinition.lastIndexOf(":") + 1,
+      );
+      const runs = change.newFunction
+        ? `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})`
+        : "its function";
+      const options = change.options.map((key) => `${key} ${JSON.stringify(updating[key])}`);
+      warn(
+        `cloudknot: knot ${name} now runs ${runs}${
+          options.length > 0 ? ` with ${options.join(", ")}` : ""
+        } (job definition revision ${revision}); runs made before keep their own function ` +
+          `and options, and so do their retries`,
+      );
+      return opened;
+    },
+    () =>
+      warn(
+        `cloudknot: knot ${name} is being updated or made again by another process with this ` +
+          `config file (${state.path}); waiting for it to finish, then this one looks at the ` +
+          `knot again`,
+      ),
+  );
 }
 
 /**

@@ -22,14 +22,15 @@ import type { MapRequest } from "../target.ts";
 import { planAwsMap } from "./run_plan.ts";
 import {
   batchResourceStates,
+  functionChange,
   hasFunction,
   knotParsName,
   missingPars,
   refuseOtherOwnersKnotPars,
   requireFunction,
-  sameFunction,
+  updateOptions,
 } from "./aws_knot.ts";
-import { ignoredOptions } from "./adopted_options.ts";
+import { ignoredOptions, splitUpdates } from "./adopted_options.ts";
 import { getRole, KNOT_ROLE_SPEC } from "../../resources/_iam_roles.ts";
 import { type AwsKnotSpec, validateAwsKnotOptions as check } from "./knot_options.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
@@ -138,14 +139,73 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
         ],
       });
     }
-    // As the adoption does: another function than the knot's own is refused, and only the
-    // options that differ from the knot's own would be ignored.
-    const same = await sameFunction(spec, saved, state);
-    const ignored = await ignoredOptions(session, spec, saved, batch, {
-      baseImage: await state.get(recordSection("docker-image", saved.dockerImage), "base-image") ||
-        defaultBaseImage(),
-      sameFunction: same,
+    // As the adoption does: another function, or other options of its job definition, would
+    // update a knot that is whole, and the other options that differ from its own be ignored.
+    const change = await functionChange(spec, saved, state);
+    const image = recordSection("docker-image", saved.dockerImage);
+    const differ = await ignoredOptions(session, spec, saved, batch, {
+      baseImage: await state.get(image, "base-image") || defaultBaseImage(),
+      sameFunction: change === "same",
     });
+    const newFunction = change === "other";
+    const { updates, ignored } = splitUpdates(differ, { whole: gone === undefined, newFunction });
+    const ignoredNote = ignored.length > 0
+      ? [`these options would be ignored: ${ignored.join(", ")}`]
+      : [];
+    if (gone === undefined && (newFunction || updates.length > 0)) {
+      // Checked with the knot's own values of the options not given, as the update checks them.
+      const { updating, checked: update } = await updateOptions(spec, saved, session, {
+        batch,
+        newFunction,
+        options: updates,
+      });
+      await checkJobFits(session, update.compute);
+      const updated = { ...update.compute, permissions: updating.permissions };
+      const artifact = newFunction
+        ? spec.func !== undefined
+          ? await artifactFromFunc(spec.func)
+          : await artifactFromModule(spec.module!, spec.exportName ?? "default")
+        : undefined;
+      return new Plan({
+        title,
+        steps: [
+          ...(artifact === undefined ? [] : [
+            {
+              action: "build" as const,
+              kind: "image",
+              name: saved.dockerImage,
+              details: {
+                function: `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})`,
+              },
+            },
+            {
+              action: "push" as const,
+              kind: "image",
+              name: `${saved.dockerRepo}:${saved.dockerImage}-${artifact.hash.slice(0, 12)}-…`,
+            },
+          ]),
+          {
+            action: "create",
+            kind: "job definition revision",
+            name: saved.jobDefinitionName,
+            details: Object.fromEntries(
+              updates.map((key) => [key, JSON.stringify(updated[key as keyof typeof updated])]),
+            ),
+          },
+          { action: "write", kind: "config record", name: recordSection("knot", name) },
+        ],
+        notes: [
+          `knot ${name} is in the config file, so it would be updated: ${
+            [
+              ...(newFunction ? ["a new image with the function given"] : []),
+              ...(updates.length > 0 ? [`the ${updates.join(", ")} given`] : []),
+            ].join(" and ")
+          } in a new revision of its job definition (now ${saved.jobDefinition}); its compute ` +
+          "environment and job queue stay, and runs made before keep their own function",
+          ...ignoredNote,
+        ],
+      });
+    }
     return new Plan({
       title,
       steps: [{
@@ -165,7 +225,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
             `${gone}: it could read its runs but run nothing until created again with its function`,
           ]
           : []),
-        ...(ignored.length > 0 ? [`these options would be ignored: ${ignored.join(", ")}`] : []),
+        ...ignoredNote,
       ],
     });
   }

@@ -244,7 +244,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   readonly kind = "aws" as const;
   #o: AwsTargetOptions;
   #store: S3Store;
-  #slicingFacts?: ReturnType<typeof readSlicingFacts>;
+  #slicingFacts = new Map<string, ReturnType<typeof readSlicingFacts>>();
   /** When the knot's clobber began, once its record said so. */
   #clobberStartedAt?: number;
   /** Which job runs each item of the handles this target gave, for {@linkcode AwsTarget.itemJob}. */
@@ -445,9 +445,12 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       request.env,
       request.permissions === undefined ? undefined : JSON.stringify(request.permissions),
     );
+    // A retry runs on the revision of the run it retries, which may be older than the knot's.
+    const { jobDefinition, attempts } = request.definition ??
+      { jobDefinition: o.jobDefinition, attempts: o.attempts };
     // Resources of their own are checked against the job definition before anything is written.
     if (request.groups !== undefined) {
-      await checkGroups(o.session.batch, o.jobDefinition, request.groups);
+      await checkGroups(o.session.batch, jobDefinition, request.groups);
     }
     const runId = newRunId();
     const store = this.#store.at(`runs/${runId}`);
@@ -460,7 +463,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // What slicing needs is read before anything is written, as the count is only known
     // after; one item, or one item per child, needs none of it.
     if (items !== undefined && !items.single && (request.itemsPerJob ?? "auto") !== 1) {
-      await this.#readSlicingFacts().catch(async (e) => {
+      await this.#readSlicingFacts(jobDefinition).catch(async (e) => {
         await items.close();
         throw e;
       });
@@ -478,8 +481,9 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       count,
       starmap: request.starmap,
       createdAt,
-      attempts: o.attempts,
+      attempts,
       env: request.env,
+      jobDefinition,
       ...(request.groups !== undefined ? { groups: request.groups } : {}),
       ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
       owner,
@@ -489,7 +493,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       runId,
       target: "aws",
       total: count,
-      attempts: o.attempts,
+      attempts,
       ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
     };
     const empty = async () => {
@@ -501,7 +505,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     let slicing: Slicing;
     let plan: ReturnType<typeof planGroups>;
     try {
-      slicing = await this.#slicing(count, request.itemsPerJob ?? "auto");
+      slicing = await this.#slicing(count, request.itemsPerJob ?? "auto", jobDefinition);
       if (slicing.slice > 1) manifest.itemsPerJob = slicing.slice;
       plan = planGroups(count, request.groups ?? [], {
         independent: request.jobType === "independent",
@@ -542,23 +546,32 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * definition and compute environment are read once per target, before a
    * run's inputs are written, unless each child runs one item.
    */
-  async #slicing(count: number, itemsPerJob: number | "auto"): Promise<Slicing> {
+  async #slicing(
+    count: number,
+    itemsPerJob: number | "auto",
+    jobDefinition: string,
+  ): Promise<Slicing> {
     if (count <= 1 || itemsPerJob === 1) return { slice: 1, concurrency: 1 };
-    return sliceRun(await this.#readSlicingFacts(), count, itemsPerJob);
+    return sliceRun(await this.#readSlicingFacts(jobDefinition), count, itemsPerJob);
   }
 
-  /** The facts slicing reads, read once per target (again after a failed read). */
-  async #readSlicingFacts(): Promise<Awaited<ReturnType<typeof readSlicingFacts>>> {
+  /**
+   * The facts slicing reads, read once per target and job definition revision (again after a
+   * failed read).
+   */
+  async #readSlicingFacts(
+    jobDefinition: string,
+  ): Promise<Awaited<ReturnType<typeof readSlicingFacts>>> {
     const o = this.#o;
-    this.#slicingFacts ??= readSlicingFacts({
-      batch: o.session.batch,
-      jobQueue: o.jobQueue,
-      jobDefinition: o.jobDefinition,
-    });
+    let facts = this.#slicingFacts.get(jobDefinition);
+    if (facts === undefined) {
+      facts = readSlicingFacts({ batch: o.session.batch, jobQueue: o.jobQueue, jobDefinition });
+      this.#slicingFacts.set(jobDefinition, facts);
+    }
     try {
-      return await this.#slicingFacts;
+      return await facts;
     } catch (e) {
-      this.#slicingFacts = undefined;
+      this.#slicingFacts.delete(jobDefinition);
       throw e;
     }
   }
@@ -862,7 +875,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       const submit: SubmitJobRequest = {
         jobName,
         jobQueue: o.jobQueue,
-        jobDefinition: o.jobDefinition,
+        jobDefinition: request.definition?.jobDefinition ?? o.jobDefinition,
         containerOverrides: {
           command: jobCommand({
             run: store.url,
@@ -949,6 +962,18 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   }
 
   /** Makes the run's handle and starts its poll loop. */
+  /**
+   * The job definition revision a run's jobs ran on, for a run whose
+   * manifest does not say (one of an earlier version): Batch's description of
+   * one of its jobs, or `undefined` once Batch no longer describes them.
+   */
+  async #ranOn(jobs: readonly RunJob[]): Promise<string | undefined> {
+    const first = jobs[0];
+    if (first === undefined) return undefined;
+    const found = await describeJobs(this.#o.session.batch, [first.jobId]).catch(() => undefined);
+    return found?.get(first.jobId)?.jobDefinition;
+  }
+
   #open<T>(
     info: RunInfo,
     store: S3Store,
@@ -1008,7 +1033,16 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         }
         return usage;
       },
-      resubmit: async (request) => this.map(await resubmitRequest(store, manifest, request)),
+      // On the revision the run ran on: its function, whatever the knot was updated to since.
+      resubmit: async (request) => {
+        const jobDefinition = manifest.jobDefinition ?? await this.#ranOn(jobs);
+        return await this.map({
+          ...await resubmitRequest(store, manifest, request),
+          ...(jobDefinition !== undefined
+            ? { definition: { jobDefinition, attempts: manifest.attempts } }
+            : {}),
+        });
+      },
       reread: (signal) => this.#reread(info.runId, signal),
     });
     // Items no job covers: the run is still being submitted, or its submission stopped part-way,

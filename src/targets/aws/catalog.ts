@@ -91,8 +91,18 @@ export interface AwsKnotRecord {
   retries: number;
   /** The compute type. @default {"EC2"} */
   compute: string;
-  /** The image's tags. @default {[name in lower case]} */
+  /**
+   * Every tag the knot pushed to its repository, first its own (an update
+   * adds one per new function, and older runs' job definition revisions run
+   * on the images of the others), so that its clobber removes them all.
+   * @default {[name in lower case]}
+   */
   imageTags: string[];
+  /**
+   * The hash of the function its job definition runs (key `function-hash`);
+   * absent in records of earlier versions, whose image's record has it.
+   */
+  functionHash?: string;
   /** The run ids the record remembers, oldest first. */
   runs: string[];
   /**
@@ -153,6 +163,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
   ) as Record<keyof typeof TEXT_KEYS, string>;
   const launchTemplate = keys.get("launch-template");
   const jobRole = keys.get("job-role");
+  const functionHash = keys.get("function-hash");
   const [key, src, deno_dir] = ["source-key", "source-src", "source-deno-dir"].map((k) =>
     keys.get(k)
   );
@@ -172,6 +183,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
     compute: keys.get("compute") || "EC2",
     imageTags: (keys.get("image-tags") ?? name.toLowerCase()).split(" "),
     runs: knotRunIds(keys),
+    ...(functionHash ? { functionHash } : {}),
     ...(sources !== undefined ? { sources } : {}),
     ...(Number.isNaN(clobberStartedAt) ? {} : { clobberStartedAt }),
   };
@@ -522,6 +534,7 @@ export async function writeAwsKnot(state: StateFile, record: AwsKnotRecord): Pro
     retries: String(record.retries),
     compute: record.compute,
     "image-tags": record.imageTags.join(" "),
+    "function-hash": record.functionHash,
     "source-key": record.sources?.key,
     "source-src": record.sources?.src,
     "source-deno-dir": record.sources?.deno_dir,

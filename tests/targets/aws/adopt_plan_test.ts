@@ -1,12 +1,11 @@
 // The dry run of Knot.create for a knot that exists on AWS says what the
 // adoption itself would: only the options that differ from the knot's own
-// would be ignored, and another function is refused as the create refuses
-// it; against the emulator, with nothing changed.
+// would be ignored, or, for another function or other options of its job
+// definition, update it; against the emulator, with nothing changed.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
-import { CloudknotInputError } from "../../../src/util/errors.ts";
 import { startEmulator } from "../../emulator/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
@@ -21,7 +20,7 @@ function cube(x: number): number {
 }
 
 dockerTest(
-  "a dry run of an existing knot names as ignored only the options the adoption would ignore, and refuses another function",
+  "a dry run of an existing knot names as ignored only the options the adoption would ignore, and says that another function or memory would update it",
   async () => {
     const emu = await startEmulator({ registry: true });
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-adopt-plan-" });
@@ -59,23 +58,33 @@ dockerTest(
       await Knot.create({ ...common, func: square, warn: (m) => warned.push(m) });
       assert.deepEqual(warned.filter((m) => /ignored/.test(m)), []);
 
-      // Other values: those, and only those, would be ignored, as the adoption warns.
-      const other = { ...common, memory: 1024, retries: 3 };
+      // Other values of its compute environment: those, and only those, would be ignored, as
+      // the adoption warns.
+      const other = { ...common, maxVcpus: 16, priority: 3 };
       const plan = await dryRun({ ...other, func: square });
-      assert.match(plan.notes.join("\n"), /these options would be ignored: memory, retries$/m);
+      assert.equal(plan.find("knot")?.action, "adopt");
+      assert.match(plan.notes.join("\n"), /these options would be ignored: maxVcpus, priority$/m);
       const adopted: string[] = [];
       await Knot.create({ ...other, func: square, warn: (m) => adopted.push(m) });
-      assert.match(adopted.join("\n"), /these options were ignored: memory, retries;/);
+      assert.match(adopted.join("\n"), /these options were ignored: maxVcpus, priority;/);
 
-      // Another function: the dry run refuses it, as the create does.
-      const refused = await dryRun({ ...common, func: cube })
-        .then(() => undefined, (e) => e);
-      assert.ok(refused instanceof CloudknotInputError, String(refused));
+      // Another function, and another memory: the dry run says the knot would be updated, with
+      // a new image and a new revision of its job definition, and what would still be ignored.
+      const update = await dryRun({ ...common, func: cube, memory: 1024, priority: 3 });
+      assert.equal(update.find("knot"), undefined);
+      assert.equal(update.find("image")?.action, "build");
+      assert.match(String(update.find("image")?.details?.function), /^func cube \(/);
+      assert.equal(update.find("job definition revision")?.action, "create");
+      assert.deepEqual(update.find("job definition revision")?.details, { memory: "1024" });
       assert.match(
-        refused.message,
-        /runs another function than the one given, and a knot is adopted as it is/,
+        update.notes.join("\n"),
+        /^knot adoptplan is in the config file, so it would be updated: a new image with the function given and the memory given in a new revision of its job definition \(now \S+:1\); its compute environment and job queue stay, and runs made before keep their own function$/m,
       );
-      assert.equal(refused.field, "func");
+      assert.match(update.notes.join("\n"), /these options would be ignored: priority$/m);
+      // Memory alone: the same image, a new revision.
+      const memory = await dryRun({ ...common, func: square, memory: 1024 });
+      assert.equal(memory.find("image"), undefined);
+      assert.match(memory.notes.join("\n"), /would be updated: the memory given in a new revision/);
     } finally {
       await emu.close();
       await Deno.remove(dir, { recursive: true });

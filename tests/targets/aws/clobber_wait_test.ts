@@ -100,6 +100,7 @@ async function stillStopping(look: "while the clobber runs" | "once its record i
       prefix: record.prefix,
       jobRole: record.jobRole!,
       adopted: true,
+      updated: false,
     });
     // The first item returns at once, the second sleeps.
     const run = await knot.map<number | string>({

@@ -6,67 +6,25 @@
 // the function makes the missing pieces again under the record's names,
 // checking every option before it changes anything.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { Knot, ResourceDoesNotExistError, SubmitError } from "../../../mod.ts";
 import { findGarbage } from "../../../src/resources/mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
 import { deleteBatchEnvironment } from "../../../src/targets/aws/batch/mod.ts";
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
-import { type Emulator, startEmulator } from "../../emulator/mod.ts";
+import type { Emulator } from "../../emulator/mod.ts";
 import type { AwsSession } from "../../../src/aws/mod.ts";
 import { holdAnswer } from "../../support/held_answer.ts";
 import { watchLooks } from "../../support/mark_looks.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
+import { withKnotBed } from "./helpers.ts";
 import { withAwsHome } from "../../cli/aws_helpers.ts";
 import { cli, JOBS, ndjson } from "../../cli/helpers.ts";
 
 function square(x: number): number {
   return x * x;
-}
-
-/** What a test of knot `name` runs with: {@linkcode withKnotBed}. */
-interface KnotBed {
-  emu: Emulator;
-  session: AwsSession;
-  state: StateFile;
-  /** The options every `Knot.create` of the knot takes. */
-  common: {
-    name: string;
-    target: "aws";
-    session: AwsSession;
-    state: StateFile;
-    cloudknotDir: string;
-    pollInterval: number;
-  };
-  baseImage: string;
-}
-
-/**
- * Runs `test` with an emulator whose jobs run in containers, a config file of
- * its own and the options knot `name` is created with; removes them after.
- */
-async function withKnotBed(name: string, test: (bed: KnotBed) => Promise<void>): Promise<void> {
-  const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
-  const dir = await Deno.makeTempDir({ prefix: "cloudknot-heal-" });
-  try {
-    const session = await sessionFor(emu);
-    const state = new StateFile({ path: join(dir, "cloudknot") });
-    const common = {
-      name,
-      target: "aws" as const,
-      session,
-      state,
-      cloudknotDir: join(dir, "home"),
-      pollInterval: 100,
-    };
-    await test({ emu, session, state, common, baseImage: await ensureBaseImage() });
-  } finally {
-    await emu.close();
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 /**

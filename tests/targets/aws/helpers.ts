@@ -34,6 +34,7 @@ import {
   startEmulator,
 } from "../../emulator/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
+import { ensureBaseImage } from "../../support/base_image.ts";
 
 /** The job entry point a container runs. */
 export const MAIN = new URL("../../../src/job/main.ts", import.meta.url).pathname;
@@ -483,4 +484,54 @@ export function slowToStop(release: Promise<unknown>): (inner: JobRunner) => Job
       return await inner.run({ ...req, signal: late.signal });
     },
   });
+}
+
+/** What a test of knot `name` runs with: {@linkcode withKnotBed}. */
+export interface KnotBed {
+  emu: Emulator;
+  session: AwsSession;
+  state: StateFile;
+  /** The test's own directory (the config file's, and cloudknot's own under it). */
+  dir: string;
+  /** The options every `Knot.create` of the knot takes. */
+  common: {
+    name: string;
+    target: "aws";
+    session: AwsSession;
+    state: StateFile;
+    cloudknotDir: string;
+    pollInterval: number;
+  };
+  baseImage: string;
+}
+
+/**
+ * Runs `test` with an emulator whose jobs run in containers, a config file of
+ * its own and the options knot `name` is created with; removes them after.
+ *
+ * @param name The knot's name.
+ * @param test The test.
+ */
+export async function withKnotBed(
+  name: string,
+  test: (bed: KnotBed) => Promise<void>,
+): Promise<void> {
+  const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-knot-bed-" });
+  try {
+    const session = await sessionFor(emu);
+    const state = new StateFile({ path: join(dir, "cloudknot") });
+    const common = {
+      name,
+      target: "aws" as const,
+      session,
+      state,
+      cloudknotDir: join(dir, "home"),
+      pollInterval: 100,
+    };
+    await test({ emu, session, state, dir, common, baseImage: await ensureBaseImage() });
+  } finally {
+    await emu.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 }

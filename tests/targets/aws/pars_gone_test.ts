@@ -7,16 +7,14 @@
 // function makes the Pars again under its name, with its policies, and the
 // knot runs again.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { CloudknotInputError, Knot, Pars, ResourceDoesNotExistError } from "../../../mod.ts";
 import { findGarbage, prune } from "../../../src/resources/mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
 import { deleteRole } from "../../../src/resources/_iam_roles.ts";
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
-import { startEmulator } from "../../emulator/mod.ts";
-import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
+import { withKnotBed } from "./helpers.ts";
 import { withAwsHome } from "../../cli/aws_helpers.ts";
 import { cli, JOBS, ndjson } from "../../cli/helpers.ts";
 import { parsReads } from "../../support/pars_reads.ts";
@@ -36,20 +34,7 @@ async function parsGone(
   how: "record" | "clobbered" | "roles",
   then: "heal" | "clobber" | "clobber an old knot" = "heal",
 ) {
-  const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
-  const dir = await Deno.makeTempDir({ prefix: "cloudknot-pars-gone-" });
-  try {
-    const session = await sessionFor(emu);
-    const state = new StateFile({ path: join(dir, "cloudknot") });
-    const common = {
-      name,
-      target: "aws" as const,
-      session,
-      state,
-      cloudknotDir: join(dir, "home"),
-      pollInterval: 100,
-    };
-    const baseImage = await ensureBaseImage();
+  await withKnotBed(name, async ({ emu, session, state, common, baseImage }) => {
     const knot = await Knot.create({
       ...common,
       func: square,
@@ -286,10 +271,7 @@ async function parsGone(
         ),
       );
     }
-  } finally {
-    await emu.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 dockerTest(
