@@ -217,9 +217,11 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     );
     const left = home.emu.listResources().map((r) => `${r.type} ${r.id}`).sort();
     assert.deepEqual(left, ["bucket cloudknot-123456789012-us-east-1", "repository cloudknot"]);
-    // odd's data was kept: gc finds it, now that no record refers to it.
+    // odd's data was kept, and its image tag in the default repository (clobbered without
+    // --repo): gc finds both, now that no record refers to them.
     const gc = JSON.parse((await cli(home, ["gc", "--json"])).stdout);
-    assert.deepEqual(gc.items.map((i: { id: string }) => i.id), [
+    assert.deepEqual(gc.items.map((i: { id: string }) => i.id).sort(), [
+      "cloudknot:odd",
       "s3://cloudknot-123456789012-us-east-1/cloudknot/odd/",
     ]);
   }, { runner: "docker" });

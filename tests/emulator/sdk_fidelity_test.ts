@@ -680,7 +680,7 @@ Deno.test("sdk fidelity: Logs streams, events, filters and pagination", async ()
   }
 });
 
-Deno.test("sdk fidelity: ECR repositories without a registry; image operations say why they fail", async () => {
+Deno.test("sdk fidelity: ECR repositories without a registry read as empty; pushing and pulling say why they fail", async () => {
   const emu = await startEmulator({ registry: false });
   const ecr = new sdk.ecr.ECRClient(sdkConfig(emu));
   const R = sdk.ecr;
@@ -720,6 +720,9 @@ Deno.test("sdk fidelity: ECR repositories without a registry; image operations s
       ecr.send(new R.DescribeRepositoriesCommand({ repositoryNames: ["nope"] })),
     );
     assert.equal(missing.name, "RepositoryNotFoundException");
+    // Nothing can be pushed without a registry: the repository reads as empty, as a new one does.
+    const listed = await ecr.send(new R.ListImagesCommand({ repositoryName: "cloudknot/app" }));
+    assert.deepEqual(listed.imageIds, []);
     const token = await rejects(ecr.send(new R.GetAuthorizationTokenCommand({})));
     assert.match(token.message, /registry: false/);
     await ecr.send(new R.DeleteRepositoryCommand({ repositoryName: "cloudknot/app" }));

@@ -1203,11 +1203,17 @@ export async function batchResourceStates(
   const ownRole = record.jobRole?.split("/").pop() === knotRoleName(record.pars, record.name)
     ? record.jobRole
     : undefined;
-  const [ce, queue, role] = await Promise.all([
+  const [ce, queue, role, definition] = await Promise.all([
     session.batch.describeComputeEnvironments({ computeEnvironments: [computeEnvironment] })
       .then((r) => r.computeEnvironments?.[0]),
     session.batch.describeJobQueues({ jobQueues: [jobQueue] }).then((r) => r.jobQueues?.[0]),
     ownRole === undefined ? undefined : getRole(session.iam, ownRole.split("/").pop()!),
+    // A revision deregistered outside cloudknot is described INACTIVE, and Batch refuses
+    // every SubmitJob naming it: it counts as gone, and a heal registers a new one.
+    record.jobDefinition === ""
+      ? undefined
+      : session.batch.describeJobDefinitions({ jobDefinitions: [record.jobDefinition] })
+        .then((r) => r.jobDefinitions?.[0] ?? { status: "INACTIVE" }),
   ]);
   const gone = (r: { status?: string } | undefined) => r === undefined || r.status === "DELETED";
   const off = (r: { status?: string; state?: string } | undefined) =>
@@ -1217,6 +1223,7 @@ export async function batchResourceStates(
       ...(gone(ce) ? [computeEnvironment] : []),
       ...(gone(queue) ? [jobQueue] : []),
       ...(ownRole !== undefined && role === undefined ? [ownRole] : []),
+      ...(definition !== undefined && definition.status !== "ACTIVE" ? [record.jobDefinition] : []),
     ],
     disabled: [...(off(ce) ? [computeEnvironment] : []), ...(off(queue) ? [jobQueue] : [])],
     ...(ce !== undefined ? { computeEnvironment: ce } : {}),
@@ -1247,9 +1254,9 @@ export function knotResourcesGone(
   pars?: ParsGone,
   disabled: readonly string[] = [],
 ): ResourceDoesNotExistError {
-  const { name, computeEnvironment, jobRole } = record;
+  const { name, computeEnvironment, jobRole, jobDefinition } = record;
   const kind = (arn: string) => arn === computeEnvironment ? "compute environment" : "job queue";
-  const what = missing.map((arn) =>
+  const what = missing.filter((arn) => arn !== jobDefinition).map((arn) =>
     `${
       arn === computeEnvironment
         ? "compute environment"
@@ -1275,6 +1282,12 @@ export function knotResourcesGone(
       } (deleted outside cloudknot, by a clobber that stopped part-way, or by a forced ` +
       `clobber of the knot's Pars)`,
     ]),
+    ...(missing.includes(jobDefinition)
+      ? [
+        `its job definition ${jobDefinition} is not ACTIVE (deregistered outside cloudknot), ` +
+        `so AWS Batch refuses its jobs`,
+      ]
+      : []),
     ...(disabled.length === 0 ? [] : [
       `its ${disabled.map((arn) => `${kind(arn)} ${arn}`).join(" and its ")} ${
         disabled.length === 1 ? "is" : "are"

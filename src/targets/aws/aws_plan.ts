@@ -90,16 +90,22 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
         ? "job queue"
         : arn === saved.jobRole
         ? "IAM role"
+        : arn === saved.jobDefinition
+        ? "job definition"
         : "compute environment";
+    const gonePart = missing.filter((arn) => arn !== saved.jobDefinition);
     const gone = [
       ...(parsGone === undefined ? [] : [
         `the Pars ${parsGone.name} it uses is gone (${
           parsGone.record === undefined ? "its record" : parsGone.missing.join(", ")
         })`,
       ]),
-      ...(missing.length === 0
+      ...(gonePart.length === 0
         ? []
-        : [`its ${missing.join(" and ")} no longer exist${missing.length === 1 ? "s" : ""}`]),
+        : [`its ${gonePart.join(" and ")} no longer exist${gonePart.length === 1 ? "s" : ""}`]),
+      ...(missing.includes(saved.jobDefinition)
+        ? [`its job definition ${saved.jobDefinition} is not ACTIVE (deregistered)`]
+        : []),
       // Left so by a clobber that stopped part-way: create would enable them.
       ...(disabled.length === 0 ? [] : [
         `its ${disabled.join(" and ")} ${

@@ -907,15 +907,22 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     }, { stopOnError: true });
     if (failure !== undefined) {
       const submitted = jobs.filter((j) => j !== undefined);
+      // A job definition deregistered under the knot: what gets a working one back. A retry
+      // runs on its run's revision, which no new revision brings back: its items are mapped
+      // again instead.
+      const definition = request.definition?.jobDefinition ?? o.jobDefinition;
+      const gone = await this.#jobDefinitionGone(failure, definition);
       const again = request.retryOf === undefined
         ? "map again"
-        : `retry again with ${retryAdvice(o.knot, request.retryOf.runId)}`;
+        : `retry again with ${retryAdvice(o.knot, request.retryOf.runId)}${
+          gone
+            ? ` of the knot created again (a retry runs on its run's job definition, or on the ` +
+              `knot's new one when that runs the same image)`
+            : ""
+        }`;
       const why = `Submitting run ${runId} of knot ${o.knot} failed`;
       const cause = (failure as Error)?.message ?? failure;
-      // A job definition deregistered under the knot: what gets a working one back.
-      const fix = await this.#jobDefinitionGone(failure)
-        ? deregisteredAdvice(o.knot, o.jobDefinition)
-        : "fix the cause";
+      const fix = gone ? deregisteredAdvice(o.knot, definition) : "fix the cause";
       if (submitted.length === 0 && !outcomeUnknown(failure)) {
         // No job exists: the run's data must not outlive it, or knot.runs() would list a run
         // whose every item a later collect() waits for, then calls missing.
@@ -941,10 +948,10 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * definition is no longer ACTIVE (deregistered outside cloudknot), as
    * DescribeJobDefinitions, which lists INACTIVE revisions too, says.
    */
-  async #jobDefinitionGone(failure: unknown): Promise<boolean> {
+  async #jobDefinitionGone(failure: unknown, jobDefinition: string): Promise<boolean> {
     if (!isAwsCode(failure, "ClientException")) return false;
     const { jobDefinitions } = await this.#o.session.batch.describeJobDefinitions({
-      jobDefinitions: [this.#o.jobDefinition],
+      jobDefinitions: [jobDefinition],
     }).catch(() => ({ jobDefinitions: undefined }));
     if (jobDefinitions === undefined) return false;
     return jobDefinitions[0]?.status !== "ACTIVE";
@@ -972,6 +979,26 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     if (first === undefined) return undefined;
     const found = await describeJobs(this.#o.session.batch, [first.jobId]).catch(() => undefined);
     return found?.get(first.jobId)?.jobDefinition;
+  }
+
+  /**
+   * The revision a run's retry runs on: the run's own, unless it was
+   * deregistered outside cloudknot (INACTIVE, whose jobs Batch refuses) and
+   * the knot's revision runs the same image, by digest, so the same function
+   * (a heal registers one so). Else the run's own, whose refusal says what to do.
+   */
+  async #stillRuns(ran: string): Promise<string> {
+    const current = this.#o.jobDefinition;
+    if (ran === current) return ran;
+    const { jobDefinitions = [] } = await this.#o.session.batch.describeJobDefinitions({
+      jobDefinitions: [ran, current],
+    }).catch(() => ({ jobDefinitions: undefined }));
+    const [own, knots] = [ran, current].map((arn) =>
+      jobDefinitions.find((d) => d.jobDefinitionArn === arn)
+    );
+    const same = own !== undefined && knots?.status === "ACTIVE" &&
+      own.containerProperties?.image === knots.containerProperties?.image;
+    return own?.status !== "ACTIVE" && same ? current : ran;
   }
 
   #open<T>(
@@ -1035,7 +1062,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       },
       // On the revision the run ran on: its function, whatever the knot was updated to since.
       resubmit: async (request) => {
-        const jobDefinition = manifest.jobDefinition ?? await this.#ranOn(jobs);
+        const ran = manifest.jobDefinition ?? await this.#ranOn(jobs);
+        const jobDefinition = ran === undefined ? undefined : await this.#stillRuns(ran);
         return await this.map({
           ...await resubmitRequest(store, manifest, request),
           ...(jobDefinition !== undefined
@@ -1331,15 +1359,12 @@ function metadataJson(manifest: RunManifest): string | undefined {
 
 /**
  * What gets a knot whose job definition was deregistered outside cloudknot a
- * working one: creating the knot again adopts it as it is, job definition
- * included, so it is clobbered (its runs' data kept) and created again, which
- * registers a new job definition. In the library's words, which `inCliWords`
- * turns into `cloudknot knot clobber` and `cloudknot knot create`.
+ * working one: creating the knot again with its function finds it INACTIVE
+ * and registers a new revision, keeping the knot's runs. In the library's
+ * words, which `inCliWords` turns into `cloudknot knot create`.
  */
 function deregisteredAdvice(knot: string, jobDefinition: string): string {
   return `the knot's job definition ${jobDefinition} is not ACTIVE (it was deregistered ` +
-    `outside cloudknot), and creating the knot again adopts it as it is: clobber the knot, ` +
-    `keeping its runs' data, with (await Knot.create({ name: "${knot}", target: "aws" }))` +
-    `.clobber({ keepData: true }), create the knot with Knot.create({ name: "${knot}", func }) ` +
-    `(or module and exportName), which registers a new job definition,`;
+    `outside cloudknot): create the knot with Knot.create({ name: "${knot}", func }) (or ` +
+    `module and exportName), which registers a new job definition and keeps its runs,`;
 }

@@ -108,9 +108,10 @@ export class EcrService implements ModeledService {
           }],
         };
       },
+      // Without a registry nothing can be pushed, so every repository is empty, as a new
+      // one on AWS is: its images are read as none.
       DescribeImages: async (p) => {
         const r = this.repo(p.repositoryName);
-        this.#need();
         let images = await this.#images(r.repositoryName);
         if (p.imageIds?.length) {
           const picked: ImageInfo[] = [];
@@ -148,9 +149,10 @@ export class EcrService implements ModeledService {
           nextToken: next,
         };
       },
+      // Without a registry nothing can be pushed, so every repository is empty, as a new
+      // one on AWS is: its images are read as none.
       ListImages: async (p) => {
         const r = this.repo(p.repositoryName);
-        this.#need();
         const images = filterStatus(await this.#images(r.repositoryName), p.filter?.tagStatus);
         const ids = images.flatMap((i) =>
           i.tags.length

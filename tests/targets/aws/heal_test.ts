@@ -27,6 +27,12 @@ function square(x: number): number {
   return x * x;
 }
 
+/** A square that refuses a negative number, for a run with an item to retry. */
+function positiveSquare(x: number): number {
+  if (x < 0) throw new RangeError(`${x} is negative`);
+  return x * x;
+}
+
 /**
  * Makes knot `name` and runs it once, deletes `what` of it behind cloudknot's
  * back, then checks adoption, the refusal, a refused heal and a heal.
@@ -450,20 +456,23 @@ dockerTest(
 );
 
 dockerTest(
-  "a map on a knot whose job definition was deregistered outside cloudknot fails saying how to get a working one back, and doing so runs the map",
+  "a knot whose job definition was deregistered outside cloudknot refuses its maps saying to create it again, and Knot.create with its function registers a new revision, keeping its runs",
   async () => {
     const name = "lostdef";
     await withKnotBed(name, async ({ session, state, common, baseImage }) => {
-      const knot = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
-      const first = await knot.map([1, 2, 3], { progress: false });
-      assert.deepEqual(await first.results(), [1, 4, 9]);
+      const knot = await Knot.create({ ...common, func: positiveSquare, baseImage, memory: 512 });
+      const first = await knot.map([1, 2, 3, -1], { progress: false });
+      assert.deepEqual((await first.settled()).map((s) => s.status), [
+        "fulfilled",
+        "fulfilled",
+        "fulfilled",
+        "rejected",
+      ]);
       const definition = knot.aws!.jobDefinition;
       await session.batch.deregisterJobDefinition({ jobDefinition: definition });
 
-      // Created again with its function, the knot is adopted as it is: its job definition too.
-      const adopted = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
-      assert.equal(adopted.aws!.jobDefinition, definition);
-      const refused = await adopted.map([4], { progress: false }).then(() => undefined, (e) => e);
+      // The knot opened before: Batch refuses the SubmitJob, and the error says what to do.
+      const refused = await knot.map([4], { progress: false }).then(() => undefined, (e) => e);
       assert.ok(refused instanceof SubmitError, String(refused));
       assert.ok(
         refused.message.includes(`JobDefinition ${definition} is not in ACTIVE status`),
@@ -471,41 +480,71 @@ dockerTest(
       );
       assert.ok(
         refused.message.includes(
-          `nothing was submitted and the run's data was removed: the knot's job definition ${definition} is not ACTIVE (it ` +
-            `was deregistered outside cloudknot), and creating the knot again adopts it as it ` +
-            `is: clobber the knot, keeping its runs' data, with (await Knot.create({ name: ` +
-            `"${name}", target: "aws" })).clobber({ keepData: true }), create the knot with ` +
-            `Knot.create({ name: "${name}", func }) (or module and exportName), which registers ` +
-            `a new job definition, and map again`,
+          `nothing was submitted and the run's data was removed: the knot's job definition ` +
+            `${definition} is not ACTIVE (it was deregistered outside cloudknot): create the ` +
+            `knot with Knot.create({ name: "${name}", func }) (or module and exportName), which ` +
+            `registers a new job definition and keeps its runs, and map again`,
         ),
         refused.message,
       );
-      // A command-line user is told the commands instead.
+      // A command-line user is told the command instead.
       const words = inCliWords(refused);
       assert.ok(
         words.includes(
-          `clobber the knot, keeping its runs' data, with cloudknot knot clobber ${name} ` +
-            `--target aws --keep-data, create the knot with cloudknot knot create ${name} ` +
-            `MODULE EXPORT --target aws, which registers a new job definition, and map again`,
+          `create the knot with cloudknot knot create ${name} MODULE EXPORT --target aws, ` +
+            `which registers a new job definition and keeps its runs, and map again`,
         ),
         words,
       );
       assert.doesNotMatch(words, /Knot\.create|clobber\(/);
 
-      // Doing what it says gives the knot a working job definition, and the first run's data.
-      await (await Knot.create({ name, target: "aws", session, state })).clobber({
-        keepData: true,
-      });
-      const again = await Knot.create({ ...common, func: square, baseImage, memory: 512 });
+      // Adopted by name, without its function: it reads its runs and runs nothing, saying why.
+      const byName = await Knot.create({ name, target: "aws", session, state });
+      const read = await (await byName.collect(first.runId)).settled();
+      assert.deepEqual(read.map((s) => s.status), [
+        "fulfilled",
+        "fulfilled",
+        "fulfilled",
+        "rejected",
+      ]);
+      const gone = await byName.map([4], { progress: false }).then(() => undefined, (e) => e);
+      assert.match(
+        String(gone),
+        new RegExp(
+          `its job definition ${definition} is not ACTIVE \\(deregistered outside cloudknot\\), ` +
+            `so AWS Batch refuses its jobs\\. Its runs are kept`,
+        ),
+      );
+
+      // A dry run says the heal would register the job definition again, and changes nothing.
+      const before =
+        (await session.batch.describeJobDefinitions({ jobDefinitionName: `${name}-ck-jd` }))
+          .jobDefinitions?.length;
+      const plan = await Knot.create({ ...common, func: positiveSquare, baseImage, dryRun: true });
+      assert.equal(plan.find("job definition")?.action, "create");
+      assert.match(
+        plan.notes.join("\n"),
+        new RegExp(`its job definition ${definition} is not ACTIVE \\(deregistered\\)`),
+      );
+      assert.equal(
+        (await session.batch.describeJobDefinitions({ jobDefinitionName: `${name}-ck-jd` }))
+          .jobDefinitions?.length,
+        before,
+      );
+
+      // Created again with its function, the knot gets a new revision and keeps its runs.
+      const again = await Knot.create({ ...common, func: positiveSquare, baseImage, memory: 512 });
       assert.notEqual(again.aws!.jobDefinition, definition);
       const second = await again.map([4, 5], { progress: false });
       assert.deepEqual(await second.results(), [16, 25]);
-      const { bucket, prefix } = again.aws!;
-      const kept = await session.s3.listObjectsV2({
-        Bucket: bucket,
-        Prefix: `${prefix}/runs/${first.runId}/`,
-      });
-      assert.ok((kept.KeyCount ?? 0) > 0, "the first run's data is kept");
+      // The first run's retry runs on the new revision, as it runs the same image: its item
+      // fails as the function says, not as Batch refuses a deregistered job definition.
+      const old = await again.collect(first.runId);
+      const retried = await old.retry({ progress: false });
+      const settled = await retried.settled();
+      assert.equal(settled[3]!.status, "rejected");
+      assert.match(String((settled[3] as PromiseRejectedResult).reason), /-1 is negative/);
+      assert.deepEqual(settled.slice(0, 3).map((s) => s.status), Array(3).fill("fulfilled"));
       await again.clobber();
     });
   },

@@ -21,14 +21,14 @@ Deno.test("AWS target: a map whose first job Batch refuses removes the run's dat
     );
     assert.match(
       error.message,
-      /the run's data was removed: the knot's job definition .* is not ACTIVE \(it was deregistered outside cloudknot\).*, which registers a new job definition, and map again$/,
+      /the run's data was removed: the knot's job definition .* is not ACTIVE \(it was deregistered outside cloudknot\).*, which registers a new job definition and keeps its runs, and map again$/,
     );
   } finally {
     await bed.close();
   }
 });
 
-Deno.test("AWS target: run.retry() whose first job Batch refuses says to retry again with run.retry(), and the run it retries stays whole", async () => {
+Deno.test("AWS target: run.retry() whose first job Batch refuses on a deregistered job definition says to create the knot again and retry from it, and the run it retries stays whole", async () => {
   const bed = await startTestBed(job);
   try {
     const target = bed.target();
@@ -45,8 +45,10 @@ Deno.test("AWS target: run.retry() whose first job Batch refuses says to retry a
       error.message,
       new RegExp(
         `nothing was submitted and the run's data was removed: the knot's job definition .* ` +
-          `is not ACTIVE .*, which registers a new job definition, and retry again ` +
-          `with run\\.retry\\(\\) on the run's handle \\(knot\\.collect\\("${run.runId}"\\) of knot squares\\)$`,
+          `is not ACTIVE .*, which registers a new job definition and keeps its runs, and retry ` +
+          `again with run\\.retry\\(\\) on the run's handle \\(knot\\.collect\\("${run.runId}"\\) ` +
+          `of knot squares\\) of the knot created again \\(a retry runs on its run's job ` +
+          `definition, or on the knot's new one when that runs the same image\\)$`,
       ),
     );
     const runs = await target.runs();
