@@ -49,7 +49,14 @@ dockerTest(
       const other = await Knot.create(common);
       const seen = await other.collect(run.runId);
       const deadline = Date.now() + 120_000;
-      while (seen.counts.succeeded < 2 || seen.counts.running < 2) {
+      // Items 0 and 1 recorded, and their containers exited: a child whose container is
+      // still exiting when the clobber stops it ends FAILED in Batch, its item's result kept.
+      const exited = () =>
+        [...emu.batch.jobs.values()].filter((j) =>
+          j.jobName.startsWith(`napping-${run.runId}-`) && j.parent !== undefined &&
+          j.status === "SUCCEEDED"
+        ).length;
+      while (seen.counts.succeeded < 2 || seen.counts.running < 2 || exited() < 2) {
         if (Date.now() > deadline) throw new Error(`the run did not get going: ${seen}`);
         await new Promise((r) => setTimeout(r, 50));
       }
