@@ -22,6 +22,8 @@ import {
 export const MANAGED_BY_TAG = { Key: "ManagedBy", Value: "cloudknot" } as const;
 /** The tag key that names the Pars a resource belongs to. */
 export const PARS_TAG_KEY = "cloudknot:pars";
+/** The tag key that names the knot a resource belongs to. */
+export const KNOT_TAG_KEY = "cloudknot:knot";
 
 /**
  * The config keys of a Pars' role ARNs (and its instance profile's), by the

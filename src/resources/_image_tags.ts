@@ -29,11 +29,8 @@ import type { AwsSession } from "../aws/session.ts";
 import type { StateFile } from "../state/state_file.ts";
 import { parseSection } from "../state/sections.ts";
 import { isAwsCode } from "./_ledger.ts";
-import { MANAGED_BY_TAG } from "./_iam_roles.ts";
+import { KNOT_TAG_KEY, MANAGED_BY_TAG } from "./_iam_roles.ts";
 import { OWNER_TAG_KEY, readOwner } from "./owner.ts";
-
-/** The tag key that names the knot a resource belongs to (as `gc.ts` has it). */
-const KNOT_TAG = "cloudknot:knot";
 
 /** A tag of a repository this config file uses that no record of it names. */
 export interface LooseImageTag {
@@ -135,7 +132,7 @@ async function imageOwners(
     const key = `${repository}@${image.slice(at + 1)}`;
     const seen = out.get(key) ?? { owners: new Set(), knots: new Set() };
     seen.owners.add(tags[OWNER_TAG_KEY]);
-    if (tags[KNOT_TAG] !== undefined) seen.knots.add(tags[KNOT_TAG]);
+    if (tags[KNOT_TAG_KEY] !== undefined) seen.knots.add(tags[KNOT_TAG_KEY]);
     out.set(key, seen);
   }
   return out;

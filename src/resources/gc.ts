@@ -52,6 +52,7 @@ import {
   getInstanceProfile,
   getRole,
   KNOT_ROLE_SUFFIX,
+  KNOT_TAG_KEY,
   MANAGED_BY_TAG,
   PARS_TAG_KEY,
   ROLE_SPECS,
@@ -71,8 +72,8 @@ import { Docker } from "../docker/docker.ts";
 import { formatBytes } from "../cost/format.ts";
 import { pathExists } from "../util/read_text.ts";
 
-/** The tag key that names the knot a resource belongs to. */
-export const KNOT_TAG_KEY = "cloudknot:knot";
+// The knot tag key, where the resources this module judges are tagged (`_iam_roles.ts`).
+export { KNOT_TAG_KEY };
 
 /** The kinds of garbage, in the order they are deleted. */
 export const GARBAGE_KINDS = [
