@@ -27,6 +27,19 @@ export interface AdoptedBatch {
   computeEnvironment?: ComputeEnvironmentDetail;
   /** Its job queue, when described. */
   jobQueue?: JobQueueDetail;
+  /** Its job definition (the revision its record names), when described. */
+  jobDefinition?: JobDefinition;
+}
+
+/** The knot's job definition: as described already, else described now (`undefined` when it cannot be). */
+async function knotDefinition(
+  session: AwsSession,
+  record: AwsKnotRecord,
+  batch: AdoptedBatch,
+): Promise<JobDefinition | undefined> {
+  return batch.jobDefinition ??
+    await session.batch.describeJobDefinitions({ jobDefinitions: [record.jobDefinition] })
+      .then((r) => r.jobDefinitions?.[0], () => undefined);
 }
 
 /** The options that give a knot its function. */
@@ -105,10 +118,7 @@ export async function ignoredOptions(
   const checked = validateAwsKnotOptions(spec);
   const c = checked.compute;
   const needsDefinition = given.some((key) => IN_DEFINITION.includes(key));
-  const definition = needsDefinition
-    ? await session.batch.describeJobDefinitions({ jobDefinitions: [record.jobDefinition] })
-      .then((r) => r.jobDefinitions?.[0], () => undefined)
-    : undefined;
+  const definition = needsDefinition ? await knotDefinition(session, record, batch) : undefined;
   const resources = batch.computeEnvironment?.computeResources;
   const requirement = (type: string) =>
     definition?.containerProperties?.resourceRequirements?.find((r) => r.type === type)?.value;
@@ -247,9 +257,7 @@ export async function knotOwnOptions(
   record: AwsKnotRecord,
   batch: AdoptedBatch,
 ): Promise<Partial<AwsKnotSpec>> {
-  const definition = await session.batch
-    .describeJobDefinitions({ jobDefinitions: [record.jobDefinition] })
-    .then((r) => r.jobDefinitions?.[0], () => undefined);
+  const definition = await knotDefinition(session, record, batch);
   const requirement = (type: string) => {
     const value = definition?.containerProperties?.resourceRequirements
       ?.find((r) => r.type === type)?.value;

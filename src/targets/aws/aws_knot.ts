@@ -1213,7 +1213,7 @@ export async function batchResourceStates(
     record.jobDefinition === ""
       ? undefined
       : session.batch.describeJobDefinitions({ jobDefinitions: [record.jobDefinition] })
-        .then((r) => r.jobDefinitions?.[0] ?? { status: "INACTIVE" }),
+        .then((r) => r.jobDefinitions?.[0]),
   ]);
   const gone = (r: { status?: string } | undefined) => r === undefined || r.status === "DELETED";
   const off = (r: { status?: string; state?: string } | undefined) =>
@@ -1223,11 +1223,14 @@ export async function batchResourceStates(
       ...(gone(ce) ? [computeEnvironment] : []),
       ...(gone(queue) ? [jobQueue] : []),
       ...(ownRole !== undefined && role === undefined ? [ownRole] : []),
-      ...(definition !== undefined && definition.status !== "ACTIVE" ? [record.jobDefinition] : []),
+      ...(record.jobDefinition !== "" && definition?.status !== "ACTIVE"
+        ? [record.jobDefinition]
+        : []),
     ],
     disabled: [...(off(ce) ? [computeEnvironment] : []), ...(off(queue) ? [jobQueue] : [])],
     ...(ce !== undefined ? { computeEnvironment: ce } : {}),
     ...(queue !== undefined ? { jobQueue: queue } : {}),
+    ...(definition !== undefined ? { jobDefinition: definition } : {}),
   };
 }
 
