@@ -2,7 +2,8 @@
  * Runs every test of the repository, several test files at once, each in a `deno test` process of
  * its own with the suite's sanitizers, then the doc tests (the TypeScript blocks of the code's doc
  * comments) in one more. It prints each file's output whole as the file ends, the slowest files,
- * and one last line in `deno test`'s words: `ok | N passed (N steps) | N failed (time)`.
+ * each failing file's errors again, and one last line in `deno test`'s words:
+ * `ok | N passed (N steps) | N failed (time)`.
  *
  * Why processes and not `deno test --parallel`: `--parallel` runs test files as worker threads of
  * one process, which share its environment variables, working directory and signal handlers, and
@@ -92,6 +93,22 @@ function run(job: Job, logDir: string): Promise<Outcome> {
   });
 }
 
+/**
+ * The errors part of a failed file's output (`deno test`'s `ERRORS` section, or the output's last
+ * lines when it has none, as after a crash or a kill), at most `lines` lines: the summary repeats
+ * it so that the run's last lines say why it failed, however long the output before them.
+ */
+export function failureExcerpt(output: string, lines = 40): string {
+  const start = output.lastIndexOf(" ERRORS ");
+  const end = start < 0 ? -1 : output.indexOf(" FAILURES ", start);
+  const part = start < 0
+    ? output.trimEnd().split("\n").slice(-lines)
+    : output.slice(start, end < 0 ? undefined : end).trim().split("\n");
+  const kept = part.slice(0, lines);
+  if (part.length > lines) kept.push(`… (${part.length - lines} more lines in the output above)`);
+  return kept.map((line) => `    ${line}`.trimEnd()).join("\n");
+}
+
 /** `deno test`'s way of writing a duration: `42s`, `3m7s`. */
 function duration(seconds: number): string {
   const s = Math.round(seconds);
@@ -143,7 +160,10 @@ if (import.meta.main) {
   const failing = outcomes.filter((o) => o.failed > 0);
   if (failing.length > 0) {
     console.log("\nfailing files:");
-    for (const o of failing) console.log(`  ${o.job.name} (${o.failed} failed)`);
+    for (const o of failing) {
+      console.log(`  ${o.job.name} (${o.failed} failed)`);
+      console.log(failureExcerpt(o.output));
+    }
   }
   const failed = sum("failed");
   console.log(
