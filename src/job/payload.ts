@@ -154,7 +154,8 @@ export interface RunManifest {
    * The job definition revision its jobs run on (AWS target), so that its
    * retries run the same function and options after the knot is updated;
    * absent in runs of earlier versions, whose retries run on the revision
-   * Batch says their jobs ran on (or the knot's, once Batch forgot them).
+   * Batch says their jobs ran on (once Batch forgot them, the one the knot
+   * ran before its first update, for a run made before it; else the knot's).
    */
   jobDefinition?: string;
   /**

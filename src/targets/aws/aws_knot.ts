@@ -466,7 +466,14 @@ async function create(
     const imageTags = saved === undefined
       ? checked.imageTags
       : [...new Set([...saved.imageTags, ...reuse ? [] : pushTags])];
-    if (heal?.update?.newFunction) await writeAwsKnot(state, { ...saved!, imageTags });
+    // Runs of earlier versions name no revision: those made before the knot's first update
+    // keep the revision it ran then, for their retries once Batch forgets their jobs.
+    const updatedFrom = heal?.update !== undefined
+      ? saved!.updatedFrom ?? { jobDefinition: saved!.jobDefinition, at: Date.now() }
+      : saved?.updatedFrom;
+    if (heal?.update?.newFunction) {
+      await writeAwsKnot(state, { ...saved!, imageTags, ...defined({ updatedFrom }) });
+    }
     // AWS from here on. The Pars reads its policies and roles before it makes anything.
     const owner = await configOwner(state);
     const tags = {
@@ -621,6 +628,7 @@ async function create(
       retries: compute.retries,
       compute: compute.compute,
       imageTags,
+      ...defined({ updatedFrom }),
       runs: saved?.runs ?? [],
       ...(reuse
         ? defined({ functionHash: saved!.functionHash, sources: saved!.sources })

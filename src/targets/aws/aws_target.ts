@@ -136,6 +136,13 @@ export interface AwsTargetOptions {
   jobQueue: string;
   /** The job definition's ARN (or `name:revision`). */
   jobDefinition: string;
+  /**
+   * The revision the knot ran before its first update, and when that update
+   * began (ms since the epoch): a run whose manifest names no revision (one
+   * of an earlier version) made before then retries on it once AWS Batch no
+   * longer describes the run's jobs. @default {undefined}
+   */
+  updatedFrom?: { jobDefinition: string; at: number };
   /** The attempts each item gets: the job definition's `retryStrategy.attempts`. */
   attempts: number;
   /** The AWS profile, for the state file's `[batch-jobs <profile> <region>]`. */
@@ -982,6 +989,16 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   }
 
   /**
+   * The revision the knot ran when a run of an earlier version was made,
+   * once Batch no longer describes its jobs: the one before the knot's first
+   * update for a run made before it; `undefined` (the knot's own) otherwise.
+   */
+  #ranBeforeUpdate(createdAt: number): string | undefined {
+    const from = this.#o.updatedFrom;
+    return from !== undefined && createdAt < from.at ? from.jobDefinition : undefined;
+  }
+
+  /**
    * The revision a run's retry runs on: the run's own, unless it was
    * deregistered outside cloudknot (INACTIVE, whose jobs Batch refuses) and
    * the knot's revision runs the same image, by digest, so the same function
@@ -1062,7 +1079,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       },
       // On the revision the run ran on: its function, whatever the knot was updated to since.
       resubmit: async (request) => {
-        const ran = manifest.jobDefinition ?? await this.#ranOn(jobs);
+        const ran = manifest.jobDefinition ?? await this.#ranOn(jobs) ??
+          this.#ranBeforeUpdate(manifest.createdAt);
         const jobDefinition = ran === undefined ? undefined : await this.#stillRuns(ran);
         return await this.map({
           ...await resubmitRequest(store, manifest, request),

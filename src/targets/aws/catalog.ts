@@ -103,6 +103,14 @@ export interface AwsKnotRecord {
    * absent in records of earlier versions, whose image's record has it.
    */
   functionHash?: string;
+  /**
+   * The job definition revision the knot ran before its first update, and
+   * when that update began (key `updated-from`: `<arn> <ISO time>`): the
+   * revision a run of an earlier version made before then retries on once
+   * AWS Batch no longer describes its jobs (its manifest names no revision).
+   * Absent for a knot never updated, whose revision runs its one function.
+   */
+  updatedFrom?: { jobDefinition: string; at: number };
   /** The run ids the record remembers, oldest first. */
   runs: string[];
   /**
@@ -164,6 +172,11 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
   const launchTemplate = keys.get("launch-template");
   const jobRole = keys.get("job-role");
   const functionHash = keys.get("function-hash");
+  const [fromDefinition, fromTime] = (keys.get("updated-from") ?? "").split(" ");
+  const updatedAt = Date.parse(fromTime ?? "");
+  const updatedFrom = fromDefinition && !Number.isNaN(updatedAt)
+    ? { jobDefinition: fromDefinition, at: updatedAt }
+    : undefined;
   const [key, src, deno_dir] = ["source-key", "source-src", "source-deno-dir"].map((k) =>
     keys.get(k)
   );
@@ -184,6 +197,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
     imageTags: (keys.get("image-tags") ?? name.toLowerCase()).split(" "),
     runs: knotRunIds(keys),
     ...(functionHash ? { functionHash } : {}),
+    ...(updatedFrom !== undefined ? { updatedFrom } : {}),
     ...(sources !== undefined ? { sources } : {}),
     ...(Number.isNaN(clobberStartedAt) ? {} : { clobberStartedAt }),
   };
@@ -535,6 +549,8 @@ export async function writeAwsKnot(state: StateFile, record: AwsKnotRecord): Pro
     compute: record.compute,
     "image-tags": record.imageTags.join(" "),
     "function-hash": record.functionHash,
+    "updated-from": record.updatedFrom &&
+      `${record.updatedFrom.jobDefinition} ${new Date(record.updatedFrom.at).toISOString()}`,
     "source-key": record.sources?.key,
     "source-src": record.sources?.src,
     "source-deno-dir": record.sources?.deno_dir,
@@ -760,6 +776,7 @@ export function awsTargetOptions(
     sse: record.sse,
     jobQueue: record.jobQueue,
     jobDefinition: record.jobDefinition,
+    ...(record.updatedFrom !== undefined ? { updatedFrom: record.updatedFrom } : {}),
     attempts: record.retries,
     profile: record.profile,
     region: record.region,

@@ -173,6 +173,23 @@ dockerTest(
       assert.deepEqual(outcomes(await olderRetry.settled()), [
         "RangeError: the first function refuses 3",
       ]);
+      // Once Batch no longer describes its jobs (it forgets jobs days after they end), it retries
+      // on the revision the knot ran before its update, which the knot's record keeps.
+      assert.match(
+        record!.get("updated-from")!,
+        new RegExp(`^${knot.aws!.jobDefinition} \\d{4}-\\d\\d-\\d\\dT`),
+      );
+      const forgotten = [...emu.batch.jobs].filter(([, j]) =>
+        j.jobName.startsWith(`${common.name}-${older.runId}-`)
+      );
+      assert.ok(forgotten.length > 0);
+      for (const [id] of forgotten) emu.batch.jobs.delete(id);
+      const lateRetry = await (await updated.collect(older.runId)).retry();
+      assert.deepEqual(
+        outcomes(await lateRetry.settled()),
+        ["RangeError: the first function refuses 3"],
+        "a late retry of a run of an earlier version runs the function that run ran",
+      );
 
       // Both images are tagged in the repository; gc calls none of the knot's garbage.
       const tags = record!.get("image-tags")!.split(" ");
