@@ -93,10 +93,14 @@ export class ItemError extends JobFailedError {
       case "threw":
         message = `Item ${index} threw ${thrownWords(error)}: ${error.message}${tries}`;
         break;
-      case "refused":
-        // Its one attempt (no "attempt 1 of 3"): every other would be refused alike.
-        message = `Item ${index} threw ${thrownWords(error)}: ${error.message}`;
+      case "refused": {
+        // Its one attempt (no "attempt 1 of 3"): every other would be refused alike. A refusal
+        // the function wrapped is named, with what to grant.
+        const wrapped = error.name === "NotCapable" ? undefined : wrappedRefusal(error);
+        message = `Item ${index} threw ${thrownWords(error)}: ${error.message}` +
+          (wrapped === undefined ? "" : `, which wraps Deno's refusal: ${wrapped.message}`);
         break;
+      }
       case "crashed": {
         if (error.name === "OutOfMemoryError") {
           message = `Item ${index} ran out of memory: ${error.message}${tries}`;
@@ -127,6 +131,16 @@ export class ItemError extends JobFailedError {
     }
     return new ItemError(message, record);
   }
+}
+
+/** The refusal (`NotCapable`) an error's record wraps, nearest first, as the runtime found it. */
+function wrappedRefusal(error: SerializedError): SerializedError | undefined {
+  const queue = [error];
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    if (next.name === "NotCapable") return next;
+    queue.push(...next.errors ?? [], ...next.cause !== undefined ? [next.cause] : []);
+  }
+  return undefined;
 }
 
 /**

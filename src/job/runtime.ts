@@ -268,12 +268,14 @@ export async function runItem(
       record = { ...base, status: "ok", endedAt: Date.now(), value };
     } catch (e) {
       const error = explainPermissionError(func.kind === "func" ? explainScope(e) : e);
+      const refusal = refusalWithin(error);
+      if (refusal !== undefined && refusal !== error) explainWrapped(refusal);
       record = {
         ...base,
         status: "error",
         // A refused permission is refused again on every attempt, also when another error
         // wraps it (its cause, an AggregateError's errors).
-        kind: refusalWithin(error) !== undefined ? "refused" : "threw",
+        kind: refusal !== undefined ? "refused" : "threw",
         endedAt: Date.now(),
         error: errorToRecord(error),
       };
@@ -290,6 +292,19 @@ export async function runItem(
     rejections.remove();
   }
   return encodeRecord(record);
+}
+
+/**
+ * Explains where it is a refusal the function wrapped in an error of its own
+ * (its cause, an AggregateError's errors), as one it threw is explained: the
+ * item's error then says what to grant ({@linkcode ItemError} names it).
+ * The attempt is over, so the refusal's message and stack are rewritten in place.
+ */
+function explainWrapped(refusal: Deno.errors.NotCapable): void {
+  const explained = explainPermissionError(refusal);
+  if (!(explained instanceof Error) || explained === refusal) return;
+  refusal.message = explained.message;
+  refusal.stack = explained.stack;
 }
 
 /**

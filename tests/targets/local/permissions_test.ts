@@ -108,7 +108,33 @@ Deno.test("a refused permission wrapped in another error (its cause, or an Aggre
       ]);
       const cause = (settled[0] as { reason: ItemError }).reason;
       assert.equal(cause.remote.message, "could not read the settings");
-      assert.match(String(cause.remote.cause?.message), /Requires read access to/);
+      // The item's error names the refusal it wraps, and what to grant, in the caller's words.
+      const grant = `Grant it with permissions: { read: [${
+        JSON.stringify(secret)
+      }] } in Knot.create`;
+      assert.match(String(cause.remote.cause?.message), /^Requires read access to .*Grant it with/);
+      for (const s of settled.slice(0, 3)) {
+        const { message } = (s as { reason: ItemError }).reason;
+        assert.ok(
+          message.includes(
+            `, which wraps Deno's refusal: Requires read access to "${secret}": the knot's ` +
+              `permissions do not allow it, so the item is not retried. ${grant}`,
+          ),
+          message,
+        );
+      }
+      assert.match(
+        (settled[2] as { reason: ItemError }).reason.message,
+        /^Item 2 threw AggregateError: no source could be read, which wraps Deno's refusal/,
+      );
+      assert.ok(
+        inCliWords(cause).includes(`Grant it with --allow read=${secret} on cloudknot knot create`),
+        inCliWords(cause),
+      );
+      assert.doesNotMatch(
+        (settled[3] as { reason: ItemError }).reason.message,
+        /wraps Deno's refusal/,
+      );
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
