@@ -7,7 +7,7 @@ import { deleteGarbage, findGarbage, type GcOptions } from "../../src/resources/
 import { configOwner } from "../../src/resources/owner.ts";
 import type { AwsSession } from "../../src/aws/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
-import { pushImage } from "../support/ecr_images.ts";
+import { knotRevision, pushImage, tagsByDigest } from "../support/ecr_images.ts";
 import { noLocalKnots, withEmulator } from "./helpers.ts";
 
 const REPO = "cloudknot";
@@ -16,41 +16,6 @@ const REPO = "cloudknot";
 async function defaultRepo(session: AwsSession): Promise<string> {
   const { repository } = await session.ecr.createRepository({ repositoryName: REPO });
   return repository!.repositoryUri!;
-}
-
-/**
- * Registers (and, unless `active`, deregisters, as a knot's clobber does) the
- * job definition a knot of `owner` ran its image with.
- */
-async function jobDefinition(
-  session: AwsSession,
-  knot: string,
-  image: string,
-  owner: string,
-  active = false,
-): Promise<void> {
-  const def = await session.batch.registerJobDefinition({
-    jobDefinitionName: `${knot}-ck-jd`,
-    type: "container",
-    containerProperties: {
-      image,
-      command: ["true"],
-      resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
-    },
-    tags: { ManagedBy: "cloudknot", "cloudknot:knot": knot, "cloudknot:owner": owner },
-  });
-  if (!active) {
-    await session.batch.deregisterJobDefinition({ jobDefinition: def.jobDefinitionArn! });
-  }
-}
-
-/** The tags of the repository, by digest. */
-async function tagsByDigest(session: AwsSession): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for await (const i of session.ecr.describeImagesAll({ repositoryName: REPO })) {
-    out[i.imageDigest!] = [...(i.imageTags ?? [])].sort();
-  }
-  return out;
 }
 
 function opts(session: AwsSession, state: StateFile, more: GcOptions = {}): GcOptions {
@@ -69,13 +34,13 @@ Deno.test("gc finds the tags of a gone knot in the default repository, keeps eve
     const squares = await pushImage(emu, REPO, ["squares", "squares-v2"], "squares");
     // A tag its record names no more, whose image its old job definition ran.
     const old = await pushImage(emu, REPO, ["squares-v0"], "squares old");
-    await jobDefinition(session, "squares", `${uri}@${old}`, owner);
+    await knotRevision(session, "squares", `${uri}@${old}`, owner);
     // cubes is gone: its record went, its deregistered job definition says it was ours.
     const cubes = await pushImage(emu, REPO, ["cubes"], "cubes");
-    await jobDefinition(session, "cubes", `${uri}@${cubes}`, owner);
+    await knotRevision(session, "cubes", `${uri}@${cubes}`, owner);
     // One image under a gone knot's tag and an image record's tag.
     const shared = await pushImage(emu, REPO, ["halves", "halves-lib"], "halves");
-    await jobDefinition(session, "halves", `${uri}@${shared}`, owner);
+    await knotRevision(session, "halves", `${uri}@${shared}`, owner);
     await state.setMany("knot squares", {
       target: "aws",
       region: session.region,
@@ -106,7 +71,7 @@ Deno.test("gc finds the tags of a gone knot in the default repository, keeps eve
       `${REPO}:halves`,
       `${REPO}:squares-v0`,
     ]);
-    assert.deepEqual(await tagsByDigest(session), {
+    assert.deepEqual(await tagsByDigest(session, REPO), {
       [squares]: ["squares", "squares-v2"],
       [shared]: ["halves-lib"],
     });
@@ -120,7 +85,7 @@ Deno.test("gc leaves out a tag no job definition says whose it is unless untagge
     const uri = await defaultRepo(session);
     const other = new StateFile({ path: `${dir}/colleague` });
     const theirs = await pushImage(emu, REPO, ["theirs"], "theirs");
-    await jobDefinition(session, "theirs", `${uri}@${theirs}`, await configOwner(other), true);
+    await knotRevision(session, "theirs", `${uri}@${theirs}`, await configOwner(other), true);
     const before = await pushImage(emu, REPO, ["before"], "before");
 
     const skipped: string[] = [];
@@ -140,7 +105,7 @@ Deno.test("gc leaves out a tag no job definition says whose it is unless untagge
     assert.deepEqual(tagItems(otherItems), []);
     assert.deepEqual(otherSkipped.filter((id) => id.startsWith(`${REPO}:`)), [`${REPO}:before`]);
     await deleteGarbage(all, opts(session, state, { warn: () => {} }));
-    const left = await tagsByDigest(session);
+    const left = await tagsByDigest(session, REPO);
     assert.deepEqual(left, { [theirs]: ["theirs"] });
     assert.equal(before in left, false);
   }, { registry: true });
@@ -152,7 +117,7 @@ Deno.test("gc keeps the tags of a knot a live process is making, and of an image
     const uri = await defaultRepo(session);
     for (const knot of ["making", "held"]) {
       const digest = await pushImage(emu, REPO, [knot], knot);
-      await jobDefinition(session, knot, `${uri}@${digest}`, owner, true);
+      await knotRevision(session, knot, `${uri}@${digest}`, owner, true);
     }
     const hold = await state.hold("cloudknot/held:hold-0b7c2a4e-5f7d-4c8e-9a1b-2c3d4e5f6a7b");
     try {
@@ -178,7 +143,7 @@ Deno.test("deleteGarbage counts what was gone before it came to delete it apart 
     const digests: Record<string, string> = {};
     for (const knot of ["lost", "moved", "stays"]) {
       digests[knot] = await pushImage(emu, REPO, [knot], knot);
-      await jobDefinition(session, knot, `${uri}@${digests[knot]}`, owner, true);
+      await knotRevision(session, knot, `${uri}@${digests[knot]}`, owner, true);
     }
     const items = await findGarbage(opts(session, state));
     // Three active job definitions, three tags.
@@ -205,6 +170,9 @@ Deno.test("deleteGarbage counts what was gone before it came to delete it apart 
       /names another image than when gc looked.*run cloudknot gc again/,
     );
     // The image the tag named before stays, untagged, as ECR keeps it when a tag moves.
-    assert.deepEqual(await tagsByDigest(session), { [again]: ["moved"], [digests.moved!]: [] });
+    assert.deepEqual(await tagsByDigest(session, REPO), {
+      [again]: ["moved"],
+      [digests.moved!]: [],
+    });
   }, { registry: true });
 });
