@@ -6,17 +6,22 @@ import { configOwner } from "../../src/resources/owner.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { knotRevision, pushImage } from "../support/ecr_images.ts";
-import { withAwsHome } from "./aws_helpers.ts";
+import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
 import { cli } from "./helpers.ts";
+
+/** Configures `home` in us-east-1 and makes its default repository. */
+async function configured(home: AwsHome) {
+  assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+  const session = await sessionFor(home.emu);
+  const state = new StateFile({ path: home.configFile });
+  const owner = await configOwner(state);
+  const { repository } = await session.ecr.createRepository({ repositoryName: "cloudknot" });
+  return { session, state, owner, uri: repository!.repositoryUri! };
+}
 
 Deno.test("repo list counts the default repository's tags of gone knots and points to cloudknot gc, which deletes them and keeps the rest", async () => {
   await withAwsHome(async (home) => {
-    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
-    const session = await sessionFor(home.emu);
-    const state = new StateFile({ path: home.configFile });
-    const owner = await configOwner(state);
-    const { repository } = await session.ecr.createRepository({ repositoryName: "cloudknot" });
-    const uri = repository!.repositoryUri!;
+    const { session, state, owner, uri } = await configured(home);
     await pushImage(home.emu, "cloudknot", ["squares"], "squares");
     await state.setMany("knot squares", { target: "aws", region: "us-east-1" });
     for (const knot of ["cubes", "halves"]) {
@@ -56,12 +61,7 @@ Deno.test("repo list counts the default repository's tags of gone knots and poin
 
 Deno.test("repo list counts the untagged images gc deletes beside the tags, and cloudknot gc --yes deletes the one of a gone knot by its digest", async () => {
   await withAwsHome(async (home) => {
-    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
-    const session = await sessionFor(home.emu);
-    const state = new StateFile({ path: home.configFile });
-    const owner = await configOwner(state);
-    const { repository } = await session.ecr.createRepository({ repositoryName: "cloudknot" });
-    const uri = repository!.repositoryUri!;
+    const { session, state, owner, uri } = await configured(home);
     await state.setMany("knot squares", { target: "aws", region: "us-east-1" });
     // squares's tag was pushed again: the image it named is untagged, and nothing says whose.
     const unknown = await pushImage(home.emu, "cloudknot", ["squares"], "squares 1");

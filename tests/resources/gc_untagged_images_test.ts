@@ -6,33 +6,18 @@
 // judged when another config file's knot runs it; deleting it by digest keeps
 // an image tagged again since gc looked.
 import assert from "node:assert/strict";
-import { deleteGarbage, findGarbage, type GcOptions } from "../../src/resources/gc.ts";
+import { deleteGarbage, findGarbage } from "../../src/resources/gc.ts";
 import { configOwner } from "../../src/resources/owner.ts";
-import type { AwsSession } from "../../src/aws/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { knotRevision, pushImage, pushIndex, tagsByDigest } from "../support/ecr_images.ts";
-import { noLocalKnots, withEmulator } from "./helpers.ts";
+import { gcOptions, idsOf, makeDefaultRepo, withEmulator } from "./helpers.ts";
 
 const REPO = "cloudknot";
-
-/** Makes the default repository and returns its URI. */
-async function defaultRepo(session: AwsSession): Promise<string> {
-  const { repository } = await session.ecr.createRepository({ repositoryName: REPO });
-  return repository!.repositoryUri!;
-}
-
-function opts(session: AwsSession, state: StateFile, more: GcOptions = {}): GcOptions {
-  return { session, state, localDir: noLocalKnots(state), ...more };
-}
-
-function images(items: { kind: string; id: string }[]): string[] {
-  return items.filter((g) => g.kind === "image").map((g) => g.id).sort();
-}
 
 Deno.test("gc keeps an untagged image an active revision of a recorded knot runs, and finds it once only deregistered revisions or gone knots run it", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const owner = await configOwner(state);
-    const uri = await defaultRepo(session);
+    const uri = await makeDefaultRepo(session);
     // squares, healed with a build of another digest: its tag moved, revision 1 still runs
     // the old image (an older run's retry), revision 2 the new one.
     const before = await pushImage(emu, REPO, ["squares"], "squares 1");
@@ -57,8 +42,8 @@ Deno.test("gc keeps an untagged image an active revision of a recorded knot runs
     assert.deepEqual((await tagsByDigest(session, REPO))[before], [], "ECR keeps the old image");
 
     emu.requests.clear();
-    const live = await findGarbage(opts(session, state));
-    assert.deepEqual(images(live), [`${REPO}@${cubesBefore}`, `${REPO}@${halvesBefore}`]);
+    const live = await findGarbage(gcOptions(session, state));
+    assert.deepEqual(idsOf("image", live), [`${REPO}@${cubesBefore}`, `${REPO}@${halvesBefore}`]);
     const cubes = live.find((g) => g.id === `${REPO}@${cubesBefore}`)!;
     assert.equal(cubes.owner, "knot cubes");
     assert.equal(cubes.digest, cubesBefore);
@@ -67,9 +52,9 @@ Deno.test("gc keeps an untagged image an active revision of a recorded knot runs
 
     // Once revision 1 is deregistered, no retry can run the old image: it is garbage.
     await session.batch.deregisterJobDefinition({ jobDefinition: first });
-    const items = await findGarbage(opts(session, state));
+    const items = await findGarbage(gcOptions(session, state));
     assert.deepEqual(
-      images(items),
+      idsOf("image", items),
       [
         `${REPO}@${before}`,
         `${REPO}@${cubesBefore}`,
@@ -80,20 +65,20 @@ Deno.test("gc keeps an untagged image an active revision of a recorded knot runs
     assert.equal(old.owner, "knot squares");
     assert.equal(old.reason, "untagged; only deregistered job definitions of knot squares ran it");
 
-    const done = await deleteGarbage(items, opts(session, state, { warn: () => {} }));
+    const done = await deleteGarbage(items, gcOptions(session, state, { warn: () => {} }));
     assert.deepEqual(done.failed, []);
-    assert.deepEqual(images(done.deleted), images(items));
+    assert.deepEqual(idsOf("image", done.deleted), idsOf("image", items));
     const left = await tagsByDigest(session, REPO);
     assert.deepEqual(left[after], ["squares"], "the knot's tagged image stays");
     for (const digest of [before, cubesBefore, halvesBefore]) assert.equal(digest in left, false);
-    assert.deepEqual(images(await findGarbage(opts(session, state))), []);
+    assert.deepEqual(idsOf("image", await findGarbage(gcOptions(session, state))), []);
   }, { registry: true });
 });
 
 Deno.test("gc leaves out an untagged image no job definition says whose it is unless untagged, and never judges one another config file's knot ran", async () => {
   await withEmulator(async ({ emu, session, state, dir }) => {
     await configOwner(state);
-    const uri = await defaultRepo(session);
+    const uri = await makeDefaultRepo(session);
     await state.setMany("knot squares", { target: "aws", region: session.region });
     const nobody = await pushImage(emu, REPO, ["squares"], "before owner tags");
     await pushImage(emu, REPO, ["squares"], "squares now");
@@ -104,18 +89,18 @@ Deno.test("gc leaves out an untagged image no job definition says whose it is un
 
     const skipped: { kind: string; id: string; reason: string }[] = [];
     emu.requests.clear();
-    const items = await findGarbage(opts(session, state, { onSkip: (g) => skipped.push(g) }));
-    assert.deepEqual(images(items), []);
-    assert.deepEqual(images(skipped), [`${REPO}@${nobody}`]);
+    const items = await findGarbage(gcOptions(session, state, { onSkip: (g) => skipped.push(g) }));
+    assert.deepEqual(idsOf("image", items), []);
+    assert.deepEqual(idsOf("image", skipped), [`${REPO}@${nobody}`]);
     assert.equal(
       skipped.find((g) => g.kind === "image")!.reason,
       "untagged; no job definition says whose it is",
     );
-    const all = await findGarbage(opts(session, state, { untagged: true }));
-    assert.deepEqual(images(all), [`${REPO}@${nobody}`]);
+    const all = await findGarbage(gcOptions(session, state, { untagged: true }));
+    assert.deepEqual(idsOf("image", all), [`${REPO}@${nobody}`]);
     assert.deepEqual(emu.mutatingRequests(), [], "finding garbage changes nothing");
 
-    const done = await deleteGarbage(all, opts(session, state, { warn: () => {} }));
+    const done = await deleteGarbage(all, gcOptions(session, state, { warn: () => {} }));
     assert.deepEqual(done.failed, []);
     const left = await tagsByDigest(session, REPO);
     assert.equal(nobody in left, false);
@@ -126,15 +111,18 @@ Deno.test("gc leaves out an untagged image no job definition says whose it is un
 Deno.test("deleteGarbage keeps an untagged image tagged again since gc looked, and counts one deleted meanwhile as gone", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const owner = await configOwner(state);
-    const uri = await defaultRepo(session);
+    const uri = await makeDefaultRepo(session);
     const digests: Record<string, string> = {};
     for (const knot of ["retagged", "lost"]) {
       digests[knot] = await pushImage(emu, REPO, [knot], `${knot} 1`);
       await knotRevision(session, knot, `${uri}@${digests[knot]}`, owner, false);
       await pushImage(emu, REPO, [knot], `${knot} 2`);
     }
-    const items = (await findGarbage(opts(session, state))).filter((g) => g.kind === "image");
-    assert.deepEqual(images(items), [`${REPO}@${digests.lost}`, `${REPO}@${digests.retagged}`]);
+    const items = (await findGarbage(gcOptions(session, state))).filter((g) => g.kind === "image");
+    assert.deepEqual(idsOf("image", items), [
+      `${REPO}@${digests.lost}`,
+      `${REPO}@${digests.retagged}`,
+    ]);
 
     // Meanwhile someone pushes the old image again under a tag, and deletes the other.
     const again = await pushImage(emu, REPO, ["rollback"], "retagged 1");
@@ -144,7 +132,7 @@ Deno.test("deleteGarbage keeps an untagged image tagged again since gc looked, a
       imageIds: [{ imageDigest: digests.lost! }],
     });
 
-    const done = await deleteGarbage(items, opts(session, state, { warn: () => {} }));
+    const done = await deleteGarbage(items, gcOptions(session, state, { warn: () => {} }));
     assert.deepEqual(done.deleted, []);
     assert.deepEqual(done.gone.map((g) => g.id), [`${REPO}@${digests.lost}`]);
     assert.deepEqual(done.failed.map((f) => f.item.id), [`${REPO}@${digests.retagged}`]);
@@ -159,7 +147,7 @@ Deno.test("deleteGarbage keeps an untagged image tagged again since gc looked, a
 Deno.test("gc judges the parts of a multi-platform image with its index: they go after an index that goes, and stay with one that stays", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const owner = await configOwner(state);
-    const uri = await defaultRepo(session);
+    const uri = await makeDefaultRepo(session);
     // cubes, pushed as an image index with its image and an attestation, healed, then gone.
     const oldParts = [
       await pushImage(emu, REPO, [], "cubes amd64 1"),
@@ -175,7 +163,7 @@ Deno.test("gc judges the parts of a multi-platform image with its index: they go
     const livePart = await pushImage(emu, REPO, [], "squares amd64");
     await pushIndex(emu, REPO, ["squares"], [livePart]);
 
-    const all = await findGarbage(opts(session, state, { untagged: true }));
+    const all = await findGarbage(gcOptions(session, state, { untagged: true }));
     const found = all.filter((g) => g.kind === "image");
     // The index first, then its parts, which ECR deletes only once the index is gone.
     assert.deepEqual(found[0]?.id, `${REPO}@${oldIndex}`);
@@ -191,7 +179,7 @@ Deno.test("gc judges the parts of a multi-platform image with its index: they go
       );
     }
 
-    const done = await deleteGarbage(found, opts(session, state, { warn: () => {} }));
+    const done = await deleteGarbage(found, gcOptions(session, state, { warn: () => {} }));
     assert.deepEqual(done.failed, []);
     assert.equal(done.deleted.length, 3);
     const left = await tagsByDigest(session, REPO);
@@ -204,14 +192,14 @@ Deno.test("gc judges the parts of a multi-platform image with its index: they go
 
 Deno.test("deleteGarbage keeps an untagged image an image index names since gc looked, saying why", async () => {
   await withEmulator(async ({ emu, session, state }) => {
-    await defaultRepo(session);
+    await makeDefaultRepo(session);
     const part = await pushImage(emu, REPO, [], "amd64");
-    const [item] = (await findGarbage(opts(session, state, { untagged: true })))
+    const [item] = (await findGarbage(gcOptions(session, state, { untagged: true })))
       .filter((g) => g.kind === "image");
     assert.equal(item?.id, `${REPO}@${part}`);
     // Meanwhile a multi-platform push names it.
     await pushIndex(emu, REPO, ["multi"], [part]);
-    const done = await deleteGarbage([item!], opts(session, state, { warn: () => {} }));
+    const done = await deleteGarbage([item!], gcOptions(session, state, { warn: () => {} }));
     assert.deepEqual(done.failed.map((f) => f.item.id), [`${REPO}@${part}`]);
     assert.match(done.failed[0]!.error, /was kept: a multi-platform image \(manifest list\)/);
     assert.equal(part in await tagsByDigest(session, REPO), true);
