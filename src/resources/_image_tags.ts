@@ -50,6 +50,8 @@ export interface LooseImageTag {
   owned: boolean;
   /** Whether the config file still records that knot (which names the tag no more). */
   knotRecorded: boolean;
+  /** Every tag the image had when it was found: it goes with the last one removed. */
+  imageTags: string[];
 }
 
 /**
@@ -318,6 +320,7 @@ export async function findLooseImageTags(
       knot,
       owned: ours !== undefined && whose.some((u) => u.owner === ours),
       knotRecorded: named.knots.has(knot),
+      imageTags: c.tags,
     });
   }
   return out.sort((a, b) => a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));

@@ -23,9 +23,10 @@
  * An image an image index (a multi-platform image, `docker push` of a
  * BuildKit build with attestations) of the repository names is part of that
  * index: ECR deletes it only once the index is gone
- * (`ImageReferencedByManifestList`). It is judged with the index: garbage,
- * after it, when every index that names it is a loose untagged image, and
- * kept otherwise.
+ * (`ImageReferencedByManifestList`), and a deleted index leaves it behind
+ * with nothing that says whose it is. It is judged with the index: garbage,
+ * after it, when every index that names it goes (a loose untagged image, or
+ * a tagged one whose every tag gc removes), and kept otherwise.
  *
  * @module
  */
@@ -105,7 +106,9 @@ async function indexParents(
  * The untagged images of the repositories of the session's region that the
  * config file uses that no record names and no ACTIVE job definition of a
  * recorded knot runs (see the module's notes), without those of another
- * config file's job definitions. It only reads.
+ * config file's job definitions. It only reads. `going` names the tagged
+ * images whose every tag is garbage too (by `<repository>@<digest>`, with
+ * whose each is): their parts go after them, as an untagged index's do.
  *
  * @example Usage
  * ```ts ignore
@@ -118,6 +121,7 @@ async function indexParents(
  * @param state The config file.
  * @param defaultRepo The default repository's name (`getEcrRepo`).
  * @param skip Repositories not to look in (such as those gc deletes whole).
+ * @param going Tagged images whose every tag goes, by `<repository>@<digest>`.
  * @returns The loose untagged images, by repository and digest.
  */
 export async function findLooseImages(
@@ -125,6 +129,7 @@ export async function findLooseImages(
   state: StateFile,
   defaultRepo: string,
   skip: ReadonlySet<string> = new Set(),
+  going: ReadonlyMap<string, LooseImage> = new Map(),
 ): Promise<LooseImage[]> {
   const { images, uris } = await usedRepositoryImages(session, state, defaultRepo, "ANY", skip);
   if (!images.some((image) => image.tags.length === 0)) return [];
@@ -167,7 +172,10 @@ export async function findLooseImages(
   // An image index's parts go after it, and only when every index that names them goes.
   const withIndexes: LooseImage[] = [];
   for (const { own, whose, of } of parts) {
-    const indexes = of.map((digest) => loose.get(`${own.repository}@${digest}`));
+    const indexes = of.map((digest) => {
+      const key = `${own.repository}@${digest}`;
+      return loose.get(key) ?? going.get(key);
+    });
     if (indexes.some((index) => index === undefined)) continue;
     const index = indexes[0]!;
     // Whose it is, as its own job definitions say, else as its index's do.

@@ -68,8 +68,8 @@ import {
   removeHoldFileLeftover,
   removeHoldLeftover,
 } from "./_hold_leftovers.ts";
-import { findLooseImageTags, imageTagReason } from "./_image_tags.ts";
-import { findLooseImages, looseImageReason } from "./_untagged_images.ts";
+import { findLooseImageTags, imageTagReason, type LooseImageTag } from "./_image_tags.ts";
+import { findLooseImages, type LooseImage, looseImageReason } from "./_untagged_images.ts";
 import { Docker } from "../docker/docker.ts";
 import { formatBytes } from "../cost/format.ts";
 import { pathExists } from "../util/read_text.ts";
@@ -589,8 +589,9 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
   }
 
   // The tags of gone knots in the repositories it uses (those deleted whole aside).
+  const goingTags = new Map<string, LooseImageTag[]>();
   for (const loose of await findLooseImageTags(session, state, defaultRepo, goneRepos)) {
-    stays(
+    const kept = stays(
       { reason: imageTagReason(loose), untagged: !loose.owned },
       (reason) => ({
         kind: "image-tag",
@@ -600,9 +601,20 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
         reason,
       }),
     );
+    const key = `${loose.repository}@${loose.digest}`;
+    if (!kept) goingTags.set(key, [...goingTags.get(key) ?? [], loose]);
   }
-  // The untagged images a moved tag left that only gone knots and deregistered revisions ran.
-  for (const loose of await findLooseImages(session, state, defaultRepo, goneRepos)) {
+  // The images whose every tag goes: an image index's parts go after it.
+  const going = new Map<string, LooseImage>();
+  for (const [key, [first, ...rest]] of goingTags) {
+    if (first === undefined || 1 + rest.length < first.imageTags.length) continue;
+    const { repository, digest, knot, owned, knotRecorded } = first;
+    going.set(key, { repository, digest, knot, owned, knotRecorded });
+  }
+  // The untagged images a moved tag left that only deregistered revisions and gone knots ran.
+  for (
+    const loose of await findLooseImages(session, state, defaultRepo, goneRepos, going)
+  ) {
     stays(
       { reason: looseImageReason(loose), untagged: !loose.owned },
       (reason) => ({

@@ -148,7 +148,8 @@ Deno.test("gc judges the parts of a multi-platform image with its index: they go
   await withEmulator(async ({ emu, session, state }) => {
     const owner = await configOwner(state);
     const uri = await makeDefaultRepo(session);
-    // cubes, pushed as an image index with its image and an attestation, healed, then gone.
+    // cubes, pushed as an image index with its image and an attestation, then healed: its
+    // first revision, deregistered, ran the old index; its tag names the new one.
     const oldParts = [
       await pushImage(emu, REPO, [], "cubes amd64 1"),
       await pushImage(emu, REPO, [], "cubes attestation 1"),
@@ -157,7 +158,8 @@ Deno.test("gc judges the parts of a multi-platform image with its index: they go
     await knotRevision(session, "cubes", `${uri}@${oldIndex}`, owner, false);
     const newPart = await pushImage(emu, REPO, [], "cubes amd64 2");
     const newIndex = await pushIndex(emu, REPO, ["cubes"], [newPart]);
-    await knotRevision(session, "cubes", `${uri}@${newIndex}`, owner, false);
+    await knotRevision(session, "cubes", `${uri}@${newIndex}`, owner, true);
+    await state.setMany("knot cubes", { target: "aws", region: session.region });
     // squares is recorded and its tagged index's part is named by nothing: it stays.
     await state.setMany("knot squares", { target: "aws", region: session.region });
     const livePart = await pushImage(emu, REPO, [], "squares amd64");
@@ -175,7 +177,8 @@ Deno.test("gc judges the parts of a multi-platform image with its index: they go
       assert.equal(part.owner, "knot cubes");
       assert.equal(
         part.reason,
-        `part of the image index ${oldIndex}, which goes: untagged; knot cubes is gone`,
+        `part of the image index ${oldIndex}, which goes: untagged; only deregistered job ` +
+          "definitions of knot cubes ran it",
       );
     }
 
@@ -203,5 +206,48 @@ Deno.test("deleteGarbage keeps an untagged image an image index names since gc l
     assert.deepEqual(done.failed.map((f) => f.item.id), [`${REPO}@${part}`]);
     assert.match(done.failed[0]!.error, /was kept: a multi-platform image \(manifest list\)/);
     assert.equal(part in await tagsByDigest(session, REPO), true);
+  }, { registry: true });
+});
+
+Deno.test("gc deletes the parts of a gone knot's multi-platform image after the last tag of its index, and keeps those of an index a tag it keeps names", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const owner = await configOwner(state);
+    const uri = await makeDefaultRepo(session);
+    // cubes is gone: its tagged index's tags both go, then its parts.
+    const parts = [
+      await pushImage(emu, REPO, [], "cubes amd64"),
+      await pushImage(emu, REPO, [], "cubes attestation"),
+    ];
+    const index = await pushIndex(emu, REPO, ["cubes", "cubes-v2"], parts);
+    await knotRevision(session, "cubes", `${uri}@${index}`, owner);
+    // halves is gone too, but its index has a tag a record names: the index and its part stay.
+    const halvesPart = await pushImage(emu, REPO, [], "halves amd64");
+    const halves = await pushIndex(emu, REPO, ["halves", "halves-lib"], [halvesPart]);
+    await knotRevision(session, "halves", `${uri}@${halves}`, owner);
+    await state.setMany("docker-image halves-lib", { images: "cloudknot/halves-lib:halves-lib" });
+
+    const items = await findGarbage(gcOptions(session, state));
+    assert.deepEqual(idsOf("image-tag", items), [
+      `${REPO}:cubes`,
+      `${REPO}:cubes-v2`,
+      `${REPO}:halves`,
+    ]);
+    assert.deepEqual(idsOf("image", items), parts.map((d) => `${REPO}@${d}`).sort());
+    for (const part of items.filter((g) => g.kind === "image")) {
+      assert.equal(part.owner, "knot cubes");
+      assert.equal(
+        part.reason,
+        `part of the image index ${index}, which goes: untagged; knot cubes is gone`,
+      );
+    }
+
+    const done = await deleteGarbage(items, gcOptions(session, state, { warn: () => {} }));
+    assert.deepEqual(done.failed, []);
+    assert.deepEqual(idsOf("image", done.deleted), idsOf("image", items));
+    const left = await tagsByDigest(session, REPO);
+    for (const digest of [index, ...parts]) assert.equal(digest in left, false);
+    assert.deepEqual(left[halves], ["halves-lib"]);
+    assert.deepEqual(left[halvesPart], []);
+    assert.deepEqual(idsOf("image", await findGarbage(gcOptions(session, state))), []);
   }, { registry: true });
 });
