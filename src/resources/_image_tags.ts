@@ -29,6 +29,7 @@ import type { AwsSession } from "../aws/session.ts";
 import type { StateFile } from "../state/state_file.ts";
 import { parseSection } from "../state/sections.ts";
 import { isAwsCode } from "./_ledger.ts";
+import { defined } from "../util/defined.ts";
 import { KNOT_TAG_KEY, MANAGED_BY_TAG } from "./_iam_roles.ts";
 import { OWNER_TAG_KEY, readOwner } from "./owner.ts";
 
@@ -49,12 +50,25 @@ export interface LooseImageTag {
   owned: boolean;
   /** Whether the config file still records that knot (which names the tag no more). */
   knotRecorded: boolean;
+  /** Every tag the image had when it was found: it goes with the last one removed. */
+  imageTags: string[];
 }
 
-/** What a config file names of images, read after ECR was listed. */
-interface Named {
+/**
+ * What a config file names of images, read after ECR was listed.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const named = await readNamed(state);
+ * console.log(named.knots.has("squares"));
+ * ```
+ */
+export interface Named {
+  /** The knots it records. */
   knots: Set<string>;
+  /** The tags its knot and image records name. */
   tags: Set<string>;
+  /** The digests any of its values names (`…@sha256:…`). */
   digests: Set<string>;
   /** Knots being made and images held by a live build: the tag their name gives stays. */
   busy: Set<string>;
@@ -83,7 +97,19 @@ function usedRepositories(
   return repos;
 }
 
-async function readNamed(state: StateFile): Promise<Named> {
+/**
+ * What the config file names of images (see {@linkcode Named}); read it after
+ * ECR was listed, so that what a live process pushed meanwhile is named.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const named = await readNamed(state);
+ * ```
+ *
+ * @param state The config file.
+ * @returns What it names.
+ */
+export async function readNamed(state: StateFile): Promise<Named> {
   const named: Named = { knots: new Set(), tags: new Set(), digests: new Set(), busy: new Set() };
   for (const [section, keys] of await state.read()) {
     for (const value of keys.values()) {
@@ -114,12 +140,37 @@ async function readNamed(state: StateFile): Promise<Named> {
   return named;
 }
 
-/** Whose each image is, by digest, as the job definitions that run it say. */
-async function imageOwners(
+/** One job definition revision of cloudknot's that runs an image. */
+export interface ImageUse {
+  /** Its `cloudknot:owner` tag, if any. */
+  owner: string | undefined;
+  /** Its `cloudknot:knot` tag, if any. */
+  knot: string | undefined;
+  /** Whether the revision is ACTIVE (not deregistered): a retry of an older run runs it. */
+  active: boolean;
+}
+
+/**
+ * The job definition revisions (active or deregistered) of cloudknot's that
+ * run each image of the repositories `uris` names by digest, by
+ * `<repository>@<digest>`: whose each image is, as each carries its
+ * `cloudknot:owner` and `cloudknot:knot` tags.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const uses = await imageUses(session, new Map([[uri, "cloudknot"]]));
+ * console.log(uses.get(`cloudknot@${digest}`));
+ * ```
+ *
+ * @param session The AWS session.
+ * @param uris Repository URI to repository name.
+ * @returns The revisions that run each image.
+ */
+export async function imageUses(
   session: AwsSession,
   uris: Map<string, string>,
-): Promise<Map<string, { owners: Set<string | undefined>; knots: Set<string> }>> {
-  const out = new Map<string, { owners: Set<string | undefined>; knots: Set<string> }>();
+): Promise<Map<string, ImageUse[]>> {
+  const out = new Map<string, ImageUse[]>();
   // Deregistered ones too: a clobbered knot's job definition still says whose its image was.
   for await (const def of session.batch.describeJobDefinitionsAll({})) {
     const tags = def.tags ?? {};
@@ -130,12 +181,87 @@ async function imageOwners(
     const repository = uris.get(image.slice(0, at));
     if (repository === undefined) continue;
     const key = `${repository}@${image.slice(at + 1)}`;
-    const seen = out.get(key) ?? { owners: new Set(), knots: new Set() };
-    seen.owners.add(tags[OWNER_TAG_KEY]);
-    if (tags[KNOT_TAG_KEY] !== undefined) seen.knots.add(tags[KNOT_TAG_KEY]);
-    out.set(key, seen);
+    const uses = out.get(key) ?? [];
+    uses.push({
+      owner: tags[OWNER_TAG_KEY],
+      knot: tags[KNOT_TAG_KEY],
+      active: def.status === "ACTIVE",
+    });
+    out.set(key, uses);
   }
   return out;
+}
+
+/** An image of a repository, as `DescribeImages` read it. */
+export interface RepositoryImage {
+  /** The repository's name. */
+  repository: string;
+  /** The image's digest. */
+  digest: string;
+  /** Its tags (none when untagged). */
+  tags: string[];
+  /** Its manifest's media type (an image index's, a multi-platform image's, among them). */
+  mediaType?: string;
+}
+
+/**
+ * The images of a tag status (`TAGGED`, `UNTAGGED` or `ANY`) in the repositories
+ * of the session's region the config file uses (the default one, those a
+ * knot record, a `[docker-image]` record or `[docker-repos]` names), but
+ * `skip`; and the URIs of those repositories, to their names.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const { images } = await usedRepositoryImages(session, state, "cloudknot", "UNTAGGED");
+ * ```
+ *
+ * @param session The AWS session (its region).
+ * @param state The config file.
+ * @param defaultRepo The default repository's name.
+ * @param tagStatus Which images.
+ * @param skip Repositories not to look in.
+ * @returns The images, by repository, and the repositories' URIs.
+ */
+export async function usedRepositoryImages(
+  session: AwsSession,
+  state: StateFile,
+  defaultRepo: string,
+  tagStatus: "TAGGED" | "UNTAGGED" | "ANY",
+  skip: ReadonlySet<string> = new Set(),
+): Promise<{ images: RepositoryImage[]; uris: Map<string, string> }> {
+  const repos = usedRepositories(await state.read(), session.region, defaultRepo);
+  const images: RepositoryImage[] = [];
+  const uris = new Map<string, string>();
+  for (const repository of [...repos].sort()) {
+    if (skip.has(repository)) continue;
+    try {
+      const { repositories } = await session.ecr.describeRepositories({
+        repositoryNames: [repository],
+      });
+      const uri = repositories?.[0]?.repositoryUri;
+      if (uri) uris.set(uri, repository);
+      for await (
+        const image of session.ecr.describeImagesAll({
+          repositoryName: repository,
+          filter: { tagStatus },
+        })
+      ) {
+        const tags = image.imageTags ?? [];
+        if (!image.imageDigest) continue;
+        if (tagStatus !== "ANY" && (tags.length > 0) !== (tagStatus === "TAGGED")) continue;
+        images.push({
+          repository,
+          digest: image.imageDigest,
+          tags,
+          ...defined({ mediaType: image.imageManifestMediaType }),
+        });
+      }
+    } catch (e) {
+      if (isAwsCode(e, "RepositoryNotFoundException")) continue;
+      throw e;
+    }
+  }
+  return { images, uris };
 }
 
 /**
@@ -162,32 +288,13 @@ export async function findLooseImageTags(
   defaultRepo: string,
   skip: ReadonlySet<string> = new Set(),
 ): Promise<LooseImageTag[]> {
-  const repos = usedRepositories(await state.read(), session.region, defaultRepo);
-  const images: { repository: string; digest: string; tags: string[] }[] = [];
-  const uris = new Map<string, string>();
-  for (const repository of [...repos].sort()) {
-    if (skip.has(repository)) continue;
-    try {
-      const { repositories } = await session.ecr.describeRepositories({
-        repositoryNames: [repository],
-      });
-      const uri = repositories?.[0]?.repositoryUri;
-      if (uri) uris.set(uri, repository);
-      for await (
-        const image of session.ecr.describeImagesAll({
-          repositoryName: repository,
-          filter: { tagStatus: "TAGGED" },
-        })
-      ) {
-        if (image.imageDigest && image.imageTags?.length) {
-          images.push({ repository, digest: image.imageDigest, tags: image.imageTags });
-        }
-      }
-    } catch (e) {
-      if (isAwsCode(e, "RepositoryNotFoundException")) continue;
-      throw e;
-    }
-  }
+  const { images, uris } = await usedRepositoryImages(
+    session,
+    state,
+    defaultRepo,
+    "TAGGED",
+    skip,
+  );
   // Read after ECR: a tag pushed meanwhile is named in the records by then.
   const named = await readNamed(state);
   const candidates = images.flatMap((image) =>
@@ -198,24 +305,42 @@ export async function findLooseImageTags(
   );
   if (candidates.length === 0) return [];
   const ours = await readOwner(state);
-  const owners = await imageOwners(session, uris);
+  const uses = await imageUses(session, uris);
   const out: LooseImageTag[] = [];
   for (const c of candidates) {
-    const whose = owners.get(`${c.repository}@${c.digest}`);
+    const whose = uses.get(`${c.repository}@${c.digest}`) ?? [];
     // Another config file's knot runs it: never this one's to judge.
-    if (whose && [...whose.owners].some((o) => o !== undefined && o !== ours)) continue;
-    const knot = whose?.knots.size === 1 ? [...whose.knots][0]! : c.tag;
+    if (whose.some((u) => u.owner !== undefined && u.owner !== ours)) continue;
+    const knot = onlyKnot(whose) ?? c.tag;
     if (named.busy.has(knot.toLowerCase())) continue;
     out.push({
       repository: c.repository,
       tag: c.tag,
       digest: c.digest,
       knot,
-      owned: ours !== undefined && whose !== undefined && whose.owners.has(ours),
+      owned: ours !== undefined && whose.some((u) => u.owner === ours),
       knotRecorded: named.knots.has(knot),
+      imageTags: c.tags,
     });
   }
   return out.sort((a, b) => a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));
+}
+
+/**
+ * The one knot the job definitions that run an image belong to; `undefined`
+ * when none says, or they name more than one.
+ *
+ * @example Usage
+ * ```ts ignore
+ * onlyKnot([{ owner: "o", knot: "squares", active: false }]); // "squares"
+ * ```
+ *
+ * @param uses The revisions that run the image.
+ * @returns The knot.
+ */
+export function onlyKnot(uses: readonly ImageUse[]): string | undefined {
+  const knots = new Set(uses.flatMap((u) => u.knot === undefined ? [] : [u.knot]));
+  return knots.size === 1 ? [...knots][0] : undefined;
 }
 
 /**

@@ -4,7 +4,8 @@
  * file refers to any more, and deletes them in dependency order. The original had no such
  * thing (its issues #136 and #144); resources whose records were lost stayed
  * and cost money; nor did the image tags of gone knots in the repository
- * knots share (`_image_tags.ts`). It also finds the run folders on this machine that a
+ * knots share (`_image_tags.ts`), nor the untagged images a moved tag left
+ * (`_untagged_images.ts`). It also finds the run folders on this machine that a
  * `map()` killed while it wrote their inputs left without a manifest, once
  * no live process writes them (`_run_leftovers.ts`).
  *
@@ -67,7 +68,8 @@ import {
   removeHoldFileLeftover,
   removeHoldLeftover,
 } from "./_hold_leftovers.ts";
-import { findLooseImageTags, imageTagReason } from "./_image_tags.ts";
+import { findLooseImageTags, imageTagReason, type LooseImageTag } from "./_image_tags.ts";
+import { findLooseImages, type LooseImage, looseImageReason } from "./_untagged_images.ts";
 import { Docker } from "../docker/docker.ts";
 import { formatBytes } from "../cost/format.ts";
 import { pathExists } from "../util/read_text.ts";
@@ -89,6 +91,7 @@ export const GARBAGE_KINDS = [
   "subnet",
   "vpc",
   "image-tag",
+  "image",
   "repository",
   "job-data",
   "run-folder",
@@ -107,7 +110,8 @@ export interface GarbageItem {
    * Its id or name; for job data, `s3://<bucket>/<prefix>`; for a run
    * folder, its path; for a hold tag, the image reference; for a hold
    * file, the image reference of the tag it held (the reason names the file);
-   * for an image tag, `<repository>:<tag>`.
+   * for an image tag, `<repository>:<tag>`; for an untagged image,
+   * `<repository>@<digest>`.
    */
   id: string;
   /** Its ARN, when it has one. */
@@ -115,7 +119,8 @@ export interface GarbageItem {
   /**
    * For an image tag, the digest of the image it named when it was found:
    * {@linkcode deleteGarbage} keeps a tag that names another image since
-   * (pushed again).
+   * (pushed again). For an untagged image, its digest: {@linkcode deleteGarbage}
+   * keeps it when it has gained a tag since.
    */
   digest?: string;
   /** The record its tags say it belonged to, such as `pars lab` or `knot squares`. */
@@ -129,8 +134,8 @@ export interface GcOptions extends SettingsOptions {
   /**
    * Also count as garbage what has no `cloudknot:owner` tag (made before
    * owner tags, or by the Python original, perhaps with another config file)
-   * the job data of runs that name no owner, and the image tags no job
-   * definition of this config file runs. Without it they are left out, and
+   * the job data of runs that name no owner, and the image tags and untagged
+   * images no job definition of this config file runs. Without it they are left out, and
    * `onSkip` hears of each. @default {false}
    */
   untagged?: boolean;
@@ -388,7 +393,10 @@ export async function findGarbageInRegions(options: GcOptions = {}): Promise<Reg
  * the pieces of a VPC of its own (route tables, internet gateways, subnets,
  * the VPC), ECR repositories, the image tags of knots no longer recorded in
  * the repositories the config file uses (`_image_tags.ts`; a tag no job
- * definition of this config file runs counts as untagged), and the job data of knots no longer recorded
+ * definition of this config file runs counts as untagged), the untagged images a
+ * heal or re-create left there when it moved a knot's tag that only
+ * deregistered revisions and gone knots ran (`_untagged_images.ts`; one no job
+ * definition runs counts as untagged), and the job data of knots no longer recorded
  * (`cloudknot/<knot>/` in the buckets the config file names) whose runs all
  * name this config file. Another config file's resources are never garbage.
  * In the home region it also finds this machine's run folders a killed
@@ -581,14 +589,39 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
   }
 
   // The tags of gone knots in the repositories it uses (those deleted whole aside).
+  const goingTags = new Map<string, LooseImageTag[]>();
   for (const loose of await findLooseImageTags(session, state, defaultRepo, goneRepos)) {
-    stays(
+    const kept = stays(
       { reason: imageTagReason(loose), untagged: !loose.owned },
       (reason) => ({
         kind: "image-tag",
         id: `${loose.repository}:${loose.tag}`,
         digest: loose.digest,
         owner: recordSection("knot", loose.knot),
+        reason,
+      }),
+    );
+    const key = `${loose.repository}@${loose.digest}`;
+    if (!kept) goingTags.set(key, [...goingTags.get(key) ?? [], loose]);
+  }
+  // The images whose every tag goes: an image index's parts go after it.
+  const going = new Map<string, LooseImage>();
+  for (const [key, [first, ...rest]] of goingTags) {
+    if (first === undefined || 1 + rest.length < first.imageTags.length) continue;
+    const { repository, digest, knot, owned, knotRecorded } = first;
+    going.set(key, { repository, digest, knot, owned, knotRecorded });
+  }
+  // The untagged images a moved tag left that only deregistered revisions and gone knots ran.
+  for (
+    const loose of await findLooseImages(session, state, defaultRepo, goneRepos, going)
+  ) {
+    stays(
+      { reason: looseImageReason(loose), untagged: !loose.owned },
+      (reason) => ({
+        kind: "image",
+        id: `${loose.repository}@${loose.digest}`,
+        digest: loose.digest,
+        ...(loose.knot !== undefined ? { owner: recordSection("knot", loose.knot) } : {}),
         reason,
       }),
     );
@@ -690,12 +723,13 @@ function knotPrefixes(session: AwsSession, bucket: string): Promise<string[]> {
  * Deletes garbage that {@linkcode findGarbage} found, in dependency order
  * (queues, compute environments, job definitions, launch templates, instance
  * profiles, roles, security groups, route tables, internet gateways,
- * subnets, VPCs, image tags, repositories, job data, run folders, hold tags,
+ * subnets, VPCs, image tags, untagged images, repositories, job data, run folders, hold tags,
  * hold files). A piece already gone when it comes to it is listed in `gone`,
  * not counted as deleted; a piece that cannot be deleted is reported and the
  * rest go on. An image tag is removed alone (the image goes only when no other
  * tag names it), and kept, as failed, when it names another image than when
- * it was found. A run folder a process took up since it was found is
+ * it was found; an untagged image is deleted by its digest once read again,
+ * and kept, as failed, when it has gained a tag since. A run folder a process took up since it was found is
  * kept, and reported as failed; a hold tag is removed with `docker rmi` of
  * that tag alone (an image another tag names stays). Run folders and hold
  * tags need no AWS session.
@@ -880,6 +914,8 @@ async function deleteOne(session: AwsSession, g: GarbageItem, wait: WaitOptions)
       return true;
     case "image-tag":
       return await deleteImageTag(session, g);
+    case "image":
+      return await deleteUntaggedImage(session, g);
     case "repository":
       try {
         await session.ecr.deleteRepository({ repositoryName: g.id, force: true });
@@ -944,6 +980,56 @@ async function deleteImageTag(session: AwsSession, g: GarbageItem): Promise<bool
   }
   throw new CloudknotError(
     `ECR could not remove tag ${g.id}: ${failure.failureCode}: ` +
+      `${failure.failureReason ?? "no reason given"}; run cloudknot gc again`,
+  );
+}
+
+/**
+ * Deletes an untagged image by its digest, once it has read it again and it
+ * is still untagged: ECR deletes an image with every tag it has by digest, so
+ * an image tagged since gc looked (pushed again) is kept, as failed; `false`
+ * when the image (or its repository) was gone already.
+ */
+async function deleteUntaggedImage(session: AwsSession, g: GarbageItem): Promise<boolean> {
+  const at = g.id.lastIndexOf("@");
+  const [repositoryName, imageDigest] = [g.id.slice(0, at), g.id.slice(at + 1)];
+  let tags: string[];
+  try {
+    const { imageDetails } = await session.ecr.describeImages({
+      repositoryName,
+      imageIds: [{ imageDigest }],
+    });
+    tags = imageDetails?.[0]?.imageTags ?? [];
+  } catch (e) {
+    if (isAwsCode(e, "RepositoryNotFoundException", "ImageNotFoundException")) return false;
+    throw e;
+  }
+  if (tags.length > 0) {
+    throw new CloudknotError(
+      `The image ${g.id} was kept: it has gained the tag${tags.length === 1 ? "" : "s"} ` +
+        `${tags.join(", ")} since gc looked (pushed again); run cloudknot gc again to judge ` +
+        `it anew`,
+    );
+  }
+  let failure;
+  try {
+    failure = (await session.ecr.batchDeleteImage({ repositoryName, imageIds: [{ imageDigest }] }))
+      .failures?.[0];
+  } catch (e) {
+    if (isAwsCode(e, "RepositoryNotFoundException")) return false;
+    throw e;
+  }
+  if (failure === undefined) return true;
+  if (failure.failureCode === "ImageNotFound") return false;
+  if (failure.failureCode === "ImageReferencedByManifestList") {
+    throw new CloudknotError(
+      `The image ${g.id} was kept: a multi-platform image (manifest list) of the repository ` +
+        `names it, and ECR deletes it with that image only; delete that image first if it ` +
+        `is garbage`,
+    );
+  }
+  throw new CloudknotError(
+    `ECR could not delete image ${g.id}: ${failure.failureCode}: ` +
       `${failure.failureReason ?? "no reason given"}; run cloudknot gc again`,
   );
 }

@@ -299,6 +299,8 @@ dockerTest("repo list and clobber: what cloudknot knows, never the default", asy
       images: 0,
       garbageTags: 0,
       unownedTags: 0,
+      garbageImages: 0,
+      unownedImages: 0,
     });
     const table = await cli(home, ["repo", "list"]);
     assert.match(table.stdout, /^NAME +IMAGES +URI +NOTE$/m);
@@ -333,6 +335,8 @@ dockerTest("repo list and clobber: what cloudknot knows, never the default", asy
       images: null,
       garbageTags: null,
       unownedTags: null,
+      garbageImages: null,
+      unownedImages: null,
     });
     const forgot = await cli(home, ["repo", "clobber", "old-knots", "--yes"]);
     assert.equal(forgot.code, 0, forgot.stderr);

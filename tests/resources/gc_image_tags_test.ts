@@ -3,79 +3,29 @@
 // definition runs them; those any record names, those of a knot being made
 // and those of another config file stay; deleting one removes that tag only.
 import assert from "node:assert/strict";
-import { deleteGarbage, findGarbage, type GcOptions } from "../../src/resources/gc.ts";
+import { deleteGarbage, findGarbage } from "../../src/resources/gc.ts";
 import { configOwner } from "../../src/resources/owner.ts";
-import type { AwsSession } from "../../src/aws/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
-import { pushImage } from "../support/ecr_images.ts";
-import { noLocalKnots, withEmulator } from "./helpers.ts";
+import { knotRevision, pushImage, tagsByDigest } from "../support/ecr_images.ts";
+import { gcOptions, idsOf, makeDefaultRepo, withEmulator } from "./helpers.ts";
 
 const REPO = "cloudknot";
-
-/** Makes the default repository and returns its URI. */
-async function defaultRepo(session: AwsSession): Promise<string> {
-  const { repository } = await session.ecr.createRepository({ repositoryName: REPO });
-  return repository!.repositoryUri!;
-}
-
-/**
- * Registers (and, unless `active`, deregisters, as a knot's clobber does) the
- * job definition a knot of `owner` ran its image with.
- */
-async function jobDefinition(
-  session: AwsSession,
-  knot: string,
-  image: string,
-  owner: string,
-  active = false,
-): Promise<void> {
-  const def = await session.batch.registerJobDefinition({
-    jobDefinitionName: `${knot}-ck-jd`,
-    type: "container",
-    containerProperties: {
-      image,
-      command: ["true"],
-      resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
-    },
-    tags: { ManagedBy: "cloudknot", "cloudknot:knot": knot, "cloudknot:owner": owner },
-  });
-  if (!active) {
-    await session.batch.deregisterJobDefinition({ jobDefinition: def.jobDefinitionArn! });
-  }
-}
-
-/** The tags of the repository, by digest. */
-async function tagsByDigest(session: AwsSession): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for await (const i of session.ecr.describeImagesAll({ repositoryName: REPO })) {
-    out[i.imageDigest!] = [...(i.imageTags ?? [])].sort();
-  }
-  return out;
-}
-
-function opts(session: AwsSession, state: StateFile, more: GcOptions = {}): GcOptions {
-  return { session, state, localDir: noLocalKnots(state), ...more };
-}
-
-function tagItems(items: { kind: string; id: string }[]): string[] {
-  return items.filter((g) => g.kind === "image-tag").map((g) => g.id).sort();
-}
 
 Deno.test("gc finds the tags of a gone knot in the default repository, keeps every tag a record names, and deleting a tag keeps the image another tag names", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const owner = await configOwner(state);
-    const uri = await defaultRepo(session);
+    const uri = await makeDefaultRepo(session);
     // squares, updated once: two tags, both in its record.
     const squares = await pushImage(emu, REPO, ["squares", "squares-v2"], "squares");
     // A tag its record names no more, whose image its old job definition ran.
     const old = await pushImage(emu, REPO, ["squares-v0"], "squares old");
-    await jobDefinition(session, "squares", `${uri}@${old}`, owner);
+    await knotRevision(session, "squares", `${uri}@${old}`, owner);
     // cubes is gone: its record went, its deregistered job definition says it was ours.
     const cubes = await pushImage(emu, REPO, ["cubes"], "cubes");
-    await jobDefinition(session, "cubes", `${uri}@${cubes}`, owner);
+    await knotRevision(session, "cubes", `${uri}@${cubes}`, owner);
     // One image under a gone knot's tag and an image record's tag.
     const shared = await pushImage(emu, REPO, ["halves", "halves-lib"], "halves");
-    await jobDefinition(session, "halves", `${uri}@${shared}`, owner);
+    await knotRevision(session, "halves", `${uri}@${shared}`, owner);
     await state.setMany("knot squares", {
       target: "aws",
       region: session.region,
@@ -84,7 +34,7 @@ Deno.test("gc finds the tags of a gone knot in the default repository, keeps eve
     });
     await state.setMany("docker-image halves-lib", { images: "cloudknot/halves-lib:halves-lib" });
 
-    const items = await findGarbage(opts(session, state));
+    const items = await findGarbage(gcOptions(session, state));
     const tags = items.filter((g) => g.kind === "image-tag");
     assert.deepEqual(tags.map((g) => g.id).sort(), [
       `${REPO}:cubes`,
@@ -99,48 +49,50 @@ Deno.test("gc finds the tags of a gone knot in the default repository, keeps eve
     assert.equal(cubesTag.digest, cubes);
     assert.match(cubesTag.reason, /^knot cubes is gone/);
 
-    const done = await deleteGarbage(items, opts(session, state, { warn: () => {} }));
+    const done = await deleteGarbage(items, gcOptions(session, state, { warn: () => {} }));
     assert.deepEqual(done.failed, []);
-    assert.deepEqual(tagItems(done.deleted), [
+    assert.deepEqual(idsOf("image-tag", done.deleted), [
       `${REPO}:cubes`,
       `${REPO}:halves`,
       `${REPO}:squares-v0`,
     ]);
-    assert.deepEqual(await tagsByDigest(session), {
+    assert.deepEqual(await tagsByDigest(session, REPO), {
       [squares]: ["squares", "squares-v2"],
       [shared]: ["halves-lib"],
     });
-    assert.deepEqual(tagItems(await findGarbage(opts(session, state))), []);
+    assert.deepEqual(idsOf("image-tag", await findGarbage(gcOptions(session, state))), []);
   }, { registry: true });
 });
 
 Deno.test("gc leaves out a tag no job definition says whose it is unless untagged, and never judges a tag another config file's job definition runs", async () => {
   await withEmulator(async ({ emu, session, state, dir }) => {
     await configOwner(state);
-    const uri = await defaultRepo(session);
+    const uri = await makeDefaultRepo(session);
     const other = new StateFile({ path: `${dir}/colleague` });
     const theirs = await pushImage(emu, REPO, ["theirs"], "theirs");
-    await jobDefinition(session, "theirs", `${uri}@${theirs}`, await configOwner(other), true);
+    await knotRevision(session, "theirs", `${uri}@${theirs}`, await configOwner(other), true);
     const before = await pushImage(emu, REPO, ["before"], "before");
 
     const skipped: string[] = [];
-    const items = await findGarbage(opts(session, state, { onSkip: (g) => skipped.push(g.id) }));
-    assert.deepEqual(tagItems(items), []);
+    const items = await findGarbage(
+      gcOptions(session, state, { onSkip: (g) => skipped.push(g.id) }),
+    );
+    assert.deepEqual(idsOf("image-tag", items), []);
     assert.deepEqual(skipped.filter((id) => id.startsWith(`${REPO}:`)), [`${REPO}:before`]);
-    const all = await findGarbage(opts(session, state, { untagged: true }));
-    assert.deepEqual(tagItems(all), [`${REPO}:before`]);
+    const all = await findGarbage(gcOptions(session, state, { untagged: true }));
+    assert.deepEqual(idsOf("image-tag", all), [`${REPO}:before`]);
 
     // The other config file, which records its knot, judges the same repository: its tag
     // stays, and the one no job definition names is not its own either.
     await other.setMany("knot theirs", { target: "aws", region: session.region });
     const otherSkipped: string[] = [];
     const otherItems = await findGarbage(
-      opts(session, other, { onSkip: (g) => otherSkipped.push(g.id) }),
+      gcOptions(session, other, { onSkip: (g) => otherSkipped.push(g.id) }),
     );
-    assert.deepEqual(tagItems(otherItems), []);
+    assert.deepEqual(idsOf("image-tag", otherItems), []);
     assert.deepEqual(otherSkipped.filter((id) => id.startsWith(`${REPO}:`)), [`${REPO}:before`]);
-    await deleteGarbage(all, opts(session, state, { warn: () => {} }));
-    const left = await tagsByDigest(session);
+    await deleteGarbage(all, gcOptions(session, state, { warn: () => {} }));
+    const left = await tagsByDigest(session, REPO);
     assert.deepEqual(left, { [theirs]: ["theirs"] });
     assert.equal(before in left, false);
   }, { registry: true });
@@ -149,22 +101,22 @@ Deno.test("gc leaves out a tag no job definition says whose it is unless untagge
 Deno.test("gc keeps the tags of a knot a live process is making, and of an image a live build holds", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const owner = await configOwner(state);
-    const uri = await defaultRepo(session);
+    const uri = await makeDefaultRepo(session);
     for (const knot of ["making", "held"]) {
       const digest = await pushImage(emu, REPO, [knot], knot);
-      await jobDefinition(session, knot, `${uri}@${digest}`, owner, true);
+      await knotRevision(session, knot, `${uri}@${digest}`, owner, true);
     }
     const hold = await state.hold("cloudknot/held:hold-0b7c2a4e-5f7d-4c8e-9a1b-2c3d4e5f6a7b");
     try {
       const during = await state.whileMaking(
         "knot Making",
-        () => findGarbage(opts(session, state)),
+        () => findGarbage(gcOptions(session, state)),
       );
-      assert.deepEqual(tagItems(during), []);
+      assert.deepEqual(idsOf("image-tag", during), []);
     } finally {
       await hold.release();
     }
-    assert.deepEqual(tagItems(await findGarbage(opts(session, state))), [
+    assert.deepEqual(idsOf("image-tag", await findGarbage(gcOptions(session, state))), [
       `${REPO}:held`,
       `${REPO}:making`,
     ]);
@@ -174,23 +126,23 @@ Deno.test("gc keeps the tags of a knot a live process is making, and of an image
 Deno.test("deleteGarbage counts what was gone before it came to delete it apart from what it deleted, and keeps a tag pushed again since it looked", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const owner = await configOwner(state);
-    const uri = await defaultRepo(session);
+    const uri = await makeDefaultRepo(session);
     const digests: Record<string, string> = {};
     for (const knot of ["lost", "moved", "stays"]) {
       digests[knot] = await pushImage(emu, REPO, [knot], knot);
-      await jobDefinition(session, knot, `${uri}@${digests[knot]}`, owner, true);
+      await knotRevision(session, knot, `${uri}@${digests[knot]}`, owner, true);
     }
-    const items = await findGarbage(opts(session, state));
+    const items = await findGarbage(gcOptions(session, state));
     // Three active job definitions, three tags.
     assert.equal(items.filter((g) => g.kind === "job-definition").length, 3);
-    assert.deepEqual(tagItems(items), [`${REPO}:lost`, `${REPO}:moved`, `${REPO}:stays`]);
+    assert.deepEqual(idsOf("image-tag", items), [`${REPO}:lost`, `${REPO}:moved`, `${REPO}:stays`]);
 
     // Meanwhile someone else removes one tag and a job definition, and pushes another anew.
     await session.ecr.batchDeleteImage({ repositoryName: REPO, imageIds: [{ imageTag: "lost" }] });
     await session.batch.deregisterJobDefinition({ jobDefinition: "lost-ck-jd:1" });
     const again = await pushImage(emu, REPO, ["moved"], "moved again");
 
-    const done = await deleteGarbage(items, opts(session, state, { warn: () => {} }));
+    const done = await deleteGarbage(items, gcOptions(session, state, { warn: () => {} }));
     assert.deepEqual(
       done.gone.map((g) => `${g.kind} ${g.id}`).sort(),
       [`image-tag ${REPO}:lost`, "job-definition lost-ck-jd"],
@@ -205,6 +157,9 @@ Deno.test("deleteGarbage counts what was gone before it came to delete it apart 
       /names another image than when gc looked.*run cloudknot gc again/,
     );
     // The image the tag named before stays, untagged, as ECR keeps it when a tag moves.
-    assert.deepEqual(await tagsByDigest(session), { [again]: ["moved"], [digests.moved!]: [] });
+    assert.deepEqual(await tagsByDigest(session, REPO), {
+      [again]: ["moved"],
+      [digests.moved!]: [],
+    });
   }, { registry: true });
 });

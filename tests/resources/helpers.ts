@@ -6,6 +6,7 @@
  */
 export { sessionFor } from "../support/aws_session.ts";
 import type { AwsSession } from "../../src/aws/mod.ts";
+import type { GcOptions } from "../../src/resources/gc.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
@@ -72,4 +73,23 @@ export function doc(text: string): {
   }[];
 } {
   return JSON.parse(text);
+}
+
+/**
+ * The options a gc test judges with: its session, its config file, and a
+ * local knots directory of its own ({@linkcode noLocalKnots}).
+ */
+export function gcOptions(session: AwsSession, state: StateFile, more: GcOptions = {}): GcOptions {
+  return { session, state, localDir: noLocalKnots(state), ...more };
+}
+
+/** Makes the default ECR repository, `cloudknot`, and returns its URI. */
+export async function makeDefaultRepo(session: AwsSession): Promise<string> {
+  const { repository } = await session.ecr.createRepository({ repositoryName: "cloudknot" });
+  return repository!.repositoryUri!;
+}
+
+/** The sorted ids of the items of one kind of garbage. */
+export function idsOf(kind: string, items: readonly { kind: string; id: string }[]): string[] {
+  return items.filter((g) => g.kind === kind).map((g) => g.id).sort();
 }

@@ -220,6 +220,40 @@ export interface BatchDeleteImageResponse {
   failures?: ImageFailure[];
 }
 
+/** BatchGetImage input. */
+export interface BatchGetImageRequest {
+  /** The registry id. */
+  registryId?: string;
+  /** The repository. */
+  repositoryName: string;
+  /** Images to get, by tag or digest. */
+  imageIds: ImageIdentifier[];
+  /** The manifest media types the caller reads (an image index's among them). */
+  acceptedMediaTypes?: string[];
+}
+
+/** An image as BatchGetImage returns it. */
+export interface EcrImage {
+  /** The registry id. */
+  registryId?: string;
+  /** The repository. */
+  repositoryName?: string;
+  /** Which image. */
+  imageId?: ImageIdentifier;
+  /** Its manifest, as JSON text. */
+  imageManifest?: string;
+  /** The manifest's media type. */
+  imageManifestMediaType?: string;
+}
+
+/** BatchGetImage output. */
+export interface BatchGetImageResponse {
+  /** The images. */
+  images?: EcrImage[];
+  /** Failures (missing images are failures, not errors). */
+  failures?: ImageFailure[];
+}
+
 /** TagResource input. */
 export interface EcrTagResourceRequest {
   /** The repository ARN. */
@@ -284,6 +318,7 @@ export type EcrApi = {
   DescribeImages: [DescribeImagesRequest, DescribeImagesResponse, "imageDetails"];
   ListImages: [ListImagesRequest, ListImagesResponse, "imageIds"];
   BatchDeleteImage: [BatchDeleteImageRequest, BatchDeleteImageResponse];
+  BatchGetImage: [BatchGetImageRequest, BatchGetImageResponse];
   TagResource: [EcrTagResourceRequest, void];
   ListTagsForResource: [EcrListTagsForResourceRequest, EcrListTagsForResourceResponse];
   PutImageScanningConfiguration: [

@@ -37,7 +37,10 @@ export const gc = defineCommand({
     "definitions, launch templates, IAM roles and instance profiles, security groups, the " +
     "pieces of a VPC of its own, ECR repositories, the image tags of knots no longer " +
     "recorded in the repositories it uses (the default one too: --yes removes the tag, and " +
-    "the image only when no other tag names it), and the job data (cloudknot/<knot>/ in the " +
+    "the image only when no other tag names it), the untagged images a knot's heal or " +
+    "re-create left there when it moved the knot's tag to a new build (kept while an active " +
+    "job definition revision of a recorded knot runs one, for its retries; --yes deletes " +
+    "one by its digest unless it has gained a tag since), and the job data (cloudknot/<knot>/ in the " +
     "bucket) of knots no longer recorded; and, on this machine, the run folders of local and " +
     "docker knots that a map() killed while it wrote their inputs left without a run.json " +
     "(none that a live process is writing), and the hold tags (cloudknot/<name>:hold-<id>) " +
@@ -50,8 +53,8 @@ export const gc = defineCommand({
     "What another config file made (a colleague's on the same account, another machine's) is " +
     "never listed, nor is job data with a run of another config file. Resources with no owner " +
     "tag (made before owner tags, or by the Python cloudknot) and job data whose runs name no " +
-    "owner are left out and counted, unless --untagged; so are image tags no job definition " +
-    "of this config file runs (a tag names no owner). " +
+    "owner are left out and counted, unless --untagged; so are image tags and untagged images " +
+    "no job definition of this config file runs (an image names no owner). " +
     'With --json, {"dryRun","items":[{"kind","id","arn","digest","owner","reason"}],' +
     '"deleted":[...],"gone":[...],"failed":[{"item","error"}],"skipped":[...]}, "gone" ' +
     "holding what was gone already when gc came to delete it (not counted as deleted), " +
@@ -152,10 +155,12 @@ export const gc = defineCommand({
         if (json || skipped.length === 0) return;
         const n = skipped.length;
         const tags = skipped.filter((g) => g.kind === "image-tag").length;
+        const images = skipped.filter((g) => g.kind === "image").length;
+        const rest = n - tags - images;
         const parts = [
-          ...(n > tags
+          ...(rest > 0
             ? [
-              `${n - tags} resource${n - tags === 1 ? "" : "s"} with no cloudknot:owner tag ` +
+              `${rest} resource${rest === 1 ? "" : "s"} with no cloudknot:owner tag ` +
               `(made before owner tags or by the Python cloudknot, perhaps with another config ` +
               `file)`,
             ]
@@ -164,6 +169,13 @@ export const gc = defineCommand({
             ? [
               `${tags} image tag${tags === 1 ? "" : "s"} no record names that no job definition ` +
               `says whose ${tags === 1 ? "it is" : "they are"} (perhaps another config file's)`,
+            ]
+            : []),
+          ...(images > 0
+            ? [
+              `${images} untagged image${images === 1 ? "" : "s"} no record names that no job ` +
+              `definition says whose ${images === 1 ? "it is" : "they are"} (perhaps another ` +
+              `config file's)`,
             ]
             : []),
         ];

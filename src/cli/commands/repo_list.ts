@@ -5,6 +5,7 @@
  */
 import type { AwsSession } from "../../aws/session.ts";
 import { findLooseImageTags } from "../../resources/_image_tags.ts";
+import { findLooseImages } from "../../resources/_untagged_images.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import { reposSection } from "../../state/sections.ts";
@@ -41,6 +42,18 @@ export interface RepoRow {
    * it does not exist.
    */
   unownedTags: number | null;
+  /**
+   * Its untagged images (left when a heal or re-create moved a knot's tag)
+   * that only deregistered job definitions and gone knots of this config
+   * file ran: what `cloudknot gc` deletes. `null` when it does not exist.
+   */
+  garbageImages: number | null;
+  /**
+   * Its untagged images no record names and no job definition says whose
+   * they are: what `cloudknot gc --untagged` deletes too. `null` when it does
+   * not exist.
+   */
+  unownedImages: number | null;
 }
 
 /**
@@ -51,12 +64,12 @@ export interface RepoRow {
  * @example Usage
  * ```ts ignore
  * const rows = await knownRepos(session, { recorded, defaultName: "cloudknot", state });
- * for (const row of rows) console.log(row.name, row.garbageTags);
+ * for (const row of rows) console.log(row.name, row.garbageTags, row.garbageImages);
  * ```
  *
  * @param session The AWS session.
  * @param known The recorded repositories (name to URI), the default repository's name, and
- *   the config file whose gone knots' tags are counted.
+ *   the config file whose gone knots' tags and untagged images are counted.
  * @returns One row per repository, sorted by name.
  */
 export async function knownRepos(
@@ -65,8 +78,9 @@ export async function knownRepos(
 ): Promise<RepoRow[]> {
   const rows = new Map<string, RepoRow>();
   const loose = await findLooseImageTags(session, known.state, known.defaultName);
-  const count = (name: string, owned: boolean) =>
-    loose.filter((t) => t.repository === name && t.owned === owned).length;
+  const images = await findLooseImages(session, known.state, known.defaultName);
+  const count = (list: { repository: string; owned: boolean }[], name: string, owned: boolean) =>
+    list.filter((t) => t.repository === name && t.owned === owned).length;
   for await (const repo of session.ecr.describeRepositoriesAll({})) {
     const name = repo.repositoryName;
     if (!name) continue;
@@ -75,7 +89,7 @@ export async function knownRepos(
       : [];
     const managed = tags.some((t) => t.Key === "ManagedBy" && t.Value === "cloudknot");
     if (!managed && !known.recorded.has(name) && name !== known.defaultName) continue;
-    const images = await Array.fromAsync(
+    const stored = await Array.fromAsync(
       session.ecr.listImagesAll({ repositoryName: name }),
     ).then((ids) => new Set(ids.map((i) => i.imageDigest)).size);
     rows.set(name, {
@@ -85,9 +99,11 @@ export async function knownRepos(
       recorded: known.recorded.has(name),
       managed,
       exists: true,
-      images,
-      garbageTags: count(name, true),
-      unownedTags: count(name, false),
+      images: stored,
+      garbageTags: count(loose, name, true),
+      unownedTags: count(loose, name, false),
+      garbageImages: count(images, name, true),
+      unownedImages: count(images, name, false),
     });
   }
   for (const [name, uri] of known.recorded) {
@@ -102,6 +118,8 @@ export async function knownRepos(
       images: null,
       garbageTags: null,
       unownedTags: null,
+      garbageImages: null,
+      unownedImages: null,
     });
   }
   return [...rows.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -118,9 +136,12 @@ export const repoList = defineCommand({
     "shows as gone (`cloudknot gc` or `repo clobber` forgets it). Its note counts the tags " +
     "no record of the config file names whose job definitions say they were its knots' " +
     "(`cloudknot gc` deletes them), and the tags " +
-    "no record names whose owner no job definition tells (`cloudknot gc --untagged`). With " +
+    "no record names whose owner no job definition tells (`cloudknot gc --untagged`); and so " +
+    "the untagged images (a heal or re-create that moved a knot's tag to a new build leaves " +
+    "the old one untagged) that only deregistered job definitions and gone knots ran " +
+    "(`cloudknot gc`), and those no job definition runs (`cloudknot gc --untagged`). With " +
     '--json, an array of {"name","uri","default","recorded","managed","exists","images",' +
-    '"garbageTags","unownedTags"}.',
+    '"garbageTags","unownedTags","garbageImages","unownedImages"}.',
   args: [],
   options: { ...JSON_OPTION },
   examples: [{ description: "List the repositories", command: "cloudknot repo list" }],
@@ -156,6 +177,16 @@ export const repoList = defineCommand({
           r.unownedTags
             ? `${r.unownedTags} tag${r.unownedTags === 1 ? "" : "s"} of no known owner: ` +
               "cloudknot gc --untagged"
+            : "",
+          r.garbageImages
+            ? `${r.garbageImages} untagged image${
+              r.garbageImages === 1 ? "" : "s"
+            } no live job definition runs: cloudknot gc`
+            : "",
+          r.unownedImages
+            ? `${r.unownedImages} untagged image${
+              r.unownedImages === 1 ? "" : "s"
+            } of no known owner: cloudknot gc --untagged`
             : "",
         ].filter((s) => s !== "").join(", "),
       ],

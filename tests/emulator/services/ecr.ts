@@ -1,6 +1,9 @@
 /**
  * Emulated ECR: repositories held by the emulator, images held by a real
- * local registry, with ECR's delete-by-tag semantics.
+ * local registry, with ECR's delete-by-tag semantics. A tag pushed again to
+ * another image leaves the image it named untagged (the registry keeps the
+ * manifest), as ECR does; an image an image index (manifest list) of the
+ * repository names is not deleted on its own (`ImageReferencedByManifestList`).
  *
  * @module
  */
@@ -40,6 +43,8 @@ interface ImageInfo {
   size: number;
   mediaType: string;
   artifactMediaType?: string;
+  /** The digests an image index (manifest list) names; none for an image. */
+  children: string[];
 }
 
 /**
@@ -167,36 +172,36 @@ export class EcrService implements ModeledService {
         const reg = this.#need();
         const deleted: { imageDigest: string; imageTag?: string }[] = [];
         const failures: unknown[] = [];
-        for (const id of p.imageIds as { imageTag?: string; imageDigest?: string }[]) {
-          const fail = (failureCode: string, failureReason: string) =>
-            failures.push({ imageId: id, failureCode, failureReason });
-          if (!id.imageTag && !id.imageDigest) {
-            fail(
-              "MissingDigestAndTag",
-              "Invalid request parameters: both tag and digest cannot be null",
-            );
-            continue;
-          }
+        await eachImageId(p.imageIds, failures, async (id, fail) => {
           if (id.imageDigest && !/^sha256:[0-9a-f]{64}$/.test(id.imageDigest)) {
             fail(
               "InvalidImageDigest",
               "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
             );
-            continue;
+            return;
           }
           const images = await this.#images(r.repositoryName);
+          // ECR keeps an image an image index of the repository names until that index goes.
+          const referenced = (digest: string) =>
+            images.some((i) => i.digest !== digest && i.children.includes(digest));
+          const refuseReferenced = () =>
+            fail("ImageReferencedByManifestList", "Requested image referenced by manifest list");
           if (id.imageTag) {
             const img = images.find((i) => i.tags.includes(id.imageTag!));
             if (!img) {
               fail("ImageNotFound", "Requested image not found");
-              continue;
+              return;
             }
             if (id.imageDigest && id.imageDigest !== img.digest) {
               fail(
                 "ImageTagDoesNotMatchDigest",
                 "Invalid request parameters: given tag does not map to the given digest",
               );
-              continue;
+              return;
+            }
+            if (img.tags.length === 1 && referenced(img.digest)) {
+              refuseReferenced();
+              return;
             }
             const m = await reg.manifest(r.repositoryName, img.digest);
             await reg.deleteManifest(r.repositoryName, img.digest);
@@ -208,14 +213,47 @@ export class EcrService implements ModeledService {
             const img = images.find((i) => i.digest === id.imageDigest);
             if (!img) {
               fail("ImageNotFound", "Requested image not found");
-              continue;
+              return;
+            }
+            if (referenced(img.digest)) {
+              refuseReferenced();
+              return;
             }
             await reg.deleteManifest(r.repositoryName, img.digest);
             if (img.tags.length === 0) deleted.push({ imageDigest: img.digest });
             for (const t of img.tags) deleted.push({ imageDigest: img.digest, imageTag: t });
           }
-        }
+        });
         return { imageIds: deleted, failures };
+      },
+      // The manifests of images by tag or digest; a missing one is a failure, not an error.
+      BatchGetImage: async (p) => {
+        const r = this.repo(p.repositoryName);
+        const reg = this.#need();
+        const images: unknown[] = [];
+        const failures: unknown[] = [];
+        await eachImageId(p.imageIds, failures, async (id, fail) => {
+          const m = await reg.manifest(r.repositoryName, id.imageDigest ?? id.imageTag!);
+          if (!m) {
+            fail("ImageNotFound", "Requested image not found");
+            return;
+          }
+          if (id.imageTag && id.imageDigest) {
+            const tagged = await reg.manifest(r.repositoryName, id.imageTag);
+            if (tagged?.digest !== m.digest) {
+              fail("ImageNotFound", "Requested image not found");
+              return;
+            }
+          }
+          images.push({
+            registryId: this.#account,
+            repositoryName: r.repositoryName,
+            imageId: { imageDigest: m.digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) },
+            imageManifest: new TextDecoder().decode(m.bytes),
+            imageManifestMediaType: m.mediaType,
+          });
+        });
+        return { images, failures };
       },
       PutImageScanningConfiguration: (p) => {
         const r = this.repo(p.repositoryName);
@@ -382,9 +420,11 @@ export class EcrService implements ModeledService {
       if (!info) {
         let size = 0;
         let artifact: string | undefined;
+        const children: string[] = [];
         try {
           const parsed = JSON.parse(new TextDecoder().decode(m.bytes));
           for (const l of parsed.layers ?? []) size += Number(l.size ?? 0);
+          for (const c of parsed.manifests ?? []) if (c.digest) children.push(c.digest);
           artifact = parsed.config?.mediaType;
         } catch {
           // not JSON; size stays 0
@@ -396,6 +436,7 @@ export class EcrService implements ModeledService {
           size,
           mediaType: m.mediaType,
           artifactMediaType: artifact,
+          children,
         };
         byDigest.set(m.digest, info);
       }
@@ -407,6 +448,32 @@ export class EcrService implements ModeledService {
     }
     for (const d of revisions.keys()) if (!byDigest.has(d)) await describe(d);
     return [...byDigest.values()].sort((a, b) => a.pushedAt.getTime() - b.pushedAt.getTime());
+  }
+}
+
+/** An image of a batch call, by tag or digest. */
+interface ImageId {
+  imageTag?: string;
+  imageDigest?: string;
+}
+
+/**
+ * Visits each image id of a batch call with the way to report its failure;
+ * one with neither tag nor digest fails at once, as ECR fails it.
+ */
+async function eachImageId(
+  ids: ImageId[],
+  failures: unknown[],
+  visit: (id: ImageId, fail: (failureCode: string, failureReason: string) => void) => Promise<void>,
+): Promise<void> {
+  for (const id of ids) {
+    const fail = (failureCode: string, failureReason: string) =>
+      failures.push({ imageId: id, failureCode, failureReason });
+    if (!id.imageTag && !id.imageDigest) {
+      fail("MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null");
+      continue;
+    }
+    await visit(id, fail);
   }
 }
 
