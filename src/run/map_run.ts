@@ -14,6 +14,7 @@ import { CloudknotInputError } from "../util/errors.ts";
 import { type InspectPlace, nestedText } from "../util/summary.ts";
 import { renderReportPage, type ReportFailure } from "./report_page.ts";
 import { showProgress } from "./progress.ts";
+import { isFreshReading } from "./fresh_reading.ts";
 import {
   feedMerged,
   mergeUsage,
@@ -705,10 +706,14 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
 
   /**
    * This run read again (`reread`), once that reading has ended; this handle
-   * itself when its target gives no other reading.
+   * itself when its target gives no other reading, or when it is itself such
+   * a reading that cancelled nothing (`fresh_reading.ts`).
    */
   async #readAgain(signal: AbortSignal | undefined): Promise<MapRun<T>> {
     if (this.#reread === undefined) return this;
+    // A handle that is itself a reading of the run, followed to its end, holds what another
+    // reading would: unless it called items cancelled itself, whose jobs may have gone on.
+    if (isFreshReading(this) && this.#cancelling === undefined) return this;
     signal?.throwIfAborted();
     const again = (await this.#reread(signal)) as MapRun<T>;
     if (!again.finished) {

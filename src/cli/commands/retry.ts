@@ -10,6 +10,7 @@ import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { followRun } from "../common/follow_run.ts";
 import { openRun } from "../common/run_reader.ts";
+import { markFreshReading } from "../../run/fresh_reading.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION, RUN_ARGUMENTS } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 
@@ -23,7 +24,8 @@ export const retry = defineCommand({
     "(the earlier results, and the retried ones). --memory double gives the items that ran " +
     "out of memory twice the memory they had. The retried items keep the permissions their " +
     "run had, unless --allow gives others (all of them, as on map: net is allowed by " +
-    "default). It waits for the run to end first, on AWS until its jobs have stopped, so " +
+    "default). It waits for the run to end first, on AWS until its jobs have stopped, on " +
+    "docker until its containers a cancel could not kill have, so " +
     "that an item that recorded a result meanwhile is not run again. Exits with 1 when any " +
     "item still failed.",
   args: RUN_ARGUMENTS,
@@ -61,7 +63,11 @@ export const retry = defineCommand({
       ...(timeout !== undefined ? { timeout } : {}),
       ...(permissions !== undefined ? { permissions } : {}),
     };
-    const { run: earlier, close, aws } = await openRun(ctx, { use: "retry" });
+    const { run: opened, close, aws } = await openRun(ctx, { use: "retry" });
+    // On AWS the run opened here follows it until it ends, as the retry's own reading of it
+    // would: the retry takes it as that reading instead of reading the run from AWS again.
+    // (A docker run is read again: its reading waits for containers a cancel could not kill.)
+    const earlier = aws !== undefined ? markFreshReading(opened) : opened;
     const quiet = ctx.flag("quiet");
     try {
       if (!earlier.finished && !quiet) {

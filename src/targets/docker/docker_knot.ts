@@ -70,7 +70,7 @@ export interface DockerKnotSpec
   docker?: Docker;
   /** cloudknot's own directory (the runtime bundle cache). */
   cloudknotDir?: string;
-  /** Where build notices go. */
+  /** Where build notices and the target's warnings go. */
   warn?: (message: string) => void;
 }
 
@@ -250,6 +250,7 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
       network: spec.network,
     }),
     permissions: record.permissions!,
+    ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
   });
   return { artifact, target };
 }

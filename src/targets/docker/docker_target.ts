@@ -50,7 +50,12 @@ import {
   failureRecord,
   type JobRecord,
 } from "../../job/record.ts";
-import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
+import {
+  MapRun,
+  type MapRunOptions,
+  type RunControl,
+  type Unconfirmed,
+} from "../../run/map_run.ts";
 import type { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
@@ -77,6 +82,7 @@ import {
 } from "../target.ts";
 import { firstChunk, writeInputs } from "./run_inputs.ts";
 import { thenSentence } from "../../util/sentence.ts";
+import { itemsInWords } from "../../util/item_words.ts";
 
 /** The labels of a docker knot's containers. */
 export const CONTAINER_LABELS = {
@@ -131,6 +137,11 @@ export interface DockerTargetOptions {
    * open the knot again.
    */
   buildImage?: () => Promise<void>;
+  /**
+   * Where the target's warnings go (a retry that waits for a cancelled run's
+   * containers still running). @default {console.warn}
+   */
+  warn?: (message: string) => void;
 }
 
 /** A docker run's manifest: the job contract's, plus what its containers get. */
@@ -196,6 +207,15 @@ interface RunState {
   followed?: () => Promise<void>;
   /** The run's slices, in item order. */
   children: Child[];
+  /** Ends this process's waits for the containers a cancel could not kill. */
+  giveUp: AbortController;
+  /** The containers this process waits for now, by name, with their slices. */
+  waiting: Map<string, Child>;
+  /**
+   * The containers a cancel could not kill, left running (they may still
+   * record results), by name, with their slices.
+   */
+  unkilled: Map<string, Child>;
 }
 
 /**
@@ -351,12 +371,19 @@ export class DockerTarget implements Target {
         stop.abort();
         // Before the kill: a process driving the run cancels it too.
         requestCancel(dir, reason);
-        await this.#kill({ [CONTAINER_LABELS.run]: manifest.runId });
+        const failed = await this.#kill({ [CONTAINER_LABELS.run]: manifest.runId });
+        if (failed !== undefined) {
+          // Containers docker could not kill may run on: the waits for them end, and their
+          // items are called cancelled without knowing how they end (`#unconfirmed`).
+          for (const [name, child] of state.waiting) state.unkilled.set(name, child);
+          state.giveUp.abort(failed);
+        }
         await state.driving;
         // A run another process drives: that process cancels it too, and keeps what its jobs
         // recorded before they were killed; those records are read here before the items
         // without one are called cancelled, so every handle and later reader agree.
         await state.followed?.();
+        return this.#unconfirmed(state, reason, failed);
       },
       saveCancelled: async (records) => {
         for (const record of records) await saveRecord(store, record);
@@ -373,6 +400,9 @@ export class DockerTarget implements Target {
       cancel: (reason) => run.cancel(reason),
       run,
       children,
+      giveUp: new AbortController(),
+      waiting: new Map(),
+      unkilled: new Map(),
     };
     return state;
   }
@@ -462,13 +492,8 @@ export class DockerTarget implements Target {
     const cannotStart = async (e: unknown) => {
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
       if (state.stop.signal.aborted) return undefined;
-      // What docker said (its last error line), as Batch's status reason says why a container could
-      // not start; the command line docker's error also holds is left out.
-      const said = e instanceof DockerCommandError
-        ? (e.tail.findLast((line) => /error/i.test(line)) ?? e.tail.at(-1) ?? e.message).trim()
-        : e instanceof Error
-        ? e.message
-        : String(e);
+      // What docker said, as Batch's status reason says why a container could not start.
+      const said = dockerSaid(e);
       const gone = /No such image/i.test(said);
       const records = open.map((index) => {
         const record = failureRecord(
@@ -550,11 +575,28 @@ export class DockerTarget implements Target {
         }
       }
     }
+    /**
+     * A container a cancel could not kill, left running: the records its job
+     * wrote so far are its items' ends; the items without one are the
+     * cancel's, which does not know how they end (`#unconfirmed`).
+     */
+    const leftRunning = async () => {
+      state.unkilled.set(name, child);
+      const written = await attemptRecords(store, child.from, child.to, attempt);
+      return { records: open.flatMap((index) => written.get(index) ?? []) };
+    };
     // A cancel that listed the running containers before this one started.
     if (state.stop.signal.aborted || cancelledElsewhere(state)) {
-      await docker.command(["kill", name]).catch(() => {});
+      const killed = await docker.command(["kill", name]).then(() => true, () => false);
+      if (!killed && await this.#runs(name)) return await leftRunning();
     }
-    const exitCode = await this.#wait(name);
+    state.waiting.set(name, child);
+    const exitCode = await this.#wait(name, state.giveUp.signal).finally(() =>
+      state.waiting.delete(name)
+    );
+    if (exitCode === undefined && state.giveUp.signal.aborted && await this.#runs(name)) {
+      return await leftRunning();
+    }
     if (state.stop.signal.aborted || cancelledElsewhere(state)) {
       await this.#keepLog(dir, name, child.from, attempt);
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
@@ -644,18 +686,27 @@ export class DockerTarget implements Target {
   /**
    * Waits for a container to exit, however long its attempt runs, and
    * returns its exit code; `undefined` when it is gone (a cancel, a clobber,
-   * or another process finished it).
+   * or another process finished it), or when `signal` aborts.
    */
-  async #wait(name: string): Promise<number | undefined> {
-    for (;;) {
+  async #wait(name: string, signal?: AbortSignal): Promise<number | undefined> {
+    while (!signal?.aborted) {
       try {
         // Each wait is one docker call under the driver's time limit; an attempt may run longer.
-        const { stdout } = await this.#o.docker.command(["wait", name]);
+        const { stdout } = await this.#o.docker.command(["wait", name], signal ? { signal } : {});
         return Number(stdout.trim());
       } catch (e) {
         if (!(e instanceof CommandTimeoutError)) return undefined;
       }
     }
+    return undefined;
+  }
+
+  /** Whether a container still runs, as far as docker says (a failed look says it may). */
+  async #runs(name: string): Promise<boolean> {
+    return await this.#o.docker.inspectContainer(name).then(
+      (c) => c !== undefined && c.State.Status !== "exited" && c.State.Status !== "dead",
+      () => true,
+    );
   }
 
   /**
@@ -676,12 +727,62 @@ export class DockerTarget implements Target {
     return logFile;
   }
 
-  /** Kills the containers with these labels (of this knot). */
-  async #kill(labels: Record<string, string>): Promise<void> {
-    const ids = await this.#containers(labels, { running: true });
-    if (ids.length > 0) {
-      await this.#o.docker.command(["kill", ...ids.map((c) => c.name)]).catch(() => {});
+  /**
+   * Kills the running containers with these labels (of this knot); what
+   * docker said when it could not list or kill them, else `undefined`.
+   */
+  async #kill(labels: Record<string, string>): Promise<unknown> {
+    let ids: RunContainer[];
+    try {
+      ids = await this.#containers(labels, { running: true });
+    } catch (e) {
+      return e;
     }
+    if (ids.length === 0) return undefined;
+    try {
+      await this.#o.docker.command(["kill", ...ids.map((c) => c.name)]);
+      return undefined;
+    } catch (e) {
+      // One that ended meanwhile fails the kill too: the kill failed only if one still runs.
+      const still = await this.#containers(labels, { running: true }).catch(() => undefined);
+      return still?.length === 0 ? undefined : e;
+    }
+  }
+
+  /**
+   * After a cancel, the items of the containers it could not kill that have
+   * no record yet: the handle calls them cancelled without knowing how they
+   * end (the container may still record a result), so it warns once, naming
+   * them, and each one's error says so and how to read its end.
+   */
+  #unconfirmed(state: RunState, reason: string, failed: unknown): Unconfirmed | undefined {
+    const { manifest, control } = state;
+    const containerOf = new Map<number, string>();
+    for (const [name, child] of state.unkilled) {
+      for (const index of range(child)) if (!control.isSettled(index)) containerOf.set(index, name);
+    }
+    if (containerOf.size === 0) return undefined;
+    const { runId, knot } = manifest;
+    const names = [...new Set(containerOf.values())];
+    const items = [...containerOf.keys()].sort((a, b) => a - b);
+    const one = items.length === 1;
+    const readAgain = `collect the run again (knot.collect("${runId}") of knot ${knot})`;
+    const said = failed === undefined ? "" : `: ${dockerSaid(failed)}`;
+    (this.#o.warn ?? console.warn)(
+      `${itemsInWords(items)} of run ${runId} of knot ${knot} ${one ? "is" : "are"} called ` +
+        `cancelled without knowing how ${one ? "it" : "they"} ended: docker could not kill ${
+          names.length === 1 ? "its docker container" : "their docker containers"
+        } (${names.join(", ")})${said}, which may still record a result as ${
+          names.length === 1 ? "it runs" : "they run"
+        }; to read how ${one ? "it" : "they"} ended once stopped, ${readAgain} (run.retry() ` +
+        `waits for ${names.length === 1 ? "it" : "them"})`,
+    );
+    return (index) => {
+      const name = containerOf.get(index);
+      return name === undefined ? undefined : `${reason}; docker could not kill its docker ` +
+        `container ${name}, so whether the item ended before it stopped is not known: once ` +
+        `the container has stopped, ${readAgain} to read how it ended`;
+    };
   }
 
   /** This knot's containers with these labels: name, first item of its slice, and attempt. */
@@ -775,6 +876,12 @@ export class DockerTarget implements Target {
      * is not in `waiting` (every attempt when omitted): its container is gone.
      */
     const read = async (waiting?: ReadonlySet<string>) => {
+      /**
+       * The cancellations read, settled last: a cancel that could not kill a
+       * container writes one before that container's job records its item's
+       * end, which is the item's end.
+       */
+      const cancellations: JobRecord[] = [];
       for await (const key of listRecords(store)) {
         if (done.has(key.key)) continue;
         const handled = partial.get(key.key) ?? new Set<number>();
@@ -795,8 +902,11 @@ export class DockerTarget implements Target {
           if (record.status === "error") {
             failed.set(from, Math.max(failed.get(from) ?? 0, record.attempt));
           }
-          const final = record.status === "ok" || record.kind === "cancelled" ||
-            record.attempt >= manifest.attempts;
+          if (record.status === "error" && record.kind === "cancelled") {
+            cancellations.push(record);
+            continue;
+          }
+          const final = record.status === "ok" || record.attempt >= manifest.attempts;
           if (final) control.settle(record);
           else if (!control.isSettled(record.index)) control.retrying(record as ErrorRecord);
         }
@@ -805,6 +915,7 @@ export class DockerTarget implements Target {
           partial.delete(key.key);
         } else partial.set(key.key, handled);
       }
+      for (const record of cancellations) control.settle(record);
     };
     state.followed = async () => {
       while (!run.finished && await this.#undriven(dir, runId) === undefined) {
@@ -967,7 +1078,7 @@ export class DockerTarget implements Target {
     dir: string,
     store: LocalStore,
     manifest: DockerRunManifest,
-  ): Pick<MapRunOptions, "usage" | "resubmit"> {
+  ): Pick<MapRunOptions, "usage" | "resubmit" | "reread"> {
     return {
       // CPU-seconds on this machine, as the local target counts them.
       usage: async () => {
@@ -987,7 +1098,49 @@ export class DockerTarget implements Target {
           permissions: request.permissions ?? manifest.container.permissions ??
             { ...DEFAULT_PERMISSIONS },
         }),
+      reread: (signal) => this.#reread(store, manifest, signal),
     };
+  }
+
+  /**
+   * A run read again for its retry (`collect`), once the run's containers
+   * that still run have ended: after a cancel that did not see them stop (its
+   * `docker kill` failed or missed them), they may still record results its
+   * handle called cancelled. While some do, it warns once, naming the items
+   * they run, and waits for them; the signal stops the wait (rejecting with
+   * its reason), and the containers go on.
+   */
+  async #reread(
+    store: LocalStore,
+    manifest: DockerRunManifest,
+    signal?: AbortSignal,
+  ): Promise<MapRun<unknown>> {
+    const { runId } = manifest;
+    const labels = { [CONTAINER_LABELS.run]: runId };
+    let running = await this.#containers(labels, { running: true });
+    if (running.length > 0) {
+      const left = await unendedItems(store, manifest, running);
+      if (left.length > 0) {
+        const one = left.length === 1;
+        (this.#o.warn ?? console.warn)(
+          `${itemsInWords(left)} of run ${runId} of knot ${this.#o.knot} ${
+            one ? "has" : "have"
+          } not ended: ${one ? "its docker container" : "their docker containers"} (${
+            running.map((c) => c.name).join(", ")
+          }) still run${running.length === 1 ? "s" : ""} (after a cancel that did not see ${
+            running.length === 1 ? "it" : "them"
+          } stop, for example). The retry waits for ${one ? "it" : "them"} to end, so that it ` +
+            `runs again only the items without a result then; to stop waiting, abort the ` +
+            `retry's signal (the containers go on)`,
+        );
+      }
+      while (running.length > 0) {
+        await sleep(FOLLOW_MS, signal);
+        signal?.throwIfAborted();
+        running = await this.#containers(labels, { running: true });
+      }
+    }
+    return await this.collect(runId, signal ? { signal } : {});
   }
 
   /**
@@ -1149,6 +1302,18 @@ function runChildren(manifest: DockerRunManifest): Child[] {
   });
 }
 
+/**
+ * What docker said when a command failed: its last error line, without the
+ * command line its error also holds.
+ */
+function dockerSaid(e: unknown): string {
+  return e instanceof DockerCommandError
+    ? (e.tail.findLast((line) => /error/i.test(line)) ?? e.tail.at(-1) ?? e.message).trim()
+    : e instanceof Error
+    ? e.message
+    : String(e);
+}
+
 /** The slice that runs an item. */
 function childAt(children: readonly Child[], index: number): Child {
   let lo = 0;
@@ -1176,6 +1341,35 @@ interface RunContainer {
   running: boolean;
   /** When it was made, in epoch milliseconds, when docker says. */
   createdAt?: number;
+}
+
+/**
+ * The items of the slices these running containers run that have no record
+ * ending them: no success, and no failure of the container's attempt or a
+ * later one but a cancellation (which a handle writes without knowing how
+ * the item ends).
+ */
+async function unendedItems(
+  store: LocalStore,
+  manifest: DockerRunManifest,
+  containers: readonly RunContainer[],
+): Promise<number[]> {
+  const children = runChildren(manifest);
+  const records = await allRecords(store);
+  const items = new Set<number>();
+  for (const c of containers) {
+    if (!Number.isSafeInteger(c.index) || !Number.isSafeInteger(c.attempt)) continue;
+    const child = childAt(children, c.index);
+    if (child.from !== c.index) continue;
+    for (const index of range(child)) {
+      const ended = records.some((r) =>
+        r.index === index &&
+        (r.status === "ok" || (r.attempt >= c.attempt && r.kind !== "cancelled"))
+      );
+      if (!ended) items.add(index);
+    }
+  }
+  return [...items].sort((a, b) => a - b);
 }
 
 /** The attempts of these containers, as `<first item>-<attempt>`. */

@@ -18,6 +18,7 @@ import { job, rejected } from "../../fixtures/docker_job.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { withDockerKnots } from "../../support/docker_knots.ts";
 import { readAllRecords } from "../../support/records.ts";
+import { itemCounter } from "../../support/item_counter.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
 const quiet = new Docker({ logger: () => {} });
@@ -273,18 +274,8 @@ dockerTest(
     const baseImage = await ensureBaseImage({ docker: quiet });
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-slices-kill-" });
     // Counts each item's runs; item 2's first run hangs until its container is killed.
-    const hits = new Map<string, number>();
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => release = resolve);
-    const server = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-      async (req) => {
-        const item = new URL(req.url).pathname.slice(1);
-        hits.set(item, (hits.get(item) ?? 0) + 1);
-        if (item === "2" && hits.get(item) === 1) await released;
-        return new Response(`ran ${item}`);
-      },
-    );
+    const counter = itemCounter((item, run) => item === "2" && run === 1);
+    const { hits, release } = counter;
     try {
       const knot = await Knot.create({
         name: "killed",
@@ -301,7 +292,7 @@ dockerTest(
         network: "host",
       });
       const run = await knot.map(["count 0", "count 1", "count 2", "count 3"], {
-        env: { COUNTER: `http://127.0.0.1:${server.addr.port}` },
+        env: { COUNTER: counter.url },
         itemsPerJob: 4,
         progress: false,
       });
@@ -334,8 +325,7 @@ dockerTest(
       assert.equal(run.counts.retried, 2);
       await knot.clobber();
     } finally {
-      release();
-      await server.shutdown();
+      await counter.close();
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -1,0 +1,247 @@
+// A cancel whose `docker kill` fails (the daemon too slow to answer) leaves the
+// run's containers running and says so; a docker retry after it reads the run
+// again first, with real containers: it waits for those still running,
+// warning once with the items they run, so an item that recorded a result
+// after the cancel keeps it and runs no second time; the retry's signal stops
+// that wait, and the containers go on. Under CI=true these tests fail without
+// Docker.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Knot, type MapRun } from "../../../mod.ts";
+import { Docker } from "../../../src/docker/docker.ts";
+import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
+import { job, rejected } from "../../fixtures/docker_job.ts";
+import { withDockerKnots } from "../../support/docker_knots.ts";
+import { dockerTest } from "../../support/docker_available.ts";
+import { itemCounter } from "../../support/item_counter.ts";
+
+const quiet = new Docker({ logger: () => {} });
+
+/** How each item ended: its value, or its error's kind. */
+function ends(settled: PromiseSettledResult<unknown>[]): string[] {
+  return settled.map((s, i) => s.status === "fulfilled" ? `ok ${s.value}` : rejected(s, i).kind);
+}
+
+/** The names of a run's containers that run now. */
+async function runningContainers(runId: string): Promise<string[]> {
+  const { stdout } = await quiet.command([
+    "ps",
+    "--filter",
+    `label=${CONTAINER_LABELS.run}=${runId}`,
+    "--format",
+    "{{.Names}}",
+  ]);
+  return stdout.split("\n").filter((l) => l.trim() !== "");
+}
+
+/** Waits until `ready()` holds, looking again every 50 ms. */
+async function until(ready: () => boolean | Promise<boolean>): Promise<void> {
+  while (!await ready()) await new Promise((r) => setTimeout(r, 50));
+}
+
+/**
+ * A knot of the test job whose docker client cannot kill a container (nor,
+ * with `list`, list the running ones) while `slow` exists (as a daemon too
+ * slow to answer in time), and a counter its
+ * items reach ("count i"), which holds every answer until `release()` and
+ * counts each item's runs. The client notes each `docker wait` asked after it
+ * refused a kill, so a test can tell a cancel that still waits for the
+ * containers it could not kill: each wait lasts at most 4 s, then is asked
+ * again, so one container waited for twice after the refusal is waited for
+ * still.
+ */
+async function slowDaemonKnot(
+  dir: string,
+  baseImage: string,
+  name: string,
+  options: { list: boolean },
+) {
+  const slow = join(dir, "daemon-slow");
+  const refused = join(dir, "kill-refused");
+  const waited = join(dir, "waited-after-refusal");
+  const client = join(dir, "docker-slow");
+  await Deno.writeTextFile(
+    client,
+    `#!/bin/sh
+if [ -e "${slow}" ] && { [ "$1" = kill ] || { ${options.list} && [ "$1" = ps ] && [ "$3" != --all ]; }; }; then
+  touch "${refused}"
+  echo "Error response from daemon: context deadline exceeded" >&2
+  exit 1
+fi
+if [ -e "${refused}" ] && [ "$1" = wait ]; then echo "$2" >> "${waited}"; fi
+exec docker "$@"
+`,
+    { mode: 0o755 },
+  );
+  const counter = itemCounter(() => true);
+  const { hits, release } = counter;
+  const warnings: string[] = [];
+  const knot = await Knot.create({
+    name,
+    target: "docker",
+    func: job,
+    dir,
+    cloudknotDir: dir,
+    baseImage,
+    // Each docker call may take 4 s here: waiting for a longer attempt asks again.
+    docker: new Docker({ binary: client, logger: () => {}, timeouts: { other: 4_000 } }),
+    concurrency: 2,
+    retries: 1,
+    // The containers reach the counter on this machine's loopback.
+    network: "host",
+    warn: (message) => warnings.push(message),
+  });
+  /**
+   * Whether a container was waited for twice since a kill was refused: the
+   * process waits for a container it could not kill. Its items are let end
+   * then, so that the wait ends.
+   */
+  const waitsForUnkilled = async () => {
+    const names = (await Deno.readTextFile(waited).catch(() => "")).split("\n");
+    const twice = names.some((n, i) => n !== "" && names.indexOf(n) !== i);
+    if (twice) release();
+    return twice;
+  };
+  /**
+   * Maps three items, two at once, and cancels the run while items 0 and 1
+   * run and the daemon is slow: the handle calls all three cancelled, saying
+   * (when `check`) it does not know how items 0 and 1 end, and their
+   * containers go on.
+   */
+  const cancelledRun = async (check: boolean): Promise<MapRun<string>> => {
+    const run = await knot.map(["count 0", "count 1", "count 2"], {
+      env: { COUNTER: counter.url },
+      itemsPerJob: 1,
+      progress: false,
+    }) as MapRun<string>;
+    await until(() => hits.has("0") && hits.has("1"));
+    await Deno.writeTextFile(slow, "");
+    let cancelled = false;
+    // What the cancel rejected with, if it did.
+    const cancelling = run.cancel("enough").then(() => undefined, (e: unknown) => e)
+      .finally(() => cancelled = true);
+    // A cancel that waits for the containers it could not kill waits for their items to end.
+    await until(async () => cancelled || (await waitsForUnkilled(), false));
+    const failed = await cancelling;
+    if (check) assert.equal(failed, undefined, "the cancel ends");
+    await Deno.remove(slow);
+    // A run whose process still waits for those containers is done once they end.
+    let ended = false;
+    run.done.finally(() => ended = true);
+    await until(async () => ended || (await waitsForUnkilled(), false));
+    const settled = await run.settled();
+    assert.deepEqual(ends(settled), ["cancelled", "cancelled", "cancelled"]);
+    if (!check) {
+      warnings.length = 0;
+      return run;
+    }
+    assert.equal((await runningContainers(run.runId)).length, 2, "items 0 and 1 still run");
+    for (const index of [0, 1]) {
+      assert.match(
+        rejected(settled[index]!, index).message,
+        new RegExp(
+          `^Item ${index} was cancelled: enough; docker could not kill its docker container \\S+, so whether the item ended before it stopped is not known: once the container has stopped, collect the run again \\(knot\\.collect\\("\\S+"\\) of knot \\S+\\) to read how it ended$`,
+        ),
+      );
+    }
+    assert.equal(rejected(settled[2]!, 2).message, "Item 2 was cancelled: enough", "never started");
+    assert.deepEqual(warnings.length, 1);
+    assert.match(
+      warnings.shift()!,
+      new RegExp(
+        `^Items 0 and 1 of run ${run.runId} of knot \\S+ are called cancelled without knowing ` +
+          `how they ended: docker could not kill their docker containers \\(.+\\): Error ` +
+          `response from daemon: context deadline exceeded, which may ` +
+          `still record a result as they run; .*\\(run\\.retry\\(\\) waits for them\\)$`,
+      ),
+    );
+    return run;
+  };
+  return {
+    knot,
+    hits,
+    warnings,
+    release,
+    waitsForUnkilled,
+    cancelledRun,
+    close: () => counter.close(),
+  };
+}
+
+dockerTest(
+  "a retry after a cancel that did not stop the run's containers waits for them, warning once with their items, and runs no item twice: those that recorded a result after the cancel keep it",
+  async () => {
+    await withDockerKnots("cloudknot-docker-reread-", async ({ dir, baseImage }) => {
+      // The daemon can neither list the containers to kill nor kill one.
+      const k = await slowDaemonKnot(dir, baseImage, "reread", { list: true });
+      try {
+        const run = await k.cancelledRun(false);
+        let settled = false;
+        const retried = run.retry({ progress: false }).finally(() => settled = true);
+        // Its wait is seen (the warning), or a second run of an item that still runs, or a wait
+        // for the containers a cancel could not kill (its items are let end then).
+        await until(async () =>
+          k.warnings.length > 0 || settled || [...k.hits.values()].some((n) => n > 1) ||
+          await k.waitsForUnkilled()
+        );
+        const warned = [...k.warnings];
+        k.release();
+        const merged = await retried;
+        const ended = await merged.settled();
+        assert.deepEqual(
+          Object.fromEntries(k.hits),
+          { "0": 1, "1": 1, "2": 1 },
+          "no item ran twice",
+        );
+        assert.deepEqual(ends(ended), ["ok ran 0", "ok ran 1", "ok ran 2"]);
+        assert.deepEqual(merged.retryOf?.items, [2], "only the item without a result was retried");
+        assert.equal(warned.length, 1, "the retry said it waits");
+        assert.match(
+          warned[0]!,
+          new RegExp(
+            `^Items 0 and 1 of run ${run.runId} of knot reread have not ended: their docker ` +
+              `containers \\(.+\\) still run .*The retry waits for them to end.*abort the retry's ` +
+              `signal \\(the containers go on\\)$`,
+          ),
+        );
+        assert.equal(k.warnings.length, 1, "warned once");
+        await k.knot.clobber();
+      } finally {
+        await k.close();
+      }
+    });
+  },
+);
+
+dockerTest(
+  "a cancel whose docker kill fails ends at once, saying it does not know how the items of the containers it could not kill end; a retry's signal stops its wait for them: it rejects with the signal's reason, and the containers go on to record their items",
+  async () => {
+    await withDockerKnots("cloudknot-docker-reread-", async ({ dir, baseImage }) => {
+      // The daemon lists the containers, but cannot kill them.
+      const k = await slowDaemonKnot(dir, baseImage, "reread-abort", { list: false });
+      try {
+        const run = await k.cancelledRun(true);
+        const stop = new AbortController();
+        let settled = false;
+        const retried = run.retry({ progress: false, signal: stop.signal })
+          .finally(() => settled = true);
+        await until(() =>
+          k.warnings.length > 0 || settled || [...k.hits.values()].some((n) => n > 1)
+        );
+        assert.equal(k.warnings.length, 1, "the retry waits");
+        const reason = new Error("no more waiting");
+        stop.abort(reason);
+        await assert.rejects(retried, (e) => e === reason);
+        assert.equal((await runningContainers(run.runId)).length, 2, "the containers go on");
+        k.release();
+        await until(async () => (await runningContainers(run.runId)).length === 0);
+        const later = await k.knot.collect(run.runId, { progress: false });
+        assert.deepEqual(ends(await later.settled()), ["ok ran 0", "ok ran 1", "cancelled"]);
+        assert.deepEqual(Object.fromEntries(k.hits), { "0": 1, "1": 1 }, "nothing ran again");
+        await k.knot.clobber();
+      } finally {
+        await k.close();
+      }
+    });
+  },
+);
