@@ -76,6 +76,9 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
     assert.ok(warnings[1]!.endsWith("to stop waiting, abort the retry's signal (the jobs go on)"));
 
     release.resolve();
+    // Once the run's jobs have stopped the retry submits items 1 and 2; only then are their
+    // files written, so that item 1's stopping job cannot read its file first.
+    while (emu.count("batch", "SubmitJob") < 2) await new Promise((r) => setTimeout(r, 50));
     await Deno.writeTextFile(files[1]!, "again 1");
     await Deno.writeTextFile(files[2]!, "again 2");
     const retried = await retrying;
