@@ -148,6 +148,11 @@ const CASES: [Svc, string, Record<string, unknown>][] = [
     filter: { tagStatus: "TAGGED" },
   }],
   ["ecr", "ListImages", { repositoryName: "r", filter: { tagStatus: "ANY" }, nextToken: "n" }],
+  ["ecr", "BatchGetImage", {
+    repositoryName: "r",
+    imageIds: [{ imageDigest: "sha256:abc" }, { imageTag: "t" }],
+    acceptedMediaTypes: ["application/vnd.oci.image.index.v1+json"],
+  }],
   ["ecr", "BatchDeleteImage", {
     repositoryName: "r",
     imageIds: [{ imageTag: "t" }, { imageDigest: "sha256:ab" }],
