@@ -478,13 +478,20 @@ export class LocalTarget implements Target {
       startedAt: manifest.createdAt,
       logs: (index, attempt) => readLog(files, index, attempt),
       onCancel: async (reason) => {
-        if (pool === undefined && !files.owned && files.isLive()) {
-          // Another process runs it: that process cancels it, and its records are read here.
-          requestCancel(dir, reason);
-          while (!run.finished && !files.owned && files.isLive()) {
-            await sleep(FOLLOW_MS);
-            read();
+        if (pool === undefined && !files.owned) {
+          if (files.isLive()) {
+            // Another process runs it: that process cancels it, and its records are read here.
+            requestCancel(dir, reason);
+            while (!run.finished && !files.owned && files.isLive()) {
+              await sleep(FOLLOW_MS);
+              read();
+            }
           }
+          // What the process that ran it recorded before it let go (an item it
+          // finished, the cancellation it wrote) ends the item here too, as it
+          // does for every later reader: only the items the log leaves open
+          // are this cancel's.
+          if (!files.owned) read();
         }
         pool?.cancel(reason);
         await pool?.done;

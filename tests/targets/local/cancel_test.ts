@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { MapError, type MapRun } from "../../../mod.ts";
+import { join } from "node:path";
+import { Knot, MapError, type MapRun } from "../../../mod.ts";
 import { itemEnds as ends } from "../../support/item_ends.ts";
 import { runUntil } from "../../support/run_until.ts";
 import { withKnot } from "./helpers.ts";
@@ -10,6 +11,46 @@ async function mapError(run: MapRun<unknown>): Promise<MapError<unknown>> {
   assert.ok(error instanceof MapError);
   return error;
 }
+
+Deno.test("a handle that cancels a run another handle ran reads the log first: an item that process finished before it let go is a success on the cancelling handle, as for every later collect()", async () => {
+  const marks = await Deno.makeTempDir({ prefix: "cloudknot-marks-" });
+  try {
+    await withKnot({
+      name: "cancel-reads-log",
+      concurrency: 1,
+      permissions: { read: [marks] },
+      // Ends once the test says so.
+      func: async (marks: string) => {
+        while (true) {
+          try {
+            await Deno.stat(`${marks}/go`);
+            return 1;
+          } catch {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        }
+      },
+    }, async (knot, dir) => {
+      const run = await knot.map([marks], { progress: false });
+      // A handle of another process that read the run while its item ran, and
+      // stopped following it (its signal), as one between two looks does.
+      const stop = new AbortController();
+      const other = await Knot.create({ name: "cancel-reads-log", dir });
+      const follower = await other.collect(run.runId, { signal: stop.signal, progress: false });
+      stop.abort();
+      assert.equal(follower.counts.succeeded, 0);
+      // The item ends, and the process that ran the run lets go of it.
+      await Deno.writeTextFile(join(marks, "go"), "");
+      await run.done;
+      await follower.cancel("stopped after the run ended");
+      const later = ends(await (await knot.collect(run.runId, { progress: false })).settled());
+      assert.deepEqual(later, ["ok 1"]);
+      assert.deepEqual(ends(await follower.settled()), later);
+    });
+  } finally {
+    await Deno.remove(marks, { recursive: true });
+  }
+});
 
 Deno.test("a run cancelled mid-flight says what its log says: an item whose success was recorded is a success on the handle and for every later collect()", async () => {
   await withKnot({
