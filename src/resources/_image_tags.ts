@@ -109,7 +109,7 @@ function usedRepositories(
  * @param state The config file.
  * @returns What it names.
  */
-export async function readNamed(state: StateFile): Promise<Named> {
+async function readNamed(state: StateFile): Promise<Named> {
   const named: Named = { knots: new Set(), tags: new Set(), digests: new Set(), busy: new Set() };
   for (const [section, keys] of await state.read()) {
     for (const value of keys.values()) {
@@ -166,12 +166,18 @@ export interface ImageUse {
  * @param uris Repository URI to repository name.
  * @returns The revisions that run each image.
  */
-export async function imageUses(
+async function imageUses(
   session: AwsSession,
   uris: Map<string, string>,
 ): Promise<Map<string, ImageUse[]>> {
   const out = new Map<string, ImageUse[]>();
-  // Deregistered ones too: a clobbered knot's job definition still says whose its image was.
+  // Every job definition of the region, deregistered ones too (a clobbered knot's still says
+  // whose its image was): DescribeJobDefinitions narrows only by job definition name (or
+  // name:revision, ARN) and status, never by image or tag, and a name tells nothing of the
+  // image: a knot's is its `jobDefinitionName` (any name; `<knot>-ck-jd` by default), its
+  // image's tags its `imageTags` (any tags; an untagged image has none), and another config
+  // file's knots, whose names this one cannot know, run images of the same repositories.
+  // Only the whole listing sees each of those owners, so that their images are never judged.
   for await (const def of session.batch.describeJobDefinitionsAll({})) {
     const tags = def.tags ?? {};
     const image = def.containerProperties?.image;
@@ -205,29 +211,16 @@ export interface RepositoryImage {
 }
 
 /**
- * The images of a tag status (`TAGGED`, `UNTAGGED` or `ANY`) in the repositories
- * of the session's region the config file uses (the default one, those a
- * knot record, a `[docker-image]` record or `[docker-repos]` names), but
- * `skip`; and the URIs of those repositories, to their names.
- *
- * @example Usage
- * ```ts ignore
- * const { images } = await usedRepositoryImages(session, state, "cloudknot", "UNTAGGED");
- * ```
- *
- * @param session The AWS session (its region).
- * @param state The config file.
- * @param defaultRepo The default repository's name.
- * @param tagStatus Which images.
- * @param skip Repositories not to look in.
- * @returns The images, by repository, and the repositories' URIs.
+ * The images, tagged and untagged, of the repositories of the session's
+ * region the config file uses (the default one, those a knot record, a
+ * `[docker-image]` record or `[docker-repos]` names), but `skip`; and the
+ * URIs of those repositories, to their names.
  */
-export async function usedRepositoryImages(
+async function usedRepositoryImages(
   session: AwsSession,
   state: StateFile,
   defaultRepo: string,
-  tagStatus: "TAGGED" | "UNTAGGED" | "ANY",
-  skip: ReadonlySet<string> = new Set(),
+  skip: ReadonlySet<string>,
 ): Promise<{ images: RepositoryImage[]; uris: Map<string, string> }> {
   const repos = usedRepositories(await state.read(), session.region, defaultRepo);
   const images: RepositoryImage[] = [];
@@ -243,12 +236,11 @@ export async function usedRepositoryImages(
       for await (
         const image of session.ecr.describeImagesAll({
           repositoryName: repository,
-          filter: { tagStatus },
+          filter: { tagStatus: "ANY" },
         })
       ) {
         const tags = image.imageTags ?? [];
         if (!image.imageDigest) continue;
-        if (tagStatus !== "ANY" && (tags.length > 0) !== (tagStatus === "TAGGED")) continue;
         images.push({
           repository,
           digest: image.imageDigest,
@@ -265,38 +257,87 @@ export async function usedRepositoryImages(
 }
 
 /**
- * The loose tags of the repositories of the session's region that the
- * config file uses (see the module's notes), without those of another
- * config file's job definitions. It only reads.
+ * What is read once of the images of the repositories a config file uses,
+ * for both {@linkcode findLooseImageTags} and `findLooseImages`
+ * (`_untagged_images.ts`): one listing of their images, tagged and
+ * untagged, what the config file names (read after it), and the job
+ * definitions that run them, read at most once, when one of them needs to
+ * know whose an image is.
  *
  * @example Usage
  * ```ts ignore
- * import { findLooseImageTags } from "./_image_tags.ts";
+ * const reading = await readImages(session, state, "cloudknot");
+ * console.log(reading.images.length);
+ * ```
+ */
+export interface ImageReading {
+  /** The images, tagged and untagged, of the repositories it looked in. */
+  images: RepositoryImage[];
+  /** Those repositories' URIs, to their names. */
+  uris: Map<string, string>;
+  /** What the config file names, read after ECR was listed. */
+  named: Named;
+  /** The config file's owner id, if it has one. */
+  owner: string | undefined;
+  /**
+   * The job definition revisions that run each image, by
+   * `<repository>@<digest>`: listed on the first call, and that listing
+   * is what every later call returns.
+   */
+  uses(): Promise<Map<string, ImageUse[]>>;
+}
+
+/**
+ * Reads once what finding loose tags and untagged images needs (see
+ * {@linkcode ImageReading}): the images of the repositories of the
+ * session's region the config file uses, but `skip`, then what the config
+ * file names. It only reads.
  *
- * for (const t of await findLooseImageTags(session, state, "cloudknot")) console.log(t.tag);
+ * @example Usage
+ * ```ts ignore
+ * import { findLooseImageTags, readImages } from "./_image_tags.ts";
+ *
+ * const reading = await readImages(session, state, "cloudknot");
+ * for (const t of await findLooseImageTags(reading)) console.log(t.tag);
  * ```
  *
  * @param session The AWS session (its region).
  * @param state The config file.
  * @param defaultRepo The default repository's name (`getEcrRepo`).
  * @param skip Repositories not to look in (such as those gc deletes whole).
- * @returns The loose tags, by repository and tag.
+ * @returns What it read.
  */
-export async function findLooseImageTags(
+export async function readImages(
   session: AwsSession,
   state: StateFile,
   defaultRepo: string,
   skip: ReadonlySet<string> = new Set(),
-): Promise<LooseImageTag[]> {
-  const { images, uris } = await usedRepositoryImages(
-    session,
-    state,
-    defaultRepo,
-    "TAGGED",
-    skip,
-  );
-  // Read after ECR: a tag pushed meanwhile is named in the records by then.
+): Promise<ImageReading> {
+  const { images, uris } = await usedRepositoryImages(session, state, defaultRepo, skip);
+  // Read after ECR: a tag pushed, or an image recorded, meanwhile is named in the records by then.
   const named = await readNamed(state);
+  const owner = await readOwner(state);
+  let uses: Promise<Map<string, ImageUse[]>> | undefined;
+  return { images, uris, named, owner, uses: () => uses ??= imageUses(session, uris) };
+}
+
+/**
+ * The loose tags of what `reading` read (see the module's notes), without
+ * those of another config file's job definitions. It only reads.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { findLooseImageTags, readImages } from "./_image_tags.ts";
+ *
+ * const reading = await readImages(session, state, "cloudknot");
+ * for (const t of await findLooseImageTags(reading)) console.log(t.tag);
+ * ```
+ *
+ * @param reading The images of the repositories the config file uses ({@linkcode readImages}).
+ * @returns The loose tags, by repository and tag.
+ */
+export async function findLooseImageTags(reading: ImageReading): Promise<LooseImageTag[]> {
+  const { images, named, owner: ours } = reading;
   const candidates = images.flatMap((image) =>
     named.digests.has(image.digest)
       ? []
@@ -304,8 +345,7 @@ export async function findLooseImageTags(
         .map((tag) => ({ ...image, tag }))
   );
   if (candidates.length === 0) return [];
-  const ours = await readOwner(state);
-  const uses = await imageUses(session, uris);
+  const uses = await reading.uses();
   const out: LooseImageTag[] = [];
   for (const c of candidates) {
     const whose = uses.get(`${c.repository}@${c.digest}`) ?? [];

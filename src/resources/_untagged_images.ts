@@ -31,15 +31,7 @@
  * @module
  */
 import type { AwsSession } from "../aws/session.ts";
-import type { StateFile } from "../state/state_file.ts";
-import {
-  imageUses,
-  onlyKnot,
-  readNamed,
-  type RepositoryImage,
-  usedRepositoryImages,
-} from "./_image_tags.ts";
-import { readOwner } from "./owner.ts";
+import { type ImageReading, onlyKnot, type RepositoryImage } from "./_image_tags.ts";
 
 /** An untagged image of a repository this config file uses that nothing alive runs. */
 export interface LooseImage {
@@ -103,45 +95,39 @@ async function indexParents(
 }
 
 /**
- * The untagged images of the repositories of the session's region that the
- * config file uses that no record names and no ACTIVE job definition of a
- * recorded knot runs (see the module's notes), without those of another
- * config file's job definitions. It only reads. `going` names the tagged
- * images whose every tag is garbage too (by `<repository>@<digest>`, with
- * whose each is): their parts go after them, as an untagged index's do.
+ * The untagged images of what `reading` read that no record names and no
+ * ACTIVE job definition of a recorded knot runs (see the module's notes),
+ * without those of another config file's job definitions. It only reads.
+ * `going` names the tagged images whose every tag is garbage too (by
+ * `<repository>@<digest>`, with whose each is): their parts go after them,
+ * as an untagged index's do.
  *
  * @example Usage
  * ```ts ignore
+ * import { readImages } from "./_image_tags.ts";
  * import { findLooseImages } from "./_untagged_images.ts";
  *
- * for (const i of await findLooseImages(session, state, "cloudknot")) console.log(i.digest);
+ * const reading = await readImages(session, state, "cloudknot");
+ * for (const i of await findLooseImages(session, reading)) console.log(i.digest);
  * ```
  *
- * @param session The AWS session (its region).
- * @param state The config file.
- * @param defaultRepo The default repository's name (`getEcrRepo`).
- * @param skip Repositories not to look in (such as those gc deletes whole).
+ * @param session The AWS session (its region), to read the image indexes.
+ * @param reading The images of the repositories the config file uses (`readImages`).
  * @param going Tagged images whose every tag goes, by `<repository>@<digest>`.
  * @returns The loose untagged images, by repository and digest.
  */
 export async function findLooseImages(
   session: AwsSession,
-  state: StateFile,
-  defaultRepo: string,
-  skip: ReadonlySet<string> = new Set(),
+  reading: ImageReading,
   going: ReadonlyMap<string, LooseImage> = new Map(),
 ): Promise<LooseImage[]> {
-  const { images, uris } = await usedRepositoryImages(session, state, defaultRepo, "ANY", skip);
-  if (!images.some((image) => image.tags.length === 0)) return [];
-  // Read after ECR: an image a live process records meanwhile is named by then.
-  const named = await readNamed(state);
+  const { images, named, owner: ours } = reading;
   const candidates = images.filter((image) =>
     image.tags.length === 0 && !named.digests.has(image.digest)
   );
   if (candidates.length === 0) return [];
   const parents = await indexParents(session, images);
-  const ours = await readOwner(state);
-  const uses = await imageUses(session, uris);
+  const uses = await reading.uses();
   const alive = (knot: string | undefined) =>
     knot !== undefined && (named.knots.has(knot) || named.busy.has(knot.toLowerCase()));
   const loose = new Map<string, LooseImage>();

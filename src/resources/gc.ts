@@ -68,7 +68,12 @@ import {
   removeHoldFileLeftover,
   removeHoldLeftover,
 } from "./_hold_leftovers.ts";
-import { findLooseImageTags, imageTagReason, type LooseImageTag } from "./_image_tags.ts";
+import {
+  findLooseImageTags,
+  imageTagReason,
+  type LooseImageTag,
+  readImages,
+} from "./_image_tags.ts";
 import { findLooseImages, type LooseImage, looseImageReason } from "./_untagged_images.ts";
 import { Docker } from "../docker/docker.ts";
 import { formatBytes } from "../cost/format.ts";
@@ -588,9 +593,11 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
     if (!stays(v, (why) => item("repository", name, why, { arn, tags }))) goneRepos.add(name);
   }
 
-  // The tags of gone knots in the repositories it uses (those deleted whole aside).
+  // The tags of gone knots in the repositories it uses (those deleted whole aside), and below
+  // the untagged images there, judged from one reading of their images and job definitions.
+  const images = await readImages(session, state, defaultRepo, goneRepos);
   const goingTags = new Map<string, LooseImageTag[]>();
-  for (const loose of await findLooseImageTags(session, state, defaultRepo, goneRepos)) {
+  for (const loose of await findLooseImageTags(images)) {
     const kept = stays(
       { reason: imageTagReason(loose), untagged: !loose.owned },
       (reason) => ({
@@ -612,9 +619,7 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
     going.set(key, { repository, digest, knot, owned, knotRecorded });
   }
   // The untagged images a moved tag left that only deregistered revisions and gone knots ran.
-  for (
-    const loose of await findLooseImages(session, state, defaultRepo, goneRepos, going)
-  ) {
+  for (const loose of await findLooseImages(session, images, going)) {
     stays(
       { reason: looseImageReason(loose), untagged: !loose.owned },
       (reason) => ({

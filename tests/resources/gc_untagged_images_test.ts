@@ -251,3 +251,42 @@ Deno.test("gc deletes the parts of a gone knot's multi-platform image after the 
     assert.deepEqual(idsOf("image", await findGarbage(gcOptions(session, state))), []);
   }, { registry: true });
 });
+
+Deno.test("gc lists each repository's images once and the job definitions once to judge both the tags and the untagged images of gone knots", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    const owner = await configOwner(state);
+    const uri = await makeDefaultRepo(session);
+    const { repository } = await session.ecr.createRepository({ repositoryName: "tools" });
+    // squares keeps its image in tools; halves, gone, left its tag there.
+    await pushImage(emu, "tools", ["squares"], "squares");
+    await state.setMany("knot squares", {
+      target: "aws",
+      region: session.region,
+      "docker-repo": "tools",
+    });
+    const halves = await pushImage(emu, "tools", ["halves"], "halves");
+    await knotRevision(session, "halves", `${repository!.repositoryUri}@${halves}`, owner);
+    // cubes, gone, was healed once: its tag and the image the heal left untagged stay.
+    const cubesBefore = await pushImage(emu, REPO, ["cubes"], "cubes 1");
+    await knotRevision(session, "cubes", `${uri}@${cubesBefore}`, owner);
+    const cubesAfter = await pushImage(emu, REPO, ["cubes"], "cubes 2");
+    await knotRevision(session, "cubes", `${uri}@${cubesAfter}`, owner);
+
+    emu.requests.clear();
+    const items = await findGarbage(gcOptions(session, state));
+    assert.deepEqual(idsOf("image-tag", items), [`${REPO}:cubes`, "tools:halves"]);
+    assert.deepEqual(idsOf("image", items), [`${REPO}@${cubesBefore}`]);
+    const listed = [
+      ...emu.requests.filter({ service: "ecr", operation: "DescribeImages" }),
+      ...emu.requests.filter({ service: "ecr", operation: "ListImages" }),
+    ].map((e) => e.params.repositoryName).sort();
+    assert.deepEqual(listed, [REPO, "tools"], "one listing of each repository's images");
+    // Those of every status, which say whose each image is (gc judges the ACTIVE ones apart).
+    const definitions = emu.requests.filter({
+      service: "batch",
+      operation: "DescribeJobDefinitions",
+    })
+      .filter((e) => e.params.status === undefined);
+    assert.equal(definitions.length, 1, "one listing of the job definitions");
+  }, { registry: true });
+});

@@ -4,7 +4,7 @@
  * @module
  */
 import type { AwsSession } from "../../aws/session.ts";
-import { findLooseImageTags } from "../../resources/_image_tags.ts";
+import { findLooseImageTags, readImages } from "../../resources/_image_tags.ts";
 import { findLooseImages } from "../../resources/_untagged_images.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
@@ -77,8 +77,9 @@ export async function knownRepos(
   known: { recorded: Map<string, string>; defaultName: string; state: StateFile },
 ): Promise<RepoRow[]> {
   const rows = new Map<string, RepoRow>();
-  const loose = await findLooseImageTags(session, known.state, known.defaultName);
-  const images = await findLooseImages(session, known.state, known.defaultName);
+  const reading = await readImages(session, known.state, known.defaultName);
+  const loose = await findLooseImageTags(reading);
+  const images = await findLooseImages(session, reading);
   const count = (list: { repository: string; owned: boolean }[], name: string, owned: boolean) =>
     list.filter((t) => t.repository === name && t.owned === owned).length;
   for await (const repo of session.ecr.describeRepositoriesAll({})) {
