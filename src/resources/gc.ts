@@ -965,27 +965,15 @@ async function deleteOne(session: AwsSession, g: GarbageItem, wait: WaitOptions)
 async function deleteImageTag(session: AwsSession, g: GarbageItem): Promise<boolean> {
   const colon = g.id.lastIndexOf(":");
   const [repositoryName, imageTag] = [g.id.slice(0, colon), g.id.slice(colon + 1)];
-  let failure;
-  try {
-    failure = (await session.ecr.batchDeleteImage({
-      repositoryName,
-      imageIds: [{ imageTag, ...defined({ imageDigest: g.digest }) }],
-    })).failures?.[0];
-  } catch (e) {
-    if (isAwsCode(e, "RepositoryNotFoundException")) return false;
-    throw e;
-  }
-  if (failure === undefined) return true;
-  if (failure.failureCode === "ImageNotFound") return false;
-  if (failure.failureCode === "ImageTagDoesNotMatchDigest") {
-    throw new CloudknotError(
-      `The tag ${g.id} was kept: it names another image than when gc looked (pushed again ` +
-        `since); run cloudknot gc again to judge it anew`,
-    );
-  }
-  throw new CloudknotError(
-    `ECR could not remove tag ${g.id}: ${failure.failureCode}: ` +
-      `${failure.failureReason ?? "no reason given"}; run cloudknot gc again`,
+  return await deleteOneImage(
+    session,
+    repositoryName,
+    { imageTag, ...defined({ imageDigest: g.digest }) },
+    `tag ${g.id}`,
+    {
+      ImageTagDoesNotMatchDigest: `The tag ${g.id} was kept: it names another image than when ` +
+        `gc looked (pushed again since); run cloudknot gc again to judge it anew`,
+    },
   );
 }
 
@@ -1016,9 +1004,29 @@ async function deleteUntaggedImage(session: AwsSession, g: GarbageItem): Promise
         `it anew`,
     );
   }
+  return await deleteOneImage(session, repositoryName, { imageDigest }, `image ${g.id}`, {
+    ImageReferencedByManifestList: `The image ${g.id} was kept: a multi-platform image ` +
+      `(manifest list) of the repository names it, and ECR deletes it with that image only; ` +
+      `delete that image first if it is garbage`,
+  });
+}
+
+/**
+ * Deletes one image id (a tag, a digest) of a repository with ECR's
+ * BatchDeleteImage: `true` when it went, `false` when it (or its repository)
+ * was gone already; a failure whose code `known` names throws that message,
+ * any other says what ECR said.
+ */
+async function deleteOneImage(
+  session: AwsSession,
+  repositoryName: string,
+  imageId: { imageTag?: string; imageDigest?: string },
+  what: string,
+  known: Record<string, string>,
+): Promise<boolean> {
   let failure;
   try {
-    failure = (await session.ecr.batchDeleteImage({ repositoryName, imageIds: [{ imageDigest }] }))
+    failure = (await session.ecr.batchDeleteImage({ repositoryName, imageIds: [imageId] }))
       .failures?.[0];
   } catch (e) {
     if (isAwsCode(e, "RepositoryNotFoundException")) return false;
@@ -1026,15 +1034,10 @@ async function deleteUntaggedImage(session: AwsSession, g: GarbageItem): Promise
   }
   if (failure === undefined) return true;
   if (failure.failureCode === "ImageNotFound") return false;
-  if (failure.failureCode === "ImageReferencedByManifestList") {
-    throw new CloudknotError(
-      `The image ${g.id} was kept: a multi-platform image (manifest list) of the repository ` +
-        `names it, and ECR deletes it with that image only; delete that image first if it ` +
-        `is garbage`,
-    );
-  }
+  const message = known[failure.failureCode ?? ""];
+  if (message !== undefined) throw new CloudknotError(message);
   throw new CloudknotError(
-    `ECR could not delete image ${g.id}: ${failure.failureCode}: ` +
+    `ECR could not remove ${what}: ${failure.failureCode}: ` +
       `${failure.failureReason ?? "no reason given"}; run cloudknot gc again`,
   );
 }
