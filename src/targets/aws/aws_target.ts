@@ -79,7 +79,7 @@ import { readSlicingFacts } from "./slicing.ts";
 import { sliceRun, sliceTimeout, type Slicing } from "../../job/slicing.ts";
 import { childCount, childId, uncovered } from "./batch/slices.ts";
 import { itemLine } from "../../job/item_log.ts";
-import { itemsInWords } from "../../util/item_words.ts";
+import { itemsInWords, retryWaitWarning } from "../../util/item_words.ts";
 
 /**
  * The largest inputs object a job reads whole, beside its index, instead of
@@ -1239,14 +1239,13 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       .map((v) => v.index);
     const one = left.length === 1;
     (this.#o.warn ?? console.warn)(
-      `${itemsInWords(left)} of run ${runId} of knot ${this.#o.knot} ${
-        one ? "has" : "have"
-      } not ended: ${one ? "its AWS Batch job still runs" : "their AWS Batch jobs still run"} ` +
-        `or stop${one ? "s" : ""} (after a cancel that did not see ${
-          one ? "it" : "them"
-        } stop, for example). The retry waits for ${one ? "it" : "them"} to end, so that it ` +
-        `runs again only the items without a result then; to stop waiting, abort the retry's ` +
-        `signal (the jobs go on)`,
+      retryWaitWarning(
+        left,
+        { runId, knot: this.#o.knot },
+        one ? "its AWS Batch job still runs or stops" : "their AWS Batch jobs still run or stop",
+        one ? "it" : "them",
+        "jobs",
+      ),
     );
     return again;
   }

@@ -82,7 +82,7 @@ import {
 } from "../target.ts";
 import { firstChunk, writeInputs } from "./run_inputs.ts";
 import { thenSentence } from "../../util/sentence.ts";
-import { itemsInWords } from "../../util/item_words.ts";
+import { itemsInWords, retryWaitWarning } from "../../util/item_words.ts";
 
 /** The labels of a docker knot's containers. */
 export const CONTAINER_LABELS = {
@@ -1122,16 +1122,17 @@ export class DockerTarget implements Target {
       const left = await unendedItems(store, manifest, running);
       if (left.length > 0) {
         const one = left.length === 1;
+        const single = running.length === 1;
         (this.#o.warn ?? console.warn)(
-          `${itemsInWords(left)} of run ${runId} of knot ${this.#o.knot} ${
-            one ? "has" : "have"
-          } not ended: ${one ? "its docker container" : "their docker containers"} (${
-            running.map((c) => c.name).join(", ")
-          }) still run${running.length === 1 ? "s" : ""} (after a cancel that did not see ${
-            running.length === 1 ? "it" : "them"
-          } stop, for example). The retry waits for ${one ? "it" : "them"} to end, so that it ` +
-            `runs again only the items without a result then; to stop waiting, abort the ` +
-            `retry's signal (the containers go on)`,
+          retryWaitWarning(
+            left,
+            { runId, knot: this.#o.knot },
+            `${one ? "its docker container" : "their docker containers"} (${
+              running.map((c) => c.name).join(", ")
+            }) still run${single ? "s" : ""}`,
+            single ? "it" : "them",
+            "containers",
+          ),
         );
       }
       while (running.length > 0) {
