@@ -120,6 +120,13 @@ export interface AwsKnotReader {
   /** The knot's runs, oldest first. */
   runs(): Promise<RunManifest[]>;
   /**
+   * The runs `pickRun` may pick for a run id, the start of one, or (without)
+   * the latest, with only their manifests read (see `AwsTarget.runsNamed`).
+   *
+   * @param runId The run's id or the start of it; the latest run when omitted.
+   */
+  runsNamed(runId?: string): Promise<RunManifest[]>;
+  /**
    * Its runs, and the ids of the run folders of its job data without a
    * manifest (maps stopped while they uploaded their inputs).
    */
@@ -239,6 +246,7 @@ export async function openAwsKnotReader(
     record,
     session,
     runs: () => target.runs(),
+    runsNamed: (runId) => target.runsNamed(runId),
     runData: () => target.runData(),
     collect: (runId, options = {}) => target.collect(runId, options),
     plan: (request, options = {}) => target.plan(request, options),
@@ -249,12 +257,10 @@ export async function openAwsKnotReader(
       const run = await target.collect(runId, { signal: stop.signal });
       // A retry's handle holds the results of the runs it retries too: one look at each.
       const chain = [runId];
-      if (run.retryOf !== undefined) {
-        const manifests = new Map((await target.runs()).map((m) => [m.runId, m]));
-        for (let id: string | undefined = run.retryOf.runId; id !== undefined;) {
-          chain.push(id);
-          id = manifests.get(id)?.retryOf?.runId;
-        }
+      for (let id = run.retryOf?.runId; id !== undefined;) {
+        chain.push(id);
+        const [earlier] = await target.runsNamed(id);
+        id = earlier?.runId === id ? earlier.retryOf?.runId : undefined;
       }
       const looked = () => chain.every((id) => (rounds.get(id) ?? 0) > (before.get(id) ?? 0));
       let wake = () => {};

@@ -66,7 +66,8 @@ export async function openRun(
   const name = ctx.arg("knot")!;
   if (await locateKnot(ctx, name) === "aws") {
     const aws = await openAwsKnotReader(ctx, name, options.warn ? { warn: options.warn } : {});
-    const manifest = pickRun(name, await aws.runs(), ctx.arg("run"));
+    // Only the manifests of the runs the argument may name are read, not every run's.
+    const manifest = pickRun(name, await aws.runsNamed(ctx.arg("run")), ctx.arg("run"));
     const { run, close } = await aws.open(manifest.runId);
     return { run, manifest, aws, close };
   }

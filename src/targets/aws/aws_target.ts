@@ -759,22 +759,75 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     }
   }
 
+  /**
+   * The runs a command that opens one run may mean, with only their
+   * manifests read (where {@linkcode runs} reads every run's): with `runId`,
+   * the run of that id, or else each run whose id starts with it; without,
+   * the latest run. Picking among them picks what picking among all the
+   * knot's runs would.
+   *
+   * @example Usage
+   * ```ts ignore
+   * const [latest] = await target.runsNamed();
+   * const matching = await target.runsNamed("20261126T12");
+   * ```
+   *
+   * @param runId A run's id, or the start of one; the latest run when omitted.
+   * @returns Their manifests, oldest first: none when no run has one.
+   */
+  async runsNamed(runId?: string): Promise<RunManifest[]> {
+    const { ids } = await this.#runIds();
+    if (runId === undefined) return await this.#latestRun(ids);
+    if (ids.includes(runId)) {
+      const named = await this.#manifest(this.#store.at(`runs/${runId}`));
+      if (named !== undefined) return [named];
+    }
+    const matching = ids.filter((id) => id !== runId && id.startsWith(runId));
+    return byCreation((await this.#manifests(matching)).filter(isManifest));
+  }
+
+  /**
+   * The latest run, read from the newest run ids down: an id starts with the
+   * second its run was made, and the manifests' `createdAt` orders the runs
+   * of one second. An older second's runs are read only while none of the
+   * newer ones has a manifest (a map killed while it uploaded its inputs).
+   */
+  async #latestRun(ids: string[]): Promise<RunManifest[]> {
+    const seconds = Map.groupBy(ids, (id) => RUN_SECOND.exec(id)?.[0]);
+    // An id of another form could be of any time: it is read with the newest.
+    const found = (await this.#manifests(seconds.get(undefined) ?? [])).filter(isManifest);
+    const newestFirst = [...seconds.keys()].filter((s) => s !== undefined).sort().reverse();
+    for (const second of newestFirst) {
+      const manifests = (await this.#manifests(seconds.get(second)!)).filter(isManifest);
+      found.push(...manifests);
+      if (manifests.length > 0) break;
+    }
+    return byCreation(found).slice(-1);
+  }
+
   async #scanRuns(): Promise<{ runs: RunManifest[]; unfinished: string[] }> {
+    const { ids, folders } = await this.#runIds();
+    const manifests = await this.#manifests(ids);
+    return {
+      runs: byCreation(manifests.filter(isManifest)),
+      unfinished: ids.filter((id, i) => folders.has(id) && manifests[i] === undefined),
+    };
+  }
+
+  /** The ids of the knot's runs: those the config file records and the run folders in the bucket. */
+  async #runIds(): Promise<{ ids: string[]; folders: Set<string> }> {
     const all = new Set(await recordedRuns(this.#o.state, this.#o.knot));
     const folders = new Set<string>();
     for await (const id of this.#store.folders("runs/")) {
       folders.add(id);
       all.add(id);
     }
-    const ids = [...all];
-    const manifests = await Promise.all(
-      ids.map((id) => this.#manifest(this.#store.at(`runs/${id}`))),
-    );
-    return {
-      runs: manifests.filter((m): m is RunManifest => m !== undefined)
-        .sort((a, b) => a.createdAt - b.createdAt),
-      unfinished: ids.filter((id, i) => folders.has(id) && manifests[i] === undefined),
-    };
+    return { ids: [...all], folders };
+  }
+
+  /** The manifests of these runs, each read at once: `undefined` for a run without one. */
+  async #manifests(ids: string[]): Promise<(RunManifest | undefined)[]> {
+    return await Promise.all(ids.map((id) => this.#manifest(this.#store.at(`runs/${id}`))));
   }
 
   async #manifest(store: S3Store): Promise<RunManifest | undefined> {
@@ -1360,6 +1413,19 @@ interface ItemJobs {
 
 /** The most bytes of user metadata S3 keeps on an object (its keys and values added up). */
 const METADATA_MAX_BYTES = 2048;
+
+/** The second a run id (`newRunId`) says its run was made in: `20261126T120102Z`. */
+const RUN_SECOND = /^\d{8}T\d{6}Z(?=-)/;
+
+/** Whether a run has a manifest. */
+function isManifest(manifest: RunManifest | undefined): manifest is RunManifest {
+  return manifest !== undefined;
+}
+
+/** Runs in the order they were made: oldest first. */
+function byCreation(runs: RunManifest[]): RunManifest[] {
+  return runs.sort((a, b) => a.createdAt - b.createdAt);
+}
 
 /**
  * A run's manifest as the value of its index's metadata, in ASCII (a

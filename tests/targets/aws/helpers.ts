@@ -25,6 +25,7 @@ import {
   validateComputeOptions,
 } from "../../../src/targets/aws/batch/mod.ts";
 import { AwsTarget, type AwsTargetOptions } from "../../../src/targets/aws/aws_target.ts";
+import { type AwsKnotRecord, writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
 import {
   type Emulator,
   type EmulatorOptions,
@@ -34,6 +35,7 @@ import {
   startEmulator,
 } from "../../emulator/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
+import { cliInProcess } from "../../support/cli_in_process.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 
 /** The job entry point a container runs. */
@@ -272,6 +274,40 @@ export async function startTestBed(
     await Deno.remove(dir, { recursive: true });
     throw e;
   }
+}
+
+/** Records the test bed's knot in its config file, as `cloudknot knot create` would. */
+export async function recordKnot(bed: TestBed): Promise<void> {
+  const [ce] = (await bed.session.batch.describeComputeEnvironments({
+    computeEnvironments: ["ck-ce"],
+  })).computeEnvironments ?? [];
+  const record: AwsKnotRecord = {
+    name: bed.knot,
+    region: bed.emu.region,
+    profile: "default",
+    pars: "ck",
+    dockerImage: bed.knot,
+    dockerRepo: "ck-repo",
+    imageUri: "",
+    computeEnvironment: ce!.computeEnvironmentArn!,
+    jobQueue: bed.resources.jobQueue,
+    jobDefinition: bed.resources.jobDefinition,
+    jobDefinitionName: "ck-def",
+    jobRole: bed.resources.jobRoleArn,
+    bucket: bed.resources.bucket,
+    sse: undefined,
+    prefix: bed.prefix,
+    retries: 1,
+    compute: "EC2",
+    imageTags: [bed.knot],
+    runs: [],
+  };
+  await writeAwsKnot(bed.state, record);
+}
+
+/** Runs the command line against the test bed, in this process. */
+export function cli(bed: TestBed, args: string[]): ReturnType<typeof cliInProcess> {
+  return cliInProcess(args, { ...bed.emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path });
 }
 
 /**

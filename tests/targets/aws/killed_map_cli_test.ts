@@ -5,50 +5,13 @@
 // (`cloudknot retry`), as `results` does; `cloudknot retry` then runs it, and
 // the retry's run reads whole.
 import assert from "node:assert/strict";
-import type { AwsKnotRecord } from "../../../src/targets/aws/catalog.ts";
-import { writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { Pars } from "../../../mod.ts";
-import { cliInProcess } from "../../support/cli_in_process.ts";
 import { killAt } from "../../support/kill_at.ts";
-import { job, mapInChild, startTestBed, type TestBed } from "./helpers.ts";
+import { cli, job, mapInChild, recordKnot, startTestBed, type TestBed } from "./helpers.ts";
 
 /** Three items, one line of output each: item 0 and 1 in an array job, item 2 in a job of its own. */
 const ITEMS = [{ log: ["zero"] }, { log: ["one"] }, { log: ["two"] }];
-
-/** Records the test bed's knot in its config file, as `cloudknot knot create` would. */
-async function recordKnot(bed: TestBed): Promise<void> {
-  const [ce] = (await bed.session.batch.describeComputeEnvironments({
-    computeEnvironments: ["ck-ce"],
-  })).computeEnvironments ?? [];
-  const record: AwsKnotRecord = {
-    name: bed.knot,
-    region: bed.emu.region,
-    profile: "default",
-    pars: "ck",
-    dockerImage: bed.knot,
-    dockerRepo: "ck-repo",
-    imageUri: "",
-    computeEnvironment: ce!.computeEnvironmentArn!,
-    jobQueue: bed.resources.jobQueue,
-    jobDefinition: bed.resources.jobDefinition,
-    jobDefinitionName: "ck-def",
-    jobRole: bed.resources.jobRoleArn,
-    bucket: bed.resources.bucket,
-    sse: undefined,
-    prefix: bed.prefix,
-    retries: 1,
-    compute: "EC2",
-    imageTags: [bed.knot],
-    runs: [],
-  };
-  await writeAwsKnot(bed.state, record);
-}
-
-/** Runs the command line against the test bed, in this process. */
-function cli(bed: TestBed, args: string[]): ReturnType<typeof cliInProcess> {
-  return cliInProcess(args, { ...bed.emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path });
-}
 
 /** Maps ITEMS on the test bed's knot and removes the run's run.json, as a map killed before it wrote it leaves the run. */
 async function runWithoutManifest(bed: TestBed): Promise<string> {

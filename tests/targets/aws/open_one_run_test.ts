@@ -1,0 +1,177 @@
+// A command that opens one run of an AWS knot (`cloudknot results`, `logs`,
+// `jobs`, `retry`) reads the manifest of that run, not of every run the knot
+// has: by id or prefix, the runs whose id it names; without one, the newest
+// runs, down only as far as the first that has a manifest.
+import assert from "node:assert/strict";
+import { encodeItems } from "../../../src/job/codec.ts";
+import { RUN_KEYS, type RunManifest, writeManifest } from "../../../src/job/mod.ts";
+import type { MapRun } from "../../../src/run/map_run.ts";
+import type { RetryOf } from "../../../src/run/retry.ts";
+import { newRunId } from "../../../src/targets/target.ts";
+import type { LoggedRequest } from "../../emulator/mod.ts";
+import { cli, job, recordKnot, startTestBed, type TestBed } from "./helpers.ts";
+
+/** The runs whose manifest (`run.json`, or the index that carries it) these requests read. */
+function manifestsRead(bed: TestBed, entries: readonly LoggedRequest[]): string[] {
+  const runs = new Set<string>();
+  for (const { operation, params } of entries) {
+    if (operation !== "GetObject" && operation !== "HeadObject") continue;
+    const key = String(params.Key);
+    const [id, name] = key.slice(`${bed.prefix}/runs/`.length).split("/");
+    if (name === RUN_KEYS.manifest || name === RUN_KEYS.index) runs.add(id!);
+  }
+  return [...runs].sort();
+}
+
+/** Maps items on the test bed's knot (a retry, with `retryOf`) and waits for the run to end. */
+async function mapToEnd(
+  bed: TestBed,
+  items: number[],
+  retryOf?: RetryOf,
+): Promise<MapRun<unknown>> {
+  const run = await bed.target().map({
+    items: encodeItems(items),
+    starmap: false,
+    env: {},
+    itemsPerJob: 1,
+    ...(retryOf !== undefined ? { retryOf } : {}),
+  });
+  await run.done;
+  return run;
+}
+
+/**
+ * Maps one item per run on the test bed's knot, each run in a second of its
+ * own (a run id names its second), and gives the runs' ids, oldest first.
+ */
+async function runsInSecondsOfTheirOwn(bed: TestBed, items: number[]): Promise<string[]> {
+  const ids: string[] = [];
+  let last = 0;
+  for (const item of items) {
+    while (Math.floor(Date.now() / 1000) <= Math.floor(last / 1000)) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const run = await mapToEnd(bed, [item]);
+    // The run's id is made before its manifest's createdAt: no later second than it.
+    last = run.startedAt;
+    ids.push(run.runId);
+  }
+  return ids;
+}
+
+Deno.test("cloudknot results of an AWS run named by its id, by a prefix of it, or of the latest run reads that run's manifest and no other of the knot's five", async () => {
+  const bed = await startTestBed(job);
+  try {
+    await recordKnot(bed);
+    const ids = await runsInSecondsOfTheirOwn(bed, [1, 2, 3, 4, 5]);
+    const cases: [args: string[], value: number, read: string][] = [
+      [[ids[1]!], 4, ids[1]!],
+      // The second it was made in names one run.
+      [[ids[2]!.slice(0, "20261126T120102Z".length)], 9, ids[2]!],
+      [[], 25, ids[4]!],
+    ];
+    for (const [args, value, read] of cases) {
+      bed.emu.requests.clear();
+      const results = await cli(bed, ["results", bed.knot, ...args]).ended;
+      assert.equal(results.code, 0, results.stderr);
+      assert.deepEqual(JSON.parse(results.stdout), { index: 0, value });
+      assert.deepEqual(
+        manifestsRead(bed, bed.emu.requests.entries),
+        [read],
+        `results ${args.join(" ")} reads only the manifest of run ${read}`,
+      );
+    }
+    // The errors of a run id that names no run, or several, are the same.
+    const none = await cli(bed, ["results", bed.knot, "20000101T000000Z-000000"]).ended;
+    assert.equal(none.code, 1);
+    assert.match(
+      none.stderr,
+      new RegExp(
+        `^error: Knot ${bed.knot} has no run "20000101T000000Z-000000": ` +
+          `list its runs with \`cloudknot knot show ${bed.knot}\`$`,
+        "m",
+      ),
+    );
+    const several = await cli(bed, ["results", bed.knot, "2"]).ended;
+    assert.equal(several.code, 1);
+    assert.match(
+      several.stderr,
+      new RegExp(`^error: Run id "2" matches 5 runs of knot ${bed.knot}: give more of the id`, "m"),
+    );
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("the latest AWS run is the newest second's run made last, passing over newer run folders without a manifest, as among all the knot's runs, with no older run's manifest read", async () => {
+  const bed = await startTestBed(job);
+  try {
+    const [older, newest] = await runsInSecondsOfTheirOwn(bed, [1, 2]);
+    const target = bed.target();
+    const [, made] = await target.runs() as [RunManifest, RunManifest];
+    assert.equal(made.runId, newest);
+    // A run of the same second whose id sorts after the newest's: createdAt tells them apart.
+    const second = newest!.slice(0, "20261126T120102Z".length);
+    const sibling = `${second}-ffffff`;
+    assert.notEqual(sibling, newest);
+    const write = (manifest: RunManifest) =>
+      writeManifest(target.store.at(`runs/${manifest.runId}`), manifest);
+    // A map killed while it uploaded its inputs, a minute later: a folder without a manifest.
+    const killed = newRunId(made.createdAt + 60_000);
+    await target.store.at(`runs/${killed}`).put(RUN_KEYS.inputs, new Uint8Array([1]));
+    // A run folder of another name, which says nothing of when its run was made.
+    const other = "hand-made";
+
+    const latest = async (expected: string, reads: string[]) => {
+      bed.emu.requests.clear();
+      const named = await target.runsNamed();
+      assert.deepEqual(named.map((m) => m.runId), [expected]);
+      assert.deepEqual(manifestsRead(bed, bed.emu.requests.entries), [...reads].sort());
+      assert.deepEqual(named, [(await target.runs()).at(-1)], "the run all the runs end with");
+    };
+    await write({ ...made, runId: sibling, createdAt: made.createdAt - 1 });
+    await write({ ...made, runId: other, createdAt: made.createdAt - 2 });
+    await latest(newest!, [killed, newest!, sibling, other]);
+    await write({ ...made, runId: sibling, createdAt: made.createdAt + 1 });
+    await latest(sibling, [killed, newest!, sibling, other]);
+    await write({ ...made, runId: other, createdAt: made.createdAt + 2 });
+    await latest(other, [killed, newest!, sibling, other]);
+
+    // By id, or a prefix: the manifests of the runs whose id it is or starts with.
+    const by = async (runId: string, expected: string[], reads: string[]) => {
+      bed.emu.requests.clear();
+      assert.deepEqual((await target.runsNamed(runId)).map((m) => m.runId), expected);
+      assert.deepEqual(manifestsRead(bed, bed.emu.requests.entries), [...reads].sort());
+    };
+    await by(older!, [older!], [older!]);
+    await by(second, [newest!, sibling], [newest!, sibling]);
+    await by(killed, [], [killed]);
+    await by("20000101T", [], []);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("cloudknot results of an AWS retry of a retry reads the manifests of the runs it retries and no other run's", async () => {
+  const bed = await startTestBed(job);
+  try {
+    await recordKnot(bed);
+    const map = async (items: number[], retryOf?: RetryOf) =>
+      (await mapToEnd(bed, items, retryOf)).runId;
+    const first = await map([1, 2]);
+    const unrelated = await map([3]);
+    const retry = await map([2], { runId: first, items: [1] });
+    const again = await map([1], { runId: retry, items: [0] });
+    bed.emu.requests.clear();
+    const results = await cli(bed, ["results", bed.knot, again]).ended;
+    assert.equal(results.code, 0, results.stderr);
+    assert.deepEqual(
+      results.stdout.trim().split("\n").map((line) => JSON.parse(line)),
+      [{ index: 0, value: 1 }, { index: 1, value: 4 }],
+    );
+    const read = manifestsRead(bed, bed.emu.requests.entries);
+    assert.deepEqual(read, [again, retry, first].sort(), `not run ${unrelated}'s`);
+  } finally {
+    await bed.close();
+  }
+});
