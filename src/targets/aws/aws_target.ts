@@ -776,12 +776,13 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * @returns Their manifests, oldest first: none when no run has one.
    */
   async runsNamed(runId?: string): Promise<RunManifest[]> {
-    const { ids } = await this.#runIds();
-    if (runId === undefined) return await this.#latestRun(ids);
-    if (ids.includes(runId)) {
+    // A whole id (as a retry names the run it retries) is read without listing the runs.
+    if (runId !== undefined && FULL_RUN_ID.test(runId)) {
       const named = await this.#manifest(this.#store.at(`runs/${runId}`));
       if (named !== undefined) return [named];
     }
+    const { ids } = await this.#runIds();
+    if (runId === undefined) return await this.#latestRun(ids);
     const matching = ids.filter((id) => id !== runId && id.startsWith(runId));
     return byCreation((await this.#manifests(matching)).filter(isManifest));
   }
@@ -1416,6 +1417,9 @@ const METADATA_MAX_BYTES = 2048;
 
 /** The second a run id (`newRunId`) says its run was made in: `20261126T120102Z`. */
 const RUN_SECOND = /^\d{8}T\d{6}Z(?=-)/;
+
+/** A whole run id, as `newRunId` makes them: `20261126T120102Z-3f9a1c`. */
+const FULL_RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
 
 /** Whether a run has a manifest. */
 function isManifest(manifest: RunManifest | undefined): manifest is RunManifest {

@@ -80,6 +80,11 @@ Deno.test("cloudknot results of an AWS run named by its id, by a prefix of it, o
         [read],
         `results ${args.join(" ")} reads only the manifest of run ${read}`,
       );
+      // A whole id is read where it is: the knot's runs are not listed for it.
+      const listed = bed.emu.requests.entries.some(({ operation, params }) =>
+        operation === "ListObjectsV2" && params.prefix === `${bed.prefix}/runs/`
+      );
+      assert.equal(listed, args[0] !== ids[1], `results ${args.join(" ")} lists the runs`);
     }
     // The errors of a run id that names no run, or several, are the same.
     const none = await cli(bed, ["results", bed.knot, "20000101T000000Z-000000"]).ended;
