@@ -1380,7 +1380,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   /**
    * The CloudWatch lines of one attempt of one item: of its child's log
    * stream, the lines tagged with the item (`job/item_log.ts`), read by the
-   * handle's `ItemLogs`, which reads an ended child's stream once for its items.
+   * handle's `ItemLogs`, which describes children a hundred at a time and
+   * reads an ended child's stream once for its items.
    */
   async *#logs(
     jobs: RunJob[],
@@ -1390,7 +1391,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   ): AsyncGenerator<string> {
     const job = jobs.find((j) => index >= j.offset && index < j.offset + j.size);
     if (job === undefined) return;
-    yield* logs.read(childId(job, index), index, attempt, job.size > 1 && (job.slice ?? 1) > 1);
+    yield* logs.read(job, index, attempt);
   }
 }
 

@@ -1,24 +1,27 @@
 /**
  * What an item of a run printed, read from the log stream of the child that
- * ran it: the child's lines tagged with the item (`job/item_log.ts`). The
- * items of a slice share their child's stream, so reading them one after
- * another (`cloudknot logs <knot> <run>`, a script that reads every item's
- * logs) would describe the child and read its whole stream once per item;
- * this reads each ended attempt's stream once for the items after it.
+ * ran it: the child's lines tagged with the item (`job/item_log.ts`). Read
+ * one after another (`cloudknot logs <knot> <run>`, a script that reads every
+ * item's logs), items would each describe their child and read its whole
+ * stream, which the items of a slice share; this describes children a
+ * hundred at a time and reads each ended attempt's stream once for the items
+ * after it.
  *
  * @module
  */
 import type { Batch, JobDetail } from "../../../aws/services/batch.ts";
 import type { Logs } from "../../../aws/services/logs.ts";
 import { itemLine, taggedLine } from "../../../job/item_log.ts";
-import { describeJobs, isTerminalStatus } from "./jobs.ts";
+import { DESCRIBE_JOBS_LIMIT, describeJobs, isTerminalStatus } from "./jobs.ts";
 import { BATCH_LOG_GROUP, readLogStream } from "./log_stream.ts";
+import { childCount, childId, childOf, type SlicedJob } from "./slices.ts";
 
 /**
  * The most characters of other items' lines one reading of a stream keeps
- * for the items read next (about 32 MiB as JavaScript strings).
+ * for the items read next: about 8 MiB as JavaScript strings, held by the
+ * run's handle until it reads another stream.
  */
-export const ITEM_LOGS_KEPT_CHARS = 16 * 1024 * 1024;
+export const ITEM_LOGS_KEPT_CHARS = 4 * 1024 * 1024;
 
 /** Options of {@linkcode ItemLogs}. */
 export interface ItemLogsOptions {
@@ -53,15 +56,17 @@ interface KeptStream {
 }
 
 /**
- * Reads items' lines from their children's log streams. The last child
- * described, once finished, is not described again for its next items; the
- * stream of an attempt that stopped longer ago than `logLagMs` is read once:
- * the asked item's lines as they come, and the lines of the items after it
- * kept (up to `keptChars`, the lowest items first) for when they are asked
- * for, so reading every item of a slice in input order costs one
- * DescribeJobs and one reading of the stream, not one per item. Only that one
- * stream is kept. A stream still being written (its attempt runs, or stopped
- * moments ago) is read for each item.
+ * Reads items' lines from their children's log streams. A child is described
+ * with the next 99 children of its job (one DescribeJobs), and the finished
+ * ones are not described again for their items read next; the stream of an
+ * attempt that stopped longer ago than `logLagMs` is read once: the asked
+ * item's lines as they come, and the lines of the items after it kept (up to
+ * `keptChars`, the lowest items first) for when they are asked for. Reading
+ * every item of a run in input order thus costs a DescribeJobs per 100
+ * children and one reading of each child's stream, not one of each per item.
+ * Only one stream and one DescribeJobs' children are kept. A stream still
+ * being written (its attempt runs, or stopped moments ago) is read for each
+ * item.
  *
  * @example Usage
  * ```ts ignore
@@ -70,18 +75,19 @@ interface KeptStream {
  *
  * const session = await AwsSession.create();
  * const logs = new ItemLogs({ batch: session.batch, logs: session.logs });
+ * const job = { jobId: "3f9a…", offset: 0, size: 300, array: true, slice: 100 };
  * for (const index of [0, 1, 2]) {
- *   for await (const line of logs.read("3f9a…:0", index, 1, true)) console.log(index, line);
+ *   for await (const line of logs.read(job, index, 1)) console.log(index, line);
  * }
  * ```
  */
 export class ItemLogs {
   #o: ItemLogsOptions;
-  #detail: JobDetail | undefined;
+  #details = new Map<string, JobDetail>();
   #kept: KeptStream | undefined;
 
   /**
-   * Makes a reader; it keeps at most one child's detail and one stream.
+   * Makes a reader; it keeps one DescribeJobs' finished children and one stream.
    *
    * @param options The clients, the log group, the log lag and the budget.
    */
@@ -92,19 +98,19 @@ export class ItemLogs {
   /**
    * The lines one attempt of one item printed.
    *
-   * @param jobId The child (or single job) that ran the item.
+   * @param job The job that ran the item (its child that ran it, for an array job).
    * @param index The item.
    * @param attempt The attempt, from 1.
-   * @param shared Whether the child ran other items too (its lines are tagged).
    * @returns The item's lines, without their tag.
    */
   async *read(
-    jobId: string,
+    job: SlicedJob & { jobId: string },
     index: number,
     attempt: number,
-    shared: boolean,
   ): AsyncGenerator<string> {
-    const detail = await this.#describe(jobId);
+    // The lines of a child that ran several items are tagged with their item.
+    const shared = job.size > 1 && (job.slice ?? 1) > 1;
+    const detail = await this.#describe(job, index);
     if (detail === undefined) return;
     const stream = detail.attempts?.[attempt - 1]?.container?.logStreamName ??
       (attempt === (detail.attempts?.length ?? 0) + 1
@@ -163,11 +169,27 @@ export class ItemLogs {
     this.#kept = next;
   }
 
-  /** The child's detail: the one kept when it is that child's and it had finished. */
-  async #describe(jobId: string): Promise<JobDetail | undefined> {
-    if (this.#detail?.jobId === jobId) return this.#detail;
-    const detail = (await describeJobs(this.#o.batch, [jobId])).get(jobId);
-    this.#detail = detail !== undefined && isTerminalStatus(detail.status) ? detail : undefined;
-    return detail;
+  /**
+   * The detail of the child that ran an item: one kept, finished, or else read
+   * with those of the next children of its job, the finished ones kept.
+   */
+  async #describe(
+    job: SlicedJob & { jobId: string },
+    index: number,
+  ): Promise<JobDetail | undefined> {
+    const id = childId(job, index);
+    const kept = this.#details.get(id);
+    if (kept !== undefined) return kept;
+    const child = childOf(job, index);
+    const last = Math.min(childCount(job), child + DESCRIBE_JOBS_LIMIT);
+    const ids = job.array
+      ? Array.from({ length: last - child }, (_, k) => `${job.jobId}:${child + k}`)
+      : [id];
+    const found = await describeJobs(this.#o.batch, ids);
+    this.#details.clear();
+    for (const [jobId, detail] of found) {
+      if (isTerminalStatus(detail.status)) this.#details.set(jobId, detail);
+    }
+    return found.get(id);
   }
 }
