@@ -35,9 +35,32 @@ const NEWLINE = 0x0a;
  * @returns The item's line, or `undefined`.
  */
 export function itemLine(line: string, index: number, shared: boolean): string | undefined {
+  const tagged = taggedLine(line);
+  if (tagged === undefined) return shared ? undefined : line;
+  return tagged.index === index ? tagged.text : undefined;
+}
+
+/**
+ * Reads one line of a job's log stream apart: which item's it is and what
+ * that item printed, or `undefined` for an untagged line (a job of an
+ * earlier version, or the container's own).
+ *
+ * @example Usage
+ * ```ts
+ * import { taggedLine } from "@cloudknot/cloudknot/job";
+ *
+ * console.log(taggedLine("[item 3] hello")); // { index: 3, text: "hello" }
+ * console.log(taggedLine("hello")); // undefined
+ * ```
+ *
+ * @param line The line as the stream holds it.
+ * @returns The item and its line without the tag, or `undefined`.
+ */
+export function taggedLine(line: string): { index: number; text: string } | undefined {
   const match = TAG_RE.exec(line);
-  if (match === null) return shared ? undefined : line;
-  return Number(match[1]) === index ? line.slice(match[0].length) : undefined;
+  return match === null
+    ? undefined
+    : { index: Number(match[1]), text: line.slice(match[0].length) };
 }
 
 /**

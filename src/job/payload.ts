@@ -475,6 +475,13 @@ export interface SliceReaderOptions extends ReadItemsOptions {
    * @default {67108864}
    */
   windowBytes?: number;
+  /**
+   * The most bytes of items not `wanted` that one ranged read fetches
+   * between two wanted ones: past it, the read stops after the last wanted
+   * item and the next one begins at the next wanted item, so wanted items
+   * far apart are not read with everything between them. @default {Infinity}
+   */
+  gapBytes?: number;
 }
 
 /**
@@ -505,6 +512,7 @@ export class SliceReader {
   #spans: { offset: number; length: number }[];
   #wanted: Set<number> | undefined;
   #window: number;
+  #gap: number;
   #held = new Map<number, Uint8Array>();
   #reading: Promise<void> = Promise.resolve();
 
@@ -519,6 +527,7 @@ export class SliceReader {
     this.#spans = spans;
     this.#wanted = options.wanted !== undefined ? new Set(options.wanted) : undefined;
     this.#window = options.windowBytes ?? SLICE_WINDOW_BYTES;
+    this.#gap = options.gapBytes ?? Infinity;
   }
 
   /**
@@ -586,10 +595,17 @@ export class SliceReader {
     }
     const start = spans[k]!.offset;
     let end = k + 1;
+    // One past the last wanted item in the read, where it ends when a gap is too wide.
+    let last = end;
+    const past = (i: number) => spans[i]!.offset + spans[i]!.length;
     while (
-      !alone && end < spans.length &&
-      spans[end]!.offset + spans[end]!.length - start <= this.#window
-    ) end++;
+      !alone && end < spans.length && past(end) - start <= this.#window &&
+      past(end) - past(last - 1) - spans[end]!.length <= this.#gap
+    ) {
+      end++;
+      if (this.#wanted === undefined || this.#wanted.has(this.#from + end - 1)) last = end;
+    }
+    if (this.#gap !== Infinity) end = last;
     const length = spans[end - 1]!.offset + spans[end - 1]!.length - start;
     const bytes = length === 0
       ? new Uint8Array()

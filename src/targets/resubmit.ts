@@ -1,13 +1,15 @@
 /**
  * What both targets do to retry items of a run: read the items' encoded
- * inputs back from the run's store, lay them out group by group (each group
- * a contiguous range with its own resources), and map them as a new run
- * with the same starmap and environment, whose manifest names what it
- * retries. And, when collecting a retry, the handle over the whole input.
+ * inputs back from the run's store as the new run takes them (the index
+ * entries in one ranged read, the inputs a window at a time), lay them out
+ * group by group (each group a contiguous range with its own resources), and
+ * map them as a new run with the same starmap and environment, whose
+ * manifest names what it retries. And, when collecting a retry, the handle
+ * over the whole input.
  *
  * @module
  */
-import { readItem, type RunManifest } from "../job/payload.ts";
+import { type RunManifest, SliceReader } from "../job/payload.ts";
 import { MapRun } from "../run/map_run.ts";
 import type { ItemGroup, ResubmitRequest } from "../run/retry.ts";
 // Where the advice lives: the run handle words it too (MapError); the targets import it here.
@@ -15,8 +17,24 @@ export { retryAdvice } from "../run/retry.ts";
 import type { ObjectStore } from "../store/store.ts";
 import type { MapRequest } from "./target.ts";
 
+/** The most items, and about the most bytes, of one chunk of a retry's inputs. */
+const CHUNK_ITEMS = 1024;
+const CHUNK_BYTES = 1 << 20;
 /**
- * Makes the map request that retries items of a run.
+ * The most bytes of items not retried that one read fetches between two
+ * retried ones (about what one more request's round trip costs in time);
+ * items farther apart are read apart.
+ */
+const GAP_BYTES = 1 << 20;
+
+/**
+ * Makes the map request that retries items of a run. The items' index
+ * entries are read at once (one ranged read, so a run whose data is gone
+ * fails here, before the new run makes anything); their inputs are read as
+ * the new run takes them, a window of the run's inputs per ranged read
+ * (`SliceReader`; items more than 1 MiB apart in separate reads), so a retry
+ * of many items neither reads them one request at a time nor holds them all,
+ * nor reads much of what it does not retry.
  *
  * @example Usage
  * ```ts ignore
@@ -36,17 +54,17 @@ export async function resubmitRequest(
   manifest: RunManifest,
   request: ResubmitRequest,
 ): Promise<MapRequest> {
-  const items: Uint8Array[] = [];
+  const positions: number[] = [];
   const groups: ItemGroup[] = [];
   for (const group of request.groups) {
-    const offset = items.length;
-    for (const position of group.items) items.push(await readItem(run, position));
+    const offset = positions.length;
+    positions.push(...group.items);
     if (Object.keys(group.resources).length > 0) {
       groups.push({ offset, size: group.items.length, resources: group.resources });
     }
   }
   return {
-    items,
+    items: await readPositions(run, positions),
     starmap: manifest.starmap,
     env: manifest.env ?? {},
     ...(groups.length > 0 ? { groups } : {}),
@@ -54,6 +72,49 @@ export async function resubmitRequest(
     ...(request.permissions !== undefined ? { permissions: request.permissions } : {}),
     ...(request.signal !== undefined ? { signal: request.signal } : {}),
   };
+}
+
+/**
+ * The encoded inputs of some items of a run, in the order given, in chunks of
+ * at most 1,024 items or about 1 MiB: the index entries from the first item
+ * to the last are read before this returns, the inputs as the chunks are
+ * asked for.
+ */
+async function readPositions(
+  run: ObjectStore,
+  positions: readonly number[],
+): Promise<AsyncIterable<Uint8Array[]>> {
+  if (positions.length === 0) return toChunks([]);
+  let from = positions[0]!;
+  let to = from;
+  for (const p of positions) {
+    if (p < from) from = p;
+    if (p > to) to = p;
+  }
+  const reader = await SliceReader.open(run, from, to + 1, {
+    wanted: positions,
+    gapBytes: GAP_BYTES,
+  });
+  return toChunks(positions, reader);
+}
+
+async function* toChunks(
+  positions: readonly number[],
+  reader?: SliceReader,
+): AsyncGenerator<Uint8Array[]> {
+  let chunk: Uint8Array[] = [];
+  let bytes = 0;
+  for (const position of positions) {
+    const [item] = await reader!.read([position]);
+    chunk.push(item!);
+    bytes += item!.byteLength;
+    if (chunk.length >= CHUNK_ITEMS || bytes >= CHUNK_BYTES) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /**

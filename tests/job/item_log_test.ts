@@ -1,7 +1,7 @@
 // The lines of a slice's items, tagged by item in the stream they share and
 // read back one item at a time.
 import assert from "node:assert/strict";
-import { itemLine, ItemLines } from "../../src/job/item_log.ts";
+import { itemLine, ItemLines, taggedLine } from "../../src/job/item_log.ts";
 
 Deno.test("items' output interleaved in chunks comes out as whole lines, each tagged with its item", () => {
   const out: [number, string][] = [];
@@ -37,4 +37,10 @@ Deno.test("an untagged line belongs to an item only when its job ran that item a
   assert.equal(itemLine("plain", 0, true), undefined);
   assert.equal(itemLine("[item 12] x", 1, true), undefined);
   assert.equal(itemLine("[item 12] x", 12, true), "x");
+});
+
+Deno.test("a tagged line reads apart as its item and what it printed; an untagged one as no item's", () => {
+  assert.deepEqual(taggedLine("[item 12] x [item 3] y"), { index: 12, text: "x [item 3] y" });
+  assert.deepEqual(taggedLine("[item 0] "), { index: 0, text: "" });
+  assert.equal(taggedLine("plain [item 2] z"), undefined);
 });

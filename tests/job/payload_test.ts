@@ -128,6 +128,21 @@ Deno.test("a slice larger than its window is read a window at a time as its item
     const retried = await SliceReader.open(store, 2, 9, { wanted: [2, 5, 8] });
     assert.deepEqual(await retried.read([2, 5, 8]), [items[2], items[5], items[8]]);
     assert.deepEqual(reads.map((r) => r.key), ["index", "inputs"]);
+    // Wanted items far apart: past gapBytes of items not wanted, a read stops and the next
+    // begins at the next wanted item (a run's retry); without it, one read spans them all.
+    for (
+      const [gapBytes, lengths] of [[150, [200, 100, 100]], [250, [500, 100]], [undefined, [
+        900,
+      ]]] as const
+    ) {
+      reads.length = 0;
+      const sparse = await SliceReader.open(store, 1, 10, {
+        wanted: [1, 2, 5, 9],
+        ...(gapBytes !== undefined ? { gapBytes } : {}),
+      });
+      assert.deepEqual(await sparse.read([1, 2, 5, 9]), [items[1], items[2], items[5], items[9]]);
+      assert.deepEqual(reads.filter((r) => r.key === "inputs").map((r) => r.length), lengths);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -33,8 +33,8 @@ export const logs = defineCommand({
     "lines as they come until it ends; for a run whose map was killed before it wrote its jobs, " +
     "it first waits for the item's job within the submission window, saying until when; " +
     "without --follow, an item whose job has not been submitted or found yet prints nothing " +
-    "and says so. On AWS each item is one CloudWatch read: for large runs, " +
-    'prefer --item. With --json, [{"index","attempt","lines":[...]}] ({"jobId",…} for a job).',
+    "and says so. On AWS the items a job ran share its CloudWatch stream, read once for " +
+    'them when the job has ended. With --json, [{"index","attempt","lines":[...]}] ({"jobId",…} for a job).',
   args: [
     { name: "knot", required: true, description: "The knot's name, or an AWS Batch job id" },
     {

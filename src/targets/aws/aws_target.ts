@@ -24,7 +24,8 @@ import {
   waitForJobsToEnd,
 } from "./batch/jobs.ts";
 import { type JobsView, viewJobs } from "./batch/jobs_view.ts";
-import { BATCH_LOG_GROUP, readLogStream } from "./batch/log_stream.ts";
+import { BATCH_LOG_GROUP } from "./batch/log_stream.ts";
+import { ItemLogs } from "./batch/item_logs.ts";
 import {
   type LateJobs,
   type PollRound,
@@ -78,7 +79,6 @@ import {
 import { readSlicingFacts } from "./slicing.ts";
 import { sliceRun, sliceTimeout, type Slicing } from "../../job/slicing.ts";
 import { childCount, childId, uncovered } from "./batch/slices.ts";
-import { itemLine } from "../../job/item_log.ts";
 import { itemsInWords, retryWaitWarning } from "../../util/item_words.ts";
 
 /**
@@ -161,7 +161,9 @@ export interface AwsTargetOptions {
   /**
    * How long after a crashed attempt stopped its log's last lines may still
    * be on their way to CloudWatch Logs, in milliseconds (see
-   * `RunPollerOptions.logLagMs`): a finite number, 0 or more. @default {5000}
+   * `RunPollerOptions.logLagMs`; a child's stream is read once for its items'
+   * logs only once this has passed, `ItemLogsOptions.logLagMs`): a finite
+   * number, 0 or more. @default {5000}
    */
   logLagMs?: number;
   /** The log group of the jobs' output. @default {"/aws/batch/job"} */
@@ -1085,6 +1087,12 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     const o = this.#o;
     const stop = new AbortController();
     let polling: Promise<void> = Promise.resolve();
+    const itemLogs = new ItemLogs({
+      batch: o.session.batch,
+      logs: o.session.logs,
+      logGroup: o.logGroup ?? BATCH_LOG_GROUP,
+      ...(o.logLagMs !== undefined ? { logLagMs: o.logLagMs } : {}),
+    });
     const { run, control } = MapRun.create<T>(info, {
       startedAt,
       onCancel: async (reason): Promise<Unconfirmed | undefined> => {
@@ -1106,7 +1114,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         }
         return this.#unconfirmed(info.runId, jobs, stopping, reason, (i) => control.isSettled(i));
       },
-      logs: (index, attempt) => this.#logs(jobs, index, attempt),
+      logs: (index, attempt) => this.#logs(jobs, itemLogs, index, attempt),
       usage: async () => {
         const read = () =>
           awsRunUsage({
@@ -1371,28 +1379,19 @@ export class AwsTarget implements Omit<Target, "clobber"> {
 
   /**
    * The CloudWatch lines of one attempt of one item: of its child's log
-   * stream, the lines tagged with the item (`job/item_log.ts`).
+   * stream, the lines tagged with the item (`job/item_log.ts`), read by the
+   * handle's `ItemLogs`, which describes children a hundred at a time and
+   * reads an ended child's stream once for its items.
    */
-  async *#logs(jobs: RunJob[], index: number, attempt: number): AsyncGenerator<string> {
+  async *#logs(
+    jobs: RunJob[],
+    logs: ItemLogs,
+    index: number,
+    attempt: number,
+  ): AsyncGenerator<string> {
     const job = jobs.find((j) => index >= j.offset && index < j.offset + j.size);
     if (job === undefined) return;
-    const id = childId(job, index);
-    const shared = job.size > 1 && (job.slice ?? 1) > 1;
-    const detail = (await describeJobs(this.#o.session.batch, [id])).get(id);
-    if (detail === undefined) return;
-    const stream = detail.attempts?.[attempt - 1]?.container?.logStreamName ??
-      (attempt === (detail.attempts?.length ?? 0) + 1
-        ? detail.container?.logStreamName
-        : undefined);
-    if (stream === undefined) return;
-    for await (
-      const line of readLogStream(this.#o.session.logs, stream, {
-        logGroup: this.#o.logGroup ?? BATCH_LOG_GROUP,
-      })
-    ) {
-      const own = itemLine(line, index, shared);
-      if (own !== undefined) yield own;
-    }
+    yield* logs.read(job, index, attempt);
   }
 }
 

@@ -1,0 +1,195 @@
+/**
+ * What an item of a run printed, read from the log stream of the child that
+ * ran it: the child's lines tagged with the item (`job/item_log.ts`). Read
+ * one after another (`cloudknot logs <knot> <run>`, a script that reads every
+ * item's logs), items would each describe their child and read its whole
+ * stream, which the items of a slice share; this describes children a
+ * hundred at a time and reads each ended attempt's stream once for the items
+ * after it.
+ *
+ * @module
+ */
+import type { Batch, JobDetail } from "../../../aws/services/batch.ts";
+import type { Logs } from "../../../aws/services/logs.ts";
+import { itemLine, taggedLine } from "../../../job/item_log.ts";
+import { DESCRIBE_JOBS_LIMIT, describeJobs, isTerminalStatus } from "./jobs.ts";
+import { BATCH_LOG_GROUP, readLogStream } from "./log_stream.ts";
+import { childCount, childId, childOf, type SlicedJob } from "./slices.ts";
+
+/**
+ * The most characters of other items' lines one reading of a stream keeps
+ * for the items read next: about 8 MiB as JavaScript strings, held by the
+ * run's handle until it reads another stream.
+ */
+export const ITEM_LOGS_KEPT_CHARS = 4 * 1024 * 1024;
+
+/** Options of {@linkcode ItemLogs}. */
+export interface ItemLogsOptions {
+  /** The Batch client (DescribeJobs). */
+  batch: Batch;
+  /** The CloudWatch Logs client (GetLogEvents). */
+  logs: Logs;
+  /** The log group of the jobs' streams. @default {"/aws/batch/job"} */
+  logGroup?: string;
+  /**
+   * How long after Batch says an attempt stopped CloudWatch Logs may still
+   * get its last lines, in milliseconds: only a stream whose attempt stopped
+   * longer ago than this is kept for the next items. @default {5000}
+   */
+  logLagMs?: number;
+  /** The most characters of other items' lines kept. @default {ITEM_LOGS_KEPT_CHARS} */
+  keptChars?: number;
+  /** The clock. @default {Date.now} */
+  now?: () => number;
+}
+
+/** The lines of one ended attempt's stream, by item, as far as they were kept. */
+interface KeptStream {
+  /** The stream's name. */
+  name: string;
+  /** The lines of each item of the stream after the one read, below `below`, without their tag. */
+  lines: Map<number, string[]>;
+  /** Items from this one on were not kept (past the budget). */
+  below: number;
+  /** The item whose lines were streamed as they were read; only later items were kept. */
+  streamed: number;
+}
+
+/**
+ * Reads items' lines from their children's log streams. A child is described
+ * with the next 99 children of its job (one DescribeJobs), and the finished
+ * ones are not described again for their items read next; the stream of an
+ * attempt that stopped longer ago than `logLagMs` is read once: the asked
+ * item's lines as they come, and the lines of the items after it kept (up to
+ * `keptChars`, the lowest items first) for when they are asked for. Reading
+ * every item of a run in input order thus costs a DescribeJobs per 100
+ * children and one reading of each child's stream, not one of each per item.
+ * Only one stream and one DescribeJobs' children are kept. A stream still
+ * being written (its attempt runs, or stopped moments ago) is read for each
+ * item.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
+ * import { ItemLogs } from "./item_logs.ts";
+ *
+ * const session = await AwsSession.create();
+ * const logs = new ItemLogs({ batch: session.batch, logs: session.logs });
+ * const job = { jobId: "3f9a…", offset: 0, size: 300, array: true, slice: 100 };
+ * for (const index of [0, 1, 2]) {
+ *   for await (const line of logs.read(job, index, 1)) console.log(index, line);
+ * }
+ * ```
+ */
+export class ItemLogs {
+  #o: ItemLogsOptions;
+  #details = new Map<string, JobDetail>();
+  #kept: KeptStream | undefined;
+
+  /**
+   * Makes a reader; it keeps one DescribeJobs' finished children and one stream.
+   *
+   * @param options The clients, the log group, the log lag and the budget.
+   */
+  constructor(options: ItemLogsOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * The lines one attempt of one item printed.
+   *
+   * @param job The job that ran the item (its child that ran it, for an array job).
+   * @param index The item.
+   * @param attempt The attempt, from 1.
+   * @returns The item's lines, without their tag.
+   */
+  async *read(
+    job: SlicedJob & { jobId: string },
+    index: number,
+    attempt: number,
+  ): AsyncGenerator<string> {
+    // The lines of a child that ran several items are tagged with their item.
+    const shared = job.size > 1 && (job.slice ?? 1) > 1;
+    const detail = await this.#describe(job, index);
+    if (detail === undefined) return;
+    const stream = detail.attempts?.[attempt - 1]?.container?.logStreamName ??
+      (attempt === (detail.attempts?.length ?? 0) + 1
+        ? detail.container?.logStreamName
+        : undefined);
+    if (stream === undefined) return;
+    const kept = this.#kept;
+    if (
+      kept !== undefined && kept.name === stream && index > kept.streamed && index < kept.below
+    ) {
+      yield* kept.lines.get(index) ?? [];
+      return;
+    }
+    const lines = readLogStream(this.#o.logs, stream, {
+      logGroup: this.#o.logGroup ?? BATCH_LOG_GROUP,
+    });
+    const stoppedAt = detail.attempts?.[attempt - 1]?.stoppedAt;
+    const final = shared && stoppedAt !== undefined &&
+      stoppedAt + (this.#o.logLagMs ?? 5000) <= (this.#o.now ?? Date.now)();
+    if (!final) {
+      for await (const line of lines) {
+        const own = itemLine(line, index, shared);
+        if (own !== undefined) yield own;
+      }
+      return;
+    }
+    // An ended stream: the lines of the items after this one are kept, for the items read next.
+    const next: KeptStream = { name: stream, lines: new Map(), below: Infinity, streamed: index };
+    const budget = this.#o.keptChars ?? ITEM_LOGS_KEPT_CHARS;
+    let chars = 0;
+    let top = -1;
+    for await (const line of lines) {
+      const tagged = taggedLine(line);
+      if (tagged === undefined) continue;
+      const { index: item, text: own } = tagged;
+      if (item === index) {
+        yield own;
+        continue;
+      }
+      if (item < index || item >= next.below) continue;
+      const held = next.lines.get(item);
+      if (held === undefined) next.lines.set(item, [own]);
+      else held.push(own);
+      chars += own.length;
+      top = Math.max(top, item);
+      // Past the budget: the highest items kept are let go of, and read again when asked for.
+      for (let k = Math.min(top, next.below - 1); chars > budget && k >= 0; k--) {
+        const dropped = next.lines.get(k);
+        if (dropped === undefined) continue;
+        for (const l of dropped) chars -= l.length;
+        next.lines.delete(k);
+        next.below = k;
+      }
+    }
+    // Only a stream read to its end is kept.
+    this.#kept = next;
+  }
+
+  /**
+   * The detail of the child that ran an item: one kept, finished, or else read
+   * with those of the next children of its job, the finished ones kept.
+   */
+  async #describe(
+    job: SlicedJob & { jobId: string },
+    index: number,
+  ): Promise<JobDetail | undefined> {
+    const id = childId(job, index);
+    const kept = this.#details.get(id);
+    if (kept !== undefined) return kept;
+    const child = childOf(job, index);
+    const last = Math.min(childCount(job), child + DESCRIBE_JOBS_LIMIT);
+    const ids = job.array
+      ? Array.from({ length: last - child }, (_, k) => `${job.jobId}:${child + k}`)
+      : [id];
+    const found = await describeJobs(this.#o.batch, ids);
+    this.#details.clear();
+    for (const [jobId, detail] of found) {
+      if (isTerminalStatus(detail.status)) this.#details.set(jobId, detail);
+    }
+    return found.get(id);
+  }
+}
