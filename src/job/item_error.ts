@@ -26,7 +26,11 @@ export const OOM_LINE: RegExp =
 
 /**
  * One item failed: its function threw, its process died, it timed out or the
- * run was cancelled. The remote error, with its remote stack, is the `cause`.
+ * run was cancelled. The remote error, with its remote stack, is the `cause`;
+ * the item error's own stack has no frames (it was made by the client's
+ * bookkeeping, not where the item failed). Items that ended with the same
+ * bare error, a name and a message and nothing else (those one `cancel()`
+ * ended), share one `remote` and one `cause`.
  *
  * @example Usage
  * ```ts
@@ -66,9 +70,13 @@ export class ItemError extends JobFailedError {
    * @param record The error record of the last attempt.
    */
   constructor(message: string, record: ErrorRecord) {
-    // A module artifact's frames name its files portably: name them on this machine.
-    const remote = resolveFrames(record.error);
-    super(message, { cause: recordToError(remote) });
+    const { remote, cause } = remoteOf(record.error);
+    // Made by the client's bookkeeping, not where the item failed: a stack here would name
+    // the same frames of ours for every item (the cause's stack says where it failed).
+    const restore = stopStacks();
+    // Nothing in it can throw (a string message, a plain options object): the limit is restored.
+    super(message, { cause });
+    restore();
     this.index = record.index;
     this.attempt = record.attempt;
     this.kind = record.kind;
@@ -153,6 +161,52 @@ function thrownWords(error: SerializedError): string {
   if (type === undefined) return error.name;
   if (type === "null" || type === "undefined") return `${type}, not an Error`;
   return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}, not an Error`;
+}
+
+/**
+ * The last remote error with nothing but a name and a message (what a cancel
+ * gives every item it ends), with its cause: the items that ended for one
+ * reason share them, where each held its own copy of both.
+ */
+let lastBare: { remote: SerializedError; cause: Error } | undefined;
+
+/**
+ * An item's remote error, its frames named on this machine, and the `Error`
+ * it stands for (without a stack of the client's own: it gets the remote
+ * one), shared with the item before when both are the same bare error.
+ */
+function remoteOf(error: SerializedError): { remote: SerializedError; cause: Error } {
+  const bare = Object.keys(error).every((key) => key === "name" || key === "message");
+  if (bare && lastBare?.remote.name === error.name && lastBare.remote.message === error.message) {
+    return lastBare;
+  }
+  // A module artifact's frames name its files portably: name them on this machine.
+  const remote = resolveFrames(error);
+  const restore = stopStacks();
+  let cause: Error;
+  try {
+    cause = recordToError(remote);
+  } finally {
+    restore();
+  }
+  if (bare) lastBare = { remote, cause };
+  return { remote, cause };
+}
+
+/**
+ * Stops V8 capturing the stack of the errors made until the returned
+ * function is called, which restores the limit (unless `Error` is frozen).
+ */
+function stopStacks(): () => void {
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 0;
+  } catch {
+    return () => {};
+  }
+  return () => {
+    Error.stackTraceLimit = limit;
+  };
 }
 
 /** A remote error with its stacks, and those of its causes, resolved by {@linkcode resolveArtifactFrames}. */

@@ -245,6 +245,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #deferreds = new Map<number, Deferred<T>>();
   #counts: RunCounts;
   #listeners = new Set<() => void>();
+  /** Told which item changed, for a merged handle that follows this run item by item. */
+  #itemListeners = new Set<(index: number) => void>();
   #waiters: (() => void)[] = [];
   #done: Deferred<void>;
   #endedAt?: number;
@@ -773,7 +775,16 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       },
     });
     run.#retried = new Set(items);
-    feedMerged(earlier as MapRun<unknown>, retried as MapRun<unknown>, items, control);
+    feedMerged(
+      earlier as MapRun<unknown>,
+      retried as MapRun<unknown>,
+      items,
+      control,
+      (listener) => {
+        retried.#itemListeners.add(listener);
+        return () => retried.#itemListeners.delete(listener);
+      },
+    );
     return run;
   }
 
@@ -819,14 +830,14 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
         if (attempt > this.#attempts[index]!) this.#attempts[index] = attempt;
         this.#started[index] = startedAt ?? Date.now();
         if (jobId !== undefined) this.#setJobId(index, jobId);
-        this.#emit();
+        this.#emit(index);
       },
       idle: (index) => {
         if (index >= this.#total || this.#status[index] !== RUNNING) return;
         this.#status[index] = PENDING;
         this.#counts.running--;
         this.#counts.pending++;
-        this.#emit();
+        this.#emit(index);
       },
       retrying: (record) => {
         const status = this.#status[record.index];
@@ -840,7 +851,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
           this.#attempts[record.index] = record.attempt;
         }
         this.#counts.retried++;
-        this.#emit();
+        this.#emit(record.index);
       },
       settle: (record) => this.#settle(record),
       settleAll: (make) => {
@@ -951,7 +962,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     }
     this.#order[this.#settledCount++] = index;
     if (this.finished) this.#finish();
-    if (emit) this.#emit();
+    if (emit) this.#emit(index);
   }
 
   #finish(): void {
@@ -963,10 +974,12 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     Promise.allSettled(this.#work).then(() => this.#done.resolve());
   }
 
-  #emit(): void {
+  /** Tells the listeners the counts changed, and which item did when one did. */
+  #emit(index?: number): void {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();
     for (const listener of this.#listeners) listener();
+    if (index !== undefined) { for (const listener of this.#itemListeners) listener(index); }
   }
 }

@@ -234,12 +234,16 @@ function recordOf(
  * @param retried The retry, whose item `k` is item `items[k]` of the input.
  * @param items The input index of each item of the retry.
  * @param control The merged handle's control.
+ * @param onItem Calls a listener with the index of each item of the retry
+ * whose state changes (an attempt starts or stops, the item ends); returns
+ * what stops it.
  */
 export function feedMerged(
   earlier: MapRun<unknown>,
   retried: MapRun<unknown>,
   items: readonly number[],
   control: RunControl,
+  onItem: (listener: (index: number) => void) => () => void,
 ): void {
   const again = new Set(items);
   const views = earlier.items;
@@ -264,36 +268,34 @@ export function feedMerged(
       if (!again.has(s.index)) control.settle(recordOf(s, s.index, earlier.itemView(s.index)!));
     }
   })());
-  // Which retried items are running, looked at on updates at most every
-  // 200 ms (for progress), so a large retry is not walked on every event.
+  // Which retried items are running, followed item by item as the retry's attempts start and
+  // stop (and once for those running already), where the whole retry was walked on updates.
   const marked = new Map<number, number>();
-  const mark = () => {
-    for (const view of retried.items) {
-      if (view.status === "pending" && marked.has(view.index)) {
-        // No longer running, and not ended (to be retried, or seen so from another process).
-        marked.delete(view.index);
-        control.idle(items[view.index]!);
-      }
-      if (view.status !== "running") continue;
-      if ((marked.get(view.index) ?? 0) >= view.attempts) continue;
-      marked.set(view.index, view.attempts);
-      control.started(items[view.index]!, view.attempts, view.jobId, view.startedAt);
+  const mark = (k: number) => {
+    const view = retried.itemView(k);
+    if (view === undefined || items[k] === undefined) return;
+    if (view.status === "succeeded" || view.status === "failed") {
+      // Ended: the loop below settles it.
+      marked.delete(k);
+      return;
     }
+    if (view.status === "pending" && marked.has(k)) {
+      // No longer running, and not ended (to be retried, or seen so from another process).
+      marked.delete(k);
+      control.idle(items[k]);
+    }
+    if (view.status !== "running") return;
+    if ((marked.get(k) ?? 0) >= view.attempts) return;
+    marked.set(k, view.attempts);
+    control.started(items[k], view.attempts, view.jobId, view.startedAt);
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const stop = retried.onUpdate(() => {
-    timer ??= setTimeout(() => {
-      timer = undefined;
-      mark();
-    }, 200);
-  });
-  mark();
+  const stop = onItem(mark);
+  for (let k = 0; k < items.length; k++) mark(k);
   control.track((async () => {
     for await (const s of retried) {
       control.settle(recordOf(s, items[s.index]!, retried.itemView(s.index)!));
     }
     stop();
-    clearTimeout(timer);
   })());
 }
 

@@ -1,7 +1,7 @@
 // An ItemError's message says what the item threw: an Error by its name, any
 // other value by its type, never calling a thrown string an Error.
 import assert from "node:assert/strict";
-import { ItemError } from "../../mod.ts";
+import { ItemError, MapRun } from "../../mod.ts";
 import { errorToRecord } from "../../src/job/error_record.ts";
 import { failureRecord } from "../../src/job/record.ts";
 
@@ -22,4 +22,63 @@ Deno.test("an item that threw a value that is not an Error says its type, not Er
   assert.equal(threw({ code: 42 }), 'Item 7 threw an object, not an Error: {"code":42}');
   assert.equal(threw(3), "Item 7 threw a number, not an Error: 3");
   assert.match(threw(null), /^Item 7 threw null, not an Error: /);
+});
+
+Deno.test("the items one cancel ended share one remote error and one cause", async () => {
+  const { run } = MapRun.create({
+    knot: "k",
+    runId: "r",
+    target: "local",
+    total: 10_000,
+    attempts: 1,
+  });
+  await run.cancel("Stopped by the test");
+  const errors = (await run.settled()).map((s) => {
+    assert.equal(s.status, "rejected");
+    return (s as { reason: ItemError }).reason;
+  });
+  assert.equal(errors.length, 10_000);
+  assert.equal(errors[9_999]!.message, "Item 9999 was cancelled: Stopped by the test");
+  assert.equal(new Set(errors.map((e) => e.cause)).size, 1, "one cause for every item");
+  assert.equal(new Set(errors.map((e) => e.remote)).size, 1, "one remote error for every item");
+  const cause = errors[0]!.cause as Error;
+  assert.equal(cause.name, "CancelledError");
+  assert.equal(cause.message, "Stopped by the test");
+  assert.equal(cause.stack, "CancelledError: Stopped by the test");
+  assert.deepEqual(errors[0]!.remote, { name: "CancelledError", message: "Stopped by the test" });
+});
+
+Deno.test("an item ended for another reason than the item before gets its own cause", () => {
+  const cancelled = (index: number, message: string) =>
+    ItemError.fromRecord(
+      failureRecord({ index, attempt: 1, jobId: "j", kind: "cancelled" }, {
+        name: "CancelledError",
+        message,
+      }),
+      { attempts: 1 },
+    );
+  const [a, b, c] = [
+    cancelled(0, "stop"),
+    cancelled(1, "Its job was still stopping"),
+    cancelled(2, "stop"),
+  ];
+  assert.equal((a.cause as Error).message, "stop");
+  assert.equal((b.cause as Error).message, "Its job was still stopping");
+  assert.equal((c.cause as Error).message, "stop");
+  assert.equal(a.remote.message, "stop");
+  assert.equal(b.remote.message, "Its job was still stopping");
+});
+
+Deno.test("an item error's stack names no frames of the client's; its cause's is the remote one", () => {
+  const remote = errorToRecord(new RangeError("too far"));
+  const error = ItemError.fromRecord(
+    failureRecord({ index: 7, attempt: 1, jobId: "j", kind: "threw" }, remote),
+    { attempts: 1 },
+  );
+  assert.equal(error.stack, "ItemError: Item 7 threw RangeError: too far");
+  assert.ok(error.cause instanceof RangeError);
+  assert.equal(error.cause.stack, remote.stack);
+  assert.match(error.cause.stack ?? "", /\n\s+at /, "the remote stack has frames");
+  assert.ok(Error.stackTraceLimit > 0, "stacks are captured again after");
+  assert.match(new Error("x").stack ?? "", /\n\s+at /);
 });

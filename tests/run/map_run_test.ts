@@ -292,3 +292,38 @@ Deno.test("a retry's handle shows a retried item running while the retry runs it
   retried.control.settle({ ...record(1, true), index: 1 });
   assert.deepEqual(await merged.results(), [0, 0, 2]);
 });
+
+Deno.test("a retry's handle follows each retried item as its attempt starts and stops, at once", async () => {
+  const earlier = localRun("r1", 4);
+  for (let i = 0; i < 4; i++) earlier.control.settle(record(i, i === 0));
+  const retried = MapRun.create<number>({
+    knot: "k",
+    runId: "r2",
+    target: "local",
+    total: 3,
+    attempts: 2,
+  });
+  const merged = MapRun.merge(earlier.run, retried.run, [1, 2, 3]);
+  const view = (i: number) => {
+    const v = merged.itemView(i)!;
+    return { status: v.status, attempts: v.attempts };
+  };
+  // No event of the retry waits for a later look: each is the merged handle's before the next.
+  retried.control.started(2, 1, "j3", 1_000);
+  assert.deepEqual(view(3), { status: "running", attempts: 1 });
+  assert.equal(merged.itemView(3)!.startedAt, 1_000);
+  retried.control.retrying({ ...record(2, false), kind: "crashed", index: 2 } as never);
+  assert.deepEqual(view(3), { status: "pending", attempts: 1 });
+  retried.control.started(2, 2, "j3");
+  assert.deepEqual(view(3), { status: "running", attempts: 2 });
+  retried.control.started(0, 1);
+  retried.control.idle(0);
+  assert.deepEqual(view(1), { status: "pending", attempts: 1 });
+  assert.deepEqual(view(2), { status: "pending", attempts: 0 });
+  assert.deepEqual({ running: merged.counts.running, pending: merged.counts.pending }, {
+    running: 1,
+    pending: 2,
+  });
+  for (let k = 0; k < 3; k++) retried.control.settle({ ...record(k, true), index: k });
+  assert.deepEqual(await merged.results(), [0, 0, 2, 4]);
+});

@@ -13,6 +13,7 @@ import { type CommandContext, defineCommand } from "../common/command.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { noJobYet, openRun } from "../common/run_reader.ts";
 import { inCliWords } from "../common/cli_words.ts";
+import { ChunkedOutput } from "../common/chunked_output.ts";
 import { WORKER_START_ERROR } from "../../job/pool.ts";
 import { retryAdvice } from "../../run/retry.ts";
 import { itemsInWords } from "../../util/item_words.ts";
@@ -158,7 +159,12 @@ export const logs = defineCommand({
         }
         if (waiting.length > 0) await ctx.log(noJobYet(run, waiting, "output"));
       }
-      const found: { index: number; attempt: number; lines: string[] }[] = [];
+      // Each item's lines are printed as they are read, in writes of bounded size: with
+      // --json, the array JSON.stringify would make of them all, an entry at a time.
+      const json = ctx.flag("json");
+      const out = new ChunkedOutput(ctx.io.stdout);
+      let entries = 0;
+      if (json) await out.write("[");
       for (const index of indices) {
         if (skip.has(index)) continue;
         const which = attempt ?? items[index]!.attempts;
@@ -169,21 +175,26 @@ export const logs = defineCommand({
           }
           continue;
         }
-        const lines = await Array.fromAsync(run.logs(index, { attempt: which }));
-        if (lines.length > 0 || item !== undefined) found.push({ index, attempt: which, lines });
-      }
-      if (ctx.flag("json")) {
-        await ctx.print(JSON.stringify(found));
-        return 0;
-      }
-      let text = "";
-      for (const entry of found) {
-        if (item === undefined) {
-          text += ctx.out("dim", `--- item ${entry.index} (attempt ${entry.attempt}) ---`) + "\n";
+        // An item is printed once it has a line (one asked for by number, even with none).
+        let lines = 0;
+        const begin = async () => {
+          if (json) {
+            const head = JSON.stringify({ index, attempt: which, lines: [] }).slice(0, -2);
+            await out.write((entries === 0 ? "" : ",") + head);
+          } else if (item === undefined) {
+            await out.write(ctx.out("dim", `--- item ${index} (attempt ${which}) ---`) + "\n");
+          }
+          entries++;
+        };
+        for await (const line of run.logs(index, { attempt: which })) {
+          if (lines++ === 0) await begin();
+          await out.write(json ? (lines === 1 ? "" : ",") + JSON.stringify(line) : `${line}\n`);
         }
-        for (const line of entry.lines) text += `${line}\n`;
+        if (lines === 0 && item !== undefined) await begin();
+        if (json && (lines > 0 || item !== undefined)) await out.write("]}");
       }
-      await ctx.io.stdout.write(text);
+      if (json) await out.write("]\n");
+      await out.flush();
       return 0;
     } finally {
       close();

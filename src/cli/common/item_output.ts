@@ -24,6 +24,7 @@ import { encodeToString } from "../../job/codec.ts";
 import type { ItemError } from "../../job/item_error.ts";
 import { failureDetails } from "../../job/record.ts";
 import type { ItemSettled, MapRun } from "../../run/map_run.ts";
+import { ChunkedOutput } from "./chunked_output.ts";
 import { inCliWords } from "./cli_words.ts";
 import type { CliOutput } from "./io.ts";
 
@@ -118,7 +119,8 @@ export interface WriteItemsOptions {
 /**
  * Prints a run's items to an output as they settle: NDJSON lines in input
  * order (each as soon as every earlier one is out), in completion order, or
- * one JSON document at the end.
+ * one JSON document at the end, written an item at a time (so a document
+ * longer than a string can be is written all the same).
  *
  * @example Usage
  * ```ts ignore
@@ -136,24 +138,28 @@ export async function writeItems(
   options: WriteItemsOptions = {},
 ): Promise<number[]> {
   const failed: number[] = [];
+  const out = new ChunkedOutput(output);
   if (options.json) {
     const settled = await run.settled();
-    const items = settled.map((item) => {
-      if (item.status === "rejected") failed.push(item.index);
-      return itemJson(item);
-    });
+    for (const item of settled) if (item.status === "rejected") failed.push(item.index);
     const c = run.counts;
-    await output.write(
-      JSON.stringify({
-        knot: run.knot,
-        runId: run.runId,
-        target: run.target,
-        total: c.total,
-        succeeded: c.succeeded,
-        failed: c.failed,
-        items,
-      }) + "\n",
-    );
+    // The document JSON.stringify makes of it all, written an item at a time: the head, with
+    // the counts, is the document with no items less its "]}".
+    const head = JSON.stringify({
+      knot: run.knot,
+      runId: run.runId,
+      target: run.target,
+      total: c.total,
+      succeeded: c.succeeded,
+      failed: c.failed,
+      items: [],
+    }).slice(0, -2);
+    await out.write(head);
+    for (let i = 0; i < settled.length; i++) {
+      await out.write((i === 0 ? "" : ",") + JSON.stringify(itemJson(settled[i]!)));
+    }
+    await out.write("]}\n");
+    await out.flush();
     return failed;
   }
   const waiting = new Map<number, ItemSettled<unknown>>();
@@ -165,12 +171,13 @@ export async function writeItems(
       continue;
     }
     waiting.set(item.index, item);
-    let lines = "";
+    // The lines this item lets out, now, in writes of bounded size (all of them, when the
+    // first item finishes last).
     for (let ready = waiting.get(next); ready !== undefined; ready = waiting.get(next)) {
       waiting.delete(next++);
-      lines += JSON.stringify(itemJson(ready)) + "\n";
+      await out.write(JSON.stringify(itemJson(ready)) + "\n");
     }
-    if (lines !== "") await output.write(lines);
+    await out.flush();
   }
   return failed.sort((a, b) => a - b);
 }

@@ -1,0 +1,87 @@
+// `cloudknot logs <knot> <run>` prints each item's lines as it reads them, a few at a time,
+// where it joined every item's lines into one string (or one JSON.stringify with --json).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type CliIo, main } from "../../cli.ts";
+import { Knot } from "../../mod.ts";
+
+const LINE = 8 * 1024;
+const LINES = 40;
+
+/** An io whose stdout keeps what is written and the length of each write. */
+function recordingIo(env: Record<string, string>) {
+  const out = { stdout: "", stderr: "", writes: [] as number[] };
+  const io: CliIo = {
+    stdout: {
+      write: (t) => {
+        out.writes.push(t.length);
+        out.stdout += t;
+        return Promise.resolve();
+      },
+      isTerminal: () => false,
+    },
+    stderr: { write: (t) => Promise.resolve(void (out.stderr += t)), isTerminal: () => false },
+    stdin: { readable: () => ReadableStream.from([]), isTerminal: () => false },
+    env: (name) => env[name],
+  };
+  return { io, out };
+}
+
+Deno.test("logs of a run prints each item's lines as it reads them, in writes of a few lines, with and without --json", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-logs-output-" });
+  try {
+    // The runs stay under the knot's directory, where the library put them.
+    const env = { CLOUDKNOT_LOCAL_DIR: join(dir, "knots") };
+    const knot = await Knot.create({
+      name: "chatty-big",
+      func: (n: number) => {
+        // 40 lines of 8 KiB: 320 KiB an item.
+        for (let i = 0; i < 40; i++) console.log(String(n).repeat(8 * 1024));
+        return n;
+      },
+      dir: env.CLOUDKNOT_LOCAL_DIR,
+    });
+    const run = await knot.map([1, 2, 3, 4], { progress: false });
+    await run.results();
+    const expected: { index: number; attempt: number; lines: string[] }[] = [];
+    for (let index = 0; index < 4; index++) {
+      const lines = await Array.fromAsync(run.logs(index));
+      assert.equal(lines.length, LINES);
+      assert.equal(lines[0]!.length, LINE);
+      expected.push({ index, attempt: 1, lines });
+    }
+    const itemBytes = LINE * LINES;
+
+    const plain = recordingIo(env);
+    assert.equal(await main(["logs", "chatty-big", run.runId], plain.io), 0, plain.out.stderr);
+    assert.ok(
+      plain.out.stdout ===
+        expected.map((e) =>
+          `--- item ${e.index} (attempt 1) ---\n` + e.lines.map((l) => `${l}\n`).join("")
+        ).join(""),
+      "every item's lines under its header, in input order",
+    );
+    const largest = Math.max(...plain.out.writes);
+    assert.ok(largest < itemBytes, `a write of ${largest} characters holds a whole item's lines`);
+
+    const json = recordingIo(env);
+    assert.equal(
+      await main(["logs", "chatty-big", run.runId, "--json"], json.io),
+      0,
+      json.out.stderr,
+    );
+    assert.ok(
+      json.out.stdout === JSON.stringify(expected) + "\n",
+      "the array of one JSON.stringify",
+    );
+    const largestJson = Math.max(...json.out.writes);
+    assert.ok(largestJson < itemBytes, `a write of ${largestJson} characters holds a whole item`);
+
+    const one = recordingIo(env);
+    assert.equal(await main(["logs", "chatty-big", run.runId, "--item", "2", "--json"], one.io), 0);
+    assert.equal(one.out.stdout, JSON.stringify([expected[2]]) + "\n");
+    await knot.clobber();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
