@@ -101,10 +101,13 @@ import {
 import { defaultBaseImage } from "../../image/build_context.ts";
 import { defined } from "../../util/defined.ts";
 import {
+  readRuntimeProtocol,
   RUNTIME_PROTOCOL,
+  RUNTIME_PROTOCOL_LABEL,
   RUNTIME_PROTOCOL_TAG,
   runtimeProtocolWords,
 } from "../../job/runtime_protocol.ts";
+import { Docker } from "../../docker/docker.ts";
 import { definitionRuntime, runtimeCheck } from "./batch/runtime_check.ts";
 
 export type { AwsKnotOptions, AwsKnotSpec } from "./knot_options.ts";
@@ -467,6 +470,9 @@ async function create(
         ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
       });
       made.held = image;
+    } else if (!reuse) {
+      // A dockerImage built already is pushed as it is, with the job runtime it was built with.
+      await refuseOtherRuntimeImage(image, spec.docker ?? new Docker());
     }
     // The record names the new tag before it is pushed, and still the knot's image and job
     // definition: stopped in between, the knot runs its old function, and its clobber removes
@@ -861,6 +867,28 @@ export async function functionChange(
  */
 function updateImageTag(knot: string, hash: string): string {
   return `${knot.toLowerCase().slice(0, 96)}-${hash.slice(0, 12)}-${Date.now().toString(36)}`;
+}
+
+/**
+ * Refuses a `dockerImage` built already by another cloudknot version (its
+ * `org.cloudknot.runtime` label names another runtime protocol, or none),
+ * before anything is pushed: its jobs would run that version's job runtime.
+ */
+async function refuseOtherRuntimeImage(image: DockerImage, docker: Docker): Promise<void> {
+  const latest = image.images.at(-1)!;
+  const found = await docker.inspectImage(latest);
+  // An image gone from this machine is refused by its push, in its own words.
+  if (found === undefined) return;
+  const protocol = readRuntimeProtocol(found.Config?.Labels?.[RUNTIME_PROTOCOL_LABEL]);
+  if (protocol === RUNTIME_PROTOCOL) return;
+  throw new CloudknotInputError(
+    `Image ${image.name} (${latest}) runs the job runtime of another cloudknot version ` +
+      `(${runtimeProtocolWords(protocol)}; this version's is ` +
+      `${runtimeProtocolWords(RUNTIME_PROTOCOL)}), whose jobs would fail or misread their ` +
+      `items: build it again with this version, image.build({ tags }), or pass func (or module ` +
+      `and exportName) instead of dockerImage; nothing was pushed`,
+    { field: "dockerImage" },
+  );
 }
 
 /** The error of a knot whose image's build files lost its function. */

@@ -4,15 +4,19 @@
 // image rebuilt, a new job definition revision, a warning that says why); a
 // map by name alone, and the retry of a run made on such a revision, are
 // refused before any mutating request, saying what to do; a knot whose
-// revision runs this version's runtime is adopted as it is.
+// revision runs this version's runtime is adopted as it is; and a dockerImage
+// built by another version is refused before anything is pushed.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Knot } from "../../../mod.ts";
+import { DockerImage, Knot } from "../../../mod.ts";
+import { Docker } from "../../../src/docker/docker.ts";
+import { CloudknotInputError } from "../../../src/util/errors.ts";
 import { RuntimeMismatchError } from "../../../src/targets/aws/batch/mod.ts";
 import { readAwsKnot, writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
 import { functionChange } from "../../../src/targets/aws/aws_knot.ts";
 import {
   RUNTIME_PROTOCOL,
+  RUNTIME_PROTOCOL_LABEL,
   RUNTIME_PROTOCOL_TAG,
   runtimeProtocolWords,
 } from "../../../src/job/runtime_protocol.ts";
@@ -173,6 +177,55 @@ dockerTest(
       // Its adoption tags the knot's repository again, as every adoption does; nothing of the
       // map's is written or submitted.
       assert.deepEqual(mutations(emu), ["ecr TagResource"]);
+    });
+  },
+);
+
+dockerTest(
+  "a knot given a dockerImage built by another cloudknot version is refused before anything is pushed or made, saying to build it again",
+  async () => {
+    await withFargateKnot("skewimg", async ({ emu, session, state, common, dir }) => {
+      const image = await DockerImage.create({
+        name: common.name,
+        func: refuseThree,
+        state,
+        session,
+        cloudknotDir: common.cloudknotDir,
+        baseImage: common.baseImage,
+      });
+      try {
+        await image.build({ tags: ["older"] });
+        // As a version from before runtime protocols built it: no runtime label (an empty one, as
+        // Docker keeps a label's last value).
+        const ref = image.images.at(-1)!;
+        const context = join(dir, "older");
+        await Deno.mkdir(context);
+        await Deno.writeTextFile(
+          join(context, "Dockerfile"),
+          `FROM ${ref}\nLABEL ${RUNTIME_PROTOCOL_LABEL}=""\n`,
+        );
+        await new Docker({ logger: () => {} }).command(["build", "-q", "-t", ref, context]);
+
+        emu.requests.clear();
+        // The image's base is its own: no baseImage beside it.
+        const { baseImage: _, ...knot } = common;
+        const refused = await Knot.create({ ...knot, dockerImage: image })
+          .then(() => undefined, (e) => e);
+        assert.ok(refused instanceof CloudknotInputError, String(refused));
+        assert.equal(refused.field, "dockerImage");
+        assert.equal(
+          refused.message,
+          `Image ${image.name} (${ref}) runs the job runtime of another cloudknot version ` +
+            `(${runtimeProtocolWords(undefined)}; this version's is ` +
+            `${runtimeProtocolWords(RUNTIME_PROTOCOL)}), whose jobs would fail or misread their ` +
+            "items: build it again with this version, image.build({ tags }), or pass func (or " +
+            "module and exportName) instead of dockerImage; nothing was pushed",
+        );
+        assert.deepEqual(mutations(emu), []);
+        assert.equal(await readAwsKnot(state, common.name), undefined);
+      } finally {
+        await image.clobber();
+      }
     });
   },
 );
