@@ -1578,11 +1578,6 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     options: { itemSeconds?: number } = {},
   ): Promise<Plan> {
     await this.#requireWhole();
-    // As its map would be, a dry run on an image of another version's job runtime is refused.
-    await this.#options.checkRevision?.({
-      jobDefinition: request.definition?.jobDefinition ?? this.#record.jobDefinition,
-      ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
-    });
     return await super.plan(request, options);
   }
 

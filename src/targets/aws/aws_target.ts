@@ -603,9 +603,15 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * @param request The encoded items and the map options.
    * @param options `itemSeconds` adds an estimate.
    * @returns The plan.
+   * @throws {RuntimeMismatchError} When `checkRevision` refuses the revision it would run on.
    */
-  plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
-    return planAwsMap(this.#o, this.#store.url, request, options);
+  async plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
+    // Refused as its map would be (`checkRevision`).
+    await this.#o.checkRevision?.({
+      jobDefinition: request.definition?.jobDefinition ?? this.#o.jobDefinition,
+      ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
+    });
+    return await planAwsMap(this.#o, this.#store.url, request, options);
   }
 
   /**

@@ -162,12 +162,23 @@ dockerTest(
       assert.equal(await functionChange({ func: refuseThree }, record, state), "runtime");
       assert.deepEqual(mutations(emu), []);
 
-      // The command line says the command to run.
+      // The command line says the command to run, for a dry run too.
       const inputs = join(dir, "inputs.json");
       await Deno.writeTextFile(inputs, "[2]");
+      const env = { ...emu.env, CLOUDKNOT_CONFIG_FILE: state.path, HOME: join(dir, "home") };
+      const dry = await cliInProcess(
+        ["map", "--name", common.name, "--target", "aws", "--inputs", inputs, "--dry-run"],
+        env,
+      ).ended;
+      assert.notEqual(dry.code, 0);
+      assert.match(
+        dry.stderr,
+        new RegExp(`create the knot with cloudknot knot create ${common.name} MODULE EXPORT`),
+      );
+      assert.deepEqual(mutations(emu), []);
       const cli = await cliInProcess(
         ["map", "--name", common.name, "--target", "aws", "--inputs", inputs],
-        { ...emu.env, CLOUDKNOT_CONFIG_FILE: state.path, HOME: join(dir, "home") },
+        env,
       ).ended;
       assert.notEqual(cli.code, 0);
       assert.match(
