@@ -11,9 +11,10 @@
  * - `worker.js`: the entry point of the job's worker processes, bundled
  *   alone (it loads a quarter of the runtime's code);
  * - `Dockerfile`: `FROM <baseImage>`, a check that `deno` runs, the runtime,
- *   `USER 1000`, a load of the runtime that fills Deno's code cache, and the
- *   entry point (`--cached-only`), then the packages and the function as the
- *   last layers;
+ *   `USER 1000`, a load of the runtime that fills Deno's code cache, the
+ *   entry point (`--cached-only`), the labels of the image's name and of its
+ *   runtime's protocol (`org.cloudknot.runtime`, `job/runtime_protocol.ts`),
+ *   then the packages and the function as the last layers;
  * - `.dockerignore`: everything else in the directory stays out of the build.
  *
  * The directory may hold other files: they never reach Docker, and a file
@@ -25,6 +26,7 @@ import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import type { FunctionArtifact, FunctionKind } from "../job/function_artifact.ts";
 import { bundleRuntime } from "../job/runtime_bundle.ts";
+import { RUNTIME_PROTOCOL, RUNTIME_PROTOCOL_LABEL } from "../job/runtime_protocol.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { cacheDependencies, mayImportPackages } from "./dependencies.ts";
 import { BuildContextConflictError } from "./errors.ts";
@@ -165,6 +167,8 @@ export function dockerfileFor(
     `RUN ${execForm(["deno", ...warmCodeCacheCommand(`file://${APP}/runtime.js`)])}`,
     `ENTRYPOINT ${execForm(["deno", ...ENTRY_FLAGS, `${APP}/runtime.js`])}`,
     `LABEL org.cloudknot.image="${name}"`,
+    // The runtime's protocol, which a client of another version reads before it runs the image.
+    `LABEL ${RUNTIME_PROTOCOL_LABEL}="${RUNTIME_PROTOCOL}"`,
     ...(options.dependencies ? [`COPY --chown=1000:1000 ${DEPENDENCIES} ${DENO_DIR}`] : []),
     `COPY --chown=1000:1000 function.js ${APP}/function.js`,
     "",

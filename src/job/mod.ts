@@ -30,4 +30,5 @@ export * from "./main.ts";
 export * from "./function_artifact.ts";
 export * from "./artifact_sources.ts";
 export * from "./runtime_bundle.ts";
+export * from "./runtime_protocol.ts";
 export { CommandTimeoutError } from "../util/command_limit.ts";

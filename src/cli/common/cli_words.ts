@@ -88,6 +88,11 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (v) => `${v} in the environment`,
   ],
   [/abort the retry's signal \(the jobs go on\)/g, () => "press Ctrl-C (the jobs go on)"],
+  // A retry refused for its revision's runtime protocol (targets/aws/batch/runtime_check.ts).
+  [
+    /on knot ([\w-]+) with knot\.map\(\) of their inputs/g,
+    (knot) => `with cloudknot map MODULE EXPORT --name ${knot} --target aws on their inputs`,
+  ],
   [
     /collect the run again \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\)/g,
     (run, knot) => `run cloudknot results ${knot} ${run}`,

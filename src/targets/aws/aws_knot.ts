@@ -100,6 +100,15 @@ import {
 } from "./adopted_options.ts";
 import { defaultBaseImage } from "../../image/build_context.ts";
 import { defined } from "../../util/defined.ts";
+import {
+  readRuntimeProtocol,
+  RUNTIME_PROTOCOL,
+  RUNTIME_PROTOCOL_LABEL,
+  RUNTIME_PROTOCOL_TAG,
+  runtimeProtocolWords,
+} from "../../job/runtime_protocol.ts";
+import { Docker } from "../../docker/docker.ts";
+import { definitionRuntime, runtimeCheck } from "./batch/runtime_check.ts";
 
 export type { AwsKnotOptions, AwsKnotSpec } from "./knot_options.ts";
 
@@ -341,10 +350,11 @@ interface Heal {
   missing: { pars?: ParsGone };
   /**
    * When the knot is whole and this create updates it: whether with another
-   * function (a new image, pushed under a tag of its own), or with the same
-   * image and other options.
+   * function, or its own on this version's job runtime (a new image, pushed
+   * under a tag of its own), or with the same image and other options; and
+   * the runtime protocol of the knot's image, which the same image keeps.
    */
-  update?: { newFunction: boolean };
+  update?: { newFunction: boolean; runtime: number | undefined };
 }
 
 async function create(
@@ -364,8 +374,9 @@ async function create(
     jobDefinition: saved.jobDefinitionName,
     launchTemplate: saved.launchTemplate ?? checked.names.launchTemplate,
   };
-  // An update with the same function runs the knot's own image again.
+  // An update with the same function runs the knot's own image again, with its runtime.
   const reuse = heal?.update !== undefined && !heal.update.newFunction;
+  const runtime = reuse ? heal!.update!.runtime : RUNTIME_PROTOCOL;
   if (!reuse) requireFunction(spec);
   if (spec.dockerImage !== undefined && spec.dockerImage.artifact === undefined) {
     throw new CloudknotInputError(
@@ -459,6 +470,9 @@ async function create(
         ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
       });
       made.held = image;
+    } else if (!reuse) {
+      // A dockerImage built already is pushed as it is, with the job runtime it was built with.
+      await refuseOtherRuntimeImage(image, spec.docker ?? new Docker());
     }
     // The record names the new tag before it is pushed, and still the knot's image and job
     // definition: stopped in between, the knot runs its old function, and its clobber removes
@@ -584,7 +598,11 @@ async function create(
           ? { CLOUDKNOT_PERMISSIONS: JSON.stringify(validatePermissions(spec.permissions)) }
           : {}),
       },
-      tags,
+      // The runtime protocol of its image: this version's, built now, or the knot's own.
+      tags: {
+        ...tags,
+        ...(runtime !== undefined ? { [RUNTIME_PROTOCOL_TAG]: String(runtime) } : {}),
+      },
     });
     made.jobDefinition = definition.arn;
     const artifact = image.artifact;
@@ -628,7 +646,7 @@ async function create(
       retries: compute.retries,
       compute: compute.compute,
       imageTags,
-      ...defined({ updatedFrom }),
+      ...defined({ updatedFrom, runtime }),
       runs: saved?.runs ?? [],
       ...(reuse
         ? defined({ functionHash: saved!.functionHash, sources: saved!.sources })
@@ -639,7 +657,11 @@ async function create(
       artifact: reuse && record.sources !== undefined
         ? { ...artifact, sources: record.sources }
         : artifact,
-      target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources),
+      target: new AwsKnotTarget(
+        targetOptions(record, session, state, spec, runtime),
+        record,
+        resources,
+      ),
     };
   } catch (e) {
     // Undo what this call made: its Batch resources, and the image's record,
@@ -762,17 +784,28 @@ export function requireFunction(spec: AwsKnotSpec): void {
   }
 }
 
+/**
+ * The options of a knot's target; `runtime` is the runtime protocol of the
+ * knot's own revision, as it was read or registered, so its maps ask AWS
+ * nothing more for it (a retry on another revision reads that one's).
+ */
 function targetOptions(
   record: AwsKnotRecord,
   session: AwsSession,
   state: StateFile,
   options: { pollInterval?: number; warn?: (message: string) => void },
+  runtime: number | undefined,
 ): AwsTargetOptions {
   const warn = options.warn ?? console.warn;
   return awsTargetOptions(record, {
     session,
     state,
     warn,
+    checkRevision: runtimeCheck(
+      session.batch,
+      record.name,
+      new Map([[record.jobDefinition, runtime]]),
+    ),
     ...(options.pollInterval !== undefined ? { pollIntervalMs: options.pollInterval } : {}),
     onStuck: (runId, notice) =>
       warn(
@@ -792,14 +825,18 @@ function targetOptions(
 /**
  * Whether the function a spec gives (`func`, or `module` and `exportName`)
  * is the one the knot's job definition runs: `"none"` when it gives none,
- * `"same"`, or `"other"` (also when the knot's record and its image's know
- * no function to compare with). The function is bundled here, so one that
- * cannot be bundled (a bad import) is refused before anything changes. Reads
- * only the config file: the adoption, its dry run and `cloudknot map` ask it.
+ * `"same"`, `"runtime"` when it is the same but the knot's record says its
+ * image runs the job runtime of another cloudknot version (another runtime
+ * protocol, or none: a knot made before runtime protocols), so the knot is
+ * updated with its image rebuilt, or `"other"` (also when the knot's record
+ * and its image's know no function to compare with). The function is
+ * bundled here, so one that cannot be bundled (a bad import) is refused
+ * before anything changes. Reads only the config file: the adoption, its
+ * dry run and `cloudknot map` ask it.
  *
  * @example Usage
  * ```ts ignore
- * if (await functionChange(spec, record, state) === "other") console.log("updated");
+ * if (await functionChange(spec, record, state) !== "same") console.log("updated");
  * ```
  *
  * @param spec The options given.
@@ -811,7 +848,7 @@ export async function functionChange(
   spec: Pick<AwsKnotSpec, "func" | "module" | "exportName">,
   record: AwsKnotRecord,
   state: StateFile,
-): Promise<"none" | "same" | "other"> {
+): Promise<"none" | "same" | "runtime" | "other"> {
   if (spec.func === undefined && spec.module === undefined) return "none";
   // A record of an earlier version names no function: its image's record does.
   const made = record.functionHash ??
@@ -819,7 +856,8 @@ export async function functionChange(
   const artifact = spec.func !== undefined
     ? await artifactFromFunc(spec.func)
     : await artifactFromModule(spec.module!, spec.exportName ?? "default");
-  return artifact.hash === made ? "same" : "other";
+  if (artifact.hash !== made) return "other";
+  return record.runtime === RUNTIME_PROTOCOL ? "same" : "runtime";
 }
 
 /**
@@ -829,6 +867,28 @@ export async function functionChange(
  */
 function updateImageTag(knot: string, hash: string): string {
   return `${knot.toLowerCase().slice(0, 96)}-${hash.slice(0, 12)}-${Date.now().toString(36)}`;
+}
+
+/**
+ * Refuses a `dockerImage` built already by another cloudknot version (its
+ * `org.cloudknot.runtime` label names another runtime protocol, or none),
+ * before anything is pushed: its jobs would run that version's job runtime.
+ */
+async function refuseOtherRuntimeImage(image: DockerImage, docker: Docker): Promise<void> {
+  const latest = image.images.at(-1)!;
+  const found = await docker.inspectImage(latest);
+  // An image gone from this machine is refused by its push, in its own words.
+  if (found === undefined) return;
+  const protocol = readRuntimeProtocol(found.Config?.Labels?.[RUNTIME_PROTOCOL_LABEL]);
+  if (protocol === RUNTIME_PROTOCOL) return;
+  throw new CloudknotInputError(
+    `Image ${image.name} (${latest}) runs the job runtime of another cloudknot version ` +
+      `(${runtimeProtocolWords(protocol)}; this version's is ` +
+      `${runtimeProtocolWords(RUNTIME_PROTOCOL)}), whose jobs would fail or misread their ` +
+      `items: build it again with this version, image.build({ tags }), or pass func (or module ` +
+      `and exportName) instead of dockerImage; nothing was pushed`,
+    { field: "dockerImage" },
+  );
 }
 
 /** The error of a knot whose image's build files lost its function. */
@@ -927,26 +987,39 @@ async function adopt(
   // knot's own are ignored (the same options given again, by another process's create of
   // the knot, which this one waited for, change nothing).
   const change = await functionChange(spec, record, state);
+  // The runtime protocol of the image the knot's revision runs, as the revision's tag says.
+  const runtime = definitionRuntime(batch.jobDefinition);
+  // Given its own function, a knot whose image runs another cloudknot version's job runtime
+  // (as its record or its revision says) is updated with its image rebuilt with this one's.
+  const rebuild = change === "runtime" || (change === "same" && runtime !== RUNTIME_PROTOCOL);
   requireResources(record);
   const baseImage =
     await state.get(recordSection("docker-image", record.dockerImage), "base-image") ||
     defaultBaseImage();
   const differ = await ignoredOptions(session, spec, record, batch, {
     baseImage,
-    sameFunction: change === "same",
+    sameFunction: change === "same" || change === "runtime",
   });
   const newFunction = change === "other";
   const { updates, ignored } = splitUpdates(differ, { whole: !broken, newFunction });
   if (ignored.length > 0) {
     (spec.warn ?? console.warn)(
       `cloudknot: knot ${name} exists, so it was ${
-        newFunction || updates.length > 0 ? "updated" : "adopted as it is"
+        newFunction || rebuild || updates.length > 0 ? "updated" : "adopted as it is"
       } and these options were ignored: ${ignored.join(", ")}; clobber the knot or choose ` +
         `another name to change them`,
     );
   }
-  if (!broken && (newFunction || updates.length > 0)) {
-    return await update(spec, record, session, state, { batch, newFunction, options: updates });
+  if (!broken && (newFunction || rebuild || updates.length > 0)) {
+    return await update(spec, record, session, state, {
+      batch,
+      newFunction: newFunction || rebuild,
+      options: updates,
+      runtime: {
+        protocol: change === "runtime" ? record.runtime : runtime,
+        rebuild: rebuild && !newFunction,
+      },
+    });
   }
   const pars = found instanceof Pars ? found : undefined;
   const [image, repo] = await Promise.all([
@@ -980,11 +1053,17 @@ async function adopt(
     artifact: record.sources !== undefined
       ? { ...image.artifact, sources: record.sources }
       : image.artifact,
-    target: new AwsKnotTarget(targetOptions(record, session, state, spec), record, resources, {
-      missing,
-      disabled,
-      ...(parsGone !== undefined ? { pars: parsGone } : {}),
-    }),
+    // Its maps are refused while its image runs another version's job runtime.
+    target: new AwsKnotTarget(
+      targetOptions(record, session, state, spec, runtime),
+      record,
+      resources,
+      {
+        missing,
+        disabled,
+        ...(parsGone !== undefined ? { pars: parsGone } : {}),
+      },
+    ),
   };
 }
 
@@ -992,8 +1071,19 @@ async function adopt(
 export interface UpdateChange {
   /** The knot's compute environment and job queue, as described. */
   batch: AdoptedBatch;
-  /** Whether the function given is another than the knot's. */
+  /**
+   * Whether the function given is another than the knot's, or the same, to
+   * be built into a new image (`runtime`).
+   */
   newFunction: boolean;
+  /**
+   * The runtime protocol of the job runtime the knot's image runs
+   * (`undefined` for one from before runtime protocols), which an update of
+   * other options alone keeps with the image, and whether the update builds
+   * the image again for it: the function given is the knot's own, but the
+   * runtime is another cloudknot version's. @default {"this version's, not rebuilt"}
+   */
+  runtime?: { protocol: number | undefined; rebuild: boolean };
   /** The options given that differ from the knot's own and update it (its function's aside). */
   options: (keyof AwsKnotSpec)[];
 }
@@ -1088,7 +1178,10 @@ async function update(
       const opened = await create(updating, checked, session, state, {
         record,
         missing: {},
-        update: { newFunction: change.newFunction },
+        update: {
+          newFunction: change.newFunction,
+          runtime: change.runtime === undefined ? RUNTIME_PROTOCOL : change.runtime.protocol,
+        },
       });
       const { artifact, target } = opened;
       const revision = target.resources.jobDefinition.slice(
@@ -1098,11 +1191,22 @@ async function update(
         ? `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})`
         : "its function";
       const options = change.options.map((key) => `${key} ${JSON.stringify(updating[key])}`);
+      const on = `(job definition revision ${revision})`;
       warn(
-        `cloudknot: knot ${name} now runs ${runs}${
-          options.length > 0 ? ` with ${options.join(", ")}` : ""
-        } (job definition revision ${revision}); runs made before keep their own function ` +
-          `and options, and so do their retries`,
+        change.runtime?.rebuild
+          ? `cloudknot: knot ${name} was updated: its image ran the job runtime of another ` +
+            `cloudknot version (${
+              runtimeProtocolWords(change.runtime.protocol)
+            }; this version's is ` +
+            `${runtimeProtocolWords(RUNTIME_PROTOCOL)}), so it was rebuilt with this version's, ` +
+            `and the knot now runs its function on it${
+              options.length > 0 ? ` with ${options.join(", ")}` : ""
+            } ${on}; runs made before keep their own revision, and their retries are refused: ` +
+            `map their failed items again`
+          : `cloudknot: knot ${name} now runs ${runs}${
+            options.length > 0 ? ` with ${options.join(", ")}` : ""
+          } ${on}; runs made before keep their own function and options, and so do their ` +
+            `retries`,
       );
       return opened;
     },
@@ -1440,6 +1544,8 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * @param request The encoded items and the map options.
    * @returns The run's handle.
    * @throws {ResourceDoesNotExistError} When the knot's compute environment or job queue is gone.
+   * @throws {RuntimeMismatchError} When the revision it would run on (the knot's, or a retried
+   *   run's) runs another cloudknot version's job runtime, before anything is uploaded.
    */
   override async map<T>(request: MapRequest): Promise<MapRun<T>> {
     await this.#requireWhole();
@@ -1465,6 +1571,7 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * @param options `itemSeconds` adds an estimate.
    * @returns The plan.
    * @throws {ResourceDoesNotExistError} When the knot's compute environment or job queue is gone.
+   * @throws {RuntimeMismatchError} When the knot's image runs another cloudknot version's job runtime.
    */
   override async plan(
     request: MapRequest,

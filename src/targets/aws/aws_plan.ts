@@ -151,23 +151,25 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     const image = recordSection("docker-image", saved.dockerImage);
     const differ = await ignoredOptions(session, spec, saved, batch, {
       baseImage: await state.get(image, "base-image") || defaultBaseImage(),
-      sameFunction: change === "same",
+      sameFunction: change === "same" || change === "runtime",
     });
     const newFunction = change === "other";
     const { updates, ignored } = splitUpdates(differ, { whole: gone === undefined, newFunction });
+    // Its own function, on an image that runs another cloudknot version's job runtime: rebuilt.
+    const rebuild = newFunction || change === "runtime";
     const ignoredNote = ignored.length > 0
       ? [`these options would be ignored: ${ignored.join(", ")}`]
       : [];
-    if (gone === undefined && (newFunction || updates.length > 0)) {
+    if (gone === undefined && (rebuild || updates.length > 0)) {
       // Checked with the knot's own values of the options not given, as the update checks them.
       const { updating, checked: update } = await updateOptions(spec, saved, session, {
         batch,
-        newFunction,
+        newFunction: rebuild,
         options: updates,
       });
       await checkJobFits(session, update.compute);
       const updated = { ...update.compute, permissions: updating.permissions };
-      const artifact = newFunction
+      const artifact = rebuild
         ? spec.func !== undefined
           ? await artifactFromFunc(spec.func)
           : await artifactFromModule(spec.module!, spec.exportName ?? "default")
@@ -204,6 +206,9 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
           `knot ${name} is in the config file, so it would be updated: ${
             [
               ...(newFunction ? ["a new image with the function given"] : []),
+              ...(change === "runtime"
+                ? ["its image rebuilt with this version's job runtime (it runs another version's)"]
+                : []),
               ...(updates.length > 0 ? [`the ${updates.join(", ")} given`] : []),
             ].join(" and ")
           } in a new revision of its job definition (now ${saved.jobDefinition}); its compute ` +

@@ -60,6 +60,7 @@ import { isAwsCode } from "../../resources/_ledger.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
 import { type MapRequest, newRunId, type SubmitRequest, type Target } from "../target.ts";
 import { BatchJob } from "./batch/batch_job.ts";
+import type { RuntimeCheckRequest } from "./batch/runtime_check.ts";
 import { KNOT_ENV, RUN_ID_ENV } from "../../job/retry_advice.ts";
 import { openItems, uploadInputs } from "./run_inputs.ts";
 import { MAX_ARRAY_SIZE, outcomeUnknown, SubmitError, submitJobOnce } from "./submit.ts";
@@ -224,6 +225,14 @@ export interface AwsTargetOptions {
    * @default {60000}
    */
   cancelStopWaitMs?: number;
+  /**
+   * Checks the job definition revision a map or retry would submit to,
+   * before anything is read, uploaded or submitted: `awsTargetOptions` sets
+   * the check of its runtime protocol (`batch/runtime_check.ts`), which
+   * refuses a revision whose image runs another cloudknot version's job
+   * runtime. @default {undefined}
+   */
+  checkRevision?: (request: RuntimeCheckRequest) => Promise<void>;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -457,6 +466,11 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // A retry runs on the revision of the run it retries, which may be older than the knot's.
     const { jobDefinition, attempts } = request.definition ??
       { jobDefinition: o.jobDefinition, attempts: o.attempts };
+    // An image that runs another version's job runtime is refused before anything else.
+    await o.checkRevision?.({
+      jobDefinition,
+      ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
+    });
     // Resources of their own are checked against the job definition before anything is written.
     if (request.groups !== undefined) {
       await checkGroups(o.session.batch, jobDefinition, request.groups);
@@ -591,9 +605,15 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * @param request The encoded items and the map options.
    * @param options `itemSeconds` adds an estimate.
    * @returns The plan.
+   * @throws {RuntimeMismatchError} When `checkRevision` refuses the revision it would run on.
    */
-  plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
-    return planAwsMap(this.#o, this.#store.url, request, options);
+  async plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
+    // Refused as its map would be (`checkRevision`).
+    await this.#o.checkRevision?.({
+      jobDefinition: request.definition?.jobDefinition ?? this.#o.jobDefinition,
+      ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
+    });
+    return await planAwsMap(this.#o, this.#store.url, request, options);
   }
 
   /**

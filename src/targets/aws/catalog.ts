@@ -12,6 +12,7 @@
  * @module
  */
 import { type ArtifactSources, rememberSourceRoots } from "../../job/artifact_sources.ts";
+import { readRuntimeProtocol } from "../../job/runtime_protocol.ts";
 import {
   CannotCreateResourceError,
   CloudknotError,
@@ -20,6 +21,7 @@ import {
 import { jobsSection, knotRunIds, recordName, recordSection } from "../../state/sections.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import type { AwsTargetOptions } from "./aws_target.ts";
+import { runtimeCheck } from "./batch/runtime_check.ts";
 import { NO_SSE_SETTING } from "../../resources/settings.ts";
 import { originalRecord, OriginalResourceError } from "../../resources/original.ts";
 import { requireRecordRegion } from "../../resources/record_region.ts";
@@ -111,6 +113,13 @@ export interface AwsKnotRecord {
    * Absent for a knot never updated, whose revision runs its one function.
    */
   updatedFrom?: { jobDefinition: string; at: number };
+  /**
+   * The runtime protocol of the job runtime in the image its job definition
+   * runs (key `runtime-protocol`; `job/runtime_protocol.ts`), as the revision's
+   * `cloudknot:runtime` tag says; absent in records of knots made before
+   * runtime protocols, whose image runs an older runtime.
+   */
+  runtime?: number;
   /** The run ids the record remembers, oldest first. */
   runs: string[];
   /**
@@ -172,6 +181,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
   const launchTemplate = keys.get("launch-template");
   const jobRole = keys.get("job-role");
   const functionHash = keys.get("function-hash");
+  const runtime = readRuntimeProtocol(keys.get("runtime-protocol"));
   const [fromDefinition, fromTime] = (keys.get("updated-from") ?? "").split(" ");
   const updatedAt = Date.parse(fromTime ?? "");
   const updatedFrom = fromDefinition && !Number.isNaN(updatedAt)
@@ -198,6 +208,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
     runs: knotRunIds(keys),
     ...(functionHash ? { functionHash } : {}),
     ...(updatedFrom !== undefined ? { updatedFrom } : {}),
+    ...(runtime !== undefined ? { runtime } : {}),
     ...(sources !== undefined ? { sources } : {}),
     ...(Number.isNaN(clobberStartedAt) ? {} : { clobberStartedAt }),
   };
@@ -551,6 +562,7 @@ export async function writeAwsKnot(state: StateFile, record: AwsKnotRecord): Pro
     "function-hash": record.functionHash,
     "updated-from": record.updatedFrom &&
       `${record.updatedFrom.jobDefinition} ${new Date(record.updatedFrom.at).toISOString()}`,
+    "runtime-protocol": record.runtime === undefined ? undefined : String(record.runtime),
     "source-key": record.sources?.key,
     "source-src": record.sources?.src,
     "source-deno-dir": record.sources?.deno_dir,
@@ -750,7 +762,9 @@ function isKnotJob(knot: string, jobName: string): boolean {
 
 /**
  * The options of an `AwsTarget` for the knot of a record: with a session
- * and the config file, read access to its runs (and `map`).
+ * and the config file, read access to its runs (and `map`, which first
+ * checks the runtime protocol of the revision it submits to,
+ * `batch/runtime_check.ts`).
  *
  * @example Usage
  * ```ts ignore
@@ -780,6 +794,8 @@ export function awsTargetOptions(
     attempts: record.retries,
     profile: record.profile,
     region: record.region,
+    // A revision whose image runs another version's job runtime runs nothing.
+    checkRevision: runtimeCheck(options.session.batch, record.name),
     ...options,
   };
 }

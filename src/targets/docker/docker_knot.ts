@@ -12,6 +12,12 @@ import { Docker } from "../../docker/docker.ts";
 import type { ArtifactSources } from "../../job/artifact_sources.ts";
 import type { FunctionArtifact, FunctionKind } from "../../job/function_artifact.ts";
 import type { Permissions } from "../../job/permissions.ts";
+import {
+  readRuntimeProtocol,
+  RUNTIME_PROTOCOL,
+  RUNTIME_PROTOCOL_LABEL,
+  runtimeProtocolWords,
+} from "../../job/runtime_protocol.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { LocalStore } from "../../store/local.ts";
@@ -144,7 +150,9 @@ export function dockerRuns(
 /**
  * Creates a docker knot, or adopts the one of that name: builds its image
  * locally when a function is given (Docker's layer cache makes an unchanged
- * one quick) or when the image is gone, and writes its record.
+ * one quick), when the image is gone, or when its `org.cloudknot.runtime`
+ * label says it runs the job runtime of another cloudknot version (with a
+ * warning), and writes its record.
  *
  * @example Usage
  * ```ts ignore
@@ -215,7 +223,19 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
       ...(spec.noImageCache ? { noCache: true } : {}),
       ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
     });
-  if (fresh || await docker.inspectImage(ref) === undefined) await build();
+  const found = fresh ? undefined : await docker.inspectImage(ref);
+  // An image built by another cloudknot version runs its job runtime, whose protocol this
+  // version's runs may not speak: built again from its build directory with this one's.
+  const runtime = readRuntimeProtocol(found?.Config?.Labels?.[RUNTIME_PROTOCOL_LABEL]);
+  if (found !== undefined && runtime !== RUNTIME_PROTOCOL) {
+    (spec.warn ?? console.warn)(
+      `cloudknot: docker knot ${spec.name}'s image ${ref} ran the job runtime of another ` +
+        `cloudknot version (${runtimeProtocolWords(runtime)}; this version's is ` +
+        `${runtimeProtocolWords(RUNTIME_PROTOCOL)}): it is built again from its build ` +
+        `directory with this version's; its runs are kept, and their retries run on it`,
+    );
+  }
+  if (found === undefined || runtime !== RUNTIME_PROTOCOL) await build();
   const built: FunctionArtifact = image.artifact!;
   // An image restored from its build directory keeps the record's function name (the build
   // directory knows only the image's) and sources when its function is the same.

@@ -4,7 +4,7 @@
 // through the AWS client layer.
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { JobFunction } from "../../../mod.ts";
+import type { ItemSettled, JobFunction } from "../../../mod.ts";
 import { AwsSession } from "../../../src/aws/mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
 import { recordSection } from "../../../src/state/sections.ts";
@@ -16,6 +16,7 @@ import {
   runItem,
 } from "../../../src/job/mod.ts";
 import { forEachPooled } from "../../../src/util/pooled.ts";
+import { RUNTIME_PROTOCOL, RUNTIME_PROTOCOL_TAG } from "../../../src/job/runtime_protocol.ts";
 import type { Permissions } from "../../../src/job/permissions.ts";
 import { openS3Store } from "../../../src/store/mod.ts";
 import { parseJobCommand } from "../../../src/targets/aws/batch/command.ts";
@@ -37,6 +38,11 @@ import {
 import { sessionFor } from "../../support/aws_session.ts";
 import { cliInProcess } from "../../support/cli_in_process.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
+
+/** The tag of a job definition whose jobs run this checkout's job runtime. */
+export const RUNTIME_TAGS: Record<string, string> = {
+  [RUNTIME_PROTOCOL_TAG]: String(RUNTIME_PROTOCOL),
+};
 
 /** The job entry point a container runs. */
 export const MAIN = new URL("../../../src/job/main.ts", import.meta.url).pathname;
@@ -156,6 +162,8 @@ export async function setupBatchResources(
     ...(options.timeoutSeconds !== undefined
       ? { timeout: { attemptDurationSeconds: options.timeoutSeconds } }
       : {}),
+    // Its jobs run this checkout's job runtime (src/job/main.ts), as a knot's revision says.
+    tags: RUNTIME_TAGS,
   });
   return {
     bucket,
@@ -342,6 +350,8 @@ export async function registerDefinition(
     ...(options.timeoutSeconds !== undefined
       ? { timeout: { attemptDurationSeconds: options.timeoutSeconds } }
       : {}),
+    // Its jobs run this checkout's job runtime (src/job/main.ts), as a knot's revision says.
+    tags: RUNTIME_TAGS,
   });
   return jobDefinitionArn;
 }
@@ -571,3 +581,29 @@ export async function withKnotBed(
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/** Each item's value, or what it threw. */
+export function outcomes(settled: ItemSettled<unknown>[]): unknown[] {
+  return settled.map((s) =>
+    s.status === "fulfilled" ? s.value : s.reason.message.replace(/^Item \d+ threw /, "")
+  );
+}
+
+/**
+ * Runs `test` on a knot bed ({@linkcode withKnotBed}) of a knot name of its
+ * own (the local image's name is the knot's: one no other test on this Docker
+ * daemon uses), with the options of a small Fargate knot.
+ */
+export async function withFargateKnot(
+  prefix: string,
+  test: (
+    bed: KnotBed & { common: KnotBed["common"] & typeof FARGATE & { baseImage: string } },
+  ) => Promise<void>,
+): Promise<void> {
+  await withKnotBed(`${prefix}-${crypto.randomUUID().slice(0, 8)}`, async (bed) => {
+    await test({ ...bed, common: { ...bed.common, baseImage: bed.baseImage, ...FARGATE } });
+  });
+}
+
+/** A small Fargate knot. */
+export const FARGATE = { compute: "FARGATE" as const, vcpus: 0.25, memory: 512 };

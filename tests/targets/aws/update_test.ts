@@ -8,7 +8,7 @@
 // make one revision; and the knot's clobber removes every tag and revision.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type ItemSettled, Knot } from "../../../mod.ts";
+import { Knot } from "../../../mod.ts";
 import { findGarbage } from "../../../src/resources/mod.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
 import { readAwsKnot } from "../../../src/targets/aws/catalog.ts";
@@ -16,7 +16,7 @@ import { awsFunctionLabel, awsKnotJson } from "../../../src/cli/common/knot_view
 import type { Emulator } from "../../emulator/mod.ts";
 import type { AwsSession } from "../../../src/aws/mod.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-import { type KnotBed, withKnotBed } from "./helpers.ts";
+import { outcomes, withFargateKnot } from "./helpers.ts";
 
 function refuseThree(x: number): number {
   if (x === 3) throw new RangeError("the first function refuses 3");
@@ -25,13 +25,6 @@ function refuseThree(x: number): number {
 
 function hundredfold(x: number): number {
   return x * 100;
-}
-
-/** Each item's value, or what it threw. */
-function outcomes(settled: ItemSettled<unknown>[]): unknown[] {
-  return settled.map((s) =>
-    s.status === "fulfilled" ? s.value : s.reason.message.replace(/^Item \d+ threw /, "")
-  );
 }
 
 /**
@@ -75,25 +68,6 @@ async function repoTags(session: AwsSession, repositoryName: string): Promise<st
   }
   return tags.sort();
 }
-
-/**
- * Runs `test` on a knot bed ({@linkcode withKnotBed}) of a knot name of its
- * own (the local image's name is the knot's: one no other test on this Docker
- * daemon uses), with the options of a small Fargate knot.
- */
-async function withFargateKnot(
-  prefix: string,
-  test: (
-    bed: KnotBed & { common: KnotBed["common"] & typeof FARGATE & { baseImage: string } },
-  ) => Promise<void>,
-): Promise<void> {
-  await withKnotBed(`${prefix}-${crypto.randomUUID().slice(0, 8)}`, async (bed) => {
-    await test({ ...bed, common: { ...bed.common, baseImage: bed.baseImage, ...FARGATE } });
-  });
-}
-
-/** A small Fargate knot. */
-const FARGATE = { compute: "FARGATE" as const, vcpus: 0.25, memory: 512 };
 
 dockerTest(
   "a knot given another function runs it on a new job definition revision, a run made before retries with the old function, and its clobber removes both images and every revision",

@@ -18,3 +18,4 @@ export * from "./jobs_view.ts";
 export { type JobCommand, jobCommand, parseJobCommand } from "./command.ts";
 export * from "./compute_options.ts";
 export * from "./environment.ts";
+export * from "./runtime_check.ts";

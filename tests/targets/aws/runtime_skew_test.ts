@@ -1,0 +1,242 @@
+// A knot whose image runs the job runtime of another cloudknot version (made
+// before runtime protocols, or with another protocol), against the emulator
+// with real containers: given its own function, Knot.create updates it (its
+// image rebuilt, a new job definition revision, a warning that says why); a
+// map by name alone, and the retry of a run made on such a revision, are
+// refused before any mutating request, saying what to do; a knot whose
+// revision runs this version's runtime is adopted as it is; and a dockerImage
+// built by another version is refused before anything is pushed.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DockerImage, Knot } from "../../../mod.ts";
+import { Docker } from "../../../src/docker/docker.ts";
+import { CloudknotInputError } from "../../../src/util/errors.ts";
+import { RuntimeMismatchError } from "../../../src/targets/aws/batch/mod.ts";
+import { readAwsKnot, writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
+import { functionChange } from "../../../src/targets/aws/aws_knot.ts";
+import {
+  RUNTIME_PROTOCOL,
+  RUNTIME_PROTOCOL_LABEL,
+  RUNTIME_PROTOCOL_TAG,
+  runtimeProtocolWords,
+} from "../../../src/job/runtime_protocol.ts";
+import type { Emulator } from "../../emulator/mod.ts";
+import { cliInProcess } from "../../support/cli_in_process.ts";
+import { dockerTest } from "../../support/docker_available.ts";
+import { type KnotBed, outcomes, withFargateKnot } from "./helpers.ts";
+
+function refuseThree(x: number): number {
+  if (x === 3) throw new RangeError("refuses 3");
+  return x * x;
+}
+
+/**
+ * Makes the knot as a cloudknot version from before runtime protocols left
+ * it: its job definition revision has no `cloudknot:runtime` tag (UntagResource,
+ * as AWS does it), and its record no `runtime-protocol`.
+ */
+async function asMadeBeforeProtocols(bed: KnotBed, knot: string): Promise<string> {
+  const record = (await readAwsKnot(bed.state, knot))!;
+  await bed.session.batch.untagResource({
+    resourceArn: record.jobDefinition,
+    tagKeys: [RUNTIME_PROTOCOL_TAG],
+  });
+  delete record.runtime;
+  await writeAwsKnot(bed.state, record);
+  assert.equal((await bed.state.section(`knot ${knot}`))?.get("runtime-protocol"), undefined);
+  return record.jobDefinition;
+}
+
+/** The mutating requests the emulator logged, as `service operation`. */
+function mutations(emu: Emulator): string[] {
+  return emu.mutatingRequests().map((e) => `${e.service} ${e.operation}`);
+}
+
+dockerTest(
+  "a knot given its own function while its image runs another version's job runtime is rebuilt under a new revision with a warning, and a run made before is refused its retry with advice",
+  async () => {
+    await withFargateKnot("skew", async (bed) => {
+      const { emu, common } = bed;
+      const knot = await Knot.create({ ...common, func: refuseThree, retries: 1 });
+      const first = await knot.map([2, 3], { progress: false });
+      assert.deepEqual(outcomes(await first.settled()), [4, "RangeError: refuses 3"]);
+      const oldRevision = await asMadeBeforeProtocols(bed, common.name);
+
+      const warned: string[] = [];
+      const updated = await Knot.create({
+        ...common,
+        func: refuseThree,
+        warn: (m) => warned.push(m),
+      });
+      assert.equal(updated.aws!.updated, true);
+      assert.equal(updated.aws!.adopted, false);
+      assert.match(updated.aws!.jobDefinition, /:2$/);
+      assert.notEqual(updated.aws!.jobDefinition, oldRevision);
+      assert.deepEqual(warned, [
+        `cloudknot: knot ${common.name} was updated: its image ran the job runtime of another ` +
+        `cloudknot version (${runtimeProtocolWords(undefined)}; this version's is ` +
+        `${runtimeProtocolWords(RUNTIME_PROTOCOL)}), so it was rebuilt with this version's, and ` +
+        "the knot now runs its function on it (job definition revision 2); runs made before " +
+        "keep their own revision, and their retries are refused: map their failed items again",
+      ]);
+      // The new revision and the record say the runtime it runs; its maps run.
+      const revision = (emu.batch.jobDefinitions.get(`${common.name}-ck-jd`) ?? [])
+        .find((d) => d.revision === 2)!;
+      assert.equal(revision.tags[RUNTIME_PROTOCOL_TAG], String(RUNTIME_PROTOCOL));
+      assert.equal((await readAwsKnot(bed.state, common.name))!.runtime, RUNTIME_PROTOCOL);
+      assert.deepEqual(await (await updated.map([5], { progress: false })).results(), [25]);
+
+      // The run made before runs on its own revision, whose image runs the other runtime: its
+      // retry is refused before anything is written or submitted.
+      const old = await updated.collect(first.runId);
+      await old.done;
+      emu.requests.clear();
+      const refused = await old.retry().then(() => undefined, (e) => e);
+      assert.ok(refused instanceof RuntimeMismatchError, String(refused));
+      assert.equal(refused.jobDefinition, oldRevision);
+      assert.equal(refused.protocol, undefined);
+      assert.match(refused.message, new RegExp(`^Run ${first.runId} of knot ${common.name} ran`));
+      assert.match(refused.message, /nothing was uploaded or submitted/);
+      assert.match(
+        refused.message,
+        /Map the run's failed items again on knot .* with knot\.map\(\)/,
+      );
+      assert.deepEqual(mutations(emu), []);
+
+      // The command line's retry is refused as well, in its words.
+      const cli = await cliInProcess(
+        ["retry", common.name, first.runId],
+        { ...emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path, HOME: join(bed.dir, "home") },
+      ).ended;
+      assert.notEqual(cli.code, 0);
+      assert.match(
+        cli.stderr,
+        new RegExp(
+          `Map the run's failed items again with cloudknot map MODULE EXPORT --name ` +
+            `${common.name} --target aws on their inputs`,
+        ),
+      );
+      assert.deepEqual(mutations(emu), []);
+
+      // Created again with the same function, the knot runs this version's runtime: adopted.
+      const again = await Knot.create({ ...common, func: refuseThree });
+      assert.equal(again.aws!.adopted, true);
+      assert.equal(again.aws!.jobDefinition, updated.aws!.jobDefinition);
+    });
+  },
+);
+
+dockerTest(
+  "a map of a knot adopted by name whose image runs another version's job runtime is refused before any mutating request, saying to create it with its function",
+  async () => {
+    await withFargateKnot("skewmap", async (bed) => {
+      const { emu, common, state, dir } = bed;
+      await Knot.create({ ...common, func: refuseThree });
+      const revision = await asMadeBeforeProtocols(bed, common.name);
+
+      const adopted = await Knot.create({ ...common });
+      assert.equal(adopted.aws!.adopted, true);
+      emu.requests.clear();
+      const refused = await adopted.map([2], { progress: false }).then(() => undefined, (e) => e);
+      assert.ok(refused instanceof RuntimeMismatchError, String(refused));
+      assert.equal(refused.jobDefinition, revision);
+      assert.equal(
+        refused.message,
+        `Knot ${common.name}'s image runs the job runtime of another cloudknot version ` +
+          `(${runtimeProtocolWords(undefined)}; this version's is ` +
+          `${runtimeProtocolWords(RUNTIME_PROTOCOL)}), as its job definition ${revision} says: ` +
+          "its jobs would fail or misread their items, so nothing was uploaded or submitted. To " +
+          `run it, create the knot with Knot.create({ name: "${common.name}", func }) (or module ` +
+          "and exportName): that rebuilds its image with this version's runtime under a new job " +
+          "definition revision, and keeps its runs",
+      );
+      assert.deepEqual(mutations(emu), []);
+
+      // Given its function, a dry run says the image would be built again, and `cloudknot map
+      // <module> --name <knot>` keeps the module to update it (its own function, on another
+      // runtime); nothing changes.
+      const plan = await Knot.create({ ...common, func: refuseThree, dryRun: true });
+      assert.equal(plan.find("image")?.action, "build");
+      assert.match(plan.notes.join("\n"), /its image rebuilt with this version's job runtime/);
+      const record = (await readAwsKnot(state, common.name))!;
+      assert.equal(await functionChange({ func: refuseThree }, record, state), "runtime");
+      assert.deepEqual(mutations(emu), []);
+
+      // The command line says the command to run, for a dry run too.
+      const inputs = join(dir, "inputs.json");
+      await Deno.writeTextFile(inputs, "[2]");
+      const env = { ...emu.env, CLOUDKNOT_CONFIG_FILE: state.path, HOME: join(dir, "home") };
+      const dry = await cliInProcess(
+        ["map", "--name", common.name, "--target", "aws", "--inputs", inputs, "--dry-run"],
+        env,
+      ).ended;
+      assert.notEqual(dry.code, 0);
+      assert.match(
+        dry.stderr,
+        new RegExp(`create the knot with cloudknot knot create ${common.name} MODULE EXPORT`),
+      );
+      assert.deepEqual(mutations(emu), []);
+      const cli = await cliInProcess(
+        ["map", "--name", common.name, "--target", "aws", "--inputs", inputs],
+        env,
+      ).ended;
+      assert.notEqual(cli.code, 0);
+      assert.match(
+        cli.stderr,
+        new RegExp(`create the knot with cloudknot knot create ${common.name} MODULE EXPORT`),
+      );
+      // Its adoption tags the knot's repository again, as every adoption does; nothing of the
+      // map's is written or submitted.
+      assert.deepEqual(mutations(emu), ["ecr TagResource"]);
+    });
+  },
+);
+
+dockerTest(
+  "a knot given a dockerImage built by another cloudknot version is refused before anything is pushed or made, saying to build it again",
+  async () => {
+    await withFargateKnot("skewimg", async ({ emu, session, state, common, dir }) => {
+      const image = await DockerImage.create({
+        name: common.name,
+        func: refuseThree,
+        state,
+        session,
+        cloudknotDir: common.cloudknotDir,
+        baseImage: common.baseImage,
+      });
+      try {
+        await image.build({ tags: ["older"] });
+        // As a version from before runtime protocols built it: no runtime label (an empty one, as
+        // Docker keeps a label's last value).
+        const ref = image.images.at(-1)!;
+        const context = join(dir, "older");
+        await Deno.mkdir(context);
+        await Deno.writeTextFile(
+          join(context, "Dockerfile"),
+          `FROM ${ref}\nLABEL ${RUNTIME_PROTOCOL_LABEL}=""\n`,
+        );
+        await new Docker({ logger: () => {} }).command(["build", "-q", "-t", ref, context]);
+
+        emu.requests.clear();
+        // The image's base is its own: no baseImage beside it.
+        const { baseImage: _, ...knot } = common;
+        const refused = await Knot.create({ ...knot, dockerImage: image })
+          .then(() => undefined, (e) => e);
+        assert.ok(refused instanceof CloudknotInputError, String(refused));
+        assert.equal(refused.field, "dockerImage");
+        assert.equal(
+          refused.message,
+          `Image ${image.name} (${ref}) runs the job runtime of another cloudknot version ` +
+            `(${runtimeProtocolWords(undefined)}; this version's is ` +
+            `${runtimeProtocolWords(RUNTIME_PROTOCOL)}), whose jobs would fail or misread their ` +
+            "items: build it again with this version, image.build({ tags }), or pass func (or " +
+            "module and exportName) instead of dockerImage; nothing was pushed",
+        );
+        assert.deepEqual(mutations(emu), []);
+        assert.equal(await readAwsKnot(state, common.name), undefined);
+      } finally {
+        await image.clobber();
+      }
+    });
+  },
+);
