@@ -127,10 +127,11 @@ export class S3Store implements ObjectStore {
   }
 
   /**
-   * Writes an object whole (one PutObject; multipart above 16 MiB). A
-   * stream is read a part at a time, so only about one part is held in
-   * memory; if it errors, the multipart upload is aborted and rejects with
-   * the stream's error.
+   * Writes an object whole (one PutObject; multipart above 16 MiB, four
+   * parts of 8 MiB going up at once). A stream is read no further ahead
+   * than the parts going up, so about four parts are held in memory; if it
+   * errors, or a part fails, the multipart upload is aborted and rejects
+   * with that error.
    *
    * @param key The key, relative to the store's root.
    * @param body The bytes, text or a stream of bytes.

@@ -1,9 +1,9 @@
 /**
  * Uploading an object to S3 whole: small bodies in one PutObject, large ones
  * and streams that turn out large as a multipart upload
- * (CreateMultipartUpload, UploadPart…, CompleteMultipartUpload), aborted
- * again when a part fails. The S3 client only knows the operations; the
- * store runs the upload.
+ * (CreateMultipartUpload, UploadPart…, CompleteMultipartUpload) of a few
+ * parts at a time, aborted again when a part fails. The S3 client only
+ * knows the operations; the store runs the upload.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { AwsError } from "../aws/core/error.ts";
 import type { CallOptions } from "../aws/core/request.ts";
 import type { PutObjectRequest, PutObjectResponse, S3Objects } from "../aws/services/s3.ts";
 import { CloudknotInputError } from "../util/errors.ts";
+import { forEachPooled } from "../util/pooled.ts";
 
 /** The smallest part S3 accepts (except the last). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -18,6 +19,11 @@ export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const DEFAULT_MULTIPART_THRESHOLD = 16 * 1024 * 1024;
 /** The default part size of multipart uploads. */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/**
+ * How many parts of a multipart upload go up at once by default: the AWS SDK
+ * for JavaScript v3's (`@aws-sdk/lib-storage` `Upload`'s `queueSize`).
+ */
+export const DEFAULT_QUEUE_SIZE = 4;
 /** The most parts S3 takes in one multipart upload. */
 export const MAX_PARTS = 10_000;
 /** The largest part S3 takes. */
@@ -56,25 +62,35 @@ export interface UploadOptions extends CallOptions {
    * @default {10000}
    */
   maxParts?: number;
+  /**
+   * How many parts go up at once. A stream is read no further ahead than
+   * the parts going up, so about this many parts are held in memory.
+   *
+   * @default {4}
+   */
+  queueSize?: number;
 }
 
 /**
  * Uploads an object. Strings and byte arrays up to `multipartThreshold` go
  * up in one PutObject; larger bodies and streams that turn out larger go up
- * as a multipart upload in `partSize` parts (aborted again if a part fails).
+ * as a multipart upload in `partSize` parts, `queueSize` at a time (aborted
+ * again if a part fails).
  *
  * @param s3 The S3 client.
  * @param input The object.
  * @param options Thresholds and per-call options.
  * @returns PutObject's (or CompleteMultipartUpload's) response.
- * @throws {CloudknotInputError} For a part size under 5 MiB, before anything is sent.
+ * @throws {CloudknotInputError} For a part size under 5 MiB, or a `maxParts` or
+ * `queueSize` out of range, before anything is sent.
  */
 export async function uploadObject(
   s3: S3Objects,
   input: UploadRequest,
   options: UploadOptions = {},
 ): Promise<PutObjectResponse> {
-  const { multipartThreshold, partSize: size, maxParts: most, ...callOptions } = options;
+  const { multipartThreshold, partSize: size, maxParts: most, queueSize: queue, ...callOptions } =
+    options;
   const threshold = multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
   const partSize = size ?? DEFAULT_PART_SIZE;
   if (partSize < MIN_PART_SIZE) {
@@ -88,6 +104,12 @@ export async function uploadObject(
       `maxParts must be an integer from 1 to ${MAX_PARTS}, got ${maxParts}`,
     );
   }
+  const queueSize = queue ?? DEFAULT_QUEUE_SIZE;
+  if (!Number.isInteger(queueSize) || queueSize < 1) {
+    throw new CloudknotInputError(
+      `queueSize must be a whole number of parts, at least 1, got ${queueSize}`,
+    );
+  }
   const sizeOf = partSizes(partSize, maxParts);
   const body = input.Body;
   if (typeof body === "string" || body instanceof Uint8Array) {
@@ -95,7 +117,7 @@ export async function uploadObject(
     if (bytes.byteLength <= threshold) {
       return await s3.putObject({ ...input, Body: bytes }, callOptions);
     }
-    return await putMultipart(s3, input, chunksOf(bytes, sizeOf), callOptions);
+    return await putMultipart(s3, input, chunksOf(bytes, sizeOf), queueSize, callOptions);
   }
   const head = await readAll(body, threshold);
   if (head.done) {
@@ -105,14 +127,23 @@ export async function uploadObject(
     s3,
     input,
     streamParts(head.chunks, head.reader, sizeOf),
+    queueSize,
     callOptions,
   );
 }
 
+/**
+ * Uploads `parts` as one multipart upload, `queueSize` parts at a time: a
+ * part is taken from `parts` only when one of the `queueSize` going up is
+ * done, so a stream is read no further ahead than that. On the first
+ * failure (a part's, or reading `parts`) it takes no more parts, waits for
+ * those going up, aborts the upload and rethrows that failure.
+ */
 async function putMultipart(
   s3: S3Objects,
   input: UploadRequest,
   parts: AsyncIterable<Uint8Array<ArrayBuffer>> | Iterable<Uint8Array<ArrayBuffer>>,
+  queueSize: number,
   options: CallOptions,
 ): Promise<PutObjectResponse> {
   const { Body: _, ...object } = input;
@@ -126,18 +157,25 @@ async function putMultipart(
   }
   const done: { PartNumber: number; ETag: string }[] = [];
   try {
-    let number = 0;
-    for await (const part of parts) {
-      number++;
-      const { ETag } = await s3.uploadPart({
-        Bucket: input.Bucket,
-        Key: input.Key,
-        UploadId,
-        PartNumber: number,
-        Body: part,
-      }, options);
-      done.push({ PartNumber: number, ETag: ETag ?? "" });
-    }
+    let failed = false;
+    const errors = await forEachPooled(numbered(parts), queueSize, async (part) => {
+      // A part taken while another failed is not sent: the upload is aborted.
+      if (failed) return;
+      try {
+        const { ETag } = await s3.uploadPart({
+          Bucket: input.Bucket,
+          Key: input.Key,
+          UploadId,
+          PartNumber: part.number,
+          Body: part.body,
+        }, options);
+        done[part.number - 1] = { PartNumber: part.number, ETag: ETag ?? "" };
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }, { stopOnError: true });
+    if (errors.length > 0) throw errors[0];
     const out = await s3.completeMultipartUpload({
       Bucket: input.Bucket,
       Key: input.Key,
@@ -151,6 +189,14 @@ async function putMultipart(
     );
     throw error;
   }
+}
+
+/** The parts with their numbers (from 1), taken one at a time as they are asked for. */
+async function* numbered(
+  parts: AsyncIterable<Uint8Array<ArrayBuffer>> | Iterable<Uint8Array<ArrayBuffer>>,
+): AsyncGenerator<{ number: number; body: Uint8Array<ArrayBuffer> }> {
+  let number = 0;
+  for await (const body of parts) yield { number: ++number, body };
 }
 
 async function readAll(

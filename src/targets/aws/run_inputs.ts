@@ -2,11 +2,12 @@
  * An AWS run's inputs, uploaded to S3 as they are read: each chunk of encoded
  * items (`job/inputs.ts`) is appended to the run's `inputs` object (the job
  * contract's payload, `job/payload.ts`) through one streamed upload (a
- * multipart upload once it passes 16 MiB, `store/s3_upload.ts`), so a map of
- * many or large items holds about one chunk and one part in memory, where
- * laying the whole payload out first held every encoded item twice. Only the
- * index (16 bytes an item) is kept until the end; the caller writes it with
- * the run's manifest once the count is known.
+ * multipart upload once it passes 16 MiB, four parts at a time,
+ * `store/s3_upload.ts`), so a map of many or large items holds about one
+ * chunk and four parts in memory, where laying the whole payload out first
+ * held every encoded item twice. Only the index (16 bytes an item) is kept
+ * until the end; the caller writes it with the run's manifest once the count
+ * is known.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 // An AWS map() uploads its inputs to S3 as it reads them, a chunk at a time
-// (a multipart upload past 16 MiB), so a map of many or large items holds
-// about one part in memory, not every encoded item twice; inputs that fail
+// (a multipart upload past 16 MiB, four parts at a time), so a map of many
+// or large items holds about four parts in memory, not every encoded item twice; inputs that fail
 // midway submit nothing and leave nothing in the bucket; a map without items
 // asks AWS nothing (not even what slicing needs).
 import assert from "node:assert/strict";
@@ -17,13 +17,15 @@ Deno.test("AWS target: map uploads its inputs as it reads them, and inputs that 
   const { emu } = bed;
   const bucket = () => emu.s3.buckets.get(bed.resources.bucket)!;
   const runKeys = () => [...bucket().objects.keys()].filter((k) => k.includes("/runs/"));
-  const items = Array.from({ length: 24 }, (_, i) => ({ i, pad: `${i % 10}`.repeat(ITEM) }));
+  // Seven parts of 8 MiB: four go up at once, so when item 48 (in part 7) is
+  // read, three of parts 1 to 6 are done.
+  const items = Array.from({ length: 56 }, (_, i) => ({ i, pad: `${i % 10}`.repeat(ITEM) }));
   try {
     await t.step("parts of the inputs are in S3 before the last items are read", async () => {
       let parts = -1;
       async function* chunks() {
         for (const [i, item] of items.entries()) {
-          if (i === 20) {
+          if (i === 48) {
             parts = emu.requests.filter({ service: "s3", operation: "UploadPart" })
               .filter((e) => String(e.params.Key).endsWith("/inputs")).length;
           }
@@ -34,9 +36,9 @@ Deno.test("AWS target: map uploads its inputs as it reads them, and inputs that 
         items: chunks(),
         starmap: false,
         env: {},
-        itemsPerJob: 24,
+        itemsPerJob: 56,
       });
-      assert.ok(parts >= 2, `${parts} parts of inputs were uploaded when item 20 was read`);
+      assert.ok(parts >= 3, `${parts} parts of inputs were uploaded when item 48 was read`);
       assert.deepEqual(await run.results(), items);
     });
 

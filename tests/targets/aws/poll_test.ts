@@ -2,7 +2,7 @@
 // this process (the job entry's logic against the emulator's S3, no process
 // per child).
 import assert from "node:assert/strict";
-import { MapRun } from "../../../mod.ts";
+import { ItemError, MapRun } from "../../../mod.ts";
 import { AwsSession } from "../../../src/aws/mod.ts";
 import { decode, encodeItems } from "../../../src/job/codec.ts";
 import { encodeRecord, INDEX_ENTRY_BYTES, readItem, RUN_KEYS } from "../../../src/job/mod.ts";
@@ -185,6 +185,66 @@ Deno.test("poll loop: each round lists only the records written since the last o
       `${calls} ListObjectsV2 calls for ${listed} keys in ${rounds.length} rounds`,
     );
     assert.equal(rounds.reduce((sum, r) => sum + r.recordsFetched, 0), n);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("poll loop: the children of an array that fail are found from their items' records, not by listing every failed child again each round", async (t) => {
+  const fn = async (x: number) => {
+    // A moment's work, so that the children fail one after another over several rounds.
+    await new Promise((r) => setTimeout(r, 20));
+    throw new Error(`item ${x} is bad`);
+  };
+  const bed = await startTestBed(fn, {
+    emulator: { runner: inlineJobRunner(fn, { capacity: 1 }) },
+  });
+  const { emu } = bed;
+  const listingsOfFailed = () =>
+    emu.requests.filter({ service: "batch", operation: "ListJobs" })
+      .filter((e) => e.params.arrayJobId !== undefined && e.params.jobStatus === "FAILED");
+  const target = bed.target({ pollIntervalMs: 20, maxPollIntervalMs: 50 });
+  const map = (count: number) =>
+    target.map<number>({
+      items: encodeItems(Array.from({ length: count }, (_, i) => i)),
+      starmap: false,
+      env: {},
+      itemsPerJob: 1,
+    });
+  try {
+    await t.step("children whose items threw: no listing at all", async () => {
+      emu.requests.clear();
+      const run = await map(12);
+      const settled = await run.settled();
+      settled.forEach((s, i) => {
+        assert.ok(s.status === "rejected", `item ${i}`);
+        assert.match(s.reason.message, new RegExp(`item ${i} is bad`));
+      });
+      await run.done;
+      assert.equal(listingsOfFailed().length, 0, "ListJobs of the array's FAILED children");
+    });
+
+    await t.step("a child killed before it wrote a record is found by listing", async () => {
+      emu.requests.clear();
+      emu.batch.injectExit({
+        arrayIndex: 2,
+        exitCode: 137,
+        reason: "OutOfMemoryError: Container killed due to memory usage",
+        times: 1,
+      });
+      const run = await map(5);
+      const settled = await run.settled();
+      const killed = settled[2]!.status === "rejected" ? settled[2]!.reason : undefined;
+      assert.ok(killed instanceof ItemError);
+      assert.equal(killed.kind, "crashed");
+      assert.equal(killed.exitCode, 137);
+      for (const i of [0, 1, 3, 4]) {
+        const s = settled[i]!;
+        assert.ok(s.status === "rejected" && /is bad/.test(s.reason.message), `item ${i}`);
+      }
+      await run.done;
+      assert.ok(listingsOfFailed().length >= 1);
+    });
   } finally {
     await bed.close();
   }

@@ -41,7 +41,7 @@ import { DESCRIBE_JOBS_LIMIT, describeJobs, isTerminalStatus } from "./jobs.ts";
 import { forEachPooled } from "../../../util/pooled.ts";
 import { sleep } from "../../../util/sleep.ts";
 import { stuckReason } from "./stuck.ts";
-import { childId, childItems, type SlicedJob } from "./slices.ts";
+import { childId, childItems, childOf, type SlicedJob } from "./slices.ts";
 
 /**
  * One Batch job of a run and the items it runs: `slice` items per child
@@ -537,6 +537,8 @@ export class RunPoller {
     };
     let changed = found;
     const failures: { index: number; detail: JobDetail }[] = [];
+    /** Arrays with failed children not seen yet. */
+    const failing: Watch[] = [];
     for (const w of active) {
       const d = details.get(w.job.jobId);
       if (d === undefined) {
@@ -578,20 +580,7 @@ export class RunPoller {
           }
         }
       }
-      if ((summary.FAILED ?? 0) > w.failedSeen.size) {
-        const fresh: string[] = [];
-        for await (
-          const child of batch.listJobsAll({
-            arrayJobId: w.job.jobId,
-            jobStatus: "FAILED",
-            maxResults: 1000,
-          })
-        ) {
-          const i = childIndex(child.jobId, child.arrayProperties?.index);
-          if (!w.failedSeen.has(i)) fresh.push(child.jobId);
-        }
-        failures.push(...await this.#describeChildren(w, fresh, signal));
-      }
+      if ((summary.FAILED ?? 0) > w.failedSeen.size) failing.push(w);
     }
     this.#watchWaiting(active);
     this.#lastListed = 0;
@@ -599,6 +588,8 @@ export class RunPoller {
     let fetched = listing.records.length;
     let failure = listing.failure;
     this.#take(listing.records);
+    // After the records: those of the children that failed name most of them.
+    for (const w of failing) failures.push(...await this.#newFailedChildren(w, signal));
     // A job that ended with items still unsettled may have written records
     // whose stamps are older than the feed's lag: list again from its start.
     let since: number | undefined;
@@ -670,6 +661,46 @@ export class RunPoller {
         this.#o.control.retrying({ ...record, index: record.index - this.#base });
       }
     }
+  }
+
+  /**
+   * The children of an array job that failed since the last round, with
+   * their details. A child whose item failed its last attempt wrote so in its
+   * record: those children are described by their ids. Only when Batch
+   * counts more failed children than that (one killed, out of memory, timed
+   * out, before it wrote a record) are the array's FAILED children listed:
+   * ListJobs has no filter for an array's children that failed since a time
+   * (its `filters` do not apply to children), so a listing reads every failed
+   * child again, a page per 1,000.
+   */
+  async #newFailedChildren(
+    w: Watch,
+    signal: AbortSignal,
+  ): Promise<{ index: number; detail: JobDetail }[]> {
+    const failed = w.detail?.arrayProperties?.statusSummary?.FAILED ?? 0;
+    const told = new Set<string>();
+    const [from, to] = this.#range(w.job);
+    for (let index = from; index < to; index++) {
+      // Unsettled with its final record known: an error at its last attempt.
+      if (this.#settled(index) || this.#awaited(index)) continue;
+      if (!w.failedSeen.has(childOf(w.job, index))) told.add(childId(w.job, index));
+    }
+    const out = (await this.#describeChildren(w, [...told], signal))
+      .filter((f) => f.detail.status === "FAILED");
+    if (failed <= w.failedSeen.size) return out;
+    const fresh: string[] = [];
+    for await (
+      const child of this.#o.batch.listJobsAll({
+        arrayJobId: w.job.jobId,
+        jobStatus: "FAILED",
+        maxResults: 1000,
+      })
+    ) {
+      const i = childIndex(child.jobId, child.arrayProperties?.index);
+      if (!w.failedSeen.has(i)) fresh.push(child.jobId);
+    }
+    out.push(...await this.#describeChildren(w, fresh, signal));
+    return out;
   }
 
   async #describeChildren(
