@@ -108,7 +108,7 @@ import {
   runtimeProtocolWords,
 } from "../../job/runtime_protocol.ts";
 import { Docker } from "../../docker/docker.ts";
-import { definitionRuntime, runtimeCheck } from "./batch/runtime_check.ts";
+import { definitionRuntime, REBUILT_FROM_TAG, runtimeCheck } from "./batch/runtime_check.ts";
 
 export type { AwsKnotOptions, AwsKnotSpec } from "./knot_options.ts";
 
@@ -352,9 +352,12 @@ interface Heal {
    * When the knot is whole and this create updates it: whether with another
    * function, or its own on this version's job runtime (a new image, pushed
    * under a tag of its own), or with the same image and other options; and
-   * the runtime protocol of the knot's image, which the same image keeps.
+   * the runtime protocol of the knot's image, which the same image keeps;
+   * and, for its own function and options on this version's runtime, the
+   * revision it rebuilds (`REBUILT_FROM_TAG`), whose runs' retries run on
+   * the new one.
    */
-  update?: { newFunction: boolean; runtime: number | undefined };
+  update?: { newFunction: boolean; runtime: number | undefined; rebuiltFrom?: string };
 }
 
 async function create(
@@ -602,6 +605,9 @@ async function create(
       tags: {
         ...tags,
         ...(runtime !== undefined ? { [RUNTIME_PROTOCOL_TAG]: String(runtime) } : {}),
+        ...(heal?.update?.rebuiltFrom !== undefined
+          ? { [REBUILT_FROM_TAG]: heal.update.rebuiltFrom }
+          : {}),
       },
     });
     made.jobDefinition = definition.arn;
@@ -1181,6 +1187,11 @@ async function update(
         update: {
           newFunction: change.newFunction,
           runtime: change.runtime === undefined ? RUNTIME_PROTOCOL : change.runtime.protocol,
+          // Its own function and options on this version's runtime: the old revision's runs
+          // retry on the new one, which runs what it ran.
+          ...(change.runtime?.rebuild && change.options.length === 0
+            ? { rebuiltFrom: record.jobDefinition }
+            : {}),
         },
       });
       const { artifact, target } = opened;
@@ -1201,8 +1212,12 @@ async function update(
             `${runtimeProtocolWords(RUNTIME_PROTOCOL)}), so it was rebuilt with this version's, ` +
             `and the knot now runs its function on it${
               options.length > 0 ? ` with ${options.join(", ")}` : ""
-            } ${on}; runs made before keep their own revision, and their retries are refused: ` +
-            `map their failed items again`
+            } ${on}; ${
+              options.length > 0
+                ? "runs made before keep their own revision, and their retries are refused: " +
+                  "map their failed items again"
+                : "the retries of runs made before run on it"
+            }`
           : `cloudknot: knot ${name} now runs ${runs}${
             options.length > 0 ? ` with ${options.join(", ")}` : ""
           } ${on}; runs made before keep their own function and options, and so do their ` +

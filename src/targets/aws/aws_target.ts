@@ -60,7 +60,11 @@ import { isAwsCode } from "../../resources/_ledger.ts";
 import { type S3Encryption, S3Store } from "../../store/s3.ts";
 import { type MapRequest, newRunId, type SubmitRequest, type Target } from "../target.ts";
 import { BatchJob } from "./batch/batch_job.ts";
-import type { RuntimeCheckRequest } from "./batch/runtime_check.ts";
+import {
+  rebuiltRevision,
+  type RuntimeCheckRequest,
+  RuntimeMismatchError,
+} from "./batch/runtime_check.ts";
 import { KNOT_ENV, RUN_ID_ENV } from "../../job/retry_advice.ts";
 import { openItems, uploadInputs } from "./run_inputs.ts";
 import { MAX_ARRAY_SIZE, outcomeUnknown, SubmitError, submitJobOnce } from "./submit.ts";
@@ -1080,6 +1084,25 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * the knot's revision runs the same image, by digest, so the same function
    * (a heal registers one so). Else the run's own, whose refusal says what to do.
    */
+  /**
+   * The revision a retry of a run made on `ran` runs on: `ran`, unless its
+   * image runs another cloudknot version's job runtime and the knot was
+   * created again with its own function and options since, which registered
+   * a revision rebuilt from it (`rebuiltRevision`): that one. Else the check
+   * refuses `ran`, as the retry's map would, before anything is written.
+   */
+  async #onThisRuntime(ran: string, runId: string): Promise<string> {
+    const check = this.#o.checkRevision;
+    if (check === undefined) return ran;
+    try {
+      await check({ jobDefinition: ran, retryOf: { runId } });
+      return ran;
+    } catch (e) {
+      if (!(e instanceof RuntimeMismatchError)) throw e;
+      return await rebuiltRevision(this.#o.session.batch, ran) ?? Promise.reject(e);
+    }
+  }
+
   async #stillRuns(ran: string): Promise<string> {
     const current = this.#o.jobDefinition;
     if (ran === current) return ran;
@@ -1163,7 +1186,9 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       resubmit: async (request) => {
         const ran = manifest.jobDefinition ?? await this.#ranOn(jobs) ??
           this.#ranBeforeUpdate(manifest.createdAt);
-        const jobDefinition = ran === undefined ? undefined : await this.#stillRuns(ran);
+        const jobDefinition = ran === undefined
+          ? undefined
+          : await this.#onThisRuntime(await this.#stillRuns(ran), manifest.runId);
         return await this.map({
           ...await resubmitRequest(store, manifest, request),
           ...(jobDefinition !== undefined

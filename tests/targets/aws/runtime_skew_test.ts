@@ -1,8 +1,9 @@
 // A knot whose image runs the job runtime of another cloudknot version (made
 // before runtime protocols, or with another protocol), against the emulator
 // with real containers: given its own function, Knot.create updates it (its
-// image rebuilt, a new job definition revision, a warning that says why); a
-// map by name alone, and the retry of a run made on such a revision, are
+// image rebuilt, a new job definition revision, a warning that says why), and
+// a run made before retries on the rebuilt revision, unless the update
+// changed its options too; a map by name alone, and such a refused retry, are
 // refused before any mutating request, saying what to do; a knot whose
 // revision runs this version's runtime is adopted as it is; and a dockerImage
 // built by another version is refused before anything is pushed.
@@ -11,7 +12,7 @@ import { join } from "node:path";
 import { DockerImage, Knot } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
-import { RuntimeMismatchError } from "../../../src/targets/aws/batch/mod.ts";
+import { REBUILT_FROM_TAG, RuntimeMismatchError } from "../../../src/targets/aws/batch/mod.ts";
 import { readAwsKnot, writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
 import { functionChange } from "../../../src/targets/aws/aws_knot.ts";
 import {
@@ -53,7 +54,7 @@ function mutations(emu: Emulator): string[] {
 }
 
 dockerTest(
-  "a knot given its own function while its image runs another version's job runtime is rebuilt under a new revision with a warning, and a run made before is refused its retry with advice",
+  "a knot given its own function while its image runs another version's job runtime is rebuilt under a new revision with a warning, and a run made before retries on that revision",
   async () => {
     await withFargateKnot("skew", async (bed) => {
       const { emu, common } = bed;
@@ -76,18 +77,63 @@ dockerTest(
         `cloudknot: knot ${common.name} was updated: its image ran the job runtime of another ` +
         `cloudknot version (${runtimeProtocolWords(undefined)}; this version's is ` +
         `${runtimeProtocolWords(RUNTIME_PROTOCOL)}), so it was rebuilt with this version's, and ` +
-        "the knot now runs its function on it (job definition revision 2); runs made before " +
-        "keep their own revision, and their retries are refused: map their failed items again",
+        "the knot now runs its function on it (job definition revision 2); the retries of runs " +
+        "made before run on it",
       ]);
-      // The new revision and the record say the runtime it runs; its maps run.
+      // The new revision and the record say the runtime it runs, and the revision it rebuilt.
       const revision = (emu.batch.jobDefinitions.get(`${common.name}-ck-jd`) ?? [])
         .find((d) => d.revision === 2)!;
       assert.equal(revision.tags[RUNTIME_PROTOCOL_TAG], String(RUNTIME_PROTOCOL));
+      assert.equal(revision.tags[REBUILT_FROM_TAG], oldRevision);
       assert.equal((await readAwsKnot(bed.state, common.name))!.runtime, RUNTIME_PROTOCOL);
       assert.deepEqual(await (await updated.map([5], { progress: false })).results(), [25]);
 
-      // The run made before runs on its own revision, whose image runs the other runtime: its
-      // retry is refused before anything is written or submitted.
+      // The run made before ran on the old revision, whose image runs the other runtime: its
+      // retry runs on the revision rebuilt from it, the same function and options.
+      const old = await updated.collect(first.runId);
+      await old.done;
+      emu.requests.clear();
+      const retried = await old.retry();
+      assert.deepEqual(outcomes(await retried.settled()), [4, "RangeError: refuses 3"]);
+      const submitted = emu.requests.entries.filter((e) => e.operation === "SubmitJob");
+      assert.equal(submitted.length, 1);
+      assert.equal(submitted[0]!.params.jobDefinition, updated.aws!.jobDefinition);
+
+      // Created again with the same function, the knot runs this version's runtime: adopted.
+      const again = await Knot.create({ ...common, func: refuseThree });
+      assert.equal(again.aws!.adopted, true);
+      assert.equal(again.aws!.jobDefinition, updated.aws!.jobDefinition);
+    });
+  },
+);
+
+dockerTest(
+  "a knot rebuilt for another version's job runtime with other options too refuses the retry of a run made before, before any mutating request, with advice",
+  async () => {
+    await withFargateKnot("skewopts", async (bed) => {
+      const { emu, common } = bed;
+      const knot = await Knot.create({ ...common, func: refuseThree, retries: 1 });
+      const first = await knot.map([2, 3], { progress: false });
+      assert.deepEqual(outcomes(await first.settled()), [4, "RangeError: refuses 3"]);
+      const oldRevision = await asMadeBeforeProtocols(bed, common.name);
+
+      const warned: string[] = [];
+      const updated = await Knot.create({
+        ...common,
+        func: refuseThree,
+        retries: 2,
+        warn: (m) => warned.push(m),
+      });
+      assert.equal(updated.aws!.updated, true);
+      assert.match(
+        warned.at(-1)!,
+        /runs made before keep their own revision, and their retries are refused/,
+      );
+      const revision = (emu.batch.jobDefinitions.get(`${common.name}-ck-jd`) ?? [])
+        .find((d) => d.revision === 2)!;
+      assert.equal(revision.tags[REBUILT_FROM_TAG], undefined);
+
+      // Its retry would run other options: refused before anything is written or submitted.
       const old = await updated.collect(first.runId);
       await old.done;
       emu.requests.clear();
@@ -117,11 +163,6 @@ dockerTest(
         ),
       );
       assert.deepEqual(mutations(emu), []);
-
-      // Created again with the same function, the knot runs this version's runtime: adopted.
-      const again = await Knot.create({ ...common, func: refuseThree });
-      assert.equal(again.aws!.adopted, true);
-      assert.equal(again.aws!.jobDefinition, updated.aws!.jobDefinition);
     });
   },
 );

@@ -85,6 +85,68 @@ export function definitionRuntime(
   return readRuntimeProtocol(definition?.tags?.[RUNTIME_PROTOCOL_TAG]);
 }
 
+/**
+ * The tag of a job definition revision registered when its knot was created
+ * again with its own function and options because its image ran another
+ * cloudknot version's job runtime: the ARN of the revision it was rebuilt
+ * from, which runs the same function with the same options on the older
+ * runtime. A retry of a run made on that revision runs on this one instead.
+ *
+ * @example Usage
+ * ```ts
+ * import { REBUILT_FROM_TAG } from "@cloudknot/cloudknot/batch";
+ *
+ * console.log(REBUILT_FROM_TAG); // "cloudknot:rebuilt-from"
+ * ```
+ */
+export const REBUILT_FROM_TAG = "cloudknot:rebuilt-from";
+
+/**
+ * The revision that runs what `jobDefinition` runs on this version's job
+ * runtime: the ACTIVE revision of its job definition tagged
+ * {@linkcode REBUILT_FROM_TAG} with it (or with the revision rebuilt from it,
+ * and so on), whose runtime protocol is this version's; `undefined` when the
+ * knot was not rebuilt so (its function or options changed with the update,
+ * or no update was made). One DescribeJobDefinitions of the job definition's
+ * ACTIVE revisions (a page per 100).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { rebuiltRevision } from "@cloudknot/cloudknot/batch";
+ *
+ * const now = await rebuiltRevision(session.batch, "arn:aws:batch:…:job-definition/squares-ck-jd:1");
+ * ```
+ *
+ * @param batch The Batch client.
+ * @param jobDefinition The revision's ARN.
+ * @returns The ARN of the rebuilt revision.
+ */
+export async function rebuiltRevision(
+  batch: Pick<Batch, "describeJobDefinitionsAll">,
+  jobDefinition: string,
+): Promise<string | undefined> {
+  const name = /:job-definition\/(.+):\d+$/.exec(jobDefinition)?.[1];
+  if (name === undefined) return undefined;
+  const from = new Map<string, JobDefinition>();
+  for await (
+    const definition of batch.describeJobDefinitionsAll({
+      jobDefinitionName: name,
+      status: "ACTIVE",
+    })
+  ) {
+    const rebuilt = definition.tags?.[REBUILT_FROM_TAG];
+    if (rebuilt !== undefined) from.set(rebuilt, definition);
+  }
+  // A rebuild of a rebuild (another protocol since) is followed; each revision once.
+  const seen = new Set<string>();
+  for (let at = from.get(jobDefinition); at !== undefined; at = from.get(at.jobDefinitionArn)) {
+    if (seen.has(at.jobDefinitionArn)) return undefined;
+    seen.add(at.jobDefinitionArn);
+    if (definitionRuntime(at) === RUNTIME_PROTOCOL) return at.jobDefinitionArn;
+  }
+  return undefined;
+}
+
 /** What {@linkcode runtimeCheck}'s check is told of a map. */
 export interface RuntimeCheckRequest {
   /** The revision the map submits to. */
