@@ -6,13 +6,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
-import {
-  RUNTIME_PROTOCOL,
-  RUNTIME_PROTOCOL_LABEL,
-  runtimeProtocolWords,
-} from "../../../src/job/runtime_protocol.ts";
+import { RUNTIME_PROTOCOL, runtimeProtocolWords } from "../../../src/job/runtime_protocol.ts";
 import { cliInProcess } from "../../support/cli_in_process.ts";
-import { knotImage, withDockerKnots } from "../../support/docker_knots.ts";
+import { asBuiltBeforeProtocols, knotImage, withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
 const quiet = new Docker({ logger: () => {} });
@@ -42,15 +38,8 @@ dockerTest(
           advice: null,
         });
 
-        // The image as a version from before runtime protocols built it: an empty label.
-        const context = join(dir, "older");
-        await Deno.mkdir(context);
-        await Deno.writeTextFile(
-          join(context, "Dockerfile"),
-          `FROM ${image}\nLABEL ${RUNTIME_PROTOCOL_LABEL}=""\n`,
-        );
-        await quiet.command(["build", "-q", "-t", image, context]);
-        older = (await quiet.inspectImage(image))!.Id;
+        // The image as a version from before runtime protocols built it.
+        older = await asBuiltBeforeProtocols(quiet, image, join(dir, "older"));
         const before = runtimeProtocolWords(undefined);
         const advice = `Knot shown's image runs the job runtime of another cloudknot version ` +
           `(${before}; this version's is ${ours}): the next map or retry on it builds it again ` +
