@@ -22,7 +22,10 @@
  * the environment a job reads (`main.ts`: `CLOUDKNOT_*`), the run's layout in
  * the store (`payload.ts`, `record.ts`, `record_segment.ts`), or the codec's
  * format (`codec/`). A change an older runtime still reads right (a new
- * optional variable it ignores harmlessly) keeps it.
+ * optional variable it ignores harmlessly) keeps it. A test compares these
+ * names and versions with `runtime_protocol_surface.json`, the snapshot taken
+ * at this number, and fails until the snapshot is updated
+ * (`deno task protocol:snapshot`; docs/development.md).
  *
  * @example Usage
  * ```ts

@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { Docker } from "../../src/docker/docker.ts";
+import { RUNTIME_PROTOCOL_LABEL } from "../../src/job/runtime_protocol.ts";
 import { ensureBaseImage } from "./base_image.ts";
 
 /** A test's knots directory and what its docker knots are created with. */
@@ -72,4 +73,34 @@ export async function withDockerKnots(
  */
 export async function knotImage(dir: string, name: string): Promise<string> {
   return JSON.parse(await Deno.readTextFile(join(dir, name, "knot.json"))).image;
+}
+
+/**
+ * Makes a knot's image look as a cloudknot version from before runtime
+ * protocols built it: built again on top of itself with an empty
+ * `org.cloudknot.runtime` label (Docker keeps a label's last value, and has
+ * no way to remove one). Returns the new image's id, for the test to remove.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const older = await asBuiltBeforeProtocols(docker, image, join(dir, "older"));
+ * ```
+ *
+ * @param docker The driver.
+ * @param image The image's reference, tagged again on the new image.
+ * @param context A new directory for the build's context.
+ * @returns The new image's id.
+ */
+export async function asBuiltBeforeProtocols(
+  docker: Docker,
+  image: string,
+  context: string,
+): Promise<string> {
+  await Deno.mkdir(context);
+  await Deno.writeTextFile(
+    join(context, "Dockerfile"),
+    `FROM ${image}\nLABEL ${RUNTIME_PROTOCOL_LABEL}=""\n`,
+  );
+  await docker.command(["build", "-q", "-t", image, context]);
+  return (await docker.inspectImage(image))!.Id;
 }

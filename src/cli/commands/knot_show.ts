@@ -13,8 +13,12 @@ import {
   awsKnotJson,
   functionLabel,
   knotJson,
+  runtimeJson,
+  type RuntimeView,
+  runtimeView,
   snapshotRuns,
 } from "../common/knot_view.ts";
+import { cliDocker } from "../common/docker.ts";
 import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
 import { findOriginalKnot, ORIGINAL_LABEL, originalJson } from "../common/original.ts";
 import type { OriginalRecord } from "../../resources/original.ts";
@@ -22,6 +26,8 @@ import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { formatTime, renderTable } from "../common/table.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
+import type { DockerKnotRecord } from "../../targets/docker/docker_knot.ts";
+import { readRuntimeProtocol, RUNTIME_PROTOCOL_LABEL } from "../../job/runtime_protocol.ts";
 
 /** AWS runs read for their status (each takes one round of AWS calls); older ones are listed only. */
 const AWS_RUNS_READ = 20;
@@ -36,7 +42,9 @@ export const knotShow = defineCommand({
     "A retry counts every item of the input it retried, with the results it did not run again. " +
     `For a knot on AWS, its resources too, and the counts of its latest ${AWS_RUNS_READ} runs. ` +
     "A knot of the Python cloudknot shows its CloudFormation stack, its Pars and its jobs. " +
-    "An AWS knot whose clobber stopped part-way says so, and what to run to finish it.",
+    "An AWS knot whose clobber stopped part-way says so, and what to run to finish it. " +
+    "An AWS or docker knot shows the runtime protocol of its image's job runtime, and when " +
+    "it is not this version's, what that means and what to run.",
   args: [{ name: "knot", required: true, description: "The knot's name" }],
   options: { ...JSON_OPTION, ...KNOT_TARGET_OPTION },
   examples: [{
@@ -50,23 +58,40 @@ export const knotShow = defineCommand({
     if (await locateKnot(ctx, name) === "aws") return await showAws(ctx, name);
     const knot = await findLocalKnot(name, { env: ctx.io.env });
     const runs = await snapshotRuns(knot);
+    const dockerRecord = knot.record as unknown as DockerKnotRecord;
+    const docker = dockerRecord.target === "docker"
+      ? await dockerRuntime(ctx, dockerRecord)
+      : undefined;
     if (ctx.flag("json")) {
       await ctx.print(JSON.stringify({
         ...knotJson(knot),
+        ...(docker === undefined ? {} : {
+          image: docker.image,
+          runtime: docker.view === undefined ? null : runtimeJson(docker.view),
+        }),
         runs: runs.map(runJson),
       }));
       return 0;
     }
     const r = knot.record;
-    await ctx.print(details(ctx, [
+    const rows: [string, string][] = [
       ["knot", r.name],
       ["target", r.target],
       ["function", functionLabel(knot)],
+    ];
+    if (docker !== undefined) {
+      rows.push(
+        ["image", docker.image],
+        ["runtime", docker.view?.text ?? "- (the image is not on this Docker engine)"],
+      );
+    }
+    rows.push(
       ["created", formatTime(r.createdAt)],
       ["updated", formatTime(r.updatedAt)],
       ["dir", knot.root],
       ["runs dir", knot.runsRoot],
-    ], runs));
+    );
+    await ctx.print(details(ctx, rows, runs, undefined, docker?.view?.advice));
     return 0;
   },
 });
@@ -106,6 +131,7 @@ function details(
   rows: [string, string][],
   runs: RunRow[],
   note?: string,
+  advice?: string,
 ): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${ctx.out("bold", k.padEnd(width))} ${v}`);
@@ -126,7 +152,22 @@ function details(
     ));
   }
   if (note !== undefined) lines.push("", note);
+  if (advice !== undefined) lines.push("", advice);
   return lines.join("\n");
+}
+
+/**
+ * A docker knot's image and the runtime protocol its label names (one
+ * `docker image inspect`); no view when the image is not on this engine.
+ */
+async function dockerRuntime(
+  ctx: CommandContext,
+  record: DockerKnotRecord,
+): Promise<{ image: string; view?: RuntimeView }> {
+  const found = await cliDocker(ctx, { quiet: true }).inspectImage(record.image);
+  if (found === undefined) return { image: record.image };
+  const protocol = readRuntimeProtocol(found.Config?.Labels?.[RUNTIME_PROTOCOL_LABEL]);
+  return { image: record.image, view: runtimeView(record.name, "docker", protocol) };
 }
 
 async function showOriginal(ctx: CommandContext, record: OriginalRecord): Promise<number> {
@@ -170,9 +211,11 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
     runs.push({ manifest, counts: run.counts, finished: run.finished });
     close();
   }
+  const runtime = runtimeView(record.name, "aws", record.runtime);
   if (ctx.flag("json")) {
     await ctx.print(JSON.stringify({
       ...awsKnotJson(record, image),
+      runtime: runtimeJson(runtime),
       runs: runs.map(runJson),
     }));
     return 0;
@@ -184,6 +227,7 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
       ["target", `aws (${record.region}, profile ${record.profile})`],
       ["function", awsFunctionLabel(record, image)],
       ["image", record.imageUri],
+      ["runtime", runtime.text],
       ["compute", record.compute],
       ["pars", record.pars],
       ["environment", record.computeEnvironment],
@@ -197,6 +241,7 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
     ],
     runs,
     halfClobbered(record),
+    runtime.advice,
   ));
   return 0;
 }

@@ -8,6 +8,8 @@ import type { MapRun, RunCounts } from "../../run/map_run.ts";
 import { type LocalKnotInfo, localRuns } from "../../targets/local/catalog.ts";
 import { type DockerKnotRecord, dockerRuns } from "../../targets/docker/docker_knot.ts";
 import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
+import { RUNTIME_PROTOCOL, runtimeProtocolWords } from "../../job/runtime_protocol.ts";
+import { inCliWords } from "./cli_words.ts";
 
 /**
  * A knot's function as text, such as `square (module, 1a2b3c4d)`.
@@ -199,4 +201,73 @@ export function awsKnotJson(
     // Whether that clobber still runs in another process (`false`: it stopped part-way).
     clobberRunning: record.clobberStartedAt === undefined ? null : record.clobberRunning === true,
   };
+}
+
+/** The runtime protocol of a knot's image, as `knot show` gives it. */
+export interface RuntimeView {
+  /** The protocol; `undefined` for an image built before runtime protocols. */
+  protocol: number | undefined;
+  /** Whether it is this version's. */
+  current: boolean;
+  /** The row's text: the protocol, and this version's when it differs. */
+  text: string;
+  /** When it differs: what that means and what to do, in command-line words. */
+  advice?: string;
+}
+
+/**
+ * How a knot's runtime protocol shows: an AWS knot's (its record's, as its job
+ * definition revision's tag says) or a docker knot's (its image's label).
+ * When it is not this version's, the advice says what maps and retries do
+ * and, for an AWS knot, the command that rebuilds its image.
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log(runtimeView("squares", "aws", undefined).advice);
+ * // "Knot squares's image runs the job runtime of another cloudknot version (...)"
+ * ```
+ *
+ * @param knot The knot's name.
+ * @param target Its target.
+ * @param protocol Its image's runtime protocol; `undefined` for one built before runtime protocols.
+ * @returns The view.
+ */
+export function runtimeView(
+  knot: string,
+  target: "aws" | "docker",
+  protocol: number | undefined,
+): RuntimeView {
+  const words = runtimeProtocolWords(protocol);
+  if (protocol === RUNTIME_PROTOCOL) return { protocol, current: true, text: words };
+  const ours = runtimeProtocolWords(RUNTIME_PROTOCOL);
+  const runs = `Knot ${knot}'s image runs the job runtime of another cloudknot version ` +
+    `(${words}; this version's is ${ours})`;
+  const advice = target === "aws"
+    ? inCliWords(
+      new Error(
+        `${runs}: maps and retries on it are refused. To run it, create the knot with ` +
+          `Knot.create({ name: "${knot}", func }) (or module and exportName): that rebuilds its ` +
+          `image with this version's runtime under a new job definition revision, and keeps ` +
+          `its runs.`,
+      ),
+    )
+    : `${runs}: the next map or retry on it builds it again from its build directory with ` +
+      `this version's runtime first, and keeps its runs.`;
+  return { protocol, current: false, text: `${words}, not this version's ${ours}`, advice };
+}
+
+/**
+ * A runtime view as JSON: `protocol` (`null` for an image built before
+ * runtime protocols), `current` and `advice` (`null` when current).
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log(runtimeJson(runtimeView("squares", "aws", 1))); // { protocol: 1, current: true, advice: null }
+ * ```
+ *
+ * @param view The view.
+ * @returns The JSON.
+ */
+export function runtimeJson(view: RuntimeView): Record<string, unknown> {
+  return { protocol: view.protocol ?? null, current: view.current, advice: view.advice ?? null };
 }

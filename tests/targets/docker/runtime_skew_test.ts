@@ -13,7 +13,7 @@ import {
   RUNTIME_PROTOCOL_LABEL,
   runtimeProtocolWords,
 } from "../../../src/job/runtime_protocol.ts";
-import { knotImage, withDockerKnots } from "../../support/docker_knots.ts";
+import { asBuiltBeforeProtocols, knotImage, withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
 const quiet = new Docker({ logger: () => {} });
@@ -49,13 +49,7 @@ dockerTest(
 
         // The image as a version from before runtime protocols built it: no runtime label (an
         // empty one, as Docker keeps a label's last value).
-        const context = join(dir, "older");
-        await Deno.mkdir(context);
-        await Deno.writeTextFile(
-          join(context, "Dockerfile"),
-          `FROM ${image}\nLABEL ${RUNTIME_PROTOCOL_LABEL}=""\n`,
-        );
-        await quiet.command(["build", "-q", "-t", image, context]);
+        await asBuiltBeforeProtocols(quiet, image, join(dir, "older"));
         const older = await labelled(image);
         assert.equal(older.runtime, "");
 
