@@ -109,6 +109,7 @@ import {
 } from "../../job/runtime_protocol.ts";
 import { Docker } from "../../docker/docker.ts";
 import { definitionRuntime, REBUILT_FROM_TAG, runtimeCheck } from "./batch/runtime_check.ts";
+import type { JobDefinition } from "../../aws/services/batch.ts";
 
 export type { AwsKnotOptions, AwsKnotSpec } from "./knot_options.ts";
 
@@ -995,9 +996,7 @@ async function adopt(
   const change = await functionChange(spec, record, state);
   // The runtime protocol of the image the knot's revision runs, as the revision's tag says.
   const runtime = definitionRuntime(batch.jobDefinition);
-  // Given its own function, a knot whose image runs another cloudknot version's job runtime
-  // (as its record or its revision says) is updated with its image rebuilt with this one's.
-  const rebuild = change === "runtime" || (change === "same" && runtime !== RUNTIME_PROTOCOL);
+  const rebuild = staleRuntime(change, batch.jobDefinition);
   requireResources(record);
   const baseImage =
     await state.get(recordSection("docker-image", record.dockerImage), "base-image") ||
@@ -1150,6 +1149,29 @@ export async function updateOptions(
       { ...(e.field !== undefined ? { field: e.field } : {}), cause: e },
     );
   }
+}
+
+/**
+ * Whether a knot given its own function runs an image of another cloudknot
+ * version's job runtime, as its record (`functionChange`'s `"runtime"`) or
+ * its job definition revision's tag says: its create (and the dry run of it)
+ * rebuilds the image with this version's.
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (staleRuntime(await functionChange(spec, record, state), batch.jobDefinition)) rebuild();
+ * ```
+ *
+ * @param change What `functionChange` says of the function given.
+ * @param revision The knot's job definition revision, as described.
+ * @returns Whether its image is rebuilt.
+ */
+export function staleRuntime(
+  change: "none" | "same" | "other" | "runtime",
+  revision: Pick<JobDefinition, "tags"> | undefined,
+): boolean {
+  return change === "runtime" ||
+    (change === "same" && definitionRuntime(revision) !== RUNTIME_PROTOCOL);
 }
 
 /**

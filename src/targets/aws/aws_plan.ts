@@ -28,6 +28,7 @@ import {
   missingPars,
   refuseOtherOwnersKnotPars,
   requireFunction,
+  staleRuntime,
   updateOptions,
 } from "./aws_knot.ts";
 import { ignoredOptions, splitUpdates } from "./adopted_options.ts";
@@ -36,8 +37,6 @@ import { type AwsKnotSpec, validateAwsKnotOptions as check } from "./knot_option
 import { checkJobFits } from "./batch/instance_types.ts";
 import { readAwsKnot } from "./catalog.ts";
 import { recordSection } from "../../state/sections.ts";
-import { RUNTIME_PROTOCOL } from "../../job/runtime_protocol.ts";
-import { definitionRuntime } from "./batch/runtime_check.ts";
 
 function missing(e: unknown, ...codes: string[]): boolean {
   return e instanceof AwsError && (e.status === 404 || codes.includes(e.code));
@@ -159,10 +158,8 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     const { updates, ignored } = splitUpdates(differ, { whole: gone === undefined, newFunction });
     // Its own function, on an image that runs another cloudknot version's job runtime, as its
     // record or its revision's tag says (as the create reads them both): rebuilt.
-    const staleRuntime = change === "runtime" ||
-      (change === "same" && batch.jobDefinition !== undefined &&
-        definitionRuntime(batch.jobDefinition) !== RUNTIME_PROTOCOL);
-    const rebuild = newFunction || staleRuntime;
+    const stale = staleRuntime(change, batch.jobDefinition);
+    const rebuild = newFunction || stale;
     const ignoredNote = ignored.length > 0
       ? [`these options would be ignored: ${ignored.join(", ")}`]
       : [];
@@ -212,7 +209,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
           `knot ${name} is in the config file, so it would be updated: ${
             [
               ...(newFunction ? ["a new image with the function given"] : []),
-              ...(staleRuntime
+              ...(stale
                 ? ["its image rebuilt with this version's job runtime (it runs another version's)"]
                 : []),
               ...(updates.length > 0 ? [`the ${updates.join(", ")} given`] : []),
