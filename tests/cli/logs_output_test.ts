@@ -2,30 +2,12 @@
 // where it joined every item's lines into one string (or one JSON.stringify with --json).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CliIo, main } from "../../cli.ts";
+import { main } from "../../cli.ts";
+import { recordingIo } from "./helpers.ts";
 import { Knot } from "../../mod.ts";
 
 const LINE = 8 * 1024;
 const LINES = 40;
-
-/** An io whose stdout keeps what is written and the length of each write. */
-function recordingIo(env: Record<string, string>) {
-  const out = { stdout: "", stderr: "", writes: [] as number[] };
-  const io: CliIo = {
-    stdout: {
-      write: (t) => {
-        out.writes.push(t.length);
-        out.stdout += t;
-        return Promise.resolve();
-      },
-      isTerminal: () => false,
-    },
-    stderr: { write: (t) => Promise.resolve(void (out.stderr += t)), isTerminal: () => false },
-    stdin: { readable: () => ReadableStream.from([]), isTerminal: () => false },
-    env: (name) => env[name],
-  };
-  return { io, out };
-}
 
 Deno.test("logs of a run prints each item's lines as it reads them, in writes of a few lines, with and without --json", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-logs-output-" });
