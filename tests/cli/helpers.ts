@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TextLineStream } from "../../src/util/text_line_stream.ts";
+import type { CliIo } from "../../cli.ts";
 
 /** The project's root: the working directory of every command line run. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -164,4 +165,30 @@ export async function cliInTerminal(
   const { code, stdout, stderr } = await child.output();
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** What a {@linkcode recordingIo} keeps: its output, and the length of each write to stdout. */
+export interface RecordedOutput {
+  stdout: string;
+  stderr: string;
+  writes: number[];
+}
+
+/** An io whose stdout keeps what is written and the length of each write. */
+export function recordingIo(env: Record<string, string>): { io: CliIo; out: RecordedOutput } {
+  const out: RecordedOutput = { stdout: "", stderr: "", writes: [] };
+  const io: CliIo = {
+    stdout: {
+      write: (t) => {
+        out.writes.push(t.length);
+        out.stdout += t;
+        return Promise.resolve();
+      },
+      isTerminal: () => false,
+    },
+    stderr: { write: (t) => Promise.resolve(void (out.stderr += t)), isTerminal: () => false },
+    stdin: { readable: () => ReadableStream.from([]), isTerminal: () => false },
+    env: (name) => env[name],
+  };
+  return { io, out };
 }

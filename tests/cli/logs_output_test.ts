@@ -1,31 +1,16 @@
 // `cloudknot logs <knot> <run>` prints each item's lines as it reads them, a few at a time,
 // where it joined every item's lines into one string (or one JSON.stringify with --json).
+// `cloudknot logs <job-id> --attempt N --json` writes its array as it reads the lines too.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CliIo, main } from "../../cli.ts";
+import { main } from "../../cli.ts";
+import { recordingIo } from "./helpers.ts";
 import { Knot } from "../../mod.ts";
+import { encodeItems } from "../../src/job/codec.ts";
+import { job, jobsNamed, startTestBed } from "../targets/aws/helpers.ts";
 
 const LINE = 8 * 1024;
 const LINES = 40;
-
-/** An io whose stdout keeps what is written and the length of each write. */
-function recordingIo(env: Record<string, string>) {
-  const out = { stdout: "", stderr: "", writes: [] as number[] };
-  const io: CliIo = {
-    stdout: {
-      write: (t) => {
-        out.writes.push(t.length);
-        out.stdout += t;
-        return Promise.resolve();
-      },
-      isTerminal: () => false,
-    },
-    stderr: { write: (t) => Promise.resolve(void (out.stderr += t)), isTerminal: () => false },
-    stdin: { readable: () => ReadableStream.from([]), isTerminal: () => false },
-    env: (name) => env[name],
-  };
-  return { io, out };
-}
 
 Deno.test("logs of a run prints each item's lines as it reads them, in writes of a few lines, with and without --json", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-logs-output-" });
@@ -83,5 +68,50 @@ Deno.test("logs of a run prints each item's lines as it reads them, in writes of
     await knot.clobber();
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("logs of an AWS Batch job with --attempt and --json writes the array as it reads the lines, in writes of a few lines", async () => {
+  const bed = await startTestBed(job);
+  const home = await Deno.makeTempDir({ prefix: "cloudknot-logs-job-" });
+  try {
+    // 40 lines of 8 KiB: 320 KiB of output.
+    const printed = Array.from({ length: LINES }, (_, i) => String(i % 10).repeat(LINE));
+    const run = await bed.target().map<unknown>({
+      items: encodeItems([{ log: printed }]),
+      starmap: false,
+      env: {},
+      jobType: "independent",
+    });
+    await run.done;
+    await bed.emu.waitForJobs(30_000);
+    const jobId = jobsNamed(bed.emu, `squares-${run.runId}-0`)[0]!.jobId;
+    const env = {
+      ...bed.emu.env,
+      HOME: home,
+      CLOUDKNOT_CONFIG_FILE: join(home, "cloudknot.ini"),
+      CLOUDKNOT_LOCAL_DIR: join(home, "knots"),
+    };
+
+    const json = recordingIo(env);
+    assert.equal(
+      await main(["logs", jobId, "--attempt", "1", "--json"], json.io),
+      0,
+      json.out.stderr,
+    );
+    assert.ok(
+      json.out.stdout === JSON.stringify([{ jobId, attempt: 1, lines: printed }]) + "\n",
+      "the array of one JSON.stringify",
+    );
+    const largest = Math.max(...json.out.writes);
+    assert.ok(largest < LINE * LINES / 2, `a write of ${largest} characters holds the job's lines`);
+
+    // Without --attempt, the attempt is the job's once its lines are read: the same array.
+    const latest = recordingIo(env);
+    assert.equal(await main(["logs", jobId, "--json"], latest.io), 0, latest.out.stderr);
+    assert.equal(latest.out.stdout, json.out.stdout);
+  } finally {
+    await bed.close();
+    await Deno.remove(home, { recursive: true });
   }
 });

@@ -7,6 +7,8 @@ import { type JobsView, viewJobs } from "../../targets/aws/batch/jobs_view.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { errorSummary } from "../common/item_output.ts";
+import { ChunkedOutput } from "../common/chunked_output.ts";
+import type { CliOutput } from "../common/io.ts";
 import { noJobYet, openRun } from "../common/run_reader.ts";
 import { renderRunText } from "../../run/run_view.ts";
 import type { ItemView, MapRun } from "../../run/map_run.ts";
@@ -59,47 +61,8 @@ export const jobs = defineCommand({
         jobsView = await viewJobs([...ids], { session: aws.session });
       }
       const errorOf = cliError(run);
-      if (ctx.flag("json")) {
-        await ctx.print(JSON.stringify({
-          knot: run.knot,
-          runId: run.runId,
-          target: run.target,
-          total: run.total,
-          attempts: run.attempts,
-          startedAt: new Date(run.startedAt).toISOString(),
-          endedAt: run.finished && run.endedAt !== undefined
-            ? new Date(run.endedAt).toISOString()
-            : null,
-          counts: run.counts,
-          items: run.items.map((item) => ({
-            ...item,
-            ...(item.error !== undefined ? { error: errorOf(item) } : {}),
-            ...(item.startedAt !== undefined
-              ? { startedAt: new Date(item.startedAt).toISOString() }
-              : {}),
-            ...(item.endedAt !== undefined
-              ? { endedAt: new Date(item.endedAt).toISOString() }
-              : {}),
-          })),
-          ...(jobsView !== undefined
-            ? {
-              jobs: jobsView.rows.map((row) => ({
-                ...row,
-                ...(row.children !== undefined
-                  ? {
-                    children: Object.fromEntries(
-                      Object.entries(row.children).filter(([, n]) => n > 0),
-                    ),
-                  }
-                  : {}),
-                ...(row.createdAt !== undefined
-                  ? { createdAt: new Date(row.createdAt).toISOString() }
-                  : {}),
-              })),
-            }
-            : {}),
-        }));
-      } else if (jobsView !== undefined) {
+      if (ctx.flag("json")) await writeJobsJson(ctx.io.stdout, run, errorOf, jobsView);
+      else if (jobsView !== undefined) {
         await ctx.print(`${jobsView.toString()}\n\n${renderRunText(run, errorOf)}`);
       } else await ctx.print(renderRunText(run, errorOf));
     } finally {
@@ -108,6 +71,64 @@ export const jobs = defineCommand({
     return 0;
   },
 });
+
+/**
+ * Writes the `--json` document JSON.stringify would make of the run, its items
+ * and its jobs, an item at a time, so no string of the whole document is made.
+ */
+async function writeJobsJson(
+  output: CliOutput,
+  run: MapRun<unknown>,
+  errorOf: (item: ItemView) => string | undefined,
+  jobsView: JobsView | undefined,
+): Promise<void> {
+  // One snapshot of the items, as the counts are: a run followed as it ends changes between writes.
+  const items = run.items;
+  const out = new ChunkedOutput(output);
+  // The head is the document with no items less its "]}".
+  await out.write(
+    JSON.stringify({
+      knot: run.knot,
+      runId: run.runId,
+      target: run.target,
+      total: run.total,
+      attempts: run.attempts,
+      startedAt: new Date(run.startedAt).toISOString(),
+      endedAt: run.finished && run.endedAt !== undefined
+        ? new Date(run.endedAt).toISOString()
+        : null,
+      counts: run.counts,
+      items: [],
+    }).slice(0, -2),
+  );
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    await out.write(
+      (i === 0 ? "" : ",") + JSON.stringify({
+        ...item,
+        ...(item.error !== undefined ? { error: errorOf(item) } : {}),
+        ...(item.startedAt !== undefined
+          ? { startedAt: new Date(item.startedAt).toISOString() }
+          : {}),
+        ...(item.endedAt !== undefined ? { endedAt: new Date(item.endedAt).toISOString() } : {}),
+      }),
+    );
+  }
+  await out.write("]");
+  if (jobsView !== undefined) {
+    // A run's AWS Batch jobs are few (an array job holds up to 10,000 items): in one piece.
+    const jobs = jobsView.rows.map((row) => ({
+      ...row,
+      ...(row.children !== undefined
+        ? { children: Object.fromEntries(Object.entries(row.children).filter(([, n]) => n > 0)) }
+        : {}),
+      ...(row.createdAt !== undefined ? { createdAt: new Date(row.createdAt).toISOString() } : {}),
+    }));
+    await out.write(`,"jobs":${JSON.stringify(jobs)}`);
+  }
+  await out.write("}\n");
+  await out.flush();
+}
 
 /** An item's error in a command-line user's words. */
 function cliError(run: MapRun<unknown>): (item: ItemView) => string | undefined {

@@ -256,7 +256,12 @@ async function jobLogs(
   return await streamJob(ctx, ctx.arg("knot")!, options);
 }
 
-/** Prints a job's lines as they come (or, with --json, all of them at the end). */
+/**
+ * Prints a job's lines as they come. With --json and an attempt asked for, the
+ * document is written as the lines come too; without one, the attempt is known
+ * only once the lines are read (it is the job's, then), so they are printed at
+ * the end.
+ */
 async function streamJob(
   ctx: CommandContext,
   jobId: string,
@@ -266,8 +271,16 @@ async function streamJob(
   const job = await BatchJob.fromId(jobId, { session });
   const stop = new AbortController();
   const onInterrupt = () => stop.abort();
+  const json = ctx.flag("json");
+  const which = options.index !== undefined ? { index: options.index } : { jobId };
+  // The lines kept for the document, when its attempt is known only at the end.
+  const lines: string[] | undefined = json && options.attempt === undefined ? [] : undefined;
+  const out = new ChunkedOutput(ctx.io.stdout);
+  // The array JSON.stringify would make, a line at a time: its head (written with the first
+  // line, so a job whose logs cannot be read prints nothing) is the array less "]}]".
+  const head = JSON.stringify([{ ...which, attempt: options.attempt, lines: [] }]).slice(0, -3);
+  let read = 0;
   Deno.addSignalListener("SIGINT", onInterrupt);
-  const lines: string[] = [];
   try {
     for await (
       const line of job.logs({
@@ -276,19 +289,19 @@ async function streamJob(
         ...(options.attempt !== undefined ? { attempt: options.attempt } : {}),
       })
     ) {
-      if (ctx.flag("json")) lines.push(line);
-      else await ctx.print(line);
+      if (!json) await ctx.print(line);
+      else if (lines !== undefined) lines.push(line);
+      else await out.write((read++ === 0 ? head : ",") + JSON.stringify(line));
     }
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
-  if (ctx.flag("json")) {
-    const attempt = options.attempt ?? (await job.status()).attempts.length;
-    await ctx.print(JSON.stringify([{
-      ...(options.index !== undefined ? { index: options.index } : { jobId }),
-      attempt,
-      lines,
-    }]));
+  if (lines !== undefined) {
+    const attempt = (await job.status()).attempts.length;
+    await ctx.print(JSON.stringify([{ ...which, attempt, lines }]));
+  } else if (json) {
+    await out.write(`${read === 0 ? head : ""}]}]\n`);
+    await out.flush();
   }
   return 0;
 }
