@@ -106,11 +106,49 @@ Deno.test("logs of an AWS Batch job with --attempt and --json writes the array a
     const largest = Math.max(...json.out.writes);
     assert.ok(largest < LINE * LINES / 2, `a write of ${largest} characters holds the job's lines`);
 
-    // Without --attempt, the attempt is the job's once its lines are read: the same array.
+    // Without --attempt, the attempt is the one whose stream was read: the same array.
     const latest = recordingIo(env);
     assert.equal(await main(["logs", jobId, "--json"], latest.io), 0, latest.out.stderr);
     assert.equal(latest.out.stdout, json.out.stdout);
   } finally {
+    await bed.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("logs of an AWS Batch job with --json names the attempt it read, the one running now", async () => {
+  const bed = await startTestBed(job);
+  const home = await Deno.makeTempDir({ prefix: "cloudknot-logs-running-" });
+  const run = await bed.target().map<unknown>({
+    items: encodeItems([{ sleep: 120_000 }]),
+    starmap: false,
+    env: {},
+    jobType: "independent",
+  });
+  try {
+    const env = {
+      ...bed.emu.env,
+      HOME: home,
+      CLOUDKNOT_CONFIG_FILE: join(home, "cloudknot.ini"),
+      CLOUDKNOT_LOCAL_DIR: join(home, "knots"),
+    };
+    // Until its first attempt runs and has printed its line.
+    let jobId: string | undefined;
+    let out = "";
+    for (let look = 0; look < 600 && !out.includes("sleeping"); look++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      jobId ??= jobsNamed(bed.emu, `squares-${run.runId}-0`)[0]?.jobId;
+      if (jobId === undefined) continue;
+      const io = recordingIo(env);
+      assert.equal(await main(["logs", jobId, "--json"], io.io), 0, io.out.stderr);
+      out = io.out.stdout;
+    }
+    assert.equal(
+      out,
+      JSON.stringify([{ jobId, attempt: 1, lines: ["sleeping 120000 ms"] }]) + "\n",
+    );
+  } finally {
+    await run.cancel();
     await bed.close();
     await Deno.remove(home, { recursive: true });
   }

@@ -273,12 +273,12 @@ async function streamJob(
   const onInterrupt = () => stop.abort();
   const json = ctx.flag("json");
   const which = options.index !== undefined ? { index: options.index } : { jobId };
-  // The lines kept for the document, when its attempt is known only at the end.
-  const lines: string[] | undefined = json && options.attempt === undefined ? [] : undefined;
   const out = new ChunkedOutput(ctx.io.stdout);
   // The array JSON.stringify would make, a line at a time: its head (written with the first
-  // line, so a job whose logs cannot be read prints nothing) is the array less "]}]".
-  const head = JSON.stringify([{ ...which, attempt: options.attempt, lines: [] }]).slice(0, -3);
+  // line, so a job whose logs cannot be read prints nothing) is the array less "]}]". Its
+  // attempt is the one given, or the one whose stream the job's logs read.
+  let attempt = options.attempt;
+  const head = () => JSON.stringify([{ ...which, attempt, lines: [] }]).slice(0, -3);
   let read = 0;
   Deno.addSignalListener("SIGINT", onInterrupt);
   try {
@@ -286,21 +286,20 @@ async function streamJob(
       const line of job.logs({
         follow: options.follow,
         signal: stop.signal,
+        onAttempt: (n) => attempt = n,
         ...(options.attempt !== undefined ? { attempt: options.attempt } : {}),
       })
     ) {
       if (!json) await ctx.print(line);
-      else if (lines !== undefined) lines.push(line);
-      else await out.write((read++ === 0 ? head : ",") + JSON.stringify(line));
+      else await out.write((read++ === 0 ? head() : ",") + JSON.stringify(line));
     }
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
-  if (lines !== undefined) {
-    const attempt = (await job.status()).attempts.length;
-    await ctx.print(JSON.stringify([{ ...which, attempt, lines }]));
-  } else if (json) {
-    await out.write(`${read === 0 ? head : ""}]}]\n`);
+  if (json) {
+    // No stream read: the job's attempts so far.
+    attempt ??= (await job.status()).attempts.length;
+    await out.write(`${read === 0 ? head() : ""}]}]\n`);
     await out.flush();
   }
   return 0;

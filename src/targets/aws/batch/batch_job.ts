@@ -68,6 +68,12 @@ export interface BatchJobLogsOptions {
   attempt?: number;
   /** Stops reading. */
   signal?: AbortSignal;
+  /**
+   * Told the attempt whose stream is read (counted from 1) before its first
+   * line: the one given, or the latest, which may be running. Not called when
+   * the job has no stream to read (no attempt has started).
+   */
+  onAttempt?: (attempt: number) => void;
 }
 
 /**
@@ -374,6 +380,7 @@ export class BatchJob {
     }
     if (found === undefined) return;
     const { stream, attempt } = found;
+    options.onAttempt?.(attempt);
     yield* readLogStream(this.#session.logs, stream, {
       logGroup: logGroupOf(this.#detail),
       pollMs,
