@@ -9,7 +9,7 @@
 // built by another version is refused before anything is pushed.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DockerImage, Knot } from "../../../mod.ts";
+import { DockerImage, Knot, type MapRun } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
 import { REBUILT_FROM_TAG, RuntimeMismatchError } from "../../../src/targets/aws/batch/mod.ts";
@@ -53,23 +53,38 @@ function mutations(emu: Emulator): string[] {
   return emu.mutatingRequests().map((e) => `${e.service} ${e.operation}`);
 }
 
+/**
+ * Maps [2, 3] on a knot (3 fails), makes the knot as a version from before
+ * runtime protocols left it, then creates it again with its function and
+ * `options`: the run made before, the revision it ran on, the updated knot
+ * and the warnings its create gave.
+ */
+async function runThenUpgrade(
+  bed: KnotBed,
+  options: { retries?: number } = {},
+): Promise<{ first: MapRun<number>; oldRevision: string; updated: Knot; warned: string[] }> {
+  const { common } = bed;
+  const knot = await Knot.create({ ...common, func: refuseThree, retries: 1 });
+  const first = await knot.map([2, 3], { progress: false });
+  assert.deepEqual(outcomes(await first.settled()), [4, "RangeError: refuses 3"]);
+  const oldRevision = await asMadeBeforeProtocols(bed, common.name);
+  const warned: string[] = [];
+  const updated = await Knot.create({
+    ...common,
+    ...options,
+    func: refuseThree,
+    warn: (m) => warned.push(m),
+  });
+  assert.equal(updated.aws!.updated, true);
+  return { first, oldRevision, updated, warned };
+}
+
 dockerTest(
   "a knot given its own function while its image runs another version's job runtime is rebuilt under a new revision with a warning, and a run made before retries on that revision",
   async () => {
     await withFargateKnot("skew", async (bed) => {
       const { emu, common } = bed;
-      const knot = await Knot.create({ ...common, func: refuseThree, retries: 1 });
-      const first = await knot.map([2, 3], { progress: false });
-      assert.deepEqual(outcomes(await first.settled()), [4, "RangeError: refuses 3"]);
-      const oldRevision = await asMadeBeforeProtocols(bed, common.name);
-
-      const warned: string[] = [];
-      const updated = await Knot.create({
-        ...common,
-        func: refuseThree,
-        warn: (m) => warned.push(m),
-      });
-      assert.equal(updated.aws!.updated, true);
+      const { first, oldRevision, updated, warned } = await runThenUpgrade(bed);
       assert.equal(updated.aws!.adopted, false);
       assert.match(updated.aws!.jobDefinition, /:2$/);
       assert.notEqual(updated.aws!.jobDefinition, oldRevision);
@@ -112,19 +127,7 @@ dockerTest(
   async () => {
     await withFargateKnot("skewopts", async (bed) => {
       const { emu, common } = bed;
-      const knot = await Knot.create({ ...common, func: refuseThree, retries: 1 });
-      const first = await knot.map([2, 3], { progress: false });
-      assert.deepEqual(outcomes(await first.settled()), [4, "RangeError: refuses 3"]);
-      const oldRevision = await asMadeBeforeProtocols(bed, common.name);
-
-      const warned: string[] = [];
-      const updated = await Knot.create({
-        ...common,
-        func: refuseThree,
-        retries: 2,
-        warn: (m) => warned.push(m),
-      });
-      assert.equal(updated.aws!.updated, true);
+      const { first, oldRevision, updated, warned } = await runThenUpgrade(bed, { retries: 2 });
       assert.match(
         warned.at(-1)!,
         /runs made before keep their own revision, and their retries are refused/,
