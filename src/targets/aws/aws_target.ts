@@ -1084,6 +1084,20 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * the knot's revision runs the same image, by digest, so the same function
    * (a heal registers one so). Else the run's own, whose refusal says what to do.
    */
+  async #stillRuns(ran: string): Promise<string> {
+    const current = this.#o.jobDefinition;
+    if (ran === current) return ran;
+    const { jobDefinitions = [] } = await this.#o.session.batch.describeJobDefinitions({
+      jobDefinitions: [ran, current],
+    }).catch(() => ({ jobDefinitions: undefined }));
+    const [own, knots] = [ran, current].map((arn) =>
+      jobDefinitions.find((d) => d.jobDefinitionArn === arn)
+    );
+    const same = own !== undefined && knots?.status === "ACTIVE" &&
+      own.containerProperties?.image === knots.containerProperties?.image;
+    return own?.status !== "ACTIVE" && same ? current : ran;
+  }
+
   /**
    * The revision a retry of a run made on `ran` runs on: `ran`, unless its
    * image runs another cloudknot version's job runtime and the knot was
@@ -1101,20 +1115,6 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       if (!(e instanceof RuntimeMismatchError)) throw e;
       return await rebuiltRevision(this.#o.session.batch, ran) ?? Promise.reject(e);
     }
-  }
-
-  async #stillRuns(ran: string): Promise<string> {
-    const current = this.#o.jobDefinition;
-    if (ran === current) return ran;
-    const { jobDefinitions = [] } = await this.#o.session.batch.describeJobDefinitions({
-      jobDefinitions: [ran, current],
-    }).catch(() => ({ jobDefinitions: undefined }));
-    const [own, knots] = [ran, current].map((arn) =>
-      jobDefinitions.find((d) => d.jobDefinitionArn === arn)
-    );
-    const same = own !== undefined && knots?.status === "ACTIVE" &&
-      own.containerProperties?.image === knots.containerProperties?.image;
-    return own?.status !== "ACTIVE" && same ? current : ran;
   }
 
   #open<T>(
