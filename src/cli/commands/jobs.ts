@@ -7,7 +7,7 @@ import { type JobsView, viewJobs } from "../../targets/aws/batch/jobs_view.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { errorSummary } from "../common/item_output.ts";
-import { ChunkedOutput } from "../common/chunked_output.ts";
+import { ChunkedOutput, jsonUpToList } from "../common/chunked_output.ts";
 import type { CliOutput } from "../common/io.ts";
 import { noJobYet, openRun } from "../common/run_reader.ts";
 import { renderRunText } from "../../run/run_view.ts";
@@ -85,9 +85,8 @@ async function writeJobsJson(
   // One snapshot of the items, as the counts are: a run followed as it ends changes between writes.
   const items = run.items;
   const out = new ChunkedOutput(output);
-  // The head is the document with no items less its "]}".
   await out.write(
-    JSON.stringify({
+    jsonUpToList({
       knot: run.knot,
       runId: run.runId,
       target: run.target,
@@ -99,7 +98,7 @@ async function writeJobsJson(
         : null,
       counts: run.counts,
       items: [],
-    }).slice(0, -2),
+    }),
   );
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;

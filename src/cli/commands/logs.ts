@@ -13,7 +13,7 @@ import { type CommandContext, defineCommand } from "../common/command.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { noJobYet, openRun } from "../common/run_reader.ts";
 import { inCliWords } from "../common/cli_words.ts";
-import { ChunkedOutput } from "../common/chunked_output.ts";
+import { ChunkedOutput, jsonUpToList } from "../common/chunked_output.ts";
 import { WORKER_START_ERROR } from "../../job/pool.ts";
 import { retryAdvice } from "../../run/retry.ts";
 import { itemsInWords } from "../../util/item_words.ts";
@@ -179,7 +179,7 @@ export const logs = defineCommand({
         let lines = 0;
         const begin = async () => {
           if (json) {
-            const head = JSON.stringify({ index, attempt: which, lines: [] }).slice(0, -2);
+            const head = jsonUpToList({ index, attempt: which, lines: [] });
             await out.write((entries === 0 ? "" : ",") + head);
           } else if (item === undefined) {
             await out.write(ctx.out("dim", `--- item ${index} (attempt ${which}) ---`) + "\n");
@@ -257,10 +257,9 @@ async function jobLogs(
 }
 
 /**
- * Prints a job's lines as they come. With --json and an attempt asked for, the
- * document is written as the lines come too; without one, the attempt is known
- * only once the lines are read (it is the job's, then), so they are printed at
- * the end.
+ * Prints a job's lines as they come; with --json, the document is written as
+ * they come too, naming the attempt asked for or the one whose lines are read
+ * (`BatchJob.logs`' `onAttempt`).
  */
 async function streamJob(
   ctx: CommandContext,
@@ -274,11 +273,11 @@ async function streamJob(
   const json = ctx.flag("json");
   const which = options.index !== undefined ? { index: options.index } : { jobId };
   const out = new ChunkedOutput(ctx.io.stdout);
-  // The array JSON.stringify would make, a line at a time: its head (written with the first
-  // line, so a job whose logs cannot be read prints nothing) is the array less "]}]". Its
-  // attempt is the one given, or the one whose stream the job's logs read.
+  // The array JSON.stringify would make, a line at a time: its head is written with the first
+  // line, so a job whose logs cannot be read prints nothing. Its attempt is the one given, or
+  // the one whose stream the job's logs read.
   let attempt = options.attempt;
-  const head = () => JSON.stringify([{ ...which, attempt, lines: [] }]).slice(0, -3);
+  const head = () => "[" + jsonUpToList({ ...which, attempt, lines: [] });
   let read = 0;
   Deno.addSignalListener("SIGINT", onInterrupt);
   try {

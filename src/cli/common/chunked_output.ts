@@ -64,3 +64,24 @@ export class ChunkedOutput {
     if (text !== "") await this.#output.write(text);
   }
 }
+
+/**
+ * The JSON of a document whose last field is an empty array, up to and with
+ * that array's `[`: what a document written an item at a time begins with
+ * (its items, comma-separated, then `]}` end it).
+ *
+ * @example Usage
+ * ```ts
+ * import { jsonUpToList } from "./chunked_output.ts";
+ *
+ * console.log(jsonUpToList({ knot: "squares", items: [] })); // {"knot":"squares","items":[
+ * ```
+ *
+ * @param document The document, its last field an empty array.
+ * @returns Its JSON without the array's `]` and the document's `}`.
+ */
+export function jsonUpToList(document: Record<string, unknown>): string {
+  const json = JSON.stringify(document);
+  if (!json.endsWith("[]}")) throw new TypeError("The document's last field is not an empty array");
+  return json.slice(0, -2);
+}

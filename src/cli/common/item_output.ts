@@ -24,7 +24,7 @@ import { encodeToString } from "../../job/codec.ts";
 import type { ItemError } from "../../job/item_error.ts";
 import { failureDetails } from "../../job/record.ts";
 import type { ItemSettled, MapRun } from "../../run/map_run.ts";
-import { ChunkedOutput } from "./chunked_output.ts";
+import { ChunkedOutput, jsonUpToList } from "./chunked_output.ts";
 import { inCliWords } from "./cli_words.ts";
 import type { CliOutput } from "./io.ts";
 
@@ -143,9 +143,9 @@ export async function writeItems(
     const settled = await run.settled();
     for (const item of settled) if (item.status === "rejected") failed.push(item.index);
     const c = run.counts;
-    // The document JSON.stringify makes of it all, written an item at a time: the head, with
-    // the counts, is the document with no items less its "]}".
-    const head = JSON.stringify({
+    // The document JSON.stringify makes of it all, written an item at a time after the head,
+    // which has the counts.
+    const head = jsonUpToList({
       knot: run.knot,
       runId: run.runId,
       target: run.target,
@@ -153,7 +153,7 @@ export async function writeItems(
       succeeded: c.succeeded,
       failed: c.failed,
       items: [],
-    }).slice(0, -2);
+    });
     await out.write(head);
     for (let i = 0; i < settled.length; i++) {
       await out.write((i === 0 ? "" : ",") + JSON.stringify(itemJson(settled[i]!)));
