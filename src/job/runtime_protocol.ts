@@ -99,3 +99,24 @@ export function runtimeProtocolWords(protocol: number | undefined): string {
     ? "a runtime from before runtime protocols"
     : `runtime protocol ${protocol}`;
 }
+
+/**
+ * What an image of another runtime protocol runs, for messages: `the job
+ * runtime of another cloudknot version (<its protocol>; this version's is
+ * <this one>)`.
+ *
+ * @example Usage
+ * ```ts
+ * import { otherRuntimeWords } from "@cloudknot/cloudknot/job";
+ *
+ * console.log(otherRuntimeWords(undefined));
+ * // "the job runtime of another cloudknot version (a runtime from before runtime protocols; this version's is runtime protocol 1)"
+ * ```
+ *
+ * @param protocol The image's protocol, or `undefined` for none.
+ * @returns The words.
+ */
+export function otherRuntimeWords(protocol: number | undefined): string {
+  return `the job runtime of another cloudknot version (${runtimeProtocolWords(protocol)}; ` +
+    `this version's is ${runtimeProtocolWords(RUNTIME_PROTOCOL)})`;
+}

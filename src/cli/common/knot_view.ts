@@ -8,7 +8,12 @@ import type { MapRun, RunCounts } from "../../run/map_run.ts";
 import { type LocalKnotInfo, localRuns } from "../../targets/local/catalog.ts";
 import { type DockerKnotRecord, dockerRuns } from "../../targets/docker/docker_knot.ts";
 import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
-import { RUNTIME_PROTOCOL, runtimeProtocolWords } from "../../job/runtime_protocol.ts";
+import {
+  otherRuntimeWords,
+  RUNTIME_PROTOCOL,
+  runtimeProtocolWords,
+} from "../../job/runtime_protocol.ts";
+import { rebuildAdvice } from "../../targets/aws/batch/runtime_check.ts";
 import { inCliWords } from "./cli_words.ts";
 
 /**
@@ -240,16 +245,10 @@ export function runtimeView(
   const words = runtimeProtocolWords(protocol);
   if (protocol === RUNTIME_PROTOCOL) return { protocol, current: true, text: words };
   const ours = runtimeProtocolWords(RUNTIME_PROTOCOL);
-  const runs = `Knot ${knot}'s image runs the job runtime of another cloudknot version ` +
-    `(${words}; this version's is ${ours})`;
+  const runs = `Knot ${knot}'s image runs ${otherRuntimeWords(protocol)}`;
   const advice = target === "aws"
     ? inCliWords(
-      new Error(
-        `${runs}: maps and retries on it are refused. To run it, create the knot with ` +
-          `Knot.create({ name: "${knot}", func }) (or module and exportName): that rebuilds its ` +
-          `image with this version's runtime under a new job definition revision, and keeps ` +
-          `its runs.`,
-      ),
+      new Error(`${runs}: maps and retries on it are refused. To run it, ${rebuildAdvice(knot)}.`),
     )
     : `${runs}: the next map or retry on it builds it again from its build directory with ` +
       `this version's runtime first, and keeps its runs.`;

@@ -101,11 +101,11 @@ import {
 import { defaultBaseImage } from "../../image/build_context.ts";
 import { defined } from "../../util/defined.ts";
 import {
+  otherRuntimeWords,
   readRuntimeProtocol,
   RUNTIME_PROTOCOL,
   RUNTIME_PROTOCOL_LABEL,
   RUNTIME_PROTOCOL_TAG,
-  runtimeProtocolWords,
 } from "../../job/runtime_protocol.ts";
 import { Docker } from "../../docker/docker.ts";
 import { definitionRuntime, REBUILT_FROM_TAG, runtimeCheck } from "./batch/runtime_check.ts";
@@ -889,9 +889,8 @@ async function refuseOtherRuntimeImage(image: DockerImage, docker: Docker): Prom
   const protocol = readRuntimeProtocol(found.Config?.Labels?.[RUNTIME_PROTOCOL_LABEL]);
   if (protocol === RUNTIME_PROTOCOL) return;
   throw new CloudknotInputError(
-    `Image ${image.name} (${latest}) runs the job runtime of another cloudknot version ` +
-      `(${runtimeProtocolWords(protocol)}; this version's is ` +
-      `${runtimeProtocolWords(RUNTIME_PROTOCOL)}), whose jobs would fail or misread their ` +
+    `Image ${image.name} (${latest}) runs ${otherRuntimeWords(protocol)}, whose jobs would ` +
+      `fail or misread their ` +
       `items: build it again with this version, image.build({ tags }), or pass func (or module ` +
       `and exportName) instead of dockerImage; nothing was pushed`,
     { field: "dockerImage" },
@@ -1227,11 +1226,10 @@ async function update(
       const on = `(job definition revision ${revision})`;
       warn(
         change.runtime?.rebuild
-          ? `cloudknot: knot ${name} was updated: its image ran the job runtime of another ` +
-            `cloudknot version (${
-              runtimeProtocolWords(change.runtime.protocol)
-            }; this version's is ` +
-            `${runtimeProtocolWords(RUNTIME_PROTOCOL)}), so it was rebuilt with this version's, ` +
+          ? `cloudknot: knot ${name} was updated: its image ran ` +
+            `${
+              otherRuntimeWords(change.runtime.protocol)
+            }, so it was rebuilt with this version's, ` +
             `and the knot now runs its function on it${
               options.length > 0 ? ` with ${options.join(", ")}` : ""
             } ${on}; ${

@@ -13,10 +13,10 @@ import type { ArtifactSources } from "../../job/artifact_sources.ts";
 import type { FunctionArtifact, FunctionKind } from "../../job/function_artifact.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import {
+  otherRuntimeWords,
   readRuntimeProtocol,
   RUNTIME_PROTOCOL,
   RUNTIME_PROTOCOL_LABEL,
-  runtimeProtocolWords,
 } from "../../job/runtime_protocol.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { StateFile } from "../../state/state_file.ts";
@@ -229,9 +229,8 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
   const runtime = readRuntimeProtocol(found?.Config?.Labels?.[RUNTIME_PROTOCOL_LABEL]);
   if (found !== undefined && runtime !== RUNTIME_PROTOCOL) {
     (spec.warn ?? console.warn)(
-      `cloudknot: docker knot ${spec.name}'s image ${ref} ran the job runtime of another ` +
-        `cloudknot version (${runtimeProtocolWords(runtime)}; this version's is ` +
-        `${runtimeProtocolWords(RUNTIME_PROTOCOL)}): it is built again from its build ` +
+      `cloudknot: docker knot ${spec.name}'s image ${ref} ran ${otherRuntimeWords(runtime)}: ` +
+        `it is built again from its build ` +
         `directory with this version's; its runs are kept, and their retries run on it`,
     );
   }

@@ -10,10 +10,10 @@
  */
 import type { Batch, JobDefinition } from "../../../aws/services/batch.ts";
 import {
+  otherRuntimeWords,
   readRuntimeProtocol,
   RUNTIME_PROTOCOL,
   RUNTIME_PROTOCOL_TAG,
-  runtimeProtocolWords,
 } from "../../../job/runtime_protocol.ts";
 import { CloudknotError } from "../../../util/errors.ts";
 
@@ -147,6 +147,27 @@ export async function rebuiltRevision(
   return undefined;
 }
 
+/**
+ * What makes an AWS knot whose image runs another cloudknot version's job
+ * runtime run again, in a library user's words (the command line turns them
+ * into its `cloudknot knot create` command).
+ *
+ * @example Usage
+ * ```ts
+ * import { rebuildAdvice } from "@cloudknot/cloudknot/batch";
+ *
+ * console.log(rebuildAdvice("squares").startsWith("create the knot with Knot.create")); // true
+ * ```
+ *
+ * @param knot The knot's name.
+ * @returns The advice, starting in lower case.
+ */
+export function rebuildAdvice(knot: string): string {
+  return `create the knot with Knot.create({ name: "${knot}", func }) (or module and ` +
+    `exportName): that rebuilds its image with this version's runtime under a new job ` +
+    `definition revision, and keeps its runs`;
+}
+
 /** What {@linkcode runtimeCheck}'s check is told of a map. */
 export interface RuntimeCheckRequest {
   /** The revision the map submits to. */
@@ -203,12 +224,8 @@ function runtimeMismatch(
   protocol: number | undefined,
   retryOf: { runId: string } | undefined,
 ): RuntimeMismatchError {
-  const runtime = `runs the job runtime of another cloudknot version (${
-    runtimeProtocolWords(protocol)
-  }; this version's is ${runtimeProtocolWords(RUNTIME_PROTOCOL)})`;
-  const create = `create the knot with Knot.create({ name: "${knot}", func }) (or module and ` +
-    `exportName): that rebuilds its image with this version's runtime under a new job ` +
-    `definition revision, and keeps its runs`;
+  const runtime = `runs ${otherRuntimeWords(protocol)}`;
+  const create = rebuildAdvice(knot);
   const message = retryOf === undefined
     ? `Knot ${knot}'s image ${runtime}, as its job definition ${jobDefinition} says: its jobs ` +
       `would fail or misread their items, so nothing was uploaded or submitted. To run it, ${create}`
