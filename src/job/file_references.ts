@@ -8,8 +8,9 @@
  * and line it came from, so `Knot.create()` can warn before anything is
  * built instead of every item failing.
  *
- * It reads the code as text: a use inside a string is taken for one too, and
- * a package that tests `typeof __dirname` first is taken to guard its uses.
+ * It reads the code as text, with its comments and strings blanked out
+ * (`codeOnly`); a package that tests `typeof __dirname` first is taken to
+ * guard its uses.
  *
  * @module
  */
@@ -78,6 +79,7 @@ export function fileReferences(
   } catch {
     return [];
   }
+  code = codeOnly(code);
   const guarded = new Set(
     [...code.matchAll(/\b(?:typeof\s+|(?:var|let|const|function)\s+)(__dirname|__filename)\b/g)]
       .map((m) => m[1]),
@@ -125,6 +127,68 @@ function packageOf(url: string, denoDir: string): string | undefined {
   return cached !== null
     ? `${cached[1]}@${cached[2]}`
     : /\/node_modules\/(?:.*\/node_modules\/)?((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1];
+}
+
+/** What before a `/` makes it start a regular expression rather than divide. */
+const BEFORE_REGEX =
+  /(?:^|[(,=:[!&|?{};+\-*%<>~^]|\b(?:return|typeof|case|do|else|in|of|new|delete|void|throw|yield|await))\s*$/;
+
+/**
+ * The code with the text of its comments, strings, template literals and
+ * regular expressions replaced by spaces, its lines and columns kept, so that
+ * a name in them is not taken for a use. A `${…}` inside a template literal
+ * is blanked with it.
+ */
+function codeOnly(code: string): string {
+  const out = code.split("");
+  const blank = (from: number, to: number) => {
+    for (let i = from; i < to; i++) if (out[i] !== "\n") out[i] = " ";
+  };
+  let i = 0;
+  while (i < code.length) {
+    const c = code[i]!;
+    const next = code[i + 1];
+    let end: number;
+    if (c === "/" && next === "/") {
+      end = code.indexOf("\n", i);
+      if (end === -1) end = code.length;
+    } else if (c === "/" && next === "*") {
+      end = code.indexOf("*/", i + 2);
+      end = end === -1 ? code.length : end + 2;
+    } else if (c === '"' || c === "'" || c === "`") {
+      end = i + 1;
+      let depth = 0;
+      while (end < code.length) {
+        const d = code[end]!;
+        if (d === "\\") end += 2;
+        else if (c === "`" && d === "$" && code[end + 1] === "{") {
+          [depth, end] = [depth + 1, end + 2];
+        } else if (c === "`" && depth > 0 && d === "}") [depth, end] = [depth - 1, end + 1];
+        else if (d === c && depth === 0) break;
+        else if (d === "\n" && c !== "`") break;
+        else end++;
+      }
+      end++;
+    } else if (c === "/" && BEFORE_REGEX.test(code.slice(Math.max(0, i - 12), i))) {
+      end = i + 1;
+      let inClass = false;
+      while (end < code.length && code[end] !== "\n") {
+        const d = code[end]!;
+        if (d === "\\") end += 2;
+        else if (d === "[") [inClass, end] = [true, end + 1];
+        else if (d === "]") [inClass, end] = [false, end + 1];
+        else if (d === "/" && !inClass) break;
+        else end++;
+      }
+      end++;
+    } else {
+      i++;
+      continue;
+    }
+    blank(i, Math.min(end, code.length));
+    i = end;
+  }
+  return out.join("");
 }
 
 /** The index of the first element greater than `value` in a sorted array. */

@@ -498,8 +498,8 @@ function fileReferenceWarning(references: FileReference[]): string {
         `or a Worker started from a module beside it, is not found there. Import a data file ` +
         `with the module instead (import data from "./data.json" with { type: "json" }, or ` +
         `{ type: "text" } or { type: "bytes" }), pass the data in the inputs, or read it from ` +
-        `an absolute path that holds it where the function runs (a base image with the file: ` +
-        `baseImage).`,
+        `an absolute path that holds it where the function runs (for a container, a base ` +
+        `image with the file: baseImage in Knot.create, --base-image on the command line).`,
     );
   }
   for (const pkg of packages) {
@@ -509,8 +509,9 @@ function fileReferenceWarning(references: FileReference[]): string {
         `which its bundled code does not have: that code throws "ReferenceError: ${
           uses[0]!.uses
         } is not defined" where it runs. Load the package where it runs instead of bundling it: ` +
-        `a func that imports it inside itself (await import("npm:${pkg}")) runs it from ` +
-        `Deno's npm cache, with its own files.`,
+        `a func (in Knot.create) that imports it inside itself (await import("npm:${pkg}")) ` +
+        `runs it from Deno's npm cache, with its own files; or use a package that does not ` +
+        `read files of its own.`,
     );
   }
   lines.push(`  See "What a bundled module can reach" in cloudknot's docs/mapping.md.`);

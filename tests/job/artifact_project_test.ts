@@ -66,7 +66,9 @@ const PACKAGE = {
     '{ "name": "fixture-cjs", "version": "1.0.0", "main": "index.js" }\n',
   "node_modules/fixture-cjs/index.js": 'const path = require("node:path");\n' +
     "exports.triple = (x) => x * 3;\n" +
-    "exports.base = (p) => path.basename(p);\n",
+    "exports.base = (p) => path.basename(p);\n" +
+    "/** Reads nothing by __dirname: only names it, as commander's comments do. */\n" +
+    'exports.names = ["__filename", `${"__dirname"}`, /__dirname/.source];\n',
 };
 
 Deno.test("a module is bundled with its own project's deno.json (import map, aliases, JSX) or package.json and node_modules, whatever the working directory", async () => {
@@ -163,7 +165,8 @@ Deno.test("code that reaches files beside its module at run time is warned about
       warning,
     );
     assert.match(warning, /await import\("npm:fixture-files"\)/);
-    // fixture-cjs calls require too, but reaches no file: it is not named.
+    // fixture-cjs calls require too, and names __dirname in a comment, strings and a regular
+    // expression, but reaches no file: it is not named.
     assert.doesNotMatch(warning, /fixture-cjs/);
 
     // What the warning says is so: the item fails where it runs.
