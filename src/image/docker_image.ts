@@ -110,6 +110,14 @@ export interface DockerImageOptions {
    * @default {"~/.cloudknot"}
    */
   cloudknotDir?: string;
+  /**
+   * Where the warning goes when a `module`'s code names its own location to
+   * reach files beside it at run time (`import.meta.url`, a package's
+   * `__dirname`), which the image does not hold.
+   *
+   * @default {console.warn}
+   */
+  warn?: (message: string) => void;
 }
 
 /** Options of {@linkcode DockerImage.prototype.build}. */
@@ -312,7 +320,11 @@ export class DockerImage {
     let artifact: FunctionArtifact | undefined;
     if (o.func !== undefined) artifact = await artifactFromFunc(o.func);
     else if (o.module !== undefined) {
-      artifact = await artifactFromModule(o.module, o.exportName ?? "default");
+      artifact = await artifactFromModule(
+        o.module,
+        o.exportName ?? "default",
+        o.warn !== undefined ? { warn: o.warn } : {},
+      );
     }
     let name = o.name;
     if (name === undefined) {

@@ -45,6 +45,7 @@ const DOCKER_IMAGE_OPTION_KEYS: Record<keyof DockerImageOptions, true> = {
   state: true,
   session: true,
   cloudknotDir: true,
+  warn: true,
 };
 
 /**
@@ -105,6 +106,7 @@ export function validateDockerImageOptions(options: DockerImageOptions): void {
     );
   }
   validateOptionType(o, "overwrite", "boolean");
+  validateOptionType(o, "warn", "function");
   validateOptionType(o, "docker", Docker, "a Docker driver");
   validateOptionType(o, "state", StateFile, "a StateFile");
   if (o.session !== undefined && (o.session === null || typeof o.session !== "object")) {

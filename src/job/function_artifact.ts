@@ -20,7 +20,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { pathToFileURL } from "node:url";
+import { dirname } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { denoLimit, outputWithin } from "../util/command_limit.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
@@ -30,7 +31,9 @@ import {
   rememberSourceRoots,
   type SourceRoots,
 } from "./artifact_sources.ts";
+import { type FileReference, fileReferences } from "./file_references.ts";
 import { funcSourceMap } from "./func_source_map.ts";
+import { realignRequireShim } from "./require_shim_lines.ts";
 import type { FunctionKind } from "./function_kind.ts";
 import { directoryModuleMessage } from "./module_directory.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
@@ -229,17 +232,31 @@ function thisDenoDir(): Promise<string> {
  *   against `cwd` (the working directory), not against the calling file: use
  *   `new URL("./jobs.ts", import.meta.url)` for a module next to your code.
  * @param exportName The export to call; `"default"` for the default export.
+ * The module is bundled with the configuration of the project it lives in,
+ * found from its folder as `deno run <module>` finds it (the `deno.json` or
+ * `package.json` there or in a folder above: its `imports`, its
+ * `compilerOptions`, its `node_modules`), wherever the program runs from; a
+ * module by URL, with the working directory's.
+ *
  * @param options `deno` is the deno binary (default: this one); `cwd` resolves
- *   relative paths and finds the project's deno.json (default: `Deno.cwd()`);
+ *   relative paths (default: `Deno.cwd()`);
  *   `timeoutMs` is how long `deno bundle` (and `deno info`, which names the Deno
  *   cache) may each run before it is killed
- *   (default: `CLOUDKNOT_DENO_TIMEOUT` seconds, else 600000).
+ *   (default: `CLOUDKNOT_DENO_TIMEOUT` seconds, else 600000); `warn` is told
+ *   when the module's code looks for files beside it at run time, which the
+ *   artifact does not hold (`import.meta.url`, `__dirname`: see
+ *   `file_references.ts`; default: `console.warn`).
  * @returns The artifact.
  */
 export async function artifactFromModule(
   module: string | URL,
   exportName: string,
-  options: { deno?: string; cwd?: string; timeoutMs?: number } = {},
+  options: {
+    deno?: string;
+    cwd?: string;
+    timeoutMs?: number;
+    warn?: (message: string) => void;
+  } = {},
 ): Promise<FunctionArtifact> {
   const cwd = options.cwd ?? Deno.cwd();
   const name = String(module);
@@ -279,6 +296,9 @@ export async function artifactFromModule(
       { module: name },
     );
   }
+  // Where deno looks for the project's deno.json or package.json: the module's
+  // folder, as `deno run <module>` does, not the program's working directory.
+  const project = url.protocol === "file:" ? dirname(fileURLToPath(url)) : cwd;
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-bundle-" });
   try {
     const entry = `${dir}/entry.ts`;
@@ -311,7 +331,7 @@ export async function artifactFromModule(
           out,
           entry,
         ],
-        cwd,
+        cwd: project,
         env: { NO_COLOR: "1" },
         stdin: "null",
         stdout: "null",
@@ -323,12 +343,20 @@ export async function artifactFromModule(
     if (cache.status === "rejected") throw cache.reason;
     const [result, denoDir] = [bundled.value, cache.value];
     if (!result.success) {
-      const detail = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-15)
-        .join("\n");
-      // What deno bundle says of a remote module whose content type it does not take for code.
+      // Deno's own backtrace, empty, says nothing to a user.
+      const detail = new TextDecoder().decode(result.stderr).replace(/\n+Stack backtrace:[^]*$/, "")
+        .trim().split("\n").slice(-15).join("\n");
+      // What deno bundle says of a remote module whose content type it does not take for code,
+      // and of a package whose registry it could not read.
       const unread = /Do not know how to load path: deno:(https?:\S+)/.exec(detail)?.[1];
+      const registry = /Do not know how to load path: deno:((jsr|npm):\S+)/.exec(detail);
       throw new ArtifactError(
-        `Cannot capture module ${name} with deno bundle (exit code ${result.code}); ` +
+        (registry === null ? "" : `Cannot load ${registry[1]}, which ${name} imports, from ` +
+          `${registry[2] === "jsr" ? "JSR (jsr.io, or the registry JSR_URL names)" : "npm"}: ` +
+          `the registry cannot be reached from this machine, or it has no such package or ` +
+          `version. A package is fetched when the module is bundled, on this machine; ` +
+          `\`deno cache ${name}\` prints Deno's own reason. `) +
+          `Cannot capture module ${name} with deno bundle (exit code ${result.code}); ` +
           `fix the module or its imports so that \`deno bundle --allow-import ${name}\` works` +
           (unread === undefined ? "" : `, and check the content type the server sends with ` +
             `${unread}: Deno reads a module by it, so TypeScript must come as ` +
@@ -337,14 +365,13 @@ export async function artifactFromModule(
         { module: name },
       );
     }
-    const portable = await portableBundle(
-      await Deno.readTextFile(out),
-      await Deno.readTextFile(`${out}.map`),
-      { map: pathToFileURL(`${out}.map`), cwd, denoDir, entryDir: dir },
-    );
+    const code = await Deno.readTextFile(out);
+    const mapText = realignRequireShim(code, await Deno.readTextFile(`${out}.map`));
+    const at = { map: pathToFileURL(`${out}.map`), cwd: project, denoDir, entryDir: dir };
+    const portable = await portableBundle(code, mapText, at);
     const bundle = portable.code;
     if (!/\bas default\b|\bdefault\b\s*[,}]/.test(bundle.slice(bundle.lastIndexOf("export {")))) {
-      const names = await exportedFunctions(url, deno, cwd, options.timeoutMs);
+      const names = await exportedFunctions(url, deno, project, options.timeoutMs);
       throw new ArtifactError(
         names?.length === 0
           ? `Module ${name} has no export named "${exportName}", and it exports no function: ` +
@@ -365,6 +392,12 @@ export async function artifactFromModule(
         { field: "exportName" },
       );
     }
+    const references = fileReferences(code, mapText, {
+      map: at.map,
+      entryDir: directoryUrl(dir),
+      denoDir: directoryUrl(denoDir),
+    });
+    if (references.length > 0) (options.warn ?? console.warn)(fileReferenceWarning(references));
     return await mappedArtifact(
       "module",
       exportName === "default" ? basename(url.pathname) : exportName,
@@ -443,6 +476,48 @@ async function portableBundle(
   };
 }
 
+/**
+ * The warning for a bundle whose code looks for files beside its source: the
+ * file and line of each use, and what to do instead.
+ */
+function fileReferenceWarning(references: FileReference[]): string {
+  const file = (r: FileReference) => r.url.startsWith("file:") ? fileURLToPath(r.url) : r.url;
+  const place = (r: FileReference) => `${file(r)}:${r.line}`;
+  const own = references.filter((r) => r.pkg === undefined);
+  const packages = [...new Set(references.flatMap((r) => r.pkg ?? []))];
+  const lines = [
+    "cloudknot: the module's code names its own location, to reach files beside " +
+    "it when it runs; bundling ships what it imports and nothing else, so those files are not " +
+    "where it runs, on any target.",
+  ];
+  if (own.length > 0) {
+    lines.push(
+      `  ${own.map((r) => `${place(r)} uses ${r.uses}`).join("; ")}: in the bundled function ` +
+        `it names the function's own file where it runs (in the knot's folder, /app/function.js ` +
+        `in a container), not the module's folder, so a file read or fetched beside the module, ` +
+        `or a Worker started from a module beside it, is not found there. Import a data file ` +
+        `with the module instead (import data from "./data.json" with { type: "json" }, or ` +
+        `{ type: "text" } or { type: "bytes" }), pass the data in the inputs, or read it from ` +
+        `an absolute path that holds it where the function runs (for a container, a base ` +
+        `image with the file: baseImage in Knot.create, --base-image on the command line).`,
+    );
+  }
+  for (const pkg of packages) {
+    const uses = references.filter((r) => r.pkg === pkg);
+    lines.push(
+      `  npm package ${pkg} uses ${uses.map((r) => `${r.uses} (${file(r)})`).join(", ")}, ` +
+        `which its bundled code does not have: that code throws "ReferenceError: ${
+          uses[0]!.uses
+        } is not defined" where it runs. Load the package where it runs instead of bundling it: ` +
+        `a func (in Knot.create) that imports it inside itself (await import("npm:${pkg}")) ` +
+        `runs it from Deno's npm cache, with its own files; or use a package that does not ` +
+        `read files of its own.`,
+    );
+  }
+  lines.push(`  See "What a bundled module can reach" in cloudknot's docs/mapping.md.`);
+  return lines.join("\n");
+}
+
 /** A directory's file URL, ending in `/`. */
 function directoryUrl(path: string): string {
   return pathToFileURL(path).href.replace(/\/?$/, "/");
@@ -473,6 +548,9 @@ async function denoDirOf(
   return dir;
 }
 
+/** What starts the line that gives the export's type, apart from what the module prints. */
+const KIND_MARK = "cloudknot-export-kind:";
+
 /** How long the export's type may take to learn before it is left to the run. */
 const EXPORT_CHECK_MS = 30_000;
 
@@ -488,8 +566,11 @@ async function exportKind(bundle: string, deno: string): Promise<string | undefi
   await Deno.writeTextFile(
     checker,
     `const d = (await import(${JSON.stringify(new URL(`file://${bundle}`).href)})).default;\n` +
-      `console.log(typeof d !== "function" ? (d === null ? "null" : Array.isArray(d) ? "array" : ` +
-      `typeof d) : /^class[\\s{]/.test(Function.prototype.toString.call(d)) ? "class" : "function");\n`,
+      `console.log(${
+        JSON.stringify(KIND_MARK)
+      } + (typeof d !== "function" ? (d === null ? "null" : ` +
+      `Array.isArray(d) ? "array" : typeof d) : ` +
+      `/^class[\\s{]/.test(Function.prototype.toString.call(d)) ? "class" : "function"));\n`,
   );
   const child = new Deno.Command(deno, {
     args: ["run", "--no-prompt", "--quiet", "--no-config", `--allow-read=${bundle}`, checker],
@@ -502,7 +583,11 @@ async function exportKind(bundle: string, deno: string): Promise<string | undefi
   const timer = setTimeout(() => child.kill("SIGKILL"), EXPORT_CHECK_MS);
   try {
     const { success, stdout } = await child.output();
-    return success ? new TextDecoder().decode(stdout).trim() || undefined : undefined;
+    // The module's own output at import (a log line, a banner) comes before it or after it.
+    const said = new TextDecoder().decode(stdout).split("\n").findLast((l) =>
+      l.startsWith(KIND_MARK)
+    );
+    return success ? said?.slice(KIND_MARK.length) || undefined : undefined;
   } finally {
     clearTimeout(timer);
   }
