@@ -283,7 +283,7 @@ export class Knot<F extends JobFunction = JobFunction> {
         name: o.name,
         ...source,
         ...limits,
-        ...defined({ permissions: o.permissions }),
+        ...defined({ permissions: o.permissions, warn: options.warn }),
       });
     return new Knot<F>(o.name, opened);
   }
@@ -575,7 +575,11 @@ async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promise<Plan
   const artifact = options.func !== undefined
     ? await artifactFromFunc(options.func)
     : options.module !== undefined
-    ? await artifactFromModule(options.module, options.exportName ?? "default")
+    ? await artifactFromModule(
+      options.module,
+      options.exportName ?? "default",
+      defined({ warn: options.warn }),
+    )
     : undefined;
   const dir = localKnotsDir(options.dir !== undefined ? { dir: options.dir } : {});
   const docker = o.target === "docker";

@@ -82,6 +82,7 @@ const SHARED = new Set([
   "timeout",
   "memory",
   "permissions",
+  "warn",
 ]);
 /** The options of each target besides the shared ones, in the order errors name them. */
 const TARGET_OPTIONS: Readonly<Record<"local" | "docker" | "aws", ReadonlySet<string>>> = {
@@ -169,6 +170,7 @@ export function validateKnotOptions(
   validateDryRun(options as { dryRun?: unknown });
   const name = validateKnotName(options.name);
   validateFunctionSource(options);
+  validateOptionType(options, "warn", "function");
   const target = options.target ?? "local";
   if (target !== "local" && target !== "aws" && target !== "docker") {
     throw new CloudknotInputError(

@@ -499,7 +499,7 @@ function fileReferenceWarning(references: FileReference[]): string {
         `with the module instead (import data from "./data.json" with { type: "json" }, or ` +
         `{ type: "text" } or { type: "bytes" }), pass the data in the inputs, or read it from ` +
         `an absolute path that holds it where the function runs (for a container, a base ` +
-        `image with the file: baseImage in Knot.create, --base-image on the command line).`,
+        `image with the file: baseImage in Knot.create).`,
     );
   }
   for (const pkg of packages) {

@@ -526,3 +526,29 @@ Deno.test("retry of a run another process is still running says it waits for the
     assert.equal((await mapOut).code, 0);
   });
 });
+
+Deno.test("map and knot create of a module whose code reaches files beside it warn on stderr in command-line words", async () => {
+  await withHome(async (home) => {
+    const module = join(home.dir, "reads.ts");
+    await Deno.writeTextFile(
+      module,
+      "export function size(x: number): number {\n" +
+        '  return x + new URL("./model.json", import.meta.url).href.length;\n}\n',
+    );
+    const plan = await cli(home, ["knot", "create", "reads", module, "size", "--dry-run"]);
+    const r = await cli(home, ["map", module, "size", "-q"], { stdin: "[1]" });
+    assert.equal(r.code, 0, r.stderr);
+    for (const { stderr } of [plan, r]) {
+      assert.match(
+        stderr,
+        new RegExp(
+          `^cloudknot: the module's code names its own location[^]*${module}:2 uses import\\.meta\\.url`,
+          "m",
+        ),
+      );
+      // The library's option is the command's flag.
+      assert.match(stderr, /a base image with the file: --base-image\)/);
+      assert.doesNotMatch(stderr, /Knot\.create/);
+    }
+  });
+});

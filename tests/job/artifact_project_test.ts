@@ -35,6 +35,7 @@ async function localRun(
   exportName: string,
   inputs: number[],
   permissions?: Permissions,
+  warn?: (message: string) => void,
 ) {
   const knot = await Knot.create({
     name: exportName,
@@ -42,6 +43,7 @@ async function localRun(
     exportName,
     dir,
     ...(permissions === undefined ? {} : { permissions }),
+    ...(warn === undefined ? {} : { warn }),
   });
   return await knot.map(inputs, { progress: false });
 }
@@ -169,9 +171,19 @@ Deno.test("code that reaches files beside its module at run time is warned about
     // expression, but reaches no file: it is not named.
     assert.doesNotMatch(warning, /fixture-cjs/);
 
-    // What the warning says is so: the item fails where it runs.
+    // What the warning says is so: the item fails where it runs. Knot.create gives it to the
+    // knot's warn option, as its other warnings.
     const dir = join(root, "knots");
-    const reads = await localRun(dir, join(root, "reads.ts"), "score", [1], { read: true });
+    const knotWarnings: string[] = [];
+    const reads = await localRun(
+      dir,
+      join(root, "reads.ts"),
+      "score",
+      [1],
+      { read: true },
+      (m) => knotWarnings.push(m),
+    );
+    assert.deepEqual(knotWarnings, [warning]);
     const [ended] = await reads.settled();
     assert.equal(ended?.status, "rejected");
     assert.match(

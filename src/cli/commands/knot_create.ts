@@ -10,6 +10,7 @@ import { recordSection } from "../../state/sections.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
+import { cliWarn } from "../common/cli_words.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../common/knot_view.ts";
@@ -107,6 +108,7 @@ export const knotCreate = defineCommand({
     await refuseAwsNameClash(ctx, name);
     await checkModulePath(module);
     const dir = localKnotsDir({ env: ctx.io.env });
+    const warn = cliWarn(ctx);
     const docker: Partial<KnotOptions> = target === "docker"
       ? {
         target,
@@ -119,7 +121,7 @@ export const knotCreate = defineCommand({
     if (ctx.flag("dry-run")) {
       await printPlans(
         ctx,
-        await Knot.create({ ...docker, name, module, exportName, dir, dryRun: true }),
+        await Knot.create({ ...docker, name, module, exportName, dir, dryRun: true, warn }),
       );
       return 0;
     }
@@ -130,6 +132,7 @@ export const knotCreate = defineCommand({
       module,
       exportName,
       dir,
+      warn,
       ...(permissions !== undefined ? { permissions } : {}),
     });
     const knot = await findLocalKnot(name, { env: ctx.io.env });

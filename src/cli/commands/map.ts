@@ -11,6 +11,7 @@ import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { functionChange } from "../../targets/aws/aws_knot.ts";
 import { localKnotsDir } from "../../targets/local/catalog.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
+import { cliWarn } from "../common/cli_words.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
 import { defineCommand } from "../common/command.ts";
 import { cliDocker } from "../common/docker.ts";
@@ -221,6 +222,8 @@ export const map = defineCommand({
       ...(retries !== undefined ? { retries } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
       ...(memory !== undefined ? { memory } : {}),
+      // Such as a module's code that reaches files beside it, in the command's words.
+      warn: cliWarn(ctx),
     };
     if (target === "aws") await refuseOriginal(ctx, "knot", common.name);
     else if (module !== undefined) await refuseAwsNameClash(ctx, common.name);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { inCliWords } from "./cli_words.ts";
+import { cliWarn } from "./cli_words.ts";
 import type { AwsSession } from "../../aws/session.ts";
 import { sessionFromSettings, type SettingsOptions } from "../../resources/settings.ts";
 import { StateFile } from "../../state/state_file.ts";
@@ -72,6 +72,6 @@ export async function cliAwsKnot(
     state: settings.state,
     docker: cliDocker(ctx, options),
     // Such as the options an adopted knot ignored: in the command's words.
-    warn: (message) => ctx.warn(inCliWords(new Error(message), ctx.command)),
+    warn: cliWarn(ctx),
   };
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import { CloudknotInputError } from "../../util/errors.ts";
-import type { Command } from "./command.ts";
+import type { Command, CommandContext } from "./command.ts";
 
 /**
  * A word as a POSIX shell reads it back whole: as it is when it holds only
@@ -72,6 +72,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     () => "Remove only a knot's image tags with cloudknot knot clobber <knot> --repo",
   ],
   [/ \(or the path option\)/g, () => ""],
+  [/\bbaseImage in Knot\.create\b/g, () => "--base-image"],
   [/ as exportName\b/g, () => " as the export argument"],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
   [/pass \{ force: true \}/g, () => "pass --force"],
@@ -225,4 +226,21 @@ export function inCliWords(error: Error, command?: Command): string {
     }
   }
   return message;
+}
+
+/**
+ * Where a command sends the library's warnings (an adopted knot's ignored
+ * options, a module's code that reaches files beside it): stderr in yellow,
+ * in the command's words.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const knot = await Knot.create({ name, module, warn: cliWarn(ctx) });
+ * ```
+ *
+ * @param ctx The running command.
+ * @returns The `warn` option to pass.
+ */
+export function cliWarn(ctx: CommandContext): (message: string) => void {
+  return (message) => ctx.warn(inCliWords(new Error(message), ctx.command));
 }

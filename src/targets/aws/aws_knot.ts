@@ -453,6 +453,7 @@ async function create(
           baseImage: spec.baseImage,
           docker: spec.docker,
           cloudknotDir: spec.cloudknotDir,
+          warn: spec.warn,
         }),
         state,
         session,
@@ -860,9 +861,10 @@ export async function functionChange(
   // A record of an earlier version names no function: its image's record does.
   const made = record.functionHash ??
     await state.get(recordSection("docker-image", record.dockerImage), "function-hash");
+  // Silent: a function that is not the knot's is built into an image next, which warns.
   const artifact = spec.func !== undefined
     ? await artifactFromFunc(spec.func)
-    : await artifactFromModule(spec.module!, spec.exportName ?? "default");
+    : await artifactFromModule(spec.module!, spec.exportName ?? "default", { warn: () => {} });
   if (artifact.hash !== made) return "other";
   return record.runtime === RUNTIME_PROTOCOL ? "same" : "runtime";
 }

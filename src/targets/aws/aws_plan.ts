@@ -18,6 +18,7 @@ import { getEcrRepo, resolveS3Params, sessionFromSettings } from "../../resource
 import { JOB_DATA_PREFIX } from "../../resources/bucket.ts";
 import { refuseOtherOwnersKnot } from "../../resources/owner.ts";
 import { StateFile } from "../../state/state_file.ts";
+import { defined } from "../../util/defined.ts";
 import type { MapRequest } from "../target.ts";
 import { planAwsMap } from "./run_plan.ts";
 import {
@@ -173,9 +174,11 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       await checkJobFits(session, update.compute);
       const updated = { ...update.compute, permissions: updating.permissions };
       const artifact = rebuild
-        ? spec.func !== undefined
-          ? await artifactFromFunc(spec.func)
-          : await artifactFromModule(spec.module!, spec.exportName ?? "default")
+        ? spec.func !== undefined ? await artifactFromFunc(spec.func) : await artifactFromModule(
+          spec.module!,
+          spec.exportName ?? "default",
+          defined({ warn: spec.warn }),
+        )
         : undefined;
       return new Plan({
         title,
@@ -253,7 +256,11 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
   } else {
     const artifact = spec.func !== undefined
       ? await artifactFromFunc(spec.func)
-      : await artifactFromModule(spec.module!, spec.exportName ?? "default");
+      : await artifactFromModule(
+        spec.module!,
+        spec.exportName ?? "default",
+        defined({ warn: spec.warn }),
+      );
     steps.push({
       action: "build",
       kind: "image",

@@ -76,7 +76,11 @@ export interface AwsKnotOptions extends ComputeOptions {
   cloudknotDir?: string;
   /** Milliseconds between looks at AWS while waiting for resources and results. @default {2000} */
   pollInterval?: number;
-  /** Where warnings go, such as options ignored when adopting. @default {console.warn} */
+  /**
+   * Where warnings go, on every target: such as a module whose code reaches
+   * files beside it, which the bundle does not hold, or options ignored when
+   * adopting. @default {console.warn}
+   */
   warn?: (message: string) => void;
 }
 

@@ -205,6 +205,7 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     ...(spec.exportName !== undefined ? { exportName: spec.exportName } : {}),
     ...(spec.baseImage !== undefined ? { baseImage: spec.baseImage } : {}),
     ...(spec.cloudknotDir !== undefined ? { cloudknotDir: spec.cloudknotDir } : {}),
+    ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
     dir: join(root, "image"),
     overwrite: true,
     docker,

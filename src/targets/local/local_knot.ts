@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { CloudknotInputError } from "../../util/errors.ts";
+import { defined } from "../../util/defined.ts";
 import {
   artifactFromFunc,
   artifactFromModule,
@@ -48,6 +49,8 @@ export interface LocalKnotSpec {
   memory?: number;
   /** What the function may do (validated); adopting keeps the stored ones when absent. */
   permissions?: Permissions;
+  /** Where warnings go, such as a module's code that reaches files beside it. @default {console.warn} */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -104,7 +107,11 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   let artifact: FunctionArtifact;
   if (spec.func !== undefined) artifact = await artifactFromFunc(spec.func);
   else if (spec.module !== undefined) {
-    artifact = await artifactFromModule(spec.module, spec.exportName ?? "default");
+    artifact = await artifactFromModule(
+      spec.module,
+      spec.exportName ?? "default",
+      defined({ warn: spec.warn }),
+    );
   } else if (saved !== undefined) {
     const source = await Deno.readTextFile(join(root, saved.artifact));
     artifact = {
