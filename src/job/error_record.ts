@@ -11,6 +11,7 @@
  * @module
  */
 import { ERROR_CLASSES } from "../util/builtin_errors.ts";
+import { setStack } from "../util/error_stack.ts";
 
 /** A JSON value, as found in {@linkcode SerializedError.props}. */
 export type JsonValue =
@@ -266,23 +267,6 @@ export function errorToRecord(error: unknown): SerializedError {
 
 function hidden(target: object, key: string, value: unknown, enumerable = false): void {
   Object.defineProperty(target, key, { value, writable: true, enumerable, configurable: true });
-}
-
-/**
- * Gives an error the remote stack through V8's own `stack` setter, which
- * keeps `stack` the own, non-enumerable property it is on any error and drops
- * the frames captured where the error was made. Redefining `stack` instead
- * turns V8's error into a dictionary object: about 500 bytes more for each.
- * On an engine whose errors have no such setter (`stack` a plain property),
- * the error gets a hidden `stack` of its own, as there.
- */
-function setStack(error: Error, stack: string): void {
-  const own = Object.getOwnPropertyDescriptor(error, "stack");
-  if (own?.set !== undefined && !own.enumerable) {
-    error.stack = stack;
-    if (error.stack === stack) return;
-  }
-  hidden(error, "stack", stack);
 }
 
 function fromRecord(record: unknown, depth: number): Error {

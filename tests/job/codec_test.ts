@@ -426,6 +426,129 @@ Deno.test("custom error classes arrive as their nearest built-in class with thei
   assert.equal(outDom.message, "stopped");
 });
 
+Deno.test("a decoded error's stack keeps its text and attributes in every shape an error's stack takes", () => {
+  /** What of `stack` a caller sees: its value, its attributes and whether it is among the keys. */
+  const stackOf = (error: Error) => {
+    const own = Object.getOwnPropertyDescriptor(error, "stack");
+    return {
+      value: error.stack as unknown,
+      own: own !== undefined,
+      enumerable: own?.enumerable,
+      configurable: own?.configurable,
+      writable: own === undefined ? undefined : own.writable === true || own.set !== undefined,
+      keys: Object.keys(error),
+    };
+  };
+  const changed = <E extends Error>(error: E, change: (e: Any) => void): E => {
+    change(error);
+    return error;
+  };
+  class HttpError extends Error {
+    status = 404;
+    override name = "HttpError";
+  }
+  const cases: [string, Error][] = [
+    ...[Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError].map(
+      (Ctor): [string, Error] => [Ctor.name, new Ctor("boom")],
+    ),
+    [
+      "stack assigned",
+      changed(new Error("x"), (e) => e.stack = "Error: x\n    at job (job.ts:1:1)"),
+    ],
+    ["stack deleted", changed(new TypeError("x"), (e) => delete e.stack)],
+    ["stack set to a number", changed(new Error("x"), (e) => e.stack = 5)],
+    ["stack deleted, then set", changed(new Error("x"), (e) => (delete e.stack, e.stack = "own"))],
+    ["stack deleted, then a number", changed(new Error("x"), (e) => (delete e.stack, e.stack = 7))],
+    ["own name and code", Object.assign(new RangeError("r"), { name: "LimitError", code: "E_L" })],
+    ["subclass", new HttpError("missing")],
+    ["cause", new Error("outer", { cause: new TypeError("inner") })],
+    ["AggregateError", new AggregateError([new URIError("u"), 1], "many")],
+    ["DOMException", new DOMException("stopped", "AbortError")],
+    ["frozen", Object.freeze(Object.assign(new Error("cold"), { code: 1 }))],
+  ];
+  for (const [label, error] of cases) {
+    const out = roundTrip(error);
+    // The format carries a stack that is a string, or one among the own enumerable properties;
+    // any other value is not kept, and the error comes back without a stack.
+    const carried = typeof error.stack === "string" || Object.keys(error).includes("stack");
+    const bare = changed(new Error(error.message), (e) => delete e.stack);
+    const expected = stackOf(carried ? error : bare);
+    // Like structuredClone, decoding makes a new error: a frozen one comes back unfrozen.
+    assert.equal(Object.isFrozen(out), false, label);
+    assert.deepEqual(
+      stackOf(out),
+      { ...expected, configurable: expected.own ? true : undefined },
+      label,
+    );
+    // A subclass comes back as its nearest built-in class (tested above): its fields are compared.
+    const sameClass = Object.getPrototypeOf(out) === Object.getPrototypeOf(error);
+    if (carried && sameClass) assertIsomorphic(out, error);
+    else assert.deepEqual([out.name, out.message], [error.name, error.message], label);
+    if (stackOf(out).writable) {
+      out.stack = "changed";
+      assert.equal(out.stack, "changed", `${label}: stack stays writable`);
+    }
+  }
+});
+
+Deno.test("a decoded error's stack is V8's own stack accessor, as on an error made here", () => {
+  // Redefining `stack` as a plain property made V8 keep each decoded error as a dictionary
+  // object: about 900 bytes more for each.
+  const native = Object.getOwnPropertyDescriptor(new Error("local"), "stack");
+  const values = [
+    new TypeError("boom"),
+    Object.assign(new Error("no file"), { code: "ENOENT" }),
+    new Error("outer", { cause: new RangeError("inner") }),
+    new AggregateError([new URIError("u")], "many", { cause: 1 }),
+    new DOMException("stopped", "AbortError"),
+  ];
+  for (const value of values) {
+    const out = roundTrip(value) as Any;
+    for (const error of [out, out.cause, ...(out.errors ?? [])].filter((e) => e instanceof Error)) {
+      assert.deepEqual(Object.getOwnPropertyDescriptor(error, "stack"), native, error.name);
+    }
+    assert.equal(out.stack, value.stack);
+  }
+});
+
+Deno.test("decoded errors of every kind keep V8's fast properties, as errors made here do", async () => {
+  // %HasFastProperties is V8's own answer (no heap measure): a dictionary object costs several
+  // hundred bytes more for each decoded error.
+  const codec = new URL("../../src/job/codec.ts", import.meta.url).href;
+  const script = `
+    import { decode, encode } from ${JSON.stringify(codec)};
+    const fast = new Function("o", "return %HasFastProperties(o)");
+    class HttpError extends Error { status = 404; name = "HttpError"; }
+    const values = {
+      plain: new Error("x"),
+      coded: Object.assign(new TypeError("x"), { code: "E_X" }),
+      named: new HttpError("missing"),
+      cause: new Error("outer", { cause: new Error("inner") }),
+      aggregate: new AggregateError([new Error("a")], "many"),
+      aggregateWithCause: new AggregateError([], "many", { cause: "why" }),
+      dom: new DOMException("stopped", "AbortError"),
+    };
+    const answer = {};
+    for (const [name, value] of Object.entries(values)) {
+      answer[name] = [fast(value), fast(decode(encode(value)))];
+    }
+    console.log(JSON.stringify(answer));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-lock", "--v8-flags=--allow-natives-syntax", script],
+    stderr: "inherit",
+  }).output();
+  assert.equal(out.code, 0);
+  const answer: Record<string, [boolean, boolean]> = JSON.parse(
+    new TextDecoder().decode(out.stdout),
+  );
+  assert.equal(Object.keys(answer).length, 7);
+  for (const [name, [made, decoded]] of Object.entries(answer)) {
+    assert.equal(made, true, `${name}: the error made here`);
+    assert.equal(decoded, true, `${name}: the decoded error`);
+  }
+});
+
 Deno.test("shared references and cycles are restored with identity", () => {
   const shared = { s: 1 };
   const list: unknown[] = [shared, shared];

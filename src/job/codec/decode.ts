@@ -10,6 +10,7 @@ import { CodecError, type PathSegment } from "./error.ts";
 import { describeThrown, Failure, fromThrown, step, toCodecError } from "./_failure.ts";
 import { defaultErrorType, isIndex, type Slot, TYPED_ARRAYS } from "./_builtins.ts";
 import { ERROR_CLASSES } from "../../util/builtin_errors.ts";
+import { setStack } from "../../util/error_stack.ts";
 import { BINARY_MAGIC, BINARY_VERSION, CODEC_VERSION } from "./format.ts";
 
 function setKey(target: Slot, key: string | number, value: unknown): void {
@@ -424,8 +425,13 @@ class Decoder {
     if (type === "DOMException" && typeof dom === "function") {
       error = new dom(message, name);
     } else if (type === "AggregateError") {
-      error = message === undefined ? new AggregateError([]) : new AggregateError([], message);
-      delete (error as Slot).errors;
+      // Made with the cause and errors it will hold, in their places, so that setting them
+      // below changes values, not the error's shape (deleting a property would make it a
+      // dictionary object, several hundred bytes more).
+      error = "cause" in node
+        ? new AggregateError([], message, { cause: undefined })
+        : new AggregateError([], message);
+      if (!("errors" in node)) delete (error as Slot).errors;
     } else {
       const ctor = ERROR_CLASSES[type] ?? Error;
       error = message === undefined ? new ctor() : new ctor(message);
@@ -442,7 +448,7 @@ class Decoder {
     const nameInProps = isObject(node.props) && Object.hasOwn(node.props, "name");
     if (error.name !== name && !nameInProps) hidden("name", name);
     if (node.stack === undefined) delete (error as Slot).stack;
-    else hidden("stack", checkString(node.stack, "an Error's stack"));
+    else setStack(error, checkString(node.stack, "an Error's stack"));
     if ("cause" in node) hidden("cause", this.#child(node.cause, "cause"));
     if ("errors" in node) hidden("errors", this.#child(node.errors, "errors"));
     this.#props(error as unknown as Slot, node.props);

@@ -202,9 +202,13 @@ interface RunState {
   driving?: Promise<void>;
   /**
    * For a handle that follows the run: waits until no process drives it,
-   * reading its records meanwhile (`collect()`).
+   * reading its records meanwhile (`collect()`); with `containers`, also
+   * until no container of the run runs an item without an end, so that what
+   * such a container records is the item's end here too.
    */
-  followed?: () => Promise<void>;
+  followed?: (containers: boolean) => Promise<void>;
+  /** The run was cancelled by another handle (its `cancel` file), not by this one. */
+  cancelledElsewhere?: boolean;
   /** The run's slices, in item order. */
   children: Child[];
   /** Ends this process's waits for the containers a cancel could not kill. */
@@ -372,7 +376,10 @@ export class DockerTarget implements Target {
         // Before the kill: a process driving the run cancels it too.
         requestCancel(dir, reason);
         const failed = await this.#kill({ [CONTAINER_LABELS.run]: manifest.runId });
-        if (failed !== undefined) {
+        // A handle that follows a run another handle cancelled waits for the containers no kill
+        // stopped, as it follows the run, and reads how their items end, as later readers do.
+        const waitOut = state.cancelledElsewhere === true && state.followed !== undefined;
+        if (failed !== undefined && !waitOut) {
           // Containers docker could not kill may run on: the waits for them end, and their
           // items are called cancelled without knowing how they end (`#unconfirmed`).
           for (const [name, child] of state.waiting) state.unkilled.set(name, child);
@@ -382,7 +389,7 @@ export class DockerTarget implements Target {
         // A run another process drives: that process cancels it too, and keeps what its jobs
         // recorded before they were killed; those records are read here before the items
         // without one are called cancelled, so every handle and later reader agree.
-        await state.followed?.();
+        await state.followed?.(waitOut);
         return this.#unconfirmed(state, reason, failed);
       },
       saveCancelled: async (records) => {
@@ -871,17 +878,37 @@ export class DockerTarget implements Target {
       return detail;
     };
     /**
+     * The cancellations read whose items have no other end yet, by item:
+     * a cancel that could not kill a container writes one before that
+     * container's job records its item's end, which is the item's end. Each
+     * waits until no container of its slice runs (`settleCancellations`).
+     */
+    const cancellations = new Map<number, JobRecord>();
+    /** Whether a cancellation read waits for a container that may still end its item. */
+    const holding = () => [...cancellations.keys()].some((i) => !control.isSettled(i));
+    /**
+     * Settles the cancellations read whose slice has no container among
+     * `running` (listed before the reading that found them: a container
+     * that stopped had written its records), or every one (`"all"`).
+     */
+    const settleCancellations = (running: readonly RunContainer[] | "all") => {
+      const runs = new Set(
+        running === "all" ? [] : runningItems(running, children, control).map((a) => a.index),
+      );
+      for (const [index, record] of cancellations) {
+        if (runs.has(index)) continue;
+        if (!control.isSettled(index)) control.settle(record);
+        cancellations.delete(index);
+      }
+    };
+    /**
      * Reads the new records. An error the job wrote gets its container's
      * details (`#ended`); until they are saved it waits, unless its attempt
      * is not in `waiting` (every attempt when omitted): its container is gone.
+     * `running`, the run's containers that ran before this reading, settles
+     * the cancellations of the items none of them runs.
      */
-    const read = async (waiting?: ReadonlySet<string>) => {
-      /**
-       * The cancellations read, settled last: a cancel that could not kill a
-       * container writes one before that container's job records its item's
-       * end, which is the item's end.
-       */
-      const cancellations: JobRecord[] = [];
+    const read = async (waiting?: ReadonlySet<string>, running?: readonly RunContainer[]) => {
       for await (const key of listRecords(store)) {
         if (done.has(key.key)) continue;
         const handled = partial.get(key.key) ?? new Set<number>();
@@ -903,7 +930,7 @@ export class DockerTarget implements Target {
             failed.set(from, Math.max(failed.get(from) ?? 0, record.attempt));
           }
           if (record.status === "error" && record.kind === "cancelled") {
-            cancellations.push(record);
+            if (!cancellations.has(record.index)) cancellations.set(record.index, record);
             continue;
           }
           const final = record.status === "ok" || record.attempt >= manifest.attempts;
@@ -915,14 +942,28 @@ export class DockerTarget implements Target {
           partial.delete(key.key);
         } else partial.set(key.key, handled);
       }
-      for (const record of cancellations) control.settle(record);
+      if (running !== undefined) settleCancellations(running);
     };
-    state.followed = async () => {
-      while (!run.finished && await this.#undriven(dir, runId) === undefined) {
+    const listRunning = () =>
+      this.#containers({ [CONTAINER_LABELS.run]: runId }, { running: true });
+    state.followed = async (containers) => {
+      let undriven: RunContainer[] | undefined;
+      while (!run.finished && (undriven = await this.#undriven(dir, runId)) === undefined) {
         await sleep(FOLLOW_MS);
         await read(new Set());
       }
-      await read(new Set());
+      await read(new Set(), undriven);
+      // Until the containers no kill stopped have ended: what they record ends their items.
+      while (containers && !run.finished && !options.signal?.aborted) {
+        const running = await listRunning().catch(() => undefined);
+        if (running !== undefined) {
+          await read(new Set(), running);
+          if (runningItems(running, children, control).length === 0) break;
+        }
+        await sleep(FOLLOW_MS);
+      }
+      // This handle's cancel ends what is left; the cancellations read are the ends of their items.
+      settleCancellations("all");
     };
     /**
      * The items the run's containers run now, shown on this handle while it
@@ -934,23 +975,32 @@ export class DockerTarget implements Target {
      */
     const followed = new FollowedRunning(control);
     let psAt = -Infinity;
+    const listed = () => {
+      psAt = performance.now();
+      return listRunning().catch(() => undefined);
+    };
     const look = async (undriven: RunContainer[] | undefined) => {
-      await read(undriven && attemptsOf(undriven));
-      if (undriven === undefined) {
-        if (performance.now() - psAt < PS_EVERY_MS) return;
-        psAt = performance.now();
-        undriven = await this.#containers({ [CONTAINER_LABELS.run]: runId }, { running: true })
-          .catch(() => undefined);
-        if (undriven === undefined) return;
+      // The cancellations read wait for a list made before the reading (at most once a second).
+      let running = undriven;
+      if (running === undefined && holding() && performance.now() - psAt >= PS_EVERY_MS) {
+        running = await listed();
       }
-      followed.show(runningItems(undriven, children, control));
+      await read(undriven && attemptsOf(undriven), running);
+      if (running === undefined) {
+        if (performance.now() - psAt < PS_EVERY_MS) return;
+        running = await listed();
+        if (running === undefined) return;
+      }
+      followed.show(runningItems(running, children, control));
     };
     // Before the handle is returned: its counts and view show what runs now.
     await look(await this.#undriven(dir, runId));
     const signal = options.signal;
     const work = (async () => {
       while (!run.finished && !signal?.aborted) {
-        const lock = options.finish === false ? undefined : takeLock(dir);
+        // A container a cancel could not kill may still end an item read as cancelled: the run is
+        // followed until it stops, never driven meanwhile.
+        const lock = options.finish === false || holding() ? undefined : takeLock(dir);
         if (lock === undefined) {
           await sleep(FOLLOW_MS, signal).catch(() => {});
           await look(await this.#undriven(dir, runId));
@@ -967,13 +1017,14 @@ export class DockerTarget implements Target {
           for (const c of containers.filter((c) => !c.running)) {
             if (await detailOf(c.index, c.attempt) !== undefined) continue;
             const child = childAt(children, c.index);
-            const open = range(child).filter((i) => !control.isSettled(i));
+            // An item read as cancelled has its record (settled below, its container stopped).
+            const open = range(child).filter((i) => !control.isSettled(i) && !cancellations.has(i));
             await this.#ended(state, child, c.attempt, c.name, undefined, open);
           }
           // The errors of attempts whose container still runs wait for it; the others are read.
-          await read(
-            new Set(containers.filter((c) => c.running).map((c) => `${c.index}-${c.attempt}`)),
-          );
+          const running = containers.filter((c) => c.running);
+          await read(attemptsOf(running), running);
+          if (holding()) continue;
           const slices: Work[] = [];
           const adopted = new Set<string>();
           for (const child of children) {
@@ -1529,6 +1580,7 @@ function cancelledElsewhere(state: RunState): boolean {
   const reason = cancelRequest(state.dir);
   if (reason === undefined) return false;
   state.stop.abort();
+  state.cancelledElsewhere = true;
   void state.cancel(reason);
   return true;
 }

@@ -3,8 +3,9 @@
 // again first, with real containers: it waits for those still running,
 // warning once with the items they run, so an item that recorded a result
 // after the cancel keeps it and runs no second time; the retry's signal stops
-// that wait, and the containers go on. Under CI=true these tests fail without
-// Docker.
+// that wait, and the containers go on. A handle that follows the run ends such
+// an item as the container records it, as the retry does. Under CI=true these
+// tests fail without Docker.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot, type MapRun } from "../../../mod.ts";
@@ -34,6 +35,11 @@ async function runningContainers(runId: string): Promise<string[]> {
   return stdout.split("\n").filter((l) => l.trim() !== "");
 }
 
+/** How many lines the file has (none when there is no file). */
+async function lines(file: string): Promise<number> {
+  return (await Deno.readTextFile(file).catch(() => "")).split("\n").length - 1;
+}
+
 /** Waits until `ready()` holds, looking again every 50 ms. */
 async function until(ready: () => boolean | Promise<boolean>): Promise<void> {
   while (!await ready()) await new Promise((r) => setTimeout(r, 50));
@@ -59,16 +65,18 @@ async function slowDaemonKnot(
   const slow = join(dir, "daemon-slow");
   const refused = join(dir, "kill-refused");
   const waited = join(dir, "waited-after-refusal");
+  const listings = join(dir, "listings");
   const client = join(dir, "docker-slow");
   await Deno.writeTextFile(
     client,
     `#!/bin/sh
 if [ -e "${slow}" ] && { [ "$1" = kill ] || { ${options.list} && [ "$1" = ps ] && [ "$3" != --all ]; }; }; then
-  touch "${refused}"
+  echo "$1" >> "${refused}"
   echo "Error response from daemon: context deadline exceeded" >&2
   exit 1
 fi
 if [ -e "${refused}" ] && [ "$1" = wait ]; then echo "$2" >> "${waited}"; fi
+if [ "$1" = ps ]; then echo >> "${listings}"; fi
 exec docker "$@"
 `,
     { mode: 0o755 },
@@ -106,15 +114,21 @@ exec docker "$@"
    * Maps three items, two at once, and cancels the run while items 0 and 1
    * run and the daemon is slow: the handle calls all three cancelled, saying
    * (when `check`) it does not know how items 0 and 1 end, and their
-   * containers go on.
+   * containers go on. `beforeCancel` is called once items 0 and 1 run; with
+   * `staySlow`, the daemon is still slow once the cancel ended (until
+   * `endsAsRecorded`).
    */
-  const cancelledRun = async (check: boolean): Promise<MapRun<string>> => {
+  const cancelledRun = async (
+    check: boolean,
+    options: { beforeCancel?: (run: MapRun<string>) => Promise<void>; staySlow?: boolean } = {},
+  ): Promise<MapRun<string>> => {
     const run = await knot.map(["count 0", "count 1", "count 2"], {
       env: { COUNTER: counter.url },
       itemsPerJob: 1,
       progress: false,
     }) as MapRun<string>;
     await until(() => hits.has("0") && hits.has("1"));
+    await options.beforeCancel?.(run);
     await Deno.writeTextFile(slow, "");
     let cancelled = false;
     // What the cancel rejected with, if it did.
@@ -124,7 +138,7 @@ exec docker "$@"
     await until(async () => cancelled || (await waitsForUnkilled(), false));
     const failed = await cancelling;
     if (check) assert.equal(failed, undefined, "the cancel ends");
-    await Deno.remove(slow);
+    if (!options.staySlow) await Deno.remove(slow);
     // A run whose process still waits for those containers is done once they end.
     let ended = false;
     run.done.finally(() => ended = true);
@@ -157,6 +171,16 @@ exec docker "$@"
     );
     return run;
   };
+  /**
+   * Once the run's containers have stopped, a handle that reads the run later finds items 0
+   * and 1 ended as their containers recorded them, and item 2 cancelled; none ran again.
+   */
+  const readLater = async (runId: string) => {
+    await until(async () => (await runningContainers(runId)).length === 0);
+    const later = await knot.collect(runId, { progress: false });
+    assert.deepEqual(ends(await later.settled()), ["ok ran 0", "ok ran 1", "cancelled"]);
+    assert.deepEqual(Object.fromEntries(hits), { "0": 1, "1": 1 }, "nothing ran again");
+  };
   return {
     knot,
     hits,
@@ -164,51 +188,85 @@ exec docker "$@"
     release,
     waitsForUnkilled,
     cancelledRun,
+    readLater,
+    /**
+     * Once `handle` has looked at its cancelled run twice more (Docker's list of the run's
+     * containers, then its records) while items 0 and 1 still run, lets them end: the handle ends
+     * them as their containers record them, and item 2 cancelled, as a later reader does. The
+     * daemon (slow until then: `staySlow`) answers again.
+     */
+    endsAsRecorded: async (handle: MapRun<string>) => {
+      const listed = await lines(listings);
+      await until(async () => handle.finished || await lines(listings) >= listed + 2);
+      assert.equal((await runningContainers(handle.runId)).length, 2, "items 0 and 1 still run");
+      release();
+      assert.deepEqual(ends(await handle.settled()), ["ok ran 0", "ok ran 1", "cancelled"]);
+      await Deno.remove(slow);
+      await readLater(handle.runId);
+    },
+    /** How many times the daemon refused a call for being slow. */
+    refusals: () => lines(refused),
+    /** The folder of a run of the knot. */
+    runDir: (runId: string) => join(dir, name, "runs", runId),
     close: () => counter.close(),
   };
+}
+
+/**
+ * Runs `body` with a {@linkcode slowDaemonKnot} of this name in a folder of its own, then clobbers
+ * the knot; its counter is closed either way.
+ */
+function withSlowDaemonKnot(
+  name: string,
+  options: { list: boolean },
+  body: (k: Awaited<ReturnType<typeof slowDaemonKnot>>) => Promise<void>,
+): Promise<void> {
+  return withDockerKnots("cloudknot-docker-reread-", async ({ dir, baseImage }) => {
+    const k = await slowDaemonKnot(dir, baseImage, name, options);
+    try {
+      await body(k);
+      await k.knot.clobber();
+    } finally {
+      await k.close();
+    }
+  });
 }
 
 dockerTest(
   "a retry after a cancel that did not stop the run's containers waits for them, warning once with their items, and runs no item twice: those that recorded a result after the cancel keep it",
   async () => {
-    await withDockerKnots("cloudknot-docker-reread-", async ({ dir, baseImage }) => {
-      // The daemon can neither list the containers to kill nor kill one.
-      const k = await slowDaemonKnot(dir, baseImage, "reread", { list: true });
-      try {
-        const run = await k.cancelledRun(false);
-        let settled = false;
-        const retried = run.retry({ progress: false }).finally(() => settled = true);
-        // Its wait is seen (the warning), or a second run of an item that still runs, or a wait
-        // for the containers a cancel could not kill (its items are let end then).
-        await until(async () =>
-          k.warnings.length > 0 || settled || [...k.hits.values()].some((n) => n > 1) ||
-          await k.waitsForUnkilled()
-        );
-        const warned = [...k.warnings];
-        k.release();
-        const merged = await retried;
-        const ended = await merged.settled();
-        assert.deepEqual(
-          Object.fromEntries(k.hits),
-          { "0": 1, "1": 1, "2": 1 },
-          "no item ran twice",
-        );
-        assert.deepEqual(ends(ended), ["ok ran 0", "ok ran 1", "ok ran 2"]);
-        assert.deepEqual(merged.retryOf?.items, [2], "only the item without a result was retried");
-        assert.equal(warned.length, 1, "the retry said it waits");
-        assert.match(
-          warned[0]!,
-          new RegExp(
-            `^Items 0 and 1 of run ${run.runId} of knot reread have not ended: their docker ` +
-              `containers \\(.+\\) still run .*The retry waits for them to end.*abort the retry's ` +
-              `signal \\(the containers go on\\)$`,
-          ),
-        );
-        assert.equal(k.warnings.length, 1, "warned once");
-        await k.knot.clobber();
-      } finally {
-        await k.close();
-      }
+    // The daemon can neither list the containers to kill nor kill one.
+    await withSlowDaemonKnot("reread", { list: true }, async (k) => {
+      const run = await k.cancelledRun(false);
+      let settled = false;
+      const retried = run.retry({ progress: false }).finally(() => settled = true);
+      // Its wait is seen (the warning), or a second run of an item that still runs, or a wait
+      // for the containers a cancel could not kill (its items are let end then).
+      await until(async () =>
+        k.warnings.length > 0 || settled || [...k.hits.values()].some((n) => n > 1) ||
+        await k.waitsForUnkilled()
+      );
+      const warned = [...k.warnings];
+      k.release();
+      const merged = await retried;
+      const ended = await merged.settled();
+      assert.deepEqual(
+        Object.fromEntries(k.hits),
+        { "0": 1, "1": 1, "2": 1 },
+        "no item ran twice",
+      );
+      assert.deepEqual(ends(ended), ["ok ran 0", "ok ran 1", "ok ran 2"]);
+      assert.deepEqual(merged.retryOf?.items, [2], "only the item without a result was retried");
+      assert.equal(warned.length, 1, "the retry said it waits");
+      assert.match(
+        warned[0]!,
+        new RegExp(
+          `^Items 0 and 1 of run ${run.runId} of knot reread have not ended: their docker ` +
+            `containers \\(.+\\) still run .*The retry waits for them to end.*abort the retry's ` +
+            `signal \\(the containers go on\\)$`,
+        ),
+      );
+      assert.equal(k.warnings.length, 1, "warned once");
     });
   },
 );
@@ -216,32 +274,73 @@ dockerTest(
 dockerTest(
   "a cancel whose docker kill fails ends at once, saying it does not know how the items of the containers it could not kill end; a retry's signal stops its wait for them: it rejects with the signal's reason, and the containers go on to record their items",
   async () => {
-    await withDockerKnots("cloudknot-docker-reread-", async ({ dir, baseImage }) => {
-      // The daemon lists the containers, but cannot kill them.
-      const k = await slowDaemonKnot(dir, baseImage, "reread-abort", { list: false });
-      try {
-        const run = await k.cancelledRun(true);
-        const stop = new AbortController();
-        let settled = false;
-        const retried = run.retry({ progress: false, signal: stop.signal })
-          .finally(() => settled = true);
-        await until(() =>
-          k.warnings.length > 0 || settled || [...k.hits.values()].some((n) => n > 1)
-        );
-        assert.equal(k.warnings.length, 1, "the retry waits");
-        const reason = new Error("no more waiting");
-        stop.abort(reason);
-        await assert.rejects(retried, (e) => e === reason);
-        assert.equal((await runningContainers(run.runId)).length, 2, "the containers go on");
-        k.release();
-        await until(async () => (await runningContainers(run.runId)).length === 0);
-        const later = await k.knot.collect(run.runId, { progress: false });
-        assert.deepEqual(ends(await later.settled()), ["ok ran 0", "ok ran 1", "cancelled"]);
-        assert.deepEqual(Object.fromEntries(k.hits), { "0": 1, "1": 1 }, "nothing ran again");
-        await k.knot.clobber();
-      } finally {
-        await k.close();
+    // The daemon lists the containers, but cannot kill them.
+    await withSlowDaemonKnot("reread-abort", { list: false }, async (k) => {
+      const run = await k.cancelledRun(true);
+      const stop = new AbortController();
+      let settled = false;
+      const retried = run.retry({ progress: false, signal: stop.signal })
+        .finally(() => settled = true);
+      await until(() =>
+        k.warnings.length > 0 || settled || [...k.hits.values()].some((n) => n > 1)
+      );
+      assert.equal(k.warnings.length, 1, "the retry waits");
+      const reason = new Error("no more waiting");
+      stop.abort(reason);
+      await assert.rejects(retried, (e) => e === reason);
+      assert.equal((await runningContainers(run.runId)).length, 2, "the containers go on");
+      k.release();
+      await k.readLater(run.runId);
+    });
+  },
+);
+
+dockerTest(
+  "a handle that follows a run and read its cancellation while a container the cancel could not kill ran on ends that container's items as it records them, as every later reader does",
+  async () => {
+    // The daemon lists the containers, but cannot kill them.
+    await withSlowDaemonKnot("follow-cancel", { list: false }, async (k) => {
+      let follower: MapRun<string> | undefined;
+      // A second handle follows the run while the first drives it. The daemon stays slow: a
+      // follower that takes the run over (once the first lets go of it) cannot kill either.
+      const run = await k.cancelledRun(true, {
+        beforeCancel: async (driven) => {
+          follower = await k.knot.collect(driven.runId, { progress: false }) as MapRun<string>;
+        },
+        staySlow: true,
+      });
+      assert.notEqual(follower, run);
+      // The cancellations are written: the follower reads them while items 0 and 1 still run.
+      await k.endsAsRecorded(follower!);
+    });
+  },
+);
+
+dockerTest(
+  "a handle that takes over a run another handle cancelled, and cannot kill the containers that run on either, waits for them and ends their items as they record them, as every later reader does",
+  async () => {
+    // The daemon lists the containers, but cannot kill them.
+    await withSlowDaemonKnot("take-over-cancel", { list: false }, async (k) => {
+      const run = await k.cancelledRun(true, { staySlow: true });
+      // As if the cancelling process was killed before it wrote the cancellations of items 0 and
+      // 1: its cancel file is left, and item 2's cancellation.
+      const out = join(k.runDir(run.runId), "out");
+      let removed = 0;
+      for await (const entry of Deno.readDir(out)) {
+        if (!/^\d{13}-[01]-\d+$/.test(entry.name)) continue;
+        await Deno.remove(join(out, entry.name));
+        removed++;
       }
+      assert.equal(removed, 2);
+      const refused = await k.refusals();
+      const taken = await k.knot.collect(run.runId, { progress: false }) as MapRun<string>;
+      // It drives the run, finds it cancelled and cannot kill the containers.
+      await until(async () => taken.finished || await k.refusals() > refused);
+      await k.endsAsRecorded(taken);
+      assert.match(
+        rejected((await taken.settled())[2]!, 2).message,
+        /^Item 2 was cancelled: enough$/,
+      );
     });
   },
 );
