@@ -884,7 +884,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       const job of batch.listJobsAll({
         jobQueue: this.#o.jobQueue,
         filters: [{ name: "JOB_NAME", values: [`${prefix}*`] }],
-      })
+      }, { signal })
     ) {
       signal?.throwIfAborted();
       if (!job.jobName.startsWith(prefix)) continue;
