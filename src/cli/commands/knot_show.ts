@@ -209,7 +209,7 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
       runs.push({ manifest });
       continue;
     }
-    const { run, close } = await reader.open(manifest.runId);
+    const { run, close } = await reader.open(manifest.runId, manifests);
     runs.push({ manifest, counts: run.counts, finished: run.finished });
     close();
   }

@@ -180,3 +180,48 @@ Deno.test("cloudknot results of an AWS retry of a retry reads the manifests of t
     await bed.close();
   }
 });
+
+/** How many times these requests read each run's manifest (`run.json`, or the index that carries it). */
+function manifestReads(bed: TestBed, entries: readonly LoggedRequest[]): Record<string, number> {
+  const reads: Record<string, number> = {};
+  for (const { operation, params } of entries) {
+    if (operation !== "GetObject" && operation !== "HeadObject") continue;
+    const key = String(params.Key);
+    const [id, name] = key.slice(`${bed.prefix}/runs/`.length).split("/");
+    if (name === RUN_KEYS.manifest || name === RUN_KEYS.index) reads[id!] = (reads[id!] ?? 0) + 1;
+  }
+  return reads;
+}
+
+Deno.test("cloudknot results and knot show of an AWS knot read each run's manifest once: the one read to pick the run is the one its handle opens with", async () => {
+  const bed = await startTestBed(job);
+  try {
+    await recordKnot(bed);
+    const map = async (items: number[], retryOf?: RetryOf) =>
+      (await mapToEnd(bed, items, retryOf)).runId;
+    const first = await map([1, 2]);
+    const retry = await map([2], { runId: first, items: [1] });
+    const again = await map([1], { runId: retry, items: [0] });
+    const once = { [first]: 1, [retry]: 1, [again]: 1 };
+    for (const args of [[again], []]) {
+      bed.emu.requests.clear();
+      const results = await cli(bed, ["results", bed.knot, ...args]).ended;
+      assert.equal(results.code, 0, results.stderr);
+      assert.deepEqual(
+        results.stdout.trim().split("\n").map((line) => JSON.parse(line)),
+        [{ index: 0, value: 1 }, { index: 1, value: 4 }],
+      );
+      assert.deepEqual(manifestReads(bed, bed.emu.requests.entries), once, `results ${args}`);
+    }
+    bed.emu.requests.clear();
+    const show = await cli(bed, ["knot", "show", bed.knot, "--json"]).ended;
+    assert.equal(show.code, 0, show.stderr);
+    assert.deepEqual(
+      JSON.parse(show.stdout).runs.map((r: { runId: string }) => r.runId),
+      [first, retry, again],
+    );
+    assert.deepEqual(manifestReads(bed, bed.emu.requests.entries), once, "knot show");
+  } finally {
+    await bed.close();
+  }
+});
