@@ -647,7 +647,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * @param runId The run's id.
    * @param options `signal` stops waiting (the jobs go on); `manifests`
    *   holds run manifests read already, by run id (as {@linkcode runsNamed}
-   *   or {@linkcode runs} gave them), which are not read again, and gets the
+   *   or {@linkcode runs} gave them), which are not read again when they name
+   *   their jobs (one that does not may have gained them since), and gets the
    *   manifest of each run this opens (the run, and those it retries).
    * @returns The run's handle.
    */
@@ -659,9 +660,11 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       throw new CloudknotInputError(`Invalid run id ${JSON.stringify(runId)}`, { field: "runId" });
     }
     const store = this.#store.at(`runs/${runId}`);
-    // A run's manifest is written whole and never rewritten but with the jobs it lacked (a
-    // retry is a run of its own): one read a moment ago is the one read now.
-    let manifest = options.manifests?.get(runId) ?? await this.#manifest(store);
+    // A manifest with its jobs is final (a retry is a run of its own; no one rewrites it):
+    // one read a moment ago is the one read now. One without (the map still submits, or was
+    // killed) gains them when they are all found: read again, as it may have since.
+    const known = options.manifests?.get(runId);
+    let manifest = known?.jobs !== undefined ? known : await this.#manifest(store);
     if (manifest === undefined) {
       throw new CloudknotInputError(
         `Knot ${this.#o.knot} has no run ${runId} in ${this.#store.url}: list its runs with knot.runs()`,

@@ -227,3 +227,29 @@ Deno.test("cloudknot results and knot show of an AWS knot read each run's manife
     await bed.close();
   }
 });
+
+Deno.test("an AWS run handed to collect() with a manifest read before its map wrote its jobs is read again, and opens with the jobs written since, found by no listing", async () => {
+  const bed = await startTestBed(job);
+  try {
+    const made = await mapToEnd(bed, [3]);
+    const target = bed.target();
+    const [read] = await target.runsNamed(made.runId);
+    assert.ok(read?.jobs !== undefined);
+    // As the index carried it while its map still submitted: no jobs yet.
+    const { jobs: _, ...early } = read;
+    for (const [manifest, reads] of [[early, 1], [read, 0]] as const) {
+      bed.emu.requests.clear();
+      const manifests = new Map([[made.runId, manifest]]);
+      const run = await target.collect<number>(made.runId, { manifests });
+      assert.deepEqual(await run.results(), [9]);
+      assert.deepEqual(
+        manifestReads(bed, bed.emu.requests.entries),
+        reads ? { [made.runId]: 1 } : {},
+      );
+      assert.equal(bed.emu.count("batch", "ListJobs"), 0, "its jobs are not looked for by name");
+      assert.deepEqual(manifests.get(made.runId), read);
+    }
+  } finally {
+    await bed.close();
+  }
+});
