@@ -472,6 +472,14 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
       }
     }
   }
+  // Listed apart from the listing of every revision whose images the image garbage below reads
+  // (`ImageReading.uses`), on purpose. That one is made only when an image needs an owner (a
+  // loose tag or untagged image), after ECR is read; this one always. Folded into one listing of
+  // every revision, a gc with no such image (most) would read every deregistered revision too, a
+  // page per 100 where this reads the ACTIVE ones; folded only when that listing is made, it
+  // would save this listing's pages alone, and need ECR read (after the repositories are judged)
+  // before the job definitions are, with the order items are deleted in kept. Not every gc would
+  // make fewer requests, so the two stay apart.
   const definitions = new Map<string, { arn: string; tags: Tags; referenced: boolean }>();
   for await (const def of batch.describeJobDefinitionsAll({ status: "ACTIVE" })) {
     const tags = def.tags ?? {};

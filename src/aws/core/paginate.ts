@@ -23,21 +23,25 @@ export interface Paginator {
  * the `moreResults` flag is false, or when a token repeats (CloudWatch Logs
  * GetLogEvents returns the same `nextForwardToken` at the end of a stream).
  *
- * @param call Sends one page's request.
+ * @param call Sends one page's request (with `options.signal`, which aborts it).
  * @param input The first request.
  * @param paginator How the operation pages.
+ * @param options `signal` stops the listing: no page is requested once it is
+ *   aborted, and the iterator throws its reason.
  * @returns The items, page after page.
  */
 export async function* paginate<I extends object, O, T>(
   call: (input: I) => Promise<O>,
   input: I,
   paginator: Paginator,
+  options: { signal?: AbortSignal | undefined } = {},
 ): AsyncGenerator<T, void, undefined> {
   const seen = new Set<string>();
   let request: I = input;
   const first = (input as Record<string, unknown>)[paginator.inputToken];
   if (typeof first === "string") seen.add(first);
   for (;;) {
+    options.signal?.throwIfAborted();
     const page = await call(request) as Record<string, unknown>;
     const items = page[paginator.items];
     if (Array.isArray(items)) yield* items as T[];

@@ -56,9 +56,10 @@ export interface ServiceDefinition<Api extends ApiTable, Op extends OperationInf
 
 /**
  * The client of a service: `submitJob(input, options)` for each operation
- * `SubmitJob` of the API, and `listJobsAll(input)` for each operation
- * `ListJobs` that pages, which yields the items of every page. The input may
- * be left out where it has no required member.
+ * `SubmitJob` of the API, and `listJobsAll(input, options)` for each
+ * operation `ListJobs` that pages, which yields the items of every page; its
+ * `signal` aborts the page request in flight and stops it between pages. The
+ * input may be left out where it has no required member.
  */
 export type ServiceClient<Api extends ApiTable> =
   & {
@@ -75,7 +76,8 @@ export type ServiceClient<Api extends ApiTable> =
         : never
     ]: (
       // deno-lint-ignore ban-types
-      ...args: {} extends Api[K][0] ? [input?: Api[K][0]] : [input: Api[K][0]]
+      ...args: {} extends Api[K][0] ? [input?: Api[K][0], options?: CallOptions]
+        : [input: Api[K][0], options?: CallOptions]
     ) => AsyncGenerator<
       Api[K] extends [unknown, infer Output, infer Items]
         ? Items extends keyof Output
@@ -117,7 +119,8 @@ export function createClient<Api extends ApiTable, Op extends OperationInfo>(
   }
   for (const [name, paginator] of Object.entries(service.paginators as Record<string, Paginator>)) {
     const call = calls[name]!;
-    methods[`${methodName(name)}All`] = (input: object = {}) => paginate(call, input, paginator);
+    methods[`${methodName(name)}All`] = (input: object = {}, options?: CallOptions) =>
+      paginate((page: object) => call(page, options), input, paginator, options);
   }
   return Object.create(methods) as ServiceClient<Api>;
 }

@@ -26,6 +26,7 @@ import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { formatTime, renderTable } from "../common/table.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
+import { revisionRuntime } from "../../targets/aws/batch/runtime_check.ts";
 import type { DockerKnotRecord } from "../../targets/docker/docker_knot.ts";
 import { readRuntimeProtocol, RUNTIME_PROTOCOL_LABEL } from "../../job/runtime_protocol.ts";
 
@@ -43,7 +44,8 @@ export const knotShow = defineCommand({
     `For a knot on AWS, its resources too, and the counts of its latest ${AWS_RUNS_READ} runs. ` +
     "A knot of the Python cloudknot shows its CloudFormation stack, its Pars and its jobs. " +
     "An AWS knot whose clobber stopped part-way says so, and what to run to finish it. " +
-    "An AWS or docker knot shows the runtime protocol of its image's job runtime, and when " +
+    "An AWS or docker knot shows the runtime protocol of its image's job runtime (an AWS " +
+    "knot's as its job definition revision's tag says, as a map decides by), and when " +
     "it is not this version's, what that means and what to run.",
   args: [{ name: "knot", required: true, description: "The knot's name" }],
   options: { ...JSON_OPTION, ...KNOT_TARGET_OPTION },
@@ -207,11 +209,14 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
       runs.push({ manifest });
       continue;
     }
-    const { run, close } = await reader.open(manifest.runId);
+    const { run, close } = await reader.open(manifest.runId, manifests);
     runs.push({ manifest, counts: run.counts, finished: run.finished });
     close();
   }
-  const runtime = runtimeView(record.name, "aws", record.runtime);
+  // As a map decides: by its revision's tag (the record's, if Batch no longer describes it).
+  const revision = await revisionRuntime(reader.session.batch, record.jobDefinition);
+  const protocol = revision === undefined ? record.runtime : revision.protocol;
+  const runtime = runtimeView(record.name, "aws", protocol);
   if (ctx.flag("json")) {
     await ctx.print(JSON.stringify({
       ...awsKnotJson(record, image),

@@ -4,7 +4,11 @@
  * @module
  */
 import type { AwsSession } from "../../aws/session.ts";
-import { findLooseImageTags, readImages } from "../../resources/_image_tags.ts";
+import {
+  findLooseImageTags,
+  readImages,
+  type RepositoryImage,
+} from "../../resources/_image_tags.ts";
 import { findLooseImages } from "../../resources/_untagged_images.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
@@ -80,6 +84,11 @@ export async function knownRepos(
   const reading = await readImages(session, known.state, known.defaultName);
   const loose = await findLooseImageTags(reading);
   const images = await findLooseImages(session, reading);
+  // The repositories whose images that reading listed (those ECR described), and their images.
+  const listed = new Map<string, RepositoryImage[]>(
+    [...reading.uris.values()].map((repository) => [repository, []]),
+  );
+  for (const image of reading.images) listed.get(image.repository)?.push(image);
   const count = (list: { repository: string; owned: boolean }[], name: string, owned: boolean) =>
     list.filter((t) => t.repository === name && t.owned === owned).length;
   for await (const repo of session.ecr.describeRepositoriesAll({})) {
@@ -90,9 +99,11 @@ export async function knownRepos(
       : [];
     const managed = tags.some((t) => t.Key === "ManagedBy" && t.Value === "cloudknot");
     if (!managed && !known.recorded.has(name) && name !== known.defaultName) continue;
-    const stored = await Array.fromAsync(
-      session.ecr.listImagesAll({ repositoryName: name }),
-    ).then((ids) => new Set(ids.map((i) => i.imageDigest)).size);
+    // Counted from the listing read made of the config file's repositories; any other once.
+    const stored = listed.has(name)
+      ? new Set(listed.get(name)!.map((i) => i.digest)).size
+      : await Array.fromAsync(session.ecr.listImagesAll({ repositoryName: name }))
+        .then((ids) => new Set(ids.map((i) => i.imageDigest)).size);
     rows.set(name, {
       name,
       uri: repo.repositoryUri ?? null,

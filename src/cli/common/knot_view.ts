@@ -221,8 +221,8 @@ export interface RuntimeView {
 }
 
 /**
- * How a knot's runtime protocol shows: an AWS knot's (its record's, as its job
- * definition revision's tag says) or a docker knot's (its image's label).
+ * How a knot's runtime protocol shows: an AWS knot's (its job definition
+ * revision's tag, as a map decides) or a docker knot's (its image's label).
  * When it is not this version's, the advice says what maps and retries do
  * and, for an AWS knot, the command that rebuilds its image.
  *

@@ -144,9 +144,15 @@ export interface AwsKnotReader {
    * as it is now).
    *
    * @param runId The run's id.
+   * @param manifests Run manifests read already (as `runsNamed` or `runs`
+   *   gave them): the run's, and those of the runs it retries, found here are
+   *   not read again.
    * @returns The run, and how to stop following it (the jobs go on).
    */
-  open(runId: string): Promise<{ run: MapRun<unknown>; close(): void }>;
+  open(
+    runId: string,
+    manifests?: readonly RunManifest[],
+  ): Promise<{ run: MapRun<unknown>; close(): void }>;
   /**
    * The AWS Batch job (`<id>:<child>` for an array child) that runs an item
    * of a run this reader opened, waiting while its handle looks for a job
@@ -251,16 +257,17 @@ export async function openAwsKnotReader(
     collect: (runId, options = {}) => target.collect(runId, options),
     plan: (request, options = {}) => target.plan(request, options),
     itemJob: (run, index, options = {}) => target.itemJob(run, index, options),
-    async open(runId) {
+    async open(runId, read = []) {
       const stop = new AbortController();
       const before = new Map(rounds);
-      const run = await target.collect(runId, { signal: stop.signal });
+      // Each manifest read once: those read to pick the run, then those collect reads.
+      const manifests = new Map(read.map((manifest) => [manifest.runId, manifest]));
+      const run = await target.collect(runId, { signal: stop.signal, manifests });
       // A retry's handle holds the results of the runs it retries too: one look at each.
       const chain = [runId];
       for (let id = run.retryOf?.runId; id !== undefined;) {
         chain.push(id);
-        const [earlier] = await target.runsNamed(id);
-        id = earlier?.runId === id ? earlier.retryOf?.runId : undefined;
+        id = manifests.get(id)?.retryOf?.runId;
       }
       const looked = () => chain.every((id) => (rounds.get(id) ?? 0) > (before.get(id) ?? 0));
       let wake = () => {};

@@ -67,8 +67,9 @@ export async function openRun(
   if (await locateKnot(ctx, name) === "aws") {
     const aws = await openAwsKnotReader(ctx, name, options.warn ? { warn: options.warn } : {});
     // Only the manifests of the runs the argument may name are read, not every run's.
-    const manifest = pickRun(name, await aws.runsNamed(ctx.arg("run")), ctx.arg("run"));
-    const { run, close } = await aws.open(manifest.runId);
+    const named = await aws.runsNamed(ctx.arg("run"));
+    const manifest = pickRun(name, named, ctx.arg("run"));
+    const { run, close } = await aws.open(manifest.runId, named);
     return { run, manifest, aws, close };
   }
   const knot = await findLocalKnot(name, { env: ctx.io.env });

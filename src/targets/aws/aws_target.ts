@@ -637,16 +637,34 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * that is missing, from the manifest on its index and its jobs found by
    * name), then the same poll loop as `map`.
    *
+   * @example Usage
+   * ```ts ignore
+   * // The run a command picked, its manifest not read again.
+   * const manifests = new Map((await target.runsNamed(runId)).map((m) => [m.runId, m]));
+   * const run = await target.collect(runId, { manifests });
+   * ```
+   *
    * @param runId The run's id.
-   * @param options `signal` stops waiting (the jobs go on).
+   * @param options `signal` stops waiting (the jobs go on); `manifests`
+   *   holds run manifests read already, by run id (as {@linkcode runsNamed}
+   *   or {@linkcode runs} gave them), which are not read again when they name
+   *   their jobs (one that does not may have gained them since), and gets the
+   *   manifest of each run this opens (the run, and those it retries).
    * @returns The run's handle.
    */
-  async collect<T>(runId: string, options: { signal?: AbortSignal } = {}): Promise<MapRun<T>> {
+  async collect<T>(
+    runId: string,
+    options: { signal?: AbortSignal; manifests?: Map<string, RunManifest> } = {},
+  ): Promise<MapRun<T>> {
     if (typeof runId !== "string" || !/^[A-Za-z0-9_-]+$/.test(runId)) {
       throw new CloudknotInputError(`Invalid run id ${JSON.stringify(runId)}`, { field: "runId" });
     }
     const store = this.#store.at(`runs/${runId}`);
-    let manifest = await this.#manifest(store);
+    // A manifest with its jobs is final (a retry is a run of its own; no one rewrites it):
+    // one read a moment ago is the one read now. One without (the map still submits, or was
+    // killed) gains them when they are all found: read again, as it may have since.
+    const known = options.manifests?.get(runId);
+    let manifest = known?.jobs !== undefined ? known : await this.#manifest(store);
     if (manifest === undefined) {
       throw new CloudknotInputError(
         `Knot ${this.#o.knot} has no run ${runId} in ${this.#store.url}: list its runs with knot.runs()`,
@@ -662,6 +680,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         await writeManifest(store, manifest).catch(() => {});
       }
     }
+    options.manifests?.set(runId, manifest);
     const { run } = this.#open<T>(
       {
         knot: this.#o.knot,
@@ -884,7 +903,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       const job of batch.listJobsAll({
         jobQueue: this.#o.jobQueue,
         filters: [{ name: "JOB_NAME", values: [`${prefix}*`] }],
-      })
+      }, { signal })
     ) {
       signal?.throwIfAborted();
       if (!job.jobName.startsWith(prefix)) continue;

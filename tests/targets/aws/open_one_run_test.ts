@@ -1,7 +1,8 @@
 // A command that opens one run of an AWS knot (`cloudknot results`, `logs`,
 // `jobs`, `retry`) reads the manifest of that run, not of every run the knot
 // has: by id or prefix, the runs whose id it names; without one, the newest
-// runs, down only as far as the first that has a manifest.
+// runs, down only as far as the first that has a manifest; and each once, the
+// manifest read to pick the run being the one its handle opens with.
 import assert from "node:assert/strict";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { RUN_KEYS, type RunManifest, writeManifest } from "../../../src/job/mod.ts";
@@ -11,16 +12,21 @@ import { newRunId } from "../../../src/targets/target.ts";
 import type { LoggedRequest } from "../../emulator/mod.ts";
 import { cli, job, recordKnot, startTestBed, type TestBed } from "./helpers.ts";
 
-/** The runs whose manifest (`run.json`, or the index that carries it) these requests read. */
-function manifestsRead(bed: TestBed, entries: readonly LoggedRequest[]): string[] {
-  const runs = new Set<string>();
+/** How many times these requests read each run's manifest (`run.json`, or the index that carries it). */
+function manifestReads(bed: TestBed, entries: readonly LoggedRequest[]): Record<string, number> {
+  const reads: Record<string, number> = {};
   for (const { operation, params } of entries) {
     if (operation !== "GetObject" && operation !== "HeadObject") continue;
     const key = String(params.Key);
     const [id, name] = key.slice(`${bed.prefix}/runs/`.length).split("/");
-    if (name === RUN_KEYS.manifest || name === RUN_KEYS.index) runs.add(id!);
+    if (name === RUN_KEYS.manifest || name === RUN_KEYS.index) reads[id!] = (reads[id!] ?? 0) + 1;
   }
-  return [...runs].sort();
+  return reads;
+}
+
+/** The runs whose manifest (`run.json`, or the index that carries it) these requests read. */
+function manifestsRead(bed: TestBed, entries: readonly LoggedRequest[]): string[] {
+  return Object.keys(manifestReads(bed, entries)).sort();
 }
 
 /** Maps items on the test bed's knot (a retry, with `retryOf`) and waits for the run to end. */
@@ -38,6 +44,23 @@ async function mapToEnd(
   });
   await run.done;
   return run;
+}
+
+/**
+ * Maps 1 and 2 on the test bed's knot (then `unrelated`, a run of its own,
+ * when given), a retry of the first run's item 1, and a retry of that
+ * retry's item: their items square to 1 and 4.
+ */
+async function retriedTwice(
+  bed: TestBed,
+  unrelated?: number[],
+): Promise<{ first: string; unrelated?: string; retry: string; again: string }> {
+  const map = async (items: number[], retryOf?: RetryOf) =>
+    (await mapToEnd(bed, items, retryOf)).runId;
+  const first = await map([1, 2]);
+  const other = unrelated === undefined ? {} : { unrelated: await map(unrelated) };
+  const retry = await map([2], { runId: first, items: [1] });
+  return { first, ...other, retry, again: await map([1], { runId: retry, items: [0] }) };
 }
 
 /**
@@ -161,12 +184,7 @@ Deno.test("cloudknot results of an AWS retry of a retry reads the manifests of t
   const bed = await startTestBed(job);
   try {
     await recordKnot(bed);
-    const map = async (items: number[], retryOf?: RetryOf) =>
-      (await mapToEnd(bed, items, retryOf)).runId;
-    const first = await map([1, 2]);
-    const unrelated = await map([3]);
-    const retry = await map([2], { runId: first, items: [1] });
-    const again = await map([1], { runId: retry, items: [0] });
+    const { first, unrelated, retry, again } = await retriedTwice(bed, [3]);
     bed.emu.requests.clear();
     const results = await cli(bed, ["results", bed.knot, again]).ended;
     assert.equal(results.code, 0, results.stderr);
@@ -176,6 +194,61 @@ Deno.test("cloudknot results of an AWS retry of a retry reads the manifests of t
     );
     const read = manifestsRead(bed, bed.emu.requests.entries);
     assert.deepEqual(read, [again, retry, first].sort(), `not run ${unrelated}'s`);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("cloudknot results and knot show of an AWS knot read each run's manifest once: the one read to pick the run is the one its handle opens with", async () => {
+  const bed = await startTestBed(job);
+  try {
+    await recordKnot(bed);
+    const { first, retry, again } = await retriedTwice(bed);
+    const once = { [first]: 1, [retry]: 1, [again]: 1 };
+    for (const args of [[again], []]) {
+      bed.emu.requests.clear();
+      const results = await cli(bed, ["results", bed.knot, ...args]).ended;
+      assert.equal(results.code, 0, results.stderr);
+      assert.deepEqual(
+        results.stdout.trim().split("\n").map((line) => JSON.parse(line)),
+        [{ index: 0, value: 1 }, { index: 1, value: 4 }],
+      );
+      assert.deepEqual(manifestReads(bed, bed.emu.requests.entries), once, `results ${args}`);
+    }
+    bed.emu.requests.clear();
+    const show = await cli(bed, ["knot", "show", bed.knot, "--json"]).ended;
+    assert.equal(show.code, 0, show.stderr);
+    assert.deepEqual(
+      JSON.parse(show.stdout).runs.map((r: { runId: string }) => r.runId),
+      [first, retry, again],
+    );
+    assert.deepEqual(manifestReads(bed, bed.emu.requests.entries), once, "knot show");
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("an AWS run handed to collect() with a manifest read before its map wrote its jobs is read again, and opens with the jobs written since, found by no listing", async () => {
+  const bed = await startTestBed(job);
+  try {
+    const made = await mapToEnd(bed, [3]);
+    const target = bed.target();
+    const [read] = await target.runsNamed(made.runId);
+    assert.ok(read?.jobs !== undefined);
+    // As the index carried it while its map still submitted: no jobs yet.
+    const { jobs: _, ...early } = read;
+    for (const [manifest, reads] of [[early, 1], [read, 0]] as const) {
+      bed.emu.requests.clear();
+      const manifests = new Map([[made.runId, manifest]]);
+      const run = await target.collect<number>(made.runId, { manifests });
+      assert.deepEqual(await run.results(), [9]);
+      assert.deepEqual(
+        manifestReads(bed, bed.emu.requests.entries),
+        reads ? { [made.runId]: 1 } : {},
+      );
+      assert.equal(bed.emu.count("batch", "ListJobs"), 0, "its jobs are not looked for by name");
+      assert.deepEqual(manifests.get(made.runId), read);
+    }
   } finally {
     await bed.close();
   }

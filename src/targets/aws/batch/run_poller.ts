@@ -694,7 +694,7 @@ export class RunPoller {
         arrayJobId: w.job.jobId,
         jobStatus: "FAILED",
         maxResults: 1000,
-      })
+      }, { signal })
     ) {
       const i = childIndex(child.jobId, child.arrayProperties?.index);
       if (!w.failedSeen.has(i)) fresh.push(child.jobId);

@@ -168,6 +168,34 @@ export function rebuildAdvice(knot: string): string {
     `definition revision, and keeps its runs`;
 }
 
+/**
+ * The runtime protocol of a job definition revision, read from its tag as a
+ * map's check ({@linkcode runtimeCheck}) reads it: one DescribeJobDefinitions.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { revisionRuntime } from "@cloudknot/cloudknot/batch";
+ *
+ * const revision = await revisionRuntime(session.batch, "squares-ck-jd:3");
+ * console.log(revision?.protocol); // 1
+ * ```
+ *
+ * @param batch The Batch client.
+ * @param jobDefinition The revision (its ARN, or `name:revision`).
+ * @returns Its protocol (`undefined` for one registered before runtime
+ *   protocols); `undefined` when Batch does not describe the revision.
+ */
+export async function revisionRuntime(
+  batch: Pick<Batch, "describeJobDefinitions">,
+  jobDefinition: string,
+): Promise<{ protocol: number | undefined } | undefined> {
+  const { jobDefinitions } = await batch.describeJobDefinitions({
+    jobDefinitions: [jobDefinition],
+  });
+  const definition = jobDefinitions?.[0];
+  return definition === undefined ? undefined : { protocol: definitionRuntime(definition) };
+}
+
 /** What {@linkcode runtimeCheck}'s check is told of a map. */
 export interface RuntimeCheckRequest {
   /** The revision the map submits to. */
@@ -204,12 +232,10 @@ export function runtimeCheck(
   const read = new Map(known);
   return async ({ jobDefinition, retryOf }) => {
     if (!read.has(jobDefinition)) {
-      const { jobDefinitions } = await batch.describeJobDefinitions({
-        jobDefinitions: [jobDefinition],
-      });
+      const revision = await revisionRuntime(batch, jobDefinition);
       // A revision Batch does not describe is refused by SubmitJob in its own words.
-      if (jobDefinitions?.[0] === undefined) return;
-      read.set(jobDefinition, definitionRuntime(jobDefinitions[0]));
+      if (revision === undefined) return;
+      read.set(jobDefinition, revision.protocol);
     }
     const protocol = read.get(jobDefinition);
     if (protocol === RUNTIME_PROTOCOL) return;
