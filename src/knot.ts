@@ -36,6 +36,7 @@ import type { Estimate } from "./cost/estimate.ts";
 import { Plan } from "./plan/plan.ts";
 import { planAwsKnot } from "./targets/aws/aws_plan.ts";
 import { artifactFromFunc, artifactFromModule } from "./job/function_artifact.ts";
+import { describeShippedFiles } from "./job/shipped_files.ts";
 import { localKnotsDir } from "./targets/local/catalog.ts";
 import { defined } from "./util/defined.ts";
 import { explainProcessPermission } from "./util/process_permission.ts";
@@ -63,6 +64,15 @@ export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKno
   module?: string | URL;
   /** The export of `module` to call. @default {"default"} */
   exportName?: string;
+  /**
+   * Data files and folders the function reads beside its module at run time
+   * (`new URL("./model.json", import.meta.url)`), as paths relative to the
+   * module's folder, inside it (`["./model.json", "./data/"]`; a folder is
+   * taken whole): shipped beside the function, at the same paths, on every
+   * target. Their contents are part of the function's hash, so a changed file
+   * is a changed function. Only with `module`. @default {[]}
+   */
+  files?: string[];
   /**
    * Where the items run: `"local"` (worker processes on this machine),
    * `"aws"` (AWS Batch) or `"docker"` (the knot's image on the local Docker
@@ -249,6 +259,7 @@ export class Knot<F extends JobFunction = JobFunction> {
       func: options.func,
       module: options.module,
       exportName: options.exportName,
+      files: options.files,
       dir: options.dir,
     });
     const limits = {
@@ -578,13 +589,16 @@ async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promise<Plan
     ? await artifactFromModule(
       options.module,
       options.exportName ?? "default",
-      defined({ warn: options.warn }),
+      defined({ warn: options.warn, files: options.files }),
     )
     : undefined;
   const dir = localKnotsDir(options.dir !== undefined ? { dir: options.dir } : {});
   const docker = o.target === "docker";
   const fn: Record<string, string> = artifact
-    ? { function: `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})` }
+    ? {
+      function: `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})`,
+      ...(artifact.files ? { files: describeShippedFiles(artifact.files.files) } : {}),
+    }
     : {};
   return new Plan({
     title: `Knot ${o.name} on this machine${docker ? "'s Docker engine" : ""}`,

@@ -10,6 +10,9 @@
  * - `runtime.js`: the job entry point bundled into one file;
  * - `worker.js`: the entry point of the job's worker processes, bundled
  *   alone (it loads a quarter of the runtime's code);
+ * - `files/`: the data files shipped beside the function (its module's
+ *   `files` option), copied into the image at their paths beside
+ *   `/app/function.js`, in the layer just before the function's;
  * - `Dockerfile`: `FROM <baseImage>`, a check that `deno` runs, the runtime,
  *   `USER 1000`, a load of the runtime that fills Deno's code cache, the
  *   entry point (`--cached-only`), the labels of the image's name and of its
@@ -28,6 +31,12 @@ import type { FunctionArtifact, FunctionKind } from "../job/function_artifact.ts
 import { bundleRuntime } from "../job/runtime_bundle.ts";
 import { RUNTIME_PROTOCOL, RUNTIME_PROTOCOL_LABEL } from "../job/runtime_protocol.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import {
+  copyShippedFiles,
+  hashWithFiles,
+  type ShippedFiles,
+  shippedFilesIn,
+} from "../job/shipped_files.ts";
 import { cacheDependencies, mayImportPackages } from "./dependencies.ts";
 import { BuildContextConflictError } from "./errors.ts";
 
@@ -39,7 +48,11 @@ export const GENERATED_FILES: readonly string[] = Object.freeze([
   "worker.js",
   "function.js",
   "deno_dir",
+  "files",
 ]);
+
+/** The build context's folder of the data files shipped beside the function. */
+const FILES = "files";
 
 /** The build context's folder of fetched packages and modules. */
 const DEPENDENCIES = "deno_dir";
@@ -101,9 +114,10 @@ export function warmCodeCacheCommand(runtimeUrl: string): string[] {
   ];
 }
 
-function dockerignore(dependencies: boolean): string {
+function dockerignore(dependencies: boolean, files: boolean): string {
   return "# Written by cloudknot: only these files go into the build.\n*\n" +
-    `!runtime.js\n!worker.js\n!function.js\n${dependencies ? `!${DEPENDENCIES}\n` : ""}`;
+    `!runtime.js\n!worker.js\n!function.js\n${dependencies ? `!${DEPENDENCIES}\n` : ""}` +
+    (files ? `!${FILES}\n` : "");
 }
 
 /**
@@ -149,12 +163,14 @@ export function defaultBaseImage(
  * @param name The image's name, kept in the `org.cloudknot.image` label.
  * @param options `dependencies`: the build context has a `deno_dir` of
  *   fetched packages for the image's Deno cache. @default {false}
+ *   `files`: it has a `files/` folder of data files, copied beside the
+ *   function in the layer before its own. @default {false}
  * @returns The Dockerfile's text.
  */
 export function dockerfileFor(
   baseImage: string,
   name: string,
-  options: { dependencies?: boolean } = {},
+  options: { dependencies?: boolean; files?: boolean } = {},
 ): string {
   return [
     "# Written by cloudknot: the job entry point and the function, on a base image with deno.",
@@ -170,6 +186,8 @@ export function dockerfileFor(
     // The runtime's protocol, which a client of another version reads before it runs the image.
     `LABEL ${RUNTIME_PROTOCOL_LABEL}="${RUNTIME_PROTOCOL}"`,
     ...(options.dependencies ? [`COPY --chown=1000:1000 ${DEPENDENCIES} ${DENO_DIR}`] : []),
+    // Owned by the jobs' user, so a file private to its owner here is readable there.
+    ...(options.files ? [`COPY --chown=1000:1000 ${FILES}/ ${APP}/`] : []),
     `COPY --chown=1000:1000 function.js ${APP}/function.js`,
     "",
   ].join("\n");
@@ -208,15 +226,23 @@ export function readFunctionFile(buildPath: string): Promise<string | undefined>
  * @param buildPath The build directory.
  * @param kind How the function was shipped.
  * @param name The image's name, which names the artifact.
+ * @param options `files`: cloudknot wrote the directory's `files/` folder,
+ *   the data files shipped with the function. @default {false}
  * @returns The artifact.
  */
 export async function artifactInContext(
   buildPath: string,
   kind: FunctionKind,
   name: string,
+  options: { files?: boolean } = {},
 ): Promise<FunctionArtifact | undefined> {
   const source = await readFunctionFile(buildPath);
-  return source === undefined ? undefined : { kind, source, hash: await sha256Hex(source), name };
+  if (source === undefined) return undefined;
+  const files = options.files ? await shippedFilesIn(join(buildPath, FILES)) : undefined;
+  const hash = await sha256Hex(source);
+  return files === undefined
+    ? { kind, source, hash, name }
+    : { kind, source, hash: await hashWithFiles(hash, files.files), name, files };
 }
 
 /** What {@linkcode writeBuildContext} writes, and where. */
@@ -287,6 +313,16 @@ export async function writeBuildContext(spec: BuildContextSpec): Promise<BuildCo
 
   const conflicts: string[] = [];
   if (hasDeps && !ownDeps && deps === "fetch") conflicts.push(DEPENDENCIES);
+  // The data files: replaced when the function's differ, removed when it has none.
+  const filesPath = join(buildPath, FILES);
+  const ownFiles = spec.generated.includes(FILES);
+  const oldFiles = await shippedFilesIn(filesPath);
+  const newFiles = spec.artifact === undefined
+    ? ownFiles ? oldFiles : undefined
+    : spec.artifact.files;
+  const shipping = newFiles !== undefined && newFiles.files.length > 0;
+  const sameFiles = shipping && JSON.stringify(oldFiles?.files) === JSON.stringify(newFiles.files);
+  if (shipping && !sameFiles && oldFiles !== undefined && !ownFiles) conflicts.push(FILES);
   let staging: string | undefined;
   if (deps === "fetch" && (conflicts.length === 0 || spec.overwrite)) {
     staging = await Deno.makeTempDir({ prefix: "cloudknot-deno-dir-" });
@@ -299,9 +335,10 @@ export async function writeBuildContext(spec: BuildContextSpec): Promise<BuildCo
   }
   try {
     const dependencies = deps !== "none";
+    const files = shipping;
     const wanted = new Map<string, string>([
-      ["Dockerfile", dockerfileFor(spec.baseImage, spec.name, { dependencies })],
-      [".dockerignore", dockerignore(dependencies)],
+      ["Dockerfile", dockerfileFor(spec.baseImage, spec.name, { dependencies, files })],
+      [".dockerignore", dockerignore(dependencies, files)],
       ["runtime.js", runtime.source],
       ["worker.js", runtime.worker!],
     ]);
@@ -318,7 +355,9 @@ export async function writeBuildContext(spec: BuildContextSpec): Promise<BuildCo
     if (conflicts.length > 0 && !spec.overwrite) {
       throw new BuildContextConflictError(buildPath, conflicts);
     }
-    return await writeFiles(spec, wanted, existing, { deps, staging });
+    return await writeFiles(spec, wanted, existing, { deps, staging }, {
+      files: !shipping ? "none" : sameFiles ? "keep" : newFiles,
+    });
   } finally {
     if (staging !== undefined) await Deno.remove(staging, { recursive: true }).catch(() => {});
   }
@@ -330,6 +369,7 @@ async function writeFiles(
   wanted: Map<string, string>,
   existing: Map<string, string | undefined>,
   dependencies: { deps: "keep" | "fetch" | "none"; staging: string | undefined },
+  data: { files: ShippedFiles | "keep" | "none" },
 ): Promise<BuildContextResult> {
   const { buildPath } = spec;
 
@@ -353,6 +393,30 @@ async function writeFiles(
     await Deno.remove(depsPath, { recursive: true }).catch(() => {});
     await Deno.rename(next, depsPath);
     generated.add(DEPENDENCIES);
+  }
+  const filesPath = join(buildPath, FILES);
+  if (data.files === "keep") generated.add(FILES);
+  else if (data.files === "none") {
+    // A folder of that name cloudknot did not write is left alone: the build never sees it.
+    if (generated.has(FILES)) {
+      await Deno.remove(filesPath, { recursive: true }).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+    }
+    generated.delete(FILES);
+  } else {
+    // The files go in before the Dockerfile that copies them, whole under their name, copied
+    // by the file system a file at a time (never read into memory).
+    const next = `${filesPath}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+      await copyShippedFiles(data.files, next);
+      await Deno.remove(filesPath, { recursive: true }).catch(() => {});
+      await Deno.rename(next, filesPath);
+    } catch (e) {
+      await Deno.remove(next, { recursive: true }).catch(() => {});
+      throw e;
+    }
+    generated.add(FILES);
   }
   for (const [file, text] of wanted) {
     if (existing.get(file) !== text) {

@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import { AwsSession, type AwsSessionOptions } from "../aws/session.ts";
 import { Docker } from "../docker/docker.ts";
 import { DockerBuildError } from "../docker/errors.ts";
+import { defined } from "../util/defined.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import {
   artifactFromFunc,
@@ -76,6 +77,15 @@ export interface DockerImageOptions {
   module?: string | URL;
   /** The export of `module` to call. @default {"default"} */
   exportName?: string;
+  /**
+   * Data files and folders the function reads beside its module at run time
+   * (`new URL("./model.json", import.meta.url)`), as paths relative to the
+   * module's folder, inside it (`["./model.json", "./data/"]`; a folder is
+   * taken whole). They are copied into the image at the same paths beside the
+   * function (`/app/model.json`); their contents are part of the function's
+   * hash. Only with `module`. @default {[]}
+   */
+  files?: string[];
   /** The base image; it must have `deno` on `PATH`. @default {defaultBaseImage()} */
   baseImage?: string;
   /**
@@ -323,7 +333,7 @@ export class DockerImage {
       artifact = await artifactFromModule(
         o.module,
         o.exportName ?? "default",
-        o.warn !== undefined ? { warn: o.warn } : {},
+        defined({ warn: o.warn, files: o.files }),
       );
     }
     let name = o.name;
@@ -370,7 +380,9 @@ export class DockerImage {
     const platform = o.platform ?? DEFAULT_IMAGE_PLATFORM;
 
     // The function: the given one, or the one already in the build directory.
-    artifact ??= await artifactInContext(buildPath, saved.kind ?? "func", name);
+    artifact ??= await artifactInContext(buildPath, saved.kind ?? "func", name, {
+      files: saved.generated.includes("files"),
+    });
     const context = await writeBuildContext({
       buildPath,
       name,

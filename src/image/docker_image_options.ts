@@ -7,6 +7,7 @@
  */
 import { Docker } from "../docker/docker.ts";
 import { StateFile } from "../state/state_file.ts";
+import { validateFilesList } from "../job/shipped_files.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { validateFuncImports } from "../util/func_imports.ts";
 import { describeValue, validateOptionKeys, validateOptionType } from "../util/validate.ts";
@@ -37,6 +38,7 @@ const DOCKER_IMAGE_OPTION_KEYS: Record<keyof DockerImageOptions, true> = {
   func: true,
   module: true,
   exportName: true,
+  files: true,
   baseImage: true,
   dir: true,
   overwrite: true,
@@ -133,8 +135,19 @@ export function validateDockerImageOptions(options: DockerImageOptions): void {
  * @param o The options that give the function.
  */
 export function validateFunctionSource(
-  o: { func?: unknown; module?: unknown; exportName?: unknown },
+  o: { func?: unknown; module?: unknown; exportName?: unknown; files?: unknown },
 ): void {
+  if (o.files !== undefined && o.module === undefined) {
+    throw new CloudknotInputError(
+      o.func !== undefined
+        ? "files needs module: a func has no folder for them to be beside, and runs from its " +
+          "own source. Put the function in a module and pass module and exportName with files, " +
+          "or read the data another way (import it, or pass it in the inputs)"
+        : "files needs module: pass the module the files are beside, with exportName",
+      { field: "files" },
+    );
+  }
+  if (o.files !== undefined) validateFilesList(o.files);
   if (o.func !== undefined && o.module !== undefined) {
     throw new CloudknotInputError(
       "Pass either func or module (with exportName), not both: func ships one function's " +

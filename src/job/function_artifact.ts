@@ -37,6 +37,7 @@ import { realignRequireShim } from "./require_shim_lines.ts";
 import type { FunctionKind } from "./function_kind.ts";
 import { directoryModuleMessage } from "./module_directory.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
+import { collectShippedFiles, hashWithFiles, type ShippedFiles } from "./shipped_files.ts";
 
 export type { FunctionKind } from "./function_kind.ts";
 
@@ -46,7 +47,10 @@ export interface FunctionArtifact {
   kind: FunctionKind;
   /** The ES module's source; its default export is the function. */
   source: string;
-  /** The SHA-256 of `source`, in hex: the artifact's identity. */
+  /**
+   * The SHA-256 of `source`, in hex, or, when it ships files, of that with
+   * the files' paths and contents (`shipped_files.ts`): the artifact's identity.
+   */
   hash: string;
   /** The function's name, for messages and default names. */
   name: string;
@@ -56,6 +60,11 @@ export interface FunctionArtifact {
    * no map, and for an artifact read back without them).
    */
   sources?: ArtifactSources;
+  /**
+   * The data files shipped beside it (the `files` option of a module), at
+   * their paths relative to its folder where it runs; absent when none.
+   */
+  files?: ShippedFiles;
 }
 
 /**
@@ -245,8 +254,12 @@ function thisDenoDir(): Promise<string> {
  *   (default: `CLOUDKNOT_DENO_TIMEOUT` seconds, else 600000); `warn` is told
  *   when the module's code looks for files beside it at run time, which the
  *   artifact does not hold (`import.meta.url`, `__dirname`: see
- *   `file_references.ts`; default: `console.warn`).
+ *   `file_references.ts`; default: `console.warn`); `files` are paths relative
+ *   to the module's folder, of files and folders to ship beside the function
+ *   (`shipped_files.ts`), checked before it is bundled.
  * @returns The artifact.
+ * @throws {CloudknotInputError} When `exportName` is not a name, or a path of
+ *   `files` is outside the module's folder or missing.
  */
 export async function artifactFromModule(
   module: string | URL,
@@ -256,6 +269,7 @@ export async function artifactFromModule(
     cwd?: string;
     timeoutMs?: number;
     warn?: (message: string) => void;
+    files?: readonly string[];
   } = {},
 ): Promise<FunctionArtifact> {
   const cwd = options.cwd ?? Deno.cwd();
@@ -276,6 +290,10 @@ export async function artifactFromModule(
     });
   }
   const found = url.protocol === "file:" ? await fileKind(url) : "file";
+  // The data files are checked before anything is bundled, built or created.
+  const shipped = options.files === undefined || found !== "file"
+    ? undefined
+    : await collectShippedFiles(url, options.files);
   const relative = typeof module === "string" && !module.startsWith("/") &&
     !/^[a-z][a-z0-9+.-]*:/i.test(module);
   if (found === "directory") {
@@ -396,14 +414,21 @@ export async function artifactFromModule(
       map: at.map,
       entryDir: directoryUrl(dir),
       denoDir: directoryUrl(denoDir),
-    });
-    if (references.length > 0) (options.warn ?? console.warn)(fileReferenceWarning(references));
-    return await mappedArtifact(
+    }).filter((r) => shipped === undefined || r.pkg !== undefined || !inFolder(r.url, shipped));
+    if (references.length > 0) {
+      (options.warn ?? console.warn)(fileReferenceWarning(references, shipped !== undefined));
+    }
+    const artifact = await mappedArtifact(
       "module",
       exportName === "default" ? basename(url.pathname) : exportName,
       bundle,
       portable,
     );
+    return shipped === undefined || shipped.files.length === 0 ? artifact : {
+      ...artifact,
+      hash: await hashWithFiles(artifact.hash, shipped.files),
+      files: shipped,
+    };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -477,10 +502,22 @@ async function portableBundle(
 }
 
 /**
- * The warning for a bundle whose code looks for files beside its source: the
- * file and line of each use, and what to do instead.
+ * Whether a use is in a module of the folder the shipped files are relative
+ * to: there, `new URL("./x", import.meta.url)` names a shipped file where the
+ * function runs as it does here. A module in another folder (a subfolder, a
+ * library's) resolves its paths against the function's folder there, not its
+ * own, so it is still warned about.
  */
-function fileReferenceWarning(references: FileReference[]): string {
+function inFolder(url: string, shipped: ShippedFiles): boolean {
+  return url.startsWith("file:") && dirname(fileURLToPath(url)) === shipped.dir;
+}
+
+/**
+ * The warning for a bundle whose code looks for files beside its source: the
+ * file and line of each use, and what to do instead. `shipping`: the module
+ * ships files already, which these uses are not beside.
+ */
+function fileReferenceWarning(references: FileReference[], shipping = false): string {
   const file = (r: FileReference) => r.url.startsWith("file:") ? fileURLToPath(r.url) : r.url;
   const place = (r: FileReference) => `${file(r)}:${r.line}`;
   const own = references.filter((r) => r.pkg === undefined);
@@ -488,14 +525,21 @@ function fileReferenceWarning(references: FileReference[]): string {
   const lines = [
     "cloudknot: the module's code names its own location, to reach files beside " +
     "it when it runs; bundling ships what it imports and nothing else, so those files are not " +
-    "where it runs, on any target.",
+    "where it runs, on any target, unless the files option of Knot.create ships them.",
   ];
   if (own.length > 0) {
     lines.push(
       `  ${own.map((r) => `${place(r)} uses ${r.uses}`).join("; ")}: in the bundled function ` +
         `it names the function's own file where it runs (in the knot's folder, /app/function.js ` +
         `in a container), not the module's folder, so a file read or fetched beside the module, ` +
-        `or a Worker started from a module beside it, is not found there. Import a data file ` +
+        `or a Worker started from a module beside it, is not found there` +
+        (shipping
+          ? ` (the files option of Knot.create ships files beside the function at their paths ` +
+            `relative to the module's folder, so only that folder's modules find them there). ` +
+            `Ship what this code reads from the module's folder, `
+          : `. Ship the files it reads beside the function with the files option of Knot.create ` +
+            `(paths relative to the module's folder, such as ./model.json or ./data/), `) +
+        `or import a data file ` +
         `with the module instead (import data from "./data.json" with { type: "json" }, or ` +
         `{ type: "text" } or { type: "bytes" }), pass the data in the inputs, or read it from ` +
         `an absolute path that holds it where the function runs (for a container, a base ` +

@@ -189,6 +189,8 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
   // event loop.
   const pool = new WorkerPool({
     functionUrl: parsed.function ?? new URL("./function.js", import.meta.url).href,
+    // The image's /app holds the function, the files shipped beside it and the runtime alone.
+    functionFolder: parsed.function === undefined,
     starmap: parsed.starmap,
     // The pool starts no more workers than it has items.
     concurrency,

@@ -10,14 +10,15 @@
  * else, so a function cannot read the user's files (`~/.aws/credentials`),
  * write anywhere, read the environment or start programs. The runtime's own
  * needs are granted narrowly on top by {@linkcode permissionFlags}: reading
- * the function's artifact and setting the `AWS_BATCH_JOB_*` variables (and
+ * the function's artifact (and the folder it lies in when it is named
+ * `function.js`, which holds the data files shipped with it:
+ * `function_folder.ts`) and setting the `AWS_BATCH_JOB_*` variables (and
  * the run's `env`) each attempt sees.
  *
  * @module
  */
 import { CloudknotInputError } from "../util/errors.ts";
 import { readRefusal, reworded } from "../util/refusal.ts";
-
 /**
  * One permission: `true` grants all of it, `false` (or leaving it out) none,
  * and a list grants those paths, hosts, variable names, programs or APIs.
@@ -206,12 +207,26 @@ export function permissionFlags(permissions: Permissions, grants: RuntimeGrants 
  * ```
  *
  * @param error What the function threw.
+ * @param functionUrl The URL of the function's artifact: a read refused
+ *   beside it is of a file that was not shipped, which no permission mends.
  * @returns The error, explained when it is a permission error.
  */
-export function explainPermissionError(error: unknown): unknown {
+export function explainPermissionError(error: unknown, functionUrl?: string): unknown {
+  // The artifact's folder, from its URL alone: the worker loads no path module (nor Node's).
+  const beside = functionUrl?.startsWith("file:")
+    ? decodeURIComponent(new URL(".", functionUrl).pathname)
+    : "";
   const refusal = readRefusal(error);
-  if (refusal === undefined) return error;
+  if (refusal === undefined) return beside === "" ? error : explainUnshipped(error, beside);
   const { what, kind, target } = refusal;
+  if (kind === "read" && beside !== "" && target.startsWith(beside)) {
+    return reworded(
+      refusal,
+      `${what}, beside the function's artifact: the module reads a file beside it ` +
+        `(new URL("./…", import.meta.url)) that was not shipped with it, so the item is not ` +
+        `retried, and granting read would not help (the file is not there). ${SHIP_IT}`,
+    );
+  }
   const grant = nameable(kind, target);
   const again = "then map the items again, or retry them with it in run.retry({ permissions }) " +
     "(a retry without them keeps the permissions its run had); by default a function may use " +
@@ -229,6 +244,31 @@ export function explainPermissionError(error: unknown): unknown {
             (grant === target ? "" : `; that is the directory above it without a comma, which ` +
               `Deno's --allow-${kind} flag cannot name (it splits its list at commas)`)),
   );
+}
+
+/** What to do about a file the function looks for beside itself and was not shipped. */
+const SHIP_IT = "Ship the file with the files option of Knot.create (a path relative to the " +
+  "module's folder, such as ./model.json), then map the items again";
+
+/**
+ * A file not found beside the function's artifact (in the folder its files
+ * are shipped to, or the folder of its one file): the module reads it by
+ * `import.meta.url` and it was not shipped. Said in the error's message, in
+ * place (the attempt is over); any other error comes back as it is.
+ */
+function explainUnshipped(error: unknown, beside: string): unknown {
+  if (!(error instanceof Error)) return error;
+  const message = error.message;
+  // Deno's words: "… (os error 2): readfile '/app/x'", and fetch's "Error fetching file 'file:///app/x'".
+  const path = error instanceof Deno.errors.NotFound
+    ? /'([^']*)'$/.exec(message)?.[1]
+    : /^Error fetching file 'file:\/\/([^']*)': No such file/.exec(message)?.[1];
+  if (path === undefined || !path.startsWith(beside)) return error;
+  const explained = `${message}, beside the function's artifact: the module reads a file ` +
+    `beside it (new URL("./…", import.meta.url)) that was not shipped with it. ${SHIP_IT}`;
+  error.stack = (error.stack ?? "").replace(message, explained);
+  error.message = explained;
+  return error;
 }
 
 /**

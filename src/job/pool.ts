@@ -24,7 +24,6 @@
  *
  * @module
  */
-import { fileURLToPath } from "../util/path.ts";
 import { errorToRecord } from "./error_record.ts";
 import { memoryAdvice } from "./container_memory.ts";
 import { OOM_LINE } from "./item_error.ts";
@@ -36,6 +35,7 @@ import {
   workerScript,
   type WorkerWatcher,
 } from "./parent_watch.ts";
+import { functionReadPaths } from "./function_folder.ts";
 import { permissionFlags, type Permissions } from "./permissions.ts";
 import {
   encodeRecord,
@@ -134,6 +134,12 @@ export interface RunningAttempt {
 export interface PoolOptions {
   /** The URL of the function's artifact. */
   functionUrl: string;
+  /**
+   * The artifact lies in a folder of its own, with the data files shipped
+   * beside it (`function_folder.ts`): its workers may read that folder, not
+   * only the artifact. @default {false}
+   */
+  functionFolder?: boolean;
   /** Spread each item into the function's arguments. */
   starmap: boolean;
   /** How many worker processes at most. */
@@ -557,7 +563,8 @@ export class WorkerPool {
     const o = this.#o;
     const mark = newMark();
     const worker = o.worker ?? { url: new URL("./worker_main.ts", import.meta.url).href };
-    const functionPath = o.functionUrl.startsWith("file:") ? [fileURLToPath(o.functionUrl)] : [];
+    // The function, and the files shipped beside it when it has a folder of its own.
+    const functionPath = functionReadPaths(o.functionUrl, o.functionFolder ?? false);
     const file = o.source.file;
     const args = [
       "run",

@@ -22,6 +22,8 @@ export interface LoadedFunction {
   fn: (...args: any[]) => unknown;
   /** How it was shipped. */
   kind: FunctionKind;
+  /** The artifact's URL, whose folder an item's refused read is explained by. */
+  url?: string;
 }
 
 /** Which attempt of which item to run. */
@@ -59,7 +61,11 @@ export async function loadFunction(url: string | URL): Promise<LoadedFunction> {
       `The artifact ${url} does not export a function as its default export; rebuild it from func or module + exportName`,
     );
   }
-  return { fn: module.default, kind: module.kind === "module" ? "module" : "func" };
+  return {
+    fn: module.default,
+    kind: module.kind === "module" ? "module" : "func",
+    url: String(url),
+  };
 }
 
 /**
@@ -267,9 +273,12 @@ export async function runItem(
       if (unhandled !== undefined) throw unhandledRejection(unhandled.value);
       record = { ...base, status: "ok", endedAt: Date.now(), value };
     } catch (e) {
-      const error = explainPermissionError(func.kind === "func" ? explainScope(e) : e);
+      const error = explainPermissionError(
+        func.kind === "func" ? explainScope(e) : e,
+        func.url,
+      );
       const refusal = refusalWithin(error);
-      if (refusal !== undefined && refusal !== error) explainWrapped(refusal);
+      if (refusal !== undefined && refusal !== error) explainWrapped(refusal, func.url);
       record = {
         ...base,
         status: "error",
@@ -300,8 +309,8 @@ export async function runItem(
  * item's error then says what to grant ({@linkcode ItemError} names it).
  * The attempt is over, so the refusal's message and stack are rewritten in place.
  */
-function explainWrapped(refusal: Deno.errors.NotCapable): void {
-  const explained = explainPermissionError(refusal);
+function explainWrapped(refusal: Deno.errors.NotCapable, functionUrl?: string): void {
+  const explained = explainPermissionError(refusal, functionUrl);
   if (!(explained instanceof Error) || explained === refusal) return;
   refusal.message = explained.message;
   refusal.stack = explained.stack;

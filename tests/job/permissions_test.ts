@@ -109,3 +109,43 @@ Deno.test("Deno's --allow-read splits its list at every comma, also in repeated 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a read refused or not found beside the function's artifact says to ship the file with files, not to grant read", () => {
+  const refused = new Deno.errors.NotCapable(
+    'Requires read access to "/app/model.json", run again with the --allow-read flag',
+  );
+  const beside = explainPermissionError(refused, "file:///app/function.js") as Error;
+  assert.ok(beside instanceof Deno.errors.NotCapable);
+  assert.match(
+    beside.message,
+    /^Requires read access to "\/app\/model\.json", beside the function's artifact/,
+  );
+  assert.match(beside.message, /Ship the file with the files option of Knot\.create/);
+  assert.doesNotMatch(beside.message, /permissions: \{ read/);
+  assert.match(inCliWords(beside), /Ship the file with --file \(a path relative/);
+  // A read elsewhere is still one to grant.
+  const elsewhere = explainPermissionError(
+    new Deno.errors.NotCapable(
+      'Requires read access to "/data/x", run again with the --allow-read flag',
+    ),
+    "file:///app/function.js",
+  ) as Error;
+  assert.match(elsewhere.message, /permissions: \{ read: \["\/data\/x"\] \}/);
+  // In a folder the workers may read, the file is not found: said so too.
+  const missing = new Deno.errors.NotFound(
+    "No such file or directory (os error 2): readfile '/k/artifacts/ab/data/x.txt'",
+  );
+  const explained = explainPermissionError(missing, "file:///k/artifacts/ab/function.js") as Error;
+  assert.equal(explained, missing);
+  assert.match(
+    explained.message,
+    /readfile '\/k\/artifacts\/ab\/data\/x\.txt', beside the function's artifact: .*not shipped with it\. Ship the file/,
+  );
+  const other = new Deno.errors.NotFound(
+    "No such file or directory (os error 2): readfile '/data/y'",
+  );
+  assert.equal(
+    (explainPermissionError(other, "file:///k/artifacts/ab/function.js") as Error).message,
+    "No such file or directory (os error 2): readfile '/data/y'",
+  );
+});

@@ -15,7 +15,7 @@ import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../common/knot_view.ts";
 import { refuseAwsNameClash } from "../common/knots.ts";
-import { checkModulePath } from "../common/module_path.ts";
+import { checkModulePath, cliFiles, FILE_OPTION } from "../common/module_path.ts";
 import { DRY_RUN_OPTION, JSON_OPTION, MODULE_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import type { Permissions } from "../../job/permissions.ts";
@@ -59,6 +59,7 @@ export const knotCreate = defineCommand({
     },
     timeout: { type: "string", value: "S", description: "AWS: seconds one attempt may run" },
     memory: { type: "string", value: "MiB", description: "AWS: memory per job" },
+    ...FILE_OPTION,
     ...PERMISSION_OPTION,
     ...AWS_KNOT_OPTIONS,
     quiet: { type: "boolean", short: "q", description: "Do not show Docker's output" },
@@ -83,12 +84,14 @@ export const knotCreate = defineCommand({
     const module = ctx.arg("module")!;
     const exportName = ctx.arg("export") ?? "default";
     const permissions = cliPermissions(ctx);
+    const files = cliFiles(ctx, module);
     const target = resolveTarget(ctx);
     if (target === "aws") {
       return await createAws(ctx, {
         name,
         module,
         exportName,
+        ...(files !== undefined ? { files } : {}),
         ...(permissions !== undefined ? { permissions } : {}),
       });
     }
@@ -118,21 +121,22 @@ export const knotCreate = defineCommand({
           : {}),
       }
       : {};
-    if (ctx.flag("dry-run")) {
-      await printPlans(
-        ctx,
-        await Knot.create({ ...docker, name, module, exportName, dir, dryRun: true, warn }),
-      );
-      return 0;
-    }
-    const existed = await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false);
-    await Knot.create({
+    const knotOptions: KnotOptions = {
       ...docker,
       name,
       module,
       exportName,
+      ...(files !== undefined ? { files } : {}),
       dir,
       warn,
+    };
+    if (ctx.flag("dry-run")) {
+      await printPlans(ctx, await Knot.create({ ...knotOptions, dryRun: true }));
+      return 0;
+    }
+    const existed = await findLocalKnot(name, { env: ctx.io.env }).then(() => true, () => false);
+    await Knot.create({
+      ...knotOptions,
       ...(permissions !== undefined ? { permissions } : {}),
     });
     const knot = await findLocalKnot(name, { env: ctx.io.env });
@@ -146,7 +150,13 @@ export const knotCreate = defineCommand({
 
 async function createAws(
   ctx: CommandContext,
-  spec: { name: string; module: string; exportName: string; permissions?: Permissions },
+  spec: {
+    name: string;
+    module: string;
+    exportName: string;
+    files?: string[];
+    permissions?: Permissions;
+  },
 ): Promise<number> {
   const awsOptions = awsKnotOptions(ctx);
   const retries = ctx.integer("retries", { min: 1 });

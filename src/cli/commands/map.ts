@@ -20,7 +20,7 @@ import { followRun } from "../common/follow_run.ts";
 import { writeItems } from "../common/item_output.ts";
 import { knotNameFor } from "../common/knot_name.ts";
 import { locateKnot, refuseAwsNameClash } from "../common/knots.ts";
-import { checkModulePath } from "../common/module_path.ts";
+import { checkModulePath, cliFiles, FILE_OPTION } from "../common/module_path.ts";
 import { DRY_RUN_OPTION, EXPORT_ARGUMENT, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import { planMap, printPlans } from "../common/plan_output.ts";
@@ -104,6 +104,7 @@ export const map = defineCommand({
         "container, as many at once as it has vCPUs; auto (default) makes at most " +
         "2 x (maxvCpus / the job's vCPUs) children on AWS, 2 x --concurrency containers on docker",
     },
+    ...FILE_OPTION,
     ...PERMISSION_OPTION,
     ...AWS_KNOT_OPTIONS,
     ...DRY_RUN_OPTION,
@@ -175,6 +176,7 @@ export const map = defineCommand({
     }
     const aws = target !== "local" ? awsKnotOptions(ctx) : {};
     const permissions = cliPermissions(ctx);
+    const files = cliFiles(ctx, module);
     if (target === "docker") {
       const stray = [
         ...awsOptionsGiven(ctx).filter((o) => !DOCKER_TOO.has(o)),
@@ -219,6 +221,7 @@ export const map = defineCommand({
     const common: KnotOptions = {
       name: name ?? knotNameFor(module!, exportName),
       ...(module !== undefined ? { module, exportName } : {}),
+      ...(files !== undefined ? { files } : {}),
       ...(retries !== undefined ? { retries } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
       ...(memory !== undefined ? { memory } : {}),
@@ -267,10 +270,15 @@ export const map = defineCommand({
       // another, it is updated (a new image and job definition revision) before the map.
       if (
         existing !== undefined && module !== undefined &&
-        await functionChange({ module, exportName }, existing, settings.state) === "same"
+        await functionChange(
+            { module, exportName, ...(files !== undefined ? { files } : {}) },
+            existing,
+            settings.state,
+          ) === "same"
       ) {
         delete common.module;
         delete common.exportName;
+        delete common.files;
       }
       if (existing !== undefined && ctx.string("base-image") === undefined) {
         delete aws.baseImage; // from $CLOUDKNOT_BASE_IMAGE: it shapes a new knot only

@@ -73,6 +73,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   [/ \(or the path option\)/g, () => ""],
   [/\bbaseImage in Knot\.create\b/g, () => "--base-image"],
+  [/\bthe files option of Knot\.create\b/g, () => "--file"],
   [/ as exportName\b/g, () => " as the export argument"],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
   [/pass \{ force: true \}/g, () => "pass --force"],

@@ -15,6 +15,7 @@ import {
 } from "../../job/runtime_protocol.ts";
 import { rebuildAdvice } from "../../targets/aws/batch/runtime_check.ts";
 import { inCliWords } from "./cli_words.ts";
+import { describeShippedFiles } from "../../job/shipped_files.ts";
 
 /**
  * A knot's function as text, such as `square (module, 1a2b3c4d)`.
@@ -28,8 +29,9 @@ import { inCliWords } from "./cli_words.ts";
  * @returns The text.
  */
 export function functionLabel(knot: LocalKnotInfo): string {
-  const { functionName, kind, hash } = knot.record;
-  return `${functionName} (${kind}, ${hash.slice(0, 8)})`;
+  const { functionName, kind, hash, files } = knot.record;
+  const shipped = files === undefined ? "" : `, with ${describeShippedFiles(files)}`;
+  return `${functionName} (${kind}, ${hash.slice(0, 8)}${shipped})`;
 }
 
 /**
@@ -48,7 +50,12 @@ export function knotJson(knot: LocalKnotInfo): Record<string, unknown> {
   return {
     name: r.name,
     target: r.target,
-    function: { name: r.functionName, kind: r.kind, hash: r.hash },
+    function: {
+      name: r.functionName,
+      kind: r.kind,
+      hash: r.hash,
+      ...(r.files !== undefined ? { files: r.files } : {}),
+    },
     dir: knot.root,
     runsDir: knot.runsRoot,
     createdAt: new Date(r.createdAt).toISOString(),

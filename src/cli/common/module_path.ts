@@ -5,6 +5,43 @@
  */
 import { directoryModuleMessage } from "../../job/module_directory.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
+import type { CommandContext, OptionSpec } from "./command.ts";
+
+/** `--file PATH`, repeatable: the data files shipped beside the module's function. */
+export const FILE_OPTION: Record<string, OptionSpec> = {
+  file: {
+    type: "string",
+    value: "PATH",
+    multiple: true,
+    description: "A data file or folder the function reads beside its module " +
+      '(new URL("./model.json", import.meta.url)), relative to the module\'s folder: shipped ' +
+      "beside the function on every target; repeatable",
+  },
+};
+
+/**
+ * The `--file` options given, for a knot's `files`; `undefined` when none.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const files = cliFiles(ctx, module); // ["./model.json", "./data/"]
+ * ```
+ *
+ * @param ctx The running command.
+ * @param module The module argument, which they are beside.
+ * @returns The paths.
+ */
+export function cliFiles(ctx: CommandContext, module: string | undefined): string[] | undefined {
+  const files = ctx.strings("file");
+  if (files.length === 0) return undefined;
+  if (module === undefined) {
+    throw ctx.usage(
+      "--file needs the module it is beside: pass MODULE EXPORT with it (a knot named with " +
+        "--name alone keeps the files it was made with)",
+    );
+  }
+  return files;
+}
 
 /**
  * Checks that a module given as a path names a file; URLs (`https:`,

@@ -43,7 +43,7 @@ async function knotDefinition(
 }
 
 /** The options that give a knot its function. */
-const FUNCTION_KEYS: readonly (keyof AwsKnotSpec)[] = ["func", "module", "exportName"];
+const FUNCTION_KEYS: readonly (keyof AwsKnotSpec)[] = ["func", "module", "exportName", "files"];
 
 /** The options whose knot's value is in its job definition. */
 const IN_DEFINITION: readonly (keyof AwsKnotSpec)[] = [

@@ -450,6 +450,7 @@ async function create(
           func: spec.func,
           module: spec.module,
           exportName: spec.exportName,
+          files: spec.files,
           baseImage: spec.baseImage,
           docker: spec.docker,
           cloudknotDir: spec.cloudknotDir,
@@ -853,7 +854,7 @@ function targetOptions(
  * @returns Whether the function given is the knot's own.
  */
 export async function functionChange(
-  spec: Pick<AwsKnotSpec, "func" | "module" | "exportName">,
+  spec: Pick<AwsKnotSpec, "func" | "module" | "exportName" | "files">,
   record: AwsKnotRecord,
   state: StateFile,
 ): Promise<"none" | "same" | "runtime" | "other"> {
@@ -864,7 +865,10 @@ export async function functionChange(
   // Silent: a function that is not the knot's is built into an image next, which warns.
   const artifact = spec.func !== undefined
     ? await artifactFromFunc(spec.func)
-    : await artifactFromModule(spec.module!, spec.exportName ?? "default", { warn: () => {} });
+    : await artifactFromModule(spec.module!, spec.exportName ?? "default", {
+      warn: () => {},
+      ...defined({ files: spec.files }),
+    });
   if (artifact.hash !== made) return "other";
   return record.runtime === RUNTIME_PROTOCOL ? "same" : "runtime";
 }
@@ -1125,7 +1129,7 @@ export async function updateOptions(
   const given = Object.entries(spec).filter(([key]) =>
     !SHAPING.includes(key as keyof AwsKnotSpec) ||
     change.options.includes(key as keyof AwsKnotSpec) ||
-    (change.newFunction && ["func", "module", "exportName"].includes(key))
+    (change.newFunction && ["func", "module", "exportName", "files"].includes(key))
   );
   const updating = await withOwnOptions(
     { ...Object.fromEntries(given), name } as AwsKnotSpec,
@@ -1140,7 +1144,7 @@ export async function updateOptions(
     // Say which values were the knot's own, not given: the caller may not know them.
     const own = Object.keys(updating).filter((key) =>
       SHAPING.includes(key as keyof AwsKnotSpec) && !given.some(([k]) => k === key) &&
-      !["func", "module", "exportName"].includes(key)
+      !["func", "module", "exportName", "files"].includes(key)
     );
     throw new CloudknotInputError(
       `${e.message.replace(/\.?$/, "")} (knot ${name} keeps its own ${

@@ -11,6 +11,7 @@ import { AwsError } from "../../aws/core/error.ts";
 import { type Estimate, estimateRun } from "../../cost/estimate.ts";
 import type { ComputeSpec } from "./batch/compute_options.ts";
 import { artifactFromFunc, artifactFromModule } from "../../job/function_artifact.ts";
+import { describeShippedFiles } from "../../job/shipped_files.ts";
 import { defaultBaseImage } from "../../image/build_context.ts";
 import { Plan, type PlanStep } from "../../plan/plan.ts";
 import { Pars } from "../../resources/pars.ts";
@@ -177,7 +178,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
         ? spec.func !== undefined ? await artifactFromFunc(spec.func) : await artifactFromModule(
           spec.module!,
           spec.exportName ?? "default",
-          defined({ warn: spec.warn }),
+          defined({ warn: spec.warn, files: spec.files }),
         )
         : undefined;
       return new Plan({
@@ -190,6 +191,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
               name: saved.dockerImage,
               details: {
                 function: `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})`,
+                ...(artifact.files ? { files: describeShippedFiles(artifact.files.files) } : {}),
               },
             },
             {
@@ -259,7 +261,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       : await artifactFromModule(
         spec.module!,
         spec.exportName ?? "default",
-        defined({ warn: spec.warn }),
+        defined({ warn: spec.warn, files: spec.files }),
       );
     steps.push({
       action: "build",
@@ -268,6 +270,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       details: {
         base: spec.baseImage ?? defaultBaseImage(),
         function: `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})`,
+        ...(artifact.files ? { files: describeShippedFiles(artifact.files.files) } : {}),
       },
     });
   }

@@ -95,6 +95,8 @@ export interface AwsKnotSpec extends AwsKnotOptions {
   module?: string | URL;
   /** The export of `module`. */
   exportName?: string;
+  /** Data files and folders to ship beside the function, relative to `module`'s folder. */
+  files?: string[];
 }
 
 /**
@@ -146,6 +148,7 @@ export const SHAPING: readonly (keyof AwsKnotSpec)[] = [
   "func",
   "module",
   "exportName",
+  "files",
   "dockerImage",
   "pars",
   "parsPolicies",

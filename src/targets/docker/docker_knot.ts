@@ -61,13 +61,15 @@ export interface DockerKnotRecord {
 }
 
 /** What a docker knot is made from: its function (as a local knot's), its containers' limits, its build. */
-export interface DockerKnotSpec
-  extends
-    Pick<LocalKnotSpec, "name" | "func" | "module" | "exportName" | "dir" | "permissions">,
-    Pick<
-      DockerTargetOptions,
-      "concurrency" | "attempts" | "timeout" | "memory" | "vcpus" | "network"
-    > {
+export interface DockerKnotSpec extends
+  Pick<
+    LocalKnotSpec,
+    "name" | "func" | "module" | "exportName" | "files" | "dir" | "permissions"
+  >,
+  Pick<
+    DockerTargetOptions,
+    "concurrency" | "attempts" | "timeout" | "memory" | "vcpus" | "network"
+  > {
   /** The image's base image. */
   baseImage?: string;
   /** Build without Docker's layer cache. */
@@ -203,6 +205,7 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     ...(spec.func !== undefined ? { func: spec.func } : {}),
     ...(spec.module !== undefined ? { module: spec.module } : {}),
     ...(spec.exportName !== undefined ? { exportName: spec.exportName } : {}),
+    ...(spec.files !== undefined ? { files: [...spec.files] } : {}),
     ...(spec.baseImage !== undefined ? { baseImage: spec.baseImage } : {}),
     ...(spec.cloudknotDir !== undefined ? { cloudknotDir: spec.cloudknotDir } : {}),
     ...(spec.warn !== undefined ? { warn: spec.warn } : {}),

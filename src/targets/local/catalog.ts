@@ -30,7 +30,10 @@ export interface LocalKnotRecord {
   name: string;
   /** Always `"local"`. */
   target: "local";
-  /** The artifact's key in the knot's directory, `artifacts/<hash>.js`. */
+  /**
+   * The artifact's key in the knot's directory: `artifacts/<hash>.js`, or
+   * `artifacts/<hash>/function.js` with the files it ships beside it.
+   */
   artifact: string;
   /** The artifact's SHA-256, in hex. */
   hash: string;
@@ -50,12 +53,21 @@ export interface LocalKnotRecord {
    * of earlier versions: frames keep their `cloudknot:` names).
    */
   sources?: ArtifactSources;
+  /** How many data files the function ships beside it, and their bytes (absent when none). */
+  files?: ShippedCount;
 }
 
 /** What every record of the local knots directory says of its knot, a local knot's and a docker knot's alike. */
 export type KnotRecordFields = Pick<
   LocalKnotRecord,
-  "hash" | "kind" | "functionName" | "createdAt" | "updatedAt" | "permissions" | "sources"
+  | "hash"
+  | "kind"
+  | "functionName"
+  | "createdAt"
+  | "updatedAt"
+  | "permissions"
+  | "sources"
+  | "files"
 >;
 
 /**
@@ -90,7 +102,9 @@ export async function saveLocalKnotRecord<R extends KnotRecordFields>(
   own: Omit<R, keyof KnotRecordFields>,
   options: {
     artifact: FunctionArtifact;
-    saved: { createdAt: number; permissions?: Permissions } | undefined;
+    saved:
+      | { createdAt: number; permissions?: Permissions; hash?: string; files?: ShippedCount }
+      | undefined;
     permissions?: Permissions | undefined;
   },
 ): Promise<R> {
@@ -104,6 +118,12 @@ export async function saveLocalKnotRecord<R extends KnotRecordFields>(
     updatedAt: now,
     permissions: options.permissions ?? saved?.permissions ?? { ...DEFAULT_PERMISSIONS },
     ...(artifact.sources !== undefined ? { sources: artifact.sources } : {}),
+    // An adopted knot's artifact, read back, keeps the count its record has.
+    ...(artifact.files !== undefined
+      ? { files: shippedCount(artifact.files.files) }
+      : saved?.hash === artifact.hash && saved.files !== undefined
+      ? { files: saved.files }
+      : {}),
   };
   const record = { ...own, ...shared } as R;
   const text = JSON.stringify(record, null, 2);
@@ -111,6 +131,14 @@ export async function saveLocalKnotRecord<R extends KnotRecordFields>(
     JSON.stringify({ ...saved, updatedAt: now }, null, 2) === text;
   if (!unchanged) await store.put("knot.json", text);
   return record;
+}
+
+/** How many data files, and bytes, a function ships beside it. */
+type ShippedCount = { count: number; bytes: number };
+
+/** How many files, and bytes, a function ships. */
+function shippedCount(files: readonly { size: number }[]): ShippedCount {
+  return { count: files.length, bytes: files.reduce((n, f) => n + f.size, 0) };
 }
 
 /** A local knot found on disk. */

@@ -5,6 +5,8 @@
  * @module
  */
 import { join } from "node:path";
+import { copyShippedFiles } from "../../job/shipped_files.ts";
+import { FUNCTION_FILE } from "../../job/function_folder.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { defined } from "../../util/defined.ts";
 import {
@@ -37,6 +39,8 @@ export interface LocalKnotSpec {
   module?: string | URL;
   /** The export of `module`. */
   exportName?: string;
+  /** Data files and folders to ship beside the function, relative to `module`'s folder. */
+  files?: readonly string[];
   /** The local knots directory. */
   dir?: string;
   /** Worker processes. */
@@ -110,7 +114,7 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     artifact = await artifactFromModule(
       spec.module,
       spec.exportName ?? "default",
-      defined({ warn: spec.warn }),
+      defined({ warn: spec.warn, files: spec.files }),
     );
   } else if (saved !== undefined) {
     const source = await Deno.readTextFile(join(root, saved.artifact));
@@ -129,8 +133,10 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   }
   // The knot's directory is made (or checked) only once its function is known.
   await ensurePrivateDir(root);
-  const artifactKey = `artifacts/${artifact.hash}.js`;
-  if ((await store.get(artifactKey)) === undefined) await store.put(artifactKey, artifact.source);
+  // An adopted knot keeps the artifact its record names, in either layout.
+  const artifactKey = spec.func === undefined && spec.module === undefined && saved !== undefined
+    ? saved.artifact
+    : await saveArtifact(root, store, artifact);
   const record = await saveLocalKnotRecord<LocalKnotRecord>(
     store,
     { name: spec.name, target: "local", artifact: artifactKey },
@@ -150,4 +156,44 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
   });
   return { artifact, target };
+}
+
+/**
+ * Writes a knot's artifact into its directory unless it is there: a function
+ * alone as `artifacts/<hash>.js`; one that ships files in a folder of its own,
+ * `artifacts/<hash>/function.js` with the files at their paths beside it,
+ * made whole in a folder of its own name and renamed into place, so a crash
+ * or a full disk never leaves half of it under its name.
+ */
+async function saveArtifact(
+  root: string,
+  store: LocalStore,
+  artifact: FunctionArtifact,
+): Promise<string> {
+  if (artifact.files === undefined) {
+    const key = `artifacts/${artifact.hash}.js`;
+    if ((await store.get(key)) === undefined) await store.put(key, artifact.source);
+    return key;
+  }
+  const key = `artifacts/${artifact.hash}/${FUNCTION_FILE}`;
+  const folder = join(root, "artifacts", artifact.hash);
+  if (await Deno.stat(folder).then(() => true, () => false)) return key;
+  await Deno.mkdir(join(root, "artifacts"), { recursive: true });
+  const making = await Deno.makeTempDir({
+    dir: join(root, "artifacts"),
+    prefix: `.${artifact.hash}.tmp-`,
+  });
+  try {
+    await copyShippedFiles(artifact.files, making);
+    await Deno.writeTextFile(join(making, FUNCTION_FILE), artifact.source);
+    // Readable by the workers as the rest of the knot's directory is.
+    await Deno.chmod(making, 0o700);
+    await Deno.rename(making, folder);
+  } catch (e) {
+    await Deno.remove(making, { recursive: true }).catch(() => {});
+    // Another process made it first: theirs is the same.
+    if (await Deno.stat(join(folder, FUNCTION_FILE)).then(() => true, () => false)) return key;
+    throw e;
+  }
+  return key;
 }

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { FUNCTION_FILE } from "../../job/function_folder.ts";
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -410,6 +411,8 @@ export class LocalTarget implements Target {
     };
     return new WorkerPool({
       functionUrl: pathToFileURL(join(o.root, manifest.artifact)).href,
+      // artifacts/<hash>/function.js, with the files it ships beside it.
+      functionFolder: manifest.artifact.endsWith(`/${FUNCTION_FILE}`),
       starmap: manifest.starmap,
       concurrency: o.concurrency,
       attempts: manifest.attempts,
