@@ -23,7 +23,10 @@ export async function withAwsHome(
   options: EmulatorOptions = {},
 ): Promise<void> {
   await withHome(async (home) => {
-    const emu = await startEmulator({ ceValidDelayMs: 10, tickMs: 10, ...options });
+    // Compute environments and queues settle at once: the command line looks at one it made (or
+    // disabled, or deleted) right away, then every 2 s, so a settling of 10 ms cost each wait 2 s.
+    // A test about that wait gives its own delay.
+    const emu = await startEmulator({ ceValidDelayMs: 0, tickMs: 10, ...options });
     try {
       const configFile = home.env.CLOUDKNOT_CONFIG_FILE!;
       await Deno.mkdir(join(home.dir, "home"));

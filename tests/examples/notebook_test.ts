@@ -67,7 +67,8 @@ function awsNotebookTest(
 ): void {
   jupyterAndDockerTest(name, async () => {
     const baseImage = await ensureBaseImage();
-    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 10, tickMs: 10 });
+    // Settled before the notebook's first look: it polls at the default 2 s (tests/cli/aws_helpers.ts).
+    const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 0, tickMs: 10 });
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-notebook-aws-" });
     try {
       const home = join(dir, "home");

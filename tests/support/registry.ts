@@ -53,8 +53,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-registry-" });
   const port = freePort();
   const host = `127.0.0.1:${port}`;
+  // bcrypt's lowest cost: the registry checks the hash on every request (tests/emulator/registry.ts).
   const htpasswd = Object.entries(users)
-    .map(([user, pass]) => `${user}:${bcrypt.hashSync(pass, 8)}`)
+    .map(([user, pass]) => `${user}:${bcrypt.hashSync(pass, 4)}`)
     .join("\n");
   await Deno.writeTextFile(join(dir, "htpasswd"), htpasswd + "\n");
   await Deno.mkdir(join(dir, "data"));
