@@ -223,7 +223,7 @@ export function explainPermissionError(error: unknown, functionUrl?: string): un
     return reworded(
       refusal,
       `${what}, beside the function's artifact: the module reads a file beside it ` +
-        `(new URL("./…", import.meta.url)) that was not shipped with it, so the item is not ` +
+        `(new URL("./…", import.meta.url)) ${NOT_SHIPPED}, so the item is not ` +
         `retried, and granting read would not help (the file is not there). ${SHIP_IT}`,
     );
   }
@@ -246,9 +246,33 @@ export function explainPermissionError(error: unknown, functionUrl?: string): un
   );
 }
 
+/** What an item's error says of a file the function looks for beside itself and was not shipped. */
+const NOT_SHIPPED = "that was not shipped with it";
+
 /** What to do about a file the function looks for beside itself and was not shipped. */
 const SHIP_IT = "Ship the file with the files option of Knot.create (a path relative to the " +
   "module's folder, such as ./model.json), then map the items again";
+
+/**
+ * Whether an item's error is of a file its function looks for beside itself
+ * and was not shipped ({@linkcode explainPermissionError} said so): no
+ * permission or retry of the run mends it, shipping the file and mapping the
+ * item again does.
+ *
+ * @example Usage
+ * ```ts
+ * import { explainPermissionError, unshippedFile } from "@cloudknot/cloudknot/job";
+ *
+ * const missing = new Deno.errors.NotFound("No such file or directory (os error 2): readfile '/app/model.json'");
+ * console.log(unshippedFile(explainPermissionError(missing, "file:///app/function.js") as Error)); // true
+ * ```
+ *
+ * @param error The item's error, or its cause.
+ * @returns Whether it is.
+ */
+export function unshippedFile(error: { message: string }): boolean {
+  return error.message.includes(`beside it (new URL("./…", import.meta.url)) ${NOT_SHIPPED}`);
+}
 
 /**
  * A file not found beside the function's artifact (in the folder its files
@@ -265,7 +289,7 @@ function explainUnshipped(error: unknown, beside: string): unknown {
     : /^Error fetching file 'file:\/\/([^']*)': No such file/.exec(message)?.[1];
   if (path === undefined || !path.startsWith(beside)) return error;
   const explained = `${message}, beside the function's artifact: the module reads a file ` +
-    `beside it (new URL("./…", import.meta.url)) that was not shipped with it. ${SHIP_IT}`;
+    `beside it (new URL("./…", import.meta.url)) ${NOT_SHIPPED}. ${SHIP_IT}`;
   error.stack = (error.stack ?? "").replace(message, explained);
   error.message = explained;
   return error;

@@ -6,6 +6,7 @@
  * @module
  */
 import { ItemError, MapError } from "../job/item_error.ts";
+import { unshippedFile } from "../job/permissions.ts";
 import { type ErrorRecord, failureRecord, type JobRecord } from "../job/record.ts";
 import { renderRunHtml, renderRunText } from "./run_view.ts";
 import type { RunUsage } from "../cost/usage.ts";
@@ -430,7 +431,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     throw new MapError<T>(
       errors,
       values,
-      this.#resubmit === undefined
+      // A file not shipped is not there for a retry, which runs the run's own function: each
+      // such item's error says to ship it and map the items again.
+      this.#resubmit === undefined || errors.some((e) => e.kind === "refused" && unshippedFile(e))
         ? undefined
         // A retry keeps the run's permissions: one refused a permission needs them given.
         : errors.some((e) => e.kind === "refused")

@@ -32,6 +32,12 @@ Deno.test("map --file ships a data file beside the module's function; without it
     assert.match(bare.stderr, /Ship the files it reads beside the function with --file/);
     assert.match(bare.stdout, /Ship the file with --file \(a path relative to the module's folder/);
     assert.doesNotMatch(bare.stderr, /files option of Knot\.create/);
+    // The run's summary says to ship it and map again, not to grant a permission or retry.
+    assert.match(
+      bare.stderr,
+      /^1 of 1 items read a file beside the function that was not shipped: 0; ship it with --file \(a path relative to the module's folder\) on cloudknot map or cloudknot knot create, then map them again$/m,
+    );
+    assert.doesNotMatch(bare.stderr, /refused a permission|--allow|cloudknot retry/);
 
     const outside = await cli(home, ["knot", "create", "far", module, "score", "--file", "../x"]);
     assert.equal(outside.code, 1);

@@ -22,6 +22,7 @@
  */
 import { encodeToString } from "../../job/codec.ts";
 import type { ItemError } from "../../job/item_error.ts";
+import { unshippedFile } from "../../job/permissions.ts";
 import { failureDetails } from "../../job/record.ts";
 import type { ItemSettled, MapRun } from "../../run/map_run.ts";
 import { ChunkedOutput, jsonUpToList } from "./chunked_output.ts";
@@ -201,11 +202,18 @@ export async function writeItems(
 export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
   const cancelled: number[] = [];
   const refused: number[] = [];
+  const unshipped: number[] = [];
   const threw: number[] = [];
   for (const index of failed) {
     const s = run.settledItem(index);
-    const kind = s?.status === "rejected" ? s.reason.kind : undefined;
-    (kind === "cancelled" ? cancelled : kind === "refused" ? refused : threw).push(index);
+    const reason = s?.status === "rejected" ? s.reason : undefined;
+    (reason?.kind === "cancelled"
+      ? cancelled
+      : reason?.kind !== "refused"
+      ? threw
+      : unshippedFile(reason)
+      ? unshipped
+      : refused).push(index);
   }
   const list = (indices: number[]) =>
     indices.slice(0, 20).join(", ") +
@@ -222,7 +230,17 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
         "each one's error names the --allow that grants it: run " +
         `\`cloudknot retry ${run.knot} ${run.runId}\` with it (and the --allow the run had)`,
     );
-    if (threw.length === 0 && cancelled.length === 0) return lines.join("\n");
+  }
+  if (unshipped.length > 0) {
+    // A retry runs the run's own function, which lacks the file: the items are mapped again.
+    lines.push(
+      `${unshipped.length} of ${run.total} items read a file beside the function that was not ` +
+        `shipped: ${list(unshipped)}; ship it with --file (a path relative to the module's ` +
+        "folder) on cloudknot map or cloudknot knot create, then map them again",
+    );
+  }
+  if (threw.length === 0 && cancelled.length === 0 && refused.length + unshipped.length > 0) {
+    return lines.join("\n");
   }
   const retry = `\`cloudknot retry ${run.knot} ${run.runId}\` runs them again`;
   lines.push(

@@ -115,8 +115,13 @@ Deno.test("without files, a module that reads a file beside it fails saying to s
     });
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /with the files option of Knot\.create/);
-    const [settled] = await (await knot.map([1], { progress: false })).settled();
+    const run = await knot.map([1], { progress: false });
+    const [settled] = await run.settled();
     const reason = (settled as { reason: ItemError }).reason;
+    // The run's error does not offer run.retry(), which runs the run's function without the file.
+    const mapError = await run.results().then(() => undefined, (e: Error) => e);
+    assert.ok(mapError !== undefined);
+    assert.doesNotMatch(mapError.message, /run\.retry/);
     assert.equal(reason.kind, "refused");
     assert.equal(reason.attempt, 1);
     const beside = join(dir, "unshipped", "artifacts", "model.json");
