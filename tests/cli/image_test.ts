@@ -132,3 +132,73 @@ dockerTest("image build: a base image without deno is a one-line error", async (
     assert.match(missing.stderr, /^error: Module nope.ts does not exist/);
   });
 });
+
+dockerTest(
+  "image build --file ships a data file beside the function in the image, and without it warns in command-line words",
+  async () => {
+    const baseImage = await ensureBaseImage();
+    const docker = new Docker({ logger: () => {} });
+    await withAwsHome(async (home) => {
+      const project = join(home.dir, "project");
+      await Deno.mkdir(project);
+      await Deno.writeTextFile(
+        join(project, "job.ts"),
+        "export async function score(x: number): Promise<number> {\n" +
+          '  return x * JSON.parse(await Deno.readTextFile(new URL("./model.json", import.meta.url))).w;\n}\n',
+      );
+      await Deno.writeTextFile(join(project, "model.json"), '{"w": 7}');
+      const env = { CLOUDKNOT_BASE_IMAGE: baseImage };
+      const module = join(project, "job.ts");
+      const bare = await cli(
+        home,
+        ["image", "build", module, "score", "--name", "cli-bare", "-q"],
+        {
+          env,
+        },
+      );
+      assert.equal(bare.code, 0, bare.stderr);
+      assert.match(
+        bare.stderr,
+        /names its own location[^]*Ship the files it reads beside the function with --file/,
+      );
+      const built = await cli(home, [
+        "image",
+        "build",
+        module,
+        "score",
+        "--name",
+        "cli-files",
+        "--tag",
+        "v1",
+        "--file",
+        "./model.json",
+        "-q",
+      ], { env });
+      assert.equal(built.code, 0, built.stderr);
+      assert.equal(built.stderr, "");
+      const cat = await new Deno.Command("docker", {
+        // The base image of the tests holds deno and its libraries, no cat.
+        args: [
+          "run",
+          "--rm",
+          "--entrypoint",
+          "deno",
+          "cloudknot/cli-files:v1",
+          "eval",
+          'Deno.stdout.writeSync(Deno.readFileSync("/app/model.json"))',
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(
+        new TextDecoder().decode(cat.stdout),
+        '{"w": 7}',
+        new TextDecoder().decode(cat.stderr),
+      );
+      for (const name of ["cli-bare", "cli-files"]) {
+        assert.equal((await cli(home, ["image", "clobber", name, "--yes"])).code, 0);
+      }
+      assert.equal(await docker.inspectImage("cloudknot/cli-files:v1"), undefined);
+    });
+  },
+);

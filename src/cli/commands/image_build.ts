@@ -9,7 +9,8 @@ import { validateImageTags } from "../../image/names.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { cliDocker } from "../common/docker.ts";
-import { checkModulePath } from "../common/module_path.ts";
+import { cliWarn } from "../common/cli_words.ts";
+import { checkModulePath, cliFiles, FILE_OPTION } from "../common/module_path.ts";
 import { JSON_OPTION, MODULE_ARGUMENTS } from "../common/options.ts";
 
 /** `image build <module> [export]`. */
@@ -50,6 +51,7 @@ export const imageBuild = defineCommand({
       value: "DIR",
       description: "The build directory (default: ~/.cloudknot/images/<name>)",
     },
+    ...FILE_OPTION,
     "no-cache": { type: "boolean", description: "Build without Docker's layer cache" },
     quiet: { type: "boolean", short: "q", description: "Do not show Docker's output" },
     ...JSON_OPTION,
@@ -68,9 +70,12 @@ export const imageBuild = defineCommand({
     // The tags are checked before the build directory is written.
     const given = ctx.strings("tag");
     if (given.length > 0) validateImageTags(given);
+    const files = cliFiles(ctx, module);
     const image = await DockerImage.create({
       module,
       exportName: ctx.arg("export") ?? "default",
+      ...(files !== undefined ? { files } : {}),
+      warn: cliWarn(ctx),
       ...(name !== undefined ? { name } : {}),
       ...(baseImage !== undefined ? { baseImage } : {}),
       ...(dir !== undefined ? { dir } : {}),
