@@ -264,6 +264,31 @@ export async function copyShippedFiles(shipped: ShippedFiles, to: string): Promi
   }
 }
 
+/** How many data files a function ships beside itself, and their bytes: what a knot's record keeps. */
+export interface ShippedCount {
+  /** How many files. */
+  count: number;
+  /** Their bytes, together. */
+  bytes: number;
+}
+
+/**
+ * How many files are shipped, and their bytes, for a knot's record.
+ *
+ * @example Usage
+ * ```ts
+ * import { shippedCount } from "@cloudknot/cloudknot/job";
+ *
+ * console.log(shippedCount([{ size: 10 }, { size: 5 }])); // { count: 2, bytes: 15 }
+ * ```
+ *
+ * @param files The files.
+ * @returns Their count and total size.
+ */
+export function shippedCount(files: readonly Pick<ShippedFile, "size">[]): ShippedCount {
+  return { count: files.length, bytes: files.reduce((n, f) => n + f.size, 0) };
+}
+
 /**
  * The files shipped, in words for a plan or a knot's summary.
  *
@@ -279,11 +304,9 @@ export async function copyShippedFiles(shipped: ShippedFiles, to: string): Promi
  * @returns Their count and total size.
  */
 export function describeShippedFiles(
-  files: readonly Pick<ShippedFile, "size">[] | { count: number; bytes: number },
+  files: readonly Pick<ShippedFile, "size">[] | ShippedCount,
 ): string {
-  const [count, bytes] = "count" in files
-    ? [files.count, files.bytes]
-    : [files.length, files.reduce((n, f) => n + f.size, 0)];
+  const { count, bytes } = "count" in files ? files : shippedCount(files);
   return `${count} file${count === 1 ? "" : "s"}, ${bytes} byte${bytes === 1 ? "" : "s"}`;
 }
 

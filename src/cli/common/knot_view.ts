@@ -167,7 +167,8 @@ export function awsFunctionLabel(
   // The knot's record names the function its job definition runs (an update stopped part-way
   // may have built another in the image's directory); a record of an earlier version does not.
   const hash = (record.functionHash ?? image?.get("function-hash"))?.slice(0, 8);
-  return `image ${record.dockerImage} (${kind}${hash ? `, ${hash}` : ""})`;
+  const shipped = record.files === undefined ? "" : `, with ${describeShippedFiles(record.files)}`;
+  return `image ${record.dockerImage} (${kind}${hash ? `, ${hash}` : ""}${shipped})`;
 }
 
 /**
@@ -196,6 +197,7 @@ export function awsKnotJson(
       image: record.dockerImage,
       kind: image?.get("kind") ?? null,
       hash: record.functionHash ?? image?.get("function-hash") ?? null,
+      ...(record.files !== undefined ? { files: record.files } : {}),
     },
     compute: record.compute,
     pars: record.pars,

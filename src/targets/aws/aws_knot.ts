@@ -11,6 +11,7 @@ import type { AwsSession } from "../../aws/session.ts";
 import { regionEnvironment } from "./batch/command.ts";
 import { cloudknotStopReason, describeJobs, stopJob, waitForJobsToEnd } from "./batch/jobs.ts";
 import { forEachPooled } from "../../util/pooled.ts";
+import { shippedCount } from "../../job/shipped_files.ts";
 import { waitingAdvice } from "./batch/stuck.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import {
@@ -658,8 +659,18 @@ async function create(
       ...defined({ updatedFrom, runtime }),
       runs: saved?.runs ?? [],
       ...(reuse
-        ? defined({ functionHash: saved!.functionHash, sources: saved!.sources })
-        : { functionHash: artifact.hash, ...defined({ sources: artifact.sources }) }),
+        ? defined({
+          functionHash: saved!.functionHash,
+          files: saved!.files,
+          sources: saved!.sources,
+        })
+        : {
+          functionHash: artifact.hash,
+          ...defined({
+            files: artifact.files && shippedCount(artifact.files.files),
+            sources: artifact.sources,
+          }),
+        }),
     };
     await writeAwsKnot(state, record);
     return {

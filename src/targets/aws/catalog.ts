@@ -13,6 +13,7 @@
  */
 import { type ArtifactSources, rememberSourceRoots } from "../../job/artifact_sources.ts";
 import { readRuntimeProtocol } from "../../job/runtime_protocol.ts";
+import type { ShippedCount } from "../../job/shipped_files.ts";
 import {
   CannotCreateResourceError,
   CloudknotError,
@@ -106,6 +107,11 @@ export interface AwsKnotRecord {
    */
   functionHash?: string;
   /**
+   * How many data files that function ships beside itself, and their bytes
+   * (key `files`: `<count> <bytes>`); absent when it ships none.
+   */
+  files?: ShippedCount;
+  /**
    * The job definition revision the knot ran before its first update, and
    * when that update began (key `updated-from`: `<arn> <ISO time>`): the
    * revision a run of an earlier version made before then retries on once
@@ -181,6 +187,10 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
   const launchTemplate = keys.get("launch-template");
   const jobRole = keys.get("job-role");
   const functionHash = keys.get("function-hash");
+  const [count, bytes] = (keys.get("files") ?? "").split(" ").map(Number);
+  const files = Number.isInteger(count) && Number.isInteger(bytes) && count! > 0
+    ? { count: count!, bytes: bytes! }
+    : undefined;
   const runtime = readRuntimeProtocol(keys.get("runtime-protocol"));
   const [fromDefinition, fromTime] = (keys.get("updated-from") ?? "").split(" ");
   const updatedAt = Date.parse(fromTime ?? "");
@@ -207,6 +217,7 @@ function parse(name: string, keys: Map<string, string>): AwsKnotRecord {
     imageTags: (keys.get("image-tags") ?? name.toLowerCase()).split(" "),
     runs: knotRunIds(keys),
     ...(functionHash ? { functionHash } : {}),
+    ...(files !== undefined ? { files } : {}),
     ...(updatedFrom !== undefined ? { updatedFrom } : {}),
     ...(runtime !== undefined ? { runtime } : {}),
     ...(sources !== undefined ? { sources } : {}),
@@ -560,6 +571,7 @@ export async function writeAwsKnot(state: StateFile, record: AwsKnotRecord): Pro
     compute: record.compute,
     "image-tags": record.imageTags.join(" "),
     "function-hash": record.functionHash,
+    files: record.files && `${record.files.count} ${record.files.bytes}`,
     "updated-from": record.updatedFrom &&
       `${record.updatedFrom.jobDefinition} ${new Date(record.updatedFrom.at).toISOString()}`,
     "runtime-protocol": record.runtime === undefined ? undefined : String(record.runtime),

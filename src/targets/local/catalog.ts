@@ -15,6 +15,7 @@ import { type ArtifactSources, rememberSourceRoots } from "../../job/artifact_so
 import type { FunctionArtifact, FunctionKind } from "../../job/function_artifact.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
+import { type ShippedCount, shippedCount } from "../../job/shipped_files.ts";
 import { LocalStore } from "../../store/local.ts";
 import { type EnvLookup, localKnotsDir, localRunsRoot } from "../../store/local_knots.ts";
 import { validateKnotName } from "../../util/validate.ts";
@@ -131,14 +132,6 @@ export async function saveLocalKnotRecord<R extends KnotRecordFields>(
     JSON.stringify({ ...saved, updatedAt: now }, null, 2) === text;
   if (!unchanged) await store.put("knot.json", text);
   return record;
-}
-
-/** How many data files, and bytes, a function ships beside it. */
-type ShippedCount = { count: number; bytes: number };
-
-/** How many files, and bytes, a function ships. */
-function shippedCount(files: readonly { size: number }[]): ShippedCount {
-  return { count: files.length, bytes: files.reduce((n, f) => n + f.size, 0) };
 }
 
 /** A local knot found on disk. */

@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, Knot } from "../../../mod.ts";
+import { awsFunctionLabel } from "../../../src/cli/common/knot_view.ts";
+import { readAwsKnot } from "../../../src/targets/aws/catalog.ts";
 import { withEmulator } from "../../resources/helpers.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { withFargateKnot } from "./helpers.ts";
@@ -69,9 +71,14 @@ dockerTest(
       assert.match(String(plan), /2 files, 16 bytes/);
       const knot = await Knot.create(options);
       assert.deepEqual(await (await knot.map([1, 2], { progress: false })).results(), [102, 104]);
+      // The knot's record keeps what it ships, which knot show gives.
+      const shown = async () =>
+        awsFunctionLabel((await readAwsKnot(common.state, common.name))!, undefined);
+      assert.match(await shown(), /, with 2 files, 16 bytes\)$/);
       const same = await Knot.create(options);
       assert.equal(same.aws!.adopted, true);
       assert.equal(same.aws!.updated, false);
+      assert.match(await shown(), /, with 2 files, 16 bytes\)$/);
       await Deno.writeTextFile(join(dir, "project", "model.json"), '{"weight": 3}');
       const changed = await Knot.create({ ...options, warn: () => {} });
       assert.equal(changed.aws!.updated, true);
