@@ -208,14 +208,13 @@ export function permissionFlags(permissions: Permissions, grants: RuntimeGrants 
  *
  * @param error What the function threw.
  * @param functionUrl The URL of the function's artifact: a read refused
- *   beside it is of a file that was not shipped, which no permission mends.
+ *   beside it, in a folder cloudknot keeps for artifacts alone
+ *   ({@linkcode artifactsFolder}), is of a file that was not shipped, which
+ *   no permission mends.
  * @returns The error, explained when it is a permission error.
  */
 export function explainPermissionError(error: unknown, functionUrl?: string): unknown {
-  // The artifact's folder, from its URL alone: the worker loads no path module (nor Node's).
-  const beside = functionUrl?.startsWith("file:")
-    ? decodeURIComponent(new URL(".", functionUrl).pathname)
-    : "";
+  const beside = artifactsFolder(functionUrl);
   const refusal = readRefusal(error);
   if (refusal === undefined) return beside === "" ? error : explainUnshipped(error, beside);
   const { what, kind, target } = refusal;
@@ -244,6 +243,23 @@ export function explainPermissionError(error: unknown, functionUrl?: string): un
             (grant === target ? "" : `; that is the directory above it without a comma, which ` +
               `Deno's --allow-${kind} flag cannot name (it splits its list at commas)`)),
   );
+}
+
+/**
+ * The folder of a function's artifact when cloudknot keeps it for artifacts
+ * alone (a local knot's `artifacts/`, an artifact's own folder in it, an
+ * image's `/app/`), where a file the function looks for beside itself can only
+ * be one that was not shipped; `""` for an artifact anywhere else (a job run
+ * with a `--function` of another folder, which may hold anything). From the
+ * URL alone: the worker loads no path module (nor Node's).
+ */
+function artifactsFolder(functionUrl: string | undefined): string {
+  if (!functionUrl?.startsWith("file:")) return "";
+  const folder = decodeURIComponent(new URL(".", functionUrl).pathname);
+  const parts = folder.split("/").filter((p) => p !== "");
+  return folder === "/app/" || parts.at(-1) === "artifacts" || parts.at(-2) === "artifacts"
+    ? folder
+    : "";
 }
 
 /** What an item's error says of a file the function looks for beside itself and was not shipped. */

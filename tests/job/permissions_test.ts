@@ -148,4 +148,22 @@ Deno.test("a read refused or not found beside the function's artifact says to sh
     (explainPermissionError(other, "file:///k/artifacts/ab/function.js") as Error).message,
     "No such file or directory (os error 2): readfile '/data/y'",
   );
+  // A local knot's artifact without files of its own lies in artifacts/ itself.
+  const local = explainPermissionError(
+    new Deno.errors.NotCapable(
+      'Requires read access to "/k/artifacts/model.json", run again with the --allow-read flag',
+    ),
+    "file:///k/artifacts/ab.js",
+  ) as Error;
+  assert.match(local.message, /not shipped with it/);
+  // A job run with a --function in a folder of the caller's may have files there it may not read:
+  // that folder is not cloudknot's, so such a read is one to grant.
+  const foreign = explainPermissionError(
+    new Deno.errors.NotCapable(
+      'Requires read access to "/work/secret.txt", run again with the --allow-read flag',
+    ),
+    "file:///work/function.js",
+  ) as Error;
+  assert.match(foreign.message, /permissions: \{ read: \["\/work\/secret\.txt"\] \}/);
+  assert.doesNotMatch(foreign.message, /not shipped/);
 });
