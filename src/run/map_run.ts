@@ -431,8 +431,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     throw new MapError<T>(
       errors,
       values,
-      // A file not shipped is not there for a retry, which runs the run's own function: each
-      // such item's error says to ship it and map the items again.
+      // A file not shipped is not there for a retry on AWS, which runs the run's own job
+      // definition revision: each such item's error says to ship it and map the items again,
+      // which works on every target.
       this.#resubmit === undefined || errors.some((e) => e.kind === "refused" && unshippedFile(e))
         ? undefined
         // A retry keeps the run's permissions: one refused a permission needs them given.

@@ -232,7 +232,8 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
     );
   }
   if (unshipped.length > 0) {
-    // A retry runs the run's own function, which lacks the file: the items are mapped again.
+    // On AWS a retry runs the run's own job definition revision, which lacks the file; mapping
+    // the items again works on every target.
     lines.push(
       `${unshipped.length} of ${run.total} items read a file beside the function that was not ` +
         `shipped: ${list(unshipped)}; ship it with --file (a path relative to the module's ` +
