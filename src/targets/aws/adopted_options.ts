@@ -42,8 +42,20 @@ async function knotDefinition(
       .then((r) => r.jobDefinitions?.[0], () => undefined);
 }
 
-/** The options that give a knot its function. */
-const FUNCTION_KEYS: readonly (keyof AwsKnotSpec)[] = ["func", "module", "exportName", "files"];
+/**
+ * The options that give a knot its function.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const functionGiven = FUNCTION_KEYS.some((key) => spec[key] !== undefined);
+ * ```
+ */
+export const FUNCTION_KEYS: readonly (keyof AwsKnotSpec)[] = [
+  "func",
+  "module",
+  "exportName",
+  "files",
+];
 
 /** The options whose knot's value is in its job definition. */
 const IN_DEFINITION: readonly (keyof AwsKnotSpec)[] = [

@@ -95,6 +95,7 @@ import {
 import { validatePermissions } from "../../job/permissions.ts";
 import {
   type AdoptedBatch,
+  FUNCTION_KEYS,
   ignoredOptions,
   knotOwnOptions,
   splitUpdates,
@@ -1140,7 +1141,7 @@ export async function updateOptions(
   const given = Object.entries(spec).filter(([key]) =>
     !SHAPING.includes(key as keyof AwsKnotSpec) ||
     change.options.includes(key as keyof AwsKnotSpec) ||
-    (change.newFunction && ["func", "module", "exportName", "files"].includes(key))
+    (change.newFunction && FUNCTION_KEYS.includes(key as keyof AwsKnotSpec))
   );
   const updating = await withOwnOptions(
     { ...Object.fromEntries(given), name } as AwsKnotSpec,
@@ -1155,7 +1156,7 @@ export async function updateOptions(
     // Say which values were the knot's own, not given: the caller may not know them.
     const own = Object.keys(updating).filter((key) =>
       SHAPING.includes(key as keyof AwsKnotSpec) && !given.some(([k]) => k === key) &&
-      !["func", "module", "exportName", "files"].includes(key)
+      !FUNCTION_KEYS.includes(key as keyof AwsKnotSpec)
     );
     throw new CloudknotInputError(
       `${e.message.replace(/\.?$/, "")} (knot ${name} keeps its own ${
