@@ -22,6 +22,7 @@
  */
 import { encodeToString } from "../../job/codec.ts";
 import type { ItemError } from "../../job/item_error.ts";
+import { missingProgram } from "../../job/missing_program.ts";
 import { unshippedFile } from "../../job/permissions.ts";
 import { failureDetails } from "../../job/record.ts";
 import type { ItemSettled, MapRun } from "../../run/map_run.ts";
@@ -65,10 +66,11 @@ export function errorSummary(error: ItemError): string {
 
 /**
  * Whether an item's message is cloudknot's words, which are put in CLI words:
- * not when the function threw it.
+ * not when the function threw it, unless cloudknot explained it (a program
+ * the function runs that is missing).
  */
 function ours(error: ItemError): boolean {
-  return error.kind !== "threw";
+  return error.kind !== "threw" || missingProgram(error);
 }
 
 /**
