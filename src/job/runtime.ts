@@ -11,6 +11,7 @@ import { decode } from "./codec.ts";
 import { errorToRecord } from "./error_record.ts";
 import type { FunctionKind } from "./function_kind.ts";
 import { readItem, RUN_KEYS } from "./payload.ts";
+import { explainMissingProgram } from "./missing_program.ts";
 import { explainPermissionError } from "./permissions.ts";
 import { type EncodedRecord, encodeRecord, type JobRecord } from "./record.ts";
 import { refusalWithin } from "../util/refusal.ts";
@@ -273,8 +274,8 @@ export async function runItem(
       if (unhandled !== undefined) throw unhandledRejection(unhandled.value);
       record = { ...base, status: "ok", endedAt: Date.now(), value };
     } catch (e) {
-      const error = explainPermissionError(
-        func.kind === "func" ? explainScope(e) : e,
+      const error = explainMissingProgram(
+        explainPermissionError(func.kind === "func" ? explainScope(e) : e, func.url),
         func.url,
       );
       const refusal = refusalWithin(error);

@@ -22,12 +22,14 @@
  */
 import { encodeToString } from "../../job/codec.ts";
 import type { ItemError } from "../../job/item_error.ts";
+import { missingProgram } from "../../job/missing_program.ts";
 import { unshippedFile } from "../../job/permissions.ts";
 import { failureDetails } from "../../job/record.ts";
 import type { ItemSettled, MapRun } from "../../run/map_run.ts";
 import { ChunkedOutput, jsonUpToList } from "./chunked_output.ts";
 import { inCliWords } from "./cli_words.ts";
 import type { CliOutput } from "./io.ts";
+import { defined } from "../../util/defined.ts";
 
 /**
  * A value in the job codec's JSON form.
@@ -59,7 +61,28 @@ export function toCodecJson(value: unknown): unknown {
  * @returns Its summary.
  */
 export function errorSummary(error: ItemError): string {
-  return error.kind === "threw" ? error.message : inCliWords(error);
+  return ours(error) ? inCliWords(error) : error.message;
+}
+
+/**
+ * Whether an item's message is cloudknot's words, which are put in CLI words:
+ * not when the function threw it, unless cloudknot explained it (a program
+ * the function runs that is missing).
+ */
+function ours(error: ItemError): boolean {
+  return error.kind !== "threw" || missingProgram(error);
+}
+
+/**
+ * A remote error's stack with its head (`Name: message`) saying `message`,
+ * the message in CLI words, as the error's `message` says it; a stack that
+ * does not start with its message is kept as it is.
+ */
+function stackSaying(remote: ItemError["remote"], message: string): string | undefined {
+  const { stack, name } = remote;
+  if (stack === undefined) return undefined;
+  const head = `${name}: ${remote.message}`;
+  return stack.startsWith(head) ? `${name}: ${message}${stack.slice(head.length)}` : stack;
 }
 
 /**
@@ -74,11 +97,14 @@ export function errorSummary(error: ItemError): string {
  * @returns The JSON object.
  */
 export function errorJson(error: ItemError): Record<string, unknown> {
-  const ours = error.kind !== "threw";
+  const message = ours(error) && typeof error.remote.message === "string"
+    ? inCliWords(new Error(error.remote.message))
+    : undefined;
   const json: Record<string, unknown> = {
     ...error.remote,
-    ...(ours && typeof error.remote.message === "string"
-      ? { message: inCliWords(new Error(error.remote.message)) }
+    // The stack's head is the message: both in CLI words.
+    ...(message !== undefined
+      ? { message, ...defined({ stack: stackSaying(error.remote, message) }) }
       : {}),
     kind: error.kind,
     attempt: error.attempt,

@@ -209,6 +209,15 @@ interface RunState {
   followed?: (containers: boolean) => Promise<void>;
   /** The run was cancelled by another handle (its `cancel` file), not by this one. */
   cancelledElsewhere?: boolean;
+  /**
+   * This handle's cancel, from its start until its cancellations are saved:
+   * a handle that drives the run lets go of the run's lock only then, so that
+   * a process that takes the run over reads them instead of cancelling the
+   * run again (and killing the containers this cancel left to end their items).
+   */
+  cancelling?: PromiseWithResolvers<void>;
+  /** This handle holds the run's lock: it drives the run, or did until its cancel. */
+  locked?: boolean;
   /** The run's slices, in item order. */
   children: Child[];
   /** Ends this process's waits for the containers a cancel could not kill. */
@@ -323,9 +332,11 @@ export class DockerTarget implements Target {
     request.signal?.addEventListener("abort", abort, { once: true });
     if (request.signal?.aborted) abort();
     const work = state.children.map((child) => ({ child, attempt: 1 }));
+    state.locked = true;
     state.control.track(
-      this.#drive(state, work).finally(() => {
+      this.#drive(state, work).then(() => cancelSaved(state)).finally(() => {
         request.signal?.removeEventListener("abort", abort);
+        state.locked = false;
         lock.close();
       }),
     );
@@ -372,32 +383,47 @@ export class DockerTarget implements Target {
       jobId: (index) => childAt(children, index).jobId,
       startedAt: manifest.createdAt,
       onCancel: async (reason) => {
-        stop.abort();
-        // Before the kill: a process driving the run cancels it too.
-        requestCancel(dir, reason);
-        const failed = await this.#kill({ [CONTAINER_LABELS.run]: manifest.runId });
-        // A handle that follows a run another handle cancelled waits for the containers no kill
-        // stopped, as it follows the run, and reads how their items end, as later readers do.
-        const waitOut = state.cancelledElsewhere === true && state.followed !== undefined;
-        if (failed !== undefined && !waitOut) {
-          // Containers docker could not kill may run on: the waits for them end, and their
-          // items are called cancelled without knowing how they end (`#unconfirmed`).
-          for (const [name, child] of state.waiting) state.unkilled.set(name, child);
-          state.giveUp.abort(failed);
+        const cancelling = state.cancelling = Promise.withResolvers<void>();
+        // A cancel that fails saves nothing: the lock goes all the same.
+        try {
+          return await cancelRun(reason);
+        } catch (e) {
+          cancelling.resolve();
+          throw e;
         }
-        await state.driving;
-        // A run another process drives: that process cancels it too, and keeps what its jobs
-        // recorded before they were killed; those records are read here before the items
-        // without one are called cancelled, so every handle and later reader agree.
-        await state.followed?.(waitOut);
-        return this.#unconfirmed(state, reason, failed);
       },
       saveCancelled: async (records) => {
-        for (const record of records) await saveRecord(store, record);
+        try {
+          for (const record of records) await saveRecord(store, record);
+        } finally {
+          state.cancelling?.resolve();
+        }
       },
       logs: (index, attempt) =>
         this.#logs(dir, manifest.runId, childAt(children, index), index, attempt),
     });
+    /** Stops the run's work, and returns what is not known of the items it leaves. */
+    const cancelRun = async (reason: string) => {
+      stop.abort();
+      // Before the kill: a process driving the run cancels it too.
+      requestCancel(dir, reason);
+      const failed = await this.#kill({ [CONTAINER_LABELS.run]: manifest.runId });
+      // A handle that follows a run another handle cancelled waits for the containers no kill
+      // stopped, as it follows the run, and reads how their items end, as later readers do.
+      const waitOut = state.cancelledElsewhere === true && state.followed !== undefined;
+      if (failed !== undefined && !waitOut) {
+        // Containers docker could not kill may run on: the waits for them end, and their
+        // items are called cancelled without knowing how they end (`#unconfirmed`).
+        for (const [name, child] of state.waiting) state.unkilled.set(name, child);
+        state.giveUp.abort(failed);
+      }
+      await state.driving;
+      // A run another process drives: that process cancels it too, and keeps what its jobs
+      // recorded before they were killed; those records are read here before the items
+      // without one are called cancelled, so every handle and later reader agree.
+      await state.followed?.(waitOut);
+      return this.#unconfirmed(state, reason, failed);
+    };
     const state: RunState & { run: MapRun<T> } = {
       manifest,
       dir,
@@ -948,7 +974,10 @@ export class DockerTarget implements Target {
       this.#containers({ [CONTAINER_LABELS.run]: runId }, { running: true });
     state.followed = async (containers) => {
       let undriven: RunContainer[] | undefined;
-      while (!run.finished && (undriven = await this.#undriven(dir, runId)) === undefined) {
+      // This handle's own cancel of the run it drove: it holds the lock until its cancellations
+      // are saved, and no other process drives the run meanwhile.
+      const undrivenNow = () => state.locked ? listRunning() : this.#undriven(dir, runId);
+      while (!run.finished && (undriven = await undrivenNow()) === undefined) {
         await sleep(FOLLOW_MS);
         await read(new Set());
       }
@@ -1006,6 +1035,7 @@ export class DockerTarget implements Target {
           await look(await this.#undriven(dir, runId));
           continue;
         }
+        state.locked = true;
         try {
           // Driven here from now on: its containers' items are shown as this process runs them.
           followed.show([]);
@@ -1049,7 +1079,9 @@ export class DockerTarget implements Target {
             await this.#o.docker.removeContainer(c.name, { force: true, missingOk: true });
           }
           await this.#drive(state, slices);
+          await cancelSaved(state);
         } finally {
+          state.locked = false;
           lock.close();
         }
         return;
@@ -1583,6 +1615,14 @@ function cancelledElsewhere(state: RunState): boolean {
   state.cancelledElsewhere = true;
   void state.cancel(reason);
   return true;
+}
+
+/**
+ * Waits, after a drive ended, for the cancellations of the handle's cancel
+ * (if one started) to be saved: the drive's lock goes only then.
+ */
+async function cancelSaved(state: RunState): Promise<void> {
+  if (state.stop.signal.aborted) await state.cancelling?.promise;
 }
 
 /** The run's lock, held by whoever drives it; `undefined` when another process holds it. */

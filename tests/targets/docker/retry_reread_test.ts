@@ -4,13 +4,17 @@
 // warning once with the items they run, so an item that recorded a result
 // after the cancel keeps it and runs no second time; the retry's signal stops
 // that wait, and the containers go on. A handle that follows the run ends such
-// an item as the container records it, as the retry does. Under CI=true these
-// tests fail without Docker.
+// an item as the container records it, as the retry does; the cancelling
+// process lets go of the run only once its cancellations are saved, so such a
+// handle, even one that could kill, takes nothing over and kills nothing.
+// Under CI=true these tests fail without Docker.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Knot, type MapRun } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
+import { RUN_LOCK_FILES } from "../../../src/store/local_knots.ts";
 import { job, rejected } from "../../fixtures/docker_job.ts";
 import { withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
@@ -60,7 +64,7 @@ async function slowDaemonKnot(
   dir: string,
   baseImage: string,
   name: string,
-  options: { list: boolean },
+  options: { list: boolean; warned?: (message: string) => void },
 ) {
   const slow = join(dir, "daemon-slow");
   const refused = join(dir, "kill-refused");
@@ -97,7 +101,10 @@ exec docker "$@"
     retries: 1,
     // The containers reach the counter on this machine's loopback.
     network: "host",
-    warn: (message) => warnings.push(message),
+    warn: (message) => {
+      options.warned?.(message);
+      warnings.push(message);
+    },
   });
   /**
    * Whether a container was waited for twice since a kill was refused: the
@@ -206,6 +213,8 @@ exec docker "$@"
     },
     /** How many times the daemon refused a call for being slow. */
     refusals: () => lines(refused),
+    /** The folder of the knots. */
+    dir,
     /** The folder of a run of the knot. */
     runDir: (runId: string) => join(dir, name, "runs", runId),
     close: () => counter.close(),
@@ -218,7 +227,7 @@ exec docker "$@"
  */
 function withSlowDaemonKnot(
   name: string,
-  options: { list: boolean },
+  options: { list: boolean; warned?: (message: string) => void },
   body: (k: Awaited<ReturnType<typeof slowDaemonKnot>>) => Promise<void>,
 ): Promise<void> {
   return withDockerKnots("cloudknot-docker-reread-", async ({ dir, baseImage }) => {
@@ -341,6 +350,53 @@ dockerTest(
         rejected((await taken.settled())[2]!, 2).message,
         /^Item 2 was cancelled: enough$/,
       );
+    });
+  },
+);
+
+dockerTest(
+  "a cancel whose docker kill fails lets go of its run only once its cancellations are saved: a handle that follows the run, and could kill, takes nothing over and ends the items of the containers left running as they record them",
+  async () => {
+    /** At the cancel's warning, what a process that looks to take the run over finds. */
+    let found: { lock: boolean; cancellations: number } | undefined;
+    let runDir = "";
+    // The cancel warns once it has stopped driving the run and before it saves the cancellations:
+    // a follower that tries the run's lock then (as it does every 200 ms) reads what is saved.
+    const warned = () => {
+      const file = Deno.openSync(join(runDir, RUN_LOCK_FILES.docker), { read: true, write: true });
+      const lock = file.tryLockSync(true);
+      file.close();
+      let cancellations = 0;
+      // No record at all yet: no folder of records.
+      const out = join(runDir, "out");
+      for (const entry of existsSync(out) ? Deno.readDirSync(out) : []) {
+        if (/^\d{13}-[0-2]-\d+$/.test(entry.name)) cancellations++;
+      }
+      found = { lock, cancellations };
+    };
+    // The daemon lists the containers, but cannot kill them, for the cancelling handle only.
+    await withSlowDaemonKnot("cancel-gap", { list: false, warned }, async (k) => {
+      // Another handle follows the run, whose docker client kills what it is asked to.
+      const other = await Knot.create({
+        name: "cancel-gap",
+        target: "docker",
+        dir: k.dir,
+        cloudknotDir: k.dir,
+        docker: quiet,
+      });
+      let follower: MapRun<string> | undefined;
+      await k.cancelledRun(true, {
+        beforeCancel: async (driven) => {
+          runDir = k.runDir(driven.runId);
+          follower = await other.collect(driven.runId, { progress: false }) as MapRun<string>;
+        },
+      });
+      assert.deepEqual(found, { lock: false, cancellations: 0 }, "the run was still held");
+      // Items 0 and 1 still run; once they end, the follower ends them as they recorded them.
+      assert.equal((await runningContainers(follower!.runId)).length, 2, "items 0 and 1 run on");
+      k.release();
+      assert.deepEqual(ends(await follower!.settled()), ["ok ran 0", "ok ran 1", "cancelled"]);
+      await k.readLater(follower!.runId);
     });
   },
 );

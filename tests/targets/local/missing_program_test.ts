@@ -1,0 +1,50 @@
+// An item whose function runs a program this machine does not have fails
+// saying so and what to do, in the library's and the command line's words.
+import assert from "node:assert/strict";
+import type { ItemError } from "../../../mod.ts";
+import { inCliWords } from "../../../src/cli/common/cli_words.ts";
+import { withKnot } from "./helpers.ts";
+
+/** Runs a program by its name, with Deno's API or Node's. */
+const runProgram = async (program: string, api: "deno" | "node") => {
+  if (api === "node") (await import("node:child_process")).execFileSync(program);
+  else await new Deno.Command(program, { stdout: "null", stderr: "null" }).output();
+  return "ran";
+};
+
+Deno.test("an item whose function runs a program not on this machine fails saying to install it or put it on PATH, then retry, with Deno's error at its head", async () => {
+  const program = "cloudknot-no-such-program";
+  await withKnot(
+    { name: "no-program", retries: 1, func: runProgram, permissions: { run: true, env: true } },
+    async (knot) => {
+      const run = await knot.map([[program, "deno"], [program, "node"]], {
+        starmap: true,
+        progress: false,
+      });
+      const [settled, node] = await run.settled();
+      assert.equal(settled!.status, "rejected");
+      const error = (settled as { reason: ItemError }).reason;
+      assert.equal(error.remote.name, "NotFound");
+      const advice = `the program ${program} is not on this machine, or not in a folder on the ` +
+        "PATH of the process that maps the items. Install it, or put its folder on PATH, then " +
+        "retry the items with run.retry() on the run's handle, or map them again";
+      assert.equal(
+        error.message,
+        `Item 0 threw NotFound: Failed to spawn '${program}': entity not found: ${advice}`,
+      );
+      assert.match(error.remote.stack ?? "", new RegExp(`^NotFound: Failed to spawn '${program}'`));
+      assert.ok(error.remote.stack?.includes(advice), "the stack's head says it too");
+      // Node's words for it.
+      assert.equal(
+        (node as { reason: ItemError }).reason.message,
+        `Item 1 threw Error: spawnSync ${program} ENOENT: ${advice}`,
+      );
+      assert.ok(
+        inCliWords(error).endsWith(
+          "then retry the items with cloudknot retry <knot> <run>, or map them again",
+        ),
+        inCliWords(error),
+      );
+    },
+  );
+});
