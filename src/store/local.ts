@@ -187,6 +187,13 @@ async function* walk(dir: string, base: string): AsyncIterable<StoredObject> {
     const key = base === "" ? entry.name : `${base}/${entry.name}`;
     const path = join(dir, entry.name);
     if (entry.isDirectory) yield* walk(path, key);
-    else if (entry.isFile) yield { key, size: (await Deno.stat(path)).size };
+    else if (entry.isFile) {
+      // Deleted since the folder was read (a prefix another process removes): not listed.
+      const size = await Deno.stat(path).then((info) => info.size, (e) => {
+        if (e instanceof Deno.errors.NotFound) return undefined;
+        throw e;
+      });
+      if (size !== undefined) yield { key, size };
+    }
   }
 }

@@ -74,3 +74,20 @@ Deno.test("invalid keys and URLs are typed errors", async () => {
     await assert.rejects(() => openStore("gs://bucket/x"), /Unsupported store URL/);
   });
 });
+
+Deno.test("list skips objects deleted while it lists, as a prefix another process removes", async () => {
+  await withStore(async (store, dir) => {
+    const keys = Array.from(
+      { length: 2000 },
+      (_, i) => `run/records/${String(i).padStart(4, "0")}`,
+    );
+    for (const key of keys) await store.put(key, "x");
+    // The listing reads the folder, then each object's size: the folder goes meanwhile.
+    const listed = Array.fromAsync(store.list("run/")).catch((e: unknown) => e);
+    await Deno.remove(`${dir}/run`, { recursive: true });
+    const objects = await listed;
+    assert.ok(Array.isArray(objects), `the listing failed: ${objects}`);
+    const found = objects.map((o) => o.key);
+    assert.ok(found.every((key) => keys.includes(key)), "only objects that were there");
+  });
+});
