@@ -424,6 +424,41 @@ Deno.test("a promise left rejected as the function returns fails that item, and 
     );
   });
 });
+Deno.test("an exception a timer's callback throws fails its item with what was thrown, and its worker runs the next items", async () => {
+  await withKnot({
+    name: "timer-throws",
+    retries: 1,
+    // One worker: the items after the failing one run in the same process.
+    concurrency: 1,
+    func: async (x: number) => {
+      if (x !== 1) return x;
+      // The callback was to resolve the promise; it throws first.
+      return await new Promise((resolve) =>
+        setTimeout(() => resolve(new URL("not a url").href), 1)
+      );
+    },
+  }, async (knot) => {
+    const run = await knot.map([0, 1, 2, 3], { progress: false });
+    const settled = await run.settled();
+    const reason = settled[1]!.status === "rejected" ? settled[1]!.reason as ItemError : undefined;
+    assert.ok(reason instanceof ItemError, JSON.stringify(settled[1]));
+    assert.equal(reason.kind, "threw");
+    assert.equal(reason.exitCode, undefined);
+    assert.equal(reason.remote.name, "UncaughtExceptionError");
+    assert.match(
+      reason.message,
+      /^Item 1 threw UncaughtExceptionError: An exception was thrown where nothing caught it \(uncaught exception, as in a timer's or an event listener's callback\): TypeError: Invalid URL: 'not a url'; catch it in that callback/,
+    );
+    // The thrown error itself, with its stack, is the remote error's cause.
+    assert.ok(reason.cause instanceof Error);
+    assert.ok((reason.cause as Error).cause instanceof TypeError);
+    assert.deepEqual(
+      settled.filter((s) => s.index !== 1),
+      [0, 2, 3].map((x) => ({ index: x, status: "fulfilled", value: x })),
+    );
+  });
+});
+
 Deno.test("a result that cannot be sent back is retried like any failure, as on AWS", async () => {
   await withKnot({
     name: "unsendable",
