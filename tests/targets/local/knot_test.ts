@@ -240,7 +240,43 @@ Deno.test("a crash after its retries gives the exit code", async () => {
     assert.equal(reason.kind, "crashed");
     assert.equal(reason.exitCode, 7);
     assert.equal(reason.attempt, 2);
-    assert.match(reason.message, /exited with code 7 \(attempt 2 of 2\)/);
+    assert.match(reason.message, /exited with code 7, as Deno\.exit\(7\) .* \(attempt 2 of 2\)$/);
+  });
+});
+
+Deno.test("an item whose function ends its process with Deno.exit(0) or process.exit fails saying that the exit ended its worker, and to return or throw instead", async () => {
+  await withKnot({
+    name: "exits",
+    retries: 1,
+    concurrency: 1,
+    func: async (x: number) => {
+      if (x === 1) Deno.exit(0);
+      if (x === 2) (await import("node:process")).default.exit(5);
+      return x;
+    },
+  }, async (knot) => {
+    const run = await knot.map([0, 1, 2, 3], { progress: false });
+    const settled = await run.settled();
+    assert.deepEqual(settled[0], { index: 0, status: "fulfilled", value: 0 });
+    assert.deepEqual(settled[3], { index: 3, status: "fulfilled", value: 3 });
+    for (const [index, code] of [[1, 0], [2, 5]] as const) {
+      const s = settled[index]!;
+      assert.ok(s.status === "rejected", JSON.stringify(s));
+      const reason = s.reason as ItemError;
+      assert.equal(reason.kind, "crashed");
+      assert.equal(reason.exitCode, code);
+      assert.equal(
+        reason.message,
+        `Item ${index} crashed: its process exited with code ${code}, as Deno.exit(${code}) or ` +
+          `process.exit(${code}) in the function (or in code it calls) makes it do: return the ` +
+          `item's result, or throw to fail it, instead of ending the process`,
+      );
+      assert.equal(
+        reason.remote.message,
+        `The worker process running the item exited with code ${code}, as Deno.exit(${code}) ` +
+          `or process.exit(${code}) makes it do`,
+      );
+    }
   });
 });
 
