@@ -495,6 +495,29 @@ Deno.test("an exception a timer's callback throws fails its item with what was t
   });
 });
 
+Deno.test("a timer the function leaves running does not keep its run from ending, and prints into the logs of the items its worker runs next", async () => {
+  await withKnot({
+    name: "leaves-timer",
+    retries: 1,
+    // One worker: item 1 runs in the process item 0 left its timer in.
+    concurrency: 1,
+    func: async (x: number) => {
+      if (x === 0) {
+        setInterval(() => console.log("tick from item 0"), 1);
+        return x;
+      }
+      // A later deadline than the timer's next: Deno runs the timer first, into item 1's log.
+      await new Promise((r) => setTimeout(r, 20));
+      return x;
+    },
+  }, async (knot) => {
+    const run = await knot.map([0, 1], { progress: false });
+    assert.deepEqual(await run.results(), [0, 1]);
+    assert.deepEqual(await Array.fromAsync(run.logs(0)), []);
+    assert.ok((await Array.fromAsync(run.logs(1))).includes("tick from item 0"));
+  });
+});
+
 Deno.test("a result that cannot be sent back is retried like any failure, as on AWS", async () => {
   await withKnot({
     name: "unsendable",
