@@ -126,10 +126,13 @@ Deno.test("each attempt sees the AWS Batch variables and the run's env", async (
   });
 });
 
-Deno.test("empty inputs resolve to [] and create no run", async () => {
+Deno.test("empty inputs resolve to [] and create no run, and its retry is the run itself", async () => {
   await withKnot({ name: "empty", func: (x: number) => x }, async (knot) => {
     const run = await knot.map([], { progress: false });
     assert.deepEqual(await run.results(), []);
+    assert.deepEqual(await knot.runs(), []);
+    // Nothing failed: as for a run whose items all succeeded.
+    assert.equal(await run.retry(), run);
     assert.deepEqual(await knot.runs(), []);
   });
 });
