@@ -141,14 +141,16 @@ function watchLooseErrors(): LooseErrorWatch {
     listening = true;
     globalThis.addEventListener("unhandledrejection", (event) => {
       if (watches.size === 0) return;
-      event.preventDefault();
-      for (const watch of watches) watch.found ??= { value: event.reason };
+      unlessHandled(event, () => {
+        for (const watch of watches) watch.found ??= { value: event.reason };
+      });
     });
     globalThis.addEventListener("error", (event) => {
       if (watches.size === 0) return;
-      event.preventDefault();
-      const thrown = uncaughtException(event.error ?? event.message);
-      for (const watch of watches) watch.fail(thrown);
+      unlessHandled(event, () => {
+        const thrown = uncaughtException(event.error ?? event.message);
+        for (const watch of watches) watch.fail(thrown);
+      });
     });
   }
   let reject!: (error: Error) => void;
@@ -168,6 +170,39 @@ function watchLooseErrors(): LooseErrorWatch {
   } as LooseErrorWatch & { fail(error: Error): void };
   watches.add(watch);
   return watch;
+}
+
+/**
+ * Cancels an `error` or `unhandledrejection` event, which keeps the process
+ * running, and calls `unhandled` once every listener has seen it, unless a
+ * listener of the function's own cancelled it too: the function handled it
+ * itself (`addEventListener("error", …)` or `("unhandledrejection", …)` with
+ * `preventDefault()`, or `process.on("uncaughtException", …)` of
+ * `node:process`, which Deno runs through such a listener), and the attempt
+ * goes on as the function meant. Ours was added as the first attempt began:
+ * it runs before the function's (the event's own `preventDefault` tells us)
+ * and after a module's added as it loaded (the event is cancelled already).
+ * `process.on("unhandledRejection")` is not seen: Deno hands a rejection to
+ * it only when no listener cancelled it, and ours must, to keep the process
+ * running.
+ */
+function unlessHandled(event: Event, unhandled: () => void): void {
+  // One the module added as it loaded, before ours, has run already.
+  if (event.defaultPrevented) return;
+  let handled = false;
+  const cancel = event.preventDefault.bind(event);
+  Object.defineProperty(event, "preventDefault", {
+    value: () => {
+      handled = true;
+      cancel();
+    },
+    configurable: true,
+  });
+  cancel();
+  // After the event's dispatch, which ran every listener.
+  queueMicrotask(() => {
+    if (!handled) unhandled();
+  });
 }
 
 /** The attempts waiting for the function's promise now. */

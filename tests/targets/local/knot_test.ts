@@ -498,6 +498,46 @@ Deno.test("an exception a timer's callback throws fails its item with what was t
   });
 });
 
+Deno.test("an exception or a rejection the function handles itself, with a listener of its own or node:process's, does not fail its item", async () => {
+  await withKnot({
+    name: "handles-own",
+    retries: 1,
+    concurrency: 1,
+    func: async (how: string) => {
+      const { default: process } = await import("node:process");
+      let seen = "";
+      const settled = new Promise((resolve) => {
+        if (how === "uncaughtException") {
+          process.once("uncaughtException", (e: Error) => resolve(seen = e.message));
+          return;
+        }
+        const type = how === "error listener" ? "error" : "unhandledrejection";
+        globalThis.addEventListener(type, (e) => {
+          e.preventDefault();
+          resolve(
+            seen =
+              (e instanceof ErrorEvent ? e.error : (e as PromiseRejectionEvent).reason).message,
+          );
+        }, { once: true });
+      });
+      if (how === "rejection listener") Promise.reject(new Error(`lost by ${how}`));
+      else {
+        setTimeout(() => {
+          throw new Error(`lost by ${how}`);
+        }, 1);
+      }
+      await settled;
+      // A turn later: the runtime's own look at the event came and went.
+      await new Promise((r) => setTimeout(r, 1));
+      return seen;
+    },
+  }, async (knot) => {
+    const hows = ["error listener", "uncaughtException", "rejection listener"];
+    const run = await knot.map(hows, { progress: false });
+    assert.deepEqual(await run.results(), hows.map((how) => `lost by ${how}`));
+  });
+});
+
 Deno.test("a timer the function leaves running does not keep its run from ending, and prints into the logs of the items its worker runs next", async () => {
   await withKnot({
     name: "leaves-timer",
