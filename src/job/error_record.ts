@@ -84,6 +84,13 @@ function className(value: object): string {
   }, "Object");
 }
 
+/** An instance of a class, not plain data (an array, a date or an object of `Object` or none). */
+function isInstance(value: object): boolean {
+  if (Array.isArray(value) || value instanceof Date) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto !== Object.prototype && proto !== null;
+}
+
 /** Text for any value, never throwing. */
 function show(value: unknown): string {
   switch (typeof value) {
@@ -96,6 +103,11 @@ function show(value: unknown): string {
     case "object":
       if (value === null) return "null";
       return attempt(() => {
+        if (isInstance(value)) {
+          // Its class and its own fields, where toJson would give only `[object Oops]`.
+          const fields = plainProps(value as Record<string, unknown>, [], 1, new Set([value]));
+          return clip(`${className(value)} ${JSON.stringify(fields ?? {})}`);
+        }
         const json = JSON.stringify(toJson(value, 0, new Set()));
         return clip(json ?? `[object ${className(value)}]`);
       }, `[object ${className(value)}]`);

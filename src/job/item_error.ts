@@ -119,7 +119,7 @@ export class ItemError extends JobFailedError {
           : record.exitCode !== undefined
           ? `exited with code ${record.exitCode}`
           : "stopped";
-        message = `Item ${index} crashed: its process ${how}${reason}${tries}`;
+        message = `Item ${index} crashed: its process ${how}${exitAdvice(record)}${reason}${tries}`;
         break;
       }
       case "timeout":
@@ -139,6 +139,20 @@ export class ItemError extends JobFailedError {
     }
     return new ItemError(message, record);
   }
+}
+
+/**
+ * What to do about a worker that exited with a code while its item ran: not
+ * killed by a signal, nor out of memory, nor by an error the function threw
+ * (the runtime records those), so the function, or code it calls, ended the
+ * process, which ends the worker and not only the item.
+ */
+function exitAdvice(record: ErrorRecord): string {
+  const code = record.exitCode;
+  if (record.error.name !== "WorkerCrashedError" || record.signal !== undefined) return "";
+  if (code === undefined) return "";
+  return `, as Deno.exit(${code}) or process.exit(${code}) in the function (or in code it calls) ` +
+    `makes it do: return the item's result, or throw to fail it, instead of ending the process`;
 }
 
 /** The refusal (`NotCapable`) an error's record wraps, nearest first, as the runtime found it. */

@@ -920,8 +920,10 @@ export class WorkerPool {
             }
             : {
               name: "WorkerCrashedError",
-              message: `The worker process running the item ${how}, for example by Deno.exit(), ` +
-                `running out of memory or a crash`,
+              message: `The worker process running the item ${how}` +
+                (status.signal
+                  ? ", for example by running out of memory or a crash"
+                  : `, as Deno.exit(${status.code}) or process.exit(${status.code}) makes it do`),
             },
           {
             ...startedAt,

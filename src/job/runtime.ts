@@ -110,35 +110,100 @@ export async function runAttempt(
   return encoded;
 }
 
-/** What one attempt's watch for unhandled rejections found. */
-interface RejectionWatch {
-  /** The first one's reason so far. */
+/** What one attempt's watch for errors nothing caught found. */
+interface LooseErrorWatch {
+  /** The first promise rejected and never awaited so far: its reason. */
   found: { value: unknown } | undefined;
+  /** The first exception nothing caught so far (thrown by a timer or a listener), explained. */
+  thrown: Error | undefined;
+  /** Rejects with {@linkcode LooseErrorWatch.thrown} as soon as there is one. */
+  uncaught: Promise<never>;
   /** Stops watching. */
   remove(): void;
 }
 
-/** The attempts watching for unhandled rejections now. */
-const watches = new Set<RejectionWatch>();
+/** The attempts watching for errors nothing caught now. */
+const watches = new Set<LooseErrorWatch & { fail(error: Error): void }>();
 let listening = false;
 
 /**
- * Catches unhandled promise rejections from now on. One listener serves
- * every attempt of the process (adding and removing one per attempt costs
- * more); a rejection while no attempt watches is left to Deno, as before.
+ * Catches unhandled promise rejections and uncaught exceptions from now on.
+ * One listener of each serves every attempt of the process (adding and
+ * removing them per attempt costs more); one while no attempt watches is
+ * left to Deno, as before (an uncaught exception then ends the worker, which
+ * its pool replaces).
+ *
+ * An uncaught exception (a timer's or an event listener's callback that
+ * threw) would end the process, and the item with it as a crash whose error
+ * says only the exit code: it fails the attempt instead, at once, naming it.
  */
-function watchRejections(): RejectionWatch {
+function watchLooseErrors(): LooseErrorWatch {
   if (!listening) {
     listening = true;
     globalThis.addEventListener("unhandledrejection", (event) => {
       if (watches.size === 0) return;
-      event.preventDefault();
-      for (const watch of watches) watch.found ??= { value: event.reason };
+      unlessHandled(event, () => {
+        for (const watch of watches) watch.found ??= { value: event.reason };
+      });
+    });
+    globalThis.addEventListener("error", (event) => {
+      if (watches.size === 0) return;
+      unlessHandled(event, () => {
+        const thrown = uncaughtException(event.error ?? event.message);
+        for (const watch of watches) watch.fail(thrown);
+      });
     });
   }
-  const watch: RejectionWatch = { found: undefined, remove: () => watches.delete(watch) };
+  let reject!: (error: Error) => void;
+  const uncaught = new Promise<never>((_, r) => reject = r);
+  // Raced only while the function's promise is pending; never a rejection of its own.
+  uncaught.catch(() => {});
+  const watch = {
+    found: undefined,
+    thrown: undefined,
+    uncaught,
+    fail(error: Error) {
+      if (watch.thrown !== undefined) return;
+      watch.thrown = error;
+      reject(error);
+    },
+    remove: () => watches.delete(watch),
+  } as LooseErrorWatch & { fail(error: Error): void };
   watches.add(watch);
   return watch;
+}
+
+/**
+ * Cancels an `error` or `unhandledrejection` event, which keeps the process
+ * running, and calls `unhandled` once every listener has seen it, unless a
+ * listener of the function's own cancelled it too: the function handled it
+ * itself (`addEventListener("error", …)` or `("unhandledrejection", …)` with
+ * `preventDefault()`, or `process.on("uncaughtException", …)` of
+ * `node:process`, which Deno runs through such a listener), and the attempt
+ * goes on as the function meant. Ours was added as the first attempt began:
+ * it runs before the function's (the event's own `preventDefault` tells us)
+ * and after a module's added as it loaded (the event is cancelled already).
+ * `process.on("unhandledRejection")` is not seen: Deno hands a rejection to
+ * it only when no listener cancelled it, and ours must, to keep the process
+ * running.
+ */
+function unlessHandled(event: Event, unhandled: () => void): void {
+  // One the module added as it loaded, before ours, has run already.
+  if (event.defaultPrevented) return;
+  let handled = false;
+  const cancel = event.preventDefault.bind(event);
+  Object.defineProperty(event, "preventDefault", {
+    value: () => {
+      handled = true;
+      cancel();
+    },
+    configurable: true,
+  });
+  cancel();
+  // After the event's dispatch, which ran every listener.
+  queueMicrotask(() => {
+    if (!handled) unhandled();
+  });
 }
 
 /** The attempts waiting for the function's promise now. */
@@ -246,9 +311,10 @@ export async function runItem(
     startedAt,
   };
   let record: JobRecord;
-  // A promise the function rejected and nobody awaited would end the process
-  // with the reason only in the log; it fails the attempt instead, naming it.
-  const rejections = watchRejections();
+  // A promise the function rejected and nobody awaited, or an exception
+  // nothing caught, would end the process with the reason only in the log;
+  // it fails the attempt instead, naming it.
+  const loose = watchLooseErrors();
   try {
     if (item instanceof Error) throw item;
     const args = readArguments(item, spec);
@@ -259,7 +325,7 @@ export async function runItem(
         if (typeof (value as PromiseLike<unknown> | undefined)?.then === "function") {
           const drain = watchDrain();
           try {
-            value = await Promise.race([value, drain.promise]);
+            value = await Promise.race([value, drain.promise, loose.uncaught]);
           } finally {
             drain.remove();
           }
@@ -270,7 +336,8 @@ export async function runItem(
         // from being blamed on the next item.
         await turn();
       }
-      const unhandled = rejections.found;
+      if (loose.thrown !== undefined) throw loose.thrown;
+      const unhandled = loose.found;
       if (unhandled !== undefined) throw unhandledRejection(unhandled.value);
       record = { ...base, status: "ok", endedAt: Date.now(), value };
     } catch (e) {
@@ -299,7 +366,7 @@ export async function runItem(
       error: errorToRecord(e),
     };
   } finally {
-    rejections.remove();
+    loose.remove();
   }
   return encodeRecord(record);
 }
@@ -329,15 +396,44 @@ function explainWrapped(refusal: Deno.errors.NotCapable, functionUrl?: string): 
  * @returns The error.
  */
 export function unhandledRejection(reason: unknown): Error {
-  const what = reason instanceof Error
+  return looseError(
+    "UnhandledRejectionError",
+    "A promise was rejected and never awaited (unhandled rejection)",
+    reason,
+    "await it, or catch its rejection",
+  );
+}
+
+/**
+ * The error an attempt fails with when an exception was thrown where nothing
+ * could catch it: in a timer's or an event listener's callback, outside the
+ * function's own calls and promises.
+ *
+ * @example Usage
+ * ```ts ignore
+ * uncaughtException(new Error("late")).message; // "An exception was thrown where nothing caught it …"
+ * ```
+ *
+ * @param thrown What was thrown.
+ * @returns The error.
+ */
+export function uncaughtException(thrown: unknown): Error {
+  return looseError(
+    "UncaughtExceptionError",
+    "An exception was thrown where nothing caught it (uncaught exception, as in a timer's or an " +
+      "event listener's callback)",
+    thrown,
+    "catch it in that callback, or turn the callback into a promise the function awaits",
+  );
+}
+
+/** An error that names what nothing caught (`reason`, with its stack) and what to do. */
+function looseError(name: string, what: string, reason: unknown, advice: string): Error {
+  const told = reason instanceof Error
     ? `${reason.name}: ${reason.message}`
     : `${typeof reason === "string" ? JSON.stringify(reason) : String(reason)}`;
-  const error = new Error(
-    `A promise was rejected and never awaited (unhandled rejection): ${what}; ` +
-      `await it, or catch its rejection`,
-    { cause: reason },
-  );
-  error.name = "UnhandledRejectionError";
+  const error = new Error(`${what}: ${told}; ${advice}`, { cause: reason });
+  error.name = name;
   if (reason instanceof Error && reason.stack !== undefined) error.stack = reason.stack;
   return error;
 }

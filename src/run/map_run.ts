@@ -664,6 +664,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   async retry(options: RetryOptions = {}): Promise<MapRun<T>> {
     const permissions = validateRetryOptions(options);
     if (this.#resubmit === undefined) {
+      // A run of no items (an empty input) has nothing to run again, as one where nothing failed.
+      if (this.#total === 0 && !this.#open) return this;
       throw new CloudknotInputError(
         `Run ${this.runId} cannot be retried: map its failed items again`,
       );

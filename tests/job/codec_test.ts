@@ -1006,6 +1006,11 @@ Deno.test("a result that cannot be encoded is advised to return data, not to sen
     ],
     [Promise.resolve(1), "Promise", /await it and return its value$/],
     [new Blob(["x"]), "Blob", /return await blob\.bytes\(\) instead$/],
+    [
+      new Response("x"),
+      "class Response",
+      /^Cannot encode an instance of class Response at \$\.x: its prototype would be lost on the way back, and its data is not in fields of its own \(\{ \.\.\.value \} would be empty\); return await response\.text\(\), \.json\(\) or \.bytes\(\) \(and the status or headers you need\) instead$/,
+    ],
   ];
   for (const [value, kind, message] of cases) {
     const { record } = encodeRecord({
@@ -1059,9 +1064,18 @@ Deno.test("class instances, weak collections, promises and shared memory are rej
     [new Int32Array(new SharedArrayBuffer(8)), "Int32Array", /over a SharedArrayBuffer/],
     [new Blob(["x"]), "Blob", /pass await blob\.bytes\(\) instead/],
     [new File(["x"], "f.txt"), "File", /pass await file\.bytes\(\) instead/],
-    [new URL("https://example.com/"), "class URL", /convert it to a plain object/],
-    [new Headers(), "class Headers", /prototype would be lost/],
-    [(function* () {})(), "class Generator", /prototype would be lost/],
+    // Their data is in no fields of their own: { ...value } would be empty, so it is not advised.
+    [
+      new URL("https://example.com/"),
+      "class URL",
+      /^Cannot encode an instance of class URL at \$\.x\[0\]: its prototype would be lost on the worker, and its data is not in fields of its own \(\{ \.\.\.value \} would be empty\); pass url\.href instead$/,
+    ],
+    [new Headers(), "class Headers", /; pass Object\.fromEntries\(headers\) instead$/],
+    [
+      (function* () {})(),
+      "class Generator",
+      /; pass the values you need of it as plain data instead$/,
+    ],
   ];
   for (const [value, kind, message] of cases) {
     expectCodecError(() => encode({ x: [value] }), { path: "$.x[0]", kind, message });

@@ -145,6 +145,18 @@ Deno.test("odd thrown values give records and never throw", () => {
     }],
     [Object.create(null), { message: "{}", thrown: "object" }],
     [[1, "a"], { message: '[1,"a"]', thrown: "object" }],
+    // An instance of a class of the function's: its class and fields, never `"[object Oops]"`.
+    [
+      new (class Oops {
+        why = "x";
+        at = new Date(0);
+      })(),
+      {
+        message: 'Oops {"why":"x","at":"1970-01-01T00:00:00.000Z"}',
+        props: { why: "x", at: "1970-01-01T00:00:00.000Z" },
+        thrown: "object",
+      },
+    ],
   ];
   for (const [value, expected] of cases) {
     const record = viaJson(errorToRecord(value));

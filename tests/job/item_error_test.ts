@@ -21,6 +21,14 @@ Deno.test("an item that threw a value that is not an Error says its type, not Er
   assert.equal(threw("a plain string"), "Item 7 threw a string, not an Error: a plain string");
   assert.equal(threw({ code: 42 }), 'Item 7 threw an object, not an Error: {"code":42}');
   assert.equal(threw(3), "Item 7 threw a number, not an Error: 3");
+  assert.equal(
+    threw(
+      new (class Refusal {
+        reason = "quota";
+      })(),
+    ),
+    'Item 7 threw an object, not an Error: Refusal {"reason":"quota"}',
+  );
   assert.match(threw(null), /^Item 7 threw null, not an Error: /);
 });
 

@@ -146,6 +146,33 @@ Deno.test("a promise nothing can settle fails the attempt with a record that say
   }
 });
 
+Deno.test("an exception a callback threw where nothing could catch it fails its item at once, naming it, and the slice's next item runs", async () => {
+  const { dir, run, functionUrl } = await setup(function parses(text: string) {
+    // A callback-style bug: the callback throws before it resolves, so the
+    // function's promise is never settled by it.
+    return new Promise((resolve) => setTimeout(() => resolve(JSON.parse(text)), 5));
+  }, ["{", "[1]"]);
+  try {
+    const args = ["--run", run.url, "--function", functionUrl, "--index", "0", "--slice", "2"];
+    const { code, stderr } = await job([...args, "--concurrency", "1"], {});
+    assert.equal(code, 1, stderr);
+    const { values } = await recorded(run);
+    assert.deepEqual([...values], [[1, [1]]]);
+    const record = (await readRecord(run, 0, 1))!;
+    assert.ok(record.status === "error", JSON.stringify(record));
+    assert.equal(record.kind, "threw");
+    assert.equal(record.error.name, "UncaughtExceptionError");
+    assert.match(
+      record.error.message,
+      /^An exception was thrown where nothing caught it \(uncaught exception, as in a timer's or an event listener's callback\): SyntaxError: .*; catch it in that callback/,
+    );
+    // Where it was thrown: the callback's stack.
+    assert.match(record.error.stack ?? "", /^SyntaxError: [^]*JSON\.parse/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("bad usage exits 2 and says what is missing", async () => {
   const missing = await job(["--run", "file:///tmp/x"], {});
   assert.equal(missing.code, 2);

@@ -101,6 +101,28 @@ for (const [name, advice] of REFUSED) {
   if (typeof ctor === "function") REFUSED_PROTOS.set(ctor.prototype, [name, advice]);
 }
 
+/**
+ * What to send instead of an instance of a built-in class whose data is not
+ * in fields of its own, so that `{ ...value }` would be empty.
+ */
+const HOLLOW_DATA: Record<string, string> = {
+  URL: "url.href",
+  URLSearchParams: "params.toString() or Object.fromEntries(params)",
+  Headers: "Object.fromEntries(headers)",
+  FormData: "Object.fromEntries(form) (its text fields)",
+  Response: "await response.text(), .json() or .bytes() (and the status or headers you need)",
+  Request: "the url, method and headers you need, and await request.text() or .bytes()",
+};
+
+/** How many own enumerable string keys an object has (0 when they cannot be read). */
+function ownKeyCount(object: object): number {
+  try {
+    return Object.keys(object).length;
+  } catch {
+    return 0;
+  }
+}
+
 /** The verb of advice about a value in this role. */
 function verbOf(role: Role): string {
   return role === "result" ? "return" : "pass";
@@ -458,8 +480,17 @@ class Encoder {
     const base = builtinBase(object);
     const kind = name ? `class ${name}` : "object with a custom prototype";
     const what = name ? `an instance of class ${name}` : "an object with a custom prototype";
+    // Its data in no fields of its own (a URL's, a Headers'): a copy { ...value } would be empty.
+    const hollow = base === undefined && ownKeyCount(object) === 0;
     const advice = (role: Role) =>
-      role === "result"
+      hollow
+        ? `its prototype would be lost ${
+          role === "result" ? "on the way back" : "on the worker"
+        }, and its data is not in fields of its own ({ ...value } would be empty); ` +
+          `${verbOf(role)} ${
+            HOLLOW_DATA[name] ?? "the values you need of it as plain data"
+          } instead`
+        : role === "result"
         ? base !== undefined
           ? `it extends ${base} but its own prototype would be lost on the way back; return a plain ${base} instead`
           : "its prototype would be lost on the way back; return a plain object (for example { ...value }) or only the fields you need"

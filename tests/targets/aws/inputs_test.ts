@@ -100,6 +100,9 @@ Deno.test("AWS target: an empty map asks AWS nothing and returns a settled handl
       assert.equal(run.total, 0, what);
       assert.deepEqual(await run.results(), [], what);
       await run.done;
+      // Nothing failed, so nothing to run again: its retry is the run itself.
+      assert.equal(await run.retry(), run, what);
+      assert.deepEqual(emu.requests.entries, [], `${what}: the retry's requests`);
       assert.equal(await target.runs().then((runs) => runs.length), 0, what);
     }
   } finally {

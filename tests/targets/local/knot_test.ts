@@ -126,10 +126,13 @@ Deno.test("each attempt sees the AWS Batch variables and the run's env", async (
   });
 });
 
-Deno.test("empty inputs resolve to [] and create no run", async () => {
+Deno.test("empty inputs resolve to [] and create no run, and its retry is the run itself", async () => {
   await withKnot({ name: "empty", func: (x: number) => x }, async (knot) => {
     const run = await knot.map([], { progress: false });
     assert.deepEqual(await run.results(), []);
+    assert.deepEqual(await knot.runs(), []);
+    // Nothing failed: as for a run whose items all succeeded.
+    assert.equal(await run.retry(), run);
     assert.deepEqual(await knot.runs(), []);
   });
 });
@@ -240,7 +243,43 @@ Deno.test("a crash after its retries gives the exit code", async () => {
     assert.equal(reason.kind, "crashed");
     assert.equal(reason.exitCode, 7);
     assert.equal(reason.attempt, 2);
-    assert.match(reason.message, /exited with code 7 \(attempt 2 of 2\)/);
+    assert.match(reason.message, /exited with code 7, as Deno\.exit\(7\) .* \(attempt 2 of 2\)$/);
+  });
+});
+
+Deno.test("an item whose function ends its process with Deno.exit(0) or process.exit fails saying that the exit ended its worker, and to return or throw instead", async () => {
+  await withKnot({
+    name: "exits",
+    retries: 1,
+    concurrency: 1,
+    func: async (x: number) => {
+      if (x === 1) Deno.exit(0);
+      if (x === 2) (await import("node:process")).default.exit(5);
+      return x;
+    },
+  }, async (knot) => {
+    const run = await knot.map([0, 1, 2, 3], { progress: false });
+    const settled = await run.settled();
+    assert.deepEqual(settled[0], { index: 0, status: "fulfilled", value: 0 });
+    assert.deepEqual(settled[3], { index: 3, status: "fulfilled", value: 3 });
+    for (const [index, code] of [[1, 0], [2, 5]] as const) {
+      const s = settled[index]!;
+      assert.ok(s.status === "rejected", JSON.stringify(s));
+      const reason = s.reason as ItemError;
+      assert.equal(reason.kind, "crashed");
+      assert.equal(reason.exitCode, code);
+      assert.equal(
+        reason.message,
+        `Item ${index} crashed: its process exited with code ${code}, as Deno.exit(${code}) or ` +
+          `process.exit(${code}) in the function (or in code it calls) makes it do: return the ` +
+          `item's result, or throw to fail it, instead of ending the process`,
+      );
+      assert.equal(
+        reason.remote.message,
+        `The worker process running the item exited with code ${code}, as Deno.exit(${code}) ` +
+          `or process.exit(${code}) makes it do`,
+      );
+    }
   });
 });
 
@@ -342,6 +381,33 @@ Deno.test("an unhandled rejection fails its item with the reason in the item's e
   });
 });
 
+/**
+ * Maps `inputs` (numbers the function returns, but the one at `index`) and
+ * returns the error of the item at `index`, checking that every other item
+ * returned its input: the items after the failing one in its worker ran.
+ */
+async function onlyFailure(
+  knot: Knot<(x: number) => Promise<unknown>>,
+  inputs: number[],
+  index: number,
+): Promise<ItemError> {
+  const settled = await (await knot.map(inputs, { progress: false })).settled();
+  const failed = settled[index]!;
+  assert.ok(
+    failed.status === "rejected" && failed.reason instanceof ItemError,
+    JSON.stringify(failed),
+  );
+  assert.deepEqual(
+    settled.filter((s) => s.index !== index),
+    inputs.filter((_, i) => i !== index).map((x, i) => ({
+      index: i < index ? i : i + 1,
+      status: "fulfilled",
+      value: x,
+    })),
+  );
+  return failed.reason;
+}
+
 Deno.test("a function whose promise can never settle fails its item saying so, and its worker runs the next items", async () => {
   await withKnot({
     name: "never-settles",
@@ -354,19 +420,11 @@ Deno.test("a function whose promise can never settle fails its item saying so, a
       return x;
     },
   }, async (knot) => {
-    const run = await knot.map([0, 1, 2, 3], { progress: false });
-    const settled = await run.settled();
-    const reason = settled[1]!.status === "rejected" ? settled[1]!.reason as ItemError : undefined;
-    assert.ok(reason instanceof ItemError, JSON.stringify(settled[1]));
+    const reason = await onlyFailure(knot, [0, 1, 2, 3], 1);
     assert.equal(reason.kind, "threw");
     assert.equal(reason.remote.name, "PromiseNeverSettledError");
     assert.match(reason.message, /never settled/);
     assert.match(reason.message, /resolve/);
-    assert.deepEqual(settled.filter((s) => s.status === "fulfilled").map((s) => s.index), [
-      0,
-      2,
-      3,
-    ]);
   });
 });
 
@@ -424,6 +482,97 @@ Deno.test("a promise left rejected as the function returns fails that item, and 
     );
   });
 });
+Deno.test("an exception a timer's callback throws fails its item with what was thrown, and its worker runs the next items", async () => {
+  await withKnot({
+    name: "timer-throws",
+    retries: 1,
+    // One worker: the items after the failing one run in the same process.
+    concurrency: 1,
+    func: async (x: number) => {
+      if (x !== 1) return x;
+      // The callback was to resolve the promise; it throws first.
+      return await new Promise((resolve) =>
+        setTimeout(() => resolve(new URL("not a url").href), 1)
+      );
+    },
+  }, async (knot) => {
+    const reason = await onlyFailure(knot, [0, 1, 2, 3], 1);
+    assert.equal(reason.kind, "threw");
+    assert.equal(reason.exitCode, undefined);
+    assert.equal(reason.remote.name, "UncaughtExceptionError");
+    assert.match(
+      reason.message,
+      /^Item 1 threw UncaughtExceptionError: An exception was thrown where nothing caught it \(uncaught exception, as in a timer's or an event listener's callback\): TypeError: Invalid URL: 'not a url'; catch it in that callback/,
+    );
+    // The thrown error itself, with its stack, is the remote error's cause.
+    assert.ok(reason.cause instanceof Error);
+    assert.ok((reason.cause as Error).cause instanceof TypeError);
+  });
+});
+
+Deno.test("an exception or a rejection the function handles itself, with a listener of its own or node:process's, does not fail its item", async () => {
+  await withKnot({
+    name: "handles-own",
+    retries: 1,
+    concurrency: 1,
+    func: async (how: string) => {
+      const { default: process } = await import("node:process");
+      let seen = "";
+      const settled = new Promise((resolve) => {
+        if (how === "uncaughtException") {
+          process.once("uncaughtException", (e: Error) => resolve(seen = e.message));
+          return;
+        }
+        const type = how === "error listener" ? "error" : "unhandledrejection";
+        globalThis.addEventListener(type, (e) => {
+          e.preventDefault();
+          resolve(
+            seen =
+              (e instanceof ErrorEvent ? e.error : (e as PromiseRejectionEvent).reason).message,
+          );
+        }, { once: true });
+      });
+      if (how === "rejection listener") Promise.reject(new Error(`lost by ${how}`));
+      else {
+        setTimeout(() => {
+          throw new Error(`lost by ${how}`);
+        }, 1);
+      }
+      await settled;
+      // A turn later: the runtime's own look at the event came and went.
+      await new Promise((r) => setTimeout(r, 1));
+      return seen;
+    },
+  }, async (knot) => {
+    const hows = ["error listener", "uncaughtException", "rejection listener"];
+    const run = await knot.map(hows, { progress: false });
+    assert.deepEqual(await run.results(), hows.map((how) => `lost by ${how}`));
+  });
+});
+
+Deno.test("a timer the function leaves running does not keep its run from ending, and prints into the logs of the items its worker runs next", async () => {
+  await withKnot({
+    name: "leaves-timer",
+    retries: 1,
+    // One worker: item 1 runs in the process item 0 left its timer in.
+    concurrency: 1,
+    func: async (x: number) => {
+      if (x === 0) {
+        setInterval(() => console.log("tick from item 0"), 1);
+        return x;
+      }
+      // A later deadline than the timer's next: Deno runs the timer first, into item 1's log.
+      await new Promise((r) => setTimeout(r, 20));
+      return x;
+    },
+  }, async (knot) => {
+    const run = await knot.map([0, 1], { progress: false });
+    assert.deepEqual(await run.results(), [0, 1]);
+    assert.deepEqual(await Array.fromAsync(run.logs(0)), []);
+    assert.ok((await Array.fromAsync(run.logs(1))).includes("tick from item 0"));
+  });
+});
+
 Deno.test("a result that cannot be sent back is retried like any failure, as on AWS", async () => {
   await withKnot({
     name: "unsendable",
