@@ -17,6 +17,7 @@ import {
 import type { Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
+import { startMakingArtifact } from "../../store/local_knots.ts";
 import {
   type LocalKnotRecord,
   localKnotsDir,
@@ -163,7 +164,8 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
  * alone as `artifacts/<hash>.js`; one that ships files in a folder of its own,
  * `artifacts/<hash>/function.js` with the files at their paths beside it,
  * made whole in a folder of its own name and renamed into place, so a crash
- * or a full disk never leaves half of it under its name.
+ * or a full disk never leaves half of it under its name; the half-made
+ * folder a killed process leaves, which it held locked, gc removes.
  */
 async function saveArtifact(
   root: string,
@@ -178,11 +180,8 @@ async function saveArtifact(
   const key = `artifacts/${artifact.hash}/${FUNCTION_FILE}`;
   const folder = join(root, "artifacts", artifact.hash);
   if (await Deno.stat(folder).then(() => true, () => false)) return key;
-  await Deno.mkdir(join(root, "artifacts"), { recursive: true });
-  const making = await Deno.makeTempDir({
-    dir: join(root, "artifacts"),
-    prefix: `.${artifact.hash}.tmp-`,
-  });
+  // Held until it is renamed: gc removes such a folder only when no process holds it.
+  const { dir: making, held } = await startMakingArtifact(join(root, "artifacts"), artifact.hash);
   try {
     await copyShippedFiles(artifact.files, making);
     await Deno.writeTextFile(join(making, FUNCTION_FILE), artifact.source);
@@ -194,6 +193,8 @@ async function saveArtifact(
     // Another process made it first: theirs is the same.
     if (await Deno.stat(join(folder, FUNCTION_FILE)).then(() => true, () => false)) return key;
     throw e;
+  } finally {
+    held.close();
   }
   return key;
 }
