@@ -9,11 +9,8 @@ import { copyShippedFiles } from "../../job/shipped_files.ts";
 import { FUNCTION_FILE } from "../../job/function_folder.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { defined } from "../../util/defined.ts";
-import {
-  artifactFromFunc,
-  artifactFromModule,
-  type FunctionArtifact,
-} from "../../job/function_artifact.ts";
+import type { FunctionArtifact } from "../../job/function_artifact.ts";
+import { artifactOf } from "../../job/artifact_of.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
@@ -109,15 +106,10 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     );
   }
   if (saved !== undefined) await ensurePrivateDir(root);
+  const given = await artifactOf(spec, defined({ warn: spec.warn }));
   let artifact: FunctionArtifact;
-  if (spec.func !== undefined) artifact = await artifactFromFunc(spec.func);
-  else if (spec.module !== undefined) {
-    artifact = await artifactFromModule(
-      spec.module,
-      spec.exportName ?? "default",
-      defined({ warn: spec.warn, files: spec.files }),
-    );
-  } else if (saved !== undefined) {
+  if (given !== undefined) artifact = given;
+  else if (saved !== undefined) {
     const source = await Deno.readTextFile(join(root, saved.artifact));
     artifact = {
       kind: saved.kind,
