@@ -35,7 +35,7 @@ import { showSummary } from "./util/summary.ts";
 import type { Estimate } from "./cost/estimate.ts";
 import { Plan } from "./plan/plan.ts";
 import { planAwsKnot } from "./targets/aws/aws_plan.ts";
-import { artifactFromFunc, artifactFromModule } from "./job/function_artifact.ts";
+import { artifactOf } from "./job/artifact_of.ts";
 import { describeShippedFiles } from "./job/shipped_files.ts";
 import { localKnotsDir } from "./targets/local/catalog.ts";
 import { defined } from "./util/defined.ts";
@@ -583,15 +583,7 @@ async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promise<Plan
       ...(options.retries !== undefined ? { retries: o.retries } : {}),
     });
   }
-  const artifact = options.func !== undefined
-    ? await artifactFromFunc(options.func)
-    : options.module !== undefined
-    ? await artifactFromModule(
-      options.module,
-      options.exportName ?? "default",
-      defined({ warn: options.warn, files: options.files }),
-    )
-    : undefined;
+  const artifact = await artifactOf(options, defined({ warn: options.warn }));
   const dir = localKnotsDir(options.dir !== undefined ? { dir: options.dir } : {});
   const docker = o.target === "docker";
   const fn: Record<string, string> = artifact

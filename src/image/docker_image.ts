@@ -17,12 +17,8 @@ import { Docker } from "../docker/docker.ts";
 import { DockerBuildError } from "../docker/errors.ts";
 import { defined } from "../util/defined.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
-import {
-  artifactFromFunc,
-  artifactFromModule,
-  type FunctionArtifact,
-  type FunctionKind,
-} from "../job/function_artifact.ts";
+import type { FunctionArtifact, FunctionKind } from "../job/function_artifact.ts";
+import { artifactOf } from "../job/artifact_of.ts";
 import { StateFile, type StateHold } from "../state/state_file.ts";
 import { sessionFromSettings } from "../resources/settings.ts";
 import { recordSection } from "../state/sections.ts";
@@ -313,9 +309,16 @@ export class DockerImage {
    * ```
    *
    * @param options The function (or the name of a saved image), base image, directory and injectable parts.
+   * @param packaged `artifact` is the function of `func` or `module`, packaged
+   *   already by the caller (a knot that compared its hash with its own, or
+   *   checked it before making its folder), so it is not packaged again, nor
+   *   its warning given again. @default {"packaged here from the options"}
    * @returns The image.
    */
-  static async create(options: DockerImageOptions): Promise<DockerImage> {
+  static async create(
+    options: DockerImageOptions,
+    packaged: { artifact?: FunctionArtifact } = {},
+  ): Promise<DockerImage> {
     validateDockerImageOptions(options);
     const o = options;
     const state = o.state ?? new StateFile();
@@ -327,15 +330,7 @@ export class DockerImage {
         { field: "func" },
       );
     }
-    let artifact: FunctionArtifact | undefined;
-    if (o.func !== undefined) artifact = await artifactFromFunc(o.func);
-    else if (o.module !== undefined) {
-      artifact = await artifactFromModule(
-        o.module,
-        o.exportName ?? "default",
-        defined({ warn: o.warn, files: o.files }),
-      );
-    }
+    let artifact = packaged.artifact ?? await artifactOf(o, defined({ warn: o.warn }));
     let name = o.name;
     if (name === undefined) {
       // An arrow function written in the options object is named after the key, "func".

@@ -28,6 +28,7 @@ export * from "./pool.ts";
 export type { FileSpan } from "./wire.ts";
 export * from "./main.ts";
 export * from "./function_artifact.ts";
+export * from "./artifact_of.ts";
 export * from "./shipped_files.ts";
 export * from "./function_folder.ts";
 export * from "./artifact_sources.ts";

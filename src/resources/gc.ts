@@ -7,7 +7,9 @@
  * knots share (`_image_tags.ts`), nor the untagged images a moved tag left
  * (`_untagged_images.ts`). It also finds the run folders on this machine that a
  * `map()` killed while it wrote their inputs left without a manifest, once
- * no live process writes them (`_run_leftovers.ts`).
+ * no live process writes them (`_run_leftovers.ts`), and the artifact folders
+ * a local knot's create killed while it copied its shipped files left half
+ * made, once no live process makes them (`_artifact_leftovers.ts`).
  *
  * A resource is kept when any value of the config file names it (its id,
  * name or ARN), when its `cloudknot:knot` tag names a knot the file records
@@ -63,6 +65,7 @@ import { ownerTag, readOwner, runOwners } from "./owner.ts";
 import { commonPrefixes } from "./_s3_prefixes.ts";
 import { deleteInternetGateway, deleteRouteTable, deleteWhenReleased } from "./_network.ts";
 import { findRunLeftovers, removeRunLeftover } from "./_run_leftovers.ts";
+import { findArtifactLeftovers, removeArtifactLeftover } from "./_artifact_leftovers.ts";
 import {
   findHoldLeftovers,
   removeHoldFileLeftover,
@@ -100,6 +103,7 @@ export const GARBAGE_KINDS = [
   "repository",
   "job-data",
   "run-folder",
+  "artifact-folder",
   "hold-tag",
   "hold-file",
 ] as const;
@@ -679,7 +683,10 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
  * Finds the run folders of this machine's local and docker knots (in
  * `localDir`) that a `map()` killed while it wrote their inputs left without
  * a manifest (`run.json`), so that nothing can read them: those whose
- * writer is gone; and the hold tags (`cloudknot/<name>:hold-<uuid>`) that a
+ * writer is gone; the folders a local knot's create killed while it copied
+ * the files its function ships left half made in the knot's `artifacts/`
+ * (`artifact-folder`, `.<hash>.tmp-…`), none that a live process is making
+ * (`_artifact_leftovers.ts`); and the hold tags (`cloudknot/<name>:hold-<uuid>`) that a
  * build with `hold: true` with this config file left on the Docker daemon
  * when it was killed before it pushed the image, or the empty file of such a
  * hold's mark (`hold-file`) when it was killed once it had removed the tag.
@@ -700,7 +707,9 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
 export async function findLocalGarbage(
   options: Pick<GcOptions, "localDir" | "env" | "state" | "homeDir" | "docker"> = {},
 ): Promise<GarbageItem[]> {
-  const leftovers = await findRunLeftovers(defined({ dir: options.localDir, env: options.env }));
+  const where = defined({ dir: options.localDir, env: options.env });
+  const leftovers = await findRunLeftovers(where);
+  const artifacts = await findArtifactLeftovers(where);
   const holds = await findHoldLeftovers(settingsState(options), options.docker ?? quietDocker());
   return [
     ...leftovers.map((left): GarbageItem => ({
@@ -710,6 +719,13 @@ export async function findLocalGarbage(
       reason: `a map() ended while it wrote its inputs: ${
         formatBytes(left.bytes)
       } no run can read (no run.json)`,
+    })),
+    ...artifacts.map((left): GarbageItem => ({
+      kind: "artifact-folder",
+      id: left.dir,
+      owner: recordSection("knot", left.knot),
+      reason: "a knot create was killed while it copied the files its function ships: a " +
+        "half-made artifact nothing reads",
     })),
     ...holds.map(({ ref, tag, file }): GarbageItem => ({
       kind: tag ? "hold-tag" : "hold-file",
@@ -788,7 +804,12 @@ export async function deleteGarbage(
 }
 
 /** The kinds of garbage on this machine, deleted without AWS. */
-const LOCAL_KINDS: ReadonlySet<GarbageKind> = new Set(["run-folder", "hold-tag", "hold-file"]);
+const LOCAL_KINDS: ReadonlySet<GarbageKind> = new Set([
+  "run-folder",
+  "artifact-folder",
+  "hold-tag",
+  "hold-file",
+]);
 
 /** Deletes a piece of this machine's garbage; `false` when it was gone already. */
 async function deleteLocal(g: GarbageItem, options: GcOptions): Promise<boolean> {
@@ -796,6 +817,11 @@ async function deleteLocal(g: GarbageItem, options: GcOptions): Promise<boolean>
   if (g.kind === "run-folder") {
     if (!await pathExists(g.id)) return false;
     await removeRunLeftover(g.id);
+    return true;
+  }
+  if (g.kind === "artifact-folder") {
+    if (!await pathExists(g.id, { followLinks: false })) return false;
+    await removeArtifactLeftover(g.id);
     return true;
   }
   if (g.kind === "hold-file") {

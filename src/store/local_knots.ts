@@ -20,6 +20,60 @@ export type EnvLookup = (name: string) => string | undefined;
  */
 export const RUN_LOCK_FILES = { local: "records", docker: "lock" } as const;
 
+/**
+ * Makes the folder, in a local knot's `artifacts/`, that an artifact shipping
+ * files is made in before it is renamed to `artifacts/<hash>/`:
+ * `.<hash>.tmp-` then random characters, private to its owner. The caller
+ * holds an exclusive lock on the folder itself (released by the system when
+ * it dies) until it has renamed it, then closes `held`: so a folder of this
+ * name that no process holds is one a killed process left, which gc removes.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { startMakingArtifact } from "./local_knots.ts";
+ *
+ * const { dir, held } = await startMakingArtifact("/home/me/.cloudknot/local/k/artifacts", hash);
+ * try {
+ *   await Deno.writeTextFile(`${dir}/function.js`, source);
+ *   await Deno.rename(dir, `/home/me/.cloudknot/local/k/artifacts/${hash}`);
+ * } finally {
+ *   held.close();
+ * }
+ * ```
+ *
+ * @param artifacts The knot's `artifacts/` folder; made when missing.
+ * @param hash The artifact's hash.
+ * @returns The folder, and its open handle that holds its lock.
+ */
+export async function startMakingArtifact(
+  artifacts: string,
+  hash: string,
+): Promise<{ dir: string; held: Deno.FsFile }> {
+  await Deno.mkdir(artifacts, { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: artifacts, prefix: `.${hash}.tmp-` });
+  const held = await Deno.open(dir, { read: true });
+  try {
+    await held.lock(true);
+  } catch (e) {
+    held.close();
+    throw e;
+  }
+  return { dir, held };
+}
+
+/**
+ * Matches the name of a folder {@linkcode startMakingArtifact} makes for an
+ * artifact's SHA-256 hash.
+ *
+ * @example Usage
+ * ```ts
+ * import { MAKING_ARTIFACT } from "./local_knots.ts";
+ *
+ * console.log(MAKING_ARTIFACT.test(`.${"a".repeat(64)}.tmp-x1y2`)); // true
+ * ```
+ */
+export const MAKING_ARTIFACT: RegExp = /^\.[0-9a-f]{64}\.tmp-/;
+
 function denoEnv(name: string): string | undefined {
   return Deno.env.get(name);
 }

@@ -43,7 +43,10 @@ export const gc = defineCommand({
     "one by its digest unless it has gained a tag since), and the job data (cloudknot/<knot>/ in the " +
     "bucket) of knots no longer recorded; and, on this machine, the run folders of local and " +
     "docker knots that a map() killed while it wrote their inputs left without a run.json " +
-    "(none that a live process is writing), and the hold tags (cloudknot/<name>:hold-<id>) " +
+    "(none that a live process is writing), the half-made artifact folders " +
+    "(artifacts/.<hash>.tmp-…, listed as artifact-folder) that a local knot create killed " +
+    "while it copied the files its function ships left (none that a live process is making), " +
+    "and the hold tags (cloudknot/<name>:hold-<id>) " +
     "that a knot create with this config file killed between its image's build and push left " +
     "on Docker (none that a live process holds; --yes removes the tag alone), or the empty " +
     "mark file of such a hold whose tag is gone (hold-file). With --local it " +

@@ -270,11 +270,11 @@ export const map = defineCommand({
       // another, it is updated (a new image and job definition revision) before the map.
       if (
         existing !== undefined && module !== undefined &&
-        await functionChange(
+        (await functionChange(
             { module, exportName, ...(files !== undefined ? { files } : {}) },
             existing,
             settings.state,
-          ) === "same"
+          )).change === "same"
       ) {
         delete common.module;
         delete common.exportName;

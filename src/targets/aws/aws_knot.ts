@@ -59,7 +59,8 @@ import {
   setS3Params,
 } from "../../resources/settings.ts";
 import { recordSection } from "../../state/sections.ts";
-import { artifactFromFunc, artifactFromModule } from "../../job/function_artifact.ts";
+import { artifactOf } from "../../job/artifact_of.ts";
+import type { FunctionArtifact } from "../../job/function_artifact.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { deletePrefix } from "../../store/store.ts";
 import type { MapRequest, OpenedKnot, SubmitRequest, Target } from "../target.ts";
@@ -369,6 +370,7 @@ async function create(
   session: AwsSession,
   state: StateFile,
   heal?: Heal,
+  packaged?: PackagedFunction,
 ): Promise<OpenedKnot<AwsKnotTarget>> {
   const { name } = spec;
   const { compute } = checked;
@@ -446,6 +448,12 @@ async function create(
     } else if (image === undefined) {
       const imageName = saved?.dockerImage ?? name.toLowerCase();
       const known = await state.section(recordSection("docker-image", imageName)) !== undefined;
+      // Packaged once: by the comparison of an update, whose warnings are given now that an
+      // image is built of it, else here.
+      const warn = spec.warn ?? console.warn;
+      packaged?.warnings.forEach((m) => warn(m));
+      const artifact = packaged?.artifact ??
+        await artifactOf(spec, defined({ warn: spec.warn, deno: spec.deno }));
       image = await DockerImage.create({
         name: imageName,
         ...defined({
@@ -460,7 +468,7 @@ async function create(
         }),
         state,
         session,
-      });
+      }, defined({ artifact }));
       if (!known) made.image = image;
     }
     // An update pushes the new function under a tag of its own: the images of the runs made
@@ -844,6 +852,34 @@ function targetOptions(
 }
 
 /**
+ * The function a spec gives, packaged, with the warnings its packaging held
+ * back (a module's code that reaches files beside it): they are given when
+ * an image is built of it, and not when the knot is adopted as it is.
+ */
+export interface PackagedFunction {
+  /** The function given, packaged. */
+  artifact: FunctionArtifact;
+  /** What its packaging would have warned, in order. */
+  warnings: string[];
+}
+
+/**
+ * Packages the function a spec gives (`func`, or `module` and `exportName`,
+ * with the spec's `deno`), holding its warnings back; `undefined` when it
+ * gives none.
+ */
+async function packageHeld(
+  spec: Pick<AwsKnotSpec, "func" | "module" | "exportName" | "files" | "deno">,
+): Promise<PackagedFunction | undefined> {
+  const warnings: string[] = [];
+  const artifact = await artifactOf(spec, {
+    warn: (m) => warnings.push(m),
+    ...defined({ deno: spec.deno }),
+  });
+  return artifact === undefined ? undefined : { artifact, warnings };
+}
+
+/**
  * Whether the function a spec gives (`func`, or `module` and `exportName`)
  * is the one the knot's job definition runs: `"none"` when it gives none,
  * `"same"`, `"runtime"` when it is the same but the knot's record says its
@@ -851,38 +887,35 @@ function targetOptions(
  * protocol, or none: a knot made before runtime protocols), so the knot is
  * updated with its image rebuilt, or `"other"` (also when the knot's record
  * and its image's know no function to compare with). The function is
- * bundled here, so one that cannot be bundled (a bad import) is refused
- * before anything changes. Reads only the config file: the adoption, its
- * dry run and `cloudknot map` ask it.
+ * packaged here, once, so one that cannot be bundled (a bad import) is
+ * refused before anything changes, and the image built of it next (an
+ * update's) takes it as it is, with the warnings held back. Reads only the
+ * config file: the adoption, its dry run and `cloudknot map` ask it.
  *
  * @example Usage
  * ```ts ignore
- * if (await functionChange(spec, record, state) !== "same") console.log("updated");
+ * const { change } = await functionChange(spec, record, state);
+ * if (change !== "same") console.log("updated");
  * ```
  *
  * @param spec The options given.
  * @param record The knot's record.
  * @param state The config file.
- * @returns Whether the function given is the knot's own.
+ * @returns Whether the function given is the knot's own, and the function
+ *   given, packaged (absent when none is given).
  */
 export async function functionChange(
-  spec: Pick<AwsKnotSpec, "func" | "module" | "exportName" | "files">,
+  spec: Pick<AwsKnotSpec, "func" | "module" | "exportName" | "files" | "deno">,
   record: AwsKnotRecord,
   state: StateFile,
-): Promise<"none" | "same" | "runtime" | "other"> {
-  if (spec.func === undefined && spec.module === undefined) return "none";
+): Promise<{ change: "none" | "same" | "runtime" | "other"; packaged?: PackagedFunction }> {
+  if (spec.func === undefined && spec.module === undefined) return { change: "none" };
   // A record of an earlier version names no function: its image's record does.
   const made = record.functionHash ??
     await state.get(recordSection("docker-image", record.dockerImage), "function-hash");
-  // Silent: a function that is not the knot's is built into an image next, which warns.
-  const artifact = spec.func !== undefined
-    ? await artifactFromFunc(spec.func)
-    : await artifactFromModule(spec.module!, spec.exportName ?? "default", {
-      warn: () => {},
-      ...defined({ files: spec.files }),
-    });
-  if (artifact.hash !== made) return "other";
-  return record.runtime === RUNTIME_PROTOCOL ? "same" : "runtime";
+  const packaged = (await packageHeld(spec))!;
+  if (packaged.artifact.hash !== made) return { change: "other", packaged };
+  return { change: record.runtime === RUNTIME_PROTOCOL ? "same" : "runtime", packaged };
 }
 
 /**
@@ -1010,7 +1043,7 @@ async function adopt(
   // its job definition update a knot that is whole; the other options differing from the
   // knot's own are ignored (the same options given again, by another process's create of
   // the knot, which this one waited for, change nothing).
-  const change = await functionChange(spec, record, state);
+  const { change, packaged } = await functionChange(spec, record, state);
   // The runtime protocol of the image the knot's revision runs, as the revision's tag says.
   const runtime = definitionRuntime(batch.jobDefinition);
   const rebuild = staleRuntime(change, batch.jobDefinition);
@@ -1041,7 +1074,7 @@ async function adopt(
         protocol: change === "runtime" ? record.runtime : runtime,
         rebuild: rebuild && !newFunction,
       },
-    });
+    }, packaged);
   }
   const pars = found instanceof Pars ? found : undefined;
   const [image, repo] = await Promise.all([
@@ -1176,7 +1209,8 @@ export async function updateOptions(
  *
  * @example Usage
  * ```ts ignore
- * if (staleRuntime(await functionChange(spec, record, state), batch.jobDefinition)) rebuild();
+ * const { change } = await functionChange(spec, record, state);
+ * if (staleRuntime(change, batch.jobDefinition)) rebuild();
  * ```
  *
  * @param change What `functionChange` says of the function given.
@@ -1207,6 +1241,7 @@ async function update(
   session: AwsSession,
   state: StateFile,
   change: UpdateChange,
+  packaged?: PackagedFunction,
 ): Promise<OpenedKnot<AwsKnotTarget> | typeof OPEN_AGAIN> {
   const { name } = record;
   const warn = spec.warn ?? console.warn;
@@ -1232,7 +1267,7 @@ async function update(
             ? { rebuiltFrom: record.jobDefinition }
             : {}),
         },
-      });
+      }, packaged);
       const { artifact, target } = opened;
       const revision = target.resources.jobDefinition.slice(
         target.resources.jobDefinition.lastIndexOf(":") + 1,

@@ -10,7 +10,7 @@
 import { AwsError } from "../../aws/core/error.ts";
 import { type Estimate, estimateRun } from "../../cost/estimate.ts";
 import type { ComputeSpec } from "./batch/compute_options.ts";
-import { artifactFromFunc, artifactFromModule } from "../../job/function_artifact.ts";
+import { artifactOf } from "../../job/artifact_of.ts";
 import { describeShippedFiles } from "../../job/shipped_files.ts";
 import { defaultBaseImage } from "../../image/build_context.ts";
 import { Plan, type PlanStep } from "../../plan/plan.ts";
@@ -150,7 +150,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     }
     // As the adoption does: another function, or other options of its job definition, would
     // update a knot that is whole, and the other options that differ from its own be ignored.
-    const change = await functionChange(spec, saved, state);
+    const { change, packaged } = await functionChange(spec, saved, state);
     const image = recordSection("docker-image", saved.dockerImage);
     const differ = await ignoredOptions(session, spec, saved, batch, {
       baseImage: await state.get(image, "base-image") || defaultBaseImage(),
@@ -174,13 +174,9 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       });
       await checkJobFits(session, update.compute);
       const updated = { ...update.compute, permissions: updating.permissions };
-      const artifact = rebuild
-        ? spec.func !== undefined ? await artifactFromFunc(spec.func) : await artifactFromModule(
-          spec.module!,
-          spec.exportName ?? "default",
-          defined({ warn: spec.warn, files: spec.files }),
-        )
-        : undefined;
+      // The function compared, packaged once: its warnings are given as the image's build's.
+      const artifact = rebuild ? packaged!.artifact : undefined;
+      if (rebuild) packaged!.warnings.forEach((m) => (spec.warn ?? console.warn)(m));
       return new Plan({
         title,
         steps: [
@@ -256,13 +252,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
   if (spec.dockerImage !== undefined) {
     steps.push({ action: "adopt", kind: "image", name: spec.dockerImage.name });
   } else {
-    const artifact = spec.func !== undefined
-      ? await artifactFromFunc(spec.func)
-      : await artifactFromModule(
-        spec.module!,
-        spec.exportName ?? "default",
-        defined({ warn: spec.warn, files: spec.files }),
-      );
+    const artifact = (await artifactOf(spec, defined({ warn: spec.warn, deno: spec.deno })))!;
     steps.push({
       action: "build",
       kind: "image",

@@ -97,6 +97,8 @@ export interface AwsKnotSpec extends AwsKnotOptions {
   exportName?: string;
   /** Data files and folders to ship beside the function, relative to `module`'s folder. */
   files?: string[];
+  /** The deno binary that packages the function (bundles a module). @default {Deno.execPath()} */
+  deno?: string;
 }
 
 /**

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { Docker } from "../../docker/docker.ts";
 import type { ArtifactSources } from "../../job/artifact_sources.ts";
+import { artifactOf } from "../../job/artifact_of.ts";
 import type { FunctionArtifact, FunctionKind } from "../../job/function_artifact.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import {
@@ -197,6 +198,9 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
       { field: "func" },
     );
   }
+  // The function is packaged (its files checked) before the knot's folder is made: one that
+  // is refused leaves no folder behind.
+  const given = await artifactOf(spec, defined({ warn: spec.warn }));
   await ensurePrivateDir(root);
   const docker = spec.docker ?? new Docker();
   const ref = await imageFor(spec.name, root, saved);
@@ -214,7 +218,7 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     docker,
     // The image's record stays with the knot, out of the cloudknot config file.
     state: new StateFile({ path: join(root, "image.ini"), env: () => undefined }),
-  });
+  }, defined({ artifact: given }));
   // Built without `hold` (which an AWS knot's create uses): a hold keeps a build whose local
   // tags other builds of the same name may take until push() tags it for its repository. This
   // image is never pushed, its name is its knot directory's alone (so only this knot, created

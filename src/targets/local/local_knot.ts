@@ -9,14 +9,12 @@ import { copyShippedFiles } from "../../job/shipped_files.ts";
 import { FUNCTION_FILE } from "../../job/function_folder.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { defined } from "../../util/defined.ts";
-import {
-  artifactFromFunc,
-  artifactFromModule,
-  type FunctionArtifact,
-} from "../../job/function_artifact.ts";
+import type { FunctionArtifact } from "../../job/function_artifact.ts";
+import { artifactOf } from "../../job/artifact_of.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
+import { startMakingArtifact } from "../../store/local_knots.ts";
 import {
   type LocalKnotRecord,
   localKnotsDir,
@@ -108,15 +106,10 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     );
   }
   if (saved !== undefined) await ensurePrivateDir(root);
+  const given = await artifactOf(spec, defined({ warn: spec.warn }));
   let artifact: FunctionArtifact;
-  if (spec.func !== undefined) artifact = await artifactFromFunc(spec.func);
-  else if (spec.module !== undefined) {
-    artifact = await artifactFromModule(
-      spec.module,
-      spec.exportName ?? "default",
-      defined({ warn: spec.warn, files: spec.files }),
-    );
-  } else if (saved !== undefined) {
+  if (given !== undefined) artifact = given;
+  else if (saved !== undefined) {
     const source = await Deno.readTextFile(join(root, saved.artifact));
     artifact = {
       kind: saved.kind,
@@ -163,7 +156,8 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
  * alone as `artifacts/<hash>.js`; one that ships files in a folder of its own,
  * `artifacts/<hash>/function.js` with the files at their paths beside it,
  * made whole in a folder of its own name and renamed into place, so a crash
- * or a full disk never leaves half of it under its name.
+ * or a full disk never leaves half of it under its name; the half-made
+ * folder a killed process leaves, which it held locked, gc removes.
  */
 async function saveArtifact(
   root: string,
@@ -178,11 +172,8 @@ async function saveArtifact(
   const key = `artifacts/${artifact.hash}/${FUNCTION_FILE}`;
   const folder = join(root, "artifacts", artifact.hash);
   if (await Deno.stat(folder).then(() => true, () => false)) return key;
-  await Deno.mkdir(join(root, "artifacts"), { recursive: true });
-  const making = await Deno.makeTempDir({
-    dir: join(root, "artifacts"),
-    prefix: `.${artifact.hash}.tmp-`,
-  });
+  // Held until it is renamed: gc removes such a folder only when no process holds it.
+  const { dir: making, held } = await startMakingArtifact(join(root, "artifacts"), artifact.hash);
   try {
     await copyShippedFiles(artifact.files, making);
     await Deno.writeTextFile(join(making, FUNCTION_FILE), artifact.source);
@@ -194,6 +185,8 @@ async function saveArtifact(
     // Another process made it first: theirs is the same.
     if (await Deno.stat(join(folder, FUNCTION_FILE)).then(() => true, () => false)) return key;
     throw e;
+  } finally {
+    held.close();
   }
   return key;
 }

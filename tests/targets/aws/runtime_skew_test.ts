@@ -203,7 +203,7 @@ dockerTest(
       assert.equal(plan.find("image")?.action, "build");
       assert.match(plan.notes.join("\n"), /its image rebuilt with this version's job runtime/);
       const record = (await readAwsKnot(state, common.name))!;
-      assert.equal(await functionChange({ func: refuseThree }, record, state), "runtime");
+      assert.equal((await functionChange({ func: refuseThree }, record, state)).change, "runtime");
       assert.deepEqual(mutations(emu), []);
 
       // The command line says the command to run, for a dry run too.

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ItemError, Knot } from "../../../mod.ts";
+import { assertRefusedLeaveNoFolder } from "../../support/refused_create.ts";
 import { knotImage, withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
@@ -59,6 +60,33 @@ dockerTest(
       assert.ok(reason.message.includes("readfile '/app/model.json'"), reason.message);
       assert.match(reason.message, /not shipped with it\. Ship the file with the files option/);
       await bare.clobber();
+    });
+  },
+);
+
+dockerTest(
+  "a docker knot refused for its files or its module leaves no folder, and the create with them right then works",
+  async () => {
+    await withDockerKnots("cloudknot-docker-refused-", async ({ dir, knotOptions }) => {
+      const project = join(dir, "project");
+      await Deno.mkdir(project, { recursive: true });
+      await Deno.writeTextFile(join(project, "job.ts"), SCORE);
+      await Deno.writeTextFile(join(project, "model.json"), '{"weight": 2}');
+      await Deno.mkdir(join(project, "data"));
+      await Deno.writeTextFile(join(project, "data", "extra.txt"), "100");
+      const options = {
+        ...knotOptions,
+        name: "drefused",
+        module: join(project, "job.ts"),
+        exportName: "score",
+        concurrency: 1,
+        retries: 1,
+      };
+      await assertRefusedLeaveNoFolder(options, join(dir, "drefused"));
+
+      const knot = await Knot.create({ ...options, files: ["./model.json", "./data/"] });
+      assert.deepEqual(await (await knot.map([1], { progress: false })).results(), [102]);
+      await knot.clobber();
     });
   },
 );

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, type ItemError, Knot } from "../../../mod.ts";
+import { assertRefusedLeaveNoFolder } from "../../support/refused_create.ts";
 
 /** A module that reads a model beside it and a file of a folder beside it, by import.meta.url. */
 const SCORE = `export async function score(x: number): Promise<number> {
@@ -259,5 +260,14 @@ Deno.test("with files, code in another folder that names its location is still w
     assert.match(warnings[0]!, /only that folder's modules find them there/);
     // The plan names what is shipped.
     assert.match(String(plan), /1 file, 13 bytes/);
+  });
+});
+
+Deno.test("a local knot refused for its module or its files leaves no folder, and the create with them right then works", async () => {
+  await withProject(async (project, dir) => {
+    const options = { name: "again", module: join(project, "job.ts"), exportName: "score", dir };
+    await assertRefusedLeaveNoFolder(options, join(dir, "again"));
+    const knot = await Knot.create({ ...options, files: ["./model.json", "./data/"] });
+    assert.deepEqual(await (await knot.map([1], { progress: false })).results(), [102]);
   });
 });
