@@ -170,3 +170,38 @@ run`,
       );
     }),
 );
+
+jupyterTest(
+  "a map error caught in a notebook and shown as a cell's value is its message and the size of its fields in a few lines, not every item's error",
+  () =>
+    withDir(async (dir) => {
+      const steps = await driveKernel([
+        {
+          code: `import { Knot } from "${MOD}";
+const knot = await Knot.create({
+  name: "odd",
+  func: (x: number) => { if (x % 2) throw new Error("odd " + x); return x; },
+  concurrency: 2,
+  retries: 1,
+});
+const run = await knot.map(Array.from({ length: 200 }, (_, i) => i), { progress: false });
+let error;
+try { await run.results(); } catch (e) { error = e; }
+error`,
+        },
+        { code: `error.errors[0]` },
+      ], { CLOUDKNOT_LOCAL_DIR: join(dir, "knots") });
+      for (const step of steps) assert.equal(outputText(step.outputs, "error"), "");
+      const shown = outputText(steps[0]!.outputs, "execute_result");
+      assert.match(shown, /^MapError: 100 of 200 items failed;[^]*\n  Item 1 threw Error: odd 1\n/);
+      assert.match(shown, /\n  errors: {2}100 ItemErrors, one per failed item\n/);
+      assert.match(shown, /\n  failed: {2}\[ 1, 3, 5, 7, 9, … and 95 more \]$/);
+      assert.ok(shown.split("\n").length < 20, shown);
+      const item = outputText(steps[1]!.outputs, "execute_result");
+      assert.match(
+        item,
+        /^ItemError: Item 1 threw Error: odd 1 \{ index: 1, attempt: 1, kind: "threw", jobId: "\S+:1" \}\n {2}\[cause\]: Error: odd 1\n/,
+      );
+      assert.doesNotMatch(item, /undefined|remote/);
+    }),
+);
