@@ -205,3 +205,49 @@ error`,
       assert.doesNotMatch(item, /undefined|remote/);
     }),
 );
+
+jupyterTest(
+  "a run still going when the Knot.create cell runs again with an edited function keeps its function, and the next map, started at once, runs the edited one",
+  () =>
+    withDir(async (dir) => {
+      const gate = join(dir, "gate");
+      // Every item waits until the gate exists, so the first run still goes
+      // when the knot is made again and mapped again.
+      const create = (body: string) =>
+        `import { Knot } from "${MOD}";
+const knot = await Knot.create({
+  name: "going",
+  func: async (x: number) => {
+    while (true) {
+      try { await Deno.stat(${
+          JSON.stringify(gate)
+        }); break; } catch { await new Promise((r) => setTimeout(r, 50)); }
+    }
+    ${body}
+  },
+  concurrency: 2,
+  permissions: { read: [${JSON.stringify(dir)}] },
+});`;
+      const steps = await driveKernel([
+        { code: create("return x + 1;") },
+        { code: `const first = await knot.map([1, 2, 3]);` },
+        { code: create("return x * 100;") },
+        { code: `const second = await knot.map([1, 2, 3]);\nString(first.finished)` },
+        {
+          code: `await Deno.writeTextFile(${JSON.stringify(gate)}, "");
+console.log(JSON.stringify([await first.results(), await second.results()]));`,
+        },
+      ], { CLOUDKNOT_LOCAL_DIR: join(dir, "knots") });
+      for (const step of steps) assert.equal(outputText(step.outputs, "error"), "");
+      assert.equal(outputText(steps[3]!.outputs, "execute_result"), '"false"');
+      assert.equal(outputText(steps[4]!.outputs, "stdout").trim(), "[[2,3,4],[100,200,300]]");
+      // Each map made one progress display, in its own cell.
+      const made = (step: number) =>
+        steps[step]!.outputs.filter((o) => o.output_type === "display_data").map((o) =>
+          o.display_id
+        );
+      assert.equal(made(1).length, 1);
+      assert.equal(made(3).length, 1);
+      assert.notEqual(made(1)[0], made(3)[0]);
+    }),
+);
