@@ -193,9 +193,12 @@ error`,
       ], { CLOUDKNOT_LOCAL_DIR: join(dir, "knots") });
       for (const step of steps) assert.equal(outputText(step.outputs, "error"), "");
       const shown = outputText(steps[0]!.outputs, "execute_result");
-      assert.match(shown, /^MapError: 100 of 200 items failed;[^]*\n  Item 1 threw Error: odd 1\n/);
-      assert.match(shown, /\n  errors: {2}100 ItemErrors, one per failed item\n/);
-      assert.match(shown, /\n  failed: {2}\[ 1, 3, 5, 7, 9, … and 95 more \]$/);
+      assert.match(
+        shown,
+        /^MapError: 100 of 200 items failed;[^]*\n {2}Item 1 threw Error: odd 1\n/,
+      );
+      assert.match(shown, /\n {2}errors: {2}100 ItemErrors, one per failed item\n/);
+      assert.match(shown, /\n {2}failed: {2}\[ 1, 3, 5, 7, 9, … and 95 more \]$/);
       assert.ok(shown.split("\n").length < 20, shown);
       const item = outputText(steps[1]!.outputs, "execute_result");
       assert.match(

@@ -111,7 +111,7 @@ Deno.test("an item error shows its message, its fields that are set and where it
   // The remote stack's first frame, once (Deno's own view gave it in `remote` and the cause).
   const frame = (error.cause as Error).stack!.split("\n")[1]!.trim();
   assert.equal(shown.split(frame).length, 2, shown);
-  assert.match(shown, /\n  \[cause\]: Error: odd 3\n[^]*\[cause\]: TypeError: inner/);
+  assert.match(shown, /\n {2}\[cause\]: Error: odd 3\n[^]*\[cause\]: TypeError: inner/);
   assert.equal(Deno.inspect([error]), `[\n  ${shown.replaceAll("\n", "\n  ")}\n]`);
 });
 
@@ -129,5 +129,5 @@ Deno.test("a map error of a thousand failed items shows its message and the size
     shown,
   );
   assert.ok(shown.split("\n").length < 20, shown);
-  assert.match(Deno.inspect(new MapError([oddItem(0)], [undefined])), /\n  failed:  \[ 0 \]$/);
+  assert.match(Deno.inspect(new MapError([oddItem(0)], [undefined])), /\n {2}failed: {2}\[ 0 \]$/);
 });
