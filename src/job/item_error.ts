@@ -8,6 +8,7 @@ import { JobFailedError } from "../util/errors.ts";
 import { resolveArtifactFrames } from "./artifact_sources.ts";
 import { recordToError, type SerializedError } from "./error_record.ts";
 import { type ErrorRecord, failureDetails, type FailureKind } from "./record.ts";
+import { type InspectPlace, nestedText } from "../util/summary.ts";
 
 /**
  * V8's and AWS Batch's words for running out of memory: V8 writes "Fatal
@@ -138,6 +139,29 @@ export class ItemError extends JobFailedError {
       }
     }
     return new ItemError(message, record);
+  }
+
+  /**
+   * What `console.log` and a notebook show of the error: its message, its
+   * fields that are set on one line, and its cause (the remote error, with
+   * the stack of where the item failed) once, where Deno's own view gave the
+   * remote stack twice (`remote` and the cause) and every unset field.
+   */
+  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
+    const fields = {
+      index: this.index,
+      attempt: this.attempt,
+      kind: this.kind,
+      jobId: this.jobId,
+      ...failureDetails(this),
+    };
+    const cause = this.cause === undefined
+      ? ""
+      : `\n  [cause]: ${Deno.inspect(this.cause).replaceAll("\n", "\n  ")}`;
+    const head = `${this.name}: ${this.message} ${
+      Deno.inspect(fields, { compact: true, breakLength: Infinity })
+    }`;
+    return nestedText(head + cause, place);
   }
 }
 
@@ -280,5 +304,24 @@ export class MapError<T = unknown> extends JobFailedError {
     this.errors = errors;
     this.results = results;
     this.failed = errors.map((e) => e.index);
+  }
+
+  /**
+   * What `console.log` and a notebook show of the error: its message and
+   * stack, then how many errors and results it holds and the first failed
+   * positions, where Deno's own view gave every item's error in full (some
+   * twenty lines each, thousands for a large run).
+   */
+  [Symbol.for("Deno.customInspect")](_inspect: unknown, place?: InspectPlace): string {
+    const n = this.errors.length;
+    const first = this.failed.slice(0, 5).join(", ");
+    const failed = n > 5 ? `${first}, … and ${n - 5} more` : first;
+    return nestedText(
+      `${this.stack ?? `${this.name}: ${this.message}`}\n` +
+        `  errors:  ${n} ItemError${n === 1 ? "" : "s"}, one per failed item\n` +
+        `  results: ${this.results.length} values, undefined where an item failed\n` +
+        `  failed:  [ ${failed} ]`,
+      place,
+    );
   }
 }

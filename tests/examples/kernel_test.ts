@@ -170,3 +170,87 @@ run`,
       );
     }),
 );
+
+jupyterTest(
+  "a map error caught in a notebook and shown as a cell's value is its message and the size of its fields in a few lines, not every item's error",
+  () =>
+    withDir(async (dir) => {
+      const steps = await driveKernel([
+        {
+          code: `import { Knot } from "${MOD}";
+const knot = await Knot.create({
+  name: "odd",
+  func: (x: number) => { if (x % 2) throw new Error("odd " + x); return x; },
+  concurrency: 2,
+  retries: 1,
+});
+const run = await knot.map(Array.from({ length: 200 }, (_, i) => i), { progress: false });
+let error;
+try { await run.results(); } catch (e) { error = e; }
+error`,
+        },
+        { code: `error.errors[0]` },
+      ], { CLOUDKNOT_LOCAL_DIR: join(dir, "knots") });
+      for (const step of steps) assert.equal(outputText(step.outputs, "error"), "");
+      const shown = outputText(steps[0]!.outputs, "execute_result");
+      assert.match(
+        shown,
+        /^MapError: 100 of 200 items failed;[^]*\n {2}Item 1 threw Error: odd 1\n/,
+      );
+      assert.match(shown, /\n {2}errors: {2}100 ItemErrors, one per failed item\n/);
+      assert.match(shown, /\n {2}failed: {2}\[ 1, 3, 5, 7, 9, … and 95 more \]$/);
+      assert.ok(shown.split("\n").length < 20, shown);
+      const item = outputText(steps[1]!.outputs, "execute_result");
+      assert.match(
+        item,
+        /^ItemError: Item 1 threw Error: odd 1 \{ index: 1, attempt: 1, kind: "threw", jobId: "\S+:1" \}\n {2}\[cause\]: Error: odd 1\n/,
+      );
+      assert.doesNotMatch(item, /undefined|remote/);
+    }),
+);
+
+jupyterTest(
+  "a run still going when the Knot.create cell runs again with an edited function keeps its function, and the next map, started at once, runs the edited one",
+  () =>
+    withDir(async (dir) => {
+      const gate = join(dir, "gate");
+      // Every item waits until the gate exists, so the first run still goes
+      // when the knot is made again and mapped again.
+      const create = (body: string) =>
+        `import { Knot } from "${MOD}";
+const knot = await Knot.create({
+  name: "going",
+  func: async (x: number) => {
+    while (true) {
+      try { await Deno.stat(${
+          JSON.stringify(gate)
+        }); break; } catch { await new Promise((r) => setTimeout(r, 50)); }
+    }
+    ${body}
+  },
+  concurrency: 2,
+  permissions: { read: [${JSON.stringify(dir)}] },
+});`;
+      const steps = await driveKernel([
+        { code: create("return x + 1;") },
+        { code: `const first = await knot.map([1, 2, 3]);` },
+        { code: create("return x * 100;") },
+        { code: `const second = await knot.map([1, 2, 3]);\nString(first.finished)` },
+        {
+          code: `await Deno.writeTextFile(${JSON.stringify(gate)}, "");
+console.log(JSON.stringify([await first.results(), await second.results()]));`,
+        },
+      ], { CLOUDKNOT_LOCAL_DIR: join(dir, "knots") });
+      for (const step of steps) assert.equal(outputText(step.outputs, "error"), "");
+      assert.equal(outputText(steps[3]!.outputs, "execute_result"), '"false"');
+      assert.equal(outputText(steps[4]!.outputs, "stdout").trim(), "[[2,3,4],[100,200,300]]");
+      // Each map made one progress display, in its own cell.
+      const made = (step: number) =>
+        steps[step]!.outputs.filter((o) => o.output_type === "display_data").map((o) =>
+          o.display_id
+        );
+      assert.equal(made(1).length, 1);
+      assert.equal(made(3).length, 1);
+      assert.notEqual(made(1)[0], made(3)[0]);
+    }),
+);

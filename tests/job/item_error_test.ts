@@ -1,7 +1,7 @@
 // An ItemError's message says what the item threw: an Error by its name, any
 // other value by its type, never calling a thrown string an Error.
 import assert from "node:assert/strict";
-import { ItemError, MapRun } from "../../mod.ts";
+import { ItemError, MapError, MapRun } from "../../mod.ts";
 import { errorToRecord } from "../../src/job/error_record.ts";
 import { failureRecord } from "../../src/job/record.ts";
 
@@ -89,4 +89,45 @@ Deno.test("an item error's stack names no frames of the client's; its cause's is
   assert.match(error.cause.stack ?? "", /\n\s+at /, "the remote stack has frames");
   assert.ok(Error.stackTraceLimit > 0, "stacks are captured again after");
   assert.match(new Error("x").stack ?? "", /\n\s+at /);
+});
+
+/** The error of item `index`, which threw `Error("odd <index>")` with a cause. */
+function oddItem(index: number): ItemError {
+  const remote = errorToRecord(new Error(`odd ${index}`, { cause: new TypeError("inner") }));
+  return ItemError.fromRecord(
+    failureRecord({ index, attempt: 2, jobId: `r:${index}`, kind: "threw" }, remote),
+    { attempts: 2 },
+  );
+}
+
+Deno.test("an item error shows its message, its fields that are set and where it failed once, as a value and nested", () => {
+  const error = oddItem(3);
+  const shown = Deno.inspect(error);
+  assert.equal(
+    shown.split("\n")[0],
+    'ItemError: Item 3 threw Error: odd 3 (attempt 2 of 2) { index: 3, attempt: 2, kind: "threw", jobId: "r:3" }',
+  );
+  assert.doesNotMatch(shown, /undefined|remote/);
+  // The remote stack's first frame, once (Deno's own view gave it in `remote` and the cause).
+  const frame = (error.cause as Error).stack!.split("\n")[1]!.trim();
+  assert.equal(shown.split(frame).length, 2, shown);
+  assert.match(shown, /\n {2}\[cause\]: Error: odd 3\n[^]*\[cause\]: TypeError: inner/);
+  assert.equal(Deno.inspect([error]), `[\n  ${shown.replaceAll("\n", "\n  ")}\n]`);
+});
+
+Deno.test("a map error of a thousand failed items shows its message and the size of its fields in a few lines", () => {
+  const errors = Array.from({ length: 1000 }, (_, i) => oddItem(2 * i + 1));
+  const error = new MapError(errors, Array.from({ length: 2000 }), "run.retry()");
+  const shown = Deno.inspect(error);
+  assert.ok(shown.startsWith(error.stack!), shown);
+  assert.ok(
+    shown.endsWith(
+      "\n  errors:  1000 ItemErrors, one per failed item" +
+        "\n  results: 2000 values, undefined where an item failed" +
+        "\n  failed:  [ 1, 3, 5, 7, 9, … and 995 more ]",
+    ),
+    shown,
+  );
+  assert.ok(shown.split("\n").length < 20, shown);
+  assert.match(Deno.inspect(new MapError([oddItem(0)], [undefined])), /\n {2}failed: {2}\[ 0 \]$/);
 });

@@ -11,7 +11,8 @@ denoland/deno#24491), with its state lost; ``"gone": str`` then waits (up to
 30 s) until no process's command line contains that text, and ``left`` lists
 those that stay. Every message is filed under the cell it belongs to (its
 parent header), and a cell's outputs are read until a second of quiet after
-its ``idle`` status, as ``late_output.py`` does.
+its ``idle`` status, as ``late_output.py`` does, where updates of displays
+(the progress of a run going on between cells) do not break the quiet.
 
 Used by ``tests/support/notebook.ts``; the kernelspec comes from
 ``JUPYTER_PATH`` and the kernel's environment is this process's.
@@ -54,9 +55,16 @@ def run_cell(km, kc, step):
     msg_id = kc.execute(step["code"])
     outputs, idle, interrupted = [], False, False
     deadline = time.monotonic() + step.get("timeout", 300)
+    # After idle, the cell ends after a second without other output than
+    # updates of displays: a run that goes on between cells updates its
+    # progress every second, under the parent header of the cell running now.
+    quiet_until = None
     while True:
+        if quiet_until is not None and time.monotonic() >= quiet_until:
+            return outputs, interrupted
+        wait = 1 if quiet_until is None else max(0.01, quiet_until - time.monotonic())
         try:
-            msg = kc.get_iopub_msg(timeout=1)
+            msg = kc.get_iopub_msg(timeout=wait)
         except queue.Empty:
             if idle:
                 return outputs, interrupted
@@ -70,11 +78,14 @@ def run_cell(km, kc, step):
         if msg["msg_type"] == "status":
             if msg["content"]["execution_state"] == "idle":
                 idle = True
+                quiet_until = time.monotonic() + 1
             continue
         out = output(msg)
         if out is None:
             continue
         outputs.append(out)
+        if idle and msg["msg_type"] != "update_display_data":
+            quiet_until = time.monotonic() + 1
         if not interrupted and step.get("interrupt_on") and step["interrupt_on"] in text_of(out):
             km.interrupt_kernel()
             interrupted = True
