@@ -534,7 +534,8 @@ export class DockerTarget implements Target {
     /** The container could not start: as Batch's CannotStartContainerError, a failed attempt. */
     const cannotStart = async (e: unknown) => {
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
-      if (state.stop.signal.aborted) return undefined;
+      // A clobber from another handle asks to cancel the run before it removes the image.
+      if (state.stop.signal.aborted || cancelledElsewhere(state)) return undefined;
       // What docker said, as Batch's status reason says why a container could not start.
       const said = dockerSaid(e);
       const gone = /No such image/i.test(said);
@@ -1314,6 +1315,15 @@ export class DockerTarget implements Target {
   /** Removes the knot's containers, its images (of each function it had) and its directory (its record and runs). */
   async clobber(): Promise<void> {
     const docker = this.#o.docker;
+    // A process driving one of its runs is asked to cancel it first, so that its items end
+    // saying why, not as attempts whose containers were killed and whose image is gone.
+    for (
+      const entry of await Array.fromAsync(Deno.readDir(join(this.#o.root, "runs"))).catch(() => [])
+    ) {
+      if (entry.isDirectory && isRunName(entry.name)) {
+        requestCancel(this.#runDir(entry.name), clobberedReason(this.#o.knot));
+      }
+    }
     const containers = await this.#containers({});
     await docker.removeContainer(containers.map((c) => c.name), { force: true, missingOk: true });
     await docker.removeImage(this.#o.image, { force: true, missingOk: true });
@@ -1573,6 +1583,13 @@ function imageGoneAdvice(knot: string): string {
   return `open the knot again, which builds its image again from its build directory ` +
     `(Knot.create({ name: "${knot}", target: "docker" })), then run the items with ` +
     `run.retry() (or cloudknot retry ${knot}, which does both)`;
+}
+
+/** Why the runs of a knot clobbered while they ran were cancelled, as their items' errors say. */
+function clobberedReason(knot: string): string {
+  return `The run stopped because its knot was clobbered while it ran, so nothing of it is kept: ` +
+    `create the knot again (Knot.create({ name: "${knot}", target: "docker", func })) and map ` +
+    `the inputs again`;
 }
 
 /** The run's directory is gone (its knot was clobbered): what `e` says then; else `undefined`. */

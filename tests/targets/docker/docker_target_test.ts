@@ -360,6 +360,43 @@ dockerTest(
 );
 
 dockerTest(
+  "a run driven while another handle clobbers its knot ends each item saying the knot was clobbered, also when its attempts fail to start on the removed image before the knot's folder goes",
+  async () => {
+    await withDockerKnots("cloudknot-docker-", async ({ dir, baseImage }) => {
+      const options = { name: "clobbered-slowly", target: "docker", dir } as const;
+      const knot = await Knot.create({
+        ...options,
+        func: job,
+        cloudknotDir: dir,
+        baseImage,
+        docker: quiet,
+        concurrency: 1,
+        retries: 2,
+      });
+      const run = await knot.map(["sleep", 1, 2], { itemsPerJob: 1, progress: false });
+      const labels = { [CONTAINER_LABELS.run]: run.runId };
+      while ((await containers(labels)).length < 1) await new Promise((r) => setTimeout(r, 100));
+      // The other handle's clobber goes on past its containers and image only once every item
+      // of the run has ended: each attempt left, started on the image it removed, fails.
+      class Clobbering extends Docker {
+        override async command(...call: Parameters<Docker["command"]>) {
+          if (call[0][0] === "images") await run.settled();
+          return await super.command(...call);
+        }
+      }
+      await (await Knot.create({ ...options, docker: new Clobbering({ logger: () => {} }) }))
+        .clobber();
+      const settled = await run.settled();
+      for (const [i, s] of settled.entries()) {
+        assert.match(rejected(s, i).message, /its knot was clobbered/, rejected(s, i).message);
+      }
+      await assert.rejects(Deno.stat(join(dir, "clobbered-slowly")), Deno.errors.NotFound);
+      assert.deepEqual(await containers(labels), [], "no container of the run is left");
+    });
+  },
+);
+
+dockerTest(
   "a client killed midway leaves containers that finish; collect() from another process adopts them and runs each item once",
   async () => {
     await withDockerKnots("cloudknot-docker-kill-", async ({ dir, baseImage }) => {
