@@ -242,7 +242,11 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
         `directory with this version's; its runs are kept, and their retries run on it`,
     );
   }
-  if (found === undefined || runtime !== RUNTIME_PROTOCOL) await build();
+  // The id of the image this knot's maps run, which another process creating the knot again
+  // with another function may take the image's name from.
+  const imageId = found === undefined || runtime !== RUNTIME_PROTOCOL
+    ? (await build()).imageId
+    : found.Id;
   const built: FunctionArtifact = image.artifact!;
   // An image restored from its build directory keeps the record's function name (the build
   // directory knows only the image's) and sources when its function is the same.
@@ -263,13 +267,12 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     knot: spec.name,
     root,
     image: ref,
+    imageId,
     concurrency: spec.concurrency,
     attempts: spec.attempts,
     docker,
     // An image removed from Docker since is built again from its build directory at map().
-    buildImage: async () => {
-      await build();
-    },
+    buildImage: async () => (await build()).imageId,
     ...defined({
       timeout: spec.timeout,
       memory: spec.memory,

@@ -115,6 +115,13 @@ export interface DockerTargetOptions {
   root: string;
   /** The knot's image, as built locally. */
   image: string;
+  /**
+   * The id of the image the knot was opened with, which its maps run while
+   * Docker has it, even once another process has created the knot again with
+   * another function and so moved `image` to that function's image. Without
+   * it (or once Docker has it no more), and in a retry, a map runs `image`.
+   */
+  imageId?: string;
   /** Containers at once. */
   concurrency: number;
   /** Attempts per item. */
@@ -133,10 +140,10 @@ export interface DockerTargetOptions {
   docker: Docker;
   /**
    * Builds the knot's image again, for a map whose image was removed from
-   * Docker since the knot was opened. Without it, such a map rejects saying to
-   * open the knot again.
+   * Docker since the knot was opened, and returns its id. Without it, such a
+   * map rejects saying to open the knot again.
    */
-  buildImage?: () => Promise<void>;
+  buildImage?: () => Promise<string>;
   /**
    * Where the target's warnings go (a retry that waits for a cancelled run's
    * containers still running). @default {console.warn}
@@ -287,7 +294,7 @@ export class DockerTarget implements Target {
     if (chunks === undefined) {
       return MapRun.create<T>({ ...info, total: 0 }, { jobId: () => runId }).run;
     }
-    const imageId = await this.#ensureImage();
+    const imageId = await this.#ensureImage(request.retryOf !== undefined);
     await ensurePrivateDir(join(o.root, "runs"));
     const dir = this.#runDir(runId);
     await ensurePrivateDir(dir);
@@ -347,16 +354,19 @@ export class DockerTarget implements Target {
    * Makes sure the knot's image is on this engine before a run is written: one
    * removed since the knot was opened is built again (its containers never pull
    * it from a registry, where a name like it may be someone else's image).
-   * Returns the image's id, which the run's containers run.
+   * Returns the image's id, which the run's containers run: for a map, the
+   * image this handle opened while Docker has it, as a local knot's map runs
+   * its handle's function even once another process created the knot again
+   * with another function (which moved the image's name); for a retry, the
+   * knot's image of then, whichever handle retries, as on the local target.
    */
-  async #ensureImage(): Promise<string | undefined> {
-    const { docker, image, knot, buildImage } = this.#o;
+  async #ensureImage(retry: boolean): Promise<string | undefined> {
+    const { docker, image, knot, buildImage, imageId } = this.#o;
+    const own = imageId !== undefined && !retry ? await docker.inspectImage(imageId) : undefined;
+    if (own !== undefined) return own.Id;
     const found = await docker.inspectImage(image);
     if (found !== undefined) return found.Id;
-    if (buildImage !== undefined) {
-      await buildImage();
-      return (await docker.inspectImage(image))?.Id;
-    }
+    if (buildImage !== undefined) return await buildImage();
     throw new CloudknotError(
       `The image ${image} of docker knot ${knot} is gone from Docker (removed since the knot ` +
         `was opened): ${imageGoneAdvice(knot)}`,
@@ -524,7 +534,8 @@ export class DockerTarget implements Target {
     /** The container could not start: as Batch's CannotStartContainerError, a failed attempt. */
     const cannotStart = async (e: unknown) => {
       await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
-      if (state.stop.signal.aborted) return undefined;
+      // A clobber from another handle asks to cancel the run before it removes the image.
+      if (state.stop.signal.aborted || cancelledElsewhere(state)) return undefined;
       // What docker said, as Batch's status reason says why a container could not start.
       const said = dockerSaid(e);
       const gone = /No such image/i.test(said);
@@ -1304,6 +1315,15 @@ export class DockerTarget implements Target {
   /** Removes the knot's containers, its images (of each function it had) and its directory (its record and runs). */
   async clobber(): Promise<void> {
     const docker = this.#o.docker;
+    // A process driving one of its runs is asked to cancel it first, so that its items end
+    // saying why, not as attempts whose containers were killed and whose image is gone.
+    for (
+      const entry of await Array.fromAsync(Deno.readDir(join(this.#o.root, "runs"))).catch(() => [])
+    ) {
+      if (entry.isDirectory && isRunName(entry.name)) {
+        requestCancel(this.#runDir(entry.name), clobberedReason(this.#o.knot));
+      }
+    }
     const containers = await this.#containers({});
     await docker.removeContainer(containers.map((c) => c.name), { force: true, missingOk: true });
     await docker.removeImage(this.#o.image, { force: true, missingOk: true });
@@ -1563,6 +1583,13 @@ function imageGoneAdvice(knot: string): string {
   return `open the knot again, which builds its image again from its build directory ` +
     `(Knot.create({ name: "${knot}", target: "docker" })), then run the items with ` +
     `run.retry() (or cloudknot retry ${knot}, which does both)`;
+}
+
+/** Why the runs of a knot clobbered while they ran were cancelled, as their items' errors say. */
+function clobberedReason(knot: string): string {
+  return `The run stopped because its knot was clobbered while it ran, so nothing of it is kept: ` +
+    `create the knot again (Knot.create({ name: "${knot}", target: "docker", func })) and map ` +
+    `the inputs again`;
 }
 
 /** The run's directory is gone (its knot was clobbered): what `e` says then; else `undefined`. */

@@ -331,32 +331,58 @@ dockerTest(
   },
 );
 
+/**
+ * Maps three items on a knot that runs one container at a time, then clobbers
+ * the knot from another handle (as another process's) with the docker driver
+ * `clobbering` gives for the run, and checks that the run ends each item
+ * saying the knot was clobbered, and leaves no file nor container behind.
+ */
+async function clobberedUnderRun(
+  name: string,
+  clobbering: (run: { settled(): Promise<unknown> }) => Docker,
+): Promise<void> {
+  await withDockerKnots("cloudknot-docker-", async ({ dir, baseImage }) => {
+    const options = { name, target: "docker", dir } as const;
+    const knot = await Knot.create({
+      ...options,
+      func: job,
+      cloudknotDir: dir,
+      baseImage,
+      docker: quiet,
+      concurrency: 1,
+    });
+    const run = await knot.map(["sleep", 1, 2], { itemsPerJob: 1, progress: false });
+    const labels = { [CONTAINER_LABELS.run]: run.runId };
+    while ((await containers(labels)).length < 1) await new Promise((r) => setTimeout(r, 100));
+    await (await Knot.create({ ...options, docker: clobbering(run) })).clobber();
+    const settled = await run.settled();
+    for (const [i, s] of settled.entries()) {
+      assert.match(rejected(s, i).message, /its knot was clobbered/, rejected(s, i).message);
+    }
+    await assert.rejects(Deno.stat(join(dir, name)), Deno.errors.NotFound);
+    assert.deepEqual(await containers(labels), [], "no container of the run is left");
+  });
+}
+
 dockerTest(
   "clobber() from another handle while a run is driven ends the run there and leaves no file of the knot behind",
-  async () => {
-    await withDockerKnots("cloudknot-docker-", async ({ dir, baseImage }) => {
-      const options = { name: "clobbered-elsewhere", target: "docker", dir } as const;
-      const knot = await Knot.create({
-        ...options,
-        func: job,
-        cloudknotDir: dir,
-        baseImage,
-        docker: quiet,
-        concurrency: 1,
-      });
-      const run = await knot.map(["sleep", 1, 2], { itemsPerJob: 1, progress: false });
-      const labels = { [CONTAINER_LABELS.run]: run.runId };
-      while ((await containers(labels)).length < 1) await new Promise((r) => setTimeout(r, 100));
-      // Another handle (as another process's) clobbers the knot under the run.
-      await (await Knot.create(options)).clobber();
-      const settled = await run.settled();
-      for (const [i, s] of settled.entries()) {
-        assert.match(rejected(s, i).message, /its knot was clobbered/, rejected(s, i).message);
+  () => clobberedUnderRun("clobbered-elsewhere", () => quiet),
+);
+
+dockerTest(
+  "a run driven while another handle clobbers its knot ends each item saying the knot was clobbered, also when its attempts fail to start on the removed image before the knot's folder goes",
+  () =>
+    clobberedUnderRun("clobbered-slowly", (run) => {
+      // The clobber goes on past the run's containers and the knot's image only once every
+      // item of the run has ended: each attempt left, started on the image it removed, fails.
+      class Clobbering extends Docker {
+        override async command(...call: Parameters<Docker["command"]>) {
+          if (call[0][0] === "images") await run.settled();
+          return await super.command(...call);
+        }
       }
-      await assert.rejects(Deno.stat(join(dir, "clobbered-elsewhere")), Deno.errors.NotFound);
-      assert.deepEqual(await containers(labels), [], "no container of the run is left");
-    });
-  },
+      return new Clobbering({ logger: () => {} });
+    }),
 );
 
 dockerTest(
