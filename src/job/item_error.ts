@@ -10,20 +10,8 @@ import { recordToError, type SerializedError } from "./error_record.ts";
 import { type ErrorRecord, failureDetails, type FailureKind } from "./record.ts";
 import { type InspectPlace, nestedText } from "../util/summary.ts";
 
-/**
- * V8's and AWS Batch's words for running out of memory: V8 writes "Fatal
- * JavaScript out of memory: Reached heap limit" to stderr, then aborts the
- * process (SIGTRAP on Linux).
- *
- * @example Usage
- * ```ts
- * import { OOM_LINE } from "@cloudknot/cloudknot/job";
- *
- * console.log(OOM_LINE.test("Fatal JavaScript out of memory: Reached heap limit")); // true
- * ```
- */
-export const OOM_LINE: RegExp =
-  /JavaScript heap out of memory|Fatal JavaScript out of memory|Reached heap limit|Fatal process out of memory|OutOfMemoryError/i;
+// Where it was defined before it had a module of its own.
+export { OOM_LINE } from "./oom_line.ts";
 
 /**
  * One item failed: its function threw, its process died, it timed out or the

@@ -26,7 +26,7 @@
  */
 import { errorToRecord } from "./error_record.ts";
 import { memoryAdvice } from "./container_memory.ts";
-import { OOM_LINE } from "./item_error.ts";
+import { OOM_LINE } from "./oom_line.ts";
 import { LineWatch } from "./line_watch.ts";
 import {
   setprivFound,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { OOM_LINE } from "../../src/job/item_error.ts";
+import { OOM_LINE } from "../../src/job/oom_line.ts";
 import { LineWatch } from "../../src/job/line_watch.ts";
 
 const OOM = "Fatal JavaScript out of memory: Reached heap limit";

@@ -8,7 +8,7 @@
  */
 import type { AttemptDetail, JobDetail } from "../../../aws/services/batch.ts";
 import type { SerializedError } from "../../../job/error_record.ts";
-import { OOM_LINE } from "../../../job/item_error.ts";
+import { OOM_LINE } from "../../../job/oom_line.ts";
 import { memoryAdvice as raiseMemory } from "../../../job/container_memory.ts";
 import {
   type ErrorRecord,
