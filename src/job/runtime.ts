@@ -37,6 +37,14 @@ export interface AttemptSpec {
   jobId: string;
   /** Spread the item (an array) into the function's arguments. */
   starmap: boolean;
+  /**
+   * How to map the item again, in the library's words (`retryAdvice`): what
+   * the error of a program missing on this machine says to do once it is
+   * installed.
+   *
+   * @default {"run.retry() on the run's handle"}
+   */
+  retry?: string;
 }
 
 /**
@@ -344,6 +352,7 @@ export async function runItem(
       const error = explainMissingProgram(
         explainPermissionError(func.kind === "func" ? explainScope(e) : e, func.url),
         func.url,
+        spec.retry,
       );
       const refusal = refusalWithin(error);
       if (refusal !== undefined && refusal !== error) explainWrapped(refusal, func.url);

@@ -476,7 +476,7 @@ export class DockerTarget implements Target {
           if (control.isSettled(record.index)) continue;
           if (
             final || record.status === "ok" || record.kind === "cancelled" ||
-            failsEveryAttempt(record.kind)
+            failsEveryAttempt(record.kind, record.error)
           ) {
             control.settle(record);
           } else control.retrying(record as ErrorRecord);
