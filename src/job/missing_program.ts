@@ -90,3 +90,23 @@ export function explainMissingProgram(
 export function missingProgram(error: { message: string }): boolean {
   return new RegExp(`: the program .+ is (?:${NOT_IN_IMAGE}|${NOT_HERE})\\. `).test(error.message);
 }
+
+/**
+ * Whether an item's error is of a program its function runs that the knot's
+ * image lacks: a retry runs the run's own image, which lacks it too, so only
+ * mapping the items again (on a knot whose image has it) helps.
+ *
+ * @example Usage
+ * ```ts
+ * import { explainMissingProgram, missingFromImage } from "./missing_program.ts";
+ *
+ * const missing = new Deno.errors.NotFound("Failed to spawn 'ffmpeg': entity not found");
+ * console.log(missingFromImage(explainMissingProgram(missing, "file:///app/function.js") as Error)); // true
+ * ```
+ *
+ * @param error The item's error.
+ * @returns Whether it is.
+ */
+export function missingFromImage(error: { message: string }): boolean {
+  return new RegExp(`: the program .+ is ${NOT_IN_IMAGE}\\. `).test(error.message);
+}

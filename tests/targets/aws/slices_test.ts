@@ -274,6 +274,40 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
         });
       },
     );
+
+    await t.step(
+      "an item whose function runs a program missing where it runs fails at once: Batch does not retry its child",
+      async () => {
+        // Batch could retry the job twice: the item's record is final, and the job exits 0.
+        const definition = await registerDefinition(bed, "ck-def-program", {
+          attempts: 3,
+          environment: { CLOUDKNOT_PERMISSIONS: JSON.stringify({ net: true, run: true }) },
+        });
+        const run = await bed.target({ jobDefinition: definition, attempts: 3 }).map<string>({
+          items: encodeItems([{ spawn: "cloudknot-no-such-program" }, 4]),
+          starmap: false,
+          env: {},
+          itemsPerJob: 2,
+        });
+        const [missing, squared] = await run.settled();
+        assert.deepEqual(squared, { index: 1, status: "fulfilled", value: 16 });
+        assert.ok(missing?.status === "rejected");
+        const error = missing.reason as ItemError;
+        assert.equal(error.remote.name, "NotFound");
+        assert.equal(error.kind, "threw");
+        assert.equal(error.attempt, 1);
+        assert.match(error.message, /the program cloudknot-no-such-program is not /);
+        await run.done;
+        const jobs = () =>
+          [...bed.emu.batch.jobs.values()].filter((j) => j.jobName.includes(run.runId));
+        await waitFor(() => jobs().every((j) => j.status === "SUCCEEDED" || j.status === "FAILED"));
+        assert.deepEqual(jobs().map((j) => [j.status, j.attempts.length]), [["SUCCEEDED", 1]]);
+        assert.deepEqual(Object.fromEntries(await recordedAttempts(bed, run.runId)), {
+          0: [1],
+          1: [1],
+        });
+      },
+    );
   } finally {
     await bed.close();
   }
