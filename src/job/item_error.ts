@@ -7,12 +7,7 @@
 import { JobFailedError } from "../util/errors.ts";
 import { resolveArtifactFrames } from "./artifact_sources.ts";
 import { recordToError, type SerializedError } from "./error_record.ts";
-import {
-  type ErrorRecord,
-  failsEveryAttempt,
-  failureDetails,
-  type FailureKind,
-} from "./record.ts";
+import { type ErrorRecord, failsEveryAttempt, failureDetails, type FailureKind } from "./record.ts";
 import { type InspectPlace, nestedText } from "../util/summary.ts";
 
 /**

@@ -19,7 +19,7 @@
  * ```ts
  * import { NO_COLOR_ENV } from "./no_color.ts";
  *
- * const env = { ...NO_COLOR_ENV, MODE: "fast" };
+ * const env: Record<string, string> = { ...NO_COLOR_ENV, MODE: "fast" };
  * console.log(env.NO_COLOR); // "1"
  * ```
  */
