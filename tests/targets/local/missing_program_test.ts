@@ -53,6 +53,23 @@ Deno.test("an item whose function runs a program not on this machine fails after
   );
 });
 
+Deno.test("collect() of a finished run whose item missed a program reads its one attempt as final and runs it no more", async () => {
+  await withKnot(
+    { name: "collected-program", retries: 3, func: runProgram, permissions: { run: true } },
+    async (knot) => {
+      const run = await knot.map([["cloudknot-no-such-program", "deno"]], {
+        starmap: true,
+        progress: false,
+      });
+      await run.settled();
+      const [settled] = await (await knot.collect(run.runId)).settled();
+      assert.equal(settled!.status, "rejected");
+      assert.equal((settled as { reason: ItemError }).reason.attempt, 1);
+      assert.deepEqual((await run.usage()).attempts.map((a) => a.attempt), [1]);
+    },
+  );
+});
+
 Deno.test("an item whose function ran a program not on this machine succeeds on run.retry() once the program is there", async () => {
   await withKnot(
     { name: "late-program", retries: 3, func: runProgram, permissions: { run: true } },
