@@ -87,7 +87,8 @@ export interface KnotOptions<F extends JobFunction = JobFunction> extends AwsKno
   concurrency?: number;
   /**
    * Attempts per item, 1 to 10 (AWS Batch's `retryStrategy.attempts`); an
-   * attempt refused a permission (`kind` `"refused"`) is final at once.
+   * attempt refused a permission (`kind` `"refused"`), or whose function runs a
+   * program that is not where the item runs, is final at once.
    * @default {3}
    */
   retries?: number;

@@ -7,7 +7,7 @@
 import { JobFailedError } from "../util/errors.ts";
 import { resolveArtifactFrames } from "./artifact_sources.ts";
 import { recordToError, type SerializedError } from "./error_record.ts";
-import { type ErrorRecord, failureDetails, type FailureKind } from "./record.ts";
+import { type ErrorRecord, failsEveryAttempt, failureDetails, type FailureKind } from "./record.ts";
 import { type InspectPlace, nestedText } from "../util/summary.ts";
 
 // Where it was defined before it had a module of its own.
@@ -83,7 +83,11 @@ export class ItemError extends JobFailedError {
    */
   static fromRecord(record: ErrorRecord, options: { attempts: number }): ItemError {
     const { index, error } = record;
-    const tries = options.attempts > 1 ? ` (attempt ${record.attempt} of ${options.attempts})` : "";
+    // A program missing where the item ran ends it at its one attempt, as a refusal does:
+    // no "attempt 1 of 3", as if others had been tried.
+    const tries = options.attempts > 1 && !failsEveryAttempt(record.kind, error)
+      ? ` (attempt ${record.attempt} of ${options.attempts})`
+      : "";
     const reason = record.statusReason ? `; ${record.statusReason}` : "";
     let message: string;
     switch (record.kind) {

@@ -52,9 +52,10 @@
  *   job's stdout or stderr with the item's tag in front (`item_log.ts`), so
  *   one item's lines can be read back from the log stream its slice shares.
  *
- * Exit codes: 0 when every item of the slice returned or was refused a
- * permission (a `refused` record is final: Batch need not retry the job for
- * it, and a retry does not run it again), 1 when one failed otherwise
+ * Exit codes: 0 when every item of the slice returned, was refused a
+ * permission or ran a program the image lacks (a `refused` record, or a
+ * `threw` one whose error says a program is missing, is final: Batch need not
+ * retry the job for it, and a retry does not run it again), 1 when one failed otherwise
  * (each has its record; the others are unaffected), 2 for bad usage, 3 when
  * the store cannot be reached, an item cannot be read or a record cannot be
  * written, 124 when the only failures were items past `CLOUDKNOT_TIMEOUT`, 143 after
@@ -218,10 +219,11 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
       ended: (a: EndedAttempt) => {
         lines.end(a.index);
         if (a.kind === "ok") return;
-        // An item refused a permission is final: Batch is not to retry the job for it.
-        if (!failsEveryAttempt(a.kind)) failures.add(a.kind);
         const record = a.record ?? decodeRecord(a.bytes);
         if (record.status !== "error") return;
+        // An item refused a permission, or whose function runs a program the image lacks, is
+        // final: Batch is not to retry the job for it.
+        if (!failsEveryAttempt(record.kind, record.error)) failures.add(record.kind);
         const note = `cloudknot job: item ${a.index} failed: ${
           record.error.stack ?? record.error.message
         }`;
@@ -379,11 +381,13 @@ async function unfinished(
     if (key.attempt < attempt && mayHoldItems(key, first, stop)) earlier.push(key);
   }
   // An item that an earlier attempt ran to a result was not run again after it,
-  // nor one refused a permission: it would be refused again.
+  // nor one refused a permission or missing a program: it would fail alike again.
   const succeeded = new Set<number>();
   const errors = await forEachPooled(earlier, 32, async (key) => {
     for (const record of await readRecords(run, key)) {
-      if (record.status === "ok" || failsEveryAttempt(record.kind)) succeeded.add(record.index);
+      if (record.status === "ok" || failsEveryAttempt(record.kind, record.error)) {
+        succeeded.add(record.index);
+      }
     }
   }, { stopOnError: true });
   if (errors.length > 0) throw errors[0];

@@ -40,9 +40,15 @@ function inImage(functionUrl: string | undefined): boolean {
  *
  * @param error What the function threw.
  * @param functionUrl The URL of the function's artifact: `/app/` is an image's.
+ * @param retry How to map the item again on this machine, in the library's
+ *   words (`retryAdvice`, naming the knot and the run where the worker is told them).
  * @returns The error, explained when a program was not found.
  */
-export function explainMissingProgram(error: unknown, functionUrl?: string): unknown {
+export function explainMissingProgram(
+  error: unknown,
+  functionUrl?: string,
+  retry = "run.retry() on the run's handle",
+): unknown {
   if (!(error instanceof Error)) return error;
   const message = error.message;
   const program = error instanceof Deno.errors.NotFound
@@ -58,8 +64,8 @@ export function explainMissingProgram(error: unknown, functionUrl?: string): unk
         `Knot.create), such as one of your own made FROM the base you use with a step that ` +
         `installs it, then map the items again: a retry runs the run's own image`
       : `${NOT_HERE}. ` +
-        `Install it, or put its folder on PATH, then retry the items with run.retry() on the ` +
-        `run's handle, or map them again`);
+        `Install it, or put its folder on PATH, then retry the items with ${retry}, or map ` +
+        `them again`);
   error.stack = (error.stack ?? "").replace(message, explained);
   error.message = explained;
   return error;
@@ -83,4 +89,24 @@ export function explainMissingProgram(error: unknown, functionUrl?: string): unk
  */
 export function missingProgram(error: { message: string }): boolean {
   return new RegExp(`: the program .+ is (?:${NOT_IN_IMAGE}|${NOT_HERE})\\. `).test(error.message);
+}
+
+/**
+ * Whether an item's error is of a program its function runs that the knot's
+ * image lacks: a retry runs the run's own image, which lacks it too, so only
+ * mapping the items again (on a knot whose image has it) helps.
+ *
+ * @example Usage
+ * ```ts
+ * import { explainMissingProgram, missingFromImage } from "./missing_program.ts";
+ *
+ * const missing = new Deno.errors.NotFound("Failed to spawn 'ffmpeg': entity not found");
+ * console.log(missingFromImage(explainMissingProgram(missing, "file:///app/function.js") as Error)); // true
+ * ```
+ *
+ * @param error The item's error.
+ * @returns Whether it is.
+ */
+export function missingFromImage(error: { message: string }): boolean {
+  return new RegExp(`: the program .+ is ${NOT_IN_IMAGE}\\. `).test(error.message);
 }

@@ -38,6 +38,7 @@ import {
 import { functionReadPaths } from "./function_folder.ts";
 import { permissionFlags, type Permissions } from "./permissions.ts";
 import {
+  decodeRecord,
   encodeRecord,
   type ErrorRecord,
   failsEveryAttempt,
@@ -91,7 +92,10 @@ export interface EndedAttempt {
   kind: "ok" | FailureKind;
   /** The encoded record (owned by the receiver). */
   bytes: Uint8Array;
-  /** The record, when the pool made it (a crash, a timeout); otherwise decode `bytes`. */
+  /**
+   * The record, when the pool made it (a crash, a timeout) or read it (a
+   * thrown error's); otherwise decode `bytes`.
+   */
   record?: ErrorRecord;
   /** Whether the item is done: `false` when it will be tried again. */
   final: boolean;
@@ -204,7 +208,8 @@ export interface PoolOptions {
   /**
    * How to map an item of this run again with the given retry options (code,
    * such as `{ timeout: 6 }`), in the library's words: what the error of an
-   * attempt killed past its timeout tells to do.
+   * attempt killed past its timeout tells to do, and (without options, told
+   * to the workers) that of a program the function runs missing on this machine.
    *
    * @default {(options) => `run.retry(${options}) on the run's handle`}
    */
@@ -592,6 +597,8 @@ export class WorkerPool {
       "--job-id",
       o.jobId,
       ...(file !== undefined ? ["--inputs", file] : []),
+      // What an item's error of a program missing here says to do, naming the knot and the run.
+      ...(o.retry !== undefined ? ["--retry", o.retry("")] : []),
     );
     if (o.starmap) args.push("--starmap");
     // A function that may start programs gets a process group of its own, so
@@ -725,12 +732,16 @@ export class WorkerPool {
           this.#meanMs = this.#meanMs === Infinity ? ms : 0.9 * this.#meanMs + 0.1 * ms;
           this.#startHead(slot, now);
           this.#trim(slot);
+          const bytes = owned ? done.record : done.record.slice();
+          // Only a thrown error's record is read: it says whether a program was missing.
+          const record = done.kind === "threw" ? decodeRecord(bytes) as ErrorRecord : undefined;
           ended.push({
             index: done.index,
             attempt: done.attempt,
             kind: done.kind,
-            bytes: owned ? done.record : done.record.slice(),
-            final: this.#isFinal(done.kind, done.attempt),
+            bytes,
+            ...(record !== undefined ? { record } : {}),
+            final: this.#isFinal(done.kind, done.attempt, record?.error),
           });
         } else if (type === FRAME.ready) {
           slot.ready = true;
@@ -765,15 +776,16 @@ export class WorkerPool {
     reader.end(handler);
   }
 
-  #isFinal(kind: "ok" | FailureKind, attempt: number): boolean {
+  #isFinal(kind: "ok" | FailureKind, attempt: number, error?: { message: string }): boolean {
     // Every failed attempt is retried while attempts are left, as Batch retries
     // every attempt that exits non-zero (docs/mapping.md, "What is retried").
     // A cancel does not make a failed attempt final: its record says it may be
     // retried, as a reader of the log takes it, and the cancel ends the item.
     // Nor does giving up on workers: the next attempt is queued and ends as one
     // that never ran (#failQueued), so the log says what the handle does.
-    // A refused permission is final: every attempt would be refused alike.
-    return kind === "ok" || kind === "cancelled" || failsEveryAttempt(kind) ||
+    // A refused permission is final, as is a program the function runs that is
+    // missing: every attempt would fail alike.
+    return kind === "ok" || kind === "cancelled" || failsEveryAttempt(kind, error) ||
       attempt >= this.#o.attempts;
   }
 

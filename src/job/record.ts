@@ -10,6 +10,7 @@
 import { decode, encode } from "./codec.ts";
 import { encodeResult } from "./codec/encode.ts";
 import { errorToRecord, type SerializedError } from "./error_record.ts";
+import { missingProgram } from "./missing_program.ts";
 
 /** Why an attempt failed. */
 export type FailureKind =
@@ -34,7 +35,10 @@ export type FailureKind =
 /**
  * Whether an attempt that failed so is final whatever attempts are left: a
  * refused permission is refused again on every attempt, locally, in a
- * container and on AWS Batch, until the knot's `permissions` change.
+ * container and on AWS Batch, until the knot's `permissions` change; a
+ * program the function runs that is not where the item runs (its error says
+ * so, `missing_program.ts`) is missing again on every attempt, until it is
+ * installed (then `run.retry()`) or the knot's image has it.
  *
  * @example Usage
  * ```ts
@@ -44,10 +48,11 @@ export type FailureKind =
  * ```
  *
  * @param kind Why the attempt failed.
+ * @param error The attempt's error, which says whether a program was missing.
  * @returns `true` when retrying it is pointless.
  */
-export function failsEveryAttempt(kind: FailureKind): boolean {
-  return kind === "refused";
+export function failsEveryAttempt(kind: FailureKind, error?: { message: string }): boolean {
+  return kind === "refused" || (kind === "threw" && error !== undefined && missingProgram(error));
 }
 
 /**

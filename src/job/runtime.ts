@@ -37,6 +37,14 @@ export interface AttemptSpec {
   jobId: string;
   /** Spread the item (an array) into the function's arguments. */
   starmap: boolean;
+  /**
+   * How to map the item again, in the library's words (`retryAdvice`): what
+   * the error of a program missing on this machine says to do once it is
+   * installed.
+   *
+   * @default {"run.retry() on the run's handle"}
+   */
+  retry?: string;
 }
 
 /**
@@ -340,10 +348,14 @@ export async function runItem(
       const unhandled = loose.found;
       if (unhandled !== undefined) throw unhandledRejection(unhandled.value);
       record = { ...base, status: "ok", endedAt: Date.now(), value };
-    } catch (e) {
+    } catch (caught) {
+      // A refusal nothing caught (in a timer's callback) or nobody awaited fails the attempt as
+      // one the function threw: granting the permission is what helps, not catching it.
+      const e = refusalLoose(caught) ?? caught;
       const error = explainMissingProgram(
         explainPermissionError(func.kind === "func" ? explainScope(e) : e, func.url),
         func.url,
+        spec.retry,
       );
       const refusal = refusalWithin(error);
       if (refusal !== undefined && refusal !== error) explainWrapped(refusal, func.url);
@@ -427,6 +439,9 @@ export function uncaughtException(thrown: unknown): Error {
   );
 }
 
+/** The errors {@linkcode looseError} made, each for what nothing caught or awaited. */
+const LOOSE = new WeakSet<Error>();
+
 /** An error that names what nothing caught (`reason`, with its stack) and what to do. */
 function looseError(name: string, what: string, reason: unknown, advice: string): Error {
   const told = reason instanceof Error
@@ -435,7 +450,14 @@ function looseError(name: string, what: string, reason: unknown, advice: string)
   const error = new Error(`${what}: ${told}; ${advice}`, { cause: reason });
   error.name = name;
   if (reason instanceof Error && reason.stack !== undefined) error.stack = reason.stack;
+  LOOSE.add(error);
   return error;
+}
+
+/** The refusal a loose error ({@linkcode looseError}) stands for, when it stands for one. */
+function refusalLoose(error: unknown): Deno.errors.NotCapable | undefined {
+  if (!(error instanceof Error) || !LOOSE.has(error)) return undefined;
+  return error.cause instanceof Deno.errors.NotCapable ? error.cause : undefined;
 }
 
 function readArguments(bytes: Uint8Array, spec: AttemptSpec): unknown[] {

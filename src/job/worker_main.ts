@@ -6,9 +6,12 @@
  * permissions the knot grants its function.
  *
  * ```sh
- * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--inputs PATH] [--starmap] [--real-env] [--merged-output] [--group] [--parent PID] [--parent-death]
+ * deno run <permission flags> worker_main.ts --function URL --mark HEX --job-id TEMPLATE [--inputs PATH] [--retry ADVICE] [--starmap] [--real-env] [--merged-output] [--group] [--parent PID] [--parent-death]
  * ```
  *
+ * `--retry` is how to map an item of the run again, in the library's words
+ * (`retryAdvice`, naming the knot and the run): what the error of a program
+ * missing on this machine says to do once it is installed.
  * `--job-id` is the `AWS_BATCH_JOB_ID` every attempt sees; `{index}` in it
  * stands for the item's index. `--inputs` is the run's inputs file, from
  * which the worker reads the items its pool sends as a place in it (large
@@ -133,6 +136,7 @@ export async function workerMain(args: string[]): Promise<number> {
           attempt,
           jobId,
           starmap: values.starmap,
+          ...(values.retry !== undefined ? { retry: values.retry } : {}),
         });
         const kind = kindCode(record.status === "ok" ? "ok" : record.kind);
         if (recordBytes.byteLength < COPY_BELOW) {
@@ -183,6 +187,7 @@ interface WorkerArgs {
   "job-id"?: string;
   inputs?: string;
   parent?: string;
+  retry?: string;
   starmap: boolean;
   "real-env": boolean;
   "merged-output": boolean;
@@ -208,7 +213,7 @@ function workerArgs(args: readonly string[]): WorkerArgs {
     const name = args[i]!.startsWith("--") ? args[i]!.slice(2) : "";
     if (
       name === "function" || name === "mark" || name === "job-id" || name === "inputs" ||
-      name === "parent"
+      name === "parent" || name === "retry"
     ) {
       if (i + 1 >= args.length) throw new TypeError(`Option '--${name} <value>' argument missing`);
       values[name] = args[++i];

@@ -7,6 +7,7 @@
  */
 import { ItemError, MapError } from "../job/item_error.ts";
 import { unshippedFile } from "../job/permissions.ts";
+import { missingFromImage } from "../job/missing_program.ts";
 import { type ErrorRecord, failureRecord, type JobRecord } from "../job/record.ts";
 import { renderRunHtml, renderRunText } from "./run_view.ts";
 import type { RunUsage } from "../cost/usage.ts";
@@ -432,9 +433,11 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       errors,
       values,
       // A file not shipped is not there for a retry on AWS, which runs the run's own job
-      // definition revision: each such item's error says to ship it and map the items again,
-      // which works on every target.
-      this.#resubmit === undefined || errors.some((e) => e.kind === "refused" && unshippedFile(e))
+      // definition revision, nor a program the image lacks in a retry's container, which runs
+      // the run's own image: each such item's error says what to change and to map the items
+      // again, which works on every target.
+      this.#resubmit === undefined ||
+        errors.some((e) => (e.kind === "refused" && unshippedFile(e)) || missingFromImage(e))
         ? undefined
         // A retry keeps the run's permissions: one refused a permission needs them given.
         : errors.some((e) => e.kind === "refused")

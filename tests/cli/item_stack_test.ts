@@ -21,7 +21,7 @@ function itemError(stdout: string): { name: string; message: string; stack: stri
   return line!.error as { name: string; message: string; stack: string };
 }
 
-Deno.test("map prints an item's error whose stack starts with its message in command-line words: a file not shipped says --file, a missing program says cloudknot retry", async () => {
+Deno.test("map prints an item's error whose stack starts with its message in command-line words: a file not shipped says --file, a missing program says cloudknot retry with the knot and the run, after one attempt", async () => {
   await withHome(async (home) => {
     const project = join(home.dir, "project");
     await Deno.mkdir(project);
@@ -49,13 +49,19 @@ Deno.test("map prints an item's error whose stack starts with its message in com
     ).ended;
     assert.equal(spawned.code, 1, spawned.stderr);
     const missing = itemError(spawned.stdout);
+    // The local run's item names its knot and run, as the command's own advice does.
+    const run = /`cloudknot retry job-spawn (\S+)` runs them again/.exec(spawned.stderr)?.[1];
+    assert.ok(run !== undefined, spawned.stderr);
     assert.match(
       missing.message,
       new RegExp(
         `^Failed to spawn '${program}': entity not found: the program ${program} is not on ` +
-          "this machine, .* then retry the items with cloudknot retry <knot> <run>, or map them again$",
+          `this machine, .* then retry the items with cloudknot retry job-spawn ${run}, or map ` +
+          "them again$",
       ),
     );
+    // Every attempt would fail alike: with --retries 1, only one ran.
+    assert.equal((ndjson(spawned.stdout)[0]!.error as { attempt: number }).attempt, 1);
     assert.ok(missing.stack.startsWith(`NotFound: ${missing.message}\n    at `), missing.stack);
     assert.doesNotMatch(missing.stack, /run\.retry\(\)/);
   });

@@ -22,7 +22,7 @@
  */
 import { encodeToString } from "../../job/codec.ts";
 import type { ItemError } from "../../job/item_error.ts";
-import { missingProgram } from "../../job/missing_program.ts";
+import { missingFromImage, missingProgram } from "../../job/missing_program.ts";
 import { unshippedFile } from "../../job/permissions.ts";
 import { failureDetails } from "../../job/record.ts";
 import type { ItemSettled, MapRun } from "../../run/map_run.ts";
@@ -229,12 +229,15 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
   const cancelled: number[] = [];
   const refused: number[] = [];
   const unshipped: number[] = [];
+  const lacking: number[] = [];
   const threw: number[] = [];
   for (const index of failed) {
     const s = run.settledItem(index);
     const reason = s?.status === "rejected" ? s.reason : undefined;
     (reason?.kind === "cancelled"
       ? cancelled
+      : reason !== undefined && missingFromImage(reason)
+      ? lacking
       : reason?.kind !== "refused"
       ? threw
       : unshippedFile(reason)
@@ -266,7 +269,17 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
         "folder) on cloudknot map or cloudknot knot create, then map them again",
     );
   }
-  if (threw.length === 0 && cancelled.length === 0 && refused.length + unshipped.length > 0) {
+  if (lacking.length > 0) {
+    // A retry runs the run's own image, which lacks the program too.
+    lines.push(
+      `${lacking.length} of ${run.total} items ran a program the knot's image lacks: ` +
+        `${list(lacking)}; use a base image that has it (--base-image), then map them again`,
+    );
+  }
+  if (
+    threw.length === 0 && cancelled.length === 0 &&
+    refused.length + unshipped.length + lacking.length > 0
+  ) {
     return lines.join("\n");
   }
   const retry = `\`cloudknot retry ${run.knot} ${run.runId}\` runs them again`;

@@ -66,6 +66,7 @@ import {
   RuntimeMismatchError,
 } from "./batch/runtime_check.ts";
 import { KNOT_ENV, RUN_ID_ENV } from "../../job/retry_advice.ts";
+import { NO_COLOR_ENV } from "../../job/no_color.ts";
 import { openItems, uploadInputs } from "./run_inputs.ts";
 import { MAX_ARRAY_SIZE, outcomeUnknown, SubmitError, submitJobOnce } from "./submit.ts";
 import { resubmitRequest, retryAdvice, withEarlierResults } from "../resubmit.ts";
@@ -957,7 +958,9 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // the run are named in what an item's error says to do (job/main.ts).
     // A retry given permissions of its own passes them as the job definition passes the
     // knot's (CLOUDKNOT_PERMISSIONS, which the job grants its workers).
+    // Deno's own messages reach the log without colour codes, unless the map's env says otherwise.
     const environment = Object.entries({
+      ...NO_COLOR_ENV,
       ...jobEnvironment(o.session.region, request.env),
       ...(inputsBytes <= WHOLE_INPUTS_MAX_BYTES ? { [INPUTS_BYTES_ENV]: String(inputsBytes) } : {}),
       [KNOT_ENV]: o.knot,

@@ -42,6 +42,7 @@ import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts"
 import type { RunningAttempt } from "../../job/pool.ts";
 import { itemLine } from "../../job/item_log.ts";
 import { KNOT_ENV, RUN_ID_ENV } from "../../job/retry_advice.ts";
+import { NO_COLOR_ENV } from "../../job/no_color.ts";
 import { mayHoldItems, readRecords } from "../../job/record_segment.ts";
 import {
   encodeRecord,
@@ -486,7 +487,7 @@ export class DockerTarget implements Target {
           if (control.isSettled(record.index)) continue;
           if (
             final || record.status === "ok" || record.kind === "cancelled" ||
-            failsEveryAttempt(record.kind)
+            failsEveryAttempt(record.kind, record.error)
           ) {
             control.settle(record);
           } else control.retrying(record as ErrorRecord);
@@ -583,6 +584,9 @@ export class DockerTarget implements Target {
             : {}),
           ...(limits.vcpus !== undefined ? { cpus: limits.vcpus } : {}),
           env: {
+            // Deno's own messages reach the log without colour codes, unless the map's env says
+            // otherwise.
+            ...NO_COLOR_ENV,
             ...manifest.env,
             // The map's variables, which the job entry lets the function's worker read.
             CLOUDKNOT_ENV_NAMES: Object.keys(manifest.env ?? {}).join(","),

@@ -30,6 +30,7 @@ import {
   decodeRecord,
   encodeRecord,
   type ErrorRecord,
+  failsEveryAttempt,
   failureRecord,
   type JobRecord,
 } from "../../job/record.ts";
@@ -512,13 +513,15 @@ export class LocalTarget implements Target {
     let offset = 0;
     const read = () => {
       offset = files.scanRecords(offset, (entry) => {
-        const final = entry.kind === "ok" || entry.kind === "cancelled" ||
-          entry.attempt >= manifest.attempts;
         if (entry.index >= run.total) control.extend(entry.index + 1);
         unstarted.delete(entry.index);
-        const record = entry.kind === "infrastructure"
+        // A thrown error's record says whether a program was missing: final, as a refusal.
+        const record = entry.kind === "infrastructure" || entry.kind === "threw"
           ? decodeEntry(entry.record, entry.index, entry.attempt)
           : undefined;
+        const final = entry.kind === "ok" || entry.kind === "cancelled" ||
+          failsEveryAttempt(entry.kind, (record as ErrorRecord | undefined)?.error) ||
+          entry.attempt >= manifest.attempts;
         if (record !== undefined && neverRan(record)) {
           tried.set(entry.index, entry.attempt - 1);
           unstarted.set(entry.index, record as ErrorRecord);

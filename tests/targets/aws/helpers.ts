@@ -387,6 +387,10 @@ export async function job(input: any, second?: any): Promise<unknown> {
   }
   if ("nothing" in input) return undefined;
   if ("read" in input) return await Deno.readTextFile(input.read);
+  if ("spawn" in input) {
+    await new Deno.Command(input.spawn, { stdout: "null", stderr: "null" }).output();
+    return "spawned";
+  }
   if ("log" in input) {
     for (const line of input.log) console.log(line);
     return input.log.length;

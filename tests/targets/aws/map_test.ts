@@ -72,6 +72,8 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         const prefix = `cloudknot/squares/runs/${run.runId}`;
         const itemBytes = encoded.reduce((n, b) => n + b.byteLength, 0);
         assert.equal(jobEnv(emu, jobs[0]!.jobId).CLOUDKNOT_INPUTS_BYTES, String(itemBytes));
+        // What Deno prints itself in the container reaches CloudWatch without colour codes.
+        assert.equal(jobEnv(emu, jobs[0]!.jobId).NO_COLOR, "1");
         assert.deepEqual(inputReads(emu, prefix), { ranged: 0, whole: 25 });
         assert.equal(emu.s3.bytesServed(bed.resources.bucket, `${prefix}/inputs`), 25 * itemBytes);
         assert.equal(

@@ -24,6 +24,17 @@ async function recordedAttempts(bed: TestBed, runId: string): Promise<Map<number
   return out;
 }
 
+/**
+ * That a run's one job of two items exited 0 after one attempt (Batch could
+ * have retried it) and that attempt left both items' records.
+ */
+async function assertRanOnce(bed: TestBed, runId: string): Promise<void> {
+  const jobs = () => [...bed.emu.batch.jobs.values()].filter((j) => j.jobName.includes(runId));
+  await waitFor(() => jobs().every((j) => j.status === "SUCCEEDED" || j.status === "FAILED"));
+  assert.deepEqual(jobs().map((j) => [j.status, j.attempts.length]), [["SUCCEEDED", 1]]);
+  assert.deepEqual(Object.fromEntries(await recordedAttempts(bed, runId)), { 0: [1], 1: [1] });
+}
+
 Deno.test("itemsPerJob is checked with the other map options, as a typed error", () => {
   for (const bad of [0, 1.5, -3, 1e9, "many", null]) {
     assert.throws(
@@ -263,15 +274,34 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
           /Requires read access to ".*secret\.txt": the knot's permissions do not allow it, so the item is not retried/,
         );
         await run.done;
-        // The job exited 0: Batch ran it once, not 3 times, and its one attempt left both records.
-        const jobs = () =>
-          [...bed.emu.batch.jobs.values()].filter((j) => j.jobName.includes(run.runId));
-        await waitFor(() => jobs().every((j) => j.status === "SUCCEEDED" || j.status === "FAILED"));
-        assert.deepEqual(jobs().map((j) => [j.status, j.attempts.length]), [["SUCCEEDED", 1]]);
-        assert.deepEqual(Object.fromEntries(await recordedAttempts(bed, run.runId)), {
-          0: [1],
-          1: [1],
+        await assertRanOnce(bed, run.runId);
+      },
+    );
+
+    await t.step(
+      "an item whose function runs a program missing where it runs fails at once: Batch does not retry its child",
+      async () => {
+        // Batch could retry the job twice: the item's record is final, and the job exits 0.
+        const definition = await registerDefinition(bed, "ck-def-program", {
+          attempts: 3,
+          environment: { CLOUDKNOT_PERMISSIONS: JSON.stringify({ net: true, run: true }) },
         });
+        const run = await bed.target({ jobDefinition: definition, attempts: 3 }).map<string>({
+          items: encodeItems([{ spawn: "cloudknot-no-such-program" }, 4]),
+          starmap: false,
+          env: {},
+          itemsPerJob: 2,
+        });
+        const [missing, squared] = await run.settled();
+        assert.deepEqual(squared, { index: 1, status: "fulfilled", value: 16 });
+        assert.ok(missing?.status === "rejected");
+        const error = missing.reason as ItemError;
+        assert.equal(error.remote.name, "NotFound");
+        assert.equal(error.kind, "threw");
+        assert.equal(error.attempt, 1);
+        assert.match(error.message, /the program cloudknot-no-such-program is not /);
+        await run.done;
+        await assertRanOnce(bed, run.runId);
       },
     );
   } finally {

@@ -292,3 +292,57 @@ Deno.test("the job's variables reach every reader: Deno.env, process.env, and ch
     assert.deepEqual(results, [["0", "0", "0", true], ["1", "1", "1", true]]);
   });
 });
+
+Deno.test("a refusal thrown where nothing caught it (a timer's callback) or rejected where nobody awaited it says what to grant first, as one the function threw", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const secret = join(dir, "secret.txt");
+    await Deno.writeTextFile(secret, "hidden");
+    await withKnot({
+      name: "loose-refusal",
+      retries: 3,
+      permissions: { net: true, read: false },
+      func: (how: string, path: string) => {
+        if (how === "timer") {
+          return new Promise((resolve) =>
+            setTimeout(() => resolve(Deno.readTextFileSync(path)), 1)
+          );
+        }
+        let refusal: unknown;
+        try {
+          Deno.readTextFileSync(path);
+        } catch (e) {
+          refusal = e;
+        }
+        Promise.reject(refusal);
+        return "returned";
+      },
+    }, async (knot) => {
+      const run = await knot.map([["timer", secret], ["unawaited", secret]], {
+        starmap: true,
+        progress: false,
+      });
+      const said = `Requires read access to "${secret}": the knot's permissions do not allow ` +
+        `it, so the item is not retried. Grant it with permissions: { read: [${
+          JSON.stringify(secret)
+        }] } in Knot.create`;
+      for (const [index, s] of (await run.settled()).entries()) {
+        const reason = (s as { reason: ItemError }).reason;
+        assert.equal(`${reason.kind} after ${reason.attempt}`, "refused after 1");
+        assert.ok(
+          reason.message.startsWith(`Item ${index} threw NotCapable: ${said}`),
+          reason.message,
+        );
+        assert.doesNotMatch(reason.message, /run again with the --allow-read flag/);
+        assert.ok(
+          inCliWords(reason).includes(
+            `Grant it with --allow read=${secret} on cloudknot knot create`,
+          ),
+          inCliWords(reason),
+        );
+      }
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

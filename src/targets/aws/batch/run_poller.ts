@@ -379,7 +379,7 @@ export class RunPoller {
     if (this.#settled(index)) return false;
     const record = this.#latest.get(index);
     return record === undefined ||
-      (record.status !== "ok" && !failsEveryAttempt(record.kind) &&
+      (record.status !== "ok" && !failsEveryAttempt(record.kind, record.error) &&
         record.attempt < this.#o.attempts);
   }
 
@@ -647,8 +647,8 @@ export class RunPoller {
   #take(records: JobRecord[]): void {
     for (const record of records) {
       if (this.#settled(record.index)) continue;
-      // A refused permission is final at once: the job does not run it again.
-      if (record.status === "ok" || failsEveryAttempt(record.kind)) {
+      // A refused permission (or a missing program) is final at once: the job does not run it again.
+      if (record.status === "ok" || failsEveryAttempt(record.kind, record.error)) {
         this.#settle(record);
         continue;
       }
@@ -730,7 +730,8 @@ export class RunPoller {
     const record = this.#latest.get(index);
     if (
       record !== undefined &&
-      (record.status === "ok" || failsEveryAttempt(record.kind) || record.attempt === ran)
+      (record.status === "ok" || failsEveryAttempt(record.kind, record.error) ||
+        record.attempt === ran)
     ) {
       this.#settle(withBatchDetails(record, detail));
       return;
