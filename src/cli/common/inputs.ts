@@ -16,7 +16,8 @@ export interface ParseInputsOptions {
 }
 
 /**
- * Parses inputs: a JSON array of items, or NDJSON.
+ * Parses inputs: a JSON array of items, or NDJSON; a leading byte order mark
+ * is skipped.
  *
  * @example Usage
  * ```ts
@@ -33,6 +34,8 @@ export interface ParseInputsOptions {
  */
 export function parseInputs(text: string, options: ParseInputsOptions): unknown[] {
   const { source } = options;
+  // A byte order mark, as Windows editors and PowerShell write, is not part of the JSON.
+  if (text.startsWith("\uFEFF")) text = text.slice(1);
   if (options.ndjson) {
     const items: unknown[] = [];
     const lines = text.split("\n");
