@@ -162,6 +162,36 @@ Deno.test({
   },
 });
 
+Deno.test("TERM=dumb: a terminal gets progress as plain lines and no colour, as any other terminal gets them redrawn and coloured", async () => {
+  await withHome(async (home) => {
+    await Knot.create({
+      name: "dumb",
+      func: (x: number) => x + 1,
+      dir: home.env.CLOUDKNOT_LOCAL_DIR,
+    });
+    for (const term of ["xterm-256color", "dumb"]) {
+      // Both streams are terminals, colour is not turned off.
+      const terminal = (args: string[], stdin = "") => {
+        const { io, out } = captureIo({ ...home.env, TERM: term }, stdin);
+        const tty: CliIo = {
+          ...io,
+          stdout: { ...io.stdout, isTerminal: () => true },
+          stderr: { ...io.stderr, isTerminal: () => true },
+          noColor: false,
+        };
+        return main(args, tty).then((code) => ({ code, ...out }));
+      };
+      const mapped = await terminal(["map", "--name", "dumb", "--concurrency", "1"], "[1, 2]");
+      assert.equal(mapped.code, 0, mapped.stderr);
+      assert.match(mapped.stderr, /dumb: 2\/2 done/);
+      const missing = await terminal(["knot", "show", "none"]);
+      assert.equal(missing.code, 1);
+      const escapes = [mapped.stderr, missing.stderr].some((text) => text.includes(ESC));
+      assert.equal(escapes, term !== "dumb", `TERM=${term}`);
+    }
+  });
+});
+
 /** An io whose output is captured and whose environment is given. */
 function captureIo(env: Record<string, string>, stdin = "") {
   const out = { stdout: "", stderr: "" };

@@ -94,8 +94,30 @@ export interface Style {
 }
 
 /**
+ * Whether an output is a terminal that understands escape codes: a terminal
+ * whose `TERM` is not `dumb` (Emacs' shell, some CI consoles), which would
+ * print the codes as they are.
+ *
+ * @example Usage
+ * ```ts
+ * import { denoIo, drawsOn } from "./io.ts";
+ *
+ * const io = denoIo();
+ * if (drawsOn(io.stderr, io)) await io.stderr.write("\r\u001b[K");
+ * ```
+ *
+ * @param output The output.
+ * @param io `env` reads `TERM`.
+ * @returns Whether escape codes may be written to it.
+ */
+export function drawsOn(output: CliOutput, io: Pick<CliIo, "env">): boolean {
+  return output.isTerminal() && io.env("TERM") !== "dumb";
+}
+
+/**
  * Makes the styler for an output: colour is on only when the output is a
- * terminal and `NO_COLOR` is unset or empty (https://no-color.org).
+ * terminal whose `TERM` is not `dumb`, and `NO_COLOR` is unset or empty
+ * (https://no-color.org).
  *
  * @example Usage
  * ```ts
@@ -112,7 +134,7 @@ export interface Style {
  */
 export function styleFor(output: CliOutput, io: Pick<CliIo, "env" | "noColor">): Style {
   const noColor = io.noColor === true || (io.env("NO_COLOR") ?? "") !== "";
-  const enabled = !noColor && output.isTerminal();
+  const enabled = !noColor && drawsOn(output, io);
   const style = (name: StyleName | StyleName[], text: string) =>
     enabled ? styleText(name, text, { validateStream: false }) : text;
   return Object.assign(style, { enabled }) as Style;
@@ -120,7 +142,7 @@ export function styleFor(output: CliOutput, io: Pick<CliIo, "env" | "noColor">):
 
 /**
  * Progress options that draw on the command line's stderr (one redrawn line
- * on a terminal, plain lines elsewhere).
+ * on a terminal, plain lines elsewhere, `TERM=dumb` included).
  *
  * @example Usage
  * ```ts ignore
@@ -132,7 +154,7 @@ export function styleFor(output: CliOutput, io: Pick<CliIo, "env" | "noColor">):
  */
 export function stderrProgress(io: CliIo): ProgressOptions {
   return {
-    isTerminal: io.stderr.isTerminal(),
+    isTerminal: drawsOn(io.stderr, io),
     write: (text) => void io.stderr.write(text).catch(() => {}),
     log: (line) => void io.stderr.write(`${line}\n`).catch(() => {}),
     // The command names the run itself, with the command that picks it up.
