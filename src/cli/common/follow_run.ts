@@ -8,7 +8,7 @@
 import type { MapRun } from "../../run/map_run.ts";
 import { showProgress } from "../../run/progress.ts";
 import type { CommandContext } from "./command.ts";
-import { stderrProgress } from "./io.ts";
+import { drawsOn, stderrProgress } from "./io.ts";
 import { failureSummary, writeItems } from "./item_output.ts";
 
 /** The exit code of a command whose run was interrupted (128 + SIGINT). */
@@ -27,9 +27,12 @@ export interface FollowRunOptions {
 /**
  * Prints a run's items on stdout as they settle, and ends with its exit
  * code: 0, 1 when an item failed (after the failure summary on stderr), or
- * 130 when Ctrl-C cancelled it. A stdout closed early cancels the run too
- * and says so on stderr, with the `retry` command that runs its unfinished
- * items; the `BrokenPipe` error is thrown on.
+ * 130 when Ctrl-C cancelled it. A second Ctrl-C while the cancel waits (on
+ * AWS, for the jobs to stop) ends it at once with 130, after an
+ * `interrupted again:` line that says how to run the unfinished items. A
+ * stdout closed early cancels the run too and says so on stderr, with the
+ * `retry` command that runs its unfinished items; the `BrokenPipe` error is
+ * thrown on.
  *
  * @example Usage
  * ```ts ignore
@@ -47,25 +50,49 @@ export async function followRun(
   run: MapRun<unknown>,
   options: FollowRunOptions = {},
 ): Promise<number> {
+  // On a terminal, a line said meanwhile replaces the progress line (and the ^C the terminal
+  // echoed after it), which is drawn again below it.
+  const erase = drawsOn(ctx.io.stderr, ctx.io) ? "\r\u001b[K" : "";
+  let stopProgress = () => {};
   let interrupted = false;
+  const { promise: forced, resolve: force } = Promise.withResolvers<number>();
   const onInterrupt = () => {
-    if (interrupted) return;
+    if (interrupted) {
+      // The second Ctrl-C: the user will not wait for the cancel to end.
+      stopProgress();
+      const retry = `cloudknot retry ${run.knot} ${run.runId}`;
+      ctx.log(ctx.err(
+        "red",
+        `${erase}interrupted again: stopped without waiting for run ${run.runId}'s cancel ` +
+          `to end; \`${retry}\` runs the items that did not finish`,
+      )).then(() => force(INTERRUPTED), () => force(INTERRUPTED));
+      return;
+    }
     interrupted = true;
-    ctx.log("Cancelling the run (interrupted)").catch(() => {});
+    ctx.log(`${erase}Cancelling the run (interrupted); Ctrl-C again stops without waiting`)
+      .catch(() => {});
     run.cancel("The run was interrupted (SIGINT)").catch(() => {});
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
-  let failed: number[];
+  let failed: number[] = [];
   try {
     if (options.header !== undefined) {
       await ctx.log(ctx.err("dim", options.header));
-      showProgress(run, stderrProgress(ctx.io));
+      stopProgress = showProgress(run, stderrProgress(ctx.io));
     }
-    failed = await writeItems(run, ctx.io.stdout, {
-      ...(options.unordered !== undefined ? { unordered: options.unordered } : {}),
-      ...(options.json !== undefined ? { json: options.json } : {}),
-    });
-    await run.done;
+    const printed = (async () => {
+      failed = await writeItems(run, ctx.io.stdout, {
+        ...(options.unordered !== undefined ? { unordered: options.unordered } : {}),
+        ...(options.json !== undefined ? { json: options.json } : {}),
+      });
+      await run.done;
+    })();
+    const left = await Promise.race([printed.then(() => undefined), forced]);
+    if (left !== undefined) {
+      // The run goes on without this command, which the process ends.
+      printed.catch(() => {});
+      return left;
+    }
   } catch (e) {
     await run.cancel("The command line stopped: " + (e instanceof Error ? e.message : String(e)));
     if (e instanceof Deno.errors.BrokenPipe) {
