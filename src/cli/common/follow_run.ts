@@ -8,7 +8,7 @@
 import type { MapRun } from "../../run/map_run.ts";
 import { showProgress } from "../../run/progress.ts";
 import type { CommandContext } from "./command.ts";
-import { drawsOn, stderrProgress } from "./io.ts";
+import { besideProgress, CLEAR_LINE, drawsOn, stderrProgress } from "./io.ts";
 import { failureSummary, writeItems } from "./item_output.ts";
 
 /** The exit code of a command whose run was interrupted (128 + SIGINT). */
@@ -52,7 +52,7 @@ export async function followRun(
 ): Promise<number> {
   // On a terminal, a line said meanwhile replaces the progress line (and the ^C the terminal
   // echoed after it), which is drawn again below it.
-  const erase = drawsOn(ctx.io.stderr, ctx.io) ? "\r\u001b[K" : "";
+  const erase = drawsOn(ctx.io.stderr, ctx.io) ? CLEAR_LINE : "";
   let stopProgress = () => {};
   let interrupted = false;
   const { promise: forced, resolve: force } = Promise.withResolvers<number>();
@@ -81,7 +81,8 @@ export async function followRun(
       stopProgress = showProgress(run, stderrProgress(ctx.io));
     }
     const printed = (async () => {
-      failed = await writeItems(run, ctx.io.stdout, {
+      const stdout = options.header !== undefined ? besideProgress(ctx.io) : ctx.io.stdout;
+      failed = await writeItems(run, stdout, {
         ...(options.unordered !== undefined ? { unordered: options.unordered } : {}),
         ...(options.json !== undefined ? { json: options.json } : {}),
       });

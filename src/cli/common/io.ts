@@ -114,6 +114,36 @@ export function drawsOn(output: CliOutput, io: Pick<CliIo, "env">): boolean {
   return output.isTerminal() && io.env("TERM") !== "dumb";
 }
 
+/** Goes back to the start of a terminal's line and clears it. */
+export const CLEAR_LINE = "\r\u001b[K";
+
+/**
+ * Stdout for a command that draws a run's progress on stderr: when both are
+ * terminals (the same screen), each write first clears the progress line,
+ * which is drawn again below what is written, so that a result never runs on
+ * from the progress line. Elsewhere, stdout itself.
+ *
+ * @example Usage
+ * ```ts ignore
+ * showProgress(run, stderrProgress(ctx.io));
+ * await writeItems(run, besideProgress(ctx.io));
+ * ```
+ *
+ * @param io The command line's io.
+ * @returns The output to write results to.
+ */
+export function besideProgress(io: CliIo): CliOutput {
+  const { stdout, stderr } = io;
+  if (!drawsOn(stderr, io) || !stdout.isTerminal()) return stdout;
+  return {
+    write: async (text) => {
+      await stderr.write(CLEAR_LINE).catch(() => {});
+      await stdout.write(text);
+    },
+    isTerminal: () => true,
+  };
+}
+
 /**
  * Makes the styler for an output: colour is on only when the output is a
  * terminal whose `TERM` is not `dumb`, and `NO_COLOR` is unset or empty
