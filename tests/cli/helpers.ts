@@ -192,3 +192,32 @@ export function recordingIo(env: Record<string, string>): { io: CliIo; out: Reco
   };
   return { io, out };
 }
+
+/**
+ * Starts `cloudknot map` of the fixtures' `gate` in another process over one
+ * item that waits until the file `marker` exists, and resolves once its run
+ * is recorded (a run still going, for the commands that meet one), with
+ * the map's output once it ends.
+ */
+export async function mapGated(
+  home: CliHome,
+  knot: string,
+  marker: string,
+): Promise<{ output: Promise<Deno.CommandOutput> }> {
+  const map = spawnCli(
+    home,
+    ["map", JOBS, "gate", "--name", knot, "--allow", `read=${home.dir}`],
+    { stdin: true },
+  );
+  const writer = map.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify([{ id: 0, waitFor: marker }])));
+  await writer.close();
+  const output = map.output();
+  // A bounded wait for the run to be recorded.
+  for (let i = 0; i < 300; i++) {
+    const shown = await cli(home, ["knot", "show", knot, "--json"]);
+    if (shown.code === 0 && JSON.parse(shown.stdout).runs.length === 1) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { output };
+}

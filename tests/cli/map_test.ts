@@ -6,6 +6,7 @@ import {
   type CliHome,
   JOBS,
   lines,
+  mapGated,
   NARROW_FLAGS,
   ndjson,
   spawnCli,
@@ -491,21 +492,7 @@ Deno.test("an interrupt cancels the run of a map, and of a retry alike: every it
 Deno.test("retry of a run another process is still running says it waits for the run to end", async () => {
   await withHome(async (home) => {
     const marker = join(home.dir, "release");
-    const map = spawnCli(
-      home,
-      ["map", JOBS, "gate", "--name", "waiting", "--allow", `read=${home.dir}`],
-      { stdin: true },
-    );
-    const writer = map.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(JSON.stringify([{ id: 0, waitFor: marker }])));
-    await writer.close();
-    const mapOut = map.output();
-    // A bounded wait for the run to be recorded.
-    for (let i = 0; i < 300; i++) {
-      const shown = await cli(home, ["knot", "show", "waiting", "--json"]);
-      if (shown.code === 0 && JSON.parse(shown.stdout).runs.length === 1) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const { output: mapOut } = await mapGated(home, "waiting", marker);
     const retry = spawnCli(home, ["retry", "waiting"]);
     const err = lines(retry.stderr);
     let said = "";

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { type CliIo, main } from "../../cli.ts";
 import { Knot } from "../../mod.ts";
-import { childEnv, CLI, hasScript, shellQuote, withHome } from "./helpers.ts";
+import { join } from "node:path";
+import { childEnv, CLI, hasScript, mapGated, shellQuote, withHome } from "./helpers.ts";
 
 /** What clears a terminal's line. */
 const CLEAR = "\r\u001b[K";
@@ -17,7 +18,8 @@ Deno.test({
     await withHome(async (home) => {
       await Knot.create({
         name: "endless",
-        func: () => new Promise(() => {}),
+        // A timer keeps it going: a promise nothing can settle fails at once.
+        func: () => new Promise(() => setInterval(() => {}, 1000)),
         dir: home.env.CLOUDKNOT_LOCAL_DIR,
       });
       const command = [Deno.execPath(), "run", "-A", "--quiet", CLI, "map", "--name", "endless"]
@@ -78,6 +80,39 @@ Deno.test("on a terminal that is both stdout and stderr, each result starts a li
     for (const index of [0, 1, 2]) {
       assert.match(screen, new RegExp(`(^|\\n|\\r\\u001b\\[K)\\{"index":${index},`));
     }
+    assert.doesNotMatch(screen, /done[^\r\n]*\{"index"/);
+  });
+});
+
+Deno.test("on a terminal that is both stdout and stderr, results of a run still going start lines of their own instead of running on from its progress line", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "release");
+    const { output: mapped } = await mapGated(home, "going", marker);
+    let screen = "";
+    const waiting = Promise.withResolvers<void>();
+    const terminal = {
+      write: (text: string) => {
+        screen += text;
+        if (screen.includes(`${CLEAR}going: 0/1 done`)) waiting.resolve();
+        return Promise.resolve();
+      },
+      isTerminal: () => true,
+    };
+    const env: Record<string, string> = { ...home.env, TERM: "xterm-256color" };
+    const io: CliIo = {
+      stdout: terminal,
+      stderr: terminal,
+      stdin: { readable: () => ReadableStream.from([]), isTerminal: () => false },
+      env: (name) => env[name],
+      noColor: true,
+    };
+    const results = main(["results", "going"], io);
+    // Its progress is drawn: the result comes after.
+    await waiting.promise;
+    await Deno.writeTextFile(marker, "");
+    assert.equal(await results, 0, screen);
+    assert.equal((await mapped).code, 0);
+    assert.match(screen, new RegExp(`(^|\\n|\\r\\u001b\\[K)\\{"index":0,`));
     assert.doesNotMatch(screen, /done[^\r\n]*\{"index"/);
   });
 });

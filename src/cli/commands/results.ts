@@ -6,7 +6,7 @@
  */
 import { showProgress } from "../../run/progress.ts";
 import { defineCommand } from "../common/command.ts";
-import { stderrProgress } from "../common/io.ts";
+import { besideProgress, stderrProgress } from "../common/io.ts";
 import { failureSummary, writeItems } from "../common/item_output.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { openRun } from "../common/run_reader.ts";
@@ -44,7 +44,8 @@ export const results = defineCommand({
   }],
   async run(ctx) {
     const { run, close } = await openRun(ctx, { use: "finish" });
-    if (!run.finished && !ctx.flag("quiet")) {
+    const progress = !run.finished && !ctx.flag("quiet");
+    if (progress) {
       const c = run.counts;
       await ctx.log(ctx.err(
         "dim",
@@ -56,7 +57,7 @@ export const results = defineCommand({
     }
     let failed: number[];
     try {
-      failed = await writeItems(run, ctx.io.stdout, {
+      failed = await writeItems(run, progress ? besideProgress(ctx.io) : ctx.io.stdout, {
         unordered: ctx.flag("unordered"),
         json: ctx.flag("json"),
       });
