@@ -86,6 +86,11 @@ Deno.test("knot create, list, show and clobber a local knot", async () => {
       gone.stderr,
       /^error: There is no knot named "sq" on this machine \(.*\) or recorded on AWS in .*: list the knots with `cloudknot knot list`\. A `cloudknot knot create sq … --target aws` stopped before it recorded the knot finishes when run again, and `cloudknot gc` lists what it left$/m,
     );
+    // A name no knot can have is said to be one, not told how to create it.
+    const invalid = await cli(home, ["knot", "show", "a b"]);
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.stderr, /^error: Invalid knot name "a b": use a letter, then only/m);
+    assert.doesNotMatch(invalid.stderr, /knot create/);
     assert.deepEqual(JSON.parse((await cli(home, ["knot", "list", "--json"])).stdout).length, 1);
     assert.equal((await cli(home, ["knot", "clobber", "sq", "-y"])).code, 1);
   });

@@ -212,20 +212,25 @@ export class CommandContext {
    * An option's value as an integer.
    *
    * @param name Its long name.
-   * @param options The smallest value allowed.
+   * @param options The smallest and the largest value allowed.
    * @returns The integer, or `undefined` when the option was not given.
-   * @throws {UsageError} When the value is not an integer of at least `min`.
+   * @throws {UsageError} When the value is not an integer from `min` to `max`.
    */
-  integer(name: string, options: { min?: number } = {}): number | undefined {
+  integer(name: string, options: { min?: number; max?: number } = {}): number | undefined {
     const text = this.string(name);
     if (text === undefined) return undefined;
     const value = Number(text);
-    if (!/^-?\d+$/.test(text.trim()) || value < (options.min ?? -Infinity)) {
+    const { min, max } = options;
+    if (
+      !/^-?\d+$/.test(text.trim()) || value < (min ?? -Infinity) || value > (max ?? Infinity)
+    ) {
       throw this.usage(
         `--${name} takes ${
-          options.min === 0
+          max !== undefined
+            ? `an integer from ${min} to ${max}`
+            : min === 0
             ? "a whole number"
-            : options.min === 1
+            : min === 1
             ? "a positive integer"
             : "an integer"
         }, not "${text}"`,

@@ -17,6 +17,7 @@ import type { Plan } from "../../plan/plan.ts";
 import type { MapRequest } from "../../targets/target.ts";
 import type { AwsSession } from "../../aws/session.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
+import { validateKnotName } from "../../util/validate.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { AwsTarget } from "../../targets/aws/aws_target.ts";
@@ -62,6 +63,8 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
     // A knot in the local knots directory runs locally, or on Docker as its record says.
     const local = await findLocalKnot(name, { env: ctx.io.env }).catch(() => undefined);
     if (local === undefined) {
+      // No knot can have a name that is not one: say so, not how to create a knot of that name.
+      validateKnotName(name);
       // Neither here nor on AWS: an AWS create stopped before its record leaves only AWS's side.
       throw new CloudknotInputError(
         `There is no knot named "${name}" on this machine (${
