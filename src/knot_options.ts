@@ -33,12 +33,6 @@ import {
  */
 export const MAX_CONCURRENCY: number = 1024;
 
-/**
- * The most attempts an item may get (`retries`): AWS Batch's limit of
- * `retryStrategy.attempts`, which every target keeps.
- */
-export const MAX_ATTEMPTS: number = 10;
-
 /** The options of {@linkcode Knot.create} after their checks, with defaults. */
 export interface ValidKnotOptions {
   /** The name. */
@@ -212,9 +206,9 @@ export function validateKnotOptions(
     );
   }
   const retries = options.retries ?? 3;
-  if (!Number.isInteger(retries) || retries < 1 || retries > MAX_ATTEMPTS) {
+  if (!Number.isInteger(retries) || retries < 1 || retries > 10) {
     throw new CloudknotInputError(
-      `retries must be an integer from 1 to ${MAX_ATTEMPTS} (the attempts each item gets), not ${
+      `retries must be an integer from 1 to 10 (the attempts each item gets), not ${
         describeValue(retries)
       }`,
       { field: "retries" },

@@ -89,16 +89,6 @@ Deno.test("bad usage exits with 2 and prints the usage line", async () => {
         /^Usage: cloudknot logs /m,
       ],
       [
-        ["map", "examples/jobs.ts", "square", "--retries", "11"],
-        /^error: --retries takes an integer from 1 to 10, not "11"$/m,
-        /^Usage: cloudknot map /m,
-      ],
-      [
-        ["knot", "create", "k", "examples/jobs.ts", "square", "--target", "aws", "--retries", "0"],
-        /^error: --retries takes an integer from 1 to 10, not "0"$/m,
-        /^Usage: cloudknot knot create /m,
-      ],
-      [
         ["knot", "list", "--json=yes"],
         /^error: Option --json takes no value$/m,
         /^Usage: cloudknot knot list/m,

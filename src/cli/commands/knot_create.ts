@@ -5,7 +5,7 @@
  * @module
  */
 import { Knot, type KnotOptions } from "../../knot.ts";
-import { MAX_ATTEMPTS, validateKnotOptions } from "../../knot_options.ts";
+import { validateKnotOptions } from "../../knot_options.ts";
 import { recordSection } from "../../state/sections.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
@@ -159,7 +159,7 @@ async function createAws(
   },
 ): Promise<number> {
   const awsOptions = awsKnotOptions(ctx);
-  const retries = ctx.integer("retries", { min: 1, max: MAX_ATTEMPTS });
+  const retries = ctx.integer("retries", { min: 1 });
   const timeout = ctx.positive("timeout");
   const memory = ctx.integer("memory", { min: 1 });
   const tags = pairs(ctx, "tag");

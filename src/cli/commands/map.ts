@@ -5,7 +5,7 @@
  * @module
  */
 import { Knot, type KnotOptions } from "../../knot.ts";
-import { MAX_ATTEMPTS, validateKnotOptions, validateMapOptions } from "../../knot_options.ts";
+import { validateKnotOptions, validateMapOptions } from "../../knot_options.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { functionChange } from "../../targets/aws/aws_knot.ts";
@@ -158,7 +158,7 @@ export const map = defineCommand({
     const env = pairs(ctx, "env");
     const tags = pairs(ctx, "tag");
     const concurrency = ctx.integer("concurrency", { min: 1 });
-    const retries = ctx.integer("retries", { min: 1, max: MAX_ATTEMPTS });
+    const retries = ctx.integer("retries", { min: 1 });
     const timeout = ctx.positive("timeout");
     const memory = ctx.integer("memory", { min: 1 });
     const jobType = ctx.string("job-type");

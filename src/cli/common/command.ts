@@ -212,25 +212,20 @@ export class CommandContext {
    * An option's value as an integer.
    *
    * @param name Its long name.
-   * @param options The smallest and the largest value allowed.
+   * @param options The smallest value allowed.
    * @returns The integer, or `undefined` when the option was not given.
-   * @throws {UsageError} When the value is not an integer from `min` to `max`.
+   * @throws {UsageError} When the value is not an integer of at least `min`.
    */
-  integer(name: string, options: { min?: number; max?: number } = {}): number | undefined {
+  integer(name: string, options: { min?: number } = {}): number | undefined {
     const text = this.string(name);
     if (text === undefined) return undefined;
     const value = Number(text);
-    const { min, max } = options;
-    if (
-      !/^-?\d+$/.test(text.trim()) || value < (min ?? -Infinity) || value > (max ?? Infinity)
-    ) {
+    if (!/^-?\d+$/.test(text.trim()) || value < (options.min ?? -Infinity)) {
       throw this.usage(
         `--${name} takes ${
-          max !== undefined
-            ? `an integer from ${min} to ${max}`
-            : min === 0
+          options.min === 0
             ? "a whole number"
-            : min === 1
+            : options.min === 1
             ? "a positive integer"
             : "an integer"
         }, not "${text}"`,

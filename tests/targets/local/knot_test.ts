@@ -568,7 +568,7 @@ Deno.test("a timer the function leaves running does not keep its run from ending
   }, async (knot) => {
     const run = await knot.map([0, 1], { progress: false });
     assert.deepEqual(await run.results(), [0, 1]);
-    assert.deepEqual(await Array.fromAsync(run.logs(0)), []);
+    // Item 0's own log may get a tick too, before its attempt ends: only item 1's is sure to.
     assert.ok((await Array.fromAsync(run.logs(1))).includes("tick from item 0"));
   });
 });
