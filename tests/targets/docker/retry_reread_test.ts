@@ -234,7 +234,17 @@ function withSlowDaemonKnot(
     const k = await slowDaemonKnot(dir, baseImage, name, options);
     try {
       await body(k);
-      await k.knot.clobber();
+      // Clobbered through a handle of the same function whose daemon is not made slow, with
+      // Docker's default time limits: `docker rmi` of a busy machine may take more than 4 s.
+      const opts = {
+        name,
+        target: "docker",
+        func: job,
+        dir,
+        cloudknotDir: dir,
+        baseImage,
+      } as const;
+      await (await Knot.create({ ...opts, docker: quiet })).clobber();
     } finally {
       await k.close();
     }
