@@ -15,6 +15,12 @@ const NOT_IN_IMAGE = "not in the knot's image, where the item ran";
 const NOT_HERE = "not on this machine, or not in a folder on the PATH of the process that maps " +
   "the items";
 
+/** What {@linkcode explainMissingProgram} adds to an error, wherever the item ran. */
+const MISSING = new RegExp(`: the program .+ is (?:${NOT_IN_IMAGE}|${NOT_HERE})\\. `);
+
+/** What {@linkcode explainMissingProgram} adds to an error of an item that ran in a knot's image. */
+const MISSING_FROM_IMAGE = new RegExp(`: the program .+ is ${NOT_IN_IMAGE}\\. `);
+
 /** Where an item ran whose function's artifact is at this URL: in a knot's image, or on this machine. */
 function inImage(functionUrl: string | undefined): boolean {
   // An image's artifact is at /app/ (image/build_context.ts), on the docker target as on AWS.
@@ -88,7 +94,7 @@ export function explainMissingProgram(
  * @returns Whether it is.
  */
 export function missingProgram(error: { message: string }): boolean {
-  return new RegExp(`: the program .+ is (?:${NOT_IN_IMAGE}|${NOT_HERE})\\. `).test(error.message);
+  return MISSING.test(error.message);
 }
 
 /**
@@ -108,5 +114,5 @@ export function missingProgram(error: { message: string }): boolean {
  * @returns Whether it is.
  */
 export function missingFromImage(error: { message: string }): boolean {
-  return new RegExp(`: the program .+ is ${NOT_IN_IMAGE}\\. `).test(error.message);
+  return MISSING_FROM_IMAGE.test(error.message);
 }
