@@ -83,8 +83,8 @@ export class ItemError extends JobFailedError {
    */
   static fromRecord(record: ErrorRecord, options: { attempts: number }): ItemError {
     const { index, error } = record;
-    // A program missing where the item ran ends it at its one attempt, as a refusal does:
-    // no "attempt 1 of 3", as if others had been tried.
+    // A program missing where the item ran ends it at its one attempt, as a refusal does, and as
+    // a result the codec refuses for its kind: no "attempt 1 of 3", as if others had been tried.
     const tries = options.attempts > 1 && !failsEveryAttempt(record.kind, error)
       ? ` (attempt ${record.attempt} of ${options.attempts})`
       : "";
@@ -122,7 +122,9 @@ export class ItemError extends JobFailedError {
         message = `Item ${index} was cancelled: ${error.message}`;
         break;
       case "unencodable":
-        message = `Item ${index} returned a value that cannot be sent back: ${error.message}`;
+        // One the codec refuses for its kind is its one attempt; one too large may have had more.
+        message =
+          `Item ${index} returned a value that cannot be sent back: ${error.message}${tries}`;
         break;
       default: {
         // A status reason the error's message already gives is not given twice.

@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { errorToRecord } from "./error_record.ts";
+import { errorToRecord, type SerializedError } from "./error_record.ts";
 import { memoryAdvice } from "./container_memory.ts";
 import { OOM_LINE } from "./oom_line.ts";
 import { LineWatch } from "./line_watch.ts";
@@ -733,8 +733,11 @@ export class WorkerPool {
           this.#startHead(slot, now);
           this.#trim(slot);
           const bytes = owned ? done.record : done.record.slice();
-          // Only a thrown error's record is read: it says whether a program was missing.
-          const record = done.kind === "threw" ? decodeRecord(bytes) as ErrorRecord : undefined;
+          // Only the record of a thrown error or of a result that could not be encoded is read:
+          // it says whether a program was missing, or what kind of value the codec refused.
+          const record = done.kind === "threw" || done.kind === "unencodable"
+            ? decodeRecord(bytes) as ErrorRecord
+            : undefined;
           ended.push({
             index: done.index,
             attempt: done.attempt,
@@ -776,7 +779,11 @@ export class WorkerPool {
     reader.end(handler);
   }
 
-  #isFinal(kind: "ok" | FailureKind, attempt: number, error?: { message: string }): boolean {
+  #isFinal(
+    kind: "ok" | FailureKind,
+    attempt: number,
+    error?: Pick<SerializedError, "message" | "props">,
+  ): boolean {
     // Every failed attempt is retried while attempts are left, as Batch retries
     // every attempt that exits non-zero (docs/mapping.md, "What is retried").
     // A cancel does not make a failed attempt final: its record says it may be
@@ -784,7 +791,7 @@ export class WorkerPool {
     // Nor does giving up on workers: the next attempt is queued and ends as one
     // that never ran (#failQueued), so the log says what the handle does.
     // A refused permission is final, as is a program the function runs that is
-    // missing: every attempt would fail alike.
+    // missing, or a result the codec refuses for its kind: every attempt would fail alike.
     return kind === "ok" || kind === "cancelled" || failsEveryAttempt(kind, error) ||
       attempt >= this.#o.attempts;
   }

@@ -9,6 +9,7 @@
  */
 import { decode, encode } from "./codec.ts";
 import { encodeResult } from "./codec/encode.ts";
+import { UNSTEADY_KINDS } from "./codec/_failure.ts";
 import { errorToRecord, type SerializedError } from "./error_record.ts";
 import { missingProgram } from "./missing_program.ts";
 
@@ -27,7 +28,11 @@ export type FailureKind =
   | "timeout"
   /** The run was cancelled before the item finished. */
   | "cancelled"
-  /** The function returned a value the codec cannot carry. */
+  /**
+   * The function returned a value the codec cannot carry: final at once when
+   * the codec refuses its kind (a function, a class instance), as every
+   * attempt would return one alike; retried when it was too large or too deep.
+   */
   | "unencodable"
   /** The item could not be read or the record could not be written. */
   | "infrastructure";
@@ -38,21 +43,36 @@ export type FailureKind =
  * container and on AWS Batch, until the knot's `permissions` change; a
  * program the function runs that is not where the item runs (its error says
  * so, `missing_program.ts`) is missing again on every attempt, until it is
- * installed (then `run.retry()`) or the knot's image has it.
+ * installed (then `run.retry()`) or the knot's image has it; a value the
+ * codec refuses for what kind of value it is (a function, a symbol, an
+ * instance of a class, a `WeakMap`: its error's `kind`) is returned again by
+ * every attempt of the same function, until the function returns data. A
+ * result too large or too deep to encode, or one whose getter threw, is
+ * retried: another attempt may return one that encodes.
  *
  * @example Usage
  * ```ts
  * import { failsEveryAttempt } from "@cloudknot/cloudknot/job";
  *
  * console.log(failsEveryAttempt("refused"), failsEveryAttempt("threw")); // true false
+ * console.log(failsEveryAttempt("unencodable", { message: "…", props: { kind: "function" } })); // true
  * ```
  *
  * @param kind Why the attempt failed.
- * @param error The attempt's error, which says whether a program was missing.
+ * @param error The attempt's error, which says whether a program was missing,
+ *   and for a result that could not be encoded, the codec's `kind` in its `props`.
  * @returns `true` when retrying it is pointless.
  */
-export function failsEveryAttempt(kind: FailureKind, error?: { message: string }): boolean {
-  return kind === "refused" || (kind === "threw" && error !== undefined && missingProgram(error));
+export function failsEveryAttempt(
+  kind: FailureKind,
+  error?: Pick<SerializedError, "message" | "props">,
+): boolean {
+  if (kind === "refused") return true;
+  if (error === undefined) return false;
+  if (kind === "threw") return missingProgram(error);
+  const codecKind = error.props?.kind;
+  return kind === "unencodable" && typeof codecKind === "string" &&
+    !UNSTEADY_KINDS.has(codecKind);
 }
 
 /**

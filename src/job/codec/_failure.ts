@@ -15,6 +15,28 @@ import { CodecError, formatPath, type PathSegment } from "./error.ts";
  */
 export type Role = "input" | "result";
 
+/** A getter threw while the value was read. */
+export const PROPERTY_KIND = "property";
+/** Reading the value threw. */
+export const VALUE_KIND = "value";
+/** The value is too large for one JSON text. */
+export const LARGE_KIND = "large value";
+/** The value nests deeper than the depth limit or the stack. */
+export const DEEP_KIND = "deep value";
+
+/**
+ * The kinds of failure that are not the codec refusing what kind of value it
+ * is, but its size, its depth or a getter that threw: another call of the
+ * same function may return one that encodes, so an item whose result failed
+ * so is retried (`failsEveryAttempt` in `record.ts`).
+ */
+export const UNSTEADY_KINDS: ReadonlySet<string> = new Set([
+  PROPERTY_KIND,
+  VALUE_KIND,
+  LARGE_KIND,
+  DEEP_KIND,
+]);
+
 export class Failure {
   /** Steps from the bad value outwards (reversed at the end). */
   readonly steps: PathSegment[] = [];
@@ -34,7 +56,7 @@ export function step(
   if (e instanceof Failure) failure = e;
   else if (mode === "read") {
     failure = new Failure(
-      "property",
+      PROPERTY_KIND,
       (at) =>
         `Cannot read the property at ${at}: its getter threw ${
           describeThrown(e)
@@ -50,7 +72,7 @@ export function fromThrown(e: unknown, operation: "encode" | "decode" = "encode"
   if (e instanceof Failure) return e;
   if (e instanceof RangeError && e.message === "Invalid string length") {
     return new Failure(
-      "large value",
+      LARGE_KIND,
       (at) =>
         `Cannot encode the value at ${at}: it is too large for one JSON text; split it into smaller items`,
       e,
@@ -59,7 +81,7 @@ export function fromThrown(e: unknown, operation: "encode" | "decode" = "encode"
   // Near the stack limit even a regular expression fails, so compare plainly.
   if (e instanceof RangeError && e.message === "Maximum call stack size exceeded") {
     return new Failure(
-      "deep value",
+      DEEP_KIND,
       (at) => `Cannot handle the value at ${at}: it is nested too deeply for the stack; flatten it`,
       e,
     );
@@ -75,7 +97,7 @@ export function fromThrown(e: unknown, operation: "encode" | "decode" = "encode"
     );
   }
   return new Failure(
-    "value",
+    VALUE_KIND,
     (at, role) =>
       `Cannot read the value at ${at}: reading it threw ${describeThrown(e)}; ${
         role === "result" ? "return" : "pass"

@@ -6,7 +6,15 @@
  */
 import { CloudknotInputError } from "../../util/errors.ts";
 import { CodecError } from "./error.ts";
-import { describeThrown, Failure, fromThrown, type Role, step, toCodecError } from "./_failure.ts";
+import {
+  DEEP_KIND,
+  describeThrown,
+  Failure,
+  fromThrown,
+  type Role,
+  step,
+  toCodecError,
+} from "./_failure.ts";
 import { defaultErrorType, isIndex, type Slot, TYPED_ARRAYS } from "./_builtins.ts";
 import { ERROR_CLASSES } from "../../util/builtin_errors.ts";
 import { BINARY_MAGIC, BINARY_VERSION } from "./format.ts";
@@ -380,7 +388,7 @@ class Encoder {
     if (++this.#depth > this.maxDepth) {
       const max = this.maxDepth;
       throw failure(
-        "deep value",
+        DEEP_KIND,
         (at) =>
           `Cannot encode the value at ${at}: it nests deeper than ${max} levels; flatten it or raise maxDepth`,
       );

@@ -515,8 +515,10 @@ export class LocalTarget implements Target {
       offset = files.scanRecords(offset, (entry) => {
         if (entry.index >= run.total) control.extend(entry.index + 1);
         unstarted.delete(entry.index);
-        // A thrown error's record says whether a program was missing: final, as a refusal.
-        const record = entry.kind === "infrastructure" || entry.kind === "threw"
+        // A thrown error's record says whether a program was missing, and an unencodable
+        // result's what kind of value the codec refused: final, as a refusal.
+        const record = entry.kind === "infrastructure" || entry.kind === "threw" ||
+            entry.kind === "unencodable"
           ? decodeEntry(entry.record, entry.index, entry.attempt)
           : undefined;
         const final = entry.kind === "ok" || entry.kind === "cancelled" ||

@@ -391,6 +391,7 @@ export async function job(input: any, second?: any): Promise<unknown> {
     await new Deno.Command(input.spawn, { stdout: "null", stderr: "null" }).output();
     return "spawned";
   }
+  if ("unsendable" in input) return { cb: () => input.unsendable };
   if ("log" in input) {
     for (const line of input.log) console.log(line);
     return input.log.length;

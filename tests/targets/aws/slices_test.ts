@@ -304,6 +304,29 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
         await assertRanOnce(bed, run.runId);
       },
     );
+
+    await t.step(
+      "an item whose result the codec refuses for its kind fails at once: Batch does not retry its child",
+      async () => {
+        // Batch could retry the job twice: the item's record is final, and the job exits 0.
+        const definition = await registerDefinition(bed, "ck-def-unsendable", { attempts: 3 });
+        const run = await bed.target({ jobDefinition: definition, attempts: 3 }).map<number>({
+          items: encodeItems([{ unsendable: 1 }, 4]),
+          starmap: false,
+          env: {},
+          itemsPerJob: 2,
+        });
+        const [unsendable, squared] = await run.settled();
+        assert.deepEqual(squared, { index: 1, status: "fulfilled", value: 16 });
+        assert.ok(unsendable?.status === "rejected");
+        const error = unsendable.reason as ItemError;
+        assert.equal(error.kind, "unencodable");
+        assert.equal(error.attempt, 1);
+        assert.match(error.message, /Cannot encode a function at \$\.cb: /);
+        await run.done;
+        await assertRanOnce(bed, run.runId);
+      },
+    );
   } finally {
     await bed.close();
   }
