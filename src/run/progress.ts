@@ -1,8 +1,8 @@
 /**
  * Progress of a run: on a terminal, one line on stderr redrawn in place; in a
  * Jupyter notebook, one display in the cell that started it, updated in
- * place; elsewhere (pipes, CI logs), plain lines at an interval through
- * `console.error`.
+ * place; elsewhere (pipes, CI logs, a terminal whose `TERM` is `dumb`),
+ * plain lines at an interval through `console.error`.
  *
  * @module
  */
@@ -13,8 +13,19 @@ import { describeValue, validateOptionKeys, validateOptionType } from "../util/v
 
 /** Options for {@linkcode showProgress}. */
 export interface ProgressOptions {
-  /** Whether stderr is a terminal (default: `Deno.stderr.isTerminal()`). */
+  /**
+   * Whether to redraw one line in place with cursor codes, as on a terminal
+   * (default: whether stderr is a terminal whose `TERM` is not `dumb`, as in
+   * Emacs' shell, which shows such codes as they are; see `env`).
+   */
   isTerminal?: boolean;
+  /**
+   * Reads an environment variable: `TERM`, when `isTerminal` is not given
+   * (default: `Deno.env.get`, only for a variable the program may already
+   * read, so that it never prompts for the permission; `undefined` for
+   * another).
+   */
+  env?: (name: string) => string | undefined;
   /** Writes a redrawn line to the terminal (default: a sync write to stderr). */
   write?: (text: string) => void;
   /** Writes a plain line (default: `console.error`). */
@@ -50,6 +61,7 @@ let displays = 0;
 
 const PROGRESS_OPTION_KEYS: Readonly<Record<keyof ProgressOptions, true>> = {
   isTerminal: true,
+  env: true,
   write: true,
   log: true,
   display: true,
@@ -106,6 +118,7 @@ function validateProgressOptions(progress: ProgressOptions, where: string): void
     validateOptionKeys(progress, PROGRESS_OPTION_KEYS, `${where}'s progress`);
     validateOptionType(progress, "isTerminal", "boolean");
     validateOptionType(progress, "announce", "boolean");
+    validateOptionType(progress, "env", "function");
     validateOptionType(progress, "write", "function");
     validateOptionType(progress, "log", "function");
     validateOptionType(progress, "display", "function");
@@ -205,6 +218,28 @@ export function announceRun(run: MapRun<unknown>): string {
     `knot.collect("${run.runId}") picks it up`;
 }
 
+/**
+ * An environment variable the program may already read, without asking for
+ * the permission: a prompt from a progress line would stop the program.
+ */
+function grantedEnv(name: string): string | undefined {
+  try {
+    const { state } = Deno.permissions.querySync({ name: "env", variable: name });
+    return state === "granted" ? Deno.env.get(name) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether progress is drawn with cursor codes on stderr: a terminal, but not
+ * a dumb one, which shows the codes as they are (the command line's `drawsOn`
+ * asks the same of its own streams).
+ */
+function drawsOnStderr(env: (name: string) => string | undefined): boolean {
+  return Deno.stderr.isTerminal() && env("TERM") !== "dumb";
+}
+
 /** The terminal's width, or no limit when it cannot be read. */
 function terminalColumns(): number {
   try {
@@ -267,7 +302,7 @@ function formatSeconds(s: number): string {
  * @returns Stops showing progress.
  */
 export function showProgress(run: MapRun<unknown>, options: ProgressOptions = {}): () => void {
-  const tty = options.isTerminal ?? Deno.stderr.isTerminal();
+  const tty = options.isTerminal ?? drawsOnStderr(options.env ?? grantedEnv);
   const encoder = new TextEncoder();
   const write = options.write ?? ((text: string) => {
     Deno.stderr.writeSync(encoder.encode(text));
