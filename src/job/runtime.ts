@@ -13,6 +13,7 @@ import type { FunctionKind } from "./function_kind.ts";
 import { readItem, RUN_KEYS } from "./payload.ts";
 import { explainMissingProgram } from "./missing_program.ts";
 import { explainPermissionError } from "./permissions.ts";
+import { dropRuntimeFrames } from "./runtime_frames.ts";
 import { type EncodedRecord, encodeRecord, type JobRecord } from "./record.ts";
 import { refusalWithin } from "../util/refusal.ts";
 
@@ -359,6 +360,9 @@ export async function runItem(
       );
       const refusal = refusalWithin(error);
       if (refusal !== undefined && refusal !== error) explainWrapped(refusal, func.url);
+      const thrown = errorToRecord(error);
+      // Below the function's frames, where this runtime called it says nothing of the item.
+      dropRuntimeFrames(thrown, import.meta.url);
       record = {
         ...base,
         status: "error",
@@ -366,7 +370,7 @@ export async function runItem(
         // wraps it (its cause, an AggregateError's errors).
         kind: refusal !== undefined ? "refused" : "threw",
         endedAt: Date.now(),
-        error: errorToRecord(error),
+        error: thrown,
       };
     }
   } catch (e) {
