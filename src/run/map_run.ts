@@ -8,7 +8,12 @@
 import { ItemError, MapError } from "../job/item_error.ts";
 import { unshippedFile } from "../job/permissions.ts";
 import { missingFromImage } from "../job/missing_program.ts";
-import { type ErrorRecord, failureRecord, type JobRecord } from "../job/record.ts";
+import {
+  type ErrorRecord,
+  failsEveryAttempt,
+  failureRecord,
+  type JobRecord,
+} from "../job/record.ts";
 import { renderRunHtml, renderRunText } from "./run_view.ts";
 import type { RunUsage } from "../cost/usage.ts";
 import { type CostReport, costReport, type CostReportOptions } from "../cost/report.ts";
@@ -434,10 +439,14 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       values,
       // A file not shipped is not there for a retry on AWS, which runs the run's own job
       // definition revision, nor a program the image lacks in a retry's container, which runs
-      // the run's own image: each such item's error says what to change and to map the items
-      // again, which works on every target.
+      // the run's own image, nor a result the codec refuses for its kind, which a retry of the
+      // same function returns again: each such item's error says what to change and to map the
+      // items again, which works on every target.
       this.#resubmit === undefined ||
-        errors.some((e) => (e.kind === "refused" && unshippedFile(e)) || missingFromImage(e))
+        errors.some((e) =>
+          (e.kind === "refused" && unshippedFile(e)) || missingFromImage(e) ||
+          (e.kind === "unencodable" && failsEveryAttempt(e.kind, e.remote))
+        )
         ? undefined
         // A retry keeps the run's permissions: one refused a permission needs them given.
         : errors.some((e) => e.kind === "refused")

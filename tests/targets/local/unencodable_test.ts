@@ -4,7 +4,7 @@
 // (a getter that threw) is retried, as another attempt may return one that
 // encodes.
 import assert from "node:assert/strict";
-import { ItemError } from "../../../mod.ts";
+import { ItemError, MapError } from "../../../mod.ts";
 import { withKnot } from "./helpers.ts";
 
 /** Returns a value of the kind its input names, none of which the codec carries. */
@@ -51,6 +51,10 @@ Deno.test("a result the codec refuses for its kind fails its item at the first a
         "function would compute",
     );
     assert.match(errors[3]!.message, /class URL at \$: .*return url\.href instead$/);
+    // A retry runs the same function, which returns one alike: the run's error does not offer it.
+    const mapError = await run.results().then(() => undefined, (e: unknown) => e);
+    assert.ok(mapError instanceof MapError);
+    assert.doesNotMatch(mapError.message, /retry/);
   });
 });
 
