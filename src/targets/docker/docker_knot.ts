@@ -23,13 +23,13 @@ import { DockerImage } from "../../image/docker_image.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { LocalStore } from "../../store/local.ts";
 import { knotDirId } from "../../store/local_knots.ts";
-import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { defined } from "../../util/defined.ts";
-import { CloudknotInputError } from "../../util/errors.ts";
+import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { localKnotsDir, readLocalKnotRecord, saveLocalKnotRecord } from "../local/catalog.ts";
 import type { OpenedKnot } from "../target.ts";
 import type { LocalKnotSpec } from "../local/local_knot.ts";
 import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
+import { holdingKnot, knotBusyNotice } from "./knot_lock.ts";
 
 /** The tag of a docker knot's image. */
 const TAG = "local";
@@ -170,27 +170,55 @@ export function dockerRuns(
 export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<DockerTarget>> {
   const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
   const store = new LocalStore(root);
+  const fresh = spec.func !== undefined || spec.module !== undefined;
+  // Checked before the knot's folder is made: a knot that cannot be opened leaves none.
+  await savedRecord(store, spec, fresh);
+  // The function is packaged (its files checked) before the knot's folder is made: one that
+  // is refused leaves no folder behind.
+  const given = await artifactOf(spec, defined({ warn: spec.warn }));
+  // Its build folder is written, built, and its record written, holding the knot's lock: a
+  // second process opening the knot meanwhile waits, then builds its own function (or adopts
+  // the knot) in turn, so neither builds the other's function under its own record.
+  // An adoption does not make again the folder of a knot clobbered meanwhile.
+  return await holdingKnot(root, () => openHeld(spec, { root, store, fresh, given }), {
+    make: fresh,
+    onWait: () =>
+      (spec.warn ?? console.warn)(
+        knotBusyNotice(spec.name, root, fresh ? "creates it with its own function" : "adopts it"),
+      ),
+  });
+}
+
+/** What a docker knot's `knot.json` holds, as read back (records of every version). */
+interface SavedRecord {
+  target: string;
+  createdAt: number;
+  hash: string;
+  image?: string;
+  functionName?: string;
+  sources?: ArtifactSources;
+  permissions?: Permissions;
+}
+
+/**
+ * The knot's record, checked: a knot of another target is refused, and so is
+ * adopting (no function given) a knot that does not exist.
+ */
+async function savedRecord(
+  store: LocalStore,
+  spec: DockerKnotSpec,
+  fresh: boolean,
+): Promise<SavedRecord | undefined> {
   // Reading the record remembers where the sources of its module are.
-  const saved:
-    | {
-      target: string;
-      createdAt: number;
-      hash: string;
-      image?: string;
-      functionName?: string;
-      sources?: ArtifactSources;
-      permissions?: Permissions;
-    }
-    | undefined = await readLocalKnotRecord(store);
+  const saved: SavedRecord | undefined = await readLocalKnotRecord(store);
   if (saved !== undefined && saved.target !== "docker") {
     throw new CloudknotInputError(
-      `The knot named "${spec.name}" in ${root} runs on the ${
+      `The knot named "${spec.name}" in ${store.root} runs on the ${
         saved.target ?? "local"
       } target, not on docker: choose another name, or clobber that knot first`,
       { field: "name" },
     );
   }
-  const fresh = spec.func !== undefined || spec.module !== undefined;
   if (!fresh && saved === undefined) {
     throw new CloudknotInputError(
       `There is no docker knot named "${spec.name}" to adopt: pass func, or module and ` +
@@ -198,10 +226,17 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
       { field: "func" },
     );
   }
-  // The function is packaged (its files checked) before the knot's folder is made: one that
-  // is refused leaves no folder behind.
-  const given = await artifactOf(spec, defined({ warn: spec.warn }));
-  await ensurePrivateDir(root);
+  return saved;
+}
+
+/** Opens the knot, holding its lock (`knot_lock.ts`). */
+async function openHeld(
+  spec: DockerKnotSpec,
+  held: { root: string; store: LocalStore; fresh: boolean; given: FunctionArtifact | undefined },
+): Promise<OpenedKnot<DockerTarget>> {
+  const { root, store, fresh, given } = held;
+  // Read again: another process may have created the knot, or clobbered it, since.
+  const saved = await savedRecord(store, spec, fresh);
   const docker = spec.docker ?? new Docker();
   const ref = await imageFor(spec.name, root, saved);
   const image = await DockerImage.create({
@@ -271,8 +306,13 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     concurrency: spec.concurrency,
     attempts: spec.attempts,
     docker,
-    // An image removed from Docker since is built again from its build directory at map().
-    buildImage: async () => (await build()).imageId,
+    // The knot's image now, for a retry, and for a map whose own image was removed from Docker
+    // since: read, or built again from the build directory, holding the knot's lock, so never
+    // from a build directory another process is writing, and for a map only while the knot's
+    // function is still this handle's (its build directory holds another's once the knot is
+    // created again).
+    knotImage: ({ retry }) =>
+      knotImageNow(spec, { root, store, ref, docker, build, hash: artifact.hash, retry }),
     ...defined({
       timeout: spec.timeout,
       memory: spec.memory,
@@ -283,4 +323,50 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
     ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
   });
   return { artifact, target };
+}
+
+/** See `knotImage` in {@linkcode openDockerKnot}. */
+async function knotImageNow(
+  spec: DockerKnotSpec,
+  knot: {
+    root: string;
+    store: LocalStore;
+    ref: string;
+    docker: Docker;
+    build: () => Promise<{ imageId: string }>;
+    hash: string;
+    retry: boolean;
+  },
+): Promise<string> {
+  const { name } = spec;
+  const clobbered = () =>
+    new CloudknotError(
+      `Docker knot ${name} was clobbered since this handle opened it, its image with it: create ` +
+        `it again (Knot.create({ name: "${name}", target: "docker", func })) and map the items ` +
+        `again`,
+    );
+  // A clobbered knot's folder is not made again to wait in: its record is gone.
+  return await holdingKnot(knot.root, async () => {
+    const now: { hash: string; functionName?: string } | undefined = await readLocalKnotRecord(
+      knot.store,
+    );
+    if (now === undefined) throw clobbered();
+    if (!knot.retry && now.hash !== knot.hash) {
+      throw new CloudknotError(
+        `The image this handle of docker knot ${name} opened is gone from Docker, and another ` +
+          `process has created the knot again since with another function (${
+            now.functionName ?? now.hash
+          }): create the knot again with this function (Knot.create({ name: "${name}", ` +
+          `target: "docker", func })) to map it, or open it by name (Knot.create({ name: ` +
+          `"${name}", target: "docker" })) to map its function now`,
+      );
+    }
+    return (await knot.docker.inspectImage(knot.ref))?.Id ?? (await knot.build()).imageId;
+  }, {
+    make: false,
+    onWait: () =>
+      (spec.warn ?? console.warn)(
+        knotBusyNotice(name, knot.root, knot.retry ? "retries the run" : "maps"),
+      ),
+  });
 }

@@ -39,6 +39,7 @@ import {
   writeManifest,
 } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
+import { holdingKnot, knotBusyNotice } from "./knot_lock.ts";
 import type { RunningAttempt } from "../../job/pool.ts";
 import { itemLine } from "../../job/item_log.ts";
 import { KNOT_ENV, RUN_ID_ENV } from "../../job/retry_advice.ts";
@@ -120,7 +121,8 @@ export interface DockerTargetOptions {
    * The id of the image the knot was opened with, which its maps run while
    * Docker has it, even once another process has created the knot again with
    * another function and so moved `image` to that function's image. Without
-   * it (or once Docker has it no more), and in a retry, a map runs `image`.
+   * it (or once Docker has it no more), and in a retry, a map runs the knot's
+   * image now (`knotImage`, else `image`).
    */
   imageId?: string;
   /** Containers at once. */
@@ -140,11 +142,14 @@ export interface DockerTargetOptions {
   /** The docker driver. */
   docker: Docker;
   /**
-   * Builds the knot's image again, for a map whose image was removed from
-   * Docker since the knot was opened, and returns its id. Without it, such a
-   * map rejects saying to open the knot again.
+   * The id of the knot's image now, for a retry and for a map whose own
+   * image (`imageId`) is gone from Docker: the one `image` names, or built
+   * again from the knot's build directory. For a map (`retry: false`) it
+   * rejects when the knot has had another function since it was opened.
+   * Without it, such a map runs the image `image` names, or rejects saying to
+   * open the knot again.
    */
-  buildImage?: () => Promise<string>;
+  knotImage?: (options: { retry: boolean }) => Promise<string>;
   /**
    * Where the target's warnings go (a retry that waits for a cancelled run's
    * containers still running). @default {console.warn}
@@ -358,16 +363,18 @@ export class DockerTarget implements Target {
    * Returns the image's id, which the run's containers run: for a map, the
    * image this handle opened while Docker has it, as a local knot's map runs
    * its handle's function even once another process created the knot again
-   * with another function (which moved the image's name); for a retry, the
-   * knot's image of then, whichever handle retries, as on the local target.
+   * with another function (which moved the image's name), and once Docker has
+   * it no more, the knot's image only while the knot still has that function;
+   * for a retry, the knot's image of then, whichever handle retries, as on the
+   * local target.
    */
   async #ensureImage(retry: boolean): Promise<string | undefined> {
-    const { docker, image, knot, buildImage, imageId } = this.#o;
+    const { docker, image, knot, knotImage, imageId } = this.#o;
     const own = imageId !== undefined && !retry ? await docker.inspectImage(imageId) : undefined;
     if (own !== undefined) return own.Id;
+    if (knotImage !== undefined) return await knotImage({ retry });
     const found = await docker.inspectImage(image);
     if (found !== undefined) return found.Id;
-    if (buildImage !== undefined) return await buildImage();
     throw new CloudknotError(
       `The image ${image} of docker knot ${knot} is gone from Docker (removed since the knot ` +
         `was opened): ${imageGoneAdvice(knot)}`,
@@ -1316,8 +1323,22 @@ export class DockerTarget implements Target {
     );
   }
 
-  /** Removes the knot's containers, its images (of each function it had) and its directory (its record and runs). */
+  /**
+   * Removes the knot's containers, its images (of each function it had) and
+   * its directory (its record and runs), holding the knot's lock: a create of
+   * the knot in another process, or the build of its image again, finishes
+   * first (with a notice that this waits), never half-way through.
+   */
   async clobber(): Promise<void> {
+    await holdingKnot(this.#o.root, () => this.#clobber(), {
+      make: false,
+      onWait: () =>
+        (this.#o.warn ?? console.warn)(knotBusyNotice(this.#o.knot, this.#o.root, "clobbers it")),
+    });
+  }
+
+  /** See {@linkcode DockerTarget.clobber}. */
+  async #clobber(): Promise<void> {
     const docker = this.#o.docker;
     // A process driving one of its runs is asked to cancel it first, so that its items end
     // saying why, not as attempts whose containers were killed and whose image is gone.
