@@ -88,13 +88,9 @@ exec docker "$@"
   const counter = itemCounter(() => true);
   const { hits, release } = counter;
   const warnings: string[] = [];
+  const opened = { name, target: "docker", func: job, dir, cloudknotDir: dir, baseImage } as const;
   const knot = await Knot.create({
-    name,
-    target: "docker",
-    func: job,
-    dir,
-    cloudknotDir: dir,
-    baseImage,
+    ...opened,
     // Each docker call may take 4 s here: waiting for a longer attempt asks again.
     docker: new Docker({ binary: client, logger: () => {}, timeouts: { other: 4_000 } }),
     concurrency: 2,
@@ -211,6 +207,8 @@ exec docker "$@"
       await Deno.remove(slow);
       await readLater(handle.runId);
     },
+    /** The knot, clobbered through a handle whose docker client has Docker's own time limits. */
+    clobber: async () => await (await Knot.create({ ...opened, docker: quiet })).clobber(),
     /** How many times the daemon refused a call for being slow. */
     refusals: () => lines(refused),
     /** The folder of the knots. */
@@ -234,17 +232,8 @@ function withSlowDaemonKnot(
     const k = await slowDaemonKnot(dir, baseImage, name, options);
     try {
       await body(k);
-      // Clobbered through a handle of the same function whose daemon is not made slow, with
-      // Docker's default time limits: `docker rmi` of a busy machine may take more than 4 s.
-      const opts = {
-        name,
-        target: "docker",
-        func: job,
-        dir,
-        cloudknotDir: dir,
-        baseImage,
-      } as const;
-      await (await Knot.create({ ...opts, docker: quiet })).clobber();
+      // Not through the slow client: `docker rmi` of a busy machine may take more than 4 s.
+      await k.clobber();
     } finally {
       await k.close();
     }
