@@ -9,6 +9,11 @@ import { join } from "node:path";
 import { Docker } from "../../src/docker/mod.ts";
 import { CommandTimeoutError } from "../../src/util/command_limit.ts";
 
+/**
+ * Runs `test` with drivers of a `docker` that hangs. The limits the tests set (seconds, not less) let
+ * the hanging script start and note its pid first on a loaded machine, so that the check that it was
+ * stopped has a process to look at.
+ */
 async function withHangingDocker(
   test: (docker: (options?: ConstructorParameters<typeof Docker>[0]) => Docker) => Promise<void>,
 ): Promise<void> {
@@ -49,12 +54,12 @@ async function timeoutOf(call: Promise<unknown>): Promise<CommandTimeoutError> {
 
 Deno.test("a short docker command is stopped at the driver's limit for other commands", async () => {
   await withHangingDocker(async (docker) => {
-    const e = await timeoutOf(docker({ timeouts: { other: 300 } }).version());
-    assert.equal(e.timeoutMs, 300);
+    const e = await timeoutOf(docker({ timeouts: { other: 2_000 } }).version());
+    assert.equal(e.timeoutMs, 2_000);
     assert.match(e.command, /\/docker version$/);
     assert.match(
       e.message,
-      /did not finish within 0\.3 s and was killed; .*check that the Docker daemon answers \(docker version\), or allow it longer with the Docker option timeouts\.other \(or pass a larger timeoutMs to the call\)$/,
+      /did not finish within 2 s and was killed; .*check that the Docker daemon answers \(docker version\), or allow it longer with the Docker option timeouts\.other \(or pass a larger timeoutMs to the call\)$/,
     );
   });
 });
@@ -62,9 +67,9 @@ Deno.test("a short docker command is stopped at the driver's limit for other com
 Deno.test("a call's own timeoutMs wins over the driver's", async () => {
   await withHangingDocker(async (docker) => {
     const e = await timeoutOf(
-      docker({ timeouts: { other: 60_000 } }).inspectImage("app:1", { timeoutMs: 200 }),
+      docker({ timeouts: { other: 60_000 } }).inspectImage("app:1", { timeoutMs: 1_500 }),
     );
-    assert.equal(e.timeoutMs, 200);
+    assert.equal(e.timeoutMs, 1_500);
     assert.match(e.command, /\/docker image inspect$/);
   });
 });
@@ -73,7 +78,7 @@ Deno.test("docker build is stopped at its limit, which CLOUDKNOT_DOCKER_BUILD_TI
   await withHangingDocker(async (docker) => {
     const context = await Deno.makeTempDir();
     try {
-      const e = await timeoutOf(docker({ timeouts: { build: 300 } }).build(context));
+      const e = await timeoutOf(docker({ timeouts: { build: 2_000 } }).build(context));
       assert.match(e.command, /\/docker build \/tmp\/.+$/);
       assert.match(e.message, /allow it longer with CLOUDKNOT_DOCKER_BUILD_TIMEOUT=<seconds>/);
     } finally {
@@ -84,7 +89,7 @@ Deno.test("docker build is stopped at its limit, which CLOUDKNOT_DOCKER_BUILD_TI
 
 Deno.test("docker push and pull are stopped at their limit, which CLOUDKNOT_DOCKER_PUSH_TIMEOUT raises", async () => {
   await withHangingDocker(async (docker) => {
-    const driver = docker({ timeouts: { transfer: 300 } });
+    const driver = docker({ timeouts: { transfer: 2_000 } });
     const push = await timeoutOf(driver.push("127.0.0.1:5000/app:1"));
     assert.match(push.message, /^`.*\/docker push 127\.0\.0\.1:5000\/app:1` did not finish/);
     assert.match(push.message, /CLOUDKNOT_DOCKER_PUSH_TIMEOUT=<seconds>/);
