@@ -17,6 +17,7 @@ import {
   type AwsKnotOptions,
   type AwsKnotResources,
   openAwsKnot,
+  type PackagedFunction,
 } from "./targets/aws/aws_knot.ts";
 import { openLocalKnot } from "./targets/local/local_knot.ts";
 import { dockerKnotImage, openDockerKnot } from "./targets/docker/docker_knot.ts";
@@ -236,16 +237,23 @@ export class Knot<F extends JobFunction = JobFunction> {
    * Creates a knot, or adopts the knot of that name.
    *
    * @param options The name, the function and where to run it.
+   * @param packaged For the command line: `packaged` is the function of
+   *   `func` or `module`, packaged already by the caller (which compared it
+   *   with an AWS knot's own), so an AWS knot adopting it or updated with it
+   *   does not package it again; `deno` is the deno binary an AWS knot
+   *   packages it with otherwise. @default {"packaged here, with Deno.execPath()"}
    * @returns The knot.
    */
   static async create<F extends JobFunction = JobFunction>(
     options: KnotOptions<F>,
+    packaged?: { packaged?: PackagedFunction; deno?: string },
   ): Promise<Knot<F>>;
   static async create<F extends JobFunction = JobFunction>(
     options: KnotOptions<F> & Partial<DryRun>,
+    packaged: { packaged?: PackagedFunction; deno?: string } = {},
   ): Promise<Knot<F> | Plan> {
     try {
-      return await Knot.#create<F>(options);
+      return await Knot.#create<F>(options, packaged);
     } catch (e) {
       throw explainProcessPermission(e, "Knot.create()");
     }
@@ -253,6 +261,7 @@ export class Knot<F extends JobFunction = JobFunction> {
 
   static async #create<F extends JobFunction>(
     options: KnotOptions<F> & Partial<DryRun>,
+    packaged: { packaged?: PackagedFunction; deno?: string },
   ): Promise<Knot<F> | Plan> {
     const o = validateKnotOptions(options);
     if (options.dryRun === true) return await planKnot(options, o);
@@ -274,7 +283,8 @@ export class Knot<F extends JobFunction = JobFunction> {
         name: o.name,
         // Only a given value: adopting warns about each option passed.
         ...(options.retries !== undefined ? { retries: o.retries } : {}),
-      })
+        ...defined({ deno: packaged.deno }),
+      }, defined({ packaged: packaged.packaged }))
       : o.target === "docker"
       ? await openDockerKnot({
         name: o.name,

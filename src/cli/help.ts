@@ -187,9 +187,13 @@ export function renderTopHelp(options: TopHelpOptions): string {
     style("bold", "Exit codes:"),
     ...twoColumns([
       ["0", "Success"],
-      ["1", "An error: a bad value, a missing knot, or an item that failed"],
-      ["2", "Bad usage: an unknown command or option, or a missing argument"],
-      ["130", "Interrupted (Ctrl-C): map and retry cancel their run"],
+      ["1", "An error: a value the other options rule out, a missing knot, or an item that failed"],
+      [
+        "2",
+        "Bad usage: an unknown command, option or argument, a missing argument, or a value its " +
+        "option never takes (out of its range)",
+      ],
+      ["130", "Interrupted (Ctrl-C): map and retry cancel their run; logs --follow stops"],
       ["141", "Stdout was closed before everything was printed"],
     ], style),
     "",

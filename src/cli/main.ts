@@ -19,6 +19,9 @@ import { COMMANDS, GROUPS } from "./registry.ts";
 /** The package's version. */
 export const VERSION: string = denoJson.version;
 
+/** The flags `help` takes besides a command's name. */
+const HELP_FLAGS: readonly string[] = ["--help", "-h", "--debug"];
+
 /** The exit code when stdout was closed early (128 + SIGPIPE), as other tools do. */
 const BROKEN_PIPE = 141;
 
@@ -108,6 +111,11 @@ async function dispatch(args: string[], setup: Setup): Promise<number> {
   }
   if (rest[0] === "help") {
     rest.shift();
+    // `help` takes a command's name and nothing else: a word it would not read is refused.
+    const flag = rest.find((w) => w.startsWith("-") && !HELP_FLAGS.includes(w));
+    if (flag !== undefined) {
+      throw new UsageError(`Unknown option ${flag}: help takes a command's name only`);
+    }
     const words = rest.filter((w) => !w.startsWith("-"));
     if (words.length === 0) {
       await io.stdout.write(renderTopHelp({ commands, version: VERSION, style }));
@@ -122,32 +130,40 @@ async function dispatch(args: string[], setup: Setup): Promise<number> {
         },
       );
     }
+    if (found.kind === "command" && found.rest.length > 0) {
+      const name = commandName(found.command);
+      throw new UsageError(
+        `Unexpected argument "${found.rest[0]}": help takes a command's name only, as in ` +
+          `"${PROGRAM} help ${name}"`,
+      );
+    }
     await io.stdout.write(helpFor(found, commands, groups, style));
     return 0;
   }
   const found = find(rest, commands, groups);
   if (found.kind === "group") {
-    if (help || found.rest.includes("--help") || found.rest.includes("-h")) {
+    const word = found.rest.find((w) => !w.startsWith("-"));
+    if (
+      word === undefined &&
+      (help || found.rest.includes("--help") || found.rest.includes("-h"))
+    ) {
       await io.stdout.write(helpFor(found, commands, groups, style));
       return 0;
     }
     const members = commands.filter((c) => c.group === found.group).map((c) => c.name);
     throw new UsageError(
-      found.rest.length === 0 || found.rest[0]!.startsWith("-")
+      word === undefined
         ? `${found.group} needs a command: ${members.join(", ")}`
-        : `Unknown command "${found.group} ${found.rest[0]}"${
-          suggest(`${found.group} ${found.rest[0]}`, commands)
-        }`,
+        : `Unknown command "${found.group} ${word}"${suggest(`${found.group} ${word}`, commands)}`,
       { command: found.group },
     );
   }
   const { command } = found;
   state.command = command;
-  if (help) {
-    await io.stdout.write(renderCommandHelp(command, style));
-    return 0;
-  }
   const name = commandName(command);
+  // `cloudknot --help map …` reads the rest as `cloudknot map --help …` does: an option or
+  // argument the command does not take is refused, not ignored.
+  if (help) found.rest.unshift("--help");
   const specs = { ...command.options, ...COMMON_OPTIONS };
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -167,11 +183,20 @@ async function dispatch(args: string[], setup: Setup): Promise<number> {
     throw new UsageError(parseErrorMessage(e, Object.keys(specs)), { command: name });
   }
   if (parsed.values.debug === true) state.debug = true;
+  const positionals = parsed.positionals;
+  if (positionals.length > command.args.length) {
+    const takes = command.args.length === 0
+      ? "no arguments"
+      : `only ${command.args.map((a) => a.required ? `<${a.name}>` : `[${a.name}]`).join(" ")}`;
+    throw new UsageError(
+      `Unexpected argument "${positionals[command.args.length]}": ${name} takes ${takes}`,
+      { command: name },
+    );
+  }
   if (parsed.values.help === true) {
     await io.stdout.write(renderCommandHelp(command, style));
     return 0;
   }
-  const positionals = parsed.positionals;
   const named: Record<string, string> = {};
   command.args.forEach((arg, i) => {
     const value = positionals[i];
@@ -182,11 +207,6 @@ async function dispatch(args: string[], setup: Setup): Promise<number> {
       });
     }
   });
-  if (positionals.length > command.args.length) {
-    throw new UsageError(`Unexpected argument "${positionals[command.args.length]}"`, {
-      command: name,
-    });
-  }
   const ctx = new CommandContext(command, {
     io,
     values: parsed.values as Record<string, string | boolean | string[] | undefined>,

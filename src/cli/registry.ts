@@ -5,6 +5,7 @@
  * @module
  */
 import type { Command } from "./common/command.ts";
+import { cancel } from "./commands/cancel.ts";
 import { configure } from "./commands/configure.ts";
 import { gc } from "./commands/gc.ts";
 import { imageBuild } from "./commands/image_build.ts";
@@ -33,6 +34,7 @@ export const COMMANDS: Command[] = [
   map,
   results,
   retry,
+  cancel,
   cost,
   report,
   jobs,

@@ -280,8 +280,8 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
       [
         ["map", JOBS, "square", "--retries", "11"],
         "[1]",
-        1,
-        /^error: --retries must be an integer from 1 to 10/,
+        2,
+        /^error: --retries takes an integer from 1 to 10, not "11"$/m,
       ],
       [
         ["map", JOBS, "noSuchExport"],
@@ -330,13 +330,13 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         ["map", JOBS, "square", "--target", "aws", "--stuck-timeout", "60"],
         "[1]",
         2,
-        /^error: --stuck-timeout takes seconds from 600 to 86400, or never, not "60"$/m,
+        /^error: --stuck-timeout takes an integer from 600 to 86,400, or never, not "60"$/m,
       ],
       [
         ["map", JOBS, "square", "--target", "aws", "--capacity-timeout", "soon"],
         "[1]",
         2,
-        /^error: --capacity-timeout takes seconds from 600 to 86400, or never, not "soon"$/m,
+        /^error: --capacity-timeout takes an integer from 600 to 86,400, or never, not "soon"$/m,
       ],
       [
         ["map", JOBS, "square", "--target", "aws", "--compute", "LAMBDA"],
@@ -360,7 +360,7 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         ["map", JOBS, "square", "--concurrency", "two"],
         "[1]",
         2,
-        /^error: --concurrency takes a positive integer, not "two"/,
+        /^error: --concurrency takes an integer from 1 to 1,024, not "two"/,
       ],
       [["map", JOBS, "square", "--env", "NOEQUALS"], "[1]", 2, /^error: --env takes NAME=VALUE/],
       [["map", JOBS, "square", "--colour"], "[1]", 2, /^error: Unknown option --colour/],

@@ -25,6 +25,7 @@ import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
 import { Prompter } from "../common/prompt.ts";
+import { POSITIVE_INTEGER } from "../common/ranges.ts";
 
 /** `configure`. */
 export const configure = defineCommand({
@@ -91,12 +92,14 @@ export const configure = defineCommand({
       ecrRepo: ctx.string("ecr-repo"),
     };
     // Check what can be checked before any question or AWS call.
-    if (given.sse !== undefined) validateSse(given.sse);
+    if (given.sse !== undefined && given.sse !== "AES256" && given.sse !== "aws:kms") {
+      throw ctx.usage(`--sse must be "AES256" or "aws:kms", not "${given.sse}"`);
+    }
     if (given.ecrRepo !== undefined) validateEcrRepoName(given.ecrRepo);
-    const expireText = ctx.string("expire-days");
-    let expireAfterDays: number | "never" | undefined;
-    if (expireText === "never") expireAfterDays = "never";
-    else if (expireText !== undefined) expireAfterDays = ctx.integer("expire-days", { min: 1 });
+    const expireAfterDays = ctx.numberOrWord("expire-days", {
+      ...POSITIVE_INTEGER,
+      word: "never",
+    }) as number | "never" | undefined;
     // A config file that cannot take the settings is refused before a bucket is made.
     await state.assertWritable();
 

@@ -22,6 +22,7 @@ import type { Permissions } from "../../job/permissions.ts";
 import { printPlans } from "../common/plan_output.ts";
 import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
+import { KNOT_RANGES } from "../common/ranges.ts";
 import { resolveTarget } from "../common/target.ts";
 import { cliDocker } from "../common/docker.ts";
 import { untilInterrupted } from "../common/interrupted.ts";
@@ -116,8 +117,8 @@ export const knotCreate = defineCommand({
       ? {
         target,
         docker: cliDocker(ctx, { quiet: ctx.flag("quiet") }),
-        ...(awsKnotOptions(ctx).baseImage !== undefined
-          ? { baseImage: awsKnotOptions(ctx).baseImage }
+        ...(awsKnotOptions(ctx, "docker").baseImage !== undefined
+          ? { baseImage: awsKnotOptions(ctx, "docker").baseImage }
           : {}),
       }
       : {};
@@ -158,10 +159,10 @@ async function createAws(
     permissions?: Permissions;
   },
 ): Promise<number> {
-  const awsOptions = awsKnotOptions(ctx);
-  const retries = ctx.integer("retries", { min: 1 });
-  const timeout = ctx.positive("timeout");
-  const memory = ctx.integer("memory", { min: 1 });
+  const awsOptions = awsKnotOptions(ctx, "aws");
+  const retries = ctx.number("retries", KNOT_RANGES.aws.retries!);
+  const timeout = ctx.number("timeout", KNOT_RANGES.aws.timeout!);
+  const memory = ctx.number("memory", KNOT_RANGES.aws.memory!);
   const tags = pairs(ctx, "tag");
   await checkModulePath(spec.module);
   await refuseOriginal(ctx, "knot", spec.name);

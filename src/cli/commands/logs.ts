@@ -14,6 +14,7 @@ import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { noJobYet, openRun } from "../common/run_reader.ts";
 import { inCliWords } from "../common/cli_words.ts";
 import { ChunkedOutput, jsonUpToList } from "../common/chunked_output.ts";
+import { INTERRUPTED } from "../common/follow_run.ts";
 import { WORKER_START_ERROR } from "../../job/pool.ts";
 import { retryAdvice } from "../../run/retry.ts";
 import { itemsInWords } from "../../util/item_words.ts";
@@ -31,7 +32,7 @@ export const logs = defineCommand({
     "once the attempt ends (locally) or as it runs (on AWS, in CloudWatch Logs). Instead of a " +
     "knot, an AWS Batch job id (an array child is <id>:<index>) prints that job's output. " +
     "--follow (AWS, with --item or a job id) waits for the attempt to start and prints its " +
-    "lines as they come until it ends; for a run whose map was killed before it wrote its jobs, " +
+    "lines as they come until it ends (Ctrl-C stops following, with exit code 130); for a run whose map was killed before it wrote its jobs, " +
     "it first waits for the item's job within the submission window, saying until when; " +
     "without --follow, an item whose job has not been submitted or found yet prints nothing " +
     "and says so. On AWS the items a job ran share its CloudWatch stream, read once for " +
@@ -269,7 +270,13 @@ async function streamJob(
   const session = await sessionFromSettings(cliSettings(ctx));
   const job = await BatchJob.fromId(jobId, { session });
   const stop = new AbortController();
-  const onInterrupt = () => stop.abort();
+  // Ctrl-C ends the follow as it ends `tail -f`, `docker logs -f` and `kubectl logs -f`: with
+  // 130 (128 + SIGINT), after the lines read so far (and, with --json, the document closed).
+  let interrupted = false;
+  const onInterrupt = () => {
+    interrupted = true;
+    stop.abort();
+  };
   const json = ctx.flag("json");
   const which = options.index !== undefined ? { index: options.index } : { jobId };
   const out = new ChunkedOutput(ctx.io.stdout);
@@ -301,5 +308,5 @@ async function streamJob(
     await out.write(`${read === 0 ? head() : ""}]}]\n`);
     await out.flush();
   }
-  return 0;
+  return interrupted ? INTERRUPTED : 0;
 }

@@ -26,6 +26,7 @@ import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import { planMap, printPlans } from "../common/plan_output.ts";
 import { refuseOriginal } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
+import { KNOT_RANGES, POSITIVE_NUMBER } from "../common/ranges.ts";
 import { resolveTarget, type TargetName } from "../common/target.ts";
 
 /** The flags of AWS knots the docker target takes too: what they mean on one machine. */
@@ -72,18 +73,19 @@ export const map = defineCommand({
       type: "string",
       value: "N",
       description:
-        "Local: worker processes; docker: containers at once (default: the number of cores)",
+        "Local: worker processes; docker: containers at once; 1 to 1024 (default: the number of cores)",
     },
     retries: { type: "string", value: "N", description: "Attempts per item, 1 to 10 (default: 3)" },
     timeout: {
       type: "string",
       value: "S",
-      description: "Seconds one attempt may run (at least 60 on AWS)",
+      description: "Seconds one attempt may run (a whole number of at least 60 on AWS)",
     },
     memory: {
       type: "string",
       value: "MiB",
-      description: "Memory per job; locally, each worker's heap limit",
+      description:
+        "Memory per job (4 to 33,554,432 on AWS, at least 6 on docker); locally, each worker's heap limit",
     },
     env: {
       type: "string",
@@ -101,7 +103,7 @@ export const map = defineCommand({
       value: "N|auto",
       description:
         "AWS and docker: items each Batch job (or array child, or container) runs in one " +
-        "container, as many at once as it has vCPUs; auto (default) makes at most " +
+        "container (1 to 100,000), as many at once as it has vCPUs; auto (default) makes at most " +
         "2 x (maxvCpus / the job's vCPUs) children on AWS, 2 x --concurrency containers on docker",
     },
     ...FILE_OPTION,
@@ -157,26 +159,12 @@ export const map = defineCommand({
     }
     const env = pairs(ctx, "env");
     const tags = pairs(ctx, "tag");
-    const concurrency = ctx.integer("concurrency", { min: 1 });
-    const retries = ctx.integer("retries", { min: 1 });
-    const timeout = ctx.positive("timeout");
-    const memory = ctx.integer("memory", { min: 1 });
     const jobType = ctx.string("job-type");
     if (jobType !== undefined && jobType !== "array" && jobType !== "independent") {
       throw ctx.usage(`--job-type must be "array" or "independent", not "${jobType}"`);
     }
     const perJob = ctx.string("items-per-job");
-    const itemsPerJob: number | "auto" | undefined = perJob === undefined || perJob === "auto"
-      ? perJob
-      : /^\d+$/.test(perJob)
-      ? Number(perJob)
-      : undefined;
-    if (perJob !== undefined && itemsPerJob === undefined) {
-      throw ctx.usage(`--items-per-job must be a whole number or auto, not "${perJob}"`);
-    }
-    const aws = target !== "local" ? awsKnotOptions(ctx) : {};
-    const permissions = cliPermissions(ctx);
-    const files = cliFiles(ctx, module);
+    // What the target does not take is refused first, then each value out of its range there.
     if (target === "docker") {
       const stray = [
         ...awsOptionsGiven(ctx).filter((o) => !DOCKER_TOO.has(o)),
@@ -203,9 +191,24 @@ export const map = defineCommand({
           ...(dockerToo.length > 0 ? [isFor(dockerToo, "--target aws or --target docker")] : []),
         ].join("; "));
       }
-    } else if (concurrency !== undefined) {
+    } else if (ctx.string("concurrency") !== undefined) {
       throw ctx.usage("--concurrency is for the local target: on AWS, see --max-vcpus");
     }
+    const ranges = KNOT_RANGES[target];
+    const concurrency = target === "aws"
+      ? undefined
+      : ctx.number("concurrency", ranges.concurrency!);
+    const retries = ctx.number("retries", ranges.retries!);
+    const timeout = ctx.number("timeout", ranges.timeout!);
+    const memory = ctx.number("memory", ranges.memory!);
+    const itemsPerJob = target === "local"
+      ? undefined
+      : ctx.numberOrWord("items-per-job", ranges["items-per-job"]!) as number | "auto" | undefined;
+    // Read by the plan of --dry-run; refused alike without it.
+    ctx.number("item-seconds", POSITIVE_NUMBER);
+    const aws = target !== "local" ? awsKnotOptions(ctx, target) : {};
+    const permissions = cliPermissions(ctx);
+    const files = cliFiles(ctx, module);
     if (itemsPerJob !== undefined) validateMapOptions({ itemsPerJob }, target);
     const items = await readInputs({
       ...(ctx.string("inputs") !== undefined ? { file: ctx.string("inputs") } : {}),
@@ -267,15 +270,21 @@ export const map = defineCommand({
       const quiet = ctx.flag("quiet");
       const existing = await readAwsKnot(settings.state, common.name);
       // An AWS knot given its own function is adopted as it is, with no image built; given
-      // another, it is updated (a new image and job definition revision) before the map.
-      if (
-        existing !== undefined && module !== undefined &&
-        (await functionChange(
-            { module, exportName, ...(files !== undefined ? { files } : {}) },
-            existing,
-            settings.state,
-          )).change === "same"
-      ) {
+      // another, it is updated (a new image and job definition revision) before the map, of
+      // the function packaged here (bundled once).
+      const compared = existing !== undefined && module !== undefined
+        ? await functionChange(
+          {
+            module,
+            exportName,
+            ...(files !== undefined ? { files } : {}),
+            ...(ctx.io.deno !== undefined ? { deno: ctx.io.deno } : {}),
+          },
+          existing,
+          settings.state,
+        )
+        : undefined;
+      if (compared?.change === "same") {
         delete common.module;
         delete common.exportName;
         delete common.files;
@@ -296,7 +305,12 @@ export const map = defineCommand({
       if (!quiet) {
         await ctx.log(ctx.err("dim", `Opening knot ${common.name} on AWS Batch…`));
       }
-      knot = await Knot.create(options);
+      knot = await Knot.create(options, {
+        ...(compared?.packaged !== undefined && options.module !== undefined
+          ? { packaged: compared.packaged }
+          : {}),
+        ...(ctx.io.deno !== undefined ? { deno: ctx.io.deno } : {}),
+      });
     } else if (target === "docker") {
       if (!ctx.flag("quiet")) {
         await ctx.log(ctx.err("dim", `Building knot ${common.name}'s image on this machine…`));

@@ -87,6 +87,9 @@ export const parsCreate = defineCommand({
     const name = ctx.arg("name");
     const cidr = ctx.string("ipv4-cidr");
     const tenancy = ctx.string("tenancy");
+    if (tenancy !== undefined && tenancy !== "default" && tenancy !== "dedicated") {
+      throw ctx.usage(`--tenancy must be "default" or "dedicated", not "${tenancy}"`);
+    }
     const newVpc = ctx.flag("new-vpc") || cidr !== undefined || tenancy !== undefined;
     const policies = ctx.strings("policy");
     const bucket = ctx.string("bucket");

@@ -13,6 +13,12 @@ import { openRun } from "../common/run_reader.ts";
 import { markFreshReading } from "../../run/fresh_reading.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION, RUN_ARGUMENTS } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
+import {
+  KNOT_RANGES,
+  type NumberRange,
+  POSITIVE_INTEGER,
+  POSITIVE_NUMBER,
+} from "../common/ranges.ts";
 
 /** `retry <knot> [run]`. */
 export const retry = defineCommand({
@@ -49,20 +55,14 @@ export const retry = defineCommand({
     command: "cloudknot retry squares --memory double",
   }],
   async run(ctx) {
-    const memoryText = ctx.string("memory");
-    let memory: number | "double" | undefined;
-    if (memoryText === "double") memory = "double";
-    else if (memoryText !== undefined) memory = ctx.integer("memory", { min: 1 });
-    const vcpus = ctx.positive("vcpus");
-    const timeout = ctx.positive("timeout");
+    // Numbers first (before the run is read), then each in its range on the run's target.
+    const resources = (ranges: Readonly<Record<string, NumberRange>>) => ({
+      memory: ctx.numberOrWord("memory", { ...ranges.memory ?? POSITIVE_INTEGER, word: "double" }),
+      vcpus: ctx.number("vcpus", ranges.vcpus ?? POSITIVE_NUMBER),
+      timeout: ctx.number("timeout", ranges.timeout ?? POSITIVE_NUMBER),
+    });
+    resources({});
     const permissions = cliPermissions(ctx);
-    const options: RetryOptions = {
-      progress: false,
-      ...(memory !== undefined ? { memory } : {}),
-      ...(vcpus !== undefined ? { vcpus } : {}),
-      ...(timeout !== undefined ? { timeout } : {}),
-      ...(permissions !== undefined ? { permissions } : {}),
-    };
     const { run: opened, close, aws } = await openRun(ctx, { use: "retry" });
     // On AWS the run opened here follows it until it ends, as the retry's own reading of it
     // would: the retry takes it as that reading instead of reading the run from AWS again.
@@ -70,6 +70,14 @@ export const retry = defineCommand({
     const earlier = aws !== undefined ? markFreshReading(opened) : opened;
     const quiet = ctx.flag("quiet");
     try {
+      const { memory, vcpus, timeout } = resources(KNOT_RANGES[opened.target]);
+      const options: RetryOptions = {
+        progress: false,
+        ...(memory !== undefined ? { memory: memory as number | "double" } : {}),
+        ...(vcpus !== undefined ? { vcpus } : {}),
+        ...(timeout !== undefined ? { timeout } : {}),
+        ...(permissions !== undefined ? { permissions } : {}),
+      };
       if (!earlier.finished && !quiet) {
         const { total, succeeded, failed } = earlier.counts;
         await ctx.log(ctx.err(

@@ -5,12 +5,11 @@
  *
  * @module
  */
-import {
-  type ComputeType,
-  RUNNABLE_LIMIT_SECONDS,
-} from "../../targets/aws/batch/compute_options.ts";
+import type { ComputeType } from "../../targets/aws/batch/compute_options.ts";
 import type { AwsKnotOptions } from "../../targets/aws/aws_knot.ts";
 import type { CommandContext, OptionSpec } from "./command.ts";
+import { KNOT_RANGES } from "./ranges.ts";
+import type { TargetName } from "./target.ts";
 
 /** The options of a knot on AWS Batch. */
 export const AWS_KNOT_OPTIONS: Record<string, OptionSpec> = {
@@ -22,19 +21,25 @@ export const AWS_KNOT_OPTIONS: Record<string, OptionSpec> = {
   vcpus: {
     type: "string",
     value: "N",
-    description: "AWS: vCPUs per job; Fargate takes 0.25, 0.5, 1, 2, 4, 8 or 16 (default: 1); " +
+    description:
+      "AWS: vCPUs per job, 1 to 256; Fargate takes 0.25, 0.5, 1, 2, 4, 8 or 16 (default: 1); " +
       "map --target docker: each container's CPUs",
   },
-  gpus: { type: "string", value: "N", description: "AWS: GPUs per job, EC2 and SPOT (default: 0)" },
+  gpus: {
+    type: "string",
+    value: "N",
+    description: "AWS: GPUs per job, EC2 and SPOT, 0 to 16 (default: 0)",
+  },
   "max-vcpus": {
     type: "string",
     value: "N",
-    description: "AWS: the most vCPUs the compute environment runs at once (default: 256)",
+    description:
+      "AWS: the most vCPUs the compute environment runs at once, 1 to 100,000 (default: 256)",
   },
   "min-vcpus": {
     type: "string",
     value: "N",
-    description: "AWS: vCPUs kept running when idle, EC2 and SPOT (default: 0)",
+    description: "AWS: vCPUs kept running when idle, EC2 and SPOT, 0 to 100,000 (default: 0)",
   },
   "instance-types": {
     type: "string",
@@ -44,7 +49,7 @@ export const AWS_KNOT_OPTIONS: Record<string, OptionSpec> = {
   "bid-percentage": {
     type: "string",
     value: "N",
-    description: "AWS: the spot bid as a percentage of the on-demand price (SPOT)",
+    description: "AWS: the spot bid as a percentage of the on-demand price (SPOT), 1 to 100",
   },
   "volume-size": {
     type: "string",
@@ -99,19 +104,23 @@ export const AWS_ONLY: readonly string[] = Object.keys(AWS_KNOT_OPTIONS);
 const COMPUTE: readonly ComputeType[] = ["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"];
 
 /**
- * Reads the AWS options of a command into `Knot.create()` options. Values are
- * parsed here; their rules (Fargate's pairs, ranges) are `Knot.create()`'s.
+ * Reads the AWS options of a command into `Knot.create()` options. Each
+ * number is checked against its range on the target (`ranges.ts`); what the
+ * values mean together (Fargate's pairs, `--min-vcpus` above `--max-vcpus`)
+ * is `Knot.create()`'s check.
  *
  * @example Usage
  * ```ts ignore
- * const options = awsKnotOptions(ctx); // { compute: "FARGATE", vcpus: 0.5, memory: 1024, ... }
+ * const options = awsKnotOptions(ctx, "aws"); // { compute: "FARGATE", vcpus: 0.5, ... }
  * ```
  *
  * @param ctx The running command.
+ * @param target The knot's target: `aws`, or `docker` (which takes `--vcpus` and
+ *   `--base-image` of them). @default {"aws"}
  * @returns The options that were given.
- * @throws {UsageError} When a value is not a number, or not a compute type.
+ * @throws {UsageError} When a value is out of its range, or not a compute type.
  */
-export function awsKnotOptions(ctx: CommandContext): AwsKnotOptions {
+export function awsKnotOptions(ctx: CommandContext, target: TargetName = "aws"): AwsKnotOptions {
   const out: AwsKnotOptions = {};
   const compute = ctx.string("compute");
   if (compute !== undefined) {
@@ -121,33 +130,28 @@ export function awsKnotOptions(ctx: CommandContext): AwsKnotOptions {
     }
     out.compute = upper;
   }
-  const vcpus = ctx.positive("vcpus");
+  // A flag the target does not take was refused before; on AWS, each has its range there.
+  const range = (flag: string) => KNOT_RANGES[target][flag] ?? KNOT_RANGES.aws[flag]!;
+  const vcpus = ctx.number("vcpus", range("vcpus"));
   if (vcpus !== undefined) out.vcpus = vcpus;
-  const numbers: [string, keyof AwsKnotOptions, number][] = [
-    ["gpus", "gpus", 0],
-    ["max-vcpus", "maxVcpus", 0],
-    ["min-vcpus", "minVcpus", 0],
-    ["bid-percentage", "bidPercentage", 1],
-    ["volume-size", "volumeSize", 1],
+  const numbers: [string, keyof AwsKnotOptions][] = [
+    ["gpus", "gpus"],
+    ["max-vcpus", "maxVcpus"],
+    ["min-vcpus", "minVcpus"],
+    ["bid-percentage", "bidPercentage"],
+    ["volume-size", "volumeSize"],
   ];
-  for (const [option, key, min] of numbers) {
-    const value = ctx.integer(option, { min });
+  for (const [option, key] of numbers) {
+    const value = ctx.number(option, range(option));
     if (value !== undefined) (out as Record<string, unknown>)[key] = value;
   }
   const limits: [string, "stuckTimeout" | "capacityTimeout"][] = [
     ["stuck-timeout", "stuckTimeout"],
     ["capacity-timeout", "capacityTimeout"],
   ];
-  const { min, max } = RUNNABLE_LIMIT_SECONDS;
   for (const [option, key] of limits) {
-    const text = ctx.string(option)?.trim();
-    if (text === undefined) continue;
-    if (text.toLowerCase() === "never") out[key] = false;
-    else if (/^\d+$/.test(text) && Number(text) >= min && Number(text) <= max) {
-      out[key] = Number(text);
-    } else {
-      throw ctx.usage(`--${option} takes seconds from ${min} to ${max}, or never, not "${text}"`);
-    }
+    const value = ctx.numberOrWord(option, range(option));
+    if (value !== undefined) out[key] = value === "never" ? false : value as number;
   }
   const types = ctx.string("instance-types");
   if (types !== undefined) {

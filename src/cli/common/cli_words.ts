@@ -76,6 +76,11 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   [/\bthe files option of Knot\.create\b/g, () => "--file"],
   [/ as exportName\b/g, () => " as the export argument"],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
+  // A compute type the knot's options need (compute_options.ts): the flag that sets it.
+  [
+    /\bcompute "([A-Z0-9_]+)"(?: or "([A-Z0-9_]+)")?/g,
+    (compute, other) => `--compute ${compute}${other !== undefined ? ` or ${other}` : ""}`,
+  ],
   [/pass \{ force: true \}/g, () => "pass --force"],
   [
     /the Pars was clobbered with \{ force: true \}/g,
@@ -221,7 +226,7 @@ export function inCliWords(error: Error, command?: Command): string {
           `$1--${flag}`,
         )
         .replace(
-          new RegExp(`\\b(lower|raise|pass|leave|Invalid|in) ${option}\\b`, "g"),
+          new RegExp(`\\b(lower|raise|pass|leave|Invalid|in|for) ${option}\\b`, "g"),
           `$1 --${flag}`,
         );
     }

@@ -7,6 +7,7 @@
  */
 import { UsageError } from "./errors.ts";
 import { type CliIo, type Style, styleFor } from "./io.ts";
+import { inRange, type NumberRange, rangeInWords } from "./ranges.ts";
 
 /** The program's name in usage lines and examples. */
 export const PROGRAM = "cloudknot";
@@ -209,6 +210,46 @@ export class CommandContext {
   }
 
   /**
+   * An option's value as a number of a range.
+   *
+   * @param name Its long name.
+   * @param range The numbers it takes (see `ranges.ts`); its word, if any, is not taken here.
+   * @returns The number, or `undefined` when the option was not given.
+   * @throws {UsageError} When the value is not a number of the range, naming the range.
+   */
+  number(name: string, range: NumberRange): number | undefined {
+    const value = this.numberOrWord(name, { ...range, word: undefined });
+    return value as number | undefined;
+  }
+
+  /**
+   * An option's value as a number of a range, or the range's word (such as
+   * `auto` or `never`, in any case).
+   *
+   * @param name Its long name.
+   * @param range The numbers it takes, and its word.
+   * @returns The number, the word (as the range spells it), or `undefined` when not given.
+   * @throws {UsageError} When the value is neither, naming the range.
+   */
+  numberOrWord(name: string, range: NumberRange): number | string | undefined {
+    const text = this.string(name);
+    if (text === undefined) return undefined;
+    const trimmed = text.trim();
+    if (range.word !== undefined && trimmed.toLowerCase() === range.word.toLowerCase()) {
+      return range.word;
+    }
+    // Digits only for an integer (not "1e3", "0x10"), but for the numbers it takes besides.
+    let value = trimmed === "" ? NaN : Number(trimmed);
+    if (range.integer && !/^[+-]?\d+$/.test(trimmed) && !range.also?.includes(value)) {
+      value = NaN;
+    }
+    if (!inRange(value, range)) {
+      throw this.usage(`--${name} takes ${rangeInWords(range)}, not "${text}"`);
+    }
+    return value;
+  }
+
+  /**
    * An option's value as an integer.
    *
    * @param name Its long name.
@@ -217,21 +258,7 @@ export class CommandContext {
    * @throws {UsageError} When the value is not an integer of at least `min`.
    */
   integer(name: string, options: { min?: number } = {}): number | undefined {
-    const text = this.string(name);
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (!/^-?\d+$/.test(text.trim()) || value < (options.min ?? -Infinity)) {
-      throw this.usage(
-        `--${name} takes ${
-          options.min === 0
-            ? "a whole number"
-            : options.min === 1
-            ? "a positive integer"
-            : "an integer"
-        }, not "${text}"`,
-      );
-    }
-    return value;
+    return this.number(name, { integer: true, min: options.min ?? -Infinity });
   }
 
   /**
@@ -242,13 +269,7 @@ export class CommandContext {
    * @throws {UsageError} When the value is not a positive number.
    */
   positive(name: string): number | undefined {
-    const text = this.string(name);
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (text.trim() === "" || !(value > 0) || !Number.isFinite(value)) {
-      throw this.usage(`--${name} takes a positive number, not "${text}"`);
-    }
-    return value;
+    return this.number(name, { integer: false, min: 0, above: true });
   }
 
   /**

@@ -29,7 +29,9 @@ export interface FollowRunOptions {
  * code: 0, 1 when an item failed (after the failure summary on stderr), or
  * 130 when Ctrl-C cancelled it. A second Ctrl-C while the cancel waits (on
  * AWS, for the jobs to stop) ends it at once with 130, after an
- * `interrupted again:` line that says how to run the unfinished items. A
+ * `interrupted again:` line that says how to run the unfinished items (and,
+ * on AWS and docker, that the run's jobs or containers may still be running,
+ * with the `cloudknot cancel` that stops them). A
  * stdout closed early cancels the run too and says so on stderr, with the
  * `retry` command that runs its unfinished items; the `BrokenPipe` error is
  * thrown on.
@@ -61,10 +63,20 @@ export async function followRun(
       // The second Ctrl-C: the user will not wait for the cancel to end.
       stopProgress();
       const retry = `cloudknot retry ${run.knot} ${run.runId}`;
+      // A local run's workers end with this process. An AWS run's jobs and a docker run's
+      // containers do not: the cancel may not have told them to stop yet.
+      const left = run.target === "aws"
+        ? "AWS Batch jobs"
+        : run.target === "docker"
+        ? "docker containers"
+        : undefined;
       ctx.log(ctx.err(
         "red",
         `${erase}interrupted again: stopped without waiting for run ${run.runId}'s cancel ` +
-          `to end; \`${retry}\` runs the items that did not finish`,
+          (left === undefined
+            ? `to end; \`${retry}\` runs the items that did not finish`
+            : `to end, so its ${left} may still be running: \`cloudknot cancel ${run.knot} ` +
+              `${run.runId}\` stops them, then \`${retry}\` runs the items that did not finish`),
       )).then(() => force(INTERRUPTED), () => force(INTERRUPTED));
       return;
     }

@@ -35,6 +35,12 @@ export interface CliIo {
   env: (name: string) => string | undefined;
   /** Colour is off whatever the streams are (`Deno.noColor`); `NO_COLOR` is also read through `env`. */
   noColor?: boolean;
+  /**
+   * The deno binary `map` packages a module with (bundles it) for a knot on
+   * AWS: to compare it with the knot's own, and to build the knot's image of
+   * it. @default {Deno.execPath()}
+   */
+  deno?: string;
 }
 
 /**

@@ -281,16 +281,22 @@ export async function refuseOtherOwnersKnotPars(
  * ```
  *
  * @param spec The name, the function and the options.
+ * @param packaged `packaged` is the spec's function, packaged already by the caller (the
+ *   command line's `functionChange` of the knot it adopts), so it is not packaged again.
+ *   @default {"packaged here from the spec"}
  * @returns The knot's artifact, and its target with its resources.
  */
-export async function openAwsKnot(spec: AwsKnotSpec): Promise<OpenedKnot<AwsKnotTarget>> {
+export async function openAwsKnot(
+  spec: AwsKnotSpec,
+  packaged: { packaged?: PackagedFunction } = {},
+): Promise<OpenedKnot<AwsKnotTarget>> {
   const checked = validateAwsKnotOptions(spec);
   const state = spec.state ?? new StateFile();
   const session = spec.session ?? await sessionFromSettings({ state });
   // A heal that finds the knot's record changed once it holds the mark (another process
   // healed the knot, or clobbered it, since it was read) opens the knot again.
   while (true) {
-    const opened = await openOnce(spec, checked, session, state);
+    const opened = await openOnce(spec, checked, session, state, packaged.packaged);
     if (opened !== OPEN_AGAIN) return opened;
   }
 }
@@ -306,16 +312,17 @@ async function openOnce(
   checked: CheckedAwsKnot,
   session: AwsSession,
   state: StateFile,
+  packaged?: PackagedFunction,
 ): Promise<OpenedKnot<AwsKnotTarget> | typeof OPEN_AGAIN> {
   const saved = await readAwsKnot(state, spec.name, { strict: true });
   // Neither adopted nor made again while another process deletes it.
   if (saved?.clobberRunning) throw knotBeingClobbered(state, spec.name, "open");
-  if (saved !== undefined) return await adopt(spec, saved, session, state);
+  if (saved !== undefined) return await adopt(spec, saved, session, state, packaged);
   // Marked as being made until its record is written: gc keeps what it made
   // so far, and another process making it too waits, then adopts it.
   return await state.whileMaking(recordSection("knot", spec.name), async () => {
     const made = await readAwsKnot(state, spec.name, { strict: true });
-    if (made !== undefined) return await adopt(spec, made, session, state);
+    if (made !== undefined) return await adopt(spec, made, session, state, packaged);
     // Its record does not name its Pars yet: this mark does, so Pars.clobber refuses meanwhile.
     const { pars } = await knotParsName(spec, checked, session);
     // A Pars recorded with another profile is refused before the image is built; another
@@ -901,6 +908,8 @@ async function packageHeld(
  * @param spec The options given.
  * @param record The knot's record.
  * @param state The config file.
+ * @param given The spec's function, packaged already by an earlier `functionChange` of the
+ *   same spec (the command line's, then `Knot.create`'s): not packaged again.
  * @returns Whether the function given is the knot's own, and the function
  *   given, packaged (absent when none is given).
  */
@@ -908,12 +917,13 @@ export async function functionChange(
   spec: Pick<AwsKnotSpec, "func" | "module" | "exportName" | "files" | "deno">,
   record: AwsKnotRecord,
   state: StateFile,
+  given?: PackagedFunction,
 ): Promise<{ change: "none" | "same" | "runtime" | "other"; packaged?: PackagedFunction }> {
   if (spec.func === undefined && spec.module === undefined) return { change: "none" };
   // A record of an earlier version names no function: its image's record does.
   const made = record.functionHash ??
     await state.get(recordSection("docker-image", record.dockerImage), "function-hash");
-  const packaged = (await packageHeld(spec))!;
+  const packaged = given ?? (await packageHeld(spec))!;
   if (packaged.artifact.hash !== made) return { change: "other", packaged };
   return { change: record.runtime === RUNTIME_PROTOCOL ? "same" : "runtime", packaged };
 }
@@ -980,6 +990,7 @@ async function adopt(
   record: AwsKnotRecord,
   session: AwsSession,
   state: StateFile,
+  given?: PackagedFunction,
 ): Promise<OpenedKnot<AwsKnotTarget> | typeof OPEN_AGAIN> {
   const { name, region, profile, jobQueue, computeEnvironment } = record;
   requireRegion(record, session.region, state.path);
@@ -1043,7 +1054,7 @@ async function adopt(
   // its job definition update a knot that is whole; the other options differing from the
   // knot's own are ignored (the same options given again, by another process's create of
   // the knot, which this one waited for, change nothing).
-  const { change, packaged } = await functionChange(spec, record, state);
+  const { change, packaged } = await functionChange(spec, record, state, given);
   // The runtime protocol of the image the knot's revision runs, as the revision's tag says.
   const runtime = definitionRuntime(batch.jobDefinition);
   const rebuild = staleRuntime(change, batch.jobDefinition);

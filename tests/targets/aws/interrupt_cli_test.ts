@@ -88,8 +88,9 @@ Deno.test("a second Ctrl-C on cloudknot retry stops waiting for the cancelled ru
     assert.match(
       said,
       new RegExp(
-        `^interrupted again: stopped without waiting for run ${runId}'s cancel to end; ` +
-          `\`cloudknot retry ${bed.knot} ${runId}\` runs the items that did not finish$`,
+        `^interrupted again: stopped without waiting for run ${runId}'s cancel to end, so its ` +
+          `AWS Batch jobs may still be running: \`cloudknot cancel ${bed.knot} ${runId}\` stops ` +
+          `them, then \`cloudknot retry ${bed.knot} ${runId}\` runs the items that did not finish$`,
         "m",
       ),
     );

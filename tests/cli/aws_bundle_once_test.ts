@@ -1,0 +1,90 @@
+// `cloudknot map` of a module on an existing AWS knot bundles the module once: the comparison of
+// its function with the knot's own hands its bundle to the update that builds the knot's new
+// image (tests/targets/aws/bundle_once_test.ts counts the library's own paths alike).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runCommandLine } from "../../src/cli/main.ts";
+import { ensureBaseImage } from "../support/base_image.ts";
+import { dockerTest } from "../support/docker_available.ts";
+import { withAwsHome } from "./aws_helpers.ts";
+import { cli, recordingIo } from "./helpers.ts";
+
+/** A deno binary that writes a line to `bundles` each time it is asked to `deno bundle`. */
+async function countingDeno(
+  dir: string,
+): Promise<{ deno: string; bundles: () => Promise<number> }> {
+  const log = join(dir, "bundles");
+  const deno = join(dir, "counting-deno");
+  await Deno.writeTextFile(
+    deno,
+    `#!/bin/sh\nif [ "$1" = bundle ]; then echo bundle >> '${log}'; fi\n` +
+      `exec '${Deno.execPath()}' "$@"\n`,
+  );
+  await Deno.chmod(deno, 0o755);
+  return {
+    deno,
+    bundles: async () =>
+      (await Deno.readTextFile(log).catch(() => "")).split("\n").filter((l) => l !== "").length,
+  };
+}
+
+dockerTest(
+  "cloudknot map of another module on an existing AWS knot bundles it once, and updates the knot to it",
+  async () => {
+    await withAwsHome(async (home) => {
+      const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
+      assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+      const knot = `bnd-cli-${crypto.randomUUID().slice(0, 8)}`;
+      const module = join(home.dir, "sizes.ts");
+      const write = (add: number) =>
+        Deno.writeTextFile(
+          module,
+          `export function size(x: number): number {\n  return x + ${add};\n}\n`,
+        );
+      await write(1);
+      const fargate = ["--compute", "FARGATE", "--vcpus", "0.25", "--memory", "512"];
+      const made = await cli(
+        home,
+        ["knot", "create", knot, module, "size", "--target", "aws", ...fargate, "-q", "--json"],
+        { env },
+      );
+      assert.equal(made.code, 0, made.stderr);
+      const before = JSON.parse(made.stdout).function.hash as string;
+      try {
+        // Another function: map compares it with the knot's (one bundle), and the update builds
+        // the knot's new image of that same bundle; no input, so no job runs.
+        await write(2);
+        const none = join(home.dir, "none.json");
+        await Deno.writeTextFile(none, "[]");
+        const { deno, bundles } = await countingDeno(home.dir);
+        const { io, out } = recordingIo({ ...home.env, ...env });
+        const code = await runCommandLine(
+          ["map", module, "size", "--name", knot, "--target", "aws", "--inputs", none, "-q"],
+          { io: { ...io, deno } },
+        );
+        assert.equal(code, 0, out.stderr);
+        assert.equal(await bundles(), 1, out.stderr);
+        assert.match(out.stderr, new RegExp(`knot ${knot} now runs module size `));
+        const shown = await cli(home, ["knot", "show", knot, "--json"]);
+        const after = JSON.parse(shown.stdout).function.hash as string;
+        assert.notEqual(after, before, "the knot runs the new function");
+
+        // Its own function again: compared (one bundle more), and adopted with no image built.
+        const again = await runCommandLine(
+          ["map", module, "size", "--name", knot, "--target", "aws", "--inputs", none, "-q"],
+          { io: { ...io, deno } },
+        );
+        assert.equal(again, 0, out.stderr);
+        assert.equal(await bundles(), 2, out.stderr);
+        assert.equal(
+          JSON.parse((await cli(home, ["knot", "show", knot, "--json"])).stdout)
+            .function.hash,
+          after,
+        );
+      } finally {
+        const clobbered = await cli(home, ["knot", "clobber", knot, "--yes", "--image"]);
+        assert.equal(clobbered.code, 0, clobbered.stderr);
+      }
+    }, { registry: true });
+  },
+);

@@ -1,0 +1,126 @@
+// `cloudknot cancel <knot> [run]` cancels a run from any process; a second Ctrl-C on map or retry
+// of an AWS knot, which may end the command before its cancel told the jobs to stop, says so and
+// gives that command.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Pars } from "../../mod.ts";
+import { encodeItems } from "../../src/job/codec.ts";
+import { TextLineStream } from "../../src/util/text_line_stream.ts";
+import type { Emulator } from "../emulator/mod.ts";
+import { cli as cliOnBed, job, recordKnot, ROOT, startTestBed } from "../targets/aws/helpers.ts";
+import { cli, mapGated, withHome } from "./helpers.ts";
+
+async function untilRunning(emu: Emulator): Promise<void> {
+  while (![...emu.batch.jobs.values()].some((j) => j.status === "RUNNING")) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("a second Ctrl-C before the cancel told the AWS jobs to stop says they may still be running and gives cloudknot cancel, which stops them", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  // The stop requests of the interrupted command are held, as a lost network would hold them.
+  const held = Promise.withResolvers<void>();
+  try {
+    await recordKnot(bed);
+    // The knot's Pars, which cloudknot retry checks is whole before it submits anything.
+    await Pars.create({ name: "ck", session: bed.session, state: bed.state });
+    // A run whose item was cancelled: the retry runs it again, in a job that sleeps.
+    const first = await bed.target().map({
+      items: encodeItems([{ sleep: 600_000 }]),
+      starmap: false,
+      env: {},
+    });
+    await untilRunning(emu);
+    await first.cancel("Not now");
+    await first.done.catch(() => {});
+    await emu.waitForJobs(30_000);
+    const fault = emu.faults.add({
+      service: "batch",
+      operation: "TerminateJob",
+      kind: "latency",
+      until: held.promise,
+    });
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", "cli.ts", "retry", bed.knot, first.runId],
+      cwd: ROOT,
+      env: { ...emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path, NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stdout = new Response(child.stdout).text();
+    const err = child.stderr.pipeThrough(new TextDecoderStream())
+      .pipeThrough(new TextLineStream()).getReader();
+    let said = "";
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(said)) {
+        const { value, done } = await err.read();
+        assert.ok(!done, `the command line ended before it said ${pattern}:\n${said}`);
+        said += `${value}\n`;
+      }
+    };
+    await until(/^knot \S+ · run \S+ retries 1 items/m);
+    const runId = /^knot \S+ · run (\S+) retries/m.exec(said)![1]!;
+    await untilRunning(emu);
+    child.kill("SIGINT");
+    await until(/^Cancelling the run \(interrupted\)/m);
+    // Its TerminateJob is on its way, not yet done: the second Ctrl-C ends the command then.
+    const hits = () => emu.faults.list().find((f) => f.id === fault)!.hits;
+    while (hits() === 0) await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGINT");
+    for (let r = await err.read(); !r.done; r = await err.read()) said += `${r.value}\n`;
+    assert.equal((await child.status).code, 130, said);
+    assert.equal(await stdout, "");
+    assert.match(
+      said,
+      new RegExp(
+        `^interrupted again: stopped without waiting for run ${runId}'s cancel to end, so its ` +
+          `AWS Batch jobs may still be running: \`cloudknot cancel ${bed.knot} ${runId}\` stops ` +
+          `them, then \`cloudknot retry ${bed.knot} ${runId}\` runs the items that did not finish$`,
+        "m",
+      ),
+    );
+    const running = [...emu.batch.jobs.values()].filter((j) =>
+      j.jobName.startsWith(`${bed.knot}-${runId}-`)
+    );
+    assert.deepEqual(running.map((j) => j.status), ["RUNNING"], "its job was not stopped");
+
+    // The command it gives stops the job, and waits for it to end.
+    emu.faults.clear(fault);
+    const cancelled = await cliOnBed(bed, ["cancel", bed.knot, runId]).ended;
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.equal(
+      cancelled.stdout,
+      `Cancelled run ${runId} of knot ${bed.knot}: 1 of 1 items cancelled; ` +
+        `\`cloudknot retry ${bed.knot} ${runId}\` runs them again\n`,
+    );
+    const stopped = emu.batch.jobs.get(running[0]!.jobId)!;
+    assert.equal(stopped.status, "FAILED");
+    assert.match(stopped.statusReason ?? "", /cloudknot: Cancelled with cloudknot cancel/);
+    // Read again, the run has ended: another cancel leaves it as it is.
+    const again = await cliOnBed(bed, ["cancel", bed.knot, runId]).ended;
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, `Run ${runId} of knot ${bed.knot} has ended: nothing to cancel\n`);
+  } finally {
+    held.resolve();
+    await bed.close();
+  }
+});
+
+Deno.test("cloudknot cancel of a local run another process maps cancels it there: that map ends with its item cancelled", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "never");
+    const { output } = await mapGated(home, "gated", marker);
+    const r = await cli(home, ["cancel", "gated"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Cancelled run (\S+) of knot gated: 1 of 1 items cancelled; `cloudknot retry gated \1` runs them again$/m,
+    );
+    const mapped = await output;
+    const stdout = new TextDecoder().decode(mapped.stdout);
+    assert.equal(JSON.parse(stdout).error.kind, "cancelled", stdout);
+    assert.equal(mapped.code, 1);
+  });
+});

@@ -1,0 +1,85 @@
+// Ctrl-C on `cloudknot logs --follow` ends it with 130 (128 + SIGINT), as `tail -f`,
+// `docker logs -f` and `kubectl logs -f` end: a script can tell it was stopped, not that the
+// job ended. Against the AWS test bed, in a real process, with a real SIGINT.
+import assert from "node:assert/strict";
+import { encodeItems } from "../../src/job/codec.ts";
+import { job, recordKnot, ROOT, startTestBed } from "../targets/aws/helpers.ts";
+import { lines } from "./helpers.ts";
+
+Deno.test("Ctrl-C on cloudknot logs --follow of a running job ends it with 130, after the lines read (with --json, the document closed)", async () => {
+  const bed = await startTestBed(job);
+  const { emu } = bed;
+  try {
+    await recordKnot(bed);
+    // One job runs both items, one after the other: item 0's line is in the job's stream (an
+    // attempt's output goes there once it ends) while item 1 keeps the job running.
+    const run = await bed.target().map({
+      items: encodeItems([{ log: ["hello"] }, { sleep: 600_000 }]),
+      starmap: false,
+      env: {},
+      itemsPerJob: 2,
+    });
+    try {
+      for (const json of [false, true]) {
+        const reads = () => emu.requests.filter({ service: "logs", operation: "GetLogEvents" });
+        const before = reads().length;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            "--quiet",
+            "cli.ts",
+            "logs",
+            bed.knot,
+            run.runId,
+            "--item",
+            "0",
+            "--follow",
+            ...(json ? ["--json"] : []),
+          ],
+          cwd: ROOT,
+          env: { ...emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path, NO_COLOR: "1" },
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const stderr = new Response(child.stderr).text();
+        let stdout: Promise<string>;
+        if (!json) {
+          // Its lines are printed as they come: it follows the job, whose item 1 sleeps for ten
+          // minutes.
+          const out = lines(child.stdout);
+          assert.equal((await out.read()).value, "[item 0] hello");
+          assert.equal((await out.read()).value, "[item 1] sleeping 600000 ms");
+          stdout = (async () => {
+            let rest = "";
+            for (let r = await out.read(); !r.done; r = await out.read()) rest += `${r.value}\n`;
+            return rest;
+          })();
+        } else {
+          // The document is written at the end: it follows the job once it has read its stream
+          // twice (the line the first read brought is in hand when the second is asked for).
+          stdout = new Response(child.stdout).text();
+          while (reads().length < before + 2) await new Promise((r) => setTimeout(r, 20));
+        }
+        child.kill("SIGINT");
+        const { code } = await child.status;
+        assert.equal(code, 130, await stderr);
+        if (json) {
+          assert.deepEqual(JSON.parse(await stdout), [{
+            index: 0,
+            attempt: 1,
+            lines: ["[item 0] hello", "[item 1] sleeping 600000 ms"],
+          }]);
+        } else assert.equal(await stdout, "", "nothing more was printed");
+        assert.equal(await stderr, "");
+        assert.ok(!run.finished, "the job still runs: only the follow stopped");
+      }
+    } finally {
+      await run.cancel("The test is over");
+      await run.done.catch(() => {});
+    }
+  } finally {
+    await bed.close();
+  }
+});

@@ -1,0 +1,258 @@
+// The numbers the command line's options take (src/cli/common/ranges.ts): a value an option can
+// never take is bad usage (exit code 2, the usage line, the flag and its range), refused before
+// anything is read or made; the ranges are the library's.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { inRange, KNOT_RANGES, type NumberRange } from "../../src/cli/common/ranges.ts";
+import { validateKnotOptions, validateMapOptions } from "../../src/knot_options.ts";
+import { CloudknotInputError } from "../../src/util/errors.ts";
+import { cliInProcess } from "../support/cli_in_process.ts";
+import { withAwsHome } from "./aws_helpers.ts";
+import { cli, JOBS, withHome } from "./helpers.ts";
+
+/**
+ * The library's option of each flag, and the other (AWS) options its range is judged with on
+ * AWS.
+ */
+const LIBRARY: Record<string, { key: string; contexts?: Record<string, unknown>[] }> = {
+  concurrency: { key: "concurrency" },
+  retries: { key: "retries" },
+  timeout: { key: "timeout" },
+  memory: { key: "memory" },
+  // On AWS a number of vCPUs is taken when EC2 or Fargate takes it.
+  vcpus: { key: "vcpus", contexts: [{}, { compute: "FARGATE" }] },
+  // GPUs need instance types that have them; a bid needs SPOT; the least vCPUs, room above.
+  gpus: { key: "gpus", contexts: [{ instanceTypes: ["g4dn"] }] },
+  "max-vcpus": { key: "maxVcpus" },
+  "min-vcpus": { key: "minVcpus", contexts: [{ maxVcpus: 100_000 }] },
+  "bid-percentage": { key: "bidPercentage", contexts: [{ compute: "SPOT" }] },
+  "volume-size": { key: "volumeSize" },
+  "stuck-timeout": { key: "stuckTimeout" },
+  "capacity-timeout": { key: "capacityTimeout" },
+  "items-per-job": { key: "itemsPerJob" },
+};
+
+/** Whether the library takes `value` for the flag's option on the target, and if not, why. */
+function libraryTakes(
+  target: "local" | "docker" | "aws",
+  flag: string,
+  value: number,
+): { taken: boolean; refusals: string[] } {
+  const { key, contexts: aws = [{}] } = LIBRARY[flag]!;
+  const contexts = target === "aws" ? aws : [{}];
+  const refusals: string[] = [];
+  for (const context of contexts) {
+    try {
+      if (key === "itemsPerJob") validateMapOptions({ itemsPerJob: value }, target);
+      else validateKnotOptions({ name: "k", target, ...context, [key]: value });
+      return { taken: true, refusals };
+    } catch (e) {
+      assert.ok(e instanceof CloudknotInputError, String(e));
+      assert.equal(
+        e.field,
+        key,
+        `${flag} ${value} on ${target} is refused for ${key}: ${e.message}`,
+      );
+      refusals.push(e.message);
+    }
+  }
+  return { taken: false, refusals };
+}
+
+/** Numbers at each bound of a range, and just past it. */
+function edges(range: NumberRange): { inside: number[]; outside: number[] } {
+  const step = range.integer ? 1 : range.min === 0 ? 0.001 : range.min / 2;
+  const inside = [range.above ? range.min + step : range.min, ...(range.also ?? [])];
+  const outside = [range.above ? range.min : range.min - step];
+  if (range.max !== undefined) {
+    inside.push(range.max);
+    outside.push(range.max + (range.integer ? 1 : 0.5));
+  }
+  if (range.integer) outside.push(range.min + 0.5);
+  return { inside, outside: outside.filter((v) => !range.also?.includes(v)) };
+}
+
+Deno.test("each option's range on each target is the library's: its bounds are taken and the numbers past them refused", () => {
+  let checked = 0;
+  for (
+    const [target, ranges] of Object.entries(KNOT_RANGES) as [
+      "local" | "docker" | "aws",
+      Record<string, NumberRange>,
+    ][]
+  ) {
+    for (const [flag, range] of Object.entries(ranges)) {
+      const { inside, outside } = edges(range);
+      for (const value of inside) {
+        assert.ok(inRange(value, range), `${flag} ${value} is in its range on ${target}`);
+        const { taken, refusals } = libraryTakes(target, flag, value);
+        assert.ok(taken, `the library takes ${flag} ${value} on ${target}: ${refusals}`);
+        checked++;
+      }
+      for (const value of outside) {
+        assert.ok(!inRange(value, range), `${flag} ${value} is out of its range on ${target}`);
+        assert.ok(
+          !libraryTakes(target, flag, value).taken,
+          `the library refuses ${flag} ${value} on ${target}`,
+        );
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked >= 60, `${checked} values checked`);
+});
+
+/** A command line, and what its error line must say. */
+type Case = [args: string[], message: string];
+
+/** The command line of each target's knot, for a flag. */
+function commandOf(target: string, flag: string): string[] {
+  // A new local or docker knot takes these at map time; on AWS, knot create takes them too.
+  if (target === "aws" && ["retries", "timeout", "memory"].includes(flag)) {
+    return ["knot", "create", "k", JOBS, "square", "--target", "aws"];
+  }
+  return ["map", JOBS, "square", "--target", target];
+}
+
+Deno.test("a number out of its option's range on the target is bad usage, before anything is read or made: exit 2, the usage line, the flag and its range, and no AWS request", async () => {
+  await withAwsHome(async (home) => {
+    const cases: Case[] = [
+      // The library's refusal with 1 before: now bad usage, as --concurrency 0 was.
+      [
+        ["map", JOBS, "square", "--retries", "11"],
+        '--retries takes an integer from 1 to 10, not "11"',
+      ],
+      [
+        ["map", JOBS, "square", "--concurrency", "0"],
+        '--concurrency takes an integer from 1 to 1,024, not "0"',
+      ],
+      [
+        ["map", JOBS, "square", "--concurrency", "two"],
+        '--concurrency takes an integer from 1 to 1,024, not "two"',
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--timeout", "30"],
+        '--timeout takes an integer from 60 to 2,147,483 on AWS, not "30"',
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--vcpus", "2.5"],
+        '--vcpus takes an integer from 1 to 256, or 0.25 or 0.5, on AWS, not "2.5"',
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--items-per-job", "0"],
+        '--items-per-job takes an integer from 1 to 100,000, or auto, not "0"',
+      ],
+      [
+        ["map", JOBS, "square", "--target", "docker", "--memory", "5"],
+        '--memory takes an integer of at least 6 on docker, not "5"',
+      ],
+      [
+        ["map", JOBS, "square", "--item-seconds", "0"],
+        '--item-seconds takes a positive number, not "0"',
+      ],
+      [
+        ["configure", "--expire-days", "0"],
+        '--expire-days takes a positive integer, or never, not "0"',
+      ],
+      [["configure", "--sse", "AES128"], '--sse must be "AES256" or "aws:kms", not "AES128"'],
+      [
+        ["pars", "create", "p", "--tenancy", "shared"],
+        '--tenancy must be "default" or "dedicated", not "shared"',
+      ],
+      [
+        ["retry", "k", "--memory", "half"],
+        '--memory takes a positive integer, or double, not "half"',
+      ],
+      [["logs", "k", "--item", "-1"], '--item takes a whole number, not "-1"'],
+      [
+        ["logs", "k", "--item", "0", "--attempt", "0"],
+        '--attempt takes a positive integer, not "0"',
+      ],
+    ];
+    // And every flag of every target, just past its range.
+    for (const [target, ranges] of Object.entries(KNOT_RANGES)) {
+      for (const [flag, range] of Object.entries(ranges)) {
+        const { outside } = edges(range);
+        const value = String(outside.find((v) => Number.isInteger(v)) ?? outside[0]);
+        // The words of its range, as a value that is no number is told them.
+        const words = (await cliInProcess([...commandOf(target, flag), `--${flag}`, "x"], home.env)
+          .ended).stderr.match(/^error: (.*), not "x"$/m)?.[1];
+        assert.ok(words?.startsWith(`--${flag} takes `), `--${flag} x on ${target}: ${words}`);
+        cases.push([[...commandOf(target, flag), `--${flag}`, value], `${words}, not "${value}"`]);
+      }
+    }
+    for (const [args, message] of cases) {
+      home.emu.requests.clear();
+      const r = await cliInProcess(args, home.env).ended;
+      const line = args.join(" ");
+      assert.equal(r.code, 2, `${line}: ${r.stderr}`);
+      assert.equal(r.stderr.split("\n")[0], `error: ${message}`, line);
+      const name = args[0] === "map" || args[0] === "configure" || args[0] === "retry" ||
+          args[0] === "logs"
+        ? args[0]
+        : args.slice(0, 2).join(" ");
+      assert.match(r.stderr, new RegExp(`^Usage: cloudknot ${name} `, "m"), line);
+      assert.equal(r.stdout, "", line);
+      assert.deepEqual(home.emu.requests.filter(), [], `${line}: no AWS request`);
+    }
+    assert.ok(cases.length >= 30, `${cases.length} cases`);
+  });
+});
+
+Deno.test("a value in its range that the knot's other options rule out stays an error with 1, naming both", async () => {
+  await withAwsHome(async (home) => {
+    const inputs = join(home.dir, "inputs.json");
+    await Deno.writeTextFile(inputs, "[1]");
+    const cases: [string[], RegExp][] = [
+      [
+        ["map", JOBS, "square", "--target", "aws", "--compute", "FARGATE", "--vcpus", "3"],
+        /^error: On Fargate, --vcpus must be one of 0\.25, 0\.5, 1, 2, 4, 8, 16, not 3$/m,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--vcpus", "0.5"],
+        /^error: --vcpus must be an integer from 1 to 256, not 0\.5$/m,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--bid-percentage", "50"],
+        /^error: --bid-percentage needs --compute SPOT$/m,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--compute", "FARGATE", "--gpus", "1"],
+        /^error: Fargate has no GPUs: use --compute EC2 or SPOT for --gpus$/m,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      home.emu.requests.clear();
+      const r = await cliInProcess([...args, "--inputs", inputs], home.env).ended;
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /^Usage:/m);
+      assert.deepEqual(home.emu.mutatingRequests(), []);
+    }
+  });
+});
+
+Deno.test("retry checks its numbers against the ranges of the run's target once it has read the run, before it runs anything", async () => {
+  await withHome(async (home) => {
+    const made = await cli(
+      home,
+      ["map", JOBS, "failOdd", "--name", "odd", "--retries", "1", "-q"],
+      {
+        stdin: "[1, 2]",
+      },
+    );
+    assert.equal(made.code, 1, made.stderr);
+    const runs = async () =>
+      JSON.parse((await cli(home, ["knot", "show", "odd", "--json"])).stdout).runs.length;
+    const before = await runs();
+    assert.equal(before, 1);
+    // A positive number, but past the longest attempt a local run takes.
+    const r = await cli(home, ["retry", "odd", "--timeout", "3000000"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr.split("\n")[0],
+      'error: --timeout takes a positive number up to 2,147,483, not "3000000"',
+    );
+    assert.match(r.stderr, /^Usage: cloudknot retry /m);
+    assert.equal(await runs(), before, "no run was made");
+  });
+});
