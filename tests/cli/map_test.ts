@@ -121,6 +121,24 @@ Deno.test("an item refused a permission runs once and says which --allow grants 
   });
 });
 
+Deno.test("an item whose result cannot be sent back runs once, and the summary says to change the function and map it again, not to retry", async () => {
+  await withHome(async (home) => {
+    const r = await cli(home, ["map", JOBS, "values", "--retries", "3"], {
+      stdin: '["function", "date"]',
+    });
+    assert.equal(r.code, 1);
+    const out = ndjson(r.stdout);
+    const error = out[0]!.error as Record<string, unknown>;
+    assert.equal(error.kind, "unencodable");
+    assert.equal(error.attempt, 1);
+    assert.match(
+      r.stderr,
+      /^1 of 2 items returned a value that cannot be sent back: 0; each one's error says what to return instead: change the function to return it, then map them again$/m,
+    );
+    assert.doesNotMatch(r.stderr, /cloudknot retry/);
+  });
+});
+
 Deno.test("a failing item gives exit code 1 after every line is printed", async () => {
   await withHome(async (home) => {
     const r = await cli(home, ["map", JOBS, "failOdd", "--retries", "2"], {

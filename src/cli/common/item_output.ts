@@ -24,6 +24,7 @@ import { encodeToString } from "../../job/codec.ts";
 import type { ItemError } from "../../job/item_error.ts";
 import { missingFromImage, missingProgram } from "../../job/missing_program.ts";
 import { unshippedFile } from "../../job/permissions.ts";
+import { failsEveryAttempt } from "../../job/record.ts";
 import { failureDetails } from "../../job/record.ts";
 import type { ItemSettled, MapRun } from "../../run/map_run.ts";
 import { ChunkedOutput, jsonUpToList } from "./chunked_output.ts";
@@ -230,6 +231,7 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
   const refused: number[] = [];
   const unshipped: number[] = [];
   const lacking: number[] = [];
+  const unsendable: number[] = [];
   const threw: number[] = [];
   for (const index of failed) {
     const s = run.settledItem(index);
@@ -238,6 +240,8 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
       ? cancelled
       : reason !== undefined && missingFromImage(reason)
       ? lacking
+      : reason?.kind === "unencodable" && failsEveryAttempt(reason.kind, reason.remote)
+      ? unsendable
       : reason?.kind !== "refused"
       ? threw
       : unshippedFile(reason)
@@ -276,9 +280,17 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
         `${list(lacking)}; use a base image that has it (--base-image), then map them again`,
     );
   }
+  if (unsendable.length > 0) {
+    // A retry runs the run's own function, which returns such a value again.
+    lines.push(
+      `${unsendable.length} of ${run.total} items returned a value that cannot be sent back: ` +
+        `${list(unsendable)}; each one's error says what to return instead: change the ` +
+        "function to return it, then map them again",
+    );
+  }
   if (
     threw.length === 0 && cancelled.length === 0 &&
-    refused.length + unshipped.length + lacking.length > 0
+    refused.length + unshipped.length + lacking.length + unsendable.length > 0
   ) {
     return lines.join("\n");
   }
