@@ -104,6 +104,13 @@ export interface ParsClobberOptions {
   timeoutMs?: number;
   /** Where waits are reported. @default {console.warn} */
   warn?: (message: string) => void;
+  /**
+   * The knot whose clobber deletes this Pars with it (`knot.clobber({ pars: true })`): its
+   * record, which that clobber removes only once the Pars is gone (so that one stopped
+   * part-way still says so, and clobbering the knot again finishes both), is not a knot that
+   * uses the Pars. @default {undefined}
+   */
+  forKnot?: string;
 }
 
 /**
@@ -1119,7 +1126,7 @@ export class Pars {
       );
     }
     const doc = await this.#state.read();
-    const knots = knotsByPars(doc).get(this.name) ?? [];
+    const knots = (knotsByPars(doc).get(this.name) ?? []).filter((k) => k !== options.forKnot);
     if (knots.length > 0 && !options.force) {
       throw new CannotDeleteResourceError(
         `Pars "${this.name}" is used by knot(s) ${knots.join(", ")}; clobber them first, or ` +

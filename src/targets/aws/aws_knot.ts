@@ -1687,10 +1687,10 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
    * cancellation by the clobber, and waited on (at most 150 s); its queue is disabled and deleted; its compute environment is
    * disabled and deleted (and waited on); its job definitions are
    * deregistered; its record forgets its runs and their job data is deleted
-   * from S3; the repository and image
-   * when asked; its record is removed; then the Pars and the bucket when
-   * asked. A clobber stopped part-way (a kill, a lost connection) is
-   * finished by clobbering the knot again.
+   * from S3; the repository, the Pars and the local image
+   * when asked; its record is removed; then the bucket when asked. A
+   * clobber stopped part-way (a kill, a lost connection), the Pars' part
+   * included, is finished by clobbering the knot again.
    *
    * @param options What else to delete.
    * @throws {BucketDeleteDeniedError} With `bucket: true`, when everything
@@ -1782,11 +1782,14 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
         repoClobbered = `repository ${r.repo.name}`;
       }
     }
-    if (options.image) await r.image.clobber();
-    await removeAwsKnot(state, name, this.#options);
     // Another knot's jobs run with a Pars they share: keep it for them, as a shared repository.
     const users = options.pars ? await parsUsers(state, name, this.#record.pars) : [];
     const parsKept = users.length > 0;
+    // The knot's record stays until its Pars is gone too: a clobber stopped while it deletes the
+    // Pars still reads as this knot's clobber stopped part-way, which clobbering it again with
+    // the Pars finishes (the record is no user of the Pars for this clobber). Its local image
+    // goes after the Pars, just before the record: the knot is opened again from both.
+    const forKnot = name;
     if (parsKept) {
       warn(
         `cloudknot: Pars ${this.#record.pars} was kept: knot ${users.join(", ")} still ` +
@@ -1794,13 +1797,16 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
           `${users.length === 1 ? "that knot" : "those knots"} first, then ` +
           `Pars.clobber({ name: "${this.#record.pars}" })`,
       );
-    } else if (options.pars && r.pars !== undefined) await r.pars.clobber({ ...wait, warn });
-    else if (options.pars && this.parsGone?.record !== undefined) {
+    } else if (options.pars && r.pars !== undefined) {
+      await r.pars.clobber({ ...wait, warn, forKnot });
+    } else if (options.pars && this.parsGone?.record !== undefined) {
       // Partly gone (a Pars clobber killed part-way, or roles deleted by hand): finished from its record.
-      await Pars.clobber({ session, state, name: this.#record.pars, ...wait, warn });
+      await Pars.clobber({ session, state, name: this.#record.pars, ...wait, warn, forKnot });
     } else if (options.pars) {
       warn(`cloudknot: Pars ${this.#record.pars} of knot ${name} was gone already`);
     }
+    if (options.image) await r.image.clobber();
+    await removeAwsKnot(state, name, this.#options);
     if (options.bucket) {
       const also = [
         ...(options.pars && !parsKept && (r.pars ?? this.parsGone?.record) !== undefined

@@ -67,8 +67,14 @@ import {
 } from "./batch/runtime_check.ts";
 import { KNOT_ENV, RUN_ID_ENV } from "../../job/retry_advice.ts";
 import { NO_COLOR_ENV } from "../../job/no_color.ts";
-import { openItems, uploadInputs } from "./run_inputs.ts";
+import { openItems, type UploadedInputs, uploadInputs } from "./run_inputs.ts";
 import { MAX_ARRAY_SIZE, outcomeUnknown, SubmitError, submitJobOnce } from "./submit.ts";
+import {
+  forgetSubmitMark,
+  holdSubmitMark,
+  SUBMIT_GRACE_MS,
+  submitterDiedAt,
+} from "./submit_mark.ts";
 import { resubmitRequest, retryAdvice, withEarlierResults } from "../resubmit.ts";
 import { awsRunUsage } from "./batch/run_usage.ts";
 import { checkGroups, planGroups, resourceOverrides } from "./groups.ts";
@@ -194,6 +200,17 @@ export interface AwsTargetOptions {
    * out. @default {600000}
    */
   submitWindowMs?: number;
+  /**
+   * How long a reader still waits for the missing jobs of a run whose map
+   * died while it submitted them, in ms, from when the reader first saw it
+   * dead, when that is sooner than the end of `submitWindowMs`: a map holds
+   * a mark beside the config file while it submits (`submit_mark.ts`), and a
+   * reader with the same config file sees that the mark's holder is gone
+   * (killed, crashed); only a SubmitJob it sent just before it died may
+   * still land. A reader with another config file (or on another machine)
+   * sees no mark and waits `submitWindowMs`. @default {60000}
+   */
+  submitGraceMs?: number;
   /** Called after each poll round of any run (diagnostics). */
   onPoll?: (runId: string, round: PollRound) => void;
   /** Called once per reason when a run's jobs are stuck in RUNNABLE (see {@linkcode StuckNotice}). */
@@ -241,6 +258,15 @@ export interface AwsTargetOptions {
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** A run a map started: its jobs, or, without items (or cancelled first), its empty handle. */
+interface StartedRun {
+  run?: MapRun<unknown>;
+  info: RunInfo;
+  store: S3Store;
+  jobs?: RunJob[];
+  manifest: RunManifest;
+}
 
 /**
  * Runs a knot's items on AWS Batch. What a knot is made of, and so its
@@ -307,6 +333,11 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       [
         "submitWindowMs",
         "how long a reader waits for the jobs of a run still being submitted; 600000",
+      ],
+      [
+        "submitGraceMs",
+        "how long a reader waits for the jobs of a run whose map died while it submitted them; " +
+        "60000",
       ],
       [
         "cancelStopWaitMs",
@@ -456,13 +487,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * Uploads a run's inputs, submits its jobs and records the run; without
    * items (or when cancelled first) the run is an empty handle instead.
    */
-  async #start(request: MapRequest): Promise<{
-    run?: MapRun<unknown>;
-    info: RunInfo;
-    store: S3Store;
-    jobs?: RunJob[];
-    manifest: RunManifest;
-  }> {
+  async #start(request: MapRequest): Promise<StartedRun> {
     const o = this.#o;
     checkJobEnvironment(
       request.env,
@@ -530,6 +555,37 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       return { run, info, store, manifest };
     };
     if (uploaded.index === undefined || count === 0) return await empty();
+    // Held from before the index is written (before any reader sees the run) until its jobs are
+    // submitted and recorded: a reader with this config file that finds it left by a process
+    // that died waits only moments for jobs that may still come (`submit_mark.ts`).
+    const mark = await holdSubmitMark(o.state, o.knot, runId);
+    try {
+      return await this.#submitRun(request, { info, store, manifest }, {
+        ...uploaded,
+        index: uploaded.index,
+      }, empty);
+    } finally {
+      await mark.release();
+    }
+  }
+
+  /**
+   * Writes a run's index (and its manifest when it does not fit on it),
+   * submits its jobs and records the run: the part of {@linkcode AwsTarget.map}
+   * that its submission mark covers.
+   */
+  async #submitRun(
+    request: MapRequest,
+    run: Omit<StartedRun, "run" | "jobs">,
+    uploaded: UploadedInputs,
+    empty: () => Promise<StartedRun>,
+  ): Promise<StartedRun> {
+    const o = this.#o;
+    const { info, store, manifest } = run;
+    const { runId } = info;
+    const { count } = uploaded;
+    // The revision the run's jobs run on (a retry's is the run's it retries).
+    const jobDefinition = manifest.jobDefinition ?? o.jobDefinition;
     let slicing: Slicing;
     let plan: ReturnType<typeof planGroups>;
     try {
@@ -1303,9 +1359,12 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     /** The look by name the handle's open just made: the first round takes it instead of another. */
     let first = discovered;
     const windowMs = o.submitWindowMs ?? SUBMIT_WINDOW_MS;
+    const graceMs = o.submitGraceMs ?? SUBMIT_GRACE_MS;
     let started: Promise<number> | undefined;
     /** The last sign of the run's submission, as last seen. */
     let lastSign = manifest.createdAt;
+    /** When the map submitting the run was first seen dead part-way, by any reader. */
+    let diedSeenAt: number | undefined;
     let told = false;
     return {
       find: async (signal) => {
@@ -1321,22 +1380,41 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         if (left.length === 0) {
           jobs.sort((a, b) => a.offset - b.offset);
           await writeManifest(store, { ...manifest, jobs }).catch(() => {});
+          // A map killed once it had submitted every job left its mark: no reader needs it.
+          await forgetSubmitMark(o.state, o.knot, runId);
           return { jobs: found.jobs, over: false };
         }
         lastSign = Math.max(await started, found.lastSubmittedAt ?? 0);
-        const until = lastSign + windowMs;
+        const windowEnd = lastSign + windowMs;
+        // A map with this config file that died part-way: only a job it sent just before may come.
+        if (diedSeenAt === undefined && Date.now() < windowEnd) {
+          diedSeenAt = await submitterDiedAt(o.state, o.knot, runId);
+        }
+        const until = Math.min(
+          windowEnd,
+          diedSeenAt === undefined ? Infinity : diedSeenAt + graceMs,
+        );
         const over = Date.now() >= until;
+        // No reader waits for it any more: its mark is of no more use.
+        if (Date.now() >= windowEnd) await forgetSubmitMark(o.state, o.knot, runId);
         if (!over && !told) {
           told = true;
+          const they = left.length === 1 ? "it" : "them";
+          const theirJobs = left.length === 1 ? "its job" : "their jobs";
           (o.warn ?? console.warn)(
             `${itemsInWords(left)} of run ${runId} of knot ${o.knot} ${
               left.length === 1 ? "has" : "have"
-            } no AWS Batch job yet: the map that submits the run is still submitting it, or ` +
-              `stopped part-way with a job maybe on its way. Waiting for ${
-                left.length === 1 ? "its job" : "their jobs"
-              } until ${new Date(until).toISOString()}; do not map ${
-                left.length === 1 ? "it" : "them"
-              } again meanwhile`,
+            } no AWS Batch job yet: ${
+              diedSeenAt === undefined
+                ? "the map that submits the run is still submitting it, or stopped part-way " +
+                  "with a job maybe on its way"
+                : `the map that submitted the run with this config file ended before it ` +
+                  `submitted ${theirJobs} (it was killed, or crashed), and only a job it sent ` +
+                  `just before may still come`
+            }. Waiting for ${theirJobs} until ${
+              new Date(until).toISOString()
+            }; do not map ${they} ` +
+              `again meanwhile`,
           );
         }
         return { jobs: found.jobs, over };

@@ -227,10 +227,12 @@ Deno.test("AWS target: a map killed while its SubmitJob is in flight: collect() 
         // Item 2's job is not there yet: it waits, neither failed nor told to be mapped again.
         assert.equal(collected.counts.failed, 0);
         assert.ok(collected.counts.succeeded < 3);
+        // The map's mark beside the config file says it died: only the job it sent may come.
         assert.deepEqual(warned.map((m) => m.replace(/until \S+;/, "until T;")), [
           `Item 2 of run ${manifest.runId} of knot squares has no AWS Batch job yet: the map that ` +
-          "submits the run is still submitting it, or stopped part-way with a job maybe on its " +
-          "way. Waiting for its job until T; do not map it again meanwhile",
+          "submitted the run with this config file ended before it submitted its job (it was " +
+          "killed, or crashed), and only a job it sent just before may still come. Waiting for " +
+          "its job until T; do not map it again meanwhile",
         ]);
       },
     );

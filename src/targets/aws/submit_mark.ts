@@ -1,0 +1,147 @@
+/**
+ * The mark a map holds while it submits a run's jobs, so that a reader of
+ * the run with the same config file tells a map that still submits from one
+ * that died part-way (killed, crashed, or ended by a second Ctrl-C).
+ *
+ * The mark is a hold of the config file ({@linkcode StateFile.hold}): an OS
+ * lock (`flock`) on a file beside it, taken before the run's index is
+ * written (before any reader can see the run) and released once its jobs are
+ * submitted and recorded, or the submission failed. The kernel frees the
+ * lock when the map's process ends, however it ends, but the file stays: a
+ * file whose lock is free is the mark of a map that died before it finished
+ * submitting. The first reader that sees it so writes the time into it, and
+ * it is removed once the run's submission window is over (or every job of
+ * the run is found), when no reader needs it any more. Neither an age nor a process id tells that for sure (a map may
+ * wait minutes between two jobs when AWS throttles it; a process id is reused,
+ * and means nothing on another machine).
+ *
+ * A reader that finds no mark (the map ran with another config file, or on
+ * another machine, or it could not write beside the config file) knows
+ * nothing, and waits for the run's submission window as before.
+ *
+ * @module
+ */
+import type { StateFile } from "../../state/state_file.ts";
+
+/**
+ * How long a reader still waits for the jobs of a run whose map died while
+ * it submitted them, from when the reader first saw it dead, in ms
+ * (`AwsTargetOptions.submitGraceMs`): a SubmitJob the map sent just before
+ * it died still reaches AWS Batch, within moments. One minute.
+ */
+export const SUBMIT_GRACE_MS = 60_000;
+
+/**
+ * The name of the mark of run `runId` of knot `knot`; no image tag has this
+ * form, so `gc`, which ends the holds of killed builds, passes it by.
+ *
+ * @example Usage
+ * ```ts
+ * import { submitMarkName } from "./submit_mark.ts";
+ *
+ * console.log(submitMarkName("squares", "20260101T000000Z-abcdef")); // "submitting-run squares 20260101T000000Z-abcdef"
+ * ```
+ *
+ * @param knot The knot's name.
+ * @param runId The run's id.
+ * @returns The mark's name.
+ */
+export function submitMarkName(knot: string, runId: string): string {
+  return `submitting-run ${knot} ${runId}`;
+}
+
+/** The mark a map holds while it submits a run, or nothing when it cannot take it. */
+export interface SubmitMark {
+  /** Releases it: the submission is over (every job submitted, or it failed). */
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the mark of a run's submission. A config file whose directory
+ * cannot be written (a read-only home) gives no mark: readers then wait the
+ * whole submission window, as for a map on another machine.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const mark = await holdSubmitMark(state, "squares", runId);
+ * try {
+ *   // write the index, submit the jobs, record the run
+ * } finally {
+ *   await mark.release();
+ * }
+ * ```
+ *
+ * @param state The config file.
+ * @param knot The knot's name.
+ * @param runId The run's id.
+ * @returns The mark.
+ */
+export async function holdSubmitMark(
+  state: StateFile,
+  knot: string,
+  runId: string,
+): Promise<SubmitMark> {
+  const hold = await state.hold(submitMarkName(knot, runId)).catch(() => undefined);
+  return { release: async () => await hold?.release().catch(() => {}) };
+}
+
+/**
+ * When a reader first saw that the map that submitted run `runId` with this
+ * config file died before it finished submitting (its mark is there and no
+ * live process holds it), in ms since the epoch: the first reader to see it
+ * notes the time in the mark's file, so every later reader counts its grace
+ * from the same moment. `undefined` when the mark is held (the map still
+ * submits), or when there is none (the map finished, or ran elsewhere, and
+ * nothing is known). A config file that cannot be read counts as one
+ * without the mark.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const died = await submitterDiedAt(state, "squares", runId);
+ * if (died !== undefined) console.log(`no job comes after ${died + SUBMIT_GRACE_MS}`);
+ * ```
+ *
+ * @param state The config file.
+ * @param knot The knot's name.
+ * @param runId The run's id.
+ * @returns When its death was first seen, or `undefined`.
+ */
+export async function submitterDiedAt(
+  state: StateFile,
+  knot: string,
+  runId: string,
+): Promise<number | undefined> {
+  const name = submitMarkName(knot, runId);
+  const left: string[] = await state.holdsLeft().catch(() => []);
+  if (!left.includes(name)) return undefined;
+  const file = await state.holdFile(name);
+  const noted = Date.parse((await Deno.readTextFile(file).catch(() => "")).trim());
+  if (Number.isFinite(noted)) return noted;
+  const now = Date.now();
+  // Not created again when a reader whose window is over removed it meanwhile.
+  await Deno.writeTextFile(file, new Date(now).toISOString(), { create: false }).catch(() => {});
+  return now;
+}
+
+/**
+ * Removes the mark of a map that died while it submitted the run, once no
+ * reader needs it (the run's submission window is over for everyone). A
+ * mark a live process holds is left alone; errors are ignored (it is an
+ * empty file).
+ *
+ * @example Usage
+ * ```ts ignore
+ * await forgetSubmitMark(state, "squares", runId);
+ * ```
+ *
+ * @param state The config file.
+ * @param knot The knot's name.
+ * @param runId The run's id.
+ */
+export async function forgetSubmitMark(
+  state: StateFile,
+  knot: string,
+  runId: string,
+): Promise<void> {
+  await state.endHoldLeft(submitMarkName(knot, runId), () => Promise.resolve()).catch(() => {});
+}
