@@ -22,6 +22,7 @@ import { cliDocker } from "../common/docker.ts";
 import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
 import { findOriginalKnot, ORIGINAL_LABEL, originalJson } from "../common/original.ts";
 import type { OriginalRecord } from "../../resources/original.ts";
+import { readParsRecords } from "../../resources/pars.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { formatTime, renderTable } from "../common/table.ts";
 import type { RunManifest } from "../../job/payload.ts";
@@ -245,7 +246,10 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
       ["data", `s3://${record.bucket}/${record.prefix}/`],
     ],
     runs,
-    halfClobbered(record),
+    halfClobbered(
+      record,
+      (await readParsRecords(cliSettings(ctx).state)).find((p) => p.name === record.pars),
+    ),
     runtime.advice,
   ));
   return 0;
@@ -253,9 +257,14 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
 
 /**
  * What to say of a knot whose clobber has not finished: that another process
- * is clobbering it still, or that it stopped part-way and how to finish it.
+ * is clobbering it still, or that it stopped part-way and how to finish it
+ * (with `--pars` when its Pars's clobber stopped part-way too: a clobber
+ * with `--pars` removes the knot's record only once the Pars is gone).
  */
-function halfClobbered(record: AwsKnotRecord): string | undefined {
+function halfClobbered(
+  record: AwsKnotRecord,
+  pars: { clobberStartedAt?: number; clobberRunning?: boolean } | undefined,
+): string | undefined {
   if (record.clobberStartedAt === undefined) return undefined;
   const began = formatTime(record.clobberStartedAt);
   if (record.clobberRunning) {
@@ -263,5 +272,7 @@ function halfClobbered(record: AwsKnotRecord): string | undefined {
   }
   return `A clobber of knot ${record.name} stopped part-way (it began at ` +
     `${began} and has not finished): run ` +
-    `\`cloudknot knot clobber ${record.name}\` again to finish it.`;
+    `\`cloudknot knot clobber ${record.name}${
+      pars?.clobberStartedAt !== undefined && !pars.clobberRunning ? " --pars" : ""
+    }\` again to finish it.`;
 }

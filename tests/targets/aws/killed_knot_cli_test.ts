@@ -78,7 +78,7 @@ dockerTest(
       assert.equal(half.code, 0, half.stderr);
       assert.match(
         half.stdout,
-        /^A clobber of knot kc stopped part-way .*: run `cloudknot knot clobber kc` again to finish it\.$/m,
+        /^A clobber of knot kc stopped part-way .*: run `cloudknot knot clobber kc --pars` again to finish it\.$/m,
       );
       const finished = await run(clobber);
       assert.equal(finished.code, 0, finished.stderr);
