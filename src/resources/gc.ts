@@ -7,9 +7,11 @@
  * knots share (`_image_tags.ts`), nor the untagged images a moved tag left
  * (`_untagged_images.ts`). It also finds the run folders on this machine that a
  * `map()` killed while it wrote their inputs left without a manifest, once
- * no live process writes them (`_run_leftovers.ts`), and the artifact folders
+ * no live process writes them (`_run_leftovers.ts`), the artifact folders
  * a local knot's create killed while it copied its shipped files left half
- * made, once no live process makes them (`_artifact_leftovers.ts`).
+ * made, once no live process makes them (`_artifact_leftovers.ts`), and the
+ * containers and images of docker knots whose folder is gone, which a run's
+ * driver killed as its knot was clobbered left (`_docker_leftovers.ts`).
  *
  * A resource is kept when any value of the config file names it (its id,
  * name or ARN), when its `cloudknot:knot` tag names a knot the file records
@@ -32,6 +34,7 @@
  *
  * @module
  */
+import { basename } from "node:path";
 import { AwsError } from "../aws/core/error.ts";
 import type { AwsSession } from "../aws/session.ts";
 import type { Ec2, Filter } from "../aws/services/ec2.ts";
@@ -66,6 +69,11 @@ import { commonPrefixes } from "./_s3_prefixes.ts";
 import { deleteInternetGateway, deleteRouteTable, deleteWhenReleased } from "./_network.ts";
 import { findRunLeftovers, removeRunLeftover } from "./_run_leftovers.ts";
 import { findArtifactLeftovers, removeArtifactLeftover } from "./_artifact_leftovers.ts";
+import {
+  type DockerLeftover,
+  findDockerLeftovers,
+  removeDockerLeftover,
+} from "./_docker_leftovers.ts";
 import {
   findHoldLeftovers,
   removeHoldFileLeftover,
@@ -106,6 +114,8 @@ export const GARBAGE_KINDS = [
   "artifact-folder",
   "hold-tag",
   "hold-file",
+  "docker-container",
+  "docker-image",
 ] as const;
 
 /** A kind of garbage. */
@@ -120,9 +130,15 @@ export interface GarbageItem {
    * folder, its path; for a hold tag, the image reference; for a hold
    * file, the image reference of the tag it held (the reason names the file);
    * for an image tag, `<repository>:<tag>`; for an untagged image,
-   * `<repository>@<digest>`.
+   * `<repository>@<digest>`; for a docker container, its name; for a
+   * docker image, its id (`sha256:…`).
    */
   id: string;
+  /**
+   * For a docker container or image, the folder of its knot (which is gone):
+   * {@linkcode deleteGarbage} keeps it when a knot is there again.
+   */
+  dir?: string;
   /** Its ARN, when it has one. */
   arn?: string;
   /**
@@ -161,7 +177,9 @@ export interface GcOptions extends SettingsOptions {
   onDelete?: (item: GarbageItem) => void;
   /**
    * Where waits are reported, such as for a subnet that a compute
-   * environment deleted a moment ago still holds. @default {console.warn}
+   * environment deleted a moment ago still holds, and that Docker was
+   * skipped (not installed, not running) when looking for this machine's
+   * garbage. @default {console.warn}
    */
   warn?: (message: string) => void;
   /**
@@ -172,13 +190,15 @@ export interface GcOptions extends SettingsOptions {
   home?: boolean;
   /**
    * The directory of the local and docker knots, whose run folders a killed
-   * `map()` left are looked at with the home region.
+   * `map()` left, and whose gone docker knots' containers and images, are
+   * looked at with the home region.
    * @default {"$CLOUDKNOT_LOCAL_DIR, else ~/.cloudknot/local"}
    */
   localDir?: string;
   /**
    * The Docker driver that looks for and removes the hold tags a killed
-   * build left (only asked when such a build's mark is found).
+   * build left (only asked when such a build's mark is found), and the
+   * containers and images of docker knots whose folder is gone.
    * @default {"docker on the PATH, quiet"}
    */
   docker?: Docker;
@@ -409,7 +429,7 @@ export async function findGarbageInRegions(options: GcOptions = {}): Promise<Reg
  * (`cloudknot/<knot>/` in the buckets the config file names) whose runs all
  * name this config file. Another config file's resources are never garbage.
  * In the home region it also finds this machine's run folders a killed
- * `map()` left ({@linkcode findLocalGarbage}). It only reads.
+ * `map()` left and the other garbage of this machine ({@linkcode findLocalGarbage}). It only reads.
  *
  * @example Usage
  * ```ts ignore
@@ -689,9 +709,14 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
  * (`_artifact_leftovers.ts`); and the hold tags (`cloudknot/<name>:hold-<uuid>`) that a
  * build with `hold: true` with this config file left on the Docker daemon
  * when it was killed before it pushed the image, or the empty file of such a
- * hold's mark (`hold-file`) when it was killed once it had removed the tag.
- * A folder a live process is
- * writing, or a tag a live process holds, is never garbage. It only reads,
+ * hold's mark (`hold-file`) when it was killed once it had removed the tag;
+ * and the containers (`docker-container`) and images (`docker-image`) of the
+ * docker knots of `localDir` whose folder is gone (`_docker_leftovers.ts`:
+ * an image only when all its tags are its knot's and no other container uses
+ * it). A folder a live process is writing, a tag a live process holds, or
+ * a container or image of a knot whose folder is there (or of another knots
+ * directory) is never garbage. When Docker cannot be asked (not installed, its
+ * daemon down), it says so through `warn` and finds the rest. It only reads,
  * and asks nothing of AWS. {@linkcode findGarbage} includes them.
  *
  * @example Usage
@@ -702,15 +727,24 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
  * ```
  *
  * @param options The knots directory and the environment.
- * @returns The run folders, by knot.
+ * @returns This machine's garbage, in the order {@linkcode deleteGarbage} deletes it.
  */
 export async function findLocalGarbage(
-  options: Pick<GcOptions, "localDir" | "env" | "state" | "homeDir" | "docker"> = {},
+  options: Pick<GcOptions, "localDir" | "env" | "state" | "homeDir" | "docker" | "warn"> = {},
 ): Promise<GarbageItem[]> {
   const where = defined({ dir: options.localDir, env: options.env });
+  const docker = options.docker ?? quietDocker();
   const leftovers = await findRunLeftovers(where);
   const artifacts = await findArtifactLeftovers(where);
-  const holds = await findHoldLeftovers(settingsState(options), options.docker ?? quietDocker());
+  const holds = await findHoldLeftovers(settingsState(options), docker);
+  const containers = await findDockerLeftovers(docker, where);
+  if (containers.skipped !== undefined) {
+    (options.warn ?? console.warn)(
+      `cloudknot gc skipped Docker: ${containers.skipped}, so it did not look for the ` +
+        `containers and images of docker knots whose folder is gone; look again once Docker ` +
+        `answers`,
+    );
+  }
   return [
     ...leftovers.map((left): GarbageItem => ({
       kind: "run-folder",
@@ -736,7 +770,30 @@ export async function findLocalGarbage(
         : `the empty mark file ${file} that a build killed once it had removed this tag left ` +
           "(the tag is gone: no Docker object)",
     })),
+    ...containers.found.map(dockerGarbage),
   ];
+}
+
+/** A container or image of a docker knot whose folder is gone, as garbage. */
+function dockerGarbage(left: DockerLeftover): GarbageItem {
+  const knot = basename(left.dir);
+  const gone = `docker knot ${knot} is gone (no folder ${left.dir})`;
+  const tags = left.tags ?? [];
+  return {
+    kind: left.kind === "container" ? "docker-container" : "docker-image",
+    id: left.id,
+    dir: left.dir,
+    owner: recordSection("knot", knot),
+    reason: left.kind === "container"
+      ? `${gone}: a container of its run ${left.run ?? "?"}${
+        left.running ? ", still running," : ""
+      } that nothing else removes`
+      : `${gone}: ${
+        tags.length > 0
+          ? `its image ${tags.join(", ")}`
+          : "an untagged image of one of its functions"
+      }, which no other container uses`,
+  };
 }
 
 function quietDocker(): Docker {
@@ -753,15 +810,18 @@ function knotPrefixes(session: AwsSession, bucket: string): Promise<string[]> {
  * (queues, compute environments, job definitions, launch templates, instance
  * profiles, roles, security groups, route tables, internet gateways,
  * subnets, VPCs, image tags, untagged images, repositories, job data, run folders, hold tags,
- * hold files). A piece already gone when it comes to it is listed in `gone`,
+ * hold files, docker containers, docker images). A piece already gone when it comes to it is listed in `gone`,
  * not counted as deleted; a piece that cannot be deleted is reported and the
  * rest go on. An image tag is removed alone (the image goes only when no other
  * tag names it), and kept, as failed, when it names another image than when
  * it was found; an untagged image is deleted by its digest once read again,
  * and kept, as failed, when it has gained a tag since. A run folder a process took up since it was found is
  * kept, and reported as failed; a hold tag is removed with `docker rmi` of
- * that tag alone (an image another tag names stays). Run folders and hold
- * tags need no AWS session.
+ * that tag alone (an image another tag names stays). A docker container or
+ * image is removed holding the lock of its knot's folder (made for that time),
+ * and kept, as failed, when a knot is in that folder again (or a process
+ * creates one there now), or, for an image, when it is in use or tagged for
+ * another since. Run folders, hold tags and docker leftovers need no AWS session.
  *
  * @example Usage
  * ```ts ignore
@@ -809,6 +869,8 @@ const LOCAL_KINDS: ReadonlySet<GarbageKind> = new Set([
   "artifact-folder",
   "hold-tag",
   "hold-file",
+  "docker-container",
+  "docker-image",
 ]);
 
 /** Deletes a piece of this machine's garbage; `false` when it was gone already. */
@@ -830,6 +892,16 @@ async function deleteLocal(g: GarbageItem, options: GcOptions): Promise<boolean>
     return true;
   }
   const docker = options.docker ?? quietDocker();
+  if (g.kind === "docker-container" || g.kind === "docker-image") {
+    if (g.dir === undefined) {
+      throw new CloudknotInputError(
+        `gc cannot delete the ${g.kind} ${g.id} without the folder of its knot (dir)`,
+        { field: "dir" },
+      );
+    }
+    const kind = g.kind === "docker-container" ? "container" : "image";
+    return await removeDockerLeftover(docker, { kind, id: g.id, dir: g.dir });
+  }
   const there = await docker.inspectImage(g.id) !== undefined;
   await removeHoldLeftover(state, docker, g.id);
   return there;

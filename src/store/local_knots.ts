@@ -6,7 +6,7 @@
  * @module
  */
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { sha256Hex } from "../util/sha256.ts";
 
 /** Reads an environment variable; `undefined` when it is not set. */
@@ -19,6 +19,39 @@ export type EnvLookup = (name: string) => string | undefined;
  * `lock` (the docker target's).
  */
 export const RUN_LOCK_FILES = { local: "records", docker: "lock" } as const;
+
+/**
+ * The file of a docker knot's folder that whatever writes its build
+ * directory, builds its image, writes its record or removes it holds an
+ * exclusive lock on (`targets/docker/knot_lock.ts`), and so does what removes
+ * the leftovers of a gone knot ({@linkcode whileKnotGone}).
+ */
+export const KNOT_LOCK_FILE = "knot.lock";
+
+/**
+ * The labels of a docker knot's containers: what its clobber finds them by,
+ * and `gc` the containers of a knot whose folder is gone.
+ *
+ * @example Usage
+ * ```ts
+ * import { DOCKER_CONTAINER_LABELS } from "./local_knots.ts";
+ *
+ * console.log(DOCKER_CONTAINER_LABELS.knot); // "org.cloudknot.knot-dir"
+ * ```
+ */
+export const DOCKER_CONTAINER_LABELS = {
+  /** The knot's directory (absolute): it tells knots of the same name apart, and their knots directories. */
+  knot: "org.cloudknot.knot-dir",
+  /** The run's id. */
+  run: "org.cloudknot.run",
+  /** The first item of the container's slice. */
+  index: "org.cloudknot.index",
+  /** The attempt. */
+  attempt: "org.cloudknot.attempt",
+} as const;
+
+/** The label of every image cloudknot builds, whose value is the image's name (`build_context.ts`). */
+export const IMAGE_NAME_LABEL = "org.cloudknot.image";
 
 /**
  * Makes the folder, in a local knot's `artifacts/`, that an artifact shipping
@@ -145,4 +178,87 @@ export async function localRunsRoot(
  */
 export async function knotDirId(root: string): Promise<string> {
   return (await sha256Hex(root)).slice(0, 16);
+}
+
+/**
+ * The name of the image of the docker knot in the folder `root` (its
+ * `org.cloudknot.image` label, and its reference without `cloudknot/` and
+ * the tag): `<name in lower case>-docker-<knotDirId(root)>`. Knots made before
+ * images were named so have `<name>-docker`.
+ *
+ * @example Usage
+ * ```ts
+ * import { dockerImageName } from "./local_knots.ts";
+ *
+ * console.log(await dockerImageName("/home/me/.cloudknot/local/Squares")); // "squares-docker-…"
+ * ```
+ *
+ * @param root The knot's folder, as an absolute path.
+ * @returns The image's name.
+ */
+export async function dockerImageName(root: string): Promise<string> {
+  return `${basename(root).toLowerCase()}-docker-${await knotDirId(root)}`;
+}
+
+/**
+ * Runs `body` while no docker knot is in the folder `root`, and none can be
+ * made there meanwhile: for what removes a gone knot's leftovers (the
+ * containers and images named after its folder, which a create of the knot
+ * again would make anew). It makes the folder (private), holds its lock
+ * ({@linkcode KNOT_LOCK_FILE}, as a create holds it), runs `body`, then removes
+ * the lock's file and the folder. A create of the knot meanwhile waits for
+ * the lock, saying so, then makes the folder again. `body` does not run, and
+ * nothing is touched, when the folder is there (a knot is, or a process
+ * creates, builds or clobbers one now) or another process took its lock first.
+ * When the knots directory itself is gone, `body` runs without a lock: no
+ * knot is there, and there is nothing to take turns on.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { whileKnotGone } from "./local_knots.ts";
+ *
+ * const ran = await whileKnotGone("/home/me/.cloudknot/local/squares", async () => {
+ *   // remove the containers and images of the gone knot
+ * });
+ * ```
+ *
+ * @param root The knot's folder.
+ * @param body What is done while no knot is there.
+ * @returns Whether `body` ran.
+ */
+export async function whileKnotGone(root: string, body: () => Promise<void>): Promise<boolean> {
+  try {
+    await Deno.mkdir(root, { mode: 0o700 });
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return false;
+    // The knots directory is gone too: no knot is there, and there is nothing to take turns on.
+    if (e instanceof Deno.errors.NotFound) {
+      await body();
+      return true;
+    }
+    throw e;
+  }
+  try {
+    await Deno.chmod(root, 0o700);
+    const path = join(root, KNOT_LOCK_FILE);
+    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+    try {
+      if (!await file.tryLock(true)) return false;
+      // A create that made the lock's file after this made the folder, held it and ended.
+      const names = (await Array.fromAsync(Deno.readDir(root))).map((e) => e.name);
+      if (names.some((name) => name !== KNOT_LOCK_FILE)) return false;
+      try {
+        await body();
+      } finally {
+        // Removed while held: a create waiting for it makes the folder and its lock again.
+        await Deno.remove(path).catch(() => {});
+      }
+      return true;
+    } finally {
+      file.close();
+    }
+  } finally {
+    // Not when a create uses it now (it is not empty then).
+    await Deno.remove(root).catch(() => {});
+  }
 }

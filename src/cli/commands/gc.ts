@@ -1,8 +1,9 @@
 /**
  * `gc`: finds (and with `--yes` deletes) the AWS resources this config file
  * made (its owner tag) that no record of the config file refers to, and the
- * run folders on this machine a killed `map()` left and the image hold tags
- * a killed build left (with `--local`, only those, without AWS).
+ * run folders on this machine a killed `map()` left, the image hold tags
+ * a killed build left, and the containers and images of docker knots whose
+ * folder is gone (with `--local`, only those, without AWS).
  *
  * @module
  */
@@ -49,7 +50,11 @@ export const gc = defineCommand({
     "and the hold tags (cloudknot/<name>:hold-<id>) " +
     "that a knot create with this config file killed between its image's build and push left " +
     "on Docker (none that a live process holds; --yes removes the tag alone), or the empty " +
-    "mark file of such a hold whose tag is gone (hold-file). With --local it " +
+    "mark file of such a hold whose tag is gone (hold-file), and the containers (docker-container) " +
+    "and images (docker-image) of docker knots of the knots directory whose folder is gone, " +
+    "which a run's container started as its knot was clobbered leaves (an image only when " +
+    "its tags are all its knot's and no other container uses it; without Docker, or with its " +
+    "daemon down, it says so on stderr and looks at the rest). With --local it " +
     "looks only at those, and asks nothing of AWS. It is a dry run: it prints what it would delete. With " +
     "--yes it deletes them, in dependency order, tolerating pieces already gone, and exits with " +
     "1 if any could not be deleted. Never the default VPC, the default repository or a bucket. " +
@@ -58,7 +63,7 @@ export const gc = defineCommand({
     "tag (made before owner tags, or by the Python cloudknot) and job data whose runs name no " +
     "owner are left out and counted, unless --untagged; so are image tags and untagged images " +
     "no job definition of this config file runs (an image names no owner). " +
-    'With --json, {"dryRun","items":[{"kind","id","arn","digest","owner","reason"}],' +
+    'With --json, {"dryRun","items":[{"kind","id","arn","digest","dir","owner","reason"}],' +
     '"deleted":[...],"gone":[...],"failed":[{"item","error"}],"skipped":[...]}, "gone" ' +
     "holding what was gone already when gc came to delete it (not counted as deleted), " +
     '"skipped" what was left out for want of an owner tag, and each item its "region" under ' +
@@ -79,7 +84,8 @@ export const gc = defineCommand({
     local: {
       type: "boolean",
       description: "Look only at this machine's run folders a killed map() left (local and " +
-        "docker knots) and image hold tags a killed knot create left, asking nothing of AWS",
+        "docker knots), image hold tags a killed knot create left, and the containers and " +
+        "images of docker knots whose folder is gone, asking nothing of AWS",
     },
     ...JSON_OPTION,
   },
@@ -87,7 +93,7 @@ export const gc = defineCommand({
     { description: "See what is left over (a dry run)", command: "cloudknot gc" },
     { description: "Delete it", command: "cloudknot gc --yes" },
     {
-      description: "Delete the run folders and hold tags killed processes left, without AWS",
+      description: "Delete what killed processes left on this machine, without AWS",
       command: "cloudknot gc --local --yes",
     },
     {
@@ -120,7 +126,8 @@ export const gc = defineCommand({
       await ctx.log(ctx.err(
         "dim",
         session === undefined
-          ? "Looking for leftover run folders and hold tags on this machine…"
+          ? "Looking for leftover run folders, hold tags and docker containers and images on " +
+            "this machine…"
           : all
           ? "Looking for leftovers in every enabled region and IAM, and on this machine…"
           : `Looking for leftovers in ${session.region} and IAM, and on this machine…`,
@@ -130,13 +137,15 @@ export const gc = defineCommand({
     const deleting = `cloudknot gc ${all ? "--all-regions " : ""}${untagged ? "--untagged " : ""}${
       local ? "--local " : ""
     }--yes`;
+    // What cannot be looked at (Docker not running) goes to stderr.
+    const warn = (message: string) => ctx.warn(message);
     const collect = async (): Promise<number> => {
       const here: GarbageItem[] = [];
       const regions: (Omit<RegionGarbage, "session"> & { session?: AwsSession })[] =
         session === undefined
-          ? [{ region: "local", items: await findLocalGarbage(settings), skipped: [] }]
+          ? [{ region: "local", items: await findLocalGarbage({ ...settings, warn }), skipped: [] }]
           : all
-          ? await findGarbageInRegions({ ...settings, session, untagged })
+          ? await findGarbageInRegions({ ...settings, session, untagged, warn })
           : [{
             region: session.region,
             session,
@@ -144,6 +153,7 @@ export const gc = defineCommand({
               ...settings,
               session,
               untagged,
+              warn,
               onSkip: (g) => here.push(g),
             }),
             skipped: here,

@@ -22,7 +22,7 @@ import {
 import { DockerImage } from "../../image/docker_image.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { LocalStore } from "../../store/local.ts";
-import { knotDirId } from "../../store/local_knots.ts";
+import { dockerImageName } from "../../store/local_knots.ts";
 import { defined } from "../../util/defined.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { localKnotsDir, readLocalKnotRecord, saveLocalKnotRecord } from "../local/catalog.ts";
@@ -107,16 +107,16 @@ export async function dockerKnotImage(spec: Pick<DockerKnotSpec, "name" | "dir">
   const saved: { target: string; image?: string } | undefined = await readLocalKnotRecord(
     new LocalStore(root),
   );
-  return imageFor(spec.name, root, saved);
+  return imageFor(root, saved);
 }
 
-/** The image of the knot `name` in `root`, whose record (if any) is `saved`: see {@linkcode dockerKnotImage}. */
-async function imageFor(name: string, root: string, saved?: { image?: string }): Promise<string> {
+/** The image of the knot in `root`, whose record (if any) is `saved`: see {@linkcode dockerKnotImage}. */
+async function imageFor(root: string, saved?: { image?: string }): Promise<string> {
   // A knot is adopted by the image its record names, so a knot made before keeps its image.
   if (saved?.image !== undefined && /^cloudknot\/[a-z0-9._-]+:local$/.test(saved.image)) {
     return saved.image;
   }
-  return `cloudknot/${name.toLowerCase()}-docker-${await knotDirId(root)}:${TAG}`;
+  return `cloudknot/${await dockerImageName(root)}:${TAG}`;
 }
 
 /**
@@ -238,7 +238,7 @@ async function openHeld(
   // Read again: another process may have created the knot, or clobbered it, since.
   const saved = await savedRecord(store, spec, fresh);
   const docker = spec.docker ?? new Docker();
-  const ref = await imageFor(spec.name, root, saved);
+  const ref = await imageFor(root, saved);
   const image = await DockerImage.create({
     name: ref.slice("cloudknot/".length, -`:${TAG}`.length),
     ...(spec.func !== undefined ? { func: spec.func } : {}),

@@ -61,10 +61,11 @@ import {
 import type { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
-import { RUN_LOCK_FILES } from "../../store/local_knots.ts";
+import { DOCKER_CONTAINER_LABELS, RUN_LOCK_FILES, whileKnotGone } from "../../store/local_knots.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { CommandTimeoutError } from "../../util/command_limit.ts";
+import { pathExists } from "../../util/read_text.ts";
 import { defined } from "../../util/defined.ts";
 import { forEachPooled } from "../../util/pooled.ts";
 import { sleep } from "../../util/sleep.ts";
@@ -86,17 +87,8 @@ import { firstChunk, writeInputs } from "./run_inputs.ts";
 import { thenSentence } from "../../util/sentence.ts";
 import { itemsInWords, retryWaitWarning } from "../../util/item_words.ts";
 
-/** The labels of a docker knot's containers. */
-export const CONTAINER_LABELS = {
-  /** The knot's directory: it tells knots of the same name apart. */
-  knot: "org.cloudknot.knot-dir",
-  /** The run's id. */
-  run: "org.cloudknot.run",
-  /** The first item of the container's slice. */
-  index: "org.cloudknot.index",
-  /** The attempt. */
-  attempt: "org.cloudknot.attempt",
-} as const;
+/** The labels of a docker knot's containers (`store/local_knots.ts`). */
+export const CONTAINER_LABELS: typeof DOCKER_CONTAINER_LABELS = DOCKER_CONTAINER_LABELS;
 
 /** What Batch says of a container the kernel killed for memory (and so does this target). */
 const OOM_REASON = "OutOfMemoryError: Container killed due to memory usage";
@@ -465,7 +457,13 @@ export class DockerTarget implements Target {
       this.#o.concurrency,
       (w) => this.#child(state, w),
       { signal: state.stop.signal },
-    ).then(() => {});
+    ).then(async () => {
+      // Clobbered while it ran: each slice removed its container, and the image they ran goes.
+      // (What cannot be removed now is `cloudknot gc`'s to find.)
+      if (!await pathExists(state.dir)) {
+        await this.#removeClobberedImage(state.manifest).catch(() => {});
+      }
+    });
     return state.driving;
   }
 
@@ -518,6 +516,24 @@ export class DockerTarget implements Target {
         ));
       }
     }
+  }
+
+  /**
+   * Removes the image a run of a clobbered knot ran, once the knot's clobber
+   * has ended and while no knot is in its folder: a container this run
+   * started after the clobber listed the knot's containers used it when the
+   * clobber removed the knot's images, so Docker only untagged it then. Kept
+   * while another container uses it (another process's), or when the knot is
+   * there again.
+   */
+  async #removeClobberedImage(manifest: DockerRunManifest): Promise<void> {
+    const { root, docker } = this.#o;
+    // The clobber holds the knot's lock until it has removed the knot's folder.
+    await holdingKnot(root, () => Promise.resolve(), { make: false, onWait: () => {} });
+    await whileKnotGone(root, async () => {
+      const image = manifest.container.imageId ?? manifest.container.image;
+      await docker.removeImage(image, { missingOk: true }).catch(() => {});
+    });
   }
 
   /**
@@ -617,52 +633,65 @@ export class DockerTarget implements Target {
         adopted = true;
       }
     }
-    if (adopted) {
-      // `docker run` creates a container, then starts it: a driver killed in between (or whose
-      // start failed) leaves one docker reports as created, never started. Its attempt never
-      // ran, so it runs now; `docker wait` would end at once with exit code 0 and no record.
-      const made = await docker.inspectContainer(name).catch(() => undefined);
-      if (made?.State.Status === "created") {
-        try {
-          await docker.command(["start", name]);
-        } catch (e) {
-          return await cannotStart(e);
+    try {
+      if (adopted) {
+        // `docker run` creates a container, then starts it: a driver killed in between (or whose
+        // start failed) leaves one docker reports as created, never started. Its attempt never
+        // ran, so it runs now; `docker wait` would end at once with exit code 0 and no record.
+        const made = await docker.inspectContainer(name).catch(() => undefined);
+        if (made?.State.Status === "created") {
+          try {
+            await docker.command(["start", name]);
+          } catch (e) {
+            return await cannotStart(e);
+          }
         }
       }
+      /**
+       * A container a cancel could not kill, left running: the records its job
+       * wrote so far are its items' ends; the items without one are the
+       * cancel's, which does not know how they end (`#unconfirmed`).
+       */
+      const leftRunning = async () => {
+        state.unkilled.set(name, child);
+        const written = await attemptRecords(store, child.from, child.to, attempt);
+        return { records: open.flatMap((index) => written.get(index) ?? []) };
+      };
+      // A clobber that listed the knot's containers before this one was made, and removed the
+      // run's directory since (its cancel request with it): the container goes (below).
+      if (!await pathExists(dir)) throw new Deno.errors.NotFound(`No run directory ${dir}`);
+      // A cancel that listed the running containers before this one started.
+      if (state.stop.signal.aborted || cancelledElsewhere(state)) {
+        const killed = await docker.command(["kill", name]).then(() => true, () => false);
+        if (!killed && await this.#runs(name)) return await leftRunning();
+      }
+      state.waiting.set(name, child);
+      const exitCode = await this.#wait(name, state.giveUp.signal).finally(() =>
+        state.waiting.delete(name)
+      );
+      if (exitCode === undefined && state.giveUp.signal.aborted && await this.#runs(name)) {
+        return await leftRunning();
+      }
+      if (state.stop.signal.aborted || cancelledElsewhere(state)) {
+        await this.#keepLog(dir, name, child.from, attempt);
+        await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
+        // Cancelled: the records the job wrote before it was killed are kept as its items' ends
+        // (a success is one); no exit code, so a failure is final only on the last attempt.
+        const written = await attemptRecords(store, child.from, child.to, attempt);
+        return { records: open.flatMap((index) => written.get(index) ?? []) };
+      }
+      const { code, records } = await this.#ended(state, child, attempt, name, exitCode, open);
+      await docker.removeContainer(name, { force: true, missingOk: true });
+      return { ...(code !== undefined ? { exitCode: code } : {}), records };
+    } catch (e) {
+      // The run's directory is gone (its knot was clobbered, maybe after it listed the knot's
+      // containers, without this one): nothing of the attempt can be kept, and nothing else
+      // removes its container now.
+      if (!await pathExists(dir)) {
+        await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
+      }
+      throw e;
     }
-    /**
-     * A container a cancel could not kill, left running: the records its job
-     * wrote so far are its items' ends; the items without one are the
-     * cancel's, which does not know how they end (`#unconfirmed`).
-     */
-    const leftRunning = async () => {
-      state.unkilled.set(name, child);
-      const written = await attemptRecords(store, child.from, child.to, attempt);
-      return { records: open.flatMap((index) => written.get(index) ?? []) };
-    };
-    // A cancel that listed the running containers before this one started.
-    if (state.stop.signal.aborted || cancelledElsewhere(state)) {
-      const killed = await docker.command(["kill", name]).then(() => true, () => false);
-      if (!killed && await this.#runs(name)) return await leftRunning();
-    }
-    state.waiting.set(name, child);
-    const exitCode = await this.#wait(name, state.giveUp.signal).finally(() =>
-      state.waiting.delete(name)
-    );
-    if (exitCode === undefined && state.giveUp.signal.aborted && await this.#runs(name)) {
-      return await leftRunning();
-    }
-    if (state.stop.signal.aborted || cancelledElsewhere(state)) {
-      await this.#keepLog(dir, name, child.from, attempt);
-      await docker.removeContainer(name, { force: true, missingOk: true }).catch(() => {});
-      // Cancelled: the records the job wrote before it was killed are kept as its items' ends
-      // (a success is one); no exit code, so a failure is final only on the last attempt.
-      const written = await attemptRecords(store, child.from, child.to, attempt);
-      return { records: open.flatMap((index) => written.get(index) ?? []) };
-    }
-    const { code, records } = await this.#ended(state, child, attempt, name, exitCode, open);
-    await docker.removeContainer(name, { force: true, missingOk: true });
-    return { ...(code !== undefined ? { exitCode: code } : {}), records };
   }
 
   /**

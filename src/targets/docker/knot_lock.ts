@@ -4,15 +4,16 @@
  * knot's create (or adoption), the build of its image again at `map()`, and
  * its clobber. Two processes doing these to one knot at once take turns, so
  * neither builds the other's function under its own record, nor removes a
- * knot that another is half-way through making.
+ * knot that another is half-way through making. What removes the containers
+ * and images of a knot whose folder is gone (a driver after a clobber, `gc`)
+ * holds the same lock on a folder it makes for that time
+ * (`whileKnotGone`, `store/local_knots.ts`), so a create waits for it too.
  *
  * @module
  */
 import { join } from "node:path";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
-
-/** The lock's file in the knot's folder. */
-const KNOT_LOCK_FILE = "knot.lock";
+import { KNOT_LOCK_FILE } from "../../store/local_knots.ts";
 
 /** Options of {@linkcode holdingKnot}. */
 export interface HoldingKnotOptions {
@@ -64,8 +65,10 @@ export async function holdingKnot<T>(
     try {
       file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
     } catch (e) {
-      if (!options.make && e instanceof Deno.errors.NotFound) return await body();
-      throw e;
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      if (!options.make) return await body();
+      // Removed since it was made (by a clobber, or by `whileKnotGone`): made again.
+      continue;
     }
     try {
       if (!await file.tryLock(true)) {
