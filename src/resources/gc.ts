@@ -736,13 +736,16 @@ export async function findLocalGarbage(
   const docker = options.docker ?? quietDocker();
   const leftovers = await findRunLeftovers(where);
   const artifacts = await findArtifactLeftovers(where);
-  const holds = await findHoldLeftovers(settingsState(options), docker);
   const containers = await findDockerLeftovers(docker, where);
+  // A killed build's hold is judged by whether Docker has its tag: not while Docker cannot say.
+  const holds = containers.skipped === undefined
+    ? await findHoldLeftovers(settingsState(options), docker)
+    : [];
   if (containers.skipped !== undefined) {
     (options.warn ?? console.warn)(
       `cloudknot gc skipped Docker: ${containers.skipped}, so it did not look for the ` +
-        `containers and images of docker knots whose folder is gone; look again once Docker ` +
-        `answers`,
+        `containers and images of docker knots whose folder is gone, nor for the image tags ` +
+        `that builds killed before their push left; look again once Docker answers`,
     );
   }
   return [
