@@ -1,9 +1,17 @@
 /**
  * Runs every test of the repository, several test files at once, each in a `deno test` process of
- * its own with the suite's sanitizers, then the doc tests (the TypeScript blocks of the code's doc
- * comments) in one more. It prints each file's output whole as the file ends, the slowest files,
- * each failing file's errors again, and one last line in `deno test`'s words:
- * `ok | N passed (N steps) | N failed (time)`.
+ * its own with the suite's sanitizers, and the doc tests (the TypeScript blocks of the code's doc
+ * comments) in a few more, each over its own share of the modules. It prints each file's output
+ * whole as the file ends, the slowest files, each failing file's errors again, and one last line
+ * in `deno test`'s words: `ok | N passed (N steps) | N failed (time)`.
+ *
+ * Why several doc test processes: Deno runs each example in a new worker, which costs about 0.4 s
+ * of CPU whatever the example does, so the doc tests in one process were the suite's longest by far
+ * (7 min 46 s of a 23 min CI run); split over modules they run side by side like the test files.
+ * The longest files start first, so that none is left to run alone at the end: the doc test
+ * processes, then the test files by size, which stands for length. (Ordering by the seconds each
+ * file took in an earlier run would end a run about 2% sooner, as simulated on a CI run's times:
+ * not worth a table to keep up to date.)
  *
  * Why processes and not `deno test --parallel`: `--parallel` runs test files as worker threads of
  * one process, which share its environment variables, working directory and signal handlers, and
@@ -15,9 +23,10 @@
  * The type check is not repeated here (`--no-check`): `deno task test` runs the gates first, whose
  * `deno check --doc` checks every module, test and doc block.
  *
- * Usage: `deno run -A scripts/test.ts [path ...]` (default: the whole repository). Environment:
- * `CLOUDKNOT_TEST_JOBS`, how many files run at once (default 4); `CLOUDKNOT_TEST_FILE_TIMEOUT`,
- * seconds after which a file's process is killed and the file counts as failed (default 900).
+ * Usage: `deno run -A scripts/test.ts [path ...]` (default: the whole repository, with the doc
+ * tests). Environment: `CLOUDKNOT_TEST_JOBS`, how many files run at once (default 4);
+ * `CLOUDKNOT_TEST_FILE_TIMEOUT`, seconds after which a file's process is killed and the file
+ * counts as failed (default 900).
  *
  * @module
  */
@@ -32,6 +41,8 @@ const jobs = Number(Deno.env.get("CLOUDKNOT_TEST_JOBS") ?? 4);
 const fileTimeout = Number(Deno.env.get("CLOUDKNOT_TEST_FILE_TIMEOUT") ?? 900) * 1000;
 const denoArgs = ["test", "-A", "--lock=tests/deno.lock", "--no-check"];
 const sanitizers = ["--sanitize-ops", "--sanitize-resources"];
+/** How many processes share the doc tests. */
+const DOC_PROCESSES = 3;
 
 /** `deno test`'s own rule for a test module's name: `test.ts`, `*_test.ts` or `*.test.ts`. */
 const TEST_MODULE = /^(?:.*[._])?test\.(?:[cm]?[jt]s|[jt]sx)$/;
@@ -55,7 +66,94 @@ function testModules(dir: string, excluded: string[], out: string[] = []): strin
   return out;
 }
 
-type Job = { name: string; args: string[]; weight: number };
+/** The modules `deno test --doc` reads examples from: TypeScript and JavaScript files. */
+const DOC_MODULE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
+
+/** The modules under `dir` that are not test modules (the ones with doc tests to run). */
+function sourceModules(dir: string, excluded: string[], out: string[] = []): string[] {
+  for (const entry of Deno.readDirSync(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.name === "node_modules") continue;
+    if (excluded.some((e) => path === e || path.startsWith(e + "/"))) continue;
+    if (entry.isDirectory) sourceModules(path, excluded, out);
+    else if (entry.isFile && DOC_MODULE.test(entry.name) && !TEST_MODULE.test(entry.name)) {
+      out.push(path);
+    }
+  }
+  return out;
+}
+
+/**
+ * How many examples of a module's doc comments `deno test --doc` runs: its fenced blocks in
+ * JavaScript or TypeScript (or with no language, which is the module's own), less those marked
+ * `ignore`. It only weighs the doc test processes' shares: a miscount costs time, never a test.
+ */
+export function countExamples(source: string): number {
+  let count = 0;
+  let open = false;
+  for (const line of source.split("\n")) {
+    const fence = line.match(/^\s*(?:\*\s*)?```(.*)$/);
+    if (fence === null) continue;
+    if (!open) {
+      const [lang = "", ...attributes] = fence[1]!.trim().split(/\s+/);
+      const code = /^(?:|[cm]?[jt]s|[jt]sx|javascript|typescript)$/.test(lang);
+      if (code && !attributes.includes("ignore")) count++;
+    }
+    open = !open;
+  }
+  return count;
+}
+
+/**
+ * Splits the modules that have examples into `count` shares of about as many examples each
+ * (the largest module first, into the share with the fewest so far), each share in path order.
+ */
+export function shareModules(examples: Map<string, number>, count: number): string[][] {
+  const shares = Array.from({ length: count }, () => ({ modules: [] as string[], examples: 0 }));
+  const largestFirst = [...examples].filter(([, n]) => n > 0)
+    .sort(([a, m], [b, n]) => n - m || a.localeCompare(b));
+  for (const [path, n] of largestFirst) {
+    const share = shares.reduce((least, s) => s.examples < least.examples ? s : least);
+    share.modules.push(path);
+    share.examples += n;
+  }
+  return shares.map((s) => s.modules.sort()).filter((modules) => modules.length > 0);
+}
+
+/**
+ * The doc test processes of the modules under `dir`: each runs `deno test --doc` on `dir` with
+ * every module but its share's ignored (the test modules, whose tests run in processes of their
+ * own, `excluded`, and the other shares' modules), so each example runs in exactly one of them.
+ * `--ignore` replaces `deno.json`'s exclusions, so they are given again.
+ */
+export function docTestJobs(
+  dir: string,
+  excluded: string[],
+  testModules: string[],
+  count: number = DOC_PROCESSES,
+): Job[] {
+  const examples = new Map<string, number>();
+  for (const path of sourceModules(dir, excluded)) {
+    examples.set(path, countExamples(Deno.readTextFileSync(path)));
+  }
+  const shares = shareModules(examples, count);
+  // Relative paths keep `--ignore` short: one argument may hold at most 128 KiB on Linux.
+  const relativeTo = (paths: string[]) => paths.map((p) => relative(dir, p) || ".");
+  const always = [...testModules, ...excluded.filter((e) => !e.endsWith("/.git"))];
+  return shares.map((_, i) => {
+    const others = shares.filter((_, j) => j !== i).flat();
+    const ignore = relativeTo([...always, ...others]).join(",");
+    return {
+      name: shares.length === 1 ? "doc tests" : `doc tests (${i + 1} of ${shares.length})`,
+      args: [...denoArgs, "--doc", ...sanitizers, `--ignore=${ignore}`, dir],
+      cwd: dir,
+      weight: Infinity,
+    };
+  });
+}
+
+/** One `deno test` process to run: its name in the output, its arguments, its size in bytes. */
+export type Job = { name: string; args: string[]; weight: number; cwd?: string };
 type Outcome = {
   job: Job;
   code: number | null;
@@ -71,7 +169,10 @@ function run(job: Job, logDir: string): Promise<Outcome> {
   const log = join(logDir, `${crypto.randomUUID()}.log`);
   const fd = openSync(log, "w");
   const started = performance.now();
-  const child = spawn(Deno.execPath(), job.args, { cwd: root, stdio: ["ignore", fd, fd] });
+  const child = spawn(Deno.execPath(), job.args, {
+    cwd: job.cwd ?? root,
+    stdio: ["ignore", fd, fd],
+  });
   closeSync(fd);
   const timer = setTimeout(() => child.kill("SIGKILL"), fileTimeout);
   return new Promise((done) => {
@@ -125,19 +226,10 @@ if (import.meta.main) {
   const queue: Job[] = modules.map((path) => ({
     name: relative(root, path),
     args: [...denoArgs, ...sanitizers, path],
-    // The longest files go first, so none is left to run alone at the end; size stands for length.
     weight: Deno.statSync(path).size,
   }));
-  // Every doc test, from every module that is not a test file (test files were run above).
-  // `--ignore` replaces `deno.json`'s exclusions, so they are given again.
-  if (Deno.args.length === 0) {
-    const ignore = [...modules, ...excluded.filter((e) => !e.endsWith("/.git"))];
-    queue.push({
-      name: "doc tests",
-      args: [...denoArgs, "--doc", ...sanitizers, `--ignore=${ignore.join(",")}`, root],
-      weight: Infinity,
-    });
-  }
+  // Every doc test, from every module that is not a test file (test files run in their own).
+  if (Deno.args.length === 0) queue.push(...docTestJobs(root, excluded, modules));
   queue.sort((a, b) => b.weight - a.weight);
   const logDir = Deno.makeTempDirSync({ prefix: "cloudknot-tests-" });
   const outcomes: Outcome[] = [];

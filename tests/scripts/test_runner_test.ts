@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { failureExcerpt } from "../../scripts/test.ts";
+import { countExamples, docTestJobs, failureExcerpt, shareModules } from "../../scripts/test.ts";
 
 const RUNNER = fileURLToPath(new URL("../../scripts/test.ts", import.meta.url));
 
@@ -59,4 +59,95 @@ Deno.test("a failure excerpt is the errors section, cut to its length, or the ou
   const end = failureExcerpt(crashed, 5).split("\n");
   assert.equal(end.length, 5);
   assert.equal(end[4], "    a_test.ts: killed after 900 s");
+});
+
+Deno.test("an example's count is its fenced blocks of JavaScript or TypeScript in doc comments, less those marked ignore", () => {
+  const source = [
+    "/**",
+    " * ```ts",
+    " * one();",
+    " * ```",
+    " * ```ts ignore",
+    " * notRun();",
+    " * ```",
+    " * ```sh",
+    " * deno run -A cli.ts",
+    " * ```",
+    " * ```",
+    " * two(); // no language: the module's own",
+    " * ```",
+    " * ```js",
+    " * three();",
+    " * ```",
+    " */",
+  ].join("\n");
+  assert.equal(countExamples(source), 3);
+  assert.equal(countExamples("export const x = 1;\n"), 0);
+});
+
+Deno.test("the doc tests' modules are shared out by their examples, the largest first, and none twice", () => {
+  const examples = new Map([["a", 11], ["b", 6], ["c", 5], ["d", 4], ["e", 1], ["f", 0]]);
+  assert.deepEqual(shareModules(examples, 3), [["a"], ["b", "e"], ["c", "d"]]);
+  assert.deepEqual(shareModules(new Map([["a", 2]]), 3), [["a"]]);
+});
+
+Deno.test("the doc test processes together run every example of every module once, and no test file's tests", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "marks"));
+    await Deno.mkdir(join(dir, "tests"));
+    // Each example appends a line to a file of its own name, so a file of two lines ran twice.
+    const example = (mark: string) => [
+      " * ```ts",
+      ` * Deno.writeTextFileSync("marks/${mark}", "ran\\n", { append: true });`,
+      " * ```",
+    ];
+    const modules: Record<string, number> = { "a.ts": 3, "b.ts": 2, "sub/c.ts": 1, "sub/d.ts": 1 };
+    const marks: string[] = [];
+    for (const [path, count] of Object.entries(modules)) {
+      const lines = ["/**"];
+      for (let i = 0; i < count; i++) {
+        marks.push(`${path.replace("/", "-")}-${i}`);
+        lines.push(...example(marks.at(-1)!));
+      }
+      await Deno.mkdir(join(dir, path, ".."), { recursive: true });
+      await Deno.writeTextFile(
+        join(dir, path),
+        [...lines, " */", "export const x = 1;", ""].join("\n"),
+      );
+    }
+    const testFile = join(dir, "sub", "e_test.ts");
+    await Deno.writeTextFile(
+      testFile,
+      `/**\n${example("test-module-example").join("\n")}\n */\n` +
+        `Deno.test("t", () => Deno.writeTextFileSync("marks/test-module-test", "ran\\n"));\n`,
+    );
+    const jobs = docTestJobs(dir, [], [testFile], 3);
+    assert.deepEqual(jobs.map((j) => j.name), [
+      "doc tests (1 of 3)",
+      "doc tests (2 of 3)",
+      "doc tests (3 of 3)",
+    ]);
+    let passed = 0;
+    for (const job of jobs) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: job.args,
+        cwd: job.cwd,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const output = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, output);
+      passed += Number(output.match(/^ok \| (\d+) passed/m)?.[1]);
+    }
+    assert.equal(passed, marks.length);
+    const ran = (await Array.fromAsync(Deno.readDir(join(dir, "marks")))).map((e) => e.name);
+    assert.deepEqual(ran.sort(), [...marks].sort());
+    for (const mark of marks) {
+      assert.equal(await Deno.readTextFile(join(dir, "marks", mark)), "ran\n", `${mark} ran twice`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

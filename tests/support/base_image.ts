@@ -58,8 +58,7 @@ export async function ensureBaseImage(options: BaseImageOptions = {}): Promise<s
   const docker = options.docker ?? new Docker({ logger: () => {} });
   const ref = `${options.name ?? "cloudknot-test/deno"}:${options.tag ?? Deno.version.deno}`;
   const binary = await Deno.realPath(options.denoBinary ?? Deno.execPath());
-  const version = await denoVersion(binary);
-  const hash = await sha256File(binary);
+  const { version, hash } = await identify(binary);
 
   if (!options.force) {
     const labels = (await docker.inspectImage(ref))?.Config?.Labels ?? {};
@@ -138,6 +137,27 @@ async function sharedLibraries(binary: string): Promise<string[]> {
   }
   if (libs.length === 0) throw new Error(`ldd listed no libraries for ${binary}:\n${out}`);
   return libs;
+}
+
+/**
+ * What this process found a binary to be, by its path, size and modification time: hashing
+ * deno's 95 MB and asking its version cost about 0.3 s of CPU, and a test file may ask for the
+ * base image once per test.
+ */
+const identified = new Map<string, Promise<{ version: string; hash: string }>>();
+
+/** The binary's deno version and SHA-256, worked out once per process for each state of the file. */
+async function identify(binary: string): Promise<{ version: string; hash: string }> {
+  const { size, mtime } = await Deno.stat(binary);
+  const key = `${binary}\0${size}\0${mtime?.getTime()}`;
+  let found = identified.get(key);
+  if (found === undefined) {
+    found = Promise.all([denoVersion(binary), sha256File(binary)])
+      .then(([version, hash]) => ({ version, hash }));
+    identified.set(key, found);
+    found.catch(() => identified.delete(key));
+  }
+  return await found;
 }
 
 async function denoVersion(binary: string): Promise<string> {
