@@ -29,6 +29,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import type { Docker } from "../docker/docker.ts";
+import type { DockerImageInfo } from "../docker/types.ts";
 import {
   DockerDaemonNotRunningError,
   DockerError,
@@ -152,6 +153,30 @@ export async function findDockerLeftovers(
   }
 }
 
+/**
+ * What Docker reports of these images, asked in one `docker image inspect`: a
+ * process per image made every look of gc cost seconds on a daemon with many
+ * knots' images. When one of them is gone since it was listed (the command
+ * then fails), each is asked alone, and a gone one is left out.
+ */
+async function inspectImages(docker: Docker, ids: string[]): Promise<DockerImageInfo[]> {
+  if (ids.length === 0) return [];
+  try {
+    return JSON.parse((await docker.command(["image", "inspect", ...ids])).stdout);
+  } catch (e) {
+    if (
+      e instanceof DockerNotInstalledError || e instanceof DockerDaemonNotRunningError ||
+      e instanceof CommandTimeoutError
+    ) throw e;
+    const found: DockerImageInfo[] = [];
+    for (const id of ids) {
+      const info = await docker.inspectImage(id);
+      if (info !== undefined) found.push(info);
+    }
+    return found;
+  }
+}
+
 async function find(docker: Docker, knots: string): Promise<DockerLeftover[]> {
   const labels = DOCKER_CONTAINER_LABELS;
   const { stdout } = await docker.command([
@@ -189,11 +214,10 @@ async function find(docker: Docker, knots: string): Promise<DockerLeftover[]> {
     "--filter",
     `label=${IMAGE_NAME_LABEL}`,
   ]);
-  for (const id of new Set(lines(ids))) {
-    const info = await docker.inspectImage(id);
-    const name = info?.Config?.Labels?.[IMAGE_NAME_LABEL] ?? "";
+  for (const info of await inspectImages(docker, [...new Set(lines(ids))])) {
+    const name = info.Config?.Labels?.[IMAGE_NAME_LABEL] ?? "";
     const lower = KNOT_IMAGE.exec(name)?.[1];
-    if (info === undefined || lower === undefined) continue;
+    if (lower === undefined) continue;
     // The folders that would give the image its name: the knot's name in lower case, or a
     // container's knot of another case.
     const candidates = new Set([join(knots, lower), ...roots]);
