@@ -5,16 +5,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Pars } from "../../mod.ts";
 import { encodeItems } from "../../src/job/codec.ts";
-import { TextLineStream } from "../../src/util/text_line_stream.ts";
-import type { Emulator } from "../emulator/mod.ts";
-import { cli as cliOnBed, job, recordKnot, ROOT, startTestBed } from "../targets/aws/helpers.ts";
+import {
+  cli as cliOnBed,
+  job,
+  recordKnot,
+  spawnCli,
+  startTestBed,
+  untilRunning,
+} from "../targets/aws/helpers.ts";
 import { cli, mapGated, withHome } from "./helpers.ts";
-
-async function untilRunning(emu: Emulator): Promise<void> {
-  while (![...emu.batch.jobs.values()].some((j) => j.status === "RUNNING")) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 Deno.test("a second Ctrl-C before the cancel told the AWS jobs to stop says they may still be running and gives cloudknot cancel, which stops them", async () => {
   const bed = await startTestBed(job);
@@ -41,27 +40,9 @@ Deno.test("a second Ctrl-C before the cancel told the AWS jobs to stop says they
       kind: "latency",
       until: held.promise,
     });
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", "cli.ts", "retry", bed.knot, first.runId],
-      cwd: ROOT,
-      env: { ...emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path, NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stdout = new Response(child.stdout).text();
-    const err = child.stderr.pipeThrough(new TextDecoderStream())
-      .pipeThrough(new TextLineStream()).getReader();
-    let said = "";
-    const until = async (pattern: RegExp) => {
-      while (!pattern.test(said)) {
-        const { value, done } = await err.read();
-        assert.ok(!done, `the command line ended before it said ${pattern}:\n${said}`);
-        said += `${value}\n`;
-      }
-    };
+    const { child, stdout, until, rest, said } = spawnCli(bed, ["retry", bed.knot, first.runId]);
     await until(/^knot \S+ · run \S+ retries 1 items/m);
-    const runId = /^knot \S+ · run (\S+) retries/m.exec(said)![1]!;
+    const runId = /^knot \S+ · run (\S+) retries/m.exec(said())![1]!;
     await untilRunning(emu);
     child.kill("SIGINT");
     await until(/^Cancelling the run \(interrupted\)/m);
@@ -69,11 +50,11 @@ Deno.test("a second Ctrl-C before the cancel told the AWS jobs to stop says they
     const hits = () => emu.faults.list().find((f) => f.id === fault)!.hits;
     while (hits() === 0) await new Promise((r) => setTimeout(r, 20));
     child.kill("SIGINT");
-    for (let r = await err.read(); !r.done; r = await err.read()) said += `${r.value}\n`;
-    assert.equal((await child.status).code, 130, said);
+    const all = await rest();
+    assert.equal((await child.status).code, 130, all);
     assert.equal(await stdout, "");
     assert.match(
-      said,
+      all,
       new RegExp(
         `^interrupted again: stopped without waiting for run ${runId}'s cancel to end, so its ` +
           `AWS Batch jobs may still be running: \`cloudknot cancel ${bed.knot} ${runId}\` stops ` +

@@ -9,25 +9,7 @@ import { openAwsKnot } from "../../../src/targets/aws/aws_knot.ts";
 import { planAwsKnot } from "../../../src/targets/aws/aws_plan.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { withFargateKnot } from "./helpers.ts";
-
-/** A deno binary that writes a line to `bundles` each time it is asked to `deno bundle`. */
-async function countingDeno(
-  dir: string,
-): Promise<{ deno: string; bundles: () => Promise<number> }> {
-  const log = join(dir, "bundles");
-  const deno = join(dir, "counting-deno");
-  await Deno.writeTextFile(
-    deno,
-    `#!/bin/sh\nif [ "$1" = bundle ]; then echo bundle >> '${log}'; fi\n` +
-      `exec '${Deno.execPath()}' "$@"\n`,
-  );
-  await Deno.chmod(deno, 0o755);
-  return {
-    deno,
-    bundles: async () =>
-      (await Deno.readTextFile(log).catch(() => "")).split("\n").filter((l) => l !== "").length,
-  };
-}
+import { countingDeno } from "../../support/counting_deno.ts";
 
 const ITS_LOCATION = /^cloudknot: the module's code names its own location/;
 

@@ -2,6 +2,7 @@
 // job entry point (src/job/main.ts) as local processes, plus a bucket, a job
 // role, a compute environment, a queue and a job definition made directly
 // through the AWS client layer.
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ItemSettled, JobFunction } from "../../../mod.ts";
@@ -16,6 +17,7 @@ import {
   runItem,
 } from "../../../src/job/mod.ts";
 import { forEachPooled } from "../../../src/util/pooled.ts";
+import { TextLineStream } from "../../../src/util/text_line_stream.ts";
 import { RUNTIME_PROTOCOL, RUNTIME_PROTOCOL_TAG } from "../../../src/job/runtime_protocol.ts";
 import type { Permissions } from "../../../src/job/permissions.ts";
 import { openS3Store } from "../../../src/store/mod.ts";
@@ -311,6 +313,68 @@ export async function recordKnot(bed: TestBed): Promise<void> {
     runs: [],
   };
   await writeAwsKnot(bed.state, record);
+}
+
+/** The command line running against the test bed in a process of its own (`spawnCli`). */
+export interface SpawnedCli {
+  /** Its process. */
+  child: Deno.ChildProcess;
+  /** All it prints on stdout, once it ends. */
+  stdout: Promise<string>;
+  /** Reads its stderr until what it said so far matches `pattern` (it fails if it ends first). */
+  until(pattern: RegExp): Promise<void>;
+  /** Reads the rest of its stderr, to its end, and gives all it said. */
+  rest(): Promise<string>;
+  /** What it said on stderr so far. */
+  said(): string;
+}
+
+/**
+ * Runs the command line against the test bed in a process of its own (`deno run cli.ts`), so
+ * that a test can send it signals, reading its stderr a line at a time.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const retry = spawnCli(bed, ["retry", bed.knot, runId]);
+ * await retry.until(/retries 1 items/m);
+ * retry.child.kill("SIGINT");
+ * ```
+ */
+export function spawnCli(bed: TestBed, args: string[]): SpawnedCli {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "cli.ts", ...args],
+    cwd: ROOT,
+    env: { ...bed.emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const err = child.stderr.pipeThrough(new TextDecoderStream())
+    .pipeThrough(new TextLineStream()).getReader();
+  let said = "";
+  return {
+    child,
+    stdout: new Response(child.stdout).text(),
+    until: async (pattern) => {
+      while (!pattern.test(said)) {
+        const { value, done } = await err.read();
+        assert.ok(!done, `the command line ended before it said ${pattern}:\n${said}`);
+        said += `${value}\n`;
+      }
+    },
+    rest: async () => {
+      for (let r = await err.read(); !r.done; r = await err.read()) said += `${r.value}\n`;
+      return said;
+    },
+    said: () => said,
+  };
+}
+
+/** Waits until a job of the emulator runs. */
+export async function untilRunning(emu: Emulator): Promise<void> {
+  while (![...emu.batch.jobs.values()].some((j) => j.status === "RUNNING")) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Runs the command line against the test bed, in this process. */

@@ -4,15 +4,15 @@
 import assert from "node:assert/strict";
 import { Pars } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
-import { TextLineStream } from "../../../src/util/text_line_stream.ts";
-import type { Emulator } from "../../emulator/mod.ts";
-import { cli, job, jobsNamed, recordKnot, ROOT, startTestBed } from "./helpers.ts";
-
-async function untilRunning(emu: Emulator): Promise<void> {
-  while (![...emu.batch.jobs.values()].some((j) => j.status === "RUNNING")) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import {
+  cli,
+  job,
+  jobsNamed,
+  recordKnot,
+  spawnCli,
+  startTestBed,
+  untilRunning,
+} from "./helpers.ts";
 
 Deno.test("a second Ctrl-C on cloudknot retry stops waiting for the cancelled run's AWS jobs to stop: exit code 130 at once, and the retry command that runs the rest", async () => {
   // Once `slow` is set, a container takes its time to stop: a stop (TerminateJob) reaches it
@@ -50,28 +50,10 @@ Deno.test("a second Ctrl-C on cloudknot retry stops waiting for the cancelled ru
     await emu.waitForJobs(30_000);
     slow = true;
     emu.requests.clear();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", "cli.ts", "retry", bed.knot, first.runId],
-      cwd: ROOT,
-      env: { ...emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path, NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stdout = new Response(child.stdout).text();
-    const err = child.stderr.pipeThrough(new TextDecoderStream())
-      .pipeThrough(new TextLineStream()).getReader();
-    let said = "";
-    const until = async (pattern: RegExp) => {
-      while (!pattern.test(said)) {
-        const { value, done } = await err.read();
-        assert.ok(!done, `the command line ended before it said ${pattern}:\n${said}`);
-        said += `${value}\n`;
-      }
-    };
+    const { child, stdout, until, rest, said } = spawnCli(bed, ["retry", bed.knot, first.runId]);
     // The run has started (and its interrupt handler is in place) once its header is printed.
     await until(/^knot \S+ · run \S+ retries 1 items/m);
-    const runId = /^knot \S+ · run (\S+) retries/m.exec(said)![1]!;
+    const runId = /^knot \S+ · run (\S+) retries/m.exec(said())![1]!;
     await untilRunning(emu);
     child.kill("SIGINT");
     await until(/^Cancelling the run \(interrupted\)/m);
@@ -80,13 +62,13 @@ Deno.test("a second Ctrl-C on cloudknot retry stops waiting for the cancelled ru
       await new Promise((r) => setTimeout(r, 20));
     }
     child.kill("SIGINT");
-    for (let r = await err.read(); !r.done; r = await err.read()) said += `${r.value}\n`;
-    assert.equal((await child.status).code, 130, said);
+    const all = await rest();
+    assert.equal((await child.status).code, 130, all);
     // It did not wait: the job is still stopping.
     const [retried] = jobsNamed(emu, `${bed.knot}-${runId}-`);
     assert.equal(emu.batch.jobs.get(retried!.jobId)!.status, "RUNNING", "the job still stops");
     assert.match(
-      said,
+      all,
       new RegExp(
         `^interrupted again: stopped without waiting for run ${runId}'s cancel to end, so its ` +
           `AWS Batch jobs may still be running: \`cloudknot cancel ${bed.knot} ${runId}\` stops ` +
@@ -94,7 +76,7 @@ Deno.test("a second Ctrl-C on cloudknot retry stops waiting for the cancelled ru
         "m",
       ),
     );
-    assert.match(said, /^Cancelling the run \(interrupted\); Ctrl-C again stops without waiting$/m);
+    assert.match(all, /^Cancelling the run \(interrupted\); Ctrl-C again stops without waiting$/m);
     assert.equal(await stdout, "", "no item had ended");
     release.resolve();
     await emu.waitForJobs(30_000);
