@@ -11,7 +11,7 @@ import { validateFunctionSource } from "./image/docker_image_options.ts";
 import type { KnotOptions, MapOptions, MapPlanOptions } from "./knot.ts";
 import { type ProgressOptions, validateProgress } from "./run/progress.ts";
 import { type Permissions, validatePermissions } from "./job/permissions.ts";
-import { MAX_TIMEOUT_SECONDS } from "./targets/aws/batch/compute_options.ts";
+import { MAX_RETRIES, MAX_TIMEOUT_SECONDS } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
 import {
   DOCKER_KNOT_OPTIONS,
@@ -206,9 +206,9 @@ export function validateKnotOptions(
     );
   }
   const retries = options.retries ?? 3;
-  if (!Number.isInteger(retries) || retries < 1 || retries > 10) {
+  if (!Number.isInteger(retries) || retries < 1 || retries > MAX_RETRIES) {
     throw new CloudknotInputError(
-      `retries must be an integer from 1 to 10 (the attempts each item gets), not ${
+      `retries must be an integer from 1 to ${MAX_RETRIES} (the attempts each item gets), not ${
         describeValue(retries)
       }`,
       { field: "retries" },

@@ -22,7 +22,10 @@ import {
   FARGATE_MEMORY,
   MAX_COMPUTE_VCPUS,
   MAX_GPUS,
+  MAX_RETRIES,
   MAX_TIMEOUT_SECONDS,
+  MIN_MEMORY_MIB,
+  MIN_TIMEOUT_SECONDS,
   RUNNABLE_LIMIT_SECONDS,
 } from "../../targets/aws/batch/compute_options.ts";
 import { MIN_CONTAINER_MIB } from "../../targets/docker/knot_options.ts";
@@ -45,18 +48,6 @@ export interface NumberRange {
   /** Where the range holds, such as `on AWS`, when it is one target's. */
   where?: string;
 }
-
-/**
- * The attempts an item may get: AWS Batch's limit of a job's
- * `retryStrategy.attempts`, which `validateKnotOptions` keeps on every target.
- */
-const MAX_RETRIES = 10;
-
-/** Batch's least memory of a job: "at least 4 MiB" (API_ResourceRequirement). */
-const AWS_MIN_MEMORY_MIB = 4;
-
-/** Batch's least job timeout: "The minimum value for the timeout is 60 seconds" (API_JobTimeout). */
-const AWS_MIN_TIMEOUT_SECONDS = 60;
 
 /** The root volume of the ECS-optimized AMI the compute environment launches, and EBS's most. */
 const VOLUME_GIB = { min: 30, max: 16_384 };
@@ -113,12 +104,12 @@ export const KNOT_RANGES: Readonly<Record<TargetName, Readonly<Record<string, Nu
     retries: RETRIES,
     timeout: {
       integer: true,
-      min: AWS_MIN_TIMEOUT_SECONDS,
+      min: MIN_TIMEOUT_SECONDS,
       max: MAX_TIMEOUT_SECONDS,
       where: "on AWS",
     },
     // Fargate's sizes are among these; which go with its vCPUs is the library's check.
-    memory: { integer: true, min: AWS_MIN_MEMORY_MIB, max: EC2_MAX_MEMORY_MIB, where: "on AWS" },
+    memory: { integer: true, min: MIN_MEMORY_MIB, max: EC2_MAX_MEMORY_MIB, where: "on AWS" },
     // EC2 and SPOT take whole vCPUs, Fargate its sizes: 0.25 and 0.5 besides whole ones.
     vcpus: {
       integer: true,

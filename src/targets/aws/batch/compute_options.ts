@@ -179,6 +179,19 @@ export const MAX_COMPUTE_VCPUS: number = 100_000;
 export const MAX_TIMEOUT_SECONDS: number = Math.floor((2 ** 31 - 1) / 1000);
 
 /**
+ * The most attempts an item may get (`retries`): AWS Batch's limit of a job's
+ * `retryStrategy.attempts` (API_RetryStrategy: "between 1 and 10"), which
+ * every target keeps, so that a knot's retries mean the same everywhere.
+ */
+export const MAX_RETRIES: number = 10;
+
+/** Batch's least job timeout: "The minimum value for the timeout is 60 seconds" (API_JobTimeout). */
+export const MIN_TIMEOUT_SECONDS: number = 60;
+
+/** Batch's least memory of a job: "at least 4 MiB" (API_ResourceRequirement). */
+export const MIN_MEMORY_MIB: number = 4;
+
+/**
  * The smallest root volume, in GiB, a knot's instances may have: the root
  * snapshot of the Amazon ECS-optimized Amazon Linux 2023 AMIs that Batch
  * launches for a knot (`ECS_AL2023`, and `ECS_AL2023_NVIDIA` with GPUs; x86
@@ -389,15 +402,13 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
     }
   } else {
     integer("vcpus", vcpus, 1, EC2_MAX_VCPUS);
-    // Batch: "You must specify at least 4 MiB of memory for a job" (API_ResourceRequirement).
-    memory = integer("memory", options.memory ?? 8000, 4, EC2_MAX_MEMORY_MIB);
+    memory = integer("memory", options.memory ?? 8000, MIN_MEMORY_MIB, EC2_MAX_MEMORY_MIB);
   }
   const gpus = integer("gpus", options.gpus ?? 0, 0, MAX_GPUS);
-  const retries = integer("retries", options.retries ?? 3, 1, 10);
+  const retries = integer("retries", options.retries ?? 3, 1, MAX_RETRIES);
   let timeout: number | undefined;
   if (options.timeout !== undefined) {
-    // Batch: "The minimum value for the timeout is 60 seconds" (API_JobTimeout).
-    timeout = integer("timeout", options.timeout, 60, MAX_TIMEOUT_SECONDS);
+    timeout = integer("timeout", options.timeout, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
   }
   const evaluateOnExit = validateRetryRules(options.evaluateOnExit ?? []);
   const instanceTypes = options.instanceTypes ?? (fargate ? [] : ["optimal"]);
