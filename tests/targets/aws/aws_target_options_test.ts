@@ -7,7 +7,7 @@ import { encodeItems } from "../../../src/job/codec.ts";
 import { ENV_MAX_CHARS } from "../../../src/targets/aws/batch/command.ts";
 import { job, startTestBed } from "./helpers.ts";
 
-Deno.test("AWS target: a logLagMs, submitWindowMs or cancelStopWaitMs that is not a finite number of 0 or more is refused, naming the option, with zero mutating requests", async () => {
+Deno.test("AWS target: a logLagMs, submitWindowMs, submitGraceMs or cancelStopWaitMs that is not a finite number of 0 or more is refused, naming the option, with zero mutating requests", async () => {
   const bed = await startTestBed(job);
   const { emu } = bed;
   try {
@@ -27,7 +27,7 @@ Deno.test("AWS target: a logLagMs, submitWindowMs or cancelStopWaitMs that is no
     // A window that is not a number would make a reader wait for ever, or never, for the jobs
     // of a run still being submitted; a wait that is not one, a cancel wait for ever, or never,
     // for the jobs it stopped to write their records.
-    for (const option of ["submitWindowMs", "cancelStopWaitMs"] as const) {
+    for (const option of ["submitWindowMs", "submitGraceMs", "cancelStopWaitMs"] as const) {
       for (const bad of [-1, NaN, Infinity, "60000" as unknown as number]) {
         assert.throws(
           () => bed.target({ [option]: bad }),
@@ -43,6 +43,7 @@ Deno.test("AWS target: a logLagMs, submitWindowMs or cancelStopWaitMs that is no
     bed.target({ logLagMs: 0 });
     bed.target({ logLagMs: 5000 });
     bed.target({ submitWindowMs: 0 });
+    bed.target({ submitGraceMs: 0 });
     bed.target({ cancelStopWaitMs: 0 });
   } finally {
     await bed.close();
