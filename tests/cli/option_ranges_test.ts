@@ -244,7 +244,7 @@ Deno.test("a value in its range that the knot's other options rule out stays an 
   });
 });
 
-Deno.test("retry checks its numbers against the ranges of the run's target once it has read the run, before it runs anything", async () => {
+Deno.test("retry checks its numbers against the ranges of the run's target once it has read the run, and refuses a flag the target does not take as map does, before it runs anything", async () => {
   await withHome(async (home) => {
     const made = await cli(
       home,
@@ -266,6 +266,20 @@ Deno.test("retry checks its numbers against the ranges of the run's target once 
       'error: --timeout takes a positive number up to 2,147,483, not "3000000"',
     );
     assert.match(r.stderr, /^Usage: cloudknot retry /m);
+    assert.equal(await runs(), before, "no run was made");
+    // A flag the local target does not take is refused as map refuses it there, not ignored.
+    const mapped = await cli(home, ["map", JOBS, "failOdd", "--name", "odd", "--vcpus", "2"], {
+      stdin: "[1]",
+    });
+    assert.equal(mapped.code, 2, mapped.stderr);
+    assert.match(mapped.stderr, /^error: --vcpus is for --target aws or --target docker$/m);
+    const vcpus = await cli(home, ["retry", "odd", "--vcpus", "2"]);
+    assert.equal(vcpus.code, 2, vcpus.stderr);
+    assert.equal(
+      vcpus.stderr.split("\n")[0],
+      "error: --vcpus is for a knot of --target aws or --target docker: knot odd's target is local",
+    );
+    assert.match(vcpus.stderr, /^Usage: cloudknot retry /m);
     assert.equal(await runs(), before, "no run was made");
   });
 });

@@ -201,3 +201,26 @@ export function inRange(value: number, range: NumberRange): boolean {
   if (range.above ? !(value > range.min) : value < range.min) return false;
   return value <= (range.max ?? Infinity);
 }
+
+/**
+ * The targets whose knots take a flag, as `--target` words: `--target aws or
+ * --target docker` for `vcpus`. What `map` and `retry` say of a flag the
+ * knot's target does not take (missing from its table in
+ * {@linkcode KNOT_RANGES}).
+ *
+ * @example Usage
+ * ```ts
+ * import { targetsTaking } from "./ranges.ts";
+ *
+ * console.log(targetsTaking("vcpus")); // "--target aws or --target docker"
+ * ```
+ *
+ * @param flag The flag, without its dashes.
+ * @returns The targets, in words.
+ */
+export function targetsTaking(flag: string): string {
+  return (["aws", "docker", "local"] as const)
+    .filter((target) => KNOT_RANGES[target][flag] !== undefined)
+    .map((target) => `--target ${target}`)
+    .join(" or ");
+}
