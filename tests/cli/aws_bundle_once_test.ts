@@ -1,6 +1,7 @@
 // `cloudknot map` of a module on an existing AWS knot bundles the module once: the comparison of
 // its function with the knot's own hands its bundle to the update that builds the knot's new
-// image (tests/targets/aws/bundle_once_test.ts counts the library's own paths alike).
+// image, or to the heal that makes again what was deleted of the knot
+// (tests/targets/aws/bundle_once_test.ts counts the library's own paths alike).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCommandLine } from "../../src/cli/main.ts";
@@ -9,6 +10,9 @@ import { dockerTest } from "../support/docker_available.ts";
 import { withAwsHome } from "./aws_helpers.ts";
 import { cli, recordingIo } from "./helpers.ts";
 import { countingDeno } from "../support/counting_deno.ts";
+import { sessionFor } from "../support/aws_session.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { deleteBatchEnvironment } from "../../src/targets/aws/batch/mod.ts";
 
 dockerTest(
   "cloudknot map of another module on an existing AWS knot bundles it once, and updates the knot to it",
@@ -63,6 +67,56 @@ dockerTest(
             .function.hash,
           after,
         );
+      } finally {
+        const clobbered = await cli(home, ["knot", "clobber", knot, "--yes", "--image"]);
+        assert.equal(clobbered.code, 0, clobbered.stderr);
+      }
+    }, { registry: true });
+  },
+);
+
+dockerTest(
+  "cloudknot map of another module on an AWS knot whose job queue was deleted outside cloudknot bundles it once, and makes the knot again running it",
+  async () => {
+    await withAwsHome(async (home) => {
+      const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
+      assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+      const knot = `bnd-heal-${crypto.randomUUID().slice(0, 8)}`;
+      const module = join(home.dir, "sizes.ts");
+      const write = (add: number) =>
+        Deno.writeTextFile(
+          module,
+          `export function size(x: number): number {\n  return x + ${add};\n}\n`,
+        );
+      await write(1);
+      const fargate = ["--compute", "FARGATE", "--vcpus", "0.25", "--memory", "512"];
+      const made = await cli(
+        home,
+        ["knot", "create", knot, module, "size", "--target", "aws", ...fargate, "-q", "--json"],
+        { env },
+      );
+      assert.equal(made.code, 0, made.stderr);
+      const before = JSON.parse(made.stdout).function.hash as string;
+      try {
+        const state = new StateFile({ path: home.configFile });
+        const jobQueue = (await state.get(`knot ${knot}`, "job-queue"))!;
+        await deleteBatchEnvironment(await sessionFor(home.emu), { jobQueue }, { pollMs: 20 });
+        // Another function: map compares it with the knot's (one bundle), and the heal that
+        // makes the queue again builds the knot's image of that same bundle.
+        await write(2);
+        const none = join(home.dir, "none.json");
+        await Deno.writeTextFile(none, "[]");
+        const { deno, bundles } = await countingDeno(home.dir);
+        const { io, out } = recordingIo({ ...home.env, ...env });
+        const code = await runCommandLine(
+          ["map", module, "size", "--name", knot, "--target", "aws", "--inputs", none, "-q"],
+          { io: { ...io, deno } },
+        );
+        assert.equal(code, 0, out.stderr);
+        assert.equal(await bundles(), 1, out.stderr);
+        assert.ok(home.emu.batch.jobQueues.has(jobQueue.split("/").pop()!), "made again");
+        const shown = JSON.parse((await cli(home, ["knot", "show", knot, "--json"])).stdout);
+        assert.notEqual(shown.function.hash, before, "the knot runs the new function");
       } finally {
         const clobbered = await cli(home, ["knot", "clobber", knot, "--yes", "--image"]);
         assert.equal(clobbered.code, 0, clobbered.stderr);

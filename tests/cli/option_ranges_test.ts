@@ -162,6 +162,14 @@ Deno.test("a number out of its option's range on the target is bad usage, before
         ["retry", "k", "--memory", "half"],
         '--memory takes a positive integer, or double, not "half"',
       ],
+      [
+        // The bound is the AMI's, not EBS's: the message says why, as the library's check does.
+        ["knot", "create", "k", JOBS, "square", "--target", "aws", "--volume-size", "20"],
+        '--volume-size takes an integer from 30 to 16,384, not "20": the instances run ' +
+        "Batch's ECS-optimized Amazon Linux 2023 AMI, whose root snapshot is 30 GiB, and EC2 " +
+        "launches none with a smaller root volume, so every job would wait in RUNNABLE; leave " +
+        "--volume-size out for the AMI's 30 GiB",
+      ],
       [["logs", "k", "--item", "-1"], '--item takes a whole number, not "-1"'],
       [
         ["logs", "k", "--item", "0", "--attempt", "0"],
@@ -174,10 +182,15 @@ Deno.test("a number out of its option's range on the target is bad usage, before
         const { outside } = edges(range);
         const value = String(outside.find((v) => Number.isInteger(v)) ?? outside[0]);
         // The words of its range, as a value that is no number is told them.
-        const words = (await cliInProcess([...commandOf(target, flag), `--${flag}`, "x"], home.env)
-          .ended).stderr.match(/^error: (.*), not "x"$/m)?.[1];
+        const [, words, why] = (await cliInProcess(
+          [...commandOf(target, flag), `--${flag}`, "x"],
+          home.env,
+        ).ended).stderr.match(/^error: (.*), not "x"(.*)$/m) ?? [];
         assert.ok(words?.startsWith(`--${flag} takes `), `--${flag} x on ${target}: ${words}`);
-        cases.push([[...commandOf(target, flag), `--${flag}`, value], `${words}, not "${value}"`]);
+        cases.push([
+          [...commandOf(target, flag), `--${flag}`, value],
+          `${words}, not "${value}"${why}`,
+        ]);
       }
     }
     for (const [args, message] of cases) {
@@ -231,7 +244,7 @@ Deno.test("a value in its range that the knot's other options rule out stays an 
   });
 });
 
-Deno.test("retry checks its numbers against the ranges of the run's target once it has read the run, before it runs anything", async () => {
+Deno.test("retry checks its numbers against the ranges of the run's target once it has read the run, and refuses a flag the target does not take as map does, before it runs anything", async () => {
   await withHome(async (home) => {
     const made = await cli(
       home,
@@ -253,6 +266,20 @@ Deno.test("retry checks its numbers against the ranges of the run's target once 
       'error: --timeout takes a positive number up to 2,147,483, not "3000000"',
     );
     assert.match(r.stderr, /^Usage: cloudknot retry /m);
+    assert.equal(await runs(), before, "no run was made");
+    // A flag the local target does not take is refused as map refuses it there, not ignored.
+    const mapped = await cli(home, ["map", JOBS, "failOdd", "--name", "odd", "--vcpus", "2"], {
+      stdin: "[1]",
+    });
+    assert.equal(mapped.code, 2, mapped.stderr);
+    assert.match(mapped.stderr, /^error: --vcpus is for --target aws or --target docker$/m);
+    const vcpus = await cli(home, ["retry", "odd", "--vcpus", "2"]);
+    assert.equal(vcpus.code, 2, vcpus.stderr);
+    assert.equal(
+      vcpus.stderr.split("\n")[0],
+      "error: --vcpus is for a knot of --target aws or --target docker: knot odd's target is local",
+    );
+    assert.match(vcpus.stderr, /^Usage: cloudknot retry /m);
     assert.equal(await runs(), before, "no run was made");
   });
 });

@@ -74,134 +74,182 @@ export const logs = defineCommand({
     if (attempt !== undefined && item === undefined && !JOB_ID.test(ctx.arg("knot")!)) {
       throw ctx.usage("--attempt needs --item");
     }
-    if (JOB_ID.test(ctx.arg("knot")!)) return await jobLogs(ctx, { attempt, follow });
-    // Without --follow the command reads once: it says itself which items have no job yet,
-    // instead of the handle's warning that it waits for them.
-    const { run, aws, close } = await openRun(ctx, follow ? {} : { warn: () => {} });
-    try {
-      if (follow && (aws === undefined || item === undefined)) {
-        throw ctx.usage(
-          aws === undefined
-            ? "--follow reads a running AWS Batch job: the knot runs locally"
-            : "--follow needs --item N (or a job id)",
-        );
-      }
-      if (item !== undefined && item >= run.total) {
-        throw new CloudknotInputError(
-          `Item ${item} is out of range: run ${run.runId} has ${run.total} items (0 to ${
-            run.total - 1
-          })`,
-          { field: "item" },
-        );
-      }
-      const ran = item !== undefined && run.settledItem(item) !== undefined
-        ? run.itemView(item)!.attempts
-        : undefined;
-      if (attempt !== undefined && ran !== undefined && attempt > ran) {
-        // An item that has ended ran all its attempts: a later one never printed anything.
-        const earlier = run.retryOf?.items.includes(item!) ? run.retryOf.runId : undefined;
-        // In a command-line user's words already (no field: "ran 1 attempt:" is not the option).
-        throw new CloudknotInputError(
-          `Item ${item} of run ${run.runId} ran ${ran} attempt${ran === 1 ? "" : "s"}: ` +
-            `--attempt takes 1${ran === 1 ? "" : ` to ${ran}`}` +
-            (earlier !== undefined
-              ? `. Run ${run.runId} retries it: its earlier attempts are run ${earlier}'s, ` +
-                `read with cloudknot logs ${run.knot} ${earlier} --item ${item} --attempt N`
-              : ""),
-        );
-      }
-      if (follow && aws !== undefined && item !== undefined) {
-        // The run's job of the item: named by its manifest, found by name, or (a map killed
-        // with a SubmitJob on its way) waited for while the reader looks for it, saying so.
-        const id = await aws.itemJob(run, item);
-        if (id !== undefined) return await streamJob(ctx, id, { attempt, follow, index: item });
-        // The item ended without one: its output is what its record's job left, if any.
-      }
-      const never = item !== undefined ? neverRan(run, item) : undefined;
-      if (never !== undefined && (attempt === undefined || attempt >= never.attempt)) {
-        const earlier = never.attempt - 1;
-        throw new CloudknotError(
-          `Item ${item} has no output: ${never.message}` +
-            (earlier >= 1
-              ? `. Its attempt ${earlier} ran: cloudknot logs ${run.knot} ${run.runId} ` +
-                `--item ${item} --attempt ${earlier} prints what it printed`
-              : ""),
-        );
-      }
-      const items = run.items;
-      const indices = item !== undefined ? [item] : items.map((i) => i.index);
-      let skip = new Set<number>();
-      if (item === undefined) {
-        // Every item is read: those that never ran are said once, with why, and the rest printed.
-        const unran = new Map<string, number[]>();
-        for (const index of indices) {
-          const reason = neverRan(run, index)?.message;
-          if (reason !== undefined) unran.set(reason, [...unran.get(reason) ?? [], index]);
-        }
-        skip = new Set([...unran.values()].flat());
-        for (const [reason, which] of unran) {
-          const one = which.length === 1;
-          await ctx.log(inCliWords(
-            new Error(
-              `${itemsInWords(which)} of run ${run.runId} never ran, so ${
-                one ? "it has" : "they have"
-              } no output: ${reason}`,
-            ),
-          ));
-        }
-      }
-      const waiting: number[] = [];
-      if (!follow && aws !== undefined) {
-        for (const index of indices) {
-          if (
-            run.settledItem(index) === undefined &&
-            await aws.itemJob(run, index, { wait: false }) === undefined
-          ) waiting.push(index);
-        }
-        if (waiting.length > 0) await ctx.log(noJobYet(run, waiting, "output"));
-      }
-      // Each item's lines are printed as they are read, in writes of bounded size: with
-      // --json, the array JSON.stringify would make of them all, an entry at a time.
-      const json = ctx.flag("json");
-      const out = new ChunkedOutput(ctx.io.stdout);
-      let entries = 0;
-      if (json) await out.write("[");
-      for (const index of indices) {
-        if (skip.has(index)) continue;
-        const which = attempt ?? items[index]!.attempts;
-        if (which < 1) {
-          // Asked for by number, it is said why nothing is printed (unless said above already).
-          if (item !== undefined && !waiting.includes(index)) {
-            await ctx.log(notStarted(run, index, aws !== undefined));
-          }
-          continue;
-        }
-        // An item is printed once it has a line (one asked for by number, even with none).
-        let lines = 0;
-        const begin = async () => {
-          if (json) {
-            const head = jsonUpToList({ index, attempt: which, lines: [] });
-            await out.write((entries === 0 ? "" : ",") + head);
-          } else if (item === undefined) {
-            await out.write(ctx.out("dim", `--- item ${index} (attempt ${which}) ---`) + "\n");
-          }
-          entries++;
-        };
-        for await (const line of run.logs(index, { attempt: which })) {
-          if (lines++ === 0) await begin();
-          await out.write(json ? (lines === 1 ? "" : ",") + JSON.stringify(line) : `${line}\n`);
-        }
-        if (lines === 0 && item !== undefined) await begin();
-        if (json && (lines > 0 || item !== undefined)) await out.write("]}");
-      }
-      if (json) await out.write("]\n");
-      await out.flush();
-      return 0;
-    } finally {
-      close();
+    const job = JOB_ID.test(ctx.arg("knot")!);
+    if (!follow) {
+      return job ? await jobLogs(ctx, { attempt }) : await printLogs(ctx, { item, attempt });
     }
+    return await untilCtrlC((signal) =>
+      job ? jobLogs(ctx, { attempt, signal }) : printLogs(ctx, { item, attempt, signal })
+    );
   },
 });
+
+/**
+ * Runs a follow: Ctrl-C ends it as it ends `tail -f`, `docker logs -f` and
+ * `kubectl logs -f`, with 130 (128 + SIGINT), whatever it is doing then (opening the run,
+ * waiting for the item's job to be found or to start, reading lines): the work sees its
+ * signal abort and ends with what it read (with --json, the document closed).
+ */
+async function untilCtrlC(work: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const stop = new AbortController();
+  const onInterrupt = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    const code = await work(stop.signal);
+    return stop.signal.aborted ? INTERRUPTED : code;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+/**
+ * `logs <knot> [run]`: every item's output, or one item's (followed while
+ * its job runs when `signal` is given, which Ctrl-C aborts).
+ */
+async function printLogs(
+  ctx: CommandContext,
+  options: { item: number | undefined; attempt: number | undefined; signal?: AbortSignal },
+): Promise<number> {
+  const { item, attempt, signal } = options;
+  const follow = signal !== undefined;
+  // Without --follow the command reads once: it says itself which items have no job yet,
+  // instead of the handle's warning that it waits for them.
+  const { run, aws, close } = await openRun(ctx, follow ? {} : { warn: () => {} });
+  try {
+    if (follow && (aws === undefined || item === undefined)) {
+      throw ctx.usage(
+        aws === undefined
+          ? "--follow reads a running AWS Batch job: the knot runs locally"
+          : "--follow needs --item N (or a job id)",
+      );
+    }
+    if (item !== undefined && item >= run.total) {
+      throw new CloudknotInputError(
+        `Item ${item} is out of range: run ${run.runId} has ${run.total} items (0 to ${
+          run.total - 1
+        })`,
+        { field: "item" },
+      );
+    }
+    const ran = item !== undefined && run.settledItem(item) !== undefined
+      ? run.itemView(item)!.attempts
+      : undefined;
+    if (attempt !== undefined && ran !== undefined && attempt > ran) {
+      // An item that has ended ran all its attempts: a later one never printed anything.
+      const earlier = run.retryOf?.items.includes(item!) ? run.retryOf.runId : undefined;
+      // In a command-line user's words already (no field: "ran 1 attempt:" is not the option).
+      throw new CloudknotInputError(
+        `Item ${item} of run ${run.runId} ran ${ran} attempt${ran === 1 ? "" : "s"}: ` +
+          `--attempt takes 1${ran === 1 ? "" : ` to ${ran}`}` +
+          (earlier !== undefined
+            ? `. Run ${run.runId} retries it: its earlier attempts are run ${earlier}'s, ` +
+              `read with cloudknot logs ${run.knot} ${earlier} --item ${item} --attempt N`
+            : ""),
+      );
+    }
+    if (signal !== undefined && aws !== undefined && item !== undefined) {
+      // The run's job of the item: named by its manifest, found by name, or (a map killed
+      // with a SubmitJob on its way) waited for while the reader looks for it, saying so.
+      const id = await aws.itemJob(run, item, { signal }).catch((e) => {
+        if (signal.aborted) return undefined;
+        throw e;
+      });
+      if (id !== undefined) {
+        return await streamJob(ctx, id, { attempt, index: item, signal });
+      }
+      if (signal.aborted) {
+        // Interrupted while no job ran the item yet: it has printed nothing.
+        if (ctx.flag("json")) {
+          await ctx.print(JSON.stringify([{ index: item, attempt: attempt ?? 0, lines: [] }]));
+        }
+        return INTERRUPTED;
+      }
+      // The item ended without one: its output is what its record's job left, if any.
+    }
+    const never = item !== undefined ? neverRan(run, item) : undefined;
+    if (never !== undefined && (attempt === undefined || attempt >= never.attempt)) {
+      const earlier = never.attempt - 1;
+      throw new CloudknotError(
+        `Item ${item} has no output: ${never.message}` +
+          (earlier >= 1
+            ? `. Its attempt ${earlier} ran: cloudknot logs ${run.knot} ${run.runId} ` +
+              `--item ${item} --attempt ${earlier} prints what it printed`
+            : ""),
+      );
+    }
+    const items = run.items;
+    const indices = item !== undefined ? [item] : items.map((i) => i.index);
+    let skip = new Set<number>();
+    if (item === undefined) {
+      // Every item is read: those that never ran are said once, with why, and the rest printed.
+      const unran = new Map<string, number[]>();
+      for (const index of indices) {
+        const reason = neverRan(run, index)?.message;
+        if (reason !== undefined) unran.set(reason, [...unran.get(reason) ?? [], index]);
+      }
+      skip = new Set([...unran.values()].flat());
+      for (const [reason, which] of unran) {
+        const one = which.length === 1;
+        await ctx.log(inCliWords(
+          new Error(
+            `${itemsInWords(which)} of run ${run.runId} never ran, so ${
+              one ? "it has" : "they have"
+            } no output: ${reason}`,
+          ),
+        ));
+      }
+    }
+    const waiting: number[] = [];
+    if (!follow && aws !== undefined) {
+      for (const index of indices) {
+        if (
+          run.settledItem(index) === undefined &&
+          await aws.itemJob(run, index, { wait: false }) === undefined
+        ) waiting.push(index);
+      }
+      if (waiting.length > 0) await ctx.log(noJobYet(run, waiting, "output"));
+    }
+    // Each item's lines are printed as they are read, in writes of bounded size: with
+    // --json, the array JSON.stringify would make of them all, an entry at a time.
+    const json = ctx.flag("json");
+    const out = new ChunkedOutput(ctx.io.stdout);
+    let entries = 0;
+    if (json) await out.write("[");
+    for (const index of indices) {
+      if (skip.has(index)) continue;
+      const which = attempt ?? items[index]!.attempts;
+      if (which < 1) {
+        // Asked for by number, it is said why nothing is printed (unless said above already).
+        if (item !== undefined && !waiting.includes(index)) {
+          await ctx.log(notStarted(run, index, aws !== undefined));
+        }
+        continue;
+      }
+      // An item is printed once it has a line (one asked for by number, even with none).
+      let lines = 0;
+      const begin = async () => {
+        if (json) {
+          const head = jsonUpToList({ index, attempt: which, lines: [] });
+          await out.write((entries === 0 ? "" : ",") + head);
+        } else if (item === undefined) {
+          await out.write(ctx.out("dim", `--- item ${index} (attempt ${which}) ---`) + "\n");
+        }
+        entries++;
+      };
+      for await (const line of run.logs(index, { attempt: which })) {
+        if (lines++ === 0) await begin();
+        await out.write(json ? (lines === 1 ? "" : ",") + JSON.stringify(line) : `${line}\n`);
+      }
+      if (lines === 0 && item !== undefined) await begin();
+      if (json && (lines > 0 || item !== undefined)) await out.write("]}");
+    }
+    if (json) await out.write("]\n");
+    await out.flush();
+    return 0;
+  } finally {
+    close();
+  }
+}
 
 /**
  * Why an item never ran, when it never did: no job of its run was submitted
@@ -249,7 +297,7 @@ function notStarted(run: MapRun<unknown>, index: number, aws: boolean): string {
 /** `logs <job-id>`: one AWS Batch job's output. */
 async function jobLogs(
   ctx: CommandContext,
-  options: { attempt: number | undefined; follow: boolean },
+  options: { attempt: number | undefined; signal?: AbortSignal },
 ): Promise<number> {
   if (ctx.arg("run") !== undefined || ctx.string("item") !== undefined) {
     throw ctx.usage("A job id takes no run and no --item: it names one job");
@@ -265,18 +313,13 @@ async function jobLogs(
 async function streamJob(
   ctx: CommandContext,
   jobId: string,
-  options: { attempt: number | undefined; follow: boolean; index?: number },
+  options: { attempt: number | undefined; index?: number; signal?: AbortSignal },
 ): Promise<number> {
   const session = await sessionFromSettings(cliSettings(ctx));
   const job = await BatchJob.fromId(jobId, { session });
-  const stop = new AbortController();
-  // Ctrl-C ends the follow as it ends `tail -f`, `docker logs -f` and `kubectl logs -f`: with
-  // 130 (128 + SIGINT), after the lines read so far (and, with --json, the document closed).
-  let interrupted = false;
-  const onInterrupt = () => {
-    interrupted = true;
-    stop.abort();
-  };
+  // Ctrl-C (the signal) ends the follow after the lines read so far (and, with --json, the
+  // document closed): `untilCtrlC` makes the exit code 130.
+  const { signal } = options;
   const json = ctx.flag("json");
   const which = options.index !== undefined ? { index: options.index } : { jobId };
   const out = new ChunkedOutput(ctx.io.stdout);
@@ -286,21 +329,16 @@ async function streamJob(
   let attempt = options.attempt;
   const head = () => "[" + jsonUpToList({ ...which, attempt, lines: [] });
   let read = 0;
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  try {
-    for await (
-      const line of job.logs({
-        follow: options.follow,
-        signal: stop.signal,
-        onAttempt: (n) => attempt = n,
-        ...(options.attempt !== undefined ? { attempt: options.attempt } : {}),
-      })
-    ) {
-      if (!json) await ctx.print(line);
-      else await out.write((read++ === 0 ? head() : ",") + JSON.stringify(line));
-    }
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+  for await (
+    const line of job.logs({
+      follow: signal !== undefined,
+      ...(signal !== undefined ? { signal } : {}),
+      onAttempt: (n) => attempt = n,
+      ...(options.attempt !== undefined ? { attempt: options.attempt } : {}),
+    })
+  ) {
+    if (!json) await ctx.print(line);
+    else await out.write((read++ === 0 ? head() : ",") + JSON.stringify(line));
   }
   if (json) {
     // No stream read: the job's attempts so far.
@@ -308,5 +346,5 @@ async function streamJob(
     await out.write(`${read === 0 ? head() : ""}]}]\n`);
     await out.flush();
   }
-  return interrupted ? INTERRUPTED : 0;
+  return 0;
 }

@@ -18,7 +18,9 @@ import {
   type NumberRange,
   POSITIVE_INTEGER,
   POSITIVE_NUMBER,
+  targetsTaking,
 } from "../common/ranges.ts";
+import type { TargetName } from "../common/target.ts";
 
 /** `retry <knot> [run]`. */
 export const retry = defineCommand({
@@ -41,7 +43,11 @@ export const retry = defineCommand({
       value: "MiB|double",
       description: "Memory for the retried items; double: twice as much for those that ran out",
     },
-    vcpus: { type: "string", value: "N", description: "AWS: vCPUs for the retried items" },
+    vcpus: {
+      type: "string",
+      value: "N",
+      description: "AWS and docker: vCPUs for the retried items",
+    },
     timeout: { type: "string", value: "S", description: "Seconds one retried attempt may run" },
     ...PERMISSION_OPTION,
     unordered: { type: "boolean", description: "Print results as they finish, not in input order" },
@@ -55,12 +61,26 @@ export const retry = defineCommand({
     command: "cloudknot retry squares --memory double",
   }],
   async run(ctx) {
-    // Numbers first (before the run is read), then each in its range on the run's target.
-    const resources = (ranges: Readonly<Record<string, NumberRange>>) => ({
-      memory: ctx.numberOrWord("memory", { ...ranges.memory ?? POSITIVE_INTEGER, word: "double" }),
-      vcpus: ctx.number("vcpus", ranges.vcpus ?? POSITIVE_NUMBER),
-      timeout: ctx.number("timeout", ranges.timeout ?? POSITIVE_NUMBER),
-    });
+    // Numbers first (before the run is read), then each in its range on the run's target, as
+    // map takes them there: a flag the target does not take is refused, as map refuses it.
+    const resources = (ranges: Readonly<Record<string, NumberRange>>, target?: TargetName) => {
+      for (const flag of ["memory", "vcpus", "timeout"]) {
+        if (target !== undefined && ranges[flag] === undefined && ctx.string(flag) !== undefined) {
+          throw ctx.usage(
+            `--${flag} is for a knot of ${targetsTaking(flag)}: knot ${ctx.arg("knot")}'s ` +
+              `target is ${target}`,
+          );
+        }
+      }
+      return {
+        memory: ctx.numberOrWord("memory", {
+          ...ranges.memory ?? POSITIVE_INTEGER,
+          word: "double",
+        }),
+        vcpus: ctx.number("vcpus", ranges.vcpus ?? POSITIVE_NUMBER),
+        timeout: ctx.number("timeout", ranges.timeout ?? POSITIVE_NUMBER),
+      };
+    };
     resources({});
     const permissions = cliPermissions(ctx);
     const { run: opened, close, aws } = await openRun(ctx, { use: "retry" });
@@ -70,7 +90,7 @@ export const retry = defineCommand({
     const earlier = aws !== undefined ? markFreshReading(opened) : opened;
     const quiet = ctx.flag("quiet");
     try {
-      const { memory, vcpus, timeout } = resources(KNOT_RANGES[opened.target]);
+      const { memory, vcpus, timeout } = resources(KNOT_RANGES[opened.target], opened.target);
       const options: RetryOptions = {
         progress: false,
         ...(memory !== undefined ? { memory: memory as number | "double" } : {}),

@@ -244,7 +244,10 @@ export class CommandContext {
       value = NaN;
     }
     if (!inRange(value, range)) {
-      throw this.usage(`--${name} takes ${rangeInWords(range)}, not "${text}"`);
+      throw this.usage(
+        `--${name} takes ${rangeInWords(range)}, not "${text}"` +
+          (range.why !== undefined ? `: ${range.why}` : ""),
+      );
     }
     return value;
   }

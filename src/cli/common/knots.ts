@@ -164,14 +164,15 @@ export interface AwsKnotReader {
    * @param run The run, as `open` or `collect` gave it.
    * @param index The item.
    * @param options `wait: false` gives the job known now, if any, without
-   *   waiting (`wait` @default {true}).
+   *   waiting (`wait` @default {true}); `signal` stops waiting.
    * @returns The job's id, or `undefined` when the item ended without one
    *   (or, with `wait: false`, has none yet).
+   * @throws The signal's reason, once it aborts.
    */
   itemJob(
     run: MapRun<unknown>,
     index: number,
-    options?: { wait?: boolean },
+    options?: { wait?: boolean; signal?: AbortSignal },
   ): Promise<string | undefined>;
   /**
    * What mapping these items would write and submit, with nothing done.

@@ -19,11 +19,13 @@ import { MAX_CONCURRENCY, MAX_ITEMS_PER_JOB } from "../../knot_options.ts";
 import {
   EC2_MAX_MEMORY_MIB,
   EC2_MAX_VCPUS,
+  ECS_AMI_ROOT_GIB,
   FARGATE_MEMORY,
   MAX_COMPUTE_VCPUS,
   MAX_GPUS,
   MAX_RETRIES,
   MAX_TIMEOUT_SECONDS,
+  MAX_VOLUME_GIB,
   MIN_MEMORY_MIB,
   MIN_TIMEOUT_SECONDS,
   RUNNABLE_LIMIT_SECONDS,
@@ -47,10 +49,22 @@ export interface NumberRange {
   word?: string;
   /** Where the range holds, such as `on AWS`, when it is one target's. */
   where?: string;
+  /** Why the range is what it is, said after a refusal when the bound is not plain. */
+  why?: string;
 }
 
-/** The root volume of the ECS-optimized AMI the compute environment launches, and EBS's most. */
-const VOLUME_GIB = { min: 30, max: 16_384 };
+/**
+ * The root volume of the ECS-optimized AMI the compute environment launches, and the most
+ * cloudknot asks for: the library's bounds, and the reason its refusal gives.
+ */
+const VOLUME_GIB: NumberRange = {
+  integer: true,
+  min: ECS_AMI_ROOT_GIB,
+  max: MAX_VOLUME_GIB,
+  why: `the instances run Batch's ECS-optimized Amazon Linux 2023 AMI, whose root snapshot is ` +
+    `${ECS_AMI_ROOT_GIB} GiB, and EC2 launches none with a smaller root volume, so every job ` +
+    `would wait in RUNNABLE; leave --volume-size out for the AMI's ${ECS_AMI_ROOT_GIB} GiB`,
+};
 
 /** Docker's least `--cpus` the docker target takes. */
 const DOCKER_MIN_CPUS = 0.01;
@@ -122,7 +136,7 @@ export const KNOT_RANGES: Readonly<Record<TargetName, Readonly<Record<string, Nu
     "max-vcpus": { integer: true, min: 1, max: MAX_COMPUTE_VCPUS },
     "min-vcpus": { integer: true, min: 0, max: MAX_COMPUTE_VCPUS },
     "bid-percentage": { integer: true, min: 1, max: 100 },
-    "volume-size": { integer: true, ...VOLUME_GIB },
+    "volume-size": VOLUME_GIB,
     "stuck-timeout": RUNNABLE_LIMIT,
     "capacity-timeout": RUNNABLE_LIMIT,
     "items-per-job": ITEMS_PER_JOB,
@@ -186,4 +200,27 @@ export function inRange(value: number, range: NumberRange): boolean {
   if (range.integer && !Number.isInteger(value)) return false;
   if (range.above ? !(value > range.min) : value < range.min) return false;
   return value <= (range.max ?? Infinity);
+}
+
+/**
+ * The targets whose knots take a flag, as `--target` words: `--target aws or
+ * --target docker` for `vcpus`. What `map` and `retry` say of a flag the
+ * knot's target does not take (missing from its table in
+ * {@linkcode KNOT_RANGES}).
+ *
+ * @example Usage
+ * ```ts
+ * import { targetsTaking } from "./ranges.ts";
+ *
+ * console.log(targetsTaking("vcpus")); // "--target aws or --target docker"
+ * ```
+ *
+ * @param flag The flag, without its dashes.
+ * @returns The targets, in words.
+ */
+export function targetsTaking(flag: string): string {
+  return (["aws", "docker", "local"] as const)
+    .filter((target) => KNOT_RANGES[target][flag] !== undefined)
+    .map((target) => `--target ${target}`)
+    .join(" or ");
 }

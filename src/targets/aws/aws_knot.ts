@@ -1038,10 +1038,11 @@ async function adopt(
         // that failed undid what it made and wrote nothing, so what was read still holds.
         const now = await readAwsKnot(state, name, { strict: true });
         if (JSON.stringify(now) !== JSON.stringify(record)) return OPEN_AGAIN;
+        // Of the function the caller packaged already, if it did (bundled once).
         return await create(healing, validateAwsKnotOptions(healing), session, state, {
           record,
           missing: parsGone !== undefined ? { pars: parsGone } : {},
-        });
+        }, given);
       },
       () =>
         (spec.warn ?? console.warn)(

@@ -200,10 +200,10 @@ export const MIN_MEMORY_MIB: number = 4;
  * snapshot (`InvalidBlockDeviceMapping: Volume of size 2GB is smaller than
  * snapshot …, expect size >= 30GB`): every job would wait in RUNNABLE.
  */
-const ECS_AMI_ROOT_GIB = 30;
+export const ECS_AMI_ROOT_GIB: number = 30;
 
 /** The largest root volume cloudknot asks for, in GiB (16 TiB). */
-const MAX_VOLUME_GIB = 16_384;
+export const MAX_VOLUME_GIB: number = 16_384;
 
 const COMPUTE_TYPES: readonly ComputeType[] = ["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"];
 
