@@ -47,17 +47,22 @@ const EXPIRED_CODES: ReadonlySet<string> = new Set([
  *   permission, a bucket that is gone).
  */
 export function outageOf(error: unknown): OutageKind | undefined {
+  let credentials = false;
   for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e instanceof AwsConfigError) return e.setting === "credentials" ? "credentials" : undefined;
     if (e instanceof AwsError) {
       if (EXPIRED_CODES.has(e.code)) return "credentials";
+      // A credential source that could not reach its service (SSO, STS) is unreachable too.
       if (e.retryable || e.code === "NetworkError" || e.code === "OutcomeUnknown") {
         return "unreachable";
       }
-      return undefined;
+      return credentials ? "credentials" : undefined;
+    }
+    if (e instanceof AwsConfigError) {
+      if (e.setting !== "credentials") return undefined;
+      credentials = true;
     }
   }
-  return undefined;
+  return credentials ? "credentials" : undefined;
 }
 
 /** What a wait tells its user about AWS it cannot use (`RunPollerOptions.onOutage`). */
