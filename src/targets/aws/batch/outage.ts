@@ -8,6 +8,7 @@
  * @module
  */
 import { AwsConfigError, AwsError } from "../../../aws/core/error.ts";
+import { sleep } from "../../../util/sleep.ts";
 
 /**
  * Why a poll round could not use AWS, when it is a reason that passes:
@@ -65,6 +66,9 @@ export function outageOf(error: unknown): OutageKind | undefined {
   return credentials ? "credentials" : undefined;
 }
 
+/** How long a wait rides out an outage by default: a day, in milliseconds. */
+export const MAX_OUTAGE_MS = 24 * 60 * 60 * 1000;
+
 /** What a wait tells its user about AWS it cannot use (`RunPollerOptions.onOutage`). */
 export type OutageNotice =
   | {
@@ -118,4 +122,82 @@ export function outageWords(
       "picks up when AWS answers again";
   return `${head} ${what}. Its jobs go on in AWS Batch and keep their results: if this ` +
     `program stops first, collect the run again (knot.collect("${runId}") of knot ${knot})`;
+}
+
+/** Options of an {@linkcode OutageRider}. */
+export interface OutageRiderOptions {
+  /** The first wait before a call is made again, in milliseconds; it doubles each time. */
+  pauseMs: number;
+  /** The longest wait between two tries, in milliseconds. @default {30000} */
+  maxPauseMs?: number;
+  /** How long an outage is ridden out before its error is thrown, in milliseconds. @default {86400000} */
+  maxOutageMs?: number;
+  /** Stops waiting: the call's last error is thrown. */
+  signal?: AbortSignal;
+  /** Told once when calls start to fail for an outage, and once when one succeeds again. */
+  onOutage?: (notice: OutageNotice) => void;
+}
+
+/**
+ * Makes calls again while they fail for an outage ({@linkcode outageOf}),
+ * for a reader that follows something for long (a job's log stream): it
+ * waits, longer each time, and tells `onOutage` once when the outage begins
+ * and once when it is over. Any other failure is thrown at once.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const rider = new OutageRider({ pauseMs: 2000, onOutage: (n) => console.warn(n.kind) });
+ * const page = await rider.run(() => logs.getLogEvents(request));
+ * ```
+ */
+export class OutageRider {
+  #o: OutageRiderOptions;
+  #outage?: { since: number; told?: OutageKind };
+
+  /**
+   * Makes a rider.
+   *
+   * @param options The waits, the bound, the signal and the listener.
+   */
+  constructor(options: OutageRiderOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Makes a call, and again while it fails for an outage.
+   *
+   * @param call The call.
+   * @returns What it returned once it succeeded.
+   * @throws What it failed with, when that is no outage, when the outage lasted
+   *   `maxOutageMs`, or when the signal aborted.
+   */
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    let pause = this.#o.pauseMs;
+    while (true) {
+      try {
+        const value = await call();
+        if (this.#outage?.told !== undefined) {
+          this.#o.onOutage?.({ kind: "back", since: this.#outage.since });
+        }
+        this.#outage = undefined;
+        return value;
+      } catch (e) {
+        const kind = outageOf(e);
+        if (kind === undefined || this.#o.signal?.aborted) throw e;
+        const outage = this.#outage ??= { since: Date.now() };
+        if (Date.now() - outage.since >= (this.#o.maxOutageMs ?? MAX_OUTAGE_MS)) throw e;
+        if (outage.told !== kind) {
+          outage.told = kind;
+          this.#o.onOutage?.({
+            kind,
+            since: outage.since,
+            message: e instanceof Error ? e.message : String(e),
+          });
+        }
+        await sleep(pause, this.#o.signal);
+        if (this.#o.signal?.aborted) throw e;
+        pause = Math.min(this.#o.maxPauseMs ?? 30_000, pause * 2);
+      }
+    }
+  }
 }

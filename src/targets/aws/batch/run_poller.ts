@@ -42,7 +42,7 @@ import { forEachPooled } from "../../../util/pooled.ts";
 import { sleep } from "../../../util/sleep.ts";
 import { stuckReason } from "./stuck.ts";
 import { childId, childItems, childOf, type SlicedJob } from "./slices.ts";
-import { type OutageKind, type OutageNotice, outageOf } from "./outage.ts";
+import { MAX_OUTAGE_MS, type OutageKind, type OutageNotice, outageOf } from "./outage.ts";
 
 /**
  * One Batch job of a run and the items it runs: `slice` items per child
@@ -215,9 +215,6 @@ export interface StuckNotice {
   advice: string;
 }
 
-/** A day, in milliseconds: the default of `maxOutageMs`. */
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -359,7 +356,7 @@ export class RunPoller {
     const min = this.#o.minIntervalMs ?? 1000;
     const max = Math.max(min, this.#o.maxIntervalMs ?? 20_000);
     const maxFailed = this.#o.maxFailedRounds ?? 30;
-    const maxOutage = this.#o.maxOutageMs ?? DAY_MS;
+    const maxOutage = this.#o.maxOutageMs ?? MAX_OUTAGE_MS;
     let interval = min;
     let failed = 0;
     /** Whether a round has succeeded: then AWS that cannot be reached is an outage. */
