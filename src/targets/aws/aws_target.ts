@@ -26,6 +26,7 @@ import {
 import { type JobsView, viewJobs } from "./batch/jobs_view.ts";
 import { BATCH_LOG_GROUP } from "./batch/log_stream.ts";
 import { ItemLogs } from "./batch/item_logs.ts";
+import { outageWords } from "./batch/outage.ts";
 import {
   type LateJobs,
   type PollRound,
@@ -1324,6 +1325,9 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       ...(o.waitingWarnMs !== undefined ? { waitingWarnMs: o.waitingWarnMs } : {}),
       stoppedSince: () => this.#clobberedSince(watchedFrom),
       ...(lateJobs !== undefined ? { lateJobs } : {}),
+      // A wait that cannot use AWS for a while rides it out and says so (batch/outage.ts).
+      onOutage: (notice) => (o.warn ?? console.warn)(outageWords(notice, o.knot, info.runId)),
+      readAgain: `collect the run again (knot.collect("${info.runId}") of knot ${o.knot})`,
     });
     // map()'s signal cancels the run; collect()'s only stops waiting, as locally.
     const abort = watch.cancelOnAbort

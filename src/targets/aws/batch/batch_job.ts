@@ -15,6 +15,7 @@ import type {
 import { type JobCommand, parseJobCommand } from "./command.ts";
 import { cloudknotStopReason, describeJobs, isTerminalStatus, stopJob } from "./jobs.ts";
 import { logGroupOf, readLogStream } from "./log_stream.ts";
+import { type OutageNotice, OutageRider } from "./outage.ts";
 import { RunPoller } from "./run_poller.ts";
 import { sleep } from "../../../util/sleep.ts";
 import {
@@ -74,6 +75,14 @@ export interface BatchJobLogsOptions {
    * the job has no stream to read (no attempt has started).
    */
   onAttempt?: (attempt: number) => void;
+  /**
+   * While following, AWS that cannot be reached for a while (no network, a
+   * laptop that slept, throttling) or credentials that expired are ridden
+   * out for up to a day: the reads are made again, from where the stream
+   * was, and this is told once when they start to fail and once when AWS
+   * answers again. @default {undefined}
+   */
+  onOutage?: (notice: OutageNotice) => void;
 }
 
 /**
@@ -370,9 +379,20 @@ export class BatchJob {
       );
     }
     const pollMs = this.#options.pollIntervalMs ?? 2000;
+    // A follow rides out an outage; a single read fails at once, as before.
+    const rider = options.follow
+      ? new OutageRider({
+        pauseMs: pollMs,
+        maxPauseMs: this.#options.maxPollIntervalMs ?? 30_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onOutage ? { onOutage: options.onOutage } : {}),
+      })
+      : undefined;
+    const describe = () =>
+      rider === undefined ? this.#describe() : rider.run(() => this.#describe());
     let found: { stream: string; attempt: number } | undefined;
     while (true) {
-      const d = await this.#describe();
+      const d = await describe();
       found = streamOf(d, options.attempt);
       if (found !== undefined || !options.follow || isTerminalStatus(d.status)) break;
       if (options.signal?.aborted) return;
@@ -385,6 +405,7 @@ export class BatchJob {
       logGroup: logGroupOf(this.#detail),
       pollMs,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(rider !== undefined ? { rider } : {}),
       ...(options.follow
         ? {
           finished: async () => {

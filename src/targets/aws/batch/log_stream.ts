@@ -8,6 +8,7 @@ import { AwsError } from "../../../aws/core/error.ts";
 import type { JobDetail } from "../../../aws/services/batch.ts";
 import type { Logs } from "../../../aws/services/logs.ts";
 import { sleep } from "../../../util/sleep.ts";
+import type { OutageRider } from "./outage.ts";
 
 /** The log group AWS Batch writes containers' output to, unless the job definition says otherwise. */
 export const BATCH_LOG_GROUP = "/aws/batch/job";
@@ -26,6 +27,13 @@ export interface ReadLogStreamOptions {
   pollMs?: number;
   /** Stops reading. */
   signal?: AbortSignal;
+  /**
+   * Rides out an outage (no network, throttling, expired credentials) while
+   * following: each read and each `finished` is made again until it works,
+   * from where the stream was, so no line is lost or read twice. Without it,
+   * a failed read throws.
+   */
+  rider?: OutageRider;
 }
 
 /** Options for {@linkcode readLogTail}. */
@@ -124,21 +132,27 @@ export async function* readLogStream(
 ): AsyncGenerator<string> {
   const logGroupName = options.logGroup ?? BATCH_LOG_GROUP;
   const signal = options.signal;
+  const rider = options.rider;
+  const ride = <T>(call: () => Promise<T>): Promise<T> =>
+    rider === undefined ? call() : rider.run(call);
   let token: string | undefined;
   while (true) {
     // Checked before reading: whatever was written before the writer
     // finished is read below.
-    const last = options.finished === undefined || await options.finished();
+    const finished = options.finished;
+    const last = finished === undefined || await ride(() => finished());
     while (true) {
       if (signal?.aborted) return;
       let page;
       try {
-        page = await logs.getLogEvents({
-          logGroupName,
-          logStreamName: logStream,
-          startFromHead: true,
-          ...(token !== undefined ? { nextToken: token } : {}),
-        }, signal ? { signal } : undefined);
+        page = await ride(() =>
+          logs.getLogEvents({
+            logGroupName,
+            logStreamName: logStream,
+            startFromHead: true,
+            ...(token !== undefined ? { nextToken: token } : {}),
+          }, signal ? { signal } : undefined)
+        );
       } catch (e) {
         if (signal?.aborted) return;
         if (e instanceof AwsError && e.code === "ResourceNotFoundException") break;

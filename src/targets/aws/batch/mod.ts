@@ -19,3 +19,4 @@ export { type JobCommand, jobCommand, parseJobCommand } from "./command.ts";
 export * from "./compute_options.ts";
 export * from "./environment.ts";
 export * from "./runtime_check.ts";
+export type { OutageKind, OutageNotice } from "./outage.ts";

@@ -42,6 +42,7 @@ import { forEachPooled } from "../../../util/pooled.ts";
 import { sleep } from "../../../util/sleep.ts";
 import { stuckReason } from "./stuck.ts";
 import { childId, childItems, childOf, type SlicedJob } from "./slices.ts";
+import { MAX_OUTAGE_MS, type OutageKind, type OutageNotice, outageOf } from "./outage.ts";
 
 /**
  * One Batch job of a run and the items it runs: `slice` items per child
@@ -111,8 +112,31 @@ export interface RunPollerOptions {
   minIntervalMs?: number;
   /** The longest wait between rounds, in milliseconds. @default {20000} */
   maxIntervalMs?: number;
-  /** Rounds that may fail in a row before every unsettled item ends with an error. @default {30} */
+  /**
+   * Rounds that may fail in a row before every unsettled item ends with an
+   * error (when the failure is an outage, see `maxOutageMs`). @default {30}
+   */
   maxFailedRounds?: number;
+  /**
+   * How long a wait rides out an outage (`outage.ts`): once a round of it
+   * has succeeded, rounds that fail because AWS cannot be reached (no
+   * network, a laptop that slept, throttling or server errors for a stretch)
+   * or because the credentials expired end the items only once they have
+   * failed for this long and at least `maxFailedRounds` times in a row; the
+   * run's jobs go on meanwhile, and their results are read when AWS answers
+   * again. In milliseconds. @default {86400000}
+   */
+  maxOutageMs?: number;
+  /**
+   * Told once when rounds start to fail for an outage (`kind` says which),
+   * and once when AWS answers again (`back`).
+   */
+  onOutage?: (notice: OutageNotice) => void;
+  /**
+   * How the error of items a wait gave up on says to read the run again.
+   * @default {"collect the run again later"}
+   */
+  readAgain?: string;
   /** Record objects (single records or segments) fetched at once. @default {32} */
   fetchConcurrency?: number;
   /**
@@ -189,6 +213,10 @@ export interface StuckNotice {
   code: string;
   /** What to do about it. */
   advice: string;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Crashed attempts' logs read at once. */
@@ -328,17 +356,38 @@ export class RunPoller {
     const min = this.#o.minIntervalMs ?? 1000;
     const max = Math.max(min, this.#o.maxIntervalMs ?? 20_000);
     const maxFailed = this.#o.maxFailedRounds ?? 30;
+    const maxOutage = this.#o.maxOutageMs ?? MAX_OUTAGE_MS;
     let interval = min;
     let failed = 0;
+    /** Whether a round has succeeded: then AWS that cannot be reached is an outage. */
+    let answered = false;
+    /** The outage under way: when its first failed round began, and whether it was told. */
+    let outage: { since: number; told?: OutageKind } | undefined;
     while (!signal.aborted && this.#unsettled() > 0) {
+      const began = Date.now();
       try {
         const changed = await this.#poll(signal);
         failed = 0;
+        answered = true;
+        if (outage?.told !== undefined) this.#o.onOutage?.({ kind: "back", since: outage.since });
+        outage = undefined;
         interval = changed ? min : Math.min(max, Math.round(interval * 1.5));
       } catch (e) {
         if (signal.aborted) return;
         failed++;
-        if (failed >= maxFailed) {
+        const kind = answered ? outageOf(e) : undefined;
+        if (kind !== undefined) {
+          outage ??= { since: began };
+          if (outage.told !== kind) {
+            outage.told = kind;
+            this.#o.onOutage?.({ kind, since: outage.since, message: messageOf(e) });
+          }
+        } else {
+          outage = undefined;
+        }
+        // An outage ends the items only once it has lasted, whatever the rounds' count.
+        const over = outage === undefined || Date.now() - outage.since >= maxOutage;
+        if (failed >= maxFailed && over) {
           this.#giveUp(e, failed);
           return;
         }
@@ -961,7 +1010,8 @@ export class RunPoller {
       error: {
         name: "PollError",
         message: `Polling AWS Batch and S3 failed ${rounds} times in a row (${cause.message}); ` +
-          `the jobs may still be running: collect the run again later`,
+          `the jobs may still be running, and what they recorded is kept: ` +
+          (this.#o.readAgain ?? "collect the run again later"),
         cause,
       },
     }));

@@ -1,0 +1,203 @@
+/**
+ * A wait that cannot use AWS for a while: the laptop lost its network or
+ * slept, AWS throttles or fails for a stretch, or the credentials expired.
+ * Such a failure passes (the network comes back, the user renews the
+ * credentials in another terminal) while the run's jobs go on in AWS, so a
+ * wait rides it out, says so once, and says again when AWS answers.
+ *
+ * @module
+ */
+import { AwsConfigError, AwsError } from "../../../aws/core/error.ts";
+import { sleep } from "../../../util/sleep.ts";
+
+/**
+ * Why a poll round could not use AWS, when it is a reason that passes:
+ * `unreachable` (no connection, no answer in time, throttling or a server
+ * error: AWS's SDKs retry all of these) or `credentials` (none could be got,
+ * or AWS says they expired: the user renews them, as `aws sso login`).
+ */
+export type OutageKind = "unreachable" | "credentials";
+
+/**
+ * The codes of an answer that refuses credentials that have expired: STS and
+ * the Query APIs' `ExpiredToken`, the JSON APIs' `ExpiredTokenException`
+ * ("The security token included in the request is expired"), and EC2's
+ * `RequestExpired` (AWS's "Common Error Types" and each API's list).
+ */
+const EXPIRED_CODES: ReadonlySet<string> = new Set([
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "RequestExpired",
+]);
+
+/**
+ * Whether a failed poll round failed for a reason that passes, and which.
+ * The error's `cause` chain is looked through: a store's or a segment's
+ * read wraps the client's error.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { outageOf } from "./outage.ts";
+ *
+ * outageOf(new AwsError("no", { service: "batch", operation: "DescribeJobs", code: "NetworkError", retryable: true }));
+ * // "unreachable"
+ * ```
+ *
+ * @param error What the round failed with.
+ * @returns The kind, or `undefined` for a failure that does not pass by itself (a refused
+ *   permission, a bucket that is gone).
+ */
+export function outageOf(error: unknown): OutageKind | undefined {
+  let credentials = false;
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof AwsError) {
+      if (EXPIRED_CODES.has(e.code)) return "credentials";
+      // A credential source that could not reach its service (SSO, STS) is unreachable too.
+      if (e.retryable || e.code === "NetworkError" || e.code === "OutcomeUnknown") {
+        return "unreachable";
+      }
+      return credentials ? "credentials" : undefined;
+    }
+    if (e instanceof AwsConfigError) {
+      if (e.setting !== "credentials") return undefined;
+      credentials = true;
+    }
+  }
+  return credentials ? "credentials" : undefined;
+}
+
+/** How long a wait rides out an outage by default: a day, in milliseconds. */
+export const MAX_OUTAGE_MS = 24 * 60 * 60 * 1000;
+
+/** What a wait tells its user about AWS it cannot use (`RunPollerOptions.onOutage`). */
+export type OutageNotice =
+  | {
+    /** The wait cannot use AWS since `since`, for this reason. */
+    kind: OutageKind;
+    /** When its first failed round began, in epoch milliseconds. */
+    since: number;
+    /** What the round failed with, as the client said it. */
+    message: string;
+  }
+  | {
+    /** AWS answers again. */
+    kind: "back";
+    /** When the outage began, in epoch milliseconds. */
+    since: number;
+  };
+
+/**
+ * The words of an outage notice, for a run of a knot: what happened, that
+ * the wait goes on and the jobs with it, and how to pick the run up later.
+ *
+ * @example Usage
+ * ```ts ignore
+ * warn(outageWords({ kind: "back", since }, "squares", runId));
+ * ```
+ *
+ * @param notice The notice.
+ * @param knot The knot's name.
+ * @param runId The run's id.
+ * @param now The clock. @default {Date.now}
+ * @returns One message.
+ */
+export function outageWords(
+  notice: OutageNotice,
+  knot: string,
+  runId: string,
+  now: () => number = Date.now,
+): string {
+  const since = new Date(notice.since).toISOString().slice(11, 19);
+  const head = `cloudknot: run ${runId} of knot ${knot}`;
+  if (notice.kind === "back") {
+    const minutes = Math.max(1, Math.round((now() - notice.since) / 60_000));
+    return `${head}: AWS answers again, after about ${minutes} minute${
+      minutes === 1 ? "" : "s"
+    } (since ${since} UTC); the wait goes on and reads what the jobs recorded meanwhile`;
+  }
+  const what = notice.kind === "credentials"
+    ? `cannot be followed since ${since} UTC: the AWS credentials expired or cannot be got ` +
+      `(${notice.message}). Renew them as the message says; the wait goes on once they work`
+    : `cannot reach AWS since ${since} UTC (${notice.message}); the wait goes on and ` +
+      "picks up when AWS answers again";
+  return `${head} ${what}. Its jobs go on in AWS Batch and keep their results: if this ` +
+    `program stops first, collect the run again (knot.collect("${runId}") of knot ${knot})`;
+}
+
+/** Options of an {@linkcode OutageRider}. */
+export interface OutageRiderOptions {
+  /** The first wait before a call is made again, in milliseconds; it doubles each time. */
+  pauseMs: number;
+  /** The longest wait between two tries, in milliseconds. @default {30000} */
+  maxPauseMs?: number;
+  /** How long an outage is ridden out before its error is thrown, in milliseconds. @default {86400000} */
+  maxOutageMs?: number;
+  /** Stops waiting: the call's last error is thrown. */
+  signal?: AbortSignal;
+  /** Told once when calls start to fail for an outage, and once when one succeeds again. */
+  onOutage?: (notice: OutageNotice) => void;
+}
+
+/**
+ * Makes calls again while they fail for an outage ({@linkcode outageOf}),
+ * for a reader that follows something for long (a job's log stream): it
+ * waits, longer each time, and tells `onOutage` once when the outage begins
+ * and once when it is over. Any other failure is thrown at once.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const rider = new OutageRider({ pauseMs: 2000, onOutage: (n) => console.warn(n.kind) });
+ * const page = await rider.run(() => logs.getLogEvents(request));
+ * ```
+ */
+export class OutageRider {
+  #o: OutageRiderOptions;
+  #outage?: { since: number; told?: OutageKind };
+
+  /**
+   * Makes a rider.
+   *
+   * @param options The waits, the bound, the signal and the listener.
+   */
+  constructor(options: OutageRiderOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Makes a call, and again while it fails for an outage.
+   *
+   * @param call The call.
+   * @returns What it returned once it succeeded.
+   * @throws What it failed with, when that is no outage, when the outage lasted
+   *   `maxOutageMs`, or when the signal aborted.
+   */
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    let pause = this.#o.pauseMs;
+    while (true) {
+      try {
+        const value = await call();
+        if (this.#outage?.told !== undefined) {
+          this.#o.onOutage?.({ kind: "back", since: this.#outage.since });
+        }
+        this.#outage = undefined;
+        return value;
+      } catch (e) {
+        const kind = outageOf(e);
+        if (kind === undefined || this.#o.signal?.aborted) throw e;
+        const outage = this.#outage ??= { since: Date.now() };
+        if (Date.now() - outage.since >= (this.#o.maxOutageMs ?? MAX_OUTAGE_MS)) throw e;
+        if (outage.told !== kind) {
+          outage.told = kind;
+          this.#o.onOutage?.({
+            kind,
+            since: outage.since,
+            message: e instanceof Error ? e.message : String(e),
+          });
+        }
+        await sleep(pause, this.#o.signal);
+        if (this.#o.signal?.aborted) throw e;
+        pause = Math.min(this.#o.maxPauseMs ?? 30_000, pause * 2);
+      }
+    }
+  }
+}
