@@ -171,7 +171,7 @@ Deno.test("SSO: a legacy profile reads the token cached under the sha1 of the st
   });
 });
 
-Deno.test("SSO: role credentials are bought again when they expire, with the same cached token", async () => {
+Deno.test("SSO: role credentials are bought again when they expire, with the same cached token, for the same role", async () => {
   await withBed(async (bed) => {
     const startUrl = "https://corp.awsapps.com/start";
     await bed.write(".aws/config", SSO_CONFIG(startUrl));
@@ -191,6 +191,8 @@ Deno.test("SSO: role credentials are bought again when they expire, with the sam
     now = first.expiration!.getTime() - 60_000;
     const second = await s.credentials();
     assert.notEqual(second.accessKeyId, first.accessKeyId);
+    // The same permission set's role in the account: a policy naming it still holds.
+    assert.equal(await whoIs(bed, second), await whoIs(bed, first));
     assert.equal(bed.emu.sso.issued.roleCredentials, 2);
     assert.equal(bed.emu.sso.issued.tokens, 0, "the token itself was fresh");
   });

@@ -105,6 +105,8 @@ export class SsoService {
   readonly issued: { roleCredentials: number; tokens: number } = { roleCredentials: 0, tokens: 0 };
   #tokens = new Map<string, AccessToken>();
   #refresh = new Map<string, Login>();
+  /** The role each permission set has in each account, as `account/set`: provisioned once. */
+  #roles = new Map<string, string>();
   #region: string;
 
   /**
@@ -126,8 +128,17 @@ export class SsoService {
       ) {
         throw new ServiceError("ForbiddenException", "No access", 403);
       }
-      const role = `arn:aws:iam::${p.accountId}:role/aws-reserved/sso.amazonaws.com/` +
-        `AWSReservedSSO_${p.roleName}_${randomHex(16)}`;
+      // IAM Identity Center provisions one role per permission set and account, named
+      // `AWSReservedSSO_<set>_<suffix>` with a suffix fixed when it is provisioned: every
+      // session of that set has the same role ARN ("Referencing permission sets in resource
+      // policies", IAM Identity Center User Guide), which policies name.
+      const key = `${p.accountId}/${p.roleName}`;
+      let role = this.#roles.get(key);
+      if (role === undefined) {
+        role = `arn:aws:iam::${p.accountId}:role/aws-reserved/sso.amazonaws.com/` +
+          `AWSReservedSSO_${p.roleName}_${randomHex(16)}`;
+        this.#roles.set(key, role);
+      }
       const creds = store.issueForRole(role, login.user, login.sessionSeconds);
       this.issued.roleCredentials++;
       return {
