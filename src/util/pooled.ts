@@ -77,7 +77,8 @@ export async function forEachPooled<T>(
     const worker = async () => {
       while (!stopped()) {
         const result = await pull();
-        if (result.done) return;
+        // Stopped while the item was being read: it starts no task either.
+        if (result.done || stopped()) return;
         const index = next++;
         try {
           await task(result.value, index);

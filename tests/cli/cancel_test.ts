@@ -3,12 +3,10 @@
 // gives that command.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Pars } from "../../mod.ts";
-import { encodeItems } from "../../src/job/codec.ts";
 import {
+  cancelledRun,
   cli as cliOnBed,
   job,
-  recordKnot,
   spawnCli,
   startTestBed,
   untilRunning,
@@ -21,26 +19,15 @@ Deno.test("a second Ctrl-C before the cancel told the AWS jobs to stop says they
   // The stop requests of the interrupted command are held, as a lost network would hold them.
   const held = Promise.withResolvers<void>();
   try {
-    await recordKnot(bed);
-    // The knot's Pars, which cloudknot retry checks is whole before it submits anything.
-    await Pars.create({ name: "ck", session: bed.session, state: bed.state });
     // A run whose item was cancelled: the retry runs it again, in a job that sleeps.
-    const first = await bed.target().map({
-      items: encodeItems([{ sleep: 600_000 }]),
-      starmap: false,
-      env: {},
-    });
-    await untilRunning(emu);
-    await first.cancel("Not now");
-    await first.done.catch(() => {});
-    await emu.waitForJobs(30_000);
+    const earlier = await cancelledRun(bed);
     const fault = emu.faults.add({
       service: "batch",
       operation: "TerminateJob",
       kind: "latency",
       until: held.promise,
     });
-    const { child, stdout, until, rest, said } = spawnCli(bed, ["retry", bed.knot, first.runId]);
+    const { child, stdout, until, rest, said } = spawnCli(bed, ["retry", bed.knot, earlier]);
     await until(/^knot \S+ · run \S+ retries 1 items/m);
     const runId = /^knot \S+ · run (\S+) retries/m.exec(said())![1]!;
     await untilRunning(emu);

@@ -3,8 +3,7 @@
 // job ended. Against the AWS test bed, in a real process, with a real SIGINT.
 import assert from "node:assert/strict";
 import { encodeItems } from "../../src/job/codec.ts";
-import { job, recordKnot, ROOT, startTestBed } from "../targets/aws/helpers.ts";
-import { lines } from "./helpers.ts";
+import { job, recordKnot, spawnCli, startTestBed } from "../targets/aws/helpers.ts";
 
 Deno.test("Ctrl-C on cloudknot logs --follow of a running job ends it with 130, after the lines read (with --json, the document closed)", async () => {
   const bed = await startTestBed(job);
@@ -23,56 +22,38 @@ Deno.test("Ctrl-C on cloudknot logs --follow of a running job ends it with 130, 
       for (const json of [false, true]) {
         const reads = () => emu.requests.filter({ service: "logs", operation: "GetLogEvents" });
         const before = reads().length;
-        const child = new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "-A",
-            "--quiet",
-            "cli.ts",
-            "logs",
-            bed.knot,
-            run.runId,
-            "--item",
-            "0",
-            "--follow",
-            ...(json ? ["--json"] : []),
-          ],
-          cwd: ROOT,
-          env: { ...emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path, NO_COLOR: "1" },
-          stdin: "null",
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn();
-        const stderr = new Response(child.stderr).text();
-        let stdout: Promise<string>;
+        const { child, stdout, printed, out, rest } = spawnCli(bed, [
+          "logs",
+          bed.knot,
+          run.runId,
+          "--item",
+          "0",
+          "--follow",
+          ...(json ? ["--json"] : []),
+        ]);
+        const lines = "[item 0] hello\n[item 1] sleeping 600000 ms\n";
         if (!json) {
           // Its lines are printed as they come: it follows the job, whose item 1 sleeps for ten
           // minutes.
-          const out = lines(child.stdout);
-          assert.equal((await out.read()).value, "[item 0] hello");
-          assert.equal((await out.read()).value, "[item 1] sleeping 600000 ms");
-          stdout = (async () => {
-            let rest = "";
-            for (let r = await out.read(); !r.done; r = await out.read()) rest += `${r.value}\n`;
-            return rest;
-          })();
+          await printed(/^\[item 1\] sleeping 600000 ms$/m);
+          assert.equal(out(), lines);
         } else {
           // The document is written at the end: it follows the job once it has read its stream
           // twice (the line the first read brought is in hand when the second is asked for).
-          stdout = new Response(child.stdout).text();
           while (reads().length < before + 2) await new Promise((r) => setTimeout(r, 20));
         }
         child.kill("SIGINT");
         const { code } = await child.status;
-        assert.equal(code, 130, await stderr);
+        const said = await rest();
+        assert.equal(code, 130, said);
         if (json) {
           assert.deepEqual(JSON.parse(await stdout), [{
             index: 0,
             attempt: 1,
             lines: ["[item 0] hello", "[item 1] sleeping 600000 ms"],
           }]);
-        } else assert.equal(await stdout, "", "nothing more was printed");
-        assert.equal(await stderr, "");
+        } else assert.equal(await stdout, lines, "nothing more was printed");
+        assert.equal(said, "");
         assert.ok(!run.finished, "the job still runs: only the follow stopped");
       }
     } finally {

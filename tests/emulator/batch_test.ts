@@ -704,6 +704,41 @@ Deno.test("batch: TerminateJob stops running jobs, CancelJob only cancels jobs n
   });
 });
 
+Deno.test("batch: holdTimeouts holds back a timeout that came due until the test releases it; a job that ended meanwhile stays ended", async () => {
+  await withBatch(async (emu, client) => {
+    const s = await setupBatch(emu);
+    const release = Promise.withResolvers<void>();
+    emu.batch.holdTimeouts(release.promise);
+    const submit = (name: string) =>
+      client.send(
+        new B.SubmitJobCommand({
+          jobName: name,
+          jobQueue: s.queue,
+          jobDefinition: s.jobDefinition,
+          timeout: { attemptDurationSeconds: 1 },
+          containerOverrides: { command: ["wait", name] },
+        }),
+      );
+    const slow = await submit("held-slow");
+    const quick = await submit("held-quick");
+    await waitStatus(client, slow.jobId!, ["RUNNING"]);
+    await waitStatus(client, quick.jobId!, ["RUNNING"]);
+    // Both timeouts are due (1 s after RUNNING, which was seen before this wait began).
+    await new Promise((r) => setTimeout(r, 1500));
+    open("held-quick");
+    assert.equal(
+      (await waitStatus(client, quick.jobId!, ["SUCCEEDED", "FAILED"])).status,
+      "SUCCEEDED",
+    );
+    assert.equal((await describe(client, slow.jobId!)).status, "RUNNING");
+    release.resolve();
+    const d = await waitStatus(client, slow.jobId!, ["SUCCEEDED", "FAILED"]);
+    assert.equal(d.status, "FAILED");
+    assert.equal(d.statusReason, "Job attempt duration exceeded timeout");
+    assert.equal((await describe(client, quick.jobId!)).status, "SUCCEEDED");
+  }, { minTimeoutSeconds: 1 });
+});
+
 Deno.test("batch: attempt timeouts fail the job without retry", async () => {
   await withBatch(async (emu, client) => {
     const s = await setupBatch(emu);

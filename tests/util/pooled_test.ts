@@ -77,6 +77,31 @@ Deno.test("forEachPooled starts no new task once its signal aborts", async () =>
   assert.deepEqual(errors, []);
 });
 
+Deno.test("forEachPooled starts no task for an item it was still reading when its signal aborted", async () => {
+  // As a run's poller reads the listing of its records: a signal that aborts while a page is on
+  // its way must not let a fetch start for a key of that page (whose request has no signal of its
+  // own, and whose retries would wait on timers after the poller was stopped).
+  const stop = new AbortController();
+  const reading = Promise.withResolvers<void>();
+  const read = Promise.withResolvers<void>();
+  async function* keys() {
+    yield 0;
+    reading.resolve();
+    await read.promise;
+    yield 1;
+  }
+  const started: number[] = [];
+  const pooled = forEachPooled(keys(), 1, async (n) => {
+    started.push(n);
+    await tick();
+  }, { signal: stop.signal });
+  await reading.promise;
+  stop.abort();
+  read.resolve();
+  assert.deepEqual(await pooled, []);
+  assert.deepEqual(started, [0]);
+});
+
 Deno.test("forEachPooled with no items or no width runs nothing", async () => {
   let calls = 0;
   const task = () => Promise.resolve(void calls++);

@@ -547,6 +547,23 @@ export class BatchService implements ModeledService {
     };
   }
 
+  #timeoutHold: Promise<unknown> | undefined;
+
+  /**
+   * Holds back every job timeout (`attemptDurationSeconds`) that comes due
+   * before `until` settles: the attempt is stopped for its timeout once it
+   * has, if it still runs then. A test instrument, like `hold()`: a test
+   * that needs a timed-out attempt to have reached a point first (printed a
+   * line) and another attempt of the same definition to have ended on its
+   * own releases the timeouts once it saw both, however loaded the machine
+   * is. AWS stops the attempt when its time is up.
+   *
+   * @param until Releases the timeouts when it settles.
+   */
+  holdTimeouts(until: Promise<unknown>): void {
+    this.#timeoutHold = until;
+  }
+
   /**
    * Makes matching attempts exit with a chosen code without running.
    *
@@ -2022,6 +2039,9 @@ export class BatchService implements ModeledService {
     };
     let result: JobRunResult;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // Set once the attempt has ended: a held timeout (holdTimeouts) that comes due later stops
+    // nothing, not the job's next attempt.
+    let attemptOver = false;
     try {
       // ECS takes 8,192 characters of a task's overrides, JSON included
       // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html):
@@ -2097,8 +2117,14 @@ export class BatchService implements ModeledService {
         this.#setStatus(j, "RUNNING");
         if (timeoutSec !== undefined) {
           timer = setTimeout(() => {
-            j.stopReason = { kind: "timeout", reason: "Job attempt duration exceeded timeout" };
-            j.abort?.abort("stop" satisfies StopKind);
+            const timeUp = () => {
+              if (attemptOver || this.#closed) return;
+              j.stopReason = { kind: "timeout", reason: "Job attempt duration exceeded timeout" };
+              j.abort?.abort("stop" satisfies StopKind);
+            };
+            const hold = this.#timeoutHold;
+            if (hold === undefined) timeUp();
+            else hold.then(timeUp, timeUp);
           }, timeoutSec * 1000);
         }
         let reclaimed = false;
@@ -2134,6 +2160,7 @@ export class BatchService implements ModeledService {
         ? { statusReason: reason }
         : { reason, statusReason: "Task failed to start" };
     } finally {
+      attemptOver = true;
       if (timer !== undefined) clearTimeout(timer);
     }
     if (this.#closed) return;

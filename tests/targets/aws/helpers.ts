@@ -16,6 +16,8 @@ import {
   runAttempt,
   runItem,
 } from "../../../src/job/mod.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
+import { Pars } from "../../../src/resources/pars.ts";
 import { forEachPooled } from "../../../src/util/pooled.ts";
 import { TextLineStream } from "../../../src/util/text_line_stream.ts";
 import { RUNTIME_PROTOCOL, RUNTIME_PROTOCOL_TAG } from "../../../src/job/runtime_protocol.ts";
@@ -321,6 +323,10 @@ export interface SpawnedCli {
   child: Deno.ChildProcess;
   /** All it prints on stdout, once it ends. */
   stdout: Promise<string>;
+  /** Waits until what it printed on stdout so far matches `pattern` (it fails if it ends first). */
+  printed(pattern: RegExp): Promise<void>;
+  /** What it printed on stdout so far. */
+  out(): string;
   /** Reads its stderr until what it said so far matches `pattern` (it fails if it ends first). */
   until(pattern: RegExp): Promise<void>;
   /** Reads the rest of its stderr, to its end, and gives all it said. */
@@ -352,9 +358,35 @@ export function spawnCli(bed: TestBed, args: string[]): SpawnedCli {
   const err = child.stderr.pipeThrough(new TextDecoderStream())
     .pipeThrough(new TextLineStream()).getReader();
   let said = "";
+  // Stdout is read as it comes, whole (not by line: what it ends with is kept as printed).
+  let out = "";
+  let over = false;
+  const watchers = new Set<() => void>();
+  const stdout = (async () => {
+    for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+      out += text;
+      for (const watch of watchers) watch();
+    }
+    over = true;
+    for (const watch of watchers) watch();
+    return out;
+  })();
   return {
     child,
-    stdout: new Response(child.stdout).text(),
+    stdout,
+    printed: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        const watch = () => {
+          if (pattern.test(out)) resolve();
+          else if (over) {
+            reject(new Error(`the command line ended before it printed ${pattern}:\n${out}`));
+          } else return;
+          watchers.delete(watch);
+        };
+        watchers.add(watch);
+        watch();
+      }),
+    out: () => out,
     until: async (pattern) => {
       while (!pattern.test(said)) {
         const { value, done } = await err.read();
@@ -368,6 +400,34 @@ export function spawnCli(bed: TestBed, args: string[]): SpawnedCli {
     },
     said: () => said,
   };
+}
+
+/**
+ * Makes the test bed's knot one `cloudknot retry` accepts (its record and its Pars) and leaves on
+ * it a run of one item cancelled while its job ran (an item that sleeps ten minutes), its job ended:
+ * a retry of the run runs the item again, in a job that sleeps.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const runId = await cancelledRun(bed);
+ * const retry = spawnCli(bed, ["retry", bed.knot, runId]);
+ * ```
+ *
+ * @returns The run's id.
+ */
+export async function cancelledRun(bed: TestBed): Promise<string> {
+  await recordKnot(bed);
+  await Pars.create({ name: "ck", session: bed.session, state: bed.state });
+  const run = await bed.target().map({
+    items: encodeItems([{ sleep: 600_000 }]),
+    starmap: false,
+    env: {},
+  });
+  await untilRunning(bed.emu);
+  await run.cancel("Not now");
+  await run.done.catch(() => {});
+  await bed.emu.waitForJobs(30_000);
+  return run.runId;
 }
 
 /** Waits until a job of the emulator runs. */

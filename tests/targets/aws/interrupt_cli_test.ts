@@ -2,13 +2,11 @@
 // waits for its jobs to stop; a second Ctrl-C stops waiting: the command ends
 // at once with 130 and says how to run what did not finish.
 import assert from "node:assert/strict";
-import { Pars } from "../../../mod.ts";
-import { encodeItems } from "../../../src/job/codec.ts";
 import {
+  cancelledRun,
   cli,
   job,
   jobsNamed,
-  recordKnot,
   spawnCli,
   startTestBed,
   untilRunning,
@@ -35,22 +33,11 @@ Deno.test("a second Ctrl-C on cloudknot retry stops waiting for the cancelled ru
   });
   const { emu } = bed;
   try {
-    await recordKnot(bed);
-    // The knot's Pars, which cloudknot retry checks is whole before it submits anything.
-    await Pars.create({ name: "ck", session: bed.session, state: bed.state });
     // A run whose item was cancelled: the retry runs it again.
-    const first = await bed.target().map({
-      items: encodeItems([{ sleep: 600_000 }]),
-      starmap: false,
-      env: {},
-    });
-    await untilRunning(emu);
-    await first.cancel("Not now");
-    await first.done.catch(() => {});
-    await emu.waitForJobs(30_000);
+    const earlier = await cancelledRun(bed);
     slow = true;
     emu.requests.clear();
-    const { child, stdout, until, rest, said } = spawnCli(bed, ["retry", bed.knot, first.runId]);
+    const { child, stdout, until, rest, said } = spawnCli(bed, ["retry", bed.knot, earlier]);
     // The run has started (and its interrupt handler is in place) once its header is printed.
     await until(/^knot \S+ · run \S+ retries 1 items/m);
     const runId = /^knot \S+ · run (\S+) retries/m.exec(said())![1]!;

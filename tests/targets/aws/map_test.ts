@@ -19,6 +19,14 @@ function inputReads(emu: Emulator, prefix: string): { ranged: number; whole: num
   return { ranged, whole: gets.length - ranged };
 }
 
+/** Whether a job's current (or last) attempt has printed `line` to CloudWatch Logs. */
+function printed(emu: Emulator, jobId: string, line: string): boolean {
+  const stream = emu.batch.jobs.get(jobId)?.container.logStreamName as string | undefined;
+  if (stream === undefined) return false;
+  const events = emu.logs.groups.get("/aws/batch/job")?.streams.get(stream)?.events ?? [];
+  return events.some((e) => e.message === line);
+}
+
 /** A job's container environment, as Batch resolved it. */
 function jobEnv(emu: Emulator, jobId: string): Record<string, string> {
   const env = (emu.batch.jobs.get(jobId)!.container.environment ?? []) as {
@@ -265,16 +273,30 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
     );
 
     await t.step("an attempt that runs past the job's timeout", async () => {
-      // Time for a container to start its entry and the worker process that runs the item,
-      // on a loaded machine too: the sleeping item runs past it, the other does not.
-      const def = await registerDefinition(bed, "ck-def-timeout", { timeoutSeconds: 5 });
+      // Batch's own timeout (1 s, the emulator's least) stops the sleeping item's job, and the
+      // other job of the same definition ends on its own. The timeouts are held back until the
+      // test saw both (the sleeping item's line printed, the other item's result), so neither
+      // races the clock however loaded the machine is.
+      const def = await registerDefinition(bed, "ck-def-timeout", { timeoutSeconds: 1 });
       const timed = bed.target({ jobDefinition: def, attempts: 1 });
-      const run = await timed.map<string>({
-        items: encodeItems([{ sleep: 30_000 }, 3]),
-        starmap: false,
-        env: {},
-        jobType: "independent",
-      });
+      const seen = Promise.withResolvers<void>();
+      emu.batch.holdTimeouts(seen.promise);
+      let run;
+      try {
+        run = await timed.map<string>({
+          items: encodeItems([{ sleep: 30_000 }, 3]),
+          starmap: false,
+          env: {},
+          jobType: "independent",
+        });
+        assert.equal(await run.item(1), 9);
+        const sleeper = jobsNamed(emu, `squares-${run.runId}-0`)[0]!.jobId;
+        while (!printed(emu, sleeper, "sleeping 30000 ms") && run.settledItem(0) === undefined) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        seen.resolve();
+      }
       const settled = await run.settled();
       const slow = settled[0]!;
       assert.deepEqual(settled[1], { index: 1, status: "fulfilled", value: 9 });
@@ -289,41 +311,36 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
     await t.step(
       "a knot's timeout is kept by the job, so a timed-out attempt is retried as locally",
       async () => {
-        const define = (name: string, attempts: number) =>
-          registerDefinition(bed, name, {
-            attempts,
-            environment: { CLOUDKNOT_TIMEOUT: "1" },
-            timeoutSeconds: 61,
-          });
-        const items = encodeItems([{ slowFirst: true }, 3]);
-        const retried = bed.target({
-          jobDefinition: await define("ck-def-own-timeout", 2),
+        // Both attempts of an item that never ends run past the knot's timeout (1 s), whatever
+        // the machine's load: the job kills the first and exits 124, and Batch runs the second,
+        // as it would not after its own timeout.
+        const jobDefinition = await registerDefinition(bed, "ck-def-own-timeout", {
           attempts: 2,
+          environment: { CLOUDKNOT_TIMEOUT: "1" },
+          timeoutSeconds: 61,
         });
-        const run = await retried.map<string>({
-          items,
+        const run = await bed.target({ jobDefinition, attempts: 2 }).map<string>({
+          items: encodeItems([{ sleep: 30_000 }]),
           starmap: false,
           env: {},
           jobType: "independent",
         });
-        assert.deepEqual(await run.results(), ["in time", 9]);
-        assert.equal(run.counts.retried, 1);
-        await run.done;
-
-        const once = bed.target({
-          jobDefinition: await define("ck-def-own-timeout-1", 1),
-          attempts: 1,
-        });
-        const last = await once.map<string>({
-          items,
-          starmap: false,
-          env: {},
-          jobType: "independent",
-        });
-        const slow = (await last.settled())[0]!;
+        const slow = (await run.settled())[0]!;
         assert.ok(slow.status === "rejected");
         assert.equal(slow.reason.kind, "timeout");
+        assert.equal(slow.reason.attempt, 2);
         assert.equal(slow.reason.exitCode, 124);
+        assert.equal(run.counts.retried, 1);
+        const [job] = jobsNamed(emu, `squares-${run.runId}-`);
+        assert.deepEqual(
+          emu.batch.jobs.get(job!.jobId)!.attempts.map((
+            a,
+          ) => [a.container.exitCode, a.statusReason]),
+          [[124, "Essential container in task exited"], [
+            124,
+            "Essential container in task exited",
+          ]],
+        );
         assert.match(
           slow.reason.message,
           /^Item 0 timed out: The attempt ran longer than its timeout of 1s and was killed\. Make the item faster, or give it more time with the timeout option of Knot\.create, map or retry: /,
@@ -331,12 +348,12 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         // The job is told its knot and run: the advice names them.
         assert.ok(
           slow.reason.message.includes(
-            `run.retry({ timeout: 2 }) on the run's handle (knot.collect("${last.runId}") of ` +
+            `run.retry({ timeout: 2 }) on the run's handle (knot.collect("${run.runId}") of ` +
               `knot squares) maps the run's failed items again`,
           ),
           slow.reason.message,
         );
-        await last.done;
+        await run.done;
       },
     );
 
