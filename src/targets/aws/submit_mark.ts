@@ -17,11 +17,34 @@
  *
  * A reader that finds no mark (the map ran with another config file, or on
  * another machine, or it could not write beside the config file) knows
- * nothing, and waits for the run's submission window as before.
+ * nothing, and waits for the run's submission window as before, unless the
+ * map gave up with an error and said so in the run's manifest
+ * ({@linkcode SubmitGaveUp}). A mark a killed map left that no reader removed
+ * is removed by `gc` once the run's submission window is over
+ * ({@linkcode submitMarksLeft}).
  *
  * @module
  */
+import type { RunManifest } from "../../job/payload.ts";
 import type { StateFile } from "../../state/state_file.ts";
+
+/**
+ * What a map whose submission failed (SubmitJob refused, or its answer lost
+ * for good: an error, not a kill) records in its run's manifest, with the
+ * jobs it had submitted (and stopped), before it lets go of its mark: every
+ * reader, with any config file on any machine, trusts it at once, and ends
+ * the items no job runs as never submitted instead of waiting for the
+ * submission window.
+ */
+export interface SubmitGaveUp {
+  /** When the map gave up, in ms since the epoch. */
+  at: number;
+  /** Why: the error of the SubmitJob that failed. */
+  why: string;
+}
+
+/** A run's manifest as the AWS target writes it: `submitGaveUp` once its map gave up. */
+export type AwsRunManifest = RunManifest & { submitGaveUp?: SubmitGaveUp };
 
 /**
  * How long a reader still waits for the jobs of a run whose map died while
