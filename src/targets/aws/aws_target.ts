@@ -80,7 +80,9 @@ import {
   forgetSubmitMark,
   holdSubmitMark,
   SUBMIT_GRACE_MS,
+  SUBMIT_WINDOW_MS,
   type SubmitGaveUp,
+  type SubmitMark,
   submitterDiedAt,
 } from "./submit_mark.ts";
 import { resubmitRequest, retryAdvice, withEarlierResults } from "../resubmit.ts";
@@ -117,16 +119,6 @@ const WHOLE_INPUTS_MAX_BYTES = 64 * 1024;
  * attempts whose containers are still stopping: 2 minutes.
  */
 const USAGE_SETTLE_MS = 120_000;
-
-/**
- * How long a reader waits for the jobs a run's manifest does not name, from
- * the last sign of its submission (`AwsTargetOptions.submitWindowMs`): 10
- * minutes. A map submits its jobs within seconds, but one SubmitJob may wait
- * 2 minutes for an answer before it is looked up by name and sent again, up
- * to 5 times, and AWS may throttle it meanwhile; a killed map's last
- * SubmitJob reaches Batch within moments.
- */
-const SUBMIT_WINDOW_MS = 600_000;
 
 /**
  * How long a cancelled run waits for the jobs it stopped to end
@@ -568,10 +560,16 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // that died waits only moments for jobs that may still come (`submit_mark.ts`).
     const mark = await holdSubmitMark(o.state, o.knot, runId);
     try {
-      return await this.#submitRun(request, { info, store, manifest }, {
-        ...uploaded,
-        index: uploaded.index,
-      }, empty);
+      return await this.#submitRun(
+        request,
+        { info, store, manifest },
+        {
+          ...uploaded,
+          index: uploaded.index,
+        },
+        empty,
+        mark,
+      );
     } finally {
       await mark.release();
     }
@@ -587,6 +585,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     run: Omit<StartedRun, "run" | "jobs">,
     uploaded: UploadedInputs,
     empty: () => Promise<StartedRun>,
+    mark: SubmitMark,
   ): Promise<StartedRun> {
     const o = this.#o;
     const { info, store, manifest } = run;
@@ -621,7 +620,10 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       await store.delete([RUN_KEYS.inputs, RUN_KEYS.index, RUN_KEYS.manifest]).catch(() => {});
       throw e;
     }
-    const jobs = await this.#submit(runId, store, plan, request, slicing, uploaded.bytes, manifest);
+    const jobs = await this.#submit(runId, store, plan, request, slicing, uploaded.bytes, {
+      manifest,
+      mark,
+    });
     manifest.jobs = jobs;
     try {
       await recordAwsRun(o.state, o, runId, jobs);
@@ -1011,7 +1013,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     request: MapRequest,
     slicing: Slicing,
     inputsBytes: number,
-    manifest: RunManifest,
+    { manifest, mark }: { manifest: RunManifest; mark: SubmitMark },
   ): Promise<RunJob[]> {
     const o = this.#o;
     // ECS on EC2 does not tell containers their region (Fargate does), so
@@ -1071,6 +1073,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       const { jobId } = await submitJobOnce(o.session.batch, submit, {
         ...(o.reconcileDelayMs !== undefined ? { reconcileDelayMs: o.reconcileDelayMs } : {}),
       });
+      await mark.submitted();
       jobs[n] = {
         jobId,
         jobName,

@@ -21,12 +21,13 @@
  * map gave up with an error and said so in the run's manifest
  * ({@linkcode SubmitGaveUp}). A mark a killed map left that no reader removed
  * is removed by `gc` once the run's submission window is over
- * ({@linkcode submitMarksLeft}).
+ * (`resources/_submit_marks.ts`).
  *
  * @module
  */
 import type { RunManifest } from "../../job/payload.ts";
 import type { StateFile } from "../../state/state_file.ts";
+import { submitMarkName } from "../../resources/_submit_marks.ts";
 
 /**
  * What a map whose submission failed (SubmitJob refused, or its answer lost
@@ -54,27 +55,16 @@ export type AwsRunManifest = RunManifest & { submitGaveUp?: SubmitGaveUp };
  */
 export const SUBMIT_GRACE_MS = 60_000;
 
-/**
- * The name of the mark of run `runId` of knot `knot`; no image tag has this
- * form, so `gc`, which ends the holds of killed builds, passes it by.
- *
- * @example Usage
- * ```ts
- * import { submitMarkName } from "./submit_mark.ts";
- *
- * console.log(submitMarkName("squares", "20260101T000000Z-abcdef")); // "submitting-run squares 20260101T000000Z-abcdef"
- * ```
- *
- * @param knot The knot's name.
- * @param runId The run's id.
- * @returns The mark's name.
- */
-export function submitMarkName(knot: string, runId: string): string {
-  return `submitting-run ${knot} ${runId}`;
-}
+export { SUBMIT_WINDOW_MS, submitMarkName } from "../../resources/_submit_marks.ts";
 
 /** The mark a map holds while it submits a run, or nothing when it cannot take it. */
 export interface SubmitMark {
+  /**
+   * Notes that a job of the run was submitted (the mark's file is touched):
+   * `gc` leaves the mark of a map killed part-way until the run's submission
+   * window is over from then.
+   */
+  submitted(): Promise<void>;
   /** Releases it: the submission is over (every job submitted, or it failed). */
   release(): Promise<void>;
 }
@@ -104,8 +94,17 @@ export async function holdSubmitMark(
   knot: string,
   runId: string,
 ): Promise<SubmitMark> {
-  const hold = await state.hold(submitMarkName(knot, runId)).catch(() => undefined);
-  return { release: async () => await hold?.release().catch(() => {}) };
+  const name = submitMarkName(knot, runId);
+  const hold = await state.hold(name).catch(() => undefined);
+  const file = hold === undefined ? undefined : await state.holdFile(name).catch(() => undefined);
+  return {
+    submitted: async () => {
+      if (file === undefined) return;
+      const now = new Date();
+      await Deno.utime(file, now, now).catch(() => {});
+    },
+    release: async () => await hold?.release().catch(() => {}),
+  };
 }
 
 /**
