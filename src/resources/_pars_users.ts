@@ -135,3 +135,25 @@ export async function knotsMakingWithPars(state: StateFile, pars: string): Promi
     s.slice(prefix.length)
   );
 }
+
+/**
+ * Whether a live process makes, heals or updates knot `knot` with this
+ * config file ({@linkcode makingWithPars}, with whichever Pars): a clobber of
+ * the knot that starts meanwhile refuses, as its record and resources are
+ * being written under it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (await knotBeingMade(state, "squares")) console.log("wait for it");
+ * ```
+ *
+ * @param state The config file.
+ * @param knot The knot's name.
+ * @returns `true` while such a process holds its mark.
+ */
+export async function knotBeingMade(state: StateFile, knot: string): Promise<boolean> {
+  return (await state.making()).some((section) => {
+    const words = section.split(" ");
+    return words.length === 3 && words[0] === USING && words[2] === knot;
+  });
+}

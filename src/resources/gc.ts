@@ -79,6 +79,7 @@ import {
   removeHoldFileLeftover,
   removeHoldLeftover,
 } from "./_hold_leftovers.ts";
+import { findSubmitMarksLeft, removeSubmitMarkLeft, type SubmitMarkLeft } from "./_submit_marks.ts";
 import {
   findLooseImageTags,
   imageTagReason,
@@ -114,6 +115,7 @@ export const GARBAGE_KINDS = [
   "artifact-folder",
   "hold-tag",
   "hold-file",
+  "submit-mark",
   "docker-container",
   "docker-image",
 ] as const;
@@ -129,7 +131,8 @@ export interface GarbageItem {
    * Its id or name; for job data, `s3://<bucket>/<prefix>`; for a run
    * folder, its path; for a hold tag, the image reference; for a hold
    * file, the image reference of the tag it held (the reason names the file);
-   * for an image tag, `<repository>:<tag>`; for an untagged image,
+   * for a submission mark, its name (`submitting-run <knot> <run>`; the
+   * reason names the file); for an image tag, `<repository>:<tag>`; for an untagged image,
    * `<repository>@<digest>`; for a docker container, its name; for a
    * docker image, its id (`sha256:…`).
    */
@@ -773,8 +776,21 @@ export async function findLocalGarbage(
         : `the empty mark file ${file} that a build killed once it had removed this tag left ` +
           "(the tag is gone: no Docker object)",
     })),
+    ...(await findSubmitMarksLeft(settingsState(options))).map(submitMarkGarbage),
     ...containers.found.map(dockerGarbage),
   ];
+}
+
+/** A submission mark a killed map left (`_submit_marks.ts`), as garbage. */
+function submitMarkGarbage(left: SubmitMarkLeft): GarbageItem {
+  return {
+    kind: "submit-mark",
+    id: left.name,
+    owner: recordSection("knot", left.knot),
+    reason: `the empty mark file ${left.file} that a map killed while it submitted run ` +
+      `${left.runId} of knot ${left.knot} left: the run's submission window is over, so no ` +
+      "reader needs it (not an AWS resource)",
+  };
 }
 
 /** A container or image of a docker knot whose folder is gone, as garbage. */
@@ -872,6 +888,7 @@ const LOCAL_KINDS: ReadonlySet<GarbageKind> = new Set([
   "artifact-folder",
   "hold-tag",
   "hold-file",
+  "submit-mark",
   "docker-container",
   "docker-image",
 ]);
@@ -887,6 +904,11 @@ async function deleteLocal(g: GarbageItem, options: GcOptions): Promise<boolean>
   if (g.kind === "artifact-folder") {
     if (!await pathExists(g.id, { followLinks: false })) return false;
     await removeArtifactLeftover(g.id);
+    return true;
+  }
+  if (g.kind === "submit-mark") {
+    if (!await pathExists(await state.holdFile(g.id))) return false;
+    await removeSubmitMarkLeft(state, g.id);
     return true;
   }
   if (g.kind === "hold-file") {

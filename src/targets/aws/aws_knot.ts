@@ -80,6 +80,7 @@ import {
   parsUsers,
   readAwsKnot,
   readAwsKnots,
+  refuseWhileKnotClobbered,
   removeAwsKnot,
   repositoryUser,
   requireRegion,
@@ -1038,6 +1039,9 @@ async function adopt(
         // that failed undid what it made and wrote nothing, so what was read still holds.
         const now = await readAwsKnot(state, name, { strict: true });
         if (JSON.stringify(now) !== JSON.stringify(record)) return OPEN_AGAIN;
+        // A clobber that took its mark before this heal took its own, and has not noted its
+        // start in the record yet: nothing is made again under it.
+        await refuseWhileKnotClobbered(state, name);
         // Of the function the caller packaged already, if it did (bundled once).
         return await create(healing, validateAwsKnotOptions(healing), session, state, {
           record,
@@ -1267,6 +1271,8 @@ async function update(
       // is opened again from its new record.
       const now = await readAwsKnot(state, name, { strict: true });
       if (JSON.stringify(now) !== JSON.stringify(record)) return OPEN_AGAIN;
+      // Nor is a clobber that holds its mark and has not noted its start yet.
+      await refuseWhileKnotClobbered(state, name);
       const opened = await create(updating, checked, session, state, {
         record,
         missing: {},

@@ -69,11 +69,21 @@ import {
 import { KNOT_ENV, RUN_ID_ENV } from "../../job/retry_advice.ts";
 import { NO_COLOR_ENV } from "../../job/no_color.ts";
 import { openItems, type UploadedInputs, uploadInputs } from "./run_inputs.ts";
-import { MAX_ARRAY_SIZE, outcomeUnknown, SubmitError, submitJobOnce } from "./submit.ts";
 import {
+  findJobByName,
+  MAX_ARRAY_SIZE,
+  outcomeUnknown,
+  SubmitError,
+  submitJobOnce,
+} from "./submit.ts";
+import {
+  type AwsRunManifest,
   forgetSubmitMark,
   holdSubmitMark,
   SUBMIT_GRACE_MS,
+  SUBMIT_WINDOW_MS,
+  type SubmitGaveUp,
+  type SubmitMark,
   submitterDiedAt,
 } from "./submit_mark.ts";
 import { resubmitRequest, retryAdvice, withEarlierResults } from "../resubmit.ts";
@@ -110,16 +120,6 @@ const WHOLE_INPUTS_MAX_BYTES = 64 * 1024;
  * attempts whose containers are still stopping: 2 minutes.
  */
 const USAGE_SETTLE_MS = 120_000;
-
-/**
- * How long a reader waits for the jobs a run's manifest does not name, from
- * the last sign of its submission (`AwsTargetOptions.submitWindowMs`): 10
- * minutes. A map submits its jobs within seconds, but one SubmitJob may wait
- * 2 minutes for an answer before it is looked up by name and sent again, up
- * to 5 times, and AWS may throttle it meanwhile; a killed map's last
- * SubmitJob reaches Batch within moments.
- */
-const SUBMIT_WINDOW_MS = 600_000;
 
 /**
  * How long a cancelled run waits for the jobs it stopped to end
@@ -561,10 +561,16 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // that died waits only moments for jobs that may still come (`submit_mark.ts`).
     const mark = await holdSubmitMark(o.state, o.knot, runId);
     try {
-      return await this.#submitRun(request, { info, store, manifest }, {
-        ...uploaded,
-        index: uploaded.index,
-      }, empty);
+      return await this.#submitRun(
+        request,
+        { info, store, manifest },
+        {
+          ...uploaded,
+          index: uploaded.index,
+        },
+        empty,
+        mark,
+      );
     } finally {
       await mark.release();
     }
@@ -580,6 +586,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     run: Omit<StartedRun, "run" | "jobs">,
     uploaded: UploadedInputs,
     empty: () => Promise<StartedRun>,
+    mark: SubmitMark,
   ): Promise<StartedRun> {
     const o = this.#o;
     const { info, store, manifest } = run;
@@ -614,7 +621,10 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       await store.delete([RUN_KEYS.inputs, RUN_KEYS.index, RUN_KEYS.manifest]).catch(() => {});
       throw e;
     }
-    const jobs = await this.#submit(runId, store, plan, request, slicing, uploaded.bytes);
+    const jobs = await this.#submit(runId, store, plan, request, slicing, uploaded.bytes, {
+      manifest,
+      mark,
+    });
     manifest.jobs = jobs;
     try {
       await recordAwsRun(o.state, o, runId, jobs);
@@ -1004,6 +1014,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     request: MapRequest,
     slicing: Slicing,
     inputsBytes: number,
+    { manifest, mark }: { manifest: RunManifest; mark: SubmitMark },
   ): Promise<RunJob[]> {
     const o = this.#o;
     // ECS on EC2 does not tell containers their region (Fargate does), so
@@ -1027,8 +1038,9 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         : {}),
     }).map(([name, value]) => ({ name, value }));
     const jobs: RunJob[] = new Array(plan.length);
-    const [failure] = await forEachPooled(plan, o.submitConcurrency ?? 10, async (job, n) => {
-      const jobName = `${o.knot}-${runId}-${n}`;
+    const nameOf = (n: number) => `${o.knot}-${runId}-${n}`;
+    const failures = await forEachPooled(plan, o.submitConcurrency ?? 10, async (job, n) => {
+      const jobName = nameOf(n);
       const slice = job.slice ?? 1;
       const concurrency = Math.max(1, Math.floor(job.resources?.vcpus ?? slicing.concurrency));
       const overrides = resourceOverrides(job.resources);
@@ -1062,6 +1074,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       const { jobId } = await submitJobOnce(o.session.batch, submit, {
         ...(o.reconcileDelayMs !== undefined ? { reconcileDelayMs: o.reconcileDelayMs } : {}),
       });
+      await mark.submitted();
       jobs[n] = {
         jobId,
         jobName,
@@ -1071,7 +1084,26 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         ...(slice > 1 ? { slice } : {}),
       };
     }, { stopOnError: true });
+    const [failure] = failures;
     if (failure !== undefined) {
+      // A job whose SubmitJob answer was lost for good may exist all the same: looked for by
+      // name once more, it is stopped with the others and recorded.
+      if (failures.some(outcomeUnknown)) {
+        await forEachPooled(plan, 10, async (job, n) => {
+          if (jobs[n] !== undefined) return;
+          const found = await findJobByName(o.session.batch, o.jobQueue, nameOf(n));
+          if (found === undefined) return;
+          const slice = job.slice ?? 1;
+          jobs[n] = {
+            jobId: found.jobId,
+            jobName: found.jobName,
+            offset: job.offset,
+            size: job.size,
+            array: job.array,
+            ...(slice > 1 ? { slice } : {}),
+          };
+        });
+      }
       const submitted = jobs.filter((j) => j !== undefined);
       // A job definition deregistered under the knot: what gets a working one back. A retry
       // runs on its run's revision, which no new revision brings back: its items are mapped
@@ -1100,6 +1132,14 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         );
       }
       await this.#stopJobs(submitted, "The rest of the run could not be submitted").catch(() => {});
+      // The record every reader trusts at once: the jobs there are, and that no other comes
+      // (readers end the other items as never submitted, instead of waiting for the
+      // submission window). Written before the run's submission mark is released.
+      const gaveUp: SubmitGaveUp = { at: Date.now(), why: String(cause) };
+      await writeManifest(
+        store,
+        { ...manifest, jobs: submitted, submitGaveUp: gaveUp } as AwsRunManifest,
+      ).catch(() => {});
       throw new SubmitError(
         `${why} after ${submitted.length} of ${plan.length} jobs (${cause}); the submitted jobs ` +
           `were stopped: ${fix} and ${again}`,
@@ -1369,6 +1409,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     let lastSign = manifest.createdAt;
     /** When the map submitting the run was first seen dead part-way, by any reader. */
     let diedSeenAt: number | undefined;
+    /** The map's record that its submission failed and it gave up (`submitGaveUp`). */
+    let gaveUp = (manifest as AwsRunManifest).submitGaveUp;
     let told = false;
     return {
       find: async (signal) => {
@@ -1376,11 +1418,20 @@ export class AwsTarget implements Omit<Target, "clobber"> {
           (head) => head?.lastModified ?? manifest.createdAt,
           () => manifest.createdAt,
         );
+        // A map that gave up records so, with its jobs, before it lets go of its mark: read
+        // before the jobs are looked for, so that what it submitted is found too.
+        gaveUp ??= (await readManifest(store).catch(() => undefined) as AwsRunManifest | undefined)
+          ?.submitGaveUp;
         const found = first ?? await this.#discoverJobs(runId, signal);
         first = undefined;
         const known = new Set(jobs.map((j) => j.jobId));
         for (const job of found.jobs) if (!known.has(job.jobId)) jobs.push(job);
         const left = uncovered(manifest.count, jobs);
+        if (gaveUp !== undefined && left.length > 0) {
+          // No other job comes: the items left are ended at once, and its mark is of no use.
+          await forgetSubmitMark(o.state, o.knot, runId);
+          return { jobs: found.jobs, over: true };
+        }
         if (left.length === 0) {
           jobs.sort((a, b) => a.offset - b.offset);
           await writeManifest(store, { ...manifest, jobs }).catch(() => {});
@@ -1424,6 +1475,16 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         return { jobs: found.jobs, over };
       },
       missing: (index) => {
+        if (gaveUp !== undefined) {
+          return failureRecord({ index, attempt: 1, jobId: "", kind: "infrastructure" }, {
+            name: "MissingJobError",
+            message: `No AWS Batch job of run ${runId} runs item ${index}: the map that ` +
+              `submitted the run gave up at ${new Date(gaveUp.at).toISOString()}, when its ` +
+              `SubmitJob failed (${gaveUp.why}), before it submitted this item's job, so it ` +
+              `was never submitted and never ran; fix the cause and map it again with ` +
+              `${retryAdvice(o.knot, runId)}`,
+          });
+        }
         const last = new Date(lastSign).toISOString();
         return failureRecord({ index, attempt: 1, jobId: "", kind: "infrastructure" }, {
           name: "MissingJobError",

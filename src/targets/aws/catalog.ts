@@ -27,6 +27,7 @@ import { NO_SSE_SETTING } from "../../resources/settings.ts";
 import { originalRecord, OriginalResourceError } from "../../resources/original.ts";
 import { requireRecordRegion } from "../../resources/record_region.ts";
 import { CannotDeleteResourceError, ResourceDoesNotExistError } from "../../resources/errors.ts";
+import { knotBeingMade } from "../../resources/_pars_users.ts";
 
 /** How many runs a knot's record remembers. */
 const RUNS_KEPT = 100;
@@ -324,12 +325,56 @@ export async function clobberingAwsKnot<T>(
   // waited out (StateFile.whileMaking tells the two apart).
   const busy = new Error("busy");
   try {
-    return await state.whileMaking(`${CLOBBERING} ${name}`, body, () => {
+    return await state.whileMaking(`${CLOBBERING} ${name}`, async () => {
+      // This mark is held before looking: a heal or update that takes its own mark later
+      // sees it and refuses ({@linkcode refuseWhileKnotClobbered}); one that took it first is
+      // seen here, and this clobber refuses before it changes anything, or it would delete
+      // what that one writes and remove the record that names what it made.
+      if (await knotBeingMade(state, name)) throw knotBeingMadeMeanwhile(state, name);
+      return await body();
+    }, () => {
       throw busy;
     });
   } catch (e) {
     if (e === busy) throw knotBeingClobbered(state, name);
     throw e;
+  }
+}
+
+/**
+ * The refusal of a clobber of knot `name` that starts while another process
+ * with this config file heals or updates it (`Knot.create` holding its mark).
+ */
+function knotBeingMadeMeanwhile(state: StateFile, name: string): CannotDeleteResourceError {
+  return new CannotDeleteResourceError(
+    `Knot ${name} is being updated or made again by another process with this config file ` +
+      `(${state.path}), so this clobber changed nothing: clobbering it now would leave what ` +
+      `that process makes with no record. Once it ends, clobber the knot again`,
+    { users: [] },
+  );
+}
+
+/**
+ * Refuses while another process clobbers knot `name` with this config file
+ * ({@linkcode clobberingAwsKnot}): a heal or update of the knot calls it once
+ * it holds its own mark (`makingWithPars`), before it makes anything, so that
+ * of a clobber and a heal or update that overlap, one always sees the other
+ * and refuses.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { refuseWhileKnotClobbered } from "./catalog.ts";
+ *
+ * await refuseWhileKnotClobbered(state, "squares");
+ * ```
+ *
+ * @param state The config file.
+ * @param name The knot's name.
+ * @throws {CannotCreateResourceError} While another process clobbers the knot.
+ */
+export async function refuseWhileKnotClobbered(state: StateFile, name: string): Promise<void> {
+  if ((await state.making()).includes(`${CLOBBERING} ${name}`)) {
+    throw knotBeingClobbered(state, name, "open");
   }
 }
 

@@ -17,11 +17,35 @@
  *
  * A reader that finds no mark (the map ran with another config file, or on
  * another machine, or it could not write beside the config file) knows
- * nothing, and waits for the run's submission window as before.
+ * nothing, and waits for the run's submission window as before, unless the
+ * map gave up with an error and said so in the run's manifest
+ * ({@linkcode SubmitGaveUp}). A mark a killed map left that no reader removed
+ * is removed by `gc` once the run's submission window is over
+ * (`resources/_submit_marks.ts`).
  *
  * @module
  */
+import type { RunManifest } from "../../job/payload.ts";
 import type { StateFile } from "../../state/state_file.ts";
+import { submitMarkName } from "../../resources/_submit_marks.ts";
+
+/**
+ * What a map whose submission failed (SubmitJob refused, or its answer lost
+ * for good: an error, not a kill) records in its run's manifest, with the
+ * jobs it had submitted (and stopped), before it lets go of its mark: every
+ * reader, with any config file on any machine, trusts it at once, and ends
+ * the items no job runs as never submitted instead of waiting for the
+ * submission window.
+ */
+export interface SubmitGaveUp {
+  /** When the map gave up, in ms since the epoch. */
+  at: number;
+  /** Why: the error of the SubmitJob that failed. */
+  why: string;
+}
+
+/** A run's manifest as the AWS target writes it: `submitGaveUp` once its map gave up. */
+export type AwsRunManifest = RunManifest & { submitGaveUp?: SubmitGaveUp };
 
 /**
  * How long a reader still waits for the jobs of a run whose map died while
@@ -31,27 +55,16 @@ import type { StateFile } from "../../state/state_file.ts";
  */
 export const SUBMIT_GRACE_MS = 60_000;
 
-/**
- * The name of the mark of run `runId` of knot `knot`; no image tag has this
- * form, so `gc`, which ends the holds of killed builds, passes it by.
- *
- * @example Usage
- * ```ts
- * import { submitMarkName } from "./submit_mark.ts";
- *
- * console.log(submitMarkName("squares", "20260101T000000Z-abcdef")); // "submitting-run squares 20260101T000000Z-abcdef"
- * ```
- *
- * @param knot The knot's name.
- * @param runId The run's id.
- * @returns The mark's name.
- */
-export function submitMarkName(knot: string, runId: string): string {
-  return `submitting-run ${knot} ${runId}`;
-}
+export { SUBMIT_WINDOW_MS, submitMarkName } from "../../resources/_submit_marks.ts";
 
 /** The mark a map holds while it submits a run, or nothing when it cannot take it. */
 export interface SubmitMark {
+  /**
+   * Notes that a job of the run was submitted (the mark's file is touched):
+   * `gc` leaves the mark of a map killed part-way until the run's submission
+   * window is over from then.
+   */
+  submitted(): Promise<void>;
   /** Releases it: the submission is over (every job submitted, or it failed). */
   release(): Promise<void>;
 }
@@ -81,8 +94,17 @@ export async function holdSubmitMark(
   knot: string,
   runId: string,
 ): Promise<SubmitMark> {
-  const hold = await state.hold(submitMarkName(knot, runId)).catch(() => undefined);
-  return { release: async () => await hold?.release().catch(() => {}) };
+  const name = submitMarkName(knot, runId);
+  const hold = await state.hold(name).catch(() => undefined);
+  const file = hold === undefined ? undefined : await state.holdFile(name).catch(() => undefined);
+  return {
+    submitted: async () => {
+      if (file === undefined) return;
+      const now = new Date();
+      await Deno.utime(file, now, now).catch(() => {});
+    },
+    release: async () => await hold?.release().catch(() => {}),
+  };
 }
 
 /**
