@@ -18,6 +18,7 @@ import { createS3, type S3, S3_SERVICE } from "./services/s3.ts";
 import { withCredentialAdvice } from "./credential_advice.ts";
 import { type Sts, STS_SERVICE } from "./services/sts.ts";
 import type { Credentials, ServiceId } from "./core/types.ts";
+import type { RenewableCredentials } from "./core/renewal.ts";
 import { type AwsSessionOptions, type AwsSetup, resolveAwsSetup } from "./setup.ts";
 
 export type { AwsSessionOptions } from "./setup.ts";
@@ -86,7 +87,7 @@ export class AwsSession {
   readonly logs: Logs;
   /** AWS CloudFormation (the Python cloudknot's stacks). */
   readonly cloudformation: CloudFormation;
-  #credentials: () => Promise<Credentials>;
+  #credentials: RenewableCredentials;
   #endpoints: Record<ServiceId, ResolvedEndpoint>;
   /** The names a record may carry for this session's identity. */
   #profileNames: ReadonlySet<string>;
@@ -152,18 +153,18 @@ export class AwsSession {
    */
   async inRegion(region: string): Promise<AwsSession> {
     if (region === this.region) return this;
-    const session = await AwsSession.create({
-      ...this.#options,
-      region,
-      credentials: () => this.credentials(),
-    });
+    // The same credentials, so that a refusal in either region renews them for both.
+    const options = { ...this.#options, region };
+    const session = new AwsSession(await resolveAwsSetup(options, this.#credentials), options);
     session.#profileNames = this.#profileNames;
     return session;
   }
 
   /**
    * The current credentials, resolved through the chain on first use and
-   * refreshed five minutes before they expire.
+   * refreshed five minutes before they expire. Keys read from the shared
+   * files (`~/.aws/credentials`) are read again once AWS refused them as
+   * expired or unknown and the files changed since.
    *
    * @returns The credentials (secrets redacted in debug output).
    * @throws {AwsConfigError} When no source has usable credentials.

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { cachedProvider, defaultCredentialChain } from "./core/credentials.ts";
+import { defaultCredentialChain, fromSharedFileKeys } from "./core/credentials.ts";
 import { type ResolvedEndpoint, resolveEndpoint, SERVICES } from "./core/endpoints.ts";
 import { AwsConfigError, AwsError } from "./core/error.ts";
 import {
@@ -14,7 +14,16 @@ import {
   isTrueSetting,
   loadSharedConfigFiles,
   resolveProfile,
+  type SharedConfigFiles,
+  sharedConfigPaths,
 } from "./core/profile.ts";
+import {
+  type RenewableCredentials,
+  renewableCredentials,
+  stampOf,
+  type StatFile,
+  statIfExists,
+} from "./core/renewal.ts";
 import { resolveRegion } from "./core/region.ts";
 import { AwsHttpClient, type ClockState } from "./core/request.ts";
 import type { RetryOptions } from "./core/retry.ts";
@@ -89,6 +98,12 @@ export interface AwsSessionOptions {
    * @default {60000}
    */
   credentialProcessTimeoutMs?: number;
+  /**
+   * Stats a file, `undefined` when it does not exist: how the session sees
+   * that the shared files changed once AWS refused their keys. Defaults to
+   * `Deno.stat`.
+   */
+  statFile?: StatFile;
   /** The home directory. Defaults to `HOME`, then `USERPROFILE`. */
   homeDir?: string;
   /** The clock in epoch milliseconds. Defaults to `Date.now`. */
@@ -189,8 +204,12 @@ export interface AwsSetup {
    * cloudknot's name for it).
    */
   readonly profileNames: ReadonlySet<string>;
-  /** The current credentials, resolved through the chain on first use and cached. */
-  readonly credentials: () => Promise<Credentials>;
+  /**
+   * The current credentials, resolved through the chain on first use and
+   * cached; its `refused` is told when AWS refuses them as expired or
+   * unknown, after which the shared files are read again if they changed.
+   */
+  readonly credentials: RenewableCredentials;
   /** Where each service's requests go and how they are signed. */
   readonly endpoints: Record<ServiceId, ResolvedEndpoint>;
   /**
@@ -219,19 +238,26 @@ export interface AwsSetup {
  * ```
  *
  * @param options Overrides and injectable side effects.
+ * @param shared The credentials of another setup of the same identity, to share
+ *   (`AwsSession.inRegion`): then this one resolves none of its own.
  * @returns The resolved identity.
  * @throws {AwsConfigError} For an unknown profile, no region, or an endpoint that is not a URL.
  */
-export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<AwsSetup> {
+export async function resolveAwsSetup(
+  options: AwsSessionOptions = {},
+  shared?: RenewableCredentials,
+): Promise<AwsSetup> {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const readTextFile = options.readTextFile ?? readTextIfExists;
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   const now = options.now ?? Date.now;
-  const files = await loadSharedConfigFiles({
-    env,
-    readTextFile,
-    ...defined({ homeDir: options.homeDir }),
-  });
+  const where = { env, readTextFile, ...defined({ homeDir: options.homeDir }) };
+  const paths = sharedConfigPaths(where);
+  const stat = options.statFile ?? statIfExists;
+  const stampNow = () => stampOf([paths.config, paths.credentials], stat);
+  // Stamped before they are read: a write in between is seen as a change later.
+  const stamp = shared ? "" : await stampNow();
+  const files = await loadSharedConfigFiles(where);
   const named = options.profile !== undefined && options.profile !== FROM_ENV_PROFILE;
   const profile = resolveProfile(files, {
     ...(named ? { profile: options.profile } : {}),
@@ -278,6 +304,7 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
       service: SERVICES[id],
       endpoint: endpoints[id],
       credentials,
+      refused: (c) => renewing.refused(c),
       fetch: fetchFn,
       now,
       clock,
@@ -304,7 +331,7 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
       clock,
       ...defined({ retry: options.retry, sleep: options.sleep }),
     });
-  const credentials = cachedProvider(
+  const chain = (files: SharedConfigFiles) =>
     defaultCredentialChain({
       ...defined({
         credentials: options.credentials,
@@ -360,9 +387,16 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
           ...(out.refreshToken ? { refreshToken: out.refreshToken } : {}),
         };
       },
-    }),
-    { now },
-  );
+    })();
+  const renewing: RenewableCredentials = shared ?? renewableCredentials({
+    files,
+    stamp,
+    stampNow,
+    read: () => loadSharedConfigFiles(where),
+    resolve: chain,
+    fromFiles: fromSharedFileKeys,
+    now,
+  });
   // An identity that names no profile is the one the Python cloudknot
   // records as "from-env", and the one this library recorded by the chain's
   // profile name before: both name it.
@@ -370,8 +404,8 @@ export async function resolveAwsSetup(options: AwsSessionOptions = {}): Promise<
     region,
     profile: options.profile === FROM_ENV_PROFILE ? FROM_ENV_PROFILE : profile.name,
     profileNames: new Set(named ? [profile.name] : [profile.name, FROM_ENV_PROFILE]),
-    credentials,
+    credentials: renewing,
     endpoints,
-    client: (id, throttle) => clientFor(id, credentials, throttle),
+    client: (id, throttle) => clientFor(id, renewing, throttle),
   };
 }

@@ -111,6 +111,23 @@ export class CredentialStore {
   }
 
   /**
+   * Ends temporary credentials now, as the end of their duration does: STS
+   * session credentials are refused after their expiration ("Temporary
+   * security credentials in IAM", IAM User Guide: "After temporary
+   * credentials expire, any calls that you make with those credentials will
+   * fail"), with the protocol's expired-token error (`server.ts`).
+   *
+   * @param accessKeyId The access key id of temporary credentials it issued.
+   * @returns Whether it issued them.
+   */
+  expire(accessKeyId: string): boolean {
+    const creds = this.#all.get(accessKeyId);
+    if (creds?.sessionToken === undefined) return false;
+    creds.expiration = new Date(Date.now() - 1000);
+    return true;
+  }
+
+  /**
    * Issues temporary credentials for a role session.
    *
    * @param roleArn The role's ARN.

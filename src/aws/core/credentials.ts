@@ -4,7 +4,7 @@
  * `credential_process`, IAM Identity Center (SSO)), web identity from the
  * environment, ECS container credentials, then EC2 IMDSv2, in the order of
  * the AWS SDK for JavaScript v3's default chain. Resolved lazily and cached
- * until five minutes before they expire.
+ * until five minutes before they expire (`renewal.ts`).
  *
  * @module
  */
@@ -31,9 +31,6 @@ import {
   fromWebIdentity,
   webIdentityFromEnv,
 } from "./web_identity.ts";
-
-/** Refresh credentials this long before they expire. */
-const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 
 /** Assumes a role with the given source credentials (an STS AssumeRole call). */
 export type AssumeRoleFn = (
@@ -450,6 +447,21 @@ export async function fromInstanceMetadata(
 /** What resolving a profile's credentials needs. */
 export type FromProfileOptions = Omit<CredentialChainOptions, "credentials" | "explicitProfile">;
 
+/** The keys read from the shared files themselves, and the credentials the chain made of them. */
+const FILE_KEYS = new WeakSet<object>();
+
+/**
+ * Whether the chain's credentials are a profile's keys from the shared files
+ * (`aws_access_key_id`, …), which a user renews by rewriting the file, not
+ * credentials a source obtained (a role, `credential_process`, SSO).
+ *
+ * @param credentials What the chain returned.
+ * @returns `true` for the shared files' keys.
+ */
+export function fromSharedFileKeys(credentials: Credentials): boolean {
+  return FILE_KEYS.has(credentials);
+}
+
 function staticKeys(name: string, settings: ProfileSettings): CredentialsInput | undefined {
   const id = settings.get("aws_access_key_id");
   const secret = settings.get("aws_secret_access_key");
@@ -462,7 +474,13 @@ function staticKeys(name: string, settings: ProfileSettings): CredentialsInput |
     );
   }
   const token = settings.get("aws_session_token");
-  return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) };
+  const keys = {
+    accessKeyId: id,
+    secretAccessKey: secret,
+    ...(token ? { sessionToken: token } : {}),
+  };
+  FILE_KEYS.add(keys);
+  return keys;
 }
 
 /**
@@ -636,7 +654,7 @@ function processEnv(env: EnvLookup): Record<string, string> {
  * container credentials; instance metadata.
  *
  * @param options Where to look and the side effects to use.
- * @returns A provider that runs the chain once per call (wrap it in {@linkcode cachedProvider}).
+ * @returns A provider that runs the chain once per call (`renewal.ts` caches it).
  */
 export function defaultCredentialChain(
   options: CredentialChainOptions,
@@ -657,7 +675,11 @@ export function defaultCredentialChain(
       if (env) return makeCredentials(env, "env");
     }
     const profile = await resolveProfileCredentials(options.profile, options, []);
-    if (profile) return makeCredentials(profile, `profile ${options.profile}`);
+    if (profile) {
+      const credentials = makeCredentials(profile, `profile ${options.profile}`);
+      if (FILE_KEYS.has(profile)) FILE_KEYS.add(credentials);
+      return credentials;
+    }
     const webIdentity = webIdentityFromEnv(options.env);
     if (webIdentity) {
       return makeCredentials(await fromWebIdentity(webIdentity, options), "web identity");
@@ -687,39 +709,5 @@ export function defaultCredentialChain(
               "or name no profile so that the environment keys are used"
         }`,
     );
-  };
-}
-
-/**
- * Caches a provider's credentials until five minutes before they expire;
- * concurrent callers share one in-flight resolution, and a failure is not
- * cached.
- *
- * @param provider The provider to cache.
- * @param options The clock.
- * @returns The caching provider.
- */
-export function cachedProvider(
-  provider: () => Promise<Credentials>,
-  options: { now: () => number },
-): () => Promise<Credentials> {
-  let current: Credentials | undefined;
-  let pending: Promise<Credentials> | undefined;
-  const fresh = (c: Credentials) =>
-    c.expiration === undefined || c.expiration.getTime() - REFRESH_MARGIN_MS > options.now();
-  return () => {
-    if (current && fresh(current)) return Promise.resolve(current);
-    pending ??= provider().then(
-      (c) => {
-        current = c;
-        pending = undefined;
-        return c;
-      },
-      (e) => {
-        pending = undefined;
-        throw e;
-      },
-    );
-    return pending;
   };
 }

@@ -43,12 +43,32 @@ export interface LoadSharedConfigOptions {
   homeDir?: string;
 }
 
-function homeOf(options: LoadSharedConfigOptions): string {
+function homeOf(options: Omit<LoadSharedConfigOptions, "readTextFile">): string {
   return options.homeDir ?? options.env("HOME") ?? options.env("USERPROFILE") ?? "";
 }
 
 function expandHome(path: string, home: string): string {
   return path.startsWith("~/") ? join(home, path.slice(2)) : path;
+}
+
+/**
+ * Where the shared config and credentials files are: `AWS_CONFIG_FILE` and
+ * `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/config` and `~/.aws/credentials`.
+ *
+ * @param options Injected environment and home directory.
+ * @returns The two paths.
+ */
+export function sharedConfigPaths(
+  options: Omit<LoadSharedConfigOptions, "readTextFile">,
+): { config: string; credentials: string } {
+  const home = homeOf(options);
+  return {
+    config: expandHome(options.env("AWS_CONFIG_FILE") || join(home, ".aws", "config"), home),
+    credentials: expandHome(
+      options.env("AWS_SHARED_CREDENTIALS_FILE") || join(home, ".aws", "credentials"),
+      home,
+    ),
+  };
 }
 
 /**
@@ -62,15 +82,7 @@ function expandHome(path: string, home: string): string {
 export async function loadSharedConfigFiles(
   options: LoadSharedConfigOptions,
 ): Promise<SharedConfigFiles> {
-  const home = homeOf(options);
-  const configPath = expandHome(
-    options.env("AWS_CONFIG_FILE") || join(home, ".aws", "config"),
-    home,
-  );
-  const credentialsPath = expandHome(
-    options.env("AWS_SHARED_CREDENTIALS_FILE") || join(home, ".aws", "credentials"),
-    home,
-  );
+  const { config: configPath, credentials: credentialsPath } = sharedConfigPaths(options);
   const [configText, credentialsText] = await Promise.all([
     options.readTextFile(configPath),
     options.readTextFile(credentialsPath),

@@ -17,6 +17,7 @@ import {
   skewCorrection,
   TRANSIENT_CODES,
 } from "./retry.ts";
+import { refusesCredentials } from "./renewal.ts";
 import type { Credentials } from "./types.ts";
 import { sleep } from "../../util/sleep.ts";
 
@@ -94,6 +95,12 @@ export interface AwsHttpClientOptions {
   endpoint: ResolvedEndpoint;
   /** Returns current credentials (cached by the caller). */
   credentials: () => Promise<Credentials>;
+  /**
+   * Told when AWS refused the credentials that signed a request as expired
+   * or unknown (`renewal.ts`), so that the next request may sign with
+   * renewed ones; the call itself fails with AWS's error.
+   */
+  refused?: (credentials: Credentials) => void;
   /** The fetch to use. */
   fetch: typeof fetch;
   /** Retry policy settings. */
@@ -290,14 +297,15 @@ export class AwsHttpClient {
       options.signal?.throwIfAborted();
       if (o.throttle) await untilAborted(o.throttle(), options.signal);
       const signedAt = o.now() + o.clock.offsetMs;
-      const signed = operation.unsigned
+      const credentials = operation.unsigned ? undefined : await o.credentials();
+      const signed = credentials === undefined
         ? { method: spec.method, url, headers: new Headers(spec.headers ?? {}) }
         : await signRequest({
           method: spec.method,
           url,
           headers: spec.headers ?? {},
           body: spec.body ?? null,
-          credentials: await o.credentials(),
+          credentials,
           service: o.endpoint.signingName,
           region: o.endpoint.signingRegion,
           datetime: amzDate(signedAt),
@@ -364,6 +372,9 @@ export class AwsHttpClient {
       if (skew !== undefined && mayRetry(false)) {
         o.clock.offsetMs += skew;
         continue;
+      }
+      if (credentials !== undefined && refusesCredentials(info.code, credentials)) {
+        o.refused?.(credentials);
       }
       const decision = classifyAttempt(
         { kind: "response", status: response.status, code: info.code },

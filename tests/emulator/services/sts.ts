@@ -130,6 +130,7 @@ export class StsService implements ModeledService {
   readonly operations: Record<string, OperationHandler>;
   #providers = new Map<string, ProviderRecord>();
   #account: string;
+  #store: CredentialStore;
 
   /**
    * Makes STS.
@@ -139,6 +140,7 @@ export class StsService implements ModeledService {
    */
   constructor(store: CredentialStore, iam: IamService, account = "123456789012") {
     this.#account = account;
+    this.#store = store;
     this.operations = {
       GetCallerIdentity: (_p, ctx: CallContext) => ({
         UserId: ctx.principal.userId,
@@ -175,6 +177,21 @@ export class StsService implements ModeledService {
         };
       },
     };
+  }
+
+  /**
+   * Ends a role session's credentials now, as the end of their duration
+   * does: every request they sign from then on is refused as expired
+   * (`ExpiredToken` for the Query APIs and S3, `ExpiredTokenException` for
+   * the JSON ones, EC2's `RequestExpired`).
+   *
+   * @param accessKeyId The session's access key id (AssumeRole's, the SSO portal's, …).
+   * @throws {Error} When the emulator issued no session credentials with that id.
+   */
+  expire(accessKeyId: string): void {
+    if (!this.#store.expire(accessKeyId)) {
+      throw new Error(`The emulator issued no session credentials ${accessKeyId}`);
+    }
   }
 
   /**

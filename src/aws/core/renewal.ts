@@ -1,0 +1,168 @@
+/**
+ * Credentials the user renews in the shared files while a program runs: keys
+ * with no expiration the client knows (static keys, or a session token that
+ * `aws configure`, saml2aws or a company's script wrote to
+ * `~/.aws/credentials`) are cached for the process's life, so once AWS
+ * refuses them as expired or unknown, the session looks whether the shared
+ * files changed since it read them (their size, modification time and inode:
+ * one `stat` each, no read when nothing changed) and, when they did, reads
+ * them again and resolves the chain again: the next request signs with the
+ * new keys.
+ *
+ * @module
+ */
+import type { Credentials } from "./types.ts";
+
+/**
+ * The codes of an answer that refuses the credentials that signed it because
+ * they expired or AWS does not know them (any more): STS, IAM and the other
+ * Query APIs' `ExpiredToken` and `InvalidClientTokenId`, the JSON APIs'
+ * `ExpiredTokenException` and `UnrecognizedClientException` (each API
+ * reference's "Common Errors"), S3's `ExpiredToken`, `TokenRefreshRequired`,
+ * `InvalidAccessKeyId` and `InvalidToken` (the S3 API reference's "List of
+ * error codes"), and EC2's `AuthFailure` ("Error codes for the Amazon EC2
+ * API").
+ */
+const REFUSED_CODES: ReadonlySet<string> = new Set([
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "InvalidClientTokenId",
+  "UnrecognizedClientException",
+  "InvalidAccessKeyId",
+  "InvalidToken",
+  "TokenRefreshRequired",
+  "AuthFailure",
+]);
+
+/**
+ * Whether an error answer refuses the credentials that signed the request
+ * (see {@linkcode REFUSED_CODES}). EC2's `RequestExpired` says the request's
+ * time stamp is more than 15 minutes off, which the retry policy corrects
+ * when the answer's `Date` shows our clock is; "if you're using temporary
+ * security credentials, this error can also occur if the credentials have
+ * expired" ("Error codes for the Amazon EC2 API"), so it counts for keys
+ * with a session token only.
+ *
+ * @example Usage
+ * ```ts ignore
+ * refusesCredentials("ExpiredToken", credentials); // true
+ * ```
+ *
+ * @param code The answer's error code.
+ * @param credentials The credentials that signed the request.
+ * @returns `true` when renewed credentials may be worth looking for.
+ */
+export function refusesCredentials(code: string, credentials: Credentials): boolean {
+  return REFUSED_CODES.has(code) ||
+    (code === "RequestExpired" && credentials.sessionToken !== undefined);
+}
+
+/** What a file's `stat` says, or `undefined` when it does not exist. */
+export type FileStamp = { mtime: Date | null; size: number; ino?: number | null } | undefined;
+
+/** Stats a file; `undefined` when it does not exist. */
+export type StatFile = (path: string) => Promise<FileStamp>;
+
+/**
+ * `Deno.stat`, `undefined` for a file that does not exist or may not be
+ * looked at (then a change is never seen, as before).
+ *
+ * @param path The file.
+ * @returns Its stamp.
+ */
+export async function statIfExists(path: string): Promise<FileStamp> {
+  try {
+    return await Deno.stat(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One string for the stamps of some files: equal strings, unchanged files.
+ *
+ * @param paths The files.
+ * @param stat How to stat one.
+ * @returns The files' stamp.
+ */
+export async function stampOf(paths: string[], stat: StatFile): Promise<string> {
+  const stamps = await Promise.all(paths.map((p) => stat(p)));
+  return JSON.stringify(stamps.map((s) => s && [s.mtime?.getTime(), s.size, s.ino]));
+}
+
+/** Options of {@linkcode renewableCredentials}. */
+export interface RenewableOptions<Files> {
+  /** The shared files as read when the session was made. */
+  files: Files;
+  /** Their stamp, taken before they were read. */
+  stamp: string;
+  /** Their stamp now. */
+  stampNow: () => Promise<string>;
+  /** Reads them again (after `stampNow`). */
+  read: () => Promise<Files>;
+  /** Resolves the chain once with these files. */
+  resolve: (files: Files) => Promise<Credentials>;
+  /** Whether credentials came from the shared files' keys, with no call: the ones to drop. */
+  fromFiles: (credentials: Credentials) => boolean;
+  /** The clock. */
+  now: () => number;
+}
+
+/** The credentials of a session, and the way to tell it AWS refused them. */
+export interface RenewableCredentials {
+  /** The current credentials. */
+  (): Promise<Credentials>;
+  /** AWS refused these credentials as expired or unknown: look at the shared files again. */
+  refused: (credentials: Credentials) => void;
+}
+
+/** Refresh credentials this long before they expire. */
+const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+
+/**
+ * Caches a chain's credentials until five minutes before they expire;
+ * concurrent callers share one resolution, and a failure is not cached.
+ * After `refused`, the next call stats the shared files: when they changed,
+ * it reads them again, and drops the cached credentials when they came from
+ * the files' keys (renewing sources, `credential_process`, SSO, roles, are
+ * not asked again before they expire: they renew themselves), so that the
+ * chain is resolved again with what the files now say. Explicit credentials
+ * and environment keys come first in the chain, so files never replace them.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const credentials = renewableCredentials({ files, stamp, stampNow, read, resolve, fromFiles, now });
+ * credentials.refused(await credentials());
+ * ```
+ *
+ * @param options The files, how to look at them again, and the chain.
+ * @returns The caching provider.
+ */
+export function renewableCredentials<Files>(
+  options: RenewableOptions<Files>,
+): RenewableCredentials {
+  let { files, stamp } = options;
+  let current: Credentials | undefined;
+  let pending: Promise<Credentials> | undefined;
+  let look = false;
+  const fresh = (c: Credentials) =>
+    c.expiration === undefined || c.expiration.getTime() - REFRESH_MARGIN_MS > options.now();
+  const resolve = async () => {
+    if (look) {
+      look = false;
+      const now = await options.stampNow();
+      if (now !== stamp) {
+        files = await options.read();
+        stamp = now;
+        if (current && options.fromFiles(current)) current = undefined;
+      }
+    }
+    if (current && fresh(current)) return current;
+    return current = await options.resolve(files);
+  };
+  const get = () => {
+    if (!look && current && fresh(current)) return Promise.resolve(current);
+    return pending ??= resolve().finally(() => pending = undefined);
+  };
+  return Object.assign(get, { refused: () => void (look = true) });
+}

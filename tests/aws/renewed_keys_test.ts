@@ -1,0 +1,249 @@
+/**
+ * Keys the user renews in `~/.aws/credentials` while a program runs (`aws
+ * configure`, saml2aws, a company's script): once AWS refuses the session's
+ * keys as expired, the session reads the shared files again if they changed
+ * and its next call signs with the new keys, in every protocol; nothing is
+ * read when they did not change, and environment keys, explicit credentials
+ * and a `credential_process` are never replaced or run again for it.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { AwsError, AwsSession, type AwsSessionOptions } from "../../src/aws/mod.ts";
+import { type Emulator, startEmulator } from "../emulator/mod.ts";
+
+interface Keys {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+}
+
+interface Bed {
+  emu: Emulator;
+  home: string;
+  env: Record<string, string>;
+  /** How many times each path was read. */
+  reads: Map<string, number>;
+  /** Temporary credentials of a new session of the role, named `name`. */
+  login(name: string): Promise<Keys>;
+  /** Writes `~/.aws/credentials` with these keys in `[default]`. */
+  writeKeys(keys: Keys): Promise<void>;
+  session(extra?: AwsSessionOptions): Promise<AwsSession>;
+}
+
+const ROLE = "researcher";
+
+async function withBed(fn: (bed: Bed) => Promise<void>): Promise<void> {
+  const emu = await startEmulator();
+  const home = await Deno.makeTempDir({ prefix: "ck-renew-" });
+  try {
+    await Deno.mkdir(join(home, ".aws"));
+    const admin = await AwsSession.create({
+      endpoint: emu.endpoint,
+      region: emu.region,
+      credentials: emu.credentials,
+      env: () => undefined,
+      readTextFile: () => Promise.resolve(undefined),
+    });
+    const { Role } = await admin.iam.createRole({
+      RoleName: ROLE,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${emu.accountId}:root` },
+          Action: "sts:AssumeRole",
+        }],
+      }),
+    });
+    await admin.iam.attachRolePolicy({
+      RoleName: ROLE,
+      PolicyArn: "arn:aws:iam::aws:policy/AmazonS3FullAccess",
+    });
+    await admin.s3.createBucket({ Bucket: "lab-data" });
+    const env: Record<string, string> = {
+      HOME: home,
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      AWS_EC2_METADATA_DISABLED: "true",
+    };
+    const reads = new Map<string, number>();
+    const bed: Bed = {
+      emu,
+      home,
+      env,
+      reads,
+      login: async (name) => {
+        const { Credentials: c } = await admin.sts.assumeRole({
+          RoleArn: Role!.Arn!,
+          RoleSessionName: name,
+          DurationSeconds: 3600,
+        });
+        return {
+          accessKeyId: c!.AccessKeyId!,
+          secretAccessKey: c!.SecretAccessKey!,
+          sessionToken: c!.SessionToken!,
+        };
+      },
+      writeKeys: (keys) =>
+        Deno.writeTextFile(
+          join(home, ".aws", "credentials"),
+          `[default]\naws_access_key_id = ${keys.accessKeyId}\n` +
+            `aws_secret_access_key = ${keys.secretAccessKey}\n` +
+            `aws_session_token = ${keys.sessionToken}\n`,
+        ),
+      session: (extra = {}) =>
+        AwsSession.create({
+          endpoint: emu.endpoint,
+          region: emu.region,
+          env: (n) => env[n],
+          readTextFile: async (path) => {
+            reads.set(path, (reads.get(path) ?? 0) + 1);
+            try {
+              return await Deno.readTextFile(path);
+            } catch (e) {
+              if (e instanceof Deno.errors.NotFound) return undefined;
+              throw e;
+            }
+          },
+          retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+          ...extra,
+        }),
+    };
+    await fn(bed);
+  } finally {
+    await emu.close();
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
+/** Who the session is now, by the role session's name. */
+async function who(session: AwsSession): Promise<string> {
+  const { Arn } = await session.sts.getCallerIdentity({});
+  return Arn!.split("/").pop()!;
+}
+
+/** The error code a call fails with. */
+async function refusal(call: Promise<unknown>): Promise<string> {
+  const e = await call.then(() => undefined, (e) => e);
+  assert.ok(e instanceof AwsError, `the call failed with an AwsError, not ${e}`);
+  return e.code;
+}
+
+Deno.test("renewed keys: a session whose keys in ~/.aws/credentials expired signs its next call with the keys the file was rewritten with, and reads nothing while the file is unchanged", async () => {
+  await withBed(async (bed) => {
+    const first = await bed.login("monday");
+    await bed.writeKeys(first);
+    const session = await bed.session();
+    assert.equal(await who(session), "monday");
+    const credentialsFile = join(bed.home, ".aws", "credentials");
+    const readsAtStart = bed.reads.get(credentialsFile);
+    assert.equal(readsAtStart, 1);
+
+    bed.emu.sts.expire(first.accessKeyId);
+    assert.equal(await refusal(who(session)), "ExpiredToken");
+    // The file is as it was: the same dead keys, and the file is not read again.
+    assert.equal(await refusal(who(session)), "ExpiredToken");
+    assert.equal(bed.reads.get(credentialsFile), readsAtStart);
+
+    // The user renews them in another terminal.
+    await bed.writeKeys(await bed.login("tuesday"));
+    assert.equal(await who(session), "tuesday");
+    assert.equal(bed.reads.get(credentialsFile), readsAtStart! + 1);
+    assert.equal((await session.credentials()).source, "profile default");
+  });
+});
+
+Deno.test("renewed keys: S3's ExpiredToken, Batch's ExpiredTokenException and EC2's RequestExpired for a session token each have the next call sign with the rewritten keys", async () => {
+  await withBed(async (bed) => {
+    let keys = await bed.login("s0");
+    await bed.writeKeys(keys);
+    const session = await bed.session();
+    const calls: [string, () => Promise<unknown>][] = [
+      ["ExpiredToken", () => session.s3.listObjectsV2({ Bucket: "lab-data" })],
+      ["ExpiredTokenException", () => session.batch.describeJobQueues({})],
+      ["RequestExpired", () => session.ec2.describeVpcs({})],
+    ];
+    for (const [i, [code, call]] of calls.entries()) {
+      await call();
+      bed.emu.sts.expire(keys.accessKeyId);
+      assert.equal(await refusal(call()), code);
+      keys = await bed.login(`s${i + 1}`);
+      await bed.writeKeys(keys);
+      await call();
+      assert.equal(await who(session), `s${i + 1}`);
+    }
+  });
+});
+
+Deno.test("renewed keys: environment keys and explicit credentials are never replaced by the shared files' keys, however the files change", async () => {
+  await withBed(async (bed) => {
+    const dead = await bed.login("env");
+    await bed.writeKeys(await bed.login("file"));
+    const fromEnv = await bed.session({
+      env: (n) =>
+        ({
+          ...bed.env,
+          AWS_ACCESS_KEY_ID: dead.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: dead.secretAccessKey,
+          AWS_SESSION_TOKEN: dead.sessionToken,
+        })[n],
+    });
+    const explicit = await bed.session({ credentials: dead });
+    assert.equal(await who(fromEnv), "env");
+    assert.equal(await who(explicit), "env");
+    bed.emu.sts.expire(dead.accessKeyId);
+    for (const session of [fromEnv, explicit]) {
+      assert.equal(await refusal(who(session)), "ExpiredToken");
+      await bed.writeKeys(await bed.login("file-again"));
+      assert.equal(await refusal(who(session)), "ExpiredToken");
+      assert.equal((await session.credentials()).accessKeyId, dead.accessKeyId);
+    }
+  });
+});
+
+Deno.test("renewed keys: a credential_process whose keys AWS refuses is not run again before they expire, though the shared files changed", async () => {
+  await withBed(async (bed) => {
+    const keys = await bed.login("helper");
+    const runs = join(bed.home, "runs");
+    const helper = join(bed.home, "helper.sh");
+    await Deno.writeTextFile(
+      helper,
+      `echo run >> ${runs}\ncat <<'EOF'\n${
+        JSON.stringify({
+          Version: 1,
+          AccessKeyId: keys.accessKeyId,
+          SecretAccessKey: keys.secretAccessKey,
+          SessionToken: keys.sessionToken,
+          Expiration: new Date(Date.now() + 3600_000).toISOString(),
+        })
+      }\nEOF\n`,
+    );
+    const config = join(bed.home, ".aws", "config");
+    await Deno.writeTextFile(config, `[default]\ncredential_process = sh ${helper}\n`);
+    const session = await bed.session();
+    assert.equal(await who(session), "helper");
+    bed.emu.sts.expire(keys.accessKeyId);
+    assert.equal(await refusal(who(session)), "ExpiredToken");
+    await Deno.writeTextFile(config, `# edited\n[default]\ncredential_process = sh ${helper}\n`);
+    assert.equal(await refusal(who(session)), "ExpiredToken");
+    assert.equal(await refusal(who(session)), "ExpiredToken");
+    assert.equal((await Deno.readTextFile(runs)).trim().split("\n").length, 1);
+  });
+});
+
+Deno.test("renewed keys: a session in another region shares the credentials: AWS's refusal there has the session read the rewritten keys", async () => {
+  await withBed(async (bed) => {
+    const first = await bed.login("one");
+    await bed.writeKeys(first);
+    const session = await bed.session();
+    const elsewhere = await session.inRegion("eu-west-1");
+    assert.equal((await elsewhere.credentials()).accessKeyId, first.accessKeyId);
+    bed.emu.sts.expire(first.accessKeyId);
+    // The emulator checks a session token's expiry before the signature's region, as AWS
+    // refuses expired keys in every region.
+    assert.equal(await refusal(elsewhere.sts.getCallerIdentity({})), "ExpiredToken");
+    const second = await bed.login("two");
+    await bed.writeKeys(second);
+    assert.equal((await session.credentials()).accessKeyId, second.accessKeyId);
+    assert.equal(await who(session), "two");
+  });
+});
