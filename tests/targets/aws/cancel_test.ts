@@ -6,7 +6,15 @@ import { encodeItems } from "../../../src/job/codec.ts";
 import type { Emulator } from "../../emulator/mod.ts";
 import { itemEnds } from "../../support/item_ends.ts";
 import { readAllRecords } from "../../support/records.ts";
-import { job, jobsNamed, slowToStop, startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
+import {
+  job,
+  jobsNamed,
+  releaseFile,
+  slowToStop,
+  startTestBed,
+  type TestBed,
+  waitsForFile,
+} from "./helpers.ts";
 
 async function untilRunning(emu: Emulator): Promise<void> {
   while (![...emu.batch.jobs.values()].some((j) => j.status === "RUNNING")) {
@@ -270,7 +278,7 @@ Deno.test("AWS target: cancel() of a job still stopping when cancelStopWaitMs is
       warnings[0],
     );
     // The item ends before its job stops: a later reader reads the success, as the error said.
-    await Deno.writeTextFile(file, "done");
+    await releaseFile(file, "done");
     const store = target.store.at(`runs/${run.runId}`);
     while ((await readAllRecords(store)).length === 0) await new Promise((r) => setTimeout(r, 50));
     release.resolve();

@@ -632,7 +632,19 @@ export function inlineJobRunner(
   }, options.capacity !== undefined ? { capacity: options.capacity } : {});
 }
 
-/** Waits until the file at `path` exists, then returns its text (a job's function, shipped by its source). */
+/**
+ * Writes a file a job waits for ({@linkcode waitsForFile}) whole: written
+ * beside it, then renamed, so that the job never reads it half-written.
+ */
+export async function releaseFile(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(`${path}.part`, text);
+  await Deno.rename(`${path}.part`, path);
+}
+
+/**
+ * Waits until the file at `path` exists, then returns its text (a job's
+ * function, shipped by its source). Tests write it with {@linkcode releaseFile}.
+ */
 export async function waitsForFile(path: string): Promise<string> {
   while (true) {
     try {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { AwsSession } from "../../../src/aws/mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
-import { startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
+import { releaseFile, startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
 
 /** More failed rounds than `RunPollerOptions.maxFailedRounds` (30) lets any other failure have. */
 const ROUNDS = 40;
@@ -83,7 +83,7 @@ Deno.test("AWS target: a wait whose credential_process stops giving credentials 
       starmap: false,
       env: {},
     });
-    await Deno.writeTextFile(first, "one");
+    await releaseFile(first, "one");
     while (run.counts.succeeded === 0) await pause();
 
     // The helper's login expires.
@@ -110,7 +110,7 @@ Deno.test("AWS target: a wait whose credential_process stops giving credentials 
     );
 
     // The job ends meanwhile; then the user logs in again.
-    await Deno.writeTextFile(second, "two");
+    await releaseFile(second, "two");
     await bed.emu.waitForJobs(60_000);
     await login(bed, home);
 

@@ -13,7 +13,7 @@ import { RunPoller } from "../../../src/targets/aws/batch/run_poller.ts";
 import { startEmulator } from "../../emulator/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { Unplugged } from "./long_unplugged.ts";
-import { startTestBed, waitsForFile } from "./helpers.ts";
+import { releaseFile, startTestBed, waitsForFile } from "./helpers.ts";
 
 /** More failed rounds than `RunPollerOptions.maxFailedRounds` (30) lets any other failure have. */
 const ROUNDS = 40;
@@ -53,7 +53,7 @@ for (
         starmap: false,
         env: {},
       });
-      await Deno.writeTextFile(first, "one");
+      await releaseFile(first, "one");
       while (run.counts.succeeded === 0) await pause();
 
       const throttle = outage.name.includes("throttled")
@@ -79,7 +79,7 @@ for (
       );
 
       // The job ends while the client cannot see it; its record waits in S3.
-      await Deno.writeTextFile(second, "two");
+      await releaseFile(second, "two");
       await bed.emu.waitForJobs(60_000);
       if (throttle !== undefined) bed.emu.faults.clear(throttle);
       else front.plug();

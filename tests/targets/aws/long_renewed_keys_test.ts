@@ -9,18 +9,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { AwsSession } from "../../../src/aws/mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
-import { startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
+import { releaseFile, startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
 
 /** More failed rounds than `RunPollerOptions.maxFailedRounds` (30) lets any other failure have. */
 const ROUNDS = 40;
 
 const pause = () => new Promise((r) => setTimeout(r, 20));
-
-/** Writes the file a job waits for whole (a rename), so that the job never reads it half-written. */
-async function release(path: string, text: string): Promise<void> {
-  await Deno.writeTextFile(`${path}.part`, text);
-  await Deno.rename(`${path}.part`, path);
-}
 
 /** Writes a new session of the bed's job role to the profile, as a SAML script does; returns its key id. */
 async function login(bed: TestBed, home: string, name: string): Promise<string> {
@@ -68,7 +62,7 @@ Deno.test("AWS target: a wait whose session keys in ~/.aws/credentials expire ri
       starmap: false,
       env: {},
     });
-    await release(one, "one");
+    await releaseFile(one, "one");
     while (run.counts.succeeded === 0) await pause();
 
     // The session's keys expire.
@@ -87,7 +81,7 @@ Deno.test("AWS target: a wait whose session keys in ~/.aws/credentials expire ri
     );
 
     // The job ends meanwhile; then the user writes new keys to the file.
-    await release(two, "two");
+    await releaseFile(two, "two");
     await bed.emu.waitForJobs(60_000);
     await login(bed, home, "tuesday");
     from = rounds;

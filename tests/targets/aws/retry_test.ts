@@ -9,7 +9,7 @@ import type { AwsTarget } from "../../../src/targets/aws/aws_target.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { readAllRecords } from "../../support/records.ts";
 import { itemEnds } from "../../support/item_ends.ts";
-import { jobsNamed, slowToStop, startTestBed, waitsForFile } from "./helpers.ts";
+import { jobsNamed, releaseFile, slowToStop, startTestBed, waitsForFile } from "./helpers.ts";
 
 /**
  * Maps one item per job, each waiting for its file, and waits until two of
@@ -62,7 +62,7 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
     assert.deepEqual(itemEnds(await run.settled()), ["cancelled", "cancelled", "cancelled"]);
     assert.equal(warnings.length, 1, "the cancel could not confirm the jobs stopped");
     // Item 0 ends after the cancel, before its job stops: its success is recorded.
-    await Deno.writeTextFile(files[0]!, "done");
+    await releaseFile(files[0]!, "done");
     const store = target.store.at(`runs/${run.runId}`);
     while ((await readAllRecords(store)).length === 0) await new Promise((r) => setTimeout(r, 50));
 
@@ -79,8 +79,8 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
     // Once the run's jobs have stopped the retry submits items 1 and 2; only then are their
     // files written, so that item 1's stopping job cannot read its file first.
     while (emu.count("batch", "SubmitJob") < 2) await new Promise((r) => setTimeout(r, 50));
-    await Deno.writeTextFile(files[1]!, "again 1");
-    await Deno.writeTextFile(files[2]!, "again 2");
+    await releaseFile(files[1]!, "again 1");
+    await releaseFile(files[2]!, "again 2");
     const retried = await retrying;
     assert.deepEqual(retried.retryOf, { runId: run.runId, items: [1, 2] });
     assert.deepEqual(await retried.results(), ["done", "again 1", "again 2"]);
@@ -93,7 +93,7 @@ Deno.test("AWS target: retry() after a cancel whose jobs had not stopped waits f
     assert.equal(emu.count("batch", "SubmitJob"), 2);
   } finally {
     release.resolve();
-    await Promise.all(files.map((f) => Deno.writeTextFile(f, "end")));
+    await Promise.all(files.map((f) => releaseFile(f, "end")));
     await bed.close();
   }
 });
@@ -123,13 +123,13 @@ Deno.test("AWS target: retry() after a cancel whose TerminateJob was dropped wai
     assert.equal(emu.count("batch", "SubmitJob"), 1, "nothing was submitted while jobs still ran");
     assert.match(warnings[0] ?? "", /^Items 0 and 1 of run \S+ of knot squares have not ended: /);
     // The jobs record both items: the retry has nothing left to run.
-    await Promise.all(files.map((f) => Deno.writeTextFile(f, "done")));
+    await Promise.all(files.map((f) => releaseFile(f, "done")));
     const again = await retrying;
     assert.equal(again.runId, run.runId);
     assert.deepEqual(await again.results(), ["done", "done"]);
     assert.equal(emu.count("batch", "SubmitJob"), 1, "no item was submitted twice");
   } finally {
-    await Promise.all(files.map((f) => Deno.writeTextFile(f, "end")));
+    await Promise.all(files.map((f) => releaseFile(f, "end")));
     await bed.close();
   }
 });
