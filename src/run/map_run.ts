@@ -674,7 +674,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    *   when what failed here has since ended otherwise).
    */
   async retry(options: RetryOptions = {}): Promise<MapRun<T>> {
-    const permissions = validateRetryOptions(options);
+    const permissions = validateRetryOptions(options, this.target);
     if (this.#resubmit === undefined) {
       // A run of no items (an empty input) has nothing to run again, as one where nothing failed.
       if (this.#total === 0 && !this.#open) return this;

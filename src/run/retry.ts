@@ -28,7 +28,10 @@ export interface RetryOptions {
    * keeps it for the others.
    */
   memory?: number | "double";
-  /** vCPUs per job for the retried items (AWS). */
+  /**
+   * vCPUs per job (AWS) or per container (docker) for the retried items; a
+   * run of the local target, whose workers take no CPU limit, refuses it.
+   */
   vcpus?: number;
   /** Seconds one attempt of a retried item may run. */
   timeout?: number;
@@ -128,13 +131,26 @@ export function ranOutOfMemory(error: ItemError, log: readonly string[] = []): b
 }
 
 /**
- * Checks retry options before anything is submitted.
+ * Checks retry options before anything is submitted. An option the run's
+ * target does not take (`vcpus` locally) is an error, as it is in
+ * `Knot.create()` and `map()`, so nothing given is silently ignored.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateRetryOptions } from "@cloudknot/cloudknot/run";
+ *
+ * validateRetryOptions({ memory: "double", timeout: 600 }, "local");
+ * ```
  *
  * @param options The options as given.
+ * @param target The run's target. @default {"aws"}
  * @returns The permissions given, in their canonical form.
  * @throws {CloudknotInputError} Naming the option and what it takes.
  */
-export function validateRetryOptions(options: RetryOptions): Permissions | undefined {
+export function validateRetryOptions(
+  options: RetryOptions,
+  target: "local" | "docker" | "aws" = "aws",
+): Permissions | undefined {
   validateOptionKeys(options, RETRY_OPTION_KEYS, "retry()");
   validateOptionType(options, "signal", AbortSignal, "an AbortSignal");
   validateProgress(options.progress, "retry()");
@@ -149,6 +165,14 @@ export function validateRetryOptions(options: RetryOptions): Permissions | undef
     throw new CloudknotInputError(`vcpus must be a positive number, not ${JSON.stringify(vcpus)}`, {
       field: "vcpus",
     });
+  }
+  if (vcpus !== undefined && target === "local") {
+    // The words of map()'s itemsPerJob and Knot.create()'s options of another target.
+    throw new CloudknotInputError(
+      `vcpus is an option of targets "aws" and "docker" (vCPUs per Batch job or container), ` +
+        `not of "${target}", whose workers take no CPU limit: leave it out`,
+      { field: "vcpus" },
+    );
   }
   if (
     timeout !== undefined &&

@@ -1,5 +1,6 @@
 /**
- * A wait that ends early, and clears its timer, when a signal aborts.
+ * Waits that end early when a signal aborts: a sleep, which clears its
+ * timer, and a promise waited for (`untilAborted`).
  *
  * @module
  */
@@ -31,4 +32,37 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }
   });
+}
+
+/** What {@linkcode untilAborted} resolves to when its signal aborted first. */
+export const ABORTED: unique symbol = Symbol("aborted");
+
+/**
+ * Waits for a promise, or until the signal aborts, whichever comes first (an
+ * aborted signal resolves it at once): the promise itself goes on.
+ *
+ * @example Usage
+ * ```ts
+ * import { ABORTED, untilAborted } from "./sleep.ts";
+ *
+ * const stop = new AbortController();
+ * setTimeout(() => stop.abort(), 10);
+ * const never = new Promise<number>(() => {});
+ * console.log(await untilAborted(never, stop.signal) === ABORTED); // true, after about 10 ms
+ * ```
+ *
+ * @param promise What to wait for.
+ * @param signal Ends the wait early.
+ * @returns The promise's value, or {@linkcode ABORTED}.
+ */
+export function untilAborted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T | typeof ABORTED> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  const { promise: aborted, resolve } = Promise.withResolvers<typeof ABORTED>();
+  const abort = () => resolve(ABORTED);
+  signal.addEventListener("abort", abort, { once: true });
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener("abort", abort));
 }

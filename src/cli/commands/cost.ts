@@ -8,6 +8,9 @@ import type { MapRun } from "../../run/map_run.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { openRun } from "../common/run_reader.ts";
+import { INTERRUPTED } from "../common/follow_run.ts";
+import { ABORTED, untilAborted } from "../../util/sleep.ts";
+import { stoppedWaiting, untilCtrlC } from "../common/interrupted.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION, RUN_ARGUMENTS } from "../common/options.ts";
 
 /** Reads a price table of one's own from a JSON file. */
@@ -27,23 +30,41 @@ export async function readPrices(path: string | undefined): Promise<PriceTable |
 /**
  * Opens the run the arguments name, finishing it where its process is gone,
  * waits for it to end, and hands it to `use` with the `--prices` table; then
- * stops following it.
+ * stops following it. Ctrl-C while it waits stops the waiting, never the run:
+ * nothing is printed but the line {@linkcode stoppedWaiting} says, and the
+ * exit code is 130.
  *
- * @returns 0, the exit code.
+ * @returns 0, or 130 when Ctrl-C stopped the waiting.
  */
 export async function withFinishedRun(
   ctx: CommandContext,
+  command: "cost" | "report",
   use: (run: MapRun<unknown>, options: { prices?: PriceTable }) => Promise<void>,
 ): Promise<number> {
   const prices = await readPrices(ctx.string("prices"));
-  const { run, close } = await openRun(ctx, { use: "finish" });
-  try {
-    await run.done;
-    await use(run, prices !== undefined ? { prices } : {});
-  } finally {
-    close();
-  }
-  return 0;
+  return await untilCtrlC(async (signal) => {
+    const { run, finishing, close } = await openRun(ctx, { use: "finish" });
+    try {
+      if (!run.finished) {
+        // A run still going may take hours: what the command waits for is said, as results says it.
+        const c = run.counts;
+        await ctx.log(ctx.err(
+          "dim",
+          `Waiting for run ${run.runId} of knot ${run.knot} to end: ${
+            c.succeeded + c.failed
+          }/${c.total} done`,
+        ));
+      }
+      if (await untilAborted(run.done, signal) === ABORTED) {
+        await ctx.log(ctx.err("yellow", stoppedWaiting(run, command, { finishing })));
+        return INTERRUPTED;
+      }
+      await use(run, prices !== undefined ? { prices } : {});
+    } finally {
+      close();
+    }
+    return 0;
+  });
 }
 
 /** `--prices FILE`. */
@@ -63,7 +84,8 @@ export const cost = defineCommand({
     "Counts every attempt that ran, retries included: on AWS from AWS Batch's start and stop " +
     "times, the jobs' vCPUs and memory and the compute environment's type, priced with the " +
     "dated price table shipped with cloudknot (Spot as a range, a region the table lacks " +
-    "without a price); locally, the attempts' CPU-seconds. With --json, the report's figures.",
+    "without a price); locally, the attempts' CPU-seconds. With --json, the report's figures. " +
+    "Waits for a run still going (Ctrl-C stops the waiting, not the run, with exit code 130).",
   args: RUN_ARGUMENTS,
   options: { ...PRICES_OPTION, ...JSON_OPTION, ...KNOT_TARGET_OPTION },
   examples: [{
@@ -71,7 +93,7 @@ export const cost = defineCommand({
     command: "cloudknot cost squares",
   }],
   run: (ctx) =>
-    withFinishedRun(ctx, async (run, options) => {
+    withFinishedRun(ctx, "cost", async (run, options) => {
       const report = await run.cost(options);
       if (ctx.flag("json")) await ctx.print(JSON.stringify({ ...report }));
       else await ctx.print(String(report));

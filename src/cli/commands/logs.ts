@@ -15,6 +15,7 @@ import { noJobYet, openRun } from "../common/run_reader.ts";
 import { inCliWords } from "../common/cli_words.ts";
 import { ChunkedOutput, jsonUpToList } from "../common/chunked_output.ts";
 import { INTERRUPTED } from "../common/follow_run.ts";
+import { untilCtrlC } from "../common/interrupted.ts";
 import { WORKER_START_ERROR } from "../../job/pool.ts";
 import { retryAdvice } from "../../run/retry.ts";
 import { itemsInWords } from "../../util/item_words.ts";
@@ -78,29 +79,13 @@ export const logs = defineCommand({
     if (!follow) {
       return job ? await jobLogs(ctx, { attempt }) : await printLogs(ctx, { item, attempt });
     }
+    // Ctrl-C ends a follow as it ends `tail -f`, whatever it is doing then (opening the run,
+    // waiting for the item's job to be found or to start, reading lines): with what it read.
     return await untilCtrlC((signal) =>
       job ? jobLogs(ctx, { attempt, signal }) : printLogs(ctx, { item, attempt, signal })
     );
   },
 });
-
-/**
- * Runs a follow: Ctrl-C ends it as it ends `tail -f`, `docker logs -f` and
- * `kubectl logs -f`, with 130 (128 + SIGINT), whatever it is doing then (opening the run,
- * waiting for the item's job to be found or to start, reading lines): the work sees its
- * signal abort and ends with what it read (with --json, the document closed).
- */
-async function untilCtrlC(work: (signal: AbortSignal) => Promise<number>): Promise<number> {
-  const stop = new AbortController();
-  const onInterrupt = () => stop.abort();
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  try {
-    const code = await work(stop.signal);
-    return stop.signal.aborted ? INTERRUPTED : code;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-  }
-}
 
 /**
  * `logs <knot> [run]`: every item's output, or one item's (followed while

@@ -18,7 +18,8 @@ export const report = defineCommand({
     "Writes one self-contained page (no scripts, nothing loaded from anywhere): the run's " +
     "timeline (each attempt as a bar over time, one row per Batch job or local worker, " +
     "coloured by how it ended), its cost report, and its failures with their errors and the " +
-    "last lines of their output. Waits for a run still going.",
+    "last lines of their output. Waits for a run still going (Ctrl-C stops the waiting, not " +
+    "the run, with exit code 130).",
   args: RUN_ARGUMENTS,
   options: {
     out: {
@@ -38,7 +39,7 @@ export const report = defineCommand({
     const given = ctx.string("out");
     // Checked before waiting for a run still going, which can take hours.
     if (given !== undefined) await checkFolder(given);
-    return await withFinishedRun(ctx, async (run, options) => {
+    return await withFinishedRun(ctx, "report", async (run, options) => {
       const page = await run.report(options);
       const out = given ?? `${run.knot}-${run.runId}.html`;
       try {

@@ -31,6 +31,7 @@ import { ChunkedOutput, jsonUpToList } from "./chunked_output.ts";
 import { inCliWords } from "./cli_words.ts";
 import type { CliOutput } from "./io.ts";
 import { defined } from "../../util/defined.ts";
+import { ABORTED, untilAborted } from "../../util/sleep.ts";
 
 /**
  * A value in the job codec's JSON form.
@@ -142,13 +143,21 @@ export interface WriteItemsOptions {
   unordered?: boolean;
   /** Print one JSON document once every item has finished. @default {false} */
   json?: boolean;
+  /**
+   * Stops waiting for the items still running (Ctrl-C on `results`): the
+   * items settled by then are printed, in input order after those already
+   * out (an item held for an earlier one is printed then), and the document
+   * is closed with them alone, its counts theirs. @default {undefined}
+   */
+  signal?: AbortSignal;
 }
 
 /**
  * Prints a run's items to an output as they settle: NDJSON lines in input
  * order (each as soon as every earlier one is out), in completion order, or
  * one JSON document at the end, written an item at a time (so a document
- * longer than a string can be is written all the same).
+ * longer than a string can be is written all the same). When `signal`
+ * aborts, it stops waiting and prints the items settled by then.
  *
  * @example Usage
  * ```ts ignore
@@ -157,20 +166,24 @@ export interface WriteItemsOptions {
  *
  * @param run The run.
  * @param output Where to print.
- * @param options The order and format.
- * @returns The indices of the items that failed, ascending.
+ * @param options The order and format, and when to stop waiting.
+ * @returns The indices of the items printed that failed, ascending.
  */
 export async function writeItems(
   run: MapRun<unknown>,
   output: CliOutput,
   options: WriteItemsOptions = {},
 ): Promise<number[]> {
+  const { signal } = options;
   const failed: number[] = [];
   const out = new ChunkedOutput(output);
   if (options.json) {
-    const settled = await run.settled();
+    const ended = await untilAborted(run.done, signal) !== ABORTED;
+    const settled = ended ? await run.settled() : settledSoFar(run, 0, () => false);
     for (const item of settled) if (item.status === "rejected") failed.push(item.index);
-    const c = run.counts;
+    const c = ended
+      ? run.counts
+      : { total: run.total, succeeded: settled.length - failed.length, failed: failed.length };
     // The document JSON.stringify makes of it all, written an item at a time after the head,
     // which has the counts.
     const head = jsonUpToList({
@@ -191,11 +204,27 @@ export async function writeItems(
     return failed;
   }
   const waiting = new Map<number, ItemSettled<unknown>>();
+  /** Which items are out, one byte each (the iterator yields each item once). */
+  let printed = new Uint8Array(run.total);
+  const print = async (item: ItemSettled<unknown>) => {
+    if (item.index >= printed.length) {
+      const more = new Uint8Array(Math.max(item.index + 1, printed.length * 2));
+      more.set(printed);
+      printed = more;
+    }
+    printed[item.index] = 1;
+    await out.write(JSON.stringify(itemJson(item)) + "\n");
+  };
   let next = 0;
-  for await (const item of run) {
+  const items = run[Symbol.asyncIterator]();
+  while (true) {
+    const step = await untilAborted(items.next(), signal);
+    if (step === ABORTED || step.done) break;
+    const item = step.value;
     if (item.status === "rejected") failed.push(item.index);
     if (options.unordered) {
-      await output.write(JSON.stringify(itemJson(item)) + "\n");
+      await print(item);
+      await out.flush();
       continue;
     }
     waiting.set(item.index, item);
@@ -203,11 +232,34 @@ export async function writeItems(
     // first item finishes last).
     for (let ready = waiting.get(next); ready !== undefined; ready = waiting.get(next)) {
       waiting.delete(next++);
-      await out.write(JSON.stringify(itemJson(ready)) + "\n");
+      await print(ready);
+    }
+    await out.flush();
+  }
+  if (signal?.aborted) {
+    // Stopped waiting: every item settled by then that is not out yet, in input order.
+    const inOrder = options.unordered ? 0 : next;
+    for (const item of settledSoFar(run, inOrder, (i) => printed[i] === 1)) {
+      if (item.status === "rejected" && !waiting.has(item.index)) failed.push(item.index);
+      await print(item);
     }
     await out.flush();
   }
   return failed.sort((a, b) => a - b);
+}
+
+/** The items of a run settled so far, in input order, from `from`, but those `out` says are. */
+function settledSoFar(
+  run: MapRun<unknown>,
+  from: number,
+  out: (index: number) => boolean,
+): ItemSettled<unknown>[] {
+  const settled: ItemSettled<unknown>[] = [];
+  for (let i = from; i < run.total; i++) {
+    const item = out(i) ? undefined : run.settledItem(i);
+    if (item !== undefined) settled.push(item);
+  }
+  return settled;
 }
 
 /**

@@ -9,6 +9,8 @@ import type { RunManifest } from "../../job/payload.ts";
 import { Knot } from "../../knot.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { findLocalKnot, localKnotsDir, localRuns, pickRun } from "../../targets/local/catalog.ts";
+import { RunDir } from "../../targets/local/run_dir.ts";
+import { join } from "node:path";
 import { knotRuns } from "./knot_view.ts";
 import type { CommandContext } from "./command.ts";
 import { type AwsKnotReader, locateKnot, openAwsKnotReader } from "./knots.ts";
@@ -22,6 +24,11 @@ export interface OpenedRun {
   manifest: RunManifest;
   /** The AWS knot's reader, for a knot on AWS. */
   aws?: AwsKnotReader;
+  /**
+   * Whether this command runs the run's unfinished items itself: a local
+   * run whose process was gone when it was opened with `use: "finish"`.
+   */
+  finishing: boolean;
   /** Stops following the run (call it when done reading). */
   close(): void;
 }
@@ -70,7 +77,7 @@ export async function openRun(
     const named = await aws.runsNamed(ctx.arg("run"));
     const manifest = pickRun(name, named, ctx.arg("run"));
     const { run, close } = await aws.open(manifest.runId, named);
-    return { run, manifest, aws, close };
+    return { run, manifest, aws, finishing: false, close };
   }
   const knot = await findLocalKnot(name, { env: ctx.io.env });
   const docker = (knot.record.target as string) === "docker";
@@ -90,14 +97,23 @@ export async function openRun(
     });
     // The command shows the progress of what it runs, on its own stderr.
     const run = await opened.collect(manifest.runId, { progress: false });
-    return { run, manifest, close: () => {} };
+    return { run, manifest, finishing: false, close: () => {} };
   }
+  // A local run no process runs is run here (a docker run's containers run by themselves).
+  const finishing = options.use === "finish" && !docker &&
+    !await runIsLive(join(knot.runsRoot, "runs", manifest.runId));
   const stop = new AbortController();
   const run = await reader.collect(manifest.runId, {
     signal: stop.signal,
     finish: options.use === "finish",
   });
-  return { run, manifest, close: () => stop.abort() };
+  return { run, manifest, finishing: finishing && !run.finished, close: () => stop.abort() };
+}
+
+/** Whether a process runs the local run in `dir` now (holds its log's lock). */
+async function runIsLive(dir: string): Promise<boolean> {
+  const opened = await RunDir.open(dir).catch(() => undefined);
+  return opened?.run.isLive() ?? false;
 }
 
 /**
