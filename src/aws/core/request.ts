@@ -19,7 +19,7 @@ import {
 } from "./retry.ts";
 import { refusesCredentials } from "./renewal.ts";
 import type { Credentials } from "./types.ts";
-import { sleep } from "../../util/sleep.ts";
+import { ABORTED, sleep, untilAborted } from "../../util/sleep.ts";
 
 /**
  * The HTTP client for requests that must not be sent twice. Deno's fetch
@@ -295,7 +295,9 @@ export class AwsHttpClient {
       throttled ? throttles++ < maxThrottled : ++failures < maxAttempts;
     for (let attempt = 0;; attempt++) {
       options.signal?.throwIfAborted();
-      if (o.throttle) await untilAborted(o.throttle(), options.signal);
+      if (o.throttle && await untilAborted(o.throttle(), options.signal) === ABORTED) {
+        throw options.signal!.reason;
+      }
       const signedAt = o.now() + o.clock.offsetMs;
       const credentials = operation.unsigned ? undefined : await o.credentials();
       const signed = credentials === undefined
@@ -393,17 +395,6 @@ export class AwsHttpClient {
 function isRetryableResponse(status: number, code: string): boolean {
   return isThrottling(status, code) || TRANSIENT_CODES.has(code) || status === 408 ||
     status >= 500;
-}
-
-/** Waits for `turn`, or rejects with the signal's reason once it aborts. */
-function untilAborted(turn: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
-  if (signal === undefined) return turn;
-  signal.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const abort = () => reject(signal.reason);
-    signal.addEventListener("abort", abort, { once: true });
-    turn.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
-  });
 }
 
 function outcomeUnknown(service: string, operation: OperationInfo, cause: unknown): AwsError {
