@@ -41,8 +41,8 @@ import {
   type EnvLookup,
   IMAGE_NAME_LABEL,
   localKnotsDir,
-  whileKnotGone,
 } from "../store/local_knots.ts";
+import { whileKnotGone } from "../store/knot_lock.ts";
 import { CommandTimeoutError } from "../util/command_limit.ts";
 import { CloudknotError } from "../util/errors.ts";
 import { pathExists } from "../util/read_text.ts";

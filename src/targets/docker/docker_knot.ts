@@ -29,7 +29,7 @@ import { localKnotsDir, readLocalKnotRecord, saveLocalKnotRecord } from "../loca
 import type { OpenedKnot } from "../target.ts";
 import type { LocalKnotSpec } from "../local/local_knot.ts";
 import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
-import { holdingKnot, knotBusyNotice } from "./knot_lock.ts";
+import { holdingKnot, knotBusyNotice } from "../../store/knot_lock.ts";
 
 /** The tag of a docker knot's image. */
 const TAG = "local";
@@ -182,9 +182,15 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
   // An adoption does not make again the folder of a knot clobbered meanwhile.
   return await holdingKnot(root, () => openHeld(spec, { root, store, fresh, given }), {
     make: fresh,
-    onWait: () =>
+    doing: fresh ? "creates it (writes its build directory, builds its image)" : "adopts it",
+    onWait: (holder) =>
       (spec.warn ?? console.warn)(
-        knotBusyNotice(spec.name, root, fresh ? "creates it with its own function" : "adopts it"),
+        knotBusyNotice(
+          spec.name,
+          root,
+          fresh ? "creates it with its own function" : "adopts it",
+          holder,
+        ),
       ),
   });
 }
@@ -229,7 +235,7 @@ async function savedRecord(
   return saved;
 }
 
-/** Opens the knot, holding its lock (`knot_lock.ts`). */
+/** Opens the knot, holding its lock (`store/knot_lock.ts`). */
 async function openHeld(
   spec: DockerKnotSpec,
   held: { root: string; store: LocalStore; fresh: boolean; given: FunctionArtifact | undefined },
@@ -364,9 +370,10 @@ async function knotImageNow(
     return (await knot.docker.inspectImage(knot.ref))?.Id ?? (await knot.build()).imageId;
   }, {
     make: false,
-    onWait: () =>
+    doing: "reads its image, or builds it again, for a map",
+    onWait: (holder) =>
       (spec.warn ?? console.warn)(
-        knotBusyNotice(name, knot.root, knot.retry ? "retries the run" : "maps"),
+        knotBusyNotice(name, knot.root, knot.retry ? "retries the run" : "maps", holder),
       ),
   });
 }

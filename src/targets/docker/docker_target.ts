@@ -39,7 +39,7 @@ import {
   writeManifest,
 } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
-import { holdingKnot, knotBusyNotice } from "./knot_lock.ts";
+import { holdingKnot, knotBusyNotice, whileKnotGone } from "../../store/knot_lock.ts";
 import type { RunningAttempt } from "../../job/pool.ts";
 import { itemLine } from "../../job/item_log.ts";
 import { KNOT_ENV, RUN_ID_ENV } from "../../job/retry_advice.ts";
@@ -61,7 +61,7 @@ import {
 import type { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
-import { DOCKER_CONTAINER_LABELS, RUN_LOCK_FILES, whileKnotGone } from "../../store/local_knots.ts";
+import { DOCKER_CONTAINER_LABELS, RUN_LOCK_FILES } from "../../store/local_knots.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { CommandTimeoutError } from "../../util/command_limit.ts";
@@ -1361,8 +1361,11 @@ export class DockerTarget implements Target {
   async clobber(): Promise<void> {
     await holdingKnot(this.#o.root, () => this.#clobber(), {
       make: false,
-      onWait: () =>
-        (this.#o.warn ?? console.warn)(knotBusyNotice(this.#o.knot, this.#o.root, "clobbers it")),
+      doing: "clobbers it",
+      onWait: (holder) =>
+        (this.#o.warn ?? console.warn)(
+          knotBusyNotice(this.#o.knot, this.#o.root, "clobbers it", holder),
+        ),
     });
   }
 
