@@ -1,13 +1,14 @@
-// gc asks Docker about the images of docker knots in one `docker image
+// gc and the images of gone docker knots. It asks Docker about the images of docker knots in one `docker image
 // inspect`; an image removed between the listing and that inspect makes the
 // batched command fail, and gc then asks about each alone, leaving out the
 // gone one and judging the rest. Docker objects are real: the images are this
 // test's own (labelled with the names of knots of its own knots directory),
-// and the one removed meanwhile is removed for real by `docker rmi`.
+// and the one removed meanwhile is removed for real by `docker rmi`. An
+// image of a gone knot whose name has capitals is found by its spelling.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Docker, type DockerCommandOptions } from "../../src/docker/mod.ts";
-import { findLocalGarbage } from "../../src/resources/mod.ts";
+import { deleteGarbage, findLocalGarbage } from "../../src/resources/mod.ts";
 import { dockerImageName, IMAGE_NAME_LABEL } from "../../src/store/local_knots.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { withDockerKnots } from "../support/docker_knots.ts";
@@ -76,6 +77,30 @@ dockerTest(
           found.filter((g) => g.kind === "docker-image").map((g) => [g.id, g.dir]),
           [[keptId, kept]],
         );
+      } finally {
+        await quiet.removeImage(ids, { force: true, missingOk: true }).catch(() => {});
+      }
+    });
+  },
+);
+
+dockerTest(
+  "gc lists the image of a gone docker knot whose name has capital letters, with no container of it left, as that knot's",
+  async () => {
+    await withDockerKnots("cloudknot-gc-capitals-", async ({ dir, baseImage }) => {
+      const state = new StateFile({ path: join(dir, "cloudknot.ini") });
+      const root = join(dir, "CapsKnot");
+      const ids: string[] = [];
+      try {
+        ids.push(await knotImage(root, baseImage, join(dir, "context-caps")));
+        const found = await findLocalGarbage({ localDir: dir, state, docker: quiet });
+        assert.deepEqual(
+          found.filter((g) => g.kind === "docker-image").map((g) => [g.id, g.dir, g.owner]),
+          [[ids[0], root, "knot CapsKnot"]],
+        );
+        const done = await deleteGarbage(found, { state, docker: quiet });
+        assert.deepEqual(done.failed, []);
+        assert.equal(await quiet.inspectImage(ids[0]!), undefined);
       } finally {
         await quiet.removeImage(ids, { force: true, missingOk: true }).catch(() => {});
       }

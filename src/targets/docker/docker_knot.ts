@@ -28,7 +28,8 @@ import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { localKnotsDir, readLocalKnotRecord, saveLocalKnotRecord } from "../local/catalog.ts";
 import type { OpenedKnot } from "../target.ts";
 import type { LocalKnotSpec } from "../local/local_knot.ts";
-import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
+import { CLOBBERING_FILE, DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
+import { pathExists } from "../../util/read_text.ts";
 import { holdingKnot, knotBusyNotice } from "../../store/knot_lock.ts";
 
 /** The tag of a docker knot's image. */
@@ -241,9 +242,11 @@ async function openHeld(
   held: { root: string; store: LocalStore; fresh: boolean; given: FunctionArtifact | undefined },
 ): Promise<OpenedKnot<DockerTarget>> {
   const { root, store, fresh, given } = held;
+  const docker = spec.docker ?? new Docker();
+  const finished = await finishClobber(spec, { root, store, fresh, docker });
+  if (finished !== undefined) return finished;
   // Read again: another process may have created the knot, or clobbered it, since.
   const saved = await savedRecord(store, spec, fresh);
-  const docker = spec.docker ?? new Docker();
   const ref = await imageFor(root, saved);
   const image = await DockerImage.create({
     name: ref.slice("cloudknot/".length, -`:${TAG}`.length),
@@ -329,6 +332,54 @@ async function openHeld(
     ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
   });
   return { artifact, target };
+}
+
+/**
+ * Finishes the clobber of the knot that was stopped part-way (killed), which
+ * left its mark ({@linkcode CLOBBERING_FILE}) with the knot's record: the
+ * knot is not built again from a build directory the clobber may have half
+ * removed (where it said there was "no image to restore"), but removed, with
+ * a notice. Adopting it then gives a handle of the clobbered knot (whose
+ * clobber is done, and whose map says to create it again); creating it goes
+ * on in the emptied folder. `undefined` when there is no such mark, or the
+ * knot is created.
+ */
+async function finishClobber(
+  spec: DockerKnotSpec,
+  held: { root: string; store: LocalStore; fresh: boolean; docker: Docker },
+): Promise<OpenedKnot<DockerTarget> | undefined> {
+  const { root, store, fresh, docker } = held;
+  if (!await pathExists(join(root, CLOBBERING_FILE), { followLinks: false })) return undefined;
+  const left: (SavedRecord & { kind?: FunctionKind }) | undefined = await readLocalKnotRecord(
+    store,
+  ).catch(() => undefined);
+  const target = new DockerTarget({
+    knot: spec.name,
+    root,
+    image: await imageFor(root, left),
+    concurrency: spec.concurrency,
+    attempts: spec.attempts,
+    docker,
+    ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
+  });
+  await DockerTarget.clobberHeld(target, { keepFolder: fresh });
+  (spec.warn ?? console.warn)(
+    `cloudknot: the clobber of docker knot ${spec.name} (in ${root}) was stopped part-way ` +
+      `before; it is finished now (its containers, images, runs and record removed)` +
+      (fresh ? `, and the knot is created anew` : ""),
+  );
+  if (fresh) return undefined;
+  // No knot is left to adopt: said as for any knot that is not there.
+  if (left === undefined) await savedRecord(store, spec, false);
+  return {
+    artifact: {
+      kind: left?.kind ?? "func",
+      source: "",
+      hash: left?.hash ?? "",
+      name: left?.functionName ?? spec.name,
+    },
+    target,
+  };
 }
 
 /** See `knotImage` in {@linkcode openDockerKnot}. */
