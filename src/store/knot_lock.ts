@@ -245,10 +245,10 @@ export async function whileKnotGone(root: string, body: () => Promise<void>): Pr
       const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
       try {
         if (!await file.tryLock(true)) return false;
+        await writeHolder(file, REMOVING_LEFTOVERS);
         // A create that made the lock's file after this made the folder, held it and ended.
         const names = (await Array.fromAsync(Deno.readDir(root))).map((e) => e.name);
         if (names.some((name) => name !== KNOT_LOCK_FILE)) return false;
-        await writeHolder(file, REMOVING_LEFTOVERS);
         try {
           await body();
         } finally {
@@ -279,14 +279,23 @@ async function waitForRemover(path: string): Promise<boolean> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     // A folder with no lock's file: a knot's (made before knots had one), or one being made or
     // removed this instant; only an empty one is looked at again.
-    const left = await Array.fromAsync(Deno.readDir(join(path, ".."))).catch(() => undefined);
-    if (left === undefined || left.length > 0) return false;
+    let left: Deno.DirEntry[];
+    try {
+      left = await Array.fromAsync(Deno.readDir(join(path, "..")));
+    } catch (e) {
+      // Removed meanwhile, by the remover that held it: looked at again.
+      if (e instanceof Deno.errors.NotFound) return true;
+      throw e;
+    }
+    if (left.length > 0) return false;
     // Another remover made it and has not opened its lock's file yet: looked at again shortly.
     await new Promise((resolve) => setTimeout(resolve, 10));
     return true;
   }
   try {
-    if (await file.tryLock(true)) return false;
+    // Free: held by none, or let go by a remover that removed it since this opened it (then
+    // its folder goes too, and is looked at again).
+    if (await file.tryLock(true)) return !await stillNamed(file, path);
     if ((await readHolder(file))?.doing !== REMOVING_LEFTOVERS) return false;
     await file.lock(true);
     return true;
