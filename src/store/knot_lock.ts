@@ -240,31 +240,39 @@ export async function whileKnotGone(root: string, body: () => Promise<void>): Pr
       if (!await waitForRemover(path)) return false;
       continue;
     }
+    let file: Deno.FsFile;
     try {
       await Deno.chmod(root, 0o700);
-      const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
-      try {
-        if (!await file.tryLock(true)) return false;
-        await writeHolder(file, REMOVING_LEFTOVERS);
-        // A create that made the lock's file after this made the folder, held it and ended.
-        const names = (await Array.fromAsync(Deno.readDir(root))).map((e) => e.name);
-        if (names.some((name) => name !== KNOT_LOCK_FILE)) return false;
-        try {
-          await body();
-        } finally {
-          // Removed while held: a create waiting for it makes the folder and its lock again.
-          await Deno.remove(path).catch(() => {});
-        }
-        return true;
-      } finally {
-        file.close();
-      }
-    } finally {
-      // Not when a create uses it now (it is not empty then).
+      file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+    } catch (e) {
+      // Removed meanwhile (by a remover that made it before, ending): looked at again.
+      if (e instanceof Deno.errors.NotFound) continue;
       await Deno.remove(root).catch(() => {});
+      throw e;
+    }
+    try {
+      if (!await file.tryLock(true)) return false;
+      await writeHolder(file, REMOVING_LEFTOVERS);
+      // A create that made the lock's file after this made the folder, held it and ended.
+      const names = (await Array.fromAsync(Deno.readDir(root))).map((e) => e.name);
+      if (names.some((name) => name !== KNOT_LOCK_FILE)) return false;
+      try {
+        await body();
+      } finally {
+        // Removed while held, the folder too: a create waiting for it makes them again, and
+        // another remover waiting for it makes the folder anew.
+        await Deno.remove(path).catch(() => {});
+        await Deno.remove(root).catch(() => {});
+      }
+      return true;
+    } finally {
+      file.close();
     }
   }
 }
+
+/** How many times, and how often, an empty knot's folder with no lock's file is looked at again. */
+const [EMPTY_LOOKS, EMPTY_LOOK_MS] = [50, 10];
 
 /**
  * Waits until the process removing a gone knot's leftovers that holds the
@@ -277,20 +285,20 @@ async function waitForRemover(path: string): Promise<boolean> {
     file = await Deno.open(path, { read: true, write: true });
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-    // A folder with no lock's file: a knot's (made before knots had one), or one being made or
-    // removed this instant; only an empty one is looked at again.
-    let left: Deno.DirEntry[];
-    try {
-      left = await Array.fromAsync(Deno.readDir(join(path, "..")));
-    } catch (e) {
-      // Removed meanwhile, by the remover that held it: looked at again.
-      if (e instanceof Deno.errors.NotFound) return true;
-      throw e;
+    // A folder with no lock's file is a knot's (made before knots had one), or one a process
+    // makes or removes this instant (empty then): an empty one is looked at again a few times,
+    // and left alone once it stays so; one that is gone is looked at again.
+    const root = join(path, "..");
+    for (let look = 0; look < EMPTY_LOOKS; look++) {
+      const names = await Array.fromAsync(Deno.readDir(root)).catch((e) => {
+        if (e instanceof Deno.errors.NotFound) return undefined;
+        throw e;
+      });
+      if (names === undefined) return true;
+      if (names.length > 0) return names.some((n) => n.name === KNOT_LOCK_FILE);
+      await new Promise((resolve) => setTimeout(resolve, EMPTY_LOOK_MS));
     }
-    if (left.length > 0) return false;
-    // Another remover made it and has not opened its lock's file yet: looked at again shortly.
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    return true;
+    return false;
   }
   try {
     // Free: held by none, or let go by a remover that removed it since this opened it (then
