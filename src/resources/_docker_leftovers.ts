@@ -15,10 +15,11 @@
  * label): an image is judged only when a folder of that knots directory gives
  * that name (its name in lower case, or that of a container's knot), that
  * folder is not there, its tags are all its knot's, and no container but such
- * leftovers uses it. An image of a gone knot whose name has capital letters,
- * with no container left, is not told from another directory's, so it is
- * never judged; nor is an image of a knot made before images were named so
- * (`<name>-docker`).
+ * leftovers uses it. An image of a gone knot whose name has capital letters
+ * is found by trying each spelling of its name (up to 10 letters), whose
+ * folder's id the image's name holds. An image of a knot made before images
+ * were named after their folder (`<name>-docker`) is never judged: nothing in
+ * it says which knots directory (nor which `HOME`) its knot was in.
  *
  * A knot being created has its folder from before it builds anything, so its
  * containers and images are never judged. Each removal is done holding the
@@ -41,8 +42,8 @@ import {
   type EnvLookup,
   IMAGE_NAME_LABEL,
   localKnotsDir,
-  whileKnotGone,
 } from "../store/local_knots.ts";
+import { whileKnotGone } from "../store/knot_lock.ts";
 import { CommandTimeoutError } from "../util/command_limit.ts";
 import { CloudknotError } from "../util/errors.ts";
 import { pathExists } from "../util/read_text.ts";
@@ -81,6 +82,31 @@ export interface DockerLeftoverOptions {
 
 /** The name an image of a docker knot has: `<name in lower case>-docker-<id of its folder>`. */
 const KNOT_IMAGE = /^([a-z0-9._-]+)-docker-[0-9a-f]{16}$/;
+
+/**
+ * The letters of a knot's name in lower case up to which gc tries each of its
+ * spellings in capitals: an image's name keeps the knot's name in lower case
+ * and the id of its folder's path, which has the name as spelt, so a gone
+ * knot named with capitals is found by trying them (2^letters ids, 1,024 at
+ * most). A longer name with capitals is judged only by a container of its
+ * knot left beside the image.
+ */
+const CASE_LETTERS = 10;
+
+/** The spellings of a name in lower case with any of its letters in capitals (itself alone past {@linkcode CASE_LETTERS} letters). */
+function caseVariants(lower: string): string[] {
+  const letters = [...lower].flatMap((c, i) => /[a-z]/.test(c) ? [i] : []);
+  if (letters.length === 0 || letters.length > CASE_LETTERS) return [lower];
+  const variants: string[] = [];
+  for (let mask = 0; mask < 1 << letters.length; mask++) {
+    const chars = [...lower];
+    letters.forEach((at, bit) => {
+      if (mask & (1 << bit)) chars[at] = chars[at]!.toUpperCase();
+    });
+    variants.push(chars.join(""));
+  }
+  return variants;
+}
 
 /** Whether anything is at a path, a link counting as itself. */
 function exists(path: string): Promise<boolean> {
@@ -205,6 +231,21 @@ async function find(docker: Docker, knots: string): Promise<DockerLeftover[]> {
     });
   }
   const leftContainers = new Set(containers.map((c) => c.id));
+  const named = new Map<string, Promise<Map<string, string>>>();
+  /** The image names of the folders of each spelling of a name in lower case, to the folder. */
+  const spellings = (lower: string) => {
+    let found = named.get(lower);
+    if (found === undefined) {
+      found = Promise.all(
+        caseVariants(lower).map(async (spelt) => {
+          const root = join(knots, spelt);
+          return [await dockerImageName(root), root] as const;
+        }),
+      ).then((pairs) => new Map(pairs));
+      named.set(lower, found);
+    }
+    return found;
+  };
   const images: DockerLeftover[] = [];
   const { stdout: ids } = await docker.command([
     "image",
@@ -220,12 +261,13 @@ async function find(docker: Docker, knots: string): Promise<DockerLeftover[]> {
     if (lower === undefined) continue;
     // The folders that would give the image its name: the knot's name in lower case, or a
     // container's knot of another case.
-    const candidates = new Set([join(knots, lower), ...roots]);
     let root: string | undefined;
-    for (const candidate of candidates) {
+    for (const candidate of new Set([join(knots, lower), ...roots])) {
       if (basename(candidate).toLowerCase() !== lower) continue;
       if (await dockerImageName(candidate) === name) root = candidate;
     }
+    // Else a gone knot whose name has capitals: each spelling's folder is tried, once per name.
+    root ??= (await spellings(lower)).get(name);
     if (root === undefined || await exists(root)) continue;
     const tags = info.RepoTags ?? [];
     if (!ownTags(tags, name)) continue;

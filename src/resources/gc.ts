@@ -186,6 +186,13 @@ export interface GcOptions extends SettingsOptions {
    */
   warn?: (message: string) => void;
   /**
+   * Called, besides the notice through `warn`, when Docker could not be asked
+   * (not installed, not running) while looking for this machine's garbage,
+   * with why: what Docker holds was not looked at, which a caller tells from
+   * "nothing left" by it. @default {undefined}
+   */
+  onDockerSkipped?: (why: string) => void;
+  /**
    * Whether the session's region is the home one: IAM (global) and the
    * settings' bucket are looked at too. {@linkcode findGarbageInRegions}
    * looks at them once, in the session's region. @default {true}
@@ -719,7 +726,7 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
  * it). A folder a live process is writing, a tag a live process holds, or
  * a container or image of a knot whose folder is there (or of another knots
  * directory) is never garbage. When Docker cannot be asked (not installed, its
- * daemon down), it says so through `warn` and finds the rest. It only reads,
+ * daemon down), it says so through `warn` (and `onDockerSkipped`) and finds the rest. It only reads,
  * and asks nothing of AWS. {@linkcode findGarbage} includes them.
  *
  * @example Usage
@@ -733,7 +740,10 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
  * @returns This machine's garbage, in the order {@linkcode deleteGarbage} deletes it.
  */
 export async function findLocalGarbage(
-  options: Pick<GcOptions, "localDir" | "env" | "state" | "homeDir" | "docker" | "warn"> = {},
+  options: Pick<
+    GcOptions,
+    "localDir" | "env" | "state" | "homeDir" | "docker" | "warn" | "onDockerSkipped"
+  > = {},
 ): Promise<GarbageItem[]> {
   const where = defined({ dir: options.localDir, env: options.env });
   const docker = options.docker ?? quietDocker();
@@ -745,6 +755,7 @@ export async function findLocalGarbage(
     ? await findHoldLeftovers(settingsState(options), docker)
     : [];
   if (containers.skipped !== undefined) {
+    options.onDockerSkipped?.(containers.skipped);
     (options.warn ?? console.warn)(
       `cloudknot gc skipped Docker: ${containers.skipped}, so it did not look for the ` +
         `containers and images of docker knots whose folder is gone, nor for the image tags ` +

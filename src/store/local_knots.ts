@@ -21,14 +21,6 @@ export type EnvLookup = (name: string) => string | undefined;
 export const RUN_LOCK_FILES = { local: "records", docker: "lock" } as const;
 
 /**
- * The file of a docker knot's folder that whatever writes its build
- * directory, builds its image, writes its record or removes it holds an
- * exclusive lock on (`targets/docker/knot_lock.ts`), and so does what removes
- * the leftovers of a gone knot ({@linkcode whileKnotGone}).
- */
-export const KNOT_LOCK_FILE = "knot.lock";
-
-/**
  * The labels of a docker knot's containers: what its clobber finds them by,
  * and `gc` the containers of a knot whose folder is gone.
  *
@@ -198,67 +190,4 @@ export async function knotDirId(root: string): Promise<string> {
  */
 export async function dockerImageName(root: string): Promise<string> {
   return `${basename(root).toLowerCase()}-docker-${await knotDirId(root)}`;
-}
-
-/**
- * Runs `body` while no docker knot is in the folder `root`, and none can be
- * made there meanwhile: for what removes a gone knot's leftovers (the
- * containers and images named after its folder, which a create of the knot
- * again would make anew). It makes the folder (private), holds its lock
- * ({@linkcode KNOT_LOCK_FILE}, as a create holds it), runs `body`, then removes
- * the lock's file and the folder. A create of the knot meanwhile waits for
- * the lock, saying so, then makes the folder again. `body` does not run, and
- * nothing is touched, when the folder is there (a knot is, or a process
- * creates, builds or clobbers one now) or another process took its lock first.
- * When the knots directory itself is gone, `body` runs without a lock: no
- * knot is there, and there is nothing to take turns on.
- *
- * @example Usage
- * ```ts ignore
- * import { whileKnotGone } from "./local_knots.ts";
- *
- * const ran = await whileKnotGone("/home/me/.cloudknot/local/squares", async () => {
- *   // remove the containers and images of the gone knot
- * });
- * ```
- *
- * @param root The knot's folder.
- * @param body What is done while no knot is there.
- * @returns Whether `body` ran.
- */
-export async function whileKnotGone(root: string, body: () => Promise<void>): Promise<boolean> {
-  try {
-    await Deno.mkdir(root, { mode: 0o700 });
-  } catch (e) {
-    if (e instanceof Deno.errors.AlreadyExists) return false;
-    // The knots directory is gone too: no knot is there, and there is nothing to take turns on.
-    if (e instanceof Deno.errors.NotFound) {
-      await body();
-      return true;
-    }
-    throw e;
-  }
-  try {
-    await Deno.chmod(root, 0o700);
-    const path = join(root, KNOT_LOCK_FILE);
-    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
-    try {
-      if (!await file.tryLock(true)) return false;
-      // A create that made the lock's file after this made the folder, held it and ended.
-      const names = (await Array.fromAsync(Deno.readDir(root))).map((e) => e.name);
-      if (names.some((name) => name !== KNOT_LOCK_FILE)) return false;
-      try {
-        await body();
-      } finally {
-        // Removed while held: a create waiting for it makes the folder and its lock again.
-        await Deno.remove(path).catch(() => {});
-      }
-      return true;
-    } finally {
-      file.close();
-    }
-  } finally {
-    // Not when a create uses it now (it is not empty then).
-    await Deno.remove(root).catch(() => {});
-  }
 }

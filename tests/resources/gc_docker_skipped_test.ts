@@ -70,3 +70,28 @@ Deno.test("cloudknot gc --local with no Docker daemon to answer lists and delete
     assert.match(done.stderr, skipped);
   });
 });
+
+Deno.test("cloudknot gc --json with no Docker daemon to answer says in its JSON document that it skipped Docker, and why, also when it found nothing", async () => {
+  await withHome(async (home) => {
+    const env = { HOME: join(home.dir, "home"), DOCKER_HOST: "unix:///nonexistent/docker.sock" };
+    const why = /^(the Docker daemon is not running|Docker is not installed) /;
+
+    // Nothing to collect, and Docker not looked at: the document tells the two apart.
+    const none = await cli(home, ["gc", "--local", "--json"], { env });
+    assert.equal(none.code, 0, none.stderr);
+    const empty = JSON.parse(none.stdout);
+    assert.deepEqual(empty.items, []);
+    assert.match(empty.dockerSkipped, why);
+
+    const folder = await halfMadeArtifact(home.env.CLOUDKNOT_LOCAL_DIR!);
+    const dry = await cli(home, ["gc", "--local", "--json"], { env });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(JSON.parse(dry.stdout).dockerSkipped, why);
+
+    const done = await cli(home, ["gc", "--local", "--yes", "--json"], { env });
+    assert.equal(done.code, 0, done.stderr);
+    const result = JSON.parse(done.stdout);
+    assert.deepEqual(result.deleted.map((g: { id: string }) => g.id), [folder]);
+    assert.match(result.dockerSkipped, why);
+  });
+});

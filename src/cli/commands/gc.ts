@@ -64,10 +64,12 @@ export const gc = defineCommand({
     "owner are left out and counted, unless --untagged; so are image tags and untagged images " +
     "no job definition of this config file runs (an image names no owner). " +
     'With --json, {"dryRun","items":[{"kind","id","arn","digest","dir","owner","reason"}],' +
-    '"deleted":[...],"gone":[...],"failed":[{"item","error"}],"skipped":[...]}, "gone" ' +
+    '"deleted":[...],"gone":[...],"failed":[{"item","error"}],"skipped":[...],' +
+    '"dockerSkipped"}, "gone" ' +
     "holding what was gone already when gc came to delete it (not counted as deleted), " +
-    '"skipped" what was left out for want of an owner tag, and each item its "region" under ' +
-    "--all-regions.",
+    '"skipped" what was left out for want of an owner tag, "dockerSkipped" why Docker was ' +
+    "not looked at (not installed, not running: its containers, images and hold tags were " +
+    'not looked for), null when it was, and each item its "region" under --all-regions.',
   args: [],
   options: {
     yes: { type: "boolean", short: "y", description: "Delete what it finds" },
@@ -141,11 +143,18 @@ export const gc = defineCommand({
     const warn = (message: string) => ctx.warn(message);
     const collect = async (): Promise<number> => {
       const here: GarbageItem[] = [];
+      // Why Docker was not looked at, which --json says: "nothing left" is not "not looked".
+      let dockerSkipped: string | null = null;
+      const onDockerSkipped = (why: string) => void (dockerSkipped = why);
       const regions: (Omit<RegionGarbage, "session"> & { session?: AwsSession })[] =
         session === undefined
-          ? [{ region: "local", items: await findLocalGarbage({ ...settings, warn }), skipped: [] }]
+          ? [{
+            region: "local",
+            items: await findLocalGarbage({ ...settings, warn, onDockerSkipped }),
+            skipped: [],
+          }]
           : all
-          ? await findGarbageInRegions({ ...settings, session, untagged, warn })
+          ? await findGarbageInRegions({ ...settings, session, untagged, warn, onDockerSkipped })
           : [{
             region: session.region,
             session,
@@ -154,6 +163,7 @@ export const gc = defineCommand({
               session,
               untagged,
               warn,
+              onDockerSkipped,
               onSkip: (g) => here.push(g),
             }),
             skipped: here,
@@ -214,7 +224,15 @@ export const gc = defineCommand({
       if (dryRun) {
         if (json) {
           await ctx.print(
-            JSON.stringify({ dryRun, items, deleted: [], gone: [], failed: [], skipped }),
+            JSON.stringify({
+              dryRun,
+              items,
+              deleted: [],
+              gone: [],
+              failed: [],
+              skipped,
+              dockerSkipped,
+            }),
           );
         } else if (items.length === 0) await ctx.print("Nothing to collect");
         else {
@@ -231,7 +249,15 @@ export const gc = defineCommand({
       if (items.length === 0) {
         if (json) {
           await ctx.print(
-            JSON.stringify({ dryRun, items, deleted: [], gone: [], failed: [], skipped }),
+            JSON.stringify({
+              dryRun,
+              items,
+              deleted: [],
+              gone: [],
+              failed: [],
+              skipped,
+              dockerSkipped,
+            }),
           );
         } else await ctx.print("Nothing to collect");
         await note();
@@ -255,7 +281,7 @@ export const gc = defineCommand({
         );
       }
       if (json) {
-        await ctx.print(JSON.stringify({ dryRun, items, ...result, skipped }));
+        await ctx.print(JSON.stringify({ dryRun, items, ...result, skipped, dockerSkipped }));
       } else {
         if (result.deleted.length > 0) await ctx.print(table(result.deleted));
         const gone = result.gone.length;

@@ -28,8 +28,9 @@ import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { localKnotsDir, readLocalKnotRecord, saveLocalKnotRecord } from "../local/catalog.ts";
 import type { OpenedKnot } from "../target.ts";
 import type { LocalKnotSpec } from "../local/local_knot.ts";
-import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
-import { holdingKnot, knotBusyNotice } from "./knot_lock.ts";
+import { CLOBBERING_FILE, DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
+import { pathExists } from "../../util/read_text.ts";
+import { holdingKnot, knotBusyNotice } from "../../store/knot_lock.ts";
 
 /** The tag of a docker knot's image. */
 const TAG = "local";
@@ -182,9 +183,15 @@ export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<D
   // An adoption does not make again the folder of a knot clobbered meanwhile.
   return await holdingKnot(root, () => openHeld(spec, { root, store, fresh, given }), {
     make: fresh,
-    onWait: () =>
+    doing: fresh ? "creates it (writes its build directory, builds its image)" : "adopts it",
+    onWait: (holder) =>
       (spec.warn ?? console.warn)(
-        knotBusyNotice(spec.name, root, fresh ? "creates it with its own function" : "adopts it"),
+        knotBusyNotice(
+          spec.name,
+          root,
+          fresh ? "creates it with its own function" : "adopts it",
+          holder,
+        ),
       ),
   });
 }
@@ -229,15 +236,17 @@ async function savedRecord(
   return saved;
 }
 
-/** Opens the knot, holding its lock (`knot_lock.ts`). */
+/** Opens the knot, holding its lock (`store/knot_lock.ts`). */
 async function openHeld(
   spec: DockerKnotSpec,
   held: { root: string; store: LocalStore; fresh: boolean; given: FunctionArtifact | undefined },
 ): Promise<OpenedKnot<DockerTarget>> {
   const { root, store, fresh, given } = held;
+  const docker = spec.docker ?? new Docker();
+  const finished = await finishClobber(spec, { root, store, fresh, docker });
+  if (finished !== undefined) return finished;
   // Read again: another process may have created the knot, or clobbered it, since.
   const saved = await savedRecord(store, spec, fresh);
-  const docker = spec.docker ?? new Docker();
   const ref = await imageFor(root, saved);
   const image = await DockerImage.create({
     name: ref.slice("cloudknot/".length, -`:${TAG}`.length),
@@ -325,6 +334,54 @@ async function openHeld(
   return { artifact, target };
 }
 
+/**
+ * Finishes the clobber of the knot that was stopped part-way (killed), which
+ * left its mark ({@linkcode CLOBBERING_FILE}) with the knot's record: the
+ * knot is not built again from a build directory the clobber may have half
+ * removed (where it said there was "no image to restore"), but removed, with
+ * a notice. Adopting it then gives a handle of the clobbered knot (whose
+ * clobber is done, and whose map says to create it again); creating it goes
+ * on in the emptied folder. `undefined` when there is no such mark, or the
+ * knot is created.
+ */
+async function finishClobber(
+  spec: DockerKnotSpec,
+  held: { root: string; store: LocalStore; fresh: boolean; docker: Docker },
+): Promise<OpenedKnot<DockerTarget> | undefined> {
+  const { root, store, fresh, docker } = held;
+  if (!await pathExists(join(root, CLOBBERING_FILE), { followLinks: false })) return undefined;
+  const left: (SavedRecord & { kind?: FunctionKind }) | undefined = await readLocalKnotRecord(
+    store,
+  ).catch(() => undefined);
+  const target = new DockerTarget({
+    knot: spec.name,
+    root,
+    image: await imageFor(root, left),
+    concurrency: spec.concurrency,
+    attempts: spec.attempts,
+    docker,
+    ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
+  });
+  await DockerTarget.clobberHeld(target, { keepFolder: fresh });
+  (spec.warn ?? console.warn)(
+    `cloudknot: the clobber of docker knot ${spec.name} (in ${root}) was stopped part-way ` +
+      `before; it is finished now (its containers, images, runs and record removed)` +
+      (fresh ? `, and the knot is created anew` : ""),
+  );
+  if (fresh) return undefined;
+  // No knot is left to adopt: said as for any knot that is not there.
+  if (left === undefined) await savedRecord(store, spec, false);
+  return {
+    artifact: {
+      kind: left?.kind ?? "func",
+      source: "",
+      hash: left?.hash ?? "",
+      name: left?.functionName ?? spec.name,
+    },
+    target,
+  };
+}
+
 /** See `knotImage` in {@linkcode openDockerKnot}. */
 async function knotImageNow(
   spec: DockerKnotSpec,
@@ -364,9 +421,10 @@ async function knotImageNow(
     return (await knot.docker.inspectImage(knot.ref))?.Id ?? (await knot.build()).imageId;
   }, {
     make: false,
-    onWait: () =>
+    doing: "reads its image, or builds it again, for a map",
+    onWait: (holder) =>
       (spec.warn ?? console.warn)(
-        knotBusyNotice(name, knot.root, knot.retry ? "retries the run" : "maps"),
+        knotBusyNotice(name, knot.root, knot.retry ? "retries the run" : "maps", holder),
       ),
   });
 }

@@ -39,7 +39,12 @@ import {
   writeManifest,
 } from "../../job/payload.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
-import { holdingKnot, knotBusyNotice } from "./knot_lock.ts";
+import {
+  holdingKnot,
+  KNOT_LOCK_FILE,
+  knotBusyNotice,
+  whileKnotGone,
+} from "../../store/knot_lock.ts";
 import type { RunningAttempt } from "../../job/pool.ts";
 import { itemLine } from "../../job/item_log.ts";
 import { KNOT_ENV, RUN_ID_ENV } from "../../job/retry_advice.ts";
@@ -61,7 +66,7 @@ import {
 import type { Plan } from "../../plan/plan.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
-import { DOCKER_CONTAINER_LABELS, RUN_LOCK_FILES, whileKnotGone } from "../../store/local_knots.ts";
+import { DOCKER_CONTAINER_LABELS, RUN_LOCK_FILES } from "../../store/local_knots.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { errorToRecord } from "../../job/error_record.ts";
 import { CommandTimeoutError } from "../../util/command_limit.ts";
@@ -100,6 +105,22 @@ const PS_EVERY_MS = 1000;
 const LOG_TAIL_LINES = 50;
 /** The folder of a run's directory that keeps what each attempt's container ended with. */
 const ATTEMPT_DETAILS = "containers";
+
+/**
+ * The mark a docker knot's clobber writes in the knot's folder before it
+ * removes anything, and removes after its record: a knot whose folder has it
+ * is one whose clobber was stopped part-way (killed), which adopting it
+ * finishes (`docker_knot.ts`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * const unfinished = await pathExists(join(root, CLOBBERING_FILE));
+ * ```
+ */
+export const CLOBBERING_FILE = "clobbering";
+
+/** The record of a knot (`local/catalog.ts`), which a clobber removes after the rest. */
+const KNOT_RECORD_FILE = "knot.json";
 
 /** Options for a {@linkcode DockerTarget}. */
 export interface DockerTargetOptions {
@@ -1361,14 +1382,46 @@ export class DockerTarget implements Target {
   async clobber(): Promise<void> {
     await holdingKnot(this.#o.root, () => this.#clobber(), {
       make: false,
-      onWait: () =>
-        (this.#o.warn ?? console.warn)(knotBusyNotice(this.#o.knot, this.#o.root, "clobbers it")),
+      doing: "clobbers it",
+      onWait: (holder) =>
+        (this.#o.warn ?? console.warn)(
+          knotBusyNotice(this.#o.knot, this.#o.root, "clobbers it", holder),
+        ),
     });
   }
 
+  /**
+   * Removes the knot as {@linkcode DockerTarget.clobber} does, the caller
+   * holding the knot's lock already: for what finds a clobber that stopped
+   * part-way (its mark, {@linkcode CLOBBERING_FILE}) while it holds the lock.
+   *
+   * @example Usage
+   * ```ts ignore
+   * await holdingKnot(root, () => DockerTarget.clobberHeld(target), { make: false, onWait });
+   * ```
+   *
+   * @param target The knot's target.
+   * @param options `keepFolder`: leave the knot's folder (empty but for its lock's file), for a
+   *   create that makes the knot in it anew.
+   */
+  static async clobberHeld(
+    target: DockerTarget,
+    options: { keepFolder?: boolean } = {},
+  ): Promise<void> {
+    await target.#clobber(options);
+  }
+
   /** See {@linkcode DockerTarget.clobber}. */
-  async #clobber(): Promise<void> {
+  async #clobber(options: { keepFolder?: boolean } = {}): Promise<void> {
     const docker = this.#o.docker;
+    const root = this.#o.root;
+    // Its mark, before anything is removed: a clobber killed part-way leaves the knot's record
+    // with it, so that the knot, adopted again, is not built again (from a build directory
+    // perhaps half removed) but clobbered, and `cloudknot knot clobber` again finishes it.
+    await Deno.writeTextFile(join(root, CLOBBERING_FILE), "", { mode: 0o600 }).catch((e) => {
+      // A knot whose folder is gone: its containers and images are removed all the same.
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
     // A process driving one of its runs is asked to cancel it first, so that its items end
     // saying why, not as attempts whose containers were killed and whose image is gone.
     for (
@@ -1399,10 +1452,21 @@ export class DockerTarget implements Target {
     const earlier = stdout.split("\n").filter((id) => id.trim() !== "");
     if (earlier.length > 0) await docker.removeImage(earlier, { missingOk: true }).catch(() => {});
     // A process driving one of its runs may write into it meanwhile (until it
-    // finds a directory gone): the removal is tried again.
+    // finds a directory gone): the removal is tried again. The record goes after the rest, and
+    // the mark after the record, so a clobber killed on the way leaves the knot to clobber again.
+    const last = new Set([KNOT_RECORD_FILE, CLOBBERING_FILE, KNOT_LOCK_FILE]);
+    const gone = (e: unknown) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    };
     for (let tries = 1;; tries++) {
       try {
-        await Deno.remove(this.#o.root, { recursive: true });
+        for (const entry of await Array.fromAsync(Deno.readDir(root))) {
+          if (last.has(entry.name)) continue;
+          await Deno.remove(join(root, entry.name), { recursive: true }).catch(gone);
+        }
+        await Deno.remove(join(root, KNOT_RECORD_FILE)).catch(gone);
+        await Deno.remove(join(root, CLOBBERING_FILE)).catch(gone);
+        if (!options.keepFolder) await Deno.remove(root, { recursive: true });
         return;
       } catch (e) {
         if (e instanceof Deno.errors.NotFound) return;

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
-import { whileKnotGone } from "../../../src/store/local_knots.ts";
+import { whileKnotGone } from "../../../src/store/knot_lock.ts";
 import { withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
