@@ -94,6 +94,17 @@ import { pathExists } from "../util/read_text.ts";
 // The knot tag key, where the resources this module judges are tagged (`_iam_roles.ts`).
 export { KNOT_TAG_KEY };
 
+/** The kinds of garbage on this machine, deleted without AWS, in the order they are deleted. */
+const LOCAL_GARBAGE_KINDS = [
+  "run-folder",
+  "artifact-folder",
+  "hold-tag",
+  "hold-file",
+  "submit-mark",
+  "docker-container",
+  "docker-image",
+] as const;
+
 /** The kinds of garbage, in the order they are deleted. */
 export const GARBAGE_KINDS = [
   "job-queue",
@@ -111,13 +122,7 @@ export const GARBAGE_KINDS = [
   "image",
   "repository",
   "job-data",
-  "run-folder",
-  "artifact-folder",
-  "hold-tag",
-  "hold-file",
-  "submit-mark",
-  "docker-container",
-  "docker-image",
+  ...LOCAL_GARBAGE_KINDS,
 ] as const;
 
 /** A kind of garbage. */
@@ -894,15 +899,7 @@ export async function deleteGarbage(
 }
 
 /** The kinds of garbage on this machine, deleted without AWS. */
-const LOCAL_KINDS: ReadonlySet<GarbageKind> = new Set([
-  "run-folder",
-  "artifact-folder",
-  "hold-tag",
-  "hold-file",
-  "submit-mark",
-  "docker-container",
-  "docker-image",
-]);
+const LOCAL_KINDS: ReadonlySet<GarbageKind> = new Set(LOCAL_GARBAGE_KINDS);
 
 /** Deletes a piece of this machine's garbage; `false` when it was gone already. */
 async function deleteLocal(g: GarbageItem, options: GcOptions): Promise<boolean> {

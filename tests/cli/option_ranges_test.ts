@@ -258,28 +258,28 @@ Deno.test("retry checks its numbers against the ranges of the run's target once 
       JSON.parse((await cli(home, ["knot", "show", "odd", "--json"])).stdout).runs.length;
     const before = await runs();
     assert.equal(before, 1);
+    /** `cloudknot retry odd <args>` is bad usage, its first line `error`, and runs nothing. */
+    const refused = async (args: string[], error: string) => {
+      const r = await cli(home, ["retry", "odd", ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.split("\n")[0], error);
+      assert.match(r.stderr, /^Usage: cloudknot retry /m);
+      assert.equal(await runs(), before, "no run was made");
+    };
     // A positive number, but past the longest attempt a local run takes.
-    const r = await cli(home, ["retry", "odd", "--timeout", "3000000"]);
-    assert.equal(r.code, 2, r.stderr);
-    assert.equal(
-      r.stderr.split("\n")[0],
+    await refused(
+      ["--timeout", "3000000"],
       'error: --timeout takes a positive number up to 2,147,483, not "3000000"',
     );
-    assert.match(r.stderr, /^Usage: cloudknot retry /m);
-    assert.equal(await runs(), before, "no run was made");
     // A flag the local target does not take is refused as map refuses it there, not ignored.
     const mapped = await cli(home, ["map", JOBS, "failOdd", "--name", "odd", "--vcpus", "2"], {
       stdin: "[1]",
     });
     assert.equal(mapped.code, 2, mapped.stderr);
     assert.match(mapped.stderr, /^error: --vcpus is for --target aws or --target docker$/m);
-    const vcpus = await cli(home, ["retry", "odd", "--vcpus", "2"]);
-    assert.equal(vcpus.code, 2, vcpus.stderr);
-    assert.equal(
-      vcpus.stderr.split("\n")[0],
+    await refused(
+      ["--vcpus", "2"],
       "error: --vcpus is for a knot of --target aws or --target docker: knot odd's target is local",
     );
-    assert.match(vcpus.stderr, /^Usage: cloudknot retry /m);
-    assert.equal(await runs(), before, "no run was made");
   });
 });

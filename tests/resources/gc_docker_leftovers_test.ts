@@ -16,7 +16,7 @@ import {
   IMAGE_NAME_LABEL,
 } from "../../src/store/local_knots.ts";
 import { StateFile } from "../../src/state/mod.ts";
-import { withDockerKnots } from "../support/docker_knots.ts";
+import { knotImageIds, withDockerKnots } from "../support/docker_knots.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { HeldClobber, made, RACED_DRIVER } from "../targets/docker/raced_driver.ts";
 
@@ -35,23 +35,11 @@ async function containersOf(root: string): Promise<string[]> {
   return stdout.split("\n").filter((l) => l !== "").sort();
 }
 
-/** The ids of the images labelled with a name. */
-async function imagesNamed(name: string): Promise<string[]> {
-  const { stdout } = await quiet.command([
-    "images",
-    "--quiet",
-    "--no-trunc",
-    "--filter",
-    `label=${IMAGE_NAME_LABEL}=${name}`,
-  ]);
-  return [...new Set(stdout.split("\n").filter((l) => l !== ""))].sort();
-}
-
 /** Removes what a test left of the knots in these folders, whatever it did. */
 async function cleanUp(roots: string[], extra: string[] = []): Promise<void> {
   for (const root of roots) {
     await quiet.removeContainer(await containersOf(root), { force: true, missingOk: true });
-    const images = await imagesNamed(await dockerImageName(root));
+    const images = await knotImageIds(root);
     await quiet.removeImage(images, { force: true, missingOk: true }).catch(() => {});
   }
   await quiet.removeImage(extra, { force: true, missingOk: true }).catch(() => {});
@@ -113,7 +101,7 @@ dockerTest(
         await driver.status;
         const [container] = await containersOf(root);
         assert.ok(container !== undefined, "the clobber left the run's container");
-        const [image] = await imagesNamed(await dockerImageName(root));
+        const [image] = await knotImageIds(root);
         assert.ok(image !== undefined, "and the image it uses");
 
         const found = await findLocalGarbage({ localDir: dir, state, docker: quiet });
@@ -135,7 +123,7 @@ dockerTest(
         assert.deepEqual(done.failed, []);
         assert.deepEqual(done.deleted.map((g) => g.id), [container, image]);
         assert.deepEqual(await containersOf(root), []);
-        assert.deepEqual(await imagesNamed(await dockerImageName(root)), []);
+        assert.deepEqual(await knotImageIds(root), []);
         // The knot's folder, made to hold its lock meanwhile, is not left behind.
         assert.equal(await Deno.stat(root).then(() => true, () => false), false);
         assert.deepEqual(await findLocalGarbage({ localDir: dir, state, docker: quiet }), []);
@@ -205,7 +193,7 @@ dockerTest(
           assert.match(error, /was kept: a knot is in .*gone again/);
         }
         assert.deepEqual(await containersOf(gone), [`cloudknot-gc-gone-${id}`]);
-        assert.deepEqual(await imagesNamed(await dockerImageName(gone)), [goneImage]);
+        assert.deepEqual(await knotImageIds(gone), [goneImage]);
         // Gone again: deleted; the image after its container.
         await Deno.remove(gone);
         const done = await deleteGarbage(found, { state, docker: quiet });
@@ -215,11 +203,11 @@ dockerTest(
           "docker-image",
         ]);
         assert.deepEqual(await containersOf(gone), []);
-        assert.deepEqual(await imagesNamed(await dockerImageName(gone)), []);
+        assert.deepEqual(await knotImageIds(gone), []);
         assert.deepEqual(await containersOf(here), [`cloudknot-gc-here-${id}`]);
-        assert.deepEqual(await imagesNamed(await dockerImageName(here)), [hereImage]);
-        assert.deepEqual(await imagesNamed(await dockerImageName(tagged)), [taggedImage]);
-        assert.deepEqual(await imagesNamed(await dockerImageName(used)), [usedImage]);
+        assert.deepEqual(await knotImageIds(here), [hereImage]);
+        assert.deepEqual(await knotImageIds(tagged), [taggedImage]);
+        assert.deepEqual(await knotImageIds(used), [usedImage]);
       } finally {
         await quiet.removeContainer([`cloudknot-gc-user-${id}`], { force: true, missingOk: true });
         await cleanUp([here, gone, elsewhere, tagged, used], [foreign]);

@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { Docker } from "../../src/docker/docker.ts";
 import { RUNTIME_PROTOCOL_LABEL } from "../../src/job/runtime_protocol.ts";
+import { dockerImageName, IMAGE_NAME_LABEL } from "../../src/store/local_knots.ts";
 import { ensureBaseImage } from "./base_image.ts";
 
 /** A test's knots directory and what its docker knots are created with. */
@@ -73,6 +74,29 @@ export async function withDockerKnots(
  */
 export async function knotImage(dir: string, name: string): Promise<string> {
   return JSON.parse(await Deno.readTextFile(join(dir, name, "knot.json"))).image;
+}
+
+/**
+ * The ids of the images labelled as the image of the knot whose folder is
+ * `root`, whether or not its record is still there, sorted.
+ *
+ * @example Usage
+ * ```ts ignore
+ * assert.deepEqual(await knotImageIds(join(dir, "squares")), []);
+ * ```
+ *
+ * @param root The knot's folder.
+ * @returns The images' full ids.
+ */
+export async function knotImageIds(root: string): Promise<string[]> {
+  const { stdout } = await new Docker({ logger: () => {} }).command([
+    "images",
+    "--quiet",
+    "--no-trunc",
+    "--filter",
+    `label=${IMAGE_NAME_LABEL}=${await dockerImageName(root)}`,
+  ]);
+  return [...new Set(stdout.split("\n").filter((l) => l !== ""))].sort();
 }
 
 /**

@@ -221,20 +221,12 @@ export const gc = defineCommand({
           ]),
           ctx.out,
         );
-      if (dryRun) {
-        if (json) {
-          await ctx.print(
-            JSON.stringify({
-              dryRun,
-              items,
-              deleted: [],
-              gone: [],
-              failed: [],
-              skipped,
-              dockerSkipped,
-            }),
-          );
-        } else if (items.length === 0) await ctx.print("Nothing to collect");
+      const printJson = (result: GcResult) =>
+        ctx.print(JSON.stringify({ dryRun, items, ...result, skipped, dockerSkipped }));
+      // A dry run, or nothing to delete: what would be deleted, and nothing was.
+      if (dryRun || items.length === 0) {
+        if (json) await printJson({ deleted: [], gone: [], failed: [] });
+        else if (items.length === 0) await ctx.print("Nothing to collect");
         else {
           await ctx.print(table(items));
           await ctx.log(
@@ -243,23 +235,6 @@ export const gc = defineCommand({
             } would be deleted; run \`${deleting}\` to delete them`,
           );
         }
-        await note();
-        return 0;
-      }
-      if (items.length === 0) {
-        if (json) {
-          await ctx.print(
-            JSON.stringify({
-              dryRun,
-              items,
-              deleted: [],
-              gone: [],
-              failed: [],
-              skipped,
-              dockerSkipped,
-            }),
-          );
-        } else await ctx.print("Nothing to collect");
         await note();
         return 0;
       }
@@ -281,7 +256,7 @@ export const gc = defineCommand({
         );
       }
       if (json) {
-        await ctx.print(JSON.stringify({ dryRun, items, ...result, skipped, dockerSkipped }));
+        await printJson(result);
       } else {
         if (result.deleted.length > 0) await ctx.print(table(result.deleted));
         const gone = result.gone.length;

@@ -6,14 +6,8 @@
 // submitted twice.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AwsSession } from "../../../src/aws/mod.ts";
-import { encodeItems } from "../../../src/job/codec.ts";
-import { releaseFile, startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
-
-/** More failed rounds than `RunPollerOptions.maxFailedRounds` (30) lets any other failure have. */
-const ROUNDS = 40;
-
-const pause = () => new Promise((r) => setTimeout(r, 20));
+import { startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
+import { profileSession, startLongWait } from "./long_wait.ts";
 
 /**
  * What the helper prints: temporary credentials of the bed's job role from
@@ -61,40 +55,13 @@ Deno.test("AWS target: a wait whose credential_process stops giving credentials 
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       AWS_EC2_METADATA_DISABLED: "true",
     };
-    const session = await AwsSession.create({
-      profile: "dev",
-      endpoint: bed.emu.endpoint,
-      region: bed.emu.region,
-      env: (n) => env[n],
-      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
-    });
-    const warnings: string[] = [];
-    let rounds = 0;
-    const target = bed.target({
-      session,
-      pollIntervalMs: 10,
-      maxPollIntervalMs: 40,
-      warn: (m) => warnings.push(m),
-      onPoll: () => rounds++,
-    });
-    const [first, second] = [join(bed.dir, "first"), join(bed.dir, "second")];
-    const run = await target.map<string>({
-      items: encodeItems([first, second]),
-      starmap: false,
-      env: {},
-    });
-    await releaseFile(first, "one");
-    while (run.counts.succeeded === 0) await pause();
+    const wait = await startLongWait(bed, await profileSession(bed, env));
+    const { run, warnings } = wait;
 
     // The helper's login expires.
     await Deno.writeTextFile(join(home, "expired"), "");
-    const from = rounds;
-    while (rounds < from + ROUNDS && !run.finished) await pause();
-    assert.deepEqual(
-      { failed: run.counts.failed, succeeded: run.counts.succeeded },
-      { failed: 0, succeeded: 1 },
-      `no item is failed by a wait without credentials: ${run.items.map((i) => i.error)}`,
-    );
+    await wait.rideOut();
+    wait.assertNoneFailed("without credentials");
     assert.equal(warnings.length, 1, warnings.join("\n"));
     assert.match(
       warnings[0]!,
@@ -110,13 +77,11 @@ Deno.test("AWS target: a wait whose credential_process stops giving credentials 
     );
 
     // The job ends meanwhile; then the user logs in again.
-    await releaseFile(second, "two");
+    await wait.releaseSecond();
     await bed.emu.waitForJobs(60_000);
     await login(bed, home);
 
-    assert.deepEqual(await run.results(), ["one", "two"]);
-    assert.equal(bed.emu.count("batch", "SubmitJob"), 1, "nothing is submitted twice");
-    assert.equal(warnings.length, 2, warnings.join("\n"));
+    await wait.assertEveryResultOnce();
     assert.match(warnings[1]!, /: AWS answers again, after about \d+ minutes? \(since /);
   } finally {
     await bed.close();

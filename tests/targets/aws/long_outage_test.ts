@@ -5,20 +5,14 @@
 // more when AWS answers, and settles every item from its record: nothing
 // failed, nothing submitted twice.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { MapRun } from "../../../mod.ts";
-import { encodeItems } from "../../../src/job/codec.ts";
 import { S3Store } from "../../../src/store/mod.ts";
 import { RunPoller } from "../../../src/targets/aws/batch/run_poller.ts";
 import { startEmulator } from "../../emulator/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { Unplugged } from "./long_unplugged.ts";
-import { releaseFile, startTestBed, waitsForFile } from "./helpers.ts";
-
-/** More failed rounds than `RunPollerOptions.maxFailedRounds` (30) lets any other failure have. */
-const ROUNDS = 40;
-
-const pause = () => new Promise((r) => setTimeout(r, 20));
+import { startTestBed, waitsForFile } from "./helpers.ts";
+import { pause, startLongWait } from "./long_wait.ts";
 
 for (
   const outage of [
@@ -38,34 +32,14 @@ for (
         endpoint: front.endpoint,
         retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, maxThrottledRetries: 2 },
       });
-      const warnings: string[] = [];
-      let rounds = 0;
-      const target = bed.target({
-        session,
-        pollIntervalMs: 10,
-        maxPollIntervalMs: 40,
-        warn: (m) => warnings.push(m),
-        onPoll: () => rounds++,
-      });
-      const [first, second] = [join(bed.dir, "first"), join(bed.dir, "second")];
-      const run = await target.map<string>({
-        items: encodeItems([first, second]),
-        starmap: false,
-        env: {},
-      });
-      await releaseFile(first, "one");
-      while (run.counts.succeeded === 0) await pause();
+      const wait = await startLongWait(bed, session);
+      const { run, warnings } = wait;
 
       const throttle = outage.name.includes("throttled")
         ? bed.emu.faults.add({ service: "batch", operation: "DescribeJobs", kind: "throttle" })
         : (front.unplug(), undefined);
-      const from = rounds;
-      while (rounds < from + ROUNDS && !run.finished) await pause();
-      assert.deepEqual(
-        { failed: run.counts.failed, succeeded: run.counts.succeeded },
-        { failed: 0, succeeded: 1 },
-        `no item is failed by a wait that cannot use AWS: ${run.items.map((i) => i.error)}`,
-      );
+      await wait.rideOut();
+      wait.assertNoneFailed("that cannot use AWS");
       assert.equal(warnings.length, 1, warnings.join("\n"));
       assert.match(warnings[0]!, new RegExp(`^cloudknot: run ${run.runId} of knot squares `));
       assert.match(warnings[0]!, outage.notice);
@@ -79,14 +53,12 @@ for (
       );
 
       // The job ends while the client cannot see it; its record waits in S3.
-      await releaseFile(second, "two");
+      await wait.releaseSecond();
       await bed.emu.waitForJobs(60_000);
       if (throttle !== undefined) bed.emu.faults.clear(throttle);
       else front.plug();
 
-      assert.deepEqual(await run.results(), ["one", "two"]);
-      assert.equal(bed.emu.count("batch", "SubmitJob"), 1, "nothing is submitted twice");
-      assert.equal(warnings.length, 2, warnings.join("\n"));
+      await wait.assertEveryResultOnce();
       assert.match(
         warnings[1]!,
         new RegExp(

@@ -7,14 +7,8 @@
 // failed, nothing submitted twice.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AwsSession } from "../../../src/aws/mod.ts";
-import { encodeItems } from "../../../src/job/codec.ts";
-import { releaseFile, startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
-
-/** More failed rounds than `RunPollerOptions.maxFailedRounds` (30) lets any other failure have. */
-const ROUNDS = 40;
-
-const pause = () => new Promise((r) => setTimeout(r, 20));
+import { startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
+import { profileSession, startLongWait } from "./long_wait.ts";
 
 /** Writes a new session of the bed's job role to the profile, as a SAML script does; returns its key id. */
 async function login(bed: TestBed, home: string, name: string): Promise<string> {
@@ -40,40 +34,13 @@ Deno.test("AWS target: a wait whose session keys in ~/.aws/credentials expire ri
     await Deno.mkdir(join(home, ".aws"));
     const first = await login(bed, home, "monday");
     const env: Record<string, string> = { HOME: home, AWS_EC2_METADATA_DISABLED: "true" };
-    const session = await AwsSession.create({
-      profile: "dev",
-      endpoint: bed.emu.endpoint,
-      region: bed.emu.region,
-      env: (n) => env[n],
-      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
-    });
-    const warnings: string[] = [];
-    let rounds = 0;
-    const target = bed.target({
-      session,
-      pollIntervalMs: 10,
-      maxPollIntervalMs: 40,
-      warn: (m) => warnings.push(m),
-      onPoll: () => rounds++,
-    });
-    const [one, two] = [join(bed.dir, "first"), join(bed.dir, "second")];
-    const run = await target.map<string>({
-      items: encodeItems([one, two]),
-      starmap: false,
-      env: {},
-    });
-    await releaseFile(one, "one");
-    while (run.counts.succeeded === 0) await pause();
+    const wait = await startLongWait(bed, await profileSession(bed, env));
+    const { run, warnings } = wait;
 
     // The session's keys expire.
     bed.emu.sts.expire(first);
-    let from = rounds;
-    while (rounds < from + ROUNDS && !run.finished) await pause();
-    assert.deepEqual(
-      { failed: run.counts.failed, succeeded: run.counts.succeeded },
-      { failed: 0, succeeded: 1 },
-      `no item is failed by a wait whose keys expired: ${run.items.map((i) => i.error)}`,
-    );
+    await wait.rideOut();
+    wait.assertNoneFailed("whose keys expired");
     assert.equal(warnings.length, 1, warnings.join("\n"));
     assert.match(
       warnings[0]!,
@@ -81,16 +48,13 @@ Deno.test("AWS target: a wait whose session keys in ~/.aws/credentials expire ri
     );
 
     // The job ends meanwhile; then the user writes new keys to the file.
-    await releaseFile(two, "two");
+    await wait.releaseSecond();
     await bed.emu.waitForJobs(60_000);
     await login(bed, home, "tuesday");
-    from = rounds;
-    while (rounds < from + ROUNDS && !run.finished) await pause();
+    await wait.rideOut();
     assert.ok(run.finished, "the wait finishes with the keys the file now holds");
 
-    assert.deepEqual(await run.results(), ["one", "two"]);
-    assert.equal(bed.emu.count("batch", "SubmitJob"), 1, "nothing is submitted twice");
-    assert.equal(warnings.length, 2, warnings.join("\n"));
+    await wait.assertEveryResultOnce();
     assert.match(warnings[1]!, /: AWS answers again, after about \d+ minutes? \(since /);
   } finally {
     await bed.close();

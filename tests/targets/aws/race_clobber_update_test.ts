@@ -31,6 +31,29 @@ function activeRevisions(emu: Emulator, name: string): number[] {
 
 /**
  * Starts `args` in a process of its own, held at its first request of
+ * `operation` (a latency fault), runs `body` once it is held there, then lets
+ * it go on and asserts that it succeeds.
+ */
+async function whileHeldAt(
+  home: AwsHome,
+  env: Record<string, string>,
+  operation: string,
+  args: string[],
+  body: () => Promise<void>,
+): Promise<void> {
+  const release = Promise.withResolvers<void>();
+  try {
+    const held = await heldAt(home, env, operation, args, release.promise);
+    await body();
+    release.resolve();
+    assert.equal(await held.code, 0, await held.stderr);
+  } finally {
+    release.resolve();
+  }
+}
+
+/**
+ * Starts `args` in a process of its own, held at its first request of
  * `operation` (a latency fault until `release` settles), and resolves once it
  * is held there.
  */
@@ -74,54 +97,42 @@ dockerTest(
 
       // The update (another function) holds its mark, its image pushed, its new revision on
       // its way: a clobber now refuses, and changes nothing.
-      const updating = Promise.withResolvers<void>();
-      try {
-        const update = await heldAt(
-          home,
-          env,
-          "RegisterJobDefinition",
-          ["knot", "create", "rk", JOBS, "failOdd", ...FARGATE],
-          updating.promise,
-        );
-        const refused = await run(["knot", "clobber", "rk", "--yes"]);
-        assert.equal(refused.code, 1, refused.stdout);
-        assert.match(
-          refused.stderr,
-          /Knot rk is being updated or made again by another process with this config file .*, so this clobber changed nothing.*Once it ends, clobber the knot again/,
-        );
-        for (const operation of ["UpdateJobQueue", "DeleteJobQueue", "DeregisterJobDefinition"]) {
-          assert.equal(home.emu.count("batch", operation), 0, `${operation} was sent`);
-        }
-        assert.equal((await state.section("knot rk"))?.get("clobber-started"), undefined);
-        updating.resolve();
-        assert.equal(await update.code, 0, await update.stderr);
-      } finally {
-        updating.resolve();
-      }
+      await whileHeldAt(
+        home,
+        env,
+        "RegisterJobDefinition",
+        ["knot", "create", "rk", JOBS, "failOdd", ...FARGATE],
+        async () => {
+          const refused = await run(["knot", "clobber", "rk", "--yes"]);
+          assert.equal(refused.code, 1, refused.stdout);
+          assert.match(
+            refused.stderr,
+            /Knot rk is being updated or made again by another process with this config file .*, so this clobber changed nothing.*Once it ends, clobber the knot again/,
+          );
+          for (const operation of ["UpdateJobQueue", "DeleteJobQueue", "DeregisterJobDefinition"]) {
+            assert.equal(home.emu.count("batch", operation), 0, `${operation} was sent`);
+          }
+          assert.equal((await state.section("knot rk"))?.get("clobber-started"), undefined);
+        },
+      );
       assert.deepEqual(activeRevisions(home.emu, "rk-ck-jd"), [1, 2]);
 
       // The clobber holds its mark and has begun (held at its queue's disabling): an update now
       // refuses, and makes nothing.
-      const clobbering = Promise.withResolvers<void>();
-      try {
-        const clobber = await heldAt(
-          home,
-          env,
-          "UpdateJobQueue",
-          ["knot", "clobber", "rk", "--yes"],
-          clobbering.promise,
-        );
-        const pushes = home.emu.count("ecr", "PutImage");
-        const again = await run(["knot", "create", "rk", JOBS, "square", ...FARGATE]);
-        assert.equal(again.code, 1, again.stdout);
-        assert.match(again.stderr, /Knot rk is being clobbered by another process/);
-        assert.equal(home.emu.count("ecr", "PutImage"), pushes);
-        assert.deepEqual(activeRevisions(home.emu, "rk-ck-jd"), [1, 2]);
-        clobbering.resolve();
-        assert.equal(await clobber.code, 0, await clobber.stderr);
-      } finally {
-        clobbering.resolve();
-      }
+      await whileHeldAt(
+        home,
+        env,
+        "UpdateJobQueue",
+        ["knot", "clobber", "rk", "--yes"],
+        async () => {
+          const pushes = home.emu.count("ecr", "PutImage");
+          const again = await run(["knot", "create", "rk", JOBS, "square", ...FARGATE]);
+          assert.equal(again.code, 1, again.stdout);
+          assert.match(again.stderr, /Knot rk is being clobbered by another process/);
+          assert.equal(home.emu.count("ecr", "PutImage"), pushes);
+          assert.deepEqual(activeRevisions(home.emu, "rk-ck-jd"), [1, 2]);
+        },
+      );
       // Nothing of the knot is left on AWS Batch, and no record names anything.
       assert.deepEqual(
         batchResources(home.emu).filter((r) => !r.startsWith("job-definition/")),

@@ -10,24 +10,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
-import { dockerImageName, IMAGE_NAME_LABEL } from "../../../src/store/local_knots.ts";
-import { knotImage, withDockerKnots } from "../../support/docker_knots.ts";
+import { knotImage, knotImageIds, withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
 const quiet = new Docker({ logger: () => {} });
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
-
-/** The ids of the images labelled as the image of the knot in `root`. */
-async function imagesOf(root: string): Promise<string[]> {
-  const { stdout } = await quiet.command([
-    "images",
-    "--quiet",
-    "--no-trunc",
-    "--filter",
-    `label=${IMAGE_NAME_LABEL}=${await dockerImageName(root)}`,
-  ]);
-  return [...new Set(stdout.split("\n").filter((l) => l !== ""))];
-}
 
 dockerTest(
   "a docker knot whose clobber was killed once its image was removed is clobbered for good when it is adopted again, with a notice, without building its image again",
@@ -84,7 +71,7 @@ dockerTest(
             /^cloudknot: the clobber of docker knot cut \(in .*cut\) was stopped part-way before; it is finished now/,
           );
           assert.equal(await exists(root), false, "the knot's folder is gone");
-          assert.deepEqual(await imagesOf(root), [], "no image was built again");
+          assert.deepEqual(await knotImageIds(root), [], "no image was built again");
           await knot.clobber();
           await assert.rejects(
             () => knot.map([1], { progress: false }),
@@ -95,7 +82,7 @@ dockerTest(
             /There is no docker knot named "cut" to adopt/,
           );
         } finally {
-          await quiet.removeImage(await imagesOf(root), { force: true, missingOk: true })
+          await quiet.removeImage(await knotImageIds(root), { force: true, missingOk: true })
             .catch(() => {});
         }
       },
