@@ -40,7 +40,9 @@ import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import type { Estimate } from "../../cost/estimate.ts";
 import type { Plan } from "../../plan/plan.ts";
+import type { ItemResources } from "../../run/retry.ts";
 import {
+  checkMachineResources,
   estimateMachineRun,
   type MapRequest,
   newRunId,
@@ -687,9 +689,30 @@ export class LocalTarget implements Target {
     return estimateMachineRun(count, options.itemSeconds, this.#o.concurrency);
   }
 
+  /**
+   * Checks resources a retry gives some items of a run against this target's
+   * bounds, by the rule `Knot.create` checks the knot's with
+   * ({@linkcode checkMachineResources}), before the retry writes anything.
+   *
+   * @example Usage
+   * ```ts ignore
+   * target.checkResources({ memory: 512 });
+   * ```
+   *
+   * @param resources The memory (MiB), vCPUs and timeout (seconds) the items would run with.
+   * @throws {CloudknotInputError} Naming the option and the range it takes here.
+   */
+  checkResources(resources: ItemResources): void {
+    checkMachineResources("local", resources);
+  }
+
   /** What a run's handle asks its target: its attempts' usage, and a retry. */
-  #hooks(dir: string, manifest: LocalRunManifest): Pick<MapRunOptions, "usage" | "resubmit"> {
+  #hooks(
+    dir: string,
+    manifest: LocalRunManifest,
+  ): Pick<MapRunOptions, "usage" | "resubmit" | "checkResources"> {
     return {
+      checkResources: (resources) => this.checkResources(resources),
       usage: async () =>
         localRunUsage(
           await readRecords(dir, this.#o.knot, manifest.runId),
