@@ -12,7 +12,7 @@
  */
 import { FUNCTION_FILE } from "../../job/function_folder.ts";
 import { appendFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setImmediate } from "node:timers";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
@@ -136,6 +136,28 @@ export class RunDataGoneError extends CloudknotError {
  * const run = await target.map({ items, starmap: false, env: {} });
  * ```
  */
+/** The folders of the runs a `collect()` of this process took over, once their process died. */
+const TAKEN_OVER = new Set<string>();
+
+/**
+ * Whether a `collect()` in this process took over the local run in `dir` (its
+ * process was gone) and ran its unfinished items here: a command that waited
+ * for the run and stops then stops those items with it, and the run does not
+ * go on. Decided as the run is followed, not when it was opened: its map may
+ * die while the command waits.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const here = tookOverRun(join(knot.runsRoot, "runs", runId));
+ * ```
+ *
+ * @param dir The run's folder (`<runs root>/runs/<run id>`).
+ * @returns Whether this process took it over.
+ */
+export function tookOverRun(dir: string): boolean {
+  return TAKEN_OVER.has(resolve(dir));
+}
+
 export class LocalTarget implements Target {
   /** Which target this is. */
   readonly kind = "local" as const;
@@ -602,6 +624,7 @@ export class LocalTarget implements Target {
         return false;
       }
       // Run here from now on: its workers say what runs.
+      TAKEN_OVER.add(resolve(dir));
       running.show([]);
       await finish();
       return true;
