@@ -11,13 +11,10 @@ import { validateFunctionSource } from "./image/docker_image_options.ts";
 import type { KnotOptions, MapOptions, MapPlanOptions } from "./knot.ts";
 import { type ProgressOptions, validateProgress } from "./run/progress.ts";
 import { type Permissions, validatePermissions } from "./job/permissions.ts";
-import { MAX_RETRIES, MAX_TIMEOUT_SECONDS } from "./targets/aws/batch/compute_options.ts";
+import { MAX_RETRIES } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
-import {
-  DOCKER_KNOT_OPTIONS,
-  MIN_CONTAINER_MIB,
-  validateDockerKnotOptions,
-} from "./targets/docker/knot_options.ts";
+import { DOCKER_KNOT_OPTIONS, validateDockerKnotOptions } from "./targets/docker/knot_options.ts";
+import { checkMachineResources } from "./targets/target.ts";
 import { CloudknotInputError } from "./util/errors.ts";
 import {
   describeValue,
@@ -225,34 +222,10 @@ export function validateKnotOptions(
     if (options.memory !== undefined) valid.memory = checked.compute.memory;
     return valid;
   }
-  if (options.timeout !== undefined) {
-    const t = options.timeout;
-    if (typeof t !== "number" || !(t > 0) || t > MAX_TIMEOUT_SECONDS) {
-      throw new CloudknotInputError(
-        `timeout must be a positive number of seconds, at most ${
-          MAX_TIMEOUT_SECONDS.toLocaleString("en-US")
-        } (24.8 days), not ${describeValue(t)}`,
-        { field: "timeout" },
-      );
-    }
-    valid.timeout = t;
-  }
-  if (options.memory !== undefined) {
-    const m = options.memory;
-    const total = system.totalMemoryMiB ?? Math.floor(Deno.systemMemoryInfo().total / 2 ** 20);
-    const least = target === "docker" ? MIN_CONTAINER_MIB : 1;
-    if (!Number.isInteger(m) || m < least || m > total) {
-      throw new CloudknotInputError(
-        `memory must be an integer of MiB from ${least} to this machine's ${
-          total.toLocaleString("en-US")
-        } (${
-          target === "docker" ? "each container's memory limit" : "each worker's heap limit"
-        }), not ${describeValue(m)}`,
-        { field: "memory" },
-      );
-    }
-    valid.memory = m;
-  }
+  // The rule a retry's resources on this machine meet too (each target's checkResources).
+  checkMachineResources(target, { timeout: options.timeout, memory: options.memory }, system);
+  if (options.timeout !== undefined) valid.timeout = options.timeout;
+  if (options.memory !== undefined) valid.memory = options.memory;
   validateOptionType(options, "dir", "string");
   if (target === "docker") validateDockerKnotOptions(options, valid);
   return valid;

@@ -24,6 +24,7 @@ import { showProgress } from "./progress.ts";
 import { isFreshReading } from "./fresh_reading.ts";
 import {
   feedMerged,
+  type ItemResources,
   mergeUsage,
   ranOutOfMemory,
   type Resubmit,
@@ -34,6 +35,7 @@ import {
   validateRetryOptions,
 } from "./retry.ts";
 import { Timeline, type TimelineOptions } from "./timeline.ts";
+import { defined } from "../util/defined.ts";
 
 /** Where an item is. */
 export type ItemStatus = "pending" | "running" | "succeeded" | "failed";
@@ -185,6 +187,12 @@ export interface MapRunOptions {
   /** Runs items of this run again as a new run, for `retry()`. */
   resubmit?: Resubmit;
   /**
+   * Checks the resources a retry gives items (its `memory`, `vcpus` and
+   * `timeout`, and doubled memory) against the target's own bounds, before
+   * the retry writes anything: the target's `checkResources`.
+   */
+  checkResources?: (resources: ItemResources) => void;
+  /**
    * The run read again where its records are kept, for `retry()`: a handle
    * over the same input that follows the run until it ends, so that what its
    * jobs recorded after this handle settled (a cancel that did not see them
@@ -264,6 +272,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #work: Promise<unknown>[] = [];
   #usage?: () => Promise<RunUsage>;
   #resubmit?: Resubmit;
+  #checkResources?: (resources: ItemResources) => void;
   #reread?: (signal?: AbortSignal) => Promise<MapRun<unknown>>;
   #cost?: CostReport;
   /** On a handle over a run and its retry: the items the retry runs again. */
@@ -291,6 +300,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     this.#values = new Array(capacity);
     if (options.usage) this.#usage = options.usage;
     if (options.resubmit) this.#resubmit = options.resubmit;
+    if (options.checkResources) this.#checkResources = options.checkResources;
     if (options.reread) this.#reread = options.reread;
     if (info.retryOf) this.retryOf = info.retryOf;
     this.#counts = {
@@ -675,6 +685,12 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    */
   async retry(options: RetryOptions = {}): Promise<MapRun<T>> {
     const permissions = validateRetryOptions(options, this.target);
+    // The target's own bounds, before the run is waited for or anything is written.
+    this.#checkResources?.(defined({
+      memory: typeof options.memory === "number" ? options.memory : undefined,
+      vcpus: options.vcpus,
+      timeout: options.timeout,
+    }));
     if (this.#resubmit === undefined) {
       // A run of no items (an empty input) has nothing to run again, as one where nothing failed.
       if (this.#total === 0 && !this.#open) return this;
@@ -711,6 +727,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       });
     }
     const groups = retryGroups(items, options);
+    // Memory doubled may pass the target's bounds: refused before the retry's run is written.
+    const check = run.#checkResources ?? this.#checkResources;
+    for (const group of groups) check?.(group.resources);
     const retried = await resubmit({
       groups,
       retryOf: { runId: run.runId, items: groups.flatMap((g) => g.items) },
@@ -771,6 +790,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
     }, {
       startedAt: retried.startedAt,
       onCancel: (reason) => retried.cancel(reason),
+      ...(retried.#checkResources !== undefined ? { checkResources: retried.#checkResources } : {}),
       logs: (index, attempt) => {
         const k = position.get(index);
         return k === undefined ? earlier.logs(index, { attempt }) : retried.logs(k, { attempt });

@@ -192,6 +192,46 @@ export async function holdingKnot<T>(
   }
 }
 
+/**
+ * Whether a process holds the lock of the docker knot in `root` now, and who
+ * it said it is (`holder`, when it wrote it): for what shows a knot, as a
+ * clobber under way. `undefined` when none holds it (or there is no lock's
+ * file). It looks with a shared lock, let go at once, so a holder is never
+ * waited for; a process taking the lock at that instant waits that instant.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { knotLockHeld } from "./knot_lock.ts";
+ *
+ * const held = await knotLockHeld("/home/me/.cloudknot/local/squares");
+ * if (held !== undefined) console.log(`process ${held.holder?.pid ?? "?"} holds it`);
+ * ```
+ *
+ * @param root The knot's folder.
+ * @returns Who holds it, or `undefined` when it is free.
+ */
+export async function knotLockHeld(
+  root: string,
+): Promise<{ holder?: KnotLockHolder } | undefined> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(join(root, KNOT_LOCK_FILE), { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+  try {
+    if (await file.tryLock(false)) {
+      await file.unlock();
+      return undefined;
+    }
+    const holder = await readHolder(file);
+    return holder === undefined ? {} : { holder };
+  } finally {
+    file.close();
+  }
+}
+
 /** What {@linkcode whileKnotGone} does holding the lock, as its waiters are told. */
 const REMOVING_LEFTOVERS = "removes the containers and images its clobber left";
 

@@ -11,7 +11,7 @@ import {
   startTestBed,
   untilRunning,
 } from "../targets/aws/helpers.ts";
-import { cli, mapGated, withHome } from "./helpers.ts";
+import { cli, lines, mapGated, spawnCli as spawnLocal, withHome } from "./helpers.ts";
 
 Deno.test("a second Ctrl-C before the cancel told the AWS jobs to stop says they may still be running and gives cloudknot cancel, which stops them", async () => {
   const bed = await startTestBed(job);
@@ -90,5 +90,58 @@ Deno.test("cloudknot cancel of a local run another process maps cancels it there
     const stdout = new TextDecoder().decode(mapped.stdout);
     assert.equal(JSON.parse(stdout).error.kind, "cancelled", stdout);
     assert.equal(mapped.code, 1);
+  });
+});
+
+Deno.test("Ctrl-C on cloudknot cancel while it waits for the run to end exits 130 saying the cancel was sent and what shows the run end, which the run then does", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "never");
+    const { output, map } = await mapGated(home, "paused", marker);
+    // The process that runs the run is stopped: the cancel it is asked for waits for it.
+    Deno.kill(map.pid, "SIGSTOP");
+    try {
+      const child = spawnLocal(home, ["cancel", "paused"]);
+      const stdout = new Response(child.stdout).text();
+      const err = lines(child.stderr);
+      let said = "";
+      while (!/^Cancelling run /m.test(said)) {
+        const { value, done } = await err.read();
+        assert.ok(!done, `cancel ended before it said it cancels:\n${said}`);
+        said += `${value}\n`;
+      }
+      const runId = /^Cancelling run (\S+) of knot paused/m.exec(said)![1]!;
+      child.kill("SIGINT");
+      const status = await child.status;
+      for (let r = await err.read(); !r.done; r = await err.read()) said += `${r.value}\n`;
+      assert.equal(status.signal, null, `it ended by itself, not by the signal:\n${said}`);
+      assert.equal(status.code, 130, said);
+      assert.equal(await stdout, "");
+      assert.match(
+        said,
+        new RegExp(
+          `^interrupted: stopped waiting for run ${runId} of knot paused to end; its cancel was ` +
+            `sent to the process that runs it, which ends it: \`cloudknot results paused ` +
+            `${runId}\` shows the run end, and \`cloudknot cancel paused ${runId}\` again ` +
+            `waits for it to end$`,
+          "m",
+        ),
+      );
+      // It was sent: the map's process, going on, cancels its run.
+      Deno.kill(map.pid, "SIGCONT");
+      const mapped = await output;
+      assert.equal(JSON.parse(new TextDecoder().decode(mapped.stdout)).error.kind, "cancelled");
+      const shown = await cli(home, ["results", "paused", runId, "--json"]);
+      assert.equal(JSON.parse(shown.stdout).failed, 1, shown.stdout);
+      const again = await cli(home, ["cancel", "paused", runId]);
+      assert.equal(again.stdout, `Run ${runId} of knot paused has ended: nothing to cancel\n`);
+    } finally {
+      // Let go again when the test failed before it did (the map may have ended since).
+      try {
+        Deno.kill(map.pid, "SIGCONT");
+      } catch {
+        // Ended.
+      }
+      await Deno.writeTextFile(marker, "");
+    }
   });
 });

@@ -197,13 +197,13 @@ export function recordingIo(env: Record<string, string>): { io: CliIo; out: Reco
  * Starts `cloudknot map` of the fixtures' `gate` in another process over one
  * item that waits until the file `marker` exists, and resolves once its run
  * is recorded (a run still going, for the commands that meet one), with
- * the map's output once it ends.
+ * the map's output once it ends and its process.
  */
 export async function mapGated(
   home: CliHome,
   knot: string,
   marker: string,
-): Promise<{ output: Promise<Deno.CommandOutput> }> {
+): Promise<{ output: Promise<Deno.CommandOutput>; map: Deno.ChildProcess }> {
   const map = spawnCli(
     home,
     ["map", JOBS, "gate", "--name", knot, "--allow", `read=${home.dir}`],
@@ -219,5 +219,5 @@ export async function mapGated(
     if (shown.code === 0 && JSON.parse(shown.stdout).runs.length === 1) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { output };
+  return { output, map };
 }

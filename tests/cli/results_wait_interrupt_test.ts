@@ -163,3 +163,52 @@ Deno.test("Ctrl-C on cloudknot results of a local run whose map was killed, whic
     assert.deepEqual(ndjson(all.stdout), [ITEM_0, ITEM_1]);
   });
 });
+
+Deno.test("Ctrl-C on cloudknot results of a local run whose map died while it waited, which it took over, says it stopped finishing the run, not that the run goes on", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "go");
+    const { runId, map, output } = await mapHalfDone(home, "dying", marker);
+    // Opened while the map lives: it only waits for the run.
+    const child = spawnCli(home, ["results", "dying"]);
+    const stdout = new Response(child.stdout).text();
+    const err = lines(child.stderr);
+    let said = "";
+    while (!/^Waiting for run /m.test(said)) {
+      const { value, done } = await err.read();
+      assert.ok(!done, `results ended before it said it waits:\n${said}`);
+      said += `${value}\n`;
+    }
+    // The map dies with item 1 waiting; results, the only process left, takes the run over and
+    // runs item 1 (a state, looked for a bounded number of times).
+    map.kill("SIGKILL");
+    await output;
+    let taken = false;
+    for (let i = 0; i < 600 && !taken; i++) {
+      const jobs = await cli(home, ["jobs", "dying", runId, "--json"]);
+      taken = jobs.code === 0 && JSON.parse(jobs.stdout).counts.running === 1;
+      if (!taken) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(taken, "results took the run over");
+    child.kill("SIGINT");
+    const status = await child.status;
+    for (let r = await err.read(); !r.done; r = await err.read()) said += `${r.value}\n`;
+    assert.equal(status.signal, null, `it ended by itself, not by the signal:\n${said}`);
+    assert.equal(status.code, 130, said);
+    assert.deepEqual(ndjson(await stdout), [ITEM_0]);
+    assert.doesNotMatch(said, /which goes on/);
+    assert.match(
+      said,
+      new RegExp(
+        `^interrupted: stopped finishing run ${runId} of knot dying \\(its map had ended, so ` +
+          `this command ran its unfinished items\\): \`cloudknot results dying ${runId}\` runs ` +
+          `them and prints its results$`,
+        "m",
+      ),
+    );
+    // As it says: the next results runs item 1.
+    await Deno.writeTextFile(marker, "");
+    const all = await cli(home, ["results", "dying", runId]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(ndjson(all.stdout), [ITEM_0, ITEM_1]);
+  });
+});

@@ -56,7 +56,7 @@ export async function withFinishedRun(
         ));
       }
       if (await untilAborted(run.done, signal) === ABORTED) {
-        await ctx.log(ctx.err("yellow", stoppedWaiting(run, command, { finishing })));
+        await ctx.log(ctx.err("yellow", stoppedWaiting(run, command, { finishing: finishing() })));
         return INTERRUPTED;
       }
       await use(run, prices !== undefined ? { prices } : {});

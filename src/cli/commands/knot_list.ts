@@ -8,12 +8,14 @@ import { readAwsKnots } from "../../targets/aws/catalog.ts";
 import { readOriginalRecords } from "../../resources/original.ts";
 import { ORIGINAL_LABEL, originalJson } from "../common/original.ts";
 import { listLocalKnots } from "../../targets/local/catalog.ts";
+import { dockerClobberState } from "../../targets/docker/docker_knot.ts";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import {
   awsFunctionLabel,
   awsKnotJson,
+  dockerClobberJson,
   functionLabel,
   knotJson,
   runIdTime,
@@ -31,7 +33,9 @@ export const knotList = defineCommand({
     "(no AWS call). --target shows one target only. With --json, an array of " +
     '{"name","target","function","runs","lastRun",...}; an AWS knot adds its region, compute, ' +
     "Pars, image and Batch resources. Knots the Python cloudknot made show as such, with their " +
-    'CloudFormation stack ({"madeBy":"python","stack",...}): `knot clobber` removes them.',
+    'CloudFormation stack ({"madeBy":"python","stack",...}): `knot clobber` removes them. ' +
+    "A knot whose clobber stopped part-way shows `(clobber unfinished)` after its target " +
+    "(`(being clobbered)` while another process clobbers it): `knot clobber` again finishes it.",
   args: [],
   options: {
     ...JSON_OPTION,
@@ -51,9 +55,13 @@ export const knotList = defineCommand({
         if (target !== undefined && (knot.record.target as string) !== target) continue;
         const runs = await knotRuns(knot).runs();
         const last = runs.at(-1);
+        // A docker knot whose clobber was killed part-way keeps its record, with the clobber's mark.
+        const docker = (knot.record.target as string) === "docker";
+        const clobber = docker ? await dockerClobberState(knot.root) : undefined;
         rows.push({
           json: {
             ...knotJson(knot),
+            ...(docker ? dockerClobberJson(clobber) : {}),
             runs: runs.length,
             lastRun: last === undefined ? null : {
               runId: last.runId,
@@ -63,7 +71,7 @@ export const knotList = defineCommand({
           },
           cells: [
             knot.record.name,
-            knot.record.target,
+            `${knot.record.target}${clobberLabel(clobber ?? {})}`,
             functionLabel(knot),
             String(runs.length),
             last?.runId ?? "-",

@@ -11,6 +11,7 @@ import { type CommandContext, defineCommand } from "../common/command.ts";
 import {
   awsFunctionLabel,
   awsKnotJson,
+  dockerClobberJson,
   functionLabel,
   knotJson,
   runtimeJson,
@@ -28,7 +29,7 @@ import { formatTime, renderTable } from "../common/table.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
 import { revisionRuntime } from "../../targets/aws/batch/runtime_check.ts";
-import type { DockerKnotRecord } from "../../targets/docker/docker_knot.ts";
+import { dockerClobberState, type DockerKnotRecord } from "../../targets/docker/docker_knot.ts";
 import { readRuntimeProtocol, RUNTIME_PROTOCOL_LABEL } from "../../job/runtime_protocol.ts";
 
 /** AWS runs read for their status (each takes one round of AWS calls); older ones are listed only. */
@@ -44,7 +45,8 @@ export const knotShow = defineCommand({
     "A retry counts every item of the input it retried, with the results it did not run again. " +
     `For a knot on AWS, its resources too, and the counts of its latest ${AWS_RUNS_READ} runs. ` +
     "A knot of the Python cloudknot shows its CloudFormation stack, its Pars and its jobs. " +
-    "An AWS knot whose clobber stopped part-way says so, and what to run to finish it. " +
+    "An AWS or docker knot whose clobber stopped part-way says so, and what to run to finish " +
+    "it. " +
     "An AWS or docker knot shows the runtime protocol of its image's job runtime (an AWS " +
     "knot's as its job definition revision's tag says, as a map decides by), and when " +
     "it is not this version's, what that means and what to run.",
@@ -65,12 +67,15 @@ export const knotShow = defineCommand({
     const docker = dockerRecord.target === "docker"
       ? await dockerRuntime(ctx, dockerRecord)
       : undefined;
+    // A docker knot whose clobber was killed part-way keeps its record, with the clobber's mark.
+    const clobber = docker === undefined ? undefined : await dockerClobberState(knot.root);
     if (ctx.flag("json")) {
       await ctx.print(JSON.stringify({
         ...knotJson(knot),
         ...(docker === undefined ? {} : {
           image: docker.image,
           runtime: docker.view === undefined ? null : runtimeJson(docker.view),
+          ...dockerClobberJson(clobber),
         }),
         runs: runs.map(runJson),
       }));
@@ -94,7 +99,13 @@ export const knotShow = defineCommand({
       ["dir", knot.root],
       ["runs dir", knot.runsRoot],
     );
-    await ctx.print(details(ctx, rows, runs, undefined, docker?.view?.advice));
+    await ctx.print(details(
+      ctx,
+      rows,
+      runs,
+      clobber === undefined ? undefined : halfClobbered({ name: r.name, ...clobber }),
+      docker?.view?.advice,
+    ));
     return 0;
   },
 });
@@ -256,14 +267,15 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
 }
 
 /**
- * What to say of a knot whose clobber has not finished: that another process
- * is clobbering it still, or that it stopped part-way and how to finish it
- * (with `--pars` when its Pars's clobber stopped part-way too: a clobber
- * with `--pars` removes the knot's record only once the Pars is gone).
+ * What to say of a knot whose clobber has not finished (an AWS knot's, or a
+ * docker knot's): that another process is clobbering it still, or that it
+ * stopped part-way and how to finish it (with `--pars` when an AWS knot's
+ * Pars's clobber stopped part-way too: a clobber with `--pars` removes the
+ * knot's record only once the Pars is gone).
  */
 function halfClobbered(
-  record: AwsKnotRecord,
-  pars: { clobberStartedAt?: number; clobberRunning?: boolean } | undefined,
+  record: Pick<AwsKnotRecord, "name" | "clobberStartedAt" | "clobberRunning">,
+  pars?: { clobberStartedAt?: number; clobberRunning?: boolean },
 ): string | undefined {
   if (record.clobberStartedAt === undefined) return undefined;
   const began = formatTime(record.clobberStartedAt);

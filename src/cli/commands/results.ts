@@ -76,7 +76,9 @@ export const results = defineCommand({
       }
       if (signal.aborted && !run.finished) {
         // Below the progress line, drawn a last time (over the ^C a terminal echoed).
-        await ctx.log(ctx.err("yellow", stoppedWaiting(run, "results", { finishing })));
+        await ctx.log(
+          ctx.err("yellow", stoppedWaiting(run, "results", { finishing: finishing() })),
+        );
         return INTERRUPTED;
       }
       if (run.cutShort) {

@@ -6,7 +6,11 @@
 import type { RunManifest } from "../../job/payload.ts";
 import type { MapRun, RunCounts } from "../../run/map_run.ts";
 import { type LocalKnotInfo, localRuns } from "../../targets/local/catalog.ts";
-import { type DockerKnotRecord, dockerRuns } from "../../targets/docker/docker_knot.ts";
+import {
+  type DockerClobberState,
+  type DockerKnotRecord,
+  dockerRuns,
+} from "../../targets/docker/docker_knot.ts";
 import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
 import {
   otherRuntimeWords,
@@ -278,4 +282,25 @@ export function runtimeView(
  */
 export function runtimeJson(view: RuntimeView): Record<string, unknown> {
   return { protocol: view.protocol ?? null, current: view.current, advice: view.advice ?? null };
+}
+
+/**
+ * A docker knot's clobber in `--json`, as an AWS knot's (`awsKnotJson`):
+ * when it began (`null`: none unfinished) and whether it still runs.
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log(dockerClobberJson(await dockerClobberState(knot.root)));
+ * ```
+ *
+ * @param state How its clobber stands, when it has not finished.
+ * @returns The fields.
+ */
+export function dockerClobberJson(
+  state: DockerClobberState | undefined,
+): { clobberStarted: string | null; clobberRunning: boolean | null } {
+  return {
+    clobberStarted: state === undefined ? null : new Date(state.clobberStartedAt).toISOString(),
+    clobberRunning: state === undefined ? null : state.clobberRunning,
+  };
 }

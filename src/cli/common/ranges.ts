@@ -30,7 +30,7 @@ import {
   MIN_TIMEOUT_SECONDS,
   RUNNABLE_LIMIT_SECONDS,
 } from "../../targets/aws/batch/compute_options.ts";
-import { MIN_CONTAINER_MIB } from "../../targets/docker/knot_options.ts";
+import { MIN_CONTAINER_CPUS, MIN_CONTAINER_MIB } from "../../targets/target.ts";
 import type { TargetName } from "./target.ts";
 
 /** The numbers an option takes. */
@@ -65,9 +65,6 @@ const VOLUME_GIB: NumberRange = {
     `${ECS_AMI_ROOT_GIB} GiB, and EC2 launches none with a smaller root volume, so every job ` +
     `would wait in RUNNABLE; leave --volume-size out for the AMI's ${ECS_AMI_ROOT_GIB} GiB`,
 };
-
-/** Docker's least `--cpus` the docker target takes. */
-const DOCKER_MIN_CPUS = 0.01;
 
 /** A positive integer. */
 export const POSITIVE_INTEGER: NumberRange = { integer: true, min: 1 };
@@ -111,7 +108,7 @@ export const KNOT_RANGES: Readonly<Record<TargetName, Readonly<Record<string, Nu
     timeout: TIMEOUT,
     memory: { integer: true, min: MIN_CONTAINER_MIB, where: "on docker" },
     // At most this machine's CPUs: the library's check.
-    vcpus: { integer: false, min: DOCKER_MIN_CPUS, where: "on docker" },
+    vcpus: { integer: false, min: MIN_CONTAINER_CPUS, where: "on docker" },
     "items-per-job": ITEMS_PER_JOB,
   },
   aws: {

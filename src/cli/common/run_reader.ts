@@ -10,6 +10,7 @@ import { Knot } from "../../knot.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { findLocalKnot, localKnotsDir, localRuns, pickRun } from "../../targets/local/catalog.ts";
 import { RunDir } from "../../targets/local/run_dir.ts";
+import { tookOverRun } from "../../targets/local/local_target.ts";
 import { join } from "node:path";
 import { knotRuns } from "./knot_view.ts";
 import type { CommandContext } from "./command.ts";
@@ -25,10 +26,11 @@ export interface OpenedRun {
   /** The AWS knot's reader, for a knot on AWS. */
   aws?: AwsKnotReader;
   /**
-   * Whether this command runs the run's unfinished items itself: a local
-   * run whose process was gone when it was opened with `use: "finish"`.
+   * Whether this command runs the run's unfinished items itself, asked when
+   * it stops: a local run opened with `use: "finish"` whose process was gone
+   * then, or died while the command waited (its handle took the run over).
    */
-  finishing: boolean;
+  finishing(): boolean;
   /** Stops following the run (call it when done reading). */
   close(): void;
 }
@@ -77,7 +79,7 @@ export async function openRun(
     const named = await aws.runsNamed(ctx.arg("run"));
     const manifest = pickRun(name, named, ctx.arg("run"));
     const { run, close } = await aws.open(manifest.runId, named);
-    return { run, manifest, aws, finishing: false, close };
+    return { run, manifest, aws, finishing: () => false, close };
   }
   const knot = await findLocalKnot(name, { env: ctx.io.env });
   const docker = (knot.record.target as string) === "docker";
@@ -97,17 +99,24 @@ export async function openRun(
     });
     // The command shows the progress of what it runs, on its own stderr.
     const run = await opened.collect(manifest.runId, { progress: false });
-    return { run, manifest, finishing: false, close: () => {} };
+    return { run, manifest, finishing: () => false, close: () => {} };
   }
   // A local run no process runs is run here (a docker run's containers run by themselves).
-  const finishing = options.use === "finish" && !docker &&
-    !await runIsLive(join(knot.runsRoot, "runs", manifest.runId));
+  const dir = join(knot.runsRoot, "runs", manifest.runId);
+  const finish = options.use === "finish" && !docker;
+  const goneAtOpen = finish && !await runIsLive(dir);
   const stop = new AbortController();
   const run = await reader.collect(manifest.runId, {
     signal: stop.signal,
     finish: options.use === "finish",
   });
-  return { run, manifest, finishing: finishing && !run.finished, close: () => stop.abort() };
+  return {
+    run,
+    manifest,
+    // Its map may die while the command waits: the handle then takes the run over.
+    finishing: () => finish && !run.finished && (goneAtOpen || tookOverRun(dir)),
+    close: () => stop.abort(),
+  };
 }
 
 /** Whether a process runs the local run in `dir` now (holds its log's lock). */

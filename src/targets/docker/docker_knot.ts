@@ -30,7 +30,7 @@ import type { OpenedKnot } from "../target.ts";
 import type { LocalKnotSpec } from "../local/local_knot.ts";
 import { CLOBBERING_FILE, DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
 import { pathExists } from "../../util/read_text.ts";
-import { holdingKnot, knotBusyNotice } from "../../store/knot_lock.ts";
+import { holdingKnot, knotBusyNotice, knotLockHeld } from "../../store/knot_lock.ts";
 
 /** The tag of a docker knot's image. */
 const TAG = "local";
@@ -332,6 +332,42 @@ async function openHeld(
     ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
   });
   return { artifact, target };
+}
+
+/** How a docker knot's clobber stands, in the words of an AWS knot's record. */
+export interface DockerClobberState {
+  /** When the clobber began (its mark was written), in epoch milliseconds. */
+  clobberStartedAt: number;
+  /** Whether a process holds the knot's lock now (clobbering it still); `false`: it stopped part-way. */
+  clobberRunning: boolean;
+}
+
+/**
+ * Whether the clobber of the docker knot in `root` has not finished: its mark
+ * ({@linkcode CLOBBERING_FILE}) is there, and since when; a process holding
+ * the knot's lock is clobbering it still (or finishing that clobber), else it
+ * was stopped part-way, and `cloudknot knot clobber` (adopting the knot) or
+ * a create of it finishes it. `undefined` when there is no such mark.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const state = await dockerClobberState("/home/me/.cloudknot/local/squares");
+ * if (state?.clobberRunning === false) console.log("clobber unfinished");
+ * ```
+ *
+ * @param root The knot's folder.
+ * @returns When its clobber began and whether it still runs, or `undefined`.
+ */
+export async function dockerClobberState(root: string): Promise<DockerClobberState | undefined> {
+  const mark = await Deno.lstat(join(root, CLOBBERING_FILE)).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  });
+  if (mark === undefined) return undefined;
+  return {
+    clobberStartedAt: (mark.mtime ?? new Date()).getTime(),
+    clobberRunning: await knotLockHeld(root) !== undefined,
+  };
 }
 
 /**

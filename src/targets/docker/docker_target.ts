@@ -81,7 +81,9 @@ import { type GroupedJob, planGroups } from "../aws/groups.ts";
 import { sliceRun } from "../../job/slicing.ts";
 import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { cancelRequest, isRunName, readRunManifests, requestCancel } from "../run_manifests.ts";
+import type { ItemResources } from "../../run/retry.ts";
 import {
+  checkMachineResources,
   estimateMachineRun,
   type MapRequest,
   newRunId,
@@ -1228,13 +1230,31 @@ export class DockerTarget implements Target {
     return this.#o.concurrency * itemsInFlight(this.#o.vcpus);
   }
 
+  /**
+   * Checks resources a retry gives some items of a run against this target's
+   * bounds, by the rule `Knot.create` checks the knot's with
+   * ({@linkcode checkMachineResources}), before the retry writes anything.
+   *
+   * @example Usage
+   * ```ts ignore
+   * target.checkResources({ memory: 512 });
+   * ```
+   *
+   * @param resources The memory (MiB), vCPUs and timeout (seconds) the items would run with.
+   * @throws {CloudknotInputError} Naming the option and the range it takes here.
+   */
+  checkResources(resources: ItemResources): void {
+    checkMachineResources("docker", resources);
+  }
+
   /** What a run's handle asks its target: its attempts' usage, and a retry. */
   #hooks(
     dir: string,
     store: LocalStore,
     manifest: DockerRunManifest,
-  ): Pick<MapRunOptions, "usage" | "resubmit" | "reread"> {
+  ): Pick<MapRunOptions, "usage" | "resubmit" | "reread" | "checkResources"> {
     return {
+      checkResources: (resources) => this.checkResources(resources),
       // CPU-seconds on this machine, as the local target counts them.
       usage: async () => {
         const records = await allRecords(store);

@@ -8,6 +8,7 @@ import { Docker } from "../../docker/docker.ts";
 import { validateBaseImage } from "../../image/docker_image_options.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { describeValue, validateOptionType } from "../../util/validate.ts";
+import { checkMachineResources } from "../target.ts";
 
 /** The options only the docker target takes (with the shared ones of `knot_options.ts`). */
 export const DOCKER_KNOT_OPTIONS: readonly string[] = Object.freeze([
@@ -22,8 +23,8 @@ export const DOCKER_KNOT_OPTIONS: readonly string[] = Object.freeze([
   "warn",
 ]);
 
-/** Docker refuses a container memory limit below 6 MiB. */
-export const MIN_CONTAINER_MIB = 6;
+/** Docker refuses a container memory limit below 6 MiB (the rule is `checkMachineResources`). */
+export { MIN_CONTAINER_MIB } from "../target.ts";
 
 /**
  * Checks the docker target's own options and records `vcpus` in `valid`.
@@ -56,14 +57,9 @@ export function validateDockerKnotOptions(
 ): void {
   const { vcpus, network } = options;
   if (vcpus !== undefined) {
-    if (typeof vcpus !== "number" || !(vcpus >= 0.01) || vcpus > cores) {
-      throw new CloudknotInputError(
-        `vcpus must be a number of CPUs from 0.01 to this machine's ${cores} (each ` +
-          `container's --cpus), not ${describeValue(vcpus)}`,
-        { field: "vcpus" },
-      );
-    }
-    valid.vcpus = vcpus;
+    // The rule a retry's vcpus meet too.
+    checkMachineResources("docker", { vcpus }, { cores });
+    valid.vcpus = vcpus as number;
   }
   if (network !== undefined && (typeof network !== "string" || !/^[\w.:-]+$/.test(network))) {
     throw new CloudknotInputError(

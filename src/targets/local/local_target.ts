@@ -12,7 +12,7 @@
  */
 import { FUNCTION_FILE } from "../../job/function_folder.ts";
 import { appendFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setImmediate } from "node:timers";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
@@ -40,7 +40,9 @@ import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import type { Estimate } from "../../cost/estimate.ts";
 import type { Plan } from "../../plan/plan.ts";
+import type { ItemResources } from "../../run/retry.ts";
 import {
+  checkMachineResources,
   estimateMachineRun,
   type MapRequest,
   newRunId,
@@ -134,6 +136,28 @@ export class RunDataGoneError extends CloudknotError {
  * const run = await target.map({ items, starmap: false, env: {} });
  * ```
  */
+/** The folders of the runs a `collect()` of this process took over, once their process died. */
+const TAKEN_OVER = new Set<string>();
+
+/**
+ * Whether a `collect()` in this process took over the local run in `dir` (its
+ * process was gone) and ran its unfinished items here: a command that waited
+ * for the run and stops then stops those items with it, and the run does not
+ * go on. Decided as the run is followed, not when it was opened: its map may
+ * die while the command waits.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const here = tookOverRun(join(knot.runsRoot, "runs", runId));
+ * ```
+ *
+ * @param dir The run's folder (`<runs root>/runs/<run id>`).
+ * @returns Whether this process took it over.
+ */
+export function tookOverRun(dir: string): boolean {
+  return TAKEN_OVER.has(resolve(dir));
+}
+
 export class LocalTarget implements Target {
   /** Which target this is. */
   readonly kind = "local" as const;
@@ -600,6 +624,7 @@ export class LocalTarget implements Target {
         return false;
       }
       // Run here from now on: its workers say what runs.
+      TAKEN_OVER.add(resolve(dir));
       running.show([]);
       await finish();
       return true;
@@ -687,9 +712,30 @@ export class LocalTarget implements Target {
     return estimateMachineRun(count, options.itemSeconds, this.#o.concurrency);
   }
 
+  /**
+   * Checks resources a retry gives some items of a run against this target's
+   * bounds, by the rule `Knot.create` checks the knot's with
+   * ({@linkcode checkMachineResources}), before the retry writes anything.
+   *
+   * @example Usage
+   * ```ts ignore
+   * target.checkResources({ memory: 512 });
+   * ```
+   *
+   * @param resources The memory (MiB), vCPUs and timeout (seconds) the items would run with.
+   * @throws {CloudknotInputError} Naming the option and the range it takes here.
+   */
+  checkResources(resources: ItemResources): void {
+    checkMachineResources("local", resources);
+  }
+
   /** What a run's handle asks its target: its attempts' usage, and a retry. */
-  #hooks(dir: string, manifest: LocalRunManifest): Pick<MapRunOptions, "usage" | "resubmit"> {
+  #hooks(
+    dir: string,
+    manifest: LocalRunManifest,
+  ): Pick<MapRunOptions, "usage" | "resubmit" | "checkResources"> {
     return {
+      checkResources: (resources) => this.checkResources(resources),
       usage: async () =>
         localRunUsage(
           await readRecords(dir, this.#o.knot, manifest.runId),

@@ -12,6 +12,7 @@ import { Knot } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
 import { knotImage, knotImageIds, withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
+import { killClobberAfterImage } from "./killed_clobber.ts";
 
 const quiet = new Docker({ logger: () => {} });
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
@@ -26,34 +27,7 @@ dockerTest(
         try {
           await Knot.create({ ...knotOptions, name: "cut", func: (x: number) => x + 1 });
           const image = await knotImage(dir, "cut");
-          const clobbering = new Deno.Command(Deno.execPath(), {
-            args: [
-              "eval",
-              `import { Knot } from ${
-                JSON.stringify(new URL("../../../mod.ts", import.meta.url).href)
-              };
-             import { Docker } from ${
-                JSON.stringify(new URL("../../../src/docker/docker.ts", import.meta.url).href)
-              };
-             class KilledAfterImage extends Docker {
-               async removeImage(ref, options) {
-                 const done = await super.removeImage(ref, options);
-                 if (ref === ${JSON.stringify(image)}) Deno.kill(Deno.pid, "SIGKILL");
-                 return done;
-               }
-             }
-             const knot = await Knot.create({
-               target: "docker", name: "cut", dir: ${JSON.stringify(dir)},
-               cloudknotDir: ${JSON.stringify(dir)}, baseImage: ${JSON.stringify(baseImage)},
-               docker: new KilledAfterImage({ logger: () => {} }),
-             });
-             await knot.clobber();`,
-            ],
-            stdout: "null",
-            stderr: "inherit",
-          }).spawn();
-          const status = await clobbering.status;
-          assert.equal(status.signal, "SIGKILL", "the clobber was killed on its way");
+          await killClobberAfterImage({ dir, name: "cut", image, baseImage });
           assert.equal(await quiet.inspectImage(image), undefined, "its image was removed");
           assert.ok(await exists(join(root, "knot.json")), "its record stays");
           assert.ok(await exists(join(root, "clobbering")), "with the clobber's mark");
