@@ -14,7 +14,7 @@ import { type Permissions, validatePermissions } from "./job/permissions.ts";
 import { MAX_RETRIES } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
 import { DOCKER_KNOT_OPTIONS, validateDockerKnotOptions } from "./targets/docker/knot_options.ts";
-import { checkMachineResources } from "./targets/target.ts";
+import { checkMachineResources } from "./targets/machine_resources.ts";
 import { CloudknotInputError } from "./util/errors.ts";
 import {
   describeValue,

@@ -16,9 +16,6 @@ import { INDEX_ENTRY_BYTES, RUN_KEYS } from "../job/payload.ts";
 import { join } from "node:path";
 import type { JobsView } from "./aws/batch/jobs_view.ts";
 import type { BatchJob } from "./aws/batch/batch_job.ts";
-import { MAX_TIMEOUT_SECONDS } from "./aws/batch/compute_options.ts";
-import { CloudknotInputError } from "../util/errors.ts";
-import { describeValue } from "../util/validate.ts";
 
 /** One map call, validated and encoded as its inputs are read. */
 export interface MapRequest {
@@ -304,88 +301,6 @@ export interface Target<ClobberOptions extends object = Record<never, never>> {
    * @throws {CloudknotInputError} Naming the option and the range it takes here.
    */
   checkResources?(resources: ItemResources): void;
-}
-
-/** Docker refuses a container memory limit below 6 MiB. */
-export const MIN_CONTAINER_MIB = 6;
-
-/** Docker's least `--cpus` the docker target takes. */
-export const MIN_CONTAINER_CPUS = 0.01;
-
-/** What bounds the resources of a target on this machine (default: this machine's). */
-export interface MachineBounds {
-  /** This machine's memory in MiB. @default {Deno.systemMemoryInfo().total} */
-  totalMemoryMiB?: number;
-  /** The CPUs Docker can give a container. @default {navigator.hardwareConcurrency} */
-  cores?: number;
-}
-
-/**
- * The one rule for the resources of a knot, or of some items of its run,
- * on this machine (the local and docker targets): `timeout` a positive
- * number of seconds up to the timers' limit; `memory` an integer of MiB from
- * 1 (on docker, Docker's least, {@linkcode MIN_CONTAINER_MIB}) to this
- * machine's memory; on docker `vcpus` from 0.01 to this machine's CPUs.
- * `Knot.create` checks the knot's options with it, and each target's
- * `checkResources` a retry's.
- *
- * @example Usage
- * ```ts
- * import { checkMachineResources } from "./target.ts";
- *
- * checkMachineResources("docker", { memory: 512, vcpus: 1, timeout: 60 });
- * try {
- *   checkMachineResources("docker", { memory: 4 });
- * } catch (e) {
- *   console.log((e as Error).message.startsWith("memory must be an integer of MiB from 6")); // true
- * }
- * ```
- *
- * @param kind The target.
- * @param resources The resources given (any of them).
- * @param machine What bounds them. @default {this machine}
- * @throws {CloudknotInputError} Naming the option and the range it takes.
- */
-export function checkMachineResources(
-  kind: "local" | "docker",
-  resources: { memory?: unknown; vcpus?: unknown; timeout?: unknown },
-  machine: MachineBounds = {},
-): void {
-  const { memory, vcpus, timeout } = resources;
-  if (timeout !== undefined) {
-    if (typeof timeout !== "number" || !(timeout > 0) || timeout > MAX_TIMEOUT_SECONDS) {
-      throw new CloudknotInputError(
-        `timeout must be a positive number of seconds, at most ${
-          MAX_TIMEOUT_SECONDS.toLocaleString("en-US")
-        } (24.8 days), not ${describeValue(timeout)}`,
-        { field: "timeout" },
-      );
-    }
-  }
-  if (memory !== undefined) {
-    const total = machine.totalMemoryMiB ?? Math.floor(Deno.systemMemoryInfo().total / 2 ** 20);
-    const least = kind === "docker" ? MIN_CONTAINER_MIB : 1;
-    if (!Number.isInteger(memory) || (memory as number) < least || (memory as number) > total) {
-      throw new CloudknotInputError(
-        `memory must be an integer of MiB from ${least} to this machine's ${
-          total.toLocaleString("en-US")
-        } (${
-          kind === "docker" ? "each container's memory limit" : "each worker's heap limit"
-        }), not ${describeValue(memory)}`,
-        { field: "memory" },
-      );
-    }
-  }
-  if (vcpus !== undefined && kind === "docker") {
-    const cores = machine.cores ?? navigator.hardwareConcurrency ?? 1;
-    if (typeof vcpus !== "number" || !(vcpus >= MIN_CONTAINER_CPUS) || vcpus > cores) {
-      throw new CloudknotInputError(
-        `vcpus must be a number of CPUs from ${MIN_CONTAINER_CPUS} to this machine's ${cores} ` +
-          `(each container's --cpus), not ${describeValue(vcpus)}`,
-        { field: "vcpus" },
-      );
-    }
-  }
 }
 
 /** A knot opened on its target: what each target's opener returns. */

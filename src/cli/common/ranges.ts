@@ -30,7 +30,7 @@ import {
   MIN_TIMEOUT_SECONDS,
   RUNNABLE_LIMIT_SECONDS,
 } from "../../targets/aws/batch/compute_options.ts";
-import { MIN_CONTAINER_CPUS, MIN_CONTAINER_MIB } from "../../targets/target.ts";
+import { MIN_CONTAINER_CPUS, MIN_CONTAINER_MIB } from "../../targets/machine_resources.ts";
 import type { TargetName } from "./target.ts";
 
 /** The numbers an option takes. */

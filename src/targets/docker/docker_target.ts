@@ -82,8 +82,8 @@ import { sliceRun } from "../../job/slicing.ts";
 import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
 import { cancelRequest, isRunName, readRunManifests, requestCancel } from "../run_manifests.ts";
 import type { ItemResources } from "../../run/retry.ts";
+import { checkMachineResources } from "../machine_resources.ts";
 import {
-  checkMachineResources,
   estimateMachineRun,
   type MapRequest,
   newRunId,

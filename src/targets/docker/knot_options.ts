@@ -8,7 +8,7 @@ import { Docker } from "../../docker/docker.ts";
 import { validateBaseImage } from "../../image/docker_image_options.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { describeValue, validateOptionType } from "../../util/validate.ts";
-import { checkMachineResources } from "../target.ts";
+import { checkMachineResources } from "../machine_resources.ts";
 
 /** The options only the docker target takes (with the shared ones of `knot_options.ts`). */
 export const DOCKER_KNOT_OPTIONS: readonly string[] = Object.freeze([
@@ -24,7 +24,7 @@ export const DOCKER_KNOT_OPTIONS: readonly string[] = Object.freeze([
 ]);
 
 /** Docker refuses a container memory limit below 6 MiB (the rule is `checkMachineResources`). */
-export { MIN_CONTAINER_MIB } from "../target.ts";
+export { MIN_CONTAINER_MIB } from "../machine_resources.ts";
 
 /**
  * Checks the docker target's own options and records `vcpus` in `valid`.

@@ -41,8 +41,8 @@ import { ensurePrivateDir } from "../../store/private_dir.ts";
 import type { Estimate } from "../../cost/estimate.ts";
 import type { Plan } from "../../plan/plan.ts";
 import type { ItemResources } from "../../run/retry.ts";
+import { checkMachineResources } from "../machine_resources.ts";
 import {
-  checkMachineResources,
   estimateMachineRun,
   type MapRequest,
   newRunId,
