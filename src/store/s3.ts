@@ -37,10 +37,25 @@ export interface S3StoreOptions {
   prefix?: string;
   /** Server-side encryption for every object written (the `x-amz-server-side-encryption` header). */
   sse?: S3Encryption;
+  /**
+   * Aborts every request of the store (and of the stores `at` makes from
+   * it), with its retries' waits: once it aborts, each rejects with its
+   * reason, and none is sent again. See {@linkcode S3Store.withSignal}.
+   */
+  signal?: AbortSignal;
+}
+
+/** Per-call options of {@linkcode S3Store}'s reads and deletes. */
+export interface S3CallOptions {
+  /**
+   * Aborts the call, its retries' waits included (besides the store's own
+   * `signal`): it rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options for {@linkcode S3Store.put}. */
-export interface S3PutOptions {
+export interface S3PutOptions extends S3CallOptions {
   /** User metadata (`x-amz-meta-*`); names are lowercase letters, digits and hyphens. */
   metadata?: Record<string, string>;
 }
@@ -83,6 +98,7 @@ export class S3Store implements ObjectStore {
   /** Bytes returned by `get` so far, for measurements. */
   bytesRead = 0;
   #session: S3Session;
+  #signal: AbortSignal | undefined;
 
   /**
    * Makes a store; nothing is sent yet.
@@ -108,6 +124,45 @@ export class S3Store implements ObjectStore {
     this.prefix = prefix;
     if (options.sse !== undefined) this.sse = options.sse;
     this.#session = options.session;
+    this.#signal = options.signal;
+  }
+
+  /**
+   * The same store, with every request it (or a store `at` makes from it)
+   * sends aborted once `signal` aborts, besides this store's own signal: for
+   * a reader that stops, so that no request of its, nor a retry's wait, is
+   * left running after it stopped.
+   *
+   * @example Usage
+   * ```ts ignore
+   * const stop = new AbortController();
+   * const reading = store.withSignal(stop.signal).get("runs/r1/run.json");
+   * stop.abort(); // `reading` rejects with the signal's reason
+   * ```
+   *
+   * @param signal Aborts its requests.
+   * @returns The store.
+   */
+  withSignal(signal: AbortSignal): S3Store {
+    return new S3Store({
+      session: this.#session,
+      bucket: this.bucket,
+      prefix: this.prefix,
+      ...(this.sse !== undefined ? { sse: this.sse } : {}),
+      signal: this.#signal === undefined ? signal : AbortSignal.any([this.#signal, signal]),
+    });
+  }
+
+  /** The options of a call: its signal and the store's, if any. */
+  #call(options: S3CallOptions | undefined): { signal?: AbortSignal } {
+    const own = this.#signal;
+    const given = options?.signal;
+    const signal = own === undefined
+      ? given
+      : given === undefined
+      ? own
+      : AbortSignal.any([own, given]);
+    return signal === undefined ? {} : { signal };
   }
 
   /**
@@ -135,7 +190,7 @@ export class S3Store implements ObjectStore {
    *
    * @param key The key, relative to the store's root.
    * @param body The bytes, text or a stream of bytes.
-   * @param options User metadata.
+   * @param options User metadata, and a signal that aborts it.
    */
   async put(
     key: string,
@@ -155,7 +210,7 @@ export class S3Store implements ObjectStore {
       Body: bytes,
       ...(this.sse !== undefined ? { ServerSideEncryption: this.sse } : {}),
       ...(options.metadata !== undefined ? { Metadata: options.metadata } : {}),
-    });
+    }, this.#call(options));
   }
 
   /**
@@ -164,10 +219,13 @@ export class S3Store implements ObjectStore {
    * that exist when the range runs past the object's end.
    *
    * @param key The key, relative to the store's root.
-   * @param options `range` reads part of the object.
+   * @param options `range` reads part of the object; `signal` aborts the read.
    * @returns The bytes, or `undefined`.
    */
-  async get(key: string, options?: { range?: ByteRange }): Promise<Uint8Array | undefined> {
+  async get(
+    key: string,
+    options?: { range?: ByteRange } & S3CallOptions,
+  ): Promise<Uint8Array | undefined> {
     const range = options?.range;
     if (range !== undefined) {
       if (
@@ -190,7 +248,7 @@ export class S3Store implements ObjectStore {
         ...(range !== undefined
           ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` }
           : {}),
-      });
+      }, this.#call(options));
       bytes = await object.bytes();
     } catch (e) {
       if (e instanceof AwsError && (e.code === "NoSuchKey" || e.status === 404)) return undefined;
@@ -208,11 +266,15 @@ export class S3Store implements ObjectStore {
    * does not exist.
    *
    * @param key The key, relative to the store's root.
+   * @param options `signal` aborts it.
    * @returns Its size and metadata, or `undefined`.
    */
-  async head(key: string): Promise<S3ObjectInfo | undefined> {
+  async head(key: string, options?: S3CallOptions): Promise<S3ObjectInfo | undefined> {
     try {
-      const meta = await this.#session.s3.headObject({ Bucket: this.bucket, Key: this.#key(key) });
+      const meta = await this.#session.s3.headObject(
+        { Bucket: this.bucket, Key: this.#key(key) },
+        this.#call(options),
+      );
       return {
         size: meta.ContentLength ?? 0,
         metadata: meta.Metadata,
@@ -229,10 +291,14 @@ export class S3Store implements ObjectStore {
    * per page).
    *
    * @param prefix The key prefix, relative to the store's root.
-   * @param options `startAfter` lists only keys after this one (relative).
+   * @param options `startAfter` lists only keys after this one (relative); `signal` aborts
+   *   the listing (the page under way, and a retry's wait).
    * @returns The objects.
    */
-  async *list(prefix: string, options: { startAfter?: string } = {}): AsyncIterable<StoredObject> {
+  async *list(
+    prefix: string,
+    options: { startAfter?: string } & S3CallOptions = {},
+  ): AsyncIterable<StoredObject> {
     const root = this.prefix === "" ? "" : `${this.prefix}/`;
     const startAfter = options.startAfter !== undefined && options.startAfter > prefix
       ? { StartAfter: root + options.startAfter }
@@ -242,7 +308,7 @@ export class S3Store implements ObjectStore {
         Bucket: this.bucket,
         Prefix: root + prefix,
         ...startAfter,
-      })
+      }, this.#call(options))
     ) {
       if (object.Key === undefined) continue;
       yield { key: object.Key.slice(root.length), size: object.Size ?? 0 };
@@ -254,9 +320,10 @@ export class S3Store implements ObjectStore {
    * (ListObjectsV2 with the `/` delimiter).
    *
    * @param prefix The key prefix, relative to the store's root, ending with `/` (or `""`).
+   * @param options `signal` aborts the listing.
    * @returns Each folder's name, without the prefix and the trailing `/`.
    */
-  async *folders(prefix: string): AsyncIterable<string> {
+  async *folders(prefix: string, options?: S3CallOptions): AsyncIterable<string> {
     const root = this.prefix === "" ? "" : `${this.prefix}/`;
     let token: string | undefined;
     do {
@@ -265,7 +332,7 @@ export class S3Store implements ObjectStore {
         Prefix: root + prefix,
         Delimiter: "/",
         ...(token !== undefined ? { ContinuationToken: token } : {}),
-      });
+      }, this.#call(options));
       for (const p of page.CommonPrefixes ?? []) {
         if (p.Prefix !== undefined) yield p.Prefix.slice(root.length + prefix.length, -1);
       }
@@ -278,11 +345,12 @@ export class S3Store implements ObjectStore {
    * exist are ignored.
    *
    * @param keys The keys, relative to the store's root.
+   * @param options `signal` aborts it.
    */
-  async delete(keys: string | string[]): Promise<void> {
+  async delete(keys: string | string[], options?: S3CallOptions): Promise<void> {
     const all = (typeof keys === "string" ? [keys] : keys).map((k) => this.#key(k));
     if (all.length === 0) return;
-    const out = await this.#session.s3.deleteKeys(this.bucket, all);
+    const out = await this.#session.s3.deleteKeys(this.bucket, all, this.#call(options));
     const failed = (out.Errors ?? []).filter((e) => e.Code !== "NoSuchKey");
     if (failed.length > 0) {
       const first = failed[0]!;
@@ -296,8 +364,8 @@ export class S3Store implements ObjectStore {
   }
 
   /**
-   * A store rooted at `prefix` inside this one, with the same session and
-   * encryption.
+   * A store rooted at `prefix` inside this one, with the same session,
+   * encryption and signal.
    *
    * @param prefix The sub-prefix (no leading or trailing `/`).
    * @returns The store.
@@ -309,6 +377,7 @@ export class S3Store implements ObjectStore {
       bucket: this.bucket,
       prefix: this.prefix === "" ? prefix : `${this.prefix}/${prefix}`,
       ...(this.sse !== undefined ? { sse: this.sse } : {}),
+      ...(this.#signal !== undefined ? { signal: this.#signal } : {}),
     });
   }
 

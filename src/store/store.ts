@@ -45,11 +45,18 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array | string): Promise<void>;
   /**
    * Reads an object, or the given range of it. Resolves to `undefined` when
-   * the object does not exist.
+   * the object does not exist. `signal` aborts the read (its request and a
+   * retry's wait, where there are any): it rejects with the signal's reason.
    */
-  get(key: string, options?: { range?: ByteRange }): Promise<Uint8Array | undefined>;
-  /** Lists the objects whose keys start with `prefix`, in key order. */
-  list(prefix: string): AsyncIterable<StoredObject>;
+  get(
+    key: string,
+    options?: { range?: ByteRange; signal?: AbortSignal },
+  ): Promise<Uint8Array | undefined>;
+  /**
+   * Lists the objects whose keys start with `prefix`, in key order.
+   * `signal` aborts the listing (the page under way, and a retry's wait).
+   */
+  list(prefix: string, options?: { signal?: AbortSignal }): AsyncIterable<StoredObject>;
   /** Deletes objects; keys that do not exist are ignored. */
   delete(keys: string | string[]): Promise<void>;
   /** A store rooted at `prefix` inside this one (`prefix` has no trailing `/`). */

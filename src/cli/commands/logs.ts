@@ -7,6 +7,7 @@
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { BatchJob } from "../../targets/aws/batch/batch_job.ts";
+import { logOutageWords } from "../../targets/aws/batch/outage.ts";
 import { cliSettings } from "../common/aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
@@ -320,6 +321,15 @@ async function streamJob(
       ...(signal !== undefined ? { signal } : {}),
       onAttempt: (n) => attempt = n,
       ...(options.attempt !== undefined ? { attempt: options.attempt } : {}),
+      // AWS it cannot reach for a while is ridden out: said once, and once it answers again.
+      onOutage: (notice) =>
+        ctx.warn(logOutageWords(
+          notice,
+          jobId,
+          `run cloudknot logs ${jobId} --follow${
+            options.attempt !== undefined ? ` --attempt ${options.attempt}` : ""
+          } again`,
+        )),
     })
   ) {
     if (!json) await ctx.print(line);

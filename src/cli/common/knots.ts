@@ -150,12 +150,13 @@ export interface AwsKnotReader {
    * @param manifests Run manifests read already (as `runsNamed` or `runs`
    *   gave them): the run's, and those of the runs it retries, found here are
    *   not read again.
-   * @returns The run, and how to stop following it (the jobs go on).
+   * @returns The run, and how to stop following it (the jobs go on): `close()`
+   *   resolves once its handle has stopped polling, no request of it left.
    */
   open(
     runId: string,
     manifests?: readonly RunManifest[],
-  ): Promise<{ run: MapRun<unknown>; close(): void }>;
+  ): Promise<{ run: MapRun<unknown>; close(): Promise<void> }>;
   /**
    * The AWS Batch job (`<id>:<child>` for an array child) that runs an item
    * of a run this reader opened, waiting while its handle looks for a job
@@ -216,7 +217,7 @@ export async function requireAwsKnot(state: StateFile, name: string): Promise<Aw
  * const reader = await openAwsKnotReader(ctx, "squares");
  * const { run, close } = await reader.open((await reader.runs()).at(-1)!.runId);
  * console.log(run.counts);
- * close();
+ * await close();
  * ```
  *
  * @param ctx The running command.
@@ -286,7 +287,13 @@ export async function openAwsKnotReader(
       waiters.delete(wake);
       // What that look settled reaches the handle in promise callbacks: let them run.
       await new Promise((resolve) => setTimeout(resolve, 0));
-      return { run, close: () => stop.abort() };
+      return {
+        run,
+        close: async () => {
+          stop.abort();
+          await target.stopped(run);
+        },
+      };
     },
   };
 }

@@ -68,6 +68,7 @@ import type { MapRun } from "../../run/map_run.ts";
 import type { BatchJob } from "./batch/batch_job.ts";
 import type { Plan } from "../../plan/plan.ts";
 import { AwsTarget, type AwsTargetOptions } from "./aws_target.ts";
+import { waitForSubmissions } from "./submit_mark.ts";
 import {
   type AwsKnotRecord,
   awsTargetOptions,
@@ -80,6 +81,7 @@ import {
   parsUsers,
   readAwsKnot,
   readAwsKnots,
+  refuseMapWhileClobbered,
   refuseWhileKnotClobbered,
   removeAwsKnot,
   repositoryUser,
@@ -1622,9 +1624,9 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
   /**
    * Refuses to run anything while the knot's compute environment or job
    * queue is gone: says which, and that `Knot.create` with the function
-   * makes it again and keeps the knot's runs; and once the knot's record is
-   * gone from the config file (clobbered by another process), before anything
-   * is uploaded.
+   * makes it again and keeps the knot's runs; once the knot's record is
+   * gone from the config file (clobbered by another process); and once its
+   * clobber has begun (`refuseMapWhileClobbered`), before anything is uploaded.
    */
   async #requireWhole(): Promise<void> {
     if (this.missing.length > 0 || this.#disabled.length > 0 || this.parsGone !== undefined) {
@@ -1642,6 +1644,9 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
         { missing: [this.#record.jobQueue] },
       );
     }
+    // Its clobber has begun (another process or knot handle): nothing is uploaded into a knot
+    // being deleted. Checked again once the map holds its submission mark (`AwsTarget`).
+    await refuseMapWhileClobbered(state, this.#record.name);
   }
 
   /**
@@ -1688,7 +1693,9 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
   }
 
   /**
-   * Deletes the knot's AWS resources, in this order: its record notes that
+   * Deletes the knot's AWS resources, in this order: it waits for the maps
+   * another process with this config file is submitting to the knot (saying
+   * so, `warn`), while maps that start meanwhile refuse; its record notes that
    * its clobber has begun; its unfinished jobs are
    * stopped, with a reason that every reader of their runs reads as a
    * cancellation by the clobber, and waited on (at most 150 s); its queue is disabled and deleted; its compute environment is
@@ -1715,6 +1722,21 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     const r = this.resources;
     const { name } = this.#record;
     const batch = session.batch;
+    const warn = this.#options.warn ?? console.warn;
+    // A map with this config file that holds its submission mark has passed its last look for a
+    // clobber: it submits into the queue, and writes into the job data, that this clobber would
+    // delete. It is waited for, and its jobs are then stopped with the others; a map that takes
+    // its mark from now on sees this clobber's and refuses, having submitted nothing.
+    await waitForSubmissions(state, name, {
+      ...(pollIntervalMs !== undefined ? { pollMs: pollIntervalMs } : {}),
+      onWait: (runs) =>
+        warn(
+          `cloudknot: knot ${name} is not clobbered yet: another process with this config file ` +
+            `(${state.path}) is submitting the jobs of its run${runs.length === 1 ? "" : "s"} ` +
+            `${runs.join(", ")}; waiting for it to finish, then its jobs are stopped with the ` +
+            `knot's others`,
+        ),
+    });
     // Noted before anything changes: a clobber stopped part-way reads as such (`knot show`).
     await markAwsKnotClobbering(state, name);
     const live: string[] = [];
@@ -1735,7 +1757,6 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     const stopping = [...(await describeJobs(batch, live)).values()];
     const errors = await forEachPooled(stopping, 10, (job) => stopJob(batch, job, reason));
     if (errors.length > 0) throw errors[0];
-    const warn = this.#options.warn ?? console.warn;
     const stopWaitMs = this.#options.clobberStopWaitMs ?? CLOBBER_STOP_WAIT_MS;
     const left = await waitForJobsToEnd(batch, live, {
       ...(pollIntervalMs !== undefined ? { pollMs: pollIntervalMs } : {}),

@@ -98,6 +98,7 @@ import {
   readAwsKnot,
   recordAwsRun,
   recordedRuns,
+  refuseMapWhileClobbered,
 } from "./catalog.ts";
 import { readSlicingFacts } from "./slicing.ts";
 import { sliceRun, sliceTimeout, type Slicing } from "../../job/slicing.ts";
@@ -267,6 +268,8 @@ interface StartedRun {
   store: S3Store;
   jobs?: RunJob[];
   manifest: RunManifest;
+  /** Releases the run's submission mark, with its jobs: once its manifest with them is written. */
+  release?: () => Promise<void>;
 }
 
 /**
@@ -392,7 +395,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // The manifest with its jobs, for collect() from anywhere. It is written
     // while the first poll runs; until it is there, collect() finds the jobs
     // by their names.
-    control.track(writeManifest(store, manifest).catch(() => {}));
+    control.track(writeManifest(store, manifest).catch(() => {}).finally(started.release));
     return run;
   }
 
@@ -411,8 +414,12 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       env: request.env,
       jobType: "independent",
     });
-    const { store, jobs, manifest } = started as Required<typeof started>;
-    await writeManifest(store, manifest);
+    const { store, jobs, manifest, release } = started as Required<typeof started>;
+    try {
+      await writeManifest(store, manifest);
+    } finally {
+      await release();
+    }
     const [job] = await BatchJob.fromIds([jobs[0]!.jobId], this.#batchJobOptions());
     if (job === undefined) {
       throw new SubmitError(
@@ -461,7 +468,10 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * environment's deletion); what ended before the handle followed the run
    * is not judged.
    */
-  async #clobberedSince(watchedFrom: number): Promise<{ at: number; why: string } | undefined> {
+  async #clobberedSince(
+    watchedFrom: number,
+    signal: AbortSignal,
+  ): Promise<{ at: number; why: string } | undefined> {
     const record = await readAwsKnot(this.#o.state, this.#o.knot).catch(() => undefined);
     if (record !== undefined) this.#clobberStartedAt = record.clobberStartedAt;
     const why = knotClobberedWhy(this.#o.knot);
@@ -469,7 +479,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     if (record !== undefined) return undefined;
     const { jobQueues } = await this.#o.session.batch.describeJobQueues({
       jobQueues: [this.#o.jobQueue],
-    });
+    }, { signal });
     const status = jobQueues?.[0]?.status;
     const deleted = status === undefined || status === "DELETING" || status === "DELETED";
     return deleted ? { at: watchedFrom, why } : undefined;
@@ -494,6 +504,9 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       request.env,
       request.permissions === undefined ? undefined : JSON.stringify(request.permissions),
     );
+    // A knot whose clobber has begun (another process or handle) runs nothing: refused before
+    // anything is read or uploaded (a retry through a reader of the knot's runs too).
+    await refuseMapWhileClobbered(o.state, o.knot);
     // A retry runs on the revision of the run it retries, which may be older than the knot's.
     const { jobDefinition, attempts } = request.definition ??
       { jobDefinition: o.jobDefinition, attempts: o.attempts };
@@ -559,9 +572,12 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // Held from before the index is written (before any reader sees the run) until its jobs are
     // submitted and recorded: a reader with this config file that finds it left by a process
     // that died waits only moments for jobs that may still come (`submit_mark.ts`).
+    // A run whose jobs were submitted keeps it until its manifest with them is written (its
+    // caller releases it): a clobber of the knot waits for it, and deletes that manifest too.
     const mark = await holdSubmitMark(o.state, o.knot, runId);
+    let handedOver = false;
     try {
-      return await this.#submitRun(
+      const started = await this.#submitRun(
         request,
         { info, store, manifest },
         {
@@ -571,8 +587,11 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         empty,
         mark,
       );
+      if (started.jobs === undefined) return started;
+      handedOver = true;
+      return { ...started, release: () => mark.release() };
     } finally {
-      await mark.release();
+      if (!handedOver) await mark.release();
     }
   }
 
@@ -597,6 +616,11 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     let slicing: Slicing;
     let plan: ReturnType<typeof planGroups>;
     try {
+      // A clobber of the knot that began since the map's first look (above) and
+      // before this map took its mark: nothing is submitted into a queue being deleted, and the
+      // inputs go (the clobber may have deleted the knot's job data already). A clobber that
+      // begins from now on waits for this map's mark (`waitForSubmissions`).
+      await refuseMapWhileClobbered(o.state, o.knot);
       slicing = await this.#slicing(count, request.itemsPerJob ?? "auto", jobDefinition);
       if (slicing.slice > 1) manifest.itemsPerJob = slicing.slice;
       plan = planGroups(count, request.groups ?? [], {
@@ -781,6 +805,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         },
         nextLook: () => Promise.race([retried.nextLook(), before.nextLook()]),
         following: () => retried.following() || before.following(),
+        stopped: Promise.all([retried.stopped, before.stopped]).then(() => {}),
       });
     }
     return whole;
@@ -842,6 +867,29 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         options.signal?.removeEventListener("abort", onAbort);
       }
     }
+  }
+
+  /**
+   * Resolves once a handle this target gave (`map()` or `collect()`; a
+   * retry's, with the handles of the runs it retries) has stopped polling
+   * AWS, its last round's requests ended: every item settled, its run was
+   * cancelled, or `collect()`'s signal stopped it following the run. A
+   * caller that stops a handle's wait awaits it, so that nothing of the
+   * handle is left running (a request, or a retry's wait) once it goes on.
+   * At once for a handle this target did not give.
+   *
+   * @example Usage
+   * ```ts ignore
+   * const stop = new AbortController();
+   * const run = await target.collect(runId, { signal: stop.signal });
+   * stop.abort();
+   * await target.stopped(run); // no request of the handle is left
+   * ```
+   *
+   * @param run The run's handle.
+   */
+  async stopped(run: MapRun<unknown>): Promise<void> {
+    await this.#itemJobs.get(run)?.stopped;
   }
 
   /**
@@ -1246,6 +1294,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
   ): { run: MapRun<T>; control: RunControl } {
     const startedAt = manifest.createdAt;
     const signal = watch.signal;
+    /** What stops this handle's waits without cancelling the run (collect's signal). */
+    const watching = watch.cancelOnAbort ? undefined : signal;
     const o = this.#o;
     const stop = new AbortController();
     let polling: Promise<void> = Promise.resolve();
@@ -1296,7 +1346,11 @@ export class AwsTarget implements Omit<Target, "clobber"> {
           run.finished && usage.attempts.some((a) => a.outcome === "running") &&
           Date.now() < until
         ) {
-          await sleep(o.pollIntervalMs ?? 2000);
+          // Not once the handle stopped following the run (collect's signal): what was read is
+          // given, and no timer is left after the stop.
+          if (watching?.aborted) break;
+          await sleep(o.pollIntervalMs ?? 2000, watching);
+          if (watching?.aborted) break;
           usage = await read();
         }
         return usage;
@@ -1325,6 +1379,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     // Each poll round may find a late job: who waits for one (`itemJob`) looks again after it.
     let look = Promise.withResolvers<void>();
     let following = true;
+    const stopped = Promise.withResolvers<void>();
     this.#itemJobs.set(run as MapRun<unknown>, {
       jobOf: (index) => {
         const job = jobs.find((j) => index >= j.offset && index < j.offset + j.size);
@@ -1332,6 +1387,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       },
       nextLook: () => look.promise,
       following: () => following,
+      stopped: stopped.promise,
     });
     const looked = () => {
       look.resolve();
@@ -1363,7 +1419,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         ? { onWaiting: (notice: WaitingNotice) => o.onWaiting!(info.runId, notice) }
         : {}),
       ...(o.waitingWarnMs !== undefined ? { waitingWarnMs: o.waitingWarnMs } : {}),
-      stoppedSince: () => this.#clobberedSince(watchedFrom),
+      stoppedSince: (signal) => this.#clobberedSince(watchedFrom, signal),
       ...(lateJobs !== undefined ? { lateJobs } : {}),
       // A wait that cannot use AWS for a while rides it out and says so (batch/outage.ts).
       onOutage: (notice) => (o.warn ?? console.warn)(outageWords(notice, o.knot, info.runId)),
@@ -1377,6 +1433,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       signal?.removeEventListener("abort", abort);
       following = false;
       looked();
+      stopped.resolve();
     });
     control.track(polling);
     if (signal?.aborted) abort();
@@ -1414,19 +1471,28 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     let told = false;
     return {
       find: async (signal) => {
-        started ??= store.head(RUN_KEYS.index).then(
+        // Every request of a look carries the poll's signal: one under way when polling stops
+        // (logs --follow ending, collect's signal) ends then, with its retries' waits.
+        const run = store.withSignal(signal);
+        const indexWritten = started ??= run.head(RUN_KEYS.index).then(
           (head) => head?.lastModified ?? manifest.createdAt,
-          () => manifest.createdAt,
+          () => {
+            // Asked again by a later look, unless it failed for another reason than the stop.
+            if (signal.aborted) started = undefined;
+            return manifest.createdAt;
+          },
         );
         // A map that gave up records so, with its jobs, before it lets go of its mark: read
         // before the jobs are looked for, so that what it submitted is found too.
-        gaveUp ??= (await readManifest(store).catch(() => undefined) as AwsRunManifest | undefined)
+        gaveUp ??= (await readManifest(run).catch(() => undefined) as AwsRunManifest | undefined)
           ?.submitGaveUp;
+        signal.throwIfAborted();
         const found = first ?? await this.#discoverJobs(runId, signal);
         first = undefined;
         const known = new Set(jobs.map((j) => j.jobId));
         for (const job of found.jobs) if (!known.has(job.jobId)) jobs.push(job);
         const left = uncovered(manifest.count, jobs);
+        signal.throwIfAborted();
         if (gaveUp !== undefined && left.length > 0) {
           // No other job comes: the items left are ended at once, and its mark is of no use.
           await forgetSubmitMark(o.state, o.knot, runId);
@@ -1434,12 +1500,14 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         }
         if (left.length === 0) {
           jobs.sort((a, b) => a.offset - b.offset);
-          await writeManifest(store, { ...manifest, jobs }).catch(() => {});
+          await writeManifest(run, { ...manifest, jobs }).catch(() => {});
+          signal.throwIfAborted();
           // A map killed once it had submitted every job left its mark: no reader needs it.
           await forgetSubmitMark(o.state, o.knot, runId);
           return { jobs: found.jobs, over: false };
         }
-        lastSign = Math.max(await started, found.lastSubmittedAt ?? 0);
+        lastSign = Math.max(await indexWritten, found.lastSubmittedAt ?? 0);
+        signal.throwIfAborted();
         const windowEnd = lastSign + windowMs;
         // A map with this config file that died part-way: only a job it sent just before may come.
         if (diedSeenAt === undefined && Date.now() < windowEnd) {
@@ -1619,6 +1687,8 @@ interface ItemJobs {
   nextLook(): Promise<void>;
   /** Whether the handle still polls, and so may still find a job. */
   following(): boolean;
+  /** Resolves once the handle's poll loops have stopped, their last requests ended. */
+  stopped: Promise<void>;
 }
 
 /** The most bytes of user metadata S3 keeps on an object (its keys and values added up). */

@@ -26,7 +26,11 @@ import { runtimeCheck } from "./batch/runtime_check.ts";
 import { NO_SSE_SETTING } from "../../resources/settings.ts";
 import { originalRecord, OriginalResourceError } from "../../resources/original.ts";
 import { requireRecordRegion } from "../../resources/record_region.ts";
-import { CannotDeleteResourceError, ResourceDoesNotExistError } from "../../resources/errors.ts";
+import {
+  CannotDeleteResourceError,
+  ResourceClobberedError,
+  ResourceDoesNotExistError,
+} from "../../resources/errors.ts";
 import { knotBeingMade } from "../../resources/_pars_users.ts";
 
 /** How many runs a knot's record remembers. */
@@ -376,6 +380,55 @@ export async function refuseWhileKnotClobbered(state: StateFile, name: string): 
   if ((await state.making()).includes(`${CLOBBERING} ${name}`)) {
     throw knotBeingClobbered(state, name, "open");
   }
+}
+
+/**
+ * Refuses a map (or a retry, or a submit) of knot `name` once its clobber
+ * has begun: while another process (or knot handle) clobbers it (it holds
+ * the clobber's mark, {@linkcode clobberingAwsKnot}, even before its record
+ * notes the start), or after a clobber that stopped part-way (its record
+ * still says `clobber-started`). Its queue is being deleted, or is gone:
+ * jobs submitted into it would be killed, and the inputs uploaded for them
+ * would outlive a clobber that already deleted the knot's job data. A map
+ * calls it before it uploads anything, and again once it holds its
+ * submission mark, before it writes the run's index (a clobber that starts
+ * meanwhile waits for a map that holds its mark: `submissionsUnderWay`).
+ * A knot whose record is gone is not refused here.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { refuseMapWhileClobbered } from "./catalog.ts";
+ *
+ * await refuseMapWhileClobbered(state, "squares");
+ * ```
+ *
+ * @param state The config file.
+ * @param name The knot's name.
+ * @throws {ResourceClobberedError} When the knot's clobber has begun; nothing was written.
+ */
+export async function refuseMapWhileClobbered(state: StateFile, name: string): Promise<void> {
+  const record = await readAwsKnot(state, name);
+  const marked = (await state.making()).includes(`${CLOBBERING} ${name}`);
+  if (record === undefined || (record.clobberStartedAt === undefined && !marked)) return;
+  const running = marked || record.clobberRunning === true;
+  const at = record.clobberStartedAt === undefined
+    ? undefined
+    : new Date(record.clobberStartedAt).toISOString();
+  const began = at === undefined ? "" : ` (it began at ${at})`;
+  const create = `create the knot with Knot.create({ name: "${name}", func }) (or module and ` +
+    `exportName)`;
+  throw new ResourceClobberedError(
+    running
+      ? `Knot ${name} is being clobbered by another process or knot handle with this config ` +
+        `file (${state.path})${began}, so nothing was uploaded or submitted: its job queue is ` +
+        `being deleted, with any job sent to it. Once that clobber ends, ${create} and map ` +
+        `again`
+      : `Knot ${name} is being deleted: a clobber of it began${
+        at === undefined ? "" : ` at ${at}`
+      } and stopped part-way, so ` +
+        `nothing was uploaded or submitted. Finish it with (await Knot.create({ name: ` +
+        `"${name}", target: "aws" })).clobber(), then ${create} and map again`,
+  );
 }
 
 /**

@@ -167,3 +167,68 @@ export async function forgetSubmitMark(
 ): Promise<void> {
   await state.endHoldLeft(submitMarkName(knot, runId), () => Promise.resolve()).catch(() => {});
 }
+
+/**
+ * The runs of knot `knot` whose map holds its submission mark now, with this
+ * config file (a live process submitting their jobs); it only reads. A
+ * knot's clobber waits for them before it changes anything
+ * ({@linkcode waitForSubmissions}).
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log(await submissionsUnderWay(state, "squares")); // ["20260101T000000Z-abcdef"]
+ * ```
+ *
+ * @param state The config file.
+ * @param knot The knot's name.
+ * @returns Their run ids, sorted.
+ */
+export async function submissionsUnderWay(state: StateFile, knot: string): Promise<string[]> {
+  const head = submitMarkName(knot, "");
+  return (await state.holding().catch(() => [] as string[]))
+    .filter((name) => name.startsWith(head))
+    .map((name) => name.slice(head.length));
+}
+
+/** Options for {@linkcode waitForSubmissions}. */
+export interface WaitForSubmissionsOptions {
+  /** How often to look again, in ms. @default {2000} */
+  pollMs?: number;
+  /** Told once, at once, the runs still being submitted, when there are any. */
+  onWait?: (runIds: string[]) => void;
+}
+
+/**
+ * Waits until no map with this config file submits a run of knot `knot`
+ * ({@linkcode submissionsUnderWay}): a knot's clobber calls it once it holds
+ * its own mark, and a map that takes its submission mark after that sees the
+ * clobber's and refuses (`refuseMapWhileClobbered`), so of a clobber and a
+ * map that overlap, the map either refuses before it writes its index or
+ * has submitted and recorded its jobs (and written its manifest) when the
+ * clobber goes on: the clobber then stops those jobs and deletes their data
+ * with the knot's. A map that died while it submitted holds nothing, and is
+ * not waited for.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await waitForSubmissions(state, "squares", { onWait: (runs) => console.warn(runs) });
+ * ```
+ *
+ * @param state The config file.
+ * @param knot The knot's name.
+ * @param options How often to look, and who is told of the wait.
+ */
+export async function waitForSubmissions(
+  state: StateFile,
+  knot: string,
+  options: WaitForSubmissionsOptions = {},
+): Promise<void> {
+  let told = false;
+  for (;;) {
+    const runs = await submissionsUnderWay(state, knot);
+    if (runs.length === 0) return;
+    if (!told) options.onWait?.(runs);
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 2000));
+  }
+}

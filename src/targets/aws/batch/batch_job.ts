@@ -59,6 +59,14 @@ export interface BatchJobResultOptions {
   timeout?: number;
   /** Stops waiting (the job goes on). */
   signal?: AbortSignal;
+  /**
+   * While waiting, AWS that cannot be reached for a while (no network, a
+   * laptop that slept, throttling) or credentials that expired are ridden
+   * out for up to a day, as a run's handle rides them out: the polls go on,
+   * and this is told once when they start to fail and once when AWS answers
+   * again. @default {undefined}
+   */
+  onOutage?: (notice: OutageNotice) => void;
 }
 
 /** Options for {@linkcode BatchJob.logs}. */
@@ -258,7 +266,7 @@ export class BatchJob {
    * runs a slice of items, the values of its slice; for another job, its
    * value (which may be `undefined`). Waits while the job runs.
    *
-   * @param options `timeout` in milliseconds, and a signal.
+   * @param options `timeout` in milliseconds, a signal, and who is told of an outage ridden out.
    * @returns The value, or the values of an array job.
    * @throws {CloudknotTimeoutError} When the job is not done in time (it goes on).
    * @throws {MapError} When children of an array job failed: it carries each error and the partial results.
@@ -316,6 +324,7 @@ export class BatchJob {
       total,
       minIntervalMs: this.#options.pollIntervalMs ?? 2000,
       maxIntervalMs: this.#options.maxPollIntervalMs ?? 30_000,
+      ...(options.onOutage ? { onOutage: options.onOutage } : {}),
     });
     const polling = poller.run(stop.signal);
     let timer: ReturnType<typeof setTimeout> | undefined;

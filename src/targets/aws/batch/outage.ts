@@ -107,21 +107,66 @@ export function outageWords(
   runId: string,
   now: () => number = Date.now,
 ): string {
+  return noticeWords(notice, now, {
+    head: `cloudknot: run ${runId} of knot ${knot}`,
+    wait: "the wait",
+    back: "reads what the jobs recorded meanwhile",
+    after: `Its jobs go on in AWS Batch and keep their results: if this program stops first, ` +
+      `collect the run again (knot.collect("${runId}") of knot ${knot})`,
+  });
+}
+
+/**
+ * The words of an outage notice of a follow of a job's log
+ * (`BatchJob.logs({ follow: true, onOutage })`): what happened, that the
+ * follow goes on from where the log was, and what reads it again later
+ * (`again`, in the caller's words: the command line's `cloudknot logs`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * warn(logOutageWords(notice, jobId, `run cloudknot logs ${jobId} --follow again`));
+ * ```
+ *
+ * @param notice The notice.
+ * @param jobId The job whose log is followed.
+ * @param again What reads it again if the program stops first.
+ * @param now The clock. @default {Date.now}
+ * @returns One message.
+ */
+export function logOutageWords(
+  notice: OutageNotice,
+  jobId: string,
+  again: string,
+  now: () => number = Date.now,
+): string {
+  return noticeWords(notice, now, {
+    head: `cloudknot: the log of AWS Batch job ${jobId}`,
+    wait: "the follow",
+    back: "reads on from where the log was",
+    after: `The job goes on in AWS Batch: if this program stops first, ${again}`,
+  });
+}
+
+/** An outage notice in words: of what (`head`), which wait goes on, and what to do later. */
+function noticeWords(
+  notice: OutageNotice,
+  now: () => number,
+  words: { head: string; wait: string; back: string; after: string },
+): string {
   const since = new Date(notice.since).toISOString().slice(11, 19);
-  const head = `cloudknot: run ${runId} of knot ${knot}`;
+  const { head, wait } = words;
   if (notice.kind === "back") {
     const minutes = Math.max(1, Math.round((now() - notice.since) / 60_000));
     return `${head}: AWS answers again, after about ${minutes} minute${
       minutes === 1 ? "" : "s"
-    } (since ${since} UTC); the wait goes on and reads what the jobs recorded meanwhile`;
+    } (since ${since} UTC); ${wait} goes on and ${words.back}`;
   }
   const what = notice.kind === "credentials"
     ? `cannot be followed since ${since} UTC: the AWS credentials expired or cannot be got ` +
-      `(${notice.message}). Renew them as the message says; the wait goes on once they work`
-    : `cannot reach AWS since ${since} UTC (${notice.message}); the wait goes on and ` +
+      `(${notice.message}). Renew them as the message says; ${wait} goes on once they work`
+    : `cannot reach AWS since ${since} UTC (${notice.message}); ${wait} goes on and ` +
       "picks up when AWS answers again";
-  return `${head} ${what}. Its jobs go on in AWS Batch and keep their results: if this ` +
-    `program stops first, collect the run again (knot.collect("${runId}") of knot ${knot})`;
+  return `${head} ${what}. ${words.after}`;
 }
 
 /** Options of an {@linkcode OutageRider}. */

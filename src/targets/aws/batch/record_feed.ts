@@ -82,13 +82,17 @@ export class RecordFeed {
    * Lists the records from {@linkcode RecordFeed.start}, in key order (some
    * seen before: the caller skips what it has).
    *
-   * @param options `since`: list at least from this time (epoch ms), less the lag.
+   * @param options `since`: list at least from this time (epoch ms), less the lag; `signal`
+   *   aborts the listing (the page under way, and a retry's wait).
    * @returns The records' keys, items, attempts and stamps.
    */
-  async *next(options: { since?: number } = {}): AsyncGenerator<RecordKey> {
+  async *next(
+    options: { since?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<RecordKey> {
     const from = this.start(options.since);
     const startAfter = from === undefined ? {} : { startAfter: RUN_KEYS.recordsFrom(from) };
-    for await (const { key } of this.#store.list(RUN_KEYS.records, startAfter)) {
+    const signal = options.signal === undefined ? {} : { signal: options.signal };
+    for await (const { key } of this.#store.list(RUN_KEYS.records, { ...startAfter, ...signal })) {
       const parsed = RUN_KEYS.parseRecord(key);
       if (parsed === undefined) continue;
       if (parsed.stamp === undefined) this.#unstamped = true;

@@ -31,7 +31,7 @@ import type { Logs } from "../../../aws/services/logs.ts";
 import { errorToRecord } from "../../../job/error_record.ts";
 import type { RecordKey } from "../../../job/payload.ts";
 import { type ErrorRecord, failsEveryAttempt, type JobRecord } from "../../../job/record.ts";
-import { readRecords } from "../../../job/record_segment.ts";
+import { decodeRecords } from "../../../job/record_segment.ts";
 import type { RunControl } from "../../../run/map_run.ts";
 import type { S3Store } from "../../../store/s3.ts";
 import { batchFailureRecord, withBatchDetails, withLogOutOfMemory } from "./failure.ts";
@@ -170,9 +170,9 @@ export interface RunPollerOptions {
    * From when, and why, cloudknot stopped every job of the run, if it did
    * (a knot's clobber: see `BatchFailureTarget.stoppedSince`), asked at
    * most once a round, and only for an attempt that ended without a record
-   * and without cloudknot's stop reason.
+   * and without cloudknot's stop reason; the poll's signal stops the look.
    */
-  stoppedSince?: () => Promise<{ at: number; why: string } | undefined>;
+  stoppedSince?: (signal: AbortSignal) => Promise<{ at: number; why: string } | undefined>;
   /**
    * Where the run's jobs that `jobs` does not name are looked for: a
    * manifest lacks jobs while the map that submits the run is still
@@ -788,7 +788,7 @@ export class RunPoller {
     if (this.#lateItems.has(index)) return;
     let made = batchFailureRecord(detail, { index });
     if (made.kind !== "cancelled" && this.#o.stoppedSince !== undefined) {
-      const stoppedSince = await (this.#stoppedSince ??= this.#o.stoppedSince());
+      const stoppedSince = await (this.#stoppedSince ??= this.#o.stoppedSince(signal));
       if (stoppedSince !== undefined) made = batchFailureRecord(detail, { index, stoppedSince });
       if (this.#settled(index)) return;
     }
@@ -936,7 +936,9 @@ export class RunPoller {
     const failed: number[] = [];
     let listed = 0;
     const wanted = async function* (this: RunPoller): AsyncGenerator<RecordKey> {
-      for await (const key of this.#feed.next(since === undefined ? {} : { since })) {
+      for await (
+        const key of this.#feed.next(since === undefined ? { signal } : { since, signal })
+      ) {
         listed++;
         if (key.segment !== undefined) {
           // A segment is read once, while it holds a record this poller awaits.
@@ -961,7 +963,10 @@ export class RunPoller {
       async (key) => {
         let records;
         try {
-          records = await readRecords(this.#o.run, key);
+          // With the poll's signal: a read under way when polling stops ends then, with its
+          // retries' waits (`readRecords` of `record_segment.ts`, with a signal).
+          const bytes = await this.#o.run.get(key.key, { signal });
+          records = bytes === undefined ? [] : decodeRecords(key, bytes);
         } catch (e) {
           failed.push(key.stamp ?? 0);
           throw e;
