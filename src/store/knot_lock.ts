@@ -83,14 +83,23 @@ async function readHolder(file: Deno.FsFile): Promise<KnotLockHolder | undefined
   }
 }
 
-/** Writes who holds the lock of `file` (held), for a process that waits for it. */
+/**
+ * Writes who holds the lock of `file` (held), for a process that waits for
+ * it. Only words for a waiter: a write that fails (a full disk) leaves the
+ * file empty, as if not written yet, and the lock held all the same, so a
+ * knot on a full disk still opens and reads its runs.
+ */
 async function writeHolder(file: Deno.FsFile, doing: string): Promise<void> {
   const holder: KnotLockHolder = { pid: Deno.pid, doing, since: Date.now() };
-  await file.truncate(0);
-  await file.seek(0, Deno.SeekMode.Start);
-  const bytes = new TextEncoder().encode(JSON.stringify(holder));
-  for (let written = 0; written < bytes.length;) {
-    written += await file.write(bytes.subarray(written));
+  try {
+    await file.truncate(0);
+    await file.seek(0, Deno.SeekMode.Start);
+    const bytes = new TextEncoder().encode(JSON.stringify(holder));
+    for (let written = 0; written < bytes.length;) {
+      written += await file.write(bytes.subarray(written));
+    }
+  } catch {
+    await file.truncate(0).catch(() => {});
   }
 }
 
