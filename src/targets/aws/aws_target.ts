@@ -515,9 +515,13 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       jobDefinition,
       ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
     });
-    // Resources of their own are checked against the job definition before anything is written.
+    // Resources of their own are checked against the job definition, and against the instance
+    // types the compute environment may launch, before anything is written.
     if (request.groups !== undefined) {
-      await checkGroups(o.session.batch, jobDefinition, request.groups);
+      await checkGroups(o.session.batch, jobDefinition, request.groups, {
+        session: o.session,
+        jobQueue: o.jobQueue,
+      });
     }
     const runId = newRunId();
     const store = this.#store.at(`runs/${runId}`);

@@ -460,8 +460,13 @@ export function cli(bed: TestBed, args: string[]): ReturnType<typeof cliInProces
 export async function registerDefinition(
   bed: TestBed,
   name: string,
-  options: { attempts?: number; environment?: Record<string, string>; timeoutSeconds?: number } =
-    {},
+  options: {
+    attempts?: number;
+    environment?: Record<string, string>;
+    timeoutSeconds?: number;
+    /** Its jobs' memory, in MiB. @default {512} */
+    memory?: number;
+  } = {},
 ): Promise<string> {
   const environment = Object.entries(options.environment ?? {});
   const { jobDefinitionArn } = await bed.session.batch.registerJobDefinition({
@@ -471,7 +476,10 @@ export async function registerDefinition(
       image: "cloudknot/job:test",
       command: [],
       jobRoleArn: bed.resources.jobRoleArn,
-      resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+      resourceRequirements: [
+        { type: "VCPU", value: "1" },
+        { type: "MEMORY", value: String(options.memory ?? 512) },
+      ],
       ...(environment.length > 0
         ? { environment: environment.map(([name, value]) => ({ name, value })) }
         : {}),
