@@ -56,7 +56,7 @@ export const cancel = defineCommand({
         return 0;
       }, cancelInterrupted(run));
     } finally {
-      close();
+      await close();
     }
   },
 });

@@ -61,7 +61,7 @@ export async function withFinishedRun(
       }
       await use(run, prices !== undefined ? { prices } : {});
     } finally {
-      close();
+      await close();
     }
     return 0;
   });

@@ -66,7 +66,7 @@ export const jobs = defineCommand({
         await ctx.print(`${jobsView.toString()}\n\n${renderRunText(run, errorOf)}`);
       } else await ctx.print(renderRunText(run, errorOf));
     } finally {
-      close();
+      await close();
     }
     return 0;
   },

@@ -223,7 +223,7 @@ async function showAws(ctx: CommandContext, name: string): Promise<number> {
     }
     const { run, close } = await reader.open(manifest.runId, manifests);
     runs.push({ manifest, counts: run.counts, finished: run.finished });
-    close();
+    await close();
   }
   // As a map decides: by its revision's tag (the record's, if Batch no longer describes it).
   const revision = await revisionRuntime(reader.session.batch, record.jobDefinition);

@@ -141,7 +141,11 @@ async function printLogs(
         throw e;
       });
       if (id !== undefined) {
-        return await streamJob(ctx, id, { attempt, index: item, signal });
+        // Said again in the words that named it: the item of the run, not its job.
+        const again = `run cloudknot logs ${run.knot} ${run.runId} --item ${item} --follow${
+          attempt !== undefined ? ` --attempt ${attempt}` : ""
+        } again`;
+        return await streamJob(ctx, id, { attempt, index: item, signal, again });
       }
       if (signal.aborted) {
         // Interrupted while no job ran the item yet: it has printed nothing.
@@ -233,7 +237,7 @@ async function printLogs(
     await out.flush();
     return 0;
   } finally {
-    close();
+    await close();
   }
 }
 
@@ -299,7 +303,13 @@ async function jobLogs(
 async function streamJob(
   ctx: CommandContext,
   jobId: string,
-  options: { attempt: number | undefined; index?: number; signal?: AbortSignal },
+  options: {
+    attempt: number | undefined;
+    index?: number;
+    signal?: AbortSignal;
+    /** What follows it again if this command stops first. @default {"run cloudknot logs <job> --follow again"} */
+    again?: string;
+  },
 ): Promise<number> {
   const session = await sessionFromSettings(cliSettings(ctx));
   const job = await BatchJob.fromId(jobId, { session });
@@ -326,9 +336,10 @@ async function streamJob(
         ctx.warn(logOutageWords(
           notice,
           jobId,
-          `run cloudknot logs ${jobId} --follow${
-            options.attempt !== undefined ? ` --attempt ${options.attempt}` : ""
-          } again`,
+          options.again ??
+            `run cloudknot logs ${jobId} --follow${
+              options.attempt !== undefined ? ` --attempt ${options.attempt}` : ""
+            } again`,
         )),
     })
   ) {

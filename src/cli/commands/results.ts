@@ -72,7 +72,7 @@ export const results = defineCommand({
         });
       } finally {
         stopProgress();
-        close();
+        await close();
       }
       if (signal.aborted && !run.finished) {
         // Below the progress line, drawn a last time (over the ^C a terminal echoed).

@@ -136,7 +136,7 @@ export const retry = defineCommand({
         }),
       });
     } finally {
-      close();
+      await close();
     }
   },
 });

@@ -31,8 +31,12 @@ export interface OpenedRun {
    * then, or died while the command waited (its handle took the run over).
    */
   finishing(): boolean;
-  /** Stops following the run (call it when done reading). */
-  close(): void;
+  /**
+   * Stops following the run (call it when done reading, and await it): it
+   * resolves once the run's handle has stopped polling, no request of it
+   * left, so that the command ends only then.
+   */
+  close(): Promise<void>;
 }
 
 /** Options of {@linkcode openRun}. */
@@ -61,7 +65,7 @@ export interface OpenRunOptions {
  * ```ts ignore
  * const { run, close } = await openRun(ctx);
  * console.log(run.toString());
- * close();
+ * await close();
  * ```
  *
  * @param ctx The running command, with `knot` and optional `run` arguments.
@@ -99,7 +103,7 @@ export async function openRun(
     });
     // The command shows the progress of what it runs, on its own stderr.
     const run = await opened.collect(manifest.runId, { progress: false });
-    return { run, manifest, finishing: () => false, close: () => {} };
+    return { run, manifest, finishing: () => false, close: () => Promise.resolve() };
   }
   // A local run no process runs is run here (a docker run's containers run by themselves).
   const dir = join(knot.runsRoot, "runs", manifest.runId);
@@ -115,7 +119,10 @@ export async function openRun(
     manifest,
     // Its map may die while the command waits: the handle then takes the run over.
     finishing: () => finish && !run.finished && (goneAtOpen || tookOverRun(dir)),
-    close: () => stop.abort(),
+    close: () => {
+      stop.abort();
+      return Promise.resolve();
+    },
   };
 }
 

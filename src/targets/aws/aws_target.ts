@@ -93,6 +93,7 @@ import { estimateAwsRun, type EstimateRequest, planAwsMap } from "./run_plan.ts"
 import type { Estimate } from "../../cost/estimate.ts";
 import type { Plan } from "../../plan/plan.ts";
 import {
+  clobberHasBegun,
   knotClobberedWhy,
   knotJobIds,
   readAwsKnot,
@@ -515,9 +516,13 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       jobDefinition,
       ...(request.retryOf !== undefined ? { retryOf: request.retryOf } : {}),
     });
-    // Resources of their own are checked against the job definition before anything is written.
+    // Resources of their own are checked against the job definition, and against the instance
+    // types the compute environment may launch, before anything is written.
     if (request.groups !== undefined) {
-      await checkGroups(o.session.batch, jobDefinition, request.groups);
+      await checkGroups(o.session.batch, jobDefinition, request.groups, {
+        session: o.session,
+        jobQueue: o.jobQueue,
+      });
     }
     const runId = newRunId();
     const store = this.#store.at(`runs/${runId}`);
@@ -767,8 +772,13 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     if (manifest.jobs === undefined) {
       discovered = await this.#discoverJobs(runId);
       manifest = { ...manifest, jobs: discovered.jobs };
-      // Kept only when complete: the run may still be being submitted.
-      if (uncovered(manifest.count, manifest.jobs!).length === 0) {
+      // Kept only when complete: the run may still be being submitted. Not once the knot's
+      // clobber has begun: it deletes the knot's prefix, and a manifest written after would be
+      // left behind.
+      if (
+        uncovered(manifest.count, manifest.jobs!).length === 0 &&
+        !await clobberHasBegun(this.#o.state, this.#o.knot).catch(() => true)
+      ) {
         await writeManifest(store, manifest).catch(() => {});
       }
     }
@@ -1500,7 +1510,10 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         }
         if (left.length === 0) {
           jobs.sort((a, b) => a.offset - b.offset);
-          await writeManifest(run, { ...manifest, jobs }).catch(() => {});
+          // As collect(): nothing is written under a prefix the knot's clobber deletes.
+          if (!await clobberHasBegun(o.state, o.knot).catch(() => true)) {
+            await writeManifest(run, { ...manifest, jobs }).catch(() => {});
+          }
           signal.throwIfAborted();
           // A map killed once it had submitted every job left its mark: no reader needs it.
           await forgetSubmitMark(o.state, o.knot, runId);

@@ -407,8 +407,7 @@ export async function refuseWhileKnotClobbered(state: StateFile, name: string): 
  * @throws {ResourceClobberedError} When the knot's clobber has begun; nothing was written.
  */
 export async function refuseMapWhileClobbered(state: StateFile, name: string): Promise<void> {
-  const record = await readAwsKnot(state, name);
-  const marked = (await state.making()).includes(`${CLOBBERING} ${name}`);
+  const { record, marked } = await clobberLook(state, name);
   if (record === undefined || (record.clobberStartedAt === undefined && !marked)) return;
   const running = marked || record.clobberRunning === true;
   const at = record.clobberStartedAt === undefined
@@ -429,6 +428,39 @@ export async function refuseMapWhileClobbered(state: StateFile, name: string): P
         `nothing was uploaded or submitted. Finish it with (await Knot.create({ name: ` +
         `"${name}", target: "aws" })).clobber(), then ${create} and map again`,
   );
+}
+
+/** The knot's record, and whether a clobber of it holds its mark in the config file now. */
+async function clobberLook(
+  state: StateFile,
+  name: string,
+): Promise<{ record: AwsKnotRecord | undefined; marked: boolean }> {
+  const record = await readAwsKnot(state, name);
+  const marked = (await state.making()).includes(`${CLOBBERING} ${name}`);
+  return { record, marked };
+}
+
+/**
+ * Whether a clobber of knot `name` has begun with this config file (it runs
+ * now, or stopped part-way), by the rule {@linkcode refuseMapWhileClobbered}
+ * refuses a map with: a reader that found a run's jobs by name then writes
+ * nothing under the knot's prefix, which the clobber deletes (an object
+ * written after would be left behind).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { clobberHasBegun } from "./catalog.ts";
+ *
+ * if (!await clobberHasBegun(state, "squares")) await writeManifest(store, manifest);
+ * ```
+ *
+ * @param state The config file.
+ * @param name The knot's name.
+ * @returns Whether it has begun; `false` for a knot whose record is gone.
+ */
+export async function clobberHasBegun(state: StateFile, name: string): Promise<boolean> {
+  const { record, marked } = await clobberLook(state, name);
+  return record !== undefined && (record.clobberStartedAt !== undefined || marked);
 }
 
 /**

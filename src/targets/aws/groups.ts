@@ -10,9 +10,11 @@
 import type { Batch, ContainerOverrides, JobTimeout } from "../../aws/services/batch.ts";
 import type { ItemGroup, ItemResources } from "../../run/retry.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
+import type { AwsSession } from "../../aws/session.ts";
 import { validateComputeOptions } from "./batch/compute_options.ts";
+import { checkJobFits } from "./batch/instance_types.ts";
 import { TIMEOUT_BACKSTOP_SECONDS } from "./batch/environment.ts";
-import { jobResources } from "./batch/run_usage.ts";
+import { jobResources, queueCompute } from "./batch/run_usage.ts";
 import { planJobs, type PlannedJob } from "./submit.ts";
 
 /** A planned job, with the resources its items run with when they are not the knot's. */
@@ -99,26 +101,36 @@ export function resourceOverrides(resources: ItemResources | undefined): {
 /**
  * Checks each group's resources against what the job definition's platform
  * takes (Fargate's vCPU and memory combinations, EC2's bounds, a timeout of
- * at least 60 s), before anything of the run is written or submitted.
+ * at least 60 s) and, given `fits`, against the instance types the knot's
+ * compute environment may launch (the rule `Knot.create` checks a knot's
+ * with, `checkJobFits`), before anything of the run is written or submitted:
+ * with read-only requests.
  *
  * @param batch The Batch client.
  * @param jobDefinition The knot's job definition.
  * @param groups The groups.
+ * @param fits The session and the knot's job queue, whose compute environment's
+ *   instance types a group's vCPUs and memory must fit. @default {undefined}
  * @throws {CloudknotInputError} Naming the option and what it takes.
  */
 export async function checkGroups(
   batch: Batch,
   jobDefinition: string,
   groups: readonly ItemGroup[],
+  fits?: { session: AwsSession; jobQueue: string },
 ): Promise<void> {
   if (groups.length === 0) return;
   const definition = (await batch.describeJobDefinitions({ jobDefinitions: [jobDefinition] }))
     .jobDefinitions?.[0];
   const fargate = definition?.platformCapabilities?.includes("FARGATE") ?? false;
   const base = jobResources(definition?.containerProperties);
+  // The compute environment is read once, and only for a group with vCPUs or memory of its own.
+  let instanceTypes: Promise<string[] | undefined> | undefined;
+  const launchable = () =>
+    instanceTypes ??= queueCompute(batch, fits!.jobQueue).then((c) => c.instanceTypes);
   for (const { resources } of groups) {
     try {
-      validateComputeOptions({
+      const spec = validateComputeOptions({
         compute: fargate ? "FARGATE" : "EC2",
         ...(resources.vcpus ?? base.vcpus) !== undefined
           ? { vcpus: (resources.vcpus ?? base.vcpus)! }
@@ -128,6 +140,15 @@ export async function checkGroups(
           : {},
         ...(resources.timeout !== undefined ? { timeout: resources.timeout } : {}),
       });
+      if (
+        fits !== undefined && !fargate &&
+        (resources.vcpus !== undefined || resources.memory !== undefined)
+      ) {
+        const types = await launchable();
+        if (types !== undefined && types.length > 0) {
+          await checkJobFits(fits.session, { ...spec, instanceTypes: types });
+        }
+      }
     } catch (e) {
       if (!(e instanceof CloudknotInputError)) throw e;
       const more = fargate && e.field === "memory" && resources.vcpus === undefined

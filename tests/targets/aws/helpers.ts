@@ -337,7 +337,9 @@ export interface SpawnedCli {
 
 /**
  * Runs the command line against the test bed in a process of its own (`deno run cli.ts`), so
- * that a test can send it signals, reading its stderr a line at a time.
+ * that a test can send it signals, reading its stderr a line at a time; `env` adds to or
+ * overrides the test bed's environment (such as `AWS_ENDPOINT_URL`, to reach AWS through a
+ * front a test unplugs).
  *
  * @example Usage
  * ```ts ignore
@@ -346,11 +348,15 @@ export interface SpawnedCli {
  * retry.child.kill("SIGINT");
  * ```
  */
-export function spawnCli(bed: TestBed, args: string[]): SpawnedCli {
+export function spawnCli(
+  bed: TestBed,
+  args: string[],
+  env: Record<string, string> = {},
+): SpawnedCli {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", "cli.ts", ...args],
     cwd: ROOT,
-    env: { ...bed.emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path, NO_COLOR: "1" },
+    env: { ...bed.emu.env, CLOUDKNOT_CONFIG_FILE: bed.state.path, NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -454,8 +460,13 @@ export function cli(bed: TestBed, args: string[]): ReturnType<typeof cliInProces
 export async function registerDefinition(
   bed: TestBed,
   name: string,
-  options: { attempts?: number; environment?: Record<string, string>; timeoutSeconds?: number } =
-    {},
+  options: {
+    attempts?: number;
+    environment?: Record<string, string>;
+    timeoutSeconds?: number;
+    /** Its jobs' memory, in MiB. @default {512} */
+    memory?: number;
+  } = {},
 ): Promise<string> {
   const environment = Object.entries(options.environment ?? {});
   const { jobDefinitionArn } = await bed.session.batch.registerJobDefinition({
@@ -465,7 +476,10 @@ export async function registerDefinition(
       image: "cloudknot/job:test",
       command: [],
       jobRoleArn: bed.resources.jobRoleArn,
-      resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+      resourceRequirements: [
+        { type: "VCPU", value: "1" },
+        { type: "MEMORY", value: String(options.memory ?? 512) },
+      ],
       ...(environment.length > 0
         ? { environment: environment.map(([name, value]) => ({ name, value })) }
         : {}),

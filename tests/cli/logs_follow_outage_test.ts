@@ -1,0 +1,93 @@
+// `cloudknot logs <job> --follow` and `cloudknot logs K R --item N --follow` on a laptop that
+// loses its network while the job runs: the follow rides it out, says so on stderr in command-line
+// words (what to run again, not a library call) once it begins and once AWS answers, and prints
+// every line once. In a real process, through a front to the emulator that is unplugged.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { encodeItems } from "../../src/job/codec.ts";
+import {
+  jobsNamed,
+  recordKnot,
+  releaseFile,
+  spawnCli,
+  startTestBed,
+} from "../targets/aws/helpers.ts";
+import { Unplugged } from "../targets/aws/long_unplugged.ts";
+
+/** Prints a line, waits for the file at `path`, prints another and returns its text. */
+async function printsAround(path: string): Promise<string> {
+  console.log("before the wait");
+  while (true) {
+    try {
+      const text = await Deno.readTextFile(path);
+      console.log("after the wait");
+      return text;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+Deno.test("cloudknot logs --follow, of a job id or of an item, says in command-line words when it cannot reach AWS and when AWS answers again, and prints every line once", async () => {
+  const bed = await startTestBed(printsAround, { permissions: { read: true } });
+  const front = new Unplugged(Number(new URL(bed.emu.endpoint).port));
+  try {
+    await recordKnot(bed);
+    for (const  of of["job", "item"] as const) {
+      const file = join(bed.dir, `go-${of}`);
+      const run = await bed.target().map<string>({
+        items: encodeItems([file]),
+        starmap: false,
+        env: {},
+      });
+      const [{ jobId }] = jobsNamed(bed.emu, `squares-${run.runId}-`) as [{ jobId: string }];
+      const spawned = spawnCli(
+        bed,
+        ["logs", ...(of === "job" ? [jobId] : [bed.knot, run.runId, "--item", "0"]), "--follow"],
+        { AWS_ENDPOINT_URL: front.endpoint },
+      );
+      await spawned.printed(/before the wait/);
+      // The laptop loses its network while the job runs.
+      front.unplug();
+      const again = of === "job"
+        ? `run cloudknot logs ${jobId} --follow again`
+        : `run cloudknot logs ${bed.knot} ${run.runId} --item 0 --follow again`;
+      const lost = new RegExp(
+        `^cloudknot: the log of AWS Batch job ${jobId} cannot reach AWS since ` +
+          `\\d\\d:\\d\\d:\\d\\d UTC \\(.*\\); the follow goes on and picks up when AWS answers ` +
+          `again\\. The job goes on in AWS Batch: if this program stops first, ${again}$`,
+        "m",
+      );
+      await spawned.until(lost);
+      // The job ends while the follow cannot reach AWS.
+      await releaseFile(file, "done");
+      await bed.emu.waitForJobs(60_000);
+      front.plug();
+      const { code } = await spawned.child.status;
+      const said = await spawned.rest();
+      assert.equal(code, 0, said);
+      // Every line once, in order: the one read before the outage and the one the job printed
+      // during it.
+      const printed = (await spawned.stdout).split("\n").filter((l) => l.includes("the wait"));
+      assert.equal(printed.length, 2, printed.join("\n"));
+      assert.match(printed[0]!, /before the wait$/);
+      assert.match(printed[1]!, /after the wait$/);
+      assert.match(
+        said,
+        new RegExp(
+          `^cloudknot: the log of AWS Batch job ${jobId}: AWS answers again, after about \\d+ ` +
+            `minutes? \\(since \\d\\d:\\d\\d:\\d\\d UTC\\); the follow goes on and reads on from ` +
+            `where the log was$`,
+          "m",
+        ),
+      );
+      assert.equal(said.match(/the log of AWS Batch job/g)?.length, 2, said);
+      // Command-line words only: no library call, no option.
+      assert.doesNotMatch(said, /knot\.collect|BatchJob|onOutage|\{ follow/, said);
+      assert.equal(await run.results().then((r) => r[0]), "done");
+    }
+  } finally {
+    front.close();
+    await bed.close();
+  }
+});

@@ -1,0 +1,107 @@
+// Waiting for a job's result for long (`BatchJob.result()`) on a laptop that loses its network
+// for a while: the wait rides it out, says so once and once more when AWS answers, and gives the
+// job's value, which it ended with meanwhile.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { BatchJob } from "../../../src/targets/aws/batch/mod.ts";
+import type { OutageNotice } from "../../../src/targets/aws/batch/mod.ts";
+import { encodeItems } from "../../../src/job/codec.ts";
+import type { AwsSession } from "../../../src/aws/mod.ts";
+import { sessionFor } from "../../support/aws_session.ts";
+import { jobsNamed, releaseFile, startTestBed, waitsForFile } from "./helpers.ts";
+import { Unplugged } from "./long_unplugged.ts";
+
+/** Keys of a role that may do anything, assumed by the test bed's session. */
+async function keysOfItsOwn(
+  admin: AwsSession,
+  accountId: string,
+): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }> {
+  const me = await admin.sts.getCallerIdentity();
+  await admin.iam.createRole({
+    RoleName: "result-watcher",
+    AssumeRolePolicyDocument: JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { AWS: me.Arn }, Action: "sts:AssumeRole" }],
+    }),
+  });
+  await admin.iam.putRolePolicy({
+    RoleName: "result-watcher",
+    PolicyName: "all",
+    PolicyDocument: JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+    }),
+  });
+  const { Credentials } = await admin.sts.assumeRole({
+    RoleArn: `arn:aws:iam::${accountId}:role/result-watcher`,
+    RoleSessionName: "result",
+  });
+  return {
+    accessKeyId: Credentials!.AccessKeyId!,
+    secretAccessKey: Credentials!.SecretAccessKey!,
+    sessionToken: Credentials!.SessionToken!,
+  };
+}
+
+Deno.test("BatchJob: waiting for a job's result rides out an AWS it cannot reach for a while, tells onOutage once it begins and once it is over, and gives the value the job ended with meanwhile", async () => {
+  const bed = await startTestBed(waitsForFile, { permissions: { read: true } });
+  const front = new Unplugged(Number(new URL(bed.emu.endpoint).port));
+  try {
+    const file = join(bed.dir, "go");
+    const run = await bed.target().map<string>({
+      items: encodeItems([file]),
+      starmap: false,
+      env: {},
+    });
+    const [{ jobId }] = jobsNamed(bed.emu, `squares-${run.runId}-`) as [{ jobId: string }];
+    // The wait signs with keys of its own, so that its requests are told from the map's handle's.
+    const keys = await keysOfItsOwn(bed.session, bed.emu.accountId);
+    const session = await sessionFor(bed.emu, {
+      endpoint: front.endpoint,
+      credentials: keys,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    const job = await BatchJob.fromId(jobId, {
+      session,
+      pollIntervalMs: 10,
+      maxPollIntervalMs: 40,
+    });
+    /** Whether the wait has ended a round that read the job and its records, and begun another. */
+    const roundsDone = () => {
+      const its = bed.emu.requests.filter({}).filter((r) => r.accessKeyId === keys.accessKeyId);
+      const read = its.findIndex((r) => r.service === "s3");
+      return read >= 0 && its.slice(read).some((r) => r.operation === "DescribeJobs");
+    };
+    const notices: OutageNotice[] = [];
+    let told = Promise.withResolvers<void>();
+    const result = job.result({
+      onOutage: (notice) => {
+        notices.push(notice);
+        told.resolve();
+      },
+    });
+    // A round of the wait has read the job and its records, and the next one has begun: AWS
+    // answered the wait, so what follows is an outage. Then the laptop loses its network.
+    while (!roundsDone()) await new Promise((r) => setTimeout(r, 10));
+    front.unplug();
+    await told.promise;
+    told = Promise.withResolvers<void>();
+    assert.deepEqual(notices.map((n) => n.kind), ["unreachable"]);
+    assert.match((notices[0] as { message: string }).message, /\S/);
+    // The job ends while the wait cannot reach AWS.
+    await releaseFile(file, "done");
+    await bed.emu.waitForJobs(60_000);
+    front.plug();
+    assert.equal(await result, "done");
+    assert.deepEqual(notices.map((n) => n.kind), ["unreachable", "back"]);
+    assert.equal(
+      notices[1]!.since,
+      notices[0]!.since,
+      "the notice that it is over names when it began",
+    );
+    await run.results();
+  } finally {
+    front.close();
+    await bed.close();
+  }
+});
