@@ -4,9 +4,9 @@
 // every line once. In a real process, through a front to the emulator that is unplugged.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { encodeItems } from "../../src/job/codec.ts";
 import {
-  jobsNamed,
+  mapWaiting,
+  printsAround,
   recordKnot,
   releaseFile,
   spawnCli,
@@ -14,42 +14,23 @@ import {
 } from "../targets/aws/helpers.ts";
 import { Unplugged } from "../targets/aws/long_unplugged.ts";
 
-/** Prints a line, waits for the file at `path`, prints another and returns its text. */
-async function printsAround(path: string): Promise<string> {
-  console.log("before the wait");
-  while (true) {
-    try {
-      const text = await Deno.readTextFile(path);
-      console.log("after the wait");
-      return text;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
 Deno.test("cloudknot logs --follow, of a job id or of an item, says in command-line words when it cannot reach AWS and when AWS answers again, and prints every line once", async () => {
   const bed = await startTestBed(printsAround, { permissions: { read: true } });
   const front = new Unplugged(Number(new URL(bed.emu.endpoint).port));
   try {
     await recordKnot(bed);
-    for (const  of of["job", "item"] as const) {
-      const file = join(bed.dir, `go-${of}`);
-      const run = await bed.target().map<string>({
-        items: encodeItems([file]),
-        starmap: false,
-        env: {},
-      });
-      const [{ jobId }] = jobsNamed(bed.emu, `squares-${run.runId}-`) as [{ jobId: string }];
+    for (const named of ["job", "item"] as const) {
+      const file = join(bed.dir, `go-${named}`);
+      const { run, jobId } = await mapWaiting(bed, file);
       const spawned = spawnCli(
         bed,
-        ["logs", ...(of === "job" ? [jobId] : [bed.knot, run.runId, "--item", "0"]), "--follow"],
+        ["logs", ...(named === "job" ? [jobId] : [bed.knot, run.runId, "--item", "0"]), "--follow"],
         { AWS_ENDPOINT_URL: front.endpoint },
       );
       await spawned.printed(/before the wait/);
       // The laptop loses its network while the job runs.
       front.unplug();
-      const again = of === "job"
+      const again = named === "job"
         ? `run cloudknot logs ${jobId} --follow again`
         : `run cloudknot logs ${bed.knot} ${run.runId} --item 0 --follow again`;
       const lost = new RegExp(

@@ -22,6 +22,7 @@ import { forEachPooled } from "../../../src/util/pooled.ts";
 import { TextLineStream } from "../../../src/util/text_line_stream.ts";
 import { RUNTIME_PROTOCOL, RUNTIME_PROTOCOL_TAG } from "../../../src/job/runtime_protocol.ts";
 import type { Permissions } from "../../../src/job/permissions.ts";
+import type { MapRun } from "../../../src/run/map_run.ts";
 import { openS3Store } from "../../../src/store/mod.ts";
 import { parseJobCommand } from "../../../src/targets/aws/batch/command.ts";
 import {
@@ -644,6 +645,37 @@ export function inlineJobRunner(
     });
     return { exitCode: record.status === "ok" ? 0 : 1 };
   }, options.capacity !== undefined ? { capacity: options.capacity } : {});
+}
+
+/** Prints a line, waits for the file at `path`, prints another and returns its text (a job's function). */
+export async function printsAround(path: string): Promise<string> {
+  console.log("before the wait");
+  while (true) {
+    try {
+      const text = await Deno.readTextFile(path);
+      console.log("after the wait");
+      return text;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/**
+ * Maps one item, the path of a file its job waits for (`waitsForFile`,
+ * `printsAround`), on the bed's target; gives the run and its job's id.
+ */
+export async function mapWaiting(
+  bed: TestBed,
+  file: string,
+): Promise<{ run: MapRun<string>; jobId: string }> {
+  const run = await bed.target().map<string>({
+    items: encodeItems([file]),
+    starmap: false,
+    env: {},
+  });
+  const [{ jobId }] = jobsNamed(bed.emu, `squares-${run.runId}-`) as [{ jobId: string }];
+  return { run, jobId };
 }
 
 /**

@@ -6,36 +6,16 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { BatchJob } from "../../../src/targets/aws/batch/mod.ts";
 import type { OutageNotice } from "../../../src/targets/aws/batch/mod.ts";
-import { encodeItems } from "../../../src/job/codec.ts";
 import { sessionFor } from "../../support/aws_session.ts";
-import { jobsNamed, startTestBed } from "./helpers.ts";
+import { mapWaiting, printsAround, startTestBed } from "./helpers.ts";
 import { Unplugged } from "./long_unplugged.ts";
-
-/** Prints a line, waits for the file at `path`, prints another and returns its text. */
-async function printsAround(path: string): Promise<string> {
-  console.log("before the wait");
-  while (true) {
-    try {
-      const text = await Deno.readTextFile(path);
-      console.log("after the wait");
-      return text;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
 
 Deno.test("BatchJob: following a job's output rides out an AWS it cannot reach for a while, says so, and reads on from where the stream was, every line once", async () => {
   const bed = await startTestBed(printsAround, { permissions: { read: true } });
   const front = new Unplugged(Number(new URL(bed.emu.endpoint).port));
   try {
     const file = join(bed.dir, "go");
-    const run = await bed.target().map<string>({
-      items: encodeItems([file]),
-      starmap: false,
-      env: {},
-    });
-    const [{ jobId }] = jobsNamed(bed.emu, `squares-${run.runId}-`) as [{ jobId: string }];
+    const { run, jobId } = await mapWaiting(bed, file);
     const session = await sessionFor(bed.emu, {
       endpoint: front.endpoint,
       retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },

@@ -5,10 +5,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { BatchJob } from "../../../src/targets/aws/batch/mod.ts";
 import type { OutageNotice } from "../../../src/targets/aws/batch/mod.ts";
-import { encodeItems } from "../../../src/job/codec.ts";
 import type { AwsSession } from "../../../src/aws/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
-import { jobsNamed, releaseFile, startTestBed, waitsForFile } from "./helpers.ts";
+import { mapWaiting, releaseFile, startTestBed, waitsForFile } from "./helpers.ts";
 import { Unplugged } from "./long_unplugged.ts";
 
 /** Keys of a role that may do anything, assumed by the test bed's session. */
@@ -48,12 +47,7 @@ Deno.test("BatchJob: waiting for a job's result rides out an AWS it cannot reach
   const front = new Unplugged(Number(new URL(bed.emu.endpoint).port));
   try {
     const file = join(bed.dir, "go");
-    const run = await bed.target().map<string>({
-      items: encodeItems([file]),
-      starmap: false,
-      env: {},
-    });
-    const [{ jobId }] = jobsNamed(bed.emu, `squares-${run.runId}-`) as [{ jobId: string }];
+    const { run, jobId } = await mapWaiting(bed, file);
     // The wait signs with keys of its own, so that its requests are told from the map's handle's.
     const keys = await keysOfItsOwn(bed.session, bed.emu.accountId);
     const session = await sessionFor(bed.emu, {

@@ -5,23 +5,10 @@
 // a memory of 4 MiB failed only once the retry's run was written. Under
 // CI=true this test fails without Docker.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { CloudknotInputError, Knot } from "../../../mod.ts";
+import { fileTree } from "../../support/file_tree.ts";
 import { withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-
-/** Every path under `dir`, sorted. */
-async function tree(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (at: string) => {
-    for await (const entry of Deno.readDir(at)) {
-      out.push(join(at, entry.name));
-      if (entry.isDirectory) await walk(join(at, entry.name));
-    }
-  };
-  await walk(dir);
-  return out.sort();
-}
 
 const refused = (message: string) => (e: unknown) => {
   assert.ok(e instanceof CloudknotInputError, String(e));
@@ -41,7 +28,7 @@ dockerTest(
       try {
         const run = await knot.map([1, 2], { progress: false });
         await run.results().then(() => assert.fail("item 2 fails"), () => {});
-        const before = await tree(dir);
+        const before = await fileTree(dir);
         const total = Math.floor(Deno.systemMemoryInfo().total / 2 ** 20);
         const memoryWords = `memory must be an integer of MiB from 6 to this machine's ${
           total.toLocaleString("en-US")
@@ -59,7 +46,7 @@ dockerTest(
               `container's --cpus), not the number ${cores + 1}`,
           ),
         );
-        assert.deepEqual(await tree(dir), before, "nothing was written");
+        assert.deepEqual(await fileTree(dir), before, "nothing was written");
         assert.equal((await knot.runs()).length, 1, "no retry run");
       } finally {
         await knot.clobber();

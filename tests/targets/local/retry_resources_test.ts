@@ -3,22 +3,9 @@
 // the timers' limit) as Knot.create checks a knot's, in the same words, before
 // it writes anything: no run folder, no record. Real worker processes.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { CloudknotInputError, Knot } from "../../../mod.ts";
+import { fileTree } from "../../support/file_tree.ts";
 import { withKnot } from "./helpers.ts";
-
-/** Every path under `dir`, sorted. */
-async function tree(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (at: string) => {
-    for await (const entry of Deno.readDir(at)) {
-      out.push(join(at, entry.name));
-      if (entry.isDirectory) await walk(join(at, entry.name));
-    }
-  };
-  await walk(dir);
-  return out.sort();
-}
 
 const failsOnTwo = (x: number) => {
   if (x === 2) throw new Error("two");
@@ -29,7 +16,7 @@ Deno.test("retry() with memory above this machine's or a timeout past the timers
   await withKnot({ name: "bounded", func: failsOnTwo, retries: 1 }, async (knot, dir) => {
     const run = await knot.map([1, 2], { progress: false });
     await run.results().then(() => assert.fail("item 2 fails"), () => {});
-    const before = await tree(dir);
+    const before = await fileTree(dir);
     const total = Math.floor(Deno.systemMemoryInfo().total / 2 ** 20);
     const tooMuch = total + 1;
     const words = `memory must be an integer of MiB from 1 to this machine's ${
@@ -52,7 +39,7 @@ Deno.test("retry() with memory above this machine's or a timeout past the timers
         "timeout must be a positive number of seconds, at most 2,147,483 (24.8 days), not the number 3000000",
       ),
     );
-    assert.deepEqual(await tree(dir), before, "nothing was written");
+    assert.deepEqual(await fileTree(dir), before, "nothing was written");
     assert.equal((await knot.runs()).length, 1, "no retry run");
 
     // Within the bounds, the retry runs (item 2 fails again, in a run of its own).
