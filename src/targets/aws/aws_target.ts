@@ -1478,6 +1478,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     let diedSeenAt: number | undefined;
     /** The map's record that its submission failed and it gave up (`submitGaveUp`). */
     let gaveUp = (manifest as AwsRunManifest).submitGaveUp;
+    /** The looks made so far. */
+    let rounds = 0;
     let told = false;
     return {
       find: async (signal) => {
@@ -1493,9 +1495,12 @@ export class AwsTarget implements Omit<Target, "clobber"> {
           },
         );
         // A map that gave up records so, with its jobs, before it lets go of its mark: read
-        // before the jobs are looked for, so that what it submitted is found too.
-        gaveUp ??= (await readManifest(run).catch(() => undefined) as AwsRunManifest | undefined)
-          ?.submitGaveUp;
+        // before the jobs are looked for, so that what it submitted is found too. Not in the
+        // first round: the handle opened with the manifest just read (read once, not twice).
+        if (rounds++ > 0) {
+          gaveUp ??= (await readManifest(run).catch(() => undefined) as AwsRunManifest | undefined)
+            ?.submitGaveUp;
+        }
         signal.throwIfAborted();
         const found = first ?? await this.#discoverJobs(runId, signal);
         first = undefined;
