@@ -179,28 +179,49 @@ export async function findDockerLeftovers(
   }
 }
 
+/** The ids of the images cloudknot built (labelled with their name), as Docker lists them now. */
+async function labelledImages(docker: Docker): Promise<string[]> {
+  const { stdout } = await docker.command([
+    "image",
+    "ls",
+    "--quiet",
+    "--no-trunc",
+    "--filter",
+    `label=${IMAGE_NAME_LABEL}`,
+  ]);
+  return [...new Set(lines(stdout))];
+}
+
+/** How many times a batched inspect is asked again of the images still listed. */
+const INSPECT_TRIES = 3;
+
 /**
  * What Docker reports of these images, asked in one `docker image inspect`: a
  * process per image made every look of gc cost seconds on a daemon with many
  * knots' images. When one of them is gone since it was listed (the command
- * then fails), each is asked alone, and a gone one is left out.
+ * then fails, as Docker answers for none), the images still listed are asked
+ * again in one inspect; only when images keep vanishing (other processes
+ * removing them all the while) is each asked alone, a gone one left out.
  */
 async function inspectImages(docker: Docker, ids: string[]): Promise<DockerImageInfo[]> {
-  if (ids.length === 0) return [];
-  try {
-    return JSON.parse((await docker.command(["image", "inspect", ...ids])).stdout);
-  } catch (e) {
-    if (
-      e instanceof DockerNotInstalledError || e instanceof DockerDaemonNotRunningError ||
-      e instanceof CommandTimeoutError
-    ) throw e;
-    const found: DockerImageInfo[] = [];
-    for (const id of ids) {
-      const info = await docker.inspectImage(id);
-      if (info !== undefined) found.push(info);
+  for (let tries = 0; ids.length > 0 && tries < INSPECT_TRIES; tries++) {
+    try {
+      return JSON.parse((await docker.command(["image", "inspect", ...ids])).stdout);
+    } catch (e) {
+      if (
+        e instanceof DockerNotInstalledError || e instanceof DockerDaemonNotRunningError ||
+        e instanceof CommandTimeoutError
+      ) throw e;
+      const listed = new Set(await labelledImages(docker));
+      ids = ids.filter((id) => listed.has(id));
     }
-    return found;
   }
+  const found: DockerImageInfo[] = [];
+  for (const id of ids) {
+    const info = await docker.inspectImage(id);
+    if (info !== undefined) found.push(info);
+  }
+  return found;
 }
 
 async function find(docker: Docker, knots: string): Promise<DockerLeftover[]> {
@@ -247,15 +268,7 @@ async function find(docker: Docker, knots: string): Promise<DockerLeftover[]> {
     return found;
   };
   const images: DockerLeftover[] = [];
-  const { stdout: ids } = await docker.command([
-    "image",
-    "ls",
-    "--quiet",
-    "--no-trunc",
-    "--filter",
-    `label=${IMAGE_NAME_LABEL}`,
-  ]);
-  for (const info of await inspectImages(docker, [...new Set(lines(ids))])) {
+  for (const info of await inspectImages(docker, await labelledImages(docker))) {
     const name = info.Config?.Labels?.[IMAGE_NAME_LABEL] ?? "";
     const lower = KNOT_IMAGE.exec(name)?.[1];
     if (lower === undefined) continue;

@@ -1,7 +1,7 @@
 // gc and the images of gone docker knots. It asks Docker about the images of docker knots in one `docker image
 // inspect`; an image removed between the listing and that inspect makes the
-// batched command fail, and gc then asks about each alone, leaving out the
-// gone one and judging the rest. Docker objects are real: the images are this
+// batched command fail, and gc then asks again, in one inspect, about the
+// images still listed, leaving out the gone one and judging the rest. Docker objects are real: the images are this
 // test's own (labelled with the names of knots of its own knots directory),
 // and the one removed meanwhile is removed for real by `docker rmi`. An
 // image of a gone knot whose name has capitals is found by its spelling.
@@ -57,7 +57,7 @@ class VanishingImage extends Docker {
 }
 
 dockerTest(
-  "gc judges the images of gone docker knots one by one when one of them is removed between its listing and the batched docker image inspect, leaving out the removed one",
+  "gc judges the images of gone docker knots when one of them is removed between its listing and the batched docker image inspect, asking again in one inspect about those still listed and leaving out the removed one",
   async () => {
     await withDockerKnots("cloudknot-gc-inspect-", async ({ dir, baseImage }) => {
       const state = new StateFile({ path: join(dir, "cloudknot.ini") });
@@ -70,8 +70,10 @@ dockerTest(
         assert.notEqual(keptId, vanishedId);
         const docker = new VanishingImage(vanishedId);
         const found = await findLocalGarbage({ localDir: dir, state, docker });
-        // The batched inspect failed (the image was gone), and each image was asked alone.
-        assert.deepEqual(docker.batches, ["failed"]);
+        // The batched inspect failed (the image was gone); those still listed (this test's
+        // other image among them) were asked again in one inspect, not each alone.
+        assert.equal(docker.batches[0], "failed");
+        assert.ok(docker.batches.length >= 2, `asked again in one inspect: ${docker.batches}`);
         assert.equal(await quiet.inspectImage(vanishedId), undefined);
         assert.deepEqual(
           found.filter((g) => g.kind === "docker-image").map((g) => [g.id, g.dir]),
