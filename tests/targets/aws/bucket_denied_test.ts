@@ -10,7 +10,7 @@ import { BucketDeleteDeniedError } from "../../../src/resources/mod.ts";
 import { StateFile } from "../../../src/state/mod.ts";
 import { docsPolicyText } from "../../docs/iam_policy.ts";
 import { startEmulator } from "../../emulator/mod.ts";
-import { sessionFor } from "../../support/aws_session.ts";
+import { roleKeys, sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 
@@ -25,29 +25,12 @@ dockerTest(
     const dir = await Deno.makeTempDir({ prefix: "cloudknot-bucket-denied-" });
     try {
       const admin = await sessionFor(emu);
-      const me = await admin.sts.getCallerIdentity();
-      await admin.iam.createRole({
-        RoleName: "cloudknot-user",
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { AWS: me.Arn }, Action: "sts:AssumeRole" }],
-        }),
-      });
-      await admin.iam.putRolePolicy({
-        RoleName: "cloudknot-user",
-        PolicyName: "cloudknot",
-        PolicyDocument: await docsPolicyText(),
-      });
-      const { Credentials } = await admin.sts.assumeRole({
-        RoleArn: `arn:aws:iam::${emu.accountId}:role/cloudknot-user`,
-        RoleSessionName: "clobber",
-      });
       const session = await sessionFor(emu, {
-        credentials: {
-          accessKeyId: Credentials!.AccessKeyId,
-          secretAccessKey: Credentials!.SecretAccessKey,
-          sessionToken: Credentials!.SessionToken,
-        },
+        credentials: await roleKeys(admin, emu.accountId, {
+          role: "cloudknot-user",
+          policy: await docsPolicyText(),
+          session: "clobber",
+        }),
       });
       const state = new StateFile({ path: join(dir, "cloudknot") });
       const before = emu.listResources();

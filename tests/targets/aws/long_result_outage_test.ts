@@ -5,42 +5,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { BatchJob } from "../../../src/targets/aws/batch/mod.ts";
 import type { OutageNotice } from "../../../src/targets/aws/batch/mod.ts";
-import type { AwsSession } from "../../../src/aws/mod.ts";
-import { sessionFor } from "../../support/aws_session.ts";
+import { roleKeys, sessionFor } from "../../support/aws_session.ts";
 import { mapWaiting, releaseFile, startTestBed, waitsForFile } from "./helpers.ts";
 import { Unplugged } from "./long_unplugged.ts";
-
-/** Keys of a role that may do anything, assumed by the test bed's session. */
-async function keysOfItsOwn(
-  admin: AwsSession,
-  accountId: string,
-): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }> {
-  const me = await admin.sts.getCallerIdentity();
-  await admin.iam.createRole({
-    RoleName: "result-watcher",
-    AssumeRolePolicyDocument: JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Principal: { AWS: me.Arn }, Action: "sts:AssumeRole" }],
-    }),
-  });
-  await admin.iam.putRolePolicy({
-    RoleName: "result-watcher",
-    PolicyName: "all",
-    PolicyDocument: JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
-    }),
-  });
-  const { Credentials } = await admin.sts.assumeRole({
-    RoleArn: `arn:aws:iam::${accountId}:role/result-watcher`,
-    RoleSessionName: "result",
-  });
-  return {
-    accessKeyId: Credentials!.AccessKeyId!,
-    secretAccessKey: Credentials!.SecretAccessKey!,
-    sessionToken: Credentials!.SessionToken!,
-  };
-}
 
 Deno.test("BatchJob: waiting for a job's result rides out an AWS it cannot reach for a while, tells onOutage once it begins and once it is over, and gives the value the job ended with meanwhile", async () => {
   const bed = await startTestBed(waitsForFile, { permissions: { read: true } });
@@ -49,7 +16,14 @@ Deno.test("BatchJob: waiting for a job's result rides out an AWS it cannot reach
     const file = join(bed.dir, "go");
     const { run, jobId } = await mapWaiting(bed, file);
     // The wait signs with keys of its own, so that its requests are told from the map's handle's.
-    const keys = await keysOfItsOwn(bed.session, bed.emu.accountId);
+    const keys = await roleKeys(bed.session, bed.emu.accountId, {
+      role: "result-watcher",
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+      }),
+      session: "result",
+    });
     const session = await sessionFor(bed.emu, {
       endpoint: front.endpoint,
       credentials: keys,
