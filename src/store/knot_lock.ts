@@ -19,6 +19,7 @@
  */
 import { join } from "node:path";
 import { ensurePrivateDir } from "./private_dir.ts";
+import { sleep } from "../util/sleep.ts";
 
 /**
  * The file of a docker knot's folder whose exclusive lock (`flock`) is the
@@ -345,7 +346,7 @@ async function waitForRemover(path: string): Promise<boolean> {
       });
       if (names === undefined) return true;
       if (names.length > 0) return names.some((n) => n.name === KNOT_LOCK_FILE);
-      await new Promise((resolve) => setTimeout(resolve, EMPTY_LOOK_MS));
+      await sleep(EMPTY_LOOK_MS);
     }
     return false;
   }

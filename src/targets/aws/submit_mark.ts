@@ -28,6 +28,7 @@
 import type { RunManifest } from "../../job/payload.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { submitMarkName } from "../../resources/_submit_marks.ts";
+import { sleep } from "../../util/sleep.ts";
 
 /**
  * What a map whose submission failed (SubmitJob refused, or its answer lost
@@ -229,6 +230,6 @@ export async function waitForSubmissions(
     if (runs.length === 0) return;
     if (!told) options.onWait?.(runs);
     told = true;
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 2000));
+    await sleep(options.pollMs ?? 2000);
   }
 }
