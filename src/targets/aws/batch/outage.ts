@@ -169,6 +169,76 @@ function noticeWords(
   return `${head} ${what}. ${words.after}`;
 }
 
+/**
+ * An outage as a wait goes through it: when it began, and which kind its
+ * listener was told, so that `onOutage` hears of it once per kind and once
+ * when it is over ({@linkcode OutageRider} and the run poller keep one).
+ *
+ * @example Usage
+ * ```ts ignore
+ * const outage = new OutageLog((n) => console.warn(n.kind));
+ * outage.failed("unreachable", error); // told: unreachable
+ * outage.answered(); // told: back
+ * ```
+ */
+export class OutageLog {
+  #onOutage: ((notice: OutageNotice) => void) | undefined;
+  #since?: number;
+  #told?: OutageKind;
+
+  /**
+   * Makes a log.
+   *
+   * @param onOutage Told once when an outage begins (or changes kind), and once when over.
+   */
+  constructor(onOutage?: (notice: OutageNotice) => void) {
+    this.#onOutage = onOutage;
+  }
+
+  /**
+   * A call failed for an outage of this kind: one begins at `at` when none is
+   * under way, and the listener is told when it has not been of this kind.
+   *
+   * @param kind The outage's kind.
+   * @param error What the call failed with.
+   * @param at When the failed call began, in epoch ms. @default {Date.now()}
+   */
+  failed(kind: OutageKind, error: unknown, at: number = Date.now()): void {
+    this.#since ??= at;
+    if (this.#told === kind) return;
+    this.#told = kind;
+    this.#onOutage?.({
+      kind,
+      since: this.#since,
+      message: error instanceof Error ? error.message : String(error),
+    });
+  }
+
+  /** A call succeeded: an outage that was told is over, and says so. */
+  answered(): void {
+    if (this.#since !== undefined && this.#told !== undefined) {
+      this.#onOutage?.({ kind: "back", since: this.#since });
+    }
+    this.forget();
+  }
+
+  /** Forgets the outage under way, with no word (a failure that is no outage). */
+  forget(): void {
+    this.#since = undefined;
+    this.#told = undefined;
+  }
+
+  /**
+   * How long the outage under way has lasted.
+   *
+   * @param now The clock, in epoch ms. @default {Date.now()}
+   * @returns Milliseconds, or `undefined` when none is under way.
+   */
+  lasted(now: number = Date.now()): number | undefined {
+    return this.#since === undefined ? undefined : now - this.#since;
+  }
+}
+
 /** Options of an {@linkcode OutageRider}. */
 export interface OutageRiderOptions {
   /** The first wait before a call is made again, in milliseconds; it doubles each time. */
@@ -197,7 +267,7 @@ export interface OutageRiderOptions {
  */
 export class OutageRider {
   #o: OutageRiderOptions;
-  #outage?: { since: number; told?: OutageKind };
+  #outage: OutageLog;
 
   /**
    * Makes a rider.
@@ -206,6 +276,7 @@ export class OutageRider {
    */
   constructor(options: OutageRiderOptions) {
     this.#o = options;
+    this.#outage = new OutageLog(options.onOutage);
   }
 
   /**
@@ -221,24 +292,13 @@ export class OutageRider {
     while (true) {
       try {
         const value = await call();
-        if (this.#outage?.told !== undefined) {
-          this.#o.onOutage?.({ kind: "back", since: this.#outage.since });
-        }
-        this.#outage = undefined;
+        this.#outage.answered();
         return value;
       } catch (e) {
         const kind = outageOf(e);
         if (kind === undefined || this.#o.signal?.aborted) throw e;
-        const outage = this.#outage ??= { since: Date.now() };
-        if (Date.now() - outage.since >= (this.#o.maxOutageMs ?? MAX_OUTAGE_MS)) throw e;
-        if (outage.told !== kind) {
-          outage.told = kind;
-          this.#o.onOutage?.({
-            kind,
-            since: outage.since,
-            message: e instanceof Error ? e.message : String(e),
-          });
-        }
+        if ((this.#outage.lasted() ?? 0) >= (this.#o.maxOutageMs ?? MAX_OUTAGE_MS)) throw e;
+        this.#outage.failed(kind, e);
         await sleep(pause, this.#o.signal);
         if (this.#o.signal?.aborted) throw e;
         pause = Math.min(this.#o.maxPauseMs ?? 30_000, pause * 2);

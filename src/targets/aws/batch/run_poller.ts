@@ -42,7 +42,7 @@ import { forEachPooled } from "../../../util/pooled.ts";
 import { sleep } from "../../../util/sleep.ts";
 import { stuckReason } from "./stuck.ts";
 import { childId, childItems, childOf, type SlicedJob } from "./slices.ts";
-import { MAX_OUTAGE_MS, type OutageKind, type OutageNotice, outageOf } from "./outage.ts";
+import { MAX_OUTAGE_MS, OutageLog, type OutageNotice, outageOf } from "./outage.ts";
 
 /**
  * One Batch job of a run and the items it runs: `slice` items per child
@@ -215,10 +215,6 @@ export interface StuckNotice {
   advice: string;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Crashed attempts' logs read at once. */
 const LOG_READS = 8;
 
@@ -361,32 +357,24 @@ export class RunPoller {
     let failed = 0;
     /** Whether a round has succeeded: then AWS that cannot be reached is an outage. */
     let answered = false;
-    /** The outage under way: when its first failed round began, and whether it was told. */
-    let outage: { since: number; told?: OutageKind } | undefined;
+    /** The outage under way: when its first failed round began, and what was told. */
+    const outage = new OutageLog(this.#o.onOutage);
     while (!signal.aborted && this.#unsettled() > 0) {
       const began = Date.now();
       try {
         const changed = await this.#poll(signal);
         failed = 0;
         answered = true;
-        if (outage?.told !== undefined) this.#o.onOutage?.({ kind: "back", since: outage.since });
-        outage = undefined;
+        outage.answered();
         interval = changed ? min : Math.min(max, Math.round(interval * 1.5));
       } catch (e) {
         if (signal.aborted) return;
         failed++;
         const kind = answered ? outageOf(e) : undefined;
-        if (kind !== undefined) {
-          outage ??= { since: began };
-          if (outage.told !== kind) {
-            outage.told = kind;
-            this.#o.onOutage?.({ kind, since: outage.since, message: messageOf(e) });
-          }
-        } else {
-          outage = undefined;
-        }
+        if (kind !== undefined) outage.failed(kind, e, began);
+        else outage.forget();
         // An outage ends the items only once it has lasted, whatever the rounds' count.
-        const over = outage === undefined || Date.now() - outage.since >= maxOutage;
+        const over = (outage.lasted() ?? Infinity) >= maxOutage;
         if (failed >= maxFailed && over) {
           this.#giveUp(e, failed);
           return;
