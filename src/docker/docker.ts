@@ -48,6 +48,10 @@ const AUTH_FAILED =
 const BUILDX_MISSING = /buildx component is missing/i;
 const NO_SUCH_IMAGE = /no such image|no such object/i;
 const NO_SUCH_CONTAINER = /no such container|no such object/i;
+/** What the legacy builder says when an image it was building on was removed meanwhile. */
+const LAYER_REMOVED = /unable to find image "?sha256:|no such image: sha256:/i;
+/** How many times a build whose cached layer vanished is run, in all. */
+const BUILD_ATTEMPTS = 3;
 /** The variable that sets how long `docker build` may run, in seconds. */
 const BUILD_VARIABLE = "CLOUDKNOT_DOCKER_BUILD_TIMEOUT";
 /** The variable that sets how long `docker push` and `docker pull` may run, in seconds. */
@@ -238,7 +242,9 @@ export class Docker {
    * Builds an image from a context directory, with every tag in one build.
    * The platform is `linux/amd64` unless told otherwise. A failure throws a
    * {@linkcode DockerBuildError} that names the failing step and keeps its
-   * output.
+   * output. A build whose cached layer another process removed while it ran
+   * (the legacy builder's `unable to find image "sha256:…"`) is run again, up
+   * to three times in all.
    *
    * @example Usage
    * ```ts ignore
@@ -287,16 +293,35 @@ export class Docker {
       const childEnv: Record<string, string> = { ...env.env };
       if (this.#buildkit !== undefined) childEnv.DOCKER_BUILDKIT = this.#buildkit ? "1" : "0";
 
-      const tracker = new BuildTracker();
-      const result = await this.#exec(args, {
-        ...options,
-        env: childEnv,
-        operation: "build",
-        onLine: (_stream, text) => {
-          const step = tracker.add(text);
-          return step ? { step } : undefined;
-        },
-      });
+      let tracker: BuildTracker;
+      let result: ExecResult;
+      for (let attempt = 1;; attempt++) {
+        tracker = new BuildTracker();
+        const steps = tracker;
+        result = await this.#exec(args, {
+          ...options,
+          env: childEnv,
+          operation: "build",
+          onLine: (_stream, text) => {
+            const step = steps.add(text);
+            return step ? { step } : undefined;
+          },
+        });
+        if (
+          result.code === 0 || attempt === BUILD_ATTEMPTS ||
+          !result.stderrTail.some((line) => LAYER_REMOVED.test(line))
+        ) break;
+        // The legacy builder took a cached layer whose image another process
+        // (gc, a clobber, `docker image prune`) then removed with its last
+        // child; the layers are rebuilt or found again by building again.
+        (options.logger ?? this.#logger)({
+          operation: "build",
+          stream: "stderr",
+          text: "cloudknot: a cached layer of this build was removed while it ran " +
+            `(another process removed an image); building again (attempt ${attempt + 1} of ` +
+            `${BUILD_ATTEMPTS})`,
+        });
+      }
       if (result.code !== 0) {
         this.#throw(result, env.display(args), {
           build: { step: tracker.failedStep, stepOutput: tracker.failedStepOutput },

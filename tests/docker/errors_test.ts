@@ -354,3 +354,59 @@ Deno.test("BuildKit without the buildx plugin says how to fix it", async () => {
     await Deno.remove(fake.dir, { recursive: true });
   }
 });
+
+Deno.test("a build whose cached layer another process removed meanwhile is built again, up to three times", async () => {
+  // The legacy builder's words when an image it took from its cache is gone by
+  // the next step: gc or a clobber removed a knot's image with its last child.
+  const fake = await fakeDocker(`
+count_file="$(dirname "$0")/builds"
+count=$(($(cat "$count_file" 2>/dev/null || echo 0) + 1))
+echo "$count" > "$count_file"
+iid=""
+while [ $# -gt 0 ]; do [ "$1" = "--iidfile" ] && iid="$2"; shift; done
+echo "Step 9/11 : LABEL org.cloudknot.image=\\"x\\""
+if [ "$count" -le "$FAILS" ]; then
+  echo 'unable to find image "sha256:515d1e6b9dac872d4b988456036b0a8e9947463d57f555d96850b4beba34d641"' >&2
+  exit 1
+fi
+echo "sha256:0123" > "$iid"`);
+  const lines: string[] = [];
+  const builds = join(fake.dir, "builds");
+  try {
+    const twice = new Docker({
+      binary: fake.binary,
+      buildkit: false,
+      env: { FAILS: "1" },
+      logger: (l) => lines.push(l.text),
+    });
+    assert.deepEqual(await twice.build("ctx"), { imageId: "sha256:0123", tags: [] });
+    assert.equal((await Deno.readTextFile(builds)).trim(), "2");
+    assert.ok(
+      lines.some((l) => /cached layer of this build was removed .*attempt 2 of 3/.test(l)),
+      lines.join("\n"),
+    );
+
+    // A layer that keeps vanishing ends after the third build, with the builder's words.
+    await Deno.remove(builds);
+    const never = new Docker({ binary: fake.binary, buildkit: false, env: { FAILS: "9" } });
+    const error = await never.build("ctx", { logger: () => {} }).catch((e) => e);
+    assert.ok(error instanceof DockerBuildError, String(error));
+    assert.match(error.message, /unable to find image "sha256:515d/);
+    assert.equal((await Deno.readTextFile(builds)).trim(), "3");
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
+
+Deno.test("a build that fails for any other reason runs once", async () => {
+  const fake = await fakeDocker(
+    'echo x >> "$(dirname "$0")/builds"\necho "Step 2/3 : RUN false"\necho "The command \'/bin/sh -c false\' returned a non-zero code: 1" >&2\nexit 1',
+  );
+  try {
+    const docker = new Docker({ binary: fake.binary, buildkit: false, logger: () => {} });
+    assert.ok(await docker.build("ctx").catch((e) => e) instanceof DockerBuildError);
+    assert.equal(await Deno.readTextFile(join(fake.dir, "builds")), "x\n");
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
