@@ -165,7 +165,7 @@ Deno.test("poll loop: each round lists only the records written since the last o
       maxPollIntervalMs: 400,
       recordLagMs: 0,
     });
-    const n = 4000;
+    const n = 1500;
     const run = await target.map<number>({
       items: encodeItems(Array.from({ length: n }, (_, i) => i)),
       starmap: false,
