@@ -55,7 +55,7 @@ export interface HoldingKnotOptions {
   /**
    * Called once, before waiting, when another process holds the lock, with
    * what that process wrote of itself (`undefined` when it had not written it
-   * yet).
+   * within a fifth of a second of its lock: a full disk, or a release).
    */
   onWait: (holder: KnotLockHolder | undefined) => void;
   /**
@@ -115,9 +115,25 @@ async function lockFile(
   onWait: ((holder: KnotLockHolder | undefined) => void) | undefined,
 ): Promise<void> {
   if (await file.tryLock(true)) return;
-  onWait?.(await readHolder(file));
+  if (onWait !== undefined) {
+    // The holder writes who it is just after it locks: a look in between finds nothing yet, so
+    // look again a few times (a holder that never writes, on a full disk, costs a fifth of a
+    // second's wait for the notice).
+    let holder = await readHolder(file);
+    for (let look = 1; holder === undefined && look < HOLDER_LOOKS; look++) {
+      await sleep(HOLDER_LOOK_MS);
+      if (await file.tryLock(true)) return;
+      holder = await readHolder(file);
+    }
+    onWait(holder);
+  }
   await file.lock(true);
 }
+
+/** How many times a waiter reads the holder's words before it tells what it found. */
+const HOLDER_LOOKS = 5;
+/** Milliseconds between those reads. */
+const HOLDER_LOOK_MS = 50;
 
 /** Whether the file open as `file` is the one named `path` now. */
 async function stillNamed(file: Deno.FsFile, path: string): Promise<boolean> {

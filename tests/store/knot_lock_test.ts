@@ -68,6 +68,36 @@ Deno.test("a process waiting for a docker knot's lock that a hung process holds 
   }
 });
 
+Deno.test("a waiter that looks at the lock's file between its holder's lock and the holder's words is told who holds it all the same", async () => {
+  const root = await Deno.makeTempDir({ prefix: "cloudknot-knot-lock-" });
+  // A holder caught between its lock and its write of who it is: the file is locked and empty.
+  const held = await Deno.open(join(root, "knot.lock"), { read: true, write: true, create: true });
+  await held.lock(true);
+  const words = { pid: 4242, doing: "builds its image", since: Date.now() };
+  // It writes its words a moment later, after the waiter's first look at the empty file.
+  const writes = setTimeout(
+    () => Deno.writeTextFileSync(join(root, "knot.lock"), JSON.stringify(words)),
+    20,
+  );
+  const holders: (KnotLockHolder | undefined)[] = [];
+  let ran = false;
+  const waiting = holdingKnot(root, () => Promise.resolve(void (ran = true)), {
+    make: true,
+    onWait: (holder) => {
+      holders.push(holder);
+      held.close(); // the holder ends once the waiter waits
+    },
+  });
+  try {
+    await waiting;
+  } finally {
+    clearTimeout(writes);
+  }
+  assert.equal(ran, true);
+  assert.deepEqual(holders, [words]);
+  await Deno.remove(root, { recursive: true });
+});
+
 Deno.test("two removers of a gone docker knot's leftovers at once take turns: the second waits for the first, then removes its own", async () => {
   const root = join(await Deno.makeTempDir({ prefix: "cloudknot-knot-lock-" }), "gone");
   const held = Promise.withResolvers<void>();
