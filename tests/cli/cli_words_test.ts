@@ -101,6 +101,22 @@ Deno.test("the library's options and bare knot commands in a message become the 
       "give it more time with --timeout on cloudknot map or retry: cloudknot retry <knot> <run> " +
       "--timeout 120 maps the run's failed items again",
     ],
+    // A retry's resources its knot's jobs cannot have (targets/aws/groups.ts): the retry's
+    // flags, and the knot create's for the knot its items could be mapped on instead.
+    [
+      "the most vCPUs any has is 64 vCPUs (m4.16xlarge); give the retry at most 64 vCPUs with " +
+      "the vcpus option of run.retry(), or map the items on a knot with larger instanceTypes in " +
+      "Knot.create (a new knot, or this one clobbered and created again)",
+      "the most vCPUs any has is 64 vCPUs (m4.16xlarge); give the retry at most 64 vCPUs with " +
+      "--vcpus on cloudknot retry, or map the items on a knot with larger --instance-types on " +
+      "cloudknot knot create (a new knot, or this one clobbered and created again)",
+    ],
+    [
+      "give the retry fewer vCPUs or less memory with the vcpus and memory options of " +
+      "run.retry(), or map the items on a knot with a larger maxVcpus in Knot.create",
+      "give the retry fewer vCPUs or less memory with --vcpus and --memory on cloudknot retry, " +
+      "or map the items on a knot with a larger --max-vcpus on cloudknot knot create",
+    ],
   ];
   for (const [library, cli] of cases) {
     assert.equal(inCliWords(new CloudknotError(library)), cli);

@@ -144,6 +144,18 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
       "cloudknot map again",
   ],
   [/\(the retries option of Knot\.create,/g, () => "(--retries on cloudknot knot create,"],
+  // A retry's resources refused for its knot's jobs (targets/aws/groups.ts): the retry's flags,
+  // and those of the knot its items could be mapped on instead.
+  [
+    /\bwith the (vcpus|memory)(?: and (vcpus|memory))? options? of run\.retry\(\)/g,
+    (first, second) =>
+      `with --${first}${second !== undefined ? ` and --${second}` : ""} on cloudknot retry`,
+  ],
+  [
+    /\b(maxVcpus|instanceTypes) in Knot\.create\b/g,
+    (option) =>
+      `${option === "maxVcpus" ? "--max-vcpus" : "--instance-types"} on cloudknot knot create`,
+  ],
   // The command line has no flag for the AWS target's wait.
   [/ \(cancelStopWaitMs of the AWS target\)/g, () => ""],
   [/`knot (list|show)([^`]*)`/g, (command, rest) => `\`cloudknot knot ${command}${rest}\``],

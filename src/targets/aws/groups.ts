@@ -14,7 +14,7 @@ import type { AwsSession } from "../../aws/session.ts";
 import { validateComputeOptions } from "./batch/compute_options.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
 import { TIMEOUT_BACKSTOP_SECONDS } from "./batch/environment.ts";
-import { jobResources, queueCompute } from "./batch/run_usage.ts";
+import { jobResources, type QueueCompute, queueCompute } from "./batch/run_usage.ts";
 import { planJobs, type PlannedJob } from "./submit.ts";
 
 /** A planned job, with the resources its items run with when they are not the knot's. */
@@ -101,17 +101,29 @@ export function resourceOverrides(resources: ItemResources | undefined): {
 /**
  * Checks each group's resources against what the job definition's platform
  * takes (Fargate's vCPU and memory combinations, EC2's bounds, a timeout of
- * at least 60 s) and, given `fits`, against the instance types the knot's
- * compute environment may launch (the rule `Knot.create` checks a knot's
- * with, `checkJobFits`), before anything of the run is written or submitted:
- * with read-only requests.
+ * at least 60 s) and, given `fits`, against the knot's compute environment:
+ * its `maxvCpus` (the rule `Knot.create` checks a knot's vcpus with), and on
+ * EC2 and Spot the instance types it may launch (`checkJobFits`, as
+ * `Knot.create` checks them), before anything of the run is written or
+ * submitted: with read-only requests. A job past either would wait in
+ * RUNNABLE for good.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { checkGroups } from "./groups.ts";
+ *
+ * await checkGroups(session.batch, jobDefinition, [{ offset: 0, size: 2, resources: { vcpus: 4 } }], {
+ *   session,
+ *   jobQueue,
+ * });
+ * ```
  *
  * @param batch The Batch client.
  * @param jobDefinition The knot's job definition.
  * @param groups The groups.
  * @param fits The session and the knot's job queue, whose compute environment's
- *   instance types a group's vCPUs and memory must fit. @default {undefined}
- * @throws {CloudknotInputError} Naming the option and what it takes.
+ *   maxvCpus and instance types a group's vCPUs and memory must fit. @default {undefined}
+ * @throws {CloudknotInputError} Naming the retry's option and what it takes.
  */
 export async function checkGroups(
   batch: Batch,
@@ -124,10 +136,14 @@ export async function checkGroups(
     .jobDefinitions?.[0];
   const fargate = definition?.platformCapabilities?.includes("FARGATE") ?? false;
   const base = jobResources(definition?.containerProperties);
-  // The compute environment is read once, and only for a group with vCPUs or memory of its own.
-  let instanceTypes: Promise<string[] | undefined> | undefined;
-  const launchable = () =>
-    instanceTypes ??= queueCompute(batch, fits!.jobQueue).then((c) => c.instanceTypes);
+  // The compute environment is read once (DescribeJobQueues, DescribeComputeEnvironments), and
+  // only for a group with vCPUs or memory of its own. Its maxvCpus is read from AWS, not from
+  // the knot's record: the record keeps none (Knot.create checks a job's vcpus against the
+  // maxVcpus it makes the environment with, and an update against the environment's own, as
+  // AWS describes it), and AWS has the environment as it is now, also when it was changed
+  // outside cloudknot.
+  let environment: Promise<QueueCompute> | undefined;
+  const compute = () => environment ??= queueCompute(batch, fits!.jobQueue);
   for (const { resources } of groups) {
     try {
       const spec = validateComputeOptions({
@@ -140,19 +156,33 @@ export async function checkGroups(
           : {},
         ...(resources.timeout !== undefined ? { timeout: resources.timeout } : {}),
       });
-      if (
-        fits !== undefined && !fargate &&
-        (resources.vcpus !== undefined || resources.memory !== undefined)
-      ) {
-        const types = await launchable();
-        if (types !== undefined && types.length > 0) {
-          await checkJobFits(fits.session, { ...spec, instanceTypes: types });
-        }
+      if (fits === undefined || (resources.vcpus === undefined && resources.memory === undefined)) {
+        continue;
+      }
+      const { maxVcpus, instanceTypes } = await compute();
+      if (resources.vcpus !== undefined && maxVcpus !== undefined && resources.vcpus > maxVcpus) {
+        throw new CloudknotInputError(
+          `vcpus must be at most the knot's compute environment's maxvCpus (${maxVcpus}), not ` +
+            `${resources.vcpus}: AWS Batch would hold the retry's jobs in RUNNABLE for good; give the ` +
+            `retry fewer vCPUs, or map the items on a knot with a larger maxVcpus in Knot.create ` +
+            `(a new knot, or this one clobbered and created again)`,
+          { field: "vcpus" },
+        );
+      }
+      if (!fargate && instanceTypes !== undefined && instanceTypes.length > 0) {
+        await checkJobFits(fits.session, { ...spec, instanceTypes }, { caller: "retry" });
       }
     } catch (e) {
       if (!(e instanceof CloudknotInputError)) throw e;
-      const more = fargate && e.field === "memory" && resources.vcpus === undefined
-        ? "; give the retry more vcpus as well (the vcpus option)"
+      // A Fargate pair refused for the memory the retry gave, or for the knot's memory with the
+      // vCPUs it gave: the other of the pair is the retry's to give as well.
+      const more = !fargate || e.field !== "memory"
+        ? ""
+        : resources.vcpus === undefined
+        ? "; give the retry vCPUs that take that memory as well, with the vcpus option of " +
+          "run.retry()"
+        : resources.memory === undefined
+        ? "; give the retry memory those vCPUs take as well, with the memory option of run.retry()"
         : "";
       throw new CloudknotInputError(
         `The retry's resources do not fit the knot's ${

@@ -232,7 +232,7 @@ Deno.test("AWS target: a retry's resources are checked against the job definitio
         }]),
       (e) =>
         e instanceof CloudknotInputError &&
-        /Fargate jobs: On Fargate, 1 vCPU takes memory of 2048 to 8192 MiB.*give the retry more vcpus/
+        /Fargate jobs: On Fargate, 1 vCPU takes memory of 2048 to 8192 MiB.*; give the retry vCPUs that take that memory as well, with the vcpus option of run\.retry\(\)$/
           .test(e.message),
     );
     await checkGroups(session.batch, fargate.jobDefinitionArn, [{

@@ -51,6 +51,18 @@ async function describe(session: AwsSession, patterns: string[]): Promise<Capaci
   return out;
 }
 
+/** Options for {@linkcode checkJobFits}. */
+export interface CheckJobFitsOptions {
+  /**
+   * Whose job it is, for the advice: a knot's (`Knot.create`, its update:
+   * lower its `vcpus` or `memory`, or choose larger `instanceTypes`) or a
+   * retry's (`run.retry({ vcpus, memory })`: give the retry less, or map the
+   * items on a knot with larger instance types, since a retry runs on its
+   * knot's compute environment as it is). @default {"knot"}
+   */
+  caller?: "knot" | "retry";
+}
+
 /**
  * Checks, with read-only EC2 calls, that the instance types of an EC2 or
  * SPOT compute environment exist in the session's region and that one job
@@ -66,9 +78,14 @@ async function describe(session: AwsSession, patterns: string[]): Promise<Capaci
  *
  * @param session The AWS session.
  * @param compute The checked compute settings.
+ * @param options Whose job it is, for the advice.
  * @throws {CloudknotInputError} For an unknown instance type, or a job no instance type can hold.
  */
-export async function checkJobFits(session: AwsSession, compute: ComputeSpec): Promise<void> {
+export async function checkJobFits(
+  session: AwsSession,
+  compute: ComputeSpec,
+  options: CheckJobFitsOptions = {},
+): Promise<void> {
   if (compute.compute === "FARGATE" || compute.compute === "FARGATE_SPOT") return;
   // Batch's own picks are not EC2 types; "optimal" is checked by its families below.
   const named = compute.instanceTypes.filter((t) => !BATCH_PICKS.includes(t));
@@ -108,21 +125,36 @@ export async function checkJobFits(session: AwsSession, compute: ComputeSpec): P
   const job = `${compute.vcpus} vCPU${compute.vcpus === 1 ? "" : "s"}, ` +
     `${compute.memory.toLocaleString("en-US")} MiB` +
     (compute.gpus > 0 ? ` and ${compute.gpus} GPUs` : "");
+  // A retry has vcpus and memory of its own, not instance types: those are its knot's compute
+  // environment's, which only a knot made again changes (an update keeps its environment).
+  const retry = options.caller === "retry";
+  const largerTypes = retry
+    ? "map the items on a knot with larger instanceTypes in Knot.create (a new knot, or this " +
+      "one clobbered and created again)"
+    : "choose larger instanceTypes";
   for (const field of ["gpus", "vcpus", "memory"] as const) {
     const largest = most(field);
     if (compute[field] <= largest[field]) continue;
     const unit = field === "memory" ? " MiB" : field === "vcpus" ? " vCPUs" : " GPUs";
+    const limit = `${largest[field].toLocaleString("en-US")}${unit}`;
     throw new CloudknotInputError(
       `No instance type the compute environment may launch (${which}) can run one job of ${job}: ` +
         `the most ${field === "memory" ? "memory" : field === "vcpus" ? "vCPUs" : "GPUs"} ` +
-        `any has is ${largest[field].toLocaleString("en-US")}${unit} (${largest.type}); lower ` +
-        `${field} or choose larger instanceTypes`,
+        `any has is ${limit} (${largest.type}); ` +
+        // A retry has no gpus of its own: its jobs have the knot's.
+        (retry && field !== "gpus"
+          ? `give the retry at most ${limit} with the ${field} option of run.retry(), or ${largerTypes}`
+          : `lower ${field} or ${largerTypes}`),
       { field },
     );
   }
   throw new CloudknotInputError(
     `No instance type the compute environment may launch (${which}) has ${job} together: ` +
-      `lower vcpus or memory, or choose larger instanceTypes`,
-    { field: "instanceTypes" },
+      (retry
+        ? `give the retry fewer vCPUs or less memory with the vcpus and memory options of ` +
+          `run.retry(), or ${largerTypes}`
+        : `lower vcpus or memory, or ${largerTypes}`),
+    // A retry's two options, neither alone.
+    retry ? {} : { field: "instanceTypes" },
   );
 }
