@@ -8,7 +8,9 @@
  *
  * @module
  */
+import { fromSharedFileKeys } from "./core/credentials.ts";
 import type { ErrorInfo, OperationInfo } from "./core/request.ts";
+import type { Credentials } from "./core/types.ts";
 import type { ApiTable, ServiceDefinition } from "./protocols/client.ts";
 import { thenSentence } from "../util/sentence.ts";
 
@@ -17,8 +19,42 @@ const CHECK_KEYS = "check the keys cloudknot uses (AWS_ACCESS_KEY_ID and AWS_SEC
   "settings tests them";
 
 /**
+ * The waits that ride out expired credentials and read keys rewritten in the
+ * shared files by themselves (`core/renewal.ts`, `targets/aws/batch/outage.ts`),
+ * in a library user's words; the command line's `inCliWords` names its
+ * commands instead.
+ */
+const WAITS = "(await run, knot.collect(), BatchJob.result(), BatchJob.logs({ follow: true }))";
+
+/** What to do about expired temporary credentials, by where the refused ones came from. */
+function expiredAdvice(signedWith: Credentials | undefined): string {
+  if (signedWith !== undefined && fromSharedFileKeys(signedWith)) {
+    // Only these are read again after a refusal: the chain's other sources renew themselves.
+    return `The temporary credentials of ${signedWith.source ?? "the profile"} in the shared ` +
+      "files (~/.aws/credentials, ~/.aws/config) have expired: write new ones there (aws " +
+      "configure, saml2aws, your company's script) and try again; a wait that is running " +
+      `${WAITS} needs no restart: it reads them there by itself and goes on`;
+  }
+  switch (signedWith?.source) {
+    case "env":
+      // Environment keys come first in the chain, and a program's environment is fixed.
+      return "The temporary credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and " +
+        "AWS_SESSION_TOKEN have expired, and a running program keeps the environment it " +
+        "started with: export new ones and start it again (a wait stopped for it loses " +
+        "nothing: knot.collect(runId) picks its run up again)";
+    case "explicit":
+      return "The temporary credentials given in code (the credentials option) have expired: " +
+        "pass new ones and try again (a credentials function that returns their expiration " +
+        "is asked again before it)";
+  }
+  return "The temporary credentials have expired: get new ones (`aws sso login` for an " +
+    "SSO profile) and try again";
+}
+
+/**
  * The advice for an error code and message, when the code is a refusal of
- * the credentials.
+ * the credentials: for expired ones, by where they came from (`signedWith`'s
+ * source).
  *
  * @example Usage
  * ```ts
@@ -29,9 +65,14 @@ const CHECK_KEYS = "check the keys cloudknot uses (AWS_ACCESS_KEY_ID and AWS_SEC
  *
  * @param code The error's code.
  * @param message AWS's message.
+ * @param signedWith The credentials that signed the request.
  * @returns What to check, or `undefined` for another error.
  */
-export function credentialAdvice(code: string, message: string): string | undefined {
+export function credentialAdvice(
+  code: string,
+  message: string,
+  signedWith?: Credentials,
+): string | undefined {
   switch (code) {
     case "SignatureDoesNotMatch":
     case "InvalidSignatureException":
@@ -48,8 +89,7 @@ export function credentialAdvice(code: string, message: string): string | undefi
         `session token of other keys): ${CHECK_KEYS}`;
     case "ExpiredToken":
     case "ExpiredTokenException":
-      return "The temporary credentials have expired: get new ones (`aws sso login` for an " +
-        "SSO profile) and try again";
+      return expiredAdvice(signedWith);
   }
   return undefined;
 }
@@ -73,9 +113,9 @@ export function withCredentialAdvice<Api extends ApiTable, Op extends OperationI
     ...service,
     protocol: {
       ...service.protocol,
-      parseError: (status, headers, body): ErrorInfo => {
-        const info = parseError(status, headers, body);
-        const advice = credentialAdvice(info.code, info.message);
+      parseError: (status, headers, body, credentials): ErrorInfo => {
+        const info = parseError(status, headers, body, credentials);
+        const advice = credentialAdvice(info.code, info.message, credentials);
         return advice ? { ...info, message: thenSentence(info.message, advice) } : info;
       },
     },

@@ -22,7 +22,7 @@ export {
 } from "./core/types.ts";
 export type { ResolvedEndpoint, ServiceInfo } from "./core/endpoints.ts";
 export type { RetryOptions } from "./core/retry.ts";
-export type { FileStamp, RenewableCredentials, StatFile } from "./core/renewal.ts";
+export type { RenewableCredentials } from "./core/renewal.ts";
 export type {
   AwsHttpClient,
   CallOptions,

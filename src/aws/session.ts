@@ -163,8 +163,9 @@ export class AwsSession {
   /**
    * The current credentials, resolved through the chain on first use and
    * refreshed five minutes before they expire. Keys read from the shared
-   * files (`~/.aws/credentials`) are read again once AWS refused them as
-   * expired or unknown and the files changed since.
+   * files (`~/.aws/credentials`) are kept until AWS refuses them as expired
+   * or unknown: then the files are read again, and the keys they hold now
+   * are used when their texts changed.
    *
    * @returns The credentials (secrets redacted in debug output).
    * @throws {AwsConfigError} When no source has usable credentials.

@@ -12,18 +12,12 @@ import { AwsConfigError, AwsError } from "./core/error.ts";
 import {
   FROM_ENV_PROFILE,
   isTrueSetting,
-  loadSharedConfigFiles,
+  parseSharedConfigFiles,
+  readSharedConfigTexts,
   resolveProfile,
   type SharedConfigFiles,
-  sharedConfigPaths,
 } from "./core/profile.ts";
-import {
-  type RenewableCredentials,
-  renewableCredentials,
-  stampOf,
-  type StatFile,
-  statIfExists,
-} from "./core/renewal.ts";
+import { type RenewableCredentials, renewableCredentials } from "./core/renewal.ts";
 import { resolveRegion } from "./core/region.ts";
 import { AwsHttpClient, type ClockState } from "./core/request.ts";
 import type { RetryOptions } from "./core/retry.ts";
@@ -80,7 +74,11 @@ export interface AwsSessionOptions {
   batchRequestsPerSecond?: number;
   /** Environment lookup. Defaults to `Deno.env.get`. */
   env?: EnvLookup;
-  /** Reads a text file, `undefined` when missing. Defaults to `Deno.readTextFile`. */
+  /**
+   * Reads a text file, `undefined` when missing: the shared files, when the
+   * session is made and again each time AWS refuses their keys. Defaults to
+   * `Deno.readTextFile`.
+   */
   readTextFile?: ReadTextFile;
   /**
    * Writes a text file for its owner only (a refreshed SSO token). Defaults
@@ -98,12 +96,6 @@ export interface AwsSessionOptions {
    * @default {60000}
    */
   credentialProcessTimeoutMs?: number;
-  /**
-   * Stats a file, `undefined` when it does not exist: how the session sees
-   * that the shared files changed once AWS refused their keys. Defaults to
-   * `Deno.stat`.
-   */
-  statFile?: StatFile;
   /** The home directory. Defaults to `HOME`, then `USERPROFILE`. */
   homeDir?: string;
   /** The clock in epoch milliseconds. Defaults to `Date.now`. */
@@ -207,7 +199,8 @@ export interface AwsSetup {
   /**
    * The current credentials, resolved through the chain on first use and
    * cached; its `refused` is told when AWS refuses them as expired or
-   * unknown, after which the shared files are read again if they changed.
+   * unknown, after which the shared files are read again, and their keys
+   * used when their texts changed.
    */
   readonly credentials: RenewableCredentials;
   /** Where each service's requests go and how they are signed. */
@@ -252,12 +245,8 @@ export async function resolveAwsSetup(
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   const now = options.now ?? Date.now;
   const where = { env, readTextFile, ...defined({ homeDir: options.homeDir }) };
-  const paths = sharedConfigPaths(where);
-  const stat = options.statFile ?? statIfExists;
-  const stampNow = () => stampOf([paths.config, paths.credentials], stat);
-  // Stamped before they are read: a write in between is seen as a change later.
-  const stamp = shared ? "" : await stampNow();
-  const files = await loadSharedConfigFiles(where);
+  const texts = await readSharedConfigTexts(where);
+  const files = parseSharedConfigFiles(texts);
   const named = options.profile !== undefined && options.profile !== FROM_ENV_PROFILE;
   const profile = resolveProfile(files, {
     ...(named ? { profile: options.profile } : {}),
@@ -389,10 +378,9 @@ export async function resolveAwsSetup(
       },
     })();
   const renewing: RenewableCredentials = shared ?? renewableCredentials({
+    texts,
     files,
-    stamp,
-    stampNow,
-    read: () => loadSharedConfigFiles(where),
+    read: () => readSharedConfigTexts(where),
     resolve: chain,
     fromFiles: fromSharedFileKeys,
     now,

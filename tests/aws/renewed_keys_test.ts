@@ -1,14 +1,17 @@
 /**
  * Keys the user renews in `~/.aws/credentials` while a program runs (`aws
  * configure`, saml2aws, a company's script): once AWS refuses the session's
- * keys as expired, the session reads the shared files again if they changed
- * and its next call signs with the new keys, in every protocol; nothing is
- * read when they did not change, and environment keys, explicit credentials
- * and a `credential_process` are never replaced or run again for it.
+ * keys as expired, the session reads the shared files again and, when their
+ * texts changed (whatever their size and modification time), its next call
+ * signs with the new keys, in every protocol; nothing is read while AWS
+ * accepts the keys, and environment keys, explicit credentials and a
+ * `credential_process` are never replaced or run again for it. The error of
+ * expired keys says what to do by where they came from.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { AwsError, AwsSession, type AwsSessionOptions } from "../../src/aws/mod.ts";
+import { inCliWords } from "../../src/cli/common/cli_words.ts";
 import { type Emulator, startEmulator } from "../emulator/mod.ts";
 
 interface Keys {
@@ -128,27 +131,57 @@ async function refusal(call: Promise<unknown>): Promise<string> {
   return e.code;
 }
 
-Deno.test("renewed keys: a session whose keys in ~/.aws/credentials expired signs its next call with the keys the file was rewritten with, and reads nothing while the file is unchanged", async () => {
+Deno.test("renewed keys: a session whose keys in ~/.aws/credentials expired signs its next call with the keys the file was rewritten with, and reads nothing while AWS accepts its keys", async () => {
   await withBed(async (bed) => {
     const first = await bed.login("monday");
     await bed.writeKeys(first);
     const session = await bed.session();
     assert.equal(await who(session), "monday");
+    assert.equal(await who(session), "monday");
     const credentialsFile = join(bed.home, ".aws", "credentials");
-    const readsAtStart = bed.reads.get(credentialsFile);
-    assert.equal(readsAtStart, 1);
+    const configFile = join(bed.home, ".aws", "config");
+    assert.equal(bed.reads.get(credentialsFile), 1, "read once while AWS accepts the keys");
+    assert.equal(bed.reads.get(configFile), 1);
 
     bed.emu.sts.expire(first.accessKeyId);
     assert.equal(await refusal(who(session)), "ExpiredToken");
-    // The file is as it was: the same dead keys, and the file is not read again.
+    // The file is as it was: the same dead keys, read again after each refusal.
     assert.equal(await refusal(who(session)), "ExpiredToken");
-    assert.equal(bed.reads.get(credentialsFile), readsAtStart);
+    assert.equal(bed.reads.get(credentialsFile), 2);
+    assert.equal(bed.reads.get(configFile), 2);
 
     // The user renews them in another terminal.
     await bed.writeKeys(await bed.login("tuesday"));
     assert.equal(await who(session), "tuesday");
-    assert.equal(bed.reads.get(credentialsFile), readsAtStart! + 1);
+    assert.equal(await who(session), "tuesday");
+    assert.equal(bed.reads.get(credentialsFile), 3, "not read again once AWS accepts the new keys");
     assert.equal((await session.credentials()).source, "profile default");
+  });
+});
+
+Deno.test("renewed keys: keys rewritten with others of the same length and the file's modification time put back, which its size, time and inode do not show, are read after AWS refuses the old ones", async () => {
+  await withBed(async (bed) => {
+    const file = join(bed.home, ".aws", "credentials");
+    // Two session names of one length: keys, secret and token of the same lengths.
+    const first = await bed.login("monday");
+    await bed.writeKeys(first);
+    const before = await Deno.stat(file);
+    const session = await bed.session();
+    assert.equal(await who(session), "monday");
+    bed.emu.sts.expire(first.accessKeyId);
+    assert.equal(await refusal(who(session)), "ExpiredToken");
+
+    // A script writes the file again within the same millisecond (Deno's mtime): here the
+    // time is put back, so that nothing `stat` says has changed.
+    await bed.writeKeys(await bed.login("friday"));
+    await Deno.utime(file, before.atime!, before.mtime!);
+    const after = await Deno.stat(file);
+    assert.deepEqual(
+      [after.mtime?.getTime(), after.size, after.ino],
+      [before.mtime?.getTime(), before.size, before.ino],
+      "the rewrite shows in no stat field the session could have compared",
+    );
+    assert.equal(await who(session), "friday");
   });
 });
 
@@ -245,5 +278,79 @@ Deno.test("renewed keys: a session in another region shares the credentials: AWS
     await bed.writeKeys(second);
     assert.equal((await session.credentials()).accessKeyId, second.accessKeyId);
     assert.equal(await who(session), "two");
+  });
+});
+
+Deno.test("renewed keys: the error of expired keys from the shared files says a running wait reads new keys written there by itself, in a library user's and a command-line user's words; environment keys and keys given in code are told to be given again", async () => {
+  await withBed(async (bed) => {
+    const keys = await bed.login("files");
+    await bed.writeKeys(keys);
+    const fromFiles = await bed.session();
+    const dead = await bed.login("other");
+    const fromEnv = await bed.session({
+      env: (n) =>
+        ({
+          ...bed.env,
+          AWS_ACCESS_KEY_ID: dead.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: dead.secretAccessKey,
+          AWS_SESSION_TOKEN: dead.sessionToken,
+        })[n],
+    });
+    const inCode = await bed.session({ credentials: dead });
+    bed.emu.sts.expire(keys.accessKeyId);
+    bed.emu.sts.expire(dead.accessKeyId);
+    /** The message of the error an expired session's calls fail with, on query, JSON and REST-XML. */
+    const messages = async (session: AwsSession) => {
+      const out: string[] = [];
+      for (
+        const call of [
+          () => session.sts.getCallerIdentity({}),
+          () => session.batch.describeJobQueues({}),
+          () => session.s3.listObjectsV2({ Bucket: "lab-data" }),
+        ]
+      ) {
+        const e = await call().then(() => undefined, (e) => e);
+        assert.ok(e instanceof AwsError, String(e));
+        assert.match(e.code, /^ExpiredToken(Exception)?$/);
+        out.push(e.message);
+      }
+      return out;
+    };
+
+    for (const message of await messages(fromFiles)) {
+      assert.match(
+        message,
+        /The temporary credentials of profile default in the shared files \(~\/\.aws\/credentials, ~\/\.aws\/config\) have expired: write new ones there \(.*\) and try again; a wait that is running \(await run, knot\.collect\(\), BatchJob\.result\(\), BatchJob\.logs\(\{ follow: true \}\)\) needs no restart: it reads them there by itself and goes on/,
+      );
+      const cli = inCliWords(new Error(message));
+      assert.match(
+        cli,
+        /a running cloudknot results, cloudknot logs --follow or cloudknot map \(waiting for results\) needs no restart: it reads them there by itself/,
+      );
+      assert.doesNotMatch(
+        cli,
+        /knot\.collect|BatchJob|await run/,
+        "no library call for the command line",
+      );
+    }
+    for (const message of [...await messages(fromEnv), ...await messages(inCode)]) {
+      assert.doesNotMatch(message, /by itself|needs no restart|shared files/, message);
+    }
+    for (const message of await messages(fromEnv)) {
+      assert.match(
+        message,
+        /AWS_SESSION_TOKEN have expired, and a running program keeps the environment it started with: export new ones and start it again \(a wait stopped for it loses nothing: knot\.collect\(runId\) picks its run up again\)/,
+      );
+      assert.match(
+        inCliWords(new Error(message)),
+        /: cloudknot results <knot> <run> picks its run up again\)/,
+      );
+    }
+    for (const message of await messages(inCode)) {
+      assert.match(
+        message,
+        /The temporary credentials given in code \(the credentials option\) have expired: pass new ones and try again/,
+      );
+    }
   });
 });

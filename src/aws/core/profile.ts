@@ -71,6 +71,34 @@ export function sharedConfigPaths(
   };
 }
 
+/** The two shared files' texts as read (`undefined`: no such file), and where they are. */
+export interface SharedConfigTexts {
+  /** The config file's text. */
+  config: string | undefined;
+  /** The credentials file's text. */
+  credentials: string | undefined;
+  /** The paths of the config and credentials files that were looked at. */
+  paths: { config: string; credentials: string };
+}
+
+/**
+ * Reads the shared config and credentials files, honouring `AWS_CONFIG_FILE`
+ * and `AWS_SHARED_CREDENTIALS_FILE`, without parsing them.
+ *
+ * @param options Injected environment, file reader and home directory.
+ * @returns Their texts.
+ */
+export async function readSharedConfigTexts(
+  options: LoadSharedConfigOptions,
+): Promise<SharedConfigTexts> {
+  const paths = sharedConfigPaths(options);
+  const [config, credentials] = await Promise.all([
+    options.readTextFile(paths.config),
+    options.readTextFile(paths.credentials),
+  ]);
+  return { config, credentials, paths };
+}
+
 /**
  * Reads and parses the shared config and credentials files, honouring
  * `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`. Missing files read as
@@ -82,13 +110,20 @@ export function sharedConfigPaths(
 export async function loadSharedConfigFiles(
   options: LoadSharedConfigOptions,
 ): Promise<SharedConfigFiles> {
-  const { config: configPath, credentials: credentialsPath } = sharedConfigPaths(options);
-  const [configText, credentialsText] = await Promise.all([
-    options.readTextFile(configPath),
-    options.readTextFile(credentialsPath),
-  ]);
-  const config = parseIni(configText ?? "", { fileName: configPath });
-  const credentials = parseIni(credentialsText ?? "", { fileName: credentialsPath });
+  return parseSharedConfigFiles(await readSharedConfigTexts(options));
+}
+
+/**
+ * Parses the shared files' texts; a missing file is empty.
+ *
+ * @param texts What {@linkcode readSharedConfigTexts} read.
+ * @returns The parsed files.
+ * @throws {IniSyntaxError} For a line the AWS CLI cannot parse.
+ */
+export function parseSharedConfigFiles(texts: SharedConfigTexts): SharedConfigFiles {
+  const { config: configPath, credentials: credentialsPath } = texts.paths;
+  const config = parseIni(texts.config ?? "", { fileName: configPath });
+  const credentials = parseIni(texts.credentials ?? "", { fileName: credentialsPath });
   const configProfiles = new Map<string, ProfileSettings>();
   const ssoSessions = new Map<string, ProfileSettings>();
   const services = new Map<string, ProfileSettings>();

@@ -3,14 +3,18 @@
  * with no expiration the client knows (static keys, or a session token that
  * `aws configure`, saml2aws or a company's script wrote to
  * `~/.aws/credentials`) are cached for the process's life, so once AWS
- * refuses them as expired or unknown, the session looks whether the shared
- * files changed since it read them (their size, modification time and inode:
- * one `stat` each, no read when nothing changed) and, when they did, reads
- * them again and resolves the chain again: the next request signs with the
- * new keys.
+ * refuses them as expired or unknown, the session reads the two shared files
+ * again and compares their texts with what it read: when they differ, it
+ * resolves the chain again with what they say now, and the next request
+ * signs with the new keys. While AWS accepts the keys, nothing is read.
  *
  * @module
  */
+import {
+  parseSharedConfigFiles,
+  type SharedConfigFiles,
+  type SharedConfigTexts,
+} from "./profile.ts";
 import type { Credentials } from "./types.ts";
 
 /**
@@ -57,51 +61,16 @@ export function refusesCredentials(code: string, credentials: Credentials): bool
     (code === "RequestExpired" && credentials.sessionToken !== undefined);
 }
 
-/** What a file's `stat` says, or `undefined` when it does not exist. */
-export type FileStamp = { mtime: Date | null; size: number; ino?: number | null } | undefined;
-
-/** Stats a file; `undefined` when it does not exist. */
-export type StatFile = (path: string) => Promise<FileStamp>;
-
-/**
- * `Deno.stat`, `undefined` for a file that does not exist or may not be
- * looked at (then a change is never seen, as before).
- *
- * @param path The file.
- * @returns Its stamp.
- */
-export async function statIfExists(path: string): Promise<FileStamp> {
-  try {
-    return await Deno.stat(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * One string for the stamps of some files: equal strings, unchanged files.
- *
- * @param paths The files.
- * @param stat How to stat one.
- * @returns The files' stamp.
- */
-export async function stampOf(paths: string[], stat: StatFile): Promise<string> {
-  const stamps = await Promise.all(paths.map((p) => stat(p)));
-  return JSON.stringify(stamps.map((s) => s && [s.mtime?.getTime(), s.size, s.ino]));
-}
-
 /** Options of {@linkcode renewableCredentials}. */
-export interface RenewableOptions<Files> {
-  /** The shared files as read when the session was made. */
-  files: Files;
-  /** Their stamp, taken before they were read. */
-  stamp: string;
-  /** Their stamp now. */
-  stampNow: () => Promise<string>;
-  /** Reads them again (after `stampNow`). */
-  read: () => Promise<Files>;
+export interface RenewableOptions {
+  /** The shared files' texts as read when the session was made. */
+  texts: SharedConfigTexts;
+  /** What they say: `texts` parsed. */
+  files: SharedConfigFiles;
+  /** Reads the shared files' texts again. */
+  read: () => Promise<SharedConfigTexts>;
   /** Resolves the chain once with these files. */
-  resolve: (files: Files) => Promise<Credentials>;
+  resolve: (files: SharedConfigFiles) => Promise<Credentials>;
   /** Whether credentials came from the shared files' keys, with no call: the ones to drop. */
   fromFiles: (credentials: Credentials) => boolean;
   /** The clock. */
@@ -122,26 +91,26 @@ const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 /**
  * Caches a chain's credentials until five minutes before they expire;
  * concurrent callers share one resolution, and a failure is not cached.
- * After `refused`, the next call stats the shared files: when they changed,
- * it reads them again, and drops the cached credentials when they came from
- * the files' keys (renewing sources, `credential_process`, SSO, roles, are
- * not asked again before they expire: they renew themselves), so that the
- * chain is resolved again with what the files now say. Explicit credentials
- * and environment keys come first in the chain, so files never replace them.
+ * After `refused`, the next call reads the shared files again and compares
+ * their texts with what it read last: when they differ, it parses them and
+ * drops the cached credentials when they came from the files' keys
+ * (renewing sources, `credential_process`, SSO, roles, are not asked again
+ * before they expire: they renew themselves), so that the chain is resolved
+ * again with what the files now say. Explicit credentials and environment
+ * keys come first in the chain, so files never replace them. Nothing is
+ * read while AWS accepts the keys.
  *
  * @example Usage
  * ```ts ignore
- * const credentials = renewableCredentials({ files, stamp, stampNow, read, resolve, fromFiles, now });
+ * const credentials = renewableCredentials({ texts, files, read, resolve, fromFiles, now });
  * credentials.refused(await credentials());
  * ```
  *
- * @param options The files, how to look at them again, and the chain.
+ * @param options The files, how to read them again, and the chain.
  * @returns The caching provider.
  */
-export function renewableCredentials<Files>(
-  options: RenewableOptions<Files>,
-): RenewableCredentials {
-  let { files, stamp } = options;
+export function renewableCredentials(options: RenewableOptions): RenewableCredentials {
+  let { texts, files } = options;
   let current: Credentials | undefined;
   let pending: Promise<Credentials> | undefined;
   let look = false;
@@ -150,10 +119,13 @@ export function renewableCredentials<Files>(
   const resolve = async () => {
     if (look) {
       look = false;
-      const now = await options.stampNow();
-      if (now !== stamp) {
-        files = await options.read();
-        stamp = now;
+      // The texts, not the files' size and time: a rewrite of keys of the same length within
+      // the same millisecond (Deno's mtime) is seen too, for two reads of small files.
+      const now = await options.read();
+      if (now.config !== texts.config || now.credentials !== texts.credentials) {
+        // A text that does not parse throws here, and is read again after the next refusal.
+        files = parseSharedConfigFiles(now);
+        texts = now;
         if (current && options.fromFiles(current)) current = undefined;
       }
     }

@@ -72,8 +72,16 @@ export interface ErrorInfo {
   requestId?: string;
 }
 
-/** Decodes an error response of one protocol. */
-export type ErrorParser = (status: number, headers: Headers, body: string) => ErrorInfo;
+/**
+ * Decodes an error response of one protocol; `credentials` signed the
+ * request (absent for an unsigned one).
+ */
+export type ErrorParser = (
+  status: number,
+  headers: Headers,
+  body: string,
+  credentials?: Credentials,
+) => ErrorInfo;
 
 /** Per-call options. */
 export interface CallOptions {
@@ -360,7 +368,7 @@ export class AwsHttpClient {
       }
       if (response.ok) return response;
       const text = await response.text().catch(() => "");
-      const info = parseError(response.status, response.headers, text);
+      const info = parseError(response.status, response.headers, text, credentials);
       const requestId = requestIdOf(response.headers) ?? info.requestId;
       const error = new AwsError(info.message, {
         service,

@@ -331,15 +331,18 @@ async function streamJob(
       ...(signal !== undefined ? { signal } : {}),
       onAttempt: (n) => attempt = n,
       ...(options.attempt !== undefined ? { attempt: options.attempt } : {}),
-      // AWS it cannot reach for a while is ridden out: said once, and once it answers again.
+      // AWS it cannot reach for a while is ridden out: said once, and once it answers again,
+      // in the command line's words (AWS's message may carry the library's advice).
       onOutage: (notice) =>
-        ctx.warn(logOutageWords(
-          notice,
-          jobId,
-          options.again ??
-            `run cloudknot logs ${jobId} --follow${
-              options.attempt !== undefined ? ` --attempt ${options.attempt}` : ""
-            } again`,
+        ctx.warn(inCliWords(
+          new Error(logOutageWords(
+            notice,
+            jobId,
+            options.again ??
+              `run cloudknot logs ${jobId} --follow${
+                options.attempt !== undefined ? ` --attempt ${options.attempt}` : ""
+              } again`,
+          )),
         )),
     })
   ) {

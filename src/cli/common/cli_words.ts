@@ -100,6 +100,16 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /on knot ([\w-]+) with knot\.map\(\) of their inputs/g,
     (knot) => `with cloudknot map MODULE EXPORT --name ${knot} --target aws on their inputs`,
   ],
+  // Expired keys (aws/credential_advice.ts): the waits that read rewritten ones by themselves.
+  [
+    /a wait that is running \(await run, knot\.collect\(\), BatchJob\.result\(\), BatchJob\.logs\(\{ follow: true \}\)\)/g,
+    () =>
+      "a running cloudknot results, cloudknot logs --follow or cloudknot map (waiting for results)",
+  ],
+  [
+    /knot\.collect\(runId\) picks its run up again/g,
+    () => "cloudknot results <knot> <run> picks its run up again",
+  ],
   [
     /collect the run again \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\)/g,
     (run, knot) => `run cloudknot results ${knot} ${run}`,

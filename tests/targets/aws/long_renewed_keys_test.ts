@@ -1,10 +1,12 @@
 // A long wait whose keys are a session token in `~/.aws/credentials`, which
 // the client cannot renew itself (no expiration it knows of; written by `aws
 // configure`, saml2aws or a company's SAML script): AWS refuses them as
-// expired mid-wait, the wait says so once and rides it out, and once the user
-// writes new keys to the file in another terminal, the same session's next
-// round signs with them and the wait finishes with every result: nothing
-// failed, nothing submitted twice.
+// expired mid-wait, the wait says so once, that it needs no restart, and
+// rides it out, and once the user writes new keys to the file in another
+// terminal (of the same length, within the same millisecond: no change its
+// size, time or inode shows), the same session's next round signs with them
+// and the wait finishes with every result: nothing failed, nothing submitted
+// twice.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
@@ -27,7 +29,7 @@ async function login(bed: TestBed, home: string, name: string): Promise<string> 
   return c!.AccessKeyId!;
 }
 
-Deno.test("AWS target: a wait whose session keys in ~/.aws/credentials expire rides it out, and finishes with every result once the file is rewritten with new keys, with nothing submitted twice", async () => {
+Deno.test("AWS target: a wait whose session keys in ~/.aws/credentials expire rides it out, says it needs no restart, and finishes with every result once the file is rewritten with new keys of the same length and time, with nothing submitted twice", async () => {
   const bed = await startTestBed(waitsForFile, { permissions: { read: true } });
   const home = await Deno.makeTempDir({ prefix: "ck-long-renew-" });
   try {
@@ -46,11 +48,25 @@ Deno.test("AWS target: a wait whose session keys in ~/.aws/credentials expire ri
       warnings[0]!,
       /cannot be followed since \d\d:\d\d:\d\d UTC: the AWS credentials expired or cannot be got \(.*ExpiredToken/,
     );
+    assert.match(
+      warnings[0]!,
+      /profile dev in the shared files .* have expired: write new ones there .*; a wait that is running \(await run, knot\.collect\(\), .*\) needs no restart: it reads them there by itself and goes on/,
+    );
 
-    // The job ends meanwhile; then the user writes new keys to the file.
+    // The job ends meanwhile; then the user writes new keys to the file, with keys of the
+    // same length, within the same millisecond as far as its time tells.
     await wait.releaseSecond();
     await bed.emu.waitForJobs(60_000);
-    await login(bed, home, "tuesday");
+    const file = join(home, ".aws", "credentials");
+    const before = await Deno.stat(file);
+    await login(bed, home, "friday");
+    await Deno.utime(file, before.atime!, before.mtime!);
+    const after = await Deno.stat(file);
+    assert.deepEqual(
+      [after.mtime?.getTime(), after.size, after.ino],
+      [before.mtime?.getTime(), before.size, before.ino],
+      "the rewrite shows in no stat field",
+    );
     await wait.rideOut();
     assert.ok(run.finished, "the wait finishes with the keys the file now holds");
 
