@@ -185,6 +185,19 @@ Deno.test("renewed keys: keys rewritten with others of the same length and the f
   });
 });
 
+Deno.test("renewed keys: a secret key mistyped in ~/.aws/credentials and corrected there is read after AWS refuses the signature", async () => {
+  await withBed(async (bed) => {
+    const keys = await bed.login("monday");
+    const last = keys.secretAccessKey.at(-1) === "x" ? "y" : "x";
+    await bed.writeKeys({ ...keys, secretAccessKey: keys.secretAccessKey.slice(0, -1) + last });
+    const session = await bed.session();
+    assert.equal(await refusal(who(session)), "SignatureDoesNotMatch");
+    assert.equal(await refusal(session.batch.describeJobQueues({})), "InvalidSignatureException");
+    await bed.writeKeys(keys);
+    assert.equal(await who(session), "monday");
+  });
+});
+
 Deno.test("renewed keys: S3's ExpiredToken, Batch's ExpiredTokenException and EC2's RequestExpired for a session token each have the next call sign with the rewritten keys", async () => {
   await withBed(async (bed) => {
     let keys = await bed.login("s0");

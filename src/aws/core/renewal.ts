@@ -25,9 +25,13 @@ import type { Credentials } from "./types.ts";
  * reference's "Common Errors"), S3's `ExpiredToken`, `TokenRefreshRequired`,
  * `InvalidAccessKeyId` and `InvalidToken` (the S3 API reference's "List of
  * error codes"), and EC2's `AuthFailure` ("Error codes for the Amazon EC2
- * API").
+ * API"); and a signature AWS did not accept (the Query APIs' and S3's
+ * `SignatureDoesNotMatch`, the JSON APIs' `InvalidSignatureException`): a
+ * secret key mistyped in the shared files, corrected there while a wait runs.
  */
 const REFUSED_CODES: ReadonlySet<string> = new Set([
+  "SignatureDoesNotMatch",
+  "InvalidSignatureException",
   "ExpiredToken",
   "ExpiredTokenException",
   "InvalidClientTokenId",
