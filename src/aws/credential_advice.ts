@@ -47,8 +47,10 @@ function expiredAdvice(signedWith: Credentials | undefined): string {
         "pass new ones and try again (a credentials function that returns their expiration " +
         "is asked again before it)";
   }
-  return "The temporary credentials have expired: get new ones (`aws sso login` for an " +
-    "SSO profile) and try again";
+  // A profile's other sources (SSO, credential_process, a role): its name for the SSO login.
+  const profile = /^profile (\S+)$/.exec(signedWith?.source ?? "")?.[1];
+  return "The temporary credentials have expired: get new ones (`aws sso login" +
+    (profile === undefined ? "" : ` --profile ${profile}`) + "` for an SSO profile) and try again";
 }
 
 /**

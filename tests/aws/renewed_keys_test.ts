@@ -12,6 +12,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { AwsError, AwsSession, type AwsSessionOptions } from "../../src/aws/mod.ts";
 import { inCliWords } from "../../src/cli/common/cli_words.ts";
+import { credentialAdvice } from "../../src/aws/credential_advice.ts";
+import { makeCredentials } from "../../src/aws/core/types.ts";
 import { type Emulator, startEmulator } from "../emulator/mod.ts";
 
 interface Keys {
@@ -366,4 +368,22 @@ Deno.test("renewed keys: the error of expired keys from the shared files says a 
       );
     }
   });
+});
+
+Deno.test("renewed keys: expired keys a profile's SSO or credential_process got are advised with that profile's aws sso login", () => {
+  const keys = { accessKeyId: "ASIAEXAMPLE", secretAccessKey: "s", sessionToken: "t" };
+  const fromProfile = makeCredentials(keys, "profile research");
+  assert.match(
+    credentialAdvice(
+      "ExpiredToken",
+      "The security token included in the request is expired",
+      fromProfile,
+    )!,
+    /get new ones \(`aws sso login --profile research` for an SSO profile\)/,
+  );
+  // Keys of no profile the client knows of: the plain command.
+  assert.match(
+    credentialAdvice("ExpiredTokenException", "expired", makeCredentials(keys, "container"))!,
+    /\(`aws sso login` for an SSO profile\)/,
+  );
 });
