@@ -12,11 +12,11 @@ import {
   spawnCli,
   startTestBed,
 } from "../targets/aws/helpers.ts";
-import { Unplugged } from "../targets/aws/long_unplugged.ts";
+import { FrontProxy } from "../support/front_proxy.ts";
 
 Deno.test("cloudknot logs --follow, of a job id or of an item, says in command-line words when it cannot reach AWS and when AWS answers again, and prints every line once", async () => {
   const bed = await startTestBed(printsAround, { permissions: { read: true } });
-  const front = new Unplugged(Number(new URL(bed.emu.endpoint).port));
+  const front = new FrontProxy(Number(new URL(bed.emu.endpoint).port));
   try {
     await recordKnot(bed);
     for (const named of ["job", "item"] as const) {
@@ -68,7 +68,7 @@ Deno.test("cloudknot logs --follow, of a job id or of an item, says in command-l
       assert.equal(await run.results().then((r) => r[0]), "done");
     }
   } finally {
-    front.close();
+    await front.close();
     await bed.close();
   }
 });

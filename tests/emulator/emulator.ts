@@ -8,7 +8,7 @@
  */
 import { CredentialStore, type KnownCredentials } from "./credentials.ts";
 import { Faults } from "./faults.ts";
-import { FrontProxy } from "./front_proxy.ts";
+import { FrontProxy } from "../support/front_proxy.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import { LocalRegistry } from "./registry.ts";
 import { type LoggedRequest, RequestLog } from "./request_log.ts";

@@ -20,6 +20,16 @@ export interface CliInProcess {
   ended: Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
+/** Options of {@linkcode cliInProcess}. */
+export interface CliInProcessOptions {
+  /**
+   * What each write to stdout waits for once its text is kept, before the
+   * command goes on: a test holds the command there while it arranges what
+   * must be under way when the command goes on. @default none
+   */
+  onStdout?: (text: string) => Promise<void>;
+}
+
 /**
  * Starts a command line in this process.
  *
@@ -32,22 +42,27 @@ export interface CliInProcess {
  *
  * @param args The arguments after the program's name.
  * @param env The environment it reads (nothing of this process's).
+ * @param options What its writes to stdout wait for.
  * @returns The running command.
  */
-export function cliInProcess(args: string[], env: Record<string, string>): CliInProcess {
+export function cliInProcess(
+  args: string[],
+  env: Record<string, string>,
+  options: CliInProcessOptions = {},
+): CliInProcess {
   let stdout = "";
   let stderr = "";
   const watchers = new Set<() => void>();
-  const output = (sink: (text: string) => void) => ({
+  const output = (sink: (text: string) => void, after?: (text: string) => Promise<void>) => ({
     write: (text: string) => {
       sink(text);
       for (const watch of watchers) watch();
-      return Promise.resolve();
+      return after?.(text) ?? Promise.resolve();
     },
     isTerminal: () => false,
   });
   const io: CliIo = {
-    stdout: output((text) => stdout += text),
+    stdout: output((text) => stdout += text, options.onStdout),
     stderr: output((text) => stderr += text),
     stdin: { readable: () => ReadableStream.from([]), isTerminal: () => false },
     env: (name) => env[name],

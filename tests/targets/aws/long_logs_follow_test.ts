@@ -8,11 +8,11 @@ import { BatchJob } from "../../../src/targets/aws/batch/mod.ts";
 import type { OutageNotice } from "../../../src/targets/aws/batch/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { mapWaiting, printsAround, startTestBed } from "./helpers.ts";
-import { Unplugged } from "./long_unplugged.ts";
+import { FrontProxy } from "../../support/front_proxy.ts";
 
 Deno.test("BatchJob: following a job's output rides out an AWS it cannot reach for a while, says so, and reads on from where the stream was, every line once", async () => {
   const bed = await startTestBed(printsAround, { permissions: { read: true } });
-  const front = new Unplugged(Number(new URL(bed.emu.endpoint).port));
+  const front = new FrontProxy(Number(new URL(bed.emu.endpoint).port));
   try {
     const file = join(bed.dir, "go");
     const { run, jobId } = await mapWaiting(bed, file);
@@ -57,7 +57,7 @@ Deno.test("BatchJob: following a job's output rides out an AWS it cannot reach f
     assert.deepEqual(notices.map((n) => n.kind), ["unreachable", "back"]);
     assert.equal(await run.results().then((r) => r[0]), "done");
   } finally {
-    front.close();
+    await front.close();
     await bed.close();
   }
 });

@@ -10,7 +10,7 @@ import { S3Store } from "../../../src/store/mod.ts";
 import { RunPoller } from "../../../src/targets/aws/batch/run_poller.ts";
 import { startEmulator } from "../../emulator/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
-import { Unplugged } from "./long_unplugged.ts";
+import { FrontProxy } from "../../support/front_proxy.ts";
 import { startTestBed, waitsForFile } from "./helpers.ts";
 import { pause, startLongWait } from "./long_wait.ts";
 
@@ -25,7 +25,7 @@ for (
 ) {
   Deno.test(`AWS target: a wait that ${outage.name} for more rounds than any other failure may take rides it out, says so, and settles every item from its record once AWS answers, with nothing submitted twice`, async () => {
     const bed = await startTestBed(waitsForFile, { permissions: { read: true } });
-    const front = new Unplugged(Number(new URL(bed.emu.endpoint).port));
+    const front = new FrontProxy(Number(new URL(bed.emu.endpoint).port));
     try {
       // A client that retries each call a few times, as every client does, then fails the round.
       const session = await sessionFor(bed.emu, {
@@ -67,7 +67,7 @@ for (
         ),
       );
     } finally {
-      front.close();
+      await front.close();
       await bed.close();
     }
   });
@@ -75,7 +75,7 @@ for (
 
 Deno.test("poll loop: an outage that outlasts maxOutageMs ends the items, with what the jobs may still do and how to read the run again", async () => {
   const emu = await startEmulator();
-  const front = new Unplugged(Number(new URL(emu.endpoint).port));
+  const front = new FrontProxy(Number(new URL(emu.endpoint).port));
   try {
     const session = await sessionFor(emu, {
       endpoint: front.endpoint,
@@ -119,7 +119,7 @@ Deno.test("poll loop: an outage that outlasts maxOutageMs ends the items, with w
     );
     assert.deepEqual(notices, ["unreachable"]);
   } finally {
-    front.close();
+    await front.close();
     await emu.close();
   }
 });

@@ -7,11 +7,11 @@ import { BatchJob } from "../../../src/targets/aws/batch/mod.ts";
 import type { OutageNotice } from "../../../src/targets/aws/batch/mod.ts";
 import { roleKeys, sessionFor } from "../../support/aws_session.ts";
 import { mapWaiting, releaseFile, startTestBed, waitsForFile } from "./helpers.ts";
-import { Unplugged } from "./long_unplugged.ts";
+import { FrontProxy } from "../../support/front_proxy.ts";
 
 Deno.test("BatchJob: waiting for a job's result rides out an AWS it cannot reach for a while, tells onOutage once it begins and once it is over, and gives the value the job ended with meanwhile", async () => {
   const bed = await startTestBed(waitsForFile, { permissions: { read: true } });
-  const front = new Unplugged(Number(new URL(bed.emu.endpoint).port));
+  const front = new FrontProxy(Number(new URL(bed.emu.endpoint).port));
   try {
     const file = join(bed.dir, "go");
     const { run, jobId } = await mapWaiting(bed, file);
@@ -69,7 +69,7 @@ Deno.test("BatchJob: waiting for a job's result rides out an AWS it cannot reach
     );
     await run.results();
   } finally {
-    front.close();
+    await front.close();
     await bed.close();
   }
 });

@@ -8,6 +8,7 @@ import { encodeItems } from "../../../src/job/codec.ts";
 import { listRecords, readManifest } from "../../../src/job/payload.ts";
 import { readAllRecords } from "../../support/records.ts";
 import { waitFor } from "../../emulator/test_helpers.ts";
+import { runUntil } from "../../support/run_until.ts";
 import type { ItemError } from "../../../src/job/item_error.ts";
 import { validateMapOptions } from "../../../src/knot_options.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
@@ -113,8 +114,9 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
       "a child retried after its Spot host was reclaimed skips the items it had recorded",
       async () => {
         const items = [1, 2, { slowFirst: true }, 3];
-        // The host goes while the third item sleeps (30 s): once the first two are recorded,
-        // however long the container takes to get there on a loaded machine.
+        // The host goes while the third item sleeps (longer than the test runs): once the
+        // handle has settled the first two from their records, however long the container
+        // takes to get there on a loaded machine.
         const recorded = Promise.withResolvers<void>();
         emu.batch.injectSpotReclaim({ attempt: 1, until: recorded.promise });
         let run;
@@ -125,12 +127,14 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
             env: {},
             itemsPerJob: 4,
           });
-          const deadline = Date.now() + 60_000;
-          while (Date.now() < deadline) {
-            const seen = await recordedAttempts(bed, run.runId);
-            if (seen.has(0) && seen.has(1)) break;
-            await new Promise((r) => setTimeout(r, 50));
-          }
+          const mapped = run;
+          // Or the run ended without them: the assertions below say how.
+          await runUntil(
+            mapped,
+            () =>
+              mapped.finished ||
+              (mapped.settledItem(0) !== undefined && mapped.settledItem(1) !== undefined),
+          );
         } finally {
           recorded.resolve();
         }

@@ -32,6 +32,21 @@ async function knotOf(bed: TestBed, warn: (message: string) => void): Promise<Aw
   );
 }
 
+/**
+ * Runs `cloudknot retry` of a run of the test bed's knot in a process of its own, with the same
+ * config file, which must refuse before it writes anything: exit code 1, nothing on stdout and
+ * no mutating request. Gives what it said on stderr.
+ */
+async function refusedRetry(bed: TestBed, runId: string): Promise<string> {
+  bed.emu.requests.clear();
+  const retry = spawnCli(bed, ["retry", bed.knot, runId]);
+  const said = await retry.rest();
+  assert.equal((await retry.child.status).code, 1, said);
+  assert.equal(await retry.stdout, "");
+  assert.deepEqual(bed.emu.mutatingRequests(), []);
+  return said;
+}
+
 Deno.test("a retry of an AWS knot while another process clobbers it refuses before it writes anything, saying the knot is being clobbered and to create it again once the clobber ends", async () => {
   const bed = await startTestBed(job);
   const release = Promise.withResolvers<void>();
@@ -50,14 +65,8 @@ Deno.test("a retry of an AWS knot while another process clobbers it refuses befo
     while (bed.emu.faults.list().find((f) => f.id === held)?.hits !== 1) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    bed.emu.requests.clear();
-    // The retry runs in a process of its own, with the same config file.
-    const retry = spawnCli(bed, ["retry", bed.knot, earlier]);
-    const said = await retry.rest();
-    assert.equal((await retry.child.status).code, 1, said);
-    assert.equal(await retry.stdout, "");
     assert.match(
-      said,
+      await refusedRetry(bed, earlier),
       new RegExp(
         `Knot ${bed.knot} is being clobbered by another process or knot handle with this ` +
           `config file \\(${bed.state.path}\\) \\(it began at \\S+\\), so nothing was uploaded ` +
@@ -66,7 +75,6 @@ Deno.test("a retry of an AWS knot while another process clobbers it refuses befo
           `--target aws and map again`,
       ),
     );
-    assert.deepEqual(bed.emu.mutatingRequests(), []);
     release.resolve();
     await clobber;
     assert.equal(await bed.state.section(`knot ${bed.knot}`), undefined);
@@ -82,13 +90,8 @@ Deno.test("a retry of an AWS knot whose clobber stopped part-way refuses before 
     const earlier = await cancelledRun(bed);
     // A clobber killed once it had noted its start.
     await bed.state.set(`knot ${bed.knot}`, "clobber-started", new Date().toISOString());
-    bed.emu.requests.clear();
-    const retry = spawnCli(bed, ["retry", bed.knot, earlier]);
-    const said = await retry.rest();
-    assert.equal((await retry.child.status).code, 1, said);
-    assert.equal(await retry.stdout, "");
     assert.match(
-      said,
+      await refusedRetry(bed, earlier),
       new RegExp(
         `Knot ${bed.knot} is being deleted: a clobber of it began at \\S+ and stopped ` +
           `part-way, so nothing was uploaded or submitted\\. Finish it with cloudknot knot ` +
@@ -96,7 +99,6 @@ Deno.test("a retry of an AWS knot whose clobber stopped part-way refuses before 
           `${bed.knot} MODULE EXPORT --target aws and map again`,
       ),
     );
-    assert.deepEqual(bed.emu.mutatingRequests(), []);
   } finally {
     await bed.close();
   }

@@ -1087,44 +1087,72 @@ Deno.test({
     // Durations no other process uses, so the test finds only its own.
     const awaited = `${900 + Math.floor(Math.random() * 90)}.25`;
     const left = `${900 + Math.floor(Math.random() * 90)}.75`;
-    const func = async ([mode, seconds]: [string, string]) => {
-      const sleep = new Deno.Command("sleep", { args: [seconds], stdout: "null", stderr: "null" });
-      if (mode === "await") return (await sleep.output()).code;
-      sleep.spawn();
-      return "left running";
-    };
-    const options = { func, retries: 1, permissions: { run: ["sleep"] } };
-    await withKnot({ ...options, name: "children", timeout: 3 }, async (knot, dir) => {
-      // The item left running returns at once, so it runs on a knot with no timeout: none
-      // races it, however loaded the machine is.
-      const untimed = await Knot.create({ ...options, name: "children-left", dir });
-      const [timedOut, leaving] = await Promise.all([
-        knot.map([["await", awaited]], { progress: false }).then((run) => run.settled()),
-        untimed.map([["leave", left]], { progress: false }).then((run) => run.settled()),
-      ]);
-      assert.equal(timedOut[0]!.status, "rejected");
-      assert.match(
-        String((timedOut[0] as PromiseRejectedResult).reason),
-        /longer than its timeout of 3s/,
-      );
-      assert.deepEqual(leaving[0], { index: 0, status: "fulfilled", value: "left running" });
-      // SIGKILL is delivered at once, but a process takes a moment to go: on a loaded machine
-      // seconds, so the test looks until they are gone, and gives up only after two minutes.
-      const deadline = Date.now() + 120_000;
-      while (
-        Date.now() < deadline &&
-        (await sleepers(awaited)).length + (await sleepers(left)).length > 0
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+    // Where the timed item notes the pid of its program once it runs: an attempt its timeout
+    // kills before it started the program is tried again, until one did.
+    const notes = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+    const ran = join(notes, "ran");
+    const func = async ([mode, seconds, note]: [string, string, string]) => {
+      if (mode === "await") {
+        // The attempt after the one whose program ran (and whose timeout killed it) ends.
+        const pid = await Deno.readTextFile(note).catch(() => undefined);
+        if (pid !== undefined) return Number(pid);
       }
-      assert.deepEqual(
-        await sleepers(awaited),
-        [],
-        "the awaited program outlived its timed-out worker",
+      const sleep = new Deno.Command("sleep", { args: [seconds], stdout: "null", stderr: "null" })
+        .spawn();
+      if (mode !== "await") return "left running";
+      // Whole or not at all, however the attempt is killed.
+      await Deno.writeTextFile(`${note}.part`, String(sleep.pid));
+      await Deno.rename(`${note}.part`, note);
+      return (await sleep.status).code;
+    };
+    const options = { func, permissions: { run: ["sleep"], read: [notes], write: [notes] } };
+    try {
+      await withKnot(
+        { ...options, name: "children", timeout: 3, retries: 4 },
+        async (knot, dir) => {
+          // The item left running returns at once, so it runs on a knot with no timeout: none
+          // races it, however loaded the machine is.
+          const untimed = await Knot.create({ ...options, name: "children-left", dir });
+          const [timed, leaving] = await Promise.all([
+            knot.map([["await", awaited, ran]], { progress: false }),
+            untimed.map([["leave", left, ran]], { progress: false }).then((run) => run.settled()),
+          ]);
+          const [value] = await timed.results();
+          assert.equal(value, Number(await Deno.readTextFile(ran)), "the timed item's program ran");
+          // Every attempt before the last was killed for its timeout, the one that started the
+          // program among them.
+          const attempts = (await timed.usage()).attempts;
+          assert.ok(attempts.length >= 2, JSON.stringify(attempts));
+          for (const a of attempts.slice(0, -1)) {
+            assert.equal(a.outcome, "retried");
+            assert.match(a.reason ?? "", /^TimeoutError: .*longer than its timeout of 3s/);
+          }
+          assert.deepEqual(leaving[0], { index: 0, status: "fulfilled", value: "left running" });
+          // SIGKILL is delivered at once, but a process takes a moment to go: on a loaded machine
+          // seconds, so the test looks until they are gone, and gives up only after two minutes.
+          const deadline = Date.now() + 120_000;
+          while (
+            Date.now() < deadline &&
+            (await sleepers(awaited)).length + (await sleepers(left)).length > 0
+          ) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          assert.deepEqual(
+            await sleepers(awaited),
+            [],
+            "the awaited program outlived its timed-out worker",
+          );
+          assert.deepEqual(
+            await sleepers(left),
+            [],
+            "the program left running outlived its worker",
+          );
+          await untimed.clobber();
+        },
       );
-      assert.deepEqual(await sleepers(left), [], "the program left running outlived its worker");
-      await untimed.clobber();
-    });
+    } finally {
+      await Deno.remove(notes, { recursive: true });
+    }
   },
 });
 
