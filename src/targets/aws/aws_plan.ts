@@ -29,6 +29,7 @@ import {
   knotParsName,
   missingPars,
   refuseOtherOwnersKnotPars,
+  refuseOverBatchQuotas,
   requireFunction,
   staleRuntime,
   updateOptions,
@@ -39,6 +40,7 @@ import { type AwsKnotSpec, validateAwsKnotOptions as check } from "./knot_option
 import { checkJobFits } from "./batch/instance_types.ts";
 import { readAwsKnot } from "./catalog.ts";
 import { recordSection } from "../../state/sections.ts";
+import { RUNTIME_PROTOCOL } from "../../job/runtime_protocol.ts";
 
 function missing(e: unknown, ...codes: string[]): boolean {
   return e instanceof AwsError && (e.status === 404 || codes.includes(e.code));
@@ -273,6 +275,14 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     bucket,
   });
   await refuseOtherOwnersKnotPars(spec, checked, session, state, knotPars.pars);
+  // AWS Batch's quotas refuse it as they refuse the create: its job definition's size, and room
+  // in the account for its compute environment and queue.
+  await refuseOverBatchQuotas(spec, checked, session, state, {
+    parsName: knotPars.pars,
+    repoName: checked.repoName ?? await getEcrRepo({ state }),
+    names,
+    runtime: RUNTIME_PROTOCOL,
+  });
   steps.push({
     action: await exists(() =>
         session.s3.headBucket({ Bucket: bucket }).then(() => true), "NotFound")
