@@ -38,7 +38,7 @@ import { ignoredOptions, splitUpdates } from "./adopted_options.ts";
 import { getRole, KNOT_ROLE_SPEC } from "../../resources/_iam_roles.ts";
 import { type AwsKnotSpec, validateAwsKnotOptions as check } from "./knot_options.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
-import { readAwsKnot } from "./catalog.ts";
+import { batchName, readAwsKnot } from "./catalog.ts";
 import { recordSection } from "../../state/sections.ts";
 import { RUNTIME_PROTOCOL } from "../../job/runtime_protocol.ts";
 
@@ -175,6 +175,19 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
         options: updates,
       });
       await checkJobFits(session, update.compute);
+      // Its new revision is weighed against AWS Batch's 24 KiB, as the update weighs it.
+      await refuseOverBatchQuotas(updating, update, session, state, {
+        parsName: saved.pars,
+        repoName: saved.dockerRepo,
+        names: {
+          ...update.names,
+          jobDefinition: saved.jobDefinitionName,
+          computeEnvironment: batchName(saved.computeEnvironment),
+          jobQueue: batchName(saved.jobQueue),
+        },
+        runtime: rebuild ? RUNTIME_PROTOCOL : saved.runtime,
+        ...(rebuild ? {} : { imageUri: saved.imageUri }),
+      });
       const updated = { ...update.compute, permissions: updating.permissions };
       // The function compared, packaged once: its warnings are given as the image's build's.
       const artifact = rebuild ? packaged!.artifact : undefined;

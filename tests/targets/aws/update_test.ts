@@ -243,6 +243,14 @@ dockerTest(
       assert.ok(wide instanceof CloudknotInputError, String(wide));
       assert.equal(wide.field, "permissions");
       assert.match(wide.message, /more than the 24,576 bytes \(24 KiB\) AWS Batch takes/);
+      const widePlan = await Knot.create({
+        ...common,
+        func: refuseThree,
+        retries: 1,
+        permissions: { read },
+        dryRun: true,
+      }).then(() => undefined, (e) => e);
+      assert.equal(widePlan?.message, wide.message);
 
       assert.deepEqual(emu.mutatingRequests(), [], "nothing on AWS changed");
       assert.deepEqual(await state.section(`knot ${common.name}`), before);
