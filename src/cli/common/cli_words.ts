@@ -153,6 +153,14 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
       "or a kind whole (--allow read), or give --allow on cloudknot knot create and run " +
       "cloudknot map again",
   ],
+  // A job definition past AWS Batch's 24 KiB (targets/aws/batch/quotas.ts): the flags that grow it.
+  [
+    /its permissions take ([\d,]+ bytes) of it and its tags ([\d,]+ bytes): (.*), or a kind whole \(read: true\), pass fewer or shorter tags,/g,
+    (permissions, tags, rest) =>
+      `its --allow lists take ${permissions} of it and its --tag values ${tags}: ${rest}, or a ` +
+      "kind whole (--allow read), pass fewer or shorter --tag values,",
+  ],
+  [/`cloudknot gc` \(findGarbage and deleteGarbage\)/g, () => "`cloudknot gc`"],
   [/\(the retries option of Knot\.create,/g, () => "(--retries on cloudknot knot create,"],
   // A retry's resources refused for its knot's jobs (targets/aws/groups.ts): the retry's flags,
   // and those of the knot its items could be mapped on instead.

@@ -20,8 +20,10 @@ import {
   ensureComputeEnvironment,
   ensureJobQueue,
   ensureLaunchTemplate,
+  jobDefinitionRequest,
   registerJobDefinition,
 } from "./batch/environment.ts";
+import { checkJobDefinitionBytes, refuseFullAccount } from "./batch/quotas.ts";
 import { arnPartition, JOB_DATA_PREFIX } from "../../resources/bucket.ts";
 import {
   deleteRole,
@@ -33,7 +35,12 @@ import {
 } from "../../resources/_iam_roles.ts";
 import { isAwsCode, Ledger } from "../../resources/_ledger.ts";
 import { KNOT_TAG_KEY } from "../../resources/gc.ts";
-import { configOwner, OWNER_TAG_KEY, refuseOtherOwnersKnot } from "../../resources/owner.ts";
+import {
+  configOwner,
+  OWNER_TAG_KEY,
+  readOwner,
+  refuseOtherOwnersKnot,
+} from "../../resources/owner.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
@@ -428,6 +435,13 @@ async function create(
     bucket,
   });
   await refuseOtherOwnersKnotPars(spec, checked, session, state, parsName, heal?.missing);
+  await refuseOverBatchQuotas(spec, checked, session, state, {
+    parsName,
+    repoName,
+    names,
+    runtime,
+    ...defined({ imageUri: reuse ? saved!.imageUri : undefined, heal }),
+  });
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,
@@ -516,12 +530,7 @@ async function create(
     }
     // AWS from here on. The Pars reads its policies and roles before it makes anything.
     const owner = await configOwner(state);
-    const tags = {
-      ...spec.tags,
-      ManagedBy: "cloudknot",
-      [KNOT_TAG_KEY]: name,
-      [OWNER_TAG_KEY]: owner,
-    };
+    const tags = knotTags(spec, owner);
     // A Pars whose record stays but whose resources are gone is made again as its record says.
     const pars = typeof spec.pars === "object"
       ? spec.pars
@@ -616,22 +625,8 @@ async function create(
       image: imageUri,
       compute,
       placement,
-      environment: {
-        CLOUDKNOT_KNOT: name,
-        ...regionEnvironment(session.region),
-        // What the function may do in its container (job/main.ts); default network only.
-        ...(spec.permissions !== undefined
-          ? { CLOUDKNOT_PERMISSIONS: JSON.stringify(validatePermissions(spec.permissions)) }
-          : {}),
-      },
-      // The runtime protocol of its image: this version's, built now, or the knot's own.
-      tags: {
-        ...tags,
-        ...(runtime !== undefined ? { [RUNTIME_PROTOCOL_TAG]: String(runtime) } : {}),
-        ...(heal?.update?.rebuiltFrom !== undefined
-          ? { [REBUILT_FROM_TAG]: heal.update.rebuiltFrom }
-          : {}),
-      },
+      environment: definitionEnvironment(spec, session.region),
+      tags: definitionTags(tags, runtime, heal),
     });
     made.jobDefinition = definition.arn;
     const artifact = image.artifact;
@@ -740,6 +735,130 @@ async function create(
     await made.held?.release().catch(() => {});
     throw e;
   }
+}
+
+/**
+ * Refuses a knot that AWS Batch's fixed quotas would refuse once other
+ * resources are made, before anything is: its job definition past 24 KiB
+ * (weighed with what is not known until its image is pushed and its Pars
+ * made at its longest), and a compute environment or job queue the account
+ * has no room for. A create and its dry run refuse alike.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await refuseOverBatchQuotas(spec, checked, session, state, { parsName, repoName, names, runtime });
+ * ```
+ *
+ * @param spec The knot's name and options.
+ * @param checked The options after their checks.
+ * @param session The AWS session.
+ * @param state The config file.
+ * @param knot The knot's Pars and repository, the names of its Batch resources, the runtime
+ *   protocol of its image, the image's URI when it keeps its own, and what a heal keeps.
+ * @throws {CloudknotInputError} When the job definition would pass 24 KiB.
+ * @throws {BatchQuotaError} When the account has 50 compute environments or job queues.
+ */
+export async function refuseOverBatchQuotas(
+  spec: AwsKnotSpec,
+  checked: CheckedAwsKnot,
+  session: AwsSession,
+  state: StateFile,
+  knot: {
+    parsName: string;
+    repoName: string;
+    names: CheckedAwsKnot["names"];
+    runtime: number | undefined;
+    imageUri?: string;
+    heal?: Heal;
+  },
+): Promise<void> {
+  const { names } = knot;
+  checkJobDefinitionBytes(jobDefinitionRequest({
+    name: names.jobDefinition,
+    image: knot.imageUri ?? longestImageUri(session.region, knot.repoName),
+    compute: checked.compute,
+    placement: {
+      jobRole: longestRoleArn(knotRoleName(knot.parsName, spec.name)),
+      taskExecutionRole: typeof spec.pars === "object"
+        ? spec.pars.taskExecutionRole
+        : await recordedExecutionRole(state, knot.parsName) || longestRoleArn(),
+    },
+    environment: definitionEnvironment(spec, session.region),
+    tags: definitionTags(
+      knotTags(spec, await readOwner(state) ?? crypto.randomUUID()),
+      knot.runtime,
+      knot.heal,
+    ),
+  }));
+  await refuseFullAccount(session, {
+    computeEnvironment: names.computeEnvironment,
+    jobQueue: names.jobQueue,
+  });
+}
+
+/** The tags of everything a knot makes: the user's, and whose it is. */
+function knotTags(spec: AwsKnotSpec, owner: string): Record<string, string> {
+  return {
+    ...spec.tags,
+    ManagedBy: "cloudknot",
+    [KNOT_TAG_KEY]: spec.name,
+    [OWNER_TAG_KEY]: owner,
+  };
+}
+
+/** The variables a knot's job definition gives every job. */
+function definitionEnvironment(spec: AwsKnotSpec, region: string): Record<string, string> {
+  return {
+    CLOUDKNOT_KNOT: spec.name,
+    ...regionEnvironment(region),
+    // What the function may do in its container (job/main.ts); default network only.
+    ...(spec.permissions !== undefined
+      ? { CLOUDKNOT_PERMISSIONS: JSON.stringify(validatePermissions(spec.permissions)) }
+      : {}),
+  };
+}
+
+/**
+ * A knot's job definition's tags: the knot's, the runtime protocol of its
+ * image (this version's, built now, or the knot's own) and the revision it
+ * was rebuilt from.
+ */
+function definitionTags(
+  tags: Record<string, string>,
+  runtime: number | undefined,
+  heal: Heal | undefined,
+): Record<string, string> {
+  return {
+    ...tags,
+    ...(runtime !== undefined ? { [RUNTIME_PROTOCOL_TAG]: String(runtime) } : {}),
+    ...(heal?.update?.rebuiltFrom !== undefined
+      ? { [REBUILT_FROM_TAG]: heal.update.rebuiltFrom }
+      : {}),
+  };
+}
+
+/**
+ * The longest ARN a role of this name may have as cloudknot makes it (no
+ * path), in the longest partition's name; a role of any name at IAM's
+ * longest (64 characters) without one.
+ */
+function longestRoleArn(name = "r".repeat(64)): string {
+  return `arn:aws-iso-b:iam::123456789012:role/${name}`;
+}
+
+/**
+ * The longest URI by digest that the knot's image may have once pushed to
+ * its repository (an ECR registry's host in the region, with the longest
+ * domain, `amazonaws.com.cn`).
+ */
+function longestImageUri(region: string, repo: string): string {
+  return `123456789012.dkr.ecr.${region}.amazonaws.com.cn/${repo}@sha256:${"0".repeat(64)}`;
+}
+
+/** The task execution role's ARN the Pars of that name has recorded, if it is recorded. */
+async function recordedExecutionRole(state: StateFile, pars: string): Promise<string | undefined> {
+  const record = await state.section(recordSection("pars", pars));
+  return record === undefined ? undefined : parseParsRecord(pars, record).taskExecutionRole;
 }
 
 /**

@@ -29,6 +29,7 @@ import {
   knotParsName,
   missingPars,
   refuseOtherOwnersKnotPars,
+  refuseOverBatchQuotas,
   requireFunction,
   staleRuntime,
   updateOptions,
@@ -37,8 +38,9 @@ import { ignoredOptions, splitUpdates } from "./adopted_options.ts";
 import { getRole, KNOT_ROLE_SPEC } from "../../resources/_iam_roles.ts";
 import { type AwsKnotSpec, validateAwsKnotOptions as check } from "./knot_options.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
-import { readAwsKnot } from "./catalog.ts";
+import { batchName, readAwsKnot } from "./catalog.ts";
 import { recordSection } from "../../state/sections.ts";
+import { RUNTIME_PROTOCOL } from "../../job/runtime_protocol.ts";
 
 function missing(e: unknown, ...codes: string[]): boolean {
   return e instanceof AwsError && (e.status === 404 || codes.includes(e.code));
@@ -173,6 +175,19 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
         options: updates,
       });
       await checkJobFits(session, update.compute);
+      // Its new revision is weighed against AWS Batch's 24 KiB, as the update weighs it.
+      await refuseOverBatchQuotas(updating, update, session, state, {
+        parsName: saved.pars,
+        repoName: saved.dockerRepo,
+        names: {
+          ...update.names,
+          jobDefinition: saved.jobDefinitionName,
+          computeEnvironment: batchName(saved.computeEnvironment),
+          jobQueue: batchName(saved.jobQueue),
+        },
+        runtime: rebuild ? RUNTIME_PROTOCOL : saved.runtime,
+        ...(rebuild ? {} : { imageUri: saved.imageUri }),
+      });
       const updated = { ...update.compute, permissions: updating.permissions };
       // The function compared, packaged once: its warnings are given as the image's build's.
       const artifact = rebuild ? packaged!.artifact : undefined;
@@ -273,6 +288,14 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     bucket,
   });
   await refuseOtherOwnersKnotPars(spec, checked, session, state, knotPars.pars);
+  // AWS Batch's quotas refuse it as they refuse the create: its job definition's size, and room
+  // in the account for its compute environment and queue.
+  await refuseOverBatchQuotas(spec, checked, session, state, {
+    parsName: knotPars.pars,
+    repoName: checked.repoName ?? await getEcrRepo({ state }),
+    names,
+    runtime: RUNTIME_PROTOCOL,
+  });
   steps.push({
     action: await exists(() =>
         session.s3.headBucket({ Bucket: bucket }).then(() => true), "NotFound")

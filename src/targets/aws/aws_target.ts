@@ -15,7 +15,7 @@
  * @module
  */
 import type { AwsSession } from "../../aws/session.ts";
-import type { SubmitJobRequest } from "../../aws/services/batch.ts";
+import type { KeyValuePair, SubmitJobRequest } from "../../aws/services/batch.ts";
 import {
   cloudknotStopReason,
   describeJobs,
@@ -88,7 +88,8 @@ import {
 } from "./submit_mark.ts";
 import { resubmitRequest, retryAdvice, withEarlierResults } from "../resubmit.ts";
 import { awsRunUsage } from "./batch/run_usage.ts";
-import { checkGroups, planGroups, resourceOverrides } from "./groups.ts";
+import { checkGroups, type GroupedJob, planGroups, resourceOverrides } from "./groups.ts";
+import { checkSubmitJobBytes } from "./batch/quotas.ts";
 import { estimateAwsRun, type EstimateRequest, planAwsMap } from "./run_plan.ts";
 import type { Estimate } from "../../cost/estimate.ts";
 import type { Plan } from "../../plan/plan.ts";
@@ -271,6 +272,113 @@ interface StartedRun {
   manifest: RunManifest;
   /** Releases the run's submission mark, with its jobs: once its manifest with them is written. */
   release?: () => Promise<void>;
+}
+
+/**
+ * The environment of every job of a run, as its SubmitJob requests override
+ * it. ECS on EC2 does not tell containers their region (Fargate does), so
+ * every job is told; this also repairs knots whose job definition predates
+ * the variables. The user's own values win. The function may read them
+ * (CLOUDKNOT_ENV_NAMES: its worker is granted those names). A small inputs
+ * object is read whole, beside the index: the job is told its size (a job of
+ * an older runtime ignores the variable). The knot and the run are named in
+ * what an item's error says to do (job/main.ts). A retry given permissions of
+ * its own passes them as the job definition passes the knot's
+ * (CLOUDKNOT_PERMISSIONS, which the job grants its workers). Deno's own
+ * messages reach the log without colour codes, unless the map's env says
+ * otherwise.
+ */
+function runEnvironment(
+  o: AwsTargetOptions,
+  request: MapRequest,
+  runId: string,
+  inputsBytes: number,
+): KeyValuePair[] {
+  return Object.entries({
+    ...NO_COLOR_ENV,
+    ...jobEnvironment(o.session.region, request.env),
+    ...(inputsBytes <= WHOLE_INPUTS_MAX_BYTES ? { [INPUTS_BYTES_ENV]: String(inputsBytes) } : {}),
+    [KNOT_ENV]: o.knot,
+    [RUN_ID_ENV]: runId,
+    ...(request.permissions !== undefined
+      ? { CLOUDKNOT_PERMISSIONS: JSON.stringify(request.permissions) }
+      : {}),
+  }).map(([name, value]) => ({ name, value }));
+}
+
+/** One SubmitJob request of a run: its job's command, environment, resources, timeout and tags. */
+function submitJobRequest(
+  o: AwsTargetOptions,
+  request: MapRequest,
+  run: {
+    jobName: string;
+    runId: string;
+    store: string;
+    environment: KeyValuePair[];
+    job: GroupedJob;
+    slicing: Slicing;
+  },
+): SubmitJobRequest {
+  const { job, slicing, environment } = run;
+  const slice = job.slice ?? 1;
+  const concurrency = Math.max(1, Math.floor(job.resources?.vcpus ?? slicing.concurrency));
+  const overrides = resourceOverrides(job.resources);
+  // A child runs its slice in rounds of `concurrency` items: Batch's
+  // timeout (the knot's, per item) is stretched to cover them all.
+  const perItem = overrides.timeout.timeout ?? slicing.timeout;
+  const timeout = slice > 1 && perItem !== undefined
+    ? { timeout: sliceTimeout(perItem, slice, concurrency) }
+    : overrides.timeout;
+  return {
+    jobName: run.jobName,
+    jobQueue: o.jobQueue,
+    jobDefinition: request.definition?.jobDefinition ?? o.jobDefinition,
+    containerOverrides: {
+      command: jobCommand({
+        run: run.store,
+        starmap: request.starmap,
+        ...(job.array ? { offset: job.offset } : { index: job.offset }),
+        ...(slice > 1 ? { slice, end: job.offset + job.size, concurrency } : {}),
+      }),
+      environment: Object.keys(overrides.environment).length === 0 ? environment : [
+        ...environment.filter((v) => !(v.name! in overrides.environment)),
+        ...Object.entries(overrides.environment).map(([name, value]) => ({ name, value })),
+      ],
+      ...overrides.containerOverrides,
+    },
+    ...timeout,
+    tags: { ...o.tags, "cloudknot:knot": o.knot, "cloudknot:run": run.runId },
+    ...(job.array ? { arrayProperties: { size: childCount(job) } } : {}),
+  };
+}
+
+/**
+ * Refuses a run whose SubmitJob requests would pass AWS Batch's 30 KiB,
+ * before anything of it is written: each is built as the run builds it, for
+ * a job of every shape the run may have (with the resources of each of its
+ * groups, as an array of slices with a timeout), with the numbers still to
+ * come (the job's index, its first and last item, its size, its timeout, the
+ * inputs' size) counted at their longest.
+ */
+function checkRunRequests(
+  o: AwsTargetOptions,
+  request: MapRequest,
+  run: { runId: string; store: string },
+): void {
+  const environment = runEnvironment(o, request, run.runId, 0);
+  const shapes = [undefined, ...(request.groups ?? []).map((g) => g.resources)];
+  for (const resources of shapes) {
+    const submit = submitJobRequest(o, request, {
+      ...run,
+      jobName: `${o.knot}-${run.runId}-0`,
+      environment,
+      job: { offset: 0, size: 2, array: true, slice: 2, ...(resources ? { resources } : {}) },
+      slicing: { slice: 2, concurrency: 1, timeout: { attemptDurationSeconds: 0 } },
+    });
+    // The job's number, its offset, slice, end and concurrency, its array's size, its
+    // timeout, CLOUDKNOT_TIMEOUT and the inputs' size: each at most 16 digits.
+    checkSubmitJobBytes(submit, { env: request.env, numbers: 9 });
+  }
 }
 
 /**
@@ -526,6 +634,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     }
     const runId = newRunId();
     const store = this.#store.at(`runs/${runId}`);
+    // AWS Batch takes SubmitJob requests of at most 30 KiB: refused before anything is written.
+    checkRunRequests(o, request, { runId, store: store.url });
     const createdAt = Date.now();
     const owner = await configOwner(o.state);
     // The first items are read first: a map without any asks AWS nothing more. Reading
@@ -1075,60 +1185,20 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     { manifest, mark }: { manifest: RunManifest; mark: SubmitMark },
   ): Promise<RunJob[]> {
     const o = this.#o;
-    // ECS on EC2 does not tell containers their region (Fargate does), so
-    // every job is told; this also repairs knots whose job definition
-    // predates the variables. The user's own values win. The function may
-    // read them (CLOUDKNOT_ENV_NAMES: its worker is granted those names).
-    // A small inputs object is read whole, beside the index: the job is told
-    // its size (a job of an older runtime ignores the variable). The knot and
-    // the run are named in what an item's error says to do (job/main.ts).
-    // A retry given permissions of its own passes them as the job definition passes the
-    // knot's (CLOUDKNOT_PERMISSIONS, which the job grants its workers).
-    // Deno's own messages reach the log without colour codes, unless the map's env says otherwise.
-    const environment = Object.entries({
-      ...NO_COLOR_ENV,
-      ...jobEnvironment(o.session.region, request.env),
-      ...(inputsBytes <= WHOLE_INPUTS_MAX_BYTES ? { [INPUTS_BYTES_ENV]: String(inputsBytes) } : {}),
-      [KNOT_ENV]: o.knot,
-      [RUN_ID_ENV]: runId,
-      ...(request.permissions !== undefined
-        ? { CLOUDKNOT_PERMISSIONS: JSON.stringify(request.permissions) }
-        : {}),
-    }).map(([name, value]) => ({ name, value }));
+    const environment = runEnvironment(o, request, runId, inputsBytes);
     const jobs: RunJob[] = new Array(plan.length);
     const nameOf = (n: number) => `${o.knot}-${runId}-${n}`;
     const failures = await forEachPooled(plan, o.submitConcurrency ?? 10, async (job, n) => {
       const jobName = nameOf(n);
       const slice = job.slice ?? 1;
-      const concurrency = Math.max(1, Math.floor(job.resources?.vcpus ?? slicing.concurrency));
-      const overrides = resourceOverrides(job.resources);
-      // A child runs its slice in rounds of `concurrency` items: Batch's
-      // timeout (the knot's, per item) is stretched to cover them all.
-      const perItem = overrides.timeout.timeout ?? slicing.timeout;
-      const timeout = slice > 1 && perItem !== undefined
-        ? { timeout: sliceTimeout(perItem, slice, concurrency) }
-        : overrides.timeout;
-      const submit: SubmitJobRequest = {
+      const submit = submitJobRequest(o, request, {
         jobName,
-        jobQueue: o.jobQueue,
-        jobDefinition: request.definition?.jobDefinition ?? o.jobDefinition,
-        containerOverrides: {
-          command: jobCommand({
-            run: store.url,
-            starmap: request.starmap,
-            ...(job.array ? { offset: job.offset } : { index: job.offset }),
-            ...(slice > 1 ? { slice, end: job.offset + job.size, concurrency } : {}),
-          }),
-          environment: Object.keys(overrides.environment).length === 0 ? environment : [
-            ...environment.filter((v) => !(v.name in overrides.environment)),
-            ...Object.entries(overrides.environment).map(([name, value]) => ({ name, value })),
-          ],
-          ...overrides.containerOverrides,
-        },
-        ...timeout,
-        tags: { ...o.tags, "cloudknot:knot": o.knot, "cloudknot:run": runId },
-        ...(job.array ? { arrayProperties: { size: childCount(job) } } : {}),
-      };
+        runId,
+        store: store.url,
+        environment,
+        job,
+        slicing,
+      });
       const { jobId } = await submitJobOnce(o.session.batch, submit, {
         ...(o.reconcileDelayMs !== undefined ? { reconcileDelayMs: o.reconcileDelayMs } : {}),
       });

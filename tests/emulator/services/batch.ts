@@ -339,6 +339,33 @@ function client(message: string): ServiceError {
   return new ServiceError("ClientException", message, 400);
 }
 
+/**
+ * AWS Batch's fixed quotas per account and region that the emulator keeps
+ * (https://docs.aws.amazon.com/batch/latest/userguide/service_limits.html): the
+ * most compute environments and job queues, and the largest RegisterJobDefinition
+ * and SubmitJob requests, in bytes. (The most compute environments of a queue, 3,
+ * is `#checkOrder`'s; an array's size and a job's dependencies are `#submit`'s.)
+ */
+export const QUOTAS = {
+  computeEnvironments: 50,
+  jobQueues: 50,
+  jobDefinitionBytes: 24 * 1024,
+  submitJobBytes: 30 * 1024,
+} as const;
+
+/**
+ * Refuses a request larger than its quota, as `ClientException` (400). AWS does
+ * not document the error's text: this one is the emulator's own, which no
+ * client may depend on.
+ */
+function tooLarge(operation: string, bytes: number, limit: number): void {
+  if (bytes <= limit) return;
+  throw client(
+    `Error executing request, Exception : the ${operation} request is ${bytes} bytes, more ` +
+      `than AWS Batch's quota of ${limit} bytes (emulator's own text).`,
+  );
+}
+
 function isFargateType(t: unknown): boolean {
   return t === "FARGATE" || t === "FARGATE_SPOT";
 }
@@ -438,7 +465,19 @@ export class BatchService implements ModeledService {
   constructor(options: BatchOptions) {
     this.#o = options;
     this.operations = {
-      CreateComputeEnvironment: (p) => this.#createCe(p),
+      CreateComputeEnvironment: (p) => {
+        // AWS Batch's fixed quota of compute environments per account and region
+        // (https://docs.aws.amazon.com/batch/latest/userguide/service_limits.html). The
+        // message is the emulator's own: AWS does not document its text, and no client may
+        // read a meaning into it.
+        if (this.computeEnvironments.size >= QUOTAS.computeEnvironments) {
+          throw client(
+            `Error executing request, Exception : the account has ${QUOTAS.computeEnvironments} ` +
+              `compute environments in this region, AWS Batch's quota (emulator's own text).`,
+          );
+        }
+        return this.#createCe(p);
+      },
       UpdateComputeEnvironment: (p) => this.#updateCe(p),
       DeleteComputeEnvironment: (p) => this.#deleteCe(p),
       DescribeComputeEnvironments: (p) => {
@@ -453,7 +492,16 @@ export class BatchService implements ModeledService {
         const { items, next } = this.#page(all, p, !!p.computeEnvironments?.length);
         return { computeEnvironments: items.map((c) => this.#ceOut(c)), nextToken: next };
       },
-      CreateJobQueue: (p) => this.#createJq(p),
+      CreateJobQueue: (p) => {
+        // The quota of job queues per account and region (as for compute environments).
+        if (this.jobQueues.size >= QUOTAS.jobQueues) {
+          throw client(
+            `Error executing request, Exception : the account has ${QUOTAS.jobQueues} job ` +
+              `queues in this region, AWS Batch's quota (emulator's own text).`,
+          );
+        }
+        return this.#createJq(p);
+      },
       UpdateJobQueue: (p) => this.#updateJq(p),
       DeleteJobQueue: (p) => this.#deleteJq(p),
       DescribeJobQueues: (p) => {
@@ -465,7 +513,12 @@ export class BatchService implements ModeledService {
         const { items, next } = this.#page(all, p, !!p.jobQueues?.length);
         return { jobQueues: items.map((q) => this.#jqOut(q)), nextToken: next };
       },
-      RegisterJobDefinition: (p) => this.#register(p),
+      RegisterJobDefinition: (p, ctx) => {
+        // "Maximum job definition size (for RegisterJobDefinition API operations): 24 KiB",
+        // the request as sent (service_limits.html above); the text is the emulator's own.
+        tooLarge("RegisterJobDefinition", ctx.body.byteLength, QUOTAS.jobDefinitionBytes);
+        return this.#register(p);
+      },
       DeregisterJobDefinition: (p) => {
         const d = this.#resolveDef(p.jobDefinition, true);
         d.status = "INACTIVE";
@@ -488,7 +541,12 @@ export class BatchService implements ModeledService {
         const { items, next } = this.#page(all, p, !!p.jobDefinitions?.length);
         return { jobDefinitions: items.map((d) => this.#defOut(d)), nextToken: next };
       },
-      SubmitJob: (p) => this.#submit(p),
+      SubmitJob: (p, ctx) => {
+        // "Maximum job payload size (for SubmitJob API operations): 30 KiB"; the text is the
+        // emulator's own.
+        tooLarge("SubmitJob", ctx.body.byteLength, QUOTAS.submitJobBytes);
+        return this.#submit(p);
+      },
       DescribeJobs: (p) => {
         if (p.jobs.length > 100) {
           throw client("Too many jobs specified: at most 100 job ids are allowed");
@@ -1023,6 +1081,8 @@ export class BatchService implements ModeledService {
   #checkOrder(
     order: { order: number; computeEnvironment: string }[],
   ): { order: number; computeEnvironment: string }[] {
+    // At most 3 compute environments per queue: AWS Batch's fixed quota (QUOTAS above), on
+    // CreateJobQueue and UpdateJobQueue alike; the text is the emulator's own.
     if (order.length < 1 || order.length > 3) {
       throw client("computeEnvironmentOrder must have between 1 and 3 entries");
     }

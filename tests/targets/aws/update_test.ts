@@ -4,8 +4,9 @@
 // registers a new revision of the job definition, keeping the compute
 // environment, queue and runs; a run made before retries on its own revision,
 // so with the old function; every option is checked, with the knot's own
-// values of those not given, before anything changes; two updates at once
-// make one revision; and the knot's clobber removes every tag and revision.
+// values of those not given (and AWS Batch's quota of a job definition's
+// size), before anything changes; two updates at once make one revision; and
+// the knot's clobber removes every tag and revision.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
@@ -228,6 +229,28 @@ dockerTest(
         .then(() => undefined, (e) => e);
       assert.ok(bundle instanceof Error, String(bundle));
       assert.match(bundle.message, /missing\.ts/);
+
+      // Permissions that make its job definition pass AWS Batch's 24 KiB: refused before
+      // anything is built or changed (batch/quotas_test.ts has a new knot's).
+      const read = Array.from({ length: 1200 }, (_, i) => `/data/plates/plate-${i}.csv`);
+      const wide = await Knot.create({
+        ...common,
+        func: refuseThree,
+        retries: 1,
+        permissions: { read },
+      })
+        .then(() => undefined, (e) => e);
+      assert.ok(wide instanceof CloudknotInputError, String(wide));
+      assert.equal(wide.field, "permissions");
+      assert.match(wide.message, /more than the 24,576 bytes \(24 KiB\) AWS Batch takes/);
+      const widePlan = await Knot.create({
+        ...common,
+        func: refuseThree,
+        retries: 1,
+        permissions: { read },
+        dryRun: true,
+      }).then(() => undefined, (e) => e);
+      assert.equal(widePlan?.message, wide.message);
 
       assert.deepEqual(emu.mutatingRequests(), [], "nothing on AWS changed");
       assert.deepEqual(await state.section(`knot ${common.name}`), before);

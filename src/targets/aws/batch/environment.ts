@@ -11,11 +11,13 @@ import type {
   ComputeResource,
   JobDefinition,
   JobStateTimeLimitAction,
+  RegisterJobDefinitionRequest,
 } from "../../../aws/services/batch.ts";
 import { CannotCreateResourceError } from "../../../util/errors.ts";
 import { sleep } from "../../../util/sleep.ts";
 import type { ComputeSpec } from "./compute_options.ts";
 import { thenSentence } from "../../../util/sentence.ts";
+import { checkJobDefinitionBytes, quotaRefusal } from "./quotas.ts";
 
 /** The roles and network a knot's Batch resources use (what a `Pars` holds). */
 export interface BatchPlacement {
@@ -306,6 +308,8 @@ async function createComputeEnvironment(
     const existing = await createUnlessPresent(
       `compute environment ${spec.name}`,
       describe,
+      // A refusal because the account has as many as AWS Batch allows (made by another
+      // process since the knot's create counted them) says so, as that count does.
       () =>
         session.batch.createComputeEnvironment({
           computeEnvironmentName: spec.name,
@@ -314,6 +318,8 @@ async function createComputeEnvironment(
           computeResources: computeResources(spec),
           ...role,
           tags: spec.tags,
+        }).catch(async (e) => {
+          throw await quotaRefusal(session, "compute environment", spec.name, e);
         }),
       options,
     );
@@ -461,6 +467,9 @@ export async function ensureJobQueue(
           ? { jobStateTimeLimitActions: spec.jobStateTimeLimitActions }
           : {}),
         tags: spec.tags,
+      }).catch(async (e) => {
+        // The account's job queues, counted again (as for compute environments).
+        throw await quotaRefusal(session, "job queue", spec.name, e);
       }),
     options,
   );
@@ -520,26 +529,24 @@ export interface JobDefinitionSpec {
 export const TIMEOUT_BACKSTOP_SECONDS = 60;
 
 /**
- * Registers a revision of the knot's job definition: the image, vCPUs,
- * memory, GPUs, roles, retries and timeout.
+ * The RegisterJobDefinition request of a knot's job definition: the image,
+ * vCPUs, memory, GPUs, roles, retries, timeout, environment and tags, as
+ * {@linkcode registerJobDefinition} sends it (and as a knot's create weighs
+ * it before anything is made).
  *
  * @example Usage
  * ```ts ignore
- * import { registerJobDefinition, validateComputeOptions } from "@cloudknot/cloudknot/batch";
+ * import { jobDefinitionRequest, validateComputeOptions } from "@cloudknot/cloudknot/batch";
  *
- * const def = await registerJobDefinition(session, {
+ * const request = jobDefinitionRequest({
  *   name: "my-knot-ck-jd", image: uri, compute: validateComputeOptions(), placement: pars, tags: {},
  * });
  * ```
  *
- * @param session The AWS session.
  * @param spec What to register.
- * @returns The definition's ARN and revision.
+ * @returns The request.
  */
-export async function registerJobDefinition(
-  session: AwsSession,
-  spec: JobDefinitionSpec,
-): Promise<{ arn: string; revision: number }> {
+export function jobDefinitionRequest(spec: JobDefinitionSpec): RegisterJobDefinitionRequest {
   const c = spec.compute;
   const fargate = c.compute === "FARGATE" || c.compute === "FARGATE_SPOT";
   const requirements = [
@@ -547,7 +554,7 @@ export async function registerJobDefinition(
     { type: "MEMORY", value: String(c.memory) },
   ];
   if (c.gpus > 0) requirements.push({ type: "GPU", value: String(c.gpus) });
-  const request = {
+  return {
     jobDefinitionName: spec.name,
     type: "container",
     platformCapabilities: [fargate ? "FARGATE" : "EC2"],
@@ -580,6 +587,33 @@ export async function registerJobDefinition(
     propagateTags: true,
     tags: spec.tags,
   };
+}
+
+/**
+ * Registers a revision of the knot's job definition: the image, vCPUs,
+ * memory, GPUs, roles, retries and timeout. One larger than AWS Batch's
+ * 24 KiB is refused before it is sent.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { registerJobDefinition, validateComputeOptions } from "@cloudknot/cloudknot/batch";
+ *
+ * const def = await registerJobDefinition(session, {
+ *   name: "my-knot-ck-jd", image: uri, compute: validateComputeOptions(), placement: pars, tags: {},
+ * });
+ * ```
+ *
+ * @param session The AWS session.
+ * @param spec What to register.
+ * @returns The definition's ARN and revision.
+ * @throws {CloudknotInputError} When the definition is larger than AWS Batch's 24 KiB.
+ */
+export async function registerJobDefinition(
+  session: AwsSession,
+  spec: JobDefinitionSpec,
+): Promise<{ arn: string; revision: number }> {
+  const request = jobDefinitionRequest(spec);
+  checkJobDefinitionBytes(request);
   let response;
   try {
     response = await session.batch.registerJobDefinition(request);

@@ -1,7 +1,8 @@
 /**
  * AWS Batch building blocks: `BatchJob` and its options, `viewJobs`, a
  * knot's compute options and their checks, the compute environment, queue
- * and job definition helpers, and a job's command line.
+ * and job definition helpers, AWS Batch's fixed quotas, and a job's command
+ * line.
  *
  * @example Usage
  * ```ts ignore
@@ -18,5 +19,6 @@ export * from "./jobs_view.ts";
 export { type JobCommand, jobCommand, parseJobCommand } from "./command.ts";
 export * from "./compute_options.ts";
 export * from "./environment.ts";
+export { BATCH_QUOTAS, BatchQuotaError, batchRequestBytes, type QuotaResource } from "./quotas.ts";
 export * from "./runtime_check.ts";
 export type { OutageKind, OutageNotice } from "./outage.ts";
