@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TextLineStream } from "../../src/util/text_line_stream.ts";
 import type { CliIo } from "../../cli.ts";
+import { cliInProcess } from "../support/cli_in_process.ts";
 
 /** The project's root: the working directory of every command line run. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -97,6 +98,23 @@ export async function cli(
   const { code, stdout, stderr } = await child.output();
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/**
+ * Runs the command line in this process (`runCommandLine`, through `cliInProcess`) with the
+ * environment {@linkcode cli} gives its process, `stdin` as its input, and collects its exit code
+ * and output: for a test of what a command does and says, where the process itself is not the
+ * point (exit codes of a process, signals, kills, permission flags), since a process of its own
+ * costs about a second of CPU to load before it does anything.
+ */
+export async function cliHere(
+  home: CliHome,
+  args: string[],
+  options: Omit<CliOptions, "flags"> = {},
+): Promise<CliResult> {
+  const env = childEnv({ ...home.env, ...options.env });
+  return await cliInProcess(args, env, options.stdin !== undefined ? { stdin: options.stdin } : {})
+    .ended;
 }
 
 /** Starts `deno run -A cli.ts <args>` with piped output (and piped stdin when asked). */
