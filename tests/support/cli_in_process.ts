@@ -32,15 +32,9 @@ export interface CliInProcess {
  *
  * @param args The arguments after the program's name.
  * @param env The environment it reads (nothing of this process's).
- * @param options `stdin`: the text it reads on stdin (by default none, as from `/dev/null`).
  * @returns The running command.
  */
-export function cliInProcess(
-  args: string[],
-  env: Record<string, string>,
-  options: { stdin?: string } = {},
-): CliInProcess {
-  const encoder = new TextEncoder();
+export function cliInProcess(args: string[], env: Record<string, string>): CliInProcess {
   let stdout = "";
   let stderr = "";
   const watchers = new Set<() => void>();
@@ -55,11 +49,7 @@ export function cliInProcess(
   const io: CliIo = {
     stdout: output((text) => stdout += text),
     stderr: output((text) => stderr += text),
-    stdin: {
-      readable: () =>
-        ReadableStream.from(options.stdin === undefined ? [] : [encoder.encode(options.stdin)]),
-      isTerminal: () => false,
-    },
+    stdin: { readable: () => ReadableStream.from([]), isTerminal: () => false },
     env: (name) => env[name],
     noColor: true,
   };

@@ -19,7 +19,17 @@ import { watchLooks } from "../../support/mark_looks.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-import { type KnotBeds, withKnotBed, withKnotBeds } from "./helpers.ts";
+import { type KnotBeds, type KnotBedStep, runKnotBedSteps, withKnotBed } from "./helpers.ts";
+
+/**
+ * The tests of this file, each a step of its one test (at the end): their knots share one
+ * emulator and config file, so the base image is pushed into its registry once (withKnotBeds).
+ */
+const steps: KnotBedStep[] = [];
+function step(name: string, fn: KnotBedStep[1]): void {
+  steps.push([name, fn]);
+}
+
 import { withAwsHome } from "../../cli/aws_helpers.ts";
 import { cliHere, JOBS, ndjson } from "../../cli/helpers.ts";
 
@@ -547,24 +557,22 @@ async function deregisteredOutside(on: KnotBeds) {
   }, { beds: on });
 }
 
+step(
+  "a knot whose job queue was deleted outside cloudknot keeps its runs, refuses to map, and Knot.create with its function makes the queue again",
+  (beds) => deletedOutside(beds, "lostqueue", "queue"),
+);
+
+step(
+  "a knot whose compute environment and job queue were deleted outside cloudknot keeps its runs, refuses to map, and Knot.create with its function makes them again",
+  (beds) => deletedOutside(beds, "lostce", "queue and environment"),
+);
+
+step(
+  "a knot whose job definition was deregistered outside cloudknot refuses its maps saying to create it again, and Knot.create with its function registers a new revision, keeping its runs",
+  (beds) => deregisteredOutside(beds),
+);
+
 dockerTest(
   "a knot whose job queue, compute environment or job definition was deleted outside cloudknot keeps its runs, refuses to map saying how to heal it, and Knot.create with its function makes what is missing again",
-  async (t) => {
-    // The three knots share one emulator and config file (withKnotBeds): the base
-    // image is pushed into its registry once, not once per knot.
-    await withKnotBeds(async (beds) => {
-      await t.step(
-        "a knot whose job queue was deleted outside cloudknot keeps its runs, refuses to map, and Knot.create with its function makes the queue again",
-        () => deletedOutside(beds, "lostqueue", "queue"),
-      );
-      await t.step(
-        "a knot whose compute environment and job queue were deleted outside cloudknot keeps its runs, refuses to map, and Knot.create with its function makes them again",
-        () => deletedOutside(beds, "lostce", "queue and environment"),
-      );
-      await t.step(
-        "a knot whose job definition was deregistered outside cloudknot refuses its maps saying to create it again, and Knot.create with its function registers a new revision, keeping its runs",
-        () => deregisteredOutside(beds),
-      );
-    });
-  },
+  (t) => runKnotBedSteps(t, steps),
 );

@@ -770,6 +770,22 @@ export async function withKnotBeds(test: (beds: KnotBeds) => Promise<void>): Pro
   }
 }
 
+/** A test of a file whose knots share one emulator and config file: its name and its body. */
+export type KnotBedStep = [name: string, fn: (beds: KnotBeds) => Promise<void>];
+
+/**
+ * Runs `steps` in order, each a step of test `t`, with the emulator and config file of one
+ * {@linkcode withKnotBeds}.
+ *
+ * @param t The test.
+ * @param steps Each step's name and body.
+ */
+export async function runKnotBedSteps(t: Deno.TestContext, steps: KnotBedStep[]): Promise<void> {
+  await withKnotBeds(async (beds) => {
+    for (const [name, fn] of steps) await t.step(name, () => fn(beds));
+  });
+}
+
 /**
  * Runs `test` with an emulator whose jobs run in containers, a config file of
  * its own and the options knot `name` is created with; removes them after.

@@ -14,7 +14,17 @@ import { deleteRole } from "../../../src/resources/_iam_roles.ts";
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-import { type KnotBeds, withKnotBed, withKnotBeds } from "./helpers.ts";
+import { type KnotBeds, type KnotBedStep, runKnotBedSteps, withKnotBed } from "./helpers.ts";
+
+/**
+ * The tests of this file, each a step of its one test (at the end): their knots share one
+ * emulator and config file, so the base image is pushed into its registry once (withKnotBeds).
+ */
+const steps: KnotBedStep[] = [];
+function step(name: string, fn: KnotBedStep[1]): void {
+  steps.push([name, fn]);
+}
+
 import { withAwsHome } from "../../cli/aws_helpers.ts";
 import { cliHere, JOBS, ndjson } from "../../cli/helpers.ts";
 import { parsReads } from "../../support/pars_reads.ts";
@@ -275,34 +285,29 @@ async function parsGone(
   }, { beds: on });
 }
 
-dockerTest(
-  "a knot whose Pars is gone while its own record stays reads its runs without making anything and refuses to map; Knot.create with its function makes the Pars again, and its clobber deletes what is left",
-  async (t) => {
-    // The five knots share one emulator and config file (withKnotBeds): the base
-    // image is pushed into its registry once, not once per knot.
-    await withKnotBeds(async (beds) => {
-      await t.step(
-        "a knot whose Pars record was removed from the config file reads its runs without making anything, refuses to map, and Knot.create with its function makes the Pars again",
-        () => parsGone(beds, "norecord", "record"),
-      );
-      await t.step(
-        "a knot whose Pars was clobbered with force reads its runs without making anything, refuses to map, and Knot.create with its function makes the Pars again",
-        () => parsGone(beds, "clobbered", "clobbered"),
-      );
-      await t.step(
-        "a knot whose Pars' roles were deleted outside cloudknot reads its runs without removing the Pars record, refuses to map, Knot.create with its function makes the roles again, and its clobber with the Pars finishes a Pars partly gone",
-        () => parsGone(beds, "noroles", "roles"),
-      );
-      await t.step(
-        "a knot whose Pars record was removed from the config file is clobbered whole, saying its Pars was gone already",
-        () => parsGone(beds, "noparsclobber", "record", "clobber"),
-      );
-      await t.step(
-        "clobbering a knot made before knots had their own job role, whose Pars record is gone, leaves the Pars' job role alone",
-        () => parsGone(beds, "oldknot", "record", "clobber an old knot"),
-      );
-    });
-  },
+step(
+  "a knot whose Pars record was removed from the config file reads its runs without making anything, refuses to map, and Knot.create with its function makes the Pars again",
+  (beds) => parsGone(beds, "norecord", "record"),
+);
+
+step(
+  "a knot whose Pars was clobbered with force reads its runs without making anything, refuses to map, and Knot.create with its function makes the Pars again",
+  (beds) => parsGone(beds, "clobbered", "clobbered"),
+);
+
+step(
+  "a knot whose Pars' roles were deleted outside cloudknot reads its runs without removing the Pars record, refuses to map, Knot.create with its function makes the roles again, and its clobber with the Pars finishes a Pars partly gone",
+  (beds) => parsGone(beds, "noroles", "roles"),
+);
+
+step(
+  "a knot whose Pars record was removed from the config file is clobbered whole, saying its Pars was gone already",
+  (beds) => parsGone(beds, "noparsclobber", "record", "clobber"),
+);
+
+step(
+  "clobbering a knot made before knots had their own job role, whose Pars record is gone, leaves the Pars' job role alone",
+  (beds) => parsGone(beds, "oldknot", "record", "clobber an old knot"),
 );
 
 dockerTest(
@@ -386,4 +391,9 @@ dockerTest(
       assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
     }, { runner: "docker", ceValidDelayMs: 30 });
   },
+);
+
+dockerTest(
+  "a knot whose Pars is gone while its own record stays reads its runs without making anything and refuses to map; Knot.create with its function makes the Pars again, and its clobber deletes what is left",
+  (t) => runKnotBedSteps(t, steps),
 );
