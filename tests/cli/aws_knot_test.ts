@@ -1,17 +1,19 @@
 // Knots on AWS through the command line, against the emulator with real
 // containers: map --target aws, results, jobs, logs (--follow, job ids),
-// knot list|show|clobber, and the narrower permission flags.
+// knot list|show|clobber, and the narrower permission flags. The commands run
+// in the test's process (cliHere), but where the process is the point: a map
+// and a logs --follow read as they run, and the permission flags.
 import assert from "node:assert/strict";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
-import { cli, JOBS, lines, ndjson, spawnCli } from "./helpers.ts";
+import { cli, cliHere, JOBS, lines, ndjson, spawnCli } from "./helpers.ts";
 
 const FARGATE = ["--target", "aws", "--compute", "FARGATE", "--vcpus", "0.25", "--memory", "512"];
 
 async function setUp(home: AwsHome): Promise<Record<string, string>> {
   const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
-  const r = await cli(home, ["configure", "--region", "us-east-1"], { env });
+  const r = await cliHere(home, ["configure", "--region", "us-east-1"], { env });
   assert.equal(r.code, 0, r.stderr);
   return env;
 }
@@ -25,7 +27,7 @@ function runIdOf(stderr: string): string {
 dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
   await withAwsHome(async (home) => {
     const env = await setUp(home);
-    const first = await cli(home, [
+    const first = await cliHere(home, [
       "map",
       JOBS,
       "square",
@@ -64,14 +66,14 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     const run1 = runIdOf(first.stderr);
 
     // An existing AWS knot is found by its name, and adopted without complaint.
-    const second = await cli(home, ["map", "--name", "sq"], { stdin: "[4]", env });
+    const second = await cliHere(home, ["map", "--name", "sq"], { stdin: "[4]", env });
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, '{"index":0,"value":16}\n');
     assert.doesNotMatch(second.stderr, /ignored/);
     const run2 = runIdOf(second.stderr);
     // knot create of the knot with its own function adopts it and warns of no option (another
     // function updates it: aws_update_test.ts).
-    const same = await cli(home, ["knot", "create", "sq", JOBS, "square", "--target", "aws"], {
+    const same = await cliHere(home, ["knot", "create", "sq", JOBS, "square", "--target", "aws"], {
       env,
     });
     assert.equal(same.code, 0, same.stderr);
@@ -79,7 +81,7 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     assert.doesNotMatch(same.stderr, /ignored/);
 
     // A failing item: every line, then exit 1.
-    const odd = await cli(home, [
+    const odd = await cliHere(home, [
       "map",
       JOBS,
       "failOdd",
@@ -100,17 +102,17 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     assert.match(odd.stderr, /^1 of 2 items failed: 0$/m);
 
     // results, from another process.
-    const again = await cli(home, ["results", "sq", run1]);
+    const again = await cliHere(home, ["results", "sq", run1]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout, first.stdout);
-    const latest = JSON.parse((await cli(home, ["results", "sq", "--json"])).stdout);
+    const latest = JSON.parse((await cliHere(home, ["results", "sq", "--json"])).stdout);
     assert.equal(latest.runId, run2);
     assert.equal(latest.target, "aws");
     assert.deepEqual(latest.items, [{ index: 0, value: 16 }]);
-    assert.equal((await cli(home, ["results", "odd"])).code, 1);
+    assert.equal((await cliHere(home, ["results", "odd"])).code, 1);
 
     // jobs: the Batch jobs with their children, then the items.
-    const jobs = await cli(home, ["jobs", "sq", run1, "--json"]);
+    const jobs = await cliHere(home, ["jobs", "sq", run1, "--json"]);
     assert.equal(jobs.code, 0, jobs.stderr);
     const view = JSON.parse(jobs.stdout);
     assert.equal(view.jobs.length, 1);
@@ -119,7 +121,7 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     assert.equal(view.jobs[0].jobName, `sq-${run1}-0`);
     assert.deepEqual(view.counts.succeeded, 3);
     const parent = view.jobs[0].jobId as string;
-    const jobsText = await cli(home, ["jobs", "sq", run1]);
+    const jobsText = await cliHere(home, ["jobs", "sq", run1]);
     assert.match(jobsText.stdout, /^1 jobs: 1 SUCCEEDED$/m);
     assert.match(
       jobsText.stdout,
@@ -128,26 +130,26 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     assert.match(jobsText.stdout, new RegExp(`^sq run ${run1} \\(aws\\): 3/3 done`, "m"));
 
     // logs: by item, for every item, by job id.
-    const one = await cli(home, ["logs", "sq", run1, "--item", "1"]);
+    const one = await cliHere(home, ["logs", "sq", run1, "--item", "1"]);
     assert.equal(one.code, 0, one.stderr);
     assert.equal(one.stdout, "squaring 2\n");
-    const all = await cli(home, ["logs", "sq", run1]);
+    const all = await cliHere(home, ["logs", "sq", run1]);
     assert.match(all.stdout, /^--- item 2 \(attempt 1\) ---\nsquaring 3$/m);
-    const child = await cli(home, ["logs", `${parent}:1`]);
+    const child = await cliHere(home, ["logs", `${parent}:1`]);
     assert.equal(child.code, 0, child.stderr);
     assert.equal(child.stdout, "squaring 2\n");
-    const childJson = JSON.parse((await cli(home, ["logs", `${parent}:2`, "--json"])).stdout);
+    const childJson = JSON.parse((await cliHere(home, ["logs", `${parent}:2`, "--json"])).stdout);
     assert.deepEqual(childJson, [{ jobId: `${parent}:2`, attempt: 1, lines: ["squaring 3"] }]);
-    const ofParent = await cli(home, ["logs", parent]);
+    const ofParent = await cliHere(home, ["logs", parent]);
     assert.equal(ofParent.code, 1);
     assert.match(ofParent.stderr, /is an array parent, which has no output of its own/);
-    const noItem = await cli(home, ["logs", "sq", "--follow"]);
+    const noItem = await cliHere(home, ["logs", "sq", "--follow"]);
     assert.equal(noItem.code, 2);
     assert.match(noItem.stderr, /^error: --follow needs --item N \(or a job id\)$/m);
 
     // knot list and show, for both targets.
-    assert.equal((await cli(home, ["knot", "create", "here", JOBS, "square"])).code, 0);
-    const listed = JSON.parse((await cli(home, ["knot", "list", "--json"])).stdout);
+    assert.equal((await cliHere(home, ["knot", "create", "here", JOBS, "square"])).code, 0);
+    const listed = JSON.parse((await cliHere(home, ["knot", "list", "--json"])).stdout);
     assert.deepEqual(
       listed.map((k: { name: string; target: string }) => `${k.name} ${k.target}`),
       ["here local", "odd aws", "sq aws"],
@@ -157,9 +159,9 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     assert.equal(sq.lastRun.runId, run2);
     assert.equal(sq.compute, "FARGATE");
     assert.match(sq.computeEnvironment, /compute-environment\/sq-ck-ce$/);
-    const table = await cli(home, ["knot", "list"]);
+    const table = await cliHere(home, ["knot", "list"]);
     assert.match(table.stdout, /^sq +aws us-east-1 +image sq \(module, [0-9a-f]{8}\) +2 /m);
-    const shown = JSON.parse((await cli(home, ["knot", "show", "sq", "--json"])).stdout);
+    const shown = JSON.parse((await cliHere(home, ["knot", "show", "sq", "--json"])).stdout);
     assert.deepEqual(
       shown.runs.map((r: { runId: string; status: string; succeeded: number }) => [
         r.runId,
@@ -169,7 +171,7 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
       [[run1, "finished", 3], [run2, "finished", 1]],
     );
     assert.match(shown.jobRole, /^arn:aws:iam::\d{12}:role\/.*\.sq-job$/);
-    const showText = await cli(home, ["knot", "show", "odd"]);
+    const showText = await cliHere(home, ["knot", "show", "odd"]);
     assert.match(
       showText.stdout,
       /^data +s3:\/\/cloudknot-123456789012-us-east-1\/cloudknot\/odd\/$/m,
@@ -178,11 +180,11 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     assert.match(showText.stdout, /^job role +arn:aws:iam::\d{12}:role\/.*\.odd-job$/m);
 
     // Clobber: --keep-data, and --pars once no other knot uses it.
-    const noYes = await cli(home, ["knot", "clobber", "sq"]);
+    const noYes = await cliHere(home, ["knot", "clobber", "sq"]);
     assert.equal(noYes.code, 2);
     // --repo on the shared default repository takes only the knot's tags, and says so; --pars
     // keeps the Pars knot odd still uses, says so, and the clobber succeeds.
-    const gone = await cli(home, [
+    const gone = await cliHere(home, [
       "knot",
       "clobber",
       "sq",
@@ -201,7 +203,7 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
       /^cloudknot: Pars (\S+) was kept: knot odd still uses it; clobber that knot first, then cloudknot pars clobber \1$/m,
     );
     assert.equal(home.emu.iam.roles.has("emulator-default-job-role"), true);
-    const last = await cli(home, [
+    const last = await cliHere(home, [
       "knot",
       "clobber",
       "odd",
@@ -212,14 +214,15 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     ]);
     assert.equal(last.code, 0, last.stderr);
     assert.equal(
-      JSON.parse((await cli(home, ["knot", "list", "--target", "aws", "--json"])).stdout).length,
+      JSON.parse((await cliHere(home, ["knot", "list", "--target", "aws", "--json"])).stdout)
+        .length,
       0,
     );
     const left = home.emu.listResources().map((r) => `${r.type} ${r.id}`).sort();
     assert.deepEqual(left, ["bucket cloudknot-123456789012-us-east-1", "repository cloudknot"]);
     // odd's data was kept, and its image tag in the default repository (clobbered without
     // --repo): gc finds both, now that no record refers to them.
-    const gc = JSON.parse((await cli(home, ["gc", "--json"])).stdout);
+    const gc = JSON.parse((await cliHere(home, ["gc", "--json"])).stdout);
     assert.deepEqual(gc.items.map((i: { id: string }) => i.id).sort(), [
       "cloudknot:odd",
       "s3://cloudknot-123456789012-us-east-1/cloudknot/odd/",
@@ -264,7 +267,7 @@ dockerTest("logs --follow prints a running job's lines as they come", async () =
       while (!(await err.read()).done) { /* drain */ }
       assert.equal((await mapping.status).code, 0);
       assert.equal(await mapped, '{"index":0,"value":"done"}\n');
-      assert.equal((await cli(home, ["knot", "clobber", "gated", "--yes", "--image"])).code, 0);
+      assert.equal((await cliHere(home, ["knot", "clobber", "gated", "--yes", "--image"])).code, 0);
     }, { runner: "docker" });
   } finally {
     await gate.shutdown();

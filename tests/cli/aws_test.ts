@@ -1,5 +1,8 @@
-// The AWS commands against the emulator, each through a real process:
-// configure, pars, repo and gc.
+// The AWS commands against the emulator: configure, pars, repo and gc. They
+// run in the test's process (cliHere): what is checked is what each command
+// does and says, and its exit code; the process of a command line is tested
+// where it is the point (killed_test.ts, the interrupt tests, aws_knot_test.ts'
+// permission flags), and a terminal's prompts through a real one.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DockerRepo, Pars } from "../../mod.ts";
@@ -10,7 +13,7 @@ import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
-import { cli, cliInTerminal, hasScript, JOBS } from "./helpers.ts";
+import { cliHere, cliInTerminal, hasScript, JOBS } from "./helpers.ts";
 
 function state(home: AwsHome): StateFile {
   return new StateFile({ path: home.configFile });
@@ -18,7 +21,7 @@ function state(home: AwsHome): StateFile {
 
 Deno.test("configure with options: region checked with EC2, bucket made, [aws] written", async () => {
   await withAwsHome(async (home) => {
-    const r = await cli(home, [
+    const r = await cliHere(home, [
       "configure",
       "--profile",
       "from-env",
@@ -54,7 +57,7 @@ Deno.test("configure with options: region checked with EC2, bucket made, [aws] w
 
     // Again, with nothing given and no terminal: the same settings, nothing asked or changed.
     const changes = home.emu.mutatingRequests().length;
-    const again = await cli(home, ["configure"]);
+    const again = await cliHere(home, ["configure"]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /^Configured cloudknot in /);
     assert.match(again.stdout, /^ {2}bucket +cloudknot-123456789012-us-east-1 \(aws:kms\)$/m);
@@ -72,7 +75,7 @@ Deno.test("configure refuses bad values before any AWS call", async () => {
       [["--profile", "nope"], /^error: AWS profile "nope" is not in /m],
     ];
     for (const [args, message] of cases) {
-      const r = await cli(home, ["configure", ...args]);
+      const r = await cliHere(home, ["configure", ...args]);
       assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, message);
       assert.equal(r.stdout, "");
@@ -87,14 +90,14 @@ Deno.test("configure refuses bad values before any AWS call", async () => {
       [["--sse", "des"], /^error: --sse must be "AES256" or "aws:kms", not "des"$/m],
     ];
     for (const [args, message] of usages) {
-      const usage = await cli(home, ["configure", ...args]);
+      const usage = await cliHere(home, ["configure", ...args]);
       assert.equal(usage.code, 2, `${args.join(" ")}: ${usage.stderr}`);
       assert.match(usage.stderr, message);
       assert.match(usage.stderr, /^Usage: cloudknot configure /m);
     }
     assert.equal(home.emu.requests.entries.length, 0);
     // A region the account does not have is refused by EC2's answer.
-    const far = await cli(home, ["configure", "--region", "xx-nowhere-9"]);
+    const far = await cliHere(home, ["configure", "--region", "xx-nowhere-9"]);
     assert.equal(far.code, 1);
     assert.match(far.stderr, /^error: Region "xx-nowhere-9" is not available to this account/m);
     assert.equal(await state(home).get("aws", "configured"), undefined);
@@ -142,12 +145,12 @@ Deno.test({
 
 Deno.test("pars create, list and clobber", async () => {
   await withAwsHome(async (home) => {
-    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
-    const empty = await cli(home, ["pars", "list", "--json"]);
+    assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
+    const empty = await cliHere(home, ["pars", "list", "--json"]);
     assert.equal(empty.code, 0, empty.stderr);
     assert.deepEqual(JSON.parse(empty.stdout), []);
 
-    const made = await cli(home, ["pars", "create", "lab", "--tag", "Team=imaging", "--json"]);
+    const made = await cliHere(home, ["pars", "create", "lab", "--tag", "Team=imaging", "--json"]);
     assert.equal(made.code, 0, made.stderr);
     const pars = JSON.parse(made.stdout);
     assert.equal(pars.name, "lab");
@@ -157,11 +160,11 @@ Deno.test("pars create, list and clobber", async () => {
     const role = home.emu.iam.roles.get("lab-job-role")!;
     assert.ok(role.Tags.some((t) => t.Key === "Team" && t.Value === "imaging"));
 
-    const adopted = await cli(home, ["pars", "create", "lab"]);
+    const adopted = await cliHere(home, ["pars", "create", "lab"]);
     assert.equal(adopted.code, 0, adopted.stderr);
     assert.match(adopted.stdout, /^Adopted Pars lab$/m);
     assert.match(adopted.stdout, /^ {2}vpc +vpc-\w+ \(default VPC\)$/m);
-    const conflict = await cli(home, ["pars", "create", "lab", "--ipv4-cidr", "10.1.0.0/16"]);
+    const conflict = await cliHere(home, ["pars", "create", "lab", "--ipv4-cidr", "10.1.0.0/16"]);
     assert.equal(conflict.code, 1);
     assert.match(conflict.stderr, /^error: Pars "lab" exists with useDefaultVpc true/m);
 
@@ -183,7 +186,7 @@ Deno.test("pars create, list and clobber", async () => {
         ],
       ]
     ) {
-      const theirs = await cli(home, args as string[], other);
+      const theirs = await cliHere(home, args as string[], other);
       assert.equal(theirs.code, 1, theirs.stderr);
       assert.match(
         theirs.stderr,
@@ -193,14 +196,14 @@ Deno.test("pars create, list and clobber", async () => {
     }
     assert.deepEqual(home.emu.mutatingRequests().slice(before), []);
 
-    const list = await cli(home, ["pars", "list", "--json"]);
+    const list = await cliHere(home, ["pars", "list", "--json"]);
     const [info] = JSON.parse(list.stdout);
     assert.equal(info.name, "lab");
     assert.equal(info.vpc, pars.vpc);
     assert.deepEqual(info.subnets, pars.subnets);
     assert.equal(info.roles["job-role"], pars.jobRole);
     assert.deepEqual(info.knots, []);
-    const table = await cli(home, ["pars", "list"]);
+    const table = await cliHere(home, ["pars", "list"]);
     assert.match(table.stdout, /^NAME +REGION +PROFILE +VPC +KNOTS +MADE BY$/m);
     // No profile is named anywhere: recorded as from-env, as the Python original records it.
     assert.match(table.stdout, /^lab +us-east-1 +from-env +vpc-\w+ \(default\) +- +cloudknot$/m);
@@ -208,19 +211,19 @@ Deno.test("pars create, list and clobber", async () => {
     // A knot that uses it keeps it, unless --force.
     await state(home).set("knot squares", "pars", "lab");
     assert.deepEqual(
-      JSON.parse((await cli(home, ["pars", "list", "--json"])).stdout)[0].knots,
+      JSON.parse((await cliHere(home, ["pars", "list", "--json"])).stdout)[0].knots,
       ["squares"],
     );
-    const noYes = await cli(home, ["pars", "clobber", "lab"]);
+    const noYes = await cliHere(home, ["pars", "clobber", "lab"]);
     assert.equal(noYes.code, 2);
     assert.match(noYes.stderr, /pass --yes to confirm \(stdin is not a terminal\)/);
-    const used = await cli(home, ["pars", "clobber", "lab", "--yes"]);
+    const used = await cliHere(home, ["pars", "clobber", "lab", "--yes"]);
     assert.equal(used.code, 1);
     assert.match(
       used.stderr,
       /^error: Pars "lab" is used by knot\(s\) squares; clobber them first, or pass --force to delete it anyway$/m,
     );
-    const forced = await cli(home, ["pars", "clobber", "lab", "--yes", "--force"]);
+    const forced = await cliHere(home, ["pars", "clobber", "lab", "--yes", "--force"]);
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /^Clobbered Pars lab: 6 resources deleted$/m);
     assert.deepEqual(
@@ -228,7 +231,7 @@ Deno.test("pars create, list and clobber", async () => {
       [],
     );
     assert.equal(await state(home).section("pars lab"), undefined);
-    const missing = await cli(home, ["pars", "clobber", "lab", "--yes"]);
+    const missing = await cliHere(home, ["pars", "clobber", "lab", "--yes"]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^error: There is no Pars named "lab"/m);
   });
@@ -236,15 +239,15 @@ Deno.test("pars create, list and clobber", async () => {
 
 Deno.test("pars list and Pars.create read a [pars] record without use-default-vpc alike: default VPC unless the Pars made its own", async () => {
   await withAwsHome(async (home) => {
-    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
-    assert.equal((await cli(home, ["pars", "create", "own", "--new-vpc"])).code, 0);
-    assert.equal((await cli(home, ["pars", "create", "shared"])).code, 0);
+    assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
+    assert.equal((await cliHere(home, ["pars", "create", "own", "--new-vpc"])).code, 0);
+    assert.equal((await cliHere(home, ["pars", "create", "shared"])).code, 0);
     // An older or hand-edited record: the key is left out.
     const st = state(home);
     await st.update((doc) => {
       for (const name of ["own", "shared"]) doc.get(`pars ${name}`)!.delete("use-default-vpc");
     });
-    const listed = await cli(home, ["pars", "list", "--json"]);
+    const listed = await cliHere(home, ["pars", "list", "--json"]);
     assert.equal(listed.code, 0, listed.stderr);
     const cliSays = Object.fromEntries(
       JSON.parse(listed.stdout).map((p: { name: string; useDefaultVpc: boolean }) => [
@@ -260,7 +263,7 @@ Deno.test("pars list and Pars.create read a [pars] record without use-default-vp
       assert.equal(cliSays[name], isDefault, `pars list on ${name}`);
     }
     assert.deepEqual(cliSays, { own: false, shared: true });
-    const table = await cli(home, ["pars", "list"]);
+    const table = await cliHere(home, ["pars", "list"]);
     assert.match(table.stdout, /^own +us-east-1 +from-env +vpc-\w+ +- +cloudknot$/m);
     assert.match(table.stdout, /^shared +us-east-1 +from-env +vpc-\w+ \(default\) +- +cloudknot$/m);
   });
@@ -268,12 +271,12 @@ Deno.test("pars list and Pars.create read a [pars] record without use-default-vp
 
 Deno.test("pars clobber of a Pars whose resources are partly gone deletes the rest and says what was gone", async () => {
   await withAwsHome(async (home) => {
-    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
-    assert.equal((await cli(home, ["pars", "create", "lab"])).code, 0);
+    assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
+    assert.equal((await cliHere(home, ["pars", "create", "lab"])).code, 0);
     const session = await sessionFor(home.emu);
     const sg = (await state(home).get("pars lab", "security-group"))!;
     await session.ec2.deleteSecurityGroup({ GroupId: sg });
-    const r = await cli(home, ["pars", "clobber", "lab", "--yes"]);
+    const r = await cliHere(home, ["pars", "clobber", "lab", "--yes"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stderr,
@@ -282,7 +285,7 @@ Deno.test("pars clobber of a Pars whose resources are partly gone deletes the re
     assert.match(r.stdout, /^Clobbered Pars lab: 5 resources deleted, 1 resource gone already$/m);
     assert.equal(await state(home).section("pars lab"), undefined);
     // Nothing is left for gc.
-    const gc = await cli(home, ["gc", "--json"]);
+    const gc = await cliHere(home, ["gc", "--json"]);
     assert.equal(gc.code, 0, gc.stderr);
     assert.deepEqual(JSON.parse(gc.stdout).items, []);
   });
@@ -290,13 +293,13 @@ Deno.test("pars clobber of a Pars whose resources are partly gone deletes the re
 
 dockerTest("repo list and clobber: what cloudknot knows, never the default", async () => {
   await withAwsHome(async (home) => {
-    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
     const session = await sessionFor(home.emu);
     const st = state(home);
     await DockerRepo.create({ name: "cloudknot", session, state: st });
     await DockerRepo.create({ name: "my-knots", session, state: st });
     await session.ecr.createRepository({ repositoryName: "someone-else" });
-    const list = await cli(home, ["repo", "list", "--json"]);
+    const list = await cliHere(home, ["repo", "list", "--json"]);
     assert.equal(list.code, 0, list.stderr);
     const rows = JSON.parse(list.stdout);
     assert.deepEqual(rows.map((r: { name: string }) => r.name), ["cloudknot", "my-knots"]);
@@ -313,29 +316,29 @@ dockerTest("repo list and clobber: what cloudknot knows, never the default", asy
       garbageImages: 0,
       unownedImages: 0,
     });
-    const table = await cli(home, ["repo", "list"]);
+    const table = await cliHere(home, ["repo", "list"]);
     assert.match(table.stdout, /^NAME +IMAGES +URI +NOTE$/m);
     assert.match(table.stdout, /^cloudknot +0 +\S+\/cloudknot +default$/m);
 
-    const refused = await cli(home, ["repo", "clobber", "cloudknot", "--yes"]);
+    const refused = await cliHere(home, ["repo", "clobber", "cloudknot", "--yes"]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^error: Refusing to delete cloudknot: it is the default ECR/m);
     // In the command line's words: the gc that removes the tags of gone knots.
     assert.match(refused.stderr, /knots no longer recorded are listed by `cloudknot gc`/);
     assert.doesNotMatch(refused.stderr, /removeImage/);
-    const foreign = await cli(home, ["repo", "clobber", "someone-else", "--yes"]);
+    const foreign = await cliHere(home, ["repo", "clobber", "someone-else", "--yes"]);
     assert.equal(foreign.code, 1);
     assert.match(foreign.stderr, /^error: Repository someone-else was not made by cloudknot/m);
-    const noYes = await cli(home, ["repo", "clobber", "my-knots"]);
+    const noYes = await cliHere(home, ["repo", "clobber", "my-knots"]);
     assert.equal(noYes.code, 2);
-    const gone = await cli(home, ["repo", "clobber", "my-knots", "--yes"]);
+    const gone = await cliHere(home, ["repo", "clobber", "my-knots", "--yes"]);
     assert.equal(gone.code, 0, gone.stderr);
     assert.equal(gone.stdout, "Clobbered repository my-knots\n");
     assert.deepEqual([...home.emu.ecr.repositories.keys()].sort(), ["cloudknot", "someone-else"]);
 
     // A recorded repository that ECR no longer has shows as gone, and clobber forgets it.
     await st.set(`docker-repos default us-east-1`, "old-knots", "127.0.0.1:1/old-knots");
-    const stale = JSON.parse((await cli(home, ["repo", "list", "--json"])).stdout);
+    const stale = JSON.parse((await cliHere(home, ["repo", "list", "--json"])).stdout);
     assert.deepEqual(stale.find((r: { name: string }) => r.name === "old-knots"), {
       name: "old-knots",
       uri: "127.0.0.1:1/old-knots",
@@ -349,7 +352,7 @@ dockerTest("repo list and clobber: what cloudknot knows, never the default", asy
       garbageImages: null,
       unownedImages: null,
     });
-    const forgot = await cli(home, ["repo", "clobber", "old-knots", "--yes"]);
+    const forgot = await cliHere(home, ["repo", "clobber", "old-knots", "--yes"]);
     assert.equal(forgot.code, 0, forgot.stderr);
     assert.match(forgot.stdout, /^Forgot repository old-knots: it was already gone$/m);
     assert.equal(await st.get("docker-repos default us-east-1", "old-knots"), undefined);
@@ -411,7 +414,7 @@ async function knotBatchResources(
 
 Deno.test("gc: a dry run changes nothing; --yes deletes what this config file made that no record refers to, and --untagged what has no owner tag too", async () => {
   await withAwsHome(async (home) => {
-    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
     const session = await sessionFor(home.emu);
     const st = state(home);
     const bucket = "cloudknot-123456789012-us-east-1";
@@ -447,14 +450,14 @@ Deno.test("gc: a dry run changes nothing; --yes deletes what this config file ma
     }
     // A Pars whose record is lost, a repository nobody records (with no owner tag, as
     // DockerRepo.create makes it outside a knot), one that is recorded.
-    assert.equal((await cli(home, ["pars", "create", "old", "--new-vpc"])).code, 0);
+    assert.equal((await cliHere(home, ["pars", "create", "old", "--new-vpc"])).code, 0);
     await st.remove("pars old");
     await DockerRepo.create({ name: "orphan-images", session, state: st });
     await st.remove("docker-repos default us-east-1", "orphan-images");
     await DockerRepo.create({ name: "my-images", session, state: st });
 
     const before = home.emu.mutatingRequests().length;
-    const dry = await cli(home, ["gc", "--json"]);
+    const dry = await cliHere(home, ["gc", "--json"]);
     assert.equal(dry.code, 0, dry.stderr);
     assert.equal(home.emu.mutatingRequests().length, before, "a dry run changed something");
     const report = JSON.parse(dry.stdout);
@@ -486,7 +489,7 @@ Deno.test("gc: a dry run changes nothing; --yes deletes what this config file ma
     const queue = report.items[0];
     assert.equal(queue.owner, "knot lost");
     assert.equal(queue.reason, "knot lost is gone");
-    const text = await cli(home, ["gc"]);
+    const text = await cliHere(home, ["gc"]);
     assert.match(text.stdout, /^KIND +ID +OWNER +WHY$/m);
     assert.match(text.stdout, /^role +old-job-role +pars old +Pars old is gone$/m);
     assert.match(text.stderr, /^Dry run: 15 resources would be deleted; run `cloudknot gc --yes`/m);
@@ -494,7 +497,7 @@ Deno.test("gc: a dry run changes nothing; --yes deletes what this config file ma
       text.stderr,
       /^Left out 1 resource with no cloudknot:owner tag .*; run `cloudknot gc --untagged` to list it too$/m,
     );
-    const all = await cli(home, ["gc", "--untagged"]);
+    const all = await cliHere(home, ["gc", "--untagged"]);
     assert.match(
       all.stdout,
       /^repository +orphan-images +- +no record in the config file names it$/m,
@@ -506,7 +509,7 @@ Deno.test("gc: a dry run changes nothing; --yes deletes what this config file ma
     assert.doesNotMatch(all.stderr, /Left out/);
     assert.equal(home.emu.mutatingRequests().length, before, "a dry run changed something");
 
-    const wet = await cli(home, ["gc", "--untagged", "--yes", "--json"]);
+    const wet = await cliHere(home, ["gc", "--untagged", "--yes", "--json"]);
     assert.equal(wet.code, 0, wet.stderr);
     const result = JSON.parse(wet.stdout);
     assert.equal(result.deleted.length, 16);
@@ -527,7 +530,7 @@ Deno.test("gc: a dry run changes nothing; --yes deletes what this config file ma
       "cloudknot/kept/runs/r1/inputs",
       "cloudknot/kept/runs/r1/run.json",
     ]);
-    const again = await cli(home, ["gc"]);
+    const again = await cliHere(home, ["gc"]);
     assert.equal(again.code, 0);
     assert.equal(again.stdout, "Nothing to collect\n");
   });
@@ -537,7 +540,7 @@ Deno.test("the AWS commands need settings: a clear error without a region", asyn
   await withAwsHome(async (home) => {
     const env = { AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined };
     for (const args of [["gc"], ["repo", "list"], ["pars", "create", "lab"]]) {
-      const r = await cli(home, args, { env });
+      const r = await cliHere(home, args, { env });
       assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
       assert.match(
         r.stderr,
@@ -547,7 +550,7 @@ Deno.test("the AWS commands need settings: a clear error without a region", asyn
     }
     assert.equal(home.emu.requests.entries.length, 0);
     // Reading commands of the config file work without AWS.
-    const list = await cli(home, ["pars", "list"], { env });
+    const list = await cliHere(home, ["pars", "list"], { env });
     assert.equal(list.code, 0);
     assert.equal(join(home.configFile), home.configFile);
   });
@@ -566,7 +569,7 @@ Deno.test("a knot whose record has no region: jobs, results and knot clobber say
     for (
       const args of [["jobs", "hand"], ["results", "hand"], ["knot", "clobber", "hand", "--yes"]]
     ) {
-      const r = await cli(home, args);
+      const r = await cliHere(home, args);
       assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
       assert.equal(
         r.stderr.split("\n")[0],
@@ -603,14 +606,14 @@ Deno.test("knot clobber of a knot whose record lacks a resource's name forgets t
       "0f0e2c1a-0000-4000-8000-000000000001": "hand-20260101T000000Z-abc123-0",
       "0f0e2c1a-0000-4000-8000-000000000002": "other-20260101T000000Z-abc123-0",
     });
-    const asked = await cli(home, ["knot", "clobber", "hand"]);
+    const asked = await cliHere(home, ["knot", "clobber", "hand"]);
     assert.equal(asked.code, 2, asked.stderr);
     assert.match(
       asked.stderr,
       /^error: Clobbering deletes the record of AWS knot hand, which has no "job-queue" /m,
     );
     assert.equal(await state(home).get("knot hand", "target"), "aws");
-    const r = await cli(home, ["knot", "clobber", "hand", "--yes"]);
+    const r = await cliHere(home, ["knot", "clobber", "hand", "--yes"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "Forgot AWS knot hand\n");
     assert.match(
@@ -629,9 +632,9 @@ Deno.test("knot clobber of a knot whose record lacks a resource's name forgets t
 
 Deno.test("a read-only config file is refused before anything is made, pushed or deleted on AWS, in command-line words", async () => {
   await withAwsHome(async (home) => {
-    const setUp = await cli(home, ["configure", "--region", "us-east-1"]);
+    const setUp = await cliHere(home, ["configure", "--region", "us-east-1"]);
     assert.equal(setUp.code, 0, setUp.stderr);
-    const made = await cli(home, ["pars", "create", "lab"]);
+    const made = await cliHere(home, ["pars", "create", "lab"]);
     assert.equal(made.code, 0, made.stderr);
     await Deno.chmod(home.configFile, 0o444);
     const before = await Deno.readTextFile(home.configFile);
@@ -646,7 +649,7 @@ Deno.test("a read-only config file is refused before anything is made, pushed or
         ["pars", "clobber", "lab", "--yes"],
       ]
     ) {
-      const r = await cli(home, args, { stdin: "[1]" });
+      const r = await cliHere(home, args, { stdin: "[1]" });
       assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
       assert.equal(
         r.stderr,
@@ -659,7 +662,7 @@ Deno.test("a read-only config file is refused before anything is made, pushed or
     assert.deepEqual(home.emu.mutatingRequests().map((r) => `${r.service} ${r.operation}`), []);
     assert.equal(await Deno.readTextFile(home.configFile), before);
     // Commands that only read work as before.
-    const list = await cli(home, ["pars", "list"]);
+    const list = await cliHere(home, ["pars", "list"]);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^lab /m);
   });
@@ -678,15 +681,27 @@ Deno.test("configure is all or nothing: a value refused after others were writte
         `aws_secret_access_key = ${home.emu.credentials.secretAccessKey}\n`,
     );
     // Nothing configured yet: a refused region leaves no [aws] behind.
-    const first = await cli(home, ["configure", "--profile", "lab", "--region", "xx-nowhere-9"]);
+    const first = await cliHere(home, [
+      "configure",
+      "--profile",
+      "lab",
+      "--region",
+      "xx-nowhere-9",
+    ]);
     assert.equal(first.code, 1, first.stderr);
     assert.match(first.stderr, /^error: Region "xx-nowhere-9" is not available to this account/m);
     assert.equal(await state(home).section("aws"), undefined);
     // Configured: a refused region keeps the profile it had.
-    const ok = await cli(home, ["configure", "--region", "us-east-1"]);
+    const ok = await cliHere(home, ["configure", "--region", "us-east-1"]);
     assert.equal(ok.code, 0, ok.stderr);
     const before = await Deno.readTextFile(home.configFile);
-    const again = await cli(home, ["configure", "--profile", "lab", "--region", "xx-nowhere-9"]);
+    const again = await cliHere(home, [
+      "configure",
+      "--profile",
+      "lab",
+      "--region",
+      "xx-nowhere-9",
+    ]);
     assert.equal(again.code, 1, again.stderr);
     assert.equal(await Deno.readTextFile(home.configFile), before);
   });
@@ -704,12 +719,12 @@ const NO_CREDENTIALS = {
 Deno.test("configure --region needs no AWS credentials: the region is kept, the bucket left for later, and a later configure with credentials makes it", async () => {
   await withAwsHome(async (home) => {
     // The first step the region error recommends works on a machine with no credentials yet.
-    const needs = await cli(home, ["pars", "create", "lab"], { env: NO_CREDENTIALS });
+    const needs = await cliHere(home, ["pars", "create", "lab"], { env: NO_CREDENTIALS });
     assert.match(
       needs.stderr,
       /^error: No AWS region is set; run cloudknot configure --region us-east-1 /m,
     );
-    const r = await cli(home, ["configure", "--region", "eu-west-1"], { env: NO_CREDENTIALS });
+    const r = await cliHere(home, ["configure", "--region", "eu-west-1"], { env: NO_CREDENTIALS });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^ {2}region +eu-west-1$/m);
     assert.match(r.stdout, /^ {2}bucket +not set up yet$/m);
@@ -721,7 +736,7 @@ Deno.test("configure --region needs no AWS credentials: the region is kept, the 
       region: "eu-west-1",
       configured: "True",
     });
-    const json = await cli(home, ["configure", "--region", "us-east-1", "--json"], {
+    const json = await cliHere(home, ["configure", "--region", "us-east-1", "--json"], {
       env: NO_CREDENTIALS,
     });
     assert.equal(json.code, 0, json.stderr);
@@ -734,7 +749,7 @@ Deno.test("configure --region needs no AWS credentials: the region is kept, the 
       ecrRepo: "cloudknot",
     });
     // A bucket asked for by name needs credentials: refused, and [aws] left as it was.
-    const named = await cli(home, ["configure", "--bucket", "my-lab-bucket"], {
+    const named = await cliHere(home, ["configure", "--bucket", "my-lab-bucket"], {
       env: NO_CREDENTIALS,
     });
     assert.equal(named.code, 1, named.stderr);
@@ -743,7 +758,7 @@ Deno.test("configure --region needs no AWS credentials: the region is kept, the 
     assert.equal(home.emu.requests.entries.length, 0);
 
     // With credentials, configure makes the region's default bucket.
-    const later = await cli(home, ["configure", "--json"]);
+    const later = await cliHere(home, ["configure", "--json"]);
     assert.equal(later.code, 0, later.stderr);
     assert.equal(JSON.parse(later.stdout).bucket, "cloudknot-123456789012-us-east-1");
     assert.equal(later.stderr, "");
@@ -781,12 +796,12 @@ Deno.test({
 
 Deno.test("configure --region of another region drops the old region's default bucket, shows none, and a later configure makes the new region's", async () => {
   await withAwsHome(async (home) => {
-    const first = await cli(home, ["configure", "--region", "us-east-1", "--json"]);
+    const first = await cliHere(home, ["configure", "--region", "us-east-1", "--json"]);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(JSON.parse(first.stdout).bucket, "cloudknot-123456789012-us-east-1");
     // Moved to eu-west-1 on a machine without credentials at hand: the old region's bucket is
     // not eu-west-1's, so it is neither kept nor shown.
-    const moved = await cli(home, ["configure", "--region", "eu-west-1", "--json"], {
+    const moved = await cliHere(home, ["configure", "--region", "eu-west-1", "--json"], {
       env: NO_CREDENTIALS,
     });
     assert.equal(moved.code, 0, moved.stderr);
@@ -800,7 +815,7 @@ Deno.test("configure --region of another region drops the old region's default b
     // account): the new region's default bucket is made.
     const west = await startEmulator({ region: "eu-west-1", ceValidDelayMs: 10, tickMs: 10 });
     try {
-      const later = await cli(home, ["configure", "--json"], { env: west.env });
+      const later = await cliHere(home, ["configure", "--json"], { env: west.env });
       assert.equal(later.code, 0, later.stderr);
       assert.equal(JSON.parse(later.stdout).bucket, "cloudknot-123456789012-eu-west-1");
       assert.ok(west.s3.buckets.has("cloudknot-123456789012-eu-west-1"));

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TextLineStream } from "../../src/util/text_line_stream.ts";
 import type { CliIo } from "../../cli.ts";
+import { runCommandLine } from "../../src/cli/main.ts";
 
 /** The project's root: the working directory of every command line run. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -97,6 +98,30 @@ export async function cli(
   const { code, stdout, stderr } = await child.output();
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/**
+ * Runs the command line in this process (`runCommandLine`) with the environment {@linkcode cli}
+ * gives its process, `stdin` as its input, and collects its exit code and output: for a test of
+ * what a command does and says, where the process itself is not the point (exit codes of a
+ * process, output it flushes, signals, kills, permission flags), since a process of its own costs
+ * about a second of CPU to load before it does anything.
+ */
+export async function cliHere(
+  home: CliHome,
+  args: string[],
+  options: Omit<CliOptions, "flags"> = {},
+): Promise<CliResult> {
+  const { io, out } = recordingIo(childEnv({ ...home.env, ...options.env }));
+  const input = options.stdin === undefined ? [] : [new TextEncoder().encode(options.stdin)];
+  const code = await runCommandLine(args, {
+    io: {
+      ...io,
+      stdin: { readable: () => ReadableStream.from(input), isTerminal: () => false },
+      noColor: true,
+    },
+  });
+  return { code, stdout: out.stdout, stderr: out.stderr };
 }
 
 /** Starts `deno run -A cli.ts <args>` with piped output (and piped stdin when asked). */

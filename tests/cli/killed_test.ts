@@ -1,6 +1,8 @@
 // A command-line process killed (SIGKILL) part-way through its AWS requests,
 // then the command a user runs next: what was finished stays readable, what
-// was half done is finished, and nothing is left that no command finds.
+// was half done is finished, and nothing is left that no command finds. The
+// killed command runs in a process of its own; the others run in the test's
+// process (cliHere), as what they do and say is the point.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Pars } from "../../mod.ts";
@@ -11,7 +13,7 @@ import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { killAt } from "../support/kill_at.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
-import { cli, JOBS, spawnCli } from "./helpers.ts";
+import { cliHere, JOBS, spawnCli } from "./helpers.ts";
 
 const BUCKET = "cloudknot-123456789012-us-east-1";
 
@@ -27,7 +29,7 @@ for (const operation of ["CreateBucket", "PutPublicAccessBlock", "PutBucketPolic
       // Killed before the bucket's first tag, the config file says it was creating it.
       const state = new StateFile({ path: home.configFile });
       assert.equal(await state.get("aws", "s3-bucket-creating"), BUCKET);
-      const again = await cli(home, ["configure", "--region", "us-east-1"]);
+      const again = await cliHere(home, ["configure", "--region", "us-east-1"]);
       assert.equal(again.code, 0, again.stderr);
       assert.equal(await state.get("aws", "s3-bucket-creating"), undefined);
       const bucket = home.emu.s3.buckets.get(BUCKET)!;
@@ -44,11 +46,11 @@ for (const operation of ["CreateBucket", "PutPublicAccessBlock", "PutBucketPolic
 Deno.test("pars clobber interrupted (Ctrl-C) part-way says so with the command that finishes it, which does; pars list says the Pars is being clobbered, then that its clobber is unfinished", async () => {
   await withAwsHome(async (home) => {
     const state = new StateFile({ path: home.configFile });
-    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
     const session = await sessionFor(home.emu);
     await Pars.create({ name: "lab", session, state });
     const list = async (...more: string[]) => {
-      const r = await cli(home, ["pars", "list", ...more]);
+      const r = await cliHere(home, ["pars", "list", ...more]);
       assert.equal(r.code, 0, r.stderr);
       return r.stdout;
     };
@@ -78,7 +80,7 @@ Deno.test("pars clobber interrupted (Ctrl-C) part-way says so with the command t
     const [listed] = JSON.parse(await list("--json"));
     assert.match(listed.clobberStarted, /^\d{4}-\d\d-\d\dT/);
     assert.equal(listed.clobberRunning, false);
-    const again = await cli(home, ["pars", "clobber", "lab", "--yes"]);
+    const again = await cliHere(home, ["pars", "clobber", "lab", "--yes"]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(await state.section("pars lab"), undefined);
   });
@@ -92,7 +94,7 @@ function resources(home: AwsHome): string[] {
 Deno.test("pars clobber killed part-way: the next pars clobber deletes what is left of it, and only that", async () => {
   await withAwsHome(async (home) => {
     const state = new StateFile({ path: home.configFile });
-    assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+    assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
     // Another Pars of this config file is never touched.
     const session = await sessionFor(home.emu);
     await Pars.create({ name: "other", session, state });
@@ -128,7 +130,7 @@ Deno.test("pars clobber killed part-way: the next pars clobber deletes what is l
           ],
         });
       }
-      const again = await cli(home, ["pars", "clobber", "lab", "--yes"]);
+      const again = await cliHere(home, ["pars", "clobber", "lab", "--yes"]);
       assert.equal(again.code, 0, again.stderr);
       const gone = created.length - left;
       const kept = theirs === undefined ? "" : ", 1 resource kept";
@@ -161,8 +163,8 @@ const FARGATE = ["--target", "aws", "--compute", "FARGATE", "--vcpus", "0.25", "
 /** Configures the home and makes knot `name` on AWS with one run of `[1]`. */
 async function knotWithRun(home: AwsHome, name: string): Promise<Record<string, string>> {
   const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
-  assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
-  const made = await cli(home, ["map", JOBS, "square", "--name", name, ...FARGATE, "-q"], {
+  assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+  const made = await cliHere(home, ["map", JOBS, "square", "--name", name, ...FARGATE, "-q"], {
     stdin: "[1]",
     env,
   });
@@ -184,7 +186,7 @@ dockerTest(
     await withAwsHome(async (home) => {
       const env = await knotWithRun(home, "dq");
       const show = async (...args: string[]) => {
-        const r = await cli(home, ["knot", ...args], { env });
+        const r = await cliHere(home, ["knot", ...args], { env });
         assert.equal(r.code, 0, r.stderr);
         return r.stdout;
       };
@@ -207,7 +209,7 @@ dockerTest(
           assert.equal(JSON.parse(await show("list", "--json"))[0].clobberRunning, true);
           // A second clobber refuses before it changes anything, and says what to do.
           const before = home.emu.mutatingRequests().length;
-          const second = await cli(home, ["knot", "clobber", "dq", "--yes"], { env });
+          const second = await cliHere(home, ["knot", "clobber", "dq", "--yes"], { env });
           assert.equal(second.code, 1, second.stderr);
           assert.equal(
             second.stderr,
@@ -225,7 +227,7 @@ dockerTest(
               "dq",
             ]]
           ) {
-            const opened = await cli(home, args, { stdin: "[2]", env });
+            const opened = await cliHere(home, args, { stdin: "[2]", env });
             assert.equal(opened.code, 1, opened.stderr);
             assert.ok(
               opened.stderr.endsWith(
@@ -247,11 +249,11 @@ dockerTest(
       );
       assert.match(await show("list"), /^dq +aws us-east-1 \(clobber unfinished\) /m);
       const clobberStarted = async () =>
-        JSON.parse((await cli(home, ["knot", "show", "dq", "--json"], { env })).stdout)
+        JSON.parse((await cliHere(home, ["knot", "show", "dq", "--json"], { env })).stdout)
           .clobberStarted;
       assert.match(await clobberStarted(), /^\d{4}-\d\d-\d\dT/);
       assert.equal(JSON.parse(await show("show", "dq", "--json")).clobberRunning, false);
-      const refused = await cli(home, ["map", "--name", "dq"], { stdin: "[2]", env });
+      const refused = await cliHere(home, ["map", "--name", "dq"], { stdin: "[2]", env });
       assert.equal(refused.code, 1);
       assert.match(
         refused.stderr,
@@ -261,7 +263,7 @@ dockerTest(
       assert.match(refused.stderr, /cloudknot knot clobber dq --target aws/);
       assert.equal(home.emu.count("batch", "SubmitJob"), 1, "nothing was submitted");
       home.emu.requests.clear();
-      const plan = await cli(home, [
+      const plan = await cliHere(home, [
         "knot",
         "create",
         "dq",
@@ -284,15 +286,17 @@ dockerTest(
       );
       assert.match(notes.join("\n"), /dq-ck-jq is DISABLED \(it would be enabled again\)/);
       assert.deepEqual(home.emu.mutatingRequests(), []);
-      const healed = await cli(home, ["knot", "create", "dq", JOBS, "square", ...FARGATE], { env });
+      const healed = await cliHere(home, ["knot", "create", "dq", JOBS, "square", ...FARGATE], {
+        env,
+      });
       assert.equal(healed.code, 0, healed.stderr);
       assert.deepEqual(states(home, "dq"), ["ENABLED", "ENABLED"]);
       // Made whole again, it is no longer a knot whose clobber stopped part-way.
       assert.equal(await clobberStarted(), null);
-      const again = await cli(home, ["map", "--name", "dq", "-q"], { stdin: "[2]", env });
+      const again = await cliHere(home, ["map", "--name", "dq", "-q"], { stdin: "[2]", env });
       assert.equal(again.code, 0, again.stderr);
       assert.equal(again.stdout, '{"index":0,"value":4}\n');
-      assert.equal((await cli(home, ["results", "dq"], { env })).stdout, again.stdout);
+      assert.equal((await cliHere(home, ["results", "dq"], { env })).stdout, again.stdout);
     }, { runner: "docker" });
   },
 );
@@ -308,13 +312,13 @@ dockerTest(
         () => spawnCli(home, ["knot", "clobber", "dce", "--yes"], { env }),
       );
       assert.deepEqual(states(home, "dce"), ["DISABLED", "gone"]);
-      const healed = await cli(home, ["knot", "create", "dce", JOBS, "square", ...FARGATE], {
+      const healed = await cliHere(home, ["knot", "create", "dce", JOBS, "square", ...FARGATE], {
         env,
       });
       assert.equal(healed.code, 0, healed.stderr);
       // A DISABLED environment would leave every job RUNNABLE for ever.
       assert.deepEqual(states(home, "dce"), ["ENABLED", "ENABLED"]);
-      const again = await cli(home, ["map", "--name", "dce", "-q"], { stdin: "[3]", env });
+      const again = await cliHere(home, ["map", "--name", "dce", "-q"], { stdin: "[3]", env });
       assert.equal(again.code, 0, again.stderr);
       assert.equal(again.stdout, '{"index":0,"value":9}\n');
     }, { runner: "docker" });
@@ -326,9 +330,9 @@ dockerTest(
   async () => {
     await withAwsHome(async (home) => {
       const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
-      assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+      assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
       const args = ["map", JOBS, "failOdd", "--name", "odd", ...FARGATE, "--retries", "1", "-q"];
-      const first = await cli(home, args, { stdin: "[1, 2, 3, 4]", env });
+      const first = await cliHere(home, args, { stdin: "[1, 2, 3, 4]", env });
       assert.equal(first.code, 1, first.stderr);
       await killAt(
         home.emu,
@@ -336,7 +340,7 @@ dockerTest(
         () => spawnCli(home, ["retry", "odd"], { env }),
       );
       await home.emu.waitForJobs();
-      const shown = await cli(home, ["knot", "show", "odd", "--json"], { env });
+      const shown = await cliHere(home, ["knot", "show", "odd", "--json"], { env });
       assert.equal(shown.code, 0, shown.stderr);
       const runs = JSON.parse(shown.stdout).runs;
       assert.equal(runs.length, 2);
@@ -349,7 +353,7 @@ dockerTest(
       const whole = { items: 4, succeeded: 2, failed: 2, status: "finished" };
       assert.deepEqual(runs.map(pick), [whole, whole]);
       // results reads the same whole input, from any process.
-      const results = await cli(home, ["results", "odd"], { env });
+      const results = await cliHere(home, ["results", "odd"], { env });
       assert.deepEqual(results.stdout.split("\n").filter((l) => l.includes('"value"')), [
         '{"index":1,"value":2}',
         '{"index":3,"value":4}',
@@ -364,7 +368,7 @@ dockerTest(
         () => spawnCli(home, ["map", "--name", "odd", "--inputs", inputs], { env }),
       );
       // knot clobber counts what it deletes: the retry's run, which the knot's record lacks, too.
-      const asked = await cli(home, ["knot", "clobber", "odd"], { env });
+      const asked = await cliHere(home, ["knot", "clobber", "odd"], { env });
       assert.equal(asked.code, 2, asked.stderr);
       assert.match(
         asked.stderr,
@@ -377,7 +381,7 @@ dockerTest(
         { service: "s3", operation: "DeleteObjects" },
         () => spawnCli(home, ["knot", "clobber", "odd", "--yes"], { env }),
       );
-      const half = await cli(home, ["knot", "show", "odd"], { env });
+      const half = await cliHere(home, ["knot", "show", "odd"], { env });
       assert.equal(half.code, 0, half.stderr);
       assert.match(half.stdout, /^No runs$/m);
       assert.match(
@@ -385,24 +389,24 @@ dockerTest(
         /^A clobber of knot odd stopped part-way .*: run `cloudknot knot clobber odd` again to finish it\.$/m,
       );
       const halfJson = JSON.parse(
-        (await cli(home, ["knot", "show", "odd", "--json"], { env })).stdout,
+        (await cliHere(home, ["knot", "show", "odd", "--json"], { env })).stdout,
       );
       assert.deepEqual(halfJson.runs, []);
       assert.match(halfJson.clobberStarted, /^\d{4}-\d\d-\d\dT/);
-      const listed = JSON.parse((await cli(home, ["knot", "list", "--json"], { env })).stdout);
+      const listed = JSON.parse((await cliHere(home, ["knot", "list", "--json"], { env })).stdout);
       assert.deepEqual(
         listed.map((k: Record<string, unknown>) => [k.name, k.runs, k.lastRun]),
         [["odd", 0, null]],
       );
       assert.match(
-        (await cli(home, ["knot", "list"], { env })).stdout,
+        (await cliHere(home, ["knot", "list"], { env })).stdout,
         /^odd +aws us-east-1 \(clobber unfinished\) .* 0 +-$/m,
       );
-      const finished = await cli(home, ["knot", "clobber", "odd", "--yes"], { env });
+      const finished = await cliHere(home, ["knot", "clobber", "odd", "--yes"], { env });
       assert.equal(finished.code, 0, finished.stderr);
       assert.match(finished.stdout, /^Clobbered AWS knot odd \(.*, 0 runs and their job data\)$/m);
       assert.deepEqual(
-        JSON.parse((await cli(home, ["knot", "list", "--json"], { env })).stdout),
+        JSON.parse((await cliHere(home, ["knot", "list", "--json"], { env })).stdout),
         [],
       );
     }, { runner: "docker" });

@@ -19,9 +19,19 @@ import { watchLooks } from "../../support/mark_looks.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-import { withKnotBed } from "./helpers.ts";
+import { type KnotBeds, type KnotBedStep, runKnotBedSteps, withKnotBed } from "./helpers.ts";
+
+/**
+ * The tests of this file, each a step of its one test (at the end): their knots share one
+ * emulator and config file, so the base image is pushed into its registry once (withKnotBeds).
+ */
+const steps: KnotBedStep[] = [];
+function step(name: string, fn: KnotBedStep[1]): void {
+  steps.push([name, fn]);
+}
+
 import { withAwsHome } from "../../cli/aws_helpers.ts";
-import { cli, JOBS, ndjson } from "../../cli/helpers.ts";
+import { cliHere, JOBS, ndjson } from "../../cli/helpers.ts";
 
 function square(x: number): number {
   return x * x;
@@ -37,7 +47,11 @@ function positiveSquare(x: number): number {
  * Makes knot `name` and runs it once, deletes `what` of it behind cloudknot's
  * back, then checks adoption, the refusal, a refused heal and a heal.
  */
-async function deletedOutside(name: string, what: "queue" | "queue and environment") {
+async function deletedOutside(
+  on: KnotBeds,
+  name: string,
+  what: "queue" | "queue and environment",
+) {
   await withKnotBed(name, async ({ emu, session, state, common, baseImage }) => {
     const knot = await Knot.create({
       ...common,
@@ -178,7 +192,7 @@ async function deletedOutside(name: string, what: "queue" | "queue and environme
       (await findGarbage({ session, state })).filter((g) => g.owner === `knot ${name}`),
       [],
     );
-  });
+  }, { beds: on });
 }
 
 /** Heals knot `name` with the knot's options, its function and these. */
@@ -381,21 +395,11 @@ async function createdFromCopy(
 }
 
 dockerTest(
-  "a knot whose job queue was deleted outside cloudknot keeps its runs, refuses to map, and Knot.create with its function makes the queue again",
-  () => deletedOutside("lostqueue", "queue"),
-);
-
-dockerTest(
-  "a knot whose compute environment and job queue were deleted outside cloudknot keeps its runs, refuses to map, and Knot.create with its function makes them again",
-  () => deletedOutside("lostce", "queue and environment"),
-);
-
-dockerTest(
   "on the command line, a knot whose job queue was deleted outside cloudknot keeps its results, map and retry say to run knot create, and knot create makes the queue again",
   async () => {
     await withAwsHome(async (home) => {
       const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
-      assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+      assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
       const shape = [
         "--target",
         "aws",
@@ -407,7 +411,7 @@ dockerTest(
         "512",
       ];
       const make = ["map", JOBS, "failOdd", "--name", "odd", ...shape, "--retries", "1"];
-      const first = await cli(home, make, { stdin: "[1, 2]", env });
+      const first = await cliHere(home, make, { stdin: "[1, 2]", env });
       assert.equal(first.code, 1, first.stderr);
       const runId = /^knot odd · run (\S+) · 2 items \(aws\)$/m.exec(first.stderr)?.[1];
       assert.ok(runId, first.stderr);
@@ -417,7 +421,7 @@ dockerTest(
       await deleteBatchEnvironment(session, { jobQueue }, { pollMs: 20 });
 
       // Its results still read, and its record is kept.
-      const results = await cli(home, ["results", "odd", runId]);
+      const results = await cliHere(home, ["results", "odd", runId]);
       assert.equal(results.code, 1, results.stderr);
       assert.equal(ndjson(results.stdout)[1]!.value, 2);
       assert.equal(await state.get("knot odd", "runs"), runId);
@@ -431,10 +435,10 @@ dockerTest(
           `cloudknot knot clobber odd --target aws: that deletes what is left of it`,
       );
       home.emu.requests.clear();
-      const mapped = await cli(home, ["map", "--name", "odd"], { stdin: "[2]", env });
+      const mapped = await cliHere(home, ["map", "--name", "odd"], { stdin: "[2]", env });
       assert.equal(mapped.code, 1, mapped.stderr);
       assert.match(mapped.stderr, advice);
-      const retried = await cli(home, ["retry", "odd", runId]);
+      const retried = await cliHere(home, ["retry", "odd", runId]);
       assert.equal(retried.code, 1, retried.stderr);
       assert.match(retried.stderr, advice);
       assert.deepEqual(
@@ -443,109 +447,132 @@ dockerTest(
       );
 
       // knot create with the module makes the queue again; old and new runs are kept.
-      const healed = await cli(home, ["knot", "create", "odd", JOBS, "failOdd", ...shape], { env });
+      const healed = await cliHere(home, ["knot", "create", "odd", JOBS, "failOdd", ...shape], {
+        env,
+      });
       assert.equal(healed.code, 0, healed.stderr);
       assert.match(healed.stdout, /^Made again knot odd on AWS Batch \(us-east-1\): /);
-      const second = await cli(home, ["map", "--name", "odd"], { stdin: "[4]", env });
+      const second = await cliHere(home, ["map", "--name", "odd"], { stdin: "[4]", env });
       assert.equal(second.code, 0, second.stderr);
       assert.equal(second.stdout, '{"index":0,"value":4}\n');
       assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
-      assert.equal(ndjson((await cli(home, ["results", "odd", runId])).stdout)[1]!.value, 2);
+      assert.equal(ndjson((await cliHere(home, ["results", "odd", runId])).stdout)[1]!.value, 2);
     }, { runner: "docker", ceValidDelayMs: 30 });
   },
 );
 
-dockerTest(
+/**
+ * Makes knot `lostdef` and runs it, deregisters its job definition outside cloudknot, then checks
+ * the refusals, the dry run and the heal.
+ */
+async function deregisteredOutside(on: KnotBeds) {
+  const name = "lostdef";
+  await withKnotBed(name, async ({ session, state, common, baseImage }) => {
+    const knot = await Knot.create({ ...common, func: positiveSquare, baseImage, memory: 512 });
+    const first = await knot.map([1, 2, 3, -1], { progress: false });
+    assert.deepEqual((await first.settled()).map((s) => s.status), [
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+    ]);
+    const definition = knot.aws!.jobDefinition;
+    await session.batch.deregisterJobDefinition({ jobDefinition: definition });
+
+    // The knot opened before: Batch refuses the SubmitJob, and the error says what to do.
+    const refused = await knot.map([4], { progress: false }).then(() => undefined, (e) => e);
+    assert.ok(refused instanceof SubmitError, String(refused));
+    assert.ok(
+      refused.message.includes(`JobDefinition ${definition} is not in ACTIVE status`),
+      refused.message,
+    );
+    assert.ok(
+      refused.message.includes(
+        `nothing was submitted and the run's data was removed: the knot's job definition ` +
+          `${definition} is not ACTIVE (it was deregistered outside cloudknot): create the ` +
+          `knot with Knot.create({ name: "${name}", func }) (or module and exportName), which ` +
+          `registers a new job definition and keeps its runs, and map again`,
+      ),
+      refused.message,
+    );
+    // A command-line user is told the command instead.
+    const words = inCliWords(refused);
+    assert.ok(
+      words.includes(
+        `create the knot with cloudknot knot create ${name} MODULE EXPORT --target aws, ` +
+          `which registers a new job definition and keeps its runs, and map again`,
+      ),
+      words,
+    );
+    assert.doesNotMatch(words, /Knot\.create|clobber\(/);
+
+    // Adopted by name, without its function: it reads its runs and runs nothing, saying why.
+    const byName = await Knot.create({ name, target: "aws", session, state });
+    const read = await (await byName.collect(first.runId)).settled();
+    assert.deepEqual(read.map((s) => s.status), [
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+    ]);
+    const gone = await byName.map([4], { progress: false }).then(() => undefined, (e) => e);
+    assert.match(
+      String(gone),
+      new RegExp(
+        `its job definition ${definition} is not ACTIVE \\(deregistered outside cloudknot\\), ` +
+          `so AWS Batch refuses its jobs\\. Its runs are kept`,
+      ),
+    );
+
+    // A dry run says the heal would register the job definition again, and changes nothing.
+    const before =
+      (await session.batch.describeJobDefinitions({ jobDefinitionName: `${name}-ck-jd` }))
+        .jobDefinitions?.length;
+    const plan = await Knot.create({ ...common, func: positiveSquare, baseImage, dryRun: true });
+    assert.equal(plan.find("job definition")?.action, "create");
+    assert.match(
+      plan.notes.join("\n"),
+      new RegExp(`its job definition ${definition} is not ACTIVE \\(deregistered\\)`),
+    );
+    assert.equal(
+      (await session.batch.describeJobDefinitions({ jobDefinitionName: `${name}-ck-jd` }))
+        .jobDefinitions?.length,
+      before,
+    );
+
+    // Created again with its function, the knot gets a new revision and keeps its runs.
+    const again = await Knot.create({ ...common, func: positiveSquare, baseImage, memory: 512 });
+    assert.notEqual(again.aws!.jobDefinition, definition);
+    const second = await again.map([4, 5], { progress: false });
+    assert.deepEqual(await second.results(), [16, 25]);
+    // The first run's retry runs on the new revision, as it runs the same image: its item
+    // fails as the function says, not as Batch refuses a deregistered job definition.
+    const old = await again.collect(first.runId);
+    const retried = await old.retry({ progress: false });
+    const settled = await retried.settled();
+    assert.equal(settled[3]!.status, "rejected");
+    assert.match(String((settled[3] as PromiseRejectedResult).reason), /-1 is negative/);
+    assert.deepEqual(settled.slice(0, 3).map((s) => s.status), Array(3).fill("fulfilled"));
+    await again.clobber();
+  }, { beds: on });
+}
+
+step(
+  "a knot whose job queue was deleted outside cloudknot keeps its runs, refuses to map, and Knot.create with its function makes the queue again",
+  (beds) => deletedOutside(beds, "lostqueue", "queue"),
+);
+
+step(
+  "a knot whose compute environment and job queue were deleted outside cloudknot keeps its runs, refuses to map, and Knot.create with its function makes them again",
+  (beds) => deletedOutside(beds, "lostce", "queue and environment"),
+);
+
+step(
   "a knot whose job definition was deregistered outside cloudknot refuses its maps saying to create it again, and Knot.create with its function registers a new revision, keeping its runs",
-  async () => {
-    const name = "lostdef";
-    await withKnotBed(name, async ({ session, state, common, baseImage }) => {
-      const knot = await Knot.create({ ...common, func: positiveSquare, baseImage, memory: 512 });
-      const first = await knot.map([1, 2, 3, -1], { progress: false });
-      assert.deepEqual((await first.settled()).map((s) => s.status), [
-        "fulfilled",
-        "fulfilled",
-        "fulfilled",
-        "rejected",
-      ]);
-      const definition = knot.aws!.jobDefinition;
-      await session.batch.deregisterJobDefinition({ jobDefinition: definition });
+  (beds) => deregisteredOutside(beds),
+);
 
-      // The knot opened before: Batch refuses the SubmitJob, and the error says what to do.
-      const refused = await knot.map([4], { progress: false }).then(() => undefined, (e) => e);
-      assert.ok(refused instanceof SubmitError, String(refused));
-      assert.ok(
-        refused.message.includes(`JobDefinition ${definition} is not in ACTIVE status`),
-        refused.message,
-      );
-      assert.ok(
-        refused.message.includes(
-          `nothing was submitted and the run's data was removed: the knot's job definition ` +
-            `${definition} is not ACTIVE (it was deregistered outside cloudknot): create the ` +
-            `knot with Knot.create({ name: "${name}", func }) (or module and exportName), which ` +
-            `registers a new job definition and keeps its runs, and map again`,
-        ),
-        refused.message,
-      );
-      // A command-line user is told the command instead.
-      const words = inCliWords(refused);
-      assert.ok(
-        words.includes(
-          `create the knot with cloudknot knot create ${name} MODULE EXPORT --target aws, ` +
-            `which registers a new job definition and keeps its runs, and map again`,
-        ),
-        words,
-      );
-      assert.doesNotMatch(words, /Knot\.create|clobber\(/);
-
-      // Adopted by name, without its function: it reads its runs and runs nothing, saying why.
-      const byName = await Knot.create({ name, target: "aws", session, state });
-      const read = await (await byName.collect(first.runId)).settled();
-      assert.deepEqual(read.map((s) => s.status), [
-        "fulfilled",
-        "fulfilled",
-        "fulfilled",
-        "rejected",
-      ]);
-      const gone = await byName.map([4], { progress: false }).then(() => undefined, (e) => e);
-      assert.match(
-        String(gone),
-        new RegExp(
-          `its job definition ${definition} is not ACTIVE \\(deregistered outside cloudknot\\), ` +
-            `so AWS Batch refuses its jobs\\. Its runs are kept`,
-        ),
-      );
-
-      // A dry run says the heal would register the job definition again, and changes nothing.
-      const before =
-        (await session.batch.describeJobDefinitions({ jobDefinitionName: `${name}-ck-jd` }))
-          .jobDefinitions?.length;
-      const plan = await Knot.create({ ...common, func: positiveSquare, baseImage, dryRun: true });
-      assert.equal(plan.find("job definition")?.action, "create");
-      assert.match(
-        plan.notes.join("\n"),
-        new RegExp(`its job definition ${definition} is not ACTIVE \\(deregistered\\)`),
-      );
-      assert.equal(
-        (await session.batch.describeJobDefinitions({ jobDefinitionName: `${name}-ck-jd` }))
-          .jobDefinitions?.length,
-        before,
-      );
-
-      // Created again with its function, the knot gets a new revision and keeps its runs.
-      const again = await Knot.create({ ...common, func: positiveSquare, baseImage, memory: 512 });
-      assert.notEqual(again.aws!.jobDefinition, definition);
-      const second = await again.map([4, 5], { progress: false });
-      assert.deepEqual(await second.results(), [16, 25]);
-      // The first run's retry runs on the new revision, as it runs the same image: its item
-      // fails as the function says, not as Batch refuses a deregistered job definition.
-      const old = await again.collect(first.runId);
-      const retried = await old.retry({ progress: false });
-      const settled = await retried.settled();
-      assert.equal(settled[3]!.status, "rejected");
-      assert.match(String((settled[3] as PromiseRejectedResult).reason), /-1 is negative/);
-      assert.deepEqual(settled.slice(0, 3).map((s) => s.status), Array(3).fill("fulfilled"));
-      await again.clobber();
-    });
-  },
+dockerTest(
+  "a knot whose job queue, compute environment or job definition was deleted outside cloudknot keeps its runs, refuses to map saying how to heal it, and Knot.create with its function makes what is missing again",
+  (t) => runKnotBedSteps(t, steps),
 );

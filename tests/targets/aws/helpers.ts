@@ -725,7 +725,7 @@ export interface KnotBed {
   emu: Emulator;
   session: AwsSession;
   state: StateFile;
-  /** The test's own directory (the config file's, and cloudknot's own under it). */
+  /** The knot's own directory (cloudknot's own under it, `home`). */
   dir: string;
   /** The options every `Knot.create` of the knot takes. */
   common: {
@@ -739,22 +739,76 @@ export interface KnotBed {
   baseImage: string;
 }
 
+/** An emulator whose jobs run in containers and a config file, for the knot beds of one test. */
+export interface KnotBeds {
+  /** The emulator. */
+  emu: Emulator;
+  /** The config file every knot of the test is made with, as one user's knots are. */
+  state: StateFile;
+  /** The test's own directory (the config file's, cloudknot's own under it, and each bed's). */
+  dir: string;
+}
+
+/**
+ * Runs `test` with an emulator whose jobs run in containers and a config file of its own, for the
+ * knot beds of the steps of one test ({@linkcode withKnotBed}'s `beds`); removes them after.
+ *
+ * Why share them: each new emulator has a registry of its own, into which a knot's first push sends
+ * the 100 MB test base image again, compressed anew by dockerd (about 6 s of a core each time);
+ * the knots of one emulator push it once. They share the config file too, as one user's knots do:
+ * the default Pars is the config file's that made it, and another's is refused.
+ *
+ * @param test The test.
+ */
+export async function withKnotBeds(test: (beds: KnotBeds) => Promise<void>): Promise<void> {
+  const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-knot-bed-" });
+  try {
+    await test({ emu, state: new StateFile({ path: join(dir, "cloudknot") }), dir });
+  } finally {
+    await emu.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A test of a file whose knots share one emulator and config file: its name and its body. */
+export type KnotBedStep = [name: string, fn: (beds: KnotBeds) => Promise<void>];
+
+/**
+ * Runs `steps` in order, each a step of test `t`, with the emulator and config file of one
+ * {@linkcode withKnotBeds}.
+ *
+ * @param t The test.
+ * @param steps Each step's name and body.
+ */
+export async function runKnotBedSteps(t: Deno.TestContext, steps: KnotBedStep[]): Promise<void> {
+  await withKnotBeds(async (beds) => {
+    for (const [name, fn] of steps) await t.step(name, () => fn(beds));
+  });
+}
+
 /**
  * Runs `test` with an emulator whose jobs run in containers, a config file of
  * its own and the options knot `name` is created with; removes them after.
  *
  * @param name The knot's name.
  * @param test The test.
+ * @param options `beds`: the emulator and config file of {@linkcode withKnotBeds} to use instead
+ *   of the bed's own; the bed's directory is a folder of theirs named for the knot either way.
  */
 export async function withKnotBed(
   name: string,
   test: (bed: KnotBed) => Promise<void>,
+  options: { beds?: KnotBeds } = {},
 ): Promise<void> {
-  const emu = await startEmulator({ runner: "docker", ceValidDelayMs: 30 });
-  const dir = await Deno.makeTempDir({ prefix: "cloudknot-knot-bed-" });
+  if (options.beds === undefined) {
+    return await withKnotBeds((beds) => withKnotBed(name, test, { beds }));
+  }
+  const { emu, state } = options.beds;
+  const dir = join(options.beds.dir, name);
+  await Deno.mkdir(dir);
   try {
     const session = await sessionFor(emu);
-    const state = new StateFile({ path: join(dir, "cloudknot") });
     const common = {
       name,
       target: "aws" as const,
@@ -765,7 +819,6 @@ export async function withKnotBed(
     };
     await test({ emu, session, state, dir, common, baseImage: await ensureBaseImage() });
   } finally {
-    await emu.close();
     await Deno.remove(dir, { recursive: true });
   }
 }
@@ -787,10 +840,11 @@ export async function withFargateKnot(
   test: (
     bed: KnotBed & { common: KnotBed["common"] & typeof FARGATE & { baseImage: string } },
   ) => Promise<void>,
+  options: { beds?: KnotBeds } = {},
 ): Promise<void> {
   await withKnotBed(`${prefix}-${crypto.randomUUID().slice(0, 8)}`, async (bed) => {
     await test({ ...bed, common: { ...bed.common, baseImage: bed.baseImage, ...FARGATE } });
-  });
+  }, options);
 }
 
 /** A small Fargate knot. */

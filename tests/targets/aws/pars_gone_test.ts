@@ -14,9 +14,19 @@ import { deleteRole } from "../../../src/resources/_iam_roles.ts";
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-import { withKnotBed } from "./helpers.ts";
+import { type KnotBeds, type KnotBedStep, runKnotBedSteps, withKnotBed } from "./helpers.ts";
+
+/**
+ * The tests of this file, each a step of its one test (at the end): their knots share one
+ * emulator and config file, so the base image is pushed into its registry once (withKnotBeds).
+ */
+const steps: KnotBedStep[] = [];
+function step(name: string, fn: KnotBedStep[1]): void {
+  steps.push([name, fn]);
+}
+
 import { withAwsHome } from "../../cli/aws_helpers.ts";
-import { cli, JOBS, ndjson } from "../../cli/helpers.ts";
+import { cliHere, JOBS, ndjson } from "../../cli/helpers.ts";
 import { parsReads } from "../../support/pars_reads.ts";
 
 function square(x: number): number {
@@ -30,6 +40,7 @@ const POLICY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
  * makes its Pars gone `how`, then checks adoption, the refusal and the heal.
  */
 async function parsGone(
+  on: KnotBeds,
   name: string,
   how: "record" | "clobbered" | "roles",
   then: "heal" | "clobber" | "clobber an old knot" = "heal",
@@ -271,22 +282,32 @@ async function parsGone(
         ),
       );
     }
-  });
+  }, { beds: on });
 }
 
-dockerTest(
+step(
   "a knot whose Pars record was removed from the config file reads its runs without making anything, refuses to map, and Knot.create with its function makes the Pars again",
-  () => parsGone("norecord", "record"),
+  (beds) => parsGone(beds, "norecord", "record"),
 );
 
-dockerTest(
+step(
   "a knot whose Pars was clobbered with force reads its runs without making anything, refuses to map, and Knot.create with its function makes the Pars again",
-  () => parsGone("clobbered", "clobbered"),
+  (beds) => parsGone(beds, "clobbered", "clobbered"),
 );
 
-dockerTest(
+step(
   "a knot whose Pars' roles were deleted outside cloudknot reads its runs without removing the Pars record, refuses to map, Knot.create with its function makes the roles again, and its clobber with the Pars finishes a Pars partly gone",
-  () => parsGone("noroles", "roles"),
+  (beds) => parsGone(beds, "noroles", "roles"),
+);
+
+step(
+  "a knot whose Pars record was removed from the config file is clobbered whole, saying its Pars was gone already",
+  (beds) => parsGone(beds, "noparsclobber", "record", "clobber"),
+);
+
+step(
+  "clobbering a knot made before knots had their own job role, whose Pars record is gone, leaves the Pars' job role alone",
+  (beds) => parsGone(beds, "oldknot", "record", "clobber an old knot"),
 );
 
 dockerTest(
@@ -294,7 +315,7 @@ dockerTest(
   async () => {
     await withAwsHome(async (home) => {
       const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
-      assert.equal((await cli(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
+      assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
       const shape = [
         "--target",
         "aws",
@@ -306,14 +327,14 @@ dockerTest(
         "512",
       ];
       const make = ["map", JOBS, "failOdd", "--name", "odd", ...shape, "--retries", "1"];
-      const first = await cli(home, make, { stdin: "[1, 2]", env });
+      const first = await cliHere(home, make, { stdin: "[1, 2]", env });
       assert.equal(first.code, 1, first.stderr);
       const runId = /^knot odd · run (\S+) · 2 items \(aws\)$/m.exec(first.stderr)?.[1];
       assert.ok(runId, first.stderr);
       const state = new StateFile({ path: home.configFile });
       const pars = (await state.get("knot odd", "pars"))!;
 
-      const clobbered = await cli(home, ["pars", "clobber", pars, "--force", "--yes"]);
+      const clobbered = await cliHere(home, ["pars", "clobber", pars, "--force", "--yes"]);
       assert.equal(clobbered.code, 0, clobbered.stderr);
       assert.match(
         clobbered.stderr,
@@ -328,15 +349,15 @@ dockerTest(
       // Its results and the knot read and change nothing; map and retry are
       // refused before anything is submitted.
       home.emu.requests.clear();
-      const results = await cli(home, ["results", "odd", runId]);
+      const results = await cliHere(home, ["results", "odd", runId]);
       assert.equal(results.code, 1, results.stderr);
       assert.equal(ndjson(results.stdout)[1]!.value, 2);
-      const shown = await cli(home, ["knot", "show", "odd", "--target", "aws"]);
+      const shown = await cliHere(home, ["knot", "show", "odd", "--target", "aws"]);
       assert.equal(shown.code, 0, shown.stderr);
-      const retried = await cli(home, ["retry", "odd", runId]);
+      const retried = await cliHere(home, ["retry", "odd", runId]);
       assert.equal(retried.code, 1, retried.stderr);
       assert.match(retried.stderr, new RegExp(`Knot odd cannot run anything: the Pars ${pars}`));
-      const mapped = await cli(home, ["map", "--name", "odd"], { stdin: "[2]", env });
+      const mapped = await cliHere(home, ["map", "--name", "odd"], { stdin: "[2]", env });
       assert.equal(mapped.code, 1, mapped.stderr);
       assert.match(
         mapped.stderr,
@@ -359,10 +380,12 @@ dockerTest(
       );
 
       // knot create heals it: the Pars is back under its name, and map runs.
-      const healed = await cli(home, ["knot", "create", "odd", JOBS, "failOdd", ...shape], { env });
+      const healed = await cliHere(home, ["knot", "create", "odd", JOBS, "failOdd", ...shape], {
+        env,
+      });
       assert.equal(healed.code, 0, healed.stderr);
       assert.notEqual(await state.section(`pars ${pars}`), undefined);
-      const second = await cli(home, ["map", "--name", "odd"], { stdin: "[4]", env });
+      const second = await cliHere(home, ["map", "--name", "odd"], { stdin: "[4]", env });
       assert.equal(second.code, 0, second.stderr);
       assert.equal(second.stdout, '{"index":0,"value":4}\n');
       assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
@@ -371,11 +394,6 @@ dockerTest(
 );
 
 dockerTest(
-  "a knot whose Pars record was removed from the config file is clobbered whole, saying its Pars was gone already",
-  () => parsGone("noparsclobber", "record", "clobber"),
-);
-
-dockerTest(
-  "clobbering a knot made before knots had their own job role, whose Pars record is gone, leaves the Pars' job role alone",
-  () => parsGone("oldknot", "record", "clobber an old knot"),
+  "a knot whose Pars is gone while its own record stays reads its runs without making anything and refuses to map; Knot.create with its function makes the Pars again, and its clobber deletes what is left",
+  (t) => runKnotBedSteps(t, steps),
 );

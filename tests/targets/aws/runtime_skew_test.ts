@@ -24,7 +24,22 @@ import {
 import type { Emulator } from "../../emulator/mod.ts";
 import { cliInProcess } from "../../support/cli_in_process.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-import { type KnotBed, outcomes, withFargateKnot } from "./helpers.ts";
+import {
+  type KnotBed,
+  type KnotBedStep,
+  outcomes,
+  runKnotBedSteps,
+  withFargateKnot,
+} from "./helpers.ts";
+
+/**
+ * The tests of this file, each a step of its one test (at the end): their knots share one
+ * emulator and config file, so the base image is pushed into its registry once (withKnotBeds).
+ */
+const steps: KnotBedStep[] = [];
+function step(name: string, fn: KnotBedStep[1]): void {
+  steps.push([name, fn]);
+}
 
 function refuseThree(x: number): number {
   if (x === 3) throw new RangeError("refuses 3");
@@ -79,9 +94,9 @@ async function runThenUpgrade(
   return { first, oldRevision, updated, warned };
 }
 
-dockerTest(
+step(
   "a knot given its own function while its image runs another version's job runtime is rebuilt under a new revision with a warning, and a run made before retries on that revision",
-  async () => {
+  async (beds) => {
     await withFargateKnot("skew", async (bed) => {
       const { emu, common } = bed;
       const { first, oldRevision, updated, warned } = await runThenUpgrade(bed);
@@ -118,13 +133,13 @@ dockerTest(
       const again = await Knot.create({ ...common, func: refuseThree });
       assert.equal(again.aws!.adopted, true);
       assert.equal(again.aws!.jobDefinition, updated.aws!.jobDefinition);
-    });
+    }, { beds });
   },
 );
 
-dockerTest(
+step(
   "a knot rebuilt for another version's job runtime with other options too refuses the retry of a run made before, before any mutating request, with advice",
-  async () => {
+  async (beds) => {
     await withFargateKnot("skewopts", async (bed) => {
       const { emu, common } = bed;
       const { first, oldRevision, updated, warned } = await runThenUpgrade(bed, { retries: 2 });
@@ -166,13 +181,13 @@ dockerTest(
         ),
       );
       assert.deepEqual(mutations(emu), []);
-    });
+    }, { beds });
   },
 );
 
-dockerTest(
+step(
   "a map of a knot adopted by name whose image runs another version's job runtime is refused before any mutating request, saying to create it with its function",
-  async () => {
+  async (beds) => {
     await withFargateKnot("skewmap", async (bed) => {
       const { emu, common, state, dir } = bed;
       await Knot.create({ ...common, func: refuseThree });
@@ -226,13 +241,13 @@ dockerTest(
         );
         assert.deepEqual(mutations(emu), made);
       }
-    });
+    }, { beds });
   },
 );
 
-dockerTest(
+step(
   "a knot given a dockerImage built by another cloudknot version is refused before anything is pushed or made, saying to build it again",
-  async () => {
+  async (beds) => {
     await withFargateKnot("skewimg", async ({ emu, session, state, common, dir }) => {
       const image = await DockerImage.create({
         name: common.name,
@@ -275,6 +290,11 @@ dockerTest(
       } finally {
         await image.clobber();
       }
-    });
+    }, { beds });
   },
+);
+
+dockerTest(
+  "a knot whose image runs another version's job runtime is rebuilt when given its own function, and what cannot run on it is refused before any mutating request, saying what to do",
+  (t) => runKnotBedSteps(t, steps),
 );

@@ -17,7 +17,16 @@ import { awsFunctionLabel, awsKnotJson } from "../../../src/cli/common/knot_view
 import type { Emulator } from "../../emulator/mod.ts";
 import type { AwsSession } from "../../../src/aws/mod.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-import { outcomes, withFargateKnot } from "./helpers.ts";
+import { type KnotBedStep, outcomes, runKnotBedSteps, withFargateKnot } from "./helpers.ts";
+
+/**
+ * The tests of this file, each a step of its one test (at the end): their knots share one
+ * emulator and config file, so the base image is pushed into its registry once (withKnotBeds).
+ */
+const steps: KnotBedStep[] = [];
+function step(name: string, fn: KnotBedStep[1]): void {
+  steps.push([name, fn]);
+}
 
 function refuseThree(x: number): number {
   if (x === 3) throw new RangeError("the first function refuses 3");
@@ -61,18 +70,25 @@ function revisions(emu: Emulator, name: string): { revision: number; status: str
   }));
 }
 
-/** The tags in the knots' ECR repository. */
-async function repoTags(session: AwsSession, repositoryName: string): Promise<string[]> {
+/**
+ * The tags of knot `knot`'s images in the knots' ECR repository (the knot's name, alone or followed
+ * by `-`): the other knots of this file's tests push theirs into the same repository.
+ */
+async function repoTags(
+  session: AwsSession,
+  repositoryName: string,
+  knot: string,
+): Promise<string[]> {
   const tags: string[] = [];
   for await (const image of session.ecr.describeImagesAll({ repositoryName })) {
     tags.push(...image.imageTags ?? []);
   }
-  return tags.sort();
+  return tags.filter((tag) => tag === knot || tag.startsWith(`${knot}-`)).sort();
 }
 
-dockerTest(
+step(
   "a knot given another function runs it on a new job definition revision, a run made before retries with the old function, and its clobber removes both images and every revision",
-  async () => {
+  async (beds) => {
     await withFargateKnot("upd", async ({ emu, session, state, common }) => {
       const knot = await Knot.create({ ...common, func: refuseThree, retries: 1 });
       const first = await knot.map([2, 3], { progress: false });
@@ -169,7 +185,10 @@ dockerTest(
       // Both images are tagged in the repository; gc calls none of the knot's garbage.
       const tags = record!.get("image-tags")!.split(" ");
       assert.equal(tags.length, 2);
-      assert.deepEqual(await repoTags(session, updated.aws!.repo.name), [...tags].sort());
+      assert.deepEqual(
+        await repoTags(session, updated.aws!.repo.name, common.name),
+        [...tags].sort(),
+      );
       assert.deepEqual(
         (await findGarbage({ session, state })).filter((g) => g.owner === `knot ${common.name}`),
         [],
@@ -178,20 +197,22 @@ dockerTest(
       // The clobber removes every tag the knot pushed and deregisters every revision.
       await updated.clobber({ repo: true });
       assert.deepEqual(
-        (await repoTags(session, updated.aws!.repo.name)).filter((t) => tags.includes(t)),
+        (await repoTags(session, updated.aws!.repo.name, common.name)).filter((t) =>
+          tags.includes(t)
+        ),
         [],
       );
       assert.deepEqual(revisions(emu, `${common.name}-ck-jd`), [
         { revision: 1, status: "INACTIVE" },
         { revision: 2, status: "INACTIVE" },
       ]);
-    });
+    }, { beds });
   },
 );
 
-dockerTest(
+step(
   "an update with an option the knot's own values make wrong, or a function that does not bundle, is refused before any AWS request that changes anything",
-  async () => {
+  async (beds) => {
     await withFargateKnot("updbad", async ({ emu, state, dir, common }) => {
       const knot = await Knot.create({ ...common, func: refuseThree, retries: 1 });
       const before = await state.section(`knot ${common.name}`);
@@ -258,13 +279,13 @@ dockerTest(
       // The knot still runs its own function.
       const run = await knot.map([2], { progress: false });
       assert.deepEqual(await run.results(), [4]);
-    });
+    }, { beds });
   },
 );
 
-dockerTest(
+step(
   "two updates of a knot to one function at once register one revision: the second waits for the first, then finds the knot updated and adopts it",
-  async () => {
+  async (beds) => {
     await withFargateKnot("updtwice", async ({ emu, common }) => {
       await Knot.create({ ...common, func: refuseThree, retries: 1 });
       const warned: string[] = [];
@@ -286,13 +307,13 @@ dockerTest(
       );
       const run = await (a.aws!.updated ? b : a).map([3], { progress: false });
       assert.deepEqual(await run.results(), [300]);
-    });
+    }, { beds });
   },
 );
 
-dockerTest(
+step(
   "an update stopped between its push and its job definition revision leaves the knot running its old function, with the new tag listed for its clobber, and the next update finishes it",
-  async () => {
+  async (beds) => {
     await withFargateKnot("updstop", async ({ emu, session, state, common }) => {
       const knot = await Knot.create({ ...common, func: refuseThree, retries: 1 });
       const before = await state.section(`knot ${common.name}`);
@@ -314,7 +335,7 @@ dockerTest(
       }
       const tags = after!.get("image-tags")!.split(" ");
       assert.equal(tags.length, 2);
-      assert.deepEqual(await repoTags(session, knot.aws!.repo.name), [...tags].sort());
+      assert.deepEqual(await repoTags(session, knot.aws!.repo.name, common.name), [...tags].sort());
       // What `knot show` and `knot list` say is the function it runs: the old one, though the
       // image's directory now holds the new one.
       const record = (await readAwsKnot(state, common.name))!;
@@ -339,9 +360,14 @@ dockerTest(
       assert.equal(all.length, 3);
       await updated.clobber({ repo: true });
       assert.deepEqual(
-        (await repoTags(session, knot.aws!.repo.name)).filter((t) => all.includes(t)),
+        (await repoTags(session, knot.aws!.repo.name, common.name)).filter((t) => all.includes(t)),
         [],
       );
-    });
+    }, { beds });
   },
+);
+
+dockerTest(
+  "a knot on AWS that is whole is updated by Knot.create with another function or options: a new revision runs it, what is wrong is refused before anything changes, two updates at once make one revision, and a stopped update is finished by the next",
+  (t) => runKnotBedSteps(t, steps),
 );
