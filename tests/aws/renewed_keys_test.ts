@@ -120,6 +120,19 @@ async function withBed(fn: (bed: Bed) => Promise<void>): Promise<void> {
   }
 }
 
+/** A session of the bed whose environment holds `keys`, which come before the shared files'. */
+function envSession(bed: Bed, keys: Keys): Promise<AwsSession> {
+  return bed.session({
+    env: (n) =>
+      ({
+        ...bed.env,
+        AWS_ACCESS_KEY_ID: keys.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+        AWS_SESSION_TOKEN: keys.sessionToken,
+      })[n],
+  });
+}
+
 /** Who the session is now, by the role session's name. */
 async function who(session: AwsSession): Promise<string> {
   const { Arn } = await session.sts.getCallerIdentity({});
@@ -226,15 +239,7 @@ Deno.test("renewed keys: environment keys and explicit credentials are never rep
   await withBed(async (bed) => {
     const dead = await bed.login("env");
     await bed.writeKeys(await bed.login("file"));
-    const fromEnv = await bed.session({
-      env: (n) =>
-        ({
-          ...bed.env,
-          AWS_ACCESS_KEY_ID: dead.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: dead.secretAccessKey,
-          AWS_SESSION_TOKEN: dead.sessionToken,
-        })[n],
-    });
+    const fromEnv = await envSession(bed, dead);
     const explicit = await bed.session({ credentials: dead });
     assert.equal(await who(fromEnv), "env");
     assert.equal(await who(explicit), "env");
@@ -302,15 +307,7 @@ Deno.test("renewed keys: the error of expired keys from the shared files says a 
     await bed.writeKeys(keys);
     const fromFiles = await bed.session();
     const dead = await bed.login("other");
-    const fromEnv = await bed.session({
-      env: (n) =>
-        ({
-          ...bed.env,
-          AWS_ACCESS_KEY_ID: dead.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: dead.secretAccessKey,
-          AWS_SESSION_TOKEN: dead.sessionToken,
-        })[n],
-    });
+    const fromEnv = await envSession(bed, dead);
     const inCode = await bed.session({ credentials: dead });
     bed.emu.sts.expire(keys.accessKeyId);
     bed.emu.sts.expire(dead.accessKeyId);

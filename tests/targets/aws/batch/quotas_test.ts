@@ -54,37 +54,23 @@ const FILL = { batchTps: 0, ceValidDelayMs: 5 };
 Deno.test("Knot.create refuses permissions that make its job definition pass AWS Batch's 24 KiB before any AWS request that changes anything, saying its size, the limit and what to do", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const read = Array.from({ length: 1200 }, (_, i) => `/data/plates/plate-${i}.csv`);
-    const e = await rejects(
-      Knot.create({
-        name: "wide",
-        target: "aws",
-        func: (x: number) => x,
-        compute: "FARGATE",
-        permissions: { read },
-        session,
-        state,
-      }),
-      CloudknotInputError,
-    );
+    const options = {
+      name: "wide",
+      target: "aws" as const,
+      func: (x: number) => x,
+      compute: "FARGATE" as const,
+      permissions: { read },
+      session,
+      state,
+    };
+    const e = await rejects(Knot.create(options), CloudknotInputError);
     assert.equal(e.field, "permissions");
     assert.match(
       e.message,
       /^The knot's job definition would be (\d\d,\d{3}) bytes as RegisterJobDefinition sends it, more than the 24,576 bytes \(24 KiB\) AWS Batch takes .*its permissions take (\d\d,\d{3}) bytes of it and its tags \d+ bytes: grant the directories that hold the files instead of each file, or a kind whole \(read: true\).* the files option of Knot\.create$/,
     );
     // Its dry run refuses it alike.
-    const planned = await rejects(
-      Knot.create({
-        name: "wide",
-        target: "aws",
-        func: (x: number) => x,
-        compute: "FARGATE",
-        permissions: { read },
-        session,
-        state,
-        dryRun: true,
-      }),
-      CloudknotInputError,
-    );
+    const planned = await rejects(Knot.create({ ...options, dryRun: true }), CloudknotInputError);
     assert.equal(planned.message, e.message);
     assert.deepEqual(emu.mutatingRequests(), []);
     assert.equal(await state.section("knot wide"), undefined);
