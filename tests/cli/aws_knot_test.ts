@@ -4,6 +4,7 @@
 // in the test's process (cliHere), but where the process is the point: a map
 // and a logs --follow read as they run, and the permission flags.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
@@ -63,6 +64,10 @@ dockerTest("map, results, jobs, logs and knot commands on AWS", async () => {
     );
     assert.match(first.stderr, /Successfully tagged cloudknot\/sq:sq/);
     assert.match(first.stderr, /^sq: 3\/3 done/m);
+    // Run in this process, the command line builds the image under the HOME of its own
+    // environment, as a process of its own does, never under this process's.
+    const built = join(home.env.HOME!, ".cloudknot", "images", "sq", "function.js");
+    assert.ok(await Deno.stat(built).then((s) => s.isFile), built);
     const run1 = runIdOf(first.stderr);
 
     // An existing AWS knot is found by its name, and adopted without complaint.

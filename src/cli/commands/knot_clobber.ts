@@ -17,7 +17,7 @@ import {
 import { inCliWords } from "../common/cli_words.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
-import { cliSettings } from "../common/aws.ts";
+import { cliCloudknotDir, cliSettings } from "../common/aws.ts";
 import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { confirmDeletion, openOrForget, YES_OPTION } from "../common/confirm.ts";
@@ -143,6 +143,7 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
     await Knot.create({
       name,
       target: "aws",
+      ...cliCloudknotDir(settings),
       session: await sessionFromSettings(settings),
       state: settings.state,
       docker: cliDocker(ctx),

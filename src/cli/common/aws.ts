@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { cliWarn } from "./cli_words.ts";
 import type { AwsSession } from "../../aws/session.ts";
 import { sessionFromSettings, type SettingsOptions } from "../../resources/settings.ts";
@@ -39,6 +40,26 @@ export function cliSettings(ctx: CommandContext): CliSettings {
 }
 
 /**
+ * The command's `~/.cloudknot`, from the HOME of its environment, as a process
+ * of its own would have it: an AWS knot's image is built in
+ * `<HOME>/.cloudknot/images/<name>`, so a command line run in a program with
+ * an environment of its own (`runCommandLine(args, { io })`) builds where
+ * that environment says.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const knot = await Knot.create({ name, target: "aws", ...cliCloudknotDir(settings) });
+ * ```
+ *
+ * @param settings The settings sources.
+ * @returns `cloudknotDir` for `Knot.create`, or nothing when HOME is not set.
+ */
+export function cliCloudknotDir(settings: CliSettings): { cloudknotDir?: string } {
+  const home = settings.env("HOME");
+  return home ? { cloudknotDir: join(home, ".cloudknot") } : {};
+}
+
+/**
  * What `Knot.create` needs to make or adopt a knot on AWS from the command
  * line: the session, the config file, a Docker driver whose output goes to
  * stderr and warnings printed in yellow on stderr.
@@ -64,10 +85,12 @@ export async function cliAwsKnot(
     state: StateFile;
     docker: Docker;
     warn: (message: string) => void;
+    cloudknotDir?: string;
   }
 > {
   return {
     target: "aws",
+    ...cliCloudknotDir(settings),
     session: await sessionFromSettings(settings),
     state: settings.state,
     docker: cliDocker(ctx, options),
