@@ -293,24 +293,26 @@ export class Docker {
       const childEnv: Record<string, string> = { ...env.env };
       if (this.#buildkit !== undefined) childEnv.DOCKER_BUILDKIT = this.#buildkit ? "1" : "0";
 
-      let tracker: BuildTracker;
-      let result: ExecResult;
-      for (let attempt = 1;; attempt++) {
-        tracker = new BuildTracker();
-        const steps = tracker;
-        result = await this.#exec(args, {
+      const once = async () => {
+        const tracker = new BuildTracker();
+        const result = await this.#exec(args, {
           ...options,
           env: childEnv,
           operation: "build",
           onLine: (_stream, text) => {
-            const step = steps.add(text);
+            const step = tracker.add(text);
             return step ? { step } : undefined;
           },
         });
-        if (
-          result.code === 0 || attempt === BUILD_ATTEMPTS ||
-          !result.stderrTail.some((line) => LAYER_REMOVED.test(line))
-        ) break;
+        return { tracker, result };
+      };
+      let { tracker, result } = await once();
+      for (
+        let attempt = 2;
+        result.code !== 0 && attempt <= BUILD_ATTEMPTS &&
+        result.stderrTail.some((line) => LAYER_REMOVED.test(line));
+        attempt++
+      ) {
         // The legacy builder took a cached layer whose image another process
         // (gc, a clobber, `docker image prune`) then removed with its last
         // child; the layers are rebuilt or found again by building again.
@@ -318,9 +320,10 @@ export class Docker {
           operation: "build",
           stream: "stderr",
           text: "cloudknot: a cached layer of this build was removed while it ran " +
-            `(another process removed an image); building again (attempt ${attempt + 1} of ` +
+            `(another process removed an image); building again (attempt ${attempt} of ` +
             `${BUILD_ATTEMPTS})`,
         });
+        ({ tracker, result } = await once());
       }
       if (result.code !== 0) {
         this.#throw(result, env.display(args), {

@@ -169,6 +169,11 @@ export function checkSubmitJobBytes(
 /** The two kinds of Batch resource whose count per account and region is a quota. */
 export type QuotaResource = "compute environment" | "job queue";
 
+/** How many of a resource AWS Batch allows per account and region. */
+function quotaOf(resource: QuotaResource): number {
+  return resource === "job queue" ? BATCH_QUOTAS.jobQueues : BATCH_QUOTAS.computeEnvironments;
+}
+
 /**
  * The account already has as many AWS Batch compute environments (or job
  * queues) in the region as AWS allows, so a knot cannot make its own: a
@@ -203,9 +208,7 @@ export class BatchQuotaError extends CannotCreateResourceError {
     facts: { resource: QuotaResource; name: string; count: number; region: string },
     options?: ErrorOptions,
   ) {
-    const limit = facts.resource === "job queue"
-      ? BATCH_QUOTAS.jobQueues
-      : BATCH_QUOTAS.computeEnvironments;
+    const limit = quotaOf(facts.resource);
     super(
       `The account has ${facts.count} AWS Batch ${facts.resource}s in ${facts.region}, and AWS ` +
         `Batch allows ${limit} per account and region (a fixed quota AWS does not raise), so ` +
@@ -263,9 +266,7 @@ export async function refuseFullAccount(
   for (const [resource, name] of wanted) {
     if (name === undefined) continue;
     const existing = await listNames(session, resource);
-    const limit = resource === "job queue"
-      ? BATCH_QUOTAS.jobQueues
-      : BATCH_QUOTAS.computeEnvironments;
+    const limit = quotaOf(resource);
     if (!existing.includes(name) && existing.length >= limit) {
       throw new BatchQuotaError({ resource, name, count: existing.length, region: session.region });
     }
@@ -298,9 +299,7 @@ export async function quotaRefusal(
   error: unknown,
 ): Promise<unknown> {
   if (!(error instanceof AwsError && error.code === "ClientException")) return error;
-  const limit = resource === "job queue"
-    ? BATCH_QUOTAS.jobQueues
-    : BATCH_QUOTAS.computeEnvironments;
+  const limit = quotaOf(resource);
   const existing = await listNames(session, resource).catch(() => undefined);
   if (existing === undefined || existing.includes(name) || existing.length < limit) return error;
   return new BatchQuotaError({ resource, name, count: existing.length, region: session.region }, {
