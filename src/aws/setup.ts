@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { defaultCredentialChain, fromSharedFileKeys } from "./core/credentials.ts";
+import { defaultCredentialChain, fixedForProgram, fromSharedFileKeys } from "./core/credentials.ts";
 import { type ResolvedEndpoint, resolveEndpoint, SERVICES } from "./core/endpoints.ts";
 import { AwsConfigError, AwsError } from "./core/error.ts";
 import {
@@ -128,6 +128,10 @@ async function defaultRunProcess(
     }
   };
   options.signal?.addEventListener("abort", stop, { once: true });
+  // A program that ends while it runs (the command line calls Deno.exit after Ctrl-C, which a
+  // call no longer holds up for its credentials) stops it too: in a process group of its own,
+  // it would outlive the program, blocked on what it waits for.
+  globalThis.addEventListener("unload", stop);
   try {
     const out = await child.output();
     const decoder = new TextDecoder();
@@ -138,6 +142,7 @@ async function defaultRunProcess(
     };
   } finally {
     options.signal?.removeEventListener("abort", stop);
+    globalThis.removeEventListener("unload", stop);
   }
 }
 
@@ -383,6 +388,7 @@ export async function resolveAwsSetup(
     read: () => readSharedConfigTexts(where),
     resolve: chain,
     fromFiles: fromSharedFileKeys,
+    fixed: fixedForProgram,
     now,
   });
   // An identity that names no profile is the one the Python cloudknot

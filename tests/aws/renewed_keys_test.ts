@@ -377,3 +377,49 @@ Deno.test("renewed keys: expired keys a profile's SSO or credential_process got 
     /\(`aws sso login` for an SSO profile\)/,
   );
 });
+
+Deno.test("renewed keys: AWS's refusal says whether the session can get other credentials while the program runs: not for environment keys or credentials given in code for good, but for the shared files' keys and a credentials function that tells their expiration", async () => {
+  await withBed(async (bed) => {
+    const dead = await bed.login("dead");
+    await bed.writeKeys(dead);
+    const until = new Date(Date.now() + 3600_000);
+    const sessions: [string, AwsSession, boolean][] = [
+      ["environment keys", await envSession(bed, dead), false],
+      ["credentials given in code", await bed.session({ credentials: dead }), false],
+      [
+        "a credentials function with no expiration",
+        await bed.session({ credentials: () => Promise.resolve(dead) }),
+        false,
+      ],
+      [
+        "a credentials function with their expiration",
+        await bed.session({ credentials: () => Promise.resolve({ ...dead, expiration: until }) }),
+        true,
+      ],
+      ["the shared files' keys", await bed.session(), true],
+    ];
+    bed.emu.sts.expire(dead.accessKeyId);
+    for (const [what, session, renewable] of sessions) {
+      const e = await who(session).then(() => undefined, (e) => e);
+      assert.ok(e instanceof AwsError && e.code === "ExpiredToken", `${what}: ${e}`);
+      assert.equal(e.credentialsRenewable, renewable, what);
+    }
+    // Keys AWS does not know, from the environment: as little renewable.
+    const unknown = await envSession(bed, {
+      accessKeyId: "AKIAUNKNOWNUNKNOWN12",
+      secretAccessKey: "secret",
+      sessionToken: "",
+    });
+    const e = await who(unknown).then(() => undefined, (e) => e);
+    assert.ok(e instanceof AwsError && e.code === "InvalidClientTokenId", String(e));
+    assert.equal(e.credentialsRenewable, false);
+    // An error that refuses no credentials says nothing of them.
+    const other = await bed.session({ credentials: bed.emu.credentials });
+    const missing = await other.s3.listObjectsV2({ Bucket: "no-such-bucket" }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(missing instanceof AwsError, String(missing));
+    assert.equal(missing.credentialsRenewable, undefined);
+  });
+});

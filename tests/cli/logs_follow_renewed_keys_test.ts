@@ -57,7 +57,7 @@ Deno.test("cloudknot logs --follow whose keys in ~/.aws/credentials expire says 
     const said = spawned.said();
     assert.match(
       said,
-      /^cloudknot: the log of AWS Batch job .* cannot be followed since \d\d:\d\d:\d\d UTC: the AWS credentials expired .*The temporary credentials of profile default in the shared files \(~\/\.aws\/credentials, ~\/\.aws\/config\) have expired: write new ones there \(.*\) and try again; a running cloudknot results, cloudknot logs --follow or cloudknot map \(waiting for results\) needs no restart: it reads them there by itself and goes on/m,
+      /^cloudknot: the log of AWS Batch job .* cannot be followed since \d\d:\d\d:\d\d UTC: the AWS credentials expired, were refused or cannot be got \(.*The temporary credentials of profile default in the shared files \(~\/\.aws\/credentials, ~\/\.aws\/config\) have expired: write new ones there \(.*\) and try again; a running cloudknot results, cloudknot logs --follow or cloudknot map \(waiting for results\) needs no restart: it reads them there by itself and goes on/m,
     );
     assert.doesNotMatch(said, /knot\.collect|BatchJob|await run|\{ follow/, said);
 

@@ -462,6 +462,33 @@ export function fromSharedFileKeys(credentials: Credentials): boolean {
   return FILE_KEYS.has(credentials);
 }
 
+/**
+ * Credentials the chain gives again for as long as the program runs: keys
+ * from the environment, and credentials given in code as a value, or by a
+ * function that returned no expiration (cached for the program's life).
+ */
+const FIXED = new WeakSet<object>();
+
+/**
+ * Whether the chain can give no other credentials than these while the
+ * program runs, whatever happens outside it: keys from the environment
+ * (`AWS_ACCESS_KEY_ID`, …: a program keeps the environment it started
+ * with, and they come before the shared files), and credentials given in
+ * code that it never asks for again. When AWS refuses them, only a new
+ * program with new ones helps.
+ *
+ * @example Usage
+ * ```ts ignore
+ * fixedForProgram(await chain()); // true for environment keys
+ * ```
+ *
+ * @param credentials What the chain returned.
+ * @returns `true` for credentials that cannot be renewed in this program.
+ */
+export function fixedForProgram(credentials: Credentials): boolean {
+  return FIXED.has(credentials);
+}
+
 function staticKeys(name: string, settings: ProfileSettings): CredentialsInput | undefined {
   const id = settings.get("aws_access_key_id");
   const secret = settings.get("aws_secret_access_key");
@@ -668,11 +695,20 @@ export function defaultCredentialChain(
           "The credentials option has no accessKeyId or secretAccessKey; pass both",
         );
       }
-      return makeCredentials(value, "explicit");
+      const credentials = makeCredentials(value, "explicit");
+      // A function with an expiration is asked again before it; otherwise these stay.
+      if (typeof explicit !== "function" || value.expiration === undefined) {
+        FIXED.add(credentials);
+      }
+      return credentials;
     }
     if (!options.explicitProfile) {
       const env = fromEnv(options.env);
-      if (env) return makeCredentials(env, "env");
+      if (env) {
+        const credentials = makeCredentials(env, "env");
+        FIXED.add(credentials);
+        return credentials;
+      }
     }
     const profile = await resolveProfileCredentials(options.profile, options, []);
     if (profile) {

@@ -23,6 +23,8 @@ export interface AwsErrorOptions {
   retryable?: boolean;
   /** The underlying error, such as a network error. */
   cause?: unknown;
+  /** When AWS refused the credentials: whether others can come while the program runs. */
+  credentialsRenewable?: boolean;
 }
 
 /**
@@ -59,6 +61,17 @@ export class AwsError extends CloudknotError {
    * after it: `credential_advice.ts`).
    */
   readonly awsMessage: string;
+  /**
+   * Set when AWS refused the credentials that signed the request (expired,
+   * unknown to AWS, or a signature it did not accept) on a session's client:
+   * whether the session can get other credentials while this program runs.
+   * `true` for the shared files' keys, which it reads again, and for sources
+   * that renew themselves (SSO, `credential_process`, a role); `false` for
+   * keys from the environment (a program keeps the environment it started
+   * with) and credentials given in code that it never asks for again. A
+   * wait ends at once on `false`, since waiting cannot help.
+   */
+  readonly credentialsRenewable?: boolean;
 
   /**
    * Makes an AWS error.
@@ -81,6 +94,9 @@ export class AwsError extends CloudknotError {
     if (options.requestId !== undefined) this.requestId = options.requestId;
     this.retryable = options.retryable ?? false;
     this.awsMessage = message;
+    if (options.credentialsRenewable !== undefined) {
+      this.credentialsRenewable = options.credentialsRenewable;
+    }
   }
 }
 

@@ -77,6 +77,11 @@ export interface RenewableOptions {
   resolve: (files: SharedConfigFiles) => Promise<Credentials>;
   /** Whether credentials came from the shared files' keys, with no call: the ones to drop. */
   fromFiles: (credentials: Credentials) => boolean;
+  /**
+   * Whether the chain can give no others than these while the program runs
+   * (environment keys, credentials given in code it never asks for again).
+   */
+  fixed: (credentials: Credentials) => boolean;
   /** The clock. */
   now: () => number;
 }
@@ -85,8 +90,13 @@ export interface RenewableOptions {
 export interface RenewableCredentials {
   /** The current credentials. */
   (): Promise<Credentials>;
-  /** AWS refused these credentials as expired or unknown: look at the shared files again. */
-  refused: (credentials: Credentials) => void;
+  /**
+   * AWS refused these credentials as expired or unknown: look at the shared
+   * files again. Returns whether other credentials can come while the
+   * program runs: `false` for ones the chain will give again whatever
+   * happens outside (`fixed`).
+   */
+  refused: (credentials: Credentials) => boolean;
 }
 
 /** Refresh credentials this long before they expire. */
@@ -106,7 +116,7 @@ const REFRESH_MARGIN_MS = 5 * 60 * 1000;
  *
  * @example Usage
  * ```ts ignore
- * const credentials = renewableCredentials({ texts, files, read, resolve, fromFiles, now });
+ * const credentials = renewableCredentials({ texts, files, read, resolve, fromFiles, fixed, now });
  * credentials.refused(await credentials());
  * ```
  *
@@ -140,5 +150,10 @@ export function renewableCredentials(options: RenewableOptions): RenewableCreden
     if (!look && current && fresh(current)) return Promise.resolve(current);
     return pending ??= resolve().finally(() => pending = undefined);
   };
-  return Object.assign(get, { refused: () => void (look = true) });
+  return Object.assign(get, {
+    refused: (credentials: Credentials) => {
+      look = true;
+      return !options.fixed(credentials);
+    },
+  });
 }

@@ -85,7 +85,11 @@ export type ErrorParser = (
 
 /** Per-call options. */
 export interface CallOptions {
-  /** Aborts the call, including any backoff wait. */
+  /**
+   * Aborts the call, including any backoff wait and the wait for credentials
+   * (the call rejects with the signal's reason at once, while a resolution
+   * it was waiting for goes on for the session's other calls).
+   */
   signal?: AbortSignal;
 }
 
@@ -106,9 +110,11 @@ export interface AwsHttpClientOptions {
   /**
    * Told when AWS refused the credentials that signed a request as expired
    * or unknown (`renewal.ts`), so that the next request may sign with
-   * renewed ones; the call itself fails with AWS's error.
+   * renewed ones; the call itself fails with AWS's error, whose
+   * `credentialsRenewable` is what this returns: whether other credentials
+   * can come while the program runs.
    */
-  refused?: (credentials: Credentials) => void;
+  refused?: (credentials: Credentials) => boolean;
   /** The fetch to use. */
   fetch: typeof fetch;
   /** Retry policy settings. */
@@ -307,7 +313,13 @@ export class AwsHttpClient {
         throw options.signal!.reason;
       }
       const signedAt = o.now() + o.clock.offsetMs;
-      const credentials = operation.unsigned ? undefined : await o.credentials();
+      // The call stops waiting for credentials when its signal aborts, as it stops a fetch (a
+      // hung credential_process must not hold a Ctrl-C for its timeout); the resolution, which
+      // other calls may share, goes on.
+      const credentials = operation.unsigned
+        ? undefined
+        : await untilAborted(o.credentials(), options.signal);
+      if (credentials === ABORTED) throw options.signal!.reason;
       const signed = credentials === undefined
         ? { method: spec.method, url, headers: new Headers(spec.headers ?? {}) }
         : await signRequest({
@@ -370,6 +382,14 @@ export class AwsHttpClient {
       const text = await response.text().catch(() => "");
       const info = parseError(response.status, response.headers, text, credentials);
       const requestId = requestIdOf(response.headers) ?? info.requestId;
+      const skew = skewCorrection(info.code, response.headers.get("date"), signedAt);
+      if (skew !== undefined && mayRetry(false)) {
+        o.clock.offsetMs += skew;
+        continue;
+      }
+      const renewable = credentials !== undefined && refusesCredentials(info.code, credentials)
+        ? o.refused?.(credentials)
+        : undefined;
       const error = new AwsError(info.message, {
         service,
         operation: operation.name,
@@ -377,15 +397,8 @@ export class AwsHttpClient {
         status: response.status,
         ...(requestId ? { requestId } : {}),
         retryable: isRetryableResponse(response.status, info.code),
+        ...(renewable !== undefined ? { credentialsRenewable: renewable } : {}),
       });
-      const skew = skewCorrection(info.code, response.headers.get("date"), signedAt);
-      if (skew !== undefined && mayRetry(false)) {
-        o.clock.offsetMs += skew;
-        continue;
-      }
-      if (credentials !== undefined && refusesCredentials(info.code, credentials)) {
-        o.refused?.(credentials);
-      }
       const decision = classifyAttempt(
         { kind: "response", status: response.status, code: info.code },
         operation.idempotent,

@@ -67,10 +67,10 @@ Deno.test("AWS target: a wait whose credential_process stops giving credentials 
       warnings[0]!,
       new RegExp(
         `^cloudknot: run ${run.runId} of knot squares cannot be followed since ` +
-          `\\d\\d:\\d\\d:\\d\\d UTC: the AWS credentials expired or cannot be got \\(Profile dev ` +
+          `\\d\\d:\\d\\d:\\d\\d UTC: the AWS credentials expired, were refused or cannot be got \\(Profile dev ` +
           `credential_process exited with code 1: Error loading SSO Token: Token for corp has ` +
-          `expired: run aws sso login --profile corp; run it by hand to see why\\)\\. Renew them ` +
-          `as the message says; the wait goes on once they work\\. Its jobs go on in AWS Batch ` +
+          `expired: run aws sso login --profile corp; run it by hand to see why\\)\\. Renew or ` +
+          `correct them as the message says; the wait goes on once they work\\. Its jobs go on in AWS Batch ` +
           `and keep their results: if this program stops first, collect the run again ` +
           `\\(knot\\.collect\\("${run.runId}"\\) of knot squares\\)$`,
       ),

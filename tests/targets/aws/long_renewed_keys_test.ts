@@ -47,7 +47,7 @@ Deno.test("AWS target: a wait whose session keys in ~/.aws/credentials expire ri
     assert.equal(warnings.length, 1, warnings.join("\n"));
     assert.match(
       warnings[0]!,
-      /cannot be followed since \d\d:\d\d:\d\d UTC: the AWS credentials expired or cannot be got \(.*ExpiredToken/,
+      /cannot be followed since \d\d:\d\d:\d\d UTC: the AWS credentials expired, were refused or cannot be got \(.*ExpiredToken/,
     );
     assert.match(
       warnings[0]!,

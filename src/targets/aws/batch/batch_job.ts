@@ -64,7 +64,9 @@ export interface BatchJobResultOptions {
    * laptop that slept, throttling) or credentials that expired are ridden
    * out for up to a day, as a run's handle rides them out: the polls go on,
    * and this is told once when they start to fail and once when AWS answers
-   * again. @default {undefined}
+   * again. Credentials AWS refuses that no renewal can reach (keys from the
+   * environment, credentials given in code) end the wait at once instead.
+   * @default {undefined}
    */
   onOutage?: (notice: OutageNotice) => void;
 }
@@ -75,7 +77,7 @@ export interface BatchJobLogsOptions {
   follow?: boolean;
   /** The attempt, counted from 1. @default {the latest} */
   attempt?: number;
-  /** Stops reading. */
+  /** Stops reading, at once: a read in flight, or one waiting for credentials, included. */
   signal?: AbortSignal;
   /**
    * Told the attempt whose stream is read (counted from 1) before its first
@@ -88,7 +90,9 @@ export interface BatchJobLogsOptions {
    * laptop that slept, throttling) or credentials that expired are ridden
    * out for up to a day: the reads are made again, from where the stream
    * was, and this is told once when they start to fail and once when AWS
-   * answers again. @default {undefined}
+   * answers again. Credentials AWS refuses that no renewal can reach (keys
+   * from the environment, credentials given in code) end it at once, with
+   * AWS's error. @default {undefined}
    */
   onOutage?: (notice: OutageNotice) => void;
 }
@@ -397,11 +401,19 @@ export class BatchJob {
         ...(options.onOutage ? { onOutage: options.onOutage } : {}),
       })
       : undefined;
+    // The signal stops a describe in flight too (one waiting for credentials included).
+    const { signal } = options;
     const describe = () =>
-      rider === undefined ? this.#describe() : rider.run(() => this.#describe());
+      rider === undefined ? this.#describe(signal) : rider.run(() => this.#describe(signal));
     let found: { stream: string; attempt: number } | undefined;
     while (true) {
-      const d = await describe();
+      let d: JobDetail;
+      try {
+        d = await describe();
+      } catch (e) {
+        if (signal?.aborted) return;
+        throw e;
+      }
       found = streamOf(d, options.attempt);
       if (found !== undefined || !options.follow || isTerminalStatus(d.status)) break;
       if (options.signal?.aborted) return;
@@ -418,7 +430,7 @@ export class BatchJob {
       ...(options.follow
         ? {
           finished: async () => {
-            const d = await this.#describe();
+            const d = await this.#describe(signal);
             return isTerminalStatus(d.status) || (d.attempts?.length ?? 0) >= attempt;
           },
         }
@@ -466,8 +478,9 @@ export class BatchJob {
     return `batch-jobs ${this.#session.profile} ${this.#session.region}`;
   }
 
-  async #describe(): Promise<JobDetail> {
-    const d = (await describeJobs(this.#session.batch, [this.jobId])).get(this.jobId);
+  async #describe(signal?: AbortSignal): Promise<JobDetail> {
+    const d = (await describeJobs(this.#session.batch, [this.jobId], signal ? { signal } : {}))
+      .get(this.jobId);
     if (d === undefined) throw new JobNotFoundError(this.jobId);
     this.#detail = d;
     return d;

@@ -140,7 +140,13 @@ export async function* readLogStream(
     // Checked before reading: whatever was written before the writer
     // finished is read below.
     const finished = options.finished;
-    const last = finished === undefined || await ride(() => finished());
+    let last: boolean;
+    try {
+      last = finished === undefined || await ride(() => finished());
+    } catch (e) {
+      if (signal?.aborted) return;
+      throw e;
+    }
     while (true) {
       if (signal?.aborted) return;
       let page;

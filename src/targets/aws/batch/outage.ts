@@ -14,7 +14,9 @@ import { sleep } from "../../../util/sleep.ts";
  * Why a poll round could not use AWS, when it is a reason that passes:
  * `unreachable` (no connection, no answer in time, throttling or a server
  * error: AWS's SDKs retry all of these) or `credentials` (none could be got,
- * or AWS says they expired: the user renews them, as `aws sso login`).
+ * AWS says they expired, or it refuses credentials the session renews or
+ * reads again: the user renews or corrects them, as `aws sso login` or in
+ * `~/.aws/credentials`).
  */
 export type OutageKind = "unreachable" | "credentials";
 
@@ -51,6 +53,12 @@ export function outageOf(error: unknown): OutageKind | undefined {
   let credentials = false;
   for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     if (e instanceof AwsError) {
+      // Refused credentials this program cannot renew do not pass (lastingRefusal); refused
+      // ones the session reads again or renews (unknown keys, a signature AWS does not accept:
+      // a key mistyped or deleted) do, once the user corrects them.
+      if (e.credentialsRenewable !== undefined) {
+        return e.credentialsRenewable ? "credentials" : undefined;
+      }
       if (EXPIRED_CODES.has(e.code)) return "credentials";
       // A credential source that could not reach its service (SSO, STS) is unreachable too.
       if (e.retryable || e.code === "NetworkError" || e.code === "OutcomeUnknown") {
@@ -64,6 +72,32 @@ export function outageOf(error: unknown): OutageKind | undefined {
     }
   }
   return credentials ? "credentials" : undefined;
+}
+
+/**
+ * The refusal of credentials this program cannot renew, when a call failed
+ * for one: AWS refused (as expired, unknown, or by their signature) keys
+ * from the environment or credentials given in code
+ * (`AwsError.credentialsRenewable` is `false`). No wait can outlast it: a
+ * program keeps the environment it started with, so the wait ends at once
+ * and says how to pick the run up with new credentials. The error's
+ * `cause` chain is looked through, as {@linkcode outageOf} does.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { lastingRefusal } from "./outage.ts";
+ *
+ * if (lastingRefusal(error) !== undefined) endTheWait(error);
+ * ```
+ *
+ * @param error What a call failed with.
+ * @returns AWS's error that refused them, or `undefined`.
+ */
+export function lastingRefusal(error: unknown): AwsError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof AwsError) return e.credentialsRenewable === false ? e : undefined;
+  }
+  return undefined;
 }
 
 /** How long a wait rides out an outage by default: a day, in milliseconds. */
@@ -162,8 +196,9 @@ function noticeWords(
     } (since ${since} UTC); ${wait} goes on and ${words.back}`;
   }
   const what = notice.kind === "credentials"
-    ? `cannot be followed since ${since} UTC: the AWS credentials expired or cannot be got ` +
-      `(${notice.message}). Renew them as the message says; ${wait} goes on once they work`
+    ? `cannot be followed since ${since} UTC: the AWS credentials expired, were refused or ` +
+      `cannot be got (${notice.message}). Renew or correct them as the message says; ${wait} ` +
+      "goes on once they work"
     : `cannot reach AWS since ${since} UTC (${notice.message}); ${wait} goes on and ` +
       "picks up when AWS answers again";
   return `${head} ${what}. ${words.after}`;

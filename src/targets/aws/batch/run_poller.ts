@@ -42,7 +42,7 @@ import { forEachPooled } from "../../../util/pooled.ts";
 import { sleep } from "../../../util/sleep.ts";
 import { stuckReason } from "./stuck.ts";
 import { childId, childItems, childOf, type SlicedJob } from "./slices.ts";
-import { MAX_OUTAGE_MS, OutageLog, type OutageNotice, outageOf } from "./outage.ts";
+import { lastingRefusal, MAX_OUTAGE_MS, OutageLog, type OutageNotice, outageOf } from "./outage.ts";
 
 /**
  * One Batch job of a run and the items it runs: `slice` items per child
@@ -124,7 +124,9 @@ export interface RunPollerOptions {
    * or because the credentials expired end the items only once they have
    * failed for this long and at least `maxFailedRounds` times in a row; the
    * run's jobs go on meanwhile, and their results are read when AWS answers
-   * again. In milliseconds. @default {86400000}
+   * again. Credentials AWS refuses that this program cannot renew (keys from
+   * the environment, credentials given in code) end the items at the first
+   * round they fail, whatever this says. In milliseconds. @default {86400000}
    */
   maxOutageMs?: number;
   /**
@@ -296,8 +298,9 @@ export class RunPoller {
 
   /**
    * Polls until every item is settled or the signal aborts. Never rejects:
-   * after `maxFailedRounds` failed rounds in a row, every unsettled item ends
-   * with an `infrastructure` error that says why.
+   * after `maxFailedRounds` failed rounds in a row, or at the first round
+   * whose credentials AWS refused for good (`outage.ts`' `lastingRefusal`),
+   * every unsettled item ends with an `infrastructure` error that says why.
    *
    * @param signal Stops polling (items stay unsettled).
    */
@@ -369,6 +372,11 @@ export class RunPoller {
         interval = changed ? min : Math.min(max, Math.round(interval * 1.5));
       } catch (e) {
         if (signal.aborted) return;
+        // Credentials AWS refused that this program cannot renew: no round will do better.
+        if (lastingRefusal(e) !== undefined) {
+          this.#refusedForGood(e);
+          return;
+        }
         failed++;
         const kind = answered ? outageOf(e) : undefined;
         if (kind !== undefined) outage.failed(kind, e, began);
@@ -992,6 +1000,32 @@ export class RunPoller {
 
   #giveUp(error: unknown, rounds: number): void {
     const cause = errorToRecord(error);
+    this.#settleAllWith(
+      cause,
+      `Polling AWS Batch and S3 failed ${rounds} times in a row (${cause.message}); ` +
+        `the jobs may still be running, and what they recorded is kept: ` +
+        (this.#o.readAgain ?? "collect the run again later"),
+    );
+  }
+
+  /**
+   * Ends every unsettled item at once: AWS refused credentials this program
+   * cannot renew (`outage.ts`' `lastingRefusal`), so waiting could only last
+   * until `maxOutageMs`. The jobs go on, and what they record is read by
+   * the next reader with new credentials.
+   */
+  #refusedForGood(error: unknown): void {
+    const cause = errorToRecord(error);
+    this.#settleAllWith(
+      cause,
+      `Stopped waiting at once: AWS refused the credentials, and this program cannot get ` +
+        `others while it runs (${cause.message}). The jobs go on in AWS Batch and what they ` +
+        `record is kept: with new credentials, ` +
+        (this.#o.readAgain ?? "collect the run again later"),
+    );
+  }
+
+  #settleAllWith(cause: ReturnType<typeof errorToRecord>, message: string): void {
     this.#o.control.settleAll((i) => ({
       version: 1,
       status: "error",
@@ -1000,13 +1034,7 @@ export class RunPoller {
       attempt: Math.max(this.#latest.get(i + this.#base)?.attempt ?? 1, 1),
       jobId: "",
       endedAt: Date.now(),
-      error: {
-        name: "PollError",
-        message: `Polling AWS Batch and S3 failed ${rounds} times in a row (${cause.message}); ` +
-          `the jobs may still be running, and what they recorded is kept: ` +
-          (this.#o.readAgain ?? "collect the run again later"),
-        cause,
-      },
+      error: { name: "PollError", message, cause },
     }));
   }
 }
