@@ -41,7 +41,8 @@ function expiredAdvice(signedWith: Credentials | undefined): string {
       return "The temporary credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and " +
         "AWS_SESSION_TOKEN have expired, and a running program keeps the environment it " +
         "started with: export new ones and start it again (a wait stopped for it loses " +
-        "nothing: knot.collect(runId) picks its run up again)";
+        "nothing: knot.collect(runId) picks its run up again, and BatchJob.logs({ follow: true }) " +
+        "its log)";
     case "explicit":
       return "The temporary credentials given in code (the credentials option) have expired: " +
         "pass new ones and try again (a credentials function that returns their expiration " +

@@ -344,11 +344,11 @@ Deno.test("renewed keys: the error of expired keys from the shared files says a 
     for (const message of await messages(fromEnv)) {
       assert.match(
         message,
-        /AWS_SESSION_TOKEN have expired, and a running program keeps the environment it started with: export new ones and start it again \(a wait stopped for it loses nothing: knot\.collect\(runId\) picks its run up again\)/,
+        /AWS_SESSION_TOKEN have expired, and a running program keeps the environment it started with: export new ones and start it again \(a wait stopped for it loses nothing: knot\.collect\(runId\) picks its run up again, and BatchJob\.logs\(\{ follow: true \}\) its log\)/,
       );
       assert.match(
         inCliWords(new Error(message)),
-        /: cloudknot results <knot> <run> picks its run up again\)/,
+        /: cloudknot results <knot> <run> picks its run up again, and cloudknot logs <knot> <run> --item N --follow its log\)/,
       );
     }
     for (const message of await messages(inCode)) {

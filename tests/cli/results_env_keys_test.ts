@@ -59,7 +59,8 @@ Deno.test("cloudknot results whose exported keys expire while it waits ends at o
         "^Stopped waiting at once: AWS refused the credentials, and this program cannot get " +
           "others while it runs \\(.*AWS_SESSION_TOKEN have expired, and a running program keeps " +
           "the environment it started with: export new ones and start it again \\(a wait stopped " +
-          "for it loses nothing: cloudknot results <knot> <run> picks its run up again\\) \\(request " +
+          "for it loses nothing: cloudknot results <knot> <run> picks its run up again, and " +
+          "cloudknot logs <knot> <run> --item N --follow its log\\) \\(request " +
           "id [^)]*\\)\\)\\. " +
           "The jobs go on in AWS Batch and what they record is kept: with new credentials, run " +
           `cloudknot results ${bed.knot} ${run.runId}$`,

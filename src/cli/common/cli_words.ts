@@ -107,8 +107,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
       "a running cloudknot results, cloudknot logs --follow or cloudknot map (waiting for results)",
   ],
   [
-    /knot\.collect\(runId\) picks its run up again/g,
-    () => "cloudknot results <knot> <run> picks its run up again",
+    /knot\.collect\(runId\) picks its run up again, and BatchJob\.logs\(\{ follow: true \}\) its log/g,
+    () =>
+      "cloudknot results <knot> <run> picks its run up again, and cloudknot logs <knot> <run> " +
+      "--item N --follow its log",
   ],
   [
     /collect the run again \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\)/g,
