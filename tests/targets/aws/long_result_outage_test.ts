@@ -73,3 +73,59 @@ Deno.test("BatchJob: waiting for a job's result rides out an AWS it cannot reach
     await bed.close();
   }
 });
+
+Deno.test("BatchJob: waiting for a job's result with keys given in code that expire ends at once, saying to read the result again with BatchJob.fromId and new keys, and the job's result is read then", async () => {
+  const bed = await startTestBed(waitsForFile, { permissions: { read: true } });
+  try {
+    const file = join(bed.dir, "go");
+    const { run, jobId } = await mapWaiting(bed, file);
+    const { Credentials: c } = await bed.session.sts.assumeRole({
+      RoleArn: bed.resources.jobRoleArn,
+      RoleSessionName: "result-in-code",
+      DurationSeconds: 900,
+    });
+    const keys = {
+      accessKeyId: c!.AccessKeyId!,
+      secretAccessKey: c!.SecretAccessKey!,
+      sessionToken: c!.SessionToken!,
+    };
+    const session = await sessionFor(bed.emu, {
+      credentials: keys,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    const job = await BatchJob.fromId(jobId, {
+      session,
+      pollIntervalMs: 10,
+      maxPollIntervalMs: 40,
+    });
+    const notices: OutageNotice[] = [];
+    const result = job.result({ onOutage: (n) => notices.push(n) });
+    // Once the wait has read the job and its records and begun another round, the keys expire.
+    const its = () => bed.emu.requests.filter({}).filter((r) => r.accessKeyId === keys.accessKeyId);
+    const roundsDone = () => {
+      const read = its().findIndex((r) => r.service === "s3");
+      return read >= 0 && its().slice(read).some((r) => r.operation === "DescribeJobs");
+    };
+    while (!roundsDone()) await new Promise((r) => setTimeout(r, 10));
+    bed.emu.sts.expire(keys.accessKeyId);
+    const error = await result.then(() => undefined, (e: Error) => e);
+    assert.ok(error instanceof Error, "the wait ends, though the job still waits for its file");
+    assert.match(
+      error.message,
+      new RegExp(
+        "Stopped waiting at once: AWS refused the credentials, and this program cannot get " +
+          "others while it runs \\(.*\\)\\. The jobs go on in AWS Batch and what they record " +
+          `is kept: with new credentials, read the job's result again \\(result\\(\\) of ` +
+          `BatchJob\\.fromId\\("${jobId}"\\)\\)`,
+      ),
+    );
+    assert.deepEqual(notices, [], "no notice that the wait goes on");
+    await releaseFile(file, "done");
+    await bed.emu.waitForJobs(60_000);
+    const again = await BatchJob.fromId(jobId, { session: bed.session });
+    assert.equal(await again.result(), "done");
+    await run.results();
+  } finally {
+    await bed.close();
+  }
+});

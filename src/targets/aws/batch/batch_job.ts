@@ -328,6 +328,7 @@ export class BatchJob {
       total,
       minIntervalMs: this.#options.pollIntervalMs ?? 2000,
       maxIntervalMs: this.#options.maxPollIntervalMs ?? 30_000,
+      readAgain: `read the job's result again (result() of BatchJob.fromId("${this.jobId}"))`,
       ...(options.onOutage ? { onOutage: options.onOutage } : {}),
     });
     const polling = poller.run(stop.signal);
