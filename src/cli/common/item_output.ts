@@ -21,6 +21,7 @@
  * @module
  */
 import { encodeToString } from "../../job/codec.ts";
+import type { SerializedError } from "../../job/error_record.ts";
 import type { ItemError } from "../../job/item_error.ts";
 import { missingFromImage, missingProgram } from "../../job/missing_program.ts";
 import { unshippedFile } from "../../job/permissions.ts";
@@ -80,11 +81,33 @@ function ours(error: ItemError): boolean {
  * the message in CLI words, as the error's `message` says it; a stack that
  * does not start with its message is kept as it is.
  */
-function stackSaying(remote: ItemError["remote"], message: string): string | undefined {
+function stackSaying(remote: SerializedError, message: string): string | undefined {
   const { stack, name } = remote;
   if (stack === undefined) return undefined;
   const head = `${name}: ${remote.message}`;
   return stack.startsWith(head) ? `${name}: ${message}${stack.slice(head.length)}` : stack;
+}
+
+/**
+ * A remote error's `cause` chain with each message (and its stack's head, and
+ * its properties' texts, as an `AwsError`'s `awsMessage`) in CLI words: the causes of an error cloudknot made itself (a wait that gave
+ * up on AWS, whose cause is AWS's error with the library's advice), never
+ * those of an error the function threw, which are the user's words.
+ */
+function causesInCliWords(cause: SerializedError, depth = 0): SerializedError {
+  const words = (text: string) => inCliWords(new Error(text));
+  const message = words(cause.message);
+  const props = cause.props === undefined ? undefined : Object.fromEntries(
+    Object.entries(cause.props).map(([k, v]) => [k, typeof v === "string" ? words(v) : v]),
+  );
+  return {
+    ...cause,
+    message,
+    ...defined({ stack: stackSaying(cause, message), props }),
+    ...(cause.cause !== undefined && depth < 8
+      ? { cause: causesInCliWords(cause.cause, depth + 1) }
+      : {}),
+  };
 }
 
 /**
@@ -107,6 +130,9 @@ export function errorJson(error: ItemError): Record<string, unknown> {
     // The stack's head is the message: both in CLI words.
     ...(message !== undefined
       ? { message, ...defined({ stack: stackSaying(error.remote, message) }) }
+      : {}),
+    ...(error.kind !== "threw" && error.remote.cause !== undefined
+      ? { cause: causesInCliWords(error.remote.cause) }
       : {}),
     kind: error.kind,
     attempt: error.attempt,
