@@ -175,6 +175,26 @@ export class AwsSession {
   }
 
   /**
+   * Resolves once no resolution of this session's credentials is under way.
+   * A call whose signal aborts stops waiting for its credentials at once,
+   * while their resolution goes on for the session's other calls (a
+   * `credential_process` helper still running, for one); a program that
+   * must leave nothing running when it is done (the command line, called in
+   * a program of its own) waits for this after its last call.
+   *
+   * @example Usage
+   * ```ts ignore
+   * stop.abort(); // the session's last call stops at once
+   * await aws.settled(); // the helper it waited for has ended too
+   * ```
+   *
+   * @returns When no resolution is under way.
+   */
+  settled(): Promise<void> {
+    return this.#credentials.settled();
+  }
+
+  /**
    * Whether a record made with the profile `recorded` belongs to this
    * session's identity: the same name, or, for a session that names no
    * profile, `"from-env"` or the profile the credential chain reads.

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { credentialProcessProfile } from "../support/credential_process.ts";
 import { AwsSession } from "../../src/aws/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 
@@ -18,28 +19,15 @@ Deno.test("a call whose signal aborts while a credential_process hangs rejects a
   const emu = await startEmulator();
   const home = await Deno.makeTempDir({ prefix: "ck-abort-creds-" });
   try {
-    await Deno.mkdir(join(home, ".aws"));
     const runs = join(home, "runs");
     const release = join(home, "release");
     const made = await new Deno.Command("mkfifo", { args: [release] }).output();
     assert.ok(made.success, new TextDecoder().decode(made.stderr));
-    await Deno.writeTextFile(
-      join(home, "creds.json"),
-      JSON.stringify({
-        Version: 1,
-        AccessKeyId: emu.credentials.accessKeyId,
-        SecretAccessKey: emu.credentials.secretAccessKey,
-      }),
-    );
     // It says it started, then blocks until the test writes a line to the fifo.
-    const helper = join(home, "helper.sh");
-    await Deno.writeTextFile(
-      helper,
-      `echo run >> ${runs}\nread line < ${release}\ncat ${home}/creds.json\n`,
-    );
-    await Deno.writeTextFile(
-      join(home, ".aws", "config"),
-      `[default]\ncredential_process = sh ${helper}\n`,
+    await credentialProcessProfile(
+      home,
+      emu.credentials,
+      `echo run >> ${runs}\nread line < ${release}\n`,
     );
     const env: Record<string, string> = {
       HOME: home,

@@ -5,6 +5,7 @@
 // processes, with a real SIGINT.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { credentialProcessProfile } from "../support/credential_process.ts";
 import {
   mapWaiting,
   printsAround,
@@ -27,31 +28,16 @@ Deno.test("Ctrl-C on cloudknot logs --follow while the profile's credential_proc
   let pid: number | undefined;
   try {
     await recordKnot(bed);
-    await Deno.mkdir(join(home, ".aws"));
     const release = join(home, "release");
     const made = await new Deno.Command("mkfifo", { args: [release] }).output();
     assert.ok(made.success, new TextDecoder().decode(made.stderr));
     // Keys said to expire within five minutes: the command asks the helper before each request.
-    await Deno.writeTextFile(
-      join(home, "creds.json"),
-      JSON.stringify({
-        Version: 1,
-        AccessKeyId: bed.emu.credentials.accessKeyId,
-        SecretAccessKey: bed.emu.credentials.secretAccessKey,
-        Expiration: new Date(Date.now() + 240_000).toISOString(),
-      }),
-    );
     // Once `hang` exists, it says its pid and waits for a line on the fifo, which never comes.
-    const helper = join(home, "helper.sh");
-    await Deno.writeTextFile(
-      helper,
+    await credentialProcessProfile(
+      home,
+      { ...bed.emu.credentials, expiration: new Date(Date.now() + 240_000) },
       `if [ -e ${home}/hang ]; then\n  echo $$ > ${home}/hung.part\n` +
-        `  mv ${home}/hung.part ${home}/hung\n  read line < ${release}\nfi\n` +
-        `cat ${home}/creds.json\n`,
-    );
-    await Deno.writeTextFile(
-      join(home, ".aws", "config"),
-      `[default]\ncredential_process = sh ${helper}\n`,
+        `  mv ${home}/hung.part ${home}/hung\n  read line < ${release}\nfi\n`,
     );
     const file = join(bed.dir, "go");
     const { run, jobId } = await mapWaiting(bed, file);

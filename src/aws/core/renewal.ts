@@ -97,6 +97,11 @@ export interface RenewableCredentials {
    * happens outside (`fixed`).
    */
   refused: (credentials: Credentials) => boolean;
+  /**
+   * Resolves once no resolution is under way: one a call stopped waiting for
+   * (its signal aborted) goes on, a `credential_process` helper included.
+   */
+  settled: () => Promise<void>;
 }
 
 /** Refresh credentials this long before they expire. */
@@ -154,6 +159,9 @@ export function renewableCredentials(options: RenewableOptions): RenewableCreden
     refused: (credentials: Credentials) => {
       look = true;
       return !options.fixed(credentials);
+    },
+    settled: async () => {
+      while (pending !== undefined) await pending.then(() => {}, () => {});
     },
   });
 }

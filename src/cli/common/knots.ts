@@ -292,6 +292,9 @@ export async function openAwsKnotReader(
         close: async () => {
           stop.abort();
           await target.stopped(run);
+          // A round's wait for credentials ends with the loop, but their resolution (a
+          // credential_process helper) goes on: nothing of the command runs after it.
+          await session.settled();
         },
       };
     },

@@ -2,10 +2,11 @@
 // poll loop when it is done, and ends only once that loop has stopped, so that nothing of it
 // runs after the command: a caller of the command line in its own process (a test, a program
 // that imports `@cloudknot/cloudknot/cli`) finds nothing left running. A request of the loop
-// ends at once when it stops; what it cannot cut short is a poll round's wait for credentials
-// (a `credential_process` helper renewing them), which the command waits for.
+// ends at once when it stops, and so does a poll round's wait for credentials; their resolution
+// (a `credential_process` helper renewing them) goes on, and the command waits for it to end.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { credentialProcessProfile } from "../../support/credential_process.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { cliInProcess } from "../../support/cli_in_process.ts";
 import { job, recordKnot, startTestBed } from "./helpers.ts";
@@ -25,7 +26,7 @@ async function until(path: string): Promise<void> {
   while (!existsNow(path)) await new Promise((r) => setTimeout(r, 20));
 }
 
-Deno.test("cloudknot jobs of an unfinished AWS run, done while a round of its poll loop waits for credential_process, ends only once that round has got them and the loop has stopped", async () => {
+Deno.test("cloudknot jobs of an unfinished AWS run, done while a round of its poll loop waits for credential_process, ends only once the loop has stopped and the helper that round waited for has answered", async () => {
   const bed = await startTestBed(job);
   const home = await Deno.makeTempDir({ prefix: "ck-command-close-" });
   // The run's job stays SUBMITTED: the run is unfinished, and its handles poll on.
@@ -36,28 +37,13 @@ Deno.test("cloudknot jobs of an unfinished AWS run, done while a round of its po
     run = await bed.target().map({ items: encodeItems([1]), starmap: false, env: {} });
     // A helper whose credentials are renewed before each request (they expire within five
     // minutes), and which, once the test made `hold`, holds its next run until `release`.
-    await Deno.writeTextFile(
-      join(home, "creds.json"),
-      JSON.stringify({
-        Version: 1,
-        AccessKeyId: bed.emu.credentials.accessKeyId,
-        SecretAccessKey: bed.emu.credentials.secretAccessKey,
-        Expiration: new Date(Date.now() + 4 * 60_000).toISOString(),
-      }),
-    );
-    const helper = join(home, "helper.sh");
-    await Deno.writeTextFile(
-      helper,
+    await credentialProcessProfile(
+      home,
+      { ...bed.emu.credentials, expiration: new Date(Date.now() + 4 * 60_000) },
       `if [ -e ${home}/hold ] && mkdir ${home}/held 2>/dev/null; then\n` +
         `  while [ ! -e ${home}/release ]; do sleep 0.01; done\n` +
         `  : > ${home}/answered\n` +
-        `fi\n` +
-        `cat ${home}/creds.json\n`,
-    );
-    await Deno.mkdir(join(home, ".aws"));
-    await Deno.writeTextFile(
-      join(home, ".aws", "config"),
-      `[default]\ncredential_process = sh ${helper}\n`,
+        `fi\n`,
     );
     const env: Record<string, string> = {
       ...bed.emu.env,

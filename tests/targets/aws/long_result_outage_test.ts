@@ -6,8 +6,21 @@ import { join } from "node:path";
 import { BatchJob } from "../../../src/targets/aws/batch/mod.ts";
 import type { OutageNotice } from "../../../src/targets/aws/batch/mod.ts";
 import { roleKeys, sessionFor } from "../../support/aws_session.ts";
-import { mapWaiting, releaseFile, startTestBed, waitsForFile } from "./helpers.ts";
+import { mapWaiting, releaseFile, startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
 import { FrontProxy } from "../../support/front_proxy.ts";
+
+/**
+ * Waits until a wait signing with `accessKeyId` has ended a round that read the job and its
+ * records, and begun another (a state, looked for until it is there).
+ */
+async function roundDone(bed: TestBed, accessKeyId: string): Promise<void> {
+  while (true) {
+    const its = bed.emu.requests.filter({}).filter((r) => r.accessKeyId === accessKeyId);
+    const read = its.findIndex((r) => r.service === "s3");
+    if (read >= 0 && its.slice(read).some((r) => r.operation === "DescribeJobs")) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 Deno.test("BatchJob: waiting for a job's result rides out an AWS it cannot reach for a while, tells onOutage once it begins and once it is over, and gives the value the job ended with meanwhile", async () => {
   const bed = await startTestBed(waitsForFile, { permissions: { read: true } });
@@ -34,12 +47,6 @@ Deno.test("BatchJob: waiting for a job's result rides out an AWS it cannot reach
       pollIntervalMs: 10,
       maxPollIntervalMs: 40,
     });
-    /** Whether the wait has ended a round that read the job and its records, and begun another. */
-    const roundsDone = () => {
-      const its = bed.emu.requests.filter({}).filter((r) => r.accessKeyId === keys.accessKeyId);
-      const read = its.findIndex((r) => r.service === "s3");
-      return read >= 0 && its.slice(read).some((r) => r.operation === "DescribeJobs");
-    };
     const notices: OutageNotice[] = [];
     let told = Promise.withResolvers<void>();
     const result = job.result({
@@ -50,7 +57,7 @@ Deno.test("BatchJob: waiting for a job's result rides out an AWS it cannot reach
     });
     // A round of the wait has read the job and its records, and the next one has begun: AWS
     // answered the wait, so what follows is an outage. Then the laptop loses its network.
-    while (!roundsDone()) await new Promise((r) => setTimeout(r, 10));
+    await roundDone(bed, keys.accessKeyId);
     front.unplug();
     await told.promise;
     told = Promise.withResolvers<void>();
@@ -101,12 +108,7 @@ Deno.test("BatchJob: waiting for a job's result with keys given in code that exp
     const notices: OutageNotice[] = [];
     const result = job.result({ onOutage: (n) => notices.push(n) });
     // Once the wait has read the job and its records and begun another round, the keys expire.
-    const its = () => bed.emu.requests.filter({}).filter((r) => r.accessKeyId === keys.accessKeyId);
-    const roundsDone = () => {
-      const read = its().findIndex((r) => r.service === "s3");
-      return read >= 0 && its().slice(read).some((r) => r.operation === "DescribeJobs");
-    };
-    while (!roundsDone()) await new Promise((r) => setTimeout(r, 10));
+    await roundDone(bed, keys.accessKeyId);
     bed.emu.sts.expire(keys.accessKeyId);
     const error = await result.then(() => undefined, (e: Error) => e);
     assert.ok(error instanceof Error, "the wait ends, though the job still waits for its file");
