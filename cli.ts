@@ -40,7 +40,9 @@ export type { CliInput, CliIo, CliOutput };
  * ```
  *
  * @param args The arguments after the program's name.
- * @param io Replaces the process's stdout, stderr, stdin or environment.
+ * @param io Replaces the process's stdout, stderr, stdin or environment: a
+ *   command line given `env` keeps its config file, knots, runs and builds
+ *   where that environment says (under its `HOME`), as a process given it would.
  * @returns The exit code: 0 on success, 1 for an error, 2 for bad usage.
  */
 export function main(args: string[], io: Partial<CliIo> = {}): Promise<number> {

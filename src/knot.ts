@@ -241,16 +241,27 @@ export class Knot<F extends JobFunction = JobFunction> {
    *   `func` or `module`, packaged already by the caller (which compared it
    *   with an AWS knot's own), so an AWS knot adopting it or updated with it
    *   does not package it again; `deno` is the deno binary an AWS knot
-   *   packages it with otherwise. @default {"packaged here, with Deno.execPath()"}
+   *   packages it with otherwise; `env` is the command line's environment,
+   *   whose `CLOUDKNOT_LOCAL_RUNS` says where a local knot's runs go (a
+   *   command line run in a program with an environment of its own).
+   *   @default {"packaged here, with Deno.execPath(), and Deno.env"}
    * @returns The knot.
    */
   static async create<F extends JobFunction = JobFunction>(
     options: KnotOptions<F>,
-    packaged?: { packaged?: PackagedFunction; deno?: string },
+    packaged?: {
+      packaged?: PackagedFunction;
+      deno?: string;
+      env?: (name: string) => string | undefined;
+    },
   ): Promise<Knot<F>>;
   static async create<F extends JobFunction = JobFunction>(
     options: KnotOptions<F> & Partial<DryRun>,
-    packaged: { packaged?: PackagedFunction; deno?: string } = {},
+    packaged: {
+      packaged?: PackagedFunction;
+      deno?: string;
+      env?: (name: string) => string | undefined;
+    } = {},
   ): Promise<Knot<F> | Plan> {
     try {
       return await Knot.#create<F>(options, packaged);
@@ -261,7 +272,11 @@ export class Knot<F extends JobFunction = JobFunction> {
 
   static async #create<F extends JobFunction>(
     options: KnotOptions<F> & Partial<DryRun>,
-    packaged: { packaged?: PackagedFunction; deno?: string },
+    packaged: {
+      packaged?: PackagedFunction;
+      deno?: string;
+      env?: (name: string) => string | undefined;
+    },
   ): Promise<Knot<F> | Plan> {
     const o = validateKnotOptions(options);
     if (options.dryRun === true) return await planKnot(options, o);
@@ -305,7 +320,7 @@ export class Knot<F extends JobFunction = JobFunction> {
         name: o.name,
         ...source,
         ...limits,
-        ...defined({ permissions: o.permissions, warn: options.warn }),
+        ...defined({ permissions: o.permissions, warn: options.warn, env: packaged.env }),
       });
     return new Knot<F>(o.name, opened);
   }

@@ -105,22 +105,28 @@ function denoEnv(name: string): string | undefined {
 
 /**
  * The directory of the local knots, as an absolute path: `dir` when given,
- * else `$CLOUDKNOT_LOCAL_DIR`, else `~/.cloudknot/local`.
+ * else `$CLOUDKNOT_LOCAL_DIR`, else `~/.cloudknot/local`. Given `env`, `~` is
+ * its `HOME` when it has one (the command line's environment, which a program
+ * running a command line may give it: `runCommandLine(args, { io })`), else
+ * this process's home directory.
  *
  * @example Usage
  * ```ts
  * import { localKnotsDir } from "./local_knots.ts";
  *
  * console.log(localKnotsDir({ env: () => "/data/knots" })); // "/data/knots"
+ * const env = (name: string) => name === "HOME" ? "/home/me" : undefined;
+ * console.log(localKnotsDir({ env })); // "/home/me/.cloudknot/local"
  * ```
  *
- * @param options `dir` wins; `env` reads `CLOUDKNOT_LOCAL_DIR`.
+ * @param options `dir` wins; `env` reads `CLOUDKNOT_LOCAL_DIR`, then `HOME`.
  * @returns The directory.
  */
 export function localKnotsDir(options: { dir?: string; env?: EnvLookup } = {}): string {
   return resolve(
     options.dir ?? (options.env ?? denoEnv)("CLOUDKNOT_LOCAL_DIR") ??
-      join(homedir(), ".cloudknot", "local"),
+      // Without an env of its own, the process's home, as before (no HOME read from Deno.env).
+      join(options.env?.("HOME") || homedir(), ".cloudknot", "local"),
   );
 }
 

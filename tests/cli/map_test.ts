@@ -1,8 +1,13 @@
+// cloudknot map (and the retry of its runs) on the local target. What a command does and prints
+// runs in the test's process (cliHere), with the environment a process of its own would have;
+// where the process is the point (output it streams or flushes, permission flags, signals, a
+// closed stdout, a run another process is still running), the command runs in a process.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decode } from "../../src/job/codec.ts";
 import {
   cli,
+  cliHere,
   type CliHome,
   JOBS,
   lines,
@@ -16,7 +21,7 @@ import {
 Deno.test("map reads a JSON array from stdin and prints NDJSON results in input order", async () => {
   await withHome(async (home) => {
     const inputs = Array.from({ length: 12 }, (_, i) => i);
-    const r = await cli(home, ["map", JOBS, "square", "--concurrency", "2"], {
+    const r = await cliHere(home, ["map", JOBS, "square", "--concurrency", "2"], {
       stdin: JSON.stringify(inputs),
     });
     assert.equal(r.code, 0, r.stderr);
@@ -31,7 +36,7 @@ Deno.test("map reads inputs from a file, as NDJSON, and with --starmap (alias ru
   await withHome(async (home) => {
     const file = join(home.dir, "pairs.ndjson");
     await Deno.writeTextFile(file, "[1, 2]\n\n[3, 4]\n");
-    const r = await cli(home, [
+    const r = await cliHere(home, [
       "run",
       JOBS,
       "add",
@@ -46,24 +51,32 @@ Deno.test("map reads inputs from a file, as NDJSON, and with --starmap (alias ru
 
     const json = join(home.dir, "pairs.json");
     await Deno.writeTextFile(json, "[1, 2]\n[3, 4]\n");
-    const asArray = await cli(home, ["map", JOBS, "add", "--inputs", json, "--starmap"]);
+    const asArray = await cliHere(home, ["map", JOBS, "add", "--inputs", json, "--starmap"]);
     assert.equal(asArray.code, 1);
     assert.match(
       asArray.stderr,
       /^error: The inputs \(.*pairs\.json\) are not valid JSON: .*pass --ndjson/m,
     );
-    const forced = await cli(home, ["map", JOBS, "add", "--inputs", json, "--starmap", "--ndjson"]);
+    const forced = await cliHere(home, [
+      "map",
+      JOBS,
+      "add",
+      "--inputs",
+      json,
+      "--starmap",
+      "--ndjson",
+    ]);
     assert.equal(forced.code, 0, forced.stderr);
     assert.deepEqual(ndjson(forced.stdout).map((l) => l.value), [3, 7]);
 
-    const dash = await cli(home, ["map", JOBS, "square", "--inputs", "-", "--ndjson", "-q"], {
+    const dash = await cliHere(home, ["map", JOBS, "square", "--inputs", "-", "--ndjson", "-q"], {
       stdin: "5\n6\n",
     });
     assert.equal(dash.code, 0, dash.stderr);
     assert.deepEqual(ndjson(dash.stdout).map((l) => l.value), [25, 36]);
     assert.equal(dash.stderr, "", "--quiet prints nothing on stderr");
 
-    const none = await cli(home, ["map", JOBS, "square", "--json"], { stdin: "[]" });
+    const none = await cliHere(home, ["map", JOBS, "square", "--json"], { stdin: "[]" });
     assert.equal(none.code, 0, none.stderr);
     assert.equal(JSON.parse(none.stdout).total, 0);
     assert.match(none.stderr, /^No inputs: knot jobs-square ran nothing$/m);
@@ -73,7 +86,7 @@ Deno.test("map reads inputs from a file, as NDJSON, and with --starmap (alias ru
 Deno.test("map prints values JSON cannot carry in the codec's JSON form", async () => {
   await withHome(async (home) => {
     const kinds = ["undefined", "bigint", "nan", "map", "date", "dollar", "plain"];
-    const r = await cli(home, ["map", JOBS, "values"], { stdin: JSON.stringify(kinds) });
+    const r = await cliHere(home, ["map", JOBS, "values"], { stdin: JSON.stringify(kinds) });
     assert.equal(r.code, 0, r.stderr);
     const values = ndjson(r.stdout).map((l) => l.value);
     assert.deepEqual(values, [
@@ -100,7 +113,7 @@ Deno.test("map prints values JSON cannot carry in the codec's JSON form", async 
 
 Deno.test("an item refused a permission runs once and says which --allow grants it, and cloudknot retry with it runs the item again", async () => {
   await withHome(async (home) => {
-    const r = await cli(home, ["map", JOBS, "env", "--retries", "3"], { stdin: '["HOME"]' });
+    const r = await cliHere(home, ["map", JOBS, "env", "--retries", "3"], { stdin: '["HOME"]' });
     assert.equal(r.code, 1);
     const error = ndjson(r.stdout)[0]!.error as Record<string, unknown>;
     assert.equal(error.name, "NotCapable");
@@ -115,7 +128,14 @@ Deno.test("an item refused a permission runs once and says which --allow grants 
         .exec(r.stderr);
     assert.ok(advice, r.stderr);
     // The command it names, with the --allow the error names, runs the item again granted.
-    const retry = await cli(home, ["retry", advice[1]!, advice[2]!, "--allow", "env=HOME", "-q"]);
+    const retry = await cliHere(home, [
+      "retry",
+      advice[1]!,
+      advice[2]!,
+      "--allow",
+      "env=HOME",
+      "-q",
+    ]);
     assert.equal(retry.code, 0, retry.stderr);
     assert.deepEqual(ndjson(retry.stdout).map((l) => typeof l.value), ["string"]);
   });
@@ -123,7 +143,7 @@ Deno.test("an item refused a permission runs once and says which --allow grants 
 
 Deno.test("an item whose result cannot be sent back runs once, and the summary says to change the function and map it again, not to retry", async () => {
   await withHome(async (home) => {
-    const r = await cli(home, ["map", JOBS, "values", "--retries", "3"], {
+    const r = await cliHere(home, ["map", JOBS, "values", "--retries", "3"], {
       stdin: '["function", "date"]',
     });
     assert.equal(r.code, 1);
@@ -141,7 +161,7 @@ Deno.test("an item whose result cannot be sent back runs once, and the summary s
 
 Deno.test("a failing item gives exit code 1 after every line is printed", async () => {
   await withHome(async (home) => {
-    const r = await cli(home, ["map", JOBS, "failOdd", "--retries", "2"], {
+    const r = await cliHere(home, ["map", JOBS, "failOdd", "--retries", "2"], {
       stdin: "[0, 1, 2, 3, 4]",
     });
     assert.equal(r.code, 1);
@@ -170,7 +190,7 @@ Deno.test("a failing item gives exit code 1 after every line is printed", async 
 
 Deno.test("an item out of memory tells a command-line user the --memory flag, not the library option", async () => {
   await withHome(async (home) => {
-    const r = await cli(home, ["map", JOBS, "hog", "--memory", "64", "--retries", "1"], {
+    const r = await cliHere(home, ["map", JOBS, "hog", "--memory", "64", "--retries", "1"], {
       stdin: "[0]",
     });
     assert.equal(r.code, 1, r.stderr);
@@ -183,14 +203,14 @@ Deno.test("an item out of memory tells a command-line user the --memory flag, no
       );
       assert.doesNotMatch(text, /Knot\.create|memory option/);
     }
-    const jobs = await cli(home, ["jobs", "jobs-hog", "--json"]);
+    const jobs = await cliHere(home, ["jobs", "jobs-hog", "--json"]);
     assert.equal(jobs.code, 0, jobs.stderr);
     const item = JSON.parse(jobs.stdout).items[0];
     assert.match(
       item.error,
       /give the item more than 64 MiB with --memory on cloudknot knot create/,
     );
-    const table = await cli(home, ["jobs", "jobs-hog"]);
+    const table = await cliHere(home, ["jobs", "jobs-hog"]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^0 +failed +1 .*Item 0 ran out of memory/m);
     assert.doesNotMatch(jobs.stdout + table.stdout, /Knot\.create|memory option/);
@@ -199,7 +219,7 @@ Deno.test("an item out of memory tells a command-line user the --memory flag, no
 
 Deno.test("map --json prints one document; --env reaches the jobs", async () => {
   await withHome(async (home) => {
-    const r = await cli(
+    const r = await cliHere(
       home,
       ["map", JOBS, "env", "--json", "--env", "GREETING=hi=there", "--allow", "env=NOT_SET"],
       { stdin: '["GREETING", "NOT_SET"]' },
@@ -394,7 +414,7 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
       /^error: Cannot capture module .*broken\.ts with deno bundle .* works: SyntaxError: Expression expected \(run with --debug for the details\)$/m,
     ]);
     for (const [args, stdin, code, message] of cases) {
-      const r = await cli(home, args, stdin === undefined ? {} : { stdin });
+      const r = await cliHere(home, args, stdin === undefined ? {} : { stdin });
       assert.equal(r.code, code, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, message, args.join(" "));
       assert.equal(r.stdout, "", args.join(" "));
@@ -441,7 +461,7 @@ Deno.test("closing map's stdout cancels the run, says so on stderr with the retr
       ),
     );
     // The command it names finishes the input.
-    const retry = await cli(home, ["retry", "piped", runId, "-q"]);
+    const retry = await cliHere(home, ["retry", "piped", runId, "-q"]);
     assert.equal(retry.code, 0, retry.stderr);
     assert.deepEqual(
       ndjson(retry.stdout).map((l) => l.value),
@@ -540,8 +560,8 @@ Deno.test("map and knot create of a module whose code reaches files beside it wa
       "export function size(x: number): number {\n" +
         '  return x + new URL("./model.json", import.meta.url).href.length;\n}\n',
     );
-    const plan = await cli(home, ["knot", "create", "reads", module, "size", "--dry-run"]);
-    const r = await cli(home, ["map", module, "size", "-q"], { stdin: "[1]" });
+    const plan = await cliHere(home, ["knot", "create", "reads", module, "size", "--dry-run"]);
+    const r = await cliHere(home, ["map", module, "size", "-q"], { stdin: "[1]" });
     assert.equal(r.code, 0, r.stderr);
     for (const { stderr } of [plan, r]) {
       assert.match(

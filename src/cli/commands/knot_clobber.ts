@@ -15,14 +15,14 @@ import {
   repositoryUser,
 } from "../../targets/aws/catalog.ts";
 import { inCliWords } from "../common/cli_words.ts";
-import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
+import { findLocalKnot } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliCloudknotDir, cliSettings } from "../common/aws.ts";
 import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { confirmDeletion, openOrForget, YES_OPTION } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
-import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
+import { cliKnotEnv, cliLocalKnot, locateKnot, openAwsKnotReader } from "../common/knots.ts";
 import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
 import { KNOT_TARGET_OPTION } from "../common/options.ts";
 import { untilInterrupted } from "../common/interrupted.ts";
@@ -87,9 +87,8 @@ export const knotClobber = defineCommand({
     // A docker knot's clobber removes its containers and image too.
     const knot = await Knot.create({
       name,
-      dir: localKnotsDir({ env: ctx.io.env }),
-      ...((found.record.target as string) === "docker" ? { target: "docker" as const } : {}),
-    });
+      ...cliLocalKnot(ctx, (found.record.target as string) === "docker" ? "docker" : "local"),
+    }, cliKnotEnv(ctx));
     await knot.clobber();
     await ctx.print(`Clobbered ${what}`);
     return 0;

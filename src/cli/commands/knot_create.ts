@@ -8,13 +8,13 @@ import { Knot, type KnotOptions } from "../../knot.ts";
 import { validateKnotOptions } from "../../knot_options.ts";
 import { recordSection } from "../../state/sections.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
-import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
+import { findLocalKnot } from "../../targets/local/catalog.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { cliWarn } from "../common/cli_words.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { awsFunctionLabel, awsKnotJson, functionLabel, knotJson } from "../common/knot_view.ts";
-import { refuseAwsNameClash } from "../common/knots.ts";
+import { cliKnotEnv, cliLocalKnot, refuseAwsNameClash } from "../common/knots.ts";
 import { checkModulePath, cliFiles, FILE_OPTION } from "../common/module_path.ts";
 import { DRY_RUN_OPTION, JSON_OPTION, MODULE_ARGUMENTS, TARGET_OPTION } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
@@ -111,11 +111,9 @@ export const knotCreate = defineCommand({
     }
     await refuseAwsNameClash(ctx, name);
     await checkModulePath(module);
-    const dir = localKnotsDir({ env: ctx.io.env });
     const warn = cliWarn(ctx);
     const docker: Partial<KnotOptions> = target === "docker"
       ? {
-        target,
         docker: cliDocker(ctx, { quiet: ctx.flag("quiet") }),
         ...(awsKnotOptions(ctx, "docker").baseImage !== undefined
           ? { baseImage: awsKnotOptions(ctx, "docker").baseImage }
@@ -128,7 +126,7 @@ export const knotCreate = defineCommand({
       module,
       exportName,
       ...(files !== undefined ? { files } : {}),
-      dir,
+      ...cliLocalKnot(ctx, target === "docker" ? "docker" : "local"),
       warn,
     };
     if (ctx.flag("dry-run")) {
@@ -139,7 +137,7 @@ export const knotCreate = defineCommand({
     await Knot.create({
       ...knotOptions,
       ...(permissions !== undefined ? { permissions } : {}),
-    });
+    }, cliKnotEnv(ctx));
     const knot = await findLocalKnot(name, { env: ctx.io.env });
     if (ctx.flag("json")) await ctx.print(JSON.stringify(knotJson(knot)));
     else {

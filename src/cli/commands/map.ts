@@ -9,7 +9,6 @@ import { validateKnotOptions, validateMapOptions } from "../../knot_options.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { functionChange } from "../../targets/aws/aws_knot.ts";
-import { localKnotsDir } from "../../targets/local/catalog.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { cliWarn } from "../common/cli_words.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
@@ -19,7 +18,7 @@ import { readInputs } from "../common/inputs.ts";
 import { followRun } from "../common/follow_run.ts";
 import { writeItems } from "../common/item_output.ts";
 import { knotNameFor } from "../common/knot_name.ts";
-import { locateKnot, refuseAwsNameClash } from "../common/knots.ts";
+import { cliKnotEnv, cliLocalKnot, locateKnot, refuseAwsNameClash } from "../common/knots.ts";
 import { checkModulePath, cliFiles, FILE_OPTION } from "../common/module_path.ts";
 import { DRY_RUN_OPTION, EXPORT_ARGUMENT, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
@@ -235,8 +234,7 @@ export const map = defineCommand({
     else if (module !== undefined) await refuseAwsNameClash(ctx, common.name);
     const docker: KnotOptions = {
       ...common,
-      target: "docker",
-      dir: localKnotsDir({ env: ctx.io.env }),
+      ...cliLocalKnot(ctx, "docker"),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(aws.vcpus !== undefined ? { vcpus: aws.vcpus } : {}),
       ...(aws.baseImage !== undefined ? { baseImage: aws.baseImage } : {}),
@@ -315,14 +313,14 @@ export const map = defineCommand({
       if (!ctx.flag("quiet")) {
         await ctx.log(ctx.err("dim", `Building knot ${common.name}'s image on this machine…`));
       }
-      knot = await Knot.create(docker);
+      knot = await Knot.create(docker, cliKnotEnv(ctx));
     } else {
       knot = await Knot.create({
         ...common,
-        dir: localKnotsDir({ env: ctx.io.env }),
+        ...cliLocalKnot(ctx, "local"),
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(permissions !== undefined ? { permissions } : {}),
-      });
+      }, cliKnotEnv(ctx));
     }
     const mapOptions = {
       env,

@@ -15,7 +15,7 @@ import type { Docker } from "../../docker/docker.ts";
 
 /** The settings sources of a command: its environment and the config file it names. */
 export interface CliSettings extends SettingsOptions {
-  /** The config file (`$CLOUDKNOT_CONFIG_FILE` or `~/.aws/cloudknot`). */
+  /** The config file (`$CLOUDKNOT_CONFIG_FILE` or `~/.aws/cloudknot`, of the environment's HOME). */
   state: StateFile;
   /** Reads the command line's environment. */
   env: (name: string) => string | undefined;
@@ -36,13 +36,16 @@ export interface CliSettings extends SettingsOptions {
  */
 export function cliSettings(ctx: CommandContext): CliSettings {
   const env = ctx.io.env;
-  return { env, state: new StateFile({ env }) };
+  // `~/.aws/cloudknot` of the environment's HOME, as a process of its own would have it.
+  const home = env("HOME");
+  return { env, state: new StateFile({ env, ...(home ? { homeDir: home } : {}) }) };
 }
 
 /**
  * The command's `~/.cloudknot`, from the HOME of its environment, as a process
  * of its own would have it: an AWS knot's image is built in
- * `<HOME>/.cloudknot/images/<name>`, so a command line run in a program with
+ * `<HOME>/.cloudknot/images/<name>` (and a knot's runtime cached in
+ * `<HOME>/.cloudknot/cache`), so a command line run in a program with
  * an environment of its own (`runCommandLine(args, { io })`) builds where
  * that environment says.
  *
@@ -51,10 +54,12 @@ export function cliSettings(ctx: CommandContext): CliSettings {
  * const knot = await Knot.create({ name, target: "aws", ...cliCloudknotDir(settings) });
  * ```
  *
- * @param settings The settings sources.
+ * @param settings The settings sources (their environment).
  * @returns `cloudknotDir` for `Knot.create`, or nothing when HOME is not set.
  */
-export function cliCloudknotDir(settings: CliSettings): { cloudknotDir?: string } {
+export function cliCloudknotDir(
+  settings: Pick<CliSettings, "env">,
+): { cloudknotDir?: string } {
   const home = settings.env("HOME");
   return home ? { cloudknotDir: join(home, ".cloudknot") } : {};
 }

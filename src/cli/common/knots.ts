@@ -28,13 +28,57 @@ import {
   requireRegion,
 } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
-import { cliSettings } from "./aws.ts";
+import { cliCloudknotDir, cliSettings } from "./aws.ts";
 import { sessionFromSettings } from "../../resources/settings.ts";
 import type { CommandContext } from "./command.ts";
 import type { StateFile } from "../../state/state_file.ts";
 import { resolveTarget, type TargetName } from "./target.ts";
 import { refuseOriginal } from "./original.ts";
 import { inCliWords } from "./cli_words.ts";
+
+/**
+ * What `Knot.create` needs to make or open a knot of this machine (the local
+ * or docker target) from the command line, from the command line's
+ * environment, as a process of its own would have it: the knots directory
+ * (`$CLOUDKNOT_LOCAL_DIR`, else `~/.cloudknot/local` of its `HOME`), and a
+ * docker knot's `~/.cloudknot` (where its runtime is cached). A command line
+ * run in a program with an environment of its own
+ * (`runCommandLine(args, { io })`) keeps its knots where that environment
+ * says; `Knot.create`'s second argument, {@linkcode cliKnotEnv}, says where
+ * their runs go.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const knot = await Knot.create({ name, ...cliLocalKnot(ctx, "local") }, cliKnotEnv(ctx));
+ * ```
+ *
+ * @param ctx The running command.
+ * @param target The knot's target.
+ * @returns The options to spread into `Knot.create`.
+ */
+export function cliLocalKnot(
+  ctx: CommandContext,
+  target: "local" | "docker",
+): { dir: string } | { target: "docker"; dir: string; cloudknotDir?: string } {
+  const dir = localKnotsDir({ env: ctx.io.env });
+  return target === "docker" ? { target, dir, ...cliCloudknotDir({ env: ctx.io.env }) } : { dir };
+}
+
+/**
+ * The second argument of `Knot.create` from the command line: its
+ * environment, whose `CLOUDKNOT_LOCAL_RUNS` says where a local knot's runs go.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const knot = await Knot.create({ name, ...cliLocalKnot(ctx, "local") }, cliKnotEnv(ctx));
+ * ```
+ *
+ * @param ctx The running command.
+ * @returns The command line's environment.
+ */
+export function cliKnotEnv(ctx: CommandContext): { env: (name: string) => string | undefined } {
+  return { env: ctx.io.env };
+}
 
 /**
  * Where the knot of a name lives: `--target` when given; otherwise AWS when

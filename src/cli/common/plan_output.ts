@@ -11,7 +11,7 @@ import type { Plan } from "../../plan/plan.ts";
 import { DEFAULT_PERMISSIONS } from "../../job/permissions.ts";
 import { planAwsKnotMap } from "../../targets/aws/aws_plan.ts";
 import type { AwsKnotOptions } from "../../targets/aws/aws_knot.ts";
-import { findLocalKnot, localKnotsDir } from "../../targets/local/catalog.ts";
+import { findLocalKnot, localKnotsDir, localRunsRoot } from "../../targets/local/catalog.ts";
 import { LocalTarget } from "../../targets/local/local_target.ts";
 import type { MapRequest } from "../../targets/target.ts";
 import { cliAwsKnot, cliSettings } from "./aws.ts";
@@ -104,7 +104,7 @@ export async function planMap(
   const local = new LocalTarget({
     knot: common.name,
     root: found?.root ?? join(dir, common.name),
-    runsRoot: found?.runsRoot ?? join(dir, common.name),
+    runsRoot: found?.runsRoot ?? await localRunsRoot(join(dir, common.name), { env: ctx.io.env }),
     artifact: "",
     permissions: { ...DEFAULT_PERMISSIONS },
     concurrency: o.concurrency ?? navigator.hardwareConcurrency ?? 1,

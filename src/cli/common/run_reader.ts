@@ -8,13 +8,19 @@
 import type { RunManifest } from "../../job/payload.ts";
 import { Knot } from "../../knot.ts";
 import type { MapRun } from "../../run/map_run.ts";
-import { findLocalKnot, localKnotsDir, localRuns, pickRun } from "../../targets/local/catalog.ts";
+import { findLocalKnot, localRuns, pickRun } from "../../targets/local/catalog.ts";
 import { RunDir } from "../../targets/local/run_dir.ts";
 import { tookOverRun } from "../../targets/local/local_target.ts";
 import { join } from "node:path";
 import { knotRuns } from "./knot_view.ts";
 import type { CommandContext } from "./command.ts";
-import { type AwsKnotReader, locateKnot, openAwsKnotReader } from "./knots.ts";
+import {
+  type AwsKnotReader,
+  cliKnotEnv,
+  cliLocalKnot,
+  locateKnot,
+  openAwsKnotReader,
+} from "./knots.ts";
 import { itemsInWords } from "../../util/item_words.ts";
 
 /** A run opened as it stands, and how to stop following it. */
@@ -98,9 +104,8 @@ export async function openRun(
     // A retry runs items: on the knot itself, with this machine's workers or Docker.
     const opened = await Knot.create({
       name: knot.record.name,
-      dir: localKnotsDir({ env: ctx.io.env }),
-      ...(docker ? { target: "docker" as const } : {}),
-    });
+      ...cliLocalKnot(ctx, docker ? "docker" : "local"),
+    }, cliKnotEnv(ctx));
     // The command shows the progress of what it runs, on its own stderr.
     const run = await opened.collect(manifest.runId, { progress: false });
     return { run, manifest, finishing: () => false, close: () => Promise.resolve() };

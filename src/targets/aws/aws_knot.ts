@@ -381,6 +381,28 @@ interface Heal {
   update?: { newFunction: boolean; runtime: number | undefined; rebuiltFrom?: string };
 }
 
+/** The Pars a create uses: a heal keeps its record's, unless given one. */
+async function createdParsName(
+  spec: AwsKnotSpec,
+  checked: CheckedAwsKnot,
+  session: AwsSession,
+  saved: AwsKnotRecord | undefined,
+): Promise<string> {
+  return saved !== undefined && typeof spec.pars !== "object"
+    ? saved.pars
+    : (await knotParsName(spec, checked, session)).pars;
+}
+
+/** The names of the resources a heal makes again: those its record gives. */
+function healNames(saved: AwsKnotRecord, checked: CheckedAwsKnot): CheckedAwsKnot["names"] {
+  return {
+    computeEnvironment: batchName(saved.computeEnvironment),
+    jobQueue: batchName(saved.jobQueue),
+    jobDefinition: saved.jobDefinitionName,
+    launchTemplate: saved.launchTemplate ?? checked.names.launchTemplate,
+  };
+}
+
 async function create(
   spec: AwsKnotSpec,
   checked: CheckedAwsKnot,
@@ -393,12 +415,7 @@ async function create(
   const { compute } = checked;
   const saved = heal?.record;
   // A heal makes the knot again under the names its record gives.
-  const names = saved === undefined ? checked.names : {
-    computeEnvironment: batchName(saved.computeEnvironment),
-    jobQueue: batchName(saved.jobQueue),
-    jobDefinition: saved.jobDefinitionName,
-    launchTemplate: saved.launchTemplate ?? checked.names.launchTemplate,
-  };
+  const names = saved === undefined ? checked.names : healNames(saved, checked);
   // An update with the same function runs the knot's own image again, with its runtime.
   const reuse = heal?.update !== undefined && !heal.update.newFunction;
   const runtime = reuse ? heal!.update!.runtime : RUNTIME_PROTOCOL;
@@ -413,9 +430,7 @@ async function create(
   // instance types, the policies, the bucket's and the repository's names.
   // A heal keeps the record's Pars, bucket and repository, so the knot's
   // runs stay where its record says they are.
-  const parsName = saved !== undefined && typeof spec.pars !== "object"
-    ? saved.pars
-    : (await knotParsName(spec, checked, session)).pars;
+  const parsName = await createdParsName(spec, checked, session, saved);
   await checkJobFits(session, compute);
   if (checked.parsPolicies !== undefined) {
     const policies = await resolveParsPolicies(session, checked.parsPolicies, "parsPolicies");
@@ -1094,6 +1109,69 @@ function lostFunctionFiles(knot: string, image: string): CloudknotError {
  * keeps only its attempts: the job definition's vCPUs and memory were the
  * other type's.
  */
+/**
+ * The options a heal makes a knot again with: what the record (and its job
+ * definition) gives, unless given again (the compute type, the attempts, the
+ * function's permissions), and the policies of a Pars whose record is gone too.
+ */
+async function healingSpec(
+  spec: AwsKnotSpec,
+  session: AwsSession,
+  record: AwsKnotRecord,
+  batch: AdoptedBatch,
+  parsGone: ParsGone | undefined,
+): Promise<AwsKnotSpec> {
+  return {
+    ...await withOwnOptions(spec, session, record, batch),
+    ...(spec.parsPolicies === undefined && parsGone !== undefined && !parsGone.record
+      ? await recordedParsPolicies(session, record)
+      : {}),
+  };
+}
+
+/**
+ * Refuses the heal of a knot (its function given again, with what of it is
+ * gone) that its heal would refuse for what it would make: a job no instance
+ * type of its compute environment can hold, its job definition past AWS
+ * Batch's 24 KiB, an account with no room for its compute environment or
+ * queue. The heal's dry run checks with it, as the create's dry run checks a
+ * new knot, with read-only requests: the same options, names and checks the
+ * heal uses (`create` with a `Heal`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * await refuseHeal(spec, record, { batch, parsGone }, session, state);
+ * ```
+ *
+ * @param spec The knot's name, function and options, as given.
+ * @param record The knot's record.
+ * @param found What the heal reads of the knot: its Batch resources and its Pars if gone.
+ * @param session The AWS session.
+ * @param state The config file.
+ * @throws {CloudknotInputError} As the heal would throw it.
+ * @throws {BatchQuotaError} When the account has no room for what the heal makes.
+ */
+export async function refuseHeal(
+  spec: AwsKnotSpec,
+  record: AwsKnotRecord,
+  found: { batch: AdoptedBatch; parsGone: ParsGone | undefined },
+  session: AwsSession,
+  state: StateFile,
+): Promise<void> {
+  const healing = await healingSpec(spec, session, record, found.batch, found.parsGone);
+  const checked = validateAwsKnotOptions(healing);
+  const parsName = await createdParsName(healing, checked, session, record);
+  await checkJobFits(session, checked.compute);
+  // A heal without an update builds the function on this version's runtime.
+  await refuseOverBatchQuotas(healing, checked, session, state, {
+    parsName,
+    repoName: record.dockerRepo,
+    names: healNames(record, checked),
+    runtime: RUNTIME_PROTOCOL,
+    heal: { record, missing: found.parsGone !== undefined ? { pars: found.parsGone } : {} },
+  });
+}
+
 async function withOwnOptions(
   spec: AwsKnotSpec,
   session: AwsSession,
@@ -1137,12 +1215,7 @@ async function adopt(
     // What the record (and its job definition) gives is kept unless given
     // again: the compute type, the attempts, the function's permissions,
     // and the policies of a Pars whose record is gone too.
-    const healing: AwsKnotSpec = {
-      ...await withOwnOptions(spec, session, record, batch),
-      ...(spec.parsPolicies === undefined && parsGone !== undefined && !parsGone.record
-        ? await recordedParsPolicies(session, record)
-        : {}),
-    };
+    const healing = await healingSpec(spec, session, record, batch, parsGone);
     // Marked as made with its Pars, as a new knot is: a clobber of the Pars
     // refuses meanwhile, and this heal refuses while one runs. Another heal of
     // the knot holds it too: this one waits for it.

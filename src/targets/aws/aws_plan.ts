@@ -28,6 +28,7 @@ import {
   hasFunction,
   knotParsName,
   missingPars,
+  refuseHeal,
   refuseOtherOwnersKnotPars,
   refuseOverBatchQuotas,
   requireFunction,
@@ -119,6 +120,9 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       ]),
     ].join(", and ") || undefined;
     if (gone !== undefined && hasFunction(spec)) {
+      // Refused as the heal refuses it, before it makes anything: the job on the instance types,
+      // and AWS Batch's quotas (the job definition it would register, room in the account).
+      await refuseHeal(spec, saved, { batch, parsGone }, session, state);
       const count = missing.length + disabled.length + (parsGone === undefined ? 0 : 1);
       return new Plan({
         title,

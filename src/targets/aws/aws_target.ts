@@ -1492,6 +1492,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         looked();
       },
       ...(o.onStuck ? { onStuck: (notice: StuckNotice) => o.onStuck!(info.runId, notice) } : {}),
+      // A retry's stuck jobs are answered with the retry's options, not the knot's.
+      ...(info.retryOf !== undefined ? { caller: "retry" as const } : {}),
       ...(o.stuckCheckIntervalMs !== undefined
         ? { stuckCheckIntervalMs: o.stuckCheckIntervalMs }
         : {}),

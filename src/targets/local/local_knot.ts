@@ -14,7 +14,7 @@ import { artifactOf } from "../../job/artifact_of.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
-import { startMakingArtifact } from "../../store/local_knots.ts";
+import { type EnvLookup, startMakingArtifact } from "../../store/local_knots.ts";
 import {
   type LocalKnotRecord,
   localKnotsDir,
@@ -53,6 +53,11 @@ export interface LocalKnotSpec {
   permissions?: Permissions;
   /** Where warnings go, such as a module's code that reaches files beside it. @default {console.warn} */
   warn?: (message: string) => void;
+  /**
+   * Reads `CLOUDKNOT_LOCAL_RUNS`, and without `dir` `CLOUDKNOT_LOCAL_DIR` and
+   * `HOME` (the command line's environment). @default {Deno.env.get}
+   */
+  env?: EnvLookup;
 }
 
 /**
@@ -70,8 +75,8 @@ export interface LocalKnotSpec {
  * @returns The knot's artifact and target.
  */
 export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<LocalTarget>> {
-  const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
-  const runsRoot = await localRunsRoot(root);
+  const root = join(localKnotsDir(defined({ dir: spec.dir, env: spec.env })), spec.name);
+  const runsRoot = await localRunsRoot(root, defined({ env: spec.env }));
   // The workers are allowed to read the function and the runs' inputs by
   // path, in a flag that cannot name a path with a comma: refused before
   // anything is made.

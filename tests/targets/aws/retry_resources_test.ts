@@ -122,6 +122,40 @@ Deno.test("AWS target: retry() refuses resources the knot's EC2 jobs cannot have
       );
     }
     await retried.done;
+
+    // An instance type the compute environment names (changed outside cloudknot) that EC2 does
+    // not list in the region: a retry cannot change the environment's types, so the refusal names
+    // a knot made with other ones, not the instanceTypes option a retry does not have.
+    await bed.session.batch.updateComputeEnvironment({
+      computeEnvironment: "ck-ce",
+      computeResources: { instanceTypes: ["x2iedn.xlarge"] },
+    });
+    emu.requests.clear();
+    const unknown = "Unknown instance type x2iedn.xlarge in us-east-1: the knot's compute " +
+      "environment names it among the types it may launch, and a retry runs on that " +
+      "environment as it is: map the items on a knot with other";
+    const listed = "(types EC2 DescribeInstanceTypes lists there, instance families such as " +
+      '"c5", or "optimal"; a new knot, or this one clobbered and created again)';
+    await assert.rejects(
+      () => run.retry({ memory: 1024, progress: false }),
+      (e) => {
+        assert.ok(e instanceof CloudknotInputError, String(e));
+        assert.equal(e.field, undefined, e.message);
+        assert.equal(
+          e.message,
+          `The retry's resources do not fit the knot's EC2 jobs: ${unknown} instanceTypes in ` +
+            `Knot.create ${listed}`,
+        );
+        return true;
+      },
+    );
+    const types = await cli(bed, ["retry", bed.knot, run.runId, "--memory", "1024"]).ended;
+    assert.equal(types.code, 1, types.stderr);
+    assert.ok(
+      types.stderr.includes(`${unknown} --instance-types on cloudknot knot create ${listed}`),
+      types.stderr,
+    );
+    assert.deepEqual(emu.mutatingRequests(), []);
   } finally {
     await bed.close();
   }

@@ -2,12 +2,13 @@
 // queue's time limit ends the items with an error instead of a run that
 // never finishes.
 import assert from "node:assert/strict";
-import { ItemError } from "../../../mod.ts";
+import { ItemError, type ItemSettled, Pars } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import type { StuckNotice, WaitingNotice } from "../../../src/targets/aws/batch/run_poller.ts";
 import { waitingAdvice } from "../../../src/targets/aws/batch/stuck.ts";
 import { validateComputeOptions } from "../../../src/targets/aws/batch/compute_options.ts";
-import { inlineJobRunner, startTestBed } from "./helpers.ts";
+import { readAwsKnot, writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
+import { cli, inlineJobRunner, recordKnot, startTestBed } from "./helpers.ts";
 
 const CAPACITY = "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - Service cannot fulfill the capacity " +
   "requested for instance type [c5.large]";
@@ -66,6 +67,106 @@ for (const jobType of ["array", "independent"] as const) {
     }
   });
 }
+
+Deno.test("a retry's jobs that AWS Batch cannot place (past the compute environment's maxvCpus, or on no instance type) are told of and cancelled with the retry's own options (run.retry, cloudknot retry), its run's with the knot's", async () => {
+  const bed = await startTestBed((x: number) => x + 1, {
+    emulator: { runner: inlineJobRunner((x: number) => x + 1), timeLimitSecondMs: 3 },
+  });
+  const { emu, session } = bed;
+  try {
+    // The queue a knot makes, with its time limits, on the bed's compute environment, whose
+    // maxvCpus was lowered outside cloudknot below the 1 vCPU of one of the knot's jobs.
+    const { jobStateTimeLimitActions } = validateComputeOptions({});
+    const ce = (await session.batch.describeJobQueues({ jobQueues: [bed.resources.jobQueue] }))
+      .jobQueues![0]!.computeEnvironmentOrder[0]!.computeEnvironment;
+    const queue = await session.batch.createJobQueue({
+      jobQueueName: "capped",
+      priority: 1,
+      computeEnvironmentOrder: [{ order: 1, computeEnvironment: ce }],
+      jobStateTimeLimitActions,
+    });
+    await session.batch.updateComputeEnvironment({
+      computeEnvironment: ce,
+      computeResources: { maxvCpus: 0 },
+    });
+    while (emu.batch.jobQueues.get("capped")!.status !== "VALID") {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const notices: StuckNotice[] = [];
+    const target = bed.target({
+      jobQueue: queue.jobQueueArn,
+      onStuck: (_, notice) => notices.push(notice),
+      stuckCheckIntervalMs: 0,
+    });
+    const run = await target.map<number>({ items: encodeItems([1, 2]), starmap: false, env: {} });
+    const stuckErrors = (settled: ItemSettled<unknown>[]) =>
+      settled.map((s) => {
+        assert.equal(s.status, "rejected");
+        const e = s.status === "rejected" ? s.reason : undefined;
+        assert.ok(e instanceof ItemError);
+        assert.equal(e.remote.name, "JobStuckError");
+        assert.match(e.message, /MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE/);
+        return e.message;
+      });
+    // The run's: the knot's options.
+    for (const message of stuckErrors(await run.settled())) {
+      assert.match(message, /lower vcpus or raise maxVcpus/);
+    }
+    assert.equal(notices.length, 1);
+    assert.match(notices[0]!.advice, /lower vcpus or raise maxVcpus/);
+
+    // Its retry's: the retry's vcpus option, or a knot with a larger maxVcpus; not the knot's
+    // vcpus, which a retry does not change.
+    const retry = await run.retry({ progress: false });
+    const retryWords = "one job of the retry needs more vCPUs than the compute environment's " +
+      "maxVcpus: give the retry fewer vCPUs with the vcpus option of run.retry(), or map the " +
+      "items on a knot with a larger maxVcpus in Knot.create (a new knot, or this one " +
+      "clobbered and created again)";
+    for (const message of stuckErrors(await retry.settled())) {
+      assert.ok(message.endsWith(retryWords), message);
+    }
+    assert.equal(notices.length, 2);
+    assert.equal(notices[1]!.advice, retryWords);
+
+    // cloudknot retry says it with its flags and those of knot create.
+    await recordKnot(bed);
+    const record = (await readAwsKnot(bed.state, bed.knot))!;
+    await writeAwsKnot(bed.state, { ...record, jobQueue: queue.jobQueueArn });
+    // The knot's Pars, which cloudknot retry checks is whole before it submits anything.
+    await Pars.create({ name: "ck", session, state: bed.state });
+    const command = await cli(bed, ["retry", bed.knot, run.runId, "--json"]).ended;
+    assert.equal(command.code, 1, command.stderr);
+    assert.ok(
+      command.stdout.includes(
+        "give the retry fewer vCPUs with --vcpus on cloudknot retry, or map the items on a knot " +
+          "with a larger --max-vcpus on cloudknot knot create (a new knot, or this one " +
+          "clobbered and created again)",
+      ),
+      command.stdout,
+    );
+    assert.doesNotMatch(command.stdout, /run\.retry|Knot\.create|lower vcpus/);
+
+    // No instance type for the retry's jobs: its vcpus and memory options, or larger types.
+    emu.batch.blockQueue(
+      "capped",
+      "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement " +
+        "(vCPU/memory/GPU) is higher than that can be met by the CE(s) attached to the job queue.",
+    );
+    const again = await retry.retry({ progress: false });
+    for (const s of await again.settled()) {
+      assert.equal(s.status, "rejected");
+      const message = s.status === "rejected" ? s.reason.message : "";
+      assert.match(message, /MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT/);
+      assert.match(
+        message,
+        /give the retry fewer vCPUs or less memory with the vcpus and memory options of run\.retry\(\) \(leave some memory to the ECS agent: .*\), or map the items on a knot with larger instanceTypes in Knot\.create \(a new knot, or this one clobbered and created again\)$/,
+      );
+    }
+    assert.match(notices.at(-1)!.advice, /with the vcpus and memory options of run\.retry\(\)/);
+  } finally {
+    await bed.close();
+  }
+});
 
 for (const jobType of ["array", "independent"] as const) {
   Deno.test(`${jobType} jobs that all wait in RUNNABLE without a reason (a vCPU quota) are told of once`, async () => {

@@ -20,6 +20,7 @@ import { TIMEOUT_BACKSTOP_SECONDS } from "./environment.ts";
 import { parseJobCommand } from "./command.ts";
 import { stoppedByCloudknot } from "./jobs.ts";
 import { stuckReason } from "./stuck.ts";
+import { defined } from "../../../util/defined.ts";
 
 /** Which item and attempt a failure record is about. */
 export interface BatchFailureTarget {
@@ -41,6 +42,11 @@ export interface BatchFailureTarget {
    * and Batch then terminates them with a reason of its own.
    */
   stoppedSince?: { at: number; why: string };
+  /**
+   * Whose job it is, for the advice of a job Batch cancelled as stuck: a
+   * run's (the knot's options) or a retry's (its own). @default {"knot"}
+   */
+  caller?: "knot" | "retry";
 }
 
 const TIMEOUT_RE = /attempt duration exceeded timeout/i;
@@ -148,7 +154,7 @@ export function batchFailureRecord(job: JobDetail, target: BatchFailureTarget): 
   const reason = container?.reason;
   let kind: FailureKind;
   let name: string;
-  const stuck = stuckReason(statusReason);
+  const stuck = stuckReason(statusReason, defined({ caller: target.caller }));
   // Terminated by cloudknot: its container got SIGTERM and exited 143, as a crash would.
   const since = target.stoppedSince;
   const stoppedBy = attempt === undefined ? undefined : stoppedByCloudknot(statusReason) ??

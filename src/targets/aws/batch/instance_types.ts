@@ -96,12 +96,21 @@ export async function checkJobFits(
     const known = new Set(found.flatMap((c) => [c.type, c.type.split(".")[0]!]));
     const unknown = named.filter((t) => !known.has(t));
     if (unknown.length > 0) {
+      const listed = `types EC2 DescribeInstanceTypes lists there, instance families such as ` +
+        `"c5", or "optimal"`;
       throw new CloudknotInputError(
         `Unknown instance type${unknown.length > 1 ? "s" : ""} ${
           unknown.join(", ")
         } in ${session.region}: ` +
-          `use types EC2 DescribeInstanceTypes lists there, instance families such as "c5", or "optimal"`,
-        { field: "instanceTypes" },
+          // A retry's jobs run on its knot's compute environment, whose instance types only a
+          // knot made again changes: the retry has no option for them.
+          (options.caller === "retry"
+            ? `the knot's compute environment names ${unknown.length > 1 ? "them" : "it"} ` +
+              `among the types it may launch, and a retry runs on that environment as it is: ` +
+              `map the items on a knot with other instanceTypes in Knot.create (${listed}; a ` +
+              `new knot, or this one clobbered and created again)`
+            : `use ${listed}`),
+        options.caller === "retry" ? {} : { field: "instanceTypes" },
       );
     }
     types.push(...found);

@@ -41,6 +41,7 @@ import { DESCRIBE_JOBS_LIMIT, describeJobs, isTerminalStatus } from "./jobs.ts";
 import { forEachPooled } from "../../../util/pooled.ts";
 import { sleep } from "../../../util/sleep.ts";
 import { stuckReason } from "./stuck.ts";
+import { defined } from "../../../util/defined.ts";
 import { childId, childItems, childOf, type SlicedJob } from "./slices.ts";
 import { lastingRefusal, MAX_OUTAGE_MS, OutageLog, type OutageNotice, outageOf } from "./outage.ts";
 
@@ -154,6 +155,11 @@ export interface RunPollerOptions {
    * jobs are not looked for.
    */
   onStuck?: (notice: StuckNotice) => void;
+  /**
+   * Whose jobs the run's are, for the advice of a stuck job: a run's (the
+   * knot's options) or a retry's (the retry's own). @default {"knot"}
+   */
+  caller?: "knot" | "retry";
   /**
    * How often an array whose children all wait in RUNNABLE is checked for a
    * stuck reason (one ListJobs page), in milliseconds. @default {60000}
@@ -446,7 +452,7 @@ export class RunPoller {
 
   /** Tells `onStuck` about a stuck reason it has not been told of. */
   #stuck(jobId: string, statusReason: string | undefined): void {
-    const stuck = stuckReason(statusReason);
+    const stuck = stuckReason(statusReason, defined({ caller: this.#o.caller }));
     if (stuck === undefined || stuck.cancelled || this.#stuckSeen.has(stuck.code)) return;
     this.#stuckSeen.add(stuck.code);
     this.#o.onStuck?.({
@@ -782,10 +788,13 @@ export class RunPoller {
       return;
     }
     if (this.#lateItems.has(index)) return;
-    let made = batchFailureRecord(detail, { index });
+    const caller = defined({ caller: this.#o.caller });
+    let made = batchFailureRecord(detail, { index, ...caller });
     if (made.kind !== "cancelled" && this.#o.stoppedSince !== undefined) {
       const stoppedSince = await (this.#stoppedSince ??= this.#o.stoppedSince(signal));
-      if (stoppedSince !== undefined) made = batchFailureRecord(detail, { index, stoppedSince });
+      if (stoppedSince !== undefined) {
+        made = batchFailureRecord(detail, { index, stoppedSince, ...caller });
+      }
       if (this.#settled(index)) return;
     }
     const logs = this.#o.logs;

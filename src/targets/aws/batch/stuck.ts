@@ -34,6 +34,35 @@ export const MISCONFIGURATION_REASONS: readonly string[] = [
 /** The capacity reason a queue's `jobStateTimeLimitActions` can act on. */
 export const CAPACITY_REASON = "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY";
 
+/**
+ * A retry's words for the reasons its own options answer: a retry runs on its
+ * knot's compute environment as it is, with the vCPUs and memory the retry
+ * gives (`run.retry({ vcpus, memory })`), so what it can lower is those, and
+ * what only a knot made again changes is the environment's.
+ */
+const RETRY_ADVICE: Readonly<Record<string, string>> = {
+  "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE":
+    "one job of the retry needs more vCPUs than the compute environment's maxVcpus: give the " +
+    "retry fewer vCPUs with the vcpus option of run.retry(), or map the items on a knot with a " +
+    "larger maxVcpus in Knot.create (a new knot, or this one clobbered and created again)",
+  "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT":
+    "no instance type the compute environment may launch has the vCPUs, memory or GPUs one job " +
+    "of the retry asks for: give the retry fewer vCPUs or less memory with the vcpus and memory " +
+    "options of run.retry() (leave some memory to the ECS agent: an 8 GiB instance offers jobs " +
+    "a little under 8 GiB), or map the items on a knot with larger instanceTypes in " +
+    "Knot.create (a new knot, or this one clobbered and created again)",
+};
+
+/** Options of {@linkcode stuckReason}. */
+export interface StuckReasonOptions {
+  /**
+   * Whose jobs are stuck, for the advice: a run's (the knot's options) or a
+   * retry's (`run.retry({ vcpus, memory })`, as `checkJobFits` words it for a
+   * retry). @default {"knot"}
+   */
+  caller?: "knot" | "retry";
+}
+
 const CODE_RE = /^(?:Canceled by JobStateTimeLimit action due to reason: )?([A-Z_]+(?::[A-Z_]+)?)/;
 
 /**
@@ -52,15 +81,17 @@ const CODE_RE = /^(?:Canceled by JobStateTimeLimit action due to reason: )?([A-Z
  * ```
  *
  * @param statusReason A job's `statusReason`.
+ * @param options Whose jobs they are, for the advice.
  * @returns The code, whether Batch cancelled the job for it, and the advice.
  */
 export function stuckReason(
   statusReason: string | undefined,
+  options: StuckReasonOptions = {},
 ): { code: string; cancelled: boolean; advice: string } | undefined {
   const match = CODE_RE.exec(statusReason ?? "");
   const code = match?.[1];
   if (code === undefined) return undefined;
-  const advice = ADVICE[code];
+  const advice = (options.caller === "retry" ? RETRY_ADVICE[code] : undefined) ?? ADVICE[code];
   if (advice === undefined) return undefined;
   return { code, cancelled: statusReason!.startsWith("Canceled by JobStateTimeLimit"), advice };
 }

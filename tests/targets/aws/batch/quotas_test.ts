@@ -15,6 +15,7 @@ import {
   validateComputeOptions,
 } from "../../../../src/targets/aws/batch/mod.ts";
 import { refuseFullAccount } from "../../../../src/targets/aws/batch/quotas.ts";
+import { writeAwsKnot } from "../../../../src/targets/aws/catalog.ts";
 import { inCliWords } from "../../../../src/cli/common/cli_words.ts";
 import { encodeItems } from "../../../../src/job/codec.ts";
 import type { Emulator } from "../../../emulator/mod.ts";
@@ -79,6 +80,60 @@ Deno.test("Knot.create refuses permissions that make its job definition pass AWS
     assert.match(cli, /its --allow lists take [\d,]+ bytes of it and its --tag values /);
     assert.match(cli, /or a kind whole \(--allow read\), pass fewer or shorter --tag values/);
     assert.match(cli, /or to a file shipped with --file$/);
+  });
+});
+
+Deno.test("the dry run of a heal refuses permissions that make the job definition it would register pass 24 KiB, as the heal refuses them, before any AWS request that changes anything", async () => {
+  await withEmulator(async ({ emu, session, state }) => {
+    // Knot "mended" whose compute environment, queue, job definition and Pars were all deleted
+    // outside cloudknot: its record is left, with its bucket and runs, and given its function
+    // again the knot would be made again under the record's names.
+    const arn = (kind: string, id: string) =>
+      `arn:aws:batch:${emu.region}:${emu.accountId}:${kind}/${id}`;
+    await session.s3.createBucket({ Bucket: "mended-bucket" });
+    await writeAwsKnot(state, {
+      name: "mended",
+      region: emu.region,
+      profile: session.profile,
+      pars: "mended-pars",
+      dockerImage: "mended",
+      dockerRepo: "mended-repo",
+      imageUri: "",
+      computeEnvironment: arn("compute-environment", "mended-ce"),
+      jobQueue: arn("job-queue", "mended-queue"),
+      jobDefinition: arn("job-definition", "mended-def:1"),
+      jobDefinitionName: "mended-def",
+      bucket: "mended-bucket",
+      sse: undefined,
+      prefix: "cloudknot/mended",
+      retries: 1,
+      compute: "FARGATE",
+      imageTags: ["mended"],
+      runs: [],
+    });
+    const read = Array.from({ length: 1200 }, (_, i) => `/data/plates/plate-${i}.csv`);
+    const options = {
+      name: "mended",
+      target: "aws" as const,
+      func: (x: number) => x,
+      permissions: { read },
+      session,
+      state,
+      warn: () => {},
+    };
+    emu.requests.clear();
+    const planned = await rejects(Knot.create({ ...options, dryRun: true }), CloudknotInputError);
+    assert.equal(planned.field, "permissions");
+    assert.match(planned.message, /^The knot's job definition would be \d\d,\d{3} bytes as /);
+    assert.deepEqual(emu.mutatingRequests(), []);
+    // The heal refuses it in the same words, also having changed nothing.
+    const healed = await rejects(Knot.create(options), CloudknotInputError);
+    assert.equal(planned.message, healed.message);
+    assert.deepEqual(emu.mutatingRequests(), []);
+    // Without them, the dry run says what the heal would make again.
+    const plan = await Knot.create({ ...options, permissions: { read: ["/data"] }, dryRun: true });
+    assert.equal(plan.find("job definition")?.action, "create");
+    assert.deepEqual(emu.mutatingRequests(), []);
   });
 });
 
