@@ -1103,13 +1103,6 @@ function lostFunctionFiles(knot: string, image: string): CloudknotError {
 }
 
 /**
- * The options given that a knot keeps its own values of where they are left
- * out ({@linkcode knotOwnOptions}), read when a heal or an update registers
- * a new revision of its job definition. A heal given another compute type
- * keeps only its attempts: the job definition's vCPUs and memory were the
- * other type's.
- */
-/**
  * The options a heal makes a knot again with: what the record (and its job
  * definition) gives, unless given again (the compute type, the attempts, the
  * function's permissions), and the policies of a Pars whose record is gone too.
@@ -1172,6 +1165,13 @@ export async function refuseHeal(
   });
 }
 
+/**
+ * The options given that a knot keeps its own values of where they are left
+ * out ({@linkcode knotOwnOptions}), read when a heal or an update registers
+ * a new revision of its job definition. A heal given another compute type
+ * keeps only its attempts: the job definition's vCPUs and memory were the
+ * other type's.
+ */
 async function withOwnOptions(
   spec: AwsKnotSpec,
   session: AwsSession,
