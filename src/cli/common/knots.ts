@@ -21,6 +21,7 @@ import { validateKnotName } from "../../util/validate.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { AwsTarget } from "../../targets/aws/aws_target.ts";
+import { waitWarnings } from "../../targets/aws/aws_knot.ts";
 import {
   type AwsKnotRecord,
   awsTargetOptions,
@@ -287,11 +288,14 @@ export async function openAwsKnotReader(
   // How many looks at AWS each run's poll loop has made, and who waits for one.
   const rounds = new Map<string, number>();
   const waiters = new Set<() => void>();
+  // Such as a run's items whose jobs it waits for: in the command line's words.
+  const cliWarn = (message: string) => warn(inCliWords(new Error(message)));
   const target = new AwsTarget(awsTargetOptions(record, {
     session,
     state: settings.state,
-    // Such as a run's items whose jobs it waits for: in the command line's words.
-    warn: (message) => warn(inCliWords(new Error(message))),
+    warn: cliWarn,
+    // Jobs a retry or a wait finds stuck in RUNNABLE, as a map's knot tells of them.
+    ...waitWarnings(record, cliWarn),
     onPoll: (runId) => {
       rounds.set(runId, (rounds.get(runId) ?? 0) + 1);
       for (const wake of waiters) wake();

@@ -980,6 +980,29 @@ function targetOptions(
       new Map([[record.jobDefinition, runtime]]),
     ),
     ...(options.pollInterval !== undefined ? { pollIntervalMs: options.pollInterval } : {}),
+    ...waitWarnings(record, warn),
+  });
+}
+
+/**
+ * What a knot's target tells `warn` of its runs' jobs that wait in RUNNABLE:
+ * stuck for a reason AWS Batch gives (with what to do), or for long with no
+ * reason. A command line that reads a knot's runs gives the same, in its words.
+ *
+ * @example Usage
+ * ```ts ignore
+ * new AwsTarget(awsTargetOptions(record, { session, state, ...waitWarnings(record, warn) }));
+ * ```
+ *
+ * @param record The knot's record.
+ * @param warn Where the warnings go.
+ * @returns `onStuck` and `onWaiting` for the target's options.
+ */
+export function waitWarnings(
+  record: AwsKnotRecord,
+  warn: (message: string) => void,
+): Pick<AwsTargetOptions, "onStuck" | "onWaiting"> {
+  return {
     onStuck: (runId, notice) =>
       warn(
         `cloudknot: run ${runId} of knot ${record.name} is stuck: AWS Batch cannot start job ` +
@@ -992,7 +1015,7 @@ function targetOptions(
             Math.round(notice.waitedMs / 60_000)
           } minutes and AWS Batch gives no reason: ${waitingAdvice(record.compute, record.name)}.`,
       ),
-  });
+  };
 }
 
 /**

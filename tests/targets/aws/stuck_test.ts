@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { ItemError, type ItemSettled, Pars } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import type { StuckNotice, WaitingNotice } from "../../../src/targets/aws/batch/run_poller.ts";
-import { waitingAdvice } from "../../../src/targets/aws/batch/stuck.ts";
+import { stuckReason, waitingAdvice } from "../../../src/targets/aws/batch/stuck.ts";
+import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { validateComputeOptions } from "../../../src/targets/aws/batch/compute_options.ts";
 import { readAwsKnot, writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
 import { cli, inlineJobRunner, recordKnot, startTestBed } from "./helpers.ts";
@@ -145,6 +146,12 @@ Deno.test("a retry's jobs that AWS Batch cannot place (past the compute environm
       command.stdout,
     );
     assert.doesNotMatch(command.stdout, /run\.retry|Knot\.create|lower vcpus/);
+    // While its jobs wait, it tells of them as a map does, in the same words.
+    assert.match(
+      command.stderr,
+      /cloudknot: run \S+ of knot \S+ is stuck: AWS Batch cannot start job \S+ \(MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE.*\)\. What to do: one job of the retry needs more vCPUs than the compute environment's maxVcpus: give the retry fewer vCPUs with --vcpus on cloudknot retry/,
+    );
+    assert.doesNotMatch(command.stderr, /run\.retry|Knot\.create/);
 
     // No instance type for the retry's jobs: its vcpus and memory options, or larger types.
     emu.batch.blockQueue(
@@ -250,4 +257,18 @@ Deno.test("a knot's queue cancels misconfigured jobs after 10 minutes by default
       new RegExp(`${field} must be an integer from 600 to 86,400`),
     );
   }
+});
+
+Deno.test("a retry's jobs waiting for capacity are told to wait or to map on a knot with other instance types, not to change options a retry does not have", () => {
+  const reason = "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - Service cannot fulfill the capacity";
+  assert.match(stuckReason(reason)!.advice, /allow more instanceTypes/);
+  const advice = stuckReason(reason, { caller: "retry" })!.advice;
+  assert.match(
+    advice,
+    /a retry runs on as it is: wait, or map the items on a knot made with more instanceTypes in Knot\.create/,
+  );
+  assert.match(
+    inCliWords(new Error(advice)),
+    /a knot made with more --instance-types on cloudknot knot create/,
+  );
 });

@@ -41,6 +41,10 @@ export const CAPACITY_REASON = "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY";
  * what only a knot made again changes is the environment's.
  */
 const RETRY_ADVICE: Readonly<Record<string, string>> = {
+  "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY":
+    "AWS has no capacity now for the instance types of the knot's compute environment, which a " +
+    "retry runs on as it is: wait, or map the items on a knot made with more instanceTypes in " +
+    'Knot.create (or "optimal"), with compute "EC2" instead of "SPOT", or in another region',
   "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE":
     "one job of the retry needs more vCPUs than the compute environment's maxVcpus: give the " +
     "retry fewer vCPUs with the vcpus option of run.retry(), or map the items on a knot with a " +
