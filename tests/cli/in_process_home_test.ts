@@ -118,6 +118,23 @@ dockerTest(
         Deno.readDir(join(dir, ".cloudknot", "cache", "runtime")),
       );
       assert.ok(cached.some((e) => e.name.endsWith(".js")), JSON.stringify(cached));
+      // An image built by the command line is built under the same HOME's ~/.cloudknot.
+      const built = await cliHere(home, [
+        "image",
+        "build",
+        JOBS,
+        "square",
+        "--name",
+        `${name}-image`,
+        "--json",
+        "-q",
+      ]);
+      assert.equal(built.code, 0, built.stderr);
+      const { buildPath } = JSON.parse(built.stdout);
+      assert.equal(buildPath, join(dir, ".cloudknot", "images", `${name}-image`));
+      const clobbered = await cliHere(home, ["image", "clobber", `${name}-image`, "--yes"]);
+      assert.equal(clobbered.code, 0, clobbered.stderr);
+      assert.equal(await exists(buildPath), false, "its clobber removes the build folder there");
     } finally {
       // The knot's clobber removes its image and containers.
       await cliHere(home, ["knot", "clobber", name, "--yes"]);

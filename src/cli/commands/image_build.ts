@@ -6,7 +6,7 @@
  */
 import { DockerImage } from "../../image/docker_image.ts";
 import { validateImageTags } from "../../image/names.ts";
-import { cliSettings } from "../common/aws.ts";
+import { cliCloudknotDir, cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { cliDocker } from "../common/docker.ts";
 import { cliWarn } from "../common/cli_words.ts";
@@ -71,6 +71,7 @@ export const imageBuild = defineCommand({
     const given = ctx.strings("tag");
     if (given.length > 0) validateImageTags(given);
     const files = cliFiles(ctx, module);
+    const settings = cliSettings(ctx);
     const image = await DockerImage.create({
       module,
       exportName: ctx.arg("export") ?? "default",
@@ -79,7 +80,9 @@ export const imageBuild = defineCommand({
       ...(name !== undefined ? { name } : {}),
       ...(baseImage !== undefined ? { baseImage } : {}),
       ...(dir !== undefined ? { dir } : {}),
-      state: cliSettings(ctx).state,
+      state: settings.state,
+      // Built under `~/.cloudknot` of the command line's HOME, as a process of its own would.
+      ...cliCloudknotDir(settings),
       docker: cliDocker(ctx, { quiet }),
     });
     const hash = image.artifact?.hash ?? "";

@@ -7,7 +7,7 @@ import { CloudknotInputError } from "../../util/errors.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { isOriginalImageRecord } from "../../resources/original.ts";
 import { recordSection } from "../../state/sections.ts";
-import { cliSettings } from "../common/aws.ts";
+import { cliCloudknotDir, cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { confirmDeletion } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
@@ -49,7 +49,12 @@ export const imageClobber = defineCommand({
       );
     }
     if (!await confirmDeletion(ctx, `image ${name} (its local images and build files)`)) return 1;
-    const image = await DockerImage.create({ name, state, docker: cliDocker(ctx) });
+    const image = await DockerImage.create({
+      name,
+      state,
+      docker: cliDocker(ctx),
+      ...cliCloudknotDir({ env: ctx.io.env }),
+    });
     const removed = image.images;
     await image.clobber();
     await ctx.print(

@@ -7,7 +7,7 @@ import { DockerImage } from "../../image/docker_image.ts";
 import { validateRepositoryName } from "../../image/names.ts";
 import { DockerRepo } from "../../image/docker_repo.ts";
 import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
-import { cliSettings } from "../common/aws.ts";
+import { cliCloudknotDir, cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { cliDocker } from "../common/docker.ts";
 import { DRY_RUN_OPTION, JSON_OPTION } from "../common/options.ts";
@@ -54,7 +54,13 @@ export const imagePush = defineCommand({
     await settings.state.assertWritable();
     const docker = cliDocker(ctx, { quiet: ctx.flag("quiet") });
     const session = await sessionFromSettings(settings);
-    const image = await DockerImage.create({ name, state: settings.state, session, docker });
+    const image = await DockerImage.create({
+      name,
+      state: settings.state,
+      session,
+      docker,
+      ...cliCloudknotDir(settings),
+    });
     const repo = await DockerRepo.create({
       name: repoName ?? await getEcrRepo(settings),
       session,
