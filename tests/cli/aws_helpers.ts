@@ -56,3 +56,53 @@ export const DENO_DIR: string = await (async () => {
   }).output();
   return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
 })();
+
+/** A command-line test of a file whose steps share one emulator and config file: name and body. */
+export type AwsHomeStep = [name: string, fn: (home: AwsHome) => Promise<void>];
+
+/**
+ * Runs `steps` in order, each a step of test `t` with a home of its own ({@linkcode withAwsHome}'s:
+ * knots, runs and HOME directories), all on one emulator started with `options` and one config
+ * file, as one user's commands are.
+ *
+ * Why share them: an emulator whose jobs run in containers starts a registry of its own, into which
+ * a knot's first push sends the 100 MB test base image again, compressed anew by dockerd (about
+ * 6 s of a core each time); the steps of one emulator push it once. They share the config file too,
+ * since the default Pars is the config file's that made it, and another's is refused.
+ *
+ * @param t The test.
+ * @param steps Each step's name and body.
+ * @param options The emulator's options, as {@linkcode withAwsHome}'s.
+ */
+export async function runAwsHomeSteps(
+  t: Deno.TestContext,
+  steps: AwsHomeStep[],
+  options: EmulatorOptions = {},
+): Promise<void> {
+  await withHome(async (shared) => {
+    const configFile = shared.env.CLOUDKNOT_CONFIG_FILE!;
+    const emu = await startEmulator({ ceValidDelayMs: 0, tickMs: 10, ...options });
+    try {
+      for (const [name, fn] of steps) {
+        await t.step(name, () =>
+          withHome(async (home) => {
+            await Deno.mkdir(join(home.dir, "home"));
+            await fn({
+              ...home,
+              emu,
+              configFile,
+              env: {
+                ...home.env,
+                CLOUDKNOT_CONFIG_FILE: configFile,
+                ...emu.env,
+                HOME: join(home.dir, "home"),
+                DENO_DIR,
+              },
+            });
+          }));
+      }
+    } finally {
+      await emu.close();
+    }
+  });
+}

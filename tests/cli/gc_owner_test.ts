@@ -1,6 +1,8 @@
 // gc with two config files on one AWS account (two users, or one user's two
 // machines), through the command line against the emulator with real
-// containers: each config file's gc judges only what it made itself.
+// containers: each config file's gc judges only what it made itself. The
+// commands run in the test's process (cliHere), as what they do and say is
+// the point.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { StateFile } from "../../src/state/mod.ts";
@@ -8,7 +10,7 @@ import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { withAwsHome } from "./aws_helpers.ts";
-import { cli, JOBS } from "./helpers.ts";
+import { cliHere, JOBS } from "./helpers.ts";
 
 const FARGATE = ["--target", "aws", "--compute", "FARGATE", "--vcpus", "0.25", "--memory", "512"];
 
@@ -20,18 +22,18 @@ dockerTest(
       const otherFile = join(home.dir, "other", "cloudknot");
       const other = { ...base, CLOUDKNOT_CONFIG_FILE: otherFile };
       for (const env of [base, other]) {
-        const r = await cli(home, ["configure", "--region", "us-east-1"], { env });
+        const r = await cliHere(home, ["configure", "--region", "us-east-1"], { env });
         assert.equal(r.code, 0, r.stderr);
       }
       // User 1: a knot with a run, its Pars, its job data in the account's default bucket.
-      const first = await cli(home, ["map", JOBS, "square", "--name", "sq", ...FARGATE], {
+      const first = await cliHere(home, ["map", JOBS, "square", "--name", "sq", ...FARGATE], {
         stdin: "[1, 2]",
         env: base,
       });
       assert.equal(first.code, 0, first.stderr);
       // User 2: a knot of their own (with a Pars of their own: the default one is user 1's),
       // whose record they lose.
-      const second = await cli(
+      const second = await cliHere(
         home,
         ["map", JOBS, "square", "--name", "mine", "--pars", "theirs", ...FARGATE],
         { stdin: "[3]", env: other },
@@ -70,7 +72,7 @@ dockerTest(
         new RegExp(`^job-data s3://${bucket}/cloudknot/mine/$`),
       ];
       const before = home.emu.mutatingRequests().length;
-      const dry = await cli(home, ["gc", "--json"], { env: other });
+      const dry = await cliHere(home, ["gc", "--json"], { env: other });
       assert.equal(dry.code, 0, dry.stderr);
       const report = JSON.parse(dry.stdout);
       const listed = report.items.map((i: { kind: string; id: string }) => `${i.kind} ${i.id}`);
@@ -80,14 +82,14 @@ dockerTest(
         report.skipped.map((i: { kind: string; id: string }) => `${i.kind} ${i.id}`),
         ["role old-job-role"],
       );
-      const text = await cli(home, ["gc"], { env: other });
+      const text = await cliHere(home, ["gc"], { env: other });
       assert.match(
         text.stderr,
         /^Left out 1 resource with no cloudknot:owner tag .*; run `cloudknot gc --untagged` to list it too$/m,
       );
       assert.equal(home.emu.mutatingRequests().length, before, "a dry run changed something");
 
-      const wet = await cli(home, ["gc", "--yes", "--json"], { env: other });
+      const wet = await cliHere(home, ["gc", "--yes", "--json"], { env: other });
       assert.equal(wet.code, 0, wet.stderr);
       assert.equal(JSON.parse(wet.stdout).deleted.length, mine.length);
       // Not one mutating request named user 1's knot, its resources or its job data.
@@ -106,14 +108,14 @@ dockerTest(
       assert.ok(left.includes("old-job-role"));
       assert.ok(!left.some((id) => /^mine-|\.mine-job$/.test(id)), left.join(" "));
       // User 1's results are all there, and their gc has nothing to collect.
-      const results = await cli(home, ["results", "sq"], { env: base });
+      const results = await cliHere(home, ["results", "sq"], { env: base });
       assert.equal(results.code, 0, results.stderr);
       assert.equal(results.stdout, '{"index":0,"value":1}\n{"index":1,"value":4}\n');
-      const theirGc = await cli(home, ["gc", "--json"], { env: base });
+      const theirGc = await cliHere(home, ["gc", "--json"], { env: base });
       assert.deepEqual(JSON.parse(theirGc.stdout).items, []);
 
       // The old role goes only when asked for.
-      const untagged = await cli(home, ["gc", "--untagged", "--yes", "--json"], { env: other });
+      const untagged = await cliHere(home, ["gc", "--untagged", "--yes", "--json"], { env: other });
       assert.equal(untagged.code, 0, untagged.stderr);
       assert.deepEqual(
         JSON.parse(untagged.stdout).deleted.map((i: { id: string }) => i.id),

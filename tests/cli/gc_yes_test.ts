@@ -1,16 +1,18 @@
 // cloudknot gc --yes against the emulator: two at once with one config file,
-// and Ctrl-C part-way.
+// and Ctrl-C part-way. The gc that is held, waited for or interrupted runs in a
+// process of its own; the commands around it run in the test's process
+// (cliHere), as what they do and say is the point.
 import assert from "node:assert/strict";
 import { Pars } from "../../mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { killAt } from "../support/kill_at.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
-import { cli, lines, spawnCli } from "./helpers.ts";
+import { cliHere, lines, spawnCli } from "./helpers.ts";
 
 /** Configures the home and leaves a Pars whose record is gone: gc's garbage. */
 async function leftovers(home: AwsHome): Promise<void> {
-  assert.equal((await cli(home, ["configure", "--region", "us-east-1"])).code, 0);
+  assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
   const state = new StateFile({ path: home.configFile });
   await Pars.create({ name: "lost", session: await sessionFor(home.emu), state });
   await state.remove("pars lost");
@@ -19,7 +21,7 @@ async function leftovers(home: AwsHome): Promise<void> {
 Deno.test("two cloudknot gc --yes at once with one config file: the second waits for the first, then says nothing is left to collect instead of that it deleted it too", async () => {
   await withAwsHome(async (home) => {
     await leftovers(home);
-    const dry = await cli(home, ["gc", "--json"]);
+    const dry = await cliHere(home, ["gc", "--json"]);
     assert.equal(dry.code, 0, dry.stderr);
     const found = JSON.parse(dry.stdout).items.length;
     assert.ok(found > 0, dry.stdout);
@@ -82,10 +84,10 @@ Deno.test("Ctrl-C in cloudknot gc --yes says it stopped part-way and the command
       interrupted.stderr,
       /^interrupted: cloudknot gc stopped part-way: run cloudknot gc --yes again to delete what is left$/m,
     );
-    const again = await cli(home, ["gc", "--yes"]);
+    const again = await cliHere(home, ["gc", "--yes"]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /^Deleted (\d+) of \1$/m);
-    const after = await cli(home, ["gc"]);
+    const after = await cliHere(home, ["gc"]);
     assert.equal(after.stdout, "Nothing to collect\n", after.stderr);
   });
 });
@@ -97,7 +99,7 @@ Deno.test("Ctrl-C in cloudknot gc --yes says it stopped part-way and the command
  */
 async function gcWhileGroupGoes(home: AwsHome, args: string[]) {
   await leftovers(home);
-  const dry = await cli(home, ["gc", "--json"]);
+  const dry = await cliHere(home, ["gc", "--json"]);
   assert.equal(dry.code, 0, dry.stderr);
   const items: { kind: string; id: string }[] = JSON.parse(dry.stdout).items;
   const group = items.find((g) => g.kind === "security-group")!;

@@ -19,7 +19,13 @@ import { watchLooks } from "../../support/mark_looks.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-import { type KnotBeds, type KnotBedStep, runKnotBedSteps, withKnotBed } from "./helpers.ts";
+import {
+  type KnotBeds,
+  type KnotBedStep,
+  runKnotBedSteps,
+  withAwsHomeOn,
+  withKnotBed,
+} from "./helpers.ts";
 
 /**
  * The tests of this file, each a step of its one test (at the end): their knots share one
@@ -30,7 +36,6 @@ function step(name: string, fn: KnotBedStep[1]): void {
   steps.push([name, fn]);
 }
 
-import { withAwsHome } from "../../cli/aws_helpers.ts";
 import { cliHere, JOBS, ndjson } from "../../cli/helpers.ts";
 
 function square(x: number): number {
@@ -394,10 +399,10 @@ async function createdFromCopy(
   }
 }
 
-dockerTest(
+step(
   "on the command line, a knot whose job queue was deleted outside cloudknot keeps its results, map and retry say to run knot create, and knot create makes the queue again",
-  async () => {
-    await withAwsHome(async (home) => {
+  async (beds) => {
+    await withAwsHomeOn(beds, async (home) => {
       const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
       assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
       const shape = [
@@ -457,7 +462,7 @@ dockerTest(
       assert.equal(second.stdout, '{"index":0,"value":4}\n');
       assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
       assert.equal(ndjson((await cliHere(home, ["results", "odd", runId])).stdout)[1]!.value, 2);
-    }, { runner: "docker", ceValidDelayMs: 30 });
+    });
   },
 );
 

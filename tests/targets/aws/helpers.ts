@@ -849,3 +849,38 @@ export async function withFargateKnot(
 
 /** A small Fargate knot. */
 export const FARGATE = { compute: "FARGATE" as const, vcpus: 0.25, memory: 512 };
+
+import { type AwsHome, DENO_DIR } from "../../cli/aws_helpers.ts";
+import { withHome } from "../../cli/helpers.ts";
+
+/**
+ * Runs a command-line test body (`withAwsHome`'s) on the emulator and config file of
+ * {@linkcode withKnotBeds}, as a step beside the library's knots of the test: its commands
+ * push the base image into the registry those knots pushed it into already, instead of starting
+ * an emulator and a registry of its own. The home's other directories (knots, runs, HOME) are
+ * its own and removed after.
+ *
+ * @param beds The emulator and config file of the test.
+ * @param body The test body.
+ */
+export async function withAwsHomeOn(
+  beds: KnotBeds,
+  body: (home: AwsHome) => Promise<void>,
+): Promise<void> {
+  await withHome(async (home) => {
+    const configFile = beds.state.path;
+    await Deno.mkdir(join(home.dir, "home"));
+    await body({
+      ...home,
+      emu: beds.emu,
+      configFile,
+      env: {
+        ...home.env,
+        CLOUDKNOT_CONFIG_FILE: configFile,
+        ...beds.emu.env,
+        HOME: join(home.dir, "home"),
+        DENO_DIR,
+      },
+    });
+  });
+}

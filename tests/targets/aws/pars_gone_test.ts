@@ -14,7 +14,13 @@ import { deleteRole } from "../../../src/resources/_iam_roles.ts";
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
-import { type KnotBeds, type KnotBedStep, runKnotBedSteps, withKnotBed } from "./helpers.ts";
+import {
+  type KnotBeds,
+  type KnotBedStep,
+  runKnotBedSteps,
+  withAwsHomeOn,
+  withKnotBed,
+} from "./helpers.ts";
 
 /**
  * The tests of this file, each a step of its one test (at the end): their knots share one
@@ -25,7 +31,6 @@ function step(name: string, fn: KnotBedStep[1]): void {
   steps.push([name, fn]);
 }
 
-import { withAwsHome } from "../../cli/aws_helpers.ts";
 import { cliHere, JOBS, ndjson } from "../../cli/helpers.ts";
 import { parsReads } from "../../support/pars_reads.ts";
 
@@ -310,10 +315,10 @@ step(
   (beds) => parsGone(beds, "oldknot", "record", "clobber an old knot"),
 );
 
-dockerTest(
+step(
   "on the command line, pars clobber --force says which knots it leaves without a Pars and how to heal them, map refuses in command-line words, and knot create makes the Pars again",
-  async () => {
-    await withAwsHome(async (home) => {
+  async (beds) => {
+    await withAwsHomeOn(beds, async (home) => {
       const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
       assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
       const shape = [
@@ -389,7 +394,7 @@ dockerTest(
       assert.equal(second.code, 0, second.stderr);
       assert.equal(second.stdout, '{"index":0,"value":4}\n');
       assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
-    }, { runner: "docker", ceValidDelayMs: 30 });
+    });
   },
 );
 
