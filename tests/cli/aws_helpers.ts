@@ -22,28 +22,47 @@ export async function withAwsHome(
   body: (home: AwsHome) => Promise<void>,
   options: EmulatorOptions = {},
 ): Promise<void> {
-  await withHome(async (home) => {
+  await withHome(async (shared) => {
     // Compute environments and queues settle at once: the command line looks at one it made (or
     // disabled, or deleted) right away, then every 2 s, so a settling of 10 ms cost each wait 2 s.
     // A test about that wait gives its own delay.
     const emu = await startEmulator({ ceValidDelayMs: 0, tickMs: 10, ...options });
     try {
-      const configFile = home.env.CLOUDKNOT_CONFIG_FILE!;
-      await Deno.mkdir(join(home.dir, "home"));
-      await body({
-        ...home,
-        emu,
-        configFile,
-        env: {
-          ...home.env,
-          ...emu.env,
-          HOME: join(home.dir, "home"),
-          DENO_DIR,
-        },
-      });
+      await withHomeOn(emu, shared.env.CLOUDKNOT_CONFIG_FILE!, body);
     } finally {
       await emu.close();
     }
+  });
+}
+
+/**
+ * Runs a test body with a home of its own (temporary knots, runs and HOME directories, removed
+ * after) whose environment points at a running emulator and names `configFile`, with DENO_DIR
+ * kept so that nothing is downloaded again.
+ *
+ * @param emu The emulator.
+ * @param configFile The config file, which other homes on the emulator may share.
+ * @param body The test body.
+ */
+export async function withHomeOn(
+  emu: Emulator,
+  configFile: string,
+  body: (home: AwsHome) => Promise<void>,
+): Promise<void> {
+  await withHome(async (home) => {
+    await Deno.mkdir(join(home.dir, "home"));
+    await body({
+      ...home,
+      emu,
+      configFile,
+      env: {
+        ...home.env,
+        CLOUDKNOT_CONFIG_FILE: configFile,
+        ...emu.env,
+        HOME: join(home.dir, "home"),
+        DENO_DIR,
+      },
+    });
   });
 }
 
@@ -84,22 +103,7 @@ export async function runAwsHomeSteps(
     const emu = await startEmulator({ ceValidDelayMs: 0, tickMs: 10, ...options });
     try {
       for (const [name, fn] of steps) {
-        await t.step(name, () =>
-          withHome(async (home) => {
-            await Deno.mkdir(join(home.dir, "home"));
-            await fn({
-              ...home,
-              emu,
-              configFile,
-              env: {
-                ...home.env,
-                CLOUDKNOT_CONFIG_FILE: configFile,
-                ...emu.env,
-                HOME: join(home.dir, "home"),
-                DENO_DIR,
-              },
-            });
-          }));
+        await t.step(name, () => withHomeOn(emu, configFile, fn));
       }
     } finally {
       await emu.close();

@@ -43,6 +43,7 @@ import {
 import { sessionFor } from "../../support/aws_session.ts";
 import { cliInProcess } from "../../support/cli_in_process.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
+import { type AwsHome, withHomeOn } from "../../cli/aws_helpers.ts";
 
 /** The tag of a job definition whose jobs run this checkout's job runtime. */
 export const RUNTIME_TAGS: Record<string, string> = {
@@ -850,9 +851,6 @@ export async function withFargateKnot(
 /** A small Fargate knot. */
 export const FARGATE = { compute: "FARGATE" as const, vcpus: 0.25, memory: 512 };
 
-import { type AwsHome, DENO_DIR } from "../../cli/aws_helpers.ts";
-import { withHome } from "../../cli/helpers.ts";
-
 /**
  * Runs a command-line test body (`withAwsHome`'s) on the emulator and config file of
  * {@linkcode withKnotBeds}, as a step beside the library's knots of the test: its commands
@@ -863,24 +861,9 @@ import { withHome } from "../../cli/helpers.ts";
  * @param beds The emulator and config file of the test.
  * @param body The test body.
  */
-export async function withAwsHomeOn(
+export function withAwsHomeOn(
   beds: KnotBeds,
   body: (home: AwsHome) => Promise<void>,
 ): Promise<void> {
-  await withHome(async (home) => {
-    const configFile = beds.state.path;
-    await Deno.mkdir(join(home.dir, "home"));
-    await body({
-      ...home,
-      emu: beds.emu,
-      configFile,
-      env: {
-        ...home.env,
-        CLOUDKNOT_CONFIG_FILE: configFile,
-        ...beds.emu.env,
-        HOME: join(home.dir, "home"),
-        DENO_DIR,
-      },
-    });
-  });
+  return withHomeOn(beds.emu, beds.state.path, body);
 }
