@@ -6,8 +6,22 @@ import { join } from "node:path";
 import { BatchJob } from "../../../src/targets/aws/batch/mod.ts";
 import type { OutageNotice } from "../../../src/targets/aws/batch/mod.ts";
 import { roleKeys, sessionFor } from "../../support/aws_session.ts";
+import type { AwsSessionOptions } from "../../../src/aws/mod.ts";
 import { mapWaiting, releaseFile, startTestBed, type TestBed, waitsForFile } from "./helpers.ts";
 import { FrontProxy } from "../../support/front_proxy.ts";
+
+/** The job, read by a session of its own that polls often and retries little. */
+async function watcher(
+  bed: TestBed,
+  jobId: string,
+  options: AwsSessionOptions,
+): Promise<BatchJob> {
+  const session = await sessionFor(bed.emu, {
+    ...options,
+    retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+  });
+  return await BatchJob.fromId(jobId, { session, pollIntervalMs: 10, maxPollIntervalMs: 40 });
+}
 
 /**
  * Waits until a wait signing with `accessKeyId` has ended a round that read the job and its
@@ -37,16 +51,7 @@ Deno.test("BatchJob: waiting for a job's result rides out an AWS it cannot reach
       }),
       session: "result",
     });
-    const session = await sessionFor(bed.emu, {
-      endpoint: front.endpoint,
-      credentials: keys,
-      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
-    });
-    const job = await BatchJob.fromId(jobId, {
-      session,
-      pollIntervalMs: 10,
-      maxPollIntervalMs: 40,
-    });
+    const job = await watcher(bed, jobId, { endpoint: front.endpoint, credentials: keys });
     const notices: OutageNotice[] = [];
     let told = Promise.withResolvers<void>();
     const result = job.result({
@@ -96,15 +101,7 @@ Deno.test("BatchJob: waiting for a job's result with keys given in code that exp
       secretAccessKey: c!.SecretAccessKey!,
       sessionToken: c!.SessionToken!,
     };
-    const session = await sessionFor(bed.emu, {
-      credentials: keys,
-      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
-    });
-    const job = await BatchJob.fromId(jobId, {
-      session,
-      pollIntervalMs: 10,
-      maxPollIntervalMs: 40,
-    });
+    const job = await watcher(bed, jobId, { credentials: keys });
     const notices: OutageNotice[] = [];
     const result = job.result({ onOutage: (n) => notices.push(n) });
     // Once the wait has read the job and its records and begun another round, the keys expire.
