@@ -1044,12 +1044,13 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * The runs a command that opens one run may mean, with only their
    * manifests read (where {@linkcode runs} reads every run's): with `runId`,
    * the run of that id, or else each run whose id starts with it; without,
-   * the latest run. Picking among them picks what picking among all the
-   * knot's runs would.
+   * the latest run last, after the runs read to find it (those of its second,
+   * which a handle of a retry among them opens with, not reading them again).
+   * Picking among them picks what picking among all the knot's runs would.
    *
    * @example Usage
    * ```ts ignore
-   * const [latest] = await target.runsNamed();
+   * const latest = (await target.runsNamed()).at(-1);
    * const matching = await target.runsNamed("20261126T12");
    * ```
    *
@@ -1073,6 +1074,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
    * second its run was made, and the manifests' `createdAt` orders the runs
    * of one second. An older second's runs are read only while none of the
    * newer ones has a manifest (a map killed while it uploaded its inputs).
+   * Every manifest read is returned, oldest first, the latest last.
    */
   async #latestRun(ids: string[]): Promise<RunManifest[]> {
     const seconds = Map.groupBy(ids, (id) => RUN_SECOND.exec(id)?.[0]);
@@ -1084,7 +1086,7 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       found.push(...manifests);
       if (manifests.length > 0) break;
     }
-    return byCreation(found).slice(-1);
+    return byCreation(found);
   }
 
   async #scanRuns(): Promise<{ runs: RunManifest[]; unfinished: string[] }> {
