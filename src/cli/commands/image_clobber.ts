@@ -30,7 +30,8 @@ export const imageClobber = defineCommand({
   }],
   async run(ctx) {
     const name = ctx.arg("name")!;
-    const { state } = cliSettings(ctx);
+    const settings = cliSettings(ctx);
+    const { state } = settings;
     const record = await state.section(recordSection("docker-image", name));
     if (record === undefined) {
       throw new CloudknotInputError(
@@ -53,7 +54,7 @@ export const imageClobber = defineCommand({
       name,
       state,
       docker: cliDocker(ctx),
-      ...cliCloudknotDir({ env: ctx.io.env }),
+      ...cliCloudknotDir(settings),
     });
     const removed = image.images;
     await image.clobber();

@@ -51,7 +51,7 @@ const EXPIRED_CODES: ReadonlySet<string> = new Set([
  */
 export function outageOf(error: unknown): OutageKind | undefined {
   let credentials = false;
-  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+  for (const e of causeChain(error)) {
     if (e instanceof AwsError) {
       // Refused credentials this program cannot renew do not pass (lastingRefusal); refused
       // ones the session reads again or renews (unknown keys, a signature AWS does not accept:
@@ -94,10 +94,15 @@ export function outageOf(error: unknown): OutageKind | undefined {
  * @returns AWS's error that refused them, or `undefined`.
  */
 export function lastingRefusal(error: unknown): AwsError | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e instanceof AwsError) return e.credentialsRenewable === false ? e : undefined;
-  }
-  return undefined;
+  const aws = causeChain(error).find((e) => e instanceof AwsError);
+  return aws?.credentialsRenewable === false ? aws : undefined;
+}
+
+/** An error and its causes, the first eight, as far as they are errors. */
+function causeChain(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let e = error; e instanceof Error && chain.length < 8; e = e.cause) chain.push(e);
+  return chain;
 }
 
 /** How long a wait rides out an outage by default: a day, in milliseconds. */

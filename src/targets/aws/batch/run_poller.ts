@@ -1007,13 +1007,18 @@ export class RunPoller {
     return false;
   }
 
+  /** What to do to read the run once a wait ended before it: `readAgain`, or a generic word. */
+  get #readAgain(): string {
+    return this.#o.readAgain ?? "collect the run again later";
+  }
+
   #giveUp(error: unknown, rounds: number): void {
     const cause = errorToRecord(error);
     this.#settleAllWith(
       cause,
       `Polling AWS Batch and S3 failed ${rounds} times in a row (${cause.message}); ` +
         `the jobs may still be running, and what they recorded is kept: ` +
-        (this.#o.readAgain ?? "collect the run again later"),
+        this.#readAgain,
     );
   }
 
@@ -1030,7 +1035,7 @@ export class RunPoller {
       `Stopped waiting at once: AWS refused the credentials, and this program cannot get ` +
         `others while it runs (${cause.message}). The jobs go on in AWS Batch and what they ` +
         `record is kept: with new credentials, ` +
-        (this.#o.readAgain ?? "collect the run again later"),
+        this.#readAgain,
     );
   }
 
