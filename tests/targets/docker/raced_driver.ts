@@ -6,7 +6,7 @@
 // checked), waits for `<gates>/go`, runs, then makes `<gates>/started`. Then,
 // by `mode`: `gone`, it waits for `<gates>/clobbered` before it returns;
 // `waiting`, its first `docker wait` does; `hang`, it never returns (the test
-// kills the process, leaving the container). It prints how the item ended.
+// kills the process, leaving the container, whose item runs for an hour). It prints how the item ended.
 // `HeldClobber` is the test's side: a clobber held between its listing of the
 // knot's containers and its removal of the knot's images until the container
 // of this process exists.
@@ -78,7 +78,11 @@ if (import.meta.main) {
     baseImage,
     concurrency: 1,
     docker: new Gated({ logger: () => {} }),
-    func: (x: number) => x + 1,
+    // In `hang` mode the container is still running when the test's clobber removes the image
+    // (`docker rmi --force` deletes the image of a stopped container, not of a running one).
+    func: mode === "hang"
+      ? (x: number) => new Promise<number>((done) => setTimeout(() => done(x + 1), 3_600_000))
+      : (x: number) => x + 1,
   });
   const run = await knot.map([1], { progress: false });
   await run.item(0).then((v) => console.log(`ok ${v}`), (e) => console.log(`error ${e.message}`));
