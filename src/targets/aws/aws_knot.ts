@@ -403,35 +403,42 @@ function healNames(saved: AwsKnotRecord, checked: CheckedAwsKnot): CheckedAwsKno
   };
 }
 
-async function create(
+/**
+ * Refuses, with read-only requests, what a create (or a heal, or an update)
+ * would refuse before it makes anything: the job on the instance types, the
+ * Pars' policies, a config file the record cannot be written to, a knot or a
+ * Pars of this name another config file made, and AWS Batch's quotas. The
+ * create runs it first; the heal's dry run runs it alone, so that it refuses
+ * what the heal would. Returns what the create goes on with: the names it
+ * makes things under, the Pars', the bucket's and the repository's names,
+ * and the runtime its job definition names.
+ */
+async function refuseCreate(
   spec: AwsKnotSpec,
   checked: CheckedAwsKnot,
   session: AwsSession,
   state: StateFile,
   heal?: Heal,
-  packaged?: PackagedFunction,
-): Promise<OpenedKnot<AwsKnotTarget>> {
+): Promise<{
+  names: CheckedAwsKnot["names"];
+  runtime: number | undefined;
+  parsName: string;
+  bucket: string;
+  sse: AwsKnotRecord["sse"];
+  repoName: string;
+}> {
   const { name } = spec;
-  const { compute } = checked;
   const saved = heal?.record;
   // A heal makes the knot again under the names its record gives.
   const names = saved === undefined ? checked.names : healNames(saved, checked);
-  // An update with the same function runs the knot's own image again, with its runtime.
   const reuse = heal?.update !== undefined && !heal.update.newFunction;
   const runtime = reuse ? heal!.update!.runtime : RUNTIME_PROTOCOL;
-  if (!reuse) requireFunction(spec);
-  if (spec.dockerImage !== undefined && spec.dockerImage.artifact === undefined) {
-    throw new CloudknotInputError(
-      `Image ${spec.dockerImage.name} holds no function: create it with func, or module and exportName`,
-      { field: "dockerImage" },
-    );
-  }
   // What only reads AWS: the Pars' name (and with it the job role's), the
   // instance types, the policies, the bucket's and the repository's names.
   // A heal keeps the record's Pars, bucket and repository, so the knot's
   // runs stay where its record says they are.
   const parsName = await createdParsName(spec, checked, session, saved);
-  await checkJobFits(session, compute);
+  await checkJobFits(session, checked.compute);
   if (checked.parsPolicies !== undefined) {
     const policies = await resolveParsPolicies(session, checked.parsPolicies, "parsPolicies");
     const kept = typeof spec.pars !== "object" ? heal?.missing.pars?.record : undefined;
@@ -439,8 +446,7 @@ async function create(
   }
   // A config file the knot's record cannot be written to is refused before anything is made.
   await state.assertWritable();
-  const settings = { session, state };
-  const { bucket, sse } = saved ?? await resolveS3Params(settings);
+  const { bucket, sse } = saved ?? await resolveS3Params({ session, state });
   const repoName = saved?.dockerRepo ?? checked.repoName ?? await getEcrRepo({ state });
   // A knot of this name another config file made would be shared, and deleted with this one.
   await refuseOtherOwnersKnot(session, state, {
@@ -457,6 +463,37 @@ async function create(
     runtime,
     ...defined({ imageUri: reuse ? saved!.imageUri : undefined, heal }),
   });
+  return { names, runtime, parsName, bucket, sse, repoName };
+}
+
+async function create(
+  spec: AwsKnotSpec,
+  checked: CheckedAwsKnot,
+  session: AwsSession,
+  state: StateFile,
+  heal?: Heal,
+  packaged?: PackagedFunction,
+): Promise<OpenedKnot<AwsKnotTarget>> {
+  const { name } = spec;
+  const { compute } = checked;
+  const saved = heal?.record;
+  // An update with the same function runs the knot's own image again, with its runtime.
+  const reuse = heal?.update !== undefined && !heal.update.newFunction;
+  if (!reuse) requireFunction(spec);
+  if (spec.dockerImage !== undefined && spec.dockerImage.artifact === undefined) {
+    throw new CloudknotInputError(
+      `Image ${spec.dockerImage.name} holds no function: create it with func, or module and exportName`,
+      { field: "dockerImage" },
+    );
+  }
+  const { names, runtime, parsName, bucket, sse, repoName } = await refuseCreate(
+    spec,
+    checked,
+    session,
+    state,
+    heal,
+  );
+  const settings = { session, state };
   const wait = {
     ...(spec.pollInterval !== undefined ? { pollMs: spec.pollInterval } : {}),
     onWait: spec.warn ?? console.warn,
@@ -1147,12 +1184,14 @@ async function healingSpec(
 
 /**
  * Refuses the heal of a knot (its function given again, with what of it is
- * gone) that its heal would refuse for what it would make: a job no instance
- * type of its compute environment can hold, its job definition past AWS
- * Batch's 24 KiB, an account with no room for its compute environment or
- * queue. The heal's dry run checks with it, as the create's dry run checks a
- * new knot, with read-only requests: the same options, names and checks the
- * heal uses (`create` with a `Heal`).
+ * gone) that its heal would refuse before it makes anything: a job no
+ * instance type of its compute environment can hold, `parsPolicies` other than
+ * those of the Pars record it makes again, a config file its record cannot be
+ * written to, a knot or Pars of its names that another config file made, its
+ * job definition past AWS Batch's 24 KiB, an account with no room for its
+ * compute environment or queue. The heal's dry run checks with it, as the
+ * create's dry run checks a new knot, with read-only requests: the same
+ * options, names and checks the heal uses (`refuseCreate` with a `Heal`).
  *
  * @example Usage
  * ```ts ignore
@@ -1175,16 +1214,10 @@ export async function refuseHeal(
   state: StateFile,
 ): Promise<void> {
   const healing = await healingSpec(spec, session, record, found.batch, found.parsGone);
-  const checked = validateAwsKnotOptions(healing);
-  const parsName = await createdParsName(healing, checked, session, record);
-  await checkJobFits(session, checked.compute);
   // A heal without an update builds the function on this version's runtime.
-  await refuseOverBatchQuotas(healing, checked, session, state, {
-    parsName,
-    repoName: record.dockerRepo,
-    names: healNames(record, checked),
-    runtime: RUNTIME_PROTOCOL,
-    heal: { record, missing: found.parsGone !== undefined ? { pars: found.parsGone } : {} },
+  await refuseCreate(healing, validateAwsKnotOptions(healing), session, state, {
+    record,
+    missing: found.parsGone !== undefined ? { pars: found.parsGone } : {},
   });
 }
 
