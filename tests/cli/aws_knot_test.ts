@@ -92,12 +92,12 @@ steps.push(["map, results, jobs, logs and knot commands on AWS", async (home) =>
   assert.doesNotMatch(same.stderr, /ignored/);
 
   // A failing item: every line, then exit 1.
-  const odd = await cliHere(home, [
+  const oddk = await cliHere(home, [
     "map",
     JOBS,
     "failOdd",
     "--name",
-    "odd",
+    "oddk",
     ...FARGATE,
     "--retries",
     "1",
@@ -106,11 +106,11 @@ steps.push(["map, results, jobs, logs and knot commands on AWS", async (home) =>
     stdin: "[1, 2]",
     env,
   });
-  assert.equal(odd.code, 1, odd.stderr);
-  const oddLines = ndjson(odd.stdout);
+  assert.equal(oddk.code, 1, oddk.stderr);
+  const oddLines = ndjson(oddk.stdout);
   assert.equal((oddLines[0]!.error as { name: string }).name, "RangeError");
   assert.equal(oddLines[1]!.value, 2);
-  assert.match(odd.stderr, /^1 of 2 items failed: 0$/m);
+  assert.match(oddk.stderr, /^1 of 2 items failed: 0$/m);
 
   // results, from another process.
   const again = await cliHere(home, ["results", "sq", run1]);
@@ -120,7 +120,7 @@ steps.push(["map, results, jobs, logs and knot commands on AWS", async (home) =>
   assert.equal(latest.runId, run2);
   assert.equal(latest.target, "aws");
   assert.deepEqual(latest.items, [{ index: 0, value: 16 }]);
-  assert.equal((await cliHere(home, ["results", "odd"])).code, 1);
+  assert.equal((await cliHere(home, ["results", "oddk"])).code, 1);
 
   // jobs: the Batch jobs with their children, then the items.
   const jobs = await cliHere(home, ["jobs", "sq", run1, "--json"]);
@@ -163,7 +163,7 @@ steps.push(["map, results, jobs, logs and knot commands on AWS", async (home) =>
   const listed = JSON.parse((await cliHere(home, ["knot", "list", "--json"])).stdout);
   assert.deepEqual(
     listed.map((k: { name: string; target: string }) => `${k.name} ${k.target}`),
-    ["here local", "odd aws", "sq aws"],
+    ["here local", "oddk aws", "sq aws"],
   );
   const sq = listed.find((k: { name: string }) => k.name === "sq");
   assert.equal(sq.runs, 2);
@@ -182,19 +182,19 @@ steps.push(["map, results, jobs, logs and knot commands on AWS", async (home) =>
     [[run1, "finished", 3], [run2, "finished", 1]],
   );
   assert.match(shown.jobRole, /^arn:aws:iam::\d{12}:role\/.*\.sq-job$/);
-  const showText = await cliHere(home, ["knot", "show", "odd"]);
+  const showText = await cliHere(home, ["knot", "show", "oddk"]);
   assert.match(
     showText.stdout,
-    /^data +s3:\/\/cloudknot-123456789012-us-east-1\/cloudknot\/odd\/$/m,
+    /^data +s3:\/\/cloudknot-123456789012-us-east-1\/cloudknot\/oddk\/$/m,
   );
   assert.match(showText.stdout, /^\S+ +\S+ \S+ +2 +1 +1 +finished$/m);
-  assert.match(showText.stdout, /^job role +arn:aws:iam::\d{12}:role\/.*\.odd-job$/m);
+  assert.match(showText.stdout, /^job role +arn:aws:iam::\d{12}:role\/.*\.oddk-job$/m);
 
   // Clobber: --keep-data, and --pars once no other knot uses it.
   const noYes = await cliHere(home, ["knot", "clobber", "sq"]);
   assert.equal(noYes.code, 2);
   // --repo on the shared default repository takes only the knot's tags, and says so; --pars
-  // keeps the Pars knot odd still uses, says so, and the clobber succeeds.
+  // keeps the Pars knot oddk still uses, says so, and the clobber succeeds.
   const gone = await cliHere(home, [
     "knot",
     "clobber",
@@ -211,13 +211,13 @@ steps.push(["map, results, jobs, logs and knot commands on AWS", async (home) =>
   );
   assert.match(
     gone.stderr,
-    /^cloudknot: Pars (\S+) was kept: knot odd still uses it; clobber that knot first, then cloudknot pars clobber \1$/m,
+    /^cloudknot: Pars (\S+) was kept: knot oddk still uses it; clobber that knot first, then cloudknot pars clobber \1$/m,
   );
   assert.equal(home.emu.iam.roles.has("emulator-default-job-role"), true);
   const last = await cliHere(home, [
     "knot",
     "clobber",
-    "odd",
+    "oddk",
     "--yes",
     "--image",
     "--pars",
@@ -231,12 +231,12 @@ steps.push(["map, results, jobs, logs and knot commands on AWS", async (home) =>
   );
   const left = home.emu.listResources().map((r) => `${r.type} ${r.id}`).sort();
   assert.deepEqual(left, ["bucket cloudknot-123456789012-us-east-1", "repository cloudknot"]);
-  // odd's data was kept, and its image tag in the default repository (clobbered without
+  // oddk's data was kept, and its image tag in the default repository (clobbered without
   // --repo): gc finds both, now that no record refers to them.
   const gc = JSON.parse((await cliHere(home, ["gc", "--json"])).stdout);
   assert.deepEqual(gc.items.map((i: { id: string }) => i.id).sort(), [
-    "cloudknot:odd",
-    "s3://cloudknot-123456789012-us-east-1/cloudknot/odd/",
+    "cloudknot:oddk",
+    "s3://cloudknot-123456789012-us-east-1/cloudknot/oddk/",
   ]);
 }]);
 

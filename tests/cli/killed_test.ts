@@ -192,16 +192,16 @@ steps.push([
   async (home) => {
     const env = { CLOUDKNOT_BASE_IMAGE: await ensureBaseImage() };
     assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"], { env })).code, 0);
-    const args = ["map", JOBS, "failOdd", "--name", "odd", ...FARGATE, "--retries", "1", "-q"];
+    const args = ["map", JOBS, "failOdd", "--name", "kodd", ...FARGATE, "--retries", "1", "-q"];
     const first = await cliHere(home, args, { stdin: "[1, 2, 3, 4]", env });
     assert.equal(first.code, 1, first.stderr);
     await killAt(
       home.emu,
       { service: "batch", operation: "SubmitJob" },
-      () => spawnCli(home, ["retry", "odd"], { env }),
+      () => spawnCli(home, ["retry", "kodd"], { env }),
     );
     await home.emu.waitForJobs();
-    const shown = await cliHere(home, ["knot", "show", "odd", "--json"], { env });
+    const shown = await cliHere(home, ["knot", "show", "kodd", "--json"], { env });
     assert.equal(shown.code, 0, shown.stderr);
     const runs = JSON.parse(shown.stdout).runs;
     assert.equal(runs.length, 2);
@@ -214,7 +214,7 @@ steps.push([
     const whole = { items: 4, succeeded: 2, failed: 2, status: "finished" };
     assert.deepEqual(runs.map(pick), [whole, whole]);
     // results reads the same whole input, from any process.
-    const results = await cliHere(home, ["results", "odd"], { env });
+    const results = await cliHere(home, ["results", "kodd"], { env });
     assert.deepEqual(results.stdout.split("\n").filter((l) => l.includes('"value"')), [
       '{"index":1,"value":2}',
       '{"index":3,"value":4}',
@@ -226,46 +226,46 @@ steps.push([
     await killAt(
       home.emu,
       { service: "s3", operation: "PutObject" },
-      () => spawnCli(home, ["map", "--name", "odd", "--inputs", inputs], { env }),
+      () => spawnCli(home, ["map", "--name", "kodd", "--inputs", inputs], { env }),
     );
     // knot clobber counts what it deletes: the retry's run, which the knot's record lacks, too.
-    const asked = await cliHere(home, ["knot", "clobber", "odd"], { env });
+    const asked = await cliHere(home, ["knot", "clobber", "kodd"], { env });
     assert.equal(asked.code, 2, asked.stderr);
     assert.match(
       asked.stderr,
-      /Clobbering deletes AWS knot odd \(its compute environment, job queue and job definitions, 2 runs and their job data, the data of 1 unfinished run\)/,
+      /Clobbering deletes AWS knot kodd \(its compute environment, job queue and job definitions, 2 runs and their job data, the data of 1 unfinished run\)/,
     );
 
     // A clobber killed while it deletes the job data: the runs are gone, and both say so.
     await killAt(
       home.emu,
       { service: "s3", operation: "DeleteObjects" },
-      () => spawnCli(home, ["knot", "clobber", "odd", "--yes"], { env }),
+      () => spawnCli(home, ["knot", "clobber", "kodd", "--yes"], { env }),
     );
-    const half = await cliHere(home, ["knot", "show", "odd"], { env });
+    const half = await cliHere(home, ["knot", "show", "kodd"], { env });
     assert.equal(half.code, 0, half.stderr);
     assert.match(half.stdout, /^No runs$/m);
     assert.match(
       half.stdout,
-      /^A clobber of knot odd stopped part-way .*: run `cloudknot knot clobber odd` again to finish it\.$/m,
+      /^A clobber of knot kodd stopped part-way .*: run `cloudknot knot clobber kodd` again to finish it\.$/m,
     );
     const halfJson = JSON.parse(
-      (await cliHere(home, ["knot", "show", "odd", "--json"], { env })).stdout,
+      (await cliHere(home, ["knot", "show", "kodd", "--json"], { env })).stdout,
     );
     assert.deepEqual(halfJson.runs, []);
     assert.match(halfJson.clobberStarted, /^\d{4}-\d\d-\d\dT/);
     const listed = JSON.parse((await cliHere(home, ["knot", "list", "--json"], { env })).stdout);
     assert.deepEqual(
       listed.map((k: Record<string, unknown>) => [k.name, k.runs, k.lastRun]),
-      [["odd", 0, null]],
+      [["kodd", 0, null]],
     );
     assert.match(
       (await cliHere(home, ["knot", "list"], { env })).stdout,
-      /^odd +aws us-east-1 \(clobber unfinished\) .* 0 +-$/m,
+      /^kodd +aws us-east-1 \(clobber unfinished\) .* 0 +-$/m,
     );
-    const finished = await cliHere(home, ["knot", "clobber", "odd", "--yes"], { env });
+    const finished = await cliHere(home, ["knot", "clobber", "kodd", "--yes"], { env });
     assert.equal(finished.code, 0, finished.stderr);
-    assert.match(finished.stdout, /^Clobbered AWS knot odd \(.*, 0 runs and their job data\)$/m);
+    assert.match(finished.stdout, /^Clobbered AWS knot kodd \(.*, 0 runs and their job data\)$/m);
     assert.deepEqual(
       JSON.parse((await cliHere(home, ["knot", "list", "--json"], { env })).stdout),
       [],

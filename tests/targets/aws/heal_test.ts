@@ -415,35 +415,35 @@ step(
         "--memory",
         "512",
       ];
-      const make = ["map", JOBS, "failOdd", "--name", "odd", ...shape, "--retries", "1"];
+      const make = ["map", JOBS, "failOdd", "--name", "hodd", ...shape, "--retries", "1"];
       const first = await cliHere(home, make, { stdin: "[1, 2]", env });
       assert.equal(first.code, 1, first.stderr);
-      const runId = /^knot odd · run (\S+) · 2 items \(aws\)$/m.exec(first.stderr)?.[1];
+      const runId = /^knot hodd · run (\S+) · 2 items \(aws\)$/m.exec(first.stderr)?.[1];
       assert.ok(runId, first.stderr);
       const session = await sessionFor(home.emu);
       const state = new StateFile({ path: home.configFile });
-      const jobQueue = (await state.get("knot odd", "job-queue"))!;
+      const jobQueue = (await state.get("knot hodd", "job-queue"))!;
       await deleteBatchEnvironment(session, { jobQueue }, { pollMs: 20 });
 
       // Its results still read, and its record is kept.
-      const results = await cliHere(home, ["results", "odd", runId]);
+      const results = await cliHere(home, ["results", "hodd", runId]);
       assert.equal(results.code, 1, results.stderr);
       assert.equal(ndjson(results.stdout)[1]!.value, 2);
-      assert.equal(await state.get("knot odd", "runs"), runId);
+      assert.equal(await state.get("knot hodd", "runs"), runId);
 
       // map and retry are refused, in command-line words.
       const advice = new RegExp(
         `job queue ${jobQueue} no longer exists \\(deleted outside cloudknot, by a clobber ` +
           `that stopped part-way, or by a forced clobber of the knot's Pars\\)\\. Its runs are kept and can still be read\\. To run again, ` +
-          `make what is missing again with cloudknot knot create odd MODULE EXPORT --target aws ` +
+          `make what is missing again with cloudknot knot create hodd MODULE EXPORT --target aws ` +
           `and the knot's options: it keeps the knot's names and runs\\. To be done with it, run ` +
-          `cloudknot knot clobber odd --target aws: that deletes what is left of it`,
+          `cloudknot knot clobber hodd --target aws: that deletes what is left of it`,
       );
       home.emu.requests.clear();
-      const mapped = await cliHere(home, ["map", "--name", "odd"], { stdin: "[2]", env });
+      const mapped = await cliHere(home, ["map", "--name", "hodd"], { stdin: "[2]", env });
       assert.equal(mapped.code, 1, mapped.stderr);
       assert.match(mapped.stderr, advice);
-      const retried = await cliHere(home, ["retry", "odd", runId]);
+      const retried = await cliHere(home, ["retry", "hodd", runId]);
       assert.equal(retried.code, 1, retried.stderr);
       assert.match(retried.stderr, advice);
       assert.deepEqual(
@@ -452,16 +452,16 @@ step(
       );
 
       // knot create with the module makes the queue again; old and new runs are kept.
-      const healed = await cliHere(home, ["knot", "create", "odd", JOBS, "failOdd", ...shape], {
+      const healed = await cliHere(home, ["knot", "create", "hodd", JOBS, "failOdd", ...shape], {
         env,
       });
       assert.equal(healed.code, 0, healed.stderr);
-      assert.match(healed.stdout, /^Made again knot odd on AWS Batch \(us-east-1\): /);
-      const second = await cliHere(home, ["map", "--name", "odd"], { stdin: "[4]", env });
+      assert.match(healed.stdout, /^Made again knot hodd on AWS Batch \(us-east-1\): /);
+      const second = await cliHere(home, ["map", "--name", "hodd"], { stdin: "[4]", env });
       assert.equal(second.code, 0, second.stderr);
       assert.equal(second.stdout, '{"index":0,"value":4}\n');
-      assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
-      assert.equal(ndjson((await cliHere(home, ["results", "odd", runId])).stdout)[1]!.value, 2);
+      assert.equal((await state.get("knot hodd", "runs"))?.split(" ")[0], runId);
+      assert.equal(ndjson((await cliHere(home, ["results", "hodd", runId])).stdout)[1]!.value, 2);
     });
   },
 );

@@ -331,48 +331,48 @@ step(
         "--memory",
         "512",
       ];
-      const make = ["map", JOBS, "failOdd", "--name", "odd", ...shape, "--retries", "1"];
+      const make = ["map", JOBS, "failOdd", "--name", "podd", ...shape, "--retries", "1"];
       const first = await cliHere(home, make, { stdin: "[1, 2]", env });
       assert.equal(first.code, 1, first.stderr);
-      const runId = /^knot odd · run (\S+) · 2 items \(aws\)$/m.exec(first.stderr)?.[1];
+      const runId = /^knot podd · run (\S+) · 2 items \(aws\)$/m.exec(first.stderr)?.[1];
       assert.ok(runId, first.stderr);
       const state = new StateFile({ path: home.configFile });
-      const pars = (await state.get("knot odd", "pars"))!;
+      const pars = (await state.get("knot podd", "pars"))!;
 
       const clobbered = await cliHere(home, ["pars", "clobber", pars, "--force", "--yes"]);
       assert.equal(clobbered.code, 0, clobbered.stderr);
       assert.match(
         clobbered.stderr,
         new RegExp(
-          `knot odd now uses a Pars that is gone: its runs can still be read; to run it again, ` +
-            `cloudknot knot create odd MODULE EXPORT --target aws and the knot's options make ` +
+          `knot podd now uses a Pars that is gone: its runs can still be read; to run it again, ` +
+            `cloudknot knot create podd MODULE EXPORT --target aws and the knot's options make ` +
             `Pars ${pars} again and keep its runs; to be done with it, run cloudknot knot ` +
-            `clobber odd --target aws: that deletes what is left of it`,
+            `clobber podd --target aws: that deletes what is left of it`,
         ),
       );
 
       // Its results and the knot read and change nothing; map and retry are
       // refused before anything is submitted.
       home.emu.requests.clear();
-      const results = await cliHere(home, ["results", "odd", runId]);
+      const results = await cliHere(home, ["results", "podd", runId]);
       assert.equal(results.code, 1, results.stderr);
       assert.equal(ndjson(results.stdout)[1]!.value, 2);
-      const shown = await cliHere(home, ["knot", "show", "odd", "--target", "aws"]);
+      const shown = await cliHere(home, ["knot", "show", "podd", "--target", "aws"]);
       assert.equal(shown.code, 0, shown.stderr);
-      const retried = await cliHere(home, ["retry", "odd", runId]);
+      const retried = await cliHere(home, ["retry", "podd", runId]);
       assert.equal(retried.code, 1, retried.stderr);
-      assert.match(retried.stderr, new RegExp(`Knot odd cannot run anything: the Pars ${pars}`));
-      const mapped = await cliHere(home, ["map", "--name", "odd"], { stdin: "[2]", env });
+      assert.match(retried.stderr, new RegExp(`Knot podd cannot run anything: the Pars ${pars}`));
+      const mapped = await cliHere(home, ["map", "--name", "podd"], { stdin: "[2]", env });
       assert.equal(mapped.code, 1, mapped.stderr);
       assert.match(
         mapped.stderr,
         new RegExp(
-          `Knot odd cannot run anything: the Pars ${pars} it uses is gone: the config file has ` +
+          `Knot podd cannot run anything: the Pars ${pars} it uses is gone: the config file has ` +
             `no \\[pars ${pars}\\] record any more \\(removed when the Pars was clobbered with ` +
             `cloudknot pars clobber --force, or by hand\\); and its compute environment ` +
-            `\\S+/odd-ck-ce and its job queue \\S+/odd-ck-jq no longer exist .*\\. Its runs are ` +
+            `\\S+/podd-ck-ce and its job queue \\S+/podd-ck-jq no longer exist .*\\. Its runs are ` +
             `kept and can still be ` +
-            `read\\. To run again, make what is missing again with cloudknot knot create odd ` +
+            `read\\. To run again, make what is missing again with cloudknot knot create podd ` +
             `MODULE EXPORT --target aws and the knot's options: it keeps the knot's names and ` +
             `runs, and makes Pars ${pars} again under its name\\.`,
         ),
@@ -385,15 +385,15 @@ step(
       );
 
       // knot create heals it: the Pars is back under its name, and map runs.
-      const healed = await cliHere(home, ["knot", "create", "odd", JOBS, "failOdd", ...shape], {
+      const healed = await cliHere(home, ["knot", "create", "podd", JOBS, "failOdd", ...shape], {
         env,
       });
       assert.equal(healed.code, 0, healed.stderr);
       assert.notEqual(await state.section(`pars ${pars}`), undefined);
-      const second = await cliHere(home, ["map", "--name", "odd"], { stdin: "[4]", env });
+      const second = await cliHere(home, ["map", "--name", "podd"], { stdin: "[4]", env });
       assert.equal(second.code, 0, second.stderr);
       assert.equal(second.stdout, '{"index":0,"value":4}\n');
-      assert.equal((await state.get("knot odd", "runs"))?.split(" ")[0], runId);
+      assert.equal((await state.get("knot podd", "runs"))?.split(" ")[0], runId);
     });
   },
 );
