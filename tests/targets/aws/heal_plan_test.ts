@@ -5,48 +5,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CloudknotInputError, Knot, Pars } from "../../../mod.ts";
-import type { AwsSession } from "../../../src/aws/mod.ts";
 import { deleteRole } from "../../../src/resources/_iam_roles.ts";
-import { writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
 import { StateFile } from "../../../src/state/mod.ts";
-import type { Emulator } from "../../emulator/mod.ts";
 import { withEmulator } from "../../resources/helpers.ts";
 import { rejects } from "../../support/rejects.ts";
-
-/**
- * Writes the record of knot `mended` whose compute environment, queue and job definition are
- * gone (deleted outside cloudknot): given its function again, the knot is made again under the
- * record's names, with the record's Pars `mended-pars`.
- */
-async function mendedRecord(emu: Emulator, session: AwsSession, state: StateFile) {
-  const arn = (kind: string, id: string) =>
-    `arn:aws:batch:${emu.region}:${emu.accountId}:${kind}/${id}`;
-  await session.s3.createBucket({ Bucket: "mended-bucket" });
-  await writeAwsKnot(state, {
-    name: "mended",
-    region: emu.region,
-    profile: session.profile,
-    pars: "mended-pars",
-    dockerImage: "mended",
-    dockerRepo: "mended-repo",
-    imageUri: "",
-    computeEnvironment: arn("compute-environment", "mended-ce"),
-    jobQueue: arn("job-queue", "mended-queue"),
-    jobDefinition: arn("job-definition", "mended-def:1"),
-    jobDefinitionName: "mended-def",
-    bucket: "mended-bucket",
-    sse: undefined,
-    prefix: "cloudknot/mended",
-    retries: 1,
-    compute: "FARGATE",
-    imageTags: ["mended"],
-    runs: [],
-  });
-}
+import { writeMendedKnot } from "./helpers.ts";
 
 Deno.test("the dry run of a heal refuses the record's Pars when another config file made it, in the heal's words, before any AWS request that changes anything", async () => {
   await withEmulator(async ({ emu, session, state, dir }) => {
-    await mendedRecord(emu, session, state);
+    await writeMendedKnot(emu, session, state);
     // Pars mended-pars, which this config file has no record of, made with another one.
     const theirs = new StateFile({ path: join(dir, "theirs", "cloudknot") });
     await Pars.create({ session, state: theirs, name: "mended-pars", bucket: "mended-bucket" });
@@ -76,7 +43,7 @@ Deno.test("the dry run of a heal refuses the record's Pars when another config f
 
 Deno.test("the dry run of a heal refuses parsPolicies other than those of the Pars record it makes again, in the heal's words, before any AWS request that changes anything", async () => {
   await withEmulator(async ({ emu, session, state }) => {
-    await mendedRecord(emu, session, state);
+    await writeMendedKnot(emu, session, state);
     // Pars mended-pars, made with this config file and a policy, then deleted outside cloudknot:
     // its record stays, and the heal makes it again as the record says.
     const pars = await Pars.create({

@@ -867,3 +867,43 @@ export function withAwsHomeOn(
 ): Promise<void> {
   return withHomeOn(beds.emu, beds.state.path, body);
 }
+
+/**
+ * Writes the record of knot `mended` whose compute environment, queue and job definition are
+ * gone (deleted outside cloudknot), with its bucket `mended-bucket`: given its function again, the
+ * knot is made again under the record's names, with the record's Pars `mended-pars`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await writeMendedKnot(emu, session, state);
+ * ```
+ */
+export async function writeMendedKnot(
+  emu: Emulator,
+  session: AwsSession,
+  state: StateFile,
+): Promise<void> {
+  const arn = (kind: string, id: string) =>
+    `arn:aws:batch:${emu.region}:${emu.accountId}:${kind}/${id}`;
+  await session.s3.createBucket({ Bucket: "mended-bucket" });
+  await writeAwsKnot(state, {
+    name: "mended",
+    region: emu.region,
+    profile: session.profile,
+    pars: "mended-pars",
+    dockerImage: "mended",
+    dockerRepo: "mended-repo",
+    imageUri: "",
+    computeEnvironment: arn("compute-environment", "mended-ce"),
+    jobQueue: arn("job-queue", "mended-queue"),
+    jobDefinition: arn("job-definition", "mended-def:1"),
+    jobDefinitionName: "mended-def",
+    bucket: "mended-bucket",
+    sse: undefined,
+    prefix: "cloudknot/mended",
+    retries: 1,
+    compute: "FARGATE",
+    imageTags: ["mended"],
+    runs: [],
+  });
+}

@@ -15,13 +15,12 @@ import {
   validateComputeOptions,
 } from "../../../../src/targets/aws/batch/mod.ts";
 import { refuseFullAccount } from "../../../../src/targets/aws/batch/quotas.ts";
-import { writeAwsKnot } from "../../../../src/targets/aws/catalog.ts";
 import { inCliWords } from "../../../../src/cli/common/cli_words.ts";
 import { encodeItems } from "../../../../src/job/codec.ts";
 import type { Emulator } from "../../../emulator/mod.ts";
 import { withEmulator } from "../../../resources/helpers.ts";
 import { rejects } from "../../../support/rejects.ts";
-import { job, startTestBed } from "../helpers.ts";
+import { job, startTestBed, writeMendedKnot } from "../helpers.ts";
 
 /** Makes `count` Fargate compute environments `fill-<n>` through the API. */
 async function fillComputeEnvironments(emu: Emulator, session: AwsSession, count: number) {
@@ -88,29 +87,7 @@ Deno.test("the dry run of a heal refuses permissions that make the job definitio
     // Knot "mended" whose compute environment, queue, job definition and Pars were all deleted
     // outside cloudknot: its record is left, with its bucket and runs, and given its function
     // again the knot would be made again under the record's names.
-    const arn = (kind: string, id: string) =>
-      `arn:aws:batch:${emu.region}:${emu.accountId}:${kind}/${id}`;
-    await session.s3.createBucket({ Bucket: "mended-bucket" });
-    await writeAwsKnot(state, {
-      name: "mended",
-      region: emu.region,
-      profile: session.profile,
-      pars: "mended-pars",
-      dockerImage: "mended",
-      dockerRepo: "mended-repo",
-      imageUri: "",
-      computeEnvironment: arn("compute-environment", "mended-ce"),
-      jobQueue: arn("job-queue", "mended-queue"),
-      jobDefinition: arn("job-definition", "mended-def:1"),
-      jobDefinitionName: "mended-def",
-      bucket: "mended-bucket",
-      sse: undefined,
-      prefix: "cloudknot/mended",
-      retries: 1,
-      compute: "FARGATE",
-      imageTags: ["mended"],
-      runs: [],
-    });
+    await writeMendedKnot(emu, session, state);
     const read = Array.from({ length: 1200 }, (_, i) => `/data/plates/plate-${i}.csv`);
     const options = {
       name: "mended",
