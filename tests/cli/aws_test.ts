@@ -644,6 +644,8 @@ Deno.test("a read-only config file is refused before anything is made, pushed or
         ["configure", "--bucket", "another-lab-bucket"],
         ["pars", "create", "lab2"],
         ["knot", "create", "sq", JOBS, "square", "--target", "aws"],
+        // Its dry run says the create would refuse it.
+        ["knot", "create", "sq", JOBS, "square", "--target", "aws", "--dry-run"],
         ["map", JOBS, "square", "--name", "sq", "--target", "aws", "--inputs", "-"],
         ["image", "push", "square"],
         ["pars", "clobber", "lab", "--yes"],

@@ -408,12 +408,27 @@ function healNames(saved: AwsKnotRecord, checked: CheckedAwsKnot): CheckedAwsKno
  * would refuse before it makes anything: the job on the instance types, the
  * Pars' policies, a config file the record cannot be written to, a knot or a
  * Pars of this name another config file made, and AWS Batch's quotas. The
- * create runs it first; the heal's dry run runs it alone, so that it refuses
- * what the heal would. Returns what the create goes on with: the names it
- * makes things under, the Pars', the bucket's and the repository's names,
- * and the runtime its job definition names.
+ * create runs it first; the dry runs of a create and of a heal run it alone,
+ * so that they refuse what the create and the heal would. Returns what the
+ * create goes on with: the names it makes things under, the Pars', the
+ * bucket's and the repository's names, and the runtime its job definition
+ * names.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const { parsName, bucket } = await refuseCreate(spec, checked, session, state);
+ * ```
+ *
+ * @param spec The knot's name and options, as given.
+ * @param checked The options after their checks.
+ * @param session The AWS session.
+ * @param state The config file the knot's record goes to.
+ * @param heal What a heal or an update keeps of the knot, and what it found gone.
+ * @returns The names the create goes on with.
+ * @throws {CloudknotInputError} As the create would throw it.
+ * @throws {BatchQuotaError} When the account has no room for what the create makes.
  */
-async function refuseCreate(
+export async function refuseCreate(
   spec: AwsKnotSpec,
   checked: CheckedAwsKnot,
   session: AwsSession,

@@ -15,9 +15,8 @@ import { describeShippedFiles } from "../../job/shipped_files.ts";
 import { defaultBaseImage } from "../../image/build_context.ts";
 import { Plan, type PlanStep } from "../../plan/plan.ts";
 import { Pars } from "../../resources/pars.ts";
-import { getEcrRepo, resolveS3Params, sessionFromSettings } from "../../resources/settings.ts";
+import { resolveS3Params, sessionFromSettings } from "../../resources/settings.ts";
 import { JOB_DATA_PREFIX } from "../../resources/bucket.ts";
-import { refuseOtherOwnersKnot } from "../../resources/owner.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { defined } from "../../util/defined.ts";
 import type { MapRequest } from "../target.ts";
@@ -26,17 +25,16 @@ import {
   batchResourceStates,
   functionChange,
   hasFunction,
-  knotParsName,
   missingPars,
+  refuseCreate,
   refuseHeal,
-  refuseOtherOwnersKnotPars,
   refuseOverBatchQuotas,
   requireFunction,
   staleRuntime,
   updateOptions,
 } from "./aws_knot.ts";
 import { ignoredOptions, splitUpdates } from "./adopted_options.ts";
-import { getRole, KNOT_ROLE_SPEC } from "../../resources/_iam_roles.ts";
+import { getRole, KNOT_ROLE_SPEC, knotRoleName } from "../../resources/_iam_roles.ts";
 import { type AwsKnotSpec, validateAwsKnotOptions as check } from "./knot_options.ts";
 import { checkJobFits } from "./batch/instance_types.ts";
 import { batchName, readAwsKnot } from "./catalog.ts";
@@ -264,8 +262,11 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
     });
   }
   requireFunction(spec);
-  const knotPars = await knotParsName(spec, checked, session);
-  await checkJobFits(session, compute);
+  // Refused as the create refuses it before it makes anything, with the create's own checks and
+  // read-only requests: the job on the instance types, the Pars' policies, the config file, a knot
+  // or Pars of these names another config file made, AWS Batch's quotas.
+  const { parsName, bucket, repoName: repo } = await refuseCreate(spec, checked, session, state);
+  const role = knotRoleName(parsName, name);
   const steps: PlanStep[] = [];
   // The function, packaged here to check it ships; no image is built.
   if (spec.dockerImage !== undefined) {
@@ -283,23 +284,6 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       },
     });
   }
-  const { bucket } = await resolveS3Params({ session, state });
-  // A knot of this name another config file made is refused, as the create refuses it.
-  await refuseOtherOwnersKnot(session, state, {
-    knot: name,
-    computeEnvironment: names.computeEnvironment,
-    jobQueue: names.jobQueue,
-    bucket,
-  });
-  await refuseOtherOwnersKnotPars(spec, checked, session, state, knotPars.pars);
-  // AWS Batch's quotas refuse it as they refuse the create: its job definition's size, and room
-  // in the account for its compute environment and queue.
-  await refuseOverBatchQuotas(spec, checked, session, state, {
-    parsName: knotPars.pars,
-    repoName: checked.repoName ?? await getEcrRepo({ state }),
-    names,
-    runtime: RUNTIME_PROTOCOL,
-  });
   steps.push({
     action: await exists(() =>
         session.s3.headBucket({ Bucket: bucket }).then(() => true), "NotFound")
@@ -316,18 +300,17 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
       session,
       state,
       bucket,
-      name: knotPars.pars,
+      name: parsName,
       ...(spec.parsPolicies !== undefined ? { policies: spec.parsPolicies } : {}),
     });
     steps.push(...pars.steps);
   }
   steps.push({
-    action: await getRole(session.iam, knotPars.role) ? "adopt" : "create",
+    action: await getRole(session.iam, role) ? "adopt" : "create",
     kind: "IAM role",
-    name: knotPars.role,
+    name: role,
     details: { for: KNOT_ROLE_SPEC.description, data: `s3://${bucket}/${JOB_DATA_PREFIX}${name}/` },
   });
-  const repo = spec.repoName ?? await getEcrRepo({ state });
   const repoFound = await exists(
     () =>
       session.ecr.describeRepositories({ repositoryNames: [repo] })
