@@ -90,9 +90,10 @@ function stackSaying(remote: SerializedError, message: string): string | undefin
 
 /**
  * A remote error's `cause` chain with each message (and its stack's head, and
- * its properties' texts, as an `AwsError`'s `awsMessage`) in CLI words: the causes of an error cloudknot made itself (a wait that gave
- * up on AWS, whose cause is AWS's error with the library's advice), never
- * those of an error the function threw, which are the user's words.
+ * its properties' texts, as an `AwsError`'s `awsMessage`) in CLI words: the
+ * causes of an error cloudknot made itself (a wait that gave up on AWS, whose
+ * cause is AWS's error with the library's advice), never those of an error
+ * the function threw, which are the user's words.
  */
 function causesInCliWords(cause: SerializedError, depth = 0): SerializedError {
   const words = (text: string) => inCliWords(new Error(text));

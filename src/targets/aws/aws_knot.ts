@@ -381,6 +381,11 @@ interface Heal {
   update?: { newFunction: boolean; runtime: number | undefined; rebuiltFrom?: string };
 }
 
+/** Whether an update with the same function runs the knot's own image again, with its runtime. */
+function reusesImage(heal: Heal | undefined): boolean {
+  return heal?.update !== undefined && !heal.update.newFunction;
+}
+
 /** The Pars a create uses: a heal keeps its record's, unless given one. */
 async function createdParsName(
   spec: AwsKnotSpec,
@@ -446,7 +451,7 @@ export async function refuseCreate(
   const saved = heal?.record;
   // A heal makes the knot again under the names its record gives.
   const names = saved === undefined ? checked.names : healNames(saved, checked);
-  const reuse = heal?.update !== undefined && !heal.update.newFunction;
+  const reuse = reusesImage(heal);
   const runtime = reuse ? heal!.update!.runtime : RUNTIME_PROTOCOL;
   // What only reads AWS: the Pars' name (and with it the job role's), the
   // instance types, the policies, the bucket's and the repository's names.
@@ -492,8 +497,7 @@ async function create(
   const { name } = spec;
   const { compute } = checked;
   const saved = heal?.record;
-  // An update with the same function runs the knot's own image again, with its runtime.
-  const reuse = heal?.update !== undefined && !heal.update.newFunction;
+  const reuse = reusesImage(heal);
   if (!reuse) requireFunction(spec);
   if (spec.dockerImage !== undefined && spec.dockerImage.artifact === undefined) {
     throw new CloudknotInputError(
