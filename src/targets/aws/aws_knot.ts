@@ -829,7 +829,7 @@ async function create(
  * @throws {CloudknotInputError} When the job definition would pass 24 KiB.
  * @throws {BatchQuotaError} When the account has 50 compute environments or job queues.
  */
-export async function refuseOverBatchQuotas(
+async function refuseOverBatchQuotas(
   spec: AwsKnotSpec,
   checked: CheckedAwsKnot,
   session: AwsSession,
@@ -1356,7 +1356,7 @@ async function adopt(
       newFunction: newFunction || rebuild,
       options: updates,
       runtime: {
-        protocol: change === "runtime" ? record.runtime : runtime,
+        protocol: imageRuntime(change, record, batch.jobDefinition),
         rebuild: rebuild && !newFunction,
       },
     }, packaged);
@@ -1508,6 +1508,31 @@ export function staleRuntime(
 ): boolean {
   return change === "runtime" ||
     (change === "same" && definitionRuntime(revision) !== RUNTIME_PROTOCOL);
+}
+
+/**
+ * The runtime protocol of the job runtime a knot's image runs, which an
+ * update of other options alone keeps with the image: as its record says
+ * when it names another version's (`functionChange`'s `"runtime"`), else as
+ * its job definition revision's tag says.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const { change } = await functionChange(spec, record, state);
+ * const protocol = imageRuntime(change, record, batch.jobDefinition);
+ * ```
+ *
+ * @param change What `functionChange` says of the function given.
+ * @param record The knot's record.
+ * @param revision The knot's job definition revision, as described.
+ * @returns The protocol, or `undefined` for a runtime from before runtime protocols.
+ */
+export function imageRuntime(
+  change: "none" | "same" | "other" | "runtime",
+  record: AwsKnotRecord,
+  revision: Pick<JobDefinition, "tags"> | undefined,
+): number | undefined {
+  return change === "runtime" ? record.runtime : definitionRuntime(revision);
 }
 
 /**

@@ -25,10 +25,10 @@ import {
   batchResourceStates,
   functionChange,
   hasFunction,
+  imageRuntime,
   missingPars,
   refuseCreate,
   refuseHeal,
-  refuseOverBatchQuotas,
   requireFunction,
   staleRuntime,
   updateOptions,
@@ -36,10 +36,8 @@ import {
 import { ignoredOptions, splitUpdates } from "./adopted_options.ts";
 import { getRole, KNOT_ROLE_SPEC, knotRoleName } from "../../resources/_iam_roles.ts";
 import { type AwsKnotSpec, validateAwsKnotOptions as check } from "./knot_options.ts";
-import { checkJobFits } from "./batch/instance_types.ts";
-import { batchName, readAwsKnot } from "./catalog.ts";
+import { readAwsKnot } from "./catalog.ts";
 import { recordSection } from "../../state/sections.ts";
-import { RUNTIME_PROTOCOL } from "../../job/runtime_protocol.ts";
 
 function missing(e: unknown, ...codes: string[]): boolean {
   return e instanceof AwsError && (e.status === 404 || codes.includes(e.code));
@@ -176,19 +174,16 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
         newFunction: rebuild,
         options: updates,
       });
-      await checkJobFits(session, update.compute);
-      // Its new revision is weighed against AWS Batch's 24 KiB, as the update weighs it.
-      await refuseOverBatchQuotas(updating, update, session, state, {
-        parsName: saved.pars,
-        repoName: saved.dockerRepo,
-        names: {
-          ...update.names,
-          jobDefinition: saved.jobDefinitionName,
-          computeEnvironment: batchName(saved.computeEnvironment),
-          jobQueue: batchName(saved.jobQueue),
+      // Refused as the update refuses it, before it changes anything: the job on the instance
+      // types, a config file the record cannot be written to, and AWS Batch's quotas (its new
+      // revision weighed against the 24 KiB, room in the account).
+      await refuseCreate(updating, update, session, state, {
+        record: saved,
+        missing: {},
+        update: {
+          newFunction: rebuild,
+          runtime: imageRuntime(change, saved, batch.jobDefinition),
         },
-        runtime: rebuild ? RUNTIME_PROTOCOL : saved.runtime,
-        ...(rebuild ? {} : { imageUri: saved.imageUri }),
       });
       const updated = { ...update.compute, permissions: updating.permissions };
       // The function compared, packaged once: its warnings are given as the image's build's.

@@ -5,11 +5,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
-import { StateFile } from "../../../src/state/mod.ts";
+import { StateFile, StateFileError } from "../../../src/state/mod.ts";
 import { startEmulator } from "../../emulator/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { dockerTest } from "../../support/docker_available.ts";
+import { rejects } from "../../support/rejects.ts";
 
 function square(x: number): number {
   return x * x;
@@ -85,6 +86,21 @@ dockerTest(
       const memory = await dryRun({ ...common, func: square, memory: 1024 });
       assert.equal(memory.find("image"), undefined);
       assert.match(memory.notes.join("\n"), /would be updated: the memory given in a new revision/);
+
+      // A config file the new record cannot be written to: the dry run refuses the update in the
+      // update's words, and the update refuses it before it changes anything.
+      await Deno.chmod(state.path, 0o444);
+      const planned = await rejects(
+        dryRun({ ...common, func: square, memory: 1024 }),
+        StateFileError,
+      );
+      assert.match(planned.message, /^The cloudknot config file .* is read-only \(mode 0444\)/);
+      const updated = await rejects(
+        Knot.create({ ...common, func: square, memory: 1024 }),
+        StateFileError,
+      );
+      assert.equal(updated.message, planned.message);
+      assert.deepEqual(emu.mutatingRequests(), []);
     } finally {
       await emu.close();
       await Deno.remove(dir, { recursive: true });
