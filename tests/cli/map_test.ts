@@ -401,6 +401,19 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         /^error: --concurrency takes an integer from 1 to 1,024, not "two"/,
       ],
       [["map", JOBS, "square", "--env", "NOEQUALS"], "[1]", 2, /^error: --env takes NAME=VALUE/],
+      // The map's own options and the inputs' shape, refused before the knot is made.
+      [
+        ["map", JOBS, "square", "--env", "1B=1"],
+        "[1]",
+        1,
+        /^error: --env has an invalid variable name "1B"/,
+      ],
+      [
+        ["map", JOBS, "add", "--starmap"],
+        "[[1, 2], 3]",
+        2,
+        /^error: with --starmap, each input must be an array of arguments; input 1 is not$/m,
+      ],
       [["map", JOBS, "square", "--colour"], "[1]", 2, /^error: Unknown option --colour/],
       [["map", JOBS, "square", "extra"], "[1]", 2, /^error: Unexpected argument "extra"/],
       [["map"], "[1]", 2, /^error: map needs a module, or --name of an existing knot/],
@@ -425,6 +438,9 @@ Deno.test("map reports user errors with exit code 1 and bad usage with exit code
         assert.match(r.stderr, /^Usage: cloudknot map \[module\] \[export\] \[options\]$/m);
       }
     }
+    // Every one was refused before a knot was made.
+    const knots = await cliHere(home, ["knot", "list", "--json"]);
+    assert.deepEqual(JSON.parse(knots.stdout), []);
   });
 });
 

@@ -9,6 +9,7 @@ import { validateKnotOptions, validateMapOptions } from "../../knot_options.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { functionChange } from "../../targets/aws/aws_knot.ts";
+import { checkJobEnvironment } from "../../targets/aws/batch/command.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { cliWarn } from "../common/cli_words.ts";
 import { AWS_KNOT_OPTIONS, awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
@@ -208,7 +209,9 @@ export const map = defineCommand({
     const aws = target !== "local" ? awsKnotOptions(ctx, target) : {};
     const permissions = cliPermissions(ctx);
     const files = cliFiles(ctx, module);
-    if (itemsPerJob !== undefined) validateMapOptions({ itemsPerJob }, target);
+    // The map's own options are checked before the knot is made or updated, as its inputs are.
+    validateMapOptions({ env, ...(itemsPerJob !== undefined ? { itemsPerJob } : {}) }, target);
+    if (target === "aws") checkJobEnvironment(env);
     const items = await readInputs({
       ...(ctx.string("inputs") !== undefined ? { file: ctx.string("inputs") } : {}),
       ndjson: ctx.flag("ndjson"),
@@ -217,6 +220,12 @@ export const map = defineCommand({
     if (items === undefined) {
       throw ctx.usage(
         "map needs inputs: pass --inputs FILE, or pipe a JSON array or NDJSON on stdin",
+      );
+    }
+    const notArguments = ctx.flag("starmap") ? items.findIndex((item) => !Array.isArray(item)) : -1;
+    if (notArguments >= 0) {
+      throw ctx.usage(
+        `with --starmap, each input must be an array of arguments; input ${notArguments} is not`,
       );
     }
     if (module !== undefined) await checkModulePath(module);

@@ -71,9 +71,6 @@ export async function planMap(
   },
 ): Promise<Plan[]> {
   const { common, items } = o;
-  if (ctx.flag("starmap") && items.some((item) => !Array.isArray(item))) {
-    throw ctx.usage("with --starmap, each input must be an array of arguments");
-  }
   const request: MapRequest = {
     // Encoded a chunk at a time as the plan reads them, as a map does.
     items: encodeInputs(items, { starmap: ctx.flag("starmap") }),
