@@ -72,7 +72,7 @@ export async function containerMemoryMiB(): Promise<number | undefined> {
  * import { memoryAdvice } from "./container_memory.ts";
  *
  * console.log(memoryAdvice(512));
- * // "give the item more than 512 MiB with the memory option of Knot.create, map or retry"
+ * // "give the item more than 512 MiB with the memory option of Knot.create or run.retry"
  * ```
  *
  * @param limitMiB The memory the attempt had, when known.
@@ -83,7 +83,7 @@ export function memoryAdvice(limitMiB: number | undefined, who = "the item"): st
   return (limitMiB !== undefined
     ? `give ${who} more than ${limitMiB} MiB`
     : `give ${who} more memory`) +
-    " with the memory option of Knot.create, map or retry";
+    " with the memory option of Knot.create or run.retry";
 }
 
 /**

@@ -1025,7 +1025,7 @@ function timeoutMessage(
   retry = (options: string) => `run.retry(${options}) on the run's handle`,
 ): string {
   return `The attempt ran longer than its timeout of ${seconds}s and was killed. Make the item ` +
-    `faster, or give it more time with the timeout option of Knot.create, map or retry: ` +
+    `faster, or give it more time with the timeout option of Knot.create or run.retry: ` +
     `${retry(`{ timeout: ${seconds * 2} }`)} maps the run's failed items again`;
 }
 

@@ -51,7 +51,7 @@ Deno.test("the library's options and bare knot commands in a message become the 
     ],
     [
       "the job's memory limit is 512 MiB: give the item more than 512 MiB with the memory option " +
-      "of Knot.create, map or retry, or make the item smaller",
+      "of Knot.create or run.retry, or make the item smaller",
       "the job's memory limit is 512 MiB: give the item more than 512 MiB with --memory on " +
       "cloudknot knot create, map or retry, or make the item smaller",
     ],
@@ -86,7 +86,7 @@ Deno.test("the library's options and bare knot commands in a message become the 
     // An attempt past its timeout, locally (the pool knows the run) and in a container.
     [
       "The attempt ran longer than its timeout of 1.5s and was killed. Make the item faster, or " +
-      "give it more time with the timeout option of Knot.create, map or retry: " +
+      "give it more time with the timeout option of Knot.create or run.retry: " +
       'run.retry({ timeout: 3 }) on the run\'s handle (knot.collect("20260101T000000Z-abc123") ' +
       "of knot sq-2) maps the run's failed items again",
       "The attempt ran longer than its timeout of 1.5s and was killed. Make the item faster, or " +
@@ -95,7 +95,7 @@ Deno.test("the library's options and bare knot commands in a message become the 
     ],
     [
       "The attempt ran longer than its timeout of 60s and was killed. Make the item faster, or " +
-      "give it more time with the timeout option of Knot.create, map or retry: " +
+      "give it more time with the timeout option of Knot.create or run.retry: " +
       "run.retry({ timeout: 120 }) on the run's handle maps the run's failed items again",
       "The attempt ran longer than its timeout of 60s and was killed. Make the item faster, or " +
       "give it more time with --timeout on cloudknot map or retry: cloudknot retry <knot> <run> " +
@@ -306,7 +306,7 @@ Deno.test("an AWS item stopped by Batch's own timeout says why it happened and h
   );
   assert.match(
     library,
-    /Give it more time with the timeout option of Knot\.create, map or retry: run\.retry\(\{ timeout: 1200 \}\) on the run's handle maps the run's failed items again$/,
+    /Give it more time with the timeout option of Knot\.create or run\.retry: run\.retry\(\{ timeout: 1200 \}\) on the run's handle maps the run's failed items again$/,
   );
   const cli = inCliWords(new CloudknotError(library));
   assert.match(

@@ -60,7 +60,7 @@ dockerTest(
       assert.equal(reason.remote.name, "OutOfMemoryError");
       assert.match(
         reason.message,
-        /^Item 0 ran out of memory: V8 stopped the attempt .*"Fatal JavaScript out of memory" in its log.*give the item more (?:than \d+ MiB|memory) with the memory option of Knot\.create, map or retry/,
+        /^Item 0 ran out of memory: V8 stopped the attempt .*"Fatal JavaScript out of memory" in its log.*give the item more (?:than \d+ MiB|memory) with the memory option of Knot\.create or run\.retry/,
       );
       await run.done;
       await knot.clobber();

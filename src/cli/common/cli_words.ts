@@ -64,7 +64,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (name) => `create the knot with cloudknot knot create ${name} MODULE EXPORT --target aws`,
   ],
   [
-    / with the memory option of Knot\.create, map or retry/g,
+    / with the memory option of Knot\.create or run\.retry/g,
     () => " with --memory on cloudknot knot create, map or retry",
   ],
   [
@@ -127,7 +127,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
       (timeout !== undefined ? ` --timeout ${timeout}` : ""),
   ],
   [
-    / with the timeout option of Knot\.create, map or retry/g,
+    / with the timeout option of Knot\.create or run\.retry/g,
     () => " with --timeout on cloudknot map or retry",
   ],
   // A refused permission (job/permissions.ts): `--allow` takes Deno's lists.

@@ -256,7 +256,7 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         assert.match(oom.remote.message, /Container killed due to memory usage/);
         assert.match(
           oom.message,
-          /^Item 0 ran out of memory: .*the job's memory limit is \d+ MiB: give the item more than \d+ MiB with the memory option of Knot\.create, map or retry/,
+          /^Item 0 ran out of memory: .*the job's memory limit is \d+ MiB: give the item more than \d+ MiB with the memory option of Knot\.create or run\.retry/,
         );
         const spot = settled[1]!.status === "rejected" ? settled[1]!.reason : undefined;
         assert.ok(spot instanceof ItemError);
@@ -343,7 +343,7 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         );
         assert.match(
           slow.reason.message,
-          /^Item 0 timed out: The attempt ran longer than its timeout of 1s and was killed\. Make the item faster, or give it more time with the timeout option of Knot\.create, map or retry: /,
+          /^Item 0 timed out: The attempt ran longer than its timeout of 1s and was killed\. Make the item faster, or give it more time with the timeout option of Knot\.create or run\.retry: /,
         );
         // The job is told its knot and run: the advice names them.
         assert.ok(

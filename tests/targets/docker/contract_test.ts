@@ -104,7 +104,7 @@ dockerTest(
         assert.equal(e.remote.name, "TimeoutError");
         assert.match(
           e.remote.message,
-          /^The attempt ran longer than its timeout of 4s and was killed\. Make the item faster, or give it more time with the timeout option of Knot\.create, map or retry: /,
+          /^The attempt ran longer than its timeout of 4s and was killed\. Make the item faster, or give it more time with the timeout option of Knot\.create or run\.retry: /,
         );
         // The container is told its knot and run: the advice names them, in both words.
         assert.ok(

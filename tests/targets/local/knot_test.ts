@@ -304,7 +304,7 @@ Deno.test("running out of memory fails only that item, as out of memory with the
     assert.equal(reason.remote.name, "OutOfMemoryError");
     assert.match(
       reason.message,
-      /^Item 0 ran out of memory: V8 stopped the attempt at its limit of 64 MiB .*give the item more than 64 MiB with the memory option of Knot\.create, map or retry, or make the item smaller/,
+      /^Item 0 ran out of memory: V8 stopped the attempt at its limit of 64 MiB .*give the item more than 64 MiB with the memory option of Knot\.create or run\.retry, or make the item smaller/,
     );
     assert.doesNotMatch(reason.message, /--memory|command line/);
     assert.deepEqual(second, { index: 1, status: "fulfilled", value: 1 });
@@ -330,7 +330,7 @@ Deno.test("a memory too small for a worker to start fails the items saying so an
       assert.ok(reason instanceof ItemError, JSON.stringify(first));
       assert.match(
         reason.message,
-        /run out of memory before they start.*2 MiB is too small for Deno; give the items more memory with the memory option of Knot\.create, map or retry/,
+        /run out of memory before they start.*2 MiB is too small for Deno; give the items more memory with the memory option of Knot\.create or run\.retry/,
       );
     },
   );
@@ -652,7 +652,7 @@ Deno.test("an attempt killed past the timeout says to make the item faster or to
     assert.equal(
       reason.remote.message,
       "The attempt ran longer than its timeout of 1s and was killed. Make the item faster, or " +
-        "give it more time with the timeout option of Knot.create, map or retry: " +
+        "give it more time with the timeout option of Knot.create or run.retry: " +
         `run.retry({ timeout: 2 }) on the run's handle (knot.collect("${run.runId}") of knot ` +
         `${knot.name}) maps the run's failed items again`,
     );

@@ -78,7 +78,7 @@ function timeoutAdvice(job: JobDetail): string {
     "items it runs), and does not retry such an attempt: the job stops each item at its timeout " +
     "itself, so the job as a whole ran past it (a slow or hung start, slow writes of its " +
     "records, or an item that did not stop; its log says which). Give it more time with the " +
-    "timeout option of Knot.create, map or retry" +
+    "timeout option of Knot.create or run.retry" +
     (item !== undefined
       ? `: run.retry({ timeout: ${item * 2} }) on the run's handle maps the run's failed items ` +
         "again"

@@ -61,7 +61,7 @@ Deno.test("only V8's out-of-memory line in a crashed attempt's log makes it OutO
   assert.equal(oom.exitCode, 133);
   assert.match(
     oom.error.message,
-    /exited with code 133 without a record: Essential container in task exited; V8 ran out of heap \("Fatal JavaScript out of memory: Reached heap limit" in its log\): the job's memory limit is 4096 MiB: give the item more than 4096 MiB with the memory option of Knot\.create, map or retry/,
+    /exited with code 133 without a record: Essential container in task exited; V8 ran out of heap \("Fatal JavaScript out of memory: Reached heap limit" in its log\): the job's memory limit is 4096 MiB: give the item more than 4096 MiB with the memory option of Knot\.create or run\.retry/,
   );
   // A record that is not a crash without a record is left as it is.
   const timedOut = {
