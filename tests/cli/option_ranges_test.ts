@@ -244,6 +244,42 @@ Deno.test("a value in its range that the knot's other options rule out stays an 
   });
 });
 
+Deno.test("map refuses its own options and inputs on AWS before the knot is made: an env variable the job reads, a bad --env name, an input that is not an array of arguments with --starmap", async () => {
+  await withAwsHome(async (home) => {
+    const setUp = await cliInProcess(["configure", "--region", "us-east-1"], home.env).ended;
+    assert.equal(setUp.code, 0, setUp.stderr);
+    const cases: [string[], string, number, RegExp][] = [
+      [
+        ["map", JOBS, "square", "--env", "AWS_REGION=eu-west-1"],
+        "[1]",
+        1,
+        /^error: --env must not set AWS_REGION: the job reads the run's data in S3 /m,
+      ],
+      [
+        ["map", JOBS, "square", "--env", "1B=1"],
+        "[1]",
+        1,
+        /^error: --env has an invalid variable name "1B"/m,
+      ],
+      [
+        ["map", JOBS, "add", "--starmap"],
+        "[[1, 2], 3]",
+        2,
+        /^error: with --starmap, each input must be an array of arguments; input 1 is not$/m,
+      ],
+    ];
+    for (const [args, inputs, code, message] of cases) {
+      home.emu.requests.clear();
+      const file = join(home.dir, "inputs.json");
+      await Deno.writeTextFile(file, inputs);
+      const r = await cliInProcess([...args, "--target", "aws", "--inputs", file], home.env).ended;
+      assert.equal(r.code, code, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.deepEqual(home.emu.mutatingRequests(), [], args.join(" "));
+    }
+  });
+});
+
 Deno.test("retry checks its numbers against the ranges of the run's target once it has read the run, and refuses a flag the target does not take as map does, before it runs anything", async () => {
   await withHome(async (home) => {
     const made = await cli(
