@@ -48,6 +48,46 @@ Deno.test("every command's help has its usage line and its example", async () =>
   });
 });
 
+Deno.test("every flag a command's help names exists: its examples use their command's own options, and its texts only flags some command takes", () => {
+  const taken = (command: (typeof COMMANDS)[number]) =>
+    new Set(["help", "debug", ...Object.keys(command.options)]);
+  const anywhere = new Set(["version", ...COMMANDS.flatMap((c) => [...taken(c)])]);
+  const wrong: string[] = [];
+  for (const command of COMMANDS) {
+    const name = commandName(command);
+    const texts = [
+      command.summary,
+      command.description ?? "",
+      ...Object.values(command.options).map((o) => o.description ?? ""),
+    ];
+    for (const text of texts) {
+      for (const [flag, word] of text.matchAll(/--([a-z][a-z0-9-]*)/g)) {
+        if (!anywhere.has(word!)) wrong.push(`${name}'s help names ${flag}`);
+      }
+    }
+    for (const example of command.examples) {
+      // Each cloudknot command of a pipeline, with the options it is given.
+      for (const part of example.command.split("|")) {
+        const called = part.trim().match(/^cloudknot ((?:knot|pars|image|repo) \S+|\S+)(.*)$/);
+        if (called === null) continue;
+        const other = COMMANDS.find((c) =>
+          commandName(c) === called[1] || (c.aliases ?? []).includes(called[1]!)
+        );
+        if (other === undefined) {
+          wrong.push(`${name}'s example runs no command: ${part.trim()}`);
+          continue;
+        }
+        for (const [, word] of called[2]!.matchAll(/(?:^|\s)--([a-z][a-z0-9-]*)/g)) {
+          if (!taken(other).has(word!)) {
+            wrong.push(`${name}'s example gives ${called[1]} --${word}`);
+          }
+        }
+      }
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
 Deno.test("bad usage exits with 2 and prints the usage line", async () => {
   await withHome(async (home) => {
     const cases: [string[], RegExp, RegExp][] = [

@@ -37,7 +37,7 @@ export const knotCreate = defineCommand({
     "runs with no network. Run it later with `map --name KNOT`. With --target aws it makes the " +
     "knot on AWS Batch: the image (built and pushed to ECR, Docker's output on stderr), the " +
     "Pars, the compute environment, job queue and job definition. A knot of that name on AWS " +
-    "given another function (or other --memory, --retries, --timeout, --permission) is updated: " +
+    "given another function (or other --memory, --vcpus, --gpus, --retries, --timeout, --allow) is updated: " +
     "the new function's image is pushed under a tag of its own and a new revision of its job " +
     "definition registered, its compute environment and queue kept, and runs made before (and " +
     "their retries) keep their own function; given the same, it is adopted as it is; when its " +

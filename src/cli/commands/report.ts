@@ -32,7 +32,7 @@ export const report = defineCommand({
     ...KNOT_TARGET_OPTION,
   },
   examples: [{
-    description: "The latest run of the knot squares, as report.html",
+    description: "The latest run of the knot squares, as a page in /tmp",
     command: "cloudknot report squares --out /tmp/squares-report.html",
   }],
   async run(ctx) {
