@@ -268,6 +268,15 @@ Deno.test("logs of items whose function could not load says on stderr that each 
     assert.equal(map.code, 1, map.stderr);
     const runId = JSON.parse((await cli(home, ["knot", "show", "broken", "--json"])).stdout)
       .runs[0].runId;
+    // The map's summary sends to no logs, which would say that none printed anything.
+    assert.match(
+      map.stderr,
+      new RegExp(
+        `^3 of 3 items failed: 0, 1, 2\n\`cloudknot retry broken ${runId}\` runs them again$`,
+        "m",
+      ),
+    );
+    assert.doesNotMatch(map.stderr, /cloudknot logs/);
     const why = `Cannot load the function: broken at load\. The item never ran: once that is ` +
       `fixed, run cloudknot results broken ${runId} to run it, or map it again with ` +
       `cloudknot retry broken ${runId}`;

@@ -13,11 +13,11 @@ import { sessionFromSettings } from "../../resources/settings.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
 import { noJobYet, openRun } from "../common/run_reader.ts";
+import { neverRan } from "../common/item_output.ts";
 import { inCliWords } from "../common/cli_words.ts";
 import { ChunkedOutput, jsonUpToList } from "../common/chunked_output.ts";
 import { INTERRUPTED } from "../common/follow_run.ts";
 import { untilCtrlC } from "../common/interrupted.ts";
-import { WORKER_START_ERROR } from "../../job/pool.ts";
 import { retryAdvice } from "../../run/retry.ts";
 import { itemsInWords } from "../../util/item_words.ts";
 
@@ -156,7 +156,7 @@ async function printLogs(
       }
       // The item ended without one: its output is what its record's job left, if any.
     }
-    const never = item !== undefined ? neverRan(run, item) : undefined;
+    const never = item !== undefined ? neverRanWords(run, item) : undefined;
     if (never !== undefined && (attempt === undefined || attempt >= never.attempt)) {
       const earlier = never.attempt - 1;
       throw new CloudknotError(
@@ -174,7 +174,7 @@ async function printLogs(
       // Every item is read: those that never ran are said once, with why, and the rest printed.
       const unran = new Map<string, number[]>();
       for (const index of indices) {
-        const reason = neverRan(run, index)?.message;
+        const reason = neverRanWords(run, index)?.message;
         if (reason !== undefined) unran.set(reason, [...unran.get(reason) ?? [], index]);
       }
       skip = new Set([...unran.values()].flat());
@@ -248,14 +248,14 @@ async function printLogs(
  * the message says how to run it (`inCliWords` puts that in CLI words); the
  * attempt is the one that never ran (an earlier one may have printed).
  */
-function neverRan(
+function neverRanWords(
   run: MapRun<unknown>,
   item: number,
 ): { message: string; attempt: number } | undefined {
   const settled = run.settledItem(item);
   if (settled?.status !== "rejected") return undefined;
+  if (!neverRan(settled.reason)) return undefined;
   const { remote, attempt } = settled.reason;
-  if (remote.name !== "MissingJobError" && remote.name !== WORKER_START_ERROR) return undefined;
   const message = remote.message.replace(/\.$/, "");
   // A container's pool does not know the knot: the handle says how to run the item again.
   return {

@@ -32,6 +32,7 @@ import { ChunkedOutput, jsonUpToList } from "./chunked_output.ts";
 import { inCliWords } from "./cli_words.ts";
 import type { CliOutput } from "./io.ts";
 import { defined } from "../../util/defined.ts";
+import { WORKER_START_ERROR } from "../../job/pool.ts";
 import { ABORTED, untilAborted } from "../../util/sleep.ts";
 
 /**
@@ -290,6 +291,24 @@ function settledSoFar(
 }
 
 /**
+ * Whether an item's error says it never ran, so printed nothing in its last
+ * attempt: no job of its run was submitted for it (`MissingJobError`, on
+ * AWS), or the workers that were to run it could not start or load the
+ * function (`WorkerStartError`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (neverRan(settled.reason)) console.log("no output");
+ * ```
+ *
+ * @param reason The item's error.
+ * @returns Whether it never ran.
+ */
+export function neverRan(reason: ItemError): boolean {
+  return reason.remote.name === "MissingJobError" || reason.remote.name === WORKER_START_ERROR;
+}
+
+/**
  * The lines that sum up a run's failed items: those that failed, such as
  * `2 of 10 items failed: 3, 7`, those cancelled apart
  * (`3 of 10 items were cancelled: 4, 5, 6`), then the commands that show
@@ -374,9 +393,14 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
     return lines.join("\n");
   }
   const retry = `\`cloudknot retry ${run.knot} ${run.runId}\` runs them again`;
+  // Not an item that never ran (no job, or no worker to run it): it printed nothing.
+  const printed = threw.find((index) => {
+    const s = run.settledItem(index);
+    return s?.status !== "rejected" || !neverRan(s.reason);
+  });
   lines.push(
-    threw.length > 0
-      ? `\`cloudknot logs ${run.knot} ${run.runId} --item ${threw[0]}\` shows what an item ` +
+    printed !== undefined
+      ? `\`cloudknot logs ${run.knot} ${run.runId} --item ${printed}\` shows what an item ` +
         `printed; ${retry}`
       : retry,
   );
