@@ -762,7 +762,7 @@ export async function findLocalGarbage(
   if (containers.skipped !== undefined) {
     options.onDockerSkipped?.(containers.skipped);
     (options.warn ?? console.warn)(
-      `cloudknot gc skipped Docker: ${containers.skipped}, so it did not look for the ` +
+      `gc skipped Docker: ${containers.skipped}, so it did not look for the ` +
         `containers and images of docker knots whose folder is gone, nor for the image tags ` +
         `that builds killed before their push left; look again once Docker answers`,
     );
@@ -1111,7 +1111,7 @@ async function deleteImageTag(session: AwsSession, g: GarbageItem): Promise<bool
     `tag ${g.id}`,
     {
       ImageTagDoesNotMatchDigest: `The tag ${g.id} was kept: it names another image than when ` +
-        `gc looked (pushed again since); run cloudknot gc again to judge it anew`,
+        `gc looked (pushed again since); look again (findGarbage(), or cloudknot gc) to judge it anew`,
     },
   );
 }
@@ -1139,8 +1139,8 @@ async function deleteUntaggedImage(session: AwsSession, g: GarbageItem): Promise
   if (tags.length > 0) {
     throw new CloudknotError(
       `The image ${g.id} was kept: it has gained the tag${tags.length === 1 ? "" : "s"} ` +
-        `${tags.join(", ")} since gc looked (pushed again); run cloudknot gc again to judge ` +
-        `it anew`,
+        `${tags.join(", ")} since gc looked (pushed again); look again (findGarbage(), or ` +
+        `cloudknot gc) to judge it anew`,
     );
   }
   return await deleteOneImage(session, repositoryName, { imageDigest }, `image ${g.id}`, {
@@ -1177,6 +1177,9 @@ async function deleteOneImage(
   if (message !== undefined) throw new CloudknotError(message);
   throw new CloudknotError(
     `ECR could not remove ${what}: ${failure.failureCode}: ` +
-      `${failure.failureReason ?? "no reason given"}; run cloudknot gc again`,
+      `${
+        failure.failureReason ?? "no reason given"
+      }; look again (findGarbage(), or cloudknot gc) ` +
+      "and delete what is left",
   );
 }

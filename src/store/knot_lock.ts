@@ -415,6 +415,6 @@ export function knotBusyNotice(
     : `If it hangs (a docker build that never ends), end it: kill ${holder.pid}`;
   return `cloudknot: another process is creating, building or clobbering docker knot ${knot} ` +
     `(in ${root}${who}); waiting for it to finish, then this one ${then}. ${hung}; this one ` +
-    `then goes on (a knot it left half-made is made again here, or removed with cloudknot knot ` +
-    `clobber ${knot}); or stop this one with Ctrl-C`;
+    `then goes on (a knot it left half-made is made again here, or removed by the knot's ` +
+    `clobber: knot.clobber(), or cloudknot knot clobber ${knot}); or stop this one with Ctrl-C`;
 }

@@ -199,7 +199,7 @@ Deno.test("an AWS item's advice after a lost host or an unconfirmed cancel names
   assert.doesNotMatch(cli, /run\.retry|Knot\.create/);
   const unconfirmed =
     "Item 0 was cancelled: No longer needed; its AWS Batch job j1 had not stopped 60 s " +
-    "after being told to (cancelStopWaitMs of the AWS target), so whether the item ended before it " +
+    "after being told to, so whether the item ended before it " +
     'stopped is not known: once the job has stopped, collect the run again (knot.collect("r1") of ' +
     "knot k) to read how it ended";
   assert.equal(

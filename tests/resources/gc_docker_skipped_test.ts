@@ -42,7 +42,7 @@ Deno.test("gc without a docker client finds and deletes the rest of this machine
     assert.equal(said.length, 1, said.join("\n"));
     assert.match(
       said[0]!,
-      /^cloudknot gc skipped Docker: Docker is not installed \(no ".*no-docker"\), so it did not look for the containers and images of docker knots whose folder is gone, nor for the image tags that builds killed before their push left; look again once Docker answers$/,
+      /^gc skipped Docker: Docker is not installed \(no ".*no-docker"\), so it did not look for the containers and images of docker knots whose folder is gone, nor for the image tags that builds killed before their push left; look again once Docker answers$/,
     );
     const done = await deleteGarbage(found, { state, docker });
     assert.deepEqual(done.failed, []);
@@ -57,7 +57,7 @@ Deno.test("cloudknot gc --local with no Docker daemon to answer lists and delete
     const env = { HOME: join(home.dir, "home"), DOCKER_HOST: "unix:///nonexistent/docker.sock" };
     const folder = await halfMadeArtifact(home.env.CLOUDKNOT_LOCAL_DIR!);
     const skipped =
-      /cloudknot gc skipped Docker: (the Docker daemon is not running|Docker is not installed) .*, so it did not look for the containers and images of docker knots whose folder is gone/;
+      /gc skipped Docker: (the Docker daemon is not running|Docker is not installed) .*, so it did not look for the containers and images of docker knots whose folder is gone/;
 
     const dry = await cli(home, ["gc", "--local"], { env });
     assert.equal(dry.code, 0, dry.stderr);

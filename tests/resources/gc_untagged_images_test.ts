@@ -138,7 +138,7 @@ Deno.test("deleteGarbage keeps an untagged image tagged again since gc looked, a
     assert.deepEqual(done.failed.map((f) => f.item.id), [`${REPO}@${digests.retagged}`]);
     assert.match(
       done.failed[0]!.error,
-      /was kept: it has gained the tag rollback since gc looked.*run cloudknot gc again/,
+      /was kept: it has gained the tag rollback since gc looked.*look again \(findGarbage\(\), or cloudknot gc\) to judge it anew/,
     );
     assert.deepEqual((await tagsByDigest(session, REPO))[digests.retagged!], ["rollback"]);
   }, { registry: true });

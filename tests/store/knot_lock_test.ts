@@ -56,7 +56,9 @@ Deno.test("a process waiting for a docker knot's lock that a hung process holds 
       new RegExp(
         `docker knot hung \\(in .*: process ${hung.pid} builds its image, since \\d{4}-\\d\\d-\\d\\dT.*\\); ` +
           `waiting for it to finish, then this one creates it with its own function\\. ` +
-          `If it hangs \\(a docker build that never ends\\), end it: kill ${hung.pid}`,
+          `If it hangs \\(a docker build that never ends\\), end it: kill ${hung.pid}; this one then ` +
+          `goes on \\(a knot it left half-made is made again here, or removed by the knot's ` +
+          `clobber: knot\\.clobber\\(\\), or cloudknot knot clobber hung\\)`,
       ),
     );
     await reader.cancel();

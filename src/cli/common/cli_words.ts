@@ -176,8 +176,6 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (option) =>
       `${option === "maxVcpus" ? "--max-vcpus" : "--instance-types"} on cloudknot knot create`,
   ],
-  // The command line has no flag for the AWS target's wait.
-  [/ \(cancelStopWaitMs of the AWS target\)/g, () => ""],
   [/`knot (list|show)([^`]*)`/g, (command, rest) => `\`cloudknot knot ${command}${rest}\``],
   [/ or use a session (?:in [\w-]+|with that profile),/g, () => ","],
   [/ or use a session (?:in [\w-]+|with that profile)/g, () => ""],

@@ -961,7 +961,7 @@ async function jobRoleUser(
   } catch (e) {
     return `whether another create of the knot uses it could not be read ` +
       `(DescribeJobDefinitions: ${e instanceof Error ? e.message : String(e)}); ` +
-      `\`cloudknot gc\` lists it while this config file has no knot ${knot}`;
+      `gc lists it (findGarbage(), or \`cloudknot gc\`) while this config file has no knot ${knot}`;
   }
 }
 

@@ -1734,14 +1734,14 @@ export class AwsTarget implements Omit<Target, "clobber"> {
       } called cancelled without knowing how ${items.length === 1 ? "it" : "they"} ended: ` +
         `${still.size === 1 ? "its AWS Batch job" : "their AWS Batch jobs"} (${
           [...still].join(", ")
-        }) had not stopped ${waited} after being told to (cancelStopWaitMs of the AWS target), ` +
+        }) had not stopped ${waited} after being told to, ` +
         `and may still record a result as ${still.size === 1 ? "it stops" : "they stop"}; ` +
         `to read how ${items.length === 1 ? "it" : "they"} ended once stopped, ${readAgain}`,
     );
     return (index) => {
       const job = jobOf.get(index);
       return job === undefined ? undefined : `${reason}; its AWS Batch job ${job} had not ` +
-        `stopped ${waited} after being told to (cancelStopWaitMs of the AWS target), so ` +
+        `stopped ${waited} after being told to, so ` +
         `whether the item ended before it stopped is not known: once the job has stopped, ` +
         `${readAgain} to read how it ended`;
     };
