@@ -186,6 +186,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
 /** Options whose flag is not their name in kebab case. */
 const FLAG_OF: Readonly<Record<string, string>> = {
   repoName: "repo",
+  files: "file",
   parsPolicies: "policy",
   instanceTenancy: "tenancy",
   policies: "policy",
