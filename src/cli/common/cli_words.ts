@@ -71,6 +71,22 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /Remove only your image's tag with repo\.removeImage\(tag\)/g,
     () => "Remove only a knot's image tags with cloudknot knot clobber <knot> --repo",
   ],
+  // An image's build directory and builds (image/errors.ts, image/docker_image.ts): `image build`
+  // has no flag to overwrite files it did not write, and an image moves by being clobbered.
+  [
+    /: pass overwrite: true to replace (it|them), or choose another dir\b/g,
+    (what) => `: move ${what} away, or choose another --dir`,
+  ],
+  [
+    /^Image "([^"]*)" already lives in (.*): omit dir to use it, or clobber the image first to move it to /g,
+    (name, dir) =>
+      `Image "${name}" already lives in ${dir}: omit --dir to use it, or run cloudknot image ` +
+      `clobber ${name} first to move it to `,
+  ],
+  [
+    /: call build\(\{ tags \}\)( again)? before push\(\)$/g,
+    (again) => `: build it${again ?? ""} with cloudknot image build before pushing it`,
+  ],
   [/ \(or the path option\)/g, () => ""],
   [/\bbaseImage in Knot\.create\b/g, () => "--base-image"],
   [/\bthe files option of Knot\.create\b/g, () => "--file"],
