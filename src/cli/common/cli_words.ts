@@ -261,6 +261,14 @@ export function inCliWords(error: Error, command?: Command): string {
       }).join(", "),
   );
   const field = error instanceof CloudknotInputError ? error.field : undefined;
+  // Instance types are a comma-separated list on the command line (compute_options.ts names
+  // arrays), and the GPUs that need some are --gpus.
+  if (field === "instanceTypes" && "instance-types" in command.options) {
+    message = message
+      .replace(/\bmust be an array of instance types\b/g, "must be comma-separated instance types")
+      .replace(/\[((?:"[\w.-]+", )*"[\w.-]+")\]/g, (_m, list: string) => list.replace(/"|\s/g, ""))
+      .replace(/^gpus needs\b/, "--gpus needs");
+  }
   for (const [option, flag] of flags) {
     if (!(flag in command.options)) continue;
     if (/[A-Z]/.test(option)) {
