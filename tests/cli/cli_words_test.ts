@@ -343,3 +343,43 @@ Deno.test("an AWS child of many items stopped by Batch's own timeout suggests tw
     /run\.retry\(\{ timeout: 200 \}\)/,
   );
 });
+
+Deno.test("a docker knot's gone image and clobbered runs name the command that makes the knot again, or retries, with --target docker inside it", async () => {
+  const { clobberedReason, imageGoneAdvice } = await import(
+    "../../src/targets/docker/docker_target.ts"
+  );
+  assert.equal(
+    inCliWords(
+      new CloudknotError(
+        `Docker container dk-r-0 attempt 1 could not start: its image cloudknot/dk:1 is gone from Docker (removed while the run ran): ${
+          imageGoneAdvice("dk")
+        }`,
+      ),
+    ),
+    "Docker container dk-r-0 attempt 1 could not start: its image cloudknot/dk:1 is gone from " +
+      "Docker (removed while the run ran): run cloudknot retry dk, which builds the knot's image " +
+      "again from its build directory and runs the items again",
+  );
+  assert.equal(
+    inCliWords(new CloudknotError(`Item 0 was cancelled: ${clobberedReason("dk")}`)),
+    "Item 0 was cancelled: The run stopped because its knot was clobbered while it ran, so " +
+      "nothing of it is kept: create the knot again (cloudknot knot create dk MODULE EXPORT " +
+      "--target docker) and map the inputs again",
+  );
+  // A handle's knot clobbered, or created again with another function (docker_knot.ts).
+  assert.equal(
+    inCliWords(
+      new CloudknotError(
+        "The image this handle of docker knot dk opened is gone from Docker, and another process " +
+          "has created the knot again since with another function (cube): create the knot again " +
+          'with this function (Knot.create({ name: "dk", target: "docker", func })) to map it, ' +
+          'or open it by name (Knot.create({ name: "dk", target: "docker" })) to map its ' +
+          "function now",
+      ),
+    ),
+    "The image this handle of docker knot dk opened is gone from Docker, and another process " +
+      "has created the knot again since with another function (cube): create the knot again " +
+      "with this function (cloudknot knot create dk MODULE EXPORT --target docker) to map it, " +
+      "or open it by name (cloudknot map --name dk --target docker) to map its function now",
+  );
+});

@@ -91,6 +91,22 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   [/\bbaseImage in Knot\.create\b/g, () => "--base-image"],
   [/\bthe files option of Knot\.create\b/g, () => "--file"],
   [/ as exportName\b/g, () => " as the export argument"],
+  // A docker knot's runs and handles (targets/docker/docker_target.ts, docker_knot.ts): whole
+  // calls, before the bare target option below would rewrite inside them.
+  [
+    /open the knot again, which builds its image again from its build directory \(Knot\.create\(\{ name: "([^"]*)", target: "docker" \}\)\), then run the items with run\.retry\(\) \(or cloudknot retry [^,]*, which does both\)/g,
+    (name) =>
+      `run cloudknot retry ${name}, which builds the knot's image again from its build ` +
+      "directory and runs the items again",
+  ],
+  [
+    /\(Knot\.create\(\{ name: "([^"]*)", target: "docker", func \}\)\)/g,
+    (name) => `(cloudknot knot create ${name} MODULE EXPORT --target docker)`,
+  ],
+  [
+    /\(Knot\.create\(\{ name: "([^"]*)", target: "docker" \}\)\) to map its function/g,
+    (name) => `(cloudknot map --name ${name} --target docker) to map its function`,
+  ],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
   // A compute type the knot's options need (compute_options.ts): the flag that sets it.
   [
