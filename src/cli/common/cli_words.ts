@@ -87,6 +87,11 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /: call build\(\{ tags \}\)( again)? before push\(\)$/g,
     (again) => `: build it${again ?? ""} with cloudknot image build before pushing it`,
   ],
+  // An array parent's logs (targets/aws/batch/batch_job.ts): `logs` takes a child's id.
+  [
+    /read a child's, such as BatchJob\.fromId\("([^"]*)"\)/g,
+    (id) => `read a child's, such as cloudknot logs ${id}`,
+  ],
   [/ \(or the path option\)/g, () => ""],
   [/\bbaseImage in Knot\.create\b/g, () => "--base-image"],
   [/\bthe files option of Knot\.create\b/g, () => "--file"],
