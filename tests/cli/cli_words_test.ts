@@ -383,3 +383,18 @@ Deno.test("a docker knot's gone image and clobbered runs name the command that m
       "or open it by name (cloudknot map --name dk --target docker) to map its function now",
   );
 });
+
+Deno.test("retry --memory double of an item whose memory is unknown says to retry with --memory MiB", async () => {
+  const { retryGroups } = await import("../../src/run/retry.ts");
+  const { retry } = await import("../../src/cli/commands/retry.ts");
+  let error: Error | undefined;
+  try {
+    retryGroups([{ position: 2, outOfMemory: true }], { memory: "double" });
+  } catch (e) {
+    error = e as Error;
+  }
+  assert.equal(
+    inCliWords(error!, retry),
+    "Item 2 ran out of memory, but how much it had is unknown: retry with --memory MiB",
+  );
+});

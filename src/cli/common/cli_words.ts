@@ -92,6 +92,8 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /read a child's, such as BatchJob\.fromId\("([^"]*)"\)/g,
     (id) => `read a child's, such as cloudknot logs ${id}`,
   ],
+  // `--memory double` of an item whose memory is unknown (run/retry.ts).
+  [/retry with memory set to a number of MiB/g, () => "retry with --memory MiB"],
   [/ \(or the path option\)/g, () => ""],
   [/\bbaseImage in Knot\.create\b/g, () => "--base-image"],
   [/\bthe files option of Knot\.create\b/g, () => "--file"],
