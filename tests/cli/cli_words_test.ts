@@ -150,7 +150,7 @@ Deno.test("the option an input error is about becomes its flag where it is named
   }
 });
 
-Deno.test("the options an adopted knot ignored are named as the command's flags and arguments", async () => {
+Deno.test("the options an adopted knot ignored, or a dry run's would ignore, are named as the command's flags and arguments", async () => {
   const { knotCreate } = await import("../../src/cli/commands/knot_create.ts");
   assert.equal(
     inCliWords(
@@ -164,6 +164,15 @@ Deno.test("the options an adopted knot ignored are named as the command's flags 
     "cloudknot: knot sq exists, so it was adopted as it is and these options were ignored: " +
       "the module argument, the export argument, --pars, --policy, --base-image, --compute, " +
       "--vcpus, --memory, --tag; clobber the knot or choose another name to change them",
+  );
+  // A dry run's note on a knot that exists (targets/aws/aws_plan.ts).
+  assert.equal(
+    inCliWords(
+      new Error("these options would be ignored: module, exportName, memory, maxVcpus"),
+      knotCreate,
+    ),
+    "these options would be ignored: the module argument, the export argument, --memory, " +
+      "--max-vcpus",
   );
 });
 

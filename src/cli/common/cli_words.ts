@@ -94,6 +94,11 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   // `--memory double` of an item whose memory is unknown (run/retry.ts).
   [/retry with memory set to a number of MiB/g, () => "retry with --memory MiB"],
+  // A dry run's note (targets/aws/aws_plan.ts).
+  [
+    /estimate a run with knot\.estimate\(\) or map's dryRun/g,
+    () => "estimate a run with cloudknot map --dry-run --item-seconds S",
+  ],
   [/ \(or the path option\)/g, () => ""],
   [/\bbaseImage in Knot\.create\b/g, () => "--base-image"],
   [/\bthe files option of Knot\.create\b/g, () => "--file"],
@@ -222,6 +227,35 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   [/ or use a session (?:in [\w-]+|with that profile)/g, () => ""],
 ];
 
+/** Where a library user passes a price table that has a region (cost/prices.ts). */
+const PRICES_ADVICE =
+  /Pass a price table of your own that has ([\w-]+) as the prices option of run\.cost\(\), run\.report\(\), costReport\(\) or estimateRun\(\)\./g;
+
+/**
+ * Text that says where to pass a price table that has a region (a cost report's, an estimate's),
+ * in a command-line user's words: `--prices FILE` of the command when it takes one (`cost`,
+ * `report`), else the commands that do.
+ *
+ * @example Usage
+ * ```ts ignore
+ * priceTableInCliWords(String(report), cost); // "… Pass a price table of your own that has eu-west-1 with --prices FILE."
+ * ```
+ *
+ * @param text The text (an HTML page's too: the advice has no character HTML escapes).
+ * @param command The command that ran.
+ * @returns The text.
+ */
+export function priceTableInCliWords(text: string, command?: Command): string {
+  return text.replace(
+    PRICES_ADVICE,
+    (_m, region: string) =>
+      command !== undefined && "prices" in command.options
+        ? `Pass a price table of your own that has ${region} with --prices FILE.`
+        : "cloudknot cost and cloudknot report price a run that has run with a price table of your " +
+          `own that has ${region} (--prices FILE).`,
+  );
+}
+
 /** Options whose flag is not their name in kebab case. */
 const FLAG_OF: Readonly<Record<string, string>> = {
   repoName: "repo",
@@ -267,15 +301,16 @@ export function inCliWords(error: Error, command?: Command): string {
   for (const [pattern, replace] of CALLS) {
     message = message.replace(pattern, (_m, ...groups) => replace(...groups.slice(0, -2)));
   }
+  message = priceTableInCliWords(message, command);
   if (command === undefined) return message;
   const flags = new Map<string, string>(Object.entries(FLAG_OF));
   for (const flag of Object.keys(command.options)) {
     flags.set(flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase()), flag);
   }
-  // The options an adopted knot ignored are listed by name: each is the command's flag, or
-  // (the function's) argument.
+  // The options an adopted knot ignored (or a dry run's would) are listed by name: each is the
+  // command's flag, or (the function's) argument.
   message = message.replace(
-    /(these options were ignored: )([\w, ]+)(?=;)/g,
+    /(these options (?:were|would be) ignored: )([\w, ]+)(?=;|$)/g,
     (_m, lead: string, list: string) =>
       lead + list.split(", ").map((option) => {
         const flag = flags.get(option);
