@@ -31,6 +31,24 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (bucket) => `run cloudknot configure --bucket ${bucket === "..." ? "BUCKET" : bucket}`,
   ],
   [/setEcrRepo\("([^"]*)"\)/g, (repo) => `cloudknot configure --ecr-repo ${repo}`],
+  // A Pars of a VPC of its own (resources/errors.ts, pars.ts, _network.ts): --new-vpc, which
+  // --ipv4-cidr and --tenancy imply.
+  [
+    /Pars\.create\(\{ name: "([^"]*)", useDefaultVpc: false \}\) \(optionally with ipv4Cidr\), and pass it to Knot\.create\(\{ pars: "([^"]*)" \}\)/g,
+    (name, pars) =>
+      `cloudknot pars create ${name} --new-vpc (optionally with --ipv4-cidr), and pass it ` +
+      `with --pars ${pars}`,
+  ],
+  [
+    /^Pars "([^"]*)" exists with useDefaultVpc true, but false was passed; leave useDefaultVpc out to adopt it/g,
+    (name) =>
+      `Pars "${name}" exists in the default VPC, but a VPC of its own was asked for ` +
+      "(--new-vpc, --ipv4-cidr or --tenancy); leave those out to adopt it",
+  ],
+  [
+    /use the default VPC \(useDefaultVpc: true\)/g,
+    () => "use the default VPC (without --new-vpc, --ipv4-cidr or --tenancy)",
+  ],
   [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
   [/Pars\.clobber\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars clobber ${name}`],
   [/Knot\.create\(\{ pars: "([^"]*)" \}\)/g, (name) => `--pars ${name}`],
