@@ -233,6 +233,14 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (first, second) =>
       `with --${first}${second !== undefined ? ` and --${second}` : ""} on cloudknot retry`,
   ],
+  // A knot's jobs AWS Batch cannot place (targets/aws/batch/stuck.ts): a map or knot create with
+  // other resources updates the knot's job definition.
+  [
+    /\blower (vcpus|vcpus, memory or gpus) in Knot\.create \(which updates the knot's job definition\b/g,
+    (options) =>
+      `lower ${options === "vcpus" ? "--vcpus" : "--vcpus, --memory or --gpus"} on cloudknot ` +
+      "knot create or map (which updates the knot's job definition",
+  ],
   [
     /\b(maxVcpus|instanceTypes) in Knot\.create\b/g,
     (option) =>
