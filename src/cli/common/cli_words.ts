@@ -51,6 +51,11 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
   [/Pars\.clobber\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars clobber ${name}`],
+  // A knot or Pars of the Python cloudknot (resources/original.ts), as original.ts words it.
+  [
+    /Remove it with clobberOriginal\("(pars|knot)", "([^"]*)"\)/g,
+    (kind, name) => `Remove it with \`cloudknot ${kind} clobber ${name}\``,
+  ],
   [/Knot\.create\(\{ pars: "([^"]*)" \}\)/g, (name) => `--pars ${name}`],
   [
     /\(await Knot\.create\(\{ name: "([^"]*)", target: "aws" \}\)\)\.clobber\(\)/g,
