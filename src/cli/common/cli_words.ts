@@ -253,6 +253,11 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   ],
   // The command line has no flag for the AWS target's wait.
   [/ \(cancelStopWaitMs of the AWS target\)/g, () => ""],
+  // A run folder gc kept (resources/_run_leftovers.ts): `knot show` lists a knot's runs.
+  [
+    /list (its knot's|knot ([\w.-]+)'s) runs with knot\.runs\(\) on its handle/g,
+    (whose, knot) => `list ${whose} runs with \`cloudknot knot show ${knot ?? "<knot>"}\``,
+  ],
   [/`knot (list|show)([^`]*)`/g, (command, rest) => `\`cloudknot knot ${command}${rest}\``],
   [/ or use a session (?:in [\w-]+|with that profile),/g, () => ","],
   [/ or use a session (?:in [\w-]+|with that profile)/g, () => ""],
