@@ -50,10 +50,10 @@ export const imagePush = defineCommand({
       await printPlans(ctx, await planImagePush({ name, repo, session, state: settings.state }));
       return 0;
     }
-    // An image without a build, and a config file that cannot take the record, are refused
+    // A config file that cannot take the record, and an image without a build, are refused
     // before a repository is made or anything is pushed.
-    await builtImages(name, settings.state);
     await settings.state.assertWritable();
+    await builtImages(name, settings.state);
     const docker = cliDocker(ctx, { quiet: ctx.flag("quiet") });
     const session = await sessionFromSettings(settings);
     const image = await DockerImage.create({
