@@ -188,9 +188,11 @@ export function regionPrices(table: PriceTable, region: string): RegionLookup {
   const prices = table.regions[region];
   if (prices !== undefined) return { prices };
   return {
-    missing: `The price table (${table.date}) has no prices for ${region}; it has ${
-      Object.keys(table.regions).join(", ")
-    }. Pass a table of your own (prices) for ${region}.`,
+    missing:
+      `The price table (${table.date}) has no prices for ${region}; it has ${
+        Object.keys(table.regions).join(", ")
+      }. Pass a price table of your own that has ${region} as the prices option of run.cost(), ` +
+      `run.report(), costReport() or estimateRun().`,
   };
 }
 

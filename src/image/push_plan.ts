@@ -14,6 +14,35 @@ import { CloudknotInputError } from "../util/errors.ts";
 import { validateRepositoryName } from "./names.ts";
 
 /**
+ * The images of an image's builds in the config file, as `image push` reads them before it
+ * pushes or plans to: none (no such image, or one never built) is refused in the command line's
+ * words, before a repository is made or Docker is asked.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { builtImages } from "./push_plan.ts";
+ *
+ * console.log(await builtImages("square", state)); // [ "cloudknot/square:v1" ]
+ * ```
+ *
+ * @param name The image's name.
+ * @param state The config file.
+ * @returns The images its builds tagged, as the config file lists them.
+ * @throws {CloudknotInputError} When the config file has no build of the image.
+ */
+export async function builtImages(name: string, state: StateFile): Promise<string[]> {
+  const saved = await state.section(recordSection("docker-image", name));
+  const images = (saved?.get("images") ?? "").split(/\s+/).filter(Boolean);
+  if (images.length === 0) {
+    throw new CloudknotInputError(
+      `Image ${name} has no build to push in ${state.path}: build it first (cloudknot image build)`,
+      { field: "name" },
+    );
+  }
+  return images;
+}
+
+/**
  * Plans `image.push({ repo })` for an image of the config file.
  *
  * @example Usage
@@ -31,14 +60,7 @@ export async function planImagePush(
 ): Promise<Plan> {
   const { name, session, state } = options;
   const repo = validateRepositoryName(options.repo);
-  const saved = await state.section(recordSection("docker-image", name));
-  const images = (saved?.get("images") ?? "").split(/\s+/).filter(Boolean);
-  if (saved === undefined || images.length === 0) {
-    throw new CloudknotInputError(
-      `Image ${name} has no build to push in ${state.path}: build it first (cloudknot image build)`,
-      { field: "name" },
-    );
-  }
+  const images = await builtImages(name, state);
   let found = false;
   try {
     const out = await session.ecr.describeRepositories({ repositoryNames: [repo] });

@@ -160,10 +160,11 @@ export async function findRunLeftovers(options: RunLeftoverOptions = {}): Promis
  * ```
  *
  * @param dir The run's folder; one already gone counts as removed.
+ * @param knot The name of its knot, for the error that keeps it.
  * @throws {CloudknotError} When a live process drives it, or it has a manifest now.
  * @throws {CloudknotInputError} When it is not a run's folder (`…/runs/<runId>`).
  */
-export async function removeRunLeftover(dir: string): Promise<void> {
+export async function removeRunLeftover(dir: string, knot?: string): Promise<void> {
   if (basename(dirname(dir)) !== "runs") {
     throw new CloudknotInputError(`Not the folder of a run (…/runs/<run id>): ${dir}`, {
       field: "id",
@@ -176,7 +177,9 @@ export async function removeRunLeftover(dir: string): Promise<void> {
     throw new CloudknotError(
       `The run in ${dir} was kept: a process is writing it now (or made it less than a ` +
         `minute ago), or it has its manifest ` +
-        `(${RUN_KEYS.manifest}) now; list its knot's runs with knot.runs()`,
+        `(${RUN_KEYS.manifest}) now; list ${
+          knot === undefined ? "its knot's" : `knot ${knot}'s`
+        } runs with knot.runs() on its handle`,
     );
   }
 }

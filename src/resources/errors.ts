@@ -308,8 +308,9 @@ export class NoDefaultVpcError extends CannotCreateResourceError {
    */
   constructor(region: string, detail = "has no default VPC") {
     super(
-      `The account ${detail} in ${region}; pass useDefaultVpc: false to let cloudknot make a ` +
-        `VPC of its own (optionally with ipv4Cidr), or create a default VPC yourself`,
+      `The account ${detail} in ${region}; make a Pars with a VPC of its own, ` +
+        `Pars.create({ name: "NAME", useDefaultVpc: false }) (optionally with ipv4Cidr), and ` +
+        `pass it to Knot.create({ pars: "NAME" }), or create a default VPC yourself`,
     );
     this.region = region;
   }

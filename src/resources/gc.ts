@@ -906,7 +906,7 @@ async function deleteLocal(g: GarbageItem, options: GcOptions): Promise<boolean>
   const state = settingsState(options);
   if (g.kind === "run-folder") {
     if (!await pathExists(g.id)) return false;
-    await removeRunLeftover(g.id);
+    await removeRunLeftover(g.id, g.owner?.replace(/^knot /, ""));
     return true;
   }
   if (g.kind === "artifact-folder") {

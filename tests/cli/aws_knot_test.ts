@@ -153,7 +153,11 @@ steps.push(["map, results, jobs, logs and knot commands on AWS", async (home) =>
   assert.deepEqual(childJson, [{ jobId: `${parent}:2`, attempt: 1, lines: ["squaring 3"] }]);
   const ofParent = await cliHere(home, ["logs", parent]);
   assert.equal(ofParent.code, 1);
-  assert.match(ofParent.stderr, /is an array parent, which has no output of its own/);
+  assert.equal(
+    ofParent.stderr,
+    `error: Job ${parent} is an array parent, which has no output of its own: read a child's, ` +
+      `such as cloudknot logs ${parent}:0\n`,
+  );
   const noItem = await cliHere(home, ["logs", "sq", "--follow"]);
   assert.equal(noItem.code, 2);
   assert.match(noItem.stderr, /^error: --follow needs --item N \(or a job id\)$/m);

@@ -143,7 +143,7 @@ Deno.test({
   },
 });
 
-Deno.test("pars create, list and clobber", async () => {
+Deno.test("pars create, list and clobber; a Pars that exists in the default VPC is adopted without --new-vpc", async () => {
   await withAwsHome(async (home) => {
     assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
     const empty = await cliHere(home, ["pars", "list", "--json"]);
@@ -166,7 +166,14 @@ Deno.test("pars create, list and clobber", async () => {
     assert.match(adopted.stdout, /^ {2}vpc +vpc-\w+ \(default VPC\)$/m);
     const conflict = await cliHere(home, ["pars", "create", "lab", "--ipv4-cidr", "10.1.0.0/16"]);
     assert.equal(conflict.code, 1);
-    assert.match(conflict.stderr, /^error: Pars "lab" exists with useDefaultVpc true/m);
+    assert.ok(
+      conflict.stderr.endsWith(
+        'error: Pars "lab" exists in the default VPC, but a VPC of its own was asked for ' +
+          "(--new-vpc, --ipv4-cidr or --tenancy); leave those out to adopt it, or clobber it " +
+          "first to change it\n",
+      ),
+      conflict.stderr,
+    );
 
     // Another config file on the account is refused it, in command-line words, changing nothing.
     const otherFile = join(home.dir, "other", "cloudknot");
@@ -234,6 +241,40 @@ Deno.test("pars create, list and clobber", async () => {
     const missing = await cliHere(home, ["pars", "clobber", "lab", "--yes"]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^error: There is no Pars named "lab"/m);
+  });
+});
+
+Deno.test("without a default VPC, pars create, knot create and map say to make a Pars with --new-vpc and pass it with --pars, and a new VPC in a region of one zone says to leave --new-vpc out", async () => {
+  await withAwsHome(async (home) => {
+    home.emu.ec2.vpcs.get(home.emu.ec2.defaultVpcId)!.IsDefault = false;
+    const advice = "; make a Pars with a VPC of its own, cloudknot pars create NAME --new-vpc " +
+      "(optionally with --ipv4-cidr), and pass it with --pars NAME, or create a default VPC " +
+      "yourself\n";
+    const cases = [
+      ["pars", "create", "lab"],
+      ["knot", "create", "sq", JOBS, "square", "--target", "aws", "--dry-run"],
+      ["map", JOBS, "square", "--name", "sq", "--target", "aws", "--dry-run"],
+    ];
+    for (const args of cases) {
+      const r = await cliHere(home, args, { stdin: "[1]" });
+      assert.equal(r.code, 1, r.stderr);
+      assert.ok(
+        r.stderr.endsWith(`error: The account has no default VPC in us-east-1${advice}`),
+        r.stderr,
+      );
+    }
+    assert.deepEqual(home.emu.mutatingRequests(), []);
+    // A VPC of its own needs two zones (found once the Pars' roles are made).
+    home.emu.ec2.zones.splice(1);
+    const solo = await cliHere(home, ["pars", "create", "lab", "--new-vpc"]);
+    assert.equal(solo.code, 1, solo.stderr);
+    assert.ok(
+      solo.stderr.endsWith(
+        "error: Region us-east-1 has 1 available availability zone(s) and a new VPC needs two; " +
+          "use the default VPC (without --new-vpc, --ipv4-cidr or --tenancy) or another region\n",
+      ),
+      solo.stderr,
+    );
   });
 });
 
@@ -643,7 +684,7 @@ Deno.test("a read-only config file is refused before anything is made, pushed or
       const args of [
         ["configure", "--bucket", "another-lab-bucket"],
         ["pars", "create", "lab2"],
-        ["knot", "create", "sq", JOBS, "square", "--target", "aws"],
+        ["knot", "create", "sq", JOBS, "square", "--target", "aws", "--dry-run"],
         // Its dry run says the create would refuse it.
         ["knot", "create", "sq", JOBS, "square", "--target", "aws", "--dry-run"],
         ["map", JOBS, "square", "--name", "sq", "--target", "aws", "--inputs", "-"],

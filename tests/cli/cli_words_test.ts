@@ -35,6 +35,24 @@ Deno.test("the library's options and bare knot commands in a message become the 
       'Knot sq has no run "z": list its runs with `cloudknot knot show sq`',
     ],
     ["see `cloudknot knot list`", "see `cloudknot knot list`"],
+    // gc's and a knot lock's advice names both ways for a library user, the command alone here.
+    [
+      "The image sha256:ab was kept: it has gained the tag v2 since gc looked (pushed again); " +
+      "look again (findGarbage(), or cloudknot gc) to judge it anew",
+      "The image sha256:ab was kept: it has gained the tag v2 since gc looked (pushed again); " +
+      "run cloudknot gc again to judge it anew",
+    ],
+    [
+      "(DescribeJobDefinitions: denied); gc lists it (findGarbage(), or `cloudknot gc`) while " +
+      "this config file has no knot sq",
+      "(DescribeJobDefinitions: denied); `cloudknot gc` lists it while this config file has no " +
+      "knot sq",
+    ],
+    [
+      "a knot it left half-made is made again here, or removed by the knot's clobber: " +
+      "knot.clobber(), or cloudknot knot clobber dk",
+      "a knot it left half-made is made again here, or removed with cloudknot knot clobber dk",
+    ],
     [
       'Pars "me-default" was made with AWS profile "work" but the current profile is "default"; ' +
       'call setProfile("work") or use a session with that profile, or pass another Pars with ' +
@@ -150,7 +168,7 @@ Deno.test("the option an input error is about becomes its flag where it is named
   }
 });
 
-Deno.test("the options an adopted knot ignored are named as the command's flags and arguments", async () => {
+Deno.test("the options an adopted knot ignored, or a dry run's would ignore, are named as the command's flags and arguments", async () => {
   const { knotCreate } = await import("../../src/cli/commands/knot_create.ts");
   assert.equal(
     inCliWords(
@@ -164,6 +182,15 @@ Deno.test("the options an adopted knot ignored are named as the command's flags 
     "cloudknot: knot sq exists, so it was adopted as it is and these options were ignored: " +
       "the module argument, the export argument, --pars, --policy, --base-image, --compute, " +
       "--vcpus, --memory, --tag; clobber the knot or choose another name to change them",
+  );
+  // A dry run's note on a knot that exists (targets/aws/aws_plan.ts).
+  assert.equal(
+    inCliWords(
+      new Error("these options would be ignored: module, exportName, memory, maxVcpus"),
+      knotCreate,
+    ),
+    "these options would be ignored: the module argument, the export argument, --memory, " +
+      "--max-vcpus",
   );
 });
 
@@ -341,5 +368,60 @@ Deno.test("an AWS child of many items stopped by Batch's own timeout suggests tw
   assert.match(
     await stopped([...run, "--slice", "7", "--end", "100", "--concurrency", "2"], 4 * 160),
     /run\.retry\(\{ timeout: 200 \}\)/,
+  );
+});
+
+Deno.test("a docker knot's gone image and clobbered runs name the command that makes the knot again, or retries, with --target docker inside it", async () => {
+  const { clobberedReason, imageGoneAdvice } = await import(
+    "../../src/targets/docker/docker_target.ts"
+  );
+  assert.equal(
+    inCliWords(
+      new CloudknotError(
+        `Docker container dk-r-0 attempt 1 could not start: its image cloudknot/dk:1 is gone from Docker (removed while the run ran): ${
+          imageGoneAdvice("dk")
+        }`,
+      ),
+    ),
+    "Docker container dk-r-0 attempt 1 could not start: its image cloudknot/dk:1 is gone from " +
+      "Docker (removed while the run ran): run cloudknot retry dk, which builds the knot's image " +
+      "again from its build directory and runs the items again",
+  );
+  assert.equal(
+    inCliWords(new CloudknotError(`Item 0 was cancelled: ${clobberedReason("dk")}`)),
+    "Item 0 was cancelled: The run stopped because its knot was clobbered while it ran, so " +
+      "nothing of it is kept: create the knot again (cloudknot knot create dk MODULE EXPORT " +
+      "--target docker) and map the inputs again",
+  );
+  // A handle's knot clobbered, or created again with another function (docker_knot.ts).
+  assert.equal(
+    inCliWords(
+      new CloudknotError(
+        "The image this handle of docker knot dk opened is gone from Docker, and another process " +
+          "has created the knot again since with another function (cube): create the knot again " +
+          'with this function (Knot.create({ name: "dk", target: "docker", func })) to map it, ' +
+          'or open it by name (Knot.create({ name: "dk", target: "docker" })) to map its ' +
+          "function now",
+      ),
+    ),
+    "The image this handle of docker knot dk opened is gone from Docker, and another process " +
+      "has created the knot again since with another function (cube): create the knot again " +
+      "with this function (cloudknot knot create dk MODULE EXPORT --target docker) to map it, " +
+      "or open it by name (cloudknot map --name dk --target docker) to map its function now",
+  );
+});
+
+Deno.test("retry --memory double of an item whose memory is unknown says to retry with --memory MiB", async () => {
+  const { retryGroups } = await import("../../src/run/retry.ts");
+  const { retry } = await import("../../src/cli/commands/retry.ts");
+  let error: Error | undefined;
+  try {
+    retryGroups([{ position: 2, outOfMemory: true }], { memory: "double" });
+  } catch (e) {
+    error = e as Error;
+  }
+  assert.equal(
+    inCliWords(error!, retry),
+    "Item 2 ran out of memory, but how much it had is unknown: retry with --memory MiB",
   );
 });

@@ -125,6 +125,20 @@ Deno.test("cli: --dry-run on knot create, map, pars create and image push sends 
       Math.abs(mapPlan.estimate.computeCost.low - 5 * 60 * (0.04048 + 2 * 0.004445) / 3600) < 1e-12,
     );
 
+    // The plans' notes in the command line's words.
+    assert.match(
+      knot.stdout,
+      /^ {2}note: the estimate is for one job running an hour; estimate a run with cloudknot map --dry-run --item-seconds S$/m,
+    );
+    const bare = await cli(home, ["map", JOBS, "square", "--name", "sq", ...aws, "--dry-run"], {
+      stdin: "[1, 2]",
+    });
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.match(bare.stdout, /^ {2}note: pass --item-seconds for a cost estimate$/m);
+    for (const out of [knot.stdout, bare.stdout]) {
+      assert.doesNotMatch(out, /knot\.estimate|dryRun|itemSeconds/);
+    }
+
     const pars = await cli(home, ["pars", "create", "lab", "--dry-run"]);
     assert.equal(pars.code, 0, pars.stderr);
     assert.match(pars.stdout, /create IAM role lab-job-role/);
@@ -169,4 +183,61 @@ Deno.test("report refuses an --out whose folder does not exist before waiting fo
     assert.deepEqual(ndjson(await stdout), [{ index: 0, value: { id: 0, released: true } }]);
     assert.equal((await child.status).code, 0);
   });
+});
+
+Deno.test("a dry run's estimate in a region the price table lacks says that cloudknot cost and report take a table of one's own, in text and --json", async () => {
+  await withAwsHome(async (home) => {
+    const aws = ["--target", "aws", "--compute", "FARGATE", "--vcpus", "1", "--memory", "2048"];
+    const map = [
+      "map",
+      JOBS,
+      "square",
+      "--name",
+      "sq",
+      ...aws,
+      "--dry-run",
+      "--item-seconds",
+      "30",
+    ];
+    const advice =
+      /The price table \([\d-]+\) has no prices for eu-west-1; it has us-east-1\. cloudknot cost and cloudknot report price a run that has run with a price table of your own that has eu-west-1 \(--prices FILE\)\./;
+    const text = await cli(home, map, { stdin: "[1, 2]" });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, advice);
+    const json = await cli(home, [...map, "--json"], { stdin: "[1, 2]" });
+    assert.equal(json.code, 0, json.stderr);
+    const [, plan] = JSON.parse(json.stdout);
+    assert.match(plan.estimate.missing, new RegExp(`^${advice.source}$`));
+    for (const out of [text.stdout, json.stdout]) {
+      assert.doesNotMatch(out, /run\.cost|prices option/);
+    }
+  }, { region: "eu-west-1" });
+});
+
+Deno.test("the cost of a run in a region the price table lacks says to pass --prices FILE", async () => {
+  const { costReport } = await import("../../src/cost/report.ts");
+  const { cost } = await import("../../src/cli/commands/cost.ts");
+  const { priceTableInCliWords } = await import("../../src/cli/common/cli_words.ts");
+  const report = costReport({
+    knot: "k",
+    runId: "r",
+    target: "aws",
+    region: "eu-west-1",
+    compute: "FARGATE",
+    attempts: [{
+      jobId: "j",
+      index: 0,
+      attempt: 1,
+      startedAt: 0,
+      stoppedAt: 120_000,
+      outcome: "succeeded",
+      vcpus: 1,
+      memoryMiB: 2048,
+    }],
+  });
+  assert.match(report.missing!, /as the prices option of run\.cost\(\), run\.report\(\)/);
+  assert.match(
+    priceTableInCliWords(String(report), cost),
+    /has no prices for eu-west-1; it has us-east-1\. Pass a price table of your own that has eu-west-1 with --prices FILE\.$/m,
+  );
 });

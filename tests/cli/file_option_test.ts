@@ -8,7 +8,7 @@ const SCORE = `export async function score(x: number): Promise<number> {
 }
 `;
 
-Deno.test("map --file ships a data file beside the module's function; without it the item and the warning say to pass --file", async () => {
+Deno.test("map --file ships a data file beside the module's function; without it the item and the warning say to pass --file, and a path it cannot ship is refused naming --file", async () => {
   await withHome(async (home) => {
     const project = join(home.dir, "project");
     await Deno.mkdir(project);
@@ -41,7 +41,12 @@ Deno.test("map --file ships a data file beside the module's function; without it
 
     const outside = await cli(home, ["knot", "create", "far", module, "score", "--file", "../x"]);
     assert.equal(outside.code, 1);
-    assert.match(outside.stderr, /files: "\.\.\/x" is outside the module's folder/);
+    assert.match(outside.stderr, /^error: --file: "\.\.\/x" is outside the module's folder/);
+    const missing = await cli(home, ["map", module, "score", "--file", "nothere.json"], {
+      stdin: "[1]",
+    });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^error: --file: "nothere\.json" does not exist in the module's/);
     const alone = await cli(home, ["map", "--name", "bare", "--file", "./model.json"], {
       stdin: "[1]",
     });

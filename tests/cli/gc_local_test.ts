@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LOCK_GRACE_MS } from "../../src/resources/_run_leftovers.ts";
+import { StateFile } from "../../src/state/mod.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { killChild, startUntil } from "../support/deno_child.ts";
 import { dockerTest } from "../support/docker_available.ts";
@@ -72,3 +73,24 @@ dockerTest(
     });
   },
 );
+
+Deno.test("a run folder cloudknot gc kept because a run took it up says to list its knot's runs with cloudknot knot show", async () => {
+  const { deleteGarbage } = await import("../../src/resources/gc.ts");
+  const { inCliWords } = await import("../../src/cli/common/cli_words.ts");
+  const { gc } = await import("../../src/cli/commands/gc.ts");
+  await withHome(async (home) => {
+    // A folder that has its manifest now (a map took it up since gc found it).
+    const run = join(home.dir, "knots", "sq", "runs", "20260101T000000Z-abcdef");
+    await Deno.mkdir(run, { recursive: true, mode: 0o700 });
+    await Deno.chmod(run, 0o700);
+    await Deno.writeTextFile(join(run, "run.json"), "{}");
+    const { failed } = await deleteGarbage([
+      { kind: "run-folder", id: run, owner: "knot sq", reason: "asked" },
+    ], { state: new StateFile({ path: home.env.CLOUDKNOT_CONFIG_FILE! }) });
+    assert.match(failed[0]!.error, /; list knot sq's runs with knot\.runs\(\) on its handle$/);
+    assert.match(
+      inCliWords(new Error(failed[0]!.error), gc),
+      /^The run in .* was kept: .* it has its manifest \(run\.json\) now; list knot sq's runs with `cloudknot knot show sq`$/,
+    );
+  });
+});

@@ -1,13 +1,18 @@
 // `image build|push|list|clobber` through a real process, with the local
 // Docker engine and the emulator's ECR (backed by a real registry).
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { inCliWords } from "../../src/cli/common/cli_words.ts";
+import { imagePush } from "../../src/cli/commands/image_push.ts";
 import { Docker } from "../../src/docker/mod.ts";
+import { DockerImage } from "../../src/image/docker_image.ts";
+import { StateFile } from "../../src/state/mod.ts";
+import { CloudknotInputError } from "../../src/util/errors.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { withAwsHome } from "./aws_helpers.ts";
-import { cli, JOBS } from "./helpers.ts";
+import { cli, cliHere, JOBS, withHome } from "./helpers.ts";
 
 dockerTest("image build, list, push and clobber", async () => {
   const baseImage = await ensureBaseImage();
@@ -202,3 +207,73 @@ dockerTest(
     });
   },
 );
+
+Deno.test("image build and push refuse in the command line's words: a build directory with files of the user's, an image that lives in another --dir, and an image without a build, before any repository is made", async () => {
+  await withHome(async (home) => {
+    const taken = join(home.dir, "taken");
+    await Deno.mkdir(taken);
+    await Deno.writeTextFile(join(taken, "Dockerfile"), "FROM scratch\n");
+    const build = (name: string, dir: string) =>
+      cliHere(home, ["image", "build", JOBS, "square", "--name", name, "--dir", dir, "-q"]);
+    const conflict = await build("cli-taken", taken);
+    assert.equal(conflict.code, 1);
+    assert.equal(
+      conflict.stderr,
+      `error: The build directory ${taken} already holds Dockerfile, which cloudknot did not ` +
+        "write: move it away, or choose another --dir\n",
+    );
+    // An image the config file keeps in one build directory, never built.
+    const kept = join(home.dir, "kept");
+    await Deno.writeTextFile(
+      home.env.CLOUDKNOT_CONFIG_FILE!,
+      `[docker-image cli-kept]\nbuild-path = ${kept}\nkind = module\nimages = \n`,
+    );
+    const moved = await build("cli-kept", join(home.dir, "elsewhere"));
+    assert.equal(moved.code, 1);
+    assert.equal(
+      moved.stderr,
+      `error: Image "cli-kept" already lives in ${kept}: omit --dir to use it, or run cloudknot ` +
+        `image clobber cli-kept first to move it to ${join(home.dir, "elsewhere")}\n`,
+    );
+    // Refused before AWS is asked: no region, keys or endpoint are set.
+    for (const name of ["cli-kept", "nosuch"]) {
+      const push = await cliHere(home, ["image", "push", name]);
+      assert.equal(push.code, 1);
+      assert.equal(
+        push.stderr,
+        `error: Image ${name} has no build to push in ${home.env.CLOUDKNOT_CONFIG_FILE}: build ` +
+          "it first (cloudknot image build)\n",
+      );
+    }
+  });
+});
+
+Deno.test("pushing an image whose build is gone from this machine says to build it again with image build", async () => {
+  const state = new StateFile({ path: join(await Deno.makeTempDir(), "cloudknot") });
+  try {
+    await Deno.writeTextFile(
+      state.path,
+      `[docker-image gone]\nbuild-path = ${join(dirname(state.path), "gone")}\nkind = module\n` +
+        "images = cloudknot/gone:v1\n",
+    );
+    // A Docker engine that has no image.
+    const docker = new class extends Docker {
+      override inspectImage() {
+        return Promise.resolve(undefined);
+      }
+    }({ logger: () => {} });
+    const image = await DockerImage.create({ name: "gone", state, docker });
+    const error = await image.push({
+      repoUri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/cloudknot",
+    })
+      .then(() => undefined, (e: Error) => e);
+    assert.ok(error instanceof CloudknotInputError);
+    assert.equal(
+      inCliWords(error, imagePush),
+      "The image cloudknot/gone:v1 is no longer on this machine: build it again with cloudknot " +
+        "image build before pushing it",
+    );
+  } finally {
+    await Deno.remove(dirname(state.path), { recursive: true });
+  }
+});

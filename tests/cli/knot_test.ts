@@ -140,7 +140,7 @@ Deno.test("knot commands report bad usage with exit code 2", async () => {
   });
 });
 
-Deno.test("making a knot on this machine under the name of an AWS knot is refused unless --target asks for it", async () => {
+Deno.test("making a knot on this machine under the name of an AWS knot is refused unless --target asks for it, saying to choose another --name on map and another name on knot create", async () => {
   await withHome(async (home) => {
     const configFile = home.env.CLOUDKNOT_CONFIG_FILE!;
     // The record an AWS knot leaves (nothing here talks to AWS).
@@ -151,15 +151,16 @@ Deno.test("making a knot on this machine under the name of an AWS knot is refuse
         "job-queue = arn:aws:batch:us-east-1:123456789012:job-queue/sq-ck-jq\n" +
         "bucket = b\nprefix = cloudknot/sq\n",
     );
-    const message = `error: Knot sq is on AWS (recorded in ${configFile}): pass --target aws to ` +
-      "use it, or another --name for a knot on this machine (or --target local for one of the " +
-      "same name)\n";
+    const message = (another: string) =>
+      `error: Knot sq is on AWS (recorded in ${configFile}): pass --target aws to use it, or ` +
+      `${another} for a knot on this machine (or --target local for one of the same name)\n`;
     const mapped = await cli(home, ["map", JOBS, "square", "--name", "sq"], { stdin: "[1]" });
     assert.equal(mapped.code, 1, mapped.stderr);
-    assert.equal(mapped.stderr, message);
+    assert.equal(mapped.stderr, message("another --name"));
+    // knot create names its knot with its first argument: it has no --name.
     const created = await cli(home, ["knot", "create", "sq", JOBS, "square"]);
     assert.equal(created.code, 1, created.stderr);
-    assert.equal(created.stderr, message);
+    assert.equal(created.stderr, message("another name"));
     const none = await cli(home, ["knot", "list", "--target", "local", "--json"]);
     assert.deepEqual(JSON.parse(none.stdout), []);
     // Asked for by name, it is made.

@@ -211,7 +211,7 @@ Deno.test("a number out of its option's range on the target is bad usage, before
   });
 });
 
-Deno.test("a value in its range that the knot's other options rule out stays an error with 1, naming both", async () => {
+Deno.test("a value in its range that the knot's other options rule out stays an error with 1, naming both by their flags and instance types as a comma-separated list", async () => {
   await withAwsHome(async (home) => {
     const inputs = join(home.dir, "inputs.json");
     await Deno.writeTextFile(inputs, "[1]");
@@ -231,6 +231,28 @@ Deno.test("a value in its range that the knot's other options rule out stays an 
       [
         ["map", JOBS, "square", "--target", "aws", "--compute", "FARGATE", "--gpus", "1"],
         /^error: Fargate has no GPUs: use --compute EC2 or SPOT for --gpus$/m,
+      ],
+      // The command line has no --desired-vcpus: the bounds it can give are named alone.
+      [
+        ["map", JOBS, "square", "--target", "aws", "--min-vcpus", "300"],
+        /^error: --min-vcpus \(300\) must be at most --max-vcpus \(256, the default\)$/m,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--min-vcpus", "3", "--max-vcpus", "2"],
+        /^error: --min-vcpus \(3\) must be at most --max-vcpus \(2\)$/m,
+      ],
+      // Instance types are a comma-separated list, not an array.
+      [
+        ["map", JOBS, "square", "--target", "aws", "--gpus", "1"],
+        /^error: --gpus needs instance types with GPUs: "optimal" lets .* pass --instance-types such as g4dn,g5 or p3$/m,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--instance-types", ","],
+        /^error: --instance-types must name at least one instance type on EC2, such as optimal \(the default\) or c5,m5$/m,
+      ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--instance-types", "m5,Big"],
+        /^error: --instance-types must be comma-separated instance types such as "m5\.large", "c5"/m,
       ],
     ];
     for (const [args, message] of cases) {

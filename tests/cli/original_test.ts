@@ -71,7 +71,7 @@ Deno.test("knot list, knot show and pars list show the original's knot and Pars 
   });
 });
 
-Deno.test("commands that would run or make the original's knot or Pars refuse, say what it is and how to remove it, and change nothing", async () => {
+Deno.test("commands that would run or make the original's knot or Pars, or make a knot on its Pars (--pars), refuse, say what it is and how to remove it, and change nothing", async () => {
   await withAwsHome(async (home) => {
     await seed(home);
     home.emu.requests.clear();
@@ -95,6 +95,22 @@ Deno.test("commands that would run or make the original's knot or Pars refuse, s
     const pars = await cli(home, ["pars", "create", "py-knot"]);
     assert.equal(pars.code, 1);
     assert.match(pars.stderr, /Remove it with `cloudknot pars clobber py-knot`/);
+    // Its Pars named by --pars for a knot of another name, before an image is built (or planned).
+    for (const dryRun of [[], ["--dry-run"]]) {
+      const args = [
+        ...["knot", "create", "sq", JOBS, "square", "--target", "aws", "--pars", "py-knot"],
+        ...dryRun,
+      ];
+      const r = await cli(home, args);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(
+        r.stderr,
+        'error: Pars "py-knot" was made by the Python cloudknot: it is the CloudFormation stack ' +
+          "py-knot-pars, which this cloudknot does not run. Remove it with `cloudknot pars " +
+          "clobber py-knot` and make it again here, choose another name, or keep using it from " +
+          "Python\n",
+      );
+    }
     const used = await cli(home, ["pars", "clobber", "py-knot", "--yes"]);
     assert.equal(used.code, 1);
     assert.match(
@@ -177,4 +193,22 @@ Deno.test("image clobber of the original's image says it is the Python tool's an
     );
     assert.equal(await Deno.readTextFile(configFile), before);
   });
+});
+
+Deno.test("the library's refusal of the original's Pars names the command that removes it", async () => {
+  const { OriginalResourceError } = await import("../../src/resources/original.ts");
+  const { inCliWords } = await import("../../src/cli/common/cli_words.ts");
+  const { map } = await import("../../src/cli/commands/map.ts");
+  const error = new OriginalResourceError({
+    kind: "pars",
+    name: "py-knot",
+    stackName: "py-knot-pars",
+  });
+  assert.equal(
+    inCliWords(error, map),
+    'Pars "py-knot" was made by the Python cloudknot: it is the CloudFormation stack ' +
+      "py-knot-pars, which cloudknot for Deno does not adopt. Remove it with `cloudknot pars " +
+      "clobber py-knot` and make it again here, choose another name, or keep using it from " +
+      "Python",
+  );
 });

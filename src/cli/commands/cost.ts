@@ -6,6 +6,7 @@
 import type { PriceTable } from "../../cost/prices.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { CloudknotInputError } from "../../util/errors.ts";
+import { priceTableInCliWords } from "../common/cli_words.ts";
 import { type CommandContext, defineCommand } from "../common/command.ts";
 import { openRun } from "../common/run_reader.ts";
 import { INTERRUPTED } from "../common/follow_run.ts";
@@ -95,7 +96,13 @@ export const cost = defineCommand({
   run: (ctx) =>
     withFinishedRun(ctx, "cost", async (run, options) => {
       const report = await run.cost(options);
-      if (ctx.flag("json")) await ctx.print(JSON.stringify({ ...report }));
-      else await ctx.print(String(report));
+      // A region the price table lacks: the report says to pass --prices, not the library's option.
+      const words = (text: string) => priceTableInCliWords(text, ctx.command);
+      if (ctx.flag("json")) {
+        await ctx.print(JSON.stringify({
+          ...report,
+          ...(report.missing !== undefined ? { missing: words(report.missing) } : {}),
+        }));
+      } else await ctx.print(words(String(report)));
     }),
 });

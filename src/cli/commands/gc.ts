@@ -20,6 +20,7 @@ import { sessionFromSettings } from "../../resources/settings.ts";
 import type { AwsSession } from "../../aws/session.ts";
 import { AwsConfigError } from "../../aws/core/error.ts";
 import { cliSettings } from "../common/aws.ts";
+import { inCliWords } from "../common/cli_words.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
 import { renderTable } from "../common/table.ts";
@@ -140,7 +141,7 @@ export const gc = defineCommand({
       local ? "--local " : ""
     }--yes`;
     // What cannot be looked at (Docker not running) goes to stderr.
-    const warn = (message: string) => ctx.warn(message);
+    const warn = (message: string) => ctx.warn(inCliWords(new Error(message), ctx.command));
     const collect = async (): Promise<number> => {
       const here: GarbageItem[] = [];
       // Why Docker was not looked at, which --json says: "nothing left" is not "not looked".
@@ -247,12 +248,16 @@ export const gc = defineCommand({
           onDelete: (g) => {
             if (!json) ctx.log(ctx.err("dim", `Deleting ${g.kind} ${g.id}`)).catch(() => {});
           },
-          warn: (m) => ctx.warn(m),
+          warn,
         });
         result.deleted.push(...tag(r.region, done.deleted));
         result.gone.push(...tag(r.region, done.gone));
+        // Why each failed, in the command line's words (the library's name its calls).
         result.failed.push(
-          ...done.failed.map((f) => ({ ...f, item: tag(r.region, [f.item])[0]! })),
+          ...done.failed.map((f) => ({
+            item: tag(r.region, [f.item])[0]!,
+            error: inCliWords(new Error(f.error), ctx.command),
+          })),
         );
       }
       if (json) {

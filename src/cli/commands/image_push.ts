@@ -12,7 +12,7 @@ import { defineCommand } from "../common/command.ts";
 import { cliDocker } from "../common/docker.ts";
 import { DRY_RUN_OPTION, JSON_OPTION } from "../common/options.ts";
 import { printPlans } from "../common/plan_output.ts";
-import { planImagePush } from "../../image/push_plan.ts";
+import { builtImages, planImagePush } from "../../image/push_plan.ts";
 
 /** `image push <name>`. */
 export const imagePush = defineCommand({
@@ -50,8 +50,10 @@ export const imagePush = defineCommand({
       await printPlans(ctx, await planImagePush({ name, repo, session, state: settings.state }));
       return 0;
     }
-    // A config file that cannot take the record is refused before anything is pushed.
+    // A config file that cannot take the record, and an image without a build, are refused
+    // before a repository is made or anything is pushed.
     await settings.state.assertWritable();
+    await builtImages(name, settings.state);
     const docker = cliDocker(ctx, { quiet: ctx.flag("quiet") });
     const session = await sessionFromSettings(settings);
     const image = await DockerImage.create({

@@ -164,6 +164,9 @@ async function createAws(
   const tags = pairs(ctx, "tag");
   await checkModulePath(spec.module);
   await refuseOriginal(ctx, "knot", spec.name);
+  // A Pars of the Python cloudknot, refused before an image is built for it (or planned).
+  const pars = ctx.string("pars");
+  if (pars !== undefined) await refuseOriginal(ctx, "pars", pars);
   const settings = cliSettings(ctx);
   const before = await readAwsKnot(settings.state, spec.name);
   const existed = before !== undefined;

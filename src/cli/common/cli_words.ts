@@ -31,8 +31,31 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (bucket) => `run cloudknot configure --bucket ${bucket === "..." ? "BUCKET" : bucket}`,
   ],
   [/setEcrRepo\("([^"]*)"\)/g, (repo) => `cloudknot configure --ecr-repo ${repo}`],
+  // A Pars of a VPC of its own (resources/errors.ts, pars.ts, _network.ts): --new-vpc, which
+  // --ipv4-cidr and --tenancy imply.
+  [
+    /Pars\.create\(\{ name: "([^"]*)", useDefaultVpc: false \}\) \(optionally with ipv4Cidr\), and pass it to Knot\.create\(\{ pars: "([^"]*)" \}\)/g,
+    (name, pars) =>
+      `cloudknot pars create ${name} --new-vpc (optionally with --ipv4-cidr), and pass it ` +
+      `with --pars ${pars}`,
+  ],
+  [
+    /^Pars "([^"]*)" exists with useDefaultVpc true, but false was passed; leave useDefaultVpc out to adopt it/g,
+    (name) =>
+      `Pars "${name}" exists in the default VPC, but a VPC of its own was asked for ` +
+      "(--new-vpc, --ipv4-cidr or --tenancy); leave those out to adopt it",
+  ],
+  [
+    /use the default VPC \(useDefaultVpc: true\)/g,
+    () => "use the default VPC (without --new-vpc, --ipv4-cidr or --tenancy)",
+  ],
   [/Pars\.create\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars create ${name}`],
   [/Pars\.clobber\(\{ name: "([^"]*)" \}\)/g, (name) => `cloudknot pars clobber ${name}`],
+  // A knot or Pars of the Python cloudknot (resources/original.ts), as original.ts words it.
+  [
+    /Remove it with clobberOriginal\("(pars|knot)", "([^"]*)"\)/g,
+    (kind, name) => `Remove it with \`cloudknot ${kind} clobber ${name}\``,
+  ],
   [/Knot\.create\(\{ pars: "([^"]*)" \}\)/g, (name) => `--pars ${name}`],
   [
     /\(await Knot\.create\(\{ name: "([^"]*)", target: "aws" \}\)\)\.clobber\(\)/g,
@@ -71,10 +94,54 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /Remove only your image's tag with repo\.removeImage\(tag\)/g,
     () => "Remove only a knot's image tags with cloudknot knot clobber <knot> --repo",
   ],
+  // An image's build directory and builds (image/errors.ts, image/docker_image.ts): `image build`
+  // has no flag to overwrite files it did not write, and an image moves by being clobbered.
+  [
+    /: pass overwrite: true to replace (it|them), or choose another dir\b/g,
+    (what) => `: move ${what} away, or choose another --dir`,
+  ],
+  [
+    /^Image "([^"]*)" already lives in (.*): omit dir to use it, or clobber the image first to move it to /g,
+    (name, dir) =>
+      `Image "${name}" already lives in ${dir}: omit --dir to use it, or run cloudknot image ` +
+      `clobber ${name} first to move it to `,
+  ],
+  [
+    /: call build\(\{ tags \}\)( again)? before push\(\)$/g,
+    (again) => `: build it${again ?? ""} with cloudknot image build before pushing it`,
+  ],
+  // An array parent's logs (targets/aws/batch/batch_job.ts): `logs` takes a child's id.
+  [
+    /read a child's, such as BatchJob\.fromId\("([^"]*)"\)/g,
+    (id) => `read a child's, such as cloudknot logs ${id}`,
+  ],
+  // `--memory double` of an item whose memory is unknown (run/retry.ts).
+  [/retry with memory set to a number of MiB/g, () => "retry with --memory MiB"],
+  // A dry run's note (targets/aws/aws_plan.ts).
+  [
+    /estimate a run with knot\.estimate\(\) or map's dryRun/g,
+    () => "estimate a run with cloudknot map --dry-run --item-seconds S",
+  ],
   [/ \(or the path option\)/g, () => ""],
   [/\bbaseImage in Knot\.create\b/g, () => "--base-image"],
   [/\bthe files option of Knot\.create\b/g, () => "--file"],
   [/ as exportName\b/g, () => " as the export argument"],
+  // A docker knot's runs and handles (targets/docker/docker_target.ts, docker_knot.ts): whole
+  // calls, before the bare target option below would rewrite inside them.
+  [
+    /open the knot again, which builds its image again from its build directory \(Knot\.create\(\{ name: "([^"]*)", target: "docker" \}\)\), then run the items with run\.retry\(\) \(or cloudknot retry [^,]*, which does both\)/g,
+    (name) =>
+      `run cloudknot retry ${name}, which builds the knot's image again from its build ` +
+      "directory and runs the items again",
+  ],
+  [
+    /\(Knot\.create\(\{ name: "([^"]*)", target: "docker", func \}\)\)/g,
+    (name) => `(cloudknot knot create ${name} MODULE EXPORT --target docker)`,
+  ],
+  [
+    /\(Knot\.create\(\{ name: "([^"]*)", target: "docker" \}\)\) to map its function/g,
+    (name) => `(cloudknot map --name ${name} --target docker) to map its function`,
+  ],
   [/\btarget: "(local|aws|docker)"/g, (target) => `--target ${target}`],
   // A compute type the knot's options need (compute_options.ts): the flag that sets it.
   [
@@ -171,19 +238,70 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (first, second) =>
       `with --${first}${second !== undefined ? ` and --${second}` : ""} on cloudknot retry`,
   ],
+  // A knot's jobs AWS Batch cannot place (targets/aws/batch/stuck.ts): a map or knot create with
+  // other resources updates the knot's job definition.
+  [
+    /\blower (vcpus|vcpus, memory or gpus) in Knot\.create \(which updates the knot's job definition\b/g,
+    (options) =>
+      `lower ${options === "vcpus" ? "--vcpus" : "--vcpus, --memory or --gpus"} on cloudknot ` +
+      "knot create or map (which updates the knot's job definition",
+  ],
   [
     /\b(maxVcpus|instanceTypes) in Knot\.create\b/g,
     (option) =>
       `${option === "maxVcpus" ? "--max-vcpus" : "--instance-types"} on cloudknot knot create`,
+  ],
+  // gc's advice to look again (resources/gc.ts, targets/aws/aws_knot.ts).
+  [/look again \(findGarbage\(\), or cloudknot gc\)/g, () => "run cloudknot gc again"],
+  [/gc lists it \(findGarbage\(\), or `cloudknot gc`\)/g, () => "`cloudknot gc` lists it"],
+  // A docker knot another process left half-made (store/knot_lock.ts).
+  [
+    /removed by the knot's clobber: knot\.clobber\(\), or cloudknot knot clobber ([\w-]+)/g,
+    (name) => `removed with cloudknot knot clobber ${name}`,
+  ],
+  // A run folder gc kept (resources/_run_leftovers.ts): `knot show` lists a knot's runs.
+  [
+    /list (its knot's|knot ([\w.-]+)'s) runs with knot\.runs\(\) on its handle/g,
+    (whose, knot) => `list ${whose} runs with \`cloudknot knot show ${knot ?? "<knot>"}\``,
   ],
   [/`knot (list|show)([^`]*)`/g, (command, rest) => `\`cloudknot knot ${command}${rest}\``],
   [/ or use a session (?:in [\w-]+|with that profile),/g, () => ","],
   [/ or use a session (?:in [\w-]+|with that profile)/g, () => ""],
 ];
 
+/** Where a library user passes a price table that has a region (cost/prices.ts). */
+const PRICES_ADVICE =
+  /Pass a price table of your own that has ([\w-]+) as the prices option of run\.cost\(\), run\.report\(\), costReport\(\) or estimateRun\(\)\./g;
+
+/**
+ * Text that says where to pass a price table that has a region (a cost report's, an estimate's),
+ * in a command-line user's words: `--prices FILE` of the command when it takes one (`cost`,
+ * `report`), else the commands that do.
+ *
+ * @example Usage
+ * ```ts ignore
+ * priceTableInCliWords(String(report), cost); // "… Pass a price table of your own that has eu-west-1 with --prices FILE."
+ * ```
+ *
+ * @param text The text (an HTML page's too: the advice has no character HTML escapes).
+ * @param command The command that ran.
+ * @returns The text.
+ */
+export function priceTableInCliWords(text: string, command?: Command): string {
+  return text.replace(
+    PRICES_ADVICE,
+    (_m, region: string) =>
+      command !== undefined && "prices" in command.options
+        ? `Pass a price table of your own that has ${region} with --prices FILE.`
+        : "cloudknot cost and cloudknot report price a run that has run with a price table of your " +
+          `own that has ${region} (--prices FILE).`,
+  );
+}
+
 /** Options whose flag is not their name in kebab case. */
 const FLAG_OF: Readonly<Record<string, string>> = {
   repoName: "repo",
+  files: "file",
   parsPolicies: "policy",
   instanceTenancy: "tenancy",
   policies: "policy",
@@ -225,15 +343,16 @@ export function inCliWords(error: Error, command?: Command): string {
   for (const [pattern, replace] of CALLS) {
     message = message.replace(pattern, (_m, ...groups) => replace(...groups.slice(0, -2)));
   }
+  message = priceTableInCliWords(message, command);
   if (command === undefined) return message;
   const flags = new Map<string, string>(Object.entries(FLAG_OF));
   for (const flag of Object.keys(command.options)) {
     flags.set(flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase()), flag);
   }
-  // The options an adopted knot ignored are listed by name: each is the command's flag, or
-  // (the function's) argument.
+  // The options an adopted knot ignored (or a dry run's would) are listed by name: each is the
+  // command's flag, or (the function's) argument.
   message = message.replace(
-    /(these options were ignored: )([\w, ]+)(?=;)/g,
+    /(these options (?:were|would be) ignored: )([\w, ]+)(?=;|$)/g,
     (_m, lead: string, list: string) =>
       lead + list.split(", ").map((option) => {
         const flag = flags.get(option);
@@ -242,6 +361,14 @@ export function inCliWords(error: Error, command?: Command): string {
       }).join(", "),
   );
   const field = error instanceof CloudknotInputError ? error.field : undefined;
+  // Instance types are a comma-separated list on the command line (compute_options.ts names
+  // arrays), and the GPUs that need some are --gpus.
+  if (field === "instanceTypes" && "instance-types" in command.options) {
+    message = message
+      .replace(/\bmust be an array of instance types\b/g, "must be comma-separated instance types")
+      .replace(/\[((?:"[\w.-]+", )*"[\w.-]+")\]/g, (_m, list: string) => list.replace(/"|\s/g, ""))
+      .replace(/^gpus needs\b/, "--gpus needs");
+  }
   for (const [option, flag] of flags) {
     if (!(flag in command.options)) continue;
     if (/[A-Z]/.test(option)) {

@@ -152,9 +152,11 @@ export async function refuseAwsNameClash(ctx: CommandContext, name: string): Pro
   if (ctx.string("target") !== undefined) return;
   const { state } = cliSettings(ctx);
   if ((await readAwsKnot(state, name)) === undefined) return;
+  // `map` names its knot with --name; `knot create` with its first argument.
+  const another = "name" in ctx.command.options ? "another --name" : "another name";
   throw new CloudknotInputError(
     `Knot ${name} is on AWS (recorded in ${state.path}): pass --target aws to use it, or ` +
-      `another --name for a knot on this machine (or --target local for one of the same name)`,
+      `${another} for a knot on this machine (or --target local for one of the same name)`,
     { field: "name" },
   );
 }

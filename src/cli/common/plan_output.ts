@@ -7,7 +7,8 @@
 import { join } from "node:path";
 import { encodeInputs } from "../../job/inputs.ts";
 import { Knot, type KnotOptions } from "../../knot.ts";
-import type { Plan } from "../../plan/plan.ts";
+import { Estimate } from "../../cost/estimate.ts";
+import { Plan } from "../../plan/plan.ts";
 import { DEFAULT_PERMISSIONS } from "../../job/permissions.ts";
 import { planAwsKnotMap } from "../../targets/aws/aws_plan.ts";
 import type { AwsKnotOptions } from "../../targets/aws/aws_knot.ts";
@@ -15,7 +16,8 @@ import { findLocalKnot, localKnotsDir, localRunsRoot } from "../../targets/local
 import { LocalTarget } from "../../targets/local/local_target.ts";
 import type { MapRequest } from "../../targets/target.ts";
 import { cliAwsKnot, cliSettings } from "./aws.ts";
-import type { CommandContext } from "./command.ts";
+import { inCliWords } from "./cli_words.ts";
+import type { Command, CommandContext } from "./command.ts";
 import { openAwsKnotReader } from "./knots.ts";
 
 /**
@@ -39,13 +41,37 @@ export function planJson(plan: Plan): Record<string, unknown> {
  * @param ctx The command's context.
  * @param plans The plans, in order.
  */
-export async function printPlans(ctx: CommandContext, ...plans: Plan[]): Promise<void> {
+export async function printPlans(ctx: CommandContext, ...given: Plan[]): Promise<void> {
+  const plans = given.map((plan) => planInCliWords(plan, ctx.command));
   if (ctx.flag("json")) {
     const docs = plans.map(planJson);
     await ctx.print(JSON.stringify(docs.length === 1 ? docs[0] : docs));
     return;
   }
   await ctx.print(plans.map(String).join("\n\n"));
+}
+
+/**
+ * A plan in a command-line user's words: its notes (`pass itemSeconds`, the options an adoption
+ * would ignore), and its estimate's assumptions and why it has no cost.
+ */
+function planInCliWords(plan: Plan, command: Command): Plan {
+  const words = (text: string) => inCliWords(new Error(text), command);
+  const { estimate } = plan;
+  return new Plan({
+    title: plan.title,
+    steps: plan.steps,
+    notes: plan.notes.map(words),
+    ...(estimate !== undefined
+      ? {
+        estimate: new Estimate({
+          ...estimate,
+          assumptions: estimate.assumptions.map(words),
+          ...(estimate.missing !== undefined ? { missing: words(estimate.missing) } : {}),
+        }),
+      }
+      : {}),
+  });
 }
 
 /**

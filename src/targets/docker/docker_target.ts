@@ -1716,15 +1716,26 @@ class RunStore extends LocalStore {
 
 let runStoreWrites = 0;
 
-/** What to do when a knot's image is gone from Docker, in a library user's and a CLI user's words. */
-function imageGoneAdvice(knot: string): string {
+/**
+ * What to do when a knot's image is gone from Docker, in a library user's words (the command
+ * line's `inCliWords` gives its own).
+ *
+ * @param knot The knot's name.
+ * @returns The advice.
+ */
+export function imageGoneAdvice(knot: string): string {
   return `open the knot again, which builds its image again from its build directory ` +
     `(Knot.create({ name: "${knot}", target: "docker" })), then run the items with ` +
     `run.retry() (or cloudknot retry ${knot}, which does both)`;
 }
 
-/** Why the runs of a knot clobbered while they ran were cancelled, as their items' errors say. */
-function clobberedReason(knot: string): string {
+/**
+ * Why the runs of a knot clobbered while they ran were cancelled, as their items' errors say.
+ *
+ * @param knot The knot's name.
+ * @returns The reason.
+ */
+export function clobberedReason(knot: string): string {
   return `The run stopped because its knot was clobbered while it ran, so nothing of it is kept: ` +
     `create the knot again (Knot.create({ name: "${knot}", target: "docker", func })) and map ` +
     `the inputs again`;

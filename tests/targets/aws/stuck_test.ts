@@ -56,7 +56,7 @@ for (const jobType of ["array", "independent"] as const) {
         assert.equal(e.remote.name, "JobStuckError");
         assert.match(e.message, /cancelled after waiting too long in RUNNABLE/);
         assert.match(e.message, /CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY/);
-        assert.match(e.message, /allow more instanceTypes/);
+        assert.match(e.message, /with more instanceTypes in Knot\.create/);
       }
       assert.equal(notices.length, 1, "one notice per reason");
       assert.equal(notices[0]!.code, "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY");
@@ -109,12 +109,18 @@ Deno.test("a retry's jobs that AWS Batch cannot place (past the compute environm
         assert.match(e.message, /MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE/);
         return e.message;
       });
-    // The run's: the knot's options.
+    // The run's: the knot's options, on the command line those of knot create and map.
+    const runWords =
+      /: lower vcpus in Knot\.create \(which updates the knot's job definition\), or make the knot again \(a new knot, or this one clobbered and created again\) with a larger maxVcpus in Knot\.create$/;
     for (const message of stuckErrors(await run.settled())) {
-      assert.match(message, /lower vcpus or raise maxVcpus/);
+      assert.match(message, runWords);
+      assert.match(
+        inCliWords(new Error(message)),
+        /: lower --vcpus on cloudknot knot create or map \(which updates the knot's job definition\), or make the knot again \(a new knot, or this one clobbered and created again\) with a larger --max-vcpus on cloudknot knot create$/,
+      );
     }
     assert.equal(notices.length, 1);
-    assert.match(notices[0]!.advice, /lower vcpus or raise maxVcpus/);
+    assert.match(notices[0]!.advice, runWords);
 
     // Its retry's: the retry's vcpus option, or a knot with a larger maxVcpus; not the knot's
     // vcpus, which a retry does not change.
@@ -145,7 +151,7 @@ Deno.test("a retry's jobs that AWS Batch cannot place (past the compute environm
       ),
       command.stdout,
     );
-    assert.doesNotMatch(command.stdout, /run\.retry|Knot\.create|lower vcpus/);
+    assert.doesNotMatch(command.stdout, /run\.retry|Knot\.create|lower --vcpus/);
     // While its jobs wait, it tells of them as a map does, in the same words.
     assert.match(
       command.stderr,
@@ -259,9 +265,26 @@ Deno.test("a knot's queue cancels misconfigured jobs after 10 minutes by default
   }
 });
 
-Deno.test("a retry's jobs waiting for capacity are told to wait or to map on a knot with other instance types, not to change options a retry does not have", () => {
+Deno.test("a retry's jobs waiting for capacity are told to wait or to map on a knot with other instance types, not to change options a retry does not have; a run's are told the knot's options, on the command line its flags", () => {
   const reason = "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - Service cannot fulfill the capacity";
-  assert.match(stuckReason(reason)!.advice, /allow more instanceTypes/);
+  const knotAdvice = stuckReason(reason)!.advice;
+  assert.match(knotAdvice, /with more instanceTypes in Knot\.create/);
+  assert.match(
+    inCliWords(new Error(knotAdvice)),
+    /: wait, or make the knot again \(a new knot, or this one clobbered and created again\) with more --instance-types on cloudknot knot create \(or "optimal"\), with --compute EC2 instead of "SPOT", or in another region$/,
+  );
+  // No instance type for a job: the knot's resources, or larger types.
+  const placed = stuckReason(
+    "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement is higher",
+  )!.advice;
+  assert.match(
+    inCliWords(new Error(placed)),
+    /: lower --vcpus, --memory or --gpus on cloudknot knot create or map \(which updates the knot's job definition; .*\), or make the knot again \(.*\) with larger --instance-types on cloudknot knot create$/,
+  );
+  assert.doesNotMatch(
+    inCliWords(new Error(placed)),
+    /Knot\.create|(?<!-)\b(vcpus|gpus|instanceTypes)\b/,
+  );
   const advice = stuckReason(reason, { caller: "retry" })!.advice;
   assert.match(
     advice,

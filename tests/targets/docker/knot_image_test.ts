@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
+import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { Docker } from "../../../src/docker/docker.ts";
 import { job, rejected } from "../../fixtures/docker_job.ts";
 import { knotImage, withDockerKnots } from "../../support/docker_knots.ts";
@@ -63,6 +64,11 @@ exec docker "$@"
       assert.ok(error.message.includes(`its image ${image} is gone from Docker`), error.message);
       assert.match(error.message, /Knot\.create\(\{ name: "rebuilt", target: "docker" \}\)/);
       assert.match(error.message, /cloudknot retry rebuilt/);
+      // On the command line, the command alone.
+      assert.match(
+        inCliWords(error),
+        /is gone from Docker \(removed while the run ran\): run cloudknot retry rebuilt, which builds the knot's image again from its build directory and runs the items again; /,
+      );
       assert.doesNotMatch(error.message, /registry/);
       // What docker said, once, as Batch's status reason; not docker's whole command line, twice.
       assert.match(error.message, /; CannotStartContainerError: .*No such image/);

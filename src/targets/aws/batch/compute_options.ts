@@ -441,6 +441,15 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
   );
   const maxVcpus = integer("maxVcpus", options.maxVcpus ?? 256, 1, MAX_COMPUTE_VCPUS);
   if (!(minVcpus <= desiredVcpus && desiredVcpus <= maxVcpus)) {
+    // Without desiredVcpus (it is minVcpus then), only minVcpus and maxVcpus were given.
+    if (options.desiredVcpus === undefined) {
+      fail(
+        "minVcpus",
+        `minVcpus (${minVcpus}) must be at most maxVcpus (${maxVcpus}${
+          options.maxVcpus === undefined ? ", the default" : ""
+        })`,
+      );
+    }
     fail(
       "desiredVcpus",
       `The vCPU bounds must satisfy minVcpus ≤ desiredVcpus ≤ maxVcpus, not ${minVcpus} ≤ ${desiredVcpus} ≤ ${maxVcpus}`,

@@ -8,15 +8,19 @@
 /** What each blocked reason means for a knot, and what to do about it. */
 const ADVICE: Readonly<Record<string, string>> = {
   "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY":
-    "AWS has no capacity now for the knot's instance types: wait, allow more instanceTypes " +
-    '(or "optimal"), use compute "EC2" instead of "SPOT", or use another region',
+    "AWS has no capacity now for the knot's instance types: wait, or make the knot again (a new " +
+    "knot, or this one clobbered and created again) with more instanceTypes in Knot.create (or " +
+    '"optimal"), with compute "EC2" instead of "SPOT", or in another region',
   "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE":
-    "one job needs more vCPUs than the compute environment's maxVcpus: lower vcpus or raise " +
-    "maxVcpus (a new knot, or clobber this one and create it again)",
+    "one job needs more vCPUs than the compute environment's maxVcpus: lower vcpus in " +
+    "Knot.create (which updates the knot's job definition), or make the knot again (a new knot, " +
+    "or this one clobbered and created again) with a larger maxVcpus in Knot.create",
   "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT":
     "no instance type the compute environment may launch has the vCPUs, memory or GPUs one job " +
-    "asks for: lower vcpus, memory or gpus, or allow larger instanceTypes (leave some memory " +
-    "to the ECS agent: an 8 GiB instance offers jobs a little under 8 GiB)",
+    "asks for: lower vcpus, memory or gpus in Knot.create (which updates the knot's job " +
+    "definition; leave some memory to the ECS agent: an 8 GiB instance offers jobs a little " +
+    "under 8 GiB), or make the knot again (a new knot, or this one clobbered and created again) " +
+    "with larger instanceTypes in Knot.create",
   "MISCONFIGURATION:SERVICE_ROLE_PERMISSIONS":
     "the AWS Batch service role of the knot's Pars lacks permissions: check that role, or " +
     "clobber the Pars and let cloudknot make it again",
