@@ -96,20 +96,24 @@ Deno.test("commands that would run or make the original's knot or Pars, or make 
     assert.equal(pars.code, 1);
     assert.match(pars.stderr, /Remove it with `cloudknot pars clobber py-knot`/);
     // Its Pars named by --pars for a knot of another name, before an image is built (or planned).
-    for (const dryRun of [[], ["--dry-run"]]) {
-      const args = [
-        ...["knot", "create", "sq", JOBS, "square", "--target", "aws", "--pars", "py-knot"],
-        ...dryRun,
-      ];
-      const r = await cli(home, args);
-      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
-      assert.equal(
-        r.stderr,
-        'error: Pars "py-knot" was made by the Python cloudknot: it is the CloudFormation stack ' +
-          "py-knot-pars, which this cloudknot does not run. Remove it with `cloudknot pars " +
-          "clobber py-knot` and make it again here, choose another name, or keep using it from " +
-          "Python\n",
-      );
+    for (
+      const command of [
+        ["knot", "create", "sq", JOBS, "square"],
+        ["map", JOBS, "square", "--name", "sq"],
+      ]
+    ) {
+      for (const dryRun of [[], ["--dry-run"]]) {
+        const args = [...command, "--target", "aws", "--pars", "py-knot", ...dryRun];
+        const r = await cli(home, args, { stdin: "[1]" });
+        assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+        assert.equal(
+          r.stderr,
+          'error: Pars "py-knot" was made by the Python cloudknot: it is the CloudFormation stack ' +
+            "py-knot-pars, which this cloudknot does not run. Remove it with `cloudknot pars " +
+            "clobber py-knot` and make it again here, choose another name, or keep using it from " +
+            "Python\n",
+        );
+      }
     }
     const used = await cli(home, ["pars", "clobber", "py-knot", "--yes"]);
     assert.equal(used.code, 1);

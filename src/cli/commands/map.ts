@@ -239,8 +239,12 @@ export const map = defineCommand({
       // Such as a module's code that reaches files beside it, in the command's words.
       warn: cliWarn(ctx),
     };
-    if (target === "aws") await refuseOriginal(ctx, "knot", common.name);
-    else if (module !== undefined) await refuseAwsNameClash(ctx, common.name);
+    if (target === "aws") {
+      await refuseOriginal(ctx, "knot", common.name);
+      // A Pars of the Python cloudknot, refused before an image is built for it (or planned).
+      const pars = ctx.string("pars");
+      if (pars !== undefined) await refuseOriginal(ctx, "pars", pars);
+    } else if (module !== undefined) await refuseAwsNameClash(ctx, common.name);
     const docker: KnotOptions = {
       ...common,
       ...cliLocalKnot(ctx, "docker"),
