@@ -9,6 +9,7 @@ import { DockerNotInstalledError } from "../../src/docker/errors.ts";
 import { errorToRecord } from "../../src/job/error_record.ts";
 import { ItemError } from "../../src/job/item_error.ts";
 import { explainPermissionError } from "../../src/job/permissions.ts";
+import { explainProcessPermission } from "../../src/util/process_permission.ts";
 import { checkJobEnvironment } from "../../src/targets/aws/batch/command.ts";
 import { CloudknotError, CloudknotInputError } from "../../src/util/errors.ts";
 
@@ -35,6 +36,17 @@ Deno.test("the library's options and bare knot commands in a message become the 
       'Knot sq has no run "z": list its runs with `cloudknot knot show sq`',
     ],
     ["see `cloudknot knot list`", "see `cloudknot knot list`"],
+    // A knot's compute environment: knot show names it on the command line.
+    [
+      "see it in the AWS Batch console (knot.aws.computeEnvironment names it, as " +
+      "`cloudknot knot show k` does)",
+      "see it in the AWS Batch console (`cloudknot knot show k` names it)",
+    ],
+    [
+      "its status reason says why (`cloudknot knot show`, or the AWS Batch console for " +
+      "knot.aws.computeEnvironment); clobber the knot and create it again",
+      "its status reason says why (`cloudknot knot show`); clobber the knot and create it again",
+    ],
     // gc's and a knot lock's advice names both ways for a library user, the command alone here.
     [
       "The image sha256:ab was kept: it has gained the tag v2 since gc looked (pushed again); " +
@@ -423,5 +435,22 @@ Deno.test("retry --memory double of an item whose memory is unknown says to retr
   assert.equal(
     inCliWords(error!, retry),
     "Item 2 ran out of memory, but how much it had is unknown: retry with --memory MiB",
+  );
+});
+
+Deno.test("a permission the command's own process lacks is the cloudknot command's, with --allow for the function's", () => {
+  const refused = explainProcessPermission(
+    new Deno.errors.NotCapable(
+      'Requires sys access to "systemMemoryInfo", run again with the --allow-sys flag',
+    ),
+    "Knot.create()",
+  ) as Error;
+  assert.equal(
+    inCliWords(refused, map),
+    'Requires sys access to "systemMemoryInfo", which the cloudknot command needs: run it with ' +
+      "deno run -A (all permissions), since cloudknot reads its settings from the environment, " +
+      "keeps knots and runs in files and starts deno and docker processes; or add --allow-sys " +
+      "and the other flags the command line's docs list (its Permissions) for narrower permissions (a function's " +
+      "own permissions are given with --allow, not these)",
   );
 });

@@ -251,6 +251,24 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (option) =>
       `${option === "maxVcpus" ? "--max-vcpus" : "--instance-types"} on cloudknot knot create`,
   ],
+  // A knot's compute environment named (targets/aws/batch/stuck.ts): `knot show` names it.
+  [
+    /\(knot\.aws\.computeEnvironment names it, as (`cloudknot knot show [\w-]+`) does\)/g,
+    (command) => `(${command} names it)`,
+  ],
+  [/, or the AWS Batch console for knot\.aws\.computeEnvironment\)/g, () => ")"],
+  // A permission the command line's own process lacks (util/process_permission.ts): it is
+  // cloudknot's, and the function's own permissions are --allow.
+  [
+    /, which [\w.]+\(\) needs in your program's process: run the program with deno run -A /g,
+    () => ", which the cloudknot command needs: run it with deno run -A ",
+  ],
+  [
+    /and the other flags its docs list for narrower permissions \(a function's own permissions are the knot's permissions option, not these\)/g,
+    () =>
+      "and the other flags the command line's docs list (its Permissions) for narrower permissions (a function's " +
+      "own permissions are given with --allow, not these)",
+  ],
   // gc's advice to look again (resources/gc.ts, targets/aws/aws_knot.ts).
   [/look again \(findGarbage\(\), or cloudknot gc\)/g, () => "run cloudknot gc again"],
   [/gc lists it \(findGarbage\(\), or `cloudknot gc`\)/g, () => "`cloudknot gc` lists it"],

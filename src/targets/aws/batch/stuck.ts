@@ -25,8 +25,9 @@ const ADVICE: Readonly<Record<string, string>> = {
     "the AWS Batch service role of the knot's Pars lacks permissions: check that role, or " +
     "clobber the Pars and let cloudknot make it again",
   "ACTION_REQUIRED":
-    "the knot's compute environment is INVALID: `cloudknot knot show` gives its status " +
-    "reason; clobber the knot and create it again",
+    "the knot's compute environment is INVALID: its status reason says why (`cloudknot knot " +
+    "show`, or the AWS Batch console for knot.aws.computeEnvironment); clobber the knot and " +
+    "create it again",
 };
 
 /** The reasons a queue's `jobStateTimeLimitActions` can act on. */
@@ -131,5 +132,5 @@ export function waitingAdvice(compute: string, knot: string): string {
   return `the account's vCPU quota may be too low (new accounts start low): see ${quota} in the ` +
     `Service Quotas console for this region, and request more there; or the knot's compute ` +
     `environment may be full of other jobs up to its maxvCpus: see it in the AWS Batch console ` +
-    `(\`cloudknot knot show ${knot}\` names it)`;
+    `(knot.aws.computeEnvironment names it, as \`cloudknot knot show ${knot}\` does)`;
 }
