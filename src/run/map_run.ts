@@ -637,11 +637,17 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * output.
    *
    * @param options `prices` for the cost; `failures`, the most failures shown (default 20);
-   *   `logLines`, the lines of output shown per failure (default 20).
+   *   `logLines`, the lines of output shown per failure (default 20); `describe`, each
+   *   failure's message and stack as shown (default its error's message and remote stack; the
+   *   command line gives them in its own words).
    * @returns The HTML document.
    */
   async report(
-    options: CostReportOptions & { failures?: number; logLines?: number } = {},
+    options: CostReportOptions & {
+      failures?: number;
+      logLines?: number;
+      describe?: (error: ItemError) => { message: string; stack?: string };
+    } = {},
   ): Promise<string> {
     const usage = await this.usage();
     const failed = (await this.settled()).filter((s) => s.status === "rejected");
@@ -650,8 +656,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       const e = s.reason as ItemError;
       failures.push({
         index: s.index,
-        message: e.message,
-        ...(e.remote.stack ? { stack: e.remote.stack } : {}),
+        ...(options.describe?.(e) ??
+          { message: e.message, ...(e.remote.stack ? { stack: e.remote.stack } : {}) }),
         log: await this.#tail(s.index, options.logLines ?? 20),
       });
     }

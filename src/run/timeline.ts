@@ -85,7 +85,12 @@ function describe(a: AttemptUsage, now: number): string {
   if (a.queuedAt !== undefined && a.startedAt !== undefined) {
     parts.push(`waited ${formatSeconds(Math.max(0, a.startedAt - a.queuedAt) / 1000)}`);
   }
-  if (a.reason) parts.push(a.reason.split("\n")[0]!.slice(0, 200));
+  if (a.reason) {
+    // What happened, its first sentence: the advice after it is the failure's own to give, in
+    // the words of whoever shows it.
+    const line = a.reason.split("\n")[0]!;
+    parts.push((/^.*?[.!?](?=\s|$)/.exec(line)?.[0] ?? line).slice(0, 200));
+  }
   return parts.join(", ");
 }
 

@@ -185,6 +185,31 @@ Deno.test("report refuses an --out whose folder does not exist before waiting fo
   });
 });
 
+Deno.test("report's page gives each failure in the command line's words, and its timeline what happened", async () => {
+  await withHome(async (home) => {
+    const never = join(home.dir, "never");
+    const mapped = await cli(
+      home,
+      ["map", JOBS, "gate", "--name", "slow", "--timeout", "1", "--retries", "1", "-q"],
+      { stdin: JSON.stringify([{ id: 0, waitFor: never }]) },
+    );
+    assert.equal(mapped.code, 1, mapped.stderr);
+    const out = join(home.dir, "slow.html");
+    const r = await cli(home, ["report", "slow", "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    const html = await Deno.readTextFile(out);
+    assert.match(
+      html,
+      /<b>Item 0 timed out: The attempt ran longer than its timeout of 1s and was killed\. Make the item faster, or give it more time with --timeout on cloudknot map or retry: cloudknot retry slow \S+ --timeout 2 maps the run&#39;s failed items again</,
+    );
+    assert.match(
+      html,
+      /<title>item 0 attempt 1: failed, ran [\d.]+s, waited [\d.]+s, TimeoutError: The attempt ran longer than its timeout of 1s and was killed\.<\/title>/,
+    );
+    assert.doesNotMatch(html, /run\.retry|Knot\.create/);
+  });
+});
+
 Deno.test("a dry run's estimate in a region the price table lacks says that cloudknot cost and report take a table of one's own, in text and --json", async () => {
   await withAwsHome(async (home) => {
     const aws = ["--target", "aws", "--compute", "FARGATE", "--vcpus", "1", "--memory", "2048"];

@@ -8,6 +8,7 @@ import { dirname, resolve } from "node:path";
 import { CloudknotInputError } from "../../util/errors.ts";
 import { priceTableInCliWords } from "../common/cli_words.ts";
 import { defineCommand } from "../common/command.ts";
+import { failureInCliWords } from "../common/item_output.ts";
 import { KNOT_TARGET_OPTION, RUN_ARGUMENTS } from "../common/options.ts";
 import { PRICES_OPTION, withFinishedRun } from "./cost.ts";
 
@@ -41,8 +42,11 @@ export const report = defineCommand({
     // Checked before waiting for a run still going, which can take hours.
     if (given !== undefined) await checkFolder(given);
     return await withFinishedRun(ctx, "report", async (run, options) => {
-      // A region the price table lacks: the page says to pass --prices, not the library's option.
-      const page = priceTableInCliWords(await run.report(options), ctx.command);
+      // Its failures, and a region the price table lacks (--prices), in the command line's words.
+      const page = priceTableInCliWords(
+        await run.report({ ...options, describe: failureInCliWords }),
+        ctx.command,
+      );
       const out = given ?? `${run.knot}-${run.runId}.html`;
       try {
         await Deno.writeTextFile(out, page);

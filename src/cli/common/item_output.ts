@@ -146,6 +146,23 @@ export function errorJson(error: ItemError): Record<string, unknown> {
 }
 
 /**
+ * An item's error as a report page shows it, in a command-line user's words:
+ * its summary, and its stack with the message at its head in the same words.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const page = await run.report({ describe: failureInCliWords });
+ * ```
+ *
+ * @param error The item's error.
+ * @returns Its message and stack.
+ */
+export function failureInCliWords(error: ItemError): { message: string; stack?: string } {
+  const { stack } = errorJson(error);
+  return { message: errorSummary(error), ...(typeof stack === "string" ? { stack } : {}) };
+}
+
+/**
  * One item as a JSON object: `{index, value}` or `{index, error}`.
  *
  * @example Usage
