@@ -772,7 +772,7 @@ export async function findLocalGarbage(
       kind: "run-folder",
       id: left.dir,
       owner: recordSection("knot", left.knot),
-      reason: `a map() ended while it wrote its inputs: ${
+      reason: `a map ended while it wrote its inputs: ${
         formatBytes(left.bytes)
       } no run can read (no run.json)`,
     })),

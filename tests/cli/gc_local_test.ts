@@ -49,7 +49,7 @@ dockerTest(
       assert.equal(dry.code, 0, dry.stderr);
       assert.match(
         dry.stdout,
-        /run-folder .*runs\/\S+ +knot gc-cli-stalled +a map\(\) ended while/,
+        /run-folder .*runs\/\S+ +knot gc-cli-stalled +a map ended while/,
       );
       assert.match(dry.stderr, /run `cloudknot gc --local --yes` to delete them/);
       assert.ok(await Deno.lstat(run).then(() => true, () => false), "a dry run deletes nothing");
