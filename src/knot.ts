@@ -26,6 +26,7 @@ import type { JobsView } from "./targets/aws/batch/jobs_view.ts";
 import type { BatchJob } from "./targets/aws/batch/batch_job.ts";
 import { type ProgressOptions, showProgress } from "./run/progress.ts";
 import {
+  validateClobberOptions,
   validateCollectOptions,
   validateInputs,
   validateKnotOptions,
@@ -577,9 +578,13 @@ export class Knot<F extends JobFunction = JobFunction> {
    * `keepData`), then the repository, image and Pars when asked, and its
    * record removed.
    *
-   * @param options On AWS: `pars`, `repo`, `image`, `keepData`.
+   * @param options On AWS: `pars`, `repo`, `image`, `keepData`, `bucket`; a knot elsewhere takes
+   *   none. Each is checked before anything is deleted.
+   * @throws {CloudknotInputError} For an unknown option, or one a knot not on AWS does not take.
    */
   async clobber(options: AwsClobberOptions = {}): Promise<void> {
+    // A misspelt keepData must not delete the data it meant to keep.
+    validateClobberOptions(options, this.target);
     if (this.#clobbered) return;
     try {
       await this.#target.clobber(options);

@@ -13,6 +13,7 @@ import { type ProgressOptions, validateProgress } from "./run/progress.ts";
 import { type Permissions, validatePermissions } from "./job/permissions.ts";
 import { MAX_RETRIES } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
+import type { AwsClobberOptions } from "./targets/aws/aws_knot.ts";
 import { DOCKER_KNOT_OPTIONS, validateDockerKnotOptions } from "./targets/docker/knot_options.ts";
 import { checkMachineResources } from "./targets/machine_resources.ts";
 import { CloudknotInputError } from "./util/errors.ts";
@@ -371,6 +372,51 @@ export function validateInputs(
       `inputs must be an array or another iterable of items, not ${describeValue(inputs)}` +
         (typeof inputs === "string" ? ": wrap one string item in an array, as [text]" : ""),
       { field: "inputs" },
+    );
+  }
+}
+
+const CLOBBER_OPTION_KEYS: Readonly<Record<keyof AwsClobberOptions, true>> = {
+  pars: true,
+  repo: true,
+  image: true,
+  keepData: true,
+  bucket: true,
+};
+
+/**
+ * Checks the options of `knot.clobber()` before anything is deleted: each a
+ * known key (a misspelt `keepData` must not delete the data it meant to
+ * keep) and a boolean, and none given to a knot that is not on AWS, whose
+ * clobber deletes its runs, function and record and takes no options.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateClobberOptions } from "./knot_options.ts";
+ *
+ * validateClobberOptions({ keepData: true }, "aws"); // fine
+ * ```
+ *
+ * @param options The options given.
+ * @param target Where the knot runs.
+ * @throws {CloudknotInputError} For an unknown key, a value that is not a boolean, or an option
+ *   given to a local or docker knot.
+ */
+export function validateClobberOptions(
+  options: AwsClobberOptions,
+  target: "local" | "aws" | "docker",
+): void {
+  validateOptionKeys(options, CLOBBER_OPTION_KEYS, "clobber()");
+  for (const key of Object.keys(CLOBBER_OPTION_KEYS)) validateOptionType(options, key, "boolean");
+  const given = Object.keys(options).filter((key) =>
+    options[key as keyof AwsClobberOptions] !== undefined
+  );
+  if (target !== "aws" && given.length > 0) {
+    throw new CloudknotInputError(
+      `clobber() of a ${target} knot deletes its runs, its function and its record, and takes ` +
+        `no options: ${given.join(", ")} ${given.length === 1 ? "is an option" : "are options"} ` +
+        "of a knot on AWS; leave them out",
+      { field: given[0]! },
     );
   }
 }

@@ -75,6 +75,13 @@ dockerTest(
       // The first one's knot and results are untouched.
       assert.deepEqual(await (await first.collect(run.runId)).results(), [1, 4]);
 
+      // A misspelt keepData is refused before anything is deleted, naming the option meant.
+      const before = emu.mutatingRequests().length;
+      const typo = await first.clobber({ keepdata: true } as unknown as { keepData: boolean })
+        .then(() => undefined, (e) => e);
+      assert.ok(typo instanceof CloudknotInputError, String(typo));
+      assert.equal(typo.message, 'clobber() has no option "keepdata": did you mean "keepData"?');
+      assert.deepEqual(emu.mutatingRequests().slice(before), []);
       // Clobbered with its data kept, the data is still the first config file's.
       await first.clobber({ keepData: true });
       await refuse(/its job data s3:\/\/[^ ]+\/cloudknot\/shared\//);

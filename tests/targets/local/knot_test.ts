@@ -5,6 +5,7 @@ import { CodecError } from "../../../src/job/codec.ts";
 import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
 import { processesWith } from "../../support/processes.ts";
 import { withKnot } from "./helpers.ts";
+import { rejects } from "../../support/rejects.ts";
 
 Deno.test("map returns every result in input order", async () => {
   await withKnot({ name: "squares", func: (x: number) => x * x }, async (knot) => {
@@ -1064,6 +1065,32 @@ Deno.test("clobber() while a run is still running cancels it first, then removes
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("clobber() of a local knot refuses options it does not take, and misspelt ones, before it deletes anything", async () => {
+  await withKnot({ name: "clobber-options", func: (x: number) => x }, async (knot) => {
+    const run = await knot.map([1], { progress: false });
+    await run.results();
+    const kept = await rejects(knot.clobber({ keepData: true }), CloudknotInputError);
+    assert.equal(kept.field, "keepData");
+    assert.equal(
+      kept.message,
+      "clobber() of a local knot deletes its runs, its function and its record, and takes no " +
+        "options: keepData is an option of a knot on AWS; leave them out",
+    );
+    const typo = await rejects(
+      knot.clobber({ keepdata: true } as unknown as { keepData: boolean }),
+      CloudknotInputError,
+    );
+    assert.equal(typo.message, 'clobber() has no option "keepdata": did you mean "keepData"?');
+    const odd = await rejects(
+      knot.clobber({ repo: "yes" } as unknown as { repo: boolean }),
+      CloudknotInputError,
+    );
+    assert.equal(odd.field, "repo");
+    // Nothing was deleted: the run is still there.
+    assert.deepEqual((await knot.runs()).map((r) => r.runId), [run.runId]);
+  });
 });
 
 /** The pids of the processes running `sleep <seconds>` (Deno gives the program's whole path). */
