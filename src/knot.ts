@@ -124,7 +124,9 @@ export interface DryRun {
   /**
    * Change nothing: check every option, find out with read-only requests
    * what would be created, adopted, written or submitted, and return that
-   * {@linkcode Plan} (with a cost estimate) instead. Needs no Docker engine
+   * {@linkcode Plan} instead (a knot's on AWS with the estimated cost of
+   * one job running an hour; a map's with an estimate when `itemSeconds`
+   * is given). Needs no Docker engine
    * and builds nothing.
    */
   dryRun: true;

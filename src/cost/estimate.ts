@@ -35,7 +35,9 @@ export interface EstimateOptions {
   compute?: ComputeKind;
   /** AWS: vCPUs per job. @default {1} */
   vcpus?: number;
-  /** AWS: MiB per job. @default {8000 on EC2, 2048 on Fargate} */
+  /**
+   * AWS: MiB per job. @default {8000 on EC2; on Fargate the least its vCPUs take, 2048 per vCPU}
+   */
   memory?: number;
   /** AWS: the most vCPUs the compute environment runs. @default {256} */
   maxVcpus?: number;
@@ -311,7 +313,13 @@ export function estimateRun(options: EstimateOptions): Estimate {
   }
   const fargate = compute === "FARGATE" || compute === "FARGATE_SPOT";
   const vcpus = positive("vcpus", options.vcpus ?? 1, "vCPUs of one job");
-  const memory = positive("memory", options.memory ?? (fargate ? 2048 : 8000), "MiB of one job");
+  // As a knot's default: on Fargate the least its vCPUs take, 2 GiB per vCPU (FARGATE_MEMORY in
+  // targets/aws/batch/compute_options.ts, a layer above this one).
+  const memory = positive(
+    "memory",
+    options.memory ?? (fargate ? 2048 * vcpus : 8000),
+    "MiB of one job",
+  );
   const maxVcpus = positive(
     "maxVcpus",
     options.maxVcpus ?? 256,

@@ -167,7 +167,7 @@ export class JobFailedError extends CloudknotError {}
  * import { BatchJobFailedError } from "@cloudknot/cloudknot";
  *
  * try {
- *   await knot.jobs.at(-1)!.result();
+ *   await (await knot.jobs()).at(-1)!.result();
  * } catch (e) {
  *   if (e instanceof BatchJobFailedError) console.error(e.message);
  * }

@@ -33,6 +33,13 @@ Deno.test("a Fargate estimate: 1,000 items of 30 s on 1 vCPU and 2 GB, one item 
   assert.match(String(e), /total\s+\$0\.8294/);
 });
 
+Deno.test("a Fargate estimate without memory takes the least the vCPUs take, as a knot does", () => {
+  for (const [vcpus, memory] of [[0.25, 512], [1, 2048], [4, 8192], [16, 32768]] as const) {
+    const e = estimateRun({ count: 1, itemSeconds: 3600, compute: "FARGATE", vcpus });
+    close(e.gbHours, memory / 1024);
+  }
+});
+
 Deno.test("an EC2 estimate prices the job's share of the family its memory fits, and Spot as a range up to the bid", () => {
   const ec2 = estimateRun({
     count: 100,

@@ -205,7 +205,8 @@ export class BatchJob {
    *
    * @example Usage
    * ```ts ignore
-   * import { AwsSession, BatchJob } from "@cloudknot/cloudknot";
+   * import { BatchJob } from "@cloudknot/cloudknot";
+   * import { AwsSession } from "@cloudknot/cloudknot/aws";
    *
    * const jobs = await BatchJob.fromIds(["3f9a…", "77c1…"], { session: await AwsSession.create() });
    * console.log(jobs.map((j) => j.jobName));

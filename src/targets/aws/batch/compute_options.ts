@@ -28,9 +28,15 @@ export interface RetryRule {
 export interface ComputeOptions {
   /** EC2 on-demand, EC2 spot, Fargate or Fargate spot. @default {"EC2"} */
   compute?: ComputeType;
-  /** vCPUs per job; Fargate takes 0.25, 0.5, 1, 2, 4, 8 or 16. @default {1} */
+  /**
+   * vCPUs per job; Fargate takes 0.25, 0.5, 1, 2, 4, 8 or 16. @default {1 on AWS; on the docker
+   * target no CPU limit, one item in flight}
+   */
   vcpus?: number;
-  /** MiB of memory per job. @default {8000 on EC2, 2048 on Fargate} */
+  /**
+   * MiB of memory per job. @default {8000 on EC2; on Fargate the least its vCPUs take, 2048 per
+   * vCPU}
+   */
   memory?: number;
   /** GPUs per job (EC2 and SPOT only). @default {0} */
   gpus?: number;

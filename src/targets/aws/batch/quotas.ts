@@ -246,7 +246,7 @@ async function listNames(session: AwsSession, resource: QuotaResource): Promise<
  *
  * @example Usage
  * ```ts ignore
- * import { refuseFullAccount } from "@cloudknot/cloudknot/batch";
+ * import { refuseFullAccount } from "./quotas.ts";
  *
  * await refuseFullAccount(session, { computeEnvironment: "k-ck-ce", jobQueue: "k-ck-jq" });
  * ```
