@@ -36,6 +36,7 @@ import {
 } from "./retry.ts";
 import { Timeline, type TimelineOptions } from "./timeline.ts";
 import { defined } from "../util/defined.ts";
+import { validateOptionKeys } from "../util/validate.ts";
 
 /** Where an item is. */
 export type ItemStatus = "pending" | "running" | "succeeded" | "failed";
@@ -501,6 +502,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * run whose handle reads its earlier ones).
    */
   async *logs(index: number, options: { attempt?: number } = {}): AsyncGenerator<string> {
+    validateOptionKeys(options, { attempt: true }, "run.logs()");
     if (!(Number.isInteger(index) && index >= 0 && index < this.#total)) {
       throw new RangeError(`Item ${index} is out of range: the run has ${this.#total} items`);
     }
@@ -606,6 +608,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * @returns The cost report.
    */
   async cost(options: CostReportOptions = {}): Promise<CostReport> {
+    validateOptionKeys(options, { prices: true }, "run.cost()");
     this.#cost = costReport(await this.usage(), options);
     this.#emit();
     return this.#cost;
@@ -625,6 +628,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
    * @returns The timeline (its SVG is `String(timeline)`).
    */
   async timeline(options: TimelineOptions = {}): Promise<Timeline> {
+    validateOptionKeys(options, { width: true, maxRows: true, now: true }, "run.timeline()");
     return new Timeline(await this.usage(), {
       ...options,
       beside: renderRunHtml(this, { values: true }),
@@ -649,6 +653,11 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       describe?: (error: ItemError) => { message: string; stack?: string };
     } = {},
   ): Promise<string> {
+    validateOptionKeys(
+      options,
+      { prices: true, failures: true, logLines: true, describe: true },
+      "run.report()",
+    );
     const usage = await this.usage();
     const failed = (await this.settled()).filter((s) => s.status === "rejected");
     const failures: ReportFailure[] = [];

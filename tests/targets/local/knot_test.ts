@@ -1093,6 +1093,34 @@ Deno.test("clobber() of a local knot refuses options it does not take, and missp
   });
 });
 
+Deno.test("a run's cost, timeline, report and logs refuse an option they do not take, naming the one meant", async () => {
+  await withKnot({ name: "run-options", func: (x: number) => x }, async (knot) => {
+    const run = await knot.map([1], { progress: false });
+    await run.results();
+    const cases: [Promise<unknown>, string][] = [
+      [
+        run.cost({ price: {} } as never),
+        'run.cost() has no option "price": did you mean "prices"?',
+      ],
+      [
+        run.timeline({ widht: 600 } as never),
+        'run.timeline() has no option "widht": did you mean "width"?',
+      ],
+      [
+        run.report({ failurs: 5 } as never),
+        'run.report() has no option "failurs": did you mean "failures"?',
+      ],
+      [
+        Array.fromAsync(run.logs(0, { attemp: 1 } as never)),
+        'run.logs() has no option "attemp": did you mean "attempt"?',
+      ],
+    ];
+    for (const [call, message] of cases) {
+      assert.equal((await rejects(call, CloudknotInputError)).message, message);
+    }
+  });
+});
+
 /** The pids of the processes running `sleep <seconds>` (Deno gives the program's whole path). */
 async function sleepers(seconds: string): Promise<number[]> {
   return (await processesWith(seconds)).filter(({ args }) => {
