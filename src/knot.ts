@@ -42,6 +42,7 @@ import { describeShippedFiles } from "./job/shipped_files.ts";
 import { localKnotsDir } from "./targets/local/catalog.ts";
 import { defined } from "./util/defined.ts";
 import { explainProcessPermission } from "./util/process_permission.ts";
+import { validateOptionKeys } from "./util/validate.ts";
 
 /** Any function a knot can run: its arguments and result cross between processes. */
 // deno-lint-ignore no-explicit-any
@@ -441,6 +442,7 @@ export class Knot<F extends JobFunction = JobFunction> {
     options: { itemSeconds: number; itemsPerJob?: number | "auto" },
   ): Promise<Estimate> {
     this.#checkLive();
+    validateOptionKeys(options, { itemSeconds: true, itemsPerJob: true }, "estimate()");
     if (options.itemsPerJob !== undefined) {
       validateMapOptions({ itemsPerJob: options.itemsPerJob }, this.target);
     }
@@ -560,6 +562,9 @@ export class Knot<F extends JobFunction = JobFunction> {
     options: Pick<MapOptions, "starmap" | "env"> = {},
   ): Promise<BatchJob> {
     this.#checkLive();
+    // One job, one item: the options of a map that shape its jobs (jobType, itemsPerJob) or show
+    // its progress are not submit()'s.
+    validateOptionKeys(options, { starmap: true, env: true }, "submit()");
     validateMapOptions(options, "aws", this.name);
     const { starmap = false, env = {} } = options;
     if (starmap && !Array.isArray(input)) {

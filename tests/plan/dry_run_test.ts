@@ -166,6 +166,14 @@ Deno.test("a local knot's dry run and map plan write nothing, and its estimate c
     const estimate = await knot.estimate(10, { itemSeconds: 3 });
     assert.equal(estimate.durationSeconds, 15);
     assert.equal((await knot.estimate([1, 2], { itemSeconds: 1 })).count, 2);
+    const typo = await knot.estimate(10, { itemSecond: 3 } as never).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.equal(
+      typo?.message,
+      'estimate() has no option "itemSecond": did you mean "itemSeconds"?',
+    );
     await knot.clobber();
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -68,6 +68,16 @@ Deno.test("a local knot refuses jobs, jobIds and submit and says what to use", a
     const e = await knot.submit(1).then(() => undefined, (e) => e);
     assert.ok(e instanceof CloudknotInputError);
     assert.match(e.message, /knot\.map\(\[input\]\)/);
+    // One job of one item: a map's options that shape its jobs are not submit()'s.
+    const shaped = await knot.submit(1, { itemsPerJob: 2 } as never).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(shaped instanceof CloudknotInputError);
+    assert.match(
+      shaped.message,
+      /^submit\(\) has no option "itemsPerJob"; its options are starmap, env$/,
+    );
     await knot.clobber();
   } finally {
     await Deno.remove(dir, { recursive: true });
