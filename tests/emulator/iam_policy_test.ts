@@ -245,3 +245,99 @@ Deno.test("S3 answers a role session's request its policies do not allow with 40
     await emu.close();
   }
 });
+
+Deno.test("S3 answers a role session's GET and HEAD of a missing key with 403 unless the role may list the bucket without a prefix, as AWS does", async () => {
+  // S3 API reference, GetObject and HeadObject, "Permissions": a missing key is 404 with
+  // s3:ListBucket on the bucket, 403 without; the request carries no s3:prefix.
+  const emu = await startEmulator({ realism: false });
+  try {
+    const iam = new sdk.iam.IAMClient(sdkConfig(emu));
+    const sts = new sdk.sts.STSClient(sdkConfig(emu));
+    const root = new sdk.s3.S3Client({ ...sdkConfig(emu), forcePathStyle: true });
+    await root.send(new sdk.s3.CreateBucketCommand({ Bucket: "bkt" }));
+    await root.send(
+      new sdk.s3.PutObjectCommand({ Bucket: "bkt", Key: "cloudknot/a/in", Body: "x" }),
+    );
+    const me = await sts.send(new sdk.sts.GetCallerIdentityCommand({}));
+    await iam.send(
+      new sdk.iam.CreateRoleCommand({
+        RoleName: "a-job",
+        AssumeRolePolicyDocument: JSON.stringify({
+          Statement: [{ Effect: "Allow", Principal: { AWS: me.Arn }, Action: "sts:AssumeRole" }],
+        }),
+      }),
+    );
+    await iam.send(
+      new sdk.iam.PutRolePolicyCommand({
+        RoleName: "a-job",
+        PolicyName: "data",
+        PolicyDocument: KNOT_POLICY,
+      }),
+    );
+    const { Credentials } = await sts.send(
+      new sdk.sts.AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${emu.accountId}:role/a-job`,
+        RoleSessionName: "job",
+      }),
+    );
+    const job = new sdk.s3.S3Client({
+      ...sdkConfig(emu),
+      forcePathStyle: true,
+      credentials: {
+        accessKeyId: Credentials!.AccessKeyId!,
+        secretAccessKey: Credentials!.SecretAccessKey!,
+        sessionToken: Credentials!.SessionToken!,
+      },
+    });
+    const failure = async (send: () => Promise<unknown>) => {
+      const e = await send().then(() => undefined, (e) => e);
+      assert.ok(e !== undefined, "it succeeded");
+      return { name: e.name as string, status: e.$metadata.httpStatusCode as number, e };
+    };
+    const get = (Key: string) => () =>
+      job.send(new sdk.s3.GetObjectCommand({ Bucket: "bkt", Key }));
+    const head = (Key: string) => () =>
+      job.send(new sdk.s3.HeadObjectCommand({ Bucket: "bkt", Key }));
+
+    // An existing key under its prefix is read as before.
+    await job.send(new sdk.s3.HeadObjectCommand({ Bucket: "bkt", Key: "cloudknot/a/in" }));
+    // A missing one under its own prefix: its ListBucket holds only with an s3:prefix.
+    const missing = await failure(get("cloudknot/a/missing"));
+    assert.deepEqual([missing.name, missing.status], ["AccessDenied", 403]);
+    assert.equal(missing.e.message, "Access Denied");
+    // HEAD: a bare 403, whose error the SDK cannot name (no body, and HeadObject models
+    // only NotFound).
+    const bare = await failure(head("cloudknot/a/missing"));
+    assert.deepEqual([bare.name, bare.status], ["Unknown", 403]);
+    // Another knot's key is refused on s3:GetObject itself, whether it exists or not.
+    assert.match((await failure(get("cloudknot/b/missing"))).e.message, /s3:GetObject/);
+    // The emulator's user (allowed everything) is told the key does not exist.
+    const mine = await root.send(new sdk.s3.GetObjectCommand({ Bucket: "bkt", Key: "x" })).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.deepEqual([mine?.name, mine?.$metadata.httpStatusCode], ["NoSuchKey", 404]);
+
+    // ListBucket whose condition holds when s3:prefix is absent (IfExists): 404.
+    await iam.send(
+      new sdk.iam.PutRolePolicyCommand({
+        RoleName: "a-job",
+        PolicyName: "list",
+        PolicyDocument: JSON.stringify({
+          Statement: {
+            Effect: "Allow",
+            Action: "s3:ListBucket",
+            Resource: "arn:aws:s3:::bkt",
+            Condition: { StringLikeIfExists: { "s3:prefix": ["cloudknot/a/*"] } },
+          },
+        }),
+      }),
+    );
+    const absent = await failure(get("cloudknot/a/missing"));
+    assert.deepEqual([absent.name, absent.status], ["NoSuchKey", 404]);
+    const notFound = await failure(head("cloudknot/a/missing"));
+    assert.deepEqual([notFound.name, notFound.status], ["NotFound", 404]);
+  } finally {
+    await emu.close();
+  }
+});

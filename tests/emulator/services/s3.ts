@@ -746,7 +746,7 @@ export class S3Service implements RoutedService {
         return this.#copy(bucket, key, h, ctx);
       case "GetObject":
       case "HeadObject":
-        return this.#get(bucket, key, h, op === "HeadObject");
+        return this.#get(bucket, key, h, op === "HeadObject", ctx);
       case "DeleteObject":
         this.#bucket(bucket).objects.delete(key);
         return new Response(null, { status: 204 });
@@ -921,6 +921,32 @@ export class S3Service implements RoutedService {
     return new Response(null, { status: 200, headers: { location: `/${name}` } });
   }
 
+  /**
+   * GetObject and HeadObject of a key that does not exist: S3 answers 404
+   * `NoSuchKey` only to a caller it allows `s3:ListBucket` on the bucket, and
+   * 403 `AccessDenied` to any other ("If you don't have the s3:ListBucket
+   * permission, Amazon S3 returns an HTTP status code 403 Forbidden error",
+   * Permissions in the S3 API reference's GetObject and HeadObject,
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html,
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+   * ListBucket is evaluated in the GetObject request's own context, which
+   * holds no `s3:prefix` (a ListObjects request's key): a ListBucket allowed
+   * only with a `StringLike` on `s3:prefix` does not match, as a condition on
+   * a key absent from the request context is false, except with `…IfExists`
+   * ("IAM JSON policy elements: Condition operators",
+   * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+   * The message is S3's plain `Access Denied`: which action S3's message names
+   * for this refusal is not documented. Only role sessions are evaluated, as
+   * in `#authorize`; a HEAD's error has no body, so its 403 is bare.
+   */
+  #missingKeyDenied(bucket: string, key: string, ctx: CallContext): void {
+    if (this.#bucket(bucket).objects.has(key)) return;
+    const list = { action: "s3:ListBucket", resource: `arn:aws:s3:::${bucket}`, context: {} };
+    if (this.#denial(ctx, list) !== undefined) {
+      throw new ServiceError("AccessDenied", "Access Denied", 403);
+    }
+  }
+
   #object(bucket: string, key: string): S3Object {
     const o = this.#bucket(bucket).objects.get(key);
     if (!o) {
@@ -1022,7 +1048,8 @@ export class S3Service implements RoutedService {
     return xmlResponse("CopyObjectResult", { ETag: copy.etag, LastModified: copy.lastModified });
   }
 
-  #get(bucket: string, key: string, h: Headers, head: boolean): Response {
+  #get(bucket: string, key: string, h: Headers, head: boolean, ctx: CallContext): Response {
+    this.#missingKeyDenied(bucket, key, ctx);
     const o = this.#object(bucket, key);
     const size = o.body.length;
     const headers: Record<string, string> = {
