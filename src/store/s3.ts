@@ -252,6 +252,7 @@ export class S3Store implements ObjectStore {
       bytes = await object.bytes();
     } catch (e) {
       if (e instanceof AwsError && (e.code === "NoSuchKey" || e.status === 404)) return undefined;
+      if (await this.#deniedAsMissing(e, key, options)) return undefined;
       if (e instanceof AwsError && (e.code === "InvalidRange" || e.status === 416)) {
         return new Uint8Array();
       }
@@ -282,7 +283,32 @@ export class S3Store implements ObjectStore {
       };
     } catch (e) {
       if (e instanceof AwsError && (e.code === "NotFound" || e.status === 404)) return undefined;
+      if (await this.#deniedAsMissing(e, key, options)) return undefined;
       throw e;
+    }
+  }
+
+  /**
+   * Whether a 403 to a GetObject or HeadObject means that the key does not
+   * exist. S3 answers a missing key with 403 to a caller it does not allow
+   * `s3:ListBucket` in that request's context (Permissions in the S3 API
+   * reference's GetObject and HeadObject), and a knot's job role may list the
+   * bucket only under its prefix (`s3:prefix`, which a GetObject does not
+   * carry): so the key is listed, as the role may, and one that is not there
+   * is absent, as a 404 says to a caller who may list the bucket. A key that
+   * is there was refused for another reason, which the caller is told.
+   */
+  async #deniedAsMissing(e: unknown, key: string, options?: S3CallOptions): Promise<boolean> {
+    if (!(e instanceof AwsError && e.status === 403)) return false;
+    const full = this.#key(key);
+    try {
+      const page = await this.#session.s3.listObjectsV2(
+        { Bucket: this.bucket, Prefix: full, MaxKeys: 1 },
+        this.#call(options),
+      );
+      return !(page.Contents ?? []).some((object) => object.Key === full);
+    } catch {
+      return false;
     }
   }
 

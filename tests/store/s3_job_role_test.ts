@@ -3,13 +3,11 @@
 // of a missing key are 404 only to a caller allowed s3:ListBucket on the
 // bucket, and 403 to any other (S3 API reference, GetObject and HeadObject,
 // "Permissions"). The job role allows ListBucket only with an `s3:prefix`
-// under `cloudknot/`, which a GetObject request does not carry, so a job's
-// read of a missing key under its own run is AccessDenied, not absent.
-// A job's normal flow never reads one: it reads the run's index and inputs,
-// which the client writes before it submits a job, and, on a later attempt,
-// the records it has just listed (`job/main.ts`). Only a run whose data was
-// deleted or expired under its job reaches a store's "absent" branch, and a
-// job exits with the store's exit code (3) whether S3 says 403 or 404.
+// under `cloudknot/`, which a GetObject request does not carry, so S3 refuses
+// a job's read of a missing key under its own run. The store lists the key
+// (as the role may) and tells the job that it is absent, as it tells a user:
+// a run whose data was deleted or expired under its job says so in the job's
+// log, not that access was denied.
 import assert from "node:assert/strict";
 import { AwsError, AwsSession } from "../../src/aws/mod.ts";
 import { readItem, writePayload } from "../../src/job/payload.ts";
@@ -20,7 +18,7 @@ import { startEmulator } from "../emulator/mod.ts";
 const BUCKET = "job-bucket";
 const RUN = "cloudknot/k/runs/r1";
 
-Deno.test("a job role's GET and HEAD of a missing key under its own prefix are 403 AccessDenied, the user's are absent", async () => {
+Deno.test("a job role's GET and HEAD of a missing key under its own prefix, which S3 refuses, are absent to the job as they are to the user", async () => {
   const emu = await startEmulator({ realism: false });
   try {
     const options = {
@@ -80,27 +78,26 @@ Deno.test("a job role's GET and HEAD of a missing key under its own prefix are 4
     assert.equal(await mine.get("missing"), undefined);
     assert.equal(await mine.head("missing"), undefined);
 
-    // The job role is refused: 403, not absent.
-    const refused = async (p: Promise<unknown>) => {
-      const e = await p.then(() => undefined, (e) => e);
-      assert.ok(e instanceof AwsError, String(e));
-      assert.equal(e.status, 403, String(e));
-      return e;
-    };
-    assert.equal((await refused(its.get("missing"))).code, "AccessDenied");
-    await refused(its.head("missing"));
+    // The job role is refused by S3 (403), and the store lists the key to tell it is absent.
+    const listsBefore = emu.count("s3", "ListObjectsV2");
+    assert.equal(await its.get("missing"), undefined);
+    assert.equal(await its.head("missing"), undefined);
     // A ranged read, as a job reads its run's index and inputs.
-    await refused(its.get("missing", { range: { offset: 0, length: 16 } }));
+    assert.equal(await its.get("missing", { range: { offset: 0, length: 16 } }), undefined);
+    assert.equal(emu.count("s3", "ListObjectsV2") - listsBefore, 3);
+    // A key that is there but refused is the refusal: one outside the role's prefix.
+    await user.s3.putObject({ Bucket: BUCKET, Key: "elsewhere/x", Body: "x" });
+    const other = new S3Store({ session: job, bucket: BUCKET, prefix: "elsewhere" });
+    const denied = await other.get("x").then(() => undefined, (e) => e);
+    assert.ok(denied instanceof AwsError && denied.status === 403, String(denied));
 
-    // A run whose data was deleted (or expired) under the job: its first read,
-    // the index, is refused, where the user's is told the run has no index. The
-    // job ends with the store's exit code either way (`job/main.ts`), its log
-    // naming the call and S3's words.
+    // A run whose data was deleted (or expired) under the job: the job is told the run has no
+    // index, as the user is.
     await mine.delete(["index", "inputs", "run.json"]);
-    const gone = await refused(readItem(its, 0));
-    assert.equal(gone.code, "AccessDenied");
-    assert.match(gone.message, /^S3\.GetObject: AccessDenied: Access Denied/);
-    // The user, reading the same run, is told it has no index.
+    await assert.rejects(
+      () => readItem(its, 0),
+      /has no index object; it was deleted or never written/,
+    );
     await assert.rejects(() => readItem(mine, 0), /has no index object/);
   } finally {
     await emu.close();
