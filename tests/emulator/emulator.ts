@@ -166,6 +166,13 @@ export interface EmulatorOptions extends RealismOptions {
    * @default {0}
    */
   logDeliveryDelayMs?: number;
+  /**
+   * Each GetLogEvents reads one window of this many ms of event time, so its
+   * pages can be empty or short while more events exist, as on AWS (see
+   * `windowPage` in `services/logs.ts`). Without it, every page is as full
+   * as its `limit`.
+   */
+  logPageWindowMs?: number;
 }
 
 /** The environment a client process needs to talk to the emulator. */
@@ -321,6 +328,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const ec2 = new Ec2Service(accountId, region);
   const logs = new LogsService(accountId, region, {
     deliveryDelayMs: options.logDeliveryDelayMs ?? 0,
+    ...(options.logPageWindowMs !== undefined ? { pageWindowMs: options.logPageWindowMs } : {}),
   });
   // S3 evaluates a role session's requests against the role's policies.
   const s3 = new S3Service(region, realism.bucketVisibilityMs, (role) => iam.policyDocuments(role));

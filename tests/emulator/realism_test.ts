@@ -800,3 +800,70 @@ Deno.test("realism: one switch turns every behaviour on with AWS_REALISM's value
     await tuned.close();
   }
 });
+
+Deno.test("log pages: with logPageWindowMs, GetLogEvents answers empty pages with a new token while the stream has more events, and the token sent at its end", async () => {
+  // Off by default (not in AWS_REALISM): it changes how many requests a read makes.
+  const emu = await startEmulator({ realism: false, logPageWindowMs: 1000 });
+  try {
+    const logs = new sdk.logs.CloudWatchLogsClient(sdkConfig(emu));
+    const g = { logGroupName: "/aws/batch/job", logStreamName: "d/default/pages" };
+    await logs.send(new sdk.logs.CreateLogStreamCommand(g));
+    const hourAgo = Date.now() - 3_600_000;
+    await logs.send(
+      new sdk.logs.PutLogEventsCommand({
+        ...g,
+        logEvents: [
+          { timestamp: hourAgo, message: "a" },
+          { timestamp: hourAgo + 10, message: "b" },
+          { timestamp: hourAgo + 5000, message: "c" },
+        ],
+      }),
+    );
+    const get = (more: { nextToken?: string; startFromHead?: boolean }) =>
+      logs.send(new sdk.logs.GetLogEventsCommand({ ...g, ...more }));
+    // From the end: the last second holds nothing, yet the token leads on to "c", then "a" and "b".
+    const last = await get({ startFromHead: false });
+    assert.deepEqual(last.events, []);
+    const c = await get({ nextToken: last.nextBackwardToken! });
+    assert.deepEqual(c.events!.map((e) => e.message), ["c"]);
+    const gap = await get({ nextToken: c.nextBackwardToken! });
+    assert.deepEqual(gap.events, []);
+    assert.notEqual(gap.nextBackwardToken, c.nextBackwardToken);
+    const ab = await get({ nextToken: gap.nextBackwardToken! });
+    assert.deepEqual(ab.events!.map((e) => e.message), ["a", "b"]);
+    const start = await get({ nextToken: ab.nextBackwardToken! });
+    assert.deepEqual(start.events, []);
+    assert.equal(start.nextBackwardToken, ab.nextBackwardToken);
+    // From the start of a stream whose lines come 3 s after it was made: an empty page, "a" and
+    // "b", which share a second, an empty page, "c", and at the end the token sent comes back.
+    const f = { logGroupName: "/aws/batch/job", logStreamName: "d/default/forward" };
+    await logs.send(new sdk.logs.CreateLogStreamCommand(f));
+    const made = emu.logs.groups.get(f.logGroupName)!.streams.get(f.logStreamName)!.creationTime;
+    await logs.send(
+      new sdk.logs.PutLogEventsCommand({
+        ...f,
+        logEvents: [
+          { timestamp: made + 3000, message: "a" },
+          { timestamp: made + 3010, message: "b" },
+          { timestamp: made + 8000, message: "c" },
+        ],
+      }),
+    );
+    const pages: string[][] = [];
+    let sent: string | undefined;
+    for (let calls = 0; calls < 10; calls++) {
+      const page = await logs.send(
+        new sdk.logs.GetLogEventsCommand({
+          ...f,
+          ...(sent === undefined ? { startFromHead: true } : { nextToken: sent }),
+        }),
+      );
+      pages.push(page.events!.map((e) => e.message!));
+      if (page.nextForwardToken === sent) break;
+      sent = page.nextForwardToken;
+    }
+    assert.deepEqual(pages, [[], ["a", "b"], [], ["c"], []]);
+  } finally {
+    await emu.close();
+  }
+});

@@ -51,16 +51,17 @@ function notFound(what: string): ServiceError {
   );
 }
 
-function token(dir: "f" | "b", index: number): string {
-  return `${dir}/${String(index).padStart(56, "0")}/s`;
+function token(dir: "f" | "b", index: number, time?: number): string {
+  const at = time === undefined ? "" : `/${String(Math.max(0, time)).padStart(16, "0")}`;
+  return `${dir}/${String(index).padStart(56, "0")}${at}/s`;
 }
 
-function parseToken(t: string): { dir: string; index: number } {
-  const m = t.match(/^([fb])\/([0-9]+)\/s$/);
+function parseToken(t: string): { dir: string; index: number; time?: number } {
+  const m = t.match(/^([fb])\/([0-9]+)(?:\/([0-9]+))?\/s$/);
   if (!m) {
     throw new ServiceError("InvalidParameterException", "The specified nextToken is invalid.", 400);
   }
-  return { dir: m[1]!, index: Number(m[2]) };
+  return { dir: m[1]!, index: Number(m[2]), ...(m[3] !== undefined ? { time: Number(m[3]) } : {}) };
 }
 
 /**
@@ -79,6 +80,7 @@ export class LogsService implements ModeledService {
   #account: string;
   #region: string;
   #deliveryDelayMs: number;
+  #pageWindowMs: number | undefined;
 
   /**
    * Makes Logs with the Batch job group.
@@ -87,11 +89,19 @@ export class LogsService implements ModeledService {
    * @param region The region.
    * @param options `deliveryDelayMs`: how long after a job writes a line it
    * can be read (see {@linkcode LogsService.append}); default 0.
+   * `pageWindowMs`: each GetLogEvents reads one window of this many ms of
+   * event time, so that its pages can be short or empty while more events
+   * exist (see `GetLogEvents`); default: every page is as full as `limit`.
    */
-  constructor(account: string, region: string, options: { deliveryDelayMs?: number } = {}) {
+  constructor(
+    account: string,
+    region: string,
+    options: { deliveryDelayMs?: number; pageWindowMs?: number } = {},
+  ) {
     this.#account = account;
     this.#region = region;
     this.#deliveryDelayMs = options.deliveryDelayMs ?? 0;
+    this.#pageWindowMs = options.pageWindowMs;
     this.groups.set("/aws/batch/job", {
       logGroupName: "/aws/batch/job",
       creationTime: Date.now(),
@@ -199,6 +209,9 @@ export class LogsService implements ModeledService {
           (p.endTime === undefined || e.timestamp < p.endTime);
         const delivered = delivery(s.events);
         const all = delivered.map((e, i) => ({ e, i })).filter(({ e }) => inRange(e));
+        if (this.#pageWindowMs !== undefined) {
+          return windowPage(all, delivered.length, s.creationTime, p, limit, this.#pageWindowMs);
+        }
         let slice: typeof all;
         if (p.nextToken) {
           const t = parseToken(p.nextToken);
@@ -355,6 +368,86 @@ export class LogsService implements ModeledService {
 }
 
 /** The events a read sees: those stored by now (a prefix, since they are stored in order). */
+/**
+ * One GetLogEvents page read from one window of event time, as CloudWatch Logs
+ * may answer: "This operation can return empty results while there are more
+ * log events available through the token" (GetLogEvents in the CloudWatch
+ * Logs API reference, and its documentation in botocore's and the AWS SDKs'
+ * `logs` models); users report empty and partly full pages before the end
+ * (dstackai/dstack#2501: "Partially full or empty pages don't necessarily mean
+ * that pagination is finished"; boto/boto3#3718: `startFromHead: false` on a
+ * `/aws/batch/job` stream returns no events). The end of the stream is only
+ * the token sent coming back ("If you have reached the end of the stream, it
+ * returns the same token you passed in", `nextForwardToken` and
+ * `nextBackwardToken` in the same reference).
+ *
+ * A token carries an event index and a time. Forward, a page has the events
+ * from the index on that are older than the time plus `windowMs` (the first
+ * page starts at the stream's creation); backward, the events before the index
+ * at or after the time less `windowMs` (the first page ends at the time of the
+ * call, so the last events of a stream written to more than `windowMs` ago are
+ * not on it); a page's events are consecutive. A window without events is an empty page whose token skips to
+ * the next event; a window with more than `limit` events is read again.
+ */
+function windowPage(
+  all: { e: LogEvent; i: number }[],
+  length: number,
+  creationTime: number,
+  p: { nextToken?: string; startFromHead?: boolean },
+  limit: number,
+  windowMs: number,
+): { events: LogEvent[]; nextForwardToken: string; nextBackwardToken: string } {
+  const sent = p.nextToken ? parseToken(p.nextToken) : undefined;
+  const forward = sent ? sent.dir === "f" : p.startFromHead === true;
+  if (forward) {
+    const at = sent?.index ?? 0;
+    const time = sent?.time ?? creationTime;
+    const after = all.filter(({ i }) => i >= at);
+    if (after.length === 0) {
+      const same = p.nextToken ?? token("f", at, time);
+      return { events: [], nextForwardToken: same, nextBackwardToken: token("b", at, time) };
+    }
+    const out = after.findIndex(({ e }) => e.timestamp >= time + windowMs);
+    const inWindow = out === -1 ? after : after.slice(0, out);
+    if (inWindow.length === 0) {
+      return {
+        events: [],
+        nextForwardToken: token("f", at, after[0]!.e.timestamp),
+        nextBackwardToken: token("b", at, time),
+      };
+    }
+    const slice = inWindow.slice(0, limit);
+    const end = slice.at(-1)!.i + 1;
+    return {
+      events: slice.map(({ e }) => e),
+      nextForwardToken: token("f", end, inWindow.length > limit ? time : time + windowMs),
+      nextBackwardToken: token("b", slice[0]!.i, time + windowMs),
+    };
+  }
+  const at = sent?.index ?? length;
+  const time = sent?.time ?? Date.now() + 1;
+  const before = all.filter(({ i }) => i < at);
+  if (before.length === 0) {
+    const same = p.nextToken ?? token("b", at, time);
+    return { events: [], nextForwardToken: token("f", at, time), nextBackwardToken: same };
+  }
+  const out = before.findLastIndex(({ e }) => e.timestamp < time - windowMs);
+  const inWindow = before.slice(out + 1);
+  if (inWindow.length === 0) {
+    return {
+      events: [],
+      nextForwardToken: token("f", at, time - windowMs),
+      nextBackwardToken: token("b", at, before.at(-1)!.e.timestamp + 1),
+    };
+  }
+  const slice = inWindow.slice(-limit);
+  return {
+    events: slice.map(({ e }) => e),
+    nextForwardToken: token("f", slice.at(-1)!.i + 1, time - windowMs),
+    nextBackwardToken: token("b", slice[0]!.i, inWindow.length > limit ? time : time - windowMs),
+  };
+}
+
 function delivery(events: LogEvent[]): LogEvent[] {
   const now = Date.now();
   const pending = events.findIndex((e) => e.ingestionTime > now);

@@ -47,9 +47,23 @@ export interface ReadLogTailOptions {
 }
 
 /**
- * Reads the last lines of a log stream with one GetLogEvents from its end
- * (`startFromHead: false`), oldest first. A stream that does not exist
- * (yet) reads as empty.
+ * How many GetLogEvents {@linkcode readLogTail} makes at most: CloudWatch Logs
+ * can answer a page that is empty or short while the stream has more events
+ * before it, so the tail is read backward page after page until it has its
+ * lines, the stream's start, or this many pages.
+ */
+export const LOG_TAIL_PAGES = 10;
+
+/**
+ * Reads the last lines of a log stream, oldest first: GetLogEvents from its
+ * end (`startFromHead: false`), then, while it has fewer lines than asked
+ * for, on backward with `nextBackwardToken` until the token comes back
+ * unchanged (the stream's start) or {@linkcode LOG_TAIL_PAGES} pages are
+ * read. CloudWatch Logs "can return empty results while there are more log
+ * events available through the token" (GetLogEvents, CloudWatch Logs API
+ * reference), so an empty or short page is not the start of the stream; a
+ * full first page is the only read. A stream that does not exist (yet) reads
+ * as empty.
  *
  * @example Usage
  * ```ts ignore
@@ -70,16 +84,26 @@ export async function readLogTail(
   logStream: string,
   options: ReadLogTailOptions = {},
 ): Promise<string[]> {
+  const want = options.lines ?? 50;
+  const lines: string[] = [];
+  let token: string | undefined;
   try {
-    const page = await logs.getLogEvents({
-      logGroupName: options.logGroup ?? BATCH_LOG_GROUP,
-      logStreamName: logStream,
-      startFromHead: false,
-      limit: options.lines ?? 50,
-    }, options.signal ? { signal: options.signal } : undefined);
-    return (page.events ?? []).map((event) => event.message ?? "");
+    for (let pages = 0; pages < LOG_TAIL_PAGES && lines.length < want; pages++) {
+      const page = await logs.getLogEvents({
+        logGroupName: options.logGroup ?? BATCH_LOG_GROUP,
+        logStreamName: logStream,
+        startFromHead: false,
+        limit: want - lines.length,
+        ...(token !== undefined ? { nextToken: token } : {}),
+      }, options.signal ? { signal: options.signal } : undefined);
+      lines.unshift(...(page.events ?? []).map((event) => event.message ?? ""));
+      const next = page.nextBackwardToken;
+      if (next === undefined || next === token) break; // the start of the stream
+      token = next;
+    }
+    return lines.slice(-want);
   } catch (e) {
-    if (e instanceof AwsError && e.code === "ResourceNotFoundException") return [];
+    if (e instanceof AwsError && e.code === "ResourceNotFoundException") return lines;
     throw e;
   }
 }
