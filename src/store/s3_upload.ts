@@ -12,6 +12,8 @@ import type { CallOptions } from "../aws/core/request.ts";
 import type { PutObjectRequest, PutObjectResponse, S3Objects } from "../aws/services/s3.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { forEachPooled } from "../util/pooled.ts";
+import { sleep } from "../util/sleep.ts";
+import { backoffDelay } from "../aws/core/retry.ts";
 
 /** The smallest part S3 accepts (except the last). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -176,7 +178,7 @@ async function putMultipart(
       }
     }, { stopOnError: true });
     if (errors.length > 0) throw errors[0];
-    const out = await s3.completeMultipartUpload({
+    const out = await completeUpload(s3, {
       Bucket: input.Bucket,
       Key: input.Key,
       UploadId,
@@ -188,6 +190,33 @@ async function putMultipart(
       () => {},
     );
     throw error;
+  }
+}
+
+/** How many times a CompleteMultipartUpload answered with an error in a 200 is sent again. */
+const COMPLETE_RETRIES = 3;
+
+/**
+ * CompleteMultipartUpload, sent again when S3 answers it 200 with an error in
+ * its body, which the upload is not completed by: "a 200 OK response can
+ * contain either a success or an error … design your application to parse
+ * the contents of the response and handle it appropriately"
+ * (CompleteMultipartUpload in the S3 API reference). Such an answer gets past
+ * the transport's retries, which look at the status, so it is retried here,
+ * as botocore retries it (it turns the answer into a 500 for its retries).
+ */
+async function completeUpload(
+  s3: S3Objects,
+  input: Parameters<S3Objects["completeMultipartUpload"]>[0],
+  options: CallOptions | undefined,
+): Promise<Awaited<ReturnType<S3Objects["completeMultipartUpload"]>>> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await s3.completeMultipartUpload(input, options);
+    } catch (e) {
+      if (!(e instanceof AwsError && e.status === 200) || attempt >= COMPLETE_RETRIES) throw e;
+      await sleep(backoffDelay(attempt, {}), options?.signal);
+    }
   }
 }
 

@@ -6,7 +6,14 @@
  */
 
 /** The kinds of HTTP faults. */
-export type FaultKind = "throttle" | "500" | "503" | "reset" | "latency" | "lost-response";
+export type FaultKind =
+  | "throttle"
+  | "500"
+  | "503"
+  | "reset"
+  | "latency"
+  | "lost-response"
+  | "200-error";
 
 /** A fault to inject. */
 export interface FaultSpec {
@@ -21,7 +28,12 @@ export interface FaultSpec {
    * - `reset`: the connection is closed before the request is processed;
    * - `latency`: the answer is delayed by `delayMs`, then processed normally;
    * - `lost-response`: the request IS processed, then the connection is closed
-   *   before the answer.
+   *   before the answer;
+   * - `200-error`: S3's 200 answer whose body is an error (`InternalError`),
+   *   the request not carried out: "a 200 OK response can contain either a
+   *   success or an error" (CompleteMultipartUpload, CopyObject and
+   *   UploadPartCopy in the S3 API reference, the operations AWS says it of;
+   *   on any other it does nothing).
    */
   kind: FaultKind;
   /** How many matching requests it hits; unlimited when omitted. */

@@ -28,6 +28,17 @@ import {
   type WireRequest,
 } from "./sigv4.ts";
 
+/**
+ * The S3 operations AWS says may answer 200 with an error in the body
+ * (CompleteMultipartUpload, CopyObject, UploadPartCopy in the S3 API
+ * reference), which the `200-error` fault makes them do.
+ */
+const ERROR_IN_200: ReadonlySet<string> = new Set([
+  "CompleteMultipartUpload",
+  "CopyObject",
+  "UploadPartCopy",
+]);
+
 /** An S3-style service that routes and executes requests itself. */
 export interface RoutedService {
   /**
@@ -431,6 +442,22 @@ export class Pipeline {
               : id.spec.unavailable,
           );
         }
+      }
+      if (
+        faults.some((f) => f.kind === "200-error") && id.spec.name === "s3" &&
+        ERROR_IN_200.has(prepared.operation)
+      ) {
+        entry.fault = "200-error";
+        entry.status = 200;
+        return new Response(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>` +
+            `<Message>We encountered an internal error. Please try again.</Message>` +
+            `<RequestId>${requestId}</RequestId></Error>`,
+          {
+            status: 200,
+            headers: { "content-type": "application/xml", "x-amz-request-id": requestId },
+          },
+        );
       }
       if (prepared.error) throw prepared.error;
       const ctx: CallContext = {

@@ -344,6 +344,43 @@ Deno.test("a part S3 refuses aborts the multipart upload: the upload rejects wit
   }
 });
 
+Deno.test("a CompleteMultipartUpload that S3 answers 200 with an error in its body is sent again until the upload completes, and past three tries rejects with S3's error and aborts", async () => {
+  const emu = await startEmulator({ realism: false });
+  try {
+    const session = await sessionFor(emu);
+    await session.s3.createBucket({ Bucket: "parts" });
+    const upload = (key: string) =>
+      uploadObject(session.s3, {
+        Bucket: "parts",
+        Key: key,
+        Body: streamOf(piecesOf(Array(2).fill(PART))),
+      }, { multipartThreshold: 0, partSize: PART });
+    const completes = () =>
+      emu.requests.filter({ service: "s3", operation: "CompleteMultipartUpload" }).length;
+    emu.faults.add({
+      service: "s3",
+      operation: "CompleteMultipartUpload",
+      kind: "200-error",
+      times: 2,
+    });
+    await upload("k");
+    assert.equal(completes(), 3);
+    assert.equal(emu.s3.buckets.get("parts")!.objects.get("k")?.body.length, 2 * PART);
+
+    emu.requests.clear();
+    emu.faults.add({ service: "s3", operation: "CompleteMultipartUpload", kind: "200-error" });
+    await assert.rejects(
+      upload("never"),
+      (e) => e instanceof AwsError && e.code === "InternalError" && e.status === 200,
+    );
+    assert.equal(completes(), 4);
+    assert.equal(emu.s3.buckets.get("parts")!.objects.has("never"), false);
+    assert.deepEqual(await unfinishedUploads(emu, "parts"), []);
+  } finally {
+    await emu.close();
+  }
+});
+
 Deno.test("a queueSize below one part is refused before anything is sent", async () => {
   for (const queueSize of [0, -1, 1.5, Number.NaN]) {
     const { s3, log } = partsS3();
