@@ -113,6 +113,12 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       ["retries 11", () => knot({ retries: 11 }), "retries", /from 1 to 10/],
       ["minVcpus 1e9", () => knot({ minVcpus: 1e9 }), "minVcpus", /100,000/],
       [
+        "minVcpus above maxVcpus",
+        () => knot({ minVcpus: 300 }),
+        "minVcpus",
+        /^minVcpus \(300\) must be at most maxVcpus \(256, the default\)/,
+      ],
+      [
         "desiredVcpus above maxVcpus",
         () => knot({ desiredVcpus: 10, maxVcpus: 8 }),
         "desiredVcpus",
