@@ -65,7 +65,7 @@ async function withBatch(
     client: InstanceType<typeof B.BatchClient>,
     seen: JobRunRequest[],
   ) => Promise<void>,
-  options: { minTimeoutSeconds?: number; timeLimitSecondMs?: number } = {},
+  options: { minTimeoutSeconds?: number; timeLimitSecondMs?: number; batchTps?: number } = {},
 ): Promise<void> {
   const seen: JobRunRequest[] = [];
   const emu = await startEmulator({
@@ -589,6 +589,79 @@ Deno.test("batch: retries follow evaluateOnExit, spot reclaim and injected exit 
   });
 });
 
+Deno.test("batch: evaluateOnExit patterns hold only the characters AWS allows, with only a trailing *, and need attempts", async () => {
+  await withBatch(async (emu, client) => {
+    const s = await setupBatch(emu);
+    const submit = (jobName: string, retryStrategy: Record<string, unknown>) =>
+      client.send(
+        new B.SubmitJobCommand({
+          jobName,
+          jobQueue: s.queue,
+          jobDefinition: s.jobDefinition,
+          retryStrategy,
+        }),
+      );
+    // AWS Batch API reference, RetryStrategy: "If this parameter [evaluateOnExit] is specified,
+    // then the attempts parameter must also be specified."
+    const noAttempts = await rejects(
+      submit("x", { evaluateOnExit: [{ onExitCode: "1", action: "EXIT" }] }),
+    );
+    assert.equal(noAttempts.name, "ClientException");
+    const register = (retryStrategy: Record<string, unknown>) =>
+      client.send(
+        new B.RegisterJobDefinitionCommand({
+          jobDefinitionName: "no-attempts",
+          type: "container",
+          containerProperties: {
+            image: "busybox",
+            resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+          },
+          retryStrategy,
+        }),
+      );
+    await register({ attempts: 2, evaluateOnExit: [{ onExitCode: "1", action: "EXIT" }] });
+    const noAttemptsDef = await rejects(
+      register({ evaluateOnExit: [{ onExitCode: "1", action: "EXIT" }] }),
+    );
+    assert.equal(noAttemptsDef.name, "ClientException");
+    // AWS Batch API reference, EvaluateOnExit: onReason and onStatusReason hold letters, numbers,
+    // periods, colons and white space, optionally ending with an asterisk; onExitCode only numbers.
+    for (
+      const rule of [
+        { onStatusReason: "Host EC2 (instance*", action: "RETRY" },
+        { onStatusReason: "Host*EC2", action: "RETRY" },
+        { onReason: "crash-ed", action: "EXIT" },
+        { onReason: "cra?hed", action: "EXIT" },
+        { onExitCode: "1?", action: "EXIT" },
+        { onExitCode: "*1", action: "EXIT" },
+      ]
+    ) {
+      const e = await rejects(submit("x", { attempts: 2, evaluateOnExit: [rule] }));
+      assert.equal(e.name, "ClientException", JSON.stringify(rule));
+    }
+    // A trailing * matches the start; otherwise the match is exact (and case sensitive).
+    emu.batch.injectExit({ jobName: "prefix", attempt: 1, exitCode: 2, reason: "crashed: oom" });
+    const prefix = await submit("prefix", {
+      attempts: 3,
+      evaluateOnExit: [{ onReason: "crashed*", action: "EXIT" }],
+    });
+    const p = await waitStatus(client, prefix.jobId!, ["SUCCEEDED", "FAILED"]);
+    assert.equal(p.status, "FAILED");
+    assert.equal(p.attempts!.length, 1);
+    emu.batch.injectExit({ jobName: "exact", attempt: 1, exitCode: 2, reason: "crashed: oom" });
+    const exact = await submit("exact", {
+      attempts: 3,
+      evaluateOnExit: [{ onReason: "Crashed: oom", action: "EXIT" }, {
+        onReason: "crashed",
+        action: "EXIT",
+      }],
+    });
+    const x = await waitStatus(client, exact.jobId!, ["SUCCEEDED", "FAILED"]);
+    assert.equal(x.status, "SUCCEEDED");
+    assert.equal(x.attempts!.length, 2);
+  });
+});
+
 Deno.test("batch: dependencies hold jobs PENDING and fail them when a dependency fails", async () => {
   await withBatch(async (emu, client) => {
     const s = await setupBatch(emu);
@@ -804,7 +877,10 @@ Deno.test("batch: ListJobs needs exactly one scope, defaults to RUNNING, filters
         nextToken: page1.nextToken,
       }),
     );
-    assert.deepEqual([...page1.jobSummaryList!, ...page2.jobSummaryList!].map((j) => j.jobId), ids);
+    assert.deepEqual(
+      [...page1.jobSummaryList!, ...page2.jobSummaryList!].map((j) => j.jobId),
+      [...ids].reverse(),
+    );
     assert.equal(page2.nextToken, undefined);
     let e = await rejects(
       client.send(new B.ListJobsCommand({ jobQueue: s.queue, arrayJobId: ids[0] })),
@@ -819,6 +895,106 @@ Deno.test("batch: ListJobs needs exactly one scope, defaults to RUNNING, filters
     );
     assert.equal(e.name, "ClientException");
   });
+});
+
+Deno.test("batch: ListJobs filters as AWS documents them: one at a time, JOB_NAME case-insensitive with only a trailing *, newest first, not on array children, 100 a page", async () => {
+  // AWS Batch API reference, ListJobs, filters and maxResults.
+  await withBatch(async (emu, client) => {
+    const s = await setupBatch(emu);
+    const submit = async (jobName: string, extra: Record<string, unknown> = {}) =>
+      (await client.send(
+        new B.SubmitJobCommand({
+          jobName,
+          jobQueue: s.queue,
+          jobDefinition: s.jobDefinition,
+          ...extra,
+        }),
+      )).jobId!;
+    const a1 = await submit("Alpha-1");
+    const a2 = await submit("alpha-2");
+    await submit("beta");
+    const arr = await submit("alpha-arr", { arrayProperties: { size: 2 } });
+    await emu.waitForJobs();
+    const names = async (filter: { name: string; values: string[] }) =>
+      (await client.send(new B.ListJobsCommand({ jobQueue: s.queue, filters: [filter] })))
+        .jobSummaryList!.map((j) => j.jobName);
+    // "test1 matches both Test1 and test1, and test1* matches both test1 and Test10."
+    assert.deepEqual(await names({ name: "JOB_NAME", values: ["ALPHA-1"] }), ["Alpha-1"]);
+    const prefixed = await client.send(
+      new B.ListJobsCommand({
+        jobQueue: s.queue,
+        filters: [{ name: "JOB_NAME", values: ["ALPHA-*"] }],
+      }),
+    );
+    // Most recent first; array children are not listed by a queue's filter.
+    assert.deepEqual(prefixed.jobSummaryList!.map((j) => j.jobId), [arr, a2, a1]);
+    // Only a trailing asterisk is a wildcard; `?` and an inner `*` are plain characters.
+    assert.deepEqual(await names({ name: "JOB_NAME", values: ["alpha-?"] }), []);
+    assert.deepEqual(await names({ name: "JOB_NAME", values: ["*-2"] }), []);
+    assert.deepEqual(await names({ name: "JOB_NAME", values: ["a*a-2"] }), []);
+    // JOB_DEFINITION: case sensitive; a name matches every revision, a trailing * a prefix.
+    assert.equal((await names({ name: "JOB_DEFINITION", values: [s.jobDefinition] })).length, 4);
+    assert.equal(
+      (await names({ name: "JOB_DEFINITION", values: [s.jobDefinition.toUpperCase()] })).length,
+      0,
+    );
+    assert.equal(
+      (await names({ name: "JOB_DEFINITION", values: [`${s.jobDefinition.slice(0, 3)}*`] }))
+        .length,
+      4,
+    );
+    assert.equal(
+      (await names({ name: "JOB_DEFINITION", values: [s.jobDefinitionArn] })).length,
+      4,
+    );
+    // "Only one filter can be used at a time."
+    const two = await rejects(client.send(
+      new B.ListJobsCommand({
+        jobQueue: s.queue,
+        filters: [
+          { name: "JOB_NAME", values: ["alpha*"] },
+          { name: "AFTER_CREATED_AT", values: ["0"] },
+        ],
+      }),
+    ));
+    assert.equal(two.name, "ClientException");
+    // "The filter doesn't apply to child jobs in an array": the children are listed by status.
+    const children = await client.send(
+      new B.ListJobsCommand({
+        arrayJobId: arr,
+        jobStatus: "SUCCEEDED",
+        filters: [{ name: "JOB_NAME", values: ["no-such-job"] }],
+      }),
+    );
+    assert.equal(children.jobSummaryList!.length, 2);
+    // "When --filters is used, Batch returns up to 100 values."
+    const release = emu.batch.hold();
+    for (let i = 0; i < 101; i += 20) {
+      await Promise.all(
+        Array.from({ length: Math.min(20, 101 - i) }, (_, k) => submit(`many-${i + k}`)),
+      );
+    }
+    release();
+    const page = await client.send(
+      new B.ListJobsCommand({
+        jobQueue: s.queue,
+        filters: [{ name: "JOB_NAME", values: ["many-*"] }],
+        maxResults: 1000,
+      }),
+    );
+    assert.equal(page.jobSummaryList!.length, 100);
+    assert.ok(page.nextToken);
+    const rest = await client.send(
+      new B.ListJobsCommand({
+        jobQueue: s.queue,
+        filters: [{ name: "JOB_NAME", values: ["many-*"] }],
+        maxResults: 1000,
+        nextToken: page.nextToken,
+      }),
+    );
+    assert.equal(rest.jobSummaryList!.length, 1);
+    await emu.waitForJobs();
+  }, { batchTps: 0 }); // 101 submissions at once: Batch's request quota is batch_quotas_test's.
 });
 
 Deno.test("batch: concurrency is bounded by the CE's maxvCpus; deleting a queue terminates its jobs; tags", async () => {

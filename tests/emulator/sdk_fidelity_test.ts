@@ -576,6 +576,42 @@ Deno.test("sdk fidelity: S3 objects, ranges, listing, multipart, configuration a
   }
 });
 
+Deno.test("sdk fidelity: S3 ListObjectsV2 returns at most 1,000 keys, whatever max-keys asks", async () => {
+  // S3 API reference, ListObjectsV2: "By default, the action returns up to 1,000 key names. The
+  // response might contain fewer keys but will never contain more."
+  const emu = await startEmulator();
+  const s3 = new sdk.s3.S3Client(sdkConfig(emu));
+  const S = sdk.s3;
+  try {
+    await s3.send(new S.CreateBucketCommand({ Bucket: "ck-many" }));
+    const keys = Array.from({ length: 1002 }, (_, i) => `k/${String(i).padStart(4, "0")}`);
+    for (let i = 0; i < keys.length; i += 50) {
+      await Promise.all(
+        keys.slice(i, i + 50).map((Key) =>
+          s3.send(new S.PutObjectCommand({ Bucket: "ck-many", Key, Body: "x" }))
+        ),
+      );
+    }
+    const first = await s3.send(new S.ListObjectsV2Command({ Bucket: "ck-many", MaxKeys: 5000 }));
+    assert.equal(first.Contents!.length, 1000);
+    assert.equal(first.KeyCount, 1000);
+    assert.equal(first.IsTruncated, true);
+    assert.ok(first.NextContinuationToken);
+    const rest = await s3.send(
+      new S.ListObjectsV2Command({
+        Bucket: "ck-many",
+        MaxKeys: 5000,
+        ContinuationToken: first.NextContinuationToken,
+      }),
+    );
+    assert.deepEqual(rest.Contents!.map((c) => c.Key), keys.slice(1000));
+    assert.equal(rest.IsTruncated, false);
+  } finally {
+    s3.destroy();
+    await emu.close();
+  }
+});
+
 Deno.test("sdk fidelity: S3 location constraints outside us-east-1", async () => {
   // About the constraint the SDK sends; the new bucket's visibility lag is realism_test's.
   const emu = await startEmulator({ region: "eu-west-1", bucketVisibilityMs: 0 });

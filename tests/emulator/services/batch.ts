@@ -9,7 +9,7 @@
 import { randomHex } from "../credentials.ts";
 import { ServiceError } from "../errors.ts";
 import type { JobRunner, JobRunRequest, JobRunResult, StopKind } from "../runner.ts";
-import { globMatch, type ModeledService, type OperationHandler } from "../service.ts";
+import type { ModeledService, OperationHandler } from "../service.ts";
 import type { Ec2Service, NetworkUse } from "./ec2.ts";
 import type { IamService } from "./iam.ts";
 import type { LogsService } from "./logs.ts";
@@ -1236,12 +1236,28 @@ export class BatchService implements ModeledService {
           "Error executing request, Exception : evaluateOnExit requires onStatusReason, onReason or onExitCode.",
         );
       }
+      // AWS Batch API reference, EvaluateOnExit
+      // (https://docs.aws.amazon.com/batch/latest/APIReference/API_EvaluateOnExit.html):
+      // onExitCode "can contain only numbers, and can end with an asterisk (*)"; onReason and
+      // onStatusReason "can contain letters, numbers, periods (.), colons (:), and white space
+      // (including spaces and tabs). It can optionally end with an asterisk (*)"; each "up to
+      // 512 characters".
       for (const k of ["onExitCode", "onReason", "onStatusReason"]) {
         const v = e[k] as string | undefined;
-        if (v !== undefined && (v.length > 512 || (k === "onExitCode" && !/^[0-9]*\*?$/.test(v)))) {
+        const allowed = k === "onExitCode" ? /^[0-9]*\*?$/ : /^[\p{L}0-9.: \t]*\*?$/u;
+        if (v !== undefined && (v.length > 512 || !allowed.test(v))) {
           throw client(`Error executing request, Exception : Invalid ${k} pattern ${v}.`);
         }
       }
+    }
+    // AWS Batch API reference, RetryStrategy
+    // (https://docs.aws.amazon.com/batch/latest/APIReference/API_RetryStrategy.html),
+    // evaluateOnExit: "If this parameter is specified, then the attempts parameter must also be
+    // specified."
+    if (r.evaluateOnExit !== undefined && attempts === undefined) {
+      throw client(
+        "Error executing request, Exception : attempts must be specified when evaluateOnExit is specified.",
+      );
     }
   }
 
@@ -1699,38 +1715,60 @@ export class BatchService implements ModeledService {
     if (p.maxResults !== undefined && (p.maxResults < 1 || p.maxResults > 1000)) {
       throw client("maxResults must be between 1 and 1000");
     }
+    // AWS Batch API reference, ListJobs, `filters`
+    // (https://docs.aws.amazon.com/batch/latest/APIReference/API_ListJobs.html): "Only one
+    // filter can be used at a time. When the filter is used, jobStatus is ignored [...] The
+    // filter doesn't apply to child jobs in an array or multi-node parallel (MNP) jobs. The
+    // results are sorted by the createdAt field, with the most recent jobs being first." Read
+    // here as: a listing of an array's children (arrayJobId) ignores the filter and keeps to
+    // jobStatus.
     const filters = (p.filters ?? []) as { name: string; values: string[] }[];
-    if (filters.length > 0) {
-      for (const f of filters) {
-        const v = f.values?.[0] ?? "";
-        switch (f.name) {
-          case "JOB_NAME":
-            list = list.filter((j) => globMatch(v, j.jobName));
-            break;
-          case "JOB_DEFINITION":
-            list = list.filter((j) =>
-              v.startsWith("arn:")
-                ? globMatch(v, j.def.jobDefinitionArn)
-                : v.includes(":")
-                ? `${j.def.jobDefinitionName}:${j.def.revision}` === v
-                : globMatch(v, j.def.jobDefinitionName)
-            );
-            break;
-          case "BEFORE_CREATED_AT":
-            list = list.filter((j) => j.createdAt < Number(v));
-            break;
-          case "AFTER_CREATED_AT":
-            list = list.filter((j) => j.createdAt > Number(v));
-            break;
-          default:
-            throw client(`Invalid filter name ${f.name}`);
-        }
+    if (filters.length > 1) throw client("Only one filter can be used at a time");
+    const filter = p.arrayJobId === undefined ? filters[0] : undefined;
+    if (filter !== undefined) {
+      const v = filter.values?.[0] ?? "";
+      switch (filter.name) {
+        case "JOB_NAME":
+          // "a case-insensitive match for the job name. If the value ends with an asterisk
+          // (*), the filter matches any job name that begins with the string before the '*'."
+          list = list.filter((j) => batchPatternMatch(v, j.jobName, true));
+          break;
+        case "JOB_DEFINITION":
+          // "the name or Amazon Resource Name (ARN) of the job definition [...] The value is
+          // case sensitive. When the value for the filter is the job definition name, the
+          // results include all the jobs that used any revision of that job definition name.
+          // If the value ends with an asterisk (*), the filter matches any job definition name
+          // that begins with the string before the '*' [...] When [...] the ARN is used [...]
+          // the results include jobs that used the specified revision of the job definition.
+          // Asterisk (*) isn't supported when the ARN is used."
+          list = list.filter((j) =>
+            v.startsWith("arn:")
+              ? j.def.jobDefinitionArn === v
+              : batchPatternMatch(v, j.def.jobDefinitionName, false)
+          );
+          break;
+        case "BEFORE_CREATED_AT":
+          list = list.filter((j) => j.createdAt < Number(v));
+          break;
+        case "AFTER_CREATED_AT":
+          list = list.filter((j) => j.createdAt > Number(v));
+          break;
+        default:
+          throw client(`Invalid filter name ${filter.name}`);
       }
+      // Most recent first; of jobs created in the same millisecond, the later submitted first.
+      list = list.slice().reverse().sort((a, b) => b.createdAt - a.createdAt);
     } else {
       const status = p.jobStatus ?? "RUNNING";
       list = list.filter((j) => j.status === status);
     }
-    const { items, next } = this.#page(list, p, false);
+    // ListJobs, `maxResults`: "When --job-status is used, Batch returns up to 1000 values.
+    // When --filters is used, Batch returns up to 100 values." (API_ListJobs, as above)
+    const { items, next } = this.#page(
+      list,
+      filter !== undefined ? { ...p, maxResults: Math.min(p.maxResults ?? 100, 100) } : p,
+      false,
+    );
     return {
       jobSummaryList: items.map((j) => ({
         jobArn: j.jobArn,
@@ -2271,11 +2309,11 @@ export class BatchService implements ModeledService {
     for (const rule of (j.retryStrategy?.evaluateOnExit ?? []) as Record<string, string>[]) {
       const codeOk = rule.onExitCode === undefined ||
         (a.container.exitCode !== undefined &&
-          globMatch(rule.onExitCode, String(a.container.exitCode)));
+          batchPatternMatch(rule.onExitCode, String(a.container.exitCode), false));
       const reasonOk = rule.onReason === undefined ||
-        globMatch(rule.onReason, a.container.reason ?? "");
+        batchPatternMatch(rule.onReason, a.container.reason ?? "", false);
       const statusOk = rule.onStatusReason === undefined ||
-        globMatch(rule.onStatusReason, a.statusReason ?? "");
+        batchPatternMatch(rule.onStatusReason, a.statusReason ?? "", false);
       if (codeOk && reasonOk && statusOk) return String(rule.action).toUpperCase() === "RETRY";
     }
     return true;
@@ -2340,4 +2378,22 @@ function checkTimeLimitActions(actions: any): JobStateTimeLimitAction[] {
     });
   }
   return out;
+}
+
+/**
+ * Matches a Batch pattern: an exact match, or, where the pattern ends with an asterisk, a match
+ * of the text's start with what comes before it ("It can optionally end with an asterisk (*) so
+ * that only the start of the string needs to be an exact match", API_EvaluateOnExit; the same
+ * for ListJobs' JOB_NAME and JOB_DEFINITION filters, API_ListJobs). No other character is a
+ * wildcard.
+ *
+ * @example Usage
+ * ```ts ignore
+ * batchPatternMatch("Host EC2*", "Host EC2 (instance i-1) terminated.", false); // true
+ * ```
+ */
+function batchPatternMatch(pattern: string, text: string, ignoreCase: boolean): boolean {
+  const p = ignoreCase ? pattern.toLowerCase() : pattern;
+  const t = ignoreCase ? text.toLowerCase() : text;
+  return p.endsWith("*") ? t.startsWith(p.slice(0, -1)) : t === p;
 }

@@ -1157,7 +1157,11 @@ export class S3Service implements RoutedService {
       }
       if (isPrefix && prefixes.includes(entry)) continue;
       if (isPrefix && entry <= after) continue;
-      if (contents.length + prefixes.length >= maxKeys) {
+      // S3 API reference, ListObjectsV2, max-keys
+      // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html): "By default,
+      // the action returns up to 1,000 key names. The response might contain fewer keys but will
+      // never contain more." A larger max-keys still gets at most 1,000 keys and prefixes.
+      if (contents.length + prefixes.length >= Math.min(maxKeys, 1000)) {
         truncated = true;
         break;
       }
