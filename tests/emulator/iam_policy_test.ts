@@ -2,7 +2,7 @@
 // role's policies for requests signed with the role's credentials.
 import assert from "node:assert/strict";
 import { evaluatePolicies, type PolicyRequest, wildcardMatch } from "./iam_policy.ts";
-import { startEmulator } from "./mod.ts";
+import { type Emulator, startEmulator } from "./mod.ts";
 import * as sdk from "./sdk_deps.ts";
 import { sdkConfig } from "./test_helpers.ts";
 
@@ -25,6 +25,50 @@ const KNOT_POLICY = JSON.stringify({
 
 const ask = (action: string, resource: string, context?: Record<string, string>) =>
   evaluatePolicies([KNOT_POLICY], { action, resource, ...(context ? { context } : {}) });
+
+/**
+ * S3 clients of the emulator's user (`root`) and of role a-job (`job`), which
+ * {@linkcode KNOT_POLICY} lets read and write knot a's data, with bucket bkt
+ * made.
+ */
+async function knotRoleS3(emu: Emulator) {
+  const iam = new sdk.iam.IAMClient(sdkConfig(emu));
+  const sts = new sdk.sts.STSClient(sdkConfig(emu));
+  const root = new sdk.s3.S3Client({ ...sdkConfig(emu), forcePathStyle: true });
+  await root.send(new sdk.s3.CreateBucketCommand({ Bucket: "bkt" }));
+  const me = await sts.send(new sdk.sts.GetCallerIdentityCommand({}));
+  await iam.send(
+    new sdk.iam.CreateRoleCommand({
+      RoleName: "a-job",
+      AssumeRolePolicyDocument: JSON.stringify({
+        Statement: [{ Effect: "Allow", Principal: { AWS: me.Arn }, Action: "sts:AssumeRole" }],
+      }),
+    }),
+  );
+  await iam.send(
+    new sdk.iam.PutRolePolicyCommand({
+      RoleName: "a-job",
+      PolicyName: "data",
+      PolicyDocument: KNOT_POLICY,
+    }),
+  );
+  const { Credentials } = await sts.send(
+    new sdk.sts.AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${emu.accountId}:role/a-job`,
+      RoleSessionName: "job",
+    }),
+  );
+  const job = new sdk.s3.S3Client({
+    ...sdkConfig(emu),
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: Credentials!.AccessKeyId!,
+      secretAccessKey: Credentials!.SecretAccessKey!,
+      sessionToken: Credentials!.SessionToken!,
+    },
+  });
+  return { iam, root, job };
+}
 
 Deno.test("policy: an Allow whose action and resource match allows, anything else is denied implicitly", () => {
   assert.equal(ask("s3:GetObject", "arn:aws:s3:::bkt/cloudknot/a/runs/r/in"), "allow");
@@ -124,44 +168,10 @@ Deno.test("S3 answers a role session's request its policies do not allow with 40
   // Realism is about Batch and IAM timing; this is about S3's authorization only.
   const emu = await startEmulator({ realism: false });
   try {
-    const iam = new sdk.iam.IAMClient(sdkConfig(emu));
-    const sts = new sdk.sts.STSClient(sdkConfig(emu));
-    const root = new sdk.s3.S3Client({ ...sdkConfig(emu), forcePathStyle: true });
-    await root.send(new sdk.s3.CreateBucketCommand({ Bucket: "bkt" }));
+    const { iam, root, job } = await knotRoleS3(emu);
     for (const key of ["cloudknot/a/in", "cloudknot/b/in"]) {
       await root.send(new sdk.s3.PutObjectCommand({ Bucket: "bkt", Key: key, Body: "secret" }));
     }
-    const me = await sts.send(new sdk.sts.GetCallerIdentityCommand({}));
-    await iam.send(
-      new sdk.iam.CreateRoleCommand({
-        RoleName: "a-job",
-        AssumeRolePolicyDocument: JSON.stringify({
-          Statement: [{ Effect: "Allow", Principal: { AWS: me.Arn }, Action: "sts:AssumeRole" }],
-        }),
-      }),
-    );
-    await iam.send(
-      new sdk.iam.PutRolePolicyCommand({
-        RoleName: "a-job",
-        PolicyName: "data",
-        PolicyDocument: KNOT_POLICY,
-      }),
-    );
-    const { Credentials } = await sts.send(
-      new sdk.sts.AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${emu.accountId}:role/a-job`,
-        RoleSessionName: "job",
-      }),
-    );
-    const job = new sdk.s3.S3Client({
-      ...sdkConfig(emu),
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: Credentials!.AccessKeyId!,
-        secretAccessKey: Credentials!.SecretAccessKey!,
-        sessionToken: Credentials!.SessionToken!,
-      },
-    });
     const own = await job.send(
       new sdk.s3.GetObjectCommand({ Bucket: "bkt", Key: "cloudknot/a/in" }),
     );
@@ -251,44 +261,10 @@ Deno.test("S3 answers a role session's GET and HEAD of a missing key with 403 un
   // s3:ListBucket on the bucket, 403 without; the request carries no s3:prefix.
   const emu = await startEmulator({ realism: false });
   try {
-    const iam = new sdk.iam.IAMClient(sdkConfig(emu));
-    const sts = new sdk.sts.STSClient(sdkConfig(emu));
-    const root = new sdk.s3.S3Client({ ...sdkConfig(emu), forcePathStyle: true });
-    await root.send(new sdk.s3.CreateBucketCommand({ Bucket: "bkt" }));
+    const { iam, root, job } = await knotRoleS3(emu);
     await root.send(
       new sdk.s3.PutObjectCommand({ Bucket: "bkt", Key: "cloudknot/a/in", Body: "x" }),
     );
-    const me = await sts.send(new sdk.sts.GetCallerIdentityCommand({}));
-    await iam.send(
-      new sdk.iam.CreateRoleCommand({
-        RoleName: "a-job",
-        AssumeRolePolicyDocument: JSON.stringify({
-          Statement: [{ Effect: "Allow", Principal: { AWS: me.Arn }, Action: "sts:AssumeRole" }],
-        }),
-      }),
-    );
-    await iam.send(
-      new sdk.iam.PutRolePolicyCommand({
-        RoleName: "a-job",
-        PolicyName: "data",
-        PolicyDocument: KNOT_POLICY,
-      }),
-    );
-    const { Credentials } = await sts.send(
-      new sdk.sts.AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${emu.accountId}:role/a-job`,
-        RoleSessionName: "job",
-      }),
-    );
-    const job = new sdk.s3.S3Client({
-      ...sdkConfig(emu),
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: Credentials!.AccessKeyId!,
-        secretAccessKey: Credentials!.SecretAccessKey!,
-        sessionToken: Credentials!.SessionToken!,
-      },
-    });
     const failure = async (send: () => Promise<unknown>) => {
       const e = await send().then(() => undefined, (e) => e);
       assert.ok(e !== undefined, "it succeeded");
