@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { CloudknotInputError } from "../../mod.ts";
 import { estimateRun, PRICES } from "../../src/cost/mod.ts";
+import { FARGATE_MEMORY } from "../../src/targets/aws/batch/compute_options.ts";
 
 const close = (actual: number | undefined, expected: number) =>
   assert.ok(Math.abs((actual ?? NaN) - expected) < 1e-9, `${actual} ≠ ${expected}`);
@@ -37,6 +38,11 @@ Deno.test("a Fargate estimate without memory takes the least the vCPUs take, as 
   for (const [vcpus, memory] of [[0.25, 512], [1, 2048], [4, 8192], [16, 32768]] as const) {
     const e = estimateRun({ count: 1, itemSeconds: 3600, compute: "FARGATE", vcpus });
     close(e.gbHours, memory / 1024);
+  }
+  // The same as a knot's default, Fargate's table's least memory for each vCPU count.
+  for (const [vcpus, sizes] of FARGATE_MEMORY) {
+    const e = estimateRun({ count: 1, itemSeconds: 3600, compute: "FARGATE", vcpus });
+    close(e.gbHours, sizes[0]! / 1024);
   }
 });
 

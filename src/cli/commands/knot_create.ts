@@ -20,7 +20,7 @@ import { DRY_RUN_OPTION, JSON_OPTION, MODULE_ARGUMENTS, TARGET_OPTION } from "..
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import { printPlans } from "../common/plan_output.ts";
-import { refuseOriginal } from "../common/original.ts";
+import { refuseOriginalKnotAndPars } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
 import { KNOT_RANGES } from "../common/ranges.ts";
 import { resolveTarget } from "../common/target.ts";
@@ -37,8 +37,8 @@ export const knotCreate = defineCommand({
     "runs with no network. Run it later with `map --name KNOT`. With --target aws it makes the " +
     "knot on AWS Batch: the image (built and pushed to ECR, Docker's output on stderr), the " +
     "Pars, the compute environment, job queue and job definition. A knot of that name on AWS " +
-    "given another function (or other --memory, --vcpus, --gpus, --retries, --timeout, --allow) is updated: " +
-    "the new function's image is pushed under a tag of its own and a new revision of its job " +
+    "given another function (or other --memory, --vcpus, --gpus, --retries, --timeout, --allow) " +
+    "is updated: the new function's image is pushed under a tag of its own and a new revision of its job " +
     "definition registered, its compute environment and queue kept, and runs made before (and " +
     "their retries) keep their own function; given the same, it is adopted as it is; when its " +
     "job queue or compute environment was deleted outside cloudknot, it is made again under the " +
@@ -163,10 +163,7 @@ async function createAws(
   const memory = ctx.number("memory", KNOT_RANGES.aws.memory!);
   const tags = pairs(ctx, "tag");
   await checkModulePath(spec.module);
-  await refuseOriginal(ctx, "knot", spec.name);
-  // A Pars of the Python cloudknot, refused before an image is built for it (or planned).
-  const pars = ctx.string("pars");
-  if (pars !== undefined) await refuseOriginal(ctx, "pars", pars);
+  await refuseOriginalKnotAndPars(ctx, spec.name);
   const settings = cliSettings(ctx);
   const before = await readAwsKnot(settings.state, spec.name);
   const existed = before !== undefined;

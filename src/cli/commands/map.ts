@@ -24,7 +24,7 @@ import { checkModulePath, cliFiles, FILE_OPTION } from "../common/module_path.ts
 import { DRY_RUN_OPTION, EXPORT_ARGUMENT, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import { planMap, printPlans } from "../common/plan_output.ts";
-import { refuseOriginal } from "../common/original.ts";
+import { refuseOriginalKnotAndPars } from "../common/original.ts";
 import { pairs } from "../common/pairs.ts";
 import { KNOT_RANGES, POSITIVE_NUMBER } from "../common/ranges.ts";
 import { resolveTarget, type TargetName } from "../common/target.ts";
@@ -239,12 +239,8 @@ export const map = defineCommand({
       // Such as a module's code that reaches files beside it, in the command's words.
       warn: cliWarn(ctx),
     };
-    if (target === "aws") {
-      await refuseOriginal(ctx, "knot", common.name);
-      // A Pars of the Python cloudknot, refused before an image is built for it (or planned).
-      const pars = ctx.string("pars");
-      if (pars !== undefined) await refuseOriginal(ctx, "pars", pars);
-    } else if (module !== undefined) await refuseAwsNameClash(ctx, common.name);
+    if (target === "aws") await refuseOriginalKnotAndPars(ctx, common.name);
+    else if (module !== undefined) await refuseAwsNameClash(ctx, common.name);
     const docker: KnotOptions = {
       ...common,
       ...cliLocalKnot(ctx, "docker"),

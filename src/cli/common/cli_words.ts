@@ -266,8 +266,8 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   [
     /and the other flags its docs list for narrower permissions \(a function's own permissions are the knot's permissions option, not these\)/g,
     () =>
-      "and the other flags the command line's docs list (its Permissions) for narrower permissions (a function's " +
-      "own permissions are given with --allow, not these)",
+      "and the other flags the command line's docs list (its Permissions) for narrower " +
+      "permissions (a function's own permissions are given with --allow, not these)",
   ],
   // gc's advice to look again (resources/gc.ts, targets/aws/aws_knot.ts).
   [/look again \(findGarbage\(\), or cloudknot gc\)/g, () => "run cloudknot gc again"],

@@ -94,6 +94,26 @@ export async function refuseOriginal(
 }
 
 /**
+ * Refuses an AWS knot of a name the Python cloudknot's knot has, or on the
+ * Python cloudknot's Pars that `--pars` names, before an image is built for
+ * it (or planned): what `map` and `knot create` check first on AWS.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await refuseOriginalKnotAndPars(ctx, "squares");
+ * ```
+ *
+ * @param ctx The running command, with its `--pars`.
+ * @param knot The knot's name.
+ * @throws {CloudknotInputError} When either is the original's.
+ */
+export async function refuseOriginalKnotAndPars(ctx: CommandContext, knot: string): Promise<void> {
+  await refuseOriginal(ctx, "knot", knot);
+  const pars = ctx.string("pars");
+  if (pars !== undefined) await refuseOriginal(ctx, "pars", pars);
+}
+
+/**
  * The Python cloudknot's knot of a name, for the commands that take one
  * (`knot show`, `knot clobber`): unless `--target local` says otherwise.
  *
