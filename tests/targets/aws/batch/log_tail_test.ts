@@ -16,7 +16,7 @@ import {
   readLogTail,
 } from "../../../../src/targets/aws/batch/log_stream.ts";
 import { encodeItems } from "../../../../src/job/codec.ts";
-import { ItemError } from "../../../../mod.ts";
+import { ItemError, type ItemSettled } from "../../../../mod.ts";
 import { type Emulator, type JobRunner, startEmulator } from "../../../emulator/mod.ts";
 import { sessionFor } from "../../../support/aws_session.ts";
 import { deliverLogs, endLagWhen, LONG_LAG_MS } from "../../../support/lag_ends.ts";
@@ -34,6 +34,16 @@ const crashed = (exitCode: number): JobDetail => ({
     statusReason: "Essential container in task exited",
   }],
 });
+
+/** Checks that item 0 ended as V8's out-of-memory crash, exit code 133, with V8's line. */
+function assertOutOfMemory(settled: ItemSettled<unknown> | undefined): void {
+  const oom = settled?.status === "rejected" ? settled.reason : undefined;
+  assert.ok(oom instanceof ItemError, JSON.stringify(settled));
+  assert.equal(oom.kind, "crashed");
+  assert.equal(oom.exitCode, 133);
+  assert.equal(oom.remote.name, "OutOfMemoryError");
+  assert.match(oom.message, /Fatal JavaScript out of memory: Reached heap limit/);
+}
 
 Deno.test("the log's last lines are read with one GetLogEvents from the end when that page is full; a missing stream is empty", async () => {
   const emu = await startEmulator();
@@ -175,12 +185,7 @@ Deno.test("an out-of-memory line that reaches CloudWatch after Batch says the at
     assert.equal(await run.item(1), 4);
     assert.notEqual(run.items[0]!.status, "failed");
     const settled = await run.settled();
-    const oom = settled[0]!.status === "rejected" ? settled[0]!.reason : undefined;
-    assert.ok(oom instanceof ItemError, JSON.stringify(settled[0]));
-    assert.equal(oom.kind, "crashed");
-    assert.equal(oom.exitCode, 133);
-    assert.equal(oom.remote.name, "OutOfMemoryError");
-    assert.match(oom.message, /Fatal JavaScript out of memory: Reached heap limit/);
+    assertOutOfMemory(settled[0]);
     // One read at once, and one more once the lines could have arrived: each
     // starts from the stream's end (without a token) and reads back to its start.
     const reads = bed.emu.requests.filter({ service: "logs", operation: "GetLogEvents" })
@@ -218,12 +223,7 @@ Deno.test("a child that printed V8's out-of-memory line and exited without a rec
     });
     const settled = await run.settled();
     assert.equal(settled[1]!.status, "fulfilled");
-    const oom = settled[0]!.status === "rejected" ? settled[0]!.reason : undefined;
-    assert.ok(oom instanceof ItemError, JSON.stringify(settled[0]));
-    assert.equal(oom.kind, "crashed");
-    assert.equal(oom.exitCode, 133);
-    assert.equal(oom.remote.name, "OutOfMemoryError");
-    assert.match(oom.message, /Fatal JavaScript out of memory: Reached heap limit/);
+    assertOutOfMemory(settled[0]);
     // The read went on past the first page from the end.
     const reads = bed.emu.requests.filter({ service: "logs", operation: "GetLogEvents" });
     assert.ok(reads.length >= 2, `${reads.length} GetLogEvents`);
