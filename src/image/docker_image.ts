@@ -39,6 +39,7 @@ import {
   writeBuildContext,
 } from "./build_context.ts";
 import { showSummary } from "../util/summary.ts";
+import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
 
 /**
  * The platform images are built for unless told otherwise: what AWS Batch
@@ -185,6 +186,24 @@ export interface DockerImageClobberOptions {
    */
   ownBuildOnly?: boolean;
 }
+
+const BUILD_OPTION_KEYS: Readonly<Record<keyof DockerImageBuildOptions, true>> = {
+  tags: true,
+  noCache: true,
+  signal: true,
+  warn: true,
+  hold: true,
+};
+
+const PUSH_OPTION_KEYS: Readonly<Record<keyof DockerImagePushOptions, true>> = {
+  repo: true,
+  repoUri: true,
+  signal: true,
+};
+
+const CLOBBER_OPTION_KEYS: Readonly<Record<keyof DockerImageClobberOptions, true>> = {
+  ownBuildOnly: true,
+};
 
 /** The result of {@linkcode DockerImage.prototype.push}. */
 export interface DockerImagePushResult {
@@ -536,6 +555,7 @@ export class DockerImage {
    */
   async build(options: DockerImageBuildOptions): Promise<DockerImageBuildResult> {
     this.#checkLive();
+    validateOptionKeys(options ?? {}, BUILD_OPTION_KEYS, "image.build()");
     const tags = validateImageTags(options?.tags);
     if (
       this.#artifact === undefined ||
@@ -616,6 +636,7 @@ export class DockerImage {
    */
   async push(options: DockerImagePushOptions): Promise<DockerImagePushResult> {
     this.#checkLive();
+    validateOptionKeys(options ?? {}, PUSH_OPTION_KEYS, "image.push()");
     const repo = options?.repo;
     const given = options?.repoUri;
     if ((repo === undefined) === (given === undefined)) {
@@ -732,6 +753,8 @@ export class DockerImage {
    * @param options `ownBuildOnly`, to leave the local tags another build has taken.
    */
   async clobber(options: DockerImageClobberOptions = {}): Promise<void> {
+    validateOptionKeys(options, CLOBBER_OPTION_KEYS, "image.clobber()");
+    validateOptionType(options, "ownBuildOnly", "boolean");
     if (this.#clobbered) return;
     const all = [...this.#saved.images];
     if (this.#saved.repoUri !== undefined) {

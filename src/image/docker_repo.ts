@@ -107,6 +107,13 @@ export interface DefaultRepoNameOptions {
   env?: (name: string) => string | undefined;
 }
 
+const DEFAULT_REPO_NAME_OPTION_KEYS: Readonly<Record<keyof DefaultRepoNameOptions, true>> = {
+  state: true,
+  env: true,
+};
+
+const CLOBBER_OPTION_KEYS: Readonly<Record<"env", true>> = { env: true };
+
 /**
  * An Amazon ECR repository. {@linkcode DockerRepo.create} creates it with
  * scan-on-push and AES-256 encryption, or adopts the repository of that name,
@@ -249,6 +256,7 @@ export class DockerRepo {
    * @returns The name.
    */
   static async defaultName(options: DefaultRepoNameOptions = {}): Promise<string> {
+    validateOptionKeys(options, DEFAULT_REPO_NAME_OPTION_KEYS, "DockerRepo.defaultName()");
     return await getEcrRepo(options);
   }
 
@@ -328,6 +336,7 @@ export class DockerRepo {
    * @param options `env` reads `CLOUDKNOT_ECR_REPO` (default `Deno.env.get`).
    */
   async clobber(options: Pick<DefaultRepoNameOptions, "env"> = {}): Promise<void> {
+    validateOptionKeys(options, CLOBBER_OPTION_KEYS, "repo.clobber()");
     if (this.#clobbered) return;
     const defaultName = await DockerRepo.defaultName({ state: this.#state, ...options });
     if (this.name === defaultName) throw new DefaultRepositoryError(this.name);

@@ -49,6 +49,8 @@ import {
   type SettingsOptions,
   settingsState,
 } from "./settings.ts";
+import { SETTINGS_SESSION_OPTION_KEYS } from "./settings_keys.ts";
+import { validateOptionKeys } from "../util/validate.ts";
 import { deleteBatchEnvironment, type WaitOptions } from "../targets/aws/batch/environment.ts";
 import { JOB_DATA_PREFIX } from "./bucket.ts";
 import { parseParsRecord } from "./pars.ts";
@@ -218,6 +220,32 @@ export interface GcOptions extends SettingsOptions {
    */
   docker?: Docker;
 }
+
+const GC_OPTION_KEYS: Readonly<Record<keyof GcOptions, true>> = {
+  ...SETTINGS_SESSION_OPTION_KEYS,
+  untagged: true,
+  onSkip: true,
+  wait: true,
+  onDelete: true,
+  warn: true,
+  onDockerSkipped: true,
+  home: true,
+  localDir: true,
+  docker: true,
+};
+
+/** The options of {@linkcode findLocalGarbage}. */
+type LocalGcOptions = NonNullable<Parameters<typeof findLocalGarbage>[0]>;
+
+const LOCAL_GC_OPTION_KEYS: Readonly<Record<keyof LocalGcOptions, true>> = {
+  localDir: true,
+  env: true,
+  state: true,
+  homeDir: true,
+  docker: true,
+  warn: true,
+  onDockerSkipped: true,
+};
 
 /** One region's leftovers, as {@linkcode findGarbageInRegions} finds them. */
 export interface RegionGarbage {
@@ -407,6 +435,7 @@ async function openState(options: GcOptions): Promise<{ state: StateFile; sessio
  * @returns Each region's garbage, in the order looked at.
  */
 export async function findGarbageInRegions(options: GcOptions = {}): Promise<RegionGarbage[]> {
+  validateOptionKeys(options, GC_OPTION_KEYS, "findGarbageInRegions()");
   const { state, session } = await openState(options);
   const { Regions } = await session.ec2.describeRegions({});
   const enabled = (Regions ?? []).map((r) => r.RegionName).filter((r): r is string => !!r).sort();
@@ -457,6 +486,7 @@ export async function findGarbageInRegions(options: GcOptions = {}): Promise<Reg
  * @returns The garbage, in the order {@linkcode deleteGarbage} deletes it.
  */
 export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[]> {
+  validateOptionKeys(options, GC_OPTION_KEYS, "findGarbage()");
   const { state, session } = await openState(options);
   const refs = await readReferences(state);
   const region = session.region;
@@ -710,7 +740,7 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
       }));
     }
   }
-  if (home) found.push(...await findLocalGarbage(options));
+  if (home) found.push(...await localGarbage(options));
   return found.sort((a, b) => GARBAGE_KINDS.indexOf(a.kind) - GARBAGE_KINDS.indexOf(b.kind));
 }
 
@@ -750,6 +780,11 @@ export async function findLocalGarbage(
     "localDir" | "env" | "state" | "homeDir" | "docker" | "warn" | "onDockerSkipped"
   > = {},
 ): Promise<GarbageItem[]> {
+  validateOptionKeys(options, LOCAL_GC_OPTION_KEYS, "findLocalGarbage()");
+  return await localGarbage(options);
+}
+
+async function localGarbage(options: LocalGcOptions): Promise<GarbageItem[]> {
   const where = defined({ dir: options.localDir, env: options.env });
   const docker = options.docker ?? quietDocker();
   const leftovers = await findRunLeftovers(where);
@@ -874,6 +909,7 @@ export async function deleteGarbage(
   items: readonly GarbageItem[],
   options: GcOptions = {},
 ): Promise<GcResult> {
+  validateOptionKeys(options, GC_OPTION_KEYS, "deleteGarbage()");
   // Only AWS's garbage needs a session: run folders are deleted without one.
   let session: Promise<AwsSession> | undefined;
   const aws = () => session ??= openState(options).then((o) => o.session);

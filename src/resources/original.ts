@@ -16,6 +16,8 @@ import { jobsSection, recordName, recordSection } from "../state/sections.ts";
 import type { StateFile } from "../state/state_file.ts";
 import { CannotDeleteResourceError, ProfileMismatchError, RegionMismatchError } from "./errors.ts";
 import { sessionFromSettings, type SettingsOptions, settingsState } from "./settings.ts";
+import { SETTINGS_SESSION_OPTION_KEYS } from "./settings_keys.ts";
+import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
 
 /** A Pars or knot the Python cloudknot made, as its config file record has it. */
 export interface OriginalRecord {
@@ -278,6 +280,16 @@ export interface ClobberOriginalOptions extends SettingsOptions {
   onWait?: (message: string) => void;
 }
 
+const CLOBBER_ORIGINAL_OPTION_KEYS: Readonly<Record<keyof ClobberOriginalOptions, true>> = {
+  ...SETTINGS_SESSION_OPTION_KEYS,
+  pars: true,
+  pollIntervalMs: true,
+  timeoutMs: true,
+  networkWaitMs: true,
+  onProgress: true,
+  onWait: true,
+};
+
 /** What {@linkcode clobberOriginal} removed. */
 export interface ClobberOriginalResult {
   /** The stacks deleted (or found gone), in order. */
@@ -374,6 +386,8 @@ export async function clobberOriginal(
   name: string,
   options: ClobberOriginalOptions = {},
 ): Promise<ClobberOriginalResult> {
+  validateOptionKeys(options, CLOBBER_ORIGINAL_OPTION_KEYS, "clobberOriginal()");
+  validateOptionType(options, "pars", "boolean");
   const state = settingsState(options);
   const record = await readOriginalRecord(state, kind, name);
   if (record === undefined) {

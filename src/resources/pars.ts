@@ -13,6 +13,8 @@ import { AwsConfigError } from "../aws/core/error.ts";
 import type { IamTag, Role } from "../aws/services/iam.ts";
 import type { SecurityGroup, Vpc } from "../aws/services/ec2.ts";
 import { CloudknotInputError } from "../util/errors.ts";
+import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
+import { SETTINGS_SESSION_OPTION_KEYS } from "./settings_keys.ts";
 import type { StateFile } from "../state/state_file.ts";
 import type { IniDocument } from "../util/ini.ts";
 import { recordName, recordSection } from "../state/sections.ts";
@@ -20,6 +22,7 @@ import {
   getS3Params,
   sessionFromSettings,
   type SettingsOptions,
+  type SettingsSessionOptions,
   settingsState,
 } from "./settings.ts";
 import {
@@ -111,6 +114,46 @@ export interface ParsClobberOptions {
    * uses the Pars. @default {undefined}
    */
   forKnot?: string;
+}
+
+const PARS_CLOBBER_OPTION_KEYS: Readonly<Record<keyof ParsClobberOptions, true>> = {
+  force: true,
+  pollMs: true,
+  timeoutMs: true,
+  warn: true,
+  forKnot: true,
+};
+
+/** The keys of {@linkcode Pars.find}: the Pars' name, and where it is. */
+const PARS_FIND_OPTION_KEYS: Readonly<Record<keyof SettingsSessionOptions | "name", true>> = {
+  ...SETTINGS_SESSION_OPTION_KEYS,
+  name: true,
+};
+
+/** The keys of {@linkcode Pars.remake}. */
+const PARS_REMAKE_OPTION_KEYS: Readonly<
+  Record<keyof typeof PARS_FIND_OPTION_KEYS | "warn", true>
+> = {
+  ...PARS_FIND_OPTION_KEYS,
+  warn: true,
+};
+
+/** The keys of the static {@linkcode Pars.clobber}: those of `find` and the clobber's. */
+const PARS_STATIC_CLOBBER_OPTION_KEYS: Readonly<
+  Record<keyof typeof PARS_FIND_OPTION_KEYS | keyof ParsClobberOptions, true>
+> = {
+  ...PARS_FIND_OPTION_KEYS,
+  ...PARS_CLOBBER_OPTION_KEYS,
+};
+
+/** Checks the clobber's options before anything is deleted: known keys, and `force` a boolean. */
+function validateParsClobberOptions(
+  options: ParsClobberOptions,
+  known: Readonly<Record<string, true>>,
+  where: string,
+): void {
+  validateOptionKeys(options, known, where);
+  validateOptionType(options, "force", "boolean");
 }
 
 /**
@@ -573,6 +616,7 @@ export class Pars {
   static async find(
     options: SettingsOptions & { name: string; session?: AwsSession },
   ): Promise<Pars | ParsGone> {
+    validateOptionKeys(options, PARS_FIND_OPTION_KEYS, "Pars.find()");
     const state = settingsState(options);
     const session = options.session ?? await sessionFromSettings({ ...options, state });
     const { name } = options;
@@ -627,6 +671,7 @@ export class Pars {
       warn?: (message: string) => void;
     },
   ): Promise<Pars> {
+    validateOptionKeys(options, PARS_REMAKE_OPTION_KEYS, "Pars.remake()");
     const { name } = options;
     const { state, session, record } = await Pars.#stored(
       options,
@@ -1035,11 +1080,12 @@ export class Pars {
   static async clobber(
     options: SettingsOptions & ParsClobberOptions & { name: string; session?: AwsSession },
   ): Promise<ParsClobbered> {
+    validateParsClobberOptions(options, PARS_STATIC_CLOBBER_OPTION_KEYS, "Pars.clobber()");
     const { state, session, record } = await Pars.#stored(
       options,
       ", so there is nothing to clobber; findGarbage() lists what it may have left",
     );
-    return await new Pars(record, session, state).clobber(options);
+    return await new Pars(record, session, state).#clobberChecked(options);
   }
 
   /**
@@ -1094,6 +1140,11 @@ export class Pars {
    *   forced, or when a network resource is still in use after `timeoutMs`.
    */
   async clobber(options: ParsClobberOptions = {}): Promise<ParsClobbered> {
+    validateParsClobberOptions(options, PARS_CLOBBER_OPTION_KEYS, "pars.clobber()");
+    return await this.#clobberChecked(options);
+  }
+
+  async #clobberChecked(options: ParsClobberOptions): Promise<ParsClobbered> {
     if (this.#clobbered) return { deleted: [], gone: [], kept: [] };
     // Marked while it runs, from before it looks for knots being made: a
     // knot create that starts meanwhile sees the mark and refuses (_pars_users.ts).

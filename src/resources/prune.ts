@@ -14,6 +14,8 @@ import {
   type SettingsOptions,
   settingsState,
 } from "./settings.ts";
+import { SETTINGS_SESSION_OPTION_KEYS } from "./settings_keys.ts";
+import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
 import { pathExists as existsOnDisk } from "../util/read_text.ts";
 import { getRole } from "./_iam_roles.ts";
 import { isAwsCode } from "./_ledger.ts";
@@ -37,6 +39,14 @@ export interface PruneOptions extends SettingsOptions {
   /** Whether a local path exists (default: `Deno.stat`). */
   pathExists?: (path: string) => Promise<boolean>;
 }
+
+const PRUNE_OPTION_KEYS: Readonly<Record<keyof PruneOptions, true>> = {
+  ...SETTINGS_SESSION_OPTION_KEYS,
+  dryRun: true,
+  imageExists: true,
+  docker: true,
+  pathExists: true,
+};
 
 /** One record {@linkcode prune} dropped or kept. */
 export interface PruneEntry {
@@ -123,6 +133,8 @@ function parseImageUri(uri: string): { repo: string; tag?: string; digest?: stri
  * @returns What was dropped and what was skipped.
  */
 export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
+  validateOptionKeys(options, PRUNE_OPTION_KEYS, "prune()");
+  validateOptionType(options, "dryRun", "boolean");
   const state = settingsState(options);
   const settings: SettingsOptions = { ...options, state };
   const session = options.session ?? await sessionFromSettings(settings);

@@ -23,6 +23,8 @@ import {
 import { resolveRegion } from "../aws/core/region.ts";
 import type { EnvLookup, ReadTextFile } from "../aws/core/types.ts";
 import { CloudknotInputError } from "../util/errors.ts";
+import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
+import { SETTINGS_OPTION_KEYS, SETTINGS_SESSION_OPTION_KEYS } from "./settings_keys.ts";
 import { StateFile } from "../state/state_file.ts";
 import { AWS_SECTION } from "../state/sections.ts";
 import {
@@ -119,6 +121,14 @@ export interface SetS3ParamsInput {
   /** Configure a bucket that exists but was not made by cloudknot. @default {false} */
   manageExisting?: boolean;
 }
+
+const SET_S3_PARAMS_KEYS: Readonly<Record<keyof SetS3ParamsInput, true>> = {
+  bucket: true,
+  sse: true,
+  expireAfterDays: true,
+  tags: true,
+  manageExisting: true,
+};
 
 /** Options of {@linkcode sessionFromSettings}. */
 export interface SessionFromSettingsOptions extends SettingsOptions {
@@ -263,6 +273,7 @@ export async function getProfile(options: SettingsOptions = {}): Promise<string>
  * @throws {CloudknotInputError} When the profile is in neither shared file.
  */
 export async function setProfile(name: string, options: SettingsOptions = {}): Promise<void> {
+  validateOptionKeys(options, SETTINGS_OPTION_KEYS, "setProfile()");
   if (typeof name !== "string" || !name.trim()) {
     throw new CloudknotInputError(
       `A profile name is needed: pass the name of a profile or "${FROM_ENV_PROFILE}"`,
@@ -416,6 +427,7 @@ export async function setRegion(
   region: string,
   options: SettingsSessionOptions = {},
 ): Promise<{ checked: boolean }> {
+  validateOptionKeys(options, SETTINGS_SESSION_OPTION_KEYS, "setRegion()");
   if (typeof region !== "string" || !REGION_RE.test(region.trim())) {
     throw new CloudknotInputError(
       `"${region}" is not an AWS region name; pass one such as "us-east-1" or "eu-west-1"`,
@@ -566,6 +578,9 @@ export async function setS3Params(
   params: SetS3ParamsInput = {},
   options: SettingsSessionOptions = {},
 ): Promise<ResolvedS3Params> {
+  validateOptionKeys(params, SET_S3_PARAMS_KEYS, "setS3Params()");
+  validateOptionType(params, "manageExisting", "boolean");
+  validateOptionKeys(options, SETTINGS_SESSION_OPTION_KEYS, "setS3Params()'s options");
   const sse = params.sse !== undefined
     ? validateSse(params.sse)
     : storedSse((await settingsState(options).get(AWS_SECTION, "s3-sse")) ?? "");
@@ -702,5 +717,6 @@ export async function getEcrRepo(options: SettingsOptions = {}): Promise<string>
  * @throws {CloudknotInputError} When the name breaks ECR's rules.
  */
 export async function setEcrRepo(name: string, options: SettingsOptions = {}): Promise<void> {
+  validateOptionKeys(options, SETTINGS_OPTION_KEYS, "setEcrRepo()");
   await settingsState(options).set(AWS_SECTION, "ecr-repo", validateEcrRepoName(name));
 }

@@ -120,7 +120,7 @@ Deno.test("the original's s3-sse = None reads as no encryption setting, and sett
       sse: undefined,
     });
     // As knot creation does: the configured bucket, no encryption asked for.
-    const made = await setS3Params({ bucket: "cloudknot-ada-0e6a" }, { ...settings, session });
+    const made = await setS3Params({ bucket: "cloudknot-ada-0e6a" }, { state, session });
     assert.deepEqual(made, { bucket: "cloudknot-ada-0e6a", sse: undefined });
     assert.equal(emu.count("s3", "CreateBucket"), 1);
     assert.equal(emu.count("s3", "PutBucketEncryption"), 0);
@@ -129,7 +129,7 @@ Deno.test("the original's s3-sse = None reads as no encryption setting, and sett
     assert.equal(read.aws?.["s3-bucket-policy"], "cloudknot-bucket-access-5f1c");
     assert.equal(await originalRefuses(path), undefined);
     // Asked for explicitly, the encryption is set and written.
-    await setS3Params({ bucket: "cloudknot-ada-0e6a", sse: "aws:kms" }, { ...settings, session });
+    await setS3Params({ bucket: "cloudknot-ada-0e6a", sse: "aws:kms" }, { state, session });
     assert.equal(emu.count("s3", "PutBucketEncryption"), 1);
     assert.equal((await readWithConfigParser(path)).aws?.["s3-sse"], "aws:kms");
     assert.equal(await originalRefuses(path), undefined);

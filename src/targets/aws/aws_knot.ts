@@ -2060,10 +2060,8 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
           `${stopWaitMs / 1000} s; deleting its queue terminates them`,
       );
     }
-    const wait = {
-      ...(pollIntervalMs !== undefined ? { pollMs: pollIntervalMs } : {}),
-      onWait: warn,
-    };
+    const poll = pollIntervalMs !== undefined ? { pollMs: pollIntervalMs } : {};
+    const wait = { ...poll, onWait: warn };
     await deleteBatchEnvironment(session, {
       jobQueue: r.jobQueue,
       computeEnvironment: r.computeEnvironment,
@@ -2118,10 +2116,10 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
           `Pars.clobber({ name: "${this.#record.pars}" })`,
       );
     } else if (options.pars && r.pars !== undefined) {
-      await r.pars.clobber({ ...wait, warn, forKnot });
+      await r.pars.clobber({ ...poll, warn, forKnot });
     } else if (options.pars && this.parsGone?.record !== undefined) {
       // Partly gone (a Pars clobber killed part-way, or roles deleted by hand): finished from its record.
-      await Pars.clobber({ session, state, name: this.#record.pars, ...wait, warn, forKnot });
+      await Pars.clobber({ session, state, name: this.#record.pars, ...poll, warn, forKnot });
     } else if (options.pars) {
       warn(`cloudknot: Pars ${this.#record.pars} of knot ${name} was gone already`);
     }

@@ -28,6 +28,7 @@ import { MapRun } from "../../../run/map_run.ts";
 import type { StateFile } from "../../../state/state_file.ts";
 import { openS3Store } from "../../../store/s3.ts";
 import { showSummary } from "../../../util/summary.ts";
+import { validateOptionKeys } from "../../../util/validate.ts";
 
 /** Options for {@linkcode BatchJob.fromId}. */
 export interface BatchJobOptions {
@@ -40,6 +41,13 @@ export interface BatchJobOptions {
   /** The longest wait between polls of `result()`, in milliseconds. @default {30000} */
   maxPollIntervalMs?: number;
 }
+
+const BATCH_JOB_OPTION_KEYS: Readonly<Record<keyof BatchJobOptions, true>> = {
+  session: true,
+  state: true,
+  pollIntervalMs: true,
+  maxPollIntervalMs: true,
+};
 
 /** A job's status, as the original's `BatchJob.status` gives it. */
 export interface BatchJobStatus {
@@ -71,6 +79,12 @@ export interface BatchJobResultOptions {
   onOutage?: (notice: OutageNotice) => void;
 }
 
+const RESULT_OPTION_KEYS: Readonly<Record<keyof BatchJobResultOptions, true>> = {
+  timeout: true,
+  signal: true,
+  onOutage: true,
+};
+
 /** Options for {@linkcode BatchJob.logs}. */
 export interface BatchJobLogsOptions {
   /** Keep reading while the attempt runs, until it has ended and its stream is drained. @default {false} */
@@ -96,6 +110,14 @@ export interface BatchJobLogsOptions {
    */
   onOutage?: (notice: OutageNotice) => void;
 }
+
+const LOGS_OPTION_KEYS: Readonly<Record<keyof BatchJobLogsOptions, true>> = {
+  follow: true,
+  attempt: true,
+  signal: true,
+  onAttempt: true,
+  onOutage: true,
+};
 
 /**
  * No job has the given id (Batch forgets jobs some days after they end).
@@ -187,6 +209,7 @@ export class BatchJob {
    * @throws {JobNotFoundError} When Batch has no such job.
    */
   static async fromId(jobId: string, options: BatchJobOptions): Promise<BatchJob> {
+    validateOptionKeys(options, BATCH_JOB_OPTION_KEYS, "BatchJob.fromId()");
     if (typeof jobId !== "string" || jobId.trim() === "") {
       throw new CloudknotInputError("jobId must be a non-empty string", { field: "jobId" });
     }
@@ -217,6 +240,7 @@ export class BatchJob {
    * @returns The jobs Batch knows, in the order of `jobIds`.
    */
   static async fromIds(jobIds: readonly string[], options: BatchJobOptions): Promise<BatchJob[]> {
+    validateOptionKeys(options, BATCH_JOB_OPTION_KEYS, "BatchJob.fromIds()");
     const details = await describeJobs(options.session.batch, jobIds);
     const { state: _, ...rest } = options;
     return jobIds.map((id) => details.get(id)).filter((d): d is JobDetail => d !== undefined)
@@ -278,6 +302,7 @@ export class BatchJob {
    * @throws {ItemError} When a single job failed: with the remote stack, exit code, status reason and log stream.
    */
   async result<T = unknown>(options: BatchJobResultOptions = {}): Promise<T> {
+    validateOptionKeys(options, RESULT_OPTION_KEYS, "job.result()");
     const timeout = options.timeout ?? Infinity;
     if (typeof timeout !== "number" || !(timeout >= 0)) {
       throw new CloudknotInputError(
@@ -388,6 +413,7 @@ export class BatchJob {
    * @returns The lines.
    */
   async *logs(options: BatchJobLogsOptions = {}): AsyncGenerator<string> {
+    validateOptionKeys(options, LOGS_OPTION_KEYS, "job.logs()");
     if (this.isArray) {
       throw new CloudknotInputError(
         `Job ${this.jobId} is an array parent, which has no output of its own: read a child's, such as BatchJob.fromId("${this.jobId}:0")`,

@@ -9,7 +9,7 @@
 import type { AwsSession } from "../../../aws/session.ts";
 import { describeJobs, JOB_STATUS_ORDER } from "./jobs.ts";
 import { CloudknotInputError } from "../../../util/errors.ts";
-import { describeValue } from "../../../util/validate.ts";
+import { describeValue, validateOptionKeys } from "../../../util/validate.ts";
 import { escapeHtml, type InspectPlace, nestedText } from "../../../util/summary.ts";
 
 /** One row of a {@linkcode JobsView}. */
@@ -39,6 +39,11 @@ export interface ViewJobsOptions {
   /** Aborts the DescribeJobs calls. */
   signal?: AbortSignal;
 }
+
+const VIEW_JOBS_OPTION_KEYS: Readonly<Record<keyof ViewJobsOptions, true>> = {
+  session: true,
+  signal: true,
+};
 
 const RANK: Record<string, number> = Object.fromEntries(
   JOB_STATUS_ORDER.map((s, i) => [s, i]),
@@ -169,6 +174,7 @@ export async function viewJobs(
   jobs: Iterable<string | { jobId: string }>,
   options: ViewJobsOptions,
 ): Promise<JobsView> {
+  validateOptionKeys(options, VIEW_JOBS_OPTION_KEYS, "viewJobs()");
   const listed = jobs !== null && typeof jobs === "object" && Symbol.iterator in jobs
     ? Array.from(
       jobs,

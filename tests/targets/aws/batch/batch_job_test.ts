@@ -13,6 +13,7 @@ import { encodeItems } from "../../../../src/job/codec.ts";
 import { describeJobs, stopJob } from "../../../../src/targets/aws/batch/jobs.ts";
 import type { Emulator } from "../../../emulator/mod.ts";
 import { job, jobsNamed, startTestBed, type TestBed } from "../helpers.ts";
+import { rejects } from "../../../support/rejects.ts";
 
 function jobOf(emu: Emulator, runId: string, n = 0): string {
   return jobsNamed(emu, `squares-${runId}-${n}`)[0]!.jobId;
@@ -48,7 +49,7 @@ async function oneRunsOneWaits(bed: TestBed) {
   return { run, ids, a, b, status };
 }
 
-Deno.test("BatchJob: adopt, status, done, result of array parents and children, logs, logUrls, clobber", async () => {
+Deno.test("BatchJob: adopt, status, done, result of array parents and children, logs, logUrls, clobber; a misspelt option is refused before any request", async () => {
   const bed = await startTestBed(job);
   const { emu, session, state } = bed;
   const target = bed.target();
@@ -113,6 +114,33 @@ Deno.test("BatchJob: adopt, status, done, result of array parents and children, 
     const talker = await BatchJob.fromId(`${parentId}:2`, options);
     assert.equal(await talker.result(), 2);
     assert.deepEqual(await Array.fromAsync(talker.logs()), ["one", "two"]);
+    // A misspelt option is refused, naming the one meant, before any request (a misspelt
+    // state left the job out of the config file).
+    emu.requests.clear();
+    for (
+      const [call, message] of [
+        [
+          () => BatchJob.fromId(parentId, { session, stat: state } as never),
+          'BatchJob.fromId() has no option "stat": did you mean "state"?',
+        ],
+        [
+          () => BatchJob.fromIds([parentId], { session, pollIntervalMS: 50 } as never),
+          'BatchJob.fromIds() has no option "pollIntervalMS": did you mean "pollIntervalMs"?',
+        ],
+        [
+          () => talker.result({ timout: 50 } as never),
+          'job.result() has no option "timout": did you mean "timeout"?',
+        ],
+        [
+          () => Array.fromAsync(talker.logs({ folow: true } as never)),
+          'job.logs() has no option "folow": did you mean "follow"?',
+        ],
+      ] as const
+    ) {
+      const e = await rejects(call(), CloudknotInputError);
+      assert.equal(e.message, message);
+    }
+    assert.deepEqual(emu.requests.entries, []);
     const urls = await talker.logUrls();
     assert.equal(urls.length, 1);
     assert.match(

@@ -99,7 +99,7 @@ Deno.test("JobsView: escapes HTML and sorts rows it is given", () => {
   assert.ok(!html.includes("<b>&"));
 });
 
-Deno.test("viewJobs refuses what is not a list of job ids or handles, naming what it got", async () => {
+Deno.test("viewJobs refuses what is not a list of job ids or handles, naming what it got, and a misspelt option, before any request", async () => {
   const emu = await startEmulator({ realism: false });
   try {
     const session = await sessionFor(emu);
@@ -116,6 +116,13 @@ Deno.test("viewJobs refuses what is not a list of job ids or handles, naming wha
         (e) => e instanceof CloudknotInputError && e.field === "jobs" && said.test(e.message),
       );
     }
+    // A misspelt option is refused too, naming the one meant.
+    await assert.rejects(
+      viewJobs(["3f9a"], { session, sginal: AbortSignal.timeout(1000) } as never),
+      (e) =>
+        e instanceof CloudknotInputError && e.field === "sginal" &&
+        e.message === 'viewJobs() has no option "sginal": did you mean "signal"?',
+    );
     assert.equal(emu.requests.entries.length, 0);
   } finally {
     await emu.close();

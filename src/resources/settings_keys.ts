@@ -1,0 +1,21 @@
+/**
+ * The option keys of the settings functions, which refuse any other key
+ * before they read or write anything (`validateOptionKeys`).
+ *
+ * @module
+ */
+import type { SettingsOptions, SettingsSessionOptions } from "./settings.ts";
+
+/** The keys of {@linkcode SettingsOptions}. */
+export const SETTINGS_OPTION_KEYS: Readonly<Record<keyof SettingsOptions, true>> = {
+  state: true,
+  env: true,
+  readTextFile: true,
+  homeDir: true,
+};
+
+/** The keys of {@linkcode SettingsSessionOptions}. */
+export const SETTINGS_SESSION_OPTION_KEYS: Readonly<Record<keyof SettingsSessionOptions, true>> = {
+  ...SETTINGS_OPTION_KEYS,
+  session: true,
+};
