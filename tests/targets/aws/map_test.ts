@@ -223,7 +223,10 @@ Deno.test("AWS target: map runs array jobs and independent jobs on Batch and col
         assert.ok(lines.includes("exiting with 3"), lines.join("\n"));
         const first = await Array.fromAsync(run.logs(2, { attempt: 1 }));
         assert.ok(first.includes("exiting with 3"));
-        // The array parent FAILED, and the run ended all the same.
+        // The array parent FAILED, and the run ended all the same. A child whose item succeeded
+        // may still be RUNNING when the run settles (its record comes before its exit, as on AWS),
+        // so the parent ends only once every child has.
+        await emu.batch.waitForJobs();
         const [parent] = jobsNamed(emu, `squares-${run.runId}-`);
         assert.equal(emu.batch.jobs.get(parent!.jobId)!.status, "FAILED");
         await run.done;
