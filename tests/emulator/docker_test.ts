@@ -207,3 +207,43 @@ dockerTest(
     assert.equal(left.stdout.trim(), "");
   },
 );
+
+dockerTest(
+  "docker: closing the emulator removes a knot image tagged for its registry with every tag it has, and only the registry's tags of any other image",
+  async () => {
+    const id = crypto.randomUUID().slice(0, 8);
+    const plain = await buildTestImage(`ckemu-plain:${id}`);
+    const knot = `cloudknot/ckemu-knot-${id}:ckemu-knot-${id}`;
+    const context = await Deno.makeTempDir({ prefix: "ckemu-knot-image-" });
+    const inspect = async (
+      ref: string,
+    ) => (await sh("docker", ["image", "inspect", "--format", "{{.Id}}", ref]).then(
+      () => true,
+      () => false,
+    ));
+    try {
+      // A knot image as DockerImage builds one: labelled with its name.
+      await Deno.writeTextFile(
+        `${context}/Dockerfile`,
+        `FROM ${plain}\nLABEL org.cloudknot.image="ckemu-knot-${id}"\n`,
+      );
+      await sh("docker", ["build", "--quiet", "--tag", knot, context]);
+      const emu = await startEmulator({ runner: "docker" });
+      const host = emu.registry!.host;
+      try {
+        await sh("docker", ["tag", knot, `${host}/cloudknot:ckemu-knot-${id}`]);
+        await sh("docker", ["tag", plain, `${host}/other:${id}`]);
+      } finally {
+        await emu.close();
+      }
+      assert.equal(await inspect(knot), false, "the knot image and its own tag are gone");
+      assert.equal(await inspect(`${host}/cloudknot:ckemu-knot-${id}`), false);
+      assert.equal(await inspect(plain), true, "another image keeps its own tag");
+      assert.equal(await inspect(`${host}/other:${id}`), false, "but not the registry's");
+    } finally {
+      await sh("docker", ["rmi", "--force", knot]).catch(() => {});
+      await sh("docker", ["rmi", "--force", plain]).catch(() => {});
+      await Deno.remove(context, { recursive: true });
+    }
+  },
+);

@@ -322,7 +322,7 @@ export class DockerRunner implements JobRunner {
     }
   }
 
-  /** Removes this runner's containers, the images it pulled from the registry, and its config. */
+  /** Removes this runner's containers, the images pushed to and pulled from its registry, and its config. */
   async close(): Promise<void> {
     const ps = await this.#docker([
       "ps",
@@ -336,9 +336,22 @@ export class DockerRunner implements JobRunner {
     await (await this.#isolated?.catch(() => undefined))?.close();
     const reg = this.#o.registry;
     if (reg) {
-      const imgs = await this.#docker(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-      const mine = imgs.stdout.split("\n").filter((s) => s.startsWith(`${reg.host}/`));
-      if (mine.length > 0) await this.#docker(["rmi", "--force", ...mine]);
+      // A knot image pushed here goes whole, with the client's own tags of it (`cloudknot/<knot>`),
+      // as a knot clobber with `image: true` would take it: its name is its test's alone, and a
+      // daemon left holding every run's images makes dockerd's listings, builds and removals
+      // slower for every test after (each run of the suite left about 70). Any other image loses
+      // only its tags for this registry.
+      const [tagged, knots] = await Promise.all([
+        this.#docker(["images", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"]),
+        this.#docker(["images", "--quiet", "--no-trunc", "--filter", "label=org.cloudknot.image"]),
+      ]);
+      const knotIds = new Set(knots.stdout.split("\n").map((s) => s.trim()).filter(Boolean));
+      const mine = new Set(
+        tagged.stdout.split("\n").map((line) => line.trim().split(" "))
+          .filter(([, ref]) => ref?.startsWith(`${reg.host}/`))
+          .map(([id, ref]) => knotIds.has(id!) ? id! : ref!),
+      );
+      if (mine.size > 0) await this.#docker(["rmi", "--force", ...mine]);
     }
     await Deno.remove(this.#config, { recursive: true }).catch(() => {});
   }
