@@ -267,6 +267,13 @@ export function validateMapOptions(
       { field: "itemSeconds" },
     );
   }
+  if (itemSeconds !== undefined && options.dryRun !== true) {
+    throw new CloudknotInputError(
+      "itemSeconds is read only by a dry run, for its cost estimate: map(inputs, { dryRun: true, " +
+        "itemSeconds }), or knot.estimate({ itemSeconds }); a run would ignore it",
+      { field: "itemSeconds" },
+    );
+  }
   validateOptionType(options, "starmap", "boolean");
   validateOptionType(options, "signal", AbortSignal, "an AbortSignal");
   const { jobType, progress, env } = options;

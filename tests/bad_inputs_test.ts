@@ -549,6 +549,10 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         ["map", JOBS, "square", "--target", "aws", "--items-per-job", "many"],
         /--items-per-job takes an integer from 1 to 100,000, or auto, not "many"/,
       ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--item-seconds", "5"],
+        /--item-seconds is read only by --dry-run, for its cost estimate: add --dry-run, or drop --item-seconds/,
+      ],
       [["image", "build", JOBS, "square", "--tag", "latest"], /The tag "latest" is refused/],
       [["image", "push", "square", "--repo", "Bad_Repo"], /Invalid ECR repository name/],
       [["pars", "create", "bad-name!"], /Invalid Pars name "bad-name!"/],

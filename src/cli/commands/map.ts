@@ -204,8 +204,13 @@ export const map = defineCommand({
     const itemsPerJob = target === "local"
       ? undefined
       : ctx.numberOrWord("items-per-job", ranges["items-per-job"]!) as number | "auto" | undefined;
-    // Read by the plan of --dry-run; refused alike without it.
-    ctx.number("item-seconds", POSITIVE_NUMBER);
+    // Read by the plan of --dry-run only: a run would ignore it.
+    if (ctx.number("item-seconds", POSITIVE_NUMBER) !== undefined && !ctx.flag("dry-run")) {
+      throw ctx.usage(
+        "--item-seconds is read only by --dry-run, for its cost estimate: add --dry-run, or drop " +
+          "--item-seconds",
+      );
+    }
     const aws = target !== "local" ? awsKnotOptions(ctx, target) : {};
     const permissions = cliPermissions(ctx);
     const files = cliFiles(ctx, module);

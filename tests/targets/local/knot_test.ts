@@ -1031,6 +1031,12 @@ Deno.test("map() with inputs or options of the wrong type is a typed error namin
       [() => knot.map([1], { env: { A: 1 } } as never), "env", /env\.A must be a string/],
       [() => knot.map([1], { env: { A: "x\0y" } }), "env", /env\.A holds a NUL character/],
       [() => knot.map([1], { progres: false } as never), "progres", /did you mean "progress"/],
+      // A dry run's option, which a run would ignore.
+      [
+        () => knot.map([1], { itemSeconds: 5 } as never),
+        "itemSeconds",
+        /^itemSeconds is read only by a dry run, for its cost estimate: map\(inputs, \{ dryRun: true, itemSeconds \}\), or knot\.estimate\(\{ itemSeconds \}\); a run would ignore it$/,
+      ],
       [() => knot.map([1], "fast" as never), undefined as never, /map\(\) takes an options object/],
     ];
     for (const [call, field, message] of cases) {
