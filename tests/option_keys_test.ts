@@ -10,6 +10,11 @@ import {
   CloudknotInputError,
   DockerImage,
   DockerRepo,
+  getEcrRepo,
+  getProfile,
+  getRegion,
+  getS3Params,
+  listProfiles,
   Pars,
   setEcrRepo,
   setProfile,
@@ -22,7 +27,9 @@ import {
   findGarbageInRegions,
   findLocalGarbage,
   prune,
+  resolveS3Params,
 } from "../src/resources/mod.ts";
+import { StateFile } from "../src/state/mod.ts";
 import { Docker } from "../src/docker/mod.ts";
 import { withEmulator } from "./resources/helpers.ts";
 import { rejects } from "./support/rejects.ts";
@@ -233,4 +240,67 @@ Deno.test("a misspelt option key is refused before anything is created, changed 
     await Deno.stat(image.buildPath);
     await image.clobber();
   });
+});
+
+// A settings getter reads the config file and the shared AWS files its options
+// name; a misspelt key read other files (another HOME's) and gave an answer the
+// caller then acted on, so it is refused before anything is read.
+Deno.test("a misspelt option key of a settings getter is refused before anything is read", async (t) => {
+  const read: string[] = [];
+  const env = (name: string) => {
+    read.push(name);
+    return undefined;
+  };
+  const readTextFile = (path: string) => {
+    read.push(path);
+    return Promise.resolve(undefined);
+  };
+  const state = new StateFile({ path: "/nowhere/.aws/cloudknot" });
+  const cases: Case[] = [
+    [
+      "getRegion refuses a misspelt key",
+      () => getRegion({ state, env, readTextFile, homedir: "/elsewhere" } as never),
+      'getRegion() has no option "homedir": did you mean "homeDir"?',
+      "homedir",
+    ],
+    [
+      "getProfile refuses a misspelt key",
+      () => getProfile({ state, env, readTextfile: readTextFile, homeDir: "/nowhere" } as never),
+      'getProfile() has no option "readTextfile": did you mean "readTextFile"?',
+      "readTextfile",
+    ],
+    [
+      "listProfiles refuses a misspelt key",
+      () => listProfiles({ env, readTextFile, home_dir: "/elsewhere" } as never),
+      'listProfiles() has no option "home_dir": did you mean "homeDir"?',
+      "home_dir",
+    ],
+    [
+      "getS3Params refuses a misspelt key",
+      () => getS3Params({ stat: state, env, homeDir: "/nowhere" } as never),
+      'getS3Params() has no option "stat": did you mean "state"?',
+      "stat",
+    ],
+    [
+      "getEcrRepo refuses a misspelt key",
+      () => getEcrRepo({ state, Env: env } as never),
+      'getEcrRepo() has no option "Env": did you mean "env"?',
+      "Env",
+    ],
+    [
+      "resolveS3Params refuses a misspelt key",
+      () => resolveS3Params({ state, env, readTextFile, homeDir: "/nowhere", sesion: {} } as never),
+      'resolveS3Params() has no option "sesion": did you mean "session"?',
+      "sesion",
+    ],
+  ];
+  for (const [behaviour, call, message, field] of cases) {
+    await t.step(behaviour, async () => {
+      read.length = 0;
+      const e = await rejects(call(), CloudknotInputError);
+      assert.equal(e.message, message);
+      assert.equal(e.field, field);
+      assert.deepEqual(read, [], "nothing was read");
+    });
+  }
 });

@@ -49,7 +49,7 @@ import {
   type SettingsOptions,
   settingsState,
 } from "./settings.ts";
-import { SETTINGS_SESSION_OPTION_KEYS } from "./settings_keys.ts";
+import { SETTINGS_SESSION_OPTION_KEYS, settingsOf } from "./settings_keys.ts";
 import { validateOptionKeys } from "../util/validate.ts";
 import { deleteBatchEnvironment, type WaitOptions } from "../targets/aws/batch/environment.ts";
 import { JOB_DATA_PREFIX } from "./bucket.ts";
@@ -656,7 +656,7 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
   }
 
   // ECR repositories (never the default one).
-  const defaultRepo = await getEcrRepo({ ...options, state });
+  const defaultRepo = await getEcrRepo({ ...settingsOf(options), state });
   const goneRepos = new Set<string>();
   for await (const repo of ecr.describeRepositoriesAll({})) {
     const name = repo.repositoryName;
@@ -711,11 +711,13 @@ export async function findGarbage(options: GcOptions = {}): Promise<GarbageItem[
 
   // Job data of knots the config file no longer records.
   const buckets = new Set<string>();
-  const settingsBucket = !home ? undefined : await resolveS3Params({ ...options, state, session })
-    .then(
-      (p) => p.bucket,
-      () => undefined,
-    );
+  const settingsBucket = !home
+    ? undefined
+    : await resolveS3Params({ ...settingsOf(options), state, session })
+      .then(
+        (p) => p.bucket,
+        () => undefined,
+      );
   if (settingsBucket) buckets.add(settingsBucket);
   for (const p of refs.pars.values()) if (p.bucket && p.region === region) buckets.add(p.bucket);
   for (const k of refs.knots.values()) if (k.bucket && k.region === region) buckets.add(k.bucket);

@@ -14,7 +14,7 @@ import type { IamTag, Role } from "../aws/services/iam.ts";
 import type { SecurityGroup, Vpc } from "../aws/services/ec2.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
-import { SETTINGS_SESSION_OPTION_KEYS } from "./settings_keys.ts";
+import { SETTINGS_SESSION_OPTION_KEYS, settingsOf } from "./settings_keys.ts";
 import type { StateFile } from "../state/state_file.ts";
 import type { IniDocument } from "../util/ini.ts";
 import { recordName, recordSection } from "../state/sections.ts";
@@ -531,7 +531,7 @@ export class Pars {
   static async create(options: ParsOptions = {}): Promise<Pars> {
     const input = validateParsOptions(options);
     const state = settingsState(options);
-    const settings: SettingsOptions = { ...options, state };
+    const settings: SettingsOptions = { ...settingsOf(options), state };
     const session = options.session ?? await sessionFromSettings(settings);
     let name = input.name;
     let caller;

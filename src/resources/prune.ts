@@ -14,7 +14,7 @@ import {
   type SettingsOptions,
   settingsState,
 } from "./settings.ts";
-import { SETTINGS_SESSION_OPTION_KEYS } from "./settings_keys.ts";
+import { SETTINGS_SESSION_OPTION_KEYS, settingsOf } from "./settings_keys.ts";
 import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
 import { pathExists as existsOnDisk } from "../util/read_text.ts";
 import { getRole } from "./_iam_roles.ts";
@@ -136,7 +136,7 @@ export async function prune(options: PruneOptions = {}): Promise<PruneResult> {
   validateOptionKeys(options, PRUNE_OPTION_KEYS, "prune()");
   validateOptionType(options, "dryRun", "boolean");
   const state = settingsState(options);
-  const settings: SettingsOptions = { ...options, state };
+  const settings: SettingsOptions = { ...settingsOf(options), state };
   const session = options.session ?? await sessionFromSettings(settings);
   const region = session.region;
   const settingsProfile = await getProfile(settings);

@@ -24,7 +24,7 @@ import { resolveRegion } from "../aws/core/region.ts";
 import type { EnvLookup, ReadTextFile } from "../aws/core/types.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
-import { SETTINGS_OPTION_KEYS, SETTINGS_SESSION_OPTION_KEYS } from "./settings_keys.ts";
+import { SETTINGS_OPTION_KEYS, SETTINGS_SESSION_OPTION_KEYS, settingsOf } from "./settings_keys.ts";
 import { StateFile } from "../state/state_file.ts";
 import { AWS_SECTION } from "../state/sections.ts";
 import {
@@ -213,6 +213,7 @@ async function awsSetting(options: SettingsOptions, key: string): Promise<string
  * @returns The profile names (sorted) and the two files' paths.
  */
 export async function listProfiles(options: SettingsOptions = {}): Promise<ProfileInfo> {
+  validateOptionKeys(options, SETTINGS_OPTION_KEYS, "listProfiles()");
   const files = await sharedFiles(options);
   const names = new Set([...files.configProfiles.keys(), ...files.credentialProfiles.keys()]);
   return {
@@ -244,6 +245,7 @@ export async function listProfiles(options: SettingsOptions = {}): Promise<Profi
  * @returns The profile name, or `"from-env"`.
  */
 export async function getProfile(options: SettingsOptions = {}): Promise<string> {
+  validateOptionKeys(options, SETTINGS_OPTION_KEYS, "getProfile()");
   const fromState = await awsSetting(options, "profile");
   if (fromState) return fromState;
   const fromEnv = envOf(options)("AWS_PROFILE")?.trim();
@@ -317,6 +319,7 @@ export async function setProfile(name: string, options: SettingsOptions = {}): P
  * @throws {AwsConfigError} When no source names a region.
  */
 export async function getRegion(options: SettingsOptions = {}): Promise<string> {
+  validateOptionKeys(options, SETTINGS_OPTION_KEYS, "getRegion()");
   const state = settingsState(options);
   const fromState = await awsSetting({ ...options, state }, "region");
   const env = envOf(options);
@@ -463,7 +466,7 @@ async function accountRegions(options: SettingsSessionOptions): Promise<string[]
   try {
     const session = options.session ?? await sessionFromSettings({
       ...options,
-      aws: { region: await getRegion(options).catch(() => "us-east-1") },
+      aws: { region: await getRegion(settingsOf(options)).catch(() => "us-east-1") },
     });
     const { Regions } = await session.ec2.describeRegions({});
     return (Regions ?? []).map((r) => r.RegionName).filter((r): r is string => !!r).sort();
@@ -498,6 +501,7 @@ async function accountRegions(options: SettingsSessionOptions): Promise<string[]
  * @throws {CloudknotInputError} When the stored encryption is not `AES256`, `aws:kms` or `None`.
  */
 export async function getS3Params(options: SettingsOptions = {}): Promise<S3Params> {
+  validateOptionKeys(options, SETTINGS_OPTION_KEYS, "getS3Params()");
   const state = settingsState(options);
   const section = await state.section(AWS_SECTION);
   const sse = storedSse(section?.get("s3-sse"));
@@ -534,7 +538,8 @@ function storedSse(value: string | undefined): BucketSse | undefined {
 export async function resolveS3Params(
   options: SettingsSessionOptions = {},
 ): Promise<ResolvedS3Params> {
-  const params = await getS3Params(options);
+  validateOptionKeys(options, SETTINGS_SESSION_OPTION_KEYS, "resolveS3Params()");
+  const params = await getS3Params(settingsOf(options));
   if (params.bucket !== undefined) return { bucket: params.bucket, sse: params.sse };
   const session = options.session ?? await sessionFromSettings(options);
   const { Account } = await session.sts.getCallerIdentity();
@@ -692,6 +697,7 @@ export function validateEcrRepoName(name: unknown): string {
  * @returns The repository name.
  */
 export async function getEcrRepo(options: SettingsOptions = {}): Promise<string> {
+  validateOptionKeys(options, SETTINGS_OPTION_KEYS, "getEcrRepo()");
   return await awsSetting(options, "ecr-repo") ??
     (envOf(options)("CLOUDKNOT_ECR_REPO")?.trim() || DEFAULT_ECR_REPO);
 }

@@ -19,3 +19,15 @@ export const SETTINGS_SESSION_OPTION_KEYS: Readonly<Record<keyof SettingsSession
   ...SETTINGS_OPTION_KEYS,
   session: true,
 };
+
+/**
+ * The settings options of wider options, and nothing else: what a call
+ * passes on to the settings getters, which refuse any other key.
+ *
+ * @param options Options that include the settings options.
+ * @returns The settings options alone.
+ */
+export function settingsOf(options: SettingsOptions): SettingsOptions {
+  const { state, env, readTextFile, homeDir } = options;
+  return { state, env, readTextFile, homeDir };
+}
