@@ -553,6 +553,10 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         ["map", JOBS, "square", "--target", "aws", "--item-seconds", "5"],
         /--item-seconds is read only by --dry-run, for its cost estimate: add --dry-run, or drop --item-seconds/,
       ],
+      [
+        ["map", JOBS, "square", "--target", "aws", "--json", "--unordered"],
+        /--unordered prints the result lines as items finish, and --json prints one document in input order instead of lines: drop --unordered, or drop --json/,
+      ],
       [["image", "build", JOBS, "square", "--tag", "latest"], /The tag "latest" is refused/],
       [["image", "push", "square", "--repo", "Bad_Repo"], /Invalid ECR repository name/],
       [["pars", "create", "bad-name!"], /Invalid Pars name "bad-name!"/],

@@ -211,6 +211,40 @@ Deno.test("a number out of its option's range on the target is bad usage, before
   });
 });
 
+Deno.test("a flag that another flag, or the command's argument, would make it ignore is bad usage, before anything is read or made: exit 2, the usage line, the flag to drop, and no AWS request", async () => {
+  await withAwsHome(async (home) => {
+    const unorderedJson = "--unordered prints the result lines as items finish, and --json " +
+      "prints one document in input order instead of lines: drop --unordered, or drop --json";
+    const cases: Case[] = [
+      [["map", JOBS, "square", "--json", "--unordered"], unorderedJson],
+      [["map", JOBS, "square", "--target", "aws", "--json", "--unordered"], unorderedJson],
+      [["map", "--name", "k", "--json", "--unordered"], unorderedJson],
+      [["results", "k", "--unordered", "--json"], unorderedJson],
+      [["retry", "k", "--unordered", "--json"], unorderedJson],
+      [
+        ["logs", "01234567-89ab-cdef-0123-456789abcdef", "--target", "aws"],
+        "--target picks among the knots of one name, and a job id names one AWS Batch job: " +
+        "drop --target",
+      ],
+      [
+        ["logs", "01234567-89ab-cdef-0123-456789abcdef:3", "--target", "local", "--follow"],
+        "--target picks among the knots of one name, and a job id names one AWS Batch job: " +
+        "drop --target",
+      ],
+    ];
+    for (const [args, message] of cases) {
+      home.emu.requests.clear();
+      const r = await cliInProcess(args, home.env).ended;
+      const line = args.join(" ");
+      assert.equal(r.code, 2, `${line}: ${r.stderr}`);
+      assert.equal(r.stderr.split("\n")[0], `error: ${message}`, line);
+      assert.match(r.stderr, new RegExp(`^Usage: cloudknot ${args[0]} `, "m"), line);
+      assert.equal(r.stdout, "", line);
+      assert.deepEqual(home.emu.requests.filter(), [], `${line}: no AWS request`);
+    }
+  });
+});
+
 Deno.test("a value in its range that the knot's other options rule out stays an error with 1, naming both by their flags and instance types as a comma-separated list", async () => {
   await withAwsHome(async (home) => {
     const inputs = join(home.dir, "inputs.json");

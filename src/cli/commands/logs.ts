@@ -292,6 +292,12 @@ async function jobLogs(
   if (ctx.arg("run") !== undefined || ctx.string("item") !== undefined) {
     throw ctx.usage("A job id takes no run and no --item: it names one job");
   }
+  if (ctx.string("target") !== undefined) {
+    throw ctx.usage(
+      "--target picks among the knots of one name, and a job id names one AWS Batch job: " +
+        "drop --target",
+    );
+  }
   return await streamJob(ctx, ctx.arg("knot")!, options);
 }
 

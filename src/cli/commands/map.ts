@@ -21,7 +21,13 @@ import { writeItems } from "../common/item_output.ts";
 import { knotNameFor } from "../common/knot_name.ts";
 import { cliKnotEnv, cliLocalKnot, locateKnot, refuseAwsNameClash } from "../common/knots.ts";
 import { checkModulePath, cliFiles, FILE_OPTION } from "../common/module_path.ts";
-import { DRY_RUN_OPTION, EXPORT_ARGUMENT, JSON_OPTION, TARGET_OPTION } from "../common/options.ts";
+import {
+  DRY_RUN_OPTION,
+  EXPORT_ARGUMENT,
+  JSON_OPTION,
+  refuseUnorderedJson,
+  TARGET_OPTION,
+} from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import { planMap, printPlans } from "../common/plan_output.ts";
 import { refuseOriginalKnotAndPars } from "../common/original.ts";
@@ -115,7 +121,10 @@ export const map = defineCommand({
       value: "S",
       description: "With --dry-run: seconds one item runs, for the cost estimate",
     },
-    unordered: { type: "boolean", description: "Print results as they finish, not in input order" },
+    unordered: {
+      type: "boolean",
+      description: "Print results as they finish, not in input order (not with --json)",
+    },
     quiet: {
       type: "boolean",
       short: "q",
@@ -152,6 +161,7 @@ export const map = defineCommand({
     if (module === undefined && name === undefined) {
       throw ctx.usage("map needs a module, or --name of an existing knot");
     }
+    refuseUnorderedJson(ctx);
     // A new knot goes where --target says; an existing one is found by its name.
     let target: TargetName = resolveTarget(ctx);
     if (module === undefined && ctx.string("target") === undefined) {

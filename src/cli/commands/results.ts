@@ -10,7 +10,7 @@ import { besideProgress, stderrProgress } from "../common/io.ts";
 import { INTERRUPTED } from "../common/follow_run.ts";
 import { stoppedWaiting, untilCtrlC } from "../common/interrupted.ts";
 import { failureSummary, writeItems } from "../common/item_output.ts";
-import { JSON_OPTION, KNOT_TARGET_OPTION } from "../common/options.ts";
+import { JSON_OPTION, KNOT_TARGET_OPTION, refuseUnorderedJson } from "../common/options.ts";
 import { openRun } from "../common/run_reader.ts";
 
 /** `results <knot> [run]`. */
@@ -33,7 +33,10 @@ export const results = defineCommand({
     },
   ],
   options: {
-    unordered: { type: "boolean", description: "Print results as they finish, not in input order" },
+    unordered: {
+      type: "boolean",
+      description: "Print results as they finish, not in input order (not with --json)",
+    },
     quiet: {
       type: "boolean",
       short: "q",
@@ -46,10 +49,11 @@ export const results = defineCommand({
     description: "The results of the knot's latest run, one JSON line per item",
     command: "cloudknot results squares",
   }],
-  run: (ctx) =>
+  async run(ctx) {
+    refuseUnorderedJson(ctx);
     // Ctrl-C stops the waiting, never the run (unlike Ctrl-C on map): the items read so far
     // are printed (with --json, the document closed with them) and stderr says how to go on.
-    untilCtrlC(async (signal) => {
+    return await untilCtrlC(async (signal) => {
       const { run, finishing, close } = await openRun(ctx, { use: "finish" });
       const progress = !run.finished && !ctx.flag("quiet");
       let stopProgress = () => {};
@@ -92,5 +96,6 @@ export const results = defineCommand({
       if (failed.length === 0) return 0;
       await ctx.log(ctx.err("red", failureSummary(run, failed)));
       return 1;
-    }),
+    });
+  },
 });

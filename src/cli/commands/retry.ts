@@ -11,7 +11,12 @@ import { defineCommand } from "../common/command.ts";
 import { followRun } from "../common/follow_run.ts";
 import { openRun } from "../common/run_reader.ts";
 import { markFreshReading } from "../../run/fresh_reading.ts";
-import { JSON_OPTION, KNOT_TARGET_OPTION, RUN_ARGUMENTS } from "../common/options.ts";
+import {
+  JSON_OPTION,
+  KNOT_TARGET_OPTION,
+  refuseUnorderedJson,
+  RUN_ARGUMENTS,
+} from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import {
   KNOT_RANGES,
@@ -50,7 +55,10 @@ export const retry = defineCommand({
     },
     timeout: { type: "string", value: "S", description: "Seconds one retried attempt may run" },
     ...PERMISSION_OPTION,
-    unordered: { type: "boolean", description: "Print results as they finish, not in input order" },
+    unordered: {
+      type: "boolean",
+      description: "Print results as they finish, not in input order (not with --json)",
+    },
     quiet: { type: "boolean", short: "q", description: "Do not show progress on stderr" },
     ...JSON_OPTION,
     ...KNOT_TARGET_OPTION,
@@ -61,6 +69,7 @@ export const retry = defineCommand({
     command: "cloudknot retry squares --memory double",
   }],
   async run(ctx) {
+    refuseUnorderedJson(ctx);
     // Numbers first (before the run is read), then each in its range on the run's target, as
     // map takes them there: a flag the target does not take is refused, as map refuses it.
     const resources = (ranges: Readonly<Record<string, NumberRange>>, target?: TargetName) => {

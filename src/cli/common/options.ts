@@ -3,12 +3,34 @@
  *
  * @module
  */
-import type { ArgumentSpec, OptionSpec } from "./command.ts";
+import type { ArgumentSpec, CommandContext, OptionSpec } from "./command.ts";
 
 /** `--json`: one JSON document on stdout instead of text. */
 export const JSON_OPTION: Record<string, OptionSpec> = {
   json: { type: "boolean", description: "Print one JSON document instead of text" },
 };
+
+/**
+ * Refuses `--unordered` with `--json` (`map`, `results`, `retry`): `--unordered` orders the
+ * NDJSON lines, which `--json` replaces with one document in input order, so it would be
+ * ignored. Flags alone decide it: it is refused before anything is read or made.
+ *
+ * @example Usage
+ * ```ts ignore
+ * refuseUnorderedJson(ctx); // throws with --unordered --json
+ * ```
+ *
+ * @param ctx The running command.
+ * @throws {UsageError} When both are given.
+ */
+export function refuseUnorderedJson(ctx: CommandContext): void {
+  if (ctx.flag("unordered") && ctx.flag("json")) {
+    throw ctx.usage(
+      "--unordered prints the result lines as items finish, and --json prints one document in " +
+        "input order instead of lines: drop --unordered, or drop --json",
+    );
+  }
+}
 
 /** `--target local|aws|docker`: where the knot's items run. */
 export const TARGET_OPTION: Record<string, OptionSpec> = {
