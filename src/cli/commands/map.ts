@@ -27,6 +27,7 @@ import {
   JSON_OPTION,
   refuseUnorderedJson,
   TARGET_OPTION,
+  UNORDERED_OPTION,
 } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import { planMap, printPlans } from "../common/plan_output.ts";
@@ -121,10 +122,7 @@ export const map = defineCommand({
       value: "S",
       description: "With --dry-run: seconds one item runs, for the cost estimate",
     },
-    unordered: {
-      type: "boolean",
-      description: "Print results as they finish, not in input order (not with --json)",
-    },
+    ...UNORDERED_OPTION,
     quiet: {
       type: "boolean",
       short: "q",

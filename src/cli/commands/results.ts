@@ -10,7 +10,12 @@ import { besideProgress, stderrProgress } from "../common/io.ts";
 import { INTERRUPTED } from "../common/follow_run.ts";
 import { stoppedWaiting, untilCtrlC } from "../common/interrupted.ts";
 import { failureSummary, writeItems } from "../common/item_output.ts";
-import { JSON_OPTION, KNOT_TARGET_OPTION, refuseUnorderedJson } from "../common/options.ts";
+import {
+  JSON_OPTION,
+  KNOT_TARGET_OPTION,
+  refuseUnorderedJson,
+  UNORDERED_OPTION,
+} from "../common/options.ts";
 import { openRun } from "../common/run_reader.ts";
 
 /** `results <knot> [run]`. */
@@ -33,10 +38,7 @@ export const results = defineCommand({
     },
   ],
   options: {
-    unordered: {
-      type: "boolean",
-      description: "Print results as they finish, not in input order (not with --json)",
-    },
+    ...UNORDERED_OPTION,
     quiet: {
       type: "boolean",
       short: "q",

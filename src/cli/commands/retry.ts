@@ -16,6 +16,7 @@ import {
   KNOT_TARGET_OPTION,
   refuseUnorderedJson,
   RUN_ARGUMENTS,
+  UNORDERED_OPTION,
 } from "../common/options.ts";
 import { cliPermissions, PERMISSION_OPTION } from "../common/permissions.ts";
 import {
@@ -55,10 +56,7 @@ export const retry = defineCommand({
     },
     timeout: { type: "string", value: "S", description: "Seconds one retried attempt may run" },
     ...PERMISSION_OPTION,
-    unordered: {
-      type: "boolean",
-      description: "Print results as they finish, not in input order (not with --json)",
-    },
+    ...UNORDERED_OPTION,
     quiet: { type: "boolean", short: "q", description: "Do not show progress on stderr" },
     ...JSON_OPTION,
     ...KNOT_TARGET_OPTION,

@@ -10,6 +10,14 @@ export const JSON_OPTION: Record<string, OptionSpec> = {
   json: { type: "boolean", description: "Print one JSON document instead of text" },
 };
 
+/** `--unordered`: the NDJSON lines of `map`, `results` and `retry` as items finish. */
+export const UNORDERED_OPTION: Record<string, OptionSpec> = {
+  unordered: {
+    type: "boolean",
+    description: "Print results as they finish, not in input order (not with --json)",
+  },
+};
+
 /**
  * Refuses `--unordered` with `--json` (`map`, `results`, `retry`): `--unordered` orders the
  * NDJSON lines, which `--json` replaces with one document in input order, so it would be
