@@ -65,6 +65,17 @@ Deno.test("logs of a run prints each item's lines as it reads them, in writes of
     const one = recordingIo(env);
     assert.equal(await main(["logs", "chatty-big", run.runId, "--item", "2", "--json"], one.io), 0);
     assert.equal(one.out.stdout, JSON.stringify([expected[2]]) + "\n");
+
+    // --follow reads an AWS Batch job as it runs: a local knot's is bad usage, saying what to do.
+    const follow = recordingIo(env);
+    assert.equal(
+      await main(["logs", "chatty-big", run.runId, "--item", "2", "--follow"], follow.io),
+      2,
+    );
+    assert.match(
+      follow.out.stderr,
+      /--follow reads an AWS Batch job as it runs, and knot chatty-big runs on this machine \(target local\): drop --follow, and logs prints what its items have printed so far/,
+    );
     await knot.clobber();
   } finally {
     await Deno.remove(dir, { recursive: true });

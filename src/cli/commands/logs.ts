@@ -105,7 +105,9 @@ async function printLogs(
     if (follow && (aws === undefined || item === undefined)) {
       throw ctx.usage(
         aws === undefined
-          ? "--follow reads a running AWS Batch job: the knot runs locally"
+          ? `--follow reads an AWS Batch job as it runs, and knot ${run.knot} runs on this ` +
+            `machine (target ${run.target}): drop --follow, and logs prints what its items have ` +
+            `printed so far`
           : "--follow needs --item N (or a job id)",
       );
     }
