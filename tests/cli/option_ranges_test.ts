@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { inRange, KNOT_RANGES, type NumberRange } from "../../src/cli/common/ranges.ts";
 import { validateKnotOptions, validateMapOptions } from "../../src/knot_options.ts";
 import { CloudknotInputError } from "../../src/util/errors.ts";
+import { GROUPS } from "../../src/cli/registry.ts";
 import { cliInProcess } from "../support/cli_in_process.ts";
-import { withAwsHome } from "./aws_helpers.ts";
+import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
 import { cli, JOBS, withHome } from "./helpers.ts";
 
 /**
@@ -104,6 +105,25 @@ Deno.test("each option's range on each target is the library's: its bounds are t
 /** A command line, and what its error line must say. */
 type Case = [args: string[], message: string];
 
+/**
+ * Runs each command line in this process and checks that it is bad usage: exit 2, the message
+ * first, then the command's usage line, nothing on stdout and no AWS request.
+ */
+async function assertBadUsage(home: AwsHome, cases: Case[]): Promise<void> {
+  for (const [args, message] of cases) {
+    home.emu.requests.clear();
+    const r = await cliInProcess(args, home.env).ended;
+    const line = args.join(" ");
+    assert.equal(r.code, 2, `${line}: ${r.stderr}`);
+    assert.equal(r.stderr.split("\n")[0], `error: ${message}`, line);
+    const grouped = Object.hasOwn(GROUPS, args[0]!);
+    const name = grouped ? args.slice(0, 2).join(" ") : args[0];
+    assert.match(r.stderr, new RegExp(`^Usage: cloudknot ${name} `, "m"), line);
+    assert.equal(r.stdout, "", line);
+    assert.deepEqual(home.emu.requests.filter(), [], `${line}: no AWS request`);
+  }
+}
+
 /** The command line of each target's knot, for a flag. */
 function commandOf(target: string, flag: string): string[] {
   // A new local or docker knot takes these at map time; on AWS, knot create takes them too.
@@ -193,20 +213,7 @@ Deno.test("a number out of its option's range on the target is bad usage, before
         ]);
       }
     }
-    for (const [args, message] of cases) {
-      home.emu.requests.clear();
-      const r = await cliInProcess(args, home.env).ended;
-      const line = args.join(" ");
-      assert.equal(r.code, 2, `${line}: ${r.stderr}`);
-      assert.equal(r.stderr.split("\n")[0], `error: ${message}`, line);
-      const name = args[0] === "map" || args[0] === "configure" || args[0] === "retry" ||
-          args[0] === "logs"
-        ? args[0]
-        : args.slice(0, 2).join(" ");
-      assert.match(r.stderr, new RegExp(`^Usage: cloudknot ${name} `, "m"), line);
-      assert.equal(r.stdout, "", line);
-      assert.deepEqual(home.emu.requests.filter(), [], `${line}: no AWS request`);
-    }
+    await assertBadUsage(home, cases);
     assert.ok(cases.length >= 30, `${cases.length} cases`);
   });
 });
@@ -232,16 +239,7 @@ Deno.test("a flag that another flag, or the command's argument, would make it ig
         "drop --target",
       ],
     ];
-    for (const [args, message] of cases) {
-      home.emu.requests.clear();
-      const r = await cliInProcess(args, home.env).ended;
-      const line = args.join(" ");
-      assert.equal(r.code, 2, `${line}: ${r.stderr}`);
-      assert.equal(r.stderr.split("\n")[0], `error: ${message}`, line);
-      assert.match(r.stderr, new RegExp(`^Usage: cloudknot ${args[0]} `, "m"), line);
-      assert.equal(r.stdout, "", line);
-      assert.deepEqual(home.emu.requests.filter(), [], `${line}: no AWS request`);
-    }
+    await assertBadUsage(home, cases);
   });
 });
 
