@@ -209,7 +209,7 @@ dockerTest(
 );
 
 dockerTest(
-  "docker: closing the emulator removes a knot image tagged for its registry with every tag it has, and only the registry's tags of any other image",
+  "docker: closing the emulator (its jobs in containers or in processes) removes a knot image tagged for its registry with every tag it has, and only the registry's tags of any other image",
   async () => {
     const id = crypto.randomUUID().slice(0, 8);
     const plain = await buildTestImage(`ckemu-plain:${id}`);
@@ -227,19 +227,26 @@ dockerTest(
         `${context}/Dockerfile`,
         `FROM ${plain}\nLABEL org.cloudknot.image="ckemu-knot-${id}"\n`,
       );
-      await sh("docker", ["build", "--quiet", "--tag", knot, context]);
-      const emu = await startEmulator({ runner: "docker" });
-      const host = emu.registry!.host;
-      try {
-        await sh("docker", ["tag", knot, `${host}/cloudknot:ckemu-knot-${id}`]);
-        await sh("docker", ["tag", plain, `${host}/other:${id}`]);
-      } finally {
-        await emu.close();
+      for (const options of [{ runner: "docker" as const }, { registry: true }]) {
+        const what = JSON.stringify(options);
+        await sh("docker", ["build", "--quiet", "--tag", knot, context]);
+        const emu = await startEmulator(options);
+        const host = emu.registry!.host;
+        try {
+          await sh("docker", ["tag", knot, `${host}/cloudknot:ckemu-knot-${id}`]);
+          await sh("docker", ["tag", plain, `${host}/other:${id}`]);
+        } finally {
+          await emu.close();
+        }
+        assert.equal(
+          await inspect(knot),
+          false,
+          `${what}: the knot image and its own tag are gone`,
+        );
+        assert.equal(await inspect(`${host}/cloudknot:ckemu-knot-${id}`), false, what);
+        assert.equal(await inspect(plain), true, `${what}: another image keeps its own tag`);
+        assert.equal(await inspect(`${host}/other:${id}`), false, `${what}: not the registry's`);
       }
-      assert.equal(await inspect(knot), false, "the knot image and its own tag are gone");
-      assert.equal(await inspect(`${host}/cloudknot:ckemu-knot-${id}`), false);
-      assert.equal(await inspect(plain), true, "another image keeps its own tag");
-      assert.equal(await inspect(`${host}/other:${id}`), false, "but not the registry's");
     } finally {
       await sh("docker", ["rmi", "--force", knot]).catch(() => {});
       await sh("docker", ["rmi", "--force", plain]).catch(() => {});

@@ -562,6 +562,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       await runner.close?.();
       await proxy.close();
       await server.shutdown();
+      await registry?.removeLocalImages();
       await registry?.stop();
     },
   };

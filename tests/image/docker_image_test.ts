@@ -437,6 +437,7 @@ dockerTest(
       ...common,
       docker: new Docker({ binary: fake, logger: () => {} }),
     });
+    let native: DockerImage | undefined;
     try {
       const warnings: string[] = [];
       await image.build({ tags: "one", warn: (m) => warnings.push(m) });
@@ -446,12 +447,14 @@ dockerTest(
         /Docker runs on arm64 and image emulated-\w+ is built for linux\/amd64 .* under emulation/,
       );
       // Where Docker's own CPU is the image's, nothing is said.
-      const native = await DockerImage.create({ ...common, docker: quiet });
+      native = await DockerImage.create({ ...common, docker: quiet });
       const none: string[] = [];
       await native.build({ tags: "two", warn: (m) => none.push(m) });
       assert.deepEqual(none, []);
     } finally {
+      // Each object removes the tags it built.
       await image.clobber();
+      await native?.clobber();
     }
   },
 );

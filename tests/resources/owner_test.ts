@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { DockerImage, Knot, Pars } from "../../mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { CloudknotInputError } from "../../src/util/errors.ts";
+import { Docker } from "../../src/docker/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { ensureBaseImage } from "../support/base_image.ts";
@@ -178,6 +179,13 @@ dockerTest(
       }
     } finally {
       await emu.close();
+      // The two machines' builds: the loser's was never pushed, so the emulator's close leaves it.
+      const docker = new Docker();
+      for (const who of ["late", "first"]) {
+        const images = await docker.listImages({ reference: `cloudknot/race-${who}` });
+        const refs = images.map((image) => `${image.repository}:${image.tag}`);
+        if (refs.length > 0) await docker.removeImage(refs, { force: true, missingOk: true });
+      }
       await Deno.remove(dir, { recursive: true });
     }
   },

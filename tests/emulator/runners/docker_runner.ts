@@ -322,7 +322,7 @@ export class DockerRunner implements JobRunner {
     }
   }
 
-  /** Removes this runner's containers, the images pushed to and pulled from its registry, and its config. */
+  /** Removes this runner's containers and its config (the registry's images go with the registry). */
   async close(): Promise<void> {
     const ps = await this.#docker([
       "ps",
@@ -334,25 +334,6 @@ export class DockerRunner implements JobRunner {
     if (ids.length > 0) await this.#docker(["rm", "-f", ...ids]);
     // The relay goes last: the job containers use its network.
     await (await this.#isolated?.catch(() => undefined))?.close();
-    const reg = this.#o.registry;
-    if (reg) {
-      // A knot image pushed here goes whole, with the client's own tags of it (`cloudknot/<knot>`),
-      // as a knot clobber with `image: true` would take it: its name is its test's alone, and a
-      // daemon left holding every run's images makes dockerd's listings, builds and removals
-      // slower for every test after (each run of the suite left about 70). Any other image loses
-      // only its tags for this registry.
-      const [tagged, knots] = await Promise.all([
-        this.#docker(["images", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"]),
-        this.#docker(["images", "--quiet", "--no-trunc", "--filter", "label=org.cloudknot.image"]),
-      ]);
-      const knotIds = new Set(knots.stdout.split("\n").map((s) => s.trim()).filter(Boolean));
-      const mine = new Set(
-        tagged.stdout.split("\n").map((line) => line.trim().split(" "))
-          .filter(([, ref]) => ref?.startsWith(`${reg.host}/`))
-          .map(([id, ref]) => knotIds.has(id!) ? id! : ref!),
-      );
-      if (mine.size > 0) await this.#docker(["rmi", "--force", ...mine]);
-    }
     await Deno.remove(this.#config, { recursive: true }).catch(() => {});
   }
 }
