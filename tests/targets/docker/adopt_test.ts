@@ -97,7 +97,10 @@ async function attemptsOf(runDir: string): Promise<Record<number, number[]>> {
   return attemptsIn(await readAllRecords(new LocalStore(runDir)));
 }
 
-/** Removes every container of the knots under `dir`, so nothing waits on them. */
+/**
+ * Removes every container of the knots under `dir`, so nothing waits on them, and the knot's
+ * image when its clobber did not (a test that ended before it): the knot's record names it.
+ */
 async function removeContainers(dir: string): Promise<void> {
   const { stdout } = await quiet.command([
     "ps",
@@ -108,6 +111,9 @@ async function removeContainers(dir: string): Promise<void> {
   ]);
   const ids = stdout.split("\n").filter((l) => l.trim() !== "");
   await quiet.removeContainer(ids, { force: true, missingOk: true });
+  const record = await Deno.readTextFile(join(dir, "dying", "knot.json")).catch(() => undefined);
+  const image: unknown = record === undefined ? undefined : JSON.parse(record).image;
+  if (typeof image === "string") await quiet.removeImage(image, { force: true, missingOk: true });
 }
 
 const squares = Array.from({ length: 8 }, (_, i) => i * i);
