@@ -340,8 +340,8 @@ export class LocalRegistry {
    * client's own tags of it (`cloudknot/<knot>`), as a knot clobber with `image: true` would take
    * it: its name is its test's alone, and a daemon left holding every run's images makes
    * dockerd's listings, builds and removals slower for every test after (each run of the suite
-   * left about 70). Any other image loses only its tags for this registry. Without Docker, there
-   * is nothing to remove.
+   * left about 70). Any other image loses only its tags for this registry. Its untagged parents
+   * stay. Without Docker, there is nothing to remove.
    *
    * @param docker The Docker command line.
    */
@@ -359,7 +359,10 @@ export class LocalRegistry {
         .filter(([, ref]) => ref?.startsWith(`${this.host}/`))
         .map(([id, ref]) => knotIds.has(id!) ? id! : ref!),
     );
-    if (mine.size > 0) await run(["rmi", "--force", ...mine]);
+    // `--no-prune`: an image's untagged parents are the layer cache other tests' builds may be
+    // using at this moment (a build that found a parent it was removed from under it failed
+    // with "unknown parent image ID").
+    if (mine.size > 0) await run(["rmi", "--force", "--no-prune", ...mine]);
   }
 
   /** Stops the registry and removes its storage. */
