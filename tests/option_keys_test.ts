@@ -28,6 +28,7 @@ import {
   findLocalGarbage,
   prune,
   resolveS3Params,
+  sessionFromSettings,
 } from "../src/resources/mod.ts";
 import { StateFile } from "../src/state/mod.ts";
 import { Docker } from "../src/docker/mod.ts";
@@ -292,6 +293,15 @@ Deno.test("a misspelt option key of a settings getter is refused before anything
       () => resolveS3Params({ state, env, readTextFile, homeDir: "/nowhere", sesion: {} } as never),
       'resolveS3Params() has no option "sesion": did you mean "session"?',
       "sesion",
+    ],
+    [
+      "sessionFromSettings refuses a misspelt key",
+      () =>
+        sessionFromSettings(
+          { state, env, readTextFile, recorderd: { region: "eu-west-1" } } as never,
+        ),
+      'sessionFromSettings() has no option "recorderd": did you mean "recorded"?',
+      "recorderd",
     ],
   ];
   for (const [behaviour, call, message, field] of cases) {

@@ -412,7 +412,7 @@ const MANAGED_FILTER: Filter[] = [{
 
 async function openState(options: GcOptions): Promise<{ state: StateFile; session: AwsSession }> {
   const state = settingsState(options);
-  const session = options.session ?? await sessionFromSettings({ ...options, state });
+  const session = options.session ?? await sessionFromSettings({ ...settingsOf(options), state });
   return { state, session };
 }
 

@@ -16,7 +16,7 @@ import { jobsSection, recordName, recordSection } from "../state/sections.ts";
 import type { StateFile } from "../state/state_file.ts";
 import { CannotDeleteResourceError, ProfileMismatchError, RegionMismatchError } from "./errors.ts";
 import { sessionFromSettings, type SettingsOptions, settingsState } from "./settings.ts";
-import { SETTINGS_SESSION_OPTION_KEYS } from "./settings_keys.ts";
+import { SETTINGS_SESSION_OPTION_KEYS, settingsOf } from "./settings_keys.ts";
 import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
 
 /** A Pars or knot the Python cloudknot made, as its config file record has it. */
@@ -410,7 +410,7 @@ export async function clobberOriginal(
     targets.push(pars);
   }
   const session = options.session ?? await sessionFromSettings({
-    ...options,
+    ...settingsOf(options),
     state,
     recorded: { profile: record.profile, region: record.region },
   });

@@ -618,7 +618,7 @@ export class Pars {
   ): Promise<Pars | ParsGone> {
     validateOptionKeys(options, PARS_FIND_OPTION_KEYS, "Pars.find()");
     const state = settingsState(options);
-    const session = options.session ?? await sessionFromSettings({ ...options, state });
+    const session = options.session ?? await sessionFromSettings({ ...settingsOf(options), state });
     const { name } = options;
     const section = recordSection("pars", name);
     const stored = await state.section(section);
@@ -701,7 +701,7 @@ export class Pars {
   static async plan(options: ParsOptions = {}): Promise<Plan> {
     const input = validateParsOptions(options);
     const state = settingsState(options);
-    const session = options.session ?? await sessionFromSettings({ ...options, state });
+    const session = options.session ?? await sessionFromSettings({ ...settingsOf(options), state });
     const name = input.name ?? defaultParsName((await session.sts.getCallerIdentity()).Arn);
     const title = `Pars ${name} in ${session.region}`;
     const stored = await state.section(recordSection("pars", name));
@@ -1100,7 +1100,7 @@ export class Pars {
     ending: string,
   ): Promise<{ state: StateFile; session: AwsSession; record: ParsRecord }> {
     const state = settingsState(options);
-    const session = options.session ?? await sessionFromSettings({ ...options, state });
+    const session = options.session ?? await sessionFromSettings({ ...settingsOf(options), state });
     const section = recordSection("pars", options.name);
     const stored = await state.section(section);
     if (stored === undefined) {

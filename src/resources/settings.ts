@@ -24,7 +24,12 @@ import { resolveRegion } from "../aws/core/region.ts";
 import type { EnvLookup, ReadTextFile } from "../aws/core/types.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
-import { SETTINGS_OPTION_KEYS, SETTINGS_SESSION_OPTION_KEYS, settingsOf } from "./settings_keys.ts";
+import {
+  SESSION_FROM_SETTINGS_OPTION_KEYS,
+  SETTINGS_OPTION_KEYS,
+  SETTINGS_SESSION_OPTION_KEYS,
+  settingsOf,
+} from "./settings_keys.ts";
 import { StateFile } from "../state/state_file.ts";
 import { AWS_SECTION } from "../state/sections.ts";
 import {
@@ -367,6 +372,7 @@ export async function getRegion(options: SettingsOptions = {}): Promise<string> 
 export async function sessionFromSettings(
   options: SessionFromSettingsOptions = {},
 ): Promise<AwsSession> {
+  validateOptionKeys(options, SESSION_FROM_SETTINGS_OPTION_KEYS, "sessionFromSettings()");
   if (options.aws instanceof AwsSession) return options.aws;
   const aws = options.aws ?? {};
   const files = {
@@ -465,7 +471,7 @@ export async function setRegion(
 async function accountRegions(options: SettingsSessionOptions): Promise<string[] | undefined> {
   try {
     const session = options.session ?? await sessionFromSettings({
-      ...options,
+      ...settingsOf(options),
       aws: { region: await getRegion(settingsOf(options)).catch(() => "us-east-1") },
     });
     const { Regions } = await session.ec2.describeRegions({});
@@ -541,7 +547,7 @@ export async function resolveS3Params(
   validateOptionKeys(options, SETTINGS_SESSION_OPTION_KEYS, "resolveS3Params()");
   const params = await getS3Params(settingsOf(options));
   if (params.bucket !== undefined) return { bucket: params.bucket, sse: params.sse };
-  const session = options.session ?? await sessionFromSettings(options);
+  const session = options.session ?? await sessionFromSettings(settingsOf(options));
   const { Account } = await session.sts.getCallerIdentity();
   if (!Account) {
     throw new AwsConfigError(
@@ -598,7 +604,7 @@ export async function setS3Params(
   };
   // Check expiry and tags before any AWS call (the name is checked once known).
   validateEnsureBucketOptions({ bucket: explicit ?? "placeholder", ...ensure });
-  const session = options.session ?? await sessionFromSettings(options);
+  const session = options.session ?? await sessionFromSettings(settingsOf(options));
   let bucket = explicit;
   if (bucket === undefined) {
     const { Account } = await session.sts.getCallerIdentity();

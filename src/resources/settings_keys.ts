@@ -4,7 +4,11 @@
  *
  * @module
  */
-import type { SettingsOptions, SettingsSessionOptions } from "./settings.ts";
+import type {
+  SessionFromSettingsOptions,
+  SettingsOptions,
+  SettingsSessionOptions,
+} from "./settings.ts";
 
 /** The keys of {@linkcode SettingsOptions}. */
 export const SETTINGS_OPTION_KEYS: Readonly<Record<keyof SettingsOptions, true>> = {
@@ -18,6 +22,15 @@ export const SETTINGS_OPTION_KEYS: Readonly<Record<keyof SettingsOptions, true>>
 export const SETTINGS_SESSION_OPTION_KEYS: Readonly<Record<keyof SettingsSessionOptions, true>> = {
   ...SETTINGS_OPTION_KEYS,
   session: true,
+};
+
+/** The keys of {@linkcode SessionFromSettingsOptions}. */
+export const SESSION_FROM_SETTINGS_OPTION_KEYS: Readonly<
+  Record<keyof SessionFromSettingsOptions, true>
+> = {
+  ...SETTINGS_OPTION_KEYS,
+  aws: true,
+  recorded: true,
 };
 
 /**
