@@ -23,10 +23,17 @@
  * The type check is not repeated here (`--no-check`): `deno task test` runs the gates first, whose
  * `deno check --doc` checks every module, test and doc block.
  *
+ * Why a ready file: on a new machine, `.ci/run` installs Docker and Debian's other packages (about
+ * two minutes of mostly disk work) while the gates and the doc tests, which need neither, run. The
+ * test files wait for the file `CLOUDKNOT_TEST_READY_FILE` names, which `.ci/run` writes once the
+ * packages are installed and dockerd answers: empty, the test files start; holding a reason (the
+ * install failed), they never start and the run fails with that reason.
+ *
  * Usage: `deno run -A scripts/test.ts [path ...]` (default: the whole repository, with the doc
  * tests). Environment: `CLOUDKNOT_TEST_JOBS`, how many files run at once (default 4);
  * `CLOUDKNOT_TEST_FILE_TIMEOUT`, seconds after which a file's process is killed and the file
- * counts as failed (default 900).
+ * counts as failed (default 900); `CLOUDKNOT_TEST_READY_FILE`, a file the test files (not the doc
+ * tests) wait for, at most `CLOUDKNOT_TEST_READY_TIMEOUT` seconds (default 1200).
  *
  * @module
  */
@@ -39,6 +46,8 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const jobs = Number(Deno.env.get("CLOUDKNOT_TEST_JOBS") ?? 4);
 const fileTimeout = Number(Deno.env.get("CLOUDKNOT_TEST_FILE_TIMEOUT") ?? 900) * 1000;
+const readyFile = Deno.env.get("CLOUDKNOT_TEST_READY_FILE");
+const readyTimeout = Number(Deno.env.get("CLOUDKNOT_TEST_READY_TIMEOUT") ?? 1200) * 1000;
 const denoArgs = ["test", "-A", "--lock=tests/deno.lock", "--no-check"];
 const sanitizers = ["--sanitize-ops", "--sanitize-resources"];
 /** How many processes share the doc tests. */
@@ -148,12 +157,16 @@ export function docTestJobs(
       args: [...denoArgs, "--doc", ...sanitizers, `--ignore=${ignore}`, dir],
       cwd: dir,
       weight: Infinity,
+      doc: true,
     };
   });
 }
 
-/** One `deno test` process to run: its name in the output, its arguments, its size in bytes. */
-export type Job = { name: string; args: string[]; weight: number; cwd?: string };
+/**
+ * One `deno test` process to run: its name in the output, its arguments, its size in bytes, and
+ * whether it is a doc test process (which needs no Docker, so never waits for the ready file).
+ */
+export type Job = { name: string; args: string[]; weight: number; cwd?: string; doc?: boolean };
 type Outcome = {
   job: Job;
   code: number | null;
@@ -210,6 +223,30 @@ export function failureExcerpt(output: string, lines = 40): string {
   return kept.map((line) => `    ${line}`.trimEnd()).join("\n");
 }
 
+/**
+ * Waits for the ready file at `path`: `undefined` once it exists and is empty, or why the test
+ * files cannot run (its text, or that it did not appear within `timeoutMs`).
+ */
+export async function waitForReady(
+  path: string,
+  timeoutMs: number,
+  pollMs = 500,
+): Promise<string | undefined> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      const text = (await Deno.readTextFile(path)).trim();
+      return text === "" ? undefined : text;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (performance.now() >= deadline) {
+      return `${path} did not appear within ${Math.round(timeoutMs / 1000)} s`;
+    }
+    await new Promise((wake) => setTimeout(wake, pollMs));
+  }
+}
+
 /** `deno test`'s way of writing a duration: `42s`, `3m7s`. */
 function duration(seconds: number): string {
   const s = Math.round(seconds);
@@ -234,9 +271,16 @@ if (import.meta.main) {
   const logDir = Deno.makeTempDirSync({ prefix: "cloudknot-tests-" });
   const outcomes: Outcome[] = [];
   const encoder = new TextEncoder();
+  // The test files wait for the ready file, once for all of them (the doc tests do not).
+  let ready: Promise<string | undefined> | undefined;
+  let notReady: string | undefined;
   await Promise.all(
     Array.from({ length: Math.max(1, jobs) }, async () => {
       for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+        if (readyFile !== undefined && !job.doc) {
+          notReady ??= await (ready ??= waitForReady(readyFile, readyTimeout));
+          if (notReady !== undefined) break;
+        }
         const outcome = await run(job, logDir);
         outcomes.push(outcome);
         Deno.stdout.writeSync(encoder.encode(outcome.output));
@@ -244,6 +288,19 @@ if (import.meta.main) {
     }),
   );
   Deno.removeSync(logDir, { recursive: true });
+  if (notReady !== undefined) {
+    // No test file ran: they all wait for the same file.
+    outcomes.push({
+      job: { name: "test files", args: [], weight: 0 },
+      code: 1,
+      seconds: 0,
+      output: `\nnone of the ${modules.length} test files ran: ${notReady}\n`,
+      passed: 0,
+      failed: 1,
+      steps: 0,
+    });
+    Deno.stdout.writeSync(encoder.encode(outcomes.at(-1)!.output));
+  }
 
   const sum = (key: "passed" | "failed" | "steps") => outcomes.reduce((n, o) => n + o[key], 0);
   const slowest = [...outcomes].sort((a, b) => b.seconds - a.seconds).slice(0, 10);

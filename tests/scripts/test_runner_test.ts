@@ -10,10 +10,13 @@ import { countExamples, docTestJobs, failureExcerpt, shareModules } from "../../
 const RUNNER = fileURLToPath(new URL("../../scripts/test.ts", import.meta.url));
 
 /** Runs the runner on `files`, giving its exit code and its stdout and stderr together. */
-function runner(files: string[]): Promise<{ code: number | null; output: string }> {
+function runner(
+  files: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; output: string }> {
   const child = spawn(Deno.execPath(), ["run", "-A", RUNNER, ...files], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...Deno.env.toObject(), NO_COLOR: "1", CLOUDKNOT_TEST_JOBS: "2" },
+    env: { ...Deno.env.toObject(), NO_COLOR: "1", CLOUDKNOT_TEST_JOBS: "2", ...env },
   });
   let output = "";
   child.stdout.on("data", (chunk) => output += chunk);
@@ -123,6 +126,8 @@ Deno.test("the doc test processes together run every example of every module onc
         `Deno.test("t", () => Deno.writeTextFileSync("marks/test-module-test", "ran\\n"));\n`,
     );
     const jobs = docTestJobs(dir, [], [testFile], 3);
+    // Doc test processes never wait for CI's ready file: they need no Docker.
+    assert.ok(jobs.every((j) => j.doc === true));
     assert.deepEqual(jobs.map((j) => j.name), [
       "doc tests (1 of 3)",
       "doc tests (2 of 3)",
@@ -147,6 +152,57 @@ Deno.test("the doc test processes together run every example of every module onc
     for (const mark of marks) {
       assert.equal(await Deno.readTextFile(join(dir, "marks", mark)), "ran\n", `${mark} ran twice`);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// CI installs Docker and Debian's packages while the gates and doc tests run:
+// the test files wait for the ready file it writes once dockerd answers.
+Deno.test("the test files start only once the ready file exists, and not at all when it holds a reason", async (t) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const mark = join(dir, "ran");
+    const file = join(dir, "marks_test.ts");
+    await Deno.writeTextFile(
+      file,
+      `Deno.test("marks", () => Deno.writeTextFileSync(${JSON.stringify(mark)}, "ran"));\n`,
+    );
+    const readyFile = join(dir, "ready");
+    const absent = async () => await Deno.stat(mark).then(() => false, () => true);
+
+    await t.step("an empty ready file lets them run", async () => {
+      const run = runner([file], { CLOUDKNOT_TEST_READY_FILE: readyFile });
+      // Long enough for the runner to have started the file, had it not waited.
+      await new Promise((wake) => setTimeout(wake, 3000));
+      assert.ok(await absent(), "the test file ran before the ready file existed");
+      await Deno.writeTextFile(readyFile, "");
+      const { code, output } = await run;
+      assert.equal(code, 0, output);
+      assert.equal(await Deno.readTextFile(mark), "ran");
+      assert.match(output, /\nok \| 1 passed/);
+    });
+
+    await t.step("a reason in it fails the run with that reason, no test file run", async () => {
+      await Deno.remove(mark);
+      await Deno.writeTextFile(readyFile, "dockerd did not start\n");
+      const { code, output } = await runner([file], { CLOUDKNOT_TEST_READY_FILE: readyFile });
+      assert.equal(code, 1, output);
+      assert.ok(await absent(), "the test file ran");
+      assert.match(output, /none of the 1 test files ran: dockerd did not start/);
+      assert.match(output, /\nFAILED \| 0 passed \(0 steps\) \| 1 failed /);
+    });
+
+    await t.step("a ready file that never appears fails the run once its time is up", async () => {
+      await Deno.remove(readyFile);
+      const { code, output } = await runner([file], {
+        CLOUDKNOT_TEST_READY_FILE: readyFile,
+        CLOUDKNOT_TEST_READY_TIMEOUT: "1",
+      });
+      assert.equal(code, 1, output);
+      assert.ok(await absent(), "the test file ran");
+      assert.match(output, /test files ran: .*ready did not appear within 1 s/);
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
