@@ -14,6 +14,17 @@ import { killGroup } from "../util/command_limit.ts";
  */
 const LINT_MS = 60_000;
 
+/**
+ * The answers `deno lint` gave in this process, by binary and source: a
+ * function made into a knot again (a notebook cell run twice, knots of one
+ * function in a loop) is not linted again, which costs a Deno process (about
+ * 0.15 s of CPU). Only answers are kept, never a check that could not run;
+ * the oldest goes past {@linkcode CHECKED_MAX}.
+ */
+const checked = new Map<string, readonly string[]>();
+/** How many answers {@linkcode checked} keeps. */
+const CHECKED_MAX = 256;
+
 /** The clean globals of a Deno module, read once per process from a fresh worker. */
 let denoGlobals: Promise<ReadonlySet<string>> | undefined;
 
@@ -37,7 +48,8 @@ function freshGlobals(): Promise<ReadonlySet<string>> {
  * source text that uses such a name would fail on every item with
  * "x is not defined", so `Knot.create` refuses it up front.
  *
- * It runs `deno lint` (the rule `no-undef`, no config file) on the source.
+ * It runs `deno lint` (the rule `no-undef`, no config file) on the source,
+ * once per source and deno binary in a process (the answer is kept).
  * When that cannot run (no leave to run the deno binary, a binary without
  * the `lint` command, or one that runs past its time limit and is killed), it returns
  * `undefined`, and the runtime still explains the error per item.
@@ -65,6 +77,22 @@ export async function undeclaredNames(
   if (Deno.permissions.querySync({ name: "run", command: deno }).state !== "granted") {
     return undefined;
   }
+  const key = `${deno}\0${source}`;
+  const known = checked.get(key);
+  if (known !== undefined) return [...known];
+  const names = await lint(source, deno, options.timeoutMs);
+  if (names === undefined) return undefined;
+  if (checked.size >= CHECKED_MAX) checked.delete(checked.keys().next().value!);
+  checked.set(key, names);
+  return [...names];
+}
+
+/** What {@linkcode undeclaredNames} finds, with `deno lint` run every time. */
+async function lint(
+  source: string,
+  deno: string,
+  timeoutMs: number | undefined,
+): Promise<string[] | undefined> {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(deno, {
@@ -82,7 +110,7 @@ export async function undeclaredNames(
   const timer = setTimeout(() => {
     expired = true;
     killGroup(child);
-  }, options.timeoutMs ?? LINT_MS);
+  }, timeoutMs ?? LINT_MS);
   // A binary that exits without reading its stdin breaks the pipe: its
   // (unusable) output is still read, so nothing is left open.
   const writer = child.stdin.getWriter();

@@ -42,3 +42,41 @@ Deno.test("artifactFromFunc refuses a function using names from its scope, namin
   const artifact = await artifactFromFunc((x: number) => x * 3);
   assert.equal(artifact.kind, "func");
 });
+
+// A function made into a knot again (a notebook cell run twice, knots of one
+// function in a loop) is not linted again: each lint is a Deno process.
+Deno.test("a source is linted once per deno binary in a process, and a check that could not run is tried again", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const runs = `${dir}/runs`;
+    // A deno that counts its runs, then is the real one; and one that prints nothing.
+    const counted = `${dir}/deno`;
+    await Deno.writeTextFile(
+      counted,
+      `#!/bin/sh\necho run >> '${runs}'\nexec '${Deno.execPath()}' "$@"\n`,
+    );
+    const silent = `${dir}/silent`;
+    await Deno.writeTextFile(silent, `#!/bin/sh\necho run >> '${runs}'\n`);
+    await Deno.chmod(counted, 0o755);
+    await Deno.chmod(silent, 0o755);
+    const lints = async () => (await Deno.readTextFile(runs)).trim().split("\n").length;
+    const source = `export default (x) => x * factor${crypto.randomUUID().slice(0, 8)};`;
+
+    const first = await undeclaredNames(source, { deno: counted });
+    assert.equal(first?.length, 1);
+    first!.push("changed by the caller");
+    const again = await undeclaredNames(source, { deno: counted });
+    assert.deepEqual(again, first!.slice(0, 1), "the kept answer, unchanged by the caller");
+    assert.equal(await lints(), 1);
+
+    assert.deepEqual(await undeclaredNames("export default (x) => x;", { deno: counted }), []);
+    assert.equal(await lints(), 2, "another source is linted");
+
+    // No answer (a binary that prints no report) is kept: the next call runs it again.
+    assert.equal(await undeclaredNames(source, { deno: silent }), undefined);
+    assert.equal(await undeclaredNames(source, { deno: silent }), undefined);
+    assert.equal(await lints(), 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
