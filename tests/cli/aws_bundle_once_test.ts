@@ -54,7 +54,7 @@ async function withSizesKnot(prefix: string, body: (k: SizesKnot) => Promise<voi
     const mapper = async () => {
       const none = join(home.dir, "none.json");
       await Deno.writeTextFile(none, "[]");
-      const { deno, bundles } = await countingDeno(home.dir);
+      const { deno, runs: bundles } = await countingDeno(home.dir);
       const { io, out } = recordingIo({ ...home.env, ...env });
       const map = () =>
         runCommandLine(

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { undeclaredNames } from "../../src/job/undeclared_names.ts";
 import { CloudknotInputError } from "../../mod.ts";
 import { artifactFromFunc } from "../../src/job/mod.ts";
+import { join } from "node:path";
+import { countingDeno } from "../support/counting_deno.ts";
 
 Deno.test("names from the enclosing scope are found, each once, in order of use", async () => {
   const source = `export default async (x, { offset } = {}) => {
@@ -48,34 +50,28 @@ Deno.test("artifactFromFunc refuses a function using names from its scope, namin
 Deno.test("a source is linted once per deno binary in a process, and a check that could not run is tried again", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const runs = `${dir}/runs`;
-    // A deno that counts its runs, then is the real one; and one that prints nothing.
-    const counted = `${dir}/deno`;
-    await Deno.writeTextFile(
-      counted,
-      `#!/bin/sh\necho run >> '${runs}'\nexec '${Deno.execPath()}' "$@"\n`,
-    );
-    const silent = `${dir}/silent`;
-    await Deno.writeTextFile(silent, `#!/bin/sh\necho run >> '${runs}'\n`);
-    await Deno.chmod(counted, 0o755);
+    const { deno, runs: lints } = await countingDeno(dir, "lint");
+    // A deno that prints no lint report, and counts its runs.
+    const silent = join(dir, "silent");
+    const silentRuns = join(dir, "silent-runs");
+    await Deno.writeTextFile(silent, `#!/bin/sh\necho run >> '${silentRuns}'\n`);
     await Deno.chmod(silent, 0o755);
-    const lints = async () => (await Deno.readTextFile(runs)).trim().split("\n").length;
     const source = `export default (x) => x * factor${crypto.randomUUID().slice(0, 8)};`;
 
-    const first = await undeclaredNames(source, { deno: counted });
+    const first = await undeclaredNames(source, { deno });
     assert.equal(first?.length, 1);
     first!.push("changed by the caller");
-    const again = await undeclaredNames(source, { deno: counted });
+    const again = await undeclaredNames(source, { deno });
     assert.deepEqual(again, first!.slice(0, 1), "the kept answer, unchanged by the caller");
     assert.equal(await lints(), 1);
 
-    assert.deepEqual(await undeclaredNames("export default (x) => x;", { deno: counted }), []);
+    assert.deepEqual(await undeclaredNames("export default (x) => x;", { deno }), []);
     assert.equal(await lints(), 2, "another source is linted");
 
     // No answer (a binary that prints no report) is kept: the next call runs it again.
     assert.equal(await undeclaredNames(source, { deno: silent }), undefined);
     assert.equal(await undeclaredNames(source, { deno: silent }), undefined);
-    assert.equal(await lints(), 4);
+    assert.equal((await Deno.readTextFile(silentRuns)).trim().split("\n").length, 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -17,7 +17,7 @@ dockerTest(
   "an AWS knot created, adopted, planned and updated from a module bundles it once each time, and warns of its files once per image",
   async () => {
     await withFargateKnot("bnd", async ({ dir, common }) => {
-      const { deno, bundles } = await countingDeno(dir);
+      const { deno, runs: bundles } = await countingDeno(dir);
       const module = join(dir, "sizes.ts");
       const write = (add: number) =>
         Deno.writeTextFile(
