@@ -23,8 +23,8 @@
  * The type check is not repeated here (`--no-check`): `deno task test` runs the gates first, whose
  * `deno check --doc` checks every module, test and doc block.
  *
- * Why a ready file: on a new machine, `.ci/run` installs Docker and Debian's other packages (about
- * two minutes of mostly disk work) while the gates and the doc tests, which need neither, run. The
+ * Why a ready file: on a new machine, `.ci/run` installs Docker and Debian's other packages while
+ * the gates and the doc tests, which need neither, run (on a slow mirror, instead of before). The
  * test files wait for the file `CLOUDKNOT_TEST_READY_FILE` names, which `.ci/run` writes once the
  * packages are installed and dockerd answers: empty, the test files start; holding a reason (the
  * install failed), they never start and the run fails with that reason.
