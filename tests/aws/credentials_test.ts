@@ -16,6 +16,7 @@ import { IniSyntaxError, StateFile } from "../../src/state/mod.ts";
 import { sessionFromSettings } from "../../src/resources/mod.ts";
 import { verifySigV4, withServer } from "./loopback.ts";
 import { rejects } from "../support/rejects.ts";
+import { goneWithin } from "../support/processes.ts";
 
 /** A fetch that records every URL and refuses link-local addresses. */
 function guardedFetch(): { fetch: typeof fetch; urls: string[] } {
@@ -321,24 +322,6 @@ Deno.test("credential_process that fails reports its exit code and stderr", asyn
   });
 });
 
-/** Whether a process is still running (a zombie waiting to be reaped is not). */
-async function running(pid: number): Promise<boolean> {
-  try {
-    return !/^\d+ \(.*\) Z /.test(await Deno.readTextFile(`/proc/${pid}/stat`));
-  } catch {
-    return false;
-  }
-}
-
-/** Whether a process still runs after up to 30 s of waiting for it to end. */
-async function stillRunning(pid: number): Promise<boolean> {
-  for (let waited = 0; waited < 30_000; waited += 50) {
-    if (!(await running(pid))) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return running(pid);
-}
-
 Deno.test("a credential_process that hangs is stopped, with what it started, and the error names the command", async () => {
   await withHome(async (home) => {
     const pids = join(home.dir, "pids");
@@ -360,8 +343,8 @@ Deno.test("a credential_process that hangs is stopped, with what it started, and
     const [shell, sleep] = (await Deno.readTextFile(pids)).trim().split(" ").map(Number);
     // Killed, they are gone once the kernel runs their exit, which a loaded
     // machine may delay: wait up to 30 s for it (unkilled, the sleep runs 600 s).
-    assert.equal(await stillRunning(shell!), false, "the helper's shell still runs");
-    assert.equal(await stillRunning(sleep!), false, "the sleep the helper started still runs");
+    assert.ok(await goneWithin(shell!, 30_000), "the helper's shell still runs");
+    assert.ok(await goneWithin(sleep!, 30_000), "the sleep the helper started still runs");
   });
 });
 

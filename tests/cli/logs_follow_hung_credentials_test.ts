@@ -16,12 +16,7 @@ import {
 } from "../targets/aws/helpers.ts";
 import { pause } from "../targets/aws/long_wait.ts";
 import { endsWithin } from "../support/ends_within.ts";
-
-/** Whether the process `pid` still runs (not gone, nor a zombie left to be reaped). */
-async function runs(pid: number): Promise<boolean> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => undefined);
-  return stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-}
+import { goneWithin, running } from "../support/processes.ts";
 
 Deno.test("Ctrl-C on cloudknot logs --follow while the profile's credential_process hangs ends it with 130 at once, and the helper does not outlive it", async () => {
   const bed = await startTestBed(printsAround, { permissions: { read: true } });
@@ -61,7 +56,7 @@ Deno.test("Ctrl-C on cloudknot logs --follow while the profile's credential_proc
       if (text !== undefined) pid = Number(text.trim());
       else await pause();
     }
-    assert.ok(await runs(pid), "the helper hangs");
+    assert.ok(await running(pid), "the helper hangs");
 
     follow.child.kill("SIGINT");
     // Far above "at once": a command that waits for the hung helper fails here, not at the file's
@@ -81,18 +76,13 @@ Deno.test("Ctrl-C on cloudknot logs --follow while the profile's credential_proc
     assert.match(await follow.stdout, /^before the wait$/m);
     // The helper, in a process group of its own, is stopped as the command ends (a state,
     // looked for a bounded number of times: SIGKILL takes effect without delay).
-    let stopped = false;
-    for (let i = 0; i < 500 && !stopped; i++) {
-      stopped = !await runs(pid);
-      if (!stopped) await pause();
-    }
-    assert.ok(stopped, `the helper ${pid} outlived the command`);
+    assert.ok(await goneWithin(pid, 10_000), `the helper ${pid} outlived the command`);
     // The job was not stopped: released, it ends as it would have.
     await releaseFile(file, "done");
     assert.deepEqual(await run.results(), ["done"]);
   } finally {
     // A helper the command left behind (the test failed) is stopped here.
-    if (pid !== undefined && await runs(pid)) Deno.kill(pid, "SIGKILL");
+    if (pid !== undefined && await running(pid)) Deno.kill(pid, "SIGKILL");
     await bed.close();
     await Deno.remove(home, { recursive: true });
   }

@@ -28,3 +28,32 @@ export async function processesWith(text: string): Promise<SeenProcess[]> {
   }
   return found;
 }
+
+/**
+ * Whether the process `pid` still runs: gone, or a zombie left to be reaped, it does not.
+ *
+ * @param pid The process.
+ * @returns Whether it runs.
+ */
+export async function running(pid: number): Promise<boolean> {
+  // "pid (name) state …", where the name may hold spaces and parentheses.
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => undefined);
+  return stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+}
+
+/**
+ * Whether the process `pid` has stopped running within `ms`: a process sent SIGKILL still has
+ * to be given a core to exit, and on a loaded machine that can come after its parent, or its
+ * group's leader, was seen to end. Looked at every 50 ms, and once more at the bound.
+ *
+ * @param pid The process.
+ * @param ms How long it may take.
+ * @returns Whether it stopped.
+ */
+export async function goneWithin(pid: number, ms: number): Promise<boolean> {
+  for (let waited = 0; waited < ms; waited += 50) {
+    if (!(await running(pid))) return true;
+    await new Promise((wake) => setTimeout(wake, 50));
+  }
+  return !(await running(pid));
+}

@@ -12,6 +12,7 @@ import { artifactFromModule } from "../../src/job/function_artifact.ts";
 import { bundleRuntime } from "../../src/job/runtime_bundle.ts";
 import { undeclaredNames } from "../../src/job/undeclared_names.ts";
 import { CommandTimeoutError, limitMs, outputWithin } from "../../src/util/command_limit.ts";
+import { goneWithin } from "../support/processes.ts";
 
 /** A command that writes its pid and its child's to a file, then waits for ever. */
 async function hangingCommand(): Promise<
@@ -30,25 +31,6 @@ async function hangingCommand(): Promise<
   return { dir, path, pids };
 }
 
-/** Whether a process is still there (a zombie is gone for this purpose). */
-async function alive(pid: number): Promise<boolean> {
-  const state = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => undefined);
-  return state !== undefined && !/^\d+ \(.*\) Z/.test(state);
-}
-
-/**
- * Whether a process is gone within 10 s: a process sent SIGKILL still has to be
- * given a core to exit, and on a loaded machine that can come after the caller
- * saw its group's leader end.
- */
-async function goneSoon(pid: number): Promise<boolean> {
-  for (let waited = 0; waited < 10_000; waited += 50) {
-    if (!(await alive(pid))) return true;
-    await new Promise((wake) => setTimeout(wake, 50));
-  }
-  return false;
-}
-
 async function withHang(
   test: (hang: Awaited<ReturnType<typeof hangingCommand>>) => Promise<void>,
 ): Promise<void> {
@@ -59,7 +41,7 @@ async function withHang(
     // A module's artifact runs `deno bundle` and `deno info` at once, so the command may have
     // run twice; whatever it started is gone.
     assert.ok(pids.length >= 2, `the command and its child ran: ${pids}`);
-    for (const pid of pids) assert.ok(await goneSoon(pid), `process ${pid} was killed`);
+    for (const pid of pids) assert.ok(await goneWithin(pid, 10_000), `process ${pid} was killed`);
   } finally {
     for (const pid of await hang.pids().catch(() => [])) {
       try {
