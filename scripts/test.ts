@@ -225,12 +225,12 @@ export function failureExcerpt(output: string, lines = 40): string {
 
 /**
  * Waits for the ready file at `path`: `undefined` once it exists and is empty, or why the test
- * files cannot run (its text, or that it did not appear within `timeoutMs`).
+ * files cannot run (its text, or that it did not appear within `timeoutMs`). Looked at every
+ * half second.
  */
-export async function waitForReady(
+async function waitForReady(
   path: string,
   timeoutMs: number,
-  pollMs = 500,
 ): Promise<string | undefined> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
@@ -243,7 +243,7 @@ export async function waitForReady(
     if (performance.now() >= deadline) {
       return `${path} did not appear within ${Math.round(timeoutMs / 1000)} s`;
     }
-    await new Promise((wake) => setTimeout(wake, pollMs));
+    await new Promise((wake) => setTimeout(wake, 500));
   }
 }
 

@@ -342,12 +342,10 @@ export class LocalRegistry {
    * dockerd's listings, builds and removals slower for every test after (each run of the suite
    * left about 70). Any other image loses only its tags for this registry. Its untagged parents
    * stay. Without Docker, there is nothing to remove.
-   *
-   * @param docker The Docker command line.
    */
-  async removeLocalImages(docker = "docker"): Promise<void> {
+  async removeLocalImages(): Promise<void> {
     const run = (args: string[]) =>
-      new Deno.Command(docker, { args, stdout: "piped", stderr: "null", stdin: "null" }).output()
+      new Deno.Command("docker", { args, stdout: "piped", stderr: "null", stdin: "null" }).output()
         .then((o) => new TextDecoder().decode(o.stdout), () => "");
     const [tagged, knots] = await Promise.all([
       run(["images", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"]),
