@@ -9,7 +9,13 @@
  */
 import type { AwsSession } from "../../aws/session.ts";
 import { regionEnvironment } from "./batch/command.ts";
-import { cloudknotStopReason, describeJobs, stopJob, waitForJobsToEnd } from "./batch/jobs.ts";
+import {
+  cloudknotStopReason,
+  describeJobs,
+  stopJob,
+  unfinishedJobIds,
+  waitForJobsToEnd,
+} from "./batch/jobs.ts";
 import { forEachPooled } from "../../util/pooled.ts";
 import { shippedCount } from "../../job/shipped_files.ts";
 import { waitingAdvice } from "./batch/stuck.ts";
@@ -2031,16 +2037,8 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     });
     // Noted before anything changes: a clobber stopped part-way reads as such (`knot show`).
     await markAwsKnotClobbering(state, name);
-    const live: string[] = [];
     // A queue deleted outside cloudknot has no jobs left to stop.
-    const statuses = this.missing.includes(r.jobQueue)
-      ? []
-      : ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"];
-    for (const jobStatus of statuses) {
-      for await (const job of batch.listJobsAll({ jobQueue: r.jobQueue, jobStatus })) {
-        live.push(job.jobId);
-      }
-    }
+    const live = this.missing.includes(r.jobQueue) ? [] : await unfinishedJobIds(batch, r.jobQueue);
     // Stopped with a reason a reader of the run recognises (another process's results() reads
     // the items as cancelled by the clobber), and waited on: deleting the queue terminates those
     // still stopping again, with a reason of AWS's own (a reader still reads them as cancelled

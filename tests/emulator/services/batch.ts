@@ -1048,6 +1048,24 @@ export class BatchService implements ModeledService {
         throw client("Cannot delete, found existing JobQueue relationship");
       }
     }
+    // "Compute environments that use AWS Fargate resources must terminate all active jobs on
+    // that compute environment before deleting the compute environment. If this isn't done, the
+    // compute environment enters an invalid state"
+    // (https://docs.aws.amazon.com/batch/latest/APIReference/API_DeleteComputeEnvironment.html);
+    // users report such an environment staying INVALID, not deleted
+    // (hashicorp/terraform-provider-aws#21262). AWS documents no statusReason for it, so this
+    // one says only what happened, in the emulator's words. Deleted again once its jobs have
+    // ended, it is deleted.
+    if (
+      isFargateType(ce.computeResources?.type) &&
+      [...this.#active].some((j) =>
+        j.ce === ce && (j.status === "STARTING" || j.status === "RUNNING")
+      )
+    ) {
+      ce.status = "INVALID";
+      ce.statusReason = "Deleted while jobs ran on it";
+      return {};
+    }
     ce.status = "DELETING";
     this.#later(() => {
       ce.status = "DELETED";

@@ -18,6 +18,8 @@ import { sleep } from "../../../util/sleep.ts";
 import type { ComputeSpec } from "./compute_options.ts";
 import { thenSentence } from "../../../util/sentence.ts";
 import { checkJobDefinitionBytes, quotaRefusal } from "./quotas.ts";
+import { unfinishedJobIds, waitForJobsToEnd } from "./jobs.ts";
+import { defined } from "../../../util/defined.ts";
 
 /** The roles and network a knot's Batch resources use (what a `Pars` holds). */
 export interface BatchPlacement {
@@ -725,14 +727,27 @@ function missing(e: unknown): boolean {
 /**
  * Disables a job queue or compute environment, waits until Batch has
  * settled it, deletes it and waits until it is gone; one already going or
- * gone is only waited on.
+ * gone is only waited on. `disabled` is told once it is disabled, before it
+ * is deleted. With `invalid` (a compute environment), one INVALID after its
+ * delete is deleted again while it is waited on, a look later each time, up
+ * to a minute apart (once the jobs it ran have ended, that delete goes
+ * through), and past the wait `invalid` words the error from Batch's reason.
  */
 async function retire(
   what: string,
-  look: () => Promise<{ state?: string; status?: string } | undefined>,
-  calls: { disable(): Promise<unknown>; remove(): Promise<unknown> },
+  look: () => Promise<{ state?: string; status?: string; statusReason?: string } | undefined>,
+  calls: {
+    disable(): Promise<unknown>;
+    disabled?(): Promise<void>;
+    remove(): Promise<unknown>;
+    invalid?(reason: string): string;
+  },
   options: WaitOptions,
 ): Promise<void> {
+  const remove = () =>
+    calls.remove().catch((e) => {
+      if (!missing(e)) throw e;
+    });
   const found = await look();
   if (found !== undefined && !GONE.has(found.status ?? "")) {
     if (found.state !== "DISABLED") await calls.disable();
@@ -742,15 +757,68 @@ async function retire(
       (x) => x === undefined || (x.state === "DISABLED" && settled(x.status)),
       options,
     );
-    await calls.remove().catch((e) => {
-      if (!missing(e)) throw e;
+    await calls.disabled?.();
+    await remove();
+  }
+  let again = options.pollMs ?? 2000;
+  let next = Date.now() + again;
+  let last: { status?: string; statusReason?: string } | undefined;
+  try {
+    await waitFor(
+      `${what} to be deleted`,
+      async () => {
+        last = await look();
+        if (calls.invalid && last?.status === "INVALID" && Date.now() >= next) {
+          await remove();
+          again = Math.min(again * 2, 60_000);
+          next = Date.now() + again;
+        }
+        return last;
+      },
+      (x) => x === undefined || x.status === "DELETED",
+      options,
+    );
+  } catch (e) {
+    if (!(e instanceof BatchResourceError) || !calls.invalid || last?.status !== "INVALID") throw e;
+    throw new BatchResourceError(calls.invalid(last.statusReason ?? "no reason given"), {
+      cause: e,
     });
   }
-  await waitFor(
-    `${what} to be deleted`,
-    look,
-    (x) => x === undefined || x.status === "DELETED",
-    options,
+}
+
+/**
+ * Waits until the jobs that were unfinished when a Fargate compute
+ * environment's queue was deleted have ended (Batch terminates them): AWS
+ * Batch leaves a Fargate compute environment deleted while jobs still run on
+ * it INVALID, not deleted (DeleteComputeEnvironment's reference).
+ */
+async function waitForFargateJobs(
+  session: AwsSession,
+  computeEnvironment: string,
+  ids: string[],
+  options: WaitOptions,
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 900_000;
+  const look = (timeoutMs: number) =>
+    waitForJobsToEnd(session.batch, ids, {
+      ...defined({ pollMs: options.pollMs, signal: options.signal }),
+      timeoutMs,
+    });
+  let left = await look(0);
+  if (left.length === 0) return;
+  options.onWait?.(
+    `cloudknot: ${left.length} job(s) still run on Fargate compute environment ` +
+      `${computeEnvironment}, which AWS Batch cannot delete until they end; waiting for them ` +
+      `(at most ${Math.ceil(timeoutMs / 60_000)} minutes)`,
+  );
+  left = await look(timeoutMs);
+  if (left.length === 0) return;
+  throw new BatchResourceError(
+    `${left.length} job(s) still run on Fargate compute environment ${computeEnvironment} after ` +
+      `${Math.ceil(timeoutMs / 60_000)} minutes (${left.slice(0, 3).join(", ")}${
+        left.length > 3 ? ", …" : ""
+      }), and AWS Batch cannot delete it until they end: its queue is deleted, so Batch ` +
+      `terminates them; look at them in the AWS Batch console, and once they have ended, try again`,
   );
 }
 
@@ -759,7 +827,11 @@ async function retire(
  * queue, delete it and wait until it is gone; disable the environment,
  * delete it and wait; delete the launch template; deregister the job
  * definitions' revisions that cloudknot registered (tagged
- * `ManagedBy=cloudknot`). Pieces already gone are skipped.
+ * `ManagedBy=cloudknot`). Pieces already gone are skipped. A Fargate
+ * environment is deleted only once the jobs its queue held when disabled
+ * have ended (Batch terminates them as it deletes the queue): AWS Batch
+ * leaves a Fargate environment deleted while jobs run on it INVALID. One
+ * INVALID after its delete anyway is deleted again while it is waited on.
  *
  * @example Usage
  * ```ts ignore
@@ -778,21 +850,38 @@ export async function deleteBatchEnvironment(
   options: WaitOptions = {},
 ): Promise<void> {
   const { batch } = session;
-  const jobQueue = refs.jobQueue;
+  const { jobQueue, computeEnvironment } = refs;
+  const environment = computeEnvironment === undefined
+    ? undefined
+    : await describeEnvironment(session, computeEnvironment);
+  const fargate = /^FARGATE/.test(environment?.computeResources?.type ?? "");
+  // The jobs that may still run on a Fargate compute environment once its queue is gone: listed
+  // once the queue is disabled, when no job can join it.
+  let unfinished: string[] = [];
   if (jobQueue !== undefined) {
     await retire(`job queue ${jobQueue}`, () => describeQueue(session, jobQueue), {
       disable: () => batch.updateJobQueue({ jobQueue, state: "DISABLED" }),
+      ...(fargate
+        ? { disabled: async () => void (unfinished = await unfinishedJobIds(batch, jobQueue)) }
+        : {}),
       remove: () => batch.deleteJobQueue({ jobQueue }),
     }, options);
   }
-  const computeEnvironment = refs.computeEnvironment;
   if (computeEnvironment !== undefined) {
+    if (unfinished.length > 0) {
+      await waitForFargateJobs(session, computeEnvironment, unfinished, options);
+    }
     await retire(
       `compute environment ${computeEnvironment}`,
       () => describeEnvironment(session, computeEnvironment),
       {
         disable: () => batch.updateComputeEnvironment({ computeEnvironment, state: "DISABLED" }),
         remove: () => batch.deleteComputeEnvironment({ computeEnvironment }),
+        invalid: (reason) =>
+          `The compute environment ${computeEnvironment} is still INVALID after its delete: ` +
+          `${reason}. AWS Batch leaves a compute environment INVALID when it cannot use it (its ` +
+          `service role was deleted: make the role again) or when jobs still ran on it, on ` +
+          `Fargate (wait until they have ended): fix what the reason names, then try again`,
       },
       options,
     );

@@ -183,6 +183,31 @@ export async function stopJob(
 }
 
 /**
+ * The ids of a queue's jobs that have not ended (SUBMITTED to RUNNING); an
+ * array job is listed by its parent, which ends after its children.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { AwsSession } from "@cloudknot/cloudknot/aws";
+ * import { unfinishedJobIds } from "./jobs.ts";
+ *
+ * const session = await AwsSession.create();
+ * console.log(await unfinishedJobIds(session.batch, "my-knot-ck-jq"));
+ * ```
+ *
+ * @param batch The Batch client.
+ * @param jobQueue The queue's name or ARN.
+ * @returns The jobs' ids.
+ */
+export async function unfinishedJobIds(batch: Batch, jobQueue: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const jobStatus of JOB_STATUS_ORDER.filter((s) => !isTerminalStatus(s))) {
+    for await (const job of batch.listJobsAll({ jobQueue, jobStatus })) ids.push(job.jobId);
+  }
+  return ids;
+}
+
+/**
  * Waits until jobs have finished (or Batch no longer knows them), looking
  * every `pollMs`, for at most `timeoutMs`: a terminated job's container gets
  * SIGTERM, and SIGKILL only after its stop timeout, so it ends moments after

@@ -10,7 +10,7 @@ import {
 } from "../../../../src/targets/aws/batch/mod.ts";
 import type { AwsSession } from "../../../../src/aws/mod.ts";
 import type { BatchPlacement } from "../../../../src/targets/aws/batch/mod.ts";
-import { type Emulator, startEmulator } from "../../../emulator/mod.ts";
+import { type Emulator, ProcessRunner, startEmulator } from "../../../emulator/mod.ts";
 import { sessionFor } from "../../../support/aws_session.ts";
 import { LONG_LAG_MS, propagateIam } from "../../../support/lag_ends.ts";
 import { holdAnswer } from "../../../support/held_answer.ts";
@@ -545,5 +545,159 @@ Deno.test("a compute environment of the knot's name that another config file mad
     assert.equal(await ensure("k-ck-ce", { ...knot, "cloudknot:owner": "a" }), theirs);
     assert.equal(await ensure("old-ck-ce", { ...knot, "cloudknot:owner": "b" }), old);
     assert.deepEqual(emu.mutatingRequests(), []);
+  });
+});
+
+/**
+ * A Fargate knot's environment with one job running on it, as a process
+ * (`sleep`) whose attempt ends in Batch only once `release` has settled, however
+ * long after Batch stopped it.
+ */
+async function withFargateJob(
+  fn: (
+    emu: Emulator,
+    session: AwsSession,
+    made: { ce: string; queue: string; jobId: string; release: () => void },
+  ) => Promise<void>,
+): Promise<void> {
+  const released = Promise.withResolvers<void>();
+  const inner = new ProcessRunner({ entrypoint: () => ["/bin/sh", "-c"] });
+  const emu = await startEmulator({
+    realism: false,
+    ceValidDelayMs: 10,
+    runner: {
+      capacity: inner.capacity,
+      run: async (req) => {
+        const result = await inner.run(req);
+        await released.promise;
+        return result;
+      },
+    },
+  });
+  try {
+    const session = await sessionFor(emu);
+    const p = await placement(session, [...emu.ec2.subnets.keys()].slice(0, 2));
+    const compute = validateComputeOptions({ compute: "FARGATE", vcpus: 1, memory: 2048 });
+    const ce = await ensureComputeEnvironment(session, {
+      name: "f-ce",
+      compute,
+      placement: p,
+      tags: {},
+    }, FAST);
+    const queue = await ensureJobQueue(session, {
+      name: "f-jq",
+      priority: 1,
+      computeEnvironment: ce,
+      tags: {},
+    }, FAST);
+    const def = await registerJobDefinition(session, {
+      name: "f-jd",
+      image: "x:y",
+      compute,
+      placement: p,
+      tags: {},
+    });
+    const { jobId } = await session.batch.submitJob({
+      jobName: "sleeper",
+      jobQueue: queue,
+      jobDefinition: def.arn,
+      // exec: the process the runner stops is the one that holds its output open.
+      containerOverrides: { command: ["exec sleep 600"] },
+    });
+    const deadline = Date.now() + 60_000;
+    while (emu.batch.jobs.get(jobId)?.status !== "RUNNING") {
+      const job = emu.batch.jobs.get(jobId);
+      if (Date.now() > deadline) {
+        throw new Error(`the job did not start: ${job?.status} ${job?.statusReason ?? ""}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await fn(emu, session, { ce, queue, jobId, release: () => released.resolve() });
+  } finally {
+    released.resolve();
+    await emu.close();
+  }
+}
+
+Deno.test("a Fargate compute environment is deleted only once the jobs its queue held have ended: AWS Batch leaves one deleted under running jobs INVALID", async () => {
+  await withFargateJob(async (emu, session, { ce, queue, jobId, release }) => {
+    const warnings: string[] = [];
+    const deleting = deleteBatchEnvironment(session, { jobQueue: queue, computeEnvironment: ce }, {
+      ...FAST,
+      timeoutMs: 120_000,
+      onWait: (message) => warnings.push(message),
+    });
+    // Awaited below; a failed check before that must not leave its rejection unhandled.
+    deleting.catch(() => {});
+    const deadline = Date.now() + 60_000;
+    while (warnings.length === 0) {
+      assert.equal(
+        emu.count("batch", "DeleteComputeEnvironment"),
+        0,
+        "the environment was deleted while its job ran",
+      );
+      if (Date.now() > deadline) throw new Error("the delete never said it waits for the job");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(warnings, [
+      `cloudknot: 1 job(s) still run on Fargate compute environment ${ce}, which AWS Batch ` +
+      `cannot delete until they end; waiting for them (at most 2 minutes)`,
+    ]);
+    // The queue is gone, and Batch has stopped the job, which is still stopping.
+    assert.equal(emu.count("batch", "DeleteJobQueue"), 1);
+    assert.equal(emu.batch.jobs.get(jobId)?.status, "RUNNING");
+    assert.equal(emu.count("batch", "DeleteComputeEnvironment"), 0);
+    release();
+    await deleting;
+    assert.equal(emu.batch.jobs.get(jobId)?.status, "FAILED");
+    assert.equal(emu.count("batch", "DeleteComputeEnvironment"), 1);
+    assert.deepEqual(
+      (await session.batch.describeComputeEnvironments({ computeEnvironments: [ce] }))
+        .computeEnvironments,
+      [],
+    );
+  });
+});
+
+Deno.test("a Fargate compute environment left INVALID by a delete under running jobs is an error that says why and what to do while they run, and is deleted once they have ended", async () => {
+  await withFargateJob(async (emu, session, { ce, queue, release }) => {
+    // Deleted by hand while the job runs: its queue, then the environment, which Batch leaves
+    // INVALID.
+    await deleteBatchEnvironment(session, { jobQueue: queue }, FAST);
+    await session.batch.updateComputeEnvironment({ computeEnvironment: ce, state: "DISABLED" });
+    const look = async () =>
+      (await session.batch.describeComputeEnvironments({ computeEnvironments: [ce] }))
+        .computeEnvironments?.[0];
+    while ((await look())?.status !== "VALID") await new Promise((r) => setTimeout(r, 20));
+    await session.batch.deleteComputeEnvironment({ computeEnvironment: ce });
+    assert.equal((await look())?.status, "INVALID");
+    await assert.rejects(
+      () =>
+        deleteBatchEnvironment(session, { computeEnvironment: ce }, { ...FAST, timeoutMs: 500 }),
+      (e) =>
+        e instanceof BatchResourceError &&
+        e.message ===
+          `The compute environment ${ce} is still INVALID after its delete: ${
+              (emu.batch.computeEnvironments.get("f-ce")!).statusReason
+            }. AWS Batch leaves a compute environment INVALID when it cannot use it (its service ` +
+            `role was deleted: make the role again) or when jobs still ran on it, on Fargate ` +
+            `(wait until they have ended): fix what the reason names, then try again`,
+    );
+    // Asked again while it waited, a while apart: Batch left it INVALID each time.
+    const deletes = emu.count("batch", "DeleteComputeEnvironment");
+    assert.ok(deletes >= 3, `${deletes} deletes`);
+    assert.ok(deletes < 10, `${deletes} deletes`);
+    // A delete that waits while the job runs deletes it once the job has ended: Batch leaves its
+    // first ask INVALID, and it asks again.
+    const asked = emu.count("batch", "DeleteComputeEnvironment");
+    const again = deleteBatchEnvironment(session, { computeEnvironment: ce }, FAST);
+    again.catch(() => {});
+    while (emu.count("batch", "DeleteComputeEnvironment") === asked) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal((await look())?.status, "INVALID");
+    release();
+    await again;
+    assert.equal(await look(), undefined);
   });
 });
