@@ -12,7 +12,103 @@ import { deleteBatchEnvironment } from "../../../src/targets/aws/batch/mod.ts";
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { AwsKnotTarget } from "../../../src/targets/aws/aws_knot.ts";
 import { type AwsKnotRecord, writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
-import { job, jobsNamed, startTestBed } from "./helpers.ts";
+import { job, jobsNamed, startTestBed, type TestBed } from "./helpers.ts";
+
+/**
+ * Knot `squares` on a test bed, as the AWS knot target its clobber runs on: its record written,
+ * its clobber's wait for the jobs it stopped over at once (the tests make a job outlast it
+ * however loaded the machine is), its warnings kept in `warnings`.
+ */
+async function knotOnBed(
+  bed: TestBed,
+  warnings: string[],
+  compute: "EC2" | "FARGATE" = "EC2",
+): Promise<AwsKnotTarget> {
+  const { emu, session, state, resources } = bed;
+  const [ce] = (await session.batch.describeComputeEnvironments({
+    computeEnvironments: ["ck-ce"],
+  })).computeEnvironments ?? [];
+  const record: AwsKnotRecord = {
+    name: "squares",
+    region: emu.region,
+    profile: "default",
+    pars: "ck",
+    dockerImage: "squares",
+    dockerRepo: "ck-repo",
+    imageUri: "",
+    computeEnvironment: ce!.computeEnvironmentArn!,
+    jobQueue: resources.jobQueue,
+    jobDefinition: resources.jobDefinition,
+    jobDefinitionName: "ck-def",
+    jobRole: resources.jobRoleArn,
+    bucket: resources.bucket,
+    sse: undefined,
+    prefix: "cloudknot/squares",
+    retries: 1,
+    compute,
+    imageTags: ["squares"],
+    runs: [],
+  };
+  await writeAwsKnot(state, record);
+  const options = {
+    session,
+    state,
+    knot: "squares",
+    bucket: record.bucket,
+    prefix: record.prefix,
+    jobQueue: record.jobQueue,
+    jobDefinition: record.jobDefinition,
+    attempts: 1,
+    profile: "default",
+    region: emu.region,
+    pollIntervalMs: 50,
+    maxPollIntervalMs: 400,
+    // Over at once: the test makes the job outlast it however loaded the machine is.
+    clobberStopWaitMs: 0,
+    warn: (message: string) => void warnings.push(message),
+  };
+  const knot = new AwsKnotTarget(options, record, {
+    region: emu.region,
+    profile: "default",
+    pars: undefined,
+    image: await DockerImage.create({
+      name: "squares",
+      func: job,
+      state,
+      cloudknotDir: join(bed.dir, "ck"),
+    }),
+    repo: await DockerRepo.create({ name: "ck-repo", session, state }),
+    imageUri: "",
+    computeEnvironment: record.computeEnvironment,
+    jobQueue: record.jobQueue,
+    jobDefinition: record.jobDefinition,
+    bucket: record.bucket,
+    prefix: record.prefix,
+    jobRole: record.jobRole!,
+    adopted: true,
+    updated: false,
+  });
+  return knot;
+}
+
+/**
+ * A test bed whose stopped attempts end in Batch only once `stopping` has settled: still
+ * stopping however long the clobber's wait.
+ */
+function heldBed(stopping: Promise<void>, fargate = false): Promise<TestBed> {
+  return startTestBed(job, {
+    emulator: { concurrency: 2 },
+    fargate,
+    wrapRunner: (inner) => ({
+      ...(inner.capacity !== undefined ? { capacity: inner.capacity } : {}),
+      run: async (req) => {
+        const result = await inner.run(req);
+        if (req.signal.aborted) await stopping;
+        return result;
+      },
+    }),
+  });
+}
 
 /**
  * Clobbers a knot while a job of its run still stops, and checks that every
@@ -21,87 +117,13 @@ import { job, jobsNamed, startTestBed } from "./helpers.ts";
  * record (they never saw the record note that the clobber began).
  */
 async function stillStopping(look: "while the clobber runs" | "once its record is gone") {
-  // A stopped job's task ends in Batch only once the test lets it: still stopping however
-  // long the clobber's wait.
   const stopping = Promise.withResolvers<void>();
-  const bed = await startTestBed(job, {
-    emulator: { concurrency: 2 },
-    wrapRunner: (inner) => ({
-      ...(inner.capacity !== undefined ? { capacity: inner.capacity } : {}),
-      run: async (req) => {
-        const result = await inner.run(req);
-        if (req.signal.aborted) await stopping.promise;
-        return result;
-      },
-    }),
-  });
-  const { emu, session, state, resources } = bed;
+  const bed = await heldBed(stopping.promise);
+  const { emu, state } = bed;
   const readersDone = Promise.withResolvers<void>();
   try {
-    const [ce] = (await session.batch.describeComputeEnvironments({
-      computeEnvironments: ["ck-ce"],
-    })).computeEnvironments ?? [];
-    const record: AwsKnotRecord = {
-      name: "squares",
-      region: emu.region,
-      profile: "default",
-      pars: "ck",
-      dockerImage: "squares",
-      dockerRepo: "ck-repo",
-      imageUri: "",
-      computeEnvironment: ce!.computeEnvironmentArn!,
-      jobQueue: resources.jobQueue,
-      jobDefinition: resources.jobDefinition,
-      jobDefinitionName: "ck-def",
-      jobRole: resources.jobRoleArn,
-      bucket: resources.bucket,
-      sse: undefined,
-      prefix: "cloudknot/squares",
-      retries: 1,
-      compute: "EC2",
-      imageTags: ["squares"],
-      runs: [],
-    };
-    await writeAwsKnot(state, record);
     const warnings: string[] = [];
-    const options = {
-      session,
-      state,
-      knot: "squares",
-      bucket: record.bucket,
-      prefix: record.prefix,
-      jobQueue: record.jobQueue,
-      jobDefinition: record.jobDefinition,
-      attempts: 1,
-      profile: "default",
-      region: emu.region,
-      pollIntervalMs: 50,
-      maxPollIntervalMs: 400,
-      // Over at once: the test makes the job outlast it however loaded the machine is.
-      clobberStopWaitMs: 0,
-      warn: (message: string) => void warnings.push(message),
-    };
-    const knot = new AwsKnotTarget(options, record, {
-      region: emu.region,
-      profile: "default",
-      pars: undefined,
-      image: await DockerImage.create({
-        name: "squares",
-        func: job,
-        state,
-        cloudknotDir: join(bed.dir, "ck"),
-      }),
-      repo: await DockerRepo.create({ name: "ck-repo", session, state }),
-      imageUri: "",
-      computeEnvironment: record.computeEnvironment,
-      jobQueue: record.jobQueue,
-      jobDefinition: record.jobDefinition,
-      bucket: record.bucket,
-      prefix: record.prefix,
-      jobRole: record.jobRole!,
-      adopted: true,
-      updated: false,
-    });
+    const knot = await knotOnBed(bed, warnings);
     // The first item returns at once, the second sleeps.
     const run = await knot.map<number | string>({
       items: encodeItems([3, { sleep: 600_000 }]),
@@ -191,6 +213,61 @@ Deno.test(
   "AWS knot clobber: a handle that first sees such a job once the clobber has removed the knot's record still reads it as cancelled by the clobber, not as crashed",
   () => stillStopping("once its record is gone"),
 );
+
+Deno.test("AWS knot clobber on Fargate: the compute environment is deleted only once a job still stopping has ended, saying so while it waits, since AWS Batch leaves one deleted under running jobs INVALID", async () => {
+  const stopping = Promise.withResolvers<void>();
+  const bed = await heldBed(stopping.promise, true);
+  const { emu, session, state } = bed;
+  try {
+    const warnings: string[] = [];
+    const knot = await knotOnBed(bed, warnings, "FARGATE");
+    const run = await knot.map<number | string>({
+      items: encodeItems([{ sleep: 600_000 }]),
+      starmap: false,
+      env: {},
+      itemsPerJob: 1,
+    });
+    const started = Date.now() + 60_000;
+    while (run.counts.running < 1) {
+      if (Date.now() > started) throw new Error(`the item did not start: ${run}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const clobbering = knot.clobber();
+    // Awaited below; a failed check before that must not leave its rejection unhandled.
+    clobbering.catch(() => {});
+    const deadline = Date.now() + 60_000;
+    while (warnings.length < 2) {
+      assert.equal(
+        emu.count("batch", "DeleteComputeEnvironment"),
+        0,
+        "the environment was deleted while its job ran",
+      );
+      if (Date.now() > deadline) throw new Error(`the clobber did not wait: ${warnings}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const ce = knot.resources.computeEnvironment;
+    assert.deepEqual(warnings, [
+      "cloudknot: 1 job(s) of knot squares still stopping after 0 s; deleting its queue terminates them",
+      `cloudknot: 1 job(s) still run on Fargate compute environment ${ce}, which AWS Batch ` +
+      "cannot delete until they end; waiting for them (at most 15 minutes)",
+    ]);
+    stopping.resolve();
+    await clobbering;
+    assert.equal(emu.count("batch", "DeleteComputeEnvironment"), 1);
+    assert.deepEqual(
+      (await session.batch.describeComputeEnvironments({ computeEnvironments: [ce] }))
+        .computeEnvironments,
+      [],
+    );
+    assert.equal(await state.section("knot squares"), undefined);
+    const [stopped] = await run.settled();
+    assert.ok(stopped?.status === "rejected");
+    assert.equal(stopped.reason.kind, "cancelled", stopped.reason.message);
+  } finally {
+    stopping.resolve();
+    await bed.close();
+  }
+});
 
 Deno.test("AWS knot clobber: an attempt that crashed before the clobber began still reads as crashed; one that ended after it reads as cancelled by it", () => {
   const stoppedSince = { at: 2_000, why: "Knot squares was clobbered" };

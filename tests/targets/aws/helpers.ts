@@ -41,6 +41,7 @@ import {
   startEmulator,
 } from "../../emulator/mod.ts";
 import { sessionFor } from "../../support/aws_session.ts";
+import { propagateIam } from "../../support/lag_ends.ts";
 import { cliInProcess } from "../../support/cli_in_process.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";
 import { type AwsHome, withHomeOn } from "../../cli/aws_helpers.ts";
@@ -81,6 +82,8 @@ export async function setupBatchResources(
     maxvCpus?: number;
     timeoutSeconds?: number;
     permissions?: Permissions;
+    /** A Fargate compute environment, queue and job definition (1 vCPU, 2 GiB), not EC2. */
+    fargate?: boolean;
   } = {},
 ): Promise<BatchResources> {
   const p = options.name ?? "ck";
@@ -127,11 +130,21 @@ export async function setupBatchResources(
   const groups = await session.ec2.describeSecurityGroups({
     Filters: [{ Name: "group-name", Values: ["default"] }],
   });
+  // Fargate's task-execution role, as a Pars has.
+  const executionRole = options.fargate
+    ? (await session.iam.createRole({
+      RoleName: `${p}-task-exec`,
+      AssumeRolePolicyDocument: trust("ecs-tasks.amazonaws.com"),
+    })).Role.Arn
+    : undefined;
   // As a knot makes them: the client waits out IAM's lag on the new profile.
   const wait = { pollMs: 20, timeoutMs: 30_000, onWait: () => {} };
   const ce = await ensureComputeEnvironment(session, {
     name: `${p}-ce`,
-    compute: validateComputeOptions({ maxVcpus: options.maxvCpus ?? 10_000 }),
+    compute: validateComputeOptions({
+      maxVcpus: options.maxvCpus ?? 10_000,
+      ...(options.fargate ? { compute: "FARGATE", vcpus: 1, memory: 2048 } : {}),
+    }),
     placement: {
       ecsInstanceProfile: `${p}-instance`,
       jobRole: role.Role.Arn,
@@ -153,7 +166,16 @@ export async function setupBatchResources(
       image: "cloudknot/job:test",
       command: [],
       jobRoleArn: role.Role.Arn,
-      resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }],
+      resourceRequirements: [
+        { type: "VCPU", value: "1" },
+        { type: "MEMORY", value: options.fargate ? "2048" : "512" },
+      ],
+      ...(options.fargate
+        ? {
+          executionRoleArn: executionRole,
+          networkConfiguration: { assignPublicIp: "ENABLED" },
+        }
+        : {}),
       // What the function may do in the container, as a knot's job definition says.
       ...(options.permissions !== undefined
         ? {
@@ -164,6 +186,7 @@ export async function setupBatchResources(
         }
         : {}),
     },
+    ...(options.fargate ? { platformCapabilities: ["FARGATE"] } : {}),
     retryStrategy: { attempts: options.attempts ?? 1 },
     ...(options.timeoutSeconds !== undefined
       ? { timeout: { attemptDurationSeconds: options.timeoutSeconds } }
@@ -216,6 +239,8 @@ export async function startTestBed(
     permissions?: Permissions;
     /** Wraps the process runner that runs the job entry point, to hold or watch attempts. */
     wrapRunner?: (inner: JobRunner) => JobRunner;
+    /** Fargate resources, not EC2 ({@linkcode setupBatchResources}). */
+    fargate?: boolean;
   } = {},
 ): Promise<TestBed> {
   const dir = await Deno.makeTempDir({ prefix: "ck-aws-target-" });
@@ -248,7 +273,11 @@ export async function startTestBed(
       ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
       ...(options.maxvCpus !== undefined ? { maxvCpus: options.maxvCpus } : {}),
       ...(options.permissions !== undefined ? { permissions: options.permissions } : {}),
+      ...(options.fargate ? { fargate: true } : {}),
     });
+    // The bed stands for a knot made a while ago: IAM has shown its roles to ECS. (An EC2
+    // environment's validation waits that long anyway; a Fargate one has no profile to wait on.)
+    if (options.fargate) propagateIam(emu);
     const state = new StateFile({ path: join(dir, "cloudknot") });
     const knot = options.knot ?? "squares";
     // Every AWS target is a knot's: its record is there to remember its runs.
