@@ -744,10 +744,6 @@ async function retire(
   },
   options: WaitOptions,
 ): Promise<void> {
-  const remove = () =>
-    calls.remove().catch((e) => {
-      if (!missing(e)) throw e;
-    });
   const found = await look();
   if (found !== undefined && !GONE.has(found.status ?? "")) {
     if (found.state !== "DISABLED") await calls.disable();
@@ -758,7 +754,9 @@ async function retire(
       options,
     );
     await calls.disabled?.();
-    await remove();
+    await calls.remove().catch((e) => {
+      if (!missing(e)) throw e;
+    });
   }
   let again = options.pollMs ?? 2000;
   let next = Date.now() + again;
@@ -769,7 +767,11 @@ async function retire(
       async () => {
         last = await look();
         if (calls.invalid && last?.status === "INVALID" && Date.now() >= next) {
-          await remove();
+          // Refused (by a Batch already deleting it that this look was behind, or one that can no
+          // longer use its service role): the wait goes on, and its end says why.
+          await calls.remove().catch((e) => {
+            if (!(e instanceof AwsError && e.status === 400)) throw e;
+          });
           again = Math.min(again * 2, 60_000);
           next = Date.now() + again;
         }
