@@ -9,7 +9,7 @@
  */
 import { AwsError } from "../../aws/core/error.ts";
 import { type Estimate, estimateRun } from "../../cost/estimate.ts";
-import type { ComputeSpec } from "./batch/compute_options.ts";
+import { type ComputeSpec, isFargate } from "./batch/compute_options.ts";
 import { artifactOf } from "../../job/artifact_of.ts";
 import { describeShippedFiles } from "../../job/shipped_files.ts";
 import { defaultBaseImage } from "../../image/build_context.ts";
@@ -331,7 +331,7 @@ export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
   const ce = (await session.batch.describeComputeEnvironments({
     computeEnvironments: [names.computeEnvironment],
   })).computeEnvironments?.find((c) => c.status !== "DELETED");
-  const fargate = compute.compute === "FARGATE" || compute.compute === "FARGATE_SPOT";
+  const fargate = isFargate(compute.compute);
   steps.push({
     action: ce ? "adopt" : "create",
     kind: "compute environment",

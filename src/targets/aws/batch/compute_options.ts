@@ -214,6 +214,25 @@ export const MAX_VOLUME_GIB: number = 16_384;
 const COMPUTE_TYPES: readonly ComputeType[] = ["EC2", "SPOT", "FARGATE", "FARGATE_SPOT"];
 
 /**
+ * Whether a compute type (a knot's `compute`, or a compute environment's
+ * `computeResources.type`) runs jobs on AWS Fargate: `FARGATE` or
+ * `FARGATE_SPOT`.
+ *
+ * @example Usage
+ * ```ts
+ * import { isFargate } from "@cloudknot/cloudknot/batch";
+ *
+ * console.log(isFargate("FARGATE_SPOT"), isFargate("SPOT")); // true false
+ * ```
+ *
+ * @param compute The compute type.
+ * @returns `true` on Fargate.
+ */
+export function isFargate(compute: string | undefined): boolean {
+  return compute === "FARGATE" || compute === "FARGATE_SPOT";
+}
+
+/**
  * The instance types that let AWS Batch choose: `optimal` (c4, m4, r4, c5, m5
  * and r5, or like `default_x86_64` from November 2025), `default_x86_64` (m6i,
  * c6i, r6i, c7i) and `default_arm64` (m6g, c6g, r6g, c7g); none has GPUs
@@ -271,7 +290,7 @@ export function instanceArchitecture(type: string): "arm64" | "amd64" {
  */
 export function checkArchitecture(spec: ComputeSpec, platform: string): void {
   const image = platform.split("/")[1] === "arm64" ? "arm64" : "amd64";
-  const fargate = spec.compute === "FARGATE" || spec.compute === "FARGATE_SPOT";
+  const fargate = isFargate(spec.compute);
   if (fargate) {
     if (image === "arm64") {
       fail(
@@ -374,7 +393,7 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
       `compute must be one of ${COMPUTE_TYPES.join(", ")}, not ${JSON.stringify(compute)}`,
     );
   }
-  const fargate = compute === "FARGATE" || compute === "FARGATE_SPOT";
+  const fargate = isFargate(compute);
   if (fargate) {
     for (const field of EC2_ONLY) {
       const value = options[field];

@@ -15,7 +15,7 @@ import type {
 } from "../../../aws/services/batch.ts";
 import { CannotCreateResourceError } from "../../../util/errors.ts";
 import { sleep } from "../../../util/sleep.ts";
-import type { ComputeSpec } from "./compute_options.ts";
+import { type ComputeSpec, isFargate } from "./compute_options.ts";
 import { thenSentence } from "../../../util/sentence.ts";
 import { checkJobDefinitionBytes, quotaRefusal } from "./quotas.ts";
 import { unfinishedJobIds, waitForJobsToEnd } from "./jobs.ts";
@@ -398,7 +398,7 @@ function computeResources(spec: ComputeEnvironmentSpec): ComputeResource {
     subnets: p.subnets,
     securityGroupIds: [p.securityGroup],
   };
-  if (c.compute === "FARGATE" || c.compute === "FARGATE_SPOT") return base;
+  if (isFargate(c.compute)) return base;
   const resources: ComputeResource = {
     ...base,
     allocationStrategy: c.compute === "SPOT"
@@ -550,7 +550,7 @@ export const TIMEOUT_BACKSTOP_SECONDS = 60;
  */
 export function jobDefinitionRequest(spec: JobDefinitionSpec): RegisterJobDefinitionRequest {
   const c = spec.compute;
-  const fargate = c.compute === "FARGATE" || c.compute === "FARGATE_SPOT";
+  const fargate = isFargate(c.compute);
   const requirements = [
     { type: "VCPU", value: String(c.vcpus) },
     { type: "MEMORY", value: String(c.memory) },
@@ -853,12 +853,10 @@ export async function deleteBatchEnvironment(
 ): Promise<void> {
   const { batch } = session;
   const { jobQueue, computeEnvironment } = refs;
-  const environment = computeEnvironment === undefined
-    ? undefined
-    : await describeEnvironment(session, computeEnvironment);
-  const fargate = /^FARGATE/.test(environment?.computeResources?.type ?? "");
   // The jobs that may still run on a Fargate compute environment once its queue is gone: listed
   // once the queue is disabled, when no job can join it.
+  const fargate = jobQueue !== undefined && computeEnvironment !== undefined &&
+    isFargate((await describeEnvironment(session, computeEnvironment))?.computeResources?.type);
   let unfinished: string[] = [];
   if (jobQueue !== undefined) {
     await retire(`job queue ${jobQueue}`, () => describeQueue(session, jobQueue), {

@@ -9,7 +9,7 @@
 import type { AwsSession } from "../../../aws/session.ts";
 import type { InstanceTypeInfo } from "../../../aws/services/ec2.ts";
 import { CloudknotInputError } from "../../../util/errors.ts";
-import { BATCH_PICKS, type ComputeSpec } from "./compute_options.ts";
+import { BATCH_PICKS, type ComputeSpec, isFargate } from "./compute_options.ts";
 
 /**
  * What `optimal` means to Batch: "instance types (from the C4, M4, and R4
@@ -86,7 +86,7 @@ export async function checkJobFits(
   compute: ComputeSpec,
   options: CheckJobFitsOptions = {},
 ): Promise<void> {
-  if (compute.compute === "FARGATE" || compute.compute === "FARGATE_SPOT") return;
+  if (isFargate(compute.compute)) return;
   // Batch's own picks are not EC2 types; "optimal" is checked by its families below.
   const named = compute.instanceTypes.filter((t) => !BATCH_PICKS.includes(t));
   const pattern = (t: string) => t.includes(".") ? t : `${t}.*`;
