@@ -14,6 +14,7 @@ import { type Emulator, ProcessRunner, startEmulator } from "../../../emulator/m
 import { sessionFor } from "../../../support/aws_session.ts";
 import { LONG_LAG_MS, propagateIam } from "../../../support/lag_ends.ts";
 import { holdAnswer } from "../../../support/held_answer.ts";
+import { slowToStop } from "../helpers.ts";
 
 const FAST = { pollMs: 20, timeoutMs: 10_000 };
 
@@ -550,8 +551,8 @@ Deno.test("a compute environment of the knot's name that another config file mad
 
 /**
  * A Fargate knot's environment with one job running on it, as a process
- * (`sleep`) whose attempt ends in Batch only once `release` has settled, however
- * long after Batch stopped it.
+ * (`sleep`) that a stop reaches only once `release` has been called, however
+ * long after Batch stopped it (`slowToStop`).
  */
 async function withFargateJob(
   fn: (
@@ -561,18 +562,12 @@ async function withFargateJob(
   ) => Promise<void>,
 ): Promise<void> {
   const released = Promise.withResolvers<void>();
-  const inner = new ProcessRunner({ entrypoint: () => ["/bin/sh", "-c"] });
   const emu = await startEmulator({
     realism: false,
     ceValidDelayMs: 10,
-    runner: {
-      capacity: inner.capacity,
-      run: async (req) => {
-        const result = await inner.run(req);
-        await released.promise;
-        return result;
-      },
-    },
+    runner: slowToStop(released.promise)(
+      new ProcessRunner({ entrypoint: () => ["/bin/sh", "-c"] }),
+    ),
   });
   try {
     const session = await sessionFor(emu);
@@ -604,14 +599,7 @@ async function withFargateJob(
       // exec: the process the runner stops is the one that holds its output open.
       containerOverrides: { command: ["exec sleep 600"] },
     });
-    const deadline = Date.now() + 60_000;
-    while (emu.batch.jobs.get(jobId)?.status !== "RUNNING") {
-      const job = emu.batch.jobs.get(jobId);
-      if (Date.now() > deadline) {
-        throw new Error(`the job did not start: ${job?.status} ${job?.statusReason ?? ""}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await emu.batch.waitForJob(jobId, ["RUNNING"]);
     await fn(emu, session, { ce, queue, jobId, release: () => released.resolve() });
   } finally {
     released.resolve();
