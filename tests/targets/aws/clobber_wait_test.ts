@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { DockerImage, DockerRepo } from "../../../mod.ts";
 import { encodeItems } from "../../../src/job/codec.ts";
 import { batchFailureRecord } from "../../../src/targets/aws/batch/failure.ts";
-import { deleteBatchEnvironment } from "../../../src/targets/aws/batch/mod.ts";
+import { deleteBatchEnvironment, isFargate } from "../../../src/targets/aws/batch/mod.ts";
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { AwsKnotTarget } from "../../../src/targets/aws/aws_knot.ts";
 import { type AwsKnotRecord, writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
@@ -19,11 +19,7 @@ import { job, jobsNamed, startTestBed, type TestBed } from "./helpers.ts";
  * its clobber's wait for the jobs it stopped over at once (the tests make a job outlast it
  * however loaded the machine is), its warnings kept in `warnings`.
  */
-async function knotOnBed(
-  bed: TestBed,
-  warnings: string[],
-  compute: "EC2" | "FARGATE" = "EC2",
-): Promise<AwsKnotTarget> {
+async function knotOnBed(bed: TestBed, warnings: string[]): Promise<AwsKnotTarget> {
   const { emu, session, state, resources } = bed;
   const [ce] = (await session.batch.describeComputeEnvironments({
     computeEnvironments: ["ck-ce"],
@@ -45,7 +41,8 @@ async function knotOnBed(
     sse: undefined,
     prefix: "cloudknot/squares",
     retries: 1,
-    compute,
+    // The bed's compute environment's type: EC2, or Fargate (heldBed's `fargate`).
+    compute: isFargate(ce!.computeResources?.type) ? "FARGATE" : "EC2",
     imageTags: ["squares"],
     runs: [],
   };
@@ -220,7 +217,7 @@ Deno.test("AWS knot clobber on Fargate: the compute environment is deleted only 
   const { emu, session, state } = bed;
   try {
     const warnings: string[] = [];
-    const knot = await knotOnBed(bed, warnings, "FARGATE");
+    const knot = await knotOnBed(bed, warnings);
     const run = await knot.map<number | string>({
       items: encodeItems([{ sleep: 600_000 }]),
       starmap: false,
