@@ -1,17 +1,18 @@
 /**
  * Runs every test of the repository, several test files at once, each in a `deno test` process of
  * its own with the suite's sanitizers, and the doc tests (the TypeScript blocks of the code's doc
- * comments) in a few more, each over its own share of the modules. It prints each file's output
+ * comments) in one more. It prints each file's output
  * whole as the file ends, the slowest files, each failing file's errors again, and one last line
  * in `deno test`'s words: `ok | N passed (N steps) | N failed (time)`.
  *
- * Why several doc test processes: Deno runs each example in a new worker, which costs about 0.4 s
- * of CPU whatever the example does, so the doc tests in one process were the suite's longest by far
- * (7 min 46 s of a 23 min CI run); split over modules they run side by side like the test files.
- * The longest files start first, so that none is left to run alone at the end: the doc test
- * processes, then the test files by size, which stands for length. (Ordering by the seconds each
- * file took in an earlier run would end a run about 2% sooner, as simulated on a CI run's times:
- * not worth a table to keep up to date.)
+ * Why the doc tests are not `deno test --doc`: that runs each example as a test module of its own,
+ * in a new worker, which costs about 0.3 s of CPU whatever the example does (375 examples, 162
+ * CPU-seconds of a CPU-bound run, in three processes of over two minutes each). They run in one
+ * process instead, each example a test that imports it (`scripts/doc_examples.ts`): 4 CPU-seconds.
+ * The longest files start first, so that none is left to run alone at the end: the doc tests,
+ * then the test files by size, which stands for length. (Ordering by the seconds each file took in
+ * an earlier run would end a run about 2% sooner, as simulated on a CI run's times: not worth a
+ * table to keep up to date.)
  *
  * Why processes and not `deno test --parallel`: `--parallel` runs test files as worker threads of
  * one process, which share its environment variables, working directory and signal handlers, and
@@ -42,6 +43,7 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { examples } from "./examples.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const jobs = Number(Deno.env.get("CLOUDKNOT_TEST_JOBS") ?? 4);
@@ -50,8 +52,8 @@ const readyFile = Deno.env.get("CLOUDKNOT_TEST_READY_FILE");
 const readyTimeout = Number(Deno.env.get("CLOUDKNOT_TEST_READY_TIMEOUT") ?? 1200) * 1000;
 const denoArgs = ["test", "-A", "--lock=tests/deno.lock", "--no-check"];
 const sanitizers = ["--sanitize-ops", "--sanitize-resources"];
-/** How many processes share the doc tests. */
-const DOC_PROCESSES = 3;
+/** The test module that runs the examples of the modules it is given. */
+const DOC_EXAMPLES = fileURLToPath(new URL("doc_examples.ts", import.meta.url));
 
 /** `deno test`'s own rule for a test module's name: `test.ts`, `*_test.ts` or `*.test.ts`. */
 const TEST_MODULE = /^(?:.*[._])?test\.(?:[cm]?[jt]s|[jt]sx)$/;
@@ -93,73 +95,21 @@ function sourceModules(dir: string, excluded: string[], out: string[] = []): str
 }
 
 /**
- * How many examples of a module's doc comments `deno test --doc` runs: its fenced blocks in
- * JavaScript or TypeScript (or with no language, which is the module's own), less those marked
- * `ignore`. It only weighs the doc test processes' shares: a miscount costs time, never a test.
+ * The doc test process of the modules under `dir`: one `deno test` of `scripts/doc_examples.ts`,
+ * given every module that has examples and is not a test module (whose tests, examples aside,
+ * run in processes of their own) nor excluded.
  */
-export function countExamples(source: string): number {
-  let count = 0;
-  let open = false;
-  for (const line of source.split("\n")) {
-    const fence = line.match(/^\s*(?:\*\s*)?```(.*)$/);
-    if (fence === null) continue;
-    if (!open) {
-      const [lang = "", ...attributes] = fence[1]!.trim().split(/\s+/);
-      const code = /^(?:|[cm]?[jt]s|[jt]sx|javascript|typescript)$/.test(lang);
-      if (code && !attributes.includes("ignore")) count++;
-    }
-    open = !open;
-  }
-  return count;
-}
-
-/**
- * Splits the modules that have examples into `count` shares of about as many examples each
- * (the largest module first, into the share with the fewest so far), each share in path order.
- */
-export function shareModules(examples: Map<string, number>, count: number): string[][] {
-  const shares = Array.from({ length: count }, () => ({ modules: [] as string[], examples: 0 }));
-  const largestFirst = [...examples].filter(([, n]) => n > 0)
-    .sort(([a, m], [b, n]) => n - m || a.localeCompare(b));
-  for (const [path, n] of largestFirst) {
-    const share = shares.reduce((least, s) => s.examples < least.examples ? s : least);
-    share.modules.push(path);
-    share.examples += n;
-  }
-  return shares.map((s) => s.modules.sort()).filter((modules) => modules.length > 0);
-}
-
-/**
- * The doc test processes of the modules under `dir`: each runs `deno test --doc` on `dir` with
- * every module but its share's ignored (the test modules, whose tests run in processes of their
- * own, `excluded`, and the other shares' modules), so each example runs in exactly one of them.
- * `--ignore` replaces `deno.json`'s exclusions, so they are given again.
- */
-export function docTestJobs(
-  dir: string,
-  excluded: string[],
-  testModules: string[],
-  count: number = DOC_PROCESSES,
-): Job[] {
-  const examples = new Map<string, number>();
-  for (const path of sourceModules(dir, excluded)) {
-    examples.set(path, countExamples(Deno.readTextFileSync(path)));
-  }
-  const shares = shareModules(examples, count);
-  // Relative paths keep `--ignore` short: one argument may hold at most 128 KiB on Linux.
-  const relativeTo = (paths: string[]) => paths.map((p) => relative(dir, p) || ".");
-  const always = [...testModules, ...excluded.filter((e) => !e.endsWith("/.git"))];
-  return shares.map((_, i) => {
-    const others = shares.filter((_, j) => j !== i).flat();
-    const ignore = relativeTo([...always, ...others]).join(",");
-    return {
-      name: shares.length === 1 ? "doc tests" : `doc tests (${i + 1} of ${shares.length})`,
-      args: [...denoArgs, "--doc", ...sanitizers, `--ignore=${ignore}`, dir],
-      cwd: dir,
-      weight: Infinity,
-      doc: true,
-    };
-  });
+export function docTestJob(dir: string, excluded: string[]): Job {
+  const modules = sourceModules(dir, excluded)
+    .filter((path) => examples(Deno.readTextFileSync(path)).length > 0)
+    .map((path) => relative(dir, path)).sort();
+  return {
+    name: "doc tests",
+    args: [...denoArgs, ...sanitizers, DOC_EXAMPLES, "--", ...modules],
+    cwd: dir,
+    weight: Infinity,
+    doc: true,
+  };
 }
 
 /**
@@ -266,7 +216,7 @@ if (import.meta.main) {
     weight: Deno.statSync(path).size,
   }));
   // Every doc test, from every module that is not a test file (test files run in their own).
-  if (Deno.args.length === 0) queue.push(...docTestJobs(root, excluded, modules));
+  if (Deno.args.length === 0) queue.push(docTestJob(root, excluded));
   queue.sort((a, b) => b.weight - a.weight);
   const logDir = Deno.makeTempDirSync({ prefix: "cloudknot-tests-" });
   const outcomes: Outcome[] = [];

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { countExamples, docTestJobs, failureExcerpt, shareModules } from "../../scripts/test.ts";
+import { docTestJob, failureExcerpt, type Job } from "../../scripts/test.ts";
+import { examples } from "../../scripts/examples.ts";
 
 const RUNNER = fileURLToPath(new URL("../../scripts/test.ts", import.meta.url));
 
@@ -64,11 +65,12 @@ Deno.test("a failure excerpt is the errors section, cut to its length, or the ou
   assert.equal(end[4], "    a_test.ts: killed after 900 s");
 });
 
-Deno.test("an example's count is its fenced blocks of JavaScript or TypeScript in doc comments, less those marked ignore", () => {
+Deno.test("examples are the fenced blocks of JavaScript or TypeScript in doc comments, less those marked ignore, with their fences' lines", () => {
   const source = [
     "/**",
     " * ```ts",
     " * one();",
+    " *   indented();",
     " * ```",
     " * ```ts ignore",
     " * notRun();",
@@ -83,18 +85,34 @@ Deno.test("an example's count is its fenced blocks of JavaScript or TypeScript i
     " * three();",
     " * ```",
     " */",
+    "// ```ts",
+    "// notInADocComment();",
+    "// ```",
+    'const glob = "src/**/*.ts";',
+    "/* ```ts */",
   ].join("\n");
-  assert.equal(countExamples(source), 3);
-  assert.equal(countExamples("export const x = 1;\n"), 0);
+  assert.deepEqual(examples(source), [
+    { open: 2, close: 5, code: "one();\n  indented();" },
+    { open: 12, close: 14, code: "two(); // no language: the module's own" },
+    { open: 15, close: 17, code: "three();" },
+  ]);
+  assert.deepEqual(examples("export const x = 1;\n"), []);
 });
 
-Deno.test("the doc tests' modules are shared out by their examples, the largest first, and none twice", () => {
-  const examples = new Map([["a", 11], ["b", 6], ["c", 5], ["d", 4], ["e", 1], ["f", 0]]);
-  assert.deepEqual(shareModules(examples, 3), [["a"], ["b", "e"], ["c", "d"]]);
-  assert.deepEqual(shareModules(new Map([["a", 2]]), 3), [["a"]]);
-});
+/** Runs a job of the runner as the runner would, and gives its exit code and output. */
+async function runJob(job: Job): Promise<{ code: number; output: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: job.args,
+    cwd: job.cwd,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const output = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  return { code: out.code, output };
+}
 
-Deno.test("the doc test processes together run every example of every module once, and no test file's tests", async () => {
+Deno.test("the doc test process runs every example of every module once, named as deno test --doc names it, and no test file's tests", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.mkdir(join(dir, "marks"));
@@ -125,33 +143,60 @@ Deno.test("the doc test processes together run every example of every module onc
       `/**\n${example("test-module-example").join("\n")}\n */\n` +
         `Deno.test("t", () => Deno.writeTextFileSync("marks/test-module-test", "ran\\n"));\n`,
     );
-    const jobs = docTestJobs(dir, [], [testFile], 3);
-    // Doc test processes never wait for CI's ready file: they need no Docker.
-    assert.ok(jobs.every((j) => j.doc === true));
-    assert.deepEqual(jobs.map((j) => j.name), [
-      "doc tests (1 of 3)",
-      "doc tests (2 of 3)",
-      "doc tests (3 of 3)",
-    ]);
-    let passed = 0;
-    for (const job of jobs) {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: job.args,
-        cwd: job.cwd,
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const output = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-      assert.equal(out.code, 0, output);
-      passed += Number(output.match(/^ok \| (\d+) passed/m)?.[1]);
-    }
-    assert.equal(passed, marks.length);
+    const job = docTestJob(dir, []);
+    // The doc test process never waits for CI's ready file: it needs no Docker.
+    assert.equal(job.doc, true);
+    const { code, output } = await runJob(job);
+    assert.equal(code, 0, output);
+    assert.equal(Number(output.match(/^ok \| (\d+) passed/m)?.[1]), marks.length);
+    assert.match(output, /^\.\/sub\/c\.ts#2-5\.ts \.\.\. ok/m);
     const ran = (await Array.fromAsync(Deno.readDir(join(dir, "marks")))).map((e) => e.name);
     assert.deepEqual(ran.sort(), [...marks].sort());
     for (const mark of marks) {
       assert.equal(await Deno.readTextFile(join(dir, "marks", mark)), "ran\n", `${mark} ran twice`);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an example resolves its imports as beside its module, and fails its test when it throws, uses a name it does not import, or leaks", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "lib"));
+    await Deno.writeTextFile(join(dir, "lib", "two.ts"), "export const two = 2;\n");
+    const module = (code: string[]) =>
+      ["/**", " * ```ts", ...code.map((line) => ` * ${line}`), " * ```", " */", ""].join("\n");
+    await Deno.writeTextFile(
+      join(dir, "lib", "good.ts"),
+      module([
+        'import { two } from "./two.ts";',
+        'import { decode } from "@cloudknot/cloudknot/codec";',
+        'const { two: again } = await import("./two.ts");',
+        'if (two + again !== 4 || typeof decode !== "function") throw new Error("wrong");',
+      ]),
+    );
+    await Deno.writeTextFile(
+      join(dir, "throws.ts"),
+      module(['throw new Error("this example is wrong");']),
+    );
+    await Deno.writeTextFile(
+      join(dir, "unimported.ts"),
+      module(["console.log(two);"]) + "export const two = 2;\n",
+    );
+    await Deno.writeTextFile(
+      join(dir, "leaks.ts"),
+      module(["setTimeout(() => {}, 60_000);"]),
+    );
+    const { code, output } = await runJob(docTestJob(dir, []));
+    assert.equal(code, 1, output);
+    assert.match(output, /^\.\/lib\/good\.ts#2-8\.ts \.\.\. ok/m);
+    assert.match(output, /^\.\/throws\.ts#2-5\.ts \.\.\. FAILED/m);
+    assert.match(output, /this example is wrong/);
+    assert.match(output, /^\.\/unimported\.ts#2-5\.ts \.\.\. FAILED/m);
+    assert.match(output, /ReferenceError: two is not defined/);
+    assert.match(output, /^\.\/leaks\.ts#2-5\.ts \.\.\. FAILED/m);
+    assert.match(output, /^FAILED \| 1 passed \| 3 failed/m);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
