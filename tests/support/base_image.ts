@@ -14,6 +14,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Docker } from "../../src/docker/docker.ts";
 
@@ -140,20 +141,35 @@ async function sharedLibraries(binary: string): Promise<string[]> {
 }
 
 /**
- * What this process found a binary to be, by its path, size and modification time: hashing
- * deno's 95 MB and asking its version cost about 0.3 s of CPU, and a test file may ask for the
+ * What this process found a binary to be, by its path, inode, size and modification time: hashing
+ * deno's 95 MB and asking its version cost about 0.4 s of CPU, and a test file may ask for the
  * base image once per test.
  */
 const identified = new Map<string, Promise<{ version: string; hash: string }>>();
 
-/** The binary's deno version and SHA-256, worked out once per process for each state of the file. */
+/**
+ * The binary's deno version and SHA-256, worked out once for each state of the file: kept for this
+ * process, and in a file of the temporary folder for the suite's other test processes (about a
+ * hundred of them ask), written whole and then renamed so that none reads it half-written.
+ */
 async function identify(binary: string): Promise<{ version: string; hash: string }> {
-  const { size, mtime } = await Deno.stat(binary);
-  const key = `${binary}\0${size}\0${mtime?.getTime()}`;
+  const { size, mtime, ino } = await Deno.stat(binary);
+  const key = `${binary}\0${ino}\0${size}\0${mtime?.getTime()}`;
   let found = identified.get(key);
   if (found === undefined) {
-    found = Promise.all([denoVersion(binary), sha256File(binary)])
-      .then(([version, hash]) => ({ version, hash }));
+    const keyHash = createHash("sha256").update(key).digest("hex").slice(0, 16);
+    const file = join(tmpdir(), `cloudknot-test-deno-identity-${keyHash}.json`);
+    found = Deno.readTextFile(file).then((text) => {
+      const kept = JSON.parse(text);
+      if (typeof kept.version !== "string" || typeof kept.hash !== "string") throw new Error();
+      return kept as { version: string; hash: string };
+    }).catch(async () => {
+      const [version, hash] = await Promise.all([denoVersion(binary), sha256File(binary)]);
+      const part = `${file}.${crypto.randomUUID()}`;
+      await Deno.writeTextFile(part, JSON.stringify({ version, hash }));
+      await Deno.rename(part, file);
+      return { version, hash };
+    });
     identified.set(key, found);
     found.catch(() => identified.delete(key));
   }
