@@ -224,11 +224,15 @@ if (import.meta.main) {
   // The test files wait for the ready file, once for all of them (the doc tests do not).
   let ready: Promise<string | undefined> | undefined;
   let notReady: string | undefined;
+  /** When the ready file came, in seconds from the start, for the summary. */
+  let readyAt: number | undefined;
   await Promise.all(
     Array.from({ length: Math.max(1, jobs) }, async () => {
       for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
         if (readyFile !== undefined && !job.doc) {
-          notReady ??= await (ready ??= waitForReady(readyFile, readyTimeout));
+          notReady ??= await (ready ??= waitForReady(readyFile, readyTimeout).finally(() => {
+            readyAt = (performance.now() - started) / 1000;
+          }));
           if (notReady !== undefined) break;
         }
         const outcome = await run(job, logDir);
@@ -256,6 +260,11 @@ if (import.meta.main) {
   const slowest = [...outcomes].sort((a, b) => b.seconds - a.seconds).slice(0, 10);
   console.log("\nslowest files:");
   for (const o of slowest) console.log(`  ${duration(o.seconds).padStart(6)}  ${o.job.name}`);
+  if (readyAt !== undefined) {
+    console.log(
+      `\nthe ready file came ${duration(readyAt)} into the run: the test files started then`,
+    );
+  }
   const failing = outcomes.filter((o) => o.failed > 0);
   if (failing.length > 0) {
     console.log("\nfailing files:");

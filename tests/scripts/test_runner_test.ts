@@ -225,6 +225,10 @@ Deno.test("the test files start only once the ready file exists, and not at all 
       const { code, output } = await run;
       assert.equal(code, 0, output);
       assert.equal(await Deno.readTextFile(mark), "ran");
+      assert.match(
+        output,
+        /\nthe ready file came [1-9]\d*s into the run: the test files started then\n/,
+      );
       assert.match(output, /\nok \| 1 passed/);
     });
 
