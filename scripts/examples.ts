@@ -27,7 +27,8 @@ const CODE_LANGUAGE = /^(?:|[cm]?[jt]s|[jt]sx|javascript|typescript)$/;
  * ```ts
  * import { examples } from "./examples.ts";
  *
- * const comment = ["/**", " * ```ts", " * console.log(1);", " * ```", " *" + "/"];
+ * const fence = "`".repeat(3);
+ * const comment = ["/**", ` * ${fence}ts`, " * console.log(1);", ` * ${fence}`, " *" + "/"];
  * console.log(examples(comment.join("\n"))); // [{ open: 2, close: 4, code: "console.log(1);" }]
  * ```
  */
