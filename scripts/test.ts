@@ -1,7 +1,7 @@
 /**
- * Runs every test of the repository, several test files at once, each in a `deno test` process of
- * its own with the suite's sanitizers, and the doc tests (the TypeScript blocks of the code's doc
- * comments) in one more. It prints each file's output
+ * Runs the gates (`deno task gates`) and every test of the repository, several at once: each test
+ * file in a `deno test` process of its own with the suite's sanitizers, and the doc tests (the
+ * TypeScript blocks of the code's doc comments) in one more. It prints each file's output
  * whole as the file ends, the slowest files, each failing file's errors again, and one last line
  * in `deno test`'s words: `ok | N passed (N steps) | N failed (time)`.
  *
@@ -9,8 +9,8 @@
  * in a new worker, which costs about 0.3 s of CPU whatever the example does (375 examples, 162
  * CPU-seconds of a CPU-bound run, in three processes of over two minutes each). They run in one
  * process instead, each example a test that imports it (`scripts/doc_examples.ts`): 4 CPU-seconds.
- * The longest files start first, so that none is left to run alone at the end: the doc tests,
- * then the test files by size, which stands for length. (Ordering by the seconds each file took in
+ * The longest files start first, so that none is left to run alone at the end: the gates and the
+ * doc tests, then the test files by size, which stands for length. (Ordering by the seconds each file took in
  * an earlier run would end a run about 2% sooner, as simulated on a CI run's times: not worth a
  * table to keep up to date.)
  *
@@ -21,8 +21,11 @@
  * child processes and the emulator's Batch timings), so files run well side by side even on two
  * cores.
  *
- * The type check is not repeated here (`--no-check`): `deno task test` runs the gates first, whose
- * `deno check --doc` checks every module, test and doc block.
+ * The type check is not repeated here (`--no-check`): the gates' `deno check --doc` checks every
+ * module, test and doc block. The gates run beside the tests, not before them: they take about a
+ * minute, mostly on one core (`deno check`), so the tests gain that minute on two cores (in a CI
+ * run, the test files would have started 65 s later; they need the ready file below, which came
+ * before the gates ended). A failing gate fails the run as a failing test does.
  *
  * Why a ready file: on a new machine, `.ci/run` installs Docker and Debian's other packages while
  * the gates and the doc tests, which need neither, run (on a slow mirror, instead of before). The
@@ -108,15 +111,24 @@ export function docTestJob(dir: string, excluded: string[]): Job {
     args: [...denoArgs, ...sanitizers, DOC_EXAMPLES, "--", ...modules],
     cwd: dir,
     weight: Infinity,
-    doc: true,
+    early: true,
   };
 }
 
+/** The gates, `deno task gates`, as one more process of the run. */
+export const GATES_JOB: Job = {
+  name: "gates",
+  args: ["task", "gates"],
+  weight: Infinity,
+  early: true,
+};
+
 /**
- * One `deno test` process to run: its name in the output, its arguments, its size in bytes, and
- * whether it is a doc test process (which needs no Docker, so never waits for the ready file).
+ * One process to run, a `deno test` or the gates: its name in the output, its arguments, its size
+ * in bytes, and whether it runs before the ready file comes (`early`: the gates and the doc tests
+ * need neither Docker nor Debian's packages).
  */
-export type Job = { name: string; args: string[]; weight: number; cwd?: string; doc?: boolean };
+export type Job = { name: string; args: string[]; weight: number; cwd?: string; early?: boolean };
 type Outcome = {
   job: Job;
   code: number | null;
@@ -126,6 +138,25 @@ type Outcome = {
   failed: number;
   steps: number;
 };
+
+/**
+ * The processes of a run, in the order they start: for the whole of `dir` (no `paths`), the gates
+ * and the doc tests, then every test file from the largest down; else the test files of `paths`
+ * (files, or folders to look in) alone.
+ */
+export function runJobs(dir: string, excluded: string[], paths: string[] = []): Job[] {
+  const modules = (paths.length > 0 ? paths : [dir]).flatMap((p) =>
+    Deno.statSync(p).isDirectory ? testModules(p, excluded) : [p]
+  );
+  const jobs: Job[] = modules.map((path) => ({
+    name: relative(dir, path),
+    args: [...denoArgs, ...sanitizers, path],
+    weight: Deno.statSync(path).size,
+  }));
+  if (paths.length === 0) jobs.push(GATES_JOB, docTestJob(dir, excluded));
+  // Largest first; the gates and the doc tests (both of infinite weight) in the order given.
+  return jobs.sort((a, b) => Number(b.weight > a.weight) - Number(b.weight < a.weight));
+}
 
 /** Runs one `deno test` process, its stdout and stderr in one file so their lines keep their order. */
 function run(job: Job, logDir: string): Promise<Outcome> {
@@ -206,22 +237,13 @@ function duration(seconds: number): string {
 if (import.meta.main) {
   const started = performance.now();
   const excluded = excludedPaths();
-  const args = Deno.args.length > 0 ? Deno.args.map((a) => resolve(a)) : [root];
-  const modules = args.flatMap((a) =>
-    Deno.statSync(a).isDirectory ? testModules(a, excluded) : [a]
-  );
-  const queue: Job[] = modules.map((path) => ({
-    name: relative(root, path),
-    args: [...denoArgs, ...sanitizers, path],
-    weight: Deno.statSync(path).size,
-  }));
-  // Every doc test, from every module that is not a test file (test files run in their own).
-  if (Deno.args.length === 0) queue.push(docTestJob(root, excluded));
-  queue.sort((a, b) => b.weight - a.weight);
+  const paths = Deno.args.map((a) => resolve(a));
+  const queue = runJobs(root, excluded, paths);
+  const testFiles = queue.filter((job) => !job.early);
   const logDir = Deno.makeTempDirSync({ prefix: "cloudknot-tests-" });
   const outcomes: Outcome[] = [];
   const encoder = new TextEncoder();
-  // The test files wait for the ready file, once for all of them (the doc tests do not).
+  // The test files wait for the ready file, once for all of them (the gates and doc tests do not).
   let ready: Promise<string | undefined> | undefined;
   let notReady: string | undefined;
   /** When the ready file came, in seconds from the start, for the summary. */
@@ -229,7 +251,7 @@ if (import.meta.main) {
   await Promise.all(
     Array.from({ length: Math.max(1, jobs) }, async () => {
       for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
-        if (readyFile !== undefined && !job.doc) {
+        if (readyFile !== undefined && !job.early) {
           notReady ??= await (ready ??= waitForReady(readyFile, readyTimeout).finally(() => {
             readyAt = (performance.now() - started) / 1000;
           }));
@@ -248,7 +270,7 @@ if (import.meta.main) {
       job: { name: "test files", args: [], weight: 0 },
       code: 1,
       seconds: 0,
-      output: `\nnone of the ${modules.length} test files ran: ${notReady}\n`,
+      output: `\nnone of the ${testFiles.length} test files ran: ${notReady}\n`,
       passed: 0,
       failed: 1,
       steps: 0,

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { docTestJob, failureExcerpt, type Job } from "../../scripts/test.ts";
+import { docTestJob, failureExcerpt, GATES_JOB, type Job, runJobs } from "../../scripts/test.ts";
 import { examples } from "../../scripts/examples.ts";
 
 const RUNNER = fileURLToPath(new URL("../../scripts/test.ts", import.meta.url));
@@ -99,6 +99,30 @@ Deno.test("examples are the fenced blocks of JavaScript or TypeScript in doc com
   assert.deepEqual(examples("export const x = 1;\n"), []);
 });
 
+Deno.test("a whole run starts the gates and the doc tests, before the ready file, then the test files from the largest down; given paths, their test files alone", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "sub"));
+    await Deno.writeTextFile(join(dir, "small_test.ts"), "Deno.test('s', () => {});\n");
+    await Deno.writeTextFile(join(dir, "sub", "large_test.ts"), `${"// x\n".repeat(50)}\n`);
+    await Deno.writeTextFile(join(dir, "lib.ts"), "/**\n * ```ts\n * 1;\n * ```\n */\n");
+    const whole = runJobs(dir, []);
+    assert.deepEqual(whole.map((j) => j.name), [
+      "gates",
+      "doc tests",
+      join("sub", "large_test.ts"),
+      "small_test.ts",
+    ]);
+    assert.deepEqual(whole[0], GATES_JOB);
+    assert.deepEqual(GATES_JOB.args, ["task", "gates"]);
+    assert.deepEqual(whole.map((j) => j.early === true), [true, true, false, false]);
+    const some = runJobs(dir, [], [join(dir, "sub")]);
+    assert.deepEqual(some.map((j) => j.name), [join("sub", "large_test.ts")]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** Runs a job of the runner as the runner would, and gives its exit code and output. */
 async function runJob(job: Job): Promise<{ code: number; output: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -145,7 +169,7 @@ Deno.test("the doc test process runs every example of every module once, named a
     );
     const job = docTestJob(dir, []);
     // The doc test process never waits for CI's ready file: it needs no Docker.
-    assert.equal(job.doc, true);
+    assert.equal(job.early, true);
     const { code, output } = await runJob(job);
     assert.equal(code, 0, output);
     assert.equal(Number(output.match(/^ok \| (\d+) passed/m)?.[1]), marks.length);
