@@ -6,13 +6,14 @@
  * in `deno test`'s words: `ok | N passed (N steps) | N failed (time)`.
  *
  * Why the doc tests are not `deno test --doc`: that runs each example as a test module of its own,
- * in a new worker, which costs about 0.3 s of CPU whatever the example does (375 examples, 162
- * CPU-seconds of a CPU-bound run, in three processes of over two minutes each). They run in one
- * process instead, each example a test that imports it (`scripts/doc_examples.ts`): 4 CPU-seconds.
+ * in a new worker, which costs about 0.3 s of CPU whatever the example does (162 CPU-seconds of a
+ * CPU-bound run for 375 examples, in three processes of two minutes each). They run in one process
+ * instead, each example a test that imports it (`scripts/doc_examples.ts`): 4 CPU-seconds.
+ *
  * The longest files start first, so that none is left to run alone at the end: the gates and the
- * doc tests, then the test files by size, which stands for length. (Ordering by the seconds each file took in
- * an earlier run would end a run about 2% sooner, as simulated on a CI run's times: not worth a
- * table to keep up to date.)
+ * doc tests, then the test files by size, which stands for length. (Ordering by the seconds each
+ * file took in an earlier run would end a run about 2% sooner, as simulated on a CI run's times:
+ * not worth a table to keep up to date.)
  *
  * Why processes and not `deno test --parallel`: `--parallel` runs test files as worker threads of
  * one process, which share its environment variables, working directory and signal handlers, and
