@@ -1,8 +1,7 @@
 /**
- * Runs the gates (`deno task gates`) and every test of the repository, several at once: each test
- * file in a `deno test` process of its own with the suite's sanitizers, and the doc tests (the
- * TypeScript blocks of the code's doc comments) in one more. It prints each file's output
- * whole as the file ends, the slowest files, each failing file's errors again, and one last line
+ * Runs every test of the repository, several test files at once, each in a `deno test` process of
+ * its own with the suite's sanitizers, and the doc tests (the TypeScript blocks of the code's doc
+ * comments) in one more. It prints each file's output whole as the file ends, the slowest files, each failing file's errors again, and one last line
  * in `deno test`'s words: `ok | N passed (N steps) | N failed (time)`.
  *
  * Why the doc tests are not `deno test --doc`: that runs each example as a test module of its own,
@@ -10,8 +9,8 @@
  * CPU-bound run for 375 examples, in three processes of two minutes each). They run in one process
  * instead, each example a test that imports it (`scripts/doc_examples.ts`): 4 CPU-seconds.
  *
- * The longest files start first, so that none is left to run alone at the end: the gates and the
- * doc tests, then the test files by size, which stands for length. (Ordering by the seconds each
+ * The longest files start first, so that none is left to run alone at the end: the doc tests,
+ * then the test files by size, which stands for length. (Ordering by the seconds each
  * file took in an earlier run would end a run about 2% sooner, as simulated on a CI run's times:
  * not worth a table to keep up to date.)
  *
@@ -22,11 +21,10 @@
  * child processes and the emulator's Batch timings), so files run well side by side even on two
  * cores.
  *
- * The type check is not repeated here (`--no-check`): the gates' `deno check --doc` checks every
- * module, test and doc block. The gates run beside the tests, not before them: they take about a
- * minute, mostly on one core (`deno check`), so the tests gain that minute on two cores (in a CI
- * run, the test files would have started 65 s later; they need the ready file below, which came
- * before the gates ended). A failing gate fails the run as a failing test does.
+ * The type check is not repeated here (`--no-check`): `deno task test` runs the gates first, whose
+ * `deno check --doc` checks every module, test and doc block. (Run beside the tests instead, as one
+ * more process, the gates saved nothing: a CI-like run took 23 min 43 s that way, 23 min 38 s this
+ * way, since the suite is CPU-bound and Debian's packages are in before the gates end anyway.)
  *
  * Why a ready file: on a new machine, `.ci/run` installs Docker and Debian's other packages while
  * the gates and the doc tests, which need neither, run (on a slow mirror, instead of before). The
@@ -116,18 +114,10 @@ export function docTestJob(dir: string, excluded: string[]): Job {
   };
 }
 
-/** The gates, `deno task gates`, as one more process of the run. */
-export const GATES_JOB: Job = {
-  name: "gates",
-  args: ["task", "gates"],
-  weight: Infinity,
-  early: true,
-};
-
 /**
- * One process to run, a `deno test` or the gates: its name in the output, its arguments, its size
- * in bytes, and whether it runs before the ready file comes (`early`: the gates and the doc tests
- * need neither Docker nor Debian's packages).
+ * One `deno test` process to run: its name in the output, its arguments, its size in bytes, and
+ * whether it runs before the ready file comes (`early`: the doc tests need neither Docker nor
+ * Debian's packages).
  */
 export type Job = { name: string; args: string[]; weight: number; cwd?: string; early?: boolean };
 type Outcome = {
@@ -141,9 +131,9 @@ type Outcome = {
 };
 
 /**
- * The processes of a run, in the order they start: for the whole of `dir` (no `paths`), the gates
- * and the doc tests, then every test file from the largest down; else the test files of `paths`
- * (files, or folders to look in) alone.
+ * The processes of a run, in the order they start: for the whole of `dir` (no `paths`), the doc
+ * tests, then every test file from the largest down; else the test files of `paths` (files, or
+ * folders to look in) alone.
  */
 export function runJobs(dir: string, excluded: string[], paths: string[] = []): Job[] {
   const modules = (paths.length > 0 ? paths : [dir]).flatMap((p) =>
@@ -154,8 +144,8 @@ export function runJobs(dir: string, excluded: string[], paths: string[] = []): 
     args: [...denoArgs, ...sanitizers, path],
     weight: Deno.statSync(path).size,
   }));
-  if (paths.length === 0) jobs.push(GATES_JOB, docTestJob(dir, excluded));
-  // Largest first; the gates and the doc tests (both of infinite weight) in the order given.
+  if (paths.length === 0) jobs.push(docTestJob(dir, excluded));
+  // Largest first, the doc tests (of infinite weight) before all.
   return jobs.sort((a, b) => Number(b.weight > a.weight) - Number(b.weight < a.weight));
 }
 
@@ -244,7 +234,7 @@ if (import.meta.main) {
   const logDir = Deno.makeTempDirSync({ prefix: "cloudknot-tests-" });
   const outcomes: Outcome[] = [];
   const encoder = new TextEncoder();
-  // The test files wait for the ready file, once for all of them (the gates and doc tests do not).
+  // The test files wait for the ready file, once for all of them (the doc tests do not).
   let ready: Promise<string | undefined> | undefined;
   let notReady: string | undefined;
   /** When the ready file came, in seconds from the start, for the summary. */

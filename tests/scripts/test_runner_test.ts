@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { docTestJob, failureExcerpt, GATES_JOB, type Job, runJobs } from "../../scripts/test.ts";
+import { docTestJob, failureExcerpt, type Job, runJobs } from "../../scripts/test.ts";
 import { examples } from "../../scripts/examples.ts";
 
 const RUNNER = fileURLToPath(new URL("../../scripts/test.ts", import.meta.url));
@@ -99,7 +99,7 @@ Deno.test("examples are the fenced blocks of JavaScript or TypeScript in doc com
   assert.deepEqual(examples("export const x = 1;\n"), []);
 });
 
-Deno.test("a whole run starts the gates and the doc tests, before the ready file, then the test files from the largest down; given paths, their test files alone", async () => {
+Deno.test("a whole run starts the doc tests, before the ready file, then the test files from the largest down; given paths, their test files alone", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.mkdir(join(dir, "sub"));
@@ -108,14 +108,11 @@ Deno.test("a whole run starts the gates and the doc tests, before the ready file
     await Deno.writeTextFile(join(dir, "lib.ts"), "/**\n * ```ts\n * 1;\n * ```\n */\n");
     const whole = runJobs(dir, []);
     assert.deepEqual(whole.map((j) => j.name), [
-      "gates",
       "doc tests",
       join("sub", "large_test.ts"),
       "small_test.ts",
     ]);
-    assert.deepEqual(whole[0], GATES_JOB);
-    assert.deepEqual(GATES_JOB.args, ["task", "gates"]);
-    assert.deepEqual(whole.map((j) => j.early === true), [true, true, false, false]);
+    assert.deepEqual(whole.map((j) => j.early === true), [true, false, false]);
     const some = runJobs(dir, [], [join(dir, "sub")]);
     assert.deepEqual(some.map((j) => j.name), [join("sub", "large_test.ts")]);
   } finally {
