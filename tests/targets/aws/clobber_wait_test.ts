@@ -12,6 +12,8 @@ import { deleteBatchEnvironment, isFargate } from "../../../src/targets/aws/batc
 import { inCliWords } from "../../../src/cli/common/cli_words.ts";
 import { AwsKnotTarget } from "../../../src/targets/aws/aws_knot.ts";
 import { type AwsKnotRecord, writeAwsKnot } from "../../../src/targets/aws/catalog.ts";
+import { endsWithin } from "../../support/ends_within.ts";
+import { runUntil } from "../../support/run_until.ts";
 import { job, jobsNamed, startTestBed, type TestBed } from "./helpers.ts";
 
 /**
@@ -128,9 +130,7 @@ async function stillStopping(look: "while the clobber runs" | "once its record i
       env: {},
       itemsPerJob: 1,
     });
-    while (run.counts.succeeded < 1 || run.counts.running < 1) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await runUntil(run, () => run.counts.succeeded >= 1 && run.counts.running >= 1);
     // Another handle follows the run, as another process's collect(runId) does.
     const other = await bed.target().collect<number | string>(run.runId);
     const early = look === "while the clobber runs";
@@ -224,11 +224,7 @@ Deno.test("AWS knot clobber on Fargate: the compute environment is deleted only 
       env: {},
       itemsPerJob: 1,
     });
-    const started = Date.now() + 60_000;
-    while (run.counts.running < 1) {
-      if (Date.now() > started) throw new Error(`the item did not start: ${run}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await endsWithin(runUntil(run, () => run.counts.running >= 1), 60_000, "the item's start");
     const clobbering = knot.clobber();
     // Awaited below; a failed check before that must not leave its rejection unhandled.
     clobbering.catch(() => {});
@@ -309,9 +305,7 @@ Deno.test("AWS knot: a handle that first sees an attempt that crashed once the k
       itemsPerJob: 1,
     });
     const [submitted] = jobsNamed(emu, `squares-${run.runId}-`);
-    while (emu.batch.jobs.get(submitted!.jobId)!.status !== "FAILED") {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await emu.batch.waitForJob(submitted!.jobId, ["FAILED"]);
     await state.remove("knot squares");
     removed.resolve();
     const [crashed] = await run.settled();

@@ -853,10 +853,10 @@ export async function deleteBatchEnvironment(
 ): Promise<void> {
   const { batch } = session;
   const { jobQueue, computeEnvironment } = refs;
-  // The jobs that may still run on a Fargate compute environment once its queue is gone: listed
-  // once the queue is disabled, when no job can join it.
   const fargate = jobQueue !== undefined && computeEnvironment !== undefined &&
     isFargate((await describeEnvironment(session, computeEnvironment))?.computeResources?.type);
+  // The jobs that may still run on a Fargate compute environment once its queue is gone: listed
+  // once the queue is disabled, when no job can join it.
   let unfinished: string[] = [];
   if (jobQueue !== undefined) {
     await retire(`job queue ${jobQueue}`, () => describeQueue(session, jobQueue), {
