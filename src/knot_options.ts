@@ -11,11 +11,12 @@ import { validateFunctionSource } from "./image/docker_image_options.ts";
 import type { KnotOptions, MapOptions, MapPlanOptions } from "./knot.ts";
 import { type ProgressOptions, validateProgress } from "./run/progress.ts";
 import { type Permissions, validatePermissions } from "./job/permissions.ts";
+import { MAX_ITEMS_PER_JOB } from "./job/slicing.ts";
 import { MAX_RETRIES } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
 import type { AwsClobberOptions } from "./targets/aws/aws_knot.ts";
 import { DOCKER_KNOT_OPTIONS, validateDockerKnotOptions } from "./targets/docker/knot_options.ts";
-import { checkMachineResources } from "./targets/machine_resources.ts";
+import { checkMachineResources, MAX_CONCURRENCY } from "./targets/machine_resources.ts";
 import { CloudknotInputError } from "./util/errors.ts";
 import {
   describeValue,
@@ -23,13 +24,6 @@ import {
   validateOptionKeys,
   validateOptionType,
 } from "./util/validate.ts";
-
-/**
- * The most worker processes of a local knot. Each is a Deno process with its
- * own V8 heap (tens of MiB at rest), so more than this is a mistake, such as
- * a byte count.
- */
-export const MAX_CONCURRENCY: number = 1024;
 
 /** The options of {@linkcode Knot.create} after their checks, with defaults. */
 export interface ValidKnotOptions {
@@ -129,12 +123,6 @@ export function validateCollectOptions(options: CollectOptions): void {
   validateOptionType(options, "signal", AbortSignal, "an AbortSignal");
   validateProgress(options.progress, "collect()");
 }
-
-/**
- * The most items one Batch job may run, given as a number: a slice's inputs
- * are read into the container's memory at once.
- */
-export const MAX_ITEMS_PER_JOB: number = 100_000;
 
 /**
  * Checks every option of {@linkcode Knot.create} that needs no AWS call and

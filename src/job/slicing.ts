@@ -10,6 +10,12 @@
  */
 import type { JobTimeout } from "../aws/services/batch.ts";
 
+/**
+ * The most items one Batch job may run, given as a number: a slice's inputs
+ * are read into the container's memory at once.
+ */
+export const MAX_ITEMS_PER_JOB: number = 100_000;
+
 /** How a run's items are sliced into children. */
 export interface Slicing {
   /** Items per child (1: one item per child, as before slices). */

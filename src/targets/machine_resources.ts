@@ -10,6 +10,13 @@ import { MAX_TIMEOUT_SECONDS } from "./aws/batch/compute_options.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { describeValue } from "../util/validate.ts";
 
+/**
+ * The most worker processes of a local knot. Each is a Deno process with its
+ * own V8 heap (tens of MiB at rest), so more than this is a mistake, such as
+ * a byte count.
+ */
+export const MAX_CONCURRENCY: number = 1024;
+
 /** Docker refuses a container memory limit below 6 MiB. */
 export const MIN_CONTAINER_MIB = 6;
 

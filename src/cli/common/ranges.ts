@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { MAX_CONCURRENCY, MAX_ITEMS_PER_JOB } from "../../knot_options.ts";
+import { MAX_ITEMS_PER_JOB } from "../../job/slicing.ts";
 import {
   EC2_MAX_MEMORY_MIB,
   EC2_MAX_VCPUS,
@@ -30,7 +30,11 @@ import {
   MIN_TIMEOUT_SECONDS,
   RUNNABLE_LIMIT_SECONDS,
 } from "../../targets/aws/batch/compute_options.ts";
-import { MIN_CONTAINER_CPUS, MIN_CONTAINER_MIB } from "../../targets/machine_resources.ts";
+import {
+  MAX_CONCURRENCY,
+  MIN_CONTAINER_CPUS,
+  MIN_CONTAINER_MIB,
+} from "../../targets/machine_resources.ts";
 import type { TargetName } from "./target.ts";
 
 /** The numbers an option takes. */
