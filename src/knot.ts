@@ -12,15 +12,12 @@ import { encodeInputs } from "./job/inputs.ts";
 import type { Permissions } from "./job/permissions.ts";
 import type { RunManifest } from "./job/payload.ts";
 import type { MapRun } from "./run/map_run.ts";
-import {
-  type AwsClobberOptions,
-  type AwsKnotOptions,
-  type AwsKnotResources,
-  openAwsKnot,
-  type PackagedFunction,
+import type {
+  AwsClobberOptions,
+  AwsKnotOptions,
+  AwsKnotResources,
+  PackagedFunction,
 } from "./targets/aws/aws_knot.ts";
-import { openLocalKnot } from "./targets/local/local_knot.ts";
-import { dockerKnotImage, openDockerKnot } from "./targets/docker/docker_knot.ts";
 import { measureItems, type OpenedKnot, type Target } from "./targets/target.ts";
 import type { JobsView } from "./targets/aws/batch/jobs_view.ts";
 import type { BatchJob } from "./targets/aws/batch/batch_job.ts";
@@ -36,7 +33,6 @@ import {
 import { showSummary } from "./util/summary.ts";
 import type { Estimate } from "./cost/estimate.ts";
 import { Plan } from "./plan/plan.ts";
-import { planAwsKnot } from "./targets/aws/aws_plan.ts";
 import { artifactOf } from "./job/artifact_of.ts";
 import { describeShippedFiles } from "./job/shipped_files.ts";
 import { localKnotsDir } from "./targets/local/catalog.ts";
@@ -282,7 +278,7 @@ export class Knot<F extends JobFunction = JobFunction> {
       env?: (name: string) => string | undefined;
     },
   ): Promise<Knot<F> | Plan> {
-    const o = validateKnotOptions(options);
+    const o = await validateKnotOptions(options);
     if (options.dryRun === true) return await planKnot(options, o);
     const source = defined({
       func: options.func,
@@ -296,8 +292,9 @@ export class Knot<F extends JobFunction = JobFunction> {
       attempts: o.retries,
       ...defined({ timeout: o.timeout, memory: o.memory }),
     };
+    // Each target loads when a knot uses it, so a knot on this machine loads no AWS module.
     const opened: OpenedKnot<KnotTarget> = o.target === "aws"
-      ? await openAwsKnot({
+      ? await (await import("./targets/aws/aws_knot.ts")).openAwsKnot({
         ...options,
         name: o.name,
         // Only a given value: adopting warns about each option passed.
@@ -305,7 +302,7 @@ export class Knot<F extends JobFunction = JobFunction> {
         ...defined({ deno: packaged.deno }),
       }, defined({ packaged: packaged.packaged }))
       : o.target === "docker"
-      ? await openDockerKnot({
+      ? await (await import("./targets/docker/docker_knot.ts")).openDockerKnot({
         name: o.name,
         ...source,
         ...limits,
@@ -320,7 +317,7 @@ export class Knot<F extends JobFunction = JobFunction> {
           warn: options.warn,
         }),
       })
-      : await openLocalKnot({
+      : await (await import("./targets/local/local_knot.ts")).openLocalKnot({
         name: o.name,
         ...source,
         ...limits,
@@ -615,6 +612,7 @@ export class Knot<F extends JobFunction = JobFunction> {
 /** The plan of `Knot.create` with `dryRun: true`. */
 async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promise<Plan> {
   if (o.target === "aws") {
+    const { planAwsKnot } = await import("./targets/aws/aws_plan.ts");
     return await planAwsKnot({
       ...options,
       name: o.name,
@@ -637,7 +635,10 @@ async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promise<Plan
         ? [{
           action: "build" as const,
           kind: "image",
-          name: await dockerKnotImage({ name: o.name, dir }),
+          name: await (await import("./targets/docker/docker_knot.ts")).dockerKnotImage({
+            name: o.name,
+            dir,
+          }),
           details: fn,
         }]
         : []),

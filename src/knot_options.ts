@@ -13,7 +13,7 @@ import { type ProgressOptions, validateProgress } from "./run/progress.ts";
 import { type Permissions, validatePermissions } from "./job/permissions.ts";
 import { MAX_ITEMS_PER_JOB } from "./job/slicing.ts";
 import { MAX_RETRIES } from "./targets/aws/batch/compute_options.ts";
-import { AWS_KNOT_OPTION_KEYS, validateAwsKnotOptions } from "./targets/aws/knot_options.ts";
+import { AWS_KNOT_OPTION_KEYS } from "./targets/aws/option_keys.ts";
 import type { AwsClobberOptions } from "./targets/aws/aws_knot.ts";
 import { DOCKER_KNOT_OPTIONS, validateDockerKnotOptions } from "./targets/docker/knot_options.ts";
 import { checkMachineResources, MAX_CONCURRENCY } from "./targets/machine_resources.ts";
@@ -127,13 +127,15 @@ export function validateCollectOptions(options: CollectOptions): void {
 /**
  * Checks every option of {@linkcode Knot.create} that needs no AWS call and
  * fills in the defaults. An option of the other target is an error, so
- * nothing given is silently ignored.
+ * nothing given is silently ignored. The AWS target's own checks
+ * (`targets/aws/knot_options.ts`) load only when the target is `"aws"`, so
+ * that a knot on this machine does not load the AWS target's modules.
  *
  * @example Usage
  * ```ts
  * import { validateKnotOptions } from "./knot_options.ts";
  *
- * const valid = validateKnotOptions({ name: "squares", func: (x: number) => x * x, concurrency: 2 });
+ * const valid = await validateKnotOptions({ name: "squares", func: (x: number) => x * x, concurrency: 2 });
  * console.log(valid.retries); // 3
  * ```
  *
@@ -141,10 +143,10 @@ export function validateCollectOptions(options: CollectOptions): void {
  * @param system What bounds the local target's options. @default {"this machine"}
  * @returns The checked options.
  */
-export function validateKnotOptions(
+export async function validateKnotOptions(
   options: KnotOptions,
   system: { totalMemoryMiB?: number } = {},
-): ValidKnotOptions {
+): Promise<ValidKnotOptions> {
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new CloudknotInputError(
       `Knot.create() takes an options object with at least a name, not ${describeValue(options)}`,
@@ -206,6 +208,7 @@ export function validateKnotOptions(
   }
   if (target === "aws") {
     // The AWS rules: timeout an integer of at least 60, memory within Batch's bounds.
+    const { validateAwsKnotOptions } = await import("./targets/aws/knot_options.ts");
     const checked = validateAwsKnotOptions({ ...options, name });
     if (options.timeout !== undefined) valid.timeout = checked.compute.timeout!;
     if (options.memory !== undefined) valid.memory = checked.compute.memory;

@@ -1,6 +1,9 @@
 /**
- * The command line's commands. Adding a command is one file under
- * `src/cli/commands/` and one line here.
+ * The command line's commands. Adding a command is its declaration under
+ * `src/cli/commands/`, what it does under `src/cli/actions/` (which the
+ * declaration's `run` loads with `import()`), and one line here. Listing
+ * the declarations loads none of the actions, so `--help` or a usage error
+ * loads no target and no AWS client.
  *
  * @module
  */

@@ -12,7 +12,7 @@
  * @module
  */
 import { homedir } from "node:os";
-import { AwsSession, type AwsSessionOptions } from "../aws/session.ts";
+import type { AwsSession, AwsSessionOptions } from "../aws/session.ts";
 import { AwsConfigError } from "../aws/core/error.ts";
 import {
   FROM_ENV_PROFILE,
@@ -373,6 +373,8 @@ export async function sessionFromSettings(
   options: SessionFromSettingsOptions = {},
 ): Promise<AwsSession> {
   validateOptionKeys(options, SESSION_FROM_SETTINGS_OPTION_KEYS, "sessionFromSettings()");
+  // The AWS client layer loads with the first session: reading the settings alone does not load it.
+  const { AwsSession } = await import("../aws/session.ts");
   if (options.aws instanceof AwsSession) return options.aws;
   const aws = options.aws ?? {};
   const files = {

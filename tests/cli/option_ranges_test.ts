@@ -34,18 +34,18 @@ const LIBRARY: Record<string, { key: string; contexts?: Record<string, unknown>[
 };
 
 /** Whether the library takes `value` for the flag's option on the target, and if not, why. */
-function libraryTakes(
+async function libraryTakes(
   target: "local" | "docker" | "aws",
   flag: string,
   value: number,
-): { taken: boolean; refusals: string[] } {
+): Promise<{ taken: boolean; refusals: string[] }> {
   const { key, contexts: aws = [{}] } = LIBRARY[flag]!;
   const contexts = target === "aws" ? aws : [{}];
   const refusals: string[] = [];
   for (const context of contexts) {
     try {
       if (key === "itemsPerJob") validateMapOptions({ itemsPerJob: value }, target);
-      else validateKnotOptions({ name: "k", target, ...context, [key]: value });
+      else await validateKnotOptions({ name: "k", target, ...context, [key]: value });
       return { taken: true, refusals };
     } catch (e) {
       assert.ok(e instanceof CloudknotInputError, String(e));
@@ -73,7 +73,7 @@ function edges(range: NumberRange): { inside: number[]; outside: number[] } {
   return { inside, outside: outside.filter((v) => !range.also?.includes(v)) };
 }
 
-Deno.test("each option's range on each target is the library's: its bounds are taken and the numbers past them refused", () => {
+Deno.test("each option's range on each target is the library's: its bounds are taken and the numbers past them refused", async () => {
   let checked = 0;
   for (
     const [target, ranges] of Object.entries(KNOT_RANGES) as [
@@ -85,14 +85,14 @@ Deno.test("each option's range on each target is the library's: its bounds are t
       const { inside, outside } = edges(range);
       for (const value of inside) {
         assert.ok(inRange(value, range), `${flag} ${value} is in its range on ${target}`);
-        const { taken, refusals } = libraryTakes(target, flag, value);
+        const { taken, refusals } = await libraryTakes(target, flag, value);
         assert.ok(taken, `the library takes ${flag} ${value} on ${target}: ${refusals}`);
         checked++;
       }
       for (const value of outside) {
         assert.ok(!inRange(value, range), `${flag} ${value} is out of its range on ${target}`);
         assert.ok(
-          !libraryTakes(target, flag, value).taken,
+          !(await libraryTakes(target, flag, value)).taken,
           `the library refuses ${flag} ${value} on ${target}`,
         );
         checked++;

@@ -4,13 +4,8 @@
  *
  * @module
  */
-import { DockerImage } from "../../image/docker_image.ts";
-import { validateImageTags } from "../../image/names.ts";
-import { cliCloudknotDir, cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
-import { cliDocker } from "../common/docker.ts";
-import { cliWarn } from "../common/cli_words.ts";
-import { checkModulePath, cliFiles, FILE_OPTION } from "../common/module_path.ts";
+import { FILE_OPTION } from "../common/module_path.ts";
 import { JSON_OPTION, MODULE_ARGUMENTS } from "../common/options.ts";
 
 /** `image build <module> [export]`. */
@@ -60,49 +55,5 @@ export const imageBuild = defineCommand({
     description: "Build the export square of examples/jobs.ts as cloudknot/square:v1",
     command: "cloudknot image build examples/jobs.ts square --name square --tag v1",
   }],
-  async run(ctx) {
-    const module = ctx.arg("module")!;
-    await checkModulePath(module);
-    const baseImage = ctx.string("base-image") ?? (ctx.io.env("CLOUDKNOT_BASE_IMAGE") || undefined);
-    const dir = ctx.string("dir");
-    const name = ctx.string("name");
-    const quiet = ctx.flag("quiet");
-    // The tags are checked before the build directory is written.
-    const given = ctx.strings("tag");
-    if (given.length > 0) validateImageTags(given);
-    const files = cliFiles(ctx, module);
-    const settings = cliSettings(ctx);
-    const image = await DockerImage.create({
-      module,
-      exportName: ctx.arg("export") ?? "default",
-      ...(files !== undefined ? { files } : {}),
-      warn: cliWarn(ctx),
-      ...(name !== undefined ? { name } : {}),
-      ...(baseImage !== undefined ? { baseImage } : {}),
-      ...(dir !== undefined ? { dir } : {}),
-      state: settings.state,
-      // Built under `~/.cloudknot` of the command line's HOME, as a process of its own would.
-      ...cliCloudknotDir(settings),
-      docker: cliDocker(ctx, { quiet }),
-    });
-    const hash = image.artifact?.hash ?? "";
-    const tags = given.length > 0 ? given : [hash.slice(0, 12)];
-    if (!quiet) await ctx.log(ctx.err("dim", `Building ${image.localName} in ${image.buildPath}`));
-    const { imageId, images } = await image.build({
-      tags,
-      noCache: ctx.flag("no-cache"),
-      warn: (m) => ctx.warn(m),
-    });
-    if (ctx.flag("json")) {
-      await ctx.print(JSON.stringify({
-        name: image.name,
-        imageId,
-        images,
-        buildPath: image.buildPath,
-        baseImage: image.baseImage,
-        functionHash: hash,
-      }));
-    } else await ctx.print(`Built ${images.join(", ")} (${imageId.slice(0, 19)})`);
-    return 0;
-  },
+  run: async (ctx) => await (await import("../actions/image_build.ts")).run(ctx),
 });

@@ -3,16 +3,8 @@
  *
  * @module
  */
-import { DockerImage } from "../../image/docker_image.ts";
-import { validateRepositoryName } from "../../image/names.ts";
-import { DockerRepo } from "../../image/docker_repo.ts";
-import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
-import { cliCloudknotDir, cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
-import { cliDocker } from "../common/docker.ts";
 import { DRY_RUN_OPTION, JSON_OPTION } from "../common/options.ts";
-import { printPlans } from "../common/plan_output.ts";
-import { builtImages, planImagePush } from "../../image/push_plan.ts";
 
 /** `image push <name>`. */
 export const imagePush = defineCommand({
@@ -39,38 +31,5 @@ export const imagePush = defineCommand({
     description: "Push the image square to the repository my-knots",
     command: "cloudknot image push square --repo my-knots",
   }],
-  async run(ctx) {
-    const name = ctx.arg("name")!;
-    const repoName = ctx.string("repo");
-    if (repoName !== undefined) validateRepositoryName(repoName, "repo");
-    const settings = cliSettings(ctx);
-    if (ctx.flag("dry-run")) {
-      const session = await sessionFromSettings(settings);
-      const repo = ctx.string("repo") ?? await getEcrRepo(settings);
-      await printPlans(ctx, await planImagePush({ name, repo, session, state: settings.state }));
-      return 0;
-    }
-    // A config file that cannot take the record, and an image without a build, are refused
-    // before a repository is made or anything is pushed.
-    await settings.state.assertWritable();
-    await builtImages(name, settings.state);
-    const docker = cliDocker(ctx, { quiet: ctx.flag("quiet") });
-    const session = await sessionFromSettings(settings);
-    const image = await DockerImage.create({
-      name,
-      state: settings.state,
-      session,
-      docker,
-      ...cliCloudknotDir(settings),
-    });
-    const repo = await DockerRepo.create({
-      name: repoName ?? await getEcrRepo(settings),
-      session,
-      state: settings.state,
-    });
-    const pushed = await image.push({ repo });
-    if (ctx.flag("json")) await ctx.print(JSON.stringify({ name, ...pushed }));
-    else await ctx.print(`Pushed ${pushed.tags.join(", ")} of ${name}: ${pushed.imageUri}`);
-    return 0;
-  },
+  run: async (ctx) => await (await import("../actions/image_push.ts")).run(ctx),
 });

@@ -3,12 +3,8 @@
  *
  * @module
  */
-import { cliSettings } from "../common/aws.ts";
 import { defineCommand } from "../common/command.ts";
 import { JSON_OPTION } from "../common/options.ts";
-import { readParsRecords } from "../../resources/pars.ts";
-import { clobberLabel, printList } from "../common/table.ts";
-import { ORIGINAL_LABEL } from "../common/original.ts";
 
 /** `pars list`. */
 export const parsList = defineCommand({
@@ -25,37 +21,5 @@ export const parsList = defineCommand({
   args: [],
   options: { ...JSON_OPTION },
   examples: [{ description: "List the Pars", command: "cloudknot pars list" }],
-  async run(ctx) {
-    const records = await readParsRecords(cliSettings(ctx).state);
-    return await printList(ctx, records, {
-      header: ["NAME", "REGION", "PROFILE", "VPC", "KNOTS", "MADE BY"],
-      cells: (p) => [
-        p.name,
-        `${p.region}${clobberLabel(p)}`,
-        p.profile,
-        `${p.vpc}${p.useDefaultVpc && p.stack === null ? " (default)" : ""}`,
-        p.knots.length === 0 ? "-" : p.knots.join(", "),
-        p.stack === null ? "cloudknot" : `${ORIGINAL_LABEL} (stack ${p.stack})`,
-      ],
-      json: (p) => ({
-        name: p.name,
-        region: p.region,
-        profile: p.profile,
-        vpc: p.vpc,
-        subnets: p.subnets,
-        securityGroup: p.securityGroup,
-        useDefaultVpc: p.useDefaultVpc,
-        bucket: p.bucket,
-        policies: p.policies,
-        roles: p.roles,
-        knots: p.knots,
-        stack: p.stack,
-        clobberStarted: p.clobberStartedAt === undefined
-          ? null
-          : new Date(p.clobberStartedAt).toISOString(),
-        clobberRunning: p.clobberStartedAt === undefined ? null : p.clobberRunning === true,
-      }),
-      empty: "No Pars yet: make one with `cloudknot pars create`",
-    });
-  },
+  run: async (ctx) => await (await import("../actions/pars_list.ts")).run(ctx),
 });

@@ -1,7 +1,9 @@
 /**
  * What a subcommand is: its name, arguments, options, examples and the
- * function that runs it. A subcommand is one file under `src/cli/commands/`
- * that exports a {@linkcode Command}, listed once in `src/cli/registry.ts`.
+ * function that runs it. A subcommand is declared in one file under
+ * `src/cli/commands/` that exports a {@linkcode Command}, listed once in
+ * `src/cli/registry.ts`; its `run` loads what it does from
+ * `src/cli/actions/` with `import()`, so that a command loads only its own.
  *
  * @module
  */

@@ -10,7 +10,7 @@ import {
   type DockerClobberState,
   type DockerKnotRecord,
   dockerRuns,
-} from "../../targets/docker/docker_knot.ts";
+} from "../../targets/docker/catalog.ts";
 import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
 import {
   otherRuntimeWords,

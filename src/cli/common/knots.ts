@@ -20,8 +20,6 @@ import { CloudknotInputError } from "../../util/errors.ts";
 import { validateKnotName } from "../../util/validate.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import type { MapRun } from "../../run/map_run.ts";
-import { AwsTarget } from "../../targets/aws/aws_target.ts";
-import { waitWarnings } from "../../targets/aws/aws_knot.ts";
 import {
   type AwsKnotRecord,
   awsTargetOptions,
@@ -287,6 +285,11 @@ export async function openAwsKnotReader(
   const record = await requireAwsKnot(settings.state, name);
   const session = await sessionFromSettings(settings);
   requireRegion(record, session.region, settings.state.path);
+  // The AWS target loads when a command reads an AWS knot: a local one never loads it.
+  const [{ AwsTarget }, { waitWarnings }] = await Promise.all([
+    import("../../targets/aws/aws_target.ts"),
+    import("../../targets/aws/aws_knot.ts"),
+  ]);
   // How many looks at AWS each run's poll loop has made, and who waits for one.
   const rounds = new Map<string, number>();
   const waiters = new Set<() => void>();

@@ -1,5 +1,6 @@
 /**
- * Options shared by several commands, declared once.
+ * Options shared by several commands, declared once, and the numbers a
+ * command's help states and its run keeps to.
  *
  * @module
  */
@@ -100,3 +101,9 @@ export const MODULE_ARGUMENTS: ArgumentSpec[] = [
   { name: "module", required: true, description: "The module's path or URL" },
   EXPORT_ARGUMENT,
 ];
+
+/**
+ * The AWS runs `knot show` reads for their status (each takes one round of AWS
+ * calls); older ones are listed only.
+ */
+export const AWS_RUNS_READ = 20;

@@ -10,7 +10,6 @@ import { Knot, type KnotOptions } from "../../knot.ts";
 import { Estimate } from "../../cost/estimate.ts";
 import { Plan } from "../../plan/plan.ts";
 import { DEFAULT_PERMISSIONS } from "../../job/permissions.ts";
-import { planAwsKnotMap } from "../../targets/aws/aws_plan.ts";
 import type { AwsKnotOptions } from "../../targets/aws/aws_knot.ts";
 import { findLocalKnot, localKnotsDir, localRunsRoot } from "../../targets/local/catalog.ts";
 import { LocalTarget } from "../../targets/local/local_target.ts";
@@ -113,6 +112,7 @@ export async function planMap(
       return [await (await openAwsKnotReader(ctx, common.name)).plan(request, options)];
     }
     const spec = { ...common, ...o.aws, ...await cliAwsKnot(ctx, settings, { quiet: true }) };
+    const { planAwsKnotMap } = await import("../../targets/aws/aws_plan.ts");
     return [
       await Knot.create({ ...spec, dryRun: true }),
       await planAwsKnotMap(spec, request, options),

@@ -101,49 +101,6 @@ export interface AwsKnotSpec extends AwsKnotOptions {
   deno?: string;
 }
 
-/**
- * Every option of a knot on AWS besides the name and function; the compiler
- * keeps the list complete.
- */
-export const AWS_KNOT_OPTION_KEYS: Readonly<Record<keyof AwsKnotOptions, true>> = {
-  permissions: true,
-  pars: true,
-  parsPolicies: true,
-  dockerImage: true,
-  baseImage: true,
-  repoName: true,
-  imageTags: true,
-  noImageCache: true,
-  jobDefinitionName: true,
-  computeEnvironmentName: true,
-  jobQueueName: true,
-  tags: true,
-  session: true,
-  state: true,
-  docker: true,
-  cloudknotDir: true,
-  pollInterval: true,
-  warn: true,
-  compute: true,
-  vcpus: true,
-  memory: true,
-  gpus: true,
-  retries: true,
-  timeout: true,
-  evaluateOnExit: true,
-  instanceTypes: true,
-  minVcpus: true,
-  desiredVcpus: true,
-  maxVcpus: true,
-  bidPercentage: true,
-  volumeSize: true,
-  imageId: true,
-  ec2KeyPair: true,
-  priority: true,
-  stuckTimeout: true,
-  capacityTimeout: true,
-};
-
 /** The options that shape what is made, and so are ignored when adopting. */
 export const SHAPING: readonly (keyof AwsKnotSpec)[] = [
   "permissions",

@@ -28,39 +28,15 @@ import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { localKnotsDir, readLocalKnotRecord, saveLocalKnotRecord } from "../local/catalog.ts";
 import type { OpenedKnot } from "../target.ts";
 import type { LocalKnotSpec } from "../local/local_knot.ts";
-import { CLOBBERING_FILE, DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
+import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
+import { CLOBBERING_FILE } from "./catalog.ts";
 import { pathExists } from "../../util/read_text.ts";
-import { holdingKnot, knotBusyNotice, knotLockHeld } from "../../store/knot_lock.ts";
+import { holdingKnot, knotBusyNotice } from "../../store/knot_lock.ts";
+
+import type { DockerKnotRecord } from "./catalog.ts";
 
 /** The tag of a docker knot's image. */
 const TAG = "local";
-
-/** What a docker knot's `knot.json` holds. */
-export interface DockerKnotRecord {
-  /** The knot's name. */
-  name: string;
-  /** Always `"docker"`. */
-  target: "docker";
-  /**
-   * The image the containers run, `cloudknot/<name>-docker-<id of the knot's directory>:local`
-   * (knots made before images were named after their directory: `cloudknot/<name>-docker:local`).
-   */
-  image: string;
-  /** The function's SHA-256, in hex. */
-  hash: string;
-  /** How the function was shipped. */
-  kind: FunctionKind;
-  /** The function's name. */
-  functionName: string;
-  /** When the knot was created, in epoch milliseconds. */
-  createdAt: number;
-  /** When the knot was last created or adopted, in epoch milliseconds. */
-  updatedAt: number;
-  /** Where a module's sources were when it was bundled (as a local knot's record keeps them). */
-  sources?: ArtifactSources;
-  /** What the function may do in its containers (records made before permissions: the default). */
-  permissions?: Permissions;
-}
 
 /** What a docker knot is made from: its function (as a local knot's), its containers' limits, its build. */
 export interface DockerKnotSpec extends
@@ -118,37 +94,6 @@ async function imageFor(root: string, saved?: { image?: string }): Promise<strin
     return saved.image;
   }
   return `cloudknot/${await dockerImageName(root)}:${TAG}`;
-}
-
-/**
- * Access to a docker knot's runs without adopting (or building) the knot:
- * list them, and collect one (finishing it unless `finish: false`).
- *
- * @example Usage
- * ```ts ignore
- * import { dockerRuns } from "./docker_knot.ts";
- *
- * const runs = dockerRuns({ root: "/home/me/.cloudknot/local/squares", record });
- * console.log((await runs.runs()).length);
- * ```
- *
- * @param knot The knot's directory and record.
- * @param docker The docker driver. @default {"new Docker()"}
- * @returns Its runs' reader.
- */
-export function dockerRuns(
-  knot: { root: string; record: DockerKnotRecord },
-  docker: Docker = new Docker(),
-): Pick<DockerTarget, "runs" | "collect"> {
-  return new DockerTarget({
-    knot: knot.record.name,
-    root: knot.root,
-    image: knot.record.image,
-    // Finishing a run another process left runs as many containers as there are cores.
-    concurrency: navigator.hardwareConcurrency ?? 1,
-    attempts: 1,
-    docker,
-  });
 }
 
 /**
@@ -332,42 +277,6 @@ async function openHeld(
     ...(spec.warn !== undefined ? { warn: spec.warn } : {}),
   });
   return { artifact, target };
-}
-
-/** How a docker knot's clobber stands, in the words of an AWS knot's record. */
-export interface DockerClobberState {
-  /** When the clobber began (its mark was written), in epoch milliseconds. */
-  clobberStartedAt: number;
-  /** Whether a process holds the knot's lock now (clobbering it still); `false`: it stopped part-way. */
-  clobberRunning: boolean;
-}
-
-/**
- * Whether the clobber of the docker knot in `root` has not finished: its mark
- * ({@linkcode CLOBBERING_FILE}) is there, and since when; a process holding
- * the knot's lock is clobbering it still (or finishing that clobber), else it
- * was stopped part-way, and `cloudknot knot clobber` (adopting the knot) or
- * a create of it finishes it. `undefined` when there is no such mark.
- *
- * @example Usage
- * ```ts ignore
- * const state = await dockerClobberState("/home/me/.cloudknot/local/squares");
- * if (state?.clobberRunning === false) console.log("clobber unfinished");
- * ```
- *
- * @param root The knot's folder.
- * @returns When its clobber began and whether it still runs, or `undefined`.
- */
-export async function dockerClobberState(root: string): Promise<DockerClobberState | undefined> {
-  const mark = await Deno.lstat(join(root, CLOBBERING_FILE)).catch((e) => {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  });
-  if (mark === undefined) return undefined;
-  return {
-    clobberStartedAt: (mark.mtime ?? new Date()).getTime(),
-    clobberRunning: await knotLockHeld(root) !== undefined,
-  };
 }
 
 /**

@@ -91,6 +91,7 @@ import {
   type Target,
 } from "../target.ts";
 import { firstChunk, writeInputs } from "./run_inputs.ts";
+import { CLOBBERING_FILE } from "./catalog.ts";
 import { thenSentence } from "../../util/sentence.ts";
 import { itemsInWords, retryWaitWarning } from "../../util/item_words.ts";
 
@@ -107,19 +108,6 @@ const PS_EVERY_MS = 1000;
 const LOG_TAIL_LINES = 50;
 /** The folder of a run's directory that keeps what each attempt's container ended with. */
 const ATTEMPT_DETAILS = "containers";
-
-/**
- * The mark a docker knot's clobber writes in the knot's folder before it
- * removes anything, and removes after its record: a knot whose folder has it
- * is one whose clobber was stopped part-way (killed), which adopting it
- * finishes (`docker_knot.ts`).
- *
- * @example Usage
- * ```ts ignore
- * const unfinished = await pathExists(join(root, CLOBBERING_FILE));
- * ```
- */
-export const CLOBBERING_FILE = "clobbering";
 
 /** The record of a knot (`local/catalog.ts`), which a clobber removes after the rest. */
 const KNOT_RECORD_FILE = "knot.json";

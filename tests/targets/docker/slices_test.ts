@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { CloudknotInputError, Knot } from "../../../mod.ts";
 import { Docker } from "../../../src/docker/docker.ts";
 import { LocalStore } from "../../../src/store/local.ts";
-import { dockerRuns } from "../../../src/targets/docker/docker_knot.ts";
+import { dockerRuns } from "../../../src/targets/docker/catalog.ts";
 import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { job, rejected } from "../../fixtures/docker_job.ts";
 import { ensureBaseImage } from "../../support/base_image.ts";

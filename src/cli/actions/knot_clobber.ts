@@ -1,0 +1,162 @@
+/**
+ * `knot clobber <knot>`: deletes a knot, its function and all its runs (on
+ * AWS: its Batch resources and job data, and on request its Pars, image and
+ * repository).
+ *
+ * What the command does. Its words (arguments, options, help) are
+ * `../commands/knot_clobber.ts`, which loads this module only when the command runs.
+ *
+ * @module
+ */
+import { Knot } from "../../knot.ts";
+import {
+  type AwsKnotRecord,
+  knotBeingClobbered,
+  lackingResources,
+  parsUsers,
+  removeAwsKnot,
+  repositoryUser,
+} from "../../targets/aws/catalog.ts";
+import { inCliWords } from "../common/cli_words.ts";
+import { findLocalKnot } from "../../targets/local/catalog.ts";
+import { knotRuns } from "../common/knot_view.ts";
+import { cliCloudknotDir, cliSettings } from "../common/aws.ts";
+import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
+import type { CommandContext } from "../common/command.ts";
+import { confirmDeletion, openOrForget } from "../common/confirm.ts";
+import { cliDocker } from "../common/docker.ts";
+import { cliKnotEnv, cliLocalKnot, locateKnot, openAwsKnotReader } from "../common/knots.ts";
+import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
+import { untilInterrupted } from "../common/interrupted.ts";
+
+async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
+  const settings = cliSettings(ctx);
+  const reader = await openAwsKnotReader(ctx, name);
+  const { record } = reader;
+  // Refused before the question too (the knot's clobber refuses for sure, whatever this saw).
+  if (record.clobberRunning) throw knotBeingClobbered(settings.state, name);
+  // A record that lacks a resource's name (edited by hand) cannot open the knot: it is forgotten,
+  // and gc, which then finds what it made, deletes that.
+  const lacking = lackingResources(record);
+  if (lacking.length > 0) return await forgetIncomplete(ctx, record, lacking);
+  // What is deleted is what its job data holds (as `knot show` lists it), not what its record
+  // remembers: a map killed before it recorded its run has a run all the same.
+  // (A record of another profile, or without a bucket, is refused when the knot is opened.)
+  const readable = record.bucket !== "" && reader.session.sameProfile(record.profile);
+  const data = readable
+    ? await reader.runData()
+    : { runs: record.runs, unfinished: [] as string[] };
+  const runs = data.runs.length;
+  const unfinished = data.unfinished.length;
+  // In the default repository, or one another knot uses, only the knot's tags go, as the
+  // knot's clobber does.
+  const shared = record.dockerRepo === await getEcrRepo(settings) ||
+    (ctx.flag("repo") && await repositoryUser(settings.state, name, record.dockerRepo));
+  const repo = shared
+    ? `its image tags in repository ${record.dockerRepo}`
+    : `repository ${record.dockerRepo}`;
+  const parts = [
+    "its compute environment, job queue and job definitions",
+    `${runs} run${runs === 1 ? "" : "s"}${ctx.flag("keep-data") ? "" : " and their job data"}`,
+    ...(unfinished > 0 && !ctx.flag("keep-data")
+      ? [`the data of ${unfinished} unfinished run${unfinished === 1 ? "" : "s"}`]
+      : []),
+    // A Pars another knot uses is kept (the clobber says so), as a shared repository.
+    ...(ctx.flag("pars") && (await parsUsers(settings.state, name, record.pars)).length === 0
+      ? [`Pars ${record.pars}`]
+      : []),
+    ...(ctx.flag("repo") ? [repo] : []),
+    ...(ctx.flag("image") ? [`image ${record.dockerImage}`] : []),
+  ];
+  const what = `AWS knot ${name} (${parts.join(", ")})`;
+  if (!await confirmDeletion(ctx, what)) return 1;
+  // A config file that cannot lose the record is refused before anything is deleted.
+  await settings.state.assertWritable();
+  const knot = await openOrForget(ctx, `knot ${name}`, async () =>
+    await Knot.create({
+      name,
+      target: "aws",
+      ...cliCloudknotDir(settings),
+      session: await sessionFromSettings(settings),
+      state: settings.state,
+      docker: cliDocker(ctx),
+      warn: (message) => ctx.warn(inCliWords(new Error(message))),
+    }));
+  if (knot === undefined) return 0;
+  await ctx.log(ctx.err("dim", `Deleting knot ${name}'s resources (this takes a minute)…`));
+  return await untilInterrupted(
+    ctx,
+    async () => {
+      await knot.clobber({
+        pars: ctx.flag("pars"),
+        repo: ctx.flag("repo"),
+        image: ctx.flag("image"),
+        keepData: ctx.flag("keep-data"),
+      });
+      await ctx.print(`Clobbered ${what}`);
+      return 0;
+    },
+    `the clobber of knot ${name} stopped part-way: run cloudknot knot clobber ${name} again to finish it`,
+  );
+}
+
+/** Removes the record of a knot that names no `lacking` keys, and says how to delete the rest. */
+async function forgetIncomplete(
+  ctx: CommandContext,
+  record: AwsKnotRecord,
+  lacking: string[],
+): Promise<number> {
+  const { name, profile, region } = record;
+  const settings = cliSettings(ctx);
+  const keys = lacking.map((key) => `"${key}"`).join(", ");
+  const what = `the record of AWS knot ${name}, which has no ${keys} (the config file was ` +
+    `edited), so nothing of the knot can be found from it: \`cloudknot gc\` finds its ` +
+    `resources and job data once the record is gone`;
+  if (!await confirmDeletion(ctx, what)) return 1;
+  await settings.state.assertWritable();
+  await removeAwsKnot(settings.state, name, { knot: name, profile, region });
+  await ctx.log(
+    `Knot ${name}'s record had no ${keys}: its AWS resources and job data were left. ` +
+      "Run `cloudknot gc` to list them and `cloudknot gc --yes` to delete them",
+  );
+  await ctx.print(`Forgot AWS knot ${name}`);
+  return 0;
+}
+
+/**
+ * Runs `knotClobber` (see its declaration, `../commands/knot_clobber.ts`).
+ *
+ * @param ctx The command's arguments, options and io.
+ * @returns The exit code.
+ */
+export async function run(ctx: CommandContext): Promise<number> {
+  const name = ctx.arg("knot")!;
+  const original = await findOriginalKnot(ctx, name);
+  if (original !== undefined) {
+    const extra = ["repo", "image", "keep-data"].filter((f) => ctx.flag(f));
+    if (extra.length > 0) {
+      throw ctx.usage(
+        `${extra.map((f) => `--${f}`).join(", ")}: not for a knot of the Python cloudknot ` +
+          "(its image and repository records are left, as its own clobber leaves them)",
+      );
+    }
+    return await clobberOriginalCommand(ctx, original);
+  }
+  if (await locateKnot(ctx, name) === "aws") return await clobberAws(ctx, name);
+  const extra = ["pars", "repo", "image", "keep-data"].filter((f) => ctx.flag(f));
+  if (extra.length > 0) {
+    throw ctx.usage(`${extra.map((f) => `--${f}`).join(", ")}: for a knot on AWS only`);
+  }
+  const found = await findLocalKnot(name, { env: ctx.io.env });
+  const runs = (await knotRuns(found).runs()).length;
+  const what = `knot ${name} and its ${runs} run${runs === 1 ? "" : "s"}`;
+  if (!await confirmDeletion(ctx, what)) return 1;
+  // A docker knot's clobber removes its containers and image too.
+  const knot = await Knot.create({
+    name,
+    ...cliLocalKnot(ctx, (found.record.target as string) === "docker" ? "docker" : "local"),
+  }, cliKnotEnv(ctx));
+  await knot.clobber();
+  await ctx.print(`Clobbered ${what}`);
+  return 0;
+}

@@ -1,0 +1,274 @@
+/**
+ * `knot show <knot>`: a knot's details and its runs.
+ *
+ * What the command does. Its words (arguments, options, help) are
+ * `../commands/knot_show.ts`, which loads this module only when the command runs.
+ *
+ * @module
+ */
+import type { RunCounts } from "../../run/map_run.ts";
+import { recordSection } from "../../state/sections.ts";
+import { findLocalKnot } from "../../targets/local/catalog.ts";
+import { cliSettings } from "../common/aws.ts";
+import type { CommandContext } from "../common/command.ts";
+import { AWS_RUNS_READ } from "../common/options.ts";
+import {
+  awsFunctionLabel,
+  awsKnotJson,
+  dockerClobberJson,
+  functionLabel,
+  knotJson,
+  runtimeJson,
+  type RuntimeView,
+  runtimeView,
+  snapshotRuns,
+} from "../common/knot_view.ts";
+import { cliDocker } from "../common/docker.ts";
+import { locateKnot, openAwsKnotReader } from "../common/knots.ts";
+import { findOriginalKnot, ORIGINAL_LABEL, originalJson } from "../common/original.ts";
+import type { OriginalRecord } from "../../resources/original.ts";
+import { readParsRecords } from "../../resources/pars.ts";
+import { formatTime, renderTable } from "../common/table.ts";
+import type { RunManifest } from "../../job/payload.ts";
+import type { AwsKnotRecord } from "../../targets/aws/catalog.ts";
+import { revisionRuntime } from "../../targets/aws/batch/runtime_check.ts";
+import { dockerClobberState, type DockerKnotRecord } from "../../targets/docker/catalog.ts";
+import { readRuntimeProtocol, RUNTIME_PROTOCOL_LABEL } from "../../job/runtime_protocol.ts";
+
+interface RunRow {
+  manifest: RunManifest;
+  counts?: RunCounts;
+  finished?: boolean;
+  cutShort?: boolean;
+}
+
+/** A run's status: `finished` (`cut short` when its map() died reading the inputs) or `running`. */
+function runStatus({ counts, finished, cutShort }: RunRow): string | undefined {
+  if (counts === undefined) return undefined;
+  return finished ? (cutShort ? "cut short" : "finished") : "running";
+}
+
+function runJson(row: RunRow) {
+  const { manifest, counts } = row;
+  return {
+    runId: manifest.runId,
+    createdAt: new Date(manifest.createdAt).toISOString(),
+    // A retry's handle covers the whole input: its counts are of every item.
+    items: counts?.total ?? manifest.count,
+    attempts: manifest.attempts,
+    starmap: manifest.starmap,
+    status: runStatus(row) ?? null,
+    succeeded: counts?.succeeded ?? null,
+    failed: counts?.failed ?? null,
+    running: counts?.running ?? null,
+    pending: counts?.pending ?? null,
+  };
+}
+
+function details(
+  ctx: CommandContext,
+  rows: [string, string][],
+  runs: RunRow[],
+  note?: string,
+  advice?: string,
+): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const lines = rows.map(([k, v]) => `${ctx.out("bold", k.padEnd(width))} ${v}`);
+  lines.push("");
+  if (runs.length === 0) lines.push(note === undefined ? "No runs yet" : "No runs");
+  else {
+    lines.push(renderTable(
+      ["RUN", "CREATED", "ITEMS", "SUCCEEDED", "FAILED", "STATUS"],
+      runs.map((row) => [
+        row.manifest.runId,
+        formatTime(row.manifest.createdAt),
+        String(row.counts?.total ?? row.manifest.count),
+        row.counts === undefined ? "-" : String(row.counts.succeeded),
+        row.counts === undefined ? "-" : String(row.counts.failed),
+        runStatus(row) ?? "-",
+      ]),
+      ctx.out,
+    ));
+  }
+  if (note !== undefined) lines.push("", note);
+  if (advice !== undefined) lines.push("", advice);
+  return lines.join("\n");
+}
+
+/**
+ * A docker knot's image and the runtime protocol its label names (one
+ * `docker image inspect`); no view when the image is not on this engine.
+ */
+async function dockerRuntime(
+  ctx: CommandContext,
+  record: DockerKnotRecord,
+): Promise<{ image: string; view?: RuntimeView }> {
+  const found = await cliDocker(ctx, { quiet: true }).inspectImage(record.image);
+  if (found === undefined) return { image: record.image };
+  const protocol = readRuntimeProtocol(found.Config?.Labels?.[RUNTIME_PROTOCOL_LABEL]);
+  return { image: record.image, view: runtimeView(record.name, "docker", protocol) };
+}
+
+async function showOriginal(ctx: CommandContext, record: OriginalRecord): Promise<number> {
+  if (ctx.flag("json")) {
+    await ctx.print(JSON.stringify(originalJson(record)));
+    return 0;
+  }
+  const width = 8;
+  const rows: [string, string][] = [
+    ["knot", record.name],
+    ["target", `aws (${record.region}, profile ${record.profile}), made by the ${ORIGINAL_LABEL}`],
+    ["stack", `${record.stackName} (${record.stackId})`],
+    ["pars", record.pars ?? "-"],
+    ["jobs", record.jobIds.length === 0 ? "-" : record.jobIds.join(" ")],
+  ];
+  await ctx.print(
+    [
+      ...rows.map(([k, v]) => `${ctx.out("bold", k.padEnd(width))} ${v}`),
+      "",
+      `This cloudknot does not run it. Remove it (its stack, and with --pars its Pars's) with ` +
+      `\`cloudknot knot clobber ${record.name}${record.pars ? " --pars" : ""}\`.`,
+    ].join("\n"),
+  );
+  return 0;
+}
+
+async function showAws(ctx: CommandContext, name: string): Promise<number> {
+  const reader = await openAwsKnotReader(ctx, name);
+  const { record } = reader;
+  const image = await cliSettings(ctx).state.section(
+    recordSection("docker-image", record.dockerImage),
+  );
+  const manifests = await reader.runs();
+  const runs: RunRow[] = [];
+  for (const [i, manifest] of manifests.entries()) {
+    if (i < manifests.length - AWS_RUNS_READ) {
+      runs.push({ manifest });
+      continue;
+    }
+    const { run, close } = await reader.open(manifest.runId, manifests);
+    runs.push({ manifest, counts: run.counts, finished: run.finished });
+    await close();
+  }
+  // As a map decides: by its revision's tag (the record's, if Batch no longer describes it).
+  const revision = await revisionRuntime(reader.session.batch, record.jobDefinition);
+  const protocol = revision === undefined ? record.runtime : revision.protocol;
+  const runtime = runtimeView(record.name, "aws", protocol);
+  if (ctx.flag("json")) {
+    await ctx.print(JSON.stringify({
+      ...awsKnotJson(record, image),
+      runtime: runtimeJson(runtime),
+      runs: runs.map(runJson),
+    }));
+    return 0;
+  }
+  await ctx.print(details(
+    ctx,
+    [
+      ["knot", record.name],
+      ["target", `aws (${record.region}, profile ${record.profile})`],
+      ["function", awsFunctionLabel(record, image)],
+      ["image", record.imageUri],
+      ["runtime", runtime.text],
+      ["compute", record.compute],
+      ["pars", record.pars],
+      ["environment", record.computeEnvironment],
+      ["queue", record.jobQueue],
+      ["definition", record.jobDefinition],
+      [
+        "job role",
+        record.jobRole ?? "the Pars's shared job role (made before knots had their own)",
+      ],
+      ["data", `s3://${record.bucket}/${record.prefix}/`],
+    ],
+    runs,
+    halfClobbered(
+      record,
+      (await readParsRecords(cliSettings(ctx).state)).find((p) => p.name === record.pars),
+    ),
+    runtime.advice,
+  ));
+  return 0;
+}
+
+/**
+ * What to say of a knot whose clobber has not finished (an AWS knot's, or a
+ * docker knot's): that another process is clobbering it still, or that it
+ * stopped part-way and how to finish it (with `--pars` when an AWS knot's
+ * Pars's clobber stopped part-way too: a clobber with `--pars` removes the
+ * knot's record only once the Pars is gone).
+ */
+function halfClobbered(
+  record: Pick<AwsKnotRecord, "name" | "clobberStartedAt" | "clobberRunning">,
+  pars?: { clobberStartedAt?: number; clobberRunning?: boolean },
+): string | undefined {
+  if (record.clobberStartedAt === undefined) return undefined;
+  const began = formatTime(record.clobberStartedAt);
+  if (record.clobberRunning) {
+    return `Knot ${record.name} is being clobbered by another process (began at ${began}).`;
+  }
+  return `A clobber of knot ${record.name} stopped part-way (it began at ` +
+    `${began} and has not finished): run ` +
+    `\`cloudknot knot clobber ${record.name}${
+      pars?.clobberStartedAt !== undefined && !pars.clobberRunning ? " --pars" : ""
+    }\` again to finish it.`;
+}
+
+/**
+ * Runs `knotShow` (see its declaration, `../commands/knot_show.ts`).
+ *
+ * @param ctx The command's arguments, options and io.
+ * @returns The exit code.
+ */
+export async function run(ctx: CommandContext): Promise<number> {
+  const name = ctx.arg("knot")!;
+  const original = await findOriginalKnot(ctx, name);
+  if (original !== undefined) return await showOriginal(ctx, original);
+  if (await locateKnot(ctx, name) === "aws") return await showAws(ctx, name);
+  const knot = await findLocalKnot(name, { env: ctx.io.env });
+  const runs = await snapshotRuns(knot);
+  const dockerRecord = knot.record as unknown as DockerKnotRecord;
+  const docker = dockerRecord.target === "docker"
+    ? await dockerRuntime(ctx, dockerRecord)
+    : undefined;
+  // A docker knot whose clobber was killed part-way keeps its record, with the clobber's mark.
+  const clobber = docker === undefined ? undefined : await dockerClobberState(knot.root);
+  if (ctx.flag("json")) {
+    await ctx.print(JSON.stringify({
+      ...knotJson(knot),
+      ...(docker === undefined ? {} : {
+        image: docker.image,
+        runtime: docker.view === undefined ? null : runtimeJson(docker.view),
+        ...dockerClobberJson(clobber),
+      }),
+      runs: runs.map(runJson),
+    }));
+    return 0;
+  }
+  const r = knot.record;
+  const rows: [string, string][] = [
+    ["knot", r.name],
+    ["target", r.target],
+    ["function", functionLabel(knot)],
+  ];
+  if (docker !== undefined) {
+    rows.push(
+      ["image", docker.image],
+      ["runtime", docker.view?.text ?? "- (the image is not on this Docker engine)"],
+    );
+  }
+  rows.push(
+    ["created", formatTime(r.createdAt)],
+    ["updated", formatTime(r.updatedAt)],
+    ["dir", knot.root],
+    ["runs dir", knot.runsRoot],
+  );
+  await ctx.print(details(
+    ctx,
+    rows,
+    runs,
+    clobber === undefined ? undefined : halfClobbered({ name: r.name, ...clobber }),
+    docker?.view?.advice,
+  ));
+  return 0;
+}

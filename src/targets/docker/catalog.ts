@@ -1,0 +1,132 @@
+/**
+ * What the local knots directory says of a docker knot, read without opening
+ * it (the twin of `../local/catalog.ts` and `../aws/catalog.ts`): its record,
+ * its runs and whether a clobber of it stopped part-way. Listing and showing
+ * knots read it; the docker target and the `DockerImage` it builds with load
+ * only when a run is read or collected.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { Docker } from "../../docker/docker.ts";
+import type { ArtifactSources } from "../../job/artifact_sources.ts";
+import type { FunctionKind } from "../../job/function_artifact.ts";
+import type { Permissions } from "../../job/permissions.ts";
+import { knotLockHeld } from "../../store/knot_lock.ts";
+import type { DockerTarget } from "./docker_target.ts";
+
+/**
+ * The mark a docker knot's clobber writes in the knot's folder before it
+ * removes anything, and removes after its record: a knot whose folder has it
+ * is one whose clobber was stopped part-way (killed), which adopting it
+ * finishes (`docker_knot.ts`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * const unfinished = await pathExists(join(root, CLOBBERING_FILE));
+ * ```
+ */
+export const CLOBBERING_FILE = "clobbering";
+
+/** What a docker knot's `knot.json` holds. */
+export interface DockerKnotRecord {
+  /** The knot's name. */
+  name: string;
+  /** Always `"docker"`. */
+  target: "docker";
+  /**
+   * The image the containers run, `cloudknot/<name>-docker-<id of the knot's directory>:local`
+   * (knots made before images were named after their directory: `cloudknot/<name>-docker:local`).
+   */
+  image: string;
+  /** The function's SHA-256, in hex. */
+  hash: string;
+  /** How the function was shipped. */
+  kind: FunctionKind;
+  /** The function's name. */
+  functionName: string;
+  /** When the knot was created, in epoch milliseconds. */
+  createdAt: number;
+  /** When the knot was last created or adopted, in epoch milliseconds. */
+  updatedAt: number;
+  /** Where a module's sources were when it was bundled (as a local knot's record keeps them). */
+  sources?: ArtifactSources;
+  /** What the function may do in its containers (records made before permissions: the default). */
+  permissions?: Permissions;
+}
+
+/**
+ * Access to a docker knot's runs without adopting (or building) the knot:
+ * list them, and collect one (finishing it unless `finish: false`). The
+ * docker target's module loads at the first call.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { dockerRuns } from "./catalog.ts";
+ *
+ * const runs = dockerRuns({ root: "/home/me/.cloudknot/local/squares", record });
+ * console.log((await runs.runs()).length);
+ * ```
+ *
+ * @param knot The knot's directory and record.
+ * @param docker The docker driver. @default {"new Docker()"}
+ * @returns Its runs' reader.
+ */
+export function dockerRuns(
+  knot: { root: string; record: DockerKnotRecord },
+  docker: Docker = new Docker(),
+): Pick<DockerTarget, "runs" | "collect"> {
+  let opened: Promise<DockerTarget> | undefined;
+  const target = () =>
+    opened ??= import("./docker_target.ts").then(({ DockerTarget }) =>
+      new DockerTarget({
+        knot: knot.record.name,
+        root: knot.root,
+        image: knot.record.image,
+        // Finishing a run another process left runs as many containers as there are cores.
+        concurrency: navigator.hardwareConcurrency ?? 1,
+        attempts: 1,
+        docker,
+      })
+    );
+  return {
+    runs: async () => await (await target()).runs(),
+    collect: async (runId, options) => await (await target()).collect(runId, options),
+  };
+}
+
+/** How a docker knot's clobber stands, in the words of an AWS knot's record. */
+export interface DockerClobberState {
+  /** When the clobber began (its mark was written), in epoch milliseconds. */
+  clobberStartedAt: number;
+  /** Whether a process holds the knot's lock now (clobbering it still); `false`: it stopped part-way. */
+  clobberRunning: boolean;
+}
+
+/**
+ * Whether the clobber of the docker knot in `root` has not finished: its mark
+ * ({@linkcode CLOBBERING_FILE}) is there, and since when; a process holding
+ * the knot's lock is clobbering it still (or finishing that clobber), else it
+ * was stopped part-way, and `cloudknot knot clobber` (adopting the knot) or
+ * a create of it finishes it. `undefined` when there is no such mark.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const state = await dockerClobberState("/home/me/.cloudknot/local/squares");
+ * if (state?.clobberRunning === false) console.log("clobber unfinished");
+ * ```
+ *
+ * @param root The knot's folder.
+ * @returns When its clobber began and whether it still runs, or `undefined`.
+ */
+export async function dockerClobberState(root: string): Promise<DockerClobberState | undefined> {
+  const mark = await Deno.lstat(join(root, CLOBBERING_FILE)).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  });
+  if (mark === undefined) return undefined;
+  return {
+    clobberStartedAt: (mark.mtime ?? new Date()).getTime(),
+    clobberRunning: await knotLockHeld(root) !== undefined,
+  };
+}
