@@ -22,15 +22,35 @@ import type { Credentials } from "./types.ts";
 import { ABORTED, sleep, untilAborted } from "../../util/sleep.ts";
 
 /**
- * The HTTP client for requests that must not be sent twice. Deno's fetch
- * re-sends a request on its own when a reused keep-alive connection turns out
- * to be closed, even after the server handled it; a request on a fresh
- * connection is never re-sent, so a lost answer surfaces as `OutcomeUnknown`.
- * Made once, when this module loads.
+ * Sends a request that must not be sent twice, on a connection of its own.
+ * Deno's fetch re-sends a request on its own when a reused keep-alive
+ * connection turns out to be closed, even after the server handled it; a
+ * request on a fresh connection is never re-sent, so a lost answer surfaces
+ * as `OutcomeUnknown`. The HTTP client lives for this request only: the
+ * answer's body (small: such requests create something and answer with its
+ * name) is read here, then the client is closed. Loading this module thus
+ * makes no resource, which a test's resource sanitizer would blame on the
+ * first test that loads it (the AWS target loads when a knot opens on AWS).
+ * Making a client costs about 0.1 ms.
  */
-const FRESH_CONNECTIONS: Deno.HttpClient | undefined = typeof Deno?.createHttpClient === "function"
-  ? Deno.createHttpClient({ poolMaxIdlePerHost: 0 })
-  : undefined;
+async function sendOnce(
+  send: typeof fetch,
+  url: URL,
+  init: RequestInit,
+): Promise<Response> {
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  try {
+    const response = await send(url, { ...init, client });
+    const body = await response.arrayBuffer();
+    return new Response(body.byteLength > 0 ? body : null, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  } finally {
+    client.close();
+  }
+}
 
 /** An operation as data: its name and whether repeating it is harmless. */
 export interface OperationInfo {
@@ -349,17 +369,16 @@ export class AwsHttpClient {
         ? AbortSignal.any([options.signal, timeout.signal])
         : timeout.signal;
       try {
-        const init: RequestInit & { client?: Deno.HttpClient } = {
+        const init: RequestInit = {
           method: signed.method,
           headers: signed.headers,
           body: spec.body ?? null,
           redirect: "manual",
           signal,
         };
-        if (!operation.idempotent && FRESH_CONNECTIONS !== undefined) {
-          init.client = FRESH_CONNECTIONS;
-        }
-        response = await o.fetch(signed.url, init);
+        response = operation.idempotent
+          ? await o.fetch(signed.url, init)
+          : await sendOnce(o.fetch, signed.url, init);
       } catch (error) {
         if (options.signal?.aborted) throw error;
         const decision = classifyAttempt({ kind: "network", error }, operation.idempotent);
