@@ -2,8 +2,8 @@
  * What the local knots directory says of a docker knot, read without opening
  * it (the twin of `../local/catalog.ts` and `../aws/catalog.ts`): its record,
  * its runs and whether a clobber of it stopped part-way. Listing and showing
- * knots read it; the docker target and the `DockerImage` it builds with load
- * only when a run is read or collected.
+ * knots read it without loading `DockerImage` (which opening a knot loads),
+ * and the docker target loads only when a run is read or collected.
  *
  * @module
  */

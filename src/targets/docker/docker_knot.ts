@@ -29,11 +29,9 @@ import { localKnotsDir, readLocalKnotRecord, saveLocalKnotRecord } from "../loca
 import type { OpenedKnot } from "../target.ts";
 import type { LocalKnotSpec } from "../local/local_knot.ts";
 import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
-import { CLOBBERING_FILE } from "./catalog.ts";
+import { CLOBBERING_FILE, type DockerKnotRecord } from "./catalog.ts";
 import { pathExists } from "../../util/read_text.ts";
 import { holdingKnot, knotBusyNotice } from "../../store/knot_lock.ts";
-
-import type { DockerKnotRecord } from "./catalog.ts";
 
 /** The tag of a docker knot's image. */
 const TAG = "local";
