@@ -21,7 +21,6 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { randomUUID } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { CloudknotConfigurationError, CloudknotInputError } from "../util/errors.ts";
@@ -560,7 +559,7 @@ async function checkWritable(path: string, info: Deno.FileInfo): Promise<void> {
  * owner are kept.
  */
 async function replace(target: string, text: string, old: Deno.FileInfo | undefined) {
-  const tmp = join(dirname(target), `${basename(target)}${TMP_INFIX}${randomUUID()}`);
+  const tmp = join(dirname(target), `${basename(target)}${TMP_INFIX}${crypto.randomUUID()}`);
   const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 })
     .catch((e) => {
       throw cannotWrite(target, e);
@@ -652,7 +651,7 @@ async function takeLock(target: string, timeoutMs: number, watch: Turns): Promis
           held = true;
           // Who holds it, for a waiter's message only: a full disk must not stop the update.
           await file.truncate(0).catch(() => {});
-          await file.write(new TextEncoder().encode(`${Deno.pid} ${randomUUID()}\n`))
+          await file.write(new TextEncoder().encode(`${Deno.pid} ${crypto.randomUUID()}\n`))
             .catch(() => {});
           watch.seen = undefined;
           return { file, path, id: mine };
