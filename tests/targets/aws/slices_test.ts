@@ -9,6 +9,7 @@ import { listRecords, readManifest } from "../../../src/job/payload.ts";
 import { readAllRecords } from "../../support/records.ts";
 import { waitFor } from "../../emulator/test_helpers.ts";
 import { runUntil } from "../../support/run_until.ts";
+import { endsWithin } from "../../support/ends_within.ts";
 import type { ItemError } from "../../../src/job/item_error.ts";
 import { validateMapOptions } from "../../../src/knot_options.ts";
 import { CloudknotInputError } from "../../../src/util/errors.ts";
@@ -128,12 +129,18 @@ Deno.test("AWS target: a Batch child runs a slice of items on the worker pool", 
             itemsPerJob: 4,
           });
           const mapped = run;
-          // Or the run ended without them: the assertions below say how.
-          await runUntil(
-            mapped,
-            () =>
-              mapped.finished ||
-              (mapped.settledItem(0) !== undefined && mapped.settledItem(1) !== undefined),
+          // Or the run ended without them: the assertions below say how. The third item sleeps
+          // until the host goes, so a handle that never settles the first two would wait for
+          // ever: the bound fails the step there instead, and `finally` lets the host go.
+          await endsWithin(
+            runUntil(
+              mapped,
+              () =>
+                mapped.finished ||
+                (mapped.settledItem(0) !== undefined && mapped.settledItem(1) !== undefined),
+            ),
+            120_000,
+            "the first two items settled from their records while the third runs",
           );
         } finally {
           recorded.resolve();
