@@ -30,7 +30,6 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { Session } from "node:inspector";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 // The map is moved, not traced through another, so the mappings' codec is all
@@ -163,6 +162,8 @@ async function locate(
   // opens a second session: there, a function is shipped without a map.
   if (Deno.build.standalone || inJupyterKernel()) return undefined;
   if (Deno.permissions.querySync({ name: "sys" }).state !== "granted") return undefined;
+  // Loaded here: only a func's packaging uses the inspector.
+  const { Session } = await import("node:inspector");
   const session = new Session();
   session.connect();
   // deno-lint-ignore no-explicit-any

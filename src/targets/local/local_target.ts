@@ -11,7 +11,6 @@
  * @module
  */
 import { FUNCTION_FILE } from "../../job/function_folder.ts";
-import { appendFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setImmediate } from "node:timers";
@@ -342,7 +341,8 @@ export class LocalTarget implements Target {
     await files.writeManifest(manifest).catch(() => {});
     try {
       // The knot's list of its runs, to tell a run whose data is gone from none.
-      appendFileSync(join(o.root, RUN_LIST), `${runId}\n`, { mode: 0o600 });
+      // Deno's own append, not node:fs's, whose import costs a knot's process about 0.05 s.
+      Deno.writeTextFileSync(join(o.root, RUN_LIST), `${runId}\n`, { append: true, mode: 0o600 });
     } catch {
       // Only the message about gone data is lost.
     }
