@@ -1,6 +1,6 @@
-// deno task bench:cli [ref…]: how long the command line takes to start and do a small thing, for
-// each git ref (default HEAD), against the floor of this machine in the same run: `deno run` of
-// an empty module.
+// deno task bench:cli [ref…]: how long the command line takes to start and do a small thing, and
+// a script to import the library, for each git ref (default HEAD), against the floor of this
+// machine in the same run: `deno run` of an empty module.
 //
 // Each ref is cloned from this repository into a temporary folder. The command lines of every ref
 // and the floor then run in turns (ref A, ref B, floor, ref A, …), so that what else the machine
@@ -36,14 +36,21 @@ interface Case {
   stdin?: string;
 }
 
+/** A module in each clone that imports the library's `Knot`, as a user's script does. */
+const LIBRARY_IMPORT = "bench_import_knot.ts";
+
 const CASES: Case[] = [
-  { name: "cloudknot --help", args: (clone) => ["run", "-A", join(clone, "cli.ts"), "--help"] },
   {
-    name: "cloudknot knot list --target local",
+    name: 'a script\'s `import { Knot } from "./mod.ts"`',
+    args: (clone) => ["run", "-A", join(clone, LIBRARY_IMPORT)],
+  },
+  { name: "`cloudknot --help`", args: (clone) => ["run", "-A", join(clone, "cli.ts"), "--help"] },
+  {
+    name: "`cloudknot knot list --target local`",
     args: (clone) => ["run", "-A", join(clone, "cli.ts"), "knot", "list", "--target", "local"],
   },
   {
-    name: "cloudknot map (3 items, local)",
+    name: "`cloudknot map` (3 items, local)",
     args: (clone) => [
       "run",
       "-A",
@@ -97,6 +104,10 @@ try {
     const path = join(dir, `clone-${i}`);
     await git("clone", "--quiet", "--no-checkout", repo, path);
     await git("-C", path, "checkout", "--quiet", ref);
+    await Deno.writeTextFile(
+      join(path, LIBRARY_IMPORT),
+      'import { Knot } from "./mod.ts";\nconsole.log(typeof Knot);\n',
+    );
     const home = join(dir, `home-${i}`);
     await Deno.mkdir(home);
     clones.push({
@@ -145,7 +156,7 @@ try {
     const wall = median(t.wall);
     const cpu = median(t.cpu);
     console.log(
-      `| \`${name}\` | ${ref} | ${wall.toFixed(3)} | ${(wall / floorWall).toFixed(1)} | ${
+      `| ${name} | ${ref} | ${wall.toFixed(3)} | ${(wall / floorWall).toFixed(1)} | ${
         cpu.toFixed(2)
       } | ${(cpu / floorCpu).toFixed(1)} |`,
     );
