@@ -10,6 +10,8 @@
 // everything it started and waited for: the bench's own children's times, from /proc/self/stat),
 // and each as a multiple of the floor's.
 import { join } from "node:path";
+import { cloneAt } from "./clone.ts";
+import { median } from "./median.ts";
 
 const repo = join(import.meta.dirname!, "..");
 const refs = Deno.args.length > 0 ? Deno.args : ["HEAD"];
@@ -23,11 +25,6 @@ async function childCpu(): Promise<number> {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // cutime and cstime are fields 16 and 17 of stat(5), so 13 and 14 after the name.
   return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
-}
-
-async function git(...args: string[]): Promise<void> {
-  const out = await new Deno.Command("git", { args }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
 }
 
 interface Case {
@@ -95,15 +92,12 @@ function record(to: { wall: number[]; cpu: number[] }, t: { wall: number; cpu: n
   to.cpu.push(t.cpu);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 const dir = await Deno.makeTempDir({ prefix: "cloudknot-bench-cli-" });
 try {
   const clones: { ref: string; path: string; env: Record<string, string> }[] = [];
   for (const [i, ref] of refs.entries()) {
     const path = join(dir, `clone-${i}`);
-    await git("clone", "--quiet", "--no-checkout", repo, path);
-    await git("-C", path, "checkout", "--quiet", ref);
+    await cloneAt(repo, ref, path);
     await Deno.writeTextFile(
       join(path, LIBRARY_IMPORT),
       'import { Knot } from "./mod.ts";\nconsole.log(typeof Knot);\n',

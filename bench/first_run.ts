@@ -12,6 +12,8 @@
 // run costs).
 import { join } from "node:path";
 import { cachedNpmPackages, treeBytes } from "../tests/support/npm_cache.ts";
+import { cloneAt } from "./clone.ts";
+import { median } from "./median.ts";
 
 const repo = join(import.meta.dirname!, "..");
 const refs = Deno.args.length > 0 ? Deno.args : ["HEAD"];
@@ -64,11 +66,6 @@ function countingProxy() {
   return { url: `http://127.0.0.1:${port}`, counts, close: () => listener.close() };
 }
 
-async function git(...args: string[]): Promise<void> {
-  const out = await new Deno.Command("git", { args }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-}
-
 async function demo(
   clone: string,
   env: Record<string, string>,
@@ -99,8 +96,7 @@ for (const ref of refs) {
     const proxy = countingProxy();
     try {
       const clone = join(dir, "clone");
-      await git("clone", "--quiet", "--no-checkout", repo, clone);
-      await git("-C", clone, "checkout", "--quiet", ref);
+      await cloneAt(repo, ref, clone);
       const denoDir = join(dir, "deno-dir");
       const env = {
         DENO_DIR: denoDir,
@@ -111,11 +107,11 @@ for (const ref of refs) {
       };
       const cold = await demo(clone, env, args);
       const down = proxy.counts.down;
-      const warm = [
+      const warm = median([
         await demo(clone, env, args),
         await demo(clone, env, args),
         await demo(clone, env, args),
-      ].sort((a, b) => a - b)[1]!;
+      ]);
       const packages = (await cachedNpmPackages(denoDir)).size;
       console.log(
         `| ${ref} | \`deno task demo${args.map((a) => ` ${a}`).join("")}\` | ${

@@ -16,6 +16,7 @@ import { StateFile } from "../src/state/mod.ts";
 import { Docker } from "../src/docker/mod.ts";
 import { ensureBaseImage } from "../tests/support/base_image.ts";
 import { measureJobStart, printJobStart } from "./job_start.ts";
+import { median } from "./median.ts";
 
 const ROUNDS = 5;
 const docker = new Docker({ logger: () => {} });
@@ -54,11 +55,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
   const value = await fn();
   return [value, performance.now() - start];
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 interface Scenario {

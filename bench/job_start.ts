@@ -42,6 +42,7 @@ import {
 import { warmCodeCacheCommand } from "../src/image/mod.ts";
 import { S3Store } from "../src/store/mod.ts";
 import { startEmulator } from "../tests/emulator/mod.ts";
+import { median } from "./median.ts";
 import { sessionFor } from "../tests/support/aws_session.ts";
 
 /** Medians (min–max) in milliseconds, by row. */
@@ -274,7 +275,6 @@ if (import.meta.main) {
 
 /** Prints the table of BENCHMARKS.md. */
 export function printJobStart(f: JobStartFigures): void {
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
   const python = median(f.rows.find((r) => r.label.startsWith("the original"))!.ms);
   console.log(
     `\nruntime.js: ${f.runtimeBytes} bytes, worker.js: ${f.workerBytes} bytes. ` +
