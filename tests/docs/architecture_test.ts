@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { moduleGraph } from "../support/module_graph.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SRC = join(ROOT, "src");
@@ -42,18 +43,7 @@ export async function folderImports(): Promise<[string, string, string, string][
       entry,
       files.map((f) => `import ${JSON.stringify(pathToFileURL(f).href)};`).join("\n"),
     );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", "--config", join(ROOT, "deno.json"), entry],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-      modules: {
-        specifier: string;
-        dependencies?: { code?: { specifier: string }; type?: { specifier: string } }[];
-      }[];
-    };
+    const graph = await moduleGraph(entry);
     const inSrc = (specifier: string) =>
       specifier.startsWith("file:") && !relative(SRC, fileURLToPath(specifier)).startsWith("..");
     const folder = (file: string) => dirname(file);

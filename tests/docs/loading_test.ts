@@ -6,24 +6,13 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { moduleGraph } from "../support/module_graph.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** The modules of the package that loading `entry` evaluates, as paths from the root. */
 async function loadedBy(entry: string): Promise<string[]> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "--config", join(ROOT, "deno.json"), join(ROOT, entry)],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-    roots: string[];
-    modules: {
-      specifier: string;
-      dependencies?: { code?: { specifier?: string }; isDynamic?: boolean }[];
-    }[];
-  };
+  const graph = await moduleGraph(join(ROOT, entry));
   const next = new Map(graph.modules.map((m) => [
     m.specifier,
     (m.dependencies ?? []).filter((d) => !d.isDynamic).flatMap((d) =>
