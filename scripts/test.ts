@@ -1,8 +1,9 @@
 /**
  * Runs every test of the repository, several test files at once, each in a `deno test` process of
  * its own with the suite's sanitizers, and the doc tests (the TypeScript blocks of the code's doc
- * comments) in one more. It prints each file's output whole as the file ends, the slowest files, each failing file's errors again, and one last line
- * in `deno test`'s words: `ok | N passed (N steps) | N failed (time)`.
+ * comments) in one more. It prints each file's output whole as the file ends, the slowest files,
+ * each failing file's errors again, and one last line in `deno test`'s words:
+ * `ok | N passed (N steps) | N failed (time)`.
  *
  * Why the doc tests are not `deno test --doc`: that runs each example as a test module of its own,
  * in a new worker, which costs about 0.3 s of CPU whatever the example does (162 CPU-seconds of a

@@ -628,19 +628,16 @@ async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promise<Plan
       ...(artifact.files ? { files: describeShippedFiles(artifact.files.files) } : {}),
     }
     : {};
+  let image: string | undefined;
+  if (docker && artifact) {
+    const { dockerKnotImage } = await import("./targets/docker/docker_knot.ts");
+    image = await dockerKnotImage({ name: o.name, dir });
+  }
   return new Plan({
     title: `Knot ${o.name} on this machine${docker ? "'s Docker engine" : ""}`,
     steps: [
-      ...(docker && artifact
-        ? [{
-          action: "build" as const,
-          kind: "image",
-          name: await (await import("./targets/docker/docker_knot.ts")).dockerKnotImage({
-            name: o.name,
-            dir,
-          }),
-          details: fn,
-        }]
+      ...(image !== undefined
+        ? [{ action: "build" as const, kind: "image", name: image, details: fn }]
         : []),
       {
         action: "write",
