@@ -53,7 +53,7 @@ export { ItemError, MapError } from "./src/job/item_error.ts";
 export { BatchJob, JobNotFoundError } from "./src/targets/aws/batch/batch_job.ts";
 export { JobsView, viewJobs } from "./src/targets/aws/batch/jobs_view.ts";
 export type { ComputeOptions } from "./src/targets/aws/batch/compute_options.ts";
-export { BatchResourceError } from "./src/targets/aws/batch/environment.ts";
+export { BatchResourceError } from "./src/targets/aws/batch/errors.ts";
 export type {
   AwsClobberOptions,
   AwsKnotOptions,
@@ -91,11 +91,10 @@ export {
   ResourceDoesNotExistError,
   UnknownPolicyError,
 } from "./src/resources/errors.ts";
-export { ArtifactError } from "./src/job/function_artifact.ts";
+export { ArtifactError } from "./src/job/artifact_error.ts";
 export type { Permissions } from "./src/job/permissions.ts";
 export { UnsafeDirectoryError } from "./src/store/private_dir.ts";
-export { RunStoreError } from "./src/targets/local/run_dir.ts";
-export { RunDataGoneError } from "./src/targets/local/local_target.ts";
+export { RunDataGoneError, RunStoreError } from "./src/targets/local/errors.ts";
 export {
   BatchJobFailedError,
   CancelledError,

@@ -28,14 +28,10 @@ import {
   validateInputs,
   validateKnotOptions,
   validateMapOptions,
-  type ValidKnotOptions,
 } from "./knot_options.ts";
 import { showSummary } from "./util/summary.ts";
 import type { Estimate } from "./cost/estimate.ts";
-import { Plan } from "./plan/plan.ts";
-import { artifactOf } from "./job/artifact_of.ts";
-import { describeShippedFiles } from "./job/shipped_files.ts";
-import { localKnotsDir } from "./targets/local/catalog.ts";
+import type { Plan } from "./plan/plan.ts";
 import { defined } from "./util/defined.ts";
 import { explainProcessPermission } from "./util/process_permission.ts";
 import { validateOptionKeys } from "./util/validate.ts";
@@ -279,7 +275,9 @@ export class Knot<F extends JobFunction = JobFunction> {
     },
   ): Promise<Knot<F> | Plan> {
     const o = await validateKnotOptions(options);
-    if (options.dryRun === true) return await planKnot(options, o);
+    if (options.dryRun === true) {
+      return await (await import("./knot_plan.ts")).planKnot(options, o);
+    }
     const source = defined({
       func: options.func,
       module: options.module,
@@ -607,54 +605,4 @@ export class Knot<F extends JobFunction = JobFunction> {
       );
     }
   }
-}
-
-/** The plan of `Knot.create` with `dryRun: true`. */
-async function planKnot(options: KnotOptions, o: ValidKnotOptions): Promise<Plan> {
-  if (o.target === "aws") {
-    const { planAwsKnot } = await import("./targets/aws/aws_plan.ts");
-    return await planAwsKnot({
-      ...options,
-      name: o.name,
-      ...(options.retries !== undefined ? { retries: o.retries } : {}),
-    });
-  }
-  const artifact = await artifactOf(options, defined({ warn: options.warn }));
-  const dir = localKnotsDir(options.dir !== undefined ? { dir: options.dir } : {});
-  const docker = o.target === "docker";
-  const fn: Record<string, string> = artifact
-    ? {
-      function: `${artifact.kind} ${artifact.name} (${artifact.hash.slice(0, 12)})`,
-      ...(artifact.files ? { files: describeShippedFiles(artifact.files.files) } : {}),
-    }
-    : {};
-  let image: string | undefined;
-  if (docker && artifact) {
-    const { dockerKnotImage } = await import("./targets/docker/docker_knot.ts");
-    image = await dockerKnotImage({ name: o.name, dir });
-  }
-  return new Plan({
-    title: `Knot ${o.name} on this machine${docker ? "'s Docker engine" : ""}`,
-    steps: [
-      ...(image !== undefined
-        ? [{ action: "build" as const, kind: "image", name: image, details: fn }]
-        : []),
-      {
-        action: "write",
-        kind: docker ? "docker knot" : "local knot",
-        name: `${dir}/${o.name}`,
-        details: {
-          ...fn,
-          [docker ? "containers" : "workers"]: o.concurrency,
-          attempts: o.retries,
-          ...(o.memory !== undefined
-            ? { [docker ? "memory MiB" : "heap limit MiB"]: o.memory }
-            : {}),
-          ...(o.vcpus !== undefined ? { vcpus: o.vcpus } : {}),
-          ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
-        },
-      },
-    ],
-    notes: artifact ? [] : ["no func or module: the knot of that name would be adopted"],
-  });
 }

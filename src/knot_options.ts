@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { validateFunctionSource } from "./image/docker_image_options.ts";
+import { validateFunctionSource } from "./job/function_source.ts";
 import type { KnotOptions, MapOptions, MapPlanOptions } from "./knot.ts";
 import { type ProgressOptions, validateProgress } from "./run/progress.ts";
 import { type Permissions, validatePermissions } from "./job/permissions.ts";
@@ -15,7 +15,7 @@ import { MAX_ITEMS_PER_JOB } from "./job/slicing.ts";
 import { MAX_RETRIES } from "./targets/aws/batch/compute_options.ts";
 import { AWS_KNOT_OPTION_KEYS } from "./targets/aws/option_keys.ts";
 import type { AwsClobberOptions } from "./targets/aws/aws_knot.ts";
-import { DOCKER_KNOT_OPTIONS, validateDockerKnotOptions } from "./targets/docker/knot_options.ts";
+import { DOCKER_KNOT_OPTIONS } from "./targets/docker/option_keys.ts";
 import { checkMachineResources, MAX_CONCURRENCY } from "./targets/machine_resources.ts";
 import { CloudknotInputError } from "./util/errors.ts";
 import {
@@ -219,7 +219,11 @@ export async function validateKnotOptions(
   if (options.timeout !== undefined) valid.timeout = options.timeout;
   if (options.memory !== undefined) valid.memory = options.memory;
   validateOptionType(options, "dir", "string");
-  if (target === "docker") validateDockerKnotOptions(options, valid);
+  if (target === "docker") {
+    // The docker target's checks load the Docker driver: only a docker knot loads them.
+    const { validateDockerKnotOptions } = await import("./targets/docker/knot_options.ts");
+    validateDockerKnotOptions(options, valid);
+  }
   return valid;
 }
 

@@ -390,6 +390,17 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         "session",
         /AwsSession/,
       ],
+      [
+        "Pars session an object shaped like one",
+        () =>
+          Pars.create({
+            name: "p",
+            session: { region: session.region, profile: session.profile, iam: session.iam },
+            state,
+          } as never),
+        "session",
+        /session must be an AwsSession, not/,
+      ],
       // DockerImage.create (nothing is written).
       ["image name", () => image({ name: "Bad Name" }), "name", /Invalid image name/],
       ["image platform", () => image({ platform: "amd64" }), "platform", /linux\/amd64/],

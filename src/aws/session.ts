@@ -20,6 +20,7 @@ import { type Sts, STS_SERVICE } from "./services/sts.ts";
 import type { Credentials, ServiceId } from "./core/types.ts";
 import type { RenewableCredentials } from "./core/renewal.ts";
 import { type AwsSessionOptions, type AwsSetup, resolveAwsSetup } from "./setup.ts";
+import { AWS_SESSION_MARK } from "./session_mark.ts";
 
 export type { AwsSessionOptions } from "./setup.ts";
 
@@ -244,3 +245,6 @@ export class AwsSession {
     return this.#endpoints[service];
   }
 }
+
+// What `isAwsSession` (session_mark.ts) looks for, without loading this module.
+Object.defineProperty(AwsSession.prototype, AWS_SESSION_MARK, { value: true });

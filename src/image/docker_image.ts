@@ -12,13 +12,13 @@
 import { isOriginalImageRecord } from "../resources/original.ts";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { AwsSession, type AwsSessionOptions } from "../aws/session.ts";
+import type { AwsSession, AwsSessionOptions } from "../aws/session.ts";
+import { isAwsSession } from "../aws/session_mark.ts";
 import { Docker } from "../docker/docker.ts";
 import { DockerBuildError } from "../docker/errors.ts";
 import { defined } from "../util/defined.ts";
 import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
 import type { FunctionArtifact, FunctionKind } from "../job/function_artifact.ts";
-import { artifactOf } from "../job/artifact_of.ts";
 import { StateFile, type StateHold } from "../state/state_file.ts";
 import { sessionFromSettings } from "../resources/settings.ts";
 import { recordSection } from "../state/sections.ts";
@@ -349,7 +349,9 @@ export class DockerImage {
         { field: "func" },
       );
     }
-    let artifact = packaged.artifact ?? await artifactOf(o, defined({ warn: o.warn }));
+    // The packaging (the bundler, the source maps) loads with the first image made.
+    let artifact = packaged.artifact ??
+      await (await import("../job/artifact_of.ts")).artifactOf(o, defined({ warn: o.warn }));
     let name = o.name;
     if (name === undefined) {
       // An arrow function written in the options object is named after the key, "func".
@@ -414,7 +416,7 @@ export class DockerImage {
       createdDir: saved.createdDir || context.createdDir,
       ...(artifact !== undefined ? { functionHash: artifact.hash, kind: artifact.kind } : {}),
     };
-    if (o.session instanceof AwsSession) {
+    if (isAwsSession(o.session)) {
       fresh.profile = o.session.profile;
       fresh.region = o.session.region;
     }

@@ -7,9 +7,8 @@
  */
 import { Docker } from "../docker/docker.ts";
 import { StateFile } from "../state/state_file.ts";
-import { validateFilesList } from "../job/shipped_files.ts";
+import { validateFunctionSource } from "../job/function_source.ts";
 import { CloudknotInputError } from "../util/errors.ts";
-import { validateFuncImports } from "../util/func_imports.ts";
 import { describeValue, validateOptionKeys, validateOptionType } from "../util/validate.ts";
 import type { DockerImageOptions } from "./docker_image.ts";
 import { validateImageName } from "./names.ts";
@@ -115,60 +114,6 @@ export function validateDockerImageOptions(options: DockerImageOptions): void {
     throw new CloudknotInputError(
       `session must be an AwsSession or session options, not ${describeValue(o.session)}`,
       { field: "session" },
-    );
-  }
-}
-
-/**
- * Checks how a function is given, as `DockerImage.create()` and
- * `Knot.create()` take it: `func` (a function, whose own imports name full
- * specifiers) or `module` (a non-empty path or URL string, or a URL) with an
- * optional `exportName`, not both.
- *
- * @example Usage
- * ```ts
- * import { validateFunctionSource } from "@cloudknot/cloudknot/image";
- *
- * validateFunctionSource({ module: "./jobs.ts", exportName: "square" });
- * ```
- *
- * @param o The options that give the function.
- */
-export function validateFunctionSource(
-  o: { func?: unknown; module?: unknown; exportName?: unknown; files?: unknown },
-): void {
-  if (o.files !== undefined && o.module === undefined) {
-    throw new CloudknotInputError(
-      o.func !== undefined
-        ? "files needs module: a func has no folder for them to be beside, and runs from its " +
-          "own source. Put the function in a module and pass module and exportName with files, " +
-          "or read the data another way (import it, or pass it in the inputs)"
-        : "files needs module: pass the module the files are beside, with exportName",
-      { field: "files" },
-    );
-  }
-  if (o.files !== undefined) validateFilesList(o.files);
-  if (o.func !== undefined && o.module !== undefined) {
-    throw new CloudknotInputError(
-      "Pass either func or module (with exportName), not both: func ships one function's " +
-        "source, module ships a module's whole graph",
-      { field: "func" },
-    );
-  }
-  if (o.exportName !== undefined && o.module === undefined) {
-    throw new CloudknotInputError("exportName needs module: pass the module that exports it", {
-      field: "exportName",
-    });
-  }
-  validateOptionType(o, "func", "function");
-  validateFuncImports(o.func);
-  validateOptionType(o, "exportName", "string");
-  const module = o.module;
-  if (module === undefined || module instanceof URL) return;
-  if (typeof module !== "string" || module.trim() === "") {
-    throw new CloudknotInputError(
-      `module must be a path or URL of a module, not ${describeValue(module)}`,
-      { field: "module" },
     );
   }
 }

@@ -15,6 +15,7 @@
  */
 export * from "./docker_image.ts";
 export * from "./docker_image_options.ts";
+export { validateFunctionSource } from "../job/function_source.ts";
 export * from "./docker_repo.ts";
 export * from "./names.ts";
 export * from "./errors.ts";

@@ -23,7 +23,8 @@ import { Buffer } from "node:buffer";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { denoLimit, outputWithin } from "../util/command_limit.ts";
-import { CloudknotError, CloudknotInputError } from "../util/errors.ts";
+import { CloudknotInputError } from "../util/errors.ts";
+import { ArtifactError } from "./artifact_error.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import {
   artifactSourceName,
@@ -38,6 +39,8 @@ import type { FunctionKind } from "./function_kind.ts";
 import { directoryModuleMessage } from "./module_directory.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
 import { collectShippedFiles, hashWithFiles, type ShippedFiles } from "./shipped_files.ts";
+
+export { ArtifactError };
 
 export type { FunctionKind } from "./function_kind.ts";
 
@@ -65,33 +68,6 @@ export interface FunctionArtifact {
    * their paths relative to its folder where it runs; absent when none.
    */
   files?: ShippedFiles;
-}
-
-/**
- * A module could not be bundled into an artifact.
- *
- * @example Usage
- * ```ts
- * import { ArtifactError } from "@cloudknot/cloudknot";
- *
- * const e = new ArtifactError("Cannot bundle ./job.ts: ...", { module: "./job.ts" });
- * console.log(e.module); // "./job.ts"
- * ```
- */
-export class ArtifactError extends CloudknotError {
-  /** The module that could not be captured. */
-  readonly module: string;
-
-  /**
-   * Makes an artifact error.
-   *
-   * @param message What failed and what to do.
-   * @param options `module` names the module; `cause` chains an error.
-   */
-  constructor(message: string, options: ErrorOptions & { module: string }) {
-    super(message, options);
-    this.module = options.module;
-  }
 }
 
 /**

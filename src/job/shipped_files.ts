@@ -14,6 +14,7 @@
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CloudknotInputError } from "../util/errors.ts";
+import { validateFilesList } from "./function_source.ts";
 import { sha256Hex } from "../util/sha256.ts";
 
 /** One file shipped beside a function. */
@@ -44,29 +45,8 @@ export const RESERVED_FILE_NAMES: readonly string[] = Object.freeze([
   "worker.js",
 ]);
 
-/**
- * Checks that the `files` option is a list of paths (what they name is
- * checked by {@linkcode collectShippedFiles}).
- *
- * @example Usage
- * ```ts
- * import { validateFilesList } from "@cloudknot/cloudknot/job";
- *
- * validateFilesList(["./model.json"]); // passes
- * ```
- *
- * @param files The option as given.
- * @throws {CloudknotInputError} When it is not a list of non-empty strings.
- */
-export function validateFilesList(files: unknown): asserts files is string[] {
-  if (!Array.isArray(files) || files.some((p) => typeof p !== "string" || p.trim() === "")) {
-    throw new CloudknotInputError(
-      `files must be a list of paths relative to the module's folder, such as ["./model.json", ` +
-        `"./data/"], not ${Array.isArray(files) ? JSON.stringify(files) : typeof files}`,
-      { field: "files" },
-    );
-  }
-}
+// Checked with the other options that give a function, where a knot's checks load it alone.
+export { validateFilesList } from "./function_source.ts";
 
 /**
  * Checks the `files` option of a module and reads what it names: each path,

@@ -12,7 +12,6 @@
  */
 import type { AwsSession } from "../aws/session.ts";
 import { MANIFEST_METADATA_KEY, readManifest, RUN_KEYS, type RunManifest } from "../job/payload.ts";
-import { S3Store } from "../store/s3.ts";
 import type { StateFile } from "../state/state_file.ts";
 import { AWS_SECTION } from "../state/sections.ts";
 import { CloudknotInputError } from "../util/errors.ts";
@@ -104,6 +103,8 @@ export async function runOwners(
   ours: string | undefined,
 ): Promise<Set<string | undefined>> {
   const owners = new Set<string | undefined>();
+  // The S3 store loads with its first use: a program that only reads the owner does not load it.
+  const { S3Store } = await import("../store/s3.ts");
   const store = new S3Store({ session, bucket, prefix: prefix.replace(/\/$/, "") });
   for (const run of await commonPrefixes(session, bucket, `${prefix}runs/`)) {
     const at = store.at(run.slice(prefix.length).replace(/\/$/, ""));

@@ -91,7 +91,6 @@ import {
   parsBeingClobbered,
   refuseWhileClobbering,
 } from "./_pars_users.ts";
-import { deleteBatchEnvironment } from "../targets/aws/batch/environment.ts";
 
 /** Options of {@linkcode Pars.clobber}. */
 export interface ParsClobberOptions {
@@ -1217,6 +1216,8 @@ export class Pars {
     for (const knot of knots) {
       const keys = doc.get(recordSection("knot", knot));
       if (keys?.get("target") !== "aws") continue; // the Python original's: CloudFormation's
+      // Batch's code loads with the first clobber that needs it, not with Pars.
+      const { deleteBatchEnvironment } = await import("../targets/aws/batch/environment.ts");
       await deleteBatchEnvironment(this.#session, {
         ...(keys.get("job-queue") ? { jobQueue: keys.get("job-queue") } : {}),
         ...(keys.get("compute-environment")

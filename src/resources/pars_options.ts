@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { AwsSession } from "../aws/session.ts";
+import type { AwsSession } from "../aws/session.ts";
+import { AWS_SESSION_KIND } from "../aws/session_mark.ts";
 import { StateFile } from "../state/state_file.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { validateName, validateOptionKeys, validateOptionType } from "../util/validate.ts";
@@ -99,7 +100,7 @@ export function validateParsOptions(options: ParsOptions): ValidParsOptions {
   validateOptionType(options, "env", "function");
   validateOptionType(options, "readTextFile", "function");
   validateOptionType(options, "homeDir", "string");
-  validateOptionType(options, "session", AwsSession, "an AwsSession");
+  validateOptionType(options, "session", AWS_SESSION_KIND, "an AwsSession");
   const out: ValidParsOptions = { tags: {} };
   if (options.name !== undefined) {
     out.name = validateName(options.name, { what: "Pars", max: PARS_NAME_MAX });

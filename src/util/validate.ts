@@ -192,9 +192,20 @@ export function validateOptionKeys<T extends object>(
 export type OptionKind = "string" | "boolean" | "function" | "object" | "string[]";
 
 /**
+ * A kind of object {@linkcode validateOptionType} recognises by a test of its
+ * own, for a class whose module a check should not load (`AWS_SESSION_KIND`).
+ */
+export interface OptionTest {
+  /** The name of what passes, for the message. */
+  readonly name: string;
+  /** Whether a value is one. */
+  readonly is: (value: unknown) => boolean;
+}
+
+/**
  * Checks the type of one option, when it is given: a non-empty string, a
- * boolean, a function, a plain object, an array of strings, or an instance
- * of a class.
+ * boolean, a function, a plain object, an array of strings, an instance
+ * of a class, or what an {@linkcode OptionTest} accepts.
  *
  * @example Usage
  * ```ts
@@ -205,13 +216,13 @@ export type OptionKind = "string" | "boolean" | "function" | "object" | "string[
  *
  * @param options The options.
  * @param field The option's name.
- * @param kind What it must be, or a class it must be an instance of.
+ * @param kind What it must be, a class it must be an instance of, or a test it must pass.
  * @param what How the message names a class's instances, such as `"an AwsSession"`.
  */
 export function validateOptionType(
   options: object,
   field: string,
-  kind: OptionKind | { readonly prototype: unknown; readonly name: string },
+  kind: OptionKind | { readonly prototype: unknown; readonly name: string } | OptionTest,
   what?: string,
 ): void {
   const value = (options as Record<string, unknown>)[field];
@@ -220,7 +231,7 @@ export function validateOptionType(
   let wanted: string;
   if (typeof kind !== "string") {
     // A class, whose constructor may be private: compare prototypes.
-    ok = value !== null && typeof value === "object" &&
+    ok = "is" in kind ? kind.is(value) : value !== null && typeof value === "object" &&
       Object.prototype.isPrototypeOf.call(kind.prototype, value);
     wanted = what ?? `a ${kind.name}`;
   } else {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ItemError, MapError, MapRun } from "../../mod.ts";
-import { estimateMachineRun } from "../../src/targets/target.ts";
+import { estimateMachineRun } from "../../src/targets/machine_plan.ts";
 import { runUntil } from "../support/run_until.ts";
 import { inCliWords } from "../../src/cli/common/cli_words.ts";
 

@@ -83,13 +83,7 @@ import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.
 import { cancelRequest, isRunName, readRunManifests, requestCancel } from "../run_manifests.ts";
 import type { ItemResources } from "../../run/retry.ts";
 import { checkMachineResources } from "../machine_resources.ts";
-import {
-  estimateMachineRun,
-  type MapRequest,
-  newRunId,
-  planMachineMap,
-  type Target,
-} from "../target.ts";
+import { type MapRequest, newRunId, type Target } from "../target.ts";
 import { firstChunk, writeInputs } from "./run_inputs.ts";
 import { CLOBBERING_FILE } from "./catalog.ts";
 import { thenSentence } from "../../util/sentence.ts";
@@ -1175,9 +1169,10 @@ export class DockerTarget implements Target {
   }
 
   /** What `map(request)` would write and run, with nothing done; `itemSeconds` adds an estimate. */
-  plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
+  async plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
     const o = this.#o;
-    return planMachineMap(request, {
+    const { planMachineMap } = await import("../machine_plan.ts");
+    return await planMachineMap(request, {
       kind: "docker",
       knot: o.knot,
       root: o.root,
@@ -1209,8 +1204,9 @@ export class DockerTarget implements Target {
    * An estimate of a run on this machine: its duration on `concurrency`
    * containers of as many items in flight as each has CPUs, its CPU-hours.
    */
-  estimate(count: number, options: { itemSeconds: number }): Promise<Estimate> {
-    return estimateMachineRun(count, options.itemSeconds, this.#itemsAtOnce());
+  async estimate(count: number, options: { itemSeconds: number }): Promise<Estimate> {
+    const { estimateMachineRun } = await import("../machine_plan.ts");
+    return await estimateMachineRun(count, options.itemSeconds, this.#itemsAtOnce());
   }
 
   /** How many items run at once: `concurrency` containers, each with as many as it has CPUs. */

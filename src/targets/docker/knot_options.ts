@@ -10,19 +10,6 @@ import { CloudknotInputError } from "../../util/errors.ts";
 import { describeValue, validateOptionType } from "../../util/validate.ts";
 import { checkMachineResources } from "../machine_resources.ts";
 
-/** The options only the docker target takes (with the shared ones of `knot_options.ts`). */
-export const DOCKER_KNOT_OPTIONS: readonly string[] = Object.freeze([
-  "concurrency",
-  "dir",
-  "vcpus",
-  "network",
-  "baseImage",
-  "noImageCache",
-  "docker",
-  "cloudknotDir",
-  "warn",
-]);
-
 /** Docker refuses a container memory limit below 6 MiB (the rule is `checkMachineResources`). */
 export { MIN_CONTAINER_MIB } from "../machine_resources.ts";
 

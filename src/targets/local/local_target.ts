@@ -41,19 +41,15 @@ import type { Estimate } from "../../cost/estimate.ts";
 import type { Plan } from "../../plan/plan.ts";
 import type { ItemResources } from "../../run/retry.ts";
 import { checkMachineResources } from "../machine_resources.ts";
-import {
-  estimateMachineRun,
-  type MapRequest,
-  newRunId,
-  planMachineMap,
-  requestChunks,
-  type Target,
-} from "../target.ts";
+import { type MapRequest, newRunId, requestChunks, type Target } from "../target.ts";
 import { type CollectOptions, collectWhole, resubmitRequest, retryAdvice } from "../resubmit.ts";
 import { localRunUsage } from "./run_usage.ts";
 import { ItemFeed } from "./item_feed.ts";
 import { FollowedRunning, publishRunning, readRunning } from "./running_file.ts";
-import { LOCAL_RUN_LAYOUT, type LocalRunManifest, RunDir, RunStoreError } from "./run_dir.ts";
+import { LOCAL_RUN_LAYOUT, type LocalRunManifest, RunDir } from "./run_dir.ts";
+import { RunDataGoneError, RunStoreError } from "./errors.ts";
+
+export { RunDataGoneError };
 
 /** How often a follower looks at a run another process is running, in milliseconds. */
 const FOLLOW_MS = 200;
@@ -89,39 +85,6 @@ export interface LocalTargetOptions {
   memory?: number;
   /** The deno binary (default: this one). */
   deno?: string;
-}
-
-/**
- * A run's data is gone: its directory was deleted, or was on a filesystem
- * cleared at restart.
- *
- * @example Usage
- * ```ts
- * import { RunDataGoneError } from "@cloudknot/cloudknot";
- *
- * const e = new RunDataGoneError("squares", "20260101T000000Z-abcdef", "/tmp/runs/20260101T000000Z-abcdef");
- * console.log(e.runId); // "20260101T000000Z-abcdef"
- * ```
- */
-export class RunDataGoneError extends CloudknotError {
-  /** The run's id. */
-  readonly runId: string;
-
-  /**
-   * Makes the error.
-   *
-   * @param knot The knot's name.
-   * @param runId The run's id.
-   * @param dir Where its data was.
-   */
-  constructor(knot: string, runId: string, dir: string) {
-    super(
-      `The data of run ${runId} of knot ${knot} is gone: ${dir} no longer exists (it was ` +
-        `deleted, or it was on a filesystem cleared at restart, such as /dev/shm or /tmp). ` +
-        `Its results cannot be read: map its inputs again`,
-    );
-    this.runId = runId;
-  }
 }
 
 /**
@@ -686,9 +649,10 @@ export class LocalTarget implements Target {
    * What `map(request)` would write and run, with nothing done;
    * `itemSeconds` adds an estimate.
    */
-  plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
+  async plan(request: MapRequest, options: { itemSeconds?: number } = {}): Promise<Plan> {
     const o = this.#o;
-    return planMachineMap(request, {
+    const { planMachineMap } = await import("../machine_plan.ts");
+    return await planMachineMap(request, {
       kind: "local",
       knot: o.knot,
       root: o.runsRoot,
@@ -708,8 +672,9 @@ export class LocalTarget implements Target {
   }
 
   /** An estimate of a local run: its duration on the knot's workers, and its CPU-hours. */
-  estimate(count: number, options: { itemSeconds: number }): Promise<Estimate> {
-    return estimateMachineRun(count, options.itemSeconds, this.#o.concurrency);
+  async estimate(count: number, options: { itemSeconds: number }): Promise<Estimate> {
+    const { estimateMachineRun } = await import("../machine_plan.ts");
+    return await estimateMachineRun(count, options.itemSeconds, this.#o.concurrency);
   }
 
   /**

@@ -35,6 +35,9 @@ import { KIND_CODES, kindCode } from "../../job/wire.ts";
 import { checkPrivateDir, ensurePrivateDir } from "../../store/private_dir.ts";
 import { RUN_LOCK_FILES } from "../../store/local_knots.ts";
 import { thenSentence } from "../../util/sentence.ts";
+import { RunStoreError } from "./errors.ts";
+
+export { RunStoreError };
 
 /** The layout of a local run's directory that this version writes. */
 export const LOCAL_RUN_LAYOUT = "log-1";
@@ -78,51 +81,6 @@ const HEAD = 12;
 const FILE_MODE = 0o600;
 /** Inputs up to this size are written at once; larger ones asynchronously. */
 const SYNC_WRITE_BYTES = 256 * 1024;
-
-/**
- * A run's files could not be written (a full disk, a lost mount) or read.
- * Items whose records could not be kept end with it; what was kept before
- * stays readable.
- *
- * @example Usage
- * ```ts
- * import { RunStoreError } from "@cloudknot/cloudknot";
- *
- * const e = new RunStoreError("/runs/r1", "write the records of items 3 to 4", new Error("No space left on device"));
- * console.log(e.dir); // "/runs/r1"
- * ```
- */
-export class RunStoreError extends CloudknotError {
-  /** The run's directory. */
-  readonly dir: string;
-  /** What could not be done, as "write the records of item 3". */
-  readonly what: string;
-
-  /**
-   * Makes the error.
-   *
-   * @param dir The run's directory.
-   * @param what What could not be done.
-   * @param cause The system's error.
-   * @param then What runs the items again once there is room, as "collect the run again".
-   */
-  constructor(dir: string, what: string, cause: unknown, then?: string) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(
-      thenSentence(
-        `Cannot ${what} in ${dir}: ${reason}`,
-        `Free space on that disk (the results already ` +
-          (then === undefined
-            ? `there stay readable), or set CLOUDKNOT_LOCAL_RUNS to a directory on another disk`
-            : `there stay readable), then ${then}; CLOUDKNOT_LOCAL_RUNS set to a directory on ` +
-              `another disk puts new runs there`),
-      ),
-      { cause },
-    );
-    this.dir = dir;
-    this.what = what;
-  }
-}
 
 /** One entry of the run log. */
 export interface LogEntry {

@@ -16,7 +16,6 @@ import { type JobCommand, parseJobCommand } from "./command.ts";
 import { cloudknotStopReason, describeJobs, isTerminalStatus, stopJob } from "./jobs.ts";
 import { logGroupOf, readLogStream } from "./log_stream.ts";
 import { type OutageNotice, OutageRider } from "./outage.ts";
-import { RunPoller } from "./run_poller.ts";
 import { sleep } from "../../../util/sleep.ts";
 import {
   CancelledError,
@@ -26,7 +25,6 @@ import {
 } from "../../../util/errors.ts";
 import { MapRun } from "../../../run/map_run.ts";
 import type { StateFile } from "../../../state/state_file.ts";
-import { openS3Store } from "../../../store/s3.ts";
 import { showSummary } from "../../../util/summary.ts";
 import { validateOptionKeys } from "../../../util/validate.ts";
 
@@ -316,6 +314,12 @@ export class BatchJob {
       );
     }
     const detail = await this.#describe();
+    // The S3 store and the poller load with a job's first results: importing
+    // BatchJob does not load them.
+    const [{ openS3Store }, { RunPoller }] = await Promise.all([
+      import("../../../store/s3.ts"),
+      import("./run_poller.ts"),
+    ]);
     const store = await openS3Store(this.command.run, { session: this.#session });
     // An array child runs the slice of items from offset + slice × its index;
     // a single job names its first item; without --slice, a job runs one item.

@@ -13,13 +13,15 @@ import type {
   JobStateTimeLimitAction,
   RegisterJobDefinitionRequest,
 } from "../../../aws/services/batch.ts";
-import { CannotCreateResourceError } from "../../../util/errors.ts";
+import { BatchResourceError } from "./errors.ts";
 import { sleep } from "../../../util/sleep.ts";
 import { type ComputeSpec, isFargate } from "./compute_options.ts";
 import { thenSentence } from "../../../util/sentence.ts";
 import { checkJobDefinitionBytes, quotaRefusal } from "./quotas.ts";
 import { unfinishedJobIds, waitForJobsToEnd } from "./jobs.ts";
 import { defined } from "../../../util/defined.ts";
+
+export { BatchResourceError };
 
 /** The roles and network a knot's Batch resources use (what a `Pars` holds). */
 export interface BatchPlacement {
@@ -44,9 +46,6 @@ export interface BatchPlacement {
   /** The security group id. */
   securityGroup: string;
 }
-
-/** A Batch resource reached a state it cannot be used in. */
-export class BatchResourceError extends CannotCreateResourceError {}
 
 /** How long to wait, and how often to look. */
 export interface WaitOptions {

@@ -1,0 +1,46 @@
+/**
+ * Recognising an {@linkcode AwsSession} without loading the AWS client layer:
+ * the option checks of `Pars` and `DockerImage` accept a session, and
+ * importing `session.ts` for an `instanceof` would load every service client
+ * into a program that never talks to AWS.
+ *
+ * @module
+ */
+import type { AwsSession } from "./session.ts";
+
+/** The mark `session.ts` puts on `AwsSession`'s prototype. */
+export const AWS_SESSION_MARK: unique symbol = Symbol("AwsSession");
+
+/**
+ * Whether a value is an {@linkcode AwsSession} (made by this copy of the
+ * package, as `instanceof` would say).
+ *
+ * @example Usage
+ * ```ts
+ * import { isAwsSession } from "@cloudknot/cloudknot/aws";
+ *
+ * console.log(isAwsSession({ region: "us-east-1" })); // false
+ * ```
+ *
+ * @param value The value.
+ * @returns Whether it is a session.
+ */
+export function isAwsSession(value: unknown): value is AwsSession {
+  return typeof value === "object" && value !== null && AWS_SESSION_MARK in value;
+}
+
+/**
+ * An `AwsSession` as {@linkcode validateOptionType} checks it, by its mark.
+ *
+ * @example Usage
+ * ```ts
+ * import { AWS_SESSION_KIND } from "@cloudknot/cloudknot/aws";
+ * import { validateOptionType } from "@cloudknot/cloudknot/resources";
+ *
+ * validateOptionType({}, "session", AWS_SESSION_KIND, "an AwsSession");
+ * ```
+ */
+export const AWS_SESSION_KIND: { readonly name: string; readonly is: typeof isAwsSession } = {
+  name: "AwsSession",
+  is: isAwsSession,
+};

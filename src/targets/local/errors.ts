@@ -1,0 +1,86 @@
+/**
+ * The errors of a run on this machine that a program may catch by name,
+ * apart from the local target so that naming them does not load it.
+ *
+ * @module
+ */
+import { CloudknotError } from "../../util/errors.ts";
+import { thenSentence } from "../../util/sentence.ts";
+
+/**
+ * A run's data is gone: its directory was deleted, or was on a filesystem
+ * cleared at restart.
+ *
+ * @example Usage
+ * ```ts
+ * import { RunDataGoneError } from "@cloudknot/cloudknot";
+ *
+ * const e = new RunDataGoneError("squares", "20260101T000000Z-abcdef", "/tmp/runs/20260101T000000Z-abcdef");
+ * console.log(e.runId); // "20260101T000000Z-abcdef"
+ * ```
+ */
+export class RunDataGoneError extends CloudknotError {
+  /** The run's id. */
+  readonly runId: string;
+
+  /**
+   * Makes the error.
+   *
+   * @param knot The knot's name.
+   * @param runId The run's id.
+   * @param dir Where its data was.
+   */
+  constructor(knot: string, runId: string, dir: string) {
+    super(
+      `The data of run ${runId} of knot ${knot} is gone: ${dir} no longer exists (it was ` +
+        `deleted, or it was on a filesystem cleared at restart, such as /dev/shm or /tmp). ` +
+        `Its results cannot be read: map its inputs again`,
+    );
+    this.runId = runId;
+  }
+}
+
+/**
+ * A run's files could not be written (a full disk, a lost mount) or read.
+ * Items whose records could not be kept end with it; what was kept before
+ * stays readable.
+ *
+ * @example Usage
+ * ```ts
+ * import { RunStoreError } from "@cloudknot/cloudknot";
+ *
+ * const e = new RunStoreError("/runs/r1", "write the records of items 3 to 4", new Error("No space left on device"));
+ * console.log(e.dir); // "/runs/r1"
+ * ```
+ */
+export class RunStoreError extends CloudknotError {
+  /** The run's directory. */
+  readonly dir: string;
+  /** What could not be done, as "write the records of item 3". */
+  readonly what: string;
+
+  /**
+   * Makes the error.
+   *
+   * @param dir The run's directory.
+   * @param what What could not be done.
+   * @param cause The system's error.
+   * @param then What runs the items again once there is room, as "collect the run again".
+   */
+  constructor(dir: string, what: string, cause: unknown, then?: string) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      thenSentence(
+        `Cannot ${what} in ${dir}: ${reason}`,
+        `Free space on that disk (the results already ` +
+          (then === undefined
+            ? `there stay readable), or set CLOUDKNOT_LOCAL_RUNS to a directory on another disk`
+            : `there stay readable), then ${then}; CLOUDKNOT_LOCAL_RUNS set to a directory on ` +
+              `another disk puts new runs there`),
+      ),
+      { cause },
+    );
+    this.dir = dir;
+    this.what = what;
+  }
+}
