@@ -5,7 +5,7 @@
  * @module
  */
 export { AwsSession, type AwsSessionOptions } from "./session.ts";
-export { AWS_SESSION_KIND, isAwsSession } from "./session_mark.ts";
+export { isAwsSession } from "./session_mark.ts";
 export { type AwsSetup, resolveAwsSetup } from "./setup.ts";
 export { AwsConfigError, AwsError, type AwsErrorOptions } from "./core/error.ts";
 export {

@@ -34,8 +34,8 @@ export function isAwsSession(value: unknown): value is AwsSession {
  *
  * @example Usage
  * ```ts
- * import { AWS_SESSION_KIND } from "@cloudknot/cloudknot/aws";
- * import { validateOptionType } from "@cloudknot/cloudknot/resources";
+ * import { AWS_SESSION_KIND } from "./session_mark.ts";
+ * import { validateOptionType } from "../util/validate.ts";
  *
  * validateOptionType({}, "session", AWS_SESSION_KIND, "an AwsSession");
  * ```
