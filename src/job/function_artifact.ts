@@ -20,7 +20,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
+import { homedir } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { denoLimit, outputWithin } from "../util/command_limit.ts";
 import { CloudknotInputError } from "../util/errors.ts";
@@ -38,6 +39,7 @@ import { realignRequireShim } from "./require_shim_lines.ts";
 import type { FunctionKind } from "./function_kind.ts";
 import { directoryModuleMessage } from "./module_directory.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
+import { knownFunctionBundle, rememberFunctionBundle } from "./export_check_cache.ts";
 import { collectShippedFiles, hashWithFiles, type ShippedFiles } from "./shipped_files.ts";
 
 export { ArtifactError };
@@ -232,7 +234,11 @@ function thisDenoDir(): Promise<string> {
  *   artifact does not hold (`import.meta.url`, `__dirname`: see
  *   `file_references.ts`; default: `console.warn`); `files` are paths relative
  *   to the module's folder, of files and folders to ship beside the function
- *   (`shipped_files.ts`), checked before it is bundled.
+ *   (`shipped_files.ts`), checked before it is bundled; `cacheDir` is where
+ *   the bundle whose export a check found to be a function is remembered, so
+ *   that the same bundle is not run again to learn it
+ *   (`export_check_cache.ts`; default: `~/.cloudknot/cache/exports`; `false`
+ *   keeps nothing).
  * @returns The artifact.
  * @throws {CloudknotInputError} When `exportName` is not a name, or a path of
  *   `files` is outside the module's folder or missing.
@@ -246,6 +252,7 @@ export async function artifactFromModule(
     timeoutMs?: number;
     warn?: (message: string) => void;
     files?: readonly string[];
+    cacheDir?: string | false;
   } = {},
 ): Promise<FunctionArtifact> {
   const cwd = options.cwd ?? Deno.cwd();
@@ -376,7 +383,14 @@ export async function artifactFromModule(
         { module: name },
       );
     }
-    const kind = await exportKind(out, deno);
+    const cacheDir = options.cacheDir ?? join(homedir(), ".cloudknot", "cache", "exports");
+    // Keyed by the portable bundle: the raw one names this call's temporary folder.
+    const known = cacheDir !== false &&
+      await knownFunctionBundle(cacheDir, url, exportName, bundle);
+    const kind = known ? "function" : await exportKind(out, deno);
+    if (kind === "function" && !known && cacheDir !== false) {
+      await rememberFunctionBundle(cacheDir, url, exportName, bundle);
+    }
     if (kind !== undefined && kind !== "function") {
       const what = exportName === "default" ? "The default export" : `Export ${exportName}`;
       throw new CloudknotInputError(
