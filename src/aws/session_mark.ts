@@ -7,6 +7,7 @@
  * @module
  */
 import type { AwsSession } from "./session.ts";
+import type { OptionTest } from "../util/validate.ts";
 
 /** The mark `session.ts` puts on `AwsSession`'s prototype. */
 export const AWS_SESSION_MARK: unique symbol = Symbol("AwsSession");
@@ -40,7 +41,7 @@ export function isAwsSession(value: unknown): value is AwsSession {
  * validateOptionType({}, "session", AWS_SESSION_KIND, "an AwsSession");
  * ```
  */
-export const AWS_SESSION_KIND: { readonly name: string; readonly is: typeof isAwsSession } = {
+export const AWS_SESSION_KIND: OptionTest = {
   name: "AwsSession",
   is: isAwsSession,
 };

@@ -30,6 +30,7 @@ import type { FunctionArtifact, FunctionKind } from "../job/function_artifact.ts
 import { bundleRuntime } from "../job/runtime_bundle.ts";
 import { RUNTIME_PROTOCOL, RUNTIME_PROTOCOL_LABEL } from "../job/runtime_protocol.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import { writeTextAtomically } from "../util/write_text.ts";
 import {
   copyShippedFiles,
   hashWithFiles,
@@ -421,7 +422,7 @@ async function writeFiles(
   }
   for (const [file, text] of wanted) {
     if (existing.get(file) !== text) {
-      await writeAtomic(join(buildPath, file), text);
+      await writeTextAtomically(join(buildPath, file), text);
       generated.add(file);
     }
   }
@@ -447,10 +448,4 @@ async function readText(path: string): Promise<string | undefined> {
     }
     throw e;
   }
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
 }

@@ -17,97 +17,68 @@
  * @module
  */
 import { sha256Hex } from "../util/sha256.ts";
+import { writeTextAtomically } from "../util/write_text.ts";
 
-/** Where a module's last function bundle is kept, and its hash. */
-interface Entry {
-  /** The file that holds the hash. */
-  path: string;
-  /** The bundle's hash. */
-  hash: string;
+/** One bundle of a module's export, as the cache knows it. */
+export interface ExportCheckEntry {
+  /** Whether this bundle is the one the last check found a function in. */
+  known(): Promise<boolean>;
+  /**
+   * Remembers that this bundle exports a function, in place of the module's
+   * earlier bundle. A cache that cannot be written (a full disk, a read-only
+   * home) costs the check next time, nothing else.
+   */
+  remember(): Promise<void>;
 }
 
-async function entryOf(
+/**
+ * The cache's entry for one bundle of a module's export: its file and the
+ * bundle's hash, each computed once for both questions.
+ *
+ * @example Usage
+ * ```ts
+ * import { exportCheckEntry } from "./export_check_cache.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const entry = await exportCheckEntry(dir, new URL("file:///jobs.ts"), "square", "export default (x) => x;");
+ * console.log(await entry.known()); // false
+ * await entry.remember();
+ * console.log(await entry.known()); // true
+ * ```
+ *
+ * @param dir The folder of the cache.
+ * @param module The module's URL.
+ * @param exportName The export.
+ * @param bundle The bundle's code.
+ * @returns The entry.
+ */
+export async function exportCheckEntry(
   dir: string,
   module: URL,
   exportName: string,
   bundle: string,
-): Promise<Entry> {
+): Promise<ExportCheckEntry> {
   const [name, hash] = await Promise.all([
     sha256Hex(`${Deno.version.deno}\n${module.href}\n${exportName}`),
     sha256Hex(bundle),
   ]);
-  return { path: `${dir}/${name.slice(0, 32)}`, hash };
-}
-
-/**
- * Whether this bundle of the module's export is the one the last check found
- * a function in.
- *
- * @example Usage
- * ```ts
- * import { knownFunctionBundle, rememberFunctionBundle } from "./export_check_cache.ts";
- *
- * const dir = await Deno.makeTempDir();
- * const module = new URL("file:///jobs.ts");
- * const bundle = "export default (x) => x;";
- * console.log(await knownFunctionBundle(dir, module, "square", bundle)); // false
- * await rememberFunctionBundle(dir, module, "square", bundle);
- * console.log(await knownFunctionBundle(dir, module, "square", bundle)); // true
- * ```
- *
- * @param dir The folder of the cache.
- * @param module The module's URL.
- * @param exportName The export.
- * @param bundle The bundle's code.
- * @returns `true` when the check need not run.
- */
-export async function knownFunctionBundle(
-  dir: string,
-  module: URL,
-  exportName: string,
-  bundle: string,
-): Promise<boolean> {
-  const { path, hash } = await entryOf(dir, module, exportName, bundle);
-  try {
-    return (await Deno.readTextFile(path)) === hash;
-  } catch {
-    // Missing, unreadable or refused: the check runs, as it did before there was a cache.
-    return false;
-  }
-}
-
-/**
- * Remembers that this bundle of the module's export exports a function, in
- * place of the module's earlier bundle. Written under another name, then
- * renamed, so a reader sees the old hash or the new one, never part of one;
- * a cache that cannot be written (a full disk, a read-only home) costs the
- * check next time, nothing else.
- *
- * @example Usage
- * ```ts
- * import { rememberFunctionBundle } from "./export_check_cache.ts";
- *
- * await rememberFunctionBundle(await Deno.makeTempDir(), new URL("file:///jobs.ts"), "default", "export default () => 1;");
- * ```
- *
- * @param dir The folder of the cache.
- * @param module The module's URL.
- * @param exportName The export.
- * @param bundle The bundle's code.
- */
-export async function rememberFunctionBundle(
-  dir: string,
-  module: URL,
-  exportName: string,
-  bundle: string,
-): Promise<void> {
-  const { path, hash } = await entryOf(dir, module, exportName, bundle);
-  const partial = `${path}.${crypto.randomUUID()}.partial`;
-  try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    await Deno.writeTextFile(partial, hash);
-    await Deno.rename(partial, path);
-  } catch {
-    await Deno.remove(partial).catch(() => {});
-  }
+  const path = `${dir}/${name.slice(0, 32)}`;
+  return {
+    known: async () => {
+      try {
+        return (await Deno.readTextFile(path)) === hash;
+      } catch {
+        // Missing, unreadable or refused: the check runs, as it did before there was a cache.
+        return false;
+      }
+    },
+    remember: async () => {
+      try {
+        await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+        await writeTextAtomically(path, hash);
+      } catch {
+        // Nothing kept: the next packaging of this bundle runs the check.
+      }
+    },
+  };
 }

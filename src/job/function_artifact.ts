@@ -39,7 +39,7 @@ import { realignRequireShim } from "./require_shim_lines.ts";
 import type { FunctionKind } from "./function_kind.ts";
 import { directoryModuleMessage } from "./module_directory.ts";
 import { undeclaredNames } from "./undeclared_names.ts";
-import { knownFunctionBundle, rememberFunctionBundle } from "./export_check_cache.ts";
+import { exportCheckEntry } from "./export_check_cache.ts";
 import { collectShippedFiles, hashWithFiles, type ShippedFiles } from "./shipped_files.ts";
 
 export { ArtifactError };
@@ -385,12 +385,12 @@ export async function artifactFromModule(
     }
     const cacheDir = options.cacheDir ?? join(homedir(), ".cloudknot", "cache", "exports");
     // Keyed by the portable bundle: the raw one names this call's temporary folder.
-    const known = cacheDir !== false &&
-      await knownFunctionBundle(cacheDir, url, exportName, bundle);
+    const checked = cacheDir === false
+      ? undefined
+      : await exportCheckEntry(cacheDir, url, exportName, bundle);
+    const known = await checked?.known() ?? false;
     const kind = known ? "function" : await exportKind(out, deno);
-    if (kind === "function" && !known && cacheDir !== false) {
-      await rememberFunctionBundle(cacheDir, url, exportName, bundle);
-    }
+    if (kind === "function" && !known) await checked?.remember();
     if (kind !== undefined && kind !== "function") {
       const what = exportName === "default" ? "The default export" : `Export ${exportName}`;
       throw new CloudknotInputError(

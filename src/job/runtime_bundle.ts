@@ -20,6 +20,7 @@ import { denoLimit } from "../util/command_limit.ts";
 import { type DenoOutput, lastLines, runDeno } from "../util/run_deno.ts";
 import { CloudknotError } from "../util/errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import { writeTextAtomically } from "../util/write_text.ts";
 
 /** The bundled job entry point. */
 export interface RuntimeBundle {
@@ -185,8 +186,10 @@ export async function bundleRuntime(options: BundleRuntimeOptions = {}): Promise
       ? undefined
       : await bundle(worker, join(tmp, "worker.js"));
     // The worker's file first: the runtime's marks the entry cached.
-    if (workerSource !== undefined) await writeAtomically(cachedWorker, workerSource);
-    await writeAtomically(cached, source);
+    if (cached !== undefined) {
+      if (workerSource !== undefined) await writeTextAtomically(cachedWorker!, workerSource);
+      await writeTextAtomically(cached, source);
+    }
     return remember({ source, hash: await sha256Hex(source), key, worker: workerSource });
   } finally {
     await Deno.remove(tmp, { recursive: true });
@@ -195,14 +198,6 @@ export async function bundleRuntime(options: BundleRuntimeOptions = {}): Promise
 
 /** The job's worker entry point, bundled beside the default entry. */
 const WORKER_ENTRY = new URL("./worker_main.ts", import.meta.url);
-
-/** Writes a cache file under a temporary name, then renames it into place. */
-async function writeAtomically(path: string | undefined, text: string): Promise<void> {
-  if (path === undefined) return;
-  const partial = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.writeTextFile(partial, text);
-  await Deno.rename(partial, path);
-}
 
 function remember(bundle: RuntimeBundle): RuntimeBundle {
   memory.set(bundle.key, bundle);

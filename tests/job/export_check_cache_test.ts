@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { artifactFromModule } from "../../src/job/mod.ts";
-import { knownFunctionBundle, rememberFunctionBundle } from "../../src/job/export_check_cache.ts";
+import { exportCheckEntry } from "../../src/job/export_check_cache.ts";
 import { CloudknotInputError } from "../../src/util/errors.ts";
 
 Deno.test("the check of a module's export runs once per bundle: again only when the module changes, and a class it becomes is still refused", async () => {
@@ -61,6 +61,15 @@ Deno.test("the check of a module's export runs once per bundle: again only when 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+const knownFunctionBundle = async (dir: string, module: URL, exportName: string, bundle: string) =>
+  await (await exportCheckEntry(dir, module, exportName, bundle)).known();
+const rememberFunctionBundle = async (
+  dir: string,
+  module: URL,
+  exportName: string,
+  bundle: string,
+) => await (await exportCheckEntry(dir, module, exportName, bundle)).remember();
 
 Deno.test("a remembered bundle is one module's and export's, and a cache that cannot be written is only a miss", async () => {
   const root = await Deno.makeTempDir({ prefix: "cloudknot-export-cache-" });
