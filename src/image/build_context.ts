@@ -29,6 +29,7 @@ import { join } from "node:path";
 import type { FunctionArtifact, FunctionKind } from "../job/function_artifact.ts";
 import { bundleRuntime } from "../job/runtime_bundle.ts";
 import { RUNTIME_PROTOCOL, RUNTIME_PROTOCOL_LABEL } from "../job/runtime_protocol.ts";
+import { readTextIfExists } from "../util/read_text.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { writeTextAtomically } from "../util/write_text.ts";
 import {
@@ -210,7 +211,7 @@ function execForm(args: readonly string[]): string {
  * @returns Its text.
  */
 export function readFunctionFile(buildPath: string): Promise<string | undefined> {
-  return readText(join(buildPath, "function.js"));
+  return readTextIfExists(join(buildPath, "function.js"));
 }
 
 /**
@@ -346,7 +347,9 @@ export async function writeBuildContext(spec: BuildContextSpec): Promise<BuildCo
 
     const existing = new Map<string, string | undefined>();
     for (const [file, text] of wanted) {
-      const current = file === "function.js" ? oldFunction : await readText(join(buildPath, file));
+      const current = file === "function.js"
+        ? oldFunction
+        : await readTextIfExists(join(buildPath, file));
       existing.set(file, current);
       if (current !== undefined && current !== text && !spec.generated.includes(file)) {
         conflicts.push(file);
@@ -437,15 +440,4 @@ async function writeFiles(
 
 async function isDirectory(path: string): Promise<boolean> {
   return await Deno.stat(path).then((s) => s.isDirectory, () => false);
-}
-
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.IsADirectory) {
-      return undefined;
-    }
-    throw e;
-  }
 }
