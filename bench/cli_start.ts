@@ -1,6 +1,6 @@
 // deno task bench:cli [ref…]: how long the command line takes to start and do a small thing, and
-// a script to import the library, for each git ref (default HEAD), against the floor of this
-// machine in the same run: `deno run` of an empty module.
+// a script to import the library and to make a local knot of a `func`, for each git ref (default
+// HEAD), against the floor of this machine in the same run: `deno run` of an empty module.
 //
 // Each ref is cloned from this repository into a temporary folder. The command lines of every ref
 // and the floor then run in turns (ref A, ref B, floor, ref A, …), so that what else the machine
@@ -35,11 +35,17 @@ interface Case {
 
 /** A module in each clone that imports the library's `Knot`, as a user's script does. */
 const LIBRARY_IMPORT = "bench_import_knot.ts";
+/** A module in each clone that makes a local knot of a `func`, as a user's script does first. */
+const LIBRARY_CREATE = "bench_create_knot.ts";
 
 const CASES: Case[] = [
   {
     name: 'a script\'s `import { Knot } from "./mod.ts"`',
     args: (clone) => ["run", "-A", join(clone, LIBRARY_IMPORT)],
+  },
+  {
+    name: "a script's `Knot.create` of a `func` (local)",
+    args: (clone) => ["run", "-A", join(clone, LIBRARY_CREATE)],
   },
   { name: "`cloudknot --help`", args: (clone) => ["run", "-A", join(clone, "cli.ts"), "--help"] },
   {
@@ -101,6 +107,11 @@ try {
     await Deno.writeTextFile(
       join(path, LIBRARY_IMPORT),
       'import { Knot } from "./mod.ts";\nconsole.log(typeof Knot);\n',
+    );
+    await Deno.writeTextFile(
+      join(path, LIBRARY_CREATE),
+      'import { Knot } from "./mod.ts";\n' +
+        'await Knot.create({ name: "bench-create", func: (n: number) => n * 2 });\n',
     );
     const home = join(dir, `home-${i}`);
     await Deno.mkdir(home);

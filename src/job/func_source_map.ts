@@ -111,6 +111,11 @@ export async function funcSourceMap(
   artifact: FuncInArtifact,
   options: FuncSourceMapOptions,
 ): Promise<FuncSourceMap | undefined> {
+  if (!mayLocate()) return undefined;
+  // Learning the Deno cache may start a deno (`deno info`, once per process):
+  // it runs while the inspector looks for the function, and it is waited for
+  // on every path, so no deno outlives this call.
+  const cache = (async () => ({ dir: await options.denoDir() }))().catch(() => undefined);
   try {
     const text = Function.prototype.toString.call(func);
     const located = await locate(func, text);
@@ -119,7 +124,9 @@ export async function funcSourceMap(
     const path = fileURLToPath(located.url);
     const starts = lineStarts(located.script);
     if (starts === undefined) return undefined;
-    const denoDir = await options.denoDir();
+    const known = await cache;
+    if (known === undefined) return undefined;
+    const denoDir = known.dir;
     let inner: { sources: string[]; mappings: SourceMapSegment[][] } | undefined;
     if (await readText(path) === located.script) {
       // A plain JavaScript file is the script itself: its positions are its own.
@@ -143,25 +150,33 @@ export async function funcSourceMap(
   } catch {
     // Any failure to trace the function leaves the artifact without a map.
     return undefined;
+  } finally {
+    await cache;
   }
 }
 
 /**
+ * Whether this process may use the inspector: not in a `deno compile` binary
+ * or a Jupyter kernel, and only with `--allow-sys` (asking would prompt).
+ */
+function mayLocate(): boolean {
+  // The kernel runs its cells through V8's inspector itself, and Deno 2.9.6
+  // panics ("RefCell already borrowed", `libs/core/inspector.rs`) when a cell
+  // opens a second session: there, a function is shipped without a map.
+  if (Deno.build.standalone || inJupyterKernel()) return false;
+  return Deno.permissions.querySync({ name: "sys" }).state === "granted";
+}
+
+/**
  * Where V8 compiled the function: its script's URL and code, and the offset
- * of the function's text in that code. `undefined` when this process may not
- * use the inspector (it needs `--allow-sys`; asking would prompt), in a
- * `deno compile` binary or a Jupyter kernel, or when V8 does not say.
+ * of the function's text in that code (only where {@linkcode mayLocate});
+ * `undefined` when V8 does not say.
  */
 async function locate(
   // deno-lint-ignore no-explicit-any
   func: (...args: any[]) => unknown,
   text: string,
 ): Promise<Located | undefined> {
-  // The kernel runs its cells through V8's inspector itself, and Deno 2.9.6
-  // panics ("RefCell already borrowed", `libs/core/inspector.rs`) when a cell
-  // opens a second session: there, a function is shipped without a map.
-  if (Deno.build.standalone || inJupyterKernel()) return undefined;
-  if (Deno.permissions.querySync({ name: "sys" }).state !== "granted") return undefined;
   // Loaded here: only a func's packaging uses the inspector.
   const { Session } = await import("node:inspector");
   const session = new Session();

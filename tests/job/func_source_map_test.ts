@@ -164,3 +164,35 @@ Deno.test("a func whose cached emit is absent or is not the code this process ru
   const noDir = () => Promise.reject(new Error("no deno"));
   assert.equal(await funcSourceMap(refuseNegative, at, { denoDir: noDir }), undefined);
 });
+
+Deno.test("the Deno cache is asked for while the inspector looks for the function, and waited for", async () => {
+  const real = await artifactFromFunc(refuseNegative);
+  assert.ok(real.sources !== undefined);
+  const denoDir = new URL(real.sources.deno_dir).pathname;
+  // Answers late, as a deno process would, and says when it was asked and answered.
+  const late = { asked: false, answered: false };
+  const denoDirLate = () => {
+    late.asked = true;
+    return new Promise<string>((resolve) =>
+      setTimeout(() => {
+        late.answered = true;
+        resolve(denoDir);
+      }, 50)
+    );
+  };
+  const at = (func: unknown) => ({
+    code: `export default (${String(func)});\n`,
+    line: 0,
+    column: "export default (".length,
+  });
+  const found = funcSourceMap(refuseNegative, at(refuseNegative), { denoDir: denoDirLate });
+  // Asked at once, not after the inspector's answers…
+  assert.equal(late.asked, true);
+  assert.ok(await found !== undefined);
+  assert.equal(late.answered, true);
+  // …and a function with no file behind it still waits for the answer before it settles.
+  late.answered = false;
+  const noFile = new Function("x", "return x") as (x: unknown) => unknown;
+  assert.equal(await funcSourceMap(noFile, at(noFile), { denoDir: denoDirLate }), undefined);
+  assert.equal(late.answered, true);
+});
