@@ -11,7 +11,7 @@
  * @module
  */
 import { FUNCTION_FILE } from "../../job/function_folder.ts";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setImmediate } from "node:timers";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
@@ -53,6 +53,32 @@ export { RunDataGoneError };
 
 /** How often a follower looks at a run another process is running, in milliseconds. */
 const FOLLOW_MS = 200;
+/**
+ * How long a clobber waits for a process that runs one of the knot's runs to
+ * cancel it once asked, in milliseconds: that process looks for the request
+ * every {@linkcode FOLLOW_MS} and stops its workers at once. 30 s.
+ */
+export const CLOBBER_WAIT_MS = 30_000;
+
+/**
+ * Why a run another process ran stopped: its knot was clobbered. What the
+ * items that had not ended say, in that process.
+ *
+ * @example Usage
+ * ```ts
+ * import { clobberedReason } from "./local_target.ts";
+ *
+ * console.log(clobberedReason("squares"));
+ * ```
+ *
+ * @param knot The knot's name.
+ * @returns The reason.
+ */
+export function clobberedReason(knot: string): string {
+  return `The run stopped because its knot ${knot} was clobbered while it ran, so nothing of ` +
+    `it is kept: create the knot again and map the inputs again`;
+}
+
 /** The file in a knot's directory that lists its runs' ids, one a line. */
 const RUN_LIST = "runs.log";
 
@@ -85,6 +111,12 @@ export interface LocalTargetOptions {
   memory?: number;
   /** The deno binary (default: this one). */
   deno?: string;
+  /**
+   * How long a clobber waits for a process that runs one of the knot's runs
+   * to let go of it once asked to cancel it, in milliseconds.
+   * @default {CLOBBER_WAIT_MS}
+   */
+  clobberWaitMs?: number;
 }
 
 /**
@@ -761,7 +793,13 @@ export class LocalTarget implements Target {
    * Removes the knot's directories: its record, its function and its runs.
    * Each run is a few files, so this costs O(runs), not O(items). Runs this
    * process is still running are cancelled first, and their workers waited
-   * for, so none writes into a directory being removed.
+   * for, so none writes into a directory being removed; a run another
+   * process runs is asked to cancel (as a cancel from another handle asks),
+   * and the clobber waits until that process lets go of it.
+   *
+   * @throws {CloudknotError} When a process that runs one of the knot's runs
+   *   has not let go of it `clobberWaitMs` after it was asked to cancel it:
+   *   nothing is removed then.
    */
   async clobber(): Promise<void> {
     this.#clobbered = true;
@@ -769,10 +807,43 @@ export class LocalTarget implements Target {
     const active = [...this.#active];
     await Promise.all(active.map((run) => run.cancel("The knot was clobbered")));
     await Promise.all(active.map((run) => run.done));
+    await this.#stopRunsElsewhere();
     for (const dir of new Set([this.#o.root, this.#o.runsRoot])) {
       await Deno.remove(dir, { recursive: true }).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });
+    }
+  }
+
+  /**
+   * Asks each process that runs one of the knot's runs to cancel it, saying
+   * the knot was clobbered, and waits until every one has let go of its run
+   * (its workers stopped, its records written), so that none goes on running
+   * items, or writes, in a directory being removed.
+   */
+  async #stopRunsElsewhere(): Promise<void> {
+    const runs = join(this.#o.runsRoot, "runs");
+    const live: RunDir[] = [];
+    for (const entry of await Array.fromAsync(Deno.readDir(runs)).catch(() => [])) {
+      if (!entry.isDirectory || !isRunName(entry.name)) continue;
+      const opened = await RunDir.open(join(runs, entry.name)).catch(() => undefined);
+      if (opened === undefined || !opened.run.isLive()) continue;
+      requestCancel(opened.run.dir, clobberedReason(this.#o.knot));
+      live.push(opened.run);
+    }
+    const waitMs = this.#o.clobberWaitMs ?? CLOBBER_WAIT_MS;
+    const deadline = Date.now() + waitMs;
+    for (const run of live) {
+      while (run.isLive()) {
+        if (Date.now() >= deadline) {
+          throw new CloudknotError(
+            `Knot ${this.#o.knot} was not clobbered: the process that runs its run ` +
+              `${basename(run.dir)} did not stop it within ${waitMs / 1000} s of being asked to ` +
+              `cancel it. End that process, then clobber the knot again`,
+          );
+        }
+        await sleep(FOLLOW_MS);
+      }
     }
   }
 

@@ -3,17 +3,24 @@ import { join } from "node:path";
 import { Knot } from "../../../mod.ts";
 import { formatProgress, summarizeRun } from "../../../src/run/mod.ts";
 import { RUNNING_FILE } from "../../../src/targets/local/running_file.ts";
+import { findLocalKnot } from "../../../src/targets/local/catalog.ts";
+import { LocalTarget } from "../../../src/targets/local/local_target.ts";
+import { pathExists } from "../../../src/util/read_text.ts";
 import { CLI, denoChild, killChild, startForLine } from "../../support/deno_child.ts";
 import { runUntil } from "../../support/run_until.ts";
 
-/** Starts `tests/fixtures/held_client.ts`: its 4 items run 2 at a time until `release` exists. */
-function startHeld(dir: string, release: string) {
+/**
+ * Starts `tests/fixtures/held_client.ts`: its 4 items run 2 at a time until `release` exists;
+ * with `ends`, it writes there how each ended.
+ */
+function startHeld(dir: string, release: string, ends?: string) {
   return startForLine([
     "run",
     "-A",
     new URL("../../fixtures/held_client.ts", import.meta.url).href,
     dir,
     release,
+    ...(ends === undefined ? [] : [ends]),
   ]);
 }
 
@@ -98,6 +105,69 @@ Deno.test("cloudknot jobs shows the items a live run's process runs, and none on
     assert.deepEqual(dead.statuses, ["pending", "pending", "pending", "pending"]);
     assert.equal(dead.counts.running, 0);
     await knot.clobber();
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("a clobber stops a run another process runs: that process's items end cancelled, saying the knot was clobbered, before anything is removed", async () => {
+  const base = await Deno.makeTempDir({ prefix: "cloudknot-follow-" });
+  try {
+    const dir = join(base, "knots");
+    const ends = join(base, "ends.json");
+    const { child } = await startHeld(dir, join(base, "release"), ends);
+    const knot = await Knot.create({ name: "held", dir });
+    await knot.clobber();
+    // The other process let go of its run (its workers stopped) before the clobber went on.
+    assert.equal((await child.status).code, 0);
+    const ended: string[] = JSON.parse(await Deno.readTextFile(ends));
+    assert.equal(ended.length, 4);
+    for (const end of ended) {
+      assert.match(end, /^cancelled: Item \d was cancelled: The run stopped because its knot held was clobbered/);
+    }
+    assert.equal(await pathExists(join(dir, "held")), false);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("a clobber whose other process does not stop its run removes nothing and says to end that process", async () => {
+  const base = await Deno.makeTempDir({ prefix: "cloudknot-follow-" });
+  try {
+    const dir = join(base, "knots");
+    const ends = join(base, "ends.json");
+    const { child, line: runId } = await startHeld(dir, join(base, "release"), ends);
+    // Stopped (SIGSTOP): it holds its run but cannot answer the request to cancel it.
+    child.kill("SIGSTOP");
+    try {
+      const knot = await findLocalKnot("held", { dir });
+      const target = new LocalTarget({
+        knot: "held",
+        root: knot.root,
+        runsRoot: knot.runsRoot,
+        artifact: knot.record.artifact,
+        concurrency: 1,
+        attempts: 1,
+        permissions: {},
+        clobberWaitMs: 500,
+      });
+      await assert.rejects(
+        target.clobber(),
+        new RegExp(
+          `^CloudknotError: Knot held was not clobbered: the process that runs its run ${runId} ` +
+            `did not stop it within 0.5 s of being asked to cancel it. End that process, then ` +
+            `clobber the knot again$`,
+        ),
+      );
+      assert.equal(await pathExists(join(knot.runsRoot, "runs", runId, "run.json")), true);
+    } finally {
+      child.kill("SIGCONT");
+    }
+    // Going on, it finds the request, and a clobber then ends the knot as above.
+    assert.equal((await child.status).code, 0);
+    assert.match(JSON.parse(await Deno.readTextFile(ends))[0], /^cancelled: .* was clobbered/);
+    await (await Knot.create({ name: "held", dir })).clobber();
+    assert.equal(await pathExists(join(dir, "held")), false);
   } finally {
     await Deno.remove(base, { recursive: true });
   }
