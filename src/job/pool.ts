@@ -346,6 +346,7 @@ export class WorkerPool {
   #closed = false;
   #cancelled?: string;
   #fatal?: string;
+  #fatalAdvice?: string;
   #earlyDeaths = 0;
   /** A moving average of attempt durations, in milliseconds. */
   #meanMs = Infinity;
@@ -958,24 +959,30 @@ export class WorkerPool {
       ++this.#earlyDeaths >= MAX_EARLY_DEATHS
     ) {
       const { memoryMiB } = this.#o;
+      const retry = this.#o.retry ?? retryOnHandle;
       this.#failEverything(
         slot.outOfMemory
           ? `Worker processes run out of memory before they start (code ${status.code}): ` +
             (memoryMiB !== undefined
-              ? `the limit of ${memoryMiB} MiB is too small for Deno; `
-              : "") +
-            memoryAdvice(undefined, "the items")
+              ? `the limit of ${memoryMiB} MiB is too small for Deno`
+              : memoryAdvice(undefined, "the items"))
           : `Worker processes exit before they start (code ${status.code}); run the function ` +
             `once with deno run to see why`,
+        // A run keeps its memory: only a retry gives its items more.
+        slot.outOfMemory && memoryMiB !== undefined
+          ? `map it again with more memory, ${retry(`{ memory: ${Math.max(2 * memoryMiB, 64)} }`)}`
+          : undefined,
       );
     }
     this.#fill();
     this.#checkFinished();
   }
 
-  #failEverything(message: string): void {
+  /** Gives up: `message` says why, `advice` (default: `unstarted`) what to do. */
+  #failEverything(message: string, advice?: string): void {
     if (this.#fatal !== undefined) return;
     this.#fatal = message;
+    this.#fatalAdvice = advice;
     for (const slot of this.#slots) {
       slot.killedFor = "cancel";
       kill(slot);
@@ -989,7 +996,7 @@ export class WorkerPool {
    * here, whatever attempt they are, and their message says how to run them.
    */
   #failQueued(): void {
-    const unstarted = this.#o.unstarted ?? "run it again once that is fixed";
+    const unstarted = this.#fatalAdvice ?? this.#o.unstarted ?? "run it again once that is fixed";
     const message = `${this.#fatal!.replace(/\.$/, "")}. The item never ran: ${unstarted}`;
     for (let next = this.#take(); next !== undefined; next = this.#take()) {
       this.#failAttempt(next, "infrastructure", { name: WORKER_START_ERROR, message }, {}, true);
@@ -1020,10 +1027,10 @@ export class WorkerPool {
  * line's): make the item faster, or give it more time, as a retry with twice
  * the timeout does.
  */
-function timeoutMessage(
-  seconds: number,
-  retry = (options: string) => `run.retry(${options}) on the run's handle`,
-): string {
+/** How to retry an item, when the pool is not told (its `retry` option). */
+const retryOnHandle = (options: string) => `run.retry(${options}) on the run's handle`;
+
+function timeoutMessage(seconds: number, retry = retryOnHandle): string {
   return `The attempt ran longer than its timeout of ${seconds}s and was killed. Make the item ` +
     `faster, or give it more time with the timeout option of Knot.create or run.retry: ` +
     `${retry(`{ timeout: ${seconds * 2} }`)} maps the run's failed items again`;

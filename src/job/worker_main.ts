@@ -32,6 +32,7 @@
  */
 import { watchParent } from "./parent_watch.ts";
 import { type LoadedFunction, loadFunction, runItem } from "./runtime.ts";
+import { explainPermissionError } from "./permissions.ts";
 import {
   doneFrame,
   doneHead,
@@ -109,7 +110,9 @@ export async function workerMain(args: string[]): Promise<number> {
   try {
     func = await loadFunction(values.function!);
   } catch (e) {
-    const message = new TextEncoder().encode(`Cannot load the function: ${(e as Error).message}`);
+    // A read refused beside the function is of a file not shipped with it: said so.
+    const explained = explainPermissionError(e, values.function) as Error;
+    const message = new TextEncoder().encode(`Cannot load the function: ${explained.message}`);
     out(markedHead(mark, FRAME.fatal, message.byteLength));
     out(message);
     return 3;

@@ -131,6 +131,16 @@ Deno.test("the library's options and bare knot commands in a message become the 
       "give it more time with --timeout on cloudknot map or retry: cloudknot retry <knot> <run> " +
       "--timeout 120 maps the run's failed items again",
     ],
+    // Workers that run out of memory before they start (job/pool.ts): the retry's memory.
+    [
+      "Worker processes run out of memory before they start (code 133): the limit of 2 MiB is " +
+      "too small for Deno. The item never ran: map it again with more memory, " +
+      'run.retry({ memory: 64 }) on the run\'s handle (knot.collect("20260101T000000Z-abc123") ' +
+      "of knot sq-2)",
+      "Worker processes run out of memory before they start (code 133): the limit of 2 MiB is " +
+      "too small for Deno. The item never ran: map it again with more memory, cloudknot retry " +
+      "sq-2 20260101T000000Z-abc123 --memory 64",
+    ],
     // A retry's resources its knot's jobs cannot have (targets/aws/groups.ts): the retry's
     // flags, and the knot create's for the knot its items could be mapped on instead.
     [

@@ -278,7 +278,8 @@ Deno.test("logs of items whose function could not load says on stderr that each 
     );
     assert.doesNotMatch(map.stderr, /cloudknot logs/);
     const why = `Cannot load the function: broken at load\. The item never ran: once that is ` +
-      `fixed, run cloudknot results broken ${runId} to run it, or map it again with ` +
+      `fixed, run cloudknot results broken ${runId} to run it with the same function, or, with ` +
+      `a mended function the knot is created again with, map it again with ` +
       `cloudknot retry broken ${runId}`;
     const one = await cli(home, ["logs", "broken", "--item", "1"]);
     assert.equal(one.code, 1, one.stderr);

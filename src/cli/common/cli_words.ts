@@ -188,10 +188,10 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (run, knot) => `cloudknot retry ${knot} ${run} --allow KIND=LIST, its --allow granting`,
   ],
   [
-    /run\.retry\((?:\{ timeout: ([\d.]+) \})?\) on the run's handle(?: \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\))?/g,
-    (timeout, run, knot) =>
+    /run\.retry\((?:\{ (timeout|memory): ([\d.]+) \})?\) on the run's handle(?: \(knot\.collect\("([^"]*)"\) of knot ([\w-]+)\))?/g,
+    (option, value, run, knot) =>
       `cloudknot retry ${knot ?? "<knot>"} ${run ?? "<run>"}` +
-      (timeout !== undefined ? ` --timeout ${timeout}` : ""),
+      (option !== undefined ? ` --${option} ${value}` : ""),
   ],
   [
     / with the timeout option of Knot\.create or run\.retry/g,

@@ -880,13 +880,15 @@ function decodeEntry(bytes: Uint8Array, index: number, attempt: number) {
 
 /**
  * What the error of an item that never ran (its run's process could not
- * start workers) says to do: collecting the run again runs it, as every
- * finishing `collect()` runs an attempt that never ran; a retry maps it in a
- * new run, with other resources if those were the cause.
+ * start workers) says to do: collecting the run again runs it with the run's
+ * function, as every finishing `collect()` runs an attempt that never ran; a
+ * retry maps it in a new run with the knot's function of then (one mended and
+ * created again), with other resources if those were the cause.
  */
 function unstartedAdvice(knot: string, runId: string): string {
   return `once that is fixed, collect the run again (knot.collect("${runId}") of knot ${knot}) ` +
-    `to run it, or map it again with ${retryAdvice(knot, runId)}`;
+    `to run it with the same function, or, with a mended function the knot is created again ` +
+    `with, map it again with ${retryAdvice(knot, runId)}`;
 }
 
 /** Settles items whose inputs could not be written. */

@@ -321,7 +321,7 @@ Deno.test("running out of memory fails only that item, as out of memory with the
   });
 });
 
-Deno.test("a memory too small for a worker to start fails the items saying so and what to raise", async () => {
+Deno.test("a memory too small for a worker to start fails the items saying so and to retry them with more, as collecting the run again keeps its memory", async () => {
   await withKnot(
     { name: "tiny-heap", retries: 1, memory: 2, func: (x: number) => x },
     async (knot) => {
@@ -331,8 +331,15 @@ Deno.test("a memory too small for a worker to start fails the items saying so an
       assert.ok(reason instanceof ItemError, JSON.stringify(first));
       assert.match(
         reason.message,
-        /run out of memory before they start.*2 MiB is too small for Deno; give the items more memory with the memory option of Knot\.create or run\.retry/,
+        new RegExp(
+          `run out of memory before they start.*the limit of 2 MiB is too small for Deno\\. The ` +
+            `item never ran: map it again with more memory, run\\.retry\\(\\{ memory: 64 \\}\\) ` +
+            `on the run's handle \\(knot\\.collect\\("${run.runId}"\\) of knot tiny-heap\\)$`,
+        ),
       );
+      // As it says, the retry runs it.
+      const again = await run.retry({ memory: 64, progress: false });
+      assert.deepEqual(await again.results(), [0]);
     },
   );
 });

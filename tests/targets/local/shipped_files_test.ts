@@ -134,6 +134,32 @@ Deno.test("without files, a module that reads a file beside it fails saying to s
   });
 });
 
+Deno.test("without files, a module that reads a file beside it as it loads fails saying to ship it with files, not to grant read", async () => {
+  await withProject(async (project, dir) => {
+    await Deno.writeTextFile(
+      join(project, "at_load.ts"),
+      'const model = JSON.parse(await Deno.readTextFile(new URL("./model.json", import.meta.url)));\n' +
+        "export function score(x: number): number {\n  return model.weight * x;\n}\n",
+    );
+    const knot = await Knot.create({
+      name: "unshipped-at-load",
+      module: join(project, "at_load.ts"),
+      exportName: "score",
+      dir,
+      concurrency: 1,
+      warn: () => {},
+    });
+    const [settled] = await (await knot.map([1], { progress: false })).settled();
+    const reason = (settled as { reason: ItemError }).reason;
+    assert.equal(reason.kind, "infrastructure");
+    assert.match(reason.message, /: Cannot load the function: Requires read access to "/);
+    assert.match(reason.message, /not shipped with it/);
+    assert.match(reason.message, /Ship the file with the files option of Knot\.create/);
+    assert.doesNotMatch(reason.message, /--allow-read flag/);
+    await knot.clobber();
+  });
+});
+
 Deno.test("a changed data file is a changed function: a new hash and new results; the same files keep the hash", async () => {
   await withProject(async (project, dir) => {
     const options = {

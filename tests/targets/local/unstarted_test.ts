@@ -42,7 +42,8 @@ Deno.test("items whose workers could not load the function fail saying how to ru
     const advice =
       `Cannot load the function: .*no flag yet.*\\. The item never ran: once that is ` +
       `fixed, collect the run again \\(knot\\.collect\\("${run.runId}"\\) of knot gated\\) to run ` +
-      `it, or map it again with run\\.retry\\(\\) on the run's handle`;
+      `it with the same function, or, with a mended function the knot is created again with, ` +
+      `map it again with run\\.retry\\(\\) on the run's handle`;
     for (const s of settled) {
       assert.equal(s.status, "rejected");
       const reason = (s as { reason: ItemError }).reason;
@@ -72,7 +73,8 @@ Deno.test("items whose workers could not load the function fail saying how to ru
       again.stdout + again.stderr,
       new RegExp(
         `The item never ran: once that is fixed, run cloudknot results gated ${run.runId} to ` +
-          `run it, or map it again with cloudknot retry gated ${run.runId}`,
+          `run it with the same function, or, with a mended function the knot is created again ` +
+          `with, map it again with cloudknot retry gated ${run.runId}`,
       ),
     );
 
