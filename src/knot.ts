@@ -464,7 +464,7 @@ export class Knot<F extends JobFunction = JobFunction> {
     options: { signal?: AbortSignal; progress?: boolean | ProgressOptions } = {},
   ): Promise<MapRun<Result<F>>> {
     this.#checkLive();
-    validateCollectOptions(options);
+    validateCollectOptions(runId, options);
     const run = await this.#target.collect<Result<F>>(
       runId,
       options.signal !== undefined ? { signal: options.signal } : {},

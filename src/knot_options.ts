@@ -108,17 +108,26 @@ const COLLECT_OPTION_KEYS: Readonly<Record<keyof CollectOptions, true>> = {
 };
 
 /**
- * Checks the options of `knot.collect()`.
+ * Checks the run id and the options of `knot.collect()`.
  *
  * @example Usage
  * ```ts ignore
- * validateCollectOptions({ progress: false }); // passes
- * validateCollectOptions({ progres: false }); // CloudknotInputError: did you mean "progress"?
+ * validateCollectOptions("20260101T000000Z-abc123", { progress: false }); // passes
+ * validateCollectOptions("20260101T000000Z-abc123", { progres: false }); // CloudknotInputError: did you mean "progress"?
+ * validateCollectOptions(5 as unknown as string, {}); // CloudknotInputError: collect() takes a run id…
  * ```
  *
+ * @param runId The run's id.
  * @param options The options.
  */
-export function validateCollectOptions(options: CollectOptions): void {
+export function validateCollectOptions(runId: string, options: CollectOptions): void {
+  if (typeof runId !== "string" || runId.trim() === "") {
+    throw new CloudknotInputError(
+      `collect() takes the id of one of the knot's runs (run.runId, or the runId of an entry of ` +
+        `knot.runs()), not ${describeValue(runId)}`,
+      { field: "runId" },
+    );
+  }
   validateOptionKeys(options, COLLECT_OPTION_KEYS, "collect()");
   validateOptionType(options, "signal", AbortSignal, "an AbortSignal");
   validateProgress(options.progress, "collect()");

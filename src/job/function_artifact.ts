@@ -109,10 +109,14 @@ export async function artifactFromFunc(
     );
   }
   if (/\{\s*\[native code\]\s*\}\s*$/.test(text)) {
+    // A bound function's name is "bound " and its target's (none for an anonymous one).
+    const bound = /^bound (.*)$/.exec(func.name);
+    const what = bound !== null
+      ? `a bound function${bound[1] ? ` of "${bound[1]}"` : ""}`
+      : `a built-in or bound function${func.name ? ` named "${func.name}"` : ""}`;
     throw new CloudknotInputError(
-      `func has no source text to ship (it is a built-in or bound function${
-        func.name ? ` named "${func.name}"` : ""
-      }): pass a function written in your code, or use module and exportName`,
+      `func has no source text to ship (it is ${what}): pass a function written in your code, ` +
+        `or use module and exportName`,
       { field: "func" },
     );
   }

@@ -951,7 +951,23 @@ Deno.test("bad knot options are typed errors", async () => {
     [{ name: "ok", func: () => 1, module: "./x.ts" }, /either func or module/],
     [{ name: "ok", func: 42 }, /func must be a function/],
     [{ name: "ok", func: class A {} }, /not a class/],
-    [{ name: "ok", func: Math.max }, /no source text/],
+    [
+      { name: "ok", func: Math.max },
+      /no source text to ship \(it is a built-in or bound function named "max"\)/,
+    ],
+    [
+      { name: "ok", func: ((x: number) => x).bind(null) },
+      /\(it is a bound function\): pass a function/,
+    ],
+    [
+      {
+        name: "ok",
+        func: function sq(x: number) {
+          return x * x;
+        }.bind(null),
+      },
+      /\(it is a bound function of "sq"\): pass a function/,
+    ],
     [{ name: "never-created" }, /no local knot named "never-created"/],
   ];
   const dir = await Deno.makeTempDir();
@@ -966,6 +982,21 @@ Deno.test("bad knot options are typed errors", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("collect() refuses what is not a run id, saying where run ids come from", async () => {
+  await withKnot({ name: "collect-ids", func: (x: number) => x }, async (knot) => {
+    for (const runId of [5, "", "  ", undefined]) {
+      await assert.rejects(
+        () => knot.collect(runId as string),
+        (e) =>
+          e instanceof CloudknotInputError && e.field === "runId" &&
+          /^collect\(\) takes the id of one of the knot's runs \(run\.runId, or the runId of an entry of knot\.runs\(\)\), not /
+            .test(e.message),
+        String(runId),
+      );
+    }
+  });
 });
 
 Deno.test("a knot or runs directory with a comma is refused before anything is made", async () => {
