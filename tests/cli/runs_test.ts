@@ -407,3 +407,43 @@ Deno.test("results says so when a run's data is gone", async () => {
     assert.match(later.stderr, /Knot lost has no run data left: the data of its 1 run .* is gone/);
   });
 });
+
+Deno.test("runs made with CLOUDKNOT_LOCAL_RUNS are found where they are by a process without it, and a clobber without it removes them", async () => {
+  await withHome(async (home) => {
+    const runsDir = home.env.CLOUDKNOT_LOCAL_RUNS!;
+    const map = await cli(home, ["map", JOBS, "square", "--name", "moved", "-q"], {
+      stdin: "[1, 2]",
+    });
+    assert.equal(map.code, 0, map.stderr);
+    const runId = JSON.parse((await cli(home, ["knot", "show", "moved", "--json"])).stdout)
+      .runs[0].runId;
+    const [knotRunsRoot] = await Array.fromAsync(Deno.readDir(runsDir), (e) => e.name);
+    const where = `in ${join(runsDir, knotRunsRoot!, "runs")}, made with ` +
+      `CLOUDKNOT_LOCAL_RUNS=${runsDir}, not where this process looks: set ` +
+      `CLOUDKNOT_LOCAL_RUNS=${runsDir} to read it`;
+    const without = { env: { CLOUDKNOT_LOCAL_RUNS: undefined } };
+    const latest = await cli(home, ["results", "moved"], without);
+    assert.equal(latest.code, 1);
+    const escaped = where.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    assert.match(
+      latest.stderr,
+      new RegExp(
+        `^error: Knot moved has no runs where this process looks: its latest run, ` +
+          `${runId}, is ${escaped}$`,
+        "m",
+      ),
+    );
+    const named = await cli(home, ["results", "moved", runId], without);
+    assert.match(
+      named.stderr,
+      new RegExp(`^error: Run ${runId} of knot moved is ${escaped}$`, "m"),
+    );
+    // As it says, it is read with the variable.
+    const read = await cli(home, ["results", "moved", runId]);
+    assert.deepEqual(ndjson(read.stdout), [{ index: 0, value: 1 }, { index: 1, value: 4 }]);
+
+    const clobber = await cli(home, ["knot", "clobber", "moved", "--yes"], without);
+    assert.equal(clobber.code, 0, clobber.stderr);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(runsDir)), []);
+  });
+});

@@ -94,11 +94,13 @@ export async function openRun(
   const knot = await findLocalKnot(name, { env: ctx.io.env });
   const docker = (knot.record.target as string) === "docker";
   const reader = knotRuns(knot);
+  const local = docker ? undefined : localRuns(knot);
   const manifest = pickRun(
     knot.record.name,
     await reader.runs(),
     ctx.arg("run"),
-    docker ? [] : await localRuns(knot).goneRuns(),
+    await local?.goneRuns() ?? [],
+    local === undefined ? undefined : { knotRoot: knot.root, runs: local.runsElsewhere() },
   );
   if (options.use === "retry") {
     // A retry runs items: on the knot itself, with this machine's workers or Docker.

@@ -21,6 +21,7 @@ import { type EnvLookup, localKnotsDir, localRunsRoot } from "../../store/local_
 import { validateKnotName } from "../../util/validate.ts";
 import { LocalTarget } from "./local_target.ts";
 import { thenSentence } from "../../util/sentence.ts";
+import { runsRootAdvice } from "./errors.ts";
 
 export type { EnvLookup };
 export { localKnotsDir, localRunsRoot };
@@ -300,7 +301,7 @@ export async function findLocalKnot(
  */
 export function localRuns(
   knot: LocalKnotInfo,
-): Pick<LocalTarget, "runs" | "collect" | "goneRuns" | "plan"> {
+): Pick<LocalTarget, "runs" | "collect" | "goneRuns" | "runsElsewhere" | "plan"> {
   return new LocalTarget({
     knot: knot.record.name,
     root: knot.root,
@@ -328,6 +329,9 @@ export function localRuns(
  * @param runs The knot's runs, oldest first.
  * @param runId The run's id; the latest run when omitted.
  * @param gone The ids of the knot's runs whose data is gone, to say so.
+ * @param elsewhere The knot's runs made under another runs directory than
+ *   this process's (`LocalTarget.runsElsewhere`), and the knot's directory, to
+ *   say where they are.
  * @returns The run's manifest.
  * @throws {CloudknotInputError} When there is no such run.
  */
@@ -336,9 +340,22 @@ export function pickRun(
   runs: RunManifest[],
   runId?: string,
   gone: string[] = [],
+  elsewhere?: { knotRoot: string; runs: Map<string, string> },
 ): RunManifest {
+  const there = (id: string, what: string) => {
+    const root = elsewhere?.runs.get(id);
+    return root === undefined ? undefined : runsRootAdvice(elsewhere!.knotRoot, root, what);
+  };
   if (runId === undefined) {
     const latest = runs.at(-1);
+    const away = [...(elsewhere?.runs.keys() ?? [])];
+    if (latest === undefined && away.length > 0) {
+      throw new CloudknotInputError(
+        `Knot ${knot} has no runs where this process looks: its latest run, ${away.at(-1)}, is ` +
+          there(away.at(-1)!, "it"),
+        { field: "runId" },
+      );
+    }
     if (latest === undefined) {
       throw new CloudknotInputError(
         gone.length > 0
@@ -352,6 +369,10 @@ export function pickRun(
       );
     }
     return latest;
+  }
+  const away = there(runId, "it");
+  if (away !== undefined) {
+    throw new CloudknotInputError(`Run ${runId} of knot ${knot} is ${away}`, { field: "runId" });
   }
   if (gone.includes(runId)) {
     throw new CloudknotInputError(

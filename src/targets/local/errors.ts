@@ -84,3 +84,34 @@ export class RunStoreError extends CloudknotError {
     this.what = what;
   }
 }
+
+/**
+ * Where the runs of a knot made under another runs directory than this
+ * process's are, and the `CLOUDKNOT_LOCAL_RUNS` that reads them: the end of a
+ * sentence that names them.
+ *
+ * @example Usage
+ * ```ts
+ * import { runsRootAdvice } from "./errors.ts";
+ *
+ * const where = runsRootAdvice("/home/me/.cloudknot/local/sq", "/fast/1f2e3d4c5b6a7980", "it");
+ * console.log(`Run 20260101T000000Z-abcdef of knot sq is ${where}`);
+ * // … is in /fast/1f2e3d4c5b6a7980/runs, made with CLOUDKNOT_LOCAL_RUNS=/fast, not where this
+ * // process looks: set CLOUDKNOT_LOCAL_RUNS=/fast to read it
+ * ```
+ *
+ * @param knotRoot The knot's directory.
+ * @param runsRoot The runs directory they were made under.
+ * @param what What they are called in the sentence ("it", "them").
+ * @returns The words.
+ */
+export function runsRootAdvice(knotRoot: string, runsRoot: string, what: string): string {
+  const runs = `${runsRoot.replace(/\/+$/, "")}/runs`;
+  if (runsRoot === knotRoot) {
+    return `in ${runs}, made without CLOUDKNOT_LOCAL_RUNS, not where this process looks: unset ` +
+      `CLOUDKNOT_LOCAL_RUNS to read ${what}`;
+  }
+  const chosen = runsRoot.replace(/\/+$/, "").replace(/\/[^/]*$/, "") || "/";
+  return `in ${runs}, made with CLOUDKNOT_LOCAL_RUNS=${chosen}, not where this process looks: ` +
+    `set CLOUDKNOT_LOCAL_RUNS=${chosen} to read ${what}`;
+}

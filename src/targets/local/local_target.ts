@@ -46,8 +46,9 @@ import { type CollectOptions, collectWhole, resubmitRequest, retryAdvice } from 
 import { localRunUsage } from "./run_usage.ts";
 import { ItemFeed } from "./item_feed.ts";
 import { FollowedRunning, publishRunning, readRunning } from "./running_file.ts";
-import { LOCAL_RUN_LAYOUT, type LocalRunManifest, RunDir } from "./run_dir.ts";
-import { RunDataGoneError, RunStoreError } from "./errors.ts";
+import { LOCAL_RUN_LAYOUT, type LocalRunManifest, RUN_FILES, RunDir } from "./run_dir.ts";
+import { RunDataGoneError, runsRootAdvice, RunStoreError } from "./errors.ts";
+import { knotDirId } from "../../store/local_knots.ts";
 
 export { RunDataGoneError };
 
@@ -81,6 +82,13 @@ export function clobberedReason(knot: string): string {
 
 /** The file in a knot's directory that lists its runs' ids, one a line. */
 const RUN_LIST = "runs.log";
+/**
+ * The file in a knot's directory that lists the directories other than its
+ * own that its runs were put under (`$CLOUDKNOT_LOCAL_RUNS/<id>`), one a line:
+ * a clobber removes them all, and a process that sets the variable otherwise
+ * is told where a run is.
+ */
+const RUNS_ROOTS = "runs-roots.log";
 
 /** Options for a {@linkcode LocalTarget}. */
 export interface LocalTargetOptions {
@@ -338,8 +346,12 @@ export class LocalTarget implements Target {
       // The knot's list of its runs, to tell a run whose data is gone from none.
       // Deno's own append, not node:fs's, whose import costs a knot's process about 0.05 s.
       Deno.writeTextFileSync(join(o.root, RUN_LIST), `${runId}\n`, { append: true, mode: 0o600 });
+      if (o.runsRoot !== o.root && !this.#recordedRunsRoots().includes(o.runsRoot)) {
+        const line = `${o.runsRoot}\n`;
+        Deno.writeTextFileSync(join(o.root, RUNS_ROOTS), line, { append: true, mode: 0o600 });
+      }
     } catch {
-      // Only the message about gone data is lost.
+      // Only the message about gone data (or data elsewhere) is lost.
     }
     pool.close();
     // Tracked before the run is sealed: when every item has already settled,
@@ -470,6 +482,12 @@ export class LocalTarget implements Target {
     // A run id is a name in the knot's runs, never a path to another knot's.
     const opened = isRunName(runId) ? await RunDir.open(dir) : undefined;
     if (opened === undefined) {
+      const elsewhere = this.runsElsewhere().get(runId);
+      if (elsewhere !== undefined) {
+        throw new CloudknotError(
+          `Run ${runId} of knot ${o.knot} is ${runsRootAdvice(o.root, elsewhere, "it")}`,
+        );
+      }
       if (this.#listedRuns().includes(runId)) throw new RunDataGoneError(o.knot, runId, dir);
       throw new CloudknotInputError(
         `Knot ${o.knot} has no local run ${runId}: list its runs with knot.runs()`,
@@ -674,7 +692,36 @@ export class LocalTarget implements Target {
    */
   async goneRuns(): Promise<string[]> {
     const kept = new Set((await this.runs()).map((m) => m.runId));
-    return this.#listedRuns().filter((id) => !kept.has(id));
+    const elsewhere = this.runsElsewhere();
+    return this.#listedRuns().filter((id) => !kept.has(id) && !elsewhere.has(id));
+  }
+
+  /**
+   * The runs the knot made under another runs directory than this process's
+   * (`CLOUDKNOT_LOCAL_RUNS` set otherwise, or not set, when they were made),
+   * each with that directory: they are there, not gone.
+   *
+   * @returns Each run's id and its runs directory, oldest first.
+   */
+  runsElsewhere(): Map<string, string> {
+    const found = new Map<string, string>();
+    const others = [this.#o.root, ...this.#recordedRunsRoots()]
+      .filter((root) => root !== this.#o.runsRoot);
+    for (const runId of this.#listedRuns()) {
+      if (!isRunName(runId) || hasManifest(this.#runDir(runId))) continue;
+      const root = others.find((r) => hasManifest(join(r, "runs", runId)));
+      if (root !== undefined) found.set(runId, root);
+    }
+    return found;
+  }
+
+  /** The runs directories other than its own the knot's runs were put under. */
+  #recordedRunsRoots(): string[] {
+    try {
+      return Deno.readTextFileSync(join(this.#o.root, RUNS_ROOTS)).split("\n").filter((l) => l);
+    } catch {
+      return [];
+    }
   }
 
   /**
@@ -807,8 +854,14 @@ export class LocalTarget implements Target {
     const active = [...this.#active];
     await Promise.all(active.map((run) => run.cancel("The knot was clobbered")));
     await Promise.all(active.map((run) => run.done));
-    await this.#stopRunsElsewhere();
-    for (const dir of new Set([this.#o.root, this.#o.runsRoot])) {
+    // Every runs directory it used: one named for this knot's directory, never another's.
+    const id = await knotDirId(this.#o.root);
+    const roots = [
+      this.#o.runsRoot,
+      ...this.#recordedRunsRoots().filter((root) => basename(root) === id),
+    ];
+    await this.#stopRunsElsewhere(roots);
+    for (const dir of new Set([this.#o.root, ...roots])) {
       await Deno.remove(dir, { recursive: true }).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });
@@ -821,15 +874,16 @@ export class LocalTarget implements Target {
    * (its workers stopped, its records written), so that none goes on running
    * items, or writes, in a directory being removed.
    */
-  async #stopRunsElsewhere(): Promise<void> {
-    const runs = join(this.#o.runsRoot, "runs");
+  async #stopRunsElsewhere(roots: string[]): Promise<void> {
     const live: RunDir[] = [];
-    for (const entry of await Array.fromAsync(Deno.readDir(runs)).catch(() => [])) {
-      if (!entry.isDirectory || !isRunName(entry.name)) continue;
-      const opened = await RunDir.open(join(runs, entry.name)).catch(() => undefined);
-      if (opened === undefined || !opened.run.isLive()) continue;
-      requestCancel(opened.run.dir, clobberedReason(this.#o.knot));
-      live.push(opened.run);
+    for (const runs of roots.map((root) => join(root, "runs"))) {
+      for (const entry of await Array.fromAsync(Deno.readDir(runs)).catch(() => [])) {
+        if (!entry.isDirectory || !isRunName(entry.name)) continue;
+        const opened = await RunDir.open(join(runs, entry.name)).catch(() => undefined);
+        if (opened === undefined || !opened.run.isLive()) continue;
+        requestCancel(opened.run.dir, clobberedReason(this.#o.knot));
+        live.push(opened.run);
+      }
     }
     const waitMs = this.#o.clobberWaitMs ?? CLOBBER_WAIT_MS;
     const deadline = Date.now() + waitMs;
@@ -853,6 +907,15 @@ export class LocalTarget implements Target {
     } catch {
       return [];
     }
+  }
+}
+
+/** Whether the run folder `dir` has its manifest. */
+function hasManifest(dir: string): boolean {
+  try {
+    return Deno.statSync(join(dir, RUN_FILES.manifest)).isFile;
+  } catch {
+    return false;
   }
 }
 
