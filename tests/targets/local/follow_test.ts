@@ -123,7 +123,10 @@ Deno.test("a clobber stops a run another process runs: that process's items end 
     const ended: string[] = JSON.parse(await Deno.readTextFile(ends));
     assert.equal(ended.length, 4);
     for (const end of ended) {
-      assert.match(end, /^cancelled: Item \d was cancelled: The run stopped because its knot held was clobbered/);
+      assert.match(
+        end,
+        /^cancelled: Item \d was cancelled: The run stopped because its knot held was clobbered/,
+      );
     }
     assert.equal(await pathExists(join(dir, "held")), false);
   } finally {
