@@ -8,7 +8,13 @@ import { parseArgs } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
 import { CloudknotError } from "../util/errors.ts";
 import { closestWord } from "../util/validate.ts";
-import { type Command, CommandContext, commandName, PROGRAM } from "./common/command.ts";
+import {
+  type Command,
+  CommandContext,
+  commandName,
+  type OptionSpec,
+  PROGRAM,
+} from "./common/command.ts";
 import { UsageError } from "./common/errors.ts";
 import { inCliWords } from "./common/cli_words.ts";
 import { renderCommandHelp, renderGroupHelp, renderTopHelp, usageLine } from "./help.ts";
@@ -180,7 +186,7 @@ async function dispatch(args: string[], setup: Setup): Promise<number> {
       allowPositionals: true,
     });
   } catch (e) {
-    throw new UsageError(parseErrorMessage(e, Object.keys(specs)), { command: name });
+    throw new UsageError(parseErrorMessage(e, specs, found.rest), { command: name });
   }
   if (parsed.values.debug === true) state.debug = true;
   const positionals = parsed.positionals;
@@ -279,18 +285,47 @@ function suggest(word: string, commands: Command[]): string {
     : `: did you mean "${best}"?`;
 }
 
-function parseErrorMessage(error: unknown, options: string[]): string {
+/**
+ * What `parseArgs` refused, in the command line's words: an unknown option
+ * (with the closest one), a value missing after an option (`--name` last, or
+ * followed by a word that starts with a dash, which `parseArgs` will not
+ * take for its value), a value given to a flag (`--json=1`, `-q=1`).
+ */
+function parseErrorMessage(
+  error: unknown,
+  specs: Record<string, OptionSpec>,
+  args: string[],
+): string {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
-  const option = /'(-[^' ]+)/.exec(message)?.[1] ?? "";
+  const words = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  // `'-o, --out <value>'` names both spellings: the one typed is said.
+  const named = /'(-[^' ,]+)(?:, (--[^' ]+))?/.exec(message);
+  const option = named?.[2] !== undefined && words.includes(named[2]) ? named[2] : named?.[1] ?? "";
+  const longOf = (flag: string) =>
+    flag.startsWith("--")
+      ? flag
+      : `--${Object.entries(specs).find(([, spec]) => spec.short === flag.slice(1))?.[0]}`;
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-    const best = closestWord(option.replace(/^-+/, ""), options);
+    if (option === "-=") {
+      // `-q=1`: parseArgs reads every character after one dash as a flag, "=" too.
+      const word = words.find((w) => /^-[^-=]+=/.test(w)) ?? "";
+      const short = word.slice(1, word.indexOf("=")).at(-1);
+      const spec = Object.values(specs).find((s) => s.short === short);
+      return spec?.type === "boolean"
+        ? `Option -${short} takes no value`
+        : `Unknown option ${word}`;
+    }
+    const best = closestWord(option.replace(/^-+/, ""), Object.keys(specs));
     return `Unknown option ${option}${best === undefined ? "" : `: did you mean --${best}?`}`;
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    return /argument missing/.test(message)
-      ? `Option ${option} needs a value`
-      : `Option ${option} takes no value`;
+    if (/argument missing/.test(message)) return `Option ${option} needs a value`;
+    if (/argument is ambiguous/.test(message)) {
+      return `Option ${option} needs a value (for a value that starts with a dash, write ` +
+        `${longOf(option)}=-x)`;
+    }
+    if (/does not take an argument/.test(message)) return `Option ${option} takes no value`;
   }
   return message;
 }

@@ -50,7 +50,10 @@
  * throws fails the encoding with a {@linkcode CodecError}. Non-enumerable
  * properties are dropped, and so are extra properties put on a Map, Set,
  * Date, RegExp, boxed primitive, buffer or view. Values nested deeper than
- * `maxDepth` (1,000 by default) are rejected.
+ * `maxDepth` (1,000 by default) are rejected. A map's inputs and a job
+ * function's results nest at most 1,000 levels, a limit no option of
+ * `map()`, `Knot.create` or `cloudknot map` raises: their error says to
+ * flatten the value.
  *
  * Where the codec differs from `structuredClone`: errors keep more (own
  * properties such as `code`, an `AggregateError`'s `errors`, custom names and

@@ -6,7 +6,7 @@
  * @module
  */
 import { CloudknotInputError } from "../util/errors.ts";
-import { encode } from "./codec.ts";
+import { encodeInput } from "./codec/encode.ts";
 import { CodecError } from "./codec/error.ts";
 
 /** Items per chunk, at most. */
@@ -61,7 +61,8 @@ export async function* encodeInputs(
       );
     }
     try {
-      return encode(item);
+      // A map has no maxDepth to raise: a value too deep is told to be flattened.
+      return encodeInput(item);
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
       throw new CodecError(`Item ${index}: ${e.message}`, {

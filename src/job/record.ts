@@ -8,7 +8,7 @@
  * @module
  */
 import { decode, encode } from "./codec.ts";
-import { encodeResult } from "./codec/encode.ts";
+import { DEFAULT_MAX_DEPTH, encodeResult } from "./codec/encode.ts";
 import { UNSTEADY_KINDS } from "./codec/_failure.ts";
 import { errorToRecord, type SerializedError } from "./error_record.ts";
 import { missingProgram } from "./missing_program.ts";
@@ -181,6 +181,9 @@ export function failureRecord(
   return { version: 1, status: "error", ...at, endedAt: Date.now(), error };
 }
 
+/** How deep a record may nest: its value, one level down, as deep as a result may. */
+const RECORD_DEPTH = { maxDepth: DEFAULT_MAX_DEPTH + 1 };
+
 /** A record and its encoded bytes. */
 export interface EncodedRecord {
   /** The record that was encoded; an unencodable result becomes an error record. */
@@ -206,7 +209,8 @@ export interface EncodedRecord {
  */
 export function encodeRecord(record: JobRecord): EncodedRecord {
   try {
-    return { record, bytes: encode(record) };
+    // The value is one level down in its record: it may nest as deep as encodeResult lets it.
+    return { record, bytes: encode(record, RECORD_DEPTH) };
   } catch (cause) {
     if (record.status !== "ok") throw cause;
     const failed: ErrorRecord = {
@@ -220,7 +224,7 @@ export function encodeRecord(record: JobRecord): EncodedRecord {
       error: errorToRecord(valueFailure(record.value, cause)),
     };
     if (record.startedAt !== undefined) failed.startedAt = record.startedAt;
-    return { record: failed, bytes: encode(failed) };
+    return { record: failed, bytes: encode(failed, RECORD_DEPTH) };
   }
 }
 

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readInputs } from "../../src/cli/common/inputs.ts";
+import { cliHere, withHome } from "./helpers.ts";
 
 const noStdin = {
   readable: () => ReadableStream.from<Uint8Array>([]),
@@ -25,4 +26,27 @@ Deno.test("an inputs file that starts with a byte order mark reads as the JSON a
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("inputs on stdin that are not JSON are refused in one line, with no --debug hint, whether or not the parser quotes them", async () => {
+  await withHome(async (home) => {
+    for (
+      const [stdin, hint] of [
+        ["not json\n", "pass a JSON array of items"],
+        ["[1,", "pass a JSON array of items"],
+        ["[1,\n", "pass a JSON array of items"],
+        ["a\nb\n", "for one JSON value per line, pass --ndjson"],
+        ["a\r\nb\r\n", "for one JSON value per line, pass --ndjson"],
+      ]
+    ) {
+      const r = await cliHere(home, ["map", "examples/jobs.ts", "square"], { stdin });
+      assert.equal(r.code, 1, JSON.stringify(stdin));
+      assert.match(
+        r.stderr,
+        new RegExp(`^error: The inputs \\(stdin\\) are not valid JSON: [^\\n]*; ${hint}\\n$`),
+        JSON.stringify(stdin),
+      );
+      assert.doesNotMatch(r.stderr, /--debug/, JSON.stringify(stdin));
+    }
+  });
 });

@@ -593,3 +593,52 @@ Deno.test("map and knot create of a module whose code reaches files beside it wa
     }
   });
 });
+
+Deno.test("map given another function than its knot's says on stderr which one it replaced, even with -q", async () => {
+  await withHome(async (home) => {
+    const first = await cliHere(home, ["map", JOBS, "square", "-q"], { stdin: "[3]" });
+    assert.equal(first.code, 0, first.stderr);
+    // Its own function again: nothing to say.
+    const again = await cliHere(home, ["map", JOBS, "square", "-q"], { stdin: "[3]" });
+    assert.equal(again.stderr, "");
+    // Another module of the same file name and export derives the same knot name.
+    const other = join(home.dir, "jobs.ts");
+    await Deno.writeTextFile(other, "export function square(x: number) {\n  return -x;\n}\n");
+    const replaced = await cliHere(home, ["map", other, "square", "-q"], { stdin: "[3]" });
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.deepEqual(ndjson(replaced.stdout), [{ index: 0, value: -3 }]);
+    assert.match(
+      replaced.stderr,
+      /^Updated knot jobs-square: its function was square \(module, ([0-9a-f]{8})\), now square \(module, (?!\1)[0-9a-f]{8}\); pass --name to map into a knot of its own\n$/,
+    );
+    // The knot --name names is the one meant: no advice.
+    const named = await cliHere(home, ["map", JOBS, "square", "--name", "jobs-square", "-q"], {
+      stdin: "[3]",
+    });
+    assert.equal(named.code, 0, named.stderr);
+    assert.match(
+      named.stderr,
+      /^Updated knot jobs-square: its function was square \(module, [0-9a-f]{8}\), now square \(module, [0-9a-f]{8}\)\n$/,
+    );
+  });
+});
+
+Deno.test("map of a module whose file name is outside ASCII makes a knot of its own, not the knot of another module named after what is left", async () => {
+  await withHome(async (home) => {
+    const made = await cliHere(home, ["knot", "create", "square", JOBS, "square"]);
+    assert.equal(made.code, 0, made.stderr);
+    const data = join(home.dir, "数据.ts");
+    await Deno.writeTextFile(data, "export function square(x: number) {\n  return x + 100;\n}\n");
+    const mapped = await cliHere(home, ["map", data, "square", "-q"], { stdin: "[3]" });
+    assert.equal(mapped.code, 0, mapped.stderr);
+    assert.deepEqual(ndjson(mapped.stdout), [{ index: 0, value: 103 }]);
+    assert.equal(mapped.stderr, "");
+    // The knot named square runs its own function still.
+    const kept = await cliHere(home, ["map", "--name", "square", "-q"], { stdin: "[3]" });
+    assert.deepEqual(ndjson(kept.stdout), [{ index: 0, value: 9 }]);
+    const listed = await cliHere(home, ["knot", "list", "--json"]);
+    const names = (JSON.parse(listed.stdout) as { name: string }[]).map((k) => k.name);
+    assert.deepEqual(names.filter((n) => n.startsWith("square")).length, 2, names.join(" "));
+    assert.ok(names.some((n) => /^square-[0-9a-f]{6}$/.test(n)), names.join(" "));
+  });
+});

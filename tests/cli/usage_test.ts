@@ -4,6 +4,8 @@ import { type CliIo, main } from "../../cli.ts";
 import { Knot } from "../../mod.ts";
 import { commandName } from "../../src/cli/common/command.ts";
 import { COMMANDS } from "../../src/cli/registry.ts";
+import { renderCommandHelp } from "../../src/cli/help.ts";
+import type { Style } from "../../src/cli/common/io.ts";
 import { cliInProcess } from "../support/cli_in_process.ts";
 import { cli, cliInTerminal, hasScript, withHome } from "./helpers.ts";
 
@@ -88,6 +90,26 @@ Deno.test("every flag a command's help names exists: its examples use their comm
   assert.deepEqual(wrong, []);
 });
 
+Deno.test("a repeatable option's help says once that it may be repeated", () => {
+  const plain = Object.assign((_name: unknown, text: string) => text, { enabled: false }) as Style;
+  const wrong: string[] = [];
+  for (const command of COMMANDS) {
+    const help = renderCommandHelp(command, plain);
+    // Each option's entry: its line and the lines its description wraps onto.
+    const options = help.slice(help.indexOf("\nOptions:\n") + 10, help.indexOf("\nExample"));
+    const entries = options.split(/\n(?= {2}-)/).map((entry) => entry.replace(/\s+/g, " ").trim());
+    for (const [long, spec] of Object.entries(command.options)) {
+      if (!spec.multiple) continue;
+      const entry = entries.find((e) => new RegExp(`^(-\\w, )?--${long} `).test(e))!;
+      const says = entry.match(/repeat/gi)?.length ?? 0;
+      if (says !== 1 || !entry.endsWith("(may be repeated)")) {
+        wrong.push(`${commandName(command)} --${long}: ${entry}`);
+      }
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
 Deno.test("bad usage exits with 2 and prints the usage line", async () => {
   await withHome(async (home) => {
     const cases: [string[], RegExp, RegExp][] = [
@@ -140,6 +162,38 @@ Deno.test("bad usage exits with 2 and prints the usage line", async () => {
       assert.match(r.stderr, message, args.join(" "));
       assert.match(r.stderr, usage, args.join(" "));
       assert.match(r.stderr, /^Run "cloudknot .*--help" for the options and an example\.$/m);
+      assert.equal(r.stdout, "");
+    }
+  });
+});
+
+Deno.test("an option missing its value, or a flag given one, is refused in words that say which and how to write it", async () => {
+  await withHome(async (home) => {
+    const cases: [string[], RegExp][] = [
+      [
+        ["map", "examples/jobs.ts", "square", "--name", "-q"],
+        /^error: Option --name needs a value \(for a value that starts with a dash, write --name=-x\)$/m,
+      ],
+      [
+        ["map", "examples/jobs.ts", "square", "--retries", "-q"],
+        /^error: Option --retries needs a value \(for a value that starts with a dash, write --retries=-x\)$/m,
+      ],
+      [
+        ["map", "examples/jobs.ts", "square", "--name", "--json"],
+        /^error: Option --name needs a value \(for a value that starts with a dash, write --name=-x\)$/m,
+      ],
+      [
+        ["map", "examples/jobs.ts", "square", "-q=1"],
+        /^error: Option -q takes no value$/m,
+      ],
+      [["report", "k", "-o"], /^error: Option -o needs a value$/m],
+      [["report", "k", "--out"], /^error: Option --out needs a value$/m],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cliInProcess(args, home.env).ended;
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message, args.join(" "));
+      assert.match(r.stderr, new RegExp(`^Usage: cloudknot ${args[0]} `, "m"), args.join(" "));
       assert.equal(r.stdout, "");
     }
   });

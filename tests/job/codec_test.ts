@@ -10,7 +10,8 @@ import {
   encodeToString,
   formatPath,
 } from "../../src/job/codec.ts";
-import { encodeRecord } from "../../src/job/record.ts";
+import { decodeRecord, encodeRecord } from "../../src/job/record.ts";
+import { encodeInputs } from "../../src/job/inputs.ts";
 import { assertIsomorphic, difference } from "./_isomorphic.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -700,6 +701,52 @@ Deno.test("deep values: maxDepth is enforced and the stack never overflows", () 
   });
   const deepText = `{"ck":1,"v":${"[".repeat(200_000)}${"]".repeat(200_000)}}`;
   expectCodecError(() => decode(deepText), { operation: "decode" });
+});
+
+Deno.test("a map's input nested deeper than 1,000 levels is told to be flattened, as map() has no maxDepth to raise", async () => {
+  const nest = (n: number) => {
+    let v: unknown = "leaf";
+    for (let i = 0; i < n; i++) v = [v];
+    return v;
+  };
+  const encoded = await Array.fromAsync(encodeInputs([nest(1000)]));
+  assertIsomorphic(decode(encoded[0]![0]!), nest(1000));
+  await assert.rejects(
+    async () => await Array.fromAsync(encodeInputs([1, nest(1001)])),
+    (e) => {
+      assert.ok(e instanceof CodecError);
+      assert.equal(e.index, 1);
+      assert.equal(e.kind, "deep value");
+      assert.match(
+        e.message,
+        /^Item 1: Cannot encode the value at \$\[0\][^\n]*: it nests deeper than 1,000 levels, the most a map's input may nest, a limit no option raises; flatten it$/,
+      );
+      return true;
+    },
+  );
+  // The codec's own callers pass maxDepth: their advice still names it.
+  expectCodecError(() => encode(nest(1001)), { message: /; flatten it or raise maxDepth$/ });
+});
+
+Deno.test("a function's result nested deeper than 1,000 levels ends its item unencodable, told to be flattened, and one of 1,000 levels is carried", () => {
+  const nest = (n: number) => {
+    let v: unknown = "leaf";
+    for (let i = 0; i < n; i++) v = { v };
+    return v;
+  };
+  const result = (value: unknown) =>
+    encodeRecord({ version: 1, status: "ok", index: 0, attempt: 1, jobId: "j", endedAt: 0, value });
+  const carried = result(nest(1000));
+  assert.equal(carried.record.status, "ok");
+  assertIsomorphic((decodeRecord(carried.bytes) as { value: unknown }).value, nest(1000));
+  const { record } = result(nest(1001));
+  assert.equal(record.status, "error");
+  assert.equal((record as { kind: string }).kind, "unencodable");
+  const error = (record as { error: { message: string } }).error;
+  assert.match(
+    error.message,
+    /^Cannot encode the value at \$\.v\.v[^\n]*: it nests deeper than 1,000 levels, the most a function's result may nest, a limit no option raises; flatten it$/,
+  );
 });
 
 // ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { Knot, type KnotOptions } from "../../knot.ts";
 import { validateKnotOptions, validateMapOptions } from "../../knot_options.ts";
 import type { MapRun } from "../../run/map_run.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
+import { findLocalKnot, type LocalKnotInfo } from "../../targets/local/catalog.ts";
 import { checkJobEnvironment } from "../../targets/aws/batch/command.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { cliWarn } from "../common/cli_words.ts";
@@ -20,6 +21,7 @@ import { readInputs } from "../common/inputs.ts";
 import { followRun } from "../common/follow_run.ts";
 import { writeItems } from "../common/item_output.ts";
 import { knotNameFor } from "../common/knot_name.ts";
+import { functionLabel } from "../common/knot_view.ts";
 import { cliKnotEnv, cliLocalKnot, locateKnot, refuseAwsNameClash } from "../common/knots.ts";
 import { checkModulePath, cliFiles } from "../common/module_path.ts";
 import { refuseUnorderedJson } from "../common/options.ts";
@@ -33,6 +35,27 @@ import type { CommandContext } from "../common/command.ts";
 
 /** The flags of AWS knots the docker target takes too: what they mean on one machine. */
 const DOCKER_TOO: ReadonlySet<string> = new Set(["--vcpus", "--base-image", "--items-per-job"]);
+
+/**
+ * Says on stderr that the knot of this machine a map opened had another
+ * function, which it now replaces, in `knot show`'s words for both: a name
+ * derived from the module and export may be another module's knot's. A
+ * warning, so `--quiet` keeps it, as it keeps an AWS knot's update's.
+ */
+async function sayFunctionReplaced(
+  ctx: CommandContext,
+  before: LocalKnotInfo,
+  knot: Knot,
+  derived: boolean,
+): Promise<void> {
+  if (before.record.hash === knot.artifact.hash) return;
+  const after = await findLocalKnot(knot.name, { env: ctx.io.env });
+  await ctx.log(ctx.err(
+    "yellow",
+    `Updated knot ${knot.name}: its function was ${functionLabel(before)}, now ` +
+      `${functionLabel(after)}${derived ? "; pass --name to map into a knot of its own" : ""}`,
+  ));
+}
 
 /**
  * Runs `map` (see its declaration, `../commands/map.ts`).
@@ -129,7 +152,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   if (module !== undefined) await checkModulePath(module);
   const common: KnotOptions = {
-    name: name ?? knotNameFor(module!, exportName),
+    name: name ?? await knotNameFor(module!, exportName),
     ...(module !== undefined ? { module, exportName } : {}),
     ...(files !== undefined ? { files } : {}),
     ...(retries !== undefined ? { retries } : {}),
@@ -170,6 +193,11 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
     return 0;
   }
+  // A knot of this machine given another function than its own is updated (an AWS knot's
+  // update says so itself): said below, as what it replaced.
+  const before = target === "aws" || module === undefined
+    ? undefined
+    : await findLocalKnot(common.name, { env: ctx.io.env }).catch(() => undefined);
   let knot: Knot;
   if (target === "aws") {
     const settings = cliSettings(ctx);
@@ -231,6 +259,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       ...(permissions !== undefined ? { permissions } : {}),
     }, cliKnotEnv(ctx));
   }
+  if (before !== undefined) await sayFunctionReplaced(ctx, before, knot, name === undefined);
   const mapOptions = {
     env,
     progress: false as const,

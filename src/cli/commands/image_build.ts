@@ -34,7 +34,7 @@ export const imageBuild = defineCommand({
       value: "TAG",
       multiple: true,
       description:
-        "A tag; repeat for more (default: the first 12 characters of the function's hash)",
+        "A tag for the image; without one, the first 12 characters of the function's hash",
     },
     "base-image": {
       type: "string",

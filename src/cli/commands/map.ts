@@ -23,7 +23,8 @@ export const map = defineCommand({
   summary: "Run a module's function over inputs; one JSON line per result",
   description:
     "Bundles the module with everything it imports into the knot (named after the module and " +
-    "the export unless --name says otherwise; an existing knot of that name is updated), runs " +
+    "the export unless --name says otherwise; an existing knot of that name is updated, which " +
+    "stderr says when its function changes), runs " +
     "the function once per input, and prints one line per item on stdout: " +
     '{"index":i,"value":...} or {"index":i,"error":{"name","message","kind",...}}. ' +
     "Values JSON cannot carry (undefined, BigInt, NaN, Date, Map, ...) print in the job " +

@@ -31,7 +31,7 @@ export const parsCreate = defineCommand({
       type: "string",
       value: "POLICY",
       multiple: true,
-      description: "Another IAM policy for the job role, by name or ARN; repeat for more",
+      description: "Another IAM policy for the job role, by name or ARN",
     },
     "new-vpc": {
       type: "boolean",
@@ -61,7 +61,7 @@ export const parsCreate = defineCommand({
       type: "string",
       value: "K=V",
       multiple: true,
-      description: "An AWS tag for everything it makes; repeat for more",
+      description: "An AWS tag for everything it makes",
     },
     ...DRY_RUN_OPTION,
     ...JSON_OPTION,

@@ -94,7 +94,7 @@ export const AWS_KNOT_OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     value: "K=V",
     multiple: true,
-    description: "AWS: a tag for everything the knot makes; repeat for more",
+    description: "AWS: a tag for everything the knot makes",
   },
 };
 

@@ -20,7 +20,10 @@ export interface OptionSpec {
   type: "string" | "boolean";
   /** A one-letter alias, such as `"y"` for `-y`. */
   short?: string;
-  /** The option may be given more than once; its values are collected in order. */
+  /**
+   * The option may be given more than once; its values are collected in order.
+   * The help adds "(may be repeated)" to its description, which so does not say it.
+   */
   multiple?: boolean;
   /** The value's placeholder in the help, such as `"FILE"`. */
   value?: string;

@@ -7,6 +7,15 @@
 import { CloudknotInputError } from "../../util/errors.ts";
 import type { CliInput } from "./io.ts";
 
+/**
+ * A JSON parser's message on one line: it quotes the text it refused as it
+ * is, line breaks and all, and the command line's error is one line whose
+ * further lines it would take for a tool's output (a detail `--debug` shows).
+ */
+function oneLine(message: string): string {
+  return message.replace(/\r\n|\r|\n/g, "\\n");
+}
+
 /** Options for {@linkcode parseInputs}. */
 export interface ParseInputsOptions {
   /** The text is NDJSON: one JSON value per line (blank lines are skipped). */
@@ -46,7 +55,9 @@ export function parseInputs(text: string, options: ParseInputsOptions): unknown[
         items.push(JSON.parse(line));
       } catch (e) {
         throw new CloudknotInputError(
-          `Line ${i + 1} of the inputs (${source}) is not valid JSON: ${(e as Error).message}`,
+          `Line ${i + 1} of the inputs (${source}) is not valid JSON: ${
+            oneLine((e as Error).message)
+          }`,
           { field: "inputs" },
         );
       }
@@ -67,7 +78,7 @@ export function parseInputs(text: string, options: ParseInputsOptions): unknown[
       ? "; for one JSON value per line, pass --ndjson"
       : "; pass a JSON array of items";
     throw new CloudknotInputError(
-      `The inputs (${source}) are not valid JSON: ${(e as Error).message}${hint}`,
+      `The inputs (${source}) are not valid JSON: ${oneLine((e as Error).message)}${hint}`,
       { field: "inputs" },
     );
   }

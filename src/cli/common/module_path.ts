@@ -15,7 +15,7 @@ export const FILE_OPTION: Record<string, OptionSpec> = {
     multiple: true,
     description: "A data file or folder the function reads beside its module " +
       '(new URL("./model.json", import.meta.url)), relative to the module\'s folder: shipped ' +
-      "beside the function on every target; repeatable",
+      "beside the function on every target",
   },
 };
 

@@ -19,8 +19,16 @@ import { defaultErrorType, isIndex, type Slot, TYPED_ARRAYS } from "./_builtins.
 import { ERROR_CLASSES } from "../../util/builtin_errors.ts";
 import { BINARY_MAGIC, BINARY_VERSION } from "./format.ts";
 
-/** The default of {@linkcode EncodeOptions.maxDepth}. */
-const DEFAULT_MAX_DEPTH = 1000;
+/**
+ * The default of {@linkcode EncodeOptions.maxDepth}, and the depth a map's
+ * inputs and a job function's results may nest to (no option raises it).
+ *
+ * @example Usage
+ * ```ts ignore
+ * encode(record, { maxDepth: DEFAULT_MAX_DEPTH + 1 }); // a record holds its value one level down
+ * ```
+ */
+export const DEFAULT_MAX_DEPTH = 1000;
 
 /** Options for {@linkcode encode} and {@linkcode encodeToString}. */
 export interface EncodeOptions {
@@ -226,6 +234,11 @@ const EMPTY = {};
  */
 class Encoder {
   maxDepth = DEFAULT_MAX_DEPTH;
+  /**
+   * The depth limit is the caller's, who can raise it (the codec's own API),
+   * rather than fixed (a map's inputs, a job function's results).
+   */
+  ownLimit = true;
   /** Write ArrayBuffers as blobs beside the text (a binary document) instead of base64. */
   binary = false;
   /** The blobs of the document being written, in the order their nodes were written. */
@@ -387,10 +400,21 @@ class Encoder {
     }
     if (++this.#depth > this.maxDepth) {
       const max = this.maxDepth;
+      if (this.ownLimit) {
+        throw failure(
+          DEEP_KIND,
+          (at) =>
+            `Cannot encode the value at ${at}: it nests deeper than ${max} levels; flatten it or raise maxDepth`,
+        );
+      }
       throw failure(
         DEEP_KIND,
-        (at) =>
-          `Cannot encode the value at ${at}: it nests deeper than ${max} levels; flatten it or raise maxDepth`,
+        (at, role) =>
+          `Cannot encode the value at ${at}: it nests deeper than ${
+            max.toLocaleString("en-US")
+          } levels, the most ${
+            role === "result" ? "a function's result" : "a map's input"
+          } may nest, a limit no option raises; flatten it`,
       );
     }
     const proto = Object.getPrototypeOf(object);
@@ -710,7 +734,16 @@ function read(object: Slot, key: string): unknown {
 
 let idleEncoder: Encoder | undefined = new Encoder();
 
-function withEncoder<T>(options: EncodeOptions | undefined, use: (encoder: Encoder) => T): T {
+/**
+ * Runs `use` with an idle encoder set up for `options`; `fixed` encodes a
+ * map's input or a job function's result, whose depth limit is no caller's
+ * to raise, so a value too deep is told to be flattened only.
+ */
+function withEncoder<T>(
+  options: EncodeOptions | undefined,
+  use: (encoder: Encoder) => T,
+  fixed = false,
+): T {
   const maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth < 1) {
     throw new CloudknotInputError(
@@ -724,11 +757,13 @@ function withEncoder<T>(options: EncodeOptions | undefined, use: (encoder: Encod
   const encoder = idleEncoder ?? new Encoder();
   idleEncoder = undefined;
   encoder.maxDepth = maxDepth;
+  encoder.ownLimit = !fixed;
   try {
     return use(encoder);
   } finally {
     encoder.reset();
     encoder.binary = false;
+    encoder.ownLimit = true;
     idleEncoder = encoder;
   }
 }
@@ -789,7 +824,9 @@ export function encode(value: unknown, options?: EncodeOptions): Uint8Array {
 /**
  * Internal (not in the codec's entry point): encodes what a job function
  * returned, as {@linkcode encode} does, but a {@linkcode CodecError} advises
- * what to return rather than what to pass. Only the error path differs.
+ * what to return rather than what to pass, and a value nested deeper than
+ * {@linkcode DEFAULT_MAX_DEPTH} levels is told to be flattened (its caller
+ * has no `maxDepth` to raise). Only the error path differs.
  *
  * @example Usage
  * ```ts ignore
@@ -801,7 +838,26 @@ export function encode(value: unknown, options?: EncodeOptions): Uint8Array {
  * @throws {CodecError} When the value holds something that cannot be carried.
  */
 export function encodeResult(value: unknown): Uint8Array {
-  return withEncoder(undefined, (encoder) => encodeBytes(value, encoder, "result"));
+  return withEncoder(undefined, (encoder) => encodeBytes(value, encoder, "result"), true);
+}
+
+/**
+ * Internal (not in the codec's entry point): encodes one input of a map, as
+ * {@linkcode encode} does, but a value nested deeper than
+ * {@linkcode DEFAULT_MAX_DEPTH} levels is told to be flattened: `map()` and
+ * `cloudknot map` have no `maxDepth` to raise. Only the error path differs.
+ *
+ * @example Usage
+ * ```ts ignore
+ * encodeInput([[[1]]]); // the bytes encode([[[1]]]) gives
+ * ```
+ *
+ * @param value The input.
+ * @returns The encoded document.
+ * @throws {CodecError} When the value holds something that cannot be carried.
+ */
+export function encodeInput(value: unknown): Uint8Array {
+  return withEncoder(undefined, (encoder) => encodeBytes(value, encoder, "input"), true);
 }
 
 /** A document's bytes: its UTF-8 text, or a binary document when it has blobs. */
