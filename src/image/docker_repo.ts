@@ -190,8 +190,12 @@ export class DockerRepo {
 
     let repository = await describe(session, name);
     let adopted = repository !== undefined;
-    if (repository?.repositoryArn) {
-      await ecr.tagResource({ resourceArn: repository.repositoryArn, tags });
+    // One that exists gets the caller's tags alone: cloudknot's own (ManagedBy=cloudknot) would
+    // claim a repository others may have made, and push to, as cloudknot's (`repo clobber`'s
+    // check), and an adoption without tags (every knot's) changes nothing.
+    const given = tags.filter((tag) => Object.hasOwn(options.tags ?? {}, tag.Key));
+    if (repository?.repositoryArn && given.length > 0) {
+      await ecr.tagResource({ resourceArn: repository.repositoryArn, tags: given });
     }
     // A name is unique: when an attempt's outcome is unknown (a lost answer, a server error) and
     // the repository is not there, creating it again cannot make a second one.

@@ -2084,13 +2084,22 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
       const isDefault = r.repo.name === await getEcrRepo({ state });
       // Another knot's jobs pull their image from a repository they share: keep it for them.
       const user = isDefault ? undefined : await repositoryUser(state, name, r.repo.name);
-      if (user !== undefined) {
+      // A repository the knot adopted may hold others' images: keep them.
+      const foreign = isDefault || user !== undefined
+        ? []
+        : await foreignImageTags(r.repo, this.#record.imageTags);
+      const keptFor = user !== undefined
+        ? `knot ${user} still uses it`
+        : foreign.length > 0
+        ? `it holds images that are not knot ${name}'s (tags ${listTags(foreign)})`
+        : undefined;
+      if (keptFor !== undefined) {
         warn(
           `cloudknot: repository ${r.repo.name} was kept, with only knot ${name}'s image tags ` +
-            `removed: knot ${user} still uses it`,
+            `removed: ${keptFor}`,
         );
       }
-      if (isDefault || user !== undefined) {
+      if (isDefault || keptFor !== undefined) {
         for (const tag of this.#record.imageTags) await r.repo.removeImage(tag);
         repoClobbered = `image tags in repository ${r.repo.name}`;
       } else {
@@ -2169,4 +2178,20 @@ async function deleteBucketIfUnused(
     }
     throw e;
   }
+}
+
+/** The tags of a repository's images that are not among `own` (a knot's), in ECR's order. */
+async function foreignImageTags(repo: DockerRepo, own: readonly string[]): Promise<string[]> {
+  const images = repo.session.ecr.listImagesAll({
+    repositoryName: repo.name,
+    filter: { tagStatus: "TAGGED" },
+  });
+  const tags = (await Array.fromAsync(images)).map((image) => image.imageTag ?? "");
+  return [...new Set(tags)].filter((tag) => tag !== "" && !own.includes(tag));
+}
+
+/** Up to five tags, and how many more. */
+function listTags(tags: readonly string[]): string {
+  const shown = tags.slice(0, 5).join(", ");
+  return tags.length > 5 ? `${shown} and ${tags.length - 5} more` : shown;
 }

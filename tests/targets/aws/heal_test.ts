@@ -113,11 +113,11 @@ async function deletedOutside(
       inCliWords(refused),
       new RegExp(`with cloudknot knot create ${name} MODULE EXPORT --target aws and the knot's`),
     );
-    // Adopting a knot tags its ECR repository (as every adoption does); nothing else changes.
+    // Adopting a knot changes nothing, its ECR repository included.
     assert.deepEqual(
       emu.mutatingRequests().map((r) => `${r.service} ${r.operation}`),
-      ["ecr TagResource"],
-      "adoption, reading and refusals change nothing of the knot",
+      [],
+      "adoption, reading and refusals change nothing",
     );
 
     // A heal with an option AWS refuses changes nothing.
@@ -275,10 +275,7 @@ async function healedWhileWaiting(
       new RegExp(`knot ${name} is being made again by another process with this config file`),
     );
     // It adopted what the first made, changing nothing of it, and the knot's runs are kept.
-    assert.deepEqual(
-      emu.mutatingRequests().map((r) => `${r.service} ${r.operation}`),
-      ["ecr TagResource"],
-    );
+    assert.deepEqual(emu.mutatingRequests().map((r) => `${r.service} ${r.operation}`), []);
     assert.equal(await state.get(section, "runs"), runs);
     return healed;
   } finally {
