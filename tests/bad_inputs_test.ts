@@ -285,6 +285,24 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         /NoSuchPolicy/,
       ],
       [
+        "a Pars named with parsPolicies, which would make the knot's own instead",
+        () => knot({ pars: "other", parsPolicies: ["AmazonS3ReadOnlyAccess"] }),
+        "pars",
+        /^parsPolicies makes a Pars of the knot's own with those policies, so the knot cannot use another: pass either pars \(a Pars to use\) or parsPolicies$/,
+      ],
+      [
+        "Fargate memory given as a string",
+        () => knot({ compute: "FARGATE", vcpus: 0.25, memory: "512" }),
+        "memory",
+        /^memory must be a number of MiB, such as 512, not "512"$/,
+      ],
+      [
+        "Fargate vCPUs given as a string",
+        () => knot({ compute: "FARGATE", vcpus: "1", memory: 2048 }),
+        "vcpus",
+        /^On Fargate, vcpus must be one of 0\.25, 0\.5, 1, .*, not "1"$/,
+      ],
+      [
         "parsPolicies more than a role may have",
         () => knot({ parsPolicies: Array.from({ length: 11 }, (_, i) => `policy-${i}`) }),
         "parsPolicies",
@@ -534,6 +552,10 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       [[...create, "--pars", "bad name!"], /Invalid Pars name "bad name!"/],
       [[...create, "--compute", "LAMBDA"], /--compute must be one of EC2, SPOT, FARGATE/],
       [[...create, "--compute", "FARGATE", "--vcpus", "3"], /On Fargate, --vcpus must be one of/],
+      [
+        [...create, "--pars", "mypars", "--policy", "AmazonS3ReadOnlyAccess"],
+        /--policy makes a Pars of the knot's own with those policies, so the knot cannot use another: pass either --pars \(a Pars to use\) or --policy/,
+      ],
       [[...create, "--tag", "aws:x=y"], /Invalid tag key "aws:x"/],
       [[...create, "--instance-types", "zz9.mega"], /Unknown instance type zz9\.mega/],
       [[...create, "--gpus", "17"], /--gpus takes an integer from 0 to 16, not "17"/],

@@ -401,7 +401,7 @@ export function inCliWords(error: Error, command?: Command): string {
           `$1--${flag}`,
         )
         .replace(
-          new RegExp(`\\b(lower|raise|pass|leave|Invalid|in|for) ${option}\\b`, "g"),
+          new RegExp(`\\b(lower|raise|pass|leave|Invalid|in|for|either) ${option}\\b`, "g"),
           `$1 --${flag}`,
         );
     }

@@ -217,10 +217,12 @@ export function validateAwsKnotOptions(spec: AwsKnotSpec): CheckedAwsKnot {
     }
   }
   if (spec.parsPolicies !== undefined) {
-    if (typeof spec.pars === "object") {
+    if (spec.pars !== undefined) {
+      // Given both, parsPolicies would choose the Pars and pars be ignored.
       throw new CloudknotInputError(
-        "parsPolicies makes a Pars for the knot: pass either pars or parsPolicies",
-        { field: "parsPolicies" },
+        "parsPolicies makes a Pars of the knot's own with those policies, so the knot cannot " +
+          "use another: pass either pars (a Pars to use) or parsPolicies",
+        { field: "pars" },
       );
     }
     if (!Array.isArray(spec.parsPolicies) || spec.parsPolicies.length === 0) {

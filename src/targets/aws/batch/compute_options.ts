@@ -363,11 +363,14 @@ function integer(field: string, value: unknown, min: number, max = Infinity): nu
     const bound = max === Infinity
       ? `at least ${min}`
       : `from ${min} to ${max.toLocaleString("en-US")}`;
-    // JSON would call NaN and Infinity null.
-    const given = typeof value === "number" ? String(value) : JSON.stringify(value);
-    fail(field, `${field} must be an integer ${bound}, not ${given}`);
+    fail(field, `${field} must be an integer ${bound}, not ${given(value)}`);
   }
   return value;
+}
+
+/** A value as given: a string in quotes (`"512"`, not 512), a number as it is (JSON would call NaN null). */
+function given(value: unknown): string {
+  return typeof value === "number" ? String(value) : JSON.stringify(value);
 }
 
 /**
@@ -410,10 +413,19 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
   let memory: number;
   if (fargate) {
     const sizes = FARGATE_MEMORY.get(vcpus);
-    if (sizes === undefined) {
+    if (sizes === undefined || typeof vcpus !== "number") {
       fail(
         "vcpus",
-        `On Fargate, vcpus must be one of ${[...FARGATE_MEMORY.keys()].join(", ")}, not ${vcpus}`,
+        `On Fargate, vcpus must be one of ${[...FARGATE_MEMORY.keys()].join(", ")}, not ` +
+          given(vcpus),
+      );
+    }
+    if (options.memory !== undefined && typeof options.memory !== "number") {
+      fail(
+        "memory",
+        `memory must be a number of MiB, such as ${sizes[0]}, not ${
+          JSON.stringify(options.memory)
+        }`,
       );
     }
     memory = options.memory ?? sizes[0]!;
