@@ -339,6 +339,14 @@ Deno.test("a refused connection (nothing was sent) is retried even for a non-ide
   assert.equal(e.retryable, true);
   assert.equal(attempts, 4);
   assert.equal(delays.length, 3);
+  // It names the host it could not reach, whose name holds the endpoint's region on AWS.
+  assert.match(
+    e.message,
+    new RegExp(
+      `^Batch\\.SubmitJob: NetworkError: The request to 127\\.0\\.0\\.1:${port} failed before a ` +
+        `response came back: .*; check the network and the region$`,
+    ),
+  );
 });
 
 Deno.test("an attempt that gets no answer in time: retried when idempotent, OutcomeUnknown otherwise", async () => {

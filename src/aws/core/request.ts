@@ -387,13 +387,18 @@ export class AwsHttpClient {
           continue;
         }
         if (decision === "unknown") throw outcomeUnknown(service, operation, error);
-        throw new AwsError(`The request failed before a response came back: ${messageOf(error)}`, {
-          service,
-          operation: operation.name,
-          code: "NetworkError",
-          retryable: decision === "retry",
-          cause: error,
-        });
+        // The host names the endpoint and its region (sts.mars.amazonaws.com): what to check.
+        throw new AwsError(
+          `The request to ${signed.url.host} failed before a response came back: ` +
+            `${messageOf(error)}; check the network and the region`,
+          {
+            service,
+            operation: operation.name,
+            code: "NetworkError",
+            retryable: decision === "retry",
+            cause: error,
+          },
+        );
       } finally {
         deadline.removeEventListener("abort", late);
       }
