@@ -840,7 +840,7 @@ function submitMarkGarbage(left: SubmitMarkLeft): GarbageItem {
     kind: "submit-mark",
     id: left.name,
     owner: recordSection("knot", left.knot),
-    reason: `the empty mark file ${left.file} that a map killed while it submitted run ` +
+    reason: `the mark file ${left.file} that a map killed while it submitted run ` +
       `${left.runId} of knot ${left.knot} left: the run's submission window is over, so no ` +
       "reader needs it (not an AWS resource)",
   };

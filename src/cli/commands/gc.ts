@@ -35,7 +35,7 @@ export const gc = defineCommand({
     "and the hold tags (cloudknot/<name>:hold-<id>) " +
     "that a knot create with this config file killed between its image's build and push left " +
     "on Docker (none that a live process holds; --yes removes the tag alone), or the empty " +
-    "mark file of such a hold whose tag is gone (hold-file), the empty mark file a map on AWS killed while it submitted a run left, once the run's 10-minute submission window is over (submit-mark), and the containers (docker-container) " +
+    "mark file of such a hold whose tag is gone (hold-file), the mark file a map on AWS killed while it submitted a run left, once the run's 10-minute submission window is over (submit-mark), and the containers (docker-container) " +
     "and images (docker-image) of docker knots of the knots directory whose folder is gone, " +
     "which a run's container started as its knot was clobbered leaves (an image only when " +
     "its tags are all its knot's and no other container uses it; without Docker, or with its " +

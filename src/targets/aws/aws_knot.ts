@@ -81,7 +81,7 @@ import type { MapRun } from "../../run/map_run.ts";
 import type { BatchJob } from "./batch/batch_job.ts";
 import type { Plan } from "../../plan/plan.ts";
 import { AwsTarget, type AwsTargetOptions } from "./aws_target.ts";
-import { waitForSubmissions } from "./submit_mark.ts";
+import { forgetKnotSubmitMarks, waitForSubmissions } from "./submit_mark.ts";
 import {
   type AwsKnotRecord,
   awsTargetOptions,
@@ -2132,6 +2132,8 @@ export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions
     }
     if (options.image) await r.image.clobber();
     await removeAwsKnot(state, name, this.#options);
+    // The marks its killed maps left: no run of it is read after.
+    await forgetKnotSubmitMarks(state, name);
     if (options.bucket) {
       const also = [
         ...(options.pars && !parsKept && (r.pars ?? this.parsGone?.record) !== undefined

@@ -890,6 +890,8 @@ export class AwsTarget implements Omit<Target, "clobber"> {
         !await clobberHasBegun(this.#o.state, this.#o.knot).catch(() => true)
       ) {
         await writeManifest(store, manifest).catch(() => {});
+        // A map killed once it had submitted every job left its mark: no reader needs it.
+        await forgetSubmitMark(this.#o.state, this.#o.knot, runId);
       }
     }
     options.manifests?.set(runId, manifest);

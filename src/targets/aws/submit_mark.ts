@@ -170,6 +170,28 @@ export async function forgetSubmitMark(
 }
 
 /**
+ * Removes every submission mark of knot `knot` that no live process holds:
+ * for its clobber, once no map submits its runs, as nothing reads them after.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await forgetKnotSubmitMarks(state, "squares");
+ * ```
+ *
+ * @param state The config file.
+ * @param knot The knot's name.
+ */
+export async function forgetKnotSubmitMarks(state: StateFile, knot: string): Promise<void> {
+  const head = submitMarkName(knot, "");
+  for (const name of await state.holdsLeft().catch(() => [] as string[])) {
+    // A name is "<word> <knot> <run>": another knot's name never starts with this knot's and a space.
+    if (name.startsWith(head)) {
+      await state.endHoldLeft(name, () => Promise.resolve()).catch(() => {});
+    }
+  }
+}
+
+/**
  * The runs of knot `knot` whose map holds its submission mark now, with this
  * config file (a live process submitting their jobs); it only reads. A
  * knot's clobber waits for them before it changes anything

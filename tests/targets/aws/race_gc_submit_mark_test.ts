@@ -10,6 +10,7 @@ import { SUBMIT_WINDOW_MS, submitMarkName } from "../../../src/resources/_submit
 import { StateFile } from "../../../src/state/mod.ts";
 import { Docker } from "../../../src/docker/mod.ts";
 import { killAt } from "../../support/kill_at.ts";
+import { forgetKnotSubmitMarks } from "../../../src/targets/aws/submit_mark.ts";
 import { job, mapInChild, startTestBed } from "./helpers.ts";
 
 /** Makes a mark's file look untouched for twice the submission window. */
@@ -92,5 +93,46 @@ Deno.test("gc removes the submission mark a killed map left once the run's submi
   } finally {
     live.resolve();
     await bed.close();
+  }
+});
+
+Deno.test("a reader that finds every job of a killed map's run removes the mark the map left", async () => {
+  const bed = await startTestBed(job);
+  try {
+    // Killed with its last job's SubmitJob sent: every job reaches Batch, the manifest does not
+    // get them.
+    await killAt(
+      bed.emu,
+      { service: "batch", operation: "SubmitJob", nth: 2 },
+      () => mapInChild(bed, [1, 2, 3], { maxArraySize: 2 }),
+    );
+    const [manifest] = await bed.target().runs();
+    const mark = await bed.state.holdFile(submitMarkName(bed.knot, manifest!.runId));
+    assert.equal(await Deno.stat(mark).then(() => true, () => false), true);
+    const run = await bed.target().collect(manifest!.runId);
+    assert.deepEqual(await run.results(), [1, 4, 9]);
+    assert.equal(await Deno.stat(mark).then(() => true, () => false), false);
+    assert.deepEqual(await bed.state.holdsLeft(), []);
+  } finally {
+    await bed.close();
+  }
+});
+
+Deno.test("a knot's marks that no map holds are forgotten at its clobber, and no other knot's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-marks-" });
+  try {
+    const state = new StateFile({ path: join(dir, "cloudknot") });
+    const names = [
+      submitMarkName("squares", "20260101T000000Z-aaaaaa"),
+      submitMarkName("squares", "20260101T000000Z-bbbbbb"),
+      submitMarkName("squares-2", "20260101T000000Z-cccccc"),
+    ];
+    // Marks their maps left (killed): files whose lock no process holds.
+    for (const name of names) await Deno.writeTextFile(await state.holdFile(name), "");
+    assert.deepEqual((await state.holdsLeft()).sort(), [...names].sort());
+    await forgetKnotSubmitMarks(state, "squares");
+    assert.deepEqual(await state.holdsLeft(), [names[2]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
