@@ -216,6 +216,24 @@ Deno.test("the options an adopted knot ignored, or a dry run's would ignore, are
   );
 });
 
+Deno.test("the options a refused update found the knot's own are named as flags with their values as typed", async () => {
+  const { map } = await import("../../src/cli/commands/map.ts");
+  const refused = new CloudknotInputError(
+    "On Fargate, 0.25 vCPU takes memory of 512 to 2048 MiB in steps of 512 (512, 1024 or 2048), " +
+      'not 4096 (knot oom keeps its own compute "FARGATE", retries 1, vcpus 0.25, maxVcpus 256, ' +
+      'instanceTypes ["m5","c5"] where they are not given: give them with the update too); ' +
+      "nothing was changed",
+    { field: "memory" },
+  );
+  assert.equal(
+    inCliWords(refused, map),
+    "On Fargate, 0.25 vCPU takes memory of 512 to 2048 MiB in steps of 512 (512, 1024 or 2048), " +
+      "not 4096 (knot oom keeps its own --compute FARGATE, --retries 1, --vcpus 0.25, " +
+      "--max-vcpus 256, --instance-types m5,c5 where they are not given: give them with the " +
+      "update too); nothing was changed",
+  );
+});
+
 Deno.test("pars create names the tenancy option by its flag", async () => {
   const { parsCreate } = await import("../../src/cli/commands/pars_create.ts");
   assert.equal(

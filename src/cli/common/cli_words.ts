@@ -378,6 +378,32 @@ export function inCliWords(error: Error, command?: Command): string {
         return ARGUMENT_OF[option] ?? option;
       }).join(", "),
   );
+  // An update refused names the options the knot keeps its own values of, each `name value`
+  // (JSON): the command's flag and the value as it is typed.
+  message = message.replace(
+    /(keeps its own )(.+?)( where they are not given)/g,
+    (_m, lead: string, list: string, tail: string) =>
+      lead +
+      [...list.matchAll(/(?:--)?(\w+) ("(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,\s]+)/g)].map(
+        ([pair, option, value]) => {
+          const flag = flags.get(option!);
+          // A flag already (`--compute FARGATE`, above), or not one of the command's.
+          if (pair.startsWith("--") || flag === undefined || !(flag in command.options)) {
+            return pair;
+          }
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(value!);
+          } catch {
+            return pair;
+          }
+          const typed = [parsed].flat();
+          // Only what a flag takes as typed: words and numbers (a list comma-separated).
+          if (typed.some((v) => typeof v === "object" && v !== null)) return pair;
+          return `--${flag} ${typed.join(",")}`;
+        },
+      ).join(", ") + tail,
+  );
   const field = error instanceof CloudknotInputError ? error.field : undefined;
   // Instance types are a comma-separated list on the command line (compute_options.ts names
   // arrays), and the GPUs that need some are --gpus.

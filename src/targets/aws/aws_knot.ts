@@ -1348,16 +1348,16 @@ async function adopt(
   });
   const newFunction = change === "other";
   const { updates, ignored } = splitUpdates(differ, { whole: !broken, newFunction });
-  if (ignored.length > 0) {
+  // Said once it is so: an update refused changes nothing, and says so itself.
+  const sayIgnored = (how: string) => {
+    if (ignored.length === 0) return;
     (spec.warn ?? console.warn)(
-      `cloudknot: knot ${name} exists, so it was ${
-        newFunction || rebuild || updates.length > 0 ? "updated" : "adopted as it is"
-      } and these options were ignored: ${ignored.join(", ")}; clobber the knot or choose ` +
-        `another name to change them`,
+      `cloudknot: knot ${name} exists, so it was ${how} and these options were ignored: ` +
+        `${ignored.join(", ")}; clobber the knot or choose another name to change them`,
     );
-  }
+  };
   if (!broken && (newFunction || rebuild || updates.length > 0)) {
-    return await update(spec, record, session, state, {
+    const updated = await update(spec, record, session, state, {
       batch,
       newFunction: newFunction || rebuild,
       options: updates,
@@ -1366,7 +1366,11 @@ async function adopt(
         rebuild: rebuild && !newFunction,
       },
     }, packaged);
+    // Opened again (another process changed it meanwhile): that opening says it.
+    if (updated !== OPEN_AGAIN) sayIgnored("updated");
+    return updated;
   }
+  sayIgnored("adopted as it is");
   const pars = found instanceof Pars ? found : undefined;
   const [image, repo] = await Promise.all([
     DockerImage.create({

@@ -221,9 +221,17 @@ step(
       // 4096 MiB goes with Fargate's default 1 vCPU, not with the knot's own 0.25: the
       // options given are checked with the knot's own values of those left out.
       const { vcpus: _, ...notVcpus } = common;
-      const memory = await Knot.create({ ...notVcpus, func: hundredfold, memory: 4096 })
-        .then(() => undefined, (e) => e);
+      // With an option an update does not change, which it ignores: not said, as nothing is.
+      const warned: string[] = [];
+      const memory = await Knot.create({
+        ...notVcpus,
+        func: hundredfold,
+        memory: 4096,
+        tags: { team: "imaging" },
+        warn: (m) => warned.push(m),
+      }).then(() => undefined, (e) => e);
       assert.ok(memory instanceof CloudknotInputError, String(memory));
+      assert.deepEqual(warned.filter((w) => /so it was updated/.test(w)), []);
       assert.equal(memory.field, "memory");
       assert.match(
         memory.message,
