@@ -400,21 +400,17 @@ class Encoder {
     }
     if (++this.#depth > this.maxDepth) {
       const max = this.maxDepth;
-      if (this.ownLimit) {
-        throw failure(
-          DEEP_KIND,
-          (at) =>
-            `Cannot encode the value at ${at}: it nests deeper than ${max} levels; flatten it or raise maxDepth`,
-        );
-      }
+      // Read now: the encoder is another caller's by the time the message is made.
+      const own = this.ownLimit;
       throw failure(
         DEEP_KIND,
         (at, role) =>
-          `Cannot encode the value at ${at}: it nests deeper than ${
-            max.toLocaleString("en-US")
-          } levels, the most ${
-            role === "result" ? "a function's result" : "a map's input"
-          } may nest, a limit no option raises; flatten it`,
+          `Cannot encode the value at ${at}: it nests deeper than ` +
+          (own
+            ? `${max} levels; flatten it or raise maxDepth`
+            : `${max.toLocaleString("en-US")} levels, the most ${
+              role === "result" ? "a function's result" : "a map's input"
+            } may nest, a limit no option raises; flatten it`),
       );
     }
     const proto = Object.getPrototypeOf(object);

@@ -860,7 +860,7 @@ export class LocalTarget implements Target {
       this.#o.runsRoot,
       ...this.#recordedRunsRoots().filter((root) => basename(root) === id),
     ];
-    await this.#stopRunsElsewhere(roots);
+    await this.#stopOthersRuns(roots);
     for (const dir of new Set([this.#o.root, ...roots])) {
       await Deno.remove(dir, { recursive: true }).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -874,7 +874,7 @@ export class LocalTarget implements Target {
    * (its workers stopped, its records written), so that none goes on running
    * items, or writes, in a directory being removed.
    */
-  async #stopRunsElsewhere(roots: string[]): Promise<void> {
+  async #stopOthersRuns(roots: string[]): Promise<void> {
     const live: RunDir[] = [];
     for (const runs of roots.map((root) => join(root, "runs"))) {
       for (const entry of await Array.fromAsync(Deno.readDir(runs)).catch(() => [])) {
