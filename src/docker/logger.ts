@@ -6,9 +6,11 @@
 import type { DockerOutputLine } from "./types.ts";
 
 /**
- * Forwards a line of docker output through `console`: stdout lines with
- * `console.log`, stderr lines with `console.error`. Notebooks and
- * terminals both show it, and tests can capture it.
+ * Forwards a line of docker output to stderr (`console.error`), whichever
+ * stream docker wrote it on: it is progress, and a program's stdout stays
+ * its own (a script's output piped on, a notebook cell's result). Blank
+ * lines are dropped. Notebooks and terminals both show it, and tests can
+ * capture it.
  *
  * @example Usage
  * ```ts
@@ -20,6 +22,5 @@ import type { DockerOutputLine } from "./types.ts";
  * @param line The line and the stream it came from.
  */
 export function consoleLogger(line: DockerOutputLine): void {
-  if (line.stream === "stderr") console.error(line.text);
-  else console.log(line.text);
+  if (line.text.trim() !== "") console.error(line.text);
 }
