@@ -282,15 +282,23 @@ export class DockerTarget implements Target {
     });
   }
 
-  /** Starts a run with these attempts per item, whose function has these permissions. */
+  /**
+   * Starts a run with these attempts per item, whose function has these
+   * permissions; with `resources` (a retry's: its run's), those containers'
+   * limits instead of the knot's (a key given as `undefined` is no limit).
+   */
   async #map<T>(
     request: MapRequest,
-    run: { attempts: number; permissions: Permissions },
+    run: {
+      attempts: number;
+      permissions: Permissions;
+      resources?: Pick<DockerTargetOptions, "memory" | "vcpus" | "timeout">;
+    },
   ): Promise<MapRun<T>> {
     // A signal aborted already: nothing is read or made (as fetch() does).
     request.signal?.throwIfAborted();
     const { permissions } = run;
-    const o = { ...this.#o, attempts: run.attempts };
+    const o = { ...this.#o, attempts: run.attempts, ...run.resources };
     const runId = newRunId();
     const info = { knot: o.knot, runId, target: "docker" as const, attempts: o.attempts };
     const chunks = await firstChunk(request.items, request.signal);
@@ -1249,13 +1257,20 @@ export class DockerTarget implements Target {
         );
       },
       resubmit: async (request) =>
-        // A retry runs with the attempts and permissions its run had (unless it gives others),
+        // A retry runs with the attempts, permissions and limits its run had (unless it gives
+        // others),
         // from whichever process retries it (`cloudknot retry` opens the knot with the default
         // retries).
         this.#map(await resubmitRequest(new LocalStore(dir), manifest, request), {
           attempts: manifest.attempts,
           permissions: request.permissions ?? manifest.container.permissions ??
             { ...DEFAULT_PERMISSIONS },
+          // And its containers' limits, for the items the retry gives none of their own.
+          resources: {
+            memory: manifest.container.memory,
+            vcpus: manifest.container.vcpus,
+            timeout: manifest.container.timeout,
+          },
         }),
       reread: (signal) => this.#reread(store, manifest, signal),
     };

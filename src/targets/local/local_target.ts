@@ -194,10 +194,16 @@ export class LocalTarget implements Target {
     return this.#map(request, {});
   }
 
-  /** Starts a run: of this target's function, attempts and permissions, unless others are given. */
+  /**
+   * Starts a run: of this target's function, attempts, permissions, memory
+   * and timeout, unless others are given (a key given as `undefined` is no
+   * limit, as a retried run had none).
+   */
   async #map<T>(
     request: MapRequest,
-    given: Partial<Pick<LocalTargetOptions, "artifact" | "attempts" | "permissions">>,
+    given: Partial<
+      Pick<LocalTargetOptions, "artifact" | "attempts" | "permissions" | "memory" | "timeout">
+    >,
   ): Promise<MapRun<T>> {
     // A signal aborted already: nothing is read or made (as fetch() does).
     request.signal?.throwIfAborted();
@@ -787,14 +793,16 @@ export class LocalTarget implements Target {
           manifest.memoryMiB !== undefined ? { memory: manifest.memoryMiB } : {},
         ),
       // The run's inputs and index are the job contract's payload layout.
-      // A retry's items get the attempts and permissions its run had (unless
-      // it gives others) and the knot's function of then, from whichever handle
-      // and process retries it.
+      // A retry's items get the attempts, permissions, memory and timeout its
+      // run had (unless it gives others) and the knot's function of then, from
+      // whichever handle and process retries it.
       resubmit: async (request) =>
         this.#map(await resubmitRequest(new LocalStore(dir), manifest, request), {
           attempts: manifest.attempts,
           permissions: request.permissions ?? manifest.permissions,
           artifact: await (this.#o.knotArtifact?.() ?? this.#o.artifact),
+          memory: manifest.memoryMiB,
+          timeout: manifest.timeoutMs === undefined ? undefined : manifest.timeoutMs / 1000,
         }),
     };
   }

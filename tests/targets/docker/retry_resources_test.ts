@@ -54,3 +54,41 @@ dockerTest(
     });
   },
 );
+
+dockerTest(
+  "a retry of a docker run keeps the run's memory and timeout, also from a handle that adopted the knot without them",
+  async () => {
+    await withDockerKnots("cloudknot-docker-retry-keeps-", async ({ knotOptions }) => {
+      const func = (x: number) => {
+        if (x === 2) throw new Error("two");
+        return x;
+      };
+      const knot = await Knot.create({
+        ...knotOptions,
+        name: "keeps",
+        func,
+        retries: 1,
+        memory: 128,
+        timeout: 30,
+      });
+      try {
+        const run = await knot.map([1, 2], { progress: false });
+        await run.results().then(() => assert.fail("item 2 fails"), () => {});
+        // Another handle, as `cloudknot retry` opens the knot: no memory, no timeout.
+        const adopted = await Knot.create({ ...knotOptions, name: "keeps" });
+        const retried = await (await adopted.collect(run.runId, { progress: false }))
+          .retry({ progress: false });
+        await retried.settled();
+        const manifest = (await adopted.runs()).find((m) =>
+          m.runId === retried.runId
+        ) as unknown as {
+          container: { memory?: number; timeout?: number };
+        };
+        assert.equal(manifest.container.memory, 128);
+        assert.equal(manifest.container.timeout, 30);
+      } finally {
+        await knot.clobber();
+      }
+    });
+  },
+);

@@ -48,3 +48,24 @@ Deno.test("retry() with memory above this machine's or a timeout past the timers
     assert.equal((await knot.runs()).length, 2);
   });
 });
+
+Deno.test("a retry of a local run keeps the run's memory and timeout, also from a handle that adopted the knot without them", async () => {
+  await withKnot(
+    { name: "keeps", func: failsOnTwo, retries: 1, memory: 64, timeout: 30 },
+    async (knot, dir) => {
+      const run = await knot.map([1, 2], { progress: false });
+      await run.results().then(() => assert.fail("item 2 fails"), () => {});
+      // Another handle, as `cloudknot retry` opens the knot: no memory, no timeout.
+      const adopted = await Knot.create({ name: "keeps", dir });
+      const retried = await (await adopted.collect(run.runId, { progress: false }))
+        .retry({ progress: false });
+      await retried.settled();
+      const manifest = (await adopted.runs()).find((m) => m.runId === retried.runId) as unknown as {
+        memoryMiB?: number;
+        timeoutMs?: number;
+      };
+      assert.equal(manifest.memoryMiB, 64);
+      assert.equal(manifest.timeoutMs, 30_000);
+    },
+  );
+});
