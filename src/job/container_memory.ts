@@ -117,8 +117,9 @@ export function outOfMemoryRecord(record: ErrorRecord, limitMiB: number | undefi
     exitCode: 137,
     error: {
       name: "OutOfMemoryError",
-      message: `The kernel killed the worker running item ${record.index} for the container's ` +
-        `memory limit (the items it ran at once used it all): ${advice}`,
+      // Not the index: a retry's job knows its own run's, not the item's place in the input.
+      message: `The kernel killed the worker running the item for the container's memory ` +
+        `limit (the items it ran at once used it all): ${advice}`,
     },
   };
 }

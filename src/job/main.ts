@@ -224,7 +224,8 @@ export async function jobMain(args: string[], options: JobMainOptions = {}): Pro
         // An item refused a permission, or whose function runs a program the image lacks, is
         // final: Batch is not to retry the job for it.
         if (!failsEveryAttempt(record.kind, record.error)) failures.add(record.kind);
-        const note = `cloudknot job: item ${a.index} failed: ${
+        // Not the index: a retry's job knows its own run's, not the item's place in the input.
+        const note = `cloudknot job: the item failed: ${
           record.error.stack ?? record.error.message
         }`;
         if (tagged) lines.note(a.index, note);

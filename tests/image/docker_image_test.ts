@@ -199,7 +199,10 @@ dockerTest(
             failed.record.error.stack ?? "",
             new RegExp(`\\(cloudknot:[0-9a-f]{12}/src/docker_image_test\\.ts:${throwLine}:\\d+\\)`),
           );
-          assert.match(failed.stderr, /item 1 failed/);
+          assert.match(
+            failed.stderr,
+            /cloudknot job: the item failed: RangeError: negative input -3/,
+          );
         } finally {
           await Deno.remove(config, { recursive: true });
         }
