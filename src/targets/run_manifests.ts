@@ -64,6 +64,21 @@ export function isRunName(runId: string): boolean {
 }
 
 /**
+ * What the cancel reason of a run stopped by its knot's clobber says, on the
+ * local and docker targets: how a reader tells such items, which no retry
+ * runs (the knot is gone), from others cancelled.
+ *
+ * @example Usage
+ * ```ts
+ * import { CLOBBERED_WHILE_RUNNING } from "./run_manifests.ts";
+ *
+ * const reason = `The run stopped because its knot ${CLOBBERED_WHILE_RUNNING}: create it again`;
+ * console.log(reason.includes(CLOBBERED_WHILE_RUNNING)); // true
+ * ```
+ */
+export const CLOBBERED_WHILE_RUNNING = "was clobbered while it ran, so nothing of it is kept";
+
+/**
  * The file in a run's folder that says it was cancelled, and why: a handle
  * that follows a run another process drives writes it (on docker, before it
  * kills the run's containers), and the driver, which looks for it, cancels the

@@ -447,3 +447,39 @@ Deno.test("runs made with CLOUDKNOT_LOCAL_RUNS are found where they are by a pro
     assert.deepEqual(await Array.fromAsync(Deno.readDir(runsDir)), []);
   });
 });
+
+Deno.test("a map whose knot another process clobbers ends its items cancelled, saying to make the knot again, not to retry", async () => {
+  await withHome(async (home) => {
+    const marker = join(home.dir, "never");
+    const mapping = spawnCli(
+      home,
+      ["map", JOBS, "gate", "--name", "gone", "--concurrency", "2", "--allow", `read=${home.dir}`],
+      { stdin: true },
+    );
+    const writer = mapping.stdin.getWriter();
+    await writer.write(
+      new TextEncoder().encode(
+        JSON.stringify([{ id: 0, waitFor: marker }, { id: 1, waitFor: marker }]),
+      ),
+    );
+    await writer.close();
+    const err = lines(mapping.stderr);
+    const mapped = new Response(mapping.stdout).text();
+    for (let line = await err.read(); !/ · run /.test(line.value ?? ""); line = await err.read()) {
+      if (line.done) throw new Error("the map ended before its run began");
+    }
+    const clobber = await cli(home, ["knot", "clobber", "gone", "--yes"]);
+    assert.equal(clobber.code, 0, clobber.stderr);
+    let said = "";
+    for (let line = await err.read(); !line.done; line = await err.read()) {
+      said += `${line.value}\n`;
+    }
+    assert.equal((await mapping.status).code, 1);
+    await mapped;
+    assert.match(
+      said,
+      /^2 of 2 items were cancelled as knot gone was clobbered while the run ran: 0, 1; make the knot again \(cloudknot knot create, or cloudknot map of its module\), then map them again$/m,
+    );
+    assert.doesNotMatch(said, /cloudknot retry/);
+  });
+});

@@ -34,6 +34,7 @@ import type { CliOutput } from "./io.ts";
 import { defined } from "../../util/defined.ts";
 import { WORKER_START_ERROR } from "../../job/pool.ts";
 import { ABORTED, untilAborted } from "../../util/sleep.ts";
+import { CLOBBERED_WHILE_RUNNING } from "../../targets/run_manifests.ts";
 
 /**
  * A value in the job codec's JSON form.
@@ -343,6 +344,7 @@ export function neverRan(reason: ItemError): boolean {
  */
 export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
   const cancelled: number[] = [];
+  const clobbered: number[] = [];
   const refused: number[] = [];
   const unshipped: number[] = [];
   const lacking: number[] = [];
@@ -351,7 +353,9 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
   for (const index of failed) {
     const s = run.settledItem(index);
     const reason = s?.status === "rejected" ? s.reason : undefined;
-    (reason?.kind === "cancelled"
+    (reason?.kind === "cancelled" && reason.message.includes(CLOBBERED_WHILE_RUNNING)
+      ? clobbered
+      : reason?.kind === "cancelled"
       ? cancelled
       : reason !== undefined && missingFromImage(reason)
       ? lacking
@@ -370,6 +374,14 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
   if (threw.length > 0) lines.push(`${threw.length} of ${run.total} items failed: ${list(threw)}`);
   if (cancelled.length > 0) {
     lines.push(`${cancelled.length} of ${run.total} items were cancelled: ${list(cancelled)}`);
+  }
+  if (clobbered.length > 0) {
+    // Its knot is gone: no retry runs them, a map of a knot made again does.
+    lines.push(
+      `${clobbered.length} of ${run.total} items were cancelled as knot ${run.knot} was ` +
+        `clobbered while the run ran: ${list(clobbered)}; make the knot again (cloudknot knot ` +
+        "create, or cloudknot map of its module), then map them again",
+    );
   }
   if (refused.length > 0) {
     // A retry keeps the run's permissions unless given others: without them it is refused alike.
@@ -405,7 +417,7 @@ export function failureSummary(run: MapRun<unknown>, failed: number[]): string {
   }
   if (
     threw.length === 0 && cancelled.length === 0 &&
-    refused.length + unshipped.length + lacking.length + unsendable.length > 0
+    clobbered.length + refused.length + unshipped.length + lacking.length + unsendable.length > 0
   ) {
     return lines.join("\n");
   }

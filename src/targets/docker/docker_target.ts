@@ -80,7 +80,13 @@ import { childCount, childItems } from "../aws/batch/slices.ts";
 import { type GroupedJob, planGroups } from "../aws/groups.ts";
 import { sliceRun } from "../../job/slicing.ts";
 import { type CollectOptions, collectWhole, resubmitRequest } from "../resubmit.ts";
-import { cancelRequest, isRunName, readRunManifests, requestCancel } from "../run_manifests.ts";
+import {
+  cancelRequest,
+  CLOBBERED_WHILE_RUNNING,
+  isRunName,
+  readRunManifests,
+  requestCancel,
+} from "../run_manifests.ts";
 import type { ItemResources } from "../../run/retry.ts";
 import { checkMachineResources } from "../machine_resources.ts";
 import { type MapRequest, newRunId, type Target } from "../target.ts";
@@ -1735,7 +1741,7 @@ export function imageGoneAdvice(knot: string): string {
  * @returns The reason.
  */
 export function clobberedReason(knot: string): string {
-  return `The run stopped because its knot was clobbered while it ran, so nothing of it is kept: ` +
+  return `The run stopped because its knot ${CLOBBERED_WHILE_RUNNING}: ` +
     `create the knot again (Knot.create({ name: "${knot}", target: "docker", func })) and map ` +
     `the inputs again`;
 }

@@ -34,7 +34,13 @@ import {
   type JobRecord,
 } from "../../job/record.ts";
 import { MapRun, type MapRunOptions, type RunControl } from "../../run/map_run.ts";
-import { cancelRequest, isRunName, readRunManifests, requestCancel } from "../run_manifests.ts";
+import {
+  cancelRequest,
+  CLOBBERED_WHILE_RUNNING,
+  isRunName,
+  readRunManifests,
+  requestCancel,
+} from "../run_manifests.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import type { Estimate } from "../../cost/estimate.ts";
@@ -76,8 +82,8 @@ export const CLOBBER_WAIT_MS = 30_000;
  * @returns The reason.
  */
 export function clobberedReason(knot: string): string {
-  return `The run stopped because its knot ${knot} was clobbered while it ran, so nothing of ` +
-    `it is kept: create the knot again and map the inputs again`;
+  return `The run stopped because its knot ${knot} ${CLOBBERED_WHILE_RUNNING}: create the knot ` +
+    `again and map the inputs again`;
 }
 
 /** The file in a knot's directory that lists its runs' ids, one a line. */
