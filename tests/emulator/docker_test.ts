@@ -102,7 +102,16 @@ dockerTest(
           jobQueue: s.queue,
           jobDefinition: s.jobDefinition,
           containerOverrides: {
-            command: ["/bin/sh", "-c", "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done"],
+            // A child the kernel kills for the container's memory, as a cloudknot job's worker
+            // is: its parent lives on a moment, then exits with the child's 137. Docker marks
+            // the container OOMKilled from an event that may come after a container's exit, and
+            // under load, when the killed process was the container's first, it came too late
+            // or not at all.
+            command: [
+              "/bin/sh",
+              "-c",
+              '/bin/sh -c "x=aaaaaaaaaaaaaaaa; while true; do x=\\$x\\$x; done"; s=$?; sleep 1; exit $s',
+            ],
             resourceRequirements: [{ type: "MEMORY", value: "16" }],
           },
         }),
