@@ -115,7 +115,7 @@ export async function openRun(
   // A local run no process runs is run here (a docker run's containers run by themselves).
   const dir = join(knot.runsRoot, "runs", manifest.runId);
   const finish = options.use === "finish" && !docker;
-  const goneAtOpen = finish && !await runIsLive(dir);
+  const goneAtOpen = finish && await RunDir.openLive(dir) === undefined;
   const stop = new AbortController();
   const run = await reader.collect(manifest.runId, {
     signal: stop.signal,
@@ -131,12 +131,6 @@ export async function openRun(
       return Promise.resolve();
     },
   };
-}
-
-/** Whether a process runs the local run in `dir` now (holds its log's lock). */
-async function runIsLive(dir: string): Promise<boolean> {
-  const opened = await RunDir.open(dir).catch(() => undefined);
-  return opened?.run.isLive() ?? false;
 }
 
 /**

@@ -893,10 +893,10 @@ export class LocalTarget implements Target {
     for (const runs of roots.map((root) => join(root, "runs"))) {
       for (const entry of await Array.fromAsync(Deno.readDir(runs)).catch(() => [])) {
         if (!entry.isDirectory || !isRunName(entry.name)) continue;
-        const opened = await RunDir.open(join(runs, entry.name)).catch(() => undefined);
-        if (opened === undefined || !opened.run.isLive()) continue;
-        requestCancel(opened.run.dir, clobberedReason(this.#o.knot));
-        live.push(opened.run);
+        const run = await RunDir.openLive(join(runs, entry.name));
+        if (run === undefined) continue;
+        requestCancel(run.dir, clobberedReason(this.#o.knot));
+        live.push(run);
       }
     }
     const waitMs = this.#o.clobberWaitMs ?? CLOBBER_WAIT_MS;

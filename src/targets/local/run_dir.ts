@@ -219,6 +219,19 @@ export class RunDir {
   }
 
   /**
+   * The run in `dir` when a live process runs it now (holds its log's lock),
+   * opened for reading; `undefined` when none does, or there is no run there
+   * that can be read.
+   *
+   * @param dir The run's directory.
+   * @returns The run, or `undefined`.
+   */
+  static async openLive(dir: string): Promise<RunDir | undefined> {
+    const opened = await RunDir.open(dir).catch(() => undefined);
+    return opened?.run.isLive() ? opened.run : undefined;
+  }
+
+  /**
    * Tries to become the run's writer: takes the lock on its log, unless a
    * live process holds it.
    *
