@@ -451,6 +451,8 @@ export class DockerTarget implements Target {
       // recorded before they were killed; those records are read here before the items
       // without one are called cancelled, so every handle and later reader agree.
       await state.followed?.(waitOut);
+      // A run no process drives (its driver was killed): the containers the kill stopped go here.
+      if (!state.locked) await this.#tidy(dir, manifest.runId);
       return this.#unconfirmed(state, reason, failed);
     };
     const state: RunState & { run: MapRun<T> } = {
@@ -1094,6 +1096,11 @@ export class DockerTarget implements Target {
     };
     // Before the handle is returned: its counts and view show what runs now.
     await look(await this.#undriven(dir, runId));
+    // A run that ended while no process drove it: its ended containers go before it is returned.
+    if (run.finished && options.finish !== false) {
+      await this.#tidy(dir, runId);
+      return run;
+    }
     const signal = options.signal;
     const work = (async () => {
       while (!run.finished && !signal?.aborted) {
@@ -1156,9 +1163,34 @@ export class DockerTarget implements Target {
         }
         return;
       }
+      // Followed to its end while no process drove it: its ended containers go here.
+      if (run.finished && options.finish !== false) await this.#tidy(dir, runId);
     })();
     control.track(work);
     return run;
+  }
+
+  /**
+   * Keeps the output of a run's ended containers in its directory and removes
+   * them, as its driver does, when no process drives the run (its driver was
+   * killed, and the run was then cancelled from another process, or ended
+   * before anyone read it): otherwise they stay on Docker, holding the only
+   * copy of their logs. Containers that still run are left to whoever drives
+   * or follows the run.
+   */
+  async #tidy(dir: string, runId: string): Promise<void> {
+    // The run's directory is gone with its knot's clobber, which removes the containers itself.
+    const lock = await pathExists(dir) ? takeLock(dir) : undefined;
+    if (lock === undefined) return;
+    try {
+      const containers = await this.#containers({ [CONTAINER_LABELS.run]: runId });
+      for (const c of containers.filter((c) => !c.running)) {
+        await this.#keepLog(dir, c.name, c.index, c.attempt);
+        await this.#o.docker.removeContainer(c.name, { force: true, missingOk: true });
+      }
+    } finally {
+      lock.close();
+    }
   }
 
   /**
@@ -1220,7 +1252,7 @@ export class DockerTarget implements Target {
    */
   async estimate(count: number, options: { itemSeconds: number }): Promise<Estimate> {
     const { estimateMachineRun } = await import("../machine_plan.ts");
-    return await estimateMachineRun(count, options.itemSeconds, this.#itemsAtOnce());
+    return await estimateMachineRun(count, options.itemSeconds, this.#itemsAtOnce(), "docker");
   }
 
   /** How many items run at once: `concurrency` containers, each with as many as it has CPUs. */
@@ -1256,11 +1288,12 @@ export class DockerTarget implements Target {
       // CPU-seconds on this machine, as the local target counts them.
       usage: async () => {
         const records = await allRecords(store);
-        return localRunUsage(
+        const usage = localRunUsage(
           records,
           manifest,
           manifest.container.memory !== undefined ? { memory: manifest.container.memory } : {},
         );
+        return { ...usage, target: "docker" };
       },
       resubmit: async (request) =>
         // A retry runs with the attempts, permissions and limits its run had (unless it gives

@@ -8,27 +8,63 @@ import { CONTAINER_LABELS } from "../../../src/targets/docker/docker_target.ts";
 import { withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
 import { startForLine } from "../../support/deno_child.ts";
+import { cliHere } from "../../cli/helpers.ts";
 import { containers, quiet, recordKeys } from "./docker_runs.ts";
+
+/**
+ * Starts `tests/fixtures/docker_client.ts`, running `concurrency` containers
+ * at once, and kills it once 2 of its 8 items have a record.
+ */
+async function killedMidway(dir: string, baseImage: string, concurrency = 2): Promise<string> {
+  const { child: client, line: runId } = await startForLine([
+    "run",
+    "-A",
+    "--lock=tests/deno.lock",
+    new URL("../../fixtures/docker_client.ts", import.meta.url).href,
+    dir,
+    baseImage,
+    String(concurrency),
+  ]);
+  const runDir = join(dir, "resumable", "runs", runId);
+  while ((await recordKeys(runDir).catch(() => [])).length < 2) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  client.kill("SIGKILL");
+  await client.status;
+  return runId;
+}
+
+/** The `<first item>-<attempt>` of each container of a run, running or not. */
+async function containerAttempts(runId: string): Promise<string[]> {
+  const { stdout } = await quiet.command([
+    "ps",
+    "--all",
+    "--filter",
+    `label=${CONTAINER_LABELS.run}=${runId}`,
+    "--format",
+    `{{.Label "${CONTAINER_LABELS.index}"}}-{{.Label "${CONTAINER_LABELS.attempt}"}}`,
+  ]);
+  return stdout.split("\n").filter((l) => l.trim() !== "").sort();
+}
+
+/** The `<first item>-<attempt>` of each log a run keeps in its directory, and their text. */
+async function keptLogs(runDir: string): Promise<Map<string, string>> {
+  const logs = new Map<string, string>();
+  for (const entry of await Array.fromAsync(Deno.readDir(join(runDir, "logs"))).catch(() => [])) {
+    logs.set(
+      entry.name.replace(/\.log$/, ""),
+      await Deno.readTextFile(join(runDir, "logs", entry.name)),
+    );
+  }
+  return logs;
+}
 
 dockerTest(
   "a client killed midway leaves containers that finish; collect() from another process adopts them and runs each item once",
   async () => {
     await withDockerKnots("cloudknot-docker-kill-", async ({ dir, baseImage }) => {
-      const { child: client, line: runId } = await startForLine([
-        "run",
-        "-A",
-        "--lock=tests/deno.lock",
-        new URL("../../fixtures/docker_client.ts", import.meta.url).href,
-        dir,
-        baseImage,
-      ]);
+      const runId = await killedMidway(dir, baseImage);
       const runDir = join(dir, "resumable", "runs", runId);
-      // Kill it once some items, but not all, are done.
-      while ((await recordKeys(runDir).catch(() => [])).length < 2) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      client.kill("SIGKILL");
-      await client.status;
       const before = (await recordKeys(runDir)).length;
       assert.ok(before >= 2 && before < 8, `${before} items were recorded`);
 
@@ -40,6 +76,60 @@ dockerTest(
       assert.deepEqual(keys.map((k) => k.index).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
       assert.ok(keys.every((k) => k.attempt === 1), "an item ran twice");
       assert.deepEqual(await containers({ [CONTAINER_LABELS.run]: runId }), []);
+      await knot.clobber();
+    });
+  },
+);
+
+dockerTest(
+  "a run whose client was killed, cancelled from another process, leaves no container on Docker and keeps each container's log in the run",
+  async () => {
+    await withDockerKnots("cloudknot-docker-kill-", async ({ dir, baseImage }) => {
+      const runId = await killedMidway(dir, baseImage);
+      const left = await containerAttempts(runId);
+      assert.ok(left.length > 0, "the killed client left no container");
+
+      // `cloudknot cancel` reads the run, without running what is left of it, and cancels it.
+      const cancelled = await cliHere(
+        { dir, env: { CLOUDKNOT_LOCAL_DIR: dir, CLOUDKNOT_CONFIG_FILE: join(dir, "config.ini") } },
+        ["cancel", "resumable", runId],
+      );
+      assert.equal(cancelled.code, 0, cancelled.stderr);
+      assert.match(cancelled.stdout, /Cancelled run .* items cancelled/);
+      assert.deepEqual(await containers({ [CONTAINER_LABELS.run]: runId }), []);
+      const logs = await keptLogs(join(dir, "resumable", "runs", runId));
+      for (const attempt of left) {
+        assert.match(logs.get(attempt) ?? "", /item \d+ started/, `the log of ${attempt}`);
+      }
+    });
+  },
+);
+
+dockerTest(
+  "a run whose client was killed and whose containers all ended before it was read: collect() returns every result, keeps each container's log and leaves no container",
+  async () => {
+    await withDockerKnots("cloudknot-docker-kill-", async ({ dir, baseImage }) => {
+      // Every item's container has started (8 at once) when the client is killed.
+      const runId = await killedMidway(dir, baseImage, 8);
+      const runDir = join(dir, "resumable", "runs", runId);
+      // The containers the client started run on, and end.
+      const running = ["ps", "--quiet", "--filter", `label=${CONTAINER_LABELS.run}=${runId}`];
+      while ((await quiet.command(running)).stdout.trim() !== "") {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal((await recordKeys(runDir)).length, 8, "an item had not started");
+      const left = await containerAttempts(runId);
+      assert.ok(left.length > 0, "the killed client left no container");
+
+      const knot = await Knot.create({ name: "resumable", target: "docker", dir, docker: quiet });
+      const run = await knot.collect(runId, { progress: false });
+      assert.deepEqual(await run.results(), Array.from({ length: 8 }, (_, i) => i * 2));
+      await run.done;
+      assert.deepEqual(await containers({ [CONTAINER_LABELS.run]: runId }), []);
+      const logs = await keptLogs(runDir);
+      for (const attempt of left) {
+        assert.match(logs.get(attempt) ?? "", /item \d+ started/, `the log of ${attempt}`);
+      }
       await knot.clobber();
     });
   },
