@@ -27,9 +27,9 @@ export interface EstimateOptions {
   count: number;
   /** Seconds one item runs (its function's run time, on one job's resources). */
   itemSeconds: number;
-  /** Where the items run. @default {"aws"} */
-  target?: "aws" | "local";
-  /** Local: worker processes. @default {1} */
+  /** Where the items run (`docker`: this machine's Docker engine). @default {"aws"} */
+  target?: "aws" | "local" | "docker";
+  /** Local: worker processes; docker: items in flight in all containers. @default {1} */
   concurrency?: number;
   /** AWS: the compute type. @default {"EC2"} */
   compute?: ComputeKind;
@@ -101,7 +101,7 @@ export interface S3Usage {
 /** The figures of an {@linkcode Estimate}. */
 export interface EstimateFields {
   /** Where the items run. */
-  target: "aws" | "local";
+  target: "aws" | "local" | "docker";
   /** The region (AWS). */
   region?: string;
   /** The compute type (AWS). */
@@ -151,7 +151,7 @@ export interface EstimateFields {
  */
 export class Estimate extends RowsTable implements EstimateFields {
   /** Where the items run. */
-  readonly target!: "aws" | "local";
+  readonly target!: "aws" | "local" | "docker";
   /** The region (AWS). */
   readonly region?: string;
   /** The compute type (AWS). */
@@ -202,7 +202,7 @@ export class Estimate extends RowsTable implements EstimateFields {
       ["at once", String(this.concurrency)],
       ["duration", formatSeconds(this.durationSeconds)],
     ];
-    if (this.target === "local") {
+    if (this.target !== "aws") {
       rows.push(["CPU-hours", this.vcpuHours.toFixed(3)]);
       return rows;
     }
@@ -284,11 +284,13 @@ export function estimateRun(options: EstimateOptions): Estimate {
       { field: "itemSeconds" },
     );
   }
-  if ((options.target ?? "aws") === "local") {
+  const target = options.target ?? "aws";
+  if (target !== "aws") {
     const workers = options.concurrency ?? 1;
     const concurrency = Math.max(1, Math.min(workers, count));
+    const docker = target === "docker";
     return new Estimate({
-      target: "local",
+      target,
       count,
       itemSeconds,
       concurrency,
@@ -297,9 +299,15 @@ export function estimateRun(options: EstimateOptions): Estimate {
       gbHours: 0,
       capacity: `${concurrency} worker processes`,
       assumptions: [
-        `each item runs ${itemSeconds}s on one worker process, which runs JavaScript on one core`,
-        `${workers} worker processes run items side by side; worker start-up is not counted`,
-        "running locally costs no money: CPU-hours are what the items use of this machine",
+        `each item runs ${itemSeconds}s on one worker process${
+          docker ? " in a container" : ""
+        }, which runs JavaScript on one core`,
+        `${workers} worker processes run items side by side${
+          docker ? " (the containers at once × the items in flight in each)" : ""
+        }; ${docker ? "container and " : ""}worker start-up is not counted`,
+        `running ${
+          docker ? "on this machine's Docker engine" : "locally"
+        } costs no money: CPU-hours are what the items use of this machine`,
       ],
     });
   }

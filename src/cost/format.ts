@@ -42,16 +42,16 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
- * Where a run's figures are from, as its table's title says it: `local`, or
- * `AWS <compute>, <region>`.
+ * Where a run's figures are from, as its table's title says it: `local`,
+ * `docker`, or `AWS <compute>, <region>`.
  *
  * @param figures The target, and on AWS the compute type and region.
  * @returns The text.
  */
 export function placeText(
-  figures: { target: "aws" | "local"; compute?: string; region?: string },
+  figures: { target: "aws" | "local" | "docker"; compute?: string; region?: string },
 ): string {
-  if (figures.target === "local") return "local";
+  if (figures.target !== "aws") return figures.target;
   return `AWS ${figures.compute ?? ""}${figures.region ? `, ${figures.region}` : ""}`;
 }
 

@@ -18,7 +18,7 @@ export interface CostReportFields {
   /** The run's id. */
   runId: string;
   /** Where it ran. */
-  target: "aws" | "local";
+  target: "aws" | "local" | "docker";
   /** The region (AWS). */
   region?: string;
   /** The compute type (AWS). */
@@ -67,7 +67,7 @@ export class CostReport extends RowsTable implements CostReportFields {
   /** The run's id. */
   readonly runId!: string;
   /** Where it ran. */
-  readonly target!: "aws" | "local";
+  readonly target!: "aws" | "local" | "docker";
   /** The region (AWS). */
   readonly region?: string;
   /** The compute type (AWS). */
@@ -112,7 +112,7 @@ export class CostReport extends RowsTable implements CostReportFields {
     ];
     if (this.uncounted > 0) rows.push(["not counted", `${this.uncounted} attempts`]);
     rows.push(["attempt time", formatSeconds(this.attemptSeconds)]);
-    if (this.target === "local") {
+    if (this.target !== "aws") {
       rows.push(["CPU-seconds", (this.cpuSeconds ?? 0).toFixed(1)]);
       return rows;
     }
@@ -187,7 +187,7 @@ export function costReport(usage: RunUsage, options: CostReportOptions = {}): Co
     uncounted: usage.attempts.length - counted.length,
     attemptSeconds,
   };
-  if (usage.target === "local") {
+  if (usage.target !== "aws") {
     return new CostReport({
       ...base,
       billedSeconds: attemptSeconds,
@@ -195,8 +195,12 @@ export function costReport(usage: RunUsage, options: CostReportOptions = {}): Co
       gbHours: 0,
       cpuSeconds: attemptSeconds,
       assumptions: [
-        "CPU-seconds: the time each attempt held a worker process, which runs JavaScript on one core",
-        "running locally costs no money",
+        `CPU-seconds: the time each attempt held a worker process${
+          usage.target === "docker" ? " in a container" : ""
+        }, which runs JavaScript on one core`,
+        `running ${
+          usage.target === "docker" ? "on this machine's Docker engine" : "locally"
+        } costs no money`,
       ],
     });
   }

@@ -51,8 +51,8 @@ export interface RunUsage {
   knot: string;
   /** The run's id. */
   runId: string;
-  /** Where it ran. */
-  target: "aws" | "local";
+  /** Where it ran (`docker`: this machine's Docker engine). */
+  target: "aws" | "local" | "docker";
   /** The region (AWS). */
   region?: string;
   /** The compute environment's type (AWS). */

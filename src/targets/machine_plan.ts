@@ -69,7 +69,14 @@ export async function planMachineMap(
       place.run(count),
     ],
     ...(options.itemSeconds !== undefined && count > 0
-      ? { estimate: await estimateMachineRun(count, options.itemSeconds, place.concurrency) }
+      ? {
+        estimate: await estimateMachineRun(
+          count,
+          options.itemSeconds,
+          place.concurrency,
+          place.kind,
+        ),
+      }
       : {}),
   });
 }
@@ -82,18 +89,20 @@ export async function planMachineMap(
  * ```ts
  * import { estimateMachineRun } from "./machine_plan.ts";
  *
- * console.log((await estimateMachineRun(10, 60, 2)).durationSeconds); // 300
+ * console.log((await estimateMachineRun(10, 60, 2, "local")).durationSeconds); // 300
  * ```
  *
  * @param count How many items.
  * @param itemSeconds Seconds one item runs.
  * @param concurrency How many items run at once.
+ * @param target The local target's worker processes, or the docker target's containers.
  * @returns The estimate.
  */
 export function estimateMachineRun(
   count: number,
   itemSeconds: number,
   concurrency: number,
+  target: "local" | "docker",
 ): Promise<Estimate> {
-  return Promise.resolve(estimateRun({ target: "local", count, itemSeconds, concurrency }));
+  return Promise.resolve(estimateRun({ target, count, itemSeconds, concurrency }));
 }

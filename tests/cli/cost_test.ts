@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withAwsHome } from "./aws_helpers.ts";
-import { cli, JOBS, lines, ndjson, spawnCli, withHome } from "./helpers.ts";
+import { cli, cliHere, JOBS, lines, ndjson, spawnCli, withHome } from "./helpers.ts";
 
 Deno.test("cli: retry reruns the failed items of a local run, and cost and report read it", async () => {
   await withHome(async (home) => {
@@ -149,6 +149,38 @@ Deno.test("cli: --dry-run on knot create, map, pars create and image push sends 
 
     assert.deepEqual(emu.mutatingRequests(), []);
     assert.equal(await Deno.stat(home.configFile).catch(() => undefined), undefined);
+  });
+});
+
+Deno.test("map --dry-run --target docker prints the knot's plan, then the map's containers and a docker estimate, and makes nothing", async () => {
+  await withHome(async (home) => {
+    const r = await cliHere(home, [
+      "map",
+      JOBS,
+      "square",
+      "--name",
+      "dk",
+      "--target",
+      "docker",
+      "--concurrency",
+      "2",
+      "--dry-run",
+      "--item-seconds",
+      "2",
+    ], { stdin: JSON.stringify(Array.from({ length: 10 }, (_, i) => i)) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Knot dk on this machine's Docker engine \(dry run: nothing was changed\)$/m,
+    );
+    assert.match(
+      r.stdout,
+      /^Map 10 items on knot dk \(docker\) \(dry run: nothing was changed\)$/m,
+    );
+    assert.match(r.stdout, /containers: 4, items per container: 3, .*at once: 2/);
+    assert.match(r.stdout, /^Estimate \(docker\):$/m);
+    assert.match(r.stdout, /one worker process in a container/);
+    assert.equal(await Deno.stat(join(home.dir, "knots", "dk")).catch(() => undefined), undefined);
   });
 });
 

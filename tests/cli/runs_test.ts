@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { THROWING_FRAMES } from "../fixtures/throwing_frames.ts";
-import { childEnv, cli, JOBS, lines, ndjson, ROOT, spawnCli, withHome } from "./helpers.ts";
+import {
+  childEnv,
+  cli,
+  cliHere,
+  JOBS,
+  lines,
+  ndjson,
+  ROOT,
+  spawnCli,
+  withHome,
+} from "./helpers.ts";
 
 Deno.test("results collects a run later, from another process", async () => {
   await withHome(async (home) => {
@@ -59,6 +69,26 @@ Deno.test("results collects a run later, from another process", async () => {
     const none = await cli(home, ["results", "idle"]);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /^error: Knot idle has no runs yet: map some inputs first$/m);
+  });
+});
+
+Deno.test("results, jobs, knot show and retry refuse --target docker on a local knot, saying which target it has", async () => {
+  await withHome(async (home) => {
+    const mapped = await cliHere(home, ["map", JOBS, "square", "--name", "sq", "-q"], {
+      stdin: "[1]",
+    });
+    assert.equal(mapped.code, 0, mapped.stderr);
+    for (const command of [["results"], ["jobs"], ["knot", "show"], ["retry"]]) {
+      const r = await cliHere(home, [...command, "sq", "--target", "docker"]);
+      assert.equal(r.code, 1, `${command.join(" ")}: ${r.stdout}${r.stderr}`);
+      assert.equal(
+        r.stderr,
+        'error: Knot "sq" on this machine runs on the local target, not docker: pass --target ' +
+          "local, or leave --target out\n",
+      );
+    }
+    const shown = await cliHere(home, ["knot", "show", "sq", "--target", "local"]);
+    assert.equal(shown.code, 0, shown.stderr);
   });
 });
 

@@ -204,7 +204,7 @@ Deno.test("a run and an estimate shown in an array or an object indent their lin
   const top = Deno.inspect(run);
   assert.match(top, /^k run r \(local\): 1\/1 done[^]*\nitem +status/);
   assert.equal(Deno.inspect([run]), `[\n  ${top.replaceAll("\n", "\n  ")}\n]`);
-  const estimate = await estimateMachineRun(10, 60, 2);
+  const estimate = await estimateMachineRun(10, 60, 2, "local");
   const shown = Deno.inspect(estimate);
   assert.equal(
     Deno.inspect({ estimate }),

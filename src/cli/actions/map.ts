@@ -173,16 +173,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     // Docker's build output goes to stderr: stdout is the results'.
     docker: cliDocker(ctx, { quiet: ctx.flag("quiet") }),
   };
-  if (target === "docker" && ctx.flag("dry-run")) {
-    await printPlans(ctx, await Knot.create({ ...docker, dryRun: true }));
-    return 0;
-  }
   if (ctx.flag("dry-run")) {
     await printPlans(
       ctx,
       ...await planMap(ctx, {
-        target: target === "aws" ? "aws" : "local",
-        common,
+        target: target === "aws" || target === "docker" ? target : "local",
+        common: target === "docker" ? docker : common,
         aws: { ...aws, ...(Object.keys(tags).length > 0 ? { tags } : {}) },
         items,
         env,

@@ -93,6 +93,7 @@ export function cliKnotEnv(ctx: CommandContext): { env: (name: string) => string
  * @returns The target.
  * @throws {UsageError} When `--target` is neither `local` nor `aws`.
  * @throws {CloudknotInputError} When the name is on both targets and `--target` does not pick one,
+ *   when `--target` names the other target of this machine than its knot of that name's,
  *   or when the AWS knot of that name is the Python cloudknot's (its commands are `knot list`,
  *   `knot show` and `knot clobber`).
  */
@@ -100,7 +101,20 @@ export async function locateKnot(ctx: CommandContext, name: string): Promise<Tar
   const target = ctx.string("target");
   if (target !== undefined) resolveTarget(ctx);
   if (target === "aws" || target === undefined) await refuseOriginal(ctx, "knot", name);
-  if (target !== undefined) return target as TargetName;
+  if (target === "aws") return target;
+  if (target !== undefined) {
+    // A knot of this machine runs on one target: --target naming the other is a mistake.
+    const found = await findLocalKnot(name, { env: ctx.io.env }).catch(() => undefined);
+    const actual = (found?.record.target as string) === "docker" ? "docker" : "local";
+    if (found !== undefined && actual !== target) {
+      throw new CloudknotInputError(
+        `Knot "${name}" on this machine runs on the ${actual} target, not ${target}: pass ` +
+          `--target ${actual}, or leave --target out`,
+        { field: "target" },
+      );
+    }
+    return target as TargetName;
+  }
   const { state } = cliSettings(ctx);
   if ((await readAwsKnot(state, name)) === undefined) {
     // A knot in the local knots directory runs locally, or on Docker as its record says.

@@ -12,6 +12,7 @@ import { Plan } from "../../plan/plan.ts";
 import { DEFAULT_PERMISSIONS } from "../../job/permissions.ts";
 import type { AwsKnotOptions } from "../../targets/aws/aws_knot.ts";
 import { findLocalKnot, localKnotsDir, localRunsRoot } from "../../targets/local/catalog.ts";
+import { defined } from "../../util/defined.ts";
 import { LocalTarget } from "../../targets/local/local_target.ts";
 import type { MapRequest } from "../../targets/target.ts";
 import { cliAwsKnot, cliSettings } from "./aws.ts";
@@ -85,7 +86,8 @@ function planInCliWords(plan: Plan, command: Command): Plan {
 export async function planMap(
   ctx: CommandContext,
   o: {
-    target: "local" | "aws";
+    target: "local" | "docker" | "aws";
+    /** The knot's options; a docker knot's hold its target, driver and CPUs. */
     common: KnotOptions;
     aws: AwsKnotOptions;
     items: unknown[];
@@ -121,19 +123,35 @@ export async function planMap(
   const plans: Plan[] = [];
   const dir = localKnotsDir({ env: ctx.io.env });
   const found = await findLocalKnot(common.name, { env: ctx.io.env }).catch(() => undefined);
-  if (found === undefined || common.module !== undefined) {
+  // A knot of the other target of this machine is refused there, as the map would refuse it.
+  if (found === undefined || common.module !== undefined || found.record.target !== o.target) {
     plans.push(await Knot.create({ ...common, dir, dryRun: true }));
   }
-  const local = new LocalTarget({
+  const root = found?.root ?? join(dir, common.name);
+  const runs = {
     knot: common.name,
-    root: found?.root ?? join(dir, common.name),
-    runsRoot: found?.runsRoot ?? await localRunsRoot(join(dir, common.name), { env: ctx.io.env }),
-    artifact: "",
-    permissions: { ...DEFAULT_PERMISSIONS },
+    root,
     concurrency: o.concurrency ?? navigator.hardwareConcurrency ?? 1,
     attempts: common.retries ?? 3,
-    ...(common.timeout !== undefined ? { timeout: common.timeout } : {}),
-    ...(common.memory !== undefined ? { memory: common.memory } : {}),
+    ...defined({ timeout: common.timeout, memory: common.memory }),
+  };
+  if (o.target === "docker") {
+    const { DockerTarget } = await import("../../targets/docker/docker_target.ts");
+    const { dockerKnotImage } = await import("../../targets/docker/docker_knot.ts");
+    const docker = new DockerTarget({
+      ...runs,
+      image: await dockerKnotImage({ name: common.name, dir }),
+      docker: common.docker!,
+      ...defined({ vcpus: common.vcpus }),
+    });
+    plans.push(await docker.plan(request, options));
+    return plans;
+  }
+  const local = new LocalTarget({
+    ...runs,
+    runsRoot: found?.runsRoot ?? await localRunsRoot(root, { env: ctx.io.env }),
+    artifact: "",
+    permissions: { ...DEFAULT_PERMISSIONS },
   });
   plans.push(await local.plan(request, options));
   return plans;

@@ -765,7 +765,7 @@ export class LocalTarget implements Target {
   /** An estimate of a local run: its duration on the knot's workers, and its CPU-hours. */
   async estimate(count: number, options: { itemSeconds: number }): Promise<Estimate> {
     const { estimateMachineRun } = await import("../machine_plan.ts");
-    return await estimateMachineRun(count, options.itemSeconds, this.#o.concurrency);
+    return await estimateMachineRun(count, options.itemSeconds, this.#o.concurrency, "local");
   }
 
   /**

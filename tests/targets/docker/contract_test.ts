@@ -152,7 +152,10 @@ dockerTest(
         const usage = await run.usage();
         assert.equal(usage.attempts.length, 10);
         assert.equal(usage.attempts.filter((a) => a.outcome === "retried").length, 3);
-        assert.match((await run.cost()).toString(), /CPU-seconds/);
+        const cost = (await run.cost()).toString();
+        assert.match(cost, /^Cost of contract run \S+ \(docker\):/);
+        assert.match(cost, /CPU-seconds/);
+        assert.match(cost, /running on this machine's Docker engine costs no money/);
       });
 
       await t.step("no container is left once the run is done", async () => {
