@@ -147,6 +147,19 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         "evaluateOnExit",
         /at most 5/,
       ],
+      // Batch's RegisterJobDefinition refuses both, after the knot's other resources were made.
+      [
+        "a retry rule with a key Batch does not have",
+        () => knot({ evaluateOnExit: [{ action: "EXIT", onExitCode: "1", foo: 1 } as never] }),
+        "evaluateOnExit",
+        /^evaluateOnExit\[0\] has no key "foo": a rule's keys are action, onExitCode, onReason, onStatusReason$/,
+      ],
+      [
+        "a retry rule whose onExitCode is a number",
+        () => knot({ evaluateOnExit: [{ action: "RETRY", onExitCode: 137 as never }] }),
+        "evaluateOnExit",
+        /^evaluateOnExit\[0\]\.onExitCode must be a string of digits.*, not the number 137$/,
+      ],
       ["tags ManagedBy", () => knot({ tags: { ManagedBy: "me" } }), "tags", /ManagedBy/],
       ["tags aws:", () => knot({ tags: { "aws:x": "y" } }), "tags", /aws:/],
       // Its job role would pass IAM's 50 tags with the 4 cloudknot adds, after the Pars is made.

@@ -6,6 +6,7 @@
  * @module
  */
 import { CloudknotInputError } from "../../../util/errors.ts";
+import { describeValue } from "../../../util/validate.ts";
 import type { JobStateTimeLimitAction } from "../../../aws/services/batch.ts";
 import { CAPACITY_REASON, MISCONFIGURATION_REASONS } from "./stuck.ts";
 
@@ -562,13 +563,37 @@ export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpe
   return spec;
 }
 
+/** The keys of a retry rule, as Batch's `EvaluateOnExit` has them. */
+const RETRY_RULE_KEYS: Readonly<Record<keyof RetryRule, true>> = {
+  action: true,
+  onExitCode: true,
+  onReason: true,
+  onStatusReason: true,
+};
+
 function validateRetryRules(rules: RetryRule[]): RetryRule[] {
   if (!Array.isArray(rules) || rules.length > 5) {
     fail("evaluateOnExit", "evaluateOnExit must be an array of at most 5 rules");
   }
   return rules.map((rule, i) => {
     const where = `evaluateOnExit[${i}]`;
-    if (rule?.action !== "RETRY" && rule?.action !== "EXIT") {
+    if (rule === null || typeof rule !== "object" || Array.isArray(rule)) {
+      fail(
+        "evaluateOnExit",
+        `${where} must be a rule such as { action: "RETRY", onExitCode: "137" }`,
+      );
+    }
+    // Batch refuses any other key (after the knot's other resources were made).
+    const unknown = Object.keys(rule).find((key) => !Object.hasOwn(RETRY_RULE_KEYS, key));
+    if (unknown !== undefined) {
+      fail(
+        "evaluateOnExit",
+        `${where} has no key "${unknown}": a rule's keys are ${
+          Object.keys(RETRY_RULE_KEYS).join(", ")
+        }`,
+      );
+    }
+    if (rule.action !== "RETRY" && rule.action !== "EXIT") {
       fail("evaluateOnExit", `${where}.action must be "RETRY" or "EXIT"`);
     }
     if (
@@ -577,10 +602,14 @@ function validateRetryRules(rules: RetryRule[]): RetryRule[] {
     ) {
       fail("evaluateOnExit", `${where} needs onExitCode, onReason or onStatusReason`);
     }
-    if (rule.onExitCode !== undefined && !/^\d{1,512}\*?$/.test(rule.onExitCode)) {
+    if (
+      rule.onExitCode !== undefined &&
+      (typeof rule.onExitCode !== "string" || !/^\d{1,512}\*?$/.test(rule.onExitCode))
+    ) {
       fail(
         "evaluateOnExit",
-        `${where}.onExitCode must be digits, optionally ending in *, such as "137" or "1*"`,
+        `${where}.onExitCode must be a string of digits, optionally ending in *, such as "137" or ` +
+          `"1*", not ${describeValue(rule.onExitCode)}`,
       );
     }
     for (const key of ["onReason", "onStatusReason"] as const) {
