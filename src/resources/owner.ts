@@ -248,13 +248,14 @@ function list(items: string[]): string {
  * @param session The AWS session.
  * @param state The config file the knot would be recorded in.
  * @param names What the knot would make or use.
+ * @returns The compute environment and job queue of those names, where they exist.
  * @throws {CloudknotInputError} When another config file made any of them (field `name`).
  */
 export async function refuseOtherOwnersKnot(
   session: AwsSession,
   state: StateFile,
   names: KnotNames,
-): Promise<void> {
+): Promise<KnotBatchFound> {
   const ours = await readOwner(state);
   const [ce, queue] = await Promise.all([
     session.batch.describeComputeEnvironments({ computeEnvironments: [names.computeEnvironment] })
@@ -277,4 +278,16 @@ export async function refuseOtherOwnersKnot(
     choose: "choose another knot name",
     field: "name",
   });
+  return { computeEnvironment: ce, jobQueue: queue };
+}
+
+/** The compute environment and job queue of a knot's names, as Batch describes them, if they exist. */
+export interface KnotBatchFound {
+  /** The compute environment. */
+  computeEnvironment?: { computeEnvironmentArn?: string; tags?: Record<string, string> };
+  /** The job queue. */
+  jobQueue?: {
+    tags?: Record<string, string>;
+    computeEnvironmentOrder?: { computeEnvironment: string }[];
+  };
 }

@@ -706,8 +706,29 @@ export function validateEcrRepoName(name: unknown): string {
  */
 export async function getEcrRepo(options: SettingsOptions = {}): Promise<string> {
   validateOptionKeys(options, SETTINGS_OPTION_KEYS, "getEcrRepo()");
-  return await awsSetting(options, "ecr-repo") ??
-    (envOf(options)("CLOUDKNOT_ECR_REPO")?.trim() || DEFAULT_ECR_REPO);
+  // A name ECR refuses is refused here, saying where it came from, before a knot makes anything.
+  const saved = await awsSetting(options, "ecr-repo");
+  if (saved !== undefined) {
+    return checkedEcrRepo(
+      saved,
+      `ecr-repo in ${settingsState(options).path}`,
+      `replace it with setEcrRepo("${DEFAULT_ECR_REPO}") (for example)`,
+    );
+  }
+  const fromEnv = envOf(options)("CLOUDKNOT_ECR_REPO")?.trim();
+  if (!fromEnv) return DEFAULT_ECR_REPO;
+  return checkedEcrRepo(fromEnv, "CLOUDKNOT_ECR_REPO", "set it to a valid name, or unset it");
+}
+
+/** The repository name of a setting, when ECR takes it; else an error naming the setting. */
+function checkedEcrRepo(name: string, source: string, fix: string): string {
+  try {
+    return validateEcrRepoName(name);
+  } catch (e) {
+    throw new CloudknotInputError(`${(e as Error).message} (from ${source}): ${fix}`, {
+      field: "ecrRepo",
+    });
+  }
 }
 
 /**

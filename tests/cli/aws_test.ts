@@ -13,7 +13,7 @@ import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { dockerTest } from "../support/docker_available.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
-import { cliHere, cliInTerminal, hasScript, JOBS } from "./helpers.ts";
+import { cli, cliHere, cliInTerminal, hasScript, JOBS } from "./helpers.ts";
 
 function state(home: AwsHome): StateFile {
   return new StateFile({ path: home.configFile });
@@ -101,6 +101,33 @@ Deno.test("configure refuses bad values before any AWS call", async () => {
     assert.equal(far.code, 1);
     assert.match(far.stderr, /^error: Region "xx-nowhere-9" is not available to this account/m);
     assert.equal(await state(home).get("aws", "configured"), undefined);
+  });
+});
+
+Deno.test("knot create refuses an ECR repository name from CLOUDKNOT_ECR_REPO or the config file before any request that changes AWS, saying where it came from", async () => {
+  await withAwsHome(async (home) => {
+    const create = ["knot", "create", "k", JOBS, "square", "--target", "aws"];
+    // In a process of its own: the library reads CLOUDKNOT_ECR_REPO from the process's variables.
+    const fromEnv = await cli(home, create, { env: { CLOUDKNOT_ECR_REPO: "Bad_Repo" } });
+    assert.equal(fromEnv.code, 1, fromEnv.stderr);
+    assert.match(
+      fromEnv.stderr,
+      /^error: Invalid ECR repository name "Bad_Repo": .* \(from CLOUDKNOT_ECR_REPO\): set it to a valid name, or unset it$/m,
+    );
+    assert.deepEqual(home.emu.mutatingRequests(), []);
+    // The config file's [aws] section, which configure writes (and with it the bucket).
+    assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
+    home.emu.requests.clear();
+    const config = home.env.CLOUDKNOT_CONFIG_FILE!;
+    const text = await Deno.readTextFile(config);
+    await Deno.writeTextFile(config, text.replace("[aws]\n", "[aws]\necr-repo = Bad_Repo\n"));
+    const fromFile = await cliHere(home, create);
+    assert.equal(fromFile.code, 1, fromFile.stderr);
+    assert.match(
+      fromFile.stderr,
+      /^error: Invalid ECR repository name "Bad_Repo": .* \(from ecr-repo in .*\): replace it with cloudknot configure --ecr-repo cloudknot \(for example\)$/m,
+    );
+    assert.deepEqual(home.emu.mutatingRequests(), []);
   });
 });
 
@@ -398,6 +425,69 @@ dockerTest("repo list and clobber: what cloudknot knows, never the default", asy
     assert.match(forgot.stdout, /^Forgot repository old-knots: it was already gone$/m);
     assert.equal(await st.get("docker-repos default us-east-1", "old-knots"), undefined);
   }, { registry: true });
+});
+
+Deno.test("knot create refuses a compute environment, job queue or job role of its names that cloudknot did not make, before any request that changes AWS", async () => {
+  await withAwsHome(async (home) => {
+    assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
+    const session = await sessionFor(home.emu);
+    // Made by someone else, untagged: a compute environment, a queue on another one, a role.
+    // An unmanaged one needs a service role (Batch's service-linked role is for managed ones).
+    const serviceRole = "arn:aws:iam::123456789012:role/theirs";
+    const ce = await session.batch.createComputeEnvironment({
+      computeEnvironmentName: "theirs-ce",
+      type: "UNMANAGED",
+      serviceRole,
+    });
+    await session.batch.createComputeEnvironment({
+      computeEnvironmentName: "kce-ck-ce",
+      type: "UNMANAGED",
+      serviceRole,
+    });
+    await session.batch.createJobQueue({
+      jobQueueName: "kjq-ck-jq",
+      priority: 1,
+      computeEnvironmentOrder: [{ order: 1, computeEnvironment: ce.computeEnvironmentArn! }],
+    });
+    await session.iam.createRole({
+      RoleName: "pr.krole-job",
+      AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [] }),
+    });
+    const cases: [string, string, RegExp][] = [
+      [
+        "kce",
+        "pce",
+        /^error: The compute environment kce-ck-ce exists and was not made for knot kce \(its tag ManagedBy is null, not "cloudknot"\): choose another knot name, so that it is left alone$/m,
+      ],
+      [
+        "kjq",
+        "pjq",
+        /^error: The job queue kjq-ck-jq exists and was not made for knot kjq \(its tag ManagedBy is null, not "cloudknot"\): choose another knot name, so that it is left alone$/m,
+      ],
+      [
+        "krole",
+        "pr",
+        /^error: The IAM role pr\.krole-job, the job role knot krole of Pars pr would make, exists and was not made by cloudknot .*: choose another knot name, or delete or rename the role$/m,
+      ],
+    ];
+    for (const [knot, pars, message] of cases) {
+      home.emu.requests.clear();
+      const r = await cliHere(home, [
+        "knot",
+        "create",
+        knot,
+        JOBS,
+        "square",
+        "--target",
+        "aws",
+        "--pars",
+        pars,
+      ]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, message);
+      assert.deepEqual(home.emu.mutatingRequests(), [], `${knot}: no mutating request`);
+    }
+  });
 });
 
 /** Makes Batch resources of a knot directly, tagged the way cloudknot tags them. */

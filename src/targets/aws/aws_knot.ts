@@ -35,6 +35,7 @@ import {
   deleteRole,
   ensureKnotRole,
   getRole,
+  isOurs,
   knotRoleName,
   MANAGED_BY_TAG,
   PARS_TAG_KEY,
@@ -43,6 +44,7 @@ import { isAwsCode, Ledger } from "../../resources/_ledger.ts";
 import { KNOT_TAG_KEY } from "../../resources/gc.ts";
 import {
   configOwner,
+  type KnotBatchFound,
   OWNER_TAG_KEY,
   readOwner,
   refuseOtherOwnersKnot,
@@ -475,12 +477,13 @@ export async function refuseCreate(
   const { bucket, sse } = saved ?? await resolveS3Params({ session, state });
   const repoName = saved?.dockerRepo ?? checked.repoName ?? await getEcrRepo({ state });
   // A knot of this name another config file made would be shared, and deleted with this one.
-  await refuseOtherOwnersKnot(session, state, {
+  const found = await refuseOtherOwnersKnot(session, state, {
     knot: name,
     computeEnvironment: names.computeEnvironment,
     jobQueue: names.jobQueue,
     bucket,
   });
+  await refuseForeignKnotResources(spec, session, found, names, parsName);
   await refuseOtherOwnersKnotPars(spec, checked, session, state, parsName, heal?.missing);
   await refuseOverBatchQuotas(spec, checked, session, state, {
     parsName,
@@ -490,6 +493,63 @@ export async function refuseCreate(
     ...defined({ imageUri: reuse ? saved!.imageUri : undefined, heal }),
   });
   return { names, runtime, parsName, bucket, sse, repoName };
+}
+
+/**
+ * Refuses, with read-only requests, a compute environment, job queue or job
+ * role of the names this knot would make that was not made for it (a
+ * compute environment or queue without the tags `ManagedBy=cloudknot` and
+ * `cloudknot:knot=<knot>`; a role without `ManagedBy=cloudknot` and
+ * `cloudknot:pars=<pars>`): the create would stop at it only after it had
+ * made the Pars, and the knot's clobber would delete it.
+ */
+async function refuseForeignKnotResources(
+  spec: AwsKnotSpec,
+  session: AwsSession,
+  found: KnotBatchFound,
+  names: CheckedAwsKnot["names"],
+  pars: string,
+): Promise<void> {
+  const knot = spec.name;
+  const foreign = (what: string, tags: Record<string, string> | undefined, option?: string) => {
+    const tag = tags?.ManagedBy !== "cloudknot"
+      ? "ManagedBy"
+      : tags[KNOT_TAG_KEY] !== knot
+      ? KNOT_TAG_KEY
+      : undefined;
+    if (tag === undefined) return;
+    throw new CloudknotInputError(
+      `The ${what} exists and was not made for knot ${knot} (its tag ${tag} is ` +
+        `${JSON.stringify(tags?.[tag] ?? null)}, not ` +
+        `${JSON.stringify(tag === "ManagedBy" ? "cloudknot" : knot)}): choose another ` +
+        (option !== undefined ? option : "knot name") + `, so that it is left alone`,
+      { field: option ?? "name" },
+    );
+  };
+  if (found.computeEnvironment !== undefined) {
+    foreign(
+      `compute environment ${names.computeEnvironment}`,
+      found.computeEnvironment.tags,
+      spec.computeEnvironmentName !== undefined ? "computeEnvironmentName" : undefined,
+    );
+  }
+  if (found.jobQueue !== undefined) {
+    foreign(
+      `job queue ${names.jobQueue}`,
+      found.jobQueue.tags,
+      spec.jobQueueName !== undefined ? "jobQueueName" : undefined,
+    );
+  }
+  const role = knotRoleName(pars, knot);
+  const existing = await getRole(session.iam, role);
+  if (existing !== undefined && !isOurs(existing.Tags, pars)) {
+    throw new CloudknotInputError(
+      `The IAM role ${role}, the job role knot ${knot} of Pars ${pars} would make, exists and ` +
+        `was not made by cloudknot (it lacks the tags ManagedBy=cloudknot and ` +
+        `${PARS_TAG_KEY}=${pars}): choose another knot name, or delete or rename the role`,
+      { field: "name" },
+    );
+  }
 }
 
 async function create(
