@@ -255,7 +255,7 @@ steps.push(["logs --follow prints a running job's lines as they come", async (ho
     const url = `http://127.0.0.1:${gate.addr.port}/`;
     const mapping = spawnCli(
       home,
-      ["map", JOBS, "waitForUrl", "--name", "gated", ...FARGATE, "--retries", "1"],
+      ["map", JOBS, "waitForUrl", "--name", "gated", ...FARGATE, "--retries", "1", "--pars", "gp"],
       { stdin: true, env },
     );
     const writer = mapping.stdin.getWriter();
@@ -280,7 +280,15 @@ steps.push(["logs --follow prints a running job's lines as they come", async (ho
     while (!(await err.read()).done) { /* drain */ }
     assert.equal((await mapping.status).code, 0);
     assert.equal(await mapped, '{"index":0,"value":"done"}\n');
-    assert.equal((await cliHere(home, ["knot", "clobber", "gated", "--yes", "--image"])).code, 0);
+    // Its Pars, which no other knot uses, stays without --pars, and the clobber says how it goes.
+    const clobbered = await cliHere(home, ["knot", "clobber", "gated", "--yes", "--image"]);
+    assert.equal(clobbered.code, 0, clobbered.stderr);
+    assert.match(
+      clobbered.stderr,
+      /^Its Pars gp stays \(IAM roles, a security group; no knot uses it now\): `cloudknot pars clobber gp --yes` deletes it, as --pars would have$/m,
+    );
+    const pars = await cliHere(home, ["pars", "clobber", "gp", "--yes"]);
+    assert.equal(pars.code, 0, pars.stderr);
   } finally {
     await gate.shutdown();
   }

@@ -17,7 +17,7 @@ import {
   removeAwsKnot,
   repositoryUser,
 } from "../../targets/aws/catalog.ts";
-import { inCliWords } from "../common/cli_words.ts";
+import { cliWarn, inCliWords } from "../common/cli_words.ts";
 import { findLocalKnot } from "../../targets/local/catalog.ts";
 import { knotRuns } from "../common/knot_view.ts";
 import { cliCloudknotDir, cliSettings } from "../common/aws.ts";
@@ -28,6 +28,7 @@ import { cliDocker } from "../common/docker.ts";
 import { cliKnotEnv, cliLocalKnot, locateKnot, openAwsKnotReader } from "../common/knots.ts";
 import { clobberOriginalCommand, findOriginalKnot } from "../common/original.ts";
 import { untilInterrupted } from "../common/interrupted.ts";
+import { recordSection } from "../../state/sections.ts";
 
 async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
   const settings = cliSettings(ctx);
@@ -94,6 +95,17 @@ async function clobberAws(ctx: CommandContext, name: string): Promise<number> {
         keepData: ctx.flag("keep-data"),
       });
       await ctx.print(`Clobbered ${what}`);
+      // A Pars no knot uses any more stays, as the library's clobber leaves it: said, with how.
+      const pars = record.pars;
+      if (
+        !ctx.flag("pars") && (await parsUsers(settings.state, name, pars)).length === 0 &&
+        await settings.state.section(recordSection("pars", pars)) !== undefined
+      ) {
+        await ctx.log(
+          `Its Pars ${pars} stays (IAM roles, a security group; no knot uses it now): ` +
+            `\`cloudknot pars clobber ${pars} --yes\` deletes it, as --pars would have`,
+        );
+      }
       return 0;
     },
     `the clobber of knot ${name} stopped part-way: run cloudknot knot clobber ${name} again to finish it`,
@@ -155,6 +167,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const knot = await Knot.create({
     name,
     ...cliLocalKnot(ctx, (found.record.target as string) === "docker" ? "docker" : "local"),
+    // Such as that a clobber killed part-way before is finished now.
+    warn: cliWarn(ctx),
   }, cliKnotEnv(ctx));
   await knot.clobber();
   await ctx.print(`Clobbered ${what}`);
