@@ -52,13 +52,19 @@ export class LocalStore implements ObjectStore {
     const tmp = `${path}.tmp-${Deno.pid}-${++writes}`;
     const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
     try {
-      await writeFile(tmp, bytes);
+      try {
+        await writeFile(tmp, bytes);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+        await writeFile(tmp, bytes);
+      }
+      await rename(tmp, path, bytes.byteLength);
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-      await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      await writeFile(tmp, bytes);
+      // A write the disk refused (full) leaves no part of the object behind to fill it.
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
     }
-    await rename(tmp, path, bytes.byteLength);
   }
 
   /** Reads an object or a range of it; `undefined` when it does not exist. */

@@ -13,6 +13,20 @@ import { sha256Hex } from "../util/sha256.ts";
 export type EnvLookup = (name: string) => string | undefined;
 
 /**
+ * The mark a local or docker knot's clobber writes in the knot's folder
+ * before it removes anything, and removes after its record: a knot whose
+ * folder has it is one whose clobber was stopped part-way (killed), which
+ * opening it finishes (`targets/local/local_knot.ts`,
+ * `targets/docker/docker_knot.ts`).
+ *
+ * @example Usage
+ * ```ts ignore
+ * const unfinished = await pathExists(join(root, CLOBBERING_FILE));
+ * ```
+ */
+export const CLOBBERING_FILE = "clobbering";
+
+/**
  * The files of a run's folder that the process driving the run holds an
  * exclusive lock on (released by the system when it dies) from before it
  * writes the run's inputs: `records` (the local target's run log) and

@@ -92,6 +92,50 @@ Deno.test("results, jobs, knot show and retry refuse --target docker on a local 
   });
 });
 
+Deno.test("a local knot whose clobber was killed part-way is listed so, knot clobber finishes it, and a new knot of its name does not inherit its runs", async () => {
+  await withHome(async (home) => {
+    const root = join(home.dir, "knots", "cc");
+    /** Makes knot cc with two runs, then leaves it as a clobber killed part-way does. */
+    const killedClobber = async () => {
+      for (const stdin of ["[1]", "[2]"]) {
+        const r = await cliHere(home, ["map", JOBS, "square", "--name", "cc", "-q"], { stdin });
+        assert.equal(r.code, 0, r.stderr);
+      }
+      // Its mark written first, then its function and one run removed, its record still there.
+      await Deno.writeTextFile(join(root, "clobbering"), "");
+      await Deno.remove(join(root, "artifacts"), { recursive: true });
+      // Its runs are under CLOUDKNOT_LOCAL_RUNS, in a folder named for the knot's.
+      const [id] = await Array.fromAsync(Deno.readDir(join(home.dir, "runs")));
+      const runs = join(home.dir, "runs", id!.name, "runs");
+      const [run] = await Array.fromAsync(Deno.readDir(runs));
+      await Deno.remove(join(runs, run!.name), { recursive: true });
+    };
+    await killedClobber();
+    const listed = await cliHere(home, ["knot", "list"]);
+    assert.match(listed.stdout, /^cc +local \(clobber unfinished\) /m);
+    const finished = await cliHere(home, ["knot", "clobber", "cc", "--yes"]);
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.match(
+      finished.stderr,
+      /the clobber of local knot cc \(in .*\) was stopped part-way before; it is finished now \(its runs and record removed\)/,
+    );
+    assert.equal(await Deno.stat(root).catch(() => undefined), undefined);
+
+    // Created again instead: the clobber is finished first, and the new knot has its own run only.
+    await killedClobber();
+    const again = await cliHere(home, ["map", JOBS, "square", "--name", "cc", "-q"], {
+      stdin: "[3]",
+    });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stderr,
+      /it is finished now \(its runs and record removed\), and the knot is created anew/,
+    );
+    const shown = JSON.parse((await cliHere(home, ["knot", "show", "cc", "--json"])).stdout);
+    assert.equal(shown.runs.length, 1);
+  });
+});
+
 Deno.test("results exits with 1 when an item failed and prints every line", async () => {
   await withHome(async (home) => {
     const r = await cli(home, ["map", JOBS, "failOdd", "--name", "odd", "--retries", "1", "-q"], {

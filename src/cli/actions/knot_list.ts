@@ -41,13 +41,13 @@ export async function run(ctx: CommandContext): Promise<number> {
       if (target !== undefined && (knot.record.target as string) !== target) continue;
       const runs = await knotRuns(knot).runs();
       const last = runs.at(-1);
-      // A docker knot whose clobber was killed part-way keeps its record, with the clobber's mark.
+      // A knot whose clobber was killed part-way keeps its record, with the clobber's mark.
       const docker = (knot.record.target as string) === "docker";
-      const clobber = docker ? await dockerClobberState(knot.root) : undefined;
+      const clobber = await dockerClobberState(knot.root);
       rows.push({
         json: {
           ...knotJson(knot),
-          ...(docker ? dockerClobberJson(clobber) : {}),
+          ...(docker || clobber !== undefined ? dockerClobberJson(clobber) : {}),
           runs: runs.length,
           lastRun: last === undefined ? null : {
             runId: last.runId,

@@ -13,20 +13,11 @@ import type { ArtifactSources } from "../../job/artifact_sources.ts";
 import type { FunctionKind } from "../../job/function_artifact.ts";
 import type { Permissions } from "../../job/permissions.ts";
 import { knotLockHeld } from "../../store/knot_lock.ts";
+import { CLOBBERING_FILE } from "../../store/local_knots.ts";
 import type { DockerTarget } from "./docker_target.ts";
 
-/**
- * The mark a docker knot's clobber writes in the knot's folder before it
- * removes anything, and removes after its record: a knot whose folder has it
- * is one whose clobber was stopped part-way (killed), which adopting it
- * finishes (`docker_knot.ts`).
- *
- * @example Usage
- * ```ts ignore
- * const unfinished = await pathExists(join(root, CLOBBERING_FILE));
- * ```
- */
-export const CLOBBERING_FILE = "clobbering";
+/** The mark a knot's clobber leaves until it is done (`store/local_knots.ts`). */
+export { CLOBBERING_FILE };
 
 /** What a docker knot's `knot.json` holds. */
 export interface DockerKnotRecord {

@@ -31,6 +31,7 @@ import type { Docker } from "../../docker/docker.ts";
 import { DockerCommandError } from "../../docker/errors.ts";
 import { localRunUsage } from "../local/run_usage.ts";
 import { FollowedRunning } from "../local/running_file.ts";
+import { isDiskRefusal } from "../local/errors.ts";
 import {
   listRecords,
   readManifest,
@@ -1794,17 +1795,13 @@ function goneError(e: unknown, dir: string): Error | undefined {
   }
 }
 
-/** The system's codes of a disk that cannot take a write. */
-const DISK_FULL = new Set(["ENOSPC", "EDQUOT", "EROFS", "EIO"]);
-
 /**
  * A write to a run's directory that the disk refused (full, over quota,
  * read-only), as an error that says so and what to do; `undefined` for any
  * other error.
  */
 function diskError(e: unknown, what: string, dir: string, then: string): Error | undefined {
-  const code = (e as { code?: unknown } | undefined)?.code;
-  if (!(e instanceof Error) || typeof code !== "string" || !DISK_FULL.has(code)) return undefined;
+  if (!isDiskRefusal(e)) return undefined;
   const error = new CloudknotError(
     thenSentence(
       `Cannot ${what} in ${dir}: ${e.message}`,

@@ -115,3 +115,24 @@ export function runsRootAdvice(knotRoot: string, runsRoot: string, what: string)
   return `in ${runs}, made with CLOUDKNOT_LOCAL_RUNS=${chosen}, not where this process looks: ` +
     `set CLOUDKNOT_LOCAL_RUNS=${chosen} to read ${what}`;
 }
+
+/** The system's codes of a disk that cannot take a write. */
+const DISK_FULL = new Set(["ENOSPC", "EDQUOT", "EROFS", "EIO"]);
+
+/**
+ * Whether an error is a write the disk refused: full, over quota, read-only.
+ *
+ * @example Usage
+ * ```ts
+ * import { isDiskRefusal } from "./errors.ts";
+ *
+ * console.log(isDiskRefusal(Object.assign(new Error("No space left on device"), { code: "ENOSPC" }))); // true
+ * ```
+ *
+ * @param e The error.
+ * @returns Whether the disk refused the write.
+ */
+export function isDiskRefusal(e: unknown): e is Error {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return e instanceof Error && typeof code === "string" && DISK_FULL.has(code);
+}

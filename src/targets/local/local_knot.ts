@@ -7,14 +7,15 @@
 import { join } from "node:path";
 import { copyShippedFiles } from "../../job/shipped_files.ts";
 import { FUNCTION_FILE } from "../../job/function_folder.ts";
-import { CloudknotInputError } from "../../util/errors.ts";
+import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
+import { isDiskRefusal } from "./errors.ts";
 import { defined } from "../../util/defined.ts";
 import type { FunctionArtifact } from "../../job/function_artifact.ts";
 import { artifactOf } from "../../job/artifact_of.ts";
-import type { Permissions } from "../../job/permissions.ts";
+import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
-import { type EnvLookup, startMakingArtifact } from "../../store/local_knots.ts";
+import { CLOBBERING_FILE, type EnvLookup, startMakingArtifact } from "../../store/local_knots.ts";
 import {
   type LocalKnotRecord,
   localKnotsDir,
@@ -24,6 +25,7 @@ import {
   saveLocalKnotRecord,
 } from "./catalog.ts";
 import { LocalTarget } from "./local_target.ts";
+import { pathExists } from "../../util/read_text.ts";
 import type { OpenedKnot } from "../target.ts";
 
 /** What a local knot is made from. */
@@ -97,7 +99,7 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   }
   const store = new LocalStore(root);
   // A damaged record is replaced when the knot is made again with its function.
-  const saved = await readLocalKnotRecord(store).catch((e) => {
+  let saved = await readLocalKnotRecord(store).catch((e) => {
     if (e?.cause instanceof SyntaxError && (spec.func ?? spec.module) !== undefined) {
       return undefined;
     }
@@ -110,6 +112,10 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
       { field: "name" },
     );
   }
+  const unfinished = await finishClobber(spec, root, runsRoot, saved);
+  if (unfinished) return unfinished;
+  // Its clobber finished: the knot is made anew.
+  if (unfinished === false) saved = undefined;
   if (saved !== undefined) await ensurePrivateDir(root);
   const given = await artifactOf(spec, defined({ warn: spec.warn }));
   let artifact: FunctionArtifact;
@@ -134,7 +140,15 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
   // An adopted knot keeps the artifact its record names, in either layout.
   const artifactKey = spec.func === undefined && spec.module === undefined && saved !== undefined
     ? saved.artifact
-    : await saveArtifact(root, store, artifact);
+    : await saveArtifact(root, store, artifact).catch((e) => {
+      if (!isDiskRefusal(e)) throw e;
+      throw new CloudknotError(
+        `Cannot save the function of local knot ${spec.name} in ${root}: ${e.message}. Free ` +
+          `space on that disk, or pass the knot a dir on another disk (the dir option or ` +
+          `CLOUDKNOT_LOCAL_DIR), then create the knot again`,
+        { cause: e },
+      );
+    });
   const record = await saveLocalKnotRecord<LocalKnotRecord>(
     store,
     { name: spec.name, target: "local", artifact: artifactKey },
@@ -154,6 +168,51 @@ export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<Loc
     ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
   });
   return { artifact, target };
+}
+
+/**
+ * Finishes the clobber of the knot that was stopped part-way (killed), which
+ * left its mark ({@linkcode CLOBBERING_FILE}), with a notice: what is
+ * left of it is removed, never adopted, and its runs never become a new
+ * knot's of its name. Adopting it then gives a handle of the clobbered knot
+ * (whose clobber is done, and whose map says to create it again); creating
+ * it goes on (`false`). `undefined` when there is no such mark.
+ */
+async function finishClobber(
+  spec: LocalKnotSpec,
+  root: string,
+  runsRoot: string,
+  saved: LocalKnotRecord | undefined,
+): Promise<OpenedKnot<LocalTarget> | false | undefined> {
+  if (!await pathExists(join(root, CLOBBERING_FILE), { followLinks: false })) {
+    return undefined;
+  }
+  const target = new LocalTarget({
+    knot: spec.name,
+    root,
+    runsRoot,
+    artifact: "",
+    permissions: { ...DEFAULT_PERMISSIONS },
+    concurrency: spec.concurrency,
+    attempts: spec.attempts,
+  });
+  await target.clobber();
+  const creating = (spec.func ?? spec.module) !== undefined;
+  (spec.warn ?? console.warn)(
+    `cloudknot: the clobber of local knot ${spec.name} (in ${root}) was stopped part-way ` +
+      `before; it is finished now (its runs and record removed)` +
+      (creating ? `, and the knot is created anew` : ""),
+  );
+  if (creating) return false;
+  return {
+    artifact: {
+      kind: saved?.kind ?? "func",
+      source: "",
+      hash: saved?.hash ?? "",
+      name: saved?.functionName ?? spec.name,
+    },
+    target,
+  };
 }
 
 /**

@@ -54,7 +54,7 @@ import { ItemFeed } from "./item_feed.ts";
 import { FollowedRunning, publishRunning, readRunning } from "./running_file.ts";
 import { LOCAL_RUN_LAYOUT, type LocalRunManifest, RUN_FILES, RunDir } from "./run_dir.ts";
 import { RunDataGoneError, runsRootAdvice, RunStoreError } from "./errors.ts";
-import { knotDirId } from "../../store/local_knots.ts";
+import { CLOBBERING_FILE, knotDirId } from "../../store/local_knots.ts";
 
 export { RunDataGoneError };
 
@@ -875,11 +875,26 @@ export class LocalTarget implements Target {
       ...this.#recordedRunsRoots().filter((root) => basename(root) === id),
     ];
     await this.#stopOthersRuns(roots);
-    for (const dir of new Set([this.#o.root, ...roots])) {
-      await Deno.remove(dir, { recursive: true }).catch((e) => {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      });
+    const root = this.#o.root;
+    const gone = (e: unknown) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    };
+    // Its mark first, and the record after the rest: a clobber killed part-way leaves the knot
+    // listed with its mark, and opening it again (`cloudknot knot clobber` again, or a create of
+    // its name) finishes the clobber, never adopts what is left of it.
+    await Deno.writeTextFile(join(root, CLOBBERING_FILE), "", { mode: 0o600 }).catch(gone);
+    for (const dir of roots.filter((dir) => dir !== root)) {
+      await Deno.remove(dir, { recursive: true }).catch(gone);
     }
+    const last = new Set([CLOBBERING_FILE, RUNS_ROOTS, "knot.json"]);
+    for (const entry of await Array.fromAsync(Deno.readDir(root)).catch(() => [])) {
+      if (!last.has(entry.name)) {
+        await Deno.remove(join(root, entry.name), { recursive: true }).catch(gone);
+      }
+    }
+    await Deno.remove(join(root, RUNS_ROOTS)).catch(gone);
+    await Deno.remove(join(root, "knot.json")).catch(gone);
+    await Deno.remove(root, { recursive: true }).catch(gone);
   }
 
   /**

@@ -210,6 +210,50 @@ tmpfsTest(
   },
 );
 
+tmpfsTest(
+  "a knot whose function does not fit on a full disk is refused saying what to do, and leaves no part of it behind",
+  async () => {
+    const modules = await Deno.makeTempDir({ prefix: "cloudknot-big-module-" });
+    try {
+      // A function whose artifact is 600 kB, on a disk with less room than that.
+      const module = join(modules, "big.ts");
+      await Deno.writeTextFile(
+        module,
+        `const text = "${
+          "x".repeat(600_000)
+        }";\nexport function f(): number {\n  return text.length;\n}\n`,
+      );
+      await withTmpfs(1024 * 1024, async (dir) => {
+        await Deno.writeFile(join(dir, "filler"), new Uint8Array(700 * 1024));
+        const e = await Knot.create({ name: "big", dir, module, exportName: "f" }).then(
+          () => assert.fail("the knot was created"),
+          (e: Error) => e,
+        );
+        assert.equal(e.name, "CloudknotError");
+        assert.match(
+          e.message,
+          new RegExp(
+            `^Cannot save the function of local knot big in ${join(dir, "big")}: No space left ` +
+              `on device.*Free space on that disk, or pass the knot a dir on another disk \\(the ` +
+              `dir option or CLOUDKNOT_LOCAL_DIR\\), then create the knot again$`,
+          ),
+        );
+        const left: string[] = [];
+        const walk = async (at: string): Promise<void> => {
+          for await (const entry of Deno.readDir(at)) {
+            if (entry.isDirectory) await walk(join(at, entry.name));
+            else left.push(entry.name);
+          }
+        };
+        await walk(join(dir, "big"));
+        assert.deepEqual(left.filter((name) => name.includes(".tmp-")), []);
+      });
+    } finally {
+      await Deno.remove(modules, { recursive: true });
+    }
+  },
+);
+
 Deno.test("a run whose data is gone says so", async () => {
   await withKnot({ name: "gone", func: (x: number) => x }, async (knot, dir) => {
     const run = await knot.map([1, 2], { progress: false });
