@@ -20,7 +20,7 @@ import {
   profileSettings,
   type SharedConfigFiles,
 } from "../aws/core/profile.ts";
-import { resolveRegion } from "../aws/core/region.ts";
+import { isRegionName, resolveRegion } from "../aws/core/region.ts";
 import type { EnvLookup, ReadTextFile } from "../aws/core/types.ts";
 import { CloudknotInputError } from "../util/errors.ts";
 import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
@@ -321,7 +321,7 @@ export async function setProfile(name: string, options: SettingsOptions = {}): P
  *
  * @param options Injectable config file, environment and file reader.
  * @returns The region.
- * @throws {AwsConfigError} When no source names a region.
+ * @throws {AwsConfigError} When no source names a region, or the one that names it is malformed.
  */
 export async function getRegion(options: SettingsOptions = {}): Promise<string> {
   validateOptionKeys(options, SETTINGS_OPTION_KEYS, "getRegion()");
@@ -331,21 +331,22 @@ export async function getRegion(options: SettingsOptions = {}): Promise<string> 
   const files = await sharedFiles(options);
   const name = await getProfile({ ...options, state });
   const profile = name === FROM_ENV_PROFILE ? env("AWS_PROFILE") || "default" : name;
-  try {
-    return resolveRegion({
-      ...(fromState !== undefined ? { region: fromState } : {}),
-      env,
-      profile: { name: profile, settings: profileSettings(files, profile) ?? new Map() },
-    });
-  } catch (e) {
-    if (!(e instanceof AwsConfigError) || fromState !== undefined) throw e;
+  if (fromState !== undefined && !isRegionName(fromState)) {
     throw new AwsConfigError(
-      `No AWS region is set; call setRegion("us-east-1") (for example) to keep one in ` +
-        `${state.path}, set AWS_REGION, or add a region to profile "${profile}" in ` +
-        `${files.paths.config} (aws configure set region us-east-1 --profile ${profile})`,
+      `The AWS region "${fromState}" from [aws] region in the cloudknot config file ${state.path} ` +
+        `is not a region name such as us-east-1; call setRegion("us-east-1") (for example) to ` +
+        "replace it",
       { setting: "region" },
     );
   }
+  return resolveRegion({
+    ...(fromState !== undefined ? { region: fromState } : {}),
+    env,
+    profile: { name: profile, settings: profileSettings(files, profile) ?? new Map() },
+    missing: `No AWS region is set; call setRegion("us-east-1") (for example) to keep one in ` +
+      `${state.path}, set AWS_REGION, or add a region to profile "${profile}" in ` +
+      `${files.paths.config} (aws configure set region us-east-1 --profile ${profile})`,
+  });
 }
 
 /**

@@ -687,6 +687,29 @@ Deno.test("the AWS commands need settings: a clear error without a region", asyn
   });
 });
 
+Deno.test("a malformed region is reported as malformed, naming where it came from: AWS_REGION, or the config file and configure --region", async () => {
+  await withAwsHome(async (home) => {
+    const fromEnv = await cliHere(home, ["pars", "create", "lab"], {
+      env: { AWS_REGION: "Not A Region" },
+    });
+    assert.equal(fromEnv.code, 1, fromEnv.stderr);
+    assert.match(
+      fromEnv.stderr,
+      /^error: The AWS region "Not A Region" from AWS_REGION is not a region name such as us-east-1/m,
+    );
+    await state(home).set("aws", "region", "Bad Region");
+    const fromFile = await cliHere(home, ["pars", "create", "lab"]);
+    assert.equal(fromFile.code, 1, fromFile.stderr);
+    assert.equal(
+      fromFile.stderr,
+      `error: The AWS region "Bad Region" from [aws] region in the cloudknot config file ` +
+        `${home.configFile} is not a region name such as us-east-1; run cloudknot configure ` +
+        "--region us-east-1 (for example) to replace it\n",
+    );
+    assert.equal(home.emu.requests.entries.length, 0);
+  });
+});
+
 Deno.test("a knot whose record has no region: jobs, results and knot clobber say what to add to the config file, and change nothing", async () => {
   await withAwsHome(async (home) => {
     // A record made by hand: every key but the region.

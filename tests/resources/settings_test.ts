@@ -137,7 +137,7 @@ Deno.test("listProfiles and setProfile honour AWS_CONFIG_FILE and AWS_SHARED_CRE
   }
 });
 
-Deno.test("getRegion: the config file, AWS_REGION, AWS_DEFAULT_REGION, the profile's region", async () => {
+Deno.test("getRegion: the config file, AWS_REGION, AWS_DEFAULT_REGION, the profile's region; a malformed one is named with its source", async () => {
   const { dir, state } = await tempState();
   const homeDir = await home({
     config: "[default]\nregion = ap-south-1\n[profile lab]\nregion = eu-west-2\n",
@@ -164,6 +164,18 @@ Deno.test("getRegion: the config file, AWS_REGION, AWS_DEFAULT_REGION, the profi
       );
       assert.ok(e instanceof AwsConfigError);
       assert.match(e.message, /^No AWS region is set; call setRegion\("us-east-1"\)/);
+      const malformed = await rejects(
+        getRegion({ state, env: envOf({ AWS_REGION: "Not A Region" }), homeDir: empty }),
+      );
+      assert.match(malformed.message, /^The AWS region "Not A Region" from AWS_REGION is not/);
+      await state.set("aws", "region", "Bad Region");
+      const kept = await rejects(getRegion({ state, env: envOf({}), homeDir: empty }));
+      assert.equal(
+        kept.message,
+        `The AWS region "Bad Region" from [aws] region in the cloudknot config file ` +
+          `${state.path} is not a region name such as us-east-1; call setRegion("us-east-1") ` +
+          "(for example) to replace it",
+      );
     } finally {
       await Deno.remove(empty, { recursive: true });
     }

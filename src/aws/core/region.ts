@@ -19,9 +19,21 @@ export interface ResolveRegionOptions {
   profile: { name: string; settings: ProfileSettings };
   /** Used when nothing else names a region. */
   fallbackRegion?: string;
+  /** The message when no source names a region; the default names the AWS files. */
+  missing?: string;
 }
 
 const REGION_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/**
+ * Whether a name has the form of a region's (`us-east-1`), as {@linkcode resolveRegion} checks it.
+ *
+ * @param name The name, trimmed.
+ * @returns Whether it has the form.
+ */
+export function isRegionName(name: string): boolean {
+  return REGION_RE.test(name);
+}
 
 /**
  * Picks the region from the explicit option, `AWS_REGION`,
@@ -42,7 +54,7 @@ export function resolveRegion(options: ResolveRegionOptions): string {
   for (const [value, source] of candidates) {
     if (!value) continue;
     const region = value.trim();
-    if (!REGION_RE.test(region)) {
+    if (!isRegionName(region)) {
       throw new AwsConfigError(
         `The AWS region "${value}" from ${source} is not a region name such as us-east-1; fix it`,
         { setting: "region" },
@@ -51,8 +63,9 @@ export function resolveRegion(options: ResolveRegionOptions): string {
     return region;
   }
   throw new AwsConfigError(
-    `No AWS region is set; pass a region, set AWS_REGION, or add "region = us-east-1" (for example) ` +
-      `to profile "${options.profile.name}" in ~/.aws/config (aws configure set region us-east-1)`,
+    options.missing ??
+      `No AWS region is set; pass a region, set AWS_REGION, or add "region = us-east-1" (for example) ` +
+        `to profile "${options.profile.name}" in ~/.aws/config (aws configure set region us-east-1)`,
     { setting: "region" },
   );
 }
