@@ -234,6 +234,35 @@ Deno.test("the options a refused update found the knot's own are named as flags 
   );
 });
 
+Deno.test("the permissions a refused update found the knot's own are named as the --allow flags that give them", async () => {
+  const { knotCreate } = await import("../../src/cli/commands/knot_create.ts");
+  const refused = (permissions: string) =>
+    new CloudknotInputError(
+      "maxVcpus (8) is below one job's vcpus (100): no job could ever start (knot ka" +
+        ' keeps its own compute "EC2", retries 1, ' +
+        `permissions ${permissions}, instanceTypes ["optimal"] where they are not given: give ` +
+        "them with the update too); nothing was changed",
+      { field: "vcpus" },
+    );
+  const words = (permissions: string) => inCliWords(refused(permissions), knotCreate);
+  assert.equal(
+    words('{"net":true,"read":["/tmp"]}'),
+    "--max-vcpus (8) is below one job's vcpus (100): no job could ever start (knot ka keeps its own --compute EC2, --retries 1, " +
+      "--allow read=/tmp, --instance-types optimal where they are not given: give them with the " +
+      "update too); nothing was changed",
+  );
+  assert.match(
+    words('{"env":true,"net":["api.example.com"],"write":["/my data","/tmp"]}'),
+    / --allow env --allow net=api\.example\.com --allow 'write=\/my data,\/tmp', --instance-types /,
+  );
+  assert.match(words('{"net":true}'), / --retries 1, --allow net, --instance-types /);
+  // No flag gives permissions without net: they stay as the library words them.
+  assert.match(
+    words('{"read":true}'),
+    / --retries 1, permissions \{"read":true\}, --instance-types /,
+  );
+});
+
 Deno.test("pars create names the tenancy option by its flag", async () => {
   const { parsCreate } = await import("../../src/cli/commands/pars_create.ts");
   assert.equal(

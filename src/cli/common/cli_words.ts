@@ -19,6 +19,21 @@ function shellWord(word: string): string {
   return /^[\w./=:@%+,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * The `--allow` flags that give a knot's permissions (as `validatePermissions` keeps them), as
+ * typed: net, which every command line's permissions have, only when nothing else is granted;
+ * `undefined` when no flags give them (permissions without net).
+ */
+function allowFlags(permissions: Record<string, true | string[]>): string | undefined {
+  if (permissions.net === undefined) return undefined;
+  const flags = Object.entries(permissions)
+    .filter(([kind, value]) => kind !== "net" || value !== true)
+    .map(([kind, value]) =>
+      `--allow ${value === true ? kind : shellWord(`${kind}=${value.join(",")}`)}`
+    );
+  return flags.length > 0 ? flags.join(" ") : "--allow net";
+}
+
 /** Library calls in messages, and what a command-line user runs instead. */
 const CALLS: [RegExp, (...groups: string[]) => string][] = [
   [
@@ -384,8 +399,15 @@ export function inCliWords(error: Error, command?: Command): string {
     /(keeps its own )(.+?)( where they are not given)/g,
     (_m, lead: string, list: string, tail: string) =>
       lead +
-      [...list.matchAll(/(?:--)?(\w+) ("(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,\s]+)/g)].map(
+      [
+        ...list.matchAll(
+          /(?:--)?(\w+) ("(?:[^"\\]|\\.)*"|\[[^\]]*\]|\{(?:[^{}"]|"(?:[^"\\]|\\.)*")*\}|[^,\s]+)/g,
+        ),
+      ].map(
         ([pair, option, value]) => {
+          if (option === "permissions" && value!.startsWith("{") && "allow" in command.options) {
+            return allowFlags(JSON.parse(value!)) ?? pair;
+          }
           const flag = flags.get(option!);
           // A flag already (`--compute FARGATE`, above), or not one of the command's.
           if (pair.startsWith("--") || flag === undefined || !(flag in command.options)) {
