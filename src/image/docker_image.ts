@@ -39,7 +39,7 @@ import {
   writeBuildContext,
 } from "./build_context.ts";
 import { showSummary } from "../util/summary.ts";
-import { validateOptionKeys, validateOptionType } from "../util/validate.ts";
+import { describeValue, validateOptionKeys, validateOptionType } from "../util/validate.ts";
 
 /**
  * The platform images are built for unless told otherwise: what AWS Batch
@@ -645,6 +645,15 @@ export class DockerImage {
       throw new CloudknotInputError("Pass exactly one of repo (a DockerRepo) and repoUri", {
         field: "repo",
       });
+    }
+    if (repo !== undefined && typeof (repo as { repoUri?: unknown }).repoUri !== "string") {
+      const name = typeof repo === "string" ? JSON.stringify(repo) : '"..."';
+      throw new CloudknotInputError(
+        `repo must be a DockerRepo, not ${describeValue(repo)}: pass ` +
+          `repo: await DockerRepo.create({ name: ${name} }) (which finds or makes the ` +
+          `repository), or the repository's URI as repoUri`,
+        { field: "repo" },
+      );
     }
     const repoUri = repo?.repoUri ?? checkRepoUri(given!);
     if (this.#saved.images.length === 0) {

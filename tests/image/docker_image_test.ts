@@ -25,6 +25,7 @@ import {
   valueOf,
 } from "./helpers.ts";
 import { sessionFor } from "../support/aws_session.ts";
+import { rejects } from "../support/rejects.ts";
 
 const quiet = new Docker({ logger: () => {} });
 
@@ -648,23 +649,36 @@ Deno.test("bad input to DockerImage gets typed errors before anything runs", asy
     }
   });
 
-  await t.step("push needs a build and exactly one valid repository", async () => {
-    await assert.rejects(
-      image!.push({ repoUri: "127.0.0.1:5000/knots" }),
-      (e) => e instanceof CloudknotInputError && /has not been built/.test(e.message),
-    );
-    await assert.rejects(
-      image!.push({}),
-      (e) => e instanceof CloudknotInputError && /exactly one of repo/.test(e.message),
-    );
-    for (const repoUri of ["knots", "127.0.0.1:5000/Knots", "127.0.0.1:5000/knots:v1"]) {
+  await t.step(
+    "push needs a build and exactly one valid repository, a DockerRepo as repo",
+    async () => {
       await assert.rejects(
-        image!.push({ repoUri }),
-        (e) => e instanceof CloudknotInputError && e.field === "repoUri",
-        repoUri,
+        image!.push({ repoUri: "127.0.0.1:5000/knots" }),
+        (e) => e instanceof CloudknotInputError && /has not been built/.test(e.message),
       );
-    }
-  });
+      await assert.rejects(
+        image!.push({}),
+        (e) => e instanceof CloudknotInputError && /exactly one of repo/.test(e.message),
+      );
+      // A repository's name given as repo: what repo takes, and how to pass that name.
+      const named = await rejects(image!.push({ repo: "nonexist" as never }));
+      assert.ok(named instanceof CloudknotInputError);
+      assert.equal(named.field, "repo");
+      assert.equal(
+        named.message,
+        'repo must be a DockerRepo, not the string "nonexist": pass repo: await ' +
+          'DockerRepo.create({ name: "nonexist" }) (which finds or makes the repository), or the ' +
+          "repository's URI as repoUri",
+      );
+      for (const repoUri of ["knots", "127.0.0.1:5000/Knots", "127.0.0.1:5000/knots:v1"]) {
+        await assert.rejects(
+          image!.push({ repoUri }),
+          (e) => e instanceof CloudknotInputError && e.field === "repoUri",
+          repoUri,
+        );
+      }
+    },
+  );
 
   await t.step("clobber removes files that overwrite: true replaced", async () => {
     await image!.clobber();
