@@ -336,6 +336,57 @@ steps.push(["the AWS commands run with the documented narrower permission flags"
   assert.match(denied.stderr, /^error: .*Requires net access to "127\.0\.0\.1:\d+"/m);
 }]);
 
+steps.push([
+  "knot create of a knot that exists warns that other stuck and capacity timeouts are ignored, and a refused update names the knot's own permissions as --allow",
+  async (home) => {
+    const env = await setUp(home);
+    const create = (...more: string[]) =>
+      cliHere(home, ["knot", "create", "kb", JOBS, "square", "--target", "aws", ...more], { env });
+    const made = await create(
+      "--allow",
+      "read=/tmp",
+      "--max-vcpus",
+      "8",
+      "--stuck-timeout",
+      "900",
+      "--capacity-timeout",
+      "1200",
+    );
+    assert.equal(made.code, 0, made.stderr);
+    const limits = () =>
+      home.emu.batch.jobQueues.get("kb-ck-jq")!.jobStateTimeLimitActions
+        .map((a) => `${a.reason} ${a.maxTimeSeconds}`).sort();
+    const before = limits();
+    assert.deepEqual(before, [
+      "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY 1200",
+      "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE 900",
+      "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT 900",
+    ]);
+
+    const same = await create("--stuck-timeout", "900", "--capacity-timeout", "1200");
+    assert.equal(same.code, 0, same.stderr);
+    assert.doesNotMatch(same.stderr, /ignored/);
+    const other = await create("--stuck-timeout", "5000", "--capacity-timeout", "never");
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(other.stdout, /^Adopted knot kb on AWS Batch/m);
+    assert.match(
+      other.stderr,
+      /^cloudknot: knot kb exists, so it was adopted as it is and these options were ignored: --stuck-timeout, --capacity-timeout; clobber the knot or choose another name to change them$/m,
+    );
+    assert.deepEqual(limits(), before);
+
+    const mutating = home.emu.mutatingRequests().length;
+    const refused = await create("--vcpus", "100");
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      / \(knot kb keeps its own --compute EC2, --retries 3, --memory 8000, --allow read=\/tmp, --instance-types optimal, --max-vcpus 8 where they are not given: give them with the update too\); nothing was changed$/m,
+    );
+    assert.doesNotMatch(refused.stderr, /permissions/);
+    assert.equal(home.emu.mutatingRequests().length, mutating);
+  },
+]);
+
 dockerTest(
   "the AWS commands of the command line: map, results, jobs, logs (--follow too) and knot commands, with the documented narrower permission flags",
   (t) => runAwsHomeSteps(t, steps, { runner: "docker" }),

@@ -15,11 +15,13 @@ import type {
   ComputeEnvironmentDetail,
   JobDefinition,
   JobQueueDetail,
+  JobStateTimeLimitAction,
 } from "../../aws/services/batch.ts";
 import { validatePermissions } from "../../job/permissions.ts";
 import { type AwsKnotRecord, batchName } from "./catalog.ts";
 import { type AwsKnotSpec, SHAPING, validateAwsKnotOptions } from "./knot_options.ts";
 import type { ComputeType } from "./batch/compute_options.ts";
+import { CAPACITY_REASON, MISCONFIGURATION_REASONS } from "./batch/stuck.ts";
 
 /** What AWS says of an adopted knot's Batch resources, as far as it was read. */
 export interface AdoptedBatch {
@@ -132,6 +134,7 @@ export async function ignoredOptions(
   const needsDefinition = given.some((key) => IN_DEFINITION.includes(key));
   const definition = needsDefinition ? await knotDefinition(session, record, batch) : undefined;
   const resources = batch.computeEnvironment?.computeResources;
+  const queue = batch.jobQueue && (batch.jobQueue.jobStateTimeLimitActions ?? []);
   const requirement = (type: string) =>
     definition?.containerProperties?.resourceRequirements?.find((r) => r.type === type)?.value;
   const env = (name: string) =>
@@ -183,11 +186,24 @@ export async function ignoredOptions(
     ],
     ec2KeyPair: [resources && (resources.ec2KeyPair ?? ""), c.ec2KeyPair],
     priority: [batch.jobQueue?.priority, c.priority],
+    stuckTimeout: [
+      queue && limitOf(queue, MISCONFIGURATION_REASONS),
+      limitOf(c.jobStateTimeLimitActions, MISCONFIGURATION_REASONS),
+    ],
+    capacityTimeout: [
+      queue && limitOf(queue, [CAPACITY_REASON]),
+      limitOf(c.jobStateTimeLimitActions, [CAPACITY_REASON]),
+    ],
   };
   return given.filter((key) => {
     const pair = own[key];
     return pair === undefined || pair[0] === undefined || String(pair[0]) !== String(pair[1]);
   });
+}
+
+/** The seconds after which a queue's actions cancel a job RUNNABLE for one of `reasons`, or never. */
+function limitOf(actions: readonly JobStateTimeLimitAction[], reasons: readonly string[]) {
+  return actions.find((a) => reasons.includes(a.reason))?.maxTimeSeconds ?? "never";
 }
 
 /** Whether a number of vCPUs is within a compute environment's bounds. */

@@ -135,6 +135,8 @@ export const SHAPING: readonly (keyof AwsKnotSpec)[] = [
   "imageId",
   "ec2KeyPair",
   "priority",
+  "stuckTimeout",
+  "capacityTimeout",
 ];
 
 /** The options of a knot on AWS after their checks. */
