@@ -294,8 +294,14 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       [
         "parsPolicies naming no policy",
         () => knot({ parsPolicies: ["NoSuchPolicy"] }),
-        "policies",
-        /NoSuchPolicy/,
+        "parsPolicies",
+        /^Unknown IAM policy "NoSuchPolicy" in parsPolicies: give the ARN or the name of a managed policy/,
+      ],
+      [
+        "a knot and Pars name too long together for the job role",
+        () => knot({ name: `k${"x".repeat(40)}`, pars: `p${"y".repeat(30)}` }),
+        "name",
+        /\(they have 72\); choose a shorter knot name, or a shorter Pars name with the pars option of Knot\.create$/,
       ],
       [
         "a Pars named with parsPolicies, which would make the knot's own instead",
@@ -526,7 +532,9 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         );
         assert.equal(e.field, field, `${label}: ${e.message}`);
         assert.match(e.message, message, label);
-        if (field === "policies") assert.ok(e instanceof UnknownPolicyError);
+        if (/Unknown IAM policy/.test(message.source)) {
+          assert.ok(e instanceof UnknownPolicyError, label);
+        }
         assert.deepEqual(emu.mutatingRequests(), [], `${label}: no mutating call`);
       });
     }
@@ -578,7 +586,7 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       ],
       [[...create, "--retries", "11"], /--retries takes an integer from 1 to 10, not "11"/],
       [[...create, "--base-image", "Not A Ref"], /Invalid --base-image "Not A Ref"/],
-      [[...create, "--policy", "NoSuchPolicy"], /NoSuchPolicy/],
+      [[...create, "--policy", "NoSuchPolicy"], /Unknown IAM policy "NoSuchPolicy" in --policy: /],
       [
         ["map", JOBS, "square", "--target", "aws", "--job-type", "weird"],
         /--job-type must be "array" or "independent"/,

@@ -201,7 +201,7 @@ export function knotRoleName(pars: string, knot: string): string {
         `${room} characters (they have ${
           pars.length + knot.length
         }); choose a shorter knot name, ` +
-        `or a shorter Pars name with pars`,
+        `or a shorter Pars name with the pars option of Knot.create`,
       { field: "name" },
     );
   }
@@ -361,17 +361,17 @@ const POLICY_NAME_RE = /^[\w+=,.@-]{1,128}$/;
 
 /**
  * Checks the shape of `policies` (no AWS call): a string or an array of
- * policy ARNs or names. Duplicates are dropped.
+ * policy ARNs or names, given in `option`. Duplicates are dropped.
  */
-export function normalizePolicies(policies: unknown): string[] {
+export function normalizePolicies(policies: unknown, option = "policies"): string[] {
   const list = policies === undefined ? [] : typeof policies === "string" ? [policies] : policies;
   if (!Array.isArray(list)) {
-    throw new UnknownPolicyError(String(policies));
+    throw new UnknownPolicyError(String(policies), option);
   }
   const out: string[] = [];
   for (const p of list) {
     if (typeof p !== "string" || !(POLICY_ARN_RE.test(p) || POLICY_NAME_RE.test(p))) {
-      throw new UnknownPolicyError(String(p));
+      throw new UnknownPolicyError(String(p), option);
     }
     if (!out.includes(p)) out.push(p);
   }
@@ -427,7 +427,7 @@ export async function resolvePolicies(
       const { Policy } = await iam.getPolicy({ PolicyArn: p });
       resolved.set(p, Policy?.Arn ?? p);
     } catch (e) {
-      if (isAwsCode(e, "NoSuchEntity", "InvalidInput")) throw new UnknownPolicyError(p);
+      if (isAwsCode(e, "NoSuchEntity", "InvalidInput")) throw new UnknownPolicyError(p, option);
       throw e;
     }
   }
@@ -442,7 +442,7 @@ export async function resolvePolicies(
   }
   return policies.map((p) => {
     const arn = resolved.get(p);
-    if (arn === undefined) throw new UnknownPolicyError(p);
+    if (arn === undefined) throw new UnknownPolicyError(p, option);
     return arn;
   });
 }

@@ -94,14 +94,20 @@ const IP_RE = /^\d+\.\d+\.\d+\.\d+$/;
  * ```
  *
  * @param name The name.
+ * @param from Where the name came from, as the error names it (`CLOUDKNOT_S3_BUCKET`), and what
+ *   to do instead; by default the settings' bucket, which `setS3Params` changes.
  * @returns The name, when valid.
  * @throws {CloudknotInputError} When the name breaks the rules.
  */
-export function validateBucketName(name: unknown): string {
+export function validateBucketName(
+  name: unknown,
+  from: { source?: string; advice?: string } = {},
+): string {
+  const advice = from.advice ?? `choose another with setS3Params({ bucket: "..." })`;
   const bad = (why: string) =>
     new CloudknotInputError(
-      `Invalid S3 bucket name ${JSON.stringify(name)}: ${why}; choose another with ` +
-        `setS3Params({ bucket: "..." })`,
+      `Invalid S3 bucket name ${JSON.stringify(name)}` +
+        `${from.source !== undefined ? ` from ${from.source}` : ""}: ${why}; ${advice}`,
       { field: "bucket" },
     );
   if (typeof name !== "string") throw bad("it must be a string");
@@ -134,13 +140,19 @@ export function validateBucketName(name: unknown): string {
  * ```
  *
  * @param sse The setting.
+ * @param from Where it came from (the config file), as the error names it, and what to do instead.
  * @returns It, when it is `AES256` or `aws:kms`.
  * @throws {CloudknotInputError} Otherwise.
  */
-export function validateSse(sse: unknown): BucketSse {
+export function validateSse(
+  sse: unknown,
+  from: { source?: string; advice?: string } = {},
+): BucketSse {
   if (sse !== "AES256" && sse !== "aws:kms") {
     throw new CloudknotInputError(
-      `Invalid S3 encryption ${JSON.stringify(sse)}: use "AES256" or "aws:kms"`,
+      `Invalid S3 encryption ${JSON.stringify(sse)}` +
+        `${from.source !== undefined ? ` from ${from.source}` : ""}: use "AES256" or "aws:kms"` +
+        `${from.advice !== undefined ? `; ${from.advice}` : ""}`,
       { field: "sse" },
     );
   }

@@ -317,8 +317,8 @@ export class NoDefaultVpcError extends CannotCreateResourceError {
 }
 
 /**
- * A policy given in `policies` is neither an existing policy ARN nor the name
- * of a managed policy in the account.
+ * A policy given in `policies` (or `parsPolicies`) is neither an existing
+ * policy ARN nor the name of a managed policy in the account.
  *
  * @example Usage
  * ```ts
@@ -336,12 +336,13 @@ export class UnknownPolicyError extends CloudknotInputError {
    * Makes the error.
    *
    * @param policy The policy name or ARN.
+   * @param option The option that gave it (`parsPolicies` of `Knot.create`).
    */
-  constructor(policy: string) {
+  constructor(policy: string, option = "policies") {
     super(
-      `Unknown IAM policy "${policy}" in policies: give the ARN or the name of a managed policy ` +
+      `Unknown IAM policy "${policy}" in ${option}: give the ARN or the name of a managed policy ` +
         `that exists in the account (aws iam list-policies lists them)`,
-      { field: "policies" },
+      { field: option },
     );
     this.policy = policy;
   }

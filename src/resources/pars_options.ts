@@ -151,7 +151,12 @@ export function validateParsOptions(options: ParsOptions): ValidParsOptions {
     }
     out.instanceTenancy = options.instanceTenancy;
   }
-  if (options.bucket !== undefined) out.bucket = validateBucketName(options.bucket);
+  if (options.bucket !== undefined) {
+    out.bucket = validateBucketName(options.bucket, {
+      source: "the bucket option of Pars.create",
+      advice: "pass another",
+    });
+  }
   validateTags(options.tags);
   out.tags = { ...options.tags };
   return out;

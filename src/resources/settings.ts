@@ -37,6 +37,7 @@ import {
   defaultBucketName,
   ensureBucket,
   type EnsureBucketOptions,
+  validateBucketName,
   validateEnsureBucketOptions,
   validateSse,
 } from "./bucket.ts";
@@ -507,25 +508,38 @@ async function accountRegions(options: SettingsSessionOptions): Promise<string[]
  *
  * @param options Injectable config file and environment.
  * @returns The bucket (when known), its encryption and where the bucket came from.
- * @throws {CloudknotInputError} When the stored encryption is not `AES256`, `aws:kms` or `None`.
+ * @throws {CloudknotInputError} When the stored encryption is not `AES256`, `aws:kms` or `None`, or the bucket (stored, or of `CLOUDKNOT_S3_BUCKET`) is not a bucket name.
  */
 export async function getS3Params(options: SettingsOptions = {}): Promise<S3Params> {
   validateOptionKeys(options, SETTINGS_OPTION_KEYS, "getS3Params()");
   const state = settingsState(options);
   const section = await state.section(AWS_SECTION);
-  const sse = storedSse(section?.get("s3-sse"));
+  const sse = storedSse(section?.get("s3-sse"), state.path);
   const stored = section?.get("s3-bucket")?.trim();
-  if (stored) return { bucket: stored, sse, source: "state" };
+  if (stored) {
+    const source = `[aws] s3-bucket in the cloudknot config file ${state.path}`;
+    return { bucket: validateBucketName(stored, { source }), sse, source: "state" };
+  }
   const fromEnv = envOf(options)("CLOUDKNOT_S3_BUCKET")?.trim();
-  if (fromEnv) return { bucket: fromEnv, sse, source: "env" };
+  if (fromEnv) return { bucket: validateBucketName(fromEnv, ENV_BUCKET), sse, source: "env" };
   return { bucket: undefined, sse, source: "unresolved" };
 }
 
+/** Where a bucket of `CLOUDKNOT_S3_BUCKET` came from, and what to do instead, as an error says. */
+const ENV_BUCKET = {
+  source: "CLOUDKNOT_S3_BUCKET",
+  advice:
+    `set CLOUDKNOT_S3_BUCKET to another, or choose another with setS3Params({ bucket: "..." })`,
+};
+
 /** The stored encryption: `None` is no setting, nothing is the default `AES256`. */
-function storedSse(value: string | undefined): BucketSse | undefined {
+function storedSse(value: string | undefined, path: string): BucketSse | undefined {
   const text = value?.trim();
   if (!text) return "AES256";
-  return text === NO_SSE_SETTING ? undefined : validateSse(text);
+  return text === NO_SSE_SETTING ? undefined : validateSse(text, {
+    source: `[aws] s3-sse in the cloudknot config file ${path}`,
+    advice: `set another with setS3Params({ sse: "AES256" })`,
+  });
 }
 
 /**
@@ -595,10 +609,13 @@ export async function setS3Params(
   validateOptionKeys(params, SET_S3_PARAMS_KEYS, "setS3Params()");
   validateOptionType(params, "manageExisting", "boolean");
   validateOptionKeys(options, SETTINGS_SESSION_OPTION_KEYS, "setS3Params()'s options");
-  const sse = params.sse !== undefined
-    ? validateSse(params.sse)
-    : storedSse((await settingsState(options).get(AWS_SECTION, "s3-sse")) ?? "");
-  const explicit = params.bucket ?? (envOf(options)("CLOUDKNOT_S3_BUCKET")?.trim() || undefined);
+  const sse = params.sse !== undefined ? validateSse(params.sse) : storedSse(
+    (await settingsState(options).get(AWS_SECTION, "s3-sse")) ?? "",
+    settingsState(options).path,
+  );
+  const fromEnv = envOf(options)("CLOUDKNOT_S3_BUCKET")?.trim() || undefined;
+  if (params.bucket === undefined && fromEnv !== undefined) validateBucketName(fromEnv, ENV_BUCKET);
+  const explicit = params.bucket ?? fromEnv;
   const ensure: Omit<EnsureBucketOptions, "bucket"> = {
     sse: sse ?? null,
     ...(params.expireAfterDays !== undefined ? { expireAfterDays: params.expireAfterDays } : {}),

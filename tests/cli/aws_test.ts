@@ -710,6 +710,68 @@ Deno.test("a malformed region is reported as malformed, naming where it came fro
   });
 });
 
+Deno.test("a bad bucket, encryption or name length is reported with the flag or the setting that gave it, before any change", async () => {
+  await withAwsHome(async (home) => {
+    const rule = "use lowercase letters, digits, dots and hyphens, starting and ending with a " +
+      "letter or digit";
+    const flag = await cliHere(home, ["pars", "create", "pz2", "--bucket", "Bad_Bucket"]);
+    assert.equal(flag.code, 1, flag.stderr);
+    assert.equal(
+      flag.stderr,
+      `error: Invalid S3 bucket name "Bad_Bucket" from --bucket: ${rule}; pass another\n`,
+    );
+    const env = await cliHere(home, ["configure"], { env: { CLOUDKNOT_S3_BUCKET: "Bad_Bucket" } });
+    assert.equal(env.code, 1, env.stderr);
+    assert.equal(
+      env.stderr,
+      `error: Invalid S3 bucket name "Bad_Bucket" from CLOUDKNOT_S3_BUCKET: ${rule}; set ` +
+        "CLOUDKNOT_S3_BUCKET to another, or run cloudknot configure --bucket BUCKET\n",
+    );
+    await state(home).set("aws", "s3-bucket", "Bad_Bucket");
+    const stored = await cliHere(home, ["pars", "create", "pz3"]);
+    assert.equal(stored.code, 1, stored.stderr);
+    assert.match(
+      stored.stderr,
+      new RegExp(
+        `^error: Invalid S3 bucket name "Bad_Bucket" from \\[aws\\] s3-bucket in the cloudknot ` +
+          `config file ${home.configFile}: ${rule}; run cloudknot configure --bucket BUCKET$`,
+        "m",
+      ),
+    );
+    await state(home).remove("aws", "s3-bucket");
+    await state(home).set("aws", "s3-sse", "weird");
+    const sse = await cliHere(home, ["pars", "create", "pz4"]);
+    assert.equal(sse.code, 1, sse.stderr);
+    assert.match(
+      sse.stderr,
+      new RegExp(
+        `^error: Invalid S3 encryption "weird" from \\[aws\\] s3-sse in the cloudknot config ` +
+          `file ${home.configFile}: use "AES256" or "aws:kms"; set another with cloudknot ` +
+          "configure --sse AES256$",
+        "m",
+      ),
+    );
+    await state(home).remove("aws", "s3-sse");
+    const long = await cliHere(home, [
+      "knot",
+      "create",
+      `k${"x".repeat(40)}`,
+      JOBS,
+      "square",
+      "--target",
+      "aws",
+      "--pars",
+      `p${"y".repeat(30)}`,
+    ]);
+    assert.equal(long.code, 1, long.stderr);
+    assert.match(
+      long.stderr,
+      /^error: Knot "kx+" of Pars "py+" would get the job role .*: the knot's and the Pars' names together may have at most 59 characters \(they have 72\); choose a shorter knot name, or a shorter Pars name with --pars$/m,
+    );
+    assert.deepEqual(home.emu.mutatingRequests(), []);
+  });
+});
+
 Deno.test("a knot whose record has no region: jobs, results and knot clobber say what to add to the config file, and change nothing", async () => {
   await withAwsHome(async (home) => {
     // A record made by hand: every key but the region.

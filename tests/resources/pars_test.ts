@@ -449,7 +449,12 @@ Deno.test("Pars bad input: a typed error and no mutating call", async (t) => {
       [
         "bad bucket",
         () => Pars.create({ name: "p", session, state, bucket: "Bad_Bucket" }),
-        isInput("bucket"),
+        (e) =>
+          isInput("bucket")(e) &&
+          e.message ===
+            'Invalid S3 bucket name "Bad_Bucket" from the bucket option of Pars.create: use ' +
+              "lowercase letters, digits, dots and hyphens, starting and ending with a letter or " +
+              "digit; pass another",
       ],
     ];
     for (const [label, run, check] of cases) {

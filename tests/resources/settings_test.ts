@@ -212,7 +212,7 @@ Deno.test("setRegion checks the region with DescribeRegions before writing", asy
   });
 });
 
-Deno.test("S3 settings: stored, CLOUDKNOT_S3_BUCKET, or the derived default", async () => {
+Deno.test("S3 settings: stored, CLOUDKNOT_S3_BUCKET, or the derived default; a bad one is reported with where it came from", async () => {
   await withEmulator(async ({ emu, session, state }) => {
     const env = envOf({});
     assert.deepEqual(await getS3Params({ state, env }), {
@@ -270,9 +270,42 @@ Deno.test("S3 settings: stored, CLOUDKNOT_S3_BUCKET, or the derived default", as
     assert.deepEqual(emu.requests.entries, []);
     assert.equal(await state.get("aws", "s3-bucket"), "lab-kms");
 
-    // A stored encryption that is neither value is reported.
+    // A bucket of CLOUDKNOT_S3_BUCKET that is no bucket name is reported with the variable, by
+    // setS3Params before anything is asked too.
+    const badEnv = envOf({ CLOUDKNOT_S3_BUCKET: "Bad_Bucket" });
+    const envAdvice =
+      "from CLOUDKNOT_S3_BUCKET: use lowercase letters, digits, dots and hyphens, " +
+      "starting and ending with a letter or digit; set CLOUDKNOT_S3_BUCKET to another, or " +
+      'choose another with setS3Params({ bucket: "..." })';
+    await state.remove("aws", "s3-bucket");
+    assert.equal(
+      (await rejects(getS3Params({ state, env: badEnv }))).message,
+      `Invalid S3 bucket name "Bad_Bucket" ${envAdvice}`,
+    );
+    assert.equal(
+      (await rejects(setS3Params({}, { state, env: badEnv, session }))).message,
+      `Invalid S3 bucket name "Bad_Bucket" ${envAdvice}`,
+    );
+    assert.deepEqual(emu.requests.entries, []);
+    // And one of the config file with the file.
+    await state.set("aws", "s3-bucket", "Bad_Bucket");
+    assert.equal(
+      (await rejects(getS3Params({ state, env }))).message,
+      `Invalid S3 bucket name "Bad_Bucket" from [aws] s3-bucket in the cloudknot config file ` +
+        `${state.path}: use lowercase letters, digits, dots and hyphens, starting and ending with ` +
+        `a letter or digit; choose another with setS3Params({ bucket: "..." })`,
+    );
+    await state.set("aws", "s3-bucket", "lab-kms");
+
+    // A stored encryption that is neither value is reported with the file.
     await state.set("aws", "s3-sse", "rot13");
-    assert.ok((await rejects(getS3Params({ state, env }))) instanceof CloudknotInputError);
+    const sse = await rejects(getS3Params({ state, env }));
+    assert.ok(sse instanceof CloudknotInputError);
+    assert.equal(
+      sse.message,
+      `Invalid S3 encryption "rot13" from [aws] s3-sse in the cloudknot config file ${state.path}: ` +
+        `use "AES256" or "aws:kms"; set another with setS3Params({ sse: "AES256" })`,
+    );
   });
 });
 

@@ -45,6 +45,7 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     /(?:set one with |name a bucket with |choose another with )?setS3Params\(\{ bucket: "([^"]*)" \}\)/g,
     (bucket) => `run cloudknot configure --bucket ${bucket === "..." ? "BUCKET" : bucket}`,
   ],
+  [/setS3Params\(\{ sse: "([^"]*)" \}\)/g, (sse) => `cloudknot configure --sse ${sse}`],
   [/setEcrRepo\("([^"]*)"\)/g, (repo) => `cloudknot configure --ecr-repo ${repo}`],
   // A Pars of a VPC of its own (resources/errors.ts, pars.ts, _network.ts): --new-vpc, which
   // --ipv4-cidr and --tenancy imply.
@@ -140,6 +141,8 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
   [/ \(or the path option\)/g, () => ""],
   [/\bbaseImage in Knot\.create\b/g, () => "--base-image"],
   [/\bthe files option of Knot\.create\b/g, () => "--file"],
+  [/\bthe pars option of Knot\.create\b/g, () => "--pars"],
+  [/\bthe bucket option of Pars\.create\b/g, () => "--bucket"],
   [/ as exportName\b/g, () => " as the export argument"],
   // A docker knot's runs and handles (targets/docker/docker_target.ts, docker_knot.ts): whole
   // calls, before the bare target option below would rewrite inside them.

@@ -233,7 +233,7 @@ export function validateAwsKnotOptions(spec: AwsKnotSpec): CheckedAwsKnot {
         { field: "parsPolicies" },
       );
     }
-    checked.parsPolicies = normalizePolicies(spec.parsPolicies);
+    checked.parsPolicies = normalizePolicies(spec.parsPolicies, "parsPolicies");
   }
   if (spec.repoName !== undefined) {
     checked.repoName = validateRepositoryName(spec.repoName, "repoName");
