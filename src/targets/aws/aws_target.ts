@@ -874,7 +874,9 @@ export class AwsTarget implements Omit<Target, "clobber"> {
     let manifest = known?.jobs !== undefined ? known : await this.#manifest(store);
     if (manifest === undefined) {
       throw new CloudknotInputError(
-        `Knot ${this.#o.knot} has no run ${runId} in ${this.#store.url}: list its runs with knot.runs()`,
+        `Knot ${this.#o.knot} has no run ${runId} in ${
+          this.#store.url.replace(/\?.*$/, "")
+        }: list its runs with knot.runs()`,
         { field: "runId" },
       );
     }

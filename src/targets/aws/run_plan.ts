@@ -106,7 +106,8 @@ export async function planAwsMap(
       count,
       wanted,
     );
-  const run = `${storeUrl}/runs/<run id>`;
+  // Where the objects go, without the store URL's settings (`?region=…`).
+  const run = `${storeUrl.replace(/\?.*$/, "")}/runs/<run id>`;
   const steps: PlanStep[] = [
     {
       action: "write",

@@ -299,6 +299,13 @@ Deno.test("AWS target: a map's dry run reads its inputs a chunk at a time, keepi
     assert.ok(plan.title.startsWith(`Map ${chunks * perChunk} items`), plan.title);
     const objects = plan.steps.filter((s) => s.kind === "S3 object");
     assert.deepEqual(objects.map((s) => s.details?.bytes), [bytes, chunks * perChunk * 16]);
+    // Where they go, as S3 locations: the store URL's settings (?region=…) are no part of them.
+    assert.deepEqual(
+      objects.map((s) => s.name),
+      ["inputs", "index"].map((key) =>
+        `s3://${bed.resources.bucket}/cloudknot/${bed.knot}/runs/<run id>/${key}`
+      ),
+    );
     assert.deepEqual(emu.mutatingRequests(), []);
 
     // The run of the same inputs writes objects of the sizes planned.
