@@ -162,6 +162,8 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
       ],
       ["tags ManagedBy", () => knot({ tags: { ManagedBy: "me" } }), "tags", /ManagedBy/],
       ["tags aws:", () => knot({ tags: { "aws:x": "y" } }), "tags", /aws:/],
+      // IAM refuses it on the knot's job role, after the Pars was made.
+      ["tags with a $", () => knot({ tags: { k: "a$b" } }), "tags", /_ \. : \/ = \+ - @/],
       // Its job role would pass IAM's 50 tags with the 4 cloudknot adds, after the Pars is made.
       [
         "49 tags",
@@ -467,6 +469,12 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         /aws:/,
       ],
       [
+        "repo tags ManagedBy, which tells cloudknot's repositories",
+        () => DockerRepo.create({ name: "ok", tags: { ManagedBy: "me" }, session, state }),
+        "tags",
+        /^The tag key ManagedBy is cloudknot's own/,
+      ],
+      [
         "repo tags a Map",
         () =>
           DockerRepo.create(
@@ -501,18 +509,18 @@ Deno.test("every bad input is refused before anything is created", async (t) => 
         /^Too many tags \(60\): pass at most 48;/,
       ],
       [
-        "repo 50 tags with ManagedBy",
+        "repo 50 tags with Project",
         () =>
           DockerRepo.create({
             name: "ok",
             tags: Object.fromEntries(
-              Array.from({ length: 50 }, (_, i) => [i === 0 ? "ManagedBy" : `t${i}`, "v"]),
+              Array.from({ length: 50 }, (_, i) => [i === 0 ? "Project" : `t${i}`, "v"]),
             ),
             session,
             state,
           }),
         "tags",
-        /^Too many tags \(50\): pass at most 49; AWS allows 50 per repository and cloudknot adds Project$/,
+        /^Too many tags \(50\): pass at most 49; AWS allows 50 per repository and cloudknot adds ManagedBy$/,
       ],
       [
         "repo option typo",

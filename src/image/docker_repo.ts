@@ -72,6 +72,17 @@ export function validateDockerRepoOptions(
   validateOptionKeys(options, DOCKER_REPO_OPTION_KEYS, "DockerRepo.create()");
   const name = validateRepositoryName(options.name);
   if (typeof options.tags === "object" && options.tags !== null) {
+    // ManagedBy=cloudknot tells the repositories cloudknot made (repo list, gc, clobber).
+    const own = Object.keys(options.tags).find((key) =>
+      key === "ManagedBy" || /^cloudknot:/i.test(key)
+    );
+    if (own !== undefined) {
+      throw new CloudknotInputError(
+        `The tag key ${own} is cloudknot's own (it tells the repositories cloudknot made): ` +
+          `pass tags under other keys`,
+        { field: "tags" },
+      );
+    }
     // ECR counts the tags every repository gets too: say how many the caller may pass.
     const added = Object.keys(DEFAULT_REPO_TAGS).filter((key) =>
       !Object.hasOwn(options.tags!, key)

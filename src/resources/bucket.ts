@@ -234,24 +234,34 @@ export function validateTags(tags: Record<string, string> | undefined): void {
   }
   for (const [key, value] of Object.entries(tags)) {
     if (
-      !key || key.length > 128 || /^(aws|cloudknot):/i.test(key) || RESERVED_TAG_KEYS.includes(key)
+      !key || key.length > 128 || !TAG_TEXT.test(key) || /^(aws|cloudknot):/i.test(key) ||
+      RESERVED_TAG_KEYS.includes(key)
     ) {
       throw new CloudknotInputError(
-        `Invalid tag key ${JSON.stringify(key)}: use 1 to 128 characters, not starting with ` +
-          `"aws:" or "cloudknot:", and none of ${
+        `Invalid tag key ${JSON.stringify(key)}: use 1 to 128 letters, digits, spaces and ` +
+          `_ . : / = + - @, not starting with "aws:" or "cloudknot:", and none of ${
             RESERVED_TAG_KEYS.join(", ")
           } (cloudknot sets those)`,
         { field: "tags" },
       );
     }
-    if (typeof value !== "string" || value.length > 256) {
+    if (typeof value !== "string" || value.length > 256 || !TAG_TEXT.test(value)) {
       throw new CloudknotInputError(
-        `Invalid value of tag ${JSON.stringify(key)}: use a string of at most 256 characters`,
+        `Invalid value of tag ${JSON.stringify(key)}: use a string of at most 256 letters, ` +
+          `digits, spaces and _ . : / = + - @`,
         { field: "tags" },
       );
     }
   }
 }
+
+/**
+ * The characters of a tag's key and value that every service a knot or a
+ * Pars tags takes: IAM's pattern, the narrowest of them
+ * (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html>); the
+ * IAM role a knot makes would refuse any other after the Pars was made.
+ */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 /**
  * The default bucket name: `cloudknot-<account id>-<region>`. It is
