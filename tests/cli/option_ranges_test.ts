@@ -310,6 +310,12 @@ Deno.test("map refuses its own options and inputs on AWS before the knot is made
         /^error: --env must not set AWS_REGION: the job reads the run's data in S3 /m,
       ],
       [
+        ["map", JOBS, "square", "--env", "PATH=/x"],
+        "[1]",
+        1,
+        /^error: --env must not set PATH: the job's container finds deno on its image's PATH /m,
+      ],
+      [
         ["map", JOBS, "square", "--env", "1B=1"],
         "[1]",
         1,
@@ -331,6 +337,15 @@ Deno.test("map refuses its own options and inputs on AWS before the knot is made
       assert.match(r.stderr, message);
       assert.deepEqual(home.emu.mutatingRequests(), [], args.join(" "));
     }
+    // On the docker target too, before its knot's image is built.
+    const file = join(home.dir, "inputs.json");
+    const docker = await cliInProcess(
+      ["map", JOBS, "square", "--env", "PATH=/x", "--target", "docker", "--inputs", file],
+      home.env,
+    ).ended;
+    assert.equal(docker.code, 1, docker.stderr);
+    assert.match(docker.stderr, /^error: --env must not set PATH: /m);
+    assert.equal(await Deno.stat(join(home.dir, "knots")).catch(() => undefined), undefined);
   });
 });
 

@@ -13,6 +13,7 @@ import type { MapRun } from "../../run/map_run.ts";
 import { readAwsKnot } from "../../targets/aws/catalog.ts";
 import { findLocalKnot, type LocalKnotInfo } from "../../targets/local/catalog.ts";
 import { checkJobEnvironment } from "../../targets/aws/batch/command.ts";
+import { checkContainerEnv } from "../../job/container_env.ts";
 import { cliAwsKnot, cliSettings } from "../common/aws.ts";
 import { cliWarn } from "../common/cli_words.ts";
 import { awsKnotOptions, awsOptionsGiven } from "../common/aws_options.ts";
@@ -134,6 +135,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   // The map's own options are checked before the knot is made or updated, as its inputs are.
   validateMapOptions({ env, ...(itemsPerJob !== undefined ? { itemsPerJob } : {}) }, target);
   if (target === "aws") checkJobEnvironment(env);
+  if (target === "docker") checkContainerEnv(env);
   const items = await readInputs({
     ...(ctx.string("inputs") !== undefined ? { file: ctx.string("inputs") } : {}),
     ndjson: ctx.flag("ndjson"),

@@ -32,6 +32,7 @@ import { DockerCommandError } from "../../docker/errors.ts";
 import { localRunUsage } from "../local/run_usage.ts";
 import { FollowedRunning } from "../local/running_file.ts";
 import { isDiskRefusal } from "../local/errors.ts";
+import { checkContainerEnv } from "../../job/container_env.ts";
 import {
   listRecords,
   readManifest,
@@ -304,6 +305,7 @@ export class DockerTarget implements Target {
   ): Promise<MapRun<T>> {
     // A signal aborted already: nothing is read or made (as fetch() does).
     request.signal?.throwIfAborted();
+    checkContainerEnv(request.env);
     const { permissions } = run;
     const o = { ...this.#o, attempts: run.attempts, ...run.resources };
     const runId = newRunId();

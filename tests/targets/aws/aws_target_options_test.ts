@@ -62,6 +62,9 @@ Deno.test("AWS target: a map whose env sets the AWS credentials, endpoint or reg
         { AWS_ENDPOINT_URL_S3: "http://elsewhere" },
         { AWS_REGION: "eu-west-1" },
         { AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://x" },
+        // The image's own: every attempt would fail to start deno.
+        { PATH: "/x" },
+        { DENO_DIR: "/x" },
       ]
     ) {
       await assert.rejects(

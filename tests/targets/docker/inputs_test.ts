@@ -4,7 +4,7 @@
 // of the run. Under CI=true these tests fail without Docker.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Knot } from "../../../mod.ts";
+import { CloudknotInputError, Knot } from "../../../mod.ts";
 import { job } from "../../fixtures/docker_job.ts";
 import { withDockerKnots } from "../../support/docker_knots.ts";
 import { dockerTest } from "../../support/docker_available.ts";
@@ -49,6 +49,22 @@ dockerTest(
         );
         assert.deepEqual(await run.results(), items);
       });
+
+      await t.step(
+        "an env that sets PATH or DENO_DIR, which the image's container needs, is refused and keeps nothing",
+        async () => {
+          const before = await knot.runs();
+          for (const env of [{ PATH: "/x" }, { DENO_DIR: "/x" }] as Record<string, string>[]) {
+            await assert.rejects(
+              knot.map([1], { env, progress: false }),
+              (e) =>
+                e instanceof CloudknotInputError && e.field === "env" &&
+                e.message.startsWith(`env must not set ${Object.keys(env)[0]}: `),
+            );
+          }
+          assert.deepEqual(await knot.runs(), before);
+        },
+      );
 
       await t.step("inputs that throw midway reject the map and keep nothing", async () => {
         const before = await knot.runs();

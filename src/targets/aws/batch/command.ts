@@ -8,6 +8,7 @@
  * @module
  */
 import { parseJobArgs } from "../../../job/job_args.ts";
+import { checkContainerEnv } from "../../../job/container_env.ts";
 import { CloudknotInputError } from "../../../util/errors.ts";
 
 /** What a job's command says. */
@@ -163,6 +164,7 @@ function envChars(env: Record<string, string>): number {
  * @throws {CloudknotInputError} For a variable the runtime reads, or an env too large.
  */
 export function checkJobEnvironment(env: Record<string, string>, permissions?: string): void {
+  checkContainerEnv(env);
   const taken = Object.keys(env).filter((name) => RUNTIME_VARIABLES.test(name));
   if (taken.length > 0) {
     throw new CloudknotInputError(
