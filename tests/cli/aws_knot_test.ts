@@ -380,7 +380,7 @@ steps.push([
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(
       refused.stderr,
-      / \(knot kb keeps its own --compute EC2, --retries 3, --memory 8000, --allow read=\/tmp, --instance-types optimal, --max-vcpus 8 where they are not given: give them with the update too\); nothing was changed$/m,
+      / \(knot kb keeps its own --retries 3, --memory 8000, --allow read=\/tmp where they are not given: give them with the update too; and it keeps its own --compute EC2, --instance-types optimal, --max-vcpus 8 where they are not given, which no update changes: clobber the knot, or choose another name, to change them\); nothing was changed$/m,
     );
     assert.doesNotMatch(refused.stderr, /permissions/);
     assert.equal(home.emu.mutatingRequests().length, mutating);

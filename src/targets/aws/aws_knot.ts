@@ -118,6 +118,7 @@ import {
   ignoredOptions,
   knotOwnOptions,
   splitUpdates,
+  UPDATED_OPTIONS,
 } from "./adopted_options.ts";
 import { defaultBaseImage } from "../../image/build_context.ts";
 import { defined } from "../../util/defined.ts";
@@ -1542,15 +1543,33 @@ export async function updateOptions(
   } catch (e) {
     if (!(e instanceof CloudknotInputError)) throw e;
     // Say which values were the knot's own, not given: the caller may not know them.
-    const own = Object.keys(updating).filter((key) =>
-      SHAPING.includes(key as keyof AwsKnotSpec) && !given.some(([k]) => k === key) &&
-      !FUNCTION_KEYS.includes(key as keyof AwsKnotSpec)
+    const own = (Object.keys(updating) as (keyof AwsKnotSpec)[]).filter((key) =>
+      SHAPING.includes(key) && !given.some(([k]) => k === key) && !FUNCTION_KEYS.includes(key)
     );
+    const list = (keys: (keyof AwsKnotSpec)[]) =>
+      keys.map((key) => `${key} ${JSON.stringify(updating[key])}`).join(", ");
+    // Those no update changes (its compute environment's and queue's) cannot be given instead.
+    const updatable = own.filter((key) => UPDATED_OPTIONS.includes(key));
+    const fixed = own.filter((key) => !UPDATED_OPTIONS.includes(key));
+    const kept = [
+      ...(updatable.length > 0
+        ? [
+          `keeps its own ${
+            list(updatable)
+          } where they are not given: give them with the update too`,
+        ]
+        : []),
+      ...(fixed.length > 0
+        ? [
+          `keeps its own ${list(fixed)} where they are not given, which no update changes: ` +
+          `clobber the knot, or choose another name, to change them`,
+        ]
+        : []),
+    ];
     throw new CloudknotInputError(
-      `${e.message.replace(/\.?$/, "")} (knot ${name} keeps its own ${
-        own.map((key) => `${key} ${JSON.stringify(updating[key as keyof AwsKnotSpec])}`)
-          .join(", ")
-      } where they are not given: give them with the update too); nothing was changed`,
+      `${e.message.replace(/\.?$/, "")}${
+        kept.length > 0 ? ` (knot ${name} ${kept.join("; and it ")})` : ""
+      }; nothing was changed`,
       { ...(e.field !== undefined ? { field: e.field } : {}), cause: e },
     );
   }

@@ -235,7 +235,7 @@ step(
       assert.equal(memory.field, "memory");
       assert.match(
         memory.message,
-        /\(512, 1024 or 2048\), not 4096 \(knot \S+ keeps its own compute "FARGATE", retries 1, vcpus 0\.25, .*where they are not given: give them with the update too\); nothing was changed$/,
+        /\(512, 1024 or 2048\), not 4096 \(knot \S+ keeps its own retries 1, vcpus 0\.25\S* .*where they are not given: give them with the update too; and it keeps its own compute "FARGATE"\S* .*where they are not given, which no update changes: clobber the knot, or choose another name, to change them\); nothing was changed$/,
       );
 
       // Its dry run refuses it alike.
