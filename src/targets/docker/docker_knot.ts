@@ -25,7 +25,12 @@ import { LocalStore } from "../../store/local.ts";
 import { dockerImageName } from "../../store/local_knots.ts";
 import { defined } from "../../util/defined.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
-import { localKnotsDir, readLocalKnotRecord, saveLocalKnotRecord } from "../local/catalog.ts";
+import {
+  clobberedArtifact,
+  localKnotsDir,
+  readLocalKnotRecord,
+  saveLocalKnotRecord,
+} from "../local/catalog.ts";
 import type { OpenedKnot } from "../target.ts";
 import type { LocalKnotSpec } from "../local/local_knot.ts";
 import { DockerTarget, type DockerTargetOptions } from "./docker_target.ts";
@@ -314,15 +319,7 @@ async function finishClobber(
   if (fresh) return undefined;
   // No knot is left to adopt: said as for any knot that is not there.
   if (left === undefined) await savedRecord(store, spec, false);
-  return {
-    artifact: {
-      kind: left?.kind ?? "func",
-      source: "",
-      hash: left?.hash ?? "",
-      name: left?.functionName ?? spec.name,
-    },
-    target,
-  };
+  return { artifact: clobberedArtifact(left, spec.name), target };
 }
 
 /** See `knotImage` in {@linkcode openDockerKnot}. */

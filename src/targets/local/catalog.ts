@@ -392,3 +392,31 @@ export function pickRun(
     { field: "runId" },
   );
 }
+
+/**
+ * The artifact of the handle a knot gets when opening it finished its
+ * killed clobber: no function is left, only what its record (if any) said
+ * of it, for the handle's name and view.
+ *
+ * @example Usage
+ * ```ts
+ * import { clobberedArtifact } from "./catalog.ts";
+ *
+ * console.log(clobberedArtifact(undefined, "squares").name); // "squares"
+ * ```
+ *
+ * @param saved The knot's record as it was read, if any.
+ * @param name The knot's name.
+ * @returns The artifact, with no source.
+ */
+export function clobberedArtifact(
+  saved: { kind?: FunctionKind; hash?: string; functionName?: string } | undefined,
+  name: string,
+): FunctionArtifact {
+  return {
+    kind: saved?.kind ?? "func",
+    source: "",
+    hash: saved?.hash ?? "",
+    name: saved?.functionName ?? name,
+  };
+}

@@ -17,6 +17,7 @@ import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
 import { CLOBBERING_FILE, type EnvLookup, startMakingArtifact } from "../../store/local_knots.ts";
 import {
+  clobberedArtifact,
   type LocalKnotRecord,
   localKnotsDir,
   localRunsRoot,
@@ -204,15 +205,7 @@ async function finishClobber(
       (creating ? `, and the knot is created anew` : ""),
   );
   if (creating) return false;
-  return {
-    artifact: {
-      kind: saved?.kind ?? "func",
-      source: "",
-      hash: saved?.hash ?? "",
-      name: saved?.functionName ?? spec.name,
-    },
-    target,
-  };
+  return { artifact: clobberedArtifact(saved, spec.name), target };
 }
 
 /**
