@@ -12,6 +12,7 @@ import { configOwner, OWNER_TAG_KEY } from "../../src/resources/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
 import { dockerTest } from "../support/docker_available.ts";
+import { pushImage } from "../support/ecr_images.ts";
 import { type AwsHome, withAwsHome } from "./aws_helpers.ts";
 import { cli, cliHere, cliInTerminal, hasScript, JOBS } from "./helpers.ts";
 
@@ -488,6 +489,36 @@ Deno.test("knot create refuses a compute environment, job queue or job role of i
       assert.deepEqual(home.emu.mutatingRequests(), [], `${knot}: no mutating request`);
     }
   });
+});
+
+Deno.test("knot create refuses an immutable repository that already holds its image's tag, before any request that changes AWS", async () => {
+  await withAwsHome(async (home) => {
+    assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
+    const session = await sessionFor(home.emu);
+    await session.ecr.createRepository({
+      repositoryName: "frozen",
+      imageTagMutability: "IMMUTABLE",
+    });
+    await pushImage(home.emu, "frozen", ["kimm"], "theirs");
+    home.emu.requests.clear();
+    const r = await cliHere(home, [
+      "knot",
+      "create",
+      "kimm",
+      JOBS,
+      "square",
+      "--target",
+      "aws",
+      "--repo",
+      "frozen",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /^error: The ECR repository frozen has immutable tags and already holds frozen:kimm, which this knot's image would be pushed under, and ECR refuses to overwrite it: choose another --repo, or choose another knot name \(its image's tag\), or delete that image from frozen if nothing uses it$/m,
+    );
+    assert.deepEqual(home.emu.mutatingRequests(), []);
+  }, { registry: true });
 });
 
 /** Makes Batch resources of a knot directly, tagged the way cloudknot tags them. */

@@ -485,6 +485,10 @@ export async function refuseCreate(
     bucket,
   });
   await refuseForeignKnotResources(spec, session, found, names, parsName);
+  // An update with a new function pushes it under a tag of its own, which no repository holds.
+  if (!reuse && !heal?.update?.newFunction) {
+    await refuseImmutableTags(spec, session, repoName, pushedTags(spec, checked));
+  }
   await refuseOtherOwnersKnotPars(spec, checked, session, state, parsName, heal?.missing);
   await refuseOverBatchQuotas(spec, checked, session, state, {
     parsName,
@@ -551,6 +555,59 @@ async function refuseForeignKnotResources(
       { field: "name" },
     );
   }
+}
+
+/**
+ * The tags a create pushes the knot's image under: a built `dockerImage`'s latest tag,
+ * else the knot's `imageTags` (the create builds the image with them).
+ */
+function pushedTags(spec: AwsKnotSpec, checked: CheckedAwsKnot): string[] {
+  const latest = spec.dockerImage?.images.at(-1);
+  return latest !== undefined ? [latest.slice(latest.lastIndexOf(":") + 1)] : checked.imageTags;
+}
+
+/**
+ * Refuses, with read-only requests, a push ECR would refuse after the create had made the knot's
+ * job role and its bucket settings: a repository of `IMMUTABLE` tags that holds one of the tags
+ * the knot's image would be pushed under (ECR's `ImageTagAlreadyExistsException`).
+ */
+async function refuseImmutableTags(
+  spec: AwsKnotSpec,
+  session: AwsSession,
+  repo: string,
+  tags: string[],
+): Promise<void> {
+  let found;
+  try {
+    found = (await session.ecr.describeRepositories({ repositoryNames: [repo] }))
+      .repositories?.find((r) => r.repositoryName === repo);
+  } catch (e) {
+    if (isAwsCode(e, "RepositoryNotFoundException")) return;
+    throw e;
+  }
+  if (found?.imageTagMutability !== "IMMUTABLE") return;
+  const held: string[] = [];
+  for (const imageTag of tags) {
+    try {
+      await session.ecr.describeImages({ repositoryName: repo, imageIds: [{ imageTag }] });
+      held.push(imageTag);
+    } catch (e) {
+      if (!isAwsCode(e, "ImageNotFoundException")) throw e;
+    }
+  }
+  if (held.length === 0) return;
+  const other = spec.dockerImage !== undefined
+    ? "build the dockerImage under another tag"
+    : spec.imageTags !== undefined
+    ? "give other imageTags"
+    : "choose another knot name (its image's tag)";
+  throw new CloudknotInputError(
+    `The ECR repository ${repo} has immutable tags and already holds ` +
+      `${held.map((t) => `${repo}:${t}`).join(", ")}, which this knot's image would be ` +
+      `pushed under, and ECR refuses to overwrite it: choose another repoName, or ${other}, ` +
+      `or delete that image from ${repo} if nothing uses it`,
+    { field: "repoName" },
+  );
 }
 
 async function create(
