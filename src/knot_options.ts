@@ -217,8 +217,9 @@ export async function validateKnotOptions(
   }
   if (target === "aws") {
     // The AWS rules: timeout an integer of at least 60, memory within Batch's bounds.
-    const { validateAwsKnotOptions } = await import("./targets/aws/knot_options.ts");
-    const checked = validateAwsKnotOptions({ ...options, name });
+    const { ownCompute, validateAwsKnotOptions } = await import("./targets/aws/knot_options.ts");
+    const spec = { ...options, name };
+    const checked = validateAwsKnotOptions(spec, await ownCompute(spec));
     if (options.timeout !== undefined) valid.timeout = checked.compute.timeout!;
     if (options.memory !== undefined) valid.memory = checked.compute.memory;
     return valid;

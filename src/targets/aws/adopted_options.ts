@@ -129,7 +129,7 @@ export async function ignoredOptions(
   if (given.length === 0) return [];
   // Every option was checked before the knot was looked at: the checks fill in what the knot
   // would have been made with.
-  const checked = validateAwsKnotOptions(spec);
+  const checked = validateAwsKnotOptions(spec, { compute: record.compute as ComputeType });
   const c = checked.compute;
   const needsDefinition = given.some((key) => IN_DEFINITION.includes(key));
   const definition = needsDefinition ? await knotDefinition(session, record, batch) : undefined;

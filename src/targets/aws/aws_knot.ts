@@ -107,6 +107,7 @@ import {
 import {
   type AwsKnotSpec,
   type CheckedAwsKnot,
+  ownCompute,
   SHAPING,
   validateAwsKnotOptions,
 } from "./knot_options.ts";
@@ -309,13 +310,15 @@ export async function openAwsKnot(
   spec: AwsKnotSpec,
   packaged: { packaged?: PackagedFunction } = {},
 ): Promise<OpenedKnot<AwsKnotTarget>> {
-  const checked = validateAwsKnotOptions(spec);
+  // Checked against the compute type of the knot of that name, when it exists; a knot made
+  // anew is checked against the default's (openOnce).
+  validateAwsKnotOptions(spec, await ownCompute(spec));
   const state = spec.state ?? new StateFile();
   const session = spec.session ?? await sessionFromSettings({ state });
   // A heal that finds the knot's record changed once it holds the mark (another process
   // healed the knot, or clobbered it, since it was read) opens the knot again.
   while (true) {
-    const opened = await openOnce(spec, checked, session, state, packaged.packaged);
+    const opened = await openOnce(spec, session, state, packaged.packaged);
     if (opened !== OPEN_AGAIN) return opened;
   }
 }
@@ -328,7 +331,6 @@ const OPEN_AGAIN = Symbol("open again");
 
 async function openOnce(
   spec: AwsKnotSpec,
-  checked: CheckedAwsKnot,
   session: AwsSession,
   state: StateFile,
   packaged?: PackagedFunction,
@@ -342,6 +344,7 @@ async function openOnce(
   return await state.whileMaking(recordSection("knot", spec.name), async () => {
     const made = await readAwsKnot(state, spec.name, { strict: true });
     if (made !== undefined) return await adopt(spec, made, session, state, packaged);
+    const checked = validateAwsKnotOptions(spec);
     // Its record does not name its Pars yet: this mark does, so Pars.clobber refuses meanwhile.
     const { pars } = await knotParsName(spec, checked, session);
     // A Pars recorded with another profile is refused before the image is built; another

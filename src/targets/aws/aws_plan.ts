@@ -35,7 +35,7 @@ import {
 } from "./aws_knot.ts";
 import { ignoredOptions, splitUpdates } from "./adopted_options.ts";
 import { getRole, KNOT_ROLE_SPEC, knotRoleName } from "../../resources/_iam_roles.ts";
-import { type AwsKnotSpec, validateAwsKnotOptions as check } from "./knot_options.ts";
+import { type AwsKnotSpec, ownCompute, validateAwsKnotOptions as check } from "./knot_options.ts";
 import { readAwsKnot } from "./catalog.ts";
 import { recordSection } from "../../state/sections.ts";
 
@@ -67,7 +67,7 @@ async function exists(lookup: () => Promise<boolean>, ...codes: string[]): Promi
  * @returns The plan, with the estimated cost of one job running an hour.
  */
 export async function planAwsKnot(spec: AwsKnotSpec): Promise<Plan> {
-  const checked = check(spec);
+  const checked = check(spec, await ownCompute(spec));
   const { compute, names, imageTags } = checked;
   const state = spec.state ?? new StateFile();
   const session = spec.session ?? await sessionFromSettings({ state });

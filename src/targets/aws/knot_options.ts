@@ -24,8 +24,10 @@ import {
   checkArchitecture,
   type ComputeOptions,
   type ComputeSpec,
+  type ComputeType,
   validateComputeOptions,
 } from "./batch/compute_options.ts";
+import { readAwsKnot } from "./catalog.ts";
 
 /** The Batch name rule: letters, digits, hyphens and underscores, at most 128. */
 const BATCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -174,9 +176,14 @@ export interface CheckedAwsKnot {
  * ```
  *
  * @param spec The name, the function and the options.
+ * @param own The compute type of the knot of that name, when it exists ({@linkcode ownCompute}):
+ *   the options are checked against it when `compute` is not given. @default {{}}
  * @returns The checked options.
  */
-export function validateAwsKnotOptions(spec: AwsKnotSpec): CheckedAwsKnot {
+export function validateAwsKnotOptions(
+  spec: AwsKnotSpec,
+  own: { compute?: ComputeType } = {},
+): CheckedAwsKnot {
   const { name } = spec;
   const given = [spec.func, spec.module, spec.dockerImage].filter((x) => x !== undefined).length;
   if (given > 1) {
@@ -195,7 +202,7 @@ export function validateAwsKnotOptions(spec: AwsKnotSpec): CheckedAwsKnot {
     });
   }
   if (spec.baseImage !== undefined) validateBaseImage(spec.baseImage);
-  const compute = validateComputeOptions(spec);
+  const compute = validateComputeOptions(spec, own.compute);
   checkArchitecture(compute, spec.dockerImage?.platform ?? DEFAULT_IMAGE_PLATFORM);
   const checked: CheckedAwsKnot = {
     compute,
@@ -265,4 +272,31 @@ export function validateAwsKnotOptions(spec: AwsKnotSpec): CheckedAwsKnot {
     }
   }
   return checked;
+}
+
+/**
+ * The compute type of the AWS knot the config file has of `spec`'s name, when `spec` gives none:
+ * its options (`bidPercentage`, which needs SPOT; Fargate's vCPUs; GPUs) are then checked against
+ * the knot's compute type, not the default's. Reads the config file only.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { ownCompute, validateAwsKnotOptions } from "./knot_options.ts";
+ *
+ * const spec = { name: "spotty", bidPercentage: 60 };
+ * validateAwsKnotOptions(spec, await ownCompute(spec)); // passes when knot spotty is SPOT
+ * ```
+ *
+ * @param spec The knot's name and options, as given.
+ * @returns The knot's compute type, or nothing when `compute` is given or there is no such knot.
+ */
+export async function ownCompute(spec: AwsKnotSpec): Promise<{ compute?: ComputeType }> {
+  // A state that is not a StateFile is refused by the checks, in their words.
+  if (
+    spec.compute !== undefined || (spec.state !== undefined && !(spec.state instanceof StateFile))
+  ) {
+    return {};
+  }
+  const saved = await readAwsKnot(spec.state ?? new StateFile(), spec.name);
+  return saved === undefined ? {} : { compute: saved.compute as ComputeType };
 }

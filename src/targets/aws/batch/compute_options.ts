@@ -387,10 +387,15 @@ function given(value: unknown): string {
  * ```
  *
  * @param options The settings as given.
+ * @param knotCompute The compute type of the knot the settings are given to, when it exists:
+ *   the settings are checked against it when `compute` is not given. @default {"EC2"}
  * @returns The checked settings with defaults.
  */
-export function validateComputeOptions(options: ComputeOptions = {}): ComputeSpec {
-  const compute = options.compute ?? "EC2";
+export function validateComputeOptions(
+  options: ComputeOptions = {},
+  knotCompute: ComputeType = "EC2",
+): ComputeSpec {
+  const compute = options.compute ?? knotCompute;
   if (!COMPUTE_TYPES.includes(compute)) {
     fail(
       "compute",

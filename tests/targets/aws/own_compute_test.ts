@@ -1,0 +1,60 @@
+// The options given to a knot that exists without `compute` are checked against the knot's own
+// compute type, not the default's (EC2): a SPOT knot takes its bidPercentage again. A knot made
+// anew is still checked against the default, before anything changes on AWS.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CloudknotInputError, Knot } from "../../../mod.ts";
+import { StateFile } from "../../../src/state/mod.ts";
+import { startEmulator } from "../../emulator/mod.ts";
+import { sessionFor } from "../../support/aws_session.ts";
+import { ensureBaseImage } from "../../support/base_image.ts";
+import { dockerTest } from "../../support/docker_available.ts";
+import { rejects } from "../../support/rejects.ts";
+
+function square(x: number): number {
+  return x * x;
+}
+
+dockerTest(
+  "a SPOT knot given its bidPercentage without compute is adopted, a bidPercentage of its own is ignored with a warning, and a new knot's bidPercentage without compute is refused before any request that changes AWS",
+  async () => {
+    const emu = await startEmulator({ registry: true });
+    const dir = await Deno.makeTempDir({ prefix: "cloudknot-own-compute-" });
+    try {
+      const session = await sessionFor(emu);
+      const state = new StateFile({ path: join(dir, "cloudknot") });
+      const common = {
+        name: "spotty",
+        target: "aws" as const,
+        session,
+        state,
+        cloudknotDir: join(dir, "home"),
+        baseImage: await ensureBaseImage(),
+        func: square,
+      };
+      await Knot.create({ ...common, compute: "SPOT", bidPercentage: 60 });
+
+      emu.requests.clear();
+      const plan = await Knot.create({ ...common, bidPercentage: 60, dryRun: true });
+      assert.equal(plan.find("knot")?.action, "adopt");
+      assert.doesNotMatch(plan.notes.join("\n"), /ignored/);
+      const warned: string[] = [];
+      await Knot.create({ ...common, bidPercentage: 60, warn: (m) => warned.push(m) });
+      assert.deepEqual(warned.filter((m) => /ignored/.test(m)), []);
+      const other: string[] = [];
+      await Knot.create({ ...common, bidPercentage: 70, warn: (m) => other.push(m) });
+      assert.match(other.join("\n"), /these options were ignored: bidPercentage;/);
+      assert.deepEqual(emu.mutatingRequests(), []);
+
+      const refused = await rejects(
+        Knot.create({ ...common, name: "newspot", bidPercentage: 60 }),
+        CloudknotInputError,
+      );
+      assert.equal(refused.message, 'bidPercentage needs compute "SPOT"');
+      assert.deepEqual(emu.mutatingRequests(), []);
+    } finally {
+      await emu.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
