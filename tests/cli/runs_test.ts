@@ -375,7 +375,7 @@ Deno.test("logs of items whose function could not load says on stderr that each 
   });
 });
 
-Deno.test("results finishes a run whose map was killed, printing every result", async () => {
+Deno.test("knot show says a run whose map was killed stopped, and what finishes it; results finishes it, printing every result", async () => {
   await withHome(async (home) => {
     const marker = join(home.dir, "release");
     const mapping = spawnCli(
@@ -403,10 +403,22 @@ Deno.test("results finishes a run whose map was killed, printing every result", 
       index: 0,
       value: { id: 0, released: true },
     });
+    const running = await cli(home, ["knot", "show", "killed"]);
+    assert.match(running.stdout, / 3 +1 +0 +running$/m);
+    assert.doesNotMatch(running.stdout, /stopped/);
     mapping.kill("SIGKILL");
     await mapping.status;
     await out.cancel();
     await mapping.stderr.cancel();
+    const shown = await cli(home, ["knot", "show", "killed"]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, / 3 +1 +0 +stopped$/m);
+    assert.match(
+      shown.stdout,
+      /^Run \S+ stopped: the process that ran it is gone \(killed, or its machine restarted\), and no result was lost\. `cloudknot results killed RUN` runs the unfinished items here and prints every result; `cloudknot cancel killed RUN` ends them as cancelled\.$/m,
+    );
+    const json = JSON.parse((await cli(home, ["knot", "show", "killed", "--json"])).stdout);
+    assert.equal(json.runs[0].status, "stopped");
     await Deno.writeTextFile(marker, "");
     const later = await cli(home, ["results", "killed"]);
     assert.equal(later.code, 0, later.stderr);
@@ -418,6 +430,7 @@ Deno.test("results finishes a run whose map was killed, printing every result", 
     // Finished now: asking again runs nothing and prints the same.
     const again = await cli(home, ["results", "killed"]);
     assert.equal(again.stdout, later.stdout);
+    assert.match((await cli(home, ["knot", "show", "killed"])).stdout, / 3 +3 +0 +finished$/m);
   });
 });
 

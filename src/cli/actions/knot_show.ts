@@ -40,12 +40,26 @@ interface RunRow {
   counts?: RunCounts;
   finished?: boolean;
   cutShort?: boolean;
+  stopped?: boolean;
 }
 
-/** A run's status: `finished` (`cut short` when its map() died reading the inputs) or `running`. */
-function runStatus({ counts, finished, cutShort }: RunRow): string | undefined {
+/**
+ * A run's status: `finished` (`cut short` when its map() died reading the inputs), `running`, or
+ * `stopped` (a local or docker run whose process is gone).
+ */
+function runStatus({ counts, finished, cutShort, stopped }: RunRow): string | undefined {
   if (counts === undefined) return undefined;
-  return finished ? (cutShort ? "cut short" : "finished") : "running";
+  return finished ? (cutShort ? "cut short" : "finished") : stopped ? "stopped" : "running";
+}
+
+/** What to run to finish the runs whose process is gone, if any. */
+function stoppedAdvice(knot: string, runs: RunRow[]): string | undefined {
+  const stopped = runs.filter((row) => row.stopped).map((row) => row.manifest.runId);
+  if (stopped.length === 0) return undefined;
+  return `${stopped.length === 1 ? "Run" : "Runs"} ${stopped.join(", ")} stopped: the ` +
+    `process that ran ${stopped.length === 1 ? "it" : "them"} is gone (killed, or its machine ` +
+    `restarted), and no result was lost. \`cloudknot results ${knot} RUN\` runs the unfinished ` +
+    `items here and prints every result; \`cloudknot cancel ${knot} RUN\` ends them as cancelled.`;
 }
 
 function runJson(row: RunRow) {
@@ -268,7 +282,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     rows,
     runs,
     clobber === undefined ? undefined : halfClobbered({ name: r.name, ...clobber }),
-    docker?.view?.advice,
+    [stoppedAdvice(r.name, runs), docker?.view?.advice].filter(Boolean).join("\n\n") ||
+      undefined,
   ));
   return 0;
 }

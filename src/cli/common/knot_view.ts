@@ -77,6 +77,11 @@ export interface RunSnapshot {
   finished: boolean;
   /** Its `map()` died while it still read the inputs (see `MapRun.cutShort`). */
   cutShort?: boolean;
+  /**
+   * Not finished, and no process runs it: the one that did was killed, and a `collect()` (the
+   * command line's `results`) finishes it.
+   */
+  stopped?: boolean;
 }
 
 /**
@@ -97,6 +102,7 @@ export function knotRuns(knot: LocalKnotInfo): {
     runId: string,
     options?: { signal?: AbortSignal; finish?: boolean },
   ): Promise<MapRun<unknown>>;
+  isLive(runId: string): Promise<boolean>;
 } {
   const record = knot.record as unknown as DockerKnotRecord;
   return record.target === "docker" ? dockerRuns({ root: knot.root, record }) : localRuns(knot);
@@ -119,12 +125,15 @@ export async function snapshotRuns(knot: LocalKnotInfo): Promise<RunSnapshot[]> 
   const snapshots: RunSnapshot[] = [];
   for (const manifest of await reader.runs()) {
     const stop = new AbortController();
+    // Asked first: a run that ends meanwhile reads as finished, never as stopped.
+    const live = await reader.isLive(manifest.runId);
     const run = await reader.collect(manifest.runId, { signal: stop.signal, finish: false });
     snapshots.push({
       manifest,
       counts: run.counts,
       finished: run.finished,
       ...(run.cutShort ? { cutShort: true } : {}),
+      ...(!run.finished && !live ? { stopped: true } : {}),
     });
     stop.abort();
   }

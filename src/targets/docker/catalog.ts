@@ -66,7 +66,7 @@ export interface DockerKnotRecord {
 export function dockerRuns(
   knot: { root: string; record: DockerKnotRecord },
   docker: Docker = new Docker(),
-): Pick<DockerTarget, "runs" | "collect"> {
+): Pick<DockerTarget, "runs" | "collect" | "isLive"> {
   let opened: Promise<DockerTarget> | undefined;
   const target = () =>
     opened ??= import("./docker_target.ts").then(({ DockerTarget }) =>
@@ -83,6 +83,7 @@ export function dockerRuns(
   return {
     runs: async () => await (await target()).runs(),
     collect: async (runId, options) => await (await target()).collect(runId, options),
+    isLive: async (runId) => await (await target()).isLive(runId),
   };
 }
 

@@ -1208,6 +1208,16 @@ export class DockerTarget implements Target {
     return await this.#containers({ [CONTAINER_LABELS.run]: runId }, { running: true });
   }
 
+  /**
+   * Whether a process drives the run now (this one or another: it holds the run's lock). A run
+   * not finished that none drives lost its process: a `collect()` finishes it.
+   */
+  isLive(runId: string): Promise<boolean> {
+    const lock = takeLock(this.#runDir(runId));
+    lock?.close();
+    return Promise.resolve(lock === undefined);
+  }
+
   /** The knot's runs that still have their data, oldest first. */
   runs(): Promise<DockerRunManifest[]> {
     return readRunManifests(

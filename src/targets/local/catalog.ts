@@ -301,7 +301,7 @@ export async function findLocalKnot(
  */
 export function localRuns(
   knot: LocalKnotInfo,
-): Pick<LocalTarget, "runs" | "collect" | "goneRuns" | "runsElsewhere" | "plan"> {
+): Pick<LocalTarget, "runs" | "collect" | "isLive" | "goneRuns" | "runsElsewhere" | "plan"> {
   return new LocalTarget({
     knot: knot.record.name,
     root: knot.root,

@@ -684,6 +684,14 @@ export class LocalTarget implements Target {
     return run;
   }
 
+  /**
+   * Whether a process runs the run now (this one or another: it holds the lock on the run's log).
+   * A run not finished that none runs lost its process: a `collect()` finishes it.
+   */
+  async isLive(runId: string): Promise<boolean> {
+    return (await RunDir.openLive(this.#runDir(runId))) !== undefined;
+  }
+
   /** The knot's runs that still have their data, oldest first. */
   runs(): Promise<LocalRunManifest[]> {
     return readRunManifests(

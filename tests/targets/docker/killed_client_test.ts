@@ -89,11 +89,17 @@ dockerTest(
       const left = await containerAttempts(runId);
       assert.ok(left.length > 0, "the killed client left no container");
 
-      // `cloudknot cancel` reads the run, without running what is left of it, and cancels it.
-      const cancelled = await cliHere(
-        { dir, env: { CLOUDKNOT_LOCAL_DIR: dir, CLOUDKNOT_CONFIG_FILE: join(dir, "config.ini") } },
-        ["cancel", "resumable", runId],
+      const home = {
+        dir,
+        env: { CLOUDKNOT_LOCAL_DIR: dir, CLOUDKNOT_CONFIG_FILE: join(dir, "config.ini") },
+      };
+      // `knot show` tells the run no process drives from one that runs.
+      const shown = JSON.parse(
+        (await cliHere(home, ["knot", "show", "resumable", "--json"])).stdout,
       );
+      assert.equal(shown.runs[0].status, "stopped");
+      // `cloudknot cancel` reads the run, without running what is left of it, and cancels it.
+      const cancelled = await cliHere(home, ["cancel", "resumable", runId]);
       assert.equal(cancelled.code, 0, cancelled.stderr);
       assert.match(cancelled.stdout, /Cancelled run .* items cancelled/);
       assert.deepEqual(await containers({ [CONTAINER_LABELS.run]: runId }), []);
