@@ -143,7 +143,7 @@ const found = new Map<string, boolean>();
  * @returns Whether the shell finds `setpriv`.
  */
 export function setprivFound(shell: string, env: Record<string, string> = {}): boolean {
-  let path = env.PATH;
+  let path: string | undefined = env.PATH;
   if (path === undefined) {
     try {
       path = Deno.env.get("PATH");

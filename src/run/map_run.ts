@@ -278,6 +278,8 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
   #cost?: CostReport;
   /** On a handle over a run and its retry: the items the retry runs again. */
   #retried?: ReadonlySet<number>;
+  /** On a retry's handle (over the whole input), the retry's own. */
+  #retry?: MapRun<unknown>;
 
   private constructor(info: RunInfo, options: MapRunOptions) {
     this.knot = info.knot;
@@ -350,7 +352,9 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
 
   /** Live counts of the run's items. */
   get counts(): RunCounts {
-    return { ...this.#counts };
+    // A retry's handle counts the attempts its retry ran again, which its items are fed from.
+    const retried = this.#retry?.counts.retried;
+    return { ...this.#counts, ...(retried !== undefined ? { retried } : {}) };
   }
 
   /** Whether every item has settled. */
@@ -828,6 +832,7 @@ export class MapRun<T = unknown> implements AsyncIterable<ItemSettled<T>> {
       },
     });
     run.#retried = new Set(items);
+    run.#retry = retried as MapRun<unknown>;
     feedMerged(
       earlier as MapRun<unknown>,
       retried as MapRun<unknown>,

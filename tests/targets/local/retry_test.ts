@@ -94,7 +94,7 @@ Deno.test("retry() of a run where nothing failed is the run itself, and bad opti
   });
 });
 
-Deno.test("retry() from a knot adopted with the default retries gives the items the attempts their run had", async () => {
+Deno.test("retry() from a knot adopted with the default retries gives the items the attempts their run had, and the retry's handle counts the attempts it ran again", async () => {
   const refuse = (x: number) => {
     if (x < 0) throw new RangeError("negative");
     return x;
@@ -109,6 +109,11 @@ Deno.test("retry() from a knot adopted with the default retries gives the items 
     const again = await retried.results().then(() => assert.fail("item 1 must fail"), (e) => e);
     assert.equal(again.errors[0].remote.name, "RangeError");
     assert.equal(again.errors[0].attempt, 2, "the run's two attempts, not the default three");
+    assert.equal(run.counts.retried, 1);
+    assert.equal(retried.counts.retried, 1, "the retry's own attempt run again");
+    const collected = await adopted.collect(retried.runId);
+    await collected.done;
+    assert.equal(collected.counts.retried, 1);
   });
 });
 
