@@ -394,8 +394,17 @@ export async function artifactFromModule(
       : await exportCheckEntry(cacheDir, url, exportName, bundle);
     const known = await checked?.known() ?? false;
     const kind = known ? "function" : await exportKind(out, deno);
+    if (kind === SLOW_TO_LOAD) {
+      (options.warn ?? console.warn)(
+        `cloudknot: module ${name} was still loading after ${EXPORT_CHECK_MS / 1000} s (its top ` +
+          `level waits for something, or loads for that long), so whether its export is a ` +
+          `function was not checked. Each worker loads it before its first item; with a timeout ` +
+          `(Knot.create({ timeout })), a worker still loading it after the timeout (30 s at ` +
+          `least) fails its items rather than making them wait for ever`,
+      );
+    }
     if (kind === "function" && !known) await checked?.remember();
-    if (kind !== undefined && kind !== "function") {
+    if (kind !== undefined && kind !== "function" && kind !== SLOW_TO_LOAD) {
       const what = exportName === "default" ? "The default export" : `Export ${exportName}`;
       throw new CloudknotInputError(
         `${what} of ${name} is ${kind === "class" ? "a class" : `${article(kind)} ${kind}`}, not ` +
@@ -592,12 +601,16 @@ const KIND_MARK = "cloudknot-export-kind:";
 /** How long the export's type may take to learn before it is left to the run. */
 const EXPORT_CHECK_MS = 30_000;
 
+/** What {@linkcode exportKind} gives when the module was still loading at its limit. */
+const SLOW_TO_LOAD = "slow to load";
+
 /**
  * What the bundle's default export is (`function`, `class`, `number`, …),
  * learned by importing it in a deno with no permissions but reading it, so
  * a non-function is refused when the knot is made instead of failing every
  * item. `undefined` when its top level cannot run that way (it needs a
- * permission, throws, or takes longer than 30 s): the run will tell.
+ * permission, or throws): the run will tell; {@linkcode SLOW_TO_LOAD} when it
+ * still ran after 30 s.
  */
 async function exportKind(bundle: string, deno: string): Promise<string | undefined> {
   const checker = `${bundle}.check.mjs`;
@@ -618,9 +631,14 @@ async function exportKind(bundle: string, deno: string): Promise<string | undefi
     stdout: "piped",
     stderr: "null",
   }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), EXPORT_CHECK_MS);
+  let slow = false;
+  const timer = setTimeout(() => {
+    slow = true;
+    child.kill("SIGKILL");
+  }, EXPORT_CHECK_MS);
   try {
     const { success, stdout } = await child.output();
+    if (slow) return SLOW_TO_LOAD;
     // The module's own output at import (a log line, a banner) comes before it or after it.
     const said = new TextDecoder().decode(stdout).split("\n").findLast((l) =>
       l.startsWith(KIND_MARK)

@@ -279,6 +279,12 @@ const SHELL: string | null = (() => {
     return null;
   }
 })();
+/**
+ * The least time a worker has to load the function, with a `timeoutMs` (the most it has: a short
+ * timeout is an attempt's, and a worker's start on a busy machine may take longer than it).
+ */
+const MIN_LOAD_MS = 30_000;
+
 /** Workers that die before they are ready, in a row, before the pool gives up. */
 const MAX_EARLY_DEATHS = 3;
 /** The AWS Batch variables every attempt sees. */
@@ -304,7 +310,10 @@ interface Slot {
   lastOut?: number;
   lastErr?: number;
   ready: boolean;
-  /** When the running attempt started (performance.now()). */
+  /**
+   * When the running attempt started (performance.now()); before the worker is ready, when it
+   * was started: it has the timeout (at least `MIN_LOAD_MS`) to load the function.
+   */
   since: number;
   killedFor?: "timeout" | "cancel";
   /** The worker's stderr says V8 ran out of heap. */
@@ -651,7 +660,7 @@ export class WorkerPool {
       outHead: 0,
       errHead: 0,
       ready: false,
-      since: 0,
+      since: performance.now(),
       tail: Promise.resolve(),
       reading: 0,
       exited: Promise.resolve(),
@@ -895,8 +904,12 @@ export class WorkerPool {
     const limit = this.#o.timeoutMs!;
     const now = performance.now();
     for (const slot of this.#slots) {
+      // An attempt past its timeout; or a worker still loading the function, whose items would
+      // wait for ever for a module whose top level never ends (as on AWS, where an attempt's
+      // timeout counts its container's start).
       if (
-        slot.killedFor === undefined && slot.sent.length > slot.outHead && now - slot.since > limit
+        slot.killedFor === undefined && (slot.sent.length > slot.outHead || !slot.ready) &&
+        now - slot.since > (slot.ready ? limit : Math.max(limit, MIN_LOAD_MS))
       ) {
         slot.killedFor = "timeout";
         kill(slot);
@@ -951,6 +964,13 @@ export class WorkerPool {
           },
         );
       }
+    } else if (!slot.ready && slot.killedFor === "timeout") {
+      // Its module's top level waits for something that never comes, or loads for that long.
+      this.#failEverything(
+        `Workers did not load the function in ${
+          Math.max(this.#o.timeoutMs!, MIN_LOAD_MS) / 1000
+        }s; run it with deno run to see why`,
+      );
     } else if (
       !slot.ready && slot.killedFor === undefined && this.#cancelled === undefined &&
       this.#fatal === undefined &&

@@ -27,85 +27,42 @@ export interface ServiceInfo {
   global?: boolean;
 }
 
+/**
+ * A service's info: each field its id gives (`AWS_ENDPOINT_URL_<ID>`, the `[services]` key, the
+ * signing name and the host are the id) unless `other` gives it.
+ */
+function service(id: ServiceId, name: string, other: Partial<ServiceInfo> = {}): ServiceInfo {
+  return {
+    id,
+    name,
+    envId: id.toUpperCase(),
+    configKey: id,
+    signingName: id,
+    hostPrefix: id,
+    ...other,
+  };
+}
+
 /** The services this project uses, as data. */
 export const SERVICES: Readonly<Record<ServiceId, ServiceInfo>> = {
-  batch: {
-    id: "batch",
-    name: "Batch",
-    envId: "BATCH",
-    configKey: "batch",
-    signingName: "batch",
-    hostPrefix: "batch",
-  },
-  ecr: {
-    id: "ecr",
-    name: "ECR",
-    envId: "ECR",
-    configKey: "ecr",
-    signingName: "ecr",
-    hostPrefix: "api.ecr",
-  },
-  iam: {
-    id: "iam",
-    name: "IAM",
-    envId: "IAM",
-    configKey: "iam",
-    signingName: "iam",
-    hostPrefix: "iam",
-    global: true,
-  },
-  ec2: {
-    id: "ec2",
-    name: "EC2",
-    envId: "EC2",
-    configKey: "ec2",
-    signingName: "ec2",
-    hostPrefix: "ec2",
-  },
-  s3: { id: "s3", name: "S3", envId: "S3", configKey: "s3", signingName: "s3", hostPrefix: "s3" },
-  sts: {
-    id: "sts",
-    name: "STS",
-    envId: "STS",
-    configKey: "sts",
-    signingName: "sts",
-    hostPrefix: "sts",
-  },
-  cloudformation: {
-    id: "cloudformation",
-    name: "CloudFormation",
-    envId: "CLOUDFORMATION",
-    configKey: "cloudformation",
-    signingName: "cloudformation",
-    hostPrefix: "cloudformation",
-  },
+  batch: service("batch", "Batch"),
+  ecr: service("ecr", "ECR", { hostPrefix: "api.ecr" }),
+  iam: service("iam", "IAM", { global: true }),
+  ec2: service("ec2", "EC2"),
+  s3: service("s3", "S3"),
+  sts: service("sts", "STS"),
+  cloudformation: service("cloudformation", "CloudFormation"),
   // The IAM Identity Center portal (GetRoleCredentials); its requests are
   // not signed: they carry the SSO access token instead.
-  sso: {
-    id: "sso",
-    name: "SSO",
-    envId: "SSO",
-    configKey: "sso",
-    signingName: "awsssoportal",
-    hostPrefix: "portal.sso",
-  },
+  sso: service("sso", "SSO", { signingName: "awsssoportal", hostPrefix: "portal.sso" }),
   // IAM Identity Center OIDC (CreateToken, to refresh an sso-session's token); unsigned too.
-  ssooidc: {
-    id: "ssooidc",
-    name: "SSO OIDC",
+  ssooidc: service("ssooidc", "SSO OIDC", {
     envId: "SSO_OIDC",
     configKey: "sso_oidc",
     signingName: "sso-oauth",
     hostPrefix: "oidc",
-  },
-  logs: {
-    id: "logs",
-    name: "Logs",
-    envId: "CLOUDWATCH_LOGS",
-    configKey: "cloudwatch_logs",
-    signingName: "logs",
-    hostPrefix: "logs",
-  },
+  }),
+  logs: service("logs", "Logs", { envId: "CLOUDWATCH_LOGS", configKey: "cloudwatch_logs" }),
 };
 
 /** Where to send a service's requests and how to sign them. */
