@@ -6,7 +6,8 @@
  * @module
  */
 import { homedir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { CloudknotInputError } from "../util/errors.ts";
 import { sha256Hex } from "../util/sha256.ts";
 
 /** Reads an environment variable; `undefined` when it is not set. */
@@ -142,6 +143,44 @@ export function localKnotsDir(options: { dir?: string; env?: EnvLookup } = {}): 
       // Without an env of its own, the process's home, as before (no HOME read from Deno.env).
       join(options.env?.("HOME") || homedir(), ".cloudknot", "local"),
   );
+}
+
+/**
+ * Refuses a knots directory that cannot be one: its nearest existing ancestor (itself, when it
+ * exists) is a file, not a directory. Checked before a knot there is read or made, so the error
+ * names the option that gave it, not the path Deno failed on.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { checkKnotsDir, localKnotsDir } from "./local_knots.ts";
+ *
+ * await checkKnotsDir(localKnotsDir({ dir: "/tmp/notes.txt" }), "the dir option");
+ * // CloudknotInputError: The knots directory /tmp/notes.txt cannot be made: /tmp/notes.txt is a file …
+ * ```
+ *
+ * @param dir The knots directory, absolute.
+ * @param how What gave it, for the error (`the dir option or CLOUDKNOT_LOCAL_DIR`).
+ * @throws {CloudknotInputError} When a file is in its place, or in its path's.
+ */
+export async function checkKnotsDir(dir: string, how: string): Promise<void> {
+  for (let path = dir;; path = dirname(path)) {
+    const info = await Deno.stat(path).catch((e) => {
+      // Under a file: its ancestors say which.
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+        return undefined;
+      }
+      throw e;
+    });
+    if (info?.isDirectory) return;
+    if (info !== undefined) {
+      throw new CloudknotInputError(
+        `The knots directory ${dir} cannot be ${path === dir ? "used" : "made"}: ${path} is a ` +
+          `file, not a directory. Choose another directory (${how})`,
+        { field: "dir" },
+      );
+    }
+    if (dirname(path) === path) return;
+  }
 }
 
 /**

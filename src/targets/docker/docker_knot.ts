@@ -22,7 +22,7 @@ import {
 import { DockerImage } from "../../image/docker_image.ts";
 import { StateFile } from "../../state/state_file.ts";
 import { LocalStore } from "../../store/local.ts";
-import { dockerImageName } from "../../store/local_knots.ts";
+import { checkKnotsDir, dockerImageName } from "../../store/local_knots.ts";
 import { defined } from "../../util/defined.ts";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import {
@@ -117,7 +117,9 @@ async function imageFor(root: string, saved?: { image?: string }): Promise<strin
  * @returns The knot's artifact and target.
  */
 export async function openDockerKnot(spec: DockerKnotSpec): Promise<OpenedKnot<DockerTarget>> {
-  const root = join(localKnotsDir({ dir: spec.dir }), spec.name);
+  const knots = localKnotsDir({ dir: spec.dir });
+  await checkKnotsDir(knots, "the dir option or CLOUDKNOT_LOCAL_DIR");
+  const root = join(knots, spec.name);
   const store = new LocalStore(root);
   const fresh = spec.func !== undefined || spec.module !== undefined;
   // Checked before the knot's folder is made: a knot that cannot be opened leaves none.

@@ -15,7 +15,12 @@ import { artifactOf } from "../../job/artifact_of.ts";
 import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
 import { LocalStore } from "../../store/local.ts";
 import { ensurePrivateDir } from "../../store/private_dir.ts";
-import { CLOBBERING_FILE, type EnvLookup, startMakingArtifact } from "../../store/local_knots.ts";
+import {
+  checkKnotsDir,
+  CLOBBERING_FILE,
+  type EnvLookup,
+  startMakingArtifact,
+} from "../../store/local_knots.ts";
 import {
   clobberedArtifact,
   type LocalKnotRecord,
@@ -78,7 +83,9 @@ export interface LocalKnotSpec {
  * @returns The knot's artifact and target.
  */
 export async function openLocalKnot(spec: LocalKnotSpec): Promise<OpenedKnot<LocalTarget>> {
-  const root = join(localKnotsDir(defined({ dir: spec.dir, env: spec.env })), spec.name);
+  const knots = localKnotsDir(defined({ dir: spec.dir, env: spec.env }));
+  await checkKnotsDir(knots, "the dir option or CLOUDKNOT_LOCAL_DIR");
+  const root = join(knots, spec.name);
   const runsRoot = await localRunsRoot(root, defined({ env: spec.env }));
   // The workers are allowed to read the function and the runs' inputs by
   // path, in a flag that cannot name a path with a comma: refused before

@@ -55,6 +55,7 @@ import { FollowedRunning, publishRunning, readRunning } from "./running_file.ts"
 import { LOCAL_RUN_LAYOUT, type LocalRunManifest, RUN_FILES, RunDir } from "./run_dir.ts";
 import { RunDataGoneError, runsRootAdvice, RunStoreError } from "./errors.ts";
 import { CLOBBERING_FILE, knotDirId } from "../../store/local_knots.ts";
+import { pathExists } from "../../util/read_text.ts";
 
 export { RunDataGoneError };
 
@@ -258,6 +259,17 @@ export class LocalTarget implements Target {
     if (this.#clobbered) {
       throw new CloudknotInputError(
         `Knot ${o.knot} was clobbered while map() was starting: create it again with Knot.create()`,
+      );
+    }
+    // Another handle's clobber (this process's or another's) took the knot's record: a run made
+    // now would bring its folder back, and no item could load the function.
+    const root = o.root;
+    if (
+      await pathExists(join(root, CLOBBERING_FILE)) || !await pathExists(join(root, "knot.json"))
+    ) {
+      throw new CloudknotError(
+        `Knot ${o.knot} was clobbered since this handle opened it, its function with it: create ` +
+          `it again (Knot.create({ name: "${o.knot}", func })) and map the items again`,
       );
     }
     const dir = this.#runDir(runId);

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CloudknotInputError, ItemError, Knot, MapError, type MapRun } from "../../../mod.ts";
+import {
+  CloudknotError,
+  CloudknotInputError,
+  ItemError,
+  Knot,
+  MapError,
+  type MapRun,
+} from "../../../mod.ts";
 import { CodecError } from "../../../src/job/codec.ts";
 import { THROWING_FRAMES } from "../../fixtures/throwing_frames.ts";
 import { processesWith } from "../../support/processes.ts";
@@ -1105,6 +1112,45 @@ Deno.test("clobber() while a run is still running cancels it first, then removes
     assert.equal(run.finished, true);
     const settled = await run.settled();
     assert.deepEqual(settled.map((s) => s.status), Array(6).fill("rejected"));
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a knots directory (dir, CLOUDKNOT_LOCAL_DIR) that is a file, or under one, is refused naming the option", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+  try {
+    const file = join(dir, "notes.txt");
+    await Deno.writeTextFile(file, "");
+    for (const [given, verb] of [[file, "used"], [join(file, "knots"), "made"]]) {
+      const refused = await rejects(
+        Knot.create({ name: "filed", dir: given, func: (x: number) => x }),
+        CloudknotInputError,
+      );
+      assert.equal(
+        refused.message,
+        `The knots directory ${given} cannot be ${verb}: ${file} is a file, not a directory. ` +
+          "Choose another directory (the dir option or CLOUDKNOT_LOCAL_DIR)",
+      );
+      assert.equal(refused.field, "dir");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("map() on a handle of a knot another handle clobbered says so, and brings back no folder of the knot", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudknot-test-" });
+  try {
+    const first = await Knot.create({ name: "clobbered-aside", dir, func: (x: number) => x + 1 });
+    const second = await Knot.create({ name: "clobbered-aside", dir });
+    await first.clobber();
+    const refused = await rejects(second.map([1, 2], { progress: false }), CloudknotError);
+    assert.equal(
+      refused.message,
+      'Knot clobbered-aside was clobbered since this handle opened it, its function with it: create it again (Knot.create({ name: "clobbered-aside", func })) and map the items again',
+    );
     assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
