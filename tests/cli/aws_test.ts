@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { DockerRepo, Pars } from "../../mod.ts";
 import type { AwsSession } from "../../src/aws/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
+import { recordSection } from "../../src/state/sections.ts";
+import { writeAwsKnot } from "../../src/targets/aws/catalog.ts";
 import { configOwner, OWNER_TAG_KEY } from "../../src/resources/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
@@ -519,6 +521,52 @@ Deno.test("knot create refuses an immutable repository that already holds its im
     );
     assert.deepEqual(home.emu.mutatingRequests(), []);
   }, { registry: true });
+});
+
+Deno.test("image clobber and repo clobber refuse the image and the repository an AWS knot's record names, and say to clobber the knot with them", async () => {
+  await withAwsHome(async (home) => {
+    assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
+    const session = await sessionFor(home.emu);
+    const st = state(home);
+    await DockerRepo.create({ name: "knot-repo", session, state: st });
+    await st.setMany(recordSection("docker-image", "ki"), { "build-path": home.dir });
+    await writeAwsKnot(st, {
+      name: "ki",
+      region: "us-east-1",
+      profile: "default",
+      pars: "default",
+      dockerImage: "ki",
+      dockerRepo: "knot-repo",
+      imageUri: "",
+      computeEnvironment: "arn:aws:batch:us-east-1:123456789012:compute-environment/ki-ck-ce",
+      jobQueue: "arn:aws:batch:us-east-1:123456789012:job-queue/ki-ck-jq",
+      jobDefinition: "arn:aws:batch:us-east-1:123456789012:job-definition/ki-ck-jd:1",
+      jobDefinitionName: "ki-ck-jd",
+      jobRole: "arn:aws:iam::123456789012:role/default.ki-job",
+      bucket: "bucket",
+      sse: undefined,
+      prefix: "cloudknot/ki",
+      retries: 3,
+      compute: "EC2",
+      imageTags: ["ki"],
+      runs: [],
+    });
+    home.emu.requests.clear();
+    const image = await cliHere(home, ["image", "clobber", "ki", "--yes"]);
+    assert.equal(image.code, 1, image.stderr);
+    assert.match(
+      image.stderr,
+      /^error: Image ki is knot ki's, which opens through its record to map, update and clobber: clobber the knot with it \(`cloudknot knot clobber ki --image`\), or leave it$/m,
+    );
+    assert.notEqual(await st.section(recordSection("docker-image", "ki")), undefined);
+    const repo = await cliHere(home, ["repo", "clobber", "knot-repo", "--yes"]);
+    assert.equal(repo.code, 1, repo.stderr);
+    assert.match(
+      repo.stderr,
+      /^error: Repository knot-repo holds the image of knot ki, whose jobs pull it: clobber the knot with it \(`cloudknot knot clobber ki --repo`\), or leave it$/m,
+    );
+    assert.deepEqual(home.emu.mutatingRequests(), []);
+  });
 });
 
 /** Makes Batch resources of a knot directly, tagged the way cloudknot tags them. */

@@ -10,6 +10,7 @@ import { CloudknotInputError } from "../../util/errors.ts";
 import { DockerImage } from "../../image/docker_image.ts";
 import { isOriginalImageRecord } from "../../resources/original.ts";
 import { recordSection } from "../../state/sections.ts";
+import { readAwsKnots } from "../../targets/aws/catalog.ts";
 import { cliCloudknotDir, cliSettings } from "../common/aws.ts";
 import { confirmDeletion } from "../common/confirm.ts";
 import { cliDocker } from "../common/docker.ts";
@@ -39,6 +40,16 @@ export async function run(ctx: CommandContext): Promise<number> {
         `${record.get("build-path") || "its build path"}), whose files and record cloudknot ` +
         `leaves alone: remove it with the Python cloudknot, ` +
         `ck.DockerImage(name="${name}").clobber()`,
+      { field: "name" },
+    );
+  }
+  // A knot on AWS opens (maps, updates and clobbers) through its image's record.
+  const user = (await readAwsKnots(state)).find((k) => k.dockerImage === name);
+  if (user !== undefined) {
+    throw new CloudknotInputError(
+      `Image ${name} is knot ${user.name}'s, which opens through its record to map, update and ` +
+        `clobber: clobber the knot with it (\`cloudknot knot clobber ${user.name} --image\`), ` +
+        `or leave it`,
       { field: "name" },
     );
   }

@@ -12,6 +12,7 @@ import { DockerRepo } from "../../image/docker_repo.ts";
 import { DefaultRepositoryError } from "../../image/errors.ts";
 import { getEcrRepo, sessionFromSettings } from "../../resources/settings.ts";
 import { reposSection } from "../../state/sections.ts";
+import { readAwsKnots } from "../../targets/aws/catalog.ts";
 import { cliSettings } from "../common/aws.ts";
 import { confirmDeletion } from "../common/confirm.ts";
 import type { CommandContext } from "../common/command.ts";
@@ -62,6 +63,17 @@ export async function run(ctx: CommandContext): Promise<number> {
     throw new CloudknotInputError(
       `Repository ${name} was not made by cloudknot (no ManagedBy=cloudknot tag, not in ` +
         `${settings.state.path}): delete it with the AWS console or CLI if you mean to`,
+      { field: "name" },
+    );
+  }
+  // A knot's jobs pull their image from it: without it, every item fails to start.
+  const user = (await readAwsKnots(settings.state)).find((k) =>
+    k.dockerRepo === name && k.region === session.region
+  );
+  if (user !== undefined) {
+    throw new CloudknotInputError(
+      `Repository ${name} holds the image of knot ${user.name}, whose jobs pull it: clobber the ` +
+        `knot with it (\`cloudknot knot clobber ${user.name} --repo\`), or leave it`,
       { field: "name" },
     );
   }
