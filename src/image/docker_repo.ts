@@ -189,9 +189,15 @@ export class DockerRepo {
    * ```
    *
    * @param options The name, tags, session and config file.
+   * @param made Tags the repository gets only when this call makes it, in the request that makes
+   *   it (cloudknot's own keys allowed: a knot's owner and its user's tags), never on one
+   *   adopted. @default {{}}
    * @returns The repository.
    */
-  static async create(options: DockerRepoOptions): Promise<DockerRepo> {
+  static async create(
+    options: DockerRepoOptions,
+    made: { tags?: Record<string, string> } = {},
+  ): Promise<DockerRepo> {
     const { name, tags } = validateDockerRepoOptions(options);
     const state = options.state ?? new StateFile();
     const session = await sessionFromSettings({ state, aws: options.session });
@@ -214,7 +220,10 @@ export class DockerRepo {
       try {
         repository = (await ecr.createRepository({
           repositoryName: name,
-          tags,
+          tags: [
+            ...tags.filter((tag) => !Object.hasOwn(made.tags ?? {}, tag.Key)),
+            ...Object.entries(made.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+          ],
           imageScanningConfiguration: { scanOnPush: true },
           encryptionConfiguration: { encryptionType: "AES256" },
         })).repository;

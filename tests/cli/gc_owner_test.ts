@@ -26,10 +26,11 @@ dockerTest(
         assert.equal(r.code, 0, r.stderr);
       }
       // User 1: a knot with a run, its Pars, its job data in the account's default bucket.
-      const first = await cliHere(home, ["map", JOBS, "square", "--name", "sq", ...FARGATE], {
-        stdin: "[1, 2]",
-        env: base,
-      });
+      const first = await cliHere(
+        home,
+        ["map", JOBS, "square", "--name", "sq", "--tag", "team=lab", ...FARGATE],
+        { stdin: "[1, 2]", env: base },
+      );
       assert.equal(first.code, 0, first.stderr);
       // User 2: a knot of their own (with a Pars of their own: the default one is user 1's),
       // whose record they lose.
@@ -58,6 +59,14 @@ dockerTest(
       assert.deepEqual(repoTags.filter((t) => t.Key === "cloudknot:owner"), [
         { Key: "cloudknot:owner", Value: owner },
       ]);
+      // With the knot's tags, in the request that made it: no kill can leave it without them.
+      assert.deepEqual(repoTags.filter((t) => t.Key === "team"), [{ Key: "team", Value: "lab" }]);
+      assert.deepEqual(
+        home.emu.mutatingRequests().filter((r) =>
+          r.service === "ecr" && r.operation === "TagResource"
+        ),
+        [],
+      );
       const theirs = home.emu.listResources()
         .map((r) => r.id)
         .filter((id) => /^sq-|\.sq-job$/.test(id));

@@ -766,14 +766,11 @@ async function create(
     const jobRole = knotRole.value.Arn;
     if (knotRole.created) made.jobRole = { name: knotRole.value.RoleName, arn: jobRole };
     if (saved === undefined) await setS3Params({ bucket, sse }, settings);
-    const repo = await DockerRepo.create({ name: repoName, session, state });
-    // A repository this knot made is its config file's; one adopted keeps its owner.
-    if (!repo.adopted && repo.arn !== "") {
-      await session.ecr.tagResource({
-        resourceArn: repo.arn,
-        tags: [{ Key: OWNER_TAG_KEY, Value: owner }],
-      });
-    }
+    // A repository this knot makes is its config file's, with the knot's tags, in the request
+    // that makes it (never without them, whenever the create stops); one adopted keeps its own.
+    const repo = await DockerRepo.create({ name: repoName, session, state }, {
+      tags: { ...spec.tags, [OWNER_TAG_KEY]: owner },
+    });
     const { imageUri } = reuse ? { imageUri: saved!.imageUri } : await image.push({ repo });
     const placement: BatchPlacement = {
       batchServiceRole: pars.batchServiceRole,
