@@ -9,7 +9,11 @@ import { DockerRepo, Pars } from "../../mod.ts";
 import type { AwsSession } from "../../src/aws/mod.ts";
 import { StateFile } from "../../src/state/mod.ts";
 import { recordSection } from "../../src/state/sections.ts";
-import { writeAwsKnot } from "../../src/targets/aws/catalog.ts";
+import {
+  type AwsKnotRecord,
+  markAwsKnotClobbering,
+  writeAwsKnot,
+} from "../../src/targets/aws/catalog.ts";
 import { configOwner, OWNER_TAG_KEY } from "../../src/resources/mod.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { sessionFor } from "../support/aws_session.ts";
@@ -523,6 +527,51 @@ Deno.test("knot create refuses an immutable repository that already holds its im
   }, { registry: true });
 });
 
+/** The record of AWS knot `name` in us-east-1, whose resources are named for it. */
+function recordOf(name: string): AwsKnotRecord {
+  const arn = (kind: string, id: string) => `arn:aws:batch:us-east-1:123456789012:${kind}/${id}`;
+  return {
+    name,
+    region: "us-east-1",
+    profile: "default",
+    pars: "default",
+    dockerImage: name,
+    dockerRepo: "cloudknot",
+    imageUri: "",
+    computeEnvironment: arn("compute-environment", `${name}-ck-ce`),
+    jobQueue: arn("job-queue", `${name}-ck-jq`),
+    jobDefinition: arn("job-definition", `${name}-ck-jd:1`),
+    jobDefinitionName: `${name}-ck-jd`,
+    jobRole: `arn:aws:iam::123456789012:role/default.${name}-job`,
+    bucket: "cloudknot-bucket",
+    sse: undefined,
+    prefix: `cloudknot/${name}`,
+    retries: 3,
+    compute: "EC2",
+    imageTags: [name],
+    runs: [],
+  };
+}
+
+Deno.test("results of an AWS knot whose clobber stopped part-way after it deleted the runs' data says so, and how to finish the clobber", async () => {
+  await withAwsHome(async (home) => {
+    assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
+    const session = await sessionFor(home.emu);
+    await session.s3.createBucket({ Bucket: "cloudknot-bucket" });
+    const st = state(home);
+    await writeAwsKnot(st, recordOf("kg"));
+    await markAwsKnotClobbering(st, "kg");
+    for (const args of [["results", "kg"], ["results", "kg", "20261207T101010Z-abcdef"]]) {
+      const r = await cliHere(home, args);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /^error: Knot kg has no (runs|run 20261207T101010Z-abcdef) left: its clobber stopped part-way \(it began at \S+\) after it deleted their data\. Run `cloudknot knot clobber kg` again to finish it$/m,
+      );
+    }
+  });
+});
+
 Deno.test("image clobber and repo clobber refuse the image and the repository an AWS knot's record names, and say to clobber the knot with them", async () => {
   await withAwsHome(async (home) => {
     assert.equal((await cliHere(home, ["configure", "--region", "us-east-1"])).code, 0);
@@ -530,27 +579,7 @@ Deno.test("image clobber and repo clobber refuse the image and the repository an
     const st = state(home);
     await DockerRepo.create({ name: "knot-repo", session, state: st });
     await st.setMany(recordSection("docker-image", "ki"), { "build-path": home.dir });
-    await writeAwsKnot(st, {
-      name: "ki",
-      region: "us-east-1",
-      profile: "default",
-      pars: "default",
-      dockerImage: "ki",
-      dockerRepo: "knot-repo",
-      imageUri: "",
-      computeEnvironment: "arn:aws:batch:us-east-1:123456789012:compute-environment/ki-ck-ce",
-      jobQueue: "arn:aws:batch:us-east-1:123456789012:job-queue/ki-ck-jq",
-      jobDefinition: "arn:aws:batch:us-east-1:123456789012:job-definition/ki-ck-jd:1",
-      jobDefinitionName: "ki-ck-jd",
-      jobRole: "arn:aws:iam::123456789012:role/default.ki-job",
-      bucket: "bucket",
-      sse: undefined,
-      prefix: "cloudknot/ki",
-      retries: 3,
-      compute: "EC2",
-      imageTags: ["ki"],
-      runs: [],
-    });
+    await writeAwsKnot(st, { ...recordOf("ki"), dockerRepo: "knot-repo" });
     home.emu.requests.clear();
     const image = await cliHere(home, ["image", "clobber", "ki", "--yes"]);
     assert.equal(image.code, 1, image.stderr);

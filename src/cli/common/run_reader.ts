@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { CloudknotInputError } from "../../util/errors.ts";
 import type { RunManifest } from "../../job/payload.ts";
 import { Knot } from "../../knot.ts";
 import type { MapRun } from "../../run/map_run.ts";
@@ -87,6 +88,17 @@ export async function openRun(
     const aws = await openAwsKnotReader(ctx, name, options.warn ? { warn: options.warn } : {});
     // Only the manifests of the runs the argument may name are read, not every run's.
     const named = await aws.runsNamed(ctx.arg("run"));
+    // A clobber stopped part-way deleted the runs' data it got to: say so, and how to finish it.
+    const { clobberStartedAt, clobberRunning } = aws.record;
+    if (named.length === 0 && clobberStartedAt !== undefined && !clobberRunning) {
+      throw new CloudknotInputError(
+        `Knot ${name} has no ${ctx.arg("run") === undefined ? "runs" : `run ${ctx.arg("run")}`} ` +
+          `left: its clobber stopped part-way (it began at ${
+            new Date(clobberStartedAt).toISOString()
+          }) after it deleted their data. Run \`cloudknot knot clobber ${name}\` again to finish it`,
+        { field: "runId" },
+      );
+    }
     const manifest = pickRun(name, named, ctx.arg("run"));
     const { run, close } = await aws.open(manifest.runId, named);
     return { run, manifest, aws, finishing: () => false, close };
