@@ -274,7 +274,10 @@ Deno.test("pars create, list and clobber; a Pars that exists in the default VPC 
     assert.equal(await state(home).section("pars lab"), undefined);
     const missing = await cliHere(home, ["pars", "clobber", "lab", "--yes"]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^error: There is no Pars named "lab"/m);
+    assert.match(
+      missing.stderr,
+      /^error: There is no Pars named "lab" in \S+: see `cloudknot pars list`\. A `cloudknot pars create lab` that stopped part-way writes no record: run it again to finish it, or `cloudknot gc` to list what it left$/m,
+    );
   });
 });
 

@@ -38,7 +38,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   if ((await settings.state.section(recordSection("pars", name))) === undefined) {
     throw new CloudknotInputError(
-      `There is no Pars named "${name}" in ${settings.state.path}: see \`cloudknot pars list\``,
+      `There is no Pars named "${name}" in ${settings.state.path}: see \`cloudknot pars list\`. ` +
+        `A \`cloudknot pars create ${name}\` that stopped part-way writes no record: run it ` +
+        `again to finish it, or \`cloudknot gc\` to list what it left`,
       { field: "name" },
     );
   }
