@@ -335,18 +335,11 @@ export class Knot<F extends JobFunction = JobFunction> {
   }
 
   static {
-    showSummary(Knot, (knot) => {
-      const aws = knot.aws;
-      return [`Knot ${knot.name}${knot.#clobbered ? " (clobbered)" : ""}`, [
-        ["target", knot.target],
-        ["function", `${knot.artifact.name} (${knot.artifact.kind})`],
-        ["region", aws?.region],
-        ["image", aws?.imageUri],
-        ["job queue", aws?.jobQueue],
-        ["job definition", aws?.jobDefinition],
-        ["results", aws && `s3://${aws.bucket}/${aws.prefix}`],
-      ]];
-    });
+    showSummary(Knot, (knot) => [`Knot ${knot.name}${knot.#clobbered ? " (clobbered)" : ""}`, [
+      ["target", knot.target],
+      ["function", `${knot.artifact.name} (${knot.artifact.kind})`],
+      ...knot.#target.summary(),
+    ]]);
   }
 
   /**

@@ -1,21 +1,30 @@
 // A Knot shows as a short summary in a terminal (Deno.inspect, console.log)
 // and in a notebook (the Jupyter display bundle), never as its function's source.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { Knot } from "../mod.ts";
 
-Deno.test("a knot shows its name, target and function, not its source", async () => {
+Deno.test("a knot shows its name, target, function, folder and what its items run with, not its source", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-knot-test-" });
   try {
     const knot = await Knot.create({
       name: "squares",
       dir,
+      concurrency: 2,
+      timeout: 30,
+      permissions: { read: ["/data"] },
       func: function square(x: number) {
         const secretSauce = 7;
         return x * x + secretSauce;
       },
     });
     const text = Deno.inspect(knot);
-    assert.equal(text, "Knot squares\n  target:   local\n  function: square (func)");
+    assert.equal(
+      text,
+      "Knot squares\n  target:      local\n  function:    square (func)\n" +
+        `  folder:      ${join(dir, "squares")}\n  workers:     2\n  attempts:    3\n` +
+        "  timeout:     30 s\n  permissions: read=/data",
+    );
     const shown = (knot as unknown as Record<symbol, () => Record<string, string>>)[
       Symbol.for("Jupyter.display")
     ]!();
@@ -36,21 +45,29 @@ Deno.test("knots shown in an array or an object indent their summaries' lines as
   const dir = await Deno.makeTempDir({ prefix: "cloudknot-knot-test-" });
   try {
     const [a, b] = await Promise.all(
-      ["one", "two"].map((name) => Knot.create({ name, dir, func: (x: number) => x + 1 })),
+      ["one", "two"].map((name) =>
+        Knot.create({ name, dir, concurrency: 1, retries: 1, func: (x: number) => x + 1 })
+      ),
     );
+    const rows = (name: string, indent: string) =>
+      [
+        `target:      local`,
+        `function:    func (func)`,
+        `folder:      ${join(dir, name)}`,
+        `workers:     1`,
+        `attempts:    1`,
+        `permissions: net`,
+      ].map((row) => `\n${indent}${row}`).join("");
     assert.equal(
       Deno.inspect([a, b]),
-      "[\n" +
-        "  Knot one\n    target:   local\n    function: func (func),\n" +
-        "  Knot two\n    target:   local\n    function: func (func)\n" +
-        "]",
+      `[\n  Knot one${rows("one", "    ")},\n  Knot two${rows("two", "    ")}\n]`,
     );
     assert.equal(
       Deno.inspect({ run: { knot: a } }),
-      "{\n  run: {\n    knot: Knot one\n      target:   local\n      function: func (func)\n  }\n}",
+      `{\n  run: {\n    knot: Knot one${rows("one", "      ")}\n  }\n}`,
     );
     // At the top level, nothing changes.
-    assert.equal(Deno.inspect(a), "Knot one\n  target:   local\n  function: func (func)");
+    assert.equal(Deno.inspect(a), `Knot one${rows("one", "  ")}`);
     await Promise.all([a!.clobber(), b!.clobber()]);
   } finally {
     await Deno.remove(dir, { recursive: true });

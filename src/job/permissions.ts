@@ -339,3 +339,23 @@ function allOnly(what: string): string {
     "grant, so the item is not retried: read what you need another way (for example the job's variables through " +
     "permissions: { env: [...] } instead of /proc/self/environ)";
 }
+
+/**
+ * Permissions as a short text, as a knot's summary shows them: each kind granted, with the
+ * paths, hosts or names it is limited to.
+ *
+ * @example Usage
+ * ```ts
+ * import { permissionsText } from "./permissions.ts";
+ *
+ * console.log(permissionsText({ net: true, read: ["/data"] })); // "net, read=/data"
+ * ```
+ *
+ * @param permissions The permissions (validated).
+ * @returns The text; `none` when nothing is granted.
+ */
+export function permissionsText(permissions: Permissions): string {
+  const kinds = Object.entries(permissions).filter(([, value]) => value !== false)
+    .map(([kind, value]) => value === true ? kind : `${kind}=${(value as string[]).join(",")}`);
+  return kinds.length > 0 ? kinds.join(", ") : "none";
+}

@@ -203,6 +203,11 @@ export interface Target<ClobberOptions extends object = Record<never, never>> {
   /** Deletes everything the knot made (its runs, its function, its record), and what `options` ask. */
   clobber(options?: ClobberOptions): Promise<void>;
   /**
+   * What the knot's summary (`console.log(knot)`, a notebook's display) shows of where its items
+   * run: each row's label and value, a row without a value left out.
+   */
+  summary(): [string, string | undefined][];
+  /**
    * Checks the resources some items of one of the knot's runs would run with
    * (a retry's `memory`, `vcpus` and `timeout`, and the memory `memory:
    * "double"` doubles) against this target's own bounds, by the rule

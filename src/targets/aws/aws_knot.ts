@@ -2017,6 +2017,18 @@ export interface AwsClobberOptions {
 export class AwsKnotTarget extends AwsTarget implements Target<AwsClobberOptions> {
   /** The knot's resources. */
   readonly resources: AwsKnotResources;
+
+  /** The knot's region, image, job queue, job definition and where its results are. */
+  summary(): [string, string | undefined][] {
+    const r = this.resources;
+    return [
+      ["region", r.region],
+      ["image", r.imageUri],
+      ["job queue", r.jobQueue],
+      ["job definition", r.jobDefinition],
+      ["results", `s3://${r.bucket}/${r.prefix}`],
+    ];
+  }
   /**
    * The ARNs of the knot's compute environment, job queue and own job role
    * that no longer exist (deleted outside cloudknot); empty when the knot is whole. While

@@ -401,7 +401,7 @@ function checkRunRequests(
  * console.log(await run.results());
  * ```
  */
-export class AwsTarget implements Omit<Target, "clobber"> {
+export class AwsTarget implements Omit<Target, "clobber" | "summary"> {
   /** Which target this is. */
   readonly kind = "aws" as const;
   #o: AwsTargetOptions;

@@ -40,7 +40,7 @@ import {
   type RunManifest,
   writeManifest,
 } from "../../job/payload.ts";
-import { DEFAULT_PERMISSIONS, type Permissions } from "../../job/permissions.ts";
+import { DEFAULT_PERMISSIONS, type Permissions, permissionsText } from "../../job/permissions.ts";
 import {
   holdingKnot,
   KNOT_LOCK_FILE,
@@ -1206,6 +1206,22 @@ export class DockerTarget implements Target {
     if (lock === undefined) return undefined;
     lock.close();
     return await this.#containers({ [CONTAINER_LABELS.run]: runId }, { running: true });
+  }
+
+  /** The knot's image and folder, and what each container runs with. */
+  summary(): [string, string | undefined][] {
+    const o = this.#o;
+    return [
+      ["image", o.image],
+      ["folder", o.root],
+      ["containers", `${o.concurrency} at once`],
+      ["attempts", String(o.attempts)],
+      ["timeout", o.timeout === undefined ? undefined : `${o.timeout} s`],
+      ["memory", o.memory === undefined ? undefined : `${o.memory} MiB`],
+      ["vcpus", o.vcpus === undefined ? undefined : String(o.vcpus)],
+      ["network", o.network],
+      ["permissions", permissionsText(o.permissions ?? DEFAULT_PERMISSIONS)],
+    ];
   }
 
   /**

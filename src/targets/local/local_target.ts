@@ -17,7 +17,7 @@ import { setImmediate } from "node:timers";
 import { CloudknotError, CloudknotInputError } from "../../util/errors.ts";
 import { sleep } from "../../util/sleep.ts";
 import { errorToRecord } from "../../job/error_record.ts";
-import type { Permissions } from "../../job/permissions.ts";
+import { type Permissions, permissionsText } from "../../job/permissions.ts";
 import {
   type EndedAttempt,
   neverRan,
@@ -702,6 +702,20 @@ export class LocalTarget implements Target {
    */
   async isLive(runId: string): Promise<boolean> {
     return (await RunDir.openLive(this.#runDir(runId))) !== undefined;
+  }
+
+  /** The knot's folder, where its runs are, and what each item runs with. */
+  summary(): [string, string | undefined][] {
+    const o = this.#o;
+    return [
+      ["folder", o.root],
+      ["runs", o.runsRoot === o.root ? undefined : o.runsRoot],
+      ["workers", String(o.concurrency)],
+      ["attempts", String(o.attempts)],
+      ["timeout", o.timeout === undefined ? undefined : `${o.timeout} s`],
+      ["memory", o.memory === undefined ? undefined : `${o.memory} MiB`],
+      ["permissions", permissionsText(o.permissions)],
+    ];
   }
 
   /** The knot's runs that still have their data, oldest first. */

@@ -69,6 +69,11 @@ dockerTest(
       assert.ok(before >= 2 && before < 8, `${before} items were recorded`);
 
       const knot = await Knot.create({ name: "resumable", target: "docker", dir, docker: quiet });
+      // Its summary shows its image and what its containers run with.
+      assert.match(
+        Deno.inspect(knot),
+        /^  image: +cloudknot\/\S+:local\n  folder: +\S+resumable\n  containers: +\d+ at once\n  attempts: +\d+$/m,
+      );
       const run = await knot.collect(runId);
       assert.deepEqual(await run.results(), Array.from({ length: 8 }, (_, i) => i * 2));
       // Every item ran once: one record each, all of a first attempt.
