@@ -13,6 +13,7 @@ import {
 import { decodeRecord, encodeRecord } from "../../src/job/record.ts";
 import { encodeInputs } from "../../src/job/inputs.ts";
 import { assertIsomorphic, difference } from "./_isomorphic.ts";
+import { fromThrown, toCodecError } from "../../src/job/codec/_failure.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -1430,4 +1431,17 @@ Deno.test("a hand-written document in the documented format decodes as described
   assert.equal(Object.getPrototypeOf(out), Object.prototype);
   // Re-encoding what the hand-written document describes decodes to the same value.
   assertIsomorphic(decode(encode(out)), expected);
+});
+
+Deno.test("a value too large for one JSON text is told apart as an input, to split into smaller items, and as a result, to return less", () => {
+  const failure = () => fromThrown(new RangeError("Invalid string length"));
+  assert.equal(
+    toCodecError(failure(), "encode", "input").message,
+    "Cannot encode the value at $: it is too large for one JSON text; split it into smaller items",
+  );
+  assert.equal(
+    toCodecError(failure(), "encode", "result").message,
+    "Cannot encode the value at $: it is too large for one JSON text; return less (write the " +
+      "rest to a file or a store, and return where it is)",
+  );
 });

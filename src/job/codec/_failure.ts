@@ -73,8 +73,12 @@ export function fromThrown(e: unknown, operation: "encode" | "decode" = "encode"
   if (e instanceof RangeError && e.message === "Invalid string length") {
     return new Failure(
       LARGE_KIND,
-      (at) =>
-        `Cannot encode the value at ${at}: it is too large for one JSON text; split it into smaller items`,
+      (at, role) =>
+        `Cannot encode the value at ${at}: it is too large for one JSON text; ${
+          role === "result"
+            ? "return less (write the rest to a file or a store, and return where it is)"
+            : "split it into smaller items"
+        }`,
       e,
     );
   }
