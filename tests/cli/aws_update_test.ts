@@ -66,6 +66,13 @@ dockerTest(
       const lines = ndjson(retried.stdout);
       assert.equal((lines[0]!.error as { name: string }).name, "RangeError");
       assert.equal(lines[1]!.value, 2);
+      // The run retried names its retry, whose results have every item.
+      const earlier = await cli(home, ["results", "up", run1, "-q"], { env });
+      assert.equal(earlier.code, 1, earlier.stderr);
+      assert.match(
+        earlier.stderr,
+        /^1 of 2 items failed in run \S+, which was retried: `cloudknot results up \S+` gives every item, with the retry's results$/m,
+      );
 
       // map with another export updates the knot before it runs it.
       const mapped = await cli(

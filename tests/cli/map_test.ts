@@ -111,7 +111,7 @@ Deno.test("map prints values JSON cannot carry in the codec's JSON form", async 
   });
 });
 
-Deno.test("an item refused a permission runs once and says which --allow grants it, and cloudknot retry with it runs the item again", async () => {
+Deno.test("an item refused a permission runs once and says which --allow grants it, cloudknot retry with it runs the item again, and the results of the run retried name the retry", async () => {
   await withHome(async (home) => {
     const r = await cliHere(home, ["map", JOBS, "env", "--retries", "3"], { stdin: '["HOME"]' });
     assert.equal(r.code, 1);
@@ -138,6 +138,16 @@ Deno.test("an item refused a permission runs once and says which --allow grants 
     ]);
     assert.equal(retry.code, 0, retry.stderr);
     assert.deepEqual(ndjson(retry.stdout).map((l) => typeof l.value), ["string"]);
+    // The run retried says so, and which run has every item with the retry's results.
+    const earlier = await cliHere(home, ["results", advice[1]!, advice[2]!]);
+    assert.equal(earlier.code, 1);
+    const retried =
+      /^1 of 1 items failed in run \S+, which was retried: `cloudknot results (\S+) (\S+)` gives every item, with the retry's results$/m
+        .exec(earlier.stderr);
+    assert.ok(retried, earlier.stderr);
+    const whole = await cliHere(home, ["results", retried[1]!, retried[2]!]);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.deepEqual(whole.stdout, retry.stdout);
   });
 });
 

@@ -27,7 +27,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   // Ctrl-C stops the waiting, never the run (unlike Ctrl-C on map): the items read so far
   // are printed (with --json, the document closed with them) and stderr says how to go on.
   return await untilCtrlC(async (signal) => {
-    const { run, finishing, close } = await openRun(ctx, { use: "finish" });
+    const { run, finishing, retriedBy, close } = await openRun(ctx, { use: "finish" });
     const progress = !run.finished && !ctx.flag("quiet");
     let stopProgress = () => {};
     if (progress) {
@@ -67,7 +67,16 @@ export async function run(ctx: CommandContext): Promise<number> {
       ));
     }
     if (failed.length === 0) return 0;
-    await ctx.log(ctx.err("red", failureSummary(run, failed)));
+    // Retried already: the retry's handle has every item, with the retry's results.
+    const retry = await retriedBy();
+    await ctx.log(ctx.err(
+      "red",
+      retry === undefined
+        ? failureSummary(run, failed)
+        : `${failed.length} of ${run.total} items failed in run ${run.runId}, which was ` +
+          `retried: \`cloudknot results ${run.knot} ${retry}\` gives every item, with the ` +
+          `retry's results`,
+    ));
     return 1;
   });
 }

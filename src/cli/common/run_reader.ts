@@ -39,6 +39,11 @@ export interface OpenedRun {
    */
   finishing(): boolean;
   /**
+   * The latest run that retries this one (a retry's handle covers the whole input), if any:
+   * read when asked (on AWS, the manifests of the knot's runs).
+   */
+  retriedBy(): Promise<string | undefined>;
+  /**
    * Stops following the run (call it when done reading, and await it): it
    * resolves once the run's handle has stopped polling, no request of it
    * left, so that the command ends only then.
@@ -101,15 +106,17 @@ export async function openRun(
     }
     const manifest = pickRun(name, named, ctx.arg("run"));
     const { run, close } = await aws.open(manifest.runId, named);
-    return { run, manifest, aws, finishing: () => false, close };
+    const retriedBy = async () => retryOf(await aws.runs(), manifest.runId);
+    return { run, manifest, aws, finishing: () => false, retriedBy, close };
   }
   const knot = await findLocalKnot(name, { env: ctx.io.env });
   const docker = (knot.record.target as string) === "docker";
   const reader = knotRuns(knot);
   const local = docker ? undefined : localRuns(knot);
+  const runs = await reader.runs();
   const manifest = pickRun(
     knot.record.name,
-    await reader.runs(),
+    runs,
     ctx.arg("run"),
     await local?.goneRuns() ?? [],
     local === undefined ? undefined : { knotRoot: knot.root, runs: local.runsElsewhere() },
@@ -122,7 +129,13 @@ export async function openRun(
     }, cliKnotEnv(ctx));
     // The command shows the progress of what it runs, on its own stderr.
     const run = await opened.collect(manifest.runId, { progress: false });
-    return { run, manifest, finishing: () => false, close: () => Promise.resolve() };
+    return {
+      run,
+      manifest,
+      finishing: () => false,
+      retriedBy: () => Promise.resolve(retryOf(runs, manifest.runId)),
+      close: () => Promise.resolve(),
+    };
   }
   // A local run no process runs is run here (a docker run's containers run by themselves).
   const dir = join(knot.runsRoot, "runs", manifest.runId);
@@ -138,11 +151,17 @@ export async function openRun(
     manifest,
     // Its map may die while the command waits: the handle then takes the run over.
     finishing: () => finish && !run.finished && (goneAtOpen || tookOverRun(dir)),
+    retriedBy: () => Promise.resolve(retryOf(runs, manifest.runId)),
     close: () => {
       stop.abort();
       return Promise.resolve();
     },
   };
+}
+
+/** The latest of `runs` that retries run `runId`. */
+function retryOf(runs: readonly RunManifest[], runId: string): string | undefined {
+  return runs.findLast((m) => m.retryOf?.runId === runId)?.runId;
 }
 
 /**
