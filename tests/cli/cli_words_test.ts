@@ -36,6 +36,13 @@ Deno.test("the library's options and bare knot commands in a message become the 
       'Knot sq has no run "z": list its runs with `cloudknot knot show sq`',
     ],
     ["see `cloudknot knot list`", "see `cloudknot knot list`"],
+    // A module slow to load, whose items a timeout bounds.
+    [
+      "Each worker loads it before its first item; with a timeout (Knot.create({ timeout })), a " +
+      "worker still loading it after the timeout (30 s at least) fails its items",
+      "Each worker loads it before its first item; with a timeout (--timeout), a worker still " +
+      "loading it after the timeout (30 s at least) fails its items",
+    ],
     // A knot's compute environment: knot show names it on the command line.
     [
       "see it in the AWS Batch console (knot.aws.computeEnvironment names it, as " +

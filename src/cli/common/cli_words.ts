@@ -41,6 +41,8 @@ const CALLS: [RegExp, (...groups: string[]) => string][] = [
     (region, example) => `run cloudknot configure --region ${region}${example ?? ""}`,
   ],
   [/call setProfile\("([^"]*)"\)/g, (profile) => `run cloudknot configure --profile ${profile}`],
+  // A module slow to load (job/function_artifact.ts): the flag of knot create and map.
+  [/\(Knot\.create\(\{ timeout \}\)\)/g, () => "(--timeout)"],
   [
     /(?:set one with |name a bucket with |choose another with )?setS3Params\(\{ bucket: "([^"]*)" \}\)/g,
     (bucket) => `run cloudknot configure --bucket ${bucket === "..." ? "BUCKET" : bucket}`,
