@@ -47,7 +47,9 @@ const AUTH_FAILED =
   /unauthorized|authentication required|no basic auth credentials|incorrect username or password|authorization token has expired|denied: /i;
 const BUILDX_MISSING = /buildx component is missing/i;
 const NO_SUCH_IMAGE = /no such image|no such object/i;
-const NO_SUCH_CONTAINER = /no such container|no such object/i;
+/** A container gone, or going: another client (a run's driver, a clobber) removes it already. */
+const NO_SUCH_CONTAINER =
+  /no such container|no such object|removal of container \S+ is already in progress/i;
 /** What the legacy builder says when an image it was building on was removed meanwhile. */
 const LAYER_REMOVED = /unable to find image "?sha256:|no such image: sha256:/i;
 /** How many times a build whose cached layer vanished is run, in all. */

@@ -412,3 +412,23 @@ Deno.test("a build that fails for any other reason runs once", async () => {
     await Deno.remove(fake.dir, { recursive: true });
   }
 });
+
+Deno.test("removing a container with missingOk takes one whose removal another client has begun as gone, and still fails on other errors", async () => {
+  const fake = await fakeDocker(
+    'for a; do case "$a" in busy*) echo "Error response from daemon: removal of container $a is already in progress" >&2; exit 1;; bad*) echo "Error response from daemon: cannot remove $a: device busy" >&2; exit 1;; esac; done',
+  );
+  try {
+    const docker = new Docker({ binary: fake.binary, logger: () => {} });
+    await docker.removeContainer("busy-1", { force: true, missingOk: true });
+    await assert.rejects(
+      docker.removeContainer("busy-1", { force: true }),
+      DockerCommandError,
+    );
+    await assert.rejects(
+      docker.removeContainer("bad-1", { force: true, missingOk: true }),
+      DockerCommandError,
+    );
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
