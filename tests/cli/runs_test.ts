@@ -375,41 +375,40 @@ Deno.test("logs of items whose function could not load says on stderr that each 
   });
 });
 
+/**
+ * Maps three items on knot `killed` in a child process, and kills it once item 0 is done and
+ * items 1 and 2 wait for the file `release` in the home's folder: the run it leaves, stopped.
+ * Checks on the way that knot show lists the run as running while the map lives.
+ */
+async function killedMap(home: Parameters<Parameters<typeof withHome>[0]>[0]): Promise<string> {
+  const marker = join(home.dir, "release");
+  const mapping = spawnCli(
+    home,
+    ["map", JOBS, "gate", "--name", "killed", "--concurrency", "2", "--allow", `read=${home.dir}`],
+    { stdin: true },
+  );
+  const writer = mapping.stdin.getWriter();
+  const inputs = [{ id: 0 }, { id: 1, waitFor: marker }, { id: 2, waitFor: marker }];
+  await writer.write(new TextEncoder().encode(JSON.stringify(inputs)));
+  await writer.close();
+  const out = lines(mapping.stdout);
+  assert.deepEqual(JSON.parse((await out.read()).value!), {
+    index: 0,
+    value: { id: 0, released: true },
+  });
+  const running = await cli(home, ["knot", "show", "killed"]);
+  assert.match(running.stdout, / 3 +1 +0 +running$/m);
+  assert.doesNotMatch(running.stdout, /stopped/);
+  mapping.kill("SIGKILL");
+  await mapping.status;
+  await out.cancel();
+  await mapping.stderr.cancel();
+  return marker;
+}
+
 Deno.test("knot show says a run whose map was killed stopped, and what finishes it; results finishes it, printing every result", async () => {
   await withHome(async (home) => {
-    const marker = join(home.dir, "release");
-    const mapping = spawnCli(
-      home,
-      [
-        "map",
-        JOBS,
-        "gate",
-        "--name",
-        "killed",
-        "--concurrency",
-        "2",
-        "--allow",
-        `read=${home.dir}`,
-      ],
-      { stdin: true },
-    );
-    const writer = mapping.stdin.getWriter();
-    const inputs = [{ id: 0 }, { id: 1, waitFor: marker }, { id: 2, waitFor: marker }];
-    await writer.write(new TextEncoder().encode(JSON.stringify(inputs)));
-    await writer.close();
-    const out = lines(mapping.stdout);
-    // Item 0 is done; items 1 and 2 wait for the marker when the map is killed.
-    assert.deepEqual(JSON.parse((await out.read()).value!), {
-      index: 0,
-      value: { id: 0, released: true },
-    });
-    const running = await cli(home, ["knot", "show", "killed"]);
-    assert.match(running.stdout, / 3 +1 +0 +running$/m);
-    assert.doesNotMatch(running.stdout, /stopped/);
-    mapping.kill("SIGKILL");
-    await mapping.status;
-    await out.cancel();
-    await mapping.stderr.cancel();
+    const marker = await killedMap(home);
     const shown = await cli(home, ["knot", "show", "killed"]);
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, / 3 +1 +0 +stopped$/m);
@@ -431,6 +430,25 @@ Deno.test("knot show says a run whose map was killed stopped, and what finishes 
     const again = await cli(home, ["results", "killed"]);
     assert.equal(again.stdout, later.stdout);
     assert.match((await cli(home, ["knot", "show", "killed"])).stdout, / 3 +3 +0 +finished$/m);
+  });
+});
+
+Deno.test("cancel of a run whose map was killed writes the cancellation in the run: results then prints the items cancelled and runs nothing", async () => {
+  await withHome(async (home) => {
+    const marker = await killedMap(home);
+    const cancelled = await cli(home, ["cancel", "killed"]);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.match(cancelled.stdout, /^Cancelled run \S+ of knot killed: 2 of 3 items cancelled/m);
+    // Released now: a reader that ran them would see them succeed.
+    await Deno.writeTextFile(marker, "");
+    const later = await cli(home, ["results", "killed"]);
+    assert.equal(later.code, 1, later.stderr);
+    const out = ndjson(later.stdout);
+    assert.deepEqual(out[0], { index: 0, value: { id: 0, released: true } });
+    for (const line of out.slice(1)) {
+      assert.equal((line.error as { kind: string }).kind, "cancelled", JSON.stringify(line));
+    }
+    assert.match((await cli(home, ["knot", "show", "killed"])).stdout, / 3 +1 +2 +finished$/m);
   });
 });
 

@@ -544,19 +544,24 @@ export class LocalTarget implements Target {
       logs: (index, attempt) => readLog(files, index, attempt),
       onCancel: async (reason) => {
         if (pool === undefined && !files.owned) {
-          if (files.isLive()) {
+          // No process runs it (its map was killed): this handle takes it over, so that its
+          // cancellation is written in the run's log for every later reader, as that process's
+          // would have been.
+          if (!files.takeOver()) {
             // Another process runs it: that process cancels it, and its records are read here.
             requestCancel(dir, reason);
             while (!run.finished && !files.owned && files.isLive()) {
               await sleep(FOLLOW_MS);
               read();
             }
+            // It let go with items left (killed meanwhile): their cancellation is written here.
+            if (!run.finished) files.takeOver();
           }
           // What the process that ran it recorded before it let go (an item it
           // finished, the cancellation it wrote) ends the item here too, as it
           // does for every later reader: only the items the log leaves open
           // are this cancel's.
-          if (!files.owned) read();
+          read();
         }
         pool?.cancel(reason);
         await pool?.done;
