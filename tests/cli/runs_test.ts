@@ -376,11 +376,11 @@ Deno.test("logs of items whose function could not load says on stderr that each 
 });
 
 /**
- * Maps three items on knot `killed` in a child process, and kills it once item 0 is done and
- * items 1 and 2 wait for the file `release` in the home's folder: the run it leaves, stopped.
- * Checks on the way that knot show lists the run as running while the map lives.
+ * Maps three items on knot `killed` in a child process, and returns once item 0 is done and
+ * items 1 and 2 wait for the file `release` in the home's folder; knot show lists the run as
+ * running then.
  */
-async function killedMap(home: Parameters<Parameters<typeof withHome>[0]>[0]): Promise<string> {
+async function liveMap(home: Parameters<Parameters<typeof withHome>[0]>[0]) {
   const marker = join(home.dir, "release");
   const mapping = spawnCli(
     home,
@@ -399,12 +399,60 @@ async function killedMap(home: Parameters<Parameters<typeof withHome>[0]>[0]): P
   const running = await cli(home, ["knot", "show", "killed"]);
   assert.match(running.stdout, / 3 +1 +0 +running$/m);
   assert.doesNotMatch(running.stdout, /stopped/);
-  mapping.kill("SIGKILL");
-  await mapping.status;
-  await out.cancel();
-  await mapping.stderr.cancel();
-  return marker;
+  return {
+    marker,
+    /** Waits for the map to end, and drops what it prints. */
+    ended: async () => {
+      await mapping.status;
+      await out.cancel();
+      await mapping.stderr.cancel();
+    },
+    kill: () => mapping.kill("SIGKILL"),
+  };
 }
+
+/** {@linkcode liveMap}, then the map killed: the run it leaves, stopped. */
+async function killedMap(home: Parameters<Parameters<typeof withHome>[0]>[0]): Promise<string> {
+  const map = await liveMap(home);
+  map.kill();
+  await map.ended();
+  return map.marker;
+}
+
+Deno.test("results following a live run ends when another process clobbers the knot, its items cancelled as clobbered, instead of waiting for ever", async () => {
+  await withHome(async (home) => {
+    const map = await liveMap(home);
+    const follower = spawnCli(home, ["results", "killed"]);
+    const followed = lines(follower.stdout);
+    assert.deepEqual(JSON.parse((await followed.read()).value!), {
+      index: 0,
+      value: { id: 0, released: true },
+    });
+    // Stopped while the clobber runs: it finds the run's folder gone when it goes on.
+    Deno.kill(follower.pid, "SIGSTOP");
+    const clobbered = await cli(home, ["knot", "clobber", "killed", "--yes"]);
+    assert.equal(clobbered.code, 0, clobbered.stderr);
+    Deno.kill(follower.pid, "SIGCONT");
+    const rest: Record<string, unknown>[] = [];
+    for (let line = await followed.read(); !line.done; line = await followed.read()) {
+      rest.push(JSON.parse(line.value));
+    }
+    const [status, stderr] = await Promise.all([
+      follower.status,
+      new Response(follower.stderr).text(),
+    ]);
+    assert.equal(status.code, 1, stderr);
+    assert.deepEqual(rest.map((l) => (l.error as { kind: string }).kind), [
+      "cancelled",
+      "cancelled",
+    ]);
+    assert.match(
+      stderr,
+      /2 of 3 items were cancelled as knot killed was clobbered while the run ran/,
+    );
+    await map.ended();
+  });
+});
 
 Deno.test("knot show says a run whose map was killed stopped, and what finishes it; results finishes it, printing every result", async () => {
   await withHome(async (home) => {

@@ -675,9 +675,41 @@ export class LocalTarget implements Target {
     // its counts and job view show the run as it stands, with what runs now.
     read();
     if (!files.owned && files.isLive()) running.show(readRunning(dir));
+    /**
+     * The run's folder went while the run was followed (its knot was clobbered, or the folder
+     * removed): its items not ended end cancelled, saying why, since no record of them is left.
+     */
+    const gone = async (): Promise<boolean> => {
+      if (await pathExists(dir)) return false;
+      const clobbered = await pathExists(join(o.root, CLOBBERING_FILE)) ||
+        !await pathExists(join(o.root, "knot.json"));
+      control.settleAll((index) =>
+        failureRecord({
+          index,
+          attempt: Math.max(1, tried.get(index) ?? 1),
+          jobId: `${runId}:${index}`,
+          kind: "cancelled",
+        }, {
+          name: "CancelledError",
+          message: clobbered
+            ? clobberedReason(o.knot)
+            : `The run's folder ${dir} was removed while it was read, so nothing more of it is ` +
+              `kept; map the inputs again`,
+        })
+      );
+      return true;
+    };
     const work = (async () => {
-      while (!signal?.aborted && !(await look())) {
+      while (!signal?.aborted) {
+        try {
+          if (await look()) break;
+        } catch (e) {
+          // Taking the run over opens its log: in a folder gone, that fails.
+          if (e instanceof Deno.errors.NotFound && await gone()) break;
+          throw e;
+        }
         await sleep(FOLLOW_MS, signal);
+        if (await gone()) break;
         const fresh = await RunDir.open(dir);
         if (fresh !== undefined && fresh.manifest.open !== manifest.open) {
           Object.assign(manifest, fresh.manifest);
